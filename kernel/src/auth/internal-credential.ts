@@ -1,0 +1,52 @@
+import { createHmac, timingSafeEqual } from "node:crypto";
+import type { Identity } from "./identity.js";
+
+/**
+ * The gateway forwards the verified caller to subgraphs in one signed header. Subgraphs
+ * trust only this header, so calling a subgraph directly cannot forge an identity.
+ * HMAC rather than a JWT: it is verified on every subgraph request of every query, and
+ * both ends share the secret anyway.
+ */
+export const INTERNAL_HEADER = "x-storefront-internal";
+
+export interface InternalClaims {
+  identity?: Identity;
+  requestId: string;
+  /** Expiry, epoch milliseconds: a captured header is useless a minute later. */
+  exp: number;
+}
+
+const VALIDITY_MS = 60_000;
+
+export function signInternalCredential(
+  secret: string,
+  claims: Omit<InternalClaims, "exp">,
+  now = Date.now(),
+): string {
+  const payload = Buffer.from(JSON.stringify({ ...claims, exp: now + VALIDITY_MS })).toString("base64url");
+  return `v1.${payload}.${mac(secret, payload)}`;
+}
+
+/** Returns the claims, or undefined when the header is missing, forged or expired. */
+export function verifyInternalCredential(
+  secret: string,
+  header: string | undefined,
+  now = Date.now(),
+): InternalClaims | undefined {
+  if (!header) return undefined;
+  const [version, payload, signature] = header.split(".");
+  if (version !== "v1" || !payload || !signature) return undefined;
+  const expected = Buffer.from(mac(secret, payload));
+  const given = Buffer.from(signature);
+  if (expected.length !== given.length || !timingSafeEqual(expected, given)) return undefined;
+  try {
+    const claims = JSON.parse(Buffer.from(payload, "base64url").toString()) as InternalClaims;
+    return typeof claims.exp === "number" && claims.exp > now ? claims : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function mac(secret: string, payload: string): string {
+  return createHmac("sha256", secret).update(payload).digest("base64url");
+}

@@ -1,0 +1,21 @@
+import type { Identity } from "./identity.js";
+import type { Logger } from "../logging/logger.js";
+import { unauthenticated, forbidden } from "../errors/domain-error.js";
+
+/** What every resolver receives: who asks, which request this is, and its logger. */
+export interface RequestContext {
+  requestId: string;
+  identity?: Identity;
+  logger: Logger;
+}
+
+export function requireUser(ctx: RequestContext): Identity {
+  if (!ctx.identity) throw unauthenticated();
+  return ctx.identity;
+}
+
+export function requireAdmin(ctx: RequestContext): Identity {
+  const identity = requireUser(ctx);
+  if (!identity.roles.includes("admin")) throw forbidden("This operation needs the admin role");
+  return identity;
+}

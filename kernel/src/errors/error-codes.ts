@@ -1,0 +1,39 @@
+/**
+ * The one set of error codes clients can rely on, carried in `extensions.code`.
+ * Add codes with intention: clients branch on them.
+ */
+export const ErrorCode = {
+  BAD_USER_INPUT: "BAD_USER_INPUT",
+  NOT_FOUND: "NOT_FOUND",
+  OUT_OF_STOCK: "OUT_OF_STOCK",
+  QUANTITY_LIMIT_EXCEEDED: "QUANTITY_LIMIT_EXCEEDED",
+  PRICE_CHANGED: "PRICE_CHANGED",
+  CART_EMPTY: "CART_EMPTY",
+  IDEMPOTENCY_CONFLICT: "IDEMPOTENCY_CONFLICT",
+  ILLEGAL_TRANSITION: "ILLEGAL_TRANSITION",
+  PAYMENT_DECLINED: "PAYMENT_DECLINED",
+  UNAUTHENTICATED: "UNAUTHENTICATED",
+  FORBIDDEN: "FORBIDDEN",
+  RATE_LIMITED: "RATE_LIMITED",
+  CONFLICT: "CONFLICT",
+  SERVICE_UNAVAILABLE: "SERVICE_UNAVAILABLE",
+  INTERNAL_SERVER_ERROR: "INTERNAL_SERVER_ERROR",
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+const known = new Set<string>(Object.values(ErrorCode));
+
+/** Apollo and graphql-js codes that are safe to pass through to clients unchanged. */
+const passThrough = new Set([
+  "GRAPHQL_PARSE_FAILED",
+  "GRAPHQL_VALIDATION_FAILED",
+  "PERSISTED_QUERY_NOT_FOUND",
+  "PERSISTED_QUERY_NOT_SUPPORTED",
+  "OPERATION_RESOLUTION_FAILURE",
+  "BAD_REQUEST",
+]);
+
+export function isPublicErrorCode(code: unknown): code is string {
+  return typeof code === "string" && (known.has(code) || passThrough.has(code));
+}

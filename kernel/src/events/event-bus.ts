@@ -1,0 +1,41 @@
+/**
+ * A fact that happened, published to a topic. `key` orders events: two events with the
+ * same key reach each consumer group in the order they were published.
+ */
+export interface DomainEvent<TPayload = unknown> {
+  id: string;
+  type: string;
+  key: string;
+  occurredAt: string;
+  payload: TPayload;
+}
+
+export interface SubscribeOptions {
+  topic: string;
+  /** Consumers in one group share the work; every group sees every event. */
+  group: string;
+  /**
+   * Where a group with no committed position starts: "earliest" replays what the topic
+   * still holds (durable consumers), "latest" only sees what comes next (live fan-out).
+   */
+  start?: "earliest" | "latest";
+  handle(event: DomainEvent): Promise<void>;
+}
+
+export interface Subscription {
+  stop(): Promise<void>;
+}
+
+/**
+ * The events role. Guarantees every adapter keeps (the contract suite checks them):
+ * - at-least-once: an event whose handler throws is delivered again, so handlers must be
+ *   idempotent (see `ProcessedEvent`);
+ * - per-key order within a topic and group;
+ * - consumer groups: each group receives each event, shared among its members.
+ */
+export interface EventBus {
+  readonly engine: string;
+  publish(topic: string, events: DomainEvent[]): Promise<void>;
+  subscribe(options: SubscribeOptions): Promise<Subscription>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,90 @@
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import { randomUUID } from "node:crypto";
+import { ApolloServer } from "@apollo/server";
+import type { GraphQLSchema } from "graphql";
+import { createApolloHandler } from "../http/apollo-http-handler.js";
+import { sendGraphQLError } from "../http/send-graphql-error.js";
+import { listen, closeServer } from "../http/listen.js";
+import { INTERNAL_HEADER, verifyInternalCredential } from "../auth/internal-credential.js";
+import type { RequestContext } from "../auth/request-context.js";
+import { createErrorFormatter } from "../errors/format-error.js";
+import { ErrorCode } from "../errors/error-codes.js";
+import type { Logger } from "../logging/logger.js";
+
+export interface SubgraphServerOptions<TContext extends RequestContext> {
+  name: string;
+  schema: GraphQLSchema;
+  internalSecret: string;
+  logger: Logger;
+  /** Adds per-request state (DataLoaders) to the verified base context. */
+  extendContext: (base: RequestContext) => TContext;
+  port: number;
+  host: string;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves one subgraph. Every GraphQL request must carry the gateway's signed credential;
+ * anything else is refused before parsing, so a subgraph is never a side door.
+ */
+export async function startSubgraphServer<TContext extends RequestContext>(
+  options: SubgraphServerOptions<TContext>,
+): Promise<RunningServer> {
+  const { logger } = options;
+  const apollo = new ApolloServer<TContext>({
+    schema: options.schema,
+    formatError: createErrorFormatter(logger),
+    includeStacktraceInErrorResponses: false,
+    introspection: true,
+    csrfPrevention: false,
+    stopOnTerminationSignals: false,
+  });
+  await apollo.start();
+  const claimsOf = (req: IncomingMessage) =>
+    verifyInternalCredential(options.internalSecret, req.headers[INTERNAL_HEADER] as string | undefined);
+  const handle = createApolloHandler(apollo, async (req) => {
+    const claims = claimsOf(req)!;
+    const requestId = claims.requestId || randomUUID();
+    return options.extendContext({
+      requestId,
+      identity: claims.identity,
+      logger: logger.child({ requestId, userId: claims.identity?.userId }),
+    });
+  });
+
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? "/").split("?")[0];
+    if (path === "/healthz") {
+      res.writeHead(200, { "content-type": "application/json" }).end(`{"status":"ok","subgraph":"${options.name}"}`);
+      return;
+    }
+    if (path !== "/graphql") {
+      sendGraphQLError(res, 404, ErrorCode.NOT_FOUND, "Not found");
+      return;
+    }
+    if (!claimsOf(req)) {
+      sendGraphQLError(res, 403, ErrorCode.FORBIDDEN, "Subgraphs accept requests from the gateway only");
+      return;
+    }
+    handle(req, res).catch((error: unknown) => {
+      logger.error("request failed", { error: String(error) });
+      if (!res.headersSent) sendGraphQLError(res, 500, ErrorCode.INTERNAL_SERVER_ERROR, "Internal error");
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  const port = await listen(server, options.port, options.host);
+  logger.info("subgraph listening", { subgraph: options.name, port });
+  return {
+    url: `http://${options.host}:${port}/graphql`,
+    port,
+    close: async () => {
+      await closeServer(server);
+      await apollo.stop();
+    },
+  };
+}
