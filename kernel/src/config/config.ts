@@ -24,6 +24,10 @@ export interface Config {
     port: number;
     subgraphUrls: Record<SubgraphName, string>;
     rateLimitPerMinute: number;
+    /** Trust X-Forwarded-For for the client address (only behind a proxy you run). */
+    trustProxy: boolean;
+    /** Path of the composed supergraph SDL the gateway serves. */
+    supergraphPath: string;
   };
   subgraphPorts: Record<SubgraphName, number>;
   auth: {
@@ -77,6 +81,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       port: read.int("GATEWAY_PORT", 4000, { max: 65535 }),
       subgraphUrls,
       rateLimitPerMinute: read.int("RATE_LIMIT_PER_MINUTE", 600, { min: 1 }),
+      trustProxy: read.bool("TRUST_PROXY", false),
+      supergraphPath: read.string("SUPERGRAPH_PATH", "schema/supergraph.graphql"),
     },
     subgraphPorts,
     auth: {

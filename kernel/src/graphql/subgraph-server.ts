@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import { randomUUID } from "node:crypto";
 import { ApolloServer } from "@apollo/server";
+import { ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/disabled";
 import type { GraphQLSchema } from "graphql";
 import { createApolloHandler } from "../http/apollo-http-handler.js";
 import { sendGraphQLError } from "../http/send-graphql-error.js";
@@ -43,6 +44,8 @@ export async function startSubgraphServer<TContext extends RequestContext>(
     introspection: true,
     csrfPrevention: false,
     stopOnTerminationSignals: false,
+    // Traces are for Apollo's hosted studio, which this platform does not report to.
+    plugins: [ApolloServerPluginInlineTraceDisabled()],
   });
   await apollo.start();
   const claimsOf = (req: IncomingMessage) =>

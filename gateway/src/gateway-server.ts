@@ -1,0 +1,163 @@
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { randomUUID } from "node:crypto";
+import { ApolloServer } from "@apollo/server";
+import type { GraphQLSchema } from "graphql";
+import type { Redis } from "ioredis";
+import {
+  createApolloHandler,
+  createErrorFormatter,
+  sendGraphQLError,
+  listen,
+  closeServer,
+  ErrorCode,
+  type Config,
+  type EventBus,
+  type Logger,
+} from "#kernel";
+import type { GatewayContext } from "./gateway-context.js";
+import { createSupergraphGateway } from "./supergraph-gateway.js";
+import { createAccessTokenVerifier, InvalidTokenError } from "./auth/access-token-verifier.js";
+import { authenticate, authorizationHeader } from "./auth/authenticate-request.js";
+import { createCallerRateLimiter } from "./rate-limit/caller-rate-limiter.js";
+import { clientAddress } from "./http/client-address.js";
+import { checkSubgraphs } from "./http/readiness.js";
+import { createExplorerHandler } from "./explorer/index.js";
+import { createOrderStatusFeed } from "./subscriptions/order-status-feed.js";
+import { attachLiveOrderSubscriptions } from "./subscriptions/live-order-subscriptions.js";
+
+export interface GatewayDependencies {
+  config: Config;
+  logger: Logger;
+  bus: EventBus;
+  redis?: Redis;
+  /** Overrides config.gateway.port (tests pass 0). */
+  port?: number;
+}
+
+export interface RunningGateway {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * The front door: verifies the caller's token, applies per-caller rate limits, plans and
+ * executes queries across subgraphs, serves live order subscriptions and the explorer.
+ */
+export async function startGateway(deps: GatewayDependencies): Promise<RunningGateway> {
+  const { config, logger } = deps;
+  const gateway = createSupergraphGateway({
+    supergraphPath: config.gateway.supergraphPath,
+    subgraphUrls: config.gateway.subgraphUrls,
+    internalSecret: config.auth.internalSecret,
+  });
+  let apiSchema: GraphQLSchema | undefined;
+  gateway.onSchemaLoadOrUpdate(({ apiSchema: schema }) => (apiSchema = schema));
+
+  const apollo = new ApolloServer<GatewayContext>({
+    gateway,
+    formatError: createErrorFormatter(logger),
+    includeStacktraceInErrorResponses: false,
+    introspection: config.env !== "production",
+    csrfPrevention: true,
+    stopOnTerminationSignals: false,
+  });
+  await apollo.start();
+
+  const verify = createAccessTokenVerifier({ secret: config.auth.jwtSecret, jwksUrl: config.auth.jwksUrl, issuer: config.auth.jwtIssuer });
+  const rateLimit = createCallerRateLimiter({ pointsPerMinute: config.gateway.rateLimitPerMinute, redis: deps.redis });
+  const explorer = createExplorerHandler();
+  const feed = createOrderStatusFeed(deps.bus, logger);
+  await feed.start();
+
+  const graphql = createApolloHandler(apollo, async (req) => (req as AuthenticatedRequest).gatewayContext);
+
+  async function handleGraphQL(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const requestId = requestIdOf(req);
+    let identity;
+    try {
+      identity = await authenticate(verify, authorizationHeader(req.headers));
+    } catch (error) {
+      if (error instanceof InvalidTokenError) return sendGraphQLError(res, 401, ErrorCode.UNAUTHENTICATED, error.message);
+      throw error;
+    }
+    const caller = identity ? `user:${identity.userId}` : `ip:${clientAddress(req, config.gateway.trustProxy)}`;
+    const decision = await rateLimit(caller);
+    if (!decision.allowed) {
+      res.setHeader("retry-after", String(decision.retryAfterSeconds));
+      res.writeHead(429, { "content-type": "application/json; charset=utf-8" });
+      res.end(JSON.stringify({ errors: [{ message: "Too many requests; slow down", extensions: { code: ErrorCode.RATE_LIMITED, retryAfterSeconds: decision.retryAfterSeconds } }] }));
+      return;
+    }
+    (req as AuthenticatedRequest).gatewayContext = { requestId, identity };
+    res.setHeader("x-request-id", requestId);
+    await graphql(req, res);
+  }
+
+  const server = createServer((req, res) => {
+    const path = (req.url ?? "/").split("?")[0];
+    const route = async () => {
+      if (path === "/healthz") return json(res, 200, { status: "ok" });
+      if (path === "/readyz") {
+        const report = await checkSubgraphs(config.gateway.subgraphUrls);
+        return json(res, report.ready ? 200 : 503, report);
+      }
+      if (path === "/" && req.method === "GET") {
+        res.writeHead(302, { location: "/explorer" }).end();
+        return;
+      }
+      if (explorer(req, res)) return;
+      if (path === "/graphql") return handleGraphQL(req, res);
+      sendGraphQLError(res, 404, ErrorCode.NOT_FOUND, "Not found");
+    };
+    route().catch((error: unknown) => {
+      logger.error("gateway request failed", { error: error instanceof Error ? error.stack : String(error) });
+      if (!res.headersSent) sendGraphQLError(res, 500, ErrorCode.INTERNAL_SERVER_ERROR, "Something went wrong on our side; please try again");
+      else res.end();
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+
+  const subscriptions = attachLiveOrderSubscriptions({
+    httpServer: server,
+    path: "/graphql",
+    schema: () => {
+      if (!apiSchema) throw new Error("The supergraph is not loaded yet");
+      return apiSchema;
+    },
+    verify,
+    feed,
+    logger,
+    runQuery: async (query, variables, identity, requestId) => {
+      const response = await apollo.executeOperation({ query, variables }, { contextValue: { identity, requestId } });
+      if (response.body.kind !== "single") throw new Error("Live order queries return one result");
+      return response.body.singleResult as never;
+    },
+  });
+
+  const port = await listen(server, deps.port ?? config.gateway.port, config.host);
+  logger.info("gateway listening", { port });
+  return {
+    url: `http://${config.host}:${port}/graphql`,
+    port,
+    async close() {
+      await subscriptions.close();
+      await feed.stop();
+      await closeServer(server);
+      await apollo.stop();
+    },
+  };
+}
+
+interface AuthenticatedRequest extends IncomingMessage {
+  gatewayContext: GatewayContext;
+}
+
+function requestIdOf(req: IncomingMessage): string {
+  const given = req.headers["x-request-id"];
+  return typeof given === "string" && /^[\w-]{8,64}$/.test(given) ? given : randomUUID();
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { "content-type": "application/json; charset=utf-8" }).end(JSON.stringify(body));
+}

@@ -1,0 +1,49 @@
+import { randomUUID } from "node:crypto";
+import { Topics, type EventBus, type Logger, type OrderStatusChangedPayload, type Subscription } from "#kernel";
+
+export type OrderStatusListener = (change: OrderStatusChangedPayload) => void;
+
+/**
+ * Fans order status events out to the live subscriptions of this gateway instance. Each
+ * instance joins with its own consumer group so every instance sees every change, and
+ * starts at "latest": a subscriber gets the current state by query, not by replay.
+ */
+export function createOrderStatusFeed(bus: EventBus, logger: Logger) {
+  const listeners = new Map<string, Set<OrderStatusListener>>();
+  let subscription: Subscription | undefined;
+
+  return {
+    async start(): Promise<void> {
+      subscription = await bus.subscribe({
+        topic: Topics.orderStatusChanged,
+        group: `gateway-live-${randomUUID()}`,
+        start: "latest",
+        handle: async (event) => {
+          const change = event.payload as OrderStatusChangedPayload;
+          for (const listener of listeners.get(change.orderId) ?? []) {
+            try {
+              listener(change);
+            } catch (error) {
+              logger.warn("order status listener failed", { orderId: change.orderId, error: String(error) });
+            }
+          }
+        },
+      });
+    },
+    listen(orderId: string, listener: OrderStatusListener): () => void {
+      let set = listeners.get(orderId);
+      if (!set) listeners.set(orderId, (set = new Set()));
+      set.add(listener);
+      return () => {
+        set.delete(listener);
+        if (set.size === 0) listeners.delete(orderId);
+      };
+    },
+    async stop(): Promise<void> {
+      await subscription?.stop();
+      listeners.clear();
+    },
+  };
+}
+
+export type OrderStatusFeed = ReturnType<typeof createOrderStatusFeed>;

@@ -1,0 +1,25 @@
+import { badInput } from "../errors/domain-error.js";
+
+/** Opaque cursors: base64url of a JSON value, so clients cannot depend on their shape. */
+export function encodeCursor(value: unknown): string {
+  return Buffer.from(JSON.stringify(value)).toString("base64url");
+}
+
+export function decodeCursor<T>(cursor: string, isValid: (value: unknown) => value is T): T {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString());
+    if (isValid(value)) return value;
+  } catch {
+    // fall through to the coded error
+  }
+  throw badInput("The cursor is not valid; use a cursor from a previous page", { cursor });
+}
+
+/** Validates a page size: at least 1, at most `max`. */
+export function pageSize(first: number | null | undefined, { fallback = 20, max = 100 } = {}): number {
+  const value = first ?? fallback;
+  if (!Number.isInteger(value) || value < 1 || value > max) {
+    throw badInput(`first must be between 1 and ${max}`, { first });
+  }
+  return value;
+}

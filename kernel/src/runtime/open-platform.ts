@@ -1,0 +1,70 @@
+import type { Config } from "../config/config.js";
+import type { Logger } from "../logging/logger.js";
+import type { EventBus } from "../events/event-bus.js";
+import type { KeyValueStore } from "../cache/key-value-store.js";
+import { EmbeddedEventBus } from "../events/embedded-event-bus.js";
+import { EmbeddedKeyValueStore } from "../cache/embedded-key-value-store.js";
+import { startEmbeddedPostgres } from "../relational/embedded-postgres-server.js";
+import type { Platform } from "./platform.js";
+
+export interface OpenPlatformOptions {
+  /** Brings the database schema up to date (applied at start in embedded mode). */
+  migrate?: (databaseUrl: string) => Promise<void>;
+  /** Whether to start an embedded PostgreSQL when DATABASE_URL is unset. */
+  allowEmbeddedDatabase?: boolean;
+}
+
+/** Opens every infrastructure role for this process; `close` releases them in reverse. */
+export async function openPlatform(config: Config, logger: Logger, options: OpenPlatformOptions = {}): Promise<Platform> {
+  const closers: (() => Promise<void>)[] = [];
+  try {
+    let databaseUrl = config.relational.databaseUrl;
+    let relational = "postgresql";
+    if (!databaseUrl) {
+      if (options.allowEmbeddedDatabase === false) throw new Error("DATABASE_URL is required for this process");
+      const embedded = await startEmbeddedPostgres({ dataDir: config.relational.embeddedDir, port: config.relational.embeddedPort, logger });
+      closers.push(embedded.stop);
+      databaseUrl = embedded.databaseUrl;
+      relational = "embedded-postgres";
+      await options.migrate?.(databaseUrl);
+    }
+
+    const bus = await openEventBus(config, logger);
+    closers.push(() => bus.close());
+    const kv = await openKeyValueStore(config);
+    closers.push(() => kv.close());
+
+    return {
+      config,
+      logger,
+      databaseUrl,
+      bus,
+      kv,
+      engines: { relational, events: bus.engine, cache: kv.engine },
+      close: () => closeAll(closers),
+    };
+  } catch (error) {
+    await closeAll(closers);
+    throw error;
+  }
+}
+
+async function openEventBus(config: Config, logger: Logger): Promise<EventBus> {
+  if (!config.events.kafkaBrokers) {
+    return new EmbeddedEventBus({ onHandlerError: (error, event) => logger.warn("event handler failed; retrying", { eventId: event.id, type: event.type, error: String(error) }) });
+  }
+  const { KafkaEventBus } = await import("../adapters.js");
+  return new KafkaEventBus({ brokers: config.events.kafkaBrokers, clientId: config.events.clientId, logger });
+}
+
+async function openKeyValueStore(config: Config): Promise<KeyValueStore> {
+  if (!config.cache.redisUrl) return new EmbeddedKeyValueStore();
+  const { RedisKeyValueStore } = await import("../adapters.js");
+  return new RedisKeyValueStore(config.cache.redisUrl);
+}
+
+async function closeAll(closers: (() => Promise<void>)[]): Promise<void> {
+  for (const close of closers.reverse()) {
+    await close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,30 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { EmbeddedKeyValueStore } from "#kernel";
+import { RedisKeyValueStore } from "#kernel/adapters.ts";
+import { defineKeyValueStoreContract } from "#kernel/contracts/key-value-store.contract.ts";
+import { describeWithRealEngine } from "#kernel/testing/index.ts";
+
+defineKeyValueStoreContract("embedded", async () => new EmbeddedKeyValueStore());
+
+describeWithRealEngine({ suite: "KeyValueStore contract", engine: "redis", variable: "REDIS_URL" }, (url) => {
+  defineKeyValueStoreContract("redis", async () => {
+    const store = new RedisKeyValueStore(url);
+    await store.connect();
+    return store;
+  });
+});
+
+describe("RedisKeyValueStore without a reachable server", () => {
+  it("rejects connect, ping and commands at once, so callers can fall back", async () => {
+    // Port 9 (discard) on loopback: nothing listens, connections are refused.
+    const store = new RedisKeyValueStore("redis://127.0.0.1:9");
+    const started = Date.now();
+    await assert.rejects(store.connect());
+    await assert.rejects(store.ping());
+    await assert.rejects(store.get("any"));
+    await assert.rejects(store.increment("any", 1));
+    assert.ok(Date.now() - started < 1_000, `rejected after ${Date.now() - started} ms`);
+    await store.close();
+  });
+});

@@ -1,0 +1,29 @@
+import type { Logger } from "#kernel";
+import type { ProductStore } from "../subgraphs/products/src/ports/product-store.js";
+import { generateCatalog, type GeneratedProduct } from "../subgraphs/products/src/catalog/generate-catalog.js";
+
+/**
+ * Loads the demo catalog into an empty product store, and hands each product's stock to
+ * `stock` (the inventory seed). A store that already holds products is left alone.
+ */
+export async function seedDemoCatalog(options: {
+  store: ProductStore;
+  count: number;
+  logger: Logger;
+  stock?: (items: GeneratedProduct[]) => Promise<void>;
+}): Promise<number> {
+  if (options.count === 0 || (await options.store.count({})) > 0) return 0;
+  const batch: GeneratedProduct[] = [];
+  const flush = async () => {
+    await options.store.insertMany(batch.map((g) => g.product));
+    await options.stock?.(batch);
+    batch.length = 0;
+  };
+  for (const generated of generateCatalog({ count: options.count })) {
+    batch.push(generated);
+    if (batch.length === 500) await flush();
+  }
+  if (batch.length) await flush();
+  options.logger.info("demo catalog seeded", { products: options.count });
+  return options.count;
+}

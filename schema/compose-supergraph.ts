@@ -1,0 +1,13 @@
+import { readFileSync } from "node:fs";
+import { composeServices } from "@apollo/composition";
+import { parse } from "graphql";
+import { SUBGRAPHS } from "./subgraphs.js";
+
+/** Composes the subgraphs' SDL into the supergraph SDL, or lists every composition error. */
+export function composeSupergraph(root = "."): { supergraphSdl: string } | { errors: string[] } {
+  const result = composeServices(
+    SUBGRAPHS.map(({ name, sdl, url }) => ({ name, url, typeDefs: parse(readFileSync(`${root}/${sdl}`, "utf8")) })),
+  );
+  if (result.errors) return { errors: result.errors.map((e) => e.message) };
+  return { supergraphSdl: result.supergraphSdl };
+}

@@ -1,0 +1,72 @@
+import { badInput, money } from "#kernel";
+import type { ProductChanges, ProductImage } from "./product.js";
+
+const SKU = /^[A-Z0-9][A-Z0-9-]{2,39}$/;
+const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+
+export function validSku(sku: string): string {
+  const value = sku.trim().toUpperCase();
+  if (!SKU.test(value)) throw badInput("A SKU has 3-40 letters, digits or dashes", { field: "sku" });
+  return value;
+}
+
+function text(field: string, value: string, max: number): string {
+  const trimmed = value.trim();
+  if (trimmed.length === 0 || trimmed.length > max) throw badInput(`${field} must have 1-${max} characters`, { field });
+  return trimmed;
+}
+
+function images(list: ProductImage[]): ProductImage[] {
+  if (list.length > 20) throw badInput("A product has at most 20 images", { field: "images" });
+  return list.map((image) => {
+    let url: URL;
+    try {
+      url = new URL(image.url);
+    } catch {
+      throw badInput("An image URL must be an absolute http(s) URL", { field: "images", url: image.url });
+    }
+    if (url.protocol !== "https:" && url.protocol !== "http:") {
+      throw badInput("An image URL must be an absolute http(s) URL", { field: "images", url: image.url });
+    }
+    return { url: url.toString(), alt: image.alt.trim().slice(0, 200) };
+  });
+}
+
+function attributes(list: { name: string; value: string }[]): Record<string, string> {
+  if (list.length > 50) throw badInput("A product has at most 50 attributes", { field: "attributes" });
+  const result: Record<string, string> = {};
+  for (const { name, value } of list) {
+    const key = text("attribute name", name, 60);
+    if (key.startsWith("$") || key.includes(".")) throw badInput("Attribute names cannot start with $ or contain dots", { field: "attributes", name });
+    result[key] = text("attribute value", value, 500);
+  }
+  return result;
+}
+
+export interface ProductChangesInput {
+  name?: string | null;
+  description?: string | null;
+  priceAmount?: number | null;
+  currency?: string | null;
+  category?: string | null;
+  brand?: string | null;
+  images?: ProductImage[] | null;
+  attributes?: { name: string; value: string }[] | null;
+}
+
+/** Checks and normalises admin input; every problem is a coded BAD_USER_INPUT error. */
+export function validChanges(input: ProductChangesInput, currentCurrency: string): ProductChanges {
+  const changes: ProductChanges = {};
+  if (input.name != null) changes.name = text("name", input.name, 200);
+  if (input.description != null) changes.description = text("description", input.description, 5000);
+  if (input.priceAmount != null) changes.price = money(input.priceAmount, input.currency ?? currentCurrency);
+  if (input.category != null) {
+    const category = input.category.trim().toLowerCase();
+    if (!SLUG.test(category)) throw badInput("A category is a lowercase slug like home-kitchen", { field: "category" });
+    changes.category = category;
+  }
+  if (input.brand != null) changes.brand = text("brand", input.brand, 100);
+  if (input.images != null) changes.images = images(input.images);
+  if (input.attributes != null) changes.attributes = attributes(input.attributes);
+  return changes;
+}

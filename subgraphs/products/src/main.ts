@@ -1,0 +1,9 @@
+// Runs the products subgraph as its own process (production layout).
+import { createLogger, loadConfig, openPlatform, runUntilSignal } from "#kernel";
+import { startProductsSubgraph } from "./products-subgraph.js";
+
+const config = loadConfig();
+const logger = createLogger(config.logLevel, { service: "products" });
+const platform = await openPlatform(config, logger, { allowEmbeddedDatabase: false });
+const products = await startProductsSubgraph(platform);
+runUntilSignal(logger, [products.close, platform.close]);

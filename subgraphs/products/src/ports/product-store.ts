@@ -1,0 +1,52 @@
+import type { Product, ProductChanges } from "../domain/product.js";
+
+/** Position in the newest-first listing: products sort by (createdAt desc, id desc). */
+export interface ListPosition {
+  createdAt: string;
+  id: string;
+}
+
+export interface ProductListQuery {
+  first: number;
+  after?: ListPosition;
+  category?: string;
+}
+
+/** A catalog write not yet announced on the event bus (the outbox kept inside the document). */
+export interface UnpublishedChange {
+  productId: string;
+  version: number;
+  deleted: boolean;
+  product?: Product;
+}
+
+export class DuplicateSkuError extends Error {
+  constructor(readonly sku: string) {
+    super(`SKU ${sku} already exists`);
+  }
+}
+
+/**
+ * The documents role for the catalog. Guarantees:
+ * - a SKU is unique (insert throws DuplicateSkuError);
+ * - every write bumps `version` and is recorded as unpublished in the same single-document
+ *   write, so a write and its change event can never diverge even without transactions;
+ * - deleted products are invisible to reads at once, and leave a tombstone until published.
+ */
+export interface ProductStore {
+  readonly engine: string;
+  findByIds(ids: readonly string[]): Promise<Map<string, Product>>;
+  list(query: ProductListQuery): Promise<{ items: Product[]; hasNextPage: boolean }>;
+  count(query: { category?: string }): Promise<number>;
+  insert(product: Product): Promise<void>;
+  /** Bulk load for seeding and benchmarks; still unique by SKU and still announced. */
+  insertMany(products: Product[]): Promise<void>;
+  update(id: string, changes: ProductChanges, now: Date): Promise<Product | null>;
+  remove(id: string, now: Date): Promise<boolean>;
+  unpublishedChanges(limit: number): Promise<UnpublishedChange[]>;
+  /** Marks a change as announced, unless a newer write happened meanwhile. */
+  markPublished(productId: string, version: number): Promise<void>;
+  /** Streams every live product in id order (reindexing). */
+  scan(batchSize: number): AsyncIterable<Product[]>;
+  close(): Promise<void>;
+}

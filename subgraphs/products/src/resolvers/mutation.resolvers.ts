@@ -1,0 +1,17 @@
+import { requireAdmin } from "#kernel";
+import type { MutationResolvers } from "../generated/resolvers-types.js";
+
+export const Mutation: MutationResolvers = {
+  createProduct: (_root, { input }, ctx) => {
+    requireAdmin(ctx);
+    return ctx.service.create({ ...input, currency: input.currency ?? "USD" });
+  },
+  updateProduct: (_root, { id, input }, ctx) => {
+    requireAdmin(ctx);
+    return ctx.service.update(id, input);
+  },
+  deleteProduct: (_root, { id }, ctx) => {
+    requireAdmin(ctx);
+    return ctx.service.remove(id);
+  },
+};

@@ -1,0 +1,11 @@
+import type { ProductConnectionResolvers, QueryResolvers } from "../generated/resolvers-types.js";
+
+export const Query: QueryResolvers = {
+  product: (_root, { id }, ctx) => ctx.productById.load(id),
+  products: (_root, args, ctx) => ctx.service.list(args),
+};
+
+export const ProductConnection: ProductConnectionResolvers = {
+  pageInfo: (page) => ({ hasNextPage: page.hasNextPage, endCursor: page.endCursor }),
+  totalCount: (page) => page.totalCount(),
+};

@@ -1,0 +1,12 @@
+import { buildSubgraphSchema } from "@apollo/subgraph";
+import type { GraphQLResolverMap } from "@apollo/subgraph/dist/schema-helper/resolverMap.js";
+import { loadSchemaFile } from "#kernel";
+import { Product } from "./resolvers/product.resolvers.js";
+import { Query, ProductConnection } from "./resolvers/query.resolvers.js";
+import { Mutation } from "./resolvers/mutation.resolvers.js";
+
+export const typeDefs = loadSchemaFile(import.meta.url, "../schema.graphql");
+export const resolvers = { Query, Mutation, Product, ProductConnection };
+
+/** The products subgraph schema; no I/O beyond reading its SDL. */
+export const createProductsSchema = () => buildSubgraphSchema({ typeDefs, resolvers: resolvers as GraphQLResolverMap<unknown> });
