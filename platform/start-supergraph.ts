@@ -25,7 +25,7 @@ export interface RunningSupergraph {
  */
 export async function startSupergraph({ config, logger, ephemeralPorts = false }: StartSupergraphOptions): Promise<RunningSupergraph> {
   const { applyMigrations } = await import("../scripts/migrate/apply-migrations.js");
-  const platform = await openPlatform(config, logger, { migrate: (url) => applyMigrations(url) });
+  const platform = await openPlatform(config, logger, { migrate: async (url) => void (await applyMigrations(url)) });
   const closers: (() => Promise<void>)[] = [platform.close];
   const port = (name: SubgraphName) => (ephemeralPorts ? 0 : config.subgraphPorts[name]);
   try {

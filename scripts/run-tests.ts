@@ -1,0 +1,81 @@
+// The whole test suite (`npm test`): type check, then every *.test.ts under node's test
+// runner, with a migrated template database on an embedded PostgreSQL (and on the real
+// one when DATABASE_URL is set) that test files clone in milliseconds.
+// Arguments narrow the run to test files whose path contains one of them.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pg from "pg";
+import { createLogger } from "#kernel";
+import { startEmbeddedPostgres } from "#kernel/relational";
+import { applyMigrations } from "./migrate/apply-migrations.js";
+import { TEMPLATE_DATABASE } from "../test/support/test-database.js";
+
+const filters = process.argv.slice(2).filter((a) => !a.startsWith("-"));
+const skipTypecheck = process.argv.includes("--no-typecheck");
+const SKIP_DIRS = new Set(["node_modules", ".git", ".run", ".data", "dist"]);
+
+function findTests(dir: string, found: string[] = []): string[] {
+  for (const entry of readdirSync(dir)) {
+    if (SKIP_DIRS.has(entry)) continue;
+    const path = join(dir, entry);
+    if (statSync(path).isDirectory()) findTests(path, found);
+    else if (entry.endsWith(".test.ts")) found.push(path);
+  }
+  return found;
+}
+
+const files = findTests(".").filter((f) => filters.length === 0 || filters.some((p) => f.includes(p))).sort();
+if (files.length === 0) {
+  console.error(`No test files match ${filters.join(", ")}`);
+  process.exit(1);
+}
+
+if (!skipTypecheck) {
+  const typecheck = spawnSync("npx", ["tsc", "-p", "."], { stdio: "inherit" });
+  if (typecheck.status !== 0) {
+    console.error("Type check failed");
+    process.exit(1);
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function prepareTemplate(adminUrl: string, migrationUrl: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  await client.query(`DROP DATABASE IF EXISTS ${TEMPLATE_DATABASE} WITH (FORCE)`);
+  await client.query(`CREATE DATABASE ${TEMPLATE_DATABASE}`);
+  await client.end();
+  await applyMigrations(migrationUrl);
+}
+
+const withDatabase = (url: string, database: string) => {
+  const parsed = new URL(url);
+  parsed.pathname = `/${database}`;
+  return parsed.toString();
+};
+
+const logger = createLogger("warn", { service: "test-runner" });
+const dataDir = mkdtempSync(join(tmpdir(), "storefront-test-pg-"));
+const embedded = await startEmbeddedPostgres({ dataDir, port: await freePort(), database: "storefront", logger, persistent: false });
+const env: Record<string, string> = { ...(process.env as Record<string, string>), TEST_PG_EMBEDDED_URL: withDatabase(embedded.databaseUrl, "postgres") };
+await prepareTemplate(env.TEST_PG_EMBEDDED_URL!, withDatabase(embedded.databaseUrl, TEMPLATE_DATABASE));
+if (process.env.DATABASE_URL) {
+  env.TEST_PG_REAL_URL = withDatabase(process.env.DATABASE_URL, "postgres");
+  await prepareTemplate(env.TEST_PG_REAL_URL, withDatabase(process.env.DATABASE_URL, TEMPLATE_DATABASE));
+}
+
+const run = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=2", "--test-reporter=spec", ...files], { stdio: "inherit", env });
+await embedded.stop();
+rmSync(dataDir, { recursive: true, force: true });
+process.exit(run.status ?? 1);
