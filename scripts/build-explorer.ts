@@ -54,12 +54,11 @@ const fetcher = createGraphiQLFetcher({
 const DEFAULT_QUERY = [
   '# Storefront GraphQL explorer',
   '#',
-  '# Browse the schema with the Docs button (book icon) on the left.',
-  '# To call the API as a signed-in user, open the Headers tab below and add',
+  '# Docs: book icon on the left.',
+  '# Auth: in the Headers tab below, add',
   '#   { "Authorization": "Bearer <token>" }',
-  '# Subscriptions stream over WebSocket (graphql-ws) on the same /graphql path.',
-  '#',
-  '# Run with Ctrl-Enter (Cmd-Enter on macOS) or the play button.',
+  '# Subscriptions run over WebSocket (graphql-ws).',
+  '# Run: Ctrl-Enter, or the play button.',
   '',
   'query Example {',
   '  __typename',
@@ -76,7 +75,7 @@ function Explorer() {
     isHeadersEditorEnabled: true,
     // Tokens stay in memory only, never in localStorage.
     shouldPersistHeaders: false,
-  });
+  }, createElement(GraphiQL.Logo, null, 'Storefront'));
 }
 
 createRoot(document.getElementById('graphiql')).render(createElement(Explorer));

@@ -25,3 +25,5 @@ export * from "./events/topics.js";
 export * from "./runtime/platform.js";
 export * from "./runtime/open-platform.js";
 export * from "./runtime/run-until-signal.js";
+export * from "./graphql/subgraph-client.js";
+export * from "./events/dead-letter.js";

@@ -1,5 +1,6 @@
 /** Who is calling, as verified by the gateway. Anonymous callers have no identity. */
-export type Role = "customer" | "admin";
+/** `service` is only ever set by one subgraph calling another, never by an access token. */
+export type Role = "customer" | "admin" | "service";
 
 export interface Identity {
   userId: string;

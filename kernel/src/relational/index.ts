@@ -2,3 +2,6 @@
 // from the kernel's main surface so processes without a database never load Prisma.
 export * from "./embedded-postgres-server.js";
 export * from "./prisma-client.js";
+export * from "./outbox.js";
+export * from "./outbox-relay.js";
+export * from "./process-once.js";

@@ -1,0 +1,460 @@
+/**
+ * Browser test of the offline GraphQL explorer served at /explorer.
+ *
+ * Drives Debian's Chromium (/usr/bin/chromium, `apt-get install -y chromium`)
+ * through playwright-core. Without Chromium the test is skipped locally; with
+ * CI=true a missing browser is a failure. CHROMIUM_PATH overrides the browser
+ * path; EXPLORER_SCREENSHOT_DIR=<dir> saves a PNG after each check.
+ *
+ *   node --import tsx --test gateway/test/explorer.browser.test.ts
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, afterEach, before, describe, test } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
+import {
+  graphql,
+  GraphQLID,
+  GraphQLInt,
+  GraphQLList,
+  GraphQLNonNull,
+  GraphQLObjectType,
+  GraphQLSchema,
+  GraphQLString,
+} from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { WebSocketServer } from 'ws';
+import { createExplorerHandler } from '../src/explorer/index.js';
+
+// ---------------------------------------------------------------------------
+// Target under test. Everything specific to the GraphQL server behind the
+// explorer lives in this section: replace startExplorerTarget() and TARGET to
+// run the same browser checks against another server (e.g. the real gateway).
+// ---------------------------------------------------------------------------
+
+interface ExplorerTarget {
+  /** Origin of the server, e.g. http://127.0.0.1:1234 (explorer at /explorer, API at /graphql). */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** What the browser checks expect from the target's schema and data. */
+const TARGET = {
+  /** A type name that the docs explorer must list (reachable from a root type). */
+  docsTypeName: 'Product',
+  /** A field of the Query type that the docs explorer must show. */
+  docsQueryField: 'products',
+  query: 'query Products {\n  products {\n    id\n    name\n  }\n}\n',
+  /** Text that must appear in the result pane after running the query. */
+  queryResultText: '"name": "Espresso cup"',
+  subscription: 'subscription Ticks {\n  ticks(count: 3)\n}\n',
+  /** Text that shows a subscription event arrived in the result pane. */
+  subscriptionEventText: '"ticks": 3',
+} as const;
+
+const products = [
+  { id: 'p1', name: 'Espresso cup', priceCents: 1200 },
+  { id: 'p2', name: 'Milk jug', priceCents: 1850 },
+];
+
+const Product = new GraphQLObjectType({
+  name: 'Product',
+  description: 'Something the shop sells.',
+  fields: {
+    id: { type: new GraphQLNonNull(GraphQLID) },
+    name: { type: new GraphQLNonNull(GraphQLString) },
+    priceCents: { type: new GraphQLNonNull(GraphQLInt) },
+  },
+});
+
+const schema = new GraphQLSchema({
+  query: new GraphQLObjectType({
+    name: 'Query',
+    fields: {
+      products: {
+        type: new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(Product))),
+        resolve: () => products,
+      },
+    },
+  }),
+  subscription: new GraphQLObjectType({
+    name: 'Subscription',
+    fields: {
+      ticks: {
+        type: new GraphQLNonNull(GraphQLInt),
+        description: 'Counts from 1 to `count`, one event every 50 ms.',
+        args: { count: { type: new GraphQLNonNull(GraphQLInt) } },
+        subscribe: async function* (_source: unknown, args: { count: number }) {
+          for (let n = 1; n <= args.count; n += 1) {
+            if (n > 1) await delay(50);
+            yield n;
+          }
+        },
+        resolve: (n: unknown) => n,
+      },
+    },
+  }),
+});
+
+async function readJsonBody(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+}
+
+async function handleGraphQLPost(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  let params: { query?: unknown; variables?: unknown; operationName?: unknown };
+  try {
+    params = (await readJsonBody(req)) as typeof params;
+  } catch {
+    res.writeHead(400, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ errors: [{ message: 'Request body must be JSON' }] }));
+    return;
+  }
+  const result = await graphql({
+    schema,
+    source: typeof params.query === 'string' ? params.query : '',
+    variableValues:
+      params.variables && typeof params.variables === 'object'
+        ? (params.variables as Record<string, unknown>)
+        : undefined,
+    operationName: typeof params.operationName === 'string' ? params.operationName : undefined,
+  });
+  res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+  res.end(JSON.stringify(result));
+}
+
+async function startExplorerTarget(): Promise<ExplorerTarget> {
+  const explorer = createExplorerHandler();
+  const server = createServer((req, res) => {
+    if (explorer(req, res)) return;
+    const pathname = (req.url ?? '/').split('?')[0];
+    if (pathname === '/graphql' && req.method === 'POST') {
+      handleGraphQLPost(req, res).catch((err: unknown) => {
+        res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end(String(err));
+      });
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' });
+    res.end('Not Found\n');
+  });
+  const wss = new WebSocketServer({ server, path: '/graphql' });
+  const wsServer = useServer({ schema }, wss);
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    async close() {
+      await wsServer.dispose();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Browser checks (independent of the target).
+// ---------------------------------------------------------------------------
+
+const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+/** Optional folder for a PNG after each check, for looking at what the browser showed. */
+const SCREENSHOT_DIR = process.env.EXPLORER_SCREENSHOT_DIR;
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  // Belt and braces for the offline check: the browser cannot resolve any
+  // host but loopback, so nothing can leave the machine even by mistake.
+  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost',
+];
+const WAIT_MS = 20_000;
+
+const chromiumMissing = !existsSync(CHROMIUM_PATH);
+const inCI = process.env.CI === 'true';
+// Locally a missing browser skips the browser checks; under CI it is a failure.
+const skipReason = !chromiumMissing
+  ? false
+  : inCI
+    ? 'Chromium is missing (failed above)'
+    : `Chromium not found at ${CHROMIUM_PATH}; install it with "apt-get install -y chromium" to run the explorer browser test`;
+
+/** Reads the full text of the CodeMirror 5 editor inside `selector` (the DOM only holds visible lines). */
+async function editorText(page: Page, selector: string): Promise<string> {
+  return page.evaluate((sel) => {
+    const host = document.querySelector(sel)?.querySelector('.CodeMirror') as
+      | (Element & { CodeMirror?: { getValue(): string } })
+      | null
+      | undefined;
+    return host?.CodeMirror?.getValue() ?? '';
+  }, selector);
+}
+
+/** Replaces the text of a CodeMirror 5 editor the same way typing would (fires change events). */
+async function setEditorText(page: Page, selector: string, text: string): Promise<void> {
+  await page.waitForFunction(
+    (sel) => Boolean((document.querySelector(sel)?.querySelector('.CodeMirror') as { CodeMirror?: unknown } | null)?.CodeMirror),
+    selector,
+    { timeout: WAIT_MS },
+  );
+  await page.evaluate(
+    ({ sel, value }) => {
+      const host = document.querySelector(sel)!.querySelector('.CodeMirror') as Element & {
+        CodeMirror: { setValue(v: string): void };
+      };
+      host.CodeMirror.setValue(value);
+    },
+    { sel: selector, value: text },
+  );
+}
+
+/**
+ * Opens a new editor tab holding `operation` and waits until GraphiQL has
+ * parsed it: the active tab is labelled with the operation name only after
+ * GraphiQL's (debounced) editor state caught up, so executing before that
+ * would send the previous operation name.
+ */
+async function openTabWith(page: Page, operation: string, headers?: string): Promise<void> {
+  const operationName = /^\s*(?:query|mutation|subscription)\s+(\w+)/m.exec(operation)?.[1];
+  assert.ok(operationName, `operation must be named: ${operation}`);
+  const tabs = page.locator('.graphiql-tabs .graphiql-tab');
+  const tabCount = await tabs.count();
+  await page.getByRole('button', { name: 'Add tab' }).click();
+  // With a single tab GraphiQL renders no tab list, so a new tab adds two items.
+  await page.waitForFunction(
+    (count) => document.querySelectorAll('.graphiql-tabs .graphiql-tab').length > Math.max(count, 1),
+    tabCount,
+    { timeout: WAIT_MS },
+  );
+  await setEditorText(page, '.graphiql-query-editor', operation);
+  if (headers !== undefined) {
+    await page.getByRole('button', { name: 'Headers' }).click();
+    await setEditorText(page, '.graphiql-editor-tool .graphiql-editor:not(.hidden)', headers);
+  }
+  await page
+    .locator('.graphiql-tab-active .graphiql-tab-button', { hasText: new RegExp(`^${operationName}$`) })
+    .waitFor({ timeout: WAIT_MS });
+}
+
+async function waitForResultContaining(page: Page, text: string): Promise<string> {
+  try {
+    await page.waitForFunction(
+      (expected) => {
+        const host = document.querySelector('.graphiql-response .CodeMirror') as
+          | (Element & { CodeMirror?: { getValue(): string } })
+          | null;
+        return host?.CodeMirror?.getValue().includes(expected) ?? false;
+      },
+      text,
+      { timeout: WAIT_MS },
+    );
+  } catch (err) {
+    const shown = await editorText(page, '.graphiql-response');
+    throw new Error(`Result pane never showed ${JSON.stringify(text)}; it shows:\n${shown}`, { cause: err });
+  }
+  return editorText(page, '.graphiql-response');
+}
+
+describe('GraphQL explorer over HTTP', () => {
+  let target: ExplorerTarget;
+  before(async () => {
+    target = await startExplorerTarget();
+  });
+  after(async () => {
+    await target.close();
+  });
+
+  test('serves the page and its assets with content types, ETags and cache headers', async () => {
+    const page = await fetch(`${target.url}/explorer`);
+    assert.equal(page.status, 200);
+    assert.equal(page.headers.get('content-type'), 'text/html; charset=utf-8');
+    assert.equal(page.headers.get('cache-control'), 'no-cache');
+    assert.match(page.headers.get('content-security-policy') ?? '', /default-src 'self'/);
+    const html = await page.text();
+    const assetUrls = [...html.matchAll(/(?:src|href)="(\/explorer\/[^"]+)"/g)].map((m) => m[1]!);
+    assert.equal(assetUrls.length, 2, `index.html references the script and the stylesheet: ${html}`);
+
+    for (const assetUrl of assetUrls) {
+      const asset = await fetch(`${target.url}${assetUrl}`);
+      assert.equal(asset.status, 200, assetUrl);
+      assert.match(asset.headers.get('content-type') ?? '', assetUrl.includes('.js') ? /^text\/javascript/ : /^text\/css/);
+      assert.match(asset.headers.get('cache-control') ?? '', /immutable/, 'hashed asset URLs are cached for good');
+      const etag = asset.headers.get('etag');
+      assert.ok(etag, 'assets carry an ETag');
+      await asset.arrayBuffer();
+      const revalidated = await fetch(`${target.url}${assetUrl}`, { headers: { 'if-none-match': etag } });
+      assert.equal(revalidated.status, 304, assetUrl);
+    }
+
+    const slash = await fetch(`${target.url}/explorer/`);
+    assert.equal(slash.status, 200);
+    assert.equal(await slash.text(), html);
+  });
+
+  test('leaves other paths to the rest of the server', async () => {
+    const createdHandler = createExplorerHandler();
+    let handled: boolean | undefined;
+    const server = createServer((req, res) => {
+      handled = createdHandler(req, res);
+      if (!handled) {
+        res.writeHead(204);
+        res.end();
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    try {
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      for (const [urlPath, expected] of [
+        ['/graphql', false],
+        ['/explorerx', false],
+        ['/', false],
+        ['/explorer?x=1', true],
+        ['/explorer/missing.js', true],
+      ] as const) {
+        const response = await fetch(`${base}${urlPath}`);
+        await response.arrayBuffer();
+        assert.equal(handled, expected, urlPath);
+        if (urlPath === '/explorer/missing.js') assert.equal(response.status, 404);
+      }
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});
+
+if (chromiumMissing && inCI) {
+  test('Chromium is installed for the explorer browser test', () => {
+    assert.fail(`CI=true but Chromium is missing at ${CHROMIUM_PATH}; install it with "apt-get install -y chromium"`);
+  });
+}
+
+describe('GraphQL explorer in a browser', { skip: skipReason }, () => {
+  let target: ExplorerTarget | undefined;
+  let browser: Browser | undefined;
+  let context: BrowserContext;
+  let page: Page;
+  const requestedUrls: string[] = [];
+  const pageErrors: string[] = [];
+  const consoleErrors: string[] = [];
+  const graphqlPostHeaders: Record<string, string>[] = [];
+
+  before(async () => {
+    target = await startExplorerTarget();
+    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
+    context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    // Context-wide, so requests of any page or worker are seen too.
+    context.on('request', (request) => {
+      requestedUrls.push(request.url());
+      if (request.method() === 'POST' && new URL(request.url()).pathname === '/graphql') {
+        graphqlPostHeaders.push(request.headers());
+      }
+    });
+    page = await context.newPage();
+    page.on('websocket', (ws) => requestedUrls.push(ws.url()));
+    page.on('pageerror', (err) => pageErrors.push(String(err)));
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') consoleErrors.push(msg.text());
+    });
+
+    const response = await page.goto(`${target.url}/explorer`, { waitUntil: 'load', timeout: WAIT_MS });
+    assert.equal(response?.status(), 200);
+    await page.locator('.graphiql-container').waitFor({ timeout: WAIT_MS });
+    // The editors are mounted; the checks below wait for the schema where they need it.
+    await page.locator('.graphiql-query-editor .CodeMirror').waitFor({ timeout: WAIT_MS });
+  });
+
+  afterEach(async (t) => {
+    if (!SCREENSHOT_DIR || !page) return;
+    mkdirSync(SCREENSHOT_DIR, { recursive: true });
+    const name = t.name.replace(/[^a-z0-9]+/gi, '-').toLowerCase();
+    await page.screenshot({ path: path.join(SCREENSHOT_DIR, `explorer-${name}.png`) });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await target?.close();
+  });
+
+  test('loads without page errors', () => {
+    assert.deepEqual(pageErrors, []);
+    assert.deepEqual(
+      consoleErrors.filter((text) => /Content Security Policy|Refused to/i.test(text)),
+      [],
+      'no Content-Security-Policy violations',
+    );
+  });
+
+  test('the docs explorer lists the schema types', async () => {
+    await page.getByRole('button', { name: 'Show Documentation Explorer' }).click();
+    const docs = page.locator('.graphiql-doc-explorer');
+    await docs.waitFor({ timeout: WAIT_MS });
+    // Root types appear once introspection has completed.
+    await docs.locator('.graphiql-doc-explorer-type-name', { hasText: /^Query$/ }).first().click({ timeout: WAIT_MS });
+    await docs
+      .locator('.graphiql-doc-explorer-field-name', { hasText: new RegExp(`^${TARGET.docsQueryField}$`) })
+      .first()
+      .waitFor({ timeout: WAIT_MS });
+    await docs
+      .locator('.graphiql-doc-explorer-type-name', { hasText: new RegExp(`^${TARGET.docsTypeName}$`) })
+      .first()
+      .waitFor({ timeout: WAIT_MS });
+  });
+
+  test('running a query shows data in the result pane', async () => {
+    await openTabWith(page, TARGET.query);
+    await page.locator('.graphiql-execute-button').click();
+    const result = await waitForResultContaining(page, TARGET.queryResultText);
+    assert.match(result, /"data"/);
+  });
+
+  test('the headers editor sends its headers with requests', async () => {
+    await openTabWith(page, TARGET.query, '{"Authorization": "Bearer explorer-test-token"}');
+    const before = graphqlPostHeaders.length;
+    await page.locator('.graphiql-execute-button').click();
+    await waitForResultContaining(page, TARGET.queryResultText);
+    const sent = graphqlPostHeaders.slice(before);
+    assert.ok(
+      sent.some((headers) => headers.authorization === 'Bearer explorer-test-token'),
+      `a POST /graphql carried the Authorization header; saw ${JSON.stringify(sent)}`,
+    );
+  });
+
+  test('a subscription streams events into the result pane', async () => {
+    await openTabWith(page, TARGET.subscription);
+    await page.locator('.graphiql-execute-button').click();
+    const result = await waitForResultContaining(page, TARGET.subscriptionEventText);
+    assert.match(result, /"data"/);
+    assert.ok(
+      requestedUrls.some((url) => url.startsWith('ws://') || url.startsWith('wss://')),
+      'the subscription went over a WebSocket',
+    );
+  });
+
+  test('no request leaves the local origin', () => {
+    const origin = new URL(target!.url);
+    const wsOrigin = `${origin.protocol === 'https:' ? 'wss:' : 'ws:'}//${origin.host}`;
+    assert.ok(requestedUrls.length > 0, 'requests were recorded');
+    // data: URLs (inlined fonts) are decoded in the browser, not fetched.
+    const foreign = requestedUrls.filter((url) => {
+      if (url.startsWith('data:')) return false;
+      const parsed = new URL(url);
+      return parsed.origin !== origin.origin && `${parsed.protocol}//${parsed.host}` !== wsOrigin;
+    });
+    assert.deepEqual(foreign, [], 'every request stays on the explorer origin');
+  });
+});

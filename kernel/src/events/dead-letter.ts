@@ -1,0 +1,34 @@
+import type { DomainEvent, EventBus } from "./event-bus.js";
+import type { Logger } from "../logging/logger.js";
+
+export const deadLetterTopic = (topic: string) => `${topic}.dead-letter`;
+
+/**
+ * Wraps a handler so a poison message cannot block its partition forever: after
+ * `maxAttempts` failures in this process the event goes to `<topic>.dead-letter` with the
+ * last error, and the consumer moves on. Earlier failures are rethrown for redelivery.
+ */
+export function withDeadLetter(
+  options: { bus: EventBus; topic: string; consumer: string; logger: Logger; maxAttempts?: number },
+  handle: (event: DomainEvent) => Promise<void>,
+): (event: DomainEvent) => Promise<void> {
+  const attempts = new Map<string, number>();
+  const maxAttempts = options.maxAttempts ?? 5;
+  return async (event) => {
+    try {
+      await handle(event);
+      attempts.delete(event.id);
+    } catch (error) {
+      const count = (attempts.get(event.id) ?? 0) + 1;
+      if (count < maxAttempts) {
+        attempts.set(event.id, count);
+        throw error;
+      }
+      attempts.delete(event.id);
+      options.logger.error("event moved to dead-letter topic", { eventId: event.id, type: event.type, consumer: options.consumer, error: String(error) });
+      await options.bus.publish(deadLetterTopic(options.topic), [
+        { ...event, payload: { original: event.payload, consumer: options.consumer, error: String(error), attempts: count } },
+      ]);
+    }
+  };
+}

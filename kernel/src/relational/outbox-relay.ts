@@ -1,0 +1,93 @@
+import type { DomainEvent, EventBus } from "../events/event-bus.js";
+import type { Logger } from "../logging/logger.js";
+import type { PrismaClient } from "./prisma-client.js";
+
+interface OutboxRow {
+  id: string;
+  topic: string;
+  key: string;
+  type: string;
+  payload: unknown;
+  occurredAt: Date;
+}
+
+// Any constant works; it only has to be the same in every process running a relay.
+const RELAY_LOCK = 7_340_021;
+
+/**
+ * Publishes outbox rows to the event bus in commit order, then marks them published.
+ * - One relay publishes at a time (a transaction-scoped advisory lock), so per-key order
+ *   holds even with a relay in every process.
+ * - A failed publish leaves the rows unpublished; the next poll retries them, so a broker
+ *   outage delays events but never loses them (at-least-once; consumers dedupe by id).
+ * - `nudge()` after a commit publishes at once instead of waiting for the next poll.
+ */
+export function startOutboxRelay(deps: { prisma: PrismaClient; bus: EventBus; logger: Logger; pollMs?: number; batchSize?: number }) {
+  const { prisma, bus, logger } = deps;
+  const batchSize = deps.batchSize ?? 200;
+  let running: Promise<void> | undefined;
+  let again = false;
+  let stopped = false;
+  let failures = 0;
+
+  async function relayBatch(): Promise<number> {
+    return prisma.$transaction(async (tx) => {
+      const [lock] = await tx.$queryRaw<{ locked: boolean }[]>`SELECT pg_try_advisory_xact_lock(${RELAY_LOCK}) AS locked`;
+      if (!lock?.locked) return 0;
+      const rows = await tx.$queryRaw<OutboxRow[]>`
+        SELECT id, topic, key, type, payload, "occurredAt" FROM "OutboxEvent"
+        WHERE "publishedAt" IS NULL ORDER BY "occurredAt", id LIMIT ${batchSize}`;
+      if (rows.length === 0) return 0;
+      const byTopic = new Map<string, DomainEvent[]>();
+      for (const row of rows) {
+        const events = byTopic.get(row.topic) ?? [];
+        events.push({ id: row.id, type: row.type, key: row.key, occurredAt: row.occurredAt.toISOString(), payload: row.payload });
+        byTopic.set(row.topic, events);
+      }
+      for (const [topic, events] of byTopic) await bus.publish(topic, events);
+      await tx.outboxEvent.updateMany({ where: { id: { in: rows.map((r) => r.id) } }, data: { publishedAt: new Date() } });
+      return rows.length;
+    }, { timeout: 30_000 });
+  }
+
+  async function drain(): Promise<void> {
+    while (!stopped && (await relayBatch()) === batchSize);
+  }
+
+  function nudge(): void {
+    if (stopped) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    running = drain()
+      .then(() => {
+        failures = 0;
+      })
+      .catch((error: unknown) => {
+        failures += 1;
+        if (failures === 1 || failures % 50 === 0) logger.warn("outbox relay could not publish; will retry", { error: String(error), failures });
+      })
+      .finally(() => {
+        running = undefined;
+        if (again) {
+          again = false;
+          nudge();
+        }
+      });
+  }
+
+  const timer = setInterval(nudge, deps.pollMs ?? 250);
+  timer.unref();
+  nudge();
+  return {
+    nudge,
+    async stop(): Promise<void> {
+      stopped = true;
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
+
+export type OutboxRelay = ReturnType<typeof startOutboxRelay>;
