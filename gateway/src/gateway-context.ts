@@ -4,4 +4,6 @@ import type { Identity } from "#kernel";
 export interface GatewayContext {
   requestId: string;
   identity?: Identity;
+  /** The rate-limit key: the user when signed in, else the client address. */
+  callerKey: string;
 }

@@ -22,6 +22,9 @@ import { createCallerRateLimiter } from "./rate-limit/caller-rate-limiter.js";
 import { clientAddress } from "./http/client-address.js";
 import { checkSubgraphs } from "./http/readiness.js";
 import { createExplorerHandler } from "./explorer/index.js";
+import { operationGuardPlugin } from "./security/operation-guard-plugin.js";
+import { createOperationBudgets } from "./security/operation-budgets.js";
+import { loadPersistedOperations } from "./security/persisted-operations.js";
 import { createOrderStatusFeed } from "./subscriptions/order-status-feed.js";
 import { attachLiveOrderSubscriptions } from "./subscriptions/live-order-subscriptions.js";
 
@@ -54,13 +57,16 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
   let apiSchema: GraphQLSchema | undefined;
   gateway.onSchemaLoadOrUpdate(({ apiSchema: schema }) => (apiSchema = schema));
 
+  const { limits } = config.gateway;
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     formatError: createErrorFormatter(logger),
     includeStacktraceInErrorResponses: false,
     introspection: config.env !== "production",
     csrfPrevention: true,
+    allowBatchedHttpRequests: true,
     stopOnTerminationSignals: false,
+    plugins: [operationGuardPlugin(limits, createOperationBudgets(config.gateway.budgets, deps.redis))],
   });
   await apollo.start();
 
@@ -70,7 +76,22 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
   const feed = createOrderStatusFeed(deps.bus, logger);
   await feed.start();
 
-  const graphql = createApolloHandler(apollo, async (req) => (req as AuthenticatedRequest).gatewayContext);
+  const persisted = loadPersistedOperations(config.gateway.persistedOperationsPath, config.gateway.persistedOperationsOnly);
+  const graphql = createApolloHandler(apollo, async (req) => (req as AuthenticatedRequest).gatewayContext, {
+    bodyLimitBytes: limits.maxRequestBytes,
+    checkBody: (body) => {
+      const operations = Array.isArray(body) ? body : [body];
+      if (operations.length > limits.maxBatchSize) {
+        return { status: 400, code: ErrorCode.BAD_USER_INPUT, message: `A batch holds at most ${limits.maxBatchSize} operations` };
+      }
+      for (const operation of operations) {
+        if (typeof operation !== "object" || operation === null) continue;
+        const check = persisted(operation as Parameters<typeof persisted>[0]);
+        if (!check.ok) return { status: 400, code: ErrorCode.OPERATION_NOT_ALLOWED, message: check.message };
+      }
+      return undefined;
+    },
+  });
 
   async function handleGraphQL(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = requestIdOf(req);
@@ -89,7 +110,7 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
       res.end(JSON.stringify({ errors: [{ message: "Too many requests; slow down", extensions: { code: ErrorCode.RATE_LIMITED, retryAfterSeconds: decision.retryAfterSeconds } }] }));
       return;
     }
-    (req as AuthenticatedRequest).gatewayContext = { requestId, identity };
+    (req as AuthenticatedRequest).gatewayContext = { requestId, identity, callerKey: caller };
     res.setHeader("x-request-id", requestId);
     await graphql(req, res);
   }
@@ -129,7 +150,7 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
     feed,
     logger,
     runQuery: async (query, variables, identity, requestId) => {
-      const response = await apollo.executeOperation({ query, variables }, { contextValue: { identity, requestId } });
+      const response = await apollo.executeOperation({ query, variables }, { contextValue: { identity, requestId, callerKey: `user:${identity.userId}` } });
       if (response.body.kind !== "single") throw new Error("Live order queries return one result");
       return response.body.singleResult as never;
     },

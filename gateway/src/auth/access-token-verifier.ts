@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTPayload } from "jose";
+import { createRemoteJWKSet, jwtVerify, type JWTPayload } from "jose";
 import type { Identity, Role } from "#kernel";
 
 const ROLES: readonly Role[] = ["customer", "admin"];
@@ -27,13 +27,5 @@ export function createAccessTokenVerifier(options: { secret: string; jwksUrl?: s
 
 export type AccessTokenVerifier = ReturnType<typeof createAccessTokenVerifier>;
 
-/** Issues an HS256 access token (development tokens, tests, and the accounts service). */
-export function issueAccessToken(options: { secret: string; issuer: string }, identity: Identity, ttlSeconds = 3600): Promise<string> {
-  return new SignJWT({ roles: identity.roles })
-    .setProtectedHeader({ alg: "HS256" })
-    .setSubject(identity.userId)
-    .setIssuer(options.issuer)
-    .setIssuedAt()
-    .setExpirationTime(`${ttlSeconds}s`)
-    .sign(new TextEncoder().encode(options.secret));
-}
+// Issuing lives in the kernel, shared with the accounts subgraph; re-exported for existing callers.
+export { issueAccessToken } from "#kernel";

@@ -1,7 +1,8 @@
+import { createPrivateKey } from "node:crypto";
 import { EnvReader } from "./env-reader.js";
 import type { LogLevel } from "../logging/logger.js";
 
-export const SUBGRAPH_NAMES = ["products", "search", "inventory", "cart", "orders", "payments"] as const;
+export const SUBGRAPH_NAMES = ["products", "search", "inventory", "cart", "orders", "payments", "accounts"] as const;
 export type SubgraphName = (typeof SUBGRAPH_NAMES)[number];
 
 const DEFAULT_PORTS: Record<SubgraphName, number> = {
@@ -11,6 +12,7 @@ const DEFAULT_PORTS: Record<SubgraphName, number> = {
   cart: 4004,
   orders: 4005,
   payments: 4006,
+  accounts: 4007,
 };
 
 const DEV_SECRET = "dev-only-secret-change-me-in-production-0123456789";
@@ -28,6 +30,19 @@ export interface Config {
     trustProxy: boolean;
     /** Path of the composed supergraph SDL the gateway serves. */
     supergraphPath: string;
+    limits: {
+      maxDepth: number;
+      maxAliases: number;
+      maxCost: number;
+      maxBatchSize: number;
+      maxRequestBytes: number;
+    };
+    /** Separate per-minute budgets for expensive operations, on top of the general one. */
+    budgets: { auth: number; checkout: number; search: number };
+    /** JSON manifest of persisted operations (sha256 -> query); see schema/operations. */
+    persistedOperationsPath?: string;
+    /** Refuse any operation that is not in the manifest (production clients). */
+    persistedOperationsOnly: boolean;
   };
   subgraphPorts: Record<SubgraphName, number>;
   auth: {
@@ -36,6 +51,12 @@ export interface Config {
     /** RS256 key set for access tokens in production; wins over the secret when set. */
     jwksUrl?: string;
     jwtIssuer: string;
+    /** RS256 private key (PEM) the accounts subgraph signs access tokens with; its public half is served as a JWKS. */
+    jwtPrivateKey?: string;
+    /** Lifetime of an access token; short, because a token stays valid until it expires. */
+    accessTokenTtlSeconds: number;
+    /** Lifetime of a refresh token; each refresh replaces it with a new one. */
+    refreshTokenTtlSeconds: number;
     /** Shared secret signing the identity the gateway forwards to subgraphs. */
     internalSecret: string;
   };
@@ -44,12 +65,70 @@ export interface Config {
   search: { openSearchUrl?: string; elasticsearchUrl?: string; indexName: string };
   events: { kafkaBrokers?: string[]; clientId: string };
   cache: { redisUrl?: string };
-  accounts: { mysqlUrl?: string };
+  accounts: {
+    mysqlUrl?: string;
+    /** Where the zero-setup user store keeps its data between runs (development only). */
+    embeddedFile?: string;
+    /** The account seeded at start in development; never set in test or production. */
+    devAdmin?: { email: string; password: string };
+    /** Failed log-ins allowed per account and per client address within the window. */
+    loginThrottle: { failuresPerAccount: number; failuresPerAddress: number; windowSeconds: number };
+  };
   inventory: { reservationTtlMs: number; maxQuantityPerOrder: number };
+  /** Most distinct products one cart holds (quantities per product follow inventory.maxQuantityPerOrder). */
+  cart: { maxLines: number };
   catalog: { seedProducts: number };
+  payments: {
+    /** The payment provider's base URL; unset, the one-process platform starts the simulator. */
+    providerUrl?: string;
+    /** A provider call that has not answered by then counts as a timeout and is retried. */
+    providerTimeoutMs: number;
+    /** Provider calls per charge before a transient failure becomes a final FAILED. */
+    maxAttempts: number;
+    /** First retry delay; each retry doubles it (with full jitter) up to `retryMaxMs`. */
+    retryBaseMs: number;
+    retryMaxMs: number;
+    /** Charges one process runs at once; more PaymentRequested events wait (backpressure). */
+    concurrency: number;
+    /** A PENDING payment nobody holds a lease on for this long is re-driven by the sweep. */
+    recoveryAfterMs: number;
+    recoveryIntervalMs: number;
+    simulator: {
+      port: number;
+      latencyMs: number;
+      /** Shares of charges (0..1) that are declined, fail with a 5xx, or time out. */
+      declineRate: number;
+      failureRate: number;
+      timeoutRate: number;
+      seed: number;
+    };
+  };
+  notifications: {
+    /** SMTP server for order emails (production), e.g. smtp://user:pass@mail.example:587. */
+    smtpUrl?: string;
+    /** Without SMTP: one readable file per message under this folder; without either: logs. */
+    dir?: string;
+    from: string;
+    /** Sends per message before it goes to the dead-letter topic. */
+    maxAttempts: number;
+    retryBaseMs: number;
+  };
 }
 
 export class ConfigError extends Error {}
+
+/** A PEM RSA private key, checked at start so a bad key fails the start, not the first log-in. */
+function rsaPrivateKey(read: EnvReader, name: string): string | undefined {
+  // Environment files often hold a PEM on one line with literal "\n" separators.
+  const pem = read.optional(name)?.replaceAll("\\n", "\n");
+  if (pem === undefined) return undefined;
+  try {
+    if (createPrivateKey(pem).asymmetricKeyType !== "rsa") read.problems.push(`${name} must be an RSA private key`);
+  } catch {
+    read.problems.push(`${name} must be a PEM private key`);
+  }
+  return pem;
+}
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const read = new EnvReader(env);
@@ -68,7 +147,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const jwtSecret = read.string("JWT_SECRET", DEV_SECRET);
   const internalSecret = read.string("INTERNAL_SECRET", DEV_SECRET + "-internal");
   if (appEnv === "production") {
-    if (jwtSecret === DEV_SECRET && !read.optional("JWKS_URL")) read.problems.push("JWT_SECRET or JWKS_URL must be set in production");
+    if (jwtSecret === DEV_SECRET && !read.optional("JWKS_URL") && !read.optional("JWT_PRIVATE_KEY")) {
+      read.problems.push("JWT_SECRET, JWKS_URL or JWT_PRIVATE_KEY must be set in production");
+    }
+    // Production has no default account: a seeded admin with known credentials is a back door.
+    if (read.optional("DEV_ADMIN_EMAIL") || read.optional("DEV_ADMIN_PASSWORD")) read.problems.push("DEV_ADMIN_EMAIL and DEV_ADMIN_PASSWORD are for development only");
     if (internalSecret.startsWith(DEV_SECRET)) read.problems.push("INTERNAL_SECRET must be set in production");
   }
   const brokers = read.optional("KAFKA_BROKERS");
@@ -83,12 +166,29 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       rateLimitPerMinute: read.int("RATE_LIMIT_PER_MINUTE", 600, { min: 1 }),
       trustProxy: read.bool("TRUST_PROXY", false),
       supergraphPath: read.string("SUPERGRAPH_PATH", "schema/supergraph.graphql"),
+      limits: {
+        maxDepth: read.int("MAX_QUERY_DEPTH", 12, { min: 2 }),
+        maxAliases: read.int("MAX_QUERY_ALIASES", 30, { min: 0 }),
+        maxCost: read.int("MAX_QUERY_COST", 5000, { min: 1 }),
+        maxBatchSize: read.int("MAX_BATCH_SIZE", 10, { min: 1 }),
+        maxRequestBytes: read.int("MAX_REQUEST_BYTES", 100_000, { min: 1024 }),
+      },
+      budgets: {
+        auth: read.int("RATE_LIMIT_AUTH_PER_MINUTE", 10, { min: 1 }),
+        checkout: read.int("RATE_LIMIT_CHECKOUT_PER_MINUTE", 30, { min: 1 }),
+        search: read.int("RATE_LIMIT_SEARCH_PER_MINUTE", 300, { min: 1 }),
+      },
+      persistedOperationsPath: read.optional("PERSISTED_OPERATIONS_PATH"),
+      persistedOperationsOnly: read.bool("PERSISTED_OPERATIONS_ONLY", false),
     },
     subgraphPorts,
     auth: {
       jwtSecret,
       jwksUrl: read.optional("JWKS_URL"),
       jwtIssuer: read.string("JWT_ISSUER", "storefront"),
+      jwtPrivateKey: rsaPrivateKey(read, "JWT_PRIVATE_KEY"),
+      accessTokenTtlSeconds: read.int("ACCESS_TOKEN_TTL_SECONDS", 900, { min: 30, max: 86_400 }),
+      refreshTokenTtlSeconds: read.int("REFRESH_TOKEN_TTL_SECONDS", 30 * 86_400, { min: 60 }),
       internalSecret,
     },
     relational: {
@@ -107,12 +207,52 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       clientId: read.string("KAFKA_CLIENT_ID", "storefront"),
     },
     cache: { redisUrl: read.optional("REDIS_URL") },
-    accounts: { mysqlUrl: read.optional("MYSQL_URL") },
+    accounts: {
+      mysqlUrl: read.optional("MYSQL_URL"),
+      embeddedFile: appEnv === "development" ? read.string("EMBEDDED_DATA_DIR", ".data") + "/accounts/users.json" : undefined,
+      devAdmin:
+        appEnv === "development"
+          ? { email: read.string("DEV_ADMIN_EMAIL", "admin@storefront.test"), password: read.string("DEV_ADMIN_PASSWORD", "admin-password-dev-only") }
+          : undefined,
+      loginThrottle: {
+        failuresPerAccount: read.int("LOGIN_FAILURES_PER_ACCOUNT", 5, { min: 1 }),
+        failuresPerAddress: read.int("LOGIN_FAILURES_PER_ADDRESS", 50, { min: 1 }),
+        windowSeconds: read.int("LOGIN_THROTTLE_WINDOW_SECONDS", 900, { min: 1 }),
+      },
+    },
     inventory: {
       reservationTtlMs: read.int("RESERVATION_TTL_MS", 15 * 60_000, { min: 1000 }),
       maxQuantityPerOrder: read.int("MAX_QUANTITY_PER_ORDER", 10, { min: 1 }),
     },
+    cart: { maxLines: read.int("CART_MAX_LINES", 50, { min: 1, max: 1_000 }) },
     catalog: { seedProducts: read.int("SEED_PRODUCTS", 600, { min: 0 }) },
+    payments: {
+      providerUrl: read.optional("PAYMENT_PROVIDER_URL"),
+      providerTimeoutMs: read.int("PAYMENT_PROVIDER_TIMEOUT_MS", 5_000, { min: 10 }),
+      maxAttempts: read.int("PAYMENT_MAX_ATTEMPTS", 4, { min: 1, max: 20 }),
+      retryBaseMs: read.int("PAYMENT_RETRY_BASE_MS", 200, { min: 1 }),
+      retryMaxMs: read.int("PAYMENT_RETRY_MAX_MS", 5_000, { min: 1 }),
+      concurrency: read.int("PAYMENT_CONCURRENCY", 32, { min: 1, max: 1_000 }),
+      recoveryAfterMs: read.int("PAYMENT_RECOVERY_AFTER_MS", 30_000, { min: 100 }),
+      recoveryIntervalMs: read.int("PAYMENT_RECOVERY_INTERVAL_MS", 10_000, { min: 50 }),
+      simulator: {
+        port: read.int("PAYMENT_SIMULATOR_PORT", 4010, { max: 65535 }),
+        latencyMs: read.int("PAYMENT_SIMULATOR_LATENCY_MS", 20, { max: 60_000 }),
+        // Percentages: the environment reader parses integers only, and whole percent is enough.
+        declineRate: read.int("PAYMENT_SIMULATOR_DECLINE_PERCENT", 0, { max: 100 }) / 100,
+        failureRate: read.int("PAYMENT_SIMULATOR_FAILURE_PERCENT", 0, { max: 100 }) / 100,
+        timeoutRate: read.int("PAYMENT_SIMULATOR_TIMEOUT_PERCENT", 0, { max: 100 }) / 100,
+        seed: read.int("PAYMENT_SIMULATOR_SEED", 1),
+      },
+    },
+    notifications: {
+      smtpUrl: read.optional("SMTP_URL"),
+      // Tests default to logs so that no run leaves files behind; development to a folder.
+      dir: read.optional("NOTIFICATIONS_DIR") ?? (appEnv === "development" ? read.string("EMBEDDED_DATA_DIR", ".data") + "/notifications" : undefined),
+      from: read.string("NOTIFICATIONS_FROM", "Storefront <orders@storefront.example>"),
+      maxAttempts: read.int("NOTIFICATION_MAX_ATTEMPTS", 5, { min: 1, max: 50 }),
+      retryBaseMs: read.int("NOTIFICATION_RETRY_BASE_MS", 500, { min: 1 }),
+    },
   };
   if (read.problems.length) throw new ConfigError("Invalid configuration:\n- " + read.problems.join("\n- "));
   return config;

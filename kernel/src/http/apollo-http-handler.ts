@@ -12,8 +12,9 @@ import { ErrorCode } from "../errors/error-codes.js";
 export function createApolloHandler<TContext extends BaseContext>(
   server: ApolloServer<TContext>,
   context: (req: IncomingMessage) => Promise<TContext>,
-  { bodyLimitBytes = 1_000_000 } = {},
+  options: { bodyLimitBytes?: number; checkBody?: (body: unknown) => BodyRejection | undefined } = {},
 ) {
+  const bodyLimitBytes = options.bodyLimitBytes ?? 1_000_000;
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     let body: unknown;
     try {
@@ -23,6 +24,8 @@ export function createApolloHandler<TContext extends BaseContext>(
       if (error instanceof BodyTooLargeError) return sendGraphQLError(res, 413, ErrorCode.BAD_USER_INPUT, error.message);
       return sendGraphQLError(res, 400, ErrorCode.BAD_USER_INPUT, "The request body is not valid JSON");
     }
+    const rejection = options.checkBody?.(req.method === "GET" ? queryStringOperation(req.url ?? "") : body);
+    if (rejection) return sendGraphQLError(res, rejection.status, rejection.code, rejection.message);
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(", ") : value);
@@ -47,6 +50,25 @@ export function createApolloHandler<TContext extends BaseContext>(
     for await (const chunk of response.body.asyncIterator) res.write(chunk);
     res.end();
   };
+}
+
+/** Why a request body is refused before execution (batch too large, not allow-listed...). */
+export interface BodyRejection {
+  status: number;
+  code: string;
+  message: string;
+}
+
+/** A GET request's operation, shaped like a POST body so one check serves both. */
+function queryStringOperation(url: string): Record<string, unknown> {
+  const params = new URL(url, "http://localhost").searchParams;
+  let extensions: unknown;
+  try {
+    extensions = JSON.parse(params.get("extensions") ?? "null") ?? undefined;
+  } catch {
+    extensions = undefined;
+  }
+  return { query: params.get("query") ?? undefined, extensions };
 }
 
 function isJson(req: IncomingMessage): boolean {

@@ -1,0 +1,39 @@
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+
+export const operationId = (query: string): string => createHash("sha256").update(query).digest("hex");
+
+interface GraphQLBody {
+  query?: unknown;
+  extensions?: { persistedQuery?: { sha256Hash?: unknown } };
+}
+
+export type PersistedCheck = { ok: true } | { ok: false; message: string };
+
+/**
+ * The allow-list of operations production clients were built with (sha256 of the query text
+ * -> query). Clients may send just the hash (APQ style). With `only`, anything else is
+ * refused, so a leaked token cannot run arbitrary queries.
+ */
+export function loadPersistedOperations(path: string | undefined, only: boolean) {
+  const manifest = new Map<string, string>();
+  if (path) {
+    if (!existsSync(path)) throw new Error(`PERSISTED_OPERATIONS_PATH ${path} does not exist`);
+    for (const [id, query] of Object.entries(JSON.parse(readFileSync(path, "utf8")) as Record<string, string>)) manifest.set(id, query);
+  }
+  if (only && manifest.size === 0) throw new Error("PERSISTED_OPERATIONS_ONLY needs a non-empty PERSISTED_OPERATIONS_PATH manifest");
+
+  /** Fills in the query of a hash-only request and enforces the allow-list; mutates `body`. */
+  return (body: GraphQLBody): PersistedCheck => {
+    const hash = body.extensions?.persistedQuery?.sha256Hash;
+    if (typeof body.query !== "string" && typeof hash === "string" && manifest.has(hash)) {
+      body.query = manifest.get(hash);
+      return { ok: true };
+    }
+    if (!only) return { ok: true };
+    if (typeof body.query === "string" && manifest.has(operationId(body.query))) return { ok: true };
+    return { ok: false, message: "Only persisted operations are accepted here" };
+  };
+}
+
+export type PersistedOperationCheck = ReturnType<typeof loadPersistedOperations>;

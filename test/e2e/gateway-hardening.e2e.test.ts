@@ -1,0 +1,151 @@
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startTestSupergraph, type TestSupergraph } from "../support/start-test-supergraph.js";
+import { postGraphQL } from "../support/graphql-client.js";
+import { operationId } from "../../gateway/src/security/persisted-operations.js";
+
+const LEGIT = `{ product(id: "prod_0000001") { id name } }`;
+
+async function assertLegitStillServed(sg: TestSupergraph, token?: string) {
+  const res = await sg.query(LEGIT, {}, token);
+  assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+  assert.equal(res.data!.product.id, "prod_0000001");
+}
+
+describe("gateway hardening: each attack is refused with its code while legitimate traffic goes on", () => {
+  let sg: TestSupergraph;
+  let token: string;
+  before(async () => {
+    sg = await startTestSupergraph({ env: { MAX_QUERY_DEPTH: "4", RATE_LIMIT_SEARCH_PER_MINUTE: "3" } });
+    token = await sg.token("hardening-user");
+  });
+  after(() => sg.close());
+
+  it("refuses an over-deep query (QUERY_TOO_COMPLEX)", async () => {
+    const res = await sg.query(`{ products(first: 1) { edges { node { images { url } } } } }`, {}, token);
+    assert.equal(res.status, 400);
+    assert.equal(res.errors?.[0]?.extensions?.code, "QUERY_TOO_COMPLEX");
+    assert.equal(res.errors?.[0]?.extensions?.depth, 5);
+    await assertLegitStillServed(sg, token);
+  });
+
+  it("refuses an alias flood (QUERY_TOO_COMPLEX)", async () => {
+    const fields = Array.from({ length: 31 }, (_, i) => `p${i}: product(id: "prod_0000001") { id }`).join(" ");
+    const res = await sg.query(`{ ${fields} }`, {}, token);
+    assert.equal(res.errors?.[0]?.extensions?.code, "QUERY_TOO_COMPLEX");
+    assert.equal(res.errors?.[0]?.extensions?.aliases, 31);
+    await assertLegitStillServed(sg, token);
+  });
+
+  it("refuses a costly query, counting page sizes given in variables", async () => {
+    const page = (i: number) => `l${i}: products(first: $n) { edges { node { id name sku brand category description } } }`;
+    const res = await sg.query(`query($n: Int) { ${Array.from({ length: 9 }, (_, i) => page(i)).join(" ")} }`, { n: 100 }, token);
+    assert.equal(res.errors?.[0]?.extensions?.code, "QUERY_TOO_COMPLEX");
+    assert.ok(res.errors?.[0]?.extensions?.cost > 5000);
+    const cheap = await sg.query(`query($n: Int) { ${page(0)} }`, { n: 5 }, token);
+    assert.equal(cheap.errors, undefined);
+  });
+
+  it("refuses a batch flood but serves a small batch", async () => {
+    const post = (count: number) =>
+      fetch(sg.gatewayUrl, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+        body: JSON.stringify(Array.from({ length: count }, () => ({ query: LEGIT }))),
+      });
+    const flood = await post(11);
+    assert.equal(flood.status, 400);
+    assert.equal(((await flood.json()) as any).errors[0].extensions.code, "BAD_USER_INPUT");
+    const small = (await (await post(3)).json()) as any[];
+    assert.equal(small.length, 3);
+    assert.ok(small.every((r) => r.data.product.id === "prod_0000001"));
+  });
+
+  it("refuses an oversized body with 413 before parsing it", async () => {
+    const res = await postGraphQL(sg.gatewayUrl, LEGIT, { padding: "x".repeat(200_000) }, { token });
+    assert.equal(res.status, 413);
+    assert.equal(res.errors?.[0]?.extensions?.code, "BAD_USER_INPUT");
+    await assertLegitStillServed(sg, token);
+  });
+
+  it("refuses cross-site simple requests (CSRF prevention)", async () => {
+    const res = await fetch(`${sg.gatewayUrl}?query=${encodeURIComponent(LEGIT)}`, { method: "GET" });
+    assert.equal(res.status, 400);
+    const preflighted = await fetch(`${sg.gatewayUrl}?query=${encodeURIComponent(LEGIT)}`, { headers: { "apollo-require-preflight": "true" } });
+    assert.equal(preflighted.status, 200);
+  });
+
+  it("charges search against its own budget with a retry-after hint, leaving other reads alone", async () => {
+    const searcher = await sg.token("searcher");
+    const search = `{ search(query: "lamp") { totalCount } }`;
+    for (let i = 0; i < 3; i++) await sg.query(search, {}, searcher);
+    const refused = await sg.query(search, {}, searcher);
+    assert.equal(refused.status, 429);
+    assert.equal(refused.errors?.[0]?.extensions?.code, "RATE_LIMITED");
+    assert.ok(refused.errors?.[0]?.extensions?.retryAfterSeconds >= 1);
+    assert.ok(Number(refused.headers.get("retry-after")) >= 1);
+    await assertLegitStillServed(sg, searcher);
+  });
+});
+
+describe("gateway hardening: per-caller rate limit", () => {
+  let sg: TestSupergraph;
+  before(async () => {
+    sg = await startTestSupergraph({ env: { RATE_LIMIT_PER_MINUTE: "5" } });
+  });
+  after(() => sg.close());
+
+  it("stops one caller past the limit with RATE_LIMITED while another caller is served", async () => {
+    const greedy = await sg.token("greedy");
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await sg.query(LEGIT, {}, greedy)).status);
+    assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429]);
+    const refused = await sg.query(LEGIT, {}, greedy);
+    assert.equal(refused.errors?.[0]?.extensions?.code, "RATE_LIMITED");
+    await assertLegitStillServed(sg, await sg.token("polite"));
+  });
+});
+
+describe("gateway hardening: production mode", () => {
+  let sg: TestSupergraph;
+  const manifestDir = mkdtempSync(join(tmpdir(), "persisted-"));
+  const manifest = join(manifestDir, "operations.json");
+  writeFileSync(manifest, JSON.stringify({ [operationId(LEGIT)]: LEGIT }));
+  before(async () => {
+    sg = await startTestSupergraph({
+      env: {
+        APP_ENV: "production",
+        JWT_SECRET: "production-test-secret-0123456789abcdef",
+        INTERNAL_SECRET: "production-test-internal-0123456789abcdef",
+        PERSISTED_OPERATIONS_PATH: manifest,
+        PERSISTED_OPERATIONS_ONLY: "true",
+      },
+    });
+  });
+  after(() => sg.close());
+
+  it("serves allow-listed operations, by text or by hash alone", async () => {
+    await assertLegitStillServed(sg);
+    const byHash = await fetch(sg.gatewayUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ extensions: { persistedQuery: { version: 1, sha256Hash: operationId(LEGIT) } } }),
+    });
+    assert.equal(((await byHash.json()) as any).data.product.id, "prod_0000001");
+  });
+
+  it("refuses operations outside the allow-list (OPERATION_NOT_ALLOWED)", async () => {
+    const res = await sg.query(`{ product(id: "prod_0000002") { id } }`);
+    assert.equal(res.status, 400);
+    assert.equal(res.errors?.[0]?.extensions?.code, "OPERATION_NOT_ALLOWED");
+  });
+
+  it("keeps introspection off and leaks no internals", async () => {
+    const introspection = await sg.query(`{ __schema { types { name } } }`);
+    assert.ok(introspection.errors?.length);
+    assert.equal(introspection.data, undefined);
+  });
+});
