@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { EmbeddedEventBus } from "#kernel";
 import { KafkaEventBus } from "#kernel/adapters.ts";
 import { defineEventBusContract } from "#kernel/contracts/event-bus.contract.ts";
-import { describeWithRealEngine } from "#kernel/testing/index.ts";
+import { describeWithRealEngine } from "#kernel/testing";
 import { newEvent } from "#kernel/events/new-event.ts";
 
 defineEventBusContract("embedded", async () => new EmbeddedEventBus({ maxBackoffMs: 50 }));

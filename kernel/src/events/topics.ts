@@ -18,3 +18,79 @@ export interface OrderStatusChangedPayload {
   to: string;
   at: string;
 }
+
+/** Event types on `orders.status-changed`. */
+export const OrderEventTypes = { statusChanged: "OrderStatusChanged" } as const;
+
+/**
+ * Event types on `payments.events`, all keyed by order id. Orders writes PaymentRequested
+ * (with the order) and RefundRequested; payments writes PaymentConfirmed, PaymentFailed and
+ * PaymentRefunded.
+ */
+export const PaymentEventTypes = {
+  requested: "PaymentRequested",
+  confirmed: "PaymentConfirmed",
+  failed: "PaymentFailed",
+  refundRequested: "RefundRequested",
+  refunded: "PaymentRefunded",
+} as const;
+
+/** Charge this order's payment. Amount in minor units, equal to the order total. */
+export interface PaymentRequestedPayload {
+  paymentId: string;
+  orderId: string;
+  userId: string;
+  amount: number;
+  currency: string;
+}
+
+/** The provider captured the money; `attempts` counts provider calls, retries included. */
+export interface PaymentConfirmedPayload {
+  paymentId: string;
+  orderId: string;
+  providerRef: string;
+  attempts: number;
+  /** Whose money it was and how much: notifications address and word the receipt with them. */
+  userId: string;
+  amount: number;
+  currency: string;
+}
+
+/** Declined, or failed after every retry; the order releases its stock. */
+export interface PaymentFailedPayload {
+  paymentId: string;
+  orderId: string;
+  reason: string;
+  attempts: number;
+  /** Whom to tell (notifications). */
+  userId: string;
+  amount: number;
+  currency: string;
+}
+
+/** Give the money back: the payment succeeded for an order that can no longer be fulfilled. */
+export interface RefundRequestedPayload {
+  paymentId: string;
+  orderId: string;
+}
+
+/** The provider returned the money of a payment (after RefundRequested). */
+export interface PaymentRefundedPayload {
+  paymentId: string;
+  orderId: string;
+  userId: string;
+  /** The provider's reference of the refund. */
+  refundRef: string;
+  amount: number;
+  currency: string;
+}
+
+/** Event types on `inventory.stock-changed`. */
+export const InventoryEventTypes = { stockChanged: "StockChanged" } as const;
+
+/** A product's units free to sell changed (reserve, release, expiry, restock); keyed by product id. */
+export interface StockChangedPayload {
+  productId: string;
+  /** Units free to sell after the change. */
+  available: number;
+}

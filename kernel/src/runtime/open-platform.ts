@@ -31,7 +31,7 @@ export async function openPlatform(config: Config, logger: Logger, options: Open
 
     const bus = await openEventBus(config, logger);
     closers.push(() => bus.close());
-    const kv = await openKeyValueStore(config);
+    const kv = await openKeyValueStore(config, logger);
     closers.push(() => kv.close());
 
     return {
@@ -57,10 +57,14 @@ async function openEventBus(config: Config, logger: Logger): Promise<EventBus> {
   return new KafkaEventBus({ brokers: config.events.kafkaBrokers, clientId: config.events.clientId, logger });
 }
 
-async function openKeyValueStore(config: Config): Promise<KeyValueStore> {
+async function openKeyValueStore(config: Config, logger: Logger): Promise<KeyValueStore> {
   if (!config.cache.redisUrl) return new EmbeddedKeyValueStore();
   const { RedisKeyValueStore } = await import("../adapters.js");
-  return new RedisKeyValueStore(config.cache.redisUrl);
+  const store = new RedisKeyValueStore(config.cache.redisUrl, { logger });
+  // Start without Redis rather than not at all: its users fall back (inventory to
+  // PostgreSQL, rate limits to memory) and the client reconnects by itself.
+  await store.connect().catch((error: unknown) => logger.warn("Redis is not reachable yet; continuing", { error: String(error) }));
+  return store;
 }
 
 async function closeAll(closers: (() => Promise<void>)[]): Promise<void> {

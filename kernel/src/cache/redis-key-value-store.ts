@@ -1,0 +1,153 @@
+import { Redis } from "ioredis";
+import type { KeyValueStore } from "./key-value-store.js";
+import type { Logger } from "../logging/logger.js";
+
+export interface RedisKeyValueStoreOptions {
+  /** How long the first connection may take before `connect` rejects. */
+  connectTimeoutMs?: number;
+  /** A command Redis has not answered by then rejects (a hung server, a silent network). */
+  commandTimeoutMs?: number;
+  /** Told when Redis becomes unavailable and available again, once per outage. */
+  logger?: Logger;
+}
+
+/** Deletes the key only while it holds the caller's value (the lock owner's token). */
+const DELETE_IF_EQUALS = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0`;
+
+/** INCRBY that sets the TTL only when this call created the counter. */
+const INCREMENT = `
+local created = redis.call('EXISTS', KEYS[1]) == 0
+local value = redis.call('INCRBY', KEYS[1], ARGV[1])
+if created and tonumber(ARGV[2]) > 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return value`;
+
+/** The scripts above, as ioredis exposes them once defined (EVALSHA, EVAL on a cache miss). */
+interface StoreScripts {
+  kvDeleteIfEquals(key: string, expected: string): Promise<number>;
+  kvIncrement(key: string, by: number, ttlMs: number): Promise<number>;
+}
+
+/**
+ * The key-value store on Redis. Each operation is one command or one Lua script, so it is
+ * atomic on the server whatever the number of processes.
+ *
+ * It fails fast: while Redis is unreachable every call rejects at once instead of waiting
+ * for a reconnection, because callers have a fallback (inventory reads Postgres) and a
+ * request queued behind an outage would only time out later. Hence no offline queue, no
+ * replay of a command whose connection dropped (replaying INCRBY could count twice), and
+ * a command timeout for a server that accepts connections but does not answer. The client
+ * keeps reconnecting in the background, so the store recovers by itself.
+ */
+export class RedisKeyValueStore implements KeyValueStore {
+  readonly engine = "redis";
+  /** The connection, for modules that define their own scripts on it. */
+  readonly client: Redis;
+  private readonly connectTimeoutMs: number;
+  private unavailable = false;
+
+  /** Starts connecting at once; commands reject until the connection is ready (see `connect`). */
+  constructor(url: string, { connectTimeoutMs = 2_000, commandTimeoutMs = 1_000, logger }: RedisKeyValueStoreOptions = {}) {
+    this.connectTimeoutMs = connectTimeoutMs;
+    this.client = new Redis(url, {
+      connectTimeout: connectTimeoutMs,
+      commandTimeout: commandTimeoutMs,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: (attempt) => Math.min(100 * attempt, 2_000),
+      // ioredis waits this long for a socket to close on disconnect, even one that never
+      // opened; its 2 s default holds a process open after closing during an outage.
+      disconnectTimeout: 200,
+    });
+    this.client.defineCommand("kvDeleteIfEquals", { numberOfKeys: 1, lua: DELETE_IF_EQUALS });
+    this.client.defineCommand("kvIncrement", { numberOfKeys: 1, lua: INCREMENT });
+    // Without a listener ioredis prints every connection error to the console.
+    this.client.on("error", (error: Error) => {
+      if (this.unavailable) return;
+      this.unavailable = true;
+      logger?.warn("redis_unavailable", { error: error.message });
+    });
+    this.client.on("ready", () => {
+      if (this.unavailable) logger?.info("redis_available");
+      this.unavailable = false;
+    });
+  }
+
+  /**
+   * Waits until the connection is ready. Rejects on the next failed attempt, or when none
+   * succeeds within the connect timeout; the client keeps trying in the background either way.
+   */
+  async connect(): Promise<void> {
+    const client = this.client;
+    if (client.status === "ready") return;
+    if (client.status === "end") throw new Error("The Redis connection is closed");
+    await new Promise<void>((resolve, reject) => {
+      const settle = (error?: Error) => {
+        clearTimeout(timer);
+        client.off("ready", onReady).off("error", onError).off("end", onEnd);
+        if (error) reject(error);
+        else resolve();
+      };
+      const onReady = () => settle();
+      const onError = (error: Error) => settle(error);
+      const onEnd = () => settle(new Error("The Redis connection is closed"));
+      const timer = setTimeout(() => settle(new Error(`Redis was not ready within ${this.connectTimeoutMs} ms`)), this.connectTimeoutMs);
+      client.on("ready", onReady).on("error", onError).on("end", onEnd);
+    });
+  }
+
+  async get(key: string): Promise<string | null> {
+    return this.client.get(key);
+  }
+
+  async getMany(keys: string[]): Promise<(string | null)[]> {
+    if (keys.length === 0) return [];
+    return this.client.mget(...keys);
+  }
+
+  async set(key: string, value: string, ttlMs?: number): Promise<void> {
+    if (ttlMs) await this.client.set(key, value, "PX", ttlMs);
+    else await this.client.set(key, value);
+  }
+
+  async delete(...keys: string[]): Promise<void> {
+    if (keys.length > 0) await this.client.del(...keys);
+  }
+
+  async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
+    return (await this.client.set(key, value, "PX", ttlMs, "NX")) === "OK";
+  }
+
+  async deleteIfEquals(key: string, expected: string): Promise<boolean> {
+    return (await this.scripts.kvDeleteIfEquals(key, expected)) === 1;
+  }
+
+  async increment(key: string, by: number, ttlMs?: number): Promise<number> {
+    return Number(await this.scripts.kvIncrement(key, by, ttlMs ?? 0));
+  }
+
+  async ping(): Promise<void> {
+    await this.client.ping();
+  }
+
+  async close(): Promise<void> {
+    if (this.client.status === "ready") {
+      try {
+        await this.client.quit();
+        return;
+      } catch {
+        // Fall through: drop the connection without the goodbye.
+      }
+    }
+    this.client.disconnect();
+  }
+
+  private get scripts(): StoreScripts {
+    return this.client as unknown as StoreScripts;
+  }
+}

@@ -1,0 +1,208 @@
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { after, afterEach, before, describe, it } from "node:test";
+import type { DomainEvent, EventBus, SubscribeOptions, Subscription } from "../events/event-bus.js";
+import { newEvent } from "../events/new-event.js";
+import { engineSuiteTitle, waitFor } from "../testing/index.js";
+
+export interface EventBusContractOptions {
+  /** How long an expected delivery may take before the test fails. */
+  deliveryTimeoutMs?: number;
+}
+
+/**
+ * The guarantees of the `EventBus` port, checked against one adapter. `create` returns a
+ * fresh bus; every test uses its own topics and groups, so runs never see each other's events.
+ */
+export function defineEventBusContract(
+  engine: string,
+  create: () => Promise<EventBus>,
+  { deliveryTimeoutMs = 15_000 }: EventBusContractOptions = {},
+): void {
+  describe(engineSuiteTitle("EventBus contract", engine), { timeout: 120_000 }, () => {
+    let bus: EventBus;
+    const subscriptions: Subscription[] = [];
+    const extraBuses: EventBus[] = [];
+
+    before(async () => {
+      bus = await create();
+    });
+    afterEach(async () => {
+      await Promise.all(subscriptions.splice(0).map((subscription) => subscription.stop()));
+      await Promise.all(extraBuses.splice(0).map((extra) => extra.close()));
+    });
+    after(async () => {
+      await bus?.close();
+    });
+
+    const unique = (name: string) => `contract.${name}.${randomUUID().slice(0, 8)}`;
+    const until = (description: string, condition: () => boolean) => waitFor(description, condition, { timeoutMs: deliveryTimeoutMs });
+
+    async function subscribe(options: SubscribeOptions, on: EventBus = bus): Promise<Subscription> {
+      const subscription = await on.subscribe(options);
+      subscriptions.push(subscription);
+      return subscription;
+    }
+
+    function recorder() {
+      const events: DomainEvent[] = [];
+      return { events, ids: () => events.map((e) => e.id), handle: async (event: DomainEvent) => void events.push(event) };
+    }
+
+    function events(count: number, keys: string[], type = "contract.tested"): DomainEvent[] {
+      return Array.from({ length: count }, (_, seq) => newEvent(type, keys[seq % keys.length]!, { seq }));
+    }
+
+    it("replays what a topic holds to a new group, each event intact", async () => {
+      const topic = unique("replay");
+      const sent = newEvent("order.placed", "order-1", { total: { amountMinor: 1299, currency: "EUR" }, lines: ["a", "b"] });
+      await bus.publish(topic, [sent]);
+      const got = recorder();
+      await subscribe({ topic, group: unique("g"), handle: got.handle });
+      await until("the event arrives", () => got.events.length === 1);
+      assert.deepEqual(got.events[0], sent);
+    });
+
+    it("delivers every event to each consumer group", async () => {
+      const topic = unique("groups");
+      const first = recorder();
+      const second = recorder();
+      await subscribe({ topic, group: unique("g1"), handle: first.handle });
+      await subscribe({ topic, group: unique("g2"), handle: second.handle });
+      const sent = events(20, ["k1", "k2", "k3", "k4"]);
+      await bus.publish(topic, sent.slice(0, 10));
+      await bus.publish(topic, sent.slice(10));
+      await until("both groups have 20 events", () => first.events.length >= 20 && second.events.length >= 20);
+      const expected = sent.map((e) => e.id).sort();
+      assert.deepEqual(first.ids().sort(), expected);
+      assert.deepEqual(second.ids().sort(), expected);
+    });
+
+    it("shares a group's events among its members, each event to one member", async () => {
+      const topic = unique("share");
+      const group = unique("g");
+      const a = recorder();
+      const b = recorder();
+      await subscribe({ topic, group, handle: a.handle });
+      await subscribe({ topic, group, handle: b.handle });
+      const sent = events(60, Array.from({ length: 12 }, (_, i) => `key-${i}`));
+      await bus.publish(topic, sent);
+      await until("all 60 events are handled", () => new Set([...a.ids(), ...b.ids()]).size === 60);
+      const all = [...a.ids(), ...b.ids()];
+      assert.equal(all.length, 60, "no event was handled twice");
+      assert.ok(a.events.length > 0 && b.events.length > 0, `both members worked (${a.events.length} and ${b.events.length})`);
+    });
+
+    it("keeps each key's events in publish order, with many keys interleaved", async () => {
+      const topic = unique("order");
+      const group = unique("g");
+      const seen = new Map<string, number[]>();
+      const handle = async (event: DomainEvent) => {
+        seen.set(event.key, [...(seen.get(event.key) ?? []), (event.payload as { seq: number }).seq]);
+      };
+      await subscribe({ topic, group, handle });
+      await subscribe({ topic, group, handle });
+      const keys = ["k1", "k2", "k3", "k4", "k5"];
+      // Round-robin over the keys: each key's events are far apart in the topic.
+      const sent = Array.from({ length: 250 }, (_, i) => newEvent("contract.tested", keys[i % 5]!, { seq: Math.floor(i / 5) }));
+      for (let i = 0; i < sent.length; i += 25) await bus.publish(topic, sent.slice(i, i + 25));
+      const total = () => [...seen.values()].reduce((sum, seqs) => sum + seqs.length, 0);
+      await until("all 250 events are handled", () => total() >= 250);
+      const inOrder = Array.from({ length: 50 }, (_, seq) => seq);
+      for (const key of keys) assert.deepEqual(seen.get(key), inOrder, `events of ${key} in publish order`);
+    });
+
+    it("delivers an event again after its handler throws, before the key's later events", async () => {
+      const topic = unique("retry");
+      const sent = events(3, ["same-key"]);
+      const attempts: string[] = [];
+      const handled: string[] = [];
+      let failed = false;
+      await subscribe({
+        topic,
+        group: unique("g"),
+        handle: async (event) => {
+          attempts.push(event.id);
+          if (event.id === sent[1]!.id && !failed) {
+            failed = true;
+            throw new Error("transient failure");
+          }
+          handled.push(event.id);
+        },
+      });
+      await bus.publish(topic, sent);
+      await until("all three events are handled", () => handled.length >= 3);
+      const [e1, e2, e3] = sent.map((e) => e.id);
+      assert.deepEqual(attempts, [e1, e2, e2, e3]);
+      assert.deepEqual(handled, [e1, e2, e3]);
+    });
+
+    it("hands an event whose handler never succeeded to the group's next member", async () => {
+      const topic = unique("handover");
+      const group = unique("g");
+      let attempts = 0;
+      const failing = await subscribe({
+        topic,
+        group,
+        handle: async () => {
+          attempts += 1;
+          throw new Error("always fails");
+        },
+      });
+      const [sent] = events(1, ["k"]);
+      await bus.publish(topic, [sent!]);
+      await until("the failing member has tried", () => attempts >= 1);
+      await failing.stop();
+      const next = recorder();
+      await subscribe({ topic, group, handle: next.handle });
+      await until("the next member receives the event", () => next.events.length >= 1);
+      assert.equal(next.events[0]!.id, sent!.id);
+    });
+
+    it('starts a new group at the end of the topic when start is "latest"', async () => {
+      const topic = unique("latest");
+      const [old, fresh] = events(2, ["same-key"]);
+      await bus.publish(topic, [old!]);
+      const got = recorder();
+      await subscribe({ topic, group: unique("g"), start: "latest", handle: got.handle });
+      await bus.publish(topic, [fresh!]);
+      await until("the fresh event arrives", () => got.events.length >= 1);
+      // Same key: had the old event been delivered, it would have come first.
+      assert.deepEqual(got.ids(), [fresh!.id]);
+    });
+
+    it("stops delivering to a subscription once it is stopped", async () => {
+      const topic = unique("stop");
+      const stopped = recorder();
+      const control = recorder();
+      const subscription = await subscribe({ topic, group: unique("g"), handle: stopped.handle });
+      await subscribe({ topic, group: unique("control"), handle: control.handle });
+      const [first, second] = events(2, ["same-key"]);
+      await bus.publish(topic, [first!]);
+      await until("both groups have the first event", () => stopped.events.length === 1 && control.events.length === 1);
+      await subscription.stop();
+      await bus.publish(topic, [second!]);
+      await until("the control group has the second event", () => control.events.length === 2);
+      assert.deepEqual(stopped.ids(), [first!.id]);
+    });
+
+    it("stops its subscriptions and refuses to publish once closed", async () => {
+      const topic = unique("close");
+      const closing = await create();
+      extraBuses.push(closing);
+      const got = recorder();
+      await subscribe({ topic, group: unique("g"), handle: got.handle }, closing);
+      const [first, second] = events(2, ["same-key"]);
+      await closing.publish(topic, [first!]);
+      await until("the first event arrives", () => got.events.length === 1);
+      await closing.close();
+      await assert.rejects(closing.publish(topic, [second!]));
+      // Another bus publishes on: its own control group sees the event, the closed one not.
+      const control = recorder();
+      await bus.publish(topic, [second!]);
+      await subscribe({ topic, group: unique("control"), handle: control.handle });
+      await until("the control group has the second event", () => control.ids().includes(second!.id));
+      assert.deepEqual(got.ids(), [first!.id]);
+    });
+  });
+}

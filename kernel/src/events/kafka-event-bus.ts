@@ -1,0 +1,215 @@
+import { Kafka, Partitioners, logLevel } from "kafkajs";
+import type { Admin, LogEntry, Producer } from "kafkajs";
+import type { DomainEvent, EventBus, SubscribeOptions, Subscription } from "./event-bus.js";
+import type { Logger } from "../logging/logger.js";
+import { GroupMember } from "./kafka-group-member.js";
+import { withDeadline } from "./with-deadline.js";
+
+export interface KafkaEventBusOptions {
+  brokers: string[];
+  clientId: string;
+  /** Receives kafkajs warnings and errors, and failed handlers; without it kafkajs is silent. */
+  logger?: Logger;
+  /** Partitions of the topics this bus creates: the most members a group can keep busy. */
+  partitions?: number;
+  replicationFactor?: number;
+  /** A publish rejects after this long, so an outbox relay learns of an outage and retries. */
+  publishTimeoutMs?: number;
+  /** A subscribe rejects when its consumer has not joined the group and fetched by then. */
+  subscribeTimeoutMs?: number;
+  /** How long a fetch waits on the broker for new records: the floor of delivery latency. */
+  maxWaitTimeMs?: number;
+  sessionTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
+  /** Cap of the pause between two attempts at an event whose handler keeps failing. */
+  maxBackoffMs?: number;
+}
+
+type Settings = Required<Omit<KafkaEventBusOptions, "logger">>;
+
+const DEFAULTS: Omit<Settings, "brokers" | "clientId"> = {
+  partitions: 3,
+  replicationFactor: 1,
+  publishTimeoutMs: 5_000,
+  subscribeTimeoutMs: 30_000,
+  maxWaitTimeMs: 100,
+  sessionTimeoutMs: 10_000,
+  heartbeatIntervalMs: 500,
+  maxBackoffMs: 1_000,
+};
+
+/**
+ * The event bus on Kafka. A topic's records are keyed by `event.key`, so one key always lands
+ * in one partition and keeps its order; each `subscribe` is one consumer in the given group.
+ *
+ * At-least-once: a handler that throws is retried in place, with backoff, and the offset of
+ * its event is not committed until it succeeds; nothing after it in that partition is handled
+ * meanwhile. If the member stops or loses the partition in a rebalance while retrying, the
+ * uncommitted event goes to whichever member owns the partition next.
+ */
+export class KafkaEventBus implements EventBus {
+  readonly engine = "kafka";
+  private readonly kafka: Kafka;
+  private readonly settings: Settings;
+  private producer?: Promise<Producer>;
+  private admin?: Promise<Admin>;
+  /** Topics known to exist, or being created: one creation per topic and process. */
+  private readonly topics = new Map<string, Promise<void>>();
+  private readonly members = new Set<GroupMember>();
+  private closed = false;
+
+  constructor(private readonly options: KafkaEventBusOptions) {
+    this.settings = { ...DEFAULTS, ...withoutUndefined(options) } as Settings;
+    this.kafka = new Kafka({
+      brokers: options.brokers,
+      clientId: options.clientId,
+      connectionTimeout: 1_000,
+      requestTimeout: 5_000,
+      // Short retries everywhere (kafkajs defaults to backing off up to 30 s): the caller,
+      // an outbox relay or a consumer restart, tries again later anyway.
+      retry: { initialRetryTime: 100, maxRetryTime: 1_000, retries: 3 },
+      logLevel: options.logger ? logLevel.WARN : logLevel.NOTHING,
+      logCreator: () => (entry) => forwardLog(options.logger, entry),
+    });
+  }
+
+  async publish(topic: string, events: DomainEvent[]): Promise<void> {
+    if (this.closed) throw new Error("Event bus is closed");
+    if (events.length === 0) return;
+    await withDeadline(this.settings.publishTimeoutMs, `Kafka: publishing to ${topic}`, async () => {
+      await this.ensureTopic(topic);
+      const producer = await this.connectedProducer();
+      await producer.send({
+        topic,
+        acks: -1,
+        timeout: this.settings.publishTimeoutMs,
+        messages: events.map((event) => ({
+          key: event.key,
+          value: JSON.stringify(event),
+          // Repeated in headers so tools can route and filter without parsing the value.
+          headers: { "event-id": event.id, "event-type": event.type },
+        })),
+      });
+    });
+  }
+
+  async subscribe(options: SubscribeOptions): Promise<Subscription> {
+    if (this.closed) throw new Error("Event bus is closed");
+    await this.ensureTopic(options.topic);
+    const member = new GroupMember(this.kafka, options, this.settings, this.options.logger);
+    this.members.add(member);
+    try {
+      await member.start();
+    } catch (error) {
+      this.members.delete(member);
+      await member.stop();
+      throw error;
+    }
+    return {
+      stop: async () => {
+        this.members.delete(member);
+        await member.stop();
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const members = [...this.members];
+    this.members.clear();
+    await Promise.all(members.map((member) => member.stop()));
+    await Promise.all(
+      [this.producer, this.admin].map(async (client) => {
+        if (!client) return;
+        try {
+          await (await client).disconnect();
+        } catch {
+          // It never connected; nothing to release.
+        }
+      }),
+    );
+  }
+
+  private ensureTopic(topic: string): Promise<void> {
+    let ready = this.topics.get(topic);
+    if (!ready) {
+      ready = this.connectedAdmin().then(async (admin) => {
+        // Resolves false when the topic already exists, which is just as good.
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: [{ topic, numPartitions: this.settings.partitions, replicationFactor: this.settings.replicationFactor }],
+        });
+      });
+      this.topics.set(topic, ready);
+      ready.catch(() => this.topics.delete(topic));
+    }
+    return ready;
+  }
+
+  private connectedProducer(): Promise<Producer> {
+    this.producer ??= connectOnce(
+      // Idempotent: the broker drops a batch it already has when kafkajs retries a send,
+      // so a retry never duplicates or reorders. kafkajs defaults an idempotent producer to
+      // endless retries, which would hang a publish while the broker is down; the retries
+      // are bounded instead (and the warning about it muted below), because the outbox
+      // relay above retries the whole publish, and consumers are idempotent by contract.
+      this.kafka.producer({
+        idempotent: true,
+        allowAutoTopicCreation: false,
+        createPartitioner: Partitioners.DefaultPartitioner,
+        retry: { initialRetryTime: 100, maxRetryTime: 1_000, retries: 3 },
+      }),
+      () => (this.producer = undefined),
+    );
+    return this.producer;
+  }
+
+  private connectedAdmin(): Promise<Admin> {
+    this.admin ??= connectOnce(this.kafka.admin(), () => (this.admin = undefined));
+    return this.admin;
+  }
+}
+
+/** Connects a kafkajs client once; a failed connection is forgotten so the next call retries. */
+function connectOnce<T extends Producer | Admin>(client: T, forget: () => void): Promise<T> {
+  return client.connect().then(
+    () => client,
+    async (error: unknown) => {
+      forget();
+      await client.disconnect().catch(() => {});
+      throw error;
+    },
+  );
+}
+
+function forwardLog(logger: Logger | undefined, { namespace, level, log }: LogEntry): void {
+  if (!logger) return;
+  const { message, timestamp: _timestamp, logger: _logger, ...fields } = log;
+  const fieldsOut = { namespace, message, ...fields };
+  switch (routineLevel(namespace, message)) {
+    case "drop":
+      return;
+    case "info":
+      logger.info("kafkajs", fieldsOut);
+      return;
+    default:
+      if (level <= logLevel.ERROR) logger.error("kafkajs", fieldsOut);
+      else logger.warn("kafkajs", fieldsOut);
+  }
+}
+
+/** kafkajs reports some routine events as warnings or errors; they are not ours. */
+function routineLevel(namespace: string, message: string): "drop" | "info" | undefined {
+  // Every error response is logged by the connection, then handled (or reported) by the
+  // layer that sent the request: a rebalance notice, "topic already exists", a failed send.
+  if (namespace === "Connection" && message.startsWith("Response ")) return "drop";
+  // The bounded retries are deliberate (see connectedProducer).
+  if (message.startsWith("Limiting retries for the idempotent producer")) return "drop";
+  if (message.startsWith("The group is rebalancing, re-joining")) return "info";
+  return undefined;
+}
+
+function withoutUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

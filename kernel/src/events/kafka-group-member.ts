@@ -1,0 +1,161 @@
+import kafkajs from "kafkajs";
+import type { Consumer, EachMessagePayload, Kafka, KafkaMessage } from "kafkajs";
+import { setTimeout as delay } from "node:timers/promises";
+import type { DomainEvent, SubscribeOptions } from "./event-bus.js";
+import type { Logger } from "../logging/logger.js";
+import { withDeadline } from "./with-deadline.js";
+
+export interface GroupMemberSettings {
+  partitions: number;
+  subscribeTimeoutMs: number;
+  maxWaitTimeMs: number;
+  sessionTimeoutMs: number;
+  heartbeatIntervalMs: number;
+  maxBackoffMs: number;
+}
+
+/** One `subscribe`: a consumer in the group, replaced by a fresh one if kafkajs gives up on it. */
+export class GroupMember {
+  private consumer?: Consumer;
+  private stopped = false;
+  private readonly stopping = new AbortController();
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly options: SubscribeOptions,
+    private readonly settings: GroupMemberSettings,
+    private readonly logger: Logger | undefined,
+  ) {}
+
+  /** Resolves once the consumer has joined the group and fetched from its starting offsets. */
+  async start(): Promise<void> {
+    const { topic, group, start = "earliest" } = this.options;
+    const consumer = this.kafka.consumer({
+      groupId: group,
+      sessionTimeout: this.settings.sessionTimeoutMs,
+      heartbeatInterval: this.settings.heartbeatIntervalMs,
+      maxWaitTimeInMs: this.settings.maxWaitTimeMs,
+      allowAutoTopicCreation: false,
+      retry: { initialRetryTime: 100, maxRetryTime: 2_000, retries: 5 },
+    });
+    this.consumer = consumer;
+    // kafkajs restarts a consumer itself after retriable errors only; after any other it
+    // stays down for good. A member must keep consuming until stopped, so it replaces it.
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (!payload.restart) void this.replace(consumer, payload.error);
+    });
+    const fetching = firstFetchAfterJoin(consumer);
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: [topic], fromBeginning: start === "earliest" });
+      await consumer.run({
+        partitionsConsumedConcurrently: this.settings.partitions,
+        eachMessage: (payload) => this.deliver(payload),
+      });
+      // Waiting for the first fetch makes `start: "latest"` mean "from when subscribe
+      // resolved": kafkajs looks the latest offsets up just before that fetch.
+      await withDeadline(this.settings.subscribeTimeoutMs, `Kafka: joining consumer group ${group}`, () => fetching.done);
+    } catch (error) {
+      await consumer.disconnect().catch(() => {});
+      throw error;
+    } finally {
+      fetching.cancel();
+    }
+    if (this.stopped) await consumer.disconnect();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    // Ends a retry backoff now: disconnect waits for the handler in progress.
+    this.stopping.abort();
+    await this.consumer?.disconnect().catch(() => {});
+  }
+
+  private async deliver({ topic, partition, message, heartbeat }: EachMessagePayload): Promise<void> {
+    const event = decode(message);
+    if (!event) {
+      // No retry can fix a record that is not an event; holding the partition for it would.
+      this.logger?.error("event_undecodable", { topic, partition, offset: message.offset });
+      return;
+    }
+    for (let attempt = 1; ; attempt++) {
+      // Throwing leaves the offset unresolved, so the event is not committed as handled.
+      if (this.stopped) throw new MemberStopped();
+      try {
+        await this.options.handle(event);
+        return;
+      } catch (error) {
+        this.logger?.warn("event_handler_failed", {
+          topic,
+          group: this.options.group,
+          eventId: event.id,
+          eventType: event.type,
+          attempt,
+          error: error instanceof Error ? error.message : String(error),
+        });
+      }
+      await delay(Math.min(this.settings.maxBackoffMs, 10 * 2 ** attempt), undefined, { signal: this.stopping.signal }).catch(() => {});
+      // Keeps the membership alive while retrying; throws when the group rebalances, and
+      // kafkajs then rejoins and the partition's owner receives this event again.
+      await heartbeat();
+    }
+  }
+
+  private async replace(crashed: Consumer, error: Error): Promise<void> {
+    if (this.stopped || crashed !== this.consumer) return;
+    this.logger?.error("event_consumer_crashed", { topic: this.options.topic, group: this.options.group, error: error.message });
+    for (let pause = 500; !this.stopped; pause = Math.min(pause * 2, 10_000)) {
+      await delay(pause, undefined, { signal: this.stopping.signal }).catch(() => {});
+      if (this.stopped) return;
+      try {
+        await this.start();
+        return;
+      } catch (restartError) {
+        this.logger?.warn("event_consumer_restart_failed", {
+          topic: this.options.topic,
+          group: this.options.group,
+          error: restartError instanceof Error ? restartError.message : String(restartError),
+        });
+      }
+    }
+  }
+}
+
+/**
+ * Thrown from a handler loop that was told to stop. A retriable KafkaJSError, so kafkajs
+ * neither logs it as a handler failure nor crashes the consumer, which is shutting down.
+ */
+class MemberStopped extends kafkajs.KafkaJSError {
+  constructor() {
+    super("The subscription stopped before the event was handled", { retriable: true });
+  }
+}
+
+function decode(message: KafkaMessage): DomainEvent | undefined {
+  try {
+    const event = JSON.parse(message.value?.toString("utf8") ?? "") as DomainEvent;
+    return typeof event?.id === "string" && typeof event.type === "string" ? event : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function firstFetchAfterJoin(consumer: Consumer): { done: Promise<void>; cancel(): void } {
+  let joined = false;
+  let resolve!: () => void;
+  const done = new Promise<void>((r) => (resolve = r));
+  const offJoin = consumer.on(consumer.events.GROUP_JOIN, () => {
+    joined = true;
+  });
+  const offFetch = consumer.on(consumer.events.FETCH, () => {
+    if (joined) resolve();
+  });
+  return {
+    done,
+    cancel: () => {
+      offJoin();
+      offFetch();
+    },
+  };
+}
+

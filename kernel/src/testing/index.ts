@@ -1,0 +1,3 @@
+// Test infrastructure shared by every package's tests: add exports here with intention.
+export * from "./wait-for.js";
+export * from "./real-engine.js";
