@@ -6,9 +6,42 @@ import type { CodegenConfig } from "@graphql-codegen/cli";
  * Mappers point GraphQL types at the domain types resolvers really return.
  */
 const subgraphs: Record<string, { context: string; mappers: Record<string, string> }> = {
+  accounts: {
+    context: "../subgraph-context.js#AccountsContext",
+    mappers: { User: "../domain/user.js#User", Address: "../domain/user.js#Address", AuthPayload: "../domain/account.service.js#Session" },
+  },
+  payments: {
+    context: "../subgraph-context.js#PaymentsContext",
+    mappers: { Order: "../domain/payment.js#OrderReference", Payment: "../domain/payment.js#Payment" },
+  },
+  inventory: {
+    context: "../subgraph-context.js#InventoryContext",
+    mappers: { Product: "../domain/stock.js#ProductReference", Reservation: "../domain/stock.js#Reservation", StockLevel: "../domain/stock.js#StockLevel" },
+  },
   products: {
     context: "../subgraph-context.js#ProductsContext",
-    mappers: { Product: "../domain/product.js#Product", ProductConnection: "../domain/product.service.js#ProductPage" },
+    mappers: {
+      Product: "../domain/product.js#Product",
+      ProductConnection: "../domain/product.service.js#ProductPage",
+      CatalogPage: "../domain/product.service.js#CatalogPage",
+    },
+  },
+  search: {
+    context: "../subgraph-context.js#SearchContext",
+    mappers: { SearchResult: "../domain/search.service.js#SearchPage" },
+  },
+  cart: {
+    context: "../subgraph-context.js#CartContext",
+    mappers: { Cart: "../domain/cart.js#PricedCart", CartItem: "../domain/cart.js#PricedLine" },
+  },
+  orders: {
+    context: "../subgraph-context.js#OrdersContext",
+    mappers: {
+      Order: "../domain/order.js#Order",
+      OrderItem: "../domain/order.js#OrderItem",
+      OrderStatusChange: "../domain/order.js#OrderStatusChange",
+      OrderConnection: "../domain/order.service.js#OrderPage",
+    },
   },
 };
 

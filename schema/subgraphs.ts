@@ -10,6 +10,7 @@ export const SUBGRAPHS = [
   { name: "cart", sdl: "subgraphs/cart/schema.graphql", url: "http://127.0.0.1:4004/graphql" },
   { name: "orders", sdl: "subgraphs/orders/schema.graphql", url: "http://127.0.0.1:4005/graphql" },
   { name: "payments", sdl: "subgraphs/payments/schema.graphql", url: "http://127.0.0.1:4006/graphql" },
+  { name: "accounts", sdl: "subgraphs/accounts/schema.graphql", url: "http://127.0.0.1:4007/graphql" },
 ] as const;
 
 export const SUPERGRAPH_PATH = "schema/supergraph.graphql";

@@ -6,4 +6,6 @@ export interface GatewayContext {
   identity?: Identity;
   /** The rate-limit key: the user when signed in, else the client address. */
   callerKey: string;
+  /** The client's address, forwarded so subgraphs can throttle per address (logins). */
+  clientAddress?: string;
 }

@@ -27,6 +27,7 @@ import { createOperationBudgets } from "./security/operation-budgets.js";
 import { loadPersistedOperations } from "./security/persisted-operations.js";
 import { createOrderStatusFeed } from "./subscriptions/order-status-feed.js";
 import { attachLiveOrderSubscriptions } from "./subscriptions/live-order-subscriptions.js";
+import { startResponseCache } from "./performance/start-response-cache.js";
 
 export interface GatewayDependencies {
   config: Config;
@@ -49,11 +50,15 @@ export interface RunningGateway {
  */
 export async function startGateway(deps: GatewayDependencies): Promise<RunningGateway> {
   const { config, logger } = deps;
-  const gateway = createSupergraphGateway({
+  const { gateway, supergraphSdl, close: closeSubgraphPools } = createSupergraphGateway({
     supergraphPath: config.gateway.supergraphPath,
     subgraphUrls: config.gateway.subgraphUrls,
     internalSecret: config.auth.internalSecret,
+    subgraphConnections: config.gateway.performance.subgraphConnections,
   });
+  // Public catalog answers from memory, invalidated by the catalog's change events (off when
+  // RESPONSE_CACHE_TTL_SECONDS=0).
+  const responseCache = await startResponseCache({ settings: config.gateway.performance, supergraphSdl, bus: deps.bus, logger });
   let apiSchema: GraphQLSchema | undefined;
   gateway.onSchemaLoadOrUpdate(({ apiSchema: schema }) => (apiSchema = schema));
 
@@ -66,7 +71,8 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
     csrfPrevention: true,
     allowBatchedHttpRequests: true,
     stopOnTerminationSignals: false,
-    plugins: [operationGuardPlugin(limits, createOperationBudgets(config.gateway.budgets, deps.redis))],
+    // The guard runs first: a cached answer is still refused to a caller over its limits.
+    plugins: [operationGuardPlugin(limits, createOperationBudgets(config.gateway.budgets, deps.redis)), ...responseCache.plugins],
   });
   await apollo.start();
 
@@ -110,7 +116,7 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
       res.end(JSON.stringify({ errors: [{ message: "Too many requests; slow down", extensions: { code: ErrorCode.RATE_LIMITED, retryAfterSeconds: decision.retryAfterSeconds } }] }));
       return;
     }
-    (req as AuthenticatedRequest).gatewayContext = { requestId, identity, callerKey: caller };
+    (req as AuthenticatedRequest).gatewayContext = { requestId, identity, callerKey: caller, clientAddress: clientAddress(req, config.gateway.trustProxy) };
     res.setHeader("x-request-id", requestId);
     await graphql(req, res);
   }
@@ -166,6 +172,8 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
       await feed.stop();
       await closeServer(server);
       await apollo.stop();
+      await responseCache.stop();
+      await closeSubgraphPools();
     },
   };
 }

@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
-import { ApolloGateway, RemoteGraphQLDataSource } from "@apollo/gateway";
+import { ApolloGateway } from "@apollo/gateway";
 import { INTERNAL_HEADER, signInternalCredential } from "#kernel";
 import type { GatewayContext } from "./gateway-context.js";
+import { PooledGraphQLDataSource } from "./performance/pooled-data-source.js";
 
 /**
  * The federation gateway on the checked-in supergraph (static composition: no polling, no
@@ -12,19 +13,33 @@ export function createSupergraphGateway(options: {
   supergraphPath: string;
   subgraphUrls: Record<string, string>;
   internalSecret: string;
-}): ApolloGateway {
+  /** Keep-alive connections per subgraph. */
+  subgraphConnections: number;
+}): { gateway: ApolloGateway; supergraphSdl: string; close(): Promise<void> } {
   const supergraphSdl = readFileSync(options.supergraphPath, "utf8");
-  return new ApolloGateway({
+  const sources: PooledGraphQLDataSource[] = [];
+  const gateway = new ApolloGateway({
     supergraphSdl,
-    buildService: ({ name, url }) =>
-      new RemoteGraphQLDataSource<GatewayContext>({
-        url: options.subgraphUrls[name] ?? url,
+    buildService: ({ name, url }) => {
+      const source = new PooledGraphQLDataSource({
+        url: options.subgraphUrls[name] ?? url!,
+        connections: options.subgraphConnections,
         willSendRequest({ request, context }) {
           request.http?.headers.set(
             INTERNAL_HEADER,
-            signInternalCredential(options.internalSecret, { identity: context.identity, requestId: context.requestId }),
+            signInternalCredential(options.internalSecret, { identity: context.identity, requestId: context.requestId, clientAddress: context.clientAddress }),
           );
         },
-      }),
+      });
+      sources.push(source);
+      return source;
+    },
   });
+  return {
+    gateway,
+    supergraphSdl,
+    async close() {
+      await Promise.all(sources.map((source) => source.close()));
+    },
+  };
 }

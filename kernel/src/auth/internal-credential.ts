@@ -12,6 +12,8 @@ export const INTERNAL_HEADER = "x-storefront-internal";
 export interface InternalClaims {
   identity?: Identity;
   requestId: string;
+  /** The end client's network address as the gateway saw it (per-address throttles). */
+  clientAddress?: string;
   /** Expiry, epoch milliseconds: a captured header is useless a minute later. */
   exp: number;
 }

@@ -6,6 +6,8 @@ import { unauthenticated, forbidden } from "../errors/domain-error.js";
 export interface RequestContext {
   requestId: string;
   identity?: Identity;
+  /** The end client's address, when the gateway forwarded it. */
+  clientAddress?: string;
   logger: Logger;
 }
 

@@ -43,6 +43,18 @@ export interface Config {
     persistedOperationsPath?: string;
     /** Refuse any operation that is not in the manifest (production clients). */
     persistedOperationsOnly: boolean;
+    /** Read-path speed (gateway/src/performance); figures in BENCHMARKS.md. */
+    performance: {
+      /** Gateway processes (node:cluster workers) sharing the port when run on its own; 1 = no cluster. */
+      workers: number;
+      /** Keep-alive connections the gateway holds open to each subgraph. */
+      subgraphConnections: number;
+      /** How long a public catalog response may be served from the gateway's cache; 0 turns the cache off. */
+      responseCacheTtlSeconds: number;
+      responseCacheMaxEntries: number;
+      /** After a change event, responses touching that product are not cached for this long. */
+      responseCacheSettleMs: number;
+    };
   };
   subgraphPorts: Record<SubgraphName, number>;
   auth: {
@@ -74,10 +86,23 @@ export interface Config {
     /** Failed log-ins allowed per account and per client address within the window. */
     loginThrottle: { failuresPerAccount: number; failuresPerAddress: number; windowSeconds: number };
   };
-  inventory: { reservationTtlMs: number; maxQuantityPerOrder: number };
+  inventory: {
+    reservationTtlMs: number;
+    maxQuantityPerOrder: number;
+    /** How often each inventory process expires reservations past their TTL. */
+    sweepIntervalMs: number;
+    /** Reservations expired per sweep transaction. */
+    sweepBatchSize: number;
+  };
   /** Most distinct products one cart holds (quantities per product follow inventory.maxQuantityPerOrder). */
   cart: { maxLines: number };
-  catalog: { seedProducts: number };
+  catalog: {
+    seedProducts: number;
+    /** Base URL of the image CDN that serves product image blob paths. */
+    imageCdnUrl: string;
+    /** How long a product stays in the hot cache (0 turns the cache off). */
+    productCacheTtlMs: number;
+  };
   payments: {
     /** The payment provider's base URL; unset, the one-process platform starts the simulator. */
     providerUrl?: string;
@@ -180,6 +205,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       },
       persistedOperationsPath: read.optional("PERSISTED_OPERATIONS_PATH"),
       persistedOperationsOnly: read.bool("PERSISTED_OPERATIONS_ONLY", false),
+      performance: {
+        workers: read.int("GATEWAY_WORKERS", 1, { min: 1, max: 64 }),
+        subgraphConnections: read.int("GATEWAY_SUBGRAPH_CONNECTIONS", 32, { min: 1, max: 1_024 }),
+        // Off in tests: other suites read their own writes through the gateway at once, while
+        // the cache is consistent only once the change event has arrived (milliseconds later).
+        responseCacheTtlSeconds: read.int("RESPONSE_CACHE_TTL_SECONDS", appEnv === "test" ? 0 : 30, { min: 0, max: 86_400 }),
+        responseCacheMaxEntries: read.int("RESPONSE_CACHE_MAX_ENTRIES", 10_000, { min: 1 }),
+        responseCacheSettleMs: read.int("RESPONSE_CACHE_SETTLE_MS", 1_000, { min: 0, max: 60_000 }),
+      },
     },
     subgraphPorts,
     auth: {
@@ -223,9 +257,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     inventory: {
       reservationTtlMs: read.int("RESERVATION_TTL_MS", 15 * 60_000, { min: 1000 }),
       maxQuantityPerOrder: read.int("MAX_QUANTITY_PER_ORDER", 10, { min: 1 }),
+      sweepIntervalMs: read.int("RESERVATION_SWEEP_INTERVAL_MS", 5_000, { min: 10 }),
+      sweepBatchSize: read.int("RESERVATION_SWEEP_BATCH", 200, { min: 1, max: 10_000 }),
     },
     cart: { maxLines: read.int("CART_MAX_LINES", 50, { min: 1, max: 1_000 }) },
-    catalog: { seedProducts: read.int("SEED_PRODUCTS", 600, { min: 0 }) },
+    catalog: {
+      seedProducts: read.int("SEED_PRODUCTS", 600, { min: 0 }),
+      imageCdnUrl: read.string("IMAGE_CDN_URL", "https://cdn.storefront.example/images").replace(/\/+$/, ""),
+      productCacheTtlMs: read.int("PRODUCT_CACHE_TTL_MS", 300_000, { min: 0 }),
+    },
     payments: {
       providerUrl: read.optional("PAYMENT_PROVIDER_URL"),
       providerTimeoutMs: read.int("PAYMENT_PROVIDER_TIMEOUT_MS", 5_000, { min: 10 }),

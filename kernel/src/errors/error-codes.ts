@@ -7,6 +7,8 @@ export const ErrorCode = {
   NOT_FOUND: "NOT_FOUND",
   OUT_OF_STOCK: "OUT_OF_STOCK",
   QUANTITY_LIMIT_EXCEEDED: "QUANTITY_LIMIT_EXCEEDED",
+  /** A late payment found its stock hold expired and the stock could not be reserved again. */
+  RESERVATION_EXPIRED: "RESERVATION_EXPIRED",
   PRICE_CHANGED: "PRICE_CHANGED",
   CART_EMPTY: "CART_EMPTY",
   IDEMPOTENCY_CONFLICT: "IDEMPOTENCY_CONFLICT",

@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { randomUUID } from "node:crypto";
 import { ApolloServer } from "@apollo/server";
 import { ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/disabled";
@@ -21,6 +21,11 @@ export interface SubgraphServerOptions<TContext extends RequestContext> {
   extendContext: (base: RequestContext) => TContext;
   port: number;
   host: string;
+  /**
+   * Plain HTTP documents served without the gateway's credential, by path. Only for what is
+   * public by nature, such as the accounts subgraph's JWKS.
+   */
+  publicRoutes?: Record<string, (req: IncomingMessage, res: ServerResponse) => void>;
 }
 
 export interface RunningServer {
@@ -56,6 +61,7 @@ export async function startSubgraphServer<TContext extends RequestContext>(
     return options.extendContext({
       requestId,
       identity: claims.identity,
+      clientAddress: claims.clientAddress,
       logger: logger.child({ requestId, userId: claims.identity?.userId }),
     });
   });
@@ -64,6 +70,12 @@ export async function startSubgraphServer<TContext extends RequestContext>(
     const path = (req.url ?? "/").split("?")[0];
     if (path === "/healthz") {
       res.writeHead(200, { "content-type": "application/json" }).end(`{"status":"ok","subgraph":"${options.name}"}`);
+      return;
+    }
+    // Own properties only: "/constructor" must not reach Object.prototype.
+    const publicRoute = options.publicRoutes && path && Object.hasOwn(options.publicRoutes, path) ? options.publicRoutes[path] : undefined;
+    if (publicRoute) {
+      publicRoute(req, res);
       return;
     }
     if (path !== "/graphql") {

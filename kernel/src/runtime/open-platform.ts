@@ -4,7 +4,6 @@ import type { EventBus } from "../events/event-bus.js";
 import type { KeyValueStore } from "../cache/key-value-store.js";
 import { EmbeddedEventBus } from "../events/embedded-event-bus.js";
 import { EmbeddedKeyValueStore } from "../cache/embedded-key-value-store.js";
-import { startEmbeddedPostgres } from "../relational/embedded-postgres-server.js";
 import type { Platform } from "./platform.js";
 
 export interface OpenPlatformOptions {
@@ -22,6 +21,8 @@ export async function openPlatform(config: Config, logger: Logger, options: Open
     let relational = "postgresql";
     if (!databaseUrl) {
       if (options.allowEmbeddedDatabase === false) throw new Error("DATABASE_URL is required for this process");
+      // Loaded only when needed: embedded-postgres hooks process exit, which CLIs should not inherit.
+      const { startEmbeddedPostgres } = await import("../relational/embedded-postgres-server.js");
       const embedded = await startEmbeddedPostgres({ dataDir: config.relational.embeddedDir, port: config.relational.embeddedPort, logger });
       closers.push(embedded.stop);
       databaseUrl = embedded.databaseUrl;

@@ -1,0 +1,68 @@
+import { HeaderMap, type ApolloServerPlugin } from "@apollo/server";
+import type { FormattedExecutionResult } from "graphql";
+import type { GatewayContext } from "../gateway-context.js";
+import { productsIn, type CachePlan, type PublicCatalogPolicy } from "./public-catalog-policy.js";
+import { ANY_PRODUCT, LISTINGS, type CacheTag, type ResponseCache } from "./response-cache.js";
+
+/** Response header telling clients (and the benchmark) what the cache did: hit, miss or bypass. */
+export const CACHE_STATUS_HEADER = "x-response-cache";
+
+/** Plans are per document; a handful of shapes serve most traffic, so a small memo suffices. */
+const MAX_PLANS = 2_000;
+
+/**
+ * Serves public catalog queries from the response cache and fills it from their answers.
+ *
+ * Runs as an Apollo Server plugin, after the operation is parsed, validated and passed by the
+ * operation guard (depth, cost, per-caller budgets), so a hit skips only the query plan's
+ * execution, never a security check. Only operations the public catalog policy accepts are
+ * looked up or stored; everything else (carts, orders, accounts, mutations) bypasses it and
+ * is answered by the subgraphs for its caller alone. Answers with errors are never stored.
+ */
+export function responseCachePlugin(cache: ResponseCache<FormattedExecutionResult>, policy: PublicCatalogPolicy): ApolloServerPlugin<GatewayContext> {
+  const plans = new Map<string, CachePlan>();
+
+  return {
+    async requestDidStart() {
+      let key: string | undefined;
+      let plan: CachePlan | undefined;
+      let ticket = 0;
+      let hit = false;
+      return {
+        async responseForOperation(requestContext) {
+          const { queryHash, document, operationName, request, schema } = requestContext;
+          const planKey = `${queryHash}:${operationName ?? ""}`;
+          plan = plans.get(planKey);
+          if (!plan) {
+            plan = policy(schema, document, operationName);
+            if (plans.size >= MAX_PLANS) plans.clear();
+            plans.set(planKey, plan);
+          }
+          if (!plan.cacheable) return null;
+          key = `${planKey}:${JSON.stringify(request.variables ?? {})}`;
+          const cached = cache.get(key);
+          if (!cached) {
+            ticket = cache.ticket();
+            return null;
+          }
+          hit = true;
+          return { body: { kind: "single", singleResult: cached }, http: { status: undefined, headers: new HeaderMap() } };
+        },
+
+        async willSendResponse(requestContext) {
+          const { response } = requestContext;
+          const status = hit ? "hit" : key ? "miss" : "bypass";
+          response.http.headers.set(CACHE_STATUS_HEADER, status);
+          if (hit || !key || !plan?.cacheable || response.body.kind !== "single") return;
+          const result = response.body.singleResult;
+          if (result.errors?.length || !result.data) return;
+          const { ids, missing } = productsIn(result.data, plan.locators);
+          const tags: CacheTag[] = [...ids].map((id) => `product:${id}` as const);
+          if (plan.listing || missing) tags.push(LISTINGS);
+          if (plan.untraceable) tags.push(ANY_PRODUCT);
+          cache.store(key, result, tags, ticket);
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,141 @@
+/** What a cached response depends on; the catalog's change events name these. */
+export type CacheTag = `product:${string}` | typeof LISTINGS | typeof ANY_PRODUCT;
+
+/** Responses that depend on which products exist (listings, search, a product that was null). */
+export const LISTINGS = "catalog:listings";
+/** Responses holding a product whose id they do not select: any change may concern them. */
+export const ANY_PRODUCT = "catalog:any-product";
+
+interface Entry<T> {
+  value: T;
+  tags: readonly CacheTag[];
+  expiresAt: number;
+}
+
+export interface ResponseCacheOptions {
+  maxEntries: number;
+  ttlMs: number;
+  /**
+   * After a change event, responses touching that product are not stored for this long: the
+   * event can reach the gateway a moment before every subgraph serves the change (a mirror or
+   * a subgraph cache updated right after the commit that published it).
+   */
+  settleMs: number;
+  clock?: () => number;
+}
+
+/**
+ * The gateway's in-process cache of public catalog responses, invalidated by tag.
+ *
+ * The race it closes: a request reads version 1 from the subgraphs, the change to version 2
+ * is announced and invalidated here, then the request stores version 1. Every request takes a
+ * ticket (a sequence number) before it reads; an invalidation stamps its tags with the next
+ * sequence number, and a store is refused when any of its tags was stamped after its ticket,
+ * or within `settleMs` of now. Stamps older than any request could be are pruned.
+ *
+ * In-process on purpose: a hit costs no network round trip. Each gateway process (or cluster
+ * worker) keeps its own copy and consumes the change events itself.
+ */
+export function createResponseCache<T>(options: ResponseCacheOptions) {
+  const clock = options.clock ?? Date.now;
+  const entries = new Map<string, Entry<T>>();
+  const keysByTag = new Map<CacheTag, Set<string>>();
+  const stamps = new Map<CacheTag, { sequence: number; at: number }>();
+  let sequence = 0;
+  let lastPrune = clock();
+  const stats = { hits: 0, misses: 0, stores: 0, refusedStores: 0, invalidations: 0, evictions: 0 };
+
+  const remove = (key: string) => {
+    const entry = entries.get(key);
+    if (!entry) return;
+    entries.delete(key);
+    for (const tag of entry.tags) {
+      const keys = keysByTag.get(tag);
+      keys?.delete(key);
+      if (keys?.size === 0) keysByTag.delete(tag);
+    }
+  };
+
+  const prune = (now: number) => {
+    // No request lives this long (subgraph calls time out well before), so older stamps
+    // cannot refuse anything any more.
+    const horizon = Math.max(options.settleMs, 120_000);
+    if (now - lastPrune < horizon) return;
+    lastPrune = now;
+    for (const [tag, stamp] of stamps) if (now - stamp.at > horizon) stamps.delete(tag);
+  };
+
+  return {
+    stats,
+    get size() {
+      return entries.size;
+    },
+
+    /** Taken before reading the subgraphs; pass it to `store`. */
+    ticket(): number {
+      return sequence;
+    },
+
+    get(key: string): T | undefined {
+      const entry = entries.get(key);
+      if (!entry) {
+        stats.misses += 1;
+        return undefined;
+      }
+      if (entry.expiresAt <= clock()) {
+        remove(key);
+        stats.misses += 1;
+        return undefined;
+      }
+      // Re-inserting keeps Map order least-recently-used first, for eviction.
+      entries.delete(key);
+      entries.set(key, entry);
+      stats.hits += 1;
+      return entry.value;
+    },
+
+    /** Stores unless an invalidation of one of the tags happened since `ticket`; returns whether it did. */
+    store(key: string, value: T, tags: readonly CacheTag[], ticket: number, ttlMs = options.ttlMs): boolean {
+      const now = clock();
+      for (const tag of tags) {
+        const stamp = stamps.get(tag);
+        if (stamp && (stamp.sequence > ticket || now - stamp.at < options.settleMs)) {
+          stats.refusedStores += 1;
+          return false;
+        }
+      }
+      remove(key);
+      entries.set(key, { value, tags, expiresAt: now + Math.min(ttlMs, options.ttlMs) });
+      for (const tag of tags) {
+        let keys = keysByTag.get(tag);
+        if (!keys) keysByTag.set(tag, (keys = new Set()));
+        keys.add(key);
+      }
+      while (entries.size > options.maxEntries) {
+        remove(entries.keys().next().value as string);
+        stats.evictions += 1;
+      }
+      stats.stores += 1;
+      return true;
+    },
+
+    /** Drops every response carrying one of the tags and refuses late stores of them. */
+    invalidate(tags: readonly CacheTag[]): void {
+      const now = clock();
+      sequence += 1;
+      stats.invalidations += 1;
+      for (const tag of tags) {
+        stamps.set(tag, { sequence, at: now });
+        for (const key of [...(keysByTag.get(tag) ?? [])]) remove(key);
+      }
+      prune(now);
+    },
+
+    clear(): void {
+      entries.clear();
+      keysByTag.clear();
+    },
+  };
+}
+
+export type ResponseCache<T> = ReturnType<typeof createResponseCache<T>>;

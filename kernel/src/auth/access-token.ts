@@ -1,0 +1,69 @@
+import { createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
+import { calculateJwkThumbprint, SignJWT, type JWK } from "jose";
+import type { Identity } from "./identity.js";
+
+/**
+ * Issuing access tokens, in one place for the accounts subgraph (real sign-ins) and for
+ * development tokens. The gateway verifies what is issued here: HS256 with the shared
+ * secret, or RS256 against the JWKS the issuer publishes (`publicJwks`).
+ */
+export interface AccessTokenIssuer {
+  readonly algorithm: "HS256" | "RS256";
+  readonly ttlSeconds: number;
+  issue(identity: Identity): Promise<{ token: string; expiresIn: number }>;
+  /** The public key set for RS256 (what `/.well-known/jwks.json` serves); undefined for HS256. */
+  publicJwks(): Promise<{ keys: JWK[] }> | undefined;
+}
+
+export interface AccessTokenIssuerOptions {
+  issuer: string;
+  ttlSeconds: number;
+  /** HS256 secret, used when no private key is given. */
+  secret: string;
+  /** RS256 private key (PEM); wins over the secret. */
+  privateKeyPem?: string;
+}
+
+export function createAccessTokenIssuer(options: AccessTokenIssuerOptions): AccessTokenIssuer {
+  if (!options.privateKeyPem) {
+    const key = new TextEncoder().encode(options.secret);
+    return {
+      algorithm: "HS256",
+      ttlSeconds: options.ttlSeconds,
+      issue: async (identity) => ({ token: await sign(identity, options, key, { alg: "HS256" }), expiresIn: options.ttlSeconds }),
+      publicJwks: () => undefined,
+    };
+  }
+  const privateKey = createPrivateKey(options.privateKeyPem);
+  // Only the public half ever leaves this module: a JWK exported from the private key
+  // would carry d, p, q and the CRT values.
+  const publicJwk = createPublicKey(privateKey).export({ format: "jwk" }) as JWK;
+  const jwks = (async () => {
+    const kid = await calculateJwkThumbprint(publicJwk);
+    return { kid, keys: [{ kty: publicJwk.kty, n: publicJwk.n, e: publicJwk.e, kid, alg: "RS256", use: "sig" }] };
+  })();
+  return {
+    algorithm: "RS256",
+    ttlSeconds: options.ttlSeconds,
+    async issue(identity) {
+      const { kid } = await jwks;
+      return { token: await sign(identity, options, privateKey, { alg: "RS256", kid }), expiresIn: options.ttlSeconds };
+    },
+    publicJwks: async () => ({ keys: (await jwks).keys }),
+  };
+}
+
+function sign(identity: Identity, options: AccessTokenIssuerOptions, key: Uint8Array | KeyObject, header: { alg: string; kid?: string }): Promise<string> {
+  return new SignJWT({ roles: identity.roles })
+    .setProtectedHeader(header)
+    .setSubject(identity.userId)
+    .setIssuer(options.issuer)
+    .setIssuedAt()
+    .setExpirationTime(`${options.ttlSeconds}s`)
+    .sign(key);
+}
+
+/** Issues an HS256 access token (development tokens and tests). */
+export async function issueAccessToken(options: { secret: string; issuer: string }, identity: Identity, ttlSeconds = 3600): Promise<string> {
+  return (await createAccessTokenIssuer({ ...options, ttlSeconds }).issue(identity)).token;
+}

@@ -1,0 +1,65 @@
+import { createAccessTokenIssuer, startSubgraphServer, type AccessTokenIssuer, type Platform, type RunningServer } from "#kernel";
+import type { Redis } from "ioredis";
+import { createAccountsSchema } from "./subgraph.js";
+import { createAccountsContext } from "./subgraph-context.js";
+import { createAccountService, type AccountService } from "./domain/account.service.js";
+import { createAddressService, type AddressService } from "./domain/address.service.js";
+import { openUserStore } from "./adapters/open-user-store.js";
+import { createLoginThrottle } from "./adapters/rate-limiter-login-throttle.js";
+import { JWKS_PATH, jwksRoute } from "./http/jwks-route.js";
+import type { UserStore } from "./ports/user-store.js";
+
+export interface RunningAccounts extends RunningServer {
+  accounts: AccountService;
+  addresses: AddressService;
+  store: UserStore;
+  tokens: AccessTokenIssuer;
+  /** Where the public signing keys are served; undefined with HS256 (nothing to publish). */
+  jwksUrl?: string;
+}
+
+/** Starts the accounts subgraph on the platform: user store, login throttle, services, server. */
+export async function startAccountsSubgraph(platform: Platform, options: { port?: number; store?: UserStore } = {}): Promise<RunningAccounts> {
+  const { config, logger: rootLogger } = platform;
+  const logger = rootLogger.child({ subgraph: "accounts" });
+  const store = options.store ?? (await openUserStore(config, logger));
+  const tokens = createAccessTokenIssuer({
+    issuer: config.auth.jwtIssuer,
+    secret: config.auth.jwtSecret,
+    privateKeyPem: config.auth.jwtPrivateKey,
+    ttlSeconds: config.auth.accessTokenTtlSeconds,
+  });
+  // The Redis store exposes its connection; rate-limiter-flexible runs its own scripts on it.
+  const redis = platform.kv.engine === "redis" ? (platform.kv as unknown as { client: Redis }).client : undefined;
+  const throttle = createLoginThrottle({ ...config.accounts.loginThrottle, redis });
+  const accounts = createAccountService({ store, throttle, tokens, refreshTokenTtlSeconds: config.auth.refreshTokenTtlSeconds, logger });
+  const addresses = createAddressService({ store });
+  try {
+    const server = await startSubgraphServer({
+      name: "accounts",
+      schema: createAccountsSchema(),
+      internalSecret: config.auth.internalSecret,
+      logger,
+      extendContext: (base) => createAccountsContext(base, accounts, addresses),
+      port: options.port ?? config.subgraphPorts.accounts,
+      host: config.host,
+      publicRoutes: jwksRoute(tokens),
+    });
+    logger.info("accounts ready", { store: store.engine, throttle: throttle.engine, tokens: tokens.algorithm });
+    return {
+      ...server,
+      accounts,
+      addresses,
+      store,
+      tokens,
+      jwksUrl: tokens.publicJwks() ? server.url.replace(/\/graphql$/, JWKS_PATH) : undefined,
+      async close() {
+        await server.close();
+        await store.close();
+      },
+    };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}

@@ -1,0 +1,186 @@
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
+import type { Address, AddressFields, User } from "../domain/user.js";
+import { DuplicateEmailError, type NewUser, type RefreshTokenRecord, type UserStore } from "../ports/user-store.js";
+
+interface StoredUser extends User {
+  emailKey: string;
+  passwordHash: string;
+}
+type StoredAddress = Omit<Address, "isDefault">;
+
+interface Snapshot {
+  users: StoredUser[];
+  addresses: StoredAddress[];
+  refreshTokens: RefreshTokenRecord[];
+}
+
+const DATE_FIELDS = new Set(["createdAt", "updatedAt", "expiresAt", "usedAt", "revokedAt"]);
+
+/**
+ * The user store of the zero-setup mode: in memory, optionally kept in a JSON file so that
+ * development accounts survive a restart. Node runs each method's synchronous part to
+ * completion, so the checks and writes below are atomic without locks; the file is written
+ * after each change (whole, through a rename, so a crash leaves the old or the new file).
+ */
+export class EmbeddedUserStore implements UserStore {
+  readonly engine = "embedded";
+  private users = new Map<string, StoredUser>();
+  private addresses = new Map<string, StoredAddress>();
+  private refreshTokens = new Map<string, RefreshTokenRecord>();
+  private writing: Promise<void> = Promise.resolve();
+
+  private constructor(private readonly file?: string) {}
+
+  /** A store kept in `file` (loaded when it exists), or in memory only without one. */
+  static async open(file?: string): Promise<EmbeddedUserStore> {
+    const store = new EmbeddedUserStore(file);
+    if (file) {
+      const text = await readFile(file, "utf8").catch((error: NodeJS.ErrnoException) => (error.code === "ENOENT" ? undefined : Promise.reject(error)));
+      if (text) store.restore(JSON.parse(text, (key, value) => (DATE_FIELDS.has(key) && typeof value === "string" ? new Date(value) : value)) as Snapshot);
+    }
+    return store;
+  }
+
+  async createUser(user: NewUser): Promise<User> {
+    if ([...this.users.values()].some((u) => u.emailKey === user.emailKey)) throw new DuplicateEmailError();
+    const stored: StoredUser = { ...user, defaultAddressId: null, updatedAt: user.createdAt };
+    this.users.set(user.id, stored);
+    await this.persist();
+    return publicUser(stored);
+  }
+
+  async findUsersByIds(ids: readonly string[]): Promise<Map<string, User>> {
+    const found = new Map<string, User>();
+    for (const id of ids) {
+      const user = this.users.get(id);
+      if (user) found.set(id, publicUser(user));
+    }
+    return found;
+  }
+
+  async findCredentials(emailKey: string) {
+    const user = [...this.users.values()].find((u) => u.emailKey === emailKey);
+    return user ? { user: publicUser(user), passwordHash: user.passwordHash } : null;
+  }
+
+  async listAddresses(userIds: readonly string[]): Promise<Map<string, Address[]>> {
+    const result = new Map<string, Address[]>(userIds.map((id) => [id, []]));
+    const all = [...this.addresses.values()].sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id));
+    for (const address of all) result.get(address.userId)?.push(this.view(address));
+    return result;
+  }
+
+  async addAddress(userId: string, address: AddressFields & { id: string; createdAt: Date }, makeDefault: boolean): Promise<Address> {
+    const user = this.users.get(userId);
+    if (!user) throw new Error(`No user ${userId}`);
+    this.addresses.set(address.id, { ...address, userId, updatedAt: address.createdAt });
+    if (makeDefault || user.defaultAddressId === null) user.defaultAddressId = address.id;
+    await this.persist();
+    return this.view(this.addresses.get(address.id)!);
+  }
+
+  async updateAddress(userId: string, addressId: string, changes: Partial<AddressFields>, now: Date): Promise<Address | null> {
+    const address = this.owned(userId, addressId);
+    if (!address) return null;
+    Object.assign(address, changes, { updatedAt: now });
+    await this.persist();
+    return this.view(address);
+  }
+
+  async removeAddress(userId: string, addressId: string): Promise<boolean> {
+    if (!this.owned(userId, addressId)) return false;
+    this.addresses.delete(addressId);
+    const user = this.users.get(userId)!;
+    if (user.defaultAddressId === addressId) user.defaultAddressId = null;
+    await this.persist();
+    return true;
+  }
+
+  async setDefaultAddress(userId: string, addressId: string): Promise<Address | null> {
+    const address = this.owned(userId, addressId);
+    if (!address) return null;
+    this.users.get(userId)!.defaultAddressId = addressId;
+    await this.persist();
+    return this.view(address);
+  }
+
+  async defaultAddress(userId: string): Promise<Address | null> {
+    const id = this.users.get(userId)?.defaultAddressId;
+    const address = id ? this.addresses.get(id) : undefined;
+    return address ? this.view(address) : null;
+  }
+
+  async countAddresses(userId: string): Promise<number> {
+    return [...this.addresses.values()].filter((a) => a.userId === userId).length;
+  }
+
+  async insertRefreshToken(token: RefreshTokenRecord): Promise<void> {
+    this.refreshTokens.set(token.id, { ...token });
+    await this.persist();
+  }
+
+  async findRefreshToken(id: string): Promise<RefreshTokenRecord | null> {
+    const token = this.refreshTokens.get(id);
+    return token ? { ...token } : null;
+  }
+
+  async rotateRefreshToken(usedId: string, next: RefreshTokenRecord, now: Date): Promise<boolean> {
+    const used = this.refreshTokens.get(usedId);
+    if (!used || used.usedAt || used.revokedAt || used.expiresAt <= now) return false;
+    used.usedAt = now;
+    this.refreshTokens.set(next.id, { ...next });
+    await this.persist();
+    return true;
+  }
+
+  async revokeRefreshFamily(familyId: string, now: Date): Promise<number> {
+    let revoked = 0;
+    for (const token of this.refreshTokens.values()) {
+      if (token.familyId === familyId && !token.revokedAt) {
+        token.revokedAt = now;
+        revoked += 1;
+      }
+    }
+    if (revoked) await this.persist();
+    return revoked;
+  }
+
+  async close(): Promise<void> {
+    await this.writing;
+  }
+
+  private owned(userId: string, addressId: string): StoredAddress | undefined {
+    const address = this.addresses.get(addressId);
+    return address?.userId === userId ? address : undefined;
+  }
+
+  private view(address: StoredAddress): Address {
+    return { ...address, isDefault: this.users.get(address.userId)?.defaultAddressId === address.id };
+  }
+
+  private restore(snapshot: Snapshot): void {
+    this.users = new Map(snapshot.users.map((u) => [u.id, u]));
+    this.addresses = new Map(snapshot.addresses.map((a) => [a.id, a]));
+    this.refreshTokens = new Map(snapshot.refreshTokens.map((t) => [t.id, t]));
+  }
+
+  /** Writes are chained, so the file always ends with the latest state. */
+  private persist(): Promise<void> {
+    const file = this.file;
+    if (!file) return Promise.resolve();
+    const snapshot: Snapshot = { users: [...this.users.values()], addresses: [...this.addresses.values()], refreshTokens: [...this.refreshTokens.values()] };
+    const text = JSON.stringify(snapshot);
+    // A failed write fails its own caller only; the next write starts afresh.
+    this.writing = this.writing.catch(() => undefined).then(async () => {
+      await mkdir(dirname(file), { recursive: true });
+      await writeFile(`${file}.tmp`, text, { mode: 0o600 });
+      await rename(`${file}.tmp`, file);
+    });
+    return this.writing;
+  }
+}
+
+function publicUser({ emailKey: _key, passwordHash: _hash, ...user }: StoredUser): User {
+  return { ...user };
+}

@@ -1,0 +1,160 @@
+import { PrismaMariaDb } from "@prisma/adapter-mariadb";
+import { PrismaClient, Prisma } from "../../../../prisma/accounts/generated/client.js";
+import type { Address as AddressRow, User as UserRow, RefreshToken as RefreshTokenRow } from "../../../../prisma/accounts/generated/client.js";
+import { parseMysqlUrl } from "../../../../prisma/accounts/migrator/connection.js";
+import type { Address, AddressFields, User } from "../domain/user.js";
+import { DuplicateEmailError, type NewUser, type RefreshTokenRecord, type UserStore } from "../ports/user-store.js";
+
+const withDefaultFlag = { defaultOf: { select: { id: true } } } as const;
+type AddressWithFlag = AddressRow & { defaultOf: { id: string } | null };
+
+/**
+ * The user store on MySQL (MariaDB) through Prisma and its MariaDB driver adapter. Ownership
+ * is part of every address statement's WHERE clause, never a separate check, so there is no
+ * window between checking an owner and writing. InnoDB's row lock on the used refresh token
+ * makes its rotation succeed once: a racing UPDATE waits, then no longer matches.
+ */
+export class PrismaUserStore implements UserStore {
+  readonly engine = "mysql";
+
+  private constructor(private readonly prisma: PrismaClient) {}
+
+  static async connect(url: string, { poolSize = 10 } = {}): Promise<PrismaUserStore> {
+    const adapter = new PrismaMariaDb({ ...parseMysqlUrl(url), connectionLimit: poolSize });
+    const prisma = new PrismaClient({ adapter });
+    await prisma.$queryRaw`SELECT 1`;
+    return new PrismaUserStore(prisma);
+  }
+
+  async createUser(user: NewUser): Promise<User> {
+    try {
+      return toUser(await this.prisma.user.create({ data: { ...user, role: user.role === "admin" ? "ADMIN" : "CUSTOMER", updatedAt: user.createdAt } }));
+    } catch (error) {
+      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002") throw new DuplicateEmailError();
+      throw error;
+    }
+  }
+
+  async findUsersByIds(ids: readonly string[]): Promise<Map<string, User>> {
+    const rows = await this.prisma.user.findMany({ where: { id: { in: [...ids] } } });
+    return new Map(rows.map((row) => [row.id, toUser(row)]));
+  }
+
+  async findCredentials(emailKey: string) {
+    const row = await this.prisma.user.findUnique({ where: { emailKey } });
+    return row ? { user: toUser(row), passwordHash: row.passwordHash } : null;
+  }
+
+  async listAddresses(userIds: readonly string[]): Promise<Map<string, Address[]>> {
+    const rows = await this.prisma.address.findMany({
+      where: { userId: { in: [...userIds] } },
+      include: withDefaultFlag,
+      orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+    });
+    const result = new Map<string, Address[]>(userIds.map((id) => [id, []]));
+    for (const row of rows) result.get(row.userId)?.push(toAddress(row));
+    return result;
+  }
+
+  async addAddress(userId: string, address: AddressFields & { id: string; createdAt: Date }, makeDefault: boolean): Promise<Address> {
+    return this.prisma.$transaction(async (tx) => {
+      await tx.address.create({ data: { ...address, userId, updatedAt: address.createdAt } });
+      // Without makeDefault, only a user who has no default yet gets this one.
+      await tx.user.updateMany({ where: makeDefault ? { id: userId } : { id: userId, defaultAddressId: null }, data: { defaultAddressId: address.id } });
+      return toAddress(await tx.address.findUniqueOrThrow({ where: { id: address.id }, include: withDefaultFlag }));
+    });
+  }
+
+  async updateAddress(userId: string, addressId: string, changes: Partial<AddressFields>, now: Date): Promise<Address | null> {
+    const { count } = await this.prisma.address.updateMany({ where: { id: addressId, userId }, data: { ...changes, updatedAt: now } });
+    if (count === 0) return null;
+    const row = await this.prisma.address.findFirst({ where: { id: addressId, userId }, include: withDefaultFlag });
+    return row ? toAddress(row) : null;
+  }
+
+  async removeAddress(userId: string, addressId: string): Promise<boolean> {
+    // The foreign key (ON DELETE SET NULL) clears the default when it pointed here.
+    const { count } = await this.prisma.address.deleteMany({ where: { id: addressId, userId } });
+    return count > 0;
+  }
+
+  async setDefaultAddress(userId: string, addressId: string): Promise<Address | null> {
+    const { count } = await this.prisma.user.updateMany({ where: { id: userId, addresses: { some: { id: addressId } } }, data: { defaultAddressId: addressId } });
+    if (count === 0) return null;
+    const row = await this.prisma.address.findFirst({ where: { id: addressId, userId }, include: withDefaultFlag });
+    return row ? toAddress(row) : null;
+  }
+
+  async defaultAddress(userId: string): Promise<Address | null> {
+    const row = await this.prisma.address.findFirst({ where: { userId, defaultOf: { id: userId } }, include: withDefaultFlag });
+    return row ? toAddress(row) : null;
+  }
+
+  async countAddresses(userId: string): Promise<number> {
+    return this.prisma.address.count({ where: { userId } });
+  }
+
+  async insertRefreshToken(token: RefreshTokenRecord): Promise<void> {
+    await this.prisma.refreshToken.create({ data: token });
+  }
+
+  async findRefreshToken(id: string): Promise<RefreshTokenRecord | null> {
+    const row = await this.prisma.refreshToken.findUnique({ where: { id } });
+    return row ? toRefreshToken(row) : null;
+  }
+
+  async rotateRefreshToken(usedId: string, next: RefreshTokenRecord, now: Date): Promise<boolean> {
+    return this.prisma.$transaction(async (tx) => {
+      const { count } = await tx.refreshToken.updateMany({
+        where: { id: usedId, usedAt: null, revokedAt: null, expiresAt: { gt: now } },
+        data: { usedAt: now },
+      });
+      if (count !== 1) return false;
+      await tx.refreshToken.create({ data: next });
+      return true;
+    });
+  }
+
+  async revokeRefreshFamily(familyId: string, now: Date): Promise<number> {
+    const { count } = await this.prisma.refreshToken.updateMany({ where: { familyId, revokedAt: null }, data: { revokedAt: now } });
+    return count;
+  }
+
+  async close(): Promise<void> {
+    await this.prisma.$disconnect();
+  }
+}
+
+function toUser(row: UserRow): User {
+  return {
+    id: row.id,
+    email: row.email,
+    name: row.name,
+    role: row.role === "ADMIN" ? "admin" : "customer",
+    defaultAddressId: row.defaultAddressId,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}
+
+function toAddress({ defaultOf, ...row }: AddressWithFlag): Address {
+  return {
+    id: row.id,
+    userId: row.userId,
+    recipientName: row.recipientName,
+    line1: row.line1,
+    line2: row.line2,
+    city: row.city,
+    region: row.region,
+    postalCode: row.postalCode,
+    country: row.country,
+    phone: row.phone,
+    isDefault: defaultOf !== null,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}
+
+function toRefreshToken(row: RefreshTokenRow): RefreshTokenRecord {
+  return { ...row };
+}

@@ -1,0 +1,61 @@
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
+import type { Redis } from "ioredis";
+import type { LoginAttempt, LoginThrottle, ThrottleDecision } from "../ports/login-throttle.js";
+
+export interface LoginThrottleOptions {
+  failuresPerAccount: number;
+  failuresPerAddress: number;
+  windowSeconds: number;
+  /** Shared counters for every instance; without it each process counts on its own. */
+  redis?: Redis;
+  keyPrefix?: string;
+}
+
+/**
+ * The login throttle on rate-limiter-flexible: Redis counters (atomic Lua, one key per
+ * account and per address, expiring with the window) when Redis is configured, memory
+ * otherwise. Should Redis fail, an in-memory insurance limiter keeps counting in this
+ * process: a brute force is slowed down rather than let through or blocking every log-in.
+ */
+export function createLoginThrottle(options: LoginThrottleOptions): LoginThrottle {
+  const prefix = options.keyPrefix ?? "login";
+  const limiter = (name: string, points: number): RateLimiterAbstract => {
+    const base = { keyPrefix: `${prefix}:${name}`, points, duration: options.windowSeconds };
+    return options.redis
+      ? new RateLimiterRedis({ ...base, storeClient: options.redis, rejectIfRedisNotReady: true, insuranceLimiter: new RateLimiterMemory(base) })
+      : new RateLimiterMemory(base);
+  };
+  const byAccount = limiter("account", options.failuresPerAccount);
+  const byAddress = limiter("address", options.failuresPerAddress);
+  const counters = (attempt: LoginAttempt) => [
+    { limiter: byAccount, key: attempt.account },
+    ...(attempt.address ? [{ limiter: byAddress, key: attempt.address }] : []),
+  ];
+
+  return {
+    engine: options.redis ? "redis" : "memory",
+
+    async check(attempt): Promise<ThrottleDecision> {
+      const states = await Promise.all(counters(attempt).map(async ({ limiter, key }) => ({ limiter, state: await limiter.get(key) })));
+      const exhausted = states.filter(({ limiter, state }) => state !== null && state.consumedPoints >= limiter.points);
+      if (exhausted.length === 0) return { allowed: true, retryAfterSeconds: 0 };
+      const waitMs = Math.max(...exhausted.map(({ state }) => state!.msBeforeNext));
+      return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) };
+    },
+
+    async recordFailure(attempt) {
+      await Promise.all(
+        counters(attempt).map(({ limiter, key }) =>
+          // Past the budget consume rejects; the count still went up, which is all we need here.
+          limiter.consume(key).catch((rejection: unknown) => {
+            if (!(rejection instanceof RateLimiterRes)) throw rejection;
+          }),
+        ),
+      );
+    },
+
+    async recordSuccess(attempt) {
+      await byAccount.delete(attempt.account);
+    },
+  };
+}

@@ -1,0 +1,156 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import { DomainError, ErrorCode, type AccessTokenIssuer, type Logger } from "#kernel";
+import { rolesOf, type AccountRole, type User } from "./user.js";
+import { emailKey, validEmail, validName, validPassword } from "./account.validation.js";
+import { DEFAULT_SCRYPT, hashPassword, verifyPassword, type ScryptParameters } from "./password-hashing.js";
+import { newRefreshToken, newTokenId, parseRefreshToken, secretMatches } from "./refresh-token.js";
+import { DuplicateEmailError, type RefreshTokenRecord, type UserStore } from "../ports/user-store.js";
+import type { LoginThrottle } from "../ports/login-throttle.js";
+
+/** What signing up, logging in and refreshing hand to the client. */
+export interface Session {
+  accessToken: string;
+  refreshToken: string;
+  expiresIn: number;
+  user: User;
+}
+
+export interface AccountServiceDependencies {
+  store: UserStore;
+  throttle: LoginThrottle;
+  tokens: AccessTokenIssuer;
+  refreshTokenTtlSeconds: number;
+  logger: Logger;
+  clock?: () => Date;
+  hashing?: ScryptParameters;
+}
+
+const wrongCredentials = () => new DomainError(ErrorCode.UNAUTHENTICATED, "The email or password is incorrect");
+const invalidRefreshToken = () => new DomainError(ErrorCode.UNAUTHENTICATED, "The refresh token is invalid or expired; log in again");
+const throttled = (retryAfterSeconds: number) =>
+  new DomainError(ErrorCode.RATE_LIMITED, `Too many failed log-in attempts; try again in ${retryAfterSeconds} seconds`, { retryAfterSeconds });
+
+/**
+ * Sign-up, log-in and sessions. Guarantees:
+ * - passwords are stored as scrypt hashes only, and never logged or returned;
+ * - a wrong password and an unknown email fail alike, in message and in time (an unknown
+ *   email is still checked against a hash), so log-in does not reveal who has an account;
+ * - log-ins are throttled per account and per client address (LoginThrottle);
+ * - refresh tokens are single-use: each refresh replaces the token, and presenting a used
+ *   token again (a stolen copy, or the victim after the thief) revokes its whole family.
+ */
+export function createAccountService(deps: AccountServiceDependencies) {
+  const { store, throttle, tokens, logger } = deps;
+  const clock = deps.clock ?? (() => new Date());
+  const hashing = deps.hashing ?? DEFAULT_SCRYPT;
+  let decoyHash: Promise<string> | undefined;
+  const decoy = () => (decoyHash ??= hashPassword(randomBytes(16).toString("hex"), hashing));
+
+  async function startSession(user: User, familyId: string, previous?: RefreshTokenRecord): Promise<Session> {
+    const now = clock();
+    const refresh = newRefreshToken();
+    const record: RefreshTokenRecord = {
+      id: refresh.id,
+      userId: user.id,
+      familyId,
+      tokenHash: refresh.tokenHash,
+      expiresAt: new Date(now.getTime() + deps.refreshTokenTtlSeconds * 1000),
+      createdAt: now,
+      usedAt: null,
+      revokedAt: null,
+    };
+    if (!previous) await store.insertRefreshToken(record);
+    else if (!(await store.rotateRefreshToken(previous.id, record, now))) {
+      // Someone used this token between our read and our write: treat it as reuse.
+      await revokeFamily(previous, "refresh token used concurrently");
+      throw invalidRefreshToken();
+    }
+    const access = await tokens.issue({ userId: user.id, roles: rolesOf(user) });
+    return { accessToken: access.token, expiresIn: access.expiresIn, refreshToken: refresh.token, user };
+  }
+
+  async function revokeFamily(record: RefreshTokenRecord, reason: string): Promise<void> {
+    const revoked = await store.revokeRefreshFamily(record.familyId, clock());
+    logger.warn("refresh_token_family_revoked", { userId: record.userId, familyId: record.familyId, reason, revoked });
+  }
+
+  async function createAccount(input: { email: string; password: string; name: string; role: AccountRole }): Promise<User> {
+    const email = validEmail(input.email);
+    const name = validName(input.name);
+    const passwordHash = await hashPassword(validPassword(input.password), hashing);
+    const id = `usr_${randomUUID().replaceAll("-", "").slice(0, 24)}`;
+    return store.createUser({ id, email, emailKey: emailKey(email), name, role: input.role, passwordHash, createdAt: clock() });
+  }
+
+  return {
+    findByIds: (ids: readonly string[]) => store.findUsersByIds(ids),
+
+    async signUp(input: { email: string; password: string; name: string }): Promise<Session> {
+      let user: User;
+      try {
+        user = await createAccount({ ...input, role: "customer" });
+      } catch (error) {
+        if (error instanceof DuplicateEmailError) throw new DomainError(ErrorCode.CONFLICT, "An account with this email already exists", { field: "email" });
+        throw error;
+      }
+      logger.info("account_created", { userId: user.id });
+      return startSession(user, newTokenId("fam"));
+    },
+
+    async logIn(email: string, password: string, clientAddress?: string): Promise<Session> {
+      const attempt = { account: emailKey(email), address: clientAddress };
+      const decision = await throttle.check(attempt);
+      if (!decision.allowed) throw throttled(decision.retryAfterSeconds);
+      const found = attempt.account.length <= 254 ? await store.findCredentials(attempt.account) : null;
+      // Hash something even for an unknown email, so timing does not tell them apart.
+      const matches = (await verifyPassword(password, found?.passwordHash ?? (await decoy()))) && found !== null && password.length <= 128;
+      if (!matches) {
+        await throttle.recordFailure(attempt);
+        logger.info("login_failed", { userId: found?.user.id });
+        throw wrongCredentials();
+      }
+      await throttle.recordSuccess(attempt);
+      logger.info("login_succeeded", { userId: found.user.id });
+      return startSession(found.user, newTokenId("fam"));
+    },
+
+    async refresh(token: string): Promise<Session> {
+      const parsed = parseRefreshToken(token);
+      const record = parsed ? await store.findRefreshToken(parsed.id) : null;
+      if (!parsed || !record || !secretMatches(parsed.secret, record.tokenHash)) throw invalidRefreshToken();
+      if (record.usedAt || record.revokedAt) {
+        await revokeFamily(record, record.revokedAt ? "revoked refresh token presented" : "used refresh token presented again");
+        throw invalidRefreshToken();
+      }
+      if (record.expiresAt <= clock()) throw invalidRefreshToken();
+      const user = (await store.findUsersByIds([record.userId])).get(record.userId);
+      if (!user) throw invalidRefreshToken();
+      return startSession(user, record.familyId, record);
+    },
+
+    /** Ends the token's session; false when the token was not a live one. */
+    async logOut(token: string): Promise<boolean> {
+      const parsed = parseRefreshToken(token);
+      const record = parsed ? await store.findRefreshToken(parsed.id) : null;
+      if (!parsed || !record || !secretMatches(parsed.secret, record.tokenHash) || record.revokedAt) return false;
+      const revoked = await store.revokeRefreshFamily(record.familyId, clock());
+      logger.info("logged_out", { userId: record.userId, familyId: record.familyId });
+      return revoked > 0;
+    },
+
+    /** Creates the account unless its email is taken (the development admin seed). */
+    async ensureAccount(input: { email: string; password: string; name: string; role: AccountRole }): Promise<{ user: User; created: boolean }> {
+      const existing = await store.findCredentials(emailKey(input.email));
+      if (existing) return { user: existing.user, created: false };
+      try {
+        return { user: await createAccount(input), created: true };
+      } catch (error) {
+        if (!(error instanceof DuplicateEmailError)) throw error;
+        const winner = await store.findCredentials(emailKey(input.email));
+        return { user: winner!.user, created: false };
+      }
+    },
+  };
+}
+
+export type AccountService = ReturnType<typeof createAccountService>;

@@ -1,0 +1,98 @@
+import { badInput } from "#kernel";
+import type { AddressFields } from "./user.js";
+
+/**
+ * Input rules for accounts and addresses. Every limit here is also a column size in the
+ * MySQL schema, so a valid input always fits.
+ */
+
+// Deliberately loose: the only real check of an address is mail reaching it.
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** The key uniqueness is judged on: trimmed and lower-cased, so Ann@X.com equals ann@x.com. */
+export const emailKey = (email: string): string => email.trim().normalize("NFKC").toLowerCase();
+
+export function validEmail(email: string): string {
+  const trimmed = email.trim();
+  if (trimmed.length > 254 || !EMAIL.test(trimmed)) throw badInput("Give a valid email address", { field: "email" });
+  return trimmed;
+}
+
+/** 8 to 128 characters: the upper bound keeps one log-in from costing unbounded hashing. */
+export function validPassword(password: string): string {
+  if (password.length < 8) throw badInput("The password needs at least 8 characters", { field: "password" });
+  if (password.length > 128) throw badInput("The password may have at most 128 characters", { field: "password" });
+  return password;
+}
+
+function text(field: string, value: string, max: number): string {
+  const trimmed = value.trim();
+  if (trimmed.length === 0) throw badInput(`${field} must not be empty`, { field });
+  if (trimmed.length > max) throw badInput(`${field} may have at most ${max} characters`, { field });
+  return trimmed;
+}
+
+function optionalText(field: string, value: string | null | undefined, max: number): string | null {
+  if (value === null || value === undefined || value.trim() === "") return null;
+  return text(field, value, max);
+}
+
+export const validName = (name: string) => text("name", name, 100);
+
+export interface AddressInput {
+  recipientName: string;
+  line1: string;
+  line2?: string | null;
+  city: string;
+  region?: string | null;
+  postalCode: string;
+  country: string;
+  phone?: string | null;
+}
+
+const REQUIRED: Record<keyof Pick<AddressFields, "recipientName" | "line1" | "city" | "postalCode">, number> = {
+  recipientName: 100,
+  line1: 200,
+  city: 100,
+  postalCode: 20,
+};
+const OPTIONAL: Record<keyof Pick<AddressFields, "line2" | "region" | "phone">, number> = { line2: 200, region: 100, phone: 32 };
+
+function validCountry(country: string): string {
+  const code = country.trim().toUpperCase();
+  if (!/^[A-Z]{2}$/.test(code)) throw badInput("country must be an ISO 3166-1 alpha-2 code such as DE", { field: "country" });
+  return code;
+}
+
+export function validAddress(input: AddressInput): AddressFields {
+  return {
+    recipientName: text("recipientName", input.recipientName, REQUIRED.recipientName),
+    line1: text("line1", input.line1, REQUIRED.line1),
+    line2: optionalText("line2", input.line2, OPTIONAL.line2),
+    city: text("city", input.city, REQUIRED.city),
+    region: optionalText("region", input.region, OPTIONAL.region),
+    postalCode: text("postalCode", input.postalCode, REQUIRED.postalCode),
+    country: validCountry(input.country),
+    phone: optionalText("phone", input.phone, OPTIONAL.phone),
+  };
+}
+
+/** Only the fields present change; null is refused for required fields and clears optional ones. */
+export function validAddressChanges(input: Partial<Record<keyof AddressInput, string | null>>): Partial<AddressFields> {
+  const changes: Partial<AddressFields> = {};
+  for (const [field, max] of Object.entries(REQUIRED) as [keyof typeof REQUIRED, number][]) {
+    const value = input[field];
+    if (value === undefined) continue;
+    if (value === null) throw badInput(`${field} cannot be removed`, { field });
+    changes[field] = text(field, value, max);
+  }
+  for (const [field, max] of Object.entries(OPTIONAL) as [keyof typeof OPTIONAL, number][]) {
+    if (input[field] !== undefined) changes[field] = optionalText(field, input[field], max);
+  }
+  if (input.country !== undefined) {
+    if (input.country === null) throw badInput("country cannot be removed", { field: "country" });
+    changes.country = validCountry(input.country);
+  }
+  if (Object.keys(changes).length === 0) throw badInput("Nothing to change: give at least one field");
+  return changes;
+}

@@ -1,0 +1,51 @@
+import { randomUUID } from "node:crypto";
+import { badInput, notFound } from "#kernel";
+import type { Address } from "./user.js";
+import { validAddress, validAddressChanges, type AddressInput } from "./account.validation.js";
+import type { UserStore } from "../ports/user-store.js";
+
+export const MAX_ADDRESSES_PER_USER = 20;
+
+/**
+ * A user's address book. Every operation is scoped to the caller: an address id of another
+ * user fails with the same NOT_FOUND as an id that never existed, so ids leak nothing.
+ */
+export function createAddressService(deps: { store: UserStore; clock?: () => Date }) {
+  const { store } = deps;
+  const clock = deps.clock ?? (() => new Date());
+
+  return {
+    listFor: (userIds: readonly string[]) => store.listAddresses(userIds),
+
+    defaultFor: (userId: string) => store.defaultAddress(userId),
+
+    async add(userId: string, input: AddressInput & { makeDefault?: boolean | null }): Promise<Address> {
+      const fields = validAddress(input);
+      if ((await store.countAddresses(userId)) >= MAX_ADDRESSES_PER_USER) {
+        throw badInput(`An account can keep at most ${MAX_ADDRESSES_PER_USER} addresses; remove one first`);
+      }
+      const id = `adr_${randomUUID().replaceAll("-", "").slice(0, 24)}`;
+      return store.addAddress(userId, { ...fields, id, createdAt: clock() }, input.makeDefault ?? false);
+    },
+
+    async update(userId: string, addressId: string, input: Parameters<typeof validAddressChanges>[0]): Promise<Address> {
+      const changes = validAddressChanges(input);
+      const updated = await store.updateAddress(userId, addressId, changes, clock());
+      if (!updated) throw notFound("Address", addressId);
+      return updated;
+    },
+
+    async remove(userId: string, addressId: string): Promise<string> {
+      if (!(await store.removeAddress(userId, addressId))) throw notFound("Address", addressId);
+      return addressId;
+    },
+
+    async setDefault(userId: string, addressId: string): Promise<Address> {
+      const address = await store.setDefaultAddress(userId, addressId);
+      if (!address) throw notFound("Address", addressId);
+      return address;
+    },
+  };
+}
+
+export type AddressService = ReturnType<typeof createAddressService>;

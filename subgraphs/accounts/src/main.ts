@@ -1,0 +1,13 @@
+// Runs the accounts subgraph as its own process (production layout).
+import { createLogger, loadConfig, openPlatform, runUntilSignal } from "#kernel";
+import { startAccountsSubgraph } from "./accounts-subgraph.js";
+import { seedDevAdmin } from "./seed-dev-admin.js";
+
+const config = loadConfig();
+const logger = createLogger(config.logLevel, { service: "accounts" });
+// Users live in MySQL (MYSQL_URL) or the embedded store; from the platform this process uses
+// the key-value store (shared login-throttle counters with REDIS_URL).
+const platform = await openPlatform(config, logger);
+const accounts = await startAccountsSubgraph(platform);
+await seedDevAdmin({ config, accounts: accounts.accounts, logger });
+runUntilSignal(logger, [accounts.close, platform.close]);

@@ -1,0 +1,70 @@
+import type { Address, AddressFields, AccountRole, User } from "../domain/user.js";
+
+export interface NewUser {
+  id: string;
+  email: string;
+  /** Lower-cased email: the store refuses a second account with the same key. */
+  emailKey: string;
+  name: string;
+  role: AccountRole;
+  passwordHash: string;
+  createdAt: Date;
+}
+
+export interface RefreshTokenRecord {
+  id: string;
+  userId: string;
+  familyId: string;
+  tokenHash: string;
+  expiresAt: Date;
+  createdAt: Date;
+  /** Set when the token was exchanged for its successor. */
+  usedAt: Date | null;
+  revokedAt: Date | null;
+}
+
+export class DuplicateEmailError extends Error {
+  constructor() {
+    super("An account with this email already exists");
+  }
+}
+
+/**
+ * The accounts role: users, their addresses, refresh tokens. Guarantees:
+ * - an email key belongs to at most one user, even under concurrent sign-ups
+ *   (createUser throws DuplicateEmailError);
+ * - every address operation is scoped by owner: another user's address id behaves exactly
+ *   like an id that does not exist (null / false), so callers cannot tell them apart;
+ * - a user's default address is always one of their own addresses, or none; removing it
+ *   clears the default;
+ * - rotating a refresh token succeeds at most once per token, however many callers race.
+ */
+export interface UserStore {
+  readonly engine: string;
+  createUser(user: NewUser): Promise<User>;
+  findUsersByIds(ids: readonly string[]): Promise<Map<string, User>>;
+  /** The user and password hash for a log-in, by email key. */
+  findCredentials(emailKey: string): Promise<{ user: User; passwordHash: string } | null>;
+
+  /** Addresses of each user, oldest first; users without addresses map to []. */
+  listAddresses(userIds: readonly string[]): Promise<Map<string, Address[]>>;
+  /** Adds an address; it becomes the default when asked, or when the user has none. */
+  addAddress(userId: string, address: AddressFields & { id: string; createdAt: Date }, makeDefault: boolean): Promise<Address>;
+  updateAddress(userId: string, addressId: string, changes: Partial<AddressFields>, now: Date): Promise<Address | null>;
+  removeAddress(userId: string, addressId: string): Promise<boolean>;
+  setDefaultAddress(userId: string, addressId: string): Promise<Address | null>;
+  defaultAddress(userId: string): Promise<Address | null>;
+  countAddresses(userId: string): Promise<number>;
+
+  insertRefreshToken(token: RefreshTokenRecord): Promise<void>;
+  findRefreshToken(id: string): Promise<RefreshTokenRecord | null>;
+  /**
+   * Marks `usedId` used and stores `next`, atomically, only while `usedId` is neither used,
+   * revoked nor expired at `now`. False means someone else used it first (or it was revoked).
+   */
+  rotateRefreshToken(usedId: string, next: RefreshTokenRecord, now: Date): Promise<boolean>;
+  /** Revokes every token of the family that is not revoked yet; returns how many. */
+  revokeRefreshFamily(familyId: string, now: Date): Promise<number>;
+
+  close(): Promise<void>;
+}

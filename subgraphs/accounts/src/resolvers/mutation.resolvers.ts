@@ -1,0 +1,13 @@
+import { requireUser } from "#kernel";
+import type { MutationResolvers } from "../generated/resolvers-types.js";
+
+export const Mutation: MutationResolvers = {
+  signUp: (_root, { input }, ctx) => ctx.accounts.signUp(input),
+  logIn: (_root, { email, password }, ctx) => ctx.accounts.logIn(email, password, ctx.clientAddress),
+  refreshToken: (_root, { refreshToken }, ctx) => ctx.accounts.refresh(refreshToken),
+  logOut: (_root, { refreshToken }, ctx) => ctx.accounts.logOut(refreshToken),
+  addAddress: (_root, { input }, ctx) => ctx.addresses.add(requireUser(ctx).userId, input),
+  updateAddress: (_root, { id, input }, ctx) => ctx.addresses.update(requireUser(ctx).userId, id, input),
+  removeAddress: (_root, { id }, ctx) => ctx.addresses.remove(requireUser(ctx).userId, id),
+  setDefaultAddress: (_root, { id }, ctx) => ctx.addresses.setDefault(requireUser(ctx).userId, id),
+};

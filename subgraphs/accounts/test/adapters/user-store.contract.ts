@@ -1,0 +1,176 @@
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { after, before, describe, it } from "node:test";
+import { engineSuiteTitle } from "#kernel/testing";
+import type { AddressFields } from "../../src/domain/user.js";
+import { DuplicateEmailError, type NewUser, type RefreshTokenRecord, type UserStore } from "../../src/ports/user-store.js";
+
+/**
+ * The guarantees of the `UserStore` port, checked against one adapter. `create` returns a
+ * store on fresh data; every test makes its own users, so tests never see each other's rows.
+ */
+export function defineUserStoreContract(engine: string, create: () => Promise<UserStore>): void {
+  describe(engineSuiteTitle("UserStore contract", engine), { timeout: 60_000 }, () => {
+    let store: UserStore;
+    before(async () => {
+      store = await create();
+    });
+    after(async () => {
+      await store?.close();
+    });
+
+    const id = (prefix: string) => `${prefix}_${randomUUID().replaceAll("-", "").slice(0, 24)}`;
+    // Whole milliseconds: MySQL DATETIME(3) keeps exactly that.
+    const at = (offsetMs = 0) => new Date(Date.UTC(2026, 0, 1, 12) + offsetMs);
+
+    async function user(overrides: Partial<NewUser> = {}) {
+      const email = `${randomUUID()}@example.test`;
+      const input: NewUser = { id: id("usr"), email, emailKey: email, name: "Ann", role: "customer", passwordHash: "scrypt$hash", createdAt: at(), ...overrides };
+      return store.createUser(input);
+    }
+
+    const fields = (overrides: Partial<AddressFields> = {}): AddressFields => ({
+      recipientName: "Ann Example",
+      line1: "Main Street 1",
+      line2: null,
+      city: "Berlin",
+      region: null,
+      postalCode: "10115",
+      country: "DE",
+      phone: null,
+      ...overrides,
+    });
+
+    function token(userId: string, familyId: string, overrides: Partial<RefreshTokenRecord> = {}): RefreshTokenRecord {
+      return { id: id("rt"), userId, familyId, tokenHash: "a".repeat(64), expiresAt: at(3_600_000), createdAt: at(), usedAt: null, revokedAt: null, ...overrides };
+    }
+
+    it("creates a user and finds it by id and by email key, with its password hash only in the credentials", async () => {
+      const key = `bea-${randomUUID()}@example.test`;
+      const created = await user({ name: "Bea", role: "admin", email: "Bea@Example.test", emailKey: key });
+      assert.deepEqual(created, { id: created.id, email: "Bea@Example.test", name: "Bea", role: "admin", defaultAddressId: null, createdAt: at(), updatedAt: at() });
+      assert.ok(!("passwordHash" in created), "the user record carries no password hash");
+      assert.deepEqual((await store.findUsersByIds([created.id, "usr_missing"])).get(created.id), created);
+      assert.equal((await store.findUsersByIds(["usr_missing"])).size, 0);
+      assert.deepEqual(await store.findCredentials(key), { user: created, passwordHash: "scrypt$hash" });
+      assert.equal(await store.findCredentials(`nobody-${key}`), null);
+    });
+
+    it("refuses a second account with the same email key, even when sign-ups race", async () => {
+      const key = `race-${randomUUID()}@example.test`;
+      const results = await Promise.allSettled(Array.from({ length: 8 }, () => user({ emailKey: key, email: key.toUpperCase() })));
+      const created = results.filter((r) => r.status === "fulfilled");
+      const refused = results.filter((r) => r.status === "rejected");
+      assert.equal(created.length, 1);
+      for (const rejection of refused) assert.ok((rejection as PromiseRejectedResult).reason instanceof DuplicateEmailError);
+      assert.equal((await store.findCredentials(key))?.user.id, (created[0] as PromiseFulfilledResult<{ id: string }>).value.id);
+    });
+
+    it("makes the first address the default and keeps later ones out of it unless asked", async () => {
+      const ann = await user();
+      const first = await store.addAddress(ann.id, { ...fields(), id: id("adr"), createdAt: at(1) }, false);
+      const second = await store.addAddress(ann.id, { ...fields({ city: "Hamburg" }), id: id("adr"), createdAt: at(2) }, false);
+      assert.equal(first.isDefault, true);
+      assert.equal(second.isDefault, false);
+      const third = await store.addAddress(ann.id, { ...fields({ city: "Munich" }), id: id("adr"), createdAt: at(3) }, true);
+      assert.equal(third.isDefault, true);
+      const listed = (await store.listAddresses([ann.id])).get(ann.id)!;
+      assert.deepEqual(listed.map((a) => [a.city, a.isDefault]), [["Berlin", false], ["Hamburg", false], ["Munich", true]]);
+      assert.equal((await store.defaultAddress(ann.id))?.id, third.id);
+      assert.equal((await store.findUsersByIds([ann.id])).get(ann.id)?.defaultAddressId, third.id);
+      assert.equal(await store.countAddresses(ann.id), 3);
+    });
+
+    it("stores every address field as given, nulls included", async () => {
+      const ann = await user();
+      const full = fields({ line2: "Floor 3", region: "Bavaria", phone: "+49 30 1234", country: "AT" });
+      const address = await store.addAddress(ann.id, { ...full, id: id("adr"), createdAt: at(5) }, false);
+      assert.deepEqual(address, { ...full, id: address.id, userId: ann.id, isDefault: true, createdAt: at(5), updatedAt: at(5) });
+      const changed = await store.updateAddress(ann.id, address.id, { line2: null, city: "Vienna" }, at(9));
+      assert.deepEqual(changed, { ...address, line2: null, city: "Vienna", updatedAt: at(9) });
+    });
+
+    it("lists addresses per user for many users at once, [] for users without any", async () => {
+      const [ann, bob, cid] = [await user(), await user(), await user()];
+      await store.addAddress(ann.id, { ...fields(), id: id("adr"), createdAt: at(1) }, false);
+      await store.addAddress(bob.id, { ...fields(), id: id("adr"), createdAt: at(1) }, false);
+      await store.addAddress(bob.id, { ...fields(), id: id("adr"), createdAt: at(2) }, false);
+      const listed = await store.listAddresses([ann.id, bob.id, cid.id]);
+      assert.deepEqual([ann.id, bob.id, cid.id].map((u) => listed.get(u)?.length), [1, 2, 0]);
+      assert.ok(listed.get(bob.id)!.every((a) => a.userId === bob.id));
+    });
+
+    it("treats another user's address exactly like one that does not exist", async () => {
+      const [owner, other] = [await user(), await user()];
+      const address = await store.addAddress(owner.id, { ...fields(), id: id("adr"), createdAt: at(1) }, false);
+      for (const addressId of [address.id, "adr_does_not_exist"]) {
+        assert.equal(await store.updateAddress(other.id, addressId, { city: "Stolen" }, at(2)), null);
+        assert.equal(await store.setDefaultAddress(other.id, addressId), null);
+        assert.equal(await store.removeAddress(other.id, addressId), false);
+      }
+      assert.equal(await store.defaultAddress(other.id), null);
+      assert.equal((await store.listAddresses([owner.id])).get(owner.id)![0]!.city, "Berlin");
+      assert.equal((await store.findUsersByIds([other.id])).get(other.id)?.defaultAddressId, null);
+    });
+
+    it("sets the default to one of the user's own addresses, and clears it when that address is removed", async () => {
+      const ann = await user();
+      const first = await store.addAddress(ann.id, { ...fields(), id: id("adr"), createdAt: at(1) }, false);
+      const second = await store.addAddress(ann.id, { ...fields(), id: id("adr"), createdAt: at(2) }, false);
+      assert.equal((await store.setDefaultAddress(ann.id, second.id))?.isDefault, true);
+      assert.equal((await store.defaultAddress(ann.id))?.id, second.id);
+      assert.equal(await store.removeAddress(ann.id, second.id), true);
+      assert.equal(await store.defaultAddress(ann.id), null);
+      assert.equal((await store.findUsersByIds([ann.id])).get(ann.id)?.defaultAddressId, null);
+      assert.deepEqual((await store.listAddresses([ann.id])).get(ann.id)!.map((a) => [a.id, a.isDefault]), [[first.id, false]]);
+      assert.equal(await store.removeAddress(ann.id, second.id), false, "removing twice finds nothing");
+    });
+
+    it("stores refresh tokens and reads them back as written", async () => {
+      const ann = await user();
+      const record = token(ann.id, id("fam"));
+      await store.insertRefreshToken(record);
+      assert.deepEqual(await store.findRefreshToken(record.id), record);
+      assert.equal(await store.findRefreshToken("rt_missing"), null);
+    });
+
+    it("rotates a refresh token once: of 10 racing rotations exactly one wins", async () => {
+      const ann = await user();
+      const family = id("fam");
+      const first = token(ann.id, family);
+      await store.insertRefreshToken(first);
+      const successors = Array.from({ length: 10 }, () => token(ann.id, family));
+      const results = await Promise.all(successors.map((next) => store.rotateRefreshToken(first.id, next, at(1000))));
+      assert.equal(results.filter(Boolean).length, 1);
+      const winner = successors[results.indexOf(true)]!;
+      assert.deepEqual(await store.findRefreshToken(winner.id), winner);
+      for (const loser of successors.filter((s) => s !== winner)) assert.equal(await store.findRefreshToken(loser.id), null, "a losing successor is not stored");
+      assert.deepEqual((await store.findRefreshToken(first.id))?.usedAt, at(1000));
+    });
+
+    it("refuses to rotate a revoked or expired token", async () => {
+      const ann = await user();
+      const family = id("fam");
+      const expired = token(ann.id, family, { expiresAt: at(500) });
+      const revoked = token(ann.id, family, { revokedAt: at(100) });
+      await store.insertRefreshToken(expired);
+      await store.insertRefreshToken(revoked);
+      assert.equal(await store.rotateRefreshToken(expired.id, token(ann.id, family), at(500)), false);
+      assert.equal(await store.rotateRefreshToken(revoked.id, token(ann.id, family), at(200)), false);
+      assert.equal(await store.rotateRefreshToken("rt_missing", token(ann.id, family), at(200)), false);
+    });
+
+    it("revokes a whole family and nothing else", async () => {
+      const ann = await user();
+      const [family, otherFamily] = [id("fam"), id("fam")];
+      const tokens = [token(ann.id, family), token(ann.id, family, { usedAt: at(1) }), token(ann.id, otherFamily)];
+      for (const t of tokens) await store.insertRefreshToken(t);
+      assert.equal(await store.revokeRefreshFamily(family, at(50)), 2);
+      assert.deepEqual((await store.findRefreshToken(tokens[0]!.id))?.revokedAt, at(50));
+      assert.deepEqual((await store.findRefreshToken(tokens[1]!.id))?.revokedAt, at(50));
+      assert.equal((await store.findRefreshToken(tokens[2]!.id))?.revokedAt, null);
+      assert.equal(await store.revokeRefreshFamily(family, at(60)), 0, "already revoked tokens keep their first revocation");
+      assert.deepEqual((await store.findRefreshToken(tokens[0]!.id))?.revokedAt, at(50));
+    });
+  });
+}

@@ -1,0 +1,146 @@
+import assert from "node:assert/strict";
+import { generateKeyPairSync } from "node:crypto";
+import { after, before, describe, it } from "node:test";
+import {
+  createLogger,
+  EmbeddedEventBus,
+  EmbeddedKeyValueStore,
+  INTERNAL_HEADER,
+  loadConfig,
+  signInternalCredential,
+  type Identity,
+  type Platform,
+} from "#kernel";
+import { startAccountsSubgraph, type RunningAccounts } from "../../src/accounts-subgraph.js";
+
+/** The accounts subgraph alone, in process, called as the gateway or a service would. */
+async function startAccounts(env: Record<string, string> = {}) {
+  const config = loadConfig({ APP_ENV: "test", LOG_LEVEL: "silent", LOGIN_FAILURES_PER_ADDRESS: "4", ...env });
+  const kv = new EmbeddedKeyValueStore();
+  const bus = new EmbeddedEventBus();
+  const platform: Platform = {
+    config,
+    logger: createLogger("silent"),
+    databaseUrl: "postgresql://unused",
+    bus,
+    kv,
+    engines: { relational: "none", events: bus.engine, cache: kv.engine },
+    close: async () => {
+      await bus.close();
+      await kv.close();
+    },
+  };
+  const accounts = await startAccountsSubgraph(platform, { port: 0 });
+  const call = async (query: string, variables: Record<string, unknown> = {}, claims: { identity?: Identity; clientAddress?: string } = {}) => {
+    const response = await fetch(accounts.url, {
+      method: "POST",
+      headers: { "content-type": "application/json", [INTERNAL_HEADER]: signInternalCredential(config.auth.internalSecret, { requestId: "api-test", ...claims }) },
+      body: JSON.stringify({ query, variables }),
+    });
+    return (await response.json()) as { data?: Record<string, any>; errors?: { message: string; extensions?: Record<string, any> }[] };
+  };
+  return {
+    accounts,
+    call,
+    close: async () => {
+      await accounts.close();
+      await platform.close();
+    },
+  };
+}
+
+const SIGN_UP = `mutation ($input: SignUpInput!) { signUp(input: $input) { accessToken user { id } } }`;
+const LOG_IN = `mutation ($email: String!, $password: String!) { logIn(email: $email, password: $password) { user { id } } }`;
+
+describe("accounts subgraph API", () => {
+  let subject: Awaited<ReturnType<typeof startAccounts>>;
+  before(async () => {
+    subject = await startAccounts();
+  });
+  after(() => subject.close());
+
+  it("throttles log-ins per client address the gateway forwards, across accounts", async () => {
+    const { call } = subject;
+    await call(SIGN_UP, { input: { email: "ip-victim@example.com", password: "password-ok", name: "Vic" } });
+    const attacker = { clientAddress: "203.0.113.50" };
+    for (let i = 0; i < 4; i++) {
+      const result = await call(LOG_IN, { email: `guess-${i}@example.com`, password: "wrong-password" }, attacker);
+      assert.equal(result.errors?.[0]?.extensions?.code, "UNAUTHENTICATED");
+    }
+    const refused = await call(LOG_IN, { email: "ip-victim@example.com", password: "password-ok" }, attacker);
+    assert.equal(refused.errors?.[0]?.extensions?.code, "RATE_LIMITED");
+    assert.ok(refused.errors?.[0]?.extensions?.retryAfterSeconds > 0);
+    const elsewhere = await call(LOG_IN, { email: "ip-victim@example.com", password: "password-ok" }, { clientAddress: "198.51.100.9" });
+    assert.equal(elsewhere.errors, undefined);
+  });
+
+  it("answers the internal defaultAddress query for services only", async () => {
+    const { call } = subject;
+    const signUp = await call(SIGN_UP, { input: { email: "internal@example.com", password: "password-ok", name: "Ina" } });
+    const user: Identity = { userId: signUp.data!.signUp.user.id, roles: ["customer"] };
+    const added = await call(`mutation { addAddress(input: { recipientName: "Ina", line1: "Road 1", city: "Oslo", postalCode: "0150", country: "no" }) { id country isDefault } }`, {}, { identity: user });
+    assert.deepEqual(added.data?.addAddress.country, "NO");
+    const query = `query ($userId: ID!) { defaultAddress(userId: $userId) { id } }`;
+    const service = await call(query, { userId: user.userId }, { identity: { userId: "service:orders", roles: ["service"] } });
+    assert.equal(service.data?.defaultAddress.id, added.data?.addAddress.id);
+    assert.equal((await call(query, { userId: user.userId }, { identity: user })).errors?.[0]?.extensions?.code, "FORBIDDEN");
+    assert.equal((await call(query, { userId: user.userId })).errors?.[0]?.extensions?.code, "UNAUTHENTICATED");
+  });
+
+  it("resolves a user reference for the user, an admin or a service, and null for anyone else", async () => {
+    const { call } = subject;
+    const signUp = await call(SIGN_UP, { input: { email: "entity@example.com", password: "password-ok", name: "Ent" } });
+    const id = signUp.data!.signUp.user.id as string;
+    const query = `query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on User { id email } } }`;
+    const as = async (identity?: Identity) => (await call(query, { representations: [{ __typename: "User", id }] }, { identity })).data?._entities[0];
+    assert.deepEqual(await as({ userId: id, roles: ["customer"] }), { id, email: "entity@example.com" });
+    assert.deepEqual(await as({ userId: "admin-1", roles: ["customer", "admin"] }), { id, email: "entity@example.com" });
+    assert.deepEqual(await as({ userId: "service:orders", roles: ["service"] }), { id, email: "entity@example.com" });
+    assert.equal(await as({ userId: "someone-else", roles: ["customer"] }), null);
+    assert.equal(await as(undefined), null);
+  });
+
+  it("offers no way to read a password or its hash", async () => {
+    const result = await subject.call(`{ __type(name: "User") { fields { name } } }`);
+    const names: string[] = result.data!.__type.fields.map((f: { name: string }) => f.name);
+    assert.ok(names.length > 0 && !names.some((n) => /password|hash/i.test(n)), names.join(", "));
+  });
+
+  it("serves no JWKS with HS256 tokens, and still refuses GraphQL calls without the gateway's credential", async () => {
+    const base = subject.accounts.url.replace(/\/graphql$/, "");
+    assert.equal(subject.accounts.jwksUrl, undefined);
+    assert.equal((await fetch(`${base}/.well-known/jwks.json`)).status, 404);
+    assert.equal((await fetch(`${base}/constructor`)).status, 404);
+    const direct = await fetch(subject.accounts.url, { method: "POST", headers: { "content-type": "application/json" }, body: '{"query":"{ me { id } }"}' });
+    assert.equal(direct.status, 403);
+  });
+});
+
+describe("accounts subgraph API with RS256 tokens", () => {
+  let running: Awaited<ReturnType<typeof startAccounts>>;
+  let accounts: RunningAccounts;
+  before(async () => {
+    const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    running = await startAccounts({ JWT_PRIVATE_KEY: privateKey.export({ type: "pkcs8", format: "pem" }).toString() });
+    accounts = running.accounts;
+  });
+  after(() => running.close());
+
+  it("publishes only the public key at /.well-known/jwks.json, without asking for a credential", async () => {
+    assert.ok(accounts.jwksUrl?.endsWith("/.well-known/jwks.json"));
+    const response = await fetch(accounts.jwksUrl!);
+    assert.equal(response.status, 200);
+    const { keys } = (await response.json()) as { keys: Record<string, string>[] };
+    assert.equal(keys.length, 1);
+    assert.deepEqual(Object.keys(keys[0]!).sort(), ["alg", "e", "kid", "kty", "n", "use"]);
+    assert.equal(keys[0]!.alg, "RS256");
+    assert.equal(keys[0]!.kty, "RSA");
+  });
+
+  it("signs access tokens with RS256 under the published key id", async () => {
+    const result = await running.call(SIGN_UP, { input: { email: "rs@example.com", password: "password-ok", name: "Rs" } });
+    const header = JSON.parse(Buffer.from(result.data!.signUp.accessToken.split(".")[0], "base64url").toString());
+    const { keys } = (await (await fetch(accounts.jwksUrl!)).json()) as { keys: { kid: string }[] };
+    assert.deepEqual(header, { alg: "RS256", kid: keys[0]!.kid });
+  });
+});

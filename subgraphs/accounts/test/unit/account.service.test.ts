@@ -1,0 +1,180 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { createAccessTokenIssuer, createLogger, DomainError, ErrorCode } from "#kernel";
+import { createAccessTokenVerifier } from "../../../../gateway/src/auth/access-token-verifier.js";
+import { EmbeddedUserStore } from "../../src/adapters/embedded-user-store.js";
+import { createLoginThrottle } from "../../src/adapters/rate-limiter-login-throttle.js";
+import { createAccountService } from "../../src/domain/account.service.js";
+
+const auth = { issuer: "storefront-test", secret: "unit-test-secret-0123456789-0123456789" };
+// Cheap scrypt for speed: these tests are about the rules, not the hash's strength.
+const FAST_SCRYPT = { N: 2 ** 10, r: 8, p: 1 };
+
+async function setup(options: { failuresPerAccount?: number; failuresPerAddress?: number; now?: () => Date } = {}) {
+  const store = await EmbeddedUserStore.open();
+  const logs: string[] = [];
+  const service = createAccountService({
+    store,
+    throttle: createLoginThrottle({ failuresPerAccount: options.failuresPerAccount ?? 5, failuresPerAddress: options.failuresPerAddress ?? 50, windowSeconds: 900 }),
+    tokens: createAccessTokenIssuer({ ...auth, ttlSeconds: 900 }),
+    refreshTokenTtlSeconds: 3600,
+    logger: createLogger("debug", {}, (line) => logs.push(line)),
+    clock: options.now,
+    hashing: FAST_SCRYPT,
+  });
+  return { store, service, logs };
+}
+
+async function failure(work: Promise<unknown>): Promise<DomainError> {
+  const error = await work.then(
+    () => assert.fail("expected the call to fail"),
+    (e: unknown) => e,
+  );
+  assert.ok(error instanceof DomainError, `expected a DomainError, got ${String(error)}`);
+  return error;
+}
+
+describe("account service: sign-up and log-in", () => {
+  it("signs up, stores only a scrypt hash, and issues an access token the gateway accepts", async () => {
+    const { store, service } = await setup();
+    const session = await service.signUp({ email: " Ann@Example.com ", password: "correct horse", name: "Ann" });
+    assert.equal(session.user.email, "Ann@Example.com");
+    assert.equal(session.expiresIn, 900);
+    const credentials = await store.findCredentials("ann@example.com");
+    assert.match(credentials!.passwordHash, /^scrypt\$1024\$8\$1\$/);
+    assert.ok(!credentials!.passwordHash.includes("correct horse"));
+    const identity = await createAccessTokenVerifier(auth)(session.accessToken);
+    assert.deepEqual(identity, { userId: session.user.id, roles: ["customer"] });
+  });
+
+  it("refuses a second account for the same email in any letter case with CONFLICT", async () => {
+    const { service } = await setup();
+    await service.signUp({ email: "bob@example.com", password: "password-1", name: "Bob" });
+    const error = await failure(service.signUp({ email: "BOB@Example.COM", password: "password-2", name: "Bobby" }));
+    assert.equal(error.code, ErrorCode.CONFLICT);
+  });
+
+  it("rejects bad input with BAD_USER_INPUT naming the field", async () => {
+    const { service } = await setup();
+    for (const [input, field] of [
+      [{ email: "not-an-email", password: "password-1", name: "X" }, "email"],
+      [{ email: "x@example.com", password: "short", name: "X" }, "password"],
+      [{ email: "x@example.com", password: "p".repeat(129), name: "X" }, "password"],
+      [{ email: "x@example.com", password: "password-1", name: "   " }, "name"],
+    ] as const) {
+      const error = await failure(service.signUp(input));
+      assert.equal(error.code, ErrorCode.BAD_USER_INPUT);
+      assert.equal(error.extensions.field, field);
+    }
+  });
+
+  it("logs in with any letter case of the email, and fails alike for a wrong password and an unknown email", async () => {
+    const { service } = await setup();
+    const { user } = await service.signUp({ email: "cid@example.com", password: "password-cid", name: "Cid" });
+    assert.equal((await service.logIn("CID@example.com", "password-cid")).user.id, user.id);
+    const wrongPassword = await failure(service.logIn("cid@example.com", "password-wrong"));
+    const unknownEmail = await failure(service.logIn("nobody@example.com", "password-cid"));
+    assert.equal(wrongPassword.code, ErrorCode.UNAUTHENTICATED);
+    assert.deepEqual([unknownEmail.code, unknownEmail.message, unknownEmail.extensions], [wrongPassword.code, wrongPassword.message, wrongPassword.extensions]);
+  });
+
+  it("never writes a password into the logs", async () => {
+    const { service, logs } = await setup();
+    await service.signUp({ email: "dee@example.com", password: "secret-sign-up-pw", name: "Dee" });
+    await service.logIn("dee@example.com", "secret-sign-up-pw");
+    await failure(service.logIn("dee@example.com", "secret-wrong-pw"));
+    assert.ok(logs.length >= 3, "sign-up and log-ins were logged");
+    for (const line of logs) assert.ok(!/secret-(sign-up|wrong)-pw|scrypt\$/.test(line), line);
+  });
+});
+
+describe("account service: log-in throttling", () => {
+  it("refuses an account with RATE_LIMITED and a retry hint after 5 failures, even with the right password", async () => {
+    const { service } = await setup();
+    await service.signUp({ email: "eve@example.com", password: "password-eve", name: "Eve" });
+    for (let i = 0; i < 5; i++) assert.equal((await failure(service.logIn("eve@example.com", `guess-${i}-xx`))).code, ErrorCode.UNAUTHENTICATED);
+    for (const password of ["guess-6-xx", "password-eve"]) {
+      const error = await failure(service.logIn("EVE@example.com", password));
+      assert.equal(error.code, ErrorCode.RATE_LIMITED);
+      const retryAfter = error.extensions.retryAfterSeconds as number;
+      assert.ok(retryAfter > 0 && retryAfter <= 900, `retryAfterSeconds ${retryAfter}`);
+    }
+  });
+
+  it("throttles an email without an account the same way, so throttling reveals nothing", async () => {
+    const { service } = await setup({ failuresPerAccount: 2 });
+    for (let i = 0; i < 2; i++) await failure(service.logIn("ghost@example.com", "password-ghost"));
+    assert.equal((await failure(service.logIn("ghost@example.com", "password-ghost"))).code, ErrorCode.RATE_LIMITED);
+  });
+
+  it("counts per account: another account still logs in while one is throttled", async () => {
+    const { service } = await setup({ failuresPerAccount: 2 });
+    await service.signUp({ email: "fay@example.com", password: "password-fay", name: "Fay" });
+    await service.signUp({ email: "gus@example.com", password: "password-gus", name: "Gus" });
+    for (let i = 0; i < 2; i++) await failure(service.logIn("fay@example.com", "wrong-password"));
+    assert.equal((await failure(service.logIn("fay@example.com", "password-fay"))).code, ErrorCode.RATE_LIMITED);
+    assert.equal((await service.logIn("gus@example.com", "password-gus")).user.email, "gus@example.com");
+  });
+
+  it("forgives an account's failures after a successful log-in", async () => {
+    const { service } = await setup({ failuresPerAccount: 3 });
+    await service.signUp({ email: "hal@example.com", password: "password-hal", name: "Hal" });
+    for (let i = 0; i < 2; i++) await failure(service.logIn("hal@example.com", "wrong-password"));
+    await service.logIn("hal@example.com", "password-hal");
+    for (let i = 0; i < 2; i++) assert.equal((await failure(service.logIn("hal@example.com", "wrong-password"))).code, ErrorCode.UNAUTHENTICATED);
+  });
+
+  it("counts per client address across accounts, leaving other addresses alone", async () => {
+    const { service } = await setup({ failuresPerAddress: 3 });
+    await service.signUp({ email: "ivy@example.com", password: "password-ivy", name: "Ivy" });
+    for (const email of ["a@example.com", "b@example.com", "c@example.com"]) await failure(service.logIn(email, "wrong-password", "203.0.113.7"));
+    assert.equal((await failure(service.logIn("ivy@example.com", "password-ivy", "203.0.113.7"))).code, ErrorCode.RATE_LIMITED);
+    assert.equal((await service.logIn("ivy@example.com", "password-ivy", "198.51.100.1")).user.email, "ivy@example.com");
+  });
+});
+
+describe("account service: refresh tokens", () => {
+  it("rotates the refresh token and issues a new access token for the same user", async () => {
+    const { service } = await setup();
+    const first = await service.signUp({ email: "jo@example.com", password: "password-jo", name: "Jo" });
+    const second = await service.refresh(first.refreshToken);
+    assert.notEqual(second.refreshToken, first.refreshToken);
+    assert.equal(second.user.id, first.user.id);
+    assert.equal((await createAccessTokenVerifier(auth)(second.accessToken)).userId, first.user.id);
+    const third = await service.refresh(second.refreshToken);
+    assert.equal(third.user.id, first.user.id);
+  });
+
+  it("revokes the whole family when a used refresh token comes back", async () => {
+    const { service } = await setup();
+    const first = await service.signUp({ email: "kim@example.com", password: "password-kim", name: "Kim" });
+    const second = await service.refresh(first.refreshToken);
+    assert.equal((await failure(service.refresh(first.refreshToken))).code, ErrorCode.UNAUTHENTICATED);
+    assert.equal((await failure(service.refresh(second.refreshToken))).code, ErrorCode.UNAUTHENTICATED, "the latest token died with its family");
+    // Other sessions of the same user are other families and live on.
+    const other = await service.logIn("kim@example.com", "password-kim");
+    assert.ok(await service.refresh(other.refreshToken));
+  });
+
+  it("refuses expired, malformed and forged refresh tokens", async () => {
+    let now = new Date("2026-01-01T00:00:00Z");
+    const { service } = await setup({ now: () => now });
+    const session = await service.signUp({ email: "lee@example.com", password: "password-lee", name: "Lee" });
+    const forged = session.refreshToken.replace(/\.(.)/, (_m, c: string) => `.${c === "A" ? "B" : "A"}`);
+    for (const token of ["", "garbage", forged]) assert.equal((await failure(service.refresh(token))).code, ErrorCode.UNAUTHENTICATED);
+    const fresh = await service.refresh(session.refreshToken);
+    now = new Date(now.getTime() + 3_601_000);
+    assert.equal((await failure(service.refresh(fresh.refreshToken))).code, ErrorCode.UNAUTHENTICATED, "expired after its hour");
+  });
+
+  it("logs out: the session's refresh tokens stop working, other sessions do not", async () => {
+    const { service } = await setup();
+    const phone = await service.signUp({ email: "max@example.com", password: "password-max", name: "Max" });
+    const laptop = await service.logIn("max@example.com", "password-max");
+    assert.equal(await service.logOut(phone.refreshToken), true);
+    assert.equal(await service.logOut(phone.refreshToken), false, "already logged out");
+    assert.equal(await service.logOut("garbage"), false);
+    assert.equal((await failure(service.refresh(phone.refreshToken))).code, ErrorCode.UNAUTHENTICATED);
+    assert.ok(await service.refresh(laptop.refreshToken));
+  });
+});

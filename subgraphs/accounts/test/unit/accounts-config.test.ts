@@ -1,0 +1,76 @@
+import assert from "node:assert/strict";
+import { generateKeyPairSync } from "node:crypto";
+import { describe, it } from "node:test";
+import { ConfigError, createAccessTokenIssuer, createLogger, loadConfig } from "#kernel";
+import { EmbeddedUserStore } from "../../src/adapters/embedded-user-store.js";
+import { createLoginThrottle } from "../../src/adapters/rate-limiter-login-throttle.js";
+import { createAccountService } from "../../src/domain/account.service.js";
+import { seedDevAdmin } from "../../src/seed-dev-admin.js";
+
+const production = { APP_ENV: "production", JWT_SECRET: "a-production-secret-0123456789-0123456789", INTERNAL_SECRET: "another-production-secret-0123456789" };
+const rsaPem = () => generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+
+describe("accounts configuration", () => {
+  it("has a development admin in development only", () => {
+    assert.deepEqual(loadConfig({ APP_ENV: "development" }).accounts.devAdmin, { email: "admin@storefront.test", password: "admin-password-dev-only" });
+    assert.equal(loadConfig({ APP_ENV: "test" }).accounts.devAdmin, undefined);
+    assert.equal(loadConfig(production).accounts.devAdmin, undefined);
+  });
+
+  it("refuses to start production with development admin credentials set", () => {
+    assert.throws(() => loadConfig({ ...production, DEV_ADMIN_PASSWORD: "x" }), (error: unknown) => error instanceof ConfigError && /development only/.test(error.message));
+  });
+
+  it("accepts an RSA private key, also on one line with \\n separators, and refuses anything else", () => {
+    const pem = rsaPem();
+    assert.equal(loadConfig({ JWT_PRIVATE_KEY: pem }).auth.jwtPrivateKey, pem);
+    assert.equal(loadConfig({ JWT_PRIVATE_KEY: pem.replaceAll("\n", "\\n") }).auth.jwtPrivateKey, pem);
+    assert.throws(() => loadConfig({ JWT_PRIVATE_KEY: "not a key" }), /JWT_PRIVATE_KEY must be a PEM private key/);
+    const ec = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+    assert.throws(() => loadConfig({ JWT_PRIVATE_KEY: ec }), /must be an RSA private key/);
+  });
+
+  it("lets production sign with a private key instead of a shared secret", () => {
+    const { JWT_SECRET: _secret, ...withoutSecret } = production;
+    assert.throws(() => loadConfig(withoutSecret), /JWT_SECRET, JWKS_URL or JWT_PRIVATE_KEY must be set/);
+    assert.ok(loadConfig({ ...withoutSecret, JWT_PRIVATE_KEY: rsaPem() }).auth.jwtPrivateKey);
+  });
+
+  it("defaults to 15-minute access tokens and 30-day refresh tokens", () => {
+    const { auth } = loadConfig({});
+    assert.deepEqual([auth.accessTokenTtlSeconds, auth.refreshTokenTtlSeconds], [900, 30 * 86_400]);
+  });
+});
+
+describe("development admin seed", () => {
+  async function accountsFor(env: Record<string, string>) {
+    const config = loadConfig(env);
+    const store = await EmbeddedUserStore.open();
+    const accounts = createAccountService({
+      store,
+      throttle: createLoginThrottle(config.accounts.loginThrottle),
+      tokens: createAccessTokenIssuer({ issuer: "t", secret: config.auth.jwtSecret, ttlSeconds: 60 }),
+      refreshTokenTtlSeconds: 60,
+      logger: createLogger("silent"),
+      hashing: { N: 2 ** 10, r: 8, p: 1 },
+    });
+    return { config, store, accounts };
+  }
+
+  it("creates the admin once in development, and leaves it alone on the next start", async () => {
+    const { config, store, accounts } = await accountsFor({ APP_ENV: "development" });
+    assert.deepEqual(await seedDevAdmin({ config, accounts, logger: createLogger("silent") }), config.accounts.devAdmin);
+    await seedDevAdmin({ config, accounts, logger: createLogger("silent") });
+    const admin = await store.findCredentials("admin@storefront.test");
+    assert.equal(admin?.user.role, "admin");
+    assert.equal((await accounts.logIn("admin@storefront.test", "admin-password-dev-only")).user.id, admin?.user.id);
+  });
+
+  it("creates no account in production or test", async () => {
+    for (const env of [production, { APP_ENV: "test" }]) {
+      const { config, store, accounts } = await accountsFor(env);
+      assert.equal(await seedDevAdmin({ config, accounts, logger: createLogger("silent") }), undefined);
+      assert.equal(await store.findCredentials("admin@storefront.test"), null);
+    }
+  });
+});
