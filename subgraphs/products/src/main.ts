@@ -4,6 +4,6 @@ import { startProductsSubgraph } from "./products-subgraph.js";
 
 const config = loadConfig();
 const logger = createLogger(config.logLevel, { service: "products" });
-const platform = await openPlatform(config, logger, { allowEmbeddedDatabase: false });
+const platform = await openPlatform(config, logger, { needsDatabase: false });
 const products = await startProductsSubgraph(platform);
 runUntilSignal(logger, [products.close, platform.close]);
