@@ -11,7 +11,7 @@ import pg from "pg";
 import { createLogger } from "#kernel";
 import { startEmbeddedPostgres } from "#kernel/relational";
 import { applyMigrations } from "./migrate/apply-migrations.js";
-import { TEMPLATE_DATABASE } from "../test/support/test-database.js";
+import { randomUUID } from "node:crypto";
 
 const filters = process.argv.slice(2).filter((a) => !a.startsWith("-"));
 const skipTypecheck = process.argv.includes("--no-typecheck");
@@ -50,12 +50,21 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function prepareTemplate(adminUrl: string, migrationUrl: string): Promise<void> {
+// One template per run, so runs sharing a real PostgreSQL never clone each other's template.
+const TEMPLATE_DATABASE = `template_${randomUUID().replaceAll("-", "").slice(0, 12)}`;
+
+async function onAdmin(adminUrl: string, sql: string): Promise<void> {
   const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();
-  await client.query(`DROP DATABASE IF EXISTS ${TEMPLATE_DATABASE} WITH (FORCE)`);
-  await client.query(`CREATE DATABASE ${TEMPLATE_DATABASE}`);
-  await client.end();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+async function prepareTemplate(adminUrl: string, migrationUrl: string): Promise<void> {
+  await onAdmin(adminUrl, `CREATE DATABASE ${TEMPLATE_DATABASE}`);
   await applyMigrations(migrationUrl);
 }
 
@@ -68,7 +77,11 @@ const withDatabase = (url: string, database: string) => {
 const logger = createLogger("warn", { service: "test-runner" });
 const dataDir = mkdtempSync(join(tmpdir(), "storefront-test-pg-"));
 const embedded = await startEmbeddedPostgres({ dataDir, port: await freePort(), database: "storefront", logger, persistent: false });
-const env: Record<string, string> = { ...(process.env as Record<string, string>), TEST_PG_EMBEDDED_URL: withDatabase(embedded.databaseUrl, "postgres") };
+const env: Record<string, string> = {
+  ...(process.env as Record<string, string>),
+  TEST_PG_TEMPLATE: TEMPLATE_DATABASE,
+  TEST_PG_EMBEDDED_URL: withDatabase(embedded.databaseUrl, "postgres"),
+};
 await prepareTemplate(env.TEST_PG_EMBEDDED_URL!, withDatabase(embedded.databaseUrl, TEMPLATE_DATABASE));
 if (process.env.DATABASE_URL) {
   env.TEST_PG_REAL_URL = withDatabase(process.env.DATABASE_URL, "postgres");
@@ -76,6 +89,7 @@ if (process.env.DATABASE_URL) {
 }
 
 const run = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=2", "--test-reporter=spec", ...files], { stdio: "inherit", env });
+if (env.TEST_PG_REAL_URL) await onAdmin(env.TEST_PG_REAL_URL, `DROP DATABASE IF EXISTS ${TEMPLATE_DATABASE} WITH (FORCE)`).catch(() => undefined);
 await embedded.stop();
 rmSync(dataDir, { recursive: true, force: true });
 process.exit(run.status ?? 1);

@@ -3,7 +3,6 @@ import pg from "pg";
 
 export type DatabaseEngine = "embedded" | "real";
 
-export const TEMPLATE_DATABASE = "storefront_template";
 
 const adminUrl = (engine: DatabaseEngine): string | undefined =>
   engine === "embedded" ? process.env.TEST_PG_EMBEDDED_URL : process.env.TEST_PG_REAL_URL;
@@ -17,8 +16,10 @@ export const hasDatabase = (engine: DatabaseEngine): boolean => adminUrl(engine)
 export async function createTestDatabase(engine: DatabaseEngine = "embedded"): Promise<{ url: string; drop(): Promise<void> }> {
   const admin = adminUrl(engine);
   if (!admin) throw new Error(`No ${engine} PostgreSQL for tests: run tests through \`npm test\`, which starts one`);
+  const template = process.env.TEST_PG_TEMPLATE;
+  if (!template) throw new Error("No template database: run tests through `npm test`, which migrates one");
   const name = `test_${randomUUID().replaceAll("-", "").slice(0, 16)}`;
-  await withAdmin(admin, (client) => client.query(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DATABASE}`));
+  await withAdmin(admin, (client) => client.query(`CREATE DATABASE ${name} TEMPLATE ${template}`));
   const url = new URL(admin);
   url.pathname = `/${name}`;
   return {

@@ -19,9 +19,17 @@ export * as $Enums from './enums.ts'
 export * from './enums.ts';
 /**
  * Model StockLevel
- * Source of truth for stock. available + reserved is what sits in the warehouse.
+ * Source of truth for stock. available + reserved is what sits in the warehouse; CHECK
+ * constraints (hand-written in the migration) keep both from ever going negative.
  */
 export type StockLevel = Prisma.StockLevelModel
+/**
+ * Model StockMirrorEpoch
+ * Fences the Redis mirror of `available` (one row, id 1). Each rebuild of the mirror stores
+ * a fresh token here under an exclusive lock and every stock change reads it, so a change
+ * knows whether the mirror already contains it (see inventory.service.ts).
+ */
+export type StockMirrorEpoch = Prisma.StockMirrorEpochModel
 /**
  * Model Reservation
  * Stock held for one checkout until payment commits it or it is released or expires.
@@ -29,7 +37,7 @@ export type StockLevel = Prisma.StockLevelModel
 export type Reservation = Prisma.ReservationModel
 /**
  * Model ReservationItem
- * 
+ * One product held by a reservation; quantity is positive (CHECK in the migration).
  */
 export type ReservationItem = Prisma.ReservationItemModel
 /**
@@ -62,6 +70,12 @@ export type OrderStatusChange = Prisma.OrderStatusChangeModel
  * 
  */
 export type Payment = Prisma.PaymentModel
+/**
+ * Model PaymentAttempt
+ * One call to the payment provider, the audit trail behind Payment.attempts. The outcome
+ * is null while the call is in flight (or when the process died during it).
+ */
+export type PaymentAttempt = Prisma.PaymentAttemptModel
 /**
  * Model OutboxEvent
  * Transactional outbox: written in the same transaction as the change it announces,

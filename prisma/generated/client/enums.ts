@@ -34,7 +34,27 @@ export type OrderStatus = (typeof OrderStatus)[keyof typeof OrderStatus]
 export const PaymentStatus = {
   PENDING: 'PENDING',
   SUCCEEDED: 'SUCCEEDED',
-  FAILED: 'FAILED'
+  FAILED: 'FAILED',
+  REFUNDED: 'REFUNDED'
 } as const
 
 export type PaymentStatus = (typeof PaymentStatus)[keyof typeof PaymentStatus]
+
+
+export const PaymentAttemptKind = {
+  CHARGE: 'CHARGE',
+  REFUND: 'REFUND'
+} as const
+
+export type PaymentAttemptKind = (typeof PaymentAttemptKind)[keyof typeof PaymentAttemptKind]
+
+
+export const PaymentAttemptOutcome = {
+  SUCCEEDED: 'SUCCEEDED',
+  DECLINED: 'DECLINED',
+  TRANSIENT_FAILURE: 'TRANSIENT_FAILURE',
+  TIMEOUT: 'TIMEOUT',
+  REJECTED: 'REJECTED'
+} as const
+
+export type PaymentAttemptOutcome = (typeof PaymentAttemptOutcome)[keyof typeof PaymentAttemptOutcome]

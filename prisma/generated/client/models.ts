@@ -9,6 +9,7 @@
  * 🟢 You can import this file directly.
  */
 export type * from './models/StockLevel.ts'
+export type * from './models/StockMirrorEpoch.ts'
 export type * from './models/Reservation.ts'
 export type * from './models/ReservationItem.ts'
 export type * from './models/Cart.ts'
@@ -17,6 +18,7 @@ export type * from './models/Order.ts'
 export type * from './models/OrderItem.ts'
 export type * from './models/OrderStatusChange.ts'
 export type * from './models/Payment.ts'
+export type * from './models/PaymentAttempt.ts'
 export type * from './models/OutboxEvent.ts'
 export type * from './models/ProcessedEvent.ts'
 export type * from './commonInputTypes.ts'

@@ -398,6 +398,7 @@ type FieldRefInputType<Model, FieldType> = Model extends never ? never : FieldRe
 
 export const ModelName = {
   StockLevel: 'StockLevel',
+  StockMirrorEpoch: 'StockMirrorEpoch',
   Reservation: 'Reservation',
   ReservationItem: 'ReservationItem',
   Cart: 'Cart',
@@ -406,6 +407,7 @@ export const ModelName = {
   OrderItem: 'OrderItem',
   OrderStatusChange: 'OrderStatusChange',
   Payment: 'Payment',
+  PaymentAttempt: 'PaymentAttempt',
   OutboxEvent: 'OutboxEvent',
   ProcessedEvent: 'ProcessedEvent'
 } as const
@@ -423,7 +425,7 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
     omit: GlobalOmitOptions
   }
   meta: {
-    modelProps: "stockLevel" | "reservation" | "reservationItem" | "cart" | "cartItem" | "order" | "orderItem" | "orderStatusChange" | "payment" | "outboxEvent" | "processedEvent"
+    modelProps: "stockLevel" | "stockMirrorEpoch" | "reservation" | "reservationItem" | "cart" | "cartItem" | "order" | "orderItem" | "orderStatusChange" | "payment" | "paymentAttempt" | "outboxEvent" | "processedEvent"
     txIsolationLevel: TransactionIsolationLevel
   }
   model: {
@@ -498,6 +500,80 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         count: {
           args: Prisma.StockLevelCountArgs<ExtArgs>
           result: runtime.Types.Utils.Optional<Prisma.StockLevelCountAggregateOutputType> | number
+        }
+      }
+    }
+    StockMirrorEpoch: {
+      payload: Prisma.$StockMirrorEpochPayload<ExtArgs>
+      fields: Prisma.StockMirrorEpochFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.StockMirrorEpochFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$StockMirrorEpochPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.StockMirrorEpochFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$StockMirrorEpochPayload>
+        }
+        findFirst: {
+          args: Prisma.StockMirrorEpochFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$StockMirrorEpochPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.StockMirrorEpochFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$StockMirrorEpochPayload>
+        }
+        findMany: {
+          args: Prisma.StockMirrorEpochFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$StockMirrorEpochPayload>[]
+        }
+        create: {
+          args: Prisma.StockMirrorEpochCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$StockMirrorEpochPayload>
+        }
+        createMany: {
+          args: Prisma.StockMirrorEpochCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.StockMirrorEpochCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$StockMirrorEpochPayload>[]
+        }
+        delete: {
+          args: Prisma.StockMirrorEpochDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$StockMirrorEpochPayload>
+        }
+        update: {
+          args: Prisma.StockMirrorEpochUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$StockMirrorEpochPayload>
+        }
+        deleteMany: {
+          args: Prisma.StockMirrorEpochDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.StockMirrorEpochUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.StockMirrorEpochUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$StockMirrorEpochPayload>[]
+        }
+        upsert: {
+          args: Prisma.StockMirrorEpochUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$StockMirrorEpochPayload>
+        }
+        aggregate: {
+          args: Prisma.StockMirrorEpochAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateStockMirrorEpoch>
+        }
+        groupBy: {
+          args: Prisma.StockMirrorEpochGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.StockMirrorEpochGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.StockMirrorEpochCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.StockMirrorEpochCountAggregateOutputType> | number
         }
       }
     }
@@ -1093,6 +1169,80 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         }
       }
     }
+    PaymentAttempt: {
+      payload: Prisma.$PaymentAttemptPayload<ExtArgs>
+      fields: Prisma.PaymentAttemptFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.PaymentAttemptFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PaymentAttemptPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.PaymentAttemptFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PaymentAttemptPayload>
+        }
+        findFirst: {
+          args: Prisma.PaymentAttemptFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PaymentAttemptPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.PaymentAttemptFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PaymentAttemptPayload>
+        }
+        findMany: {
+          args: Prisma.PaymentAttemptFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PaymentAttemptPayload>[]
+        }
+        create: {
+          args: Prisma.PaymentAttemptCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PaymentAttemptPayload>
+        }
+        createMany: {
+          args: Prisma.PaymentAttemptCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.PaymentAttemptCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PaymentAttemptPayload>[]
+        }
+        delete: {
+          args: Prisma.PaymentAttemptDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PaymentAttemptPayload>
+        }
+        update: {
+          args: Prisma.PaymentAttemptUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PaymentAttemptPayload>
+        }
+        deleteMany: {
+          args: Prisma.PaymentAttemptDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.PaymentAttemptUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.PaymentAttemptUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PaymentAttemptPayload>[]
+        }
+        upsert: {
+          args: Prisma.PaymentAttemptUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PaymentAttemptPayload>
+        }
+        aggregate: {
+          args: Prisma.PaymentAttemptAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregatePaymentAttempt>
+        }
+        groupBy: {
+          args: Prisma.PaymentAttemptGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.PaymentAttemptGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.PaymentAttemptCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.PaymentAttemptCountAggregateOutputType> | number
+        }
+      }
+    }
     OutboxEvent: {
       payload: Prisma.$OutboxEventPayload<ExtArgs>
       fields: Prisma.OutboxEventFieldRefs
@@ -1290,6 +1440,15 @@ export const StockLevelScalarFieldEnum = {
 export type StockLevelScalarFieldEnum = (typeof StockLevelScalarFieldEnum)[keyof typeof StockLevelScalarFieldEnum]
 
 
+export const StockMirrorEpochScalarFieldEnum = {
+  id: 'id',
+  epoch: 'epoch',
+  rebuiltAt: 'rebuiltAt'
+} as const
+
+export type StockMirrorEpochScalarFieldEnum = (typeof StockMirrorEpochScalarFieldEnum)[keyof typeof StockMirrorEpochScalarFieldEnum]
+
+
 export const ReservationScalarFieldEnum = {
   id: 'id',
   status: 'status',
@@ -1322,6 +1481,8 @@ export const CartItemScalarFieldEnum = {
   userId: 'userId',
   productId: 'productId',
   quantity: 'quantity',
+  unitAmount: 'unitAmount',
+  currency: 'currency',
   addedAt: 'addedAt'
 } as const
 
@@ -1332,6 +1493,7 @@ export const OrderScalarFieldEnum = {
   id: 'id',
   userId: 'userId',
   status: 'status',
+  statusReason: 'statusReason',
   currency: 'currency',
   totalAmount: 'totalAmount',
   idempotencyKey: 'idempotencyKey',
@@ -1360,6 +1522,7 @@ export const OrderStatusChangeScalarFieldEnum = {
   orderId: 'orderId',
   from: 'from',
   to: 'to',
+  reason: 'reason',
   at: 'at'
 } as const
 
@@ -1377,10 +1540,29 @@ export const PaymentScalarFieldEnum = {
   providerRef: 'providerRef',
   failureReason: 'failureReason',
   createdAt: 'createdAt',
-  updatedAt: 'updatedAt'
+  updatedAt: 'updatedAt',
+  providerIdempotencyKey: 'providerIdempotencyKey',
+  leaseOwner: 'leaseOwner',
+  leaseUntil: 'leaseUntil',
+  refundRequestedAt: 'refundRequestedAt',
+  refundRef: 'refundRef',
+  refundedAt: 'refundedAt'
 } as const
 
 export type PaymentScalarFieldEnum = (typeof PaymentScalarFieldEnum)[keyof typeof PaymentScalarFieldEnum]
+
+
+export const PaymentAttemptScalarFieldEnum = {
+  paymentId: 'paymentId',
+  kind: 'kind',
+  number: 'number',
+  outcome: 'outcome',
+  detail: 'detail',
+  startedAt: 'startedAt',
+  finishedAt: 'finishedAt'
+} as const
+
+export type PaymentAttemptScalarFieldEnum = (typeof PaymentAttemptScalarFieldEnum)[keyof typeof PaymentAttemptScalarFieldEnum]
 
 
 export const OutboxEventScalarFieldEnum = {
@@ -1533,6 +1715,34 @@ export type EnumPaymentStatusFieldRefInput<$PrismaModel> = FieldRefInputType<$Pr
  * Reference to a field of type 'PaymentStatus[]'
  */
 export type ListEnumPaymentStatusFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'PaymentStatus[]'>
+    
+
+
+/**
+ * Reference to a field of type 'PaymentAttemptKind'
+ */
+export type EnumPaymentAttemptKindFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'PaymentAttemptKind'>
+    
+
+
+/**
+ * Reference to a field of type 'PaymentAttemptKind[]'
+ */
+export type ListEnumPaymentAttemptKindFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'PaymentAttemptKind[]'>
+    
+
+
+/**
+ * Reference to a field of type 'PaymentAttemptOutcome'
+ */
+export type EnumPaymentAttemptOutcomeFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'PaymentAttemptOutcome'>
+    
+
+
+/**
+ * Reference to a field of type 'PaymentAttemptOutcome[]'
+ */
+export type ListEnumPaymentAttemptOutcomeFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'PaymentAttemptOutcome[]'>
     
 
 
@@ -1715,6 +1925,7 @@ export interface PrismaClientOptionsWithAdapter extends PrismaClientBaseOptions 
 export type PrismaClientOptions = PrismaClientOptionsWithAccelerateUrl | PrismaClientOptionsWithAdapter
 export type GlobalOmitConfig = {
   stockLevel?: Prisma.StockLevelOmit
+  stockMirrorEpoch?: Prisma.StockMirrorEpochOmit
   reservation?: Prisma.ReservationOmit
   reservationItem?: Prisma.ReservationItemOmit
   cart?: Prisma.CartOmit
@@ -1723,6 +1934,7 @@ export type GlobalOmitConfig = {
   orderItem?: Prisma.OrderItemOmit
   orderStatusChange?: Prisma.OrderStatusChangeOmit
   payment?: Prisma.PaymentOmit
+  paymentAttempt?: Prisma.PaymentAttemptOmit
   outboxEvent?: Prisma.OutboxEventOmit
   processedEvent?: Prisma.ProcessedEventOmit
 }

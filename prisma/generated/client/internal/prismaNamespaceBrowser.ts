@@ -52,6 +52,7 @@ export const AnyNull = runtime.AnyNull
 
 export const ModelName = {
   StockLevel: 'StockLevel',
+  StockMirrorEpoch: 'StockMirrorEpoch',
   Reservation: 'Reservation',
   ReservationItem: 'ReservationItem',
   Cart: 'Cart',
@@ -60,6 +61,7 @@ export const ModelName = {
   OrderItem: 'OrderItem',
   OrderStatusChange: 'OrderStatusChange',
   Payment: 'Payment',
+  PaymentAttempt: 'PaymentAttempt',
   OutboxEvent: 'OutboxEvent',
   ProcessedEvent: 'ProcessedEvent'
 } as const
@@ -88,6 +90,15 @@ export const StockLevelScalarFieldEnum = {
 } as const
 
 export type StockLevelScalarFieldEnum = (typeof StockLevelScalarFieldEnum)[keyof typeof StockLevelScalarFieldEnum]
+
+
+export const StockMirrorEpochScalarFieldEnum = {
+  id: 'id',
+  epoch: 'epoch',
+  rebuiltAt: 'rebuiltAt'
+} as const
+
+export type StockMirrorEpochScalarFieldEnum = (typeof StockMirrorEpochScalarFieldEnum)[keyof typeof StockMirrorEpochScalarFieldEnum]
 
 
 export const ReservationScalarFieldEnum = {
@@ -122,6 +133,8 @@ export const CartItemScalarFieldEnum = {
   userId: 'userId',
   productId: 'productId',
   quantity: 'quantity',
+  unitAmount: 'unitAmount',
+  currency: 'currency',
   addedAt: 'addedAt'
 } as const
 
@@ -132,6 +145,7 @@ export const OrderScalarFieldEnum = {
   id: 'id',
   userId: 'userId',
   status: 'status',
+  statusReason: 'statusReason',
   currency: 'currency',
   totalAmount: 'totalAmount',
   idempotencyKey: 'idempotencyKey',
@@ -160,6 +174,7 @@ export const OrderStatusChangeScalarFieldEnum = {
   orderId: 'orderId',
   from: 'from',
   to: 'to',
+  reason: 'reason',
   at: 'at'
 } as const
 
@@ -177,10 +192,29 @@ export const PaymentScalarFieldEnum = {
   providerRef: 'providerRef',
   failureReason: 'failureReason',
   createdAt: 'createdAt',
-  updatedAt: 'updatedAt'
+  updatedAt: 'updatedAt',
+  providerIdempotencyKey: 'providerIdempotencyKey',
+  leaseOwner: 'leaseOwner',
+  leaseUntil: 'leaseUntil',
+  refundRequestedAt: 'refundRequestedAt',
+  refundRef: 'refundRef',
+  refundedAt: 'refundedAt'
 } as const
 
 export type PaymentScalarFieldEnum = (typeof PaymentScalarFieldEnum)[keyof typeof PaymentScalarFieldEnum]
+
+
+export const PaymentAttemptScalarFieldEnum = {
+  paymentId: 'paymentId',
+  kind: 'kind',
+  number: 'number',
+  outcome: 'outcome',
+  detail: 'detail',
+  startedAt: 'startedAt',
+  finishedAt: 'finishedAt'
+} as const
+
+export type PaymentAttemptScalarFieldEnum = (typeof PaymentAttemptScalarFieldEnum)[keyof typeof PaymentAttemptScalarFieldEnum]
 
 
 export const OutboxEventScalarFieldEnum = {

@@ -28,16 +28,20 @@ export type AggregateCartItem = {
 
 export type CartItemAvgAggregateOutputType = {
   quantity: number | null
+  unitAmount: number | null
 }
 
 export type CartItemSumAggregateOutputType = {
   quantity: number | null
+  unitAmount: number | null
 }
 
 export type CartItemMinAggregateOutputType = {
   userId: string | null
   productId: string | null
   quantity: number | null
+  unitAmount: number | null
+  currency: string | null
   addedAt: Date | null
 }
 
@@ -45,6 +49,8 @@ export type CartItemMaxAggregateOutputType = {
   userId: string | null
   productId: string | null
   quantity: number | null
+  unitAmount: number | null
+  currency: string | null
   addedAt: Date | null
 }
 
@@ -52,6 +58,8 @@ export type CartItemCountAggregateOutputType = {
   userId: number
   productId: number
   quantity: number
+  unitAmount: number
+  currency: number
   addedAt: number
   _all: number
 }
@@ -59,16 +67,20 @@ export type CartItemCountAggregateOutputType = {
 
 export type CartItemAvgAggregateInputType = {
   quantity?: true
+  unitAmount?: true
 }
 
 export type CartItemSumAggregateInputType = {
   quantity?: true
+  unitAmount?: true
 }
 
 export type CartItemMinAggregateInputType = {
   userId?: true
   productId?: true
   quantity?: true
+  unitAmount?: true
+  currency?: true
   addedAt?: true
 }
 
@@ -76,6 +88,8 @@ export type CartItemMaxAggregateInputType = {
   userId?: true
   productId?: true
   quantity?: true
+  unitAmount?: true
+  currency?: true
   addedAt?: true
 }
 
@@ -83,6 +97,8 @@ export type CartItemCountAggregateInputType = {
   userId?: true
   productId?: true
   quantity?: true
+  unitAmount?: true
+  currency?: true
   addedAt?: true
   _all?: true
 }
@@ -177,6 +193,8 @@ export type CartItemGroupByOutputType = {
   userId: string
   productId: string
   quantity: number
+  unitAmount: number
+  currency: string
   addedAt: Date
   _count: CartItemCountAggregateOutputType | null
   _avg: CartItemAvgAggregateOutputType | null
@@ -207,6 +225,8 @@ export type CartItemWhereInput = {
   userId?: Prisma.StringFilter<"CartItem"> | string
   productId?: Prisma.StringFilter<"CartItem"> | string
   quantity?: Prisma.IntFilter<"CartItem"> | number
+  unitAmount?: Prisma.IntFilter<"CartItem"> | number
+  currency?: Prisma.StringFilter<"CartItem"> | string
   addedAt?: Prisma.DateTimeFilter<"CartItem"> | Date | string
   cart?: Prisma.XOR<Prisma.CartScalarRelationFilter, Prisma.CartWhereInput>
 }
@@ -215,6 +235,8 @@ export type CartItemOrderByWithRelationInput = {
   userId?: Prisma.SortOrder
   productId?: Prisma.SortOrder
   quantity?: Prisma.SortOrder
+  unitAmount?: Prisma.SortOrder
+  currency?: Prisma.SortOrder
   addedAt?: Prisma.SortOrder
   cart?: Prisma.CartOrderByWithRelationInput
 }
@@ -227,6 +249,8 @@ export type CartItemWhereUniqueInput = Prisma.AtLeast<{
   userId?: Prisma.StringFilter<"CartItem"> | string
   productId?: Prisma.StringFilter<"CartItem"> | string
   quantity?: Prisma.IntFilter<"CartItem"> | number
+  unitAmount?: Prisma.IntFilter<"CartItem"> | number
+  currency?: Prisma.StringFilter<"CartItem"> | string
   addedAt?: Prisma.DateTimeFilter<"CartItem"> | Date | string
   cart?: Prisma.XOR<Prisma.CartScalarRelationFilter, Prisma.CartWhereInput>
 }, "userId_productId">
@@ -235,6 +259,8 @@ export type CartItemOrderByWithAggregationInput = {
   userId?: Prisma.SortOrder
   productId?: Prisma.SortOrder
   quantity?: Prisma.SortOrder
+  unitAmount?: Prisma.SortOrder
+  currency?: Prisma.SortOrder
   addedAt?: Prisma.SortOrder
   _count?: Prisma.CartItemCountOrderByAggregateInput
   _avg?: Prisma.CartItemAvgOrderByAggregateInput
@@ -250,12 +276,16 @@ export type CartItemScalarWhereWithAggregatesInput = {
   userId?: Prisma.StringWithAggregatesFilter<"CartItem"> | string
   productId?: Prisma.StringWithAggregatesFilter<"CartItem"> | string
   quantity?: Prisma.IntWithAggregatesFilter<"CartItem"> | number
+  unitAmount?: Prisma.IntWithAggregatesFilter<"CartItem"> | number
+  currency?: Prisma.StringWithAggregatesFilter<"CartItem"> | string
   addedAt?: Prisma.DateTimeWithAggregatesFilter<"CartItem"> | Date | string
 }
 
 export type CartItemCreateInput = {
   productId: string
   quantity: number
+  unitAmount: number
+  currency: string
   addedAt?: Date | string
   cart: Prisma.CartCreateNestedOneWithoutItemsInput
 }
@@ -264,12 +294,16 @@ export type CartItemUncheckedCreateInput = {
   userId: string
   productId: string
   quantity: number
+  unitAmount: number
+  currency: string
   addedAt?: Date | string
 }
 
 export type CartItemUpdateInput = {
   productId?: Prisma.StringFieldUpdateOperationsInput | string
   quantity?: Prisma.IntFieldUpdateOperationsInput | number
+  unitAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  currency?: Prisma.StringFieldUpdateOperationsInput | string
   addedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   cart?: Prisma.CartUpdateOneRequiredWithoutItemsNestedInput
 }
@@ -278,6 +312,8 @@ export type CartItemUncheckedUpdateInput = {
   userId?: Prisma.StringFieldUpdateOperationsInput | string
   productId?: Prisma.StringFieldUpdateOperationsInput | string
   quantity?: Prisma.IntFieldUpdateOperationsInput | number
+  unitAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  currency?: Prisma.StringFieldUpdateOperationsInput | string
   addedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -285,12 +321,16 @@ export type CartItemCreateManyInput = {
   userId: string
   productId: string
   quantity: number
+  unitAmount: number
+  currency: string
   addedAt?: Date | string
 }
 
 export type CartItemUpdateManyMutationInput = {
   productId?: Prisma.StringFieldUpdateOperationsInput | string
   quantity?: Prisma.IntFieldUpdateOperationsInput | number
+  unitAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  currency?: Prisma.StringFieldUpdateOperationsInput | string
   addedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -298,6 +338,8 @@ export type CartItemUncheckedUpdateManyInput = {
   userId?: Prisma.StringFieldUpdateOperationsInput | string
   productId?: Prisma.StringFieldUpdateOperationsInput | string
   quantity?: Prisma.IntFieldUpdateOperationsInput | number
+  unitAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  currency?: Prisma.StringFieldUpdateOperationsInput | string
   addedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -320,17 +362,22 @@ export type CartItemCountOrderByAggregateInput = {
   userId?: Prisma.SortOrder
   productId?: Prisma.SortOrder
   quantity?: Prisma.SortOrder
+  unitAmount?: Prisma.SortOrder
+  currency?: Prisma.SortOrder
   addedAt?: Prisma.SortOrder
 }
 
 export type CartItemAvgOrderByAggregateInput = {
   quantity?: Prisma.SortOrder
+  unitAmount?: Prisma.SortOrder
 }
 
 export type CartItemMaxOrderByAggregateInput = {
   userId?: Prisma.SortOrder
   productId?: Prisma.SortOrder
   quantity?: Prisma.SortOrder
+  unitAmount?: Prisma.SortOrder
+  currency?: Prisma.SortOrder
   addedAt?: Prisma.SortOrder
 }
 
@@ -338,11 +385,14 @@ export type CartItemMinOrderByAggregateInput = {
   userId?: Prisma.SortOrder
   productId?: Prisma.SortOrder
   quantity?: Prisma.SortOrder
+  unitAmount?: Prisma.SortOrder
+  currency?: Prisma.SortOrder
   addedAt?: Prisma.SortOrder
 }
 
 export type CartItemSumOrderByAggregateInput = {
   quantity?: Prisma.SortOrder
+  unitAmount?: Prisma.SortOrder
 }
 
 export type CartItemCreateNestedManyWithoutCartInput = {
@@ -390,12 +440,16 @@ export type CartItemUncheckedUpdateManyWithoutCartNestedInput = {
 export type CartItemCreateWithoutCartInput = {
   productId: string
   quantity: number
+  unitAmount: number
+  currency: string
   addedAt?: Date | string
 }
 
 export type CartItemUncheckedCreateWithoutCartInput = {
   productId: string
   quantity: number
+  unitAmount: number
+  currency: string
   addedAt?: Date | string
 }
 
@@ -432,30 +486,40 @@ export type CartItemScalarWhereInput = {
   userId?: Prisma.StringFilter<"CartItem"> | string
   productId?: Prisma.StringFilter<"CartItem"> | string
   quantity?: Prisma.IntFilter<"CartItem"> | number
+  unitAmount?: Prisma.IntFilter<"CartItem"> | number
+  currency?: Prisma.StringFilter<"CartItem"> | string
   addedAt?: Prisma.DateTimeFilter<"CartItem"> | Date | string
 }
 
 export type CartItemCreateManyCartInput = {
   productId: string
   quantity: number
+  unitAmount: number
+  currency: string
   addedAt?: Date | string
 }
 
 export type CartItemUpdateWithoutCartInput = {
   productId?: Prisma.StringFieldUpdateOperationsInput | string
   quantity?: Prisma.IntFieldUpdateOperationsInput | number
+  unitAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  currency?: Prisma.StringFieldUpdateOperationsInput | string
   addedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
 export type CartItemUncheckedUpdateWithoutCartInput = {
   productId?: Prisma.StringFieldUpdateOperationsInput | string
   quantity?: Prisma.IntFieldUpdateOperationsInput | number
+  unitAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  currency?: Prisma.StringFieldUpdateOperationsInput | string
   addedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
 export type CartItemUncheckedUpdateManyWithoutCartInput = {
   productId?: Prisma.StringFieldUpdateOperationsInput | string
   quantity?: Prisma.IntFieldUpdateOperationsInput | number
+  unitAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  currency?: Prisma.StringFieldUpdateOperationsInput | string
   addedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -465,6 +529,8 @@ export type CartItemSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs
   userId?: boolean
   productId?: boolean
   quantity?: boolean
+  unitAmount?: boolean
+  currency?: boolean
   addedAt?: boolean
   cart?: boolean | Prisma.CartDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["cartItem"]>
@@ -473,6 +539,8 @@ export type CartItemSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Exte
   userId?: boolean
   productId?: boolean
   quantity?: boolean
+  unitAmount?: boolean
+  currency?: boolean
   addedAt?: boolean
   cart?: boolean | Prisma.CartDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["cartItem"]>
@@ -481,6 +549,8 @@ export type CartItemSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Exte
   userId?: boolean
   productId?: boolean
   quantity?: boolean
+  unitAmount?: boolean
+  currency?: boolean
   addedAt?: boolean
   cart?: boolean | Prisma.CartDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["cartItem"]>
@@ -489,10 +559,12 @@ export type CartItemSelectScalar = {
   userId?: boolean
   productId?: boolean
   quantity?: boolean
+  unitAmount?: boolean
+  currency?: boolean
   addedAt?: boolean
 }
 
-export type CartItemOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"userId" | "productId" | "quantity" | "addedAt", ExtArgs["result"]["cartItem"]>
+export type CartItemOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"userId" | "productId" | "quantity" | "unitAmount" | "currency" | "addedAt", ExtArgs["result"]["cartItem"]>
 export type CartItemInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   cart?: boolean | Prisma.CartDefaultArgs<ExtArgs>
 }
@@ -512,6 +584,12 @@ export type $CartItemPayload<ExtArgs extends runtime.Types.Extensions.InternalAr
     userId: string
     productId: string
     quantity: number
+    /**
+     * The unit price the customer accepted (when adding or changing the line, or after a
+     * PRICE_CHANGED): checkout refuses to charge anything else.
+     */
+    unitAmount: number
+    currency: string
     addedAt: Date
   }, ExtArgs["result"]["cartItem"]>
   composites: {}
@@ -940,6 +1018,8 @@ export interface CartItemFieldRefs {
   readonly userId: Prisma.FieldRef<"CartItem", 'String'>
   readonly productId: Prisma.FieldRef<"CartItem", 'String'>
   readonly quantity: Prisma.FieldRef<"CartItem", 'Int'>
+  readonly unitAmount: Prisma.FieldRef<"CartItem", 'Int'>
+  readonly currency: Prisma.FieldRef<"CartItem", 'String'>
   readonly addedAt: Prisma.FieldRef<"CartItem", 'DateTime'>
 }
     

@@ -38,6 +38,7 @@ export type OrderMinAggregateOutputType = {
   id: string | null
   userId: string | null
   status: $Enums.OrderStatus | null
+  statusReason: string | null
   currency: string | null
   totalAmount: number | null
   idempotencyKey: string | null
@@ -51,6 +52,7 @@ export type OrderMaxAggregateOutputType = {
   id: string | null
   userId: string | null
   status: $Enums.OrderStatus | null
+  statusReason: string | null
   currency: string | null
   totalAmount: number | null
   idempotencyKey: string | null
@@ -64,6 +66,7 @@ export type OrderCountAggregateOutputType = {
   id: number
   userId: number
   status: number
+  statusReason: number
   currency: number
   totalAmount: number
   idempotencyKey: number
@@ -87,6 +90,7 @@ export type OrderMinAggregateInputType = {
   id?: true
   userId?: true
   status?: true
+  statusReason?: true
   currency?: true
   totalAmount?: true
   idempotencyKey?: true
@@ -100,6 +104,7 @@ export type OrderMaxAggregateInputType = {
   id?: true
   userId?: true
   status?: true
+  statusReason?: true
   currency?: true
   totalAmount?: true
   idempotencyKey?: true
@@ -113,6 +118,7 @@ export type OrderCountAggregateInputType = {
   id?: true
   userId?: true
   status?: true
+  statusReason?: true
   currency?: true
   totalAmount?: true
   idempotencyKey?: true
@@ -213,6 +219,7 @@ export type OrderGroupByOutputType = {
   id: string
   userId: string
   status: $Enums.OrderStatus
+  statusReason: string | null
   currency: string
   totalAmount: number
   idempotencyKey: string
@@ -249,6 +256,7 @@ export type OrderWhereInput = {
   id?: Prisma.StringFilter<"Order"> | string
   userId?: Prisma.StringFilter<"Order"> | string
   status?: Prisma.EnumOrderStatusFilter<"Order"> | $Enums.OrderStatus
+  statusReason?: Prisma.StringNullableFilter<"Order"> | string | null
   currency?: Prisma.StringFilter<"Order"> | string
   totalAmount?: Prisma.IntFilter<"Order"> | number
   idempotencyKey?: Prisma.StringFilter<"Order"> | string
@@ -265,6 +273,7 @@ export type OrderOrderByWithRelationInput = {
   id?: Prisma.SortOrder
   userId?: Prisma.SortOrder
   status?: Prisma.SortOrder
+  statusReason?: Prisma.SortOrderInput | Prisma.SortOrder
   currency?: Prisma.SortOrder
   totalAmount?: Prisma.SortOrder
   idempotencyKey?: Prisma.SortOrder
@@ -285,6 +294,7 @@ export type OrderWhereUniqueInput = Prisma.AtLeast<{
   NOT?: Prisma.OrderWhereInput | Prisma.OrderWhereInput[]
   userId?: Prisma.StringFilter<"Order"> | string
   status?: Prisma.EnumOrderStatusFilter<"Order"> | $Enums.OrderStatus
+  statusReason?: Prisma.StringNullableFilter<"Order"> | string | null
   currency?: Prisma.StringFilter<"Order"> | string
   totalAmount?: Prisma.IntFilter<"Order"> | number
   idempotencyKey?: Prisma.StringFilter<"Order"> | string
@@ -301,6 +311,7 @@ export type OrderOrderByWithAggregationInput = {
   id?: Prisma.SortOrder
   userId?: Prisma.SortOrder
   status?: Prisma.SortOrder
+  statusReason?: Prisma.SortOrderInput | Prisma.SortOrder
   currency?: Prisma.SortOrder
   totalAmount?: Prisma.SortOrder
   idempotencyKey?: Prisma.SortOrder
@@ -322,6 +333,7 @@ export type OrderScalarWhereWithAggregatesInput = {
   id?: Prisma.StringWithAggregatesFilter<"Order"> | string
   userId?: Prisma.StringWithAggregatesFilter<"Order"> | string
   status?: Prisma.EnumOrderStatusWithAggregatesFilter<"Order"> | $Enums.OrderStatus
+  statusReason?: Prisma.StringNullableWithAggregatesFilter<"Order"> | string | null
   currency?: Prisma.StringWithAggregatesFilter<"Order"> | string
   totalAmount?: Prisma.IntWithAggregatesFilter<"Order"> | number
   idempotencyKey?: Prisma.StringWithAggregatesFilter<"Order"> | string
@@ -335,6 +347,7 @@ export type OrderCreateInput = {
   id: string
   userId: string
   status?: $Enums.OrderStatus
+  statusReason?: string | null
   currency: string
   totalAmount: number
   idempotencyKey: string
@@ -351,6 +364,7 @@ export type OrderUncheckedCreateInput = {
   id: string
   userId: string
   status?: $Enums.OrderStatus
+  statusReason?: string | null
   currency: string
   totalAmount: number
   idempotencyKey: string
@@ -367,6 +381,7 @@ export type OrderUpdateInput = {
   id?: Prisma.StringFieldUpdateOperationsInput | string
   userId?: Prisma.StringFieldUpdateOperationsInput | string
   status?: Prisma.EnumOrderStatusFieldUpdateOperationsInput | $Enums.OrderStatus
+  statusReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   currency?: Prisma.StringFieldUpdateOperationsInput | string
   totalAmount?: Prisma.IntFieldUpdateOperationsInput | number
   idempotencyKey?: Prisma.StringFieldUpdateOperationsInput | string
@@ -383,6 +398,7 @@ export type OrderUncheckedUpdateInput = {
   id?: Prisma.StringFieldUpdateOperationsInput | string
   userId?: Prisma.StringFieldUpdateOperationsInput | string
   status?: Prisma.EnumOrderStatusFieldUpdateOperationsInput | $Enums.OrderStatus
+  statusReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   currency?: Prisma.StringFieldUpdateOperationsInput | string
   totalAmount?: Prisma.IntFieldUpdateOperationsInput | number
   idempotencyKey?: Prisma.StringFieldUpdateOperationsInput | string
@@ -399,6 +415,7 @@ export type OrderCreateManyInput = {
   id: string
   userId: string
   status?: $Enums.OrderStatus
+  statusReason?: string | null
   currency: string
   totalAmount: number
   idempotencyKey: string
@@ -412,6 +429,7 @@ export type OrderUpdateManyMutationInput = {
   id?: Prisma.StringFieldUpdateOperationsInput | string
   userId?: Prisma.StringFieldUpdateOperationsInput | string
   status?: Prisma.EnumOrderStatusFieldUpdateOperationsInput | $Enums.OrderStatus
+  statusReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   currency?: Prisma.StringFieldUpdateOperationsInput | string
   totalAmount?: Prisma.IntFieldUpdateOperationsInput | number
   idempotencyKey?: Prisma.StringFieldUpdateOperationsInput | string
@@ -425,6 +443,7 @@ export type OrderUncheckedUpdateManyInput = {
   id?: Prisma.StringFieldUpdateOperationsInput | string
   userId?: Prisma.StringFieldUpdateOperationsInput | string
   status?: Prisma.EnumOrderStatusFieldUpdateOperationsInput | $Enums.OrderStatus
+  statusReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   currency?: Prisma.StringFieldUpdateOperationsInput | string
   totalAmount?: Prisma.IntFieldUpdateOperationsInput | number
   idempotencyKey?: Prisma.StringFieldUpdateOperationsInput | string
@@ -443,6 +462,7 @@ export type OrderCountOrderByAggregateInput = {
   id?: Prisma.SortOrder
   userId?: Prisma.SortOrder
   status?: Prisma.SortOrder
+  statusReason?: Prisma.SortOrder
   currency?: Prisma.SortOrder
   totalAmount?: Prisma.SortOrder
   idempotencyKey?: Prisma.SortOrder
@@ -460,6 +480,7 @@ export type OrderMaxOrderByAggregateInput = {
   id?: Prisma.SortOrder
   userId?: Prisma.SortOrder
   status?: Prisma.SortOrder
+  statusReason?: Prisma.SortOrder
   currency?: Prisma.SortOrder
   totalAmount?: Prisma.SortOrder
   idempotencyKey?: Prisma.SortOrder
@@ -473,6 +494,7 @@ export type OrderMinOrderByAggregateInput = {
   id?: Prisma.SortOrder
   userId?: Prisma.SortOrder
   status?: Prisma.SortOrder
+  statusReason?: Prisma.SortOrder
   currency?: Prisma.SortOrder
   totalAmount?: Prisma.SortOrder
   idempotencyKey?: Prisma.SortOrder
@@ -493,6 +515,10 @@ export type OrderScalarRelationFilter = {
 
 export type EnumOrderStatusFieldUpdateOperationsInput = {
   set?: $Enums.OrderStatus
+}
+
+export type NullableStringFieldUpdateOperationsInput = {
+  set?: string | null
 }
 
 export type OrderCreateNestedOneWithoutItemsInput = {
@@ -541,6 +567,7 @@ export type OrderCreateWithoutItemsInput = {
   id: string
   userId: string
   status?: $Enums.OrderStatus
+  statusReason?: string | null
   currency: string
   totalAmount: number
   idempotencyKey: string
@@ -556,6 +583,7 @@ export type OrderUncheckedCreateWithoutItemsInput = {
   id: string
   userId: string
   status?: $Enums.OrderStatus
+  statusReason?: string | null
   currency: string
   totalAmount: number
   idempotencyKey: string
@@ -587,6 +615,7 @@ export type OrderUpdateWithoutItemsInput = {
   id?: Prisma.StringFieldUpdateOperationsInput | string
   userId?: Prisma.StringFieldUpdateOperationsInput | string
   status?: Prisma.EnumOrderStatusFieldUpdateOperationsInput | $Enums.OrderStatus
+  statusReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   currency?: Prisma.StringFieldUpdateOperationsInput | string
   totalAmount?: Prisma.IntFieldUpdateOperationsInput | number
   idempotencyKey?: Prisma.StringFieldUpdateOperationsInput | string
@@ -602,6 +631,7 @@ export type OrderUncheckedUpdateWithoutItemsInput = {
   id?: Prisma.StringFieldUpdateOperationsInput | string
   userId?: Prisma.StringFieldUpdateOperationsInput | string
   status?: Prisma.EnumOrderStatusFieldUpdateOperationsInput | $Enums.OrderStatus
+  statusReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   currency?: Prisma.StringFieldUpdateOperationsInput | string
   totalAmount?: Prisma.IntFieldUpdateOperationsInput | number
   idempotencyKey?: Prisma.StringFieldUpdateOperationsInput | string
@@ -617,6 +647,7 @@ export type OrderCreateWithoutHistoryInput = {
   id: string
   userId: string
   status?: $Enums.OrderStatus
+  statusReason?: string | null
   currency: string
   totalAmount: number
   idempotencyKey: string
@@ -632,6 +663,7 @@ export type OrderUncheckedCreateWithoutHistoryInput = {
   id: string
   userId: string
   status?: $Enums.OrderStatus
+  statusReason?: string | null
   currency: string
   totalAmount: number
   idempotencyKey: string
@@ -663,6 +695,7 @@ export type OrderUpdateWithoutHistoryInput = {
   id?: Prisma.StringFieldUpdateOperationsInput | string
   userId?: Prisma.StringFieldUpdateOperationsInput | string
   status?: Prisma.EnumOrderStatusFieldUpdateOperationsInput | $Enums.OrderStatus
+  statusReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   currency?: Prisma.StringFieldUpdateOperationsInput | string
   totalAmount?: Prisma.IntFieldUpdateOperationsInput | number
   idempotencyKey?: Prisma.StringFieldUpdateOperationsInput | string
@@ -678,6 +711,7 @@ export type OrderUncheckedUpdateWithoutHistoryInput = {
   id?: Prisma.StringFieldUpdateOperationsInput | string
   userId?: Prisma.StringFieldUpdateOperationsInput | string
   status?: Prisma.EnumOrderStatusFieldUpdateOperationsInput | $Enums.OrderStatus
+  statusReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   currency?: Prisma.StringFieldUpdateOperationsInput | string
   totalAmount?: Prisma.IntFieldUpdateOperationsInput | number
   idempotencyKey?: Prisma.StringFieldUpdateOperationsInput | string
@@ -693,6 +727,7 @@ export type OrderCreateWithoutPaymentInput = {
   id: string
   userId: string
   status?: $Enums.OrderStatus
+  statusReason?: string | null
   currency: string
   totalAmount: number
   idempotencyKey: string
@@ -708,6 +743,7 @@ export type OrderUncheckedCreateWithoutPaymentInput = {
   id: string
   userId: string
   status?: $Enums.OrderStatus
+  statusReason?: string | null
   currency: string
   totalAmount: number
   idempotencyKey: string
@@ -739,6 +775,7 @@ export type OrderUpdateWithoutPaymentInput = {
   id?: Prisma.StringFieldUpdateOperationsInput | string
   userId?: Prisma.StringFieldUpdateOperationsInput | string
   status?: Prisma.EnumOrderStatusFieldUpdateOperationsInput | $Enums.OrderStatus
+  statusReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   currency?: Prisma.StringFieldUpdateOperationsInput | string
   totalAmount?: Prisma.IntFieldUpdateOperationsInput | number
   idempotencyKey?: Prisma.StringFieldUpdateOperationsInput | string
@@ -754,6 +791,7 @@ export type OrderUncheckedUpdateWithoutPaymentInput = {
   id?: Prisma.StringFieldUpdateOperationsInput | string
   userId?: Prisma.StringFieldUpdateOperationsInput | string
   status?: Prisma.EnumOrderStatusFieldUpdateOperationsInput | $Enums.OrderStatus
+  statusReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   currency?: Prisma.StringFieldUpdateOperationsInput | string
   totalAmount?: Prisma.IntFieldUpdateOperationsInput | number
   idempotencyKey?: Prisma.StringFieldUpdateOperationsInput | string
@@ -809,6 +847,7 @@ export type OrderSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = 
   id?: boolean
   userId?: boolean
   status?: boolean
+  statusReason?: boolean
   currency?: boolean
   totalAmount?: boolean
   idempotencyKey?: boolean
@@ -826,6 +865,7 @@ export type OrderSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extensi
   id?: boolean
   userId?: boolean
   status?: boolean
+  statusReason?: boolean
   currency?: boolean
   totalAmount?: boolean
   idempotencyKey?: boolean
@@ -839,6 +879,7 @@ export type OrderSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensi
   id?: boolean
   userId?: boolean
   status?: boolean
+  statusReason?: boolean
   currency?: boolean
   totalAmount?: boolean
   idempotencyKey?: boolean
@@ -852,6 +893,7 @@ export type OrderSelectScalar = {
   id?: boolean
   userId?: boolean
   status?: boolean
+  statusReason?: boolean
   currency?: boolean
   totalAmount?: boolean
   idempotencyKey?: boolean
@@ -861,7 +903,7 @@ export type OrderSelectScalar = {
   updatedAt?: boolean
 }
 
-export type OrderOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "userId" | "status" | "currency" | "totalAmount" | "idempotencyKey" | "requestHash" | "reservationId" | "createdAt" | "updatedAt", ExtArgs["result"]["order"]>
+export type OrderOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "userId" | "status" | "statusReason" | "currency" | "totalAmount" | "idempotencyKey" | "requestHash" | "reservationId" | "createdAt" | "updatedAt", ExtArgs["result"]["order"]>
 export type OrderInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   items?: boolean | Prisma.Order$itemsArgs<ExtArgs>
   history?: boolean | Prisma.Order$historyArgs<ExtArgs>
@@ -882,6 +924,10 @@ export type $OrderPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs 
     id: string
     userId: string
     status: $Enums.OrderStatus
+    /**
+     * Why the order reached its current status, when the customer should know (declines, expiry).
+     */
+    statusReason: string | null
     currency: string
     totalAmount: number
     idempotencyKey: string
@@ -1318,6 +1364,7 @@ export interface OrderFieldRefs {
   readonly id: Prisma.FieldRef<"Order", 'String'>
   readonly userId: Prisma.FieldRef<"Order", 'String'>
   readonly status: Prisma.FieldRef<"Order", 'OrderStatus'>
+  readonly statusReason: Prisma.FieldRef<"Order", 'String'>
   readonly currency: Prisma.FieldRef<"Order", 'String'>
   readonly totalAmount: Prisma.FieldRef<"Order", 'Int'>
   readonly idempotencyKey: Prisma.FieldRef<"Order", 'String'>

@@ -29,6 +29,7 @@ export type OrderStatusChangeMinAggregateOutputType = {
   orderId: string | null
   from: $Enums.OrderStatus | null
   to: $Enums.OrderStatus | null
+  reason: string | null
   at: Date | null
 }
 
@@ -37,6 +38,7 @@ export type OrderStatusChangeMaxAggregateOutputType = {
   orderId: string | null
   from: $Enums.OrderStatus | null
   to: $Enums.OrderStatus | null
+  reason: string | null
   at: Date | null
 }
 
@@ -45,6 +47,7 @@ export type OrderStatusChangeCountAggregateOutputType = {
   orderId: number
   from: number
   to: number
+  reason: number
   at: number
   _all: number
 }
@@ -55,6 +58,7 @@ export type OrderStatusChangeMinAggregateInputType = {
   orderId?: true
   from?: true
   to?: true
+  reason?: true
   at?: true
 }
 
@@ -63,6 +67,7 @@ export type OrderStatusChangeMaxAggregateInputType = {
   orderId?: true
   from?: true
   to?: true
+  reason?: true
   at?: true
 }
 
@@ -71,6 +76,7 @@ export type OrderStatusChangeCountAggregateInputType = {
   orderId?: true
   from?: true
   to?: true
+  reason?: true
   at?: true
   _all?: true
 }
@@ -152,6 +158,7 @@ export type OrderStatusChangeGroupByOutputType = {
   orderId: string
   from: $Enums.OrderStatus | null
   to: $Enums.OrderStatus
+  reason: string | null
   at: Date
   _count: OrderStatusChangeCountAggregateOutputType | null
   _min: OrderStatusChangeMinAggregateOutputType | null
@@ -181,6 +188,7 @@ export type OrderStatusChangeWhereInput = {
   orderId?: Prisma.StringFilter<"OrderStatusChange"> | string
   from?: Prisma.EnumOrderStatusNullableFilter<"OrderStatusChange"> | $Enums.OrderStatus | null
   to?: Prisma.EnumOrderStatusFilter<"OrderStatusChange"> | $Enums.OrderStatus
+  reason?: Prisma.StringNullableFilter<"OrderStatusChange"> | string | null
   at?: Prisma.DateTimeFilter<"OrderStatusChange"> | Date | string
   order?: Prisma.XOR<Prisma.OrderScalarRelationFilter, Prisma.OrderWhereInput>
 }
@@ -190,6 +198,7 @@ export type OrderStatusChangeOrderByWithRelationInput = {
   orderId?: Prisma.SortOrder
   from?: Prisma.SortOrderInput | Prisma.SortOrder
   to?: Prisma.SortOrder
+  reason?: Prisma.SortOrderInput | Prisma.SortOrder
   at?: Prisma.SortOrder
   order?: Prisma.OrderOrderByWithRelationInput
 }
@@ -202,6 +211,7 @@ export type OrderStatusChangeWhereUniqueInput = Prisma.AtLeast<{
   orderId?: Prisma.StringFilter<"OrderStatusChange"> | string
   from?: Prisma.EnumOrderStatusNullableFilter<"OrderStatusChange"> | $Enums.OrderStatus | null
   to?: Prisma.EnumOrderStatusFilter<"OrderStatusChange"> | $Enums.OrderStatus
+  reason?: Prisma.StringNullableFilter<"OrderStatusChange"> | string | null
   at?: Prisma.DateTimeFilter<"OrderStatusChange"> | Date | string
   order?: Prisma.XOR<Prisma.OrderScalarRelationFilter, Prisma.OrderWhereInput>
 }, "id">
@@ -211,6 +221,7 @@ export type OrderStatusChangeOrderByWithAggregationInput = {
   orderId?: Prisma.SortOrder
   from?: Prisma.SortOrderInput | Prisma.SortOrder
   to?: Prisma.SortOrder
+  reason?: Prisma.SortOrderInput | Prisma.SortOrder
   at?: Prisma.SortOrder
   _count?: Prisma.OrderStatusChangeCountOrderByAggregateInput
   _max?: Prisma.OrderStatusChangeMaxOrderByAggregateInput
@@ -225,6 +236,7 @@ export type OrderStatusChangeScalarWhereWithAggregatesInput = {
   orderId?: Prisma.StringWithAggregatesFilter<"OrderStatusChange"> | string
   from?: Prisma.EnumOrderStatusNullableWithAggregatesFilter<"OrderStatusChange"> | $Enums.OrderStatus | null
   to?: Prisma.EnumOrderStatusWithAggregatesFilter<"OrderStatusChange"> | $Enums.OrderStatus
+  reason?: Prisma.StringNullableWithAggregatesFilter<"OrderStatusChange"> | string | null
   at?: Prisma.DateTimeWithAggregatesFilter<"OrderStatusChange"> | Date | string
 }
 
@@ -232,6 +244,7 @@ export type OrderStatusChangeCreateInput = {
   id: string
   from?: $Enums.OrderStatus | null
   to: $Enums.OrderStatus
+  reason?: string | null
   at?: Date | string
   order: Prisma.OrderCreateNestedOneWithoutHistoryInput
 }
@@ -241,6 +254,7 @@ export type OrderStatusChangeUncheckedCreateInput = {
   orderId: string
   from?: $Enums.OrderStatus | null
   to: $Enums.OrderStatus
+  reason?: string | null
   at?: Date | string
 }
 
@@ -248,6 +262,7 @@ export type OrderStatusChangeUpdateInput = {
   id?: Prisma.StringFieldUpdateOperationsInput | string
   from?: Prisma.NullableEnumOrderStatusFieldUpdateOperationsInput | $Enums.OrderStatus | null
   to?: Prisma.EnumOrderStatusFieldUpdateOperationsInput | $Enums.OrderStatus
+  reason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   at?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   order?: Prisma.OrderUpdateOneRequiredWithoutHistoryNestedInput
 }
@@ -257,6 +272,7 @@ export type OrderStatusChangeUncheckedUpdateInput = {
   orderId?: Prisma.StringFieldUpdateOperationsInput | string
   from?: Prisma.NullableEnumOrderStatusFieldUpdateOperationsInput | $Enums.OrderStatus | null
   to?: Prisma.EnumOrderStatusFieldUpdateOperationsInput | $Enums.OrderStatus
+  reason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   at?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -265,6 +281,7 @@ export type OrderStatusChangeCreateManyInput = {
   orderId: string
   from?: $Enums.OrderStatus | null
   to: $Enums.OrderStatus
+  reason?: string | null
   at?: Date | string
 }
 
@@ -272,6 +289,7 @@ export type OrderStatusChangeUpdateManyMutationInput = {
   id?: Prisma.StringFieldUpdateOperationsInput | string
   from?: Prisma.NullableEnumOrderStatusFieldUpdateOperationsInput | $Enums.OrderStatus | null
   to?: Prisma.EnumOrderStatusFieldUpdateOperationsInput | $Enums.OrderStatus
+  reason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   at?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -280,6 +298,7 @@ export type OrderStatusChangeUncheckedUpdateManyInput = {
   orderId?: Prisma.StringFieldUpdateOperationsInput | string
   from?: Prisma.NullableEnumOrderStatusFieldUpdateOperationsInput | $Enums.OrderStatus | null
   to?: Prisma.EnumOrderStatusFieldUpdateOperationsInput | $Enums.OrderStatus
+  reason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   at?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -298,6 +317,7 @@ export type OrderStatusChangeCountOrderByAggregateInput = {
   orderId?: Prisma.SortOrder
   from?: Prisma.SortOrder
   to?: Prisma.SortOrder
+  reason?: Prisma.SortOrder
   at?: Prisma.SortOrder
 }
 
@@ -306,6 +326,7 @@ export type OrderStatusChangeMaxOrderByAggregateInput = {
   orderId?: Prisma.SortOrder
   from?: Prisma.SortOrder
   to?: Prisma.SortOrder
+  reason?: Prisma.SortOrder
   at?: Prisma.SortOrder
 }
 
@@ -314,6 +335,7 @@ export type OrderStatusChangeMinOrderByAggregateInput = {
   orderId?: Prisma.SortOrder
   from?: Prisma.SortOrder
   to?: Prisma.SortOrder
+  reason?: Prisma.SortOrder
   at?: Prisma.SortOrder
 }
 
@@ -367,6 +389,7 @@ export type OrderStatusChangeCreateWithoutOrderInput = {
   id: string
   from?: $Enums.OrderStatus | null
   to: $Enums.OrderStatus
+  reason?: string | null
   at?: Date | string
 }
 
@@ -374,6 +397,7 @@ export type OrderStatusChangeUncheckedCreateWithoutOrderInput = {
   id: string
   from?: $Enums.OrderStatus | null
   to: $Enums.OrderStatus
+  reason?: string | null
   at?: Date | string
 }
 
@@ -411,6 +435,7 @@ export type OrderStatusChangeScalarWhereInput = {
   orderId?: Prisma.StringFilter<"OrderStatusChange"> | string
   from?: Prisma.EnumOrderStatusNullableFilter<"OrderStatusChange"> | $Enums.OrderStatus | null
   to?: Prisma.EnumOrderStatusFilter<"OrderStatusChange"> | $Enums.OrderStatus
+  reason?: Prisma.StringNullableFilter<"OrderStatusChange"> | string | null
   at?: Prisma.DateTimeFilter<"OrderStatusChange"> | Date | string
 }
 
@@ -418,6 +443,7 @@ export type OrderStatusChangeCreateManyOrderInput = {
   id: string
   from?: $Enums.OrderStatus | null
   to: $Enums.OrderStatus
+  reason?: string | null
   at?: Date | string
 }
 
@@ -425,6 +451,7 @@ export type OrderStatusChangeUpdateWithoutOrderInput = {
   id?: Prisma.StringFieldUpdateOperationsInput | string
   from?: Prisma.NullableEnumOrderStatusFieldUpdateOperationsInput | $Enums.OrderStatus | null
   to?: Prisma.EnumOrderStatusFieldUpdateOperationsInput | $Enums.OrderStatus
+  reason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   at?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -432,6 +459,7 @@ export type OrderStatusChangeUncheckedUpdateWithoutOrderInput = {
   id?: Prisma.StringFieldUpdateOperationsInput | string
   from?: Prisma.NullableEnumOrderStatusFieldUpdateOperationsInput | $Enums.OrderStatus | null
   to?: Prisma.EnumOrderStatusFieldUpdateOperationsInput | $Enums.OrderStatus
+  reason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   at?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -439,6 +467,7 @@ export type OrderStatusChangeUncheckedUpdateManyWithoutOrderInput = {
   id?: Prisma.StringFieldUpdateOperationsInput | string
   from?: Prisma.NullableEnumOrderStatusFieldUpdateOperationsInput | $Enums.OrderStatus | null
   to?: Prisma.EnumOrderStatusFieldUpdateOperationsInput | $Enums.OrderStatus
+  reason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   at?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -449,6 +478,7 @@ export type OrderStatusChangeSelect<ExtArgs extends runtime.Types.Extensions.Int
   orderId?: boolean
   from?: boolean
   to?: boolean
+  reason?: boolean
   at?: boolean
   order?: boolean | Prisma.OrderDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["orderStatusChange"]>
@@ -458,6 +488,7 @@ export type OrderStatusChangeSelectCreateManyAndReturn<ExtArgs extends runtime.T
   orderId?: boolean
   from?: boolean
   to?: boolean
+  reason?: boolean
   at?: boolean
   order?: boolean | Prisma.OrderDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["orderStatusChange"]>
@@ -467,6 +498,7 @@ export type OrderStatusChangeSelectUpdateManyAndReturn<ExtArgs extends runtime.T
   orderId?: boolean
   from?: boolean
   to?: boolean
+  reason?: boolean
   at?: boolean
   order?: boolean | Prisma.OrderDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["orderStatusChange"]>
@@ -476,10 +508,11 @@ export type OrderStatusChangeSelectScalar = {
   orderId?: boolean
   from?: boolean
   to?: boolean
+  reason?: boolean
   at?: boolean
 }
 
-export type OrderStatusChangeOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "orderId" | "from" | "to" | "at", ExtArgs["result"]["orderStatusChange"]>
+export type OrderStatusChangeOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "orderId" | "from" | "to" | "reason" | "at", ExtArgs["result"]["orderStatusChange"]>
 export type OrderStatusChangeInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   order?: boolean | Prisma.OrderDefaultArgs<ExtArgs>
 }
@@ -500,6 +533,7 @@ export type $OrderStatusChangePayload<ExtArgs extends runtime.Types.Extensions.I
     orderId: string
     from: $Enums.OrderStatus | null
     to: $Enums.OrderStatus
+    reason: string | null
     at: Date
   }, ExtArgs["result"]["orderStatusChange"]>
   composites: {}
@@ -929,6 +963,7 @@ export interface OrderStatusChangeFieldRefs {
   readonly orderId: Prisma.FieldRef<"OrderStatusChange", 'String'>
   readonly from: Prisma.FieldRef<"OrderStatusChange", 'OrderStatus'>
   readonly to: Prisma.FieldRef<"OrderStatusChange", 'OrderStatus'>
+  readonly reason: Prisma.FieldRef<"OrderStatusChange", 'String'>
   readonly at: Prisma.FieldRef<"OrderStatusChange", 'DateTime'>
 }
     

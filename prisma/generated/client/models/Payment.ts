@@ -48,6 +48,12 @@ export type PaymentMinAggregateOutputType = {
   failureReason: string | null
   createdAt: Date | null
   updatedAt: Date | null
+  providerIdempotencyKey: string | null
+  leaseOwner: string | null
+  leaseUntil: Date | null
+  refundRequestedAt: Date | null
+  refundRef: string | null
+  refundedAt: Date | null
 }
 
 export type PaymentMaxAggregateOutputType = {
@@ -62,6 +68,12 @@ export type PaymentMaxAggregateOutputType = {
   failureReason: string | null
   createdAt: Date | null
   updatedAt: Date | null
+  providerIdempotencyKey: string | null
+  leaseOwner: string | null
+  leaseUntil: Date | null
+  refundRequestedAt: Date | null
+  refundRef: string | null
+  refundedAt: Date | null
 }
 
 export type PaymentCountAggregateOutputType = {
@@ -76,6 +88,12 @@ export type PaymentCountAggregateOutputType = {
   failureReason: number
   createdAt: number
   updatedAt: number
+  providerIdempotencyKey: number
+  leaseOwner: number
+  leaseUntil: number
+  refundRequestedAt: number
+  refundRef: number
+  refundedAt: number
   _all: number
 }
 
@@ -102,6 +120,12 @@ export type PaymentMinAggregateInputType = {
   failureReason?: true
   createdAt?: true
   updatedAt?: true
+  providerIdempotencyKey?: true
+  leaseOwner?: true
+  leaseUntil?: true
+  refundRequestedAt?: true
+  refundRef?: true
+  refundedAt?: true
 }
 
 export type PaymentMaxAggregateInputType = {
@@ -116,6 +140,12 @@ export type PaymentMaxAggregateInputType = {
   failureReason?: true
   createdAt?: true
   updatedAt?: true
+  providerIdempotencyKey?: true
+  leaseOwner?: true
+  leaseUntil?: true
+  refundRequestedAt?: true
+  refundRef?: true
+  refundedAt?: true
 }
 
 export type PaymentCountAggregateInputType = {
@@ -130,6 +160,12 @@ export type PaymentCountAggregateInputType = {
   failureReason?: true
   createdAt?: true
   updatedAt?: true
+  providerIdempotencyKey?: true
+  leaseOwner?: true
+  leaseUntil?: true
+  refundRequestedAt?: true
+  refundRef?: true
+  refundedAt?: true
   _all?: true
 }
 
@@ -231,6 +267,12 @@ export type PaymentGroupByOutputType = {
   failureReason: string | null
   createdAt: Date
   updatedAt: Date
+  providerIdempotencyKey: string | null
+  leaseOwner: string | null
+  leaseUntil: Date | null
+  refundRequestedAt: Date | null
+  refundRef: string | null
+  refundedAt: Date | null
   _count: PaymentCountAggregateOutputType | null
   _avg: PaymentAvgAggregateOutputType | null
   _sum: PaymentSumAggregateOutputType | null
@@ -268,7 +310,14 @@ export type PaymentWhereInput = {
   failureReason?: Prisma.StringNullableFilter<"Payment"> | string | null
   createdAt?: Prisma.DateTimeFilter<"Payment"> | Date | string
   updatedAt?: Prisma.DateTimeFilter<"Payment"> | Date | string
+  providerIdempotencyKey?: Prisma.StringNullableFilter<"Payment"> | string | null
+  leaseOwner?: Prisma.StringNullableFilter<"Payment"> | string | null
+  leaseUntil?: Prisma.DateTimeNullableFilter<"Payment"> | Date | string | null
+  refundRequestedAt?: Prisma.DateTimeNullableFilter<"Payment"> | Date | string | null
+  refundRef?: Prisma.StringNullableFilter<"Payment"> | string | null
+  refundedAt?: Prisma.DateTimeNullableFilter<"Payment"> | Date | string | null
   order?: Prisma.XOR<Prisma.OrderScalarRelationFilter, Prisma.OrderWhereInput>
+  attemptLog?: Prisma.PaymentAttemptListRelationFilter
 }
 
 export type PaymentOrderByWithRelationInput = {
@@ -283,12 +332,20 @@ export type PaymentOrderByWithRelationInput = {
   failureReason?: Prisma.SortOrderInput | Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
+  providerIdempotencyKey?: Prisma.SortOrderInput | Prisma.SortOrder
+  leaseOwner?: Prisma.SortOrderInput | Prisma.SortOrder
+  leaseUntil?: Prisma.SortOrderInput | Prisma.SortOrder
+  refundRequestedAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  refundRef?: Prisma.SortOrderInput | Prisma.SortOrder
+  refundedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   order?: Prisma.OrderOrderByWithRelationInput
+  attemptLog?: Prisma.PaymentAttemptOrderByRelationAggregateInput
 }
 
 export type PaymentWhereUniqueInput = Prisma.AtLeast<{
   id?: string
   orderId?: string
+  providerIdempotencyKey?: string
   AND?: Prisma.PaymentWhereInput | Prisma.PaymentWhereInput[]
   OR?: Prisma.PaymentWhereInput[]
   NOT?: Prisma.PaymentWhereInput | Prisma.PaymentWhereInput[]
@@ -301,8 +358,14 @@ export type PaymentWhereUniqueInput = Prisma.AtLeast<{
   failureReason?: Prisma.StringNullableFilter<"Payment"> | string | null
   createdAt?: Prisma.DateTimeFilter<"Payment"> | Date | string
   updatedAt?: Prisma.DateTimeFilter<"Payment"> | Date | string
+  leaseOwner?: Prisma.StringNullableFilter<"Payment"> | string | null
+  leaseUntil?: Prisma.DateTimeNullableFilter<"Payment"> | Date | string | null
+  refundRequestedAt?: Prisma.DateTimeNullableFilter<"Payment"> | Date | string | null
+  refundRef?: Prisma.StringNullableFilter<"Payment"> | string | null
+  refundedAt?: Prisma.DateTimeNullableFilter<"Payment"> | Date | string | null
   order?: Prisma.XOR<Prisma.OrderScalarRelationFilter, Prisma.OrderWhereInput>
-}, "id" | "orderId">
+  attemptLog?: Prisma.PaymentAttemptListRelationFilter
+}, "id" | "orderId" | "providerIdempotencyKey">
 
 export type PaymentOrderByWithAggregationInput = {
   id?: Prisma.SortOrder
@@ -316,6 +379,12 @@ export type PaymentOrderByWithAggregationInput = {
   failureReason?: Prisma.SortOrderInput | Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
+  providerIdempotencyKey?: Prisma.SortOrderInput | Prisma.SortOrder
+  leaseOwner?: Prisma.SortOrderInput | Prisma.SortOrder
+  leaseUntil?: Prisma.SortOrderInput | Prisma.SortOrder
+  refundRequestedAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  refundRef?: Prisma.SortOrderInput | Prisma.SortOrder
+  refundedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   _count?: Prisma.PaymentCountOrderByAggregateInput
   _avg?: Prisma.PaymentAvgOrderByAggregateInput
   _max?: Prisma.PaymentMaxOrderByAggregateInput
@@ -338,6 +407,12 @@ export type PaymentScalarWhereWithAggregatesInput = {
   failureReason?: Prisma.StringNullableWithAggregatesFilter<"Payment"> | string | null
   createdAt?: Prisma.DateTimeWithAggregatesFilter<"Payment"> | Date | string
   updatedAt?: Prisma.DateTimeWithAggregatesFilter<"Payment"> | Date | string
+  providerIdempotencyKey?: Prisma.StringNullableWithAggregatesFilter<"Payment"> | string | null
+  leaseOwner?: Prisma.StringNullableWithAggregatesFilter<"Payment"> | string | null
+  leaseUntil?: Prisma.DateTimeNullableWithAggregatesFilter<"Payment"> | Date | string | null
+  refundRequestedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"Payment"> | Date | string | null
+  refundRef?: Prisma.StringNullableWithAggregatesFilter<"Payment"> | string | null
+  refundedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"Payment"> | Date | string | null
 }
 
 export type PaymentCreateInput = {
@@ -351,7 +426,14 @@ export type PaymentCreateInput = {
   failureReason?: string | null
   createdAt?: Date | string
   updatedAt?: Date | string
+  providerIdempotencyKey?: string | null
+  leaseOwner?: string | null
+  leaseUntil?: Date | string | null
+  refundRequestedAt?: Date | string | null
+  refundRef?: string | null
+  refundedAt?: Date | string | null
   order: Prisma.OrderCreateNestedOneWithoutPaymentInput
+  attemptLog?: Prisma.PaymentAttemptCreateNestedManyWithoutPaymentInput
 }
 
 export type PaymentUncheckedCreateInput = {
@@ -366,6 +448,13 @@ export type PaymentUncheckedCreateInput = {
   failureReason?: string | null
   createdAt?: Date | string
   updatedAt?: Date | string
+  providerIdempotencyKey?: string | null
+  leaseOwner?: string | null
+  leaseUntil?: Date | string | null
+  refundRequestedAt?: Date | string | null
+  refundRef?: string | null
+  refundedAt?: Date | string | null
+  attemptLog?: Prisma.PaymentAttemptUncheckedCreateNestedManyWithoutPaymentInput
 }
 
 export type PaymentUpdateInput = {
@@ -379,7 +468,14 @@ export type PaymentUpdateInput = {
   failureReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  providerIdempotencyKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  leaseOwner?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  leaseUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  refundRequestedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  refundRef?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  refundedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   order?: Prisma.OrderUpdateOneRequiredWithoutPaymentNestedInput
+  attemptLog?: Prisma.PaymentAttemptUpdateManyWithoutPaymentNestedInput
 }
 
 export type PaymentUncheckedUpdateInput = {
@@ -394,6 +490,13 @@ export type PaymentUncheckedUpdateInput = {
   failureReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  providerIdempotencyKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  leaseOwner?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  leaseUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  refundRequestedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  refundRef?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  refundedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  attemptLog?: Prisma.PaymentAttemptUncheckedUpdateManyWithoutPaymentNestedInput
 }
 
 export type PaymentCreateManyInput = {
@@ -408,6 +511,12 @@ export type PaymentCreateManyInput = {
   failureReason?: string | null
   createdAt?: Date | string
   updatedAt?: Date | string
+  providerIdempotencyKey?: string | null
+  leaseOwner?: string | null
+  leaseUntil?: Date | string | null
+  refundRequestedAt?: Date | string | null
+  refundRef?: string | null
+  refundedAt?: Date | string | null
 }
 
 export type PaymentUpdateManyMutationInput = {
@@ -421,6 +530,12 @@ export type PaymentUpdateManyMutationInput = {
   failureReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  providerIdempotencyKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  leaseOwner?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  leaseUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  refundRequestedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  refundRef?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  refundedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
 
 export type PaymentUncheckedUpdateManyInput = {
@@ -435,6 +550,12 @@ export type PaymentUncheckedUpdateManyInput = {
   failureReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  providerIdempotencyKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  leaseOwner?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  leaseUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  refundRequestedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  refundRef?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  refundedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
 
 export type PaymentNullableScalarRelationFilter = {
@@ -454,6 +575,12 @@ export type PaymentCountOrderByAggregateInput = {
   failureReason?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
+  providerIdempotencyKey?: Prisma.SortOrder
+  leaseOwner?: Prisma.SortOrder
+  leaseUntil?: Prisma.SortOrder
+  refundRequestedAt?: Prisma.SortOrder
+  refundRef?: Prisma.SortOrder
+  refundedAt?: Prisma.SortOrder
 }
 
 export type PaymentAvgOrderByAggregateInput = {
@@ -473,6 +600,12 @@ export type PaymentMaxOrderByAggregateInput = {
   failureReason?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
+  providerIdempotencyKey?: Prisma.SortOrder
+  leaseOwner?: Prisma.SortOrder
+  leaseUntil?: Prisma.SortOrder
+  refundRequestedAt?: Prisma.SortOrder
+  refundRef?: Prisma.SortOrder
+  refundedAt?: Prisma.SortOrder
 }
 
 export type PaymentMinOrderByAggregateInput = {
@@ -487,11 +620,22 @@ export type PaymentMinOrderByAggregateInput = {
   failureReason?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
+  providerIdempotencyKey?: Prisma.SortOrder
+  leaseOwner?: Prisma.SortOrder
+  leaseUntil?: Prisma.SortOrder
+  refundRequestedAt?: Prisma.SortOrder
+  refundRef?: Prisma.SortOrder
+  refundedAt?: Prisma.SortOrder
 }
 
 export type PaymentSumOrderByAggregateInput = {
   amount?: Prisma.SortOrder
   attempts?: Prisma.SortOrder
+}
+
+export type PaymentScalarRelationFilter = {
+  is?: Prisma.PaymentWhereInput
+  isNot?: Prisma.PaymentWhereInput
 }
 
 export type PaymentCreateNestedOneWithoutOrderInput = {
@@ -530,8 +674,22 @@ export type EnumPaymentStatusFieldUpdateOperationsInput = {
   set?: $Enums.PaymentStatus
 }
 
-export type NullableStringFieldUpdateOperationsInput = {
-  set?: string | null
+export type NullableDateTimeFieldUpdateOperationsInput = {
+  set?: Date | string | null
+}
+
+export type PaymentCreateNestedOneWithoutAttemptLogInput = {
+  create?: Prisma.XOR<Prisma.PaymentCreateWithoutAttemptLogInput, Prisma.PaymentUncheckedCreateWithoutAttemptLogInput>
+  connectOrCreate?: Prisma.PaymentCreateOrConnectWithoutAttemptLogInput
+  connect?: Prisma.PaymentWhereUniqueInput
+}
+
+export type PaymentUpdateOneRequiredWithoutAttemptLogNestedInput = {
+  create?: Prisma.XOR<Prisma.PaymentCreateWithoutAttemptLogInput, Prisma.PaymentUncheckedCreateWithoutAttemptLogInput>
+  connectOrCreate?: Prisma.PaymentCreateOrConnectWithoutAttemptLogInput
+  upsert?: Prisma.PaymentUpsertWithoutAttemptLogInput
+  connect?: Prisma.PaymentWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.PaymentUpdateToOneWithWhereWithoutAttemptLogInput, Prisma.PaymentUpdateWithoutAttemptLogInput>, Prisma.PaymentUncheckedUpdateWithoutAttemptLogInput>
 }
 
 export type PaymentCreateWithoutOrderInput = {
@@ -545,6 +703,13 @@ export type PaymentCreateWithoutOrderInput = {
   failureReason?: string | null
   createdAt?: Date | string
   updatedAt?: Date | string
+  providerIdempotencyKey?: string | null
+  leaseOwner?: string | null
+  leaseUntil?: Date | string | null
+  refundRequestedAt?: Date | string | null
+  refundRef?: string | null
+  refundedAt?: Date | string | null
+  attemptLog?: Prisma.PaymentAttemptCreateNestedManyWithoutPaymentInput
 }
 
 export type PaymentUncheckedCreateWithoutOrderInput = {
@@ -558,6 +723,13 @@ export type PaymentUncheckedCreateWithoutOrderInput = {
   failureReason?: string | null
   createdAt?: Date | string
   updatedAt?: Date | string
+  providerIdempotencyKey?: string | null
+  leaseOwner?: string | null
+  leaseUntil?: Date | string | null
+  refundRequestedAt?: Date | string | null
+  refundRef?: string | null
+  refundedAt?: Date | string | null
+  attemptLog?: Prisma.PaymentAttemptUncheckedCreateNestedManyWithoutPaymentInput
 }
 
 export type PaymentCreateOrConnectWithoutOrderInput = {
@@ -587,6 +759,13 @@ export type PaymentUpdateWithoutOrderInput = {
   failureReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  providerIdempotencyKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  leaseOwner?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  leaseUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  refundRequestedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  refundRef?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  refundedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  attemptLog?: Prisma.PaymentAttemptUpdateManyWithoutPaymentNestedInput
 }
 
 export type PaymentUncheckedUpdateWithoutOrderInput = {
@@ -600,8 +779,140 @@ export type PaymentUncheckedUpdateWithoutOrderInput = {
   failureReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  providerIdempotencyKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  leaseOwner?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  leaseUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  refundRequestedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  refundRef?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  refundedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  attemptLog?: Prisma.PaymentAttemptUncheckedUpdateManyWithoutPaymentNestedInput
 }
 
+export type PaymentCreateWithoutAttemptLogInput = {
+  id: string
+  userId: string
+  status?: $Enums.PaymentStatus
+  amount: number
+  currency: string
+  attempts?: number
+  providerRef?: string | null
+  failureReason?: string | null
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  providerIdempotencyKey?: string | null
+  leaseOwner?: string | null
+  leaseUntil?: Date | string | null
+  refundRequestedAt?: Date | string | null
+  refundRef?: string | null
+  refundedAt?: Date | string | null
+  order: Prisma.OrderCreateNestedOneWithoutPaymentInput
+}
+
+export type PaymentUncheckedCreateWithoutAttemptLogInput = {
+  id: string
+  orderId: string
+  userId: string
+  status?: $Enums.PaymentStatus
+  amount: number
+  currency: string
+  attempts?: number
+  providerRef?: string | null
+  failureReason?: string | null
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  providerIdempotencyKey?: string | null
+  leaseOwner?: string | null
+  leaseUntil?: Date | string | null
+  refundRequestedAt?: Date | string | null
+  refundRef?: string | null
+  refundedAt?: Date | string | null
+}
+
+export type PaymentCreateOrConnectWithoutAttemptLogInput = {
+  where: Prisma.PaymentWhereUniqueInput
+  create: Prisma.XOR<Prisma.PaymentCreateWithoutAttemptLogInput, Prisma.PaymentUncheckedCreateWithoutAttemptLogInput>
+}
+
+export type PaymentUpsertWithoutAttemptLogInput = {
+  update: Prisma.XOR<Prisma.PaymentUpdateWithoutAttemptLogInput, Prisma.PaymentUncheckedUpdateWithoutAttemptLogInput>
+  create: Prisma.XOR<Prisma.PaymentCreateWithoutAttemptLogInput, Prisma.PaymentUncheckedCreateWithoutAttemptLogInput>
+  where?: Prisma.PaymentWhereInput
+}
+
+export type PaymentUpdateToOneWithWhereWithoutAttemptLogInput = {
+  where?: Prisma.PaymentWhereInput
+  data: Prisma.XOR<Prisma.PaymentUpdateWithoutAttemptLogInput, Prisma.PaymentUncheckedUpdateWithoutAttemptLogInput>
+}
+
+export type PaymentUpdateWithoutAttemptLogInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  userId?: Prisma.StringFieldUpdateOperationsInput | string
+  status?: Prisma.EnumPaymentStatusFieldUpdateOperationsInput | $Enums.PaymentStatus
+  amount?: Prisma.IntFieldUpdateOperationsInput | number
+  currency?: Prisma.StringFieldUpdateOperationsInput | string
+  attempts?: Prisma.IntFieldUpdateOperationsInput | number
+  providerRef?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  failureReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  providerIdempotencyKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  leaseOwner?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  leaseUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  refundRequestedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  refundRef?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  refundedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  order?: Prisma.OrderUpdateOneRequiredWithoutPaymentNestedInput
+}
+
+export type PaymentUncheckedUpdateWithoutAttemptLogInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  orderId?: Prisma.StringFieldUpdateOperationsInput | string
+  userId?: Prisma.StringFieldUpdateOperationsInput | string
+  status?: Prisma.EnumPaymentStatusFieldUpdateOperationsInput | $Enums.PaymentStatus
+  amount?: Prisma.IntFieldUpdateOperationsInput | number
+  currency?: Prisma.StringFieldUpdateOperationsInput | string
+  attempts?: Prisma.IntFieldUpdateOperationsInput | number
+  providerRef?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  failureReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  providerIdempotencyKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  leaseOwner?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  leaseUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  refundRequestedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  refundRef?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  refundedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+}
+
+
+/**
+ * Count Type PaymentCountOutputType
+ */
+
+export type PaymentCountOutputType = {
+  attemptLog: number
+}
+
+export type PaymentCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  attemptLog?: boolean | PaymentCountOutputTypeCountAttemptLogArgs
+}
+
+/**
+ * PaymentCountOutputType without action
+ */
+export type PaymentCountOutputTypeDefaultArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the PaymentCountOutputType
+   */
+  select?: Prisma.PaymentCountOutputTypeSelect<ExtArgs> | null
+}
+
+/**
+ * PaymentCountOutputType without action
+ */
+export type PaymentCountOutputTypeCountAttemptLogArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.PaymentAttemptWhereInput
+}
 
 
 export type PaymentSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
@@ -616,7 +927,15 @@ export type PaymentSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs 
   failureReason?: boolean
   createdAt?: boolean
   updatedAt?: boolean
+  providerIdempotencyKey?: boolean
+  leaseOwner?: boolean
+  leaseUntil?: boolean
+  refundRequestedAt?: boolean
+  refundRef?: boolean
+  refundedAt?: boolean
   order?: boolean | Prisma.OrderDefaultArgs<ExtArgs>
+  attemptLog?: boolean | Prisma.Payment$attemptLogArgs<ExtArgs>
+  _count?: boolean | Prisma.PaymentCountOutputTypeDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["payment"]>
 
 export type PaymentSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
@@ -631,6 +950,12 @@ export type PaymentSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Exten
   failureReason?: boolean
   createdAt?: boolean
   updatedAt?: boolean
+  providerIdempotencyKey?: boolean
+  leaseOwner?: boolean
+  leaseUntil?: boolean
+  refundRequestedAt?: boolean
+  refundRef?: boolean
+  refundedAt?: boolean
   order?: boolean | Prisma.OrderDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["payment"]>
 
@@ -646,6 +971,12 @@ export type PaymentSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Exten
   failureReason?: boolean
   createdAt?: boolean
   updatedAt?: boolean
+  providerIdempotencyKey?: boolean
+  leaseOwner?: boolean
+  leaseUntil?: boolean
+  refundRequestedAt?: boolean
+  refundRef?: boolean
+  refundedAt?: boolean
   order?: boolean | Prisma.OrderDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["payment"]>
 
@@ -661,11 +992,19 @@ export type PaymentSelectScalar = {
   failureReason?: boolean
   createdAt?: boolean
   updatedAt?: boolean
+  providerIdempotencyKey?: boolean
+  leaseOwner?: boolean
+  leaseUntil?: boolean
+  refundRequestedAt?: boolean
+  refundRef?: boolean
+  refundedAt?: boolean
 }
 
-export type PaymentOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "orderId" | "userId" | "status" | "amount" | "currency" | "attempts" | "providerRef" | "failureReason" | "createdAt" | "updatedAt", ExtArgs["result"]["payment"]>
+export type PaymentOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "orderId" | "userId" | "status" | "amount" | "currency" | "attempts" | "providerRef" | "failureReason" | "createdAt" | "updatedAt" | "providerIdempotencyKey" | "leaseOwner" | "leaseUntil" | "refundRequestedAt" | "refundRef" | "refundedAt", ExtArgs["result"]["payment"]>
 export type PaymentInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   order?: boolean | Prisma.OrderDefaultArgs<ExtArgs>
+  attemptLog?: boolean | Prisma.Payment$attemptLogArgs<ExtArgs>
+  _count?: boolean | Prisma.PaymentCountOutputTypeDefaultArgs<ExtArgs>
 }
 export type PaymentIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   order?: boolean | Prisma.OrderDefaultArgs<ExtArgs>
@@ -678,6 +1017,7 @@ export type $PaymentPayload<ExtArgs extends runtime.Types.Extensions.InternalArg
   name: "Payment"
   objects: {
     order: Prisma.$OrderPayload<ExtArgs>
+    attemptLog: Prisma.$PaymentAttemptPayload<ExtArgs>[]
   }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     id: string
@@ -691,6 +1031,20 @@ export type $PaymentPayload<ExtArgs extends runtime.Types.Extensions.InternalArg
     failureReason: string | null
     createdAt: Date
     updatedAt: Date
+    /**
+     * Key the provider dedupes charges by, fixed at the first attempt: a redelivered event or
+     * a resumed retry reuses it, so the customer is charged at most once.
+     */
+    providerIdempotencyKey: string | null
+    /**
+     * While a payments process charges or refunds this payment it holds a lease; another
+     * process (or the recovery sweep) takes over only once the lease has expired.
+     */
+    leaseOwner: string | null
+    leaseUntil: Date | null
+    refundRequestedAt: Date | null
+    refundRef: string | null
+    refundedAt: Date | null
   }, ExtArgs["result"]["payment"]>
   composites: {}
 }
@@ -1086,6 +1440,7 @@ readonly fields: PaymentFieldRefs;
 export interface Prisma__PaymentClient<T, Null = never, ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs, GlobalOmitOptions = {}> extends Prisma.PrismaPromise<T> {
   readonly [Symbol.toStringTag]: "PrismaPromise"
   order<T extends Prisma.OrderDefaultArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.OrderDefaultArgs<ExtArgs>>): Prisma.Prisma__OrderClient<runtime.Types.Result.GetResult<Prisma.$OrderPayload<ExtArgs>, T, "findUniqueOrThrow", GlobalOmitOptions> | Null, Null, ExtArgs, GlobalOmitOptions>
+  attemptLog<T extends Prisma.Payment$attemptLogArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Payment$attemptLogArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$PaymentAttemptPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   /**
    * Attaches callbacks for the resolution and/or rejection of the Promise.
    * @param onfulfilled The callback to execute when the Promise is resolved.
@@ -1126,6 +1481,12 @@ export interface PaymentFieldRefs {
   readonly failureReason: Prisma.FieldRef<"Payment", 'String'>
   readonly createdAt: Prisma.FieldRef<"Payment", 'DateTime'>
   readonly updatedAt: Prisma.FieldRef<"Payment", 'DateTime'>
+  readonly providerIdempotencyKey: Prisma.FieldRef<"Payment", 'String'>
+  readonly leaseOwner: Prisma.FieldRef<"Payment", 'String'>
+  readonly leaseUntil: Prisma.FieldRef<"Payment", 'DateTime'>
+  readonly refundRequestedAt: Prisma.FieldRef<"Payment", 'DateTime'>
+  readonly refundRef: Prisma.FieldRef<"Payment", 'String'>
+  readonly refundedAt: Prisma.FieldRef<"Payment", 'DateTime'>
 }
     
 
@@ -1524,6 +1885,30 @@ export type PaymentDeleteManyArgs<ExtArgs extends runtime.Types.Extensions.Inter
    * Limit how many Payments to delete.
    */
   limit?: number
+}
+
+/**
+ * Payment.attemptLog
+ */
+export type Payment$attemptLogArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the PaymentAttempt
+   */
+  select?: Prisma.PaymentAttemptSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the PaymentAttempt
+   */
+  omit?: Prisma.PaymentAttemptOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.PaymentAttemptInclude<ExtArgs> | null
+  where?: Prisma.PaymentAttemptWhereInput
+  orderBy?: Prisma.PaymentAttemptOrderByWithRelationInput | Prisma.PaymentAttemptOrderByWithRelationInput[]
+  cursor?: Prisma.PaymentAttemptWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.PaymentAttemptScalarFieldEnum | Prisma.PaymentAttemptScalarFieldEnum[]
 }
 
 /**

@@ -14,7 +14,7 @@ import type * as Prisma from "../internal/prismaNamespace.ts"
 
 /**
  * Model ReservationItem
- * 
+ * One product held by a reservation; quantity is positive (CHECK in the migration).
  */
 export type ReservationItemModel = runtime.Types.Result.DefaultSelection<Prisma.$ReservationItemPayload>
 

@@ -14,7 +14,8 @@ import type * as Prisma from "../internal/prismaNamespace.ts"
 
 /**
  * Model StockLevel
- * Source of truth for stock. available + reserved is what sits in the warehouse.
+ * Source of truth for stock. available + reserved is what sits in the warehouse; CHECK
+ * constraints (hand-written in the migration) keep both from ever going negative.
  */
 export type StockLevelModel = runtime.Types.Result.DefaultSelection<Prisma.$StockLevelPayload>
 

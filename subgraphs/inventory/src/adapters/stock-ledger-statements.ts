@@ -1,0 +1,153 @@
+import { randomUUID } from "node:crypto";
+import { InventoryEventTypes, newEvent, Topics, type StockChangedPayload } from "#kernel";
+import { writeOutbox, type Prisma } from "#kernel/relational";
+import { byProductId } from "../domain/stock-rules.js";
+import type { AvailabilityChange, Reservation, ReservationStatus, StockItem } from "../domain/stock.js";
+
+// The SQL statements the PostgreSQL stock ledger is made of, raw: Prisma's query builder
+// costs more CPU per statement than the statement itself, and a hot product's row stays
+// locked from its UPDATE to the COMMIT, so every round trip saved there is throughput.
+
+export type Tx = Prisma.TransactionClient;
+
+/**
+ * Advisory lock key of the mirror fence: every stock change holds it shared, a mirror
+ * rebuild exclusively. Any constant works; it must differ from the other advisory locks
+ * taken in this database (the outbox relay uses 7_340_021).
+ */
+const MIRROR_FENCE = 7_340_131;
+
+export async function holdFenceShared(tx: Tx): Promise<void> {
+  await tx.$queryRaw`SELECT 1 AS fenced FROM (SELECT pg_advisory_xact_lock_shared(${MIRROR_FENCE}::bigint)) AS fence`;
+}
+
+/** Waits for every change in flight to commit and holds new ones back until this transaction ends. */
+export async function holdFenceExclusive(tx: Tx): Promise<void> {
+  await tx.$queryRaw`SELECT 1 AS fenced FROM (SELECT pg_advisory_xact_lock(${MIRROR_FENCE}::bigint)) AS fence`;
+}
+
+/**
+ * The mirror epoch, read in a statement after the fence was taken: its snapshot is newer
+ * than the commit of any rebuild that held the fence.
+ */
+export async function readEpoch(tx: Pick<Tx, "$queryRaw">): Promise<string> {
+  const [row] = await tx.$queryRaw<{ epoch: string }[]>`SELECT epoch FROM "StockMirrorEpoch" WHERE id = 1`;
+  return row?.epoch ?? "none";
+}
+
+type ReserveOutcome =
+  | { outcome: "reserved"; epoch: string; available: number[] }
+  | { outcome: "existing" }
+  | { outcome: "short"; productId: string; available: number }
+  | { outcome: "unknown"; productId: string };
+
+/**
+ * A whole reservation in one round trip: the `inventory_reserve` function (see its
+ * migration) takes the fence, reads the epoch, locks and checks every item, then creates the
+ * HELD reservation, takes the units and records the StockChanged events, or changes nothing.
+ */
+export async function reserveInOneTrip(
+  db: Pick<Tx, "$queryRaw">,
+  reservation: { id: string; items: readonly StockItem[]; expiresAt: Date; now: Date },
+): Promise<ReserveOutcome> {
+  const { id, items, expiresAt, now } = reservation;
+  const [row] = await db.$queryRaw<{ result: ReserveOutcome }[]>`
+    SELECT inventory_reserve(
+      ${id}, ${items.map((i) => i.productId)}::text[], ${items.map((i) => i.quantity)}::int[],
+      ${expiresAt}::timestamp(3), ${now}::timestamp(3), ${items.map(() => randomUUID())}::text[],
+      ${Topics.stockChanged}, ${InventoryEventTypes.stockChanged}
+    ) AS result`;
+  if (!row) throw new Error("inventory_reserve returned no row");
+  return row.result;
+}
+
+/**
+ * Moves each item's units out of `available` (into `reserved` when `hold`), in lock order,
+ * each update conditional on enough units and recording its StockChanged event in the same
+ * statement. The first shortage throws what `shortage` makes of it (null: no stock row),
+ * which rolls the whole transaction back.
+ */
+export async function takeAvailable(
+  tx: Tx,
+  items: readonly StockItem[],
+  now: Date,
+  shortage: (productId: string, available: number | null) => Error,
+  { hold = true } = {},
+): Promise<AvailabilityChange[]> {
+  const changes: AvailabilityChange[] = [];
+  for (const { productId, quantity } of items) {
+    const held = hold ? quantity : 0;
+    const [row] = await tx.$queryRaw<{ available: number }[]>`
+      WITH taken AS (
+        UPDATE "StockLevel" SET available = available - ${quantity}, reserved = reserved + ${held}, "updatedAt" = ${now}
+        WHERE "productId" = ${productId} AND available >= ${quantity}
+        RETURNING "productId", available
+      ), announced AS (
+        INSERT INTO "OutboxEvent" (id, topic, key, type, payload, "occurredAt")
+        SELECT ${randomUUID()}, ${Topics.stockChanged}, "productId", ${InventoryEventTypes.stockChanged},
+               jsonb_build_object('productId', "productId", 'available', available), ${now}
+        FROM taken
+      )
+      SELECT available FROM taken`;
+    if (!row) {
+      const [level] = await tx.$queryRaw<{ available: number }[]>`SELECT available FROM "StockLevel" WHERE "productId" = ${productId}`;
+      throw shortage(productId, level?.available ?? null);
+    }
+    changes.push({ productId, delta: -quantity, available: row.available });
+  }
+  return changes;
+}
+
+/** Returns held units to `available`, in lock order. */
+export async function giveBack(tx: Tx, items: readonly StockItem[], now: Date): Promise<AvailabilityChange[]> {
+  const changes: AvailabilityChange[] = [];
+  for (const { productId, quantity } of items) {
+    const [row] = await tx.$queryRaw<{ available: number }[]>`
+      UPDATE "StockLevel" SET available = available + ${quantity}, reserved = reserved - ${quantity}, "updatedAt" = ${now}
+      WHERE "productId" = ${productId} RETURNING available`;
+    if (!row) throw new Error(`Stock of ${productId} vanished while units were held`);
+    changes.push({ productId, delta: quantity, available: row.available });
+  }
+  await recordStockEvents(tx, changes, now);
+  return changes;
+}
+
+/** Units leave `reserved` for good (sold), in lock order; `available` does not move. */
+export async function sell(tx: Tx, items: readonly StockItem[], now: Date): Promise<void> {
+  for (const { productId, quantity } of items) {
+    await tx.$executeRaw`UPDATE "StockLevel" SET reserved = reserved - ${quantity}, "updatedAt" = ${now} WHERE "productId" = ${productId}`;
+  }
+}
+
+interface ReservationRow {
+  id: string;
+  status: ReservationStatus;
+  expiresAt: Date;
+  items: StockItem[];
+}
+
+/** One reservation with its items in one query; `lock` takes its row lock (FOR UPDATE) first. */
+export async function findReservation(tx: Pick<Tx, "$queryRaw">, reservationId: string, { lock = false } = {}): Promise<Reservation | null> {
+  if (lock) {
+    const [locked] = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM "Reservation" WHERE id = ${reservationId} FOR UPDATE`;
+    if (!locked) return null;
+  }
+  const [row] = await tx.$queryRaw<ReservationRow[]>`
+    SELECT r.id, r.status::text AS status, r."expiresAt",
+           coalesce(json_agg(json_build_object('productId', i."productId", 'quantity', i.quantity)) FILTER (WHERE i."productId" IS NOT NULL), '[]') AS items
+    FROM "Reservation" r LEFT JOIN "ReservationItem" i ON i."reservationId" = r.id
+    WHERE r.id = ${reservationId} GROUP BY r.id`;
+  return row ? { id: row.id, status: row.status, expiresAt: row.expiresAt, items: [...row.items].sort(byProductId) } : null;
+}
+
+export async function setStatus(tx: Tx, reservationIds: readonly string[], status: ReservationStatus, now: Date): Promise<void> {
+  await tx.$executeRaw`UPDATE "Reservation" SET status = ${status}::"ReservationStatus", "updatedAt" = ${now} WHERE id = ANY(${[...reservationIds]}::text[])`;
+}
+
+export async function recordStockEvents(tx: Tx, changes: readonly AvailabilityChange[], now: Date): Promise<void> {
+  await writeOutbox(
+    tx,
+    Topics.stockChanged,
+    changes.map(({ productId, available }) => newEvent<StockChangedPayload>(InventoryEventTypes.stockChanged, productId, { productId, available }, now)),
+  );
+}

@@ -1,0 +1,36 @@
+import { DomainError, ErrorCode, notFound } from "#kernel";
+import type { ReservationStatus } from "./stock.js";
+
+// The inventory's expected failures, each with a stable code and the details a client needs
+// to react (which product, how many are left) in `extensions`.
+
+export const outOfStock = (productId: string, available: number) =>
+  new DomainError(
+    ErrorCode.OUT_OF_STOCK,
+    available > 0 ? `Only ${available} unit(s) of product ${productId} are available` : `Product ${productId} is out of stock`,
+    { productId, available },
+  );
+
+export const quantityLimitExceeded = (productId: string, quantity: number, limit: number) =>
+  new DomainError(ErrorCode.QUANTITY_LIMIT_EXCEEDED, `At most ${limit} unit(s) of one product per order (asked ${quantity} of ${productId})`, {
+    productId,
+    quantity,
+    limit,
+  });
+
+export const unknownProduct = (productId: string) => notFound("Product", productId);
+
+export const unknownReservation = (reservationId: string) => notFound("Reservation", reservationId);
+
+export const reservationExpired = (reservationId: string, productId: string, available: number) =>
+  new DomainError(
+    ErrorCode.RESERVATION_EXPIRED,
+    `Reservation ${reservationId} expired and its stock could not be reserved again (product ${productId} has ${available} unit(s) left)`,
+    { reservationId, productId, available },
+  );
+
+export const illegalTransition = (reservationId: string, from: ReservationStatus, to: ReservationStatus) =>
+  new DomainError(ErrorCode.ILLEGAL_TRANSITION, `Reservation ${reservationId} is ${from} and cannot become ${to}`, { reservationId, from, to });
+
+export const reservationConflict = (reservationId: string) =>
+  new DomainError(ErrorCode.IDEMPOTENCY_CONFLICT, `Reservation ${reservationId} already exists with other items`, { reservationId });

@@ -1,0 +1,195 @@
+/**
+ * Stock that never oversells: the rules, and how Redis and PostgreSQL stay consistent.
+ *
+ * Invariants
+ * 1. PostgreSQL (the ledger) is the truth. A reservation exists exactly when its units moved
+ *    from `available` to `reserved` in the same transaction. Every decrement is conditional
+ *    (`WHERE available >= quantity`) and CHECK constraints forbid negatives, so no
+ *    interleaving of requests, processes or failures can sell a unit twice: the proofs'
+ *    "exactly 50" is decided here, with or without Redis.
+ * 2. Redis (the mirror) holds each product's `available` as a fast admission gate and read
+ *    cache. It is written first on the hot path: one Lua script checks every item and
+ *    decrements all of them or none. Its "no" answers a sold-out product without touching
+ *    PostgreSQL; its "yes" is only a pass to the ledger, which may still refuse, and then the
+ *    units are given back. A wrong "yes" costs a ledger round trip, never a sale.
+ * 3. Epochs make every change count exactly once in the mirror. A rebuild fences out every
+ *    stock change (exclusive advisory lock), stores a fresh epoch in PostgreSQL, snapshots
+ *    all levels into Redis and sets the Redis marker to that epoch. Every change reads the
+ *    epoch under the shared fence, so it is either in a snapshot or reports the epoch whose
+ *    counters lack it; it is then applied with that epoch as a fence ("only if the marker is
+ *    still E"), unless this request's own admission already decremented epoch E. Give-backs
+ *    are fenced by the admission's epoch, so a rebuild in between never double-counts.
+ * 4. Nothing stale is trusted. A process trusts the mirror only after rebuilding it on its
+ *    current connection session (or adopting a newer marker that the ledger confirms as its
+ *    current epoch) and with no doubt raised since. Redis restarted empty has no marker; any
+ *    reconnection changes the session; a write whose outcome is unknown (timeout, dropped
+ *    connection, ledger error after an admission) raises a doubt. Each leads to a rebuild
+ *    from the ledger before the mirror is used again.
+ * 5. Redis down: admission is skipped and the ledger alone decides (row locks and
+ *    conditional updates), so selling continues correctly, a little slower.
+ * 6. No Redis lock is needed: the critical sections are PostgreSQL's (row locks, the fence),
+ *    which stay available exactly when Redis is not, and cost no extra round trip.
+ * 7. Every change of `available` writes a StockChanged event in its transaction (outbox).
+ */
+import { badInput, type Logger } from "#kernel";
+import { outOfStock, reservationConflict, reservationExpired, unknownProduct, unknownReservation } from "./inventory.errors.js";
+import { sameItems, validReservation, validReservationId, validRestock } from "./stock-rules.js";
+import type { Reservation, StockItem, StockLevel } from "./stock.js";
+import { createStockMirror } from "./stock-mirror.js";
+import type { StockCache } from "../ports/stock-cache.js";
+import type { LedgerReserveResult, StockLedger } from "../ports/stock-ledger.js";
+import type { ProductCatalog } from "../ports/product-catalog.js";
+
+export interface InventoryServiceDeps {
+  ledger: StockLedger;
+  cache: StockCache;
+  catalog: ProductCatalog;
+  logger: Logger;
+  reservationTtlMs: number;
+  maxQuantityPerOrder: number;
+  clock?: () => Date;
+  /** Called after a transaction wrote outbox events, so the relay publishes them at once. */
+  onOutboxWrite?: () => void;
+}
+
+export function createInventoryService(deps: InventoryServiceDeps) {
+  const { ledger, catalog, logger } = deps;
+  const clock = deps.clock ?? (() => new Date());
+  const nudge = deps.onOutboxWrite ?? (() => {});
+  const mirror = createStockMirror({ cache: deps.cache, ledger, logger });
+
+  /** A repeated request for an existing reservation: the same answer, if it asks the same. */
+  function repeated(existing: Reservation, items: readonly StockItem[]): Reservation {
+    if (!sameItems(existing.items, items)) throw reservationConflict(existing.id);
+    return existing;
+  }
+
+  return {
+    mirror,
+
+    /**
+     * Holds every item for `reservationTtlMs`, or none (OUT_OF_STOCK names the product and
+     * its available count). Repeating a request with the same id returns the same reservation.
+     */
+    async reserve(reservationId: string, requested: readonly StockItem[]): Promise<Reservation> {
+      const { reservationId: id, items } = validReservation(reservationId, requested, deps.maxQuantityPerOrder);
+      const admission = await mirror.admit(items);
+      if (admission.kind === "short") {
+        // Sold out in the mirror; a repeat of a reservation that succeeded still gets it back.
+        const existing = await ledger.reservation(id);
+        if (existing) return repeated(existing, items);
+        throw outOfStock(admission.productId, admission.available);
+      }
+      const now = clock();
+      let result: LedgerReserveResult;
+      try {
+        result = await ledger.reserve({ reservationId: id, items, expiresAt: new Date(now.getTime() + deps.reservationTtlMs), now });
+      } catch (error) {
+        // Committed or not? Unknown, so the admitted units can be neither kept nor given back.
+        if (admission.kind === "admitted") mirror.doubt("ledger failed after an admission", error);
+        throw error;
+      }
+      if (result.kind !== "reserved") {
+        if (admission.kind === "admitted") await mirror.giveBack(admission.epoch, items);
+        if (result.kind === "existing") return repeated(result.reservation, items);
+        if (result.kind === "short") throw outOfStock(result.productId, result.available);
+        throw unknownProduct(result.productId);
+      }
+      if (admission.kind === "bypass" && admission.missingProductId !== undefined) mirror.doubt(`counter of ${admission.missingProductId} missing`);
+      await mirror.settle(result.change, admission.kind === "admitted" ? admission.epoch : undefined);
+      nudge();
+      return result.reservation;
+    },
+
+    /**
+     * Sells the held units (payment succeeded). A reservation that expired or was released
+     * takes its items again, all or none; if they are gone: RESERVATION_EXPIRED, no change.
+     */
+    async commit(reservationId: string): Promise<Reservation> {
+      const id = validReservationId(reservationId);
+      const result = await ledger.commit(id, clock());
+      if (!result) throw unknownReservation(id);
+      if (result.kind === "short") throw reservationExpired(id, result.productId, result.available);
+      await mirror.settle(result.change);
+      if (result.change.changes.length > 0) nudge();
+      return result.reservation;
+    },
+
+    /** Gives held units back (payment failed, order cancelled); idempotent. */
+    async release(reservationId: string): Promise<Reservation> {
+      const id = validReservationId(reservationId);
+      const result = await ledger.release(id, clock());
+      if (!result) throw unknownReservation(id);
+      await mirror.settle(result.change);
+      if (result.change.changes.length > 0) nudge();
+      return result.reservation;
+    },
+
+    /** Expires up to `limit` reservations past their time and returns their units; how many. */
+    async expireDue(limit: number): Promise<number> {
+      const { expired, change } = await ledger.expireDue(clock(), limit);
+      if (expired.length === 0) return 0;
+      await mirror.settle(change);
+      nudge();
+      logger.info("reservations expired", { count: expired.length, reservationIds: expired.slice(0, 20) });
+      return expired.length;
+    },
+
+    /** Adds units (admin). A product the catalog knows but the inventory does not yet is created. */
+    async restock(productId: string, quantity: number): Promise<StockLevel> {
+      const item = validRestock(productId, quantity);
+      const now = clock();
+      let restocked = await ledger.restock(item, now);
+      if (!restocked) {
+        if (!(await catalog.exists(item.productId))) throw unknownProduct(item.productId);
+        const [created] = await ledger.createLevels([{ productId: item.productId, available: item.quantity }], (epoch, rows) => mirror.load(epoch, rows), now);
+        if (created) {
+          nudge();
+          return created;
+        }
+        // Another restock created it meanwhile: add to it.
+        restocked = await ledger.restock(item, now);
+        if (!restocked) throw unknownProduct(item.productId);
+      }
+      await mirror.settle(restocked.change);
+      nudge();
+      return restocked.level;
+    },
+
+    /** Records the initial stock of products that have none (seeding); returns how many were new. */
+    async seedStock(levels: readonly { productId: string; stock: number }[]): Promise<number> {
+      for (const { productId, stock } of levels) {
+        if (!Number.isInteger(stock) || stock < 0) throw badInput(`Seed stock of ${productId} must be a whole number >= 0`);
+      }
+      const created = await ledger.createLevels(
+        levels.map(({ productId, stock }) => ({ productId, available: stock })),
+        (epoch, rows) => mirror.load(epoch, rows),
+        clock(),
+      );
+      if (created.length > 0) nudge();
+      return created.length;
+    },
+
+    /**
+     * Units free to sell per product (0 for products without stock): one mirror read, and
+     * one ledger query for whatever the mirror cannot answer.
+     */
+    async availability(productIds: readonly string[]): Promise<Map<string, number>> {
+      const cached = await mirror.read(productIds);
+      const result = new Map(cached ?? []);
+      const missing = productIds.filter((id) => !result.has(id));
+      if (missing.length > 0) {
+        const levels = await ledger.levels(missing);
+        for (const id of missing) result.set(id, levels.get(id)?.available ?? 0);
+        const lost = cached ? missing.find((id) => levels.has(id)) : undefined;
+        if (lost !== undefined) mirror.doubt(`counter of ${lost} missing`);
+      }
+      return result;
+    },
+
+    /** The truth for one reservation (tests and diagnostics). */
+    reservation: (reservationId: string) => ledger.reservation(reservationId),
+  };
+}
+
+export type InventoryService = ReturnType<typeof createInventoryService>;

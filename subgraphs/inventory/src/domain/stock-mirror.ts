@@ -1,0 +1,229 @@
+import type { Logger } from "#kernel";
+import type { StockCache } from "../ports/stock-cache.js";
+import type { LedgerChange, StockLedger } from "../ports/stock-ledger.js";
+import type { StockItem, StockLevel } from "./stock.js";
+
+/** What the mirror says about a reservation before the ledger is asked. */
+export type Admission =
+  /** The mirror took the units at this epoch; the ledger must now confirm or they are given back. */
+  | { kind: "admitted"; epoch: string }
+  /** The mirror (trusted, at its current epoch) has too few units. */
+  | { kind: "short"; productId: string; available: number }
+  /** No usable answer: ask the ledger alone. `missingProductId` names a counter the mirror lacked. */
+  | { kind: "bypass"; missingProductId?: string };
+
+export interface MirrorStatus {
+  trusted: boolean;
+  epoch: string | null;
+  admitted: number;
+  bypassed: number;
+  rebuilds: number;
+  doubts: number;
+}
+
+/**
+ * Decides when this process may trust the Redis mirror, and keeps it equal to the ledger.
+ * See the invariants at the top of inventory.service.ts. In short, the mirror is trusted
+ * only after this process rebuilt it (or sees a marker the ledger confirms as current),
+ * on the same connection session, with no doubt raised since; any write whose outcome is
+ * unknown raises a doubt, and a doubt is only ever cleared by a rebuild from the ledger.
+ */
+export function createStockMirror(deps: { cache: StockCache; ledger: StockLedger; logger: Logger; checkEveryMs?: number }) {
+  const { cache, ledger, logger } = deps;
+  let epoch: string | null = null;
+  let verifiedSession = Number.NaN;
+  let doubts = 0;
+  let clearedDoubts = 0;
+  let rebuilding: Promise<void> | undefined;
+  let failures = 0;
+  let retryAt = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const counts = { admitted: 0, bypassed: 0, rebuilds: 0 };
+
+  function trustedEpoch(): string | null {
+    return epoch !== null && verifiedSession === cache.session() && clearedDoubts === doubts ? epoch : null;
+  }
+
+  /** Starts a rebuild when one is due and none runs; never waits for it. */
+  function refresh(): void {
+    if (stopped || rebuilding || trustedEpoch() !== null || Date.now() < retryAt) return;
+    rebuilding = rebuild().finally(() => {
+      rebuilding = undefined;
+      // Doubts raised while it ran were not covered by its snapshot: go again.
+      refresh();
+    });
+  }
+
+  async function rebuild(): Promise<void> {
+    const session = cache.session();
+    const doubtsBefore = doubts;
+    try {
+      // Probe first: a rebuild holds every stock change back, so never start one that an
+      // unreachable cache would only make wait for a timeout.
+      await cache.read([]);
+      const next = await ledger.rebuildMirror((newEpoch, levels) => cache.replace(newEpoch, levels));
+      epoch = next;
+      verifiedSession = session;
+      clearedDoubts = doubtsBefore;
+      failures = 0;
+      retryAt = 0;
+      counts.rebuilds += 1;
+      logger.info("stock mirror rebuilt", { epoch: next, engine: cache.engine });
+    } catch (error) {
+      failures += 1;
+      retryAt = Date.now() + Math.min(100 * 2 ** failures, 5_000);
+      if (failures === 1 || failures % 20 === 0) {
+        logger.warn("stock mirror rebuild failed; reservations use the ledger alone until it succeeds", { error: String(error), failures });
+      }
+    }
+  }
+
+  /** The outcome of a mirror write is unknown: distrust the mirror until it is rebuilt. */
+  function doubt(reason: string, error?: unknown): void {
+    doubts += 1;
+    // Once per spell (an outage fails every call), then a reminder every thousand doubts.
+    const spell = doubts - clearedDoubts;
+    if (spell === 1 || spell % 1000 === 0) {
+      logger.warn("stock mirror in doubt; rebuilding it from the ledger", { reason, error: error === undefined ? undefined : String(error), doubts: spell });
+    }
+    refresh();
+  }
+
+  /**
+   * The mirror carries another marker than the one we verified. If it is the ledger's current
+   * epoch, another process rebuilt it since and it is as good as ours; anything else (no
+   * marker, or one the ledger does not know) is distrusted until we rebuild.
+   */
+  async function adopt(from: string, to: string | null): Promise<void> {
+    const current = to === null ? null : await ledger.currentEpoch().catch(() => null);
+    if (epoch !== from) return;
+    epoch = to !== null && to === current ? to : null;
+    if (epoch === null) refresh();
+  }
+
+  return {
+    status(): MirrorStatus {
+      return { trusted: trustedEpoch() !== null, epoch, ...counts, doubts };
+    },
+
+    /**
+     * Rebuilds at start, so the first requests already take the fast path, then checks
+     * every `checkEveryMs`: a reconnected or emptied cache is rebuilt even without traffic.
+     */
+    start(): void {
+      refresh();
+      timer ??= setInterval(refresh, deps.checkEveryMs ?? 250);
+      timer.unref();
+    },
+
+    /** Asks the mirror for the units first; a "short" answer comes from trusted counters. */
+    async admit(items: readonly StockItem[]): Promise<Admission> {
+      let at = trustedEpoch();
+      for (let attempt = 0; at !== null && attempt < 2; attempt++) {
+        let outcome;
+        try {
+          outcome = await cache.reserve(at, items);
+        } catch (error) {
+          doubt("reserve failed", error);
+          break;
+        }
+        if (outcome.kind === "reserved") {
+          counts.admitted += 1;
+          return { kind: "admitted", epoch: at };
+        }
+        if (outcome.kind === "short") return outcome;
+        if (outcome.kind === "missing") {
+          counts.bypassed += 1;
+          return { kind: "bypass", missingProductId: outcome.productId };
+        }
+        await adopt(at, outcome.epoch);
+        at = trustedEpoch();
+      }
+      refresh();
+      counts.bypassed += 1;
+      return { kind: "bypass" };
+    },
+
+    /**
+     * Gives admitted units back after the ledger refused the reservation. Fenced by the
+     * admission's epoch: if a rebuild happened since, the units were never in its snapshot.
+     */
+    async giveBack(admittedAt: string, items: readonly StockItem[]): Promise<void> {
+      try {
+        await cache.adjust(admittedAt, items.map((item) => ({ productId: item.productId, delta: item.quantity })));
+      } catch (error) {
+        doubt("give back failed", error);
+      }
+    },
+
+    /**
+     * Brings the mirror up to a committed ledger change. A change reports the epoch whose
+     * counters do not contain it yet (or contain it because this very request was admitted
+     * at that epoch), so applying its deltas fenced by that epoch counts it exactly once.
+     */
+    async settle(change: LedgerChange, admittedAt?: string): Promise<void> {
+      if (admittedAt !== undefined && admittedAt === change.epoch) return;
+      const deltas = change.changes.filter((c) => c.delta !== 0);
+      if (deltas.length === 0) return;
+      try {
+        await cache.adjust(change.epoch, deltas);
+      } catch (error) {
+        doubt("adjust failed", error);
+      }
+    },
+
+    /** Counters for products new to the ledger, written before their rows commit. */
+    async load(at: string, levels: readonly StockLevel[]): Promise<void> {
+      if (levels.length === 0) return;
+      try {
+        await cache.load(at, levels);
+      } catch (error) {
+        doubt("load failed", error);
+      }
+    },
+
+    /** Available units per product from the trusted mirror (absent where it has no counter), or null. */
+    async read(productIds: readonly string[]): Promise<Map<string, number> | null> {
+      const at = trustedEpoch();
+      if (at === null) {
+        refresh();
+        return null;
+      }
+      let answer;
+      try {
+        answer = await cache.read(productIds);
+      } catch {
+        // A failed read changes nothing; the ledger answers this one.
+        return null;
+      }
+      if (answer.epoch !== at) {
+        await adopt(at, answer.epoch);
+        if (trustedEpoch() !== answer.epoch) return null;
+      }
+      const found = new Map<string, number>();
+      // Clamped: a counter can dip below zero for a moment while a give-back is in flight.
+      answer.available.forEach((value, i) => value !== null && found.set(productIds[i]!, Math.max(0, value)));
+      return found;
+    },
+
+    /**
+     * Distrusts the mirror until a rebuild: after a write whose outcome is unknown, or when
+     * it lacks a counter the ledger has (it lost data).
+     */
+    doubt,
+
+    /** Resolves when no rebuild is running (tests and shutdown). */
+    async settled(): Promise<void> {
+      while (rebuilding) await rebuilding;
+    },
+
+    async stop(): Promise<void> {
+      stopped = true;
+      clearInterval(timer);
+      while (rebuilding) await rebuilding;
+    },
+  };
+}
+
+export type StockMirror = ReturnType<typeof createStockMirror>;

@@ -1,0 +1,78 @@
+import type { AvailabilityChange, Reservation, StockItem, StockLevel } from "../domain/stock.js";
+
+/**
+ * A committed ledger change: which epoch of the Redis mirror it belongs to (read under the
+ * mirror fence, see `rebuildMirror`) and how it moved `available`.
+ */
+export interface LedgerChange {
+  epoch: string;
+  changes: AvailabilityChange[];
+}
+
+export type LedgerReserveResult =
+  | { kind: "reserved"; reservation: Reservation; change: LedgerChange }
+  /** A reservation with this id exists already (idempotent repeat); nothing changed. */
+  | { kind: "existing"; reservation: Reservation }
+  | { kind: "short"; productId: string; available: number }
+  /** No stock is recorded for this product. */
+  | { kind: "unknown"; productId: string };
+
+export type LedgerCommitResult =
+  | { kind: "committed"; reservation: Reservation; change: LedgerChange }
+  /** It had expired or been released and its items could not all be taken again; nothing changed. */
+  | { kind: "short"; reservation: Reservation; productId: string; available: number };
+
+/**
+ * The truth about stock (PostgreSQL). Guarantees:
+ * - `available` and `reserved` never go negative (conditional updates, CHECK constraints);
+ * - every method is one transaction: a reservation holds all its items or none;
+ * - stock rows are locked in product-id order, so concurrent multi-item changes never deadlock;
+ * - every change of `available` records a StockChanged event in the same transaction (outbox);
+ * - every change reads the mirror epoch under a shared fence that `rebuildMirror` takes
+ *   exclusively, so a change is either inside a rebuild's snapshot or reports the epoch of
+ *   the mirror that does not contain it yet.
+ */
+export interface StockLedger {
+  levels(productIds: readonly string[]): Promise<Map<string, StockLevel>>;
+  reservation(reservationId: string): Promise<Reservation | null>;
+  /** Takes `items` (in lock order) from `available` into `reserved`, all or nothing. */
+  reserve(request: { reservationId: string; items: readonly StockItem[]; expiresAt: Date; now: Date }): Promise<LedgerReserveResult>;
+  /**
+   * HELD → COMMITTED (the units leave `reserved`); EXPIRED or RELEASED → takes the items
+   * from `available` again, all or nothing, and commits; COMMITTED → unchanged.
+   * Null when the reservation does not exist.
+   */
+  commit(reservationId: string, now: Date): Promise<LedgerCommitResult | null>;
+  /**
+   * HELD → RELEASED (units back to `available`); RELEASED and EXPIRED unchanged; COMMITTED
+   * refused with ILLEGAL_TRANSITION. Null when the reservation does not exist.
+   */
+  release(reservationId: string, now: Date): Promise<{ reservation: Reservation; change: LedgerChange } | null>;
+  /**
+   * Expires up to `limit` HELD reservations whose `expiresAt` has passed and returns their
+   * units. Rows other transactions hold are skipped (SKIP LOCKED), so several processes can
+   * sweep at once without waiting or expiring one twice.
+   */
+  expireDue(now: Date, limit: number): Promise<{ expired: string[]; change: LedgerChange }>;
+  /** Adds units to `available`; null when no stock is recorded for the product. */
+  restock(item: StockItem, now: Date): Promise<{ level: StockLevel; change: LedgerChange } | null>;
+  /**
+   * Records stock for products that have none yet (existing rows are left alone) and returns
+   * the rows it created. Before the transaction commits, `beforeCommit` gets them with the
+   * epoch, so the mirror learns them before anyone can change them.
+   */
+  createLevels(
+    levels: readonly { productId: string; available: number }[],
+    beforeCommit: (epoch: string, created: StockLevel[]) => Promise<void>,
+    now: Date,
+  ): Promise<StockLevel[]>;
+  /**
+   * Starts a new mirror epoch: with every stock change fenced out, stores a fresh epoch,
+   * reads every level and hands both to `write` (which fills the mirror) before committing.
+   * A change committed after it reports the new epoch; one before it is in the snapshot.
+   */
+  rebuildMirror(write: (epoch: string, levels: StockLevel[]) => Promise<void>): Promise<string>;
+  /** The epoch of the last committed rebuild ("none" before the first). */
+  currentEpoch(): Promise<string>;
+  close(): Promise<void>;
+}

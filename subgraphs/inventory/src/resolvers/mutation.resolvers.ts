@@ -1,0 +1,22 @@
+import { requireAdmin } from "#kernel";
+import type { MutationResolvers } from "../generated/resolvers-types.js";
+import { requireService } from "./require-service.js";
+
+export const Mutation: MutationResolvers = {
+  restock: (_root, { productId, quantity }, ctx) => {
+    requireAdmin(ctx);
+    return ctx.service.restock(productId, quantity);
+  },
+  reserveStock: (_root, { reservationId, items }, ctx) => {
+    requireService(ctx);
+    return ctx.service.reserve(reservationId, items);
+  },
+  commitReservation: (_root, { reservationId }, ctx) => {
+    requireService(ctx);
+    return ctx.service.commit(reservationId);
+  },
+  releaseReservation: (_root, { reservationId }, ctx) => {
+    requireService(ctx);
+    return ctx.service.release(reservationId);
+  },
+};

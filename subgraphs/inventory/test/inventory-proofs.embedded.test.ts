@@ -1,0 +1,7 @@
+// The inventory proofs on the zero-setup engines: embedded PostgreSQL and the in-memory mirror.
+import { embeddedRig } from "./support/inventory-rig.js";
+import { defineOversellingProofs } from "./overselling.proofs.js";
+import { defineExpiryProofs } from "./expiry.proofs.js";
+
+defineOversellingProofs("embedded", embeddedRig);
+defineExpiryProofs("embedded", embeddedRig);

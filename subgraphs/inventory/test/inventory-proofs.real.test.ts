@@ -1,0 +1,13 @@
+// The inventory proofs on real PostgreSQL (TEST_PG_REAL_URL, set by `npm test` from
+// DATABASE_URL) and real Redis (REDIS_URL; the outage proofs start their own redis-server).
+import { describeWithRealEngine } from "#kernel/testing";
+import { realRig } from "./support/inventory-rig.js";
+import { defineOversellingProofs } from "./overselling.proofs.js";
+import { defineExpiryProofs } from "./expiry.proofs.js";
+
+describeWithRealEngine({ suite: "Inventory proofs", engine: "postgresql", variable: "TEST_PG_REAL_URL" }, () => {
+  describeWithRealEngine({ suite: "Inventory proofs", engine: "redis", variable: "REDIS_URL" }, (redisUrl) => {
+    defineOversellingProofs("postgresql+redis", realRig(redisUrl));
+    defineExpiryProofs("postgresql+redis", realRig(redisUrl));
+  });
+});

@@ -1,0 +1,132 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { waitFor } from "#kernel/testing";
+import type { RigFactory } from "./support/inventory-rig.js";
+import { assertMirrorAgrees, buy, deferred, range, rejectsWithCode, reservationsByStatus, withStockedRig, type BuyOutcome } from "./support/proof-helpers.js";
+
+const HOT = "prod_hot";
+
+function tally(outcomes: BuyOutcome[]) {
+  const sold = outcomes.filter((o) => o.sold).length;
+  const refused = outcomes.filter((o): o is Extract<BuyOutcome, { sold: false }> => !o.sold);
+  return { sold, refused, codes: new Set(refused.map((o) => o.code)) };
+}
+
+/**
+ * Proofs 1-3 of the inventory issue, against one engine pair: no overselling under a
+ * stampede, across a Redis outage, and no partial multi-item reservation.
+ */
+export function defineOversellingProofs(engine: string, createRig: RigFactory): void {
+  describe(`Stock never oversells [${engine}]`, { timeout: 120_000 }, () => {
+    it("sells exactly 50 units to 1,000 concurrent buyers of a 50-unit product; the rest get OUT_OF_STOCK", () =>
+      withStockedRig(createRig, { [HOT]: 50 }, {}, async (rig) => {
+        const outcomes = await Promise.all(range(1000).map((i) => buy(rig.service, `order-${i}`, [{ productId: HOT, quantity: 1 }])));
+        const { sold, refused, codes } = tally(outcomes);
+        assert.equal(sold, 50);
+        assert.deepEqual([...codes], ["OUT_OF_STOCK"]);
+        assert.ok(refused.every((o) => o.productId === HOT && typeof o.available === "number" && o.available >= 0));
+        const levels = await assertMirrorAgrees(rig, [HOT]);
+        assert.deepEqual(levels.get(HOT), { productId: HOT, available: 0, reserved: 50 });
+        assert.deepEqual(await reservationsByStatus(rig), { HELD: 50 });
+        // The Redis gate did the admitting: every sale passed it, no refusal reached a ledger write.
+        assert.equal(rig.service.mirror.status().admitted, 50);
+      }));
+
+    it("still sells exactly 50 when the mirror's server is killed mid-run and comes back empty", () =>
+      withStockedRig(createRig, { [HOT]: 50 }, { restartableCache: true }, async (rig) => {
+        const rebuildsBefore = rig.service.mirror.status().rebuilds;
+        // Three waves: 20 buyers with Redis up (killed under them), 20 while it is down, and
+        // 960 released as soon as the client reconnects, racing the rebuild.
+        const waves = [deferred(), deferred(), deferred()];
+        const settled = [0, 0, 0];
+        let sold = 0;
+        const buyers = range(1000).map(async (i) => {
+          const wave = i < 20 ? 0 : i < 40 ? 1 : 2;
+          await waves[wave]!.promise;
+          const outcome = await buy(rig.service, `order-${i}`, [{ productId: HOT, quantity: 1 }]);
+          if (outcome.sold) sold += 1;
+          settled[wave]! += 1;
+          return outcome;
+        });
+        waves[0]!.resolve();
+        await waitFor("some units sold through Redis", () => sold >= 5);
+        await rig.cacheDown();
+        await waitFor("the first wave is done", () => settled[0] === 20);
+        waves[1]!.resolve();
+        await waitFor("the second wave is done", () => settled[1] === 20);
+        const session = rig.cache.session();
+        await rig.cacheUp();
+        await waitFor("the client reconnected", () => rig.cache.session() !== session, { timeoutMs: 20_000 });
+        waves[2]!.resolve();
+        const { sold: total, codes } = tally(await Promise.all(buyers));
+        assert.equal(total, 50);
+        assert.deepEqual([...codes], ["OUT_OF_STOCK"]);
+        const levels = await assertMirrorAgrees(rig, [HOT]);
+        assert.deepEqual(levels.get(HOT), { productId: HOT, available: 0, reserved: 50 });
+        assert.deepEqual(await reservationsByStatus(rig), { HELD: 50 });
+        assert.ok(rig.service.mirror.status().rebuilds > rebuildsBefore, "the mirror was rebuilt after the restart");
+      }));
+
+    it("never trusts counters a restarted server brings back: the mirror is rebuilt first", () =>
+      withStockedRig(createRig, { [HOT]: 30 }, { restartableCache: true }, async (rig) => {
+        const epoch = rig.service.mirror.status().epoch!;
+        const session = rig.cache.session();
+        await rig.cacheDown();
+        await rig.service.reserve("while-down", [{ productId: HOT, quantity: 4 }]);
+        await rig.cacheUp();
+        await waitFor("the client reconnected", () => rig.cache.session() !== session, { timeoutMs: 20_000 });
+        // As if the server restored an old snapshot: the old epoch and the old count.
+        await rig.cache.replace(epoch, [{ productId: HOT, available: 30 }]);
+        assert.deepEqual([...(await rig.service.availability([HOT]))], [[HOT, 26]]);
+        await assertMirrorAgrees(rig, [HOT]);
+        assert.notEqual(rig.service.mirror.status().epoch, epoch);
+      }));
+
+    it("lets only one of 30 concurrent two-item buyers through when one item has a single unit, with no partial decrement", () =>
+      withStockedRig(createRig, { prod_a: 10, prod_b: 1 }, {}, async (rig) => {
+        const outcomes = await Promise.all(
+          range(30).map((i) => buy(rig.service, `pair-${i}`, [{ productId: "prod_a", quantity: 1 }, { productId: "prod_b", quantity: 1 }])),
+        );
+        const { sold, refused } = tally(outcomes);
+        assert.equal(sold, 1);
+        assert.ok(refused.every((o) => o.code === "OUT_OF_STOCK" && o.productId === "prod_b" && o.available === 0));
+        const levels = await assertMirrorAgrees(rig, ["prod_a", "prod_b"]);
+        assert.deepEqual(levels.get("prod_a"), { productId: "prod_a", available: 9, reserved: 1 });
+        assert.deepEqual(levels.get("prod_b"), { productId: "prod_b", available: 0, reserved: 1 });
+      }));
+
+    it("gives back every unit when the ledger refuses an item the mirror admitted", () =>
+      withStockedRig(createRig, { prod_a: 5, prod_c: 3 }, {}, async (rig) => {
+        const refused = await rejectsWithCode(rig.service.reserve("cart-1", [{ productId: "prod_a", quantity: 2 }, { productId: "prod_c", quantity: 4 }]), "OUT_OF_STOCK");
+        assert.deepEqual([refused.productId, refused.available], ["prod_c", 3]);
+        // Stock sold behind the mirror's back: Redis still says 3, the ledger 0, so Redis admits
+        // both items (taking units from both counters) and the ledger refuses the second.
+        await rig.prisma.stockLevel.update({ where: { productId: "prod_c" }, data: { available: 0 } });
+        const late = await rejectsWithCode(rig.service.reserve("cart-2", [{ productId: "prod_a", quantity: 2 }, { productId: "prod_c", quantity: 1 }]), "OUT_OF_STOCK");
+        assert.deepEqual([late.productId, late.available], ["prod_c", 0]);
+        const levels = await rig.ledger.levels(["prod_a", "prod_c"]);
+        const mirror = await rig.cache.read(["prod_a", "prod_c"]);
+        assert.deepEqual(levels.get("prod_a"), { productId: "prod_a", available: 5, reserved: 0 });
+        assert.deepEqual(mirror.available, [5, 3], "both admitted units went back to the mirror");
+        assert.equal(await rig.prisma.reservation.count(), 0);
+      }));
+
+    it("keeps every product's units accounted for under 200 concurrent random multi-item carts", () => {
+      const products = range(5).map((i) => `prod_m${i}`);
+      const initial = new Map(products.map((id, i) => [id, 8 + i * 3]));
+      return withStockedRig(createRig, Object.fromEntries(initial), {}, async (rig) => {
+        let seed = 7;
+        const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648);
+        const carts = range(200).map(() => products.filter(() => random() < 0.4).map((productId) => ({ productId, quantity: 1 + Math.floor(random() * 3) })));
+        const outcomes = await Promise.all(carts.map((items, i) => (items.length ? buy(rig.service, `cart-${i}`, items) : Promise.resolve({ sold: false, code: "EMPTY" } as BuyOutcome))));
+        const held = new Map(products.map((id) => [id, 0]));
+        outcomes.forEach((o, i) => o.sold && carts[i]!.forEach((item) => held.set(item.productId, held.get(item.productId)! + item.quantity)));
+        const levels = await assertMirrorAgrees(rig, products);
+        for (const id of products) {
+          assert.deepEqual(levels.get(id), { productId: id, available: initial.get(id)! - held.get(id)!, reserved: held.get(id) }, id);
+        }
+        assert.ok(outcomes.some((o) => o.sold) && outcomes.some((o) => !o.sold && o.code === "OUT_OF_STOCK"));
+      });
+    });
+  });
+}

@@ -1,0 +1,214 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { engineSuiteTitle, waitFor } from "#kernel/testing";
+import { createPrismaClient, type PrismaClient } from "#kernel/relational";
+import { PrismaStockLedger } from "../src/adapters/prisma-stock-ledger.js";
+import type { StockItem } from "../src/domain/stock.js";
+import { deferred, range } from "./support/proof-helpers.js";
+
+const HOUR = 3_600_000;
+
+/** The guarantees of the `StockLedger` port on one PostgreSQL (a fresh database per suite). */
+export function defineStockLedgerContract(engine: string, createDatabase: () => Promise<{ url: string; drop(): Promise<void> }>): void {
+  describe(engineSuiteTitle("StockLedger contract", engine), { timeout: 60_000 }, () => {
+    let prisma: PrismaClient;
+    let ledger: PrismaStockLedger;
+    let drop: () => Promise<void>;
+    let serial = 0;
+    const now = new Date();
+    const later = (ms: number) => new Date(now.getTime() + ms);
+    // Each test works on its own products and reservations.
+    const ids = (name: string) => `${name}-${++serial}`;
+    const stock = async (levels: Record<string, number>) => {
+      await ledger.createLevels(Object.entries(levels).map(([productId, available]) => ({ productId, available })), async () => {}, now);
+    };
+    const level = async (productId: string) => (await ledger.levels([productId])).get(productId);
+    const reserve = (reservationId: string, items: StockItem[], expiresAt = later(HOUR)) => ledger.reserve({ reservationId, items, expiresAt, now });
+
+    before(async () => {
+      const db = await createDatabase();
+      drop = db.drop;
+      prisma = createPrismaClient(db.url, { poolSize: 12 });
+      ledger = new PrismaStockLedger(prisma);
+    });
+    after(async () => {
+      await prisma?.$disconnect();
+      await drop?.();
+    });
+
+    it("moves reserved units from available to reserved and announces the new availability", async () => {
+      const [a, b, r] = [ids("a"), ids("b"), ids("r")];
+      await stock({ [a]: 5, [b]: 2 });
+      const result = await reserve(r, [{ productId: a, quantity: 3 }, { productId: b, quantity: 2 }]);
+      assert.equal(result.kind, "reserved");
+      assert.deepEqual(result.kind === "reserved" && result.change.changes, [
+        { productId: a, delta: -3, available: 2 },
+        { productId: b, delta: -2, available: 0 },
+      ]);
+      assert.deepEqual(await level(a), { productId: a, available: 2, reserved: 3 });
+      const stored = await ledger.reservation(r);
+      assert.deepEqual(stored?.items, [{ productId: a, quantity: 3 }, { productId: b, quantity: 2 }]);
+      assert.deepEqual([stored?.status, stored?.expiresAt.toISOString()], ["HELD", later(HOUR).toISOString()]);
+      const events = await prisma.outboxEvent.findMany({ where: { key: a }, orderBy: { occurredAt: "asc" } });
+      assert.deepEqual(events.map((e) => [e.type, e.topic, e.payload]), [
+        ["StockChanged", "inventory.stock-changed", { productId: a, available: 5 }],
+        ["StockChanged", "inventory.stock-changed", { productId: a, available: 2 }],
+      ]);
+    });
+
+    it("reserves all items or none, naming the short product and its available count", async () => {
+      const [a, b, r] = [ids("a"), ids("b"), ids("r")];
+      await stock({ [a]: 5, [b]: 1 });
+      assert.deepEqual(await reserve(r, [{ productId: a, quantity: 3 }, { productId: b, quantity: 2 }]), { kind: "short", productId: b, available: 1 });
+      assert.deepEqual(await reserve(r, [{ productId: a, quantity: 1 }, { productId: "nowhere", quantity: 1 }]), { kind: "unknown", productId: "nowhere" });
+      assert.deepEqual(await level(a), { productId: a, available: 5, reserved: 0 });
+      assert.equal(await ledger.reservation(r), null);
+    });
+
+    it("answers a repeated reservation id with the existing reservation and changes nothing", async () => {
+      const [a, r] = [ids("a"), ids("r")];
+      await stock({ [a]: 5 });
+      await reserve(r, [{ productId: a, quantity: 2 }]);
+      const again = await reserve(r, [{ productId: a, quantity: 2 }]);
+      assert.equal(again.kind, "existing");
+      assert.deepEqual(await level(a), { productId: a, available: 3, reserved: 2 });
+    });
+
+    it("never oversells a product to 200 concurrent reservations of 20 units", async () => {
+      const a = ids("a");
+      await stock({ [a]: 20 });
+      const outcomes = await Promise.all(range(200).map((i) => reserve(`${a}-buyer-${i}`, [{ productId: a, quantity: 1 }])));
+      assert.equal(outcomes.filter((o) => o.kind === "reserved").length, 20);
+      assert.deepEqual(await level(a), { productId: a, available: 0, reserved: 20 });
+    });
+
+    it("is protected by the database itself against negative stock and empty items", async () => {
+      const a = ids("a");
+      await stock({ [a]: 1 });
+      await assert.rejects(prisma.$executeRaw`UPDATE "StockLevel" SET available = -1 WHERE "productId" = ${a}`, /StockLevel_available_non_negative/);
+      await assert.rejects(prisma.$executeRaw`UPDATE "StockLevel" SET reserved = -1 WHERE "productId" = ${a}`, /StockLevel_reserved_non_negative/);
+      await reserve(ids("r"), [{ productId: a, quantity: 1 }]);
+      await assert.rejects(prisma.$executeRaw`UPDATE "ReservationItem" SET quantity = 0 WHERE "productId" = ${a}`, /ReservationItem_quantity_positive/);
+    });
+
+    it("commits a held reservation once: the units leave reserved and available stays", async () => {
+      const [a, r] = [ids("a"), ids("r")];
+      await stock({ [a]: 5 });
+      await reserve(r, [{ productId: a, quantity: 2 }]);
+      const committed = await ledger.commit(r, now);
+      assert.equal(committed?.kind === "committed" && committed.reservation.status, "COMMITTED");
+      assert.deepEqual(committed?.kind === "committed" && committed.change.changes, []);
+      await ledger.commit(r, now);
+      assert.deepEqual(await level(a), { productId: a, available: 3, reserved: 0 });
+      assert.equal(await ledger.commit(ids("nobody"), now), null);
+    });
+
+    it("releases a held reservation once, and refuses to release a committed one", async () => {
+      const [a, r, sold] = [ids("a"), ids("r"), ids("sold")];
+      await stock({ [a]: 5 });
+      await reserve(r, [{ productId: a, quantity: 2 }]);
+      assert.equal((await ledger.release(r, now))?.reservation.status, "RELEASED");
+      assert.deepEqual((await ledger.release(r, now))?.change.changes, []);
+      assert.deepEqual(await level(a), { productId: a, available: 5, reserved: 0 });
+      await reserve(sold, [{ productId: a, quantity: 1 }]);
+      await ledger.commit(sold, now);
+      await assert.rejects(ledger.release(sold, now), (error: { extensions?: { code?: string } }) => error.extensions?.code === "ILLEGAL_TRANSITION");
+    });
+
+    it("expires only held reservations past their time, returning their units", async () => {
+      const [a, due, notDue, paid] = [ids("a"), ids("due"), ids("not-due"), ids("paid")];
+      await stock({ [a]: 10 });
+      await reserve(due, [{ productId: a, quantity: 2 }], later(-1));
+      await reserve(notDue, [{ productId: a, quantity: 3 }], later(HOUR));
+      await reserve(paid, [{ productId: a, quantity: 1 }], later(-1));
+      await ledger.commit(paid, now);
+      const { expired } = await ledger.expireDue(now, 100);
+      assert.deepEqual(expired, [due]);
+      assert.deepEqual(await level(a), { productId: a, available: 6, reserved: 3 });
+    });
+
+    it("takes an expired reservation's units again when committing it, or changes nothing when they are gone", async () => {
+      const [a, r, other] = [ids("a"), ids("r"), ids("other")];
+      await stock({ [a]: 4 });
+      await reserve(r, [{ productId: a, quantity: 3 }], later(-1));
+      await ledger.expireDue(now, 100);
+      await reserve(other, [{ productId: a, quantity: 2 }]);
+      const refused = await ledger.commit(r, now);
+      assert.deepEqual(refused?.kind === "short" && [refused.productId, refused.available, refused.reservation.status], [a, 2, "EXPIRED"]);
+      await ledger.release(other, now);
+      const committed = await ledger.commit(r, now);
+      assert.equal(committed?.kind, "committed");
+      assert.deepEqual(await level(a), { productId: a, available: 1, reserved: 0 });
+    });
+
+    it("skips reservations another transaction holds instead of waiting for them", async () => {
+      const [a, held, free] = [ids("a"), ids("held"), ids("free")];
+      await stock({ [a]: 10 });
+      await reserve(held, [{ productId: a, quantity: 1 }], later(-2));
+      await reserve(free, [{ productId: a, quantity: 1 }], later(-1));
+      const locked = deferred();
+      const finish = deferred();
+      const holder = prisma.$transaction(async (tx) => {
+        await tx.$queryRaw`SELECT id FROM "Reservation" WHERE id = ${held} FOR UPDATE`;
+        locked.resolve();
+        await finish.promise;
+      });
+      await locked.promise;
+      const { expired } = await ledger.expireDue(now, 100);
+      assert.deepEqual(expired, [free]);
+      finish.resolve();
+      await holder;
+      assert.deepEqual((await ledger.expireDue(now, 100)).expired, [held]);
+    });
+
+    it("restocks known products, refuses amounts that would overflow, and knows no others", async () => {
+      const a = ids("a");
+      await stock({ [a]: 5 });
+      assert.deepEqual((await ledger.restock({ productId: a, quantity: 10 }, now))?.level, { productId: a, available: 15, reserved: 0 });
+      assert.equal(await ledger.restock({ productId: ids("unknown"), quantity: 1 }, now), null);
+      await prisma.$executeRaw`UPDATE "StockLevel" SET available = 2147483000 WHERE "productId" = ${a}`;
+      await assert.rejects(ledger.restock({ productId: a, quantity: 1000 }, now), (error: { extensions?: { code?: string } }) => error.extensions?.code === "BAD_USER_INPUT");
+    });
+
+    it("creates stock only where none exists, telling the mirror before committing", async () => {
+      const [a, b] = [ids("a"), ids("b")];
+      await stock({ [a]: 5 });
+      const seen: unknown[] = [];
+      const created = await ledger.createLevels([{ productId: a, available: 99 }, { productId: b, available: 7 }], async (epoch, rows) => void seen.push(epoch, rows), now);
+      assert.deepEqual(created, [{ productId: b, available: 7, reserved: 0 }]);
+      assert.deepEqual(seen, ["none", created]);
+      assert.deepEqual(await level(a), { productId: a, available: 5, reserved: 0 });
+      const c = ids("c");
+      await assert.rejects(ledger.createLevels([{ productId: c, available: 1 }], async () => Promise.reject(new Error("mirror said no")), now), /mirror said no/);
+      assert.equal(await level(c), undefined);
+    });
+
+    it("holds stock changes back while the mirror is rebuilt; those after it report the new epoch", async () => {
+      const [a, before, during] = [ids("a"), ids("before"), ids("during")];
+      await stock({ [a]: 10 });
+      await reserve(before, [{ productId: a, quantity: 1 }]);
+      const writing = deferred();
+      const release = deferred();
+      let snapshot: number | undefined;
+      const rebuild = ledger.rebuildMirror(async (_epoch, levels) => {
+        snapshot = levels.find((l) => l.productId === a)?.available;
+        writing.resolve();
+        await release.promise;
+      });
+      await writing.promise;
+      const change = reserve(during, [{ productId: a, quantity: 1 }]);
+      await waitFor("the change waits on the mirror fence", async () => {
+        const [row] = await prisma.$queryRaw<{ waiting: bigint }[]>`
+          SELECT count(*) AS waiting FROM pg_locks
+          WHERE locktype = 'advisory' AND NOT granted AND objid = 7340131
+            AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`;
+        return Number(row?.waiting) > 0;
+      });
+      release.resolve();
+      const epoch = await rebuild;
+      const result = await change;
+      assert.equal(snapshot, 9, "the change before the rebuild is in its snapshot");
+      assert.equal(result.kind === "reserved" && result.change.epoch, epoch, "the change after it reports the new epoch");
+    });
+  });
+}

@@ -1,0 +1,167 @@
+import { createLogger, type LogLevel } from "#kernel";
+import { createPrismaClient, type PrismaClient } from "#kernel/relational";
+import { RedisKeyValueStore } from "#kernel/adapters.ts";
+import { createTestDatabase, type DatabaseEngine } from "../../../../test/support/test-database.js";
+import { createInventoryService, type InventoryService } from "../../src/domain/inventory.service.js";
+import { PrismaStockLedger } from "../../src/adapters/prisma-stock-ledger.js";
+import { EmbeddedStockCache } from "../../src/adapters/embedded-stock-cache.js";
+import { RedisStockCache } from "../../src/adapters/redis-stock-cache.js";
+import { mirrorNamespace } from "../../src/adapters/open-stock-cache.js";
+import type { StockCache } from "../../src/ports/stock-cache.js";
+import type { StockLedger } from "../../src/ports/stock-ledger.js";
+import { startThrowawayRedis } from "./throwaway-redis.js";
+
+/** A controllable clock: reservations expire when a test says so, not after a sleep. */
+export interface TestClock {
+  now(): Date;
+  advance(ms: number): void;
+}
+
+/**
+ * One inventory "process" on a fresh database and mirror, with the failure switches the
+ * proofs need. `anotherProcess` adds a second service on the same database and mirror
+ * (its own pool, connection and trust state), as a second replica would be.
+ */
+export interface InventoryRig {
+  engine: string;
+  service: InventoryService;
+  ledger: PrismaStockLedger;
+  cache: StockCache;
+  prisma: PrismaClient;
+  clock: TestClock;
+  /** Products the catalog knows (restock of anything else is NOT_FOUND). */
+  catalog: Set<string>;
+  /** Stops the mirror's server (Redis killed, or the embedded one switched off). */
+  cacheDown(): Promise<void>;
+  /** Brings the mirror's server back, empty. */
+  cacheUp(): Promise<void>;
+  anotherProcess(): Promise<InventoryService>;
+  close(): Promise<void>;
+}
+
+export interface RigOptions {
+  ttlMs?: number;
+  maxQuantityPerOrder?: number;
+  /** The Redis rig then runs its own redis-server, which `cacheDown`/`cacheUp` stop and start. */
+  restartableCache?: boolean;
+  /** Wraps the service's ledger (fault injection). */
+  wrapLedger?: (ledger: StockLedger) => StockLedger;
+}
+
+export type RigFactory = (options?: RigOptions) => Promise<InventoryRig>;
+
+const logger = createLogger((process.env.TEST_LOG_LEVEL as LogLevel | undefined) ?? "silent", { service: "inventory-test" });
+
+function testClock(): TestClock {
+  let now = Date.now();
+  return { now: () => new Date(now), advance: (ms) => void (now += ms) };
+}
+
+interface CacheHandle {
+  cache: StockCache;
+  /** A second connection to the same mirror, for another process. */
+  connectAnother(): Promise<{ cache: StockCache; close(): Promise<void> }>;
+  down(): Promise<void>;
+  up(): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function buildRig(engine: string, database: DatabaseEngine, openCache: (namespace: string) => Promise<CacheHandle>, options: RigOptions): Promise<InventoryRig> {
+  const db = await createTestDatabase(database);
+  const closers: (() => Promise<void>)[] = [db.drop];
+  const clock = testClock();
+  const catalog = new Set<string>();
+  const serviceOn = (prisma: PrismaClient, cache: StockCache) => {
+    const service = createInventoryService({
+      ledger: (options.wrapLedger ?? ((ledger) => ledger))(new PrismaStockLedger(prisma)),
+      cache,
+      catalog: { exists: async (productId) => catalog.has(productId) },
+      logger,
+      reservationTtlMs: options.ttlMs ?? 60_000,
+      maxQuantityPerOrder: options.maxQuantityPerOrder ?? 10,
+      clock: clock.now,
+    });
+    closers.unshift(() => service.mirror.stop());
+    service.mirror.start();
+    return service;
+  };
+  try {
+    const prisma = createPrismaClient(db.url, { poolSize: 20 });
+    closers.unshift(() => prisma.$disconnect());
+    const handle = await openCache(mirrorNamespace(db.url));
+    closers.unshift(handle.close);
+    const service = serviceOn(prisma, handle.cache);
+    return {
+      engine,
+      service,
+      ledger: new PrismaStockLedger(prisma),
+      cache: handle.cache,
+      prisma,
+      clock,
+      catalog,
+      cacheDown: handle.down,
+      cacheUp: handle.up,
+      async anotherProcess() {
+        const otherPrisma = createPrismaClient(db.url, { poolSize: 10 });
+        closers.unshift(() => otherPrisma.$disconnect());
+        const other = await handle.connectAnother();
+        closers.unshift(other.close);
+        return serviceOn(otherPrisma, other.cache);
+      },
+      async close() {
+        for (const close of closers.splice(0)) await close().catch(() => undefined);
+      },
+    };
+  } catch (error) {
+    for (const close of closers) await close().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Embedded PostgreSQL and the in-memory mirror (shared by every "process" of the rig, as one server). */
+export const embeddedRig: RigFactory = (options = {}) =>
+  buildRig("embedded", "embedded", async () => {
+    const cache = new EmbeddedStockCache();
+    return {
+      cache,
+      connectAnother: async () => ({ cache, close: async () => {} }),
+      down: async () => cache.down(),
+      up: async () => cache.up(),
+      close: () => cache.close(),
+    };
+  }, options);
+
+/** Real PostgreSQL and Redis: REDIS_URL, or a throwaway redis-server the test can stop. */
+export function realRig(redisUrl: string): RigFactory {
+  return (options = {}) =>
+    buildRig("postgresql+redis", "real", async (namespace) => {
+      const server = options.restartableCache ? await startThrowawayRedis() : undefined;
+      const url = server?.url ?? redisUrl;
+      const connect = async () => {
+        const store = new RedisKeyValueStore(url, { commandTimeoutMs: 1_000 });
+        await store.connect();
+        return { cache: new RedisStockCache(store.client, { namespace }), store };
+      };
+      const main = await connect();
+      const others: RedisKeyValueStore[] = [];
+      return {
+        cache: main.cache,
+        async connectAnother() {
+          const other = await connect();
+          others.push(other.store);
+          return { cache: other.cache, close: () => other.store.close() };
+        },
+        down: async () => server!.kill(),
+        up: async () => server!.start(),
+        async close() {
+          // Leave the shared Redis as it was found.
+          if (!server) {
+            const keys = await main.store.client.keys(`${namespace}stock*`).catch(() => [] as string[]);
+            if (keys.length > 0) await main.store.client.del(...keys).catch(() => undefined);
+          }
+          for (const store of [main.store, ...others]) await store.close();
+          await server?.kill();
+        },
+      };
+    }, options);
+}

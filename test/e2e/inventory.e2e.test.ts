@@ -1,0 +1,100 @@
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { createSubgraphClient, loadConfig } from "#kernel";
+import { generateCatalog } from "../../subgraphs/products/src/catalog/generate-catalog.js";
+import { startTestSupergraph, type TestSupergraph } from "../support/start-test-supergraph.js";
+
+// The demo catalog the test supergraph seeds: 40 products with deterministic stock.
+const seeded = new Map([...generateCatalog({ count: 40 })].map(({ product, stock }) => [product.id, stock]));
+const FIRST = "prod_0000001";
+
+describe("inventory through the gateway", () => {
+  let sg: TestSupergraph;
+  let admin: string;
+  before(async () => {
+    sg = await startTestSupergraph();
+    admin = await sg.token("admin-1", ["admin"]);
+  });
+  after(() => sg.close());
+
+  it("adds stock and inStock to products, as seeded, for a whole page at once", async () => {
+    const res = await sg.query(`{ products(first: 40) { edges { node { id stock inStock } } } }`);
+    assert.equal(res.errors, undefined);
+    const nodes = res.data!.products.edges.map((e: any) => e.node);
+    assert.equal(nodes.length, 40);
+    for (const node of nodes) {
+      assert.equal(node.stock, seeded.get(node.id), node.id);
+      assert.equal(node.inStock, seeded.get(node.id)! > 0, node.id);
+    }
+    assert.ok(nodes.some((n: any) => !n.inStock) && nodes.some((n: any) => n.inStock), "the demo catalog has sold-out and stocked products");
+  });
+
+  it("lets an admin restock a product, and the product shows the new stock", async () => {
+    const restocked = await sg.query(`mutation { restock(productId: "${FIRST}", quantity: 5) { productId available reserved } }`, {}, admin);
+    assert.equal(restocked.errors, undefined);
+    assert.deepEqual(restocked.data!.restock, { productId: FIRST, available: seeded.get(FIRST)! + 5, reserved: 0 });
+    const product = await sg.query(`{ product(id: "${FIRST}") { id name stock inStock } }`);
+    assert.equal(product.data!.product.stock, seeded.get(FIRST)! + 5);
+    assert.equal(product.data!.product.inStock, true);
+  });
+
+  it("stocks a product an admin just created in the catalog", async () => {
+    const created = await sg.query(
+      `mutation { createProduct(input: { sku: "INV-NEW-1", name: "Fresh Arrival", description: "New", priceAmount: 1500, category: "books", brand: "b" }) { id stock inStock } }`,
+      {},
+      admin,
+    );
+    assert.equal(created.errors, undefined);
+    const { id, stock, inStock } = created.data!.createProduct;
+    assert.deepEqual([stock, inStock], [0, false]);
+    const restocked = await sg.query(`mutation($id: ID!) { restock(productId: $id, quantity: 3) { available } }`, { id }, admin);
+    assert.equal(restocked.data?.restock.available, 3, JSON.stringify(restocked.errors));
+    const product = await sg.query(`query($id: ID!) { product(id: $id) { stock inStock } }`, { id });
+    assert.deepEqual(product.data!.product, { stock: 3, inStock: true });
+  });
+
+  it("refuses restock to customers and anonymous callers, and bad input with coded errors", async () => {
+    const mutation = `mutation { restock(productId: "${FIRST}", quantity: 5) { available } }`;
+    assert.equal((await sg.query(mutation)).errors?.[0]?.extensions?.code, "UNAUTHENTICATED");
+    assert.equal((await sg.query(mutation, {}, await sg.token("u1"))).errors?.[0]?.extensions?.code, "FORBIDDEN");
+    const zero = await sg.query(`mutation { restock(productId: "${FIRST}", quantity: 0) { available } }`, {}, admin);
+    assert.equal(zero.errors?.[0]?.extensions?.code, "BAD_USER_INPUT");
+    const unknown = await sg.query(`mutation { restock(productId: "prod_nope", quantity: 1) { available } }`, {}, admin);
+    assert.equal(unknown.errors?.[0]?.extensions?.code, "NOT_FOUND");
+    const product = await sg.query(`{ product(id: "${FIRST}") { stock } }`);
+    assert.equal(product.data!.product.stock, seeded.get(FIRST)! + 5, "refused restocks changed nothing");
+  });
+
+  it("does not expose the internal reservation operations through the gateway", async () => {
+    const reserve = await sg.query(`mutation { reserveStock(reservationId: "o-1", items: [{ productId: "${FIRST}", quantity: 1 }]) { id } }`, {}, admin);
+    assert.equal(reserve.errors?.[0]?.extensions?.code, "GRAPHQL_VALIDATION_FAILED");
+    const schema = await sg.query(`{ mutation: __type(name: "Mutation") { fields { name } } reservation: __type(name: "Reservation") { name } input: __type(name: "StockItemInput") { name } }`);
+    const names = schema.data!.mutation.fields.map((f: { name: string }) => f.name);
+    assert.ok(names.includes("restock"));
+    for (const hidden of ["reserveStock", "commitReservation", "releaseReservation"]) assert.ok(!names.includes(hidden), hidden);
+    assert.equal(schema.data!.reservation, null);
+    assert.equal(schema.data!.input, null);
+  });
+
+  it("serves the internal operations to other subgraphs only, with coded errors", async () => {
+    const config = loadConfig({ APP_ENV: "test" });
+    const service = createSubgraphClient({ url: sg.subgraphUrls.inventory!, internalSecret: config.auth.internalSecret, serviceName: "test-orders" });
+    try {
+      const reserve = `mutation($id: ID!, $items: [StockItemInput!]!) { reserveStock(reservationId: $id, items: $items) { id status expiresAt items { productId quantity } } }`;
+      const held = await service.request<{ reserveStock: any }>(reserve, { id: "order-e2e-1", items: [{ productId: FIRST, quantity: 2 }] });
+      assert.equal(held.reserveStock.status, "HELD");
+      assert.deepEqual(held.reserveStock.items, [{ productId: FIRST, quantity: 2 }]);
+      assert.ok(Date.parse(held.reserveStock.expiresAt) > Date.now());
+      const product = await sg.query(`{ product(id: "${FIRST}") { stock } }`);
+      assert.equal(product.data!.product.stock, seeded.get(FIRST)! + 3);
+      await assert.rejects(service.request(reserve, { id: "order-e2e-2", items: [{ productId: FIRST, quantity: 11 }] }), (e: any) => e.extensions?.code === "QUANTITY_LIMIT_EXCEEDED");
+      const committed = await service.request<{ commitReservation: any }>(`mutation { commitReservation(reservationId: "order-e2e-1") { status } }`);
+      assert.equal(committed.commitReservation.status, "COMMITTED");
+      await assert.rejects(service.request(`mutation { releaseReservation(reservationId: "order-e2e-1") { status } }`), (e: any) => e.extensions?.code === "ILLEGAL_TRANSITION");
+      const customer = service.request(reserve, { id: "order-e2e-3", items: [{ productId: FIRST, quantity: 1 }] }, { identity: { userId: "u1", roles: ["customer"] } });
+      await assert.rejects(customer, (e: any) => e.extensions?.code === "FORBIDDEN");
+    } finally {
+      await service.close();
+    }
+  });
+});
