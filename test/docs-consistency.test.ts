@@ -1,0 +1,41 @@
+// The README's configuration table, the configuration code and docker-compose.yml describe
+// the same variables; these tests keep them from drifting apart.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { parse } from "yaml";
+import { SUBGRAPH_NAMES } from "#kernel";
+
+function variablesReadByConfig(): Set<string> {
+  const source = readFileSync("kernel/src/config/config.ts", "utf8");
+  const names = new Set<string>();
+  for (const match of source.matchAll(/read\.\w+\(\s*"([A-Z0-9_]+)"/g)) names.add(match[1]!);
+  // Per-subgraph variables are read through a template: expand it.
+  for (const name of SUBGRAPH_NAMES) {
+    names.add(`${name.toUpperCase()}_PORT`);
+    names.add(`${name.toUpperCase()}_URL`);
+  }
+  return names;
+}
+
+function variablesInReadmeTable(): Set<string> {
+  const readme = readFileSync("README.md", "utf8");
+  const section = readme.slice(readme.indexOf("## Configuration"), readme.indexOf("## Benchmarks"));
+  return new Set([...section.matchAll(/^\| `([A-Z0-9_]+)` \|/gm)].map((m) => m[1]!));
+}
+
+const sorted = (set: Set<string>) => [...set].sort();
+
+test("the README's configuration table lists exactly the variables the configuration reads", () => {
+  assert.deepEqual(sorted(variablesInReadmeTable()), sorted(variablesReadByConfig()));
+});
+
+test("docker-compose.yml names every engine and process, and sets every configuration variable", () => {
+  const compose = parse(readFileSync("docker-compose.yml", "utf8"), { merge: true }) as { services: Record<string, { environment?: Record<string, unknown> }> };
+  const services = Object.keys(compose.services);
+  for (const engine of ["postgres", "mongo", "redis", "elasticsearch", "kafka", "mariadb"]) assert.ok(services.includes(engine), `service ${engine}`);
+  for (const part of [...SUBGRAPH_NAMES, "gateway", "payment-simulator", "notifications"]) assert.ok(services.includes(part), `service ${part}`);
+  const environment = compose.services.gateway?.environment ?? {};
+  const missing = sorted(variablesInReadmeTable()).filter((name) => !(name in environment));
+  assert.deepEqual(missing, [], "variables in the README table but not in docker-compose.yml");
+});
