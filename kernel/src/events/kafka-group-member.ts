@@ -31,7 +31,9 @@ export class GroupMember {
   async start(): Promise<void> {
     const { topic, group, start = "earliest" } = this.options;
     const consumer = this.kafka.consumer({
-      groupId: group,
+      // A port group is per topic. One Kafka group across several topics breaks: its leader
+      // assigns only the topics it subscribed to, leaving other members' topics unconsumed.
+      groupId: `${group}.${topic}`,
       sessionTimeout: this.settings.sessionTimeoutMs,
       heartbeatInterval: this.settings.heartbeatIntervalMs,
       maxWaitTimeInMs: this.settings.maxWaitTimeMs,

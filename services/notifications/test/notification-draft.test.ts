@@ -1,0 +1,50 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { newEvent, OrderEventTypes, PaymentEventTypes } from "#kernel";
+import { draftNotification, formatMoney, MalformedEventError } from "../src/domain/notification.js";
+
+const statusChange = (from: string | null, to: string) =>
+  newEvent(OrderEventTypes.statusChanged, "ord_1", { orderId: "ord_1", userId: "u1", from, to, at: "2026-01-01T00:00:00.000Z" });
+const payment = { paymentId: "pay_1", orderId: "ord_1", userId: "u1", amount: 2599, currency: "USD", attempts: 1 };
+
+describe("notification drafts", () => {
+  it("tells the customer about placing, shipping, delivery and cancellation from status changes", () => {
+    assert.equal(draftNotification(statusChange(null, "PENDING"))?.kind, "ORDER_PLACED");
+    assert.equal(draftNotification(statusChange("PAID", "SHIPPED"))?.kind, "ORDER_SHIPPED");
+    assert.equal(draftNotification(statusChange("SHIPPED", "DELIVERED"))?.kind, "ORDER_DELIVERED");
+    assert.equal(draftNotification(statusChange("PENDING", "CANCELLED"))?.kind, "ORDER_CANCELLED");
+    assert.equal(draftNotification(statusChange(null, "PENDING"))?.userId, "u1");
+  });
+
+  it("leaves PAID and PAYMENT_FAILED to the payment events, so each fact is told once", () => {
+    assert.equal(draftNotification(statusChange("PENDING", "PAID")), null);
+    assert.equal(draftNotification(statusChange("PENDING", "PAYMENT_FAILED")), null);
+  });
+
+  it("words payment messages with the amount and the reason", () => {
+    const paid = draftNotification(newEvent(PaymentEventTypes.confirmed, "ord_1", { ...payment, providerRef: "ch_1" }));
+    assert.equal(paid?.kind, "PAYMENT_CONFIRMED");
+    assert.match(paid!.text, /\$25\.99/);
+    const failed = draftNotification(newEvent(PaymentEventTypes.failed, "ord_1", { ...payment, reason: "The card was declined (insufficient_funds)" }));
+    assert.equal(failed?.kind, "PAYMENT_FAILED");
+    assert.match(failed!.text, /insufficient_funds/);
+    const refunded = draftNotification(newEvent(PaymentEventTypes.refunded, "ord_1", { ...payment, refundRef: "re_1" }));
+    assert.equal(refunded?.kind, "PAYMENT_REFUNDED");
+  });
+
+  it("ignores requests meant for other services", () => {
+    assert.equal(draftNotification(newEvent(PaymentEventTypes.requested, "ord_1", payment)), null);
+    assert.equal(draftNotification(newEvent(PaymentEventTypes.refundRequested, "ord_1", { paymentId: "pay_1", orderId: "ord_1" })), null);
+  });
+
+  it("refuses events without the fields a message needs", () => {
+    assert.throws(() => draftNotification(newEvent(OrderEventTypes.statusChanged, "ord_1", { orderId: "ord_1" })), MalformedEventError);
+    assert.throws(() => draftNotification(newEvent(PaymentEventTypes.failed, "ord_1", { orderId: "ord_1", userId: "u1", amount: 1.5, currency: "USD" })), MalformedEventError);
+  });
+
+  it("formats minor units with the currency's own decimals", () => {
+    assert.equal(formatMoney(2599, "USD"), "$25.99");
+    assert.equal(formatMoney(2599, "JPY"), "¥2,599");
+    assert.equal(formatMoney(100, "EUR"), "€1.00");
+  });
+});

@@ -1,0 +1,4 @@
+// The payment gateway simulator's public surface: add exports here with intention.
+export { startPaymentSimulator, type PaymentSimulatorOptions, type RunningPaymentSimulator } from "./payment-simulator.js";
+export type { BehaviourRule, BehaviourAction, RuleMatch } from "./behaviour-script.js";
+export type { Charge, Refund, LedgerFilter } from "./ledger.js";

@@ -1,0 +1,174 @@
+import { setTimeout as delay } from "node:timers/promises";
+import {
+  newEvent,
+  PaymentEventTypes,
+  type Identity,
+  type Logger,
+  type PaymentConfirmedPayload,
+  type PaymentFailedPayload,
+  type PaymentRefundedPayload,
+} from "#kernel";
+import { canView, owesRefund, refundKey, chargeKey, type Payment } from "./payment.js";
+import { backoffDelayMs, type RetryPolicy } from "./retry-policy.js";
+import type { PaymentProvider, ProviderOutcome } from "../ports/payment-provider.js";
+import type { AttemptOutcome, Lease, PaymentStore } from "../ports/payment-store.js";
+
+export interface PaymentServiceDeps {
+  store: PaymentStore;
+  provider: PaymentProvider;
+  retry: RetryPolicy;
+  logger: Logger;
+  /** Called after a commit that wrote outcome events, so the outbox relay publishes at once. */
+  onEventsWritten?: () => void;
+  random?: () => number;
+}
+
+const ATTEMPT_OUTCOME: Record<ProviderOutcome["kind"], AttemptOutcome> = {
+  succeeded: "SUCCEEDED",
+  declined: "DECLINED",
+  transient: "TRANSIENT_FAILURE",
+  timeout: "TIMEOUT",
+  rejected: "REJECTED",
+};
+
+/**
+ * Payment rules. `drive` takes a payment the caller holds the lease of to its next resting
+ * state: a PENDING payment is charged (retrying transient failures and timeouts with backoff,
+ * always with the payment's one idempotency key) until SUCCEEDED or FAILED; a payment owing
+ * a refund is refunded. When the retries run out after a timeout, the provider is asked
+ * whether it captured the charge before the payment is failed; if it cannot say, the payment
+ * stays PENDING for the recovery sweep. The outcome and its event commit together. When `signal` aborts
+ * (shutdown) the payment is left PENDING with its lease released, for the next process.
+ */
+export function createPaymentService(deps: PaymentServiceDeps) {
+  const { store, provider, retry, logger } = deps;
+  const random = deps.random ?? Math.random;
+  const eventsWritten = deps.onEventsWritten ?? (() => {});
+  const pause = (ms: number, signal: AbortSignal) => delay(ms, undefined, { signal }).catch(() => undefined);
+
+  async function charge(payment: Payment, lease: Lease, signal: AbortSignal): Promise<Payment | null> {
+    const log = logger.child({ paymentId: payment.id, orderId: payment.orderId, userId: payment.userId });
+    let last: ProviderOutcome | undefined;
+    let attempts = payment.attempts;
+    // A timed-out call may have been charged (only the answer was lost): failing the payment
+    // then could leave a customer charged for an order that never ships.
+    let inDoubt = false;
+    for (let call = 1; call <= retry.maxAttempts && !signal.aborted; call++) {
+      const attempt = await store.startAttempt(payment.id, "CHARGE", lease);
+      if (!attempt) {
+        log.warn("payment lease lost; another process drives the payment");
+        return null;
+      }
+      attempts = attempt.attempts;
+      const outcome = await provider.charge(
+        { idempotencyKey: payment.idempotencyKey ?? chargeKey(payment.id), amount: payment.amount, customerId: payment.userId, paymentId: payment.id, orderId: payment.orderId },
+        signal,
+      );
+      await store.finishAttempt(payment.id, "CHARGE", attempt.number, ATTEMPT_OUTCOME[outcome.kind], "reason" in outcome ? outcome.reason : outcome.ref);
+      last = outcome;
+      inDoubt ||= outcome.kind === "timeout";
+      if (outcome.kind === "succeeded") return settle(payment, lease, { status: "SUCCEEDED", providerRef: outcome.ref }, attempts, log);
+      if (outcome.kind === "declined") return settle(payment, lease, { status: "FAILED", reason: `The card was declined (${outcome.reason})` }, attempts, log);
+      if (outcome.kind === "rejected") return settle(payment, lease, { status: "FAILED", reason: `The payment provider refused the payment (${outcome.reason})` }, attempts, log);
+      log.info("payment attempt failed; will retry", { attempt: attempts, outcome: outcome.kind, reason: outcome.reason });
+      if (call < retry.maxAttempts) await pause(backoffDelayMs(call, retry, random), signal);
+    }
+    if (inDoubt && !signal.aborted) {
+      const found = await provider.findCharge(payment.id, signal);
+      if (found.kind === "captured") {
+        log.warn("retries ran out, but the provider had captured the charge", { attempts, providerRef: found.ref });
+        return settle(payment, lease, { status: "SUCCEEDED", providerRef: found.ref }, attempts, log);
+      }
+      if (found.kind === "unknown") {
+        // Neither outcome is known: stay PENDING; the recovery sweep asks again later.
+        log.warn("payment outcome unknown after its retries; left PENDING for the recovery sweep", { attempts, reason: found.reason });
+        await store.releaseLease(payment.id, lease);
+        return null;
+      }
+    }
+    if (signal.aborted) {
+      await store.releaseLease(payment.id, lease);
+      return null;
+    }
+    const reason = `The payment provider could not be reached after ${attempts} attempts (${last && "reason" in last ? last.reason : "no answer"})`;
+    return settle(payment, lease, { status: "FAILED", reason }, attempts, log);
+  }
+
+  async function settle(
+    payment: Payment,
+    lease: Lease,
+    result: { status: "SUCCEEDED"; providerRef: string } | { status: "FAILED"; reason: string },
+    attempts: number,
+    log: Logger,
+  ): Promise<Payment | null> {
+    const common = { paymentId: payment.id, orderId: payment.orderId, attempts, userId: payment.userId, amount: payment.amount.amount, currency: payment.amount.currency };
+    const event =
+      result.status === "SUCCEEDED"
+        ? newEvent<PaymentConfirmedPayload>(PaymentEventTypes.confirmed, payment.orderId, { ...common, providerRef: result.providerRef })
+        : newEvent<PaymentFailedPayload>(PaymentEventTypes.failed, payment.orderId, { ...common, reason: result.reason });
+    const settled = await store.settleCharge(payment.id, lease, result, event);
+    if (!settled) {
+      log.warn("payment lease lost before settling; another process settles it");
+      return null;
+    }
+    eventsWritten();
+    log.info(result.status === "SUCCEEDED" ? "payment succeeded" : "payment failed", { attempts, ...(result.status === "FAILED" ? { reason: result.reason } : {}) });
+    return settled;
+  }
+
+  async function refund(payment: Payment, lease: Lease, signal: AbortSignal): Promise<void> {
+    const log = logger.child({ paymentId: payment.id, orderId: payment.orderId, userId: payment.userId });
+    for (let call = 1; call <= retry.maxAttempts && !signal.aborted; call++) {
+      const attempt = await store.startAttempt(payment.id, "REFUND", lease);
+      if (!attempt) return;
+      const outcome = await provider.refund({ idempotencyKey: refundKey(payment.id), chargeRef: payment.providerRef!, amount: payment.amount }, signal);
+      await store.finishAttempt(payment.id, "REFUND", attempt.number, ATTEMPT_OUTCOME[outcome.kind], "reason" in outcome ? outcome.reason : outcome.ref);
+      if (outcome.kind === "succeeded") {
+        const event = newEvent<PaymentRefundedPayload>(PaymentEventTypes.refunded, payment.orderId, {
+          paymentId: payment.id,
+          orderId: payment.orderId,
+          userId: payment.userId,
+          refundRef: outcome.ref,
+          amount: payment.amount.amount,
+          currency: payment.amount.currency,
+        });
+        if (await store.settleRefund(payment.id, lease, outcome.ref, event)) {
+          eventsWritten();
+          log.info("payment refunded", { refundRef: outcome.ref });
+        }
+        return;
+      }
+      if (outcome.kind !== "transient" && outcome.kind !== "timeout") {
+        // The customer is owed this money: never give up silently. The sweep tries again later.
+        log.error("payment provider refused a refund; it stays requested", { outcome: outcome.kind, reason: outcome.reason });
+        break;
+      }
+      if (call < retry.maxAttempts) await pause(backoffDelayMs(call, retry, random), signal);
+    }
+    log.warn("refund not done yet; the recovery sweep will retry it");
+    await store.releaseLease(payment.id, lease);
+  }
+
+  return {
+    /** The payments of these orders, for the DataLoader behind `Order.payment`. */
+    findByOrderIds: (orderIds: readonly string[]) => store.findByOrderIds(orderIds),
+
+    /** The payment as the caller may see it: null when it is someone else's. */
+    visibleTo: (payment: Payment | null, identity: Identity): Payment | null => (payment && canView(payment, identity) ? payment : null),
+
+    async drive(payment: Payment, lease: Lease, signal: AbortSignal): Promise<void> {
+      let current: Payment | null = payment;
+      if (current.status === "PENDING") {
+        current = await charge(current, lease, signal);
+        // Settling freed the lease; a refund asked for meanwhile needs it again.
+        if (current && owesRefund(current)) current = await store.claim(current.id, lease);
+      }
+      if (current && owesRefund(current)) {
+        if (signal.aborted) await store.releaseLease(current.id, lease);
+        else await refund(current, lease, signal);
+      }
+    },
+  };
+}
+
+export type PaymentService = ReturnType<typeof createPaymentService>;

@@ -1,0 +1,10 @@
+// Runs the payments subgraph as its own process (production layout): PAYMENT_PROVIDER_URL
+// names the provider, e.g. the simulator started with services/payment-simulator/src/main.ts.
+import { createLogger, loadConfig, openPlatform, runUntilSignal } from "#kernel";
+import { startPaymentsSubgraph } from "./payments-subgraph.js";
+
+const config = loadConfig();
+const logger = createLogger(config.logLevel, { service: "payments" });
+const platform = await openPlatform(config, logger, { allowEmbeddedDatabase: false });
+const payments = await startPaymentsSubgraph(platform);
+runUntilSignal(logger, [payments.close, platform.close]);

@@ -1,0 +1,146 @@
+import assert from "node:assert/strict";
+import { createServer as createHttpServer } from "node:http";
+import { createServer } from "node:net";
+import { after, before, beforeEach, describe, it } from "node:test";
+import { waitFor } from "#kernel/testing";
+import { startPaymentSimulator, type RunningPaymentSimulator } from "../../../../services/payment-simulator/src/index.js";
+import { HttpPaymentProvider } from "../../src/adapters/http-payment-provider.js";
+import type { ChargeRequest } from "../../src/ports/payment-provider.js";
+
+const request = (overrides: Partial<ChargeRequest> = {}): ChargeRequest => ({
+  idempotencyKey: "charge-pay_1",
+  amount: { amount: 1999, currency: "USD" },
+  customerId: "alice",
+  paymentId: "pay_1",
+  orderId: "ord_1",
+  ...overrides,
+});
+
+describe("HttpPaymentProvider against the payment simulator", () => {
+  let sim: RunningPaymentSimulator;
+  let provider: HttpPaymentProvider;
+
+  before(async () => {
+    sim = await startPaymentSimulator({ latencyMs: 30, hangMs: 5_000 });
+    // Generous for healthy calls on a busy machine; the scripted timeouts hang for seconds.
+    provider = new HttpPaymentProvider({ baseUrl: sim.url, timeoutMs: 1_000 });
+  });
+  beforeEach(() => sim.reset());
+  after(async () => {
+    await provider.close();
+    await sim.close();
+  });
+
+  it("maps a capture to succeeded with the provider's charge id", async () => {
+    const outcome = await provider.charge(request());
+    const [charge] = sim.ledger({ paymentId: "pay_1" }).charges;
+    assert.deepEqual(outcome, { kind: "succeeded", ref: charge!.id });
+    assert.equal(charge!.amount, 1999);
+    assert.equal(charge!.customer, "alice");
+    assert.equal(charge!.metadata.orderId, "ord_1");
+  });
+
+  it("maps a 402 to declined with the issuer's reason", async () => {
+    sim.addRule({ match: { customer: "alice" }, action: "decline", declineCode: "expired_card" });
+    assert.deepEqual(await provider.charge(request()), { kind: "declined", reason: "expired_card" });
+  });
+
+  it("maps a 503 to transient", async () => {
+    sim.addRule({ match: { paymentId: "pay_1" }, action: "fail", times: 1 });
+    assert.equal((await provider.charge(request())).kind, "transient");
+    assert.equal((await provider.charge(request())).kind, "succeeded");
+  });
+
+  it("gives up after its timeout with timeout, and the retry gets the captured charge back", async () => {
+    sim.addRule({ match: { paymentId: "pay_1" }, action: "timeout", times: 1 });
+    const started = Date.now();
+    const outcome = await provider.charge(request());
+    assert.equal(outcome.kind, "timeout");
+    assert.ok(Date.now() - started < 4_000, "bounded by the timeout, not the simulator's hang");
+    await waitFor("the simulator has captured the charge", () => sim.ledger().charges.length === 1);
+    const retry = await provider.charge(request());
+    assert.equal(retry.kind, "succeeded");
+    assert.equal(sim.ledger().charges.length, 1);
+  });
+
+  it("treats a key reused with another body as rejected, charging nothing more", async () => {
+    assert.equal((await provider.charge(request())).kind, "succeeded");
+    const other = await provider.charge(request({ amount: { amount: 5, currency: "USD" } }));
+    assert.equal(other.kind, "rejected");
+    assert.match("reason" in other ? other.reason : "", /idempotency_key_reused/);
+    assert.equal(sim.ledger().charges.length, 1);
+  });
+
+  it("looks a payment's captured charge up, telling none from unknown", async () => {
+    assert.deepEqual(await provider.findCharge("pay_1"), { kind: "none" });
+    const charged = await provider.charge(request());
+    assert.deepEqual(await provider.findCharge("pay_1"), { kind: "captured", ref: charged.kind === "succeeded" ? charged.ref : "" });
+    sim.addRule({ match: { paymentId: "pay_1", operation: "lookup" }, action: "fail", times: 1 });
+    assert.equal((await provider.findCharge("pay_1")).kind, "unknown");
+  });
+
+  it("stops when its signal aborts", async () => {
+    sim.addRule({ match: { paymentId: "pay_1" }, action: "timeout" });
+    const slow = new HttpPaymentProvider({ baseUrl: sim.url, timeoutMs: 10_000 });
+    try {
+      const outcome = await slow.charge(request(), AbortSignal.timeout(100));
+      assert.deepEqual(outcome, { kind: "timeout", reason: "the call was interrupted" });
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it("maps an unreachable provider to transient", async () => {
+    // A port that was free a moment ago: nothing listens, so the connection is refused.
+    const closed = createServer();
+    const port = await new Promise<number>((resolve) => closed.listen(0, "127.0.0.1", () => resolve((closed.address() as { port: number }).port)));
+    await new Promise((resolve) => closed.close(resolve));
+    const nowhere = new HttpPaymentProvider({ baseUrl: `http://127.0.0.1:${port}`, timeoutMs: 1_000 });
+    try {
+      const outcome = await nowhere.charge(request());
+      assert.equal(outcome.kind, "transient");
+      assert.match("reason" in outcome ? outcome.reason : "", /ECONNREFUSED/);
+    } finally {
+      await nowhere.close();
+    }
+  });
+
+  it("refunds a captured charge, and rejects refunding an unknown one", async () => {
+    const charged = await provider.charge(request());
+    assert.equal(charged.kind, "succeeded");
+    const chargeRef = charged.kind === "succeeded" ? charged.ref : "";
+    const refund = await provider.refund({ idempotencyKey: "refund-pay_1", chargeRef, amount: { amount: 1999, currency: "USD" } });
+    assert.equal(refund.kind, "succeeded");
+    assert.equal(sim.ledger().refunds.length, 1);
+    const unknown = await provider.refund({ idempotencyKey: "refund-pay_x", chargeRef: "ch_unknown", amount: { amount: 1, currency: "USD" } });
+    assert.equal(unknown.kind, "rejected");
+  });
+});
+
+describe("HttpPaymentProvider status mapping", () => {
+  it("retries 409 key-in-use, 429 and 5xx; gives up on other 4xx; needs an id on success", async () => {
+    // A provider answering each call with the next scripted status and error code.
+    const answers: [number, Record<string, unknown>][] = [
+      [409, { error: { code: "idempotency_key_in_use" } }],
+      [429, { error: { code: "rate_limit" } }],
+      [500, {}],
+      [400, { error: { code: "parameter_invalid", message: "bad amount" } }],
+      [401, { error: { code: "api_key_invalid" } }],
+      [200, { object: "charge" }],
+    ];
+    const server = createHttpServer((_req, res) => {
+      const [status, body] = answers.shift()!;
+      res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+    });
+    const port = await new Promise<number>((resolve) => server.listen(0, "127.0.0.1", () => resolve((server.address() as { port: number }).port)));
+    const scripted = new HttpPaymentProvider({ baseUrl: `http://127.0.0.1:${port}`, timeoutMs: 1_000 });
+    try {
+      const kinds: string[] = [];
+      for (let i = 0; i < 6; i++) kinds.push((await scripted.charge(request())).kind);
+      assert.deepEqual(kinds, ["transient", "transient", "transient", "rejected", "rejected", "transient"]);
+    } finally {
+      await scripted.close();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});

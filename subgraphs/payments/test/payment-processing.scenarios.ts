@@ -1,0 +1,205 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { PaymentEventTypes, Topics, newEvent } from "#kernel";
+import { engineSuiteTitle, waitFor } from "#kernel/testing";
+import { chargeKey } from "../src/domain/payment.js";
+import { CUSTOMER_MAIL_DOMAIN } from "../../../services/notifications/src/index.js";
+import { openPaymentsHarness, type HarnessOptions, type PaymentsHarness } from "./support/payments-harness.js";
+
+/**
+ * The payment flow's guarantees, run against each engine pair (embedded PostgreSQL with the
+ * embedded bus; real PostgreSQL with Kafka): what the issue asks to be proven.
+ */
+export function definePaymentProcessingScenarios(engine: string, options: () => HarnessOptions, { timeoutMs = 20_000 } = {}): void {
+  describe(engineSuiteTitle("Payment processing", engine), { timeout: 180_000 }, () => {
+    let h: PaymentsHarness;
+    const until = (what: string, condition: () => boolean | Promise<boolean>) => waitFor(what, condition, { timeoutMs, intervalMs: 20 });
+    const settled = (paymentId: string) => until(`payment ${paymentId} settles`, async () => (await h.paymentRow(paymentId)).status !== "PENDING");
+
+    before(async () => {
+      h = await openPaymentsHarness(options());
+    });
+    after(() => h?.close());
+
+    it("captures a requested payment once and publishes PaymentConfirmed", async () => {
+      const payment = await h.createPayment({ amount: 4200 });
+      await h.requestPayment(payment);
+      await settled(payment.paymentId);
+      const row = await h.paymentRow(payment.paymentId);
+      assert.equal(row.status, "SUCCEEDED");
+      assert.equal(row.attempts, 1);
+      const [charge] = h.simulator.ledger({ paymentId: payment.paymentId }).charges;
+      assert.equal(row.providerRef, charge!.id);
+      assert.equal(charge!.amount, 4200);
+      await until("PaymentConfirmed is on the bus", () => h.outcomes(payment.paymentId, PaymentEventTypes.confirmed).length === 1);
+      assert.deepEqual(h.outcomes(payment.paymentId, PaymentEventTypes.confirmed)[0]!.payload, {
+        paymentId: payment.paymentId,
+        orderId: payment.orderId,
+        providerRef: charge!.id,
+        attempts: 1,
+        userId: payment.userId,
+        amount: 4200,
+        currency: "USD",
+      });
+    });
+
+    it("fails a declined payment with its reason, publishes PaymentFailed and notifies the customer", async () => {
+      const payment = await h.createPayment();
+      h.simulator.addRule({ match: { customer: payment.userId }, action: "decline", declineCode: "insufficient_funds" });
+      await h.requestPayment(payment);
+      await settled(payment.paymentId);
+      const row = await h.paymentRow(payment.paymentId);
+      assert.equal(row.status, "FAILED");
+      assert.equal(row.attempts, 1, "a decline is final: no retry");
+      assert.match(row.failureReason ?? "", /declined \(insufficient_funds\)/);
+      await until("PaymentFailed is on the bus", () => h.outcomes(payment.paymentId, PaymentEventTypes.failed).length === 1);
+      assert.equal((h.outcomes(payment.paymentId, PaymentEventTypes.failed)[0]!.payload as { reason: string }).reason, row.failureReason);
+      assert.equal(h.simulator.ledger({ paymentId: payment.paymentId }).charges.length, 0);
+      await until("the customer's payment-failed email is written", () => h.notificationsFor(payment.orderId).some((n) => n.file.includes("payment_failed")));
+      const mail = h.notificationsFor(payment.orderId).find((n) => n.file.includes("payment_failed"))!.content;
+      assert.match(mail, new RegExp(`^To: ${payment.userId}@${CUSTOMER_MAIL_DOMAIN.replaceAll(".", "\\.")}`, "m"));
+      assert.match(mail, /insufficient_funds/);
+    });
+
+    it("charges once when the provider times out twice then answers: SUCCEEDED after 3 attempts", async () => {
+      const payment = await h.createPayment();
+      h.simulator.addRule({ match: { paymentId: payment.paymentId, operation: "charge" }, action: "timeout", times: 2 });
+      await h.requestPayment(payment);
+      await settled(payment.paymentId);
+      const row = await h.paymentRow(payment.paymentId);
+      assert.equal(row.status, "SUCCEEDED");
+      assert.equal(row.attempts, 3);
+      const charges = h.simulator.ledger({ paymentId: payment.paymentId }).charges;
+      assert.equal(charges.length, 1, "one charge at the provider");
+      assert.equal(row.providerRef, charges[0]!.id);
+      assert.equal(row.providerIdempotencyKey, chargeKey(payment.paymentId));
+      assert.deepEqual((await h.attempts(payment.paymentId)).map((a) => a.outcome), ["TIMEOUT", "TIMEOUT", "SUCCEEDED"]);
+      await until("PaymentConfirmed is on the bus", () => h.outcomes(payment.paymentId, PaymentEventTypes.confirmed).length === 1);
+      assert.equal((h.outcomes(payment.paymentId, PaymentEventTypes.confirmed)[0]!.payload as { attempts: number }).attempts, 3);
+    });
+
+    it("asks the provider before failing a payment whose answers were all lost: it was captured, so SUCCEEDED", async () => {
+      const payment = await h.createPayment();
+      h.simulator.addRule({ match: { paymentId: payment.paymentId, operation: "charge" }, action: "timeout" });
+      await h.requestPayment(payment);
+      await settled(payment.paymentId);
+      const row = await h.paymentRow(payment.paymentId);
+      assert.equal(row.status, "SUCCEEDED");
+      assert.equal(row.attempts, h.config.payments.maxAttempts);
+      const charges = h.simulator.ledger({ paymentId: payment.paymentId }).charges;
+      assert.equal(charges.length, 1);
+      assert.equal(row.providerRef, charges[0]!.id);
+    });
+
+    it("keeps a payment in doubt PENDING when the provider cannot say, until the sweep settles it", async () => {
+      const payment = await h.createPayment();
+      h.simulator.addRule({ match: { paymentId: payment.paymentId, operation: "charge" }, action: "timeout", times: h.config.payments.maxAttempts });
+      h.simulator.addRule({ match: { paymentId: payment.paymentId, operation: "lookup" }, action: "fail", times: 1 });
+      await h.payments.processor.handle(h.requestEvent(payment));
+      await h.payments.processor.idle();
+      const inDoubt = await h.paymentRow(payment.paymentId);
+      assert.equal(inDoubt.status, "PENDING");
+      assert.equal(inDoubt.leaseOwner, null, "released for the sweep");
+      await h.prisma.payment.update({ where: { id: payment.paymentId }, data: { updatedAt: new Date(Date.now() - 60_000) } });
+      await h.payments.processor.sweepOnce();
+      await settled(payment.paymentId);
+      const row = await h.paymentRow(payment.paymentId);
+      assert.equal(row.status, "SUCCEEDED");
+      assert.equal(row.attempts, h.config.payments.maxAttempts + 1);
+      assert.equal(h.simulator.ledger({ paymentId: payment.paymentId }).charges.length, 1);
+    });
+
+    it("charges once and settles once for 100 concurrent deliveries of one PaymentRequested", async () => {
+      const payment = await h.createPayment();
+      const event = h.requestEvent(payment);
+      await Promise.all(Array.from({ length: 100 }, () => h.payments.processor.handle(event)));
+      await h.payments.processor.idle();
+      const row = await h.paymentRow(payment.paymentId);
+      assert.equal(row.status, "SUCCEEDED");
+      assert.equal(row.attempts, 1);
+      assert.equal(h.simulator.ledger({ paymentId: payment.paymentId }).charges.length, 1);
+      assert.equal((await h.outboxed(payment.paymentId)).length, 1, "one outcome event");
+    });
+
+    it("charges once for many distinct PaymentRequested events of one payment on the bus", async () => {
+      const payment = await h.createPayment();
+      for (let i = 0; i < 20; i++) await h.requestPayment(payment);
+      await settled(payment.paymentId);
+      await until("every duplicate is consumed", async () => (await h.prisma.processedEvent.count({ where: { consumer: "payments", eventId: { in: h.recorded.payments.filter((e) => (e.payload as { paymentId?: string }).paymentId === payment.paymentId && e.type === PaymentEventTypes.requested).map((e) => e.id) } } })) === 20);
+      await h.payments.processor.idle();
+      assert.equal(h.simulator.ledger({ paymentId: payment.paymentId }).charges.length, 1);
+      assert.equal((await h.outboxed(payment.paymentId)).length, 1);
+      assert.equal((await h.paymentRow(payment.paymentId)).attempts, 1);
+    });
+
+    it("fails a payment after the configured attempts when the provider keeps answering 503", async () => {
+      const payment = await h.createPayment();
+      h.simulator.addRule({ match: { paymentId: payment.paymentId }, action: "fail" });
+      await h.requestPayment(payment);
+      await settled(payment.paymentId);
+      const row = await h.paymentRow(payment.paymentId);
+      assert.equal(row.status, "FAILED");
+      assert.equal(row.attempts, h.config.payments.maxAttempts);
+      assert.match(row.failureReason ?? "", /could not be reached after 4 attempts \(provider answered 503/);
+      assert.equal(h.simulator.ledger({ paymentId: payment.paymentId }).charges.length, 0);
+    });
+
+    it("resumes a payment a crashed process left mid-retry, with the same key: still one charge", async () => {
+      const payment = await h.createPayment();
+      // The dead process: its first call reached the provider (captured), then it died.
+      const first = await fetch(`${h.simulator.url}/v1/charges`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "idempotency-key": chargeKey(payment.paymentId) },
+        body: JSON.stringify({ amount: payment.amount, currency: payment.currency, customer: payment.userId, description: `Order ${payment.orderId}`, metadata: { paymentId: payment.paymentId, orderId: payment.orderId } }),
+      });
+      assert.equal(first.status, 200);
+      const longAgo = new Date(Date.now() - 60_000);
+      await h.prisma.payment.update({
+        where: { id: payment.paymentId },
+        data: { attempts: 1, providerIdempotencyKey: chargeKey(payment.paymentId), leaseOwner: "a-dead-process", leaseUntil: longAgo, updatedAt: longAgo },
+      });
+      await h.payments.processor.sweepOnce();
+      await settled(payment.paymentId);
+      const row = await h.paymentRow(payment.paymentId);
+      assert.equal(row.status, "SUCCEEDED");
+      assert.equal(row.attempts, 2);
+      assert.equal(h.simulator.ledger({ paymentId: payment.paymentId }).charges.length, 1, "the replayed charge, not a new one");
+    });
+
+    it("leaves a payment whose lease is held by a live process alone", async () => {
+      const payment = await h.createPayment();
+      const longAgo = new Date(Date.now() - 60_000);
+      await h.prisma.payment.update({ where: { id: payment.paymentId }, data: { leaseOwner: "a-live-process", leaseUntil: new Date(Date.now() + 60_000), updatedAt: longAgo } });
+      await h.payments.processor.sweepOnce();
+      await h.payments.processor.handle(h.requestEvent(payment));
+      await h.payments.processor.idle();
+      assert.equal((await h.paymentRow(payment.paymentId)).status, "PENDING");
+      assert.equal(h.simulator.ledger({ paymentId: payment.paymentId }).charges.length, 0);
+    });
+
+    it("refunds a captured payment on RefundRequested and publishes PaymentRefunded", async () => {
+      const payment = await h.createPayment({ amount: 1500 });
+      await h.requestPayment(payment);
+      await settled(payment.paymentId);
+      await h.bus.publish(Topics.payments, [newEvent(PaymentEventTypes.refundRequested, payment.orderId, { paymentId: payment.paymentId, orderId: payment.orderId })]);
+      await until("the payment is refunded", async () => (await h.paymentRow(payment.paymentId)).status === "REFUNDED");
+      const row = await h.paymentRow(payment.paymentId);
+      const ledger = h.simulator.ledger({ paymentId: payment.paymentId });
+      assert.equal(ledger.refunds.length, 1);
+      assert.equal(ledger.refunds[0]!.amount, 1500);
+      assert.equal(row.refundRef, ledger.refunds[0]!.id);
+      await until("PaymentRefunded is on the bus", () => h.outcomes(payment.paymentId, PaymentEventTypes.refunded).length === 1);
+    });
+
+    it("moves a poison PaymentRequested to the dead-letter topic and keeps consuming", async () => {
+      const poison = newEvent(PaymentEventTypes.requested, "ord_poison", { orderId: "ord_poison" });
+      const unknown = newEvent(PaymentEventTypes.requested, "ord_unknown", { paymentId: "pay_does_not_exist", orderId: "ord_unknown" });
+      await h.bus.publish(Topics.payments, [poison, unknown]);
+      const payment = await h.createPayment();
+      await h.requestPayment(payment);
+      await until("both poison events are dead-lettered", () => [poison.id, unknown.id].every((id) => h.recorded.deadLetters.some((e) => e.id === id)));
+      await settled(payment.paymentId);
+      assert.equal((await h.paymentRow(payment.paymentId)).status, "SUCCEEDED");
+    });
+  });
+}
