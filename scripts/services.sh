@@ -572,6 +572,9 @@ start_postgres() {
   port=$(pg_conftool "$PG_VERSION" "$PG_CLUSTER" show -s port 2>/dev/null || echo "$PG_PORT")
   [[ $port == "$PG_PORT" ]] || { fail postgres "cluster $PG_VERSION/$PG_CLUSTER is configured for port $port, not $PG_PORT"; return 0; }
   ln -sfn "/var/log/postgresql/postgresql-$PG_VERSION-$PG_CLUSTER.log" "$LOGS/postgres.log"
+  # FerretDB keeps a pool of its own and test files run in parallel: 100 clients is too few.
+  # Takes effect at the next start of the cluster.
+  pg_conftool "$PG_VERSION" "$PG_CLUSTER" set max_connections 300 >/dev/null 2>&1 9>&- || true
   if pg_ctlcluster "$PG_VERSION" "$PG_CLUSTER" status >/dev/null 2>&1; then
     slog postgres "cluster $PG_VERSION/$PG_CLUSTER already running$([[ -f $PIDS/postgres.started ]] && echo ' (started by this script)')"
   elif port_open "$PG_PORT"; then

@@ -1,0 +1,55 @@
+import { createSubgraphClient, startSubgraphServer, type Platform, type RunningServer } from "#kernel";
+import { createPrismaClient, type PrismaClient } from "#kernel/relational";
+import { createCartSchema } from "./subgraph.js";
+import { createCartContext } from "./subgraph-context.js";
+import { createCartService, type CartService } from "./domain/cart.service.js";
+import { createPrismaCartStore } from "./adapters/prisma-cart.store.js";
+import { createSubgraphProductCatalog } from "./adapters/subgraph-product-catalog.js";
+import { createSubgraphStockLevels } from "./adapters/subgraph-stock-levels.js";
+
+export interface CartSubgraphOptions {
+  port?: number;
+  /** A Prisma client shared with other subgraphs of this process; one is opened otherwise. */
+  prisma?: PrismaClient;
+  /** Bound URLs of the subgraphs the cart calls (the one-process mode knows them). */
+  productsUrl?: string;
+  inventoryUrl?: string;
+}
+
+export interface RunningCart extends RunningServer {
+  service: CartService;
+}
+
+/** Starts the cart subgraph on the platform: store, product and stock lookups, service, server. */
+export async function startCartSubgraph(platform: Platform, options: CartSubgraphOptions = {}): Promise<RunningCart> {
+  const { config } = platform;
+  const logger = platform.logger.child({ subgraph: "cart" });
+  const prisma = options.prisma ?? createPrismaClient(platform.databaseUrl);
+  const client = (url: string) => createSubgraphClient({ url, internalSecret: config.auth.internalSecret, serviceName: "cart" });
+  const products = client(options.productsUrl ?? config.gateway.subgraphUrls.products);
+  const inventory = client(options.inventoryUrl ?? config.gateway.subgraphUrls.inventory);
+  const catalog = createSubgraphProductCatalog(products);
+  const stock = createSubgraphStockLevels(inventory);
+  const service = createCartService({
+    store: createPrismaCartStore(prisma),
+    limits: { maxQuantityPerLine: config.inventory.maxQuantityPerOrder, maxLines: config.cart.maxLines },
+  });
+  const server = await startSubgraphServer({
+    name: "cart",
+    schema: createCartSchema(),
+    internalSecret: config.auth.internalSecret,
+    logger,
+    extendContext: (base) => createCartContext(base, { service, catalog, stock }),
+    port: options.port ?? config.subgraphPorts.cart,
+    host: config.host,
+  });
+  return {
+    ...server,
+    service,
+    async close() {
+      await server.close();
+      await Promise.all([products.close(), inventory.close()]);
+      if (!options.prisma) await prisma.$disconnect();
+    },
+  };
+}

@@ -1,0 +1,36 @@
+import DataLoader from "dataloader";
+import type { RequestContext } from "#kernel";
+import type { CatalogProduct } from "./domain/cart.js";
+import type { CartLookups, CartService } from "./domain/cart.service.js";
+import type { ProductCatalog } from "./ports/product-catalog.js";
+import type { StockLevels } from "./ports/stock-levels.js";
+
+export interface CartContext extends RequestContext {
+  service: CartService;
+  /** Batched, request-scoped reads of products and stock: one call per subgraph per tick. */
+  lookups: CartLookups;
+}
+
+export function createCartContext(base: RequestContext, deps: { service: CartService; catalog: ProductCatalog; stock: StockLevels }): CartContext {
+  return { ...base, service: deps.service, lookups: createCartLookups(deps.catalog, deps.stock) };
+}
+
+export function createCartLookups(catalog: ProductCatalog, stock: StockLevels): CartLookups {
+  const products = new DataLoader<string, CatalogProduct | null>(async (ids) => {
+    const found = await catalog.findByIds(ids);
+    return ids.map((id) => found.get(id) ?? null);
+  });
+  const available = new DataLoader<string, number>(async (ids) => {
+    const levels = await stock.availableByIds(ids);
+    return ids.map((id) => levels.get(id) ?? 0);
+  });
+  return {
+    async products(ids) {
+      const loaded = await products.loadMany(ids);
+      const failed = loaded.find((value): value is Error => value instanceof Error);
+      if (failed) throw failed;
+      return new Map(ids.map((id, i) => [id, loaded[i] as CatalogProduct | null]));
+    },
+    available: (productId) => available.load(productId),
+  };
+}

@@ -1,0 +1,12 @@
+import { buildSubgraphSchema } from "@apollo/subgraph";
+import type { GraphQLResolverMap } from "@apollo/subgraph/dist/schema-helper/resolverMap.js";
+import { loadSchemaFile } from "#kernel";
+import { Query } from "./resolvers/query.resolvers.js";
+import { Mutation } from "./resolvers/mutation.resolvers.js";
+import { Cart, CartItem } from "./resolvers/cart.resolvers.js";
+
+export const typeDefs = loadSchemaFile(import.meta.url, "../schema.graphql");
+export const resolvers = { Query, Mutation, Cart, CartItem };
+
+/** The cart subgraph schema; no I/O beyond reading its SDL. */
+export const createCartSchema = () => buildSubgraphSchema({ typeDefs, resolvers: resolvers as GraphQLResolverMap<unknown> });

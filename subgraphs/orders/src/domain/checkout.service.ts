@@ -1,0 +1,146 @@
+import { createHash, randomUUID } from "node:crypto";
+import { badInput, DomainError, ErrorCode, multiplyMoney, sumMoney, type Logger } from "#kernel";
+import type { Order, OrderItem } from "./order.js";
+import { paymentRequested, statusChanged } from "./order-events.js";
+import type { CheckoutCart, CheckoutLine } from "../ports/checkout-cart.js";
+import { IdempotencyKeyTaken, type OrderStore } from "../ports/order-store.js";
+import type { StockReservations } from "../ports/stock-reservations.js";
+
+const MAX_KEY_LENGTH = 200;
+
+/**
+ * Checkout: the cart becomes a PENDING order with a PENDING payment, and the caller gets it
+ * at once; the payment is charged asynchronously (PaymentRequested through the outbox).
+ *
+ * Idempotency is the databases' job, not timing's. The order id is derived from (user, key),
+ * and it is also the stock reservation's id, so:
+ * - concurrent duplicates reserve the same hold (the inventory keys reservations by id), and
+ *   of their order inserts exactly one commits under the unique (userId, idempotencyKey);
+ *   the others then answer with that order;
+ * - a repeated key is "the same request" when the cart fingerprint matches, or when the cart
+ *   is empty (the first call emptied it); any other cart under a used key is a conflict,
+ *   whether the first order committed already or is still reserving (the inventory refuses
+ *   the same id for other items).
+ * No database transaction is held across the call to the inventory. If the order cannot be
+ * written after the hold was taken, the hold is left to expire (RESERVATION_TTL_MS) rather
+ * than released: a client retrying with the same key finds it still held.
+ */
+export function createCheckoutService(deps: {
+  store: OrderStore;
+  cart: CheckoutCart;
+  reservations: StockReservations;
+  logger: Logger;
+  clock?: () => Date;
+}) {
+  const { store, reservations } = deps;
+  const clock = deps.clock ?? (() => new Date());
+
+  function replay(existing: Order, requestHash: string | null): Order {
+    if (requestHash === null || requestHash === existing.requestHash) return existing;
+    throw conflict();
+  }
+
+  return {
+    async checkout(userId: string, idempotencyKey: string, log: Logger = deps.logger): Promise<Order> {
+      const key = validKey(idempotencyKey);
+      // The cart first, then the key: a twin that commits in between empties the cart and
+      // creates the order in one transaction, so this call sees either the full cart or the order.
+      const cart = await deps.cart.priced(userId);
+      const requestHash = cart.lines.length > 0 ? fingerprint(cart.lines) : null;
+      const existing = await store.findByIdempotencyKey(userId, key);
+      if (existing) return replay(existing, requestHash);
+      if (cart.lines.length === 0) throw new DomainError(ErrorCode.CART_EMPTY, "Your cart is empty: add products before checking out");
+      checkPrices(cart.lines);
+
+      const now = clock();
+      const currency = cart.lines[0]!.current.currency;
+      const total = sumMoney(cart.lines.map((line) => multiplyMoney(line.current, line.quantity)), currency);
+      const orderId = orderIdFor(userId, key);
+      const order: Order = {
+        id: orderId,
+        userId,
+        status: "PENDING",
+        statusReason: null,
+        total,
+        idempotencyKey: key,
+        requestHash: requestHash!,
+        reservationId: orderId,
+        createdAt: now,
+        updatedAt: now,
+      };
+      const items: OrderItem[] = cart.lines.map((line) => ({ orderId, productId: line.productId, name: line.name, quantity: line.quantity, unitPrice: line.current }));
+      const ordered = items.map(({ productId, quantity }) => ({ productId, quantity }));
+      const paymentId = randomUUID();
+
+      const answerWithWinner = async (error: unknown): Promise<Order> => {
+        const winner = await store.findByIdempotencyKey(userId, key);
+        if (!winner) throw error;
+        return replay(winner, requestHash);
+      };
+      try {
+        await reservations.reserve(orderId, ordered);
+      } catch (error) {
+        // The same id with other items: this key is being used for another cart right now.
+        if (codeOf(error) === ErrorCode.IDEMPOTENCY_CONFLICT) return answerWithWinner(conflict());
+        throw error;
+      }
+      try {
+        await store.place({
+          order,
+          items,
+          payment: { id: paymentId, amount: total },
+          events: [statusChanged(order, null, "PENDING", now), paymentRequested({ paymentId, orderId, userId, amount: total.amount, currency: total.currency }, now)],
+          cart: { ordered, unavailable: cart.unavailable },
+        });
+      } catch (error) {
+        if (error instanceof IdempotencyKeyTaken) return answerWithWinner(error);
+        throw error;
+      }
+      log.info("order placed", { orderId, userId, total: total.amount, currency: total.currency, lines: items.length });
+      return order;
+    },
+  };
+}
+
+export type CheckoutService = ReturnType<typeof createCheckoutService>;
+
+const conflict = () =>
+  new DomainError(ErrorCode.IDEMPOTENCY_CONFLICT, "This idempotency key was already used for a different checkout; use a new key for a new order");
+
+const codeOf = (error: unknown): unknown => (error as { extensions?: { code?: unknown } } | null)?.extensions?.code;
+
+/** One order id per (user, key): duplicates of a checkout name the same order and hold. */
+function orderIdFor(userId: string, key: string): string {
+  return `ord_${createHash("sha256").update(`${userId}\n${key}`).digest("hex").slice(0, 32)}`;
+}
+
+function validKey(key: string): string {
+  if (key.trim().length === 0 || key.length > MAX_KEY_LENGTH) {
+    throw badInput(`An idempotency key has 1-${MAX_KEY_LENGTH} characters; send a fresh random one per checkout`, { field: "idempotencyKey" });
+  }
+  return key;
+}
+
+/** A changed price is reported line by line and nothing is charged. */
+function checkPrices(lines: CheckoutLine[]): void {
+  const changes = lines
+    .filter((line) => line.current.amount !== line.accepted.amount || line.current.currency !== line.accepted.currency)
+    .map(({ productId, name, accepted, current }) => ({ productId, name, accepted, current }));
+  if (changes.length > 0) {
+    throw new DomainError(
+      ErrorCode.PRICE_CHANGED,
+      `The price of ${changes.map((c) => c.name).join(", ")} changed since it went into your cart; review the cart and accept the new prices (acceptCartPrices) to check out`,
+      { changes },
+    );
+  }
+  const currencies = new Set(lines.map((line) => line.current.currency));
+  if (currencies.size > 1) throw badInput("A cart in several currencies cannot be checked out as one order");
+}
+
+/** The same cart (products, quantities, accepted prices) always gives the same fingerprint. */
+function fingerprint(lines: CheckoutLine[]): string {
+  const canonical = lines
+    .map((line) => [line.productId, line.quantity, line.accepted.amount, line.accepted.currency] as const)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return createHash("sha256").update(JSON.stringify(canonical)).digest("hex");
+}

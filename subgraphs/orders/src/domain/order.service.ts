@@ -1,0 +1,74 @@
+import { decodeCursor, encodeCursor, isAdmin, notFound, pageSize, requireAdmin, requireUser, type Identity, type RequestContext } from "#kernel";
+import type { Order } from "./order.js";
+import { transitionTo } from "./order-transition.js";
+import type { OrderPosition, OrderStore } from "../ports/order-store.js";
+import type { StockReservations } from "../ports/stock-reservations.js";
+
+export interface OrderPage {
+  edges: { cursor: string; node: Order }[];
+  hasNextPage: boolean;
+  endCursor: string | null;
+  totalCount: () => Promise<number>;
+}
+
+const isPosition = (value: unknown): value is OrderPosition =>
+  typeof value === "object" && value !== null && typeof (value as OrderPosition).createdAt === "string" && typeof (value as OrderPosition).id === "string";
+
+/** An order is visible to its owner and to admins; to anyone else it does not exist. */
+export const canSee = (identity: Identity | undefined, order: Order): boolean => !!identity && (order.userId === identity.userId || isAdmin(identity));
+
+/**
+ * Reading orders and the transitions people ask for: customers cancel their PENDING orders
+ * (the stock is released before the cancel commits), admins ship and deliver.
+ */
+export function createOrderService(deps: { store: OrderStore; reservations: StockReservations; clock?: () => Date }) {
+  const { store, reservations } = deps;
+  const clock = deps.clock ?? (() => new Date());
+
+  async function visibleOrder(identity: Identity | undefined, id: string): Promise<Order | null> {
+    const order = await store.findById(id);
+    return order && canSee(identity, order) ? order : null;
+  }
+
+  return {
+    order: (ctx: RequestContext, id: string) => visibleOrder(ctx.identity, id),
+
+    async list(ctx: RequestContext, args: { first?: number | null; after?: string | null }): Promise<OrderPage> {
+      const { userId } = requireUser(ctx);
+      const first = pageSize(args.first);
+      const after = args.after ? decodeCursor(args.after, isPosition) : undefined;
+      const { items, hasNextPage } = await store.listByUser(userId, first, after);
+      const edges = items.map((node) => ({ cursor: encodeCursor({ createdAt: node.createdAt.toISOString(), id: node.id }), node }));
+      return { edges, hasNextPage, endCursor: edges.at(-1)?.cursor ?? null, totalCount: () => store.countByUser(userId) };
+    },
+
+    async cancel(ctx: RequestContext, id: string): Promise<Order> {
+      const identity = requireUser(ctx);
+      const order = await store.update(id, async (current) => {
+        if (!current || !canSee(identity, current)) throw notFound("Order", id);
+        const update = transitionTo(current, "CANCELLED", "Cancelled by the customer", clock());
+        // Under the row lock: a payment outcome for this order waits until the cancel is
+        // decided, then sees CANCELLED (and requests a refund if the money was taken).
+        await reservations.release(current.reservationId);
+        return update;
+      });
+      ctx.logger.info("order cancelled", { orderId: id });
+      return order!;
+    },
+
+    ship: (ctx: RequestContext, id: string) => adminTransition(ctx, id, "SHIPPED"),
+    deliver: (ctx: RequestContext, id: string) => adminTransition(ctx, id, "DELIVERED"),
+  };
+
+  async function adminTransition(ctx: RequestContext, id: string, to: "SHIPPED" | "DELIVERED"): Promise<Order> {
+    requireAdmin(ctx);
+    const order = await store.update(id, async (current) => {
+      if (!current) throw notFound("Order", id);
+      return transitionTo(current, to, null, clock());
+    });
+    ctx.logger.info("order status changed by admin", { orderId: id, to });
+    return order!;
+  }
+}
+
+export type OrderService = ReturnType<typeof createOrderService>;

@@ -1,0 +1,35 @@
+import type { Money } from "#kernel";
+
+export const ORDER_STATUSES = ["PENDING", "PAID", "SHIPPED", "DELIVERED", "PAYMENT_FAILED", "CANCELLED"] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+/** An order as stored. Its lines and history are loaded apart (DataLoader per request). */
+export interface Order {
+  id: string;
+  userId: string;
+  status: OrderStatus;
+  statusReason: string | null;
+  total: Money;
+  idempotencyKey: string;
+  /** Fingerprint of the cart that was ordered: tells a retry from a reuse of the key. */
+  requestHash: string;
+  reservationId: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** One line as bought: name and unit price are those at checkout. */
+export interface OrderItem {
+  orderId: string;
+  productId: string;
+  name: string;
+  unitPrice: Money;
+  quantity: number;
+}
+
+export interface OrderStatusChange {
+  from: OrderStatus | null;
+  to: OrderStatus;
+  reason: string | null;
+  at: Date;
+}

@@ -1,0 +1,77 @@
+import { createSubgraphClient, startSubgraphServer, type Platform, type RunningServer, type Subscription } from "#kernel";
+import { createPrismaClient, startOutboxRelay, type PrismaClient } from "#kernel/relational";
+import { createCheckoutCart, createSubgraphProductCatalog } from "../../cart/src/index.js";
+import { createOrdersSchema } from "./subgraph.js";
+import { createOrdersContext } from "./subgraph-context.js";
+import { createCheckoutService, type CheckoutService } from "./domain/checkout.service.js";
+import { createOrderService, type OrderService } from "./domain/order.service.js";
+import { createPaymentOutcomeHandler } from "./domain/payment-outcome.handler.js";
+import { createPrismaOrderStore } from "./adapters/prisma-order.store.js";
+import { createSubgraphStockReservations } from "./adapters/subgraph-stock-reservations.js";
+import { startPaymentOutcomeConsumer } from "./consumers/payment-outcome.consumer.js";
+import type { OrderStore } from "./ports/order-store.js";
+
+export interface OrdersSubgraphOptions {
+  port?: number;
+  /** A Prisma client shared with other subgraphs of this process; one is opened otherwise. */
+  prisma?: PrismaClient;
+  /** The process's one outbox relay; without it the subgraph starts its own. */
+  outbox?: { nudge(): void };
+  /** Bound URLs of the subgraphs orders calls (the one-process mode knows them). */
+  productsUrl?: string;
+  inventoryUrl?: string;
+}
+
+export interface RunningOrders extends RunningServer {
+  checkout: CheckoutService;
+  orders: OrderService;
+  store: OrderStore;
+}
+
+/**
+ * Starts the orders subgraph on the platform: store, stock reservations, checkout, the
+ * payment outcome consumer (group `orders`) and the server.
+ */
+export async function startOrdersSubgraph(platform: Platform, options: OrdersSubgraphOptions = {}): Promise<RunningOrders> {
+  const { config, bus } = platform;
+  const logger = platform.logger.child({ subgraph: "orders" });
+  const prisma = options.prisma ?? createPrismaClient(platform.databaseUrl);
+  const ownRelay = options.outbox ? undefined : startOutboxRelay({ prisma, bus, logger });
+  const outbox = options.outbox ?? ownRelay!;
+  const client = (url: string) => createSubgraphClient({ url, internalSecret: config.auth.internalSecret, serviceName: "orders" });
+  const products = client(options.productsUrl ?? config.gateway.subgraphUrls.products);
+  const inventory = client(options.inventoryUrl ?? config.gateway.subgraphUrls.inventory);
+
+  const cart = createCheckoutCart({ prisma, catalog: createSubgraphProductCatalog(products) });
+  const store = createPrismaOrderStore({ prisma, removeFromCart: cart.removeOrdered, onCommit: () => outbox.nudge() });
+  const reservations = createSubgraphStockReservations(inventory);
+  const checkout = createCheckoutService({ store, cart, reservations, logger });
+  const orders = createOrderService({ store, reservations });
+  const handle = createPaymentOutcomeHandler({ store, reservations, logger });
+
+  let consumer: Subscription | undefined;
+  let server: RunningServer | undefined;
+  const close = async () => {
+    await server?.close();
+    await consumer?.stop();
+    await ownRelay?.stop();
+    await Promise.all([products.close(), inventory.close()]);
+    if (!options.prisma) await prisma.$disconnect();
+  };
+  try {
+    consumer = await startPaymentOutcomeConsumer({ bus, logger, handle });
+    server = await startSubgraphServer({
+      name: "orders",
+      schema: createOrdersSchema(),
+      internalSecret: config.auth.internalSecret,
+      logger,
+      extendContext: (base) => createOrdersContext(base, { orders, checkout, store }),
+      port: options.port ?? config.subgraphPorts.orders,
+      host: config.host,
+    });
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return { ...server, checkout, orders, store, close };
+}

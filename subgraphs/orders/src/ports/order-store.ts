@@ -1,0 +1,59 @@
+import type { DomainEvent, Money } from "#kernel";
+import type { Order, OrderItem, OrderStatus, OrderStatusChange } from "../domain/order.js";
+import type { OutboxMessage } from "../domain/order-events.js";
+
+/** Everything checkout writes at once: the order, its lines, its payment, its events. */
+export interface NewOrder {
+  order: Order;
+  items: OrderItem[];
+  payment: { id: string; amount: Money };
+  events: OutboxMessage[];
+  /** What leaves the cart in the same transaction. */
+  cart: { ordered: { productId: string; quantity: number }[]; unavailable: string[] };
+}
+
+/** What a decision does to a locked order: maybe a transition, and events to record. */
+export interface OrderUpdate {
+  transition?: { from: OrderStatus; to: OrderStatus; reason: string | null; at: Date };
+  events: OutboxMessage[];
+}
+
+/** Listing position: orders sort newest first by (createdAt desc, id desc). */
+export interface OrderPosition {
+  createdAt: string;
+  id: string;
+}
+
+/** Thrown by `place` when the (user, idempotency key) pair already belongs to an order. */
+export class IdempotencyKeyTaken extends Error {
+  constructor(readonly userId: string, readonly idempotencyKey: string) {
+    super(`Idempotency key ${idempotencyKey} of user ${userId} is already used`);
+  }
+}
+
+/**
+ * The relational role for orders. Guarantees:
+ * - one order per (user, idempotency key), enforced by a unique constraint: of concurrent
+ *   `place` calls with one key exactly one commits, the others throw IdempotencyKeyTaken;
+ * - `place` and `update` write their events to the transactional outbox in the same
+ *   transaction as the change, so a change is announced exactly when it commits;
+ * - `update` runs `decide` with the order's row locked, so decisions on one order (a cancel,
+ *   a payment outcome) apply one at a time, each on the state the previous one left;
+ * - with `once`, an event is applied at most once per consumer (redeliveries are skipped).
+ */
+export interface OrderStore {
+  findById(id: string): Promise<Order | null>;
+  findByIdempotencyKey(userId: string, idempotencyKey: string): Promise<Order | null>;
+  listByUser(userId: string, first: number, after?: OrderPosition): Promise<{ items: Order[]; hasNextPage: boolean }>;
+  countByUser(userId: string): Promise<number>;
+  itemsOf(orderIds: readonly string[]): Promise<Map<string, OrderItem[]>>;
+  historyOf(orderIds: readonly string[]): Promise<Map<string, OrderStatusChange[]>>;
+  /** Writes the order, its lines, first status, payment, events and cart removal at once. */
+  place(order: NewOrder): Promise<void>;
+  /** Returns the order after the update; null when the event was already applied (`once`). */
+  update(
+    orderId: string,
+    decide: (order: Order | null) => Promise<OrderUpdate | null>,
+    once?: { consumer: string; event: DomainEvent },
+  ): Promise<Order | null>;
+}

@@ -1,0 +1,20 @@
+import { multiplyMoney } from "#kernel";
+import type { OrderItemResolvers, OrderResolvers, OrderStatusChangeResolvers } from "../generated/resolvers-types.js";
+
+export const Order: OrderResolvers = {
+  // Other subgraphs' references obey the same rule as order(id): owner or admin, else null.
+  __resolveReference: (ref, ctx) => ctx.orderById.load(ref.id),
+  items: (order, _args, ctx) => ctx.itemsByOrderId.load(order.id),
+  statusHistory: (order, _args, ctx) => ctx.historyByOrderId.load(order.id),
+  createdAt: (order) => order.createdAt.toISOString(),
+  updatedAt: (order) => order.updatedAt.toISOString(),
+};
+
+export const OrderItem: OrderItemResolvers = {
+  product: (item) => ({ __typename: "Product", id: item.productId }),
+  lineTotal: (item) => multiplyMoney(item.unitPrice, item.quantity),
+};
+
+export const OrderStatusChange: OrderStatusChangeResolvers = {
+  at: (change) => change.at.toISOString(),
+};

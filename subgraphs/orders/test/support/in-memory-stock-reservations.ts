@@ -1,0 +1,58 @@
+import { DomainError, ErrorCode } from "#kernel";
+import type { StockReservations } from "../../src/ports/stock-reservations.js";
+
+type Status = "HELD" | "COMMITTED" | "RELEASED";
+
+/**
+ * The inventory's reservation contract in memory, for tests of the orders service without
+ * the inventory subgraph: idempotent per id (IDEMPOTENCY_CONFLICT for the same id with other
+ * items), all-or-nothing, OUT_OF_STOCK when short, and
+ * RESERVATION_EXPIRED on commit for ids marked expired.
+ */
+export function createInMemoryStockReservations(stock: Record<string, number>) {
+  const available = new Map(Object.entries(stock));
+  const reservations = new Map<string, { status: Status; items: { productId: string; quantity: number }[] }>();
+  const expired = new Set<string>();
+  const calls = { reserve: 0, commit: 0, release: 0 };
+
+  const port: StockReservations = {
+    async reserve(id, items) {
+      calls.reserve += 1;
+      const existing = reservations.get(id);
+      if (existing) {
+        if (JSON.stringify(existing.items) !== JSON.stringify(items)) throw new DomainError(ErrorCode.IDEMPOTENCY_CONFLICT, `Reservation ${id} holds other items`);
+        return;
+      }
+      for (const { productId, quantity } of items) {
+        if ((available.get(productId) ?? 0) < quantity) throw new DomainError(ErrorCode.OUT_OF_STOCK, `Not enough ${productId}`, { productId });
+      }
+      for (const { productId, quantity } of items) available.set(productId, available.get(productId)! - quantity);
+      reservations.set(id, { status: "HELD", items: [...items] });
+    },
+    async commit(id) {
+      calls.commit += 1;
+      const reservation = reservations.get(id);
+      if (!reservation) throw new DomainError(ErrorCode.NOT_FOUND, `Reservation ${id} was not found`);
+      if (expired.has(id) && reservation.status === "HELD") {
+        reservation.status = "RELEASED";
+        for (const { productId, quantity } of reservation.items) available.set(productId, available.get(productId)! + quantity);
+        throw new DomainError(ErrorCode.RESERVATION_EXPIRED, "The reservation expired");
+      }
+      if (reservation.status === "HELD") reservation.status = "COMMITTED";
+    },
+    async release(id) {
+      calls.release += 1;
+      const reservation = reservations.get(id);
+      if (!reservation || reservation.status !== "HELD") return;
+      reservation.status = "RELEASED";
+      for (const { productId, quantity } of reservation.items) available.set(productId, available.get(productId)! + quantity);
+    },
+  };
+  return {
+    port,
+    calls,
+    available: (productId: string) => available.get(productId) ?? 0,
+    statusOf: (id: string) => reservations.get(id)?.status,
+    expire: (id: string) => void expired.add(id),
+  };
+}

@@ -1,0 +1,71 @@
+import assert from "node:assert/strict";
+import { after, before, it } from "node:test";
+import { createPrismaClient, type PrismaClient } from "#kernel/relational";
+import { waitFor } from "#kernel/testing";
+import { startPaymentSimulator, type RunningPaymentSimulator } from "../../services/payment-simulator/src/index.js";
+import { describeOnEngines, startCheckoutSupergraph, type CheckoutSupergraph } from "../../subgraphs/orders/test/support/start-checkout-supergraph.js";
+import { OutageEventBus } from "../../subgraphs/orders/test/support/test-event-buses.js";
+import { customer, restock } from "../../subgraphs/orders/test/support/storefront-operations.js";
+
+const ORDERS = 12;
+const PRODUCTS = Array.from({ length: 10 }, (_, i) => `prod_00000${20 + i}`);
+
+describeOnEngines("checkout while the event broker is down", (engines) => {
+  let sg: CheckoutSupergraph;
+  let simulator: RunningPaymentSimulator;
+  let db: PrismaClient;
+  let bus: OutageEventBus | undefined;
+
+  before(async () => {
+    simulator = await startPaymentSimulator({ latencyMs: 5 });
+    sg = await startCheckoutSupergraph({
+      engines,
+      env: { PAYMENT_PROVIDER_URL: simulator.url },
+      decorateBus: (inner) => (bus = new OutageEventBus(inner)),
+    });
+    db = createPrismaClient(sg.databaseUrl, { poolSize: 2 });
+    await restock(sg, PRODUCTS);
+  });
+  after(async () => {
+    await db.$disconnect();
+    await sg.close();
+    await simulator.close();
+  });
+
+  it("keeps orders PENDING during the outage, delivers every event afterwards and applies none twice", async () => {
+    bus!.stopBroker();
+    const buyers = await Promise.all(Array.from({ length: ORDERS }, () => customer(sg)));
+    const orders = await Promise.all(buyers.map((c, i) => c.placeOrder({ [PRODUCTS[i % PRODUCTS.length]!]: 1 })));
+    assert.ok(orders.every((o) => o.status === "PENDING"), "checkout answers while the broker is down");
+
+    // The relay keeps trying and failing; nothing moves meanwhile.
+    const refusedBefore = bus!.stats.refused;
+    await waitFor("the relay has retried at least three more times", () => bus!.stats.refused >= refusedBefore + 3);
+    const ids = orders.map((o) => o.id);
+    const stuck = await db.order.findMany({ where: { id: { in: ids } }, select: { status: true } });
+    assert.deepEqual(new Set(stuck.map((o) => o.status)), new Set(["PENDING"]));
+    assert.equal(await db.outboxEvent.count({ where: { key: { in: ids }, publishedAt: null } }), ORDERS * 2, "OrderStatusChanged + PaymentRequested per order, all waiting");
+    assert.equal(simulator.ledger().charges.length, 0, "nobody was charged: PaymentRequested never left");
+
+    // The broker returns, but loses the acknowledgement of the first batch of payment requests
+    // and of confirmations: the relay sends them again and consumers get them twice.
+    bus!.startBroker({ lostAcks: { PaymentRequested: 1, PaymentConfirmed: 1 } });
+    await waitFor(
+      "every order is PAID",
+      async () => (await db.order.count({ where: { id: { in: ids }, status: "PAID" } })) === ORDERS,
+      { timeoutMs: 60_000, intervalMs: 100 },
+    );
+    assert.ok(bus!.stats.duplicatedTypes.get("PaymentRequested"), "payment requests really were delivered twice");
+    assert.ok(bus!.stats.duplicatedTypes.get("PaymentConfirmed"), "payment confirmations really were delivered twice");
+    await waitFor("the outbox is empty", async () => (await db.outboxEvent.count({ where: { publishedAt: null } })) === 0);
+
+    for (const id of ids) {
+      const history = await db.orderStatusChange.findMany({ where: { orderId: id }, orderBy: { at: "asc" } });
+      assert.deepEqual(history.map((h) => `${h.from ?? "-"}>${h.to}`), ["->PENDING", "PENDING>PAID"], `order ${id} moved once`);
+      assert.equal(simulator.ledger({ orderId: id }).charges.length, 1, `order ${id} was charged once`);
+    }
+    const payments = await db.payment.findMany({ where: { orderId: { in: ids } } });
+    assert.ok(payments.every((p) => p.status === "SUCCEEDED"));
+    assert.equal(await db.processedEvent.count({ where: { consumer: "orders" } }), ORDERS, "one PaymentConfirmed applied per order");
+  });
+});
