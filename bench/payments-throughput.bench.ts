@@ -21,7 +21,7 @@ import { createPrismaClient, startEmbeddedPostgres } from "#kernel/relational";
 import { waitFor } from "#kernel/testing";
 import { startPaymentSimulator, type PaymentSimulatorOptions } from "../services/payment-simulator/src/index.js";
 import { startPaymentsSubgraph } from "../subgraphs/payments/src/payments-subgraph.js";
-import { TopicPrefixedEventBus } from "../subgraphs/payments/test/support/topic-prefixed-event-bus.js";
+import { NamespacedEventBus } from "#kernel/testing";
 import { freePort } from "./harness/bench-environment.js";
 
 const { values: args } = parseArgs({
@@ -76,7 +76,7 @@ async function round(name: string, simulatorOptions: PaymentSimulatorOptions, ti
   let bus: EventBus = new EmbeddedEventBus();
   if (brokers) {
     const { KafkaEventBus } = await import("#kernel/adapters.ts");
-    bus = new TopicPrefixedEventBus(new KafkaEventBus({ brokers: config.events.kafkaBrokers!, clientId: "payments-bench", logger }), prefix);
+    bus = new NamespacedEventBus(new KafkaEventBus({ brokers: config.events.kafkaBrokers!, clientId: "payments-bench", logger }), prefix);
   }
   const kv = new EmbeddedKeyValueStore();
   const platform: Platform = { config, logger, databaseUrl, bus, kv, engines: { relational: "postgresql", events: bus.engine, cache: kv.engine }, close: async () => {} };

@@ -8,7 +8,7 @@ import { waitFor } from "#kernel/testing";
 import { startPaymentSimulator, type RunningPaymentSimulator } from "../../services/payment-simulator/src/index.js";
 import { describeOnEngines, startCheckoutSupergraph, type CheckoutSupergraph } from "../../subgraphs/orders/test/support/start-checkout-supergraph.js";
 import { customer, dataOf, waitForStatus } from "../../subgraphs/orders/test/support/storefront-operations.js";
-import { TopicPrefixedEventBus } from "../../subgraphs/payments/test/support/topic-prefixed-event-bus.js";
+import { NamespacedEventBus } from "#kernel/testing";
 
 const ORDER_WITH_PAYMENT = `query($id: ID!) {
   order(id: $id) { id status statusReason payment { id status attempts failureReason amount { amount currency } } total { amount currency } }
@@ -34,7 +34,7 @@ describeOnEngines("payment flow through the gateway", (engines) => {
       env: { PAYMENT_PROVIDER_URL: simulator.url, PAYMENT_PROVIDER_TIMEOUT_MS: "1000", PAYMENT_RETRY_BASE_MS: "50", NOTIFICATIONS_DIR: mailDir },
       // Consumer groups of their own too, not only topics: a Kafka group shared with another
       // run (every supergraph has a `payments` group) would be given only that run's topics.
-      decorateBus: (bus) => (bus.engine === "kafka" ? new TopicPrefixedEventBus(bus, `e2e-${randomUUID().slice(0, 8)}.`) : bus),
+      decorateBus: (bus) => (bus.engine === "kafka" ? new NamespacedEventBus(bus, `e2e-${randomUUID().slice(0, 8)}`) : bus),
     });
   });
   after(async () => {

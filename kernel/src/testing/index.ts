@@ -1,3 +1,4 @@
 // Test infrastructure shared by every package's tests: add exports here with intention.
 export * from "./wait-for.js";
 export * from "./real-engine.js";
+export * from "./namespaced-event-bus.js";

@@ -23,7 +23,7 @@ import { startPaymentSimulator, type RunningPaymentSimulator } from "../../../..
 import { FolderNotificationSender, startNotificationService, type NotificationSender, type RunningNotifications } from "../../../../services/notifications/src/index.js";
 import { startPaymentsSubgraph, type RunningPayments } from "../../src/payments-subgraph.js";
 import { createTestDatabase, type DatabaseEngine } from "../../../../test/support/test-database.js";
-import { TopicPrefixedEventBus } from "./topic-prefixed-event-bus.js";
+import { NamespacedEventBus } from "#kernel/testing";
 
 export type BusEngine = { kind: "embedded" } | { kind: "kafka"; brokers: string };
 
@@ -50,7 +50,7 @@ export async function openPaymentsHarness(options: HarnessOptions) {
   const rawBus: EventBus =
     options.bus.kind === "embedded"
       ? new EmbeddedEventBus({ maxBackoffMs: 20 })
-      : new TopicPrefixedEventBus(new KafkaEventBus({ brokers: options.bus.brokers.split(",").map((b) => b.trim()), clientId: `payments-test-${runId}`, maxBackoffMs: 50 }), `test-${runId}.`);
+      : new NamespacedEventBus(new KafkaEventBus({ brokers: options.bus.brokers.split(",").map((b) => b.trim()), clientId: `payments-test-${runId}`, maxBackoffMs: 50 }), `test-${runId}`);
   const notificationsDir = mkdtempSync(join(tmpdir(), "storefront-notifications-"));
   const config = loadConfig({
     APP_ENV: "test",
