@@ -1,0 +1,19 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+
+export const OPERATIONS_DIR = "schema/operations";
+export const PERSISTED_MANIFEST_PATH = "schema/operations/persisted-operations.json";
+
+/** The operations our clients ship with, one per file, named after the operation. */
+export function readGoldenOperations(dir = OPERATIONS_DIR): { name: string; query: string }[] {
+  return readdirSync(dir)
+    .filter((file) => file.endsWith(".graphql"))
+    .sort()
+    .map((file) => ({ name: file.replace(/\.graphql$/, ""), query: readFileSync(`${dir}/${file}`, "utf8") }));
+}
+
+/** The allow-list manifest the gateway loads (PERSISTED_OPERATIONS_PATH): sha256 -> query. */
+export function persistedManifest(operations = readGoldenOperations()): string {
+  const entries = operations.map(({ query }) => [createHash("sha256").update(query).digest("hex"), query] as const);
+  return JSON.stringify(Object.fromEntries(entries), null, 2) + "\n";
+}
