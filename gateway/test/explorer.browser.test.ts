@@ -11,154 +11,54 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, afterEach, before, describe, test } from 'node:test';
-import { setTimeout as delay } from 'node:timers/promises';
-import {
-  graphql,
-  GraphQLID,
-  GraphQLInt,
-  GraphQLList,
-  GraphQLNonNull,
-  GraphQLObjectType,
-  GraphQLSchema,
-  GraphQLString,
-} from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { WebSocketServer } from 'ws';
 import { createExplorerHandler } from '../src/explorer/index.js';
+import { startTestSupergraph } from '../../test/support/start-test-supergraph.js';
 
 // ---------------------------------------------------------------------------
-// Target under test. Everything specific to the GraphQL server behind the
-// explorer lives in this section: replace startExplorerTarget() and TARGET to
-// run the same browser checks against another server (e.g. the real gateway).
+// Target under test: the real gateway in front of every subgraph, on free ports, with a
+// customer who has an order, so the subscription has something to follow.
 // ---------------------------------------------------------------------------
 
 interface ExplorerTarget {
-  /** Origin of the server, e.g. http://127.0.0.1:1234 (explorer at /explorer, API at /graphql). */
+  /** Origin of the gateway, e.g. http://127.0.0.1:1234 (explorer at /explorer, API at /graphql). */
   url: string;
+  /** The Authorization header value the explorer's headers editor sends. */
+  authorization: string;
+  /** An order of the signed-in customer. */
+  orderId: string;
   close(): Promise<void>;
 }
 
-/** What the browser checks expect from the target's schema and data. */
+/** What the browser checks expect from the supergraph's schema and data. */
 const TARGET = {
   /** A type name that the docs explorer must list (reachable from a root type). */
   docsTypeName: 'Product',
   /** A field of the Query type that the docs explorer must show. */
   docsQueryField: 'products',
-  query: 'query Products {\n  products {\n    id\n    name\n  }\n}\n',
+  query: 'query ProductName {\n  product(id: "prod_0000001") {\n    id\n    name\n    stock\n  }\n}\n',
   /** Text that must appear in the result pane after running the query. */
-  queryResultText: '"name": "Espresso cup"',
-  subscription: 'subscription Ticks {\n  ticks(count: 3)\n}\n',
+  queryResultText: '"id": "prod_0000001"',
+  subscription: (orderId: string) => `subscription OrderStatus {\n  orderStatusChanged(orderId: "${orderId}") {\n    id\n    status\n  }\n}\n`,
   /** Text that shows a subscription event arrived in the result pane. */
-  subscriptionEventText: '"ticks": 3',
+  subscriptionEventText: (orderId: string) => `"id": "${orderId}"`,
 } as const;
 
-const products = [
-  { id: 'p1', name: 'Espresso cup', priceCents: 1200 },
-  { id: 'p2', name: 'Milk jug', priceCents: 1850 },
-];
-
-const Product = new GraphQLObjectType({
-  name: 'Product',
-  description: 'Something the shop sells.',
-  fields: {
-    id: { type: new GraphQLNonNull(GraphQLID) },
-    name: { type: new GraphQLNonNull(GraphQLString) },
-    priceCents: { type: new GraphQLNonNull(GraphQLInt) },
-  },
-});
-
-const schema = new GraphQLSchema({
-  query: new GraphQLObjectType({
-    name: 'Query',
-    fields: {
-      products: {
-        type: new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(Product))),
-        resolve: () => products,
-      },
-    },
-  }),
-  subscription: new GraphQLObjectType({
-    name: 'Subscription',
-    fields: {
-      ticks: {
-        type: new GraphQLNonNull(GraphQLInt),
-        description: 'Counts from 1 to `count`, one event every 50 ms.',
-        args: { count: { type: new GraphQLNonNull(GraphQLInt) } },
-        subscribe: async function* (_source: unknown, args: { count: number }) {
-          for (let n = 1; n <= args.count; n += 1) {
-            if (n > 1) await delay(50);
-            yield n;
-          }
-        },
-        resolve: (n: unknown) => n,
-      },
-    },
-  }),
-});
-
-async function readJsonBody(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-}
-
-async function handleGraphQLPost(req: IncomingMessage, res: ServerResponse): Promise<void> {
-  let params: { query?: unknown; variables?: unknown; operationName?: unknown };
-  try {
-    params = (await readJsonBody(req)) as typeof params;
-  } catch {
-    res.writeHead(400, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ errors: [{ message: 'Request body must be JSON' }] }));
-    return;
-  }
-  const result = await graphql({
-    schema,
-    source: typeof params.query === 'string' ? params.query : '',
-    variableValues:
-      params.variables && typeof params.variables === 'object'
-        ? (params.variables as Record<string, unknown>)
-        : undefined,
-    operationName: typeof params.operationName === 'string' ? params.operationName : undefined,
-  });
-  res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
-  res.end(JSON.stringify(result));
-}
-
 async function startExplorerTarget(): Promise<ExplorerTarget> {
-  const explorer = createExplorerHandler();
-  const server = createServer((req, res) => {
-    if (explorer(req, res)) return;
-    const pathname = (req.url ?? '/').split('?')[0];
-    if (pathname === '/graphql' && req.method === 'POST') {
-      handleGraphQLPost(req, res).catch((err: unknown) => {
-        res.writeHead(500, { 'content-type': 'text/plain' });
-        res.end(String(err));
-      });
-      return;
-    }
-    res.writeHead(404, { 'content-type': 'text/plain' });
-    res.end('Not Found\n');
-  });
-  const wss = new WebSocketServer({ server, path: '/graphql' });
-  const wsServer = useServer({ schema }, wss);
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const supergraph = await startTestSupergraph();
+  const token = await supergraph.token('explorer-customer');
+  const added = await supergraph.query(`mutation { addToCart(productId: "prod_0000002", quantity: 1) { id } }`, {}, token);
+  assert.equal(added.errors, undefined, JSON.stringify(added.errors));
+  const checkout = await supergraph.query<{ checkout: { id: string } }>(`mutation { checkout(idempotencyKey: "explorer-order") { id } }`, {}, token);
+  assert.equal(checkout.errors, undefined, JSON.stringify(checkout.errors));
   return {
-    url: `http://127.0.0.1:${port}`,
-    async close() {
-      await wsServer.dispose();
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    url: supergraph.gatewayUrl.replace(/\/graphql$/, ''),
+    authorization: `Bearer ${token}`,
+    orderId: checkout.data!.checkout.id,
+    close: () => supergraph.close(),
   };
 }
 
@@ -423,21 +323,21 @@ describe('GraphQL explorer in a browser', { skip: skipReason }, () => {
   });
 
   test('the headers editor sends its headers with requests', async () => {
-    await openTabWith(page, TARGET.query, '{"Authorization": "Bearer explorer-test-token"}');
+    await openTabWith(page, TARGET.query, JSON.stringify({ Authorization: target!.authorization }));
     const before = graphqlPostHeaders.length;
     await page.locator('.graphiql-execute-button').click();
     await waitForResultContaining(page, TARGET.queryResultText);
     const sent = graphqlPostHeaders.slice(before);
     assert.ok(
-      sent.some((headers) => headers.authorization === 'Bearer explorer-test-token'),
+      sent.some((headers) => headers.authorization === target!.authorization),
       `a POST /graphql carried the Authorization header; saw ${JSON.stringify(sent)}`,
     );
   });
 
   test('a subscription streams events into the result pane', async () => {
-    await openTabWith(page, TARGET.subscription);
+    await openTabWith(page, TARGET.subscription(target!.orderId), JSON.stringify({ Authorization: target!.authorization }));
     await page.locator('.graphiql-execute-button').click();
-    const result = await waitForResultContaining(page, TARGET.subscriptionEventText);
+    const result = await waitForResultContaining(page, TARGET.subscriptionEventText(target!.orderId));
     assert.match(result, /"data"/);
     assert.ok(
       requestedUrls.some((url) => url.startsWith('ws://') || url.startsWith('wss://')),
