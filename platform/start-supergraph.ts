@@ -1,7 +1,16 @@
-import { openPlatform, SUBGRAPH_NAMES, type Config, type Logger, type SubgraphName } from "#kernel";
+import { createAccessTokenIssuer, openPlatform, SUBGRAPH_NAMES, type Config, type EventBus, type Logger, type SubgraphName } from "#kernel";
+import { createPrismaClient, startOutboxRelay } from "#kernel/relational";
 import { startProductsSubgraph } from "../subgraphs/products/src/products-subgraph.js";
+import { startInventorySubgraph } from "../subgraphs/inventory/src/inventory-subgraph.js";
+import { startSearchSubgraph } from "../subgraphs/search/src/search-subgraph.js";
+import { startAccountsSubgraph } from "../subgraphs/accounts/src/accounts-subgraph.js";
+import { seedDevAdmin } from "../subgraphs/accounts/src/seed-dev-admin.js";
+import { startCartSubgraph } from "../subgraphs/cart/src/cart-subgraph.js";
+import { startOrdersSubgraph } from "../subgraphs/orders/src/orders-subgraph.js";
+import { startPaymentsSubgraph } from "../subgraphs/payments/src/payments-subgraph.js";
+import { startPaymentSimulator } from "../services/payment-simulator/src/index.js";
+import { startNotificationService } from "../services/notifications/src/index.js";
 import { startGateway } from "../gateway/src/gateway-server.js";
-import { issueAccessToken } from "../gateway/src/auth/access-token-verifier.js";
 import { seedDemoCatalog } from "./seed-demo-catalog.js";
 
 export interface StartSupergraphOptions {
@@ -9,6 +18,8 @@ export interface StartSupergraphOptions {
   logger: Logger;
   /** Bind every server to a free port (tests) instead of the configured ones. */
   ephemeralPorts?: boolean;
+  /** Wraps the event bus every part of the process uses (tests simulate broker outages). */
+  decorateBus?: (bus: EventBus) => EventBus;
 }
 
 export interface RunningSupergraph {
@@ -23,18 +34,77 @@ export interface RunningSupergraph {
  * The whole platform in one process: shared infrastructure, every subgraph, the gateway.
  * This is the zero-setup mode (`npm start`) and what end-to-end tests start on free ports.
  */
-export async function startSupergraph({ config, logger, ephemeralPorts = false }: StartSupergraphOptions): Promise<RunningSupergraph> {
+export async function startSupergraph({ config, logger, ephemeralPorts = false, decorateBus }: StartSupergraphOptions): Promise<RunningSupergraph> {
   const { applyMigrations } = await import("../scripts/migrate/apply-migrations.js");
-  const platform = await openPlatform(config, logger, { migrate: async (url) => void (await applyMigrations(url)) });
+  const opened = await openPlatform(config, logger, { migrate: async (url) => void (await applyMigrations(url)) });
+  const platform = decorateBus ? { ...opened, bus: decorateBus(opened.bus) } : opened;
   const closers: (() => Promise<void>)[] = [platform.close];
   const port = (name: SubgraphName) => (ephemeralPorts ? 0 : config.subgraphPorts[name]);
   try {
     const products = await startProductsSubgraph(platform, { port: port("products") });
     closers.unshift(products.close);
-    await seedDemoCatalog({ store: products.store, count: config.catalog.seedProducts, logger });
-
     const subgraphUrls: Record<string, string> = { ...config.gateway.subgraphUrls, products: products.url };
-    const gatewayConfig: Config = { ...config, gateway: { ...config.gateway, subgraphUrls: subgraphUrls as Record<SubgraphName, string> } };
+
+    // One Prisma pool and ONE transactional outbox relay for every relational subgraph here.
+    const prisma = createPrismaClient(platform.databaseUrl);
+    const outbox = startOutboxRelay({ prisma, bus: platform.bus, logger });
+    closers.unshift(async () => {
+      await outbox.stop();
+      await prisma.$disconnect();
+    });
+    // Inventory before the catalog seed (it records the demo stock) and before cart and orders.
+    const inventory = await startInventorySubgraph(platform, { port: port("inventory"), prisma, outbox, productsUrl: products.url });
+    closers.unshift(inventory.close);
+    subgraphUrls.inventory = inventory.url;
+    await seedDemoCatalog({
+      store: products.store,
+      count: config.catalog.seedProducts,
+      logger,
+      stock: async (items) => void (await inventory.service.seedStock(items.map(({ product, stock }) => ({ productId: product.id, stock })))),
+    });
+    // Search follows catalog changes and, on an empty index, builds it from the seeded catalog.
+    const search = await startSearchSubgraph(platform, { port: port("search"), productsUrl: products.url });
+    closers.unshift(search.close);
+    subgraphUrls.search = search.url;
+    const accounts = await startAccountsSubgraph(platform, { port: port("accounts") });
+    closers.unshift(accounts.close);
+    subgraphUrls.accounts = accounts.url;
+    const devAdmin = await seedDevAdmin({ config, accounts: accounts.accounts, logger });
+
+    const cart = await startCartSubgraph(platform, { port: port("cart"), prisma, productsUrl: subgraphUrls.products, inventoryUrl: subgraphUrls.inventory });
+    closers.unshift(cart.close);
+    subgraphUrls.cart = cart.url;
+    // Orders keeps a pool of its own: a cancel or payment outcome holds an order's row lock
+    // while the inventory commits or releases stock, and must never starve the inventory.
+    const orders = await startOrdersSubgraph(platform, {
+      port: port("orders"),
+      outbox,
+      productsUrl: subgraphUrls.products,
+      inventoryUrl: subgraphUrls.inventory,
+    });
+    closers.unshift(orders.close);
+    subgraphUrls.orders = orders.url;
+    // Payments charge through the simulator unless PAYMENT_PROVIDER_URL names a provider.
+    const simulator = config.payments.providerUrl
+      ? undefined
+      : await startPaymentSimulator({
+          ...config.payments.simulator,
+          port: ephemeralPorts ? 0 : config.payments.simulator.port,
+          host: config.host,
+          logger: logger.child({ service: "payment-simulator" }),
+        });
+    if (simulator) closers.unshift(simulator.close);
+    const payments = await startPaymentsSubgraph(platform, { port: port("payments"), prisma, outbox, providerUrl: config.payments.providerUrl ?? simulator!.url });
+    closers.unshift(payments.close);
+    subgraphUrls.payments = payments.url;
+    const notifications = await startNotificationService(platform, { prisma });
+    closers.unshift(notifications.close);
+    const gatewayConfig: Config = {
+      ...config,
+      gateway: { ...config.gateway, subgraphUrls: subgraphUrls as Record<SubgraphName, string> },
+      // RS256 (JWT_PRIVATE_KEY) without JWKS_URL: verify against the accounts subgraph here.
+      auth: { ...config.auth, jwksUrl: config.auth.jwksUrl ?? accounts.jwksUrl },
+    };
     const gateway = await startGateway({ config: gatewayConfig, logger, bus: platform.bus, port: ephemeralPorts ? 0 : config.gateway.port });
     closers.unshift(gateway.close);
 
@@ -42,9 +112,10 @@ export async function startSupergraph({ config, logger, ephemeralPorts = false }
       gatewayUrl: gateway.url,
       subgraphUrls,
       banner: async (seconds) => {
-        const auth = { secret: config.auth.jwtSecret, issuer: config.auth.jwtIssuer };
-        const customer = await issueAccessToken(auth, { userId: "demo-customer", roles: ["customer"] }, 86_400);
-        const admin = await issueAccessToken(auth, { userId: "demo-admin", roles: ["admin"] }, 86_400);
+        // Signed like the accounts subgraph signs (HS256 or RS256), valid for a day.
+        const devTokens = createAccessTokenIssuer({ issuer: config.auth.jwtIssuer, secret: config.auth.jwtSecret, privateKeyPem: config.auth.jwtPrivateKey, ttlSeconds: 86_400 });
+        const customer = (await devTokens.issue({ userId: "demo-customer", roles: ["customer"] })).token;
+        const admin = (await devTokens.issue({ userId: "demo-admin", roles: ["customer", "admin"] })).token;
         const base = gateway.url.replace(/\/graphql$/, "");
         return [
           `\nStorefront supergraph ready in ${seconds}s`,
@@ -55,7 +126,9 @@ export async function startSupergraph({ config, logger, ephemeralPorts = false }
           `  Subgraphs    ${SUBGRAPH_NAMES.map((n) => `${n} ${subgraphUrls[n]}`).join("\n               ")}`,
           `\nDevelopment tokens (24 h), for the explorer's headers as {"Authorization": "Bearer <token>"}:`,
           `  customer  ${customer}`,
-          `  admin     ${admin}\n\n`,
+          `  admin     ${admin}`,
+          ...(devAdmin ? [`\nDevelopment admin account (logIn mutation; development only): ${devAdmin.email} / ${devAdmin.password}`] : []),
+          "\n",
         ].join("\n");
       },
       async close() {

@@ -3,11 +3,20 @@
 import { createLogger, loadConfig, openPlatform, runUntilSignal } from "#kernel";
 import type { RedisKeyValueStore } from "#kernel/adapters.ts";
 import { startGateway } from "./gateway-server.js";
+import { superviseGatewayWorkers } from "./performance/gateway-cluster.js";
 
 const config = loadConfig();
 const logger = createLogger(config.logLevel, { service: "gateway" });
-const platform = await openPlatform(config, logger, { needsDatabase: false });
-// Rate-limit budgets share the platform's Redis connection, so every instance sees them.
-const redis = platform.kv.engine === "redis" ? (platform.kv as RedisKeyValueStore).client : undefined;
-const gateway = await startGateway({ config, logger, bus: platform.bus, redis });
-runUntilSignal(logger, [gateway.close, platform.close]);
+// GATEWAY_WORKERS > 1: this process only supervises that many gateway workers on the port.
+if (!superviseGatewayWorkers(config.gateway.performance.workers, logger)) {
+  const platform = await openPlatform(config, logger, { needsDatabase: false });
+  // Rate-limit budgets share the platform's Redis connection, so every instance sees them.
+  const redis = platform.kv.engine === "redis" ? (platform.kv as RedisKeyValueStore).client : undefined;
+  // An embedded bus lives in this process alone: catalog changes would never reach the response
+  // cache, which must then not serve at all.
+  const hearsCatalogChanges = platform.bus.engine !== "embedded";
+  if (!hearsCatalogChanges && config.gateway.performance.responseCacheTtlSeconds > 0) logger.warn("response cache off: a gateway on its own needs KAFKA_BROKERS to hear catalog changes");
+  const gatewayConfig = hearsCatalogChanges ? config : { ...config, gateway: { ...config.gateway, performance: { ...config.gateway.performance, responseCacheTtlSeconds: 0 } } };
+  const gateway = await startGateway({ config: gatewayConfig, logger, bus: platform.bus, redis });
+  runUntilSignal(logger, [gateway.close, platform.close]);
+}

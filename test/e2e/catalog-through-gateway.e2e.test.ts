@@ -6,7 +6,7 @@ import { postGraphQL } from "../support/graphql-client.js";
 describe("catalog through the gateway", () => {
   let sg: TestSupergraph;
   before(async () => {
-    sg = await startTestSupergraph();
+    sg = await startTestSupergraph({ env: { IMAGE_CDN_URL: "https://img.storefront.test/catalog/" } });
   });
   after(() => sg.close());
 
@@ -28,7 +28,7 @@ describe("catalog through the gateway", () => {
     assert.equal(product.id, "prod_0000001");
     assert.ok(Number.isInteger(product.price.amount));
     assert.equal(product.price.currency, "USD");
-    assert.match(product.images[0].url, /^https:\/\//);
+    assert.match(product.images[0].url, /^https:\/\/img\.storefront\.test\/catalog\/products\/.+\.jpg$/);
     assert.ok(product.attributes.length > 0);
   });
 
@@ -60,6 +60,27 @@ describe("catalog through the gateway", () => {
       admin,
     );
     assert.equal(duplicate.errors?.[0]?.extensions?.code, "CONFLICT");
+  });
+
+  it("serves stored image blob paths through the configured image CDN and refuses unsafe paths", async () => {
+    const admin = await sg.token("admin-1", ["admin"]);
+    const created = await sg.query(
+      `mutation { createProduct(input: { sku: "IMG-100", name: "Vase", description: "Blue", priceAmount: 1200, category: "home-kitchen", brand: "Kiln",
+        images: [{ url: "products/img-100/1.jpg", alt: "front" }, { url: "https://partner.example/vase.jpg", alt: "partner" }] }) { images { url alt } } }`,
+      {},
+      admin,
+    );
+    assert.equal(created.errors, undefined);
+    assert.deepEqual(created.data!.createProduct.images, [
+      { url: "https://img.storefront.test/catalog/products/img-100/1.jpg", alt: "front" },
+      { url: "https://partner.example/vase.jpg", alt: "partner" },
+    ]);
+    const unsafe = await sg.query(
+      `mutation { createProduct(input: { sku: "IMG-101", name: "Vase", description: "Blue", priceAmount: 1200, category: "home-kitchen", brand: "Kiln", images: [{ url: "products/../../secret", alt: "x" }] }) { id } }`,
+      {},
+      admin,
+    );
+    assert.equal(unsafe.errors?.[0]?.extensions?.code, "BAD_USER_INPUT");
   });
 
   it("answers unknown tokens with UNAUTHENTICATED and leaks no stack traces", async () => {

@@ -1,7 +1,10 @@
-import { startSubgraphServer, type Platform, type RunningServer } from "#kernel";
+import { startSubgraphServer, type DomainEvent, type Platform, type RunningServer } from "#kernel";
 import { createProductsSchema } from "./subgraph.js";
 import { createProductService, type ProductService } from "./domain/product.service.js";
 import { startProductChangeRelay } from "./domain/product-change-relay.js";
+import { createProductCache, type ProductCache } from "./domain/product-cache.js";
+import { startProductCacheInvalidation } from "./domain/product-cache-invalidation.js";
+import type { ProductChangeEvent } from "./domain/product.js";
 import { createProductsContext } from "./subgraph-context.js";
 import { openProductStore } from "./adapters/open-product-store.js";
 import type { ProductStore } from "./ports/product-store.js";
@@ -9,21 +12,36 @@ import type { ProductStore } from "./ports/product-store.js";
 export interface RunningProducts extends RunningServer {
   service: ProductService;
   store: ProductStore;
+  /** The hot cache, unless PRODUCT_CACHE_TTL_MS is 0. */
+  cache?: ProductCache;
 }
 
-/** Starts the products subgraph on the platform: store, change relay, service, server. */
-export async function startProductsSubgraph(platform: Platform, options: { port?: number; store?: ProductStore } = {}): Promise<RunningProducts> {
+export interface ProductsSubgraphOptions {
+  port?: number;
+  store?: ProductStore;
+  /** Told after each change event the cache invalidation applied (tests). */
+  onCacheInvalidated?: (event: DomainEvent<ProductChangeEvent>) => void;
+}
+
+/** Starts the products subgraph on the platform: store, hot cache, change relay, service, server. */
+export async function startProductsSubgraph(platform: Platform, options: ProductsSubgraphOptions = {}): Promise<RunningProducts> {
   const { config, logger: rootLogger } = platform;
   const logger = rootLogger.child({ subgraph: "products" });
-  const store = options.store ?? (await openProductStore(config));
+  const store = options.store ?? (await openProductStore(config, { kv: platform.kv }));
+  const ttlMs = config.catalog.productCacheTtlMs;
+  const cache = ttlMs > 0 ? createProductCache({ kv: platform.kv, ttlMs, logger }) : undefined;
+  // Subscribed before the relay starts, so no change announced from now on is missed.
+  const invalidation = cache
+    ? await startProductCacheInvalidation({ bus: platform.bus, cache, logger, onApplied: options.onCacheInvalidated })
+    : undefined;
   const relay = startProductChangeRelay({ store, bus: platform.bus, logger });
-  const service = createProductService({ store, onWrite: relay.nudge });
+  const service = createProductService({ store, cache, onWrite: relay.nudge, logger });
   const server = await startSubgraphServer({
     name: "products",
     schema: createProductsSchema(),
     internalSecret: config.auth.internalSecret,
     logger,
-    extendContext: (base) => createProductsContext(base, service),
+    extendContext: (base) => createProductsContext(base, service, config.catalog.imageCdnUrl),
     port: options.port ?? config.subgraphPorts.products,
     host: config.host,
   });
@@ -31,9 +49,11 @@ export async function startProductsSubgraph(platform: Platform, options: { port?
     ...server,
     service,
     store,
+    cache,
     async close() {
       await server.close();
       await relay.stop();
+      await invalidation?.stop();
       await store.close();
     },
   };

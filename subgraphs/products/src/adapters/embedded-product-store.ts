@@ -1,5 +1,5 @@
 import type { Product, ProductChanges } from "../domain/product.js";
-import { DuplicateSkuError, type ListPosition, type ProductListQuery, type ProductStore, type UnpublishedChange } from "../ports/product-store.js";
+import { DuplicateSkuError, type ListPosition, type ProductListQuery, type ProductStore, type PublishedChange, type UnpublishedChange } from "../ports/product-store.js";
 
 interface Slot {
   product: Product;
@@ -42,8 +42,11 @@ export class EmbeddedProductStore implements ProductStore {
     this.listing = undefined;
   }
 
-  async insertMany(products: Product[]) {
-    for (const product of products) await this.insert(product);
+  async insertMany(products: Product[], options: { announce?: boolean } = {}) {
+    for (const product of products) {
+      await this.insert(product);
+      if (options.announce === false) this.slots.get(product.id)!.publishedVersion = product.version;
+    }
   }
 
   async update(id: string, changes: ProductChanges, now: Date) {
@@ -79,15 +82,17 @@ export class EmbeddedProductStore implements ProductStore {
     return changes;
   }
 
-  async markPublished(productId: string, version: number) {
-    const slot = this.slots.get(productId);
-    if (!slot || slot.product.version !== version) return;
-    slot.publishedVersion = version;
-    if (slot.deleted) this.slots.delete(productId);
+  async markPublished(changes: readonly PublishedChange[]) {
+    for (const { productId, version } of changes) {
+      const slot = this.slots.get(productId);
+      if (!slot || slot.product.version !== version) continue;
+      slot.publishedVersion = version;
+      if (slot.deleted) this.slots.delete(productId);
+    }
   }
 
-  async *scan(batchSize: number) {
-    const live = [...this.slots.values()].filter((s) => !s.deleted).map((s) => s.product);
+  async *scan(batchSize: number, after?: string) {
+    const live = [...this.slots.values()].filter((s) => !s.deleted && (after === undefined || s.product.id > after)).map((s) => s.product);
     live.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     for (let i = 0; i < live.length; i += batchSize) yield live.slice(i, i + batchSize).map((p) => structuredClone(p));
   }

@@ -12,9 +12,8 @@ export interface GeneratedProduct {
  * A realistic, deterministic demo catalog: ids, SKUs and prices depend only on the seed and
  * the position, so a restart regenerates the same products and carts keep pointing at them.
  */
-export function* generateCatalog(options: { count: number; seed?: number; imageBaseUrl?: string; startAt?: number }): Generator<GeneratedProduct> {
+export function* generateCatalog(options: { count: number; seed?: number; startAt?: number }): Generator<GeneratedProduct> {
   const random = seededRandom(options.seed ?? 42);
-  const imageBase = options.imageBaseUrl ?? "https://cdn.storefront.example/images";
   const epoch = Date.UTC(2026, 0, 1);
   for (let i = options.startAt ?? 0; i < (options.startAt ?? 0) + options.count; i++) {
     const category = CATEGORIES[i % CATEGORIES.length]!;
@@ -36,7 +35,8 @@ export function* generateCatalog(options: { count: number; seed?: number; imageB
       name,
       description: `${name}. ${random.pick(category.pitch)} ${random.pick(category.pitch)} ${describeAttributes(attributes)}`,
       price: { amount: Math.max(amount, 99), currency: "USD" },
-      images: Array.from({ length: imageCount }, (_, n) => ({ url: `${imageBase}/${sku.toLowerCase()}/${n + 1}.jpg`, alt: `${name}, view ${n + 1}` })),
+      // Blob paths: the products subgraph serves them through the configured image CDN.
+      images: Array.from({ length: imageCount }, (_, n) => ({ url: `products/${sku.toLowerCase()}/${n + 1}.jpg`, alt: `${name}, view ${n + 1}` })),
       category: category.slug,
       brand,
       attributes,

@@ -29,7 +29,7 @@ export function startProductChangeRelay(deps: { store: ProductStore; bus: EventB
         ),
       );
       await bus.publish(Topics.productChanged, events);
-      for (const change of changes) await store.markPublished(change.productId, change.version);
+      await store.markPublished(changes);
       if (changes.length < batchSize) return;
     }
   }

@@ -3,7 +3,8 @@ import { badInput, notFound, pageSize, encodeCursor, decodeCursor } from "#kerne
 import type { Product } from "./product.js";
 import { validChanges, validSku, type ProductChangesInput } from "./product.validation.js";
 import { DuplicateSkuError, type ListPosition, type ProductStore } from "../ports/product-store.js";
-import { DomainError, ErrorCode } from "#kernel";
+import { DomainError, ErrorCode, type Logger } from "#kernel";
+import type { ProductCache } from "./product-cache.js";
 
 export interface CreateProductInput extends ProductChangesInput {
   sku: string;
@@ -25,17 +26,39 @@ export interface ProductPage {
 const isPosition = (value: unknown): value is ListPosition =>
   typeof value === "object" && value !== null && typeof (value as ListPosition).createdAt === "string" && typeof (value as ListPosition).id === "string";
 
+export interface CatalogPage {
+  products: Product[];
+  endCursor: string | null;
+  hasNextPage: boolean;
+}
+
 /**
  * Catalog rules. Writes go to the store, which records each one as an unpublished change;
- * `onWrite` nudges the change relay so events leave promptly.
+ * `onWrite` nudges the change relay so events leave promptly. Reads by id go through the hot
+ * cache when there is one; a write invalidates its product at once for this process (the
+ * change event does it for every other process).
  */
-export function createProductService(deps: { store: ProductStore; clock?: () => Date; onWrite?: () => void }) {
-  const { store } = deps;
+export function createProductService(deps: { store: ProductStore; cache?: ProductCache; clock?: () => Date; onWrite?: () => void; logger?: Logger }) {
+  const { store, cache } = deps;
   const clock = deps.clock ?? (() => new Date());
-  const nudge = deps.onWrite ?? (() => {});
+  const notify = deps.onWrite ?? (() => {});
+  const written = async (id: string) => {
+    notify();
+    await cache?.invalidate(id).catch((error: unknown) => deps.logger?.warn("product cache invalidation failed; the change event will retry", { productId: id, error: String(error) }));
+  };
 
   return {
-    findByIds: (ids: readonly string[]) => store.findByIds(ids),
+    findByIds: (ids: readonly string[]) => (cache ? cache.getMany(ids, (missing) => store.findByIds(missing)) : store.findByIds(ids)),
+
+    /** The live catalog in id order, a page at a time (reindexing search). */
+    async catalogPage(args: { after?: string | null; first?: number | null }): Promise<CatalogPage> {
+      const first = pageSize(args.first, { fallback: 500, max: 2_000 });
+      const iterator = store.scan(first, args.after ?? undefined)[Symbol.asyncIterator]();
+      const page = await iterator.next();
+      await iterator.return?.();
+      const products = page.done ? [] : page.value;
+      return { products, endCursor: products.at(-1)?.id ?? null, hasNextPage: products.length === first };
+    },
 
     async list(args: { first?: number | null; after?: string | null; category?: string | null }): Promise<ProductPage> {
       const first = pageSize(args.first);
@@ -70,7 +93,7 @@ export function createProductService(deps: { store: ProductStore; clock?: () => 
         if (error instanceof DuplicateSkuError) throw new DomainError(ErrorCode.CONFLICT, `SKU ${sku} is already used by another product`, { field: "sku" });
         throw error;
       }
-      nudge();
+      await written(product.id);
       return product;
     },
 
@@ -81,13 +104,13 @@ export function createProductService(deps: { store: ProductStore; clock?: () => 
       if (Object.keys(changes).length === 0) throw badInput("Nothing to change: give at least one field");
       const updated = await store.update(id, changes, clock());
       if (!updated) throw notFound("Product", id);
-      nudge();
+      await written(id);
       return updated;
     },
 
     async remove(id: string): Promise<string> {
       if (!(await store.remove(id, clock()))) throw notFound("Product", id);
-      nudge();
+      await written(id);
       return id;
     },
   };

@@ -20,6 +20,9 @@ export interface UnpublishedChange {
   product?: Product;
 }
 
+/** Which change the relay announced: enough to confirm it without re-reading the product. */
+export type PublishedChange = Pick<UnpublishedChange, "productId" | "version" | "deleted">;
+
 export class DuplicateSkuError extends Error {
   constructor(readonly sku: string) {
     super(`SKU ${sku} already exists`);
@@ -39,14 +42,20 @@ export interface ProductStore {
   list(query: ProductListQuery): Promise<{ items: Product[]; hasNextPage: boolean }>;
   count(query: { category?: string }): Promise<number>;
   insert(product: Product): Promise<void>;
-  /** Bulk load for seeding and benchmarks; still unique by SKU and still announced. */
-  insertMany(products: Product[]): Promise<void>;
+  /**
+   * Bulk load for seeding and benchmarks; still unique by SKU. Announced like any write,
+   * unless `announce: false` (a bulk load that a search reindex follows).
+   */
+  insertMany(products: Product[], options?: { announce?: boolean }): Promise<void>;
   update(id: string, changes: ProductChanges, now: Date): Promise<Product | null>;
   remove(id: string, now: Date): Promise<boolean>;
   unpublishedChanges(limit: number): Promise<UnpublishedChange[]>;
-  /** Marks a change as announced, unless a newer write happened meanwhile. */
-  markPublished(productId: string, version: number): Promise<void>;
-  /** Streams every live product in id order (reindexing). */
-  scan(batchSize: number): AsyncIterable<Product[]>;
+  /**
+   * Marks changes as announced, each unless a newer write to its product happened meanwhile;
+   * a published delete drops its tombstone. Batched: the relay marks a whole page at once.
+   */
+  markPublished(changes: readonly PublishedChange[]): Promise<void>;
+  /** Streams every live product in id order, from just after `after` when given (reindexing). */
+  scan(batchSize: number, after?: string): AsyncIterable<Product[]>;
   close(): Promise<void>;
 }

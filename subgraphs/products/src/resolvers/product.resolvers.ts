@@ -2,6 +2,7 @@ import type { ProductResolvers } from "../generated/resolvers-types.js";
 
 export const Product: ProductResolvers = {
   __resolveReference: (ref, ctx) => ctx.productById.load(ref.id),
+  images: (product, _args, ctx) => product.images.map((image) => ({ url: ctx.imageUrl(image.url), alt: image.alt })),
   attributes: (product) => Object.entries(product.attributes).map(([name, value]) => ({ name, value })),
   createdAt: (product) => product.createdAt.toISOString(),
   updatedAt: (product) => product.updatedAt.toISOString(),

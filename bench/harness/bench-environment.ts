@@ -1,0 +1,136 @@
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pg from "pg";
+import type { Config } from "#kernel";
+import { applyMigrations } from "../../scripts/migrate/apply-migrations.js";
+
+/** Names the benchmark gives its own data on shared engines, so it never touches anyone's. */
+const BENCH_DATABASE = "storefront_bench";
+const BENCH_REDIS_DB = "9";
+const BENCH_SEARCH_INDEX = "products_bench";
+
+export interface BenchEnvironment {
+  /** Environment every process of the run shares (secrets, engines, limits). */
+  env: Record<string, string>;
+  /** Which engine serves each role, for the report. */
+  engines: Record<string, string>;
+  /** Whether the catalog's events cross processes (Kafka): the gateway cache needs it. */
+  sharedBus: boolean;
+  close(): Promise<void>;
+}
+
+/**
+ * The engines of a run: the real ones whose URLs are configured (`scripts/services.sh env`),
+ * each with a database, index or key space of the benchmark's own, made fresh; embedded
+ * ones otherwise. Secrets are random per run.
+ */
+export async function prepareBenchEnvironment(config: Config, seedProducts: number): Promise<BenchEnvironment> {
+  const env: Record<string, string> = {
+    APP_ENV: "test",
+    LOG_LEVEL: "warn",
+    SEED_PRODUCTS: String(seedProducts),
+    JWT_SECRET: randomBytes(32).toString("hex"),
+    INTERNAL_SECRET: randomBytes(32).toString("hex"),
+    KAFKA_CLIENT_ID: "storefront-bench",
+    // One load generator on one address: the per-caller limits would measure themselves.
+    RATE_LIMIT_PER_MINUTE: "1000000000",
+    RATE_LIMIT_SEARCH_PER_MINUTE: "1000000000",
+    RATE_LIMIT_CHECKOUT_PER_MINUTE: "1000000000",
+  };
+  // Engines the run does not use are blanked (an empty value reads as unset), so nothing
+  // inherited from the caller's shell points a process at someone else's data.
+  for (const name of ["DATABASE_URL", "REDIS_URL", "KAFKA_BROKERS", "MONGO_URL", "OPENSEARCH_URL", "ELASTICSEARCH_URL", "MYSQL_URL"]) env[name] = "";
+  const engines: Record<string, string> = {};
+  const cleanups: (() => Promise<void>)[] = [];
+
+  const { databaseUrl } = config.relational;
+  if (databaseUrl) {
+    const url = new URL(databaseUrl);
+    url.pathname = `/${BENCH_DATABASE}`;
+    await recreateDatabase(databaseUrl, BENCH_DATABASE);
+    await applyMigrations(url.toString());
+    env.DATABASE_URL = url.toString();
+    engines.relational = `PostgreSQL ${url.host} (database ${BENCH_DATABASE})`;
+  } else {
+    const dir = mkdtempSync(join(tmpdir(), "storefront-bench-"));
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    env.EMBEDDED_DATA_DIR = dir;
+    env.EMBEDDED_PG_PORT = String(await freePort());
+    engines.relational = "embedded PostgreSQL";
+  }
+  if (config.cache.redisUrl) {
+    const url = new URL(config.cache.redisUrl);
+    url.pathname = `/${BENCH_REDIS_DB}`;
+    const { Redis } = await import("ioredis");
+    const redis = new Redis(url.toString());
+    await redis.flushdb();
+    await redis.quit();
+    env.REDIS_URL = url.toString();
+    engines.cache = `Redis ${url.host} (db ${BENCH_REDIS_DB})`;
+  } else engines.cache = "embedded";
+  if (config.events.kafkaBrokers) {
+    env.KAFKA_BROKERS = config.events.kafkaBrokers.join(",");
+    engines.events = `Kafka ${env.KAFKA_BROKERS}`;
+  } else engines.events = "embedded (in-process; the gateway's response cache is off)";
+  if (config.documents.mongoUrl) {
+    const url = new URL(config.documents.mongoUrl);
+    url.pathname = `/${BENCH_DATABASE}`;
+    const { MongoClient } = await import("mongodb");
+    const client = new MongoClient(url.toString(), { serverSelectionTimeoutMS: 5_000 });
+    // A document store that accepts connections but answers no query would hang the whole
+    // run at seeding; measure on the embedded store instead, and say so.
+    const answered = await Promise.race([
+      client.db().dropDatabase().then(() => client.db().collection("probe").countDocuments()).then(() => true, () => false),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 10_000).unref()),
+    ]);
+    await client.close(true).catch(() => undefined);
+    if (answered) {
+      env.MONGO_URL = url.toString();
+      engines.products = `MongoDB wire protocol ${url.host} (database ${BENCH_DATABASE})`;
+    } else engines.products = `embedded (the document store at ${url.host} did not answer a query within 10 s)`;
+  } else engines.products = "embedded";
+  const searchUrl = config.search.openSearchUrl ?? config.search.elasticsearchUrl;
+  if (searchUrl) {
+    await fetch(`${searchUrl.replace(/\/$/, "")}/${BENCH_SEARCH_INDEX}`, { method: "DELETE" }).catch(() => undefined);
+    env[config.search.openSearchUrl ? "OPENSEARCH_URL" : "ELASTICSEARCH_URL"] = searchUrl;
+    env.SEARCH_INDEX = BENCH_SEARCH_INDEX;
+    engines.search = `${config.search.openSearchUrl ? "OpenSearch" : "Elasticsearch"} ${new URL(searchUrl).host} (index ${BENCH_SEARCH_INDEX})`;
+  } else engines.search = "embedded";
+  // Accounts are not on any benchmarked path; their real database is left alone.
+  engines.accounts = "embedded";
+
+  return {
+    env,
+    engines,
+    sharedBus: Boolean(config.events.kafkaBrokers),
+    async close() {
+      for (const cleanup of cleanups) await cleanup().catch(() => undefined);
+    },
+  };
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on("error", reject);
+  });
+}
+
+async function recreateDatabase(serverUrl: string, name: string): Promise<void> {
+  const admin = new URL(serverUrl);
+  admin.pathname = "/postgres";
+  const client = new pg.Client({ connectionString: admin.toString() });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await client.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await client.end();
+  }
+}

@@ -1,0 +1,131 @@
+import { INTERNAL_HEADER } from "#kernel";
+import type { LoadRequest } from "../harness/load-run.js";
+import type { TargetName } from "../targets/targets.js";
+import { body, dataOf, expectData, rotate, type BenchScenario, type ScenarioSetup } from "./scenario.js";
+
+const GATEWAYS: TargetName[] = ["stock", "hive", "ours"];
+const CACHED: TargetName[] = ["ours-cached", "ours-cached-2w"];
+
+/** The product page's fields; stock comes from the inventory subgraph (the cross-subgraph part). */
+const productFields = (inventory: boolean) => `id name brand category price { amount currency } images { url alt }${inventory ? " stock inStock" : ""}`;
+const productQuery = (inventory: boolean) => `query ProductPage($id: ID!) { product(id: $id) { ${productFields(inventory)} } }`;
+
+/** Product pages through a gateway, and (for `direct`) the products subgraph's share of them. */
+async function productPages(setup: ScenarioSetup, ids: string[]) {
+  const query = productQuery(setup.inventory);
+  const viaGateway: LoadRequest[] = [];
+  const direct: LoadRequest[] = [];
+  for (const id of ids) {
+    const data = dataOf(await setup.reference(query, { id }), `product ${id}`);
+    if (!data.product) throw new Error(`The reference gateway does not know ${id}`);
+    viaGateway.push({ body: body(query, { id }), check: expectData(data, `product ${id}`) });
+    const { stock: _stock, inStock: _inStock, ...productOnly } = data.product;
+    direct.push({ body: body(productQuery(false), { id }), check: expectData({ product: productOnly }, `product ${id} (direct)`) });
+  }
+  return {
+    checked: `every response equal to the reference gateway's answer for its product (${ids.length} products${setup.inventory ? ", with stock" : ", no inventory subgraph yet: products only"})`,
+    requests: (target: TargetName) => {
+      if (target !== "direct") return rotate(viaGateway);
+      const next = rotate(direct);
+      // The direct call carries what the gateway would: a signed credential, fresh (it expires).
+      return () => ({ ...next(), headers: { [INTERNAL_HEADER]: setup.internalCredential() } });
+    },
+  };
+}
+
+export const productUncached: BenchScenario = {
+  name: "product-uncached",
+  description: "product by id with stock, every product of the catalog in turn (gateway response cache off)",
+  targets: ["direct", "stock", "stock-pooled", "hive", "ours", "ours-2w"],
+  pairs: [["ours", "stock"], ["ours", "hive"], ["stock-pooled", "stock"], ["ours", "stock-pooled"], ["ours-2w", "ours"], ["direct", "ours"]],
+  prepare: (setup) => productPages(setup, setup.productIds),
+};
+
+export const productHot: BenchScenario = {
+  name: "product-hot",
+  description: "product by id with stock, 10 popular products (hot)",
+  targets: [...GATEWAYS, ...CACHED],
+  pairs: [["ours-cached", "stock"], ["ours-cached", "hive"], ["ours-cached", "ours"], ["ours-cached-2w", "ours-cached"], ["ours", "stock"]],
+  prepare: (setup) => productPages(setup, setup.productIds.slice(0, 10)),
+};
+
+export const listingPage: BenchScenario = {
+  name: "listing-page",
+  description: "a 20-product listing page with stock: the newest products and 5 category pages",
+  targets: [...GATEWAYS, ...CACHED],
+  pairs: [["ours-cached", "stock"], ["ours-cached", "hive"], ["ours-cached", "ours"], ["ours-cached-2w", "ours-cached"], ["ours", "stock"]],
+  async prepare(setup) {
+    const query = `query Listing($category: String) { products(first: 20, category: $category) { totalCount edges { cursor node { ${productFields(setup.inventory)} } } pageInfo { hasNextPage endCursor } } }`;
+    const sample = dataOf(await setup.reference(`{ products(first: 100) { edges { node { category } } } }`), "categories");
+    const categories = [...new Set(sample.products.edges.map((e: { node: { category: string } }) => e.node.category))].slice(0, 5) as string[];
+    const requests: LoadRequest[] = [];
+    for (const category of [undefined, ...categories]) {
+      const variables = category ? { category } : {};
+      const data = dataOf(await setup.reference(query, variables), `listing ${category ?? "newest"}`);
+      if (data.products.edges.length === 0) throw new Error(`Listing ${category} is empty`);
+      requests.push({ body: body(query, variables), check: expectData(data, `listing ${category ?? "newest"}`) });
+    }
+    return { checked: `every response equal to the reference gateway's page (${requests.length} pages of 20)`, requests: () => rotate(requests) };
+  },
+};
+
+export const searchQuery: BenchScenario = {
+  name: "search",
+  description: "full-text search, 10 hits with price (and stock), 8 different terms",
+  targets: [...GATEWAYS, ...CACHED],
+  pairs: [["ours-cached", "stock"], ["ours-cached", "hive"], ["ours-cached-2w", "ours-cached"], ["ours", "stock"]],
+  async prepare(setup) {
+    const query = `query Search($q: String!) { search(query: $q, first: 10) { totalCount edges { node { ${productFields(setup.inventory)} } } } }`;
+    const names = dataOf(await setup.reference(`{ products(first: 40) { edges { node { name brand } } } }`), "names");
+    const terms = [...new Set(names.products.edges.map((e: { node: { brand: string } }) => e.node.brand.toLowerCase()))].slice(0, 8) as string[];
+    const requests: LoadRequest[] = [];
+    for (const q of terms) {
+      // The index is built from the catalog at start; wait until it answers this term.
+      let data: Record<string, any> | undefined;
+      for (let attempt = 0; attempt < 60; attempt++) {
+        data = dataOf(await setup.reference(query, { q }), `search ${q}`);
+        if (data.search.totalCount > 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+      if (!data || data.search.totalCount === 0) throw new Error(`Search for ${q} found nothing`);
+      requests.push({ body: body(query, { q }), check: expectData(data, `search ${q}`) });
+    }
+    return { checked: `every response equal to the reference gateway's hits (${requests.length} terms)`, requests: () => rotate(requests) };
+  },
+};
+
+export const callersCart: BenchScenario = {
+  name: "cart",
+  description: "the caller's cart (per-user data), 20 customers with different carts",
+  targets: [...GATEWAYS, "ours-cached"],
+  pairs: [["ours", "stock"], ["ours", "hive"], ["ours-cached", "ours"]],
+  async prepare(setup) {
+    const query = `{ cart { id totalQuantity subtotal { amount currency } items { quantity product { id name } unitPrice { amount currency } lineTotal { amount currency } } } }`;
+    // Products with stock to spare: a cart line needs its units available.
+    const candidates = dataOf(await setup.reference(`{ products(first: 100) { edges { node { id${setup.inventory ? " stock" : ""} } } } }`), "products in stock");
+    const stocked = candidates.products.edges.map((e: { node: { id: string; stock?: number } }) => e.node).filter((p: { stock?: number }) => p.stock === undefined || p.stock >= 5);
+    if (stocked.length < 40) throw new Error(`Only ${stocked.length} of the first 100 products have 5 units in stock`);
+    const requests: LoadRequest[] = [];
+    for (let i = 0; i < 20; i++) {
+      const user = `bench-customer-${i}`;
+      const token = await setup.token(user);
+      // Each customer's cart differs from every other's, so an answer served to the wrong
+      // caller cannot pass the check.
+      for (const [offset, quantity] of [[i, 1 + (i % 3)], [i + 20, 1]] as const) {
+        dataOf(await setup.reference(`mutation($p: ID!, $q: Int!) { addToCart(productId: $p, quantity: $q) { id } }`, { p: stocked[offset].id, q: quantity }, token), `addToCart for ${user}`);
+      }
+      const sameCart = expectData(dataOf(await setup.reference(query, {}, token), `cart of ${user}`), `cart of ${user}`);
+      requests.push({
+        body: body(query),
+        headers: { authorization: `Bearer ${token}` },
+        check: (status, raw, headers) => {
+          if (headers["x-response-cache"] === "hit") return `cart of ${user} served from the shared cache`;
+          return sameCart(status, raw, headers);
+        },
+      });
+    }
+    return { checked: "every response equal to ITS caller's cart (20 different carts), and never a cache hit", requests: () => rotate(requests) };
+  },
+};
+
+export const READ_SCENARIOS: BenchScenario[] = [productUncached, productHot, listingPage, searchQuery, callersCart];

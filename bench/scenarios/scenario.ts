@@ -1,0 +1,76 @@
+import { isDeepStrictEqual } from "node:util";
+import type { LoadRequest } from "../harness/load-run.js";
+import type { TargetName } from "../targets/targets.js";
+
+export interface GraphQLAnswer {
+  data?: Record<string, any>;
+  errors?: { message: string; extensions?: Record<string, unknown> }[];
+}
+
+/** What a scenario may use while it prepares: never a gateway under test. */
+export interface ScenarioSetup {
+  /** Runs an operation through the reference gateway (cache off) in the subgraphs' process. */
+  reference(query: string, variables?: Record<string, unknown>, token?: string): Promise<GraphQLAnswer>;
+  /** An access token every gateway accepts. */
+  token(userId: string): Promise<string>;
+  /** A fresh signed internal credential, for calling a subgraph directly. */
+  internalCredential(): string;
+  /** Whether the inventory subgraph is running (Product.stock and inStock resolvable). */
+  inventory: boolean;
+  /** Product ids of the seeded catalog. */
+  productIds: string[];
+}
+
+/** A scenario ready to run: one request generator per target. */
+export interface PreparedScenario {
+  requests(target: TargetName): () => LoadRequest;
+  /** Said in the report: what the responses were checked against. */
+  checked: string;
+}
+
+export interface BenchScenario {
+  name: string;
+  description: string;
+  /** Targets, in the order each round visits them (A B A B ...). */
+  targets: TargetName[];
+  /** Ratios of requests/s reported per round: [numerator, denominator]. */
+  pairs: [TargetName, TargetName][];
+  prepare(setup: ScenarioSetup): Promise<PreparedScenario>;
+}
+
+/**
+ * A check that the response's data equals the reference's. Fast for the common case: a
+ * body byte-identical to one already proven right is accepted by one string comparison;
+ * anything else is parsed and compared in full (key order aside).
+ */
+export function expectData(expected: unknown, label: string): LoadRequest["check"] {
+  const proven = new Set<string>();
+  return (_status, body) => {
+    if (proven.has(body)) return undefined;
+    let parsed: GraphQLAnswer;
+    try {
+      parsed = JSON.parse(body) as GraphQLAnswer;
+    } catch {
+      return `${label}: not JSON`;
+    }
+    if (parsed.errors?.length) return `${label}: errors ${JSON.stringify(parsed.errors).slice(0, 200)}`;
+    if (!isDeepStrictEqual(parsed.data, expected)) return `${label}: data differs from the reference`;
+    if (proven.size < 256) proven.add(body);
+    return undefined;
+  };
+}
+
+/** Round-robin over prepared requests (each with its own check). */
+export function rotate(requests: LoadRequest[]): () => LoadRequest {
+  if (requests.length === 0) throw new Error("A scenario needs at least one request");
+  let i = 0;
+  return () => requests[i++ % requests.length]!;
+}
+
+export const body = (query: string, variables: Record<string, unknown> = {}) => JSON.stringify({ query, variables });
+
+/** Fails setup loudly: a scenario whose reference answer is an error measures nothing. */
+export function dataOf(answer: GraphQLAnswer, what: string): Record<string, any> {
+  if (answer.errors?.length || !answer.data) throw new Error(`Reference answer for ${what} failed: ${JSON.stringify(answer.errors ?? answer)}`);
+  return answer.data;
+}

@@ -1,0 +1,209 @@
+import assert from "node:assert/strict";
+import { afterEach, beforeEach, describe, it } from "node:test";
+import { engineSuiteTitle } from "#kernel/testing";
+import type { Product } from "../src/domain/product.js";
+import { DuplicateSkuError, type ProductStore } from "../src/ports/product-store.js";
+
+let serial = 0;
+
+/** A product with a unique id and SKU; `minute` orders creation times. */
+export function sampleProduct(overrides: Partial<Product> & { minute?: number } = {}): Product {
+  serial += 1;
+  const { minute = serial, ...fields } = overrides;
+  const createdAt = new Date(Date.UTC(2026, 0, 1) + minute * 60_000);
+  return {
+    id: `prod_c${String(serial).padStart(6, "0")}`,
+    sku: `SKU-${String(serial).padStart(6, "0")}`,
+    name: `Sample ${serial}`,
+    description: "A product made for the contract suite.",
+    price: { amount: 1999, currency: "USD" },
+    images: [{ url: "products/sample/1.jpg", alt: "front" }],
+    category: "books",
+    brand: "Contract Press",
+    attributes: { format: "Paperback", pages: "320" },
+    createdAt,
+    updatedAt: createdAt,
+    version: 1,
+    ...fields,
+  };
+}
+
+async function all<T>(iterable: AsyncIterable<T[]>): Promise<T[][]> {
+  const batches: T[][] = [];
+  for await (const batch of iterable) batches.push(batch);
+  return batches;
+}
+
+/**
+ * The guarantees of the `ProductStore` port, checked against one adapter. `create` returns
+ * an empty store for every test; its `close` releases (and may drop) what the test used.
+ */
+export function defineProductStoreContract(engine: string, create: () => Promise<ProductStore>): void {
+  describe(engineSuiteTitle("ProductStore contract", engine), { timeout: 60_000 }, () => {
+    let store: ProductStore;
+    beforeEach(async () => {
+      store = await create();
+    });
+    afterEach(async () => {
+      await store?.close();
+    });
+
+    it("reads back an inserted product field for field, and nothing for unknown ids", async () => {
+      const product = sampleProduct({ attributes: { colour: "Forest Green", screenSize: "27 in" } });
+      await store.insert(product);
+      const found = await store.findByIds([product.id, "prod_missing"]);
+      assert.equal(found.size, 1);
+      assert.deepEqual(found.get(product.id), product);
+    });
+
+    it("refuses a second product with the same SKU, alone or in a bulk load", async () => {
+      const first = sampleProduct();
+      await store.insert(first);
+      await assert.rejects(store.insert(sampleProduct({ sku: first.sku })), (error: unknown) => error instanceof DuplicateSkuError && error.sku === first.sku);
+      await assert.rejects(store.insertMany([sampleProduct(), sampleProduct({ sku: first.sku })]), DuplicateSkuError);
+    });
+
+    it("lists newest first, pages without gaps or overlaps, and filters by category", async () => {
+      const products = [
+        sampleProduct({ minute: 1, category: "books" }),
+        sampleProduct({ minute: 2, category: "garden" }),
+        sampleProduct({ minute: 3, category: "books" }),
+        // Same creation time: the id breaks the tie, so paging stays stable.
+        sampleProduct({ minute: 3, category: "books" }),
+        sampleProduct({ minute: 4, category: "garden" }),
+      ];
+      await store.insertMany(products);
+      const expected = [...products].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : -1)).map((p) => p.id);
+
+      const seen: string[] = [];
+      let position: { createdAt: string; id: string } | undefined;
+      for (;;) {
+        const page = await store.list({ first: 2, after: position });
+        seen.push(...page.items.map((p) => p.id));
+        if (!page.hasNextPage) break;
+        const last = page.items.at(-1)!;
+        position = { createdAt: last.createdAt.toISOString(), id: last.id };
+      }
+      assert.deepEqual(seen, expected);
+
+      const books = await store.list({ first: 10, category: "books" });
+      assert.deepEqual(books.items.map((p) => p.id), expected.filter((id) => products.find((p) => p.id === id)!.category === "books"));
+      assert.equal(books.hasNextPage, false);
+      assert.equal(await store.count({}), 5);
+      assert.equal(await store.count({ category: "garden" }), 2);
+    });
+
+    it("applies an update, bumps the version and leaves other fields alone", async () => {
+      const product = sampleProduct();
+      await store.insert(product);
+      const now = new Date(Date.UTC(2026, 5, 1));
+      const updated = await store.update(product.id, { name: "Renamed", price: { amount: 2599, currency: "USD" }, attributes: { format: "Hardcover" } }, now);
+      assert.ok(updated);
+      assert.equal(updated.version, 2);
+      assert.equal(updated.name, "Renamed");
+      assert.deepEqual(updated.attributes, { format: "Hardcover" }, "attributes are replaced as a whole");
+      assert.equal(updated.description, product.description);
+      assert.deepEqual(updated.updatedAt, now);
+      assert.deepEqual((await store.findByIds([product.id])).get(product.id), updated);
+      assert.equal(await store.update("prod_missing", { name: "x" }, now), null);
+    });
+
+    it("hides a removed product at once, releases its SKU and refuses to change it again", async () => {
+      const product = sampleProduct();
+      await store.insert(product);
+      assert.equal(await store.remove(product.id, new Date()), true);
+      assert.equal((await store.findByIds([product.id])).size, 0);
+      assert.equal(await store.count({}), 0);
+      assert.equal((await store.list({ first: 10 })).items.length, 0);
+      assert.equal(await store.remove(product.id, new Date()), false);
+      assert.equal(await store.update(product.id, { name: "ghost" }, new Date()), null);
+      await store.insert(sampleProduct({ sku: product.sku }));
+    });
+
+    it("records every write as unpublished until the relay marks that version", async () => {
+      const a = sampleProduct();
+      const b = sampleProduct();
+      await store.insertMany([a, b]);
+      const pending = await store.unpublishedChanges(10);
+      assert.deepEqual(pending.map((c) => [c.productId, c.version, c.deleted]).sort(), [[a.id, 1, false], [b.id, 1, false]]);
+      assert.deepEqual(pending.find((c) => c.productId === a.id)!.product, a);
+
+      await store.markPublished(pending);
+      assert.deepEqual(await store.unpublishedChanges(10), []);
+
+      await store.update(a.id, { name: "Changed" }, new Date());
+      const [change] = await store.unpublishedChanges(10);
+      assert.equal(change!.version, 2);
+      assert.equal(change!.product!.name, "Changed");
+    });
+
+    it("keeps a write made while its older version was being published pending", async () => {
+      const product = sampleProduct();
+      await store.insert(product);
+      const [v1] = await store.unpublishedChanges(10);
+      await store.update(product.id, { name: "Written meanwhile" }, new Date());
+      await store.markPublished([v1!]);
+      const after = await store.unpublishedChanges(10);
+      assert.deepEqual(after.map((c) => [c.productId, c.version, c.product?.name]), [[product.id, 2, "Written meanwhile"]]);
+    });
+
+    it("announces a removal as a tombstone with the next version, then forgets it", async () => {
+      const product = sampleProduct();
+      await store.insert(product);
+      await store.markPublished(await store.unpublishedChanges(10));
+      await store.remove(product.id, new Date());
+      const [tombstone] = await store.unpublishedChanges(10);
+      assert.deepEqual([tombstone!.productId, tombstone!.version, tombstone!.deleted, tombstone!.product], [product.id, 2, true, undefined]);
+      await store.markPublished([tombstone!]);
+      assert.deepEqual(await store.unpublishedChanges(10), []);
+    });
+
+    it("loads a bulk without announcing it when asked, for a load a reindex follows", async () => {
+      await store.insertMany([sampleProduct(), sampleProduct()], { announce: false });
+      assert.deepEqual(await store.unpublishedChanges(10), []);
+      assert.equal(await store.count({}), 2);
+    });
+
+    it("marks a page of hundreds of changes published in one call", async () => {
+      await store.insertMany(Array.from({ length: 300 }, () => sampleProduct()));
+      await store.markPublished(await store.unpublishedChanges(300));
+      assert.deepEqual(await store.unpublishedChanges(10), []);
+    });
+
+    it("never loses one of many concurrent updates to a product", async () => {
+      const product = sampleProduct();
+      await store.insert(product);
+      const results = await Promise.all(Array.from({ length: 10 }, (_, i) => store.update(product.id, { price: { amount: 100 + i, currency: "USD" } }, new Date())));
+      assert.deepEqual(results.map((p) => p!.version).sort((a, b) => a - b), [2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+      assert.equal((await store.findByIds([product.id])).get(product.id)!.version, 11);
+    });
+
+    it("never loses a write that races the relay marking the previous version published", async () => {
+      const product = sampleProduct();
+      await store.insert(product);
+      for (let round = 1; round <= 10; round++) {
+        const [published] = await store.unpublishedChanges(10);
+        await Promise.all([store.markPublished([published!]), store.update(product.id, { name: `Round ${round}` }, new Date())]);
+        const [pending] = await store.unpublishedChanges(10);
+        assert.deepEqual([pending?.version, pending?.product?.name], [round + 1, `Round ${round}`], `round ${round}`);
+      }
+    });
+
+    it("returns at most `limit` unpublished changes", async () => {
+      await store.insertMany(Array.from({ length: 7 }, () => sampleProduct()));
+      assert.equal((await store.unpublishedChanges(5)).length, 5);
+    });
+
+    it("scans every live product once, in id order, in batches", async () => {
+      const products = Array.from({ length: 11 }, () => sampleProduct());
+      await store.insertMany(products);
+      await store.remove(products[4]!.id, new Date());
+      const batches = await all(store.scan(4));
+      assert.deepEqual(batches.map((b) => b.length), [4, 4, 2]);
+      const ids = batches.flat().map((p) => p.id);
+      assert.deepEqual(ids, products.filter((_, i) => i !== 4).map((p) => p.id).sort());
+      const rest = (await all(store.scan(100, ids[5]))).flat().map((p) => p.id);
+      assert.deepEqual(rest, ids.slice(6), "a scan resumes just after the given id");
+    });
+  });
+}

@@ -1,0 +1,162 @@
+import MiniSearch, { type SearchOptions } from "minisearch";
+import type { FacetCount, IndexChange, SearchDocument, SearchHits, SearchIndex, SearchRequest, SortKey, Suggestion } from "../ports/search-index.js";
+import { inPriceRange, PRICE_RANGES } from "../domain/price-ranges.js";
+
+/** Edits forgiven per word, as the engines' AUTO:4,6 (MiniSearch counts a swap as two). */
+const fuzziness = (term: string): number | false => (term.length < 4 ? false : term.length < 6 ? 1 : 2);
+
+const fold = (term: string): string => term.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+
+/** The same matching rule as the engines: every word, typos forgiven, the last one may be a prefix. */
+const MATCHING: SearchOptions = {
+  combineWith: "AND",
+  fuzzy: (term) => fuzziness(term),
+  prefix: (_term, i, terms) => i === terms.length - 1,
+  boost: { name: 4, brand: 2, category: 1.5, attributes: 1, description: 0.5 },
+};
+
+interface Generation {
+  text: MiniSearch<SearchDocument>;
+  documents: Map<string, SearchDocument>;
+  /** Highest version seen per product, deletes included: the embedded external versioning. */
+  versions: Map<string, number>;
+}
+
+function newGeneration(): Generation {
+  return {
+    text: new MiniSearch<SearchDocument>({
+      fields: ["name", "brand", "category", "attributes", "description"],
+      extractField: (document, field) => {
+        const value = (document as unknown as Record<string, unknown>)[field];
+        return Array.isArray(value) ? value.join(" ") : String(value ?? "");
+      },
+      processTerm: fold,
+      searchOptions: MATCHING,
+    }),
+    documents: new Map(),
+    versions: new Map(),
+  };
+}
+
+function applyTo(generation: Generation, change: IndexChange): void {
+  const id = change.kind === "upsert" ? change.document.id : change.id;
+  const version = change.kind === "upsert" ? change.document.version : change.version;
+  if ((generation.versions.get(id) ?? 0) >= version) return;
+  generation.versions.set(id, version);
+  if (generation.documents.has(id)) generation.text.discard(id);
+  if (change.kind === "upsert") {
+    generation.documents.set(id, change.document);
+    generation.text.add(change.document);
+  } else {
+    generation.documents.delete(id);
+  }
+}
+
+type Comparator = (a: SearchDocument & { score: number }, b: SearchDocument & { score: number }) => number;
+const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+const SORTS: Record<SearchRequest["sort"], { key: (d: SearchDocument & { score: number }) => number; compare: Comparator }> = {
+  RELEVANCE: { key: (d) => d.score, compare: (a, b) => b.score - a.score || byId(a, b) },
+  PRICE_ASC: { key: (d) => d.priceAmount, compare: (a, b) => a.priceAmount - b.priceAmount || byId(a, b) },
+  PRICE_DESC: { key: (d) => d.priceAmount, compare: (a, b) => b.priceAmount - a.priceAmount || byId(a, b) },
+  NEWEST: { key: (d) => d.createdAt, compare: (a, b) => b.createdAt - a.createdAt || byId(a, b) },
+};
+
+function facetCounts(values: string[]): FacetCount[] {
+  const counts = new Map<string, number>();
+  for (const value of values) counts.set(value, (counts.get(value) ?? 0) + 1);
+  return [...counts].map(([value, count]) => ({ value, count })).sort((a, b) => b.count - a.count || (a.value < b.value ? -1 : 1));
+}
+
+/**
+ * The search index in process, for the zero-setup mode and tests: MiniSearch for fuzzy and
+ * prefix matching and relevance, with filters, facets, sorts and pages computed here the way
+ * the engines compute them. A rebuild fills a second generation while live changes reach
+ * both, then swaps it in, as the engines' alias swap does.
+ */
+export class EmbeddedSearchIndex implements SearchIndex {
+  readonly engine = "embedded";
+  private current = newGeneration();
+  private building?: Generation;
+
+  async ensureIndex(): Promise<void> {}
+
+  async apply(changes: readonly IndexChange[]): Promise<void> {
+    for (const change of changes) {
+      applyTo(this.current, change);
+      if (this.building) applyTo(this.building, change);
+    }
+  }
+
+  async search(request: SearchRequest): Promise<SearchHits> {
+    const { documents, text } = this.current;
+    const query = request.text.trim();
+    const scored = (query ? text.search(query) : text.search(MiniSearch.wildcard)).map((hit) => ({ ...documents.get(hit.id as string)!, score: hit.score }));
+    const { categories, brands, price } = request.filter;
+    const matches = scored.filter(
+      (d) => (!categories?.length || categories.includes(d.category)) && (!brands?.length || brands.includes(d.brand)) && (!price || inPriceRange(d.priceAmount, price)),
+    );
+    const sort = SORTS[request.sort];
+    matches.sort(sort.compare);
+    let start = 0;
+    if (request.after) {
+      const [value, id] = request.after;
+      const cursor = { ...matches[0]!, id, score: value, priceAmount: value, createdAt: value };
+      start = matches.findIndex((d) => sort.compare(d, cursor) > 0);
+      if (start < 0) start = matches.length;
+    }
+    const page = matches.slice(start, start + request.first);
+    return {
+      totalCount: matches.length,
+      hits: page.map((d) => ({ id: d.id, sortKey: [sort.key(d), d.id] as SortKey })),
+      hasNextPage: start + request.first < matches.length,
+      facets: {
+        categories: facetCounts(matches.map((d) => d.category)),
+        brands: facetCounts(matches.map((d) => d.brand)),
+        priceRanges: PRICE_RANGES.map((range) => ({ ...range, count: matches.filter((d) => inPriceRange(d.priceAmount, range)).length })),
+      },
+    };
+  }
+
+  async suggest(prefix: string, limit: number): Promise<Suggestion[]> {
+    if (!prefix.trim()) return [];
+    const { documents, text } = this.current;
+    const hits = text.search(prefix, { fields: ["name"], prefix: true, fuzzy: false, combineWith: "AND" });
+    const ranked = hits
+      .map((hit) => ({ document: documents.get(hit.id as string)!, score: hit.score }))
+      .sort((a, b) => b.score - a.score || (a.document.name < b.document.name ? -1 : a.document.name > b.document.name ? 1 : byId(a.document, b.document)));
+    const seen = new Set<string>();
+    const suggestions: Suggestion[] = [];
+    for (const { document } of ranked) {
+      if (seen.has(document.name)) continue;
+      seen.add(document.name);
+      suggestions.push({ text: document.name, productId: document.id });
+      if (suggestions.length === limit) break;
+    }
+    return suggestions;
+  }
+
+  async count(): Promise<number> {
+    return this.current.documents.size;
+  }
+
+  async refresh(): Promise<void> {}
+
+  async rebuild(source: AsyncIterable<SearchDocument[]>, onProgress?: (indexed: number) => void): Promise<{ indexed: number }> {
+    const building = newGeneration();
+    this.building = building;
+    let indexed = 0;
+    try {
+      for await (const documents of source) {
+        for (const document of documents) applyTo(building, { kind: "upsert", document });
+        indexed += documents.length;
+        onProgress?.(indexed);
+      }
+      this.current = building;
+      return { indexed };
+    } finally {
+      if (this.building === building) this.building = undefined;
+    }
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,223 @@
+/**
+ * The index mapping and query DSL shared by Elasticsearch 8 and OpenSearch 2: both speak the
+ * same REST API for everything here, so the engine bindings only carry requests. Builders are
+ * pure functions of the port's types, which keeps the request bodies unit-testable.
+ */
+import type { IndexChange, SearchDocument, SearchHits, SearchRequest, SortKey, Suggestion } from "../ports/search-index.js";
+import { PRICE_RANGES } from "../domain/price-ranges.js";
+
+/** 0 edits below 4 letters, 1 below 6, 2 from 6 on; a swap of two letters counts as one. */
+export const FUZZINESS = "AUTO:4,6";
+
+/** How often new writes become searchable; well inside the 2 s write-to-search budget. */
+export const REFRESH_INTERVAL = "500ms";
+
+/** Fields that rank a match, most telling first. */
+const RANKING_FIELDS = ["name^4", "brand.text^2", "category.text^1.5", "attributes", "description^0.5"];
+
+export function indexDefinition(options: { bulkLoad?: boolean } = {}) {
+  return {
+    settings: {
+      number_of_shards: 1,
+      number_of_replicas: 0,
+      // A bulk load refreshes once at the end rather than every interval.
+      refresh_interval: options.bulkLoad ? "-1" : REFRESH_INTERVAL,
+      // A bulk load that fails is simply redone, so it need not fsync every request.
+      ...(options.bulkLoad ? { "translog.durability": "async" } : {}),
+      analysis: {
+        filter: { word_prefixes: { type: "edge_ngram", min_gram: 1, max_gram: 20 } },
+        analyzer: {
+          product_text: { type: "custom", tokenizer: "standard", filter: ["lowercase", "asciifolding"] },
+          // Indexes every prefix of every word: "head" finds "Wireless Headphones".
+          word_prefix_index: { type: "custom", tokenizer: "standard", filter: ["lowercase", "asciifolding", "word_prefixes"] },
+        },
+      },
+    },
+    mappings: {
+      dynamic: "strict",
+      properties: {
+        id: { type: "keyword" },
+        // Every searchable word in one field, so the words of a query may match in different
+        // fields (brand in one, colour in another) and still all be required.
+        all_text: { type: "text", analyzer: "product_text" },
+        name: {
+          type: "text",
+          analyzer: "product_text",
+          copy_to: "all_text",
+          fields: {
+            prefix: { type: "text", analyzer: "word_prefix_index", search_analyzer: "product_text" },
+            raw: { type: "keyword" },
+          },
+        },
+        description: { type: "text", analyzer: "product_text", copy_to: "all_text" },
+        category: { type: "keyword", copy_to: "all_text", fields: { text: { type: "text", analyzer: "product_text" } } },
+        brand: { type: "keyword", copy_to: "all_text", fields: { text: { type: "text", analyzer: "product_text" } } },
+        attributes: { type: "text", analyzer: "product_text", copy_to: "all_text" },
+        priceAmount: { type: "long" },
+        currency: { type: "keyword" },
+        createdAt: { type: "date", format: "epoch_millis" },
+        version: { type: "long" },
+      },
+    },
+  };
+}
+
+function textQuery(text: string) {
+  return {
+    bool: {
+      // What matches: every word, typos forgiven, or every word with the last one still
+      // being typed (a prefix).
+      must: [
+        {
+          bool: {
+            should: [
+              { match: { all_text: { query: text, operator: "and", fuzziness: FUZZINESS, prefix_length: 0 } } },
+              { match_bool_prefix: { all_text: { query: text, operator: "and", fuzziness: FUZZINESS, prefix_length: 0 } } },
+            ],
+            minimum_should_match: 1,
+          },
+        },
+      ],
+      // How it ranks: exact words in telling fields first, whole phrases in the name above all.
+      should: [
+        { multi_match: { query: text, fields: RANKING_FIELDS, type: "most_fields" } },
+        { multi_match: { query: text, fields: RANKING_FIELDS, type: "best_fields", fuzziness: FUZZINESS, boost: 0.5 } },
+        { match_phrase: { name: { query: text, boost: 3 } } },
+      ],
+    },
+  };
+}
+
+function filterClauses(request: SearchRequest) {
+  const clauses: Record<string, unknown>[] = [];
+  const { categories, brands, price } = request.filter;
+  if (categories?.length) clauses.push({ terms: { category: categories } });
+  if (brands?.length) clauses.push({ terms: { brand: brands } });
+  if (price && (price.min != null || price.max != null)) {
+    clauses.push({ range: { priceAmount: { ...(price.min != null ? { gte: price.min } : {}), ...(price.max != null ? { lt: price.max } : {}) } } });
+  }
+  return clauses;
+}
+
+const SORTS = {
+  RELEVANCE: [{ _score: "desc" }, { id: "asc" }],
+  PRICE_ASC: [{ priceAmount: "asc" }, { id: "asc" }],
+  PRICE_DESC: [{ priceAmount: "desc" }, { id: "asc" }],
+  NEWEST: [{ createdAt: "desc" }, { id: "asc" }],
+} as const;
+
+/** A search body: one page (plus one hit to know whether another follows) and the facets. */
+export function searchBody(request: SearchRequest) {
+  const text = request.text.trim();
+  return {
+    size: request.first + 1,
+    track_total_hits: true,
+    _source: false,
+    query: { bool: { must: text ? [textQuery(text)] : [{ match_all: {} }], filter: filterClauses(request) } },
+    sort: SORTS[request.sort],
+    ...(request.after ? { search_after: request.after } : {}),
+    aggs: {
+      categories: { terms: { field: "category", size: 100 } },
+      brands: { terms: { field: "brand", size: 200 } },
+      prices: {
+        range: {
+          field: "priceAmount",
+          ranges: PRICE_RANGES.map((r) => ({ ...(r.min != null ? { from: r.min } : {}), ...(r.max != null ? { to: r.max } : {}) })),
+        },
+      },
+    },
+  };
+}
+
+interface RawHit {
+  _id: string;
+  sort?: unknown[];
+  fields?: Record<string, unknown[]>;
+}
+
+interface RawSearchResponse {
+  hits: { total: { value: number } | number; hits: RawHit[] };
+  aggregations?: {
+    categories?: { buckets: { key: string; doc_count: number }[] };
+    brands?: { buckets: { key: string; doc_count: number }[] };
+    prices?: { buckets: { from?: number; to?: number; doc_count: number }[] };
+  };
+}
+
+export function parseSearchResponse(request: SearchRequest, body: unknown): SearchHits {
+  const response = body as RawSearchResponse;
+  const raw = response.hits.hits;
+  const total = typeof response.hits.total === "number" ? response.hits.total : response.hits.total.value;
+  const terms = (buckets: { key: string; doc_count: number }[] = []) => buckets.map((b) => ({ value: b.key, count: b.doc_count }));
+  const priceBuckets = response.aggregations?.prices?.buckets ?? [];
+  return {
+    totalCount: total,
+    hits: raw.slice(0, request.first).map((hit) => ({ id: hit._id, sortKey: [Number(hit.sort?.[0]), String(hit.sort?.[1] ?? hit._id)] as SortKey })),
+    hasNextPage: raw.length > request.first,
+    facets: {
+      categories: terms(response.aggregations?.categories?.buckets),
+      brands: terms(response.aggregations?.brands?.buckets),
+      priceRanges: PRICE_RANGES.map((range, i) => ({ min: range.min, max: range.max, count: priceBuckets[i]?.doc_count ?? 0 })),
+    },
+  };
+}
+
+/** Name completions: every typed word is a word prefix of the name; one hit per distinct name. */
+export function suggestBody(prefix: string, limit: number) {
+  return {
+    size: limit,
+    _source: false,
+    query: { match: { "name.prefix": { query: prefix, operator: "and" } } },
+    sort: [{ _score: "desc" }, { "name.raw": "asc" }, { id: "asc" }],
+    collapse: { field: "name.raw" },
+    docvalue_fields: ["name.raw"],
+  };
+}
+
+export function parseSuggestResponse(body: unknown): Suggestion[] {
+  return (body as RawSearchResponse).hits.hits.map((hit) => ({ text: String(hit.fields?.["name.raw"]?.[0] ?? ""), productId: hit._id }));
+}
+
+/**
+ * A bulk body (NDJSON) writing each change to each target with external versioning: the
+ * engine keeps a document (or a delete's tombstone) unless the change's version is higher,
+ * which makes indexing idempotent and ordered per product whatever the delivery order.
+ */
+export function bulkBody(changes: readonly IndexChange[], targets: readonly string[]): string {
+  const lines: string[] = [];
+  for (const target of targets) {
+    for (const change of changes) {
+      if (change.kind === "upsert") {
+        lines.push(JSON.stringify({ index: { _index: target, _id: change.document.id, version: change.document.version, version_type: "external" } }));
+        lines.push(JSON.stringify(change.document satisfies SearchDocument));
+      } else {
+        lines.push(JSON.stringify({ delete: { _index: target, _id: change.id, version: change.version, version_type: "external" } }));
+      }
+    }
+  }
+  return lines.join("\n") + "\n";
+}
+
+interface BulkItem {
+  status: number;
+  _index?: string;
+  error?: { type?: string; reason?: string };
+}
+
+/**
+ * The failures of a bulk response that matter: a version conflict means the index already
+ * holds this change or a newer one, a missing document on delete means it is already gone,
+ * and a missing alias in `optionalTargets` means a rebuild finished meanwhile.
+ */
+export function bulkFailures(body: unknown, optionalTargets: readonly string[] = []): string[] {
+  const response = body as { errors?: boolean; items?: Record<string, BulkItem>[] };
+  if (!response.errors) return [];
+  const failures: string[] = [];
+  for (const entry of response.items ?? []) {
+    const item = Object.values(entry)[0];
+    if (!item || item.status < 300 || item.status === 409 || (item.status === 404 && !item.error)) continue;
+    if (item.error?.type === "index_not_found_exception" && optionalTargets.some((t) => item.error?.reason?.includes(t))) continue;
+    failures.push(`${item.status} ${item.error?.type ?? ""}: ${item.error?.reason ?? ""}`);
+  }
+  return failures;
+}

@@ -1,0 +1,182 @@
+import { setTimeout as delay } from "node:timers/promises";
+import type { Logger } from "#kernel";
+import type { IndexChange, SearchDocument, SearchHits, SearchIndex, SearchRequest, Suggestion } from "../ports/search-index.js";
+import { bulkBody, bulkFailures, indexDefinition, parseSearchResponse, parseSuggestResponse, REFRESH_INTERVAL, searchBody, suggestBody } from "./search-dsl.js";
+
+export interface EngineRequest {
+  method: "GET" | "PUT" | "POST" | "DELETE";
+  path: string;
+  body?: unknown;
+  /** A bulk request's NDJSON lines. */
+  ndjson?: string;
+  querystring?: Record<string, string>;
+}
+
+/**
+ * One REST call to the engine. Resolves with the status and parsed body for 2xx and for 404
+ * (missing index or alias, which callers handle); rejects for anything else.
+ */
+export type EngineTransport = (request: EngineRequest) => Promise<{ status: number; body: unknown }>;
+
+export interface SearchEngineIndexOptions {
+  /** The alias searches read and live changes write; concrete indexes are `<alias>_<suffix>`. */
+  alias: string;
+  logger?: Logger;
+  /** How long an indexer trusts its view of the write targets; a rebuild waits it out. */
+  writeTargetTtlMs?: number;
+  /** How long a replaced index stays, so searches already running on it can finish. */
+  retireDelayMs?: number;
+}
+
+/**
+ * The `SearchIndex` on an Elasticsearch-compatible REST API, built on `search-dsl.ts`.
+ *
+ * Zero-downtime rebuild: a new index is created under a second alias, `<alias>_building`;
+ * every indexer writes live changes to both aliases (it re-reads the targets every
+ * `writeTargetTtlMs`, and the rebuild waits that long before it scans the catalog, so no
+ * change made after the scan started can miss the new index). External versions make the
+ * scan and the live changes commute. Then one atomic alias update moves the read alias.
+ */
+export class SearchEngineIndex implements SearchIndex {
+  private readonly building: string;
+  private readonly writeTargetTtlMs: number;
+  private readonly retireDelayMs: number;
+  private targets?: { names: string[]; until: number };
+  private readonly retiring = new Set<Promise<void>>();
+
+  constructor(
+    readonly engine: string,
+    private readonly transport: EngineTransport,
+    private readonly options: SearchEngineIndexOptions,
+  ) {
+    this.building = `${options.alias}_building`;
+    this.writeTargetTtlMs = options.writeTargetTtlMs ?? 1_000;
+    this.retireDelayMs = options.retireDelayMs ?? 5_000;
+  }
+
+  async ensureIndex(): Promise<void> {
+    if ((await this.aliasIndexes(this.options.alias)).length > 0) return;
+    const created = await this.transport({
+      method: "PUT",
+      path: `/${this.options.alias}_initial`,
+      body: { ...indexDefinition(), aliases: { [this.options.alias]: {} } },
+    }).catch((error: unknown) => {
+      // Another process created it first: just as good.
+      if (String(error).includes("resource_already_exists_exception")) return undefined;
+      throw error;
+    });
+    if (created) this.options.logger?.info("search index created", { alias: this.options.alias });
+  }
+
+  async apply(changes: readonly IndexChange[]): Promise<void> {
+    if (changes.length === 0) return;
+    const targets = await this.writeTargets();
+    // require_alias: a write to an alias that is gone must fail, not auto-create an index.
+    const { body } = await this.transport({ method: "POST", path: "/_bulk", ndjson: bulkBody(changes, targets), querystring: { require_alias: "true" } });
+    const failures = bulkFailures(body, [this.building]);
+    if (failures.length) throw new Error(`Indexing failed for ${failures.length} change(s): ${failures.slice(0, 3).join("; ")}`);
+  }
+
+  async search(request: SearchRequest): Promise<SearchHits> {
+    const { body } = await this.transport({ method: "POST", path: `/${this.options.alias}/_search`, body: searchBody(request) });
+    return parseSearchResponse(request, body);
+  }
+
+  async suggest(prefix: string, limit: number): Promise<Suggestion[]> {
+    if (!prefix.trim()) return [];
+    const { body } = await this.transport({ method: "POST", path: `/${this.options.alias}/_search`, body: suggestBody(prefix, limit) });
+    return parseSuggestResponse(body);
+  }
+
+  async count(): Promise<number> {
+    const { status, body } = await this.transport({ method: "GET", path: `/${this.options.alias}/_count` });
+    return status === 404 ? 0 : (body as { count: number }).count;
+  }
+
+  async refresh(): Promise<void> {
+    for (const alias of [this.options.alias, this.building]) {
+      if ((await this.aliasIndexes(alias)).length) await this.transport({ method: "POST", path: `/${alias}/_refresh` });
+    }
+  }
+
+  async rebuild(source: AsyncIterable<SearchDocument[]>, onProgress?: (indexed: number) => void): Promise<{ indexed: number }> {
+    const { alias } = this.options;
+    const name = `${alias}_${Date.now()}`;
+    await this.transport({ method: "PUT", path: `/${name}`, body: indexDefinition({ bulkLoad: true }) });
+    try {
+      const stale = await this.aliasIndexes(this.building);
+      await this.updateAliases([...stale.map((index) => ({ remove: { index, alias: this.building } })), { add: { index: name, alias: this.building } }]);
+      // Every indexer now sees the new index within its target TTL; from then on each live
+      // change reaches it, so the scan below may start.
+      await delay(this.writeTargetTtlMs + 250);
+
+      let indexed = 0;
+      // Two bulks in flight while the next page is read from the catalog: the engine indexes
+      // one while it receives the other.
+      const writing: Promise<void>[] = [];
+      for await (const documents of source) {
+        if (writing.length >= 2) await writing.shift();
+        const changes = documents.map((document): IndexChange => ({ kind: "upsert", document }));
+        const write = this.transport({ method: "POST", path: "/_bulk", ndjson: bulkBody(changes, [name]) }).then(({ body }) => {
+          const failures = bulkFailures(body);
+          if (failures.length) throw new Error(`Rebuild failed for ${failures.length} document(s): ${failures.slice(0, 3).join("; ")}`);
+          indexed += documents.length;
+          onProgress?.(indexed);
+        });
+        write.catch(() => undefined);
+        writing.push(write);
+      }
+      await Promise.all(writing);
+
+      await this.transport({ method: "PUT", path: `/${name}/_settings`, body: { index: { refresh_interval: REFRESH_INTERVAL, "translog.durability": "request" } } });
+      await this.transport({ method: "POST", path: `/${name}/_refresh` });
+      const previous = await this.aliasIndexes(alias);
+      await this.updateAliases([
+        ...previous.map((index) => ({ remove: { index, alias } })),
+        { add: { index: name, alias } },
+        { remove: { index: name, alias: this.building } },
+      ]);
+      this.targets = undefined;
+      this.options.logger?.info("search index rebuilt", { alias, index: name, indexed });
+      this.retire(previous);
+      return { indexed };
+    } catch (error) {
+      await this.transport({ method: "DELETE", path: `/${name}` }).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.retiring);
+  }
+
+  /** Deletes replaced indexes once searches that started on them have had time to finish. */
+  private retire(indexes: string[]): void {
+    if (indexes.length === 0) return;
+    const done = delay(this.retireDelayMs)
+      .then(() => this.transport({ method: "DELETE", path: `/${indexes.join(",")}` }))
+      .then(
+        () => undefined,
+        (error: unknown) => this.options.logger?.warn("could not delete replaced search index", { indexes, error: String(error) }),
+      )
+      .finally(() => this.retiring.delete(done));
+    this.retiring.add(done);
+  }
+
+  private async writeTargets(): Promise<string[]> {
+    if (!this.targets || this.targets.until < Date.now()) {
+      const building = (await this.aliasIndexes(this.building)).length > 0;
+      this.targets = { names: building ? [this.options.alias, this.building] : [this.options.alias], until: Date.now() + this.writeTargetTtlMs };
+    }
+    return this.targets.names;
+  }
+
+  private async aliasIndexes(alias: string): Promise<string[]> {
+    const { status, body } = await this.transport({ method: "GET", path: `/_alias/${alias}` });
+    return status === 404 ? [] : Object.keys(body as Record<string, unknown>);
+  }
+
+  private async updateAliases(actions: Record<string, unknown>[]): Promise<void> {
+    await this.transport({ method: "POST", path: "/_aliases", body: { actions } });
+  }
+}

@@ -1,0 +1,34 @@
+import type { Product, ProductChangeEvent } from "../../../products/src/domain/product.js";
+import type { IndexChange, SearchDocument } from "../ports/search-index.js";
+
+/** The product fields search reads, whether from an event, the catalog scan or the store. */
+export type IndexableProduct = Pick<Product, "id" | "name" | "description" | "category" | "brand" | "attributes" | "version"> & {
+  price: { amount: number; currency: string };
+  createdAt: Date | string;
+};
+
+/**
+ * What search keeps of a product. Dates may arrive as ISO strings (events travel as JSON)
+ * or as Dates (in process), so both are read.
+ */
+export function toSearchDocument(product: IndexableProduct): SearchDocument {
+  return {
+    id: product.id,
+    name: product.name,
+    description: product.description,
+    category: product.category,
+    brand: product.brand,
+    attributes: Object.values(product.attributes ?? {}),
+    priceAmount: product.price.amount,
+    currency: product.price.currency,
+    createdAt: new Date(product.createdAt).getTime(),
+    version: product.version,
+  };
+}
+
+/** The index change a catalog event asks for. */
+export function toIndexChange(event: ProductChangeEvent): IndexChange {
+  return event.type === "ProductUpserted"
+    ? { kind: "upsert", document: toSearchDocument(event.product) }
+    : { kind: "delete", id: event.productId, version: event.version };
+}

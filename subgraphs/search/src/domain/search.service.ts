@@ -1,0 +1,77 @@
+import { badInput, decodeCursor, encodeCursor, pageSize } from "#kernel";
+import type { SearchFacets, SearchFilter, SearchIndex, SearchSort, SortKey } from "../ports/search-index.js";
+
+export interface SearchPage {
+  totalCount: number;
+  edges: { cursor: string; node: { id: string } }[];
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  facets: SearchFacets;
+}
+
+export interface SearchArgs {
+  query: string;
+  filter?: { categories?: string[] | null; brands?: string[] | null; price?: { min?: number | null; max?: number | null } | null } | null;
+  sort?: SearchSort | null;
+  first?: number | null;
+  after?: string | null;
+}
+
+/** A cursor remembers its sort: continuing a page under another sort would skip or repeat. */
+interface Cursor {
+  sort: SearchSort;
+  key: SortKey;
+}
+
+const isCursor = (value: unknown): value is Cursor => {
+  const cursor = value as Cursor;
+  return typeof cursor?.sort === "string" && Array.isArray(cursor.key) && typeof cursor.key[0] === "number" && typeof cursor.key[1] === "string";
+};
+
+function validFilter(filter: SearchArgs["filter"]): SearchFilter {
+  const list = (field: string, values: string[] | null | undefined) => {
+    if (!values) return undefined;
+    if (values.length > 50) throw badInput(`At most 50 ${field} at once`, { field });
+    return values;
+  };
+  const result: SearchFilter = { categories: list("categories", filter?.categories), brands: list("brands", filter?.brands) };
+  const price = filter?.price;
+  if (price) {
+    const min = price.min ?? undefined;
+    const max = price.max ?? undefined;
+    if ((min !== undefined && min < 0) || (max !== undefined && max < 0)) throw badInput("Prices are not negative", { field: "price" });
+    if (min !== undefined && max !== undefined && min > max) throw badInput("The price minimum is above the maximum", { field: "price" });
+    result.price = { min, max };
+  }
+  return result;
+}
+
+/** Search rules: input checks, cursors bound to their sort, and pages of entity references. */
+export function createSearchService(deps: { index: SearchIndex }) {
+  const { index } = deps;
+  return {
+    async search(args: SearchArgs): Promise<SearchPage> {
+      const text = args.query.trim();
+      if (text.length > 200) throw badInput("A search query has at most 200 characters", { field: "query" });
+      const sort = args.sort ?? "RELEVANCE";
+      const first = pageSize(args.first, { fallback: 20, max: 100 });
+      let after: SortKey | undefined;
+      if (args.after) {
+        const cursor = decodeCursor(args.after, isCursor);
+        if (cursor.sort !== sort) throw badInput("This cursor belongs to another sort order; start again without `after`", { field: "after" });
+        after = cursor.key;
+      }
+      const result = await index.search({ text, filter: validFilter(args.filter), sort, first, after });
+      const edges = result.hits.map((hit) => ({ cursor: encodeCursor({ sort, key: hit.sortKey } satisfies Cursor), node: { id: hit.id } }));
+      return { totalCount: result.totalCount, edges, pageInfo: { hasNextPage: result.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null }, facets: result.facets };
+    },
+
+    async autocomplete(args: { prefix: string; first?: number | null }) {
+      const prefix = args.prefix.trim();
+      if (prefix.length > 100) throw badInput("A prefix has at most 100 characters", { field: "prefix" });
+      const suggestions = await index.suggest(prefix, pageSize(args.first, { fallback: 8, max: 20 }));
+      return suggestions.map((s) => ({ text: s.text, product: { id: s.productId } }));
+    },
+  };
+}
+
+export type SearchService = ReturnType<typeof createSearchService>;

@@ -1,0 +1,69 @@
+import { startSubgraphServer, type DomainEvent, type Platform, type RunningServer } from "#kernel";
+import type { ProductChangeEvent } from "../../products/src/domain/product.js";
+import { createSearchSchema } from "./subgraph.js";
+import { createSearchContext } from "./subgraph-context.js";
+import { createSearchService } from "./domain/search.service.js";
+import { startProductIndexer } from "./domain/product-indexer.js";
+import { reindexCatalog } from "./domain/reindex.js";
+import { connectSearchIndex } from "./adapters/connect-search-index.js";
+import { productsSubgraphCatalog } from "./adapters/products-subgraph-catalog.js";
+import type { CatalogSource } from "./ports/catalog-source.js";
+import type { SearchIndex } from "./ports/search-index.js";
+
+export interface RunningSearch extends RunningServer {
+  index: SearchIndex;
+  catalog: CatalogSource;
+}
+
+export interface SearchSubgraphOptions {
+  port?: number;
+  index?: SearchIndex;
+  /** Where the initial build reads the catalog; by default the products subgraph at `productsUrl`. */
+  catalog?: CatalogSource;
+  /** The products subgraph's URL (one-process mode passes the bound one). */
+  productsUrl?: string;
+  /** Told after each change the indexer applied (tests). */
+  onIndexed?: (event: DomainEvent<ProductChangeEvent>) => void;
+}
+
+/**
+ * Starts the search subgraph: the index, the indexer that follows catalog changes, an
+ * initial build when the index is empty (first start, or after losing the search engine),
+ * then the server.
+ */
+export async function startSearchSubgraph(platform: Platform, options: SearchSubgraphOptions = {}): Promise<RunningSearch> {
+  const { config } = platform;
+  const logger = platform.logger.child({ subgraph: "search" });
+  const index = options.index ?? (await connectSearchIndex(config, logger));
+  const catalog =
+    options.catalog ??
+    productsSubgraphCatalog({ url: options.productsUrl ?? config.gateway.subgraphUrls.products, internalSecret: config.auth.internalSecret });
+  const closers: (() => Promise<void>)[] = [() => index.close(), () => catalog.close()];
+  try {
+    await index.ensureIndex();
+    // Subscribed before the build: a change made while it runs reaches both indexes.
+    const indexer = await startProductIndexer({ bus: platform.bus, index, logger, onIndexed: options.onIndexed });
+    closers.unshift(() => indexer.stop());
+    if ((await index.count()) === 0) await reindexCatalog({ index, catalog, logger });
+
+    const service = createSearchService({ index });
+    const server = await startSubgraphServer({
+      name: "search",
+      schema: createSearchSchema(),
+      internalSecret: config.auth.internalSecret,
+      logger,
+      extendContext: (base) => createSearchContext(base, service),
+      port: options.port ?? config.subgraphPorts.search,
+      host: config.host,
+    });
+    closers.unshift(server.close);
+    return { ...server, index, catalog, close: () => closeAll(closers) };
+  } catch (error) {
+    await closeAll(closers);
+    throw error;
+  }
+}
+
+async function closeAll(closers: (() => Promise<void>)[]): Promise<void> {
+  for (const close of closers) await close().catch(() => undefined);
+}

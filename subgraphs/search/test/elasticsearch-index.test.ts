@@ -1,0 +1,88 @@
+import assert from "node:assert/strict";
+import { createServer, type Server } from "node:http";
+import { after, before, describe, it } from "node:test";
+import { ElasticsearchIndex } from "../src/adapters/elasticsearch-index.js";
+import { bulkBody, searchBody } from "../src/adapters/search-dsl.js";
+import type { SearchRequest } from "../src/ports/search-index.js";
+import { judgedCatalog } from "./search-index.contract.js";
+
+interface Recorded {
+  method: string;
+  url: string;
+  contentType: string | undefined;
+  accept: string | undefined;
+  body: string;
+}
+
+/**
+ * Elasticsearch 8 cannot run here, so this checks what the binding sends through the real
+ * 8.x client to a loopback server that answers like ES 8: the paths, the compatibility
+ * headers, and request bodies identical to the shared DSL that OpenSearch passes with.
+ */
+describe("ElasticsearchIndex requests", () => {
+  const requests: Recorded[] = [];
+  let server: Server;
+  let index: ElasticsearchIndex;
+  const responses: Record<string, { status: number; body: unknown }> = {
+    "GET /": { status: 200, body: { name: "es", cluster_name: "es", version: { number: "8.19.2", build_flavor: "default" }, tagline: "You Know, for Search" } },
+    "GET /_alias/products_building": { status: 404, body: { error: "alias [products_building] missing", status: 404 } },
+    "POST /_bulk?require_alias=true": { status: 200, body: { errors: false, items: [] } },
+    "POST /products/_search": {
+      status: 200,
+      body: {
+        hits: { total: { value: 1, relation: "eq" }, hits: [{ _id: "prod_0000001", sort: [12.5, "prod_0000001"] }] },
+        aggregations: { categories: { buckets: [{ key: "electronics", doc_count: 1 }] }, brands: { buckets: [] }, prices: { buckets: [] } },
+      },
+    },
+  };
+
+  before(async () => {
+    server = createServer((req, res) => {
+      let body = "";
+      req.on("data", (chunk: Buffer) => (body += chunk.toString()));
+      req.on("end", () => {
+        requests.push({ method: req.method!, url: req.url!, contentType: req.headers["content-type"], accept: req.headers.accept, body });
+        const answer = responses[`${req.method} ${req.url}`] ?? { status: 500, body: { error: `unexpected ${req.method} ${req.url}` } };
+        res.writeHead(answer.status, { "content-type": "application/json", "x-elastic-product": "Elasticsearch" }).end(JSON.stringify(answer.body));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as { port: number };
+    index = await ElasticsearchIndex.connect(`http://127.0.0.1:${port}`, { alias: "products" });
+  });
+  after(async () => {
+    await index?.close();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it("sends live changes as one bulk with external versions, refusing to create indexes", async () => {
+    requests.length = 0;
+    const [document] = judgedCatalog();
+    const changes = [
+      { kind: "upsert" as const, document: document! },
+      { kind: "delete" as const, id: "prod_gone", version: 4 },
+    ];
+    await index.apply(changes);
+    const bulk = requests.find((r) => r.url.startsWith("/_bulk"))!;
+    assert.equal(bulk.url, "/_bulk?require_alias=true");
+    assert.equal(bulk.body, bulkBody(changes, ["products"]));
+    assert.match(bulk.contentType!, /^application\/vnd\.elasticsearch\+x-ndjson; compatible-with=8$/);
+    const actions = bulk.body.trim().split("\n").map((line) => JSON.parse(line));
+    assert.deepEqual(actions[0], { index: { _index: "products", _id: document!.id, version: document!.version, version_type: "external" } });
+    assert.deepEqual(actions[2], { delete: { _index: "products", _id: "prod_gone", version: 4, version_type: "external" } });
+  });
+
+  it("sends the shared DSL's search body to the alias and reads hits, cursors and facets back", async () => {
+    requests.length = 0;
+    const request: SearchRequest = { text: "headphnoes", filter: { categories: ["electronics"], price: { max: 5000 } }, sort: "RELEVANCE", first: 5, after: [13, "prod_0000000"] };
+    const result = await index.search(request);
+    const sent = requests.find((r) => r.url === "/products/_search")!;
+    assert.equal(sent.method, "POST");
+    assert.match(sent.accept!, /compatible-with=8/);
+    assert.deepEqual(JSON.parse(sent.body), JSON.parse(JSON.stringify(searchBody(request))));
+    assert.deepEqual(JSON.parse(sent.body).search_after, [13, "prod_0000000"]);
+    assert.equal(result.totalCount, 1);
+    assert.deepEqual(result.hits, [{ id: "prod_0000001", sortKey: [12.5, "prod_0000001"] }]);
+    assert.deepEqual(result.facets.categories, [{ value: "electronics", count: 1 }]);
+  });
+});

@@ -1,0 +1,81 @@
+import type { SearchFilter, SearchSort } from "../src/ports/search-index.js";
+
+/**
+ * Queries a shopper types, with the results a person judged right for the demo catalog
+ * (`generateCatalog({ count: 600 })`, seed 42: deterministic, so the ids are stable).
+ * Every engine must pass all of them; rankings between equally good matches may differ by
+ * engine, so those are judged as a set.
+ */
+export interface Judgment {
+  name: string;
+  request: { text: string; filter?: SearchFilter; sort?: SearchSort; first?: number };
+  /** The first hits, in this order. */
+  top?: string[];
+  /** The first hits in any order (equally good matches). */
+  topSet?: string[];
+  /** How many products match in all. */
+  total?: number;
+  /** What holds for every hit of the first page. */
+  every?: { category?: string; brand?: string; nameIncludes?: string; priceBelow?: number; priceFrom?: number };
+  /** Expected facet counts (the listed values; others may follow). */
+  facets?: { categories?: [string, number][]; brands?: [string, number][] };
+}
+
+export const JUDGED_CATALOG_SIZE = 600;
+
+export const JUDGED_QUERIES: Judgment[] = [
+  { name: "an exact product name finds that product first", request: { text: "minimalist espresso machine" }, top: ["prod_0000173"], total: 1 },
+  { name: "a missing letter still finds the product", request: { text: "minimalist espreso machine" }, top: ["prod_0000173"] },
+  { name: "two swapped letters in a long word still find the product", request: { text: "minimalsit espresso machine" }, top: ["prod_0000173"] },
+  { name: "a full name with brand finds the one product", request: { text: "kinetic labs compact mechanical keyboard" }, top: ["prod_0000421"] },
+  {
+    name: "a misspelt noun finds every product of that kind",
+    request: { text: "wirless headphones" },
+    topSet: ["prod_0000031", "prod_0000191", "prod_0000361", "prod_0000381"],
+    total: 4,
+    every: { nameIncludes: "Wireless Headphones" },
+  },
+  { name: "swapped letters in a single word", request: { text: "headphnoes" }, topSet: ["prod_0000031", "prod_0000191", "prod_0000361", "prod_0000381"], total: 4 },
+  { name: "a typo in the second word", request: { text: "mechanical keybaord" }, topSet: ["prod_0000051", "prod_0000221", "prod_0000301", "prod_0000421"], total: 4 },
+  { name: "a prefix finds the words it starts", request: { text: "mech" }, topSet: ["prod_0000051", "prod_0000221", "prod_0000301", "prod_0000421"], total: 4 },
+  { name: "a prefix after a full word", request: { text: "yoga m" }, topSet: ["prod_0000075", "prod_0000155", "prod_0000245", "prod_0000295"], total: 4 },
+  { name: "a partly typed phrase", request: { text: "sleeping b", first: 10 }, every: { nameIncludes: "Sleeping Bag" }, total: 13 },
+  { name: "swapped letters in a short noun", request: { text: "webcma", first: 6 }, every: { nameIncludes: "Webcam" }, total: 6 },
+  { name: "a dropped letter in a compound word", request: { text: "smartwach", first: 8 }, every: { nameIncludes: "Smartwatch" }, total: 8 },
+  { name: "a misspelt brand with the rest of the name", request: { text: "sonroa ultra smartwatch" }, topSet: ["prod_0000011", "prod_0000141"], total: 2 },
+  { name: "a dropped letter in the last word", request: { text: "cast iron skilet", first: 5 }, every: { nameIncludes: "Cast Iron Skillet" }, total: 5 },
+  { name: "American spelling of a British name", request: { text: "noise canceling earbuds", first: 7 }, every: { nameIncludes: "Noise Cancelling Earbuds" }, total: 7 },
+  { name: "a hyphenated name", request: { text: "e-reader" }, topSet: ["prod_0000101", "prod_0000481"], total: 2 },
+  { name: "a one-of-a-kind noun", request: { text: "soundbar" }, top: ["prod_0000111"], total: 1 },
+  { name: "a brand name finds that brand's products", request: { text: "sonora", first: 12 }, every: { brand: "Sonora" }, total: 12 },
+  {
+    name: "a brand facet filter narrows a query",
+    request: { text: "dutch oven", filter: { brands: ["Copperline"] } },
+    topSet: ["prod_0000193", "prod_0000563"],
+    total: 2,
+    every: { brand: "Copperline" },
+    facets: { brands: [["Copperline", 2]] },
+  },
+  { name: "a brand filter leaves the one match", request: { text: "beard trimmer", filter: { brands: ["Verdant"] } }, top: ["prod_0000107"], total: 1 },
+  { name: "a brand filter on a three-word query", request: { text: "trail running shoes", filter: { brands: ["Peakform"] } }, top: ["prod_0000525"], total: 1 },
+  {
+    name: "a category filter with price ascending, ties by id",
+    request: { text: "hot sauce", filter: { categories: ["grocery"] }, sort: "PRICE_ASC", first: 4 },
+    top: ["prod_0000548", "prod_0000098", "prod_0000398", "prod_0000078"],
+    total: 10,
+    facets: { categories: [["grocery", 10]] },
+  },
+  { name: "a price ceiling filter", request: { text: "parka", filter: { price: { max: 15_000 } } }, topSet: ["prod_0000074", "prod_0000344", "prod_0000544"], total: 3, every: { priceBelow: 15_000 } },
+  { name: "a price floor filter with a brand query", request: { text: "pixelon", filter: { price: { min: 25_000 } }, first: 6 }, total: 6, every: { brand: "Pixelon", priceFrom: 25_000 } },
+  { name: "most expensive first, ties by id", request: { text: "dash cam", sort: "PRICE_DESC", first: 3 }, top: ["prod_0000040", "prod_0000520", "prod_0000390"], total: 8 },
+  { name: "newest first", request: { text: "drone", sort: "NEWEST", first: 3 }, top: ["prod_0000396", "prod_0000386", "prod_0000346"], total: 5 },
+  {
+    name: "a category filter alone browses the category",
+    request: { text: "", filter: { categories: ["books"] }, sort: "PRICE_ASC", first: 5 },
+    total: 60,
+    every: { category: "books" },
+    facets: { categories: [["books", 60]] },
+  },
+  { name: "a category filter on an adjective", request: { text: "organic", filter: { categories: ["clothing"] }, first: 7 }, total: 7, every: { category: "clothing", nameIncludes: "Organic" } },
+  { name: "nonsense finds nothing", request: { text: "zzzzqqq" }, total: 0 },
+];

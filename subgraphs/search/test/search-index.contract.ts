@@ -1,0 +1,195 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { engineSuiteTitle } from "#kernel/testing";
+import { generateCatalog } from "../../products/src/catalog/generate-catalog.js";
+import { toSearchDocument } from "../src/domain/search-document.js";
+import { inPriceRange, PRICE_RANGES } from "../src/domain/price-ranges.js";
+import type { IndexChange, SearchDocument, SearchIndex, SearchRequest } from "../src/ports/search-index.js";
+import { JUDGED_CATALOG_SIZE, JUDGED_QUERIES, type Judgment } from "./judged-queries.js";
+
+export const judgedCatalog = (): SearchDocument[] => [...generateCatalog({ count: JUDGED_CATALOG_SIZE })].map((g) => toSearchDocument(g.product));
+
+const request = (partial: Partial<SearchRequest>): SearchRequest => ({ text: "", filter: {}, sort: "RELEVANCE", first: 20, ...partial });
+const upserts = (documents: SearchDocument[]): IndexChange[] => documents.map((document) => ({ kind: "upsert", document }));
+
+async function* pages<T>(items: T[], size: number): AsyncIterable<T[]> {
+  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
+}
+
+/** Checks one judgment against an index loaded with the judged catalog; throws on a miss. */
+export async function checkJudgment(index: SearchIndex, judgment: Judgment, catalog: Map<string, SearchDocument>): Promise<void> {
+  const { text, filter = {}, sort = "RELEVANCE", first = 10 } = judgment.request;
+  const result = await index.search({ text, filter, sort, first });
+  const ids = result.hits.map((h) => h.id);
+  const shown = () => ids.map((id) => `${id} ${catalog.get(id)?.name}`).join(", ");
+  if (judgment.top) assert.deepEqual(ids.slice(0, judgment.top.length), judgment.top, `top hits were ${shown()}`);
+  if (judgment.topSet) assert.deepEqual(ids.slice(0, judgment.topSet.length).sort(), [...judgment.topSet].sort(), `top hits were ${shown()}`);
+  if (judgment.total !== undefined) assert.equal(result.totalCount, judgment.total, `hits were ${shown()}`);
+  for (const id of ids) {
+    const hit = catalog.get(id)!;
+    const every = judgment.every ?? {};
+    if (every.category) assert.equal(hit.category, every.category, `${id} ${hit.name}`);
+    if (every.brand) assert.equal(hit.brand, every.brand, `${id} ${hit.name}`);
+    if (every.nameIncludes) assert.ok(hit.name.includes(every.nameIncludes), `${id} ${hit.name} lacks ${every.nameIncludes}`);
+    if (every.priceBelow !== undefined) assert.ok(hit.priceAmount < every.priceBelow, `${id} costs ${hit.priceAmount}`);
+    if (every.priceFrom !== undefined) assert.ok(hit.priceAmount >= every.priceFrom, `${id} costs ${hit.priceAmount}`);
+  }
+  for (const [facet, expected] of Object.entries(judgment.facets ?? {})) {
+    const counts = new Map(result.facets[facet as "categories" | "brands"].map((f) => [f.value, f.count]));
+    for (const [value, count] of expected) assert.equal(counts.get(value), count, `${facet} facet ${value}`);
+  }
+}
+
+/**
+ * The guarantees of the `SearchIndex` port, checked against one adapter, and the judged
+ * query set. `create` returns a new, empty index; its `close` drops what the suite created.
+ */
+export function defineSearchIndexContract(engine: string, create: () => Promise<SearchIndex>): void {
+  describe(engineSuiteTitle("SearchIndex contract", engine), { timeout: 120_000 }, () => {
+    const documents = judgedCatalog();
+    const catalog = new Map(documents.map((d) => [d.id, d]));
+    let index: SearchIndex;
+
+    before(async () => {
+      index = await create();
+      await index.ensureIndex();
+      await index.apply(upserts(documents));
+      await index.refresh();
+    });
+    after(async () => {
+      await index?.close();
+    });
+
+    describe("judged queries", () => {
+      for (const judgment of JUDGED_QUERIES) it(judgment.name, () => checkJudgment(index, judgment, catalog));
+    });
+
+    it("counts facets over all matches, not just the page", async () => {
+      const result = await index.search(request({ text: "", filter: { brands: ["Voltix", "Sonora"] }, first: 1 }));
+      const matches = documents.filter((d) => d.brand === "Voltix" || d.brand === "Sonora");
+      assert.equal(result.totalCount, matches.length);
+      assert.deepEqual(
+        result.facets.brands.map((f) => [f.value, f.count]).sort(),
+        [["Sonora", matches.filter((d) => d.brand === "Sonora").length], ["Voltix", matches.filter((d) => d.brand === "Voltix").length]].sort(),
+      );
+      assert.deepEqual(result.facets.categories, [{ value: "electronics", count: matches.length }]);
+      assert.deepEqual(
+        result.facets.priceRanges,
+        PRICE_RANGES.map((range) => ({ ...range, count: matches.filter((d) => inPriceRange(d.priceAmount, range)).length })),
+      );
+    });
+
+    it("sorts by price both ways and by newest, with the id breaking ties", async () => {
+      const garden = documents.filter((d) => d.category === "garden");
+      const byId = (a: SearchDocument, b: SearchDocument) => (a.id < b.id ? -1 : 1);
+      const expected = {
+        PRICE_ASC: [...garden].sort((a, b) => a.priceAmount - b.priceAmount || byId(a, b)),
+        PRICE_DESC: [...garden].sort((a, b) => b.priceAmount - a.priceAmount || byId(a, b)),
+        NEWEST: [...garden].sort((a, b) => b.createdAt - a.createdAt || byId(a, b)),
+      } as const;
+      for (const [sort, order] of Object.entries(expected)) {
+        const result = await index.search(request({ filter: { categories: ["garden"] }, sort: sort as SearchRequest["sort"], first: 15 }));
+        assert.deepEqual(result.hits.map((h) => h.id), order.slice(0, 15).map((d) => d.id), sort);
+      }
+    });
+
+    it("pages through every match exactly once, in the order of one long page", async () => {
+      for (const sort of ["RELEVANCE", "PRICE_DESC", "NEWEST"] as const) {
+        const whole = await index.search(request({ text: "pro", sort, first: 100 }));
+        const paged: string[] = [];
+        let after: SearchRequest["after"];
+        for (;;) {
+          const page = await index.search(request({ text: "pro", sort, first: 7, after }));
+          paged.push(...page.hits.map((h) => h.id));
+          if (!page.hasNextPage) break;
+          after = page.hits.at(-1)!.sortKey;
+        }
+        assert.ok(whole.totalCount > 14, "the query spans several pages");
+        assert.deepEqual(paged, whole.hits.map((h) => h.id), sort);
+      }
+    });
+
+    it("suggests distinct names with a word starting with each typed word", async () => {
+      const suggestions = await index.suggest("cast ir", 5);
+      assert.ok(suggestions.length > 0);
+      assert.equal(new Set(suggestions.map((s) => s.text)).size, suggestions.length);
+      for (const s of suggestions) {
+        assert.match(s.text, /\bCast Iron\b/, s.text);
+        assert.equal(catalog.get(s.productId)?.name, s.text);
+      }
+      assert.deepEqual(await index.suggest("", 5), []);
+      assert.equal((await index.suggest("s", 3)).length, 3);
+    });
+  });
+
+  describe(engineSuiteTitle("SearchIndex contract: versions and rebuilds", engine), { timeout: 120_000 }, () => {
+    let index: SearchIndex;
+    const doc = (id: string, version: number, name: string): SearchDocument => ({ ...judgedCatalog()[0]!, id, version, name });
+
+    before(async () => {
+      index = await create();
+      await index.ensureIndex();
+    });
+    after(async () => {
+      await index?.close();
+    });
+
+    const namesOf = async (text: string) => (await index.search(request({ text }))).hits.map((h) => h.id);
+
+    it("never lets an older or repeated change overwrite a newer one", async () => {
+      await index.apply([{ kind: "upsert", document: doc("prod_v1", 3, "Quokka Lantern") }]);
+      await index.apply([{ kind: "upsert", document: doc("prod_v1", 2, "Wombat Lantern") }]);
+      await index.apply([{ kind: "upsert", document: doc("prod_v1", 3, "Wombat Lantern") }]);
+      await index.refresh();
+      assert.deepEqual(await namesOf("quokka"), ["prod_v1"]);
+      assert.deepEqual(await namesOf("wombat"), []);
+    });
+
+    it("keeps a deleted product deleted when an older upsert arrives late", async () => {
+      await index.apply([{ kind: "upsert", document: doc("prod_v2", 1, "Pangolin Kettle") }]);
+      await index.apply([{ kind: "delete", id: "prod_v2", version: 2 }]);
+      await index.apply([{ kind: "upsert", document: doc("prod_v2", 1, "Pangolin Kettle") }]);
+      await index.refresh();
+      assert.deepEqual(await namesOf("pangolin"), []);
+      await index.apply([{ kind: "delete", id: "prod_never_indexed", version: 1 }]);
+    });
+
+    it("rebuilds from the catalog while searches answer and live changes land in the new index", async () => {
+      const catalog = judgedCatalog();
+      await index.apply(upserts(catalog.slice(0, 100)));
+      await index.refresh();
+      const live = doc("prod_0000001", 7, "Narwhal Headphones");
+      let searchesDuringRebuild = 0;
+      let failed: unknown;
+      let rebuilding = true;
+      const searching = (async () => {
+        while (rebuilding) {
+          await index.search(request({ text: "headphones" })).catch((error: unknown) => (failed = error));
+          searchesDuringRebuild += 1;
+        }
+      })();
+      let appliedLive = false;
+      const { indexed } = await index.rebuild(
+        (async function* () {
+          for await (const page of pages(catalog, 150)) {
+            yield page;
+            // A live change made mid-scan, after this product's page was read.
+            if (!appliedLive) {
+              appliedLive = true;
+              await index.apply([{ kind: "upsert", document: live }]);
+            }
+          }
+        })(),
+      );
+      rebuilding = false;
+      await searching;
+      await index.refresh();
+      assert.equal(failed, undefined);
+      assert.ok(searchesDuringRebuild > 0);
+      assert.equal(indexed, catalog.length);
+      assert.equal(await index.count(), catalog.length, "the rebuilt index holds the whole catalog and nothing else");
+      assert.deepEqual(await namesOf("narwhal"), ["prod_0000001"]);
+      assert.deepEqual(await namesOf("quokka"), [], "documents not in the catalog are gone");
+    });
+  });
+}
