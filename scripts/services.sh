@@ -555,7 +555,7 @@ launch_mariadb() {
 launch_ferretdb() {
   mkdir -p "$DATA/ferretdb"
   spawn ferretdb "$BIN/ferretdb" --handler=postgresql \
-    --postgresql-url="postgres://postgres:postgres@127.0.0.1:$PG_PORT/ferretdb" \
+    --postgresql-url="postgres://postgres:postgres@127.0.0.1:$PG_PORT/ferretdb?pool_max_conns=20" \
     --listen-addr="127.0.0.1:$FERRETDB_PORT" --state-dir="$DATA/ferretdb" \
     --telemetry=disable --debug-addr=- --log-level=warn
 }
