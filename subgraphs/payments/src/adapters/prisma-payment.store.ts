@@ -74,7 +74,33 @@ export function createPrismaPaymentStore(prisma: PrismaClient): PaymentStore {
 
     findById: (id) => read(prisma, id),
 
-    claimForRequest: (consumer, event, paymentId, lease) => claimForEvent(consumer, event, paymentId, lease),
+    async claimForRequest(consumer, event, paymentId, lease) {
+      // processOnce + claim in ONE statement (one round trip instead of four): the event is
+      // recorded only when the payment exists, and the claim runs only when the record is new.
+      // A concurrent duplicate waits on the ProcessedEvent key and then records nothing, as
+      // in the transaction form; an unknown payment records nothing, so the event is retried.
+      const rows = await prisma.$queryRaw<({ source: "claimed" | "current"; fresh: boolean } & PaymentRow)[]>`
+        WITH current AS (SELECT * FROM "Payment" WHERE id = ${paymentId}),
+        fresh AS (
+          INSERT INTO "ProcessedEvent" (consumer, "eventId", "processedAt")
+          SELECT ${consumer}, ${event.id}, now() WHERE EXISTS (SELECT 1 FROM current)
+          ON CONFLICT DO NOTHING RETURNING 1
+        ),
+        claimed AS (
+          UPDATE "Payment" SET "leaseOwner" = ${lease.owner}, "leaseUntil" = ${NOW} + ${millis(lease.ms)},
+            "providerIdempotencyKey" = COALESCE("providerIdempotencyKey", ${chargeKey(paymentId)}), "updatedAt" = ${NOW}
+          WHERE id = ${paymentId} AND ${NEEDS_WORK} AND ${LEASE_FREE} AND EXISTS (SELECT 1 FROM fresh)
+          RETURNING *
+        )
+        SELECT 'claimed' AS source, EXISTS (SELECT 1 FROM fresh) AS fresh, claimed.* FROM claimed
+        UNION ALL
+        SELECT 'current' AS source, EXISTS (SELECT 1 FROM fresh) AS fresh, current.* FROM current`;
+      const current = rows.find((row) => row.source === "current");
+      if (!current) throw new UnknownPaymentError(paymentId);
+      if (!current.fresh) return { kind: "duplicate" };
+      const claimed = rows.find((row) => row.source === "claimed");
+      return claimed ? { kind: "claimed", payment: toPayment(claimed) } : { kind: "unclaimable", payment: toPayment(current) };
+    },
 
     claimForRefund: (consumer, event, paymentId, lease) =>
       claimForEvent(consumer, event, paymentId, lease, async (tx) => {
