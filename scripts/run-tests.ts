@@ -2,7 +2,7 @@
 // runner, with a migrated template database on an embedded PostgreSQL (and on the real
 // one when DATABASE_URL is set) that test files clone in milliseconds.
 // Arguments narrow the run to test files whose path contains one of them.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -88,8 +88,11 @@ if (process.env.DATABASE_URL) {
   await prepareTemplate(env.TEST_PG_REAL_URL, withDatabase(process.env.DATABASE_URL, TEMPLATE_DATABASE));
 }
 
-const run = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=2", "--test-reporter=spec", ...files], { stdio: "inherit", env });
+// Not spawnSync: this process must keep draining the embedded PostgreSQL's log pipes while
+// the tests run, or a burst of server log lines fills the pipe and every backend blocks.
+const child = spawn(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=2", "--test-reporter=spec", ...files], { stdio: "inherit", env });
+const status = await new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
 if (env.TEST_PG_REAL_URL) await onAdmin(env.TEST_PG_REAL_URL, `DROP DATABASE IF EXISTS ${TEMPLATE_DATABASE} WITH (FORCE)`).catch(() => undefined);
 await embedded.stop();
 rmSync(dataDir, { recursive: true, force: true });
-process.exit(run.status ?? 1);
+process.exit(status ?? 1);

@@ -11,5 +11,7 @@ eval "$(scripts/services.sh env)"
 
 npm run --silent db:migrate:deploy
 npm run --silent db:check
+npx tsx prisma/accounts/migrator/cli.ts deploy
+npx tsx prisma/accounts/migrator/cli.ts check
 
 npm test
