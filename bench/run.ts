@@ -53,6 +53,16 @@ const config = loadConfig();
 const environment = await prepareBenchEnvironment(config, settings.seedProducts);
 const baseEnv = { ...process.env, ...environment.env };
 const stops: (() => Promise<void>)[] = [environment.close];
+// Interrupted: stop every process this run started before leaving, never orphan them.
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    console.error(`${signal}: stopping the run's processes`);
+    void (async () => {
+      for (const stop of stops) await stop().catch(() => undefined);
+      process.exit(130);
+    })();
+  });
+}
 const report: RunReport = {
   startedAt,
   command: `npm run bench${process.argv.length > 2 ? " -- " + process.argv.slice(2).join(" ") : ""}`,

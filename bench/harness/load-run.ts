@@ -18,7 +18,7 @@ export interface LoadResult {
   wrong: number;
   /** The first wrong answer, to show what went wrong. */
   firstWrong?: string;
-  /** Counts of the gateway's x-response-cache header values (hit, miss, bypass). */
+  /** Counts of the gateway's x-response-cache header values (hit, coalesced, miss, bypass). */
   cache: Record<string, number>;
 }
 

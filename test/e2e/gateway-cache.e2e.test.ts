@@ -75,6 +75,15 @@ describe("the gateway's response cache", () => {
     assert.deepEqual(second.data, first.data);
   });
 
+  it("answers a burst of identical queries with one trip to the subgraphs", async () => {
+    const answers = await Promise.all(Array.from({ length: 12 }, () => query(PRODUCT, { id: "prod_0000020" })));
+    const statuses = answers.map((a) => a.headers.get("x-response-cache"));
+    assert.equal(statuses.filter((s) => s === "miss").length, 1, statuses.join(","));
+    assert.ok(statuses.every((s) => s === "miss" || s === "coalesced" || s === "hit"), statuses.join(","));
+    for (const answer of answers) assert.deepEqual(answer.data, answers[0]!.data);
+    assert.equal(answers[0]!.data!.product.id, "prod_0000020");
+  });
+
   it("never serves a product's old price once its change event is applied", async () => {
     const id = "prod_0000005";
     const before = await query(PRODUCT, { id });

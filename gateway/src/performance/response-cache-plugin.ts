@@ -1,14 +1,18 @@
+import { setTimeout as delay } from "node:timers/promises";
 import { HeaderMap, type ApolloServerPlugin } from "@apollo/server";
 import type { FormattedExecutionResult } from "graphql";
 import type { GatewayContext } from "../gateway-context.js";
 import { productsIn, type CachePlan, type PublicCatalogPolicy } from "./public-catalog-policy.js";
 import { ANY_PRODUCT, LISTINGS, type CacheTag, type ResponseCache } from "./response-cache.js";
 
-/** Response header telling clients (and the benchmark) what the cache did: hit, miss or bypass. */
+/** Response header telling clients (and the benchmark) what the cache did: hit, coalesced, miss or bypass. */
 export const CACHE_STATUS_HEADER = "x-response-cache";
 
 /** Plans are per document; a handful of shapes serve most traffic, so a small memo suffices. */
 const MAX_PLANS = 2_000;
+
+/** A request waiting for an identical one in flight gives up and runs itself after this long. */
+const COALESCE_WAIT_MS = 5_000;
 
 /**
  * Serves public catalog queries from the response cache and fills it from their answers.
@@ -21,13 +25,19 @@ const MAX_PLANS = 2_000;
  */
 export function responseCachePlugin(cache: ResponseCache<FormattedExecutionResult>, policy: PublicCatalogPolicy): ApolloServerPlugin<GatewayContext> {
   const plans = new Map<string, CachePlan>();
+  // Misses in flight, by key. Identical public queries arriving meanwhile wait for the first
+  // one's answer instead of asking the subgraphs again (no stampede when a popular entry
+  // expires or is invalidated). They get it only if it was stored, i.e. only what a cache hit
+  // could have served them; otherwise they run on their own.
+  const inFlight = new Map<string, Promise<FormattedExecutionResult | undefined>>();
 
   return {
     async requestDidStart() {
       let key: string | undefined;
       let plan: CachePlan | undefined;
       let ticket = 0;
-      let hit = false;
+      let hit: "hit" | "coalesced" | undefined;
+      let settle: ((result: FormattedExecutionResult | undefined) => void) | undefined;
       return {
         async responseForOperation(requestContext) {
           const { queryHash, document, operationName, request, schema } = requestContext;
@@ -41,26 +51,46 @@ export function responseCachePlugin(cache: ResponseCache<FormattedExecutionResul
           if (!plan.cacheable) return null;
           key = `${planKey}:${JSON.stringify(request.variables ?? {})}`;
           const cached = cache.get(key);
-          if (!cached) {
-            ticket = cache.ticket();
-            return null;
+          if (cached) {
+            hit = "hit";
+            return { body: { kind: "single", singleResult: cached }, http: { status: undefined, headers: new HeaderMap() } };
           }
-          hit = true;
-          return { body: { kind: "single", singleResult: cached }, http: { status: undefined, headers: new HeaderMap() } };
+          const leader = inFlight.get(key);
+          if (leader) {
+            const shared = await Promise.race([leader, delay(COALESCE_WAIT_MS, undefined, { ref: false })]);
+            if (shared) {
+              hit = "coalesced";
+              return { body: { kind: "single", singleResult: shared }, http: { status: undefined, headers: new HeaderMap() } };
+            }
+          } else {
+            const own = new Promise<FormattedExecutionResult | undefined>((resolve) => (settle = resolve));
+            const ownKey = key;
+            inFlight.set(ownKey, own);
+            void own.then(() => {
+              if (inFlight.get(ownKey) === own) inFlight.delete(ownKey);
+            });
+          }
+          ticket = cache.ticket();
+          return null;
         },
 
         async willSendResponse(requestContext) {
           const { response } = requestContext;
-          const status = hit ? "hit" : key ? "miss" : "bypass";
-          response.http.headers.set(CACHE_STATUS_HEADER, status);
-          if (hit || !key || !plan?.cacheable || response.body.kind !== "single") return;
-          const result = response.body.singleResult;
-          if (result.errors?.length || !result.data) return;
-          const { ids, missing } = productsIn(result.data, plan.locators);
-          const tags: CacheTag[] = [...ids].map((id) => `product:${id}` as const);
-          if (plan.listing || missing) tags.push(LISTINGS);
-          if (plan.untraceable) tags.push(ANY_PRODUCT);
-          cache.store(key, result, tags, ticket);
+          response.http.headers.set(CACHE_STATUS_HEADER, hit ?? (key ? "miss" : "bypass"));
+          if (hit || !key || !plan?.cacheable) return;
+          let stored: FormattedExecutionResult | undefined;
+          try {
+            if (response.body.kind !== "single") return;
+            const result = response.body.singleResult;
+            if (result.errors?.length || !result.data) return;
+            const { ids, missing } = productsIn(result.data, plan.locators);
+            const tags: CacheTag[] = [...ids].map((id) => `product:${id}` as const);
+            if (plan.listing || missing) tags.push(LISTINGS);
+            if (plan.untraceable) tags.push(ANY_PRODUCT);
+            if (cache.store(key, result, tags, ticket)) stored = result;
+          } finally {
+            settle?.(stored);
+          }
         },
       };
     },
