@@ -28,3 +28,4 @@ export * from "./runtime/open-platform.js";
 export * from "./runtime/run-until-signal.js";
 export * from "./graphql/subgraph-client.js";
 export * from "./events/dead-letter.js";
+export * from "./runtime/nudged-worker.js";

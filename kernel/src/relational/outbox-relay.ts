@@ -1,6 +1,7 @@
 import type { DomainEvent, EventBus } from "../events/event-bus.js";
 import type { Logger } from "../logging/logger.js";
 import type { PrismaClient } from "./prisma-client.js";
+import { startNudgedWorker } from "../runtime/nudged-worker.js";
 
 interface OutboxRow {
   id: string;
@@ -25,10 +26,6 @@ const RELAY_LOCK = 7_340_021;
 export function startOutboxRelay(deps: { prisma: PrismaClient; bus: EventBus; logger: Logger; pollMs?: number; batchSize?: number }) {
   const { prisma, bus, logger } = deps;
   const batchSize = deps.batchSize ?? 200;
-  let running: Promise<void> | undefined;
-  let again = false;
-  let stopped = false;
-  let failures = 0;
 
   async function relayBatch(): Promise<number> {
     return prisma.$transaction(async (tx) => {
@@ -50,44 +47,15 @@ export function startOutboxRelay(deps: { prisma: PrismaClient; bus: EventBus; lo
     }, { timeout: 30_000 });
   }
 
-  async function drain(): Promise<void> {
-    while (!stopped && (await relayBatch()) === batchSize);
-  }
-
-  function nudge(): void {
-    if (stopped) return;
-    if (running) {
-      again = true;
-      return;
-    }
-    running = drain()
-      .then(() => {
-        failures = 0;
-      })
-      .catch((error: unknown) => {
-        failures += 1;
-        if (failures === 1 || failures % 50 === 0) logger.warn("outbox relay could not publish; will retry", { error: String(error), failures });
-      })
-      .finally(() => {
-        running = undefined;
-        if (again) {
-          again = false;
-          nudge();
-        }
-      });
-  }
-
-  const timer = setInterval(nudge, deps.pollMs ?? 250);
-  timer.unref();
-  nudge();
-  return {
-    nudge,
-    async stop(): Promise<void> {
-      stopped = true;
-      clearInterval(timer);
-      await running;
+  return startNudgedWorker({
+    drain: async (isStopped) => {
+      while (!isStopped() && (await relayBatch()) === batchSize);
     },
-  };
+    pollMs: deps.pollMs ?? 250,
+    onError: (error, failures) => {
+      if (failures === 1 || failures % 50 === 0) logger.warn("outbox relay could not publish; will retry", { error: String(error), failures });
+    },
+  });
 }
 
 export type OutboxRelay = ReturnType<typeof startOutboxRelay>;

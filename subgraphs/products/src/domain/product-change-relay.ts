@@ -1,4 +1,4 @@
-import { newEvent, Topics, type EventBus, type Logger } from "#kernel";
+import { newEvent, Topics, type EventBus, type Logger, startNudgedWorker } from "#kernel";
 import type { ProductChangeEvent } from "./product.js";
 import type { ProductStore } from "../ports/product-store.js";
 
@@ -11,9 +11,6 @@ import type { ProductStore } from "../ports/product-store.js";
 export function startProductChangeRelay(deps: { store: ProductStore; bus: EventBus; logger: Logger; pollMs?: number; batchSize?: number }) {
   const { store, bus, logger } = deps;
   const batchSize = deps.batchSize ?? 500;
-  let running: Promise<void> | undefined;
-  let again = false;
-  let stopped = false;
 
   async function drain(): Promise<void> {
     for (;;) {
@@ -34,32 +31,9 @@ export function startProductChangeRelay(deps: { store: ProductStore; bus: EventB
     }
   }
 
-  function nudge(): void {
-    if (stopped) return;
-    if (running) {
-      again = true;
-      return;
-    }
-    running = drain()
-      .catch((error: unknown) => logger.warn("product change relay failed; will retry", { error: String(error) }))
-      .finally(() => {
-        running = undefined;
-        if (again) {
-          again = false;
-          nudge();
-        }
-      });
-  }
-
-  const timer = setInterval(nudge, deps.pollMs ?? 500);
-  timer.unref();
-  nudge();
-  return {
-    nudge,
-    async stop() {
-      stopped = true;
-      clearInterval(timer);
-      await running;
-    },
-  };
+  return startNudgedWorker({
+    drain,
+    pollMs: deps.pollMs ?? 500,
+    onError: (error) => logger.warn("product change relay failed; will retry", { error: String(error) }),
+  });
 }
