@@ -1,7 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { randomUUID } from "node:crypto";
 import { ApolloServer } from "@apollo/server";
-import type { GraphQLSchema } from "graphql";
 import type { Redis } from "ioredis";
 import {
   createApolloHandler,
@@ -20,13 +19,13 @@ import { createAccessTokenVerifier, InvalidTokenError } from "./auth/access-toke
 import { authenticate, authorizationHeader } from "./auth/authenticate-request.js";
 import { createCallerRateLimiter } from "./rate-limit/caller-rate-limiter.js";
 import { clientAddress } from "./http/client-address.js";
-import { checkSubgraphs } from "./http/readiness.js";
 import { createExplorerHandler } from "./explorer/index.js";
-import { operationGuardPlugin } from "./security/operation-guard-plugin.js";
 import { createOperationBudgets } from "./security/operation-budgets.js";
 import { loadPersistedOperations } from "./security/persisted-operations.js";
+import { createRequestPolicy, PolicyRefusal, type OperationRequest } from "./security/request-policy.js";
 import { createOrderStatusFeed } from "./subscriptions/order-status-feed.js";
-import { attachLiveOrderSubscriptions } from "./subscriptions/live-order-subscriptions.js";
+import { attachGraphQLWebSocket } from "./subscriptions/graphql-websocket.js";
+import { cachedReadiness } from "./http/readiness.js";
 import { startResponseCache } from "./performance/start-response-cache.js";
 
 export interface GatewayDependencies {
@@ -59,8 +58,6 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
   // Public catalog answers from memory, invalidated by the catalog's change events (off when
   // RESPONSE_CACHE_TTL_SECONDS=0).
   const responseCache = await startResponseCache({ settings: config.gateway.performance, supergraphSdl, bus: deps.bus, logger });
-  let apiSchema: GraphQLSchema | undefined;
-  gateway.onSchemaLoadOrUpdate(({ apiSchema: schema }) => (apiSchema = schema));
 
   const { limits } = config.gateway;
   const apollo = new ApolloServer<GatewayContext>({
@@ -71,8 +68,9 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
     csrfPrevention: true,
     allowBatchedHttpRequests: true,
     stopOnTerminationSignals: false,
-    // The guard runs first: a cached answer is still refused to a caller over its limits.
-    plugins: [operationGuardPlugin(limits, createOperationBudgets(config.gateway.budgets, deps.redis)), ...responseCache.plugins],
+    // Limits and budgets are judged before Apollo sees a request (the request policy), so a
+    // cached answer is still refused to a caller over its limits.
+    plugins: responseCache.plugins,
   });
   await apollo.start();
 
@@ -82,22 +80,28 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
   const feed = createOrderStatusFeed(deps.bus, logger);
   await feed.start();
 
-  const persisted = loadPersistedOperations(config.gateway.persistedOperationsPath, config.gateway.persistedOperationsOnly);
+  const policy = createRequestPolicy({
+    limits,
+    rateLimit,
+    budgets: createOperationBudgets(config.gateway.budgets, deps.redis),
+    persisted: loadPersistedOperations(config.gateway.persistedOperationsPath, config.gateway.persistedOperationsOnly),
+  });
   const graphql = createApolloHandler(apollo, async (req) => (req as AuthenticatedRequest).gatewayContext, {
     bodyLimitBytes: limits.maxRequestBytes,
-    checkBody: (body) => {
-      const operations = Array.isArray(body) ? body : [body];
-      if (operations.length > limits.maxBatchSize) {
-        return { status: 400, code: ErrorCode.BAD_USER_INPUT, message: `A batch holds at most ${limits.maxBatchSize} operations` };
+    admit: async (body, req) => {
+      const requests = (Array.isArray(body) ? body : [body]) as OperationRequest[];
+      const transport = req.method === "GET" ? "http-get" : "http-post";
+      try {
+        await policy.admit(requests, (req as AuthenticatedRequest).gatewayContext.callerKey, transport);
+        return undefined;
+      } catch (error) {
+        if (!(error instanceof PolicyRefusal)) throw error;
+        const headers: Record<string, string> = error.retryAfterSeconds ? { "retry-after": String(error.retryAfterSeconds) } : {};
+        return { status: error.status, code: error.code, message: error.message, headers, extensions: error.extensions };
       }
-      for (const operation of operations) {
-        if (typeof operation !== "object" || operation === null) continue;
-        const check = persisted(operation as Parameters<typeof persisted>[0]);
-        if (!check.ok) return { status: 400, code: ErrorCode.OPERATION_NOT_ALLOWED, message: check.message };
-      }
-      return undefined;
     },
   });
+  const readiness = cachedReadiness(config.gateway.subgraphUrls);
 
   async function handleGraphQL(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = requestIdOf(req);
@@ -108,14 +112,8 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
       if (error instanceof InvalidTokenError) return sendGraphQLError(res, 401, ErrorCode.UNAUTHENTICATED, error.message);
       throw error;
     }
+    // The caller's budget is charged per operation by the request policy.
     const caller = identity ? `user:${identity.userId}` : `ip:${clientAddress(req, config.gateway.trustProxy)}`;
-    const decision = await rateLimit(caller);
-    if (!decision.allowed) {
-      res.setHeader("retry-after", String(decision.retryAfterSeconds));
-      res.writeHead(429, { "content-type": "application/json; charset=utf-8" });
-      res.end(JSON.stringify({ errors: [{ message: "Too many requests; slow down", extensions: { code: ErrorCode.RATE_LIMITED, retryAfterSeconds: decision.retryAfterSeconds } }] }));
-      return;
-    }
     (req as AuthenticatedRequest).gatewayContext = { requestId, identity, callerKey: caller, clientAddress: clientAddress(req, config.gateway.trustProxy) };
     res.setHeader("x-request-id", requestId);
     await graphql(req, res);
@@ -126,7 +124,7 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
     const route = async () => {
       if (path === "/healthz") return json(res, 200, { status: "ok" });
       if (path === "/readyz") {
-        const report = await checkSubgraphs(config.gateway.subgraphUrls);
+        const report = await readiness();
         return json(res, report.ready ? 200 : 503, report);
       }
       if (path === "/" && req.method === "GET") {
@@ -145,19 +143,19 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
   });
   server.keepAliveTimeout = 65_000;
 
-  const subscriptions = attachLiveOrderSubscriptions({
+  const subscriptions = attachGraphQLWebSocket({
     httpServer: server,
     path: "/graphql",
-    schema: () => {
-      if (!apiSchema) throw new Error("The supergraph is not loaded yet");
-      return apiSchema;
-    },
+    policy,
+    limits: config.gateway.websocket,
+    maxMessageBytes: limits.maxRequestBytes,
+    clientAddress: (req) => clientAddress(req, config.gateway.trustProxy),
     verify,
     feed,
     logger,
-    runQuery: async (query, variables, identity, requestId) => {
-      const response = await apollo.executeOperation({ query, variables }, { contextValue: { identity, requestId, callerKey: `user:${identity.userId}` } });
-      if (response.body.kind !== "single") throw new Error("Live order queries return one result");
+    execute: async (request, context) => {
+      const response = await apollo.executeOperation(request, { contextValue: context });
+      if (response.body.kind !== "single") throw new Error("Operations over WebSocket return one result");
       return response.body.singleResult as never;
     },
   });

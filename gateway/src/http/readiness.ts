@@ -13,3 +13,25 @@ export async function checkSubgraphs(urls: Record<string, string>, timeoutMs = 1
   const subgraphs = Object.fromEntries(entries);
   return { ready: entries.every(([, state]) => state === "up"), subgraphs };
 }
+
+type Readiness = Awaited<ReturnType<typeof checkSubgraphs>>;
+
+/**
+ * Readiness as probes and load balancers ask for it, at any rate: one fan-out to the
+ * subgraphs at a time, and its answer reused for `reuseMs`, so /readyz costs the subgraphs
+ * at most one check per subgraph per interval however often it is called.
+ */
+export function cachedReadiness(urls: Record<string, string>, reuseMs = 2_000, clock: () => number = Date.now) {
+  let last: { at: number; report: Readiness } | undefined;
+  let inFlight: Promise<Readiness> | undefined;
+  return async (): Promise<Readiness> => {
+    if (last && clock() - last.at < reuseMs) return last.report;
+    inFlight ??= checkSubgraphs(urls)
+      .then((report) => {
+        last = { at: clock(), report };
+        return report;
+      })
+      .finally(() => (inFlight = undefined));
+    return inFlight;
+  };
+}

@@ -1,70 +1,128 @@
-import { Kind, type DocumentNode, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionSetNode, type ValueNode } from "graphql";
+import {
+  Kind,
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+  type ValueNode,
+} from "graphql";
 
 export interface OperationMeasure {
-  /** Deepest field nesting (a root field is depth 1). */
+  /** Deepest field nesting outside introspection (a root field is depth 1). */
   depth: number;
-  /** Fields requested under an alias: the usual way to multiply work in one request. */
+  /** Deepest nesting under `__schema` / `__type`, judged by a limit of its own. */
+  introspectionDepth: number;
+  /** Fields requested under an alias, counted as often as the operation really asks for them. */
   aliases: number;
   /**
-   * Estimated work: every field costs 1, and a field with a `first` argument multiplies the
-   * cost of what it selects by that page size (variables resolved), as a list would.
+   * Estimated work: every field costs 1, and a field with a page-size argument (`first`,
+   * `last`, `limit`) multiplies the cost of what it selects by that size (variables resolved).
    */
   cost: number;
-  /** Names of the root fields, for per-operation budgets. */
-  rootFields: string[];
+  /**
+   * How many times each root field runs, through aliases, inline fragments and fragment
+   * spreads at the root: what per-field budgets are charged by.
+   */
+  rootFields: ReadonlyMap<string, number>;
 }
 
-/** Measures the operation a request will run, following fragments (each cycle counted once). */
-export function measureOperation(document: DocumentNode, operationName: string | undefined | null, variables: Record<string, unknown> = {}): OperationMeasure | undefined {
+/** The document is not measurable as sent (a graphql validation rule would refuse it too). */
+export class UnmeasurableOperationError extends Error {}
+
+/**
+ * Counts beyond this are all "too much": saturating keeps the arithmetic exact below every
+ * limit and finite above them, however the fragments multiply.
+ */
+const SATURATED = 1e12;
+const add = (a: number, b: number) => Math.min(SATURATED, a + b);
+const times = (a: number, b: number) => Math.min(SATURATED, a * b);
+
+const PAGE_SIZE_ARGUMENTS = new Set(["first", "last", "limit"]);
+const INTROSPECTION_ROOTS = new Set(["__schema", "__type"]);
+
+interface Summary {
+  depth: number;
+  introspectionDepth: number;
+  aliases: number;
+  cost: number;
+  rootFields: Map<string, number>;
+}
+
+const empty = (): Summary => ({ depth: 0, introspectionDepth: 0, aliases: 0, cost: 0, rootFields: new Map() });
+
+function mergeInto(target: Summary, source: Summary): void {
+  target.depth = Math.max(target.depth, source.depth);
+  target.introspectionDepth = Math.max(target.introspectionDepth, source.introspectionDepth);
+  target.aliases = add(target.aliases, source.aliases);
+  target.cost = add(target.cost, source.cost);
+  for (const [name, count] of source.rootFields) target.rootFields.set(name, add(target.rootFields.get(name) ?? 0, count));
+}
+
+/**
+ * Measures the operation a request will run. Linear in the document: each fragment is
+ * measured once and its summary reused wherever it is spread, so a document whose
+ * fragments spread each other twice per level (a "fragment bomb", exponential when
+ * expanded) costs no more to measure than to read, and its exponential figures come out
+ * as numbers for the limits to refuse. Fragment cycles and unknown fragments are refused.
+ */
+export function measureOperation(document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown> = {}): OperationMeasure {
   const fragments = new Map<string, FragmentDefinitionNode>();
-  const operations: OperationDefinitionNode[] = [];
   for (const definition of document.definitions) {
     if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
-    else if (definition.kind === Kind.OPERATION_DEFINITION) operations.push(definition);
   }
-  const operation = operationName ? operations.find((o) => o.name?.value === operationName) : operations[0];
-  if (!operation) return undefined;
+  const measured = new Map<string, Summary>();
+  const measuring = new Set<string>();
 
-  let aliases = 0;
   const pageSize = (value: ValueNode | undefined): number => {
     if (!value) return 1;
-    if (value.kind === Kind.INT) return Math.max(1, Number(value.value));
+    if (value.kind === Kind.INT) return Math.max(1, Math.min(SATURATED, Number(value.value)));
     if (value.kind === Kind.VARIABLE) {
       const given = variables[value.name.value];
-      return typeof given === "number" && given > 0 ? given : 1;
+      return typeof given === "number" && given > 0 ? Math.min(SATURATED, given) : 1;
     }
     return 1;
   };
 
-  const walk = (selectionSet: SelectionSetNode, level: number, visiting: Set<string>): { depth: number; cost: number } => {
-    let depth = level;
-    let cost = 0;
-    for (const selection of selectionSet.selections) {
-      if (selection.kind === Kind.FIELD) {
-        if (selection.alias) aliases += 1;
-        const multiplier = pageSize(selection.arguments?.find((a) => a.name.value === "first")?.value);
-        const child = selection.selectionSet ? walk(selection.selectionSet, level + 1, visiting) : { depth: level, cost: 0 };
-        depth = Math.max(depth, child.depth);
-        cost += 1 + multiplier * child.cost;
-      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        const child = walk(selection.selectionSet, level, visiting);
-        depth = Math.max(depth, child.depth);
-        cost += child.cost;
-      } else {
-        const name = selection.name.value;
-        const fragment = fragments.get(name);
-        if (!fragment || visiting.has(name)) continue;
-        visiting.add(name);
-        const child = walk(fragment.selectionSet, level, visiting);
-        visiting.delete(name);
-        depth = Math.max(depth, child.depth);
-        cost += child.cost;
-      }
-    }
-    return { depth, cost };
+  const fragmentSummary = (name: string): Summary => {
+    const known = measured.get(name);
+    if (known) return known;
+    const fragment = fragments.get(name);
+    if (!fragment) throw new UnmeasurableOperationError(`Unknown fragment "${name}"`);
+    if (measuring.has(name)) throw new UnmeasurableOperationError(`Fragment "${name}" spreads itself`);
+    measuring.add(name);
+    const summary = summarize(fragment.selectionSet);
+    measuring.delete(name);
+    measured.set(name, summary);
+    return summary;
   };
 
-  const { depth, cost } = walk(operation.selectionSet, 1, new Set());
-  const rootFields = operation.selectionSet.selections.flatMap((s) => (s.kind === Kind.FIELD ? [s.name.value] : []));
-  return { depth, aliases, cost, rootFields };
+  function summarize(selectionSet: SelectionSetNode): Summary {
+    const summary = empty();
+    for (const selection of selectionSet.selections) {
+      if (selection.kind === Kind.FIELD) {
+        const child = selection.selectionSet ? summarize(selection.selectionSet) : empty();
+        const sizeArgument = selection.arguments?.find((a) => PAGE_SIZE_ARGUMENTS.has(a.name.value));
+        const name = selection.name.value;
+        const field: Summary = {
+          depth: 0,
+          introspectionDepth: child.introspectionDepth > 0 ? child.introspectionDepth + 1 : 0,
+          aliases: add(selection.alias ? 1 : 0, child.aliases),
+          cost: add(1, times(pageSize(sizeArgument?.value), child.cost)),
+          rootFields: new Map([[name, 1]]),
+        };
+        // Introspection nests type references far deeper than data; it has its own limit.
+        if (INTROSPECTION_ROOTS.has(name)) field.introspectionDepth = Math.max(field.introspectionDepth, child.depth + 1);
+        else field.depth = child.depth + 1;
+        mergeInto(summary, field);
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        mergeInto(summary, summarize(selection.selectionSet));
+      } else {
+        mergeInto(summary, fragmentSummary(selection.name.value));
+      }
+    }
+    return summary;
+  }
+
+  const { depth, introspectionDepth, aliases, cost, rootFields } = summarize(operation.selectionSet);
+  return { depth, introspectionDepth, aliases, cost, rootFields };
 }

@@ -13,9 +13,18 @@ const BUDGET_OF_FIELD: Record<string, BudgetName> = {
   autocomplete: "search",
 };
 
+export interface BudgetRefusal {
+  budget: BudgetName;
+  retryAfterSeconds: number;
+}
+
 export interface OperationBudgets {
-  /** Charges every budget the operation touches; returns the first one exhausted, if any. */
-  charge(rootFields: string[], callerKey: string): Promise<{ budget: BudgetName; retryAfterSeconds: number } | undefined>;
+  /**
+   * Charges one point per run of a budgeted root field (`{ a: search b: search }` is two
+   * searches), summed over every operation of a request, all or nothing per budget.
+   * Returns the first budget exhausted, if any.
+   */
+  charge(rootFields: Iterable<[string, number]>, callerKey: string): Promise<BudgetRefusal | undefined>;
 }
 
 export function createOperationBudgets(perMinute: Record<BudgetName, number>, redis?: Redis): OperationBudgets {
@@ -24,9 +33,15 @@ export function createOperationBudgets(perMinute: Record<BudgetName, number>, re
   ) as Record<BudgetName, CallerRateLimiter>;
   return {
     async charge(rootFields, callerKey) {
-      const touched = new Set(rootFields.map((f) => BUDGET_OF_FIELD[f]).filter((b): b is BudgetName => b !== undefined));
-      for (const budget of touched) {
-        const decision = await limiters[budget](callerKey);
+      const points = new Map<BudgetName, number>();
+      for (const [field, runs] of rootFields) {
+        const budget = BUDGET_OF_FIELD[field];
+        if (budget) points.set(budget, (points.get(budget) ?? 0) + runs);
+      }
+      for (const [budget, cost] of points) {
+        // More than a whole window's budget can never pass: refuse without touching the count.
+        if (cost > perMinute[budget]) return { budget, retryAfterSeconds: 60 };
+        const decision = await limiters[budget](callerKey, cost);
         if (!decision.allowed) return { budget, retryAfterSeconds: decision.retryAfterSeconds };
       }
       return undefined;

@@ -36,6 +36,15 @@ export interface Config {
       maxCost: number;
       maxBatchSize: number;
       maxRequestBytes: number;
+      /** Lexical tokens in one query document (bounds parsing and every check after it). */
+      maxTokens: number;
+    };
+    /** Caps on graphql-ws connections and operations (gateway/src/subscriptions/websocket-limits.ts). */
+    websocket: {
+      maxConnections: number;
+      maxConnectionsPerClient: number;
+      maxOperationsPerConnection: number;
+      maxSubscriptionsPerUser: number;
     };
     /** Separate per-minute budgets for expensive operations, on top of the general one. */
     budgets: { auth: number; checkout: number; search: number };
@@ -197,6 +206,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         maxCost: read.int("MAX_QUERY_COST", 5000, { min: 1 }),
         maxBatchSize: read.int("MAX_BATCH_SIZE", 10, { min: 1 }),
         maxRequestBytes: read.int("MAX_REQUEST_BYTES", 100_000, { min: 1024 }),
+        maxTokens: read.int("MAX_QUERY_TOKENS", 1_000, { min: 100 }),
+      },
+      websocket: {
+        maxConnections: read.int("WS_MAX_CONNECTIONS", 10_000, { min: 1 }),
+        maxConnectionsPerClient: read.int("WS_MAX_CONNECTIONS_PER_CLIENT", 16, { min: 1 }),
+        maxOperationsPerConnection: read.int("WS_MAX_OPERATIONS_PER_CONNECTION", 16, { min: 1 }),
+        maxSubscriptionsPerUser: read.int("WS_MAX_SUBSCRIPTIONS_PER_USER", 32, { min: 1 }),
       },
       budgets: {
         auth: read.int("RATE_LIMIT_AUTH_PER_MINUTE", 10, { min: 1 }),

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { HeaderMap, type ApolloServer, type BaseContext } from "@apollo/server";
-import { readBody, BodyTooLargeError } from "./read-body.js";
+import { readBody, BodyTooLargeError, InvalidUtf8Error } from "./read-body.js";
 import { sendGraphQLError } from "./send-graphql-error.js";
 import { ErrorCode } from "../errors/error-codes.js";
 
@@ -12,7 +12,11 @@ import { ErrorCode } from "../errors/error-codes.js";
 export function createApolloHandler<TContext extends BaseContext>(
   server: ApolloServer<TContext>,
   context: (req: IncomingMessage) => Promise<TContext>,
-  options: { bodyLimitBytes?: number; checkBody?: (body: unknown) => BodyRejection | undefined } = {},
+  options: {
+    bodyLimitBytes?: number;
+    /** Judges the parsed body (or a GET's query string, shaped like one) before Apollo sees it. */
+    admit?: (body: unknown, req: IncomingMessage) => Promise<BodyRejection | undefined>;
+  } = {},
 ) {
   const bodyLimitBytes = options.bodyLimitBytes ?? 1_000_000;
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -22,10 +26,11 @@ export function createApolloHandler<TContext extends BaseContext>(
       body = raw && isJson(req) ? JSON.parse(raw) : raw;
     } catch (error) {
       if (error instanceof BodyTooLargeError) return sendGraphQLError(res, 413, ErrorCode.BAD_USER_INPUT, error.message);
+      if (error instanceof InvalidUtf8Error) return sendGraphQLError(res, 400, ErrorCode.BAD_USER_INPUT, error.message);
       return sendGraphQLError(res, 400, ErrorCode.BAD_USER_INPUT, "The request body is not valid JSON");
     }
-    const rejection = options.checkBody?.(req.method === "GET" ? queryStringOperation(req.url ?? "") : body);
-    if (rejection) return sendGraphQLError(res, rejection.status, rejection.code, rejection.message);
+    const rejection = await options.admit?.(req.method === "GET" ? queryStringOperation(req.url ?? "") : body, req);
+    if (rejection) return sendGraphQLError(res, rejection.status, rejection.code, rejection.message, rejection.headers, rejection.extensions);
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(", ") : value);
@@ -57,18 +62,22 @@ export interface BodyRejection {
   status: number;
   code: string;
   message: string;
+  headers?: Record<string, string>;
+  extensions?: Record<string, unknown>;
 }
 
 /** A GET request's operation, shaped like a POST body so one check serves both. */
 function queryStringOperation(url: string): Record<string, unknown> {
   const params = new URL(url, "http://localhost").searchParams;
-  let extensions: unknown;
-  try {
-    extensions = JSON.parse(params.get("extensions") ?? "null") ?? undefined;
-  } catch {
-    extensions = undefined;
-  }
-  return { query: params.get("query") ?? undefined, extensions };
+  const json = (name: string): unknown => {
+    try {
+      return JSON.parse(params.get(name) ?? "null") ?? undefined;
+    } catch {
+      // Judged like a POST body with a wrong type: refused as the client's mistake.
+      return params.get(name);
+    }
+  };
+  return { query: params.get("query") ?? undefined, operationName: params.get("operationName") ?? undefined, variables: json("variables"), extensions: json("extensions") };
 }
 
 function isJson(req: IncomingMessage): boolean {

@@ -1,8 +1,13 @@
+import { isUtf8 } from "node:buffer";
 import type { IncomingMessage } from "node:http";
 
 export class BodyTooLargeError extends Error {}
+export class InvalidUtf8Error extends Error {}
 
-/** Reads a request body, refusing it as soon as it grows past the limit. */
+/**
+ * Reads a request body, refusing it as soon as it grows past the limit. Bytes that are not
+ * UTF-8 are refused rather than silently replaced, so what is stored is what was sent.
+ */
 export async function readBody(req: IncomingMessage, limitBytes: number): Promise<string> {
   const declared = Number(req.headers["content-length"] ?? 0);
   if (declared > limitBytes) throw new BodyTooLargeError(`Request body over ${limitBytes} bytes`);
@@ -13,5 +18,7 @@ export async function readBody(req: IncomingMessage, limitBytes: number): Promis
     if (size > limitBytes) throw new BodyTooLargeError(`Request body over ${limitBytes} bytes`);
     chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks).toString("utf8");
+  const body = Buffer.concat(chunks);
+  if (!isUtf8(body)) throw new InvalidUtf8Error("The request body is not valid UTF-8");
+  return body.toString("utf8");
 }

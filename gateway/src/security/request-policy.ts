@@ -1,0 +1,180 @@
+import { GraphQLError, Kind, parse, type DocumentNode, type OperationDefinitionNode } from "graphql";
+import { ErrorCode } from "#kernel";
+import type { CallerRateLimiter } from "../rate-limit/caller-rate-limiter.js";
+import { measureOperation, UnmeasurableOperationError, type OperationMeasure } from "./measure-operation.js";
+import type { OperationBudgets } from "./operation-budgets.js";
+import type { PersistedOperationCheck } from "./persisted-operations.js";
+import { unsafeTextReason, unsafeValueReason } from "./request-values.js";
+
+export interface OperationLimits {
+  maxDepth: number;
+  maxAliases: number;
+  maxCost: number;
+  /** Lexical tokens in one document: bounds parsing and everything after it. */
+  maxTokens: number;
+  maxBatchSize: number;
+}
+
+/** Type references nest about 14 deep in the standard introspection query; this leaves room. */
+const MAX_INTROSPECTION_DEPTH = 20;
+/** No operation of this API takes variables nested deeper than a few levels. */
+const MAX_VARIABLES_DEPTH = 16;
+
+/** One operation as a client sends it: a POST body entry, a GET query string, a WS subscribe payload. */
+export interface OperationRequest {
+  query?: unknown;
+  operationName?: unknown;
+  variables?: unknown;
+  extensions?: unknown;
+}
+
+export type Transport = "http-get" | "http-post" | "websocket";
+
+/** An operation that passed every check, parsed once. */
+export interface AdmittedOperation {
+  query: string;
+  document: DocumentNode;
+  operation: OperationDefinitionNode;
+  operationName?: string;
+  variables: Record<string, unknown>;
+  measure: OperationMeasure;
+}
+
+/** A request refused before execution, with what each transport needs to say so. */
+export class PolicyRefusal extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly extensions: Record<string, unknown> = {},
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+  }
+
+  toGraphQLError(): GraphQLError {
+    return new GraphQLError(this.message, { extensions: { code: this.code, ...this.extensions } });
+  }
+}
+
+const refuse = (code: string, message: string, extensions: Record<string, unknown> = {}, status = 400) => new PolicyRefusal(status, code, message, extensions);
+
+/**
+ * The one admission policy of the gateway, applied by every transport (HTTP GET, POST and
+ * batches, graphql-ws) before anything is validated, planned or executed, so a limit can
+ * never exist on one path only. In order, cheapest first:
+ * 1. the batch size, then the caller's general budget, charged one point per operation;
+ * 2. per operation: its shape, the persisted-operation allow-list, NUL bytes, lone
+ *    surrogates and nesting in the query text and variables, parsing under a token limit,
+ *    choosing the operation (a known name, or the only one), whether the transport may run
+ *    that kind of operation;
+ * 3. a linear measure (fragments measured once) against the depth, alias and cost limits,
+ *    counting fields reached through root fragments like any other;
+ * 4. the per-field budgets (search, checkout, auth), charged per run of each field over the
+ *    whole request.
+ * Refusing costs at most one pass over a document of at most `maxTokens` tokens.
+ */
+export function createRequestPolicy(deps: {
+  limits: OperationLimits;
+  rateLimit: CallerRateLimiter;
+  budgets: OperationBudgets;
+  persisted: PersistedOperationCheck;
+}) {
+  const { limits } = deps;
+
+  function admitOne(request: OperationRequest, transport: Transport): AdmittedOperation {
+    if (typeof request !== "object" || request === null || Array.isArray(request)) throw refuse(ErrorCode.BAD_USER_INPUT, "Each operation is a JSON object with a query");
+    const allowed = deps.persisted(request as Parameters<PersistedOperationCheck>[0]);
+    if (!allowed.ok) throw refuse(ErrorCode.OPERATION_NOT_ALLOWED, allowed.message);
+    const { query, operationName, variables } = request;
+    if (typeof query !== "string" || query.trim() === "") throw refuse(ErrorCode.BAD_USER_INPUT, "The request has no query");
+    if (operationName !== undefined && operationName !== null && typeof operationName !== "string") throw refuse(ErrorCode.BAD_USER_INPUT, "operationName must be a string");
+    if (variables !== undefined && variables !== null && (typeof variables !== "object" || Array.isArray(variables))) {
+      throw refuse(ErrorCode.BAD_USER_INPUT, "variables must be a JSON object");
+    }
+    const textProblem = unsafeTextReason(query);
+    if (textProblem) throw refuse(ErrorCode.BAD_USER_INPUT, `The query ${textProblem}`);
+    const valueProblem = unsafeValueReason(variables ?? {}, MAX_VARIABLES_DEPTH);
+    if (valueProblem) throw refuse(ErrorCode.BAD_USER_INPUT, `The variables are refused: ${valueProblem}`);
+
+    let document: DocumentNode;
+    try {
+      document = parse(query, { maxTokens: limits.maxTokens, noLocation: true });
+    } catch (error) {
+      const message = error instanceof GraphQLError ? error.message : "The query could not be parsed";
+      const tooLong = message.includes("maximum number of tokens");
+      throw refuse(tooLong ? ErrorCode.QUERY_TOO_COMPLEX : "GRAPHQL_PARSE_FAILED", tooLong ? `The query is too long: over ${limits.maxTokens} tokens` : message, tooLong ? { limit: limits.maxTokens } : {});
+    }
+    const operation = chooseOperation(document, operationName ?? undefined);
+    if (operation.operation === "subscription" && transport !== "websocket") {
+      throw refuse(ErrorCode.OPERATION_NOT_ALLOWED, "Subscriptions are served over WebSocket (graphql-ws) on this same URL", {}, 405);
+    }
+    if (operation.operation === "mutation" && transport === "http-get") throw refuse(ErrorCode.OPERATION_NOT_ALLOWED, "Mutations are sent with POST", {}, 405);
+
+    let measure: OperationMeasure;
+    try {
+      measure = measureOperation(document, operation, (variables ?? {}) as Record<string, unknown>);
+    } catch (error) {
+      if (error instanceof UnmeasurableOperationError) throw refuse("GRAPHQL_VALIDATION_FAILED", error.message);
+      throw error;
+    }
+    const over = (what: string, value: number, max: number) => {
+      if (value > max) throw refuse(ErrorCode.QUERY_TOO_COMPLEX, `The operation is too complex: ${what} ${value} exceeds ${max}`, { [what]: value, limit: max });
+    };
+    over("depth", measure.depth, limits.maxDepth);
+    over("introspectionDepth", measure.introspectionDepth, MAX_INTROSPECTION_DEPTH);
+    over("aliases", measure.aliases, limits.maxAliases);
+    over("cost", measure.cost, limits.maxCost);
+    return {
+      query,
+      document,
+      operation,
+      operationName: operation.name?.value,
+      variables: (variables ?? {}) as Record<string, unknown>,
+      measure,
+    };
+  }
+
+  return {
+    /**
+     * Admits every operation of one request, or refuses the whole request. `batched` is
+     * whether the client sent a JSON array (the batch size limit applies).
+     */
+    async admit(requests: readonly OperationRequest[], callerKey: string, transport: Transport): Promise<AdmittedOperation[]> {
+      if (requests.length === 0) throw refuse(ErrorCode.BAD_USER_INPUT, "The request holds no operation");
+      if (requests.length > limits.maxBatchSize) throw refuse(ErrorCode.BAD_USER_INPUT, `A batch holds at most ${limits.maxBatchSize} operations`);
+      const general = await deps.rateLimit(callerKey, requests.length);
+      if (!general.allowed) throw new PolicyRefusal(429, ErrorCode.RATE_LIMITED, "Too many requests; slow down", { retryAfterSeconds: general.retryAfterSeconds }, general.retryAfterSeconds);
+      const admitted = requests.map((request) => admitOne(request, transport));
+      const refused = await deps.budgets.charge(
+        admitted.flatMap((operation) => [...operation.measure.rootFields]),
+        callerKey,
+      );
+      if (refused) {
+        throw new PolicyRefusal(
+          429,
+          ErrorCode.RATE_LIMITED,
+          `Too many ${refused.budget} requests; retry in ${refused.retryAfterSeconds} s`,
+          { retryAfterSeconds: refused.retryAfterSeconds, budget: refused.budget },
+          refused.retryAfterSeconds,
+        );
+      }
+      return admitted;
+    },
+  };
+}
+
+export type RequestPolicy = ReturnType<typeof createRequestPolicy>;
+
+/** The operation to run: the named one, or the only one; anything else is the client's mistake. */
+function chooseOperation(document: DocumentNode, operationName: string | undefined): OperationDefinitionNode {
+  const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+  if (operations.length === 0) throw refuse(ErrorCode.BAD_USER_INPUT, "The document has no operation");
+  if (operationName === undefined) {
+    if (operations.length > 1) throw refuse(ErrorCode.BAD_USER_INPUT, "The document has several operations: say which one to run with operationName");
+    return operations[0]!;
+  }
+  const named = operations.find((o) => o.name?.value === operationName);
+  if (!named) throw refuse(ErrorCode.BAD_USER_INPUT, `The document has no operation named "${operationName}"`);
+  return named;
+}

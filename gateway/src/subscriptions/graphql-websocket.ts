@@ -1,0 +1,183 @@
+import type { IncomingMessage, Server } from "node:http";
+import { randomUUID } from "node:crypto";
+import { WebSocketServer, type WebSocket } from "ws";
+import { useServer } from "graphql-ws/use/ws";
+import { GraphQLError, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLFormattedError } from "graphql";
+import { ErrorCode, isPublicErrorCode, type Identity, type Logger } from "#kernel";
+import type { AccessTokenVerifier } from "../auth/access-token-verifier.js";
+import { authenticate } from "../auth/authenticate-request.js";
+import type { GatewayContext } from "../gateway-context.js";
+import { PolicyRefusal, type AdmittedOperation, type RequestPolicy } from "../security/request-policy.js";
+import { createConnectionLimiter, type WebSocketLimits } from "./websocket-limits.js";
+import { liveOrderResults, planLiveOrder, type LiveOrderPlan } from "./live-order-results.js";
+import type { OrderStatusFeed } from "./order-status-feed.js";
+
+/** Runs one operation through the gateway (query planning, subgraphs), as the HTTP path does. */
+export type ExecuteThroughGateway = (
+  request: { query: string | DocumentNode; variables?: Record<string, unknown>; operationName?: string },
+  context: GatewayContext,
+) => Promise<ExecutionResult>;
+
+interface ConnectionState {
+  identity?: Identity;
+  callerKey: string;
+  clientAddress: string;
+  /** Operations of this connection still running: ids, and whether each is a subscription. */
+  active: Map<string, { subscription: boolean }>;
+}
+
+type Extra = { socket: WebSocket; request: IncomingMessage; state?: ConnectionState };
+
+/** What onSubscribe hands to execute/subscribe: the admitted operation and who runs it. */
+interface AdmittedContext {
+  admitted: AdmittedOperation;
+  gateway: GatewayContext;
+  live?: LiveOrderPlan;
+}
+
+const refusal = (code: string, message: string, extensions: Record<string, unknown> = {}) => [new GraphQLError(message, { extensions: { code, ...extensions } })];
+
+/**
+ * graphql-ws on the gateway's own port, under the same request policy as HTTP: every
+ * subscribe message is admitted by `policy` (size, persisted-only, strings, token limit,
+ * depth/alias/cost, the caller's general budget and per-field budgets), so WebSocket is not a
+ * way around any limit. On top of that, per-socket and per-caller caps: messages no larger
+ * than an HTTP body, connections per client address and in total, operations in flight per
+ * connection, live subscriptions per user.
+ *
+ * Queries and mutations run through the gateway exactly as over HTTP. The one subscription,
+ * `orderStatusChanged`, is served by re-running the client's selection as an `order` query
+ * on every status change (see live-order-results.ts).
+ */
+export function attachGraphQLWebSocket(options: {
+  httpServer: Server;
+  path: string;
+  policy: RequestPolicy;
+  limits: WebSocketLimits;
+  maxMessageBytes: number;
+  clientAddress: (req: IncomingMessage) => string;
+  verify: AccessTokenVerifier;
+  feed: OrderStatusFeed;
+  execute: ExecuteThroughGateway;
+  logger: Logger;
+}) {
+  const { logger, limits } = options;
+  // A message over the limit closes the socket (1009) before it is buffered whole or parsed.
+  const wsServer = new WebSocketServer({ server: options.httpServer, path: options.path, maxPayload: options.maxMessageBytes });
+  const connections = createConnectionLimiter(limits);
+  const subscriptionsByUser = new Map<string, number>();
+
+  // Registered before graphql-ws's own listener: an over-cap socket is closed before it is served.
+  wsServer.on("connection", (socket, request) => {
+    const address = options.clientAddress(request);
+    const slot = connections.open(address);
+    if (!slot) {
+      socket.close(1013, "Too many connections; try again later");
+      return;
+    }
+    socket.once("close", slot.release);
+  });
+
+  const release = (state: ConnectionState, id: string) => {
+    const operation = state.active.get(id);
+    if (!operation) return;
+    state.active.delete(id);
+    if (operation.subscription && state.identity) {
+      const left = (subscriptionsByUser.get(state.identity.userId) ?? 1) - 1;
+      if (left > 0) subscriptionsByUser.set(state.identity.userId, left);
+      else subscriptionsByUser.delete(state.identity.userId);
+    }
+  };
+
+  const contextOf = (state: ConnectionState): GatewayContext => ({
+    requestId: randomUUID(),
+    identity: state.identity,
+    callerKey: state.callerKey,
+    clientAddress: state.clientAddress,
+  });
+
+  async function executeAdmitted(args: ExecutionArgs): Promise<ExecutionResult> {
+    const { admitted, gateway } = args.contextValue as AdmittedContext;
+    try {
+      return await options.execute({ query: admitted.document, variables: admitted.variables, operationName: admitted.operationName }, gateway);
+    } catch (error) {
+      logger.error("websocket operation failed", { requestId: gateway.requestId, error: error instanceof Error ? error.stack : String(error) });
+      return { errors: [new GraphQLError("Something went wrong on our side; please try again", { extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } })] };
+    }
+  }
+
+  const disposable = useServer<Record<string, unknown>, Extra>(
+    {
+      onConnect: async (ctx) => {
+        const header = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
+        const clientAddress = options.clientAddress(ctx.extra.request);
+        try {
+          const identity = await authenticate(options.verify, typeof header === "string" ? header : undefined);
+          ctx.extra.state = { identity, callerKey: identity ? `user:${identity.userId}` : `ip:${clientAddress}`, clientAddress, active: new Map() };
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      onSubscribe: async (ctx, id, payload) => {
+        const state = ctx.extra.state;
+        if (!state) return refusal(ErrorCode.UNAUTHENTICATED, "Initialise the connection first");
+        try {
+          if (state.active.size >= limits.maxOperationsPerConnection) {
+            return refusal(ErrorCode.RATE_LIMITED, `At most ${limits.maxOperationsPerConnection} operations run at once on one connection`);
+          }
+          const [admitted] = await options.policy.admit([payload], state.callerKey, "websocket");
+          const subscription = admitted!.operation.operation === "subscription";
+          let live: LiveOrderPlan | undefined;
+          if (subscription) {
+            if (!state.identity) return refusal(ErrorCode.UNAUTHENTICATED, "Sign in to follow an order");
+            const plan = planLiveOrder(admitted!.document, admitted!.operationName, admitted!.variables);
+            if ("error" in plan) return refusal(ErrorCode.BAD_USER_INPUT, plan.error);
+            live = plan;
+            const following = subscriptionsByUser.get(state.identity.userId) ?? 0;
+            if (following >= limits.maxSubscriptionsPerUser) {
+              return refusal(ErrorCode.RATE_LIMITED, `At most ${limits.maxSubscriptionsPerUser} live subscriptions per customer`);
+            }
+            subscriptionsByUser.set(state.identity.userId, following + 1);
+          }
+          state.active.set(id, { subscription });
+          const contextValue: AdmittedContext = { admitted: admitted!, gateway: contextOf(state), live };
+          // The schema is not used: execution is ours (execute/subscribe below) and goes through the gateway.
+          return { schema: undefined as never, document: admitted!.document, operationName: admitted!.operationName, variableValues: admitted!.variables, contextValue };
+        } catch (error) {
+          if (error instanceof PolicyRefusal) return [error.toGraphQLError()];
+          logger.error("websocket subscribe failed", { error: error instanceof Error ? error.stack : String(error) });
+          return refusal(ErrorCode.INTERNAL_SERVER_ERROR, "Something went wrong on our side; please try again");
+        }
+      },
+      execute: (args) => executeAdmitted(args),
+      subscribe: (args) => {
+        const { admitted, gateway, live } = args.contextValue as AdmittedContext;
+        return liveOrderResults({ plan: live!, variables: admitted.variables, context: gateway, feed: options.feed, execute: options.execute });
+      },
+      onComplete: (ctx, id) => {
+        if (ctx.extra.state) release(ctx.extra.state, id);
+      },
+      onClose: (ctx) => {
+        const state = ctx.extra.state;
+        if (state) for (const id of [...state.active.keys()]) release(state, id);
+      },
+      // Only coded, public errors reach the client; anything else is masked like over HTTP.
+      onError: (_ctx, _id, _payload, errors) => errors.map(publicError),
+    },
+    wsServer,
+  );
+
+  return {
+    async close() {
+      await disposable.dispose();
+      await new Promise<void>((resolve) => wsServer.close(() => resolve()));
+    },
+  };
+}
+
+function publicError(error: GraphQLError): GraphQLFormattedError {
+  const code = error.extensions?.code;
+  if (isPublicErrorCode(code)) return { message: error.message, extensions: { ...error.extensions } };
+  return { message: "Something went wrong on our side; please try again", extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
+}

@@ -1,0 +1,75 @@
+import { GraphQLError, type DocumentNode, type ExecutionResult, type FieldNode } from "graphql";
+import { ErrorCode } from "#kernel";
+import type { GatewayContext } from "../gateway-context.js";
+import { subscriptionToQuery, STATUS_PROBE_ALIAS } from "./subscription-to-query.js";
+import { createAsyncQueue } from "./async-signal-queue.js";
+import type { OrderStatusFeed } from "./order-status-feed.js";
+import type { ExecuteThroughGateway } from "./graphql-websocket.js";
+
+const FINAL_STATUSES = new Set(["DELIVERED", "CANCELLED", "PAYMENT_FAILED"]);
+
+/** A subscription the gateway can serve: the query to re-run and the order it follows. */
+export interface LiveOrderPlan {
+  query: DocumentNode;
+  orderId: string;
+}
+
+/** Plans `orderStatusChanged`, or says why the subscription cannot be served. */
+export function planLiveOrder(document: DocumentNode, operationName: string | undefined, variables: Record<string, unknown>): LiveOrderPlan | { error: string } {
+  const rewritten = subscriptionToQuery(document, operationName);
+  if ("error" in rewritten) return rewritten;
+  const orderId = argumentValue(rewritten.field, "orderId", variables);
+  if (typeof orderId !== "string") return { error: "orderId is required" };
+  return { query: rewritten.query, orderId };
+}
+
+function argumentValue(field: FieldNode, name: string, variables: Record<string, unknown>): unknown {
+  const value = field.arguments?.find((a) => a.name.value === name)?.value;
+  if (value?.kind === "Variable") return variables[value.name.value];
+  if (value?.kind === "StringValue") return value.value;
+  return undefined;
+}
+
+/**
+ * The live results of one `orderStatusChanged` subscription: the order's current state at
+ * once, then the client's selection re-run through the gateway on every status change, until
+ * a final status. Only the owner gets anything: the query runs as the subscriber and
+ * `order(id)` hides other users' orders.
+ */
+export async function* liveOrderResults(options: {
+  plan: LiveOrderPlan;
+  variables: Record<string, unknown>;
+  context: GatewayContext;
+  feed: OrderStatusFeed;
+  execute: ExecuteThroughGateway;
+}): AsyncGenerator<ExecutionResult> {
+  const { plan, variables, context } = options;
+  const changes = createAsyncQueue<string>();
+  // Listen before the first read, so a change landing in between is not lost.
+  const stopListening = options.feed.listen(plan.orderId, (change) => changes.push(change.to));
+  try {
+    let lastSent = "";
+    for (;;) {
+      const result = await options.execute({ query: plan.query, variables }, { ...context, requestId: `${context.requestId}:${Date.now()}` });
+      const order = (result.data as Record<string, Record<string, unknown> | null> | undefined)?.orderStatusChanged;
+      if (!order) {
+        yield result.errors?.length
+          ? { errors: result.errors }
+          : { errors: [new GraphQLError(`Order ${plan.orderId} was not found`, { extensions: { code: ErrorCode.NOT_FOUND } })] };
+        return;
+      }
+      const status = order[STATUS_PROBE_ALIAS];
+      delete order[STATUS_PROBE_ALIAS];
+      const serialized = JSON.stringify(result);
+      if (serialized !== lastSent) {
+        lastSent = serialized;
+        yield result;
+      }
+      if (typeof status === "string" && FINAL_STATUSES.has(status)) return;
+      if ((await changes.next()) === undefined) return;
+    }
+  } finally {
+    stopListening();
+    changes.close();
+  }
+}
