@@ -552,10 +552,20 @@ launch_mariadb() {
     --innodb-buffer-pool-size=256M --innodb-flush-log-at-trx-commit=2
 }
 
+# GIN twins for FerretDB's indexes (see ferretdb/gin-twins.sql): installed before FerretDB
+# starts, and added to collections created before they existed.
+setup_ferretdb_postgres() {
+  PGOPTIONS="-c client_min_messages=warning" PGPASSWORD=postgres PGCONNECT_TIMEOUT=3 psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U postgres \
+    -d ferretdb -f "$SVC_DIR/ferretdb/gin-twins.sql" >>"$LOGS/ferretdb-setup.log" 2>&1 9>&- &&
+    PGOPTIONS="-c client_min_messages=warning" pg_sql ferretdb 'SELECT ferretdb_gin_twins_backfill()' >>"$LOGS/ferretdb-setup.log" 2>&1 9>&-
+}
+
 launch_ferretdb() {
   mkdir -p "$DATA/ferretdb"
+  # statement_timeout: a backstop, so no statement outlives its client by much (clients send
+  # maxTimeMS, which FerretDB turns into a cancelled query); long enough for an index build.
   spawn ferretdb "$BIN/ferretdb" --handler=postgresql \
-    --postgresql-url="postgres://postgres:postgres@127.0.0.1:$PG_PORT/ferretdb?pool_max_conns=20" \
+    --postgresql-url="postgres://postgres:postgres@127.0.0.1:$PG_PORT/ferretdb?pool_max_conns=20&statement_timeout=120000" \
     --listen-addr="127.0.0.1:$FERRETDB_PORT" --state-dir="$DATA/ferretdb" \
     --telemetry=disable --debug-addr=- --log-level=warn
 }
@@ -712,6 +722,8 @@ cmd_up() {
   if selected ferretdb && [[ -z ${FAILED[ferretdb]:-} ]]; then
     if [[ -n ${FAILED[postgres]:-} ]]; then
       fail ferretdb "needs postgres, which failed"
+    elif ! setup_ferretdb_postgres; then
+      fail ferretdb "could not install the GIN twins in PostgreSQL" "$LOGS/ferretdb-setup.log"
     else
       start_managed ferretdb launch_ferretdb
     fi
