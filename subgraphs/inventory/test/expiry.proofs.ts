@@ -56,6 +56,46 @@ export function defineExpiryProofs(engine: string, createRig: RigFactory): void 
         assert.deepEqual(levels.get(P), { productId: P, available: 0, reserved: 0 });
       }));
 
+    it("holds an expired reservation again when its id is reserved again, counted once in the mirror", () =>
+      withStockedRig(createRig, { [P]: 5 }, { ttlMs: TTL }, async (rig) => {
+        await rig.service.reserve("order-1", [{ productId: P, quantity: 3 }]);
+        rig.clock.advance(TTL + 1);
+        await rig.service.expireDue(100);
+        const again = await rig.service.reserve("order-1", [{ productId: P, quantity: 3 }]);
+        assert.deepEqual([again.status, again.expiresAt.getTime()], ["HELD", rig.clock.now().getTime() + TTL]);
+        const levels = await assertMirrorAgrees(rig, [P]);
+        assert.deepEqual(levels.get(P), { productId: P, available: 2, reserved: 3 });
+        // It is an ordinary hold again: it expires, and a sale after it sells it once.
+        assert.equal(await rig.service.expireDue(100), 0);
+        assert.equal((await rig.service.commit("order-1")).status, "COMMITTED");
+        assert.deepEqual((await assertMirrorAgrees(rig, [P])).get(P), { productId: P, available: 2, reserved: 0 });
+      }));
+
+    it("refuses to hold an expired reservation again with OUT_OF_STOCK when its units were sold, though the mirror answers first", () =>
+      withStockedRig(createRig, { [P]: 5 }, { ttlMs: TTL }, async (rig) => {
+        await rig.service.reserve("late", [{ productId: P, quantity: 5 }]);
+        rig.clock.advance(TTL + 1);
+        await rig.service.expireDue(100);
+        await rig.service.reserve("prompt", [{ productId: P, quantity: 4 }]);
+        const refused = await rejectsWithCode(rig.service.reserve("late", [{ productId: P, quantity: 5 }]), "OUT_OF_STOCK");
+        assert.deepEqual([refused.productId, refused.available], [P, 1]);
+        assert.equal((await rig.service.reservation("late"))?.status, "EXPIRED");
+        const levels = await assertMirrorAgrees(rig, [P]);
+        assert.deepEqual(levels.get(P), { productId: P, available: 1, reserved: 4 });
+      }));
+
+    it("gives a live hold a fresh expiry when its id is reserved again, also when the mirror is sold out", () =>
+      withStockedRig(createRig, { [P]: 2 }, { ttlMs: TTL }, async (rig) => {
+        await rig.service.reserve("order-1", [{ productId: P, quantity: 2 }]);
+        rig.clock.advance(TTL - 1);
+        const refreshed = await rig.service.reserve("order-1", [{ productId: P, quantity: 2 }]);
+        assert.deepEqual([refreshed.status, refreshed.expiresAt.getTime()], ["HELD", rig.clock.now().getTime() + TTL]);
+        rig.clock.advance(2);
+        assert.equal(await rig.service.expireDue(100), 0, "not due at its first expiry any more");
+        const levels = await assertMirrorAgrees(rig, [P]);
+        assert.deepEqual(levels.get(P), { productId: P, available: 0, reserved: 2 });
+      }));
+
     it("races 20 late payments against 20 new buyers for 20 units without overselling", () =>
       withStockedRig(createRig, { [P]: 20 }, { ttlMs: TTL }, async (rig) => {
         for (const i of range(20)) await rig.service.reserve(`late-${i}`, [{ productId: P, quantity: 1 }]);

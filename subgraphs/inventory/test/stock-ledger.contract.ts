@@ -74,6 +74,83 @@ export function defineStockLedgerContract(engine: string, createDatabase: () => 
       assert.deepEqual(await level(a), { productId: a, available: 3, reserved: 2 });
     });
 
+    it("takes an expired or released reservation's items again when its id is reserved again, HELD with the new expiry", async () => {
+      const [a, b, r] = [ids("a"), ids("b"), ids("r")];
+      await stock({ [a]: 4, [b]: 2 });
+      const items = [{ productId: a, quantity: 3 }, { productId: b, quantity: 1 }];
+      await reserve(r, items, later(-1));
+      assert.deepEqual((await ledger.expireDue(now, 100)).expired, [r]);
+
+      const retaken = await reserve(r, items, later(HOUR));
+      assert.equal(retaken.kind, "reserved", "the same shape as a fresh reservation, so the mirror counts it the same");
+      assert.deepEqual(retaken.kind === "reserved" && retaken.change.changes, [
+        { productId: a, delta: -3, available: 1 },
+        { productId: b, delta: -1, available: 1 },
+      ]);
+      const stored = await ledger.reservation(r);
+      assert.deepEqual([stored?.status, stored?.expiresAt.toISOString(), stored?.items], ["HELD", later(HOUR).toISOString(), items]);
+      assert.deepEqual(await level(a), { productId: a, available: 1, reserved: 3 });
+      const announced = await prisma.outboxEvent.findMany({ where: { key: a }, orderBy: { occurredAt: "asc" } });
+      assert.deepEqual(announced.map((e) => (e.payload as { available: number }).available), [4, 1, 4, 1], "created, held, expired, held again");
+
+      await ledger.release(r, now);
+      assert.equal((await reserve(r, items, later(HOUR))).kind, "reserved", "a released one too");
+      assert.deepEqual(await level(b), { productId: b, available: 1, reserved: 1 });
+      assert.equal((await ledger.commit(r, now))?.kind, "committed");
+      assert.deepEqual(await level(a), { productId: a, available: 1, reserved: 0 });
+    });
+
+    it("refuses to take an expired reservation again when an item is short, changing nothing", async () => {
+      const [a, b, r, other] = [ids("a"), ids("b"), ids("r"), ids("other")];
+      await stock({ [a]: 3, [b]: 1 });
+      const items = [{ productId: a, quantity: 2 }, { productId: b, quantity: 1 }];
+      await reserve(r, items, later(-1));
+      await ledger.expireDue(now, 100);
+      await reserve(other, [{ productId: b, quantity: 1 }]);
+      assert.deepEqual(await reserve(r, items, later(HOUR)), { kind: "short", productId: b, available: 0 });
+      const stored = await ledger.reservation(r);
+      assert.deepEqual([stored?.status, stored?.expiresAt.toISOString(), stored?.items], ["EXPIRED", later(-1).toISOString(), items]);
+      assert.deepEqual(await level(a), { productId: a, available: 3, reserved: 0 });
+      assert.deepEqual(await level(b), { productId: b, available: 0, reserved: 1 });
+    });
+
+    it("refreshes a held reservation's expiry when its id is reserved again, never shortening it or taking more", async () => {
+      const [a, r] = [ids("a"), ids("r")];
+      await stock({ [a]: 5 });
+      await reserve(r, [{ productId: a, quantity: 2 }], later(1_000));
+      const refreshed = await reserve(r, [{ productId: a, quantity: 2 }], later(HOUR));
+      assert.deepEqual(refreshed.kind === "existing" && [refreshed.reservation.status, refreshed.reservation.expiresAt.toISOString()], ["HELD", later(HOUR).toISOString()]);
+      await reserve(r, [{ productId: a, quantity: 2 }], later(60_000));
+      assert.equal((await ledger.reservation(r))?.expiresAt.toISOString(), later(HOUR).toISOString());
+      assert.deepEqual(await level(a), { productId: a, available: 3, reserved: 2 });
+      assert.deepEqual((await ledger.expireDue(later(2_000), 100)).expired, [], "the refreshed hold is not due");
+    });
+
+    it("changes nothing when an id is reserved again for other items, or after it was committed", async () => {
+      const [a, expired, sold] = [ids("a"), ids("expired"), ids("sold")];
+      await stock({ [a]: 5 });
+      await reserve(expired, [{ productId: a, quantity: 1 }], later(-1));
+      await ledger.expireDue(now, 100);
+      const other = await reserve(expired, [{ productId: a, quantity: 2 }], later(HOUR));
+      assert.deepEqual(other.kind === "existing" && [other.reservation.status, other.reservation.items], ["EXPIRED", [{ productId: a, quantity: 1 }]]);
+      await reserve(sold, [{ productId: a, quantity: 2 }]);
+      await ledger.commit(sold, now);
+      const again = await reserve(sold, [{ productId: a, quantity: 2 }], later(HOUR));
+      assert.equal(again.kind === "existing" && again.reservation.status, "COMMITTED");
+      assert.deepEqual(await level(a), { productId: a, available: 3, reserved: 0 });
+    });
+
+    it("takes an expired reservation again once when 20 repeats of it arrive at once", async () => {
+      const [a, r] = [ids("a"), ids("r")];
+      await stock({ [a]: 10 });
+      await reserve(r, [{ productId: a, quantity: 3 }], later(-1));
+      await ledger.expireDue(now, 100);
+      const outcomes = await Promise.all(range(20).map(() => reserve(r, [{ productId: a, quantity: 3 }], later(HOUR))));
+      assert.deepEqual(outcomes.map((o) => o.kind).sort(), ["reserved", ...Array(19).fill("existing")].sort());
+      assert.deepEqual(await level(a), { productId: a, available: 7, reserved: 3 });
+      assert.equal((await ledger.reservation(r))?.status, "HELD");
+    });
+
     it("never oversells a product to 200 concurrent reservations of 20 units", async () => {
       const a = ids("a");
       await stock({ [a]: 20 });

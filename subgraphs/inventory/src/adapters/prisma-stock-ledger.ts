@@ -72,7 +72,8 @@ export class PrismaStockLedger implements StockLedger {
           change: { epoch: result.epoch, changes: items.map((item, i) => ({ productId: item.productId, delta: -item.quantity, available: result.available[i]! })) },
         };
       case "existing": {
-        // An idempotent repeat, or a concurrent twin that committed first.
+        // An idempotent repeat (a live hold now expiring later), a concurrent twin that
+        // committed first, a sale, or another request under this id.
         const existing = await this.reservation(reservationId);
         if (!existing) throw new Error(`Reservation ${reservationId} vanished while being read`);
         return { kind: "existing", reservation: existing };

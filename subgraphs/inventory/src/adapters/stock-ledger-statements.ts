@@ -43,8 +43,10 @@ type ReserveOutcome =
 
 /**
  * A whole reservation in one round trip: the `inventory_reserve` function (see its
- * migration) takes the fence, reads the epoch, locks and checks every item, then creates the
- * HELD reservation, takes the units and records the StockChanged events, or changes nothing.
+ * migrations) takes the fence, reads the epoch, locks and checks every item, then creates the
+ * HELD reservation (or holds an expired or released one of this id again), takes the units and
+ * records the StockChanged events; or refreshes the expiry of this id's live hold; or changes
+ * nothing.
  */
 export async function reserveInOneTrip(
   db: Pick<Tx, "$queryRaw">,

@@ -69,17 +69,17 @@ export function createInventoryService(deps: InventoryServiceDeps) {
 
     /**
      * Holds every item for `reservationTtlMs`, or none (OUT_OF_STOCK names the product and
-     * its available count). Repeating a request with the same id returns the same reservation.
+     * its available count). Repeating a request with the same id returns the same reservation:
+     * a live hold gets a fresh expiry, and one that expired or was released holds its items
+     * again (or OUT_OF_STOCK), so a HELD answer is always a live hold.
      */
     async reserve(reservationId: string, requested: readonly StockItem[]): Promise<Reservation> {
       const { reservationId: id, items } = validReservation(reservationId, requested, deps.maxQuantityPerOrder);
       const admission = await mirror.admit(items);
-      if (admission.kind === "short") {
-        // Sold out in the mirror; a repeat of a reservation that succeeded still gets it back.
-        const existing = await ledger.reservation(id);
-        if (existing) return repeated(existing, items);
-        throw outOfStock(admission.productId, admission.available);
-      }
+      // Sold out in the mirror. A repeat of an existing id still goes to the ledger, which
+      // refreshes it, takes its units again or refuses: the mirror admitted nothing for it,
+      // so the ledger's answer is settled below like any unadmitted change.
+      if (admission.kind === "short" && !(await ledger.reservation(id))) throw outOfStock(admission.productId, admission.available);
       const now = clock();
       let result: LedgerReserveResult;
       try {

@@ -10,8 +10,12 @@ export interface LedgerChange {
 }
 
 export type LedgerReserveResult =
+  /** Units taken: a new reservation, or an expired or released one held again. */
   | { kind: "reserved"; reservation: Reservation; change: LedgerChange }
-  /** A reservation with this id exists already (idempotent repeat); nothing changed. */
+  /**
+   * A reservation with this id exists and no unit moved: HELD (its expiry refreshed),
+   * COMMITTED, or holding other items than those asked for.
+   */
   | { kind: "existing"; reservation: Reservation }
   | { kind: "short"; productId: string; available: number }
   /** No stock is recorded for this product. */
@@ -35,7 +39,17 @@ export type LedgerCommitResult =
 export interface StockLedger {
   levels(productIds: readonly string[]): Promise<Map<string, StockLevel>>;
   reservation(reservationId: string): Promise<Reservation | null>;
-  /** Takes `items` (in lock order) from `available` into `reserved`, all or nothing. */
+  /**
+   * Takes `items` (in lock order) from `available` into `reserved`, all or nothing, as a
+   * reservation HELD until `expiresAt`. Reserving an id that exists never leaves a dead hold
+   * behind a success (the id is the order id, so a retried checkout reserves it again):
+   * - HELD with the same items: its expiry moves to `expiresAt` (never earlier); "existing";
+   * - EXPIRED or RELEASED with the same items: the items are taken again, all or nothing, and
+   *   it is HELD until `expiresAt`, answered "reserved" exactly like a new reservation (so the
+   *   mirror counts it the same way), or "short"/"unknown" with nothing changed;
+   * - COMMITTED, or other items: "existing", nothing changed.
+   * Concurrent calls for one id decide one after the other (its row lock).
+   */
   reserve(request: { reservationId: string; items: readonly StockItem[]; expiresAt: Date; now: Date }): Promise<LedgerReserveResult>;
   /**
    * HELD → COMMITTED (the units leave `reserved`); EXPIRED or RELEASED → takes the items
