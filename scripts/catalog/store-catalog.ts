@@ -9,7 +9,7 @@ import { toSearchDocument } from "../../subgraphs/search/src/domain/search-docum
 export function storeCatalog(store: ProductStore): CatalogSource {
   return {
     async *scan(batchSize: number) {
-      for await (const products of store.scan(batchSize)) yield products.map(toSearchDocument);
+      for await (const { products } of store.scan(batchSize)) yield products.map(toSearchDocument);
     },
     close: () => store.close(),
   };

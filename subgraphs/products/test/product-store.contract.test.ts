@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { describe, it } from "node:test";
-import { MongoClient } from "mongodb";
 import { createLockService, EmbeddedKeyValueStore } from "#kernel";
 import { describeWithRealEngine } from "#kernel/testing";
 import { EmbeddedProductStore } from "../src/adapters/embedded-product-store.js";
@@ -22,9 +21,7 @@ describeWithRealEngine({ suite: "ProductStore contract", engine: "mongodb", vari
     const close = store.close.bind(store);
     return Object.assign(store, {
       async close() {
-        const client = await MongoClient.connect(url);
-        await client.db("storefront_test").collection(collection).drop().catch(() => undefined);
-        await client.close();
+        await store.drop();
         await close();
       },
     });
@@ -42,10 +39,8 @@ describeWithRealEngine({ suite: "ProductStore contract", engine: "mongodb", vari
         assert.deepEqual((await second.findByIds([product.id])).get(product.id), product);
         await assert.rejects(second.insert(sampleProduct({ sku: product.sku })), /already exists/);
       } finally {
+        await second.drop();
         await second.close();
-        const client = await MongoClient.connect(url);
-        await client.db("storefront_test").collection(collection).drop().catch(() => undefined);
-        await client.close();
       }
     });
   });

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import { engineSuiteTitle } from "#kernel/testing";
 import type { Product } from "../src/domain/product.js";
-import { DuplicateSkuError, type ProductStore } from "../src/ports/product-store.js";
+import { DuplicateSkuError, type ListPosition, type ProductStore } from "../src/ports/product-store.js";
 
 let serial = 0;
 
@@ -28,8 +28,8 @@ export function sampleProduct(overrides: Partial<Product> & { minute?: number } 
   };
 }
 
-async function all<T>(iterable: AsyncIterable<T[]>): Promise<T[][]> {
-  const batches: T[][] = [];
+async function all<T>(iterable: AsyncIterable<T>): Promise<T[]> {
+  const batches: T[] = [];
   for await (const batch of iterable) batches.push(batch);
   return batches;
 }
@@ -68,29 +68,62 @@ export function defineProductStoreContract(engine: string, create: () => Promise
         sampleProduct({ minute: 1, category: "books" }),
         sampleProduct({ minute: 2, category: "garden" }),
         sampleProduct({ minute: 3, category: "books" }),
-        // Same creation time: the id breaks the tie, so paging stays stable.
         sampleProduct({ minute: 3, category: "books" }),
         sampleProduct({ minute: 4, category: "garden" }),
       ];
       await store.insertMany(products);
-      const expected = [...products].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : -1)).map((p) => p.id);
+      const expected = [...products].reverse().map((p) => p.id);
 
       const seen: string[] = [];
-      let position: { createdAt: string; id: string } | undefined;
+      let position: ListPosition | undefined;
       for (;;) {
         const page = await store.list({ first: 2, after: position });
-        seen.push(...page.items.map((p) => p.id));
+        seen.push(...page.items.map((item) => item.product.id));
         if (!page.hasNextPage) break;
-        const last = page.items.at(-1)!;
-        position = { createdAt: last.createdAt.toISOString(), id: last.id };
+        position = page.items.at(-1)!.position;
       }
       assert.deepEqual(seen, expected);
 
       const books = await store.list({ first: 10, category: "books" });
-      assert.deepEqual(books.items.map((p) => p.id), expected.filter((id) => products.find((p) => p.id === id)!.category === "books"));
+      assert.deepEqual(books.items.map((item) => item.product.id), expected.filter((id) => products.find((p) => p.id === id)!.category === "books"));
       assert.equal(books.hasNextPage, false);
+      const firstBook = await store.list({ first: 1, category: "books" });
+      const nextBooks = await store.list({ first: 10, category: "books", after: firstBook.items[0]!.position });
+      assert.deepEqual(nextBooks.items.map((item) => item.product.id), books.items.slice(1).map((item) => item.product.id));
       assert.equal(await store.count({}), 5);
       assert.equal(await store.count({ category: "garden" }), 2);
+      assert.equal(await store.count({ category: "toys" }), 0);
+      assert.deepEqual((await store.list({ first: 10, category: "toys" })).items, []);
+    });
+
+    it("pages through listings longer than any internal block, newest first", async () => {
+      const products = Array.from({ length: 230 }, (_, i) => sampleProduct({ category: i % 3 === 0 ? "garden" : "books" }));
+      for (let i = 0; i < products.length; i += 50) await store.insertMany(products.slice(i, i + 50));
+      await store.remove(products[120]!.id, new Date());
+      const live = products.filter((_, i) => i !== 120).reverse();
+      for (const category of [undefined, "garden"]) {
+        const seen: string[] = [];
+        let position: ListPosition | undefined;
+        for (;;) {
+          const page = await store.list({ first: 40, after: position, category });
+          seen.push(...page.items.map((item) => item.product.id));
+          if (!page.hasNextPage) break;
+          position = page.items.at(-1)!.position;
+        }
+        assert.deepEqual(seen, live.filter((p) => !category || p.category === category).map((p) => p.id), category ?? "all");
+      }
+      assert.equal(await store.count({}), 229);
+      assert.equal(await store.count({ category: "garden" }), 76);
+    });
+
+    it("lists a product moved to another category first in that category, and counts it there", async () => {
+      const [a, b, c] = [sampleProduct({ category: "books" }), sampleProduct({ category: "garden" }), sampleProduct({ category: "garden" })];
+      await store.insertMany([a, b, c]);
+      await store.update(a.id, { category: "garden" }, new Date());
+      const garden = await store.list({ first: 10, category: "garden" });
+      assert.deepEqual(garden.items.map((item) => item.product.id), [a.id, c.id, b.id]);
+      assert.deepEqual([await store.count({ category: "books" }), await store.count({ category: "garden" }), await store.count({})], [0, 3, 3]);
+      assert.deepEqual((await store.list({ first: 10, category: "books" })).items, []);
     });
 
     it("applies an update, bumps the version and leaves other fields alone", async () => {
@@ -115,6 +148,7 @@ export function defineProductStoreContract(engine: string, create: () => Promise
       assert.equal((await store.findByIds([product.id])).size, 0);
       assert.equal(await store.count({}), 0);
       assert.equal((await store.list({ first: 10 })).items.length, 0);
+      assert.equal(await store.count({ category: product.category }), 0);
       assert.equal(await store.remove(product.id, new Date()), false);
       assert.equal(await store.update(product.id, { name: "ghost" }, new Date()), null);
       await store.insert(sampleProduct({ sku: product.sku }));
@@ -194,16 +228,16 @@ export function defineProductStoreContract(engine: string, create: () => Promise
       assert.equal((await store.unpublishedChanges(5)).length, 5);
     });
 
-    it("scans every live product once, in id order, in batches", async () => {
+    it("scans every live product once, oldest first, in batches, and resumes after a batch", async () => {
       const products = Array.from({ length: 11 }, () => sampleProduct());
       await store.insertMany(products);
       await store.remove(products[4]!.id, new Date());
       const batches = await all(store.scan(4));
-      assert.deepEqual(batches.map((b) => b.length), [4, 4, 2]);
-      const ids = batches.flat().map((p) => p.id);
-      assert.deepEqual(ids, products.filter((_, i) => i !== 4).map((p) => p.id).sort());
-      const rest = (await all(store.scan(100, ids[5]))).flat().map((p) => p.id);
-      assert.deepEqual(rest, ids.slice(6), "a scan resumes just after the given id");
+      assert.deepEqual(batches.map((b) => b.products.length), [4, 4, 2]);
+      const ids = batches.flatMap((b) => b.products.map((p) => p.id));
+      assert.deepEqual(ids, products.filter((_, i) => i !== 4).map((p) => p.id));
+      const rest = (await all(store.scan(100, batches[0]!.after))).flatMap((b) => b.products.map((p) => p.id));
+      assert.deepEqual(rest, ids.slice(4), "a scan resumes just after the given batch");
     });
   });
 }

@@ -1,10 +1,13 @@
 import type { Product, ProductChanges } from "../domain/product.js";
-import { DuplicateSkuError, type ListPosition, type ProductListQuery, type ProductStore, type PublishedChange, type UnpublishedChange } from "../ports/product-store.js";
+import { DuplicateSkuError, type ListedProduct, type ProductListQuery, type ProductStore, type PublishedChange, type ScanBatch, type UnpublishedChange } from "../ports/product-store.js";
 
 interface Slot {
   product: Product;
   deleted: boolean;
   publishedVersion: number;
+  /** Place in the whole catalog's listing, and in its category's (renewed when it moves). */
+  seq: number;
+  categorySeq: number;
 }
 
 /** In-memory catalog for the zero-setup mode; the same guarantees as the MongoDB store. */
@@ -12,7 +15,7 @@ export class EmbeddedProductStore implements ProductStore {
   readonly engine = "embedded";
   private readonly slots = new Map<string, Slot>();
   private readonly skus = new Map<string, string>();
-  private listing: Product[] | undefined;
+  private readonly lastSeq = new Map<string, number>();
 
   async findByIds(ids: readonly string[]) {
     const found = new Map<string, Product>();
@@ -24,22 +27,23 @@ export class EmbeddedProductStore implements ProductStore {
   }
 
   async list({ first, after, category }: ProductListQuery) {
-    let items = this.sorted();
-    if (category) items = items.filter((p) => p.category === category);
-    if (after) items = items.filter((p) => isAfter(p, after));
-    return { items: items.slice(0, first).map((p) => structuredClone(p)), hasNextPage: items.length > first };
+    const place = (slot: Slot) => (category ? slot.categorySeq : slot.seq);
+    const items = this.live()
+      .filter((slot) => (!category || slot.product.category === category) && (!after || place(slot) < after.seq))
+      .sort((a, b) => place(b) - place(a));
+    const page = items.slice(0, first).map((slot): ListedProduct => ({ product: structuredClone(slot.product), position: { seq: place(slot) } }));
+    return { items: page, hasNextPage: items.length > first };
   }
 
   async count({ category }: { category?: string }) {
-    return category ? this.sorted().filter((p) => p.category === category).length : this.sorted().length;
+    return this.live().filter((slot) => !category || slot.product.category === category).length;
   }
 
   async insert(product: Product) {
     const owner = this.skus.get(product.sku);
     if (owner !== undefined && !this.slots.get(owner)?.deleted) throw new DuplicateSkuError(product.sku);
-    this.slots.set(product.id, { product: structuredClone(product), deleted: false, publishedVersion: 0 });
+    this.slots.set(product.id, { product: structuredClone(product), deleted: false, publishedVersion: 0, seq: this.next(""), categorySeq: this.next(product.category) });
     this.skus.set(product.sku, product.id);
-    this.listing = undefined;
   }
 
   async insertMany(products: Product[], options: { announce?: boolean } = {}) {
@@ -52,8 +56,8 @@ export class EmbeddedProductStore implements ProductStore {
   async update(id: string, changes: ProductChanges, now: Date) {
     const slot = this.slots.get(id);
     if (!slot || slot.deleted) return null;
+    if (changes.category !== undefined && changes.category !== slot.product.category) slot.categorySeq = this.next(changes.category);
     slot.product = { ...slot.product, ...structuredClone(changes), updatedAt: now, version: slot.product.version + 1 };
-    this.listing = undefined;
     return structuredClone(slot.product);
   }
 
@@ -63,7 +67,6 @@ export class EmbeddedProductStore implements ProductStore {
     slot.deleted = true;
     slot.product = { ...slot.product, updatedAt: now, version: slot.product.version + 1 };
     this.skus.delete(slot.product.sku);
-    this.listing = undefined;
     return true;
   }
 
@@ -91,29 +94,27 @@ export class EmbeddedProductStore implements ProductStore {
     }
   }
 
-  async *scan(batchSize: number, after?: string) {
-    const live = [...this.slots.values()].filter((s) => !s.deleted && (after === undefined || s.product.id > after)).map((s) => s.product);
-    live.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    for (let i = 0; i < live.length; i += batchSize) yield live.slice(i, i + batchSize).map((p) => structuredClone(p));
+  async *scan(batchSize: number, after?: string): AsyncIterable<ScanBatch> {
+    const from = after === undefined ? 0 : Number(after);
+    const live = this.live()
+      .filter((slot) => slot.seq > from)
+      .sort((a, b) => a.seq - b.seq);
+    for (let i = 0; i < live.length; i += batchSize) {
+      const batch = live.slice(i, i + batchSize);
+      yield { products: batch.map((slot) => structuredClone(slot.product)), after: String(batch.at(-1)!.seq) };
+    }
   }
 
   async close() {}
 
-  private sorted(): Product[] {
-    if (!this.listing) {
-      this.listing = [...this.slots.values()].filter((s) => !s.deleted).map((s) => s.product);
-      this.listing.sort(newestFirst);
-    }
-    return this.listing;
+  private live(): Slot[] {
+    return [...this.slots.values()].filter((slot) => !slot.deleted);
   }
-}
 
-function newestFirst(a: Product, b: Product): number {
-  const byTime = b.createdAt.getTime() - a.createdAt.getTime();
-  return byTime !== 0 ? byTime : a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
-}
-
-function isAfter(product: Product, position: ListPosition): boolean {
-  const time = product.createdAt.toISOString();
-  return time < position.createdAt || (time === position.createdAt && product.id < position.id);
+  /** The next number in a listing: "" is the whole catalog's, otherwise a category's. */
+  private next(listing: string): number {
+    const seq = (this.lastSeq.get(listing) ?? 0) + 1;
+    this.lastSeq.set(listing, seq);
+    return seq;
+  }
 }

@@ -1,53 +1,39 @@
-import { MongoClient, MongoServerError, type Collection, type Filter, type IndexDescription } from "mongodb";
+import { MongoClient, MongoServerError, type Collection } from "mongodb";
+import { createLockService, EmbeddedKeyValueStore } from "#kernel";
 import type { Product, ProductChanges } from "../domain/product.js";
-import { DuplicateSkuError, type ProductListQuery, type ProductStore, type PublishedChange, type UnpublishedChange } from "../ports/product-store.js";
-
-/**
- * A product as a MongoDB document. `pending` is the outbox kept inside the document: the
- * write that changes a product also sets it, in the same single-document update, so the
- * change and its announcement cannot diverge without transactions (FerretDB has none).
- */
-interface ProductDocument extends Omit<Product, "id"> {
-  _id: string;
-  deleted: boolean;
-  pending: boolean;
-}
+import { DuplicateSkuError, type ListedProduct, type ProductListQuery, type ProductStore, type PublishedChange, type ScanBatch, type UnpublishedChange } from "../ports/product-store.js";
+import { catalogCounters, listingCounter, liveCounter, type CatalogCounters, type ResourceLock } from "./mongo-catalog-counters.js";
+import { categoryBlockKey, LISTING_BLOCK, PRODUCT_INDEXES, productQueries, toDocument, toProduct, type ProductDocument } from "./mongo-product-queries.js";
 
 const DUPLICATE_KEY = 11000;
 
-const INDEXES: (IndexDescription & { name: string })[] = [
-  { key: { sku: 1 }, name: "sku_unique", unique: true },
-  // Newest-first listings, overall and per category; _id breaks ties of equal timestamps.
-  { key: { deleted: 1, createdAt: -1, _id: -1 }, name: "listing" },
-  { key: { deleted: 1, category: 1, createdAt: -1, _id: -1 }, name: "listing_by_category" },
-  // The relay's page of unannounced writes.
-  { key: { pending: 1, updatedAt: 1 }, name: "unpublished" },
-];
-
-/** Runs one write to a product while no other process writes to it. */
-export type ProductWriteLock = <T>(productId: string, work: () => Promise<T>) => Promise<T>;
+/** Runs one write to a product (or a counter) while no other process writes to it. */
+export type ProductWriteLock = ResourceLock;
 
 export interface MongoProductStoreOptions {
   database?: string;
   collection?: string;
   /** Connections per process; small, so FerretDB's own PostgreSQL pool is never exhausted. */
   maxPoolSize?: number;
-  /** Serialises writes to one product across processes (needed on FerretDB, see below). */
+  /** Serialises writes to one product or counter across processes (needed on FerretDB, see below). */
   lock?: ProductWriteLock;
+  /** Deadline of every read, sent as maxTimeMS: the engine cancels the query when it passes. */
+  queryTimeoutMs?: number;
 }
 
 /**
- * The catalog on MongoDB, written for the subset FerretDB v1 serves as well: single-document
- * updates, filters, sorts, unique and compound indexes; no transactions, change streams,
- * $lookup or $facet. A deleted product keeps a tombstone (with its SKU released) until its
+ * The catalog on MongoDB, written for the subset FerretDB v1 serves well: single-document
+ * writes and equality filters on indexed fields (see mongo-product-queries.ts for why every
+ * read is one). A deleted product keeps a tombstone (with its SKU released) until its
  * deletion has been announced.
  *
  * MongoDB applies each single-document update atomically. FerretDB v1 does not: it reads the
  * document, applies the update in its own code and writes the whole document back, so two
  * concurrent updates of one product lose one of them (reproduced here: 8 concurrent $inc
- * left 4; a write racing the relay's "mark published" was lost 9 times in 30). With `lock`,
- * every write to a product (update, remove, mark published) runs under a per-product lock,
- * which restores the guarantee the outbox-in-the-document design rests on.
+ * left 4; a write racing the relay's "mark published" was lost 9 times in 30). Every write to
+ * a product (update, remove, mark published) and to a counter runs under its lock, which
+ * restores the guarantee the outbox-in-the-document design rests on. Without `lock` the
+ * locks are this process's own.
  */
 export class MongoProductStore implements ProductStore {
   readonly engine = "mongodb";
@@ -55,7 +41,9 @@ export class MongoProductStore implements ProductStore {
   private constructor(
     private readonly client: MongoClient,
     private readonly products: Collection<ProductDocument>,
+    private readonly counters: CatalogCounters,
     private readonly lock: ProductWriteLock,
+    private readonly maxTimeMS: number,
   ) {}
 
   /** Connects and creates the indexes the catalog's queries need (idempotent). */
@@ -63,13 +51,17 @@ export class MongoProductStore implements ProductStore {
     const client = new MongoClient(url, { serverSelectionTimeoutMS: 5_000, maxPoolSize: options.maxPoolSize ?? 8 });
     await client.connect();
     try {
-      const products = client.db(options.database).collection<ProductDocument>(options.collection ?? "products");
+      const db = client.db(options.database);
+      const name = options.collection ?? "products";
+      const products = db.collection<ProductDocument>(name);
       // Only the missing ones: FerretDB v1 drops the connection when createIndexes names an
       // index that already exists (reproduced here on every second start).
       const existing = new Set((await products.listIndexes().toArray().catch(() => [])).map((index) => String(index.name)));
-      const missing = INDEXES.filter((index) => !existing.has(index.name));
+      const missing = PRODUCT_INDEXES.filter((index) => !existing.has(index.name));
       if (missing.length) await products.createIndexes(missing);
-      return new MongoProductStore(client, products, options.lock ?? ((_id, work) => work()));
+      const lock = options.lock ?? inProcessLock();
+      const maxTimeMS = options.queryTimeoutMs ?? 5_000;
+      return new MongoProductStore(client, products, catalogCounters(db, `${name}_counters`, lock, maxTimeMS), lock, maxTimeMS);
     } catch (error) {
       await client.close();
       throw error;
@@ -78,30 +70,32 @@ export class MongoProductStore implements ProductStore {
 
   async findByIds(ids: readonly string[]) {
     const found = new Map<string, Product>();
-    if (ids.length === 0) return found;
-    // A page's worth of ids as one equality lookup each: FerretDB turns `_id` equality into
-    // an indexed SQL query but answers `$in` by reading the whole collection.
-    const docs =
-      ids.length <= 50
-        ? await Promise.all(ids.map((id) => this.products.findOne({ _id: id, deleted: false })))
-        : await this.products.find({ _id: { $in: [...ids] }, deleted: false }).toArray();
-    for (const doc of docs) if (doc) found.set(doc._id, toProduct(doc));
+    // One `_id` equality each (FerretDB answers `$in` by reading the whole collection), at most
+    // 16 in flight so a large batch cannot take every connection.
+    for (let i = 0; i < ids.length; i += 16) {
+      const docs = await Promise.all(ids.slice(i, i + 16).map((id) => this.products.findOne(productQueries.byId(id), { maxTimeMS: this.maxTimeMS })));
+      for (const doc of docs) if (doc) found.set(doc._id, toProduct(doc));
+    }
     return found;
   }
 
   async list({ first, after, category }: ProductListQuery) {
-    const filter: Filter<ProductDocument> = { deleted: false };
-    if (category) filter.category = category;
-    if (after) {
-      const at = new Date(after.createdAt);
-      filter.$or = [{ createdAt: { $lt: at } }, { createdAt: at, _id: { $lt: after.id } }];
+    const place = (doc: ProductDocument) => (category ? doc.categorySeq : doc.seq);
+    const from = after ? after.seq - 1 : await this.counters.value(listingCounter(category));
+    const items: ListedProduct[] = [];
+    // Newest block first; a block emptied by deletions just costs one more indexed query.
+    for (let block = Math.floor(from / LISTING_BLOCK); block >= 0 && items.length <= first; block--) {
+      const filter = category ? productQueries.categoryBlock(category, block) : productQueries.listBlock(block);
+      const docs = await this.products.find(filter, { maxTimeMS: this.maxTimeMS }).toArray();
+      for (const doc of docs.filter((d) => place(d) <= from).sort((a, b) => place(b) - place(a))) {
+        items.push({ product: toProduct(doc), position: { seq: place(doc) } });
+      }
     }
-    const docs = await this.products.find(filter).sort({ createdAt: -1, _id: -1 }).limit(first + 1).toArray();
-    return { items: docs.slice(0, first).map(toProduct), hasNextPage: docs.length > first };
+    return { items: items.slice(0, first), hasNextPage: items.length > first };
   }
 
   async count({ category }: { category?: string }) {
-    return this.products.countDocuments(category ? { deleted: false, category } : { deleted: false });
+    return Math.max(0, await this.counters.value(liveCounter(category)));
   }
 
   async insert(product: Product) {
@@ -110,35 +104,68 @@ export class MongoProductStore implements ProductStore {
 
   async insertMany(products: Product[], options: { announce?: boolean } = {}) {
     if (products.length === 0) return;
+    // Numbers are reserved before the write: a failed write leaves a gap, never a duplicate.
+    let seq = await this.counters.reserve(listingCounter(), products.length);
+    const categorySeq = new Map<string, number>();
+    for (const [category, count] of countBy(products)) categorySeq.set(category, await this.counters.reserve(listingCounter(category), count));
+    const docs = products.map((p) => {
+      const place = { seq: seq++, categorySeq: categorySeq.get(p.category)! };
+      categorySeq.set(p.category, place.categorySeq + 1);
+      return toDocument(p, place, options.announce ?? true);
+    });
+    let written = products.length;
     try {
-      await this.products.insertMany(products.map((p) => toDocument(p, options.announce ?? true)), { ordered: true });
+      await this.products.insertMany(docs, { ordered: true });
     } catch (error) {
+      // Ordered: the products before the failing one are in.
+      written = failedIndex(error) ?? 0;
       throw asDuplicateSku(error, products);
+    } finally {
+      const added = products.slice(0, written);
+      if (added.length) {
+        await this.counters.add(liveCounter(), added.length);
+        for (const [category, count] of countBy(added)) await this.counters.add(liveCounter(category), count);
+      }
     }
   }
 
   async update(id: string, changes: ProductChanges, now: Date) {
-    const doc = await this.lock(id, () =>
-      this.products.findOneAndUpdate(
-        { _id: id, deleted: false },
-        { $set: { ...structuredClone(changes), updatedAt: now, pending: true }, $inc: { version: 1 } },
-        { returnDocument: "after" },
-      ),
-    );
-    return doc ? toProduct(doc) : null;
+    return this.lock(id, async () => {
+      const current = await this.products.findOne(productQueries.byId(id), { maxTimeMS: this.maxTimeMS });
+      if (!current) return null;
+      const set: Partial<ProductDocument> = { ...structuredClone(changes), updatedAt: now, pending: true };
+      const moved = changes.category !== undefined && changes.category !== current.category;
+      if (moved) {
+        // A product moved to another category joins that category's listing as its newest.
+        set.categorySeq = await this.counters.reserve(listingCounter(changes.category), 1);
+        set.categoryBlock = categoryBlockKey(changes.category!, set.categorySeq);
+      }
+      const doc = await this.products.findOneAndUpdate(productQueries.byIdAndVersion(id, current.version), { $set: set, $inc: { version: 1 } }, { returnDocument: "after" });
+      if (doc && moved) {
+        await this.counters.add(liveCounter(current.category), -1);
+        await this.counters.add(liveCounter(changes.category), 1);
+      }
+      return doc ? toProduct(doc) : null;
+    });
   }
 
   async remove(id: string, now: Date) {
     // The tombstone gives its SKU up at once (a unique index cannot skip deleted documents
     // on FerretDB, which lacks partial indexes), so a new product may reuse it.
-    const result = await this.lock(id, () =>
-      this.products.updateOne({ _id: id, deleted: false }, { $set: { deleted: true, pending: true, updatedAt: now, sku: `deleted:${id}` }, $inc: { version: 1 } }),
+    const before = await this.lock(id, () =>
+      this.products.findOneAndUpdate(productQueries.byId(id), { $set: { deleted: true, pending: true, updatedAt: now, sku: `deleted:${id}` }, $inc: { version: 1 } }, { returnDocument: "before" }),
     );
-    return result.modifiedCount === 1;
+    if (!before) return false;
+    await this.counters.add(liveCounter(), -1);
+    await this.counters.add(liveCounter(before.category), -1);
+    return true;
   }
 
   async unpublishedChanges(limit: number) {
-    const docs = await this.products.find({ pending: true }).sort({ updatedAt: 1 }).limit(limit).toArray();
+    // No sort: FerretDB would read every pending document to sort them; unsorted, it stops
+    // after `limit`. Consumers order each product's events by version, not by this page.
+    const docs = await this.products.find(productQueries.unpublished(), { maxTimeMS: this.maxTimeMS }).limit(limit).toArray();
+    docs.sort((a, b) => new Date(a.updatedAt).getTime() - new Date(b.updatedAt).getTime());
     return docs.map(
       (doc): UnpublishedChange => ({ productId: doc._id, version: doc.version, deleted: doc.deleted, product: doc.deleted ? undefined : toProduct(doc) }),
     );
@@ -152,31 +179,36 @@ export class MongoProductStore implements ProductStore {
     const mark = ({ productId, version, deleted }: PublishedChange) =>
       this.lock<unknown>(productId, () =>
         deleted
-          ? this.products.deleteOne({ _id: productId, version, deleted: true })
-          : this.products.updateOne({ _id: productId, version }, { $set: { pending: false } }),
+          ? this.products.deleteOne({ ...productQueries.byIdAndVersion(productId, version), deleted: true })
+          : this.products.updateOne(productQueries.byIdAndVersion(productId, version), { $set: { pending: false } }),
       );
     for (let i = 0; i < changes.length; i += 4) await Promise.all(changes.slice(i, i + 4).map(mark));
   }
 
-  async *scan(batchSize: number, after?: string) {
-    // One cursor for the whole scan, read a batch at a time: on MongoDB an index walk; on
-    // FerretDB one query, where paging by `_id > last` would re-read the collection per page
-    // (measured: 156 products/s paged against 1,600/s with one cursor, on 20,000 products).
-    const filter: Filter<ProductDocument> = after === undefined ? { deleted: false } : { deleted: false, _id: { $gt: after } };
-    const cursor = this.products.find(filter).sort({ _id: 1 }).batchSize(batchSize);
-    let batch: Product[] = [];
-    try {
-      for await (const doc of cursor) {
-        batch.push(toProduct(doc));
+  async *scan(batchSize: number, after?: string): AsyncIterable<ScanBatch> {
+    // Block by block in listing order, oldest first: each block one indexed query, so a scan
+    // of a million products holds one block in memory (a sorted cursor would make FerretDB
+    // load and sort the whole collection).
+    const from = after === undefined ? 0 : Number(after);
+    const last = await this.counters.value(listingCounter());
+    let batch: ProductDocument[] = [];
+    for (let block = Math.floor((from + 1) / LISTING_BLOCK); block <= Math.floor(last / LISTING_BLOCK); block++) {
+      const docs = await this.products.find(productQueries.listBlock(block), { maxTimeMS: this.maxTimeMS }).toArray();
+      for (const doc of docs.filter((d) => d.seq > from).sort((a, b) => a.seq - b.seq)) {
+        batch.push(doc);
         if (batch.length === batchSize) {
-          yield batch;
+          yield { products: batch.map(toProduct), after: String(batch.at(-1)!.seq) };
           batch = [];
         }
       }
-      if (batch.length) yield batch;
-    } finally {
-      await cursor.close();
     }
+    if (batch.length) yield { products: batch.map(toProduct), after: String(batch.at(-1)!.seq) };
+  }
+
+  /** Drops the collection and its counters (tests and benchmarks that made their own). */
+  async drop() {
+    await this.products.drop().catch(() => false);
+    await this.counters.drop();
   }
 
   async close() {
@@ -184,33 +216,26 @@ export class MongoProductStore implements ProductStore {
   }
 }
 
-function toDocument(product: Product, announce: boolean): ProductDocument {
-  const { id, ...fields } = structuredClone(product);
-  return { _id: id, ...fields, deleted: false, pending: announce };
+function inProcessLock(): ProductWriteLock {
+  const locks = createLockService(new EmbeddedKeyValueStore());
+  return (resource, work) => locks.withLock(resource, work, { ttlMs: 5_000, waitMs: 5_000 });
 }
 
-function toProduct(doc: ProductDocument): Product {
-  return {
-    id: doc._id,
-    sku: doc.sku,
-    name: doc.name,
-    description: doc.description,
-    price: { amount: doc.price.amount, currency: doc.price.currency },
-    images: doc.images.map(({ url, alt }) => ({ url, alt })),
-    category: doc.category,
-    brand: doc.brand,
-    attributes: { ...doc.attributes },
-    createdAt: new Date(doc.createdAt),
-    updatedAt: new Date(doc.updatedAt),
-    version: doc.version,
-  };
+function countBy(products: readonly Product[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const { category } of products) counts.set(category, (counts.get(category) ?? 0) + 1);
+  return counts;
+}
+
+function failedIndex(error: unknown): number | undefined {
+  const failed = (error as { writeErrors?: { index: number }[] | { index: number } }).writeErrors;
+  return Array.isArray(failed) ? failed[0]?.index : failed?.index;
 }
 
 function asDuplicateSku(error: unknown, products: Product[]): unknown {
   const code = (error as { code?: unknown }).code;
   if (!(error instanceof MongoServerError) || code !== DUPLICATE_KEY) return error;
   const keyValue = (error as { keyValue?: { sku?: string } }).keyValue;
-  const failedIndex = (error as { writeErrors?: { index: number }[] | { index: number } }).writeErrors;
-  const index = Array.isArray(failedIndex) ? failedIndex[0]?.index : failedIndex?.index;
+  const index = failedIndex(error);
   return new DuplicateSkuError(keyValue?.sku ?? (index !== undefined ? products[index]?.sku : undefined) ?? "(unknown)");
 }

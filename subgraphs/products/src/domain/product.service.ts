@@ -24,7 +24,7 @@ export interface ProductPage {
 }
 
 const isPosition = (value: unknown): value is ListPosition =>
-  typeof value === "object" && value !== null && typeof (value as ListPosition).createdAt === "string" && typeof (value as ListPosition).id === "string";
+  typeof value === "object" && value !== null && Number.isSafeInteger((value as ListPosition).seq) && (value as ListPosition).seq > 0;
 
 export interface CatalogPage {
   products: Product[];
@@ -50,14 +50,14 @@ export function createProductService(deps: { store: ProductStore; cache?: Produc
   return {
     findByIds: (ids: readonly string[]) => (cache ? cache.getMany(ids, (missing) => store.findByIds(missing)) : store.findByIds(ids)),
 
-    /** The live catalog in id order, a page at a time (reindexing search). */
+    /** The live catalog, oldest first, a page at a time (reindexing search). */
     async catalogPage(args: { after?: string | null; first?: number | null }): Promise<CatalogPage> {
       const first = pageSize(args.first, { fallback: 500, max: 2_000 });
       const iterator = store.scan(first, args.after ?? undefined)[Symbol.asyncIterator]();
       const page = await iterator.next();
       await iterator.return?.();
-      const products = page.done ? [] : page.value;
-      return { products, endCursor: products.at(-1)?.id ?? null, hasNextPage: products.length === first };
+      const products = page.done ? [] : page.value.products;
+      return { products, endCursor: page.done ? null : page.value.after, hasNextPage: products.length === first };
     },
 
     async list(args: { first?: number | null; after?: string | null; category?: string | null }): Promise<ProductPage> {
@@ -65,7 +65,7 @@ export function createProductService(deps: { store: ProductStore; cache?: Produc
       const after = args.after ? decodeCursor(args.after, isPosition) : undefined;
       const category = args.category ?? undefined;
       const { items, hasNextPage } = await store.list({ first, after, category });
-      const edges = items.map((node) => ({ cursor: encodeCursor({ createdAt: node.createdAt.toISOString(), id: node.id }), node }));
+      const edges = items.map(({ product, position }) => ({ cursor: encodeCursor(position), node: product }));
       return { edges, hasNextPage, endCursor: edges.at(-1)?.cursor ?? null, totalCount: () => store.count({ category }) };
     },
 

@@ -22,10 +22,10 @@ export type CacheControlScope =
   | 'PRIVATE'
   | 'PUBLIC';
 
-/** One page of the whole catalog in id order (internal, for search reindexing). */
+/** One page of the whole catalog, oldest first (internal, for search reindexing). */
 export type CatalogPage = {
   __typename?: 'CatalogPage';
-  /** Id of the last product of this page; pass it as `after` to continue. */
+  /** Where this page ended; pass it as `after` to continue. */
   endCursor?: Maybe<Scalars['ID']['output']>;
   /** Whether another page follows. */
   hasNextPage: Scalars['Boolean']['output'];
@@ -176,7 +176,7 @@ export type ProductEdge = {
 
 export type Query = {
   __typename?: 'Query';
-  /** The live catalog in id order, a page at a time (internal: other services only). */
+  /** The live catalog, oldest first, a page at a time (internal: other services only). */
   catalogPage: CatalogPage;
   /** A product by id, or null when it does not exist. */
   product?: Maybe<Product>;

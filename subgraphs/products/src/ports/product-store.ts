@@ -1,15 +1,28 @@
 import type { Product, ProductChanges } from "../domain/product.js";
 
-/** Position in the newest-first listing: products sort by (createdAt desc, id desc). */
+/**
+ * A place in a listing: the product's number in the order products were added to the
+ * listing it came from (the whole catalog, or one category). Newest first means highest first.
+ */
 export interface ListPosition {
-  createdAt: string;
-  id: string;
+  seq: number;
 }
 
 export interface ProductListQuery {
   first: number;
   after?: ListPosition;
   category?: string;
+}
+
+export interface ListedProduct {
+  product: Product;
+  position: ListPosition;
+}
+
+/** A batch of a full scan; `after` resumes the scan just after it. */
+export interface ScanBatch {
+  products: Product[];
+  after: string;
 }
 
 /** A catalog write not yet announced on the event bus (the outbox kept inside the document). */
@@ -34,12 +47,19 @@ export class DuplicateSkuError extends Error {
  * - a SKU is unique (insert throws DuplicateSkuError);
  * - every write bumps `version` and is recorded as unpublished in the same single-document
  *   write, so a write and its change event can never diverge even without transactions;
- * - deleted products are invisible to reads at once, and leave a tombstone until published.
+ * - deleted products are invisible to reads at once, and leave a tombstone until published;
+ * - a read touches a bounded number of products whatever the catalog's size (an id, a block
+ *   of a listing, a counter), never the whole collection: the catalog is sized for millions.
  */
 export interface ProductStore {
   readonly engine: string;
   findByIds(ids: readonly string[]): Promise<Map<string, Product>>;
-  list(query: ProductListQuery): Promise<{ items: Product[]; hasNextPage: boolean }>;
+  /**
+   * Newest first: in the order products were added, the last added first; a product moved to
+   * another category counts as added to that category's listing when it moved.
+   */
+  list(query: ProductListQuery): Promise<{ items: ListedProduct[]; hasNextPage: boolean }>;
+  /** Live products, overall or in a category: a maintained count, never a scan. */
   count(query: { category?: string }): Promise<number>;
   insert(product: Product): Promise<void>;
   /**
@@ -55,7 +75,11 @@ export interface ProductStore {
    * a published delete drops its tombstone. Batched: the relay marks a whole page at once.
    */
   markPublished(changes: readonly PublishedChange[]): Promise<void>;
-  /** Streams every live product in id order, from just after `after` when given (reindexing). */
-  scan(batchSize: number, after?: string): AsyncIterable<Product[]>;
+  /**
+   * Streams every live product once, oldest first, from just after `after` (a batch's `after`
+   * from an earlier scan) when given (reindexing). A product written during the scan may be
+   * seen in either version; its change event follows anyway.
+   */
+  scan(batchSize: number, after?: string): AsyncIterable<ScanBatch>;
   close(): Promise<void>;
 }
