@@ -23,7 +23,11 @@ export function createCallerRateLimiter(options: { pointsPerMinute: number; redi
       const result = await limiter.consume(callerKey, points);
       return { allowed: true, retryAfterSeconds: 0, msBeforeReset: result.msBeforeNext };
     } catch (rejection) {
-      if (rejection instanceof RateLimiterRes) return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)), msBeforeReset: rejection.msBeforeNext };
+      if (rejection instanceof RateLimiterRes) {
+        // A refused request spends nothing: a batch too big for what is left leaves the rest usable.
+        await limiter.reward(callerKey, points).catch(() => undefined);
+        return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)), msBeforeReset: rejection.msBeforeNext };
+      }
       throw rejection;
     }
   };

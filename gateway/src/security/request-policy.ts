@@ -4,7 +4,7 @@ import type { CallerRateLimiter } from "../rate-limit/caller-rate-limiter.js";
 import { measureOperation, UnmeasurableOperationError, type OperationMeasure } from "./measure-operation.js";
 import type { OperationBudgets } from "./operation-budgets.js";
 import type { PersistedOperationCheck } from "./persisted-operations.js";
-import { unsafeTextReason, unsafeValueReason } from "./request-values.js";
+import { unsafeLiteralReason, unsafeTextReason, unsafeValueReason } from "./request-values.js";
 
 export interface OperationLimits {
   maxDepth: number;
@@ -102,9 +102,11 @@ export function createRequestPolicy(deps: {
       document = parse(query, { maxTokens: limits.maxTokens, noLocation: true });
     } catch (error) {
       const message = error instanceof GraphQLError ? error.message : "The query could not be parsed";
-      const tooLong = message.includes("maximum number of tokens");
+      const tooLong = /more th[ae]t? \d+ tokens/.test(message);
       throw refuse(tooLong ? ErrorCode.QUERY_TOO_COMPLEX : "GRAPHQL_PARSE_FAILED", tooLong ? `The query is too long: over ${limits.maxTokens} tokens` : message, tooLong ? { limit: limits.maxTokens } : {});
     }
+    const literalProblem = unsafeLiteralReason(document);
+    if (literalProblem) throw refuse(ErrorCode.BAD_USER_INPUT, `The query ${literalProblem}`);
     const operation = chooseOperation(document, operationName ?? undefined);
     if (operation.operation === "subscription" && transport !== "websocket") {
       throw refuse(ErrorCode.OPERATION_NOT_ALLOWED, "Subscriptions are served over WebSocket (graphql-ws) on this same URL", {}, 405);

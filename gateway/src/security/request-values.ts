@@ -5,6 +5,8 @@
  * nesting is refused because coercing a variable recurses once per level.
  */
 
+import { BREAK, visit, type DocumentNode } from "graphql";
+
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** Why a text is unusable, or undefined when it is fine. */
@@ -40,4 +42,18 @@ export function unsafeValueReason(value: unknown, maxDepth: number): string | un
     }
   }
   return undefined;
+}
+
+/** The first string literal of a parsed document that is unusable (escapes such as `\u0000` decoded). */
+export function unsafeLiteralReason(document: DocumentNode): string | undefined {
+  let found: string | undefined;
+  visit(document, {
+    StringValue(node) {
+      const reason = unsafeTextReason(node.value);
+      if (!reason) return undefined;
+      found = `has a string that ${reason}`;
+      return BREAK;
+    },
+  });
+  return found;
 }

@@ -162,6 +162,8 @@ export function attachGraphQLWebSocket(options: {
         const state = ctx.extra.state;
         if (state) for (const id of [...state.active.keys()]) release(state, id);
       },
+      // Results are already formatted (coded, masked) by the gateway's error formatter: send them as they are.
+      onNext: (_ctx, _id, _payload, _args, result) => ({ ...result }),
       // Only coded, public errors reach the client; anything else is masked like over HTTP.
       onError: (_ctx, _id, _payload, errors) => errors.map(publicError),
     },

@@ -35,8 +35,13 @@ function argumentValue(field: FieldNode, name: string, variables: Record<string,
  * once, then the client's selection re-run through the gateway on every status change, until
  * a final status. Only the owner gets anything: the query runs as the subscriber and
  * `order(id)` hides other users' orders.
+ *
+ * Stopping (`return`, when the client completes or the socket closes) takes effect at once,
+ * even while the stream waits for the next change: an async generator would only see the
+ * request at its next `yield`, holding the listener and the customer's subscription slot
+ * until the order changed again.
  */
-export async function* liveOrderResults(options: {
+export function liveOrderResults(options: {
   plan: LiveOrderPlan;
   variables: Record<string, unknown>;
   context: GatewayContext;
@@ -47,29 +52,52 @@ export async function* liveOrderResults(options: {
   const changes = createAsyncQueue<string>();
   // Listen before the first read, so a change landing in between is not lost.
   const stopListening = options.feed.listen(plan.orderId, (change) => changes.push(change.to));
-  try {
-    let lastSent = "";
-    for (;;) {
-      const result = await options.execute({ query: plan.query, variables }, { ...context, requestId: `${context.requestId}:${Date.now()}` });
-      const order = (result.data as Record<string, Record<string, unknown> | null> | undefined)?.orderStatusChanged;
-      if (!order) {
-        yield result.errors?.length
-          ? { errors: result.errors }
-          : { errors: [new GraphQLError(`Order ${plan.orderId} was not found`, { extensions: { code: ErrorCode.NOT_FOUND } })] };
-        return;
-      }
-      const status = order[STATUS_PROBE_ALIAS];
-      delete order[STATUS_PROBE_ALIAS];
-      const serialized = JSON.stringify(result);
-      if (serialized !== lastSent) {
-        lastSent = serialized;
-        yield result;
-      }
-      if (typeof status === "string" && FINAL_STATUSES.has(status)) return;
-      if ((await changes.next()) === undefined) return;
-    }
-  } finally {
+  const stop = () => {
     stopListening();
     changes.close();
+  };
+
+  async function* results(): AsyncGenerator<ExecutionResult> {
+    try {
+      let lastSent = "";
+      for (;;) {
+        const result = await options.execute({ query: plan.query, variables }, { ...context, requestId: `${context.requestId}:${Date.now()}` });
+        const order = (result.data as Record<string, Record<string, unknown> | null> | undefined)?.orderStatusChanged;
+        if (!order) {
+          yield result.errors?.length
+            ? { errors: result.errors }
+            : { errors: [new GraphQLError(`Order ${plan.orderId} was not found`, { extensions: { code: ErrorCode.NOT_FOUND } })] };
+          return;
+        }
+        const status = order[STATUS_PROBE_ALIAS];
+        delete order[STATUS_PROBE_ALIAS];
+        const serialized = JSON.stringify(result);
+        if (serialized !== lastSent) {
+          lastSent = serialized;
+          yield result;
+        }
+        if (typeof status === "string" && FINAL_STATUSES.has(status)) return;
+        if ((await changes.next()) === undefined) return;
+      }
+    } finally {
+      stop();
+    }
   }
+
+  const stream = results();
+  const stoppable: AsyncGenerator<ExecutionResult> = {
+    next: (...args) => stream.next(...args),
+    return: (value) => {
+      stop();
+      return stream.return(value);
+    },
+    throw: (error) => {
+      stop();
+      return stream.throw(error);
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+  return stoppable;
 }

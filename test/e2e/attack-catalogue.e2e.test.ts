@@ -1,0 +1,410 @@
+// One case per attack class found by black-box audits of the gateway, each with variants,
+// over both transports (HTTP and graphql-ws). Every case also checks that legitimate
+// traffic is still served.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startTestSupergraph, type TestSupergraph } from "../support/start-test-supergraph.js";
+import { postGraphQL } from "../support/graphql-client.js";
+import { RawGraphQLSocket } from "../support/raw-graphql-websocket.js";
+import { operationId } from "../../gateway/src/security/persisted-operations.js";
+
+const LEGIT = `{ product(id: "prod_0000001") { id name } }`;
+
+/** `levels` fragments, each spreading the one before twice: 2^levels fields when expanded. */
+function fragmentBomb(levels: number): string {
+  const fragments = [`fragment F0 on Product { id name }`];
+  for (let i = 1; i <= levels; i++) fragments.push(`fragment F${i} on Product { ...F${i - 1} ...F${i - 1} }`);
+  return `{ product(id: "prod_0000001") { ...F${levels} } } ${fragments.join(" ")}`;
+}
+
+const aliased = (count: number, field: (i: number) => string) => Array.from({ length: count }, (_, i) => field(i)).join(" ");
+
+async function post(sg: TestSupergraph, body: unknown, token?: string, headers: Record<string, string> = {}) {
+  const response = await fetch(sg.gatewayUrl, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+    body: typeof body === "string" ? body : body instanceof Buffer ? new Uint8Array(body) : JSON.stringify(body),
+  });
+  return { status: response.status, headers: response.headers, body: (await response.json()) as any };
+}
+
+async function assertLegitServed(sg: TestSupergraph, token?: string) {
+  const res = await sg.query(LEGIT, {}, token);
+  assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+  assert.equal(res.data!.product.id, "prod_0000001");
+}
+
+/** A product with units to sell, from the first listing page. */
+async function inStockProduct(sg: TestSupergraph, token: string): Promise<string> {
+  const page = await sg.query(`{ products(first: 20) { edges { node { id inStock } } } }`, {}, token);
+  const found = page.data!.products.edges.map((e: any) => e.node).find((p: any) => p.inStock);
+  assert.ok(found, "a product in stock");
+  return found.id;
+}
+
+/** An error body must carry a code and never internals. */
+function assertCleanError(error: { message: string; extensions?: Record<string, unknown> } | undefined, code: string) {
+  assert.ok(error, "an error");
+  assert.equal(error.extensions?.code, code, JSON.stringify(error));
+  assert.doesNotMatch(JSON.stringify(error), /\bat \w+ \(|\.ts:\d+|node_modules|prisma|SELECT |stacktrace/i);
+}
+
+describe("attack catalogue: the cost of refusing is linear", () => {
+  let sg: TestSupergraph;
+  let token: string;
+  before(async () => {
+    sg = await startTestSupergraph();
+    token = await sg.token("bomber");
+  });
+  after(() => sg.close());
+
+  it("refuses a 1 KB fragment bomb (26 doubling levels) at once, without delaying other callers", async () => {
+    const bomb = fragmentBomb(26);
+    assert.ok(bomb.length < 1_500);
+    const started = performance.now();
+    const [refused, legit] = await Promise.all([sg.query(bomb, {}, token), sg.query(LEGIT, {}, await sg.token("bystander"))]);
+    const elapsed = performance.now() - started;
+    assert.equal(refused.status, 400);
+    assertCleanError(refused.errors?.[0], "QUERY_TOO_COMPLEX");
+    assert.ok(refused.errors![0]!.extensions!.cost > 1_000_000, "the exponential cost is reported, not walked");
+    assert.equal(legit.data?.product?.id, "prod_0000001");
+    // Before the linear measure this took 19 s; the bound is loose so a busy machine cannot fail it.
+    assert.ok(elapsed < 3_000, `took ${elapsed} ms`);
+  });
+
+  it("refuses bombs built from inline fragments, aliases and nested fields the same way", async () => {
+    const nested = `{ product(id: "prod_0000001") { ${"...on Product { ".repeat(60)} id ${"} ".repeat(60)} } }`;
+    const served = await sg.query(nested, {}, token);
+    assert.equal(served.errors, undefined, "inline fragments alone do not multiply anything");
+    const aliasBomb = `{ product(id: "prod_0000001") { ...A5 } } fragment A0 on Product { a: id b: id } ${Array.from({ length: 5 }, (_, i) => `fragment A${i + 1} on Product { ...A${i} ...A${i} }`).join(" ")}`;
+    const refused = await sg.query(aliasBomb, {}, token);
+    assertCleanError(refused.errors?.[0], "QUERY_TOO_COMPLEX");
+    assert.equal(refused.errors![0]!.extensions!.aliases, 64);
+  });
+
+  it("refuses a document over the token limit before walking it, whatever its shape", async () => {
+    const long = `{ ${aliased(5_000, () => "__typename")} }`;
+    const refused = await sg.query(long, {}, token);
+    assert.equal(refused.status, 400);
+    assertCleanError(refused.errors?.[0], "QUERY_TOO_COMPLEX");
+    assert.match(refused.errors![0]!.message, /tokens/);
+  });
+
+  it("refuses fragment cycles and unknown fragments with a client error", async () => {
+    const cycle = await sg.query(`{ product(id: "prod_0000001") { ...A } } fragment A on Product { ...B } fragment B on Product { ...A }`, {}, token);
+    assert.equal(cycle.status, 400);
+    assertCleanError(cycle.errors?.[0], "GRAPHQL_VALIDATION_FAILED");
+    const unknown = await sg.query(`{ product(id: "prod_0000001") { ...Nope } }`, {}, token);
+    assert.equal(unknown.status, 400);
+    await assertLegitServed(sg, token);
+  });
+});
+
+describe("attack catalogue: root fragments and meta fields are counted like any field", () => {
+  let sg: TestSupergraph;
+  let token: string;
+  before(async () => {
+    sg = await startTestSupergraph({ env: { RATE_LIMIT_AUTH_PER_MINUTE: "5" } });
+    token = await sg.token("root-fragmenter");
+  });
+  after(() => sg.close());
+
+  it("counts aliases inside an inline fragment on Query", async () => {
+    const refused = await sg.query(`{ ... on Query { ${aliased(40, (i) => `p${i}: product(id: "prod_0000001") { id }`)} } }`, {}, token);
+    assertCleanError(refused.errors?.[0], "QUERY_TOO_COMPLEX");
+    assert.equal(refused.errors![0]!.extensions!.aliases, 40);
+  });
+
+  it("counts aliases inside a named fragment spread at the root, and depth through it", async () => {
+    const wide = await sg.query(`{ ...Wide } fragment Wide on Query { ${aliased(40, (i) => `p${i}: product(id: "prod_0000001") { id }`)} }`, {}, token);
+    assertCleanError(wide.errors?.[0], "QUERY_TOO_COMPLEX");
+    const deep = await sg.query(`{ ...Deep } fragment Deep on Query { products(first: 1) { edges { node { images { url } } } } }`, {}, token);
+    assert.equal(deep.errors, undefined, "depth 5 is within the default limit");
+  });
+
+  it("charges every signUp in a mutation root fragment against the auth budget, creating no account", async () => {
+    const emails = Array.from({ length: 20 }, (_, i) => `fragmenter${i}-${Date.now()}@example.test`);
+    const mutation = `mutation { ... on Mutation { ${emails.map((email, i) => `s${i}: signUp(input: { email: "${email}", password: "long-enough-password-1", name: "F" }) { accessToken }`).join(" ")} } }`;
+    const refused = await sg.query(mutation);
+    assert.equal(refused.status, 429);
+    assertCleanError(refused.errors?.[0], "RATE_LIMITED");
+    assert.equal(refused.errors![0]!.extensions!.budget, "auth");
+    const login = await sg.query(`mutation { logIn(email: "${emails[0]}", password: "long-enough-password-1") { accessToken } }`);
+    assert.equal(login.errors?.[0]?.extensions?.code, "UNAUTHENTICATED", "no account was created");
+  });
+
+  it("limits operations made only of meta fields (__typename aliases)", async () => {
+    const refused = await sg.query(`{ ${aliased(40, (i) => `t${i}: __typename`)} }`, {}, token);
+    assertCleanError(refused.errors?.[0], "QUERY_TOO_COMPLEX");
+    assert.equal(refused.errors![0]!.extensions!.aliases, 40);
+    const introspectionBomb = `{ __schema { types { ${"fields { type { ".repeat(12)} name ${"} } ".repeat(12)} } } }`;
+    const deep = await sg.query(introspectionBomb, {}, token);
+    assertCleanError(deep.errors?.[0], "QUERY_TOO_COMPLEX");
+  });
+});
+
+describe("attack catalogue: budgets count operations and field runs, not requests", () => {
+  let sg: TestSupergraph;
+  before(async () => {
+    sg = await startTestSupergraph({ env: { RATE_LIMIT_PER_MINUTE: "25", RATE_LIMIT_SEARCH_PER_MINUTE: "5" } });
+  });
+  after(() => sg.close());
+
+  it("charges each operation of a batch against the caller's budget", async () => {
+    const token = await sg.token("batcher");
+    const batch = Array.from({ length: 10 }, () => ({ query: LEGIT }));
+    const first = await post(sg, batch, token);
+    const second = await post(sg, batch, token);
+    assert.equal(first.status, 200);
+    assert.equal(second.status, 200);
+    const third = await post(sg, batch, token);
+    assert.equal(third.status, 429, "25 operations a minute: the third batch of 10 is over");
+    assertCleanError(third.body.errors?.[0], "RATE_LIMITED");
+    assert.ok(Number(third.headers.get("retry-after")) >= 1);
+    const single = await sg.query(LEGIT, {}, token);
+    assert.equal(single.status, 200, "the 5 points left are still usable");
+  });
+
+  it("charges every aliased or fragment-spread search against the search budget", async () => {
+    const token = await sg.token("alias-searcher");
+    const refused = await sg.query(`{ ${aliased(6, (i) => `s${i}: search(query: "lamp") { totalCount }`)} }`, {}, token);
+    assert.equal(refused.status, 429);
+    assert.equal(refused.errors?.[0]?.extensions?.budget, "search");
+    const viaFragments = `{ ...S ...T } fragment S on Query { a: search(query: "lamp") { totalCount } b: search(query: "desk") { totalCount } } fragment T on Query { ...S }`;
+    const served = await sg.query(viaFragments, {}, token);
+    assert.equal(served.errors, undefined, "4 searches fit in a budget of 5");
+    const over = await sg.query(`{ ...S } fragment S on Query { a: search(query: "lamp") { totalCount } b: search(query: "desk") { totalCount } }`, {}, token);
+    assert.equal(over.status, 429, "2 more would make 6");
+  });
+
+  it("charges searches spread over a batch together", async () => {
+    const token = await sg.token("batch-searcher");
+    const batch = Array.from({ length: 3 }, () => ({ query: `{ a: search(query: "lamp") { totalCount } b: search(query: "desk") { totalCount } }` }));
+    const refused = await post(sg, batch, token);
+    assert.equal(refused.status, 429);
+    assert.equal(refused.body.errors[0].extensions.budget, "search");
+  });
+});
+
+describe("attack catalogue: client mistakes answer 4xx with a code, never 500", () => {
+  let sg: TestSupergraph;
+  let token: string;
+  before(async () => {
+    sg = await startTestSupergraph();
+    token = await sg.token("mistaken");
+  });
+  after(() => sg.close());
+
+  const cases: [string, () => unknown, number, string][] = [
+    ["an unknown operationName", () => ({ query: "query A { __typename }", operationName: "B" }), 400, "BAD_USER_INPUT"],
+    ["several operations without operationName", () => ({ query: "query A { __typename } query B { __typename }" }), 400, "BAD_USER_INPUT"],
+    ["variables nested 40,000 deep", () => `{"query":"query($f: SearchFilter) { search(query: \\"x\\", filter: $f) { totalCount } }","variables":{"f":${"[".repeat(40_000)}${"]".repeat(40_000)}}}`, 400, "BAD_USER_INPUT"],
+    ["a nested list in a typed variable", () => ({ query: "query($id: ID!) { product(id: $id) { id } }", variables: { id: [["prod_0000001"]] } }), 400, "BAD_USER_INPUT"],
+    ["a subscription over HTTP POST", () => ({ query: `subscription { orderStatusChanged(orderId: "x") { id } }` }), 405, "OPERATION_NOT_ALLOWED"],
+    ["a NUL byte in an id", () => ({ query: "query($id: ID!) { product(id: $id) { id } }", variables: { id: "prod_\u00000001" } }), 400, "BAD_USER_INPUT"],
+    ["a NUL byte in a query string literal", () => ({ query: `{ product(id: "prod_\\u00000001") { id } }` }), 400, "BAD_USER_INPUT"],
+    ["a lone surrogate in a variable", () => `{"query":"query($id: ID!) { product(id: $id) { id } }","variables":{"id":"\\ud800x"}}`, 400, "BAD_USER_INPUT"],
+    ["a query that is not a string", () => ({ query: { nested: true } }), 400, "BAD_USER_INPUT"],
+    ["variables that are not an object", () => ({ query: LEGIT, variables: [1, 2] }), 400, "BAD_USER_INPUT"],
+    ["an empty batch", () => [], 400, "BAD_USER_INPUT"],
+    ["a batch entry that is not an object", () => [1, "x"], 400, "BAD_USER_INPUT"],
+  ];
+  for (const [name, body, status, code] of cases) {
+    it(`refuses ${name} with ${status} ${code}`, async () => {
+      const res = await post(sg, body(), token);
+      assert.equal(res.status, status, JSON.stringify(res.body));
+      assertCleanError(res.body.errors?.[0], code);
+    });
+  }
+
+  it("refuses a body that is not UTF-8", async () => {
+    const bytes = Buffer.concat([Buffer.from('{"query":"{ product(id: \\"prod_'), Buffer.from([0xff, 0xfe]), Buffer.from('\\") { id } }"}')]);
+    const res = await post(sg, bytes, token);
+    assert.equal(res.status, 400);
+    assertCleanError(res.body.errors?.[0], "BAD_USER_INPUT");
+  });
+
+  it("refuses mutations over GET", async () => {
+    const res = await fetch(`${sg.gatewayUrl}?query=${encodeURIComponent('mutation { logOut(refreshToken: "x") }')}`, { headers: { "apollo-require-preflight": "true" } });
+    assert.equal(res.status, 405);
+    assertCleanError(((await res.json()) as any).errors[0], "OPERATION_NOT_ALLOWED");
+  });
+
+  it("serves /readyz from a short-lived answer, so probes cannot fan out to the subgraphs at will", async () => {
+    const answers = await Promise.all(Array.from({ length: 50 }, () => fetch(sg.gatewayUrl.replace(/\/graphql$/, "/readyz"))));
+    assert.ok(answers.every((a) => a.status === 200));
+  });
+});
+
+describe("attack catalogue: the WebSocket path has every HTTP protection", () => {
+  let sg: TestSupergraph;
+  let token: string;
+  before(async () => {
+    sg = await startTestSupergraph({
+      env: { RATE_LIMIT_PER_MINUTE: "40", WS_MAX_CONNECTIONS_PER_CLIENT: "4", WS_MAX_OPERATIONS_PER_CONNECTION: "3", WS_MAX_SUBSCRIPTIONS_PER_USER: "5" },
+    });
+    token = await sg.token("socket-user");
+  });
+  after(() => sg.close());
+
+  it("runs queries over WebSocket through the whole supergraph, like HTTP", async () => {
+    const socket = await RawGraphQLSocket.connect(sg.gatewayUrl, token);
+    socket.subscribe("q", { query: `{ product(id: "prod_0000001") { id name stock } }` });
+    const { next, error } = await socket.result("q");
+    assert.equal(error, undefined);
+    assert.equal(next[0]!.payload.data.product.id, "prod_0000001");
+    assert.equal(typeof next[0]!.payload.data.product.stock, "number", "a field of another subgraph is resolved");
+    socket.close();
+  });
+
+  it("runs mutations over WebSocket as the signed-in customer", async () => {
+    const productId = await inStockProduct(sg, token);
+    const socket = await RawGraphQLSocket.connect(sg.gatewayUrl, token);
+    socket.subscribe("m", { query: `mutation($id: ID!) { addToCart(productId: $id, quantity: 1) { totalQuantity } }`, variables: { id: productId } });
+    const { next, error } = await socket.result("m");
+    assert.equal(error, undefined, JSON.stringify(error));
+    assert.equal(next[0]!.payload.errors, undefined, JSON.stringify(next[0]!.payload.errors));
+    assert.equal(next[0]!.payload.data.addToCart.totalQuantity, 1);
+    const cart = await sg.query(`{ cart { totalQuantity } }`, {}, token);
+    assert.equal(cart.data!.cart.totalQuantity, 1, "the same cart over HTTP");
+    socket.close();
+  });
+
+  it("refuses the fragment bomb, root-fragment alias floods and token floods over WebSocket with coded errors", async () => {
+    const socket = await RawGraphQLSocket.connect(sg.gatewayUrl, token);
+    socket.subscribe("bomb", { query: fragmentBomb(26) });
+    socket.subscribe("root", { query: `{ ... on Query { ${aliased(40, (i) => `p${i}: product(id: "prod_0000001") { id }`)} } }` });
+    socket.subscribe("long", { query: `{ ${aliased(5_000, () => "__typename")} }` });
+    for (const id of ["bomb", "root", "long"]) {
+      const { error } = await socket.result(id);
+      assertCleanError(error?.payload?.[0], "QUERY_TOO_COMPLEX");
+    }
+    assert.equal(socket.closed, undefined, "refusals keep the connection open");
+    socket.close();
+  });
+
+  it("refuses an over-limit subscription with a coded error, not a crash", async () => {
+    const socket = await RawGraphQLSocket.connect(sg.gatewayUrl, token);
+    const selection = aliased(40, (i) => `a${i}: status`);
+    socket.subscribe("sub", { query: `subscription { orderStatusChanged(orderId: "ord_x") { ${selection} } }` });
+    const { error } = await socket.result("sub");
+    assertCleanError(error?.payload?.[0], "QUERY_TOO_COMPLEX");
+    socket.subscribe("anon-shape", { query: `subscription { orderStatusChanged(orderId: "ord_x") { id } another: orderStatusChanged(orderId: "ord_y") { id } }` });
+    assertCleanError((await socket.result("anon-shape")).error?.payload?.[0], "BAD_USER_INPUT");
+    socket.close();
+  });
+
+  it("charges every subscribe message against the caller's general budget", async () => {
+    const flooder = await sg.token("socket-flooder");
+    const socket = await RawGraphQLSocket.connect(sg.gatewayUrl, flooder);
+    const codes: string[] = [];
+    for (let i = 0; i < 45; i++) {
+      socket.subscribe(`f${i}`, { query: LEGIT });
+      const { next, error } = await socket.result(`f${i}`);
+      codes.push(error ? error.payload[0].extensions.code : next[0]!.payload.data ? "OK" : "?");
+    }
+    assert.equal(codes.filter((c) => c === "OK").length, 40);
+    assert.ok(codes.slice(40).every((c) => c === "RATE_LIMITED"), codes.join(","));
+    socket.close();
+  });
+
+  it("caps sockets per client address: the one over the cap is closed with 1013", async () => {
+    const sockets = await Promise.all(Array.from({ length: 4 }, () => RawGraphQLSocket.open(sg.gatewayUrl)));
+    assert.ok(sockets.every((s) => s.closed === undefined));
+    const extra = await RawGraphQLSocket.open(sg.gatewayUrl);
+    assert.equal((await extra.closedWith()).code, 1013);
+    sockets[0]!.close();
+    await sockets[0]!.closedWith();
+    // The freed slot is usable again (the server notices the close a moment later).
+    let again = await RawGraphQLSocket.open(sg.gatewayUrl);
+    for (let i = 0; i < 20 && again.closed; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      again = await RawGraphQLSocket.open(sg.gatewayUrl);
+    }
+    assert.equal(again.closed, undefined);
+    for (const socket of [...sockets, again]) socket.close();
+    await Promise.all([...sockets, again].map((socket) => socket.closedWith()));
+  });
+
+  it("closes a socket whose connection_init is larger than an HTTP body may be", async () => {
+    const socket = await RawGraphQLSocket.open(sg.gatewayUrl);
+    socket.send({ type: "connection_init", payload: { padding: "x".repeat(200_000) } });
+    // 1009 "message too big"; 1006 when the server cut the TCP stream before the client read the close frame.
+    assert.ok([1009, 1006].includes((await socket.closedWith()).code), JSON.stringify(socket.closed));
+    assert.equal(socket.messages.length, 0, "never acknowledged");
+  });
+
+  it("caps operations in flight per connection and live subscriptions per customer", async () => {
+    const follower = await sg.token("socket-follower");
+    const productId = await inStockProduct(sg, follower);
+    await sg.query(`mutation($id: ID!) { addToCart(productId: $id, quantity: 1) { totalQuantity } }`, { id: productId }, follower);
+    const placed = await sg.query(`mutation { checkout(idempotencyKey: "ws-caps") { id } }`, {}, follower);
+    const orderId = placed.data!.checkout.id as string;
+    // A paid order is not final (it ships later), so these subscriptions stay open.
+    const follow = { query: `subscription($id: ID!) { orderStatusChanged(orderId: $id) { id } }`, variables: { id: orderId } };
+    const first = await RawGraphQLSocket.connect(sg.gatewayUrl, follower);
+    for (const id of ["a1", "a2", "a3"]) {
+      first.subscribe(id, follow);
+      await first.waitFor((m) => m.id === id && m.type === "next");
+    }
+    first.subscribe("a4", follow);
+    assertCleanError((await first.result("a4")).error?.payload?.[0], "RATE_LIMITED");
+
+    const second = await RawGraphQLSocket.connect(sg.gatewayUrl, follower);
+    for (const id of ["b1", "b2"]) {
+      second.subscribe(id, follow);
+      await second.waitFor((m) => m.id === id && m.type === "next");
+    }
+    second.subscribe("b3", follow);
+    const refused = (await second.result("b3")).error?.payload?.[0];
+    assertCleanError(refused, "RATE_LIMITED");
+    assert.match(refused!.message, /per customer/);
+
+    first.send({ id: "a1", type: "complete" });
+    let freed: { error?: unknown } = {};
+    for (let attempt = 0; attempt < 20; attempt++) {
+      second.subscribe(`b4-${attempt}`, follow);
+      freed = await Promise.race([
+        second.result(`b4-${attempt}`),
+        second.waitFor((m) => m.id === `b4-${attempt}` && m.type === "next").then(() => ({})),
+      ]);
+      if (!freed.error) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.equal(freed.error, undefined, "a completed subscription frees its place");
+    first.close();
+    second.close();
+  });
+
+  it("applies persisted-only mode and auth to WebSocket operations too", async () => {
+    const manifest = join(mkdtempSync(join(tmpdir(), "persisted-ws-")), "operations.json");
+    writeFileSync(manifest, JSON.stringify({ [operationId(LEGIT)]: LEGIT }));
+    const production = await startTestSupergraph({
+      env: {
+        APP_ENV: "production",
+        JWT_SECRET: "production-test-secret-0123456789abcdef",
+        INTERNAL_SECRET: "production-test-internal-0123456789abcdef",
+        PERSISTED_OPERATIONS_PATH: manifest,
+        PERSISTED_OPERATIONS_ONLY: "true",
+      },
+    });
+    try {
+      const socket = await RawGraphQLSocket.connect(production.gatewayUrl);
+      socket.subscribe("listed", { query: LEGIT });
+      assert.equal((await socket.result("listed")).next[0]!.payload.data.product.id, "prod_0000001");
+      socket.subscribe("other", { query: `{ product(id: "prod_0000002") { id } }` });
+      assertCleanError((await socket.result("other")).error?.payload?.[0], "OPERATION_NOT_ALLOWED");
+      socket.subscribe("live", { query: `subscription { orderStatusChanged(orderId: "x") { id } }` });
+      assertCleanError((await socket.result("live")).error?.payload?.[0], "OPERATION_NOT_ALLOWED");
+      socket.close();
+      const forged = await RawGraphQLSocket.open(production.gatewayUrl);
+      forged.send({ type: "connection_init", payload: { authorization: "Bearer not-a-token" } });
+      assert.equal((await forged.closedWith()).code, 4403);
+    } finally {
+      await production.close();
+    }
+  });
+});
