@@ -1,11 +1,12 @@
 // Loads a generated catalog into the product store: the realistic demo catalog by default,
 // the design's scale (1M products) on request. `npx tsx scripts/catalog/generate.ts --help`.
 import { createLogger, loadConfig } from "#kernel";
-import { generateCatalog } from "../../subgraphs/products/src/catalog/generate-catalog.js";
+import { generateCatalog, type GeneratedProduct } from "../../subgraphs/products/src/catalog/generate-catalog.js";
 import { openProductStore } from "../../subgraphs/products/src/adapters/open-product-store.js";
-import type { Product } from "../../subgraphs/products/src/domain/product.js";
+
 import { parseArguments } from "./cli-arguments.js";
 import { createProgressBar } from "./progress-bar.js";
+import { openInventoryStock } from "./inventory-stock.js";
 
 const USAGE = `Usage: npx tsx scripts/catalog/generate.ts [options]
 
@@ -19,6 +20,8 @@ deterministic by position and seed, so runs are repeatable.
   --batch B      products per insert (default 1000)
   --no-events    record the products as already announced: for bulk loads that are followed
                  by a reindex, instead of one change event per product
+  --no-stock     write no stock; by default every product gets its generated stock in the
+                 inventory (DATABASE_URL), as the demo catalog does
 `;
 
 const args = parseArguments(process.argv.slice(2), USAGE);
@@ -30,20 +33,23 @@ const logger = createLogger("warn", { service: "catalog-generate" });
 if (!config.documents.mongoUrl) args.fail("MONGO_URL is not set: the embedded product store lives only inside a running process");
 
 const store = await openProductStore(config);
+const stock = args.flag("no-stock") ? undefined : config.relational.databaseUrl ? await openInventoryStock(config, logger) : undefined;
+if (!args.flag("no-stock") && !stock) process.stdout.write("DATABASE_URL is not set: no stock written (pass --no-stock to say so).\n");
 try {
   const existing = await store.count({});
   if (existing > 0 && startAt === 0) args.fail(`The store already holds ${existing} products; pass --start-at ${existing} to append`);
   const progress = createProgressBar("generating", count);
   let written = 0;
-  let batch: Product[] = [];
+  let batch: GeneratedProduct[] = [];
   const flush = async () => {
-    await store.insertMany(batch, { announce: !args.flag("no-events") });
+    await store.insertMany(batch.map((g) => g.product), { announce: !args.flag("no-events") });
+    await stock?.seed(batch.map(({ product, stock: units }) => ({ productId: product.id, stock: units })));
     written += batch.length;
     batch = [];
     progress.update(written);
   };
-  for (const { product } of generateCatalog({ count, startAt, seed: args.int("seed", 42) })) {
-    batch.push(product);
+  for (const generated of generateCatalog({ count, startAt, seed: args.int("seed", 42) })) {
+    batch.push(generated);
     if (batch.length === batchSize) await flush();
   }
   if (batch.length) await flush();
@@ -55,4 +61,5 @@ try {
   process.exitCode = 1;
 } finally {
   await store.close();
+  await stock?.close();
 }
