@@ -20,6 +20,11 @@ export interface OperationMeasure {
    */
   cost: number;
   /**
+   * The most times one response name is selected in one selection set, through fragments:
+   * validation (overlapping fields) and query planning compare such fields pairwise.
+   */
+  repeats: number;
+  /**
    * How many times each root field runs, through aliases, inline fragments and fragment
    * spreads at the root: what per-field budgets are charged by.
    */
@@ -45,17 +50,32 @@ interface Summary {
   introspectionDepth: number;
   aliases: number;
   cost: number;
+  repeats: number;
+  /** Field names selected at this level (not below), with how often. */
   rootFields: Map<string, number>;
+  /** Response names (alias or field name) at this level, with how often. */
+  responseNames: Map<string, number>;
 }
 
-const empty = (): Summary => ({ depth: 0, introspectionDepth: 0, aliases: 0, cost: 0, rootFields: new Map() });
+const empty = (): Summary => ({ depth: 0, introspectionDepth: 0, aliases: 0, cost: 0, repeats: 0, rootFields: new Map(), responseNames: new Map() });
+
+function addCounts(target: Map<string, number>, source: Map<string, number>): number {
+  let most = 0;
+  for (const [name, count] of source) {
+    const total = add(target.get(name) ?? 0, count);
+    target.set(name, total);
+    most = Math.max(most, total);
+  }
+  return most;
+}
 
 function mergeInto(target: Summary, source: Summary): void {
   target.depth = Math.max(target.depth, source.depth);
   target.introspectionDepth = Math.max(target.introspectionDepth, source.introspectionDepth);
   target.aliases = add(target.aliases, source.aliases);
   target.cost = add(target.cost, source.cost);
-  for (const [name, count] of source.rootFields) target.rootFields.set(name, add(target.rootFields.get(name) ?? 0, count));
+  addCounts(target.rootFields, source.rootFields);
+  target.repeats = Math.max(target.repeats, source.repeats, addCounts(target.responseNames, source.responseNames));
 }
 
 /**
@@ -108,7 +128,9 @@ export function measureOperation(document: DocumentNode, operation: OperationDef
           introspectionDepth: child.introspectionDepth > 0 ? child.introspectionDepth + 1 : 0,
           aliases: add(selection.alias ? 1 : 0, child.aliases),
           cost: add(1, times(pageSize(sizeArgument?.value), child.cost)),
+          repeats: Math.max(1, child.repeats),
           rootFields: new Map([[name, 1]]),
+          responseNames: new Map([[selection.alias?.value ?? name, 1]]),
         };
         // Introspection nests type references far deeper than data; it has its own limit.
         if (INTROSPECTION_ROOTS.has(name)) field.introspectionDepth = Math.max(field.introspectionDepth, child.depth + 1);
@@ -123,6 +145,6 @@ export function measureOperation(document: DocumentNode, operation: OperationDef
     return summary;
   }
 
-  const { depth, introspectionDepth, aliases, cost, rootFields } = summarize(operation.selectionSet);
-  return { depth, introspectionDepth, aliases, cost, rootFields };
+  const { depth, introspectionDepth, aliases, cost, repeats, rootFields } = summarize(operation.selectionSet);
+  return { depth, introspectionDepth, aliases, cost, repeats, rootFields };
 }

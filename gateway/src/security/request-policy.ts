@@ -10,6 +10,8 @@ export interface OperationLimits {
   maxDepth: number;
   maxAliases: number;
   maxCost: number;
+  /** Times one response name may be selected in one selection set (fragments included). */
+  maxFieldRepeats: number;
   /** Lexical tokens in one document: bounds parsing and everything after it. */
   maxTokens: number;
   maxBatchSize: number;
@@ -68,8 +70,9 @@ const refuse = (code: string, message: string, extensions: Record<string, unknow
  *    surrogates and nesting in the query text and variables, parsing under a token limit,
  *    choosing the operation (a known name, or the only one), whether the transport may run
  *    that kind of operation;
- * 3. a linear measure (fragments measured once) against the depth, alias and cost limits,
- *    counting fields reached through root fragments like any other;
+ * 3. a linear measure (fragments measured once) against the depth, alias, cost and
+ *    repeated-field limits, counting fields reached through root fragments like any other
+ *    (repeats matter because validation and query planning compare same-named fields pairwise);
  * 4. the per-field budgets (search, checkout, auth), charged per run of each field over the
  *    whole request.
  * Refusing costs at most one pass over a document of at most `maxTokens` tokens.
@@ -127,6 +130,7 @@ export function createRequestPolicy(deps: {
     over("introspectionDepth", measure.introspectionDepth, MAX_INTROSPECTION_DEPTH);
     over("aliases", measure.aliases, limits.maxAliases);
     over("cost", measure.cost, limits.maxCost);
+    over("repeats", measure.repeats, limits.maxFieldRepeats);
     return {
       query,
       document,

@@ -38,6 +38,8 @@ export interface Config {
       maxRequestBytes: number;
       /** Lexical tokens in one query document (bounds parsing and every check after it). */
       maxTokens: number;
+      /** Times one response name may be selected in one selection set, fragments included. */
+      maxFieldRepeats: number;
     };
     /** Caps on graphql-ws connections and operations (gateway/src/subscriptions/websocket-limits.ts). */
     websocket: {
@@ -207,6 +209,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         maxBatchSize: read.int("MAX_BATCH_SIZE", 10, { min: 1 }),
         maxRequestBytes: read.int("MAX_REQUEST_BYTES", 100_000, { min: 1024 }),
         maxTokens: read.int("MAX_QUERY_TOKENS", 1_000, { min: 100 }),
+        maxFieldRepeats: read.int("MAX_FIELD_REPEATS", 20, { min: 1 }),
       },
       websocket: {
         maxConnections: read.int("WS_MAX_CONNECTIONS", 10_000, { min: 1 }),

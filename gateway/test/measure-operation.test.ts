@@ -1,0 +1,61 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { getIntrospectionQuery, Kind, parse, type OperationDefinitionNode } from "graphql";
+import { measureOperation, UnmeasurableOperationError } from "../src/security/measure-operation.js";
+
+const measure = (query: string, variables: Record<string, unknown> = {}) => {
+  const document = parse(query);
+  const operation = document.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION)!;
+  return measureOperation(document, operation, variables);
+};
+
+function bomb(levels: number): string {
+  const fragments = [`fragment F0 on Product { id name }`];
+  for (let i = 1; i <= levels; i++) fragments.push(`fragment F${i} on Product { ...F${i - 1} ...F${i - 1} }`);
+  return `{ product(id: "p") { ...F${levels} } } ${fragments.join(" ")}`;
+}
+
+describe("measureOperation", () => {
+  it("counts a fragment bomb exactly as if expanded: 2^(levels+1) fields under the root field", () => {
+    const measured = measure(bomb(10));
+    assert.equal(measured.cost, 1 + 2 ** 11);
+    assert.equal(measured.depth, 2);
+    assert.equal(measured.repeats, 2 ** 10);
+  });
+
+  it("measures each fragment once: a thousand doubling levels finish, with saturated figures", () => {
+    // Expanded, this is 2^1001 fields: only a measure linear in the document can return at all.
+    const measured = measure(bomb(1_000));
+    assert.ok(measured.cost >= 1e12);
+    assert.ok(Number.isFinite(measured.cost));
+  });
+
+  it("counts root fields reached through inline and named fragments, per run", () => {
+    const measured = measure(`{ ...A ...A ... on Query { c: search(query: "x") { totalCount } } } fragment A on Query { a: search(query: "x") { totalCount } b: search(query: "y") { totalCount } product(id: "p") { id } }`);
+    assert.equal(measured.rootFields.get("search"), 5);
+    assert.equal(measured.rootFields.get("product"), 2);
+    assert.equal(measured.aliases, 5);
+  });
+
+  it("multiplies by page sizes given literally or in variables", () => {
+    assert.equal(measure(`{ products(first: 10) { edges { node { id } } } }`).cost, 1 + 10 * 3);
+    assert.equal(measure(`query($n: Int) { products(first: $n) { edges { node { id } } } }`, { n: 7 }).cost, 1 + 7 * 3);
+  });
+
+  it("keeps introspection apart: the standard introspection query has no data depth and a bounded type depth", () => {
+    const measured = measure(getIntrospectionQuery());
+    assert.equal(measured.depth, 0);
+    assert.ok(measured.introspectionDepth > 5 && measured.introspectionDepth <= 20, String(measured.introspectionDepth));
+  });
+
+  it("counts meta fields: aliased __typename adds to aliases and cost", () => {
+    const measured = measure(`{ ${Array.from({ length: 40 }, (_, i) => `t${i}: __typename`).join(" ")} }`);
+    assert.equal(measured.aliases, 40);
+    assert.equal(measured.cost, 40);
+  });
+
+  it("refuses fragment cycles and unknown fragments", () => {
+    assert.throws(() => measure(`{ ...A } fragment A on Query { ...B } fragment B on Query { ...A }`), UnmeasurableOperationError);
+    assert.throws(() => measure(`{ ...Missing }`), UnmeasurableOperationError);
+  });
+});
