@@ -112,6 +112,30 @@ export function defineEventBusContract(
       for (const key of keys) assert.deepEqual(seen.get(key), inOrder, `events of ${key} in publish order`);
     });
 
+    it("handles other keys while one key's handler is slow, in one group", async () => {
+      const topic = unique("concurrent");
+      const slow = newEvent("contract.tested", "slow-key", { seq: 0 });
+      const others = Array.from({ length: 19 }, (_, i) => newEvent("contract.tested", `key-${i}`, { seq: i }));
+      const handled: string[] = [];
+      let releaseSlow!: () => void;
+      const slowMayFinish = new Promise<void>((resolve) => (releaseSlow = resolve));
+      // A safety valve: without concurrency the test fails on the order below, not by hanging.
+      const valve = setTimeout(releaseSlow, 5_000);
+      await subscribe({
+        topic,
+        group: unique("g"),
+        handle: async (event) => {
+          if (event.id === slow.id) await slowMayFinish;
+          handled.push(event.key);
+          if (handled.length === others.length) releaseSlow();
+        },
+      });
+      await bus.publish(topic, [slow, ...others]);
+      await until("every event is handled", () => handled.length >= others.length + 1);
+      clearTimeout(valve);
+      assert.equal(handled.at(-1), "slow-key", "every other key was handled while the slow one waited");
+    });
+
     it("delivers an event again after its handler throws, before the key's later events", async () => {
       const topic = unique("retry");
       const sent = events(3, ["same-key"]);

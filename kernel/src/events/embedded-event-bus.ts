@@ -1,4 +1,8 @@
 import type { DomainEvent, EventBus, SubscribeOptions, Subscription } from "./event-bus.js";
+import { handleByKey } from "./keyed-concurrency.js";
+
+/** Events a group takes from its log at once; their keys are handled concurrently. */
+const WINDOW = 512;
 
 interface Member {
   handle: SubscribeOptions["handle"];
@@ -17,16 +21,24 @@ interface Topic {
 
 /**
  * In-process event bus for the zero-setup mode: an append-only log per topic and an
- * offset per consumer group, like a one-partition Kafka topic. A group delivers one event
- * at a time, so per-key order holds; a failing handler is retried with backoff until it
- * succeeds (at-least-once), blocking only its own group, as a stuck Kafka partition would.
+ * offset per consumer group. A group takes the events after its offset a window at a time
+ * and handles different keys concurrently, each key's events in order (see handleByKey);
+ * a failing handler is retried with backoff until it succeeds (at-least-once), holding up
+ * its key and the group's next window, as a stuck Kafka partition would.
  */
 export class EmbeddedEventBus implements EventBus {
   readonly engine = "embedded";
   private readonly topics = new Map<string, Topic>();
   private closed = false;
 
-  constructor(private readonly options: { maxBackoffMs?: number; onHandlerError?: (error: unknown, event: DomainEvent) => void } = {}) {}
+  constructor(
+    private readonly options: {
+      maxBackoffMs?: number;
+      /** Keys of one group handled at once. */
+      keyConcurrency?: number;
+      onHandlerError?: (error: unknown, event: DomainEvent) => void;
+    } = {},
+  ) {}
 
   async publish(topicName: string, events: DomainEvent[]): Promise<void> {
     if (this.closed) throw new Error("Event bus is closed");
@@ -76,15 +88,26 @@ export class EmbeddedEventBus implements EventBus {
   }
 
   private async deliver(topic: Topic, group: Group): Promise<void> {
-    let failures = 0;
     while (!this.closed && group.offset < topic.log.length && group.members.length > 0) {
-      const event = topic.log[group.offset]!;
+      const window = topic.log.slice(group.offset, group.offset + WINDOW);
+      try {
+        await handleByKey(window, (event) => this.handleUntilDone(group, event), this.options.keyConcurrency ?? 64);
+        group.offset += window.length;
+      } catch {
+        // Every member left mid-window: the window is delivered again, whole, to the next one.
+        return;
+      }
+    }
+  }
+
+  private async handleUntilDone(group: Group, event: DomainEvent): Promise<void> {
+    for (let failures = 0; ; ) {
+      if (this.closed || group.members.length === 0) throw new Error("no member left to handle the event");
       // Members share a group's work by key, as partitions would share it.
       const member = group.members[hashKey(event.key) % group.members.length]!;
       try {
         await member.handle(structuredClone(event));
-        group.offset += 1;
-        failures = 0;
+        return;
       } catch (error) {
         failures += 1;
         this.options.onHandlerError?.(error, event);

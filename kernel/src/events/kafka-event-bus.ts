@@ -23,6 +23,8 @@ export interface KafkaEventBusOptions {
   heartbeatIntervalMs?: number;
   /** Cap of the pause between two attempts at an event whose handler keeps failing. */
   maxBackoffMs?: number;
+  /** Keys of one partition handled at once; each key's events stay in order. */
+  keyConcurrency?: number;
 }
 
 type Settings = Required<Omit<KafkaEventBusOptions, "logger">>;
@@ -36,15 +38,18 @@ const DEFAULTS: Omit<Settings, "brokers" | "clientId"> = {
   sessionTimeoutMs: 10_000,
   heartbeatIntervalMs: 500,
   maxBackoffMs: 1_000,
+  keyConcurrency: 64,
 };
 
 /**
  * The event bus on Kafka. A topic's records are keyed by `event.key`, so one key always lands
  * in one partition and keeps its order; each `subscribe` is one consumer in the given group.
  *
- * At-least-once: a handler that throws is retried in place, with backoff, and the offset of
- * its event is not committed until it succeeds; nothing after it in that partition is handled
- * meanwhile. If the member stops or loses the partition in a rebalance while retrying, the
+ * Within a partition, a fetched batch is handled by key: different keys at once, each key's
+ * events in order (`keyConcurrency`), so one slow handler does not hold every other key back.
+ * At-least-once: a handler that throws is retried in place, with backoff, and the batch's
+ * offset is not committed until every event of it succeeded; the next batch of that
+ * partition waits meanwhile. If the member stops or loses the partition in a rebalance while retrying, the
  * uncommitted event goes to whichever member owns the partition next.
  */
 export class KafkaEventBus implements EventBus {

@@ -1,9 +1,10 @@
 import kafkajs from "kafkajs";
-import type { Consumer, EachMessagePayload, Kafka, KafkaMessage } from "kafkajs";
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from "kafkajs";
 import { setTimeout as delay } from "node:timers/promises";
 import type { DomainEvent, SubscribeOptions } from "./event-bus.js";
 import type { Logger } from "../logging/logger.js";
 import { withDeadline } from "./with-deadline.js";
+import { handleByKey } from "./keyed-concurrency.js";
 
 export interface GroupMemberSettings {
   partitions: number;
@@ -12,6 +13,8 @@ export interface GroupMemberSettings {
   sessionTimeoutMs: number;
   heartbeatIntervalMs: number;
   maxBackoffMs: number;
+  /** Keys of one partition's batch handled at once (each key's events stay in order). */
+  keyConcurrency: number;
 }
 
 /** One `subscribe`: a consumer in the group, replaced by a fresh one if kafkajs gives up on it. */
@@ -52,7 +55,10 @@ export class GroupMember {
       await consumer.subscribe({ topics: [topic], fromBeginning: start === "earliest" });
       await consumer.run({
         partitionsConsumedConcurrently: this.settings.partitions,
-        eachMessage: (payload) => this.deliver(payload),
+        // Offsets are resolved only once the whole batch is handled: a batch cut short (stop,
+        // rebalance) is delivered again from its start, and handlers are idempotent.
+        eachBatchAutoResolve: false,
+        eachBatch: (payload) => this.deliverBatch(payload),
       });
       // Waiting for the first fetch makes `start: "latest"` mean "from when subscribe
       // resolved": kafkajs looks the latest offsets up just before that fetch.
@@ -73,20 +79,33 @@ export class GroupMember {
     await this.consumer?.disconnect().catch(() => {});
   }
 
-  private async deliver({ topic, partition, message, heartbeat }: EachMessagePayload): Promise<void> {
-    const event = decode(message);
-    if (!event) {
+  private async deliverBatch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isStale }: EachBatchPayload): Promise<void> {
+    const { topic, partition } = batch;
+    const events: DomainEvent[] = [];
+    for (const message of batch.messages) {
+      const event = decode(message);
       // No retry can fix a record that is not an event; holding the partition for it would.
-      this.logger?.error("event_undecodable", { topic, partition, offset: message.offset });
-      return;
+      if (event) events.push(event);
+      else this.logger?.error("event_undecodable", { topic, partition, offset: message.offset });
     }
+    await handleByKey(events, (event) => this.deliver(topic, event, heartbeat, isStale), this.settings.keyConcurrency);
+    const last = batch.messages.at(-1);
+    if (!last || isStale()) return;
+    resolveOffset(last.offset);
+    await commitOffsetsIfNecessary();
+    await heartbeat();
+  }
+
+  private async deliver(topic: string, event: DomainEvent, heartbeat: () => Promise<void>, isStale: () => boolean): Promise<void> {
     for (let attempt = 1; ; attempt++) {
-      // Throwing leaves the offset unresolved, so the event is not committed as handled.
-      if (this.stopped) throw new MemberStopped();
+      // Throwing leaves the batch unresolved, so its events are not committed as handled.
+      if (this.stopped || isStale()) throw new MemberStopped();
       try {
         await this.options.handle(event);
+        await heartbeat();
         return;
       } catch (error) {
+        if (error instanceof kafkajs.KafkaJSError) throw error;
         this.logger?.warn("event_handler_failed", {
           topic,
           group: this.options.group,
