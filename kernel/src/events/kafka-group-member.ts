@@ -1,5 +1,6 @@
 import kafkajs from "kafkajs";
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from "kafkajs";
+import { setMaxListeners } from "node:events";
 import { setTimeout as delay } from "node:timers/promises";
 import type { DomainEvent, SubscribeOptions } from "./event-bus.js";
 import type { Logger } from "../logging/logger.js";
@@ -28,7 +29,10 @@ export class GroupMember {
     private readonly options: SubscribeOptions,
     private readonly settings: GroupMemberSettings,
     private readonly logger: Logger | undefined,
-  ) {}
+  ) {
+    // Every key in flight may be backing off on this signal at once.
+    setMaxListeners(0, this.stopping.signal);
+  }
 
   /** Resolves once the consumer has joined the group and fetched from its starting offsets. */
   async start(): Promise<void> {
