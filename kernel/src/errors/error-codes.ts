@@ -11,6 +11,8 @@ export const ErrorCode = {
   RESERVATION_EXPIRED: "RESERVATION_EXPIRED",
   PRICE_CHANGED: "PRICE_CHANGED",
   CART_EMPTY: "CART_EMPTY",
+  /** The cart changed while a checkout placed it (a line it priced is gone or differs); nothing was charged. */
+  CART_CHANGED: "CART_CHANGED",
   IDEMPOTENCY_CONFLICT: "IDEMPOTENCY_CONFLICT",
   ILLEGAL_TRANSITION: "ILLEGAL_TRANSITION",
   PAYMENT_DECLINED: "PAYMENT_DECLINED",

@@ -1,6 +1,6 @@
 import type { Prisma, PrismaClient } from "#kernel/relational";
 import { priceCart, type PricedCart } from "./domain/cart.js";
-import { createPrismaCartStore, removeOrderedLines } from "./adapters/prisma-cart.store.js";
+import { createPrismaCartStore, removeOrderedLines, type CartRemoval, type OrderedLine } from "./adapters/prisma-cart.store.js";
 import type { ProductCatalog } from "./ports/product-catalog.js";
 
 /**
@@ -13,13 +13,12 @@ import type { ProductCatalog } from "./ports/product-catalog.js";
 export interface CheckoutCart {
   /** The cart at current catalog prices, with the accepted price of each line. */
   priced(userId: string): Promise<PricedCart>;
-  /** Removes the ordered lines (and unavailable ones) inside the given transaction. */
-  removeOrdered(
-    tx: Prisma.TransactionClient,
-    userId: string,
-    ordered: readonly { productId: string; quantity: number }[],
-    unavailable: readonly string[],
-  ): Promise<void>;
+  /**
+   * Removes exactly the priced lines (and unavailable ones) inside the given transaction, or
+   * answers "changed" when any of them is gone or differs; then the caller rolls back. Of
+   * concurrent removals from one cart, one finds the lines, the others "changed".
+   */
+  removeOrdered(tx: Prisma.TransactionClient, userId: string, orderId: string, ordered: readonly OrderedLine[], unavailable: readonly string[]): Promise<CartRemoval>;
 }
 
 export function createCheckoutCart(deps: { prisma: PrismaClient; catalog: ProductCatalog }): CheckoutCart {

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { describeWithRealEngine, engineSuiteTitle } from "#kernel/testing";
 import type { DatabaseEngine } from "../../../test/support/test-database.js";
+import { orderIdFor } from "../src/domain/checkout.service.js";
 import { startCheckoutHarness, type CheckoutHarness } from "./support/checkout-harness.js";
 
 const codeOf = (error: unknown) => (error as { extensions?: { code?: string } }).extensions?.code;
@@ -65,6 +66,61 @@ function defineCheckoutSuite(engine: DatabaseEngine): void {
       const [orderId] = ids;
       assert.equal((await h.outbox("PaymentRequested")).filter((e) => e.key === orderId).length, 1);
       assert.equal(h.reservations.available("p3"), 98, "stock is held once");
+    });
+
+    it("turns one cart into one order when 20 checkouts with distinct keys race; the others get CART_EMPTY naming it, their holds released", async () => {
+      await h.addToCart("judy", "p1", 2);
+      await h.addToCart("judy", "p2", 1);
+      const before = [h.reservations.available("p1"), h.reservations.available("p2")];
+      const keys = Array.from({ length: 20 }, (_, i) => `key-j${i}`);
+      const results = await Promise.allSettled(keys.map((key) => h.checkout.checkout("judy", key)));
+      const placed = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+      assert.equal(placed.length, 1);
+      const winner = placed[0]!;
+      for (const r of results.filter((r) => r.status === "rejected")) {
+        assert.equal(codeOf(r.reason), "CART_EMPTY", String(r.reason));
+        assert.equal((r.reason as { extensions: { orderId?: string } }).extensions.orderId, winner.id);
+      }
+      assert.equal(await h.prisma.order.count({ where: { userId: "judy" } }), 1);
+      assert.equal(await h.prisma.payment.count({ where: { userId: "judy" } }), 1);
+      assert.equal((await h.outbox("PaymentRequested")).filter((e) => (e.payload as { userId: string }).userId === "judy").length, 1);
+      const losers = keys.map((key) => orderIdFor("judy", key)).filter((id) => id !== winner.id);
+      assert.deepEqual(losers.filter((id) => h.reservations.statusOf(id) === "HELD"), [], "no loser keeps a hold");
+      assert.deepEqual([h.reservations.available("p1"), h.reservations.available("p2")], [before[0]! - 2, before[1]! - 1]);
+      assert.deepEqual((await h.cartOf("judy")).lines, []);
+    });
+
+    it("answers CART_CHANGED when a line changed between pricing and placing, writing nothing and releasing the hold", async () => {
+      await h.addToCart("kim", "p1", 1);
+      await h.addToCart("kim", "p2", 1);
+      const before = h.reservations.available("p1");
+      h.reservations.duringNextReserve(() => h.addToCart("kim", "p1", 1));
+      await assert.rejects(h.checkout.checkout("kim", "key-k1"), (error) => codeOf(error) === "CART_CHANGED");
+      assert.equal(h.reservations.statusOf(orderIdFor("kim", "key-k1")), "RELEASED");
+      assert.equal(h.reservations.available("p1"), before);
+      assert.equal(await h.prisma.order.count({ where: { userId: "kim" } }), 0);
+      assert.equal(await h.prisma.payment.count({ where: { userId: "kim" } }), 0);
+      assert.deepEqual((await h.cartOf("kim")).lines.map((l) => [l.productId, l.quantity]), [["p1", 2], ["p2", 1]], "the edited cart is kept");
+      // Checking the edited cart out with a new key orders what the customer now sees.
+      const order = await h.checkout.checkout("kim", "key-k2");
+      assert.deepEqual(order.total, { amount: 3000, currency: "USD" });
+    });
+
+    it("answers CART_EMPTY naming the order that took the cart until the customer changes it", async () => {
+      await h.addToCart("leo", "p1", 1);
+      const order = await h.checkout.checkout("leo", "key-l1");
+      await assert.rejects(h.checkout.checkout("leo", "key-l2"), (error) => {
+        assert.equal(codeOf(error), "CART_EMPTY");
+        assert.equal((error as { extensions: { orderId?: string } }).extensions.orderId, order.id);
+        return true;
+      });
+      await h.addToCart("leo", "p2", 1);
+      await h.cartStore.changeLine("leo", "p2", () => null);
+      await assert.rejects(h.checkout.checkout("leo", "key-l3"), (error) => {
+        assert.equal(codeOf(error), "CART_EMPTY");
+        assert.equal((error as { extensions: { orderId?: string } }).extensions.orderId, undefined, "emptied by the customer, not by an order");
+        return true;
+      });
     });
 
     it("reports a changed price line by line and charges nothing until the customer accepts it", async () => {

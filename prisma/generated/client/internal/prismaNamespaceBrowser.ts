@@ -123,7 +123,8 @@ export type ReservationItemScalarFieldEnum = (typeof ReservationItemScalarFieldE
 
 export const CartScalarFieldEnum = {
   userId: 'userId',
-  updatedAt: 'updatedAt'
+  updatedAt: 'updatedAt',
+  lastOrderId: 'lastOrderId'
 } as const
 
 export type CartScalarFieldEnum = (typeof CartScalarFieldEnum)[keyof typeof CartScalarFieldEnum]

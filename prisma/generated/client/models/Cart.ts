@@ -27,16 +27,19 @@ export type AggregateCart = {
 export type CartMinAggregateOutputType = {
   userId: string | null
   updatedAt: Date | null
+  lastOrderId: string | null
 }
 
 export type CartMaxAggregateOutputType = {
   userId: string | null
   updatedAt: Date | null
+  lastOrderId: string | null
 }
 
 export type CartCountAggregateOutputType = {
   userId: number
   updatedAt: number
+  lastOrderId: number
   _all: number
 }
 
@@ -44,16 +47,19 @@ export type CartCountAggregateOutputType = {
 export type CartMinAggregateInputType = {
   userId?: true
   updatedAt?: true
+  lastOrderId?: true
 }
 
 export type CartMaxAggregateInputType = {
   userId?: true
   updatedAt?: true
+  lastOrderId?: true
 }
 
 export type CartCountAggregateInputType = {
   userId?: true
   updatedAt?: true
+  lastOrderId?: true
   _all?: true
 }
 
@@ -132,6 +138,7 @@ export type CartGroupByArgs<ExtArgs extends runtime.Types.Extensions.InternalArg
 export type CartGroupByOutputType = {
   userId: string
   updatedAt: Date
+  lastOrderId: string | null
   _count: CartCountAggregateOutputType | null
   _min: CartMinAggregateOutputType | null
   _max: CartMaxAggregateOutputType | null
@@ -158,12 +165,14 @@ export type CartWhereInput = {
   NOT?: Prisma.CartWhereInput | Prisma.CartWhereInput[]
   userId?: Prisma.StringFilter<"Cart"> | string
   updatedAt?: Prisma.DateTimeFilter<"Cart"> | Date | string
+  lastOrderId?: Prisma.StringNullableFilter<"Cart"> | string | null
   items?: Prisma.CartItemListRelationFilter
 }
 
 export type CartOrderByWithRelationInput = {
   userId?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
+  lastOrderId?: Prisma.SortOrderInput | Prisma.SortOrder
   items?: Prisma.CartItemOrderByRelationAggregateInput
 }
 
@@ -173,12 +182,14 @@ export type CartWhereUniqueInput = Prisma.AtLeast<{
   OR?: Prisma.CartWhereInput[]
   NOT?: Prisma.CartWhereInput | Prisma.CartWhereInput[]
   updatedAt?: Prisma.DateTimeFilter<"Cart"> | Date | string
+  lastOrderId?: Prisma.StringNullableFilter<"Cart"> | string | null
   items?: Prisma.CartItemListRelationFilter
 }, "userId">
 
 export type CartOrderByWithAggregationInput = {
   userId?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
+  lastOrderId?: Prisma.SortOrderInput | Prisma.SortOrder
   _count?: Prisma.CartCountOrderByAggregateInput
   _max?: Prisma.CartMaxOrderByAggregateInput
   _min?: Prisma.CartMinOrderByAggregateInput
@@ -190,65 +201,80 @@ export type CartScalarWhereWithAggregatesInput = {
   NOT?: Prisma.CartScalarWhereWithAggregatesInput | Prisma.CartScalarWhereWithAggregatesInput[]
   userId?: Prisma.StringWithAggregatesFilter<"Cart"> | string
   updatedAt?: Prisma.DateTimeWithAggregatesFilter<"Cart"> | Date | string
+  lastOrderId?: Prisma.StringNullableWithAggregatesFilter<"Cart"> | string | null
 }
 
 export type CartCreateInput = {
   userId: string
   updatedAt?: Date | string
+  lastOrderId?: string | null
   items?: Prisma.CartItemCreateNestedManyWithoutCartInput
 }
 
 export type CartUncheckedCreateInput = {
   userId: string
   updatedAt?: Date | string
+  lastOrderId?: string | null
   items?: Prisma.CartItemUncheckedCreateNestedManyWithoutCartInput
 }
 
 export type CartUpdateInput = {
   userId?: Prisma.StringFieldUpdateOperationsInput | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  lastOrderId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   items?: Prisma.CartItemUpdateManyWithoutCartNestedInput
 }
 
 export type CartUncheckedUpdateInput = {
   userId?: Prisma.StringFieldUpdateOperationsInput | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  lastOrderId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   items?: Prisma.CartItemUncheckedUpdateManyWithoutCartNestedInput
 }
 
 export type CartCreateManyInput = {
   userId: string
   updatedAt?: Date | string
+  lastOrderId?: string | null
 }
 
 export type CartUpdateManyMutationInput = {
   userId?: Prisma.StringFieldUpdateOperationsInput | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  lastOrderId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 export type CartUncheckedUpdateManyInput = {
   userId?: Prisma.StringFieldUpdateOperationsInput | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  lastOrderId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 export type CartCountOrderByAggregateInput = {
   userId?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
+  lastOrderId?: Prisma.SortOrder
 }
 
 export type CartMaxOrderByAggregateInput = {
   userId?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
+  lastOrderId?: Prisma.SortOrder
 }
 
 export type CartMinOrderByAggregateInput = {
   userId?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
+  lastOrderId?: Prisma.SortOrder
 }
 
 export type CartScalarRelationFilter = {
   is?: Prisma.CartWhereInput
   isNot?: Prisma.CartWhereInput
+}
+
+export type NullableStringFieldUpdateOperationsInput = {
+  set?: string | null
 }
 
 export type CartCreateNestedOneWithoutItemsInput = {
@@ -268,11 +294,13 @@ export type CartUpdateOneRequiredWithoutItemsNestedInput = {
 export type CartCreateWithoutItemsInput = {
   userId: string
   updatedAt?: Date | string
+  lastOrderId?: string | null
 }
 
 export type CartUncheckedCreateWithoutItemsInput = {
   userId: string
   updatedAt?: Date | string
+  lastOrderId?: string | null
 }
 
 export type CartCreateOrConnectWithoutItemsInput = {
@@ -294,11 +322,13 @@ export type CartUpdateToOneWithWhereWithoutItemsInput = {
 export type CartUpdateWithoutItemsInput = {
   userId?: Prisma.StringFieldUpdateOperationsInput | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  lastOrderId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 export type CartUncheckedUpdateWithoutItemsInput = {
   userId?: Prisma.StringFieldUpdateOperationsInput | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  lastOrderId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 
@@ -335,6 +365,7 @@ export type CartCountOutputTypeCountItemsArgs<ExtArgs extends runtime.Types.Exte
 export type CartSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   userId?: boolean
   updatedAt?: boolean
+  lastOrderId?: boolean
   items?: boolean | Prisma.Cart$itemsArgs<ExtArgs>
   _count?: boolean | Prisma.CartCountOutputTypeDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["cart"]>
@@ -342,19 +373,22 @@ export type CartSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = r
 export type CartSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   userId?: boolean
   updatedAt?: boolean
+  lastOrderId?: boolean
 }, ExtArgs["result"]["cart"]>
 
 export type CartSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   userId?: boolean
   updatedAt?: boolean
+  lastOrderId?: boolean
 }, ExtArgs["result"]["cart"]>
 
 export type CartSelectScalar = {
   userId?: boolean
   updatedAt?: boolean
+  lastOrderId?: boolean
 }
 
-export type CartOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"userId" | "updatedAt", ExtArgs["result"]["cart"]>
+export type CartOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"userId" | "updatedAt" | "lastOrderId", ExtArgs["result"]["cart"]>
 export type CartInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   items?: boolean | Prisma.Cart$itemsArgs<ExtArgs>
   _count?: boolean | Prisma.CartCountOutputTypeDefaultArgs<ExtArgs>
@@ -370,6 +404,11 @@ export type $CartPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs =
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     userId: string
     updatedAt: Date
+    /**
+     * The order that took this cart's lines last, until the cart changes again: tells a
+     * checkout that found the cart emptied which order it lost to.
+     */
+    lastOrderId: string | null
   }, ExtArgs["result"]["cart"]>
   composites: {}
 }
@@ -796,6 +835,7 @@ export interface Prisma__CartClient<T, Null = never, ExtArgs extends runtime.Typ
 export interface CartFieldRefs {
   readonly userId: Prisma.FieldRef<"Cart", 'String'>
   readonly updatedAt: Prisma.FieldRef<"Cart", 'DateTime'>
+  readonly lastOrderId: Prisma.FieldRef<"Cart", 'String'>
 }
     
 

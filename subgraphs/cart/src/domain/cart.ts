@@ -12,6 +12,8 @@ export interface CartLine {
 export interface StoredCart {
   userId: string;
   updatedAt: Date | null;
+  /** The order that took the cart's lines last, unless the cart changed since. */
+  lastOrderId: string | null;
   lines: CartLine[];
 }
 
@@ -38,6 +40,7 @@ export interface PricedLine {
 export interface PricedCart {
   userId: string;
   updatedAt: Date | null;
+  lastOrderId: string | null;
   lines: PricedLine[];
   unavailable: string[];
 }
@@ -61,7 +64,7 @@ export function priceCart(cart: StoredCart, products: ReadonlyMap<string, Catalo
     }
     lines.push({ productId: line.productId, name: product.name, quantity: line.quantity, accepted: line.accepted, current: product.price });
   }
-  return { userId: cart.userId, updatedAt: cart.updatedAt, lines, unavailable };
+  return { userId: cart.userId, updatedAt: cart.updatedAt, lastOrderId: cart.lastOrderId, lines, unavailable };
 }
 
 export const priceChanged = (line: PricedLine): boolean =>

@@ -10,6 +10,7 @@ describe("cart rules", () => {
   const stored: StoredCart = {
     userId: "u1",
     updatedAt: new Date(0),
+    lastOrderId: null,
     lines: [
       { productId: "a", quantity: 2, accepted: usd(500), addedAt: new Date(0) },
       { productId: "gone", quantity: 1, accepted: usd(100), addedAt: new Date(0) },

@@ -1,19 +1,23 @@
 import { randomUUID } from "node:crypto";
-import type { DomainEvent } from "#kernel";
+import type { DomainEvent, Money } from "#kernel";
 import { processOnce, writeOutbox, type Prisma, type PrismaClient } from "#kernel/relational";
 import type { Order, OrderItem, OrderStatus, OrderStatusChange } from "../domain/order.js";
 import type { OutboxMessage } from "../domain/order-events.js";
-import { IdempotencyKeyTaken, type OrderStore } from "../ports/order-store.js";
+import { CartChanged, IdempotencyKeyTaken, type OrderStore } from "../ports/order-store.js";
 
 type OrderRow = Prisma.OrderGetPayload<object>;
 
-/** Removes ordered lines from the cart inside the order's transaction (the cart's own code). */
+/**
+ * Removes exactly the priced lines from the cart inside the order's transaction (the cart's
+ * own code), or answers "changed" when the cart no longer holds them all.
+ */
 export type RemoveFromCart = (
   tx: Prisma.TransactionClient,
   userId: string,
-  ordered: readonly { productId: string; quantity: number }[],
+  orderId: string,
+  ordered: readonly { productId: string; quantity: number; accepted: Money }[],
   unavailable: readonly string[],
-) => Promise<void>;
+) => Promise<{ kind: "removed" } | { kind: "changed"; linesLeft: number; lastOrderId: string | null }>;
 
 // Bursts of checkouts queue for pool connections; an update may wait on the inventory
 // while it holds the order's row lock. Generous limits, still bounded.
@@ -77,6 +81,10 @@ export function createPrismaOrderStore(deps: { prisma: PrismaClient; removeFromC
 
     async place({ order, items, payment, events, cart }) {
       await prisma.$transaction(async (tx) => {
+        // The cart first: its row lock queues every checkout of this cart, and a loser
+        // (whatever its key) stops here before writing anything.
+        const removal = await deps.removeFromCart(tx, order.userId, order.id, cart.ordered, cart.unavailable);
+        if (removal.kind === "changed") throw new CartChanged(order.userId, removal.linesLeft, removal.lastOrderId);
         try {
           await tx.order.create({
             data: {
@@ -103,7 +111,6 @@ export function createPrismaOrderStore(deps: { prisma: PrismaClient; removeFromC
           data: { id: payment.id, orderId: order.id, userId: order.userId, status: "PENDING", amount: payment.amount.amount, currency: payment.amount.currency, attempts: 0 },
         });
         await recordEvents(tx, events);
-        await deps.removeFromCart(tx, order.userId, cart.ordered, cart.unavailable);
       }, PLACE_OPTIONS);
       committed();
     },

@@ -3,7 +3,7 @@ import { badInput, DomainError, ErrorCode, multiplyMoney, sumMoney, type Logger 
 import type { Order, OrderItem } from "./order.js";
 import { paymentRequested, statusChanged } from "./order-events.js";
 import type { CheckoutCart, CheckoutLine } from "../ports/checkout-cart.js";
-import { IdempotencyKeyTaken, type OrderStore } from "../ports/order-store.js";
+import { CartChanged, IdempotencyKeyTaken, type OrderStore } from "../ports/order-store.js";
 import type { StockReservations } from "../ports/stock-reservations.js";
 
 const MAX_KEY_LENGTH = 200;
@@ -20,10 +20,19 @@ const MAX_KEY_LENGTH = 200;
  * - a repeated key is "the same request" when the cart fingerprint matches, or when the cart
  *   is empty (the first call emptied it); any other cart under a used key is a conflict,
  *   whether the first order committed already or is still reserving (the inventory refuses
- *   the same id for other items).
+ *   the same id for other items);
+ * - a retry after a crash between hold and order reserves the id again: the inventory holds
+ *   an expired or released hold's items again or answers OUT_OF_STOCK, so PENDING always
+ *   comes with a live hold.
+ * One cart becomes at most one order whatever the keys (double click, two tabs): the order's
+ * transaction removes exactly the priced lines under the cart's row lock (see OrderStore), so
+ * one checkout of a cart commits and the others find its lines gone. Such a loser writes
+ * nothing, gives its hold back at once and answers CART_EMPTY (naming the order that took the
+ * cart) or CART_CHANGED.
  * No database transaction is held across the call to the inventory. If the order cannot be
- * written after the hold was taken, the hold is left to expire (RESERVATION_TTL_MS) rather
- * than released: a client retrying with the same key finds it still held.
+ * written for any other reason after the hold was taken (the outcome may be unknown), the
+ * hold is left to expire (RESERVATION_TTL_MS) rather than released: a client retrying with
+ * the same key reserves the same id again.
  */
 export function createCheckoutService(deps: {
   store: OrderStore;
@@ -49,7 +58,7 @@ export function createCheckoutService(deps: {
       const requestHash = cart.lines.length > 0 ? fingerprint(cart.lines) : null;
       const existing = await store.findByIdempotencyKey(userId, key);
       if (existing) return replay(existing, requestHash);
-      if (cart.lines.length === 0) throw new DomainError(ErrorCode.CART_EMPTY, "Your cart is empty: add products before checking out");
+      if (cart.lines.length === 0) throw cartEmpty(cart.lastOrderId);
       checkPrices(cart.lines);
 
       const now = clock();
@@ -70,12 +79,25 @@ export function createCheckoutService(deps: {
       };
       const items: OrderItem[] = cart.lines.map((line) => ({ orderId, productId: line.productId, name: line.name, quantity: line.quantity, unitPrice: line.current }));
       const ordered = items.map(({ productId, quantity }) => ({ productId, quantity }));
+      const priced = cart.lines.map(({ productId, quantity, accepted }) => ({ productId, quantity, accepted }));
       const paymentId = randomUUID();
 
       const answerWithWinner = async (error: unknown): Promise<Order> => {
         const winner = await store.findByIdempotencyKey(userId, key);
         if (!winner) throw error;
         return replay(winner, requestHash);
+      };
+      const lostTheCart = async (lost: CartChanged): Promise<Order> => {
+        // A twin with this key took it: this call is its duplicate, and the hold is its hold.
+        const twin = await store.findByIdempotencyKey(userId, key);
+        if (twin) return replay(twin, requestHash);
+        // Another checkout of this cart won. This key's hold belongs to no order, so its units
+        // go back now rather than at expiry. (A same-key twin still in flight finds the lines
+        // gone too; should the customer put the very same lines back before it places them,
+        // its payment takes the units again on commit, or is refunded.)
+        await reservations.release(orderId).catch((error: unknown) => log.warn("hold of a checkout that lost its cart left to expire", { orderId, userId, error: String(error) }));
+        log.info("checkout lost its cart to another", { orderId, userId, takenBy: lost.lastOrderId, linesLeft: lost.linesLeft });
+        throw lost.linesLeft === 0 ? cartEmpty(lost.lastOrderId) : cartChanged();
       };
       try {
         await reservations.reserve(orderId, ordered);
@@ -90,10 +112,11 @@ export function createCheckoutService(deps: {
           items,
           payment: { id: paymentId, amount: total },
           events: [statusChanged(order, null, "PENDING", now), paymentRequested({ paymentId, orderId, userId, amount: total.amount, currency: total.currency }, now)],
-          cart: { ordered, unavailable: cart.unavailable },
+          cart: { ordered: priced, unavailable: cart.unavailable },
         });
       } catch (error) {
         if (error instanceof IdempotencyKeyTaken) return answerWithWinner(error);
+        if (error instanceof CartChanged) return lostTheCart(error);
         throw error;
       }
       log.info("order placed", { orderId, userId, total: total.amount, currency: total.currency, lines: items.length });
@@ -107,10 +130,21 @@ export type CheckoutService = ReturnType<typeof createCheckoutService>;
 const conflict = () =>
   new DomainError(ErrorCode.IDEMPOTENCY_CONFLICT, "This idempotency key was already used for a different checkout; use a new key for a new order");
 
+const cartEmpty = (takenBy: string | null) =>
+  takenBy === null
+    ? new DomainError(ErrorCode.CART_EMPTY, "Your cart is empty: add products before checking out")
+    : new DomainError(ErrorCode.CART_EMPTY, `Your cart is empty: its products were ordered in order ${takenBy}`, { orderId: takenBy });
+
+const cartChanged = () =>
+  new DomainError(
+    ErrorCode.CART_CHANGED,
+    "Your cart changed while checking out (another checkout or an edit took or changed some of its lines); nothing was charged: review the cart and check out again with a new idempotency key",
+  );
+
 const codeOf = (error: unknown): unknown => (error as { extensions?: { code?: unknown } } | null)?.extensions?.code;
 
 /** One order id per (user, key): duplicates of a checkout name the same order and hold. */
-function orderIdFor(userId: string, key: string): string {
+export function orderIdFor(userId: string, key: string): string {
   return `ord_${createHash("sha256").update(`${userId}\n${key}`).digest("hex").slice(0, 32)}`;
 }
 

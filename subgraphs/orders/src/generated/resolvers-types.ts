@@ -38,7 +38,11 @@ export type Mutation = {
    * payment as PENDING and answers at once. Repeating a call with the same idempotencyKey
    * returns the same order and never charges twice; reusing a key for a different cart fails
    * with IDEMPOTENCY_CONFLICT. A price that changed since the cart accepted it fails with
-   * PRICE_CHANGED (extensions.changes lists each line) and nothing is charged.
+   * PRICE_CHANGED (extensions.changes lists each line) and nothing is charged. One cart
+   * becomes at most one order whatever the keys: of concurrent checkouts of it (double click,
+   * two tabs) one wins, the others fail with CART_EMPTY (extensions.orderId names the order
+   * that took the cart) or, when its lines changed meanwhile, CART_CHANGED; nothing is
+   * charged for them.
    */
   checkout: Order;
   /** Marks a shipped order as delivered (admin). */

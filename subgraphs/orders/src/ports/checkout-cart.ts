@@ -9,10 +9,14 @@ export interface CheckoutLine {
   current: Money;
 }
 
-/** The cart as checkout reads it; `unavailable` lists products that left the catalog. */
+/**
+ * The cart as checkout reads it; `unavailable` lists products that left the catalog;
+ * `lastOrderId` is the order that took the cart's lines last, unless it changed since.
+ */
 export interface CartToOrder {
   lines: CheckoutLine[];
   unavailable: string[];
+  lastOrderId: string | null;
 }
 
 /** The cart subgraph's checkout access (its package's public surface implements it). */

@@ -8,8 +8,8 @@ export interface NewOrder {
   items: OrderItem[];
   payment: { id: string; amount: Money };
   events: OutboxMessage[];
-  /** What leaves the cart in the same transaction. */
-  cart: { ordered: { productId: string; quantity: number }[]; unavailable: string[] };
+  /** What leaves the cart in the same transaction: the lines as priced, exactly. */
+  cart: { ordered: { productId: string; quantity: number; accepted: Money }[]; unavailable: string[] };
 }
 
 /** What a decision does to a locked order: maybe a transition, and events to record. */
@@ -32,9 +32,25 @@ export class IdempotencyKeyTaken extends Error {
 }
 
 /**
+ * Thrown by `place` when the cart no longer holds every line as priced (another checkout of
+ * this cart committed first, or the customer changed a line meanwhile); nothing was written.
+ * `linesLeft` counts the lines the cart holds; `lastOrderId` names the order that took its
+ * lines last, unless the cart changed since.
+ */
+export class CartChanged extends Error {
+  constructor(readonly userId: string, readonly linesLeft: number, readonly lastOrderId: string | null) {
+    super(`The cart of user ${userId} no longer holds the lines being ordered`);
+  }
+}
+
+/**
  * The relational role for orders. Guarantees:
  * - one order per (user, idempotency key), enforced by a unique constraint: of concurrent
  *   `place` calls with one key exactly one commits, the others throw IdempotencyKeyTaken;
+ * - one order per cart: `place` removes the priced lines from the cart in its transaction,
+ *   under the cart's row lock, and throws CartChanged (writing nothing) unless every one was
+ *   still there as priced; so of concurrent `place` calls for one cart, whatever their keys,
+ *   one commits;
  * - `place` and `update` write their events to the transactional outbox in the same
  *   transaction as the change, so a change is announced exactly when it commits;
  * - `update` runs `decide` with the order's row locked, so decisions on one order (a cancel,

@@ -43,6 +43,7 @@ export async function startCheckoutHarness(engine: DatabaseEngine, stock: Record
     orders,
     handlePaymentOutcome,
     reservations,
+    cartStore,
     catalogCalls,
     commits: () => commits,
     /** Puts a line in the cart at the catalog's current price, as addToCart does. */

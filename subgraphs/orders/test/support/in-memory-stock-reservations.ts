@@ -6,7 +6,7 @@ type Status = "HELD" | "COMMITTED" | "RELEASED";
 /**
  * The inventory's reservation contract in memory, for tests of the orders service without
  * the inventory subgraph: idempotent per id (IDEMPOTENCY_CONFLICT for the same id with other
- * items), all-or-nothing, OUT_OF_STOCK when short, and
+ * items; a released id holds its items again), all-or-nothing, OUT_OF_STOCK when short, and
  * RESERVATION_EXPIRED on commit for ids marked expired.
  */
 export function createInMemoryStockReservations(stock: Record<string, number>) {
@@ -14,6 +14,7 @@ export function createInMemoryStockReservations(stock: Record<string, number>) {
   const reservations = new Map<string, { status: Status; items: { productId: string; quantity: number }[] }>();
   const expired = new Set<string>();
   const calls = { reserve: 0, commit: 0, release: 0 };
+  let duringNextReserve: (() => Promise<void>) | undefined;
 
   const port: StockReservations = {
     async reserve(id, items) {
@@ -21,13 +22,16 @@ export function createInMemoryStockReservations(stock: Record<string, number>) {
       const existing = reservations.get(id);
       if (existing) {
         if (JSON.stringify(existing.items) !== JSON.stringify(items)) throw new DomainError(ErrorCode.IDEMPOTENCY_CONFLICT, `Reservation ${id} holds other items`);
-        return;
+        if (existing.status !== "RELEASED") return;
       }
       for (const { productId, quantity } of items) {
         if ((available.get(productId) ?? 0) < quantity) throw new DomainError(ErrorCode.OUT_OF_STOCK, `Not enough ${productId}`, { productId });
       }
       for (const { productId, quantity } of items) available.set(productId, available.get(productId)! - quantity);
       reservations.set(id, { status: "HELD", items: [...items] });
+      const during = duringNextReserve;
+      duringNextReserve = undefined;
+      await during?.();
     },
     async commit(id) {
       calls.commit += 1;
@@ -54,5 +58,7 @@ export function createInMemoryStockReservations(stock: Record<string, number>) {
     available: (productId: string) => available.get(productId) ?? 0,
     statusOf: (id: string) => reservations.get(id)?.status,
     expire: (id: string) => void expired.add(id),
+    /** Runs `step` while the next hold is taken: between a checkout's pricing and its order. */
+    duringNextReserve: (step: () => Promise<void>) => void (duringNextReserve = step),
   };
 }
