@@ -32,7 +32,9 @@ export type Mutation = {
   /**
    * Internal (service role only, hidden from the gateway): holds every item for the
    * reservation's time to live, or none. Idempotent per reservationId (the order id):
-   * repeating it returns the same reservation; reusing the id for other items fails with
+   * repeating it returns the same reservation, and a HELD answer is always a live hold: a
+   * HELD one then expires a time to live from now (never earlier), one that EXPIRED or was
+   * RELEASED takes its items again, all or none. Reusing the id for other items fails with
    * IDEMPOTENCY_CONFLICT. Fails with OUT_OF_STOCK (extensions.productId and
    * extensions.available), QUANTITY_LIMIT_EXCEEDED (above MAX_QUANTITY_PER_ORDER of one
    * product), NOT_FOUND (no stock recorded for a product) or BAD_USER_INPUT, changing nothing.

@@ -1,7 +1,9 @@
 /**
  * The inventory subgraph's internal reservation API. The order id is the reservation id.
- * - reserve: all-or-nothing and idempotent per id; fails with OUT_OF_STOCK,
- *   QUANTITY_LIMIT_EXCEEDED or NOT_FOUND;
+ * - reserve: all-or-nothing and idempotent per id; on success the id has a live hold: a
+ *   repeat refreshes a held one's expiry, and takes the items of an expired or released one
+ *   again; fails with OUT_OF_STOCK, QUANTITY_LIMIT_EXCEEDED, NOT_FOUND, or
+ *   IDEMPOTENCY_CONFLICT (the id holds other items);
  * - commit: turns the hold into a sale; fails with RESERVATION_EXPIRED when an expired hold
  *   can no longer be re-reserved;
  * - release: gives the held units back (a hold that expired stays as it is).

@@ -1,16 +1,20 @@
 import { randomUUID } from "node:crypto";
 import { describe } from "node:test";
-import { createLogger, issueAccessToken, loadConfig, type EventBus, type Identity } from "#kernel";
+import { createLogger, createSubgraphClient, issueAccessToken, loadConfig, type EventBus, type Identity } from "#kernel";
 import { describeWithRealEngine, engineSuiteTitle, realEngineUrl } from "#kernel/testing";
 import { startSupergraph, type RunningSupergraph } from "../../../../platform/start-supergraph.js";
 import { createTestDatabase, type DatabaseEngine } from "../../../../test/support/test-database.js";
 import { postGraphQL } from "../../../../test/support/graphql-client.js";
 import { NamespacedEventBus } from "./test-event-buses.js";
+import { createSubgraphStockReservations } from "../../src/adapters/subgraph-stock-reservations.js";
+import type { StockReservations } from "../../src/ports/stock-reservations.js";
 
 export interface CheckoutSupergraph extends RunningSupergraph {
   databaseUrl: string;
   token(userId: string, roles?: Identity["roles"]): Promise<string>;
   query<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, token?: string): ReturnType<typeof postGraphQL<T>>;
+  /** The inventory's internal reservation API, called as the orders subgraph calls it. */
+  reservations: StockReservations;
   /** Stops the processes but keeps the database (restart tests); `close` drops it too. */
   stop(): Promise<void>;
 }
@@ -77,13 +81,15 @@ export async function startCheckoutSupergraph(
     throw error;
   }
   const auth = { secret: config.auth.jwtSecret, issuer: config.auth.jwtIssuer };
+  const inventory = createSubgraphClient({ url: supergraph.subgraphUrls.inventory!, internalSecret: config.auth.internalSecret, serviceName: "orders" });
   let stopped: Promise<void> | undefined;
-  const stop = () => (stopped ??= supergraph.close());
+  const stop = () => (stopped ??= inventory.close().then(() => supergraph.close()));
   return {
     ...supergraph,
     databaseUrl: database.url,
     token: (userId, roles = ["customer"]) => issueAccessToken(auth, { userId, roles }),
     query: (query, variables, token) => postGraphQL(supergraph.gatewayUrl, query, variables, { token }),
+    reservations: createSubgraphStockReservations(inventory),
     stop,
     async close() {
       await stop();
