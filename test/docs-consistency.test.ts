@@ -39,3 +39,18 @@ test("docker-compose.yml names every engine and process, and sets every configur
   const missing = sorted(variablesInReadmeTable()).filter((name) => !(name in environment));
   assert.deepEqual(missing, [], "variables in the README table but not in docker-compose.yml");
 });
+
+test("docker-compose.yml gives FerretDB's PostgreSQL database the GIN twins before FerretDB starts", () => {
+  type Service = { volumes?: string[]; depends_on?: Record<string, unknown>; environment?: Record<string, string> };
+  const compose = parse(readFileSync("docker-compose.yml", "utf8"), { merge: true }) as { services: Record<string, Service> };
+  const postgres = compose.services.postgres!;
+  const init = postgres.volumes?.find((volume) => volume.includes("/docker-entrypoint-initdb.d/"));
+  assert.ok(init, "an init script mounted into the postgres service");
+  const script = readFileSync(init.split(":")[0]!, "utf8");
+  const twins = postgres.volumes?.find((volume) => volume.startsWith("./scripts/services/ferretdb/gin-twins.sql:"));
+  assert.ok(twins, "gin-twins.sql mounted into the postgres service");
+  assert.match(script, new RegExp(`-d ferretdb -f ${twins.split(":")[1]}`), "the init script installs the twins into the ferretdb database");
+  const ferretdb = compose.services.ferretdb!;
+  assert.ok(ferretdb.depends_on && "postgres" in ferretdb.depends_on, "FerretDB starts after PostgreSQL (and so after its init scripts)");
+  assert.match(ferretdb.environment?.FERRETDB_POSTGRESQL_URL ?? "", /postgres:5432\/ferretdb\?.*statement_timeout=/);
+});
