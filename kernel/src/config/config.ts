@@ -86,7 +86,12 @@ export interface Config {
   relational: { databaseUrl?: string; embeddedDir: string; embeddedPort: number };
   documents: { mongoUrl?: string };
   search: { openSearchUrl?: string; elasticsearchUrl?: string; indexName: string };
-  events: { kafkaBrokers?: string[]; clientId: string };
+  events: {
+    kafkaBrokers?: string[];
+    clientId: string;
+    /** Put before every Kafka topic and consumer group name: deployments sharing a broker stay apart. */
+    topicPrefix: string;
+  };
   cache: { redisUrl?: string };
   accounts: {
     mysqlUrl?: string;
@@ -258,6 +263,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     events: {
       kafkaBrokers: brokers ? brokers.split(",").map((b) => b.trim()) : undefined,
       clientId: read.string("KAFKA_CLIENT_ID", "storefront"),
+      topicPrefix: read.string("KAFKA_TOPIC_PREFIX", ""),
     },
     cache: { redisUrl: read.optional("REDIS_URL") },
     accounts: {
@@ -313,6 +319,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       retryBaseMs: read.int("NOTIFICATION_RETRY_BASE_MS", 500, { min: 1 }),
     },
   };
+  // Kafka's own rule for topic names, which the prefix becomes part of.
+  if (!/^[A-Za-z0-9._-]{0,100}$/.test(config.events.topicPrefix)) read.problems.push("KAFKA_TOPIC_PREFIX may hold only letters, digits, '.', '_' and '-' (at most 100)");
   if (read.problems.length) throw new ConfigError("Invalid configuration:\n- " + read.problems.join("\n- "));
   return config;
 }

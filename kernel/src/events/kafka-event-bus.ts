@@ -25,6 +25,12 @@ export interface KafkaEventBusOptions {
   maxBackoffMs?: number;
   /** Keys of one partition handled at once; each key's events stay in order. */
   keyConcurrency?: number;
+  /**
+   * Put before every topic name and consumer group id on the broker, so deployments sharing a
+   * broker never see each other's events (e.g. `staging.`). Callers keep using the port's
+   * topic names; dead-letter topics follow, being topics published through this bus.
+   */
+  topicPrefix?: string;
 }
 
 type Settings = Required<Omit<KafkaEventBusOptions, "logger">>;
@@ -39,6 +45,7 @@ const DEFAULTS: Omit<Settings, "brokers" | "clientId"> = {
   heartbeatIntervalMs: 500,
   maxBackoffMs: 1_000,
   keyConcurrency: 64,
+  topicPrefix: "",
 };
 
 /**
@@ -81,11 +88,12 @@ export class KafkaEventBus implements EventBus {
   async publish(topic: string, events: DomainEvent[]): Promise<void> {
     if (this.closed) throw new Error("Event bus is closed");
     if (events.length === 0) return;
-    await withDeadline(this.settings.publishTimeoutMs, `Kafka: publishing to ${topic}`, async () => {
-      await this.ensureTopic(topic);
+    const name = this.settings.topicPrefix + topic;
+    await withDeadline(this.settings.publishTimeoutMs, `Kafka: publishing to ${name}`, async () => {
+      await this.ensureTopic(name);
       const producer = await this.connectedProducer();
       await producer.send({
-        topic,
+        topic: name,
         acks: -1,
         timeout: this.settings.publishTimeoutMs,
         messages: events.map((event) => ({
@@ -100,7 +108,7 @@ export class KafkaEventBus implements EventBus {
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
     if (this.closed) throw new Error("Event bus is closed");
-    await this.ensureTopic(options.topic);
+    await this.ensureTopic(this.settings.topicPrefix + options.topic);
     const member = new GroupMember(this.kafka, options, this.settings, this.options.logger);
     this.members.add(member);
     try {
@@ -136,6 +144,7 @@ export class KafkaEventBus implements EventBus {
     );
   }
 
+  /** `topic` is the name on the broker (prefixed). */
   private ensureTopic(topic: string): Promise<void> {
     let ready = this.topics.get(topic);
     if (!ready) {

@@ -16,6 +16,8 @@ export interface GroupMemberSettings {
   maxBackoffMs: number;
   /** Keys of one partition's batch handled at once (each key's events stay in order). */
   keyConcurrency: number;
+  /** Put before every topic name and group id on the broker (deployments sharing one). */
+  topicPrefix: string;
 }
 
 /** One `subscribe`: a consumer in the group, replaced by a fresh one if kafkajs gives up on it. */
@@ -37,10 +39,11 @@ export class GroupMember {
   /** Resolves once the consumer has joined the group and fetched from its starting offsets. */
   async start(): Promise<void> {
     const { topic, group, start = "earliest" } = this.options;
+    const prefix = this.settings.topicPrefix;
     const consumer = this.kafka.consumer({
       // A port group is per topic. One Kafka group across several topics breaks: its leader
       // assigns only the topics it subscribed to, leaving other members' topics unconsumed.
-      groupId: `${group}.${topic}`,
+      groupId: `${prefix}${group}.${topic}`,
       sessionTimeout: this.settings.sessionTimeoutMs,
       heartbeatInterval: this.settings.heartbeatIntervalMs,
       maxWaitTimeInMs: this.settings.maxWaitTimeMs,
@@ -56,7 +59,7 @@ export class GroupMember {
     const fetching = firstFetchAfterJoin(consumer);
     try {
       await consumer.connect();
-      await consumer.subscribe({ topics: [topic], fromBeginning: start === "earliest" });
+      await consumer.subscribe({ topics: [prefix + topic], fromBeginning: start === "earliest" });
       await consumer.run({
         partitionsConsumedConcurrently: this.settings.partitions,
         // Offsets are resolved only once the whole batch is handled: a batch cut short (stop,

@@ -60,7 +60,7 @@ async function openEventBus(config: Config, logger: Logger): Promise<EventBus> {
     return new EmbeddedEventBus({ onHandlerError: (error, event) => logger.warn("event handler failed; retrying", { eventId: event.id, type: event.type, error: String(error) }) });
   }
   const { KafkaEventBus } = await import("../adapters.js");
-  return new KafkaEventBus({ brokers: config.events.kafkaBrokers, clientId: config.events.clientId, logger });
+  return new KafkaEventBus({ brokers: config.events.kafkaBrokers, clientId: config.events.clientId, topicPrefix: config.events.topicPrefix, logger });
 }
 
 async function openKeyValueStore(config: Config, logger: Logger): Promise<KeyValueStore> {
