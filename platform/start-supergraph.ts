@@ -12,6 +12,7 @@ import { startPaymentSimulator } from "../services/payment-simulator/src/index.j
 import { startNotificationService } from "../services/notifications/src/index.js";
 import { startGateway } from "../gateway/src/gateway-server.js";
 import { seedDemoCatalog } from "./seed-demo-catalog.js";
+import { describeEngines } from "./engine-summary.js";
 
 export interface StartSupergraphOptions {
   config: Config;
@@ -122,7 +123,7 @@ export async function startSupergraph({ config, logger, ephemeralPorts = false, 
           `  GraphQL      ${gateway.url}  (WebSocket subscriptions on the same URL)`,
           `  Explorer     ${base}/explorer`,
           `  Health       ${base}/healthz   ${base}/readyz`,
-          `  Engines      ${Object.entries(platform.engines).map(([role, engine]) => `${role}=${engine}`).join(", ")}`,
+          `  Engines      ${describeEngines(config, { ...platform.engines, documents: products.store.engine, search: search.index.engine, accounts: accounts.store.engine }, platform.databaseUrl).join("\n               ")}`,
           `  Subgraphs    ${SUBGRAPH_NAMES.map((n) => `${n} ${subgraphUrls[n]}`).join("\n               ")}`,
           `\nDevelopment tokens (24 h), for the explorer's headers as {"Authorization": "Bearer <token>"}:`,
           `  customer  ${customer}`,
