@@ -1,16 +1,22 @@
-// Checkouts per second end to end through the gateway, and how long a customer waits for the
-// PENDING answer and for PAID, with the whole platform in this process (gateway, subgraphs,
-// payment simulator), on a fresh database.
+// Checkouts per second end to end through the gateway, how long a customer waits for the
+// PENDING answer and for PAID, and where the CPU goes, with the whole platform in this
+// process (gateway, subgraphs, payment simulator), on a fresh database.
 //
-//   npx tsx bench/checkout-throughput.ts [--checkouts 2000] [--concurrency 64] [--rate 0]
-//                                        [--payment-latency-ms 20]
+//   npx tsx bench/checkout-throughput.ts [--scenario closed|sustained|burst|flash]
+//        [--checkouts 2000] [--concurrency 64] [--rate 100] [--seconds 60] [--payment-latency-ms 20]
+//
+//   closed     --checkouts customers, --concurrency at a time (closed loop)
+//   sustained  --rate checkouts a second for --seconds (open loop): time to PAID under load
+//   burst      --checkouts customers all at once; then how long the pipeline takes to drain
+//   flash      one product with little stock, --checkouts customers want it at once: how fast
+//              and cheaply the losers are refused (OUT_OF_STOCK)
 //
 // Engines: embedded (PostgreSQL in a temp folder, in-process bus) unless DATABASE_URL,
 // KAFKA_BROKERS, REDIS_URL name real ones (`eval "$(scripts/services.sh env)"`); a real
 // PostgreSQL gets a fresh `bench_*` database, dropped afterwards; Kafka topics get a fresh
-// prefix. Customers fill their carts first (not timed); then every customer checks out once,
-// `--concurrency` at a time, or at `--rate` per second (open loop) when given. Bounded: it
-// stops after --checkouts checkouts, or 120 s of checkouts, whichever comes first.
+// prefix. Carts are filled in the database first (not timed). Every run ends with an audit:
+// stock conserved, one capture per PAID order, no money kept on an order that is not PAID;
+// the exit code is 1 when the audit fails. Bounded: 120 s of checkouts at most.
 import { randomUUID } from "node:crypto";
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
@@ -19,24 +25,29 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { createLogger, issueAccessToken, loadConfig } from "#kernel";
-import { createPrismaClient } from "#kernel/relational";
-import { waitFor } from "#kernel/testing";
 import { startSupergraph } from "../platform/start-supergraph.js";
 import { startPaymentSimulator } from "../services/payment-simulator/src/index.js";
 import { postGraphQL } from "../test/support/graphql-client.js";
 import { NamespacedEventBus } from "../subgraphs/orders/test/support/test-event-buses.js";
+import { fillCarts } from "./checkout/fill-carts.js";
+import { stockSnapshot, verifyMoney } from "./checkout/verify-money.js";
+import { cpuMsByRole, formatCpuBreakdown, sampleProcessCpu } from "./harness/process-cpu.js";
 
 const { values: args } = parseArgs({
   options: {
+    scenario: { type: "string", default: "closed" },
     checkouts: { type: "string", default: "2000" },
     concurrency: { type: "string", default: "64" },
-    rate: { type: "string", default: "0" },
+    rate: { type: "string", default: "100" },
+    seconds: { type: "string", default: "60" },
     "payment-latency-ms": { type: "string", default: "20" },
   },
 });
-const CHECKOUTS = Number(args.checkouts);
-const CONCURRENCY = Number(args.concurrency);
+const SCENARIO = args.scenario as "closed" | "sustained" | "burst" | "flash";
+if (!["closed", "sustained", "burst", "flash"].includes(SCENARIO)) throw new Error(`unknown scenario ${SCENARIO}`);
 const RATE = Number(args.rate);
+const CHECKOUTS = SCENARIO === "sustained" ? RATE * Number(args.seconds) : Number(args.checkouts);
+const CONCURRENCY = SCENARIO === "burst" || SCENARIO === "flash" ? CHECKOUTS : Number(args.concurrency);
 const MAX_SECONDS = 120;
 const PRODUCTS = 40;
 
@@ -95,44 +106,69 @@ const gql = async (query: string, variables: Record<string, unknown>, token: str
 
 console.log(`machine: ${availableParallelism()} cores (${cpus()[0]?.model}), node ${process.version}`);
 console.log(`engines: ${realDatabase ? "postgresql" : "embedded-postgres"}, bus ${config.events.kafkaBrokers ? "kafka" : "embedded"}, cache ${config.cache.redisUrl ? "redis" : "embedded"}`);
-console.log(`payment simulator latency ${args["payment-latency-ms"]} ms; ${CHECKOUTS} checkouts, ${RATE > 0 ? `open loop at ${RATE}/s` : `${CONCURRENCY} at a time`}`);
+const shape = SCENARIO === "sustained" ? `${RATE}/s for ${args.seconds} s` : SCENARIO === "closed" ? `${CHECKOUTS}, ${CONCURRENCY} at a time` : `${CHECKOUTS} at once`;
+console.log(`scenario ${SCENARIO}: ${shape}; payment simulator latency ${args["payment-latency-ms"]} ms`);
 
+const FLASH_PRODUCT = productId(PRODUCTS - 1);
+const dbUrl = databaseUrl ?? embeddedUrl(config);
+let failed = false;
 try {
-  // ---- setup (not timed): plenty of stock, one filled cart per customer ----
+  // ---- setup (not timed): stock, one filled cart per customer ----
   const admin = await issueAccessToken(auth, { userId: "bench-admin", roles: ["admin"] });
-  for (let i = 0; i < PRODUCTS; i++) await gql(`mutation($id: ID!) { restock(productId: $id, quantity: 1000000) { available } }`, { id: productId(i) }, admin);
+  const prices = new Map<string, { amount: number; currency: string }>();
+  for (let i = 0; i < PRODUCTS; i++) {
+    const id = productId(i);
+    if (SCENARIO !== "flash" || id !== FLASH_PRODUCT) await gql(`mutation($id: ID!) { restock(productId: $id, quantity: 1000000) { available } }`, { id }, admin);
+    const { product } = await gql(`query($id: ID!) { product(id: $id) { price { amount currency } } }`, { id }, admin);
+    prices.set(id, product.price);
+  }
+  let flashUnits = 0;
+  if (SCENARIO === "flash") {
+    const { product } = await gql(`query($id: ID!) { product(id: $id) { stock } }`, { id: FLASH_PRODUCT }, admin);
+    flashUnits = Math.max(1, Math.floor(CHECKOUTS / 10));
+    if (product.stock < flashUnits) await gql(`mutation($id: ID!, $q: Int!) { restock(productId: $id, quantity: $q) { available } }`, { id: FLASH_PRODUCT, q: flashUnits - product.stock }, admin);
+    else flashUnits = product.stock;
+    console.log(`flash sale: ${flashUnits} units of ${FLASH_PRODUCT} for ${CHECKOUTS} customers`);
+  }
   const customers = await Promise.all(Array.from({ length: CHECKOUTS }, async (_, i) => ({ userId: `bench-${i}`, token: await issueAccessToken(auth, { userId: `bench-${i}`, roles: ["customer"] }) })));
   const fillStarted = performance.now();
-  // Untimed, so kept gentle: 32 at a time ran the cart's transactions out of their 2 s
-  // connection wait on a loaded 2-core machine and aborted the run before any checkout.
-  await pool(customers, 8, async (c, i) => {
-    await gql(`mutation($p: ID!) { addToCart(productId: $p, quantity: 1) { totalQuantity } }`, { p: productId(i) }, c.token);
-    await gql(`mutation($p: ID!) { addToCart(productId: $p, quantity: 2) { totalQuantity } }`, { p: productId(i + 7) }, c.token);
-  });
-  console.log(`carts filled: ${CHECKOUTS} x 2 lines in ${((performance.now() - fillStarted) / 1000).toFixed(1)} s`);
+  await fillCarts(
+    dbUrl,
+    customers.map((c, i) => ({
+      userId: c.userId,
+      lines: SCENARIO === "flash" ? [{ productId: FLASH_PRODUCT, quantity: 1 }] : [{ productId: productId(i), quantity: 1 }, { productId: productId(i + 7), quantity: 2 }],
+    })),
+    prices,
+  );
+  console.log(`carts filled in the database: ${CHECKOUTS} in ${((performance.now() - fillStarted) / 1000).toFixed(1)} s`);
+  const stockBefore = await stockSnapshot(dbUrl);
 
   // ---- timed: checkouts ----
   const started = new Map<string, number>();
   const pendingAfter: number[] = [];
+  const refusedAfter: number[] = [];
   const errors = new Map<string, number>();
   const checkout = async (c: { userId: string; token: string }) => {
-    const t0 = Date.now();
+    const t0 = performance.now();
+    const sentAt = Date.now();
     try {
       const data = await gql(`mutation($k: String!) { checkout(idempotencyKey: $k) { id status } }`, { k: randomUUID() }, c.token);
-      pendingAfter.push(Date.now() - t0);
-      started.set(data.checkout.id, t0);
+      pendingAfter.push(performance.now() - t0);
+      started.set(data.checkout.id, sentAt);
     } catch (error) {
       const code = String((error as { code?: string }).code ?? (error as Error).message);
+      if (code === "OUT_OF_STOCK") refusedAfter.push(performance.now() - t0);
       errors.set(code, (errors.get(code) ?? 0) + 1);
     }
   };
+  const roles = new Map([[process.pid, "node: gateway+subgraphs+harness"]]);
+  const cpuBefore = sampleProcessCpu(roles);
   const deadline = Date.now() + MAX_SECONDS * 1000;
   const wallStarted = performance.now();
-  if (RATE > 0) {
+  if (SCENARIO === "sustained") {
     const inFlight: Promise<void>[] = [];
     for (let i = 0; i < customers.length && Date.now() < deadline; i++) {
-      const due = wallStarted + (i * 1000) / RATE;
-      const wait = due - performance.now();
+      const wait = wallStarted + (i * 1000) / RATE - performance.now();
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       inFlight.push(checkout(customers[i]!));
     }
@@ -141,19 +177,33 @@ try {
     await pool(customers, CONCURRENCY, (c) => (Date.now() < deadline ? checkout(c) : Promise.resolve()));
   }
   const wallSeconds = (performance.now() - wallStarted) / 1000;
+  const lastAnswerAt = Date.now();
   console.log(`checkouts answered PENDING: ${pendingAfter.length} in ${wallSeconds.toFixed(1)} s = ${(pendingAfter.length / wallSeconds).toFixed(0)} checkouts/s`);
   console.log(`time to the PENDING answer: ${describe(pendingAfter)}`);
-  if (errors.size) console.log(`errors: ${JSON.stringify(Object.fromEntries(errors))}`);
+  if (refusedAfter.length) console.log(`time to the OUT_OF_STOCK answer: ${describe(refusedAfter)}`);
+  if (errors.size) console.log(`refusals and errors: ${JSON.stringify(Object.fromEntries(errors))}`);
 
-  // ---- time to PAID, from each order's PAID transition in the database ----
-  const prisma = createPrismaClient(databaseUrl ?? embeddedUrl(config), { poolSize: 2 });
+  // ---- the pipeline drains: every order PAID (from each order's PAID transition in the database) ----
+  const db = new pg.Client({ connectionString: dbUrl });
+  await db.connect();
   const ids = [...started.keys()];
-  await waitFor("every order is PAID", async () => (await prisma.order.count({ where: { id: { in: ids }, status: "PAID" } })) === ids.length, { timeoutMs: 180_000, intervalMs: 500 });
-  const paidDrainedSeconds = (performance.now() - wallStarted) / 1000;
-  const paid = await prisma.orderStatusChange.findMany({ where: { orderId: { in: ids }, to: "PAID" }, select: { orderId: true, at: true } });
+  const paidCount = async () => Number((await db.query(`SELECT count(*) AS n FROM "Order" WHERE id = ANY($1::text[]) AND status = 'PAID'`, [ids])).rows[0].n);
+  const drainDeadline = Date.now() + 180_000;
+  while ((await paidCount()) < ids.length && Date.now() < drainDeadline) await new Promise((resolve) => setTimeout(resolve, 100));
+  const drainedAt = Date.now();
+  const cpuByRole = cpuMsByRole(cpuBefore, sampleProcessCpu(roles));
+  const { rows: paid } = await db.query<{ orderId: string; at: Date }>(`SELECT "orderId", at FROM "OrderStatusChange" WHERE "orderId" = ANY($1::text[]) AND "to" = 'PAID'`, [ids]);
+  await db.end();
   console.log(`time to PAID (checkout sent -> order PAID): ${describe(paid.map((p) => p.at.getTime() - started.get(p.orderId)!))}`);
-  console.log(`all ${ids.length} orders PAID ${paidDrainedSeconds.toFixed(1)} s after the first checkout = ${(ids.length / paidDrainedSeconds).toFixed(0)} paid orders/s; charges captured: ${simulator.ledger().charges.length}`);
-  await prisma.$disconnect();
+  console.log(`${paid.length} of ${ids.length} orders PAID; pipeline drained ${((drainedAt - lastAnswerAt) / 1000).toFixed(2)} s after the last answer; ${(paid.length / ((drainedAt - lastAnswerAt) / 1000 + wallSeconds)).toFixed(0)} paid orders/s overall`);
+  console.log(`CPU per checkout answered PENDING, by process (${pendingAfter.length} checkouts, from the first checkout until the pipeline drained):`);
+  for (const line of formatCpuBreakdown(cpuByRole, Math.max(1, pendingAfter.length), "checkout")) console.log(line);
+
+  // ---- the audit ----
+  const audit = await verifyMoney(dbUrl, stockBefore, simulator.ledger());
+  for (const line of audit.lines) console.log(line);
+  if (paid.length < ids.length) console.log(`audit: ${ids.length - paid.length} orders not PAID within 180 s`);
+  failed = !audit.ok || paid.length < ids.length;
 } finally {
   await supergraph.close();
   await simulator.close();
@@ -165,6 +215,7 @@ try {
     await client.end();
   }
 }
+process.exitCode = failed ? 1 : 0;
 
 function embeddedUrl(c: typeof config): string {
   return `postgresql://postgres:postgres@127.0.0.1:${c.relational.embeddedPort}/storefront`;
