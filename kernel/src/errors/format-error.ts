@@ -1,33 +1,71 @@
 import type { GraphQLFormattedError } from "graphql";
 import { ErrorCode, isPublicErrorCode } from "./error-codes.js";
+import { revealsInternals } from "./internal-detail.js";
 import type { Logger } from "../logging/logger.js";
 
+export interface ErrorFormatterOptions {
+  /**
+   * Keep graphql-js's "Did you mean ...?" hints. They spell out the schema field by field, so
+   * a server with introspection off must not give them: off unless asked for (the gateway
+   * asks outside production; subgraphs answer the gateway only, which validates first).
+   */
+  fieldSuggestions?: boolean;
+}
+
+/** Extension keys that only ever carry server internals. */
+const INTERNAL_EXTENSIONS = new Set(["stacktrace", "exception", "cause", "originalError", "stack"]);
+
+const SUGGESTION = / ?Did you mean\b[^?]*\?/g;
+
 /**
- * Builds the one formatter every server uses: coded errors pass through without stack
- * traces; anything unknown becomes INTERNAL_SERVER_ERROR and is logged with its detail.
+ * Builds the one formatter every server uses. What a client sees is only what was written
+ * for clients:
+ * - an error without a public code, or INTERNAL_SERVER_ERROR, is masked and logged;
+ * - a coded error keeps its code, but a message that reveals internals (stack, path, SQL,
+ *   driver text) is replaced and logged, and so is any extension value that does;
+ * - suggestions are removed unless `fieldSuggestions` is set.
  */
-export function createErrorFormatter(logger: Logger) {
+export function createErrorFormatter(logger: Logger, options: ErrorFormatterOptions = {}) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const code = formatted.extensions?.code;
-    if (isPublicErrorCode(code)) {
-      const { stacktrace: _stack, exception: _exception, ...extensions } = formatted.extensions ?? {};
-      return { ...formatted, extensions };
+    if (!isPublicErrorCode(code) || code === ErrorCode.INTERNAL_SERVER_ERROR) {
+      logger.error("unexpected error", { message: formatted.message, path: formatted.path, error: describe(error) });
+      return {
+        message: "Something went wrong on our side; please try again",
+        path: formatted.path,
+        locations: formatted.locations,
+        extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
+      };
     }
-    logger.error("unexpected error", {
-      message: formatted.message,
-      path: formatted.path,
-      error: describe(error),
-    });
-    return {
-      message: "Something went wrong on our side; please try again",
-      path: formatted.path,
-      locations: formatted.locations,
-      extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
-    };
+    const extensions: Record<string, unknown> = {};
+    const withheld: string[] = [];
+    for (const [key, value] of Object.entries(formatted.extensions ?? {})) {
+      if (INTERNAL_EXTENSIONS.has(key) || revealsInternals(JSON.stringify(value) ?? "")) withheld.push(key);
+      else extensions[key] = value;
+    }
+    let message = formatted.message;
+    if (revealsInternals(message)) {
+      withheld.push("message");
+      message = `The request could not be completed (${code})`;
+    }
+    if (withheld.length > 0) {
+      logger.warn("error detail withheld from the client", { code, withheld, message: formatted.message, path: formatted.path, error: describe(error) });
+    } else if (code === ErrorCode.SERVICE_UNAVAILABLE) {
+      // The client learns only that a dependency failed; the why is for operators.
+      logger.warn("dependency unavailable", { message: formatted.message, path: formatted.path, error: describe(error) });
+    }
+    if (!options.fieldSuggestions) message = message.replace(SUGGESTION, "");
+    return { ...formatted, message, extensions };
   };
 }
 
+/** The original error's stack, and its causes', for the log. */
 function describe(error: unknown): string {
-  const original = (error as { originalError?: unknown })?.originalError ?? error;
-  return original instanceof Error ? (original.stack ?? original.message) : String(original);
+  const parts: string[] = [];
+  let current: unknown = (error as { originalError?: unknown })?.originalError ?? error;
+  for (let depth = 0; current !== undefined && depth < 4; depth++) {
+    parts.push(current instanceof Error ? (current.stack ?? current.message) : String(current));
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  return parts.join("\ncaused by: ");
 }

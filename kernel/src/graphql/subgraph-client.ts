@@ -39,7 +39,11 @@ export function createSubgraphClient(options: { url: string; internalSecret: str
           dispatcher,
         });
       } catch (error) {
-        throw new DomainError(ErrorCode.SERVICE_UNAVAILABLE, "A service this operation needs is unavailable; please retry", { cause: String(error) });
+        // The transport's reason (addresses, socket errors) stays out of the response: it
+        // travels as the error's cause, which the formatter logs.
+        const unavailable = new DomainError(ErrorCode.SERVICE_UNAVAILABLE, "A service this operation needs is unavailable; please retry");
+        unavailable.cause = error;
+        throw unavailable;
       }
       const body = (await response.json().catch(() => ({}))) as { data?: TData; errors?: { message: string; extensions?: Record<string, unknown> }[] };
       const first = body.errors?.[0];

@@ -1,0 +1,155 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { GraphQLError, type GraphQLFormattedError } from "graphql";
+import { badInput, createErrorFormatter, createLogger, DomainError, ErrorCode, revealsInternals } from "#kernel";
+
+// What Prisma answered for `order(id: "a\u0000b")` before subgraphs refused such input.
+const PRISMA_MESSAGE = [
+  "",
+  "Invalid `prisma.order.findUnique()` invocation in",
+  "/work/main/subgraphs/orders/src/adapters/prisma-order.store.ts:30:38",
+  "",
+  "  29   async findById(id) {",
+  "→ 30     const row = await prisma.order.findUnique(",
+  'Database error. Code: `22021`. Message: `invalid byte sequence for encoding "UTF8": 0x00`',
+].join("\n");
+
+const DRIVER_MESSAGES = [
+  PRISMA_MESSAGE,
+  'duplicate key value violates unique constraint "Order_userId_idempotencyKey_key"',
+  'new row for relation "StockLevel" violates check constraint "available_not_negative"',
+  'syntax error at or near "WHERE"',
+  'UPDATE "StockLevel" SET available = available - $1 WHERE "productId" = $2',
+  "connect ECONNREFUSED 127.0.0.1:5432",
+  "ER_DUP_ENTRY: Duplicate entry 'a@b.c' for key 'User_emailKey_key'",
+  "MongoServerError: E11000 duplicate key error collection: storefront.products",
+  "TypeError: Cannot read properties of undefined (reading 'id')\n    at resolve (/srv/app/subgraphs/cart/src/resolvers/cart.resolvers.ts:12:5)",
+  "at async Promise.all (index 0)\n    at file:///srv/app/kernel/src/graphql/subgraph-client.ts:30:9",
+];
+
+/** Messages clients are meant to read, from across the subgraphs and graphql-js. */
+const CLIENT_MESSAGES = [
+  "An image is a blob path (products/x/1.jpg) or an absolute http(s) URL",
+  "This idempotency key was already used for a different checkout; use a new key for a new order",
+  "Only 3 units are in stock",
+  "A cart holds one currency: this product is priced in EUR, the cart in USD",
+  "Give a valid email address",
+  'Cannot query field "produkt" on type "Query".',
+  'Syntax Error: Unexpected Name "SELECT".',
+  'Variable "$id" of required type "ID!" was not provided.',
+  "Too many failed log-in attempts; try again in 60 seconds",
+  "Product prod_0000001 was not found",
+];
+
+function formatterWithLog(options?: Parameters<typeof createErrorFormatter>[1]) {
+  const lines: Record<string, unknown>[] = [];
+  const format = createErrorFormatter(createLogger("debug", {}, (line) => lines.push(JSON.parse(line))), options);
+  return { format, lines };
+}
+
+/** What Apollo hands the formatter for an error a resolver threw at `path`. */
+function asFormatted(error: GraphQLError, path: string[] = ["order"]): GraphQLFormattedError {
+  return { ...error.toJSON(), path };
+}
+
+const serialized = (value: unknown) => JSON.stringify(value);
+
+function assertNoInternals(formatted: GraphQLFormattedError) {
+  const body = serialized(formatted);
+  for (const leak of ["prisma", "/work/", "/srv/", "Database error", "invalid byte sequence", "ECONNREFUSED", "stacktrace", " at ", "UPDATE \\\"StockLevel"]) {
+    assert.ok(!body.includes(leak), `the response leaks ${leak}: ${body}`);
+  }
+}
+
+describe("the error formatter keeps server internals out of every response", () => {
+  it("recognises driver, SQL, stack and path text, and leaves client messages alone", () => {
+    for (const message of DRIVER_MESSAGES) assert.ok(revealsInternals(message), message);
+    for (const message of CLIENT_MESSAGES) assert.ok(!revealsInternals(message), message);
+  });
+
+  it("masks an INTERNAL_SERVER_ERROR whatever its message, and logs the detail", () => {
+    const { format, lines } = formatterWithLog();
+    const thrown = new Error(PRISMA_MESSAGE);
+    const formatted = format({ message: PRISMA_MESSAGE, path: ["order"], extensions: { code: "INTERNAL_SERVER_ERROR", stacktrace: thrown.stack?.split("\n") } }, thrown);
+    assert.deepEqual(formatted, { message: "Something went wrong on our side; please try again", path: ["order"], locations: undefined, extensions: { code: "INTERNAL_SERVER_ERROR" } });
+    assert.equal(lines[0]?.event, "unexpected error");
+    assert.match(String(lines[0]?.error), /invalid byte sequence/);
+  });
+
+  it("masks an error with a code clients do not know", () => {
+    const { format } = formatterWithLog();
+    const formatted = format(asFormatted(new GraphQLError("P2002 unique constraint", { extensions: { code: "P2002" } })), undefined);
+    assert.equal(formatted.extensions?.code, "INTERNAL_SERVER_ERROR");
+    assertNoInternals(formatted);
+  });
+
+  for (const message of DRIVER_MESSAGES) {
+    it(`keeps the code but withholds a driver's message in a coded error: ${JSON.stringify(message.trim().slice(0, 40))}...`, () => {
+      const { format, lines } = formatterWithLog();
+      const error = badInput(message, { field: "id" });
+      const formatted = format(asFormatted(error), error);
+      assert.equal(formatted.extensions?.code, "BAD_USER_INPUT");
+      assert.equal(formatted.extensions?.field, "id", "the client-facing details stay");
+      assert.equal(formatted.message, "The request could not be completed (BAD_USER_INPUT)");
+      assertNoInternals(formatted);
+      assert.equal(lines[0]?.event, "error detail withheld from the client");
+      assert.deepEqual(lines[0]?.withheld, ["message"]);
+    });
+  }
+
+  it("drops extensions that carry a stack, a cause or driver text, and keeps the rest", () => {
+    const { format, lines } = formatterWithLog();
+    const error = new DomainError(ErrorCode.OUT_OF_STOCK, "Only 3 units are in stock", {
+      productId: "prod_0000001",
+      available: 3,
+      cause: "Error: socket hang up",
+      sql: 'SELECT * FROM "StockLevel" WHERE "productId" = $1',
+      detail: { where: "/srv/app/subgraphs/inventory/src/adapters/prisma-stock-ledger.ts:146:19" },
+    });
+    const formatted = format({ ...asFormatted(error), extensions: { ...error.extensions, stacktrace: ["Error", "    at x (/srv/a.ts:1:1)"] } }, error);
+    assert.deepEqual(formatted.extensions, { code: "OUT_OF_STOCK", productId: "prod_0000001", available: 3 });
+    assert.equal(formatted.message, "Only 3 units are in stock");
+    assert.deepEqual(lines[0]?.withheld, ["cause", "sql", "detail", "stacktrace"]);
+  });
+
+  it("passes a client's error through unchanged", () => {
+    const { format, lines } = formatterWithLog();
+    const error = new DomainError(ErrorCode.PRICE_CHANGED, "Prices changed since you added these products", { changes: [{ productId: "prod_0000002", from: 100, to: 120 }] });
+    const formatted = format(asFormatted(error, ["checkout"]), error);
+    assert.deepEqual(formatted, { message: error.message, path: ["checkout"], extensions: error.extensions });
+    assert.equal(lines.length, 0);
+  });
+
+  it("logs why a dependency was unavailable, and tells the client only that it was", () => {
+    const { format, lines } = formatterWithLog();
+    const error = new DomainError(ErrorCode.SERVICE_UNAVAILABLE, "A service this operation needs is unavailable; please retry");
+    error.cause = new Error("connect ECONNREFUSED 10.0.0.7:4003");
+    const formatted = format(asFormatted(error), error);
+    assert.deepEqual(formatted.extensions, { code: "SERVICE_UNAVAILABLE" });
+    assert.equal(lines[0]?.event, "dependency unavailable");
+    assert.match(String(lines[0]?.error), /caused by: Error: connect ECONNREFUSED 10\.0\.0\.7:4003/);
+  });
+});
+
+describe("the error formatter and field suggestions", () => {
+  const validation = (message: string): GraphQLFormattedError => ({ message, locations: [{ line: 1, column: 3 }], extensions: { code: "GRAPHQL_VALIDATION_FAILED" } });
+  const hints: [string, string][] = [
+    ['Cannot query field "produkt" on type "Query". Did you mean "product" or "products"?', 'Cannot query field "produkt" on type "Query".'],
+    ['Unknown argument "frist" on field "Query.products". Did you mean "first"?', 'Unknown argument "frist" on field "Query.products".'],
+    ['Cannot query field "sku" on type "SearchHit". Did you mean to use an inline fragment on "Product"?', 'Cannot query field "sku" on type "SearchHit".'],
+    ['Value "PAIDD" does not exist in "OrderStatus" enum. Did you mean the enum value "PAID"?', 'Value "PAIDD" does not exist in "OrderStatus" enum.'],
+    ['Unknown type "Prodct". Did you mean "Product", "ProductEdge", or "ProductConnection"?', 'Unknown type "Prodct".'],
+  ];
+
+  it("leaves out every suggestion unless asked for them (production, and subgraphs)", () => {
+    const { format } = formatterWithLog();
+    for (const [message, stripped] of hints) assert.equal(format(validation(message), undefined).message, stripped);
+    const coercion: GraphQLFormattedError = { message: `Variable "$s" got invalid value "PAIDD"; ${hints[3]![0]}`, extensions: { code: "BAD_USER_INPUT" } };
+    assert.equal(format(coercion, undefined).message, `Variable "$s" got invalid value "PAIDD"; ${hints[3]![1]}`);
+  });
+
+  it("keeps suggestions where they are asked for (the gateway outside production)", () => {
+    const { format } = formatterWithLog({ fieldSuggestions: true });
+    for (const [message] of hints) assert.equal(format(validation(message), undefined).message, message);
+  });
+});
