@@ -15,6 +15,8 @@ export * from "./http/send-graphql-error.js";
 export * from "./http/apollo-http-handler.js";
 export * from "./graphql/load-schema-file.js";
 export * from "./graphql/subgraph-server.js";
+export * from "./graphql/text-input-guard-plugin.js";
+export * from "./text/well-formed-text.js";
 export * from "./events/event-bus.js";
 export * from "./events/new-event.js";
 export * from "./events/embedded-event-bus.js";

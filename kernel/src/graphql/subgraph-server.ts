@@ -9,6 +9,7 @@ import { listen, closeServer } from "../http/listen.js";
 import { INTERNAL_HEADER, verifyInternalCredential } from "../auth/internal-credential.js";
 import type { RequestContext } from "../auth/request-context.js";
 import { createErrorFormatter } from "../errors/format-error.js";
+import { textInputGuardPlugin } from "./text-input-guard-plugin.js";
 import { ErrorCode } from "../errors/error-codes.js";
 import type { Logger } from "../logging/logger.js";
 
@@ -36,7 +37,9 @@ export interface RunningServer {
 
 /**
  * Serves one subgraph. Every GraphQL request must carry the gateway's signed credential;
- * anything else is refused before parsing, so a subgraph is never a side door.
+ * anything else is refused before parsing, so a subgraph is never a side door. Text input a
+ * store cannot hold (NUL, unpaired surrogates) is refused before any resolver runs, and the
+ * formatter keeps internals out of every error.
  */
 export async function startSubgraphServer<TContext extends RequestContext>(
   options: SubgraphServerOptions<TContext>,
@@ -50,7 +53,7 @@ export async function startSubgraphServer<TContext extends RequestContext>(
     csrfPrevention: false,
     stopOnTerminationSignals: false,
     // Traces are for Apollo's hosted studio, which this platform does not report to.
-    plugins: [ApolloServerPluginInlineTraceDisabled()],
+    plugins: [ApolloServerPluginInlineTraceDisabled(), textInputGuardPlugin<TContext>()],
   });
   await apollo.start();
   const claimsOf = (req: IncomingMessage) =>

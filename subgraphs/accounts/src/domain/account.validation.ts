@@ -1,4 +1,4 @@
-import { badInput } from "#kernel";
+import { badInput, hasControlCharacter, isStorableText } from "#kernel";
 import type { AddressFields } from "./user.js";
 
 /**
@@ -12,9 +12,16 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 /** The key uniqueness is judged on: trimmed and lower-cased, so Ann@X.com equals ann@x.com. */
 export const emailKey = (email: string): string => email.trim().normalize("NFKC").toLowerCase();
 
+/**
+ * An address as typed, trimmed. Control characters and unpaired surrogates are refused
+ * outright: the loose pattern lets them through, and a stored NUL or line break turns up
+ * later in mail headers, logs and database errors.
+ */
 export function validEmail(email: string): string {
   const trimmed = email.trim();
-  if (trimmed.length > 254 || !EMAIL.test(trimmed)) throw badInput("Give a valid email address", { field: "email" });
+  if (trimmed.length > 254 || hasControlCharacter(trimmed) || !isStorableText(trimmed) || !EMAIL.test(trimmed)) {
+    throw badInput("Give a valid email address", { field: "email" });
+  }
   return trimmed;
 }
 
@@ -29,6 +36,8 @@ function text(field: string, value: string, max: number): string {
   const trimmed = value.trim();
   if (trimmed.length === 0) throw badInput(`${field} must not be empty`, { field });
   if (trimmed.length > max) throw badInput(`${field} may have at most ${max} characters`, { field });
+  // Names and address lines end up on labels and in emails: one line of printable text.
+  if (hasControlCharacter(trimmed) || !isStorableText(trimmed)) throw badInput(`${field} must not contain control characters`, { field });
   return trimmed;
 }
 

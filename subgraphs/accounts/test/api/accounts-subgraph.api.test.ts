@@ -87,6 +87,17 @@ describe("accounts subgraph API", () => {
     assert.equal((await call(query, { userId: user.userId })).errors?.[0]?.extensions?.code, "UNAUTHENTICATED");
   });
 
+  it("refuses a sign-up whose email holds NUL, a control character or an unpaired surrogate, stores nothing and says nothing about the server", async () => {
+    const { call, accounts } = subject;
+    for (const email of ["nul\u0000@example.com", "bell\u0007@example.com", "crlf\r\n@example.com", "half\uD800@example.com"]) {
+      const result = await call(SIGN_UP, { input: { email, password: "password-ok", name: "Mallory" } });
+      assert.equal(result.errors?.[0]?.extensions?.code, "BAD_USER_INPUT", JSON.stringify(result));
+      assert.equal(result.data?.signUp, undefined);
+      assert.doesNotMatch(JSON.stringify(result.errors), /prisma|Database error|invalid byte sequence|\/src\/|\.ts:/i);
+      assert.equal(await accounts.store.findCredentials(email.toLowerCase()), null, JSON.stringify(email));
+    }
+  });
+
   it("resolves a user reference for the user, an admin or a service, and null for anyone else", async () => {
     const { call } = subject;
     const signUp = await call(SIGN_UP, { input: { email: "entity@example.com", password: "password-ok", name: "Ent" } });

@@ -68,6 +68,21 @@ describe("account service: sign-up and log-in", () => {
     }
   });
 
+  it("never stores an email or a name holding NUL, other control characters or an unpaired surrogate", async () => {
+    const { store, service } = await setup();
+    for (const email of ["nul\u0000@example.com", "bell\u0007@example.com", "line\nbreak@example.com", "del\u007f@example.com", "c1\u0085@example.com", "half\ud800@example.com"]) {
+      const error = await failure(service.signUp({ email, password: "password-1", name: "Mallory" }));
+      assert.equal(error.code, ErrorCode.BAD_USER_INPUT);
+      assert.equal(error.extensions.field, "email");
+      assert.equal(await store.findCredentials(email.trim().toLowerCase()), null, JSON.stringify(email));
+    }
+    const badName = await failure(service.signUp({ email: "named@example.com", password: "password-1", name: "Mal\u0000lory" }));
+    assert.equal(badName.extensions.field, "name");
+    assert.equal(await store.findCredentials("named@example.com"), null);
+    // Astral characters are well-formed surrogate pairs, and welcome.
+    assert.equal((await service.signUp({ email: "rocket🚀@example.com", password: "password-1", name: "Ünïcödé 🚀" })).user.name, "Ünïcödé 🚀");
+  });
+
   it("logs in with any letter case of the email, and fails alike for a wrong password and an unknown email", async () => {
     const { service } = await setup();
     const { user } = await service.signUp({ email: "cid@example.com", password: "password-cid", name: "Cid" });

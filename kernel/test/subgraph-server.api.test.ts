@@ -1,0 +1,147 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { buildSubgraphSchema } from "@apollo/subgraph";
+import { parse } from "graphql";
+import { badInput, createLogger, INTERNAL_HEADER, signInternalCredential, startSubgraphServer, type RunningServer } from "#kernel";
+
+const SECRET = "subgraph-server-test-secret-0123456789";
+const PRISMA_MESSAGE =
+  "\nInvalid `prisma.order.findUnique()` invocation in\n/work/main/subgraphs/orders/src/adapters/prisma-order.store.ts:30:38\n\nDatabase error. Code: `22021`. Message: `invalid byte sequence for encoding \"UTF8\": 0x00`";
+
+const typeDefs = parse(`
+  input NoteInput { title: String!, tags: [String!] }
+  type Query {
+    echo(text: String, note: NoteInput, list: [String!]): String
+    failing(how: String!): String
+  }
+  type Mutation { save(text: String!): String }
+`);
+
+describe("every subgraph server", () => {
+  let server: RunningServer;
+  const received: unknown[] = [];
+  const logs: string[] = [];
+  before(async () => {
+    const schema = buildSubgraphSchema({
+      typeDefs,
+      resolvers: {
+        Query: {
+          echo: (_root: unknown, args: Record<string, unknown>) => {
+            received.push(args);
+            return JSON.stringify(args);
+          },
+          failing: (_root: unknown, { how }: { how: string }) => {
+            received.push(how);
+            // The two ways a driver's text used to reach clients: thrown as is, or wrapped in a coded error.
+            if (how === "driver") throw new Error(PRISMA_MESSAGE);
+            throw badInput(PRISMA_MESSAGE);
+          },
+        },
+        Mutation: {
+          save: (_root: unknown, args: Record<string, unknown>) => {
+            received.push(args);
+            return "saved";
+          },
+        },
+      },
+    });
+    server = await startSubgraphServer({
+      name: "toy",
+      schema,
+      internalSecret: SECRET,
+      logger: createLogger("debug", {}, (line) => logs.push(line)),
+      extendContext: (base) => base,
+      port: 0,
+      host: "127.0.0.1",
+    });
+  });
+  after(() => server?.close());
+
+  async function call(query: string, variables: Record<string, unknown> = {}) {
+    received.length = 0;
+    const response = await fetch(server.url, {
+      method: "POST",
+      headers: { "content-type": "application/json", [INTERNAL_HEADER]: signInternalCredential(SECRET, { requestId: "test" }) },
+      body: JSON.stringify({ query, variables }),
+    });
+    const text = await response.text();
+    return { status: response.status, text, body: JSON.parse(text) as { data?: Record<string, unknown> | null; errors?: { message: string; extensions?: Record<string, unknown> }[] } };
+  }
+
+  function assertRefusedBeforeResolvers(result: Awaited<ReturnType<typeof call>>) {
+    assert.equal(result.body.errors?.[0]?.extensions?.code, "BAD_USER_INPUT", result.text);
+    // 200, so that the gateway relays the code instead of reporting a failed subgraph.
+    assert.equal(result.status, 200);
+    assert.equal(result.body.data, undefined);
+    assert.deepEqual(received, [], "no resolver ran");
+  }
+
+  const hostile: [string, string][] = [
+    ["a NUL character", "order\u0000id"],
+    ["a lone high surrogate", "prod_\uD800"],
+    ["a lone low surrogate", "\uDC00prod"],
+    ["a reversed surrogate pair", "\uDE00\uD83D"],
+  ];
+
+  for (const [what, text] of hostile) {
+    it(`refuses ${what} in a variable with BAD_USER_INPUT before any resolver runs`, async () => {
+      assertRefusedBeforeResolvers(await call(`query ($t: String) { echo(text: $t) }`, { t: text }));
+      assertRefusedBeforeResolvers(await call(`mutation ($t: String!) { save(text: $t) }`, { t: text }));
+    });
+
+    it(`refuses ${what} nested in an input object, a list or a key`, async () => {
+      assertRefusedBeforeResolvers(await call(`query ($n: NoteInput) { echo(note: $n) }`, { n: { title: "ok", tags: ["fine", text] } }));
+      assertRefusedBeforeResolvers(await call(`query ($l: [String!]) { echo(list: $l) }`, { l: ["fine", "fine", text] }));
+      assertRefusedBeforeResolvers(await call(`query ($n: NoteInput) { echo(note: $n) }`, { n: { title: "ok", [`x${text}`]: "y" } }));
+    });
+
+  }
+
+  it("refuses a NUL character in a string literal of the document with BAD_USER_INPUT before any resolver runs", async () => {
+    assertRefusedBeforeResolvers(await call(`{ echo(text: "order\\u0000id") }`));
+    assertRefusedBeforeResolvers(await call(`{ echo(note: { title: "ok", tags: ["x\\u0000"] }) }`));
+    assertRefusedBeforeResolvers(await call(`query ($t: String = "x\\u0000") { echo(text: $t) }`));
+    // A raw NUL is a source character graphql-js accepts inside a block string.
+    assertRefusedBeforeResolvers(await call(`{ echo(text: """block${"\u0000"}string""") }`));
+  });
+
+  // graphql-js's lexer already rejects these: escaped or raw, a lone surrogate is not a
+  // Unicode scalar value, so the document does not parse.
+  for (const [what, text] of hostile.slice(1)) {
+    it(`refuses ${what} in a string literal of the document as unparsable, before any resolver runs`, async () => {
+      for (const literal of [JSON.stringify(text), `"${text}"`]) {
+        const result = await call(`{ echo(text: ${literal}) }`);
+        assert.equal(result.body.errors?.[0]?.extensions?.code, "GRAPHQL_PARSE_FAILED", result.text);
+        assert.deepEqual(received, []);
+      }
+    });
+  }
+
+  it("serves well-formed text, astral characters included, unchanged", async () => {
+    const text = "Rocket 🚀, naïve café, 中文, tab\tand newline\n";
+    const result = await call(`query ($t: String, $n: NoteInput) { echo(text: $t, note: $n) }`, { t: text, n: { title: text, tags: [text] } });
+    assert.equal(result.body.errors, undefined, result.text);
+    assert.deepEqual(received, [{ text, note: { title: text, tags: [text] } }]);
+  });
+
+  it("answers a driver's error with INTERNAL_SERVER_ERROR and none of its text, and logs it", async () => {
+    logs.length = 0;
+    const result = await call(`{ failing(how: "driver") }`);
+    assert.equal(result.body.errors?.[0]?.extensions?.code, "INTERNAL_SERVER_ERROR");
+    for (const leak of ["prisma", "/work/", "Database error", "invalid byte sequence", "stacktrace"]) assert.ok(!result.text.includes(leak), `leaks ${leak}: ${result.text}`);
+    assert.ok(logs.some((line) => line.includes("invalid byte sequence")), "the detail is in the log");
+  });
+
+  it("keeps a coded error's code but not a driver's message inside it", async () => {
+    const result = await call(`{ failing(how: "coded") }`);
+    assert.equal(result.body.errors?.[0]?.extensions?.code, "BAD_USER_INPUT");
+    assert.equal(result.body.errors?.[0]?.message, "The request could not be completed (BAD_USER_INPUT)");
+    for (const leak of ["prisma", "/work/", "Database error", "invalid byte sequence"]) assert.ok(!result.text.includes(leak), `leaks ${leak}: ${result.text}`);
+  });
+
+  it("gives no field suggestions", async () => {
+    const result = await call(`{ ecko(text: "x") }`);
+    assert.equal(result.body.errors?.[0]?.extensions?.code, "GRAPHQL_VALIDATION_FAILED");
+    assert.equal(result.body.errors?.[0]?.message, 'Cannot query field "ecko" on type "Query".');
+  });
+});
