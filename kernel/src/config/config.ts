@@ -78,6 +78,11 @@ export interface Config {
     jwtPrivateKey?: string;
     /** Lifetime of an access token; short, because a token stays valid until it expires. */
     accessTokenTtlSeconds: number;
+    /**
+     * Longest lifetime (exp - iat) the gateway accepts in an access token, whoever signed it;
+     * tokens without exp or iat are refused. At least accessTokenTtlSeconds.
+     */
+    accessTokenMaxLifetimeSeconds: number;
     /** Lifetime of a refresh token; each refresh replaces it with a new one. */
     refreshTokenTtlSeconds: number;
     /** Shared secret signing the identity the gateway forwards to subgraphs. */
@@ -196,6 +201,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (internalSecret.startsWith(DEV_SECRET)) read.problems.push("INTERNAL_SECRET must be set in production");
   }
   const brokers = read.optional("KAFKA_BROKERS");
+  const accessTokenTtlSeconds = read.int("ACCESS_TOKEN_TTL_SECONDS", 900, { min: 30, max: 86_400 });
+  // Development keeps day-long tokens for the explorer; elsewhere an hour, or the TTL if longer.
+  const accessTokenMaxLifetimeSeconds = read.int("ACCESS_TOKEN_MAX_LIFETIME_SECONDS", appEnv === "development" ? 86_400 : Math.max(3_600, accessTokenTtlSeconds), { min: 30, max: 86_400 });
+  if (accessTokenMaxLifetimeSeconds < accessTokenTtlSeconds) read.problems.push("ACCESS_TOKEN_MAX_LIFETIME_SECONDS must be at least ACCESS_TOKEN_TTL_SECONDS, or the gateway refuses the tokens accounts issues");
 
   const config: Config = {
     env: appEnv,
@@ -245,7 +254,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       jwksUrl: read.optional("JWKS_URL"),
       jwtIssuer: read.string("JWT_ISSUER", "storefront"),
       jwtPrivateKey: rsaPrivateKey(read, "JWT_PRIVATE_KEY"),
-      accessTokenTtlSeconds: read.int("ACCESS_TOKEN_TTL_SECONDS", 900, { min: 30, max: 86_400 }),
+      accessTokenTtlSeconds,
+      accessTokenMaxLifetimeSeconds,
       refreshTokenTtlSeconds: read.int("REFRESH_TOKEN_TTL_SECONDS", 30 * 86_400, { min: 60 }),
       internalSecret,
     },

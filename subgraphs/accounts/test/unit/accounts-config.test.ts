@@ -40,6 +40,16 @@ describe("accounts configuration", () => {
     const { auth } = loadConfig({});
     assert.deepEqual([auth.accessTokenTtlSeconds, auth.refreshTokenTtlSeconds], [900, 30 * 86_400]);
   });
+
+  it("bounds the lifetime of accepted access tokens: a day in development, an hour (or the TTL) elsewhere, never below the TTL", () => {
+    assert.equal(loadConfig({ APP_ENV: "development" }).auth.accessTokenMaxLifetimeSeconds, 86_400);
+    assert.equal(loadConfig({ APP_ENV: "test" }).auth.accessTokenMaxLifetimeSeconds, 3_600);
+    assert.equal(loadConfig(production).auth.accessTokenMaxLifetimeSeconds, 3_600);
+    assert.equal(loadConfig({ ...production, ACCESS_TOKEN_TTL_SECONDS: "7200" }).auth.accessTokenMaxLifetimeSeconds, 7_200);
+    assert.equal(loadConfig({ ...production, ACCESS_TOKEN_MAX_LIFETIME_SECONDS: "1800" }).auth.accessTokenMaxLifetimeSeconds, 1_800);
+    assert.throws(() => loadConfig({ ...production, ACCESS_TOKEN_MAX_LIFETIME_SECONDS: "600" }), /ACCESS_TOKEN_MAX_LIFETIME_SECONDS must be at least ACCESS_TOKEN_TTL_SECONDS/);
+    assert.throws(() => loadConfig({ ACCESS_TOKEN_MAX_LIFETIME_SECONDS: "172800" }), /ACCESS_TOKEN_MAX_LIFETIME_SECONDS must be an integer between 30 and 86400/);
+  });
 });
 
 describe("development admin seed", () => {

@@ -1,0 +1,110 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { SignJWT } from "jose";
+import { createAccessTokenIssuer, loadConfig } from "#kernel";
+import { accessTokenVerifierFor, createAccessTokenVerifier, InvalidTokenError } from "../src/auth/access-token-verifier.js";
+import type { SubjectDirectory } from "../src/auth/subject-directory.js";
+
+const auth = { issuer: "storefront-test", secret: "verifier-test-secret-0123456789-0123456789" };
+const key = new TextEncoder().encode(auth.secret);
+const NOW = new Date("2026-12-01T12:00:00Z");
+const nowSeconds = NOW.getTime() / 1000;
+
+/** A token with exactly the claims given: nothing filled in. */
+function token(claims: { sub?: string; iat?: number; exp?: number; roles?: string[] }): Promise<string> {
+  return new SignJWT({ roles: claims.roles ?? ["customer"], ...claims }).setProtectedHeader({ alg: "HS256" }).setIssuer(auth.issuer).sign(key);
+}
+
+async function refusal(work: Promise<unknown>): Promise<InvalidTokenError> {
+  const error = await work.then(
+    () => assert.fail("expected the token to be refused"),
+    (e: unknown) => e,
+  );
+  assert.ok(error instanceof InvalidTokenError, `expected InvalidTokenError, got ${String(error)}`);
+  return error;
+}
+
+describe("access tokens: the claims the gateway requires", () => {
+  const verify = createAccessTokenVerifier({ ...auth, maxLifetimeSeconds: 3_600, now: () => NOW });
+
+  it("accepts a token as the accounts subgraph issues it", async () => {
+    const issued = await createAccessTokenIssuer({ ...auth, ttlSeconds: 900 }).issue({ userId: "usr_1", roles: ["customer", "admin"] });
+    assert.deepEqual(await createAccessTokenVerifier({ ...auth, maxLifetimeSeconds: 900 })(issued.token), { userId: "usr_1", roles: ["customer", "admin"] });
+  });
+
+  it("refuses a token without exp, which would otherwise be valid forever", async () => {
+    await refusal(verify(await token({ sub: "usr_1", iat: nowSeconds })));
+  });
+
+  it("refuses a token without iat, whose lifetime cannot be judged", async () => {
+    await refusal(verify(await token({ sub: "usr_1", exp: nowSeconds + 600 })));
+  });
+
+  it("refuses a token that lives longer than the configured maximum, even while fresh", async () => {
+    const error = await refusal(verify(await token({ sub: "usr_1", iat: nowSeconds - 10, exp: nowSeconds - 10 + 3_601 })));
+    assert.match(error.message, /lives longer/);
+    assert.ok(await verify(await token({ sub: "usr_1", iat: nowSeconds - 10, exp: nowSeconds - 10 + 3_600 })));
+  });
+
+  it("refuses a token issued in the future beyond the clock skew, and tolerates a small skew", async () => {
+    await refusal(verify(await token({ sub: "usr_1", iat: nowSeconds + 3_600, exp: nowSeconds + 3_600 + 900 })));
+    await refusal(verify(await token({ sub: "usr_1", iat: nowSeconds + 31, exp: nowSeconds + 31 + 900 })));
+    assert.ok(await verify(await token({ sub: "usr_1", iat: nowSeconds + 20, exp: nowSeconds + 20 + 900 })));
+  });
+
+  it("refuses an expired token and one older than the maximum lifetime", async () => {
+    await refusal(verify(await token({ sub: "usr_1", iat: nowSeconds - 900, exp: nowSeconds - 60 })));
+    await refusal(verify(await token({ sub: "usr_1", iat: nowSeconds - 3_700, exp: nowSeconds + 60 })));
+  });
+
+  it("refuses a subject that is missing, empty, too long, or not plain text", async () => {
+    for (const sub of [undefined, "", "u".repeat(129), "usr_\u0000", "usr_\n1", "usr_\uD800"]) {
+      await refusal(verify(await token({ sub, iat: nowSeconds, exp: nowSeconds + 900 })));
+    }
+  });
+});
+
+describe("access tokens: subjects without an account", () => {
+  const directory = (known: string[]): SubjectDirectory & { asked: string[] } => {
+    const asked: string[] = [];
+    return { asked, hasAccount: async (userId) => (asked.push(userId), known.includes(userId)) };
+  };
+
+  it("refuses a validly signed token whose user has no account, when a directory is given", async () => {
+    const subjects = directory(["usr_real"]);
+    const verify = createAccessTokenVerifier({ ...auth, subjects, now: () => NOW });
+    assert.equal((await verify(await token({ sub: "usr_real", iat: nowSeconds, exp: nowSeconds + 900 }))).userId, "usr_real");
+    const error = await refusal(verify(await token({ sub: "demo-admin", iat: nowSeconds, exp: nowSeconds + 900, roles: ["admin"] })));
+    assert.match(error.message, /has no account/);
+    assert.deepEqual(subjects.asked, ["usr_real", "demo-admin"]);
+  });
+
+  it("does not ask the directory about a token that fails its signature or claims", async () => {
+    const subjects = directory([]);
+    const verify = createAccessTokenVerifier({ ...auth, subjects, now: () => NOW });
+    await refusal(verify(await token({ sub: "usr_x", iat: nowSeconds })));
+    const forged = await new SignJWT({ roles: ["admin"] }).setProtectedHeader({ alg: "HS256" }).setIssuer(auth.issuer).setSubject("usr_x").setIssuedAt(nowSeconds).setExpirationTime(nowSeconds + 900).sign(new TextEncoder().encode("another-secret-0123456789-0123456789"));
+    await refusal(verify(forged));
+    assert.deepEqual(subjects.asked, []);
+  });
+
+  it("asks only in production: elsewhere tokens for made-up users work (tools, tests), in production an unconfirmed subject does not", async () => {
+    // The refusal itself is proven through the whole supergraph (test/e2e/production-hygiene.e2e.test.ts);
+    // here accounts is unreachable, so only a verifier that never asks can accept.
+    assert.equal(await verifyMadeUpUser({ APP_ENV: "test" }), "made-up-user");
+    assert.equal(await verifyMadeUpUser({ APP_ENV: "development" }), "made-up-user");
+    const production = await verifyMadeUpUser({ APP_ENV: "production", JWT_SECRET: auth.secret, INTERNAL_SECRET: "internal-production-secret-0123456789" });
+    assert.ok(production instanceof Error, `production accepted a user nobody could confirm: ${String(production)}`);
+  });
+});
+
+/** The configuration's verifier on a token for a made-up user, with accounts unreachable: its user id, or the error. */
+async function verifyMadeUpUser(env: Record<string, string>): Promise<unknown> {
+  const config = loadConfig({ ...env, ACCOUNTS_URL: "http://127.0.0.1:9/graphql" });
+  const issuer = createAccessTokenIssuer({ issuer: config.auth.jwtIssuer, secret: config.auth.jwtSecret, ttlSeconds: config.auth.accessTokenTtlSeconds });
+  const { token: issued } = await issuer.issue({ userId: "made-up-user", roles: ["customer"] });
+  return accessTokenVerifierFor(config)(issued).then(
+    (identity) => identity.userId,
+    (error: unknown) => error,
+  );
+}
