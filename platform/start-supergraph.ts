@@ -26,7 +26,7 @@ export interface StartSupergraphOptions {
 export interface RunningSupergraph {
   gatewayUrl: string;
   subgraphUrls: Record<string, string>;
-  /** A demo message with the URLs and development tokens. */
+  /** A start message with the URLs; in development also development tokens and the admin account. */
   banner(seconds: string): Promise<string>;
   close(): Promise<void>;
 }
@@ -113,10 +113,6 @@ export async function startSupergraph({ config, logger, ephemeralPorts = false, 
       gatewayUrl: gateway.url,
       subgraphUrls,
       banner: async (seconds) => {
-        // Signed like the accounts subgraph signs (HS256 or RS256), valid for a day.
-        const devTokens = createAccessTokenIssuer({ issuer: config.auth.jwtIssuer, secret: config.auth.jwtSecret, privateKeyPem: config.auth.jwtPrivateKey, ttlSeconds: 86_400 });
-        const customer = (await devTokens.issue({ userId: "demo-customer", roles: ["customer"] })).token;
-        const admin = (await devTokens.issue({ userId: "demo-admin", roles: ["customer", "admin"] })).token;
         const base = gateway.url.replace(/\/graphql$/, "");
         return [
           `\nStorefront supergraph ready in ${seconds}s`,
@@ -125,10 +121,7 @@ export async function startSupergraph({ config, logger, ephemeralPorts = false, 
           `  Health       ${base}/healthz   ${base}/readyz`,
           `  Engines      ${describeEngines(config, { ...platform.engines, documents: products.store.engine, search: search.index.engine, accounts: accounts.store.engine }, platform.databaseUrl).join("\n               ")}`,
           `  Subgraphs    ${SUBGRAPH_NAMES.map((n) => `${n} ${subgraphUrls[n]}`).join("\n               ")}`,
-          `\nDevelopment tokens (24 h), for the explorer's headers as {"Authorization": "Bearer <token>"}:`,
-          `  customer  ${customer}`,
-          `  admin     ${admin}`,
-          ...(devAdmin ? [`\nDevelopment admin account (logIn mutation; development only): ${devAdmin.email} / ${devAdmin.password}`] : []),
+          ...(await developmentAccess(config, devAdmin)),
           "\n",
         ].join("\n");
       },
@@ -140,4 +133,25 @@ export async function startSupergraph({ config, logger, ephemeralPorts = false, 
     for (const close of closers) await close().catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * Tokens and the admin account for trying the API, in development only. Anywhere else they
+ * would be working credentials signed with that environment's real key, printed to a terminal
+ * and its logs, for users that do not exist.
+ */
+async function developmentAccess(config: Config, devAdmin: { email: string; password: string } | undefined): Promise<string[]> {
+  if (config.env !== "development") return [];
+  // Signed like the accounts subgraph signs (HS256 or RS256), as long as the gateway allows.
+  const ttlSeconds = Math.min(86_400, config.auth.accessTokenMaxLifetimeSeconds);
+  const devTokens = createAccessTokenIssuer({ issuer: config.auth.jwtIssuer, secret: config.auth.jwtSecret, privateKeyPem: config.auth.jwtPrivateKey, ttlSeconds });
+  const customer = (await devTokens.issue({ userId: "demo-customer", roles: ["customer"] })).token;
+  const admin = (await devTokens.issue({ userId: "demo-admin", roles: ["customer", "admin"] })).token;
+  const lifetime = ttlSeconds % 3600 === 0 ? `${ttlSeconds / 3600} h` : `${Math.floor(ttlSeconds / 60)} min`;
+  return [
+    `\nDevelopment tokens (${lifetime}), for the explorer's headers as {"Authorization": "Bearer <token>"}:`,
+    `  customer  ${customer}`,
+    `  admin     ${admin}`,
+    ...(devAdmin ? [`\nDevelopment admin account (logIn mutation; development only): ${devAdmin.email} / ${devAdmin.password}`] : []),
+  ];
 }

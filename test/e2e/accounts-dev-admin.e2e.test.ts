@@ -35,4 +35,17 @@ describe("the development admin account", { timeout: 120_000 }, () => {
     const banner = await supergraph.banner("0.1");
     assert.ok(banner.includes(`${admin.email} / ${admin.password}`), banner);
   });
+
+  it("comes with day-long development tokens in the banner that the gateway accepts (development only)", async () => {
+    const banner = await supergraph.banner("0.1");
+    assert.match(banner, /Development tokens \(24 h\)/);
+    const adminToken = /^ {2}admin {5}(\S+)$/m.exec(banner)?.[1];
+    assert.ok(adminToken, banner);
+    const create = await supergraph.query(
+      `mutation { createProduct(input: { sku: "DEV-TOKEN-1", name: "Made with the banner token", description: "d", priceAmount: 100, category: "books", brand: "b" }) { sku } }`,
+      {},
+      adminToken,
+    );
+    assert.equal(create.errors, undefined, JSON.stringify(create.errors));
+  });
 });
