@@ -4,7 +4,9 @@ import { generateCatalog, type GeneratedProduct } from "../subgraphs/products/sr
 
 /**
  * Loads the demo catalog into an empty product store, and hands each product's stock to
- * `stock` (the inventory seed). A store that already holds products is left alone.
+ * `stock` (the inventory seed). A store that already holds products is left alone, whatever
+ * its size (one bounded read, never a count of the collection), and so is one written by an
+ * earlier version that this one cannot list yet: seeding over it would collide on SKUs.
  */
 export async function seedDemoCatalog(options: {
   store: ProductStore;
@@ -12,7 +14,13 @@ export async function seedDemoCatalog(options: {
   logger: Logger;
   stock?: (items: GeneratedProduct[]) => Promise<void>;
 }): Promise<number> {
-  if (options.count === 0 || (await options.store.count({})) > 0) return 0;
+  if (options.count === 0) return 0;
+  if (!(await options.store.isEmpty())) {
+    if ((await options.store.count({})) === 0) {
+      options.logger.warn("the catalog holds products written by an earlier version, which it cannot list until upgraded: run npx tsx scripts/catalog/migrate-catalog.ts");
+    }
+    return 0;
+  }
   const batch: GeneratedProduct[] = [];
   const flush = async () => {
     await options.store.insertMany(batch.map((g) => g.product));

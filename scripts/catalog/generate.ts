@@ -37,6 +37,7 @@ const stock = args.flag("no-stock") ? undefined : config.relational.databaseUrl 
 if (!args.flag("no-stock") && !stock) process.stdout.write("DATABASE_URL is not set: no stock written (pass --no-stock to say so).\n");
 try {
   const existing = await store.count({});
+  if (existing === 0 && startAt === 0 && !(await store.isEmpty())) args.fail("The store holds products written by an earlier version: run scripts/catalog/migrate-catalog.ts first");
   if (existing > 0 && startAt === 0) args.fail(`The store already holds ${existing} products; pass --start-at ${existing} to append`);
   const progress = createProgressBar("generating", count);
   let written = 0;

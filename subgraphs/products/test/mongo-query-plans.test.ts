@@ -31,7 +31,8 @@ describeWithRealEngine({ suite: "Catalog query plans", engine: "mongodb", variab
       if (!ferretdb) return;
       const store = await MongoProductStore.connect(url, { database: DATABASE, collection: COLLECTION });
       try {
-        if ((await store.count({})) === SIZE) return;
+        // Reloaded when incomplete, or written with another listing layout (nothing listed).
+        if ((await store.count({})) === SIZE && (await store.list({ first: 1 })).items.length === 1) return;
         await store.drop();
         const fresh = await MongoProductStore.connect(url, { database: DATABASE, collection: COLLECTION });
         const batch = [];
@@ -69,6 +70,13 @@ describeWithRealEngine({ suite: "Catalog query plans", engine: "mongodb", variab
       });
     }
 
+    it("answers 'is the catalog empty' by reading one row, not the collection", async (t) => {
+      if (!ferretdb) return t.skip("the plan check reads FerretDB's explain (PostgreSQL plans)");
+      const explained = await client.db(DATABASE).command({ explain: { find: COLLECTION, filter: {}, limit: 1 }, verbosity: "queryPlanner" });
+      const nodes = planNodes((explained.queryPlanner as Document | undefined)?.Plan as Document | undefined);
+      assert.equal(nodes[0], "Limit", `plan: ${nodes.join(" > ")}`);
+    });
+
     it("reads a product, a listing page and a deep listing page in milliseconds", async (t) => {
       if (!ferretdb) return t.skip("sized for FerretDB");
       const store = await MongoProductStore.connect(url, { database: DATABASE, collection: COLLECTION });
@@ -78,6 +86,8 @@ describeWithRealEngine({ suite: "Catalog query plans", engine: "mongodb", variab
           await work();
           return performance.now() - startedAt;
         };
+        // Once untimed: the first read after a bulk load also merges GIN's pending entries.
+        await Promise.all([store.findByIds(["prod_0031337"]), store.list({ first: 20 }), store.list({ first: 20, after: { seq: 1_234 } })]);
         // Generous bounds (a shared 2-core machine); a scan of the collection takes ~300 ms.
         assert.ok((await timed(() => store.findByIds(["prod_0031337"]))) < 150);
         assert.ok((await timed(() => store.list({ first: 20 }))) < 150);

@@ -116,6 +116,29 @@ export function defineProductStoreContract(engine: string, create: () => Promise
       assert.equal(await store.count({ category: "garden" }), 76);
     });
 
+    it("pages past long runs of deleted products, whatever the page size", async () => {
+      const products = Array.from({ length: 150 }, (_, i) => sampleProduct({ category: i % 2 ? "garden" : "books" }));
+      await store.insertMany(products);
+      // A run longer than several internal blocks, and scattered single deletions.
+      const removed = new Set([...Array.from({ length: 75 }, (_, i) => 40 + i), 3, 17, 130, 149]);
+      for (const i of removed) await store.remove(products[i]!.id, new Date());
+      const live = products.filter((_, i) => !removed.has(i)).reverse();
+      for (const first of [1, 7, 20, 100]) {
+        for (const category of [undefined, "garden"]) {
+          const seen: string[] = [];
+          let position: ListPosition | undefined;
+          for (let pages = 0; ; pages++) {
+            const page = await store.list({ first, after: position, category });
+            assert.ok(page.items.length === first || !page.hasNextPage, "a page is full unless it is the last");
+            seen.push(...page.items.map((item) => item.product.id));
+            if (!page.hasNextPage) break;
+            position = page.items.at(-1)!.position;
+          }
+          assert.deepEqual(seen, live.filter((p) => !category || p.category === category).map((p) => p.id), `first ${first}, ${category ?? "all"}`);
+        }
+      }
+    });
+
     it("lists a product moved to another category first in that category, and counts it there", async () => {
       const [a, b, c] = [sampleProduct({ category: "books" }), sampleProduct({ category: "garden" }), sampleProduct({ category: "garden" })];
       await store.insertMany([a, b, c]);

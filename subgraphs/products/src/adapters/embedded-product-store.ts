@@ -39,6 +39,10 @@ export class EmbeddedProductStore implements ProductStore {
     return this.live().filter((slot) => !category || slot.product.category === category).length;
   }
 
+  async isEmpty() {
+    return this.slots.size === 0;
+  }
+
   async insert(product: Product) {
     const owner = this.skus.get(product.sku);
     if (owner !== undefined && !this.slots.get(owner)?.deleted) throw new DuplicateSkuError(product.sku);

@@ -41,6 +41,14 @@ export function catalogCounters(db: Db, collection: string, lock: ResourceLock, 
     async set(id: string, n: number): Promise<void> {
       await lock(`counter:${id}`, () => counters.updateOne({ _id: id }, { $set: { n } }, { upsert: true }));
     },
+    /** Raises a counter to at least `n` (a listing's counter past every number in use). */
+    async raise(id: string, n: number): Promise<void> {
+      await lock(`counter:${id}`, async () => {
+        if (((await counters.findOne({ _id: id }, { maxTimeMS }))?.n ?? 0) < n) await counters.updateOne({ _id: id }, { $set: { n } }, { upsert: true });
+      });
+    },
+    /** Every counter's id: a few per category, never many. */
+    ids: async (): Promise<string[]> => (await counters.find({}, { projection: { _id: 1 }, maxTimeMS }).toArray()).map((doc) => doc._id),
     drop: () => counters.drop().catch(() => false),
   };
 }

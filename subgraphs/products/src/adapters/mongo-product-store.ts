@@ -2,6 +2,7 @@ import { MongoClient, MongoServerError, type Collection } from "mongodb";
 import { createLockService, EmbeddedKeyValueStore } from "#kernel";
 import type { Product, ProductChanges } from "../domain/product.js";
 import { DuplicateSkuError, type ListedProduct, type ProductListQuery, type ProductStore, type PublishedChange, type ScanBatch, type UnpublishedChange } from "../ports/product-store.js";
+import { migrateCatalogLayout, type CatalogMigrationReport } from "./mongo-catalog-migration.js";
 import { catalogCounters, listingCounter, liveCounter, type CatalogCounters, type ResourceLock } from "./mongo-catalog-counters.js";
 import { categoryBlockKey, LISTING_BLOCK, PRODUCT_INDEXES, productQueries, toDocument, toProduct, type ProductDocument } from "./mongo-product-queries.js";
 
@@ -83,19 +84,37 @@ export class MongoProductStore implements ProductStore {
     const place = (doc: ProductDocument) => (category ? doc.categorySeq : doc.seq);
     const from = after ? after.seq - 1 : await this.counters.value(listingCounter(category));
     const items: ListedProduct[] = [];
-    // Newest block first; a block emptied by deletions just costs one more indexed query.
-    for (let block = Math.floor(from / LISTING_BLOCK); block >= 0 && items.length <= first; block--) {
-      const filter = category ? productQueries.categoryBlock(category, block) : productQueries.listBlock(block);
-      const docs = await this.products.find(filter, { maxTimeMS: this.maxTimeMS }).toArray();
-      for (const doc of docs.filter((d) => place(d) <= from).sort((a, b) => place(b) - place(a))) {
+    // Each round reads at once the blocks holding the numbers still wanted below `top` (the
+    // `first + 1` below the cursor at first: two blocks for a page of 20), then older ones
+    // while deletions (or moves out of a category) left the page short.
+    for (let top = from; top > 0 && items.length <= first; ) {
+      const wanted = first + 1 - items.length;
+      const highest = Math.floor(top / LISTING_BLOCK);
+      const lowest = Math.max(highest - 7, Math.floor(Math.max(0, top - wanted + 1) / LISTING_BLOCK));
+      const blocks = Array.from({ length: highest - lowest + 1 }, (_, i) => highest - i);
+      const read = await Promise.all(
+        blocks.map((block) => this.products.find(category ? productQueries.categoryBlock(category, block) : productQueries.listBlock(block), { maxTimeMS: this.maxTimeMS }).toArray()),
+      );
+      for (const doc of read.flat().filter((d) => place(d) <= top).sort((x, y) => place(y) - place(x))) {
         items.push({ product: toProduct(doc), position: { seq: place(doc) } });
       }
+      top = lowest * LISTING_BLOCK - 1;
     }
     return { items: items.slice(0, first), hasNextPage: items.length > first };
   }
 
   async count({ category }: { category?: string }) {
     return Math.max(0, await this.counters.value(liveCounter(category)));
+  }
+
+  async isEmpty() {
+    // No filter and no sort: FerretDB pushes the limit down, so this reads one row.
+    return (await this.products.findOne({}, { projection: { _id: 1 }, maxTimeMS: this.maxTimeMS })) === null;
+  }
+
+  /** Upgrades a catalog written by an earlier version to this listing layout; see migrateCatalogLayout. */
+  migrateLayout(onProgress?: (phase: "read" | "write", done: number) => void): Promise<CatalogMigrationReport> {
+    return migrateCatalogLayout({ products: this.products, counters: this.counters, lock: this.lock, onProgress });
   }
 
   async insert(product: Product) {
@@ -186,15 +205,16 @@ export class MongoProductStore implements ProductStore {
   }
 
   async *scan(batchSize: number, after?: string): AsyncIterable<ScanBatch> {
-    // Block by block in listing order, oldest first: each block one indexed query, so a scan
-    // of a million products holds one block in memory (a sorted cursor would make FerretDB
-    // load and sort the whole collection).
+    // Block by block in listing order, oldest first, five blocks read at once: each block one
+    // indexed query, so a scan of a million products holds a few blocks in memory (a sorted
+    // cursor would make FerretDB load and sort the whole collection).
     const from = after === undefined ? 0 : Number(after);
     const last = await this.counters.value(listingCounter());
     let batch: ProductDocument[] = [];
-    for (let block = Math.floor((from + 1) / LISTING_BLOCK); block <= Math.floor(last / LISTING_BLOCK); block++) {
-      const docs = await this.products.find(productQueries.listBlock(block), { maxTimeMS: this.maxTimeMS }).toArray();
-      for (const doc of docs.filter((d) => d.seq > from).sort((a, b) => a.seq - b.seq)) {
+    for (let first = Math.floor((from + 1) / LISTING_BLOCK); first <= Math.floor(last / LISTING_BLOCK); first += 5) {
+      const blocks = Array.from({ length: Math.min(5, Math.floor(last / LISTING_BLOCK) - first + 1) }, (_, i) => first + i);
+      const read = await Promise.all(blocks.map((block) => this.products.find(productQueries.listBlock(block), { maxTimeMS: this.maxTimeMS }).toArray()));
+      for (const doc of read.flat().filter((d) => d.seq > from).sort((a, b) => a.seq - b.seq)) {
         batch.push(doc);
         if (batch.length === batchSize) {
           yield { products: batch.map(toProduct), after: String(batch.at(-1)!.seq) };

@@ -61,6 +61,12 @@ export interface ProductStore {
   list(query: ProductListQuery): Promise<{ items: ListedProduct[]; hasNextPage: boolean }>;
   /** Live products, overall or in a category: a maintained count, never a scan. */
   count(query: { category?: string }): Promise<number>;
+  /**
+   * Whether the store holds no product document at all: live, deleted, or written by an
+   * earlier version in a layout this one does not list yet (one bounded read). Seeding asks
+   * this rather than `count`, so it never loads a catalog over one it cannot see.
+   */
+  isEmpty(): Promise<boolean>;
   insert(product: Product): Promise<void>;
   /**
    * Bulk load for seeding and benchmarks; still unique by SKU. Announced like any write,
