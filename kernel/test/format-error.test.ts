@@ -105,11 +105,12 @@ describe("the error formatter keeps server internals out of every response", () 
       cause: "Error: socket hang up",
       sql: 'SELECT * FROM "StockLevel" WHERE "productId" = $1',
       detail: { where: "/srv/app/subgraphs/inventory/src/adapters/prisma-stock-ledger.ts:146:19" },
+      trace: "Error: stock row locked\n    at reserve (node:internal/process/task_queues:95:5)",
     });
     const formatted = format({ ...asFormatted(error), extensions: { ...error.extensions, stacktrace: ["Error", "    at x (/srv/a.ts:1:1)"] } }, error);
     assert.deepEqual(formatted.extensions, { code: "OUT_OF_STOCK", productId: "prod_0000001", available: 3 });
     assert.equal(formatted.message, "Only 3 units are in stock");
-    assert.deepEqual(lines[0]?.withheld, ["cause", "sql", "detail", "stacktrace"]);
+    assert.deepEqual(lines[0]?.withheld, ["cause", "sql", "detail", "trace", "stacktrace"]);
   });
 
   it("passes a client's error through unchanged", () => {

@@ -40,7 +40,8 @@ export function createErrorFormatter(logger: Logger, options: ErrorFormatterOpti
     const extensions: Record<string, unknown> = {};
     const withheld: string[] = [];
     for (const [key, value] of Object.entries(formatted.extensions ?? {})) {
-      if (INTERNAL_EXTENSIONS.has(key) || revealsInternals(JSON.stringify(value) ?? "")) withheld.push(key);
+      const text = typeof value === "string" ? value : (JSON.stringify(value) ?? "");
+      if (INTERNAL_EXTENSIONS.has(key) || revealsInternals(text)) withheld.push(key);
       else extensions[key] = value;
     }
     let message = formatted.message;
