@@ -11,23 +11,12 @@ import {
   type GraphQLObjectType,
   type GraphQLSchema,
 } from "graphql";
+import { seededRandom as catalogRandom } from "../../subgraphs/products/src/catalog/seeded-random.js";
 
-/** A small seeded generator (mulberry32), so a failing case can be replayed from its seed. */
+/** The catalog's seeded generator, with the two draws the operation generator needs. */
 export function seededRandom(seed: number) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return {
-    next,
-    int: (max: number) => Math.floor(next() * max),
-    chance: (p: number) => next() < p,
-    pick: <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!,
-  };
+  const random = catalogRandom(seed);
+  return { ...random, int: (max: number) => random.int(0, max - 1), chance: (p: number) => random.next() < p };
 }
 
 export type Random = ReturnType<typeof seededRandom>;

@@ -1,10 +1,10 @@
 import { GraphQLError, Kind, parse, type DocumentNode, type OperationDefinitionNode } from "graphql";
-import { ErrorCode } from "#kernel";
+import { ErrorCode, isStorableText, unstorableLiteral, unstorableVariable } from "#kernel";
 import type { CallerRateLimiter } from "../rate-limit/caller-rate-limiter.js";
 import { measureOperation, UnmeasurableOperationError, type OperationMeasure } from "./measure-operation.js";
 import type { OperationBudgets } from "./operation-budgets.js";
 import type { PersistedOperationCheck } from "./persisted-operations.js";
-import { unsafeLiteralReason, unsafeTextReason, unsafeValueReason } from "./request-values.js";
+import { nestsDeeperThan } from "./request-values.js";
 
 export interface OperationLimits {
   maxDepth: number;
@@ -19,6 +19,7 @@ export interface OperationLimits {
 
 /** Type references nest about 14 deep in the standard introspection query; this leaves room. */
 const MAX_INTROSPECTION_DEPTH = 20;
+const UNSTORABLE_TEXT = "Text input must not contain NUL characters or unpaired UTF-16 surrogates";
 /** No operation of this API takes variables nested deeper than a few levels. */
 const MAX_VARIABLES_DEPTH = 16;
 
@@ -95,10 +96,10 @@ export function createRequestPolicy(deps: {
     if (variables !== undefined && variables !== null && (typeof variables !== "object" || Array.isArray(variables))) {
       throw refuse(ErrorCode.BAD_USER_INPUT, "variables must be a JSON object");
     }
-    const textProblem = unsafeTextReason(query);
-    if (textProblem) throw refuse(ErrorCode.BAD_USER_INPUT, `The query ${textProblem}`);
-    const valueProblem = unsafeValueReason(variables ?? {}, MAX_VARIABLES_DEPTH);
-    if (valueProblem) throw refuse(ErrorCode.BAD_USER_INPUT, `The variables are refused: ${valueProblem}`);
+    if (!isStorableText(query)) throw refuse(ErrorCode.BAD_USER_INPUT, UNSTORABLE_TEXT);
+    const variable = unstorableVariable((variables ?? {}) as Record<string, unknown>);
+    if (variable !== undefined) throw refuse(ErrorCode.BAD_USER_INPUT, `Variable $${variable}: ${UNSTORABLE_TEXT}`, { variable });
+    if (nestsDeeperThan(variables ?? {}, MAX_VARIABLES_DEPTH)) throw refuse(ErrorCode.BAD_USER_INPUT, `Variables nest at most ${MAX_VARIABLES_DEPTH} levels deep`);
 
     let document: DocumentNode;
     try {
@@ -108,8 +109,7 @@ export function createRequestPolicy(deps: {
       const tooLong = /more th[ae]t? \d+ tokens/.test(message);
       throw refuse(tooLong ? ErrorCode.QUERY_TOO_COMPLEX : "GRAPHQL_PARSE_FAILED", tooLong ? `The query is too long: over ${limits.maxTokens} tokens` : message, tooLong ? { limit: limits.maxTokens } : {});
     }
-    const literalProblem = unsafeLiteralReason(document);
-    if (literalProblem) throw refuse(ErrorCode.BAD_USER_INPUT, `The query ${literalProblem}`);
+    if (unstorableLiteral(document)) throw refuse(ErrorCode.BAD_USER_INPUT, UNSTORABLE_TEXT);
     const operation = chooseOperation(document, operationName ?? undefined);
     if (operation.operation === "subscription" && transport !== "websocket") {
       throw refuse(ErrorCode.OPERATION_NOT_ALLOWED, "Subscriptions are served over WebSocket (graphql-ws) on this same URL", {}, 405);
