@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
 import { before, after, describe, it } from "node:test";
 import { MongoClient, type Document } from "mongodb";
+import { EmbeddedKeyValueStore } from "#kernel";
 import { describeWithRealEngine } from "#kernel/testing";
 import { generateCatalog } from "../src/catalog/generate-catalog.js";
 import { MongoProductStore } from "../src/adapters/mongo-product-store.js";
 import { productQueries } from "../src/adapters/mongo-product-queries.js";
+import { createProductCache } from "../src/domain/product-cache.js";
 
 // Large enough that PostgreSQL's planner prefers an index to reading the table whenever one
 // serves the query, so a missing index shows as a sequential scan; kept between runs (loaded
@@ -69,6 +71,29 @@ describeWithRealEngine({ suite: "Catalog query plans", engine: "mongodb", variab
         assert.ok(nodes.some((node) => node.includes("_gin")), `served by a GIN twin: ${nodes.join(" > ")}`);
       });
     }
+
+    it("fills the hot product cache from a catalog this size: reads by id land well within its fill deadline", async (t) => {
+      if (!ferretdb) return t.skip("sized for FerretDB");
+      // The issue's run at 1M: every load took longer than the 1 s deadline, so nothing was
+      // ever stored and every read went to the catalog.
+      const store = await MongoProductStore.connect(url, { database: DATABASE, collection: COLLECTION });
+      try {
+        const cache = createProductCache({ kv: new EmbeddedKeyValueStore(), ttlMs: 60_000 });
+        let loads = 0;
+        const load = (ids: readonly string[]) => {
+          loads += 1;
+          return store.findByIds(ids);
+        };
+        const ids = Array.from({ length: 20 }, (_, i) => `prod_${String(1 + ((i * 7_919) % SIZE)).padStart(7, "0")}`);
+        const startedAt = performance.now();
+        assert.equal((await cache.getMany(ids, load)).size, 20);
+        assert.ok(performance.now() - startedAt < 500, "a page's worth of products by id, read and filled");
+        assert.equal((await cache.getMany(ids, load)).size, 20);
+        assert.equal(loads, 1, "the second read is served by the cache");
+      } finally {
+        await store.close();
+      }
+    });
 
     it("answers 'is the catalog empty' by reading one row, not the collection", async (t) => {
       if (!ferretdb) return t.skip("the plan check reads FerretDB's explain (PostgreSQL plans)");

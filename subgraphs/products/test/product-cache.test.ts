@@ -122,6 +122,22 @@ function defineProductCacheTests(engine: string, openStore: () => Promise<KeyVal
       for (const cache of [a, b]) assert.equal((await cache.getMany([p.id], loader.load)).get(p.id)?.name, "Version two");
     });
 
+    it("fills from a catalog read that took seconds (a busy catalog), by default", async () => {
+      const store = new EmbeddedProductStore();
+      const p = product();
+      await store.insert(p);
+      let now = 0;
+      const loader = gatedLoader(store);
+      const busyLoad = async (ids: readonly string[]) => {
+        now += 4_000;
+        return loader.load(ids);
+      };
+      const cache = createProductCache({ kv, ttlMs: 60_000, clock: () => now });
+      await cache.getMany([p.id], busyLoad);
+      await cache.getMany([p.id], loader.load);
+      assert.equal(loader.state.loads, 1, "the 4 s read was stored");
+    });
+
     it("drops a fill whose catalog read outlasted the fill deadline", async () => {
       const store = new EmbeddedProductStore();
       const p = product();
