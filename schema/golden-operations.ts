@@ -1,5 +1,8 @@
 import { readdirSync, readFileSync } from "node:fs";
-import { createHash } from "node:crypto";
+import { operationId } from "../gateway/src/security/persisted-operations.js";
+
+/** The id a persisted operation is known by: sha256 of its exact text, as the gateway computes it. */
+export { operationId };
 
 export const OPERATIONS_DIR = "schema/operations";
 export const PERSISTED_MANIFEST_PATH = "schema/operations/persisted-operations.json";
@@ -14,6 +17,6 @@ export function readGoldenOperations(dir = OPERATIONS_DIR): { name: string; quer
 
 /** The allow-list manifest the gateway loads (PERSISTED_OPERATIONS_PATH): sha256 -> query. */
 export function persistedManifest(operations = readGoldenOperations()): string {
-  const entries = operations.map(({ query }) => [createHash("sha256").update(query).digest("hex"), query] as const);
+  const entries = operations.map(({ query }) => [operationId(query), query] as const);
   return JSON.stringify(Object.fromEntries(entries), null, 2) + "\n";
 }

@@ -1,0 +1,39 @@
+import type { OperationTypeNode } from "graphql";
+
+/** How often and how long the client tries an operation again after a transient failure. */
+export interface RetryPolicy {
+  /** Attempts in all, the first included. */
+  maxAttempts: number;
+  /** Wait before the first retry; doubled each time, with jitter, up to maxDelayMs. */
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** A rate limit asking to wait longer than this is surfaced at once instead of waited out. */
+  maxRetryAfterMs: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 3, baseDelayMs: 200, maxDelayMs: 3_000, maxRetryAfterMs: 5_000 };
+
+/**
+ * Mutations that may run twice with the same variables and still take effect once. Checkout
+ * is one because the gateway keys it by `idempotencyKey`: a retry sends the SAME key and gets
+ * the same order back. Adding to the cart is not (a lost answer retried would add twice), nor
+ * is refreshing a session (its refresh token is spent by the first try).
+ */
+export const IDEMPOTENT_MUTATIONS: ReadonlySet<string> = new Set(["Checkout"]);
+
+/** Queries read only; of the mutations, only the idempotent ones. Subscriptions reconnect instead. */
+export function isSafeToRetry(operation: OperationTypeNode | "query" | "mutation" | "subscription", operationName: string | undefined): boolean {
+  if (operation === "query") return true;
+  return operation === "mutation" && operationName !== undefined && IDEMPOTENT_MUTATIONS.has(operationName);
+}
+
+/** Answers that say "try again": no answer at all, the gateway or a proxy overloaded or failing. */
+export function isTransientStatus(status: number): boolean {
+  return status === 429 || status === 500 || status === 502 || status === 503 || status === 504;
+}
+
+/** Exponential backoff with full jitter, so many clients that failed together do not return together. */
+export function backoffDelayMs(policy: RetryPolicy, retry: number, random = Math.random): number {
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** retry);
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}

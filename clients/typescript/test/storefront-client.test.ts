@@ -1,0 +1,228 @@
+// The typed client against the real gateway in this process, configured as production would
+// be: only the persisted golden operations are accepted.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { createServer, connect, type Server, type Socket } from "node:net";
+import type { AddressInfo } from "node:net";
+import WebSocket from "ws";
+import { waitFor } from "../../../kernel/src/testing/wait-for.js";
+import { PERSISTED_MANIFEST_PATH } from "../../../schema/golden-operations.js";
+import { startTestSupergraph, type TestSupergraph } from "../../../test/support/start-test-supergraph.js";
+import {
+  AddToCartDocument,
+  CartDocument,
+  CheckoutDocument,
+  DeliverOrderDocument,
+  MeDocument,
+  MyOrdersDocument,
+  OrderStatusDocument,
+  ProductPageDocument,
+  ShipOrderDocument,
+  SignUpDocument,
+  createStorefrontClient,
+  StorefrontError,
+  type OrderStatusSubscription,
+  type Session,
+  type StorefrontClientOptions,
+} from "../src/index.js";
+
+let supergraph: TestSupergraph;
+const clients: { dispose(): Promise<void> }[] = [];
+
+function client(options: Partial<StorefrontClientOptions> = {}) {
+  const made = createStorefrontClient({ url: supergraph.gatewayUrl, subscriptions: { webSocketImpl: WebSocket, retryBaseDelayMs: 50 }, ...options });
+  clients.push(made);
+  return made;
+}
+
+let customers = 0;
+async function signedUpClient(options: Partial<StorefrontClientOptions> = {}) {
+  const shopper = client(options);
+  const { signUp } = await shopper.request(SignUpDocument, {
+    input: { email: `client-${++customers}@example.com`, password: "correct horse battery staple", name: "Client" },
+  });
+  shopper.setSession({ accessToken: signUp.accessToken, refreshToken: signUp.refreshToken });
+  return shopper;
+}
+
+/** Counts the operations a client sent, and can lose the answer of one, as a dropped connection would. */
+function recordingFetch(loseAnswerOf?: string) {
+  const sent: { operationName: string; variables: Record<string, unknown>; query?: string }[] = [];
+  let lost = false;
+  const fetchImpl: typeof fetch = async (input, init) => {
+    const body = JSON.parse(String(init?.body)) as (typeof sent)[number];
+    sent.push(body);
+    const response = await fetch(input, init);
+    if (!lost && body.operationName === loseAnswerOf) {
+      lost = true;
+      await response.arrayBuffer();
+      throw new TypeError("fetch failed");
+    }
+    return response;
+  };
+  return { sent, fetchImpl };
+}
+
+before(async () => {
+  supergraph = await startTestSupergraph({ env: { PERSISTED_OPERATIONS_PATH: PERSISTED_MANIFEST_PATH, PERSISTED_OPERATIONS_ONLY: "true" } });
+});
+after(async () => {
+  await Promise.all(clients.map((c) => c.dispose()));
+  await supergraph.close();
+});
+
+describe("typed calls", () => {
+  test("golden operations go through a gateway that accepts only persisted operations, typed end to end", async () => {
+    const shopper = await signedUpClient();
+    const { addToCart } = await shopper.request(AddToCartDocument, { productId: "prod_0000003", quantity: 2 });
+    assert.equal(addToCart.totalQuantity, 2);
+    const { cart } = await shopper.request(CartDocument);
+    assert.equal(cart.items[0]?.product.id, "prod_0000003");
+    assert.equal(Number.isInteger(cart.subtotal.amount), true, "money comes in integer minor units");
+  });
+
+  test("with hashOnly a golden operation is sent as its persisted id alone", async () => {
+    const { sent, fetchImpl } = recordingFetch();
+    const shopper = client({ hashOnly: true, fetch: fetchImpl });
+    const { product } = await shopper.request(ProductPageDocument, { id: "prod_0000001" });
+    assert.equal(product?.id, "prod_0000001");
+    assert.equal(sent[0]?.query, undefined);
+  });
+
+  test("a refusal rejects with the gateway's error code", async () => {
+    const shopper = client();
+    await assert.rejects(shopper.request(AddToCartDocument, { productId: "prod_0000003", quantity: 1 }), (error: unknown) => {
+      assert.ok(error instanceof StorefrontError);
+      assert.equal(error.code, "UNAUTHENTICATED");
+      assert.equal(error.details.operationName, "AddToCart");
+      return true;
+    });
+  });
+});
+
+describe("session renewal", () => {
+  test("a refused access token is renewed with the refresh token once, and the call goes through", async () => {
+    const signedUp = await signedUpClient();
+    const sessions: (Session | undefined)[] = [];
+    const { sent, fetchImpl } = recordingFetch();
+    const shopper = client({
+      session: { accessToken: "expired.or.revoked", refreshToken: signedUp.session!.refreshToken },
+      onSessionChange: (session) => sessions.push(session),
+      fetch: fetchImpl,
+    });
+    const [first, second] = await Promise.all([shopper.request(MeDocument), shopper.request(CartDocument)]);
+    assert.match(first.me?.email ?? "", /^client-\d+@example\.com$/);
+    assert.equal(second.cart.totalQuantity, 0);
+    assert.equal(sent.filter((s) => s.operationName === "RefreshSession").length, 1, "calls failing together share one refresh");
+    assert.equal(sessions.length, 1);
+    assert.notEqual(sessions[0]?.accessToken, "expired.or.revoked");
+  });
+
+  test("a refresh token that no longer works ends the session and surfaces UNAUTHENTICATED", async () => {
+    const sessions: (Session | undefined)[] = [];
+    const shopper = client({ session: { accessToken: "expired.or.revoked", refreshToken: "spent" }, onSessionChange: (s) => sessions.push(s) });
+    await assert.rejects(shopper.request(CartDocument), (error: StorefrontError) => error.code === "UNAUTHENTICATED");
+    assert.deepEqual(sessions, [undefined]);
+  });
+});
+
+describe("retries", () => {
+  test("checkout whose answer was lost is sent again with the same idempotency key and makes one order", async () => {
+    const signedUp = await signedUpClient();
+    const { sent, fetchImpl } = recordingFetch("Checkout");
+    const shopper = client({ session: signedUp.session, fetch: fetchImpl });
+    await shopper.request(AddToCartDocument, { productId: "prod_0000004", quantity: 1 });
+    const { checkout } = await shopper.request(CheckoutDocument, { idempotencyKey: "lost-answer-1" });
+    const attempts = sent.filter((s) => s.operationName === "Checkout");
+    assert.equal(attempts.length, 2);
+    assert.deepEqual(attempts.map((a) => a.variables.idempotencyKey), ["lost-answer-1", "lost-answer-1"]);
+    const { orders } = await shopper.request(MyOrdersDocument);
+    assert.equal(orders.totalCount, 1);
+    assert.equal(orders.edges[0]?.node.id, checkout.id);
+  });
+
+  test("addToCart whose answer was lost is not sent again: it is not safe to repeat", async () => {
+    const signedUp = await signedUpClient();
+    const { sent, fetchImpl } = recordingFetch("AddToCart");
+    const shopper = client({ session: signedUp.session, fetch: fetchImpl });
+    await assert.rejects(shopper.request(AddToCartDocument, { productId: "prod_0000005", quantity: 1 }), (error: StorefrontError) => error.code === "NETWORK_ERROR");
+    assert.equal(sent.filter((s) => s.operationName === "AddToCart").length, 1);
+    assert.equal((await shopper.request(CartDocument)).cart.totalQuantity, 1, "the lost answer's change happened once");
+  });
+});
+
+/** A TCP hop in front of the gateway that can cut every connection through it. */
+async function startCuttableProxy(target: URL): Promise<{ url: string; cut(): void; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((downstream) => {
+    const upstream = connect(Number(target.port), target.hostname);
+    for (const socket of [downstream, upstream]) {
+      sockets.add(socket);
+      socket.on("close", () => sockets.delete(socket));
+      socket.on("error", () => undefined);
+    }
+    downstream.pipe(upstream).pipe(downstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  const { port } = server.address() as AddressInfo;
+  const cut = () => {
+    for (const socket of sockets) socket.destroy();
+  };
+  return {
+    url: `http://127.0.0.1:${port}/graphql`,
+    cut,
+    close: () => {
+      cut();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+describe("order status subscription", () => {
+  test("after a dropped connection it reconnects and resumes from the order's current state, until a final status", async () => {
+    const shopper = await signedUpClient();
+    await shopper.request(AddToCartDocument, { productId: "prod_0000006", quantity: 1 });
+    const { checkout } = await shopper.request(CheckoutDocument, { idempotencyKey: "follow-1" });
+    const proxy = await startCuttableProxy(new URL(supergraph.gatewayUrl));
+    const follower = client({ url: proxy.url, session: shopper.session });
+    const seen: OrderStatusSubscription["orderStatusChanged"]["status"][] = [];
+    let reconnects = 0;
+    let completed = false;
+    let failure: StorefrontError | undefined;
+    follower.subscribe(OrderStatusDocument, { orderId: checkout.id }, {
+      next: ({ orderStatusChanged }) => void seen.push(orderStatusChanged.status),
+      reconnecting: () => void reconnects++,
+      error: (error) => void (failure = error),
+      complete: () => void (completed = true),
+    });
+    try {
+      await waitFor("the order is PAID", () => seen.includes("PAID"), { timeoutMs: 20_000 });
+      const before = seen.length;
+      proxy.cut();
+      await waitFor("a result after the reconnect", () => seen.length > before, { timeoutMs: 10_000 });
+      assert.equal(reconnects, 1);
+      assert.equal(seen.at(-1), "PAID", "the first result after the reconnect is the current state");
+      assert.equal(completed, false, "PAID is not the end of the stream");
+      const backOffice = client({ session: { accessToken: await supergraph.token("client-admin", ["customer", "admin"]), refreshToken: "none" } });
+      await backOffice.request(ShipOrderDocument, { id: checkout.id });
+      await backOffice.request(DeliverOrderDocument, { id: checkout.id });
+      await waitFor("the stream completes", () => completed, { timeoutMs: 10_000 });
+      assert.deepEqual(seen.slice(-2), ["SHIPPED", "DELIVERED"]);
+      assert.equal(failure, undefined);
+    } finally {
+      await follower.dispose();
+      await proxy.close();
+    }
+  });
+
+  test("a refused access token fails the subscription at once with the reason, without retrying", async () => {
+    const follower = client({ session: { accessToken: "forged.token.value", refreshToken: "none" } });
+    const started = Date.now();
+    const failure = await new Promise<StorefrontError>((resolve) => {
+      follower.subscribe(OrderStatusDocument, { orderId: "ord_missing" }, { next: () => undefined, error: resolve });
+    });
+    assert.equal(failure.code, "UNAUTHENTICATED");
+    assert.match(failure.message, /refused this connection's access token .*sign in again/);
+    assert.ok(Date.now() - started < 3_000, `failed after ${Date.now() - started} ms`);
+  });
+});
