@@ -15,7 +15,7 @@ import {
 } from "#kernel";
 import type { GatewayContext } from "./gateway-context.js";
 import { createSupergraphGateway } from "./supergraph-gateway.js";
-import { createAccessTokenVerifier, InvalidTokenError } from "./auth/access-token-verifier.js";
+import { accessTokenVerifierFor, InvalidTokenError } from "./auth/access-token-verifier.js";
 import { authenticate, authorizationHeader } from "./auth/authenticate-request.js";
 import { createCallerRateLimiter } from "./rate-limit/caller-rate-limiter.js";
 import { clientAddress } from "./http/client-address.js";
@@ -62,7 +62,7 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
   const { limits } = config.gateway;
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
-    formatError: createErrorFormatter(logger),
+    formatError: createErrorFormatter(logger, { fieldSuggestions: config.env !== "production" }),
     includeStacktraceInErrorResponses: false,
     introspection: config.env !== "production",
     csrfPrevention: true,
@@ -74,7 +74,7 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
   });
   await apollo.start();
 
-  const verify = createAccessTokenVerifier({ secret: config.auth.jwtSecret, jwksUrl: config.auth.jwksUrl, issuer: config.auth.jwtIssuer });
+  const verify = accessTokenVerifierFor(config);
   const rateLimit = createCallerRateLimiter({ pointsPerMinute: config.gateway.rateLimitPerMinute, redis: deps.redis });
   const explorer = createExplorerHandler();
   const feed = createOrderStatusFeed(deps.bus, logger);
@@ -110,7 +110,9 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
       identity = await authenticate(verify, authorizationHeader(req.headers));
     } catch (error) {
       if (error instanceof InvalidTokenError) return sendGraphQLError(res, 401, ErrorCode.UNAUTHENTICATED, error.message);
-      throw error;
+      // The token could not be judged (accounts unreachable for a subject never confirmed).
+      logger.warn("access token could not be verified", { requestId, error: error instanceof Error ? error.message : String(error) });
+      return sendGraphQLError(res, 503, ErrorCode.SERVICE_UNAVAILABLE, "Signing in is unavailable for a moment; please retry", { "retry-after": "5" });
     }
     // The caller's budget is charged per operation by the request policy.
     const caller = identity ? `user:${identity.userId}` : `ip:${clientAddress(req, config.gateway.trustProxy)}`;
