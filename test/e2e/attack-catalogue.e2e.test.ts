@@ -329,6 +329,16 @@ describe("attack catalogue: the WebSocket path has every HTTP protection", () =>
     await Promise.all([...sockets, again].map((socket) => socket.closedWith()));
   });
 
+  it("closes a signed-in socket when its access token expires", async () => {
+    const shortLived = await sg.token("short-lived", ["customer"], 2);
+    const socket = await RawGraphQLSocket.connect(sg.gatewayUrl, shortLived);
+    socket.subscribe("before", { query: LEGIT });
+    assert.equal((await socket.result("before")).next[0]!.payload.data.product.id, "prod_0000001");
+    const closed = await socket.closedWith(6_000);
+    assert.equal(closed.code, 4401);
+    assert.match(closed.reason, /expired/);
+  });
+
   it("closes a socket whose connection_init is larger than an HTTP body may be", async () => {
     const socket = await RawGraphQLSocket.open(sg.gatewayUrl);
     socket.send({ type: "connection_init", payload: { padding: "x".repeat(200_000) } });

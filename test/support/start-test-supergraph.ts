@@ -5,8 +5,8 @@ import { createTestDatabase, type DatabaseEngine } from "./test-database.js";
 import { postGraphQL } from "./graphql-client.js";
 
 export interface TestSupergraph extends RunningSupergraph {
-  /** An access token the gateway accepts, for any user and roles. */
-  token(userId: string, roles?: Identity["roles"]): Promise<string>;
+  /** An access token the gateway accepts, for any user and roles (an hour unless told). */
+  token(userId: string, roles?: Identity["roles"], ttlSeconds?: number): Promise<string>;
   /** Runs an operation through the gateway as the given token's user. */
   query<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, token?: string): ReturnType<typeof postGraphQL<T>>;
 }
@@ -29,7 +29,7 @@ export async function startTestSupergraph(options: { env?: Record<string, string
   const auth = { secret: config.auth.jwtSecret, issuer: config.auth.jwtIssuer };
   return {
     ...supergraph,
-    token: (userId, roles = ["customer"]) => issueAccessToken(auth, { userId, roles }),
+    token: (userId, roles = ["customer"], ttlSeconds) => issueAccessToken(auth, { userId, roles }, ttlSeconds),
     query: (query, variables, token) => postGraphQL(supergraph.gatewayUrl, query, variables, { token }),
     async close() {
       await supergraph.close();

@@ -2,6 +2,7 @@ import type { IncomingMessage, Server } from "node:http";
 import { randomUUID } from "node:crypto";
 import { WebSocketServer, type WebSocket } from "ws";
 import { useServer } from "graphql-ws/use/ws";
+import { decodeJwt } from "jose";
 import { GraphQLError, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLFormattedError } from "graphql";
 import { ErrorCode, isPublicErrorCode, type Identity, type Logger } from "#kernel";
 import type { AccessTokenVerifier } from "../auth/access-token-verifier.js";
@@ -26,7 +27,10 @@ interface ConnectionState {
   active: Map<string, { subscription: boolean }>;
 }
 
-type Extra = { socket: WebSocket; request: IncomingMessage; state?: ConnectionState };
+type Extra = { socket: WebSocket; request: IncomingMessage; state?: ConnectionState; expiry?: NodeJS.Timeout };
+
+/** graphql-ws's close code for a caller who is no longer authorised. */
+const TOKEN_EXPIRED = 4401;
 
 /** What onSubscribe hands to execute/subscribe: the admitted operation and who runs it. */
 interface AdmittedContext {
@@ -114,6 +118,9 @@ export function attachGraphQLWebSocket(options: {
         try {
           const identity = await authenticate(options.verify, typeof header === "string" ? header : undefined);
           ctx.extra.state = { identity, callerKey: identity ? `user:${identity.userId}` : `ip:${clientAddress}`, clientAddress, active: new Map() };
+          // The token was checked once, here: the connection ends when the token does, so a
+          // socket never outlives the authorisation it was opened with.
+          if (identity && typeof header === "string") closeAtExpiry(ctx.extra, header);
           return true;
         } catch {
           return false;
@@ -159,6 +166,7 @@ export function attachGraphQLWebSocket(options: {
         if (ctx.extra.state) release(ctx.extra.state, id);
       },
       onClose: (ctx) => {
+        clearTimeout(ctx.extra.expiry);
         const state = ctx.extra.state;
         if (state) for (const id of [...state.active.keys()]) release(state, id);
       },
@@ -176,6 +184,15 @@ export function attachGraphQLWebSocket(options: {
       await new Promise<void>((resolve) => wsServer.close(() => resolve()));
     },
   };
+}
+
+function closeAtExpiry(extra: Extra, authorization: string): void {
+  const token = authorization.replace(/^Bearer\s+/i, "");
+  const expiresAt = (decodeJwt(token).exp ?? 0) * 1000;
+  // setTimeout holds at most ~24.8 days; tokens live far less (ACCESS_TOKEN_MAX_LIFETIME_SECONDS).
+  const wait = Math.min(Math.max(0, expiresAt - Date.now()), 2 ** 31 - 1);
+  extra.expiry = setTimeout(() => extra.socket.close(TOKEN_EXPIRED, "The access token expired; reconnect with a fresh one"), wait);
+  extra.expiry.unref();
 }
 
 function publicError(error: GraphQLError): GraphQLFormattedError {
