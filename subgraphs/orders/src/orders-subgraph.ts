@@ -43,7 +43,7 @@ export async function startOrdersSubgraph(platform: Platform, options: OrdersSub
   const inventory = client(options.inventoryUrl ?? config.gateway.subgraphUrls.inventory);
 
   const cart = createCheckoutCart({ prisma, catalog: createSubgraphProductCatalog(products) });
-  const store = createPrismaOrderStore({ prisma, removeFromCart: cart.removeOrdered, onCommit: () => outbox.nudge() });
+  const store = createPrismaOrderStore({ prisma, onCommit: () => outbox.nudge() });
   const reservations = createSubgraphStockReservations(inventory);
   const checkout = createCheckoutService({ store, cart, reservations, logger });
   const orders = createOrderService({ store, reservations });

@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { describeWithRealEngine, engineSuiteTitle } from "#kernel/testing";
 import type { DatabaseEngine } from "../../../test/support/test-database.js";
 import { orderIdFor } from "../src/domain/checkout.service.js";
+import { IdempotencyKeyTaken } from "../src/ports/order-store.js";
 import { startCheckoutHarness, type CheckoutHarness } from "./support/checkout-harness.js";
 
 const codeOf = (error: unknown) => (error as { extensions?: { code?: string } }).extensions?.code;
@@ -88,6 +90,24 @@ function defineCheckoutSuite(engine: DatabaseEngine): void {
       assert.deepEqual(losers.filter((id) => h.reservations.statusOf(id) === "HELD"), [], "no loser keeps a hold");
       assert.deepEqual([h.reservations.available("p1"), h.reservations.available("p2")], [before[0]! - 2, before[1]! - 1]);
       assert.deepEqual((await h.cartOf("judy")).lines, []);
+    });
+
+    it("refuses a second order under a used key with IdempotencyKeyTaken, the cart's removal rolled back with it", async () => {
+      await h.addToCart("mallory", "p1", 1);
+      const first = await h.checkout.checkout("mallory", "key-m1");
+      await h.addToCart("mallory", "p1", 1);
+      const price = { amount: 1000, currency: "USD" };
+      const now = new Date();
+      const place = h.store.place({
+        order: { ...first, id: "ord_other", reservationId: "ord_other", createdAt: now, updatedAt: now },
+        items: [{ orderId: "ord_other", productId: "p1", name: "Product p1", quantity: 1, unitPrice: price }],
+        payment: { id: randomUUID(), amount: price },
+        events: [],
+        cart: { ordered: [{ productId: "p1", quantity: 1, accepted: price }], unavailable: [] },
+      });
+      await assert.rejects(place, (error) => error instanceof IdempotencyKeyTaken);
+      assert.equal(await h.prisma.order.count({ where: { userId: "mallory" } }), 1);
+      assert.equal((await h.cartOf("mallory")).lines.length, 1, "the line is still in the cart");
     });
 
     it("answers CART_CHANGED when a line changed between pricing and placing, writing nothing and releasing the hold", async () => {

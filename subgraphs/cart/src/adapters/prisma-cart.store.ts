@@ -44,62 +44,6 @@ export function createPrismaCartStore(prisma: PrismaClient): CartStore {
 /** A change by the customer: the cart is no longer what the last order left of it. */
 const customerChange = () => ({ updatedAt: new Date(), lastOrderId: null });
 
-/** A line as checkout priced it: what it expects to find in the cart, exactly. */
-export interface OrderedLine {
-  productId: string;
-  quantity: number;
-  accepted: Money;
-}
-
-/** What became of the lines an order asked the cart for. */
-export type CartRemoval =
-  | { kind: "removed" }
-  /**
-   * Some priced line is gone or differs (another checkout took it, or the customer changed
-   * it): the caller must roll its transaction back. `linesLeft` counts the lines the cart held
-   * (unavailable products aside); `lastOrderId` names the order that took its lines last,
-   * unless the customer changed it since.
-   */
-  | { kind: "changed"; linesLeft: number; lastOrderId: string | null };
-
-/**
- * Removes what an order took from the cart, inside the order's own transaction, so the cart
- * is emptied exactly when the order exists, and one cart becomes at most one order whatever
- * the idempotency keys of the checkouts racing for it.
- *
- * The database decides. The cart's row lock comes first, as in every change of the cart, so
- * checkouts and edits of one cart take turns (and never deadlock on its lines); under READ
- * COMMITTED each statement then sees what the previous holder committed. The delete of
- * exactly the priced lines (product, quantity, accepted price) counts what it found: all of
- * them, or the cart "changed" (a race's losers find none). A row count under the lock rather
- * than a cart version column: it asks precisely whether the lines this order charges for are
- * still there, so a line added meanwhile does not refuse the checkout (it stays for a later
- * order). Lines of products that left the catalog go too (they
- * were not ordered and cannot be).
- */
-export async function removeOrderedLines(
-  tx: Prisma.TransactionClient,
-  userId: string,
-  orderId: string,
-  ordered: readonly OrderedLine[],
-  unavailable: readonly string[],
-): Promise<CartRemoval> {
-  const [cart] = await tx.$queryRaw<{ lastOrderId: string | null }[]>`SELECT "lastOrderId" FROM "Cart" WHERE "userId" = ${userId} FOR UPDATE`;
-  const { count } = await tx.cartItem.deleteMany({
-    where: {
-      userId,
-      OR: ordered.map(({ productId, quantity, accepted }) => ({ productId, quantity, unitAmount: accepted.amount, currency: accepted.currency })),
-    },
-  });
-  if (!cart || count !== ordered.length) {
-    const left = await tx.cartItem.count({ where: { userId, productId: { notIn: [...unavailable] } } });
-    return { kind: "changed", linesLeft: left + count, lastOrderId: cart?.lastOrderId ?? null };
-  }
-  if (unavailable.length > 0) await tx.cartItem.deleteMany({ where: { userId, productId: { in: [...unavailable] } } });
-  await tx.cart.update({ where: { userId }, data: { updatedAt: new Date(), lastOrderId: orderId } });
-  return { kind: "removed" };
-}
-
 /** Creates the cart row when missing and locks it for the rest of the transaction. */
 async function lockCart(tx: Prisma.TransactionClient, userId: string): Promise<StoredCart> {
   await tx.$executeRaw`INSERT INTO "Cart" ("userId", "updatedAt") VALUES (${userId}, now()) ON CONFLICT ("userId") DO NOTHING`;

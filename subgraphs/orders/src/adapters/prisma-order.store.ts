@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { DomainEvent, Money } from "#kernel";
+import type { DomainEvent } from "#kernel";
 import { processOnce, writeOutbox, type Prisma, type PrismaClient } from "#kernel/relational";
 import type { Order, OrderItem, OrderStatus, OrderStatusChange } from "../domain/order.js";
 import type { OutboxMessage } from "../domain/order-events.js";
@@ -7,25 +7,15 @@ import { CartChanged, IdempotencyKeyTaken, type OrderStore } from "../ports/orde
 
 type OrderRow = Prisma.OrderGetPayload<object>;
 
-/**
- * Removes exactly the priced lines from the cart inside the order's transaction (the cart's
- * own code), or answers "changed" when the cart no longer holds them all.
- */
-export type RemoveFromCart = (
-  tx: Prisma.TransactionClient,
-  userId: string,
-  orderId: string,
-  ordered: readonly { productId: string; quantity: number; accepted: Money }[],
-  unavailable: readonly string[],
-) => Promise<{ kind: "removed" } | { kind: "changed"; linesLeft: number; lastOrderId: string | null }>;
+/** What orders_place answers: placed, or the cart's "changed" (then nothing was written). */
+type PlaceResult = { outcome: "placed" } | { outcome: "changed"; linesLeft: number; lastOrderId: string | null };
 
-// Bursts of checkouts queue for pool connections; an update may wait on the inventory
-// while it holds the order's row lock. Generous limits, still bounded.
-const PLACE_OPTIONS = { maxWait: 10_000, timeout: 10_000 };
+// An update may wait on the inventory while it holds the order's row lock. Generous
+// limits, still bounded.
 const UPDATE_OPTIONS = { maxWait: 10_000, timeout: 20_000 };
 
 /** Orders in PostgreSQL; `onCommit` runs after every commit that wrote outbox events. */
-export function createPrismaOrderStore(deps: { prisma: PrismaClient; removeFromCart: RemoveFromCart; onCommit?: () => void }): OrderStore {
+export function createPrismaOrderStore(deps: { prisma: PrismaClient; onCommit?: () => void }): OrderStore {
   const { prisma } = deps;
   const committed = () => deps.onCommit?.();
 
@@ -80,38 +70,28 @@ export function createPrismaOrderStore(deps: { prisma: PrismaClient; removeFromC
     },
 
     async place({ order, items, payment, events, cart }) {
-      await prisma.$transaction(async (tx) => {
-        // The cart first: its row lock queues every checkout of this cart, and a loser
-        // (whatever its key) stops here before writing anything.
-        const removal = await deps.removeFromCart(tx, order.userId, order.id, cart.ordered, cart.unavailable);
-        if (removal.kind === "changed") throw new CartChanged(order.userId, removal.linesLeft, removal.lastOrderId);
-        try {
-          await tx.order.create({
-            data: {
-              id: order.id,
-              userId: order.userId,
-              status: order.status,
-              currency: order.total.currency,
-              totalAmount: order.total.amount,
-              idempotencyKey: order.idempotencyKey,
-              requestHash: order.requestHash,
-              reservationId: order.reservationId,
-              createdAt: order.createdAt,
-              updatedAt: order.updatedAt,
-              items: { createMany: { data: items.map(({ productId, name, quantity, unitPrice }) => ({ productId, name, quantity, unitAmount: unitPrice.amount })) } },
-              history: { create: { id: randomUUID(), from: null, to: order.status, at: order.createdAt } },
-            },
-          });
-        } catch (error) {
-          // The id derives from the key: a collision on either means the key is taken.
-          if (isUniqueViolation(error)) throw new IdempotencyKeyTaken(order.userId, order.idempotencyKey);
-          throw error;
-        }
-        await tx.payment.create({
-          data: { id: payment.id, orderId: order.id, userId: order.userId, status: "PENDING", amount: payment.amount.amount, currency: payment.amount.currency, attempts: 0 },
-        });
-        await recordEvents(tx, events);
-      }, PLACE_OPTIONS);
+      // One statement (see the orders_place migration): the cart's removal, the order, its
+      // lines, first status change, payment and events, or nothing.
+      let result: PlaceResult;
+      try {
+        [{ result }] = await prisma.$queryRaw<[{ result: PlaceResult }]>`
+          SELECT orders_place(
+            ${order.id}, ${order.userId}, ${order.status}, ${order.total.currency}, ${order.total.amount}::int,
+            ${order.idempotencyKey}, ${order.requestHash}, ${order.reservationId}, ${order.createdAt}::timestamp(3),
+            ${items.map((i) => i.productId)}::text[], ${items.map((i) => i.name)}::text[],
+            ${items.map((i) => i.quantity)}::int[], ${items.map((i) => i.unitPrice.amount)}::int[],
+            ${randomUUID()}, ${payment.id}, ${payment.amount.amount}::int, ${payment.amount.currency},
+            ${JSON.stringify(events.map(({ topic, event }) => ({ id: event.id, topic, key: event.key, type: event.type, payload: event.payload, occurredAt: event.occurredAt })))}::jsonb,
+            ${cart.ordered.map((l) => l.productId)}::text[], ${cart.ordered.map((l) => l.quantity)}::int[],
+            ${cart.ordered.map((l) => l.accepted.amount)}::int[], ${cart.ordered.map((l) => l.accepted.currency)}::text[],
+            ${[...cart.unavailable]}::text[]
+          ) AS result`;
+      } catch (error) {
+        // The id derives from the key: a collision on either means the key is taken.
+        if (isUniqueViolation(error)) throw new IdempotencyKeyTaken(order.userId, order.idempotencyKey);
+        throw error;
+      }
+      if (result.outcome === "changed") throw new CartChanged(order.userId, result.linesLeft, result.lastOrderId);
       committed();
     },
 
@@ -170,6 +150,10 @@ function toOrder(row: OrderRow): Order {
   };
 }
 
+/** A unique violation on the Order table, as Prisma reports it for a model write or a raw statement. */
 function isUniqueViolation(error: unknown): boolean {
-  return typeof error === "object" && error !== null && (error as { code?: unknown }).code === "P2002";
+  const { code, meta } = (error ?? {}) as { code?: unknown; meta?: { driverAdapterError?: { cause?: { kind?: unknown; table?: unknown } } } };
+  if (code === "P2002") return true;
+  const cause = meta?.driverAdapterError?.cause;
+  return code === "P2010" && cause?.kind === "UniqueConstraintViolation" && cause.table === "Order";
 }

@@ -30,7 +30,7 @@ export async function startCheckoutHarness(engine: DatabaseEngine, stock: Record
   const cartStore = createPrismaCartStore(prisma);
   const cart = createCheckoutCart({ prisma, catalog });
   let commits = 0;
-  const store = createPrismaOrderStore({ prisma, removeFromCart: cart.removeOrdered, onCommit: () => void (commits += 1) });
+  const store = createPrismaOrderStore({ prisma, onCommit: () => void (commits += 1) });
   const checkout = createCheckoutService({ store, cart, reservations: reservations.port, logger });
   const orders = createOrderService({ store, reservations: reservations.port });
   const handlePaymentOutcome = createPaymentOutcomeHandler({ store, reservations: reservations.port, logger });
