@@ -1,5 +1,7 @@
 /**
- * Builds the offline GraphQL explorer that the gateway serves at /explorer.
+ * Builds the offline GraphQL explorer that the gateway serves at /explorer: GraphiQL opening
+ * with the golden operations as tabs, a headers template for the token and a short guide
+ * (gateway/explorer/src).
  *
  *   tsx scripts/build-explorer.ts           write gateway/explorer/dist/{index.html,explorer.js,explorer.css}
  *   tsx scripts/build-explorer.ts --check   rebuild in memory, exit 1 if the committed files are stale
@@ -29,62 +31,25 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { OPERATIONS_DIR, readGoldenOperations } from '../schema/golden-operations.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = path.join(repoRoot, 'gateway', 'explorer', 'dist');
 
-/** Browser entry point. Plain JS so it needs no JSX or React type setup. */
-const ENTRY_SOURCE = String.raw`
-import { createElement } from 'react';
-import { createRoot } from 'react-dom/client';
-import { GraphiQL } from 'graphiql';
-import { createGraphiQLFetcher } from '@graphiql/toolkit';
-import 'graphiql/graphiql.css';
-
-const wsProtocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
-
-// Queries and mutations go over HTTP POST; subscriptions go over the
-// graphql-ws protocol on the same path. Headers from the Headers tab are sent
-// as HTTP headers, and as connection_init payload for subscriptions.
-const fetcher = createGraphiQLFetcher({
-  url: location.origin + '/graphql',
-  subscriptionUrl: wsProtocol + '//' + location.host + '/graphql',
-});
-
-const DEFAULT_QUERY = [
-  '# Storefront GraphQL explorer',
-  '#',
-  '# Docs: book icon on the left.',
-  '# Auth: in the Headers tab below, add',
-  '#   { "Authorization": "Bearer <token>" }',
-  '# Subscriptions run over WebSocket (graphql-ws).',
-  '# Run: Ctrl-Enter, or the play button.',
-  '',
-  'query Example {',
-  '  __typename',
-  '}',
-  '',
-].join('\n');
-
-function Explorer() {
-  return createElement(GraphiQL, {
-    fetcher,
-    defaultQuery: DEFAULT_QUERY,
-    defaultTabs: [{ query: DEFAULT_QUERY, headers: '' }],
-    defaultEditorToolsVisibility: 'headers',
-    isHeadersEditorEnabled: true,
-    // Tokens stay in memory only, never in localStorage.
-    shouldPersistHeaders: false,
-  }, createElement(GraphiQL.Logo, null, 'Storefront'));
-}
-
-createRoot(document.getElementById('graphiql')).render(createElement(Explorer));
-`;
+/**
+ * Browser sources: plain JS, so they need no JSX or React type setup. The golden operations
+ * (schema/operations) are built in as the opening tabs, so the bundle is stale when they change.
+ */
+const ENTRY = path.join('gateway', 'explorer', 'src', 'explorer-entry.js');
 
 /** Layout rules appended to GraphiQL's stylesheet. */
 const EXTRA_CSS = `
 html,body{height:100%;margin:0;overflow:hidden}
 #graphiql{height:100vh}
+.storefront-guide{overflow-y:auto;line-height:1.45}
+.storefront-guide h3{font-size:1em;margin:1em 0 .25em}
+.storefront-guide p{margin:.25em 0}
+.storefront-guide code{font-size:.9em;background:hsla(var(--color-neutral),var(--alpha-background-light));padding:0 .2em;border-radius:3px}
 `;
 
 function contentHash(data: Uint8Array | string): string {
@@ -112,12 +77,7 @@ function indexHtml(jsHash: string, cssHash: string): string {
 
 async function bundle(): Promise<Map<string, Buffer>> {
   const result = await build({
-    stdin: {
-      contents: ENTRY_SOURCE,
-      loader: 'js',
-      resolveDir: repoRoot,
-      sourcefile: 'explorer-entry.js',
-    },
+    entryPoints: [ENTRY],
     absWorkingDir: repoRoot,
     bundle: true,
     write: false,
@@ -129,7 +89,7 @@ async function bundle(): Promise<Map<string, Buffer>> {
     sourcemap: false,
     legalComments: 'eof',
     charset: 'ascii',
-    define: { 'process.env.NODE_ENV': '"production"' },
+    define: { 'process.env.NODE_ENV': '"production"', GOLDEN_OPERATIONS: JSON.stringify(readGoldenOperations(path.join(repoRoot, OPERATIONS_DIR))) },
     logLevel: 'warning',
   });
 

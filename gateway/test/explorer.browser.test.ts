@@ -252,6 +252,7 @@ describe('GraphQL explorer in a browser', { skip: skipReason }, () => {
   const pageErrors: string[] = [];
   const consoleErrors: string[] = [];
   const graphqlPostHeaders: Record<string, string>[] = [];
+  const graphqlPostBodies: { operationName?: string }[] = [];
 
   before(async () => {
     target = await startExplorerTarget();
@@ -262,6 +263,7 @@ describe('GraphQL explorer in a browser', { skip: skipReason }, () => {
       requestedUrls.push(request.url());
       if (request.method() === 'POST' && new URL(request.url()).pathname === '/graphql') {
         graphqlPostHeaders.push(request.headers());
+        graphqlPostBodies.push(JSON.parse(request.postData() ?? '{}') as { operationName?: string });
       }
     });
     page = await context.newPage();
@@ -297,6 +299,46 @@ describe('GraphQL explorer in a browser', { skip: skipReason }, () => {
       [],
       'no Content-Security-Policy violations',
     );
+  });
+
+  test('opens with the golden operations as tabs, the guide and a headers template', async () => {
+    const labels = await page.locator('.graphiql-tabs .graphiql-tab-button').allTextContents();
+    for (const name of ['LogIn', 'SearchProducts', 'AddToCart', 'Checkout', 'OrderStatus']) {
+      assert.ok(labels.includes(name), `a tab for ${name}; tabs: ${labels.join(', ')}`);
+    }
+    assert.equal(labels[0], 'LogIn', 'the first tab signs in');
+    const guide = page.locator('.storefront-guide');
+    await guide.waitFor({ timeout: WAIT_MS });
+    const text = await guide.innerText();
+    for (const topic of ['Log in', 'minor unit', 'idempotencyKey', 'DELIVERED']) assert.ok(text.includes(topic), `the guide covers ${topic}`);
+  });
+
+  test('a query run right after replacing the example is sent under its own name', async () => {
+    await page.locator('.graphiql-tab-button', { hasText: /^LogIn$/ }).click();
+    const before = graphqlPostBodies.length;
+    // No waiting for GraphiQL to catch up with the edit: that is when the old name was sent.
+    await setEditorText(page, '.graphiql-query-editor', TARGET.query);
+    await page.locator('.graphiql-execute-button').click();
+    await waitForResultContaining(page, TARGET.queryResultText);
+    assert.deepEqual(graphqlPostBodies.slice(before).map((body) => body.operationName), ['ProductName']);
+  });
+
+  test('after LogIn, the signed-in tabs send its token in place of <accessToken>', async () => {
+    await page.locator('.graphiql-tab-button', { hasText: /^SignUp$/ }).click();
+    await page.getByRole('button', { name: 'Variables' }).click();
+    await setEditorText(
+      page,
+      '.graphiql-editor-tool .graphiql-editor:not(.hidden)',
+      JSON.stringify({ input: { email: 'explorer-guide@example.com', password: 'correct horse battery staple', name: 'Guide' } }),
+    );
+    await page.locator('.graphiql-execute-button').click();
+    await waitForResultContaining(page, '"accessToken"');
+    await page.locator('.graphiql-tab-button', { hasText: /^Cart$/ }).click();
+    const before = graphqlPostHeaders.length;
+    await page.locator('.graphiql-execute-button').click();
+    await waitForResultContaining(page, '"totalQuantity": 0');
+    const sent = graphqlPostHeaders.slice(before);
+    assert.ok(sent.some((headers) => /^Bearer [\w-]+\.[\w-]+\.[\w-]+$/.test(headers.authorization ?? '')), `the Cart request carried the token: ${JSON.stringify(sent)}`);
   });
 
   test('the docs explorer lists the schema types', async () => {

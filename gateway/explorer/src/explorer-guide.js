@@ -1,0 +1,47 @@
+import { createElement as h } from 'react';
+
+const code = (text) => h('code', null, text);
+
+/** The short guide the explorer opens with: what a first-time client developer needs to know. */
+function Guide() {
+  return h(
+    'div',
+    { className: 'storefront-guide' },
+    h('div', { className: 'graphiql-doc-explorer-title' }, 'Start here'),
+    h('p', null, 'Each tab above is one of the operations our apps ship with (', code('schema/operations'), '), with example variables. Run one with Ctrl-Enter or the play button.'),
+    h('h3', null, '1. Log in'),
+    h(
+      'p',
+      null,
+      'Run the ', code('LogIn'), ' tab (development admin: ', code('admin@storefront.test'), ' / ', code('admin-password-dev-only'),
+      ') or ', code('SignUp'), '. Tabs that need a customer carry the header ', code('{"Authorization": "Bearer <accessToken>"}'),
+      ': the explorer puts the token of your last LogIn or SignUp in place of ', code('<accessToken>'),
+      ' (in memory only). Paste another token there to act as someone else. Access tokens are short-lived: ',
+      code('RefreshSession'), ' trades the refresh token for new ones.',
+    ),
+    h('h3', null, '2. Money is in minor units'),
+    h('p', null, 'Every ', code('amount'), ' is an integer in the currency\'s minor unit: ', code('{"amount": 1999, "currency": "USD"}'), ' is $19.99. Never floats.'),
+    h('h3', null, '3. Idempotency keys'),
+    h(
+      'p',
+      null,
+      code('checkout(idempotencyKey)'), ' places at most one order per key: sending it again with the same key (after a timeout, say) returns the same order. Use a new key for each purchase attempt, and keep it until you get an answer. One cart becomes at most one order, whatever the keys.',
+    ),
+    h('h3', null, '4. Following an order'),
+    h(
+      'p',
+      null,
+      'The ', code('OrderStatus'), ' subscription (WebSocket, same URL, same header) first sends the order as it is now, then each change. It stays open after ', code('PAID'),
+      ' and ends only at a final status: ', code('DELIVERED'), ', ', code('CANCELLED'), ' or ', code('PAYMENT_FAILED'), '. Just before ', code('PAID'),
+      ' you may see the order ', code('PENDING'), ' with its payment ', code('SUCCEEDED'), ': the money is captured and the order is being confirmed.',
+    ),
+    h('h3', null, '5. Errors'),
+    h('p', null, 'Errors carry a stable ', code('extensions.code'), ' (', code('UNAUTHENTICATED'), ', ', code('OUT_OF_STOCK'), ', ', code('RATE_LIMITED'), ' with ', code('retryAfterSeconds'), ', ...). The book icon opens the schema docs.'),
+  );
+}
+
+function GuideIcon() {
+  return h('span', { 'aria-hidden': 'true', style: { fontWeight: 700, fontSize: '1.1em' } }, '?');
+}
+
+export const guidePlugin = { title: 'Guide', icon: GuideIcon, content: Guide };

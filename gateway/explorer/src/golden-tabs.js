@@ -1,0 +1,44 @@
+/**
+ * The explorer's opening tabs: the golden operations (schema/operations, injected at build
+ * time as GOLDEN_OPERATIONS), in the order a customer meets them, each with example variables
+ * and, where it needs a signed-in customer, the Authorization header template.
+ */
+/* global GOLDEN_OPERATIONS */
+
+/** Replaced by the token of the last LogIn or SignUp run in this explorer (see explorer-entry.js). */
+export const TOKEN_PLACEHOLDER = '<accessToken>';
+const SIGNED_IN = JSON.stringify({ Authorization: `Bearer ${TOKEN_PLACEHOLDER}` }, null, 2);
+
+const JOURNEY = [
+  ['LogIn', { email: 'admin@storefront.test', password: 'admin-password-dev-only' }, false],
+  ['SignUp', { input: { email: 'you@example.com', password: 'at least 8 characters', name: 'Your Name' } }, false],
+  ['SearchProducts', { query: 'wireless headphones', sort: 'RELEVANCE' }, false],
+  ['Autocomplete', { prefix: 'hea' }, false],
+  ['CategoryListing', { category: 'electronics', first: 5 }, false],
+  ['ProductPage', { id: 'prod_0000001' }, false],
+  ['AddToCart', { productId: 'prod_0000001', quantity: 1 }, true],
+  ['UpdateCartItem', { productId: 'prod_0000001', quantity: 2 }, true],
+  ['RemoveFromCart', { productId: 'prod_0000001' }, true],
+  ['Cart', {}, true],
+  ['Me', {}, true],
+  ['AddAddress', { input: { recipientName: 'Your Name', line1: '1 Main Street', city: 'Springfield', postalCode: '12345', country: 'US', makeDefault: true } }, true],
+  ['Checkout', { idempotencyKey: 'my-first-order-1' }, true],
+  ['OrderStatus', { orderId: '<id from Checkout>' }, true],
+  ['OrderDetails', { id: '<id from Checkout>' }, true],
+  ['MyOrders', {}, true],
+  ['RefreshSession', { refreshToken: '<refreshToken from LogIn>' }, false],
+];
+
+export function goldenTabs() {
+  const operations = new Map(GOLDEN_OPERATIONS.map(({ name, query }) => [name, query]));
+  const tabs = [];
+  for (const [name, variables, signedIn] of JOURNEY) {
+    const query = operations.get(name);
+    if (!query) continue;
+    operations.delete(name);
+    tabs.push({ query, variables: JSON.stringify(variables, null, 2), headers: signedIn ? SIGNED_IN : '' });
+  }
+  // Golden operations not in the journey (back-office ones) follow, signed in.
+  for (const query of operations.values()) tabs.push({ query, variables: '{}', headers: SIGNED_IN });
+  return tabs;
+}
