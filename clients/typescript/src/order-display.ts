@@ -35,7 +35,9 @@ export function describeOrderState(order: OrderStatus, payment: PaymentStatus | 
     case "DELIVERED":
       return "Delivered.";
     case "PAYMENT_FAILED":
-      return "Payment failed; nothing was charged and the items were released.";
+      return payment === "SUCCEEDED" || payment === "REFUNDED"
+        ? "Payment failed; the amount taken is refunded and the items were released."
+        : "Payment failed; nothing was charged and the items were released.";
     case "CANCELLED":
       return payment === "SUCCEEDED" || payment === "REFUNDED"
         ? "Cancelled; the payment is refunded."
