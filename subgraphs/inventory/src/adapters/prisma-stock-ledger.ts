@@ -1,10 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { badInput } from "#kernel";
 import type { PrismaClient } from "#kernel/relational";
-import { byProductId, commitStep, releaseStep } from "../domain/stock-rules.js";
-import type { AvailabilityChange, Reservation, StockItem, StockLevel } from "../domain/stock.js";
+import { byProductId, releaseStep } from "../domain/stock-rules.js";
+import type { Reservation, StockItem, StockLevel } from "../domain/stock.js";
 import type { LedgerChange, LedgerCommitResult, LedgerReserveResult, StockLedger } from "../ports/stock-ledger.js";
 import {
+  commitInOneTrip,
   findReservation,
   giveBack,
   holdFenceExclusive,
@@ -12,29 +13,11 @@ import {
   readEpoch,
   reserveInOneTrip,
   recordStockEvents,
-  sell,
   setStatus,
-  takeAvailable,
   type Tx,
 } from "./stock-ledger-statements.js";
 
 const INT4_MAX = 2_147_483_647;
-
-/** Carries an expected outcome out of a transaction while rolling it back. */
-class Rollback<T> extends Error {
-  constructor(readonly outcome: T) {
-    super("rolled back on purpose");
-  }
-}
-
-async function unlessRolledBack<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (error instanceof Rollback) return error.outcome as T;
-    throw error;
-  }
-}
 
 /** The stock ledger on PostgreSQL through Prisma; see the port for its guarantees. */
 export class PrismaStockLedger implements StockLedger {
@@ -85,24 +68,13 @@ export class PrismaStockLedger implements StockLedger {
     }
   }
 
-  commit(reservationId: string, now: Date): Promise<LedgerCommitResult | null> {
-    return unlessRolledBack(() =>
-      this.change(async (tx): Promise<LedgerCommitResult | null> => {
-        const reservation = await findReservation(tx, reservationId, { lock: true });
-        if (!reservation) return null;
-        const epoch = await readEpoch(tx);
-        const step = commitStep(reservation.status);
-        let changes: AvailabilityChange[] = [];
-        if (step === "unchanged") return { kind: "committed", reservation, change: { epoch, changes } };
-        if (step === "commit") await sell(tx, reservation.items, now);
-        else {
-          // Its units went back: take them again, all or none, straight into the sale.
-          changes = await takeAvailable(tx, reservation.items, now, (productId, available) => new Rollback<LedgerCommitResult>({ kind: "short", reservation, productId, available: available ?? 0 }), { hold: false });
-        }
-        await setStatus(tx, [reservationId], "COMMITTED", now);
-        return { kind: "committed", reservation: { ...reservation, status: "COMMITTED" }, change: { epoch, changes } };
-      }),
-    );
+  async commit(reservationId: string, now: Date): Promise<LedgerCommitResult | null> {
+    const result = await commitInOneTrip(this.prisma, reservationId, now);
+    if (result.outcome === "unknown") return null;
+    const reservation: Reservation = { id: reservationId, status: result.status, expiresAt: new Date(`${result.expiresAt}Z`), items: [...result.items].sort(byProductId) };
+    if (result.outcome === "short") return { kind: "short", reservation, productId: result.productId, available: result.available };
+    const changes = result.available.map((available, i) => ({ productId: result.items[i]!.productId, delta: -result.items[i]!.quantity, available }));
+    return { kind: "committed", reservation: { ...reservation, status: "COMMITTED" }, change: { epoch: result.epoch, changes } };
   }
 
   release(reservationId: string, now: Date): Promise<{ reservation: Reservation; change: LedgerChange } | null> {

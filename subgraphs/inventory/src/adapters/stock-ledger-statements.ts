@@ -63,41 +63,22 @@ export async function reserveInOneTrip(
   return row.result;
 }
 
+type CommitOutcome =
+  | { outcome: "committed"; status: ReservationStatus; expiresAt: string; items: StockItem[]; epoch: string; available: number[] }
+  | { outcome: "short"; status: ReservationStatus; expiresAt: string; items: StockItem[]; epoch: string; productId: string; available: number }
+  | { outcome: "unknown" };
+
 /**
- * Moves each item's units out of `available` (into `reserved` when `hold`), in lock order,
- * each update conditional on enough units and recording its StockChanged event in the same
- * statement. The first shortage throws what `shortage` makes of it (null: no stock row),
- * which rolls the whole transaction back.
+ * A reservation's commit in one round trip: the `inventory_commit` function (see its
+ * migration) takes the fence, reads the epoch, locks the reservation and sells its held units,
+ * or takes an expired or released one's units again (all or nothing, with their StockChanged
+ * events), or changes nothing. `expiresAt` is UTC without its zone, `available` follows `items`.
  */
-export async function takeAvailable(
-  tx: Tx,
-  items: readonly StockItem[],
-  now: Date,
-  shortage: (productId: string, available: number | null) => Error,
-  { hold = true } = {},
-): Promise<AvailabilityChange[]> {
-  const changes: AvailabilityChange[] = [];
-  for (const { productId, quantity } of items) {
-    const held = hold ? quantity : 0;
-    const [row] = await tx.$queryRaw<{ available: number }[]>`
-      WITH taken AS (
-        UPDATE "StockLevel" SET available = available - ${quantity}, reserved = reserved + ${held}, "updatedAt" = ${now}
-        WHERE "productId" = ${productId} AND available >= ${quantity}
-        RETURNING "productId", available
-      ), announced AS (
-        INSERT INTO "OutboxEvent" (id, topic, key, type, payload, "occurredAt")
-        SELECT ${randomUUID()}, ${Topics.stockChanged}, "productId", ${InventoryEventTypes.stockChanged},
-               jsonb_build_object('productId', "productId", 'available', available), ${now}
-        FROM taken
-      )
-      SELECT available FROM taken`;
-    if (!row) {
-      const [level] = await tx.$queryRaw<{ available: number }[]>`SELECT available FROM "StockLevel" WHERE "productId" = ${productId}`;
-      throw shortage(productId, level?.available ?? null);
-    }
-    changes.push({ productId, delta: -quantity, available: row.available });
-  }
-  return changes;
+export async function commitInOneTrip(db: Pick<Tx, "$queryRaw">, reservationId: string, now: Date): Promise<CommitOutcome> {
+  const [row] = await db.$queryRaw<{ result: CommitOutcome }[]>`
+    SELECT inventory_commit(${reservationId}, ${now}::timestamp(3), ${Topics.stockChanged}, ${InventoryEventTypes.stockChanged}) AS result`;
+  if (!row) throw new Error("inventory_commit returned no row");
+  return row.result;
 }
 
 /** Returns held units to `available`, in lock order. */
@@ -112,13 +93,6 @@ export async function giveBack(tx: Tx, items: readonly StockItem[], now: Date): 
   }
   await recordStockEvents(tx, changes, now);
   return changes;
-}
-
-/** Units leave `reserved` for good (sold), in lock order; `available` does not move. */
-export async function sell(tx: Tx, items: readonly StockItem[], now: Date): Promise<void> {
-  for (const { productId, quantity } of items) {
-    await tx.$executeRaw`UPDATE "StockLevel" SET reserved = reserved - ${quantity}, "updatedAt" = ${now} WHERE "productId" = ${productId}`;
-  }
 }
 
 interface ReservationRow {
