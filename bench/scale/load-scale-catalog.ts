@@ -1,0 +1,101 @@
+import pg from "pg";
+import { createLogger, loadConfig, type Config } from "#kernel";
+import { applyMigrations } from "../../scripts/migrate/apply-migrations.js";
+import { openInventoryStock } from "../../scripts/catalog/inventory-stock.js";
+import { MongoProductStore } from "../../subgraphs/products/src/adapters/mongo-product-store.js";
+import { generateCatalog, type GeneratedProduct } from "../../subgraphs/products/src/catalog/generate-catalog.js";
+import { connectSearchIndex } from "../../subgraphs/search/src/adapters/connect-search-index.js";
+import { toSearchDocument, type SearchDocument } from "../../subgraphs/search/src/domain/search-document.js";
+
+/**
+ * One deployment's worth of a generated catalog on the real engines, named `name` everywhere
+ * so runs of different sizes never meet (nor other deployments on the same engines): FerretDB
+ * database `name`, PostgreSQL database `name` (inventory, orders, outbox), search alias
+ * `name`, Kafka prefix `name.`, Redis database `redisDb` (stock mirror, hot products).
+ */
+export function scaleEnvironment(name: string, redisDb: number, base: Record<string, string | undefined> = process.env): Record<string, string | undefined> {
+  const mongo = new URL(required(base, "MONGO_URL"));
+  mongo.pathname = `/${name}`;
+  const database = new URL(required(base, "DATABASE_URL"));
+  database.pathname = `/${name}`;
+  required(base, "OPENSEARCH_URL");
+  const redis = new URL(required(base, "REDIS_URL"));
+  redis.pathname = `/${redisDb}`;
+  required(base, "KAFKA_BROKERS");
+  return { ...base, MONGO_URL: mongo.toString(), DATABASE_URL: database.toString(), REDIS_URL: redis.toString(), SEARCH_INDEX: name, KAFKA_TOPIC_PREFIX: `${name}.` };
+}
+
+function required(env: Record<string, string | undefined>, name: string): string {
+  const value = env[name];
+  if (!value) throw new Error(`${name} is not set: run eval "$(scripts/services.sh env)" first (this benchmark needs the real engines)`);
+  return value;
+}
+
+/**
+ * Loads `size` generated products with their stock and search documents, in one pass over the
+ * generator (products into FerretDB unannounced, stock through the inventory service, the
+ * search index rebuilt from the same batches), unless a previous run left exactly that. A
+ * reload starts from scratch; the deterministic generator makes every load the same catalog.
+ */
+export async function loadScaleCatalog(env: Record<string, string | undefined>, size: number, log: (line: string) => void): Promise<void> {
+  const config = loadConfig(env);
+  const logger = createLogger("warn", { service: "bench-load" });
+  await applyMigrations(config.relational.databaseUrl!);
+  const store = await MongoProductStore.connect(config.documents.mongoUrl!, { maxPoolSize: 16 });
+  const index = await connectSearchIndex(config, logger);
+  try {
+    const [products, stocked, searchable] = await Promise.all([store.count({}), stockRows(config), index.count().catch(() => 0)]);
+    if (products === size && stocked === size && searchable === size) return log(`reusing the ${size.toLocaleString("en")}-product catalog "${env.SEARCH_INDEX}"`);
+    log(`loading ${size.toLocaleString("en")} products (found ${products} products, ${stocked} stock levels, ${searchable} search documents)`);
+    await store.drop();
+    await clearStock(config);
+    const fresh = await MongoProductStore.connect(config.documents.mongoUrl!, { maxPoolSize: 16 });
+    const stock = await openInventoryStock(config, logger);
+    const startedAt = performance.now();
+    try {
+      async function* batches(): AsyncIterable<SearchDocument[]> {
+        let batch: GeneratedProduct[] = [];
+        let loaded = 0;
+        const flush = async () => {
+          await fresh.insertMany(batch.map((g) => g.product), { announce: false });
+          await stock.seed(batch.map(({ product, stock: units }) => ({ productId: product.id, stock: units })));
+          loaded += batch.length;
+          if (loaded % 50_000 === 0) log(`  ${loaded.toLocaleString("en")} loaded, ${Math.round(loaded / ((performance.now() - startedAt) / 1000))}/s`);
+          const documents = batch.map((g) => toSearchDocument(g.product));
+          batch = [];
+          return documents;
+        };
+        for (const generated of generateCatalog({ count: size })) {
+          batch.push(generated);
+          if (batch.length === 1_000) yield await flush();
+        }
+        if (batch.length) yield await flush();
+      }
+      await index.rebuild(batches());
+    } finally {
+      await fresh.close();
+      await stock.close();
+    }
+    // The stock seed recorded one change event per product: a bulk load, announced to nobody
+    // (the platform starts after it and reads the levels themselves).
+    await markOutboxPublished(config);
+    log(`loaded in ${((performance.now() - startedAt) / 1000).toFixed(0)} s`);
+  } finally {
+    await store.close();
+    await index.close();
+  }
+}
+
+async function withDatabase<T>(config: Config, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: config.relational.databaseUrl });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+const stockRows = (config: Config) => withDatabase(config, async (c) => Number((await c.query(`SELECT count(*) AS n FROM "StockLevel"`)).rows[0].n));
+const clearStock = (config: Config) => withDatabase(config, (c) => c.query(`TRUNCATE "StockLevel", "OutboxEvent"`));
+const markOutboxPublished = (config: Config) => withDatabase(config, (c) => c.query(`UPDATE "OutboxEvent" SET "publishedAt" = now() WHERE "publishedAt" IS NULL`));

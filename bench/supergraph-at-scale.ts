@@ -1,0 +1,213 @@
+// The whole supergraph at the catalog's design size on the real engines (FerretDB, PostgreSQL,
+// Redis, OpenSearch, Kafka), against the demo size in the same run: `npm start` time to ready
+// and idle CPU, then through the gateway `product(id)` with stock, a listing page with its
+// total, a deep cursor page, search with facets (all uncached: response cache and hot product
+// cache off), write to searchable, and whether the hot product cache fills at that size.
+//
+//   eval "$(scripts/services.sh env)"
+//   nice -n 10 npx tsx bench/supergraph-at-scale.ts --products 1000000 --name catalog_1m [--compare 600]
+//       [--duration 10] [--connections 1,8] [--writes 20] [--load-only]
+//
+// Each size is a deployment of its own on the shared engines (see scaleEnvironment), loaded by
+// this script (products, stock, search documents; ~20-30 min for 1M here) or reused when a
+// previous run left exactly that size. Accounts stay embedded (MariaDB is not on this path).
+import { parseArgs } from "node:util";
+import { setTimeout as delay } from "node:timers/promises";
+import { createProductCache } from "../subgraphs/products/src/domain/product-cache.js";
+import { MongoProductStore } from "../subgraphs/products/src/adapters/mongo-product-store.js";
+import { generateCatalog } from "../subgraphs/products/src/catalog/generate-catalog.js";
+import { encodeCursor, loadConfig } from "#kernel";
+import { RedisKeyValueStore } from "#kernel/adapters.ts";
+import { postGraphQL } from "../test/support/graphql-client.js";
+import { runFreshness, type FreshnessResult } from "./search-freshness.js";
+import { loadScaleCatalog, scaleEnvironment } from "./scale/load-scale-catalog.js";
+import { processCpuMs, startPlatformProcess } from "./scale/platform-process.js";
+
+const { values } = parseArgs({
+  options: {
+    products: { type: "string", default: "1000000" },
+    name: { type: "string" },
+    compare: { type: "string", default: "600" },
+    duration: { type: "string", default: "10" },
+    connections: { type: "string", default: "1,8" },
+    writes: { type: "string", default: "20" },
+    "idle-seconds": { type: "string", default: "30" },
+    "load-only": { type: "boolean", default: false },
+  },
+});
+const durationMs = Number(values.duration) * 1000;
+const clientCounts = values.connections.split(",").map(Number);
+const sizes = [...(Number(values.compare) > 0 ? [{ size: Number(values.compare), name: `scale_${values.compare}`, redisDb: 9 }] : []), { size: Number(values.products), name: values.name ?? `scale_${values.products}`, redisDb: 8 }];
+
+interface Figure {
+  name: string;
+  clients: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+interface SizeResult {
+  size: number;
+  name: string;
+  readySeconds: number;
+  wallSeconds: number;
+  idleCpuMs: number;
+  idleSeconds: number;
+  figures: Figure[];
+  freshness: FreshnessResult;
+  hotCache: { products: number; filled: number; loadP99: number };
+}
+
+/** Closed loop: `clients` workers call `op` back to back for the duration; any error fails the run. */
+async function measure(name: string, clients: number, op: (n: number) => Promise<void>): Promise<Figure> {
+  const latencies: number[] = [];
+  const endAt = performance.now() + durationMs;
+  let n = 0;
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (performance.now() < endAt) {
+        const startedAt = performance.now();
+        await op(n++);
+        latencies.push(performance.now() - startedAt);
+      }
+    }),
+  );
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => Number(latencies[Math.min(latencies.length - 1, Math.ceil(q * latencies.length) - 1)]!.toFixed(1));
+  const figure = { name, clients, perSecond: Math.round(latencies.length / (durationMs / 1000)), p50: at(0.5), p99: at(0.99), max: at(1) };
+  console.log(`  ${name.padEnd(40)} ${String(clients).padStart(2)} clients ${String(figure.perSecond).padStart(6)}/s  p50 ${figure.p50} ms  p99 ${figure.p99} ms  max ${figure.max} ms`);
+  return figure;
+}
+
+async function query(url: string, text: string, variables: Record<string, unknown> = {}) {
+  const response = await postGraphQL(url, text, variables);
+  if (response.errors || !response.data) throw new Error(`${text.slice(0, 60)}: ${JSON.stringify(response.errors)}`);
+  return response.data;
+}
+
+const PRODUCT = `query($id: ID!) { product(id: $id) { id name price { amount currency } stock } }`;
+const PAGE = `query($after: String) { products(first: 20, after: $after) { totalCount edges { cursor node { id name price { amount currency } stock } } pageInfo { hasNextPage endCursor } } }`;
+const DEEP_PAGE = `query($after: String) { products(first: 20, after: $after) { edges { cursor node { id name price { amount currency } stock } } pageInfo { hasNextPage endCursor } } }`;
+const SEARCH = `query($q: String!) { search(query: $q, first: 20) { totalCount edges { node { id name price { amount currency } } } facets { categories { value count } brands { value count } priceRanges { min max count } } } }`;
+
+async function runSize({ size, name, redisDb }: (typeof sizes)[number]): Promise<SizeResult | undefined> {
+  console.log(`\n${size.toLocaleString("en")} products ("${name}")`);
+  const env = {
+    ...scaleEnvironment(name, redisDb),
+    APP_ENV: "development",
+    LOG_LEVEL: "warn",
+    EMBEDDED_DATA_DIR: `.run/bench-data/${name}`,
+    MYSQL_URL: "",
+    // Uncached: every read reaches the subgraphs and their engines.
+    RESPONSE_CACHE_TTL_SECONDS: "0",
+    PRODUCT_CACHE_TTL_MS: "0",
+    RATE_LIMIT_PER_MINUTE: "100000000",
+    RATE_LIMIT_SEARCH_PER_MINUTE: "100000000",
+  };
+  await loadScaleCatalog(env, size, (line) => console.log(`  ${line}`));
+  if (values["load-only"]) return undefined;
+
+  const platform = await startPlatformProcess(env, `.run/bench-logs/scale/${name}-platform.log`);
+  try {
+    console.log(platform.banner.replace(/^/gm, "  | "));
+    console.log(`  npm start ready in ${platform.readySeconds} s (its banner); ${platform.wallSeconds.toFixed(1)} s from spawning the process`);
+    await delay(5_000);
+    const idleSeconds = Number(values["idle-seconds"]);
+    const cpuBefore = await processCpuMs(platform.pid);
+    await delay(idleSeconds * 1000);
+    const idleCpuMs = (await processCpuMs(platform.pid)) - cpuBefore;
+    console.log(`  idle: ${idleCpuMs} ms of CPU in ${idleSeconds} s (${((idleCpuMs / (idleSeconds * 1000)) * 100).toFixed(2)}% of a core)`);
+
+    const url = platform.gatewayUrl;
+    // Spread over the whole catalog, so the engines' caches hold few of them.
+    const id = (n: number) => `prod_${String(((n * 7_919) % size) + 1).padStart(7, "0")}`;
+    const deepCursors = Array.from({ length: 50 }, (_, i) => encodeCursor({ seq: 22 + Math.floor((i * (size - 22)) / 50) }));
+    const words = [...new Set(Array.from({ length: 40 }, (_, i) => generateCatalog({ count: 1, startAt: (i * 7_919) % size }).next().value!.product.name.split(" ").at(-1)!.toLowerCase()))];
+    const figures: Figure[] = [];
+    for (const clients of clientCounts) {
+      figures.push(
+        await measure("product(id) with stock", clients, async (n) => {
+          const data = await query(url, PRODUCT, { id: id(n) });
+          if (data.product?.id !== id(n)) throw new Error(`product ${id(n)} missing`);
+        }),
+      );
+      figures.push(await measure("listing page 1 with totalCount", clients, async () => void (await query(url, PAGE)).products.edges.length));
+      figures.push(
+        await measure("deep cursor page (50 across the catalog)", clients, async (n) => {
+          const data = await query(url, DEEP_PAGE, { after: deepCursors[n % deepCursors.length] });
+          if (data.products.edges.length !== 20) throw new Error(`deep page of ${data.products.edges.length}`);
+        }),
+      );
+      figures.push(
+        await measure("search with facets", clients, async (n) => {
+          const data = await query(url, SEARCH, { q: words[n % words.length] });
+          if (data.search.facets.categories.length === 0) throw new Error(`no facets for ${words[n % words.length]}`);
+        }),
+      );
+    }
+    const config = loadConfig(env);
+    const freshness = await runFreshness({ supergraph: { gatewayUrl: url } as never, config, engines: "", close: async () => {} }, { writes: Number(values.writes), products: size });
+    console.log(`  write to searchable (${freshness.writes} writes): p50 ${freshness.p50} ms  p99 ${freshness.p99} ms  max ${freshness.max} ms`);
+    const hotCache = await checkHotCache(config, size);
+    console.log(`  hot product cache: ${hotCache.filled} of ${hotCache.products} products read once were served from it after (catalog load p99 ${hotCache.loadP99} ms)`);
+    return { size, name, readySeconds: platform.readySeconds, wallSeconds: Number(platform.wallSeconds.toFixed(1)), idleCpuMs, idleSeconds, figures, freshness, hotCache };
+  } finally {
+    await platform.stop();
+  }
+}
+
+/**
+ * The hot product cache as the products subgraph wires it (Redis, default fill deadline) on
+ * this catalog: 200 products read by pages of 20 with 8 readers at once, then read again;
+ * each product served the second time without a catalog read was filled.
+ */
+async function checkHotCache(config: ReturnType<typeof loadConfig>, size: number) {
+  const store = await MongoProductStore.connect(config.documents.mongoUrl!);
+  const kv = new RedisKeyValueStore(config.cache.redisUrl!);
+  await kv.connect();
+  try {
+    const cache = createProductCache({ kv, ttlMs: 60_000 });
+    const pages = Array.from({ length: 10 }, (_, p) => Array.from({ length: 20 }, (_, i) => `prod_${String(((p * 20 + i) * 104_729 + Date.now()) % size + 1).padStart(7, "0")}`));
+    const loads: number[] = [];
+    const timedLoad = async (ids: readonly string[]) => {
+      const startedAt = performance.now();
+      const found = await store.findByIds(ids);
+      loads.push(performance.now() - startedAt);
+      return found;
+    };
+    for (let i = 0; i < pages.length; i += 8) await Promise.all(pages.slice(i, i + 8).map((ids) => cache.getMany(ids, timedLoad)));
+    let reloaded = 0;
+    for (const ids of pages) await cache.getMany(ids, async (missing) => ((reloaded += missing.length), store.findByIds(missing)));
+    loads.sort((a, b) => a - b);
+    const products = new Set(pages.flat()).size;
+    return { products, filled: products - reloaded, loadP99: Number(loads.at(-1)!.toFixed(1)) };
+  } finally {
+    await store.close();
+    await kv.close();
+  }
+}
+
+const results: SizeResult[] = [];
+for (const size of sizes) {
+  const result = await runSize(size);
+  if (result) results.push(result);
+}
+if (results.length === 2) {
+  const [small, large] = results as [SizeResult, SizeResult];
+  console.log(`\n| figure | ${small.size.toLocaleString("en")} products | ${large.size.toLocaleString("en")} products | ratio |`);
+  console.log("|---|---:|---:|---:|");
+  const row = (name: string, a: number, b: number, unit: string) => console.log(`| ${name} | ${a} ${unit} | ${b} ${unit} | ${(b / a).toFixed(2)}x |`);
+  row("npm start, ready in", small.readySeconds, large.readySeconds, "s");
+  row(`idle CPU over ${large.idleSeconds} s`, small.idleCpuMs, large.idleCpuMs, "ms");
+  for (const [i, figure] of large.figures.entries()) {
+    const other = small.figures[i]!;
+    row(`${figure.name}, ${figure.clients} client(s), p50`, other.p50, figure.p50, "ms");
+    row(`${figure.name}, ${figure.clients} client(s), p99`, other.p99, figure.p99, "ms");
+  }
+  row("write to searchable, p50", small.freshness.p50, large.freshness.p50, "ms");
+  row("write to searchable, p99", small.freshness.p99, large.freshness.p99, "ms");
+}
+console.log(JSON.stringify({ durationMs, clientCounts, results }));
+process.exit(0);
