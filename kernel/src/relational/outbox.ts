@@ -1,5 +1,5 @@
 import type { DomainEvent } from "../events/event-bus.js";
-import type { Prisma } from "./prisma-client.js";
+import { Prisma } from "./prisma-client.js";
 
 /**
  * Records events in the same transaction as the change they announce; the outbox relay
@@ -18,3 +18,35 @@ export async function writeOutbox(tx: Prisma.TransactionClient, topic: string, e
     })),
   });
 }
+
+/** An event with the topic it is published on. */
+export interface OutboxEntry {
+  topic: string;
+  event: DomainEvent;
+}
+
+/**
+ * Events as one JSON array of outbox rows ({id, topic, key, type, payload, occurredAt}), for
+ * writers that record them in the same statement as their change (`insertOutboxRows`, or a
+ * database function taking the array).
+ */
+export function outboxRows(entries: readonly OutboxEntry[]): string {
+  return JSON.stringify(entries.map(({ topic, event }) => ({ id: event.id, topic, key: event.key, type: event.type, payload: event.payload, occurredAt: event.occurredAt })));
+}
+
+/**
+ * `INSERT` of the rows `outboxRows` made, as a fragment for a data-modifying CTE or a
+ * statement of its own: the events commit exactly with the change of that statement. With
+ * `onlyIfRowsIn` (the name of a CTE of the same statement), they are written only when that
+ * CTE returned a row, e.g. when a conditional UPDATE changed something.
+ * (`occurredAt` is UTC, as every timestamp(3) column here.)
+ */
+export function insertOutboxRows(rows: string, onlyIfRowsIn?: string): Prisma.Sql {
+  const condition = onlyIfRowsIn === undefined ? Prisma.empty : Prisma.sql`WHERE EXISTS (SELECT 1 FROM ${Prisma.raw(quoteIdentifier(onlyIfRowsIn))})`;
+  return Prisma.sql`INSERT INTO "OutboxEvent" (id, topic, key, type, payload, "occurredAt")
+    SELECT event.id, event.topic, event.key, event.type, event.payload, event."occurredAt"
+    FROM jsonb_to_recordset(${rows}::jsonb) AS event(id text, topic text, key text, type text, payload jsonb, "occurredAt" timestamp(3))
+    ${condition}`;
+}
+
+const quoteIdentifier = (name: string) => `"${name.replaceAll('"', '""')}"`;

@@ -1,8 +1,6 @@
 import { randomUUID } from "node:crypto";
-import type { DomainEvent } from "#kernel";
-import { processOnce, writeOutbox, type Prisma, type PrismaClient } from "#kernel/relational";
+import { insertOutboxRows, outboxRows, Prisma, type PrismaClient } from "#kernel/relational";
 import type { Order, OrderItem, OrderStatus, OrderStatusChange } from "../domain/order.js";
-import type { OutboxMessage } from "../domain/order-events.js";
 import { CartChanged, IdempotencyKeyTaken, type OrderStore } from "../ports/order-store.js";
 
 type OrderRow = Prisma.OrderGetPayload<object>;
@@ -81,7 +79,7 @@ export function createPrismaOrderStore(deps: { prisma: PrismaClient; onCommit?: 
             ${items.map((i) => i.productId)}::text[], ${items.map((i) => i.name)}::text[],
             ${items.map((i) => i.quantity)}::int[], ${items.map((i) => i.unitPrice.amount)}::int[],
             ${randomUUID()}, ${payment.id}, ${payment.amount.amount}::int, ${payment.amount.currency},
-            ${JSON.stringify(events.map(({ topic, event }) => ({ id: event.id, topic, key: event.key, type: event.type, payload: event.payload, occurredAt: event.occurredAt })))}::jsonb,
+            ${outboxRows(events)}::jsonb,
             ${cart.ordered.map((l) => l.productId)}::text[], ${cart.ordered.map((l) => l.quantity)}::int[],
             ${cart.ordered.map((l) => l.accepted.amount)}::int[], ${cart.ordered.map((l) => l.accepted.currency)}::text[],
             ${[...cart.unavailable]}::text[]
@@ -97,43 +95,56 @@ export function createPrismaOrderStore(deps: { prisma: PrismaClient; onCommit?: 
 
     async update(orderId, decide, once) {
       let wroteEvents = false;
-      const apply = async (tx: Prisma.TransactionClient): Promise<Order | null> => {
-        await tx.$queryRaw`SELECT 1 FROM "Order" WHERE id = ${orderId} FOR UPDATE`;
-        const row = await tx.order.findUnique({ where: { id: orderId } });
-        const current = row ? toOrder(row) : null;
+      // Three statements in the transaction: claim the event (with `once`), lock and read the
+      // order in one; decide (which may call the inventory) with the row locked; write the
+      // transition, its history and its events in one.
+      const apply = async (tx: Prisma.TransactionClient): Promise<{ order: Order | null } | "duplicate"> => {
+        const [locked] = once
+          ? await tx.$queryRaw<LockedRow[]>`
+              WITH fresh AS (
+                INSERT INTO "ProcessedEvent" (consumer, "eventId", "processedAt") VALUES (${once.consumer}, ${once.event.id}, now())
+                ON CONFLICT DO NOTHING RETURNING 1
+              )
+              SELECT EXISTS (SELECT 1 FROM fresh) AS fresh, locked.*
+              FROM (SELECT 1) AS one LEFT JOIN LATERAL (
+                SELECT ${ORDER_COLUMNS} FROM "Order" WHERE id = ${orderId} AND EXISTS (SELECT 1 FROM fresh) FOR UPDATE
+              ) AS locked ON true`
+          : await tx.$queryRaw<LockedRow[]>`SELECT true AS fresh, ${ORDER_COLUMNS} FROM "Order" WHERE id = ${orderId} FOR UPDATE`;
+        // Applied before: the ProcessedEvent row exists (a concurrent twin waited on it and committed).
+        if (locked && !locked.fresh) return "duplicate";
+        const current = locked?.id ? toOrder(locked as OrderRow) : null;
         const update = await decide(current);
-        if (!current || !update) return current;
-        let result = current;
-        if (update.transition) {
-          const { from, to, reason, at } = update.transition;
-          const updated = await tx.order.update({ where: { id: orderId }, data: { status: to, statusReason: reason, updatedAt: at } });
-          await tx.orderStatusChange.create({ data: { id: randomUUID(), orderId, from, to, reason, at } });
-          result = toOrder(updated);
-        }
-        await recordEvents(tx, update.events);
+        if (!current || !update) return { order: current };
+        const events = outboxRows(update.events);
         wroteEvents = update.events.length > 0;
-        return result;
+        if (!update.transition) {
+          if (wroteEvents) await tx.$executeRaw`${insertOutboxRows(events)}`;
+          return { order: current };
+        }
+        const { from, to, reason, at } = update.transition;
+        const [updated] = await tx.$queryRaw<OrderRow[]>`
+          WITH updated AS (
+            UPDATE "Order" SET status = ${to}::"OrderStatus", "statusReason" = ${reason}, "updatedAt" = ${at}::timestamp(3)
+            WHERE id = ${orderId} RETURNING ${ORDER_COLUMNS}
+          ), history AS (
+            INSERT INTO "OrderStatusChange" (id, "orderId", "from", "to", reason, at)
+            VALUES (${randomUUID()}, ${orderId}, ${from}::"OrderStatus", ${to}::"OrderStatus", ${reason}, ${at}::timestamp(3))
+          ), announced AS (${insertOutboxRows(events)})
+          SELECT * FROM updated`;
+        return { order: toOrder(updated!) };
       };
-      let result: Order | null = null;
-      if (once) {
-        const applied = await processOnce(prisma, once.consumer, once.event as DomainEvent, async (tx) => {
-          result = await apply(tx);
-        });
-        if (!applied) return null;
-      } else {
-        result = await prisma.$transaction(apply, UPDATE_OPTIONS);
-      }
+      const result = await prisma.$transaction(apply, UPDATE_OPTIONS);
+      if (result === "duplicate") return null;
       if (wroteEvents) committed();
-      return result;
+      return result.order;
     },
   };
 }
 
-async function recordEvents(tx: Prisma.TransactionClient, messages: OutboxMessage[]): Promise<void> {
-  const byTopic = new Map<string, DomainEvent[]>();
-  for (const { topic, event } of messages) byTopic.set(topic, [...(byTopic.get(topic) ?? []), event]);
-  for (const [topic, events] of byTopic) await writeOutbox(tx, topic, events);
-}
+// The Order row as toOrder reads it; the status as text, so raw statements and the model agree.
+const ORDER_COLUMNS = Prisma.sql`id, "userId", status::text AS status, "statusReason", currency, "totalAmount", "idempotencyKey", "requestHash", "reservationId", "createdAt", "updatedAt"`;
+
+type LockedRow = { fresh: boolean } & Partial<OrderRow>;
 
 function toOrder(row: OrderRow): Order {
   return {

@@ -1,5 +1,5 @@
 import { Topics, type DomainEvent } from "#kernel";
-import { Prisma, processOnce, writeOutbox, type PrismaClient } from "#kernel/relational";
+import { insertOutboxRows, outboxRows, Prisma, processOnce, type PrismaClient } from "#kernel/relational";
 import { chargeKey, type Payment } from "../domain/payment.js";
 import { UnknownPaymentError, type EventClaim, type Lease, type PaymentStore } from "../ports/payment-store.js";
 
@@ -138,37 +138,38 @@ export function createPrismaPaymentStore(prisma: PrismaClient): PaymentStore {
     },
 
     async finishAttempt(paymentId, kind, number, outcome, detail) {
-      await prisma.paymentAttempt.update({
-        where: { paymentId_kind_number: { paymentId, kind, number } },
-        data: { outcome, detail: detail.slice(0, 500), finishedAt: new Date() },
-      });
+      await prisma.$executeRaw`
+        UPDATE "PaymentAttempt" SET outcome = ${outcome}::"PaymentAttemptOutcome", detail = ${detail.slice(0, 500)}, "finishedAt" = ${NOW}
+        WHERE "paymentId" = ${paymentId} AND kind = ${kind}::"PaymentAttemptKind" AND number = ${number}`;
     },
 
-    settleCharge: (paymentId, lease, result, event) =>
-      prisma.$transaction(async (tx) => {
-        const providerRef = result.status === "SUCCEEDED" ? result.providerRef : null;
-        const failureReason = result.status === "FAILED" ? result.reason : null;
-        const [settled] = await tx.$queryRaw<PaymentRow[]>`
+    // Settling is one statement: the status change (only while the lease is ours) and its
+    // outcome event commit together, or neither happens.
+    async settleCharge(paymentId, lease, result, event) {
+      const providerRef = result.status === "SUCCEEDED" ? result.providerRef : null;
+      const failureReason = result.status === "FAILED" ? result.reason : null;
+      const [settled] = await prisma.$queryRaw<PaymentRow[]>`
+        WITH settled AS (
           UPDATE "Payment" SET status = ${result.status}::"PaymentStatus", "providerRef" = ${providerRef}, "failureReason" = ${failureReason},
             "leaseOwner" = NULL, "leaseUntil" = NULL, "updatedAt" = ${NOW}
           WHERE id = ${paymentId} AND "leaseOwner" = ${lease.owner} AND status = 'PENDING'
-          RETURNING *`;
-        if (!settled) return null;
-        await writeOutbox(tx, Topics.payments, [event]);
-        return toPayment(settled);
-      }),
+          RETURNING *
+        ), announced AS (${insertOutboxRows(outboxRows([{ topic: Topics.payments, event }]), "settled")})
+        SELECT * FROM settled`;
+      return settled ? toPayment(settled) : null;
+    },
 
-    settleRefund: (paymentId, lease, refundRef, event) =>
-      prisma.$transaction(async (tx) => {
-        const [settled] = await tx.$queryRaw<PaymentRow[]>`
+    async settleRefund(paymentId, lease, refundRef, event) {
+      const [settled] = await prisma.$queryRaw<PaymentRow[]>`
+        WITH settled AS (
           UPDATE "Payment" SET status = 'REFUNDED', "refundRef" = ${refundRef}, "refundedAt" = ${NOW},
             "leaseOwner" = NULL, "leaseUntil" = NULL, "updatedAt" = ${NOW}
           WHERE id = ${paymentId} AND "leaseOwner" = ${lease.owner} AND status = 'SUCCEEDED'
-          RETURNING *`;
-        if (!settled) return null;
-        await writeOutbox(tx, Topics.payments, [event]);
-        return toPayment(settled);
-      }),
+          RETURNING *
+        ), announced AS (${insertOutboxRows(outboxRows([{ topic: Topics.payments, event }]), "settled")})
+        SELECT * FROM settled`;
+      return settled ? toPayment(settled) : null;
+    },
 
     async releaseLease(paymentId, lease) {
       await prisma.$executeRaw`UPDATE "Payment" SET "leaseOwner" = NULL, "leaseUntil" = NULL WHERE id = ${paymentId} AND "leaseOwner" = ${lease.owner}`;
