@@ -117,6 +117,7 @@ export async function startSupergraph({ config, logger, ephemeralPorts = false, 
         return [
           `\nStorefront supergraph ready in ${seconds}s`,
           `  GraphQL      ${gateway.url}  (WebSocket subscriptions on the same URL)`,
+          `  Storefront   ${base}/shop`,
           `  Explorer     ${base}/explorer`,
           `  Health       ${base}/healthz   ${base}/readyz`,
           `  Engines      ${describeEngines(config, { ...platform.engines, documents: products.store.engine, search: search.index.engine, accounts: accounts.store.engine }, platform.databaseUrl).join("\n               ")}`,

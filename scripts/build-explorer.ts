@@ -18,29 +18,10 @@
  *   gain for a schema browser / query runner.
  * - GraphiQL 3 supports React 18, graphql 16 and graphql-ws >= 4.5, all of
  *   which the project already uses.
- *
- * Determinism: the output depends only on the pinned package versions and this
- * file. esbuild is deterministic for identical input; no timestamps, absolute
- * paths or source maps are emitted (the working directory is pinned to the
- * repository root, so even esbuild's internal paths are relative). The content
- * hashes in index.html are derived from the generated files, so CI can rebuild
- * and diff (or run with --check).
  */
-import { createHash } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { OPERATIONS_DIR, readGoldenOperations } from '../schema/golden-operations.js';
-
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const outDir = path.join(repoRoot, 'gateway', 'explorer', 'dist');
-
-/**
- * Browser sources: plain JS, so they need no JSX or React type setup. The golden operations
- * (schema/operations) are built in as the opening tabs, so the bundle is stale when they change.
- */
-const ENTRY = path.join('gateway', 'explorer', 'src', 'explorer-entry.js');
+import { buildOrCheck, repoRoot } from './static-bundle.js';
 
 /** Layout rules appended to GraphiQL's stylesheet. */
 const EXTRA_CSS = `
@@ -52,98 +33,22 @@ html,body{height:100%;margin:0;overflow:hidden}
 .storefront-guide code{font-size:.9em;background:hsla(var(--color-neutral),var(--alpha-background-light));padding:0 .2em;border-radius:3px}
 `;
 
-function contentHash(data: Uint8Array | string): string {
-  return createHash('sha256').update(data).digest('hex').slice(0, 16);
-}
 
-function indexHtml(jsHash: string, cssHash: string): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Storefront GraphQL Explorer</title>
-<link rel="icon" href="data:,">
-<link rel="stylesheet" href="/explorer/explorer.css?v=${cssHash}">
-</head>
-<body>
-<div id="graphiql">Loading explorer…</div>
-<noscript>The GraphQL explorer needs JavaScript.</noscript>
-<script src="/explorer/explorer.js?v=${jsHash}"></script>
-</body>
-</html>
-`;
-}
-
-async function bundle(): Promise<Map<string, Buffer>> {
-  const result = await build({
-    entryPoints: [ENTRY],
-    absWorkingDir: repoRoot,
-    bundle: true,
-    write: false,
-    outfile: path.join(outDir, 'explorer.js'),
-    format: 'iife',
-    platform: 'browser',
-    target: ['es2020', 'chrome100', 'firefox100', 'safari15'],
-    minify: true,
-    sourcemap: false,
-    legalComments: 'eof',
-    charset: 'ascii',
-    define: { 'process.env.NODE_ENV': '"production"', GOLDEN_OPERATIONS: JSON.stringify(readGoldenOperations(path.join(repoRoot, OPERATIONS_DIR))) },
-    logLevel: 'warning',
-  });
-
-  const files = new Map<string, Buffer>();
-  for (const file of result.outputFiles) {
-    files.set(path.basename(file.path), Buffer.from(file.contents));
-  }
-  const js = files.get('explorer.js');
-  const css = files.get('explorer.css');
-  if (!js || !css) {
-    throw new Error(`esbuild produced ${[...files.keys()].join(', ')}; expected explorer.js and explorer.css`);
-  }
-  const fullCss = Buffer.concat([css, Buffer.from(EXTRA_CSS)]);
-  return new Map([
-    ['index.html', Buffer.from(indexHtml(contentHash(js), contentHash(fullCss)))],
-    ['explorer.js', js],
-    ['explorer.css', fullCss],
-  ]);
-}
-
-async function readIfExists(file: string): Promise<Buffer | undefined> {
-  try {
-    return await readFile(file);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-}
-
-async function main(): Promise<void> {
-  const check = process.argv.includes('--check');
-  const files = await bundle();
-  const rel = path.relative(repoRoot, outDir);
-
-  if (check) {
-    const stale: string[] = [];
-    for (const [name, contents] of files) {
-      const current = await readIfExists(path.join(outDir, name));
-      if (!current || !current.equals(contents)) stale.push(`${rel}/${name}`);
-    }
-    if (stale.length > 0) {
-      console.error(`Explorer bundle is stale: ${stale.join(', ')}. Run: npm run build:explorer`);
-      process.exitCode = 1;
-      return;
-    }
-    console.log(`Explorer bundle in ${rel} is up to date.`);
-    return;
-  }
-
-  await mkdir(outDir, { recursive: true });
-  for (const [name, contents] of files) {
-    await writeFile(path.join(outDir, name), contents);
-    console.log(`${rel}/${name}  ${(contents.length / 1024).toFixed(1)} KiB`);
-  }
-}
-
-await main();
+/**
+ * Browser sources (gateway/explorer/src): plain JS, so they need no JSX or React type setup.
+ * The golden operations (schema/operations) are built in as the opening tabs, so the bundle is
+ * stale when they change.
+ */
+await buildOrCheck({
+  urlPath: '/explorer',
+  name: 'explorer',
+  entry: path.join('gateway', 'explorer', 'src', 'explorer-entry.js'),
+  outDir: path.join('gateway', 'explorer', 'dist'),
+  title: 'Storefront GraphQL Explorer',
+  mountId: 'graphiql',
+  loadingText: 'Loading explorer…',
+  noscriptText: 'The GraphQL explorer needs JavaScript.',
+  command: 'npm run build:explorer',
+  define: { GOLDEN_OPERATIONS: JSON.stringify(readGoldenOperations(path.join(repoRoot, OPERATIONS_DIR))) },
+  extraCss: EXTRA_CSS,
+});

@@ -51,3 +51,8 @@ test("the bundled explorer matches its sources (npm run build:explorer)", () => 
   const run = spawnSync("npx", ["tsx", "scripts/build-explorer.ts", "--check"], { encoding: "utf8" });
   assert.equal(run.status, 0, run.stdout + run.stderr);
 });
+
+test("the bundled storefront page matches its sources (npm run build:storefront)", () => {
+  const run = spawnSync("npx", ["tsx", "scripts/build-storefront.ts", "--check"], { encoding: "utf8" });
+  assert.equal(run.status, 0, run.stdout + run.stderr);
+});

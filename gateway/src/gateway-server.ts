@@ -20,6 +20,7 @@ import { authenticate, authorizationHeader } from "./auth/authenticate-request.j
 import { createCallerRateLimiter } from "./rate-limit/caller-rate-limiter.js";
 import { clientAddress } from "./http/client-address.js";
 import { createExplorerHandler } from "./explorer/index.js";
+import { createStorefrontHandler } from "./storefront/index.js";
 import { createOperationBudgets } from "./security/operation-budgets.js";
 import { loadPersistedOperations } from "./security/persisted-operations.js";
 import { createRequestPolicy, PolicyRefusal, type OperationRequest } from "./security/request-policy.js";
@@ -77,6 +78,7 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
   const verify = accessTokenVerifierFor(config);
   const rateLimit = createCallerRateLimiter({ pointsPerMinute: config.gateway.rateLimitPerMinute, redis: deps.redis });
   const explorer = createExplorerHandler();
+  const storefront = createStorefrontHandler();
   const feed = createOrderStatusFeed(deps.bus, logger);
   await feed.start();
 
@@ -134,6 +136,7 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
         return;
       }
       if (explorer(req, res)) return;
+      if (storefront(req, res)) return;
       if (path === "/graphql") return handleGraphQL(req, res);
       sendGraphQLError(res, 404, ErrorCode.NOT_FOUND, "Not found");
     };

@@ -9,7 +9,7 @@
  *   node --import tsx --test gateway/test/explorer.browser.test.ts
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,6 +17,7 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { createExplorerHandler } from '../src/explorer/index.js';
 import { startTestSupergraph } from '../../test/support/start-test-supergraph.js';
+import { browserSkipReason, CHROMIUM_ARGS, CHROMIUM_PATH, chromiumMissing, inCI } from '../../test/support/headless-chromium.js';
 
 // ---------------------------------------------------------------------------
 // Target under test: the real gateway in front of every subgraph, on free ports, with a
@@ -66,32 +67,11 @@ async function startExplorerTarget(): Promise<ExplorerTarget> {
 // Browser checks (independent of the target).
 // ---------------------------------------------------------------------------
 
-const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 /** Optional folder for a PNG after each check, for looking at what the browser showed. */
 const SCREENSHOT_DIR = process.env.EXPLORER_SCREENSHOT_DIR;
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  // Belt and braces for the offline check: the browser cannot resolve any
-  // host but loopback, so nothing can leave the machine even by mistake.
-  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost',
-];
 const WAIT_MS = 20_000;
 
-const chromiumMissing = !existsSync(CHROMIUM_PATH);
-const inCI = process.env.CI === 'true';
-// Locally a missing browser skips the browser checks; under CI it is a failure.
-const skipReason = !chromiumMissing
-  ? false
-  : inCI
-    ? 'Chromium is missing (failed above)'
-    : `Chromium not found at ${CHROMIUM_PATH}; install it with "apt-get install -y chromium" to run the explorer browser test`;
+const skipReason = browserSkipReason('explorer browser test');
 
 /** Reads the full text of the CodeMirror 5 editor inside `selector` (the DOM only holds visible lines). */
 async function editorText(page: Page, selector: string): Promise<string> {

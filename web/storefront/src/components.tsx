@@ -1,0 +1,62 @@
+import type { ComponentChildren } from "preact";
+import { formatMoney, type StorefrontError } from "../../../clients/typescript/src/index.js";
+import { href } from "./route.js";
+import type { Loaded } from "./use-operation.js";
+
+export function Money({ money }: { money: { amount: number; currency: string } }) {
+  return <span class="money">{formatMoney(money)}</span>;
+}
+
+/**
+ * Product images are blob paths served through the image CDN, which this offline page does not
+ * reach; a labelled tile stands in until images are served from this origin.
+ */
+export function ProductImage({ name, images }: { name: string; images: { alt: string }[] }) {
+  return (
+    <div class="product-image" role="img" aria-label={images[0]?.alt || name}>
+      <span aria-hidden="true">{name.slice(0, 1)}</span>
+    </div>
+  );
+}
+
+export interface ProductSummary {
+  id: string;
+  name: string;
+  price: { amount: number; currency: string };
+  images: { alt: string }[];
+  inStock: boolean;
+}
+
+export function ProductGrid({ products, label }: { products: ProductSummary[]; label: string }) {
+  if (products.length === 0) return <p>No products here yet.</p>;
+  return (
+    <ul class="product-grid" aria-label={label}>
+      {products.map((product) => (
+        <li key={product.id} class="product-card">
+          <a href={href.product(product.id)}>
+            <ProductImage name={product.name} images={product.images} />
+            <span class="product-name">{product.name}</span>
+          </a>
+          <Money money={product.price} />
+          {!product.inStock && <span class="badge">Out of stock</span>}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+export function ErrorNotice({ error }: { error: StorefrontError | undefined }) {
+  if (!error) return null;
+  return (
+    <p class="error" role="alert">
+      {error.message}
+    </p>
+  );
+}
+
+/** Shows a loading line, the error, or the content once the data is there. */
+export function Await<T>({ loaded, children }: { loaded: Loaded<T>; children: (data: T) => ComponentChildren }) {
+  if (loaded.state === "loading") return <p aria-busy="true">Loading…</p>;
+  if (loaded.state === "error") return <ErrorNotice error={loaded.error} />;
+  return <>{children(loaded.data)}</>;
+}

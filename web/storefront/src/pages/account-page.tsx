@@ -1,0 +1,74 @@
+import { useState } from "preact/hooks";
+import { LogInDocument, SignUpDocument } from "../../../../clients/typescript/src/index.js";
+import { client } from "../storefront-client.js";
+import { ErrorNotice } from "../components.js";
+import { href, navigate } from "../route.js";
+import { useMutation } from "../use-operation.js";
+
+/** Log in or create an account, then go back to where the customer was. */
+export function AccountPage({ next }: { next?: string }) {
+  const [mode, setMode] = useState<"logIn" | "signUp">("signUp");
+  const [form, setForm] = useState({ name: "", email: "", password: "" });
+  const logIn = useMutation(LogInDocument);
+  const signUp = useMutation(SignUpDocument);
+  const busy = logIn.busy || signUp.busy;
+  const field = (name: keyof typeof form) => ({
+    id: `account-${name}`,
+    value: form[name],
+    onInput: (event: Event) => setForm({ ...form, [name]: (event.target as HTMLInputElement).value }),
+  });
+
+  if (client.session && !busy) {
+    return (
+      <section>
+        <h1>Your account</h1>
+        <p>You are signed in.</p>
+        <button type="button" onClick={() => client.setSession(undefined)}>
+          Sign out
+        </button>
+      </section>
+    );
+  }
+
+  return (
+    <section aria-labelledby="account-title" class="narrow">
+      <h1 id="account-title">{mode === "signUp" ? "Create your account" : "Sign in"}</h1>
+      <form
+        onSubmit={async (event) => {
+          event.preventDefault();
+          const payload =
+            mode === "signUp"
+              ? (await signUp.run({ input: { name: form.name, email: form.email, password: form.password } }))?.signUp
+              : (await logIn.run({ email: form.email, password: form.password }))?.logIn;
+          if (!payload) return;
+          client.setSession({ accessToken: payload.accessToken, refreshToken: payload.refreshToken });
+          navigate(next ?? href.home());
+        }}
+      >
+        {mode === "signUp" && (
+          <>
+            <label for="account-name">Name</label>
+            <input {...field("name")} autocomplete="name" required maxLength={100} />
+          </>
+        )}
+        <label for="account-email">Email</label>
+        <input {...field("email")} type="email" autocomplete="email" required />
+        <label for="account-password">Password</label>
+        <input {...field("password")} type="password" autocomplete={mode === "signUp" ? "new-password" : "current-password"} required minLength={8} aria-describedby="password-hint" />
+        <p id="password-hint" class="muted">
+          8 to 128 characters.
+        </p>
+        <ErrorNotice error={mode === "signUp" ? signUp.error : logIn.error} />
+        <button type="submit" disabled={busy}>
+          {mode === "signUp" ? "Create account" : "Sign in"}
+        </button>
+      </form>
+      <p>
+        {mode === "signUp" ? "Already have an account? " : "New here? "}
+        <button type="button" class="link" onClick={() => setMode(mode === "signUp" ? "logIn" : "signUp")}>
+          {mode === "signUp" ? "Sign in" : "Create an account"}
+        </button>
+      </p>
+    </section>
+  );
+}

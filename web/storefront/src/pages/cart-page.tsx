@@ -1,0 +1,61 @@
+import { CartDocument, RemoveFromCartDocument, UpdateCartItemDocument } from "../../../../clients/typescript/src/index.js";
+import { Await, ErrorNotice, Money } from "../components.js";
+import { href } from "../route.js";
+import { useMutation, useQuery } from "../use-operation.js";
+
+export function CartPage() {
+  const [cart, reload] = useQuery(CartDocument, {});
+  const update = useMutation(UpdateCartItemDocument);
+  const remove = useMutation(RemoveFromCartDocument);
+  return (
+    <section aria-labelledby="cart-title">
+      <h1 id="cart-title">Your cart</h1>
+      <ErrorNotice error={update.error ?? remove.error} />
+      <Await loaded={cart}>
+        {({ cart }) =>
+          cart.items.length === 0 ? (
+            <p>
+              Your cart is empty. <a href={href.home()}>Keep shopping</a>
+            </p>
+          ) : (
+            <>
+              {cart.hasPriceChanges && <p role="status">Some prices changed since you added the items; the cart shows today's prices.</p>}
+              <ul class="cart-lines">
+                {cart.items.map((item) => (
+                  <li key={item.product.id}>
+                    <a href={href.product(item.product.id)}>{item.product.name}</a>
+                    <span>
+                      <Money money={item.unitPrice} /> each
+                    </span>
+                    <label>
+                      <span class="visually-hidden">Quantity of {item.product.name}</span>
+                      <input
+                        type="number"
+                        min={1}
+                        value={item.quantity}
+                        onChange={async (event) => {
+                          const quantity = Number((event.target as HTMLInputElement).value);
+                          if (quantity >= 1 && (await update.run({ productId: item.product.id, quantity }))) reload();
+                        }}
+                      />
+                    </label>
+                    <Money money={item.lineTotal} />
+                    <button type="button" class="link" onClick={async () => (await remove.run({ productId: item.product.id })) && reload()}>
+                      Remove<span class="visually-hidden"> {item.product.name}</span>
+                    </button>
+                  </li>
+                ))}
+              </ul>
+              <p class="total">
+                Subtotal ({cart.totalQuantity} items): <Money money={cart.subtotal} />
+              </p>
+              <a class="button" href={href.checkout()}>
+                Go to checkout
+              </a>
+            </>
+          )
+        }
+      </Await>
+    </section>
+  );
+}

@@ -1,0 +1,70 @@
+import { useState } from "preact/hooks";
+import { SearchProductsDocument, type SearchSort } from "../../../../clients/typescript/src/index.js";
+import { Await, ProductGrid } from "../components.js";
+import { useQuery } from "../use-operation.js";
+
+const SORTS: { value: SearchSort; label: string }[] = [
+  { value: "RELEVANCE", label: "Best match" },
+  { value: "PRICE_ASC", label: "Price: low to high" },
+  { value: "PRICE_DESC", label: "Price: high to low" },
+  { value: "NEWEST", label: "Newest" },
+];
+
+/** A category, or search results: facets to narrow by brand, and a sort order. */
+export function ListingPage({ category, query }: { category?: string; query?: string }) {
+  const [sort, setSort] = useState<SearchSort>(category ? "NEWEST" : "RELEVANCE");
+  const [brands, setBrands] = useState<string[]>([]);
+  const [result] = useQuery(SearchProductsDocument, {
+    query: query ?? "",
+    sort,
+    filter: { ...(category ? { categories: [category] } : {}), ...(brands.length ? { brands } : {}) },
+  });
+  const title = category ? category : `Results for “${query}”`;
+  return (
+    <section aria-labelledby="listing-title">
+      <h1 id="listing-title" class="capitalized">
+        {title}
+      </h1>
+      <div class="listing">
+        <aside class="facets" aria-label="Filters">
+          <label for="sort">Sort by</label>
+          <select id="sort" value={sort} onChange={(event) => setSort((event.target as HTMLSelectElement).value as SearchSort)}>
+            {SORTS.map((option) => (
+              <option key={option.value} value={option.value}>
+                {option.label}
+              </option>
+            ))}
+          </select>
+          {result.state === "done" && result.data.search.facets.brands.length > 0 && (
+            <fieldset>
+              <legend>Brand</legend>
+              {result.data.search.facets.brands.map((brand) => (
+                <label key={brand.value} class="check">
+                  <input
+                    type="checkbox"
+                    checked={brands.includes(brand.value)}
+                    onChange={(event) => {
+                      const checked = (event.target as HTMLInputElement).checked;
+                      setBrands((chosen) => (checked ? [...chosen, brand.value] : chosen.filter((b) => b !== brand.value)));
+                    }}
+                  />
+                  {brand.value} ({brand.count})
+                </label>
+              ))}
+            </fieldset>
+          )}
+        </aside>
+        <div>
+          <Await loaded={result}>
+            {({ search }) => (
+              <>
+                <p aria-live="polite">{search.totalCount} products</p>
+                <ProductGrid label={title} products={search.edges.map((edge) => edge.node)} />
+              </>
+            )}
+          </Await>
+        </div>
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,141 @@
+/**
+ * A customer buys a product through the storefront page at /shop, in headless Chromium on a
+ * phone-sized screen, against the real gateway: home, category, search with autocomplete
+ * (keyboard only), product page, sign-up, cart, address, checkout, and the order page
+ * following the status live, without a reload. Screenshots of every step are kept in
+ * test-artifacts/storefront/ (git-ignored).
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startTestSupergraph, type TestSupergraph } from '../../../test/support/start-test-supergraph.js';
+import { browserSkipReason, CHROMIUM_ARGS, CHROMIUM_PATH, chromiumMissing, inCI } from '../../../test/support/headless-chromium.js';
+
+const SCREENSHOT_DIR = path.join('test-artifacts', 'storefront');
+const WAIT_MS = 20_000;
+
+if (chromiumMissing && inCI) {
+  test('Chromium is installed for the storefront browser test', () => {
+    assert.fail(`CI=true but Chromium is missing at ${CHROMIUM_PATH}; install it with "apt-get install -y chromium"`);
+  });
+}
+
+test('the storefront page is served at /shop and its assets are cached by content hash', async (t) => {
+  const supergraph = await startTestSupergraph();
+  t.after(() => supergraph.close());
+  const origin = supergraph.gatewayUrl.replace(/\/graphql$/, '');
+  const page = await fetch(`${origin}/shop`);
+  assert.equal(page.status, 200);
+  assert.match(page.headers.get('content-security-policy') ?? '', /default-src 'self'/);
+  const html = await page.text();
+  const assets = [...html.matchAll(/(?:src|href)="(\/shop\/[^"]+)"/g)].map((m) => m[1]!);
+  assert.equal(assets.length, 2, html);
+  for (const asset of assets) {
+    const response = await fetch(`${origin}${asset}`);
+    assert.equal(response.status, 200, asset);
+    assert.match(response.headers.get('cache-control') ?? '', /immutable/);
+    await response.arrayBuffer();
+  }
+});
+
+test('a customer buys a product end to end and watches the order status change live', { skip: browserSkipReason('storefront browser test') }, async (t) => {
+  let supergraph: TestSupergraph | undefined;
+  let browser: Browser | undefined;
+  t.after(async () => {
+    await browser?.close();
+    await supergraph?.close();
+  });
+  supergraph = await startTestSupergraph();
+  const origin = supergraph.gatewayUrl.replace(/\/graphql$/, '');
+  browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 1, hasTouch: true });
+  const page = await context.newPage();
+  const pageErrors: string[] = [];
+  const foreignRequests: string[] = [];
+  page.on('pageerror', (error) => pageErrors.push(String(error)));
+  context.on('request', (request) => {
+    const url = new URL(request.url());
+    if (!['http:', 'ws:'].includes(url.protocol) || url.host !== new URL(origin).host) foreignRequests.push(request.url());
+  });
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  let step = 0;
+  const shot = (name: string) => page.screenshot({ path: path.join(SCREENSHOT_DIR, `${String(++step).padStart(2, '0')}-${name}.png`), fullPage: true });
+  page.setDefaultTimeout(WAIT_MS);
+
+  // Home: categories and new arrivals.
+  await page.goto(`${origin}/shop`);
+  await page.getByRole('heading', { name: 'New arrivals' }).waitFor();
+  assert.ok((await page.locator('.product-card').count()) > 0, 'the home page lists products');
+  await shot('home');
+
+  // A category with facets and a sort order.
+  await page.locator('.chips a').first().click();
+  await page.locator('#listing-title').waitFor();
+  await page.getByLabel('Sort by').selectOption('PRICE_ASC');
+  await page.locator('.product-card').first().waitFor();
+  await shot('category');
+
+  // Search with autocomplete, by keyboard only.
+  const productName = (await page.locator('.product-card .product-name').first().innerText()).trim();
+  const search = page.getByRole('combobox', { name: 'Search products' });
+  await search.click();
+  await search.pressSequentially(productName.slice(0, 5), { delay: 30 });
+  await page.getByRole('listbox', { name: 'Suggestions' }).waitFor();
+  await shot('autocomplete');
+  await search.press('ArrowDown');
+  await search.press('Enter');
+  await page.locator('#product-title').waitFor();
+  await shot('product');
+
+  // Adding to the cart asks a new customer to sign up, then brings them back.
+  const productUrl = page.url();
+  await page.getByRole('button', { name: 'Add to cart' }).click();
+  await page.getByRole('heading', { name: 'Create your account' }).waitFor();
+  await page.getByLabel('Name').fill('Browser Buyer');
+  await page.getByLabel('Email').fill('browser-buyer@example.com');
+  await page.getByLabel('Password').fill('correct horse battery staple');
+  await shot('sign-up');
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.waitForURL(productUrl);
+  await page.locator('#product-title').waitFor();
+  await page.getByRole('button', { name: 'Add to cart' }).click();
+  await page.getByRole('status').filter({ hasText: 'Your cart has 1 item' }).waitFor();
+
+  // Cart, then checkout with a delivery address.
+  await page.getByRole('link', { name: 'View cart' }).click();
+  await page.getByRole('heading', { name: 'Your cart' }).waitFor();
+  await page.locator('.cart-lines li').first().waitFor();
+  await shot('cart');
+  await page.getByRole('link', { name: 'Go to checkout' }).click();
+  await page.getByRole('heading', { name: 'Delivery address' }).waitFor();
+  await page.getByLabel('Full name').fill('Browser Buyer');
+  await page.getByLabel('Street and number').fill('1 Main Street');
+  await page.getByLabel('City').fill('Springfield');
+  await page.getByLabel('Postal code').fill('12345');
+  await shot('address');
+  await page.getByRole('button', { name: 'Use this address' }).click();
+  await page.getByRole('button', { name: 'Place order' }).waitFor();
+  await shot('checkout');
+
+  // The order page follows the status live: no reload happens from here on.
+  await page.evaluate(() => ((window as unknown as { sameDocument: boolean }).sameDocument = true));
+  await page.getByRole('button', { name: 'Place order' }).click();
+  await page.locator('#order-title').waitFor();
+  const orderId = decodeURIComponent(page.url().split('#/order/')[1] ?? '');
+  assert.match(orderId, /\S/);
+  const status = page.getByTestId('order-status');
+  await page.waitForFunction(() => document.querySelector('[data-testid="order-status"]')?.textContent === 'Paid');
+  await shot('order-paid');
+  const admin = await supergraph.token('storefront-admin', ['customer', 'admin']);
+  const shipped = await supergraph.query(`mutation($id: ID!) { shipOrder(id: $id) { id } }`, { id: orderId }, admin);
+  assert.equal(shipped.errors, undefined, JSON.stringify(shipped.errors));
+  await page.waitForFunction(() => document.querySelector('[data-testid="order-status"]')?.textContent === 'Shipped');
+  assert.equal(await status.innerText(), 'Shipped');
+  await shot('order-shipped');
+  assert.equal(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument), true, 'the status changed without a reload');
+
+  assert.deepEqual(pageErrors, []);
+  assert.deepEqual(foreignRequests, [], 'every request stays on the gateway origin');
+});
