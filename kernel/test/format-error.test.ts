@@ -37,7 +37,7 @@ const CLIENT_MESSAGES = [
   'Cannot query field "produkt" on type "Query".',
   'Syntax Error: Unexpected Name "SELECT".',
   'Variable "$id" of required type "ID!" was not provided.',
-  "Too many failed log-in attempts; try again in 60 seconds",
+  "Too many failed log-in attempts; retry in 60 s",
   "Product prod_0000001 was not found",
 ];
 

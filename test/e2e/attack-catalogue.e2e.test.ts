@@ -371,7 +371,8 @@ describe("attack catalogue: the WebSocket path has every HTTP protection", () =>
     second.subscribe("b3", follow);
     const refused = (await second.result("b3")).error?.payload?.[0];
     assertCleanError(refused, "RATE_LIMITED");
-    assert.match(refused!.message, /per customer/);
+    assert.match(refused!.message, /^Too many live subscriptions for this customer \(at most 5\); retry in 1 s$/);
+    assert.equal(refused!.extensions?.retryAfterSeconds, 1);
 
     first.send({ id: "a1", type: "complete" });
     let freed: { error?: unknown } = {};
@@ -412,7 +413,9 @@ describe("attack catalogue: the WebSocket path has every HTTP protection", () =>
       socket.close();
       const forged = await RawGraphQLSocket.open(production.gatewayUrl);
       forged.send({ type: "connection_init", payload: { authorization: "Bearer not-a-token" } });
-      assert.equal((await forged.closedWith()).code, 4403);
+      const refused = await forged.closedWith();
+      assert.equal(refused.code, 4403);
+      assert.match(refused.reason, /access token is invalid/, "the close says why");
     } finally {
       await production.close();
     }

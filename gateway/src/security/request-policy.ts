@@ -1,5 +1,5 @@
 import { GraphQLError, Kind, parse, type DocumentNode, type OperationDefinitionNode } from "graphql";
-import { ErrorCode, isStorableText, unstorableLiteral, unstorableVariable } from "#kernel";
+import { ErrorCode, isStorableText, rateLimitedMessage, unstorableLiteral, unstorableVariable } from "#kernel";
 import type { CallerRateLimiter } from "../rate-limit/caller-rate-limiter.js";
 import { measureOperation, UnmeasurableOperationError, type OperationMeasure } from "./measure-operation.js";
 import type { OperationBudgets } from "./operation-budgets.js";
@@ -150,7 +150,9 @@ export function createRequestPolicy(deps: {
       if (requests.length === 0) throw refuse(ErrorCode.BAD_USER_INPUT, "The request holds no operation");
       if (requests.length > limits.maxBatchSize) throw refuse(ErrorCode.BAD_USER_INPUT, `A batch holds at most ${limits.maxBatchSize} operations`);
       const general = await deps.rateLimit(callerKey, requests.length);
-      if (!general.allowed) throw new PolicyRefusal(429, ErrorCode.RATE_LIMITED, "Too many requests; slow down", { retryAfterSeconds: general.retryAfterSeconds }, general.retryAfterSeconds);
+      if (!general.allowed) {
+        throw new PolicyRefusal(429, ErrorCode.RATE_LIMITED, rateLimitedMessage("requests", general.retryAfterSeconds), { retryAfterSeconds: general.retryAfterSeconds }, general.retryAfterSeconds);
+      }
       const admitted = requests.map((request) => admitOne(request, transport));
       const refused = await deps.budgets.charge(
         admitted.flatMap((operation) => [...operation.measure.rootFields]),
@@ -160,7 +162,7 @@ export function createRequestPolicy(deps: {
         throw new PolicyRefusal(
           429,
           ErrorCode.RATE_LIMITED,
-          `Too many ${refused.budget} requests; retry in ${refused.retryAfterSeconds} s`,
+          rateLimitedMessage(`${refused.budget} requests`, refused.retryAfterSeconds),
           { retryAfterSeconds: refused.retryAfterSeconds, budget: refused.budget },
           refused.retryAfterSeconds,
         );

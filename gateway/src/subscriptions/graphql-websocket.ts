@@ -4,8 +4,8 @@ import { WebSocketServer, type WebSocket } from "ws";
 import { useServer } from "graphql-ws/use/ws";
 import { decodeJwt } from "jose";
 import { GraphQLError, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLFormattedError } from "graphql";
-import { ErrorCode, isPublicErrorCode, type Identity, type Logger } from "#kernel";
-import type { AccessTokenVerifier } from "../auth/access-token-verifier.js";
+import { ErrorCode, isPublicErrorCode, rateLimited, type Identity, type Logger } from "#kernel";
+import { InvalidTokenError, type AccessTokenVerifier } from "../auth/access-token-verifier.js";
 import { authenticate } from "../auth/authenticate-request.js";
 import type { GatewayContext } from "../gateway-context.js";
 import { PolicyRefusal, type AdmittedOperation, type RequestPolicy } from "../security/request-policy.js";
@@ -122,7 +122,11 @@ export function attachGraphQLWebSocket(options: {
           // socket never outlives the authorisation it was opened with.
           if (identity && typeof header === "string") closeAtExpiry(ctx.extra, header);
           return true;
-        } catch {
+        } catch (error) {
+          // graphql-ws would close with a bare "Forbidden": say why, as HTTP's 401/503 does.
+          const unjudged = !(error instanceof InvalidTokenError);
+          if (unjudged) logger.warn("websocket token could not be verified", { error: error instanceof Error ? error.message : String(error) });
+          ctx.extra.socket.close(unjudged ? 1013 : 4403, unjudged ? "Signing in is unavailable for a moment; retry" : error.message);
           return false;
         }
       },
@@ -131,7 +135,7 @@ export function attachGraphQLWebSocket(options: {
         if (!state) return refusal(ErrorCode.UNAUTHENTICATED, "Initialise the connection first");
         try {
           if (state.active.size >= limits.maxOperationsPerConnection) {
-            return refusal(ErrorCode.RATE_LIMITED, `At most ${limits.maxOperationsPerConnection} operations run at once on one connection`);
+            return [rateLimited(`operations at once on this connection (at most ${limits.maxOperationsPerConnection})`, 1)];
           }
           const [admitted] = await options.policy.admit([payload], state.callerKey, "websocket");
           const subscription = admitted!.operation.operation === "subscription";
@@ -143,7 +147,7 @@ export function attachGraphQLWebSocket(options: {
             live = plan;
             const following = subscriptionsByUser.get(state.identity.userId) ?? 0;
             if (following >= limits.maxSubscriptionsPerUser) {
-              return refusal(ErrorCode.RATE_LIMITED, `At most ${limits.maxSubscriptionsPerUser} live subscriptions per customer`);
+              return [rateLimited(`live subscriptions for this customer (at most ${limits.maxSubscriptionsPerUser})`, 1)];
             }
             subscriptionsByUser.set(state.identity.userId, following + 1);
           }

@@ -22,6 +22,16 @@ export const badInput = (message: string, details?: Record<string, unknown>) =>
 export const notFound = (what: string, id: string) =>
   new DomainError(ErrorCode.NOT_FOUND, `${what} ${id} was not found`, { id });
 
+/**
+ * The one wording of every RATE_LIMITED answer, wherever it comes from (gateway budgets,
+ * WebSocket caps, log-in throttling): what there was too much of, and when to retry; the same
+ * figure is in `extensions.retryAfterSeconds`.
+ */
+export const rateLimitedMessage = (what: string, retryAfterSeconds: number) => `Too many ${what}; retry in ${retryAfterSeconds} s`;
+
+export const rateLimited = (what: string, retryAfterSeconds: number, details: Record<string, unknown> = {}) =>
+  new DomainError(ErrorCode.RATE_LIMITED, rateLimitedMessage(what, retryAfterSeconds), { retryAfterSeconds, ...details });
+
 export const unauthenticated = (message = "Sign in to do this") =>
   new DomainError(ErrorCode.UNAUTHENTICATED, message);
 

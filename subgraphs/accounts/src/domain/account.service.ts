@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { DomainError, ErrorCode, type AccessTokenIssuer, type Logger } from "#kernel";
+import { DomainError, ErrorCode, rateLimited, type AccessTokenIssuer, type Logger } from "#kernel";
 import { rolesOf, type AccountRole, type User } from "./user.js";
 import { emailKey, validEmail, validName, validPassword } from "./account.validation.js";
 import { DEFAULT_SCRYPT, hashPassword, verifyPassword, type ScryptParameters } from "./password-hashing.js";
@@ -28,7 +28,7 @@ export interface AccountServiceDependencies {
 const wrongCredentials = () => new DomainError(ErrorCode.UNAUTHENTICATED, "The email or password is incorrect");
 const invalidRefreshToken = () => new DomainError(ErrorCode.UNAUTHENTICATED, "The refresh token is invalid or expired; log in again");
 const throttled = (retryAfterSeconds: number) =>
-  new DomainError(ErrorCode.RATE_LIMITED, `Too many failed log-in attempts; try again in ${retryAfterSeconds} seconds`, { retryAfterSeconds });
+  rateLimited("failed log-in attempts", retryAfterSeconds);
 
 /**
  * Sign-up, log-in and sessions. Guarantees:
