@@ -32,6 +32,17 @@ export const rateLimitedMessage = (what: string, retryAfterSeconds: number) => `
 export const rateLimited = (what: string, retryAfterSeconds: number, details: Record<string, unknown> = {}) =>
   new DomainError(ErrorCode.RATE_LIMITED, rateLimitedMessage(what, retryAfterSeconds), { retryAfterSeconds, ...details });
 
+/**
+ * Not enough units of a product: the same words and details whether the cart or checkout
+ * finds it out, naming the product and what is left.
+ */
+export const outOfStock = (productId: string, available: number) =>
+  new DomainError(
+    ErrorCode.OUT_OF_STOCK,
+    available > 0 ? `Only ${available} unit(s) of product ${productId} are available` : `Product ${productId} is out of stock`,
+    { productId, available },
+  );
+
 export const unauthenticated = (message = "Sign in to do this") =>
   new DomainError(ErrorCode.UNAUTHENTICATED, message);
 

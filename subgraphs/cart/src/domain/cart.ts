@@ -1,4 +1,4 @@
-import { badInput, DomainError, ErrorCode, type Money } from "#kernel";
+import { badInput, DomainError, ErrorCode, outOfStock, type Money } from "#kernel";
 
 /** One stored line: what the customer wants and the unit price they accepted for it. */
 export interface CartLine {
@@ -85,10 +85,5 @@ export function checkQuantity(productId: string, quantity: number, available: nu
       limit: limits.maxQuantityPerLine,
     });
   }
-  if (quantity > available) {
-    throw new DomainError(ErrorCode.OUT_OF_STOCK, available === 0 ? "This product is out of stock" : `Only ${available} units are in stock`, {
-      productId,
-      available,
-    });
-  }
+  if (quantity > available) throw outOfStock(productId, available);
 }

@@ -34,6 +34,9 @@ describe("cart rules", () => {
     const short = assertThrows(() => checkQuantity("a", 6, 5, limits));
     assert.equal(codeOf(short), "OUT_OF_STOCK");
     assert.equal((short as { extensions: { available: number } }).extensions.available, 5);
+    // Worded as checkout words it (the inventory's refusal), naming the product.
+    assert.equal((short as Error).message, "Only 5 unit(s) of product a are available");
+    assert.equal((assertThrows(() => checkQuantity("a", 1, 0, limits)) as Error).message, "Product a is out of stock");
   });
 });
 

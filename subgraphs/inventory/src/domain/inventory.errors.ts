@@ -4,12 +4,7 @@ import type { ReservationStatus } from "./stock.js";
 // The inventory's expected failures, each with a stable code and the details a client needs
 // to react (which product, how many are left) in `extensions`.
 
-export const outOfStock = (productId: string, available: number) =>
-  new DomainError(
-    ErrorCode.OUT_OF_STOCK,
-    available > 0 ? `Only ${available} unit(s) of product ${productId} are available` : `Product ${productId} is out of stock`,
-    { productId, available },
-  );
+export { outOfStock } from "#kernel";
 
 export const quantityLimitExceeded = (productId: string, quantity: number, limit: number) =>
   new DomainError(ErrorCode.QUANTITY_LIMIT_EXCEEDED, `At most ${limit} unit(s) of one product per order (asked ${quantity} of ${productId})`, {
