@@ -29,12 +29,21 @@ export function startOutboxRelay(deps: { prisma: PrismaClient; bus: EventBus; lo
 
   async function relayBatch(): Promise<number> {
     return prisma.$transaction(async (tx) => {
-      const [lock] = await tx.$queryRaw<{ locked: boolean }[]>`SELECT pg_try_advisory_xact_lock(${RELAY_LOCK}) AS locked`;
-      if (!lock?.locked) return 0;
+      // One statement: the relay lock, then the oldest unpublished rows, marked published. If
+      // publishing fails, the transaction rolls back and they are unpublished again. The
+      // re-check of "publishedAt" skips rows a relay that held the lock just before published
+      // after this statement's snapshot was taken.
       const rows = await tx.$queryRaw<OutboxRow[]>`
-        SELECT id, topic, key, type, payload, "occurredAt" FROM "OutboxEvent"
-        WHERE "publishedAt" IS NULL ORDER BY "occurredAt", id LIMIT ${batchSize}`;
+        WITH relay AS (SELECT pg_try_advisory_xact_lock(${RELAY_LOCK}) AS locked),
+        due AS (
+          SELECT id FROM "OutboxEvent" WHERE "publishedAt" IS NULL AND (SELECT locked FROM relay)
+          ORDER BY "occurredAt", id LIMIT ${batchSize}
+        )
+        UPDATE "OutboxEvent" AS row SET "publishedAt" = (now() AT TIME ZONE 'UTC')
+        FROM due WHERE row.id = due.id AND row."publishedAt" IS NULL
+        RETURNING row.id, row.topic, row.key, row.type, row.payload, row."occurredAt"`;
       if (rows.length === 0) return 0;
+      rows.sort((a, b) => a.occurredAt.getTime() - b.occurredAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
       const byTopic = new Map<string, DomainEvent[]>();
       for (const row of rows) {
         const events = byTopic.get(row.topic) ?? [];
@@ -42,7 +51,6 @@ export function startOutboxRelay(deps: { prisma: PrismaClient; bus: EventBus; lo
         byTopic.set(row.topic, events);
       }
       for (const [topic, events] of byTopic) await bus.publish(topic, events);
-      await tx.outboxEvent.updateMany({ where: { id: { in: rows.map((r) => r.id) } }, data: { publishedAt: new Date() } });
       return rows.length;
     }, { timeout: 30_000 });
   }
