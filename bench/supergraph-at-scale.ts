@@ -37,7 +37,8 @@ const { values } = parseArgs({
 });
 const durationMs = Number(values.duration) * 1000;
 const clientCounts = values.connections.split(",").map(Number);
-const sizes = [...(Number(values.compare) > 0 ? [{ size: Number(values.compare), name: `scale_${values.compare}`, redisDb: 9 }] : []), { size: Number(values.products), name: values.name ?? `scale_${values.products}`, redisDb: 8 }];
+// Redis databases of their own (9 is `npm run bench`'s, see bench/harness/bench-environment.ts).
+const sizes = [...(Number(values.compare) > 0 ? [{ size: Number(values.compare), name: `scale_${values.compare}`, redisDb: 11 }] : []), { size: Number(values.products), name: values.name ?? `scale_${values.products}`, redisDb: 10 }];
 
 interface Figure {
   name: string;

@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { setTimeout as delay } from "node:timers/promises";
 import { SUBGRAPH_NAMES } from "#kernel";
+import { freePort } from "../harness/bench-environment.js";
 
 export interface PlatformProcess {
   pid: number;
@@ -14,15 +14,6 @@ export interface PlatformProcess {
   /** From spawning the process to the banner (includes loading the code). */
   wallSeconds: number;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /**
