@@ -12,8 +12,8 @@ products written before listings were numbered (they list as an empty catalog, a
 npm start's demo seeding then collides on their SKUs) get numbers after every numbered one,
 oldest first; products whose listing block keys are missing or of another block size get
 them rewritten; live counts are recounted and listing counters raised past every number in
-use. Reads the whole collection once (about 0.4 ms a product on FerretDB) and rewrites only
-what differs, so a second run changes nothing. Run it while the catalog takes no updates,
+use. Reads the whole collection once (on FerretDB here: 50,000 products in 28 s, so about
+10 min for 1,000,000) and rewrites only what differs, so a second run changes nothing. Run it while the catalog takes no updates,
 before starting the new version on it.
 `;
 
