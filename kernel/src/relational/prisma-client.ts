@@ -1,11 +1,38 @@
 import { PrismaPg } from "@prisma/adapter-pg";
-import { PrismaClient } from "../../../prisma/generated/client/client.js";
+import pg from "pg";
+import { Prisma, PrismaClient } from "../../../prisma/generated/client/client.js";
 
 export type { PrismaClient } from "../../../prisma/generated/client/client.js";
 export { Prisma } from "../../../prisma/generated/client/client.js";
 
+const pools = new WeakMap<PrismaClient, pg.Pool>();
+
+/** `timestamp` (without time zone) columns hold UTC here, as Prisma writes them. */
+const TIMESTAMP_OID = 1114;
+const utcTimestamps = {
+  getTypeParser: ((oid: number, format?: "text" | "binary") =>
+    oid === TIMESTAMP_OID ? (value: string) => new Date(`${value.replace(" ", "T")}Z`) : pg.types.getTypeParser(oid, format as "text")) as typeof pg.types.getTypeParser,
+};
+
 /** One Prisma client over a pg pool; the pool is the only connection state a process holds. */
 export function createPrismaClient(databaseUrl: string, { poolSize = 10 } = {}): PrismaClient {
-  const adapter = new PrismaPg({ connectionString: databaseUrl, max: poolSize });
-  return new PrismaClient({ adapter });
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize, types: utcTimestamps });
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
+  pools.set(prisma, pool);
+  return prisma;
+}
+
+/**
+ * One statement on the client's own pg pool, past Prisma's query pipeline: about 0.1 ms of
+ * CPU a statement instead of 0.3 (measured on this machine), for the hottest single
+ * statements of the write path. Written as `$queryRaw` is (`Prisma.sql` with its values);
+ * dates are sent as UTC, as Prisma sends them, and timestamp columns read back as UTC. It
+ * takes a pooled connection of its own, so it never runs inside a Prisma transaction. Errors
+ * are pg's: `code` is the SQLSTATE, with `table` and `constraint`.
+ */
+export async function queryDirect<T>(prisma: PrismaClient, query: Prisma.Sql): Promise<T[]> {
+  const pool = pools.get(prisma);
+  if (!pool) throw new Error("queryDirect needs a client made by createPrismaClient");
+  const values = query.values.map((value) => (value instanceof Date ? value.toISOString() : value));
+  return (await pool.query(query.text, values)).rows as T[];
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { InventoryEventTypes, newEvent, Topics, type StockChangedPayload } from "#kernel";
-import { writeOutbox, type Prisma } from "#kernel/relational";
+import { Prisma, queryDirect, writeOutbox, type PrismaClient } from "#kernel/relational";
 import { byProductId } from "../domain/stock-rules.js";
 import type { AvailabilityChange, Reservation, ReservationStatus, StockItem } from "../domain/stock.js";
 
@@ -49,16 +49,16 @@ type ReserveOutcome =
  * nothing.
  */
 export async function reserveInOneTrip(
-  db: Pick<Tx, "$queryRaw">,
+  prisma: PrismaClient,
   reservation: { id: string; items: readonly StockItem[]; expiresAt: Date; now: Date },
 ): Promise<ReserveOutcome> {
   const { id, items, expiresAt, now } = reservation;
-  const [row] = await db.$queryRaw<{ result: ReserveOutcome }[]>`
+  const [row] = await queryDirect<{ result: ReserveOutcome }>(prisma, Prisma.sql`
     SELECT inventory_reserve(
       ${id}, ${items.map((i) => i.productId)}::text[], ${items.map((i) => i.quantity)}::int[],
       ${expiresAt}::timestamp(3), ${now}::timestamp(3), ${items.map(() => randomUUID())}::text[],
       ${Topics.stockChanged}, ${InventoryEventTypes.stockChanged}
-    ) AS result`;
+    ) AS result`);
   if (!row) throw new Error("inventory_reserve returned no row");
   return row.result;
 }
@@ -74,9 +74,11 @@ type CommitOutcome =
  * or takes an expired or released one's units again (all or nothing, with their StockChanged
  * events), or changes nothing. `expiresAt` is UTC without its zone, `available` follows `items`.
  */
-export async function commitInOneTrip(db: Pick<Tx, "$queryRaw">, reservationId: string, now: Date): Promise<CommitOutcome> {
-  const [row] = await db.$queryRaw<{ result: CommitOutcome }[]>`
-    SELECT inventory_commit(${reservationId}, ${now}::timestamp(3), ${Topics.stockChanged}, ${InventoryEventTypes.stockChanged}) AS result`;
+export async function commitInOneTrip(prisma: PrismaClient, reservationId: string, now: Date): Promise<CommitOutcome> {
+  const [row] = await queryDirect<{ result: CommitOutcome }>(
+    prisma,
+    Prisma.sql`SELECT inventory_commit(${reservationId}, ${now}::timestamp(3), ${Topics.stockChanged}, ${InventoryEventTypes.stockChanged}) AS result`,
+  );
   if (!row) throw new Error("inventory_commit returned no row");
   return row.result;
 }

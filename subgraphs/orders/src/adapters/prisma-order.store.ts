@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { insertOutboxRows, outboxRows, Prisma, type PrismaClient } from "#kernel/relational";
+import { insertOutboxRows, outboxRows, Prisma, queryDirect, type PrismaClient } from "#kernel/relational";
 import type { Order, OrderItem, OrderStatus, OrderStatusChange } from "../domain/order.js";
 import { CartChanged, IdempotencyKeyTaken, type OrderStore } from "../ports/order-store.js";
 
@@ -23,8 +23,9 @@ export function createPrismaOrderStore(deps: { prisma: PrismaClient; onCommit?: 
       return row ? toOrder(row) : null;
     },
 
+    // On every checkout: one statement on the pool rather than Prisma's query pipeline.
     async findByIdempotencyKey(userId, idempotencyKey) {
-      const row = await prisma.order.findUnique({ where: { userId_idempotencyKey: { userId, idempotencyKey } } });
+      const [row] = await queryDirect<OrderRow>(prisma, Prisma.sql`SELECT ${ORDER_COLUMNS} FROM "Order" WHERE "userId" = ${userId} AND "idempotencyKey" = ${idempotencyKey}`);
       return row ? toOrder(row) : null;
     },
 
@@ -72,7 +73,7 @@ export function createPrismaOrderStore(deps: { prisma: PrismaClient; onCommit?: 
       // lines, first status change, payment and events, or nothing.
       let result: PlaceResult;
       try {
-        [{ result }] = await prisma.$queryRaw<[{ result: PlaceResult }]>`
+        [{ result }] = await queryDirect<{ result: PlaceResult }>(prisma, Prisma.sql`
           SELECT orders_place(
             ${order.id}, ${order.userId}, ${order.status}, ${order.total.currency}, ${order.total.amount}::int,
             ${order.idempotencyKey}, ${order.requestHash}, ${order.reservationId}, ${order.createdAt}::timestamp(3),
@@ -83,7 +84,7 @@ export function createPrismaOrderStore(deps: { prisma: PrismaClient; onCommit?: 
             ${cart.ordered.map((l) => l.productId)}::text[], ${cart.ordered.map((l) => l.quantity)}::int[],
             ${cart.ordered.map((l) => l.accepted.amount)}::int[], ${cart.ordered.map((l) => l.accepted.currency)}::text[],
             ${[...cart.unavailable]}::text[]
-          ) AS result`;
+          ) AS result`) as [{ result: PlaceResult }];
       } catch (error) {
         // The id derives from the key: a collision on either means the key is taken.
         if (isUniqueViolation(error)) throw new IdempotencyKeyTaken(order.userId, order.idempotencyKey);
@@ -161,10 +162,8 @@ function toOrder(row: OrderRow): Order {
   };
 }
 
-/** A unique violation on the Order table, as Prisma reports it for a model write or a raw statement. */
+/** A unique violation on the Order table, as pg (SQLSTATE) or Prisma (model write) reports it. */
 function isUniqueViolation(error: unknown): boolean {
-  const { code, meta } = (error ?? {}) as { code?: unknown; meta?: { driverAdapterError?: { cause?: { kind?: unknown; table?: unknown } } } };
-  if (code === "P2002") return true;
-  const cause = meta?.driverAdapterError?.cause;
-  return code === "P2010" && cause?.kind === "UniqueConstraintViolation" && cause.table === "Order";
+  const { code, table } = (error ?? {}) as { code?: unknown; table?: unknown };
+  return (code === "23505" && table === "Order") || code === "P2002";
 }

@@ -1,5 +1,5 @@
 import { Topics, type DomainEvent } from "#kernel";
-import { insertOutboxRows, outboxRows, Prisma, processOnce, type PrismaClient } from "#kernel/relational";
+import { insertOutboxRows, outboxRows, Prisma, processOnce, queryDirect, type PrismaClient } from "#kernel/relational";
 import { chargeKey, type Payment } from "../domain/payment.js";
 import { UnknownPaymentError, type EventClaim, type Lease, type PaymentStore } from "../ports/payment-store.js";
 
@@ -79,7 +79,7 @@ export function createPrismaPaymentStore(prisma: PrismaClient): PaymentStore {
       // recorded only when the payment exists, and the claim runs only when the record is new.
       // A concurrent duplicate waits on the ProcessedEvent key and then records nothing, as
       // in the transaction form; an unknown payment records nothing, so the event is retried.
-      const rows = await prisma.$queryRaw<({ source: "claimed" | "current"; fresh: boolean } & PaymentRow)[]>`
+      const rows = await queryDirect<{ source: "claimed" | "current"; fresh: boolean } & PaymentRow>(prisma, Prisma.sql`
         WITH current AS (SELECT * FROM "Payment" WHERE id = ${paymentId}),
         fresh AS (
           INSERT INTO "ProcessedEvent" (consumer, "eventId", "processedAt")
@@ -94,7 +94,7 @@ export function createPrismaPaymentStore(prisma: PrismaClient): PaymentStore {
         )
         SELECT 'claimed' AS source, EXISTS (SELECT 1 FROM fresh) AS fresh, claimed.* FROM claimed
         UNION ALL
-        SELECT 'current' AS source, EXISTS (SELECT 1 FROM fresh) AS fresh, current.* FROM current`;
+        SELECT 'current' AS source, EXISTS (SELECT 1 FROM fresh) AS fresh, current.* FROM current`);
       const current = rows.find((row) => row.source === "current");
       if (!current) throw new UnknownPaymentError(paymentId);
       if (!current.fresh) return { kind: "duplicate" };
@@ -120,7 +120,7 @@ export function createPrismaPaymentStore(prisma: PrismaClient): PaymentStore {
       // One statement, so one round trip: renew the lease (counting a charge attempt) and log
       // the attempt, or do neither when the lease is no longer ours.
       const bump = kind === "CHARGE" ? 1 : 0;
-      const [started] = await prisma.$queryRaw<{ number: number; attempts: number }[]>`
+      const [started] = await queryDirect<{ number: number; attempts: number }>(prisma, Prisma.sql`
         WITH held AS (
           UPDATE "Payment" SET attempts = attempts + ${bump}, "leaseUntil" = ${NOW} + ${millis(lease.ms)}, "updatedAt" = ${NOW}
           WHERE id = ${paymentId} AND "leaseOwner" = ${lease.owner}
@@ -133,14 +133,14 @@ export function createPrismaPaymentStore(prisma: PrismaClient): PaymentStore {
           INSERT INTO "PaymentAttempt" ("paymentId", kind, number, "startedAt")
           SELECT id, ${kind}::"PaymentAttemptKind", number, ${NOW} FROM numbered
         )
-        SELECT number, attempts FROM numbered`;
+        SELECT number, attempts FROM numbered`);
       return started ?? null;
     },
 
     async finishAttempt(paymentId, kind, number, outcome, detail) {
-      await prisma.$executeRaw`
+      await queryDirect(prisma, Prisma.sql`
         UPDATE "PaymentAttempt" SET outcome = ${outcome}::"PaymentAttemptOutcome", detail = ${detail.slice(0, 500)}, "finishedAt" = ${NOW}
-        WHERE "paymentId" = ${paymentId} AND kind = ${kind}::"PaymentAttemptKind" AND number = ${number}`;
+        WHERE "paymentId" = ${paymentId} AND kind = ${kind}::"PaymentAttemptKind" AND number = ${number}`);
     },
 
     // Settling is one statement: the status change (only while the lease is ours) and its
@@ -148,26 +148,26 @@ export function createPrismaPaymentStore(prisma: PrismaClient): PaymentStore {
     async settleCharge(paymentId, lease, result, event) {
       const providerRef = result.status === "SUCCEEDED" ? result.providerRef : null;
       const failureReason = result.status === "FAILED" ? result.reason : null;
-      const [settled] = await prisma.$queryRaw<PaymentRow[]>`
+      const [settled] = await queryDirect<PaymentRow>(prisma, Prisma.sql`
         WITH settled AS (
           UPDATE "Payment" SET status = ${result.status}::"PaymentStatus", "providerRef" = ${providerRef}, "failureReason" = ${failureReason},
             "leaseOwner" = NULL, "leaseUntil" = NULL, "updatedAt" = ${NOW}
           WHERE id = ${paymentId} AND "leaseOwner" = ${lease.owner} AND status = 'PENDING'
           RETURNING *
         ), announced AS (${insertOutboxRows(outboxRows([{ topic: Topics.payments, event }]), "settled")})
-        SELECT * FROM settled`;
+        SELECT * FROM settled`);
       return settled ? toPayment(settled) : null;
     },
 
     async settleRefund(paymentId, lease, refundRef, event) {
-      const [settled] = await prisma.$queryRaw<PaymentRow[]>`
+      const [settled] = await queryDirect<PaymentRow>(prisma, Prisma.sql`
         WITH settled AS (
           UPDATE "Payment" SET status = 'REFUNDED', "refundRef" = ${refundRef}, "refundedAt" = ${NOW},
             "leaseOwner" = NULL, "leaseUntil" = NULL, "updatedAt" = ${NOW}
           WHERE id = ${paymentId} AND "leaseOwner" = ${lease.owner} AND status = 'SUCCEEDED'
           RETURNING *
         ), announced AS (${insertOutboxRows(outboxRows([{ topic: Topics.payments, event }]), "settled")})
-        SELECT * FROM settled`;
+        SELECT * FROM settled`);
       return settled ? toPayment(settled) : null;
     },
 
