@@ -38,7 +38,7 @@ const { values } = parseArgs({
 const durationMs = Number(values.duration) * 1000;
 const clientCounts = values.connections.split(",").map(Number);
 // Redis databases of their own (9 is `npm run bench`'s, see bench/harness/bench-environment.ts).
-const sizes = [...(Number(values.compare) > 0 ? [{ size: Number(values.compare), name: `scale_${values.compare}`, redisDb: 11 }] : []), { size: Number(values.products), name: values.name ?? `scale_${values.products}`, redisDb: 10 }];
+const sizes = [...(Number(values.compare) > 0 ? [{ size: Number(values.compare), name: `scale_${values.compare}`, redisDb: 11 }] : []), { size: Number(values.products), name: values.name ?? `scale_${values.products}`, redisDb: 8 }];
 
 interface Figure {
   name: string;
