@@ -3,13 +3,9 @@
 // traffic is still served.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { startTestSupergraph, type TestSupergraph } from "../support/start-test-supergraph.js";
+import { startPersistedOnlySupergraph, startTestSupergraph, type TestSupergraph } from "../support/start-test-supergraph.js";
 import { postGraphQL } from "../support/graphql-client.js";
 import { RawGraphQLSocket } from "../support/raw-graphql-websocket.js";
-import { operationId } from "../../gateway/src/security/persisted-operations.js";
 
 const LEGIT = `{ product(id: "prod_0000001") { id name } }`;
 
@@ -391,17 +387,7 @@ describe("attack catalogue: the WebSocket path has every HTTP protection", () =>
   });
 
   it("applies persisted-only mode and auth to WebSocket operations too", async () => {
-    const manifest = join(mkdtempSync(join(tmpdir(), "persisted-ws-")), "operations.json");
-    writeFileSync(manifest, JSON.stringify({ [operationId(LEGIT)]: LEGIT }));
-    const production = await startTestSupergraph({
-      env: {
-        APP_ENV: "production",
-        JWT_SECRET: "production-test-secret-0123456789abcdef",
-        INTERNAL_SECRET: "production-test-internal-0123456789abcdef",
-        PERSISTED_OPERATIONS_PATH: manifest,
-        PERSISTED_OPERATIONS_ONLY: "true",
-      },
-    });
+    const production = await startPersistedOnlySupergraph([LEGIT]);
     try {
       const socket = await RawGraphQLSocket.connect(production.gatewayUrl);
       socket.subscribe("listed", { query: LEGIT });

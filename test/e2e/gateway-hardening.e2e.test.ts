@@ -1,9 +1,6 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { startTestSupergraph, type TestSupergraph } from "../support/start-test-supergraph.js";
+import { startPersistedOnlySupergraph, startTestSupergraph, type TestSupergraph } from "../support/start-test-supergraph.js";
 import { postGraphQL } from "../support/graphql-client.js";
 import { operationId } from "../../gateway/src/security/persisted-operations.js";
 
@@ -111,19 +108,8 @@ describe("gateway hardening: per-caller rate limit", () => {
 
 describe("gateway hardening: production mode", () => {
   let sg: TestSupergraph;
-  const manifestDir = mkdtempSync(join(tmpdir(), "persisted-"));
-  const manifest = join(manifestDir, "operations.json");
-  writeFileSync(manifest, JSON.stringify({ [operationId(LEGIT)]: LEGIT }));
   before(async () => {
-    sg = await startTestSupergraph({
-      env: {
-        APP_ENV: "production",
-        JWT_SECRET: "production-test-secret-0123456789abcdef",
-        INTERNAL_SECRET: "production-test-internal-0123456789abcdef",
-        PERSISTED_OPERATIONS_PATH: manifest,
-        PERSISTED_OPERATIONS_ONLY: "true",
-      },
-    });
+    sg = await startPersistedOnlySupergraph([LEGIT]);
   });
   after(() => sg.close());
 

@@ -2,6 +2,10 @@ import { createLogger, loadConfig, type Identity } from "#kernel";
 import { startSupergraph, type RunningSupergraph } from "../../platform/start-supergraph.js";
 import { issueAccessToken } from "../../gateway/src/auth/access-token-verifier.js";
 import { createTestDatabase, type DatabaseEngine } from "./test-database.js";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { operationId } from "../../gateway/src/security/persisted-operations.js";
 import { postGraphQL } from "./graphql-client.js";
 
 export interface TestSupergraph extends RunningSupergraph {
@@ -36,4 +40,22 @@ export async function startTestSupergraph(options: { env?: Record<string, string
       await database.drop();
     },
   };
+}
+
+/**
+ * The supergraph as production runs it for clients built with persisted operations:
+ * APP_ENV=production with its own secrets, and only the given operations accepted.
+ */
+export async function startPersistedOnlySupergraph(operations: readonly string[]): Promise<TestSupergraph> {
+  const manifest = join(mkdtempSync(join(tmpdir(), "persisted-")), "operations.json");
+  writeFileSync(manifest, JSON.stringify(Object.fromEntries(operations.map((query) => [operationId(query), query]))));
+  return startTestSupergraph({
+    env: {
+      APP_ENV: "production",
+      JWT_SECRET: "production-test-secret-0123456789abcdef",
+      INTERNAL_SECRET: "production-test-internal-0123456789abcdef",
+      PERSISTED_OPERATIONS_PATH: manifest,
+      PERSISTED_OPERATIONS_ONLY: "true",
+    },
+  });
 }
