@@ -7,7 +7,7 @@ import { badInput, createErrorFormatter, createLogger, DomainError, ErrorCode, r
 const PRISMA_MESSAGE = [
   "",
   "Invalid `prisma.order.findUnique()` invocation in",
-  "/work/main/subgraphs/orders/src/adapters/prisma-order.store.ts:30:38",
+  "/srv/storefront/subgraphs/orders/src/adapters/prisma-order.store.ts:30:38",
   "",
   "  29   async findById(id) {",
   "→ 30     const row = await prisma.order.findUnique(",
@@ -56,7 +56,7 @@ const serialized = (value: unknown) => JSON.stringify(value);
 
 function assertNoInternals(formatted: GraphQLFormattedError) {
   const body = serialized(formatted);
-  for (const leak of ["prisma", "/work/", "/srv/", "Database error", "invalid byte sequence", "ECONNREFUSED", "stacktrace", " at ", "UPDATE \\\"StockLevel"]) {
+  for (const leak of ["prisma", "/srv/", "storefront/subgraphs", "Database error", "invalid byte sequence", "ECONNREFUSED", "stacktrace", " at ", "UPDATE \\\"StockLevel"]) {
     assert.ok(!body.includes(leak), `the response leaks ${leak}: ${body}`);
   }
 }

@@ -6,7 +6,7 @@ import { badInput, createLogger, INTERNAL_HEADER, signInternalCredential, startS
 
 const SECRET = "subgraph-server-test-secret-0123456789";
 const PRISMA_MESSAGE =
-  "\nInvalid `prisma.order.findUnique()` invocation in\n/work/main/subgraphs/orders/src/adapters/prisma-order.store.ts:30:38\n\nDatabase error. Code: `22021`. Message: `invalid byte sequence for encoding \"UTF8\": 0x00`";
+  "\nInvalid `prisma.order.findUnique()` invocation in\n/srv/storefront/subgraphs/orders/src/adapters/prisma-order.store.ts:30:38\n\nDatabase error. Code: `22021`. Message: `invalid byte sequence for encoding \"UTF8\": 0x00`";
 
 const typeDefs = parse(`
   input NoteInput { title: String!, tags: [String!] }
@@ -128,7 +128,7 @@ describe("every subgraph server", () => {
     logs.length = 0;
     const result = await call(`{ failing(how: "driver") }`);
     assert.equal(result.body.errors?.[0]?.extensions?.code, "INTERNAL_SERVER_ERROR");
-    for (const leak of ["prisma", "/work/", "Database error", "invalid byte sequence", "stacktrace"]) assert.ok(!result.text.includes(leak), `leaks ${leak}: ${result.text}`);
+    for (const leak of ["prisma", "/srv/", "Database error", "invalid byte sequence", "stacktrace"]) assert.ok(!result.text.includes(leak), `leaks ${leak}: ${result.text}`);
     assert.ok(logs.some((line) => line.includes("invalid byte sequence")), "the detail is in the log");
   });
 
@@ -136,7 +136,7 @@ describe("every subgraph server", () => {
     const result = await call(`{ failing(how: "coded") }`);
     assert.equal(result.body.errors?.[0]?.extensions?.code, "BAD_USER_INPUT");
     assert.equal(result.body.errors?.[0]?.message, "The request could not be completed (BAD_USER_INPUT)");
-    for (const leak of ["prisma", "/work/", "Database error", "invalid byte sequence"]) assert.ok(!result.text.includes(leak), `leaks ${leak}: ${result.text}`);
+    for (const leak of ["prisma", "/srv/", "Database error", "invalid byte sequence"]) assert.ok(!result.text.includes(leak), `leaks ${leak}: ${result.text}`);
   });
 
   it("gives no field suggestions", async () => {
