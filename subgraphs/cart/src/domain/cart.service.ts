@@ -39,9 +39,18 @@ export function createCartService(deps: { store: CartStore; limits: CartLimits; 
 
   const view = async (userId: string, lookups: CartLookups): Promise<PricedCart> => price(await store.find(userId), lookups);
 
-  /** Removing a product the cart does not hold changes nothing and is not an error. */
+  /**
+   * Removes a product's line. A line the cart does not hold is NOT_FOUND, as it is for
+   * `update`: both name a line, and both say the same when it is not there.
+   */
   const remove = async (userId: string, productId: string, lookups: CartLookups): Promise<PricedCart> =>
-    price(await store.changeLine(userId, productId, () => null), lookups);
+    price(
+      await store.changeLine(userId, productId, (current) => {
+        if (!current) throw notFound("Cart line for product", productId);
+        return null;
+      }),
+      lookups,
+    );
 
   return {
     view,

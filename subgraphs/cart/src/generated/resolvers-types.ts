@@ -72,9 +72,9 @@ export type Mutation = {
   acceptCartPrices: Cart;
   /** Adds units of a product to the cart (adding to an existing line). */
   addToCart: Cart;
-  /** Removes a product from the cart. */
+  /** Removes a product's line from the cart. NOT_FOUND when the cart holds no line for the product, as for updateCartItem. */
   removeFromCart: Cart;
-  /** Sets the quantity of a line; 0 removes it. */
+  /** Sets the quantity of a line; 0 removes it. NOT_FOUND when the cart holds no line for the product. */
   updateCartItem: Cart;
 };
 
