@@ -223,6 +223,21 @@ describe("attack catalogue: client mistakes answer 4xx with a code, never 500", 
     assertCleanError(res.body.errors?.[0], "BAD_USER_INPUT");
   });
 
+  it("refuses the fragment bomb over GET as over POST, quickly", async () => {
+    const started = performance.now();
+    const res = await fetch(`${sg.gatewayUrl}?query=${encodeURIComponent(fragmentBomb(26))}`, { headers: { "apollo-require-preflight": "true", authorization: `Bearer ${token}` } });
+    assert.equal(res.status, 400);
+    assertCleanError(((await res.json()) as any).errors[0], "QUERY_TOO_COMPLEX");
+    assert.ok(performance.now() - started < 3_000);
+  });
+
+  it("refuses an unknown operationName without echoing a long one back", async () => {
+    const res = await post(sg, { query: "query A { __typename }", operationName: `B${"x".repeat(50_000)}` }, token);
+    assert.equal(res.status, 400);
+    assertCleanError(res.body.errors?.[0], "BAD_USER_INPUT");
+    assert.ok(JSON.stringify(res.body).length < 500, "the refusal stays small");
+  });
+
   it("refuses mutations over GET", async () => {
     const res = await fetch(`${sg.gatewayUrl}?query=${encodeURIComponent('mutation { logOut(refreshToken: "x") }')}`, { headers: { "apollo-require-preflight": "true" } });
     assert.equal(res.status, 405);
@@ -240,7 +255,7 @@ describe("attack catalogue: the WebSocket path has every HTTP protection", () =>
   let token: string;
   before(async () => {
     sg = await startTestSupergraph({
-      env: { RATE_LIMIT_PER_MINUTE: "40", WS_MAX_CONNECTIONS_PER_CLIENT: "4", WS_MAX_OPERATIONS_PER_CONNECTION: "3", WS_MAX_SUBSCRIPTIONS_PER_USER: "5" },
+      env: { RATE_LIMIT_PER_MINUTE: "40", RATE_LIMIT_SEARCH_PER_MINUTE: "5", WS_MAX_CONNECTIONS_PER_CLIENT: "4", WS_MAX_OPERATIONS_PER_CONNECTION: "3", WS_MAX_SUBSCRIPTIONS_PER_USER: "5" },
     });
     token = await sg.token("socket-user");
   });
@@ -279,6 +294,20 @@ describe("attack catalogue: the WebSocket path has every HTTP protection", () =>
       assertCleanError(error?.payload?.[0], "QUERY_TOO_COMPLEX");
     }
     assert.equal(socket.closed, undefined, "refusals keep the connection open");
+    socket.close();
+  });
+
+  it("charges aliased and fragment-spread searches over WebSocket against the search budget, as over HTTP", async () => {
+    const searcher = await sg.token("socket-searcher");
+    const socket = await RawGraphQLSocket.connect(sg.gatewayUrl, searcher);
+    socket.subscribe("six", { query: `{ ...S } fragment S on Query { ${aliased(6, (i) => `s${i}: search(query: "lamp") { totalCount }`)} }` });
+    const refused = (await socket.result("six")).error?.payload?.[0];
+    assertCleanError(refused, "RATE_LIMITED");
+    assert.equal(refused.extensions.budget, "search");
+    socket.subscribe("four", { query: `{ ${aliased(4, (i) => `s${i}: search(query: "lamp") { totalCount }`)} }` });
+    assert.equal((await socket.result("four")).next[0]!.payload.errors, undefined, "4 searches fit in a budget of 5");
+    socket.subscribe("two", { query: `{ a: search(query: "lamp") { totalCount } b: search(query: "desk") { totalCount } }` });
+    assertCleanError((await socket.result("two")).error?.payload?.[0], "RATE_LIMITED");
     socket.close();
   });
 

@@ -183,6 +183,7 @@ function chooseOperation(document: DocumentNode, operationName: string | undefin
     return operations[0]!;
   }
   const named = operations.find((o) => o.name?.value === operationName);
-  if (!named) throw refuse(ErrorCode.BAD_USER_INPUT, `The document has no operation named "${operationName}"`);
+  // The name is the client's text: quoted only when short, so a refusal stays small whatever was sent.
+  if (!named) throw refuse(ErrorCode.BAD_USER_INPUT, operationName.length <= 100 ? `The document has no operation named ${JSON.stringify(operationName)}` : "The document has no operation of the given operationName");
   return named;
 }
