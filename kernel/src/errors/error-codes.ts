@@ -10,6 +10,8 @@ export const ErrorCode = {
   /** A late payment found its stock hold expired and the stock could not be reserved again. */
   RESERVATION_EXPIRED: "RESERVATION_EXPIRED",
   PRICE_CHANGED: "PRICE_CHANGED",
+  /** A product with options was named where one of its variants is needed (extensions.productId). */
+  VARIANT_REQUIRED: "VARIANT_REQUIRED",
   CART_EMPTY: "CART_EMPTY",
   /** The cart changed while a checkout placed it (a line it priced is gone or differs); nothing was charged. */
   CART_CHANGED: "CART_CHANGED",
