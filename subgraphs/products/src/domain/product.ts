@@ -5,6 +5,33 @@ export interface ProductImage {
   alt: string;
 }
 
+/** One way a product varies, with the choices it offers, for example Size: S, M, L. */
+export interface ProductOption {
+  name: string;
+  values: string[];
+}
+
+/** The value a variant has for one of its product's options. */
+export interface SelectedOption {
+  name: string;
+  value: string;
+}
+
+/**
+ * One buyable version of a product: stock, cart lines and order lines are per variant. Its id
+ * follows kernel/src/catalog/variant-id.ts (a product without options has a single default
+ * variant whose id is the product's id).
+ */
+export interface ProductVariant {
+  id: string;
+  sku: string;
+  /** One value for each of the product's options, in the product's option order; empty for a default variant. */
+  options: SelectedOption[];
+  price: Money;
+  /** The variant's own pictures; empty means the product's. */
+  images: ProductImage[];
+}
+
 /** A catalog product as stored: flexible attributes differ by category. */
 export interface Product {
   id: string;
@@ -20,6 +47,11 @@ export interface Product {
   updatedAt: Date;
   /** Increases with every write; change events carry it so consumers apply them in order. */
   version: number;
+  /**
+   * Units sold in paid orders, a ranking signal for listings and autocomplete; maintained from
+   * order events, absent means none sold yet.
+   */
+  popularity?: number;
 }
 
 export type ProductChanges = Partial<Pick<Product, "name" | "description" | "price" | "images" | "category" | "brand" | "attributes">>;
