@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import { engineSuiteTitle } from "#kernel/testing";
 import type { Product } from "../src/domain/product.js";
+import { withVariants } from "../src/domain/product-variants.js";
 import { DuplicateSkuError, type ListPosition, type ProductStore } from "../src/ports/product-store.js";
 
 let serial = 0;
@@ -11,7 +12,7 @@ export function sampleProduct(overrides: Partial<Product> & { minute?: number } 
   serial += 1;
   const { minute = serial, ...fields } = overrides;
   const createdAt = new Date(Date.UTC(2026, 0, 1) + minute * 60_000);
-  return {
+  return withVariants({
     id: `prod_c${String(serial).padStart(6, "0")}`,
     sku: `SKU-${String(serial).padStart(6, "0")}`,
     name: `Sample ${serial}`,
@@ -25,7 +26,7 @@ export function sampleProduct(overrides: Partial<Product> & { minute?: number } 
     updatedAt: createdAt,
     version: 1,
     ...fields,
-  };
+  });
 }
 
 async function all<T>(iterable: AsyncIterable<T>): Promise<T[]> {

@@ -1,5 +1,7 @@
-import type { Product, ProductChanges } from "../domain/product.js";
-import { DuplicateSkuError, type ListedProduct, type ProductListQuery, type ProductStore, type PublishedChange, type ScanBatch, type UnpublishedChange } from "../ports/product-store.js";
+import type { Product } from "../domain/product.js";
+import { skusOf } from "../domain/product-variant.validation.js";
+import { withVariants } from "../domain/product-variants.js";
+import { DuplicateSkuError, type ListedProduct, type ProductEdit, type ProductListQuery, type ProductStore, type PublishedChange, type ScanBatch, type UnpublishedChange } from "../ports/product-store.js";
 
 interface Slot {
   product: Product;
@@ -44,10 +46,9 @@ export class EmbeddedProductStore implements ProductStore {
   }
 
   async insert(product: Product) {
-    const owner = this.skus.get(product.sku);
-    if (owner !== undefined && !this.slots.get(owner)?.deleted) throw new DuplicateSkuError(product.sku);
-    this.slots.set(product.id, { product: structuredClone(product), deleted: false, publishedVersion: 0, seq: this.next(""), categorySeq: this.next(product.category) });
-    this.skus.set(product.sku, product.id);
+    const stored = structuredClone(withVariants(product));
+    this.claimSkus(product.id, skusOf(stored));
+    this.slots.set(product.id, { product: stored, deleted: false, publishedVersion: 0, seq: this.next(""), categorySeq: this.next(product.category) });
   }
 
   async insertMany(products: Product[], options: { announce?: boolean } = {}) {
@@ -57,9 +58,16 @@ export class EmbeddedProductStore implements ProductStore {
     }
   }
 
-  async update(id: string, changes: ProductChanges, now: Date) {
+  async update(id: string, edit: ProductEdit, now: Date) {
     const slot = this.slots.get(id);
     if (!slot || slot.deleted) return null;
+    const changes = typeof edit === "function" ? edit(structuredClone(slot.product)) : edit;
+    if (changes.sku !== undefined || changes.variants !== undefined) {
+      const before = skusOf(slot.product);
+      const after = skusOf({ sku: changes.sku ?? slot.product.sku, variants: changes.variants ?? slot.product.variants });
+      this.claimSkus(id, after);
+      for (const sku of before) if (!after.includes(sku)) this.skus.delete(sku);
+    }
     if (changes.category !== undefined && changes.category !== slot.product.category) slot.categorySeq = this.next(changes.category);
     slot.product = { ...slot.product, ...structuredClone(changes), updatedAt: now, version: slot.product.version + 1 };
     return structuredClone(slot.product);
@@ -70,7 +78,7 @@ export class EmbeddedProductStore implements ProductStore {
     if (!slot || slot.deleted) return false;
     slot.deleted = true;
     slot.product = { ...slot.product, updatedAt: now, version: slot.product.version + 1 };
-    this.skus.delete(slot.product.sku);
+    for (const sku of skusOf(slot.product)) this.skus.delete(sku);
     return true;
   }
 
@@ -110,6 +118,15 @@ export class EmbeddedProductStore implements ProductStore {
   }
 
   async close() {}
+
+  /** Every SKU is the catalog's once, a variant's as much as a product's; all or none are taken. */
+  private claimSkus(productId: string, skus: readonly string[]) {
+    for (const sku of skus) {
+      const owner = this.skus.get(sku);
+      if (owner !== undefined && owner !== productId && !this.slots.get(owner)?.deleted) throw new DuplicateSkuError(sku);
+    }
+    for (const sku of skus) this.skus.set(sku, productId);
+  }
 
   private live(): Slot[] {
     return [...this.slots.values()].filter((slot) => !slot.deleted);

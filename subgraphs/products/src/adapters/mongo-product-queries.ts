@@ -1,14 +1,17 @@
 import type { Filter, IndexDescription } from "mongodb";
 import type { Product } from "../domain/product.js";
+import { withVariants } from "../domain/product-variants.js";
 
 /**
  * A product as a MongoDB document. `pending` is the outbox kept inside the document: the
  * write that changes a product also sets it, in the same single-document update, so the
  * change and its announcement cannot diverge without transactions (FerretDB has none).
  * `seq`/`listBlock` place it in the whole catalog's listing, `categorySeq`/`categoryBlock` in
- * its category's (see LISTING_BLOCK).
+ * its category's (see LISTING_BLOCK). `options`, `variants` and `lastVariantKey` are missing
+ * from documents written before variants existed until the catalog migration adds them; a
+ * read derives them meanwhile (no options, the default variant).
  */
-export interface ProductDocument extends Omit<Product, "id"> {
+export interface ProductDocument extends Omit<Product, "id" | "options" | "variants" | "lastVariantKey">, Partial<Pick<Product, "options" | "variants" | "lastVariantKey">> {
   _id: string;
   deleted: boolean;
   pending: boolean;
@@ -64,7 +67,7 @@ export const PRODUCT_INDEXES: (IndexDescription & { name: string })[] = [
 ];
 
 export function toDocument(product: Product, place: { seq: number; categorySeq: number }, announce: boolean): ProductDocument {
-  const { id, ...fields } = structuredClone(product);
+  const { id, ...fields } = structuredClone(withVariants(product));
   return {
     _id: id,
     ...fields,
@@ -78,7 +81,7 @@ export function toDocument(product: Product, place: { seq: number; categorySeq: 
 }
 
 export function toProduct(doc: ProductDocument): Product {
-  return {
+  return withVariants({
     id: doc._id,
     sku: doc.sku,
     name: doc.name,
@@ -88,8 +91,21 @@ export function toProduct(doc: ProductDocument): Product {
     category: doc.category,
     brand: doc.brand,
     attributes: { ...doc.attributes },
+    ...(doc.options ? { options: doc.options.map(({ name, values }) => ({ name, values: [...values] })) } : {}),
+    ...(doc.variants ? { variants: doc.variants.map(toVariant) } : {}),
+    ...(doc.lastVariantKey !== undefined ? { lastVariantKey: doc.lastVariantKey } : {}),
     createdAt: new Date(doc.createdAt),
     updatedAt: new Date(doc.updatedAt),
     version: doc.version,
+  });
+}
+
+function toVariant(variant: NonNullable<ProductDocument["variants"]>[number]) {
+  return {
+    id: variant.id,
+    sku: variant.sku,
+    options: variant.options.map(({ name, value }) => ({ name, value })),
+    price: { amount: variant.price.amount, currency: variant.price.currency },
+    images: variant.images.map(({ url, alt }) => ({ url, alt })),
   };
 }

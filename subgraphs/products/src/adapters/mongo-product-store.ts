@@ -1,9 +1,11 @@
 import { MongoClient, MongoServerError, type Collection } from "mongodb";
 import { createLockService, EmbeddedKeyValueStore } from "#kernel";
-import type { Product, ProductChanges } from "../domain/product.js";
-import { DuplicateSkuError, type ListedProduct, type ProductListQuery, type ProductStore, type PublishedChange, type ScanBatch, type UnpublishedChange } from "../ports/product-store.js";
+import type { Product } from "../domain/product.js";
+import { skusOf } from "../domain/product-variant.validation.js";
+import { DuplicateSkuError, type ListedProduct, type ProductEdit, type ProductListQuery, type ProductStore, type PublishedChange, type ScanBatch, type UnpublishedChange } from "../ports/product-store.js";
 import { migrateCatalogLayout, type CatalogMigrationReport } from "./mongo-catalog-migration.js";
 import { catalogCounters, listingCounter, liveCounter, type CatalogCounters, type ResourceLock } from "./mongo-catalog-counters.js";
+import { skuClaims, type SkuClaims, type SkuHolding } from "./mongo-sku-claims.js";
 import { categoryBlockKey, LISTING_BLOCK, PRODUCT_INDEXES, productQueries, toDocument, toProduct, type ProductDocument } from "./mongo-product-queries.js";
 
 const DUPLICATE_KEY = 11000;
@@ -45,6 +47,7 @@ export class MongoProductStore implements ProductStore {
     private readonly counters: CatalogCounters,
     private readonly lock: ProductWriteLock,
     private readonly maxTimeMS: number,
+    private readonly skus: SkuClaims,
   ) {}
 
   /** Connects and creates the indexes the catalog's queries need (idempotent). */
@@ -62,7 +65,14 @@ export class MongoProductStore implements ProductStore {
       if (missing.length) await products.createIndexes(missing);
       const lock = options.lock ?? inProcessLock();
       const maxTimeMS = options.queryTimeoutMs ?? 5_000;
-      return new MongoProductStore(client, products, catalogCounters(db, `${name}_counters`, lock, maxTimeMS), lock, maxTimeMS);
+      const holding: SkuHolding = async (productId, sku) => {
+        const doc = await products.findOne({ _id: productId }, { maxTimeMS });
+        if (!doc) return "absent";
+        if (doc.deleted) return "deleted";
+        return skusOf(toProduct(doc)).includes(sku) ? "holds" : "lacks";
+      };
+      const skus = skuClaims(db, `${name}_skus`, { lock, holding, maxTimeMS });
+      return new MongoProductStore(client, products, catalogCounters(db, `${name}_counters`, lock, maxTimeMS), lock, maxTimeMS, skus);
     } catch (error) {
       await client.close();
       throw error;
@@ -132,12 +142,17 @@ export class MongoProductStore implements ProductStore {
       categorySeq.set(p.category, place.categorySeq + 1);
       return toDocument(p, place, options.announce ?? true);
     });
+    // Variant SKUs are unique through their claims (see mongo-sku-claims.ts), all or none.
+    const claims = docs.flatMap((doc) => skusOf(toProduct(doc)).map((sku) => ({ sku, productId: doc._id })));
+    await this.skus.claim(claims);
     let written = products.length;
     try {
       await this.products.insertMany(docs, { ordered: true });
     } catch (error) {
       // Ordered: the products before the failing one are in.
       written = failedIndex(error) ?? 0;
+      const unwritten = new Set(products.slice(written).map((p) => p.id));
+      await this.skus.release(claims.filter((claim) => unwritten.has(claim.productId)));
       throw asDuplicateSku(error, products);
     } finally {
       const added = products.slice(0, written);
@@ -148,18 +163,31 @@ export class MongoProductStore implements ProductStore {
     }
   }
 
-  async update(id: string, changes: ProductChanges, now: Date) {
+  async update(id: string, edit: ProductEdit, now: Date) {
     return this.lock(id, async () => {
       const current = await this.products.findOne(productQueries.byId(id), { maxTimeMS: this.maxTimeMS });
       if (!current) return null;
+      const before = toProduct(current);
+      const changes = typeof edit === "function" ? edit(structuredClone(before)) : edit;
       const set: Partial<ProductDocument> = { ...structuredClone(changes), updatedAt: now, pending: true };
+      const held = skusOf(before);
+      const kept = skusOf({ sku: changes.sku ?? before.sku, variants: changes.variants ?? before.variants });
+      const added = kept.filter((sku) => !held.includes(sku)).map((sku) => ({ sku, productId: id }));
+      await this.skus.claim(added);
       const moved = changes.category !== undefined && changes.category !== current.category;
       if (moved) {
         // A product moved to another category joins that category's listing as its newest.
         set.categorySeq = await this.counters.reserve(listingCounter(changes.category), 1);
         set.categoryBlock = categoryBlockKey(changes.category!, set.categorySeq);
       }
-      const doc = await this.products.findOneAndUpdate(productQueries.byIdAndVersion(id, current.version), { $set: set, $inc: { version: 1 } }, { returnDocument: "after" });
+      const doc = await this.products
+        .findOneAndUpdate(productQueries.byIdAndVersion(id, current.version), { $set: set, $inc: { version: 1 } }, { returnDocument: "after" })
+        .catch(async (error: unknown) => {
+          await this.skus.release(added);
+          throw asDuplicateSku(error, [{ ...before, sku: changes.sku ?? before.sku }]);
+        });
+      if (!doc) await this.skus.release(added);
+      else await this.skus.release(held.filter((sku) => !kept.includes(sku)).map((sku) => ({ sku, productId: id })));
       if (doc && moved) {
         await this.counters.add(liveCounter(current.category), -1);
         await this.counters.add(liveCounter(changes.category), 1);
@@ -175,6 +203,7 @@ export class MongoProductStore implements ProductStore {
       this.products.findOneAndUpdate(productQueries.byId(id), { $set: { deleted: true, pending: true, updatedAt: now, sku: `deleted:${id}` }, $inc: { version: 1 } }, { returnDocument: "before" }),
     );
     if (!before) return false;
+    await this.skus.release(skusOf(toProduct(before)).map((sku) => ({ sku, productId: id })));
     await this.counters.add(liveCounter(), -1);
     await this.counters.add(liveCounter(before.category), -1);
     return true;
@@ -229,6 +258,7 @@ export class MongoProductStore implements ProductStore {
   async drop() {
     await this.products.drop().catch(() => false);
     await this.counters.drop();
+    await this.skus.drop();
   }
 
   async close() {

@@ -1,6 +1,7 @@
 import type { Product } from "../domain/product.js";
 import { CATEGORIES } from "./catalog-vocabulary.js";
 import { seededRandom } from "./seeded-random.js";
+import { defaultVariant } from "../domain/product-variants.js";
 
 export interface GeneratedProduct {
   product: Product;
@@ -40,10 +41,14 @@ export function* generateCatalog(options: { count: number; seed?: number; startA
       category: category.slug,
       brand,
       attributes,
+      options: [],
+      variants: [],
+      lastVariantKey: 0,
       createdAt,
       updatedAt: createdAt,
       version: 1,
     };
+    product.variants = [defaultVariant(product)];
     // Most products are well stocked; a few are scarce or sold out, as in a real store.
     const roll = random.next();
     const stock = roll < 0.05 ? 0 : roll < 0.15 ? random.int(1, 5) : random.int(20, 500);

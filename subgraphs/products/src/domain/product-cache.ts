@@ -1,5 +1,6 @@
 import { randomInt } from "node:crypto";
 import type { KeyValueStore, Logger } from "#kernel";
+import { withVariants } from "./product-variants.js";
 import type { Product } from "./product.js";
 
 export interface ProductCacheOptions {
@@ -80,7 +81,8 @@ export function createProductCache(options: ProductCacheOptions) {
         const generation = values[2 * i + 1] ?? null;
         const entry = raw ? (JSON.parse(raw) as Entry) : undefined;
         if (entry && entry.g === generation) {
-          if (entry.p) result.set(id, { ...entry.p, createdAt: new Date(entry.p.createdAt), updatedAt: new Date(entry.p.updatedAt) });
+          // withVariants: an entry cached by the version before variants reads as this one's.
+          if (entry.p) result.set(id, withVariants({ ...entry.p, createdAt: new Date(entry.p.createdAt), updatedAt: new Date(entry.p.updatedAt) }));
         } else {
           missing.push({ id, generation });
         }

@@ -1,8 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { badInput, notFound, pageSize, encodeCursor, decodeCursor } from "#kernel";
-import type { Product } from "./product.js";
+import type { Product, ProductChanges } from "./product.js";
 import { validChanges, validSku, type ProductChangesInput } from "./product.validation.js";
-import { DuplicateSkuError, type ListPosition, type ProductStore } from "../ports/product-store.js";
+import { checkVariantSet, validOptions, validVariant, validVariantPrice, VARIANT_LIMITS, type ProductOptionInput, type ProductVariantInput } from "./product-variant.validation.js";
+import { defaultVariant, lowestPrice } from "./product-variants.js";
+import { createVariantOperations } from "./product-variant.service.js";
+import { DuplicateSkuError, type ListPosition, type ProductEdit, type ProductStore } from "../ports/product-store.js";
+import { variantIdOf } from "#kernel";
 import { DomainError, ErrorCode, type Logger } from "#kernel";
 import type { ProductCache } from "./product-cache.js";
 
@@ -10,10 +14,13 @@ export interface CreateProductInput extends ProductChangesInput {
   sku: string;
   name: string;
   description: string;
-  priceAmount: number;
+  /** The default variant's price; a product given variants costs from the lowest of theirs. */
+  priceAmount?: number | null;
   currency: string;
   category: string;
   brand: string;
+  options?: ProductOptionInput[] | null;
+  variants?: ProductVariantInput[] | null;
 }
 
 export interface ProductPage {
@@ -46,6 +53,19 @@ export function createProductService(deps: { store: ProductStore; cache?: Produc
     notify();
     await cache?.invalidate(id).catch((error: unknown) => deps.logger?.warn("product cache invalidation failed; the change event will retry", { productId: id, error: String(error) }));
   };
+  /** One write to a product; a SKU another product holds is a CONFLICT, a vanished product NOT_FOUND. */
+  const edit = async (id: string, change: ProductEdit, missing: () => Error = () => notFound("Product", id)): Promise<Product> => {
+    let updated: Product | null;
+    try {
+      updated = await store.update(id, change, clock());
+    } catch (error) {
+      if (error instanceof DuplicateSkuError) throw skuConflict(error.sku);
+      throw error;
+    }
+    if (!updated) throw missing();
+    await written(id);
+    return updated;
+  };
 
   return {
     findByIds: (ids: readonly string[]) => (cache ? cache.getMany(ids, (missing) => store.findByIds(missing)) : store.findByIds(ids)),
@@ -71,18 +91,35 @@ export function createProductService(deps: { store: ProductStore; cache?: Produc
 
     async create(input: CreateProductInput): Promise<Product> {
       const sku = validSku(input.sku);
-      const fields = validChanges({ ...input, images: input.images ?? [], attributes: input.attributes ?? [] }, input.currency);
+      const { priceAmount, ...rest } = input;
+      const fields = validChanges({ ...rest, images: input.images ?? [], attributes: input.attributes ?? [] }, input.currency);
+      const options = validOptions(input.options ?? []);
+      const variantInputs = input.variants ?? [];
+      // Counted before any is checked: a list of 10,000 is refused without building one.
+      if (variantInputs.length > VARIANT_LIMITS.variants) throw badInput(`A product has at most ${VARIANT_LIMITS.variants} variants`, { field: "variants" });
+      if (options.length > 0 && variantInputs.length === 0) throw badInput("A product with options lists its variants", { field: "variants" });
+      if (options.length === 0 && variantInputs.length > 0) throw badInput("Variants choose among options: give the product its options", { field: "options" });
+      if (variantInputs.length > 0 && priceAmount != null) throw badInput("A product with variants costs what its variants cost: give each variant its priceAmount", { field: "priceAmount" });
+      if (variantInputs.length === 0 && priceAmount == null) throw badInput("A product without variants needs a priceAmount", { field: "priceAmount" });
+      const id = `prod_${randomUUID().replaceAll("-", "").slice(0, 20)}`;
+      const variants = variantInputs.length
+        ? variantInputs.map((variant, i) => validVariant({ id, options, currency: input.currency }, variant, variantIdOf(id, String(i + 1))))
+        : [defaultVariant({ id, sku, price: validVariantPrice(priceAmount!, input.currency) })];
+      checkVariantSet({ sku, options, variants });
       const now = clock();
       const product: Product = {
-        id: `prod_${randomUUID().replaceAll("-", "").slice(0, 20)}`,
+        id,
         sku,
         name: fields.name!,
         description: fields.description!,
-        price: fields.price!,
+        price: lowestPrice(variants),
         category: fields.category!,
         brand: fields.brand!,
         images: fields.images ?? [],
         attributes: fields.attributes ?? {},
+        options,
+        variants,
+        lastVariantKey: variantInputs.length,
         createdAt: now,
         updatedAt: now,
         version: 1,
@@ -90,7 +127,7 @@ export function createProductService(deps: { store: ProductStore; cache?: Produc
       try {
         await store.insert(product);
       } catch (error) {
-        if (error instanceof DuplicateSkuError) throw new DomainError(ErrorCode.CONFLICT, `SKU ${sku} is already used by another product`, { field: "sku" });
+        if (error instanceof DuplicateSkuError) throw skuConflict(error.sku);
         throw error;
       }
       await written(product.id);
@@ -98,15 +135,21 @@ export function createProductService(deps: { store: ProductStore; cache?: Produc
     },
 
     async update(id: string, input: ProductChangesInput): Promise<Product> {
-      const current = (await store.findByIds([id])).get(id);
-      if (!current) throw notFound("Product", id);
-      const changes = validChanges(input, current.price.currency);
-      if (Object.keys(changes).length === 0) throw badInput("Nothing to change: give at least one field");
-      const updated = await store.update(id, changes, clock());
-      if (!updated) throw notFound("Product", id);
-      await written(id);
-      return updated;
+      const { priceAmount, currency, ...rest } = input;
+      const changes = validChanges(rest, "USD");
+      if (Object.keys(changes).length === 0 && priceAmount == null) throw badInput("Nothing to change: give at least one field");
+      if (priceAmount == null) return edit(id, changes);
+      return edit(id, (current): ProductChanges => {
+        // A product's price is its variants' prices: only a single variant's is set through it.
+        if (current.variants.length !== 1) {
+          throw badInput("This product has several variants: set each variant's price with updateProductVariant", { field: "priceAmount", productId: id });
+        }
+        const price = validVariantPrice(priceAmount, currency ?? current.price.currency);
+        return { ...changes, price, variants: [{ ...current.variants[0]!, price }] };
+      });
     },
+
+    ...createVariantOperations({ edit }),
 
     async remove(id: string): Promise<string> {
       if (!(await store.remove(id, clock()))) throw notFound("Product", id);
@@ -114,6 +157,10 @@ export function createProductService(deps: { store: ProductStore; cache?: Produc
       return id;
     },
   };
+}
+
+function skuConflict(sku: string): DomainError {
+  return new DomainError(ErrorCode.CONFLICT, `SKU ${sku} is already used by another product`, { field: "sku", sku });
 }
 
 export type ProductService = ReturnType<typeof createProductService>;

@@ -32,6 +32,11 @@ export interface ProductVariant {
   images: ProductImage[];
 }
 
+/** A variant with the product it belongs to: what the API serves as a ProductVariant. */
+export interface VariantOfProduct extends ProductVariant {
+  product: Product;
+}
+
 /** A catalog product as stored: flexible attributes differ by category. */
 export interface Product {
   id: string;
@@ -45,6 +50,18 @@ export interface Product {
   attributes: Record<string, string>;
   createdAt: Date;
   updatedAt: Date;
+  /** The ways the product varies, in display order; empty for a product without options. */
+  options: ProductOption[];
+  /**
+   * At least one: a product without options has exactly its default variant (id = product id,
+   * sku = product sku); `price` is the lowest of their prices.
+   */
+  variants: ProductVariant[];
+  /**
+   * The highest variant key handed out so far: the next variant gets the one after it, so a
+   * removed variant's id (kept in old carts and orders) never names another variant.
+   */
+  lastVariantKey: number;
   /** Increases with every write; change events carry it so consumers apply them in order. */
   version: number;
   /**
@@ -54,7 +71,9 @@ export interface Product {
   popularity?: number;
 }
 
-export type ProductChanges = Partial<Pick<Product, "name" | "description" | "price" | "images" | "category" | "brand" | "attributes">>;
+export type ProductChanges = Partial<
+  Pick<Product, "sku" | "name" | "description" | "price" | "images" | "category" | "brand" | "attributes" | "options" | "variants" | "lastVariantKey">
+>;
 
 /** What the catalog announces after every write; search and caches follow it. */
 export type ProductChangeEvent =

@@ -18,7 +18,8 @@ function text(field: string, value: string, max: number): string {
   return trimmed;
 }
 
-function images(list: ProductImage[]): ProductImage[] {
+/** Checks and normalises pictures: blob paths or absolute http(s) URLs, at most 20. */
+export function validImages(list: ProductImage[]): ProductImage[] {
   if (list.length > 20) throw badInput("A product has at most 20 images", { field: "images" });
   return list.map((image) => {
     const alt = image.alt.trim().slice(0, 200);
@@ -72,7 +73,7 @@ export function validChanges(input: ProductChangesInput, currentCurrency: string
     changes.category = category;
   }
   if (input.brand != null) changes.brand = text("brand", input.brand, 100);
-  if (input.images != null) changes.images = images(input.images);
+  if (input.images != null) changes.images = validImages(input.images);
   if (input.attributes != null) changes.attributes = attributes(input.attributes);
   return changes;
 }

@@ -36,6 +36,13 @@ export interface UnpublishedChange {
 /** Which change the relay announced: enough to confirm it without re-reading the product. */
 export type PublishedChange = Pick<UnpublishedChange, "productId" | "version" | "deleted">;
 
+/**
+ * A write to one product: the changes, or a function computing them from the product as it
+ * is when the write happens (under the product's write lock), so read-modify-write changes
+ * such as adding a variant never lose a concurrent one. The function may throw to refuse.
+ */
+export type ProductEdit = ProductChanges | ((current: Product) => ProductChanges);
+
 export class DuplicateSkuError extends Error {
   constructor(readonly sku: string) {
     super(`SKU ${sku} already exists`);
@@ -44,7 +51,8 @@ export class DuplicateSkuError extends Error {
 
 /**
  * The documents role for the catalog. Guarantees:
- * - a SKU is unique (insert throws DuplicateSkuError);
+ * - a SKU is unique across the catalog, product and variant SKUs alike (insert and update
+ *   throw DuplicateSkuError);
  * - every write bumps `version` and is recorded as unpublished in the same single-document
  *   write, so a write and its change event can never diverge even without transactions;
  * - deleted products are invisible to reads at once, and leave a tombstone until published;
@@ -73,7 +81,7 @@ export interface ProductStore {
    * unless `announce: false` (a bulk load that a search reindex follows).
    */
   insertMany(products: Product[], options?: { announce?: boolean }): Promise<void>;
-  update(id: string, changes: ProductChanges, now: Date): Promise<Product | null>;
+  update(id: string, edit: ProductEdit, now: Date): Promise<Product | null>;
   remove(id: string, now: Date): Promise<boolean>;
   unpublishedChanges(limit: number): Promise<UnpublishedChange[]>;
   /**

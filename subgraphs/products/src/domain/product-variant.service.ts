@@ -1,0 +1,80 @@
+import { badInput, notFound, productIdOfVariant, variantIdOf } from "#kernel";
+import type { Product, ProductChanges, ProductImage, VariantOfProduct } from "./product.js";
+import { validImages, validSku } from "./product.validation.js";
+import { checkVariantSet, validVariant, validVariantPrice, type ProductVariantInput } from "./product-variant.validation.js";
+import { lowestPrice } from "./product-variants.js";
+import type { ProductEdit } from "../ports/product-store.js";
+
+export interface VariantChangesInput {
+  sku?: string | null;
+  priceAmount?: number | null;
+  images?: ProductImage[] | null;
+}
+
+const variantOf = (product: Product, variantId: string): VariantOfProduct => {
+  const variant = product.variants.find((v) => v.id === variantId);
+  if (!variant) throw notFound("ProductVariant", variantId);
+  return { ...variant, product };
+};
+
+/** A variant id whose product does not exist names no variant. */
+const missingVariant = (variantId: string) => () => notFound("ProductVariant", variantId);
+
+/**
+ * Adding, changing and removing a product's variants. Each runs as one edit of the product
+ * computed from the product as it is at write time (see ProductEdit), so concurrent edits of
+ * one product never lose a variant, and each is announced by the product's change event.
+ */
+export function createVariantOperations(deps: { edit: (productId: string, change: ProductEdit, missing?: () => Error) => Promise<Product> }) {
+  const { edit } = deps;
+  return {
+    /** Adds a variant with the next key the product has never handed out. */
+    async addVariant(productId: string, input: ProductVariantInput): Promise<VariantOfProduct> {
+      let id = "";
+      const product = await edit(productId, (current): ProductChanges => {
+        if (current.options.length === 0) {
+          throw badInput("A product without options has only its default variant", { field: "options", productId });
+        }
+        const key = current.lastVariantKey + 1;
+        id = variantIdOf(current.id, String(key));
+        const variant = validVariant({ id: current.id, options: current.options, currency: current.price.currency }, input, id);
+        const variants = [...current.variants, variant];
+        checkVariantSet({ sku: current.sku, options: current.options, variants });
+        return { variants, lastVariantKey: key, price: lowestPrice(variants) };
+      });
+      return variantOf(product, id);
+    },
+
+    /** Changes a variant's SKU, price or pictures; a default variant's SKU is its product's. */
+    async updateVariant(variantId: string, input: VariantChangesInput): Promise<VariantOfProduct> {
+      if (input.sku == null && input.priceAmount == null && input.images == null) throw badInput("Nothing to change: give at least one field");
+      const productId = productIdOfVariant(variantId);
+      const product = await edit(productId, (current): ProductChanges => {
+        const variant = variantOf(current, variantId);
+        const changed = {
+          id: variant.id,
+          sku: input.sku != null ? validSku(input.sku) : variant.sku,
+          options: variant.options,
+          price: input.priceAmount != null ? validVariantPrice(input.priceAmount, variant.price.currency) : variant.price,
+          images: input.images != null ? validImages(input.images) : variant.images,
+        };
+        const variants = current.variants.map((v) => (v.id === variantId ? changed : v));
+        const sku = variant.id === current.id ? changed.sku : current.sku;
+        checkVariantSet({ sku, options: current.options, variants });
+        return { variants, price: lowestPrice(variants), ...(sku !== current.sku ? { sku } : {}) };
+      }, missingVariant(variantId));
+      return variantOf(product, variantId);
+    },
+
+    /** Removes a variant; its key is never handed out again. The last one stays. */
+    async removeVariant(variantId: string): Promise<Product> {
+      const productId = productIdOfVariant(variantId);
+      return edit(productId, (current): ProductChanges => {
+        variantOf(current, variantId);
+        const variants = current.variants.filter((v) => v.id !== variantId);
+        if (variants.length === 0) throw badInput("A product keeps at least one variant: delete the product instead", { field: "id", variantId });
+        return { variants, price: lowestPrice(variants) };
+      }, missingVariant(variantId));
+    },
+  };
+}
