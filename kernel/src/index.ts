@@ -33,3 +33,4 @@ export * from "./runtime/run-until-signal.js";
 export * from "./graphql/subgraph-client.js";
 export * from "./events/dead-letter.js";
 export * from "./runtime/nudged-worker.js";
+export * from "./persistence/index.js";
