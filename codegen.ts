@@ -27,6 +27,7 @@ const subgraphs: Record<string, { context: string; mappers: Record<string, strin
     context: "../subgraph-context.js#ProductsContext",
     mappers: {
       Product: "../domain/product.js#Product",
+      ProductVariant: "../domain/product.js#VariantOfProduct",
       ProductConnection: "../domain/product.service.js#ProductPage",
       CatalogPage: "../domain/product.service.js#CatalogPage",
     },

@@ -6,15 +6,17 @@ import { describeWithRealEngine } from "#kernel/testing";
 import { EmbeddedProductStore } from "../src/adapters/embedded-product-store.js";
 import { MongoProductStore, type ProductWriteLock } from "../src/adapters/mongo-product-store.js";
 import { defineProductStoreContract, sampleProduct } from "./product-store.contract.js";
+import { defineProductVariantStoreContract } from "./product-store-variants.contract.js";
 
 defineProductStoreContract("embedded", async () => new EmbeddedProductStore());
+defineProductVariantStoreContract("embedded", async () => new EmbeddedProductStore());
 
 /** Per-product write locks as production wires them (there on Redis; one process here). */
 const locks = createLockService(new EmbeddedKeyValueStore());
 const lock: ProductWriteLock = (productId, work) => locks.withLock(`product:${productId}`, work, { ttlMs: 5_000, waitMs: 5_000 });
 
 describeWithRealEngine({ suite: "ProductStore contract", engine: "mongodb", variable: "MONGO_URL" }, (url) => {
-  defineProductStoreContract("mongodb", async () => {
+  const create = async () => {
     // A collection of its own per test, dropped on close: runs never see each other's data.
     const collection = `contract_${randomUUID().replaceAll("-", "")}`;
     const store = await MongoProductStore.connect(url, { database: "storefront_test", collection, lock });
@@ -25,7 +27,9 @@ describeWithRealEngine({ suite: "ProductStore contract", engine: "mongodb", vari
         await close();
       },
     });
-  });
+  };
+  defineProductStoreContract("mongodb", create);
+  defineProductVariantStoreContract("mongodb", create);
 
   describe("MongoProductStore on an existing catalog", () => {
     it("opens a catalog a previous start already indexed, and keeps its products", async () => {

@@ -14,4 +14,16 @@ export const Mutation: MutationResolvers = {
     requireAdmin(ctx);
     return ctx.service.remove(id);
   },
+  addProductVariant: (_root, { productId, input }, ctx) => {
+    requireAdmin(ctx);
+    return ctx.service.addVariant(productId, input);
+  },
+  updateProductVariant: (_root, { id, input }, ctx) => {
+    requireAdmin(ctx);
+    return ctx.service.updateVariant(id, input);
+  },
+  removeProductVariant: (_root, { id }, ctx) => {
+    requireAdmin(ctx);
+    return ctx.service.removeVariant(id);
+  },
 };

@@ -1,8 +1,11 @@
+import { priceRange } from "../domain/product-variants.js";
 import type { ProductResolvers } from "../generated/resolvers-types.js";
 
 export const Product: ProductResolvers = {
   __resolveReference: (ref, ctx) => ctx.productById.load(ref.id),
   images: (product, _args, ctx) => product.images.map((image) => ({ url: ctx.imageUrl(image.url), alt: image.alt })),
+  variants: (product) => product.variants.map((variant) => ({ ...variant, product })),
+  priceRange: (product) => priceRange(product),
   attributes: (product) => Object.entries(product.attributes).map(([name, value]) => ({ name, value })),
   createdAt: (product) => product.createdAt.toISOString(),
   updatedAt: (product) => product.updatedAt.toISOString(),
