@@ -21,7 +21,12 @@ const subgraphs: Record<string, { context: string; mappers: Record<string, strin
   },
   inventory: {
     context: "../subgraph-context.js#InventoryContext",
-    mappers: { Product: "../domain/stock.js#ProductReference", Reservation: "../domain/stock.js#Reservation", StockLevel: "../domain/stock.js#StockLevel" },
+    mappers: {
+      Product: "../domain/stock.js#ProductReference",
+      ProductVariant: "../domain/stock.js#VariantReference",
+      Reservation: "../domain/stock.js#Reservation",
+      StockLevel: "../domain/stock.js#StockLevel",
+    },
   },
   products: {
     context: "../subgraph-context.js#ProductsContext",

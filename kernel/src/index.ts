@@ -25,6 +25,7 @@ export * from "./cache/embedded-key-value-store.js";
 export * from "./cache/lock-service.js";
 export * from "./money/money.js";
 export * from "./catalog/variant-id.js";
+export * from "./catalog/variant-target.js";
 export * from "./pagination/cursor.js";
 export * from "./events/topics.js";
 export * from "./runtime/platform.js";

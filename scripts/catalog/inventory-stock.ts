@@ -16,13 +16,14 @@ export async function openInventoryStock(config: Config, logger: Logger) {
     ledger: new PrismaStockLedger(prisma),
     cache: await openStockCache(platform),
     // Asked only by restocks; the products seeded here were just written by the generator.
-    catalog: { exists: async () => true },
+    catalog: { variantIdsOf: async (productId) => [productId], variantExists: async () => true },
     logger,
     reservationTtlMs: config.inventory.reservationTtlMs,
     maxQuantityPerOrder: config.inventory.maxQuantityPerOrder,
   });
   return {
-    seed: (levels: readonly { productId: string; stock: number }[]) => service.seedStock(levels),
+    // A generated product has no options: its only variant's id is the product's id.
+    seed: (levels: readonly { productId: string; stock: number }[]) => service.seedStock(levels.map(({ productId, stock }) => ({ variantId: productId, stock }))),
     async close() {
       await prisma.$disconnect();
       await platform.close();

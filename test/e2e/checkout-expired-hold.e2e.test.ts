@@ -35,7 +35,7 @@ describeOnEngines("a checkout retried after its orphaned hold expired", (engines
    */
   async function orphanedHoldExpired(userId: string, key: string, productId: string): Promise<string> {
     const orderId = orderIdFor(userId, key);
-    await sg.reservations.reserve(orderId, [{ productId, quantity: 1 }]);
+    await sg.reservations.reserve(orderId, [{ variantId: productId, quantity: 1 }]);
     assert.equal(await stockOf(sg, productId), 0, "the orphaned hold took the unit");
     await db.reservation.update({ where: { id: orderId }, data: { expiresAt: new Date(Date.now() - 60_000) } });
     await waitFor("the sweeper expires the orphaned hold", async () => (await db.reservation.findUnique({ where: { id: orderId } }))?.status === "EXPIRED");

@@ -1,5 +1,6 @@
 import { GraphQLError } from "graphql";
 import { ErrorCode } from "./error-codes.js";
+import { isDefaultVariantId, productIdOfVariant } from "../catalog/variant-id.js";
 
 /**
  * An expected failure with a stable code. Its message is written for the client and is
@@ -33,15 +34,23 @@ export const rateLimited = (what: string, retryAfterSeconds: number, details: Re
   new DomainError(ErrorCode.RATE_LIMITED, rateLimitedMessage(what, retryAfterSeconds), { retryAfterSeconds, ...details });
 
 /**
- * Not enough units of a product: the same words and details whether the cart or checkout
- * finds it out, naming the product and what is left.
+ * Not enough units of a product variant: the same words and details whether the cart or
+ * checkout finds it out, naming the variant, its product and what is left. A product's
+ * default variant (id = product id) is named as the product, as before variants existed.
  */
-export const outOfStock = (productId: string, available: number) =>
-  new DomainError(
+export const outOfStock = (variantId: string, available: number) => {
+  const productId = productIdOfVariant(variantId);
+  const what = isDefaultVariantId(variantId) ? `product ${productId}` : `variant ${variantId} of product ${productId}`;
+  return new DomainError(
     ErrorCode.OUT_OF_STOCK,
-    available > 0 ? `Only ${available} unit(s) of product ${productId} are available` : `Product ${productId} is out of stock`,
-    { productId, available },
+    available > 0 ? `Only ${available} unit(s) of ${what} are available` : `${what[0]!.toUpperCase()}${what.slice(1)} is out of stock`,
+    { productId, variantId, available },
   );
+};
+
+/** A product with several variants was named where one variant is needed (extensions.productId). */
+export const variantRequired = (productId: string, variants: number) =>
+  new DomainError(ErrorCode.VARIANT_REQUIRED, `Product ${productId} comes in ${variants} variants: name the variant (variantId)`, { productId });
 
 export const unauthenticated = (message = "Sign in to do this") =>
   new DomainError(ErrorCode.UNAUTHENTICATED, message);

@@ -1,22 +1,38 @@
 import type { DomainEvent, EventBus, SubscribeOptions, Subscription } from "./event-bus.js";
 import { handleByKey } from "./keyed-concurrency.js";
+import { EmbeddedEventJournal, letGo, type JournaledTopic } from "./embedded-event-journal.js";
 
 /** Events a group takes from its log at once; their keys are handled concurrently. */
 const WINDOW = 512;
+/** Events every group has read are let go of this many at a time, not one by one. */
+const LET_GO_STEP = 4_096;
 
 interface Member {
   handle: SubscribeOptions["handle"];
 }
 
 interface Group {
+  name: string;
+  /** Absolute: the topic's offset of the next event to handle. */
   offset: number;
   members: Member[];
   running: boolean;
+  /** Kept across restarts and for members to come; "latest" groups live as long as their members. */
+  durable: boolean;
 }
 
-interface Topic {
-  log: DomainEvent[];
+interface Topic extends JournaledTopic {
   groups: Map<string, Group>;
+}
+
+export interface EmbeddedEventBusOptions {
+  maxBackoffMs?: number;
+  /** Keys of one group handled at once. */
+  keyConcurrency?: number;
+  onHandlerError?: (error: unknown, event: DomainEvent) => void;
+  onWarning?: (message: string, detail: Record<string, unknown>) => void;
+  /** Journal records between snapshots (see Journal). */
+  compactAfter?: number;
 }
 
 /**
@@ -25,42 +41,61 @@ interface Topic {
  * and handles different keys concurrently, each key's events in order (see handleByKey);
  * a failing handler is retried with backoff until it succeeds (at-least-once), holding up
  * its key and the group's next window, as a stuck Kafka partition would.
+ *
+ * Opened on a directory (`EmbeddedEventBus.open`), the log and the durable groups' offsets
+ * survive a restart: `publish` returns once its events are on disk, and a group resumes after
+ * the last window it finished. Events every group has read are let go of.
  */
 export class EmbeddedEventBus implements EventBus {
   readonly engine = "embedded";
   private readonly topics = new Map<string, Topic>();
+  private journal?: EmbeddedEventJournal;
   private closed = false;
+  private readonly commits = new Set<Promise<void>>();
 
-  constructor(
-    private readonly options: {
-      maxBackoffMs?: number;
-      /** Keys of one group handled at once. */
-      keyConcurrency?: number;
-      onHandlerError?: (error: unknown, event: DomainEvent) => void;
-    } = {},
-  ) {}
+  constructor(private readonly options: EmbeddedEventBusOptions = {}) {}
+
+  /** The bus kept in `dir`: its retained events and offsets loaded, then journaled as they change. */
+  static async open(dir: string, options: EmbeddedEventBusOptions = {}): Promise<EmbeddedEventBus> {
+    const bus = new EmbeddedEventBus(options);
+    bus.journal = await EmbeddedEventJournal.open(
+      dir,
+      {
+        topics: () => bus.topics.values(),
+        topic: (name) => bus.topic(name),
+        group: (topic, name) => bus.group(topic as Topic, name, true),
+      },
+      { onWarning: options.onWarning, compactAfter: options.compactAfter },
+    );
+    // The journal may hold events every group had read since its last snapshot.
+    for (const topic of bus.topics.values()) bus.letGoOfRead(topic, 1);
+    return bus;
+  }
 
   async publish(topicName: string, events: DomainEvent[]): Promise<void> {
     if (this.closed) throw new Error("Event bus is closed");
     const topic = this.topic(topicName);
-    topic.log.push(...events.map((e) => structuredClone(e)));
+    const offset = topic.base + topic.log.length;
+    const copies = events.map((e) => structuredClone(e));
+    topic.log.push(...copies);
+    await this.journal?.appended(topicName, offset, copies);
     for (const group of topic.groups.values()) this.drain(topic, group);
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
     const topic = this.topic(options.topic);
-    let group = topic.groups.get(options.group);
-    if (!group) {
-      group = { offset: options.start === "latest" ? topic.log.length : 0, members: [], running: false };
-      topic.groups.set(options.group, group);
-    }
+    const durable = options.start !== "latest";
+    const known = topic.groups.has(options.group);
+    const group = this.group(topic, options.group, durable);
+    // A new durable group's start is kept at once, so the events it has still to read are too.
+    if (!known && durable) await this.journal?.committed(topic.name, group.name, group.offset);
     const member: Member = { handle: options.handle };
     group.members.push(member);
     this.drain(topic, group);
-    const owner = group;
     return {
       stop: async () => {
-        owner.members = owner.members.filter((m) => m !== member);
+        group.members = group.members.filter((m) => m !== member);
+        if (!group.durable && group.members.length === 0) topic.groups.delete(group.name);
       },
     };
   }
@@ -68,15 +103,27 @@ export class EmbeddedEventBus implements EventBus {
   async close(): Promise<void> {
     this.closed = true;
     for (const topic of this.topics.values()) for (const group of topic.groups.values()) group.members = [];
+    // A clean stop keeps what was handled as handled.
+    await Promise.all(this.commits);
+    await this.journal?.close();
   }
 
   private topic(name: string): Topic {
     let topic = this.topics.get(name);
     if (!topic) {
-      topic = { log: [], groups: new Map() };
+      topic = { name, base: 0, log: [], groups: new Map() };
       this.topics.set(name, topic);
     }
     return topic;
+  }
+
+  private group(topic: Topic, name: string, durable: boolean): Group {
+    let group = topic.groups.get(name);
+    if (!group) {
+      group = { name, offset: durable ? topic.base : topic.base + topic.log.length, members: [], running: false, durable };
+      topic.groups.set(name, group);
+    }
+    return group;
   }
 
   private drain(topic: Topic, group: Group): void {
@@ -88,16 +135,33 @@ export class EmbeddedEventBus implements EventBus {
   }
 
   private async deliver(topic: Topic, group: Group): Promise<void> {
-    while (!this.closed && group.offset < topic.log.length && group.members.length > 0) {
-      const window = topic.log.slice(group.offset, group.offset + WINDOW);
+    while (!this.closed && group.offset < topic.base + topic.log.length && group.members.length > 0) {
+      // Absolute, since another group may let go of the log's head meanwhile (never past this group).
+      const start = Math.max(group.offset, topic.base);
+      const window = topic.log.slice(start - topic.base, start - topic.base + WINDOW);
       try {
         await handleByKey(window, (event) => this.handleUntilDone(group, event), this.options.keyConcurrency ?? 64);
-        group.offset += window.length;
+        group.offset = start + window.length;
       } catch {
         // Every member left mid-window: the window is delivered again, whole, to the next one.
         return;
       }
+      // Lost with a crash, the commit only means this window is delivered once more.
+      if (group.durable && this.journal) {
+        const commit = this.journal.committed(topic.name, group.name, group.offset).catch(() => undefined);
+        this.commits.add(commit);
+        await commit;
+        this.commits.delete(commit);
+      }
+      this.letGoOfRead(topic);
     }
+  }
+
+  /** Memory stays bounded by what the slowest group has still to read. */
+  private letGoOfRead(topic: Topic, step = LET_GO_STEP): void {
+    if (topic.groups.size === 0) return;
+    const floor = Math.min(...[...topic.groups.values()].map((g) => g.offset));
+    if (floor - topic.base >= step) letGo(topic, floor);
   }
 
   private async handleUntilDone(group: Group, event: DomainEvent): Promise<void> {

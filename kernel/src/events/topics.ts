@@ -6,7 +6,7 @@ export const Topics = {
   orderStatusChanged: "orders.status-changed",
   /** Payment outcomes (PaymentRequested, PaymentConfirmed, PaymentFailed), keyed by order id. */
   payments: "payments.events",
-  /** Stock level changes (StockChanged), keyed by product id. */
+  /** Stock level changes (StockChanged) per variant, keyed by product id. */
   stockChanged: "inventory.stock-changed",
 } as const;
 
@@ -88,8 +88,12 @@ export interface PaymentRefundedPayload {
 /** Event types on `inventory.stock-changed`. */
 export const InventoryEventTypes = { stockChanged: "StockChanged" } as const;
 
-/** A product's units free to sell changed (reserve, release, expiry, restock); keyed by product id. */
+/**
+ * A variant's units free to sell changed (reserve, release, expiry, restock); keyed by its
+ * product's id, so one product's events stay in order and caches of the product page drop.
+ */
 export interface StockChangedPayload {
+  variantId: string;
   productId: string;
   /** Units free to sell after the change. */
   available: number;

@@ -19,8 +19,8 @@ export * as $Enums from './enums.ts'
 export * from './enums.ts';
 /**
  * Model StockLevel
- * Source of truth for stock. available + reserved is what sits in the warehouse; CHECK
- * constraints (hand-written in the migration) keep both from ever going negative.
+ * Source of truth for stock, one row per variant. available + reserved is what sits in the
+ * warehouse; CHECK constraints (hand-written in the migration) keep both from ever going negative.
  */
 export type StockLevel = Prisma.StockLevelModel
 /**
@@ -37,7 +37,7 @@ export type StockMirrorEpoch = Prisma.StockMirrorEpochModel
 export type Reservation = Prisma.ReservationModel
 /**
  * Model ReservationItem
- * One product held by a reservation; quantity is positive (CHECK in the migration).
+ * One variant held by a reservation; quantity is positive (CHECK in the migration).
  */
 export type ReservationItem = Prisma.ReservationItemModel
 /**
@@ -47,7 +47,7 @@ export type ReservationItem = Prisma.ReservationItemModel
 export type Cart = Prisma.CartModel
 /**
  * Model CartItem
- * 
+ * One line of a cart: units of one variant.
  */
 export type CartItem = Prisma.CartItemModel
 /**
@@ -57,7 +57,8 @@ export type CartItem = Prisma.CartItemModel
 export type Order = Prisma.OrderModel
 /**
  * Model OrderItem
- * 
+ * One line of an order: a variant as bought; name, SKU, title, options and price are
+ * snapshots taken at checkout.
  */
 export type OrderItem = Prisma.OrderItemModel
 /**

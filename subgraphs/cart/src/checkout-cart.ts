@@ -14,7 +14,7 @@ import type { ProductCatalog } from "./ports/product-catalog.js";
  * `_entities` call.
  */
 export interface CheckoutCart {
-  /** The cart at current catalog prices, with the accepted price of each line. */
+  /** The cart at current catalog prices (per variant), with the accepted price of each line. */
   priced(userId: string): Promise<PricedCart>;
 }
 
@@ -24,7 +24,7 @@ export function createCheckoutCart(deps: { prisma: PrismaClient; catalog: Produc
     async priced(userId) {
       const cart = await store.find(userId);
       if (cart.lines.length === 0) return priceCart(cart, new Map());
-      return priceCart(cart, await deps.catalog.findByIds(cart.lines.map((line) => line.productId)));
+      return priceCart(cart, await deps.catalog.findVariants(cart.lines.map((line) => line.variantId)));
     },
   };
 }

@@ -1,13 +1,13 @@
 import DataLoader from "dataloader";
 import type { RequestContext } from "#kernel";
-import type { CatalogProduct } from "./domain/cart.js";
+import type { CatalogVariant } from "./domain/cart.js";
 import type { CartLookups, CartService } from "./domain/cart.service.js";
 import type { ProductCatalog } from "./ports/product-catalog.js";
 import type { StockLevels } from "./ports/stock-levels.js";
 
 export interface CartContext extends RequestContext {
   service: CartService;
-  /** Batched, request-scoped reads of products and stock: one call per subgraph per tick. */
+  /** Batched, request-scoped reads of variants and stock: one call per subgraph per tick. */
   lookups: CartLookups;
 }
 
@@ -16,8 +16,12 @@ export function createCartContext(base: RequestContext, deps: { service: CartSer
 }
 
 export function createCartLookups(catalog: ProductCatalog, stock: StockLevels): CartLookups {
-  const products = new DataLoader<string, CatalogProduct | null>(async (ids) => {
-    const found = await catalog.findByIds(ids);
+  const variants = new DataLoader<string, CatalogVariant | null>(async (ids) => {
+    const found = await catalog.findVariants(ids);
+    return ids.map((id) => found.get(id) ?? null);
+  });
+  const variantIds = new DataLoader<string, string[] | null>(async (ids) => {
+    const found = await catalog.variantIdsOf(ids);
     return ids.map((id) => found.get(id) ?? null);
   });
   const available = new DataLoader<string, number>(async (ids) => {
@@ -25,12 +29,13 @@ export function createCartLookups(catalog: ProductCatalog, stock: StockLevels): 
     return ids.map((id) => levels.get(id) ?? 0);
   });
   return {
-    async products(ids) {
-      const loaded = await products.loadMany(ids);
+    async variants(ids) {
+      const loaded = await variants.loadMany(ids);
       const failed = loaded.find((value): value is Error => value instanceof Error);
       if (failed) throw failed;
-      return new Map(ids.map((id, i) => [id, loaded[i] as CatalogProduct | null]));
+      return new Map(ids.map((id, i) => [id, loaded[i] as CatalogVariant | null]));
     },
-    available: (productId) => available.load(productId),
+    variantIdsOf: (productId) => variantIds.load(productId),
+    available: (variantId) => available.load(variantId),
   };
 }

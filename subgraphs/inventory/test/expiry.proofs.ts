@@ -14,96 +14,96 @@ export function defineExpiryProofs(engine: string, createRig: RigFactory): void 
   describe(`Reservations expire and late payments never oversell [${engine}]`, { timeout: 60_000 }, () => {
     it("returns an expired reservation's units to the ledger and the mirror, and announces it", () =>
       withStockedRig(createRig, { [P]: 5 }, { ttlMs: TTL }, async (rig) => {
-        await rig.service.reserve("order-1", [{ productId: P, quantity: 3 }]);
+        await rig.service.reserve("order-1", [{ variantId: P, quantity: 3 }]);
         assert.equal(await rig.service.expireDue(100), 0, "nothing is due before the TTL");
         rig.clock.advance(TTL + 1);
         assert.equal(await rig.service.expireDue(100), 1);
         assert.equal((await rig.service.reservation("order-1"))?.status, "EXPIRED");
         const levels = await assertMirrorAgrees(rig, [P]);
-        assert.deepEqual(levels.get(P), { productId: P, available: 5, reserved: 0 });
+        assert.deepEqual(levels.get(P), { variantId: P, available: 5, reserved: 0 });
         const events = await rig.prisma.outboxEvent.findMany({ where: { key: P }, orderBy: { occurredAt: "asc" } });
         assert.deepEqual(events.map((e) => (e.payload as { available: number }).available), [5, 2, 5]);
         // Releasing it now changes nothing: the units went back once.
         assert.equal((await rig.service.release("order-1")).status, "EXPIRED");
-        assert.deepEqual((await rig.ledger.levels([P])).get(P), { productId: P, available: 5, reserved: 0 });
+        assert.deepEqual((await rig.ledger.levels([P])).get(P), { variantId: P, available: 5, reserved: 0 });
       }));
 
     it("re-reserves and commits a late payment when the units are still there", () =>
       withStockedRig(createRig, { [P]: 5 }, { ttlMs: TTL }, async (rig) => {
-        await rig.service.reserve("order-1", [{ productId: P, quantity: 3 }]);
+        await rig.service.reserve("order-1", [{ variantId: P, quantity: 3 }]);
         rig.clock.advance(TTL + 1);
         await rig.service.expireDue(100);
         const committed = await rig.service.commit("order-1");
         assert.equal(committed.status, "COMMITTED");
         const levels = await assertMirrorAgrees(rig, [P]);
-        assert.deepEqual(levels.get(P), { productId: P, available: 2, reserved: 0 });
+        assert.deepEqual(levels.get(P), { variantId: P, available: 2, reserved: 0 });
         // Paying twice sells nothing more.
         assert.equal((await rig.service.commit("order-1")).status, "COMMITTED");
-        assert.deepEqual((await rig.ledger.levels([P])).get(P), { productId: P, available: 2, reserved: 0 });
+        assert.deepEqual((await rig.ledger.levels([P])).get(P), { variantId: P, available: 2, reserved: 0 });
       }));
 
     it("refuses a late payment with RESERVATION_EXPIRED when its units were sold meanwhile, changing nothing", () =>
       withStockedRig(createRig, { [P]: 5 }, { ttlMs: TTL }, async (rig) => {
-        await rig.service.reserve("late", [{ productId: P, quantity: 5 }]);
+        await rig.service.reserve("late", [{ variantId: P, quantity: 5 }]);
         rig.clock.advance(TTL + 1);
         await rig.service.expireDue(100);
-        await rig.service.reserve("prompt", [{ productId: P, quantity: 5 }]);
+        await rig.service.reserve("prompt", [{ variantId: P, quantity: 5 }]);
         const refused = await rejectsWithCode(rig.service.commit("late"), "RESERVATION_EXPIRED");
-        assert.deepEqual([refused.productId, refused.available], [P, 0]);
+        assert.deepEqual([refused.variantId, refused.available], [P, 0]);
         assert.equal((await rig.service.reservation("late"))?.status, "EXPIRED");
         assert.equal((await rig.service.commit("prompt")).status, "COMMITTED");
         const levels = await assertMirrorAgrees(rig, [P]);
-        assert.deepEqual(levels.get(P), { productId: P, available: 0, reserved: 0 });
+        assert.deepEqual(levels.get(P), { variantId: P, available: 0, reserved: 0 });
       }));
 
     it("holds an expired reservation again when its id is reserved again, counted once in the mirror", () =>
       withStockedRig(createRig, { [P]: 5 }, { ttlMs: TTL }, async (rig) => {
-        await rig.service.reserve("order-1", [{ productId: P, quantity: 3 }]);
+        await rig.service.reserve("order-1", [{ variantId: P, quantity: 3 }]);
         rig.clock.advance(TTL + 1);
         await rig.service.expireDue(100);
-        const again = await rig.service.reserve("order-1", [{ productId: P, quantity: 3 }]);
+        const again = await rig.service.reserve("order-1", [{ variantId: P, quantity: 3 }]);
         assert.deepEqual([again.status, again.expiresAt.getTime()], ["HELD", rig.clock.now().getTime() + TTL]);
         const levels = await assertMirrorAgrees(rig, [P]);
-        assert.deepEqual(levels.get(P), { productId: P, available: 2, reserved: 3 });
+        assert.deepEqual(levels.get(P), { variantId: P, available: 2, reserved: 3 });
         // It is an ordinary hold again: it expires, and a sale after it sells it once.
         assert.equal(await rig.service.expireDue(100), 0);
         assert.equal((await rig.service.commit("order-1")).status, "COMMITTED");
-        assert.deepEqual((await assertMirrorAgrees(rig, [P])).get(P), { productId: P, available: 2, reserved: 0 });
+        assert.deepEqual((await assertMirrorAgrees(rig, [P])).get(P), { variantId: P, available: 2, reserved: 0 });
       }));
 
     it("refuses to hold an expired reservation again with OUT_OF_STOCK when its units were sold, though the mirror answers first", () =>
       withStockedRig(createRig, { [P]: 5 }, { ttlMs: TTL }, async (rig) => {
-        await rig.service.reserve("late", [{ productId: P, quantity: 5 }]);
+        await rig.service.reserve("late", [{ variantId: P, quantity: 5 }]);
         rig.clock.advance(TTL + 1);
         await rig.service.expireDue(100);
-        await rig.service.reserve("prompt", [{ productId: P, quantity: 4 }]);
-        const refused = await rejectsWithCode(rig.service.reserve("late", [{ productId: P, quantity: 5 }]), "OUT_OF_STOCK");
-        assert.deepEqual([refused.productId, refused.available], [P, 1]);
+        await rig.service.reserve("prompt", [{ variantId: P, quantity: 4 }]);
+        const refused = await rejectsWithCode(rig.service.reserve("late", [{ variantId: P, quantity: 5 }]), "OUT_OF_STOCK");
+        assert.deepEqual([refused.variantId, refused.available], [P, 1]);
         assert.equal((await rig.service.reservation("late"))?.status, "EXPIRED");
         const levels = await assertMirrorAgrees(rig, [P]);
-        assert.deepEqual(levels.get(P), { productId: P, available: 1, reserved: 4 });
+        assert.deepEqual(levels.get(P), { variantId: P, available: 1, reserved: 4 });
       }));
 
     it("gives a live hold a fresh expiry when its id is reserved again, also when the mirror is sold out", () =>
       withStockedRig(createRig, { [P]: 2 }, { ttlMs: TTL }, async (rig) => {
-        await rig.service.reserve("order-1", [{ productId: P, quantity: 2 }]);
+        await rig.service.reserve("order-1", [{ variantId: P, quantity: 2 }]);
         rig.clock.advance(TTL - 1);
-        const refreshed = await rig.service.reserve("order-1", [{ productId: P, quantity: 2 }]);
+        const refreshed = await rig.service.reserve("order-1", [{ variantId: P, quantity: 2 }]);
         assert.deepEqual([refreshed.status, refreshed.expiresAt.getTime()], ["HELD", rig.clock.now().getTime() + TTL]);
         rig.clock.advance(2);
         assert.equal(await rig.service.expireDue(100), 0, "not due at its first expiry any more");
         const levels = await assertMirrorAgrees(rig, [P]);
-        assert.deepEqual(levels.get(P), { productId: P, available: 0, reserved: 2 });
+        assert.deepEqual(levels.get(P), { variantId: P, available: 0, reserved: 2 });
       }));
 
     it("races 20 late payments against 20 new buyers for 20 units without overselling", () =>
       withStockedRig(createRig, { [P]: 20 }, { ttlMs: TTL }, async (rig) => {
-        for (const i of range(20)) await rig.service.reserve(`late-${i}`, [{ productId: P, quantity: 1 }]);
+        for (const i of range(20)) await rig.service.reserve(`late-${i}`, [{ variantId: P, quantity: 1 }]);
         rig.clock.advance(TTL + 1);
         assert.equal(await rig.service.expireDue(100), 20);
         const attempts = await Promise.allSettled([
           ...range(20).map((i) => rig.service.commit(`late-${i}`)),
-          ...range(20).map((i) => rig.service.reserve(`new-${i}`, [{ productId: P, quantity: 1 }])),
+          ...range(20).map((i) => rig.service.reserve(`new-${i}`, [{ variantId: P, quantity: 1 }])),
         ]);
         const won = attempts.filter((a) => a.status === "fulfilled").length;
         assert.equal(won, 20);
@@ -118,7 +118,7 @@ export function defineExpiryProofs(engine: string, createRig: RigFactory): void 
 
     it("expires each reservation exactly once with two processes sweeping at once, and after a restart", () =>
       withStockedRig(createRig, { [P]: 100, prod_q: 100 }, { ttlMs: TTL }, async (rig) => {
-        for (const i of range(60)) await rig.service.reserve(`order-${i}`, [{ productId: P, quantity: 1 }, { productId: "prod_q", quantity: 1 }]);
+        for (const i of range(60)) await rig.service.reserve(`order-${i}`, [{ variantId: P, quantity: 1 }, { variantId: "prod_q", quantity: 1 }]);
         rig.clock.advance(TTL + 1);
         // A second process, as a restarted or scaled-out replica sees it: only the database.
         const other = await rig.anotherProcess();
@@ -128,19 +128,19 @@ export function defineExpiryProofs(engine: string, createRig: RigFactory): void 
         assert.equal(total, 60);
         assert.deepEqual(await reservationsByStatus(rig), { EXPIRED: 60 });
         const levels = await assertMirrorAgrees(rig, [P, "prod_q"]);
-        assert.deepEqual(levels.get(P), { productId: P, available: 100, reserved: 0 });
-        assert.deepEqual(levels.get("prod_q"), { productId: "prod_q", available: 100, reserved: 0 });
+        assert.deepEqual(levels.get(P), { variantId: P, available: 100, reserved: 0 });
+        assert.deepEqual(levels.get("prod_q"), { variantId: "prod_q", available: 100, reserved: 0 });
       }));
 
     it("expires due reservations on its own schedule", () =>
       withStockedRig(createRig, { [P]: 9 }, { ttlMs: TTL }, async (rig) => {
         const sweeper = startReservationSweeper({ expireDue: rig.service.expireDue, intervalMs: 20, batchSize: 2, logger: createLogger("silent") });
         try {
-          for (const i of range(5)) await rig.service.reserve(`order-${i}`, [{ productId: P, quantity: 1 }]);
+          for (const i of range(5)) await rig.service.reserve(`order-${i}`, [{ variantId: P, quantity: 1 }]);
           rig.clock.advance(TTL + 1);
           await waitFor("the sweeper expired all five", async () => (await reservationsByStatus(rig)).EXPIRED === 5);
           const levels = await assertMirrorAgrees(rig, [P]);
-          assert.deepEqual(levels.get(P), { productId: P, available: 9, reserved: 0 });
+          assert.deepEqual(levels.get(P), { variantId: P, available: 9, reserved: 0 });
         } finally {
           await sweeper.stop();
         }

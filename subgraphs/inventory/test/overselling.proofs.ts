@@ -20,13 +20,13 @@ export function defineOversellingProofs(engine: string, createRig: RigFactory): 
   describe(`Stock never oversells [${engine}]`, { timeout: 120_000 }, () => {
     it("sells exactly 50 units to 1,000 concurrent buyers of a 50-unit product; the rest get OUT_OF_STOCK", () =>
       withStockedRig(createRig, { [HOT]: 50 }, {}, async (rig) => {
-        const outcomes = await Promise.all(range(1000).map((i) => buy(rig.service, `order-${i}`, [{ productId: HOT, quantity: 1 }])));
+        const outcomes = await Promise.all(range(1000).map((i) => buy(rig.service, `order-${i}`, [{ variantId: HOT, quantity: 1 }])));
         const { sold, refused, codes } = tally(outcomes);
         assert.equal(sold, 50);
         assert.deepEqual([...codes], ["OUT_OF_STOCK"]);
-        assert.ok(refused.every((o) => o.productId === HOT && typeof o.available === "number" && o.available >= 0));
+        assert.ok(refused.every((o) => o.variantId === HOT && typeof o.available === "number" && o.available >= 0));
         const levels = await assertMirrorAgrees(rig, [HOT]);
-        assert.deepEqual(levels.get(HOT), { productId: HOT, available: 0, reserved: 50 });
+        assert.deepEqual(levels.get(HOT), { variantId: HOT, available: 0, reserved: 50 });
         assert.deepEqual(await reservationsByStatus(rig), { HELD: 50 });
         // Not asserted here: how many sales the mirror admitted. Under load a Redis call can
         // time out, which puts the mirror in doubt, and the ledger then decides alone until a
@@ -38,7 +38,7 @@ export function defineOversellingProofs(engine: string, createRig: RigFactory): 
         const before = rig.service.mirror.status();
         const outcomes = [];
         // One buyer after another: what each admission sees is decided by the previous ones alone.
-        for (const i of range(60)) outcomes.push(await buy(rig.service, `order-${i}`, [{ productId: HOT, quantity: 1 }]));
+        for (const i of range(60)) outcomes.push(await buy(rig.service, `order-${i}`, [{ variantId: HOT, quantity: 1 }]));
         const { sold, codes } = tally(outcomes);
         assert.equal(sold, 50);
         assert.deepEqual([...codes], ["OUT_OF_STOCK"]);
@@ -60,7 +60,7 @@ export function defineOversellingProofs(engine: string, createRig: RigFactory): 
         const buyers = range(1000).map(async (i) => {
           const wave = i < 20 ? 0 : i < 40 ? 1 : 2;
           await waves[wave]!.promise;
-          const outcome = await buy(rig.service, `order-${i}`, [{ productId: HOT, quantity: 1 }]);
+          const outcome = await buy(rig.service, `order-${i}`, [{ variantId: HOT, quantity: 1 }]);
           if (outcome.sold) sold += 1;
           settled[wave]! += 1;
           return outcome;
@@ -79,7 +79,7 @@ export function defineOversellingProofs(engine: string, createRig: RigFactory): 
         assert.equal(total, 50);
         assert.deepEqual([...codes], ["OUT_OF_STOCK"]);
         const levels = await assertMirrorAgrees(rig, [HOT]);
-        assert.deepEqual(levels.get(HOT), { productId: HOT, available: 0, reserved: 50 });
+        assert.deepEqual(levels.get(HOT), { variantId: HOT, available: 0, reserved: 50 });
         assert.deepEqual(await reservationsByStatus(rig), { HELD: 50 });
         assert.ok(rig.service.mirror.status().rebuilds > rebuildsBefore, "the mirror was rebuilt after the restart");
       }));
@@ -89,11 +89,11 @@ export function defineOversellingProofs(engine: string, createRig: RigFactory): 
         const epoch = rig.service.mirror.status().epoch!;
         const session = rig.cache.session();
         await rig.cacheDown();
-        await rig.service.reserve("while-down", [{ productId: HOT, quantity: 4 }]);
+        await rig.service.reserve("while-down", [{ variantId: HOT, quantity: 4 }]);
         await rig.cacheUp();
         await waitFor("the client reconnected", () => rig.cache.session() !== session, { timeoutMs: 20_000 });
         // As if the server restored an old snapshot: the old epoch and the old count.
-        await rig.cache.replace(epoch, [{ productId: HOT, available: 30 }]);
+        await rig.cache.replace(epoch, [{ variantId: HOT, available: 30 }]);
         assert.deepEqual([...(await rig.service.availability([HOT]))], [[HOT, 26]]);
         await assertMirrorAgrees(rig, [HOT]);
         assert.notEqual(rig.service.mirror.status().epoch, epoch);
@@ -102,28 +102,28 @@ export function defineOversellingProofs(engine: string, createRig: RigFactory): 
     it("lets only one of 30 concurrent two-item buyers through when one item has a single unit, with no partial decrement", () =>
       withStockedRig(createRig, { prod_a: 10, prod_b: 1 }, {}, async (rig) => {
         const outcomes = await Promise.all(
-          range(30).map((i) => buy(rig.service, `pair-${i}`, [{ productId: "prod_a", quantity: 1 }, { productId: "prod_b", quantity: 1 }])),
+          range(30).map((i) => buy(rig.service, `pair-${i}`, [{ variantId: "prod_a", quantity: 1 }, { variantId: "prod_b", quantity: 1 }])),
         );
         const { sold, refused } = tally(outcomes);
         assert.equal(sold, 1);
-        assert.ok(refused.every((o) => o.code === "OUT_OF_STOCK" && o.productId === "prod_b" && o.available === 0));
+        assert.ok(refused.every((o) => o.code === "OUT_OF_STOCK" && o.variantId === "prod_b" && o.available === 0));
         const levels = await assertMirrorAgrees(rig, ["prod_a", "prod_b"]);
-        assert.deepEqual(levels.get("prod_a"), { productId: "prod_a", available: 9, reserved: 1 });
-        assert.deepEqual(levels.get("prod_b"), { productId: "prod_b", available: 0, reserved: 1 });
+        assert.deepEqual(levels.get("prod_a"), { variantId: "prod_a", available: 9, reserved: 1 });
+        assert.deepEqual(levels.get("prod_b"), { variantId: "prod_b", available: 0, reserved: 1 });
       }));
 
     it("gives back every unit when the ledger refuses an item the mirror admitted", () =>
       withStockedRig(createRig, { prod_a: 5, prod_c: 3 }, {}, async (rig) => {
-        const refused = await rejectsWithCode(rig.service.reserve("cart-1", [{ productId: "prod_a", quantity: 2 }, { productId: "prod_c", quantity: 4 }]), "OUT_OF_STOCK");
-        assert.deepEqual([refused.productId, refused.available], ["prod_c", 3]);
+        const refused = await rejectsWithCode(rig.service.reserve("cart-1", [{ variantId: "prod_a", quantity: 2 }, { variantId: "prod_c", quantity: 4 }]), "OUT_OF_STOCK");
+        assert.deepEqual([refused.variantId, refused.available], ["prod_c", 3]);
         // Stock sold behind the mirror's back: Redis still says 3, the ledger 0, so Redis admits
         // both items (taking units from both counters) and the ledger refuses the second.
-        await rig.prisma.stockLevel.update({ where: { productId: "prod_c" }, data: { available: 0 } });
-        const late = await rejectsWithCode(rig.service.reserve("cart-2", [{ productId: "prod_a", quantity: 2 }, { productId: "prod_c", quantity: 1 }]), "OUT_OF_STOCK");
-        assert.deepEqual([late.productId, late.available], ["prod_c", 0]);
+        await rig.prisma.stockLevel.update({ where: { variantId: "prod_c" }, data: { available: 0 } });
+        const late = await rejectsWithCode(rig.service.reserve("cart-2", [{ variantId: "prod_a", quantity: 2 }, { variantId: "prod_c", quantity: 1 }]), "OUT_OF_STOCK");
+        assert.deepEqual([late.variantId, late.available], ["prod_c", 0]);
         const levels = await rig.ledger.levels(["prod_a", "prod_c"]);
         const mirror = await rig.cache.read(["prod_a", "prod_c"]);
-        assert.deepEqual(levels.get("prod_a"), { productId: "prod_a", available: 5, reserved: 0 });
+        assert.deepEqual(levels.get("prod_a"), { variantId: "prod_a", available: 5, reserved: 0 });
         assert.deepEqual(mirror.available, [5, 3], "both admitted units went back to the mirror");
         assert.equal(await rig.prisma.reservation.count(), 0);
       }));
@@ -134,13 +134,13 @@ export function defineOversellingProofs(engine: string, createRig: RigFactory): 
       return withStockedRig(createRig, Object.fromEntries(initial), {}, async (rig) => {
         let seed = 7;
         const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648);
-        const carts = range(200).map(() => products.filter(() => random() < 0.4).map((productId) => ({ productId, quantity: 1 + Math.floor(random() * 3) })));
+        const carts = range(200).map(() => products.filter(() => random() < 0.4).map((variantId) => ({ variantId, quantity: 1 + Math.floor(random() * 3) })));
         const outcomes = await Promise.all(carts.map((items, i) => (items.length ? buy(rig.service, `cart-${i}`, items) : Promise.resolve({ sold: false, code: "EMPTY" } as BuyOutcome))));
         const held = new Map(products.map((id) => [id, 0]));
-        outcomes.forEach((o, i) => o.sold && carts[i]!.forEach((item) => held.set(item.productId, held.get(item.productId)! + item.quantity)));
+        outcomes.forEach((o, i) => o.sold && carts[i]!.forEach((item) => held.set(item.variantId, held.get(item.variantId)! + item.quantity)));
         const levels = await assertMirrorAgrees(rig, products);
         for (const id of products) {
-          assert.deepEqual(levels.get(id), { productId: id, available: initial.get(id)! - held.get(id)!, reserved: held.get(id) }, id);
+          assert.deepEqual(levels.get(id), { variantId: id, available: initial.get(id)! - held.get(id)!, reserved: held.get(id) }, id);
         }
         assert.ok(outcomes.some((o) => o.sold) && outcomes.some((o) => !o.sold && o.code === "OUT_OF_STOCK"));
       });

@@ -14,7 +14,7 @@ export function defineStockCacheContract(engine: string, create: (namespace: str
     // One mirror per test would need one namespace per test; epochs isolate tests instead.
     const fresh = async (levels: Record<string, number>) => {
       const epoch = randomUUID();
-      await cache.replace(epoch, Object.entries(levels).map(([productId, available]) => ({ productId, available })));
+      await cache.replace(epoch, Object.entries(levels).map(([variantId, available]) => ({ variantId, available })));
       return epoch;
     };
     const counters = async (...ids: string[]) => (await cache.read(ids)).available;
@@ -40,34 +40,34 @@ export function defineStockCacheContract(engine: string, create: (namespace: str
 
     it("reserves several items at once when each has enough", async () => {
       const epoch = await fresh({ a: 5, b: 3 });
-      assert.deepEqual(await cache.reserve(epoch, [{ productId: "a", quantity: 2 }, { productId: "b", quantity: 3 }]), { kind: "reserved" });
+      assert.deepEqual(await cache.reserve(epoch, [{ variantId: "a", quantity: 2 }, { variantId: "b", quantity: 3 }]), { kind: "reserved" });
       assert.deepEqual(await counters("a", "b"), [3, 0]);
     });
 
     it("changes nothing when one item is short, and says which and how many are left", async () => {
       const epoch = await fresh({ a: 5, b: 1 });
-      assert.deepEqual(await cache.reserve(epoch, [{ productId: "a", quantity: 2 }, { productId: "b", quantity: 2 }]), { kind: "short", productId: "b", available: 1 });
+      assert.deepEqual(await cache.reserve(epoch, [{ variantId: "a", quantity: 2 }, { variantId: "b", quantity: 2 }]), { kind: "short", variantId: "b", available: 1 });
       assert.deepEqual(await counters("a", "b"), [5, 1]);
     });
 
     it("changes nothing when an item has no counter", async () => {
       const epoch = await fresh({ a: 5 });
-      assert.deepEqual(await cache.reserve(epoch, [{ productId: "a", quantity: 1 }, { productId: "nope", quantity: 1 }]), { kind: "missing", productId: "nope" });
+      assert.deepEqual(await cache.reserve(epoch, [{ variantId: "a", quantity: 1 }, { variantId: "nope", quantity: 1 }]), { kind: "missing", variantId: "nope" });
       assert.deepEqual(await counters("a", "nope"), [5, null]);
     });
 
     it("refuses every fenced call made with another epoch, and reports the current marker", async () => {
       const old = await fresh({ a: 5 });
       const epoch = await fresh({ a: 5 });
-      assert.deepEqual(await cache.reserve(old, [{ productId: "a", quantity: 1 }]), { kind: "stale", epoch });
-      assert.equal(await cache.adjust(old, [{ productId: "a", delta: -3 }]), false);
-      assert.equal(await cache.load(old, [{ productId: "a", available: 100 }]), false);
+      assert.deepEqual(await cache.reserve(old, [{ variantId: "a", quantity: 1 }]), { kind: "stale", epoch });
+      assert.equal(await cache.adjust(old, [{ variantId: "a", delta: -3 }]), false);
+      assert.equal(await cache.load(old, [{ variantId: "a", available: 100 }]), false);
       assert.deepEqual(await counters("a"), [5]);
     });
 
     it("lets exactly 50 of 300 concurrent single-unit reservations through a counter of 50, never below zero", async () => {
       const epoch = await fresh({ hot: 50 });
-      const outcomes = await Promise.all(Array.from({ length: 300 }, () => cache.reserve(epoch, [{ productId: "hot", quantity: 1 }])));
+      const outcomes = await Promise.all(Array.from({ length: 300 }, () => cache.reserve(epoch, [{ variantId: "hot", quantity: 1 }])));
       assert.equal(outcomes.filter((o) => o.kind === "reserved").length, 50);
       assert.ok(outcomes.every((o) => o.kind === "reserved" || (o.kind === "short" && o.available === 0)));
       assert.deepEqual(await counters("hot"), [0]);
@@ -75,7 +75,7 @@ export function defineStockCacheContract(engine: string, create: (namespace: str
 
     it("keeps multi-item reservations all-or-nothing under concurrency", async () => {
       const epoch = await fresh({ a: 100, b: 10 });
-      const outcomes = await Promise.all(Array.from({ length: 40 }, () => cache.reserve(epoch, [{ productId: "a", quantity: 1 }, { productId: "b", quantity: 1 }])));
+      const outcomes = await Promise.all(Array.from({ length: 40 }, () => cache.reserve(epoch, [{ variantId: "a", quantity: 1 }, { variantId: "b", quantity: 1 }])));
       const reserved = outcomes.filter((o) => o.kind === "reserved").length;
       assert.equal(reserved, 10);
       assert.deepEqual(await counters("a", "b"), [90, 0]);
@@ -83,13 +83,13 @@ export function defineStockCacheContract(engine: string, create: (namespace: str
 
     it("adds deltas (positive and negative) to existing counters only", async () => {
       const epoch = await fresh({ a: 5, b: 1 });
-      assert.equal(await cache.adjust(epoch, [{ productId: "a", delta: -2 }, { productId: "b", delta: 4 }, { productId: "nope", delta: 3 }]), true);
+      assert.equal(await cache.adjust(epoch, [{ variantId: "a", delta: -2 }, { variantId: "b", delta: 4 }, { variantId: "nope", delta: 3 }]), true);
       assert.deepEqual(await counters("a", "b", "nope"), [3, 5, null]);
     });
 
     it("loads counters for new products at the current epoch", async () => {
       const epoch = await fresh({ a: 5 });
-      assert.equal(await cache.load(epoch, [{ productId: "new", available: 12 }]), true);
+      assert.equal(await cache.load(epoch, [{ variantId: "new", available: 12 }]), true);
       assert.deepEqual(await counters("a", "new"), [5, 12]);
     });
 

@@ -20,9 +20,9 @@ export function defineStockLedgerContract(engine: string, createDatabase: () => 
     // Each test works on its own products and reservations.
     const ids = (name: string) => `${name}-${++serial}`;
     const stock = async (levels: Record<string, number>) => {
-      await ledger.createLevels(Object.entries(levels).map(([productId, available]) => ({ productId, available })), async () => {}, now);
+      await ledger.createLevels(Object.entries(levels).map(([variantId, available]) => ({ variantId, available })), async () => {}, now);
     };
-    const level = async (productId: string) => (await ledger.levels([productId])).get(productId);
+    const level = async (variantId: string) => (await ledger.levels([variantId])).get(variantId);
     const reserve = (reservationId: string, items: StockItem[], expiresAt = later(HOUR)) => ledger.reserve({ reservationId, items, expiresAt, now });
 
     before(async () => {
@@ -39,155 +39,183 @@ export function defineStockLedgerContract(engine: string, createDatabase: () => 
     it("moves reserved units from available to reserved and announces the new availability", async () => {
       const [a, b, r] = [ids("a"), ids("b"), ids("r")];
       await stock({ [a]: 5, [b]: 2 });
-      const result = await reserve(r, [{ productId: a, quantity: 3 }, { productId: b, quantity: 2 }]);
+      const result = await reserve(r, [{ variantId: a, quantity: 3 }, { variantId: b, quantity: 2 }]);
       assert.equal(result.kind, "reserved");
       assert.deepEqual(result.kind === "reserved" && result.change.changes, [
-        { productId: a, delta: -3, available: 2 },
-        { productId: b, delta: -2, available: 0 },
+        { variantId: a, delta: -3, available: 2 },
+        { variantId: b, delta: -2, available: 0 },
       ]);
-      assert.deepEqual(await level(a), { productId: a, available: 2, reserved: 3 });
+      assert.deepEqual(await level(a), { variantId: a, available: 2, reserved: 3 });
       const stored = await ledger.reservation(r);
-      assert.deepEqual(stored?.items, [{ productId: a, quantity: 3 }, { productId: b, quantity: 2 }]);
+      assert.deepEqual(stored?.items, [{ variantId: a, quantity: 3 }, { variantId: b, quantity: 2 }]);
       assert.deepEqual([stored?.status, stored?.expiresAt.toISOString()], ["HELD", later(HOUR).toISOString()]);
       const events = await prisma.outboxEvent.findMany({ where: { key: a }, orderBy: { occurredAt: "asc" } });
       assert.deepEqual(events.map((e) => [e.type, e.topic, e.payload]), [
-        ["StockChanged", "inventory.stock-changed", { productId: a, available: 5 }],
-        ["StockChanged", "inventory.stock-changed", { productId: a, available: 2 }],
+        ["StockChanged", "inventory.stock-changed", { variantId: a, productId: a, available: 5 }],
+        ["StockChanged", "inventory.stock-changed", { variantId: a, productId: a, available: 2 }],
       ]);
+    });
+
+    it("keeps each variant's stock apart, keys its events by the product and lists a product's variants", async () => {
+      const product = ids("tee");
+      const [red, blue, r] = [`${product}:red-m`, `${product}:blue-m`, ids("r")];
+      await stock({ [red]: 1, [blue]: 3 });
+      assert.deepEqual(await ledger.variantsOf([product, "nowhere"]), new Map([[product, [blue, red]]]));
+      assert.equal((await reserve(r, [{ variantId: red, quantity: 1 }])).kind, "reserved");
+      assert.deepEqual(await reserve(ids("r"), [{ variantId: red, quantity: 1 }]), { kind: "short", variantId: red, available: 0 });
+      assert.equal((await reserve(ids("r"), [{ variantId: blue, quantity: 1 }])).kind, "reserved", "the other variant is still buyable");
+      assert.deepEqual([(await level(red))?.available, (await level(blue))?.available], [0, 2]);
+      const stockRow = await prisma.stockLevel.findUnique({ where: { variantId: red } });
+      assert.equal(stockRow?.productId, product);
+      const held = await prisma.reservationItem.findMany({ where: { reservationId: r } });
+      assert.deepEqual(held.map((item) => [item.variantId, item.productId, item.quantity]), [[red, product, 1]]);
+      // Every event of the product (stock created, then each reservation), whatever their order.
+      const events = await prisma.outboxEvent.findMany({ where: { key: product } });
+      const payload = (p: unknown) => {
+        const { variantId, productId, available } = p as Record<string, unknown>;
+        return `${String(variantId)} ${String(productId)} ${String(available)}`;
+      };
+      assert.deepEqual(events.map((e) => payload(e.payload)).sort(), [
+        { variantId: red, productId: product, available: 1 },
+        { variantId: blue, productId: product, available: 3 },
+        { variantId: red, productId: product, available: 0 },
+        { variantId: blue, productId: product, available: 2 },
+      ].map(payload).sort());
+      assert.equal(await prisma.outboxEvent.count({ where: { key: red } }), 0, "no event is keyed by a variant id");
     });
 
     it("reserves all items or none, naming the short product and its available count", async () => {
       const [a, b, r] = [ids("a"), ids("b"), ids("r")];
       await stock({ [a]: 5, [b]: 1 });
-      assert.deepEqual(await reserve(r, [{ productId: a, quantity: 3 }, { productId: b, quantity: 2 }]), { kind: "short", productId: b, available: 1 });
-      assert.deepEqual(await reserve(r, [{ productId: a, quantity: 1 }, { productId: "nowhere", quantity: 1 }]), { kind: "unknown", productId: "nowhere" });
-      assert.deepEqual(await level(a), { productId: a, available: 5, reserved: 0 });
+      assert.deepEqual(await reserve(r, [{ variantId: a, quantity: 3 }, { variantId: b, quantity: 2 }]), { kind: "short", variantId: b, available: 1 });
+      assert.deepEqual(await reserve(r, [{ variantId: a, quantity: 1 }, { variantId: "nowhere", quantity: 1 }]), { kind: "unknown", variantId: "nowhere" });
+      assert.deepEqual(await level(a), { variantId: a, available: 5, reserved: 0 });
       assert.equal(await ledger.reservation(r), null);
     });
 
     it("answers a repeated reservation id with the existing reservation and changes nothing", async () => {
       const [a, r] = [ids("a"), ids("r")];
       await stock({ [a]: 5 });
-      await reserve(r, [{ productId: a, quantity: 2 }]);
-      const again = await reserve(r, [{ productId: a, quantity: 2 }]);
+      await reserve(r, [{ variantId: a, quantity: 2 }]);
+      const again = await reserve(r, [{ variantId: a, quantity: 2 }]);
       assert.equal(again.kind, "existing");
-      assert.deepEqual(await level(a), { productId: a, available: 3, reserved: 2 });
+      assert.deepEqual(await level(a), { variantId: a, available: 3, reserved: 2 });
     });
 
     it("takes an expired or released reservation's items again when its id is reserved again, HELD with the new expiry", async () => {
       const [a, b, r] = [ids("a"), ids("b"), ids("r")];
       await stock({ [a]: 4, [b]: 2 });
-      const items = [{ productId: a, quantity: 3 }, { productId: b, quantity: 1 }];
+      const items = [{ variantId: a, quantity: 3 }, { variantId: b, quantity: 1 }];
       await reserve(r, items, later(-1));
       assert.deepEqual((await ledger.expireDue(now, 100)).expired, [r]);
 
       const retaken = await reserve(r, items, later(HOUR));
       assert.equal(retaken.kind, "reserved", "the same shape as a fresh reservation, so the mirror counts it the same");
       assert.deepEqual(retaken.kind === "reserved" && retaken.change.changes, [
-        { productId: a, delta: -3, available: 1 },
-        { productId: b, delta: -1, available: 1 },
+        { variantId: a, delta: -3, available: 1 },
+        { variantId: b, delta: -1, available: 1 },
       ]);
       const stored = await ledger.reservation(r);
       assert.deepEqual([stored?.status, stored?.expiresAt.toISOString(), stored?.items], ["HELD", later(HOUR).toISOString(), items]);
-      assert.deepEqual(await level(a), { productId: a, available: 1, reserved: 3 });
+      assert.deepEqual(await level(a), { variantId: a, available: 1, reserved: 3 });
       const announced = await prisma.outboxEvent.findMany({ where: { key: a }, orderBy: { occurredAt: "asc" } });
       assert.deepEqual(announced.map((e) => (e.payload as { available: number }).available), [4, 1, 4, 1], "created, held, expired, held again");
 
       await ledger.release(r, now);
       assert.equal((await reserve(r, items, later(HOUR))).kind, "reserved", "a released one too");
-      assert.deepEqual(await level(b), { productId: b, available: 1, reserved: 1 });
+      assert.deepEqual(await level(b), { variantId: b, available: 1, reserved: 1 });
       assert.equal((await ledger.commit(r, now))?.kind, "committed");
-      assert.deepEqual(await level(a), { productId: a, available: 1, reserved: 0 });
+      assert.deepEqual(await level(a), { variantId: a, available: 1, reserved: 0 });
     });
 
     it("refuses to take an expired reservation again when an item is short, changing nothing", async () => {
       const [a, b, r, other] = [ids("a"), ids("b"), ids("r"), ids("other")];
       await stock({ [a]: 3, [b]: 1 });
-      const items = [{ productId: a, quantity: 2 }, { productId: b, quantity: 1 }];
+      const items = [{ variantId: a, quantity: 2 }, { variantId: b, quantity: 1 }];
       await reserve(r, items, later(-1));
       await ledger.expireDue(now, 100);
-      await reserve(other, [{ productId: b, quantity: 1 }]);
-      assert.deepEqual(await reserve(r, items, later(HOUR)), { kind: "short", productId: b, available: 0 });
+      await reserve(other, [{ variantId: b, quantity: 1 }]);
+      assert.deepEqual(await reserve(r, items, later(HOUR)), { kind: "short", variantId: b, available: 0 });
       const stored = await ledger.reservation(r);
       assert.deepEqual([stored?.status, stored?.expiresAt.toISOString(), stored?.items], ["EXPIRED", later(-1).toISOString(), items]);
-      assert.deepEqual(await level(a), { productId: a, available: 3, reserved: 0 });
-      assert.deepEqual(await level(b), { productId: b, available: 0, reserved: 1 });
+      assert.deepEqual(await level(a), { variantId: a, available: 3, reserved: 0 });
+      assert.deepEqual(await level(b), { variantId: b, available: 0, reserved: 1 });
     });
 
     it("refreshes a held reservation's expiry when its id is reserved again, never shortening it or taking more", async () => {
       const [a, r] = [ids("a"), ids("r")];
       await stock({ [a]: 5 });
-      await reserve(r, [{ productId: a, quantity: 2 }], later(1_000));
-      const refreshed = await reserve(r, [{ productId: a, quantity: 2 }], later(HOUR));
+      await reserve(r, [{ variantId: a, quantity: 2 }], later(1_000));
+      const refreshed = await reserve(r, [{ variantId: a, quantity: 2 }], later(HOUR));
       assert.deepEqual(refreshed.kind === "existing" && [refreshed.reservation.status, refreshed.reservation.expiresAt.toISOString()], ["HELD", later(HOUR).toISOString()]);
-      await reserve(r, [{ productId: a, quantity: 2 }], later(60_000));
+      await reserve(r, [{ variantId: a, quantity: 2 }], later(60_000));
       assert.equal((await ledger.reservation(r))?.expiresAt.toISOString(), later(HOUR).toISOString());
-      assert.deepEqual(await level(a), { productId: a, available: 3, reserved: 2 });
+      assert.deepEqual(await level(a), { variantId: a, available: 3, reserved: 2 });
       assert.deepEqual((await ledger.expireDue(later(2_000), 100)).expired, [], "the refreshed hold is not due");
     });
 
     it("changes nothing when an id is reserved again for other items, or after it was committed", async () => {
       const [a, expired, sold] = [ids("a"), ids("expired"), ids("sold")];
       await stock({ [a]: 5 });
-      await reserve(expired, [{ productId: a, quantity: 1 }], later(-1));
+      await reserve(expired, [{ variantId: a, quantity: 1 }], later(-1));
       await ledger.expireDue(now, 100);
-      const other = await reserve(expired, [{ productId: a, quantity: 2 }], later(HOUR));
-      assert.deepEqual(other.kind === "existing" && [other.reservation.status, other.reservation.items], ["EXPIRED", [{ productId: a, quantity: 1 }]]);
-      await reserve(sold, [{ productId: a, quantity: 2 }]);
+      const other = await reserve(expired, [{ variantId: a, quantity: 2 }], later(HOUR));
+      assert.deepEqual(other.kind === "existing" && [other.reservation.status, other.reservation.items], ["EXPIRED", [{ variantId: a, quantity: 1 }]]);
+      await reserve(sold, [{ variantId: a, quantity: 2 }]);
       await ledger.commit(sold, now);
-      const again = await reserve(sold, [{ productId: a, quantity: 2 }], later(HOUR));
+      const again = await reserve(sold, [{ variantId: a, quantity: 2 }], later(HOUR));
       assert.equal(again.kind === "existing" && again.reservation.status, "COMMITTED");
-      assert.deepEqual(await level(a), { productId: a, available: 3, reserved: 0 });
+      assert.deepEqual(await level(a), { variantId: a, available: 3, reserved: 0 });
     });
 
     it("takes an expired reservation again once when 20 repeats of it arrive at once", async () => {
       const [a, r] = [ids("a"), ids("r")];
       await stock({ [a]: 10 });
-      await reserve(r, [{ productId: a, quantity: 3 }], later(-1));
+      await reserve(r, [{ variantId: a, quantity: 3 }], later(-1));
       await ledger.expireDue(now, 100);
-      const outcomes = await Promise.all(range(20).map(() => reserve(r, [{ productId: a, quantity: 3 }], later(HOUR))));
+      const outcomes = await Promise.all(range(20).map(() => reserve(r, [{ variantId: a, quantity: 3 }], later(HOUR))));
       assert.deepEqual(outcomes.map((o) => o.kind).sort(), ["reserved", ...Array(19).fill("existing")].sort());
-      assert.deepEqual(await level(a), { productId: a, available: 7, reserved: 3 });
+      assert.deepEqual(await level(a), { variantId: a, available: 7, reserved: 3 });
       assert.equal((await ledger.reservation(r))?.status, "HELD");
     });
 
     it("never oversells a product to 200 concurrent reservations of 20 units", async () => {
       const a = ids("a");
       await stock({ [a]: 20 });
-      const outcomes = await Promise.all(range(200).map((i) => reserve(`${a}-buyer-${i}`, [{ productId: a, quantity: 1 }])));
+      const outcomes = await Promise.all(range(200).map((i) => reserve(`${a}-buyer-${i}`, [{ variantId: a, quantity: 1 }])));
       assert.equal(outcomes.filter((o) => o.kind === "reserved").length, 20);
-      assert.deepEqual(await level(a), { productId: a, available: 0, reserved: 20 });
+      assert.deepEqual(await level(a), { variantId: a, available: 0, reserved: 20 });
     });
 
     it("is protected by the database itself against negative stock and empty items", async () => {
       const a = ids("a");
       await stock({ [a]: 1 });
-      await assert.rejects(prisma.$executeRaw`UPDATE "StockLevel" SET available = -1 WHERE "productId" = ${a}`, /StockLevel_available_non_negative/);
-      await assert.rejects(prisma.$executeRaw`UPDATE "StockLevel" SET reserved = -1 WHERE "productId" = ${a}`, /StockLevel_reserved_non_negative/);
-      await reserve(ids("r"), [{ productId: a, quantity: 1 }]);
-      await assert.rejects(prisma.$executeRaw`UPDATE "ReservationItem" SET quantity = 0 WHERE "productId" = ${a}`, /ReservationItem_quantity_positive/);
+      await assert.rejects(prisma.$executeRaw`UPDATE "StockLevel" SET available = -1 WHERE "variantId" = ${a}`, /StockLevel_available_non_negative/);
+      await assert.rejects(prisma.$executeRaw`UPDATE "StockLevel" SET reserved = -1 WHERE "variantId" = ${a}`, /StockLevel_reserved_non_negative/);
+      await reserve(ids("r"), [{ variantId: a, quantity: 1 }]);
+      await assert.rejects(prisma.$executeRaw`UPDATE "ReservationItem" SET quantity = 0 WHERE "variantId" = ${a}`, /ReservationItem_quantity_positive/);
     });
 
     it("commits a held reservation once: the units leave reserved and available stays", async () => {
       const [a, r] = [ids("a"), ids("r")];
       await stock({ [a]: 5 });
-      await reserve(r, [{ productId: a, quantity: 2 }]);
+      await reserve(r, [{ variantId: a, quantity: 2 }]);
       const committed = await ledger.commit(r, now);
       assert.equal(committed?.kind === "committed" && committed.reservation.status, "COMMITTED");
       assert.deepEqual(committed?.kind === "committed" && committed.change.changes, []);
       await ledger.commit(r, now);
-      assert.deepEqual(await level(a), { productId: a, available: 3, reserved: 0 });
+      assert.deepEqual(await level(a), { variantId: a, available: 3, reserved: 0 });
       assert.equal(await ledger.commit(ids("nobody"), now), null);
     });
 
     it("releases a held reservation once, and refuses to release a committed one", async () => {
       const [a, r, sold] = [ids("a"), ids("r"), ids("sold")];
       await stock({ [a]: 5 });
-      await reserve(r, [{ productId: a, quantity: 2 }]);
+      await reserve(r, [{ variantId: a, quantity: 2 }]);
       assert.equal((await ledger.release(r, now))?.reservation.status, "RELEASED");
       assert.deepEqual((await ledger.release(r, now))?.change.changes, []);
-      assert.deepEqual(await level(a), { productId: a, available: 5, reserved: 0 });
-      await reserve(sold, [{ productId: a, quantity: 1 }]);
+      assert.deepEqual(await level(a), { variantId: a, available: 5, reserved: 0 });
+      await reserve(sold, [{ variantId: a, quantity: 1 }]);
       await ledger.commit(sold, now);
       await assert.rejects(ledger.release(sold, now), (error: { extensions?: { code?: string } }) => error.extensions?.code === "ILLEGAL_TRANSITION");
     });
@@ -195,34 +223,34 @@ export function defineStockLedgerContract(engine: string, createDatabase: () => 
     it("expires only held reservations past their time, returning their units", async () => {
       const [a, due, notDue, paid] = [ids("a"), ids("due"), ids("not-due"), ids("paid")];
       await stock({ [a]: 10 });
-      await reserve(due, [{ productId: a, quantity: 2 }], later(-1));
-      await reserve(notDue, [{ productId: a, quantity: 3 }], later(HOUR));
-      await reserve(paid, [{ productId: a, quantity: 1 }], later(-1));
+      await reserve(due, [{ variantId: a, quantity: 2 }], later(-1));
+      await reserve(notDue, [{ variantId: a, quantity: 3 }], later(HOUR));
+      await reserve(paid, [{ variantId: a, quantity: 1 }], later(-1));
       await ledger.commit(paid, now);
       const { expired } = await ledger.expireDue(now, 100);
       assert.deepEqual(expired, [due]);
-      assert.deepEqual(await level(a), { productId: a, available: 6, reserved: 3 });
+      assert.deepEqual(await level(a), { variantId: a, available: 6, reserved: 3 });
     });
 
     it("takes an expired reservation's units again when committing it, or changes nothing when they are gone", async () => {
       const [a, r, other] = [ids("a"), ids("r"), ids("other")];
       await stock({ [a]: 4 });
-      await reserve(r, [{ productId: a, quantity: 3 }], later(-1));
+      await reserve(r, [{ variantId: a, quantity: 3 }], later(-1));
       await ledger.expireDue(now, 100);
-      await reserve(other, [{ productId: a, quantity: 2 }]);
+      await reserve(other, [{ variantId: a, quantity: 2 }]);
       const refused = await ledger.commit(r, now);
-      assert.deepEqual(refused?.kind === "short" && [refused.productId, refused.available, refused.reservation.status], [a, 2, "EXPIRED"]);
+      assert.deepEqual(refused?.kind === "short" && [refused.variantId, refused.available, refused.reservation.status], [a, 2, "EXPIRED"]);
       await ledger.release(other, now);
       const committed = await ledger.commit(r, now);
       assert.equal(committed?.kind, "committed");
-      assert.deepEqual(await level(a), { productId: a, available: 1, reserved: 0 });
+      assert.deepEqual(await level(a), { variantId: a, available: 1, reserved: 0 });
     });
 
     it("skips reservations another transaction holds instead of waiting for them", async () => {
       const [a, held, free] = [ids("a"), ids("held"), ids("free")];
       await stock({ [a]: 10 });
-      await reserve(held, [{ productId: a, quantity: 1 }], later(-2));
-      await reserve(free, [{ productId: a, quantity: 1 }], later(-1));
+      await reserve(held, [{ variantId: a, quantity: 1 }], later(-2));
+      await reserve(free, [{ variantId: a, quantity: 1 }], later(-1));
       const locked = deferred();
       const finish = deferred();
       const holder = prisma.$transaction(async (tx) => {
@@ -241,39 +269,39 @@ export function defineStockLedgerContract(engine: string, createDatabase: () => 
     it("restocks known products, refuses amounts that would overflow, and knows no others", async () => {
       const a = ids("a");
       await stock({ [a]: 5 });
-      assert.deepEqual((await ledger.restock({ productId: a, quantity: 10 }, now))?.level, { productId: a, available: 15, reserved: 0 });
-      assert.equal(await ledger.restock({ productId: ids("unknown"), quantity: 1 }, now), null);
-      await prisma.$executeRaw`UPDATE "StockLevel" SET available = 2147483000 WHERE "productId" = ${a}`;
-      await assert.rejects(ledger.restock({ productId: a, quantity: 1000 }, now), (error: { extensions?: { code?: string } }) => error.extensions?.code === "BAD_USER_INPUT");
+      assert.deepEqual((await ledger.restock({ variantId: a, quantity: 10 }, now))?.level, { variantId: a, available: 15, reserved: 0 });
+      assert.equal(await ledger.restock({ variantId: ids("unknown"), quantity: 1 }, now), null);
+      await prisma.$executeRaw`UPDATE "StockLevel" SET available = 2147483000 WHERE "variantId" = ${a}`;
+      await assert.rejects(ledger.restock({ variantId: a, quantity: 1000 }, now), (error: { extensions?: { code?: string } }) => error.extensions?.code === "BAD_USER_INPUT");
     });
 
     it("creates stock only where none exists, telling the mirror before committing", async () => {
       const [a, b] = [ids("a"), ids("b")];
       await stock({ [a]: 5 });
       const seen: unknown[] = [];
-      const created = await ledger.createLevels([{ productId: a, available: 99 }, { productId: b, available: 7 }], async (epoch, rows) => void seen.push(epoch, rows), now);
-      assert.deepEqual(created, [{ productId: b, available: 7, reserved: 0 }]);
+      const created = await ledger.createLevels([{ variantId: a, available: 99 }, { variantId: b, available: 7 }], async (epoch, rows) => void seen.push(epoch, rows), now);
+      assert.deepEqual(created, [{ variantId: b, available: 7, reserved: 0 }]);
       assert.deepEqual(seen, ["none", created]);
-      assert.deepEqual(await level(a), { productId: a, available: 5, reserved: 0 });
+      assert.deepEqual(await level(a), { variantId: a, available: 5, reserved: 0 });
       const c = ids("c");
-      await assert.rejects(ledger.createLevels([{ productId: c, available: 1 }], async () => Promise.reject(new Error("mirror said no")), now), /mirror said no/);
+      await assert.rejects(ledger.createLevels([{ variantId: c, available: 1 }], async () => Promise.reject(new Error("mirror said no")), now), /mirror said no/);
       assert.equal(await level(c), undefined);
     });
 
     it("holds stock changes back while the mirror is rebuilt; those after it report the new epoch", async () => {
       const [a, before, during] = [ids("a"), ids("before"), ids("during")];
       await stock({ [a]: 10 });
-      await reserve(before, [{ productId: a, quantity: 1 }]);
+      await reserve(before, [{ variantId: a, quantity: 1 }]);
       const writing = deferred();
       const release = deferred();
       let snapshot: number | undefined;
       const rebuild = ledger.rebuildMirror(async (_epoch, levels) => {
-        snapshot = levels.find((l) => l.productId === a)?.available;
+        snapshot = levels.find((l) => l.variantId === a)?.available;
         writing.resolve();
         await release.promise;
       });
       await writing.promise;
-      const change = reserve(during, [{ productId: a, quantity: 1 }]);
+      const change = reserve(during, [{ variantId: a, quantity: 1 }]);
       await waitFor("the change waits on the mirror fence", async () => {
         const [row] = await prisma.$queryRaw<{ waiting: bigint }[]>`
           SELECT count(*) AS waiting FROM pg_locks

@@ -14,11 +14,11 @@ describe("The stock mirror", { timeout: 60_000 }, () => {
     withStockedRig(embeddedRig, { [P]: 10 }, {}, async (rig) => {
       const rebuilds = rig.service.mirror.status().rebuilds;
       (rig.cache as EmbeddedStockCache).loseReplies = true;
-      await rig.service.reserve("order-1", [{ productId: P, quantity: 3 }]);
+      await rig.service.reserve("order-1", [{ variantId: P, quantity: 3 }]);
       assert.equal(rig.service.mirror.status().trusted, false, "a lost reply puts the mirror in doubt");
       (rig.cache as EmbeddedStockCache).loseReplies = false;
       const levels = await assertMirrorAgrees(rig, [P]);
-      assert.deepEqual(levels.get(P), { productId: P, available: 7, reserved: 3 });
+      assert.deepEqual(levels.get(P), { variantId: P, available: 7, reserved: 3 });
       assert.ok(rig.service.mirror.status().rebuilds > rebuilds);
     }));
 
@@ -34,11 +34,11 @@ describe("The stock mirror", { timeout: 60_000 }, () => {
       });
     return withStockedRig(embeddedRig, { [P]: 10 }, { wrapLedger: failOnce }, async (rig) => {
       failNext = true;
-      await assert.rejects(rig.service.reserve("order-1", [{ productId: P, quantity: 2 }]), /connection lost/);
+      await assert.rejects(rig.service.reserve("order-1", [{ variantId: P, quantity: 2 }]), /connection lost/);
       assert.equal(rig.service.mirror.status().admitted, 1, "the mirror had admitted the units");
       assert.equal(rig.service.mirror.status().trusted, false);
       const levels = await assertMirrorAgrees(rig, [P]);
-      assert.deepEqual(levels.get(P), { productId: P, available: 10, reserved: 0 });
+      assert.deepEqual(levels.get(P), { variantId: P, available: 10, reserved: 0 });
     });
   });
 
@@ -48,7 +48,7 @@ describe("The stock mirror", { timeout: 60_000 }, () => {
       const other = await rig.anotherProcess();
       await waitUntilTrusted(other);
       assert.notEqual(other.mirror.status().epoch, mine.epoch);
-      await rig.service.reserve("order-1", [{ productId: P, quantity: 1 }]);
+      await rig.service.reserve("order-1", [{ variantId: P, quantity: 1 }]);
       const after = rig.service.mirror.status();
       assert.equal(after.epoch, other.mirror.status().epoch);
       assert.equal(after.rebuilds, mine.rebuilds);
@@ -59,10 +59,10 @@ describe("The stock mirror", { timeout: 60_000 }, () => {
   it("answers stock reads from the ledger while the mirror is down, and refuses sold-out items there too", () =>
     withStockedRig(embeddedRig, { [P]: 2 }, {}, async (rig) => {
       await rig.cacheDown();
-      await rig.service.reserve("order-1", [{ productId: P, quantity: 2 }]);
+      await rig.service.reserve("order-1", [{ variantId: P, quantity: 2 }]);
       assert.deepEqual([...(await rig.service.availability([P, "prod_unknown"]))], [[P, 0], ["prod_unknown", 0]]);
-      const refused = await rejectsWithCode(rig.service.reserve("order-2", [{ productId: P, quantity: 1 }]), "OUT_OF_STOCK");
-      assert.deepEqual([refused.productId, refused.available], [P, 0]);
+      const refused = await rejectsWithCode(rig.service.reserve("order-2", [{ variantId: P, quantity: 1 }]), "OUT_OF_STOCK");
+      assert.deepEqual([refused.variantId, refused.available], [P, 0]);
       await rig.cacheUp();
       await assertMirrorAgrees(rig, [P]);
     }));
@@ -70,7 +70,7 @@ describe("The stock mirror", { timeout: 60_000 }, () => {
   it("notices a counter the mirror lost and rebuilds it", () =>
     withStockedRig(embeddedRig, { [P]: 4, prod_q: 1 }, {}, async (rig) => {
       const { epoch } = rig.service.mirror.status();
-      await rig.cache.replace(epoch!, [{ productId: "prod_q", available: 1 }]);
+      await rig.cache.replace(epoch!, [{ variantId: "prod_q", available: 1 }]);
       assert.deepEqual([...(await rig.service.availability([P]))], [[P, 4]]);
       await assertMirrorAgrees(rig, [P, "prod_q"]);
       assert.notEqual(rig.service.mirror.status().epoch, epoch);

@@ -100,10 +100,10 @@ function defineCheckoutSuite(engine: DatabaseEngine): void {
       const now = new Date();
       const place = h.store.place({
         order: { ...first, id: "ord_other", reservationId: "ord_other", createdAt: now, updatedAt: now },
-        items: [{ orderId: "ord_other", productId: "p1", name: "Product p1", quantity: 1, unitPrice: price }],
+        items: [{ orderId: "ord_other", variantId: "p1", productId: "p1", name: "Product p1", sku: "SKU-p1", variantTitle: "Product p1", options: [], quantity: 1, unitPrice: price }],
         payment: { id: randomUUID(), amount: price },
         events: [],
-        cart: { ordered: [{ productId: "p1", quantity: 1, accepted: price }], unavailable: [] },
+        cart: { ordered: [{ variantId: "p1", quantity: 1, accepted: price }], unavailable: [] },
       });
       await assert.rejects(place, (error) => error instanceof IdempotencyKeyTaken);
       assert.equal(await h.prisma.order.count({ where: { userId: "mallory" } }), 1);
@@ -150,7 +150,9 @@ function defineCheckoutSuite(engine: DatabaseEngine): void {
         await assert.rejects(h.checkout.checkout("erin", "key-e1"), (error) => {
           assert.equal(codeOf(error), "PRICE_CHANGED");
           const changes = (error as { extensions: { changes: unknown[] } }).extensions.changes;
-          assert.deepEqual(changes, [{ productId: "p2", name: "Product p2", accepted: { amount: 1000, currency: "USD" }, current: { amount: 1250, currency: "USD" } }]);
+          assert.deepEqual(changes, [
+            { variantId: "p2", productId: "p2", name: "Product p2", variantTitle: "Product p2", accepted: { amount: 1000, currency: "USD" }, current: { amount: 1250, currency: "USD" } },
+          ]);
           return true;
         });
         assert.equal(await h.prisma.order.count({ where: { userId: "erin" } }), 0);

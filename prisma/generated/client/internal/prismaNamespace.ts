@@ -1431,6 +1431,7 @@ export type TransactionIsolationLevel = (typeof TransactionIsolationLevel)[keyof
 
 
 export const StockLevelScalarFieldEnum = {
+  variantId: 'variantId',
   productId: 'productId',
   available: 'available',
   reserved: 'reserved',
@@ -1462,6 +1463,7 @@ export type ReservationScalarFieldEnum = (typeof ReservationScalarFieldEnum)[key
 
 export const ReservationItemScalarFieldEnum = {
   reservationId: 'reservationId',
+  variantId: 'variantId',
   productId: 'productId',
   quantity: 'quantity'
 } as const
@@ -1480,6 +1482,7 @@ export type CartScalarFieldEnum = (typeof CartScalarFieldEnum)[keyof typeof Cart
 
 export const CartItemScalarFieldEnum = {
   userId: 'userId',
+  variantId: 'variantId',
   productId: 'productId',
   quantity: 'quantity',
   unitAmount: 'unitAmount',
@@ -1509,8 +1512,12 @@ export type OrderScalarFieldEnum = (typeof OrderScalarFieldEnum)[keyof typeof Or
 
 export const OrderItemScalarFieldEnum = {
   orderId: 'orderId',
+  variantId: 'variantId',
   productId: 'productId',
   name: 'name',
+  sku: 'sku',
+  variantTitle: 'variantTitle',
+  options: 'options',
   unitAmount: 'unitAmount',
   quantity: 'quantity'
 } as const
@@ -1706,6 +1713,20 @@ export type ListEnumOrderStatusFieldRefInput<$PrismaModel> = FieldRefInputType<$
 
 
 /**
+ * Reference to a field of type 'Json'
+ */
+export type JsonFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'Json'>
+    
+
+
+/**
+ * Reference to a field of type 'QueryMode'
+ */
+export type EnumQueryModeFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'QueryMode'>
+    
+
+
+/**
  * Reference to a field of type 'PaymentStatus'
  */
 export type EnumPaymentStatusFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'PaymentStatus'>
@@ -1744,20 +1765,6 @@ export type EnumPaymentAttemptOutcomeFieldRefInput<$PrismaModel> = FieldRefInput
  * Reference to a field of type 'PaymentAttemptOutcome[]'
  */
 export type ListEnumPaymentAttemptOutcomeFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'PaymentAttemptOutcome[]'>
-    
-
-
-/**
- * Reference to a field of type 'Json'
- */
-export type JsonFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'Json'>
-    
-
-
-/**
- * Reference to a field of type 'QueryMode'
- */
-export type EnumQueryModeFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'QueryMode'>
     
 
 

@@ -83,6 +83,7 @@ export type TransactionIsolationLevel = (typeof TransactionIsolationLevel)[keyof
 
 
 export const StockLevelScalarFieldEnum = {
+  variantId: 'variantId',
   productId: 'productId',
   available: 'available',
   reserved: 'reserved',
@@ -114,6 +115,7 @@ export type ReservationScalarFieldEnum = (typeof ReservationScalarFieldEnum)[key
 
 export const ReservationItemScalarFieldEnum = {
   reservationId: 'reservationId',
+  variantId: 'variantId',
   productId: 'productId',
   quantity: 'quantity'
 } as const
@@ -132,6 +134,7 @@ export type CartScalarFieldEnum = (typeof CartScalarFieldEnum)[keyof typeof Cart
 
 export const CartItemScalarFieldEnum = {
   userId: 'userId',
+  variantId: 'variantId',
   productId: 'productId',
   quantity: 'quantity',
   unitAmount: 'unitAmount',
@@ -161,8 +164,12 @@ export type OrderScalarFieldEnum = (typeof OrderScalarFieldEnum)[keyof typeof Or
 
 export const OrderItemScalarFieldEnum = {
   orderId: 'orderId',
+  variantId: 'variantId',
   productId: 'productId',
   name: 'name',
+  sku: 'sku',
+  variantTitle: 'variantTitle',
+  options: 'options',
   unitAmount: 'unitAmount',
   quantity: 'quantity'
 } as const

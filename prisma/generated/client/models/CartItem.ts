@@ -14,7 +14,7 @@ import type * as Prisma from "../internal/prismaNamespace.ts"
 
 /**
  * Model CartItem
- * 
+ * One line of a cart: units of one variant.
  */
 export type CartItemModel = runtime.Types.Result.DefaultSelection<Prisma.$CartItemPayload>
 
@@ -38,6 +38,7 @@ export type CartItemSumAggregateOutputType = {
 
 export type CartItemMinAggregateOutputType = {
   userId: string | null
+  variantId: string | null
   productId: string | null
   quantity: number | null
   unitAmount: number | null
@@ -47,6 +48,7 @@ export type CartItemMinAggregateOutputType = {
 
 export type CartItemMaxAggregateOutputType = {
   userId: string | null
+  variantId: string | null
   productId: string | null
   quantity: number | null
   unitAmount: number | null
@@ -56,6 +58,7 @@ export type CartItemMaxAggregateOutputType = {
 
 export type CartItemCountAggregateOutputType = {
   userId: number
+  variantId: number
   productId: number
   quantity: number
   unitAmount: number
@@ -77,6 +80,7 @@ export type CartItemSumAggregateInputType = {
 
 export type CartItemMinAggregateInputType = {
   userId?: true
+  variantId?: true
   productId?: true
   quantity?: true
   unitAmount?: true
@@ -86,6 +90,7 @@ export type CartItemMinAggregateInputType = {
 
 export type CartItemMaxAggregateInputType = {
   userId?: true
+  variantId?: true
   productId?: true
   quantity?: true
   unitAmount?: true
@@ -95,6 +100,7 @@ export type CartItemMaxAggregateInputType = {
 
 export type CartItemCountAggregateInputType = {
   userId?: true
+  variantId?: true
   productId?: true
   quantity?: true
   unitAmount?: true
@@ -191,6 +197,7 @@ export type CartItemGroupByArgs<ExtArgs extends runtime.Types.Extensions.Interna
 
 export type CartItemGroupByOutputType = {
   userId: string
+  variantId: string
   productId: string
   quantity: number
   unitAmount: number
@@ -223,6 +230,7 @@ export type CartItemWhereInput = {
   OR?: Prisma.CartItemWhereInput[]
   NOT?: Prisma.CartItemWhereInput | Prisma.CartItemWhereInput[]
   userId?: Prisma.StringFilter<"CartItem"> | string
+  variantId?: Prisma.StringFilter<"CartItem"> | string
   productId?: Prisma.StringFilter<"CartItem"> | string
   quantity?: Prisma.IntFilter<"CartItem"> | number
   unitAmount?: Prisma.IntFilter<"CartItem"> | number
@@ -233,6 +241,7 @@ export type CartItemWhereInput = {
 
 export type CartItemOrderByWithRelationInput = {
   userId?: Prisma.SortOrder
+  variantId?: Prisma.SortOrder
   productId?: Prisma.SortOrder
   quantity?: Prisma.SortOrder
   unitAmount?: Prisma.SortOrder
@@ -242,21 +251,23 @@ export type CartItemOrderByWithRelationInput = {
 }
 
 export type CartItemWhereUniqueInput = Prisma.AtLeast<{
-  userId_productId?: Prisma.CartItemUserIdProductIdCompoundUniqueInput
+  userId_variantId?: Prisma.CartItemUserIdVariantIdCompoundUniqueInput
   AND?: Prisma.CartItemWhereInput | Prisma.CartItemWhereInput[]
   OR?: Prisma.CartItemWhereInput[]
   NOT?: Prisma.CartItemWhereInput | Prisma.CartItemWhereInput[]
   userId?: Prisma.StringFilter<"CartItem"> | string
+  variantId?: Prisma.StringFilter<"CartItem"> | string
   productId?: Prisma.StringFilter<"CartItem"> | string
   quantity?: Prisma.IntFilter<"CartItem"> | number
   unitAmount?: Prisma.IntFilter<"CartItem"> | number
   currency?: Prisma.StringFilter<"CartItem"> | string
   addedAt?: Prisma.DateTimeFilter<"CartItem"> | Date | string
   cart?: Prisma.XOR<Prisma.CartScalarRelationFilter, Prisma.CartWhereInput>
-}, "userId_productId">
+}, "userId_variantId">
 
 export type CartItemOrderByWithAggregationInput = {
   userId?: Prisma.SortOrder
+  variantId?: Prisma.SortOrder
   productId?: Prisma.SortOrder
   quantity?: Prisma.SortOrder
   unitAmount?: Prisma.SortOrder
@@ -274,6 +285,7 @@ export type CartItemScalarWhereWithAggregatesInput = {
   OR?: Prisma.CartItemScalarWhereWithAggregatesInput[]
   NOT?: Prisma.CartItemScalarWhereWithAggregatesInput | Prisma.CartItemScalarWhereWithAggregatesInput[]
   userId?: Prisma.StringWithAggregatesFilter<"CartItem"> | string
+  variantId?: Prisma.StringWithAggregatesFilter<"CartItem"> | string
   productId?: Prisma.StringWithAggregatesFilter<"CartItem"> | string
   quantity?: Prisma.IntWithAggregatesFilter<"CartItem"> | number
   unitAmount?: Prisma.IntWithAggregatesFilter<"CartItem"> | number
@@ -282,6 +294,7 @@ export type CartItemScalarWhereWithAggregatesInput = {
 }
 
 export type CartItemCreateInput = {
+  variantId: string
   productId: string
   quantity: number
   unitAmount: number
@@ -292,6 +305,7 @@ export type CartItemCreateInput = {
 
 export type CartItemUncheckedCreateInput = {
   userId: string
+  variantId: string
   productId: string
   quantity: number
   unitAmount: number
@@ -300,6 +314,7 @@ export type CartItemUncheckedCreateInput = {
 }
 
 export type CartItemUpdateInput = {
+  variantId?: Prisma.StringFieldUpdateOperationsInput | string
   productId?: Prisma.StringFieldUpdateOperationsInput | string
   quantity?: Prisma.IntFieldUpdateOperationsInput | number
   unitAmount?: Prisma.IntFieldUpdateOperationsInput | number
@@ -310,6 +325,7 @@ export type CartItemUpdateInput = {
 
 export type CartItemUncheckedUpdateInput = {
   userId?: Prisma.StringFieldUpdateOperationsInput | string
+  variantId?: Prisma.StringFieldUpdateOperationsInput | string
   productId?: Prisma.StringFieldUpdateOperationsInput | string
   quantity?: Prisma.IntFieldUpdateOperationsInput | number
   unitAmount?: Prisma.IntFieldUpdateOperationsInput | number
@@ -319,6 +335,7 @@ export type CartItemUncheckedUpdateInput = {
 
 export type CartItemCreateManyInput = {
   userId: string
+  variantId: string
   productId: string
   quantity: number
   unitAmount: number
@@ -327,6 +344,7 @@ export type CartItemCreateManyInput = {
 }
 
 export type CartItemUpdateManyMutationInput = {
+  variantId?: Prisma.StringFieldUpdateOperationsInput | string
   productId?: Prisma.StringFieldUpdateOperationsInput | string
   quantity?: Prisma.IntFieldUpdateOperationsInput | number
   unitAmount?: Prisma.IntFieldUpdateOperationsInput | number
@@ -336,6 +354,7 @@ export type CartItemUpdateManyMutationInput = {
 
 export type CartItemUncheckedUpdateManyInput = {
   userId?: Prisma.StringFieldUpdateOperationsInput | string
+  variantId?: Prisma.StringFieldUpdateOperationsInput | string
   productId?: Prisma.StringFieldUpdateOperationsInput | string
   quantity?: Prisma.IntFieldUpdateOperationsInput | number
   unitAmount?: Prisma.IntFieldUpdateOperationsInput | number
@@ -353,13 +372,14 @@ export type CartItemOrderByRelationAggregateInput = {
   _count?: Prisma.SortOrder
 }
 
-export type CartItemUserIdProductIdCompoundUniqueInput = {
+export type CartItemUserIdVariantIdCompoundUniqueInput = {
   userId: string
-  productId: string
+  variantId: string
 }
 
 export type CartItemCountOrderByAggregateInput = {
   userId?: Prisma.SortOrder
+  variantId?: Prisma.SortOrder
   productId?: Prisma.SortOrder
   quantity?: Prisma.SortOrder
   unitAmount?: Prisma.SortOrder
@@ -374,6 +394,7 @@ export type CartItemAvgOrderByAggregateInput = {
 
 export type CartItemMaxOrderByAggregateInput = {
   userId?: Prisma.SortOrder
+  variantId?: Prisma.SortOrder
   productId?: Prisma.SortOrder
   quantity?: Prisma.SortOrder
   unitAmount?: Prisma.SortOrder
@@ -383,6 +404,7 @@ export type CartItemMaxOrderByAggregateInput = {
 
 export type CartItemMinOrderByAggregateInput = {
   userId?: Prisma.SortOrder
+  variantId?: Prisma.SortOrder
   productId?: Prisma.SortOrder
   quantity?: Prisma.SortOrder
   unitAmount?: Prisma.SortOrder
@@ -438,6 +460,7 @@ export type CartItemUncheckedUpdateManyWithoutCartNestedInput = {
 }
 
 export type CartItemCreateWithoutCartInput = {
+  variantId: string
   productId: string
   quantity: number
   unitAmount: number
@@ -446,6 +469,7 @@ export type CartItemCreateWithoutCartInput = {
 }
 
 export type CartItemUncheckedCreateWithoutCartInput = {
+  variantId: string
   productId: string
   quantity: number
   unitAmount: number
@@ -484,6 +508,7 @@ export type CartItemScalarWhereInput = {
   OR?: Prisma.CartItemScalarWhereInput[]
   NOT?: Prisma.CartItemScalarWhereInput | Prisma.CartItemScalarWhereInput[]
   userId?: Prisma.StringFilter<"CartItem"> | string
+  variantId?: Prisma.StringFilter<"CartItem"> | string
   productId?: Prisma.StringFilter<"CartItem"> | string
   quantity?: Prisma.IntFilter<"CartItem"> | number
   unitAmount?: Prisma.IntFilter<"CartItem"> | number
@@ -492,6 +517,7 @@ export type CartItemScalarWhereInput = {
 }
 
 export type CartItemCreateManyCartInput = {
+  variantId: string
   productId: string
   quantity: number
   unitAmount: number
@@ -500,6 +526,7 @@ export type CartItemCreateManyCartInput = {
 }
 
 export type CartItemUpdateWithoutCartInput = {
+  variantId?: Prisma.StringFieldUpdateOperationsInput | string
   productId?: Prisma.StringFieldUpdateOperationsInput | string
   quantity?: Prisma.IntFieldUpdateOperationsInput | number
   unitAmount?: Prisma.IntFieldUpdateOperationsInput | number
@@ -508,6 +535,7 @@ export type CartItemUpdateWithoutCartInput = {
 }
 
 export type CartItemUncheckedUpdateWithoutCartInput = {
+  variantId?: Prisma.StringFieldUpdateOperationsInput | string
   productId?: Prisma.StringFieldUpdateOperationsInput | string
   quantity?: Prisma.IntFieldUpdateOperationsInput | number
   unitAmount?: Prisma.IntFieldUpdateOperationsInput | number
@@ -516,6 +544,7 @@ export type CartItemUncheckedUpdateWithoutCartInput = {
 }
 
 export type CartItemUncheckedUpdateManyWithoutCartInput = {
+  variantId?: Prisma.StringFieldUpdateOperationsInput | string
   productId?: Prisma.StringFieldUpdateOperationsInput | string
   quantity?: Prisma.IntFieldUpdateOperationsInput | number
   unitAmount?: Prisma.IntFieldUpdateOperationsInput | number
@@ -527,6 +556,7 @@ export type CartItemUncheckedUpdateManyWithoutCartInput = {
 
 export type CartItemSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   userId?: boolean
+  variantId?: boolean
   productId?: boolean
   quantity?: boolean
   unitAmount?: boolean
@@ -537,6 +567,7 @@ export type CartItemSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs
 
 export type CartItemSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   userId?: boolean
+  variantId?: boolean
   productId?: boolean
   quantity?: boolean
   unitAmount?: boolean
@@ -547,6 +578,7 @@ export type CartItemSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Exte
 
 export type CartItemSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   userId?: boolean
+  variantId?: boolean
   productId?: boolean
   quantity?: boolean
   unitAmount?: boolean
@@ -557,6 +589,7 @@ export type CartItemSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Exte
 
 export type CartItemSelectScalar = {
   userId?: boolean
+  variantId?: boolean
   productId?: boolean
   quantity?: boolean
   unitAmount?: boolean
@@ -564,7 +597,7 @@ export type CartItemSelectScalar = {
   addedAt?: boolean
 }
 
-export type CartItemOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"userId" | "productId" | "quantity" | "unitAmount" | "currency" | "addedAt", ExtArgs["result"]["cartItem"]>
+export type CartItemOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"userId" | "variantId" | "productId" | "quantity" | "unitAmount" | "currency" | "addedAt", ExtArgs["result"]["cartItem"]>
 export type CartItemInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   cart?: boolean | Prisma.CartDefaultArgs<ExtArgs>
 }
@@ -582,6 +615,10 @@ export type $CartItemPayload<ExtArgs extends runtime.Types.Extensions.InternalAr
   }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     userId: string
+    variantId: string
+    /**
+     * The variant's product (the part of variantId before the first ':').
+     */
     productId: string
     quantity: number
     /**
@@ -1016,6 +1053,7 @@ export interface Prisma__CartItemClient<T, Null = never, ExtArgs extends runtime
  */
 export interface CartItemFieldRefs {
   readonly userId: Prisma.FieldRef<"CartItem", 'String'>
+  readonly variantId: Prisma.FieldRef<"CartItem", 'String'>
   readonly productId: Prisma.FieldRef<"CartItem", 'String'>
   readonly quantity: Prisma.FieldRef<"CartItem", 'Int'>
   readonly unitAmount: Prisma.FieldRef<"CartItem", 'Int'>

@@ -14,7 +14,8 @@ import type * as Prisma from "../internal/prismaNamespace.ts"
 
 /**
  * Model OrderItem
- * 
+ * One line of an order: a variant as bought; name, SKU, title, options and price are
+ * snapshots taken at checkout.
  */
 export type OrderItemModel = runtime.Types.Result.DefaultSelection<Prisma.$OrderItemPayload>
 
@@ -38,24 +39,34 @@ export type OrderItemSumAggregateOutputType = {
 
 export type OrderItemMinAggregateOutputType = {
   orderId: string | null
+  variantId: string | null
   productId: string | null
   name: string | null
+  sku: string | null
+  variantTitle: string | null
   unitAmount: number | null
   quantity: number | null
 }
 
 export type OrderItemMaxAggregateOutputType = {
   orderId: string | null
+  variantId: string | null
   productId: string | null
   name: string | null
+  sku: string | null
+  variantTitle: string | null
   unitAmount: number | null
   quantity: number | null
 }
 
 export type OrderItemCountAggregateOutputType = {
   orderId: number
+  variantId: number
   productId: number
   name: number
+  sku: number
+  variantTitle: number
+  options: number
   unitAmount: number
   quantity: number
   _all: number
@@ -74,24 +85,34 @@ export type OrderItemSumAggregateInputType = {
 
 export type OrderItemMinAggregateInputType = {
   orderId?: true
+  variantId?: true
   productId?: true
   name?: true
+  sku?: true
+  variantTitle?: true
   unitAmount?: true
   quantity?: true
 }
 
 export type OrderItemMaxAggregateInputType = {
   orderId?: true
+  variantId?: true
   productId?: true
   name?: true
+  sku?: true
+  variantTitle?: true
   unitAmount?: true
   quantity?: true
 }
 
 export type OrderItemCountAggregateInputType = {
   orderId?: true
+  variantId?: true
   productId?: true
   name?: true
+  sku?: true
+  variantTitle?: true
+  options?: true
   unitAmount?: true
   quantity?: true
   _all?: true
@@ -185,8 +206,12 @@ export type OrderItemGroupByArgs<ExtArgs extends runtime.Types.Extensions.Intern
 
 export type OrderItemGroupByOutputType = {
   orderId: string
+  variantId: string
   productId: string
   name: string
+  sku: string
+  variantTitle: string
+  options: runtime.JsonValue
   unitAmount: number
   quantity: number
   _count: OrderItemCountAggregateOutputType | null
@@ -216,8 +241,12 @@ export type OrderItemWhereInput = {
   OR?: Prisma.OrderItemWhereInput[]
   NOT?: Prisma.OrderItemWhereInput | Prisma.OrderItemWhereInput[]
   orderId?: Prisma.StringFilter<"OrderItem"> | string
+  variantId?: Prisma.StringFilter<"OrderItem"> | string
   productId?: Prisma.StringFilter<"OrderItem"> | string
   name?: Prisma.StringFilter<"OrderItem"> | string
+  sku?: Prisma.StringFilter<"OrderItem"> | string
+  variantTitle?: Prisma.StringFilter<"OrderItem"> | string
+  options?: Prisma.JsonFilter<"OrderItem">
   unitAmount?: Prisma.IntFilter<"OrderItem"> | number
   quantity?: Prisma.IntFilter<"OrderItem"> | number
   order?: Prisma.XOR<Prisma.OrderScalarRelationFilter, Prisma.OrderWhereInput>
@@ -225,30 +254,42 @@ export type OrderItemWhereInput = {
 
 export type OrderItemOrderByWithRelationInput = {
   orderId?: Prisma.SortOrder
+  variantId?: Prisma.SortOrder
   productId?: Prisma.SortOrder
   name?: Prisma.SortOrder
+  sku?: Prisma.SortOrder
+  variantTitle?: Prisma.SortOrder
+  options?: Prisma.SortOrder
   unitAmount?: Prisma.SortOrder
   quantity?: Prisma.SortOrder
   order?: Prisma.OrderOrderByWithRelationInput
 }
 
 export type OrderItemWhereUniqueInput = Prisma.AtLeast<{
-  orderId_productId?: Prisma.OrderItemOrderIdProductIdCompoundUniqueInput
+  orderId_variantId?: Prisma.OrderItemOrderIdVariantIdCompoundUniqueInput
   AND?: Prisma.OrderItemWhereInput | Prisma.OrderItemWhereInput[]
   OR?: Prisma.OrderItemWhereInput[]
   NOT?: Prisma.OrderItemWhereInput | Prisma.OrderItemWhereInput[]
   orderId?: Prisma.StringFilter<"OrderItem"> | string
+  variantId?: Prisma.StringFilter<"OrderItem"> | string
   productId?: Prisma.StringFilter<"OrderItem"> | string
   name?: Prisma.StringFilter<"OrderItem"> | string
+  sku?: Prisma.StringFilter<"OrderItem"> | string
+  variantTitle?: Prisma.StringFilter<"OrderItem"> | string
+  options?: Prisma.JsonFilter<"OrderItem">
   unitAmount?: Prisma.IntFilter<"OrderItem"> | number
   quantity?: Prisma.IntFilter<"OrderItem"> | number
   order?: Prisma.XOR<Prisma.OrderScalarRelationFilter, Prisma.OrderWhereInput>
-}, "orderId_productId">
+}, "orderId_variantId">
 
 export type OrderItemOrderByWithAggregationInput = {
   orderId?: Prisma.SortOrder
+  variantId?: Prisma.SortOrder
   productId?: Prisma.SortOrder
   name?: Prisma.SortOrder
+  sku?: Prisma.SortOrder
+  variantTitle?: Prisma.SortOrder
+  options?: Prisma.SortOrder
   unitAmount?: Prisma.SortOrder
   quantity?: Prisma.SortOrder
   _count?: Prisma.OrderItemCountOrderByAggregateInput
@@ -263,15 +304,23 @@ export type OrderItemScalarWhereWithAggregatesInput = {
   OR?: Prisma.OrderItemScalarWhereWithAggregatesInput[]
   NOT?: Prisma.OrderItemScalarWhereWithAggregatesInput | Prisma.OrderItemScalarWhereWithAggregatesInput[]
   orderId?: Prisma.StringWithAggregatesFilter<"OrderItem"> | string
+  variantId?: Prisma.StringWithAggregatesFilter<"OrderItem"> | string
   productId?: Prisma.StringWithAggregatesFilter<"OrderItem"> | string
   name?: Prisma.StringWithAggregatesFilter<"OrderItem"> | string
+  sku?: Prisma.StringWithAggregatesFilter<"OrderItem"> | string
+  variantTitle?: Prisma.StringWithAggregatesFilter<"OrderItem"> | string
+  options?: Prisma.JsonWithAggregatesFilter<"OrderItem">
   unitAmount?: Prisma.IntWithAggregatesFilter<"OrderItem"> | number
   quantity?: Prisma.IntWithAggregatesFilter<"OrderItem"> | number
 }
 
 export type OrderItemCreateInput = {
+  variantId: string
   productId: string
   name: string
+  sku: string
+  variantTitle: string
+  options?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   unitAmount: number
   quantity: number
   order: Prisma.OrderCreateNestedOneWithoutItemsInput
@@ -279,15 +328,23 @@ export type OrderItemCreateInput = {
 
 export type OrderItemUncheckedCreateInput = {
   orderId: string
+  variantId: string
   productId: string
   name: string
+  sku: string
+  variantTitle: string
+  options?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   unitAmount: number
   quantity: number
 }
 
 export type OrderItemUpdateInput = {
+  variantId?: Prisma.StringFieldUpdateOperationsInput | string
   productId?: Prisma.StringFieldUpdateOperationsInput | string
   name?: Prisma.StringFieldUpdateOperationsInput | string
+  sku?: Prisma.StringFieldUpdateOperationsInput | string
+  variantTitle?: Prisma.StringFieldUpdateOperationsInput | string
+  options?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   unitAmount?: Prisma.IntFieldUpdateOperationsInput | number
   quantity?: Prisma.IntFieldUpdateOperationsInput | number
   order?: Prisma.OrderUpdateOneRequiredWithoutItemsNestedInput
@@ -295,31 +352,47 @@ export type OrderItemUpdateInput = {
 
 export type OrderItemUncheckedUpdateInput = {
   orderId?: Prisma.StringFieldUpdateOperationsInput | string
+  variantId?: Prisma.StringFieldUpdateOperationsInput | string
   productId?: Prisma.StringFieldUpdateOperationsInput | string
   name?: Prisma.StringFieldUpdateOperationsInput | string
+  sku?: Prisma.StringFieldUpdateOperationsInput | string
+  variantTitle?: Prisma.StringFieldUpdateOperationsInput | string
+  options?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   unitAmount?: Prisma.IntFieldUpdateOperationsInput | number
   quantity?: Prisma.IntFieldUpdateOperationsInput | number
 }
 
 export type OrderItemCreateManyInput = {
   orderId: string
+  variantId: string
   productId: string
   name: string
+  sku: string
+  variantTitle: string
+  options?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   unitAmount: number
   quantity: number
 }
 
 export type OrderItemUpdateManyMutationInput = {
+  variantId?: Prisma.StringFieldUpdateOperationsInput | string
   productId?: Prisma.StringFieldUpdateOperationsInput | string
   name?: Prisma.StringFieldUpdateOperationsInput | string
+  sku?: Prisma.StringFieldUpdateOperationsInput | string
+  variantTitle?: Prisma.StringFieldUpdateOperationsInput | string
+  options?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   unitAmount?: Prisma.IntFieldUpdateOperationsInput | number
   quantity?: Prisma.IntFieldUpdateOperationsInput | number
 }
 
 export type OrderItemUncheckedUpdateManyInput = {
   orderId?: Prisma.StringFieldUpdateOperationsInput | string
+  variantId?: Prisma.StringFieldUpdateOperationsInput | string
   productId?: Prisma.StringFieldUpdateOperationsInput | string
   name?: Prisma.StringFieldUpdateOperationsInput | string
+  sku?: Prisma.StringFieldUpdateOperationsInput | string
+  variantTitle?: Prisma.StringFieldUpdateOperationsInput | string
+  options?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   unitAmount?: Prisma.IntFieldUpdateOperationsInput | number
   quantity?: Prisma.IntFieldUpdateOperationsInput | number
 }
@@ -334,15 +407,19 @@ export type OrderItemOrderByRelationAggregateInput = {
   _count?: Prisma.SortOrder
 }
 
-export type OrderItemOrderIdProductIdCompoundUniqueInput = {
+export type OrderItemOrderIdVariantIdCompoundUniqueInput = {
   orderId: string
-  productId: string
+  variantId: string
 }
 
 export type OrderItemCountOrderByAggregateInput = {
   orderId?: Prisma.SortOrder
+  variantId?: Prisma.SortOrder
   productId?: Prisma.SortOrder
   name?: Prisma.SortOrder
+  sku?: Prisma.SortOrder
+  variantTitle?: Prisma.SortOrder
+  options?: Prisma.SortOrder
   unitAmount?: Prisma.SortOrder
   quantity?: Prisma.SortOrder
 }
@@ -354,16 +431,22 @@ export type OrderItemAvgOrderByAggregateInput = {
 
 export type OrderItemMaxOrderByAggregateInput = {
   orderId?: Prisma.SortOrder
+  variantId?: Prisma.SortOrder
   productId?: Prisma.SortOrder
   name?: Prisma.SortOrder
+  sku?: Prisma.SortOrder
+  variantTitle?: Prisma.SortOrder
   unitAmount?: Prisma.SortOrder
   quantity?: Prisma.SortOrder
 }
 
 export type OrderItemMinOrderByAggregateInput = {
   orderId?: Prisma.SortOrder
+  variantId?: Prisma.SortOrder
   productId?: Prisma.SortOrder
   name?: Prisma.SortOrder
+  sku?: Prisma.SortOrder
+  variantTitle?: Prisma.SortOrder
   unitAmount?: Prisma.SortOrder
   quantity?: Prisma.SortOrder
 }
@@ -416,15 +499,23 @@ export type OrderItemUncheckedUpdateManyWithoutOrderNestedInput = {
 }
 
 export type OrderItemCreateWithoutOrderInput = {
+  variantId: string
   productId: string
   name: string
+  sku: string
+  variantTitle: string
+  options?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   unitAmount: number
   quantity: number
 }
 
 export type OrderItemUncheckedCreateWithoutOrderInput = {
+  variantId: string
   productId: string
   name: string
+  sku: string
+  variantTitle: string
+  options?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   unitAmount: number
   quantity: number
 }
@@ -460,36 +551,56 @@ export type OrderItemScalarWhereInput = {
   OR?: Prisma.OrderItemScalarWhereInput[]
   NOT?: Prisma.OrderItemScalarWhereInput | Prisma.OrderItemScalarWhereInput[]
   orderId?: Prisma.StringFilter<"OrderItem"> | string
+  variantId?: Prisma.StringFilter<"OrderItem"> | string
   productId?: Prisma.StringFilter<"OrderItem"> | string
   name?: Prisma.StringFilter<"OrderItem"> | string
+  sku?: Prisma.StringFilter<"OrderItem"> | string
+  variantTitle?: Prisma.StringFilter<"OrderItem"> | string
+  options?: Prisma.JsonFilter<"OrderItem">
   unitAmount?: Prisma.IntFilter<"OrderItem"> | number
   quantity?: Prisma.IntFilter<"OrderItem"> | number
 }
 
 export type OrderItemCreateManyOrderInput = {
+  variantId: string
   productId: string
   name: string
+  sku: string
+  variantTitle: string
+  options?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   unitAmount: number
   quantity: number
 }
 
 export type OrderItemUpdateWithoutOrderInput = {
+  variantId?: Prisma.StringFieldUpdateOperationsInput | string
   productId?: Prisma.StringFieldUpdateOperationsInput | string
   name?: Prisma.StringFieldUpdateOperationsInput | string
+  sku?: Prisma.StringFieldUpdateOperationsInput | string
+  variantTitle?: Prisma.StringFieldUpdateOperationsInput | string
+  options?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   unitAmount?: Prisma.IntFieldUpdateOperationsInput | number
   quantity?: Prisma.IntFieldUpdateOperationsInput | number
 }
 
 export type OrderItemUncheckedUpdateWithoutOrderInput = {
+  variantId?: Prisma.StringFieldUpdateOperationsInput | string
   productId?: Prisma.StringFieldUpdateOperationsInput | string
   name?: Prisma.StringFieldUpdateOperationsInput | string
+  sku?: Prisma.StringFieldUpdateOperationsInput | string
+  variantTitle?: Prisma.StringFieldUpdateOperationsInput | string
+  options?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   unitAmount?: Prisma.IntFieldUpdateOperationsInput | number
   quantity?: Prisma.IntFieldUpdateOperationsInput | number
 }
 
 export type OrderItemUncheckedUpdateManyWithoutOrderInput = {
+  variantId?: Prisma.StringFieldUpdateOperationsInput | string
   productId?: Prisma.StringFieldUpdateOperationsInput | string
   name?: Prisma.StringFieldUpdateOperationsInput | string
+  sku?: Prisma.StringFieldUpdateOperationsInput | string
+  variantTitle?: Prisma.StringFieldUpdateOperationsInput | string
+  options?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   unitAmount?: Prisma.IntFieldUpdateOperationsInput | number
   quantity?: Prisma.IntFieldUpdateOperationsInput | number
 }
@@ -498,8 +609,12 @@ export type OrderItemUncheckedUpdateManyWithoutOrderInput = {
 
 export type OrderItemSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   orderId?: boolean
+  variantId?: boolean
   productId?: boolean
   name?: boolean
+  sku?: boolean
+  variantTitle?: boolean
+  options?: boolean
   unitAmount?: boolean
   quantity?: boolean
   order?: boolean | Prisma.OrderDefaultArgs<ExtArgs>
@@ -507,8 +622,12 @@ export type OrderItemSelect<ExtArgs extends runtime.Types.Extensions.InternalArg
 
 export type OrderItemSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   orderId?: boolean
+  variantId?: boolean
   productId?: boolean
   name?: boolean
+  sku?: boolean
+  variantTitle?: boolean
+  options?: boolean
   unitAmount?: boolean
   quantity?: boolean
   order?: boolean | Prisma.OrderDefaultArgs<ExtArgs>
@@ -516,8 +635,12 @@ export type OrderItemSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Ext
 
 export type OrderItemSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   orderId?: boolean
+  variantId?: boolean
   productId?: boolean
   name?: boolean
+  sku?: boolean
+  variantTitle?: boolean
+  options?: boolean
   unitAmount?: boolean
   quantity?: boolean
   order?: boolean | Prisma.OrderDefaultArgs<ExtArgs>
@@ -525,13 +648,17 @@ export type OrderItemSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Ext
 
 export type OrderItemSelectScalar = {
   orderId?: boolean
+  variantId?: boolean
   productId?: boolean
   name?: boolean
+  sku?: boolean
+  variantTitle?: boolean
+  options?: boolean
   unitAmount?: boolean
   quantity?: boolean
 }
 
-export type OrderItemOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"orderId" | "productId" | "name" | "unitAmount" | "quantity", ExtArgs["result"]["orderItem"]>
+export type OrderItemOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"orderId" | "variantId" | "productId" | "name" | "sku" | "variantTitle" | "options" | "unitAmount" | "quantity", ExtArgs["result"]["orderItem"]>
 export type OrderItemInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   order?: boolean | Prisma.OrderDefaultArgs<ExtArgs>
 }
@@ -549,8 +676,18 @@ export type $OrderItemPayload<ExtArgs extends runtime.Types.Extensions.InternalA
   }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     orderId: string
+    variantId: string
     productId: string
     name: string
+    sku: string
+    /**
+     * "Red / M"; the product name for a default variant.
+     */
+    variantTitle: string
+    /**
+     * The variant's option values at checkout: [{name, value}].
+     */
+    options: runtime.JsonValue
     unitAmount: number
     quantity: number
   }, ExtArgs["result"]["orderItem"]>
@@ -978,8 +1115,12 @@ export interface Prisma__OrderItemClient<T, Null = never, ExtArgs extends runtim
  */
 export interface OrderItemFieldRefs {
   readonly orderId: Prisma.FieldRef<"OrderItem", 'String'>
+  readonly variantId: Prisma.FieldRef<"OrderItem", 'String'>
   readonly productId: Prisma.FieldRef<"OrderItem", 'String'>
   readonly name: Prisma.FieldRef<"OrderItem", 'String'>
+  readonly sku: Prisma.FieldRef<"OrderItem", 'String'>
+  readonly variantTitle: Prisma.FieldRef<"OrderItem", 'String'>
+  readonly options: Prisma.FieldRef<"OrderItem", 'Json'>
   readonly unitAmount: Prisma.FieldRef<"OrderItem", 'Int'>
   readonly quantity: Prisma.FieldRef<"OrderItem", 'Int'>
 }

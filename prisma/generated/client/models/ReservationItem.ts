@@ -14,7 +14,7 @@ import type * as Prisma from "../internal/prismaNamespace.ts"
 
 /**
  * Model ReservationItem
- * One product held by a reservation; quantity is positive (CHECK in the migration).
+ * One variant held by a reservation; quantity is positive (CHECK in the migration).
  */
 export type ReservationItemModel = runtime.Types.Result.DefaultSelection<Prisma.$ReservationItemPayload>
 
@@ -36,18 +36,21 @@ export type ReservationItemSumAggregateOutputType = {
 
 export type ReservationItemMinAggregateOutputType = {
   reservationId: string | null
+  variantId: string | null
   productId: string | null
   quantity: number | null
 }
 
 export type ReservationItemMaxAggregateOutputType = {
   reservationId: string | null
+  variantId: string | null
   productId: string | null
   quantity: number | null
 }
 
 export type ReservationItemCountAggregateOutputType = {
   reservationId: number
+  variantId: number
   productId: number
   quantity: number
   _all: number
@@ -64,18 +67,21 @@ export type ReservationItemSumAggregateInputType = {
 
 export type ReservationItemMinAggregateInputType = {
   reservationId?: true
+  variantId?: true
   productId?: true
   quantity?: true
 }
 
 export type ReservationItemMaxAggregateInputType = {
   reservationId?: true
+  variantId?: true
   productId?: true
   quantity?: true
 }
 
 export type ReservationItemCountAggregateInputType = {
   reservationId?: true
+  variantId?: true
   productId?: true
   quantity?: true
   _all?: true
@@ -169,6 +175,7 @@ export type ReservationItemGroupByArgs<ExtArgs extends runtime.Types.Extensions.
 
 export type ReservationItemGroupByOutputType = {
   reservationId: string
+  variantId: string
   productId: string
   quantity: number
   _count: ReservationItemCountAggregateOutputType | null
@@ -198,6 +205,7 @@ export type ReservationItemWhereInput = {
   OR?: Prisma.ReservationItemWhereInput[]
   NOT?: Prisma.ReservationItemWhereInput | Prisma.ReservationItemWhereInput[]
   reservationId?: Prisma.StringFilter<"ReservationItem"> | string
+  variantId?: Prisma.StringFilter<"ReservationItem"> | string
   productId?: Prisma.StringFilter<"ReservationItem"> | string
   quantity?: Prisma.IntFilter<"ReservationItem"> | number
   reservation?: Prisma.XOR<Prisma.ReservationScalarRelationFilter, Prisma.ReservationWhereInput>
@@ -205,24 +213,27 @@ export type ReservationItemWhereInput = {
 
 export type ReservationItemOrderByWithRelationInput = {
   reservationId?: Prisma.SortOrder
+  variantId?: Prisma.SortOrder
   productId?: Prisma.SortOrder
   quantity?: Prisma.SortOrder
   reservation?: Prisma.ReservationOrderByWithRelationInput
 }
 
 export type ReservationItemWhereUniqueInput = Prisma.AtLeast<{
-  reservationId_productId?: Prisma.ReservationItemReservationIdProductIdCompoundUniqueInput
+  reservationId_variantId?: Prisma.ReservationItemReservationIdVariantIdCompoundUniqueInput
   AND?: Prisma.ReservationItemWhereInput | Prisma.ReservationItemWhereInput[]
   OR?: Prisma.ReservationItemWhereInput[]
   NOT?: Prisma.ReservationItemWhereInput | Prisma.ReservationItemWhereInput[]
   reservationId?: Prisma.StringFilter<"ReservationItem"> | string
+  variantId?: Prisma.StringFilter<"ReservationItem"> | string
   productId?: Prisma.StringFilter<"ReservationItem"> | string
   quantity?: Prisma.IntFilter<"ReservationItem"> | number
   reservation?: Prisma.XOR<Prisma.ReservationScalarRelationFilter, Prisma.ReservationWhereInput>
-}, "reservationId_productId">
+}, "reservationId_variantId">
 
 export type ReservationItemOrderByWithAggregationInput = {
   reservationId?: Prisma.SortOrder
+  variantId?: Prisma.SortOrder
   productId?: Prisma.SortOrder
   quantity?: Prisma.SortOrder
   _count?: Prisma.ReservationItemCountOrderByAggregateInput
@@ -237,11 +248,13 @@ export type ReservationItemScalarWhereWithAggregatesInput = {
   OR?: Prisma.ReservationItemScalarWhereWithAggregatesInput[]
   NOT?: Prisma.ReservationItemScalarWhereWithAggregatesInput | Prisma.ReservationItemScalarWhereWithAggregatesInput[]
   reservationId?: Prisma.StringWithAggregatesFilter<"ReservationItem"> | string
+  variantId?: Prisma.StringWithAggregatesFilter<"ReservationItem"> | string
   productId?: Prisma.StringWithAggregatesFilter<"ReservationItem"> | string
   quantity?: Prisma.IntWithAggregatesFilter<"ReservationItem"> | number
 }
 
 export type ReservationItemCreateInput = {
+  variantId: string
   productId: string
   quantity: number
   reservation: Prisma.ReservationCreateNestedOneWithoutItemsInput
@@ -249,11 +262,13 @@ export type ReservationItemCreateInput = {
 
 export type ReservationItemUncheckedCreateInput = {
   reservationId: string
+  variantId: string
   productId: string
   quantity: number
 }
 
 export type ReservationItemUpdateInput = {
+  variantId?: Prisma.StringFieldUpdateOperationsInput | string
   productId?: Prisma.StringFieldUpdateOperationsInput | string
   quantity?: Prisma.IntFieldUpdateOperationsInput | number
   reservation?: Prisma.ReservationUpdateOneRequiredWithoutItemsNestedInput
@@ -261,23 +276,27 @@ export type ReservationItemUpdateInput = {
 
 export type ReservationItemUncheckedUpdateInput = {
   reservationId?: Prisma.StringFieldUpdateOperationsInput | string
+  variantId?: Prisma.StringFieldUpdateOperationsInput | string
   productId?: Prisma.StringFieldUpdateOperationsInput | string
   quantity?: Prisma.IntFieldUpdateOperationsInput | number
 }
 
 export type ReservationItemCreateManyInput = {
   reservationId: string
+  variantId: string
   productId: string
   quantity: number
 }
 
 export type ReservationItemUpdateManyMutationInput = {
+  variantId?: Prisma.StringFieldUpdateOperationsInput | string
   productId?: Prisma.StringFieldUpdateOperationsInput | string
   quantity?: Prisma.IntFieldUpdateOperationsInput | number
 }
 
 export type ReservationItemUncheckedUpdateManyInput = {
   reservationId?: Prisma.StringFieldUpdateOperationsInput | string
+  variantId?: Prisma.StringFieldUpdateOperationsInput | string
   productId?: Prisma.StringFieldUpdateOperationsInput | string
   quantity?: Prisma.IntFieldUpdateOperationsInput | number
 }
@@ -292,13 +311,14 @@ export type ReservationItemOrderByRelationAggregateInput = {
   _count?: Prisma.SortOrder
 }
 
-export type ReservationItemReservationIdProductIdCompoundUniqueInput = {
+export type ReservationItemReservationIdVariantIdCompoundUniqueInput = {
   reservationId: string
-  productId: string
+  variantId: string
 }
 
 export type ReservationItemCountOrderByAggregateInput = {
   reservationId?: Prisma.SortOrder
+  variantId?: Prisma.SortOrder
   productId?: Prisma.SortOrder
   quantity?: Prisma.SortOrder
 }
@@ -309,12 +329,14 @@ export type ReservationItemAvgOrderByAggregateInput = {
 
 export type ReservationItemMaxOrderByAggregateInput = {
   reservationId?: Prisma.SortOrder
+  variantId?: Prisma.SortOrder
   productId?: Prisma.SortOrder
   quantity?: Prisma.SortOrder
 }
 
 export type ReservationItemMinOrderByAggregateInput = {
   reservationId?: Prisma.SortOrder
+  variantId?: Prisma.SortOrder
   productId?: Prisma.SortOrder
   quantity?: Prisma.SortOrder
 }
@@ -366,11 +388,13 @@ export type ReservationItemUncheckedUpdateManyWithoutReservationNestedInput = {
 }
 
 export type ReservationItemCreateWithoutReservationInput = {
+  variantId: string
   productId: string
   quantity: number
 }
 
 export type ReservationItemUncheckedCreateWithoutReservationInput = {
+  variantId: string
   productId: string
   quantity: number
 }
@@ -406,26 +430,31 @@ export type ReservationItemScalarWhereInput = {
   OR?: Prisma.ReservationItemScalarWhereInput[]
   NOT?: Prisma.ReservationItemScalarWhereInput | Prisma.ReservationItemScalarWhereInput[]
   reservationId?: Prisma.StringFilter<"ReservationItem"> | string
+  variantId?: Prisma.StringFilter<"ReservationItem"> | string
   productId?: Prisma.StringFilter<"ReservationItem"> | string
   quantity?: Prisma.IntFilter<"ReservationItem"> | number
 }
 
 export type ReservationItemCreateManyReservationInput = {
+  variantId: string
   productId: string
   quantity: number
 }
 
 export type ReservationItemUpdateWithoutReservationInput = {
+  variantId?: Prisma.StringFieldUpdateOperationsInput | string
   productId?: Prisma.StringFieldUpdateOperationsInput | string
   quantity?: Prisma.IntFieldUpdateOperationsInput | number
 }
 
 export type ReservationItemUncheckedUpdateWithoutReservationInput = {
+  variantId?: Prisma.StringFieldUpdateOperationsInput | string
   productId?: Prisma.StringFieldUpdateOperationsInput | string
   quantity?: Prisma.IntFieldUpdateOperationsInput | number
 }
 
 export type ReservationItemUncheckedUpdateManyWithoutReservationInput = {
+  variantId?: Prisma.StringFieldUpdateOperationsInput | string
   productId?: Prisma.StringFieldUpdateOperationsInput | string
   quantity?: Prisma.IntFieldUpdateOperationsInput | number
 }
@@ -434,6 +463,7 @@ export type ReservationItemUncheckedUpdateManyWithoutReservationInput = {
 
 export type ReservationItemSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   reservationId?: boolean
+  variantId?: boolean
   productId?: boolean
   quantity?: boolean
   reservation?: boolean | Prisma.ReservationDefaultArgs<ExtArgs>
@@ -441,6 +471,7 @@ export type ReservationItemSelect<ExtArgs extends runtime.Types.Extensions.Inter
 
 export type ReservationItemSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   reservationId?: boolean
+  variantId?: boolean
   productId?: boolean
   quantity?: boolean
   reservation?: boolean | Prisma.ReservationDefaultArgs<ExtArgs>
@@ -448,6 +479,7 @@ export type ReservationItemSelectCreateManyAndReturn<ExtArgs extends runtime.Typ
 
 export type ReservationItemSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   reservationId?: boolean
+  variantId?: boolean
   productId?: boolean
   quantity?: boolean
   reservation?: boolean | Prisma.ReservationDefaultArgs<ExtArgs>
@@ -455,11 +487,12 @@ export type ReservationItemSelectUpdateManyAndReturn<ExtArgs extends runtime.Typ
 
 export type ReservationItemSelectScalar = {
   reservationId?: boolean
+  variantId?: boolean
   productId?: boolean
   quantity?: boolean
 }
 
-export type ReservationItemOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"reservationId" | "productId" | "quantity", ExtArgs["result"]["reservationItem"]>
+export type ReservationItemOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"reservationId" | "variantId" | "productId" | "quantity", ExtArgs["result"]["reservationItem"]>
 export type ReservationItemInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   reservation?: boolean | Prisma.ReservationDefaultArgs<ExtArgs>
 }
@@ -477,6 +510,10 @@ export type $ReservationItemPayload<ExtArgs extends runtime.Types.Extensions.Int
   }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     reservationId: string
+    variantId: string
+    /**
+     * The variant's product, kept for reporting (the part of variantId before the first ':').
+     */
     productId: string
     quantity: number
   }, ExtArgs["result"]["reservationItem"]>
@@ -904,6 +941,7 @@ export interface Prisma__ReservationItemClient<T, Null = never, ExtArgs extends 
  */
 export interface ReservationItemFieldRefs {
   readonly reservationId: Prisma.FieldRef<"ReservationItem", 'String'>
+  readonly variantId: Prisma.FieldRef<"ReservationItem", 'String'>
   readonly productId: Prisma.FieldRef<"ReservationItem", 'String'>
   readonly quantity: Prisma.FieldRef<"ReservationItem", 'Int'>
 }

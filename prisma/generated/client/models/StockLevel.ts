@@ -14,8 +14,8 @@ import type * as Prisma from "../internal/prismaNamespace.ts"
 
 /**
  * Model StockLevel
- * Source of truth for stock. available + reserved is what sits in the warehouse; CHECK
- * constraints (hand-written in the migration) keep both from ever going negative.
+ * Source of truth for stock, one row per variant. available + reserved is what sits in the
+ * warehouse; CHECK constraints (hand-written in the migration) keep both from ever going negative.
  */
 export type StockLevelModel = runtime.Types.Result.DefaultSelection<Prisma.$StockLevelPayload>
 
@@ -38,6 +38,7 @@ export type StockLevelSumAggregateOutputType = {
 }
 
 export type StockLevelMinAggregateOutputType = {
+  variantId: string | null
   productId: string | null
   available: number | null
   reserved: number | null
@@ -45,6 +46,7 @@ export type StockLevelMinAggregateOutputType = {
 }
 
 export type StockLevelMaxAggregateOutputType = {
+  variantId: string | null
   productId: string | null
   available: number | null
   reserved: number | null
@@ -52,6 +54,7 @@ export type StockLevelMaxAggregateOutputType = {
 }
 
 export type StockLevelCountAggregateOutputType = {
+  variantId: number
   productId: number
   available: number
   reserved: number
@@ -71,6 +74,7 @@ export type StockLevelSumAggregateInputType = {
 }
 
 export type StockLevelMinAggregateInputType = {
+  variantId?: true
   productId?: true
   available?: true
   reserved?: true
@@ -78,6 +82,7 @@ export type StockLevelMinAggregateInputType = {
 }
 
 export type StockLevelMaxAggregateInputType = {
+  variantId?: true
   productId?: true
   available?: true
   reserved?: true
@@ -85,6 +90,7 @@ export type StockLevelMaxAggregateInputType = {
 }
 
 export type StockLevelCountAggregateInputType = {
+  variantId?: true
   productId?: true
   available?: true
   reserved?: true
@@ -179,6 +185,7 @@ export type StockLevelGroupByArgs<ExtArgs extends runtime.Types.Extensions.Inter
 }
 
 export type StockLevelGroupByOutputType = {
+  variantId: string
   productId: string
   available: number
   reserved: number
@@ -209,6 +216,7 @@ export type StockLevelWhereInput = {
   AND?: Prisma.StockLevelWhereInput | Prisma.StockLevelWhereInput[]
   OR?: Prisma.StockLevelWhereInput[]
   NOT?: Prisma.StockLevelWhereInput | Prisma.StockLevelWhereInput[]
+  variantId?: Prisma.StringFilter<"StockLevel"> | string
   productId?: Prisma.StringFilter<"StockLevel"> | string
   available?: Prisma.IntFilter<"StockLevel"> | number
   reserved?: Prisma.IntFilter<"StockLevel"> | number
@@ -216,6 +224,7 @@ export type StockLevelWhereInput = {
 }
 
 export type StockLevelOrderByWithRelationInput = {
+  variantId?: Prisma.SortOrder
   productId?: Prisma.SortOrder
   available?: Prisma.SortOrder
   reserved?: Prisma.SortOrder
@@ -223,16 +232,18 @@ export type StockLevelOrderByWithRelationInput = {
 }
 
 export type StockLevelWhereUniqueInput = Prisma.AtLeast<{
-  productId?: string
+  variantId?: string
   AND?: Prisma.StockLevelWhereInput | Prisma.StockLevelWhereInput[]
   OR?: Prisma.StockLevelWhereInput[]
   NOT?: Prisma.StockLevelWhereInput | Prisma.StockLevelWhereInput[]
+  productId?: Prisma.StringFilter<"StockLevel"> | string
   available?: Prisma.IntFilter<"StockLevel"> | number
   reserved?: Prisma.IntFilter<"StockLevel"> | number
   updatedAt?: Prisma.DateTimeFilter<"StockLevel"> | Date | string
-}, "productId">
+}, "variantId">
 
 export type StockLevelOrderByWithAggregationInput = {
+  variantId?: Prisma.SortOrder
   productId?: Prisma.SortOrder
   available?: Prisma.SortOrder
   reserved?: Prisma.SortOrder
@@ -248,6 +259,7 @@ export type StockLevelScalarWhereWithAggregatesInput = {
   AND?: Prisma.StockLevelScalarWhereWithAggregatesInput | Prisma.StockLevelScalarWhereWithAggregatesInput[]
   OR?: Prisma.StockLevelScalarWhereWithAggregatesInput[]
   NOT?: Prisma.StockLevelScalarWhereWithAggregatesInput | Prisma.StockLevelScalarWhereWithAggregatesInput[]
+  variantId?: Prisma.StringWithAggregatesFilter<"StockLevel"> | string
   productId?: Prisma.StringWithAggregatesFilter<"StockLevel"> | string
   available?: Prisma.IntWithAggregatesFilter<"StockLevel"> | number
   reserved?: Prisma.IntWithAggregatesFilter<"StockLevel"> | number
@@ -255,6 +267,7 @@ export type StockLevelScalarWhereWithAggregatesInput = {
 }
 
 export type StockLevelCreateInput = {
+  variantId: string
   productId: string
   available: number
   reserved?: number
@@ -262,6 +275,7 @@ export type StockLevelCreateInput = {
 }
 
 export type StockLevelUncheckedCreateInput = {
+  variantId: string
   productId: string
   available: number
   reserved?: number
@@ -269,6 +283,7 @@ export type StockLevelUncheckedCreateInput = {
 }
 
 export type StockLevelUpdateInput = {
+  variantId?: Prisma.StringFieldUpdateOperationsInput | string
   productId?: Prisma.StringFieldUpdateOperationsInput | string
   available?: Prisma.IntFieldUpdateOperationsInput | number
   reserved?: Prisma.IntFieldUpdateOperationsInput | number
@@ -276,6 +291,7 @@ export type StockLevelUpdateInput = {
 }
 
 export type StockLevelUncheckedUpdateInput = {
+  variantId?: Prisma.StringFieldUpdateOperationsInput | string
   productId?: Prisma.StringFieldUpdateOperationsInput | string
   available?: Prisma.IntFieldUpdateOperationsInput | number
   reserved?: Prisma.IntFieldUpdateOperationsInput | number
@@ -283,6 +299,7 @@ export type StockLevelUncheckedUpdateInput = {
 }
 
 export type StockLevelCreateManyInput = {
+  variantId: string
   productId: string
   available: number
   reserved?: number
@@ -290,6 +307,7 @@ export type StockLevelCreateManyInput = {
 }
 
 export type StockLevelUpdateManyMutationInput = {
+  variantId?: Prisma.StringFieldUpdateOperationsInput | string
   productId?: Prisma.StringFieldUpdateOperationsInput | string
   available?: Prisma.IntFieldUpdateOperationsInput | number
   reserved?: Prisma.IntFieldUpdateOperationsInput | number
@@ -297,6 +315,7 @@ export type StockLevelUpdateManyMutationInput = {
 }
 
 export type StockLevelUncheckedUpdateManyInput = {
+  variantId?: Prisma.StringFieldUpdateOperationsInput | string
   productId?: Prisma.StringFieldUpdateOperationsInput | string
   available?: Prisma.IntFieldUpdateOperationsInput | number
   reserved?: Prisma.IntFieldUpdateOperationsInput | number
@@ -304,6 +323,7 @@ export type StockLevelUncheckedUpdateManyInput = {
 }
 
 export type StockLevelCountOrderByAggregateInput = {
+  variantId?: Prisma.SortOrder
   productId?: Prisma.SortOrder
   available?: Prisma.SortOrder
   reserved?: Prisma.SortOrder
@@ -316,6 +336,7 @@ export type StockLevelAvgOrderByAggregateInput = {
 }
 
 export type StockLevelMaxOrderByAggregateInput = {
+  variantId?: Prisma.SortOrder
   productId?: Prisma.SortOrder
   available?: Prisma.SortOrder
   reserved?: Prisma.SortOrder
@@ -323,6 +344,7 @@ export type StockLevelMaxOrderByAggregateInput = {
 }
 
 export type StockLevelMinOrderByAggregateInput = {
+  variantId?: Prisma.SortOrder
   productId?: Prisma.SortOrder
   available?: Prisma.SortOrder
   reserved?: Prisma.SortOrder
@@ -353,6 +375,7 @@ export type DateTimeFieldUpdateOperationsInput = {
 
 
 export type StockLevelSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
+  variantId?: boolean
   productId?: boolean
   available?: boolean
   reserved?: boolean
@@ -360,6 +383,7 @@ export type StockLevelSelect<ExtArgs extends runtime.Types.Extensions.InternalAr
 }, ExtArgs["result"]["stockLevel"]>
 
 export type StockLevelSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
+  variantId?: boolean
   productId?: boolean
   available?: boolean
   reserved?: boolean
@@ -367,6 +391,7 @@ export type StockLevelSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Ex
 }, ExtArgs["result"]["stockLevel"]>
 
 export type StockLevelSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
+  variantId?: boolean
   productId?: boolean
   available?: boolean
   reserved?: boolean
@@ -374,18 +399,23 @@ export type StockLevelSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Ex
 }, ExtArgs["result"]["stockLevel"]>
 
 export type StockLevelSelectScalar = {
+  variantId?: boolean
   productId?: boolean
   available?: boolean
   reserved?: boolean
   updatedAt?: boolean
 }
 
-export type StockLevelOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"productId" | "available" | "reserved" | "updatedAt", ExtArgs["result"]["stockLevel"]>
+export type StockLevelOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"variantId" | "productId" | "available" | "reserved" | "updatedAt", ExtArgs["result"]["stockLevel"]>
 
 export type $StockLevelPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   name: "StockLevel"
   objects: {}
   scalars: runtime.Types.Extensions.GetPayloadResult<{
+    variantId: string
+    /**
+     * The variant's product (the part of variantId before the first ':'): Product.stock sums by it.
+     */
     productId: string
     available: number
     reserved: number
@@ -473,8 +503,8 @@ export interface StockLevelDelegate<ExtArgs extends runtime.Types.Extensions.Int
    * // Get first 10 StockLevels
    * const stockLevels = await prisma.stockLevel.findMany({ take: 10 })
    * 
-   * // Only select the `productId`
-   * const stockLevelWithProductIdOnly = await prisma.stockLevel.findMany({ select: { productId: true } })
+   * // Only select the `variantId`
+   * const stockLevelWithVariantIdOnly = await prisma.stockLevel.findMany({ select: { variantId: true } })
    * 
    */
   findMany<T extends StockLevelFindManyArgs>(args?: Prisma.SelectSubset<T, StockLevelFindManyArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$StockLevelPayload<ExtArgs>, T, "findMany", GlobalOmitOptions>>
@@ -518,9 +548,9 @@ export interface StockLevelDelegate<ExtArgs extends runtime.Types.Extensions.Int
    *   ]
    * })
    * 
-   * // Create many StockLevels and only return the `productId`
-   * const stockLevelWithProductIdOnly = await prisma.stockLevel.createManyAndReturn({
-   *   select: { productId: true },
+   * // Create many StockLevels and only return the `variantId`
+   * const stockLevelWithVariantIdOnly = await prisma.stockLevel.createManyAndReturn({
+   *   select: { variantId: true },
    *   data: [
    *     // ... provide data here
    *   ]
@@ -609,9 +639,9 @@ export interface StockLevelDelegate<ExtArgs extends runtime.Types.Extensions.Int
    *   ]
    * })
    * 
-   * // Update zero or more StockLevels and only return the `productId`
-   * const stockLevelWithProductIdOnly = await prisma.stockLevel.updateManyAndReturn({
-   *   select: { productId: true },
+   * // Update zero or more StockLevels and only return the `variantId`
+   * const stockLevelWithVariantIdOnly = await prisma.stockLevel.updateManyAndReturn({
+   *   select: { variantId: true },
    *   where: {
    *     // ... provide filter here
    *   },
@@ -813,6 +843,7 @@ export interface Prisma__StockLevelClient<T, Null = never, ExtArgs extends runti
  * Fields of the StockLevel model
  */
 export interface StockLevelFieldRefs {
+  readonly variantId: Prisma.FieldRef<"StockLevel", 'String'>
   readonly productId: Prisma.FieldRef<"StockLevel", 'String'>
   readonly available: Prisma.FieldRef<"StockLevel", 'Int'>
   readonly reserved: Prisma.FieldRef<"StockLevel", 'Int'>

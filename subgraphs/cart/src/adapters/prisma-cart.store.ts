@@ -1,27 +1,27 @@
-import type { Money } from "#kernel";
+import { productIdOfVariant, type Money } from "#kernel";
 import type { Prisma, PrismaClient } from "#kernel/relational";
 import type { CartLine, StoredCart } from "../domain/cart.js";
 import type { CartStore } from "../ports/cart-store.js";
 
 type Db = PrismaClient | Prisma.TransactionClient;
 
-/** Carts in PostgreSQL: a `Cart` row per user (the lock) and a `CartItem` row per line. */
+/** Carts in PostgreSQL: a `Cart` row per user (the lock) and a `CartItem` row per line (per variant). */
 export function createPrismaCartStore(prisma: PrismaClient): CartStore {
   return {
     find: (userId) => readCart(prisma, userId),
 
-    changeLine: (userId, productId, decide) =>
+    changeLine: (userId, variantId, decide) =>
       prisma.$transaction(async (tx) => {
         const cart = await lockCart(tx, userId);
-        const current = cart.lines.find((line) => line.productId === productId);
+        const current = cart.lines.find((line) => line.variantId === variantId);
         const next = decide(current, cart);
         if (next === null) {
-          if (current) await tx.cartItem.delete({ where: { userId_productId: { userId, productId } } });
+          if (current) await tx.cartItem.delete({ where: { userId_variantId: { userId, variantId } } });
         } else {
           const data = { quantity: next.quantity, unitAmount: next.accepted.amount, currency: next.accepted.currency };
           await tx.cartItem.upsert({
-            where: { userId_productId: { userId, productId } },
-            create: { userId, productId, ...data, addedAt: next.addedAt },
+            where: { userId_variantId: { userId, variantId } },
+            create: { userId, variantId, productId: productIdOfVariant(variantId), ...data, addedAt: next.addedAt },
             update: data,
           });
         }
@@ -32,8 +32,8 @@ export function createPrismaCartStore(prisma: PrismaClient): CartStore {
     acceptPrices: (userId, prices) =>
       prisma.$transaction(async (tx) => {
         await lockCart(tx, userId);
-        for (const [productId, price] of prices) {
-          await tx.cartItem.updateMany({ where: { userId, productId }, data: { unitAmount: price.amount, currency: price.currency } });
+        for (const [variantId, price] of prices) {
+          await tx.cartItem.updateMany({ where: { userId, variantId }, data: { unitAmount: price.amount, currency: price.currency } });
         }
         await tx.cart.update({ where: { userId }, data: customerChange() });
         return readCart(tx, userId);
@@ -58,7 +58,7 @@ async function lockCart(tx: Prisma.TransactionClient, userId: string): Promise<S
  * order that took them.
  */
 async function readCart(db: Db, userId: string): Promise<StoredCart> {
-  const items = await db.cartItem.findMany({ where: { userId }, orderBy: [{ addedAt: "asc" }, { productId: "asc" }] });
+  const items = await db.cartItem.findMany({ where: { userId }, orderBy: [{ addedAt: "asc" }, { variantId: "asc" }] });
   const row = await db.cart.findUnique({ where: { userId }, select: { updatedAt: true, lastOrderId: true } });
   if (!row) return { userId, updatedAt: null, lastOrderId: null, lines: [] };
   return {
@@ -66,7 +66,7 @@ async function readCart(db: Db, userId: string): Promise<StoredCart> {
     updatedAt: row.updatedAt,
     lastOrderId: row.lastOrderId,
     lines: items.map(
-      (item): CartLine => ({ productId: item.productId, quantity: item.quantity, accepted: { amount: item.unitAmount, currency: item.currency } as Money, addedAt: item.addedAt }),
+      (item): CartLine => ({ variantId: item.variantId, productId: item.productId, quantity: item.quantity, accepted: { amount: item.unitAmount, currency: item.currency } as Money, addedAt: item.addedAt }),
     ),
   };
 }

@@ -1,5 +1,5 @@
-import { badInput, notFound, type Money } from "#kernel";
-import { checkQuantity, priceCart, type CartLimits, type CatalogProduct, type PricedCart, type StoredCart } from "./cart.js";
+import { badInput, isDefaultVariantId, notFound, productIdOfVariant, validVariantTarget, variantRequired, type Money, type VariantTarget } from "#kernel";
+import { checkQuantity, priceCart, type CartLimits, type CatalogVariant, type PricedCart, type StoredCart } from "./cart.js";
 import type { CartStore } from "../ports/cart-store.js";
 
 /**
@@ -7,78 +7,102 @@ import type { CartStore } from "../ports/cart-store.js";
  * so one cart read costs one products call however many lines it has.
  */
 export interface CartLookups {
-  products(ids: readonly string[]): Promise<Map<string, CatalogProduct | null>>;
-  available(productId: string): Promise<number>;
+  variants(ids: readonly string[]): Promise<Map<string, CatalogVariant | null>>;
+  /** The product's variant ids, or null when the catalog does not know the product. */
+  variantIdsOf(productId: string): Promise<string[] | null>;
+  available(variantId: string): Promise<number>;
 }
 
+const unknownVariant = (variantId: string) => (isDefaultVariantId(variantId) ? notFound("Product", variantId) : notFound("Product variant", variantId));
+const missingLine = (variantId: string) => notFound("Cart line for product", variantId);
+
 /**
- * Cart rules: quantities are whole, positive, within the per-order limit and the stock;
- * a cart holds one currency; each line remembers the price the customer accepted, which is
- * refreshed whenever they act on the line, so checkout can refuse a silent price change.
+ * Cart rules: lines are per variant; quantities are whole, positive, within the per-order
+ * limit and the variant's stock; a cart holds one currency; each line remembers the price the
+ * customer accepted, which is refreshed whenever they act on the line, so checkout can refuse
+ * a silent price change. A line is named by its variant, or by its product when the product
+ * has a single variant (VARIANT_REQUIRED otherwise).
  */
 export function createCartService(deps: { store: CartStore; limits: CartLimits; clock?: () => Date }) {
   const { store, limits } = deps;
   const clock = deps.clock ?? (() => new Date());
 
   async function price(cart: StoredCart, lookups: CartLookups): Promise<PricedCart> {
-    return priceCart(cart, await lookups.products(cart.lines.map((line) => line.productId)));
+    return priceCart(cart, await lookups.variants(cart.lines.map((line) => line.variantId)));
   }
 
-  async function productOf(productId: string, lookups: CartLookups): Promise<CatalogProduct> {
-    const product = (await lookups.products([productId])).get(productId);
-    if (!product) throw notFound("Product", productId);
-    return product;
+  /**
+   * The variant a mutation names. A product the catalog no longer knows is read as its default
+   * variant, so a line of a product that left the catalog can still be removed.
+   */
+  async function variantIdOf(target: VariantTarget, lookups: CartLookups): Promise<string> {
+    const valid = validVariantTarget(target);
+    if (valid.variantId !== undefined) return valid.variantId;
+    const variants = await lookups.variantIdsOf(valid.productId);
+    if (!variants || variants.length === 0) return valid.productId;
+    if (variants.length > 1) throw variantRequired(valid.productId, variants.length);
+    return variants[0]!;
   }
 
-  function sameCurrency(cart: StoredCart, productId: string, price: Money): void {
-    const other = cart.lines.find((line) => line.productId !== productId);
+  async function variantOf(variantId: string, lookups: CartLookups): Promise<CatalogVariant> {
+    const variant = (await lookups.variants([variantId])).get(variantId);
+    if (!variant) throw unknownVariant(variantId);
+    return variant;
+  }
+
+  function sameCurrency(cart: StoredCart, variantId: string, price: Money): void {
+    const other = cart.lines.find((line) => line.variantId !== variantId);
     if (other && other.accepted.currency !== price.currency) {
-      throw badInput(`A cart holds one currency: this product is priced in ${price.currency}, the cart in ${other.accepted.currency}`, { productId });
+      throw badInput(`A cart holds one currency: this product is priced in ${price.currency}, the cart in ${other.accepted.currency}`, { variantId });
     }
   }
 
   const view = async (userId: string, lookups: CartLookups): Promise<PricedCart> => price(await store.find(userId), lookups);
 
   /**
-   * Removes a product's line. A line the cart does not hold is NOT_FOUND, as it is for
+   * Removes a variant's line. A line the cart does not hold is NOT_FOUND, as it is for
    * `update`: both name a line, and both say the same when it is not there.
    */
-  const remove = async (userId: string, productId: string, lookups: CartLookups): Promise<PricedCart> =>
-    price(
-      await store.changeLine(userId, productId, (current) => {
-        if (!current) throw notFound("Cart line for product", productId);
-        return null;
-      }),
-      lookups,
-    );
+  async function remove(userId: string, target: VariantTarget, lookups: CartLookups): Promise<PricedCart> {
+    const variantId = await variantIdOf(target, lookups);
+    const cart = await store.changeLine(userId, variantId, (current) => {
+      if (!current) throw missingLine(variantId);
+      return null;
+    });
+    return price(cart, lookups);
+  }
 
   return {
     view,
     remove,
 
-    async add(userId: string, productId: string, quantity: number, lookups: CartLookups): Promise<PricedCart> {
-      if (!Number.isInteger(quantity) || quantity < 1) throw badInput("A quantity must be a whole number of at least 1", { field: "quantity", productId });
-      const [product, available] = await Promise.all([productOf(productId, lookups), lookups.available(productId)]);
-      const cart = await store.changeLine(userId, productId, (current, cart) => {
-        if (!current && cart.lines.length >= limits.maxLines) throw badInput(`A cart holds at most ${limits.maxLines} different products`, { productId });
-        sameCurrency(cart, productId, product.price);
+    async add(userId: string, target: VariantTarget, quantity: number, lookups: CartLookups): Promise<PricedCart> {
+      const valid = validVariantTarget(target);
+      if (!Number.isInteger(quantity) || quantity < 1) throw badInput("A quantity must be a whole number of at least 1", { field: "quantity", ...valid });
+      const variantId = await variantIdOf(valid, lookups);
+      const [variant, available] = await Promise.all([variantOf(variantId, lookups), lookups.available(variantId)]);
+      const cart = await store.changeLine(userId, variantId, (current, cart) => {
+        if (!current && cart.lines.length >= limits.maxLines) throw badInput(`A cart holds at most ${limits.maxLines} different products`, { variantId });
+        sameCurrency(cart, variantId, variant.price);
         const total = (current?.quantity ?? 0) + quantity;
-        checkQuantity(productId, total, available, limits);
-        return { productId, quantity: total, accepted: product.price, addedAt: current?.addedAt ?? clock() };
+        checkQuantity(variantId, total, available, limits);
+        return { variantId, productId: productIdOfVariant(variantId), quantity: total, accepted: variant.price, addedAt: current?.addedAt ?? clock() };
       });
       return price(cart, lookups);
     },
 
     /** Sets a line's quantity; 0 removes it. */
-    async update(userId: string, productId: string, quantity: number, lookups: CartLookups): Promise<PricedCart> {
-      if (quantity === 0) return remove(userId, productId, lookups);
-      if (!Number.isInteger(quantity) || quantity < 0) throw badInput("A quantity must be a whole number, 0 to remove the line", { field: "quantity", productId });
-      const [product, available] = await Promise.all([productOf(productId, lookups), lookups.available(productId)]);
-      const cart = await store.changeLine(userId, productId, (current, cart) => {
-        if (!current) throw notFound("Cart line for product", productId);
-        sameCurrency(cart, productId, product.price);
-        checkQuantity(productId, quantity, available, limits);
-        return { ...current, quantity, accepted: product.price };
+    async update(userId: string, target: VariantTarget, quantity: number, lookups: CartLookups): Promise<PricedCart> {
+      const valid = validVariantTarget(target);
+      if (quantity === 0) return remove(userId, valid, lookups);
+      if (!Number.isInteger(quantity) || quantity < 0) throw badInput("A quantity must be a whole number, 0 to remove the line", { field: "quantity", ...valid });
+      const variantId = await variantIdOf(valid, lookups);
+      const [variant, available] = await Promise.all([variantOf(variantId, lookups), lookups.available(variantId)]);
+      const cart = await store.changeLine(userId, variantId, (current, cart) => {
+        if (!current) throw missingLine(variantId);
+        sameCurrency(cart, variantId, variant.price);
+        checkQuantity(variantId, quantity, available, limits);
+        return { ...current, quantity, accepted: variant.price };
       });
       return price(cart, lookups);
     },
@@ -86,7 +110,7 @@ export function createCartService(deps: { store: CartStore; limits: CartLimits; 
     /** Accepts the current price of every line still in the catalog. */
     async acceptPrices(userId: string, lookups: CartLookups): Promise<PricedCart> {
       const current = await view(userId, lookups);
-      const prices = new Map(current.lines.map((line) => [line.productId, line.current]));
+      const prices = new Map(current.lines.map((line) => [line.variantId, line.current]));
       return price(await store.acceptPrices(userId, prices), lookups);
     },
   };

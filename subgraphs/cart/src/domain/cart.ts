@@ -1,7 +1,9 @@
-import { badInput, DomainError, ErrorCode, outOfStock, type Money } from "#kernel";
+import { badInput, DomainError, ErrorCode, outOfStock, productIdOfVariant, type Money } from "#kernel";
 
-/** One stored line: what the customer wants and the unit price they accepted for it. */
+/** One stored line: what the customer wants (units of one variant) and the unit price they accepted for it. */
 export interface CartLine {
+  variantId: string;
+  /** The variant's product (the part of the variant id before its first ':'). */
   productId: string;
   quantity: number;
   accepted: Money;
@@ -17,25 +19,42 @@ export interface StoredCart {
   lines: CartLine[];
 }
 
-/** What the catalog says about a product right now. */
-export interface CatalogProduct {
-  id: string;
+/** The value a variant has for one of its product's options. */
+export interface SelectedOption {
   name: string;
+  value: string;
+}
+
+/** What the catalog says about a variant right now. */
+export interface CatalogVariant {
+  id: string;
+  productId: string;
+  /** The product's name. */
+  name: string;
+  /** "Red / M"; the product's name for a default variant. */
+  title: string;
+  sku: string;
+  options: SelectedOption[];
   price: Money;
 }
 
-/** A line priced at the product's current price. */
+/** A line priced at its variant's current price, with the catalog's names for it. */
 export interface PricedLine {
+  variantId: string;
   productId: string;
   name: string;
+  variantTitle: string;
+  sku: string;
+  options: SelectedOption[];
   quantity: number;
   accepted: Money;
   current: Money;
 }
 
 /**
- * A cart as the customer sees it. Lines whose product left the catalog are listed apart in
- * `unavailable`: they are not shown, not counted and not ordered (checkout drops them).
+ * A cart as the customer sees it. Lines whose variant left the catalog are listed apart in
+ * `unavailable` (their variant ids): they are not shown, not counted and not ordered
+ * (checkout drops them).
  */
 export interface PricedCart {
   userId: string;
@@ -46,23 +65,33 @@ export interface PricedCart {
 }
 
 export interface CartLimits {
-  /** Most units of one product in one order (the inventory's per-order limit). */
+  /** Most units of one variant in one order (the inventory's per-order limit). */
   maxQuantityPerLine: number;
-  /** Most distinct products in one cart. */
+  /** Most distinct variants in one cart. */
   maxLines: number;
 }
 
-/** Prices every line from the catalog's answer; missing products become unavailable. */
-export function priceCart(cart: StoredCart, products: ReadonlyMap<string, CatalogProduct | null>): PricedCart {
+/** Prices every line from the catalog's answer; missing variants become unavailable. */
+export function priceCart(cart: StoredCart, variants: ReadonlyMap<string, CatalogVariant | null>): PricedCart {
   const lines: PricedLine[] = [];
   const unavailable: string[] = [];
   for (const line of cart.lines) {
-    const product = products.get(line.productId);
-    if (!product) {
-      unavailable.push(line.productId);
+    const variant = variants.get(line.variantId);
+    if (!variant) {
+      unavailable.push(line.variantId);
       continue;
     }
-    lines.push({ productId: line.productId, name: product.name, quantity: line.quantity, accepted: line.accepted, current: product.price });
+    lines.push({
+      variantId: line.variantId,
+      productId: line.productId,
+      name: variant.name,
+      variantTitle: variant.title,
+      sku: variant.sku,
+      options: variant.options,
+      quantity: line.quantity,
+      accepted: line.accepted,
+      current: variant.price,
+    });
   }
   return { userId: cart.userId, updatedAt: cart.updatedAt, lastOrderId: cart.lastOrderId, lines, unavailable };
 }
@@ -75,15 +104,16 @@ export const cartCurrency = (cart: PricedCart): string => cart.lines[0]?.current
 
 /**
  * Checks a line's new quantity against the rules: a whole positive number, at most the
- * per-order limit, at most what is in stock. `available` is the stock right now.
+ * per-order limit, at most what is in stock. `available` is the variant's stock right now.
  */
-export function checkQuantity(productId: string, quantity: number, available: number, limits: CartLimits): void {
-  if (!Number.isInteger(quantity) || quantity < 1) throw badInput("A quantity must be a whole number of at least 1", { field: "quantity", productId });
+export function checkQuantity(variantId: string, quantity: number, available: number, limits: CartLimits): void {
+  if (!Number.isInteger(quantity) || quantity < 1) throw badInput("A quantity must be a whole number of at least 1", { field: "quantity", variantId });
   if (quantity > limits.maxQuantityPerLine) {
-    throw new DomainError(ErrorCode.QUANTITY_LIMIT_EXCEEDED, `At most ${limits.maxQuantityPerLine} units of one product fit in an order`, {
-      productId,
+    throw new DomainError(ErrorCode.QUANTITY_LIMIT_EXCEEDED, `At most ${limits.maxQuantityPerLine} units of one variant fit in an order`, {
+      productId: productIdOfVariant(variantId),
+      variantId,
       limit: limits.maxQuantityPerLine,
     });
   }
-  if (quantity > available) throw outOfStock(productId, available);
+  if (quantity > available) throw outOfStock(variantId, available);
 }

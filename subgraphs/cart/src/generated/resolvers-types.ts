@@ -33,8 +33,8 @@ export type Cart = {
 };
 
 /**
- * One product line of a cart, priced at the product's current price. A line whose product
- * was removed from the catalog is not shown, not counted and not ordered.
+ * One line of a cart: units of one product variant, priced at the variant's current price. A
+ * line whose variant was removed from the catalog is not shown, not counted and not ordered.
  */
 export type CartItem = {
   __typename?: 'CartItem';
@@ -46,12 +46,14 @@ export type CartItem = {
   acceptedUnitPrice?: Maybe<Money>;
   /** unitPrice times quantity. */
   lineTotal: Money;
-  /** The product. */
+  /** The variant's product. */
   product: Product;
-  /** Units of the product. */
+  /** Units of the variant. */
   quantity: Scalars['Int']['output'];
-  /** Current unit price. */
+  /** Current unit price of the variant. */
   unitPrice: Money;
+  /** The variant (size, colour...) the line holds. */
+  variant: ProductVariant;
 };
 
 /**
@@ -70,34 +72,55 @@ export type Mutation = {
   __typename?: 'Mutation';
   /** Accepts the current price of every line, after checkout reported PRICE_CHANGED. */
   acceptCartPrices: Cart;
-  /** Adds units of a product to the cart (adding to an existing line). */
+  /**
+   * Adds units of a variant to the cart (adding to its line if there is one). Name exactly one
+   * of variantId and productId (BAD_USER_INPUT otherwise); productId alone means the product's
+   * only variant and fails with VARIANT_REQUIRED for a product with several. NOT_FOUND for a
+   * variant the catalog does not know; OUT_OF_STOCK (extensions.variantId, productId and
+   * available) beyond the variant's stock.
+   */
   addToCart: Cart;
-  /** Removes a product's line from the cart. NOT_FOUND when the cart holds no line for the product, as for updateCartItem. */
+  /**
+   * Removes a variant's line from the cart, named as for addToCart. NOT_FOUND when the cart
+   * holds no line for the variant, as for updateCartItem.
+   */
   removeFromCart: Cart;
-  /** Sets the quantity of a line; 0 removes it. NOT_FOUND when the cart holds no line for the product. */
+  /**
+   * Sets the quantity of a line; 0 removes it. The line is named as for addToCart. NOT_FOUND
+   * when the cart holds no line for the variant.
+   */
   updateCartItem: Cart;
 };
 
 
 export type MutationAddToCartArgs = {
-  productId: Scalars['ID']['input'];
+  productId?: InputMaybe<Scalars['ID']['input']>;
   quantity?: Scalars['Int']['input'];
+  variantId?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
 export type MutationRemoveFromCartArgs = {
-  productId: Scalars['ID']['input'];
+  productId?: InputMaybe<Scalars['ID']['input']>;
+  variantId?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
 export type MutationUpdateCartItemArgs = {
-  productId: Scalars['ID']['input'];
+  productId?: InputMaybe<Scalars['ID']['input']>;
   quantity: Scalars['Int']['input'];
+  variantId?: InputMaybe<Scalars['ID']['input']>;
 };
 
 /** A product in a cart; the products subgraph supplies its fields. */
 export type Product = {
   __typename?: 'Product';
+  id: Scalars['ID']['output'];
+};
+
+/** The variant a cart line holds; the products and inventory subgraphs supply its fields. */
+export type ProductVariant = {
+  __typename?: 'ProductVariant';
   id: Scalars['ID']['output'];
 };
 
@@ -190,6 +213,7 @@ export type ResolversTypes = ResolversObject<{
   Money: ResolverTypeWrapper<Money>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Product: ResolverTypeWrapper<Product>;
+  ProductVariant: ResolverTypeWrapper<ProductVariant>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
 }>;
 
@@ -204,6 +228,7 @@ export type ResolversParentTypes = ResolversObject<{
   Money: Money;
   Mutation: Record<PropertyKey, never>;
   Product: Product;
+  ProductVariant: ProductVariant;
   Query: Record<PropertyKey, never>;
 }>;
 
@@ -222,6 +247,7 @@ export type CartItemResolvers<ContextType = CartContext, ParentType extends Reso
   product?: Resolver<ResolversTypes['Product'], ParentType, ContextType>;
   quantity?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   unitPrice?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  variant?: Resolver<ResolversTypes['ProductVariant'], ParentType, ContextType>;
 }>;
 
 export type MoneyResolvers<ContextType = CartContext, ParentType extends ResolversParentTypes['Money'] = ResolversParentTypes['Money']> = ResolversObject<{
@@ -231,12 +257,16 @@ export type MoneyResolvers<ContextType = CartContext, ParentType extends Resolve
 
 export type MutationResolvers<ContextType = CartContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   acceptCartPrices?: Resolver<ResolversTypes['Cart'], ParentType, ContextType>;
-  addToCart?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, RequireFields<MutationAddToCartArgs, 'productId' | 'quantity'>>;
-  removeFromCart?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, RequireFields<MutationRemoveFromCartArgs, 'productId'>>;
-  updateCartItem?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, RequireFields<MutationUpdateCartItemArgs, 'productId' | 'quantity'>>;
+  addToCart?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, RequireFields<MutationAddToCartArgs, 'quantity'>>;
+  removeFromCart?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, Partial<MutationRemoveFromCartArgs>>;
+  updateCartItem?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, RequireFields<MutationUpdateCartItemArgs, 'quantity'>>;
 }>;
 
 export type ProductResolvers<ContextType = CartContext, ParentType extends ResolversParentTypes['Product'] = ResolversParentTypes['Product']> = ResolversObject<{
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+}>;
+
+export type ProductVariantResolvers<ContextType = CartContext, ParentType extends ResolversParentTypes['ProductVariant'] = ResolversParentTypes['ProductVariant']> = ResolversObject<{
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 }>;
 
@@ -250,6 +280,7 @@ export type Resolvers<ContextType = CartContext> = ResolversObject<{
   Money?: MoneyResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   Product?: ProductResolvers<ContextType>;
+  ProductVariant?: ProductVariantResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
 }>;
 

@@ -10,10 +10,10 @@ import type { CartLine, StoredCart } from "../domain/cart.js";
 export interface CartStore {
   find(userId: string): Promise<StoredCart>;
   /**
-   * Locks the cart, gives `decide` the current line of the product (undefined when absent)
+   * Locks the cart, gives `decide` the current line of the variant (undefined when absent)
    * and stores what it returns: a line, or null to remove it. `decide` may throw to refuse.
    */
-  changeLine(userId: string, productId: string, decide: (current: CartLine | undefined, cart: StoredCart) => CartLine | null): Promise<StoredCart>;
-  /** Sets the accepted price of each listed product's line to the given price. */
+  changeLine(userId: string, variantId: string, decide: (current: CartLine | undefined, cart: StoredCart) => CartLine | null): Promise<StoredCart>;
+  /** Sets the accepted price of each listed variant's line to the given price. */
   acceptPrices(userId: string, prices: ReadonlyMap<string, Money>): Promise<StoredCart>;
 }

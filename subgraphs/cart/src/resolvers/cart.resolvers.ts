@@ -13,6 +13,7 @@ export const Cart: CartResolvers = {
 
 export const CartItem: CartItemResolvers = {
   product: (line) => ({ __typename: "Product", id: line.productId }),
+  variant: (line) => ({ __typename: "ProductVariant", id: line.variantId }),
   unitPrice: (line) => line.current,
   lineTotal: (line) => multiplyMoney(line.current, line.quantity),
   acceptedUnitPrice: (line) => (priceChanged(line) ? line.accepted : null),

@@ -12,15 +12,20 @@ describe("cart rules", () => {
     updatedAt: new Date(0),
     lastOrderId: null,
     lines: [
-      { productId: "a", quantity: 2, accepted: usd(500), addedAt: new Date(0) },
-      { productId: "gone", quantity: 1, accepted: usd(100), addedAt: new Date(0) },
-      { productId: "b", quantity: 1, accepted: usd(300), addedAt: new Date(0) },
+      { variantId: "a:1", productId: "a", quantity: 2, accepted: usd(500), addedAt: new Date(0) },
+      { variantId: "gone", productId: "gone", quantity: 1, accepted: usd(100), addedAt: new Date(0) },
+      { variantId: "b", productId: "b", quantity: 1, accepted: usd(300), addedAt: new Date(0) },
     ],
   };
 
-  it("prices lines at the catalog's current price and sets deleted products apart", () => {
-    const priced = priceCart(stored, new Map([["a", { id: "a", name: "A", price: usd(550) }], ["b", { id: "b", name: "B", price: usd(300) }], ["gone", null]]));
-    assert.deepEqual(priced.lines.map((l) => [l.productId, l.current.amount, l.accepted.amount]), [["a", 550, 500], ["b", 300, 300]]);
+  const variant = (id: string, productId: string, name: string, title: string, amount: number) => ({ id, productId, name, title, sku: `SKU-${id}`, options: [], price: usd(amount) });
+
+  it("prices lines at their variant's current price and sets deleted variants apart", () => {
+    const priced = priceCart(stored, new Map([["a:1", variant("a:1", "a", "A", "Red", 550)], ["b", variant("b", "b", "B", "B", 300)], ["gone", null]]));
+    assert.deepEqual(
+      priced.lines.map((l) => [l.variantId, l.productId, l.variantTitle, l.current.amount, l.accepted.amount]),
+      [["a:1", "a", "Red", 550, 500], ["b", "b", "B", 300, 300]],
+    );
     assert.deepEqual(priced.unavailable, ["gone"]);
     assert.deepEqual(priced.lines.map(priceChanged), [true, false]);
   });
@@ -37,6 +42,10 @@ describe("cart rules", () => {
     // Worded as checkout words it (the inventory's refusal), naming the product.
     assert.equal((short as Error).message, "Only 5 unit(s) of product a are available");
     assert.equal((assertThrows(() => checkQuantity("a", 1, 0, limits)) as Error).message, "Product a is out of stock");
+    // A variant other than the default one is named with its product.
+    const variantShort = assertThrows(() => checkQuantity("a:red-m", 2, 1, limits)) as { message: string; extensions: Record<string, unknown> };
+    assert.equal(variantShort.message, "Only 1 unit(s) of variant a:red-m of product a are available");
+    assert.deepEqual(variantShort.extensions, { code: "OUT_OF_STOCK", productId: "a", variantId: "a:red-m", available: 1 });
   });
 });
 

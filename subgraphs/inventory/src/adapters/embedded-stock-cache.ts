@@ -26,43 +26,43 @@ export class EmbeddedStockCache implements StockCache {
   async reserve(epoch: string, items: readonly StockItem[]): Promise<CacheReserveOutcome> {
     return this.call(() => {
       if (this.marker !== epoch) return { kind: "stale", epoch: this.marker };
-      for (const { productId, quantity } of items) {
-        const available = this.counters.get(productId);
-        if (available === undefined) return { kind: "missing", productId };
-        if (available < quantity) return { kind: "short", productId, available };
+      for (const { variantId, quantity } of items) {
+        const available = this.counters.get(variantId);
+        if (available === undefined) return { kind: "missing", variantId };
+        if (available < quantity) return { kind: "short", variantId, available };
       }
-      for (const { productId, quantity } of items) this.counters.set(productId, this.counters.get(productId)! - quantity);
+      for (const { variantId, quantity } of items) this.counters.set(variantId, this.counters.get(variantId)! - quantity);
       return { kind: "reserved" };
     });
   }
 
-  async adjust(epoch: string, deltas: readonly { productId: string; delta: number }[]): Promise<boolean> {
+  async adjust(epoch: string, deltas: readonly { variantId: string; delta: number }[]): Promise<boolean> {
     return this.call(() => {
       if (this.marker !== epoch) return false;
-      for (const { productId, delta } of deltas) {
-        const current = this.counters.get(productId);
-        if (current !== undefined) this.counters.set(productId, current + delta);
+      for (const { variantId, delta } of deltas) {
+        const current = this.counters.get(variantId);
+        if (current !== undefined) this.counters.set(variantId, current + delta);
       }
       return true;
     });
   }
 
-  async load(epoch: string, levels: readonly { productId: string; available: number }[]): Promise<boolean> {
+  async load(epoch: string, levels: readonly { variantId: string; available: number }[]): Promise<boolean> {
     return this.call(() => {
       if (this.marker !== epoch) return false;
-      for (const { productId, available } of levels) this.counters.set(productId, available);
+      for (const { variantId, available } of levels) this.counters.set(variantId, available);
       return true;
     });
   }
 
-  async read(productIds: readonly string[]): Promise<{ epoch: string | null; available: (number | null)[] }> {
-    return this.call(() => ({ epoch: this.marker, available: productIds.map((id) => this.counters.get(id) ?? null) }));
+  async read(variantIds: readonly string[]): Promise<{ epoch: string | null; available: (number | null)[] }> {
+    return this.call(() => ({ epoch: this.marker, available: variantIds.map((id) => this.counters.get(id) ?? null) }));
   }
 
-  async replace(epoch: string, levels: readonly { productId: string; available: number }[]): Promise<void> {
+  async replace(epoch: string, levels: readonly { variantId: string; available: number }[]): Promise<void> {
     this.call(() => {
       this.marker = null;
-      this.counters = new Map(levels.map(({ productId, available }) => [productId, available]));
+      this.counters = new Map(levels.map(({ variantId, available }) => [variantId, available]));
       this.marker = epoch;
     });
   }

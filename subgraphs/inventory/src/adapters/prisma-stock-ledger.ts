@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { badInput } from "#kernel";
 import type { PrismaClient } from "#kernel/relational";
-import { byProductId, releaseStep } from "../domain/stock-rules.js";
+import { byVariantId, releaseStep } from "../domain/stock-rules.js";
 import type { Reservation, StockItem, StockLevel } from "../domain/stock.js";
 import type { LedgerChange, LedgerCommitResult, LedgerReserveResult, StockLedger } from "../ports/stock-ledger.js";
 import {
@@ -34,11 +34,19 @@ export class PrismaStockLedger implements StockLedger {
     this.transactionOptions = { maxWait: options.maxWaitMs ?? 60_000, timeout: options.timeoutMs ?? 20_000 };
   }
 
-  async levels(productIds: readonly string[]): Promise<Map<string, StockLevel>> {
-    if (productIds.length === 0) return new Map();
+  async levels(variantIds: readonly string[]): Promise<Map<string, StockLevel>> {
+    if (variantIds.length === 0) return new Map();
     const rows = await this.prisma.$queryRaw<StockLevel[]>`
-      SELECT "productId", available, reserved FROM "StockLevel" WHERE "productId" = ANY(${[...productIds]}::text[])`;
-    return new Map(rows.map((row) => [row.productId, row]));
+      SELECT "variantId", available, reserved FROM "StockLevel" WHERE "variantId" = ANY(${[...variantIds]}::text[])`;
+    return new Map(rows.map((row) => [row.variantId, row]));
+  }
+
+  async variantsOf(productIds: readonly string[]): Promise<Map<string, string[]>> {
+    if (productIds.length === 0) return new Map();
+    const rows = await this.prisma.$queryRaw<{ productId: string; variantIds: string[] }[]>`
+      SELECT "productId", array_agg("variantId" ORDER BY "variantId" COLLATE "C") AS "variantIds"
+      FROM "StockLevel" WHERE "productId" = ANY(${[...productIds]}::text[]) GROUP BY "productId"`;
+    return new Map(rows.map((row) => [row.productId, row.variantIds]));
   }
 
   reservation(reservationId: string): Promise<Reservation | null> {
@@ -52,7 +60,7 @@ export class PrismaStockLedger implements StockLedger {
         return {
           kind: "reserved",
           reservation: { id: reservationId, status: "HELD", expiresAt, items: [...items] },
-          change: { epoch: result.epoch, changes: items.map((item, i) => ({ productId: item.productId, delta: -item.quantity, available: result.available[i]! })) },
+          change: { epoch: result.epoch, changes: items.map((item, i) => ({ variantId: item.variantId, delta: -item.quantity, available: result.available[i]! })) },
         };
       case "existing": {
         // An idempotent repeat (a live hold now expiring later), a concurrent twin that
@@ -62,18 +70,18 @@ export class PrismaStockLedger implements StockLedger {
         return { kind: "existing", reservation: existing };
       }
       case "short":
-        return { kind: "short", productId: result.productId, available: result.available };
+        return { kind: "short", variantId: result.variantId, available: result.available };
       case "unknown":
-        return { kind: "unknown", productId: result.productId };
+        return { kind: "unknown", variantId: result.variantId };
     }
   }
 
   async commit(reservationId: string, now: Date): Promise<LedgerCommitResult | null> {
     const result = await commitInOneTrip(this.prisma, reservationId, now);
     if (result.outcome === "unknown") return null;
-    const reservation: Reservation = { id: reservationId, status: result.status, expiresAt: new Date(`${result.expiresAt}Z`), items: [...result.items].sort(byProductId) };
-    if (result.outcome === "short") return { kind: "short", reservation, productId: result.productId, available: result.available };
-    const changes = result.available.map((available, i) => ({ productId: result.items[i]!.productId, delta: -result.items[i]!.quantity, available }));
+    const reservation: Reservation = { id: reservationId, status: result.status, expiresAt: new Date(`${result.expiresAt}Z`), items: [...result.items].sort(byVariantId) };
+    if (result.outcome === "short") return { kind: "short", reservation, variantId: result.variantId, available: result.available };
+    const changes = result.available.map((available, i) => ({ variantId: result.items[i]!.variantId, delta: -result.items[i]!.quantity, available }));
     return { kind: "committed", reservation: { ...reservation, status: "COMMITTED" }, change: { epoch: result.epoch, changes } };
   }
 
@@ -99,9 +107,9 @@ export class PrismaStockLedger implements StockLedger {
       const ids = due.map((row) => row.id);
       await setStatus(tx, ids, "EXPIRED", now);
       const held = await tx.$queryRaw<StockItem[]>`
-        SELECT "productId", sum(quantity)::int AS quantity FROM "ReservationItem"
-        WHERE "reservationId" = ANY(${ids}::text[]) GROUP BY "productId"`;
-      const changes = await giveBack(tx, held.sort(byProductId), now);
+        SELECT "variantId", sum(quantity)::int AS quantity FROM "ReservationItem"
+        WHERE "reservationId" = ANY(${ids}::text[]) GROUP BY "variantId"`;
+      const changes = await giveBack(tx, held.sort(byVariantId), now);
       return { expired: ids, change: { epoch, changes } };
     });
   }
@@ -112,21 +120,21 @@ export class PrismaStockLedger implements StockLedger {
       // Bounded so the sum still fits PostgreSQL's integer: an overflow would be a 500, not an answer.
       const [row] = await tx.$queryRaw<StockLevel[]>`
         UPDATE "StockLevel" SET available = available + ${item.quantity}, "updatedAt" = ${now}
-        WHERE "productId" = ${item.productId} AND available + reserved <= ${INT4_MAX - item.quantity}
-        RETURNING "productId", available, reserved`;
+        WHERE "variantId" = ${item.variantId} AND available + reserved <= ${INT4_MAX - item.quantity}
+        RETURNING "variantId", available, reserved`;
       if (!row) {
-        const [exists] = await tx.$queryRaw<unknown[]>`SELECT 1 FROM "StockLevel" WHERE "productId" = ${item.productId}`;
-        if (exists) throw badInput(`Restocking ${item.quantity} would exceed the most units one product can hold`, { field: "quantity", productId: item.productId });
+        const [exists] = await tx.$queryRaw<unknown[]>`SELECT 1 FROM "StockLevel" WHERE "variantId" = ${item.variantId}`;
+        if (exists) throw badInput(`Restocking ${item.quantity} would exceed the most units one variant can hold`, { field: "quantity", variantId: item.variantId });
         return null;
       }
-      const changes = [{ productId: row.productId, delta: item.quantity, available: row.available }];
+      const changes = [{ variantId: row.variantId, delta: item.quantity, available: row.available }];
       await recordStockEvents(tx, changes, now);
       return { level: row, change: { epoch, changes } };
     });
   }
 
   createLevels(
-    levels: readonly { productId: string; available: number }[],
+    levels: readonly { variantId: string; available: number }[],
     beforeCommit: (epoch: string, created: StockLevel[]) => Promise<void>,
     now: Date,
   ): Promise<StockLevel[]> {
@@ -134,12 +142,12 @@ export class PrismaStockLedger implements StockLedger {
     return this.change(async (tx) => {
       const epoch = await readEpoch(tx);
       const created = await tx.$queryRaw<StockLevel[]>`
-        INSERT INTO "StockLevel" ("productId", available, reserved, "updatedAt")
-        SELECT level.product, level.available, 0, ${now}
-        FROM unnest(${levels.map((l) => l.productId)}::text[], ${levels.map((l) => l.available)}::int[]) AS level(product, available)
-        ON CONFLICT ("productId") DO NOTHING
-        RETURNING "productId", available, reserved`;
-      await recordStockEvents(tx, created.map((row) => ({ productId: row.productId, delta: row.available, available: row.available })), now);
+        INSERT INTO "StockLevel" ("variantId", "productId", available, reserved, "updatedAt")
+        SELECT level.variant, split_part(level.variant, ':', 1), level.available, 0, ${now}
+        FROM unnest(${levels.map((l) => l.variantId)}::text[], ${levels.map((l) => l.available)}::int[]) AS level(variant, available)
+        ON CONFLICT ("variantId") DO NOTHING
+        RETURNING "variantId", available, reserved`;
+      await recordStockEvents(tx, created.map((row) => ({ variantId: row.variantId, delta: row.available, available: row.available })), now);
       await beforeCommit(epoch, created);
       return created;
     });
@@ -153,7 +161,7 @@ export class PrismaStockLedger implements StockLedger {
         await tx.$executeRaw`
           INSERT INTO "StockMirrorEpoch" (id, epoch, "rebuiltAt") VALUES (1, ${epoch}, now())
           ON CONFLICT (id) DO UPDATE SET epoch = EXCLUDED.epoch, "rebuiltAt" = EXCLUDED."rebuiltAt"`;
-        const levels = await tx.$queryRaw<StockLevel[]>`SELECT "productId", available, reserved FROM "StockLevel"`;
+        const levels = await tx.$queryRaw<StockLevel[]>`SELECT "variantId", available, reserved FROM "StockLevel"`;
         await write(epoch, levels);
         return epoch;
       },

@@ -26,7 +26,7 @@ for i = 2, #KEYS do
 end
 return 1`;
 
-/** Sets the counters of products new to the ledger. */
+/** Sets the counters of variants new to the ledger. */
 const LOAD = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 for i = 2, #KEYS do redis.call('SET', KEYS[i], ARGV[i]) end
@@ -43,7 +43,7 @@ interface StockScripts {
 const WRITE_CHUNK = 1_000;
 
 /**
- * The stock mirror on Redis: counters `{namespace}stock:{productId}` and the epoch marker
+ * The stock mirror on Redis: counters `{namespace}stock:{variantId}` and the epoch marker
  * `{namespace}stock-epoch`. The namespace keeps two databases that share one Redis (test
  * databases, staging) from ever mixing counters. Runs on a connection it does not own (the
  * process's key-value store), so `close` leaves the connection open.
@@ -80,54 +80,54 @@ export class RedisStockCache implements StockCache {
     const [kind, index, available] = await this.scripts.stockReserve(
       items.length + 1,
       this.markerKey,
-      ...items.map((item) => this.key(item.productId)),
+      ...items.map((item) => this.key(item.variantId)),
       epoch,
       ...items.map((item) => item.quantity),
     );
-    const productId = () => items[Number(index) - 1]!.productId;
+    const variantId = () => items[Number(index) - 1]!.variantId;
     switch (kind) {
       case "reserved":
         return { kind };
       case "stale":
         return { kind, epoch: index ? String(index) : null };
       case "missing":
-        return { kind, productId: productId() };
+        return { kind, variantId: variantId() };
       case "short":
-        return { kind, productId: productId(), available: Number(available) };
+        return { kind, variantId: variantId(), available: Number(available) };
       default:
         throw new Error(`Unexpected reply from the reserve script: ${String(kind)}`);
     }
   }
 
-  async adjust(epoch: string, deltas: readonly { productId: string; delta: number }[]): Promise<boolean> {
+  async adjust(epoch: string, deltas: readonly { variantId: string; delta: number }[]): Promise<boolean> {
     if (deltas.length === 0) return true;
     const applied = await this.scripts.stockAdjust(
       deltas.length + 1,
       this.markerKey,
-      ...deltas.map((d) => this.key(d.productId)),
+      ...deltas.map((d) => this.key(d.variantId)),
       epoch,
       ...deltas.map((d) => d.delta),
     );
     return applied === 1;
   }
 
-  async load(epoch: string, levels: readonly { productId: string; available: number }[]): Promise<boolean> {
+  async load(epoch: string, levels: readonly { variantId: string; available: number }[]): Promise<boolean> {
     let applied = true;
     for (let i = 0; i < levels.length; i += WRITE_CHUNK) {
       const chunk = levels.slice(i, i + WRITE_CHUNK);
-      const done = await this.scripts.stockLoad(chunk.length + 1, this.markerKey, ...chunk.map((l) => this.key(l.productId)), epoch, ...chunk.map((l) => l.available));
+      const done = await this.scripts.stockLoad(chunk.length + 1, this.markerKey, ...chunk.map((l) => this.key(l.variantId)), epoch, ...chunk.map((l) => l.available));
       applied &&= done === 1;
     }
     return applied;
   }
 
-  async read(productIds: readonly string[]): Promise<{ epoch: string | null; available: (number | null)[] }> {
+  async read(variantIds: readonly string[]): Promise<{ epoch: string | null; available: (number | null)[] }> {
     // One MGET: the marker and the counters as of the same instant.
-    const [marker, ...values] = await this.client.mget(this.markerKey, ...productIds.map((id) => this.key(id)));
+    const [marker, ...values] = await this.client.mget(this.markerKey, ...variantIds.map((id) => this.key(id)));
     return { epoch: marker ?? null, available: values.map((value) => (value === null ? null : Number(value))) };
   }
 
-  async replace(epoch: string, levels: readonly { productId: string; available: number }[]): Promise<void> {
+  async replace(epoch: string, levels: readonly { variantId: string; available: number }[]): Promise<void> {
     // Without the marker every fenced script is a no-op, so nothing interleaves with this.
     await this.client.del(this.markerKey);
     let cursor = "0";
@@ -137,7 +137,7 @@ export class RedisStockCache implements StockCache {
       cursor = next;
     } while (cursor !== "0");
     for (let i = 0; i < levels.length; i += WRITE_CHUNK) {
-      await this.client.mset(...levels.slice(i, i + WRITE_CHUNK).flatMap((l) => [this.key(l.productId), String(l.available)]));
+      await this.client.mset(...levels.slice(i, i + WRITE_CHUNK).flatMap((l) => [this.key(l.variantId), String(l.available)]));
     }
     await this.client.set(this.markerKey, epoch);
   }
@@ -146,8 +146,8 @@ export class RedisStockCache implements StockCache {
     this.client.off("ready", this.onReady);
   }
 
-  private key(productId: string): string {
-    return `${this.prefix}stock:${productId}`;
+  private key(variantId: string): string {
+    return `${this.prefix}stock:${variantId}`;
   }
 
   private get scripts(): StockScripts {

@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { InventoryEventTypes, newEvent, Topics, type StockChangedPayload } from "#kernel";
+import { InventoryEventTypes, newEvent, productIdOfVariant, Topics, type StockChangedPayload } from "#kernel";
 import { Prisma, queryDirect, writeOutbox, type PrismaClient } from "#kernel/relational";
-import { byProductId } from "../domain/stock-rules.js";
+import { byVariantId } from "../domain/stock-rules.js";
 import type { AvailabilityChange, Reservation, ReservationStatus, StockItem } from "../domain/stock.js";
 
 // The SQL statements the PostgreSQL stock ledger is made of, raw: Prisma's query builder
-// costs more CPU per statement than the statement itself, and a hot product's row stays
+// costs more CPU per statement than the statement itself, and a hot variant's row stays
 // locked from its UPDATE to the COMMIT, so every round trip saved there is throughput.
 
 export type Tx = Prisma.TransactionClient;
@@ -38,8 +38,8 @@ export async function readEpoch(tx: Pick<Tx, "$queryRaw">): Promise<string> {
 type ReserveOutcome =
   | { outcome: "reserved"; epoch: string; available: number[] }
   | { outcome: "existing" }
-  | { outcome: "short"; productId: string; available: number }
-  | { outcome: "unknown"; productId: string };
+  | { outcome: "short"; variantId: string; available: number }
+  | { outcome: "unknown"; variantId: string };
 
 /**
  * A whole reservation in one round trip: the `inventory_reserve` function (see its
@@ -55,7 +55,7 @@ export async function reserveInOneTrip(
   const { id, items, expiresAt, now } = reservation;
   const [row] = await queryDirect<{ result: ReserveOutcome }>(prisma, Prisma.sql`
     SELECT inventory_reserve(
-      ${id}, ${items.map((i) => i.productId)}::text[], ${items.map((i) => i.quantity)}::int[],
+      ${id}, ${items.map((i) => i.variantId)}::text[], ${items.map((i) => i.quantity)}::int[],
       ${expiresAt}::timestamp(3), ${now}::timestamp(3), ${items.map(() => randomUUID())}::text[],
       ${Topics.stockChanged}, ${InventoryEventTypes.stockChanged}
     ) AS result`);
@@ -65,7 +65,7 @@ export async function reserveInOneTrip(
 
 type CommitOutcome =
   | { outcome: "committed"; status: ReservationStatus; expiresAt: string; items: StockItem[]; epoch: string; available: number[] }
-  | { outcome: "short"; status: ReservationStatus; expiresAt: string; items: StockItem[]; epoch: string; productId: string; available: number }
+  | { outcome: "short"; status: ReservationStatus; expiresAt: string; items: StockItem[]; epoch: string; variantId: string; available: number }
   | { outcome: "unknown" };
 
 /**
@@ -86,12 +86,12 @@ export async function commitInOneTrip(prisma: PrismaClient, reservationId: strin
 /** Returns held units to `available`, in lock order. */
 export async function giveBack(tx: Tx, items: readonly StockItem[], now: Date): Promise<AvailabilityChange[]> {
   const changes: AvailabilityChange[] = [];
-  for (const { productId, quantity } of items) {
+  for (const { variantId, quantity } of items) {
     const [row] = await tx.$queryRaw<{ available: number }[]>`
       UPDATE "StockLevel" SET available = available + ${quantity}, reserved = reserved - ${quantity}, "updatedAt" = ${now}
-      WHERE "productId" = ${productId} RETURNING available`;
-    if (!row) throw new Error(`Stock of ${productId} vanished while units were held`);
-    changes.push({ productId, delta: quantity, available: row.available });
+      WHERE "variantId" = ${variantId} RETURNING available`;
+    if (!row) throw new Error(`Stock of ${variantId} vanished while units were held`);
+    changes.push({ variantId, delta: quantity, available: row.available });
   }
   await recordStockEvents(tx, changes, now);
   return changes;
@@ -112,10 +112,10 @@ export async function findReservation(tx: Pick<Tx, "$queryRaw">, reservationId: 
   }
   const [row] = await tx.$queryRaw<ReservationRow[]>`
     SELECT r.id, r.status::text AS status, r."expiresAt",
-           coalesce(json_agg(json_build_object('productId', i."productId", 'quantity', i.quantity)) FILTER (WHERE i."productId" IS NOT NULL), '[]') AS items
+           coalesce(json_agg(json_build_object('variantId', i."variantId", 'quantity', i.quantity)) FILTER (WHERE i."variantId" IS NOT NULL), '[]') AS items
     FROM "Reservation" r LEFT JOIN "ReservationItem" i ON i."reservationId" = r.id
     WHERE r.id = ${reservationId} GROUP BY r.id`;
-  return row ? { id: row.id, status: row.status, expiresAt: row.expiresAt, items: [...row.items].sort(byProductId) } : null;
+  return row ? { id: row.id, status: row.status, expiresAt: row.expiresAt, items: [...row.items].sort(byVariantId) } : null;
 }
 
 export async function setStatus(tx: Tx, reservationIds: readonly string[], status: ReservationStatus, now: Date): Promise<void> {
@@ -126,6 +126,10 @@ export async function recordStockEvents(tx: Tx, changes: readonly AvailabilityCh
   await writeOutbox(
     tx,
     Topics.stockChanged,
-    changes.map(({ productId, available }) => newEvent<StockChangedPayload>(InventoryEventTypes.stockChanged, productId, { productId, available }, now)),
+    changes.map(({ variantId, available }) => {
+      // Keyed by product: the gateway drops the product's cached answers by this key.
+      const productId = productIdOfVariant(variantId);
+      return newEvent<StockChangedPayload>(InventoryEventTypes.stockChanged, productId, { variantId, productId, available }, now);
+    }),
   );
 }

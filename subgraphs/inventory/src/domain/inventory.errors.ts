@@ -1,27 +1,32 @@
-import { DomainError, ErrorCode, notFound } from "#kernel";
+import { DomainError, ErrorCode, isDefaultVariantId, notFound, productIdOfVariant } from "#kernel";
 import type { ReservationStatus } from "./stock.js";
 
 // The inventory's expected failures, each with a stable code and the details a client needs
-// to react (which product, how many are left) in `extensions`.
+// to react (which variant, how many are left) in `extensions`.
 
-export { outOfStock } from "#kernel";
+export { outOfStock, variantRequired } from "#kernel";
 
-export const quantityLimitExceeded = (productId: string, quantity: number, limit: number) =>
-  new DomainError(ErrorCode.QUANTITY_LIMIT_EXCEEDED, `At most ${limit} unit(s) of one product per order (asked ${quantity} of ${productId})`, {
-    productId,
+export const quantityLimitExceeded = (variantId: string, quantity: number, limit: number) =>
+  new DomainError(ErrorCode.QUANTITY_LIMIT_EXCEEDED, `At most ${limit} unit(s) of one variant per order (asked ${quantity} of ${variantId})`, {
+    productId: productIdOfVariant(variantId),
+    variantId,
     quantity,
     limit,
   });
 
+/** A default variant is named as its product, the way clients knew it before variants. */
+export const unknownVariant = (variantId: string) => (isDefaultVariantId(variantId) ? notFound("Product", variantId) : notFound("Product variant", variantId));
+
 export const unknownProduct = (productId: string) => notFound("Product", productId);
+
 
 export const unknownReservation = (reservationId: string) => notFound("Reservation", reservationId);
 
-export const reservationExpired = (reservationId: string, productId: string, available: number) =>
+export const reservationExpired = (reservationId: string, variantId: string, available: number) =>
   new DomainError(
     ErrorCode.RESERVATION_EXPIRED,
-    `Reservation ${reservationId} expired and its stock could not be reserved again (product ${productId} has ${available} unit(s) left)`,
-    { reservationId, productId, available },
+    `Reservation ${reservationId} expired and its stock could not be reserved again (variant ${variantId} has ${available} unit(s) left)`,
+    { reservationId, productId: productIdOfVariant(variantId), variantId, available },
   );
 
 export const illegalTransition = (reservationId: string, from: ReservationStatus, to: ReservationStatus) =>

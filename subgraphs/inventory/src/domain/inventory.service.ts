@@ -7,9 +7,9 @@
  *    (`WHERE available >= quantity`) and CHECK constraints forbid negatives, so no
  *    interleaving of requests, processes or failures can sell a unit twice: the proofs'
  *    "exactly 50" is decided here, with or without Redis.
- * 2. Redis (the mirror) holds each product's `available` as a fast admission gate and read
+ * 2. Redis (the mirror) holds each variant's `available` as a fast admission gate and read
  *    cache. It is written first on the hot path: one Lua script checks every item and
- *    decrements all of them or none. Its "no" answers a sold-out product without touching
+ *    decrements all of them or none. Its "no" answers a sold-out variant without touching
  *    PostgreSQL; its "yes" is only a pass to the ledger, which may still refuse, and then the
  *    units are given back. A wrong "yes" costs a ledger round trip, never a sale.
  * 3. Epochs make every change count exactly once in the mirror. A rebuild fences out every
@@ -31,8 +31,8 @@
  *    which stay available exactly when Redis is not, and cost no extra round trip.
  * 7. Every change of `available` writes a StockChanged event in its transaction (outbox).
  */
-import { badInput, type Logger } from "#kernel";
-import { outOfStock, reservationConflict, reservationExpired, unknownProduct, unknownReservation } from "./inventory.errors.js";
+import { badInput, validVariantTarget, type Logger, type VariantTarget } from "#kernel";
+import { outOfStock, reservationConflict, reservationExpired, unknownProduct, unknownReservation, unknownVariant, variantRequired } from "./inventory.errors.js";
 import { sameItems, validReservation, validReservationId, validRestock } from "./stock-rules.js";
 import type { Reservation, StockItem, StockLevel } from "./stock.js";
 import { createStockMirror } from "./stock-mirror.js";
@@ -68,7 +68,7 @@ export function createInventoryService(deps: InventoryServiceDeps) {
     mirror,
 
     /**
-     * Holds every item for `reservationTtlMs`, or none (OUT_OF_STOCK names the product and
+     * Holds every item for `reservationTtlMs`, or none (OUT_OF_STOCK names the variant and
      * its available count). Repeating a request with the same id returns the same reservation:
      * a live hold gets a fresh expiry, and one that expired or was released holds its items
      * again (or OUT_OF_STOCK), so a HELD answer is always a live hold.
@@ -79,7 +79,7 @@ export function createInventoryService(deps: InventoryServiceDeps) {
       // Sold out in the mirror. A repeat of an existing id still goes to the ledger, which
       // refreshes it, takes its units again or refuses: the mirror admitted nothing for it,
       // so the ledger's answer is settled below like any unadmitted change.
-      if (admission.kind === "short" && !(await ledger.reservation(id))) throw outOfStock(admission.productId, admission.available);
+      if (admission.kind === "short" && !(await ledger.reservation(id))) throw outOfStock(admission.variantId, admission.available);
       const now = clock();
       let result: LedgerReserveResult;
       try {
@@ -92,10 +92,10 @@ export function createInventoryService(deps: InventoryServiceDeps) {
       if (result.kind !== "reserved") {
         if (admission.kind === "admitted") await mirror.giveBack(admission.epoch, items);
         if (result.kind === "existing") return repeated(result.reservation, items);
-        if (result.kind === "short") throw outOfStock(result.productId, result.available);
-        throw unknownProduct(result.productId);
+        if (result.kind === "short") throw outOfStock(result.variantId, result.available);
+        throw unknownVariant(result.variantId);
       }
-      if (admission.kind === "bypass" && admission.missingProductId !== undefined) mirror.doubt(`counter of ${admission.missingProductId} missing`);
+      if (admission.kind === "bypass" && admission.missingVariantId !== undefined) mirror.doubt(`counter of ${admission.missingVariantId} missing`);
       await mirror.settle(result.change, admission.kind === "admitted" ? admission.epoch : undefined);
       nudge();
       return result.reservation;
@@ -109,7 +109,7 @@ export function createInventoryService(deps: InventoryServiceDeps) {
       const id = validReservationId(reservationId);
       const result = await ledger.commit(id, clock());
       if (!result) throw unknownReservation(id);
-      if (result.kind === "short") throw reservationExpired(id, result.productId, result.available);
+      if (result.kind === "short") throw reservationExpired(id, result.variantId, result.available);
       await mirror.settle(result.change);
       if (result.change.changes.length > 0) nudge();
       return result.reservation;
@@ -135,34 +135,48 @@ export function createInventoryService(deps: InventoryServiceDeps) {
       return expired.length;
     },
 
-    /** Adds units (admin). A product the catalog knows but the inventory does not yet is created. */
-    async restock(productId: string, quantity: number): Promise<StockLevel> {
-      const item = validRestock(productId, quantity);
+    /**
+     * Adds units to one variant (admin), named by its id, or by its product's id when the
+     * product has a single variant (VARIANT_REQUIRED otherwise). A variant the catalog knows
+     * but the inventory does not yet is created; one the catalog does not know is NOT_FOUND.
+     */
+    async restock(target: VariantTarget, quantity: number): Promise<StockLevel> {
+      const { variantId, productId } = validVariantTarget(target);
+      let id = variantId;
+      if (id === undefined) {
+        // Validated before the catalog is asked, so a refused request costs nothing.
+        validRestock(productId!, quantity);
+        const variants = await catalog.variantIdsOf(productId!);
+        if (!variants || variants.length === 0) throw unknownProduct(productId!);
+        if (variants.length > 1) throw variantRequired(productId!, variants.length);
+        id = variants[0]!;
+      }
+      const item = validRestock(id, quantity);
       const now = clock();
       let restocked = await ledger.restock(item, now);
       if (!restocked) {
-        if (!(await catalog.exists(item.productId))) throw unknownProduct(item.productId);
-        const [created] = await ledger.createLevels([{ productId: item.productId, available: item.quantity }], (epoch, rows) => mirror.load(epoch, rows), now);
+        if (variantId !== undefined && !(await catalog.variantExists(item.variantId))) throw unknownVariant(item.variantId);
+        const [created] = await ledger.createLevels([{ variantId: item.variantId, available: item.quantity }], (epoch, rows) => mirror.load(epoch, rows), now);
         if (created) {
           nudge();
           return created;
         }
         // Another restock created it meanwhile: add to it.
         restocked = await ledger.restock(item, now);
-        if (!restocked) throw unknownProduct(item.productId);
+        if (!restocked) throw unknownVariant(item.variantId);
       }
       await mirror.settle(restocked.change);
       nudge();
       return restocked.level;
     },
 
-    /** Records the initial stock of products that have none (seeding); returns how many were new. */
-    async seedStock(levels: readonly { productId: string; stock: number }[]): Promise<number> {
-      for (const { productId, stock } of levels) {
-        if (!Number.isInteger(stock) || stock < 0) throw badInput(`Seed stock of ${productId} must be a whole number >= 0`);
+    /** Records the initial stock of variants that have none (seeding); returns how many were new. */
+    async seedStock(levels: readonly { variantId: string; stock: number }[]): Promise<number> {
+      for (const { variantId, stock } of levels) {
+        if (!Number.isInteger(stock) || stock < 0) throw badInput(`Seed stock of ${variantId} must be a whole number >= 0`);
       }
       const created = await ledger.createLevels(
-        levels.map(({ productId, stock }) => ({ productId, available: stock })),
+        levels.map(({ variantId, stock }) => ({ variantId, available: stock })),
         (epoch, rows) => mirror.load(epoch, rows),
         clock(),
       );
@@ -171,13 +185,14 @@ export function createInventoryService(deps: InventoryServiceDeps) {
     },
 
     /**
-     * Units free to sell per product (0 for products without stock): one mirror read, and
+     * Units free to sell per variant (0 for variants without stock): one mirror read, and
      * one ledger query for whatever the mirror cannot answer.
      */
-    async availability(productIds: readonly string[]): Promise<Map<string, number>> {
-      const cached = await mirror.read(productIds);
+    async availability(variantIds: readonly string[]): Promise<Map<string, number>> {
+      if (variantIds.length === 0) return new Map();
+      const cached = await mirror.read(variantIds);
       const result = new Map(cached ?? []);
-      const missing = productIds.filter((id) => !result.has(id));
+      const missing = variantIds.filter((id) => !result.has(id));
       if (missing.length > 0) {
         const levels = await ledger.levels(missing);
         for (const id of missing) result.set(id, levels.get(id)?.available ?? 0);
@@ -186,6 +201,12 @@ export function createInventoryService(deps: InventoryServiceDeps) {
       }
       return result;
     },
+
+    /**
+     * The variants with stock recorded for each product, from the ledger's product column: for
+     * a product asked for without its variants (a caller that did not send them).
+     */
+    variantsOf: (productIds: readonly string[]) => ledger.variantsOf(productIds),
 
     /** The truth for one reservation (tests and diagnostics). */
     reservation: (reservationId: string) => ledger.reservation(reservationId),

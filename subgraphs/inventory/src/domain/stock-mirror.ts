@@ -8,9 +8,9 @@ export type Admission =
   /** The mirror took the units at this epoch; the ledger must now confirm or they are given back. */
   | { kind: "admitted"; epoch: string }
   /** The mirror (trusted, at its current epoch) has too few units. */
-  | { kind: "short"; productId: string; available: number }
-  /** No usable answer: ask the ledger alone. `missingProductId` names a counter the mirror lacked. */
-  | { kind: "bypass"; missingProductId?: string };
+  | { kind: "short"; variantId: string; available: number }
+  /** No usable answer: ask the ledger alone. `missingVariantId` names a counter the mirror lacked. */
+  | { kind: "bypass"; missingVariantId?: string };
 
 export interface MirrorStatus {
   trusted: boolean;
@@ -135,7 +135,7 @@ export function createStockMirror(deps: { cache: StockCache; ledger: StockLedger
         if (outcome.kind === "short") return outcome;
         if (outcome.kind === "missing") {
           counts.bypassed += 1;
-          return { kind: "bypass", missingProductId: outcome.productId };
+          return { kind: "bypass", missingVariantId: outcome.variantId };
         }
         await adopt(at, outcome.epoch);
         at = trustedEpoch();
@@ -151,7 +151,7 @@ export function createStockMirror(deps: { cache: StockCache; ledger: StockLedger
      */
     async giveBack(admittedAt: string, items: readonly StockItem[]): Promise<void> {
       try {
-        await cache.adjust(admittedAt, items.map((item) => ({ productId: item.productId, delta: item.quantity })));
+        await cache.adjust(admittedAt, items.map((item) => ({ variantId: item.variantId, delta: item.quantity })));
       } catch (error) {
         doubt("give back failed", error);
       }
@@ -173,7 +173,7 @@ export function createStockMirror(deps: { cache: StockCache; ledger: StockLedger
       }
     },
 
-    /** Counters for products new to the ledger, written before their rows commit. */
+    /** Counters for variants new to the ledger, written before their rows commit. */
     async load(at: string, levels: readonly StockLevel[]): Promise<void> {
       if (levels.length === 0) return;
       try {
@@ -183,8 +183,8 @@ export function createStockMirror(deps: { cache: StockCache; ledger: StockLedger
       }
     },
 
-    /** Available units per product from the trusted mirror (absent where it has no counter), or null. */
-    async read(productIds: readonly string[]): Promise<Map<string, number> | null> {
+    /** Available units per variant from the trusted mirror (absent where it has no counter), or null. */
+    async read(variantIds: readonly string[]): Promise<Map<string, number> | null> {
       const at = trustedEpoch();
       if (at === null) {
         refresh();
@@ -192,7 +192,7 @@ export function createStockMirror(deps: { cache: StockCache; ledger: StockLedger
       }
       let answer;
       try {
-        answer = await cache.read(productIds);
+        answer = await cache.read(variantIds);
       } catch {
         // A failed read changes nothing; the ledger answers this one.
         return null;
@@ -203,7 +203,7 @@ export function createStockMirror(deps: { cache: StockCache; ledger: StockLedger
       }
       const found = new Map<string, number>();
       // Clamped: a counter can dip below zero for a moment while a give-back is in flight.
-      answer.available.forEach((value, i) => value !== null && found.set(productIds[i]!, Math.max(0, value)));
+      answer.available.forEach((value, i) => value !== null && found.set(variantIds[i]!, Math.max(0, value)));
       return found;
     },
 

@@ -1,15 +1,16 @@
-import { badInput } from "#kernel";
+import { badInput, MAX_CATALOG_ID_LENGTH } from "#kernel";
 import { illegalTransition, quantityLimitExceeded } from "./inventory.errors.js";
 import type { ReservationStatus, StockItem } from "./stock.js";
 
-/** Distinct products one reservation may hold; a checkout is far smaller. */
+/** Distinct variants one reservation may hold; a checkout is far smaller. */
 export const MAX_ITEMS_PER_RESERVATION = 100;
 /** Units one restock may add: catches typos (an extra zero or three) before they become stock. */
 export const MAX_RESTOCK_QUANTITY = 1_000_000;
-const MAX_ID_LENGTH = 100;
+/** Ids are checked before anything is looked up: a 10 KB id is refused, never queried. */
+export const MAX_ID_LENGTH = MAX_CATALOG_ID_LENGTH;
 
 /** Code-unit order: the one order every transaction locks stock rows in, so none deadlock. */
-export const byProductId = (a: StockItem, b: StockItem) => (a.productId < b.productId ? -1 : a.productId > b.productId ? 1 : 0);
+export const byVariantId = (a: StockItem, b: StockItem) => (a.variantId < b.variantId ? -1 : a.variantId > b.variantId ? 1 : 0);
 
 function validId(field: string, value: string): string {
   const id = value.trim();
@@ -21,7 +22,7 @@ export const validReservationId = (reservationId: string) => validId("reservatio
 
 /**
  * Checks a reservation request before anything is touched, so a refused request changes
- * nothing: every quantity positive and within the per-order limit, each product once.
+ * nothing: every quantity positive and within the per-order limit, each variant once.
  * Returns the items in lock order.
  */
 export function validReservation(reservationId: string, items: readonly StockItem[], maxQuantityPerOrder: number): { reservationId: string; items: StockItem[] } {
@@ -29,28 +30,28 @@ export function validReservation(reservationId: string, items: readonly StockIte
   if (items.length === 0) throw badInput("A reservation needs at least one item", { field: "items" });
   if (items.length > MAX_ITEMS_PER_RESERVATION) throw badInput(`A reservation holds at most ${MAX_ITEMS_PER_RESERVATION} products`, { field: "items" });
   const seen = new Set<string>();
-  const valid = items.map(({ productId, quantity }) => {
-    const product = validId("productId", productId);
-    if (seen.has(product)) throw badInput(`Product ${product} appears twice; give each product once with its total quantity`, { field: "items", productId: product });
-    seen.add(product);
-    if (!Number.isInteger(quantity) || quantity < 1) throw badInput(`The quantity of ${product} must be a positive whole number`, { field: "quantity", productId: product });
-    if (quantity > maxQuantityPerOrder) throw quantityLimitExceeded(product, quantity, maxQuantityPerOrder);
-    return { productId: product, quantity };
+  const valid = items.map(({ variantId, quantity }) => {
+    const variant = validId("variantId", variantId);
+    if (seen.has(variant)) throw badInput(`Variant ${variant} appears twice; give each variant once with its total quantity`, { field: "items", variantId: variant });
+    seen.add(variant);
+    if (!Number.isInteger(quantity) || quantity < 1) throw badInput(`The quantity of ${variant} must be a positive whole number`, { field: "quantity", variantId: variant });
+    if (quantity > maxQuantityPerOrder) throw quantityLimitExceeded(variant, quantity, maxQuantityPerOrder);
+    return { variantId: variant, quantity };
   });
-  return { reservationId: id, items: valid.sort(byProductId) };
+  return { reservationId: id, items: valid.sort(byVariantId) };
 }
 
-export function validRestock(productId: string, quantity: number): StockItem {
-  const product = validId("productId", productId);
+export function validRestock(variantId: string, quantity: number): StockItem {
+  const variant = validId("variantId", variantId);
   if (!Number.isInteger(quantity) || quantity < 1 || quantity > MAX_RESTOCK_QUANTITY) {
-    throw badInput(`A restock adds 1-${MAX_RESTOCK_QUANTITY} units`, { field: "quantity", productId: product });
+    throw badInput(`A restock adds 1-${MAX_RESTOCK_QUANTITY} units`, { field: "quantity", variantId: variant });
   }
-  return { productId: product, quantity };
+  return { variantId: variant, quantity };
 }
 
 /** Whether a repeated reservation request asks for what the first one holds (both in lock order). */
 export function sameItems(a: readonly StockItem[], b: readonly StockItem[]): boolean {
-  return a.length === b.length && a.every((item, i) => item.productId === b[i]!.productId && item.quantity === b[i]!.quantity);
+  return a.length === b.length && a.every((item, i) => item.variantId === b[i]!.variantId && item.quantity === b[i]!.quantity);
 }
 
 /**

@@ -1,12 +1,15 @@
-/** A quantity of one product, as asked for or as held by a reservation. */
+/** A quantity of one product variant, as asked for or as held by a reservation. */
 export interface StockItem {
-  productId: string;
+  variantId: string;
   quantity: number;
 }
 
-/** Stock of one product in the ledger (the truth). */
+/**
+ * Stock of one variant in the ledger (the truth). A product without options has one variant,
+ * whose id is the product's id (kernel/src/catalog/variant-id.ts).
+ */
 export interface StockLevel {
-  productId: string;
+  variantId: string;
   /** Units free to sell. */
   available: number;
   /** Units held by reservations awaiting payment. */
@@ -20,21 +23,30 @@ export interface Reservation {
   id: string;
   status: ReservationStatus;
   expiresAt: Date;
-  /** Sorted by product id. */
+  /** Sorted by variant id. */
   items: StockItem[];
 }
 
 /**
- * How a committed ledger change moved `available`, per product: what the Redis mirror must
+ * How a committed ledger change moved `available`, per variant: what the Redis mirror must
  * add to stay equal to the ledger. `available` is the value after the change.
  */
 export interface AvailabilityChange {
-  productId: string;
+  variantId: string;
   delta: number;
   available: number;
 }
 
-/** A product as the inventory knows it: by id only; the products subgraph owns the rest. */
+/**
+ * A product as the inventory knows it: its id and, when the gateway sends them (@requires),
+ * its variants' ids; the products subgraph owns the rest.
+ */
 export interface ProductReference {
+  id: string;
+  variants?: readonly { id: string }[] | null;
+}
+
+/** A variant as the inventory knows it: by id only. */
+export interface VariantReference {
   id: string;
 }

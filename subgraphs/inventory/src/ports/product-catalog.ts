@@ -1,4 +1,7 @@
-/** What the inventory asks the catalog: whether a product exists, before recording stock for it. */
+/** What the inventory asks the catalog before recording stock: which variants exist. */
 export interface ProductCatalog {
-  exists(productId: string): Promise<boolean>;
+  /** The ids of the product's variants (at least one), or null when the catalog does not know the product. */
+  variantIdsOf(productId: string): Promise<string[] | null>;
+  /** Whether the catalog knows the variant (its product exists and has it). */
+  variantExists(variantId: string): Promise<boolean>;
 }

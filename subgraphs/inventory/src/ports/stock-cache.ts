@@ -4,12 +4,12 @@ export type CacheReserveOutcome =
   | { kind: "reserved" }
   /** The mirror is at another epoch (null: not built); nothing changed. */
   | { kind: "stale"; epoch: string | null }
-  /** No counter for this product; nothing changed. */
-  | { kind: "missing"; productId: string }
-  | { kind: "short"; productId: string; available: number };
+  /** No counter for this variant; nothing changed. */
+  | { kind: "missing"; variantId: string }
+  | { kind: "short"; variantId: string; available: number };
 
 /**
- * The hot-path mirror of each product's `available` (Redis), fenced by an epoch marker.
+ * The hot-path mirror of each variant's `available` (Redis), fenced by an epoch marker.
  * Guarantees every adapter keeps (the contract suite checks them):
  * - each call is atomic, whatever the number of processes;
  * - calls that take an epoch change nothing unless the marker equals it, so a command from
@@ -23,15 +23,15 @@ export type CacheReserveOutcome =
 export interface StockCache {
   readonly engine: string;
   session(): number;
-  /** When the marker equals `epoch` and every product has enough: decrements all. */
+  /** When the marker equals `epoch` and every variant has enough: decrements all. */
   reserve(epoch: string, items: readonly StockItem[]): Promise<CacheReserveOutcome>;
   /** When the marker equals `epoch`: adds each delta to the counters that exist. Returns whether it did. */
-  adjust(epoch: string, deltas: readonly { productId: string; delta: number }[]): Promise<boolean>;
-  /** When the marker equals `epoch`: sets the counters of products new to the ledger. */
-  load(epoch: string, levels: readonly { productId: string; available: number }[]): Promise<boolean>;
+  adjust(epoch: string, deltas: readonly { variantId: string; delta: number }[]): Promise<boolean>;
+  /** When the marker equals `epoch`: sets the counters of variants new to the ledger. */
+  load(epoch: string, levels: readonly { variantId: string; available: number }[]): Promise<boolean>;
   /** The marker and the counters (null where missing), read in one atomic step. */
-  read(productIds: readonly string[]): Promise<{ epoch: string | null; available: (number | null)[] }>;
+  read(variantIds: readonly string[]): Promise<{ epoch: string | null; available: (number | null)[] }>;
   /** Drops the marker and every counter, writes `levels`, then sets the marker to `epoch`. */
-  replace(epoch: string, levels: readonly { productId: string; available: number }[]): Promise<void>;
+  replace(epoch: string, levels: readonly { variantId: string; available: number }[]): Promise<void>;
   close(): Promise<void>;
 }

@@ -17,27 +17,29 @@ export type LedgerReserveResult =
    * COMMITTED, or holding other items than those asked for.
    */
   | { kind: "existing"; reservation: Reservation }
-  | { kind: "short"; productId: string; available: number }
-  /** No stock is recorded for this product. */
-  | { kind: "unknown"; productId: string };
+  | { kind: "short"; variantId: string; available: number }
+  /** No stock is recorded for this variant. */
+  | { kind: "unknown"; variantId: string };
 
 export type LedgerCommitResult =
   | { kind: "committed"; reservation: Reservation; change: LedgerChange }
   /** It had expired or been released and its items could not all be taken again; nothing changed. */
-  | { kind: "short"; reservation: Reservation; productId: string; available: number };
+  | { kind: "short"; reservation: Reservation; variantId: string; available: number };
 
 /**
  * The truth about stock (PostgreSQL). Guarantees:
  * - `available` and `reserved` never go negative (conditional updates, CHECK constraints);
  * - every method is one transaction: a reservation holds all its items or none;
- * - stock rows are locked in product-id order, so concurrent multi-item changes never deadlock;
+ * - stock rows are locked in variant-id order, so concurrent multi-item changes never deadlock;
  * - every change of `available` records a StockChanged event in the same transaction (outbox);
  * - every change reads the mirror epoch under a shared fence that `rebuildMirror` takes
  *   exclusively, so a change is either inside a rebuild's snapshot or reports the epoch of
  *   the mirror that does not contain it yet.
  */
 export interface StockLedger {
-  levels(productIds: readonly string[]): Promise<Map<string, StockLevel>>;
+  levels(variantIds: readonly string[]): Promise<Map<string, StockLevel>>;
+  /** The variants with stock recorded, per product (absent: none), by the product id column. */
+  variantsOf(productIds: readonly string[]): Promise<Map<string, string[]>>;
   reservation(reservationId: string): Promise<Reservation | null>;
   /**
    * Takes `items` (in lock order) from `available` into `reserved`, all or nothing, as a
@@ -68,15 +70,15 @@ export interface StockLedger {
    * sweep at once without waiting or expiring one twice.
    */
   expireDue(now: Date, limit: number): Promise<{ expired: string[]; change: LedgerChange }>;
-  /** Adds units to `available`; null when no stock is recorded for the product. */
+  /** Adds units to `available`; null when no stock is recorded for the variant. */
   restock(item: StockItem, now: Date): Promise<{ level: StockLevel; change: LedgerChange } | null>;
   /**
-   * Records stock for products that have none yet (existing rows are left alone) and returns
+   * Records stock for variants that have none yet (existing rows are left alone) and returns
    * the rows it created. Before the transaction commits, `beforeCommit` gets them with the
    * epoch, so the mirror learns them before anyone can change them.
    */
   createLevels(
-    levels: readonly { productId: string; available: number }[],
+    levels: readonly { variantId: string; available: number }[],
     beforeCommit: (epoch: string, created: StockLevel[]) => Promise<void>,
     now: Date,
   ): Promise<StockLevel[]>;

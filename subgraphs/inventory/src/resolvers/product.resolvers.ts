@@ -1,7 +1,15 @@
+import type { ProductReference } from "../domain/stock.js";
 import type { ProductResolvers } from "../generated/resolvers-types.js";
+import type { InventoryContext } from "../subgraph-context.js";
+
+/** Units of every variant of the product: the variants the gateway sent, else those the ledger has stock rows for. */
+async function variantStock(product: ProductReference, ctx: InventoryContext): Promise<number[]> {
+  const ids = product.variants ? product.variants.map((variant) => variant.id) : await ctx.variantsOfProduct.load(product.id);
+  return Promise.all(ids.map((id) => ctx.availability.load(id)));
+}
 
 export const Product: ProductResolvers = {
-  __resolveReference: (ref) => ({ id: ref.id }),
-  stock: (product, _args, ctx) => ctx.availability.load(product.id),
-  inStock: async (product, _args, ctx) => (await ctx.availability.load(product.id)) > 0,
+  __resolveReference: (ref) => ({ id: ref.id, variants: (ref as ProductReference).variants }),
+  stock: async (product, _args, ctx) => (await variantStock(product, ctx)).reduce((sum, units) => sum + units, 0),
+  inStock: async (product, _args, ctx) => (await variantStock(product, ctx)).some((units) => units > 0),
 };

@@ -9,9 +9,9 @@ import { waitUntilTrusted } from "../support/proof-helpers.js";
 /** The embedded mirror, counting the reads that reach it. */
 class CountingStockCache extends EmbeddedStockCache {
   reads: string[][] = [];
-  override async read(productIds: readonly string[]) {
-    this.reads.push([...productIds]);
-    return super.read(productIds);
+  override async read(variantIds: readonly string[]) {
+    this.reads.push([...variantIds]);
+    return super.read(variantIds);
   }
 }
 
@@ -32,7 +32,7 @@ describe("Product.stock and Product.inStock on the inventory subgraph", () => {
     platform = await openPlatform(config, createLogger("silent"));
     inventory = await startInventorySubgraph(platform, { port: 0, cache });
     client = createSubgraphClient({ url: inventory.url, internalSecret: config.auth.internalSecret, serviceName: "gateway-test" });
-    await inventory.service.seedStock(ids.map((productId, i) => ({ productId, stock: i % 4 })));
+    await inventory.service.seedStock(ids.map((variantId, i) => ({ variantId, stock: i % 4 })));
     await waitUntilTrusted(inventory.service);
   });
   after(async () => {

@@ -1,4 +1,4 @@
-import { createLogger, type LogLevel } from "#kernel";
+import { createLogger, productIdOfVariant, type LogLevel } from "#kernel";
 import { createPrismaClient, type PrismaClient } from "#kernel/relational";
 import { RedisKeyValueStore } from "#kernel/adapters.ts";
 import { createTestDatabase, type DatabaseEngine } from "../../../../test/support/test-database.js";
@@ -29,7 +29,7 @@ export interface InventoryRig {
   cache: StockCache;
   prisma: PrismaClient;
   clock: TestClock;
-  /** Products the catalog knows (restock of anything else is NOT_FOUND). */
+  /** Variants the catalog knows (restock of anything else is NOT_FOUND); their products are known through them. */
   catalog: Set<string>;
   /** Stops the mirror's server (Redis killed, or the embedded one switched off). */
   cacheDown(): Promise<void>;
@@ -75,7 +75,13 @@ async function buildRig(engine: string, database: DatabaseEngine, openCache: (na
     const service = createInventoryService({
       ledger: (options.wrapLedger ?? ((ledger) => ledger))(new PrismaStockLedger(prisma)),
       cache,
-      catalog: { exists: async (productId) => catalog.has(productId) },
+      catalog: {
+        variantIdsOf: async (productId) => {
+          const variants = [...catalog].filter((id) => productIdOfVariant(id) === productId);
+          return variants.length > 0 ? variants : null;
+        },
+        variantExists: async (variantId) => catalog.has(variantId),
+      },
       logger,
       reservationTtlMs: options.ttlMs ?? 60_000,
       maxQuantityPerOrder: options.maxQuantityPerOrder ?? 10,

@@ -22,7 +22,7 @@ export async function rejectsWithCode(promise: Promise<unknown>, code: string): 
   assert.fail(`expected ${code}, but it succeeded`);
 }
 
-export type BuyOutcome = { sold: true } | { sold: false; code: string; productId?: unknown; available?: unknown };
+export type BuyOutcome = { sold: true } | { sold: false; code: string; variantId?: unknown; available?: unknown };
 
 /** One buyer: a reservation that either succeeds or fails with a coded error (anything else throws). */
 export async function buy(service: InventoryService, reservationId: string, items: StockItem[]): Promise<BuyOutcome> {
@@ -30,8 +30,8 @@ export async function buy(service: InventoryService, reservationId: string, item
     await service.reserve(reservationId, items);
     return { sold: true };
   } catch (error) {
-    const { code, productId, available } = extensionsOf(error);
-    return { sold: false, code: String(code), productId, available };
+    const { code, variantId, available } = extensionsOf(error);
+    return { sold: false, code: String(code), variantId, available };
   }
 }
 
@@ -44,17 +44,17 @@ export async function waitUntilTrusted(service: InventoryService): Promise<void>
  * The mirror's counters equal the ledger's `available` for every product, at the epoch the
  * service trusts. Returns the ledger levels for further checks.
  */
-export async function assertMirrorAgrees(rig: InventoryRig, productIds: string[]) {
+export async function assertMirrorAgrees(rig: InventoryRig, variantIds: string[]) {
   // A read first: it adopts a marker another process wrote, or starts a due rebuild.
-  await rig.service.availability(productIds);
+  await rig.service.availability(variantIds);
   await waitUntilTrusted(rig.service);
-  await rig.service.availability(productIds);
-  const levels = await rig.ledger.levels(productIds);
-  const mirror = await rig.cache.read(productIds);
+  await rig.service.availability(variantIds);
+  const levels = await rig.ledger.levels(variantIds);
+  const mirror = await rig.cache.read(variantIds);
   assert.equal(mirror.epoch, rig.service.mirror.status().epoch, "the mirror is at the epoch the service trusts");
   assert.deepEqual(
-    Object.fromEntries(productIds.map((id, i) => [id, mirror.available[i]])),
-    Object.fromEntries(productIds.map((id) => [id, levels.get(id)?.available ?? null])),
+    Object.fromEntries(variantIds.map((id, i) => [id, mirror.available[i]])),
+    Object.fromEntries(variantIds.map((id) => [id, levels.get(id)?.available ?? null])),
     "Redis and PostgreSQL agree",
   );
   return levels;
@@ -81,7 +81,7 @@ export const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 export async function withStockedRig(createRig: RigFactory, stock: Record<string, number>, options: RigOptions, body: (rig: InventoryRig) => Promise<void>): Promise<void> {
   const rig = await createRig(options);
   try {
-    await rig.service.seedStock(Object.entries(stock).map(([productId, units]) => ({ productId, stock: units })));
+    await rig.service.seedStock(Object.entries(stock).map(([variantId, units]) => ({ variantId, stock: units })));
     await waitUntilTrusted(rig.service);
     await body(rig);
   } finally {

@@ -13,40 +13,40 @@ const codeOf = (work: () => unknown) => {
 
 describe("reservation requests", () => {
   it("are returned trimmed and in product-id order, the order rows are locked in", () => {
-    const { reservationId, items } = validReservation(" order-1 ", [{ productId: "prod_b", quantity: 2 }, { productId: " prod_a", quantity: 1 }], 10);
+    const { reservationId, items } = validReservation(" order-1 ", [{ variantId: "prod_b", quantity: 2 }, { variantId: " prod_a", quantity: 1 }], 10);
     assert.equal(reservationId, "order-1");
-    assert.deepEqual(items, [{ productId: "prod_a", quantity: 1 }, { productId: "prod_b", quantity: 2 }]);
+    assert.deepEqual(items, [{ variantId: "prod_a", quantity: 1 }, { variantId: "prod_b", quantity: 2 }]);
   });
 
   it("refuse zero, negative and fractional quantities as BAD_USER_INPUT", () => {
-    for (const quantity of [0, -1, 1.5]) assert.equal(codeOf(() => validReservation("o", [{ productId: "p", quantity }], 10)), "BAD_USER_INPUT", String(quantity));
+    for (const quantity of [0, -1, 1.5]) assert.equal(codeOf(() => validReservation("o", [{ variantId: "p", quantity }], 10)), "BAD_USER_INPUT", String(quantity));
   });
 
   it("refuse more than the per-order limit of one product as QUANTITY_LIMIT_EXCEEDED, naming it", () => {
-    assert.equal(codeOf(() => validReservation("o", [{ productId: "p", quantity: 11 }], 10)), "QUANTITY_LIMIT_EXCEEDED");
-    assert.doesNotThrow(() => validReservation("o", [{ productId: "p", quantity: 10 }], 10));
+    assert.equal(codeOf(() => validReservation("o", [{ variantId: "p", quantity: 11 }], 10)), "QUANTITY_LIMIT_EXCEEDED");
+    assert.doesNotThrow(() => validReservation("o", [{ variantId: "p", quantity: 10 }], 10));
   });
 
   it("refuse no items, a product twice, blank ids and oversized carts", () => {
     assert.equal(codeOf(() => validReservation("o", [], 10)), "BAD_USER_INPUT");
-    assert.equal(codeOf(() => validReservation("o", [{ productId: "p", quantity: 1 }, { productId: "p", quantity: 2 }], 10)), "BAD_USER_INPUT");
-    assert.equal(codeOf(() => validReservation(" ", [{ productId: "p", quantity: 1 }], 10)), "BAD_USER_INPUT");
-    assert.equal(codeOf(() => validReservation("o", [{ productId: "", quantity: 1 }], 10)), "BAD_USER_INPUT");
-    const many = Array.from({ length: 101 }, (_, i) => ({ productId: `p${i}`, quantity: 1 }));
+    assert.equal(codeOf(() => validReservation("o", [{ variantId: "p", quantity: 1 }, { variantId: "p", quantity: 2 }], 10)), "BAD_USER_INPUT");
+    assert.equal(codeOf(() => validReservation(" ", [{ variantId: "p", quantity: 1 }], 10)), "BAD_USER_INPUT");
+    assert.equal(codeOf(() => validReservation("o", [{ variantId: "", quantity: 1 }], 10)), "BAD_USER_INPUT");
+    const many = Array.from({ length: 101 }, (_, i) => ({ variantId: `p${i}`, quantity: 1 }));
     assert.equal(codeOf(() => validReservation("o", many, 10)), "BAD_USER_INPUT");
   });
 
   it("compare equal only with the same products and quantities", () => {
-    const items = [{ productId: "a", quantity: 1 }, { productId: "b", quantity: 2 }];
+    const items = [{ variantId: "a", quantity: 1 }, { variantId: "b", quantity: 2 }];
     assert.equal(sameItems(items, [...items]), true);
-    assert.equal(sameItems(items, [{ productId: "a", quantity: 1 }, { productId: "b", quantity: 3 }]), false);
+    assert.equal(sameItems(items, [{ variantId: "a", quantity: 1 }, { variantId: "b", quantity: 3 }]), false);
     assert.equal(sameItems(items, items.slice(0, 1)), false);
   });
 });
 
 describe("restocks", () => {
   it("accept 1 to 1,000,000 units and refuse anything else as BAD_USER_INPUT", () => {
-    assert.deepEqual(validRestock("p", 1_000_000), { productId: "p", quantity: 1_000_000 });
+    assert.deepEqual(validRestock("p", 1_000_000), { variantId: "p", quantity: 1_000_000 });
     for (const quantity of [0, -5, 2.5, 1_000_001]) assert.equal(codeOf(() => validRestock("p", quantity)), "BAD_USER_INPUT", String(quantity));
   });
 });

@@ -48,11 +48,21 @@ export function createPrismaOrderStore(deps: { prisma: PrismaClient; onCommit?: 
         where: { orderId: { in: [...orderIds] } },
         // Lines are priced in their order's currency, which the order row holds once.
         include: { order: { select: { currency: true } } },
-        orderBy: [{ orderId: "asc" }, { productId: "asc" }],
+        orderBy: [{ orderId: "asc" }, { variantId: "asc" }],
       });
       const byOrder = new Map<string, OrderItem[]>();
       for (const row of rows) {
-        const item: OrderItem = { orderId: row.orderId, productId: row.productId, name: row.name, quantity: row.quantity, unitPrice: { amount: row.unitAmount, currency: row.order.currency } };
+        const item: OrderItem = {
+          orderId: row.orderId,
+          variantId: row.variantId,
+          productId: row.productId,
+          name: row.name,
+          sku: row.sku,
+          variantTitle: row.variantTitle,
+          options: row.options as OrderItem["options"],
+          quantity: row.quantity,
+          unitPrice: { amount: row.unitAmount, currency: row.order.currency },
+        };
         byOrder.set(row.orderId, [...(byOrder.get(row.orderId) ?? []), item]);
       }
       return byOrder;
@@ -77,11 +87,10 @@ export function createPrismaOrderStore(deps: { prisma: PrismaClient; onCommit?: 
           SELECT orders_place(
             ${order.id}, ${order.userId}, ${order.status}, ${order.total.currency}, ${order.total.amount}::int,
             ${order.idempotencyKey}, ${order.requestHash}, ${order.reservationId}, ${order.createdAt}::timestamp(3),
-            ${items.map((i) => i.productId)}::text[], ${items.map((i) => i.name)}::text[],
-            ${items.map((i) => i.quantity)}::int[], ${items.map((i) => i.unitPrice.amount)}::int[],
+            ${JSON.stringify(items.map(itemRow))}::jsonb,
             ${randomUUID()}, ${payment.id}, ${payment.amount.amount}::int, ${payment.amount.currency},
             ${outboxRows(events)}::jsonb,
-            ${cart.ordered.map((l) => l.productId)}::text[], ${cart.ordered.map((l) => l.quantity)}::int[],
+            ${cart.ordered.map((l) => l.variantId)}::text[], ${cart.ordered.map((l) => l.quantity)}::int[],
             ${cart.ordered.map((l) => l.accepted.amount)}::int[], ${cart.ordered.map((l) => l.accepted.currency)}::text[],
             ${[...cart.unavailable]}::text[]
           ) AS result`) as [{ result: PlaceResult }];
@@ -141,6 +150,18 @@ export function createPrismaOrderStore(deps: { prisma: PrismaClient; onCommit?: 
     },
   };
 }
+
+/** One order line as orders_place reads it (see its migration). */
+const itemRow = (item: OrderItem) => ({
+  variantId: item.variantId,
+  productId: item.productId,
+  name: item.name,
+  sku: item.sku,
+  variantTitle: item.variantTitle,
+  options: item.options,
+  quantity: item.quantity,
+  unitAmount: item.unitPrice.amount,
+});
 
 // The Order row as toOrder reads it; the status as text, so raw statements and the model agree.
 const ORDER_COLUMNS = Prisma.sql`id, "userId", status::text AS status, "statusReason", currency, "totalAmount", "idempotencyKey", "requestHash", "reservationId", "createdAt", "updatedAt"`;

@@ -11,7 +11,7 @@ const RELEASE = `mutation ReleaseReservation($reservationId: ID!) { releaseReser
 export function createSubgraphStockReservations(client: SubgraphClient, options: { timeoutMs?: number } = {}): StockReservations {
   const call = (query: string, variables: Record<string, unknown>) => client.request(query, variables, { timeoutMs: options.timeoutMs ?? 10_000 });
   return {
-    reserve: async (reservationId, items) => void (await call(RESERVE, { reservationId, items: items.map(({ productId, quantity }) => ({ productId, quantity })) })),
+    reserve: async (reservationId, items) => void (await call(RESERVE, { reservationId, items: items.map(({ variantId, quantity }) => ({ variantId, quantity })) })),
     commit: async (reservationId) => void (await call(COMMIT, { reservationId })),
     release: async (reservationId) => void (await call(RELEASE, { reservationId })),
   };

@@ -77,9 +77,19 @@ export function createCheckoutService(deps: {
         createdAt: now,
         updatedAt: now,
       };
-      const items: OrderItem[] = cart.lines.map((line) => ({ orderId, productId: line.productId, name: line.name, quantity: line.quantity, unitPrice: line.current }));
-      const ordered = items.map(({ productId, quantity }) => ({ productId, quantity }));
-      const priced = cart.lines.map(({ productId, quantity, accepted }) => ({ productId, quantity, accepted }));
+      const items: OrderItem[] = cart.lines.map((line) => ({
+        orderId,
+        variantId: line.variantId,
+        productId: line.productId,
+        name: line.name,
+        sku: line.sku,
+        variantTitle: line.variantTitle,
+        options: line.options,
+        quantity: line.quantity,
+        unitPrice: line.current,
+      }));
+      const ordered = items.map(({ variantId, quantity }) => ({ variantId, quantity }));
+      const priced = cart.lines.map(({ variantId, quantity, accepted }) => ({ variantId, quantity, accepted }));
       const paymentId = randomUUID();
 
       const answerWithWinner = async (error: unknown): Promise<Order> => {
@@ -159,11 +169,11 @@ function validKey(key: string): string {
 function checkPrices(lines: CheckoutLine[]): void {
   const changes = lines
     .filter((line) => line.current.amount !== line.accepted.amount || line.current.currency !== line.accepted.currency)
-    .map(({ productId, name, accepted, current }) => ({ productId, name, accepted, current }));
+    .map(({ variantId, productId, name, variantTitle, accepted, current }) => ({ variantId, productId, name, variantTitle, accepted, current }));
   if (changes.length > 0) {
     throw new DomainError(
       ErrorCode.PRICE_CHANGED,
-      `The price of ${changes.map((c) => c.name).join(", ")} changed since it went into your cart; review the cart and accept the new prices (acceptCartPrices) to check out`,
+      `The price of ${changes.map(describeLine).join(", ")} changed since it went into your cart; review the cart and accept the new prices (acceptCartPrices) to check out`,
       { changes },
     );
   }
@@ -171,10 +181,16 @@ function checkPrices(lines: CheckoutLine[]): void {
   if (currencies.size > 1) throw badInput("A cart in several currencies cannot be checked out as one order");
 }
 
-/** The same cart (products, quantities, accepted prices) always gives the same fingerprint. */
+/** "T-shirt (Red / M)", or the name alone for a product without options. */
+const describeLine = (line: Pick<CheckoutLine, "name" | "variantTitle">): string => (line.variantTitle === line.name ? line.name : `${line.name} (${line.variantTitle})`);
+
+/**
+ * The same cart (variants, quantities, accepted prices) always gives the same fingerprint. A
+ * default variant's id is its product's id, so a cart from before variants fingerprints as it did.
+ */
 function fingerprint(lines: CheckoutLine[]): string {
   const canonical = lines
-    .map((line) => [line.productId, line.quantity, line.accepted.amount, line.accepted.currency] as const)
+    .map((line) => [line.variantId, line.quantity, line.accepted.amount, line.accepted.currency] as const)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return createHash("sha256").update(JSON.stringify(canonical)).digest("hex");
 }

@@ -18,11 +18,16 @@ export interface Order {
   updatedAt: Date;
 }
 
-/** One line as bought: name and unit price are those at checkout. */
+/** One line as bought: a variant; names, options and unit price are those at checkout. */
 export interface OrderItem {
   orderId: string;
+  variantId: string;
   productId: string;
   name: string;
+  sku: string;
+  /** "Red / M"; the product's name for a default variant. */
+  variantTitle: string;
+  options: { name: string; value: string }[];
   unitPrice: Money;
   quantity: number;
 }

@@ -38,8 +38,8 @@ export type Mutation = {
    * payment as PENDING and answers at once. Repeating a call with the same idempotencyKey
    * returns the same order and never charges twice; reusing a key for a different cart fails
    * with IDEMPOTENCY_CONFLICT. A price that changed since the cart accepted it fails with
-   * PRICE_CHANGED (extensions.changes lists each line) and nothing is charged. One cart
-   * becomes at most one order whatever the keys: of concurrent checkouts of it (double click,
+   * PRICE_CHANGED (extensions.changes lists each line with its variantId) and nothing is
+   * charged. Stock is reserved per variant. One cart becomes at most one order whatever the keys: of concurrent checkouts of it (double click,
    * two tabs) one wins, the others fail with CART_EMPTY (extensions.orderId names the order
    * that took the cart) or, when its lines changed meanwhile, CART_CHANGED; nothing is
    * charged for them.
@@ -77,7 +77,7 @@ export type Order = {
   /** When the order was placed (ISO 8601). */
   createdAt: Scalars['String']['output'];
   id: Scalars['ID']['output'];
-  /** Lines as bought: name and price are those at checkout. */
+  /** Lines as bought, one per variant: names, SKU and price are those at checkout. */
   items: Array<OrderItem>;
   status: OrderStatus;
   /** Every status the order went through, oldest first. */
@@ -105,7 +105,7 @@ export type OrderEdge = {
   node: Order;
 };
 
-/** One line of an order. */
+/** One line of an order: units of one product variant. */
 export type OrderItem = {
   __typename?: 'OrderItem';
   /** unitPrice times quantity. */
@@ -115,8 +115,14 @@ export type OrderItem = {
   /** The product (current catalog data). */
   product: Product;
   quantity: Scalars['Int']['output'];
+  /** The variant's SKU at checkout. */
+  sku: Scalars['String']['output'];
   /** Unit price at checkout. */
   unitPrice: Money;
+  /** The variant bought (current catalog data; sku and variantTitle below are as bought). */
+  variant: ProductVariant;
+  /** The variant's title at checkout, for example "Red / M"; the product name for a product without options. */
+  variantTitle: Scalars['String']['output'];
 };
 
 /** Where an order is in its life. */
@@ -158,6 +164,12 @@ export type PageInfo = {
 /** A product in an order; the products subgraph supplies its current fields. */
 export type Product = {
   __typename?: 'Product';
+  id: Scalars['ID']['output'];
+};
+
+/** The variant an order line bought; the products subgraph supplies its current fields. */
+export type ProductVariant = {
+  __typename?: 'ProductVariant';
   id: Scalars['ID']['output'];
 };
 
@@ -303,6 +315,7 @@ export type ResolversTypes = ResolversObject<{
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Product: ResolverTypeWrapper<Product>;
+  ProductVariant: ResolverTypeWrapper<ProductVariant>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
 }>;
@@ -322,6 +335,7 @@ export type ResolversParentTypes = ResolversObject<{
   PageInfo: PageInfo;
   Boolean: Scalars['Boolean']['output'];
   Product: Product;
+  ProductVariant: ProductVariant;
   Query: Record<PropertyKey, never>;
   Subscription: Record<PropertyKey, never>;
 }>;
@@ -366,7 +380,10 @@ export type OrderItemResolvers<ContextType = OrdersContext, ParentType extends R
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   product?: Resolver<ResolversTypes['Product'], ParentType, ContextType>;
   quantity?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  sku?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   unitPrice?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  variant?: Resolver<ResolversTypes['ProductVariant'], ParentType, ContextType>;
+  variantTitle?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
 export type OrderStatusChangeResolvers<ContextType = OrdersContext, ParentType extends ResolversParentTypes['OrderStatusChange'] = ResolversParentTypes['OrderStatusChange']> = ResolversObject<{
@@ -382,6 +399,10 @@ export type PageInfoResolvers<ContextType = OrdersContext, ParentType extends Re
 }>;
 
 export type ProductResolvers<ContextType = OrdersContext, ParentType extends ResolversParentTypes['Product'] = ResolversParentTypes['Product']> = ResolversObject<{
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+}>;
+
+export type ProductVariantResolvers<ContextType = OrdersContext, ParentType extends ResolversParentTypes['ProductVariant'] = ResolversParentTypes['ProductVariant']> = ResolversObject<{
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 }>;
 
@@ -404,6 +425,7 @@ export type Resolvers<ContextType = OrdersContext> = ResolversObject<{
   OrderStatusChange?: OrderStatusChangeResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Product?: ProductResolvers<ContextType>;
+  ProductVariant?: ProductVariantResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
 }>;

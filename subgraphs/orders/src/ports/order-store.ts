@@ -9,7 +9,7 @@ export interface NewOrder {
   payment: { id: string; amount: Money };
   events: OutboxMessage[];
   /** What leaves the cart in the same transaction: the lines as priced, exactly. */
-  cart: { ordered: { productId: string; quantity: number; accepted: Money }[]; unavailable: string[] };
+  cart: { ordered: { variantId: string; quantity: number; accepted: Money }[]; unavailable: string[] };
 }
 
 /** What a decision does to a locked order: maybe a transition, and events to record. */

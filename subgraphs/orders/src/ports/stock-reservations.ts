@@ -1,5 +1,5 @@
 /**
- * The inventory subgraph's internal reservation API. The order id is the reservation id.
+ * The inventory subgraph's internal reservation API, per variant. The order id is the reservation id.
  * - reserve: all-or-nothing and idempotent per id; on success the id has a live hold: a
  *   repeat refreshes a held one's expiry, and takes the items of an expired or released one
  *   again; fails with OUT_OF_STOCK, QUANTITY_LIMIT_EXCEEDED, NOT_FOUND, or
@@ -9,7 +9,7 @@
  * - release: gives the held units back (a hold that expired stays as it is).
  */
 export interface StockReservations {
-  reserve(reservationId: string, items: readonly { productId: string; quantity: number }[]): Promise<void>;
+  reserve(reservationId: string, items: readonly { variantId: string; quantity: number }[]): Promise<void>;
   commit(reservationId: string): Promise<void>;
   release(reservationId: string): Promise<void>;
 }

@@ -12,6 +12,7 @@ export const Order: OrderResolvers = {
 
 export const OrderItem: OrderItemResolvers = {
   product: (item) => ({ __typename: "Product", id: item.productId }),
+  variant: (item) => ({ __typename: "ProductVariant", id: item.variantId }),
   lineTotal: (item) => multiplyMoney(item.unitPrice, item.quantity),
 };
 

@@ -1,9 +1,9 @@
-import { createLogger, type Money } from "#kernel";
+import { createLogger, isDefaultVariantId, productIdOfVariant, type Money } from "#kernel";
 import { createPrismaClient } from "#kernel/relational";
 import { createTestDatabase, type DatabaseEngine } from "../../../../test/support/test-database.js";
 import { createCheckoutCart } from "../../../cart/src/checkout-cart.js";
 import { createPrismaCartStore } from "../../../cart/src/adapters/prisma-cart.store.js";
-import type { CatalogProduct } from "../../../cart/src/domain/cart.js";
+import type { CatalogVariant } from "../../../cart/src/domain/cart.js";
 import { createPrismaOrderStore } from "../../src/adapters/prisma-order.store.js";
 import { createCheckoutService } from "../../src/domain/checkout.service.js";
 import { createOrderService } from "../../src/domain/order.service.js";
@@ -18,12 +18,24 @@ export async function startCheckoutHarness(engine: DatabaseEngine, stock: Record
   const database = await createTestDatabase(engine);
   const prisma = createPrismaClient(database.url, { poolSize: 10 });
   const logger = createLogger("silent");
-  const prices = new Map<string, CatalogProduct>(Object.keys(stock).map((id) => [id, { id, name: `Product ${id}`, price: { amount: 1000, currency: "USD" } }]));
+  // Stock keys are variant ids: "p1" is a product's default variant, "p4:red" a variant of p4.
+  const prices = new Map<string, CatalogVariant>(
+    Object.keys(stock).map((id) => {
+      const productId = productIdOfVariant(id);
+      const name = `Product ${productId}`;
+      const options = isDefaultVariantId(id) ? [] : [{ name: "Colour", value: id.slice(productId.length + 1) }];
+      return [id, { id, productId, name, title: options[0]?.value ?? name, sku: `SKU-${id}`, options, price: { amount: 1000, currency: "USD" } }];
+    }),
+  );
   const catalogCalls = { count: 0 };
   const catalog = {
-    async findByIds(ids: readonly string[]) {
+    async findVariants(ids: readonly string[]) {
       catalogCalls.count += 1;
       return new Map(ids.filter((id) => prices.has(id)).map((id) => [id, structuredClone(prices.get(id)!)]));
+    },
+    async variantIdsOf(productIds: readonly string[]) {
+      const all = [...prices.keys()];
+      return new Map(productIds.map((p) => [p, all.filter((id) => productIdOfVariant(id) === p)] as const).filter(([, ids]) => ids.length > 0));
     },
   };
   const reservations = createInMemoryStockReservations(stock);
@@ -47,18 +59,24 @@ export async function startCheckoutHarness(engine: DatabaseEngine, stock: Record
     catalogCalls,
     commits: () => commits,
     /** Puts a line in the cart at the catalog's current price, as addToCart does. */
-    async addToCart(userId: string, productId: string, quantity: number): Promise<void> {
-      const price = prices.get(productId)!.price;
-      await cartStore.changeLine(userId, productId, (current) => ({ productId, quantity: (current?.quantity ?? 0) + quantity, accepted: price, addedAt: current?.addedAt ?? new Date() }));
+    async addToCart(userId: string, variantId: string, quantity: number): Promise<void> {
+      const price = prices.get(variantId)!.price;
+      await cartStore.changeLine(userId, variantId, (current) => ({
+        variantId,
+        productId: productIdOfVariant(variantId),
+        quantity: (current?.quantity ?? 0) + quantity,
+        accepted: price,
+        addedAt: current?.addedAt ?? new Date(),
+      }));
     },
-    setPrice(productId: string, price: Money): void {
-      prices.get(productId)!.price = price;
+    setPrice(variantId: string, price: Money): void {
+      prices.get(variantId)!.price = price;
     },
-    /** Deletes the product from the catalog; returns a function that puts it back. */
-    removeFromCatalog(productId: string): () => void {
-      const product = prices.get(productId)!;
-      prices.delete(productId);
-      return () => void prices.set(productId, product);
+    /** Deletes the variant from the catalog; returns a function that puts it back. */
+    removeFromCatalog(variantId: string): () => void {
+      const variant = prices.get(variantId)!;
+      prices.delete(variantId);
+      return () => void prices.set(variantId, variant);
     },
     cartOf: (userId: string) => cartStore.find(userId),
     outbox: (type?: string) => prisma.outboxEvent.findMany({ where: type ? { type } : {}, orderBy: { occurredAt: "asc" } }),

@@ -11,7 +11,7 @@ type Status = "HELD" | "COMMITTED" | "RELEASED";
  */
 export function createInMemoryStockReservations(stock: Record<string, number>) {
   const available = new Map(Object.entries(stock));
-  const reservations = new Map<string, { status: Status; items: { productId: string; quantity: number }[] }>();
+  const reservations = new Map<string, { status: Status; items: { variantId: string; quantity: number }[] }>();
   const expired = new Set<string>();
   const calls = { reserve: 0, commit: 0, release: 0 };
   let duringNextReserve: (() => Promise<void>) | undefined;
@@ -24,10 +24,10 @@ export function createInMemoryStockReservations(stock: Record<string, number>) {
         if (JSON.stringify(existing.items) !== JSON.stringify(items)) throw new DomainError(ErrorCode.IDEMPOTENCY_CONFLICT, `Reservation ${id} holds other items`);
         if (existing.status !== "RELEASED") return;
       }
-      for (const { productId, quantity } of items) {
-        if ((available.get(productId) ?? 0) < quantity) throw new DomainError(ErrorCode.OUT_OF_STOCK, `Not enough ${productId}`, { productId });
+      for (const { variantId, quantity } of items) {
+        if ((available.get(variantId) ?? 0) < quantity) throw new DomainError(ErrorCode.OUT_OF_STOCK, `Not enough ${variantId}`, { variantId });
       }
-      for (const { productId, quantity } of items) available.set(productId, available.get(productId)! - quantity);
+      for (const { variantId, quantity } of items) available.set(variantId, available.get(variantId)! - quantity);
       reservations.set(id, { status: "HELD", items: [...items] });
       const during = duringNextReserve;
       duringNextReserve = undefined;
@@ -39,7 +39,7 @@ export function createInMemoryStockReservations(stock: Record<string, number>) {
       if (!reservation) throw new DomainError(ErrorCode.NOT_FOUND, `Reservation ${id} was not found`);
       if (expired.has(id) && reservation.status === "HELD") {
         reservation.status = "RELEASED";
-        for (const { productId, quantity } of reservation.items) available.set(productId, available.get(productId)! + quantity);
+        for (const { variantId, quantity } of reservation.items) available.set(variantId, available.get(variantId)! + quantity);
         throw new DomainError(ErrorCode.RESERVATION_EXPIRED, "The reservation expired");
       }
       if (reservation.status === "HELD") reservation.status = "COMMITTED";
@@ -49,13 +49,13 @@ export function createInMemoryStockReservations(stock: Record<string, number>) {
       const reservation = reservations.get(id);
       if (!reservation || reservation.status !== "HELD") return;
       reservation.status = "RELEASED";
-      for (const { productId, quantity } of reservation.items) available.set(productId, available.get(productId)! + quantity);
+      for (const { variantId, quantity } of reservation.items) available.set(variantId, available.get(variantId)! + quantity);
     },
   };
   return {
     port,
     calls,
-    available: (productId: string) => available.get(productId) ?? 0,
+    available: (variantId: string) => available.get(variantId) ?? 0,
     statusOf: (id: string) => reservations.get(id)?.status,
     expire: (id: string) => void expired.add(id),
     /** Runs `step` while the next hold is taken: between a checkout's pricing and its order. */
