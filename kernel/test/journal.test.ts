@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { open } from "node:fs/promises";
+import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -182,5 +183,18 @@ describe("Journal", () => {
     const reopened = await openState(dir);
     assert.ok(reopened.state.has("a"));
     await reopened.journal.close();
+  });
+
+  it("refuses a directory another running process holds, and takes over one a gone process left", async () => {
+    const dir = freshDir();
+    writeFileSync(join(dir, "LOCK"), String(process.ppid));
+    await assert.rejects(openState(dir), new RegExp(`in use by process ${process.ppid}`));
+    const gone = spawnSync(process.execPath, ["-e", ""]).pid!;
+    writeFileSync(join(dir, "LOCK"), String(gone));
+    const { journal, put } = await openState(dir);
+    await put("a", 1);
+    assert.equal(readFileSync(join(dir, "LOCK"), "utf8"), String(process.pid));
+    await journal.close();
+    assert.ok(!existsSync(join(dir, "LOCK")));
   });
 });

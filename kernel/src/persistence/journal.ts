@@ -2,6 +2,7 @@ import { mkdir, open, readdir, rename, rm, truncate, type FileHandle } from "nod
 import { join } from "node:path";
 import { decodeJournalLine, encodeJournalLine } from "./journal-line.js";
 import { journalFileLines } from "./journal-file-lines.js";
+import { lockDirectory } from "./directory-lock.js";
 
 /** A journal or snapshot that cannot be read back: a damaged line that is not the last one. */
 export class JournalCorruptError extends Error {
@@ -57,6 +58,7 @@ const SNAPSHOT_CHUNK = 1_000;
  *   and cut off; a damaged line anywhere else is a JournalCorruptError naming file and line.
  * - After a failed write or sync every later append fails too: what reached the disk is no
  *   longer known, and the state is read back from disk at the next start.
+ * - One process at a time holds the directory (see lockDirectory).
  */
 export class Journal<R> {
   private readonly queue: Pending[] = [];
@@ -73,6 +75,7 @@ export class Journal<R> {
     private generation: number,
     private recordsSinceSnapshot: number,
     snapshotRecords: number,
+    private readonly unlock: () => Promise<void>,
   ) {
     this.nextCompactionAt = this.threshold(snapshotRecords);
   }
@@ -81,6 +84,17 @@ export class Journal<R> {
   static async open<R>(options: JournalOptions<R>): Promise<Journal<R>> {
     const { dir } = options;
     await mkdir(dir, { recursive: true });
+    const unlock = await lockDirectory(dir);
+    try {
+      return await Journal.load(options, unlock);
+    } catch (error) {
+      await unlock();
+      throw error;
+    }
+  }
+
+  private static async load<R>(options: JournalOptions<R>, unlock: () => Promise<void>): Promise<Journal<R>> {
+    const { dir } = options;
     // A snapshot that was never renamed into place is an unfinished compaction.
     await rm(join(dir, SNAPSHOT_TMP), { force: true });
     const { firstGeneration, records: snapshotRecords } = await readSnapshot(options);
@@ -107,7 +121,7 @@ export class Journal<R> {
     const generation = live.at(-1) ?? firstGeneration;
     const file = await open(join(dir, journalName(generation)), "a");
     if (live.length === 0) await syncDirectory(dir);
-    return new Journal(options, file, generation, recordsSinceSnapshot, snapshotRecords);
+    return new Journal(options, file, generation, recordsSinceSnapshot, snapshotRecords, unlock);
   }
 
   /** Resolves once every record is durable; records of one call are never split by a crash into a later order. */
@@ -138,6 +152,7 @@ export class Journal<R> {
     await this.serially(async () => {
       await this.file.close();
     }).catch(() => undefined);
+    await this.unlock();
   }
 
   private scheduleFlush(): void {
