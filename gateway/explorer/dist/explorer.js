@@ -5,7 +5,7 @@
   addToCart(productId: $productId, quantity: $quantity) { id totalQuantity subtotal { amount currency } }
 }
 `},{name:"Autocomplete",query:`query Autocomplete($prefix: String!) {
-  autocomplete(prefix: $prefix, first: 8) { text product { id } }
+  autocomplete(prefix: $prefix, first: 8) { kind text product { id } category brand }
 }
 `},{name:"Cart",query:`query Cart {
   cart {

@@ -28,8 +28,8 @@ export interface SearchSubgraphOptions {
 
 /**
  * Starts the search subgraph: the index, the indexer that follows catalog changes, an
- * initial build when the index is empty (first start, or after losing the search engine),
- * then the server.
+ * initial build when the index is empty (first start, or after losing the search engine) or
+ * was made by an older mapping (an upgrade), then the server.
  */
 export async function startSearchSubgraph(platform: Platform, options: SearchSubgraphOptions = {}): Promise<RunningSearch> {
   const { config } = platform;
@@ -44,7 +44,7 @@ export async function startSearchSubgraph(platform: Platform, options: SearchSub
     // Subscribed before the build: a change made while it runs reaches both indexes.
     const indexer = await startProductIndexer({ bus: platform.bus, index, logger, onIndexed: options.onIndexed });
     closers.unshift(() => indexer.stop());
-    if ((await index.count()) === 0) await reindexCatalog({ index, catalog, logger });
+    if (await index.needsRebuild()) await reindexCatalog({ index, catalog, logger });
 
     const service = createSearchService({ index });
     const server = await startSubgraphServer({

@@ -79,3 +79,74 @@ export const JUDGED_QUERIES: Judgment[] = [
   { name: "a category filter on an adjective", request: { text: "organic", filter: { categories: ["clothing"] }, first: 7 }, total: 7, every: { category: "clothing", nameIncludes: "Organic" } },
   { name: "nonsense finds nothing", request: { text: "zzzzqqq" }, total: 0 },
 ];
+
+/**
+ * Units sold in the judged catalog, as an order history would give them: electronics sell
+ * most, books least, and products of a category differ a little.
+ */
+const UNITS_BY_CATEGORY: Record<string, number> = {
+  electronics: 500,
+  "home-kitchen": 300,
+  clothing: 250,
+  "sports-outdoors": 200,
+  beauty: 150,
+  "toys-games": 120,
+  grocery: 100,
+  garden: 80,
+  automotive: 60,
+  books: 40,
+};
+
+export const judgedPopularity = (product: { id: string; category: string }): number => (UNITS_BY_CATEGORY[product.category] ?? 0) + (Number(product.id.slice(-4)) % 7);
+
+/**
+ * What autocomplete should offer for what a shopper has typed so far. Suggestions are named
+ * by product id, or `CATEGORY:<value>` / `BRAND:<value>`.
+ */
+export interface SuggestionJudgment {
+  name: string;
+  prefix: string;
+  first?: number;
+  /** The first suggestions, in this order. */
+  top?: string[];
+  /** The first suggestions in any order. */
+  topSet?: string[];
+  /** How many suggestions in all (of `first`). */
+  total?: number;
+  /** What every product suggested has in its name. */
+  everyNameIncludes?: string;
+  /** Every suggestion whose text matches `first` comes before any whose text matches `then`. */
+  order?: { first: RegExp; then: RegExp };
+}
+
+const headphones = ["prod_0000031", "prod_0000191", "prod_0000361", "prod_0000381"];
+
+export const JUDGED_SUGGESTIONS: SuggestionJudgment[] = [
+  {
+    name: "\"wi\" offers the brand whose name starts with it, its products, then Wireless electronics before Wild books",
+    prefix: "wi",
+    first: 20,
+    top: ["BRAND:Wildpath"],
+    order: { first: /Wireless/, then: / Wild / },
+  },
+  { name: "a word start with a letter missing finds headphones", prefix: "hedph", topSet: headphones, total: 4, everyNameIncludes: "Wireless Headphones" },
+  { name: "an unfinished word finds the products using it", prefix: "wireles", first: 8, total: 8, everyNameIncludes: "Wireless" },
+  { name: "the end of a word matches inside it, above typo'd neighbours", prefix: "phones", first: 8, topSet: headphones },
+  { name: "a word in the middle of a name", prefix: "cancelling", first: 12, total: 7, everyNameIncludes: "Noise Cancelling Earbuds" },
+  { name: "a full word then a started one", prefix: "cast ir", total: 5, everyNameIncludes: "Cast Iron Skillet" },
+  {
+    name: "part of a word offers the category and brand it names before their products",
+    prefix: "kitch",
+    first: 4,
+    top: ["CATEGORY:home-kitchen", "BRAND:Ember Kitchen", "prod_0000503", "prod_0000243"],
+  },
+  { name: "a misspelt word finds its products", prefix: "espreso", topSet: ["prod_0000173", "prod_0000483", "prod_0000583"], total: 3 },
+  { name: "a hyphenated word typed with a space", prefix: "usb c", topSet: ["prod_0000231", "prod_0000281", "prod_0000311", "prod_0000371"], total: 4 },
+  {
+    name: "a brand and a started word: the name continuing the typed text first, then equal matches by units sold",
+    prefix: "sonora sm",
+    top: ["prod_0000061", "prod_0000011", "prod_0000331"],
+    total: 3,
+  },
+  { name: "nonsense suggests nothing", prefix: "zzqx", total: 0 },
+];

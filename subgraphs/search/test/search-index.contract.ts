@@ -5,9 +5,12 @@ import { generateCatalog } from "../../products/src/catalog/generate-catalog.js"
 import { toSearchDocument } from "../src/domain/search-document.js";
 import { inPriceRange, PRICE_RANGES } from "../src/domain/price-ranges.js";
 import type { IndexChange, SearchDocument, SearchIndex, SearchRequest } from "../src/ports/search-index.js";
-import { JUDGED_CATALOG_SIZE, JUDGED_QUERIES, type Judgment } from "./judged-queries.js";
+import { JUDGED_CATALOG_SIZE, JUDGED_QUERIES, judgedPopularity, type Judgment } from "./judged-queries.js";
+import { defineAutocompleteChecks } from "./autocomplete.contract.js";
+import { suggestCompletions } from "../src/domain/autocomplete.js";
 
-export const judgedCatalog = (): SearchDocument[] => [...generateCatalog({ count: JUDGED_CATALOG_SIZE })].map((g) => toSearchDocument(g.product));
+export const judgedCatalog = (): SearchDocument[] =>
+  [...generateCatalog({ count: JUDGED_CATALOG_SIZE })].map((g) => toSearchDocument({ ...g.product, popularity: judgedPopularity(g.product) }));
 
 const request = (partial: Partial<SearchRequest>): SearchRequest => ({ text: "", filter: {}, sort: "RELEVANCE", first: 20, ...partial });
 const upserts = (documents: SearchDocument[]): IndexChange[] => documents.map((document) => ({ kind: "upsert", document }));
@@ -109,17 +112,7 @@ export function defineSearchIndexContract(engine: string, create: () => Promise<
       }
     });
 
-    it("suggests distinct names with a word starting with each typed word", async () => {
-      const suggestions = await index.suggest("cast ir", 5);
-      assert.ok(suggestions.length > 0);
-      assert.equal(new Set(suggestions.map((s) => s.text)).size, suggestions.length);
-      for (const s of suggestions) {
-        assert.match(s.text, /\bCast Iron\b/, s.text);
-        assert.equal(catalog.get(s.productId)?.name, s.text);
-      }
-      assert.deepEqual(await index.suggest("", 5), []);
-      assert.equal((await index.suggest("s", 3)).length, 3);
-    });
+    describe("autocomplete", () => defineAutocompleteChecks(() => index, catalog));
   });
 
   describe(engineSuiteTitle("SearchIndex contract: versions and rebuilds", engine), { timeout: 120_000 }, () => {
@@ -152,6 +145,26 @@ export function defineSearchIndexContract(engine: string, create: () => Promise<
       await index.refresh();
       assert.deepEqual(await namesOf("pangolin"), []);
       await index.apply([{ kind: "delete", id: "prod_never_indexed", version: 1 }]);
+    });
+
+    it("ranks equally good suggestions by units sold and follows changes to names, brands and sales", async () => {
+      const lamp = (id: string, version: number, name: string, brand: string, popularity: number): SearchDocument => ({ ...doc(id, version, name), brand, popularity });
+      await index.apply([
+        { kind: "upsert", document: lamp("prod_s1", 1, "Okapi Glow Lamp", "Okapi Works", 5) },
+        { kind: "upsert", document: lamp("prod_s2", 1, "Okapi Beam Lamp", "Okapi Works", 40) },
+      ]);
+      await index.refresh();
+      const suggested = async () => (await suggestCompletions(index, "okapi", { limit: 5 })).map((s) => (s.kind === "PRODUCT" ? s.productId : `${s.kind}:${s.text}`));
+      assert.deepEqual(await suggested(), ["BRAND:Okapi Works", "prod_s2", "prod_s1"]);
+      await index.apply([{ kind: "upsert", document: lamp("prod_s1", 2, "Okapi Glow Lamp", "Okapi Works", 90) }]);
+      await index.refresh();
+      assert.deepEqual(await suggested(), ["BRAND:Okapi Works", "prod_s1", "prod_s2"], "a sale moves a product up");
+      await index.apply([
+        { kind: "upsert", document: lamp("prod_s1", 3, "Wombat Glow Lamp", "Wombat Co", 90) },
+        { kind: "delete", id: "prod_s2", version: 2 },
+      ]);
+      await index.refresh();
+      assert.deepEqual(await suggested(), [], "a renamed and a deleted product, and a brand with no products left, are no longer suggested");
     });
 
     it("rebuilds from the catalog while searches answer and live changes land in the new index", async () => {

@@ -3,9 +3,21 @@ import { AutocompleteDocument, type AutocompleteQuery } from "../../../clients/t
 import { client } from "./storefront-client.js";
 import { href, navigate } from "./route.js";
 
+type Suggestion = AutocompleteQuery["autocomplete"][number];
+
+/** Where a suggestion leads: its product, its category's listing, or a search for its brand. */
+function destination(suggestion: Suggestion): string {
+  if (suggestion.product) return href.product(suggestion.product.id);
+  if (suggestion.category) return href.category(suggestion.category);
+  return href.search(suggestion.brand ?? suggestion.text);
+}
+
+const KIND_LABEL: Record<Suggestion["kind"], string | null> = { PRODUCT: null, CATEGORY: "Category", BRAND: "Brand" };
+
 /**
  * Search with suggestions as you type: a WAI-ARIA combobox. Arrow keys move through the
- * suggestions, Enter opens the chosen product (or searches the text), Escape closes the list.
+ * suggestions (products, categories and brands), Enter opens the chosen one (or searches the
+ * text), Escape closes the list.
  */
 export function SearchBox({ initial = "" }: { initial?: string }) {
   const [text, setText] = useState(initial);
@@ -38,7 +50,7 @@ export function SearchBox({ initial = "" }: { initial?: string }) {
   const choose = (index: number) => {
     const suggestion = suggestions[index];
     setOpen(false);
-    if (suggestion) navigate(href.product(suggestion.product.id));
+    if (suggestion) navigate(destination(suggestion));
   };
 
   return (
@@ -87,7 +99,7 @@ export function SearchBox({ initial = "" }: { initial?: string }) {
         <ul id="search-suggestions" role="listbox" aria-label="Suggestions">
           {suggestions.map((suggestion, index) => (
             <li
-              key={suggestion.product.id + index}
+              key={`${suggestion.kind}:${suggestion.text}`}
               id={`suggestion-${index}`}
               role="option"
               aria-selected={index === active}
@@ -96,6 +108,7 @@ export function SearchBox({ initial = "" }: { initial?: string }) {
                 choose(index);
               }}
             >
+              {KIND_LABEL[suggestion.kind] && <span class="suggestion-kind">{KIND_LABEL[suggestion.kind]}: </span>}
               {suggestion.text}
             </li>
           ))}

@@ -16,7 +16,7 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
 type Documents = {
     "mutation AddAddress($input: AddressInput!) {\n  addAddress(input: $input) {\n    id\n    recipientName\n    line1\n    city\n    postalCode\n    country\n  }\n}": typeof types.AddAddressDocument,
     "mutation AddToCart($productId: ID!, $quantity: Int!) {\n  addToCart(productId: $productId, quantity: $quantity) {\n    id\n    totalQuantity\n    subtotal {\n      amount\n      currency\n    }\n  }\n}": typeof types.AddToCartDocument,
-    "query Autocomplete($prefix: String!) {\n  autocomplete(prefix: $prefix, first: 8) {\n    text\n    product {\n      id\n    }\n  }\n}": typeof types.AutocompleteDocument,
+    "query Autocomplete($prefix: String!) {\n  autocomplete(prefix: $prefix, first: 8) {\n    kind\n    text\n    product {\n      id\n    }\n    category\n    brand\n  }\n}": typeof types.AutocompleteDocument,
     "query Cart {\n  cart {\n    id\n    totalQuantity\n    subtotal {\n      amount\n      currency\n    }\n    hasPriceChanges\n    items {\n      quantity\n      unitPrice {\n        amount\n        currency\n      }\n      acceptedUnitPrice {\n        amount\n        currency\n      }\n      lineTotal {\n        amount\n        currency\n      }\n      product {\n        id\n        name\n        images {\n          url\n          alt\n        }\n        stock\n      }\n    }\n  }\n}": typeof types.CartDocument,
     "query CategoryListing($category: String, $first: Int = 20, $after: String) {\n  products(first: $first, after: $after, category: $category) {\n    totalCount\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n    edges {\n      node {\n        id\n        name\n        price {\n          amount\n          currency\n        }\n        images {\n          url\n          alt\n        }\n        inStock\n      }\n    }\n  }\n}": typeof types.CategoryListingDocument,
     "mutation Checkout($idempotencyKey: String!) {\n  checkout(idempotencyKey: $idempotencyKey) {\n    id\n    status\n    total {\n      amount\n      currency\n    }\n    createdAt\n  }\n}": typeof types.CheckoutDocument,
@@ -37,7 +37,7 @@ type Documents = {
 const documents: Documents = {
     "mutation AddAddress($input: AddressInput!) {\n  addAddress(input: $input) {\n    id\n    recipientName\n    line1\n    city\n    postalCode\n    country\n  }\n}": types.AddAddressDocument,
     "mutation AddToCart($productId: ID!, $quantity: Int!) {\n  addToCart(productId: $productId, quantity: $quantity) {\n    id\n    totalQuantity\n    subtotal {\n      amount\n      currency\n    }\n  }\n}": types.AddToCartDocument,
-    "query Autocomplete($prefix: String!) {\n  autocomplete(prefix: $prefix, first: 8) {\n    text\n    product {\n      id\n    }\n  }\n}": types.AutocompleteDocument,
+    "query Autocomplete($prefix: String!) {\n  autocomplete(prefix: $prefix, first: 8) {\n    kind\n    text\n    product {\n      id\n    }\n    category\n    brand\n  }\n}": types.AutocompleteDocument,
     "query Cart {\n  cart {\n    id\n    totalQuantity\n    subtotal {\n      amount\n      currency\n    }\n    hasPriceChanges\n    items {\n      quantity\n      unitPrice {\n        amount\n        currency\n      }\n      acceptedUnitPrice {\n        amount\n        currency\n      }\n      lineTotal {\n        amount\n        currency\n      }\n      product {\n        id\n        name\n        images {\n          url\n          alt\n        }\n        stock\n      }\n    }\n  }\n}": types.CartDocument,
     "query CategoryListing($category: String, $first: Int = 20, $after: String) {\n  products(first: $first, after: $after, category: $category) {\n    totalCount\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n    edges {\n      node {\n        id\n        name\n        price {\n          amount\n          currency\n        }\n        images {\n          url\n          alt\n        }\n        inStock\n      }\n    }\n  }\n}": types.CategoryListingDocument,
     "mutation Checkout($idempotencyKey: String!) {\n  checkout(idempotencyKey: $idempotencyKey) {\n    id\n    status\n    total {\n      amount\n      currency\n    }\n    createdAt\n  }\n}": types.CheckoutDocument,
@@ -81,7 +81,7 @@ export function graphql(source: "mutation AddToCart($productId: ID!, $quantity: 
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "query Autocomplete($prefix: String!) {\n  autocomplete(prefix: $prefix, first: 8) {\n    text\n    product {\n      id\n    }\n  }\n}"): (typeof documents)["query Autocomplete($prefix: String!) {\n  autocomplete(prefix: $prefix, first: 8) {\n    text\n    product {\n      id\n    }\n  }\n}"];
+export function graphql(source: "query Autocomplete($prefix: String!) {\n  autocomplete(prefix: $prefix, first: 8) {\n    kind\n    text\n    product {\n      id\n    }\n    category\n    brand\n  }\n}"): (typeof documents)["query Autocomplete($prefix: String!) {\n  autocomplete(prefix: $prefix, first: 8) {\n    kind\n    text\n    product {\n      id\n    }\n    category\n    brand\n  }\n}"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -1,11 +1,11 @@
 import MiniSearch, { type SearchOptions } from "minisearch";
-import type { FacetCount, IndexChange, SearchDocument, SearchHits, SearchIndex, SearchRequest, SortKey, Suggestion } from "../ports/search-index.js";
+import type { FacetCount, FacetValues, IndexChange, ProductSuggestion, SearchDocument, SearchHits, SearchIndex, SearchRequest, SortKey } from "../ports/search-index.js";
 import { inPriceRange, PRICE_RANGES } from "../domain/price-ranges.js";
+import { fold, type TypedText } from "../domain/suggestion-match.js";
+import { EmbeddedSuggestions } from "./embedded-suggestions.js";
 
 /** Edits forgiven per word, as the engines' AUTO:4,6 (MiniSearch counts a swap as two). */
 const fuzziness = (term: string): number | false => (term.length < 4 ? false : term.length < 6 ? 1 : 2);
-
-const fold = (term: string): string => term.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
 
 /** The same matching rule as the engines: every word, typos forgiven, the last one may be a prefix. */
 const MATCHING: SearchOptions = {
@@ -20,6 +20,7 @@ interface Generation {
   documents: Map<string, SearchDocument>;
   /** Highest version seen per product, deletes included: the embedded external versioning. */
   versions: Map<string, number>;
+  suggestions: EmbeddedSuggestions;
 }
 
 function newGeneration(): Generation {
@@ -35,6 +36,7 @@ function newGeneration(): Generation {
     }),
     documents: new Map(),
     versions: new Map(),
+    suggestions: new EmbeddedSuggestions(),
   };
 }
 
@@ -47,8 +49,10 @@ function applyTo(generation: Generation, change: IndexChange): void {
   if (change.kind === "upsert") {
     generation.documents.set(id, change.document);
     generation.text.add(change.document);
+    generation.suggestions.add(change.document);
   } else {
     generation.documents.delete(id);
+    generation.suggestions.remove(id);
   }
 }
 
@@ -117,22 +121,16 @@ export class EmbeddedSearchIndex implements SearchIndex {
     };
   }
 
-  async suggest(prefix: string, limit: number): Promise<Suggestion[]> {
-    if (!prefix.trim()) return [];
-    const { documents, text } = this.current;
-    const hits = text.search(prefix, { fields: ["name"], prefix: true, fuzzy: false, combineWith: "AND" });
-    const ranked = hits
-      .map((hit) => ({ document: documents.get(hit.id as string)!, score: hit.score }))
-      .sort((a, b) => b.score - a.score || (a.document.name < b.document.name ? -1 : a.document.name > b.document.name ? 1 : byId(a.document, b.document)));
-    const seen = new Set<string>();
-    const suggestions: Suggestion[] = [];
-    for (const { document } of ranked) {
-      if (seen.has(document.name)) continue;
-      seen.add(document.name);
-      suggestions.push({ text: document.name, productId: document.id });
-      if (suggestions.length === limit) break;
-    }
-    return suggestions;
+  async suggestProducts(typed: TypedText, limit: number): Promise<ProductSuggestion[]> {
+    return this.current.suggestions.suggest(typed, limit);
+  }
+
+  async facetValues(): Promise<FacetValues> {
+    return this.current.suggestions.facetValues();
+  }
+
+  async needsRebuild(): Promise<boolean> {
+    return this.current.documents.size === 0;
   }
 
   async count(): Promise<number> {

@@ -3,8 +3,21 @@
  * same REST API for everything here, so the engine bindings only carry requests. Builders are
  * pure functions of the port's types, which keeps the request bodies unit-testable.
  */
-import type { IndexChange, SearchDocument, SearchHits, SearchRequest, SortKey, Suggestion } from "../ports/search-index.js";
+import type { IndexChange, SearchDocument, SearchHits, SearchRequest, SortKey } from "../ports/search-index.js";
 import { PRICE_RANGES } from "../domain/price-ranges.js";
+import { INFIX_LENGTH, MAX_WORD_PREFIX } from "../domain/suggestion-match.js";
+
+/**
+ * The mapping's version, kept in the index's `_meta`. An index made by an older one is brought
+ * up to date by a rebuild (a new index under the alias); until then ADDED_FIELDS are put into
+ * its mapping so live changes, which carry them, can still be written to it.
+ */
+export const MAPPING_VERSION = 2;
+
+/** Plain fields added since version 1, which an existing index can take without a rebuild. */
+export const ADDED_FIELDS = {
+  popularity: { type: "long" },
+} as const;
 
 /** 0 edits below 4 letters, 1 below 6, 2 from 6 on; a swap of two letters counts as one. */
 export const FUZZINESS = "AUTO:4,6";
@@ -24,17 +37,27 @@ export function indexDefinition(options: { bulkLoad?: boolean } = {}) {
       refresh_interval: options.bulkLoad ? "-1" : REFRESH_INTERVAL,
       // A bulk load that fails is simply redone, so it need not fsync every request.
       ...(options.bulkLoad ? { "translog.durability": "async" } : {}),
+      max_ngram_diff: INFIX_LENGTH.max - INFIX_LENGTH.min,
       analysis: {
-        filter: { word_prefixes: { type: "edge_ngram", min_gram: 1, max_gram: 20 } },
+        filter: {
+          word_prefixes: { type: "edge_ngram", min_gram: 1, max_gram: MAX_WORD_PREFIX },
+          word_infixes: { type: "ngram", min_gram: INFIX_LENGTH.min, max_gram: INFIX_LENGTH.max },
+        },
         analyzer: {
           product_text: { type: "custom", tokenizer: "standard", filter: ["lowercase", "asciifolding"] },
           // Indexes every prefix of every word: "head" finds "Wireless Headphones".
           word_prefix_index: { type: "custom", tokenizer: "standard", filter: ["lowercase", "asciifolding", "word_prefixes"] },
+          // Indexes every stretch of 3 to 10 letters inside a word: "phones" finds "Headphones".
+          word_infix_index: { type: "custom", tokenizer: "standard", filter: ["lowercase", "asciifolding", "word_infixes"] },
         },
+        // A name's words folded and joined by single spaces, as `phraseOf` makes them.
+        char_filter: { word_separators: { type: "pattern_replace", pattern: "[^\\p{L}\\p{N}'’]+", replacement: " " } },
+        normalizer: { name_phrase: { type: "custom", char_filter: ["word_separators"], filter: ["lowercase", "asciifolding", "trim"] } },
       },
     },
     mappings: {
       dynamic: "strict",
+      _meta: { mappingVersion: MAPPING_VERSION },
       properties: {
         id: { type: "keyword" },
         // Every searchable word in one field, so the words of a query may match in different
@@ -46,6 +69,9 @@ export function indexDefinition(options: { bulkLoad?: boolean } = {}) {
           copy_to: "all_text",
           fields: {
             prefix: { type: "text", analyzer: "word_prefix_index", search_analyzer: "product_text" },
+            infix: { type: "text", analyzer: "word_infix_index", search_analyzer: "product_text", index_options: "docs" },
+            // A name starting with the typed words ranks first.
+            phrase: { type: "keyword", normalizer: "name_phrase" },
             raw: { type: "keyword" },
           },
         },
@@ -57,6 +83,7 @@ export function indexDefinition(options: { bulkLoad?: boolean } = {}) {
         currency: { type: "keyword" },
         createdAt: { type: "date", format: "epoch_millis" },
         version: { type: "long" },
+        ...ADDED_FIELDS,
       },
     },
   };
@@ -160,22 +187,6 @@ export function parseSearchResponse(request: SearchRequest, body: unknown): Sear
       priceRanges: PRICE_RANGES.map((range, i) => ({ min: range.min, max: range.max, count: priceBuckets[i]?.doc_count ?? 0 })),
     },
   };
-}
-
-/** Name completions: every typed word is a word prefix of the name; one hit per distinct name. */
-export function suggestBody(prefix: string, limit: number) {
-  return {
-    size: limit,
-    _source: false,
-    query: { match: { "name.prefix": { query: prefix, operator: "and" } } },
-    sort: [{ _score: "desc" }, { "name.raw": "asc" }, { id: "asc" }],
-    collapse: { field: "name.raw" },
-    docvalue_fields: ["name.raw"],
-  };
-}
-
-export function parseSuggestResponse(body: unknown): Suggestion[] {
-  return (body as RawSearchResponse).hits.hits.map((hit) => ({ text: String(hit.fields?.["name.raw"]?.[0] ?? ""), productId: hit._id }));
 }
 
 /**

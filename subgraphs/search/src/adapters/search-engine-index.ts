@@ -1,7 +1,9 @@
 import { setTimeout as delay } from "node:timers/promises";
 import type { Logger } from "#kernel";
-import type { IndexChange, SearchDocument, SearchHits, SearchIndex, SearchRequest, Suggestion } from "../ports/search-index.js";
-import { bulkBody, bulkFailures, indexDefinition, parseSearchResponse, parseSuggestResponse, REFRESH_INTERVAL, searchBody, suggestBody } from "./search-dsl.js";
+import type { FacetValues, IndexChange, ProductSuggestion, SearchDocument, SearchHits, SearchIndex, SearchRequest } from "../ports/search-index.js";
+import type { TypedText } from "../domain/suggestion-match.js";
+import { ADDED_FIELDS, bulkBody, bulkFailures, indexDefinition, MAPPING_VERSION, parseSearchResponse, REFRESH_INTERVAL, searchBody } from "./search-dsl.js";
+import { facetValuesBody, parseFacetValuesResponse, parseSuggestResponse, suggestBody } from "./suggest-dsl.js";
 
 export interface EngineRequest {
   method: "GET" | "PUT" | "POST" | "DELETE";
@@ -26,6 +28,8 @@ export interface SearchEngineIndexOptions {
   writeTargetTtlMs?: number;
   /** How long a replaced index stays, so searches already running on it can finish. */
   retireDelayMs?: number;
+  /** How long autocomplete matches brands and categories from one read of them. */
+  facetValuesTtlMs?: number;
 }
 
 /**
@@ -43,6 +47,8 @@ export class SearchEngineIndex implements SearchIndex {
   private readonly retireDelayMs: number;
   private targets?: { names: string[]; until: number };
   private readonly retiring = new Set<Promise<void>>();
+  private facetValuesRead?: { values: Promise<FacetValues>; until: number };
+  private outdatedMapping = false;
 
   constructor(
     readonly engine: string,
@@ -55,7 +61,7 @@ export class SearchEngineIndex implements SearchIndex {
   }
 
   async ensureIndex(): Promise<void> {
-    if ((await this.aliasIndexes(this.options.alias)).length > 0) return;
+    if ((await this.aliasIndexes(this.options.alias)).length > 0) return this.upgradeMapping();
     const created = await this.transport({
       method: "PUT",
       path: `/${this.options.alias}_initial`,
@@ -82,10 +88,28 @@ export class SearchEngineIndex implements SearchIndex {
     return parseSearchResponse(request, body);
   }
 
-  async suggest(prefix: string, limit: number): Promise<Suggestion[]> {
-    if (!prefix.trim()) return [];
-    const { body } = await this.transport({ method: "POST", path: `/${this.options.alias}/_search`, body: suggestBody(prefix, limit) });
+  async suggestProducts(typed: TypedText, limit: number): Promise<ProductSuggestion[]> {
+    if (typed.words.length === 0) return [];
+    const { body } = await this.transport({ method: "POST", path: `/${this.options.alias}/_search`, body: suggestBody(typed, limit) });
     return parseSuggestResponse(body);
+  }
+
+  /** One aggregation over the index per TTL, shared by every keystroke meanwhile. */
+  facetValues(): Promise<FacetValues> {
+    if (!this.facetValuesRead || this.facetValuesRead.until < Date.now()) {
+      const values = this.transport({ method: "POST", path: `/${this.options.alias}/_search`, body: facetValuesBody() }).then(({ body }) => parseFacetValuesResponse(body));
+      const read = { values, until: Date.now() + (this.options.facetValuesTtlMs ?? 30_000) };
+      // A failed read is not kept: the next keystroke tries again.
+      values.catch(() => {
+        if (this.facetValuesRead === read) this.facetValuesRead = undefined;
+      });
+      this.facetValuesRead = read;
+    }
+    return this.facetValuesRead.values;
+  }
+
+  async needsRebuild(): Promise<boolean> {
+    return this.outdatedMapping || (await this.count()) === 0;
   }
 
   async count(): Promise<number> {
@@ -94,6 +118,7 @@ export class SearchEngineIndex implements SearchIndex {
   }
 
   async refresh(): Promise<void> {
+    this.facetValuesRead = undefined;
     for (const alias of [this.options.alias, this.building]) {
       if ((await this.aliasIndexes(alias)).length) await this.transport({ method: "POST", path: `/${alias}/_refresh` });
     }
@@ -137,6 +162,8 @@ export class SearchEngineIndex implements SearchIndex {
         { remove: { index: name, alias: this.building } },
       ]);
       this.targets = undefined;
+      this.facetValuesRead = undefined;
+      this.outdatedMapping = false;
       this.options.logger?.info("search index rebuilt", { alias, index: name, indexed });
       this.retire(previous);
       return { indexed };
@@ -161,6 +188,20 @@ export class SearchEngineIndex implements SearchIndex {
       )
       .finally(() => this.retiring.delete(done));
     this.retiring.add(done);
+  }
+
+  /**
+   * An index made by an older mapping takes the fields added since (so live changes, which
+   * carry them, are still accepted) and is marked for a rebuild, which brings the rest
+   * (analyzers, sub-fields) with a new index behind the alias.
+   */
+  private async upgradeMapping(): Promise<void> {
+    const { body } = await this.transport({ method: "GET", path: `/${this.options.alias}/_mapping` });
+    const versions = Object.values(body as Record<string, { mappings?: { _meta?: { mappingVersion?: number } } }>).map((index) => index.mappings?._meta?.mappingVersion ?? 1);
+    if (Math.min(...versions) >= MAPPING_VERSION) return;
+    await this.transport({ method: "PUT", path: `/${this.options.alias}/_mapping`, body: { properties: ADDED_FIELDS } });
+    this.outdatedMapping = true;
+    this.options.logger?.info("search index mapping is older than this version; it will be rebuilt", { alias: this.options.alias, versions, current: MAPPING_VERSION });
   }
 
   private async writeTargets(): Promise<string[]> {

@@ -2,7 +2,7 @@ import type { Product, ProductChangeEvent } from "../../../products/src/domain/p
 import type { IndexChange, SearchDocument } from "../ports/search-index.js";
 
 /** The product fields search reads, whether from an event, the catalog scan or the store. */
-export type IndexableProduct = Pick<Product, "id" | "name" | "description" | "category" | "brand" | "attributes" | "version"> & {
+export type IndexableProduct = Pick<Product, "id" | "name" | "description" | "category" | "brand" | "attributes" | "version" | "popularity"> & {
   price: { amount: number; currency: string };
   createdAt: Date | string;
 };
@@ -22,6 +22,7 @@ export function toSearchDocument(product: IndexableProduct): SearchDocument {
     priceAmount: product.price.amount,
     currency: product.price.currency,
     createdAt: new Date(product.createdAt).getTime(),
+    popularity: product.popularity ?? 0,
     version: product.version,
   };
 }

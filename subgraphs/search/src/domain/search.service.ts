@@ -1,5 +1,6 @@
 import { badInput, decodeCursor, encodeCursor, pageSize } from "#kernel";
 import type { SearchFacets, SearchFilter, SearchIndex, SearchSort, SortKey } from "../ports/search-index.js";
+import { suggestCompletions, type SuggestionKind } from "./autocomplete.js";
 
 export interface SearchPage {
   totalCount: number;
@@ -65,11 +66,19 @@ export function createSearchService(deps: { index: SearchIndex }) {
       return { totalCount: result.totalCount, edges, pageInfo: { hasNextPage: result.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null }, facets: result.facets };
     },
 
-    async autocomplete(args: { prefix: string; first?: number | null }) {
+    /** Suggestions as the shopper types; the gateway's search budget bounds how often. */
+    async autocomplete(args: { prefix: string; first?: number | null; kinds?: readonly SuggestionKind[] | null }) {
       const prefix = args.prefix.trim();
       if (prefix.length > 100) throw badInput("A prefix has at most 100 characters", { field: "prefix" });
-      const suggestions = await index.suggest(prefix, pageSize(args.first, { fallback: 8, max: 20 }));
-      return suggestions.map((s) => ({ text: s.text, product: { id: s.productId } }));
+      const limit = pageSize(args.first, { fallback: 8, max: 20 });
+      const suggestions = await suggestCompletions(index, prefix, { limit, kinds: args.kinds ?? undefined });
+      return suggestions.map((s) => ({
+        kind: s.kind,
+        text: s.text,
+        product: s.kind === "PRODUCT" ? { id: s.productId } : null,
+        category: s.kind === "CATEGORY" ? s.value : null,
+        brand: s.kind === "BRAND" ? s.value : null,
+      }));
     },
   };
 }

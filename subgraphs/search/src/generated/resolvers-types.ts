@@ -58,7 +58,11 @@ export type Product = {
 
 export type Query = {
   __typename?: 'Query';
-  /** Product name completions for a prefix, best first. */
+  /**
+   * Completions for what the user is typing (at most 100 characters), best first: products whose
+   * names contain every typed word (a prefix, inside a word, or with a typo), and categories and
+   * brands (at most two of each). Empty text or text without letters or digits suggests nothing.
+   */
   autocomplete: Array<Suggestion>;
   /** Full-text product search with typo tolerance, filters, facets and sorting. */
   search: SearchResult;
@@ -67,6 +71,7 @@ export type Query = {
 
 export type QueryAutocompleteArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
+  kinds?: InputMaybe<Array<SuggestionKind>>;
   prefix: Scalars['String']['input'];
 };
 
@@ -127,14 +132,34 @@ export type SearchSort =
   /** Best match first. */
   | 'RELEVANCE';
 
-/** A completion for what the user is typing. */
+/**
+ * A completion for what the user is typing. Suggestions are ranked by how well they match (the
+ * whole name starting with the text first, then every typed word matching a whole word, the start
+ * of a word, the inside of a word, or with a typo), then categories and brands before products,
+ * then by units sold.
+ */
 export type Suggestion = {
   __typename?: 'Suggestion';
-  /** The product the suggestion names. */
-  product: Product;
-  /** Text to show and to search for. */
+  /** The brand to filter by (`SearchFilter.brands`); null unless `kind` is BRAND. */
+  brand?: Maybe<Scalars['String']['output']>;
+  /** The category to filter by (`SearchFilter.categories`); null unless `kind` is CATEGORY. */
+  category?: Maybe<Scalars['String']['output']>;
+  /** What the suggestion names; `product`, `category` or `brand` holds it. */
+  kind: SuggestionKind;
+  /** The product the suggestion names; null unless `kind` is PRODUCT. */
+  product?: Maybe<Product>;
+  /** Text to show: the product's name, the category or the brand. */
   text: Scalars['String']['output'];
 };
+
+/** What a suggestion names. */
+export type SuggestionKind =
+  /** A brand: list its products (`SearchFilter.brands`). */
+  | 'BRAND'
+  /** A category: list its products (`SearchFilter.categories`). */
+  | 'CATEGORY'
+  /** A product: open it. */
+  | 'PRODUCT';
 
 export type WithIndex<TObject> = TObject & Record<string, any>;
 export type ResolversObject<TObject> = WithIndex<TObject>;
@@ -225,6 +250,7 @@ export type ResolversTypes = ResolversObject<{
   SearchResult: ResolverTypeWrapper<SearchPageModel>;
   SearchSort: SearchSort;
   Suggestion: ResolverTypeWrapper<Suggestion>;
+  SuggestionKind: SuggestionKind;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
 }>;
@@ -277,7 +303,7 @@ export type ProductResolvers<ContextType = SearchContext, ParentType extends Res
 }>;
 
 export type QueryResolvers<ContextType = SearchContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
-  autocomplete?: Resolver<Array<ResolversTypes['Suggestion']>, ParentType, ContextType, RequireFields<QueryAutocompleteArgs, 'first' | 'prefix'>>;
+  autocomplete?: Resolver<Array<ResolversTypes['Suggestion']>, ParentType, ContextType, RequireFields<QueryAutocompleteArgs, 'first' | 'kinds' | 'prefix'>>;
   search?: Resolver<ResolversTypes['SearchResult'], ParentType, ContextType, RequireFields<QuerySearchArgs, 'first' | 'query' | 'sort'>>;
 }>;
 
@@ -300,7 +326,10 @@ export type SearchResultResolvers<ContextType = SearchContext, ParentType extend
 }>;
 
 export type SuggestionResolvers<ContextType = SearchContext, ParentType extends ResolversParentTypes['Suggestion'] = ResolversParentTypes['Suggestion']> = ResolversObject<{
-  product?: Resolver<ResolversTypes['Product'], ParentType, ContextType>;
+  brand?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  category?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['SuggestionKind'], ParentType, ContextType>;
+  product?: Resolver<Maybe<ResolversTypes['Product']>, ParentType, ContextType>;
   text?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 

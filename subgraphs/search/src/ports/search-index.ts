@@ -1,3 +1,5 @@
+import type { TypedText } from "../domain/suggestion-match.js";
+
 /** What the index holds of a product: the searchable text, the facet fields and the sort keys. */
 export interface SearchDocument {
   id: string;
@@ -12,6 +14,8 @@ export interface SearchDocument {
   currency: string;
   /** Creation time in epoch milliseconds (the NEWEST sort). */
   createdAt: number;
+  /** Units sold (0 when none): breaks ties between equally good suggestions. */
+  popularity: number;
   /** The catalog version this document reflects; an index never goes back to an older one. */
   version: number;
 }
@@ -67,9 +71,26 @@ export interface SearchHits {
   facets: SearchFacets;
 }
 
-export interface Suggestion {
-  text: string;
+/** A product whose name matches typed text (`domain/suggestion-match.ts`), with its score. */
+export interface ProductSuggestion {
   productId: string;
+  /** The product's name. */
+  text: string;
+  /** `matchQuality` of the name for the typed text. */
+  quality: number;
+  popularity: number;
+}
+
+/** One brand or category value in the index, with how many products carry it and their units sold. */
+export interface FacetValue {
+  value: string;
+  products: number;
+  popularity: number;
+}
+
+export interface FacetValues {
+  brands: FacetValue[];
+  categories: FacetValue[];
 }
 
 /**
@@ -87,10 +108,19 @@ export interface SearchIndex {
   readonly engine: string;
   /** Creates the index when it does not exist yet (idempotent). */
   ensureIndex(): Promise<void>;
+  /** Whether the index must be (re)built from the catalog: it is empty, or an older version of this code made it. */
+  needsRebuild(): Promise<boolean>;
   apply(changes: readonly IndexChange[]): Promise<void>;
   search(request: SearchRequest): Promise<SearchHits>;
-  /** Distinct product names with a word starting with each word of `prefix`, best first. */
-  suggest(prefix: string, limit: number): Promise<Suggestion[]>;
+  /**
+   * Products whose names match `typed` by the `suggestion-match` rule (every typed word matches
+   * a word of the name, exactly, at its start, inside it or with typos), one per distinct name,
+   * best first: score, then popularity, then name, then id. Work is bounded by `limit` and the
+   * name vocabulary, not by the catalog size.
+   */
+  suggestProducts(typed: TypedText, limit: number): Promise<ProductSuggestion[]>;
+  /** Every brand and category value (engines may answer from a copy up to 30 s old; `refresh` renews it). */
+  facetValues(): Promise<FacetValues>;
   /** Searchable documents now. */
   count(): Promise<number>;
   /** Makes every applied change visible to searches now (engines refresh on a short interval). */

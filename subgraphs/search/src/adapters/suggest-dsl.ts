@@ -1,0 +1,85 @@
+/**
+ * Autocomplete on Elasticsearch 8 and OpenSearch 2: `domain/suggestion-match.ts` written as a
+ * query. Each typed word must match (bool must); its score is the best of constant-score
+ * clauses, one per kind of match, so the engine's score equals `matchQuality` exactly and the
+ * order (score, popularity, name, id) is the embedded index's.
+ */
+import type { FacetValues, ProductSuggestion } from "../ports/search-index.js";
+import { INFIX_LENGTH, MAX_WORD_PREFIX, NAME_START_BONUS, typoBudget, WORD_QUALITY, type TypedText } from "../domain/suggestion-match.js";
+
+/** Terms a typo'd word may stand for; enough for a catalog's vocabulary, bounded per keystroke. */
+const TYPO_EXPANSIONS = 128;
+
+const scored = (filter: Record<string, unknown>, boost: number) => ({ constant_score: { filter, boost } });
+
+function wordClause(word: string) {
+  const budget = typoBudget(word);
+  return {
+    dis_max: {
+      queries: [
+        scored({ term: { name: word } }, WORD_QUALITY.exact),
+        ...(word.length <= MAX_WORD_PREFIX ? [scored({ term: { "name.prefix": word } }, WORD_QUALITY.wordStart)] : []),
+        ...(word.length >= INFIX_LENGTH.min && word.length <= INFIX_LENGTH.max ? [scored({ term: { "name.infix": word } }, WORD_QUALITY.infix)] : []),
+        // A fuzzy term over the word prefixes is a typo'd prefix: "hedph" finds "headphones". A
+        // word too long to come within the budget of any indexed prefix is not sent (nor is the
+        // engine asked to build an automaton for it).
+        ...(budget > 0 && word.length <= MAX_WORD_PREFIX + budget
+          ? [scored({ fuzzy: { "name.prefix": { value: word, fuzziness: budget, transpositions: true, prefix_length: 0, max_expansions: TYPO_EXPANSIONS } } }, WORD_QUALITY.typo)]
+          : []),
+      ],
+    },
+  };
+}
+
+/** Distinct names (collapsed), best first; sort values carry the score, popularity and name. */
+export function suggestBody(typed: TypedText, limit: number) {
+  return {
+    size: limit,
+    _source: false,
+    query: {
+      bool: {
+        must: typed.words.map(wordClause),
+        should: [scored({ prefix: { "name.phrase": typed.phrase } }, NAME_START_BONUS)],
+      },
+    },
+    sort: [{ _score: "desc" }, { popularity: { order: "desc", unmapped_type: "long" } }, { "name.raw": "asc" }, { id: "asc" }],
+    collapse: { field: "name.raw" },
+  };
+}
+
+interface RawSuggestResponse {
+  hits: { hits: { _id: string; sort?: unknown[] }[] };
+}
+
+export function parseSuggestResponse(body: unknown): ProductSuggestion[] {
+  return (body as RawSuggestResponse).hits.hits.map((hit) => ({
+    productId: hit._id,
+    quality: Math.round(Number(hit.sort?.[0] ?? 0)),
+    popularity: Math.max(0, Number(hit.sort?.[1] ?? 0)),
+    text: String(hit.sort?.[2] ?? ""),
+  }));
+}
+
+/** Every brand and category with its product count and units sold. */
+export function facetValuesBody() {
+  const popularity = { popularity: { sum: { field: "popularity" } } };
+  return {
+    size: 0,
+    aggs: {
+      brands: { terms: { field: "brand", size: 2_000 }, aggs: popularity },
+      categories: { terms: { field: "category", size: 1_000 }, aggs: popularity },
+    },
+  };
+}
+
+interface RawFacetBucket {
+  key: string;
+  doc_count: number;
+  popularity?: { value: number | null };
+}
+
+export function parseFacetValuesResponse(body: unknown): FacetValues {
+  const aggregations = (body as { aggregations?: Record<"brands" | "categories", { buckets: RawFacetBucket[] }> }).aggregations;
+  const values = (buckets: RawFacetBucket[] = []) => buckets.map((b) => ({ value: b.key, products: b.doc_count, popularity: b.popularity?.value ?? 0 }));
+  return { brands: values(aggregations?.brands.buckets), categories: values(aggregations?.categories.buckets) };
+}
