@@ -83,7 +83,14 @@ describe("cart through the gateway", () => {
     const refused = await c.checkout("price-key");
     assert.equal(codeOf(refused), "PRICE_CHANGED");
     assert.deepEqual(refused.errors?.[0]?.extensions?.changes, [
-      { productId: P2, name: cart.items[0].product.name, accepted: before, current: { amount: raised, currency: before.currency } },
+      {
+        variantId: P2,
+        productId: P2,
+        name: cart.items[0].product.name,
+        variantTitle: cart.items[0].product.name,
+        accepted: before,
+        current: { amount: raised, currency: before.currency },
+      },
     ]);
     const accepted = dataOf(await sg.query(Ops.acceptCartPrices, {}, c.token)).acceptCartPrices;
     assert.deepEqual(accepted, { hasPriceChanges: false, subtotal: { amount: 2 * raised }, items: [{ unitPrice: { amount: raised }, acceptedUnitPrice: null }] });

@@ -30,9 +30,10 @@ describe("inventory through the gateway", () => {
   });
 
   it("lets an admin restock a product, and the product shows the new stock", async () => {
-    const restocked = await sg.query(`mutation { restock(productId: "${FIRST}", quantity: 5) { productId available reserved } }`, {}, admin);
+    const restocked = await sg.query(`mutation { restock(productId: "${FIRST}", quantity: 5) { variantId productId available reserved } }`, {}, admin);
     assert.equal(restocked.errors, undefined);
-    assert.deepEqual(restocked.data!.restock, { productId: FIRST, available: seeded.get(FIRST)! + 5, reserved: 0 });
+    // A product without options: its only variant has the product's id.
+    assert.deepEqual(restocked.data!.restock, { variantId: FIRST, productId: FIRST, available: seeded.get(FIRST)! + 5, reserved: 0 });
     const product = await sg.query(`{ product(id: "${FIRST}") { id name stock inStock } }`);
     assert.equal(product.data!.product.stock, seeded.get(FIRST)! + 5);
     assert.equal(product.data!.product.inStock, true);
@@ -66,7 +67,7 @@ describe("inventory through the gateway", () => {
   });
 
   it("does not expose the internal reservation operations through the gateway", async () => {
-    const reserve = await sg.query(`mutation { reserveStock(reservationId: "o-1", items: [{ productId: "${FIRST}", quantity: 1 }]) { id } }`, {}, admin);
+    const reserve = await sg.query(`mutation { reserveStock(reservationId: "o-1", items: [{ variantId: "${FIRST}", quantity: 1 }]) { id } }`, {}, admin);
     assert.equal(reserve.errors?.[0]?.extensions?.code, "GRAPHQL_VALIDATION_FAILED");
     const schema = await sg.query(`{ mutation: __type(name: "Mutation") { fields { name } } reservation: __type(name: "Reservation") { name } input: __type(name: "StockItemInput") { name } }`);
     const names = schema.data!.mutation.fields.map((f: { name: string }) => f.name);
@@ -80,18 +81,18 @@ describe("inventory through the gateway", () => {
     const config = loadConfig({ APP_ENV: "test" });
     const service = createSubgraphClient({ url: sg.subgraphUrls.inventory!, internalSecret: config.auth.internalSecret, serviceName: "test-orders" });
     try {
-      const reserve = `mutation($id: ID!, $items: [StockItemInput!]!) { reserveStock(reservationId: $id, items: $items) { id status expiresAt items { productId quantity } } }`;
-      const held = await service.request<{ reserveStock: any }>(reserve, { id: "order-e2e-1", items: [{ productId: FIRST, quantity: 2 }] });
+      const reserve = `mutation($id: ID!, $items: [StockItemInput!]!) { reserveStock(reservationId: $id, items: $items) { id status expiresAt items { variantId quantity } } }`;
+      const held = await service.request<{ reserveStock: any }>(reserve, { id: "order-e2e-1", items: [{ variantId: FIRST, quantity: 2 }] });
       assert.equal(held.reserveStock.status, "HELD");
-      assert.deepEqual(held.reserveStock.items, [{ productId: FIRST, quantity: 2 }]);
+      assert.deepEqual(held.reserveStock.items, [{ variantId: FIRST, quantity: 2 }]);
       assert.ok(Date.parse(held.reserveStock.expiresAt) > Date.now());
       const product = await sg.query(`{ product(id: "${FIRST}") { stock } }`);
       assert.equal(product.data!.product.stock, seeded.get(FIRST)! + 3);
-      await assert.rejects(service.request(reserve, { id: "order-e2e-2", items: [{ productId: FIRST, quantity: 11 }] }), (e: any) => e.extensions?.code === "QUANTITY_LIMIT_EXCEEDED");
+      await assert.rejects(service.request(reserve, { id: "order-e2e-2", items: [{ variantId: FIRST, quantity: 11 }] }), (e: any) => e.extensions?.code === "QUANTITY_LIMIT_EXCEEDED");
       const committed = await service.request<{ commitReservation: any }>(`mutation { commitReservation(reservationId: "order-e2e-1") { status } }`);
       assert.equal(committed.commitReservation.status, "COMMITTED");
       await assert.rejects(service.request(`mutation { releaseReservation(reservationId: "order-e2e-1") { status } }`), (e: any) => e.extensions?.code === "ILLEGAL_TRANSITION");
-      const customer = service.request(reserve, { id: "order-e2e-3", items: [{ productId: FIRST, quantity: 1 }] }, { identity: { userId: "u1", roles: ["customer"] } });
+      const customer = service.request(reserve, { id: "order-e2e-3", items: [{ variantId: FIRST, quantity: 1 }] }, { identity: { userId: "u1", roles: ["customer"] } });
       await assert.rejects(customer, (e: any) => e.extensions?.code === "FORBIDDEN");
     } finally {
       await service.close();
