@@ -4,6 +4,7 @@ import type { Product } from "../domain/product.js";
 import { skusOf } from "../domain/product-variant.validation.js";
 import { DuplicateSkuError, type ListedProduct, type ProductEdit, type ProductListQuery, type ProductStore, type PublishedChange, type ScanBatch, type UnpublishedChange } from "../ports/product-store.js";
 import { migrateCatalogLayout, type CatalogMigrationReport } from "./mongo-catalog-migration.js";
+import { migrateCatalogVariants, type VariantMigrationReport } from "./mongo-catalog-variant-migration.js";
 import { catalogCounters, listingCounter, liveCounter, type CatalogCounters, type ResourceLock } from "./mongo-catalog-counters.js";
 import { skuClaims, type SkuClaims, type SkuHolding } from "./mongo-sku-claims.js";
 import { categoryBlockKey, LISTING_BLOCK, PRODUCT_INDEXES, productQueries, toDocument, toProduct, type ProductDocument } from "./mongo-product-queries.js";
@@ -125,6 +126,16 @@ export class MongoProductStore implements ProductStore {
   /** Upgrades a catalog written by an earlier version to this listing layout; see migrateCatalogLayout. */
   migrateLayout(onProgress?: (phase: "read" | "write", done: number) => void): Promise<CatalogMigrationReport> {
     return migrateCatalogLayout({ products: this.products, counters: this.counters, lock: this.lock, onProgress });
+  }
+
+  /** Gives products written before variants their default variant and SKU claim; see migrateCatalogVariants. */
+  migrateVariants(options: { restart?: boolean; onProgress?: (done: { block: number; lastBlock: number; migrated: number }) => void } = {}): Promise<VariantMigrationReport> {
+    return migrateCatalogVariants({ products: this.products, counters: this.counters, claims: this.skus, lock: this.lock, maxTimeMS: this.maxTimeMS, ...options });
+  }
+
+  /** The product holding a SKU's claim, if any. */
+  skuHolder(sku: string): Promise<string | undefined> {
+    return this.skus.holder(sku);
   }
 
   async insert(product: Product) {

@@ -76,6 +76,30 @@ export function skuClaims(db: Db, collection: string, deps: { lock: ResourceLock
       }
     },
 
+    /**
+     * Claims the SKUs of products written before claims existed (the catalog migration). Safe
+     * to repeat; a SKU another product claimed meanwhile is not taken but returned, for an
+     * operator to resolve.
+     */
+    async backfill(entries: readonly { sku: string; productId: string }[]): Promise<{ sku: string; productId: string; holder: string }[]> {
+      if (entries.length === 0) return [];
+      let failed: number[] = [];
+      try {
+        await claims.insertMany(entries.map(({ sku, productId }) => ({ _id: sku, productId, claimedAt: clock() })), { ordered: false });
+      } catch (error) {
+        const duplicates = duplicateIndexes(error);
+        if (!duplicates) throw error;
+        failed = duplicates;
+      }
+      const conflicts: { sku: string; productId: string; holder: string }[] = [];
+      for (const index of failed) {
+        const entry = entries[index]!;
+        const holder = await this.holder(entry.sku);
+        if (holder !== undefined && holder !== entry.productId) conflicts.push({ ...entry, holder });
+      }
+      return conflicts;
+    },
+
     /** Gives SKUs up, each only if its product still holds the claim. */
     async release(entries: readonly { sku: string; productId: string }[]): Promise<void> {
       // One by one, a few at once: `$in` makes FerretDB read the whole collection.
