@@ -37,7 +37,7 @@ export interface RunningSupergraph {
  */
 export async function startSupergraph({ config, logger, ephemeralPorts = false, decorateBus }: StartSupergraphOptions): Promise<RunningSupergraph> {
   const { applyMigrations } = await import("../scripts/migrate/apply-migrations.js");
-  const opened = await openPlatform(config, logger, { migrate: async (url) => void (await applyMigrations(url)) });
+  const opened = await openPlatform(config, logger, { migrate: async (url) => void (await applyMigrations(url)), keepEmbeddedEvents: true });
   const platform = decorateBus ? { ...opened, bus: decorateBus(opened.bus) } : opened;
   const closers: (() => Promise<void>)[] = [platform.close];
   const port = (name: SubgraphName) => (ephemeralPorts ? 0 : config.subgraphPorts[name]);

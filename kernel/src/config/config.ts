@@ -89,13 +89,19 @@ export interface Config {
     internalSecret: string;
   };
   relational: { databaseUrl?: string; embeddedDir: string; embeddedPort: number };
-  documents: { mongoUrl?: string };
+  documents: {
+    mongoUrl?: string;
+    /** Where the embedded catalog keeps its journal; unset: in memory only (tests). */
+    embeddedDir?: string;
+  };
   search: { openSearchUrl?: string; elasticsearchUrl?: string; indexName: string };
   events: {
     kafkaBrokers?: string[];
     clientId: string;
     /** Put before every Kafka topic and consumer group name: deployments sharing a broker stay apart. */
     topicPrefix: string;
+    /** Where the one-process mode's embedded bus keeps its log and offsets; unset: in memory only (tests). */
+    embeddedDir?: string;
   };
   cache: { redisUrl?: string };
   accounts: {
@@ -190,6 +196,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ]),
   ) as Record<SubgraphName, string>;
 
+  // The embedded catalog and event log persist unless tests run without naming a directory: a
+  // shared default would carry one test's data into the next.
+  const persistedDir = read.optional("EMBEDDED_DATA_DIR") ?? (appEnv === "test" ? undefined : ".data");
+
   const jwtSecret = read.string("JWT_SECRET", DEV_SECRET);
   const internalSecret = read.string("INTERNAL_SECRET", DEV_SECRET + "-internal");
   if (appEnv === "production") {
@@ -264,7 +274,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       embeddedDir: read.string("EMBEDDED_DATA_DIR", ".data") + "/postgres",
       embeddedPort: read.int("EMBEDDED_PG_PORT", 54329, { min: 1, max: 65535 }),
     },
-    documents: { mongoUrl: read.optional("MONGO_URL") },
+    documents: { mongoUrl: read.optional("MONGO_URL"), embeddedDir: persistedDir && `${persistedDir}/documents` },
     search: {
       openSearchUrl: read.optional("OPENSEARCH_URL"),
       elasticsearchUrl: read.optional("ELASTICSEARCH_URL"),
@@ -274,6 +284,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       kafkaBrokers: brokers ? brokers.split(",").map((b) => b.trim()) : undefined,
       clientId: read.string("KAFKA_CLIENT_ID", "storefront"),
       topicPrefix: read.string("KAFKA_TOPIC_PREFIX", ""),
+      embeddedDir: persistedDir && `${persistedDir}/events`,
     },
     cache: { redisUrl: read.optional("REDIS_URL") },
     accounts: {

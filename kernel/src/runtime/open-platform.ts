@@ -1,6 +1,6 @@
 import type { Config } from "../config/config.js";
 import type { Logger } from "../logging/logger.js";
-import type { EventBus } from "../events/event-bus.js";
+import type { DomainEvent, EventBus } from "../events/event-bus.js";
 import type { KeyValueStore } from "../cache/key-value-store.js";
 import { EmbeddedEventBus } from "../events/embedded-event-bus.js";
 import { EmbeddedKeyValueStore } from "../cache/embedded-key-value-store.js";
@@ -13,6 +13,12 @@ export interface OpenPlatformOptions {
   allowEmbeddedDatabase?: boolean;
   /** False for processes that keep no relational data (products, search, gateway). */
   needsDatabase?: boolean;
+  /**
+   * Keep the embedded event bus on disk (EMBEDDED_DATA_DIR/events): for the one process that
+   * runs every subgraph. A process of a split deployment without Kafka has a bus no other
+   * process sees, and must not claim the shared directory.
+   */
+  keepEmbeddedEvents?: boolean;
 }
 
 /** Opens every infrastructure role for this process; `close` releases them in reverse. */
@@ -32,7 +38,7 @@ export async function openPlatform(config: Config, logger: Logger, options: Open
       await options.migrate?.(databaseUrl);
     }
 
-    const bus = await openEventBus(config, logger);
+    const bus = await openEventBus(config, logger, options.keepEmbeddedEvents === true);
     closers.push(() => bus.close());
     const kv = await openKeyValueStore(config, logger);
     closers.push(() => kv.close());
@@ -55,9 +61,14 @@ export async function openPlatform(config: Config, logger: Logger, options: Open
   }
 }
 
-async function openEventBus(config: Config, logger: Logger): Promise<EventBus> {
+async function openEventBus(config: Config, logger: Logger, keepEmbedded: boolean): Promise<EventBus> {
   if (!config.events.kafkaBrokers) {
-    return new EmbeddedEventBus({ onHandlerError: (error, event) => logger.warn("event handler failed; retrying", { eventId: event.id, type: event.type, error: String(error) }) });
+    const options = {
+      onHandlerError: (error: unknown, event: DomainEvent) => logger.warn("event handler failed; retrying", { eventId: event.id, type: event.type, error: String(error) }),
+      onWarning: (message: string, detail: Record<string, unknown>) => logger.warn(message, detail),
+    };
+    const dir = keepEmbedded ? config.events.embeddedDir : undefined;
+    return dir ? EmbeddedEventBus.open(dir, options) : new EmbeddedEventBus(options);
   }
   const { KafkaEventBus } = await import("../adapters.js");
   return new KafkaEventBus({ brokers: config.events.kafkaBrokers, clientId: config.events.clientId, topicPrefix: config.events.topicPrefix, logger });

@@ -1,6 +1,7 @@
 import type { Product } from "../domain/product.js";
 import { skusOf } from "../domain/product-variant.validation.js";
 import { withVariants } from "../domain/product-variants.js";
+import { EmbeddedCatalogJournal } from "./embedded-catalog-journal.js";
 import { DuplicateSkuError, type ListedProduct, type ProductEdit, type ProductListQuery, type ProductStore, type PublishedChange, type ScanBatch, type UnpublishedChange } from "../ports/product-store.js";
 
 interface Slot {
@@ -18,6 +19,18 @@ export class EmbeddedProductStore implements ProductStore {
   private readonly slots = new Map<string, Slot>();
   private readonly skus = new Map<string, string>();
   private readonly lastSeq = new Map<string, number>();
+  private journal?: EmbeddedCatalogJournal<Slot>;
+
+  /**
+   * The catalog kept in `dir` across restarts: loaded from its journal, and every write
+   * durable before it returns (see EmbeddedCatalogJournal).
+   */
+  static async open(dir: string, options: { onWarning?: (message: string, detail: Record<string, unknown>) => void; compactAfter?: number } = {}) {
+    const store = new EmbeddedProductStore();
+    store.journal = await EmbeddedCatalogJournal.open(dir, { slots: store.slots, lastSeq: store.lastSeq }, options);
+    for (const [id, slot] of store.slots) if (!slot.deleted) for (const sku of skusOf(slot.product)) store.skus.set(sku, id);
+    return store;
+  }
 
   async findByIds(ids: readonly string[]) {
     const found = new Map<string, Product>();
@@ -46,15 +59,27 @@ export class EmbeddedProductStore implements ProductStore {
   }
 
   async insert(product: Product) {
+    this.place(product);
+    await this.persist([product.id]);
+  }
+
+  private place(product: Product) {
     const stored = structuredClone(withVariants(product));
     this.claimSkus(product.id, skusOf(stored));
     this.slots.set(product.id, { product: stored, deleted: false, publishedVersion: 0, seq: this.next(""), categorySeq: this.next(product.category) });
   }
 
   async insertMany(products: Product[], options: { announce?: boolean } = {}) {
-    for (const product of products) {
-      await this.insert(product);
-      if (options.announce === false) this.slots.get(product.id)!.publishedVersion = product.version;
+    const placed: string[] = [];
+    try {
+      for (const product of products) {
+        this.place(product);
+        placed.push(product.id);
+        if (options.announce === false) this.slots.get(product.id)!.publishedVersion = product.version;
+      }
+    } finally {
+      // One journal write for the whole load, what a duplicate SKU stopped short of included.
+      await this.persist(placed);
     }
   }
 
@@ -70,7 +95,9 @@ export class EmbeddedProductStore implements ProductStore {
     }
     if (changes.category !== undefined && changes.category !== slot.product.category) slot.categorySeq = this.next(changes.category);
     slot.product = { ...slot.product, ...structuredClone(changes), updatedAt: now, version: slot.product.version + 1 };
-    return structuredClone(slot.product);
+    const updated = structuredClone(slot.product);
+    await this.persist([id]);
+    return updated;
   }
 
   async remove(id: string, now: Date) {
@@ -79,6 +106,7 @@ export class EmbeddedProductStore implements ProductStore {
     slot.deleted = true;
     slot.product = { ...slot.product, updatedAt: now, version: slot.product.version + 1 };
     for (const sku of skusOf(slot.product)) this.skus.delete(sku);
+    await this.persist([id]);
     return true;
   }
 
@@ -98,12 +126,15 @@ export class EmbeddedProductStore implements ProductStore {
   }
 
   async markPublished(changes: readonly PublishedChange[]) {
+    const marked: string[] = [];
     for (const { productId, version } of changes) {
       const slot = this.slots.get(productId);
       if (!slot || slot.product.version !== version) continue;
       slot.publishedVersion = version;
       if (slot.deleted) this.slots.delete(productId);
+      marked.push(productId);
     }
+    await this.persist(marked);
   }
 
   async *scan(batchSize: number, after?: string): AsyncIterable<ScanBatch> {
@@ -117,7 +148,14 @@ export class EmbeddedProductStore implements ProductStore {
     }
   }
 
-  async close() {}
+  async close() {
+    await this.journal?.close();
+  }
+
+  /** Only the zero-setup mode journals: tests and benchmarks of the port run in memory. */
+  private async persist(ids: readonly string[]) {
+    if (ids.length) await this.journal?.save(ids);
+  }
 
   /** Every SKU is the catalog's once, a variant's as much as a product's; all or none are taken. */
   private claimSkus(productId: string, skus: readonly string[]) {
