@@ -35,6 +35,7 @@ const subgraphs: Record<string, { context: string; mappers: Record<string, strin
       ProductVariant: "../domain/product.js#VariantOfProduct",
       ProductConnection: "../domain/product.service.js#ProductPage",
       CatalogPage: "../domain/product.service.js#CatalogPage",
+      Category: "../categories/category.js#CategoryNode",
     },
   },
   search: {

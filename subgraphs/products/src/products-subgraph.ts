@@ -8,10 +8,19 @@ import type { ProductChangeEvent } from "./domain/product.js";
 import { createProductsContext } from "./subgraph-context.js";
 import { openProductStore } from "./adapters/open-product-store.js";
 import type { ProductStore } from "./ports/product-store.js";
+import type { ListingIndex } from "./ports/listing-index.js";
+import type { CategoryStore } from "./ports/category-store.js";
+import { openListingStores } from "./adapters/open-listing-stores.js";
+import { createCategoryService } from "./categories/category.service.js";
+import { DEMO_CATEGORY_TREE } from "./categories/demo-category-tree.js";
+import { createProductListingService } from "./listing/product-listing.service.js";
+import { startListingSync, startStockFlags } from "./listing/listing-feeds.js";
 
 export interface RunningProducts extends RunningServer {
   service: ProductService;
   store: ProductStore;
+  listings: ListingIndex;
+  categories: CategoryStore;
   /** The hot cache, unless PRODUCT_CACHE_TTL_MS is 0. */
   cache?: ProductCache;
 }
@@ -19,6 +28,8 @@ export interface RunningProducts extends RunningServer {
 export interface ProductsSubgraphOptions {
   port?: number;
   store?: ProductStore;
+  listings?: ListingIndex;
+  categories?: CategoryStore;
   /** Told after each change event the cache invalidation applied (tests). */
   onCacheInvalidated?: (event: DomainEvent<ProductChangeEvent>) => void;
 }
@@ -34,14 +45,24 @@ export async function startProductsSubgraph(platform: Platform, options: Product
   const invalidation = cache
     ? await startProductCacheInvalidation({ bus: platform.bus, cache, logger, onApplied: options.onCacheInvalidated })
     : undefined;
+  const opened = options.listings && options.categories ? undefined : await openListingStores(config, { kv: platform.kv });
+  const listings = options.listings ?? opened!.listings;
+  const categoryStore = options.categories ?? opened!.categories;
+  // The demo tree goes with the demo catalog; a shop with its own catalog makes its own tree.
+  if (config.catalog.seedProducts > 0) await categoryStore.insertMissing(DEMO_CATEGORY_TREE);
+  const listingSync = await startListingSync({ bus: platform.bus, listings, logger });
+  const stockFlags = await startStockFlags({ bus: platform.bus, listings, logger });
   const relay = startProductChangeRelay({ store, bus: platform.bus, logger });
   const service = createProductService({ store, cache, onWrite: relay.nudge, logger });
+  const count = (category?: string) => store.count({ category });
+  const categories = createCategoryService({ store: categoryStore, count });
+  const listing = createProductListingService({ listings, tree: categories.tree, findByIds: service.findByIds, count });
   const server = await startSubgraphServer({
     name: "products",
     schema: createProductsSchema(),
     internalSecret: config.auth.internalSecret,
     logger,
-    extendContext: (base) => createProductsContext(base, service, config.catalog.imageCdnUrl),
+    extendContext: (base) => createProductsContext(base, service, config.catalog.imageCdnUrl, { listing, categories }),
     port: options.port ?? config.subgraphPorts.products,
     host: config.host,
   });
@@ -49,12 +70,18 @@ export async function startProductsSubgraph(platform: Platform, options: Product
     ...server,
     service,
     store,
+    listings,
+    categories: categoryStore,
     cache,
     async close() {
       await server.close();
       await relay.stop();
+      await listingSync.stop();
+      await stockFlags.stop();
       await invalidation?.stop();
       await store.close();
+      await listings.close();
+      await categoryStore.close();
     },
   };
 }

@@ -4,10 +4,11 @@ import { loadSchemaFile } from "#kernel";
 import { Product } from "./resolvers/product.resolvers.js";
 import { Query, ProductConnection } from "./resolvers/query.resolvers.js";
 import { Mutation } from "./resolvers/mutation.resolvers.js";
+import { Category, CategoryMutation, CategoryQuery } from "./resolvers/category.resolvers.js";
 import { ProductVariant } from "./resolvers/product-variant.resolvers.js";
 
 export const typeDefs = loadSchemaFile(import.meta.url, "../schema.graphql");
-export const resolvers = { Query, Mutation, Product, ProductVariant, ProductConnection };
+export const resolvers = { Query: { ...Query, ...CategoryQuery }, Mutation: { ...Mutation, ...CategoryMutation }, Category, Product, ProductVariant, ProductConnection };
 
 /** The products subgraph schema; no I/O beyond reading its SDL. */
 export const createProductsSchema = () => buildSubgraphSchema({ typeDefs, resolvers: resolvers as GraphQLResolverMap<unknown> });

@@ -2,6 +2,7 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import type { Product as ProductModel, VariantOfProduct as VariantOfProductModel } from '../domain/product.js';
 import type { ProductPage as ProductPageModel, CatalogPage as CatalogPageModel } from '../domain/product.service.js';
+import type { CategoryNode as CategoryNodeModel } from '../categories/category.js';
 import type { ProductsContext } from '../subgraph-context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -31,6 +32,36 @@ export type CatalogPage = {
   hasNextPage: Scalars['Boolean']['output'];
   /** Live products of this page. */
   products: Array<Product>;
+};
+
+/**
+ * A node of the category tree, for example Electronics > Audio. Slugs are lowercase and unique;
+ * every argument naming one matches it whatever its case.
+ */
+export type Category = {
+  __typename?: 'Category';
+  /** The path from the root down to this category, this one last. */
+  breadcrumbs: Array<Category>;
+  /** The categories directly below this one, by name. */
+  children: Array<Category>;
+  /** Display name. */
+  name: Scalars['String']['output'];
+  /** The category this one sits in; null for a root. */
+  parent?: Maybe<Category>;
+  /** Live products in this category and every category below it (maintained counts). */
+  productCount: Scalars['Int']['output'];
+  /** Lowercase identifier used in URLs and filters, for example home-kitchen. */
+  slug: Scalars['String']['output'];
+};
+
+/** A new category (admin). */
+export type CreateCategoryInput = {
+  /** Display name, 1 to 100 characters. */
+  name: Scalars['String']['input'];
+  /** The slug of the category to put it in; omitted for a root. */
+  parent?: InputMaybe<Scalars['String']['input']>;
+  /** Lowercase letters, digits and single hyphens, 1 to 64 (stored lowercase). */
+  slug: Scalars['String']['input'];
 };
 
 /** A new product (admin). */
@@ -83,12 +114,16 @@ export type Mutation = {
   __typename?: 'Mutation';
   /** Adds a variant to a product that has options (admin); it gets a key the product never used. */
   addProductVariant: ProductVariant;
+  /** Adds a category to the tree (admin). CONFLICT when the slug is taken. */
+  createCategory: Category;
   /** Adds a product to the catalog (admin). */
   createProduct: Product;
   /** Removes a product from the catalog (admin). Returns the id removed. */
   deleteProduct: Scalars['ID']['output'];
   /** Removes a variant (admin); a product keeps at least one. Returns the product. */
   removeProductVariant: Product;
+  /** Renames or moves a category (admin). BAD_USER_INPUT for a move that would make a cycle. */
+  updateCategory: Category;
   /** Changes a product (admin). */
   updateProduct: Product;
   /** Changes a variant's price, pictures or SKU (admin). */
@@ -99,6 +134,11 @@ export type Mutation = {
 export type MutationAddProductVariantArgs = {
   input: ProductVariantInput;
   productId: Scalars['ID']['input'];
+};
+
+
+export type MutationCreateCategoryArgs = {
+  input: CreateCategoryInput;
 };
 
 
@@ -117,6 +157,12 @@ export type MutationRemoveProductVariantArgs = {
 };
 
 
+export type MutationUpdateCategoryArgs = {
+  input: UpdateCategoryInput;
+  slug: Scalars['String']['input'];
+};
+
+
 export type MutationUpdateProductArgs = {
   id: Scalars['ID']['input'];
   input: UpdateProductInput;
@@ -126,6 +172,14 @@ export type MutationUpdateProductArgs = {
 export type MutationUpdateProductVariantArgs = {
   id: Scalars['ID']['input'];
   input: UpdateProductVariantInput;
+};
+
+/** Products offering one of these values of an option, for example Colour: Red or Blue. */
+export type OptionFilterInput = {
+  /** The option's name, any case (Colour). */
+  name: Scalars['String']['input'];
+  /** Values of that option, any case; a product matches when a variant has one of them. */
+  values: Array<Scalars['String']['input']>;
 };
 
 /** Cursor pagination state of a connection. */
@@ -219,6 +273,23 @@ export type ProductEdge = {
   node: Product;
 };
 
+/**
+ * Which products a listing shows. Criteria combine with AND; values within one option filter
+ * with OR.
+ */
+export type ProductFilter = {
+  /** A category slug (any case): products in it and in every category below it. Unknown: NOT_FOUND. */
+  categorySlug?: InputMaybe<Scalars['String']['input']>;
+  /** Only products with a variant in stock (true), or only sold-out ones (false). */
+  inStock?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Option values products must offer, at most 10 filters of at most 50 values. */
+  options?: InputMaybe<Array<OptionFilterInput>>;
+  /** Products with a variant priced at this amount (minor units) or less. */
+  priceMax?: InputMaybe<Scalars['Int']['input']>;
+  /** Products with a variant priced at this amount (minor units) or more. */
+  priceMin?: InputMaybe<Scalars['Int']['input']>;
+};
+
 /** One way a product varies, with the choices it offers, for example Size: S, M, L. */
 export type ProductOption = {
   __typename?: 'ProductOption';
@@ -235,6 +306,25 @@ export type ProductOptionInput = {
   /** The choices, 1-50 distinct values of 1-60 characters each, in display order. */
   values: Array<Scalars['String']['input']>;
 };
+
+/** How to order a product listing. */
+export type ProductSort = {
+  /** The direction; defaults to ASC for PRICE and NAME, DESC for NEWEST and POPULARITY. */
+  direction?: InputMaybe<SortDirection>;
+  /** The value to order by. */
+  field?: ProductSortField;
+};
+
+/** What a product listing is ordered by. Ties are broken by product id, so the order is total. */
+export type ProductSortField =
+  /** The product name, without regard to case. */
+  | 'NAME'
+  /** When the product was created. */
+  | 'NEWEST'
+  /** Units sold in paid orders (updated in batches every few seconds). */
+  | 'POPULARITY'
+  /** The lowest variant price (the "from" price). */
+  | 'PRICE';
 
 /**
  * One buyable version of a product, with its own SKU, price and pictures: cart lines, stock and
@@ -275,9 +365,20 @@ export type Query = {
   __typename?: 'Query';
   /** The live catalog, oldest first, a page at a time (internal: other services only). */
   catalogPage: CatalogPage;
+  /** The category tree: its roots, each with its children. */
+  categories: Array<Category>;
+  /** A category by slug, any case; an unknown slug is an error with code NOT_FOUND. */
+  category?: Maybe<Category>;
   /** A product by id, or null when it does not exist. */
   product?: Maybe<Product>;
-  /** Products, newest first, optionally within one category. */
+  /**
+   * Products matching a filter, in a sort's order, a page at a time (newest first by default).
+   * Cursors hold the sort value and the product id: a product changing meanwhile never makes
+   * another repeat or be skipped; a cursor only continues the sort it came from (BAD_USER_INPUT
+   * otherwise). A selective filter may return a short page with hasNextPage true: continue from
+   * endCursor. totalCount is kept for the whole catalog and for categories only; with a price,
+   * stock or option filter asking for it fails with QUERY_TOO_COMPLEX.
+   */
   products: ProductConnection;
 };
 
@@ -285,6 +386,11 @@ export type Query = {
 export type QueryCatalogPageArgs = {
   after?: InputMaybe<Scalars['ID']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type QueryCategoryArgs = {
+  slug: Scalars['String']['input'];
 };
 
 
@@ -296,7 +402,9 @@ export type QueryProductArgs = {
 export type QueryProductsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   category?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<ProductFilter>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  sort?: InputMaybe<ProductSort>;
 };
 
 /** The value a variant has for one of its product's options. */
@@ -314,6 +422,21 @@ export type SelectedOptionInput = {
   name: Scalars['String']['input'];
   /** One of that option's values. */
   value: Scalars['String']['input'];
+};
+
+/** Ascending or descending. */
+export type SortDirection =
+  /** Lowest, oldest or A first. */
+  | 'ASC'
+  /** Highest, newest or Z first. */
+  | 'DESC';
+
+/** Changes to a category (admin); omitted fields stay as they are. */
+export type UpdateCategoryInput = {
+  /** A new display name. */
+  name?: InputMaybe<Scalars['String']['input']>;
+  /** The slug of the new parent, or null to make it a root. Moving a category below itself is refused. */
+  parent?: InputMaybe<Scalars['String']['input']>;
 };
 
 /** Changes to a product (admin); omitted fields stay as they are. */
@@ -440,12 +563,15 @@ export type ResolversTypes = ResolversObject<{
   CacheControlScope: CacheControlScope;
   CatalogPage: ResolverTypeWrapper<CatalogPageModel>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
-  CreateProductInput: CreateProductInput;
+  Category: ResolverTypeWrapper<CategoryNodeModel>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  CreateCategoryInput: CreateCategoryInput;
+  CreateProductInput: CreateProductInput;
   Image: ResolverTypeWrapper<Image>;
   ImageInput: ImageInput;
   Money: ResolverTypeWrapper<Money>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  OptionFilterInput: OptionFilterInput;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   PriceRange: ResolverTypeWrapper<PriceRange>;
   Product: ResolverTypeWrapper<ProductModel>;
@@ -453,13 +579,18 @@ export type ResolversTypes = ResolversObject<{
   ProductAttributeInput: ProductAttributeInput;
   ProductConnection: ResolverTypeWrapper<ProductPageModel>;
   ProductEdge: ResolverTypeWrapper<Omit<ProductEdge, 'node'> & { node: ResolversTypes['Product'] }>;
+  ProductFilter: ProductFilter;
   ProductOption: ResolverTypeWrapper<ProductOption>;
   ProductOptionInput: ProductOptionInput;
+  ProductSort: ProductSort;
+  ProductSortField: ProductSortField;
   ProductVariant: ResolverTypeWrapper<VariantOfProductModel>;
   ProductVariantInput: ProductVariantInput;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   SelectedOption: ResolverTypeWrapper<SelectedOption>;
   SelectedOptionInput: SelectedOptionInput;
+  SortDirection: SortDirection;
+  UpdateCategoryInput: UpdateCategoryInput;
   UpdateProductInput: UpdateProductInput;
   UpdateProductVariantInput: UpdateProductVariantInput;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
@@ -470,12 +601,15 @@ export type ResolversTypes = ResolversObject<{
 export type ResolversParentTypes = ResolversObject<{
   CatalogPage: CatalogPageModel;
   ID: Scalars['ID']['output'];
-  CreateProductInput: CreateProductInput;
+  Category: CategoryNodeModel;
   String: Scalars['String']['output'];
+  CreateCategoryInput: CreateCategoryInput;
+  CreateProductInput: CreateProductInput;
   Image: Image;
   ImageInput: ImageInput;
   Money: Money;
   Mutation: Record<PropertyKey, never>;
+  OptionFilterInput: OptionFilterInput;
   PageInfo: PageInfo;
   PriceRange: PriceRange;
   Product: ProductModel;
@@ -483,13 +617,16 @@ export type ResolversParentTypes = ResolversObject<{
   ProductAttributeInput: ProductAttributeInput;
   ProductConnection: ProductPageModel;
   ProductEdge: Omit<ProductEdge, 'node'> & { node: ResolversParentTypes['Product'] };
+  ProductFilter: ProductFilter;
   ProductOption: ProductOption;
   ProductOptionInput: ProductOptionInput;
+  ProductSort: ProductSort;
   ProductVariant: VariantOfProductModel;
   ProductVariantInput: ProductVariantInput;
   Query: Record<PropertyKey, never>;
   SelectedOption: SelectedOption;
   SelectedOptionInput: SelectedOptionInput;
+  UpdateCategoryInput: UpdateCategoryInput;
   UpdateProductInput: UpdateProductInput;
   UpdateProductVariantInput: UpdateProductVariantInput;
   Boolean: Scalars['Boolean']['output'];
@@ -510,6 +647,15 @@ export type CatalogPageResolvers<ContextType = ProductsContext, ParentType exten
   products?: Resolver<Array<ResolversTypes['Product']>, ParentType, ContextType>;
 }>;
 
+export type CategoryResolvers<ContextType = ProductsContext, ParentType extends ResolversParentTypes['Category'] = ResolversParentTypes['Category']> = ResolversObject<{
+  breadcrumbs?: Resolver<Array<ResolversTypes['Category']>, ParentType, ContextType>;
+  children?: Resolver<Array<ResolversTypes['Category']>, ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  parent?: Resolver<Maybe<ResolversTypes['Category']>, ParentType, ContextType>;
+  productCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  slug?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
 export type ImageResolvers<ContextType = ProductsContext, ParentType extends ResolversParentTypes['Image'] = ResolversParentTypes['Image']> = ResolversObject<{
   alt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   url?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -522,9 +668,11 @@ export type MoneyResolvers<ContextType = ProductsContext, ParentType extends Res
 
 export type MutationResolvers<ContextType = ProductsContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   addProductVariant?: Resolver<ResolversTypes['ProductVariant'], ParentType, ContextType, RequireFields<MutationAddProductVariantArgs, 'input' | 'productId'>>;
+  createCategory?: Resolver<ResolversTypes['Category'], ParentType, ContextType, RequireFields<MutationCreateCategoryArgs, 'input'>>;
   createProduct?: Resolver<ResolversTypes['Product'], ParentType, ContextType, RequireFields<MutationCreateProductArgs, 'input'>>;
   deleteProduct?: Resolver<ResolversTypes['ID'], ParentType, ContextType, RequireFields<MutationDeleteProductArgs, 'id'>>;
   removeProductVariant?: Resolver<ResolversTypes['Product'], ParentType, ContextType, RequireFields<MutationRemoveProductVariantArgs, 'id'>>;
+  updateCategory?: Resolver<ResolversTypes['Category'], ParentType, ContextType, RequireFields<MutationUpdateCategoryArgs, 'input' | 'slug'>>;
   updateProduct?: Resolver<ResolversTypes['Product'], ParentType, ContextType, RequireFields<MutationUpdateProductArgs, 'id' | 'input'>>;
   updateProductVariant?: Resolver<ResolversTypes['ProductVariant'], ParentType, ContextType, RequireFields<MutationUpdateProductVariantArgs, 'id' | 'input'>>;
 }>;
@@ -592,6 +740,8 @@ export type ProductVariantResolvers<ContextType = ProductsContext, ParentType ex
 
 export type QueryResolvers<ContextType = ProductsContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
   catalogPage?: Resolver<ResolversTypes['CatalogPage'], ParentType, ContextType, RequireFields<QueryCatalogPageArgs, 'first'>>;
+  categories?: Resolver<Array<ResolversTypes['Category']>, ParentType, ContextType>;
+  category?: Resolver<Maybe<ResolversTypes['Category']>, ParentType, ContextType, RequireFields<QueryCategoryArgs, 'slug'>>;
   product?: Resolver<Maybe<ResolversTypes['Product']>, ParentType, ContextType, RequireFields<QueryProductArgs, 'id'>>;
   products?: Resolver<ResolversTypes['ProductConnection'], ParentType, ContextType, RequireFields<QueryProductsArgs, 'first'>>;
 }>;
@@ -603,6 +753,7 @@ export type SelectedOptionResolvers<ContextType = ProductsContext, ParentType ex
 
 export type Resolvers<ContextType = ProductsContext> = ResolversObject<{
   CatalogPage?: CatalogPageResolvers<ContextType>;
+  Category?: CategoryResolvers<ContextType>;
   Image?: ImageResolvers<ContextType>;
   Money?: MoneyResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;

@@ -3,7 +3,7 @@ import type { ProductConnectionResolvers, QueryResolvers } from "../generated/re
 
 export const Query: QueryResolvers = {
   product: (_root, { id }, ctx) => ctx.productById.load(id),
-  products: (_root, args, ctx) => ctx.service.list(args),
+  products: (_root, args, ctx) => ctx.listing.list(args),
   catalogPage: (_root, args, ctx) => {
     if (!ctx.identity?.roles.includes("service")) throw forbidden("The catalog scan is for other services only");
     return ctx.service.catalogPage(args);

@@ -1,0 +1,199 @@
+import { MongoClient, type Collection } from "mongodb";
+import { createLockService, EmbeddedKeyValueStore } from "#kernel";
+import type { Product } from "../domain/product.js";
+import { listingKey, matchesFilter, priceKeyCeiling, type ListingFacts } from "../listing/listing-facts.js";
+import { SORT_FIELDS, type ListingQuery } from "../listing/listing-query.js";
+import { emptyRecord, inStock, withPopularity, withProduct, withStock, type ListingRecord } from "../listing/listing-record.js";
+import type { ListedEntry, ListingIndex, ListingPage, StockRecord } from "../ports/listing-index.js";
+import type { ResourceLock } from "./mongo-catalog-counters.js";
+import { LISTING_LEAF_INDEXES, listingLeaves, type LeafEntry, type ListingDocument, type ListingLeaves } from "./mongo-listing-leaves.js";
+
+type RecordDocument = Omit<ListingRecord, "id"> & { _id: string };
+
+/**
+ * How many leaves (of up to 200 entries) one page may read per category it spans: the bound
+ * that keeps a page's cost flat at a million products. A filter matching fewer than one
+ * product in ~800 gets short pages (hasNextPage true, the cursor moved on).
+ */
+export const LEAVES_PER_PAGE = 4;
+
+/** The listings a product sits in: every sort, over the whole catalog ("*") and in its category. */
+const listingsOf = (facts: ListingFacts) => SORT_FIELDS.flatMap((field) => [`${field}|*`, `${field}|${facts.category}`].map((listing) => ({ field, listing })));
+
+const entryOf = (record: ListingRecord, key: string): LeafEntry => ({ k: key, id: record.id, p: record.facts!.prices, s: inStock(record), o: record.facts!.options });
+
+/**
+ * The catalog's listings on MongoDB/FerretDB: a record per product (its facts, stock and
+ * popularity, in `<collection>_listed`) and, per sort and per scope, a sorted chain of leaves
+ * (`<collection>_listings`, see mongo-listing-leaves.ts). Every read is an equality on `_id` or
+ * on one indexed field. A product's record changes under its lock, and its entries move in the
+ * same locked step, so concurrent feeds of one product apply one after the other.
+ */
+export class MongoListingIndex implements ListingIndex {
+  readonly engine = "mongodb";
+
+  private constructor(
+    private readonly client: MongoClient | null,
+    private readonly records: Collection<RecordDocument>,
+    private readonly documents: Collection<ListingDocument>,
+    private readonly leaves: ListingLeaves,
+    private readonly lock: ResourceLock,
+    private readonly maxTimeMS: number,
+  ) {}
+
+  static async connect(url: string, options: { database?: string; collection?: string; lock?: ResourceLock; queryTimeoutMs?: number; maxPoolSize?: number } = {}) {
+    const client = new MongoClient(url, { serverSelectionTimeoutMS: 5_000, maxPoolSize: options.maxPoolSize ?? 8 });
+    await client.connect();
+    try {
+      const db = client.db(options.database);
+      const name = options.collection ?? "products";
+      const documents = db.collection<ListingDocument>(`${name}_listings`);
+      // Only the missing ones: FerretDB v1 drops the connection on an index that exists.
+      const existing = new Set((await documents.listIndexes().toArray().catch(() => [])).map((index) => String(index.name)));
+      const missing = LISTING_LEAF_INDEXES.filter((index) => !existing.has(index.name));
+      if (missing.length) await documents.createIndexes(missing);
+      const lock = options.lock ?? inProcessLock();
+      const maxTimeMS = options.queryTimeoutMs ?? 5_000;
+      return new MongoListingIndex(client, db.collection<RecordDocument>(`${name}_listed`), documents, listingLeaves(documents, lock, maxTimeMS), lock, maxTimeMS);
+    } catch (error) {
+      await client.close();
+      throw error;
+    }
+  }
+
+  async sync(products: ReadonlyMap<string, Product | null>) {
+    const ids = [...products.keys()];
+    for (let i = 0; i < ids.length; i += 8) {
+      await Promise.all(ids.slice(i, i + 8).map((id) => this.change(id, (record) => withProduct(record, products.get(id) ?? null))));
+    }
+  }
+
+  /**
+   * Lists many products at once, each listing written once for the lot: seeding, benchmarks
+   * and rebuilds, while nothing else feeds these products (no per-product locks here).
+   */
+  async load(products: readonly Product[]) {
+    const before = await this.read(products.map((product) => product.id));
+    const after = products.map((product) => withProduct(before.get(product.id) ?? emptyRecord(product.id), product));
+    await this.move(products.map((product, i) => [before.get(product.id) ?? emptyRecord(product.id), after[i]!]));
+    for (let i = 0; i < after.length; i += 16) await Promise.all(after.slice(i, i + 16).map((record) => this.save(record)));
+  }
+
+  async recordStock(change: StockRecord) {
+    let changed = false;
+    await this.change(change.productId, (record) => {
+      const next = withStock(record, change);
+      changed = inStock(next) !== inStock(record);
+      return next;
+    });
+    return changed;
+  }
+
+  async addPopularity(batch: number, units: ReadonlyMap<string, number>) {
+    const ids = [...units.keys()];
+    for (let i = 0; i < ids.length; i += 8) await Promise.all(ids.slice(i, i + 8).map((id) => this.change(id, (record) => withPopularity(record, batch, units.get(id)!))));
+  }
+
+  async popularity(ids: readonly string[]) {
+    const found = new Map<string, number>();
+    for (const [id, record] of await this.read(ids)) if (record.popularity) found.set(id, record.popularity);
+    return found;
+  }
+
+  async list({ first, after, sort, filter }: ListingQuery): Promise<ListingPage> {
+    const ascending = sort.direction === "ASC";
+    // A PRICE listing is keyed by the lowest price: descending, it can start at priceMax;
+    // ascending, it ends past it.
+    let from = after;
+    if (sort.field === "PRICE" && !ascending && filter.priceMax !== undefined && (from === undefined || priceKeyCeiling(filter.priceMax) < from)) from = priceKeyCeiling(filter.priceMax);
+    const beyond = (entry: LeafEntry) => sort.field === "PRICE" && ascending && filter.priceMax !== undefined && entry.p[0]! > filter.priceMax;
+    const scopes = filter.categories ?? ["*"];
+    const reads = await Promise.all(
+      scopes.map(async (scope) => {
+        const matches: ListedEntry[] = [];
+        let seen = from;
+        let ended = true;
+        for await (const { entries, last } of this.leaves.walk(`${sort.field}|${scope}`, { from, ascending, maxLeaves: LEAVES_PER_PAGE })) {
+          for (const entry of entries) {
+            if (beyond(entry)) return { matches, frontier: null };
+            seen = entry.k;
+            if (matchesFilter(filter, { prices: entry.p, inStock: entry.s, options: entry.o })) matches.push({ id: entry.id, key: entry.k });
+            if (matches.length > first) return { matches, frontier: entry.k };
+          }
+          ended = last;
+        }
+        // The walk stopped at the listing's end, or at the budget: then what follows the last
+        // key seen is unknown, and no other scope's match beyond it may be listed yet.
+        return { matches, frontier: ended ? null : (seen ?? null) };
+      }),
+    );
+    const before = (a: string, b: string) => (ascending ? a <= b : a >= b);
+    const frontiers = reads.map((read) => read.frontier).filter((key): key is string => key !== null);
+    const limit = frontiers.sort().at(ascending ? 0 : -1);
+    const candidates = reads
+      .flatMap((read) => read.matches)
+      .filter((entry) => limit === undefined || before(entry.key, limit))
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0) * (ascending ? 1 : -1));
+    const items = candidates.slice(0, first);
+    if (candidates.length > first) return { items, hasNextPage: true, endKey: items.at(-1)!.key };
+    if (limit !== undefined) return { items, hasNextPage: true, endKey: limit };
+    return { items, hasNextPage: false, endKey: items.at(-1)?.key ?? null };
+  }
+
+  /** Drops the listings and records (tests and benchmarks that made their own). */
+  async drop() {
+    await this.records.drop().catch(() => false);
+    await this.documents.drop().catch(() => false);
+  }
+
+  async close() {
+    await this.client?.close();
+  }
+
+  private async read(ids: readonly string[]) {
+    const found = new Map<string, ListingRecord>();
+    for (let i = 0; i < ids.length; i += 16) {
+      const docs = await Promise.all(ids.slice(i, i + 16).map((id) => this.records.findOne({ _id: id }, { maxTimeMS: this.maxTimeMS })));
+      for (const doc of docs) if (doc) found.set(doc._id, fromDocument(doc));
+    }
+    return found;
+  }
+
+  private async save(record: ListingRecord) {
+    const { id, ...fields } = record;
+    await this.records.replaceOne({ _id: id }, fields, { upsert: true });
+  }
+
+  /** One product's record changed by `next`, its entries moved to match, under its lock. */
+  private async change(id: string, next: (record: ListingRecord) => ListingRecord) {
+    await this.lock(`listed:${id}`, async () => {
+      const before = (await this.read([id])).get(id) ?? emptyRecord(id);
+      const after = next(before);
+      if (after === before) return;
+      await this.move([[before, after]]);
+      await this.save(after);
+    });
+  }
+
+  /** Moves entries from each pair's old record to its new one, each listing written once. */
+  private async move(pairs: readonly [ListingRecord, ListingRecord][]) {
+    const changes = new Map<string, { removals: string[]; additions: LeafEntry[] }>();
+    const of = (listing: string) => changes.get(listing) ?? changes.set(listing, { removals: [], additions: [] }).get(listing)!;
+    for (const [before, after] of pairs) {
+      if (before.facts) for (const { field, listing } of listingsOf(before.facts)) of(listing).removals.push(listingKey(field, before.facts));
+      if (after.facts) for (const { field, listing } of listingsOf(after.facts)) of(listing).additions.push(entryOf(after, listingKey(field, after.facts)));
+    }
+    const work = [...changes.entries()];
+    for (let i = 0; i < work.length; i += 4) await Promise.all(work.slice(i, i + 4).map(([listing, change]) => this.leaves.apply(listing, change.removals, change.additions)));
+  }
+}
+
+function fromDocument(doc: RecordDocument): ListingRecord {
+  const { _id, ...fields } = doc;
+  return { id: _id, ...fields };
+}
+
+function inProcessLock(): ResourceLock {
+  const locks = createLockService(new EmbeddedKeyValueStore());
+  return (resource, work) => locks.withLock(resource, work, { ttlMs: 10_000, waitMs: 10_000 });
+}

@@ -1,0 +1,196 @@
+import type { Collection, Filter, IndexDescription } from "mongodb";
+import type { ResourceLock } from "./mongo-catalog-counters.js";
+
+/** One product in one sorted listing, with what the listing filters on. */
+export interface LeafEntry {
+  /** The sort key (listing-facts.ts listingKey). */
+  k: string;
+  id: string;
+  /** Every variant's price, distinct, ascending. */
+  p: number[];
+  /** In stock. */
+  s: boolean;
+  /** Option values, "name=value" lowercase. */
+  o: string[];
+}
+
+/**
+ * A run of consecutive keys [lo, hi) of one listing, sorted. `at` and `until` name its two
+ * ends as single strings so the next leaf either way is one equality lookup.
+ */
+interface LeafDocument {
+  _id: string;
+  kind: "leaf";
+  at: string;
+  until: string;
+  lo: string;
+  hi: string;
+  entries: LeafEntry[];
+}
+
+/** Where each leaf of a listing starts, in order: how a cursor finds its leaf. */
+interface HeadDocument {
+  _id: string;
+  kind: "head";
+  leaves: { id: string; lo: string }[];
+  next: number;
+}
+
+export type ListingDocument = LeafDocument | HeadDocument;
+
+const SEP = "\u0002";
+/** Above every key (keys are printable text, \u0001 and an id). */
+export const END = "\uffff";
+/** A leaf splits past CAPACITY entries into leaves of FILL, leaving room for inserts. */
+const CAPACITY = 200;
+const FILL = 150;
+
+/**
+ * Every filter the listings send, by name (the plan test explains them on a sizeable
+ * collection and fails on a sequential scan): all equalities on one indexed field, the only
+ * shape FerretDB v1 serves from an index (see mongo-product-queries.ts).
+ */
+export const listingQueries = {
+  byId: (id: string): Filter<ListingDocument> => ({ _id: id }),
+  leafAt: (listing: string, lo: string): Filter<ListingDocument> => ({ at: `${listing}${SEP}${lo}` }),
+  leafUntil: (listing: string, hi: string): Filter<ListingDocument> => ({ until: `${listing}${SEP}${hi}` }),
+};
+
+export const LISTING_LEAF_INDEXES: (IndexDescription & { name: string })[] = [
+  { key: { at: 1 }, name: "leaf_at" },
+  { key: { until: 1 }, name: "leaf_until" },
+];
+
+const headId = (listing: string) => `head${SEP}${listing}`;
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * Sorted listings as chains of leaves of at most 200 entries (a B-tree's leaf level), with a
+ * head per listing saying where each leaf starts. A page reads one or a few leaves (one
+ * equality lookup each) whatever the listing's length: the first page by the end it starts
+ * from (`at` "" or `until` END), a later page by the head (cached in the process; a stale copy
+ * is noticed because the leaf it names does not hold the cursor, and reloaded), and the next
+ * leaf by `at`/`until` equal to this leaf's end.
+ *
+ * Writes to a listing run under its lock (FerretDB v1 loses concurrent updates of one
+ * document, see MongoProductStore). A split writes the new leaves first, then the shrunk old
+ * one, then the head: a reader in between sees every entry exactly once, because it reads a
+ * leaf's entries only within that leaf's own [lo, hi).
+ */
+export function listingLeaves(documents: Collection<ListingDocument>, lock: ResourceLock, maxTimeMS: number) {
+  const heads = new Map<string, HeadDocument>();
+
+  const readHead = async (listing: string) => {
+    const head = (await documents.findOne(listingQueries.byId(headId(listing)), { maxTimeMS })) as HeadDocument | null;
+    if (head) heads.set(listing, head);
+    else heads.delete(listing);
+    return head;
+  };
+  const clip = (leaf: LeafDocument) => leaf.entries.filter((entry) => entry.k >= leaf.lo && entry.k < leaf.hi);
+  const leafOf = (head: HeadDocument, key: string) => {
+    let low = 0;
+    for (let high = head.leaves.length - 1; low < high; ) {
+      const middle = Math.ceil((low + high) / 2);
+      if (head.leaves[middle]!.lo <= key) low = middle;
+      else high = middle - 1;
+    }
+    return low;
+  };
+  const pick = (found: ListingDocument[]) => (found as LeafDocument[]).sort((a, b) => compare(a.lo, b.lo))[0] ?? null;
+
+  /** The leaf holding `key`, through the cached head, reloaded once when it has gone stale. */
+  async function seek(listing: string, key: string): Promise<LeafDocument | null> {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const head = (attempt === 0 && heads.get(listing)) || (await readHead(listing));
+      if (!head) return null;
+      const leaf = (await documents.findOne(listingQueries.byId(head.leaves[leafOf(head, key)]!.id), { maxTimeMS })) as LeafDocument | null;
+      if (leaf && leaf.lo <= key && key < leaf.hi) return leaf;
+    }
+    throw new Error(`listing ${listing}: no leaf holds the cursor's key; rebuild the listings`);
+  }
+
+  return {
+    /**
+     * The listing's entries after `from` (exclusive) in the given direction, a leaf at a time,
+     * at most `maxLeaves` leaves; `last` is true for the listing's last leaf that way.
+     */
+    async *walk(listing: string, options: { from?: string; ascending: boolean; maxLeaves: number }): AsyncGenerator<{ entries: LeafEntry[]; last: boolean }> {
+      const { from, ascending } = options;
+      let leaf =
+        from !== undefined
+          ? await seek(listing, from)
+          : pick(await documents.find(ascending ? listingQueries.leafAt(listing, "") : listingQueries.leafUntil(listing, END), { maxTimeMS }).toArray());
+      for (let read = 0; leaf && read < options.maxLeaves; read++) {
+        let entries = clip(leaf).sort((a, b) => compare(a.k, b.k) * (ascending ? 1 : -1));
+        if (from !== undefined) entries = entries.filter((entry) => (ascending ? entry.k > from : entry.k < from));
+        const last = ascending ? leaf.hi === END : leaf.lo === "";
+        yield { entries, last };
+        if (last) return;
+        if (read + 1 >= options.maxLeaves) return;
+        const next = await documents.find(ascending ? listingQueries.leafAt(listing, leaf.hi) : listingQueries.leafUntil(listing, leaf.lo), { maxTimeMS }).toArray();
+        leaf = pick(next);
+      }
+    },
+
+    /** Removes the entries with these keys, then adds these entries, in one listing. */
+    async apply(listing: string, removals: readonly string[], additions: readonly LeafEntry[]) {
+      if (removals.length === 0 && additions.length === 0) return;
+      await lock(`listing:${listing}`, async () => {
+        let head = await readHead(listing);
+        if (!head) {
+          if (additions.length === 0) return;
+          const first = `${listing}${SEP}0`;
+          const leaf: LeafDocument = { _id: first, kind: "leaf", at: `${listing}${SEP}`, until: `${listing}${SEP}${END}`, lo: "", hi: END, entries: [] };
+          await documents.replaceOne({ _id: first }, leaf, { upsert: true });
+          head = { _id: headId(listing), kind: "head", leaves: [{ id: first, lo: "" }], next: 1 };
+          await documents.replaceOne({ _id: head._id }, head, { upsert: true });
+        }
+        const touched = new Map<number, { removals: Set<string>; additions: LeafEntry[] }>();
+        const at = (key: string) => {
+          const index = leafOf(head!, key);
+          if (!touched.has(index)) touched.set(index, { removals: new Set(), additions: [] });
+          return touched.get(index)!;
+        };
+        for (const key of removals) at(key).removals.add(key);
+        for (const entry of additions) at(entry.k).additions.push(entry);
+
+        let headChanged = false;
+        const leaves = [...head.leaves];
+        // Highest index first, so the leaves a split inserts do not shift the ones still to do.
+        for (const index of [...touched.keys()].sort((a, b) => b - a)) {
+          const change = touched.get(index)!;
+          const leaf = (await documents.findOne(listingQueries.byId(head.leaves[index]!.id), { maxTimeMS })) as LeafDocument | null;
+          if (!leaf) throw new Error(`listing ${listing}: leaf ${head.leaves[index]!.id} is missing; rebuild the listings`);
+          const added = new Set(change.additions.map((entry) => entry.k));
+          const entries = clip(leaf)
+            .filter((entry) => !change.removals.has(entry.k) && !added.has(entry.k))
+            .concat(change.additions)
+            .sort((a, b) => compare(a.k, b.k));
+          if (entries.length <= CAPACITY) {
+            await documents.updateOne({ _id: leaf._id }, { $set: { entries } });
+            continue;
+          }
+          const chunks: LeafEntry[][] = [];
+          for (let i = 0; i < entries.length; i += FILL) chunks.push(entries.slice(i, i + FILL));
+          const bounds = chunks.map((chunk, i) => (i === 0 ? leaf.lo : chunk[0]!.k));
+          const made = chunks.slice(1).map((chunk, i): LeafDocument => {
+            const lo = bounds[i + 1]!;
+            const hi = bounds[i + 2] ?? leaf.hi;
+            return { _id: `${listing}${SEP}${head!.next++}`, kind: "leaf", at: `${listing}${SEP}${lo}`, until: `${listing}${SEP}${hi}`, lo, hi, entries: chunk };
+          });
+          for (const doc of made) await documents.replaceOne({ _id: doc._id }, doc, { upsert: true });
+          await documents.updateOne({ _id: leaf._id }, { $set: { entries: chunks[0]!, hi: bounds[1]!, until: `${listing}${SEP}${bounds[1]!}` } });
+          leaves.splice(index + 1, 0, ...made.map((doc) => ({ id: doc._id, lo: doc.lo })));
+          headChanged = true;
+        }
+        if (headChanged) {
+          head = { ...head, leaves };
+          await documents.replaceOne({ _id: head._id }, head, { upsert: true });
+          heads.set(listing, head);
+        }
+      });
+    },
+  };
+}
+
+export type ListingLeaves = ReturnType<typeof listingLeaves>;

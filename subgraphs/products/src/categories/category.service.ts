@@ -1,0 +1,81 @@
+import { DomainError, ErrorCode, badInput, notFound } from "#kernel";
+import { DuplicateCategoryError, type CategoryStore } from "../ports/category-store.js";
+import { CategoryTree, normaliseSlug, validCategoryName, validSlug, type Category } from "./category.js";
+
+/**
+ * The category tree's rules: slugs lowercase and unique, a parent that exists, no cycles.
+ * Writes are serialised in this process so two moves cannot make a cycle between them.
+ * `count(slug)` is the catalog's maintained live count of one category.
+ */
+export function createCategoryService(deps: { store: CategoryStore; count: (slug: string) => Promise<number> }) {
+  const { store } = deps;
+  let writes: Promise<unknown> = Promise.resolve();
+  const serial = <T>(work: () => Promise<T>): Promise<T> => {
+    const run = writes.then(work, work);
+    writes = run.catch(() => undefined);
+    return run;
+  };
+  const tree = async () => new CategoryTree(await store.all());
+
+  return {
+    tree,
+
+    /** The category a slug names, any case; NOT_FOUND when there is none. */
+    async find(slug: string): Promise<{ category: Category; tree: CategoryTree }> {
+      const current = await tree();
+      const category = current.get(slug);
+      if (!category) throw notFound("Category", normaliseSlug(slug).slice(0, 100));
+      return { category, tree: current };
+    },
+
+    /** Live products in the category and below it: a sum of maintained counters, never a scan. */
+    async productCount(current: CategoryTree, slug: string): Promise<number> {
+      const counts = await Promise.all(current.subtree(slug).map((each) => deps.count(each)));
+      return counts.reduce((sum, n) => sum + n, 0);
+    },
+
+    create(input: { slug: string; name: string; parent?: string | null }): Promise<Category> {
+      return serial(async () => {
+        const category: Category = { slug: validSlug(input.slug), name: validCategoryName(input.name), parent: null };
+        if (input.parent != null) {
+          const parent = (await tree()).get(input.parent);
+          if (!parent) throw badInput(`No category ${normaliseSlug(input.parent).slice(0, 100)} to be the parent`, { field: "parent" });
+          category.parent = parent.slug;
+        }
+        try {
+          await store.insert(category);
+        } catch (error) {
+          if (error instanceof DuplicateCategoryError) throw new DomainError(ErrorCode.CONFLICT, `Category ${category.slug} already exists`, { field: "slug" });
+          throw error;
+        }
+        return category;
+      });
+    },
+
+    /** Renames and/or moves a category (parent null makes it a root); refuses a move below itself. */
+    update(slug: string, input: { name?: string | null; parent?: string | null }, parentGiven: boolean): Promise<Category> {
+      return serial(async () => {
+        const current = await tree();
+        const category = current.get(slug);
+        if (!category) throw notFound("Category", normaliseSlug(slug).slice(0, 100));
+        const changes: Partial<Pick<Category, "name" | "parent">> = {};
+        if (input.name != null) changes.name = validCategoryName(input.name);
+        if (parentGiven) {
+          if (input.parent == null) changes.parent = null;
+          else {
+            const parent = current.get(input.parent);
+            if (!parent) throw badInput(`No category ${normaliseSlug(input.parent).slice(0, 100)} to be the parent`, { field: "parent" });
+            if (current.isWithin(parent.slug, category.slug)) throw badInput("A category cannot move below itself or one of its descendants", { field: "parent" });
+            changes.parent = parent.slug;
+          }
+        }
+        if (Object.keys(changes).length === 0) throw badInput("Nothing to change: give a name or a parent");
+        const updated = await store.update(category.slug, changes);
+        if (!updated) throw notFound("Category", category.slug);
+        return updated;
+      });
+    },
+  };
+}
+
+export type CategoryService = ReturnType<typeof createCategoryService>;

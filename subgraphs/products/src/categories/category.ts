@@ -1,0 +1,83 @@
+import { badInput } from "#kernel";
+
+/** A node of the category tree. `slug` is lowercase and unique; a root has no parent. */
+export interface Category {
+  slug: string;
+  name: string;
+  parent: string | null;
+}
+
+/** Slugs compare without case everywhere: "Electronics" names electronics. */
+export const normaliseSlug = (slug: string) => slug.trim().toLowerCase();
+
+const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+
+export function validSlug(slug: string): string {
+  const normal = normaliseSlug(slug);
+  if (normal.length === 0 || normal.length > 64 || !SLUG.test(normal)) {
+    throw badInput("A category slug is 1 to 64 letters, digits and single hyphens, for example home-kitchen", { field: "slug" });
+  }
+  return normal;
+}
+
+export function validCategoryName(name: string): string {
+  const trimmed = name.trim();
+  if (trimmed.length === 0 || trimmed.length > 100 || /[\u0000-\u001f]/.test(trimmed)) throw badInput("A category name is 1 to 100 characters, no control characters", { field: "name" });
+  return trimmed;
+}
+
+/** The tree as read at once: parent and children lookups without another read. */
+export class CategoryTree {
+  private readonly bySlug: Map<string, Category>;
+  private readonly children = new Map<string | null, Category[]>();
+
+  constructor(categories: readonly Category[]) {
+    this.bySlug = new Map(categories.map((category) => [category.slug, category]));
+    for (const category of [...categories].sort((a, b) => a.name.localeCompare(b.name) || a.slug.localeCompare(b.slug))) {
+      const parent = category.parent !== null && this.bySlug.has(category.parent) ? category.parent : null;
+      this.children.set(parent, [...(this.children.get(parent) ?? []), category]);
+    }
+  }
+
+  get(slug: string): Category | undefined {
+    return this.bySlug.get(normaliseSlug(slug));
+  }
+
+  roots(): Category[] {
+    return this.children.get(null) ?? [];
+  }
+
+  childrenOf(slug: string): Category[] {
+    return this.children.get(slug) ?? [];
+  }
+
+  /** Root first, the category itself last. */
+  breadcrumbs(slug: string): Category[] {
+    const trail: Category[] = [];
+    for (let at = this.bySlug.get(slug); at && trail.length <= this.bySlug.size; at = at.parent === null ? undefined : this.bySlug.get(at.parent)) trail.unshift(at);
+    return trail;
+  }
+
+  /** The category's slug and every descendant's. */
+  subtree(slug: string): string[] {
+    const slugs: string[] = [];
+    const visit = (at: string) => {
+      slugs.push(at);
+      for (const child of this.childrenOf(at)) visit(child.slug);
+    };
+    if (this.bySlug.has(slug)) visit(slug);
+    return slugs;
+  }
+
+  /** Whether `slug` is `ancestor` or lies below it. */
+  isWithin(slug: string, ancestor: string): boolean {
+    return this.breadcrumbs(slug).some((category) => category.slug === ancestor);
+  }
+}
+
+/** A category as the API serves it: with the tree it was read from, for parents and children without another read. */
+export interface CategoryNode extends Category {
+  tree: CategoryTree;
+}
+
+export const nodeOf = (category: Category, tree: CategoryTree): CategoryNode => ({ ...category, tree });

@@ -1,0 +1,46 @@
+import { InventoryEventTypes, Topics, productIdOfVariant, withDeadLetter, type DomainEvent, type EventBus, type Logger, type Subscription } from "#kernel";
+import type { Product, ProductChangeEvent } from "../domain/product.js";
+import type { ListingIndex } from "../ports/listing-index.js";
+
+export const LISTING_GROUP = "products-listings";
+export const STOCK_FLAG_GROUP = "products-stock-flags";
+
+/**
+ * Keeps the listings in step with the catalog from its own change events (group
+ * `products-listings`, from the earliest retained event): the relay announces every write,
+ * so a write whose process died before it listed the product is listed anyway. Redeliveries
+ * and replays are harmless: the index keeps the highest version it saw.
+ */
+export async function startListingSync(deps: { bus: EventBus; listings: ListingIndex; logger: Logger }): Promise<Subscription> {
+  const handle = withDeadLetter({ bus: deps.bus, topic: Topics.productChanged, consumer: LISTING_GROUP, logger: deps.logger }, async (event) => {
+    const change = (event as DomainEvent<ProductChangeEvent>).payload;
+    if (change.type === "ProductUpserted") await deps.listings.sync(new Map<string, Product | null>([[change.product.id, change.product]]));
+    else if (change.type === "ProductDeleted") await deps.listings.sync(new Map([[change.productId, null]]));
+  });
+  return deps.bus.subscribe({ topic: Topics.productChanged, group: LISTING_GROUP, start: "earliest", handle });
+}
+
+/** What a StockChanged carries: `variantId` once inventory is per variant, the product id before. */
+interface StockChangedLike {
+  productId?: string;
+  variantId?: string;
+  available?: number;
+}
+
+/**
+ * Keeps each product's in-stock flag from inventory's StockChanged events (group
+ * `products-stock-flags`). Ordered by the event's time: a redelivered or late older event
+ * never turns a flag back.
+ */
+export async function startStockFlags(deps: { bus: EventBus; listings: ListingIndex; logger: Logger; onApplied?: (event: DomainEvent) => void }): Promise<Subscription> {
+  const handle = withDeadLetter({ bus: deps.bus, topic: Topics.stockChanged, consumer: STOCK_FLAG_GROUP, logger: deps.logger }, async (event) => {
+    if (event.type !== InventoryEventTypes.stockChanged) return;
+    const payload = event.payload as StockChangedLike;
+    const variantId = payload.variantId ?? payload.productId;
+    const productId = payload.productId ?? (variantId && productIdOfVariant(variantId));
+    if (!variantId || !productId || typeof payload.available !== "number") throw new Error(`StockChanged ${event.id} names no product or no units`);
+    await deps.listings.recordStock({ productId, variantId, inStock: payload.available > 0, at: new Date(event.occurredAt) });
+    deps.onApplied?.(event);
+  });
+  return deps.bus.subscribe({ topic: Topics.stockChanged, group: STOCK_FLAG_GROUP, start: "earliest", handle });
+}
