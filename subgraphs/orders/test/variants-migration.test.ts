@@ -118,7 +118,7 @@ function defineVariantsMigrationSuite(engine: string, adminUrl: () => string | u
       const beta: CatalogVariant = { id: "prod_b", productId: "prod_b", name: "Beta mug", title: "Beta mug", sku: "BETA-1", options: [], price: { amount: 1000, currency: "USD" } };
       const catalog = {
         findVariants: async (ids: readonly string[]) => new Map(ids.filter((id) => id === beta.id).map((id) => [id, beta] as const)),
-        variantIdsOf: async (ids: readonly string[]) => new Map(ids.filter((id) => id === beta.productId).map((id) => [id, [beta.id]] as const)),
+        variantIdsOf: async (ids: readonly string[]) => new Map(ids.filter((id) => id === beta.productId).map((id): [string, string[]] => [id, [beta.id]])),
       };
       const checkout = createCheckoutService({
         store: createPrismaOrderStore({ prisma }),
