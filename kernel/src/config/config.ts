@@ -196,9 +196,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ]),
   ) as Record<SubgraphName, string>;
 
-  // The embedded catalog and event log persist unless tests run without naming a directory: a
-  // shared default would carry one test's data into the next.
-  const persistedDir = read.optional("EMBEDDED_DATA_DIR") ?? (appEnv === "test" ? undefined : ".data");
+  // The embedded catalog and event log persist in development (`npm start`), and wherever a
+  // directory is named. Tests and production runs without one stay in memory: a shared
+  // default would carry one run's data into the next, and production keeps its catalog in MongoDB.
+  const persistedDir = read.optional("EMBEDDED_DATA_DIR") ?? (appEnv === "development" ? ".data" : undefined);
 
   const jwtSecret = read.string("JWT_SECRET", DEV_SECRET);
   const internalSecret = read.string("INTERNAL_SECRET", DEV_SECRET + "-internal");
