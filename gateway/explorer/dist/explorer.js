@@ -91,6 +91,7 @@
       categories { value count }
       brands { value count }
       priceRanges { min max count }
+      options { name values { value count } }
     }
     edges { node { id name price { amount currency } images { url alt } inStock } }
   }

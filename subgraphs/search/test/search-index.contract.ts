@@ -7,6 +7,7 @@ import { inPriceRange, PRICE_RANGES } from "../src/domain/price-ranges.js";
 import type { IndexChange, SearchDocument, SearchIndex, SearchRequest } from "../src/ports/search-index.js";
 import { JUDGED_CATALOG_SIZE, JUDGED_QUERIES, judgedPopularity, type Judgment } from "./judged-queries.js";
 import { defineAutocompleteChecks } from "./autocomplete.contract.js";
+import { defineVariantFacetChecks } from "./variant-facets.contract.js";
 import { suggestCompletions } from "../src/domain/autocomplete.js";
 
 export const judgedCatalog = (): SearchDocument[] =>
@@ -35,7 +36,8 @@ export async function checkJudgment(index: SearchIndex, judgment: Judgment, cata
     if (every.brand) assert.equal(hit.brand, every.brand, `${id} ${hit.name}`);
     if (every.nameIncludes) assert.ok(hit.name.includes(every.nameIncludes), `${id} ${hit.name} lacks ${every.nameIncludes}`);
     if (every.priceBelow !== undefined) assert.ok(hit.priceAmount < every.priceBelow, `${id} costs ${hit.priceAmount}`);
-    if (every.priceFrom !== undefined) assert.ok(hit.priceAmount >= every.priceFrom, `${id} costs ${hit.priceAmount}`);
+    // A price filter matches a product by any variant's price.
+    if (every.priceFrom !== undefined) assert.ok(hit.priceMax >= every.priceFrom, `${id} costs at most ${hit.priceMax}`);
   }
   for (const [facet, expected] of Object.entries(judgment.facets ?? {})) {
     const counts = new Map(result.facets[facet as "categories" | "brands"].map((f) => [f.value, f.count]));
@@ -78,7 +80,7 @@ export function defineSearchIndexContract(engine: string, create: () => Promise<
       assert.deepEqual(result.facets.categories, [{ value: "electronics", count: matches.length }]);
       assert.deepEqual(
         result.facets.priceRanges,
-        PRICE_RANGES.map((range) => ({ ...range, count: matches.filter((d) => inPriceRange(d.priceAmount, range)).length })),
+        PRICE_RANGES.map((range) => ({ ...range, count: matches.filter((d) => d.variants.some((v) => inPriceRange(v.price, range))).length })),
       );
     });
 
@@ -114,6 +116,8 @@ export function defineSearchIndexContract(engine: string, create: () => Promise<
 
     describe("autocomplete", () => defineAutocompleteChecks(() => index, catalog));
   });
+
+  describe(engineSuiteTitle("SearchIndex contract: variants", engine), { timeout: 120_000 }, () => defineVariantFacetChecks(create));
 
   describe(engineSuiteTitle("SearchIndex contract: versions and rebuilds", engine), { timeout: 120_000 }, () => {
     let index: SearchIndex;

@@ -2,6 +2,7 @@ import MiniSearch, { type SearchOptions } from "minisearch";
 import type { FacetCount, FacetValues, IndexChange, ProductSuggestion, SearchDocument, SearchHits, SearchIndex, SearchRequest, SortKey } from "../ports/search-index.js";
 import { inPriceRange, PRICE_RANGES } from "../domain/price-ranges.js";
 import { fold, type TypedText } from "../domain/suggestion-match.js";
+import { groupOptionFacets, variantPredicate } from "../domain/variant-facets.js";
 import { EmbeddedSuggestions } from "./embedded-suggestions.js";
 
 /** Edits forgiven per word, as the engines' AUTO:4,6 (MiniSearch counts a swap as two). */
@@ -26,8 +27,10 @@ interface Generation {
 function newGeneration(): Generation {
   return {
     text: new MiniSearch<SearchDocument>({
-      fields: ["name", "brand", "category", "attributes", "description"],
+      fields: ["name", "brand", "category", "attributes", "optionValues", "description"],
       extractField: (document, field) => {
+        // Option values are searchable words, as the engines copy them into all_text.
+        if (field === "optionValues") return document.optionFacets.join(" ").replace(/\u001f/g, " ");
         const value = (document as unknown as Record<string, unknown>)[field];
         return Array.isArray(value) ? value.join(" ") : String(value ?? "");
       },
@@ -95,9 +98,10 @@ export class EmbeddedSearchIndex implements SearchIndex {
     const { documents, text } = this.current;
     const query = request.text.trim();
     const scored = (query ? text.search(query) : text.search(MiniSearch.wildcard)).map((hit) => ({ ...documents.get(hit.id as string)!, score: hit.score }));
-    const { categories, brands, price } = request.filter;
+    const { categories, brands } = request.filter;
+    const variantMatches = variantPredicate(request.filter);
     const matches = scored.filter(
-      (d) => (!categories?.length || categories.includes(d.category)) && (!brands?.length || brands.includes(d.brand)) && (!price || inPriceRange(d.priceAmount, price)),
+      (d) => (!categories?.length || categories.includes(d.category)) && (!brands?.length || brands.includes(d.brand)) && (!variantMatches || d.variants.some(variantMatches)),
     );
     const sort = SORTS[request.sort];
     matches.sort(sort.compare);
@@ -116,7 +120,8 @@ export class EmbeddedSearchIndex implements SearchIndex {
       facets: {
         categories: facetCounts(matches.map((d) => d.category)),
         brands: facetCounts(matches.map((d) => d.brand)),
-        priceRanges: PRICE_RANGES.map((range) => ({ ...range, count: matches.filter((d) => inPriceRange(d.priceAmount, range)).length })),
+        priceRanges: PRICE_RANGES.map((range) => ({ ...range, count: matches.filter((d) => d.variants.some((v) => inPriceRange(v.price, range))).length })),
+        options: groupOptionFacets(facetCounts(matches.flatMap((d) => d.optionFacets))),
       },
     };
   }

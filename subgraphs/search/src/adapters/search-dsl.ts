@@ -6,6 +6,7 @@
 import type { IndexChange, SearchDocument, SearchHits, SearchRequest, SortKey } from "../ports/search-index.js";
 import { PRICE_RANGES } from "../domain/price-ranges.js";
 import { INFIX_LENGTH, MAX_WORD_PREFIX } from "../domain/suggestion-match.js";
+import { groupOptionFacets, optionKey } from "../domain/variant-facets.js";
 
 /**
  * The mapping's version, kept in the index's `_meta`. An index made by an older one is brought
@@ -17,7 +18,15 @@ export const MAPPING_VERSION = 2;
 /** Plain fields added since version 1, which an existing index can take without a rebuild. */
 export const ADDED_FIELDS = {
   popularity: { type: "long" },
+  priceMax: { type: "long" },
+  // One nested document per variant: option and price filters must hold for the same variant.
+  variants: { type: "nested", properties: { options: { type: "keyword" }, price: { type: "long" } } },
+  // Option values are searchable words too ("red hoodie").
+  optionFacets: { type: "keyword", copy_to: "all_text" },
 } as const;
+
+/** Distinct option values a facet reads; a catalog has far fewer. */
+const OPTION_FACET_SIZE = 1_000;
 
 /** 0 edits below 4 letters, 1 below 6, 2 from 6 on; a swap of two letters counts as one. */
 export const FUZZINESS = "AUTO:4,6";
@@ -117,12 +126,15 @@ function textQuery(text: string) {
 
 function filterClauses(request: SearchRequest) {
   const clauses: Record<string, unknown>[] = [];
-  const { categories, brands, price } = request.filter;
+  const { categories, brands, price, options } = request.filter;
   if (categories?.length) clauses.push({ terms: { category: categories } });
   if (brands?.length) clauses.push({ terms: { brand: brands } });
+  const variant: Record<string, unknown>[] = (options ?? []).map((option) => ({ terms: { "variants.options": option.values.map((value) => optionKey(option.name, value)) } }));
   if (price && (price.min != null || price.max != null)) {
-    clauses.push({ range: { priceAmount: { ...(price.min != null ? { gte: price.min } : {}), ...(price.max != null ? { lt: price.max } : {}) } } });
+    variant.push({ range: { "variants.price": { ...(price.min != null ? { gte: price.min } : {}), ...(price.max != null ? { lt: price.max } : {}) } } });
   }
+  // ignore_unmapped: an index awaiting its upgrade rebuild has no variants yet and matches none.
+  if (variant.length) clauses.push({ nested: { path: "variants", query: { bool: { filter: variant } }, ignore_unmapped: true } });
   return clauses;
 }
 
@@ -146,12 +158,20 @@ export function searchBody(request: SearchRequest) {
     aggs: {
       categories: { terms: { field: "category", size: 100 } },
       brands: { terms: { field: "brand", size: 200 } },
+      // Products (reverse_nested) with a variant priced in each range, as the price filter matches.
       prices: {
-        range: {
-          field: "priceAmount",
-          ranges: PRICE_RANGES.map((r) => ({ ...(r.min != null ? { from: r.min } : {}), ...(r.max != null ? { to: r.max } : {}) })),
+        nested: { path: "variants" },
+        aggs: {
+          ranges: {
+            range: {
+              field: "variants.price",
+              ranges: PRICE_RANGES.map((r) => ({ ...(r.min != null ? { from: r.min } : {}), ...(r.max != null ? { to: r.max } : {}) })),
+            },
+            aggs: { products: { reverse_nested: {} } },
+          },
         },
       },
+      options: { terms: { field: "optionFacets", size: OPTION_FACET_SIZE } },
     },
   };
 }
@@ -167,7 +187,8 @@ interface RawSearchResponse {
   aggregations?: {
     categories?: { buckets: { key: string; doc_count: number }[] };
     brands?: { buckets: { key: string; doc_count: number }[] };
-    prices?: { buckets: { from?: number; to?: number; doc_count: number }[] };
+    prices?: { ranges?: { buckets: { from?: number; to?: number; doc_count: number; products?: { doc_count: number } }[] } };
+    options?: { buckets: { key: string; doc_count: number }[] };
   };
 }
 
@@ -176,7 +197,7 @@ export function parseSearchResponse(request: SearchRequest, body: unknown): Sear
   const raw = response.hits.hits;
   const total = typeof response.hits.total === "number" ? response.hits.total : response.hits.total.value;
   const terms = (buckets: { key: string; doc_count: number }[] = []) => buckets.map((b) => ({ value: b.key, count: b.doc_count }));
-  const priceBuckets = response.aggregations?.prices?.buckets ?? [];
+  const priceBuckets = response.aggregations?.prices?.ranges?.buckets ?? [];
   return {
     totalCount: total,
     hits: raw.slice(0, request.first).map((hit) => ({ id: hit._id, sortKey: [Number(hit.sort?.[0]), String(hit.sort?.[1] ?? hit._id)] as SortKey })),
@@ -184,7 +205,8 @@ export function parseSearchResponse(request: SearchRequest, body: unknown): Sear
     facets: {
       categories: terms(response.aggregations?.categories?.buckets),
       brands: terms(response.aggregations?.brands?.buckets),
-      priceRanges: PRICE_RANGES.map((range, i) => ({ min: range.min, max: range.max, count: priceBuckets[i]?.doc_count ?? 0 })),
+      priceRanges: PRICE_RANGES.map((range, i) => ({ min: range.min, max: range.max, count: priceBuckets[i]?.products?.doc_count ?? 0 })),
+      options: groupOptionFacets(terms(response.aggregations?.options?.buckets)),
     },
   };
 }

@@ -1,9 +1,12 @@
 import type { Product, ProductChangeEvent } from "../../../products/src/domain/product.js";
 import type { IndexChange, SearchDocument } from "../ports/search-index.js";
+import { variantFields } from "./variant-facets.js";
 
 /** The product fields search reads, whether from an event, the catalog scan or the store. */
 export type IndexableProduct = Pick<Product, "id" | "name" | "description" | "category" | "brand" | "attributes" | "version" | "popularity"> & {
   price: { amount: number; currency: string };
+  /** Absent in events from before variants: the product is then its own single variant. */
+  variants?: { options: { name: string; value: string }[]; price: { amount: number } }[];
   createdAt: Date | string;
 };
 
@@ -19,7 +22,7 @@ export function toSearchDocument(product: IndexableProduct): SearchDocument {
     category: product.category,
     brand: product.brand,
     attributes: Object.values(product.attributes ?? {}),
-    priceAmount: product.price.amount,
+    ...variantFields(product),
     currency: product.price.currency,
     createdAt: new Date(product.createdAt).getTime(),
     popularity: product.popularity ?? 0,

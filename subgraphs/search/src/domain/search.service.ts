@@ -11,7 +11,12 @@ export interface SearchPage {
 
 export interface SearchArgs {
   query: string;
-  filter?: { categories?: string[] | null; brands?: string[] | null; price?: { min?: number | null; max?: number | null } | null } | null;
+  filter?: {
+    categories?: string[] | null;
+    brands?: string[] | null;
+    price?: { min?: number | null; max?: number | null } | null;
+    options?: { name: string; values: string[] }[] | null;
+  } | null;
   sort?: SearchSort | null;
   first?: number | null;
   after?: string | null;
@@ -35,6 +40,17 @@ function validFilter(filter: SearchArgs["filter"]): SearchFilter {
     return values;
   };
   const result: SearchFilter = { categories: list("categories", filter?.categories), brands: list("brands", filter?.brands) };
+  if (filter?.options) {
+    if (filter.options.length > 10) throw badInput("At most 10 options at once", { field: "options" });
+    result.options = filter.options.map((option) => {
+      const name = option.name.trim();
+      if (!name || name.length > 100) throw badInput("An option name has 1 to 100 characters", { field: "options" });
+      const values = list(`values of ${name}`, option.values)!.map((value) => value.trim());
+      if (values.length === 0) throw badInput(`Option ${name} needs at least one value`, { field: "options", name });
+      if (values.some((value) => !value || value.length > 100)) throw badInput("An option value has 1 to 100 characters", { field: "options", name });
+      return { name, values };
+    });
+  }
   const price = filter?.price;
   if (price) {
     const min = price.min ?? undefined;

@@ -27,6 +27,23 @@ export type FacetCount = {
   value: Scalars['String']['output'];
 };
 
+/** How many matches have a variant with each value of one option. */
+export type OptionFacet = {
+  __typename?: 'OptionFacet';
+  /** The option, as the catalog writes it (spellings differing only in case are counted together). */
+  name: Scalars['String']['output'];
+  /** Matches per value, most first; pass a value in `SearchFilter.options` to narrow by it. */
+  values: Array<FacetCount>;
+};
+
+/** Products with a variant whose option `name` has one of `values`; names and values ignore case. */
+export type OptionFilterInput = {
+  /** The option, for example Colour. */
+  name: Scalars['String']['input'];
+  /** Its accepted values (OR), for example ["Red", "Navy"]. */
+  values: Array<Scalars['String']['input']>;
+};
+
 /** Cursor pagination state of a connection. */
 export type PageInfo = {
   __typename?: 'PageInfo';
@@ -96,15 +113,29 @@ export type SearchEdge = {
 /** Facet counts for narrowing a search. */
 export type SearchFacets = {
   __typename?: 'SearchFacets';
+  /** Matches per brand, most first. */
   brands: Array<FacetCount>;
+  /** Matches per category, most first. */
   categories: Array<FacetCount>;
+  /** Matches per value of each option (for example Colour, Size), options by name, values most first. */
+  options: Array<OptionFacet>;
+  /** Matches with a variant priced in each range (a product with variants in two ranges counts in both). */
   priceRanges: Array<PriceRangeCount>;
 };
 
 /** Narrows search results. Values within one field are alternatives (OR); fields combine with AND. */
 export type SearchFilter = {
+  /** Brand values (as in `SearchFacets.brands`). */
   brands?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** Category values (as in `SearchFacets.categories`). */
   categories?: InputMaybe<Array<Scalars['String']['input']>>;
+  /**
+   * Option values, for example Colour: Red and Size: M or L. Every named option must match (AND),
+   * by one of its values (OR), on the same variant, priced in `price` when that is given too.
+   * At most 10 options of at most 50 values.
+   */
+  options?: InputMaybe<Array<OptionFilterInput>>;
+  /** A product matches when one of its variants is priced in this range. */
   price?: InputMaybe<PriceRangeInput>;
 };
 
@@ -113,7 +144,7 @@ export type SearchResult = {
   __typename?: 'SearchResult';
   /** The matches of this page. */
   edges: Array<SearchEdge>;
-  /** Counts per category, brand and price range over all matches. */
+  /** Counts per category, brand, price range and option value over all matches. */
   facets: SearchFacets;
   /** Pagination state. */
   pageInfo: PageInfo;
@@ -125,9 +156,9 @@ export type SearchResult = {
 export type SearchSort =
   /** Most recently added first. */
   | 'NEWEST'
-  /** Cheapest first. */
+  /** Cheapest first, by each product's lowest variant price. */
   | 'PRICE_ASC'
-  /** Most expensive first. */
+  /** Most expensive first, by each product's lowest variant price (its "from" price). */
   | 'PRICE_DESC'
   /** Best match first. */
   | 'RELEVANCE';
@@ -238,6 +269,8 @@ export type ResolversTypes = ResolversObject<{
   CacheControlScope: CacheControlScope;
   FacetCount: ResolverTypeWrapper<FacetCount>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  OptionFacet: ResolverTypeWrapper<OptionFacet>;
+  OptionFilterInput: OptionFilterInput;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   PriceRangeCount: ResolverTypeWrapper<PriceRangeCount>;
   PriceRangeInput: PriceRangeInput;
@@ -259,6 +292,8 @@ export type ResolversTypes = ResolversObject<{
 export type ResolversParentTypes = ResolversObject<{
   FacetCount: FacetCount;
   String: Scalars['String']['output'];
+  OptionFacet: OptionFacet;
+  OptionFilterInput: OptionFilterInput;
   PageInfo: PageInfo;
   PriceRangeCount: PriceRangeCount;
   PriceRangeInput: PriceRangeInput;
@@ -285,6 +320,11 @@ export type CacheControlDirectiveResolver<Result, Parent, ContextType = SearchCo
 export type FacetCountResolvers<ContextType = SearchContext, ParentType extends ResolversParentTypes['FacetCount'] = ResolversParentTypes['FacetCount']> = ResolversObject<{
   count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   value?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type OptionFacetResolvers<ContextType = SearchContext, ParentType extends ResolversParentTypes['OptionFacet'] = ResolversParentTypes['OptionFacet']> = ResolversObject<{
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  values?: Resolver<Array<ResolversTypes['FacetCount']>, ParentType, ContextType>;
 }>;
 
 export type PageInfoResolvers<ContextType = SearchContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = ResolversObject<{
@@ -315,6 +355,7 @@ export type SearchEdgeResolvers<ContextType = SearchContext, ParentType extends 
 export type SearchFacetsResolvers<ContextType = SearchContext, ParentType extends ResolversParentTypes['SearchFacets'] = ResolversParentTypes['SearchFacets']> = ResolversObject<{
   brands?: Resolver<Array<ResolversTypes['FacetCount']>, ParentType, ContextType>;
   categories?: Resolver<Array<ResolversTypes['FacetCount']>, ParentType, ContextType>;
+  options?: Resolver<Array<ResolversTypes['OptionFacet']>, ParentType, ContextType>;
   priceRanges?: Resolver<Array<ResolversTypes['PriceRangeCount']>, ParentType, ContextType>;
 }>;
 
@@ -335,6 +376,7 @@ export type SuggestionResolvers<ContextType = SearchContext, ParentType extends 
 
 export type Resolvers<ContextType = SearchContext> = ResolversObject<{
   FacetCount?: FacetCountResolvers<ContextType>;
+  OptionFacet?: OptionFacetResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   PriceRangeCount?: PriceRangeCountResolvers<ContextType>;
   Product?: ProductResolvers<ContextType>;

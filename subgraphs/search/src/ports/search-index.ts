@@ -9,8 +9,17 @@ export interface SearchDocument {
   brand: string;
   /** Attribute values (colour, size, specs), searchable as text. */
   attributes: string[];
-  /** Price in minor units, for price filters, price facets and price sorts. */
+  /** The lowest variant price in minor units (the product's "from" price): price sorts use it. */
   priceAmount: number;
+  /** The highest variant price in minor units. */
+  priceMax: number;
+  /**
+   * Each variant's price and option values (keys from `optionKey`: folded name and value), so
+   * option and price filters match a product when one variant satisfies them all.
+   */
+  variants: { options: string[]; price: number }[];
+  /** The product's option values for facets (`facetKey`: name and value as written), one per value whatever its case. */
+  optionFacets: string[];
   currency: string;
   /** Creation time in epoch milliseconds (the NEWEST sort). */
   createdAt: number;
@@ -25,11 +34,22 @@ export type IndexChange = { kind: "upsert"; document: SearchDocument } | { kind:
 
 export type SearchSort = "RELEVANCE" | "PRICE_ASC" | "PRICE_DESC" | "NEWEST";
 
+/** Products with a variant whose option `name` has one of `values` (case-insensitive). */
+export interface OptionFilter {
+  name: string;
+  values: string[];
+}
+
 export interface SearchFilter {
   categories?: string[];
   brands?: string[];
-  /** Minor units; `min` inclusive, `max` exclusive, either may be open. */
+  /**
+   * Minor units; `min` inclusive, `max` exclusive, either may be open. A product matches when
+   * one of its variants is priced in it (and has the filtered options, when there are some).
+   */
   price?: { min?: number; max?: number };
+  /** Every name must match (AND), any of its values (OR), on the same variant. */
+  options?: OptionFilter[];
 }
 
 /** Where the previous page ended: its last hit's sort value and id (search_after). */
@@ -55,10 +75,18 @@ export interface PriceRangeCount {
   count: number;
 }
 
+/** Products per value of one option (name and values as written, case variants counted together). */
+export interface OptionFacet {
+  name: string;
+  values: FacetCount[];
+}
+
 export interface SearchFacets {
   categories: FacetCount[];
   brands: FacetCount[];
+  /** Products with a variant priced in each range. */
   priceRanges: PriceRangeCount[];
+  options: OptionFacet[];
 }
 
 export interface SearchHits {
