@@ -15,6 +15,7 @@ import { createCategoryService } from "./categories/category.service.js";
 import { DEMO_CATEGORY_TREE } from "./categories/demo-category-tree.js";
 import { createProductListingService } from "./listing/product-listing.service.js";
 import { startListingSync, startStockFlags } from "./listing/listing-feeds.js";
+import { rebuildListings } from "./listing/rebuild-listings.js";
 
 export interface RunningProducts extends RunningServer {
   service: ProductService;
@@ -45,11 +46,14 @@ export async function startProductsSubgraph(platform: Platform, options: Product
   const invalidation = cache
     ? await startProductCacheInvalidation({ bus: platform.bus, cache, logger, onApplied: options.onCacheInvalidated })
     : undefined;
-  const opened = options.listings && options.categories ? undefined : await openListingStores(config, { kv: platform.kv });
+  const opened = options.listings && options.categories ? undefined : await openListingStores(config, { kv: platform.kv, logger });
   const listings = options.listings ?? opened!.listings;
   const categoryStore = options.categories ?? opened!.categories;
   // The demo tree goes with the demo catalog; a shop with its own catalog makes its own tree.
   if (config.catalog.seedProducts > 0) await categoryStore.insertMissing(DEMO_CATEGORY_TREE);
+  // A zero-setup catalog kept from before listings existed: small, so listed here at once.
+  // On MongoDB that is scripts/catalog/rebuild-listings.ts (a million products take a while).
+  if (listings.engine === "embedded" && (await listings.isEmpty()) && !(await store.isEmpty())) await rebuildListings({ store, listings });
   const listingSync = await startListingSync({ bus: platform.bus, listings, logger });
   const stockFlags = await startStockFlags({ bus: platform.bus, listings, logger });
   const relay = startProductChangeRelay({ store, bus: platform.bus, logger });

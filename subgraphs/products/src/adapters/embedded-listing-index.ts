@@ -1,30 +1,64 @@
+import { Journal } from "#kernel";
 import type { Product } from "../domain/product.js";
 import { listingKey, matchesFilter } from "../listing/listing-facts.js";
 import type { ListingQuery } from "../listing/listing-query.js";
 import { emptyRecord, inStock, withPopularity, withProduct, withStock, type ListingRecord } from "../listing/listing-record.js";
 import type { ListingIndex, ListingPage, StockRecord } from "../ports/listing-index.js";
 
-/** Listings in memory for the zero-setup mode: sorted on every read, the catalog being small there. */
+/**
+ * Listings in memory for the zero-setup mode, sorted on every read (the catalog is small
+ * there); opened on a directory, every changed record is journaled before the change resolves,
+ * so stock flags and popularity, which their events do not bring again, survive a restart.
+ */
 export class EmbeddedListingIndex implements ListingIndex {
   readonly engine = "embedded";
   private readonly records = new Map<string, ListingRecord>();
+  private journal?: Journal<ListingRecord>;
+
+  /** An index kept in `dir` (one process at a time), with what an earlier run left there. */
+  static async open(dir: string, options: { onWarning?: (message: string, detail: Record<string, unknown>) => void } = {}): Promise<EmbeddedListingIndex> {
+    const index = new EmbeddedListingIndex();
+    index.journal = await Journal.open<ListingRecord>({
+      dir,
+      apply: (record) => void index.records.set(record.id, record),
+      snapshot: () => index.records.values(),
+      onWarning: options.onWarning,
+    });
+    return index;
+  }
 
   async sync(products: ReadonlyMap<string, Product | null>) {
-    for (const [id, product] of products) {
-      const record = this.records.get(id) ?? emptyRecord(id);
-      this.records.set(id, withProduct(record, product));
-    }
+    await this.change([...products].map(([id, product]) => [id, (record) => withProduct(record, product)]));
+  }
+
+  load(products: readonly Product[]) {
+    return this.sync(new Map(products.map((product) => [product.id, product])));
+  }
+
+  async isEmpty() {
+    return ![...this.records.values()].some((record) => record.facts);
   }
 
   async recordStock(change: StockRecord) {
-    const record = this.records.get(change.productId) ?? emptyRecord(change.productId);
-    const next = withStock(record, change);
-    this.records.set(change.productId, next);
-    return inStock(next) !== inStock(record);
+    const before = this.records.get(change.productId) ?? emptyRecord(change.productId);
+    await this.change([[change.productId, (record) => withStock(record, change)]]);
+    return inStock(this.records.get(change.productId)!) !== inStock(before);
   }
 
   async addPopularity(batch: number, units: ReadonlyMap<string, number>) {
-    for (const [id, sold] of units) this.records.set(id, withPopularity(this.records.get(id) ?? emptyRecord(id), batch, sold));
+    await this.change([...units].map(([id, sold]) => [id, (record) => withPopularity(record, batch, sold)]));
+  }
+
+  private async change(changes: [string, (record: ListingRecord) => ListingRecord][]) {
+    const changed: ListingRecord[] = [];
+    for (const [id, next] of changes) {
+      const before = this.records.get(id) ?? emptyRecord(id);
+      const after = next(before);
+      if (after === before) continue;
+      this.records.set(id, after);
+      changed.push(after);
+    }
+    if (changed.length) await this.journal?.append(changed);
   }
 
   async popularity(ids: readonly string[]) {
@@ -52,5 +86,7 @@ export class EmbeddedListingIndex implements ListingIndex {
     return { items, hasNextPage: matching.length > first, endKey: items.at(-1)?.key ?? null };
   }
 
-  async close() {}
+  async close() {
+    await this.journal?.close();
+  }
 }

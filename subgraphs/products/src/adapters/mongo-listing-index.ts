@@ -68,15 +68,17 @@ export class MongoListingIndex implements ListingIndex {
     }
   }
 
-  /**
-   * Lists many products at once, each listing written once for the lot: seeding, benchmarks
-   * and rebuilds, while nothing else feeds these products (no per-product locks here).
-   */
+  /** Per-product locks are not taken here: see the port. */
   async load(products: readonly Product[]) {
     const before = await this.read(products.map((product) => product.id));
     const after = products.map((product) => withProduct(before.get(product.id) ?? emptyRecord(product.id), product));
     await this.move(products.map((product, i) => [before.get(product.id) ?? emptyRecord(product.id), after[i]!]));
     for (let i = 0; i < after.length; i += 16) await Promise.all(after.slice(i, i + 16).map((record) => this.save(record)));
+  }
+
+  async isEmpty() {
+    // Unfiltered and unsorted, FerretDB stops at the first row.
+    return (await this.documents.findOne({}, { projection: { _id: 1 }, maxTimeMS: this.maxTimeMS })) === null;
   }
 
   async recordStock(change: StockRecord) {

@@ -1,12 +1,27 @@
-import { createLockService, type Config, type KeyValueStore } from "#kernel";
+import { dirname, join } from "node:path";
+import { createLockService, type Config, type KeyValueStore, type Logger } from "#kernel";
 import type { CategoryStore } from "../ports/category-store.js";
 import type { ListingIndex } from "../ports/listing-index.js";
 import { EmbeddedCategoryStore } from "./embedded-category-store.js";
 import { EmbeddedListingIndex } from "./embedded-listing-index.js";
 
-/** The listings and category tree beside the catalog: on MongoDB when MONGO_URL is set, in memory otherwise. */
-export async function openListingStores(config: Config, options: { kv?: KeyValueStore } = {}): Promise<{ listings: ListingIndex; categories: CategoryStore }> {
-  if (!config.documents.mongoUrl) return { listings: new EmbeddedListingIndex(), categories: new EmbeddedCategoryStore() };
+/**
+ * The listings and category tree beside the catalog: on MongoDB when MONGO_URL is set,
+ * embedded otherwise, journaled next to the catalog's documents (EMBEDDED_DATA_DIR/listings
+ * and /categories) unless tests run them in memory.
+ */
+export async function openListingStores(config: Config, options: { kv?: KeyValueStore; logger?: Logger } = {}): Promise<{ listings: ListingIndex; categories: CategoryStore }> {
+  if (!config.documents.mongoUrl) {
+    const dir = config.documents.embeddedDir;
+    if (!dir) return { listings: new EmbeddedListingIndex(), categories: new EmbeddedCategoryStore() };
+    const onWarning = (message: string, detail: Record<string, unknown>) => options.logger?.warn(message, detail);
+    const listings = await EmbeddedListingIndex.open(join(dirname(dir), "listings"), { onWarning });
+    const categories = await EmbeddedCategoryStore.open(join(dirname(dir), "categories"), { onWarning }).catch(async (error: unknown) => {
+      await listings.close();
+      throw error;
+    });
+    return { listings, categories };
+  }
   const [{ MongoListingIndex }, { MongoCategoryStore }] = await Promise.all([import("./mongo-listing-index.js"), import("./mongo-category-store.js")]);
   const locks = options.kv ? createLockService(options.kv) : undefined;
   const listings = await MongoListingIndex.connect(config.documents.mongoUrl, {

@@ -40,6 +40,13 @@ export interface ListingIndex {
   readonly engine: string;
   /** Lists products as given (by version); an id mapped to null is no longer listed. */
   sync(products: ReadonlyMap<string, Product | null>): Promise<void>;
+  /**
+   * Lists many products at once (seeding, benchmarks, rebuilding), as `sync` does but each
+   * listing written once for the lot; only while nothing else feeds these products.
+   */
+  load(products: readonly Product[]): Promise<void>;
+  /** Whether nothing is listed (one bounded read): a catalog from before listings needs a rebuild. */
+  isEmpty(): Promise<boolean>;
   /** Keeps a variant's in-stock flag; returns whether the product's listed flag changed. */
   recordStock(record: StockRecord): Promise<boolean>;
   /**
