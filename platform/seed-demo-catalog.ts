@@ -3,8 +3,8 @@ import type { ProductStore } from "../subgraphs/products/src/ports/product-store
 import { generateCatalog, type GeneratedProduct } from "../subgraphs/products/src/catalog/generate-catalog.js";
 
 /**
- * Loads the demo catalog into an empty product store, and hands each product's stock to
- * `stock` (the inventory seed). A store that already holds products is left alone, whatever
+ * Loads the demo catalog into an empty product store, and hands each variant's stock to
+ * `stock` (the inventory seed: stock is kept per variant). A store that already holds products is left alone, whatever
  * its size (one bounded read, never a count of the collection), and so is one written by an
  * earlier version that this one cannot list yet: seeding over it would collide on SKUs.
  */
@@ -12,7 +12,7 @@ export async function seedDemoCatalog(options: {
   store: ProductStore;
   count: number;
   logger: Logger;
-  stock?: (items: GeneratedProduct[]) => Promise<void>;
+  stock?: (levels: { variantId: string; stock: number }[]) => Promise<void>;
 }): Promise<number> {
   if (options.count === 0) return 0;
   if (!(await options.store.isEmpty())) {
@@ -24,7 +24,7 @@ export async function seedDemoCatalog(options: {
   const batch: GeneratedProduct[] = [];
   const flush = async () => {
     await options.store.insertMany(batch.map((g) => g.product));
-    await options.stock?.(batch);
+    await options.stock?.(batch.flatMap((g) => g.variantStock));
     batch.length = 0;
   };
   for (const generated of generateCatalog({ count: options.count })) {

@@ -61,7 +61,7 @@ export async function startSupergraph({ config, logger, ephemeralPorts = false, 
       store: products.store,
       count: config.catalog.seedProducts,
       logger,
-      stock: async (items) => void (await inventory.service.seedStock(items.map(({ product, stock }) => ({ variantId: product.id, stock })))),
+      stock: async (levels) => void (await inventory.service.seedStock(levels)),
     });
     // Search follows catalog changes and, on an empty index, builds it from the seeded catalog.
     const search = await startSearchSubgraph(platform, { port: port("search"), productsUrl: products.url });

@@ -58,7 +58,7 @@ export async function loadScaleCatalog(env: Record<string, string | undefined>, 
         let loaded = 0;
         const flush = async () => {
           await fresh.insertMany(batch.map((g) => g.product), { announce: false });
-          await stock.seed(batch.map(({ product, stock: units }) => ({ productId: product.id, stock: units })));
+          await stock.seed(batch.flatMap((g) => g.variantStock));
           loaded += batch.length;
           if (loaded % 50_000 === 0) log(`  ${loaded.toLocaleString("en")} loaded, ${Math.round(loaded / ((performance.now() - startedAt) / 1000))}/s`);
           const documents = batch.map((g) => toSearchDocument(g.product));

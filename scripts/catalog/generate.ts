@@ -44,7 +44,7 @@ try {
   let batch: GeneratedProduct[] = [];
   const flush = async () => {
     await store.insertMany(batch.map((g) => g.product), { announce: !args.flag("no-events") });
-    await stock?.seed(batch.map(({ product, stock: units }) => ({ productId: product.id, stock: units })));
+    await stock?.seed(batch.flatMap((g) => g.variantStock));
     written += batch.length;
     batch = [];
     progress.update(written);

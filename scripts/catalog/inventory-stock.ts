@@ -15,15 +15,14 @@ export async function openInventoryStock(config: Config, logger: Logger) {
   const service = createInventoryService({
     ledger: new PrismaStockLedger(prisma),
     cache: await openStockCache(platform),
-    // Asked only by restocks; the products seeded here were just written by the generator.
+    // Asked only by restocks; the variants seeded here were just written by the generator.
     catalog: { variantIdsOf: async (productId) => [productId], variantExists: async () => true },
     logger,
     reservationTtlMs: config.inventory.reservationTtlMs,
     maxQuantityPerOrder: config.inventory.maxQuantityPerOrder,
   });
   return {
-    // A generated product has no options: its only variant's id is the product's id.
-    seed: (levels: readonly { productId: string; stock: number }[]) => service.seedStock(levels.map(({ productId, stock }) => ({ variantId: productId, stock }))),
+    seed: (levels: readonly { variantId: string; stock: number }[]) => service.seedStock(levels),
     async close() {
       await prisma.$disconnect();
       await platform.close();

@@ -1,12 +1,15 @@
 import type { Product } from "../domain/product.js";
 import { CATEGORIES } from "./catalog-vocabulary.js";
 import { seededRandom } from "./seeded-random.js";
-import { defaultVariant } from "../domain/product-variants.js";
+import { defaultVariant, lowestPrice } from "../domain/product-variants.js";
+import { generatedVariety } from "./catalog-variants.js";
 
 export interface GeneratedProduct {
   product: Product;
-  /** Units in the warehouse, for the inventory seed. */
+  /** Units in the warehouse, all variants together. */
   stock: number;
+  /** Units in the warehouse per variant, for the inventory seed (stock is kept per variant). */
+  variantStock: { variantId: string; stock: number }[];
 }
 
 /**
@@ -30,11 +33,12 @@ export function* generateCatalog(options: { count: number; seed?: number; startA
     const attributes = category.attributes(random);
     const createdAt = new Date(epoch + i * 60_000);
     const imageCount = random.int(1, 4);
+    const pitch = `${random.pick(category.pitch)} ${random.pick(category.pitch)}`;
     const product: Product = {
       id,
       sku,
       name,
-      description: `${name}. ${random.pick(category.pitch)} ${random.pick(category.pitch)} ${describeAttributes(attributes)}`,
+      description: `${name}. ${pitch} ${describeAttributes(attributes)}`,
       price: { amount: Math.max(amount, 99), currency: "USD" },
       // Blob paths: the products subgraph serves them through the configured image CDN.
       images: Array.from({ length: imageCount }, (_, n) => ({ url: `products/${sku.toLowerCase()}/${n + 1}.jpg`, alt: `${name}, view ${n + 1}` })),
@@ -48,11 +52,21 @@ export function* generateCatalog(options: { count: number; seed?: number; startA
       updatedAt: createdAt,
       version: 1,
     };
-    product.variants = [defaultVariant(product)];
     // Most products are well stocked; a few are scarce or sold out, as in a real store.
     const roll = random.next();
     const stock = roll < 0.05 ? 0 : roll < 0.15 ? random.int(1, 5) : random.int(20, 500);
-    yield { product, stock };
+    // A stream of its own, so products that vary leave every other product as it always was.
+    const variety = generatedVariety(product, noun, i, seededRandom((options.seed ?? 42) * 1_000_003 + i));
+    if (!variety) {
+      product.variants = [defaultVariant(product)];
+      yield { product, stock, variantStock: [{ variantId: id, stock }] };
+      continue;
+    }
+    for (const attribute of variety.dropAttributes) delete product.attributes[attribute];
+    product.description = `${name}. ${pitch} ${describeAttributes(product.attributes)}`;
+    Object.assign(product, { options: variety.options, variants: variety.variants, lastVariantKey: variety.variants.length, price: lowestPrice(variety.variants) });
+    const variantStock = variety.variants.map((variant, n) => ({ variantId: variant.id, stock: variety.stock[n]! }));
+    yield { product, stock: variantStock.reduce((sum, v) => sum + v.stock, 0), variantStock };
   }
 }
 
