@@ -13,11 +13,21 @@ export function encodeJournalLine(record: unknown): string {
 }
 
 export function decodeJournalLine<T>(line: string): T {
-  return JSON.parse(line, (_key, value: unknown) => {
-    if (value !== null && typeof value === "object" && !Array.isArray(value)) {
-      const tagged = value as Record<string, unknown>;
-      if (typeof tagged[DATE_TAG] === "string" && Object.keys(tagged).length === 1) return new Date(tagged[DATE_TAG]);
-    }
+  const value: unknown = JSON.parse(line);
+  // A walk after parsing, and only over lines that hold a date: a reviver would be called for
+  // every value of every line, several times slower at start.
+  return (line.includes(`"${DATE_TAG}"`) ? reviveDates(value) : value) as T;
+}
+
+function reviveDates(value: unknown): unknown {
+  if (value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = reviveDates(value[i]);
     return value;
-  }) as T;
+  }
+  const object = value as Record<string, unknown>;
+  const tagged = object[DATE_TAG];
+  if (typeof tagged === "string" && Object.keys(object).length === 1) return new Date(tagged);
+  for (const key in object) object[key] = reviveDates(object[key]);
+  return object;
 }
