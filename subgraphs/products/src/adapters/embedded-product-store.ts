@@ -28,7 +28,11 @@ export class EmbeddedProductStore implements ProductStore {
   static async open(dir: string, options: { onWarning?: (message: string, detail: Record<string, unknown>) => void; compactAfter?: number } = {}) {
     const store = new EmbeddedProductStore();
     store.journal = await EmbeddedCatalogJournal.open(dir, { slots: store.slots, lastSeq: store.lastSeq }, options);
-    for (const [id, slot] of store.slots) if (!slot.deleted) for (const sku of skusOf(slot.product)) store.skus.set(sku, id);
+    for (const [id, slot] of store.slots) {
+      // A product journaled before variants existed reads as this version writes it.
+      slot.product = withVariants(slot.product);
+      if (!slot.deleted) for (const sku of skusOf(slot.product)) store.skus.set(sku, id);
+    }
     return store;
   }
 
