@@ -1,24 +1,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import {
-  createLogger,
-  createSubgraphClient,
-  EmbeddedEventBus,
-  EmbeddedKeyValueStore,
-  loadConfig,
-  Topics,
-  type DomainEvent,
-  type Identity,
-  type Platform,
-  type SubgraphClient,
-} from "#kernel";
+import { Topics, type DomainEvent } from "#kernel";
 import { waitFor } from "#kernel/testing";
 import { EmbeddedProductStore } from "../../src/adapters/embedded-product-store.js";
-import { startProductsSubgraph, type RunningProducts } from "../../src/products-subgraph.js";
 import type { Product, ProductChangeEvent } from "../../src/domain/product.js";
-
-const admin: Identity = { userId: "usr_admin", roles: ["admin"] };
-const shopper: Identity = { userId: "usr_shopper", roles: ["customer"] };
+import { rejectsWith, shopper, startProductsApi, type ProductsApiRig } from "./products-api-rig.js";
 
 const VARIANT_FIELDS = "id sku title options { name value } price { amount currency } images { url alt } product { id }";
 const PRODUCT_FIELDS = `id sku price { amount currency } priceRange { min { amount } max { amount } } options { name values } variants { ${VARIANT_FIELDS} }`;
@@ -71,30 +57,20 @@ const UPDATE_PRODUCT = `mutation($id: ID!, $input: UpdateProductInput!) { update
 const PRODUCT = `query($id: ID!) { product(id: $id) { ${PRODUCT_FIELDS} } }`;
 const VARIANT_ENTITIES = `query($r: [_Any!]!) { _entities(representations: $r) { ... on ProductVariant { ${VARIANT_FIELDS} } } }`;
 
-async function rejectsWith(promise: Promise<unknown>, code: string, message?: RegExp) {
-  await assert.rejects(promise, (error: { extensions?: { code?: string }; message: string }) => {
-    assert.equal(error.extensions?.code, code, error.message);
-    if (message) assert.match(error.message, message);
-    return true;
-  });
-}
-
 describe("product variants through the products subgraph API", { timeout: 60_000 }, () => {
-  let products: RunningProducts;
-  let client: SubgraphClient;
-  let bus: EmbeddedEventBus;
+  let rig: ProductsApiRig;
   const store = new EmbeddedProductStore();
   const reads: string[][] = [];
   const announced: Product[] = [];
 
-  const asAdmin = <T>(query: string, variables: Record<string, unknown>) => client.request<T>(query, variables, { identity: admin });
+  const asAdmin = <T>(query: string, variables: Record<string, unknown>) => rig.asAdmin<T>(query, variables);
   const create = async (input: Record<string, unknown>) => (await asAdmin<{ createProduct: ProductView }>(CREATE, { input })).createProduct;
 
   before(async () => {
     const findByIds = store.findByIds.bind(store);
     store.findByIds = (ids) => (reads.push([...ids]), findByIds(ids));
-    bus = new EmbeddedEventBus();
-    await bus.subscribe({
+    rig = await startProductsApi({ store });
+    await rig.bus.subscribe({
       topic: Topics.productChanged,
       group: "variants-api-test",
       start: "latest",
@@ -103,25 +79,8 @@ describe("product variants through the products subgraph API", { timeout: 60_000
         if (change.type === "ProductUpserted") announced.push(change.product);
       },
     });
-    // No hot cache: every read reaches the store, so the test counts them.
-    const config = loadConfig({ APP_ENV: "test", PRODUCT_CACHE_TTL_MS: "0" });
-    const platform: Platform = {
-      config,
-      logger: createLogger("silent"),
-      databaseUrl: "postgresql://unused",
-      bus,
-      kv: new EmbeddedKeyValueStore(),
-      engines: { relational: "none", events: bus.engine, cache: "embedded" },
-      close: async () => {},
-    };
-    products = await startProductsSubgraph(platform, { port: 0, store });
-    client = createSubgraphClient({ url: products.url, internalSecret: config.auth.internalSecret, serviceName: "gateway-test" });
   });
-  after(async () => {
-    await client?.close();
-    await products?.close();
-    await bus?.close();
-  });
+  after(() => rig?.close());
 
   it("creates a product with options and variants: keys in order, values spelled as the options spell them, price from the lowest", async () => {
     const tee = await create(teeInput());
@@ -154,7 +113,7 @@ describe("product variants through the products subgraph API", { timeout: 60_000
     const ids = made.flatMap((p) => p.variants.map((v) => v.id));
     const representations = [...ids, `${made[0]!.id}:99`, "prod_nothere:1", "prod_nothere"].map((id) => ({ __typename: "ProductVariant", id }));
     reads.length = 0;
-    const { _entities } = await client.request<{ _entities: (VariantView | null)[] }>(VARIANT_ENTITIES, { r: representations });
+    const { _entities } = await rig.client.request<{ _entities: (VariantView | null)[] }>(VARIANT_ENTITIES, { r: representations });
     assert.deepEqual(_entities.slice(0, ids.length).map((v) => v?.id), ids);
     assert.deepEqual(_entities.slice(ids.length), [null, null, null]);
     assert.equal(reads.length, 1, `store reads: ${JSON.stringify(reads)}`);
@@ -293,9 +252,9 @@ describe("product variants through the products subgraph API", { timeout: 60_000
       [REMOVE_VARIANT, { id: tee.variants[0]!.id }],
     ];
     for (const [query, variables] of attempts) {
-      await rejectsWith(client.request(query, variables, { identity: shopper }), "FORBIDDEN");
+      await rejectsWith(rig.client.request(query, variables, { identity: shopper }), "FORBIDDEN");
       // Another service calling on its own behalf is no admin either.
-      await rejectsWith(client.request(query, variables), "FORBIDDEN");
+      await rejectsWith(rig.client.request(query, variables), "FORBIDDEN");
     }
     assert.deepEqual((await asAdmin<{ product: ProductView }>(PRODUCT, { id: tee.id })).product, tee);
   });

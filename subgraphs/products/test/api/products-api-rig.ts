@@ -1,0 +1,56 @@
+import assert from "node:assert/strict";
+import { createLogger, createSubgraphClient, EmbeddedEventBus, EmbeddedKeyValueStore, loadConfig, type Identity, type Platform, type SubgraphClient } from "#kernel";
+import { startProductsSubgraph, type RunningProducts } from "../../src/products-subgraph.js";
+import type { ProductStore } from "../../src/ports/product-store.js";
+
+export const admin: Identity = { userId: "usr_admin", roles: ["admin"] };
+export const shopper: Identity = { userId: "usr_shopper", roles: ["customer"] };
+
+export interface ProductsApiRig {
+  products: RunningProducts;
+  client: SubgraphClient;
+  bus: EmbeddedEventBus;
+  asAdmin<T>(query: string, variables?: Record<string, unknown>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/**
+ * The products subgraph in-process on the embedded engines, with no hot cache (every read
+ * reaches the store, so tests can count them) and no demo seed, and a client that calls it
+ * as the gateway would.
+ */
+export async function startProductsApi(options: { store?: ProductStore } = {}): Promise<ProductsApiRig> {
+  const bus = new EmbeddedEventBus();
+  const config = loadConfig({ APP_ENV: "test", PRODUCT_CACHE_TTL_MS: "0", SEED_PRODUCTS: "0" });
+  const platform: Platform = {
+    config,
+    logger: createLogger("silent"),
+    databaseUrl: "postgresql://unused",
+    bus,
+    kv: new EmbeddedKeyValueStore(),
+    engines: { relational: "none", events: bus.engine, cache: "embedded" },
+    close: async () => {},
+  };
+  const products = await startProductsSubgraph(platform, { port: 0, store: options.store });
+  const client = createSubgraphClient({ url: products.url, internalSecret: config.auth.internalSecret, serviceName: "gateway-test" });
+  return {
+    products,
+    client,
+    bus,
+    asAdmin: (query, variables = {}) => client.request(query, variables, { identity: admin }),
+    async close() {
+      await client.close();
+      await products.close();
+      await bus.close();
+    },
+  };
+}
+
+/** Asserts the operation fails with the coded error, and its message when given. */
+export async function rejectsWith(promise: Promise<unknown>, code: string, message?: RegExp): Promise<void> {
+  await assert.rejects(promise, (error: { extensions?: { code?: string }; message: string }) => {
+    assert.equal(error.extensions?.code, code, error.message);
+    if (message) assert.match(error.message, message);
+    return true;
+  });
+}
