@@ -106,6 +106,19 @@ export function defineProductVariantStoreContract(engine: string, create: () => 
       await store.insert(sampleProduct({ sku: tee.sku }));
     });
 
+    it("moves a product's own SKU with its default variant's, freeing the old one", async () => {
+      const lamp = sampleProduct();
+      await store.insert(lamp);
+      const other = sampleProduct();
+      await store.insert(other);
+      const sku = `${lamp.sku}-NEW`;
+      await assert.rejects(store.update(lamp.id, { sku: other.sku, variants: [{ ...lamp.variants[0]!, sku: other.sku }] }, new Date()), DuplicateSkuError);
+      const moved = await store.update(lamp.id, { sku, variants: [{ ...lamp.variants[0]!, sku }] }, new Date());
+      assert.deepEqual([moved?.sku, moved?.variants[0]?.sku], [sku, sku]);
+      await store.insert(sampleProduct({ sku: lamp.sku }));
+      await assert.rejects(store.insert(sampleProduct({ sku })), DuplicateSkuError);
+    });
+
     it("lets exactly one of two concurrent products with the same variant SKU in", async () => {
       for (let round = 0; round < 5; round++) {
         const a = apparelProduct();
