@@ -15,10 +15,15 @@ interface CatalogState<S> {
  * unpublished-change outbox survives a crash with the documents it belongs to.
  */
 export class EmbeddedCatalogJournal<S> {
+  /** The listings' numbers as last journaled: a write records only those it moved. */
+  private readonly savedSeqs: Map<string, number>;
+
   private constructor(
     private readonly journal: Journal<CatalogRecord<S>>,
     private readonly state: CatalogState<S>,
-  ) {}
+  ) {
+    this.savedSeqs = new Map(state.lastSeq);
+  }
 
   /** Replays `dir` into `state` (empty maps), then journals what `save` is told. */
   static async open<S>(dir: string, state: CatalogState<S>, options: { onWarning?: (message: string, detail: Record<string, unknown>) => void; compactAfter?: number } = {}) {
@@ -43,7 +48,11 @@ export class EmbeddedCatalogJournal<S> {
   /** Records the slots of `ids` as they are now; resolves once they are durable. */
   save(ids: readonly string[]): Promise<void> {
     const records: CatalogRecord<S>[] = ids.map((id) => ({ id, slot: this.state.slots.get(id) ?? null }));
-    records.push({ seqs: [...this.state.lastSeq] });
+    const moved = [...this.state.lastSeq].filter(([listing, seq]) => this.savedSeqs.get(listing) !== seq);
+    if (moved.length) {
+      records.push({ seqs: moved });
+      for (const [listing, seq] of moved) this.savedSeqs.set(listing, seq);
+    }
     return this.journal.append(records);
   }
 
