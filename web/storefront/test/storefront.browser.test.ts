@@ -83,9 +83,13 @@ test('a customer buys a product end to end and watches the order status change l
   const search = page.getByRole('combobox', { name: 'Search products' });
   await search.click();
   await search.pressSequentially(productName, { delay: 30 });
-  await page.getByRole('listbox', { name: 'Suggestions' }).waitFor();
+  const suggestions = page.getByRole('listbox', { name: 'Suggestions' });
+  await suggestions.waitFor();
   await shot('autocomplete');
-  await search.press('ArrowDown');
+  // Brands and categories are suggested too: step down to the product's own suggestion.
+  const position = await suggestions.getByRole('option').evaluateAll((options, name) => options.findIndex((option) => option.textContent?.trim() === name), productName);
+  assert.ok(position >= 0, `the product is among the suggestions for "${productName.slice(0, 5)}"`);
+  for (let step = 0; step <= position; step++) await search.press('ArrowDown');
   await search.press('Enter');
   await page.locator('#product-title').waitFor();
   await shot('product');
@@ -104,10 +108,22 @@ test('a customer buys a product end to end and watches the order status change l
   await page.getByRole('button', { name: 'Add to cart' }).click();
   await page.getByRole('status').filter({ hasText: 'Your cart has 1 item' }).waitFor();
 
+  // A product with options: the colour chosen on its page is the variant that goes into the cart.
+  const tee = await createTwoColourTee(supergraph);
+  await page.goto(`${origin}/shop#/product/${encodeURIComponent(tee)}`);
+  await page.locator('#product-title').filter({ hasText: 'Two-colour tee' }).waitFor();
+  await page.getByText('In stock (1 left)').waitFor();
+  await page.getByLabel('Colour', { exact: true }).selectOption('Blue');
+  await page.getByText('In stock (2 left)').waitFor();
+  await shot('product-variant');
+  await page.getByRole('button', { name: 'Add to cart' }).click();
+  await page.getByRole('status').filter({ hasText: 'Your cart has 2 items' }).waitFor();
+
   // Cart, then checkout with a delivery address.
   await page.getByRole('link', { name: 'View cart' }).click();
   await page.getByRole('heading', { name: 'Your cart' }).waitFor();
   await page.locator('.cart-lines li').first().waitFor();
+  await page.locator('.cart-lines li').filter({ hasText: 'Two-colour tee' }).filter({ hasText: 'Blue / M' }).waitFor();
   await shot('cart');
   await page.getByRole('link', { name: 'Go to checkout' }).click();
   await page.getByRole('heading', { name: 'Delivery address' }).waitFor();
@@ -140,3 +156,31 @@ test('a customer buys a product end to end and watches the order status change l
   assert.deepEqual(pageErrors, []);
   assert.deepEqual(foreignRequests, [], 'every request stays on the gateway origin');
 });
+
+/** A product in Red M (1 unit) and Blue M (2 units), created and stocked by an admin; its id. */
+async function createTwoColourTee(supergraph: TestSupergraph): Promise<string> {
+  const admin = await supergraph.token('storefront-catalog-admin', ['customer', 'admin']);
+  const variant = (colour: string) => ({ sku: `BROWSER-TEE-${colour.toUpperCase()}-M`, options: [{ name: 'Colour', value: colour }, { name: 'Size', value: 'M' }], priceAmount: 1900 });
+  const created = await supergraph.query(
+    `mutation($input: CreateProductInput!) { createProduct(input: $input) { id variants { id title } } }`,
+    {
+      input: {
+        sku: 'BROWSER-TEE',
+        name: 'Two-colour tee',
+        description: 'A tee in red or blue',
+        category: 'clothing',
+        brand: 'Storefront',
+        options: [{ name: 'Colour', values: ['Red', 'Blue'] }, { name: 'Size', values: ['M'] }],
+        variants: [variant('Red'), variant('Blue')],
+      },
+    },
+    admin,
+  );
+  assert.equal(created.errors, undefined, JSON.stringify(created.errors));
+  const { id, variants } = created.data!.createProduct as { id: string; variants: { id: string; title: string }[] };
+  for (const { id: variantId, title } of variants) {
+    const restocked = await supergraph.query(`mutation($v: ID!, $q: Int!) { restock(variantId: $v, quantity: $q) { available } }`, { v: variantId, q: title.startsWith('Blue') ? 2 : 1 }, admin);
+    assert.equal(restocked.errors, undefined, JSON.stringify(restocked.errors));
+  }
+  return id;
+}

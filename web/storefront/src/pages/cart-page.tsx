@@ -22,8 +22,11 @@ export function CartPage() {
               {cart.hasPriceChanges && <p role="status">Some prices changed since you added the items; the cart shows today's prices.</p>}
               <ul class="cart-lines">
                 {cart.items.map((item) => (
-                  <li key={item.product.id}>
-                    <a href={href.product(item.product.id)}>{item.product.name}</a>
+                  <li key={item.variant.id}>
+                    <a href={href.product(item.product.id)}>
+                      {item.product.name}
+                      {item.variant.title !== item.product.name && <span class="muted"> · {item.variant.title}</span>}
+                    </a>
                     <span>
                       <Money money={item.unitPrice} /> each
                     </span>
@@ -35,12 +38,12 @@ export function CartPage() {
                         value={item.quantity}
                         onChange={async (event) => {
                           const quantity = Number((event.target as HTMLInputElement).value);
-                          if (quantity >= 1 && (await update.run({ productId: item.product.id, quantity }))) reload();
+                          if (quantity >= 1 && (await update.run({ variantId: item.variant.id, quantity }))) reload();
                         }}
                       />
                     </label>
                     <Money money={item.lineTotal} />
-                    <button type="button" class="link" onClick={async () => (await remove.run({ productId: item.product.id })) && reload()}>
+                    <button type="button" class="link" onClick={async () => (await remove.run({ variantId: item.variant.id })) && reload()}>
                       Remove<span class="visually-hidden"> {item.product.name}</span>
                     </button>
                   </li>

@@ -4,19 +4,26 @@ import { client } from "../storefront-client.js";
 import { Await, ErrorNotice, Money, ProductImage } from "../components.js";
 import { href, navigate } from "../route.js";
 import { useMutation, useQuery } from "../use-operation.js";
+import { chosenVariant, initialChoice } from "./variant-choice.js";
 
-/** One product: details, attributes, stock, and adding it to the cart (variants join when the catalog has them). */
+/**
+ * One product: details, attributes, a choice of each option (size, colour...) for a product
+ * that has options, the chosen variant's price and stock, and adding that variant to the cart.
+ */
 export function ProductPage({ id }: { id: string }) {
   const [product] = useQuery(ProductPageDocument, { id });
   const [quantity, setQuantity] = useState(1);
   const [added, setAdded] = useState<number | undefined>();
+  const [choice, setChoice] = useState<Record<string, string> | undefined>();
   const add = useMutation(AddToCartDocument);
   return (
     <Await loaded={product}>
-      {({ product }) =>
-        !product ? (
-          <p>This product does not exist.</p>
-        ) : (
+      {({ product }) => {
+        if (!product) return <p>This product does not exist.</p>;
+        const chosen = choice ?? initialChoice(product.variants);
+        const variant = chosenVariant(product.variants, chosen);
+        const stock = variant?.stock ?? 0;
+        return (
           <article class="product" aria-labelledby="product-title">
             <ProductImage name={product.name} images={product.images} />
             <div>
@@ -25,9 +32,28 @@ export function ProductPage({ id }: { id: string }) {
                 {product.brand} · <a href={href.category(product.category)}>{product.category}</a>
               </p>
               <p class="price">
-                <Money money={product.price} />
+                <Money money={variant?.price ?? product.price} />
               </p>
-              <p>{product.inStock ? `In stock (${product.stock} left)` : "Out of stock"}</p>
+              {product.options.map((option) => (
+                <p key={option.name} class="option">
+                  <label for={`option-${option.name}`}>{option.name}</label>
+                  <select
+                    id={`option-${option.name}`}
+                    value={chosen[option.name]}
+                    onChange={(event) => {
+                      setChoice({ ...chosen, [option.name]: (event.target as HTMLSelectElement).value });
+                      setAdded(undefined);
+                    }}
+                  >
+                    {option.values.map((value) => (
+                      <option key={value} value={value}>
+                        {value}
+                      </option>
+                    ))}
+                  </select>
+                </p>
+              ))}
+              <p role="status">{!variant ? "This combination is not available" : variant.inStock ? `In stock (${stock} left)` : "Out of stock"}</p>
               <p>{product.description}</p>
               {product.attributes.length > 0 && (
                 <dl class="attributes">
@@ -44,13 +70,14 @@ export function ProductPage({ id }: { id: string }) {
                 onSubmit={async (event) => {
                   event.preventDefault();
                   if (!client.session) return navigate(href.account(href.product(id)));
-                  const result = await add.run({ productId: id, quantity });
+                  if (!variant) return;
+                  const result = await add.run({ variantId: variant.id, quantity });
                   if (result) setAdded(result.addToCart.totalQuantity);
                 }}
               >
                 <label for="quantity">Quantity</label>
-                <input id="quantity" type="number" min={1} max={Math.max(1, Math.min(product.stock, 99))} value={quantity} onInput={(event) => setQuantity(Number((event.target as HTMLInputElement).value) || 1)} />
-                <button type="submit" disabled={!product.inStock || add.busy}>
+                <input id="quantity" type="number" min={1} max={Math.max(1, Math.min(stock, 99))} value={quantity} onInput={(event) => setQuantity(Number((event.target as HTMLInputElement).value) || 1)} />
+                <button type="submit" disabled={!variant?.inStock || add.busy}>
                   Add to cart
                 </button>
               </form>
@@ -62,8 +89,8 @@ export function ProductPage({ id }: { id: string }) {
               )}
             </div>
           </article>
-        )
-      }
+        );
+      }}
     </Await>
   );
 }
