@@ -17,6 +17,8 @@ export interface OrderStatusChangedPayload {
   from: string | null;
   to: string;
   at: string;
+  /** On the transition to PAID only: what the order sold, a line per variant (the catalog's popularity counts it). */
+  sold?: { productId: string; variantId: string; quantity: number }[];
 }
 
 /** Event types on `orders.status-changed`. */

@@ -37,8 +37,10 @@ function definePaymentOutcomeSuite(engine: DatabaseEngine): void {
       assert.equal(await statusOf(order.id), "PAID");
       assert.equal(h.reservations.statusOf(order.id), "COMMITTED");
       assert.deepEqual(await history(order.id), ["->PENDING", "PENDING>PAID"]);
-      const announced = (await outboxFor(order.id, "OrderStatusChanged")).map((e) => (e.payload as { to: string }).to);
-      assert.deepEqual(announced, ["PENDING", "PAID"]);
+      const announced = (await outboxFor(order.id, "OrderStatusChanged")).map((e) => e.payload as { to: string; sold?: unknown });
+      assert.deepEqual(announced.map((payload) => payload.to), ["PENDING", "PAID"]);
+      // Only the PAID event says what was sold: the catalog's popularity counts it.
+      assert.deepEqual(announced.map((payload) => payload.sold), [undefined, [{ productId: "p1", variantId: "p1", quantity: 1 }]]);
     });
 
     it("applies a redelivered event once (deduplicated by event id)", async () => {

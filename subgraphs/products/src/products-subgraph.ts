@@ -16,12 +16,16 @@ import { DEMO_CATEGORY_TREE } from "./categories/demo-category-tree.js";
 import { createProductListingService } from "./listing/product-listing.service.js";
 import { startListingSync, startStockFlags } from "./listing/listing-feeds.js";
 import { rebuildListings } from "./listing/rebuild-listings.js";
+import { startPopularityFeed } from "./listing/popularity-feed.js";
+import type { SalesLedger } from "./ports/sales-ledger.js";
 
 export interface RunningProducts extends RunningServer {
   service: ProductService;
   store: ProductStore;
   listings: ListingIndex;
   categories: CategoryStore;
+  /** Applies the sales recorded so far to popularity now (tests). */
+  flushPopularity(): Promise<number>;
   /** The hot cache, unless PRODUCT_CACHE_TTL_MS is 0. */
   cache?: ProductCache;
 }
@@ -31,6 +35,9 @@ export interface ProductsSubgraphOptions {
   store?: ProductStore;
   listings?: ListingIndex;
   categories?: CategoryStore;
+  sales?: SalesLedger;
+  /** How often sold units are applied to popularity (default 2 s). */
+  popularityFlushMs?: number;
   /** Told after each change event the cache invalidation applied (tests). */
   onCacheInvalidated?: (event: DomainEvent<ProductChangeEvent>) => void;
 }
@@ -46,9 +53,10 @@ export async function startProductsSubgraph(platform: Platform, options: Product
   const invalidation = cache
     ? await startProductCacheInvalidation({ bus: platform.bus, cache, logger, onApplied: options.onCacheInvalidated })
     : undefined;
-  const opened = options.listings && options.categories ? undefined : await openListingStores(config, { kv: platform.kv, logger });
+  const opened = options.listings && options.categories && options.sales ? undefined : await openListingStores(config, { kv: platform.kv, logger });
   const listings = options.listings ?? opened!.listings;
   const categoryStore = options.categories ?? opened!.categories;
+  const sales = options.sales ?? opened!.sales;
   // The demo tree goes with the demo catalog; a shop with its own catalog makes its own tree.
   if (config.catalog.seedProducts > 0) await categoryStore.insertMissing(DEMO_CATEGORY_TREE);
   // A zero-setup catalog kept from before listings existed: small, so listed here at once.
@@ -56,6 +64,7 @@ export async function startProductsSubgraph(platform: Platform, options: Product
   if (listings.engine === "embedded" && (await listings.isEmpty()) && !(await store.isEmpty())) await rebuildListings({ store, listings });
   const listingSync = await startListingSync({ bus: platform.bus, listings, logger });
   const stockFlags = await startStockFlags({ bus: platform.bus, listings, logger });
+  const popularity = await startPopularityFeed({ bus: platform.bus, ledger: sales, listings, logger, flushMs: options.popularityFlushMs });
   const relay = startProductChangeRelay({ store, bus: platform.bus, logger });
   const service = createProductService({ store, cache, onWrite: relay.nudge, logger });
   const count = (category?: string) => store.count({ category });
@@ -76,16 +85,19 @@ export async function startProductsSubgraph(platform: Platform, options: Product
     store,
     listings,
     categories: categoryStore,
+    flushPopularity: popularity.flush,
     cache,
     async close() {
       await server.close();
       await relay.stop();
       await listingSync.stop();
       await stockFlags.stop();
+      await popularity.stop();
       await invalidation?.stop();
       await store.close();
       await listings.close();
       await categoryStore.close();
+      await sales.close();
     },
   };
 }

@@ -17,8 +17,8 @@ export interface OutboxMessage {
 }
 
 /** Every transition, the first PENDING included, is announced: live subscriptions follow it. */
-export function statusChanged(order: Pick<Order, "id" | "userId">, from: OrderStatus | null, to: OrderStatus, at: Date): OutboxMessage {
-  const payload: OrderStatusChangedPayload = { orderId: order.id, userId: order.userId, from, to, at: at.toISOString() };
+export function statusChanged(order: Pick<Order, "id" | "userId">, from: OrderStatus | null, to: OrderStatus, at: Date, sold?: OrderStatusChangedPayload["sold"]): OutboxMessage {
+  const payload: OrderStatusChangedPayload = { orderId: order.id, userId: order.userId, from, to, at: at.toISOString(), ...(sold && { sold }) };
   return { topic: Topics.orderStatusChanged, event: newEvent(OrderEventTypes.statusChanged, order.id, payload, at) };
 }
 

@@ -44,7 +44,12 @@ export function createPaymentOutcomeHandler(deps: { store: OrderStore; reservati
           logger.warn("stock hold expired before payment; order cancelled and refunded", { orderId: order.id });
           return transitionTo(order, "CANCELLED", "The stock hold expired before the payment completed; the payment is refunded", clock(), [refund()]);
         }
-        return transitionTo(order, "PAID", null, clock());
+        {
+          // The PAID event says what was sold, so the catalog's popularity needs no order read.
+          const items = (await store.itemsOf([order.id])).get(order.id) ?? [];
+          const sold = items.map(({ productId, variantId, quantity }) => ({ productId, variantId, quantity }));
+          return transitionTo(order, "PAID", null, clock(), [], sold);
+        }
     }
   }
 

@@ -6,6 +6,8 @@ import { SORT_FIELDS, type ListingQuery } from "../listing/listing-query.js";
 import { emptyRecord, inStock, withPopularity, withProduct, withStock, type ListingRecord } from "../listing/listing-record.js";
 import type { ListedEntry, ListingIndex, ListingPage, StockRecord } from "../ports/listing-index.js";
 import type { ResourceLock } from "./mongo-catalog-counters.js";
+import { mongoSalesLedger } from "./mongo-sales-ledger.js";
+import type { SalesLedger } from "../ports/sales-ledger.js";
 import { LISTING_LEAF_INDEXES, listingLeaves, type LeafEntry, type ListingDocument, type ListingLeaves } from "./mongo-listing-leaves.js";
 
 type RecordDocument = Omit<ListingRecord, "id"> & { _id: string };
@@ -39,6 +41,8 @@ export class MongoListingIndex implements ListingIndex {
     private readonly leaves: ListingLeaves,
     private readonly lock: ResourceLock,
     private readonly maxTimeMS: number,
+    /** The paid orders popularity counted, beside the listings (see popularity-feed.ts). */
+    readonly sales: SalesLedger & { drop(): Promise<void> },
   ) {}
 
   static async connect(url: string, options: { database?: string; collection?: string; lock?: ResourceLock; queryTimeoutMs?: number; maxPoolSize?: number } = {}) {
@@ -54,7 +58,9 @@ export class MongoListingIndex implements ListingIndex {
       if (missing.length) await documents.createIndexes(missing);
       const lock = options.lock ?? inProcessLock();
       const maxTimeMS = options.queryTimeoutMs ?? 5_000;
-      return new MongoListingIndex(client, db.collection<RecordDocument>(`${name}_listed`), documents, listingLeaves(documents, lock, maxTimeMS), lock, maxTimeMS);
+      const sales = mongoSalesLedger(db, `${name}_sales`, { lock, maxTimeMS });
+      await sales.ensureIndexes();
+      return new MongoListingIndex(client, db.collection<RecordDocument>(`${name}_listed`), documents, listingLeaves(documents, lock, maxTimeMS), lock, maxTimeMS, sales);
     } catch (error) {
       await client.close();
       throw error;
@@ -146,6 +152,7 @@ export class MongoListingIndex implements ListingIndex {
   async drop() {
     await this.records.drop().catch(() => false);
     await this.documents.drop().catch(() => false);
+    await this.sales.drop();
   }
 
   async close() {

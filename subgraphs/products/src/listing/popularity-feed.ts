@@ -1,0 +1,56 @@
+import { OrderEventTypes, Topics, withDeadLetter, type EventBus, type Logger, type OrderStatusChangedPayload, type Subscription } from "#kernel";
+import type { ListingIndex } from "../ports/listing-index.js";
+import type { SalesLedger } from "../ports/sales-ledger.js";
+
+export const POPULARITY_GROUP = "products-popularity";
+
+/**
+ * Popularity (units sold) from paid orders. Each PAID event's lines are recorded in the sales
+ * ledger (once per order: a redelivery finds it there); every `flushMs` the sales recorded
+ * since are applied as one batch, one write per product whatever it sold, so a sale peak of
+ * 500 orders/s makes one write per hot product per flush, not 500. Popularity lives in the
+ * listing index only: it is not a catalog write (no version, no change event, no reindexing
+ * per sale). A batch is applied under the ledger's lock and numbered, so a batch a crash
+ * interrupted is applied again without counting twice (see ListingIndex.addPopularity).
+ */
+export async function startPopularityFeed(deps: {
+  bus: EventBus;
+  ledger: SalesLedger;
+  listings: ListingIndex;
+  logger: Logger;
+  flushMs?: number;
+  batchSize?: number;
+}): Promise<Subscription & { flush(): Promise<number> }> {
+  const { ledger, listings, logger } = deps;
+  const handle = withDeadLetter({ bus: deps.bus, topic: Topics.orderStatusChanged, consumer: POPULARITY_GROUP, logger }, async (event) => {
+    if (event.type !== OrderEventTypes.statusChanged) return;
+    const payload = event.payload as OrderStatusChangedPayload;
+    if (payload.to !== "PAID" || !payload.sold?.length) return;
+    await ledger.record(
+      payload.orderId,
+      payload.sold.filter((line) => Number.isSafeInteger(line.quantity) && line.quantity > 0).map(({ productId, quantity }) => ({ productId, quantity })),
+    );
+  });
+  const subscription = await deps.bus.subscribe({ topic: Topics.orderStatusChanged, group: POPULARITY_GROUP, start: "earliest", handle });
+
+  /** Applies every batch waiting; returns the orders applied. */
+  async function flush(): Promise<number> {
+    let applied = 0;
+    for (let n; (n = await ledger.drain(deps.batchSize ?? 1_000, (batch) => listings.addPopularity(batch.batch, batch.units))) > 0; ) applied += n;
+    return applied;
+  }
+  let flushing: Promise<unknown> = Promise.resolve();
+  const timer = setInterval(() => {
+    flushing = flushing.then(flush).catch((error: unknown) => logger.warn("popularity batch failed; retried at the next flush", { error: String(error) }));
+  }, deps.flushMs ?? 2_000);
+  timer.unref();
+
+  return {
+    flush: () => (flushing = flushing.then(flush)) as Promise<number>,
+    async stop() {
+      clearInterval(timer);
+      await subscription.stop();
+      await flushing.catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,53 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { createLogger, EmbeddedEventBus, newEvent, OrderEventTypes, Topics, type OrderStatusChangedPayload } from "#kernel";
+import { waitFor } from "#kernel/testing";
+import { EmbeddedListingIndex } from "../src/adapters/embedded-listing-index.js";
+import { EmbeddedSalesLedger } from "../src/adapters/embedded-sales-ledger.js";
+import { startPopularityFeed } from "../src/listing/popularity-feed.js";
+import { listedProduct } from "./listing-index.contract.js";
+
+/** An index counting the popularity writes that reach each product. */
+class CountingListingIndex extends EmbeddedListingIndex {
+  writes = new Map<string, number>();
+  override async addPopularity(batch: number, units: ReadonlyMap<string, number>) {
+    for (const id of units.keys()) this.writes.set(id, (this.writes.get(id) ?? 0) + 1);
+    return super.addPopularity(batch, units);
+  }
+}
+
+const paid = (orderId: string, sold: OrderStatusChangedPayload["sold"]) =>
+  newEvent<OrderStatusChangedPayload>(OrderEventTypes.statusChanged, orderId, { orderId, userId: "usr_1", from: "PENDING", to: "PAID", at: new Date().toISOString(), sold });
+
+describe("popularity from paid orders", () => {
+  it("turns a peak of 500 paid orders of a hot product into one write for it, counts redeliveries once, ignores other transitions", async () => {
+    const bus = new EmbeddedEventBus();
+    const listings = new CountingListingIndex();
+    const ledger = new EmbeddedSalesLedger();
+    let recorded = 0;
+    const record = ledger.record.bind(ledger);
+    ledger.record = async (orderId, lines) => {
+      const fresh = await record(orderId, lines);
+      if (fresh) recorded += 1;
+      return fresh;
+    };
+    const [hot, other] = [listedProduct(), listedProduct()];
+    await listings.sync(new Map([[hot.id, hot], [other.id, other]]));
+    const feed = await startPopularityFeed({ bus, ledger, listings, logger: createLogger("silent"), flushMs: 60_000 });
+    try {
+      const orders = Array.from({ length: 500 }, (_, i) => paid(`ord_${i}`, [{ productId: hot.id, variantId: hot.id, quantity: 1 + (i % 2) }, ...(i % 50 === 0 ? [{ productId: other.id, variantId: other.id, quantity: 1 }] : [])]));
+      await bus.publish(Topics.orderStatusChanged, orders);
+      // Redelivered, and transitions that sold nothing.
+      await bus.publish(Topics.orderStatusChanged, [...orders.slice(0, 100), newEvent<OrderStatusChangedPayload>(OrderEventTypes.statusChanged, "ord_x", { orderId: "ord_x", userId: "usr_1", from: "PAID", to: "SHIPPED", at: new Date().toISOString() })]);
+      await waitFor("every order is recorded", () => recorded === 500);
+      assert.equal(await feed.flush(), 500);
+      assert.deepEqual(await listings.popularity([hot.id, other.id]), new Map([[hot.id, 750], [other.id, 10]]));
+      assert.equal(listings.writes.get(hot.id), 1);
+      const page = await listings.list({ first: 2, sort: { field: "POPULARITY", direction: "DESC" }, filter: {} });
+      assert.deepEqual(page.items.map((item) => item.id), [hot.id, other.id]);
+    } finally {
+      await feed.stop();
+      await bus.close();
+    }
+  });
+});
