@@ -10,14 +10,21 @@ const SORTS: { value: SearchSort; label: string }[] = [
   { value: "NEWEST", label: "Newest" },
 ];
 
-/** A category, or search results: facets to narrow by brand, and a sort order. */
+/** Adds or removes one value from a list of chosen values. */
+const toggle = (chosen: string[], value: string, checked: boolean) => (checked ? [...chosen, value] : chosen.filter((v) => v !== value));
+
+/** A category, or search results: facets to narrow by brand and by option values (Colour, Size), and a sort order. */
 export function ListingPage({ category, query }: { category?: string; query?: string }) {
   const [sort, setSort] = useState<SearchSort>(category ? "NEWEST" : "RELEVANCE");
   const [brands, setBrands] = useState<string[]>([]);
+  const [options, setOptions] = useState<Record<string, string[]>>({});
+  const optionFilter = Object.entries(options)
+    .filter(([, values]) => values.length > 0)
+    .map(([name, values]) => ({ name, values }));
   const [result] = useQuery(SearchProductsDocument, {
     query: query ?? "",
     sort,
-    filter: { ...(category ? { categories: [category] } : {}), ...(brands.length ? { brands } : {}) },
+    filter: { ...(category ? { categories: [category] } : {}), ...(brands.length ? { brands } : {}), ...(optionFilter.length ? { options: optionFilter } : {}) },
   });
   const title = category ? category : `Results for “${query}”`;
   return (
@@ -45,7 +52,7 @@ export function ListingPage({ category, query }: { category?: string; query?: st
                     checked={brands.includes(brand.value)}
                     onChange={(event) => {
                       const checked = (event.target as HTMLInputElement).checked;
-                      setBrands((chosen) => (checked ? [...chosen, brand.value] : chosen.filter((b) => b !== brand.value)));
+                      setBrands((chosen) => toggle(chosen, brand.value, checked));
                     }}
                   />
                   {brand.value} ({brand.count})
@@ -53,6 +60,25 @@ export function ListingPage({ category, query }: { category?: string; query?: st
               ))}
             </fieldset>
           )}
+          {result.state === "done" &&
+            result.data.search.facets.options.map((option) => (
+              <fieldset key={option.name}>
+                <legend>{option.name}</legend>
+                {option.values.map((value) => (
+                  <label key={value.value} class="check">
+                    <input
+                      type="checkbox"
+                      checked={options[option.name]?.includes(value.value) ?? false}
+                      onChange={(event) => {
+                        const checked = (event.target as HTMLInputElement).checked;
+                        setOptions((chosen) => ({ ...chosen, [option.name]: toggle(chosen[option.name] ?? [], value.value, checked) }));
+                      }}
+                    />
+                    {value.value} ({value.count})
+                  </label>
+                ))}
+              </fieldset>
+            ))}
         </aside>
         <div>
           <Await loaded={result}>
