@@ -196,7 +196,8 @@ try {
     dbUrl,
     customers.map((c, i) => ({
       userId: c.userId,
-      lines: SCENARIO === "flash" ? [{ productId: FLASH_PRODUCT, quantity: 1 }] : [{ productId: productId(i), quantity: 1 }, { productId: productId(i + 7), quantity: 2 }],
+      // The first products have no options: each is its own (default) variant.
+      lines: SCENARIO === "flash" ? [{ variantId: FLASH_PRODUCT, quantity: 1 }] : [{ variantId: productId(i), quantity: 1 }, { variantId: productId(i + 7), quantity: 2 }],
     })),
     prices,
   );

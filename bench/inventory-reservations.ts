@@ -30,7 +30,10 @@ const PRODUCTS = 1_000;
 const UNITS = 1_000_000;
 const HOT = "prod_0000001";
 const SOLD_OUT = "bench_sold_out";
-const productId = (n: number) => `prod_${String((n % PRODUCTS) + 1).padStart(7, "0")}`;
+const catalog = [...generateCatalog({ count: PRODUCTS })];
+// Stock is per variant: each product's first variant (the product itself when it has no options).
+const variantIds = catalog.map((g) => g.product.variants[0]!.id);
+const productId = (n: number) => variantIds[n % PRODUCTS]!;
 const run = Date.now().toString(36);
 
 const logger = createLogger("warn", { service: "inventory-bench" });
@@ -57,10 +60,10 @@ const platform: Platform = {
 };
 const prisma = createPrismaClient(engines.databaseUrl, { poolSize: 20 });
 const products = await startProductsSubgraph(platform, { port: 0 });
-await products.store.insertMany([...generateCatalog({ count: PRODUCTS })].map((g) => g.product));
+await products.store.insertMany(catalog.map((g) => g.product));
 const inventory = await startInventorySubgraph(platform, { port: 0, prisma, productsUrl: products.url });
 const service = inventory.service;
-await service.seedStock([...Array.from({ length: PRODUCTS }, (_, n) => ({ productId: productId(n), stock: UNITS })), { productId: SOLD_OUT, stock: 0 }]);
+await service.seedStock([...Array.from({ length: PRODUCTS }, (_, n) => ({ variantId: productId(n), stock: UNITS })), { variantId: SOLD_OUT, stock: 0 }]);
 await waitFor("the stock mirror is built", () => service.mirror.status().trusted, { timeoutMs: 30_000 });
 // The same ledger with its mirror unreachable: what Redis is worth, measured.
 const unreachable = new EmbeddedStockCache();
@@ -68,7 +71,7 @@ unreachable.down();
 const ledgerOnly = createInventoryService({
   ledger: new PrismaStockLedger(prisma),
   cache: unreachable,
-  catalog: { exists: async () => true },
+  catalog: { variantIdsOf: async (id) => [id], variantExists: async () => true },
   logger,
   reservationTtlMs: config.inventory.reservationTtlMs,
   maxQuantityPerOrder: config.inventory.maxQuantityPerOrder,
@@ -83,19 +86,19 @@ const admin = await issueAccessToken({ secret: config.auth.jwtSecret, issuer: co
 const subgraph = createSubgraphClient({ url: inventory.url, internalSecret: config.auth.internalSecret, serviceName: "inventory-bench", connections: concurrency });
 
 /** A reservation that must succeed, or (sold out) fail with OUT_OF_STOCK; anything else counts as an error. */
-const reserveOne = (reserve: (id: string, items: { productId: string; quantity: number }[]) => Promise<unknown>, label: string, pick: (n: number) => string, expectOutOfStock = false) =>
+const reserveOne = (reserve: (id: string, items: { variantId: string; quantity: number }[]) => Promise<unknown>, label: string, pick: (n: number) => string, expectOutOfStock = false) =>
   async (n: number) => {
     try {
-      await reserve(`${label}-${run}-${n}`, [{ productId: pick(n), quantity: 1 }]);
+      await reserve(`${label}-${run}-${n}`, [{ variantId: pick(n), quantity: 1 }]);
       if (expectOutOfStock) throw new Error("a sold-out product was reserved");
     } catch (error) {
       const code = (error as { extensions?: { code?: string } }).extensions?.code;
       if (!(expectOutOfStock && code === "OUT_OF_STOCK")) throw error;
     }
   };
-const viaService = (id: string, items: { productId: string; quantity: number }[]) => service.reserve(id, items);
-const viaLedgerOnly = (id: string, items: { productId: string; quantity: number }[]) => ledgerOnly.reserve(id, items);
-const viaHttp = (id: string, items: { productId: string; quantity: number }[]) =>
+const viaService = (id: string, items: { variantId: string; quantity: number }[]) => service.reserve(id, items);
+const viaLedgerOnly = (id: string, items: { variantId: string; quantity: number }[]) => ledgerOnly.reserve(id, items);
+const viaHttp = (id: string, items: { variantId: string; quantity: number }[]) =>
   subgraph.request(`mutation($id: ID!, $items: [StockItemInput!]!) { reserveStock(reservationId: $id, items: $items) { id status } }`, { id, items });
 
 async function viaGateway(query: string, variables: Record<string, unknown>, token?: string): Promise<void> {
@@ -109,9 +112,9 @@ async function viaGateway(query: string, variables: Record<string, unknown>, tok
 }
 
 const pool = new pg.Pool({ connectionString: engines.databaseUrl, max: 20 });
-await pool.query(`INSERT INTO "StockLevel" ("productId", available, reserved, "updatedAt") SELECT 'raw_' || n, ${UNITS}, 0, now() FROM generate_series(0, ${PRODUCTS - 1}) AS n`);
-await pool.query(`INSERT INTO "StockLevel" ("productId", available, reserved, "updatedAt") VALUES ('raw_hot', ${UNITS * 100}, 0, now())`);
-const conditionalUpdate = (id: string) => pool.query(`UPDATE "StockLevel" SET available = available - 1 WHERE "productId" = $1 AND available >= 1`, [id]);
+await pool.query(`INSERT INTO "StockLevel" ("variantId", "productId", available, reserved, "updatedAt") SELECT 'raw_' || n, 'raw_' || n, ${UNITS}, 0, now() FROM generate_series(0, ${PRODUCTS - 1}) AS n`);
+await pool.query(`INSERT INTO "StockLevel" ("variantId", "productId", available, reserved, "updatedAt") VALUES ('raw_hot', 'raw_hot', ${UNITS * 100}, 0, now())`);
+const conditionalUpdate = (id: string) => pool.query(`UPDATE "StockLevel" SET available = available - 1 WHERE "variantId" = $1 AND available >= 1`, [id]);
 await engines.setCounter("raw-decr", UNITS * 100);
 
 const load = (label: string, op: (n: number) => Promise<unknown>, c = concurrency) => runLoad({ label, concurrency: c, seconds, op });
@@ -136,13 +139,13 @@ rows.push(await load("reserveStock, one hot product", reserveOne(viaHttp, "http-
 rows.push(await load("reserveStock, 1000 products", reserveOne(viaHttp, "http-many", productId)));
 rows.push(await load("reserveStock, hot product sold out (refused)", reserveOne(viaHttp, "http-out", () => SOLD_OUT, true)));
 section("public gateway (reservations are internal: clients reserve through checkout)");
-rows.push(await load("restock (admin), one hot product", () => viaGateway(`mutation($id: ID!) { restock(productId: $id, quantity: 1) { available } }`, { id: HOT }, admin)));
-rows.push(await load("restock (admin), 1000 products", (n) => viaGateway(`mutation($id: ID!) { restock(productId: $id, quantity: 1) { available } }`, { id: productId(n) }, admin)));
+rows.push(await load("restock (admin), one hot product", () => viaGateway(`mutation($id: ID!) { restock(variantId: $id, quantity: 1) { available } }`, { id: HOT }, admin)));
+rows.push(await load("restock (admin), 1000 products", (n) => viaGateway(`mutation($id: ID!) { restock(variantId: $id, quantity: 1) { available } }`, { id: productId(n) }, admin)));
 rows.push(await load("product { stock inStock }, one hot product", () => viaGateway(`query($id: ID!) { product(id: $id) { id stock inStock } }`, { id: HOT })));
 rows.push(await load("products(first: 20) { stock }", () => viaGateway(`{ products(first: 20) { edges { node { id stock } } } }`, {})));
 
 const mirror = service.mirror.status();
-const [hot] = (await pool.query<{ available: number; reserved: number }>(`SELECT available, reserved FROM "StockLevel" WHERE "productId" = $1`, [HOT])).rows;
+const [hot] = (await pool.query<{ available: number; reserved: number }>(`SELECT available, reserved FROM "StockLevel" WHERE "variantId" = $1`, [HOT])).rows;
 process.stdout.write(
   [
     `Inventory reservations benchmark  ${new Date().toISOString()}`,

@@ -2,7 +2,8 @@ import pg from "pg";
 
 export interface CartFill {
   userId: string;
-  lines: { productId: string; quantity: number }[];
+  /** Variant ids; a product without options is its own (default) variant. */
+  lines: { variantId: string; quantity: number }[];
 }
 
 /**
@@ -17,12 +18,13 @@ export async function fillCarts(databaseUrl: string, carts: CartFill[], prices: 
     for (let start = 0; start < carts.length; start += 2_000) {
       const slice = carts.slice(start, start + 2_000);
       await client.query(`INSERT INTO "Cart" ("userId", "updatedAt") SELECT u, now() FROM unnest($1::text[]) AS u ON CONFLICT DO NOTHING`, [slice.map((c) => c.userId)]);
-      const rows = slice.flatMap((cart) => cart.lines.map((line) => ({ userId: cart.userId, ...line, price: prices.get(line.productId)! })));
+      const rows = slice.flatMap((cart) => cart.lines.map((line) => ({ userId: cart.userId, ...line, price: prices.get(line.variantId)! })));
       await client.query(
-        `INSERT INTO "CartItem" ("userId", "productId", quantity, "unitAmount", currency, "addedAt")
-         SELECT * , now() FROM unnest($1::text[], $2::text[], $3::int[], $4::int[], $5::text[])
-         ON CONFLICT ("userId", "productId") DO UPDATE SET quantity = EXCLUDED.quantity`,
-        [rows.map((r) => r.userId), rows.map((r) => r.productId), rows.map((r) => r.quantity), rows.map((r) => r.price.amount), rows.map((r) => r.price.currency)],
+        `INSERT INTO "CartItem" ("userId", "variantId", "productId", quantity, "unitAmount", currency, "addedAt")
+         SELECT line.u, line.v, split_part(line.v, ':', 1), line.q, line.a, line.c, now()
+         FROM unnest($1::text[], $2::text[], $3::int[], $4::int[], $5::text[]) AS line(u, v, q, a, c)
+         ON CONFLICT ("userId", "variantId") DO UPDATE SET quantity = EXCLUDED.quantity`,
+        [rows.map((r) => r.userId), rows.map((r) => r.variantId), rows.map((r) => r.quantity), rows.map((r) => r.price.amount), rows.map((r) => r.price.currency)],
       );
     }
   } finally {

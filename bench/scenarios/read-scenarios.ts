@@ -101,10 +101,12 @@ export const callersCart: BenchScenario = {
   pairs: [["ours", "stock"], ["ours", "hive"], ["ours-cached", "ours"]],
   async prepare(setup) {
     const query = `{ cart { id totalQuantity subtotal { amount currency } items { quantity product { id name } unitPrice { amount currency } lineTotal { amount currency } } } }`;
-    // Products with stock to spare: a cart line needs its units available.
-    const candidates = dataOf(await setup.reference(`{ products(first: 100) { edges { node { id${setup.inventory ? " stock" : ""} } } } }`), "products in stock");
-    const stocked = candidates.products.edges.map((e: { node: { id: string; stock?: number } }) => e.node).filter((p: { stock?: number }) => p.stock === undefined || p.stock >= 5);
-    if (stocked.length < 40) throw new Error(`Only ${stocked.length} of the first 100 products have 5 units in stock`);
+    // Variants with stock to spare (one per product): a cart line needs its units available.
+    const candidates = dataOf(await setup.reference(`{ products(first: 100) { edges { node { variants { id${setup.inventory ? " stock" : ""} } } } } }`), "products in stock");
+    const stocked = candidates.products.edges.flatMap((e: { node: { variants: { id: string; stock?: number }[] } }) =>
+      e.node.variants.filter((v) => v.stock === undefined || v.stock >= 5).slice(0, 1),
+    );
+    if (stocked.length < 40) throw new Error(`Only ${stocked.length} of the first 100 products have a variant with 5 units in stock`);
     const requests: LoadRequest[] = [];
     for (let i = 0; i < 20; i++) {
       const user = `bench-customer-${i}`;
@@ -112,7 +114,7 @@ export const callersCart: BenchScenario = {
       // Each customer's cart differs from every other's, so an answer served to the wrong
       // caller cannot pass the check.
       for (const [offset, quantity] of [[i, 1 + (i % 3)], [i + 20, 1]] as const) {
-        dataOf(await setup.reference(`mutation($p: ID!, $q: Int!) { addToCart(productId: $p, quantity: $q) { id } }`, { p: stocked[offset].id, q: quantity }, token), `addToCart for ${user}`);
+        dataOf(await setup.reference(`mutation($v: ID!, $q: Int!) { addToCart(variantId: $v, quantity: $q) { id } }`, { v: stocked[offset].id, q: quantity }, token), `addToCart for ${user}`);
       }
       const sameCart = expectData(dataOf(await setup.reference(query, {}, token), `cart of ${user}`), `cart of ${user}`);
       requests.push({
