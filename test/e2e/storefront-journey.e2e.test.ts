@@ -35,7 +35,7 @@ describe("storefront journey through the gateway", () => {
   });
 
   it("browses: listing, product page with stock, search with facets, autocomplete", async () => {
-    const listing = await call("CategoryListing", { category: "electronics", first: 5 });
+    const listing = await call("CategoryListing", { slug: "Electronics", first: 5 });
     assert.ok(listing.products.edges.length > 0);
     const page = await call("ProductPage", { id: "prod_0000001" });
     assert.equal(page.product.id, "prod_0000001");
@@ -49,7 +49,7 @@ describe("storefront journey through the gateway", () => {
   });
 
   it("fills the cart, checks out, and follows the order to PAID live", async () => {
-    const inStock = (await call("CategoryListing", { first: 20 })).products.edges.map((e: any) => e.node).find((p: any) => p.inStock);
+    const inStock = (await call("CategoryListing", { slug: "electronics", first: 20 })).products.edges.map((e: any) => e.node).find((p: any) => p.inStock);
     await call("AddToCart", { productId: inStock.id, quantity: 1 });
     const cart = await call("Cart");
     assert.equal(cart.cart.totalQuantity, 1);

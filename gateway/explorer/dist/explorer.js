@@ -23,11 +23,35 @@
     }
   }
 }
-`},{name:"CategoryListing",query:`query CategoryListing($category: String, $first: Int = 20, $after: String) {
-  products(first: $first, after: $after, category: $category) {
-    totalCount
+`},{name:"Categories",query:`query Categories {
+  categories {
+    slug
+    name
+    productCount
+    children { slug name productCount children { slug name productCount } }
+  }
+}
+`},{name:"CategoryListing",query:`query CategoryListing(
+  $slug: String!
+  $first: Int = 20
+  $after: String
+  $sort: ProductSort
+  $priceMin: Int
+  $priceMax: Int
+  $inStock: Boolean
+  $options: [OptionFilterInput!]
+  $withTotal: Boolean = true
+) {
+  category(slug: $slug) { slug name productCount breadcrumbs { slug name } children { slug name } }
+  products(
+    first: $first
+    after: $after
+    sort: $sort
+    filter: { categorySlug: $slug, priceMin: $priceMin, priceMax: $priceMax, inStock: $inStock, options: $options }
+  ) {
+    totalCount @include(if: $withTotal)
     pageInfo { hasNextPage endCursor }
-    edges { node { id name price { amount currency } images { url alt } inStock } }
+    edges { cursor node { id name price { amount currency } priceRange { min { amount currency } max { amount currency } } images { url alt } inStock } }
   }
 }
 `},{name:"Checkout",query:`mutation Checkout($idempotencyKey: String!) {
