@@ -156,6 +156,11 @@ export class EmbeddedProductStore implements ProductStore {
     await this.journal?.close();
   }
 
+  /** Snapshots the journal now (tools and benchmarks; it also happens by itself as it grows). */
+  async compact() {
+    await this.journal?.compact();
+  }
+
   /** Only the zero-setup mode journals: tests and benchmarks of the port run in memory. */
   private async persist(ids: readonly string[]) {
     if (ids.length) await this.journal?.save(ids);
