@@ -100,6 +100,7 @@
     name
     description
     price { amount currency }
+    priceRange { min { amount currency } max { amount currency } }
     images { url alt }
     category
     brand
@@ -107,7 +108,7 @@
     stock
     inStock
     options { name values }
-    variants { id sku title options { name value } price { amount currency } stock inStock }
+    variants { id sku title options { name value } price { amount currency } images { url alt } stock inStock }
   }
 }
 `},{name:"RefreshSession",query:`mutation RefreshSession($refreshToken: String!) {
