@@ -185,6 +185,14 @@ export function defineListingIndexContract(engine: string, create: () => Promise
       assert.deepEqual(await inStock(), [later.id]);
     });
 
+    it("keeps a stock record that came before a first bulk load of its product", async () => {
+      const [early, other] = [listedProduct(), listedProduct()];
+      await index.recordStock({ productId: early.id, variantId: early.id, inStock: true, at: new Date(1_000) });
+      await index.load([early, other]);
+      assert.deepEqual((await everyPage(index, { field: "NEWEST", direction: "DESC" }, { inStock: true })).ids, [early.id]);
+      assert.deepEqual((await everyPage(index, { field: "NEWEST", direction: "DESC" })).ids, expected([early, other], { field: "NEWEST", direction: "DESC" }));
+    });
+
     it("counts a popularity batch once, however often it is replayed, per product", async () => {
       const [a, b] = [listedProduct(), listedProduct()] as [Product, Product];
       await index.sync(byIds([a, b]));

@@ -76,10 +76,27 @@ export class MongoListingIndex implements ListingIndex {
 
   /** Per-product locks are not taken here: see the port. */
   async load(products: readonly Product[]) {
-    const before = await this.read(products.map((product) => product.id));
+    // Into empty listings (a first build) there is nothing to read back, and the records go
+    // in as bulk inserts: a few round trips per thousand products instead of two per product.
+    const fresh = await this.isEmpty();
+    const before = fresh ? new Map<string, ListingRecord>() : await this.read(products.map((product) => product.id));
     const after = products.map((product) => withProduct(before.get(product.id) ?? emptyRecord(product.id), product));
     await this.move(products.map((product, i) => [before.get(product.id) ?? emptyRecord(product.id), after[i]!]));
-    for (let i = 0; i < after.length; i += 16) await Promise.all(after.slice(i, i + 16).map((record) => this.save(record)));
+    if (fresh) {
+      for (let i = 0; i < after.length; i += 1_000) {
+        const chunk = after.slice(i, i + 1_000);
+        try {
+          await this.records.insertMany(chunk.map(({ id, ...fields }) => ({ _id: id, ...fields })), { ordered: false });
+        } catch (error) {
+          // A record kept before anything was listed (a stock event came first): merged into.
+          const failed = (error as { writeErrors?: { index: number; code?: number }[] }).writeErrors;
+          if (!failed?.length || failed.some((each) => each.code !== 11000)) throw error;
+          for (const { index } of failed) await this.change(chunk[index]!.id, (record) => withProduct(record, products[i + index]!));
+        }
+      }
+    } else {
+      for (let i = 0; i < after.length; i += 16) await Promise.all(after.slice(i, i + 16).map((record) => this.save(record)));
+    }
   }
 
   async isEmpty() {
