@@ -62,7 +62,7 @@ describe("Journal", () => {
     await first.put("a", 1);
     await first.put("b", 2);
     await first.journal.close();
-    appendFileSync(join(dir, journalFiles(dir).at(-1)!), '{"key":"c","value":{"n":3,"at":{"$da');
+    appendFileSync(join(dir, journalFiles(dir).at(-1)!), '[{"key":"c","value":{"n":3,"at":"2026-0');
     const second = await openState(dir);
     assert.deepEqual([...second.state.keys()], ["a", "b"]);
     assert.equal(second.warnings.length, 1);
@@ -144,7 +144,7 @@ describe("Journal", () => {
     await first.journal.compact();
     await first.put("b", 2);
     await first.journal.close();
-    writeFileSync(join(dir, "snapshot.jsonl.tmp"), '{"snapshot":1,"journal":9}\n{"key":"zzz"');
+    writeFileSync(join(dir, "snapshot.jsonl.tmp"), '[{"snapshot":1,"journal":9}]\n[{"key":"zzz"');
     const second = await openState(dir);
     assert.deepEqual([...second.state.keys()].sort(), ["a", "b"]);
     assert.ok(!existsSync(join(dir, "snapshot.jsonl.tmp")));

@@ -83,7 +83,7 @@ describe("EmbeddedProductStore across restarts", () => {
     const kept = sampleProduct();
     await first.insert(kept);
     await first.close();
-    appendFileSync(newestJournal(dir), '{"id":"prod_torn","slot":{"product":{"id":"prod_to');
+    appendFileSync(newestJournal(dir), '[{"id":"prod_torn","slot":{"product":{"id":"prod_to');
     const second = await EmbeddedProductStore.open(dir);
     assert.deepEqual([...(await second.findByIds([kept.id, "prod_torn"])).keys()], [kept.id]);
     await second.insert(sampleProduct());
