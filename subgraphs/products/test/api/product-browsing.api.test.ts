@@ -1,24 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import {
-  createLogger,
-  createSubgraphClient,
-  EmbeddedEventBus,
-  EmbeddedKeyValueStore,
-  encodeCursor,
-  InventoryEventTypes,
-  loadConfig,
-  newEvent,
-  Topics,
-  type Identity,
-  type Platform,
-  type SubgraphClient,
-} from "#kernel";
+import { encodeCursor, InventoryEventTypes, newEvent, Topics } from "#kernel";
 import { waitFor } from "#kernel/testing";
-import { startProductsSubgraph, type RunningProducts } from "../../src/products-subgraph.js";
-
-const admin: Identity = { userId: "usr_admin", roles: ["admin"] };
-const shopper: Identity = { userId: "usr_shopper", roles: ["customer"] };
+import { admin, rejectsWith, shopper, startProductsApi, type ProductsApiRig } from "./products-api-rig.js";
 
 const CATEGORY_FIELDS = "slug name parent { slug } children { slug } breadcrumbs { slug } productCount";
 const CREATE_CATEGORY = `mutation($input: CreateCategoryInput!) { createCategory(input: $input) { ${CATEGORY_FIELDS} } }`;
@@ -35,22 +19,12 @@ interface Listing {
   products: { edges: { cursor: string; node: { id: string; name: string; price: { amount: number } } }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
 }
 
-async function rejectsWith(promise: Promise<unknown>, code: string, message?: RegExp) {
-  await assert.rejects(promise, (error: { extensions?: { code?: string }; message: string }) => {
-    assert.equal(error.extensions?.code, code, error.message);
-    if (message) assert.match(error.message, message);
-    return true;
-  });
-}
-
 describe("categories and sorted, filtered listings through the products subgraph API", { timeout: 60_000 }, () => {
-  let products: RunningProducts;
-  let client: SubgraphClient;
-  let bus: EmbeddedEventBus;
+  let rig: ProductsApiRig;
   const ids: Record<string, string> = {};
 
-  const asAdmin = <T>(query: string, variables: Record<string, unknown> = {}) => client.request<T>(query, variables, { identity: admin });
-  const asShopper = <T>(query: string, variables: Record<string, unknown> = {}) => client.request<T>(query, variables, { identity: shopper });
+  const asAdmin = <T>(query: string, variables: Record<string, unknown> = {}) => rig.client.request<T>(query, variables, { identity: admin });
+  const asShopper = <T>(query: string, variables: Record<string, unknown> = {}) => rig.client.request<T>(query, variables, { identity: shopper });
   const list = async (variables: Record<string, unknown>) => (await asShopper<Listing>(LISTING, variables)).products;
   const names = async (variables: Record<string, unknown>) => (await list({ first: 50, ...variables })).edges.map((edge) => edge.node.name);
 
@@ -72,19 +46,7 @@ describe("categories and sorted, filtered listings through the products subgraph
   };
 
   before(async () => {
-    bus = new EmbeddedEventBus();
-    const config = loadConfig({ APP_ENV: "test", PRODUCT_CACHE_TTL_MS: "0", SEED_PRODUCTS: "0" });
-    const platform: Platform = {
-      config,
-      logger: createLogger("silent"),
-      databaseUrl: "postgresql://unused",
-      bus,
-      kv: new EmbeddedKeyValueStore(),
-      engines: { relational: "none", events: bus.engine, cache: "embedded" },
-      close: async () => {},
-    };
-    products = await startProductsSubgraph(platform, { port: 0 });
-    client = createSubgraphClient({ url: products.url, internalSecret: config.auth.internalSecret, serviceName: "gateway-test" });
+    rig = await startProductsApi();
 
     await asAdmin(CREATE_CATEGORY, { input: { slug: "Electronics", name: "Electronics" } });
     await asAdmin(CREATE_CATEGORY, { input: { slug: "audio", name: "Audio", parent: "ELECTRONICS" } });
@@ -95,11 +57,7 @@ describe("categories and sorted, filtered listings through the products subgraph
     await product("Quiet Book", "books", [1500]);
     await waitFor("every product is listed", async () => (await names({})).length === 4, { timeoutMs: 10_000 });
   });
-  after(async () => {
-    await client?.close();
-    await products?.close();
-    await bus?.close();
-  });
+  after(() => rig?.close());
 
   it("serves the tree: roots with children, breadcrumbs root first, product counts of the whole subtree", async () => {
     const { categories } = await asShopper<{ categories: { slug: string; children: { slug: string; children: { slug: string }[] }[] }[] }>(CATEGORIES);
@@ -131,10 +89,10 @@ describe("categories and sorted, filtered listings through the products subgraph
     assert.deepEqual(await names({ sort: { field: "NAME" }, filter: { options: [{ name: "colour", values: ["RED", "blue"] }] } }), ["Zen Speaker"]);
     assert.deepEqual(await names({ sort: { field: "NAME" }, filter: { options: [{ name: "Colour", values: ["black"] }] } }), ["Alpha Headphones", "Zen Speaker"]);
     const stock = (variantId: string, available: number, at: Date) => newEvent(InventoryEventTypes.stockChanged, ids["Quiet Book"]!, { productId: ids["Quiet Book"]!, variantId, available }, at);
-    await bus.publish(Topics.stockChanged, [stock(ids["Quiet Book"]!, 3, new Date(2_000))]);
+    await rig.bus.publish(Topics.stockChanged, [stock(ids["Quiet Book"]!, 3, new Date(2_000))]);
     await waitFor("the book is in stock", async () => (await names({ filter: { inStock: true } })).join() === "Quiet Book");
     // A late, older event does not take the flag back.
-    await bus.publish(Topics.stockChanged, [stock(ids["Quiet Book"]!, 0, new Date(1_000)), stock(ids["Quiet Book"]!, 2, new Date(3_000))]);
+    await rig.bus.publish(Topics.stockChanged, [stock(ids["Quiet Book"]!, 0, new Date(1_000)), stock(ids["Quiet Book"]!, 2, new Date(3_000))]);
     await waitFor("both events are applied", async () => (await names({ filter: { inStock: false } })).length === 3);
     assert.deepEqual(await names({ filter: { inStock: true } }), ["Quiet Book"]);
   });
