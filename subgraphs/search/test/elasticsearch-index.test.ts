@@ -3,6 +3,9 @@ import { createServer, type Server } from "node:http";
 import { after, before, describe, it } from "node:test";
 import { ElasticsearchIndex } from "../src/adapters/elasticsearch-index.js";
 import { bulkBody, searchBody } from "../src/adapters/search-dsl.js";
+import { facetValuesBody, suggestBody } from "../src/adapters/suggest-dsl.js";
+import { suggestCompletions } from "../src/domain/autocomplete.js";
+import { typedText } from "../src/domain/suggestion-match.js";
 import type { SearchRequest } from "../src/ports/search-index.js";
 import { judgedCatalog } from "./search-index.contract.js";
 
@@ -34,6 +37,17 @@ describe("ElasticsearchIndex requests", () => {
         aggregations: { categories: { buckets: [{ key: "electronics", doc_count: 1 }] }, brands: { buckets: [] }, prices: { buckets: [] } },
       },
     },
+    "POST /products/_search suggest": {
+      status: 200,
+      body: { hits: { total: { value: 1, relation: "eq" }, hits: [{ _id: "prod_0000031", _score: null, sort: [3, 120, "Pixelon Pro Wireless Headphones", "prod_0000031"] }] } },
+    },
+    "POST /products/_search facet values": {
+      status: 200,
+      body: {
+        hits: { total: { value: 600, relation: "eq" }, hits: [] },
+        aggregations: { brands: { buckets: [{ key: "Pixelon", doc_count: 9, popularity: { value: 900 } }] }, categories: { buckets: [{ key: "electronics", doc_count: 60, popularity: { value: 0 } }] } },
+      },
+    },
   };
 
   before(async () => {
@@ -42,7 +56,10 @@ describe("ElasticsearchIndex requests", () => {
       req.on("data", (chunk: Buffer) => (body += chunk.toString()));
       req.on("end", () => {
         requests.push({ method: req.method!, url: req.url!, contentType: req.headers["content-type"], accept: req.headers.accept, body });
-        const answer = responses[`${req.method} ${req.url}`] ?? { status: 500, body: { error: `unexpected ${req.method} ${req.url}` } };
+        // Autocomplete's two reads share the search path; their bodies tell them apart.
+        const route = `${req.method} ${req.url}`;
+        const kind = body.includes('"collapse"') ? " suggest" : body.includes('"size":0') ? " facet values" : "";
+        const answer = responses[route + kind] ?? responses[route] ?? { status: 500, body: { error: `unexpected ${req.method} ${req.url}` } };
         res.writeHead(answer.status, { "content-type": "application/json", "x-elastic-product": "Elasticsearch" }).end(JSON.stringify(answer.body));
       });
     });
@@ -84,5 +101,14 @@ describe("ElasticsearchIndex requests", () => {
     assert.equal(result.totalCount, 1);
     assert.deepEqual(result.hits, [{ id: "prod_0000001", sortKey: [12.5, "prod_0000001"] }]);
     assert.deepEqual(result.facets.categories, [{ value: "electronics", count: 1 }]);
+  });
+
+  it("sends autocomplete's product query and facet-value aggregation to the alias and reads suggestions back", async () => {
+    requests.length = 0;
+    const suggestions = await suggestCompletions(index, "pixel hedph", { limit: 5 });
+    const sent = requests.filter((r) => r.url === "/products/_search").map((r) => JSON.parse(r.body));
+    assert.deepEqual(sent.find((b) => b.collapse), JSON.parse(JSON.stringify(suggestBody(typedText("pixel hedph"), 5))));
+    assert.deepEqual(sent.find((b) => b.size === 0), JSON.parse(JSON.stringify(facetValuesBody())));
+    assert.deepEqual(suggestions, [{ kind: "PRODUCT", text: "Pixelon Pro Wireless Headphones", productId: "prod_0000031" }]);
   });
 });
