@@ -128,4 +128,24 @@ describe("EmbeddedProductStore across restarts", () => {
     assert.equal((await second.unpublishedChanges(1_000)).length, 300);
     await second.close();
   });
+
+  it("reads back text that could pass for a line break or markup exactly as written", async () => {
+    const dir = freshDir();
+    const first = await EmbeddedProductStore.open(dir);
+    const hostile = sampleProduct({
+      name: 'Line\nbreak\r\u2028separator\u2029 "quoted" \\ 🎧 {"id":"x"}',
+      description: "\n".repeat(50) + "]\n[{}",
+      // A computed key makes "__proto__" an own attribute, as JSON from a client would.
+      attributes: { ["__proto__"]: "polluted?", constructor: "x", "a\nb": "c" },
+    });
+    await first.insert(hostile);
+    const second = await EmbeddedProductStore.open(dir);
+    const read = (await second.findByIds([hostile.id])).get(hostile.id)!;
+    assert.equal(read.name, hostile.name);
+    assert.equal(read.description, hostile.description);
+    assert.equal(Object.keys(hostile.attributes).length, 3);
+    assert.deepEqual(Object.entries(read.attributes), Object.entries(hostile.attributes));
+    assert.equal(({} as Record<string, unknown>).polluted, undefined);
+    await Promise.all([first.close(), second.close()]);
+  });
 });
