@@ -48,6 +48,9 @@ export const outOfStock = (variantId: string, available: number) => {
   );
 };
 
+/** NOT_FOUND for a variant; a default variant (id = product id) is named as its product, as clients knew it before variants. */
+export const variantNotFound = (variantId: string) => notFound(isDefaultVariantId(variantId) ? "Product" : "Product variant", variantId);
+
 /** A product with several variants was named where one variant is needed (extensions.productId). */
 export const variantRequired = (productId: string, variants: number) =>
   new DomainError(ErrorCode.VARIANT_REQUIRED, `Product ${productId} comes in ${variants} variants: name the variant (variantId)`, { productId });

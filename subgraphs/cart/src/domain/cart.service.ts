@@ -1,4 +1,4 @@
-import { badInput, isDefaultVariantId, notFound, productIdOfVariant, validVariantTarget, variantRequired, type Money, type VariantTarget } from "#kernel";
+import { badInput, notFound, productIdOfVariant, validVariantTarget, variantNotFound, variantRequired, type Money, type VariantTarget } from "#kernel";
 import { checkQuantity, priceCart, type CartLimits, type CatalogVariant, type PricedCart, type StoredCart } from "./cart.js";
 import type { CartStore } from "../ports/cart-store.js";
 
@@ -13,7 +13,6 @@ export interface CartLookups {
   available(variantId: string): Promise<number>;
 }
 
-const unknownVariant = (variantId: string) => (isDefaultVariantId(variantId) ? notFound("Product", variantId) : notFound("Product variant", variantId));
 const missingLine = (variantId: string) => notFound("Cart line for product", variantId);
 
 /**
@@ -46,7 +45,7 @@ export function createCartService(deps: { store: CartStore; limits: CartLimits; 
 
   async function variantOf(variantId: string, lookups: CartLookups): Promise<CatalogVariant> {
     const variant = (await lookups.variants([variantId])).get(variantId);
-    if (!variant) throw unknownVariant(variantId);
+    if (!variant) throw variantNotFound(variantId);
     return variant;
   }
 

@@ -1,4 +1,4 @@
-import { DomainError, ErrorCode, isDefaultVariantId, notFound, productIdOfVariant } from "#kernel";
+import { DomainError, ErrorCode, notFound, productIdOfVariant } from "#kernel";
 import type { ReservationStatus } from "./stock.js";
 
 // The inventory's expected failures, each with a stable code and the details a client needs
@@ -14,8 +14,7 @@ export const quantityLimitExceeded = (variantId: string, quantity: number, limit
     limit,
   });
 
-/** A default variant is named as its product, the way clients knew it before variants. */
-export const unknownVariant = (variantId: string) => (isDefaultVariantId(variantId) ? notFound("Product", variantId) : notFound("Product variant", variantId));
+export { variantNotFound as unknownVariant } from "#kernel";
 
 export const unknownProduct = (productId: string) => notFound("Product", productId);
 
