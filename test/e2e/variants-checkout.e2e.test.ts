@@ -71,6 +71,7 @@ describeOnEngines("variants through the gateway: stock, cart and checkout per va
     assert.equal(codeOf(await sg.query(RESTOCK, { variantId: `${tee.productId}:999`, quantity: 1 }, admin)), "NOT_FOUND");
     assert.equal(codeOf(await sg.query(RESTOCK, { variantId: tee.redM.id, productId: tee.productId, quantity: 1 }, admin)), "BAD_USER_INPUT");
     assert.equal(codeOf(await sg.query(RESTOCK, { quantity: 1 }, admin)), "BAD_USER_INPUT");
+    assert.equal(codeOf(await sg.query(RESTOCK, { variantId: `${tee.productId}:${"x".repeat(10_240)}`, quantity: 1 }, admin)), "BAD_USER_INPUT");
     assert.equal(dataOf(await sg.query(PAGE, { id: tee.productId })).product.stock, 6, "refused restocks changed nothing");
   });
 
@@ -96,6 +97,23 @@ describeOnEngines("variants through the gateway: stock, cart and checkout per va
 
     const page = dataOf(await sg.query(PAGE, { id: tee.productId })).product;
     assert.deepEqual([page.stock, page.inStock], [0, false]);
+  });
+
+  it("reports a changed price per variant: only the repriced variant's line, and nothing is charged", async () => {
+    const tee = await tShirt(3, 3);
+    const c = await customer(sg);
+    dataOf(await sg.query(ADD, { variantId: tee.redM.id, quantity: 1 }, c.token));
+    dataOf(await sg.query(ADD, { variantId: tee.blueM.id, quantity: 1 }, c.token));
+    dataOf(await sg.query(`mutation($id: ID!) { updateProductVariant(id: $id, input: { priceAmount: 2500 }) { id } }`, { id: tee.blueM.id }, admin));
+    const refused = await sg.query(CHECKOUT, { key: randomUUID() }, c.token);
+    assert.equal(codeOf(refused), "PRICE_CHANGED");
+    const changes = refused.errors?.[0]?.extensions?.changes as { variantId: string; variantTitle: string; accepted: { amount: number }; current: { amount: number } }[];
+    assert.deepEqual(
+      changes.map((change) => [change.variantId, change.variantTitle, change.accepted.amount, change.current.amount]),
+      [[tee.blueM.id, "Blue / M", 2200, 2500]],
+    );
+    const page = dataOf(await sg.query(PAGE, { id: tee.productId })).product;
+    assert.equal(page.stock, 6, "nothing was reserved");
   });
 
   it("refuses hostile and ambiguous line names with coded errors, changing nothing", async () => {
