@@ -38,7 +38,7 @@ export function listingFacts(product: Product, popularity: number): ListingFacts
   const options = new Set(variants.flatMap((variant) => variant.options.map((option) => optionToken(option.name, option.value))));
   return {
     id: product.id,
-    category: product.category,
+    category: product.category.toLowerCase(),
     name: product.name,
     // Events carry dates as ISO strings.
     createdAt: new Date(product.createdAt).getTime(),
