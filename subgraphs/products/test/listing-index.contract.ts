@@ -126,6 +126,18 @@ export function defineListingIndexContract(engine: string, create: () => Promise
       assert.deepEqual(await ids({ options: [{ name: "colour", values: ["red"] }], priceMin: 2000, inStock: false }), [red.id]);
     });
 
+    it("sorts by the lowest variant price inside the price window, and lists such a product once", async () => {
+      const wide = listedProduct({ prices: [500, 2500, 4000] });
+      const [cheap, mid, dear] = [listedProduct({ prices: [900] }), listedProduct({ prices: [2200] }), listedProduct({ prices: [3000] })];
+      await index.sync(byIds([wide, cheap, mid, dear]));
+      const ids = async (direction: "ASC" | "DESC", filter: ListingFilter, first = 1) => (await everyPage(index, { field: "PRICE", direction }, filter, first)).ids;
+      assert.deepEqual(await ids("ASC", {}), [wide.id, cheap.id, mid.id, dear.id]);
+      assert.deepEqual(await ids("ASC", { priceMin: 2000 }), [mid.id, wide.id, dear.id]);
+      assert.deepEqual(await ids("DESC", { priceMin: 2000 }), [dear.id, wide.id, mid.id]);
+      assert.deepEqual(await ids("ASC", { priceMin: 2600, priceMax: 4500 }, 2), [dear.id, wide.id]);
+      assert.deepEqual(await ids("DESC", { priceMax: 1000 }), [cheap.id, wide.id]);
+    });
+
     it("keeps pages from repeating or skipping a product while prices change between them", async () => {
       const products = Array.from({ length: 12 }, (_, i) => listedProduct({ prices: [1000 + i * 10] }));
       await index.sync(byIds(products));

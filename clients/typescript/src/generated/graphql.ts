@@ -82,7 +82,7 @@ export type ProductSortField =
   | 'NEWEST'
   /** Units sold in paid orders (updated in batches every few seconds). */
   | 'POPULARITY'
-  /** The lowest variant price (the "from" price). */
+  /** The lowest variant price inside the filter's price window (the "from" price without one). */
   | 'PRICE';
 
 /** What a user may do: every account is a customer; some are also administrators. */

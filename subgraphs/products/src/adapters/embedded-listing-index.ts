@@ -1,6 +1,6 @@
 import { Journal } from "#kernel";
 import type { Product } from "../domain/product.js";
-import { listingKey, matchesFilter } from "../listing/listing-facts.js";
+import { listedPrice, listingKey, matchesFilter } from "../listing/listing-facts.js";
 import type { ListingQuery } from "../listing/listing-query.js";
 import { emptyRecord, inStock, withPopularity, withProduct, withStock, type ListingRecord } from "../listing/listing-record.js";
 import type { ListingIndex, ListingPage, StockRecord } from "../ports/listing-index.js";
@@ -77,7 +77,7 @@ export class EmbeddedListingIndex implements ListingIndex {
       const facts = record.facts;
       if (!facts || (scope && !scope.has(facts.category))) return [];
       if (!matchesFilter(filter, { ...facts, inStock: inStock(record) })) return [];
-      const key = listingKey(sort.field, facts);
+      const key = listingKey(sort.field, sort.field === "PRICE" ? { ...facts, min: listedPrice(facts.prices, filter) ?? facts.min } : facts);
       if (after !== undefined && (ascending ? key <= after : key >= after)) return [];
       return [{ id: facts.id, key }];
     });

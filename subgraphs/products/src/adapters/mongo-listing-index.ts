@@ -1,7 +1,7 @@
 import { MongoClient, type Collection } from "mongodb";
 import { createLockService, EmbeddedKeyValueStore } from "#kernel";
 import type { Product } from "../domain/product.js";
-import { listingKey, matchesFilter, priceKeyCeiling, type ListingFacts } from "../listing/listing-facts.js";
+import { listedPrice, listingKey, matchesFilter, priceKeyCeiling, priceKeyFloor, priceKeys, priceOfKey, type ListingFacts } from "../listing/listing-facts.js";
 import { SORT_FIELDS, type ListingQuery } from "../listing/listing-query.js";
 import { emptyRecord, inStock, withPopularity, withProduct, withStock, type ListingRecord } from "../listing/listing-record.js";
 import type { ListedEntry, ListingIndex, ListingPage, StockRecord } from "../ports/listing-index.js";
@@ -19,8 +19,14 @@ type RecordDocument = Omit<ListingRecord, "id"> & { _id: string };
  */
 export const LEAVES_PER_PAGE = 4;
 
-/** The listings a product sits in: every sort, over the whole catalog ("*") and in its category. */
-const listingsOf = (facts: ListingFacts) => SORT_FIELDS.flatMap((field) => [`${field}|*`, `${field}|${facts.category}`].map((listing) => ({ field, listing })));
+/**
+ * The entries a product has: in every sort, over the whole catalog ("*") and in its category;
+ * in PRICE listings one per distinct variant price (see listedPrice).
+ */
+const entriesOf = (facts: ListingFacts) =>
+  SORT_FIELDS.flatMap((field) =>
+    [`${field}|*`, `${field}|${facts.category}`].flatMap((listing) => (field === "PRICE" ? priceKeys(facts) : [listingKey(field, facts)]).map((key) => ({ listing, key }))),
+  );
 
 const entryOf = (record: ListingRecord, key: string): LeafEntry => ({ k: key, id: record.id, p: record.facts!.prices, s: inStock(record), o: record.facts!.options });
 
@@ -127,11 +133,18 @@ export class MongoListingIndex implements ListingIndex {
 
   async list({ first, after, sort, filter }: ListingQuery): Promise<ListingPage> {
     const ascending = sort.direction === "ASC";
-    // A PRICE listing is keyed by the lowest price: descending, it can start at priceMax;
-    // ascending, it ends past it.
+    // A PRICE listing holds every variant price: it starts at the window's near end and
+    // stops past its far end, and only a product's entry at its listed price counts.
+    const price = sort.field === "PRICE";
     let from = after;
-    if (sort.field === "PRICE" && !ascending && filter.priceMax !== undefined && (from === undefined || priceKeyCeiling(filter.priceMax) < from)) from = priceKeyCeiling(filter.priceMax);
-    const beyond = (entry: LeafEntry) => sort.field === "PRICE" && ascending && filter.priceMax !== undefined && entry.p[0]! > filter.priceMax;
+    const near = ascending ? filter.priceMin : filter.priceMax;
+    if (price && near !== undefined) {
+      const start = ascending ? priceKeyFloor(near) : priceKeyCeiling(near);
+      if (from === undefined || (ascending ? start > from : start < from)) from = start;
+    }
+    const far = ascending ? filter.priceMax : filter.priceMin;
+    const beyond = (entry: LeafEntry) => price && far !== undefined && (ascending ? priceOfKey(entry.k) > far : priceOfKey(entry.k) < far);
+    const counts = (entry: LeafEntry) => !price || listedPrice(entry.p, filter) === priceOfKey(entry.k);
     const scopes = filter.categories ?? ["*"];
     const reads = await Promise.all(
       scopes.map(async (scope) => {
@@ -142,7 +155,7 @@ export class MongoListingIndex implements ListingIndex {
           for (const entry of entries) {
             if (beyond(entry)) return { matches, frontier: null };
             seen = entry.k;
-            if (matchesFilter(filter, { prices: entry.p, inStock: entry.s, options: entry.o })) matches.push({ id: entry.id, key: entry.k });
+            if (counts(entry) && matchesFilter(filter, { prices: entry.p, inStock: entry.s, options: entry.o })) matches.push({ id: entry.id, key: entry.k });
             if (matches.length > first) return { matches, frontier: entry.k };
           }
           ended = last;
@@ -206,8 +219,8 @@ export class MongoListingIndex implements ListingIndex {
     const changes = new Map<string, { removals: string[]; additions: LeafEntry[] }>();
     const of = (listing: string) => changes.get(listing) ?? changes.set(listing, { removals: [], additions: [] }).get(listing)!;
     for (const [before, after] of pairs) {
-      if (before.facts) for (const { field, listing } of listingsOf(before.facts)) of(listing).removals.push(listingKey(field, before.facts));
-      if (after.facts) for (const { field, listing } of listingsOf(after.facts)) of(listing).additions.push(entryOf(after, listingKey(field, after.facts)));
+      if (before.facts) for (const { listing, key } of entriesOf(before.facts)) of(listing).removals.push(key);
+      if (after.facts) for (const { listing, key } of entriesOf(after.facts)) of(listing).additions.push(entryOf(after, key));
     }
     const work = [...changes.entries()];
     for (let i = 0; i < work.length; i += 4) await Promise.all(work.slice(i, i + 4).map(([listing, change]) => this.leaves.apply(listing, change.removals, change.additions)));

@@ -65,6 +65,22 @@ export function listingKey(field: SortField, facts: Pick<ListingFacts, "id" | "n
   return `${value}\u0001${facts.id}`;
 }
 
+/**
+ * The price a product is listed at in PRICE order under a filter: its lowest variant price
+ * within [priceMin, priceMax] (its "from" price without one); undefined when none is inside.
+ * PRICE listings hold an entry per distinct variant price, so a page can seek to priceMin and
+ * still find a product whose cheapest variant is below it; only the entry at this price counts.
+ */
+export function listedPrice(prices: readonly number[], filter: Pick<ListingFilter, "priceMin" | "priceMax">): number | undefined {
+  return prices.find((price) => (filter.priceMin === undefined || price >= filter.priceMin) && (filter.priceMax === undefined || price <= filter.priceMax));
+}
+
+/** Every key a product has in PRICE listings: one per distinct variant price. */
+export const priceKeys = (facts: Pick<ListingFacts, "id" | "prices">) => facts.prices.map((price) => `${number(price)}\u0001${facts.id}`);
+
+/** The price a PRICE listing key stands for. */
+export const priceOfKey = (key: string) => Number(key.slice(0, 15));
+
 /** The lowest key a product of this price can have (PRICE listings seek with it). */
 export const priceKeyFloor = (amount: number) => `${number(amount)}\u0001`;
 /** Above every key of products of this price. */

@@ -3,7 +3,7 @@ import type { Product } from "../domain/product.js";
 import type { CategoryTree } from "../categories/category.js";
 import type { ListingIndex } from "../ports/listing-index.js";
 import { cursorKey, listingCursor } from "./listing-cursor.js";
-import { listingFacts, listingKey } from "./listing-facts.js";
+import { listedPrice, listingFacts, listingKey } from "./listing-facts.js";
 import { SORT_FIELDS, type ListingFilter, type ListingSort, type OptionCriterion } from "./listing-query.js";
 
 export interface ListingArgs {
@@ -64,7 +64,9 @@ export function createProductListingService(deps: {
         const product = products.get(id);
         if (!product) return [];
         // Popularity lives in the index only; the other sort values can be checked against the product.
-        if (sort.field !== "POPULARITY" && listingKey(sort.field, listingFacts(product, 0)) !== key) return [];
+        const facts = listingFacts(product, 0);
+        const expected = listingKey(sort.field, sort.field === "PRICE" ? { ...facts, min: listedPrice(facts.prices, filter) ?? facts.min } : facts);
+        if (sort.field !== "POPULARITY" && expected !== key) return [];
         return [{ cursor: listingCursor(sort, key), node: product }];
       });
       return {
