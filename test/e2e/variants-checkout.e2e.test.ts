@@ -99,6 +99,20 @@ describeOnEngines("variants through the gateway: stock, cart and checkout per va
     assert.deepEqual([page.stock, page.inStock], [0, false]);
   });
 
+  it("hides a cart line whose variant the catalog removed, and checks out the rest", async () => {
+    const tee = await tShirt(2, 2);
+    const shopper = await customer(sg);
+    dataOf(await sg.query(ADD, { variantId: tee.redM.id, quantity: 1 }, shopper.token));
+    dataOf(await sg.query(ADD, { variantId: tee.blueM.id, quantity: 1 }, shopper.token));
+    dataOf(await sg.query(`mutation($id: ID!) { removeProductVariant(id: $id) { id } }`, { id: tee.redM.id }, admin));
+
+    const cart = dataOf(await sg.query(`{ cart { totalQuantity items { quantity variant { id title } } } }`, {}, shopper.token)).cart;
+    assert.deepEqual(cart, { totalQuantity: 1, items: [{ quantity: 1, variant: { id: tee.blueM.id, title: "Blue / M" } }] });
+    const order = dataOf(await sg.query(CHECKOUT, { key: randomUUID() }, shopper.token)).checkout;
+    assert.deepEqual(order.items.map((item: { variant: { id: string } }) => item.variant.id), [tee.blueM.id]);
+    assert.equal(order.total.amount, 2200);
+  });
+
   it("reports a changed price per variant: only the repriced variant's line, and nothing is charged", async () => {
     const tee = await tShirt(3, 3);
     const c = await customer(sg);
