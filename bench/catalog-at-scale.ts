@@ -14,6 +14,7 @@ import { MongoProductStore } from "../subgraphs/products/src/adapters/mongo-prod
 import { generateCatalog } from "../subgraphs/products/src/catalog/generate-catalog.js";
 import { createProductService } from "../subgraphs/products/src/domain/product.service.js";
 import type { Product } from "../subgraphs/products/src/domain/product.js";
+import { measureClosedLoop, type ClosedLoopFigures } from "./harness/closed-loop.js";
 
 const { values } = parseArgs({
   options: {
@@ -47,32 +48,10 @@ if ((await store.count({})) !== size) {
   console.log(`loaded ${size} products into ${database} in ${((performance.now() - startedAt) / 1000).toFixed(0)} s`);
 }
 
-interface Figures {
-  name: string;
-  ops: number;
-  perSecond: number;
-  p50: number;
-  p99: number;
-  max: number;
-}
+type Figures = ClosedLoopFigures;
 
-/** Closed loop: `connections` workers call `op` back to back for the duration. */
 async function measure(name: string, op: (n: number) => Promise<void>, options: { clients?: number; ms?: number } = {}): Promise<Figures> {
-  const latencies: number[] = [];
-  const endAt = performance.now() + (options.ms ?? durationMs);
-  let n = 0;
-  await Promise.all(
-    Array.from({ length: options.clients ?? connections }, async () => {
-      while (performance.now() < endAt) {
-        const startedAt = performance.now();
-        await op(n++);
-        latencies.push(performance.now() - startedAt);
-      }
-    }),
-  );
-  latencies.sort((a, b) => a - b);
-  const at = (q: number) => Number(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!.toFixed(1));
-  const figures = { name, ops: latencies.length, perSecond: Math.round(latencies.length / ((options.ms ?? durationMs) / 1000)), p50: at(0.5), p99: at(0.99), max: at(1) };
+  const figures = await measureClosedLoop(name, op, { clients: options.clients ?? connections, ms: options.ms ?? durationMs });
   console.log(`${name.padEnd(44)} ${String(figures.perSecond).padStart(6)}/s  p50 ${figures.p50} ms  p99 ${figures.p99} ms  max ${figures.max} ms`);
   return figures;
 }

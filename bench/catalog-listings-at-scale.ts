@@ -20,6 +20,7 @@ import { listingFacts, listingKey } from "../subgraphs/products/src/listing/list
 import { SORT_FIELDS, type ListingSort } from "../subgraphs/products/src/listing/listing-query.js";
 import { createProductListingService, type ListingArgs } from "../subgraphs/products/src/listing/product-listing.service.js";
 import type { Product } from "../subgraphs/products/src/domain/product.js";
+import { measureClosedLoop } from "./harness/closed-loop.js";
 
 const { values } = parseArgs({
   options: {
@@ -78,23 +79,8 @@ if (await listings.isEmpty()) {
 const tree = new CategoryTree(DEMO_CATEGORY_TREE);
 const service = createProductListingService({ listings, tree: async () => tree, findByIds: (ids) => store.findByIds(ids), count: (category) => store.count({ category }) });
 
-/** Closed loop: `connections` workers call `op` back to back for the duration. */
 async function measure(name: string, op: (n: number) => Promise<void>) {
-  const latencies: number[] = [];
-  const endAt = performance.now() + durationMs;
-  let n = 0;
-  await Promise.all(
-    Array.from({ length: connections }, async () => {
-      while (performance.now() < endAt) {
-        const startedAt = performance.now();
-        await op(n++);
-        latencies.push(performance.now() - startedAt);
-      }
-    }),
-  );
-  latencies.sort((a, b) => a - b);
-  const at = (q: number) => Number(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!.toFixed(1));
-  const figures = { name, ops: latencies.length, p50: at(0.5), p99: at(0.99), max: at(1) };
+  const figures = await measureClosedLoop(name, op, { clients: connections, ms: durationMs });
   console.log(`${name.padEnd(60)} ${String(figures.ops).padStart(6)} ops  p50 ${figures.p50} ms  p99 ${figures.p99} ms  max ${figures.max} ms`);
   return figures;
 }
