@@ -113,6 +113,17 @@ describeOnEngines("variants through the gateway: stock, cart and checkout per va
     assert.equal(order.total.amount, 2200);
   });
 
+  it("keeps showing an order whose variant the catalog removed later, from the order's own snapshot", async () => {
+    const tee = await tShirt(2, 2);
+    const shopper = await customer(sg);
+    dataOf(await sg.query(ADD, { variantId: tee.redM.id, quantity: 1 }, shopper.token));
+    const order = dataOf(await sg.query(CHECKOUT, { key: randomUUID() }, shopper.token)).checkout;
+    dataOf(await sg.query(`mutation($id: ID!) { removeProductVariant(id: $id) { id } }`, { id: tee.redM.id }, admin));
+    const res = await sg.query(`query($id: ID!) { order(id: $id) { id items { quantity sku variantTitle variant { id title } } } }`, { id: order.id }, shopper.token);
+    assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+    assert.deepEqual(res.data!.order.items, [{ quantity: 1, sku: tee.redM.sku, variantTitle: "Red / M", variant: null }]);
+  });
+
   it("reports a changed price per variant: only the repriced variant's line, and nothing is charged", async () => {
     const tee = await tShirt(3, 3);
     const c = await customer(sg);

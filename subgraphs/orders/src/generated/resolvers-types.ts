@@ -119,8 +119,12 @@ export type OrderItem = {
   sku: Scalars['String']['output'];
   /** Unit price at checkout. */
   unitPrice: Money;
-  /** The variant bought (current catalog data; sku and variantTitle below are as bought). */
-  variant: ProductVariant;
+  /**
+   * The variant bought (current catalog data), or null once the catalog no longer sells it: an
+   * order never disappears because a variant was removed; sku, variantTitle and name below keep
+   * what was bought.
+   */
+  variant?: Maybe<ProductVariant>;
   /** The variant's title at checkout, for example "Red / M"; the product name for a product without options. */
   variantTitle: Scalars['String']['output'];
 };
@@ -382,7 +386,7 @@ export type OrderItemResolvers<ContextType = OrdersContext, ParentType extends R
   quantity?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   sku?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   unitPrice?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
-  variant?: Resolver<ResolversTypes['ProductVariant'], ParentType, ContextType>;
+  variant?: Resolver<Maybe<ResolversTypes['ProductVariant']>, ParentType, ContextType>;
   variantTitle?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
