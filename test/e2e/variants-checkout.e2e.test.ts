@@ -124,6 +124,17 @@ describeOnEngines("variants through the gateway: stock, cart and checkout per va
     assert.deepEqual(res.data!.order.items, [{ quantity: 1, sku: tee.redM.sku, variantTitle: "Red / M", variant: null }]);
   });
 
+  it("keeps showing an order whose product the catalog deleted later", async () => {
+    const tee = await tShirt(1, 0);
+    const shopper = await customer(sg);
+    dataOf(await sg.query(ADD, { variantId: tee.redM.id, quantity: 1 }, shopper.token));
+    const order = dataOf(await sg.query(CHECKOUT, { key: randomUUID() }, shopper.token)).checkout;
+    dataOf(await sg.query(`mutation($id: ID!) { deleteProduct(id: $id) }`, { id: tee.productId }, admin));
+    const res = await sg.query(`query($id: ID!) { order(id: $id) { id items { name sku product { id name } variant { id title } } } }`, { id: order.id }, shopper.token);
+    assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+    assert.deepEqual(res.data!.order.items, [{ name: "Variant tee", sku: tee.redM.sku, product: null, variant: null }]);
+  });
+
   it("reports a changed price per variant: only the repriced variant's line, and nothing is charged", async () => {
     const tee = await tShirt(3, 3);
     const c = await customer(sg);

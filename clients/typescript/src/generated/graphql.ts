@@ -232,14 +232,14 @@ export type OrderDetailsQueryVariables = Exact<{
 }>;
 
 
-export type OrderDetailsQuery = { order: { id: string, status: OrderStatus, statusReason: string | null, total: { amount: number, currency: string }, items: Array<{ name: string, sku: string, variantTitle: string, quantity: number, unitPrice: { amount: number, currency: string }, lineTotal: { amount: number, currency: string }, variant: { id: string } | null, product: { id: string, images: Array<{ url: string, alt: string }> } }>, statusHistory: Array<{ from: OrderStatus | null, to: OrderStatus, at: string }>, payment: { status: PaymentStatus, attempts: number, failureReason: string | null } | null } | null };
+export type OrderDetailsQuery = { order: { id: string, status: OrderStatus, statusReason: string | null, total: { amount: number, currency: string }, items: Array<{ name: string, sku: string, variantTitle: string, quantity: number, unitPrice: { amount: number, currency: string }, lineTotal: { amount: number, currency: string }, variant: { id: string } | null, product: { id: string, images: Array<{ url: string, alt: string }> } | null }>, statusHistory: Array<{ from: OrderStatus | null, to: OrderStatus, at: string }>, payment: { status: PaymentStatus, attempts: number, failureReason: string | null } | null } | null };
 
 export type OrderStatusSubscriptionVariables = Exact<{
   orderId: string;
 }>;
 
 
-export type OrderStatusSubscription = { orderStatusChanged: { id: string, status: OrderStatus, statusReason: string | null, payment: { status: PaymentStatus } | null, items: Array<{ name: string, variantTitle: string, quantity: number, product: { id: string, name: string } }> } };
+export type OrderStatusSubscription = { orderStatusChanged: { id: string, status: OrderStatus, statusReason: string | null, payment: { status: PaymentStatus } | null, items: Array<{ name: string, variantTitle: string, quantity: number, product: { id: string, name: string } | null }> } };
 
 export type ProductPageQueryVariables = Exact<{
   id: string;

@@ -112,8 +112,8 @@ export type OrderItem = {
   lineTotal: Money;
   /** Product name at checkout. */
   name: Scalars['String']['output'];
-  /** The product (current catalog data). */
-  product: Product;
+  /** The product (current catalog data), or null once it left the catalog; name keeps what was bought. */
+  product?: Maybe<Product>;
   quantity: Scalars['Int']['output'];
   /** The variant's SKU at checkout. */
   sku: Scalars['String']['output'];
@@ -382,7 +382,7 @@ export type OrderEdgeResolvers<ContextType = OrdersContext, ParentType extends R
 export type OrderItemResolvers<ContextType = OrdersContext, ParentType extends ResolversParentTypes['OrderItem'] = ResolversParentTypes['OrderItem']> = ResolversObject<{
   lineTotal?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  product?: Resolver<ResolversTypes['Product'], ParentType, ContextType>;
+  product?: Resolver<Maybe<ResolversTypes['Product']>, ParentType, ContextType>;
   quantity?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   sku?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   unitPrice?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;

@@ -76,8 +76,9 @@ export function OrderPage({ id }: { id: string }) {
             </p>
             <ErrorNotice error={error} />
             <ul class="summary">
-              {order.items.map((item) => (
-                <li key={item.product.id}>
+              {order.items.map((item, line) => (
+                // An order's lines never change and their product may have left the catalog.
+                <li key={line}>
                   {item.quantity} × {item.name} <Money money={item.lineTotal} />
                 </li>
               ))}
