@@ -13,6 +13,11 @@ export async function seedDemoCatalog(options: {
   count: number;
   logger: Logger;
   stock?: (levels: { variantId: string; stock: number }[]) => Promise<void>;
+  /**
+   * Lists each seeded batch at once: listings otherwise follow the catalog's events, and a
+   * supergraph that reports ready must not answer `products` with a half-empty first page.
+   */
+  list?: (products: GeneratedProduct["product"][]) => Promise<void>;
 }): Promise<number> {
   if (options.count === 0) return 0;
   if (!(await options.store.isEmpty())) {
@@ -25,6 +30,7 @@ export async function seedDemoCatalog(options: {
   const flush = async () => {
     await options.store.insertMany(batch.map((g) => g.product));
     await options.stock?.(batch.flatMap((g) => g.variantStock));
+    await options.list?.(batch.map((g) => g.product));
     batch.length = 0;
   };
   for (const generated of generateCatalog({ count: options.count })) {

@@ -62,6 +62,8 @@ export async function startSupergraph({ config, logger, ephemeralPorts = false, 
       count: config.catalog.seedProducts,
       logger,
       stock: async (levels) => void (await inventory.service.seedStock(levels)),
+      // By version, like the event feed running meanwhile: whichever comes second changes nothing.
+      list: (seeded) => products.listings.sync(new Map(seeded.map((product) => [product.id, product]))),
     });
     // Search follows catalog changes and, on an empty index, builds it from the seeded catalog.
     const search = await startSearchSubgraph(platform, { port: port("search"), productsUrl: products.url });
