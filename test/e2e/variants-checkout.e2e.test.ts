@@ -161,6 +161,8 @@ describeOnEngines("variants through the gateway: stock, cart and checkout per va
     assert.equal(await code(ADD, { quantity: 1 }), "BAD_USER_INPUT");
     assert.equal(await code(ADD, { variantId: `${tee.productId}:404`, quantity: 1 }), "NOT_FOUND");
     assert.equal(await code(ADD, { variantId: "prod_nowhere:1", quantity: 1 }), "NOT_FOUND");
+    assert.equal(await code(ADD, { variantId: `${tee.redM.id}\u0000`, quantity: 1 }), "BAD_USER_INPUT");
+    assert.equal(await code(ADD, { variantId: `${tee.productId}::`, quantity: 1 }), "NOT_FOUND");
     const required = await sg.query(ADD, { productId: tee.productId, quantity: 1 }, c.token);
     assert.deepEqual([codeOf(required), required.errors?.[0]?.extensions?.productId], ["VARIANT_REQUIRED", tee.productId]);
 
