@@ -2,7 +2,8 @@
 // directory) and once on the real ones: an admin creates a product with options and variants and
 // stocks each variant; a customer finds it by an option facet (search and listing) and by a typo
 // in autocomplete, buys one size and colour and sees it paid; after the whole supergraph restarts
-// on the same data, every piece is still there.
+// on the same data, every piece is still there. Units sold reach search: of two equally good
+// suggestions, the one sold ranks first, before and after the restart.
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -121,6 +122,8 @@ function defineJourney(mode: Mode) {
         admin,
       );
       const productId = createProduct.id as string;
+      // A twin whose name is as good a match and sorts first: it leads until the jacket sells.
+      const twin = (await call(CREATE, { input: { sku: `JRN-${tag}-ALP`, name: `${word} Alpine Jacket`, description: "A twin", category: "clothing", brand: "Journey Outfitters", priceAmount: 4_000, currency: "USD" } }, admin)).createProduct.id as string;
       const byTitle = new Map<string, { id: string; sku: string }>(createProduct.variants.map((v: { id: string; title: string; sku: string }) => [v.title, v]));
       assert.deepEqual([...byTitle.keys()].sort(), ["Blue / L", "Blue / M", "Red / L", "Red / M"]);
       for (const [title, { id }] of byTitle) await call(RESTOCK, { variantId: id, quantity: title === "Red / M" ? 3 : 7 }, admin);
@@ -148,6 +151,9 @@ function defineJourney(mode: Mode) {
       await waitFor(`autocomplete "${typo}" suggests it`, async () =>
         (await call(SUGGEST, { prefix: typo.toLowerCase() })).autocomplete.some((s: { kind: string; product: { id: string } | null }) => s.kind === "PRODUCT" && s.product?.id === productId),
         { timeoutMs: 30_000, intervalMs: 250 });
+      const suggestedProducts = async () =>
+        (await call(SUGGEST, { prefix: word.toLowerCase() })).autocomplete.filter((s: { kind: string }) => s.kind === "PRODUCT").map((s: { product: { id: string } }) => s.product.id);
+      await waitFor("both jackets suggested, the twin first by name", async () => JSON.stringify(await suggestedProducts()) === JSON.stringify([twin, productId]), { timeoutMs: 30_000, intervalMs: 250 });
 
       // Buys two Red M and follows the order to PAID.
       await call(ADD, { variantId: redM.id, quantity: 2 }, customer);
@@ -155,6 +161,7 @@ function defineJourney(mode: Mode) {
       await waitFor("the order is paid", async () => (await call(ORDER, { id: order.id }, customer)).order.status === "PAID", { timeoutMs: 30_000, intervalMs: 250 });
       const stockAfterSale = async () => Object.fromEntries((await call(PAGE, { id: productId })).product.variants.map((v: { title: string; stock: number }) => [v.title, v.stock]));
       assert.deepEqual(await stockAfterSale(), { "Red / M": 1, "Red / L": 7, "Blue / M": 7, "Blue / L": 7 });
+      await waitFor("the sold jacket is suggested before its twin", async () => JSON.stringify(await suggestedProducts()) === JSON.stringify([productId, twin]), { timeoutMs: 30_000, intervalMs: 250 });
 
       await stop();
       await start();
@@ -174,6 +181,7 @@ function defineJourney(mode: Mode) {
         return found.totalCount === 1;
       }, { timeoutMs: 30_000, intervalMs: 250 });
       assert.ok((await listed({ categorySlug: "clothing", options: [{ name: "Colour", values: ["Red"] }] })).includes(productId), "still listed under its facet");
+      await waitFor("units sold still rank the jacket first after the restart", async () => JSON.stringify(await suggestedProducts()) === JSON.stringify([productId, twin]), { timeoutMs: 30_000, intervalMs: 250 });
       // The variant the order names is still live: its last unit can be bought, not more.
       assert.equal((await call(ADD, { variantId: redM.id, quantity: 1 }, customer)).addToCart.totalQuantity, 1);
       const more = await postGraphQL(running!.gatewayUrl, ADD, { variantId: redM.id, quantity: 2 }, { token: customer });

@@ -1,7 +1,7 @@
-import { startSubgraphServer, type DomainEvent, type Platform, type RunningServer } from "#kernel";
+import { startSubgraphServer, Topics, type DomainEvent, type Platform, type RunningServer } from "#kernel";
 import { createProductsSchema } from "./subgraph.js";
 import { createProductService, type ProductService } from "./domain/product.service.js";
-import { startProductChangeRelay } from "./domain/product-change-relay.js";
+import { productUpserted, startProductChangeRelay } from "./domain/product-change-relay.js";
 import { createProductCache, type ProductCache } from "./domain/product-cache.js";
 import { startProductCacheInvalidation } from "./domain/product-cache-invalidation.js";
 import type { ProductChangeEvent } from "./domain/product.js";
@@ -64,9 +64,15 @@ export async function startProductsSubgraph(platform: Platform, options: Product
   if (listings.engine === "embedded" && (await listings.isEmpty()) && !(await store.isEmpty())) await rebuildListings({ store, listings });
   const listingSync = await startListingSync({ bus: platform.bus, listings, logger });
   const stockFlags = await startStockFlags({ bus: platform.bus, listings, logger });
-  const popularity = await startPopularityFeed({ bus: platform.bus, ledger: sales, listings, logger, flushMs: options.popularityFlushMs });
-  const relay = startProductChangeRelay({ store, bus: platform.bus, logger });
-  const service = createProductService({ store, cache, onWrite: relay.nudge, logger });
+  const popularityOf = (ids: readonly string[]) => listings.popularity(ids);
+  const announce = async (ids: readonly string[]) => {
+    const [products, sold] = await Promise.all([store.findByIds(ids), popularityOf(ids)]);
+    const events = [...products.values()].map((product) => productUpserted({ ...product, popularity: sold.get(product.id) ?? 0 }));
+    if (events.length > 0) await platform.bus.publish(Topics.productChanged, events);
+  };
+  const popularity = await startPopularityFeed({ bus: platform.bus, ledger: sales, listings, logger, flushMs: options.popularityFlushMs, announce });
+  const relay = startProductChangeRelay({ store, bus: platform.bus, logger, popularityOf });
+  const service = createProductService({ store, cache, onWrite: relay.nudge, logger, popularityOf });
   const count = (category?: string) => store.count({ category });
   const categories = createCategoryService({ store: categoryStore, count });
   const listing = createProductListingService({ listings, tree: categories.tree, findByIds: service.findByIds, count });

@@ -50,4 +50,40 @@ describe("popularity from paid orders", () => {
       await bus.close();
     }
   });
+
+  it("announces the products a batch changed, and repeats batch and announcement when announcing fails, counting the units once", async () => {
+    const bus = new EmbeddedEventBus();
+    const listings = new CountingListingIndex();
+    const ledger = new EmbeddedSalesLedger();
+    let recorded = 0;
+    const record = ledger.record.bind(ledger);
+    ledger.record = async (orderId, lines) => {
+      const fresh = await record(orderId, lines);
+      if (fresh) recorded += 1;
+      return fresh;
+    };
+    const [sold, unsold] = [listedProduct(), listedProduct()];
+    await listings.sync(new Map([[sold.id, sold], [unsold.id, unsold]]));
+    const announced: string[][] = [];
+    let failures = 1;
+    const announce = async (ids: readonly string[]) => {
+      announced.push([...ids]);
+      if (failures-- > 0) throw new Error("bus down");
+    };
+    const feed = await startPopularityFeed({ bus, ledger, listings, logger: createLogger("silent"), flushMs: 60_000, announce });
+    try {
+      await bus.publish(Topics.orderStatusChanged, [paid("ord_a", [{ productId: sold.id, variantId: sold.id, quantity: 3 }])]);
+      await waitFor("the order is recorded", () => recorded === 1);
+      await assert.rejects(feed.flush(), /bus down/);
+      // The failed batch is offered again: the units are not counted twice and the announcement is repeated.
+      assert.equal(await feed.flush(), 1);
+      assert.deepEqual(announced, [[sold.id], [sold.id]]);
+      assert.deepEqual(await listings.popularity([sold.id, unsold.id]), new Map([[sold.id, 3]]));
+      assert.equal(await feed.flush(), 0);
+      assert.equal(announced.length, 2, "nothing more to announce");
+    } finally {
+      await feed.stop();
+      await bus.close();
+    }
+  });
 });

@@ -85,8 +85,8 @@ describe("ElasticsearchIndex requests", () => {
     assert.equal(bulk.body, bulkBody(changes, ["products"]));
     assert.match(bulk.contentType!, /^application\/vnd\.elasticsearch\+x-ndjson; compatible-with=8$/);
     const actions = bulk.body.trim().split("\n").map((line) => JSON.parse(line));
-    assert.deepEqual(actions[0], { index: { _index: "products", _id: document!.id, version: document!.version, version_type: "external" } });
-    assert.deepEqual(actions[2], { delete: { _index: "products", _id: "prod_gone", version: 4, version_type: "external" } });
+    assert.deepEqual(actions[0], { index: { _index: "products", _id: document!.id, version: document!.version * 2 ** 32 + document!.popularity, version_type: "external" } });
+    assert.deepEqual(actions[2], { delete: { _index: "products", _id: "prod_gone", version: 5 * 2 ** 32 - 1, version_type: "external" } });
   });
 
   it("sends the shared DSL's search body to the alias and reads hits, cursors and facets back", async () => {

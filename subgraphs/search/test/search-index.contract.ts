@@ -171,6 +171,33 @@ export function defineSearchIndexContract(engine: string, create: () => Promise<
       assert.deepEqual(await suggested(), [], "a renamed and a deleted product, and a brand with no products left, are no longer suggested");
     });
 
+    it("takes a re-announcement of the same version with more sales, and never one with fewer", async () => {
+      const lamp = (id: string, version: number, popularity: number): SearchDocument => ({ ...doc(id, version, `Tapir ${id.slice(-2)} Lamp`), brand: "Tapir", popularity });
+      const suggested = async () => (await suggestCompletions(index, "tapir", { limit: 5, kinds: ["PRODUCT"] })).map((s) => (s.kind === "PRODUCT" ? s.productId : s.text));
+      await index.apply([
+        { kind: "upsert", document: lamp("prod_pa", 4, 10) },
+        { kind: "upsert", document: lamp("prod_pb", 9, 20) },
+      ]);
+      await index.refresh();
+      assert.deepEqual(await suggested(), ["prod_pb", "prod_pa"]);
+      // Sales announced again at the catalog version the product already has.
+      await index.apply([{ kind: "upsert", document: lamp("prod_pa", 4, 35) }]);
+      await index.refresh();
+      assert.deepEqual(await suggested(), ["prod_pa", "prod_pb"], "the same version with more units sold is newer");
+      // A redelivered older announcement of that version changes nothing.
+      await index.apply([{ kind: "upsert", document: lamp("prod_pa", 4, 10) }]);
+      await index.refresh();
+      assert.deepEqual(await suggested(), ["prod_pa", "prod_pb"], "the same version with fewer units sold is older");
+      // A catalog write wins over any popularity of an earlier version, and a deletion over its version's announcements.
+      await index.apply([{ kind: "upsert", document: { ...lamp("prod_pa", 5, 0), name: "Tapir Renamed Lamp" } }]);
+      await index.apply([{ kind: "upsert", document: lamp("prod_pa", 4, 999) }]);
+      await index.apply([{ kind: "delete", id: "prod_pb", version: 10 }]);
+      await index.apply([{ kind: "upsert", document: lamp("prod_pb", 10, 999) }]);
+      await index.refresh();
+      assert.deepEqual(await namesOf("renamed"), ["prod_pa"]);
+      assert.deepEqual(await suggested(), ["prod_pa"]);
+    });
+
     it("rebuilds from the catalog while searches answer and live changes land in the new index", async () => {
       const catalog = judgedCatalog();
       await index.apply(upserts(catalog.slice(0, 100)));

@@ -1,14 +1,18 @@
 import { newEvent, Topics, type EventBus, type Logger, startNudgedWorker } from "#kernel";
-import type { ProductChangeEvent } from "./product.js";
+import type { Product, ProductChangeEvent } from "./product.js";
 import type { ProductStore } from "../ports/product-store.js";
+
+/** Units sold per product, which catalog documents do not hold (see the popularity feed). */
+export type PopularityOf = (ids: readonly string[]) => Promise<Map<string, number>>;
 
 /**
  * Publishes catalog writes recorded as unpublished in the store, then marks them published.
  * A crash between the two publishes again (at-least-once); consumers order by version.
  * Runs on a short poll plus an immediate nudge after each write, so an event usually
- * leaves within milliseconds and always within one poll interval.
+ * leaves within milliseconds and always within one poll interval. Each announced product
+ * carries its popularity as read now, so search ranks a changed product as it ranked it before.
  */
-export function startProductChangeRelay(deps: { store: ProductStore; bus: EventBus; logger: Logger; pollMs?: number; batchSize?: number }) {
+export function startProductChangeRelay(deps: { store: ProductStore; bus: EventBus; logger: Logger; pollMs?: number; batchSize?: number; popularityOf?: PopularityOf }) {
   const { store, bus, logger } = deps;
   const batchSize = deps.batchSize ?? 500;
 
@@ -16,14 +20,12 @@ export function startProductChangeRelay(deps: { store: ProductStore; bus: EventB
     for (;;) {
       const changes = await store.unpublishedChanges(batchSize);
       if (changes.length === 0) return;
+      const upserted = changes.flatMap((change) => (change.deleted ? [] : [change.productId]));
+      const sold = deps.popularityOf && upserted.length > 0 ? await deps.popularityOf(upserted) : undefined;
       const events = changes.map((change) =>
-        newEvent<ProductChangeEvent>(
-          change.deleted ? "ProductDeleted" : "ProductUpserted",
-          change.productId,
-          change.deleted
-            ? { type: "ProductDeleted", productId: change.productId, version: change.version }
-            : { type: "ProductUpserted", product: change.product! },
-        ),
+        change.deleted
+          ? newEvent<ProductChangeEvent>("ProductDeleted", change.productId, { type: "ProductDeleted", productId: change.productId, version: change.version })
+          : productUpserted(sold ? { ...change.product!, popularity: sold.get(change.productId) ?? 0 } : change.product!),
       );
       await bus.publish(Topics.productChanged, events);
       await store.markPublished(changes);
@@ -37,3 +39,6 @@ export function startProductChangeRelay(deps: { store: ProductStore; bus: EventB
     onError: (error) => logger.warn("product change relay failed; will retry", { error: String(error) }),
   });
 }
+
+/** The ProductUpserted event announcing a product as it is now. */
+export const productUpserted = (product: Product) => newEvent<ProductChangeEvent>("ProductUpserted", product.id, { type: "ProductUpserted", product });

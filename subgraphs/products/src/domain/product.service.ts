@@ -45,7 +45,15 @@ export interface CatalogPage {
  * cache when there is one; a write invalidates its product at once for this process (the
  * change event does it for every other process).
  */
-export function createProductService(deps: { store: ProductStore; cache?: ProductCache; clock?: () => Date; onWrite?: () => void; logger?: Logger }) {
+export function createProductService(deps: {
+  store: ProductStore;
+  cache?: ProductCache;
+  clock?: () => Date;
+  onWrite?: () => void;
+  logger?: Logger;
+  /** Units sold per product (kept beside the listings), so a reindex ranks by them too. */
+  popularityOf?: (ids: readonly string[]) => Promise<Map<string, number>>;
+}) {
   const { store, cache } = deps;
   const clock = deps.clock ?? (() => new Date());
   const notify = deps.onWrite ?? (() => {});
@@ -76,7 +84,9 @@ export function createProductService(deps: { store: ProductStore; cache?: Produc
       const iterator = store.scan(first, args.after ?? undefined)[Symbol.asyncIterator]();
       const page = await iterator.next();
       await iterator.return?.();
-      const products = page.done ? [] : page.value.products;
+      const scanned = page.done ? [] : page.value.products;
+      const sold = deps.popularityOf && scanned.length > 0 ? await deps.popularityOf(scanned.map((p) => p.id)) : undefined;
+      const products = sold ? scanned.map((product) => ({ ...product, popularity: sold.get(product.id) ?? 0 })) : scanned;
       return { products, endCursor: page.done ? null : page.value.after, hasNextPage: products.length === first };
     },
 

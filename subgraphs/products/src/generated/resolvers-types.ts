@@ -221,6 +221,11 @@ export type Product = {
   name: Scalars['String']['output'];
   /** The ways the product varies (for example Size, Colour), in display order; empty for a product without options. */
   options: Array<ProductOption>;
+  /**
+   * Units sold in paid orders (internal: search ranks by it). Filled in on catalogPage, the
+   * reindexing read; elsewhere 0.
+   */
+  popularity: Scalars['Int']['output'];
   /** Current unit price. */
   price: Money;
   /** The lowest and highest price among the variants (`price` is the lowest). */
@@ -698,6 +703,7 @@ export type ProductResolvers<ContextType = ProductsContext, ParentType extends R
   images?: Resolver<Array<ResolversTypes['Image']>, ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   options?: Resolver<Array<ResolversTypes['ProductOption']>, ParentType, ContextType>;
+  popularity?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   price?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   priceRange?: Resolver<ResolversTypes['PriceRange'], ParentType, ContextType>;
   sku?: Resolver<ResolversTypes['String'], ParentType, ContextType>;

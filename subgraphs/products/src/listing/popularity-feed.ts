@@ -1,6 +1,6 @@
 import { OrderEventTypes, Topics, withDeadLetter, type EventBus, type Logger, type OrderStatusChangedPayload, type Subscription } from "#kernel";
 import type { ListingIndex } from "../ports/listing-index.js";
-import type { SalesLedger } from "../ports/sales-ledger.js";
+import type { SalesBatch, SalesLedger } from "../ports/sales-ledger.js";
 
 export const POPULARITY_GROUP = "products-popularity";
 
@@ -12,6 +12,13 @@ export const POPULARITY_GROUP = "products-popularity";
  * listing index only: it is not a catalog write (no version, no change event, no reindexing
  * per sale). A batch is applied under the ledger's lock and numbered, so a batch a crash
  * interrupted is applied again without counting twice (see ListingIndex.addPopularity).
+ *
+ * Search ranks by popularity too, so after a batch is applied its products are announced
+ * again (`announce`: ProductUpserted at their current version, with the new popularity) inside
+ * the batch, so a crash before the announcement repeats it with the batch. Reading the product
+ * after the batch is applied matters: a catalog write racing the batch is then announced either
+ * by this (with the new popularity) or by the change relay after it (which reads popularity
+ * later still), so the index never settles on a popularity older than the listing's.
  */
 export async function startPopularityFeed(deps: {
   bus: EventBus;
@@ -20,6 +27,8 @@ export async function startPopularityFeed(deps: {
   logger: Logger;
   flushMs?: number;
   batchSize?: number;
+  /** Re-announces products whose popularity a batch changed. */
+  announce?: (productIds: readonly string[]) => Promise<void>;
 }): Promise<Subscription & { flush(): Promise<number> }> {
   const { ledger, listings, logger } = deps;
   const handle = withDeadLetter({ bus: deps.bus, topic: Topics.orderStatusChanged, consumer: POPULARITY_GROUP, logger }, async (event) => {
@@ -33,10 +42,15 @@ export async function startPopularityFeed(deps: {
   });
   const subscription = await deps.bus.subscribe({ topic: Topics.orderStatusChanged, group: POPULARITY_GROUP, start: "earliest", handle });
 
+  async function apply(batch: SalesBatch): Promise<void> {
+    await listings.addPopularity(batch.batch, batch.units);
+    await deps.announce?.([...batch.units.keys()]);
+  }
+
   /** Applies every batch waiting; returns the orders applied. */
   async function flush(): Promise<number> {
     let applied = 0;
-    for (let n; (n = await ledger.drain(deps.batchSize ?? 1_000, (batch) => listings.addPopularity(batch.batch, batch.units))) > 0; ) applied += n;
+    for (let n; (n = await ledger.drain(deps.batchSize ?? 1_000, apply)) > 0; ) applied += n;
     return applied;
   }
   let flushing: Promise<unknown> = Promise.resolve();
@@ -46,7 +60,12 @@ export async function startPopularityFeed(deps: {
   timer.unref();
 
   return {
-    flush: () => (flushing = flushing.then(flush)) as Promise<number>,
+    // A failed flush must not fail the ones after it: each starts once the previous settled.
+    flush: () => {
+      const run = flushing.catch(() => undefined).then(flush);
+      flushing = run.catch(() => undefined);
+      return run;
+    },
     async stop() {
       clearInterval(timer);
       await subscription.stop();

@@ -9,4 +9,5 @@ export const Product: ProductResolvers = {
   attributes: (product) => Object.entries(product.attributes).map(([name, value]) => ({ name, value })),
   createdAt: (product) => product.createdAt.toISOString(),
   updatedAt: (product) => product.updatedAt.toISOString(),
+  popularity: (product) => product.popularity ?? 0,
 };

@@ -4,6 +4,7 @@ import { inPriceRange, PRICE_RANGES } from "../domain/price-ranges.js";
 import { fold, type TypedText } from "../domain/suggestion-match.js";
 import { groupOptionFacets, variantPredicate } from "../domain/variant-facets.js";
 import { EmbeddedSuggestions } from "./embedded-suggestions.js";
+import { indexVersion } from "../domain/index-version.js";
 
 /** Edits forgiven per word, as the engines' AUTO:4,6 (MiniSearch counts a swap as two). */
 const fuzziness = (term: string): number | false => (term.length < 4 ? false : term.length < 6 ? 1 : 2);
@@ -45,7 +46,7 @@ function newGeneration(): Generation {
 
 function applyTo(generation: Generation, change: IndexChange): void {
   const id = change.kind === "upsert" ? change.document.id : change.id;
-  const version = change.kind === "upsert" ? change.document.version : change.version;
+  const version = indexVersion(change);
   if ((generation.versions.get(id) ?? 0) >= version) return;
   generation.versions.set(id, version);
   if (generation.documents.has(id)) generation.text.discard(id);

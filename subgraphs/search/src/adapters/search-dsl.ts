@@ -7,13 +7,16 @@ import type { IndexChange, SearchDocument, SearchHits, SearchRequest, SortKey } 
 import { PRICE_RANGES } from "../domain/price-ranges.js";
 import { INFIX_LENGTH, MAX_WORD_PREFIX } from "../domain/suggestion-match.js";
 import { groupOptionFacets, optionKey } from "../domain/variant-facets.js";
+import { indexVersion } from "../domain/index-version.js";
 
 /**
  * The mapping's version, kept in the index's `_meta`. An index made by an older one is brought
  * up to date by a rebuild (a new index under the alias); until then ADDED_FIELDS are put into
  * its mapping so live changes, which carry them, can still be written to it.
+ * 3: documents are versioned by indexVersion (catalog version and popularity), so an index
+ * holding plain catalog versions is rebuilt rather than let an old replayed change win.
  */
-export const MAPPING_VERSION = 2;
+export const MAPPING_VERSION = 3;
 
 /** Plain fields added since version 1, which an existing index can take without a rebuild. */
 export const ADDED_FIELDS = {
@@ -212,8 +215,8 @@ export function parseSearchResponse(request: SearchRequest, body: unknown): Sear
 }
 
 /**
- * A bulk body (NDJSON) writing each change to each target with external versioning: the
- * engine keeps a document (or a delete's tombstone) unless the change's version is higher,
+ * A bulk body (NDJSON) writing each change to each target with external versioning (see
+ * indexVersion): the engine keeps a document (or a delete's tombstone) unless the change's version is higher,
  * which makes indexing idempotent and ordered per product whatever the delivery order.
  */
 export function bulkBody(changes: readonly IndexChange[], targets: readonly string[]): string {
@@ -221,10 +224,10 @@ export function bulkBody(changes: readonly IndexChange[], targets: readonly stri
   for (const target of targets) {
     for (const change of changes) {
       if (change.kind === "upsert") {
-        lines.push(JSON.stringify({ index: { _index: target, _id: change.document.id, version: change.document.version, version_type: "external" } }));
+        lines.push(JSON.stringify({ index: { _index: target, _id: change.document.id, version: indexVersion(change), version_type: "external" } }));
         lines.push(JSON.stringify(change.document satisfies SearchDocument));
       } else {
-        lines.push(JSON.stringify({ delete: { _index: target, _id: change.id, version: change.version, version_type: "external" } }));
+        lines.push(JSON.stringify({ delete: { _index: target, _id: change.id, version: indexVersion(change), version_type: "external" } }));
       }
     }
   }

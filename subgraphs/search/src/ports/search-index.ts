@@ -25,7 +25,7 @@ export interface SearchDocument {
   createdAt: number;
   /** Units sold (0 when none): breaks ties between equally good suggestions. */
   popularity: number;
-  /** The catalog version this document reflects; an index never goes back to an older one. */
+  /** The catalog version this document reflects; an index never goes back to an older one (see indexVersion). */
   version: number;
 }
 
