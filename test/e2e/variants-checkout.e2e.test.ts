@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, it } from "node:test";
+import { createPrismaClient, type PrismaClient } from "#kernel/relational";
 import { describeOnEngines, startCheckoutSupergraph, type CheckoutSupergraph } from "../../subgraphs/orders/test/support/start-checkout-supergraph.js";
 import { codeOf, customer, dataOf } from "../../subgraphs/orders/test/support/storefront-operations.js";
 
@@ -14,18 +15,24 @@ const ADD = `mutation($variantId: ID, $productId: ID, $quantity: Int!) { addToCa
   totalQuantity items { quantity variant { id title sku } product { id name } unitPrice { amount } } } }`;
 const UPDATE = `mutation($variantId: ID, $productId: ID, $quantity: Int!) { updateCartItem(variantId: $variantId, productId: $productId, quantity: $quantity) { totalQuantity } }`;
 const REMOVE = `mutation($variantId: ID, $productId: ID) { removeFromCart(variantId: $variantId, productId: $productId) { totalQuantity } }`;
+const REMOVE_VARIANT = `mutation($id: ID!) { removeProductVariant(id: $id) { id } }`;
 const CHECKOUT = `mutation($key: String!) { checkout(idempotencyKey: $key) { id status total { amount }
   items { quantity name sku variantTitle unitPrice { amount } variant { id title } product { id } } } }`;
 
 describeOnEngines("variants through the gateway: stock, cart and checkout per variant", (engines) => {
   let sg: CheckoutSupergraph;
   let admin: string;
+  let db: PrismaClient;
 
   before(async () => {
     sg = await startCheckoutSupergraph({ engines, env: { PRODUCT_CACHE_TTL_MS: "0" } });
     admin = await sg.token("variants-admin", ["admin"]);
+    db = createPrismaClient(sg.databaseUrl, { poolSize: 2 });
   });
-  after(() => sg?.close());
+  after(async () => {
+    await db?.$disconnect();
+    await sg?.close();
+  });
 
   /** A T-shirt in Red M (2000) and Blue M (2200), each stocked as asked. */
   async function tShirt(red: number, blue: number) {
@@ -188,5 +195,36 @@ describeOnEngines("variants through the gateway: stock, cart and checkout per va
     const page = dataOf(await sg.query(PAGE, { id: tee.productId })).product;
     const stockOf = Object.fromEntries(page.variants.map((v: { title: string; stock: number }) => [v.title, v.stock]));
     assert.deepEqual(stockOf, { "Red / M": 0, "Blue / M": 3 });
+  });
+
+  it("ends a checkout racing the removal of its variant either as an order holding the stock or as a coded refusal taking none", async () => {
+    const outcomes = new Map<string, number>();
+    for (let round = 0; round < 6; round++) {
+      const tee = await tShirt(5, 5);
+      const buyer = await customer(sg);
+      dataOf(await sg.query(ADD, { variantId: tee.redM.id, quantity: 2 }, buyer.token));
+      const [checkout, removal] = await Promise.all([
+        sg.query(CHECKOUT, { key: randomUUID() }, buyer.token),
+        sg.query(REMOVE_VARIANT, { id: tee.redM.id }, admin),
+      ]);
+      assert.equal(removal.errors, undefined, JSON.stringify(removal.errors));
+      const order = checkout.data?.checkout;
+      const outcome = order ? "ordered" : String(codeOf(checkout));
+      outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+      // Whatever won, the held units match what was ordered: 2 for an order, none otherwise.
+      const level = await db.stockLevel.findUniqueOrThrow({ where: { variantId: tee.redM.id } });
+      const held = 5 - level.available;
+      if (order) {
+        assert.deepEqual(order.items.map((i: { sku: string; quantity: number }) => [i.sku, i.quantity]), [[tee.redM.sku, 2]]);
+        assert.equal(held, 2, "the order holds its units");
+      } else {
+        assert.ok(["CART_EMPTY", "CART_CHANGED", "NOT_FOUND"].includes(outcome), `a coded refusal, got ${JSON.stringify(checkout.errors)}`);
+        assert.equal(held, 0, "a refused checkout holds nothing");
+      }
+      // The other variant is untouched either way, and the cart no longer offers the removed one.
+      const page = dataOf(await sg.query(PAGE, { id: tee.productId })).product;
+      assert.deepEqual(page.variants.map((v: { title: string; stock: number }) => [v.title, v.stock]), [["Blue / M", 5]]);
+    }
+    assert.equal([...outcomes.values()].reduce((a, b) => a + b, 0), 6, JSON.stringify([...outcomes]));
   });
 });
