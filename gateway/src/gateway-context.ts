@@ -8,4 +8,6 @@ export interface GatewayContext {
   callerKey: string;
   /** The client's address, forwarded so subgraphs can throttle per address (logins). */
   clientAddress?: string;
+  /** The anonymous cart named by a valid `X-Cart-Token` (its hash), forwarded signed. */
+  guestCartId?: string;
 }

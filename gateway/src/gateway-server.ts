@@ -17,6 +17,7 @@ import type { GatewayContext } from "./gateway-context.js";
 import { createSupergraphGateway } from "./supergraph-gateway.js";
 import { accessTokenVerifierFor, InvalidTokenError } from "./auth/access-token-verifier.js";
 import { authenticate, authorizationHeader } from "./auth/authenticate-request.js";
+import { guestCartIdOfRequest, InvalidCartTokenError } from "./auth/guest-cart-header.js";
 import { createCallerRateLimiter } from "./rate-limit/caller-rate-limiter.js";
 import { clientAddress } from "./http/client-address.js";
 import { createExplorerHandler } from "./explorer/index.js";
@@ -116,9 +117,17 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
       logger.warn("access token could not be verified", { requestId, error: error instanceof Error ? error.message : String(error) });
       return sendGraphQLError(res, 503, ErrorCode.SERVICE_UNAVAILABLE, "Signing in is unavailable for a moment; please retry", { "retry-after": "5" });
     }
-    // The caller's budget is charged per operation by the request policy.
+    let guestCartId;
+    try {
+      guestCartId = guestCartIdOfRequest(req.headers, config.auth.internalSecret);
+    } catch (error) {
+      if (!(error instanceof InvalidCartTokenError)) throw error;
+      return sendGraphQLError(res, 400, ErrorCode.BAD_USER_INPUT, error.message, {}, { header: "X-Cart-Token" });
+    }
+    // The caller's budget is charged per operation by the request policy. A guest is keyed by
+    // address like any anonymous caller, never by its cart token: minting tokens buys no budget.
     const caller = identity ? `user:${identity.userId}` : `ip:${clientAddress(req, config.gateway.trustProxy)}`;
-    (req as AuthenticatedRequest).gatewayContext = { requestId, identity, callerKey: caller, clientAddress: clientAddress(req, config.gateway.trustProxy) };
+    (req as AuthenticatedRequest).gatewayContext = { requestId, identity, callerKey: caller, clientAddress: clientAddress(req, config.gateway.trustProxy), guestCartId };
     res.setHeader("x-request-id", requestId);
     await graphql(req, res);
   }

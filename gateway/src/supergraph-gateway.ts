@@ -24,7 +24,12 @@ export function createSupergraphGateway(options: {
   const credentialFor = (context: GatewayContext) => {
     let credential = credentials.get(context);
     if (!credential) {
-      credential = signInternalCredential(options.internalSecret, { identity: context.identity, requestId: context.requestId, clientAddress: context.clientAddress });
+      credential = signInternalCredential(options.internalSecret, {
+        identity: context.identity,
+        requestId: context.requestId,
+        clientAddress: context.clientAddress,
+        guestCartId: context.guestCartId,
+      });
       credentials.set(context, credential);
     }
     return credential;

@@ -9,6 +9,7 @@ export * from "./auth/identity.js";
 export * from "./auth/internal-credential.js";
 export * from "./auth/request-context.js";
 export * from "./auth/access-token.js";
+export * from "./auth/guest-cart-token.js";
 export * from "./http/listen.js";
 export * from "./http/read-body.js";
 export * from "./http/send-graphql-error.js";

@@ -14,6 +14,12 @@ export interface InternalClaims {
   requestId: string;
   /** The end client's network address as the gateway saw it (per-address throttles). */
   clientAddress?: string;
+  /**
+   * The anonymous cart of a caller that sent a valid `X-Cart-Token`: the token's hash, never
+   * the token (guest-cart-token.ts). With an identity, the customer's own cart wins; the guest
+   * cart then only names what logIn/signUp merge into the customer's cart.
+   */
+  guestCartId?: string;
   /** Expiry, epoch milliseconds: a captured header is useless a minute later. */
   exp: number;
 }

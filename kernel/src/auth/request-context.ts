@@ -8,6 +8,8 @@ export interface RequestContext {
   identity?: Identity;
   /** The end client's address, when the gateway forwarded it. */
   clientAddress?: string;
+  /** The caller's anonymous cart (a hash of its cart token), when the gateway verified one. */
+  guestCartId?: string;
   logger: Logger;
 }
 

@@ -122,7 +122,11 @@ export interface Config {
     sweepBatchSize: number;
   };
   /** Most distinct products one cart holds (quantities per product follow inventory.maxQuantityPerOrder). */
-  cart: { maxLines: number };
+  cart: {
+    maxLines: number;
+    /** How long a guest cart (anonymous cart token) lives after its last change before the sweep deletes it. */
+    guestCartTtlSeconds: number;
+  };
   catalog: {
     seedProducts: number;
     /** Base URL of the image CDN that serves product image blob paths. */
@@ -307,7 +311,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       sweepIntervalMs: read.int("RESERVATION_SWEEP_INTERVAL_MS", 5_000, { min: 10 }),
       sweepBatchSize: read.int("RESERVATION_SWEEP_BATCH", 200, { min: 1, max: 10_000 }),
     },
-    cart: { maxLines: read.int("CART_MAX_LINES", 50, { min: 1, max: 1_000 }) },
+    cart: {
+      maxLines: read.int("CART_MAX_LINES", 50, { min: 1, max: 1_000 }),
+      guestCartTtlSeconds: read.int("GUEST_CART_TTL_SECONDS", 30 * 86_400, { min: 60, max: 365 * 86_400 }),
+    },
     catalog: {
       seedProducts: read.int("SEED_PRODUCTS", 600, { min: 0 }),
       imageCdnUrl: read.string("IMAGE_CDN_URL", "https://cdn.storefront.example/images").replace(/\/+$/, ""),

@@ -8,6 +8,7 @@ import { sendGraphQLError } from "../http/send-graphql-error.js";
 import { listen, closeServer } from "../http/listen.js";
 import { INTERNAL_HEADER, verifyInternalCredential } from "../auth/internal-credential.js";
 import type { RequestContext } from "../auth/request-context.js";
+import { isGuestCartId } from "../auth/guest-cart-token.js";
 import { createErrorFormatter } from "../errors/format-error.js";
 import { textInputGuardPlugin } from "./text-input-guard-plugin.js";
 import { ErrorCode } from "../errors/error-codes.js";
@@ -65,6 +66,7 @@ export async function startSubgraphServer<TContext extends RequestContext>(
       requestId,
       identity: claims.identity,
       clientAddress: claims.clientAddress,
+      guestCartId: isGuestCartId(claims.guestCartId) ? claims.guestCartId : undefined,
       logger: logger.child({ requestId, userId: claims.identity?.userId }),
     });
   });
