@@ -1,4 +1,4 @@
-import { createSubgraphClient, startSubgraphServer, type Platform, type RunningServer } from "#kernel";
+import { createSubgraphClient, issueGuestCartToken, startSubgraphServer, type Platform, type RunningServer } from "#kernel";
 import { createPrismaClient, type PrismaClient } from "#kernel/relational";
 import { createCartSchema } from "./subgraph.js";
 import { createCartContext } from "./subgraph-context.js";
@@ -6,6 +6,7 @@ import { createCartService, type CartService } from "./domain/cart.service.js";
 import { createPrismaCartStore } from "./adapters/prisma-cart.store.js";
 import { createSubgraphProductCatalog } from "./adapters/subgraph-product-catalog.js";
 import { createSubgraphStockLevels } from "./adapters/subgraph-stock-levels.js";
+import { startGuestCartSweep } from "./guest-cart-sweep.js";
 
 export interface CartSubgraphOptions {
   port?: number;
@@ -30,23 +31,27 @@ export async function startCartSubgraph(platform: Platform, options: CartSubgrap
   const inventory = client(options.inventoryUrl ?? config.gateway.subgraphUrls.inventory);
   const catalog = createSubgraphProductCatalog(products);
   const stock = createSubgraphStockLevels(inventory);
+  const store = createPrismaCartStore(prisma);
   const service = createCartService({
-    store: createPrismaCartStore(prisma),
+    store,
     limits: { maxQuantityPerLine: config.inventory.maxQuantityPerOrder, maxLines: config.cart.maxLines },
   });
+  const issueToken = () => issueGuestCartToken(config.auth.internalSecret);
   const server = await startSubgraphServer({
     name: "cart",
     schema: createCartSchema(),
     internalSecret: config.auth.internalSecret,
     logger,
-    extendContext: (base) => createCartContext(base, { service, catalog, stock }),
+    extendContext: (base) => createCartContext(base, { service, catalog, stock, issueGuestCartToken: issueToken }),
     port: options.port ?? config.subgraphPorts.cart,
     host: config.host,
   });
+  const sweep = startGuestCartSweep({ store, ttlSeconds: config.cart.guestCartTtlSeconds, logger });
   return {
     ...server,
     service,
     async close() {
+      await sweep.stop();
       await server.close();
       await Promise.all([products.close(), inventory.close()]);
       if (!options.prisma) await prisma.$disconnect();

@@ -9,10 +9,15 @@ export interface CartContext extends RequestContext {
   service: CartService;
   /** Batched, request-scoped reads of variants and stock: one call per subgraph per tick. */
   lookups: CartLookups;
+  /** A new anonymous cart token (guest-cart-token.ts), signed with this deployment's key. */
+  issueGuestCartToken: () => string;
 }
 
-export function createCartContext(base: RequestContext, deps: { service: CartService; catalog: ProductCatalog; stock: StockLevels }): CartContext {
-  return { ...base, service: deps.service, lookups: createCartLookups(deps.catalog, deps.stock) };
+export function createCartContext(
+  base: RequestContext,
+  deps: { service: CartService; catalog: ProductCatalog; stock: StockLevels; issueGuestCartToken: () => string },
+): CartContext {
+  return { ...base, service: deps.service, lookups: createCartLookups(deps.catalog, deps.stock), issueGuestCartToken: deps.issueGuestCartToken };
 }
 
 export function createCartLookups(catalog: ProductCatalog, stock: StockLevels): CartLookups {

@@ -1474,7 +1474,8 @@ export type ReservationItemScalarFieldEnum = (typeof ReservationItemScalarFieldE
 export const CartScalarFieldEnum = {
   userId: 'userId',
   updatedAt: 'updatedAt',
-  lastOrderId: 'lastOrderId'
+  lastOrderId: 'lastOrderId',
+  guest: 'guest'
 } as const
 
 export type CartScalarFieldEnum = (typeof CartScalarFieldEnum)[keyof typeof CartScalarFieldEnum]
@@ -1695,6 +1696,13 @@ export type EnumReservationStatusFieldRefInput<$PrismaModel> = FieldRefInputType
  * Reference to a field of type 'ReservationStatus[]'
  */
 export type ListEnumReservationStatusFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'ReservationStatus[]'>
+    
+
+
+/**
+ * Reference to a field of type 'Boolean'
+ */
+export type BooleanFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'Boolean'>
     
 
 

@@ -126,7 +126,8 @@ export type ReservationItemScalarFieldEnum = (typeof ReservationItemScalarFieldE
 export const CartScalarFieldEnum = {
   userId: 'userId',
   updatedAt: 'updatedAt',
-  lastOrderId: 'lastOrderId'
+  lastOrderId: 'lastOrderId',
+  guest: 'guest'
 } as const
 
 export type CartScalarFieldEnum = (typeof CartScalarFieldEnum)[keyof typeof CartScalarFieldEnum]

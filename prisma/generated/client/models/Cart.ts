@@ -28,18 +28,21 @@ export type CartMinAggregateOutputType = {
   userId: string | null
   updatedAt: Date | null
   lastOrderId: string | null
+  guest: boolean | null
 }
 
 export type CartMaxAggregateOutputType = {
   userId: string | null
   updatedAt: Date | null
   lastOrderId: string | null
+  guest: boolean | null
 }
 
 export type CartCountAggregateOutputType = {
   userId: number
   updatedAt: number
   lastOrderId: number
+  guest: number
   _all: number
 }
 
@@ -48,18 +51,21 @@ export type CartMinAggregateInputType = {
   userId?: true
   updatedAt?: true
   lastOrderId?: true
+  guest?: true
 }
 
 export type CartMaxAggregateInputType = {
   userId?: true
   updatedAt?: true
   lastOrderId?: true
+  guest?: true
 }
 
 export type CartCountAggregateInputType = {
   userId?: true
   updatedAt?: true
   lastOrderId?: true
+  guest?: true
   _all?: true
 }
 
@@ -139,6 +145,7 @@ export type CartGroupByOutputType = {
   userId: string
   updatedAt: Date
   lastOrderId: string | null
+  guest: boolean
   _count: CartCountAggregateOutputType | null
   _min: CartMinAggregateOutputType | null
   _max: CartMaxAggregateOutputType | null
@@ -166,6 +173,7 @@ export type CartWhereInput = {
   userId?: Prisma.StringFilter<"Cart"> | string
   updatedAt?: Prisma.DateTimeFilter<"Cart"> | Date | string
   lastOrderId?: Prisma.StringNullableFilter<"Cart"> | string | null
+  guest?: Prisma.BoolFilter<"Cart"> | boolean
   items?: Prisma.CartItemListRelationFilter
 }
 
@@ -173,6 +181,7 @@ export type CartOrderByWithRelationInput = {
   userId?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
   lastOrderId?: Prisma.SortOrderInput | Prisma.SortOrder
+  guest?: Prisma.SortOrder
   items?: Prisma.CartItemOrderByRelationAggregateInput
 }
 
@@ -183,6 +192,7 @@ export type CartWhereUniqueInput = Prisma.AtLeast<{
   NOT?: Prisma.CartWhereInput | Prisma.CartWhereInput[]
   updatedAt?: Prisma.DateTimeFilter<"Cart"> | Date | string
   lastOrderId?: Prisma.StringNullableFilter<"Cart"> | string | null
+  guest?: Prisma.BoolFilter<"Cart"> | boolean
   items?: Prisma.CartItemListRelationFilter
 }, "userId">
 
@@ -190,6 +200,7 @@ export type CartOrderByWithAggregationInput = {
   userId?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
   lastOrderId?: Prisma.SortOrderInput | Prisma.SortOrder
+  guest?: Prisma.SortOrder
   _count?: Prisma.CartCountOrderByAggregateInput
   _max?: Prisma.CartMaxOrderByAggregateInput
   _min?: Prisma.CartMinOrderByAggregateInput
@@ -202,12 +213,14 @@ export type CartScalarWhereWithAggregatesInput = {
   userId?: Prisma.StringWithAggregatesFilter<"Cart"> | string
   updatedAt?: Prisma.DateTimeWithAggregatesFilter<"Cart"> | Date | string
   lastOrderId?: Prisma.StringNullableWithAggregatesFilter<"Cart"> | string | null
+  guest?: Prisma.BoolWithAggregatesFilter<"Cart"> | boolean
 }
 
 export type CartCreateInput = {
   userId: string
   updatedAt?: Date | string
   lastOrderId?: string | null
+  guest?: boolean
   items?: Prisma.CartItemCreateNestedManyWithoutCartInput
 }
 
@@ -215,6 +228,7 @@ export type CartUncheckedCreateInput = {
   userId: string
   updatedAt?: Date | string
   lastOrderId?: string | null
+  guest?: boolean
   items?: Prisma.CartItemUncheckedCreateNestedManyWithoutCartInput
 }
 
@@ -222,6 +236,7 @@ export type CartUpdateInput = {
   userId?: Prisma.StringFieldUpdateOperationsInput | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   lastOrderId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  guest?: Prisma.BoolFieldUpdateOperationsInput | boolean
   items?: Prisma.CartItemUpdateManyWithoutCartNestedInput
 }
 
@@ -229,6 +244,7 @@ export type CartUncheckedUpdateInput = {
   userId?: Prisma.StringFieldUpdateOperationsInput | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   lastOrderId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  guest?: Prisma.BoolFieldUpdateOperationsInput | boolean
   items?: Prisma.CartItemUncheckedUpdateManyWithoutCartNestedInput
 }
 
@@ -236,36 +252,42 @@ export type CartCreateManyInput = {
   userId: string
   updatedAt?: Date | string
   lastOrderId?: string | null
+  guest?: boolean
 }
 
 export type CartUpdateManyMutationInput = {
   userId?: Prisma.StringFieldUpdateOperationsInput | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   lastOrderId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  guest?: Prisma.BoolFieldUpdateOperationsInput | boolean
 }
 
 export type CartUncheckedUpdateManyInput = {
   userId?: Prisma.StringFieldUpdateOperationsInput | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   lastOrderId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  guest?: Prisma.BoolFieldUpdateOperationsInput | boolean
 }
 
 export type CartCountOrderByAggregateInput = {
   userId?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
   lastOrderId?: Prisma.SortOrder
+  guest?: Prisma.SortOrder
 }
 
 export type CartMaxOrderByAggregateInput = {
   userId?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
   lastOrderId?: Prisma.SortOrder
+  guest?: Prisma.SortOrder
 }
 
 export type CartMinOrderByAggregateInput = {
   userId?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
   lastOrderId?: Prisma.SortOrder
+  guest?: Prisma.SortOrder
 }
 
 export type CartScalarRelationFilter = {
@@ -275,6 +297,10 @@ export type CartScalarRelationFilter = {
 
 export type NullableStringFieldUpdateOperationsInput = {
   set?: string | null
+}
+
+export type BoolFieldUpdateOperationsInput = {
+  set?: boolean
 }
 
 export type CartCreateNestedOneWithoutItemsInput = {
@@ -295,12 +321,14 @@ export type CartCreateWithoutItemsInput = {
   userId: string
   updatedAt?: Date | string
   lastOrderId?: string | null
+  guest?: boolean
 }
 
 export type CartUncheckedCreateWithoutItemsInput = {
   userId: string
   updatedAt?: Date | string
   lastOrderId?: string | null
+  guest?: boolean
 }
 
 export type CartCreateOrConnectWithoutItemsInput = {
@@ -323,12 +351,14 @@ export type CartUpdateWithoutItemsInput = {
   userId?: Prisma.StringFieldUpdateOperationsInput | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   lastOrderId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  guest?: Prisma.BoolFieldUpdateOperationsInput | boolean
 }
 
 export type CartUncheckedUpdateWithoutItemsInput = {
   userId?: Prisma.StringFieldUpdateOperationsInput | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   lastOrderId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  guest?: Prisma.BoolFieldUpdateOperationsInput | boolean
 }
 
 
@@ -366,6 +396,7 @@ export type CartSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = r
   userId?: boolean
   updatedAt?: boolean
   lastOrderId?: boolean
+  guest?: boolean
   items?: boolean | Prisma.Cart$itemsArgs<ExtArgs>
   _count?: boolean | Prisma.CartCountOutputTypeDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["cart"]>
@@ -374,21 +405,24 @@ export type CartSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extensio
   userId?: boolean
   updatedAt?: boolean
   lastOrderId?: boolean
+  guest?: boolean
 }, ExtArgs["result"]["cart"]>
 
 export type CartSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   userId?: boolean
   updatedAt?: boolean
   lastOrderId?: boolean
+  guest?: boolean
 }, ExtArgs["result"]["cart"]>
 
 export type CartSelectScalar = {
   userId?: boolean
   updatedAt?: boolean
   lastOrderId?: boolean
+  guest?: boolean
 }
 
-export type CartOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"userId" | "updatedAt" | "lastOrderId", ExtArgs["result"]["cart"]>
+export type CartOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"userId" | "updatedAt" | "lastOrderId" | "guest", ExtArgs["result"]["cart"]>
 export type CartInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   items?: boolean | Prisma.Cart$itemsArgs<ExtArgs>
   _count?: boolean | Prisma.CartCountOutputTypeDefaultArgs<ExtArgs>
@@ -409,6 +443,11 @@ export type $CartPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs =
      * checkout that found the cart emptied which order it lost to.
      */
     lastOrderId: string | null
+    /**
+     * A guest's cart (its key is "guest:" and the hash of an anonymous cart token): swept
+     * GUEST_CART_TTL_SECONDS after its last change, and merged away at logIn/signUp.
+     */
+    guest: boolean
   }, ExtArgs["result"]["cart"]>
   composites: {}
 }
@@ -836,6 +875,7 @@ export interface CartFieldRefs {
   readonly userId: Prisma.FieldRef<"Cart", 'String'>
   readonly updatedAt: Prisma.FieldRef<"Cart", 'DateTime'>
   readonly lastOrderId: Prisma.FieldRef<"Cart", 'String'>
+  readonly guest: Prisma.FieldRef<"Cart", 'Boolean'>
 }
     
 

@@ -2,6 +2,7 @@ import { productIdOfVariant, type Money } from "#kernel";
 import type { Prisma, PrismaClient } from "#kernel/relational";
 import type { CartLine, StoredCart } from "../domain/cart.js";
 import type { CartStore } from "../ports/cart-store.js";
+import { isGuestOwner } from "../domain/cart-owner.js";
 
 type Db = PrismaClient | Prisma.TransactionClient;
 
@@ -38,16 +39,51 @@ export function createPrismaCartStore(prisma: PrismaClient): CartStore {
         await tx.cart.update({ where: { userId }, data: customerChange() });
         return readCart(tx, userId);
       }),
+
+    mergeGuestCart: (guestOwner, customerOwner, plan) =>
+      prisma.$transaction(async (tx) => {
+        // No row, no merge: a merge that waited on this lock behind another one finds the
+        // row deleted by it, and writes nothing.
+        const locked = await tx.$queryRaw<unknown[]>`SELECT 1 FROM "Cart" WHERE "userId" = ${guestOwner} AND "guest" FOR UPDATE`;
+        if (locked.length === 0) return null;
+        const guest = await readCart(tx, guestOwner);
+        const customer = await lockCart(tx, customerOwner);
+        const decided = plan(guest, customer);
+        for (const line of decided.lines) {
+          const data = { quantity: line.quantity, unitAmount: line.accepted.amount, currency: line.accepted.currency };
+          await tx.cartItem.upsert({
+            where: { userId_variantId: { userId: customerOwner, variantId: line.variantId } },
+            create: { userId: customerOwner, variantId: line.variantId, productId: line.productId, ...data, addedAt: line.addedAt },
+            update: data,
+          });
+        }
+        if (decided.lines.length > 0) await tx.cart.update({ where: { userId: customerOwner }, data: customerChange() });
+        await tx.cart.delete({ where: { userId: guestOwner } });
+        return { plan: decided, cart: await readCart(tx, customerOwner) };
+      }),
+
+    async deleteIdleGuestCarts(before, limit) {
+      // SKIP LOCKED: a guest cart being changed or merged right now is not idle; the next
+      // sweep judges it again by its new updatedAt.
+      return prisma.$executeRaw`
+        DELETE FROM "Cart" WHERE "userId" IN (
+          SELECT "userId" FROM "Cart" WHERE "guest" AND "updatedAt" < ${before}
+          ORDER BY "updatedAt" LIMIT ${limit} FOR UPDATE SKIP LOCKED)`;
+    },
   };
 }
 
 /** A change by the customer: the cart is no longer what the last order left of it. */
 const customerChange = () => ({ updatedAt: new Date(), lastOrderId: null });
 
-/** Creates the cart row when missing and locks it for the rest of the transaction. */
+/**
+ * Creates the cart row when missing and locks it for the rest of the transaction, in one
+ * statement: the no-op update takes the row lock, and a row the guest sweep deletes meanwhile
+ * is inserted again rather than found missing.
+ */
 async function lockCart(tx: Prisma.TransactionClient, userId: string): Promise<StoredCart> {
-  await tx.$executeRaw`INSERT INTO "Cart" ("userId", "updatedAt") VALUES (${userId}, now()) ON CONFLICT ("userId") DO NOTHING`;
-  await tx.$queryRaw`SELECT 1 FROM "Cart" WHERE "userId" = ${userId} FOR UPDATE`;
+  await tx.$executeRaw`INSERT INTO "Cart" ("userId", "updatedAt", "guest") VALUES (${userId}, now(), ${isGuestOwner(userId)})
+    ON CONFLICT ("userId") DO UPDATE SET "userId" = EXCLUDED."userId"`;
   return readCart(tx, userId);
 }
 

@@ -1,6 +1,8 @@
 import { badInput, notFound, productIdOfVariant, validVariantTarget, variantNotFound, variantRequired, type Money, type VariantTarget } from "#kernel";
 import { checkQuantity, priceCart, type CartLimits, type CatalogVariant, type PricedCart, type StoredCart } from "./cart.js";
 import type { CartStore } from "../ports/cart-store.js";
+import { planGuestCartMerge, StaleMergeFacts, type MergePlan } from "./guest-cart-merge.js";
+import { guestCartOwner } from "./cart-owner.js";
 
 /**
  * Per-request lookups into other subgraphs, batched and cached for the request (DataLoader),
@@ -104,6 +106,28 @@ export function createCartService(deps: { store: CartStore; limits: CartLimits; 
         return { ...current, quantity, accepted: variant.price };
       });
       return price(cart, lookups);
+    },
+
+    /**
+     * Merges a guest's cart into a customer's (logIn/signUp with a cart token), by the rules
+     * of planGuestCartMerge, and deletes the guest cart in the same transaction. Variants and
+     * stock are read first, outside the locks; a guest line added meanwhile makes the plan
+     * read them again. A guest cart already merged or swept merges nothing (null).
+     */
+    async mergeGuest(guestCartId: string, customerId: string, lookups: CartLookups): Promise<MergePlan | null> {
+      const guestOwner = guestCartOwner(guestCartId);
+      for (let attempt = 1; ; attempt++) {
+        const guest = await store.find(guestOwner);
+        const ids = guest.lines.map((line) => line.variantId);
+        const [variants, levels] = await Promise.all([lookups.variants(ids), Promise.all(ids.map((id) => lookups.available(id)))]);
+        const facts = { variants, available: new Map(ids.map((id, i) => [id, levels[i]!])) };
+        try {
+          const merged = await store.mergeGuestCart(guestOwner, customerId, (lockedGuest, customer) => planGuestCartMerge(lockedGuest, customer, facts, limits));
+          return merged?.plan ?? null;
+        } catch (error) {
+          if (!(error instanceof StaleMergeFacts) || attempt >= 3) throw error;
+        }
+      }
     },
 
     /** Accepts the current price of every line still in the catalog. */

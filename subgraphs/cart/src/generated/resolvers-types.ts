@@ -4,6 +4,7 @@ import type { PricedCart as PricedCartModel, PricedLine as PricedLineModel } fro
 import type { CartContext } from '../subgraph-context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
+export type Omit<T, K extends keyof T> = Pick<T, Exclude<keyof T, K>>;
 export type RequireFields<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
 /** All built-in and custom scalars, mapped to their actual values */
 export type Scalars = {
@@ -15,12 +16,17 @@ export type Scalars = {
   _FieldSet: { input: unknown; output: unknown; }
 };
 
-/** The signed-in customer's shopping cart. It persists across sessions and devices. */
+/**
+ * A shopping cart: the signed-in customer's (it persists across sessions and devices), or a
+ * guest's, named by the `X-Cart-Token` header (see createGuestCart). A guest cart is deleted
+ * after GUEST_CART_TTL_SECONDS (30 days by default) without a change, or when logIn/signUp
+ * merges it into the customer's cart.
+ */
 export type Cart = {
   __typename?: 'Cart';
   /** Whether any line's price changed since it was accepted; checkout needs acceptCartPrices first. */
   hasPriceChanges: Scalars['Boolean']['output'];
-  /** The cart's id (one cart per customer). */
+  /** The cart's id (one cart per customer; a guest cart's is derived from its token and reveals nothing of it). */
   id: Scalars['ID']['output'];
   /** Lines in the order they were added. */
   items: Array<CartItem>;
@@ -57,6 +63,27 @@ export type CartItem = {
 };
 
 /**
+ * A new guest cart: the token names it in every later request, as the `X-Cart-Token` header.
+ * Keep the token like a password (whoever has it has the cart); the store keeps only its hash.
+ */
+export type GuestCart = {
+  __typename?: 'GuestCart';
+  /** The cart, empty until the first addToCart with the token. */
+  cart: Cart;
+  /** The cart token (about 70 characters), for the `X-Cart-Token` header. */
+  token: Scalars['String']['output'];
+};
+
+/** What merging a guest cart into a customer's cart did (internal: the accounts subgraph calls it at logIn/signUp). */
+export type GuestCartMerge = {
+  __typename?: 'GuestCartMerge';
+  /** Units left out: above the per-line limit or the stock, of a variant that left the catalog, in another currency, or beyond the cart's line limit. */
+  droppedUnits: Scalars['Int']['output'];
+  /** Units of the guest cart that went into the customer's cart. */
+  mergedUnits: Scalars['Int']['output'];
+};
+
+/**
  * An amount of money in integer minor units (for example cents) with its ISO 4217 currency.
  * Never a float: 1999 with USD means $19.99.
  */
@@ -81,6 +108,21 @@ export type Mutation = {
    */
   addToCart: Cart;
   /**
+   * Starts a cart for a shopper without an account. Send the returned token as the
+   * `X-Cart-Token` header with the cart operations (cart, addToCart, updateCartItem,
+   * removeFromCart, acceptCartPrices) and with logIn or signUp, which merge the guest cart into
+   * the customer's cart. Nothing is stored until the first line is added. Guests cannot check
+   * out (checkout is UNAUTHENTICATED without signing in). A token the store did not issue, or
+   * a malformed or oversized one, is refused with BAD_USER_INPUT (`extensions.header` is
+   * "X-Cart-Token"): drop it and create a new cart.
+   */
+  createGuestCart: GuestCart;
+  /**
+   * Internal (the accounts subgraph at logIn/signUp, service callers only): merges the guest
+   * cart into the customer's cart and deletes it, in one transaction.
+   */
+  mergeGuestCart: GuestCartMerge;
+  /**
    * Removes a variant's line from the cart, named as for addToCart. NOT_FOUND when the cart
    * holds no line for the variant, as for updateCartItem.
    */
@@ -97,6 +139,12 @@ export type MutationAddToCartArgs = {
   productId?: InputMaybe<Scalars['ID']['input']>;
   quantity?: Scalars['Int']['input'];
   variantId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+
+export type MutationMergeGuestCartArgs = {
+  customerId: Scalars['ID']['input'];
+  guestCartId: Scalars['ID']['input'];
 };
 
 
@@ -126,7 +174,10 @@ export type ProductVariant = {
 
 export type Query = {
   __typename?: 'Query';
-  /** The signed-in customer's cart. */
+  /**
+   * The caller's cart: the signed-in customer's, else the guest cart of the `X-Cart-Token`
+   * header (a signed-in caller's token is ignored here). UNAUTHENTICATED with neither.
+   */
   cart: Cart;
 };
 
@@ -210,6 +261,8 @@ export type ResolversTypes = ResolversObject<{
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   CartItem: ResolverTypeWrapper<PricedLineModel>;
+  GuestCart: ResolverTypeWrapper<Omit<GuestCart, 'cart'> & { cart: ResolversTypes['Cart'] }>;
+  GuestCartMerge: ResolverTypeWrapper<GuestCartMerge>;
   Money: ResolverTypeWrapper<Money>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Product: ResolverTypeWrapper<Product>;
@@ -225,6 +278,8 @@ export type ResolversParentTypes = ResolversObject<{
   Int: Scalars['Int']['output'];
   String: Scalars['String']['output'];
   CartItem: PricedLineModel;
+  GuestCart: Omit<GuestCart, 'cart'> & { cart: ResolversParentTypes['Cart'] };
+  GuestCartMerge: GuestCartMerge;
   Money: Money;
   Mutation: Record<PropertyKey, never>;
   Product: Product;
@@ -250,6 +305,16 @@ export type CartItemResolvers<ContextType = CartContext, ParentType extends Reso
   variant?: Resolver<ResolversTypes['ProductVariant'], ParentType, ContextType>;
 }>;
 
+export type GuestCartResolvers<ContextType = CartContext, ParentType extends ResolversParentTypes['GuestCart'] = ResolversParentTypes['GuestCart']> = ResolversObject<{
+  cart?: Resolver<ResolversTypes['Cart'], ParentType, ContextType>;
+  token?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type GuestCartMergeResolvers<ContextType = CartContext, ParentType extends ResolversParentTypes['GuestCartMerge'] = ResolversParentTypes['GuestCartMerge']> = ResolversObject<{
+  droppedUnits?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  mergedUnits?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
 export type MoneyResolvers<ContextType = CartContext, ParentType extends ResolversParentTypes['Money'] = ResolversParentTypes['Money']> = ResolversObject<{
   amount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -258,6 +323,8 @@ export type MoneyResolvers<ContextType = CartContext, ParentType extends Resolve
 export type MutationResolvers<ContextType = CartContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   acceptCartPrices?: Resolver<ResolversTypes['Cart'], ParentType, ContextType>;
   addToCart?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, RequireFields<MutationAddToCartArgs, 'quantity'>>;
+  createGuestCart?: Resolver<ResolversTypes['GuestCart'], ParentType, ContextType>;
+  mergeGuestCart?: Resolver<ResolversTypes['GuestCartMerge'], ParentType, ContextType, RequireFields<MutationMergeGuestCartArgs, 'customerId' | 'guestCartId'>>;
   removeFromCart?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, Partial<MutationRemoveFromCartArgs>>;
   updateCartItem?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, RequireFields<MutationUpdateCartItemArgs, 'quantity'>>;
 }>;
@@ -277,6 +344,8 @@ export type QueryResolvers<ContextType = CartContext, ParentType extends Resolve
 export type Resolvers<ContextType = CartContext> = ResolversObject<{
   Cart?: CartResolvers<ContextType>;
   CartItem?: CartItemResolvers<ContextType>;
+  GuestCart?: GuestCartResolvers<ContextType>;
+  GuestCartMerge?: GuestCartMergeResolvers<ContextType>;
   Money?: MoneyResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   Product?: ProductResolvers<ContextType>;

@@ -1,9 +1,12 @@
 import type { Money } from "#kernel";
 import type { CartLine, StoredCart } from "../domain/cart.js";
+import type { MergePlan } from "../domain/guest-cart-merge.js";
 
 /**
- * The relational role for carts. Guarantees:
- * - a cart persists per user until its lines are removed (it survives restarts);
+ * The relational role for carts, keyed by owner (a user id, or a guest key: cart-owner.ts).
+ * Guarantees:
+ * - a cart persists per owner until its lines are removed (it survives restarts); a guest's
+ *   cart until `deleteIdleGuestCarts` finds it idle or a merge takes it;
  * - `changeLine` runs its decision with the user's cart locked, so two concurrent changes of
  *   one cart apply one after the other and never lose an update.
  */
@@ -16,4 +19,14 @@ export interface CartStore {
   changeLine(userId: string, variantId: string, decide: (current: CartLine | undefined, cart: StoredCart) => CartLine | null): Promise<StoredCart>;
   /** Sets the accepted price of each listed variant's line to the given price. */
   acceptPrices(userId: string, prices: ReadonlyMap<string, Money>): Promise<StoredCart>;
+  /**
+   * Moves a guest cart into a customer's cart in one transaction: locks the guest cart, then
+   * the customer's (always in that order, so merges never deadlock each other), writes the
+   * lines `plan` returns and deletes the guest cart with all its lines. A merge that finds the
+   * guest cart gone (merged or swept already) changes nothing and returns null, so a repeated
+   * or concurrent merge of one token adds its lines once.
+   */
+  mergeGuestCart(guestOwner: string, customerOwner: string, plan: (guest: StoredCart, customer: StoredCart) => MergePlan): Promise<{ plan: MergePlan; cart: StoredCart } | null>;
+  /** Deletes up to `limit` guest carts unchanged since `before`, skipping carts in use; returns how many. */
+  deleteIdleGuestCarts(before: Date, limit: number): Promise<number>;
 }
