@@ -1,7 +1,12 @@
-import type { KeyValueStore } from "./key-value-store.js";
+import type { KeyValueStore, ScoreIncrement, ScoredMember } from "./key-value-store.js";
 
 interface Entry {
   value: string;
+  expiresAt: number;
+}
+
+interface SortedSet {
+  scores: Map<string, number>;
   expiresAt: number;
 }
 
@@ -12,6 +17,8 @@ interface Entry {
 export class EmbeddedKeyValueStore implements KeyValueStore {
   readonly engine = "embedded";
   private readonly entries = new Map<string, Entry>();
+  /** Sorted sets live apart from strings, as Redis keeps types apart; keys share one namespace. */
+  private readonly sets = new Map<string, SortedSet>();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(private readonly now: () => number = Date.now) {
@@ -28,11 +35,15 @@ export class EmbeddedKeyValueStore implements KeyValueStore {
   }
 
   async set(key: string, value: string, ttlMs?: number) {
+    this.sets.delete(key);
     this.entries.set(key, { value, expiresAt: ttlMs ? this.now() + ttlMs : Infinity });
   }
 
   async delete(...keys: string[]) {
-    for (const key of keys) this.entries.delete(key);
+    for (const key of keys) {
+      this.entries.delete(key);
+      this.sets.delete(key);
+    }
   }
 
   async setIfAbsent(key: string, value: string, ttlMs: number) {
@@ -56,11 +67,48 @@ export class EmbeddedKeyValueStore implements KeyValueStore {
     return next;
   }
 
+  async incrementScores(increments: readonly ScoreIncrement[], once?: { key: string; ttlMs: number }) {
+    for (const { key } of increments) if (this.read(key) !== null) throw new Error(`Value at ${key} is not a sorted set`);
+    if (once && !(await this.setIfAbsent(once.key, "1", once.ttlMs))) return false;
+    for (const { key, member, by, ttlMs } of increments) {
+      let set = this.readSet(key);
+      if (!set) {
+        set = { scores: new Map(), expiresAt: ttlMs ? this.now() + ttlMs : Infinity };
+        this.sets.set(key, set);
+      }
+      set.scores.set(member, (set.scores.get(member) ?? 0) + by);
+    }
+    return true;
+  }
+
+  async topScores(keys: readonly string[], count: number): Promise<ScoredMember[]> {
+    if (count <= 0) return [];
+    const sums = new Map<string, number>();
+    for (const key of new Set(keys)) {
+      for (const [member, score] of this.readSet(key)?.scores ?? []) sums.set(member, (sums.get(member) ?? 0) + score);
+    }
+    return [...sums]
+      .map(([member, score]) => ({ member, score }))
+      .sort((a, b) => b.score - a.score || (a.member < b.member ? 1 : a.member > b.member ? -1 : 0))
+      .slice(0, count);
+  }
+
   async ping() {}
 
   async close() {
     clearInterval(this.sweeper);
     this.entries.clear();
+    this.sets.clear();
+  }
+
+  private readSet(key: string): SortedSet | undefined {
+    const set = this.sets.get(key);
+    if (!set) return undefined;
+    if (set.expiresAt <= this.now()) {
+      this.sets.delete(key);
+      return undefined;
+    }
+    return set;
   }
 
   private read(key: string): string | null {
@@ -76,5 +124,6 @@ export class EmbeddedKeyValueStore implements KeyValueStore {
   private sweep() {
     const now = this.now();
     for (const [key, entry] of this.entries) if (entry.expiresAt <= now) this.entries.delete(key);
+    for (const [key, set] of this.sets) if (set.expiresAt <= now) this.sets.delete(key);
   }
 }

@@ -1,3 +1,18 @@
+/** One change of `incrementScores`: add `by` to `member`'s score in the sorted set `key`. */
+export interface ScoreIncrement {
+  key: string;
+  member: string;
+  by: number;
+  /** Set when this call creates the sorted set, never on later increments (as `increment`). */
+  ttlMs?: number;
+}
+
+/** A member of a sorted set with its score. */
+export interface ScoredMember {
+  member: string;
+  score: number;
+}
+
 /**
  * The cache/locks/counters role. Every operation is atomic on its own; adapters must keep
  * that under concurrency (the contract suite checks it).
@@ -14,6 +29,19 @@ export interface KeyValueStore {
   deleteIfEquals(key: string, expected: string): Promise<boolean>;
   /** Adds to an integer counter, creating it at 0; the TTL is set when it is created. */
   increment(key: string, by: number, ttlMs?: number): Promise<number>;
+  /**
+   * Applies every increment in one atomic step. With `once`, only the first call naming
+   * `once.key` applies them (SET NX PX in the same step), so a consumer that is delivered an
+   * event again counts it once, and no crash can leave the mark without the counts.
+   * Resolves whether the increments were applied.
+   */
+  incrementScores(increments: readonly ScoreIncrement[], once?: { key: string; ttlMs: number }): Promise<boolean>;
+  /**
+   * The `count` members with the highest scores summed over the sorted sets `keys` (a missing
+   * key is an empty set), highest first; equal scores come in descending member order, as
+   * Redis' ZREVRANGE gives them.
+   */
+  topScores(keys: readonly string[], count: number): Promise<ScoredMember[]>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -1,5 +1,6 @@
 import { Redis } from "ioredis";
-import type { KeyValueStore } from "./key-value-store.js";
+import { randomUUID } from "node:crypto";
+import type { KeyValueStore, ScoreIncrement, ScoredMember } from "./key-value-store.js";
 import type { Logger } from "../logging/logger.js";
 
 export interface RedisKeyValueStoreOptions {
@@ -27,10 +28,44 @@ if created and tonumber(ARGV[2]) > 0 then
 end
 return value`;
 
+/**
+ * ZINCRBY on every key, once per mark when ARGV[1] is '1' (KEYS[1] is then the mark, kept
+ * ARGV[2] ms). Each increment is three ARGV after the first two: member, by, TTL on creation.
+ * Types are checked before anything is written, because Redis does not undo the writes of a
+ * script that fails half way.
+ */
+const INCREMENT_SCORES = `
+local first = 1
+if ARGV[1] == '1' then first = 2 end
+for i = first, #KEYS do
+  local kind = redis.call('TYPE', KEYS[i]).ok
+  if kind ~= 'zset' and kind ~= 'none' then
+    return redis.error_reply('WRONGTYPE ' .. KEYS[i] .. ' is not a sorted set')
+  end
+end
+if first == 2 and not redis.call('SET', KEYS[1], '1', 'PX', ARGV[2], 'NX') then return 0 end
+local a = 3
+for i = first, #KEYS do
+  local created = redis.call('EXISTS', KEYS[i]) == 0
+  redis.call('ZINCRBY', KEYS[i], ARGV[a + 1], ARGV[a])
+  if created and tonumber(ARGV[a + 2]) > 0 then redis.call('PEXPIRE', KEYS[i], ARGV[a + 2]) end
+  a = a + 3
+end
+return 1`;
+
+/** Sums the sets KEYS[2..] into the scratch key KEYS[1], reads its top ARGV[1], drops it. */
+const TOP_SCORES = `
+redis.call('ZUNIONSTORE', KEYS[1], #KEYS - 1, unpack(KEYS, 2))
+local top = redis.call('ZREVRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1, 'WITHSCORES')
+redis.call('DEL', KEYS[1])
+return top`;
+
 /** The scripts above, as ioredis exposes them once defined (EVALSHA, EVAL on a cache miss). */
 interface StoreScripts {
   kvDeleteIfEquals(key: string, expected: string): Promise<number>;
   kvIncrement(key: string, by: number, ttlMs: number): Promise<number>;
+  kvIncrementScores(numberOfKeys: number, ...keysAndArgs: (string | number)[]): Promise<number>;
+  kvTopScores(numberOfKeys: number, ...keysAndArgs: (string | number)[]): Promise<string[]>;
 }
 
 /**
@@ -66,6 +101,8 @@ export class RedisKeyValueStore implements KeyValueStore {
     });
     this.client.defineCommand("kvDeleteIfEquals", { numberOfKeys: 1, lua: DELETE_IF_EQUALS });
     this.client.defineCommand("kvIncrement", { numberOfKeys: 1, lua: INCREMENT });
+    this.client.defineCommand("kvIncrementScores", { lua: INCREMENT_SCORES });
+    this.client.defineCommand("kvTopScores", { lua: TOP_SCORES });
     // Without a listener ioredis prints every connection error to the console.
     this.client.on("error", (error: Error) => {
       if (this.unavailable) return;
@@ -129,6 +166,24 @@ export class RedisKeyValueStore implements KeyValueStore {
 
   async increment(key: string, by: number, ttlMs?: number): Promise<number> {
     return Number(await this.scripts.kvIncrement(key, by, ttlMs ?? 0));
+  }
+
+  async incrementScores(increments: readonly ScoreIncrement[], once?: { key: string; ttlMs: number }): Promise<boolean> {
+    if (increments.length === 0) return once ? this.setIfAbsent(once.key, "1", once.ttlMs) : true;
+    const keys = [...(once ? [once.key] : []), ...increments.map((each) => each.key)];
+    const args = [once ? "1" : "0", once?.ttlMs ?? 0, ...increments.flatMap(({ member, by, ttlMs }) => [member, by, ttlMs ?? 0])];
+    return (await this.scripts.kvIncrementScores(keys.length, ...keys, ...args)) === 1;
+  }
+
+  async topScores(keys: readonly string[], count: number): Promise<ScoredMember[]> {
+    const distinct = [...new Set(keys)];
+    if (distinct.length === 0 || count <= 0) return [];
+    // A scratch key per call: concurrent readers never see each other's half-built union.
+    const scratch = `kv:top-scores:${randomUUID()}`;
+    const flat = await this.scripts.kvTopScores(distinct.length + 1, scratch, ...distinct, Math.floor(count));
+    const top: ScoredMember[] = [];
+    for (let i = 0; i < flat.length; i += 2) top.push({ member: flat[i]!, score: Number(flat[i + 1]) });
+    return top;
   }
 
   async ping(): Promise<void> {

@@ -108,6 +108,110 @@ export function defineKeyValueStoreContract(engine: string, create: () => Promis
       assert.equal(await store.get(k), "not a number");
     });
 
+    it("sums sorted sets into the top members, highest first, equal scores in descending member order", async () => {
+      const [a, b, missing] = [key("zset-a"), key("zset-b"), key("zset-missing")];
+      assert.equal(
+        await store.incrementScores([
+          { key: a, member: "p1", by: 3 },
+          { key: a, member: "p2", by: 1 },
+          { key: b, member: "p2", by: 4 },
+          { key: b, member: "p3", by: 2 },
+          { key: b, member: "p4", by: 2 },
+          { key: a, member: "p1", by: 1 },
+        ]),
+        true,
+      );
+      assert.deepEqual(await store.topScores([a, b, missing], 10), [
+        { member: "p2", score: 5 },
+        { member: "p1", score: 4 },
+        { member: "p4", score: 2 },
+        { member: "p3", score: 2 },
+      ]);
+      assert.deepEqual(await store.topScores([a, b], 2), [
+        { member: "p2", score: 5 },
+        { member: "p1", score: 4 },
+      ]);
+      // A key named twice is still one set.
+      assert.deepEqual(await store.topScores([b, b], 1), [{ member: "p2", score: 4 }]);
+      assert.deepEqual(await store.topScores([missing], 5), []);
+      assert.deepEqual(await store.topScores([], 5), []);
+      assert.deepEqual(await store.topScores([a], 0), []);
+    });
+
+    it("counts every one of 200 concurrent score increments exactly once", async () => {
+      const k = key("zset-concurrent");
+      await Promise.all(Array.from({ length: 200 }, (_, i) => store.incrementScores([{ key: k, member: `m${i % 2}`, by: 1 }])));
+      assert.deepEqual(await store.topScores([k], 5), [
+        { member: "m1", score: 100 },
+        { member: "m0", score: 100 },
+      ]);
+    });
+
+    it("applies increments marked once exactly once among 50 concurrent deliveries", async () => {
+      const [k, mark] = [key("zset-once"), key("zset-once-mark")];
+      const results = await Promise.all(
+        Array.from({ length: 50 }, () =>
+          store.incrementScores(
+            [
+              { key: k, member: "p1", by: 1 },
+              { key: k, member: "p2", by: 2 },
+            ],
+            { key: mark, ttlMs: 10_000 },
+          ),
+        ),
+      );
+      assert.equal(results.filter(Boolean).length, 1);
+      assert.deepEqual(await store.topScores([k], 5), [
+        { member: "p2", score: 2 },
+        { member: "p1", score: 1 },
+      ]);
+    });
+
+    it("applies increments under a mark again once the mark has expired", async () => {
+      const [k, mark] = [key("zset-once-ttl"), key("zset-once-ttl-mark")];
+      assert.equal(await store.incrementScores([{ key: k, member: "p", by: 1 }], { key: mark, ttlMs: 200 }), true);
+      assert.equal(await store.incrementScores([{ key: k, member: "p", by: 1 }], { key: mark, ttlMs: 200 }), false);
+      await waitFor("the mark expires", () => store.incrementScores([{ key: k, member: "p", by: 1 }], { key: mark, ttlMs: 10_000 }), { timeoutMs: 3_000 });
+      assert.deepEqual(await store.topScores([k], 1), [{ member: "p", score: 2 }]);
+    });
+
+    it("sets a sorted set's TTL when an increment creates it, never on later increments", async () => {
+      const [short, long] = [key("zset-ttl-short"), key("zset-ttl-long")];
+      await store.incrementScores([
+        { key: short, member: "p", by: 1, ttlMs: 300 },
+        { key: long, member: "p", by: 1, ttlMs: 60_000 },
+      ]);
+      await store.incrementScores([{ key: short, member: "p", by: 1, ttlMs: 60_000 }]);
+      assert.deepEqual(await store.topScores([short, long], 1), [{ member: "p", score: 3 }]);
+      // Had the second increment replaced the TTL, the short set would outlive this wait.
+      await waitFor("the short-lived set expires", async () => (await store.topScores([short], 1)).length === 0, { timeoutMs: 3_000 });
+      assert.deepEqual(await store.topScores([short, long], 1), [{ member: "p", score: 1 }]);
+    });
+
+    it("refuses increments on a key holding a plain value, applying none of them and keeping the mark free", async () => {
+      const [text, zset, mark] = [key("zset-text"), key("zset-ok"), key("zset-text-mark")];
+      await store.set(text, "not a set");
+      await assert.rejects(
+        store.incrementScores(
+          [
+            { key: zset, member: "p", by: 1 },
+            { key: text, member: "p", by: 1 },
+          ],
+          { key: mark, ttlMs: 10_000 },
+        ),
+      );
+      assert.equal(await store.get(text), "not a set");
+      assert.deepEqual(await store.topScores([zset], 1), []);
+      assert.equal(await store.setIfAbsent(mark, "free", 10_000), true);
+    });
+
+    it("forgets a sorted set on delete", async () => {
+      const k = key("zset-delete");
+      await store.incrementScores([{ key: k, member: "p", by: 1 }]);
+      await store.delete(k);
+      assert.deepEqual(await store.topScores([k], 1), []);
+    });
+
     it("answers ping", async () => {
       await store.ping();
     });
