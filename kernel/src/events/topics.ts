@@ -8,6 +8,8 @@ export const Topics = {
   payments: "payments.events",
   /** Stock level changes (StockChanged) per variant, keyed by product id. */
   stockChanged: "inventory.stock-changed",
+  /** Counted product views (ProductViewed), keyed by product id; the trending rankings consume them. */
+  productViewed: "catalog.product-viewed",
 } as const;
 
 /** Payload of `orders.status-changed`; enough for live subscriptions and notifications. */
