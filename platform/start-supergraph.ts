@@ -69,7 +69,8 @@ export async function startSupergraph({ config, logger, ephemeralPorts = false, 
     const search = await startSearchSubgraph(platform, { port: port("search"), productsUrl: products.url });
     closers.unshift(search.close);
     subgraphUrls.search = search.url;
-    const accounts = await startAccountsSubgraph(platform, { port: port("accounts") });
+    // Accounts merges guest carts at logIn/signUp through the cart subgraph, which starts later.
+    const accounts = await startAccountsSubgraph(platform, { port: port("accounts"), cartUrl: () => subgraphUrls.cart! });
     closers.unshift(accounts.close);
     subgraphUrls.accounts = accounts.url;
     const devAdmin = await seedDevAdmin({ config, accounts: accounts.accounts, logger });

@@ -5,6 +5,7 @@ import { createAccountsContext } from "./subgraph-context.js";
 import { createAccountService, type AccountService } from "./domain/account.service.js";
 import { createAddressService, type AddressService } from "./domain/address.service.js";
 import { openUserStore } from "./adapters/open-user-store.js";
+import { createSubgraphGuestCartMerge } from "./adapters/subgraph-guest-cart-merge.js";
 import { createLoginThrottle } from "./adapters/rate-limiter-login-throttle.js";
 import { JWKS_PATH, jwksRoute } from "./http/jwks-route.js";
 import type { UserStore } from "./ports/user-store.js";
@@ -19,7 +20,10 @@ export interface RunningAccounts extends RunningServer {
 }
 
 /** Starts the accounts subgraph on the platform: user store, login throttle, services, server. */
-export async function startAccountsSubgraph(platform: Platform, options: { port?: number; store?: UserStore } = {}): Promise<RunningAccounts> {
+export async function startAccountsSubgraph(
+  platform: Platform,
+  options: { port?: number; store?: UserStore; /** Where the cart subgraph answers, asked at the first guest cart merge. */ cartUrl?: () => string } = {},
+): Promise<RunningAccounts> {
   const { config, logger: rootLogger } = platform;
   const logger = rootLogger.child({ subgraph: "accounts" });
   const store = options.store ?? (await openUserStore(config, logger));
@@ -34,13 +38,14 @@ export async function startAccountsSubgraph(platform: Platform, options: { port?
   const throttle = createLoginThrottle({ ...config.accounts.loginThrottle, redis });
   const accounts = createAccountService({ store, throttle, tokens, refreshTokenTtlSeconds: config.auth.refreshTokenTtlSeconds, logger });
   const addresses = createAddressService({ store });
+  const guestCarts = createSubgraphGuestCartMerge({ cartUrl: options.cartUrl ?? (() => config.gateway.subgraphUrls.cart), internalSecret: config.auth.internalSecret });
   try {
     const server = await startSubgraphServer({
       name: "accounts",
       schema: createAccountsSchema(),
       internalSecret: config.auth.internalSecret,
       logger,
-      extendContext: (base) => createAccountsContext(base, accounts, addresses),
+      extendContext: (base) => ({ ...createAccountsContext(base, accounts, addresses), guestCarts }),
       port: options.port ?? config.subgraphPorts.accounts,
       host: config.host,
       publicRoutes: jwksRoute(tokens),
@@ -55,6 +60,7 @@ export async function startAccountsSubgraph(platform: Platform, options: { port?
       jwksUrl: tokens.publicJwks() ? server.url.replace(/\/graphql$/, JWKS_PATH) : undefined,
       async close() {
         await server.close();
+        await guestCarts.close();
         await store.close();
       },
     };

@@ -3,6 +3,7 @@ import type { RequestContext } from "#kernel";
 import type { Address, User } from "./domain/user.js";
 import type { AccountService } from "./domain/account.service.js";
 import type { AddressService } from "./domain/address.service.js";
+import type { GuestCartMerge } from "./ports/guest-cart-merge.js";
 
 export interface AccountsContext extends RequestContext {
   accounts: AccountService;
@@ -10,6 +11,8 @@ export interface AccountsContext extends RequestContext {
   /** One batched store read per tick for every user a request asks for. */
   userById: DataLoader<string, User | null>;
   addressesOf: DataLoader<string, Address[]>;
+  /** Merges a guest cart at logIn/signUp; absent where no cart subgraph is wired (unit tests). */
+  guestCarts?: GuestCartMerge;
 }
 
 export function createAccountsContext(base: RequestContext, accounts: AccountService, addresses: AddressService): AccountsContext {

@@ -114,6 +114,18 @@ export type Mutation = {
    * Signs in. UNAUTHENTICATED when the email or the password is wrong (the error does not say
    * which); RATE_LIMITED, with `retryAfterSeconds`, after too many failures for the account or
    * from the client's address.
+   *
+   * With an `X-Cart-Token` header (a guest cart from createGuestCart), the guest cart is merged
+   * into the customer's cart before the answer: quantities add up per variant, capped by the
+   * per-line limit (MAX_QUANTITY_PER_ORDER) and the variant's stock, and the units above the cap
+   * are left out; a customer's own line is never lowered. Lines of variants that left the
+   * catalog, are sold out or are priced in another currency than the customer's cart are left
+   * out, as are new lines beyond CART_MAX_LINES. Accepted prices are re-checked: a line whose
+   * price moved since it was accepted (by the guest or the customer) shows acceptedUnitPrice,
+   * and checkout needs acceptCartPrices as usual. The customer's coupon wins over the guest's.
+   * The guest cart is deleted in the same transaction, so a repeated or concurrent logIn with
+   * the same token adds it once; the token then names a new, empty guest cart. A merge that
+   * fails does not fail the sign-in: the guest cart stays and merges at a later logIn.
    */
   logIn: AuthPayload;
   /** Ends the session the refresh token belongs to: none of its refresh tokens work any more. */
@@ -124,7 +136,10 @@ export type Mutation = {
   removeAddress: Scalars['ID']['output'];
   /** Makes one of the signed-in user's addresses the default. NOT_FOUND for any other id. */
   setDefaultAddress: Address;
-  /** Creates a customer account and signs it in. CONFLICT when the email is taken. */
+  /**
+   * Creates a customer account and signs it in. CONFLICT when the email is taken. With an
+   * `X-Cart-Token` header, the guest cart is merged into the new customer's cart, as for logIn.
+   */
   signUp: AuthPayload;
   /** Changes one of the signed-in user's addresses. NOT_FOUND for any other id. */
   updateAddress: Address;

@@ -1,9 +1,10 @@
 import { requireUser } from "#kernel";
 import type { MutationResolvers } from "../generated/resolvers-types.js";
+import { mergeGuestCart } from "./merge-guest-cart.js";
 
 export const Mutation: MutationResolvers = {
-  signUp: (_root, { input }, ctx) => ctx.accounts.signUp(input),
-  logIn: (_root, { email, password }, ctx) => ctx.accounts.logIn(email, password, ctx.clientAddress),
+  signUp: async (_root, { input }, ctx) => mergeGuestCart(ctx, await ctx.accounts.signUp(input)),
+  logIn: async (_root, { email, password }, ctx) => mergeGuestCart(ctx, await ctx.accounts.logIn(email, password, ctx.clientAddress)),
   refreshToken: (_root, { refreshToken }, ctx) => ctx.accounts.refresh(refreshToken),
   logOut: (_root, { refreshToken }, ctx) => ctx.accounts.logOut(refreshToken),
   addAddress: (_root, { input }, ctx) => ctx.addresses.add(requireUser(ctx).userId, input),
