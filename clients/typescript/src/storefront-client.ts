@@ -1,5 +1,5 @@
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
-import { RefreshSessionDocument } from "./generated/graphql.js";
+import { CreateGuestCartDocument, RefreshSessionDocument } from "./generated/graphql.js";
 import { describeOperation, requestBody, type OperationRequest } from "./operation-request.js";
 import { backoffDelayMs, DEFAULT_RETRY_POLICY, isSafeToRetry, isTransientStatus, type RetryPolicy } from "./retry-policy.js";
 import { createSessionKeeper, type Session } from "./session.js";
@@ -15,6 +15,10 @@ export interface StorefrontClientOptions {
   session?: Session;
   /** Called whenever the session changes: signed in, renewed, or ended (undefined). Save it here. */
   onSessionChange?: (session: Session | undefined) => void;
+  /** A guest cart token kept from before (see `guestCartToken()`). */
+  cartToken?: string;
+  /** Called whenever the guest cart token changes: created, or dropped (undefined). Save it here. */
+  onCartTokenChange?: (token: string | undefined) => void;
   retry?: Partial<RetryPolicy>;
   /** Send golden operations by persisted id only (a gateway with PERSISTED_OPERATIONS_PATH). */
   hashOnly?: boolean;
@@ -52,6 +56,9 @@ export function createStorefrontClient(options: StorefrontClientOptions) {
   async function post<T>(request: OperationRequest, variables: unknown, token: string | undefined): Promise<{ status: number; answer: GraphQLAnswer<T>; retryAfter?: number }> {
     const headers: Record<string, string> = { "content-type": "application/json", accept: "application/graphql-response+json, application/json" };
     if (token) headers.authorization = `Bearer ${token}`;
+    // Sent with every operation, signed in or not: the gateway uses it for guests' carts and
+    // for the merge at logIn/signUp, and ignores it for a signed-in customer's cart.
+    if (cartToken) headers["x-cart-token"] = cartToken;
     let response: Response;
     try {
       response = await fetchImpl(options.url, { method: "POST", headers, body: requestBody(request, variables, options.hashOnly ?? false) });
@@ -92,6 +99,9 @@ export function createStorefrontClient(options: StorefrontClientOptions) {
         const { status, answer, retryAfter } = await post<TResult>(request, variables, token);
         if (!answer.errors?.length && answer.data) return answer.data;
         error = failure(request, status, answer, retryAfter);
+        // A token the gateway refuses never becomes valid: forget it, so the next guest cart
+        // operation starts a new cart instead of failing forever.
+        if (error.code === "BAD_USER_INPUT" && error.details.extensions?.header === "X-Cart-Token") setCartToken(undefined);
       } catch (thrown) {
         if (!(thrown instanceof StorefrontError)) throw thrown;
         error = thrown;
@@ -109,6 +119,14 @@ export function createStorefrontClient(options: StorefrontClientOptions) {
       if (waitMs > policy.maxRetryAfterMs) throw error;
       await new Promise((resolve) => setTimeout(resolve, waitMs));
     }
+  }
+
+  let cartToken = options.cartToken;
+  let creatingCart: Promise<string> | undefined;
+  function setCartToken(token: string | undefined): void {
+    if (token === cartToken) return;
+    cartToken = token;
+    options.onCartTokenChange?.(token);
   }
 
   const subscriptions = createSubscriptions({
@@ -137,10 +155,37 @@ export function createStorefrontClient(options: StorefrontClientOptions) {
     get session(): Session | undefined {
       return sessions.current;
     },
-    /** Sets (after logIn or signUp) or clears (after logOut) the session. */
+    /**
+     * Sets (after logIn or signUp) or clears (after logOut) the session. Signing in forgets
+     * the guest cart token: the logIn or signUp that carried it merged the guest cart into the
+     * customer's cart.
+     */
     setSession(session: Session | undefined): void {
       sessions.set(session);
+      if (session) setCartToken(undefined);
       subscriptions.reconnect();
+    },
+    /**
+     * The guest cart token, created on first use (createGuestCart) for a shopper who is not
+     * signed in; it then travels with every request as `X-Cart-Token`. Call it before the
+     * first cart operation of a guest.
+     */
+    guestCartToken(): Promise<string> {
+      if (cartToken) return Promise.resolve(cartToken);
+      // Two cart operations started at once share one new cart.
+      creatingCart ??= execute(CreateGuestCartDocument, {}, { authenticated: false })
+        .then(({ createGuestCart }) => {
+          setCartToken(createGuestCart.token);
+          return createGuestCart.token;
+        })
+        .finally(() => {
+          creatingCart = undefined;
+        });
+      return creatingCart;
+    },
+    /** The guest cart token in use, if any. */
+    get cartToken(): string | undefined {
+      return cartToken;
     },
     /** Closes the subscription connection. */
     dispose(): Promise<void> {

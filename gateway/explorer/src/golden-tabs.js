@@ -16,6 +16,8 @@ const JOURNEY = [
   ['Autocomplete', { prefix: 'hea' }, false],
   ['CategoryListing', { category: 'electronics', first: 5 }, false],
   ['ProductPage', { id: 'prod_0000001' }, false],
+  // A guest's cart: put the token in the headers as {"X-Cart-Token": "<token>"} for the cart tabs and LogIn/SignUp.
+  ['CreateGuestCart', {}, false],
   ['AddToCart', { productId: 'prod_0000001', quantity: 1 }, true],
   ['UpdateCartItem', { productId: 'prod_0000001', quantity: 2 }, true],
   ['RemoveFromCart', { productId: 'prod_0000001' }, true],
