@@ -8,7 +8,7 @@
 #   scripts/services.sh env    [service...]   `export NAME=value` lines:
 #                                             eval "$(scripts/services.sh env)"
 #
-# Services (default: all): postgres redis mariadb kafka opensearch ferretdb chromium
+# Services (default: all): postgres redis mariadb kafka opensearch ferretdb s3 chromium
 #
 #   postgres    PostgreSQL 15 (apt), Debian cluster 15/main, 127.0.0.1:5432, postgres/postgres,
 #               databases storefront, storefront_test, ferretdb
@@ -27,6 +27,9 @@
 #   ferretdb    FerretDB v1.24.2 (MongoDB wire protocol) built from the Go module proxy, pinned
 #               by scripts/services/ferretdb/go.{mod,sum}, 127.0.0.1:27017, on the postgres
 #               database `ferretdb`
+#   s3          versitygw v1.8.0 (S3 API on a posix folder) built from the Go module proxy, pinned
+#               by scripts/services/versitygw/go.{mod,sum}, 127.0.0.1:7070, data in .run/data/s3,
+#               access key storefront / storefront-secret
 #   chromium    Chromium (apt) for browser tests: installed only, nothing to start
 #
 # Everything downloaded, built or stored lives under .run/ (git-ignored); logs in .run/logs/.
@@ -43,7 +46,7 @@ BIN=$RUN/bin
 CONF=$RUN/conf
 SVC_DIR=$ROOT/scripts/services
 
-ALL_SERVICES=(postgres redis mariadb kafka opensearch ferretdb chromium)
+ALL_SERVICES=(postgres redis mariadb kafka opensearch ferretdb s3 chromium)
 
 PG_VERSION=15
 PG_CLUSTER=main
@@ -55,18 +58,22 @@ KAFKA_PORT=9092
 KAFKA_CONTROLLER_PORT=9093
 OPENSEARCH_PORT=9200
 FERRETDB_PORT=27017
+S3_PORT=7070
+S3_ACCESS_KEY=storefront
+S3_SECRET_KEY=storefront-secret
+EMPTY_SHA256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
 JVM_HEAP=(-Xms512m -Xmx1g)
 
 # Seconds each service may take to answer after being started.
-declare -A READY_TIMEOUT=([postgres]=60 [redis]=20 [mariadb]=90 [kafka]=90 [opensearch]=150 [ferretdb]=60)
+declare -A READY_TIMEOUT=([postgres]=60 [redis]=20 [mariadb]=90 [kafka]=90 [opensearch]=150 [ferretdb]=60 [s3]=30)
 # Ports used to detect something already listening that this script did not start.
 declare -A PORT=([postgres]=$PG_PORT [redis]=$REDIS_PORT [mariadb]=$MARIADB_PORT [kafka]=$KAFKA_PORT
-  [opensearch]=$OPENSEARCH_PORT [ferretdb]=$FERRETDB_PORT)
+  [opensearch]=$OPENSEARCH_PORT [ferretdb]=$FERRETDB_PORT [s3]=$S3_PORT)
 # A string the command line of our process must contain (guards against reused pids).
 declare -A PID_MATCH=([redis]=redis-server [mariadb]=mariadbd [kafka]=kafka.Kafka
-  [opensearch]=OpenSearchRunner [ferretdb]=ferretdb)
+  [opensearch]=OpenSearchRunner [ferretdb]=ferretdb [s3]=versitygw)
 
-ENV_ORDER=(postgres redis ferretdb opensearch kafka mariadb)
+ENV_ORDER=(postgres redis ferretdb opensearch kafka mariadb s3)
 declare -A ENV_LINE=(
   [postgres]="DATABASE_URL=postgresql://postgres:postgres@127.0.0.1:5432/storefront"
   [redis]="REDIS_URL=redis://127.0.0.1:6379"
@@ -74,6 +81,7 @@ declare -A ENV_LINE=(
   [opensearch]="OPENSEARCH_URL=http://127.0.0.1:9200"
   [kafka]="KAFKA_BROKERS=127.0.0.1:9092"
   [mariadb]="MYSQL_URL=mysql://storefront:storefront@127.0.0.1:3306/accounts"
+  [s3]="S3_URL=http://127.0.0.1:$S3_PORT S3_ACCESS_KEY_ID=$S3_ACCESS_KEY S3_SECRET_ACCESS_KEY=$S3_SECRET_KEY"
 )
 
 # --------------------------------------------------------------------------------------------
@@ -103,7 +111,7 @@ fail() {
 }
 
 usage() {
-  sed -n '2,33p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,36p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 }
 
 is_service() { local s; for s in "${ALL_SERVICES[@]}"; do [[ $s == "$1" ]] && return 0; done; return 1; }
@@ -261,6 +269,13 @@ probe() {
     mariadb) [[ $(mariadb_tcp 'SELECT 1' 2>/dev/null) == 1 ]] && echo "SELECT 1 ok" ;;
     kafka) node_probe kafka 127.0.0.1 "$KAFKA_PORT" 2>/dev/null ;;
     ferretdb) node_probe mongo 127.0.0.1 "$FERRETDB_PORT" 2>/dev/null ;;
+    s3)
+      # A signed ListBuckets: the server checked the signature and answered from its backend.
+      local buckets
+      buckets=$(curl -sf -m 3 --aws-sigv4 "aws:amz:us-east-1:s3" --user "$S3_ACCESS_KEY:$S3_SECRET_KEY" \
+        -H "x-amz-content-sha256: $EMPTY_SHA256" "http://127.0.0.1:$S3_PORT/" 2>/dev/null) || return 1
+      [[ $buckets == *ListAllMyBucketsResult* ]] && echo "signed ListBuckets ok"
+      ;;
     opensearch)
       local root health
       root=$(curl -sf -m 3 "http://127.0.0.1:$OPENSEARCH_PORT/" 2>/dev/null) || return 1
@@ -361,6 +376,21 @@ build_ferretdb() {
   "$BIN/ferretdb" --version | head -1
 }
 
+versitygw_built() {
+  [[ -x $BIN/versitygw && -f $BIN/.versitygw.stamp &&
+    $(<"$BIN/.versitygw.stamp") == "$(sha "$SVC_DIR/versitygw/go.sum")" ]]
+}
+
+# versitygw builds as a tool of the wrapper module (unlike FerretDB it needs no generated file).
+build_versitygw() {
+  local go; go=$(find_go) || { echo "Go >= 1.21 is required to build versitygw (not found on PATH or /usr/local/go)"; return 1; }
+  mkdir -p "$BIN"
+  (cd "$SVC_DIR/versitygw" && GOFLAGS=-buildvcs=false nice -n 10 "$go" build -trimpath -o "$BIN/versitygw.tmp" github.com/versity/versitygw/cmd/versitygw)
+  mv "$BIN/versitygw.tmp" "$BIN/versitygw"
+  sha "$SVC_DIR/versitygw/go.sum" >"$BIN/.versitygw.stamp"
+  echo "versitygw $(cd "$SVC_DIR/versitygw" && "$go" list -m -f '{{.Version}}' github.com/versity/versitygw)"
+}
+
 install_phase() {
   local t0; t0=$(now)
   collect_apt_packages
@@ -371,10 +401,12 @@ install_phase() {
     fi
   done
   if selected ferretdb && ! ferretdb_built; then need_ferret=1; fi
+  local need_vgw=''
+  if selected s3 && ! versitygw_built; then need_vgw=1; fi
 
-  ((${#APT_PKGS[@]} + ${#need_mvn[@]})) || [[ -n $need_ferret ]] || return 0
+  ((${#APT_PKGS[@]} + ${#need_mvn[@]})) || [[ -n $need_ferret$need_vgw ]] || return 0
 
-  local apt_pid='' go_pid='' mvn_pid=''
+  local apt_pid='' go_pid='' mvn_pid='' vgw_pid=''
   if ((${#APT_PKGS[@]})); then
     log "apt: installing ${APT_PKGS[*]} (log .run/logs/install-apt.log)"
     (apt_install "${APT_PKGS[@]}") >"$LOGS/install-apt.log" 2>&1 9>&- &
@@ -384,6 +416,11 @@ install_phase() {
     log "ferretdb: building from the Go module proxy (log .run/logs/install-ferretdb.log)"
     (set -e; build_ferretdb) >"$LOGS/install-ferretdb.log" 2>&1 9>&- &
     go_pid=$!
+  fi
+  if [[ -n $need_vgw ]]; then
+    log "s3: building versitygw from the Go module proxy (log .run/logs/install-versitygw.log)"
+    (set -e; build_versitygw) >"$LOGS/install-versitygw.log" 2>&1 9>&- &
+    vgw_pid=$!
   fi
   # Maven needs java and mvn; when apt is bringing them, fetch after apt.
   local mvn_after_apt=''
@@ -430,6 +467,13 @@ install_phase() {
       log "ferretdb: built $(tail -n 1 "$LOGS/install-ferretdb.log")"
     else
       fail ferretdb "build failed" "$LOGS/install-ferretdb.log"
+    fi
+  fi
+  if [[ -n $vgw_pid ]]; then
+    if wait "$vgw_pid"; then
+      log "s3: built $(tail -n 1 "$LOGS/install-versitygw.log")"
+    else
+      fail s3 "versitygw build failed" "$LOGS/install-versitygw.log"
     fi
   fi
   log "install phase took $(($(now) - t0))s"
@@ -568,6 +612,12 @@ launch_ferretdb() {
     --postgresql-url="postgres://postgres:postgres@127.0.0.1:$PG_PORT/ferretdb?pool_max_conns=20&statement_timeout=120000" \
     --listen-addr="127.0.0.1:$FERRETDB_PORT" --state-dir="$DATA/ferretdb" \
     --telemetry=disable --debug-addr=- --log-level=warn
+}
+
+launch_s3() {
+  mkdir -p "$DATA/s3"
+  spawn s3 "$BIN/versitygw" --access "$S3_ACCESS_KEY" --secret "$S3_SECRET_KEY" \
+    --port "127.0.0.1:$S3_PORT" posix "$DATA/s3"
 }
 
 start_postgres() {
@@ -714,7 +764,7 @@ cmd_up() {
     selected "$s" && [[ -z ${FAILED[$s]:-} ]] && start_managed "$s" "launch_$s"
   done
   if selected postgres && [[ -z ${FAILED[postgres]:-} ]]; then start_postgres; fi
-  for s in redis mariadb; do
+  for s in redis mariadb s3; do
     selected "$s" && [[ -z ${FAILED[$s]:-} ]] && start_managed "$s" "launch_$s"
   done
 
@@ -729,7 +779,7 @@ cmd_up() {
     fi
   fi
 
-  for s in redis mariadb ferretdb kafka opensearch; do
+  for s in redis mariadb ferretdb s3 kafka opensearch; do
     [[ -n ${STARTED[$s]:-}${EXTERNAL[$s]:-} && -z ${FAILED[$s]:-} ]] || continue
     case $s in
       mariadb) setup_mariadb && wait_ready mariadb || true ;;
@@ -757,7 +807,7 @@ cmd_down() {
   local s pid
   declare -A stopping=()
   # SIGTERM to every selected process of ours first (they shut down in parallel), then wait.
-  for s in ferretdb opensearch kafka mariadb redis; do
+  for s in s3 ferretdb opensearch kafka mariadb redis; do
     selected "$s" || continue
     if managed_alive "$s"; then
       pid=$(pid_of "$s")
@@ -769,7 +819,7 @@ cmd_down() {
       if port_open "${PORT[$s]}"; then slog "$s" "running but not started by this script; left running"; fi
     fi
   done
-  for s in ferretdb opensearch kafka mariadb redis; do
+  for s in s3 ferretdb opensearch kafka mariadb redis; do
     [[ -n ${stopping[$s]:-} ]] || continue
     wait_stopped "$s" "${stopping[$s]}" "$([[ $s == kafka || $s == opensearch ]] && echo 40 || echo 15)"
   done

@@ -37,3 +37,7 @@ export * from "./graphql/subgraph-client.js";
 export * from "./events/dead-letter.js";
 export * from "./runtime/nudged-worker.js";
 export * from "./persistence/index.js";
+export * from "./objects/object-store.js";
+export * from "./objects/object-key.js";
+export * from "./objects/embedded-object-store.js";
+export * from "./objects/signed-upload-route.js";
