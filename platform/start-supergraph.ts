@@ -9,7 +9,7 @@ import { startCartSubgraph } from "../subgraphs/cart/src/cart-subgraph.js";
 import { startOrdersSubgraph } from "../subgraphs/orders/src/orders-subgraph.js";
 import { startPaymentsSubgraph } from "../subgraphs/payments/src/payments-subgraph.js";
 import { startPaymentSimulator } from "../services/payment-simulator/src/index.js";
-import { startNotificationService } from "../services/notifications/src/index.js";
+import { createInProcessRecipientDirectory, startNotificationService } from "../services/notifications/src/index.js";
 import { startGateway } from "../gateway/src/gateway-server.js";
 import { seedDemoCatalog } from "./seed-demo-catalog.js";
 import { describeEngines } from "./engine-summary.js";
@@ -101,7 +101,8 @@ export async function startSupergraph({ config, logger, ephemeralPorts = false, 
     const payments = await startPaymentsSubgraph(platform, { port: port("payments"), prisma, outbox, providerUrl: config.payments.providerUrl ?? simulator!.url });
     closers.unshift(payments.close);
     subgraphUrls.payments = payments.url;
-    const notifications = await startNotificationService(platform, { prisma });
+    // Customers' addresses straight from the accounts service of this process.
+    const notifications = await startNotificationService(platform, { prisma, directory: createInProcessRecipientDirectory(accounts.accounts.findByIds) });
     closers.unshift(notifications.close);
     const gatewayConfig: Config = {
       ...config,

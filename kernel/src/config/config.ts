@@ -112,6 +112,13 @@ export interface Config {
     devAdmin?: { email: string; password: string };
     /** Failed log-ins allowed per account and per client address within the window. */
     loginThrottle: { failuresPerAccount: number; failuresPerAddress: number; windowSeconds: number };
+    /** One-time links mailed to account holders: password reset and email verification. */
+    mail: {
+      passwordResetTtlMinutes: number;
+      emailVerificationTtlHours: number;
+      /** Mail requests (reset, resend verification) allowed per account and per client address within the window. */
+      throttle: { perAccount: number; perAddress: number; windowSeconds: number };
+    };
   };
   inventory: {
     reservationTtlMs: number;
@@ -168,6 +175,10 @@ export interface Config {
     /** Sends per message before it goes to the dead-letter topic. */
     maxAttempts: number;
     retryBaseMs: number;
+    /** Where links in account emails lead: `<base>/reset-password#token=...`, `<base>/verify-email#token=...`. */
+    accountLinkBaseUrl: string;
+    /** How long a looked-up customer address is reused before accounts is asked again. */
+    recipientCacheTtlMs: number;
   };
 }
 
@@ -184,6 +195,17 @@ function rsaPrivateKey(read: EnvReader, name: string): string | undefined {
     read.problems.push(`${name} must be a PEM private key`);
   }
   return pem;
+}
+
+/** The storefront's base URL for links in account emails; by default the gateway's own `/shop`. */
+function accountLinkBaseUrl(read: EnvReader, host: string): string {
+  const base = read.optional("ACCOUNT_LINK_BASE_URL") ?? `http://${host}:${read.optional("GATEWAY_PORT") ?? "4000"}/shop`;
+  try {
+    if (!["http:", "https:"].includes(new URL(base).protocol)) read.problems.push("ACCOUNT_LINK_BASE_URL must be an http(s) URL");
+  } catch {
+    read.problems.push("ACCOUNT_LINK_BASE_URL must be an http(s) URL");
+  }
+  return base.replace(/\/+$/, "");
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
@@ -304,6 +326,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         failuresPerAddress: read.int("LOGIN_FAILURES_PER_ADDRESS", 50, { min: 1 }),
         windowSeconds: read.int("LOGIN_THROTTLE_WINDOW_SECONDS", 900, { min: 1 }),
       },
+      mail: {
+        passwordResetTtlMinutes: read.int("PASSWORD_RESET_TTL_MINUTES", 30, { min: 1, max: 24 * 60 }),
+        emailVerificationTtlHours: read.int("EMAIL_VERIFICATION_TTL_HOURS", 48, { min: 1, max: 30 * 24 }),
+        throttle: {
+          perAccount: read.int("ACCOUNT_MAIL_PER_ACCOUNT", 5, { min: 1 }),
+          perAddress: read.int("ACCOUNT_MAIL_PER_ADDRESS", 30, { min: 1 }),
+          windowSeconds: read.int("ACCOUNT_MAIL_WINDOW_SECONDS", 3_600, { min: 1 }),
+        },
+      },
     },
     inventory: {
       reservationTtlMs: read.int("RESERVATION_TTL_MS", 15 * 60_000, { min: 1000 }),
@@ -346,6 +377,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       from: read.string("NOTIFICATIONS_FROM", "Storefront <orders@storefront.example>"),
       maxAttempts: read.int("NOTIFICATION_MAX_ATTEMPTS", 5, { min: 1, max: 50 }),
       retryBaseMs: read.int("NOTIFICATION_RETRY_BASE_MS", 500, { min: 1 }),
+      accountLinkBaseUrl: accountLinkBaseUrl(read, host),
+      recipientCacheTtlMs: read.int("NOTIFICATION_RECIPIENT_CACHE_MS", 60_000, { min: 0, max: 86_400_000 }),
     },
   };
   // Kafka's own rule for topic names, which the prefix becomes part of.

@@ -24,6 +24,8 @@ export const ErrorCode = {
   QUERY_TOO_COMPLEX: "QUERY_TOO_COMPLEX",
   OPERATION_NOT_ALLOWED: "OPERATION_NOT_ALLOWED",
   CONFLICT: "CONFLICT",
+  /** A one-time token (password reset, email verification) that is unknown, used or expired: one answer for all three. */
+  INVALID_TOKEN: "INVALID_TOKEN",
   SERVICE_UNAVAILABLE: "SERVICE_UNAVAILABLE",
   INTERNAL_SERVER_ERROR: "INTERNAL_SERVER_ERROR",
 } as const;

@@ -10,6 +10,8 @@ export const Topics = {
   stockChanged: "inventory.stock-changed",
   /** Counted product views (ProductViewed), keyed by product id; the trending rankings consume them. */
   productViewed: "catalog.product-viewed",
+  /** Accounts' one-time links to mail (PasswordResetRequested, EmailVerificationRequested), keyed by user id. */
+  accountMail: "accounts.mail",
 } as const;
 
 /** Payload of `orders.status-changed`; enough for live subscriptions and notifications. */

@@ -33,3 +33,9 @@ export type Address = Prisma.AddressModel
  * with the next one, and using a replaced token again revokes the whole family.
  */
 export type RefreshToken = Prisma.RefreshTokenModel
+/**
+ * Model AccountToken
+ * A one-time token mailed to the user (password reset, email verification). Only the SHA-256
+ * of the token is kept; using it sets usedAt, once.
+ */
+export type AccountToken = Prisma.AccountTokenModel

@@ -15,3 +15,11 @@ export const AccountRole = {
 } as const
 
 export type AccountRole = (typeof AccountRole)[keyof typeof AccountRole]
+
+
+export const AccountTokenPurpose = {
+  PASSWORD_RESET: 'PASSWORD_RESET',
+  EMAIL_VERIFICATION: 'EMAIL_VERIFICATION'
+} as const
+
+export type AccountTokenPurpose = (typeof AccountTokenPurpose)[keyof typeof AccountTokenPurpose]

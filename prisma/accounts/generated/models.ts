@@ -11,4 +11,5 @@
 export type * from './models/User.ts'
 export type * from './models/Address.ts'
 export type * from './models/RefreshToken.ts'
+export type * from './models/AccountToken.ts'
 export type * from './commonInputTypes.ts'

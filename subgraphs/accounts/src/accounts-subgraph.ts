@@ -4,6 +4,8 @@ import { createAccountsSchema } from "./subgraph.js";
 import { createAccountsContext } from "./subgraph-context.js";
 import { createAccountService, type AccountService } from "./domain/account.service.js";
 import { createAddressService, type AddressService } from "./domain/address.service.js";
+import { createAccountMailService, type AccountMailService } from "./domain/account-mail.service.js";
+import { createEventBusAccountMailer } from "./adapters/event-bus-account-mailer.js";
 import { openUserStore } from "./adapters/open-user-store.js";
 import { createSubgraphGuestCartMerge } from "./adapters/subgraph-guest-cart-merge.js";
 import { createLoginThrottle } from "./adapters/rate-limiter-login-throttle.js";
@@ -13,6 +15,7 @@ import type { UserStore } from "./ports/user-store.js";
 export interface RunningAccounts extends RunningServer {
   accounts: AccountService;
   addresses: AddressService;
+  mail: AccountMailService;
   store: UserStore;
   tokens: AccessTokenIssuer;
   /** Where the public signing keys are served; undefined with HS256 (nothing to publish). */
@@ -36,7 +39,22 @@ export async function startAccountsSubgraph(
   // The Redis store exposes its connection; rate-limiter-flexible runs its own scripts on it.
   const redis = platform.kv.engine === "redis" ? (platform.kv as unknown as { client: Redis }).client : undefined;
   const throttle = createLoginThrottle({ ...config.accounts.loginThrottle, redis });
-  const accounts = createAccountService({ store, throttle, tokens, refreshTokenTtlSeconds: config.auth.refreshTokenTtlSeconds, logger });
+  const mail = createAccountMailService({
+    store,
+    mailer: createEventBusAccountMailer({ bus: platform.bus, internalSecret: config.auth.internalSecret }),
+    throttle: createLoginThrottle({ ...mailThrottleLimits(config), redis, keyPrefix: "account-mail" }),
+    logger,
+    passwordResetTtlMinutes: config.accounts.mail.passwordResetTtlMinutes,
+    emailVerificationTtlHours: config.accounts.mail.emailVerificationTtlHours,
+  });
+  const accounts = createAccountService({
+    store,
+    throttle,
+    tokens,
+    refreshTokenTtlSeconds: config.auth.refreshTokenTtlSeconds,
+    logger,
+    onSignedUp: (user) => mail.mailVerification(user.id),
+  });
   const addresses = createAddressService({ store });
   const guestCarts = createSubgraphGuestCartMerge({ cartUrl: options.cartUrl ?? (() => config.gateway.subgraphUrls.cart), internalSecret: config.auth.internalSecret });
   try {
@@ -45,7 +63,7 @@ export async function startAccountsSubgraph(
       schema: createAccountsSchema(),
       internalSecret: config.auth.internalSecret,
       logger,
-      extendContext: (base) => ({ ...createAccountsContext(base, accounts, addresses), guestCarts }),
+      extendContext: (base) => ({ ...createAccountsContext(base, accounts, addresses, mail), guestCarts }),
       port: options.port ?? config.subgraphPorts.accounts,
       host: config.host,
       publicRoutes: jwksRoute(tokens),
@@ -55,12 +73,14 @@ export async function startAccountsSubgraph(
       ...server,
       accounts,
       addresses,
+      mail,
       store,
       tokens,
       jwksUrl: tokens.publicJwks() ? server.url.replace(/\/graphql$/, JWKS_PATH) : undefined,
       async close() {
         await server.close();
         await guestCarts.close();
+        await mail.settled();
         await store.close();
       },
     };
@@ -68,4 +88,10 @@ export async function startAccountsSubgraph(
     await store.close();
     throw error;
   }
+}
+
+/** The mail throttle is the login throttle's machinery with the mail budgets. */
+function mailThrottleLimits(config: Platform["config"]) {
+  const { perAccount, perAddress, windowSeconds } = config.accounts.mail.throttle;
+  return { failuresPerAccount: perAccount, failuresPerAddress: perAddress, windowSeconds };
 }

@@ -4,10 +4,12 @@ import type { Address, User } from "./domain/user.js";
 import type { AccountService } from "./domain/account.service.js";
 import type { AddressService } from "./domain/address.service.js";
 import type { GuestCartMerge } from "./ports/guest-cart-merge.js";
+import type { AccountMailService } from "./domain/account-mail.service.js";
 
 export interface AccountsContext extends RequestContext {
   accounts: AccountService;
   addresses: AddressService;
+  mail: AccountMailService;
   /** One batched store read per tick for every user a request asks for. */
   userById: DataLoader<string, User | null>;
   addressesOf: DataLoader<string, Address[]>;
@@ -15,11 +17,12 @@ export interface AccountsContext extends RequestContext {
   guestCarts?: GuestCartMerge;
 }
 
-export function createAccountsContext(base: RequestContext, accounts: AccountService, addresses: AddressService): AccountsContext {
+export function createAccountsContext(base: RequestContext, accounts: AccountService, addresses: AddressService, mail: AccountMailService): AccountsContext {
   return {
     ...base,
     accounts,
     addresses,
+    mail,
     userById: new DataLoader(async (ids) => {
       const found = await accounts.findByIds(ids);
       return ids.map((id) => found.get(id) ?? null);

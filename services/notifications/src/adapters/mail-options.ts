@@ -13,6 +13,6 @@ export function toMailOptions(message: NotificationMessage, from: string): SendM
     text: message.text,
     date: new Date(message.occurredAt),
     messageId: `<${message.id}@notifications.storefront.example>`,
-    headers: { "X-Storefront-Kind": message.kind, "X-Storefront-Order": message.orderId },
+    headers: { "X-Storefront-Kind": message.kind, ...(message.orderId ? { "X-Storefront-Order": message.orderId } : {}) },
   };
 }

@@ -1,15 +1,19 @@
 import { setTimeout as delay } from "node:timers/promises";
 import { withDeadLetter, type DomainEvent, type EventBus, type Logger } from "#kernel";
 import { draftNotification, type NotificationDraft, type NotificationMessage } from "./notification.js";
+import type { AccountLinks } from "./account-mail-draft.js";
+import type { RecipientLookup } from "./recipient-lookup.js";
 import type { NotificationSender } from "../ports/notification-sender.js";
-import type { Recipient, RecipientDirectory } from "../ports/recipient-directory.js";
+import type { Recipient } from "../ports/recipient-directory.js";
 import type { DeliveryLog } from "../ports/delivery-log.js";
 
 export const NOTIFICATIONS_CONSUMER = "notifications";
 
 export interface NotificationDispatcherDeps {
   sender: NotificationSender;
-  directory: RecipientDirectory;
+  /** The customer's real address, from accounts. */
+  recipients: RecipientLookup;
+  accountLinks: AccountLinks;
   deliveries: DeliveryLog;
   bus: EventBus;
   logger: Logger;
@@ -28,19 +32,24 @@ export interface NotificationDispatcherDeps {
  * Each (event, channel) is sent once: redeliveries find it in the delivery log.
  */
 export function createNotificationDispatcher(deps: NotificationDispatcherDeps) {
-  const { sender, directory, deliveries, bus, logger, maxAttempts, retryBaseMs } = deps;
+  const { sender, recipients, deliveries, bus, logger, maxAttempts, retryBaseMs } = deps;
   const random = deps.random ?? Math.random;
 
   function messagesFor(draft: NotificationDraft, recipient: Recipient, event: DomainEvent): NotificationMessage[] {
     const base = { ...draft, occurredAt: event.occurredAt };
     const messages: NotificationMessage[] = [];
     if (recipient.email) messages.push({ ...base, id: `${event.id}.email`, channel: "email", to: recipient.email });
-    if (recipient.phone) messages.push({ ...base, id: `${event.id}.sms`, channel: "sms", to: recipient.phone, text: `${draft.subject}. ${draft.text}` });
+    if (recipient.phone && !draft.emailOnly) messages.push({ ...base, id: `${event.id}.sms`, channel: "sms", to: recipient.phone, text: `${draft.subject}. ${draft.text}` });
     return messages;
   }
 
   async function sendAll(draft: NotificationDraft, event: DomainEvent): Promise<void> {
-    const recipient = await directory.find(draft.userId);
+    const recipient = await recipients.find(draft.userId);
+    if (!recipient) {
+      // Deleted since the event was written: nobody to tell, and retrying would not change that.
+      logger.info("notification skipped: no such account", { userId: draft.userId, kind: draft.kind, orderId: draft.orderId, eventId: event.id });
+      return;
+    }
     const messages = messagesFor(draft, recipient, event);
     if (messages.length === 0) logger.warn("notification has no address to go to", { userId: draft.userId, kind: draft.kind, eventId: event.id });
     for (const message of messages) {
@@ -51,7 +60,7 @@ export function createNotificationDispatcher(deps: NotificationDispatcherDeps) {
 
   async function dispatch(event: DomainEvent): Promise<void> {
     // A malformed event throws here, before any retry: the wrapper dead-letters it at once.
-    const draft = draftNotification(event);
+    const draft = draftNotification(event, deps.accountLinks);
     if (!draft) return;
     for (let attempt = 1; ; attempt++) {
       try {

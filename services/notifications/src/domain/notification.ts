@@ -1,4 +1,5 @@
 import {
+  AccountMailEventTypes,
   OrderEventTypes,
   PaymentEventTypes,
   type DomainEvent,
@@ -7,6 +8,8 @@ import {
   type PaymentFailedPayload,
   type PaymentRefundedPayload,
 } from "#kernel";
+import { MalformedEventError } from "./malformed-event-error.js";
+import { draftAccountMail, type AccountLinks } from "./account-mail-draft.js";
 
 export type NotificationKind =
   | "ORDER_PLACED"
@@ -15,15 +18,20 @@ export type NotificationKind =
   | "PAYMENT_REFUNDED"
   | "ORDER_SHIPPED"
   | "ORDER_DELIVERED"
-  | "ORDER_CANCELLED";
+  | "ORDER_CANCELLED"
+  | "PASSWORD_RESET"
+  | "EMAIL_VERIFICATION";
 
 /** What to tell whom, before it is addressed to a channel. */
 export interface NotificationDraft {
   kind: NotificationKind;
   userId: string;
-  orderId: string;
+  /** The order it is about; absent for account mail. */
+  orderId?: string;
   subject: string;
   text: string;
+  /** Only by email: a one-time link must not go to a phone number nobody verified. */
+  emailOnly?: boolean;
 }
 
 export interface NotificationMessage extends NotificationDraft {
@@ -35,8 +43,7 @@ export interface NotificationMessage extends NotificationDraft {
   occurredAt: string;
 }
 
-/** An event no retry can turn into a message: it goes to the dead-letter topic at once. */
-export class MalformedEventError extends Error {}
+export { MalformedEventError };
 
 /**
  * Which events customers hear about, one message per fact: placed, shipped, delivered and
@@ -44,8 +51,12 @@ export class MalformedEventError extends Error {}
  * payment events, which carry the amount and the reason. The PAID and PAYMENT_FAILED status
  * changes say the same as those payment events, so they send nothing of their own.
  */
-export function draftNotification(event: DomainEvent): NotificationDraft | null {
+export function draftNotification(event: DomainEvent, accountLinks?: AccountLinks): NotificationDraft | null {
   if (event.type === OrderEventTypes.statusChanged) return orderStatusDraft(event);
+  if (event.type === AccountMailEventTypes.passwordResetRequested || event.type === AccountMailEventTypes.emailVerificationRequested) {
+    if (!accountLinks) throw new Error(`${event.type} needs account links to be worded`);
+    return draftAccountMail(event, accountLinks);
+  }
   if (event.type === PaymentEventTypes.confirmed) {
     const p = paymentPayload<PaymentConfirmedPayload>(event);
     const paid = formatMoney(p.amount, p.currency);

@@ -6,9 +6,12 @@ export interface Recipient {
 }
 
 /**
- * Looks customers' contact details up by user id. Users have no stored emails yet (accounts
- * come later), so the embedded directory derives an address from the id.
+ * Customers' contact details, from the accounts that hold them, many users at once. A user
+ * missing from the answer has no account (any more): their messages are skipped, not retried.
+ * A lookup that fails (accounts unreachable) rejects, and the message is retried.
  */
 export interface RecipientDirectory {
-  find(userId: string): Promise<Recipient>;
+  readonly engine: string;
+  findMany(userIds: readonly string[]): Promise<Map<string, Recipient>>;
+  close?(): Promise<void>;
 }

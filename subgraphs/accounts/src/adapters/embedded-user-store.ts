@@ -1,7 +1,8 @@
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { Address, AddressFields, User } from "../domain/user.js";
-import { DuplicateEmailError, type NewUser, type RefreshTokenRecord, type UserStore } from "../ports/user-store.js";
+import type { AccountTokenPurpose } from "../domain/account-token.js";
+import { DuplicateEmailError, type AccountTokenRecord, type NewUser, type RefreshTokenRecord, type UserStore } from "../ports/user-store.js";
 
 interface StoredUser extends User {
   emailKey: string;
@@ -13,9 +14,11 @@ interface Snapshot {
   users: StoredUser[];
   addresses: StoredAddress[];
   refreshTokens: RefreshTokenRecord[];
+  /** Absent in files written before one-time tokens existed. */
+  accountTokens?: AccountTokenRecord[];
 }
 
-const DATE_FIELDS = new Set(["createdAt", "updatedAt", "expiresAt", "usedAt", "revokedAt"]);
+const DATE_FIELDS = new Set(["createdAt", "updatedAt", "expiresAt", "usedAt", "revokedAt", "emailVerifiedAt"]);
 
 /**
  * The user store of the zero-setup mode: in memory, optionally kept in a JSON file so that
@@ -28,6 +31,7 @@ export class EmbeddedUserStore implements UserStore {
   private users = new Map<string, StoredUser>();
   private addresses = new Map<string, StoredAddress>();
   private refreshTokens = new Map<string, RefreshTokenRecord>();
+  private accountTokens = new Map<string, AccountTokenRecord>();
   private writing: Promise<void> = Promise.resolve();
 
   private constructor(private readonly file?: string) {}
@@ -44,7 +48,7 @@ export class EmbeddedUserStore implements UserStore {
 
   async createUser(user: NewUser): Promise<User> {
     if ([...this.users.values()].some((u) => u.emailKey === user.emailKey)) throw new DuplicateEmailError();
-    const stored: StoredUser = { ...user, defaultAddressId: null, updatedAt: user.createdAt };
+    const stored: StoredUser = { ...user, defaultAddressId: null, emailVerifiedAt: null, updatedAt: user.createdAt };
     this.users.set(user.id, stored);
     await this.persist();
     return publicUser(stored);
@@ -146,8 +150,46 @@ export class EmbeddedUserStore implements UserStore {
     return revoked;
   }
 
+  async insertAccountToken(token: AccountTokenRecord): Promise<void> {
+    this.accountTokens.set(token.tokenHash, { ...token });
+    await this.persist();
+  }
+
+  async findLiveAccountToken(tokenHash: string, purpose: AccountTokenPurpose, now: Date): Promise<AccountTokenRecord | null> {
+    const token = this.liveToken(tokenHash, purpose, now);
+    return token ? { ...token } : null;
+  }
+
+  async resetPassword(tokenHash: string, passwordHash: string, now: Date): Promise<string | null> {
+    const token = this.liveToken(tokenHash, "PASSWORD_RESET", now);
+    const user = token && this.users.get(token.userId);
+    if (!token || !user) return null;
+    for (const other of this.accountTokens.values()) {
+      if (other.userId === user.id && other.purpose === "PASSWORD_RESET" && !other.usedAt) other.usedAt = now;
+    }
+    for (const refresh of this.refreshTokens.values()) if (refresh.userId === user.id && !refresh.revokedAt) refresh.revokedAt = now;
+    Object.assign(user, { passwordHash, emailVerifiedAt: user.emailVerifiedAt ?? now, updatedAt: now });
+    await this.persist();
+    return user.id;
+  }
+
+  async verifyEmail(tokenHash: string, now: Date): Promise<string | null> {
+    const token = this.liveToken(tokenHash, "EMAIL_VERIFICATION", now);
+    const user = token && this.users.get(token.userId);
+    if (!token || !user) return null;
+    token.usedAt = now;
+    user.emailVerifiedAt ??= now;
+    await this.persist();
+    return user.id;
+  }
+
   async close(): Promise<void> {
     await this.writing;
+  }
+
+  private liveToken(tokenHash: string, purpose: AccountTokenPurpose, now: Date): AccountTokenRecord | undefined {
+    const token = this.accountTokens.get(tokenHash);
+    return token && token.purpose === purpose && !token.usedAt && token.expiresAt > now ? token : undefined;
   }
 
   private owned(userId: string, addressId: string): StoredAddress | undefined {
@@ -163,13 +205,21 @@ export class EmbeddedUserStore implements UserStore {
     this.users = new Map(snapshot.users.map((u) => [u.id, u]));
     this.addresses = new Map(snapshot.addresses.map((a) => [a.id, a]));
     this.refreshTokens = new Map(snapshot.refreshTokens.map((t) => [t.id, t]));
+    this.accountTokens = new Map((snapshot.accountTokens ?? []).map((t) => [t.tokenHash, t]));
+    // Users written before email verification existed start unverified.
+    for (const user of this.users.values()) user.emailVerifiedAt ??= null;
   }
 
   /** Writes are chained, so the file always ends with the latest state. */
   private persist(): Promise<void> {
     const file = this.file;
     if (!file) return Promise.resolve();
-    const snapshot: Snapshot = { users: [...this.users.values()], addresses: [...this.addresses.values()], refreshTokens: [...this.refreshTokens.values()] };
+    const snapshot: Snapshot = {
+      users: [...this.users.values()],
+      addresses: [...this.addresses.values()],
+      refreshTokens: [...this.refreshTokens.values()],
+      accountTokens: [...this.accountTokens.values()],
+    };
     const text = JSON.stringify(snapshot);
     // A failed write fails its own caller only; the next write starts afresh.
     this.writing = this.writing.catch(() => undefined).then(async () => {

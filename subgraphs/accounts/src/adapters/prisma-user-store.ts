@@ -1,9 +1,10 @@
 import { PrismaMariaDb } from "@prisma/adapter-mariadb";
 import { PrismaClient, Prisma } from "../../../../prisma/accounts/generated/client.js";
-import type { Address as AddressRow, User as UserRow, RefreshToken as RefreshTokenRow } from "../../../../prisma/accounts/generated/client.js";
+import type { Address as AddressRow, User as UserRow, RefreshToken as RefreshTokenRow, AccountToken as AccountTokenRow } from "../../../../prisma/accounts/generated/client.js";
 import { parseMysqlUrl } from "../../../../prisma/accounts/migrator/connection.js";
 import type { Address, AddressFields, User } from "../domain/user.js";
-import { DuplicateEmailError, type NewUser, type RefreshTokenRecord, type UserStore } from "../ports/user-store.js";
+import type { AccountTokenPurpose } from "../domain/account-token.js";
+import { DuplicateEmailError, type AccountTokenRecord, type NewUser, type RefreshTokenRecord, type UserStore } from "../ports/user-store.js";
 
 const withDefaultFlag = { defaultOf: { select: { id: true } } } as const;
 type AddressWithFlag = AddressRow & { defaultOf: { id: string } | null };
@@ -12,7 +13,8 @@ type AddressWithFlag = AddressRow & { defaultOf: { id: string } | null };
  * The user store on MySQL (MariaDB) through Prisma and its MariaDB driver adapter. Ownership
  * is part of every address statement's WHERE clause, never a separate check, so there is no
  * window between checking an owner and writing. InnoDB's row lock on the used refresh token
- * makes its rotation succeed once: a racing UPDATE waits, then no longer matches.
+ * makes its rotation succeed once: a racing UPDATE waits, then no longer matches. One-time
+ * account tokens are used the same way: a conditional UPDATE, and only its winner goes on.
  */
 export class PrismaUserStore implements UserStore {
   readonly engine = "mysql";
@@ -120,9 +122,47 @@ export class PrismaUserStore implements UserStore {
     return count;
   }
 
+  async insertAccountToken(token: AccountTokenRecord): Promise<void> {
+    await this.prisma.accountToken.create({ data: token });
+  }
+
+  async findLiveAccountToken(tokenHash: string, purpose: AccountTokenPurpose, now: Date): Promise<AccountTokenRecord | null> {
+    const row = await this.prisma.accountToken.findFirst({ where: { tokenHash, purpose, usedAt: null, expiresAt: { gt: now } } });
+    return row ? toAccountToken(row) : null;
+  }
+
+  async resetPassword(tokenHash: string, passwordHash: string, now: Date): Promise<string | null> {
+    return this.prisma.$transaction(async (tx) => {
+      const userId = await useToken(tx, tokenHash, "PASSWORD_RESET", now);
+      if (!userId) return null;
+      await tx.accountToken.updateMany({ where: { userId, purpose: "PASSWORD_RESET", usedAt: null }, data: { usedAt: now } });
+      await tx.refreshToken.updateMany({ where: { userId, revokedAt: null }, data: { revokedAt: now } });
+      await tx.user.update({ where: { id: userId }, data: { passwordHash, updatedAt: now } });
+      await tx.user.updateMany({ where: { id: userId, emailVerifiedAt: null }, data: { emailVerifiedAt: now } });
+      return userId;
+    });
+  }
+
+  async verifyEmail(tokenHash: string, now: Date): Promise<string | null> {
+    return this.prisma.$transaction(async (tx) => {
+      const userId = await useToken(tx, tokenHash, "EMAIL_VERIFICATION", now);
+      if (userId) await tx.user.updateMany({ where: { id: userId, emailVerifiedAt: null }, data: { emailVerifiedAt: now } });
+      return userId;
+    });
+  }
+
   async close(): Promise<void> {
     await this.prisma.$disconnect();
   }
+}
+
+type Transaction = Parameters<Parameters<PrismaClient["$transaction"]>[0]>[0];
+
+/** Marks the token used when it is live; the racing loser's UPDATE waits on the row lock, then matches nothing. */
+async function useToken(tx: Transaction, tokenHash: string, purpose: AccountTokenPurpose, now: Date): Promise<string | null> {
+  const { count } = await tx.accountToken.updateMany({ where: { tokenHash, purpose, usedAt: null, expiresAt: { gt: now } }, data: { usedAt: now } });
+  if (count !== 1) return null;
+  return (await tx.accountToken.findUniqueOrThrow({ where: { tokenHash }, select: { userId: true } })).userId;
 }
 
 function toUser(row: UserRow): User {
@@ -132,6 +172,7 @@ function toUser(row: UserRow): User {
     name: row.name,
     role: row.role === "ADMIN" ? "admin" : "customer",
     defaultAddressId: row.defaultAddressId,
+    emailVerifiedAt: row.emailVerifiedAt,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
@@ -156,5 +197,9 @@ function toAddress({ defaultOf, ...row }: AddressWithFlag): Address {
 }
 
 function toRefreshToken(row: RefreshTokenRow): RefreshTokenRecord {
+  return { ...row };
+}
+
+function toAccountToken(row: AccountTokenRow): AccountTokenRecord {
   return { ...row };
 }

@@ -57,5 +57,21 @@ export function createLoginThrottle(options: LoginThrottleOptions): LoginThrottl
     async recordSuccess(attempt) {
       await byAccount.delete(attempt.account);
     },
+
+    async consume(attempt): Promise<ThrottleDecision> {
+      const waits = await Promise.all(
+        counters(attempt).map(({ limiter, key }) =>
+          limiter.consume(key).then(
+            () => 0,
+            (rejection: unknown) => {
+              if (!(rejection instanceof RateLimiterRes)) throw rejection;
+              return Math.max(1, rejection.msBeforeNext);
+            },
+          ),
+        ),
+      );
+      const waitMs = Math.max(0, ...waits);
+      return waitMs === 0 ? { allowed: true, retryAfterSeconds: 0 } : { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) };
+    },
   };
 }

@@ -23,6 +23,8 @@ export interface AccountServiceDependencies {
   logger: Logger;
   clock?: () => Date;
   hashing?: ScryptParameters;
+  /** Told of each account signUp creates (the verification mail); sign-up does not wait for it. */
+  onSignedUp?: (user: User) => void;
 }
 
 const wrongCredentials = () => new DomainError(ErrorCode.UNAUTHENTICATED, "The email or password is incorrect");
@@ -94,6 +96,7 @@ export function createAccountService(deps: AccountServiceDependencies) {
         throw error;
       }
       logger.info("account_created", { userId: user.id });
+      deps.onSignedUp?.(user);
       return startSession(user, newTokenId("fam"));
     },
 

@@ -11,6 +11,8 @@ export interface User {
   name: string;
   role: AccountRole;
   defaultAddressId: string | null;
+  /** When the user proved they read mail at `email`; null until then. */
+  emailVerifiedAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }

@@ -134,6 +134,28 @@ export type Mutation = {
   refreshToken: AuthPayload;
   /** Deletes one of the signed-in user's addresses and returns its id. NOT_FOUND for any other id. */
   removeAddress: Scalars['ID']['output'];
+  /**
+   * Mails a password-reset link to the account with this email, if there is one. Always true,
+   * in the same time, whether or not an account exists, so the answer tells nobody who has an
+   * account; the link goes to the address the account holds, never to the text sent here.
+   * BAD_USER_INPUT for a malformed email; RATE_LIMITED, with `retryAfterSeconds`, after too
+   * many requests for one email or from one client address. The link works once, for
+   * `PASSWORD_RESET_TTL_MINUTES` (30 by default), and asking again sends a new one.
+   */
+  requestPasswordReset: Scalars['Boolean']['output'];
+  /**
+   * Mails the signed-in user a new verification link: true when one was sent, false when the
+   * email is verified already. RATE_LIMITED, with `retryAfterSeconds`, after too many requests.
+   */
+  resendVerificationEmail: Scalars['Boolean']['output'];
+  /**
+   * Sets a new password with the token from a reset link. The token works once; the reset ends
+   * every session of the account (its refresh tokens stop working; access tokens already issued
+   * live out their few minutes), makes its other reset links useless and marks the email
+   * verified. INVALID_TOKEN, with one message, for a token that is unknown, used or expired;
+   * BAD_USER_INPUT for a password signUp would refuse. Log in with the new password afterwards.
+   */
+  resetPassword: Scalars['Boolean']['output'];
   /** Makes one of the signed-in user's addresses the default. NOT_FOUND for any other id. */
   setDefaultAddress: Address;
   /**
@@ -143,6 +165,12 @@ export type Mutation = {
   signUp: AuthPayload;
   /** Changes one of the signed-in user's addresses. NOT_FOUND for any other id. */
   updateAddress: Address;
+  /**
+   * Marks the account's email verified with the token from a verification link; no sign-in
+   * needed. The token works once and expires after `EMAIL_VERIFICATION_TTL_HOURS` (48 by
+   * default). INVALID_TOKEN, with one message, for a token that is unknown, used or expired.
+   */
+  verifyEmail: Scalars['Boolean']['output'];
 };
 
 
@@ -172,6 +200,17 @@ export type MutationRemoveAddressArgs = {
 };
 
 
+export type MutationRequestPasswordResetArgs = {
+  email: Scalars['String']['input'];
+};
+
+
+export type MutationResetPasswordArgs = {
+  newPassword: Scalars['String']['input'];
+  token: Scalars['String']['input'];
+};
+
+
 export type MutationSetDefaultAddressArgs = {
   id: Scalars['ID']['input'];
 };
@@ -187,16 +226,29 @@ export type MutationUpdateAddressArgs = {
   input: AddressChanges;
 };
 
+
+export type MutationVerifyEmailArgs = {
+  token: Scalars['String']['input'];
+};
+
 export type Query = {
   __typename?: 'Query';
   /** Internal (orders subgraph, role service): the default address of a user, for checkout. */
   defaultAddress?: Maybe<Address>;
   /** The signed-in user; null for anonymous callers. */
   me?: Maybe<User>;
+  /** Internal (cart and orders subgraphs, role service): one of a user's saved addresses, or null when the user has none with that id. */
+  savedAddress?: Maybe<Address>;
 };
 
 
 export type QueryDefaultAddressArgs = {
+  userId: Scalars['ID']['input'];
+};
+
+
+export type QuerySavedAddressArgs = {
+  id: Scalars['ID']['input'];
   userId: Scalars['ID']['input'];
 };
 
@@ -231,6 +283,13 @@ export type User = {
   defaultAddress?: Maybe<Address>;
   /** Email address as the user typed it; unique regardless of letter case. */
   email: Scalars['String']['output'];
+  /**
+   * Whether the user proved they read mail at `email`: by the link in the verification email
+   * (sent at sign-up, again with `resendVerificationEmail`) or by resetting their password.
+   * Nothing requires it today: an unverified customer shops and checks out like any other;
+   * clients may show a reminder.
+   */
+  emailVerified: Scalars['Boolean']['output'];
   /** Stable user identifier (the `sub` of their access tokens). */
   id: Scalars['ID']['output'];
   /** Display name. */
@@ -393,14 +452,19 @@ export type MutationResolvers<ContextType = AccountsContext, ParentType extends 
   logOut?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationLogOutArgs, 'refreshToken'>>;
   refreshToken?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationRefreshTokenArgs, 'refreshToken'>>;
   removeAddress?: Resolver<ResolversTypes['ID'], ParentType, ContextType, RequireFields<MutationRemoveAddressArgs, 'id'>>;
+  requestPasswordReset?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRequestPasswordResetArgs, 'email'>>;
+  resendVerificationEmail?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  resetPassword?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationResetPasswordArgs, 'newPassword' | 'token'>>;
   setDefaultAddress?: Resolver<ResolversTypes['Address'], ParentType, ContextType, RequireFields<MutationSetDefaultAddressArgs, 'id'>>;
   signUp?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationSignUpArgs, 'input'>>;
   updateAddress?: Resolver<ResolversTypes['Address'], ParentType, ContextType, RequireFields<MutationUpdateAddressArgs, 'id' | 'input'>>;
+  verifyEmail?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationVerifyEmailArgs, 'token'>>;
 }>;
 
 export type QueryResolvers<ContextType = AccountsContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
   defaultAddress?: Resolver<Maybe<ResolversTypes['Address']>, ParentType, ContextType, RequireFields<QueryDefaultAddressArgs, 'userId'>>;
   me?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
+  savedAddress?: Resolver<Maybe<ResolversTypes['Address']>, ParentType, ContextType, RequireFields<QuerySavedAddressArgs, 'id' | 'userId'>>;
 }>;
 
 export type UserResolvers<ContextType = AccountsContext, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User'], FederationReferenceType extends FederationReferenceTypes['User'] = FederationReferenceTypes['User']> = ResolversObject<{
@@ -409,6 +473,7 @@ export type UserResolvers<ContextType = AccountsContext, ParentType extends Reso
   createdAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   defaultAddress?: Resolver<Maybe<ResolversTypes['Address']>, ParentType, ContextType>;
   email?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  emailVerified?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   roles?: Resolver<Array<ResolversTypes['Role']>, ParentType, ContextType>;

@@ -22,4 +22,10 @@ export interface LoginThrottle {
   recordFailure(attempt: LoginAttempt): Promise<void>;
   /** A successful log-in forgives the account's failures (not the address's). */
   recordSuccess(attempt: LoginAttempt): Promise<void>;
+  /**
+   * Counts one attempt on both counters and decides in the same step, so concurrent requests
+   * cannot all pass a check before any is counted: for requests that cost something whether
+   * or not they succeed (mailing a link).
+   */
+  consume(attempt: LoginAttempt): Promise<ThrottleDecision>;
 }

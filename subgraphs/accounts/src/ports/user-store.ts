@@ -1,4 +1,5 @@
 import type { Address, AddressFields, AccountRole, User } from "../domain/user.js";
+import type { AccountTokenPurpose } from "../domain/account-token.js";
 
 export interface NewUser {
   id: string;
@@ -23,6 +24,16 @@ export interface RefreshTokenRecord {
   revokedAt: Date | null;
 }
 
+/** A one-time token mailed to the user; the store knows only its hash. */
+export interface AccountTokenRecord {
+  tokenHash: string;
+  userId: string;
+  purpose: AccountTokenPurpose;
+  expiresAt: Date;
+  createdAt: Date;
+  usedAt: Date | null;
+}
+
 export class DuplicateEmailError extends Error {
   constructor() {
     super("An account with this email already exists");
@@ -37,7 +48,10 @@ export class DuplicateEmailError extends Error {
  *   like an id that does not exist (null / false), so callers cannot tell them apart;
  * - a user's default address is always one of their own addresses, or none; removing it
  *   clears the default;
- * - rotating a refresh token succeeds at most once per token, however many callers race.
+ * - rotating a refresh token succeeds at most once per token, however many callers race;
+ * - a one-time account token is used at most once, however many callers race, and never
+ *   after it expired; a password reset changes the password, uses up every reset token of
+ *   the user and revokes every refresh token in one step, so no old session outlives it.
  */
 export interface UserStore {
   readonly engine: string;
@@ -65,6 +79,19 @@ export interface UserStore {
   rotateRefreshToken(usedId: string, next: RefreshTokenRecord, now: Date): Promise<boolean>;
   /** Revokes every token of the family that is not revoked yet; returns how many. */
   revokeRefreshFamily(familyId: string, now: Date): Promise<number>;
+
+  insertAccountToken(token: AccountTokenRecord): Promise<void>;
+  /** The token when it exists for this purpose, unused and unexpired at `now`; null otherwise. */
+  findLiveAccountToken(tokenHash: string, purpose: AccountTokenPurpose, now: Date): Promise<AccountTokenRecord | null>;
+  /**
+   * Uses a live PASSWORD_RESET token and, atomically with it: sets the password hash, uses
+   * every other reset token of the user, revokes all their refresh tokens and marks the email
+   * verified (the link reached that mailbox). The user id, or null when the token was not
+   * live (unknown, expired, or another reset used it first).
+   */
+  resetPassword(tokenHash: string, passwordHash: string, now: Date): Promise<string | null>;
+  /** Uses a live EMAIL_VERIFICATION token and marks the user's email verified; the user id or null. */
+  verifyEmail(tokenHash: string, now: Date): Promise<string | null>;
 
   close(): Promise<void>;
 }

@@ -3,7 +3,8 @@ import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { engineSuiteTitle } from "#kernel/testing";
 import type { AddressFields } from "../../src/domain/user.js";
-import { DuplicateEmailError, type NewUser, type RefreshTokenRecord, type UserStore } from "../../src/ports/user-store.js";
+import { DuplicateEmailError, type AccountTokenRecord, type NewUser, type RefreshTokenRecord, type UserStore } from "../../src/ports/user-store.js";
+import { newAccountToken, type AccountTokenPurpose } from "../../src/domain/account-token.js";
 
 /**
  * The guarantees of the `UserStore` port, checked against one adapter. `create` returns a
@@ -48,7 +49,7 @@ export function defineUserStoreContract(engine: string, create: () => Promise<Us
     it("creates a user and finds it by id and by email key, with its password hash only in the credentials", async () => {
       const key = `bea-${randomUUID()}@example.test`;
       const created = await user({ name: "Bea", role: "admin", email: "Bea@Example.test", emailKey: key });
-      assert.deepEqual(created, { id: created.id, email: "Bea@Example.test", name: "Bea", role: "admin", defaultAddressId: null, createdAt: at(), updatedAt: at() });
+      assert.deepEqual(created, { id: created.id, email: "Bea@Example.test", name: "Bea", role: "admin", defaultAddressId: null, emailVerifiedAt: null, createdAt: at(), updatedAt: at() });
       assert.ok(!("passwordHash" in created), "the user record carries no password hash");
       assert.deepEqual((await store.findUsersByIds([created.id, "usr_missing"])).get(created.id), created);
       assert.equal((await store.findUsersByIds(["usr_missing"])).size, 0);
@@ -171,6 +172,72 @@ export function defineUserStoreContract(engine: string, create: () => Promise<Us
       assert.equal((await store.findRefreshToken(tokens[2]!.id))?.revokedAt, null);
       assert.equal(await store.revokeRefreshFamily(family, at(60)), 0, "already revoked tokens keep their first revocation");
       assert.deepEqual((await store.findRefreshToken(tokens[0]!.id))?.revokedAt, at(50));
+    });
+
+    async function accountToken(userId: string, purpose: AccountTokenPurpose, overrides: Partial<AccountTokenRecord> = {}): Promise<AccountTokenRecord> {
+      const record: AccountTokenRecord = { tokenHash: newAccountToken().tokenHash, userId, purpose, expiresAt: at(1_800_000), createdAt: at(), usedAt: null, ...overrides };
+      await store.insertAccountToken(record);
+      return record;
+    }
+
+    it("finds a one-time token only while it is live, and only for its purpose", async () => {
+      const ann = await user();
+      const reset = await accountToken(ann.id, "PASSWORD_RESET");
+      assert.deepEqual(await store.findLiveAccountToken(reset.tokenHash, "PASSWORD_RESET", at(1)), reset);
+      assert.equal(await store.findLiveAccountToken(reset.tokenHash, "EMAIL_VERIFICATION", at(1)), null, "another purpose");
+      assert.equal(await store.findLiveAccountToken(reset.tokenHash, "PASSWORD_RESET", at(1_800_000)), null, "expired");
+      assert.equal(await store.findLiveAccountToken(newAccountToken().tokenHash, "PASSWORD_RESET", at(1)), null, "unknown");
+      const used = await accountToken(ann.id, "PASSWORD_RESET", { usedAt: at(1) });
+      assert.equal(await store.findLiveAccountToken(used.tokenHash, "PASSWORD_RESET", at(2)), null, "used");
+    });
+
+    it("resets a password once: of 10 racing resets with one token exactly one wins, and it ends every session", async () => {
+      const [ann, bob] = [await user(), await user()];
+      const reset = await accountToken(ann.id, "PASSWORD_RESET");
+      const olderLink = await accountToken(ann.id, "PASSWORD_RESET");
+      const bobsLink = await accountToken(bob.id, "PASSWORD_RESET");
+      const sessions = [token(ann.id, id("fam")), token(ann.id, id("fam"))];
+      const bobsSession = token(bob.id, id("fam"));
+      for (const t of [...sessions, bobsSession]) await store.insertRefreshToken(t);
+
+      const results = await Promise.all(Array.from({ length: 10 }, (_, i) => store.resetPassword(reset.tokenHash, `scrypt$new-${i}`, at(10))));
+      const winners = results.flatMap((userId, i) => (userId === null ? [] : [i]));
+      assert.equal(winners.length, 1, `winners: ${winners.join(", ")}`);
+      assert.equal(results[winners[0]!], ann.id);
+      const credentials = await store.findCredentials(ann.email);
+      assert.equal(credentials?.passwordHash, `scrypt$new-${winners[0]}`, "the winner's password is the one kept");
+      assert.deepEqual(credentials?.user.emailVerifiedAt, at(10), "reaching the mailbox verifies it");
+      for (const session of sessions) assert.deepEqual((await store.findRefreshToken(session.id))?.revokedAt, at(10));
+      assert.equal(await store.findLiveAccountToken(olderLink.tokenHash, "PASSWORD_RESET", at(11)), null, "an older link is used up with it");
+      assert.equal(await store.resetPassword(olderLink.tokenHash, "scrypt$again", at(11)), null);
+      assert.equal((await store.findRefreshToken(bobsSession.id))?.revokedAt, null, "other users keep their sessions");
+      assert.ok(await store.findLiveAccountToken(bobsLink.tokenHash, "PASSWORD_RESET", at(11)), "and their links");
+    });
+
+    it("refuses to reset with an expired, unknown or verification token, changing nothing", async () => {
+      const ann = await user();
+      const expired = await accountToken(ann.id, "PASSWORD_RESET", { expiresAt: at(5) });
+      const verification = await accountToken(ann.id, "EMAIL_VERIFICATION");
+      const session = token(ann.id, id("fam"));
+      await store.insertRefreshToken(session);
+      assert.equal(await store.resetPassword(expired.tokenHash, "scrypt$x", at(5)), null);
+      assert.equal(await store.resetPassword(verification.tokenHash, "scrypt$x", at(1)), null);
+      assert.equal(await store.resetPassword(newAccountToken().tokenHash, "scrypt$x", at(1)), null);
+      assert.equal((await store.findCredentials(ann.email))?.passwordHash, "scrypt$hash");
+      assert.equal((await store.findRefreshToken(session.id))?.revokedAt, null);
+    });
+
+    it("verifies an email once: of 10 racing verifications with one token exactly one wins", async () => {
+      const ann = await user();
+      const link = await accountToken(ann.id, "EMAIL_VERIFICATION");
+      const results = await Promise.all(Array.from({ length: 10 }, () => store.verifyEmail(link.tokenHash, at(20))));
+      assert.deepEqual(results.filter((r) => r !== null), [ann.id]);
+      assert.deepEqual((await store.findUsersByIds([ann.id])).get(ann.id)?.emailVerifiedAt, at(20));
+      const second = await accountToken(ann.id, "EMAIL_VERIFICATION");
+      assert.equal(await store.verifyEmail(second.tokenHash, at(30)), ann.id, "a later link still works");
+      assert.deepEqual((await store.findUsersByIds([ann.id])).get(ann.id)?.emailVerifiedAt, at(20), "and keeps the first verification time");
+      const expired = await accountToken(ann.id, "EMAIL_VERIFICATION", { expiresAt: at(40) });
+      assert.equal(await store.verifyEmail(expired.tokenHash, at(40)), null);
     });
   });
 }

@@ -20,7 +20,7 @@ import {
 import { createPrismaClient, type PrismaClient } from "#kernel/relational";
 import { KafkaEventBus } from "#kernel/adapters.ts";
 import { startPaymentSimulator, type RunningPaymentSimulator } from "../../../../services/payment-simulator/src/index.js";
-import { FolderNotificationSender, startNotificationService, type NotificationSender, type RunningNotifications } from "../../../../services/notifications/src/index.js";
+import { FolderNotificationSender, startNotificationService, SyntheticRecipientDirectory, type NotificationSender, type RunningNotifications } from "../../../../services/notifications/src/index.js";
 import { startPaymentsSubgraph, type RunningPayments } from "../../src/payments-subgraph.js";
 import { createTestDatabase, type DatabaseEngine } from "../../../../test/support/test-database.js";
 import { NamespacedEventBus } from "#kernel/testing";
@@ -107,6 +107,8 @@ export async function openPaymentsHarness(options: HarnessOptions) {
     closers.push(payments.close);
     const notifications: RunningNotifications = await startNotificationService(platform, {
       sender: options.sender ?? new FolderNotificationSender(notificationsDir, config.notifications.from),
+      // No accounts here: every payment's user is a customer at a synthetic address.
+      directory: new SyntheticRecipientDirectory(),
       prisma,
     });
     closers.push(notifications.close);

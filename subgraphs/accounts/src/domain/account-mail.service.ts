@@ -1,0 +1,122 @@
+import { DomainError, ErrorCode, rateLimited, unauthenticated, type Logger } from "#kernel";
+import { emailKey, validEmail, validPassword } from "./account.validation.js";
+import { DEFAULT_SCRYPT, hashPassword, type ScryptParameters } from "./password-hashing.js";
+import { newAccountToken, presentedTokenHash, type AccountTokenPurpose } from "./account-token.js";
+import type { UserStore } from "../ports/user-store.js";
+import type { LoginThrottle } from "../ports/login-throttle.js";
+import type { AccountMailer } from "../ports/account-mailer.js";
+
+export interface AccountMailServiceDependencies {
+  store: UserStore;
+  mailer: AccountMailer;
+  /** Counts mail requests per account (email key or user id) and per client address. */
+  throttle: LoginThrottle;
+  logger: Logger;
+  passwordResetTtlMinutes: number;
+  emailVerificationTtlHours: number;
+  clock?: () => Date;
+  hashing?: ScryptParameters;
+}
+
+/** One answer for an unknown, used or expired token: which one it was helps only an attacker. */
+const invalidToken = () => new DomainError(ErrorCode.INVALID_TOKEN, "This link is invalid or has expired; ask for a new one");
+
+/**
+ * Password reset and email verification by one-time links. Guarantees:
+ * - requestPasswordReset answers the same, in the same time, whether or not the email has an
+ *   account: after the input check and the throttle it answers at once, and looking the
+ *   account up, storing the token and handing the mail over happen afterwards;
+ * - the link goes to the account's stored address, never to the text typed in the request;
+ * - tokens are 256 random bits, stored as hashes, used once, and expire;
+ * - a reset changes the password, ends every session (refresh token) of the account and uses
+ *   up its other reset links, in one store transaction; two resets racing with one token:
+ *   exactly one wins;
+ * - requests are throttled per account and per client address, counted before any work.
+ */
+export function createAccountMailService(deps: AccountMailServiceDependencies) {
+  const { store, mailer, throttle, logger } = deps;
+  const clock = deps.clock ?? (() => new Date());
+  const hashing = deps.hashing ?? DEFAULT_SCRYPT;
+  const lifetimeMs: Record<AccountTokenPurpose, number> = {
+    PASSWORD_RESET: deps.passwordResetTtlMinutes * 60_000,
+    EMAIL_VERIFICATION: deps.emailVerificationTtlHours * 3_600_000,
+  };
+  const background = new Set<Promise<void>>();
+
+  /** Work the caller must not wait for (or time): failures are logged, never answered. */
+  function afterAnswering(what: string, work: () => Promise<void>): void {
+    const task: Promise<void> = work()
+      .catch((error: unknown) => logger.error("account_mail_failed", { what, error: String(error) }))
+      .finally(() => background.delete(task));
+    background.add(task);
+  }
+
+  async function spendBudget(account: string, clientAddress: string | undefined): Promise<void> {
+    const decision = await throttle.consume({ account, address: clientAddress });
+    if (!decision.allowed) throw rateLimited("account email requests", decision.retryAfterSeconds);
+  }
+
+  async function mailLink(purpose: AccountTokenPurpose, userId: string): Promise<void> {
+    const now = clock();
+    const { token, tokenHash } = newAccountToken();
+    const expiresAt = new Date(now.getTime() + lifetimeMs[purpose]);
+    await store.insertAccountToken({ tokenHash, userId, purpose, expiresAt, createdAt: now, usedAt: null });
+    await mailer.send({ purpose, userId, token, expiresAt });
+    logger.info("account_mail_requested", { userId, purpose });
+  }
+
+  return {
+    /** Always true for a well-formed email (BAD_USER_INPUT otherwise); RATE_LIMITED past the budget. */
+    async requestPasswordReset(email: string, clientAddress?: string): Promise<true> {
+      const key = emailKey(validEmail(email));
+      await spendBudget(`reset:${key}`, clientAddress);
+      afterAnswering("password reset", async () => {
+        const found = await store.findCredentials(key);
+        if (found) await mailLink("PASSWORD_RESET", found.user.id);
+      });
+      return true;
+    },
+
+    async resetPassword(token: string, newPassword: string): Promise<true> {
+      const password = validPassword(newPassword);
+      const tokenHash = presentedTokenHash(token);
+      // Checked before hashing, so a stream of made-up tokens costs no scrypt work.
+      if (!tokenHash || !(await store.findLiveAccountToken(tokenHash, "PASSWORD_RESET", clock()))) throw invalidToken();
+      const passwordHash = await hashPassword(password, hashing);
+      const userId = await store.resetPassword(tokenHash, passwordHash, clock());
+      if (!userId) throw invalidToken();
+      logger.info("password_reset", { userId });
+      return true;
+    },
+
+    /** The verification mail of a new account; sign-up does not wait for it. */
+    mailVerification(userId: string): void {
+      afterAnswering("email verification", () => mailLink("EMAIL_VERIFICATION", userId));
+    },
+
+    /** True when a new link was mailed; false when the address is verified already. */
+    async resendVerification(userId: string, clientAddress?: string): Promise<boolean> {
+      const user = (await store.findUsersByIds([userId])).get(userId);
+      if (!user) throw unauthenticated("Sign in again: this account no longer exists");
+      if (user.emailVerifiedAt) return false;
+      await spendBudget(`verify:${userId}`, clientAddress);
+      await mailLink("EMAIL_VERIFICATION", userId);
+      return true;
+    },
+
+    async verifyEmail(token: string): Promise<true> {
+      const tokenHash = presentedTokenHash(token);
+      const userId = tokenHash ? await store.verifyEmail(tokenHash, clock()) : null;
+      if (!userId) throw invalidToken();
+      logger.info("email_verified", { userId });
+      return true;
+    },
+
+    /** Resolves once the mail work started so far has finished (tests, shutdown). */
+    async settled(): Promise<void> {
+      while (background.size > 0) await Promise.all([...background]);
+    },
+  };
+}
+
+export type AccountMailService = ReturnType<typeof createAccountMailService>;

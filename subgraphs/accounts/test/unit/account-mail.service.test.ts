@@ -1,0 +1,237 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
+import { after, describe, it } from "node:test";
+import { createAccessTokenIssuer, createLogger, DomainError, ErrorCode } from "#kernel";
+import { EmbeddedUserStore } from "../../src/adapters/embedded-user-store.js";
+import { createLoginThrottle } from "../../src/adapters/rate-limiter-login-throttle.js";
+import { createAccountService } from "../../src/domain/account.service.js";
+import { createAccountMailService } from "../../src/domain/account-mail.service.js";
+import { hashAccountToken } from "../../src/domain/account-token.js";
+import type { AccountMailRequest } from "../../src/ports/account-mailer.js";
+
+const FAST_SCRYPT = { N: 2 ** 10, r: 8, p: 1 };
+const scratch = mkdtempSync(join(tmpdir(), "account-mail-"));
+after(() => rmSync(scratch, { recursive: true, force: true }));
+
+interface SetupOptions {
+  perAccount?: number;
+  perAddress?: number;
+  /** How long handing a mail over takes (a slow broker). */
+  mailerDelayMs?: number;
+  file?: string;
+}
+
+async function setup(options: SetupOptions = {}) {
+  const store = await EmbeddedUserStore.open(options.file);
+  let now = new Date("2026-03-01T10:00:00.000Z");
+  const clock = () => now;
+  const sent: AccountMailRequest[] = [];
+  const mail = createAccountMailService({
+    store,
+    mailer: {
+      async send(request) {
+        if (options.mailerDelayMs) await delay(options.mailerDelayMs);
+        sent.push(request);
+      },
+    },
+    throttle: createLoginThrottle({ failuresPerAccount: options.perAccount ?? 1000, failuresPerAddress: options.perAddress ?? 1000, windowSeconds: 3600 }),
+    logger: createLogger("silent"),
+    passwordResetTtlMinutes: 30,
+    emailVerificationTtlHours: 48,
+    clock,
+    hashing: FAST_SCRYPT,
+  });
+  const accounts = createAccountService({
+    store,
+    throttle: createLoginThrottle({ failuresPerAccount: 5, failuresPerAddress: 50, windowSeconds: 900 }),
+    tokens: createAccessTokenIssuer({ issuer: "t", secret: "unit-test-secret-0123456789-0123456789", ttlSeconds: 900 }),
+    refreshTokenTtlSeconds: 3600,
+    logger: createLogger("silent"),
+    clock,
+    hashing: FAST_SCRYPT,
+    onSignedUp: (user) => mail.mailVerification(user.id),
+  });
+  const signUp = async (email: string, password = "old-password-1") => {
+    const session = await accounts.signUp({ email, password, name: "Ann" });
+    await mail.settled();
+    return session;
+  };
+  /** The reset link mailed for `userId` by the last request. */
+  const lastToken = (userId: string, purpose: AccountMailRequest["purpose"]) => sent.filter((r) => r.userId === userId && r.purpose === purpose).at(-1)?.token;
+  return { store, mail, accounts, sent, signUp, lastToken, advance: (ms: number) => void (now = new Date(now.getTime() + ms)) };
+}
+
+async function failure(work: Promise<unknown>): Promise<DomainError> {
+  const error = await work.then(
+    () => assert.fail("expected the call to fail"),
+    (e: unknown) => e,
+  );
+  assert.ok(error instanceof DomainError, `expected a DomainError, got ${String(error)}`);
+  return error;
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+describe("account mail: password reset", () => {
+  it("mails a link for the account an email names, in any letter case, and stores only the token's hash", async () => {
+    const file = join(scratch, "hash-only", "users.json");
+    const { mail, sent, signUp, lastToken, store } = await setup({ file });
+    const ann = await signUp("Ann@Example.com");
+    assert.equal(await mail.requestPasswordReset("  ann@EXAMPLE.com "), true);
+    await mail.settled();
+    const token = lastToken(ann.user.id, "PASSWORD_RESET");
+    assert.ok(token && /^[A-Za-z0-9_-]{43}$/.test(token), "256 random bits, base64url");
+    const reset = sent.find((r) => r.purpose === "PASSWORD_RESET")!;
+    assert.equal(reset.expiresAt.toISOString(), "2026-03-01T10:30:00.000Z", "PASSWORD_RESET_TTL_MINUTES from now");
+    await store.close();
+    const kept = readFileSync(file, "utf8");
+    assert.ok(!kept.includes(token), "the token itself is stored nowhere");
+    assert.ok(kept.includes(hashAccountToken(token)), "its hash is");
+  });
+
+  it("answers true for an email without an account, and mails and stores nothing", async () => {
+    const { mail, sent } = await setup();
+    assert.equal(await mail.requestPasswordReset("nobody@example.com"), true);
+    await mail.settled();
+    assert.deepEqual(sent, []);
+  });
+
+  it("answers in the same time whether or not the account exists, though the work behind it takes long", async () => {
+    // A slow hand-over (80 ms): had the answer waited for it, known emails would answer 80 ms later.
+    const { mail, signUp } = await setup({ mailerDelayMs: 80 });
+    const known = (await signUp("timing@example.com")).user.email;
+    const timings = { known: [] as number[], unknown: [] as number[] };
+    for (let i = 0; i < 21; i++) {
+      for (const [kind, email] of [["known", known], ["unknown", `nobody-${i}@example.com`]] as const) {
+        const started = performance.now();
+        await mail.requestPasswordReset(email);
+        timings[kind].push(performance.now() - started);
+      }
+    }
+    await mail.settled();
+    const gap = Math.abs(median(timings.known) - median(timings.unknown));
+    assert.ok(gap < 40, `medians ${median(timings.known).toFixed(2)} ms vs ${median(timings.unknown).toFixed(2)} ms`);
+    assert.ok(median(timings.known) < 40, `a known email answers before the 80 ms hand-over (median ${median(timings.known).toFixed(2)} ms)`);
+  });
+
+  it("resets the password once: the new one logs in, the old one and every session stop working", async () => {
+    const { mail, accounts, signUp, lastToken } = await setup();
+    const ann = await signUp("reset@example.com");
+    const other = await accounts.logIn("reset@example.com", "old-password-1");
+    await mail.requestPasswordReset("reset@example.com");
+    await mail.settled();
+    const token = lastToken(ann.user.id, "PASSWORD_RESET")!;
+    assert.equal(await mail.resetPassword(token, "brand-new-password"), true);
+    assert.equal((await accounts.logIn("reset@example.com", "brand-new-password")).user.id, ann.user.id);
+    assert.equal((await failure(accounts.logIn("reset@example.com", "old-password-1"))).code, ErrorCode.UNAUTHENTICATED);
+    for (const session of [ann, other]) assert.equal((await failure(accounts.refresh(session.refreshToken))).code, ErrorCode.UNAUTHENTICATED);
+    const used = await failure(mail.resetPassword(token, "third-password-9"));
+    assert.equal(used.code, ErrorCode.INVALID_TOKEN);
+    assert.equal((await accounts.findByIds([ann.user.id])).get(ann.user.id)?.emailVerifiedAt !== null, true, "the link reached the mailbox: verified");
+  });
+
+  it("answers an unknown, used, expired or malformed token alike with INVALID_TOKEN", async () => {
+    const { mail, signUp, lastToken, advance } = await setup();
+    const ann = await signUp("expiry@example.com");
+    await mail.requestPasswordReset("expiry@example.com");
+    await mail.settled();
+    const token = lastToken(ann.user.id, "PASSWORD_RESET")!;
+    advance(30 * 60_000);
+    const answers = await Promise.all(
+      [token, "A".repeat(43), "", "x".repeat(10_000), `${token}\u0000`, lastToken(ann.user.id, "EMAIL_VERIFICATION")!, "../../etc/passwd"].map((t) => failure(mail.resetPassword(t, "new-password-1"))),
+    );
+    for (const answer of answers) assert.deepEqual([answer.code, answer.message], [ErrorCode.INVALID_TOKEN, answers[0]!.message]);
+  });
+
+  it("checks the new password like sign-up before it uses the token, which then still works", async () => {
+    const { mail, signUp, lastToken } = await setup();
+    const ann = await signUp("weak@example.com");
+    await mail.requestPasswordReset("weak@example.com");
+    await mail.settled();
+    const token = lastToken(ann.user.id, "PASSWORD_RESET")!;
+    for (const weak of ["short", "p".repeat(129)]) assert.equal((await failure(mail.resetPassword(token, weak))).code, ErrorCode.BAD_USER_INPUT);
+    assert.equal(await mail.resetPassword(token, "long-enough-now"), true);
+  });
+
+  it("lets one of two resets racing with one token win; the other gets INVALID_TOKEN", async () => {
+    const { mail, accounts, signUp, lastToken } = await setup();
+    const ann = await signUp("race@example.com");
+    await mail.requestPasswordReset("race@example.com");
+    await mail.settled();
+    const token = lastToken(ann.user.id, "PASSWORD_RESET")!;
+    const results = await Promise.allSettled([mail.resetPassword(token, "first-password-1"), mail.resetPassword(token, "second-password-2")]);
+    assert.deepEqual(results.map((r) => r.status).sort(), ["fulfilled", "rejected"]);
+    const loser = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
+    assert.equal((loser.reason as DomainError).code, ErrorCode.INVALID_TOKEN);
+    const winner = results[0]!.status === "fulfilled" ? "first-password-1" : "second-password-2";
+    assert.equal((await accounts.logIn("race@example.com", winner)).user.id, ann.user.id);
+  });
+
+  it("refuses hostile emails with BAD_USER_INPUT, and mails a look-alike only to the account it normalises to", async () => {
+    const { mail, sent, signUp } = await setup();
+    const ann = await signUp("ann@example.com");
+    for (const hostile of [`${"a".repeat(10_000)}@example.com`, "ann@example.com\r\nBcc: thief@evil.test", "ann\u0000@example.com", "not-an-email"]) {
+      assert.equal((await failure(mail.requestPasswordReset(hostile))).code, ErrorCode.BAD_USER_INPUT, JSON.stringify(hostile.slice(0, 40)));
+    }
+    // Fullwidth letters are the same email after NFKC; a Cyrillic "а" is another email.
+    assert.equal(await mail.requestPasswordReset("\uff41nn@example.com"), true);
+    assert.equal(await mail.requestPasswordReset("\u0430nn@example.com"), true);
+    await mail.settled();
+    assert.deepEqual(
+      sent.filter((r) => r.purpose === "PASSWORD_RESET").map((r) => r.userId),
+      [ann.user.id],
+      "one link, for the account; the address comes from the account, never from the request",
+    );
+  });
+
+  it("throttles per email and per client address, counting concurrent requests before any passes", async () => {
+    const { mail } = await setup({ perAccount: 3, perAddress: 5 });
+    const burst = await Promise.allSettled(Array.from({ length: 10 }, () => mail.requestPasswordReset("burst@example.com", "198.51.100.1")));
+    assert.equal(burst.filter((r) => r.status === "fulfilled").length, 3);
+    const refused = (burst.find((r) => r.status === "rejected") as PromiseRejectedResult).reason as DomainError;
+    assert.equal(refused.code, ErrorCode.RATE_LIMITED);
+    assert.ok(Number(refused.extensions.retryAfterSeconds) > 0);
+    const spread = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => mail.requestPasswordReset(`spread-${i}@example.com`, "198.51.100.2")));
+    assert.equal(spread.filter((r) => r.status === "fulfilled").length, 5, "one address, many emails");
+    assert.equal(await mail.requestPasswordReset("spread-7@example.com", "198.51.100.3"), true, "another address is not held up");
+    await mail.settled();
+  });
+});
+
+describe("account mail: email verification", () => {
+  it("mails a link at sign-up that verifies the email once, within EMAIL_VERIFICATION_TTL_HOURS", async () => {
+    const { mail, accounts, sent, signUp, lastToken } = await setup();
+    const ann = await signUp("verify@example.com");
+    const link = sent.find((r) => r.userId === ann.user.id && r.purpose === "EMAIL_VERIFICATION")!;
+    assert.equal(link.expiresAt.toISOString(), "2026-03-03T10:00:00.000Z");
+    assert.equal((await accounts.findByIds([ann.user.id])).get(ann.user.id)?.emailVerifiedAt, null);
+    const [first, second] = await Promise.allSettled([mail.verifyEmail(link.token), mail.verifyEmail(link.token)]);
+    assert.deepEqual([first.status, second.status].sort(), ["fulfilled", "rejected"], "one of two racing uses wins");
+    assert.ok((await accounts.findByIds([ann.user.id])).get(ann.user.id)?.emailVerifiedAt);
+    assert.equal((await failure(mail.verifyEmail(lastToken(ann.user.id, "EMAIL_VERIFICATION")!))).code, ErrorCode.INVALID_TOKEN);
+  });
+
+  it("refuses an expired verification link, and a reset link used to verify", async () => {
+    const { mail, signUp, lastToken, advance } = await setup();
+    const ann = await signUp("late@example.com");
+    await mail.requestPasswordReset("late@example.com");
+    await mail.settled();
+    assert.equal((await failure(mail.verifyEmail(lastToken(ann.user.id, "PASSWORD_RESET")!))).code, ErrorCode.INVALID_TOKEN);
+    advance(48 * 3_600_000);
+    assert.equal((await failure(mail.verifyEmail(lastToken(ann.user.id, "EMAIL_VERIFICATION")!))).code, ErrorCode.INVALID_TOKEN);
+  });
+
+  it("resends a link while unverified, throttled, and answers false once verified", async () => {
+    const { mail, sent, signUp, lastToken } = await setup({ perAccount: 2 });
+    const ann = await signUp("again@example.com");
+    assert.equal(await mail.resendVerification(ann.user.id, "203.0.113.9"), true);
+    assert.equal(sent.filter((r) => r.purpose === "EMAIL_VERIFICATION").length, 2);
+    assert.equal(await mail.resendVerification(ann.user.id, "203.0.113.9"), true);
+    assert.equal((await failure(mail.resendVerification(ann.user.id, "203.0.113.9"))).code, ErrorCode.RATE_LIMITED);
+    await mail.verifyEmail(lastToken(ann.user.id, "EMAIL_VERIFICATION")!);
+    assert.equal(await mail.resendVerification(ann.user.id, "203.0.113.9"), false);
+  });
+});
