@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { after, before, it } from "node:test";
+import { after, before, describe, it } from "node:test";
 import { createClient } from "graphql-ws";
 import WebSocket from "ws";
 import { createSubgraphClient, INTERNAL_HEADER, issueGuestCartToken, signInternalCredential, loadConfig } from "#kernel";
 import { describeOnEngines, startCheckoutSupergraph, type CheckoutSupergraph } from "../../subgraphs/orders/test/support/start-checkout-supergraph.js";
 import { codeOf, dataOf, restock } from "../../subgraphs/orders/test/support/storefront-operations.js";
 import { postGraphQL } from "../support/graphql-client.js";
+import { startTestSupergraph, type TestSupergraph } from "../support/start-test-supergraph.js";
 
 // Issue #13: guest carts. A shopper without an account keeps a cart by an anonymous cart token
 // (X-Cart-Token), and logIn/signUp merge it into the customer's cart.
@@ -179,5 +180,23 @@ describeOnEngines("guest carts through the gateway", (engines) => {
     } finally {
       await client.dispose();
     }
+  });
+});
+
+describe("guest carts and the anonymous budget", () => {
+  let sg: TestSupergraph;
+  before(async () => {
+    sg = await startTestSupergraph({ env: { RATE_LIMIT_PER_MINUTE: "6" } });
+  });
+  after(() => sg?.close());
+
+  it("charges guests to their client address like any anonymous caller: a new token buys no budget", async () => {
+    const post = (query: string, cartToken?: string) => postGraphQL(sg.gatewayUrl, query, {}, { headers: cartToken ? { "x-cart-token": cartToken } : {} });
+    const tokens: string[] = [];
+    for (let i = 0; i < 3; i++) tokens.push(dataOf(await post(CREATE)).createGuestCart.token);
+    for (const token of tokens) dataOf(await post(CART, token));
+    const refused = await post(CART, issueGuestCartToken(loadConfig({ APP_ENV: "test" }).auth.internalSecret));
+    assert.equal(refused.status, 429);
+    assert.equal(codeOf(refused), "RATE_LIMITED");
   });
 });

@@ -123,6 +123,12 @@ function defineGuestCartSuite(engine: DatabaseEngine): void {
       assert.deepEqual(held, new Map([["p1", 1], ["p2", 5]]));
     });
 
+    it("applies 10 concurrent adds to one guest cart one after the other, losing none", async () => {
+      const guest = guestCartOwner(newGuest());
+      await Promise.all(Array.from({ length: 10 }, () => service.add(guest, { productId: "p4" }, 1, lookups)));
+      assert.deepEqual(await lines(guest), [["p4", 10]]);
+    });
+
     it("merges nothing for a token whose cart was never written, and refuses a hostile quantity as before", async () => {
       assert.equal(await service.mergeGuest(newGuest(), "cust-none", lookups), null);
       assert.deepEqual(await lines("cust-none"), []);
