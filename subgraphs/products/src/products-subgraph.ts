@@ -18,6 +18,9 @@ import { startListingSync, startStockFlags } from "./listing/listing-feeds.js";
 import { rebuildListings } from "./listing/rebuild-listings.js";
 import { startPopularityFeed } from "./listing/popularity-feed.js";
 import type { SalesLedger } from "./ports/sales-ledger.js";
+import { createProductViewService } from "./trending/product-view.service.js";
+import { createTrendingRanking } from "./trending/trending-ranking.js";
+import { startTrendingCounter } from "./trending/trending-counter.js";
 
 export interface RunningProducts extends RunningServer {
   service: ProductService;
@@ -38,6 +41,12 @@ export interface ProductsSubgraphOptions {
   sales?: SalesLedger;
   /** How often sold units are applied to popularity (default 2 s). */
   popularityFlushMs?: number;
+  /** The clock of view stamps, trending buckets and rankings (tests move time with it). */
+  trendingClock?: () => number;
+  /** Namespace of the trending keys in the key-value store (tests sharing one Redis). */
+  trendingKeyPrefix?: string;
+  /** Whether this process runs a member of the trending counter group (default true). */
+  countViews?: boolean;
   /** Told after each change event the cache invalidation applied (tests). */
   onCacheInvalidated?: (event: DomainEvent<ProductChangeEvent>) => void;
 }
@@ -76,12 +85,16 @@ export async function startProductsSubgraph(platform: Platform, options: Product
   const count = (category?: string) => store.count({ category });
   const categories = createCategoryService({ store: categoryStore, count });
   const listing = createProductListingService({ listings, tree: categories.tree, findByIds: service.findByIds, count });
+  const trendingDeps = { kv: platform.kv, clock: options.trendingClock, keyPrefix: options.trendingKeyPrefix, logger };
+  const views = createProductViewService({ ...trendingDeps, bus: platform.bus, findByIds: service.findByIds });
+  const trending = createTrendingRanking({ ...trendingDeps, categories });
+  const counter = options.countViews === false ? undefined : await startTrendingCounter({ ...trendingDeps, bus: platform.bus });
   const server = await startSubgraphServer({
     name: "products",
     schema: createProductsSchema(),
     internalSecret: config.auth.internalSecret,
     logger,
-    extendContext: (base) => createProductsContext(base, service, config.catalog.imageCdnUrl, { listing, categories }),
+    extendContext: (base) => createProductsContext(base, service, config.catalog.imageCdnUrl, { listing, categories, views, trending }),
     port: options.port ?? config.subgraphPorts.products,
     host: config.host,
   });
@@ -99,6 +112,7 @@ export async function startProductsSubgraph(platform: Platform, options: Product
       await listingSync.stop();
       await stockFlags.stop();
       await popularity.stop();
+      await counter?.stop();
       await invalidation?.stop();
       await store.close();
       await listings.close();

@@ -4,12 +4,18 @@ import type { Product } from "./domain/product.js";
 import type { ProductService } from "./domain/product.service.js";
 import type { CategoryService } from "./categories/category.service.js";
 import type { ProductListingService } from "./listing/product-listing.service.js";
+import type { ProductViewService } from "./trending/product-view.service.js";
+import type { TrendingRanking } from "./trending/trending-ranking.js";
 
 export interface ProductsContext extends RequestContext {
   service: ProductService;
   /** Sorted and filtered listings (products(filter, sort)). */
   listing: ProductListingService;
   categories: CategoryService;
+  /** Counts product views (recordProductView). */
+  views: ProductViewService;
+  /** Reads the trending rankings (trendingProducts). */
+  trending: TrendingRanking;
   /** The URL clients load an image from: blob paths resolve against the image CDN. */
   imageUrl: (stored: string) => string;
   /** One batched store read per tick for every product id a request asks for. */
@@ -20,7 +26,7 @@ export function createProductsContext(
   base: RequestContext,
   service: ProductService,
   imageCdnUrl: string,
-  browse: { listing: ProductListingService; categories: CategoryService },
+  browse: { listing: ProductListingService; categories: CategoryService; views: ProductViewService; trending: TrendingRanking },
 ): ProductsContext {
   return {
     ...base,

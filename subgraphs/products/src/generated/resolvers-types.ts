@@ -120,6 +120,14 @@ export type Mutation = {
   createProduct: Product;
   /** Removes a product from the catalog (admin). Returns the id removed. */
   deleteProduct: Scalars['ID']['output'];
+  /**
+   * Counts a view of a product for the trending rankings; anyone may call it, signed in or not.
+   * True when the view counted, false when the same viewer (the customer, or the client address
+   * with its guest cart token) had a view of this product counted in the last 5 minutes. An
+   * unknown product is an error with code NOT_FOUND; each caller has a budget of views per minute
+   * (RATE_LIMITED beyond it).
+   */
+  recordProductView: Scalars['Boolean']['output'];
   /** Removes a variant (admin); a product keeps at least one. Returns the product. */
   removeProductVariant: Product;
   /** Renames or moves a category (admin). BAD_USER_INPUT for a move that would make a cycle. */
@@ -149,6 +157,11 @@ export type MutationCreateProductArgs = {
 
 export type MutationDeleteProductArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type MutationRecordProductViewArgs = {
+  productId: Scalars['ID']['input'];
 };
 
 
@@ -385,6 +398,14 @@ export type Query = {
    * stock or option filter asking for it fails with QUERY_TOO_COMPLEX.
    */
   products: ProductConnection;
+  /**
+   * The most viewed products of a window, most viewed first (equal counts in descending id
+   * order), ranked from the view counters alone. A view reaches the ranking within about a
+   * second of recordProductView (figures in BENCHMARKS.md). With categorySlug (any case),
+   * only products of that category and the categories below it; an unknown slug is an error
+   * with code NOT_FOUND. Products removed from the catalog are left out.
+   */
+  trendingProducts: Array<Product>;
 };
 
 
@@ -412,6 +433,13 @@ export type QueryProductsArgs = {
   sort?: InputMaybe<ProductSort>;
 };
 
+
+export type QueryTrendingProductsArgs = {
+  categorySlug?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  window?: TrendingWindow;
+};
+
 /** The value a variant has for one of its product's options. */
 export type SelectedOption = {
   __typename?: 'SelectedOption';
@@ -435,6 +463,13 @@ export type SortDirection =
   | 'ASC'
   /** Highest, newest or Z first. */
   | 'DESC';
+
+/** The span of product views a trending ranking counts. */
+export type TrendingWindow =
+  /** Views of the last day, counted in one-hour buckets (a view counts for 23 to 24 hours). */
+  | 'LAST_DAY'
+  /** Views of the last hour, counted in one-minute buckets (a view counts for 59 to 60 minutes). */
+  | 'LAST_HOUR';
 
 /** Changes to a category (admin); omitted fields stay as they are. */
 export type UpdateCategoryInput = {
@@ -595,6 +630,7 @@ export type ResolversTypes = ResolversObject<{
   SelectedOption: ResolverTypeWrapper<SelectedOption>;
   SelectedOptionInput: SelectedOptionInput;
   SortDirection: SortDirection;
+  TrendingWindow: TrendingWindow;
   UpdateCategoryInput: UpdateCategoryInput;
   UpdateProductInput: UpdateProductInput;
   UpdateProductVariantInput: UpdateProductVariantInput;
@@ -676,6 +712,7 @@ export type MutationResolvers<ContextType = ProductsContext, ParentType extends 
   createCategory?: Resolver<ResolversTypes['Category'], ParentType, ContextType, RequireFields<MutationCreateCategoryArgs, 'input'>>;
   createProduct?: Resolver<ResolversTypes['Product'], ParentType, ContextType, RequireFields<MutationCreateProductArgs, 'input'>>;
   deleteProduct?: Resolver<ResolversTypes['ID'], ParentType, ContextType, RequireFields<MutationDeleteProductArgs, 'id'>>;
+  recordProductView?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRecordProductViewArgs, 'productId'>>;
   removeProductVariant?: Resolver<ResolversTypes['Product'], ParentType, ContextType, RequireFields<MutationRemoveProductVariantArgs, 'id'>>;
   updateCategory?: Resolver<ResolversTypes['Category'], ParentType, ContextType, RequireFields<MutationUpdateCategoryArgs, 'input' | 'slug'>>;
   updateProduct?: Resolver<ResolversTypes['Product'], ParentType, ContextType, RequireFields<MutationUpdateProductArgs, 'id' | 'input'>>;
@@ -750,6 +787,7 @@ export type QueryResolvers<ContextType = ProductsContext, ParentType extends Res
   category?: Resolver<Maybe<ResolversTypes['Category']>, ParentType, ContextType, RequireFields<QueryCategoryArgs, 'slug'>>;
   product?: Resolver<Maybe<ResolversTypes['Product']>, ParentType, ContextType, RequireFields<QueryProductArgs, 'id'>>;
   products?: Resolver<ResolversTypes['ProductConnection'], ParentType, ContextType, RequireFields<QueryProductsArgs, 'first'>>;
+  trendingProducts?: Resolver<Array<ResolversTypes['Product']>, ParentType, ContextType, RequireFields<QueryTrendingProductsArgs, 'first' | 'window'>>;
 }>;
 
 export type SelectedOptionResolvers<ContextType = ProductsContext, ParentType extends ResolversParentTypes['SelectedOption'] = ResolversParentTypes['SelectedOption']> = ResolversObject<{

@@ -1,0 +1,17 @@
+import type { MutationResolvers, QueryResolvers } from "../generated/resolvers-types.js";
+
+export const TrendingQuery: QueryResolvers = {
+  trendingProducts: async (_root, { window, categorySlug, first }, ctx) => {
+    const count = first ?? 10;
+    const ids = await ctx.trending.top(window, categorySlug, count);
+    // Hydrated through the request's loader: one batched (cached) catalog read for the page.
+    const products = await ctx.productById.loadMany(ids);
+    const failed = products.find((product) => product instanceof Error);
+    if (failed) throw failed;
+    return products.filter((product) => product !== null).slice(0, count) as Exclude<(typeof products)[number], Error | null>[];
+  },
+};
+
+export const TrendingMutation: MutationResolvers = {
+  recordProductView: (_root, { productId }, ctx) => ctx.views.record(productId, ctx),
+};
