@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { newEvent, OrderEventTypes, PaymentEventTypes } from "#kernel";
+import { ACCOUNT_MAIL_SEAL, AccountMailEventTypes, newEvent, openSealedSecret, OrderEventTypes, PaymentEventTypes, sealSecret } from "#kernel";
 import { draftNotification, formatMoney, MalformedEventError } from "../src/domain/notification.js";
 
 const statusChange = (from: string | null, to: string) =>
@@ -40,6 +40,24 @@ describe("notification drafts", () => {
   it("refuses events without the fields a message needs", () => {
     assert.throws(() => draftNotification(newEvent(OrderEventTypes.statusChanged, "ord_1", { orderId: "ord_1" })), MalformedEventError);
     assert.throws(() => draftNotification(newEvent(PaymentEventTypes.failed, "ord_1", { orderId: "ord_1", userId: "u1", amount: 1.5, currency: "USD" })), MalformedEventError);
+  });
+
+  it("words account mail with a one-time link behind the base URL, the token after '#', by email only", () => {
+    const secret = "draft-test-secret-0123456789";
+    const links = { baseUrl: "https://shop.example.com", openToken: (sealed: string) => openSealedSecret(secret, ACCOUNT_MAIL_SEAL, sealed) };
+    const at = new Date("2026-01-01T00:00:00.000Z");
+    const payload = (hours: number) => ({ userId: "u1", sealedToken: sealSecret(secret, ACCOUNT_MAIL_SEAL, "tok_123"), expiresAt: new Date(at.getTime() + hours * 3_600_000).toISOString() });
+    const reset = draftNotification(newEvent(AccountMailEventTypes.passwordResetRequested, "u1", payload(0.5), at), links)!;
+    assert.deepEqual([reset.kind, reset.userId, reset.orderId, reset.emailOnly], ["PASSWORD_RESET", "u1", undefined, true]);
+    assert.match(reset.text, /https:\/\/shop\.example\.com\/reset-password#token=tok_123/);
+    assert.match(reset.text, /within 30 minutes/);
+    const verify = draftNotification(newEvent(AccountMailEventTypes.emailVerificationRequested, "u1", payload(48), at), links)!;
+    assert.equal(verify.kind, "EMAIL_VERIFICATION");
+    assert.match(verify.text, /https:\/\/shop\.example\.com\/verify-email#token=tok_123/);
+    assert.match(verify.text, /within 2 days/);
+    const forged = { ...payload(1), sealedToken: sealSecret("another-secret-0123456789", ACCOUNT_MAIL_SEAL, "tok_123") };
+    assert.throws(() => draftNotification(newEvent(AccountMailEventTypes.passwordResetRequested, "u1", forged, at), links), MalformedEventError);
+    assert.throws(() => draftNotification(newEvent(AccountMailEventTypes.passwordResetRequested, "u1", { userId: "u1" }, at), links), MalformedEventError);
   });
 
   it("formats minor units with the currency's own decimals", () => {

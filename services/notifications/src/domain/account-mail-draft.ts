@@ -43,6 +43,7 @@ export function draftAccountMail(event: DomainEvent, links: AccountLinks): Notif
 
 function validFor(ms: number): string {
   const minutes = Math.max(1, Math.round(ms / 60_000));
+  if (minutes === 1) return "a minute";
   if (minutes < 120) return `${minutes} minutes`;
   const hours = Math.round(minutes / 60);
   return hours < 48 ? `${hours} hours` : `${Math.round(hours / 24)} days`;

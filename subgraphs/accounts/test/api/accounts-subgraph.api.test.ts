@@ -1,53 +1,9 @@
 import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import {
-  createLogger,
-  EmbeddedEventBus,
-  EmbeddedKeyValueStore,
-  INTERNAL_HEADER,
-  loadConfig,
-  signInternalCredential,
-  type Identity,
-  type Platform,
-} from "#kernel";
-import { startAccountsSubgraph, type RunningAccounts } from "../../src/accounts-subgraph.js";
-
-/** The accounts subgraph alone, in process, called as the gateway or a service would. */
-async function startAccounts(env: Record<string, string> = {}) {
-  const config = loadConfig({ APP_ENV: "test", LOG_LEVEL: "silent", LOGIN_FAILURES_PER_ADDRESS: "4", ...env });
-  const kv = new EmbeddedKeyValueStore();
-  const bus = new EmbeddedEventBus();
-  const platform: Platform = {
-    config,
-    logger: createLogger("silent"),
-    databaseUrl: "postgresql://unused",
-    bus,
-    kv,
-    engines: { relational: "none", events: bus.engine, cache: kv.engine },
-    close: async () => {
-      await bus.close();
-      await kv.close();
-    },
-  };
-  const accounts = await startAccountsSubgraph(platform, { port: 0 });
-  const call = async (query: string, variables: Record<string, unknown> = {}, claims: { identity?: Identity; clientAddress?: string } = {}) => {
-    const response = await fetch(accounts.url, {
-      method: "POST",
-      headers: { "content-type": "application/json", [INTERNAL_HEADER]: signInternalCredential(config.auth.internalSecret, { requestId: "api-test", ...claims }) },
-      body: JSON.stringify({ query, variables }),
-    });
-    return (await response.json()) as { data?: Record<string, any>; errors?: { message: string; extensions?: Record<string, any> }[] };
-  };
-  return {
-    accounts,
-    call,
-    close: async () => {
-      await accounts.close();
-      await platform.close();
-    },
-  };
-}
+import type { Identity } from "#kernel";
+import type { RunningAccounts } from "../../src/accounts-subgraph.js";
+import { startAccounts } from "../support/start-accounts.js";
 
 const SIGN_UP = `mutation ($input: SignUpInput!) { signUp(input: $input) { accessToken user { id } } }`;
 const LOG_IN = `mutation ($email: String!, $password: String!) { logIn(email: $email, password: $password) { user { id } } }`;
