@@ -30,6 +30,8 @@ export * from "./catalog/variant-target.js";
 export * from "./pagination/cursor.js";
 export * from "./events/topics.js";
 export * from "./events/product-view-events.js";
+export * from "./events/account-mail-events.js";
+export * from "./auth/sealed-secret.js";
 export * from "./runtime/platform.js";
 export * from "./runtime/open-platform.js";
 export * from "./runtime/run-until-signal.js";
