@@ -1,6 +1,16 @@
 import { createStorefrontClient, type Session } from "../../../clients/typescript/src/index.js";
 
 const SESSION_KEY = "storefront.session";
+/** A guest's cart token outlives the tab (localStorage), as a shop's cart cookie would. */
+const CART_TOKEN_KEY = "storefront.cartToken";
+
+function savedCartToken(): string | undefined {
+  try {
+    return localStorage.getItem(CART_TOKEN_KEY) ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 function savedSession(): Session | undefined {
   try {
@@ -25,6 +35,11 @@ export const client = createStorefrontClient({
     if (session) sessionStorage.setItem(SESSION_KEY, JSON.stringify(session));
     else sessionStorage.removeItem(SESSION_KEY);
     for (const listener of listeners) listener();
+  },
+  cartToken: savedCartToken(),
+  onCartTokenChange: (token) => {
+    if (token) localStorage.setItem(CART_TOKEN_KEY, token);
+    else localStorage.removeItem(CART_TOKEN_KEY);
   },
 });
 

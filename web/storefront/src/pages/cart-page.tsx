@@ -2,8 +2,24 @@ import { CartDocument, RemoveFromCartDocument, UpdateCartItemDocument } from "..
 import { Await, ErrorNotice, Money } from "../components.js";
 import { href } from "../route.js";
 import { useMutation, useQuery } from "../use-operation.js";
+import { client } from "../storefront-client.js";
 
+/** A visitor who never added anything has no cart yet (no session, no guest cart token). */
 export function CartPage() {
+  if (!client.session && !client.cartToken) {
+    return (
+      <section aria-labelledby="cart-title">
+        <h1 id="cart-title">Your cart</h1>
+        <p>
+          Your cart is empty. <a href={href.home()}>Keep shopping</a>
+        </p>
+      </section>
+    );
+  }
+  return <CartLines />;
+}
+
+function CartLines() {
   const [cart, reload] = useQuery(CartDocument, {});
   const update = useMutation(UpdateCartItemDocument);
   const remove = useMutation(RemoveFromCartDocument);
@@ -52,7 +68,8 @@ export function CartPage() {
               <p class="total">
                 Subtotal ({cart.totalQuantity} items): <Money money={cart.subtotal} />
               </p>
-              <a class="button" href={href.checkout()}>
+              {/* Guests sign in (or up) first: that merges their cart into the account's. */}
+              <a class="button" href={client.session ? href.checkout() : href.account(href.checkout())}>
                 Go to checkout
               </a>
             </>

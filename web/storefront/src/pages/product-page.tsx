@@ -2,7 +2,7 @@ import { useState } from "preact/hooks";
 import { AddToCartDocument, ProductPageDocument } from "../../../../clients/typescript/src/index.js";
 import { client } from "../storefront-client.js";
 import { Await, ErrorNotice, Money, ProductImage } from "../components.js";
-import { href, navigate } from "../route.js";
+import { href } from "../route.js";
 import { useMutation, useQuery } from "../use-operation.js";
 import { chosenVariant, initialChoice } from "./variant-choice.js";
 
@@ -69,8 +69,10 @@ export function ProductPage({ id }: { id: string }) {
                 class="add-to-cart"
                 onSubmit={async (event) => {
                   event.preventDefault();
-                  if (!client.session) return navigate(href.account(href.product(id)));
                   if (!variant) return;
+                  // A guest shops with a guest cart; signing in at checkout merges it.
+                  // Without a token the add below fails and shows why.
+                  if (!client.session) await client.guestCartToken().catch(() => undefined);
                   const result = await add.run({ variantId: variant.id, quantity });
                   if (result) setAdded(result.addToCart.totalQuantity);
                 }}
