@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
 import { createCallerRateLimiter, type CallerRateLimiter } from "../rate-limit/caller-rate-limiter.js";
 
-export type BudgetName = "auth" | "checkout" | "search";
+export type BudgetName = "auth" | "checkout" | "search" | "views";
 
 /** Root fields that cost more than a read and so draw on a budget of their own. */
 const BUDGET_OF_FIELD: Record<string, BudgetName> = {
@@ -15,6 +15,7 @@ const BUDGET_OF_FIELD: Record<string, BudgetName> = {
   checkout: "checkout",
   search: "search",
   autocomplete: "search",
+  recordProductView: "views",
 };
 
 export interface BudgetRefusal {

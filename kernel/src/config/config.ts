@@ -49,7 +49,7 @@ export interface Config {
       maxSubscriptionsPerUser: number;
     };
     /** Separate per-minute budgets for expensive operations, on top of the general one. */
-    budgets: { auth: number; checkout: number; search: number };
+    budgets: { auth: number; checkout: number; search: number; views: number };
     /** JSON manifest of persisted operations (sha256 -> query); see schema/operations. */
     persistedOperationsPath?: string;
     /** Refuse any operation that is not in the manifest (production clients). */
@@ -272,6 +272,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         auth: read.int("RATE_LIMIT_AUTH_PER_MINUTE", 10, { min: 1 }),
         checkout: read.int("RATE_LIMIT_CHECKOUT_PER_MINUTE", 30, { min: 1 }),
         search: read.int("RATE_LIMIT_SEARCH_PER_MINUTE", 300, { min: 1 }),
+        views: read.int("RATE_LIMIT_VIEWS_PER_MINUTE", 120, { min: 1 }),
       },
       persistedOperationsPath: read.optional("PERSISTED_OPERATIONS_PATH"),
       persistedOperationsOnly: read.bool("PERSISTED_OPERATIONS_ONLY", false),
