@@ -16,6 +16,10 @@ export const ErrorCode = {
   /** The cart changed while a checkout placed it (a line it priced is gone or differs); nothing was charged. */
   CART_CHANGED: "CART_CHANGED",
   IDEMPOTENCY_CONFLICT: "IDEMPOTENCY_CONFLICT",
+  /** A coupon that does not apply (extensions.reason says why: EXPIRED, USAGE_LIMIT_REACHED...). */
+  COUPON_INVALID: "COUPON_INVALID",
+  /** The shipping method does not ship to the address's country or in the cart's currency. */
+  SHIPPING_UNAVAILABLE: "SHIPPING_UNAVAILABLE",
   ILLEGAL_TRANSITION: "ILLEGAL_TRANSITION",
   PAYMENT_DECLINED: "PAYMENT_DECLINED",
   UNAUTHENTICATED: "UNAUTHENTICATED",
