@@ -29,6 +29,11 @@ const JOURNEY = [
   ['OrderDetails', { id: '<id from Checkout>' }, true],
   ['MyOrders', {}, true],
   ['RefreshSession', { refreshToken: '<refreshToken from LogIn>' }, false],
+  // The links arrive by email: in development as files under .data/notifications.
+  ['ResendVerificationEmail', {}, true],
+  ['VerifyEmail', { token: '<token after #token= in the verification email>' }, false],
+  ['RequestPasswordReset', { email: 'you@example.com' }, false],
+  ['ResetPassword', { token: '<token after #token= in the reset email>', newPassword: 'a new password' }, false],
 ];
 
 export function goldenTabs() {

@@ -37,6 +37,9 @@ type Documents = {
     "mutation RefreshSession($refreshToken: String!) {\n  refreshToken(refreshToken: $refreshToken) {\n    accessToken\n    refreshToken\n    expiresIn\n    user {\n      id\n      email\n    }\n  }\n}": typeof types.RefreshSessionDocument,
     "mutation RemoveCoupon {\n  removeCoupon {\n    id\n    couponCode\n  }\n}": typeof types.RemoveCouponDocument,
     "mutation RemoveFromCart($variantId: ID, $productId: ID) {\n  removeFromCart(variantId: $variantId, productId: $productId) {\n    id\n    totalQuantity\n    subtotal {\n      amount\n      currency\n    }\n  }\n}": typeof types.RemoveFromCartDocument,
+    "mutation RequestPasswordReset($email: String!) {\n  requestPasswordReset(email: $email)\n}": typeof types.RequestPasswordResetDocument,
+    "mutation ResendVerificationEmail {\n  resendVerificationEmail\n}": typeof types.ResendVerificationEmailDocument,
+    "mutation ResetPassword($token: String!, $newPassword: String!) {\n  resetPassword(token: $token, newPassword: $newPassword)\n}": typeof types.ResetPasswordDocument,
     "query SearchProducts($query: String!, $filter: SearchFilter, $sort: SearchSort, $after: String) {\n  search(query: $query, filter: $filter, sort: $sort, first: 20, after: $after) {\n    totalCount\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n    facets {\n      categories {\n        value\n        count\n      }\n      brands {\n        value\n        count\n      }\n      priceRanges {\n        min\n        max\n        count\n      }\n      options {\n        name\n        values {\n          value\n          count\n        }\n      }\n    }\n    edges {\n      node {\n        id\n        name\n        price {\n          amount\n          currency\n        }\n        images {\n          url\n          alt\n        }\n        inStock\n      }\n    }\n  }\n}": typeof types.SearchProductsDocument,
     "mutation SetTaxRate($countryCode: String!, $region: String, $category: String, $rateBasisPoints: Int!) {\n  setTaxRate(\n    countryCode: $countryCode\n    region: $region\n    category: $category\n    rateBasisPoints: $rateBasisPoints\n  ) {\n    countryCode\n    region\n    category\n    rateBasisPoints\n  }\n}": typeof types.SetTaxRateDocument,
     "mutation ShipOrder($id: ID!) {\n  shipOrder(id: $id) {\n    id\n    status\n  }\n}": typeof types.ShipOrderDocument,
@@ -44,6 +47,7 @@ type Documents = {
     "mutation SignUp($input: SignUpInput!) {\n  signUp(input: $input) {\n    accessToken\n    refreshToken\n    expiresIn\n    user {\n      id\n      email\n      name\n    }\n  }\n}": typeof types.SignUpDocument,
     "query TrendingProducts($window: TrendingWindow! = LAST_HOUR, $categorySlug: String, $first: Int = 10) {\n  trendingProducts(window: $window, categorySlug: $categorySlug, first: $first) {\n    id\n    name\n    price {\n      amount\n      currency\n    }\n    images {\n      url\n      alt\n    }\n    category\n    inStock\n  }\n}": typeof types.TrendingProductsDocument,
     "mutation UpdateCartItem($variantId: ID, $productId: ID, $quantity: Int!) {\n  updateCartItem(\n    variantId: $variantId\n    productId: $productId\n    quantity: $quantity\n  ) {\n    id\n    totalQuantity\n    subtotal {\n      amount\n      currency\n    }\n  }\n}": typeof types.UpdateCartItemDocument,
+    "mutation VerifyEmail($token: String!) {\n  verifyEmail(token: $token)\n}": typeof types.VerifyEmailDocument,
 };
 const documents: Documents = {
     "mutation AddAddress($input: AddressInput!) {\n  addAddress(input: $input) {\n    id\n    recipientName\n    line1\n    city\n    postalCode\n    country\n  }\n}": types.AddAddressDocument,
@@ -69,6 +73,9 @@ const documents: Documents = {
     "mutation RefreshSession($refreshToken: String!) {\n  refreshToken(refreshToken: $refreshToken) {\n    accessToken\n    refreshToken\n    expiresIn\n    user {\n      id\n      email\n    }\n  }\n}": types.RefreshSessionDocument,
     "mutation RemoveCoupon {\n  removeCoupon {\n    id\n    couponCode\n  }\n}": types.RemoveCouponDocument,
     "mutation RemoveFromCart($variantId: ID, $productId: ID) {\n  removeFromCart(variantId: $variantId, productId: $productId) {\n    id\n    totalQuantity\n    subtotal {\n      amount\n      currency\n    }\n  }\n}": types.RemoveFromCartDocument,
+    "mutation RequestPasswordReset($email: String!) {\n  requestPasswordReset(email: $email)\n}": types.RequestPasswordResetDocument,
+    "mutation ResendVerificationEmail {\n  resendVerificationEmail\n}": types.ResendVerificationEmailDocument,
+    "mutation ResetPassword($token: String!, $newPassword: String!) {\n  resetPassword(token: $token, newPassword: $newPassword)\n}": types.ResetPasswordDocument,
     "query SearchProducts($query: String!, $filter: SearchFilter, $sort: SearchSort, $after: String) {\n  search(query: $query, filter: $filter, sort: $sort, first: 20, after: $after) {\n    totalCount\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n    facets {\n      categories {\n        value\n        count\n      }\n      brands {\n        value\n        count\n      }\n      priceRanges {\n        min\n        max\n        count\n      }\n      options {\n        name\n        values {\n          value\n          count\n        }\n      }\n    }\n    edges {\n      node {\n        id\n        name\n        price {\n          amount\n          currency\n        }\n        images {\n          url\n          alt\n        }\n        inStock\n      }\n    }\n  }\n}": types.SearchProductsDocument,
     "mutation SetTaxRate($countryCode: String!, $region: String, $category: String, $rateBasisPoints: Int!) {\n  setTaxRate(\n    countryCode: $countryCode\n    region: $region\n    category: $category\n    rateBasisPoints: $rateBasisPoints\n  ) {\n    countryCode\n    region\n    category\n    rateBasisPoints\n  }\n}": types.SetTaxRateDocument,
     "mutation ShipOrder($id: ID!) {\n  shipOrder(id: $id) {\n    id\n    status\n  }\n}": types.ShipOrderDocument,
@@ -76,6 +83,7 @@ const documents: Documents = {
     "mutation SignUp($input: SignUpInput!) {\n  signUp(input: $input) {\n    accessToken\n    refreshToken\n    expiresIn\n    user {\n      id\n      email\n      name\n    }\n  }\n}": types.SignUpDocument,
     "query TrendingProducts($window: TrendingWindow! = LAST_HOUR, $categorySlug: String, $first: Int = 10) {\n  trendingProducts(window: $window, categorySlug: $categorySlug, first: $first) {\n    id\n    name\n    price {\n      amount\n      currency\n    }\n    images {\n      url\n      alt\n    }\n    category\n    inStock\n  }\n}": types.TrendingProductsDocument,
     "mutation UpdateCartItem($variantId: ID, $productId: ID, $quantity: Int!) {\n  updateCartItem(\n    variantId: $variantId\n    productId: $productId\n    quantity: $quantity\n  ) {\n    id\n    totalQuantity\n    subtotal {\n      amount\n      currency\n    }\n  }\n}": types.UpdateCartItemDocument,
+    "mutation VerifyEmail($token: String!) {\n  verifyEmail(token: $token)\n}": types.VerifyEmailDocument,
 };
 
 /**
@@ -187,6 +195,18 @@ export function graphql(source: "mutation RemoveFromCart($variantId: ID, $produc
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
+export function graphql(source: "mutation RequestPasswordReset($email: String!) {\n  requestPasswordReset(email: $email)\n}"): (typeof documents)["mutation RequestPasswordReset($email: String!) {\n  requestPasswordReset(email: $email)\n}"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "mutation ResendVerificationEmail {\n  resendVerificationEmail\n}"): (typeof documents)["mutation ResendVerificationEmail {\n  resendVerificationEmail\n}"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "mutation ResetPassword($token: String!, $newPassword: String!) {\n  resetPassword(token: $token, newPassword: $newPassword)\n}"): (typeof documents)["mutation ResetPassword($token: String!, $newPassword: String!) {\n  resetPassword(token: $token, newPassword: $newPassword)\n}"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
 export function graphql(source: "query SearchProducts($query: String!, $filter: SearchFilter, $sort: SearchSort, $after: String) {\n  search(query: $query, filter: $filter, sort: $sort, first: 20, after: $after) {\n    totalCount\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n    facets {\n      categories {\n        value\n        count\n      }\n      brands {\n        value\n        count\n      }\n      priceRanges {\n        min\n        max\n        count\n      }\n      options {\n        name\n        values {\n          value\n          count\n        }\n      }\n    }\n    edges {\n      node {\n        id\n        name\n        price {\n          amount\n          currency\n        }\n        images {\n          url\n          alt\n        }\n        inStock\n      }\n    }\n  }\n}"): (typeof documents)["query SearchProducts($query: String!, $filter: SearchFilter, $sort: SearchSort, $after: String) {\n  search(query: $query, filter: $filter, sort: $sort, first: 20, after: $after) {\n    totalCount\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n    facets {\n      categories {\n        value\n        count\n      }\n      brands {\n        value\n        count\n      }\n      priceRanges {\n        min\n        max\n        count\n      }\n      options {\n        name\n        values {\n          value\n          count\n        }\n      }\n    }\n    edges {\n      node {\n        id\n        name\n        price {\n          amount\n          currency\n        }\n        images {\n          url\n          alt\n        }\n        inStock\n      }\n    }\n  }\n}"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
@@ -212,6 +232,10 @@ export function graphql(source: "query TrendingProducts($window: TrendingWindow!
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "mutation UpdateCartItem($variantId: ID, $productId: ID, $quantity: Int!) {\n  updateCartItem(\n    variantId: $variantId\n    productId: $productId\n    quantity: $quantity\n  ) {\n    id\n    totalQuantity\n    subtotal {\n      amount\n      currency\n    }\n  }\n}"): (typeof documents)["mutation UpdateCartItem($variantId: ID, $productId: ID, $quantity: Int!) {\n  updateCartItem(\n    variantId: $variantId\n    productId: $productId\n    quantity: $quantity\n  ) {\n    id\n    totalQuantity\n    subtotal {\n      amount\n      currency\n    }\n  }\n}"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "mutation VerifyEmail($token: String!) {\n  verifyEmail(token: $token)\n}"): (typeof documents)["mutation VerifyEmail($token: String!) {\n  verifyEmail(token: $token)\n}"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};
