@@ -36,6 +36,8 @@ const subgraphs: Record<string, { context: string; mappers: Record<string, strin
       ProductConnection: "../domain/product.service.js#ProductPage",
       CatalogPage: "../domain/product.service.js#CatalogPage",
       Category: "../categories/category.js#CategoryNode",
+      Image: "../domain/product.js#ProductImage",
+      ImageUpload: "../images/image-upload.service.js#ImageUploadTicket",
     },
   },
   search: {

@@ -43,3 +43,4 @@ export * from "./objects/object-store.js";
 export * from "./objects/object-key.js";
 export * from "./objects/embedded-object-store.js";
 export * from "./objects/signed-upload-route.js";
+export * from "./objects/open-object-store.js";

@@ -136,10 +136,22 @@ export interface Config {
   };
   catalog: {
     seedProducts: number;
-    /** Base URL of the image CDN that serves product image blob paths. */
-    imageCdnUrl: string;
+    /**
+     * Base URL product images are served from (a CDN in front of the products subgraph's
+     * `/images` origin route); unset: that route itself, on the running products subgraph.
+     */
+    imageCdnUrl?: string;
     /** How long a product stays in the hot cache (0 turns the cache off). */
     productCacheTtlMs: number;
+  };
+  /** Object storage of product images (kernel/src/objects). */
+  objects: {
+    /** An S3-compatible server; unset: a folder (`embeddedDir`). */
+    s3?: { url: string; accessKeyId: string; secretAccessKey: string; bucket: string; region: string };
+    /** The embedded store's folder; unset: a fresh temporary folder per process (tests). */
+    embeddedDir?: string;
+    /** Largest image upload accepted, in bytes. */
+    maxImageBytes: number;
   };
   payments: {
     /** The payment provider's base URL; unset, the one-process platform starts the simulator. */
@@ -206,6 +218,27 @@ function accountLinkBaseUrl(read: EnvReader, host: string): string {
     read.problems.push("ACCOUNT_LINK_BASE_URL must be an http(s) URL");
   }
   return base.replace(/\/+$/, "");
+}
+
+function objectStorage(read: EnvReader, persistedDir: string | undefined): Config["objects"] {
+  const url = read.optional("S3_URL");
+  const bucket = read.string("S3_BUCKET", "storefront-images");
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) read.problems.push("S3_BUCKET must be a bucket name: 3-63 lowercase letters, digits, dots and hyphens");
+  const s3 = url
+    ? {
+        url,
+        accessKeyId: read.string("S3_ACCESS_KEY_ID", ""),
+        secretAccessKey: read.string("S3_SECRET_ACCESS_KEY", ""),
+        bucket,
+        region: read.string("S3_REGION", "us-east-1"),
+      }
+    : undefined;
+  if (s3 && (!s3.accessKeyId || !s3.secretAccessKey)) read.problems.push("S3_URL needs S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY");
+  return {
+    s3,
+    embeddedDir: persistedDir === undefined ? undefined : `${persistedDir}/objects`,
+    maxImageBytes: read.int("IMAGE_MAX_UPLOAD_BYTES", 10_000_000, { min: 1_000, max: 100_000_000 }),
+  };
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
@@ -349,9 +382,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     catalog: {
       seedProducts: read.int("SEED_PRODUCTS", 600, { min: 0 }),
-      imageCdnUrl: read.string("IMAGE_CDN_URL", "https://cdn.storefront.example/images").replace(/\/+$/, ""),
+      imageCdnUrl: read.optional("IMAGE_CDN_URL")?.replace(/\/+$/, ""),
       productCacheTtlMs: read.int("PRODUCT_CACHE_TTL_MS", 300_000, { min: 0 }),
     },
+    objects: objectStorage(read, persistedDir),
     payments: {
       providerUrl: read.optional("PAYMENT_PROVIDER_URL"),
       providerTimeoutMs: read.int("PAYMENT_PROVIDER_TIMEOUT_MS", 5_000, { min: 10 }),

@@ -10,6 +10,8 @@ export const Topics = {
   stockChanged: "inventory.stock-changed",
   /** Counted product views (ProductViewed), keyed by product id; the trending rankings consume them. */
   productViewed: "catalog.product-viewed",
+  /** An uploaded image was attached to a product (ImageAttached), keyed by its content hash; the renditions worker consumes it. */
+  imageAttached: "catalog.image-attached",
   /** Accounts' one-time links to mail (PasswordResetRequested, EmailVerificationRequested), keyed by user id. */
   accountMail: "accounts.mail",
 } as const;

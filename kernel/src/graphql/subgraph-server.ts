@@ -28,6 +28,11 @@ export interface SubgraphServerOptions<TContext extends RequestContext> {
    * public by nature, such as the accounts subgraph's JWKS.
    */
   publicRoutes?: Record<string, (req: IncomingMessage, res: ServerResponse) => void>;
+  /**
+   * Public plain HTTP under path prefixes (the products subgraph's image origin and upload
+   * route), asked for any path but /healthz and /graphql: resolves true when it answered.
+   */
+  publicHandler?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 }
 
 export interface RunningServer {
@@ -84,7 +89,15 @@ export async function startSubgraphServer<TContext extends RequestContext>(
       return;
     }
     if (path !== "/graphql") {
-      sendGraphQLError(res, 404, ErrorCode.NOT_FOUND, "Not found");
+      if (!options.publicHandler) return sendGraphQLError(res, 404, ErrorCode.NOT_FOUND, "Not found");
+      options.publicHandler(req, res).then(
+        (answered) => answered || sendGraphQLError(res, 404, ErrorCode.NOT_FOUND, "Not found"),
+        (error: unknown) => {
+          logger.error("public route failed", { path, error: String(error) });
+          if (!res.headersSent) sendGraphQLError(res, 500, ErrorCode.INTERNAL_SERVER_ERROR, "Internal error");
+          else res.destroy();
+        },
+      );
       return;
     }
     if (!claimsOf(req)) {

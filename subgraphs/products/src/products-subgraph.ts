@@ -21,6 +21,7 @@ import type { SalesLedger } from "./ports/sales-ledger.js";
 import { createProductViewService } from "./trending/product-view.service.js";
 import { createTrendingRanking } from "./trending/trending-ranking.js";
 import { startTrendingCounter } from "./trending/trending-counter.js";
+import { startProductImages, type ProductImages, type ProductImagesOptions } from "./images/start-product-images.js";
 
 export interface RunningProducts extends RunningServer {
   service: ProductService;
@@ -31,6 +32,8 @@ export interface RunningProducts extends RunningServer {
   flushPopularity(): Promise<number>;
   /** The hot cache, unless PRODUCT_CACHE_TTL_MS is 0. */
   cache?: ProductCache;
+  /** Image storage, uploads and origin. */
+  images: ProductImages;
 }
 
 export interface ProductsSubgraphOptions {
@@ -49,6 +52,8 @@ export interface ProductsSubgraphOptions {
   countViews?: boolean;
   /** Told after each change event the cache invalidation applied (tests). */
   onCacheInvalidated?: (event: DomainEvent<ProductChangeEvent>) => void;
+  /** Object store and renditions worker of product images (tests). */
+  images?: ProductImagesOptions;
 }
 
 /** Starts the products subgraph on the platform: store, hot cache, change relay, service, server. */
@@ -89,15 +94,18 @@ export async function startProductsSubgraph(platform: Platform, options: Product
   const views = createProductViewService({ ...trendingDeps, bus: platform.bus, findByIds: service.findByIds });
   const trending = createTrendingRanking({ ...trendingDeps, categories });
   const counter = options.countViews === false ? undefined : await startTrendingCounter({ ...trendingDeps, bus: platform.bus });
+  const images = await startProductImages(platform, { service, logger }, options.images);
   const server = await startSubgraphServer({
     name: "products",
     schema: createProductsSchema(),
     internalSecret: config.auth.internalSecret,
     logger,
-    extendContext: (base) => createProductsContext(base, service, config.catalog.imageCdnUrl, { listing, categories, views, trending }),
+    extendContext: (base) => createProductsContext(base, service, images.baseUrl(), { listing, categories, views, trending, uploads: images.uploads }),
     port: options.port ?? config.subgraphPorts.products,
     host: config.host,
+    publicHandler: images.publicHandler,
   });
+  images.listeningAt(server.url.replace(/\/graphql$/, ""));
   return {
     ...server,
     service,
@@ -106,6 +114,7 @@ export async function startProductsSubgraph(platform: Platform, options: Product
     categories: categoryStore,
     flushPopularity: popularity.flush,
     cache,
+    images,
     async close() {
       await server.close();
       await relay.stop();
@@ -113,6 +122,7 @@ export async function startProductsSubgraph(platform: Platform, options: Product
       await stockFlags.stop();
       await popularity.stop();
       await counter?.stop();
+      await images.stop();
       await invalidation?.stop();
       await store.close();
       await listings.close();

@@ -6,6 +6,7 @@ import type { CategoryService } from "./categories/category.service.js";
 import type { ProductListingService } from "./listing/product-listing.service.js";
 import type { ProductViewService } from "./trending/product-view.service.js";
 import type { TrendingRanking } from "./trending/trending-ranking.js";
+import type { ImageUploadService } from "./images/image-upload.service.js";
 
 export interface ProductsContext extends RequestContext {
   service: ProductService;
@@ -16,8 +17,10 @@ export interface ProductsContext extends RequestContext {
   views: ProductViewService;
   /** Reads the trending rankings (trendingProducts). */
   trending: TrendingRanking;
-  /** The URL clients load an image from: blob paths resolve against the image CDN. */
+  /** The URL clients load an image from: blob paths resolve against the image origin or its CDN. */
   imageUrl: (stored: string) => string;
+  /** Admin image uploads (createImageUpload, attachProductImage). */
+  uploads: ImageUploadService;
   /** One batched store read per tick for every product id a request asks for. */
   productById: DataLoader<string, Product | null>;
 }
@@ -26,7 +29,7 @@ export function createProductsContext(
   base: RequestContext,
   service: ProductService,
   imageCdnUrl: string,
-  browse: { listing: ProductListingService; categories: CategoryService; views: ProductViewService; trending: TrendingRanking },
+  browse: { listing: ProductListingService; categories: CategoryService; views: ProductViewService; trending: TrendingRanking; uploads: ImageUploadService },
 ): ProductsContext {
   return {
     ...base,

@@ -5,6 +5,7 @@ import { validChanges, validSku, type ProductChangesInput } from "./product.vali
 import { checkVariantSet, validOptions, validVariant, validVariantPrice, VARIANT_LIMITS, type ProductOptionInput, type ProductVariantInput } from "./product-variant.validation.js";
 import { defaultVariant, lowestPrice } from "./product-variants.js";
 import { createVariantOperations } from "./product-variant.service.js";
+import { createProductImageOperations } from "./product-image.service.js";
 import { DuplicateSkuError, type ListPosition, type ProductEdit, type ProductStore } from "../ports/product-store.js";
 import { variantIdOf } from "#kernel";
 import { DomainError, ErrorCode, type Logger } from "#kernel";
@@ -160,6 +161,8 @@ export function createProductService(deps: {
     },
 
     ...createVariantOperations({ edit }),
+
+    ...createProductImageOperations({ edit, findByIds: (ids) => store.findByIds(ids) }),
 
     async remove(id: string): Promise<string> {
       if (!(await store.remove(id, clock()))) throw notFound("Product", id);

@@ -1,8 +1,19 @@
 import type { Money } from "#kernel";
 
+/**
+ * A picture of a product. `url` is a blob path served through the image origin (or CDN), or
+ * an absolute URL. Images attached from an upload also carry their size, and once the
+ * renditions worker has made them, the widths of their renditions; images written before
+ * uploads existed have only `url` and `alt`, and keep working as they are.
+ */
 export interface ProductImage {
   url: string;
   alt: string;
+  /** Pixels of the original, for uploaded images. */
+  width?: number;
+  height?: number;
+  /** Widths made in every rendition format (renditions worker); absent until then. */
+  renditionWidths?: number[];
 }
 
 /** One way a product varies, with the choices it offers, for example Size: S, M, L. */

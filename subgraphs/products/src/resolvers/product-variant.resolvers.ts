@@ -10,5 +10,5 @@ export const ProductVariant: ProductVariantResolvers = {
     return product && variant ? { ...variant, product } : null;
   },
   title: (variant) => variantTitle(variant.product, variant),
-  images: (variant, _args, ctx) => variant.images.map((image) => ({ url: ctx.imageUrl(image.url), alt: image.alt })),
+  images: (variant) => variant.images,
 };

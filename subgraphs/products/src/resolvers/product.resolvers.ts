@@ -3,7 +3,7 @@ import type { ProductResolvers } from "../generated/resolvers-types.js";
 
 export const Product: ProductResolvers = {
   __resolveReference: (ref, ctx) => ctx.productById.load(ref.id),
-  images: (product, _args, ctx) => product.images.map((image) => ({ url: ctx.imageUrl(image.url), alt: image.alt })),
+  images: (product) => product.images,
   variants: (product) => product.variants.map((variant) => ({ ...variant, product })),
   priceRange: (product) => priceRange(product),
   attributes: (product) => Object.entries(product.attributes).map(([name, value]) => ({ name, value })),

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { createLogger, createSubgraphClient, EmbeddedEventBus, EmbeddedKeyValueStore, loadConfig, type Identity, type Platform, type SubgraphClient } from "#kernel";
 import { startProductsSubgraph, type RunningProducts } from "../../src/products-subgraph.js";
 import type { ProductStore } from "../../src/ports/product-store.js";
+import type { ProductImagesOptions } from "../../src/images/start-product-images.js";
 
 export const admin: Identity = { userId: "usr_admin", roles: ["admin"] };
 export const shopper: Identity = { userId: "usr_shopper", roles: ["customer"] };
@@ -19,9 +20,11 @@ export interface ProductsApiRig {
  * reaches the store, so tests can count them) and no demo seed, and a client that calls it
  * as the gateway would.
  */
-export async function startProductsApi(options: { store?: ProductStore } = {}): Promise<ProductsApiRig> {
+export async function startProductsApi(
+  options: { store?: ProductStore; images?: ProductImagesOptions; env?: Record<string, string> } = {},
+): Promise<ProductsApiRig> {
   const bus = new EmbeddedEventBus();
-  const config = loadConfig({ APP_ENV: "test", PRODUCT_CACHE_TTL_MS: "0", SEED_PRODUCTS: "0" });
+  const config = loadConfig({ APP_ENV: "test", PRODUCT_CACHE_TTL_MS: "0", SEED_PRODUCTS: "0", ...options.env });
   const platform: Platform = {
     config,
     logger: createLogger("silent"),
@@ -31,7 +34,7 @@ export async function startProductsApi(options: { store?: ProductStore } = {}): 
     engines: { relational: "none", events: bus.engine, cache: "embedded" },
     close: async () => {},
   };
-  const products = await startProductsSubgraph(platform, { port: 0, store: options.store });
+  const products = await startProductsSubgraph(platform, { port: 0, store: options.store, images: options.images });
   const client = createSubgraphClient({ url: products.url, internalSecret: config.auth.internalSecret, serviceName: "gateway-test" });
   return {
     products,

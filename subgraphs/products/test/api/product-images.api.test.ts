@@ -1,0 +1,257 @@
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { after, before, describe, it } from "node:test";
+import sharp from "sharp";
+import type { ObjectStore } from "#kernel";
+import { S3ObjectStore } from "#kernel/adapters.ts";
+import { describeWithRealEngine, engineSuiteTitle, realEngineUrl, waitFor } from "#kernel/testing";
+import { rejectsWith, shopper, startProductsApi, type ProductsApiRig } from "./products-api-rig.js";
+import type { ImageAttachedPayload } from "../../src/images/image-events.js";
+
+const IMAGE = "url alt width height webp: url(width: 500, format: WEBP) srcset(format: AVIF)";
+const CREATE_UPLOAD = `mutation($productId: ID!, $contentType: String!, $bytes: Int!) {
+  createImageUpload(productId: $productId, contentType: $contentType, bytes: $bytes) { uploadId url method headers { name value } expiresAt maxBytes }
+}`;
+const ATTACH = `mutation($productId: ID!, $uploadId: ID!, $alt: String!) { attachProductImage(productId: $productId, uploadId: $uploadId, alt: $alt) { id images { ${IMAGE} } } }`;
+const PRODUCT = `query($id: ID!) { product(id: $id) { id images { ${IMAGE} } } }`;
+const CREATE_PRODUCT = `mutation($input: CreateProductInput!) { createProduct(input: $input) { id } }`;
+
+interface ImageView {
+  url: string;
+  alt: string;
+  width: number | null;
+  height: number | null;
+  webp: string;
+  srcset: string;
+}
+interface Ticket {
+  uploadId: string;
+  url: string;
+  method: string;
+  headers: { name: string; value: string }[];
+  expiresAt: string;
+  maxBytes: number;
+}
+
+const MAX_BYTES = 200_000;
+
+/** A real picture: a gradient, so encoders have something to do. */
+async function picture(width: number, height: number, format: "png" | "jpeg" | "webp" | "gif" | "avif" = "png"): Promise<Buffer> {
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><defs><linearGradient id="g"><stop offset="0" stop-color="#c33"/><stop offset="1" stop-color="#33c"/></linearGradient></defs><rect width="100%" height="100%" fill="url(#g)"/></svg>`;
+  return sharp(Buffer.from(svg))[format]().toBuffer();
+}
+
+/** The upload and renditions guarantees against one object store (the rig's products subgraph in-process). */
+function defineImageSuite(engine: string, objectStore: () => Promise<ObjectStore | undefined>) {
+  describe(engineSuiteTitle("Product images through the API", engine), { timeout: 120_000 }, () => {
+    let rig: ProductsApiRig;
+    let objects: ObjectStore | undefined;
+    const handled: ImageAttachedPayload[] = [];
+    let sku = 0;
+
+    before(async () => {
+      objects = await objectStore();
+      rig = await startProductsApi({ env: { IMAGE_MAX_UPLOAD_BYTES: String(MAX_BYTES) }, images: { objects, onRenditions: (payload) => handled.push(payload) } });
+    });
+    after(async () => {
+      await rig?.close();
+      await objects?.close();
+    });
+
+    const origin = () => rig.products.url.replace(/\/graphql$/, "");
+    const newProduct = async () =>
+      (
+        await rig.asAdmin<{ createProduct: { id: string } }>(CREATE_PRODUCT, {
+          input: { sku: `IMG-${process.pid}-${++sku}-${engine.toUpperCase()}`, name: "Walnut Desk Lamp", description: "A lamp.", priceAmount: 4900, category: "home", brand: "Lumen" },
+        })
+      ).createProduct.id;
+    const createUpload = (productId: string, contentType: string, bytes: number) =>
+      rig.asAdmin<{ createImageUpload: Ticket }>(CREATE_UPLOAD, { productId, contentType, bytes }).then((r) => r.createImageUpload);
+    const put = async (ticket: Ticket, body: Buffer, contentType = ticket.headers.find((h) => h.name === "content-type")!.value) => {
+      const response = await fetch(ticket.url, { method: ticket.method, body: new Uint8Array(body), headers: { "content-type": contentType } });
+      await response.arrayBuffer();
+      return response.status;
+    };
+    const attach = (productId: string, uploadId: string, alt = "The lamp, lit") =>
+      rig.asAdmin<{ attachProductImage: { id: string; images: ImageView[] } }>(ATTACH, { productId, uploadId, alt }).then((r) => r.attachProductImage);
+    const imagesOf = async (id: string) => (await rig.asAdmin<{ product: { images: ImageView[] } }>(PRODUCT, { id })).product.images;
+    const fetchImage = async (url: string) => {
+      const response = await fetch(url);
+      return { status: response.status, type: response.headers.get("content-type"), bytes: Buffer.from(await response.arrayBuffer()) };
+    };
+
+    it("uploads a PNG, attaches it with its size, serves the original until renditions exist, then the nearest wider rendition", async () => {
+      const productId = await newProduct();
+      const png = await picture(1600, 1000);
+      const ticket = await createUpload(productId, "image/png", png.length);
+      assert.equal(ticket.method, "PUT");
+      assert.equal(ticket.maxBytes, MAX_BYTES);
+      assert.equal(await put(ticket, png), 200);
+      const attached = await attach(productId, ticket.uploadId);
+      const [image] = attached.images;
+      assert.ok(image);
+      assert.equal(image.width, 1600);
+      assert.equal(image.height, 1000);
+      assert.equal(image.alt, "The lamp, lit");
+      assert.match(image.url, /\/images\/originals\/[0-9a-f]{64}\.png$/);
+      assert.ok(image.url.startsWith(`${origin()}/images/`), "served from this subgraph's origin by default");
+      const original = await fetchImage(image.url);
+      assert.equal(original.status, 200);
+      assert.equal(original.type, "image/png");
+      assert.deepEqual(original.bytes, png);
+
+      await waitFor("the renditions are recorded", async () => (await imagesOf(productId))[0]!.webp !== image.url, { timeoutMs: 60_000 });
+      const [ready] = await imagesOf(productId);
+      assert.match(ready!.webp, /\/images\/renditions\/[0-9a-f]{64}-w640\.webp$/, "500 px wide asks for the 640 rendition");
+      const rendition = await fetchImage(ready!.webp);
+      assert.equal(rendition.status, 200);
+      assert.equal(rendition.type, "image/webp");
+      const metadata = await sharp(rendition.bytes).metadata();
+      assert.equal(metadata.format, "webp");
+      assert.equal(metadata.width, 640);
+      assert.equal(metadata.height, 400);
+      const entries = ready!.srcset.split(", ");
+      assert.deepEqual(entries.map((entry) => entry.split(" ")[1]), ["320w", "640w", "1280w"]);
+      for (const entry of entries) {
+        const avif = await fetchImage(entry.split(" ")[0]!);
+        assert.equal(avif.status, 200);
+        assert.equal(avif.type, "image/avif");
+      }
+    });
+
+    it("makes renditions no wider than a small original", async () => {
+      const productId = await newProduct();
+      const jpeg = await picture(200, 150, "jpeg");
+      const ticket = await createUpload(productId, "image/jpeg", jpeg.length);
+      assert.equal(await put(ticket, jpeg), 200);
+      await attach(productId, ticket.uploadId);
+      await waitFor("the renditions are recorded", async () => /-w200\.jpg 200w$/.test((await rig.asAdmin<{ product: { images: { srcset: string }[] } }>(`query($id: ID!) { product(id: $id) { images { srcset } } }`, { id: productId })).product.images[0]!.srcset), { timeoutMs: 60_000 });
+    });
+
+    it("keeps one image when the same upload is attached twice at once and once more later", async () => {
+      const productId = await newProduct();
+      const png = await picture(400, 300);
+      const ticket = await createUpload(productId, "image/png", png.length);
+      assert.equal(await put(ticket, png), 200);
+      const both = await Promise.all([attach(productId, ticket.uploadId), attach(productId, ticket.uploadId)]);
+      for (const product of both) assert.equal(product.images.length, 1);
+      const again = await attach(productId, ticket.uploadId, "Renamed");
+      assert.equal(again.images.length, 1);
+      assert.equal(again.images[0]!.alt, "Renamed");
+    });
+
+    it("keeps one image when the same picture is uploaded twice (it is named by its content)", async () => {
+      const productId = await newProduct();
+      const png = await picture(300, 300);
+      for (let i = 0; i < 2; i++) {
+        const ticket = await createUpload(productId, "image/png", png.length);
+        assert.equal(await put(ticket, png), 200);
+        await attach(productId, ticket.uploadId);
+      }
+      assert.equal((await imagesOf(productId)).length, 1);
+    });
+
+    describe("refusals", () => {
+      let productId: string;
+      before(async () => {
+        productId = await newProduct();
+      });
+      const uploadRaw = async (contentType: string, body: Buffer) => {
+        const ticket = await createUpload(productId, contentType, body.length);
+        assert.equal(await put(ticket, body), 200, "storage takes the bytes; attaching judges them");
+        return ticket;
+      };
+      const refusedWith = async (ticket: Ticket, reason: string) => {
+        await assert.rejects(attach(productId, ticket.uploadId), (error: { extensions?: { code?: string; reason?: string }; message: string }) => {
+          assert.equal(error.extensions?.code, "BAD_USER_INPUT", error.message);
+          assert.equal(error.extensions?.reason, reason, error.message);
+          return true;
+        });
+        assert.deepEqual(await imagesOf(productId), [], "nothing attached");
+      };
+
+      it("refuses an announced size over the limit, an empty one, and types that are not raster images", async () => {
+        await rejectsWith(createUpload(productId, "image/png", MAX_BYTES + 1), "BAD_USER_INPUT", /at most/);
+        await rejectsWith(createUpload(productId, "image/png", 0), "BAD_USER_INPUT");
+        for (const type of ["image/svg+xml", "text/html", "application/octet-stream", "image/png; charset=utf-8"]) {
+          await rejectsWith(createUpload(productId, type, 100), "BAD_USER_INPUT", /Images are/);
+        }
+      });
+
+      it("refuses a text file sent as a PNG", async () => {
+        await refusedWith(await uploadRaw("image/png", Buffer.from("<html><script>alert(1)</script></html>".padEnd(400, " "))), "NOT_AN_IMAGE");
+      });
+
+      it("refuses a JPEG announced as a PNG (the bytes decide)", async () => {
+        await refusedWith(await uploadRaw("image/png", await picture(64, 64, "jpeg")), "TYPE_MISMATCH");
+      });
+
+      it("refuses a polyglot: a PNG signature followed by something else", async () => {
+        const polyglot = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from("<?php system($_GET['c']); ?>".repeat(20))]);
+        await refusedWith(await uploadRaw("image/png", polyglot), "UNDECODABLE");
+      });
+
+      it("refuses a truncated image", async () => {
+        const png = await picture(300, 300);
+        await refusedWith(await uploadRaw("image/png", png.subarray(0, Math.floor(png.length / 2))), "UNDECODABLE");
+      });
+
+      it("refuses an upload that never arrived, and one through a tampered URL", async () => {
+        const png = await picture(50, 50);
+        const ticket = await createUpload(productId, "image/png", png.length);
+        await rejectsWith(attach(productId, ticket.uploadId), "BAD_USER_INPUT", /Nothing was uploaded/);
+        const tampered = { ...ticket, url: ticket.url.replace(/(signature|Signature)=([^&]{4})/, (_m, name: string, head: string) => `${name}=${head === "AAAA" ? "BBBB" : "AAAA"}`) };
+        assert.notEqual(tampered.url, ticket.url);
+        assert.ok((await put(tampered, png)) >= 400);
+        await rejectsWith(attach(productId, ticket.uploadId), "BAD_USER_INPUT", /Nothing was uploaded/);
+      });
+
+      it("refuses an oversized or a shorter object that reached storage some other way", async () => {
+        const ticket = await createUpload(productId, "image/png", 1_000);
+        await rig.products.images.objects.put(`uploads/${ticket.uploadId}`, Buffer.alloc(MAX_BYTES + 10, 1), { contentType: "image/png" });
+        await refusedWith(ticket, "TOO_LARGE");
+        const short = await createUpload(productId, "image/png", 1_000);
+        await rig.products.images.objects.put(`uploads/${short.uploadId}`, (await picture(20, 20)).subarray(0, 900), { contentType: "image/png" });
+        await refusedWith(short, "SIZE_MISMATCH");
+      });
+
+      it("answers NOT_FOUND for an unknown, hostile or another product's upload id, and for an unknown product", async () => {
+        for (const uploadId of [randomUUID().replaceAll("-", ""), "../../uploads/x", "a".repeat(5_000)]) {
+          await rejectsWith(attach(productId, uploadId), "NOT_FOUND");
+        }
+        const other = await newProduct();
+        const png = await picture(50, 50);
+        const ticket = await createUpload(other, "image/png", png.length);
+        assert.equal(await put(ticket, png), 200);
+        await rejectsWith(attach(productId, ticket.uploadId), "NOT_FOUND");
+        await rejectsWith(createUpload("prod_missing", "image/png", 10), "NOT_FOUND");
+      });
+
+      it("lets only admins upload and attach", async () => {
+        const asShopper = <T>(query: string, variables: Record<string, unknown>) => rig.client.request<T>(query, variables, { identity: shopper });
+        await rejectsWith(asShopper(CREATE_UPLOAD, { productId, contentType: "image/png", bytes: 10 }), "FORBIDDEN");
+        const png = await picture(50, 50);
+        const ticket = await createUpload(productId, "image/png", png.length);
+        assert.equal(await put(ticket, png), 200);
+        await rejectsWith(asShopper(ATTACH, { productId, uploadId: ticket.uploadId, alt: "x" }), "FORBIDDEN");
+        assert.deepEqual(await imagesOf(productId), []);
+      });
+    });
+  });
+}
+
+defineImageSuite("embedded", async () => undefined);
+
+describeWithRealEngine({ suite: "Product images through the API", engine: "s3", variable: "S3_URL" }, (url) => {
+  defineImageSuite("s3", async () => {
+    const store = new S3ObjectStore({
+      url,
+      accessKeyId: realEngineUrl("S3_ACCESS_KEY_ID") ?? "",
+      secretAccessKey: realEngineUrl("S3_SECRET_ACCESS_KEY") ?? "",
+      bucket: `images-api-${Date.now().toString(36)}`,
+      region: "us-east-1",
+    });
+    await store.connect();
+    return store;
+  });
+});
