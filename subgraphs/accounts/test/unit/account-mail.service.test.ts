@@ -11,6 +11,7 @@ import { createAccountService } from "../../src/domain/account.service.js";
 import { createAccountMailService } from "../../src/domain/account-mail.service.js";
 import { hashAccountToken } from "../../src/domain/account-token.js";
 import type { AccountMailRequest } from "../../src/ports/account-mailer.js";
+import { failure } from "../support/domain-failure.js";
 
 const FAST_SCRYPT = { N: 2 ** 10, r: 8, p: 1 };
 const scratch = mkdtempSync(join(tmpdir(), "account-mail-"));
@@ -62,15 +63,6 @@ async function setup(options: SetupOptions = {}) {
   /** The reset link mailed for `userId` by the last request. */
   const lastToken = (userId: string, purpose: AccountMailRequest["purpose"]) => sent.filter((r) => r.userId === userId && r.purpose === purpose).at(-1)?.token;
   return { store, mail, accounts, sent, signUp, lastToken, advance: (ms: number) => void (now = new Date(now.getTime() + ms)) };
-}
-
-async function failure(work: Promise<unknown>): Promise<DomainError> {
-  const error = await work.then(
-    () => assert.fail("expected the call to fail"),
-    (e: unknown) => e,
-  );
-  assert.ok(error instanceof DomainError, `expected a DomainError, got ${String(error)}`);
-  return error;
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;

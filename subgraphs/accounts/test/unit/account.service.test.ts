@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { createAccessTokenIssuer, createLogger, DomainError, ErrorCode } from "#kernel";
+import { createAccessTokenIssuer, createLogger, ErrorCode } from "#kernel";
 import { createAccessTokenVerifier } from "../../../../gateway/src/auth/access-token-verifier.js";
 import { EmbeddedUserStore } from "../../src/adapters/embedded-user-store.js";
 import { createLoginThrottle } from "../../src/adapters/rate-limiter-login-throttle.js";
 import { createAccountService } from "../../src/domain/account.service.js";
+import { failure } from "../support/domain-failure.js";
 
 const auth = { issuer: "storefront-test", secret: "unit-test-secret-0123456789-0123456789" };
 // Cheap scrypt for speed: these tests are about the rules, not the hash's strength.
@@ -23,15 +24,6 @@ async function setup(options: { failuresPerAccount?: number; failuresPerAddress?
     hashing: FAST_SCRYPT,
   });
   return { store, service, logs };
-}
-
-async function failure(work: Promise<unknown>): Promise<DomainError> {
-  const error = await work.then(
-    () => assert.fail("expected the call to fail"),
-    (e: unknown) => e,
-  );
-  assert.ok(error instanceof DomainError, `expected a DomainError, got ${String(error)}`);
-  return error;
 }
 
 describe("account service: sign-up and log-in", () => {
