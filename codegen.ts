@@ -46,7 +46,15 @@ const subgraphs: Record<string, { context: string; mappers: Record<string, strin
   },
   cart: {
     context: "../subgraph-context.js#CartContext",
-    mappers: { Cart: "../domain/cart.js#PricedCart", CartItem: "../domain/cart.js#PricedLine" },
+    mappers: {
+      Cart: "../domain/cart.js#PricedCart",
+      CartItem: "../domain/cart.js#PricedLine",
+      CartEstimate: "../pricing/cart-pricing.service.js#CartQuote",
+      CartEstimateLine: "../pricing/order-totals.js#LineTotals",
+      ShippingMethod: "../pricing/pricing-types.js#ShippingMethod",
+      TaxRate: "../pricing/pricing-types.js#TaxRate",
+      Coupon: "../pricing/pricing-types.js#Coupon",
+    },
   },
   orders: {
     context: "../subgraph-context.js#OrdersContext",

@@ -6,6 +6,7 @@ import { startSearchSubgraph } from "../subgraphs/search/src/search-subgraph.js"
 import { startAccountsSubgraph } from "../subgraphs/accounts/src/accounts-subgraph.js";
 import { seedDevAdmin } from "../subgraphs/accounts/src/seed-dev-admin.js";
 import { startCartSubgraph } from "../subgraphs/cart/src/cart-subgraph.js";
+import { seedDemoShippingMethods } from "../subgraphs/cart/src/index.js";
 import { startOrdersSubgraph } from "../subgraphs/orders/src/orders-subgraph.js";
 import { startPaymentsSubgraph } from "../subgraphs/payments/src/payments-subgraph.js";
 import { startPaymentSimulator } from "../services/payment-simulator/src/index.js";
@@ -75,9 +76,17 @@ export async function startSupergraph({ config, logger, ephemeralPorts = false, 
     subgraphUrls.accounts = accounts.url;
     const devAdmin = await seedDevAdmin({ config, accounts: accounts.accounts, logger });
 
-    const cart = await startCartSubgraph(platform, { port: port("cart"), prisma, productsUrl: subgraphUrls.products, inventoryUrl: subgraphUrls.inventory });
+    const cart = await startCartSubgraph(platform, {
+      port: port("cart"),
+      prisma,
+      productsUrl: subgraphUrls.products,
+      inventoryUrl: subgraphUrls.inventory,
+      accountsUrl: subgraphUrls.accounts,
+    });
     closers.unshift(cart.close);
     subgraphUrls.cart = cart.url;
+    // The demo store ships with the demo catalog, so the zero-setup start can check out.
+    if (config.catalog.seedProducts > 0) await seedDemoShippingMethods(prisma);
     // Orders keeps a pool of its own: a cancel or payment outcome holds an order's row lock
     // while the inventory commits or releases stock, and must never starve the inventory.
     const orders = await startOrdersSubgraph(platform, {

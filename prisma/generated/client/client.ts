@@ -75,6 +75,29 @@ export type Cart = Prisma.CartModel
  */
 export type CartItem = Prisma.CartItemModel
 /**
+ * Model ShippingMethod
+ * A way to ship an order, priced in one currency, to the countries it serves.
+ */
+export type ShippingMethod = Prisma.ShippingMethodModel
+/**
+ * Model TaxRate
+ * A tax rate; region and category "" mean "any" (an empty string rather than NULL so the
+ * unique key also holds for the wildcards).
+ */
+export type TaxRate = Prisma.TaxRateModel
+/**
+ * Model Coupon
+ * A discount code. `redeemedCount` counts live redemptions; orders_place raises it under the
+ * coupon's row lock, so it never passes `usageLimit`.
+ */
+export type Coupon = Prisma.CouponModel
+/**
+ * Model CouponRedemption
+ * One order's use of a coupon; released (and the count given back) when the order is
+ * cancelled or its payment fails.
+ */
+export type CouponRedemption = Prisma.CouponRedemptionModel
+/**
  * Model Order
  * 
  */

@@ -19,6 +19,14 @@ export const ReservationStatus = {
 export type ReservationStatus = (typeof ReservationStatus)[keyof typeof ReservationStatus]
 
 
+export const CouponType = {
+  PERCENTAGE: 'PERCENTAGE',
+  FIXED_AMOUNT: 'FIXED_AMOUNT'
+} as const
+
+export type CouponType = (typeof CouponType)[keyof typeof CouponType]
+
+
 export const OrderStatus = {
   PENDING: 'PENDING',
   PAID: 'PAID',

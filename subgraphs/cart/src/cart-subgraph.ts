@@ -6,6 +6,11 @@ import { createCartService, type CartService } from "./domain/cart.service.js";
 import { createPrismaCartStore } from "./adapters/prisma-cart.store.js";
 import { createSubgraphProductCatalog } from "./adapters/subgraph-product-catalog.js";
 import { createSubgraphStockLevels } from "./adapters/subgraph-stock-levels.js";
+import { createSubgraphAddressBook } from "./adapters/subgraph-address-book.js";
+import { createPrismaPricingStore } from "./adapters/prisma-pricing.store.js";
+import { createCartPricingService } from "./pricing/cart-pricing.service.js";
+import { createPricingAdminService } from "./pricing/pricing-admin.service.js";
+import { createCartPricingContext } from "./pricing/cart-pricing-context.js";
 import { startGuestCartSweep } from "./guest-cart-sweep.js";
 
 export interface CartSubgraphOptions {
@@ -15,6 +20,7 @@ export interface CartSubgraphOptions {
   /** Bound URLs of the subgraphs the cart calls (the one-process mode knows them). */
   productsUrl?: string;
   inventoryUrl?: string;
+  accountsUrl?: string;
 }
 
 export interface RunningCart extends RunningServer {
@@ -29,6 +35,11 @@ export async function startCartSubgraph(platform: Platform, options: CartSubgrap
   const client = (url: string) => createSubgraphClient({ url, internalSecret: config.auth.internalSecret, serviceName: "cart" });
   const products = client(options.productsUrl ?? config.gateway.subgraphUrls.products);
   const inventory = client(options.inventoryUrl ?? config.gateway.subgraphUrls.inventory);
+  const accounts = client(options.accountsUrl ?? config.gateway.subgraphUrls.accounts);
+  const pricingStore = createPrismaPricingStore(prisma);
+  const pricing = createCartPricingService({ store: pricingStore });
+  const pricingAdmin = createPricingAdminService({ store: pricingStore });
+  const addresses = createSubgraphAddressBook(accounts);
   const catalog = createSubgraphProductCatalog(products);
   const stock = createSubgraphStockLevels(inventory);
   const store = createPrismaCartStore(prisma);
@@ -42,7 +53,7 @@ export async function startCartSubgraph(platform: Platform, options: CartSubgrap
     schema: createCartSchema(),
     internalSecret: config.auth.internalSecret,
     logger,
-    extendContext: (base) => createCartContext(base, { service, catalog, stock, issueGuestCartToken: issueToken }),
+    extendContext: (base) => ({ ...createCartContext(base, { service, catalog, stock, issueGuestCartToken: issueToken }), ...createCartPricingContext({ pricing, pricingAdmin, addresses }) }),
     port: options.port ?? config.subgraphPorts.cart,
     host: config.host,
   });
@@ -53,7 +64,7 @@ export async function startCartSubgraph(platform: Platform, options: CartSubgrap
     async close() {
       await sweep.stop();
       await server.close();
-      await Promise.all([products.close(), inventory.close()]);
+      await Promise.all([products.close(), inventory.close(), accounts.close()]);
       if (!options.prisma) await prisma.$disconnect();
     },
   };

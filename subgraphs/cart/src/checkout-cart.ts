@@ -1,6 +1,9 @@
 import type { PrismaClient } from "#kernel/relational";
 import { priceCart, type PricedCart } from "./domain/cart.js";
 import { createPrismaCartStore } from "./adapters/prisma-cart.store.js";
+import { createPrismaPricingStore } from "./adapters/prisma-pricing.store.js";
+import { createCartPricingService, type CartQuote } from "./pricing/cart-pricing.service.js";
+import type { Destination } from "./pricing/pricing-types.js";
 import type { ProductCatalog } from "./ports/product-catalog.js";
 
 /**
@@ -11,20 +14,28 @@ import type { ProductCatalog } from "./ports/product-catalog.js";
  * "changed") inside its own statement, so an order exists exactly when its lines left the
  * cart and one cart becomes at most one order. A direct read rather than an internal GraphQL
  * query saves a network hop on the busiest write path; the products lookup behind it is one
- * `_entities` call.
+ * `_entities` call. Pricing (shipping, tax, the coupon) is the cart's too: `quote` runs the
+ * same function as the cart's estimate, strictly (a coupon that does not apply, a method
+ * that does not serve the destination are refused), on one read of the pricing data; the
+ * coupon's redemption is written by orders_place through the cart's `coupon_*` functions.
  */
 export interface CheckoutCart {
   /** The cart at current catalog prices (per variant), with the accepted price of each line. */
   priced(userId: string): Promise<PricedCart>;
+  /** The totals checkout charges for this cart, shipping method, destination and coupon. */
+  quote(cart: PricedCart, request: { destination: Destination; shippingMethodId: string; couponCode: string | null }): Promise<CartQuote>;
 }
 
-export function createCheckoutCart(deps: { prisma: PrismaClient; catalog: ProductCatalog }): CheckoutCart {
+export function createCheckoutCart(deps: { prisma: PrismaClient; catalog: ProductCatalog; clock?: () => Date }): CheckoutCart {
   const store = createPrismaCartStore(deps.prisma);
+  const pricing = createCartPricingService({ store: createPrismaPricingStore(deps.prisma), clock: deps.clock });
   return {
     async priced(userId) {
       const cart = await store.find(userId);
       if (cart.lines.length === 0) return priceCart(cart, new Map());
       return priceCart(cart, await deps.catalog.findVariants(cart.lines.map((line) => line.variantId)));
     },
+    quote: (cart, request) =>
+      pricing.quote(cart, { cartKey: cart.userId, userId: cart.userId, destination: request.destination, shippingMethodId: request.shippingMethodId, couponCode: request.couponCode, strict: true }),
   };
 }

@@ -4,8 +4,9 @@ import type { CatalogVariant } from "./domain/cart.js";
 import type { CartLookups, CartService } from "./domain/cart.service.js";
 import type { ProductCatalog } from "./ports/product-catalog.js";
 import type { StockLevels } from "./ports/stock-levels.js";
+import type { CartPricingContext } from "./pricing/cart-pricing-context.js";
 
-export interface CartContext extends RequestContext {
+export interface CartContext extends RequestContext, CartPricingContext {
   service: CartService;
   /** Batched, request-scoped reads of variants and stock: one call per subgraph per tick. */
   lookups: CartLookups;
@@ -16,7 +17,7 @@ export interface CartContext extends RequestContext {
 export function createCartContext(
   base: RequestContext,
   deps: { service: CartService; catalog: ProductCatalog; stock: StockLevels; issueGuestCartToken: () => string },
-): CartContext {
+): Omit<CartContext, keyof CartPricingContext> {
   return { ...base, service: deps.service, lookups: createCartLookups(deps.catalog, deps.stock), issueGuestCartToken: deps.issueGuestCartToken };
 }
 

@@ -57,6 +57,10 @@ export const ModelName = {
   ReservationItem: 'ReservationItem',
   Cart: 'Cart',
   CartItem: 'CartItem',
+  ShippingMethod: 'ShippingMethod',
+  TaxRate: 'TaxRate',
+  Coupon: 'Coupon',
+  CouponRedemption: 'CouponRedemption',
   Order: 'Order',
   OrderItem: 'OrderItem',
   OrderStatusChange: 'OrderStatusChange',
@@ -127,7 +131,8 @@ export const CartScalarFieldEnum = {
   userId: 'userId',
   updatedAt: 'updatedAt',
   lastOrderId: 'lastOrderId',
-  guest: 'guest'
+  guest: 'guest',
+  couponCode: 'couponCode'
 } as const
 
 export type CartScalarFieldEnum = (typeof CartScalarFieldEnum)[keyof typeof CartScalarFieldEnum]
@@ -144,6 +149,62 @@ export const CartItemScalarFieldEnum = {
 } as const
 
 export type CartItemScalarFieldEnum = (typeof CartItemScalarFieldEnum)[keyof typeof CartItemScalarFieldEnum]
+
+
+export const ShippingMethodScalarFieldEnum = {
+  id: 'id',
+  name: 'name',
+  priceAmount: 'priceAmount',
+  currency: 'currency',
+  countries: 'countries',
+  freeOverAmount: 'freeOverAmount',
+  minDeliveryDays: 'minDeliveryDays',
+  maxDeliveryDays: 'maxDeliveryDays',
+  createdAt: 'createdAt'
+} as const
+
+export type ShippingMethodScalarFieldEnum = (typeof ShippingMethodScalarFieldEnum)[keyof typeof ShippingMethodScalarFieldEnum]
+
+
+export const TaxRateScalarFieldEnum = {
+  countryCode: 'countryCode',
+  region: 'region',
+  category: 'category',
+  rateBasisPoints: 'rateBasisPoints',
+  updatedAt: 'updatedAt'
+} as const
+
+export type TaxRateScalarFieldEnum = (typeof TaxRateScalarFieldEnum)[keyof typeof TaxRateScalarFieldEnum]
+
+
+export const CouponScalarFieldEnum = {
+  id: 'id',
+  code: 'code',
+  type: 'type',
+  value: 'value',
+  currency: 'currency',
+  minSubtotalAmount: 'minSubtotalAmount',
+  startsAt: 'startsAt',
+  endsAt: 'endsAt',
+  usageLimit: 'usageLimit',
+  perCustomerLimit: 'perCustomerLimit',
+  active: 'active',
+  redeemedCount: 'redeemedCount',
+  createdAt: 'createdAt'
+} as const
+
+export type CouponScalarFieldEnum = (typeof CouponScalarFieldEnum)[keyof typeof CouponScalarFieldEnum]
+
+
+export const CouponRedemptionScalarFieldEnum = {
+  orderId: 'orderId',
+  couponId: 'couponId',
+  userId: 'userId',
+  createdAt: 'createdAt',
+  releasedAt: 'releasedAt'
+} as const
+
+export type CouponRedemptionScalarFieldEnum = (typeof CouponRedemptionScalarFieldEnum)[keyof typeof CouponRedemptionScalarFieldEnum]
 
 
 export const OrderScalarFieldEnum = {

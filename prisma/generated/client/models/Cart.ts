@@ -29,6 +29,7 @@ export type CartMinAggregateOutputType = {
   updatedAt: Date | null
   lastOrderId: string | null
   guest: boolean | null
+  couponCode: string | null
 }
 
 export type CartMaxAggregateOutputType = {
@@ -36,6 +37,7 @@ export type CartMaxAggregateOutputType = {
   updatedAt: Date | null
   lastOrderId: string | null
   guest: boolean | null
+  couponCode: string | null
 }
 
 export type CartCountAggregateOutputType = {
@@ -43,6 +45,7 @@ export type CartCountAggregateOutputType = {
   updatedAt: number
   lastOrderId: number
   guest: number
+  couponCode: number
   _all: number
 }
 
@@ -52,6 +55,7 @@ export type CartMinAggregateInputType = {
   updatedAt?: true
   lastOrderId?: true
   guest?: true
+  couponCode?: true
 }
 
 export type CartMaxAggregateInputType = {
@@ -59,6 +63,7 @@ export type CartMaxAggregateInputType = {
   updatedAt?: true
   lastOrderId?: true
   guest?: true
+  couponCode?: true
 }
 
 export type CartCountAggregateInputType = {
@@ -66,6 +71,7 @@ export type CartCountAggregateInputType = {
   updatedAt?: true
   lastOrderId?: true
   guest?: true
+  couponCode?: true
   _all?: true
 }
 
@@ -146,6 +152,7 @@ export type CartGroupByOutputType = {
   updatedAt: Date
   lastOrderId: string | null
   guest: boolean
+  couponCode: string | null
   _count: CartCountAggregateOutputType | null
   _min: CartMinAggregateOutputType | null
   _max: CartMaxAggregateOutputType | null
@@ -174,6 +181,7 @@ export type CartWhereInput = {
   updatedAt?: Prisma.DateTimeFilter<"Cart"> | Date | string
   lastOrderId?: Prisma.StringNullableFilter<"Cart"> | string | null
   guest?: Prisma.BoolFilter<"Cart"> | boolean
+  couponCode?: Prisma.StringNullableFilter<"Cart"> | string | null
   items?: Prisma.CartItemListRelationFilter
 }
 
@@ -182,6 +190,7 @@ export type CartOrderByWithRelationInput = {
   updatedAt?: Prisma.SortOrder
   lastOrderId?: Prisma.SortOrderInput | Prisma.SortOrder
   guest?: Prisma.SortOrder
+  couponCode?: Prisma.SortOrderInput | Prisma.SortOrder
   items?: Prisma.CartItemOrderByRelationAggregateInput
 }
 
@@ -193,6 +202,7 @@ export type CartWhereUniqueInput = Prisma.AtLeast<{
   updatedAt?: Prisma.DateTimeFilter<"Cart"> | Date | string
   lastOrderId?: Prisma.StringNullableFilter<"Cart"> | string | null
   guest?: Prisma.BoolFilter<"Cart"> | boolean
+  couponCode?: Prisma.StringNullableFilter<"Cart"> | string | null
   items?: Prisma.CartItemListRelationFilter
 }, "userId">
 
@@ -201,6 +211,7 @@ export type CartOrderByWithAggregationInput = {
   updatedAt?: Prisma.SortOrder
   lastOrderId?: Prisma.SortOrderInput | Prisma.SortOrder
   guest?: Prisma.SortOrder
+  couponCode?: Prisma.SortOrderInput | Prisma.SortOrder
   _count?: Prisma.CartCountOrderByAggregateInput
   _max?: Prisma.CartMaxOrderByAggregateInput
   _min?: Prisma.CartMinOrderByAggregateInput
@@ -214,6 +225,7 @@ export type CartScalarWhereWithAggregatesInput = {
   updatedAt?: Prisma.DateTimeWithAggregatesFilter<"Cart"> | Date | string
   lastOrderId?: Prisma.StringNullableWithAggregatesFilter<"Cart"> | string | null
   guest?: Prisma.BoolWithAggregatesFilter<"Cart"> | boolean
+  couponCode?: Prisma.StringNullableWithAggregatesFilter<"Cart"> | string | null
 }
 
 export type CartCreateInput = {
@@ -221,6 +233,7 @@ export type CartCreateInput = {
   updatedAt?: Date | string
   lastOrderId?: string | null
   guest?: boolean
+  couponCode?: string | null
   items?: Prisma.CartItemCreateNestedManyWithoutCartInput
 }
 
@@ -229,6 +242,7 @@ export type CartUncheckedCreateInput = {
   updatedAt?: Date | string
   lastOrderId?: string | null
   guest?: boolean
+  couponCode?: string | null
   items?: Prisma.CartItemUncheckedCreateNestedManyWithoutCartInput
 }
 
@@ -237,6 +251,7 @@ export type CartUpdateInput = {
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   lastOrderId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   guest?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  couponCode?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   items?: Prisma.CartItemUpdateManyWithoutCartNestedInput
 }
 
@@ -245,6 +260,7 @@ export type CartUncheckedUpdateInput = {
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   lastOrderId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   guest?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  couponCode?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   items?: Prisma.CartItemUncheckedUpdateManyWithoutCartNestedInput
 }
 
@@ -253,6 +269,7 @@ export type CartCreateManyInput = {
   updatedAt?: Date | string
   lastOrderId?: string | null
   guest?: boolean
+  couponCode?: string | null
 }
 
 export type CartUpdateManyMutationInput = {
@@ -260,6 +277,7 @@ export type CartUpdateManyMutationInput = {
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   lastOrderId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   guest?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  couponCode?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 export type CartUncheckedUpdateManyInput = {
@@ -267,6 +285,7 @@ export type CartUncheckedUpdateManyInput = {
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   lastOrderId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   guest?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  couponCode?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 export type CartCountOrderByAggregateInput = {
@@ -274,6 +293,7 @@ export type CartCountOrderByAggregateInput = {
   updatedAt?: Prisma.SortOrder
   lastOrderId?: Prisma.SortOrder
   guest?: Prisma.SortOrder
+  couponCode?: Prisma.SortOrder
 }
 
 export type CartMaxOrderByAggregateInput = {
@@ -281,6 +301,7 @@ export type CartMaxOrderByAggregateInput = {
   updatedAt?: Prisma.SortOrder
   lastOrderId?: Prisma.SortOrder
   guest?: Prisma.SortOrder
+  couponCode?: Prisma.SortOrder
 }
 
 export type CartMinOrderByAggregateInput = {
@@ -288,6 +309,7 @@ export type CartMinOrderByAggregateInput = {
   updatedAt?: Prisma.SortOrder
   lastOrderId?: Prisma.SortOrder
   guest?: Prisma.SortOrder
+  couponCode?: Prisma.SortOrder
 }
 
 export type CartScalarRelationFilter = {
@@ -322,6 +344,7 @@ export type CartCreateWithoutItemsInput = {
   updatedAt?: Date | string
   lastOrderId?: string | null
   guest?: boolean
+  couponCode?: string | null
 }
 
 export type CartUncheckedCreateWithoutItemsInput = {
@@ -329,6 +352,7 @@ export type CartUncheckedCreateWithoutItemsInput = {
   updatedAt?: Date | string
   lastOrderId?: string | null
   guest?: boolean
+  couponCode?: string | null
 }
 
 export type CartCreateOrConnectWithoutItemsInput = {
@@ -352,6 +376,7 @@ export type CartUpdateWithoutItemsInput = {
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   lastOrderId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   guest?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  couponCode?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 export type CartUncheckedUpdateWithoutItemsInput = {
@@ -359,6 +384,7 @@ export type CartUncheckedUpdateWithoutItemsInput = {
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   lastOrderId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   guest?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  couponCode?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 
@@ -397,6 +423,7 @@ export type CartSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = r
   updatedAt?: boolean
   lastOrderId?: boolean
   guest?: boolean
+  couponCode?: boolean
   items?: boolean | Prisma.Cart$itemsArgs<ExtArgs>
   _count?: boolean | Prisma.CartCountOutputTypeDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["cart"]>
@@ -406,6 +433,7 @@ export type CartSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extensio
   updatedAt?: boolean
   lastOrderId?: boolean
   guest?: boolean
+  couponCode?: boolean
 }, ExtArgs["result"]["cart"]>
 
 export type CartSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
@@ -413,6 +441,7 @@ export type CartSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensio
   updatedAt?: boolean
   lastOrderId?: boolean
   guest?: boolean
+  couponCode?: boolean
 }, ExtArgs["result"]["cart"]>
 
 export type CartSelectScalar = {
@@ -420,9 +449,10 @@ export type CartSelectScalar = {
   updatedAt?: boolean
   lastOrderId?: boolean
   guest?: boolean
+  couponCode?: boolean
 }
 
-export type CartOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"userId" | "updatedAt" | "lastOrderId" | "guest", ExtArgs["result"]["cart"]>
+export type CartOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"userId" | "updatedAt" | "lastOrderId" | "guest" | "couponCode", ExtArgs["result"]["cart"]>
 export type CartInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   items?: boolean | Prisma.Cart$itemsArgs<ExtArgs>
   _count?: boolean | Prisma.CartCountOutputTypeDefaultArgs<ExtArgs>
@@ -448,6 +478,10 @@ export type $CartPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs =
      * GUEST_CART_TTL_SECONDS after its last change, and merged away at logIn/signUp.
      */
     guest: boolean
+    /**
+     * The coupon the customer applied (its normalised code), checked again at checkout.
+     */
+    couponCode: string | null
   }, ExtArgs["result"]["cart"]>
   composites: {}
 }
@@ -876,6 +910,7 @@ export interface CartFieldRefs {
   readonly updatedAt: Prisma.FieldRef<"Cart", 'DateTime'>
   readonly lastOrderId: Prisma.FieldRef<"Cart", 'String'>
   readonly guest: Prisma.FieldRef<"Cart", 'Boolean'>
+  readonly couponCode: Prisma.FieldRef<"Cart", 'String'>
 }
     
 

@@ -674,10 +674,6 @@ export type EnumPaymentStatusFieldUpdateOperationsInput = {
   set?: $Enums.PaymentStatus
 }
 
-export type NullableDateTimeFieldUpdateOperationsInput = {
-  set?: Date | string | null
-}
-
 export type PaymentCreateNestedOneWithoutAttemptLogInput = {
   create?: Prisma.XOR<Prisma.PaymentCreateWithoutAttemptLogInput, Prisma.PaymentUncheckedCreateWithoutAttemptLogInput>
   connectOrCreate?: Prisma.PaymentCreateOrConnectWithoutAttemptLogInput

@@ -7,4 +7,8 @@ export const Query: QueryResolvers = {
     if (!requireUser(ctx).roles.includes("service")) throw forbidden("Only services may read another user's default address");
     return ctx.addresses.defaultFor(userId);
   },
+  savedAddress: async (_root, { userId, id }, ctx) => {
+    if (!requireUser(ctx).roles.includes("service")) throw forbidden("Only services may read another user's addresses");
+    return (await ctx.addresses.listFor([userId])).get(userId)?.find((address) => address.id === id) ?? null;
+  },
 };

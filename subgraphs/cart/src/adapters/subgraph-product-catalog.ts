@@ -4,7 +4,7 @@ import type { ProductCatalog } from "../ports/product-catalog.js";
 
 const VARIANTS_BY_ID = `query CartVariants($representations: [_Any!]!) {
   _entities(representations: $representations) {
-    ... on ProductVariant { id sku title options { name value } price { amount currency } product { id name } }
+    ... on ProductVariant { id sku title options { name value } price { amount currency } product { id name category } }
   }
 }`;
 
@@ -12,7 +12,7 @@ const VARIANT_IDS_OF_PRODUCTS = `query CartProductVariants($representations: [_A
   _entities(representations: $representations) { ... on Product { id variants { id } } }
 }`;
 
-type VariantEntity = Omit<CatalogVariant, "productId" | "name"> & { product: { id: string; name: string } };
+type VariantEntity = Omit<CatalogVariant, "productId" | "name" | "category"> & { product: { id: string; name: string; category: string | null } };
 
 /** Variants' current names and prices from the products subgraph, one `_entities` call per batch. */
 export function createSubgraphProductCatalog(client: SubgraphClient): ProductCatalog {
@@ -26,7 +26,7 @@ export function createSubgraphProductCatalog(client: SubgraphClient): ProductCat
       for (const entity of data._entities) {
         if (!entity?.id) continue;
         const { product, ...variant } = entity;
-        found.set(entity.id, { ...variant, productId: product.id, name: product.name });
+        found.set(entity.id, { ...variant, productId: product.id, name: product.name, category: product.category });
       }
       return found;
     },

@@ -36,6 +36,8 @@ export interface CatalogVariant {
   sku: string;
   options: SelectedOption[];
   price: Money;
+  /** The product's category slug (tax rates can depend on it). */
+  category?: string | null;
 }
 
 /** A line priced at its variant's current price, with the catalog's names for it. */
@@ -46,6 +48,8 @@ export interface PricedLine {
   variantTitle: string;
   sku: string;
   options: SelectedOption[];
+  /** The product's category slug, null when the catalog gave none. */
+  category: string | null;
   quantity: number;
   accepted: Money;
   current: Money;
@@ -88,6 +92,7 @@ export function priceCart(cart: StoredCart, variants: ReadonlyMap<string, Catalo
       variantTitle: variant.title,
       sku: variant.sku,
       options: variant.options,
+      category: variant.category ?? null,
       quantity: line.quantity,
       accepted: line.accepted,
       current: variant.price,

@@ -1,0 +1,142 @@
+import { Prisma, queryDirect, type PrismaClient } from "#kernel/relational";
+import { CouponCodeTaken, type PricingData, type PricingStore } from "../ports/pricing-store.js";
+import type { Coupon, CouponType, ShippingMethod, TaxRate } from "../pricing/pricing-types.js";
+
+type ShippingRow = { id: string; name: string; priceAmount: number; currency: string; countries: string[]; freeOverAmount: number | null; minDeliveryDays: number; maxDeliveryDays: number };
+type TaxRow = { countryCode: string; region: string; category: string; rateBasisPoints: number };
+type CouponRow = Omit<Coupon, "startsAt" | "endsAt" | "type"> & { type: string; startsAt: string | Date | null; endsAt: string | Date | null; minSubtotalAmount: number };
+
+/** Pricing data in PostgreSQL; the empty string stands for "any" region or category in TaxRate's key. */
+export function createPrismaPricingStore(prisma: PrismaClient): PricingStore {
+  return {
+    async createShippingMethod(method) {
+      await prisma.shippingMethod.create({
+        data: {
+          id: method.id,
+          name: method.name,
+          priceAmount: method.price.amount,
+          currency: method.price.currency,
+          countries: method.countries,
+          freeOverAmount: method.freeOver?.amount ?? null,
+          minDeliveryDays: method.minDeliveryDays,
+          maxDeliveryDays: method.maxDeliveryDays,
+        },
+      });
+      return method;
+    },
+
+    async shippingMethodsTo(country) {
+      const rows = await prisma.shippingMethod.findMany({ where: { countries: { has: country } }, orderBy: [{ priceAmount: "asc" }, { name: "asc" }, { id: "asc" }] });
+      return rows.map(toShippingMethod);
+    },
+
+    async setTaxRate(rate) {
+      const key = { countryCode: rate.countryCode, region: rate.region ?? "", category: rate.category ?? "" };
+      await prisma.taxRate.upsert({
+        where: { countryCode_region_category: key },
+        create: { ...key, rateBasisPoints: rate.rateBasisPoints },
+        update: { rateBasisPoints: rate.rateBasisPoints },
+      });
+      return rate;
+    },
+
+    async createCoupon(coupon) {
+      try {
+        await prisma.coupon.create({
+          data: {
+            id: coupon.id,
+            code: coupon.code,
+            type: coupon.type,
+            value: coupon.value,
+            currency: coupon.currency,
+            minSubtotalAmount: coupon.minSubtotalAmount,
+            startsAt: coupon.startsAt,
+            endsAt: coupon.endsAt,
+            usageLimit: coupon.usageLimit,
+            perCustomerLimit: coupon.perCustomerLimit,
+            active: coupon.active,
+          },
+        });
+      } catch (error) {
+        if ((error as { code?: unknown }).code === "P2002") throw new CouponCodeTaken(coupon.code);
+        throw error;
+      }
+      return coupon;
+    },
+
+    async setCartCoupon(cartKey, code) {
+      const { count } = await prisma.cart.updateMany({ where: { userId: cartKey }, data: { couponCode: code, updatedAt: new Date() } });
+      return count > 0;
+    },
+
+    async cartCouponCodes(cartKeys) {
+      const rows = await prisma.cart.findMany({ where: { userId: { in: [...cartKeys] } }, select: { userId: true, couponCode: true } });
+      const found = new Map<string, string | null>(cartKeys.map((key) => [key, null]));
+      for (const row of rows) found.set(row.userId, row.couponCode);
+      return found;
+    },
+
+    // Checkout's hot path: everything pricing needs in one statement, straight on the pool.
+    async read({ shippingMethodId, country, couponCode, userId, cartKey }) {
+      const [row] = await queryDirect<{ method: ShippingRow | null; rates: TaxRow[]; coupon: CouponRow | null; used: number; cart_coupon: string | null }>(
+        prisma,
+        Prisma.sql`
+          WITH wanted AS (
+            SELECT coalesce(${couponCode}::text, (SELECT "couponCode" FROM "Cart" WHERE "userId" = ${cartKey}::text)) AS code
+          )
+          SELECT
+            (SELECT row_to_json(m) FROM "ShippingMethod" m WHERE m.id = ${shippingMethodId}::text) AS method,
+            (SELECT coalesce(json_agg(t), '[]'::json) FROM "TaxRate" t WHERE t."countryCode" = ${country}::text) AS rates,
+            (SELECT row_to_json(c) FROM "Coupon" c, wanted WHERE c.code = wanted.code) AS coupon,
+            (SELECT count(*)::int FROM "CouponRedemption" r JOIN "Coupon" c ON c.id = r."couponId", wanted
+              WHERE c.code = wanted.code AND r."userId" = ${userId}::text AND r."releasedAt" IS NULL) AS used,
+            (SELECT "couponCode" FROM "Cart" WHERE "userId" = ${cartKey}::text) AS cart_coupon`,
+      );
+      const data: PricingData = {
+        shippingMethod: row?.method ? toShippingMethod(row.method) : null,
+        taxRates: (row?.rates ?? []).map(toTaxRate),
+        coupon: row?.coupon ? toCoupon(row.coupon) : null,
+        usedByCustomer: row?.used ?? 0,
+        cartCouponCode: row?.cart_coupon ?? null,
+      };
+      return data;
+    },
+  };
+}
+
+function toShippingMethod(row: ShippingRow): ShippingMethod {
+  return {
+    id: row.id,
+    name: row.name,
+    price: { amount: row.priceAmount, currency: row.currency },
+    countries: row.countries,
+    freeOver: row.freeOverAmount === null ? null : { amount: row.freeOverAmount, currency: row.currency },
+    minDeliveryDays: row.minDeliveryDays,
+    maxDeliveryDays: row.maxDeliveryDays,
+  };
+}
+
+const toTaxRate = (row: TaxRow): TaxRate => ({
+  countryCode: row.countryCode,
+  region: row.region === "" ? null : row.region,
+  category: row.category === "" ? null : row.category,
+  rateBasisPoints: row.rateBasisPoints,
+});
+
+// row_to_json writes timestamp(3) without a zone; the columns hold UTC.
+const utc = (value: string | Date | null): Date | null => (value === null ? null : value instanceof Date ? value : new Date(`${value}Z`));
+
+const toCoupon = (row: CouponRow): Coupon => ({
+  id: row.id,
+  code: row.code,
+  type: row.type as CouponType,
+  value: row.value,
+  currency: row.currency,
+  minSubtotalAmount: row.minSubtotalAmount,
+  startsAt: utc(row.startsAt),
+  endsAt: utc(row.endsAt),
+  usageLimit: row.usageLimit,
+  perCustomerLimit: row.perCustomerLimit,
+  active: row.active,
+  redeemedCount: row.redeemedCount,
+});

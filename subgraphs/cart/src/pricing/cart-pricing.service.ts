@@ -1,0 +1,115 @@
+import { DomainError, ErrorCode, notFound, badInput } from "#kernel";
+import { cartCurrency, type PricedCart } from "../domain/cart.js";
+import { computeOrderTotals, type OrderTotals } from "./order-totals.js";
+import { couponInvalid, couponProblem, normaliseCouponCode, type CouponProblem } from "./coupon.js";
+import { normaliseRegion } from "./tax-rate.js";
+import { validCountryCode } from "./pricing-input.js";
+import type { Coupon, Destination, ShippingMethod } from "./pricing-types.js";
+import type { PricingStore } from "../ports/pricing-store.js";
+
+/** A priced cart: the totals, and the coupon and shipping method they used. */
+export interface CartQuote {
+  totals: OrderTotals;
+  coupon: Coupon | null;
+  shippingMethod: ShippingMethod | null;
+  /** Why the cart's own coupon was left out (estimates only; checkout refuses instead). */
+  couponProblem: CouponProblem | null;
+}
+
+export interface QuoteRequest {
+  /** The cart's key (a customer's user id, or a guest cart's id). */
+  cartKey: string;
+  /** The customer, for per-customer coupon limits; null for a guest. */
+  userId: string | null;
+  destination: Destination | null;
+  shippingMethodId: string | null;
+  /** A coupon code to use instead of the cart's. */
+  couponCode: string | null;
+  /** Checkout refuses what an estimate leaves out: a coupon that does not apply, a missing method. */
+  strict: boolean;
+}
+
+const shippingUnavailable = (message: string, shippingMethodId: string) => new DomainError(ErrorCode.SHIPPING_UNAVAILABLE, message, { shippingMethodId });
+
+/**
+ * Prices carts for the estimate and for checkout with one function (computeOrderTotals) on one
+ * read of the pricing data, and keeps the cart's coupon: a coupon is checked when applied and
+ * again whenever the cart is priced.
+ */
+export function createCartPricingService(deps: { store: PricingStore; clock?: () => Date }) {
+  const { store } = deps;
+  const clock = deps.clock ?? (() => new Date());
+
+  async function quote(cart: PricedCart, request: QuoteRequest): Promise<CartQuote> {
+    const currency = cartCurrency(cart);
+    const explicitCode = request.couponCode === null ? null : normaliseCouponCode(request.couponCode);
+    if (request.couponCode !== null && explicitCode === null) throw couponInvalid("UNKNOWN", null);
+    const data = await store.read({
+      shippingMethodId: request.shippingMethodId,
+      country: request.destination?.country ?? null,
+      couponCode: explicitCode,
+      userId: request.userId,
+      cartKey: request.cartKey,
+    });
+    const method = data.shippingMethod;
+    if (request.shippingMethodId !== null) {
+      if (!method) throw notFound("Shipping method", request.shippingMethodId);
+      if (request.destination && !method.countries.includes(request.destination.country)) {
+        throw shippingUnavailable(`${method.name} does not ship to ${request.destination.country}`, method.id);
+      }
+      if (cart.lines.length > 0 && method.price.currency !== currency) {
+        throw shippingUnavailable(`${method.name} is priced in ${method.price.currency}, your cart in ${currency}`, method.id);
+      }
+    } else if (request.strict) {
+      throw badInput("Choose a shipping method", { field: "shippingMethodId" });
+    }
+
+    const code = explicitCode ?? data.cartCouponCode;
+    const subtotal = cart.lines.reduce((sum, line) => sum + line.current.amount * line.quantity, 0);
+    let coupon: Coupon | null = null;
+    let problem: CouponProblem | null = null;
+    if (code !== null) {
+      problem = data.coupon ? couponProblem(data.coupon, { currency, subtotal, now: clock(), usedByCustomer: data.usedByCustomer }) : "UNKNOWN";
+      if (problem !== null && (request.strict || explicitCode !== null)) throw couponInvalid(problem, code);
+      if (problem === null) coupon = data.coupon;
+    }
+    const totals = computeOrderTotals({
+      currency,
+      lines: cart.lines.map((line) => ({ variantId: line.variantId, category: line.category, unitPrice: line.current, quantity: line.quantity })),
+      coupon,
+      shipping: method,
+      taxRates: data.taxRates,
+      destination: request.destination,
+    });
+    return { totals, coupon, shippingMethod: method, couponProblem: problem };
+  }
+
+  return {
+    quote,
+
+    /** Puts a coupon on a cart with lines, if it applies to it now (COUPON_INVALID with the reason otherwise). */
+    async applyCoupon(cart: PricedCart, userId: string | null, code: string): Promise<void> {
+      if (code.length > 100) throw couponInvalid("UNKNOWN", null);
+      if (cart.lines.length === 0) throw new DomainError(ErrorCode.CART_EMPTY, "Your cart is empty: add products before applying a coupon");
+      const normal = normaliseCouponCode(code);
+      if (normal === null) throw couponInvalid("UNKNOWN", null);
+      await quote(cart, { cartKey: cart.userId, userId, destination: null, shippingMethodId: null, couponCode: normal, strict: false });
+      if (!(await store.setCartCoupon(cart.userId, normal))) throw new DomainError(ErrorCode.CART_EMPTY, "Your cart is empty: add products before applying a coupon");
+    },
+
+    /** Takes the coupon off the cart; removing none is not an error (a double submit is harmless). */
+    async removeCoupon(cart: PricedCart): Promise<void> {
+      await store.setCartCoupon(cart.userId, null);
+    },
+
+    couponCodes: (cartKeys: readonly string[]) => store.cartCouponCodes(cartKeys),
+  };
+}
+
+export type CartPricingService = ReturnType<typeof createCartPricingService>;
+
+/** A destination from a country code (and region) typed by a client. */
+export const destinationOf = (countryCode: string, region: string | null | undefined): Destination => ({
+  country: validCountryCode(countryCode),
+  region: normaliseRegion(region),
+});

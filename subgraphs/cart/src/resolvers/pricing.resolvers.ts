@@ -1,0 +1,101 @@
+import { badInput, notFound, requireAdmin, requireUser } from "#kernel";
+import { cartOwnerOf, isGuestOwner } from "../domain/cart-owner.js";
+import { destinationOf } from "../pricing/cart-pricing.service.js";
+import { normaliseRegion } from "../pricing/tax-rate.js";
+import type { CartContext } from "../subgraph-context.js";
+import type { PricedCart } from "../domain/cart.js";
+import type { Destination } from "../pricing/pricing-types.js";
+import type {
+  CartEstimateLineResolvers,
+  CartEstimateResolvers,
+  CouponResolvers,
+  MutationResolvers,
+  QueryResolvers,
+  CartResolvers,
+} from "../generated/resolvers-types.js";
+
+/** The cart the request acts on, through the one "current cart owner" path. */
+const currentCart = (ctx: CartContext): Promise<PricedCart> => ctx.service.view(cartOwnerOf(ctx), ctx.lookups);
+
+/** The customer behind a cart, for per-customer coupon limits; null for a guest's cart. */
+const customerOf = (cart: PricedCart): string | null => (isGuestOwner(cart.userId) ? null : cart.userId);
+
+export const pricingQuery: Pick<QueryResolvers, "shippingMethods"> = {
+  shippingMethods: (_root, { countryCode }, ctx) => ctx.pricingAdmin.shippingMethodsTo(countryCode),
+};
+
+export const pricingMutation: Pick<MutationResolvers, "applyCoupon" | "removeCoupon" | "createShippingMethod" | "setTaxRate" | "createCoupon"> = {
+  applyCoupon: async (_root, { code }, ctx) => {
+    const cart = await currentCart(ctx);
+    await ctx.pricing.applyCoupon(cart, customerOf(cart), code);
+    return cart;
+  },
+  removeCoupon: async (_root, _args, ctx) => {
+    const cart = await currentCart(ctx);
+    await ctx.pricing.removeCoupon(cart);
+    return cart;
+  },
+  createShippingMethod: (_root, { input }, ctx) => {
+    requireAdmin(ctx);
+    return ctx.pricingAdmin.createShippingMethod(input);
+  },
+  setTaxRate: (_root, args, ctx) => {
+    requireAdmin(ctx);
+    return ctx.pricingAdmin.setTaxRate(args);
+  },
+  createCoupon: (_root, { input }, ctx) => {
+    requireAdmin(ctx);
+    return ctx.pricingAdmin.createCoupon(input);
+  },
+};
+
+export const cartPricing: Pick<CartResolvers, "couponCode" | "estimate"> = {
+  couponCode: (cart, _args, ctx) => ctx.couponCodes.load(cart.userId),
+  estimate: async (cart, { shippingAddressId, countryCode, region, shippingMethodId }, ctx) => {
+    let destination: Destination;
+    if ((shippingAddressId == null) === (countryCode == null)) {
+      throw badInput("Name the destination by exactly one of shippingAddressId and countryCode", { field: "shippingAddressId" });
+    }
+    if (shippingAddressId != null) {
+      const userId = requireUser(ctx).userId;
+      const address = shippingAddressId.length <= 100 ? await ctx.addresses.savedAddress(userId, shippingAddressId) : null;
+      if (!address) throw notFound("Address", shippingAddressId.slice(0, 100));
+      destination = { country: address.country, region: normaliseRegion(address.region) };
+    } else {
+      if (region != null && region.length > 100) throw badInput("region may have at most 100 characters", { field: "region" });
+      destination = destinationOf(countryCode!, region);
+    }
+    if (shippingMethodId != null && shippingMethodId.length > 100) throw notFound("Shipping method", shippingMethodId.slice(0, 100));
+    return ctx.pricing.quote(cart, {
+      cartKey: cart.userId,
+      userId: customerOf(cart),
+      destination,
+      shippingMethodId: shippingMethodId ?? null,
+      couponCode: null,
+      strict: false,
+    });
+  },
+};
+
+export const CartEstimate: CartEstimateResolvers = {
+  subtotal: (quote) => quote.totals.subtotal,
+  discountTotal: (quote) => quote.totals.discountTotal,
+  shippingTotal: (quote) => quote.totals.shippingTotal,
+  taxTotal: (quote) => quote.totals.taxTotal,
+  total: (quote) => quote.totals.total,
+  couponCode: (quote) => quote.coupon?.code ?? null,
+  couponProblem: (quote) => quote.couponProblem,
+  shippingMethod: (quote) => quote.shippingMethod,
+  lines: (quote) => quote.totals.lines,
+};
+
+export const CartEstimateLine: CartEstimateLineResolvers = {
+  variant: (line) => ({ __typename: "ProductVariant", id: line.variantId }),
+};
+
+export const Coupon: CouponResolvers = {
+  minimumSubtotal: (coupon) => coupon.minSubtotalAmount,
+  startsAt: (coupon) => coupon.startsAt?.toISOString() ?? null,
+  endsAt: (coupon) => coupon.endsAt?.toISOString() ?? null,
+  timesRedeemed: (coupon) => coupon.redeemedCount,
+};

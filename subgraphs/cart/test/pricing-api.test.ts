@@ -1,0 +1,186 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { graphql } from "graphql";
+import { createLogger, guestCartIdOf, issueGuestCartToken, productIdOfVariant, type Identity } from "#kernel";
+import { describeWithRealEngine, engineSuiteTitle } from "#kernel/testing";
+import { createPrismaClient, type PrismaClient } from "#kernel/relational";
+import { createTestDatabase, type DatabaseEngine } from "../../../test/support/test-database.js";
+import { createCartSchema } from "../src/subgraph.js";
+import { createCartContext } from "../src/subgraph-context.js";
+import { createPrismaCartStore } from "../src/adapters/prisma-cart.store.js";
+import { createPrismaPricingStore } from "../src/adapters/prisma-pricing.store.js";
+import { createCartService } from "../src/domain/cart.service.js";
+import { createCartPricingService } from "../src/pricing/cart-pricing.service.js";
+import { createPricingAdminService } from "../src/pricing/pricing-admin.service.js";
+import { createCartPricingContext } from "../src/pricing/cart-pricing-context.js";
+import type { CatalogVariant } from "../src/domain/cart.js";
+import type { PostalAddress } from "../src/pricing/pricing-types.js";
+
+const SECRET = "pricing-api-tests-secret-0123456789";
+type Response = { data?: any; errors?: readonly { message: string; extensions?: Record<string, unknown> }[] };
+const codeOf = (response: Response) => response.errors?.[0]?.extensions?.code;
+
+/** The cart subgraph's schema executed in-process on a real PostgreSQL; catalog, stock and address book in memory. */
+function definePricingApiSuite(engine: DatabaseEngine): void {
+  describe(engineSuiteTitle("cart pricing API: shipping methods, tax rates, coupons and estimates", engine === "real" ? "postgresql" : "embedded-postgres"), () => {
+    let prisma: PrismaClient;
+    let drop: () => Promise<void>;
+    const schema = createCartSchema();
+    const logger = createLogger("silent");
+    const catalog = {
+      async findVariants(ids: readonly string[]) {
+        const found = new Map<string, CatalogVariant>();
+        for (const id of ids) {
+          if (!["p1", "p2"].includes(id)) continue;
+          found.set(id, { id, productId: productIdOfVariant(id), name: id, title: id, sku: id, options: [], price: { amount: id === "p1" ? 1000 : 2500, currency: "USD" }, category: id === "p1" ? "books" : "electronics" });
+        }
+        return found;
+      },
+      variantIdsOf: async (ids: readonly string[]) => new Map(ids.filter((id) => ["p1", "p2"].includes(id)).map((id): [string, string[]] => [id, [id]])),
+    };
+    const stock = { availableByIds: async (ids: readonly string[]) => new Map(ids.map((id) => [id, 100])) };
+    const addressBook = new Map<string, PostalAddress>([
+      ["ann/adr_1", { recipientName: "Ann", line1: "1 Rue", line2: null, city: "Berlin", region: null, postalCode: "10115", country: "DE", phone: null }],
+    ]);
+    let run: (query: string, variables?: Record<string, unknown>, who?: { identity?: Identity; guestCartId?: string }) => Promise<Response>;
+
+    before(async () => {
+      const database = await createTestDatabase(engine);
+      drop = database.drop;
+      prisma = createPrismaClient(database.url, { poolSize: 10 });
+      const service = createCartService({ store: createPrismaCartStore(prisma), limits: { maxQuantityPerLine: 10, maxLines: 50 } });
+      const pricingStore = createPrismaPricingStore(prisma);
+      const pricing = createCartPricingService({ store: pricingStore });
+      const pricingAdmin = createPricingAdminService({ store: pricingStore });
+      const addresses = { savedAddress: async (userId: string, id: string) => addressBook.get(`${userId}/${id}`) ?? null };
+      run = async (query, variables = {}, who = {}) => {
+        const base = { requestId: "test", logger, ...who };
+        const contextValue = { ...createCartContext(base, { service, catalog, stock, issueGuestCartToken: () => issueGuestCartToken(SECRET) }), ...createCartPricingContext({ pricing, pricingAdmin, addresses }) };
+        return (await graphql({ schema, source: query, variableValues: variables, contextValue })) as Response;
+      };
+    });
+    after(async () => {
+      await prisma.$disconnect();
+      await drop();
+    });
+
+    const admin = { identity: { userId: "root", roles: ["customer", "admin"] } as Identity };
+    const customer = (userId: string) => ({ identity: { userId, roles: ["customer"] } as Identity });
+    const CREATE_METHOD = `mutation($input: CreateShippingMethodInput!) { createShippingMethod(input: $input) { id name price { amount currency } countries freeOver { amount } } }`;
+    const SET_RATE = `mutation($c: String!, $r: String, $k: String, $bp: Int!) { setTaxRate(countryCode: $c, region: $r, category: $k, rateBasisPoints: $bp) { countryCode region category rateBasisPoints } }`;
+    const CREATE_COUPON = `mutation($input: CreateCouponInput!) { createCoupon(input: $input) { id code type value currency minimumSubtotal usageLimit active timesRedeemed } }`;
+    const APPLY = `mutation($code: String!) { applyCoupon(code: $code) { couponCode } }`;
+    const ADD = `mutation($id: ID!, $q: Int!) { addToCart(productId: $id, quantity: $q) { totalQuantity } }`;
+    const ESTIMATE = `query($a: ID, $c: String, $r: String, $m: ID) { cart { couponCode estimate(shippingAddressId: $a, countryCode: $c, region: $r, shippingMethodId: $m) {
+      subtotal { amount } discountTotal { amount } shippingTotal { amount } taxTotal { amount } total { amount currency } couponCode couponProblem shippingMethod { id }
+      lines { variant { id } subtotal { amount } discount { amount } tax { amount } taxRateBasisPoints } } } }`;
+    const method = { name: "Standard", price: 500, currency: "USD", countries: ["DE", "US"], freeOver: 10_000, minDeliveryDays: 2, maxDeliveryDays: 4 };
+
+    it("lets only admins create shipping methods, set tax rates and create coupons", async () => {
+      for (const who of [{}, customer("eve")] as { identity?: Identity }[]) {
+        const expected = who.identity ? "FORBIDDEN" : "UNAUTHENTICATED";
+        assert.equal(codeOf(await run(CREATE_METHOD, { input: method }, who)), expected);
+        assert.equal(codeOf(await run(SET_RATE, { c: "DE", bp: 1900 }, who)), expected);
+        assert.equal(codeOf(await run(CREATE_COUPON, { input: { code: "HACK", type: "PERCENTAGE", value: 10_000 } }, who)), expected);
+      }
+      assert.equal(await prisma.shippingMethod.count(), 0);
+      assert.equal(await prisma.coupon.count(), 0);
+    });
+
+    it("creates shipping methods and lists those serving a country to anyone, cheapest first", async () => {
+      const created = await run(CREATE_METHOD, { input: method }, admin);
+      assert.equal(created.errors, undefined, JSON.stringify(created.errors));
+      await run(CREATE_METHOD, { input: { ...method, name: "Express", price: 1500, countries: ["DE"] } }, admin);
+      const listed = await run(`query { shippingMethods(countryCode: "de") { name price { amount } } }`);
+      assert.deepEqual(listed.data.shippingMethods.map((m: any) => [m.name, m.price.amount]), [["Standard", 500], ["Express", 1500]]);
+      assert.deepEqual((await run(`query { shippingMethods(countryCode: "FR") { id } }`)).data.shippingMethods, []);
+      assert.equal(codeOf(await run(`query { shippingMethods(countryCode: "France") { id } }`)), "BAD_USER_INPUT");
+    });
+
+    it("refuses hostile shipping methods: negative prices, 10^12 amounts, 100 KB names", async () => {
+      const before = await prisma.shippingMethod.count();
+      assert.equal(codeOf(await run(CREATE_METHOD, { input: { ...method, price: -1 } }, admin)), "BAD_USER_INPUT");
+      assert.ok((await run(CREATE_METHOD, { input: { ...method, price: 1e12 } }, admin)).errors?.length, "10^12 is not an Int");
+      assert.equal(codeOf(await run(CREATE_METHOD, { input: { ...method, price: 2_000_000_000 } }, admin)), "BAD_USER_INPUT");
+      assert.equal(codeOf(await run(CREATE_METHOD, { input: { ...method, name: "x".repeat(100_000) } }, admin)), "BAD_USER_INPUT");
+      assert.equal(codeOf(await run(CREATE_METHOD, { input: { ...method, countries: Array.from({ length: 300 }, () => "US") } }, admin)), "BAD_USER_INPUT");
+      assert.equal(await prisma.shippingMethod.count(), before);
+    });
+
+    it("upserts tax rates: the same country, region and category keep one rate, the last one set, even when set concurrently", async () => {
+      const results = await Promise.all(Array.from({ length: 10 }, (_, i) => run(SET_RATE, { c: "de", r: null, k: "Books", bp: 700 + i }, admin)));
+      assert.deepEqual(results.filter((r) => r.errors), []);
+      const rows = await prisma.taxRate.findMany({ where: { countryCode: "DE", category: "books" } });
+      assert.equal(rows.length, 1);
+      assert.equal((await run(SET_RATE, { c: "DE", k: "books", bp: 700 }, admin)).data.setTaxRate.rateBasisPoints, 700);
+      assert.equal(codeOf(await run(SET_RATE, { c: "DE", bp: 10_001 }, admin)), "BAD_USER_INPUT");
+      assert.equal(codeOf(await run(SET_RATE, { c: "DE", r: "x".repeat(100_000), bp: 100 }, admin)), "BAD_USER_INPUT");
+      await run(SET_RATE, { c: "DE", bp: 1900 }, admin);
+    });
+
+    it("creates coupons with case-insensitive unique codes: a double submit makes one coupon, the other CONFLICT", async () => {
+      const input = { code: "Welcome10", type: "PERCENTAGE", value: 1000 };
+      const [a, b] = await Promise.all([run(CREATE_COUPON, { input }, admin), run(CREATE_COUPON, { input: { ...input, code: "WELCOME10" } }, admin)]);
+      assert.deepEqual([a, b].map((r) => codeOf(r) ?? "created").sort(), ["CONFLICT", "created"]);
+      assert.equal(await prisma.coupon.count({ where: { code: "WELCOME10" } }), 1);
+      assert.equal(codeOf(await run(CREATE_COUPON, { input: { code: "BIG", type: "FIXED_AMOUNT", value: 500 } }, admin)), "BAD_USER_INPUT", "an amount needs its currency");
+      assert.equal(codeOf(await run(CREATE_COUPON, { input: { code: "x".repeat(100_000), type: "PERCENTAGE", value: 10 } }, admin)), "BAD_USER_INPUT");
+    });
+
+    it("applies a coupon to a cart with lines only, checked at once with a reason, and removes it, twice harmlessly", async () => {
+      const ann = customer("ann");
+      assert.equal(codeOf(await run(APPLY, { code: "WELCOME10" }, ann)), "CART_EMPTY");
+      await run(ADD, { id: "p1", q: 2 }, ann);
+      const unknown = await run(APPLY, { code: "NOPE" }, ann);
+      assert.deepEqual([codeOf(unknown), unknown.errors?.[0]?.extensions?.reason], ["COUPON_INVALID", "UNKNOWN"]);
+      assert.equal(codeOf(await run(APPLY, { code: "x".repeat(100_000) }, ann)), "COUPON_INVALID");
+      await run(CREATE_COUPON, { input: { code: "EUR5", type: "FIXED_AMOUNT", value: 500, currency: "EUR" } }, admin);
+      assert.equal((await run(APPLY, { code: "eur5" }, ann)).errors?.[0]?.extensions?.reason, "CURRENCY_MISMATCH");
+      await run(CREATE_COUPON, { input: { code: "OLD", type: "PERCENTAGE", value: 1000, endsAt: "2020-01-01T00:00:00Z" } }, admin);
+      assert.equal((await run(APPLY, { code: "old" }, ann)).errors?.[0]?.extensions?.reason, "EXPIRED");
+      assert.equal((await run(APPLY, { code: " welcome10 " }, ann)).data.applyCoupon.couponCode, "WELCOME10");
+      for (let i = 0; i < 2; i++) assert.equal((await run(`mutation { removeCoupon { couponCode } }`, {}, ann)).data.removeCoupon.couponCode, null);
+      await run(APPLY, { code: "welcome10" }, ann);
+    });
+
+    it("estimates with the same totals checkout charges, to a country or a saved address, per line", async () => {
+      const ann = customer("ann");
+      await run(ADD, { id: "p2", q: 1 }, ann);
+      const methodId = (await prisma.shippingMethod.findFirstOrThrow({ where: { name: "Standard" } })).id;
+      // 2 x 1000 books at 7 % + 2500 electronics at 19 %, 10 % off: discounts 200 and 250.
+      const byCountry = await run(ESTIMATE, { c: "de", m: methodId }, ann);
+      assert.equal(byCountry.errors, undefined, JSON.stringify(byCountry.errors));
+      const e = byCountry.data.cart.estimate;
+      assert.deepEqual([e.subtotal.amount, e.discountTotal.amount, e.shippingTotal.amount, e.taxTotal.amount, e.total.amount], [4500, 450, 500, 554, 5104]);
+      assert.deepEqual(e.lines.map((l: any) => [l.variant.id, l.discount.amount, l.tax.amount, l.taxRateBasisPoints]), [["p1", 200, 126, 700], ["p2", 250, 428, 1900]]);
+      assert.equal(e.couponCode, "WELCOME10");
+      const byAddress = await run(ESTIMATE, { a: "adr_1", m: methodId }, ann);
+      assert.deepEqual(byAddress.data.cart.estimate.total, e.total);
+      assert.equal(codeOf(await run(ESTIMATE, { a: "adr_1", c: "DE" }, ann)), "BAD_USER_INPUT", "exactly one destination");
+      assert.equal(codeOf(await run(ESTIMATE, {}, ann)), "BAD_USER_INPUT");
+      assert.equal(codeOf(await run(ESTIMATE, { a: "adr_other" }, ann)), "NOT_FOUND");
+      assert.equal(codeOf(await run(ESTIMATE, { c: "DE", m: "shp_unknown" }, ann)), "NOT_FOUND");
+      assert.equal(codeOf(await run(ESTIMATE, { c: "FR", m: methodId }, ann)), "SHIPPING_UNAVAILABLE");
+    });
+
+    it("leaves a coupon that stopped applying out of the estimate and names the reason", async () => {
+      const ann = customer("ann");
+      await prisma.coupon.update({ where: { code: "WELCOME10" }, data: { active: false } });
+      const e = (await run(ESTIMATE, { c: "DE" }, ann)).data.cart.estimate;
+      assert.deepEqual([e.discountTotal.amount, e.couponCode, e.couponProblem], [0, null, "INACTIVE"]);
+      await prisma.coupon.update({ where: { code: "WELCOME10" }, data: { active: true } });
+    });
+
+    it("works the same for a guest's cart", async () => {
+      const guest = { guestCartId: guestCartIdOf(issueGuestCartToken(SECRET)) };
+      await run(ADD, { id: "p1", q: 1 }, guest);
+      assert.equal((await run(APPLY, { code: "WELCOME10" }, guest)).data.applyCoupon.couponCode, "WELCOME10");
+      const e = (await run(ESTIMATE, { c: "DE" }, guest)).data.cart.estimate;
+      assert.deepEqual([e.subtotal.amount, e.discountTotal.amount, e.total.amount], [1000, 100, 963]);
+      assert.equal(codeOf(await run(ESTIMATE, { a: "adr_1" }, guest)), "UNAUTHENTICATED", "saved addresses need a signed-in customer");
+    });
+  });
+}
+
+definePricingApiSuite("embedded");
+describeWithRealEngine({ suite: "cart pricing API", engine: "postgresql", variable: "DATABASE_URL" }, () => definePricingApiSuite("real"));
