@@ -123,6 +123,19 @@ function defineGuestCartSuite(engine: DatabaseEngine): void {
       assert.deepEqual(held, new Map([["p1", 1], ["p2", 5]]));
     });
 
+    it("keeps the customer's coupon over the guest's, and brings the guest's to a cart without one", async () => {
+      const [first, second] = [newGuest(), newGuest()];
+      await service.add(guestCartOwner(first), { productId: "p1" }, 1, lookups);
+      await service.add(guestCartOwner(second), { productId: "p1" }, 1, lookups);
+      await prisma.cart.updateMany({ where: { userId: { in: [guestCartOwner(first), guestCartOwner(second)] } }, data: { couponCode: "GUEST10" } });
+      await service.mergeGuest(first, "cust-no-coupon", lookups);
+      await service.add("cust-coupon", { productId: "p2" }, 1, lookups);
+      await prisma.cart.update({ where: { userId: "cust-coupon" }, data: { couponCode: "MINE20" } });
+      await service.mergeGuest(second, "cust-coupon", lookups);
+      const coupons = await prisma.cart.findMany({ where: { userId: { in: ["cust-no-coupon", "cust-coupon"] } }, select: { userId: true, couponCode: true } });
+      assert.deepEqual(new Map(coupons.map((c) => [c.userId, c.couponCode])), new Map([["cust-no-coupon", "GUEST10"], ["cust-coupon", "MINE20"]]));
+    });
+
     it("applies 10 concurrent adds to one guest cart one after the other, losing none", async () => {
       const guest = guestCartOwner(newGuest());
       await Promise.all(Array.from({ length: 10 }, () => service.add(guest, { productId: "p4" }, 1, lookups)));

@@ -58,6 +58,10 @@ export function createPrismaCartStore(prisma: PrismaClient): CartStore {
           });
         }
         if (decided.lines.length > 0) await tx.cart.update({ where: { userId: customerOwner }, data: customerChange() });
+        // The customer's coupon wins; the guest's comes along only to a cart without one
+        // (checkout judges it again, per-customer limits included).
+        await tx.$executeRaw`UPDATE "Cart" c SET "couponCode" = g."couponCode" FROM "Cart" g
+          WHERE c."userId" = ${customerOwner} AND g."userId" = ${guestOwner} AND c."couponCode" IS NULL AND g."couponCode" IS NOT NULL`;
         await tx.cart.delete({ where: { userId: guestOwner } });
         return { plan: decided, cart: await readCart(tx, customerOwner) };
       }),
