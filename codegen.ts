@@ -63,6 +63,9 @@ const subgraphs: Record<string, { context: string; mappers: Record<string, strin
       OrderItem: "../domain/order.js#OrderItem",
       OrderStatusChange: "../domain/order.js#OrderStatusChange",
       OrderConnection: "../domain/order.service.js#OrderPage",
+      Refund: "../domain/after-sale.js#Refund",
+      Return: "../domain/after-sale.js#Return",
+      ReturnItem: "../domain/after-sale.js#ReturnItem",
     },
   },
 };

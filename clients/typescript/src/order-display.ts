@@ -42,5 +42,11 @@ export function describeOrderState(order: OrderStatus, payment: PaymentStatus | 
       return payment === "SUCCEEDED" || payment === "REFUNDED"
         ? "Cancelled; the payment is refunded."
         : "Cancelled; nothing was charged.";
+    case "RETURN_REQUESTED":
+      return "Delivered; your return is waiting for a decision.";
+    case "PARTIALLY_REFUNDED":
+      return "Delivered; part of the payment was refunded.";
+    case "REFUNDED":
+      return "Refunded in full.";
   }
 }

@@ -6,7 +6,9 @@ import { createAsyncQueue } from "./async-signal-queue.js";
 import type { OrderStatusFeed } from "./order-status-feed.js";
 import type { ExecuteThroughGateway } from "./graphql-websocket.js";
 
-const FINAL_STATUSES = new Set(["DELIVERED", "CANCELLED", "PAYMENT_FAILED"]);
+// The orders subgraph's final statuses (see its state machine): a DELIVERED order may still be
+// returned and refunded, so the stream follows it on.
+const FINAL_STATUSES = new Set(["CANCELLED", "PAYMENT_FAILED", "REFUNDED"]);
 
 /** A subscription the gateway can serve: the query to re-run and the order it follows. */
 export interface LiveOrderPlan {

@@ -128,6 +128,10 @@ export interface Config {
     /** Reservations expired per sweep transaction. */
     sweepBatchSize: number;
   };
+  orders: {
+    /** Days after delivery within which a customer may request a return. */
+    returnWindowDays: number;
+  };
   /** Most distinct products one cart holds (quantities per product follow inventory.maxQuantityPerOrder). */
   cart: {
     maxLines: number;
@@ -375,6 +379,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxQuantityPerOrder: read.int("MAX_QUANTITY_PER_ORDER", 10, { min: 1 }),
       sweepIntervalMs: read.int("RESERVATION_SWEEP_INTERVAL_MS", 5_000, { min: 10 }),
       sweepBatchSize: read.int("RESERVATION_SWEEP_BATCH", 200, { min: 1, max: 10_000 }),
+    },
+    orders: {
+      returnWindowDays: read.int("ORDER_RETURN_WINDOW_DAYS", 30, { min: 0, max: 3650 }),
     },
     cart: {
       maxLines: read.int("CART_MAX_LINES", 50, { min: 1, max: 1_000 }),

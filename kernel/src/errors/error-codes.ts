@@ -24,6 +24,10 @@ export const ErrorCode = {
   PAYMENT_DECLINED: "PAYMENT_DECLINED",
   UNAUTHENTICATED: "UNAUTHENTICATED",
   FORBIDDEN: "FORBIDDEN",
+  /** A refund asked for more than the captured amount minus what is already refunded (extensions.refundable). */
+  REFUND_LIMIT_EXCEEDED: "REFUND_LIMIT_EXCEEDED",
+  /** A return asked for after the return window closed (extensions.closedAt). */
+  RETURN_WINDOW_CLOSED: "RETURN_WINDOW_CLOSED",
   RATE_LIMITED: "RATE_LIMITED",
   QUERY_TOO_COMPLEX: "QUERY_TOO_COMPLEX",
   OPERATION_NOT_ALLOWED: "OPERATION_NOT_ALLOWED",

@@ -50,6 +50,11 @@ export interface PaymentRequestedPayload {
   userId: string;
   amount: number;
   currency: string;
+  /**
+   * The provider's payment-method token checkout was given (e.g. `pm_card_ok`); absent or null:
+   * the provider's succeeding test token. Optional so events written before it still parse.
+   */
+  paymentMethod?: string | null;
 }
 
 /** The provider captured the money; `attempts` counts provider calls, retries included. */
@@ -76,16 +81,27 @@ export interface PaymentFailedPayload {
   currency: string;
 }
 
-/** Give the money back: the payment succeeded for an order that can no longer be fulfilled. */
+/**
+ * Give money back for an order whose payment was captured: a cancel, an approved return, an
+ * admin's refund. `refundId` names the orders subgraph's refund and is the provider's
+ * idempotency basis, so the same refund is never paid twice. Events written before partial
+ * refunds existed carry neither refundId nor amount and mean "refund the whole payment";
+ * `paymentId` is absent when the orders subgraph did not know it (payments finds it by order).
+ */
 export interface RefundRequestedPayload {
-  paymentId: string;
+  paymentId?: string;
   orderId: string;
+  refundId?: string;
+  amount?: number;
+  currency?: string;
 }
 
-/** The provider returned the money of a payment (after RefundRequested). */
+/** The provider returned money of a payment (after RefundRequested): one refund, full or partial. */
 export interface PaymentRefundedPayload {
   paymentId: string;
   orderId: string;
+  /** The orders subgraph's refund this settles (absent on events from before partial refunds). */
+  refundId?: string;
   userId: string;
   /** The provider's reference of the refund. */
   refundRef: string;

@@ -65,6 +65,12 @@ export type Reservation = Prisma.ReservationModel
  */
 export type ReservationItem = Prisma.ReservationItemModel
 /**
+ * Model StockReturn
+ * Units put back into stock after they were sold (a paid order cancelled, a return approved),
+ * at most once per id (`cancel:<orderId>`, `return:<returnId>`).
+ */
+export type StockReturn = Prisma.StockReturnModel
+/**
  * Model Cart
  * 
  */
@@ -114,10 +120,34 @@ export type OrderItem = Prisma.OrderItemModel
  */
 export type OrderStatusChange = Prisma.OrderStatusChangeModel
 /**
+ * Model Refund
+ * Money given back for an order (an admin refund, a cancel after payment, an approved return).
+ * Written with the order row locked, together with Order.refundedAmount and a RefundRequested
+ * event (outbox); the payments subgraph sends it to the provider and reports PaymentRefunded.
+ */
+export type Refund = Prisma.RefundModel
+/**
+ * Model Return
+ * A customer's request to send back delivered units; an admin approves (refund and restock) or rejects it.
+ */
+export type Return = Prisma.ReturnModel
+/**
+ * Model ReturnItem
+ * Units of one order line a return sends back, at the unit price the order paid.
+ */
+export type ReturnItem = Prisma.ReturnItemModel
+/**
  * Model Payment
  * 
  */
 export type Payment = Prisma.PaymentModel
+/**
+ * Model PaymentRefund
+ * One refund of a payment as sent to the provider: its id is the orders subgraph's refund id.
+ * Refunds of one payment never add up to more than its amount (checked under the payment's
+ * row lock when recorded); each is sent with its own idempotency key until it succeeds.
+ */
+export type PaymentRefund = Prisma.PaymentRefundModel
 /**
  * Model PaymentAttempt
  * One call to the payment provider, the audit trail behind Payment.attempts. The outcome

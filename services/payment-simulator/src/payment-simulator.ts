@@ -7,6 +7,7 @@ import type { Logger } from "#kernel/logging/logger.ts";
 import { BehaviourScript, type BehaviourAction, type BehaviourRule, type Decision, type Operation, type RequestSubject } from "./behaviour-script.js";
 import { IdempotencyStore, requestFingerprint, type StoredResponse } from "./idempotency-store.js";
 import { Ledger, type Charge, type LedgerFilter } from "./ledger.js";
+import { isPaymentMethodId, paymentMethodEffect, TRANSIENT_FAILURES } from "./test-payment-methods.js";
 
 export interface PaymentSimulatorOptions {
   /** 0 picks a free port. */
@@ -51,8 +52,10 @@ const errorBody = (type: string, code: string, message: string, extra: Record<st
  * exercised over real HTTP with the failures real providers have: latency, declines, 5xx,
  * lost answers, and idempotency keys (see IdempotencyStore).
  *
- * API: POST /v1/charges {amount, currency, customer?, description?, metadata?} and
- * POST /v1/refunds {charge, amount?}, both honouring an `Idempotency-Key` header;
+ * API: POST /v1/charges {amount, currency, customer?, payment_method?, description?, metadata?}
+ * and POST /v1/refunds {charge, amount?}, both honouring an `Idempotency-Key` header (a refund
+ * beyond what is left of its charge is refused with 400 charge_already_refunded);
+ * `payment_method` takes the test tokens of TEST_PAYMENT_METHODS (an unknown one is a 400);
  * GET /v1/charges/:id; GET /v1/charges/search?query=metadata['paymentId']:'<id>';
  * GET /ledger?customer=&paymentId=&orderId= (captured charges, refunds);
  * POST /control/rules (a BehaviourRule), DELETE /control/rules, POST /control/reset; GET /healthz.
@@ -64,6 +67,8 @@ export async function startPaymentSimulator(options: PaymentSimulatorOptions = {
   const logger = options.logger;
   const ledger = new Ledger();
   const keys = new IdempotencyStore();
+  /** Failures `pm_card_transient` has answered so far, per idempotency key. */
+  const transientFailures = new Map<string, number>();
   const script = new BehaviourScript(
     { declineRate: options.declineRate ?? 0, failureRate: options.failureRate ?? 0, timeoutRate: options.timeoutRate ?? 0 },
     options.seed ?? 1,
@@ -117,7 +122,23 @@ export async function startPaymentSimulator(options: PaymentSimulatorOptions = {
       return { status: 409, body: errorBody("idempotency_error", "idempotency_key_in_use", "There is currently another in-progress request using this Idempotency Key.") };
     }
     const replay = lookup.kind === "replay";
-    const decision = script.decide({ ...subjectOf(operation, body, key), replay });
+    const method = operation === "charge" && !replay ? paymentMethodEffect(body.payment_method as string | undefined) : { kind: "none" as const };
+    if (method.kind === "unknown") {
+      if (key) keys.abandon(key);
+      return { status: 400, body: errorBody("invalid_request_error", "resource_missing", `No such PaymentMethod: '${String(body.payment_method)}'`, { param: "payment_method" }) };
+    }
+    if (method.kind === "transient") {
+      const failures = transientFailures.get(key ?? "") ?? 0;
+      if (failures < TRANSIENT_FAILURES) {
+        transientFailures.set(key ?? "", failures + 1);
+        if (key) keys.abandon(key);
+        await pause(latencyMs);
+        return { status: 503, body: errorBody("api_error", "service_unavailable", "The payment service is temporarily unavailable.") };
+      }
+    }
+    const scripted = script.decide({ ...subjectOf(operation, body, key), replay });
+    // The card's own answer comes before the simulated transport's: a declining card declines.
+    const decision: Decision = method.kind === "decline" ? { action: "decline", declineCode: method.declineCode } : scripted;
     logger?.debug("payment simulator request", { operation, key, replay, action: decision.action, ruleId: decision.ruleId });
     if (decision.action === "fail") {
       if (key && !replay) keys.abandon(key);
@@ -195,6 +216,7 @@ export async function startPaymentSimulator(options: PaymentSimulatorOptions = {
     script.clear();
     ledger.clear();
     keys.clear();
+    transientFailures.clear();
   }
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -250,6 +272,7 @@ function validate(operation: Exclude<Operation, "lookup">, body: Record<string, 
   if (!Number.isSafeInteger(amount) || (amount as number) <= 0 || (amount as number) > MAX_AMOUNT) return invalid("amount", `amount must be an integer from 1 to ${MAX_AMOUNT} (minor units)`);
   if (typeof body.currency !== "string" || !/^[A-Za-z]{3}$/.test(body.currency)) return invalid("currency", "currency must be a three-letter ISO code");
   if (body.customer !== undefined && typeof body.customer !== "string") return invalid("customer", "customer must be a string");
+  if (body.payment_method !== undefined && !isPaymentMethodId(body.payment_method)) return invalid("payment_method", "payment_method must be a payment-method id such as pm_card_ok");
   const metadata = body.metadata;
   if (metadata !== undefined && (typeof metadata !== "object" || metadata === null || Object.values(metadata).some((v) => typeof v !== "string"))) {
     return invalid("metadata", "metadata must be an object of strings");

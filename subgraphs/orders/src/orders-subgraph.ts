@@ -5,9 +5,11 @@ import { createOrdersSchema } from "./subgraph.js";
 import { createOrdersContext } from "./subgraph-context.js";
 import { createCheckoutService, type CheckoutService } from "./domain/checkout.service.js";
 import { createOrderService, type OrderService } from "./domain/order.service.js";
+import { createAfterSaleService, type AfterSaleService } from "./domain/after-sale.service.js";
 import { createPaymentOutcomeHandler } from "./domain/payment-outcome.handler.js";
 import { createPrismaOrderStore } from "./adapters/prisma-order.store.js";
 import { createSubgraphStockReservations } from "./adapters/subgraph-stock-reservations.js";
+import { createSubgraphStockReturns } from "./adapters/subgraph-stock-returns.js";
 import { startPaymentOutcomeConsumer } from "./consumers/payment-outcome.consumer.js";
 import type { OrderStore } from "./ports/order-store.js";
 
@@ -25,6 +27,7 @@ export interface OrdersSubgraphOptions {
 export interface RunningOrders extends RunningServer {
   checkout: CheckoutService;
   orders: OrderService;
+  afterSale: AfterSaleService;
   store: OrderStore;
 }
 
@@ -46,7 +49,9 @@ export async function startOrdersSubgraph(platform: Platform, options: OrdersSub
   const store = createPrismaOrderStore({ prisma, onCommit: () => outbox.nudge() });
   const reservations = createSubgraphStockReservations(inventory);
   const checkout = createCheckoutService({ store, cart, reservations, logger });
-  const orders = createOrderService({ store, reservations });
+  const stockReturns = createSubgraphStockReturns(inventory);
+  const orders = createOrderService({ store, reservations, stockReturns });
+  const afterSale = createAfterSaleService({ store, stockReturns, returnWindowDays: config.orders.returnWindowDays });
   const handle = createPaymentOutcomeHandler({ store, reservations, logger });
 
   let consumer: Subscription | undefined;
@@ -65,7 +70,7 @@ export async function startOrdersSubgraph(platform: Platform, options: OrdersSub
       schema: createOrdersSchema(),
       internalSecret: config.auth.internalSecret,
       logger,
-      extendContext: (base) => createOrdersContext(base, { orders, checkout, store }),
+      extendContext: (base) => createOrdersContext(base, { orders, checkout, afterSale, store }),
       port: options.port ?? config.subgraphPorts.orders,
       host: config.host,
     });
@@ -73,5 +78,5 @@ export async function startOrdersSubgraph(platform: Platform, options: OrdersSub
     await close();
     throw error;
   }
-  return { ...server, checkout, orders, store, close };
+  return { ...server, checkout, orders, afterSale, store, close };
 }

@@ -83,18 +83,36 @@ export type OptionFilterInput = {
   values: Array<string>;
 };
 
-/** Where an order is in its life. */
+/**
+ * Where an order is in its life. PENDING -> PAID -> SHIPPED -> DELIVERED; a customer may cancel
+ * until it ships (PENDING or PAID -> CANCELLED); after delivery RETURN_REQUESTED while a return
+ * waits for a decision, PARTIALLY_REFUNDED once part of the money went back, REFUNDED once all of
+ * it did. PAYMENT_FAILED, CANCELLED and REFUNDED are final: the live subscription ends there.
+ */
 export type OrderStatus =
-  /** Cancelled before payment completed; the stock was released. */
+  /**
+   * Cancelled before shipping. Cancelled while PENDING: the stock hold was released (money taken
+   * meanwhile is refunded). Cancelled when PAID: the units went back to stock and the payment is
+   * refunded in full (see refunds).
+   */
   | 'CANCELLED'
-  /** Delivered to the customer. */
+  /** Delivered to the customer; returns may be requested within the return window. */
   | 'DELIVERED'
   /** Payment confirmed; waiting to ship. */
   | 'PAID'
+  /** Delivered, and part of the money was given back (an approved return or an admin's refund). */
+  | 'PARTIALLY_REFUNDED'
   /** Payment was declined or failed; the stock was released. */
   | 'PAYMENT_FAILED'
   /** Placed; payment is being processed. */
   | 'PENDING'
+  /**
+   * Everything captured was given back (or is being given back: each refund's status says
+   * whether the provider has paid it). Final.
+   */
+  | 'REFUNDED'
+  /** Delivered, and a return of some of its units waits for a decision (see returns). */
+  | 'RETURN_REQUESTED'
   /** Handed to the carrier. */
   | 'SHIPPED';
 

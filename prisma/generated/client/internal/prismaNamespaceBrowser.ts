@@ -55,6 +55,7 @@ export const ModelName = {
   StockMirrorEpoch: 'StockMirrorEpoch',
   Reservation: 'Reservation',
   ReservationItem: 'ReservationItem',
+  StockReturn: 'StockReturn',
   Cart: 'Cart',
   CartItem: 'CartItem',
   ShippingMethod: 'ShippingMethod',
@@ -64,7 +65,11 @@ export const ModelName = {
   Order: 'Order',
   OrderItem: 'OrderItem',
   OrderStatusChange: 'OrderStatusChange',
+  Refund: 'Refund',
+  Return: 'Return',
+  ReturnItem: 'ReturnItem',
   Payment: 'Payment',
+  PaymentRefund: 'PaymentRefund',
   PaymentAttempt: 'PaymentAttempt',
   OutboxEvent: 'OutboxEvent',
   ProcessedEvent: 'ProcessedEvent'
@@ -125,6 +130,15 @@ export const ReservationItemScalarFieldEnum = {
 } as const
 
 export type ReservationItemScalarFieldEnum = (typeof ReservationItemScalarFieldEnum)[keyof typeof ReservationItemScalarFieldEnum]
+
+
+export const StockReturnScalarFieldEnum = {
+  id: 'id',
+  items: 'items',
+  createdAt: 'createdAt'
+} as const
+
+export type StockReturnScalarFieldEnum = (typeof StockReturnScalarFieldEnum)[keyof typeof StockReturnScalarFieldEnum]
 
 
 export const CartScalarFieldEnum = {
@@ -218,7 +232,9 @@ export const OrderScalarFieldEnum = {
   requestHash: 'requestHash',
   reservationId: 'reservationId',
   createdAt: 'createdAt',
-  updatedAt: 'updatedAt'
+  updatedAt: 'updatedAt',
+  refundedAmount: 'refundedAmount',
+  deliveredAt: 'deliveredAt'
 } as const
 
 export type OrderScalarFieldEnum = (typeof OrderScalarFieldEnum)[keyof typeof OrderScalarFieldEnum]
@@ -251,6 +267,50 @@ export const OrderStatusChangeScalarFieldEnum = {
 export type OrderStatusChangeScalarFieldEnum = (typeof OrderStatusChangeScalarFieldEnum)[keyof typeof OrderStatusChangeScalarFieldEnum]
 
 
+export const RefundScalarFieldEnum = {
+  id: 'id',
+  orderId: 'orderId',
+  amount: 'amount',
+  currency: 'currency',
+  reason: 'reason',
+  status: 'status',
+  idempotencyKey: 'idempotencyKey',
+  requestHash: 'requestHash',
+  returnId: 'returnId',
+  providerRef: 'providerRef',
+  createdAt: 'createdAt',
+  updatedAt: 'updatedAt',
+  refundedAt: 'refundedAt'
+} as const
+
+export type RefundScalarFieldEnum = (typeof RefundScalarFieldEnum)[keyof typeof RefundScalarFieldEnum]
+
+
+export const ReturnScalarFieldEnum = {
+  id: 'id',
+  orderId: 'orderId',
+  userId: 'userId',
+  status: 'status',
+  reason: 'reason',
+  decisionReason: 'decisionReason',
+  createdAt: 'createdAt',
+  updatedAt: 'updatedAt',
+  decidedAt: 'decidedAt'
+} as const
+
+export type ReturnScalarFieldEnum = (typeof ReturnScalarFieldEnum)[keyof typeof ReturnScalarFieldEnum]
+
+
+export const ReturnItemScalarFieldEnum = {
+  returnId: 'returnId',
+  variantId: 'variantId',
+  quantity: 'quantity',
+  unitAmount: 'unitAmount'
+} as const
+
+export type ReturnItemScalarFieldEnum = (typeof ReturnItemScalarFieldEnum)[keyof typeof ReturnItemScalarFieldEnum]
+
+
 export const PaymentScalarFieldEnum = {
   id: 'id',
   orderId: 'orderId',
@@ -268,10 +328,26 @@ export const PaymentScalarFieldEnum = {
   leaseUntil: 'leaseUntil',
   refundRequestedAt: 'refundRequestedAt',
   refundRef: 'refundRef',
-  refundedAt: 'refundedAt'
+  refundedAt: 'refundedAt',
+  paymentMethod: 'paymentMethod'
 } as const
 
 export type PaymentScalarFieldEnum = (typeof PaymentScalarFieldEnum)[keyof typeof PaymentScalarFieldEnum]
+
+
+export const PaymentRefundScalarFieldEnum = {
+  id: 'id',
+  paymentId: 'paymentId',
+  amount: 'amount',
+  currency: 'currency',
+  status: 'status',
+  providerIdempotencyKey: 'providerIdempotencyKey',
+  providerRef: 'providerRef',
+  createdAt: 'createdAt',
+  refundedAt: 'refundedAt'
+} as const
+
+export type PaymentRefundScalarFieldEnum = (typeof PaymentRefundScalarFieldEnum)[keyof typeof PaymentRefundScalarFieldEnum]
 
 
 export const PaymentAttemptScalarFieldEnum = {
@@ -333,14 +409,6 @@ export const QueryMode = {
 export type QueryMode = (typeof QueryMode)[keyof typeof QueryMode]
 
 
-export const NullsOrder = {
-  first: 'first',
-  last: 'last'
-} as const
-
-export type NullsOrder = (typeof NullsOrder)[keyof typeof NullsOrder]
-
-
 export const JsonNullValueFilter = {
   DbNull: DbNull,
   JsonNull: JsonNull,
@@ -348,4 +416,12 @@ export const JsonNullValueFilter = {
 } as const
 
 export type JsonNullValueFilter = (typeof JsonNullValueFilter)[keyof typeof JsonNullValueFilter]
+
+
+export const NullsOrder = {
+  first: 'first',
+  last: 'last'
+} as const
+
+export type NullsOrder = (typeof NullsOrder)[keyof typeof NullsOrder]
 

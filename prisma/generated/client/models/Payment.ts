@@ -54,6 +54,7 @@ export type PaymentMinAggregateOutputType = {
   refundRequestedAt: Date | null
   refundRef: string | null
   refundedAt: Date | null
+  paymentMethod: string | null
 }
 
 export type PaymentMaxAggregateOutputType = {
@@ -74,6 +75,7 @@ export type PaymentMaxAggregateOutputType = {
   refundRequestedAt: Date | null
   refundRef: string | null
   refundedAt: Date | null
+  paymentMethod: string | null
 }
 
 export type PaymentCountAggregateOutputType = {
@@ -94,6 +96,7 @@ export type PaymentCountAggregateOutputType = {
   refundRequestedAt: number
   refundRef: number
   refundedAt: number
+  paymentMethod: number
   _all: number
 }
 
@@ -126,6 +129,7 @@ export type PaymentMinAggregateInputType = {
   refundRequestedAt?: true
   refundRef?: true
   refundedAt?: true
+  paymentMethod?: true
 }
 
 export type PaymentMaxAggregateInputType = {
@@ -146,6 +150,7 @@ export type PaymentMaxAggregateInputType = {
   refundRequestedAt?: true
   refundRef?: true
   refundedAt?: true
+  paymentMethod?: true
 }
 
 export type PaymentCountAggregateInputType = {
@@ -166,6 +171,7 @@ export type PaymentCountAggregateInputType = {
   refundRequestedAt?: true
   refundRef?: true
   refundedAt?: true
+  paymentMethod?: true
   _all?: true
 }
 
@@ -273,6 +279,7 @@ export type PaymentGroupByOutputType = {
   refundRequestedAt: Date | null
   refundRef: string | null
   refundedAt: Date | null
+  paymentMethod: string | null
   _count: PaymentCountAggregateOutputType | null
   _avg: PaymentAvgAggregateOutputType | null
   _sum: PaymentSumAggregateOutputType | null
@@ -316,8 +323,10 @@ export type PaymentWhereInput = {
   refundRequestedAt?: Prisma.DateTimeNullableFilter<"Payment"> | Date | string | null
   refundRef?: Prisma.StringNullableFilter<"Payment"> | string | null
   refundedAt?: Prisma.DateTimeNullableFilter<"Payment"> | Date | string | null
+  paymentMethod?: Prisma.StringNullableFilter<"Payment"> | string | null
   order?: Prisma.XOR<Prisma.OrderScalarRelationFilter, Prisma.OrderWhereInput>
   attemptLog?: Prisma.PaymentAttemptListRelationFilter
+  refunds?: Prisma.PaymentRefundListRelationFilter
 }
 
 export type PaymentOrderByWithRelationInput = {
@@ -338,8 +347,10 @@ export type PaymentOrderByWithRelationInput = {
   refundRequestedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   refundRef?: Prisma.SortOrderInput | Prisma.SortOrder
   refundedAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  paymentMethod?: Prisma.SortOrderInput | Prisma.SortOrder
   order?: Prisma.OrderOrderByWithRelationInput
   attemptLog?: Prisma.PaymentAttemptOrderByRelationAggregateInput
+  refunds?: Prisma.PaymentRefundOrderByRelationAggregateInput
 }
 
 export type PaymentWhereUniqueInput = Prisma.AtLeast<{
@@ -363,8 +374,10 @@ export type PaymentWhereUniqueInput = Prisma.AtLeast<{
   refundRequestedAt?: Prisma.DateTimeNullableFilter<"Payment"> | Date | string | null
   refundRef?: Prisma.StringNullableFilter<"Payment"> | string | null
   refundedAt?: Prisma.DateTimeNullableFilter<"Payment"> | Date | string | null
+  paymentMethod?: Prisma.StringNullableFilter<"Payment"> | string | null
   order?: Prisma.XOR<Prisma.OrderScalarRelationFilter, Prisma.OrderWhereInput>
   attemptLog?: Prisma.PaymentAttemptListRelationFilter
+  refunds?: Prisma.PaymentRefundListRelationFilter
 }, "id" | "orderId" | "providerIdempotencyKey">
 
 export type PaymentOrderByWithAggregationInput = {
@@ -385,6 +398,7 @@ export type PaymentOrderByWithAggregationInput = {
   refundRequestedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   refundRef?: Prisma.SortOrderInput | Prisma.SortOrder
   refundedAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  paymentMethod?: Prisma.SortOrderInput | Prisma.SortOrder
   _count?: Prisma.PaymentCountOrderByAggregateInput
   _avg?: Prisma.PaymentAvgOrderByAggregateInput
   _max?: Prisma.PaymentMaxOrderByAggregateInput
@@ -413,6 +427,7 @@ export type PaymentScalarWhereWithAggregatesInput = {
   refundRequestedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"Payment"> | Date | string | null
   refundRef?: Prisma.StringNullableWithAggregatesFilter<"Payment"> | string | null
   refundedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"Payment"> | Date | string | null
+  paymentMethod?: Prisma.StringNullableWithAggregatesFilter<"Payment"> | string | null
 }
 
 export type PaymentCreateInput = {
@@ -432,8 +447,10 @@ export type PaymentCreateInput = {
   refundRequestedAt?: Date | string | null
   refundRef?: string | null
   refundedAt?: Date | string | null
+  paymentMethod?: string | null
   order: Prisma.OrderCreateNestedOneWithoutPaymentInput
   attemptLog?: Prisma.PaymentAttemptCreateNestedManyWithoutPaymentInput
+  refunds?: Prisma.PaymentRefundCreateNestedManyWithoutPaymentInput
 }
 
 export type PaymentUncheckedCreateInput = {
@@ -454,7 +471,9 @@ export type PaymentUncheckedCreateInput = {
   refundRequestedAt?: Date | string | null
   refundRef?: string | null
   refundedAt?: Date | string | null
+  paymentMethod?: string | null
   attemptLog?: Prisma.PaymentAttemptUncheckedCreateNestedManyWithoutPaymentInput
+  refunds?: Prisma.PaymentRefundUncheckedCreateNestedManyWithoutPaymentInput
 }
 
 export type PaymentUpdateInput = {
@@ -474,8 +493,10 @@ export type PaymentUpdateInput = {
   refundRequestedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   refundRef?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   refundedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  paymentMethod?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   order?: Prisma.OrderUpdateOneRequiredWithoutPaymentNestedInput
   attemptLog?: Prisma.PaymentAttemptUpdateManyWithoutPaymentNestedInput
+  refunds?: Prisma.PaymentRefundUpdateManyWithoutPaymentNestedInput
 }
 
 export type PaymentUncheckedUpdateInput = {
@@ -496,7 +517,9 @@ export type PaymentUncheckedUpdateInput = {
   refundRequestedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   refundRef?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   refundedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  paymentMethod?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attemptLog?: Prisma.PaymentAttemptUncheckedUpdateManyWithoutPaymentNestedInput
+  refunds?: Prisma.PaymentRefundUncheckedUpdateManyWithoutPaymentNestedInput
 }
 
 export type PaymentCreateManyInput = {
@@ -517,6 +540,7 @@ export type PaymentCreateManyInput = {
   refundRequestedAt?: Date | string | null
   refundRef?: string | null
   refundedAt?: Date | string | null
+  paymentMethod?: string | null
 }
 
 export type PaymentUpdateManyMutationInput = {
@@ -536,6 +560,7 @@ export type PaymentUpdateManyMutationInput = {
   refundRequestedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   refundRef?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   refundedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  paymentMethod?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 export type PaymentUncheckedUpdateManyInput = {
@@ -556,6 +581,7 @@ export type PaymentUncheckedUpdateManyInput = {
   refundRequestedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   refundRef?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   refundedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  paymentMethod?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 export type PaymentNullableScalarRelationFilter = {
@@ -581,6 +607,7 @@ export type PaymentCountOrderByAggregateInput = {
   refundRequestedAt?: Prisma.SortOrder
   refundRef?: Prisma.SortOrder
   refundedAt?: Prisma.SortOrder
+  paymentMethod?: Prisma.SortOrder
 }
 
 export type PaymentAvgOrderByAggregateInput = {
@@ -606,6 +633,7 @@ export type PaymentMaxOrderByAggregateInput = {
   refundRequestedAt?: Prisma.SortOrder
   refundRef?: Prisma.SortOrder
   refundedAt?: Prisma.SortOrder
+  paymentMethod?: Prisma.SortOrder
 }
 
 export type PaymentMinOrderByAggregateInput = {
@@ -626,6 +654,7 @@ export type PaymentMinOrderByAggregateInput = {
   refundRequestedAt?: Prisma.SortOrder
   refundRef?: Prisma.SortOrder
   refundedAt?: Prisma.SortOrder
+  paymentMethod?: Prisma.SortOrder
 }
 
 export type PaymentSumOrderByAggregateInput = {
@@ -674,6 +703,20 @@ export type EnumPaymentStatusFieldUpdateOperationsInput = {
   set?: $Enums.PaymentStatus
 }
 
+export type PaymentCreateNestedOneWithoutRefundsInput = {
+  create?: Prisma.XOR<Prisma.PaymentCreateWithoutRefundsInput, Prisma.PaymentUncheckedCreateWithoutRefundsInput>
+  connectOrCreate?: Prisma.PaymentCreateOrConnectWithoutRefundsInput
+  connect?: Prisma.PaymentWhereUniqueInput
+}
+
+export type PaymentUpdateOneRequiredWithoutRefundsNestedInput = {
+  create?: Prisma.XOR<Prisma.PaymentCreateWithoutRefundsInput, Prisma.PaymentUncheckedCreateWithoutRefundsInput>
+  connectOrCreate?: Prisma.PaymentCreateOrConnectWithoutRefundsInput
+  upsert?: Prisma.PaymentUpsertWithoutRefundsInput
+  connect?: Prisma.PaymentWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.PaymentUpdateToOneWithWhereWithoutRefundsInput, Prisma.PaymentUpdateWithoutRefundsInput>, Prisma.PaymentUncheckedUpdateWithoutRefundsInput>
+}
+
 export type PaymentCreateNestedOneWithoutAttemptLogInput = {
   create?: Prisma.XOR<Prisma.PaymentCreateWithoutAttemptLogInput, Prisma.PaymentUncheckedCreateWithoutAttemptLogInput>
   connectOrCreate?: Prisma.PaymentCreateOrConnectWithoutAttemptLogInput
@@ -705,7 +748,9 @@ export type PaymentCreateWithoutOrderInput = {
   refundRequestedAt?: Date | string | null
   refundRef?: string | null
   refundedAt?: Date | string | null
+  paymentMethod?: string | null
   attemptLog?: Prisma.PaymentAttemptCreateNestedManyWithoutPaymentInput
+  refunds?: Prisma.PaymentRefundCreateNestedManyWithoutPaymentInput
 }
 
 export type PaymentUncheckedCreateWithoutOrderInput = {
@@ -725,7 +770,9 @@ export type PaymentUncheckedCreateWithoutOrderInput = {
   refundRequestedAt?: Date | string | null
   refundRef?: string | null
   refundedAt?: Date | string | null
+  paymentMethod?: string | null
   attemptLog?: Prisma.PaymentAttemptUncheckedCreateNestedManyWithoutPaymentInput
+  refunds?: Prisma.PaymentRefundUncheckedCreateNestedManyWithoutPaymentInput
 }
 
 export type PaymentCreateOrConnectWithoutOrderInput = {
@@ -761,7 +808,9 @@ export type PaymentUpdateWithoutOrderInput = {
   refundRequestedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   refundRef?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   refundedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  paymentMethod?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attemptLog?: Prisma.PaymentAttemptUpdateManyWithoutPaymentNestedInput
+  refunds?: Prisma.PaymentRefundUpdateManyWithoutPaymentNestedInput
 }
 
 export type PaymentUncheckedUpdateWithoutOrderInput = {
@@ -781,6 +830,112 @@ export type PaymentUncheckedUpdateWithoutOrderInput = {
   refundRequestedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   refundRef?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   refundedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  paymentMethod?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  attemptLog?: Prisma.PaymentAttemptUncheckedUpdateManyWithoutPaymentNestedInput
+  refunds?: Prisma.PaymentRefundUncheckedUpdateManyWithoutPaymentNestedInput
+}
+
+export type PaymentCreateWithoutRefundsInput = {
+  id: string
+  userId: string
+  status?: $Enums.PaymentStatus
+  amount: number
+  currency: string
+  attempts?: number
+  providerRef?: string | null
+  failureReason?: string | null
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  providerIdempotencyKey?: string | null
+  leaseOwner?: string | null
+  leaseUntil?: Date | string | null
+  refundRequestedAt?: Date | string | null
+  refundRef?: string | null
+  refundedAt?: Date | string | null
+  paymentMethod?: string | null
+  order: Prisma.OrderCreateNestedOneWithoutPaymentInput
+  attemptLog?: Prisma.PaymentAttemptCreateNestedManyWithoutPaymentInput
+}
+
+export type PaymentUncheckedCreateWithoutRefundsInput = {
+  id: string
+  orderId: string
+  userId: string
+  status?: $Enums.PaymentStatus
+  amount: number
+  currency: string
+  attempts?: number
+  providerRef?: string | null
+  failureReason?: string | null
+  createdAt?: Date | string
+  updatedAt?: Date | string
+  providerIdempotencyKey?: string | null
+  leaseOwner?: string | null
+  leaseUntil?: Date | string | null
+  refundRequestedAt?: Date | string | null
+  refundRef?: string | null
+  refundedAt?: Date | string | null
+  paymentMethod?: string | null
+  attemptLog?: Prisma.PaymentAttemptUncheckedCreateNestedManyWithoutPaymentInput
+}
+
+export type PaymentCreateOrConnectWithoutRefundsInput = {
+  where: Prisma.PaymentWhereUniqueInput
+  create: Prisma.XOR<Prisma.PaymentCreateWithoutRefundsInput, Prisma.PaymentUncheckedCreateWithoutRefundsInput>
+}
+
+export type PaymentUpsertWithoutRefundsInput = {
+  update: Prisma.XOR<Prisma.PaymentUpdateWithoutRefundsInput, Prisma.PaymentUncheckedUpdateWithoutRefundsInput>
+  create: Prisma.XOR<Prisma.PaymentCreateWithoutRefundsInput, Prisma.PaymentUncheckedCreateWithoutRefundsInput>
+  where?: Prisma.PaymentWhereInput
+}
+
+export type PaymentUpdateToOneWithWhereWithoutRefundsInput = {
+  where?: Prisma.PaymentWhereInput
+  data: Prisma.XOR<Prisma.PaymentUpdateWithoutRefundsInput, Prisma.PaymentUncheckedUpdateWithoutRefundsInput>
+}
+
+export type PaymentUpdateWithoutRefundsInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  userId?: Prisma.StringFieldUpdateOperationsInput | string
+  status?: Prisma.EnumPaymentStatusFieldUpdateOperationsInput | $Enums.PaymentStatus
+  amount?: Prisma.IntFieldUpdateOperationsInput | number
+  currency?: Prisma.StringFieldUpdateOperationsInput | string
+  attempts?: Prisma.IntFieldUpdateOperationsInput | number
+  providerRef?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  failureReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  providerIdempotencyKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  leaseOwner?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  leaseUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  refundRequestedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  refundRef?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  refundedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  paymentMethod?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  order?: Prisma.OrderUpdateOneRequiredWithoutPaymentNestedInput
+  attemptLog?: Prisma.PaymentAttemptUpdateManyWithoutPaymentNestedInput
+}
+
+export type PaymentUncheckedUpdateWithoutRefundsInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  orderId?: Prisma.StringFieldUpdateOperationsInput | string
+  userId?: Prisma.StringFieldUpdateOperationsInput | string
+  status?: Prisma.EnumPaymentStatusFieldUpdateOperationsInput | $Enums.PaymentStatus
+  amount?: Prisma.IntFieldUpdateOperationsInput | number
+  currency?: Prisma.StringFieldUpdateOperationsInput | string
+  attempts?: Prisma.IntFieldUpdateOperationsInput | number
+  providerRef?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  failureReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  providerIdempotencyKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  leaseOwner?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  leaseUntil?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  refundRequestedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  refundRef?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  refundedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  paymentMethod?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attemptLog?: Prisma.PaymentAttemptUncheckedUpdateManyWithoutPaymentNestedInput
 }
 
@@ -801,7 +956,9 @@ export type PaymentCreateWithoutAttemptLogInput = {
   refundRequestedAt?: Date | string | null
   refundRef?: string | null
   refundedAt?: Date | string | null
+  paymentMethod?: string | null
   order: Prisma.OrderCreateNestedOneWithoutPaymentInput
+  refunds?: Prisma.PaymentRefundCreateNestedManyWithoutPaymentInput
 }
 
 export type PaymentUncheckedCreateWithoutAttemptLogInput = {
@@ -822,6 +979,8 @@ export type PaymentUncheckedCreateWithoutAttemptLogInput = {
   refundRequestedAt?: Date | string | null
   refundRef?: string | null
   refundedAt?: Date | string | null
+  paymentMethod?: string | null
+  refunds?: Prisma.PaymentRefundUncheckedCreateNestedManyWithoutPaymentInput
 }
 
 export type PaymentCreateOrConnectWithoutAttemptLogInput = {
@@ -857,7 +1016,9 @@ export type PaymentUpdateWithoutAttemptLogInput = {
   refundRequestedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   refundRef?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   refundedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  paymentMethod?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   order?: Prisma.OrderUpdateOneRequiredWithoutPaymentNestedInput
+  refunds?: Prisma.PaymentRefundUpdateManyWithoutPaymentNestedInput
 }
 
 export type PaymentUncheckedUpdateWithoutAttemptLogInput = {
@@ -878,6 +1039,8 @@ export type PaymentUncheckedUpdateWithoutAttemptLogInput = {
   refundRequestedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   refundRef?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   refundedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  paymentMethod?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  refunds?: Prisma.PaymentRefundUncheckedUpdateManyWithoutPaymentNestedInput
 }
 
 
@@ -887,10 +1050,12 @@ export type PaymentUncheckedUpdateWithoutAttemptLogInput = {
 
 export type PaymentCountOutputType = {
   attemptLog: number
+  refunds: number
 }
 
 export type PaymentCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   attemptLog?: boolean | PaymentCountOutputTypeCountAttemptLogArgs
+  refunds?: boolean | PaymentCountOutputTypeCountRefundsArgs
 }
 
 /**
@@ -908,6 +1073,13 @@ export type PaymentCountOutputTypeDefaultArgs<ExtArgs extends runtime.Types.Exte
  */
 export type PaymentCountOutputTypeCountAttemptLogArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   where?: Prisma.PaymentAttemptWhereInput
+}
+
+/**
+ * PaymentCountOutputType without action
+ */
+export type PaymentCountOutputTypeCountRefundsArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.PaymentRefundWhereInput
 }
 
 
@@ -929,8 +1101,10 @@ export type PaymentSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs 
   refundRequestedAt?: boolean
   refundRef?: boolean
   refundedAt?: boolean
+  paymentMethod?: boolean
   order?: boolean | Prisma.OrderDefaultArgs<ExtArgs>
   attemptLog?: boolean | Prisma.Payment$attemptLogArgs<ExtArgs>
+  refunds?: boolean | Prisma.Payment$refundsArgs<ExtArgs>
   _count?: boolean | Prisma.PaymentCountOutputTypeDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["payment"]>
 
@@ -952,6 +1126,7 @@ export type PaymentSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Exten
   refundRequestedAt?: boolean
   refundRef?: boolean
   refundedAt?: boolean
+  paymentMethod?: boolean
   order?: boolean | Prisma.OrderDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["payment"]>
 
@@ -973,6 +1148,7 @@ export type PaymentSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Exten
   refundRequestedAt?: boolean
   refundRef?: boolean
   refundedAt?: boolean
+  paymentMethod?: boolean
   order?: boolean | Prisma.OrderDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["payment"]>
 
@@ -994,12 +1170,14 @@ export type PaymentSelectScalar = {
   refundRequestedAt?: boolean
   refundRef?: boolean
   refundedAt?: boolean
+  paymentMethod?: boolean
 }
 
-export type PaymentOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "orderId" | "userId" | "status" | "amount" | "currency" | "attempts" | "providerRef" | "failureReason" | "createdAt" | "updatedAt" | "providerIdempotencyKey" | "leaseOwner" | "leaseUntil" | "refundRequestedAt" | "refundRef" | "refundedAt", ExtArgs["result"]["payment"]>
+export type PaymentOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "orderId" | "userId" | "status" | "amount" | "currency" | "attempts" | "providerRef" | "failureReason" | "createdAt" | "updatedAt" | "providerIdempotencyKey" | "leaseOwner" | "leaseUntil" | "refundRequestedAt" | "refundRef" | "refundedAt" | "paymentMethod", ExtArgs["result"]["payment"]>
 export type PaymentInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   order?: boolean | Prisma.OrderDefaultArgs<ExtArgs>
   attemptLog?: boolean | Prisma.Payment$attemptLogArgs<ExtArgs>
+  refunds?: boolean | Prisma.Payment$refundsArgs<ExtArgs>
   _count?: boolean | Prisma.PaymentCountOutputTypeDefaultArgs<ExtArgs>
 }
 export type PaymentIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
@@ -1014,6 +1192,7 @@ export type $PaymentPayload<ExtArgs extends runtime.Types.Extensions.InternalArg
   objects: {
     order: Prisma.$OrderPayload<ExtArgs>
     attemptLog: Prisma.$PaymentAttemptPayload<ExtArgs>[]
+    refunds: Prisma.$PaymentRefundPayload<ExtArgs>[]
   }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     id: string
@@ -1041,6 +1220,11 @@ export type $PaymentPayload<ExtArgs extends runtime.Types.Extensions.InternalArg
     refundRequestedAt: Date | null
     refundRef: string | null
     refundedAt: Date | null
+    /**
+     * The provider's payment-method reference the charge uses (a test token such as
+     * pm_card_ok), kept only until the charge settles: a resumed retry needs it, nothing after.
+     */
+    paymentMethod: string | null
   }, ExtArgs["result"]["payment"]>
   composites: {}
 }
@@ -1437,6 +1621,7 @@ export interface Prisma__PaymentClient<T, Null = never, ExtArgs extends runtime.
   readonly [Symbol.toStringTag]: "PrismaPromise"
   order<T extends Prisma.OrderDefaultArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.OrderDefaultArgs<ExtArgs>>): Prisma.Prisma__OrderClient<runtime.Types.Result.GetResult<Prisma.$OrderPayload<ExtArgs>, T, "findUniqueOrThrow", GlobalOmitOptions> | Null, Null, ExtArgs, GlobalOmitOptions>
   attemptLog<T extends Prisma.Payment$attemptLogArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Payment$attemptLogArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$PaymentAttemptPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  refunds<T extends Prisma.Payment$refundsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Payment$refundsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$PaymentRefundPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   /**
    * Attaches callbacks for the resolution and/or rejection of the Promise.
    * @param onfulfilled The callback to execute when the Promise is resolved.
@@ -1483,6 +1668,7 @@ export interface PaymentFieldRefs {
   readonly refundRequestedAt: Prisma.FieldRef<"Payment", 'DateTime'>
   readonly refundRef: Prisma.FieldRef<"Payment", 'String'>
   readonly refundedAt: Prisma.FieldRef<"Payment", 'DateTime'>
+  readonly paymentMethod: Prisma.FieldRef<"Payment", 'String'>
 }
     
 
@@ -1905,6 +2091,30 @@ export type Payment$attemptLogArgs<ExtArgs extends runtime.Types.Extensions.Inte
   take?: number
   skip?: number
   distinct?: Prisma.PaymentAttemptScalarFieldEnum | Prisma.PaymentAttemptScalarFieldEnum[]
+}
+
+/**
+ * Payment.refunds
+ */
+export type Payment$refundsArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the PaymentRefund
+   */
+  select?: Prisma.PaymentRefundSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the PaymentRefund
+   */
+  omit?: Prisma.PaymentRefundOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.PaymentRefundInclude<ExtArgs> | null
+  where?: Prisma.PaymentRefundWhereInput
+  orderBy?: Prisma.PaymentRefundOrderByWithRelationInput | Prisma.PaymentRefundOrderByWithRelationInput[]
+  cursor?: Prisma.PaymentRefundWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.PaymentRefundScalarFieldEnum | Prisma.PaymentRefundScalarFieldEnum[]
 }
 
 /**

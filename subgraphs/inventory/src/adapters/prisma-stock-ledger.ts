@@ -114,6 +114,27 @@ export class PrismaStockLedger implements StockLedger {
     });
   }
 
+  putBack(returnId: string, items: readonly StockItem[], now: Date): Promise<{ repeated: boolean; change: LedgerChange }> {
+    return this.change(async (tx) => {
+      const epoch = await readEpoch(tx);
+      // The id's row is the once-only guard: a concurrent twin waits on its key, then finds it.
+      const [fresh] = await tx.$queryRaw<{ id: string }[]>`
+        INSERT INTO "StockReturn" (id, items, "createdAt") VALUES (${returnId}, ${JSON.stringify(items)}::jsonb, ${now})
+        ON CONFLICT (id) DO NOTHING RETURNING id`;
+      if (!fresh) return { repeated: true, change: { epoch, changes: [] } };
+      const changes: LedgerChange["changes"] = [];
+      for (const { variantId, quantity } of items) {
+        const [row] = await tx.$queryRaw<{ available: number }[]>`
+          UPDATE "StockLevel" SET available = available + ${quantity}, "updatedAt" = ${now}
+          WHERE "variantId" = ${variantId} AND available + reserved <= ${INT4_MAX - quantity}
+          RETURNING available`;
+        if (row) changes.push({ variantId, delta: quantity, available: row.available });
+      }
+      await recordStockEvents(tx, changes, now);
+      return { repeated: false, change: { epoch, changes } };
+    });
+  }
+
   restock(item: StockItem, now: Date): Promise<{ level: StockLevel; change: LedgerChange } | null> {
     return this.change(async (tx) => {
       const epoch = await readEpoch(tx);

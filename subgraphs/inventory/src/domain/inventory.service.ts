@@ -125,6 +125,19 @@ export function createInventoryService(deps: InventoryServiceDeps) {
       return result.reservation;
     },
 
+    /**
+     * Puts sold units back (a paid order cancelled, a return approved), once per id however
+     * often it is asked: the orders subgraph calls it under its order lock and may repeat it.
+     */
+    async returnStock(returnId: string, requested: readonly StockItem[]): Promise<{ id: string; items: StockItem[] }> {
+      const { reservationId: id, items } = validReservation(returnId, requested, deps.maxQuantityPerOrder);
+      const result = await ledger.putBack(id, items, clock());
+      await mirror.settle(result.change);
+      if (result.change.changes.length > 0) nudge();
+      if (!result.repeated) logger.info("sold units put back", { returnId: id, items: items.length });
+      return { id, items };
+    },
+
     /** Expires up to `limit` reservations past their time and returns their units; how many. */
     async expireDue(limit: number): Promise<number> {
       const { expired, change } = await ledger.expireDue(clock(), limit);

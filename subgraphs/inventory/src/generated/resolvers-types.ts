@@ -48,6 +48,12 @@ export type Mutation = {
    * 1..1000000 and NOT_FOUND for a product or variant the catalog does not know.
    */
   restock: StockLevel;
+  /**
+   * Internal: sold units come back (a paid order was cancelled, a return approved): adds them to
+   * the variants' available stock, at most once per returnId (`cancel:<orderId>`,
+   * `return:<returnId>`): repeating it changes nothing. Variants no longer stocked are skipped.
+   */
+  returnStock: StockReturn;
 };
 
 
@@ -71,6 +77,12 @@ export type MutationRestockArgs = {
   productId?: InputMaybe<Scalars['ID']['input']>;
   quantity: Scalars['Int']['input'];
   variantId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+
+export type MutationReturnStockArgs = {
+  items: Array<StockItemInput>;
+  returnId: Scalars['ID']['input'];
 };
 
 /** Stock information the inventory subgraph adds to every product: sums over its variants. */
@@ -143,6 +155,15 @@ export type StockLevel = {
   reserved: Scalars['Int']['output'];
   /** The variant (for a product without options, its only variant, whose id is the product's id). */
   variantId: Scalars['ID']['output'];
+};
+
+/** Internal: units put back into stock under one id. */
+export type StockReturn = {
+  __typename?: 'StockReturn';
+  /** The id the units came back under. */
+  id: Scalars['ID']['output'];
+  /** The units, ordered by variant id. */
+  items: Array<ReservedItem>;
 };
 
 export type WithIndex<TObject> = TObject & Record<string, any>;
@@ -260,6 +281,7 @@ export type ResolversTypes = ResolversObject<{
   ReservedItem: ResolverTypeWrapper<ReservedItem>;
   StockItemInput: StockItemInput;
   StockLevel: ResolverTypeWrapper<StockLevelModel>;
+  StockReturn: ResolverTypeWrapper<StockReturn>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -275,6 +297,7 @@ export type ResolversParentTypes = ResolversObject<{
   ReservedItem: ReservedItem;
   StockItemInput: StockItemInput;
   StockLevel: StockLevelModel;
+  StockReturn: StockReturn;
 }>;
 
 export type MutationResolvers<ContextType = InventoryContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
@@ -282,6 +305,7 @@ export type MutationResolvers<ContextType = InventoryContext, ParentType extends
   releaseReservation?: Resolver<ResolversTypes['Reservation'], ParentType, ContextType, RequireFields<MutationReleaseReservationArgs, 'reservationId'>>;
   reserveStock?: Resolver<ResolversTypes['Reservation'], ParentType, ContextType, RequireFields<MutationReserveStockArgs, 'items' | 'reservationId'>>;
   restock?: Resolver<ResolversTypes['StockLevel'], ParentType, ContextType, RequireFields<MutationRestockArgs, 'quantity'>>;
+  returnStock?: Resolver<ResolversTypes['StockReturn'], ParentType, ContextType, RequireFields<MutationReturnStockArgs, 'items' | 'returnId'>>;
 }>;
 
 export type ProductResolvers<ContextType = InventoryContext, ParentType extends ResolversParentTypes['Product'] = ResolversParentTypes['Product'], FederationReferenceType extends FederationReferenceTypes['Product'] = FederationReferenceTypes['Product']> = ResolversObject<{
@@ -317,6 +341,11 @@ export type StockLevelResolvers<ContextType = InventoryContext, ParentType exten
   variantId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 }>;
 
+export type StockReturnResolvers<ContextType = InventoryContext, ParentType extends ResolversParentTypes['StockReturn'] = ResolversParentTypes['StockReturn']> = ResolversObject<{
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  items?: Resolver<Array<ResolversTypes['ReservedItem']>, ParentType, ContextType>;
+}>;
+
 export type Resolvers<ContextType = InventoryContext> = ResolversObject<{
   Mutation?: MutationResolvers<ContextType>;
   Product?: ProductResolvers<ContextType>;
@@ -324,5 +353,6 @@ export type Resolvers<ContextType = InventoryContext> = ResolversObject<{
   Reservation?: ReservationResolvers<ContextType>;
   ReservedItem?: ReservedItemResolvers<ContextType>;
   StockLevel?: StockLevelResolvers<ContextType>;
+  StockReturn?: StockReturnResolvers<ContextType>;
 }>;
 

@@ -70,6 +70,12 @@ export interface StockLedger {
    * sweep at once without waiting or expiring one twice.
    */
   expireDue(now: Date, limit: number): Promise<{ expired: string[]; change: LedgerChange }>;
+  /**
+   * Adds sold units back to `available` (a paid order cancelled, a return approved), at most
+   * once per `returnId`: a repeat changes nothing and answers `repeated`. Variants without
+   * stock recorded any more are skipped. One transaction with its StockChanged events.
+   */
+  putBack(returnId: string, items: readonly StockItem[], now: Date): Promise<{ repeated: boolean; change: LedgerChange }>;
   /** Adds units to `available`; null when no stock is recorded for the variant. */
   restock(item: StockItem, now: Date): Promise<{ level: StockLevel; change: LedgerChange } | null>;
   /**

@@ -19,4 +19,8 @@ export const Mutation: MutationResolvers = {
     requireService(ctx);
     return ctx.service.release(reservationId);
   },
+  returnStock: (_root, { returnId, items }, ctx) => {
+    requireService(ctx);
+    return ctx.service.returnStock(returnId, items);
+  },
 };

@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { insertOutboxRows, outboxRows, Prisma, queryDirect, type PrismaClient } from "#kernel/relational";
 import type { Order, OrderItem, OrderStatus, OrderStatusChange } from "../domain/order.js";
-import { CartChanged, IdempotencyKeyTaken, type OrderStore } from "../ports/order-store.js";
+import { CartChanged, IdempotencyKeyTaken, type LockedOrderReads, type OrderStore } from "../ports/order-store.js";
+import { createAfterSaleRecords } from "./prisma-after-sale.records.js";
 
 type OrderRow = Prisma.OrderGetPayload<object>;
 
@@ -16,6 +17,7 @@ const UPDATE_OPTIONS = { maxWait: 10_000, timeout: 20_000 };
 export function createPrismaOrderStore(deps: { prisma: PrismaClient; onCommit?: () => void }): OrderStore {
   const { prisma } = deps;
   const committed = () => deps.onCommit?.();
+  const afterSale = createAfterSaleRecords();
 
   return {
     async findById(id) {
@@ -43,30 +45,12 @@ export function createPrismaOrderStore(deps: { prisma: PrismaClient; onCommit?: 
 
     countByUser: (userId) => prisma.order.count({ where: { userId } }),
 
-    async itemsOf(orderIds) {
-      const rows = await prisma.orderItem.findMany({
-        where: { orderId: { in: [...orderIds] } },
-        // Lines are priced in their order's currency, which the order row holds once.
-        include: { order: { select: { currency: true } } },
-        orderBy: [{ orderId: "asc" }, { variantId: "asc" }],
-      });
-      const byOrder = new Map<string, OrderItem[]>();
-      for (const row of rows) {
-        const item: OrderItem = {
-          orderId: row.orderId,
-          variantId: row.variantId,
-          productId: row.productId,
-          name: row.name,
-          sku: row.sku,
-          variantTitle: row.variantTitle,
-          options: row.options as OrderItem["options"],
-          quantity: row.quantity,
-          unitPrice: { amount: row.unitAmount, currency: row.order.currency },
-        };
-        byOrder.set(row.orderId, [...(byOrder.get(row.orderId) ?? []), item]);
-      }
-      return byOrder;
-    },
+    itemsOf: (orderIds) => itemsIn(prisma, orderIds),
+
+    refundsOf: (orderIds) => afterSale.refundsOf(prisma, orderIds),
+    returnsOf: (orderIds) => afterSale.returnsOf(prisma, orderIds),
+    findReturn: (id) => afterSale.findReturn(prisma, id),
+    findRefund: (id) => afterSale.findRefund(prisma, id),
 
     async historyOf(orderIds) {
       const rows = await prisma.orderStatusChange.findMany({ where: { orderId: { in: [...orderIds] } }, orderBy: { at: "asc" } });
@@ -123,18 +107,29 @@ export function createPrismaOrderStore(deps: { prisma: PrismaClient; onCommit?: 
         // Applied before: the ProcessedEvent row exists (a concurrent twin waited on it and committed).
         if (locked && !locked.fresh) return "duplicate";
         const current = locked?.id ? toOrder(locked as OrderRow) : null;
-        const update = await decide(current);
+        const reads: LockedOrderReads = {
+          items: async () => (await itemsIn(tx, [orderId])).get(orderId) ?? [],
+          refunds: async () => (await afterSale.refundsOf(tx, [orderId])).get(orderId) ?? [],
+          returns: async () => (await afterSale.returnsOf(tx, [orderId])).get(orderId) ?? [],
+        };
+        const update = await decide(current, reads);
         if (!current || !update) return { order: current };
         const events = outboxRows(update.events);
         wroteEvents = update.events.length > 0;
+        // After-sale records first: a refund beyond the total fails the CHECK here and the
+        // whole decision (transition and events included) rolls back.
+        const wroteRecords = await afterSale.write(tx, orderId, update);
         if (!update.transition) {
           if (wroteEvents) await tx.$executeRaw`${insertOutboxRows(events)}`;
-          return { order: current };
+          if (!wroteRecords) return { order: current };
+          const [row] = await tx.$queryRaw<OrderRow[]>`SELECT ${ORDER_COLUMNS} FROM "Order" WHERE id = ${orderId}`;
+          return { order: toOrder(row!) };
         }
         const { from, to, reason, at } = update.transition;
         const [updated] = await tx.$queryRaw<OrderRow[]>`
           WITH updated AS (
-            UPDATE "Order" SET status = ${to}::"OrderStatus", "statusReason" = ${reason}, "updatedAt" = ${at}::timestamp(3)
+            UPDATE "Order" SET status = ${to}::"OrderStatus", "statusReason" = ${reason}, "updatedAt" = ${at}::timestamp(3),
+              "deliveredAt" = CASE WHEN ${to} = 'DELIVERED' THEN COALESCE("deliveredAt", ${at}::timestamp(3)) ELSE "deliveredAt" END
             WHERE id = ${orderId} RETURNING ${ORDER_COLUMNS}
           ), history AS (
             INSERT INTO "OrderStatusChange" (id, "orderId", "from", "to", reason, at)
@@ -151,6 +146,32 @@ export function createPrismaOrderStore(deps: { prisma: PrismaClient; onCommit?: 
   };
 }
 
+/** The lines of these orders, per order, in variant order. */
+async function itemsIn(db: PrismaClient | Prisma.TransactionClient, orderIds: readonly string[]): Promise<Map<string, OrderItem[]>> {
+  const rows = await db.orderItem.findMany({
+    where: { orderId: { in: [...orderIds] } },
+    // Lines are priced in their order's currency, which the order row holds once.
+    include: { order: { select: { currency: true } } },
+    orderBy: [{ orderId: "asc" }, { variantId: "asc" }],
+  });
+  const byOrder = new Map<string, OrderItem[]>();
+  for (const row of rows) {
+    const item: OrderItem = {
+      orderId: row.orderId,
+      variantId: row.variantId,
+      productId: row.productId,
+      name: row.name,
+      sku: row.sku,
+      variantTitle: row.variantTitle,
+      options: row.options as OrderItem["options"],
+      quantity: row.quantity,
+      unitPrice: { amount: row.unitAmount, currency: row.order.currency },
+    };
+    byOrder.set(row.orderId, [...(byOrder.get(row.orderId) ?? []), item]);
+  }
+  return byOrder;
+}
+
 /** One order line as orders_place reads it (see its migration). */
 const itemRow = (item: OrderItem) => ({
   variantId: item.variantId,
@@ -164,7 +185,7 @@ const itemRow = (item: OrderItem) => ({
 });
 
 // The Order row as toOrder reads it; the status as text, so raw statements and the model agree.
-const ORDER_COLUMNS = Prisma.sql`id, "userId", status::text AS status, "statusReason", currency, "totalAmount", "idempotencyKey", "requestHash", "reservationId", "createdAt", "updatedAt"`;
+const ORDER_COLUMNS = Prisma.sql`id, "userId", status::text AS status, "statusReason", currency, "totalAmount", "idempotencyKey", "requestHash", "reservationId", "createdAt", "updatedAt", "refundedAmount", "deliveredAt"`;
 
 type LockedRow = { fresh: boolean } & Partial<OrderRow>;
 
@@ -178,6 +199,8 @@ function toOrder(row: OrderRow): Order {
     idempotencyKey: row.idempotencyKey,
     requestHash: row.requestHash,
     reservationId: row.reservationId,
+    refundedAmount: row.refundedAmount,
+    deliveredAt: row.deliveredAt,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };

@@ -74,6 +74,8 @@ export function createCheckoutService(deps: {
         idempotencyKey: key,
         requestHash: requestHash!,
         reservationId: orderId,
+        refundedAmount: 0,
+        deliveredAt: null,
         createdAt: now,
         updatedAt: now,
       };

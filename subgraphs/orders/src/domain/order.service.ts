@@ -1,8 +1,12 @@
 import { decodeCursor, encodeCursor, isAdmin, notFound, pageSize, requireAdmin, requireUser, type Identity, type RequestContext } from "#kernel";
 import type { Order } from "./order.js";
 import { transitionTo } from "./order-transition.js";
+import { onCancel } from "./order-state-machine.js";
+import { CANCEL_REFUND_KEY, cancelRestockId } from "./after-sale.js";
+import { promiseRefund } from "./refund-plan.js";
 import type { OrderPosition, OrderStore } from "../ports/order-store.js";
 import type { StockReservations } from "../ports/stock-reservations.js";
+import type { StockReturns } from "../ports/stock-returns.js";
 
 export interface OrderPage {
   edges: { cursor: string; node: Order }[];
@@ -18,11 +22,12 @@ const isPosition = (value: unknown): value is OrderPosition =>
 export const canSee = (identity: Identity | undefined, order: Order): boolean => !!identity && (order.userId === identity.userId || isAdmin(identity));
 
 /**
- * Reading orders and the transitions people ask for: customers cancel their PENDING orders
- * (the stock is released before the cancel commits), admins ship and deliver.
+ * Reading orders and the transitions people ask for: customers cancel their orders until they
+ * ship (a PENDING one's stock hold is released, a PAID one's sold units come back and its
+ * payment is refunded in full, all before the cancel commits), admins ship and deliver.
  */
-export function createOrderService(deps: { store: OrderStore; reservations: StockReservations; clock?: () => Date }) {
-  const { store, reservations } = deps;
+export function createOrderService(deps: { store: OrderStore; reservations: StockReservations; stockReturns: StockReturns; clock?: () => Date }) {
+  const { store, reservations, stockReturns } = deps;
   const clock = deps.clock ?? (() => new Date());
 
   async function visibleOrder(identity: Identity | undefined, id: string): Promise<Order | null> {
@@ -44,13 +49,22 @@ export function createOrderService(deps: { store: OrderStore; reservations: Stoc
 
     async cancel(ctx: RequestContext, id: string): Promise<Order> {
       const identity = requireUser(ctx);
-      const order = await store.update(id, async (current) => {
+      const order = await store.update(id, async (current, reads) => {
         if (!current || !canSee(identity, current)) throw notFound("Order", id);
-        const update = transitionTo(current, "CANCELLED", "Cancelled by the customer", clock());
+        const at = clock();
         // Under the row lock: a payment outcome for this order waits until the cancel is
         // decided, then sees CANCELLED (and requests a refund if the money was taken).
-        await reservations.release(current.reservationId);
-        return update;
+        if (onCancel(id, current.status) === "release") {
+          const update = transitionTo(current, "CANCELLED", "Cancelled by the customer", at);
+          await reservations.release(current.reservationId);
+          return update;
+        }
+        // PAID: the money was captured and the units sold. Refund what is left of the capture
+        // (an admin may have refunded part already) and put every unit back, once per order.
+        const refund = promiseRefund(current, await reads.refunds(), { idempotencyKey: CANCEL_REFUND_KEY, amount: null, reason: "Order cancelled by the customer" }, at, { quietWhenNothingLeft: true });
+        const update = transitionTo(current, "CANCELLED", "Cancelled by the customer; the payment is refunded", at, refund?.events ?? []);
+        await stockReturns.putBack(cancelRestockId(id), (await reads.items()).map(({ variantId, quantity }) => ({ variantId, quantity })));
+        return { ...update, refunds: refund?.refunds ?? [] };
       });
       ctx.logger.info("order cancelled", { orderId: id });
       return order!;

@@ -1,6 +1,16 @@
 import type { Money } from "#kernel";
 
-export const ORDER_STATUSES = ["PENDING", "PAID", "SHIPPED", "DELIVERED", "PAYMENT_FAILED", "CANCELLED"] as const;
+export const ORDER_STATUSES = [
+  "PENDING",
+  "PAID",
+  "SHIPPED",
+  "DELIVERED",
+  "PAYMENT_FAILED",
+  "CANCELLED",
+  "RETURN_REQUESTED",
+  "PARTIALLY_REFUNDED",
+  "REFUNDED",
+] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
 /** An order as stored. Its lines and history are loaded apart (DataLoader per request). */
@@ -14,6 +24,10 @@ export interface Order {
   /** Fingerprint of the cart that was ordered: tells a retry from a reuse of the key. */
   requestHash: string;
   reservationId: string;
+  /** Minor units given back or being given back: the sum of the order's refunds, never above the total. */
+  refundedAmount: number;
+  /** When the order was first delivered; the return window counts from here. */
+  deliveredAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }

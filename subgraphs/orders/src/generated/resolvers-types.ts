@@ -2,6 +2,7 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import type { Order as OrderModel, OrderItem as OrderItemModel, OrderStatusChange as OrderStatusChangeModel } from '../domain/order.js';
 import type { OrderPage as OrderPageModel } from '../domain/order.service.js';
+import type { Refund as RefundModel, Return as ReturnModel, ReturnItem as ReturnItemModel } from '../domain/after-sale.js';
 import type { OrdersContext } from '../subgraph-context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -31,7 +32,19 @@ export type Money = {
 
 export type Mutation = {
   __typename?: 'Mutation';
-  /** Cancels one of your orders while it is still PENDING. */
+  /**
+   * Accepts a requested return (admin): refunds the returned units at the price paid (capped by
+   * what is left to refund) and puts those units back in stock, each exactly once: approving again
+   * returns the same return and changes nothing. A rejected return: ILLEGAL_TRANSITION.
+   */
+  approveReturn: Return;
+  /**
+   * Cancels one of your orders until it ships. PENDING: its stock hold is released (a payment
+   * completing meanwhile is refunded). PAID: its units go back to stock and the payment is
+   * refunded in full (see Order.refunds). SHIPPED or later: ILLEGAL_TRANSITION (request a return
+   * once it is delivered). Another customer's order is NOT_FOUND. A cancel racing the payment's
+   * confirmation ends in one consistent state: cancelled and refunded, or paid.
+   */
   cancelOrder: Order;
   /**
    * Turns the cart into an order: checks prices, reserves stock, creates the order and its
@@ -47,8 +60,36 @@ export type Mutation = {
   checkout: Order;
   /** Marks a shipped order as delivered (admin). */
   deliverOrder: Order;
+  /**
+   * Gives money back for a paid order (admin): part of it, or all that is left. Never more than
+   * the captured total minus what is already refunded (REFUND_LIMIT_EXCEEDED, extensions.refundable);
+   * sent to the payment provider with its own idempotency key and retried until it is paid.
+   * Repeating a call with the same idempotencyKey returns the same refund; reusing a key with
+   * another amount fails with IDEMPOTENCY_CONFLICT. A full refund of a PAID order puts its units
+   * back in stock (nothing shipped) and ends it REFUNDED; after delivery a partial refund makes it
+   * PARTIALLY_REFUNDED. An unpaid, cancelled or fully refunded order: ILLEGAL_TRANSITION.
+   */
+  refundOrder: Refund;
+  /**
+   * Refuses a requested return (admin); nothing is refunded or restocked. Rejecting again changes
+   * nothing; an approved return: ILLEGAL_TRANSITION.
+   */
+  rejectReturn: Return;
+  /**
+   * Asks to send back delivered units of one of your orders, within ORDER_RETURN_WINDOW_DAYS of
+   * delivery (RETURN_WINDOW_CLOSED after). Each line names a variant the order bought (NOT_FOUND
+   * otherwise) and at most the units delivered and not already in a requested or approved return
+   * (QUANTITY_LIMIT_EXCEEDED, extensions.returnable). An order not delivered: ILLEGAL_TRANSITION;
+   * another customer's order: NOT_FOUND. The order becomes RETURN_REQUESTED.
+   */
+  requestReturn: Return;
   /** Marks a paid order as shipped (admin). */
   shipOrder: Order;
+};
+
+
+export type MutationApproveReturnArgs = {
+  id: Scalars['ID']['input'];
 };
 
 
@@ -67,6 +108,27 @@ export type MutationDeliverOrderArgs = {
 };
 
 
+export type MutationRefundOrderArgs = {
+  amount?: InputMaybe<Scalars['Int']['input']>;
+  id: Scalars['ID']['input'];
+  idempotencyKey: Scalars['String']['input'];
+  reason: Scalars['String']['input'];
+};
+
+
+export type MutationRejectReturnArgs = {
+  id: Scalars['ID']['input'];
+  reason: Scalars['String']['input'];
+};
+
+
+export type MutationRequestReturnArgs = {
+  items: Array<ReturnItemInput>;
+  orderId: Scalars['ID']['input'];
+  reason: Scalars['String']['input'];
+};
+
+
 export type MutationShipOrderArgs = {
   id: Scalars['ID']['input'];
 };
@@ -79,6 +141,15 @@ export type Order = {
   id: Scalars['ID']['output'];
   /** Lines as bought, one per variant: names, SKU and price are those at checkout. */
   items: Array<OrderItem>;
+  /**
+   * Money given back or being given back, in the order's currency: the sum of refunds (each
+   * refund's status tells whether the provider has paid it). Never more than the total.
+   */
+  refundedTotal: Money;
+  /** Every refund of the order, oldest first. */
+  refunds: Array<Refund>;
+  /** Every return the customer requested, oldest first. */
+  returns: Array<Return>;
   status: OrderStatus;
   /** Every status the order went through, oldest first. */
   statusHistory: Array<OrderStatusChange>;
@@ -129,18 +200,36 @@ export type OrderItem = {
   variantTitle: Scalars['String']['output'];
 };
 
-/** Where an order is in its life. */
+/**
+ * Where an order is in its life. PENDING -> PAID -> SHIPPED -> DELIVERED; a customer may cancel
+ * until it ships (PENDING or PAID -> CANCELLED); after delivery RETURN_REQUESTED while a return
+ * waits for a decision, PARTIALLY_REFUNDED once part of the money went back, REFUNDED once all of
+ * it did. PAYMENT_FAILED, CANCELLED and REFUNDED are final: the live subscription ends there.
+ */
 export type OrderStatus =
-  /** Cancelled before payment completed; the stock was released. */
+  /**
+   * Cancelled before shipping. Cancelled while PENDING: the stock hold was released (money taken
+   * meanwhile is refunded). Cancelled when PAID: the units went back to stock and the payment is
+   * refunded in full (see refunds).
+   */
   | 'CANCELLED'
-  /** Delivered to the customer. */
+  /** Delivered to the customer; returns may be requested within the return window. */
   | 'DELIVERED'
   /** Payment confirmed; waiting to ship. */
   | 'PAID'
+  /** Delivered, and part of the money was given back (an approved return or an admin's refund). */
+  | 'PARTIALLY_REFUNDED'
   /** Payment was declined or failed; the stock was released. */
   | 'PAYMENT_FAILED'
   /** Placed; payment is being processed. */
   | 'PENDING'
+  /**
+   * Everything captured was given back (or is being given back: each refund's status says
+   * whether the provider has paid it). Final.
+   */
+  | 'REFUNDED'
+  /** Delivered, and a return of some of its units waits for a decision (see returns). */
+  | 'RETURN_REQUESTED'
   /** Handed to the carrier. */
   | 'SHIPPED';
 
@@ -196,11 +285,93 @@ export type QueryOrdersArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
 };
 
+/**
+ * Money given back for an order: a cancel after payment, an approved return, or an admin's
+ * refund. Refunds of one order never add up to more than its captured total.
+ */
+export type Refund = {
+  __typename?: 'Refund';
+  /** How much, in the order's currency. */
+  amount: Money;
+  /** When it was requested (ISO 8601). */
+  createdAt: Scalars['String']['output'];
+  id: Scalars['ID']['output'];
+  /** The order the refund belongs to. */
+  order?: Maybe<Order>;
+  /** Why the money was given back. */
+  reason: Scalars['String']['output'];
+  /** When the provider paid it (ISO 8601), once it did. */
+  refundedAt?: Maybe<Scalars['String']['output']>;
+  status: RefundStatus;
+};
+
+/** Where a refund is. */
+export type RefundStatus =
+  /** Promised (counted in refundedTotal) and sent to the payment provider, which is retried until it pays. */
+  | 'PENDING'
+  /** The provider paid the money back. */
+  | 'SUCCEEDED';
+
+/**
+ * A customer's request to send delivered units back, within ORDER_RETURN_WINDOW_DAYS of delivery.
+ * Its own entity: an order may have several, and each is approved or rejected on its own.
+ */
+export type Return = {
+  __typename?: 'Return';
+  /** When it was requested (ISO 8601). */
+  createdAt: Scalars['String']['output'];
+  /** When an admin approved or rejected it (ISO 8601). */
+  decidedAt?: Maybe<Scalars['String']['output']>;
+  /** Why it was rejected, when it was. */
+  decisionReason?: Maybe<Scalars['String']['output']>;
+  id: Scalars['ID']['output'];
+  /** The units sent back, per variant, at the price the order paid. */
+  items: Array<ReturnItem>;
+  /** The order the units come from. */
+  order?: Maybe<Order>;
+  /** Why the customer sends the units back. */
+  reason: Scalars['String']['output'];
+  /** The refund an approval made; null until then (or when nothing was left to refund). */
+  refund?: Maybe<Refund>;
+  status: ReturnStatus;
+};
+
+/** Units of one order line a return sends back. */
+export type ReturnItem = {
+  __typename?: 'ReturnItem';
+  /** Units sent back. */
+  quantity: Scalars['Int']['output'];
+  /** The unit price the order paid. */
+  unitPrice: Money;
+  /** The variant (current catalog data), or null once the catalog no longer sells it. */
+  variant?: Maybe<ProductVariant>;
+  /** The variant's id as bought. */
+  variantId: Scalars['ID']['output'];
+};
+
+/** Units of one order line to send back. */
+export type ReturnItemInput = {
+  /** Units, at least 1 and at most those delivered and not yet returned. */
+  quantity: Scalars['Int']['input'];
+  /** A variant the order bought (its order line's variant). */
+  variantId: Scalars['ID']['input'];
+};
+
+/** Where a return is. */
+export type ReturnStatus =
+  /** Accepted: the returned units' value is refunded and the units are back in stock. */
+  | 'APPROVED'
+  /** Refused (decisionReason says why); nothing was refunded or restocked. */
+  | 'REJECTED'
+  /** Requested by the customer; waits for an admin's decision. */
+  | 'REQUESTED';
+
 export type Subscription = {
   __typename?: 'Subscription';
   /**
    * Pushes the order each time its status changes. The current state comes first, and the
-   * stream ends after a final status (DELIVERED, CANCELLED, PAYMENT_FAILED).
+   * stream ends after a final status (CANCELLED, PAYMENT_FAILED, REFUNDED); a delivered order
+   * stays followed, since returns and refunds may still change it.
    */
   orderStatusChanged: Order;
 };
@@ -321,6 +492,12 @@ export type ResolversTypes = ResolversObject<{
   Product: ResolverTypeWrapper<Product>;
   ProductVariant: ResolverTypeWrapper<ProductVariant>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Refund: ResolverTypeWrapper<RefundModel>;
+  RefundStatus: RefundStatus;
+  Return: ResolverTypeWrapper<ReturnModel>;
+  ReturnItem: ResolverTypeWrapper<ReturnItemModel>;
+  ReturnItemInput: ReturnItemInput;
+  ReturnStatus: ReturnStatus;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
 }>;
 
@@ -341,6 +518,10 @@ export type ResolversParentTypes = ResolversObject<{
   Product: Product;
   ProductVariant: ProductVariant;
   Query: Record<PropertyKey, never>;
+  Refund: RefundModel;
+  Return: ReturnModel;
+  ReturnItem: ReturnItemModel;
+  ReturnItemInput: ReturnItemInput;
   Subscription: Record<PropertyKey, never>;
 }>;
 
@@ -350,9 +531,13 @@ export type MoneyResolvers<ContextType = OrdersContext, ParentType extends Resol
 }>;
 
 export type MutationResolvers<ContextType = OrdersContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  approveReturn?: Resolver<ResolversTypes['Return'], ParentType, ContextType, RequireFields<MutationApproveReturnArgs, 'id'>>;
   cancelOrder?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationCancelOrderArgs, 'id'>>;
   checkout?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationCheckoutArgs, 'idempotencyKey'>>;
   deliverOrder?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationDeliverOrderArgs, 'id'>>;
+  refundOrder?: Resolver<ResolversTypes['Refund'], ParentType, ContextType, RequireFields<MutationRefundOrderArgs, 'id' | 'idempotencyKey' | 'reason'>>;
+  rejectReturn?: Resolver<ResolversTypes['Return'], ParentType, ContextType, RequireFields<MutationRejectReturnArgs, 'id' | 'reason'>>;
+  requestReturn?: Resolver<ResolversTypes['Return'], ParentType, ContextType, RequireFields<MutationRequestReturnArgs, 'items' | 'orderId' | 'reason'>>;
   shipOrder?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationShipOrderArgs, 'id'>>;
 }>;
 
@@ -361,6 +546,9 @@ export type OrderResolvers<ContextType = OrdersContext, ParentType extends Resol
   createdAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   items?: Resolver<Array<ResolversTypes['OrderItem']>, ParentType, ContextType>;
+  refundedTotal?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  refunds?: Resolver<Array<ResolversTypes['Refund']>, ParentType, ContextType>;
+  returns?: Resolver<Array<ResolversTypes['Return']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['OrderStatus'], ParentType, ContextType>;
   statusHistory?: Resolver<Array<ResolversTypes['OrderStatusChange']>, ParentType, ContextType>;
   statusReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -415,6 +603,35 @@ export type QueryResolvers<ContextType = OrdersContext, ParentType extends Resol
   orders?: Resolver<ResolversTypes['OrderConnection'], ParentType, ContextType, RequireFields<QueryOrdersArgs, 'first'>>;
 }>;
 
+export type RefundResolvers<ContextType = OrdersContext, ParentType extends ResolversParentTypes['Refund'] = ResolversParentTypes['Refund']> = ResolversObject<{
+  amount?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  order?: Resolver<Maybe<ResolversTypes['Order']>, ParentType, ContextType>;
+  reason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  refundedAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['RefundStatus'], ParentType, ContextType>;
+}>;
+
+export type ReturnResolvers<ContextType = OrdersContext, ParentType extends ResolversParentTypes['Return'] = ResolversParentTypes['Return']> = ResolversObject<{
+  createdAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  decidedAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  decisionReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  items?: Resolver<Array<ResolversTypes['ReturnItem']>, ParentType, ContextType>;
+  order?: Resolver<Maybe<ResolversTypes['Order']>, ParentType, ContextType>;
+  reason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  refund?: Resolver<Maybe<ResolversTypes['Refund']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['ReturnStatus'], ParentType, ContextType>;
+}>;
+
+export type ReturnItemResolvers<ContextType = OrdersContext, ParentType extends ResolversParentTypes['ReturnItem'] = ResolversParentTypes['ReturnItem']> = ResolversObject<{
+  quantity?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  unitPrice?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  variant?: Resolver<Maybe<ResolversTypes['ProductVariant']>, ParentType, ContextType>;
+  variantId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+}>;
+
 export type SubscriptionResolvers<ContextType = OrdersContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = ResolversObject<{
   orderStatusChanged?: SubscriptionResolver<ResolversTypes['Order'], "orderStatusChanged", ParentType, ContextType, RequireFields<SubscriptionOrderStatusChangedArgs, 'orderId'>>;
 }>;
@@ -431,6 +648,9 @@ export type Resolvers<ContextType = OrdersContext> = ResolversObject<{
   Product?: ProductResolvers<ContextType>;
   ProductVariant?: ProductVariantResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  Refund?: RefundResolvers<ContextType>;
+  Return?: ReturnResolvers<ContextType>;
+  ReturnItem?: ReturnItemResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
 }>;
 

@@ -1,5 +1,6 @@
 import type { DomainEvent, Money } from "#kernel";
 import type { Order, OrderItem, OrderStatus, OrderStatusChange } from "../domain/order.js";
+import type { Refund, Return, ReturnStatus } from "../domain/after-sale.js";
 import type { OutboxMessage } from "../domain/order-events.js";
 
 /** Everything checkout writes at once: the order, its lines, its payment, its events. */
@@ -12,10 +13,27 @@ export interface NewOrder {
   cart: { ordered: { variantId: string; quantity: number; accepted: Money }[]; unavailable: string[] };
 }
 
-/** What a decision does to a locked order: maybe a transition, and events to record. */
+/** A refund promised in a decision; the order's refundedAmount grows by its amount in the same transaction. */
+export type NewRefund = Omit<Refund, "status" | "providerRef" | "refundedAt">;
+
+/**
+ * What a decision does to a locked order: maybe a transition, after-sale records, and events
+ * to record, all in one transaction.
+ */
 export interface OrderUpdate {
   transition?: { from: OrderStatus; to: OrderStatus; reason: string | null; at: Date };
+  refunds?: NewRefund[];
+  newReturn?: Return;
+  returnDecision?: { returnId: string; status: Exclude<ReturnStatus, "REQUESTED">; reason: string | null; at: Date };
+  refundSettled?: { refundId: string; providerRef: string; at: Date };
   events: OutboxMessage[];
+}
+
+/** Reads a decision makes while the order is locked, in the locking transaction. */
+export interface LockedOrderReads {
+  items(): Promise<OrderItem[]>;
+  refunds(): Promise<Refund[]>;
+  returns(): Promise<Return[]>;
 }
 
 /** Listing position: orders sort newest first by (createdAt desc, id desc). */
@@ -55,7 +73,10 @@ export class CartChanged extends Error {
  *   transaction as the change, so a change is announced exactly when it commits;
  * - `update` runs `decide` with the order's row locked, so decisions on one order (a cancel,
  *   a payment outcome) apply one at a time, each on the state the previous one left;
- * - with `once`, an event is applied at most once per consumer (redeliveries are skipped).
+ * - with `once`, an event is applied at most once per consumer (redeliveries are skipped);
+ * - refunds are written with the order's refundedAmount under the same lock, and a CHECK keeps
+ *   refundedAmount within the order total: a decision that would promise more than was
+ *   captured fails whatever raced it; a refund's (order, idempotency key) is unique.
  */
 export interface OrderStore {
   findById(id: string): Promise<Order | null>;
@@ -64,12 +85,16 @@ export interface OrderStore {
   countByUser(userId: string): Promise<number>;
   itemsOf(orderIds: readonly string[]): Promise<Map<string, OrderItem[]>>;
   historyOf(orderIds: readonly string[]): Promise<Map<string, OrderStatusChange[]>>;
+  refundsOf(orderIds: readonly string[]): Promise<Map<string, Refund[]>>;
+  returnsOf(orderIds: readonly string[]): Promise<Map<string, Return[]>>;
+  findReturn(id: string): Promise<Return | null>;
+  findRefund(id: string): Promise<Refund | null>;
   /** Writes the order, its lines, first status, payment, events and cart removal at once. */
   place(order: NewOrder): Promise<void>;
   /** Returns the order after the update; null when the event was already applied (`once`). */
   update(
     orderId: string,
-    decide: (order: Order | null) => Promise<OrderUpdate | null>,
+    decide: (order: Order | null, reads: LockedOrderReads) => Promise<OrderUpdate | null>,
     once?: { consumer: string; event: DomainEvent },
   ): Promise<Order | null>;
 }

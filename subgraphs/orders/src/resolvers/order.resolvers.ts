@@ -8,6 +8,9 @@ export const Order: OrderResolvers = {
   statusHistory: (order, _args, ctx) => ctx.historyByOrderId.load(order.id),
   createdAt: (order) => order.createdAt.toISOString(),
   updatedAt: (order) => order.updatedAt.toISOString(),
+  refundedTotal: (order) => ({ amount: order.refundedAmount, currency: order.total.currency }),
+  refunds: (order, _args, ctx) => ctx.refundsByOrderId.load(order.id),
+  returns: (order, _args, ctx) => ctx.returnsByOrderId.load(order.id),
 };
 
 export const OrderItem: OrderItemResolvers = {

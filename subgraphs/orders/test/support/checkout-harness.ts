@@ -7,6 +7,7 @@ import type { CatalogVariant } from "../../../cart/src/domain/cart.js";
 import { createPrismaOrderStore } from "../../src/adapters/prisma-order.store.js";
 import { createCheckoutService } from "../../src/domain/checkout.service.js";
 import { createOrderService } from "../../src/domain/order.service.js";
+import { createAfterSaleService } from "../../src/domain/after-sale.service.js";
 import { createPaymentOutcomeHandler } from "../../src/domain/payment-outcome.handler.js";
 import { createInMemoryStockReservations } from "./in-memory-stock-reservations.js";
 
@@ -44,7 +45,9 @@ export async function startCheckoutHarness(engine: DatabaseEngine, stock: Record
   let commits = 0;
   const store = createPrismaOrderStore({ prisma, onCommit: () => void (commits += 1) });
   const checkout = createCheckoutService({ store, cart, reservations: reservations.port, logger });
-  const orders = createOrderService({ store, reservations: reservations.port });
+  const orders = createOrderService({ store, reservations: reservations.port, stockReturns: reservations.returns });
+  let now: Date | undefined;
+  const afterSale = createAfterSaleService({ store, stockReturns: reservations.returns, returnWindowDays: 30, clock: () => now ?? new Date() });
   const handlePaymentOutcome = createPaymentOutcomeHandler({ store, reservations: reservations.port, logger });
 
   return {
@@ -53,6 +56,9 @@ export async function startCheckoutHarness(engine: DatabaseEngine, stock: Record
     store,
     checkout,
     orders,
+    afterSale,
+    /** Moves the after-sale clock (the return window); undefined: the real time. */
+    setNow: (at: Date | undefined) => void (now = at),
     handlePaymentOutcome,
     reservations,
     cartStore,

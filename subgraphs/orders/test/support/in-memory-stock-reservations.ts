@@ -1,5 +1,6 @@
 import { DomainError, ErrorCode } from "#kernel";
 import type { StockReservations } from "../../src/ports/stock-reservations.js";
+import type { StockReturns } from "../../src/ports/stock-returns.js";
 
 type Status = "HELD" | "COMMITTED" | "RELEASED";
 
@@ -7,13 +8,15 @@ type Status = "HELD" | "COMMITTED" | "RELEASED";
  * The inventory's reservation contract in memory, for tests of the orders service without
  * the inventory subgraph: idempotent per id (IDEMPOTENCY_CONFLICT for the same id with other
  * items; a released id holds its items again), all-or-nothing, OUT_OF_STOCK when short, and
- * RESERVATION_EXPIRED on commit for ids marked expired.
+ * RESERVATION_EXPIRED on commit for ids marked expired. Sold units come back through
+ * `returns` at most once per id, as the inventory's returnStock does.
  */
 export function createInMemoryStockReservations(stock: Record<string, number>) {
   const available = new Map(Object.entries(stock));
   const reservations = new Map<string, { status: Status; items: { variantId: string; quantity: number }[] }>();
   const expired = new Set<string>();
-  const calls = { reserve: 0, commit: 0, release: 0 };
+  const calls = { reserve: 0, commit: 0, release: 0, putBack: 0 };
+  const putBack = new Map<string, { variantId: string; quantity: number }[]>();
   let duringNextReserve: (() => Promise<void>) | undefined;
 
   const port: StockReservations = {
@@ -52,9 +55,20 @@ export function createInMemoryStockReservations(stock: Record<string, number>) {
       for (const { variantId, quantity } of reservation.items) available.set(variantId, available.get(variantId)! + quantity);
     },
   };
+  const returns: StockReturns = {
+    async putBack(id, items) {
+      calls.putBack += 1;
+      if (putBack.has(id)) return;
+      putBack.set(id, [...items]);
+      for (const { variantId, quantity } of items) available.set(variantId, (available.get(variantId) ?? 0) + quantity);
+    },
+  };
   return {
     port,
+    returns,
     calls,
+    /** What came back under each id, once. */
+    putBack: (id: string) => putBack.get(id),
     available: (variantId: string) => available.get(variantId) ?? 0,
     statusOf: (id: string) => reservations.get(id)?.status,
     expire: (id: string) => void expired.add(id),

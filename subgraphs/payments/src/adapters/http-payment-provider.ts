@@ -34,6 +34,7 @@ export class HttpPaymentProvider implements PaymentProvider {
       amount: request.amount.amount,
       currency: request.amount.currency,
       customer: request.customerId,
+      ...(request.paymentMethod ? { payment_method: request.paymentMethod } : {}),
       description: `Order ${request.orderId}`,
       metadata: { paymentId: request.paymentId, orderId: request.orderId },
     };

@@ -1,10 +1,11 @@
 import { Topics, type DomainEvent } from "#kernel";
 import { insertOutboxRows, outboxRows, Prisma, processOnce, queryDirect, type PrismaClient } from "#kernel/relational";
-import { chargeKey, type Payment } from "../domain/payment.js";
-import { UnknownPaymentError, type EventClaim, type Lease, type PaymentStore } from "../ports/payment-store.js";
+import { chargeKey, isPaymentMethodToken, partialRefundKey, refundKey, type Payment, type PaymentRefund } from "../domain/payment.js";
+import { RefundBeyondPaymentError, UnknownPaymentError, type EventClaim, type Lease, type PaymentStore, type RefundOrder } from "../ports/payment-store.js";
 
 type Db = PrismaClient | Prisma.TransactionClient;
 type PaymentRow = Awaited<ReturnType<PrismaClient["payment"]["findUniqueOrThrow"]>>;
+type RefundRow = Awaited<ReturnType<PrismaClient["paymentRefund"]["findUniqueOrThrow"]>>;
 
 // Prisma keeps DateTime columns as UTC in `timestamp` columns; comparing and writing them
 // with the database clock (not each process's) keeps leases right across hosts.
@@ -27,9 +28,52 @@ function toPayment(row: PaymentRow): Payment {
     refundRequestedAt: row.refundRequestedAt,
     refundRef: row.refundRef,
     refundedAt: row.refundedAt,
+    paymentMethod: row.paymentMethod,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
+}
+
+function toRefund(row: RefundRow): PaymentRefund {
+  return {
+    id: row.id,
+    paymentId: row.paymentId,
+    amount: { amount: row.amount, currency: row.currency },
+    status: row.status,
+    idempotencyKey: row.providerIdempotencyKey,
+    providerRef: row.providerRef,
+    createdAt: row.createdAt,
+    refundedAt: row.refundedAt,
+  };
+}
+
+/**
+ * Records one refund of a payment under the payment's row lock (taken first, as every refund
+ * writer does, so the sum below sees every refund committed before): at most once per refund
+ * id, and never beyond the payment's amount. A request beyond it is refused here (logged by the
+ * caller) even though the orders subgraph already bounds it: the provider is the last place
+ * where money could go out twice.
+ */
+async function recordRefund(tx: Prisma.TransactionClient, refund: RefundOrder): Promise<{ payment: PaymentRow; recorded: "new" | "known" | "over" | "nothing" } | null> {
+  const [payment] = refund.paymentId
+    ? await tx.$queryRaw<PaymentRow[]>`SELECT * FROM "Payment" WHERE id = ${refund.paymentId} FOR UPDATE`
+    : await tx.$queryRaw<PaymentRow[]>`SELECT * FROM "Payment" WHERE "orderId" = ${refund.orderId} FOR UPDATE`;
+  if (!payment) return null;
+  const id = refund.refundId ?? `payment-${payment.id}`;
+  const [known] = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM "PaymentRefund" WHERE id = ${id}`;
+  if (known) return { payment, recorded: "known" };
+  const [{ promised }] = (await tx.$queryRaw<{ promised: number }[]>`
+    SELECT COALESCE(sum(amount), 0)::int AS promised FROM "PaymentRefund" WHERE "paymentId" = ${payment.id}`) as [{ promised: number }];
+  const amount = refund.amount ?? payment.amount - promised;
+  if (amount <= 0) return { payment, recorded: "nothing" };
+  if (promised + amount > payment.amount) return { payment, recorded: "over" };
+  // Events from before partial refunds keep the key they were always paid under.
+  const key = refund.refundId ? partialRefundKey(refund.refundId) : refundKey(payment.id);
+  await tx.$executeRaw`
+    INSERT INTO "PaymentRefund" (id, "paymentId", amount, currency, status, "providerIdempotencyKey", "createdAt")
+    VALUES (${id}, ${payment.id}, ${amount}, ${payment.currency}, 'PENDING', ${key}, ${NOW})`;
+  await tx.$executeRaw`UPDATE "Payment" SET "refundRequestedAt" = COALESCE("refundRequestedAt", ${NOW}), "updatedAt" = ${NOW} WHERE id = ${payment.id}`;
+  return { payment, recorded: "new" };
 }
 
 async function read(db: Db, id: string): Promise<Payment | null> {
@@ -49,10 +93,11 @@ async function claimIn(db: Db, paymentId: string, lease: Lease): Promise<Payment
 
 /** Payments in PostgreSQL (the Payment and PaymentAttempt models), outcome events through the outbox. */
 export function createPrismaPaymentStore(prisma: PrismaClient): PaymentStore {
-  async function claimForEvent(consumer: string, event: DomainEvent, paymentId: string, lease: Lease, before?: (tx: Prisma.TransactionClient) => Promise<void>): Promise<EventClaim> {
+  async function claimForEvent(consumer: string, event: DomainEvent, paymentId: string | undefined, lease: Lease, before?: (tx: Prisma.TransactionClient) => Promise<string | undefined>): Promise<EventClaim> {
     let result: EventClaim = { kind: "duplicate" };
     await processOnce(prisma, consumer, event, async (tx) => {
-      await before?.(tx);
+      paymentId = (await before?.(tx)) ?? paymentId;
+      if (!paymentId) throw new UnknownPaymentError(`of the event ${event.id}`);
       const claimed = await claimIn(tx, paymentId, lease);
       if (claimed) {
         result = { kind: "claimed", payment: claimed };
@@ -75,6 +120,10 @@ export function createPrismaPaymentStore(prisma: PrismaClient): PaymentStore {
     findById: (id) => read(prisma, id),
 
     async claimForRequest(consumer, event, paymentId, lease) {
+      // The payment-method token is kept on the row only while the charge may still need it
+      // (a retry after a crash); settling clears it. Anything not shaped like a token is dropped.
+      const method = (event.payload as { paymentMethod?: unknown } | null)?.paymentMethod;
+      const paymentMethod = isPaymentMethodToken(method) ? method : null;
       // processOnce + claim in ONE statement (one round trip instead of four): the event is
       // recorded only when the payment exists, and the claim runs only when the record is new.
       // A concurrent duplicate waits on the ProcessedEvent key and then records nothing, as
@@ -88,7 +137,8 @@ export function createPrismaPaymentStore(prisma: PrismaClient): PaymentStore {
         ),
         claimed AS (
           UPDATE "Payment" SET "leaseOwner" = ${lease.owner}, "leaseUntil" = ${NOW} + ${millis(lease.ms)},
-            "providerIdempotencyKey" = COALESCE("providerIdempotencyKey", ${chargeKey(paymentId)}), "updatedAt" = ${NOW}
+            "providerIdempotencyKey" = COALESCE("providerIdempotencyKey", ${chargeKey(paymentId)}), "updatedAt" = ${NOW},
+            "paymentMethod" = CASE WHEN status = 'PENDING' THEN COALESCE("paymentMethod", ${paymentMethod}) ELSE "paymentMethod" END
           WHERE id = ${paymentId} AND ${NEEDS_WORK} AND ${LEASE_FREE} AND EXISTS (SELECT 1 FROM fresh)
           RETURNING *
         )
@@ -102,10 +152,27 @@ export function createPrismaPaymentStore(prisma: PrismaClient): PaymentStore {
       return claimed ? { kind: "claimed", payment: toPayment(claimed) } : { kind: "unclaimable", payment: toPayment(current) };
     },
 
-    claimForRefund: (consumer, event, paymentId, lease) =>
-      claimForEvent(consumer, event, paymentId, lease, async (tx) => {
-        await tx.$executeRaw`UPDATE "Payment" SET "refundRequestedAt" = COALESCE("refundRequestedAt", ${NOW}) WHERE id = ${paymentId}`;
+    claimForRefund: (consumer, event, refund, lease) =>
+      claimForEvent(consumer, event, refund.paymentId, lease, async (tx) => {
+        const recorded = await recordRefund(tx, refund);
+        if (!recorded) throw new UnknownPaymentError(refund.paymentId ?? `of order ${refund.orderId}`);
+        // The orders subgraph bounds refunds by the same amount, so this is a bug to look at, not
+        // money to send: the event fails, is retried, and ends on the dead-letter topic.
+        if (recorded.recorded === "over") throw new RefundBeyondPaymentError(recorded.payment.id, refund.refundId ?? null);
+        return recorded.payment.id;
       }),
+
+    async pendingRefunds(paymentId) {
+      const rows = await prisma.paymentRefund.findMany({ where: { paymentId, status: "PENDING" }, orderBy: [{ createdAt: "asc" }, { id: "asc" }] });
+      return rows.map(toRefund);
+    },
+
+    async refundsOf(paymentIds) {
+      const rows = await prisma.paymentRefund.findMany({ where: { paymentId: { in: [...paymentIds] } }, orderBy: [{ createdAt: "asc" }, { id: "asc" }] });
+      const byPayment = new Map<string, PaymentRefund[]>();
+      for (const row of rows) byPayment.set(row.paymentId, [...(byPayment.get(row.paymentId) ?? []), toRefund(row)]);
+      return byPayment;
+    },
 
     claim: (paymentId, lease) => claimIn(prisma, paymentId, lease),
 
@@ -151,7 +218,7 @@ export function createPrismaPaymentStore(prisma: PrismaClient): PaymentStore {
       const [settled] = await queryDirect<PaymentRow>(prisma, Prisma.sql`
         WITH settled AS (
           UPDATE "Payment" SET status = ${result.status}::"PaymentStatus", "providerRef" = ${providerRef}, "failureReason" = ${failureReason},
-            "leaseOwner" = NULL, "leaseUntil" = NULL, "updatedAt" = ${NOW}
+            "leaseOwner" = NULL, "leaseUntil" = NULL, "updatedAt" = ${NOW}, "paymentMethod" = NULL
           WHERE id = ${paymentId} AND "leaseOwner" = ${lease.owner} AND status = 'PENDING'
           RETURNING *
         ), announced AS (${insertOutboxRows(outboxRows([{ topic: Topics.payments, event }]), "settled")})
@@ -159,16 +226,43 @@ export function createPrismaPaymentStore(prisma: PrismaClient): PaymentStore {
       return settled ? toPayment(settled) : null;
     },
 
-    async settleRefund(paymentId, lease, refundRef, event) {
-      const [settled] = await queryDirect<PaymentRow>(prisma, Prisma.sql`
-        WITH settled AS (
-          UPDATE "Payment" SET status = 'REFUNDED', "refundRef" = ${refundRef}, "refundedAt" = ${NOW},
-            "leaseOwner" = NULL, "leaseUntil" = NULL, "updatedAt" = ${NOW}
-          WHERE id = ${paymentId} AND "leaseOwner" = ${lease.owner} AND status = 'SUCCEEDED'
-          RETURNING *
+    async settleRefund(refund, lease, refundRef, event) {
+      const settled = await queryDirect<{ id: string }>(prisma, Prisma.sql`
+        WITH held AS (
+          UPDATE "Payment" SET "leaseUntil" = ${NOW} + ${millis(lease.ms)}, "updatedAt" = ${NOW}
+          WHERE id = ${refund.paymentId} AND "leaseOwner" = ${lease.owner} RETURNING id
+        ), settled AS (
+          UPDATE "PaymentRefund" SET status = 'SUCCEEDED', "providerRef" = ${refundRef}, "refundedAt" = ${NOW}
+          WHERE id = ${refund.id} AND status = 'PENDING' AND EXISTS (SELECT 1 FROM held)
+          RETURNING id
         ), announced AS (${insertOutboxRows(outboxRows([{ topic: Topics.payments, event }]), "settled")})
-        SELECT * FROM settled`);
-      return settled ? toPayment(settled) : null;
+        SELECT id FROM settled`);
+      return settled.length > 0;
+    },
+
+    async finishRefunds(paymentId, lease) {
+      return prisma.$transaction(async (tx) => {
+        // The row lock first: a refund recorded concurrently (which takes it too) either
+        // committed before, and the statement below sees it pending, or waits and then claims
+        // the payment this frees.
+        const [locked] = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM "Payment" WHERE id = ${paymentId} AND "leaseOwner" = ${lease.owner} FOR UPDATE`;
+        if (!locked) return null;
+        const [row] = await tx.$queryRaw<PaymentRow[]>`
+          WITH paid AS (
+            SELECT COALESCE(sum(amount), 0)::int AS amount,
+              (SELECT "providerRef" FROM "PaymentRefund" WHERE "paymentId" = ${paymentId} AND status = 'SUCCEEDED' ORDER BY "refundedAt" DESC LIMIT 1) AS ref
+            FROM "PaymentRefund" WHERE "paymentId" = ${paymentId} AND status = 'SUCCEEDED'
+          ), pending AS (SELECT EXISTS (SELECT 1 FROM "PaymentRefund" WHERE "paymentId" = ${paymentId} AND status = 'PENDING') AS waiting)
+          UPDATE "Payment" SET
+            status = CASE WHEN status = 'SUCCEEDED' AND (SELECT amount FROM paid) >= amount THEN 'REFUNDED'::"PaymentStatus" ELSE status END,
+            "refundedAt" = CASE WHEN status = 'SUCCEEDED' AND (SELECT amount FROM paid) >= amount THEN ${NOW} ELSE "refundedAt" END,
+            "refundRef" = COALESCE((SELECT ref FROM paid), "refundRef"),
+            "refundRequestedAt" = CASE WHEN (SELECT waiting FROM pending) THEN "refundRequestedAt" ELSE NULL END,
+            "leaseOwner" = NULL, "leaseUntil" = NULL, "updatedAt" = ${NOW}
+          WHERE id = ${paymentId}
+          RETURNING *`;
+        return row ? toPayment(row) : null;
+      });
     },
 
     async releaseLease(paymentId, lease) {

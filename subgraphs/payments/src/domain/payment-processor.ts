@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { setMaxListeners } from "node:events";
-import { PaymentEventTypes, Topics, withDeadLetter, type DomainEvent, type EventBus, type Logger, type Subscription } from "#kernel";
+import { PaymentEventTypes, Topics, withDeadLetter, type DomainEvent, type EventBus, type Logger, type RefundRequestedPayload, type Subscription } from "#kernel";
 import type { Payment } from "./payment.js";
 import type { PaymentService } from "./payment.service.js";
 import type { EventClaim, Lease, PaymentStore } from "../ports/payment-store.js";
@@ -75,10 +75,20 @@ export function createPaymentProcessor(options: PaymentProcessorOptions) {
 
   async function handle(event: DomainEvent): Promise<void> {
     if (event.type !== PaymentEventTypes.requested && event.type !== PaymentEventTypes.refundRequested) return;
-    const paymentId = (event.payload as { paymentId?: unknown } | null)?.paymentId;
-    if (typeof paymentId !== "string" || paymentId === "") throw new Error(`${event.type} ${event.id} has no paymentId`);
-    if (event.type === PaymentEventTypes.requested) await claimThenLaunch(() => store.claimForRequest(group, event, paymentId, lease));
-    else await claimThenLaunch(() => store.claimForRefund(group, event, paymentId, lease));
+    const payload = event.payload as Partial<RefundRequestedPayload> | null;
+    const paymentId = typeof payload?.paymentId === "string" && payload.paymentId !== "" ? payload.paymentId : undefined;
+    if (event.type === PaymentEventTypes.requested) {
+      if (!paymentId) throw new Error(`${event.type} ${event.id} has no paymentId`);
+      await claimThenLaunch(() => store.claimForRequest(group, event, paymentId, lease));
+      return;
+    }
+    // A refund names its payment, or its order (the orders subgraph does not keep payment ids).
+    const orderId = typeof payload?.orderId === "string" && payload.orderId !== "" ? payload.orderId : undefined;
+    if (!paymentId && !orderId) throw new Error(`${event.type} ${event.id} names neither a payment nor an order`);
+    const amount = payload?.amount;
+    if (amount !== undefined && !(Number.isSafeInteger(amount) && amount > 0)) throw new Error(`${event.type} ${event.id} has an invalid amount`);
+    if (payload?.refundId !== undefined && (typeof payload.refundId !== "string" || payload.refundId === "")) throw new Error(`${event.type} ${event.id} has an invalid refundId`);
+    await claimThenLaunch(() => store.claimForRefund(group, event, { paymentId, orderId: orderId ?? "", refundId: payload?.refundId, amount }, lease));
   }
 
   async function sweep(): Promise<void> {

@@ -8,7 +8,7 @@ import {
   type PaymentFailedPayload,
   type PaymentRefundedPayload,
 } from "#kernel";
-import { canView, owesRefund, refundKey, chargeKey, type Payment } from "./payment.js";
+import { canView, chargeKey, owesRefund, type Payment, type PaymentRefund } from "./payment.js";
 import { backoffDelayMs, type RetryPolicy } from "./retry-policy.js";
 import type { PaymentProvider, ProviderOutcome } from "../ports/payment-provider.js";
 import type { AttemptOutcome, Lease, PaymentStore } from "../ports/payment-store.js";
@@ -61,7 +61,14 @@ export function createPaymentService(deps: PaymentServiceDeps) {
       }
       attempts = attempt.attempts;
       const outcome = await provider.charge(
-        { idempotencyKey: payment.idempotencyKey ?? chargeKey(payment.id), amount: payment.amount, customerId: payment.userId, paymentId: payment.id, orderId: payment.orderId },
+        {
+          idempotencyKey: payment.idempotencyKey ?? chargeKey(payment.id),
+          amount: payment.amount,
+          customerId: payment.userId,
+          paymentId: payment.id,
+          orderId: payment.orderId,
+          ...(payment.paymentMethod ? { paymentMethod: payment.paymentMethod } : {}),
+        },
         signal,
       );
       await store.finishAttempt(payment.id, "CHARGE", attempt.number, ATTEMPT_OUTCOME[outcome.kind], "reason" in outcome ? outcome.reason : outcome.ref);
@@ -116,37 +123,65 @@ export function createPaymentService(deps: PaymentServiceDeps) {
     return settled;
   }
 
-  async function refund(payment: Payment, lease: Lease, signal: AbortSignal): Promise<void> {
-    const log = logger.child({ paymentId: payment.id, orderId: payment.orderId, userId: payment.userId });
+  /** One refund, retried like a charge with its one idempotency key; whether it was paid (and recorded). */
+  async function refundOne(payment: Payment, refund: PaymentRefund, lease: Lease, signal: AbortSignal, log: Logger): Promise<"paid" | "later" | "lost"> {
     for (let call = 1; call <= retry.maxAttempts && !signal.aborted; call++) {
       const attempt = await store.startAttempt(payment.id, "REFUND", lease);
-      if (!attempt) return;
-      const outcome = await provider.refund({ idempotencyKey: refundKey(payment.id), chargeRef: payment.providerRef!, amount: payment.amount }, signal);
+      if (!attempt) return "lost";
+      const outcome = await provider.refund({ idempotencyKey: refund.idempotencyKey, chargeRef: payment.providerRef!, amount: refund.amount }, signal);
       await store.finishAttempt(payment.id, "REFUND", attempt.number, ATTEMPT_OUTCOME[outcome.kind], "reason" in outcome ? outcome.reason : outcome.ref);
       if (outcome.kind === "succeeded") {
         const event = newEvent<PaymentRefundedPayload>(PaymentEventTypes.refunded, payment.orderId, {
           paymentId: payment.id,
           orderId: payment.orderId,
           userId: payment.userId,
+          refundId: refund.id,
           refundRef: outcome.ref,
-          amount: payment.amount.amount,
-          currency: payment.amount.currency,
+          amount: refund.amount.amount,
+          currency: refund.amount.currency,
         });
-        if (await store.settleRefund(payment.id, lease, outcome.ref, event)) {
-          eventsWritten();
-          log.info("payment refunded", { refundRef: outcome.ref });
-        }
-        return;
+        if (!(await store.settleRefund(refund, lease, outcome.ref, event))) return "lost";
+        eventsWritten();
+        log.info("refund paid", { refundId: refund.id, amount: refund.amount.amount, refundRef: outcome.ref });
+        return "paid";
       }
       if (outcome.kind !== "transient" && outcome.kind !== "timeout") {
         // The customer is owed this money: never give up silently. The sweep tries again later.
-        log.error("payment provider refused a refund; it stays requested", { outcome: outcome.kind, reason: outcome.reason });
-        break;
+        log.error("payment provider refused a refund; it stays requested", { refundId: refund.id, outcome: outcome.kind, reason: outcome.reason });
+        return "later";
       }
       if (call < retry.maxAttempts) await pause(backoffDelayMs(call, retry, random), signal);
     }
-    log.warn("refund not done yet; the recovery sweep will retry it");
-    await store.releaseLease(payment.id, lease);
+    return "later";
+  }
+
+  /**
+   * Pays every pending refund of a captured payment, oldest first, then frees the payment
+   * (REFUNDED once everything went back). A refund recorded while the lease was held keeps the
+   * payment needing work, so it is claimed again at once (or by its own event, or the sweep).
+   */
+  async function refundAll(payment: Payment, lease: Lease, signal: AbortSignal): Promise<void> {
+    const log = logger.child({ paymentId: payment.id, orderId: payment.orderId, userId: payment.userId });
+    let current: Payment | null = payment;
+    while (current && !signal.aborted) {
+      let stalled = false;
+      for (const refund of await store.pendingRefunds(current.id)) {
+        const outcome = await refundOne(current, refund, lease, signal, log);
+        if (outcome === "lost") return;
+        if (outcome === "later") {
+          stalled = true;
+          break;
+        }
+      }
+      const finished = await store.finishRefunds(current.id, lease);
+      if (!finished) return;
+      if (stalled) {
+        log.warn("refund not paid yet; the recovery sweep will retry it");
+        return;
+      }
+      current = owesRefund(finished) ? await store.claim(finished.id, lease) : null;
+    }
+    if (current) await store.releaseLease(current.id, lease);
   }
 
   return {
@@ -165,7 +200,7 @@ export function createPaymentService(deps: PaymentServiceDeps) {
       }
       if (current && owesRefund(current)) {
         if (signal.aborted) await store.releaseLease(current.id, lease);
-        else await refund(current, lease, signal);
+        else await refundAll(current, lease, signal);
       }
     },
   };

@@ -17,10 +17,34 @@ export interface Payment {
   idempotencyKey: string | null;
   refundRequestedAt: Date | null;
   refundRef: string | null;
+  /** When the whole amount had been given back. */
   refundedAt: Date | null;
+  /** The payment-method reference to charge with, until the charge settles (then null). */
+  paymentMethod: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
+
+/**
+ * One refund of a payment, as sent to the provider: the orders subgraph's refund id, its own
+ * provider idempotency key, PENDING until the provider paid it.
+ */
+export interface PaymentRefund {
+  id: string;
+  paymentId: string;
+  amount: Money;
+  status: "PENDING" | "SUCCEEDED";
+  idempotencyKey: string;
+  providerRef: string | null;
+  createdAt: Date;
+  refundedAt: Date | null;
+}
+
+/**
+ * A payment-method token as providers issue them (`pm_` and letters, digits, underscores):
+ * anything else is not passed on, so a hostile string never reaches the provider or the row.
+ */
+export const isPaymentMethodToken = (value: unknown): value is string => typeof value === "string" && /^pm_[A-Za-z0-9_]{1,96}$/.test(value);
 
 /** What the gateway sends for an order whose payment is asked for. */
 export interface OrderReference {
@@ -33,12 +57,14 @@ export interface OrderReference {
  */
 export const chargeKey = (paymentId: string) => `charge-${paymentId}`;
 export const refundKey = (paymentId: string) => `refund-${paymentId}`;
+/** One per refund of the orders subgraph: partial refunds of one payment each pay once. */
+export const partialRefundKey = (refundId: string) => `refund-${refundId}`;
 
 /** A payment is the customer's business and the back office's, nobody else's. */
 export function canView(payment: Payment, identity: Identity): boolean {
   return payment.userId === identity.userId || isAdmin(identity) || identity.roles.includes("service");
 }
 
-/** Whether there is still money to give back: refund asked for, payment captured, not yet refunded. */
+/** Whether there may be money to give back: a refund was asked for a captured payment not yet fully refunded. */
 export const owesRefund = (payment: Payment): boolean =>
   payment.refundRequestedAt !== null && payment.status === "SUCCEEDED" && payment.refundedAt === null;

@@ -18,6 +18,12 @@ export interface ChargeRequest {
   customerId: string;
   paymentId: string;
   orderId: string;
+  /**
+   * The provider's payment-method token to charge (e.g. a test token such as pm_card_ok);
+   * absent: the provider's default (the simulator succeeds). Absent, not defaulted, so a
+   * charge first sent without one is retried with the very same request.
+   */
+  paymentMethod?: string;
 }
 
 export interface RefundRequest {

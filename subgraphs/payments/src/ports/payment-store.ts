@@ -1,5 +1,5 @@
 import type { DomainEvent } from "#kernel";
-import type { Payment } from "../domain/payment.js";
+import type { Payment, PaymentRefund } from "../domain/payment.js";
 
 /** Who holds a payment while charging or refunding it, and for how long at a time. */
 export interface Lease {
@@ -18,6 +18,22 @@ export type AttemptOutcome = "SUCCEEDED" | "DECLINED" | "TRANSIENT_FAILURE" | "T
  */
 export type EventClaim = { kind: "duplicate" } | { kind: "claimed"; payment: Payment } | { kind: "unclaimable"; payment: Payment };
 
+/** Which refund a RefundRequested asks for (see RefundRequestedPayload). */
+export interface RefundOrder {
+  paymentId?: string;
+  orderId: string;
+  /** Absent on events from before partial refunds: the whole payment, under the payment's own key. */
+  refundId?: string;
+  amount?: number;
+}
+
+/** A RefundRequested that would refund more than the payment's amount: refused, never sent. */
+export class RefundBeyondPaymentError extends Error {
+  constructor(readonly paymentId: string, readonly refundId: string | null) {
+    super(`Refund ${refundId ?? "(whole payment)"} would take payment ${paymentId} beyond its amount; refused`);
+  }
+}
+
 export class UnknownPaymentError extends Error {
   constructor(readonly paymentId: string) {
     super(`Payment ${paymentId} does not exist`);
@@ -30,15 +46,22 @@ export class UnknownPaymentError extends Error {
  * - every write of a lease holder checks it still holds the lease, so a process that lost it
  *   (paused past its lease) cannot settle a payment another process drives;
  * - settling a payment and writing its outcome event commit together (transactional outbox);
- * - an event is applied at most once per consumer (the claim commits with its event id).
+ * - an event is applied at most once per consumer (the claim commits with its event id);
+ * - refunds of one payment are recorded under its row lock and never add up to more than its
+ *   amount; `refundRequestedAt` is set while any of them is PENDING, so the payment needs work
+ *   (and the recovery sweep finds it) exactly until every one is paid.
  */
 export interface PaymentStore {
   findByOrderIds(orderIds: readonly string[]): Promise<Map<string, Payment>>;
   findById(id: string): Promise<Payment | null>;
   /** Applies a PaymentRequested: claims the payment when it is PENDING and free. Throws UnknownPaymentError. */
   claimForRequest(consumer: string, event: DomainEvent, paymentId: string, lease: Lease): Promise<EventClaim>;
-  /** Applies a RefundRequested: records the request, then claims the payment when it owes a refund and is free. */
-  claimForRefund(consumer: string, event: DomainEvent, paymentId: string, lease: Lease): Promise<EventClaim>;
+  /** Applies a RefundRequested: records the refund (once per refund id), then claims the payment when it owes a refund and is free. */
+  claimForRefund(consumer: string, event: DomainEvent, refund: RefundOrder, lease: Lease): Promise<EventClaim>;
+  /** The payment's refunds still to pay, oldest first. */
+  pendingRefunds(paymentId: string): Promise<PaymentRefund[]>;
+  /** Every refund of these payments, oldest first. */
+  refundsOf(paymentIds: readonly string[]): Promise<Map<string, PaymentRefund[]>>;
   /** Claims a payment that still needs work (PENDING, or owing a refund) when its lease is free. */
   claim(paymentId: string, lease: Lease): Promise<Payment | null>;
   /** Payments needing work that nobody has touched for `idleMs` and whose lease is free. */
@@ -48,6 +71,13 @@ export interface PaymentStore {
   finishAttempt(paymentId: string, kind: AttemptKind, number: number, outcome: AttemptOutcome, detail: string): Promise<void>;
   /** Sets the final status, writes `event` to the outbox and frees the lease; null when the lease was lost. */
   settleCharge(paymentId: string, lease: Lease, result: { status: "SUCCEEDED"; providerRef: string } | { status: "FAILED"; reason: string }, event: DomainEvent): Promise<Payment | null>;
-  settleRefund(paymentId: string, lease: Lease, refundRef: string, event: DomainEvent): Promise<Payment | null>;
+  /** Marks one refund paid and writes `event` (outbox) while the lease is held; false when the lease was lost. */
+  settleRefund(refund: PaymentRefund, lease: Lease, refundRef: string, event: DomainEvent): Promise<boolean>;
+  /**
+   * Ends a refund drive: REFUNDED once refunds paid add up to the amount, `refundRequestedAt`
+   * cleared when none is pending any more, lease freed. Refunds recorded meanwhile keep the
+   * payment needing work. Null when the lease was lost.
+   */
+  finishRefunds(paymentId: string, lease: Lease): Promise<Payment | null>;
   releaseLease(paymentId: string, lease: Lease): Promise<void>;
 }

@@ -13,6 +13,7 @@ const request = (overrides: Partial<ChargeRequest> = {}): ChargeRequest => ({
   customerId: "alice",
   paymentId: "pay_1",
   orderId: "ord_1",
+  paymentMethod: "pm_card_ok",
   ...overrides,
 });
 

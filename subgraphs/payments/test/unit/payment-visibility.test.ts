@@ -15,6 +15,7 @@ const payment: Payment = {
   refundRequestedAt: null,
   refundRef: null,
   refundedAt: null,
+  paymentMethod: null,
   createdAt: new Date(),
   updatedAt: new Date(),
 };

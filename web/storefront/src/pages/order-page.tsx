@@ -20,6 +20,9 @@ const LABELS: Record<OrderStatus, string> = {
   DELIVERED: "Delivered",
   CANCELLED: "Cancelled",
   PAYMENT_FAILED: "Payment failed",
+  RETURN_REQUESTED: "Return requested",
+  PARTIALLY_REFUNDED: "Partially refunded",
+  REFUNDED: "Refunded",
 };
 
 /** The order, following its status live until a final one; the page never needs a reload. */

@@ -1,0 +1,88 @@
+import { randomUUID } from "node:crypto";
+import { DomainError, ErrorCode, badInput } from "#kernel";
+import type { Order } from "./order.js";
+import type { Refund } from "./after-sale.js";
+import { refundRequested, type OutboxMessage } from "./order-events.js";
+import type { NewRefund } from "../ports/order-store.js";
+
+/** Largest refund one call may ask for, in minor units (the provider's own charge limit). */
+export const MAX_REFUND_AMOUNT = 99_999_999;
+export const MAX_REFUND_REASON_LENGTH = 500;
+
+export interface RefundRequest {
+  /** Dedupes within the order: the same key is the same refund. */
+  idempotencyKey: string;
+  /** Minor units; null asks for the rest (captured minus already refunded). */
+  amount: number | null;
+  reason: string;
+  returnId?: string | null;
+  paymentId?: string;
+}
+
+/** What promising a refund decides: the refund (new or the one the key already names) and what to write. */
+export interface RefundPromise {
+  refund: Refund | NewRefund;
+  created: boolean;
+  refunds: NewRefund[];
+  events: OutboxMessage[];
+}
+
+/** What the refund asks for, as the key's fingerprint: a retry asks the same, a reuse something else. */
+export const refundRequestHash = (amount: number | null) => (amount === null ? "rest" : `amount:${amount}`);
+
+/**
+ * Promises a refund on a locked order: captured minus already refunded bounds it (the order
+ * row's CHECK enforces the same bound in the database), the key makes a retry return the same
+ * refund and a reuse with another amount fail with IDEMPOTENCY_CONFLICT. Null when there is
+ * nothing left to give back and `rest` was asked for by the system (a cancel after a full refund).
+ */
+export function promiseRefund(order: Order, existing: readonly Refund[], request: RefundRequest, at: Date, options: { quietWhenNothingLeft?: boolean } = {}): RefundPromise | null {
+  const requestHash = refundRequestHash(request.amount);
+  const same = existing.find((refund) => refund.idempotencyKey === request.idempotencyKey);
+  if (same) {
+    if (same.requestHash !== requestHash) {
+      throw new DomainError(ErrorCode.IDEMPOTENCY_CONFLICT, `Idempotency key ${request.idempotencyKey} already names a refund of another amount on order ${order.id}`, {
+        orderId: order.id,
+        refundId: same.id,
+      });
+    }
+    return { refund: same, created: false, refunds: [], events: [] };
+  }
+  const refundable = order.total.amount - order.refundedAmount;
+  const amount = request.amount ?? refundable;
+  if (amount <= 0 && request.amount === null) {
+    if (options.quietWhenNothingLeft) return null;
+    throw new DomainError(ErrorCode.REFUND_LIMIT_EXCEEDED, `Order ${order.id} has nothing left to refund`, { orderId: order.id, refundable });
+  }
+  if (amount > refundable) {
+    throw new DomainError(ErrorCode.REFUND_LIMIT_EXCEEDED, `Order ${order.id} has ${refundable} left to refund; ${amount} was asked for`, { orderId: order.id, refundable });
+  }
+  const refund: NewRefund = {
+    id: randomUUID(),
+    orderId: order.id,
+    amount: { amount, currency: order.total.currency },
+    reason: request.reason,
+    idempotencyKey: request.idempotencyKey,
+    requestHash,
+    returnId: request.returnId ?? null,
+    createdAt: at,
+  };
+  const event = refundRequested(
+    { orderId: order.id, refundId: refund.id, amount, currency: refund.amount.currency, ...(request.paymentId ? { paymentId: request.paymentId } : {}) },
+    at,
+  );
+  return { refund, created: true, refunds: [refund], events: [event] };
+}
+
+/** The admin's arguments, checked before anything is locked. */
+export function validRefundArguments(args: { amount?: number | null; reason: string; idempotencyKey: string }): { amount: number | null; reason: string; idempotencyKey: string } {
+  const amount = args.amount ?? null;
+  if (amount !== null && (!Number.isSafeInteger(amount) || amount <= 0 || amount > MAX_REFUND_AMOUNT)) {
+    throw badInput(`amount must be a whole number of minor units from 1 to ${MAX_REFUND_AMOUNT}`, { field: "amount" });
+  }
+  const reason = args.reason.trim();
+  if (reason === "" || reason.length > MAX_REFUND_REASON_LENGTH) throw badInput(`reason must be 1 to ${MAX_REFUND_REASON_LENGTH} characters`, { field: "reason" });
+  const key = args.idempotencyKey;
+  if (key.length < 1 || key.length > 200 || /[\u0000-\u001f]/.test(key)) throw badInput("idempotencyKey must be 1 to 200 printable characters", { field: "idempotencyKey" });
+  return { amount, reason, idempotencyKey: key };
+}

@@ -1,0 +1,78 @@
+import { DomainError, ErrorCode, badInput } from "#kernel";
+import type { Order, OrderItem } from "./order.js";
+import type { Return, ReturnItem } from "./after-sale.js";
+import { isAfterDelivery } from "./order-state-machine.js";
+
+export const MAX_RETURN_REASON_LENGTH = 500;
+const DAY_MS = 86_400_000;
+
+/**
+ * Units of each variant that may still be sent back: delivered minus those in returns that
+ * are open or approved (a rejected return gives its units back to the count).
+ */
+export function returnableUnits(items: readonly OrderItem[], returns: readonly Return[]): Map<string, number> {
+  const left = new Map(items.map((item) => [item.variantId, item.quantity]));
+  for (const r of returns) {
+    if (r.status === "REJECTED") continue;
+    for (const item of r.items) left.set(item.variantId, (left.get(item.variantId) ?? 0) - item.quantity);
+  }
+  return left;
+}
+
+/** The customer's arguments, checked before anything is locked: shape and size only. */
+export function validReturnArguments(items: readonly { variantId: string; quantity: number }[], reason: string): { items: { variantId: string; quantity: number }[]; reason: string } {
+  if (items.length === 0) throw badInput("A return needs at least one item", { field: "items" });
+  // An order holds at most a cart's lines; far more lines than that is not a real request.
+  if (items.length > 200) throw badInput("A return lists at most 200 items", { field: "items" });
+  const merged = new Map<string, number>();
+  for (const { variantId, quantity } of items) {
+    if (variantId.length === 0 || variantId.length > 200) throw badInput("variantId must be 1 to 200 characters", { field: "variantId" });
+    if (!Number.isSafeInteger(quantity) || quantity < 1 || quantity > 1_000_000) throw badInput("quantity must be a whole number of at least 1", { field: "quantity", variantId });
+    if (merged.has(variantId)) throw badInput(`Variant ${variantId} is listed twice`, { field: "items", variantId });
+    merged.set(variantId, quantity);
+  }
+  const trimmed = reason.trim();
+  if (trimmed === "" || trimmed.length > MAX_RETURN_REASON_LENGTH) throw badInput(`reason must be 1 to ${MAX_RETURN_REASON_LENGTH} characters`, { field: "reason" });
+  return { items: [...merged].map(([variantId, quantity]) => ({ variantId, quantity })), reason: trimmed };
+}
+
+/**
+ * The lines of a return on a locked order: only after delivery, within the window, variants
+ * the order bought, no more units than are still returnable; priced at what the order paid.
+ */
+export function returnLines(
+  order: Order,
+  orderItems: readonly OrderItem[],
+  returns: readonly Return[],
+  requested: readonly { variantId: string; quantity: number }[],
+  now: Date,
+  windowDays: number,
+): ReturnItem[] {
+  if (!isAfterDelivery(order.status)) {
+    throw new DomainError(ErrorCode.ILLEGAL_TRANSITION, `Order ${order.id} is ${order.status}: returns can be requested once it is delivered`, { orderId: order.id, from: order.status });
+  }
+  const closesAt = new Date((order.deliveredAt ?? order.updatedAt).getTime() + windowDays * DAY_MS);
+  if (now.getTime() > closesAt.getTime()) {
+    throw new DomainError(ErrorCode.RETURN_WINDOW_CLOSED, `The return window of order ${order.id} closed on ${closesAt.toISOString()}`, { orderId: order.id, closedAt: closesAt.toISOString() });
+  }
+  const left = returnableUnits(orderItems, returns);
+  const priced = new Map(orderItems.map((item) => [item.variantId, item.unitPrice]));
+  return requested.map(({ variantId, quantity }) => {
+    const unitPrice = priced.get(variantId);
+    if (!unitPrice) throw new DomainError(ErrorCode.NOT_FOUND, `Order ${order.id} has no line of variant ${variantId}`, { orderId: order.id, variantId });
+    const returnable = Math.max(0, left.get(variantId) ?? 0);
+    if (quantity > returnable) {
+      throw new DomainError(ErrorCode.QUANTITY_LIMIT_EXCEEDED, `Only ${returnable} unit(s) of ${variantId} can still be returned`, { variantId, returnable });
+    }
+    return { variantId, quantity, unitPrice };
+  });
+}
+
+/**
+ * What an approved return gives back: the returned units at the price paid, capped by what
+ * is still refundable (an admin may have refunded part of the order already).
+ */
+export function returnRefundAmount(order: Order, items: readonly ReturnItem[]): number {
+  const value = items.reduce((sum, item) => sum + item.unitPrice.amount * item.quantity, 0);
+  return Math.min(value, order.total.amount - order.refundedAmount);
+}
