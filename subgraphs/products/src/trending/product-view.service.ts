@@ -16,6 +16,7 @@ import {
 } from "#kernel";
 import type { Product } from "../domain/product.js";
 import { TRENDING_KEY_PREFIX, viewCategory } from "./trending-window.js";
+import { createViewPublisher } from "./view-publisher.js";
 
 export interface ProductViewServiceDeps {
   kv: KeyValueStore;
@@ -44,13 +45,15 @@ function viewerOf(ctx: Pick<RequestContext, "identity" | "clientAddress" | "gues
 
 /**
  * Records product views for the trending rankings. A view is cheap: an id check, the product
- * from the hot cache, one SET NX PX for the repeat window and one event published. Nothing is
+ * from the hot cache, one SET NX PX for the repeat window and its event, published together
+ * with the views arriving meanwhile (see view-publisher.ts). Nothing is
  * counted here; the trending counter counts the events.
  */
 export function createProductViewService(deps: ProductViewServiceDeps) {
   const { kv, bus, logger } = deps;
   const repeatWindowMs = deps.repeatWindowMs ?? DEFAULT_VIEW_REPEAT_WINDOW_MS;
   const clock = deps.clock ?? Date.now;
+  const publisher = createViewPublisher(bus, Topics.productViewed);
 
   return {
     /**
@@ -70,7 +73,7 @@ export function createProductViewService(deps: ProductViewServiceDeps) {
       if (!(await kv.setIfAbsent(repeatKey, stamp, repeatWindowMs))) return false;
       const payload: ProductViewedPayload = { productId, category: viewCategory(product.category) ?? "", viewedAt: new Date(now).toISOString() };
       try {
-        await bus.publish(Topics.productViewed, [newEvent(ProductViewEventTypes.viewed, productId, payload, new Date(now))]);
+        await publisher.publish(newEvent(ProductViewEventTypes.viewed, productId, payload, new Date(now)));
       } catch (error) {
         // The view was not announced: let the viewer's retry count it.
         await kv.deleteIfEquals(repeatKey, stamp).catch(() => undefined);
