@@ -28,6 +28,7 @@ import { createRequestPolicy, PolicyRefusal, type OperationRequest } from "./sec
 import { createOrderStatusFeed } from "./subscriptions/order-status-feed.js";
 import { attachGraphQLWebSocket } from "./subscriptions/graphql-websocket.js";
 import { cachedReadiness } from "./http/readiness.js";
+import { createImageOriginProxy } from "./http/image-origin-proxy.js";
 import { startResponseCache } from "./performance/start-response-cache.js";
 
 export interface GatewayDependencies {
@@ -105,6 +106,7 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
     },
   });
   const readiness = cachedReadiness(config.gateway.subgraphUrls);
+  const images = createImageOriginProxy({ productsOrigin: config.gateway.subgraphUrls.products.replace(/\/graphql$/, ""), logger });
 
   async function handleGraphQL(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = requestIdOf(req);
@@ -144,6 +146,7 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
         res.writeHead(302, { location: "/explorer" }).end();
         return;
       }
+      if (await images(req, res)) return;
       if (explorer(req, res)) return;
       if (storefront(req, res)) return;
       if (path === "/graphql") return handleGraphQL(req, res);

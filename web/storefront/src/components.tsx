@@ -8,12 +8,14 @@ export function Money({ money }: { money: { amount: number; currency: string } }
 }
 
 /**
- * Product images are blob paths served through the image CDN, which this offline page does not
- * reach; a labelled tile stands in until images are served from this origin.
+ * The product's main picture, from this origin's /images route (or the CDN the API names); a
+ * labelled tile stands in for a product without one.
  */
-export function ProductImage({ name, images }: { name: string; images: { alt: string }[] }) {
+export function ProductImage({ name, images }: { name: string; images: { url: string; alt: string }[] }) {
+  const main = images[0];
+  if (main) return <img class="product-image" src={main.url} alt={main.alt || name} loading="lazy" decoding="async" />;
   return (
-    <div class="product-image" role="img" aria-label={images[0]?.alt || name}>
+    <div class="product-image" role="img" aria-label={name}>
       <span aria-hidden="true">{name.slice(0, 1)}</span>
     </div>
   );
@@ -23,7 +25,7 @@ export interface ProductSummary {
   id: string;
   name: string;
   price: { amount: number; currency: string };
-  images: { alt: string }[];
+  images: { url: string; alt: string }[];
   inStock: boolean;
 }
 

@@ -14,6 +14,11 @@ export interface ProductImagesOptions {
   makeRenditions?: boolean;
   /** Told after each ImageAttached the worker handled (tests). */
   onRenditions?: (payload: ImageAttachedPayload) => void;
+  /**
+   * Where the gateway serving `/images` listens, when it is not the configured one (a
+   * supergraph on free ports): asked per request, so it can be learnt after this starts.
+   */
+  gatewayOrigin?: () => string;
 }
 
 export interface ProductImages {
@@ -23,7 +28,7 @@ export interface ProductImages {
   publicHandler: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
   /** Tells where this subgraph listens, once it does: the default image base and upload URLs follow it. */
   listeningAt(origin: string): void;
-  /** Base URL of image blob paths: IMAGE_CDN_URL, else this subgraph's own `/images`. */
+  /** Base URL of image blob paths: IMAGE_CDN_URL, else the gateway's `/images`, which forwards to this subgraph's origin route. */
   baseUrl(): string;
   stop(): Promise<void>;
 }
@@ -52,7 +57,7 @@ export async function startProductImages(
     listeningAt(url) {
       origin = url.replace(/\/+$/, "");
     },
-    baseUrl: () => config.catalog.imageCdnUrl ?? `${origin}/images`,
+    baseUrl: () => config.catalog.imageCdnUrl ?? `${options.gatewayOrigin?.() ?? `http://${config.host}:${config.gateway.port}`}/images`,
     async stop() {
       await worker?.stop();
       if (!options.objects) await objects.close();

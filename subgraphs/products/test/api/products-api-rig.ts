@@ -34,7 +34,10 @@ export async function startProductsApi(
     engines: { relational: "none", events: bus.engine, cache: "embedded" },
     close: async () => {},
   };
-  const products = await startProductsSubgraph(platform, { port: 0, store: options.store, images: options.images });
+  // No gateway here: image URLs name the products subgraph's own origin route.
+  let origin = "http://127.0.0.1:0";
+  const products = await startProductsSubgraph(platform, { port: 0, store: options.store, images: { gatewayOrigin: () => origin, ...options.images } });
+  origin = products.url.replace(/\/graphql$/, "");
   const client = createSubgraphClient({ url: products.url, internalSecret: config.auth.internalSecret, serviceName: "gateway-test" });
   return {
     products,

@@ -1,0 +1,53 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { Readable } from "node:stream";
+import type { Logger } from "#kernel";
+
+/** Response headers of the products origin a browser or CDN needs; nothing else crosses. */
+const PASSED_BACK = ["content-type", "content-length", "etag", "cache-control", "x-content-type-options"];
+
+/**
+ * `GET|HEAD /images/<path>` forwarded to the products subgraph's image origin, so pages served
+ * by the gateway (the storefront, the explorer) show product images from their own origin,
+ * within their `img-src 'self'` policy, and one host is all a CDN needs to front. Only the
+ * conditional header travels upstream; the answer streams back with its caching headers.
+ */
+export function createImageOriginProxy(options: { productsOrigin: string; logger: Logger }) {
+  const upstream = options.productsOrigin.replace(/\/+$/, "");
+  return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+    const path = (req.url ?? "/").split("?")[0]!;
+    if (!path.startsWith("/images/")) return false;
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      res.writeHead(405, { allow: "GET, HEAD", "content-type": "text/plain; charset=utf-8" }).end("Images are read with GET or HEAD");
+      return true;
+    }
+    const conditional = req.headers["if-none-match"];
+    let response: Response;
+    try {
+      response = await fetch(`${upstream}${path}`, {
+        method: req.method,
+        headers: typeof conditional === "string" ? { "if-none-match": conditional } : {},
+        redirect: "manual",
+        signal: AbortSignal.timeout(30_000),
+      });
+    } catch (error) {
+      options.logger.warn("image origin unreachable", { path, error: String(error) });
+      res.writeHead(502, { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" }).end("Image origin unavailable");
+      return true;
+    }
+    const headers: Record<string, string> = {};
+    for (const name of PASSED_BACK) {
+      const value = response.headers.get(name);
+      if (value !== null) headers[name] = value;
+    }
+    res.writeHead(response.status, headers);
+    if (!response.body || req.method === "HEAD") {
+      await response.body?.cancel();
+      res.end();
+      return true;
+    }
+    const body = Readable.fromWeb(response.body as import("node:stream/web").ReadableStream<Uint8Array>);
+    body.on("error", () => res.destroy());
+    body.pipe(res);
+    return true;
+  };
+}
