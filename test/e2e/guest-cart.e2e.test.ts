@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { createClient } from "graphql-ws";
 import WebSocket from "ws";
+import pg from "pg";
 import { createSubgraphClient, INTERNAL_HEADER, issueGuestCartToken, signInternalCredential, loadConfig } from "#kernel";
 import { describeOnEngines, startCheckoutSupergraph, type CheckoutSupergraph } from "../../subgraphs/orders/test/support/start-checkout-supergraph.js";
 import { codeOf, dataOf, restock } from "../../subgraphs/orders/test/support/storefront-operations.js";
@@ -55,6 +56,25 @@ describeOnEngines("guest carts through the gateway", (engines) => {
     assert.deepEqual(dataOf(await as(b, CART)).cart.items, [], "another guest's token sees its own, empty cart");
     const customer = await sg.token(`guest-peer-${randomUUID().slice(0, 8)}`);
     assert.deepEqual(dataOf(await as(a, CART, {}, customer)).cart.items, [], "a signed-in caller's cart is their own, whatever token they send");
+  });
+
+  it("answers a double-submitted createGuestCart with two separate carts and writes nothing until a line is added", async () => {
+    const guestRows = async () => {
+      const db = new pg.Client({ connectionString: sg.databaseUrl });
+      await db.connect();
+      try {
+        return Number((await db.query(`SELECT count(*) FROM "Cart" WHERE "guest"`)).rows[0].count);
+      } finally {
+        await db.end();
+      }
+    };
+    const before = await guestRows();
+    const [a, b] = await Promise.all([newGuest(), newGuest()]);
+    assert.notEqual(a, b);
+    assert.equal(await guestRows(), before, "minting tokens costs the store nothing");
+    dataOf(await as(a, ADD, { productId: P1, quantity: 1 }));
+    assert.equal(await guestRows(), before + 1);
+    assert.deepEqual(dataOf(await as(b, CART)).cart.items, []);
   });
 
   it("refuses forged, malformed and oversized tokens with BAD_USER_INPUT naming the header, before anything runs", async () => {
