@@ -41,10 +41,11 @@ export interface PaymentRefund {
 }
 
 /**
- * A payment-method token as providers issue them (`pm_` and letters, digits, underscores):
- * anything else is not passed on, so a hostile string never reaches the provider or the row.
+ * A payment-method token as checkout accepts them (1-64 letters, digits, '_', '.', ':', '-'):
+ * passed to the provider, which refuses one it does not know (the payment then fails). A value
+ * of any other shape (an event not written by checkout) is not passed on or stored.
  */
-export const isPaymentMethodToken = (value: unknown): value is string => typeof value === "string" && /^pm_[A-Za-z0-9_]{1,96}$/.test(value);
+export const isPaymentMethodToken = (value: unknown): value is string => typeof value === "string" && /^[A-Za-z0-9_.:-]{1,64}$/.test(value);
 
 /** What the gateway sends for an order whose payment is asked for. */
 export interface OrderReference {

