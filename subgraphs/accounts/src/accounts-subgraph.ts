@@ -43,6 +43,7 @@ export async function startAccountsSubgraph(
     store,
     mailer: createEventBusAccountMailer({ bus: platform.bus, internalSecret: config.auth.internalSecret }),
     throttle: createLoginThrottle({ ...mailThrottleLimits(config), redis, keyPrefix: "account-mail" }),
+    loginThrottle: throttle,
     logger,
     passwordResetTtlMinutes: config.accounts.mail.passwordResetTtlMinutes,
     emailVerificationTtlHours: config.accounts.mail.emailVerificationTtlHours,

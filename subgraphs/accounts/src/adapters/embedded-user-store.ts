@@ -151,6 +151,7 @@ export class EmbeddedUserStore implements UserStore {
   }
 
   async insertAccountToken(token: AccountTokenRecord): Promise<void> {
+    for (const [hash, old] of this.accountTokens) if (old.userId === token.userId && old.expiresAt <= token.createdAt) this.accountTokens.delete(hash);
     this.accountTokens.set(token.tokenHash, { ...token });
     await this.persist();
   }

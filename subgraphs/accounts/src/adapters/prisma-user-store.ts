@@ -124,6 +124,10 @@ export class PrismaUserStore implements UserStore {
 
   async insertAccountToken(token: AccountTokenRecord): Promise<void> {
     await this.prisma.accountToken.create({ data: token });
+    // Housekeeping after the insert, in a statement of its own: in one transaction with it,
+    // concurrent requests for one user deadlock on the index range the DELETE locks. A prune
+    // that loses such a race is simply done by the next insert.
+    await this.prisma.accountToken.deleteMany({ where: { userId: token.userId, expiresAt: { lte: token.createdAt } } }).catch(() => undefined);
   }
 
   async findLiveAccountToken(tokenHash: string, purpose: AccountTokenPurpose, now: Date): Promise<AccountTokenRecord | null> {

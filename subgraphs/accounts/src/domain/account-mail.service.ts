@@ -11,6 +11,8 @@ export interface AccountMailServiceDependencies {
   mailer: AccountMailer;
   /** Counts mail requests per account (email key or user id) and per client address. */
   throttle: LoginThrottle;
+  /** The log-in throttle: a reset forgives the account's failed log-ins, or its owner stays locked out. */
+  loginThrottle?: LoginThrottle;
   logger: Logger;
   passwordResetTtlMinutes: number;
   emailVerificationTtlHours: number;
@@ -86,6 +88,8 @@ export function createAccountMailService(deps: AccountMailServiceDependencies) {
       const userId = await store.resetPassword(tokenHash, passwordHash, clock());
       if (!userId) throw invalidToken();
       logger.info("password_reset", { userId });
+      const user = (await store.findUsersByIds([userId])).get(userId);
+      if (user) await deps.loginThrottle?.recordSuccess({ account: emailKey(user.email) });
       return true;
     },
 

@@ -80,6 +80,7 @@ export interface UserStore {
   /** Revokes every token of the family that is not revoked yet; returns how many. */
   revokeRefreshFamily(familyId: string, now: Date): Promise<number>;
 
+  /** Stores the token, and drops the user's tokens that expired by its creation (no use can come of them). */
   insertAccountToken(token: AccountTokenRecord): Promise<void>;
   /** The token when it exists for this purpose, unused and unexpired at `now`; null otherwise. */
   findLiveAccountToken(tokenHash: string, purpose: AccountTokenPurpose, now: Date): Promise<AccountTokenRecord | null>;

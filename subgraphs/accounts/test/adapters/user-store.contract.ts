@@ -191,6 +191,18 @@ export function defineUserStoreContract(engine: string, create: () => Promise<Us
       assert.equal(await store.findLiveAccountToken(used.tokenHash, "PASSWORD_RESET", at(2)), null, "used");
     });
 
+    it("drops a user's expired tokens when it stores a new one, and nobody else's", async () => {
+      const [ann, bob] = [await user(), await user()];
+      const expired = await accountToken(ann.id, "EMAIL_VERIFICATION", { expiresAt: at(10) });
+      const live = await accountToken(ann.id, "PASSWORD_RESET", { expiresAt: at(1_000) });
+      const bobs = await accountToken(bob.id, "EMAIL_VERIFICATION", { expiresAt: at(10) });
+      await accountToken(ann.id, "PASSWORD_RESET", { createdAt: at(10) });
+      // Expired ones are gone for good: not found even at a time before their expiry.
+      assert.equal(await store.findLiveAccountToken(expired.tokenHash, "EMAIL_VERIFICATION", at(1)), null);
+      assert.ok(await store.findLiveAccountToken(live.tokenHash, "PASSWORD_RESET", at(11)));
+      assert.ok(await store.findLiveAccountToken(bobs.tokenHash, "EMAIL_VERIFICATION", at(1)));
+    });
+
     it("resets a password once: of 10 racing resets with one token exactly one wins, and it ends every session", async () => {
       const [ann, bob] = [await user(), await user()];
       const reset = await accountToken(ann.id, "PASSWORD_RESET");

@@ -30,6 +30,7 @@ async function setup(options: SetupOptions = {}) {
   let now = new Date("2026-03-01T10:00:00.000Z");
   const clock = () => now;
   const sent: AccountMailRequest[] = [];
+  const loginThrottle = createLoginThrottle({ failuresPerAccount: 5, failuresPerAddress: 50, windowSeconds: 900 });
   const mail = createAccountMailService({
     store,
     mailer: {
@@ -39,6 +40,7 @@ async function setup(options: SetupOptions = {}) {
       },
     },
     throttle: createLoginThrottle({ failuresPerAccount: options.perAccount ?? 1000, failuresPerAddress: options.perAddress ?? 1000, windowSeconds: 3600 }),
+    loginThrottle,
     logger: createLogger("silent"),
     passwordResetTtlMinutes: 30,
     emailVerificationTtlHours: 48,
@@ -47,7 +49,7 @@ async function setup(options: SetupOptions = {}) {
   });
   const accounts = createAccountService({
     store,
-    throttle: createLoginThrottle({ failuresPerAccount: 5, failuresPerAddress: 50, windowSeconds: 900 }),
+    throttle: loginThrottle,
     tokens: createAccessTokenIssuer({ issuer: "t", secret: "unit-test-secret-0123456789-0123456789", ttlSeconds: 900 }),
     refreshTokenTtlSeconds: 3600,
     logger: createLogger("silent"),
@@ -123,6 +125,17 @@ describe("account mail: password reset", () => {
     const used = await failure(mail.resetPassword(token, "third-password-9"));
     assert.equal(used.code, ErrorCode.INVALID_TOKEN);
     assert.equal((await accounts.findByIds([ann.user.id])).get(ann.user.id)?.emailVerifiedAt !== null, true, "the link reached the mailbox: verified");
+  });
+
+  it("lets an owner locked out by failed log-ins in again once they reset the password", async () => {
+    const { mail, accounts, signUp, lastToken } = await setup();
+    const ann = await signUp("locked@example.com");
+    for (let i = 0; i < 5; i++) await failure(accounts.logIn("locked@example.com", `guess-${i}-wrong`));
+    assert.equal((await failure(accounts.logIn("locked@example.com", "old-password-1"))).code, ErrorCode.RATE_LIMITED);
+    await mail.requestPasswordReset("locked@example.com");
+    await mail.settled();
+    await mail.resetPassword(lastToken(ann.user.id, "PASSWORD_RESET")!, "fresh-password-1");
+    assert.equal((await accounts.logIn("locked@example.com", "fresh-password-1")).user.id, ann.user.id);
   });
 
   it("answers an unknown, used, expired or malformed token alike with INVALID_TOKEN", async () => {
