@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { fetch } from "undici";
 import {
@@ -11,10 +11,12 @@ import {
   loadConfig,
   signInternalCredential,
   type Identity,
+  type KeyValueStore,
   type Platform,
   type SubgraphClient,
 } from "#kernel";
-import { waitFor } from "#kernel/testing";
+import { RedisKeyValueStore } from "#kernel/adapters.ts";
+import { describeWithRealEngine, waitFor } from "#kernel/testing";
 import { startProductsSubgraph, type RunningProducts } from "../../src/products-subgraph.js";
 import { startTrendingCounter } from "../../src/trending/trending-counter.js";
 import { admin, rejectsWith } from "./products-api-rig.js";
@@ -28,11 +30,18 @@ interface Viewer {
   guestCartId?: string;
 }
 
-describe("trending products through the products subgraph API (embedded bus and store, a clock the test moves)", { timeout: 60_000 }, () => {
+/**
+ * The API on the embedded bus with a key-value store of each engine: the embedded one follows
+ * the test's clock for expiry too, Redis expires by its own (the buckets a ranking reads follow
+ * the test's clock either way, which is what the window tests move).
+ */
+function defineTrendingApiSuite(engine: string, openKv: (clock: () => number) => Promise<KeyValueStore>) {
+describe(`trending products through the products subgraph API [${engine}] (a clock the test moves)`, { timeout: 60_000 }, () => {
   let products: RunningProducts;
   let client: SubgraphClient;
   let bus: EmbeddedEventBus;
-  let kv: EmbeddedKeyValueStore;
+  let kv: KeyValueStore;
+  const keyPrefix = `trending-api-${randomUUID()}`;
   let handled = 0;
   let counter: { stop(): Promise<void> } | undefined;
   // A fixed start a little into a minute, so bucket edges are where the test puts them.
@@ -64,19 +73,19 @@ describe("trending products through the products subgraph API (embedded bus and 
 
   before(async () => {
     bus = new EmbeddedEventBus();
-    kv = new EmbeddedKeyValueStore(() => now);
+    kv = await openKv(() => now);
     const platform: Platform = {
       config,
       logger: createLogger("silent"),
       databaseUrl: "postgresql://unused",
       bus,
       kv,
-      engines: { relational: "none", events: bus.engine, cache: "embedded" },
+      engines: { relational: "none", events: bus.engine, cache: kv.engine },
       close: async () => {},
     };
-    products = await startProductsSubgraph(platform, { port: 0, trendingClock: () => now, countViews: false });
+    products = await startProductsSubgraph(platform, { port: 0, trendingClock: () => now, trendingKeyPrefix: keyPrefix, countViews: false });
     // The group's member, started here to observe what it handled.
-    counter = await startTrendingCounter({ bus, kv, clock: () => now, onHandled: () => void (handled += 1) });
+    counter = await startTrendingCounter({ bus, kv, keyPrefix, clock: () => now, onHandled: () => void (handled += 1) });
     client = createSubgraphClient({ url: products.url, internalSecret: config.auth.internalSecret, serviceName: "gateway-test" });
     const asAdmin = <T>(query: string, variables: Record<string, unknown>) => client.request<T>(query, variables, { identity: admin });
     await asAdmin(`mutation($input: CreateCategoryInput!) { createCategory(input: $input) { slug } }`, { input: { slug: "trend-gear", name: "Trend gear" } });
@@ -89,7 +98,7 @@ describe("trending products through the products subgraph API (embedded bus and 
       ["gone", "trend-books"],
     ] as const) {
       const created = await asAdmin<{ createProduct: { id: string } }>(`mutation($input: CreateProductInput!) { createProduct(input: $input) { id } }`, {
-        input: { sku: `TRD-${process.pid}-${name}`, name: `Trend ${name}`, description: "For trending.", priceAmount: 1000, category, brand: "Trend Co" },
+        input: { sku: `TRD-${keyPrefix.slice(-8)}-${name}`.toUpperCase(), name: `Trend ${name}`, description: "For trending.", priceAmount: 1000, category, brand: "Trend Co" },
       });
       ids[name] = created.createProduct.id;
     }
@@ -187,12 +196,22 @@ describe("trending products through the products subgraph API (embedded bus and 
       return findByIds(requested);
     };
     try {
-      await rejectsWith(view("prod_never_there", guest(90)), "NOT_FOUND");
-      await rejectsWith(view("prod_never_there", guest(91)), "NOT_FOUND");
-      await rejectsWith(view("prod_never_there", guest(92)), "NOT_FOUND");
+      await rejectsWith(view(`prod_never_there_${keyPrefix}`, guest(90)), "NOT_FOUND");
+      await rejectsWith(view(`prod_never_there_${keyPrefix}`, guest(91)), "NOT_FOUND");
+      await rejectsWith(view(`prod_never_there_${keyPrefix}`, guest(92)), "NOT_FOUND");
       assert.equal(reads, 1);
     } finally {
       products.store.findByIds = findByIds;
     }
+  });
+});
+}
+
+defineTrendingApiSuite("embedded", async (clock) => new EmbeddedKeyValueStore(clock));
+describeWithRealEngine({ suite: "trending products through the products subgraph API", engine: "redis", variable: "REDIS_URL" }, (url) => {
+  defineTrendingApiSuite("redis", async () => {
+    const store = new RedisKeyValueStore(url);
+    await store.connect();
+    return store;
   });
 });
