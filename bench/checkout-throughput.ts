@@ -33,6 +33,7 @@ import { startSupergraph } from "../platform/start-supergraph.js";
 import { startPaymentSimulator } from "../services/payment-simulator/src/index.js";
 import { postGraphQL } from "../test/support/graphql-client.js";
 import { NamespacedEventBus } from "../subgraphs/orders/test/support/test-event-buses.js";
+import { TEST_DESTINATION as DESTINATION } from "../subgraphs/orders/test/support/storefront-operations.js";
 import { fillCarts } from "./checkout/fill-carts.js";
 import { stockSnapshot, verifyMoney } from "./checkout/verify-money.js";
 import { cpuMsByRole, formatCpuBreakdown, sampleProcessCpu } from "./harness/process-cpu.js";
@@ -213,7 +214,7 @@ try {
     const t0 = performance.now();
     const sentAt = Date.now();
     try {
-      const data = await gql(`mutation($k: String!) { checkout(idempotencyKey: $k) { id status } }`, { k: randomUUID() }, c.token);
+      const data = await gql(`mutation($k: String!) { checkout(idempotencyKey: $k, ${DESTINATION}) { id status } }`, { k: randomUUID() }, c.token);
       pendingAfter.push(performance.now() - t0);
       started.set(data.checkout.id, sentAt);
     } catch (error) {

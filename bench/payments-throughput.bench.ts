@@ -86,7 +86,7 @@ async function round(name: string, simulatorOptions: PaymentSimulatorOptions, ti
     // ---- setup (not timed) ----
     const ids = Array.from({ length: PAYMENTS }, (_, i) => ({ i, orderId: `ord_${prefix}${i}`, paymentId: `pay_${prefix}${i}`, userId: `bench-user-${i}` }));
     await prisma.order.createMany({
-      data: ids.map((p) => ({ id: p.orderId, userId: p.userId, status: "PENDING" as const, currency: "USD", totalAmount: 1000 + p.i, idempotencyKey: p.orderId, requestHash: "bench", reservationId: "bench" })),
+      data: ids.map((p) => ({ id: p.orderId, userId: p.userId, status: "PENDING" as const, currency: "USD", totalAmount: 1000 + p.i, subtotalAmount: 1000 + p.i, idempotencyKey: p.orderId, requestHash: "bench", reservationId: "bench" })),
     });
     await prisma.payment.createMany({ data: ids.map((p) => ({ id: p.paymentId, orderId: p.orderId, userId: p.userId, amount: 1000 + p.i, currency: "USD" })) });
     const events = ids.map((p) => newEvent(PaymentEventTypes.requested, p.orderId, { paymentId: p.paymentId, orderId: p.orderId, userId: p.userId, amount: 1000 + p.i, currency: "USD" }));

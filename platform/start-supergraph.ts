@@ -43,12 +43,7 @@ export async function startSupergraph({ config, logger, ephemeralPorts = false, 
   const closers: (() => Promise<void>)[] = [platform.close];
   const port = (name: SubgraphName) => (ephemeralPorts ? 0 : config.subgraphPorts[name]);
   try {
-    // Image URLs name the gateway's /images, whose port is known only once it listens (last).
-    let gatewayOrigin: string | undefined;
-    const products = await startProductsSubgraph(platform, {
-      port: port("products"),
-      images: { gatewayOrigin: () => gatewayOrigin ?? `http://${config.host}:${config.gateway.port}` },
-    });
+    const products = await startProductsSubgraph(platform, { port: port("products") });
     closers.unshift(products.close);
     const subgraphUrls: Record<string, string> = { ...config.gateway.subgraphUrls, products: products.url };
 
@@ -99,6 +94,7 @@ export async function startSupergraph({ config, logger, ephemeralPorts = false, 
       outbox,
       productsUrl: subgraphUrls.products,
       inventoryUrl: subgraphUrls.inventory,
+      accountsUrl: subgraphUrls.accounts,
     });
     closers.unshift(orders.close);
     subgraphUrls.orders = orders.url;
@@ -125,7 +121,6 @@ export async function startSupergraph({ config, logger, ephemeralPorts = false, 
       auth: { ...config.auth, jwksUrl: config.auth.jwksUrl ?? accounts.jwksUrl },
     };
     const gateway = await startGateway({ config: gatewayConfig, logger, bus: platform.bus, port: ephemeralPorts ? 0 : config.gateway.port });
-    gatewayOrigin = gateway.url.replace(/\/graphql$/, "");
     closers.unshift(gateway.close);
 
     return {

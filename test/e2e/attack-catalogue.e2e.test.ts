@@ -5,6 +5,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { startPersistedOnlySupergraph, startTestSupergraph, type TestSupergraph } from "../support/start-test-supergraph.js";
 import { postGraphQL } from "../support/graphql-client.js";
+import { TEST_DESTINATION } from "../../subgraphs/orders/test/support/storefront-operations.js";
 import { RawGraphQLSocket } from "../support/raw-graphql-websocket.js";
 
 const LEGIT = `{ product(id: "prod_0000001") { id name } }`;
@@ -376,7 +377,7 @@ describe("attack catalogue: the WebSocket path has every HTTP protection", () =>
     const follower = await sg.token("socket-follower");
     const productId = await inStockProduct(sg, follower);
     await sg.query(`mutation($id: ID!) { addToCart(productId: $id, quantity: 1) { totalQuantity } }`, { id: productId }, follower);
-    const placed = await sg.query(`mutation { checkout(idempotencyKey: "ws-caps") { id } }`, {}, follower);
+    const placed = await sg.query(`mutation { checkout(idempotencyKey: "ws-caps", ${TEST_DESTINATION}) { id } }`, {}, follower);
     const orderId = placed.data!.checkout.id as string;
     // A paid order is not final (it ships later), so these subscriptions stay open.
     const follow = { query: `subscription($id: ID!) { orderStatusChanged(orderId: $id) { id } }`, variables: { id: orderId } };

@@ -9,10 +9,11 @@ import { after, before, describe, it } from "node:test";
 import { INTERNAL_HEADER, loadConfig, signInternalCredential, type Identity } from "#kernel";
 import { startTestSupergraph, type TestSupergraph } from "../support/start-test-supergraph.js";
 import type { GraphQLResponse } from "../support/graphql-client.js";
+import { TEST_DESTINATION } from "../../subgraphs/orders/test/support/storefront-operations.js";
 
 const PRODUCT = "prod_0000001";
 const ADD_TO_CART = `mutation ($id: ID!) { addToCart(productId: $id, quantity: 1) { totalQuantity } }`;
-const CHECKOUT = `mutation ($key: String!) { checkout(idempotencyKey: $key) { id } }`;
+const CHECKOUT = `mutation ($key: String!) { checkout(idempotencyKey: $key, ${TEST_DESTINATION}) { id } }`;
 const ORDER = `query ($id: ID!) { order(id: $id) { id status } }`;
 const CANCEL = `mutation ($id: ID!) { cancelOrder(id: $id) { id status } }`;
 const SIGN_UP = `mutation ($email: String!, $name: String!) { signUp(input: { email: $email, password: "password-123", name: $name }) { user { id } } }`;
@@ -81,7 +82,7 @@ describe("hostile text input, through the gateway and at each subgraph", { timeo
     for (const key of ["checkout-\u0000", "\u0000", "\u0000\u0000\u0000"]) {
       assertRefusedWithoutInternals(await c.viaGateway(CHECKOUT, { key }), "checkout at the gateway");
       assertRefusedWithoutInternals(await c.viaSubgraph("orders", CHECKOUT, { key }), "checkout at the orders subgraph");
-      assertRefusedWithoutInternals(await c.viaSubgraph("orders", `mutation { checkout(idempotencyKey: ${JSON.stringify(key)}) { id } }`), "checkout with a literal key at the orders subgraph");
+      assertRefusedWithoutInternals(await c.viaSubgraph("orders", `mutation { checkout(idempotencyKey: ${JSON.stringify(key)}, ${TEST_DESTINATION}) { id } }`), "checkout with a literal key at the orders subgraph");
     }
     assert.equal(await c.orderCount(), 0);
     assert.deepEqual(await c.cart(), { totalQuantity: 1, items: [{ product: { id: PRODUCT } }] });

@@ -9,6 +9,7 @@ import { createLogger, INTERNAL_HEADER, loadConfig, signInternalCredential, type
 import { startSupergraph, type RunningSupergraph } from "../../platform/start-supergraph.js";
 import { createTestDatabase } from "../support/test-database.js";
 import { postGraphQL, wsClient } from "../support/graphql-client.js";
+import { TEST_DESTINATION } from "../../subgraphs/orders/test/support/storefront-operations.js";
 
 const PRODUCTION = {
   APP_ENV: "production",
@@ -137,7 +138,7 @@ describe("npm start with APP_ENV=production", { timeout: 120_000 }, () => {
       const cart = await query(`mutation { addToCart(productId: "prod_0000001", quantity: 1) { totalQuantity } }`, {}, token);
       assert.equal(cart.status, 401, sub);
       assert.equal(cart.errors?.[0]?.extensions?.code, "UNAUTHENTICATED", sub);
-      assert.equal((await query(`mutation { checkout(idempotencyKey: "${randomUUID()}") { id } }`, {}, token)).status, 401, sub);
+      assert.equal((await query(`mutation { checkout(idempotencyKey: "${randomUUID()}", ${TEST_DESTINATION}) { id } }`, {}, token)).status, 401, sub);
       assert.equal(await webSocketWith(token), 4403, sub);
     }
   });

@@ -54,7 +54,9 @@ describe("storefront journey through the gateway", () => {
     const cart = await call("Cart");
     assert.equal(cart.cart.totalQuantity, 1);
     assert.equal(cart.cart.subtotal.amount, cart.cart.items[0].unitPrice.amount);
-    const { checkout } = await call("Checkout", { idempotencyKey: "journey-1" });
+    const { shippingMethods } = await call("ShippingMethods", { countryCode: "US" });
+    const address = { recipientName: "Journey Customer", line1: "1 Main Street", city: "Springfield", postalCode: "62701", country: "US" };
+    const { checkout } = await call("Checkout", { idempotencyKey: "journey-1", shippingAddress: address, shippingMethodId: shippingMethods[0].id });
     assert.equal(checkout.status, "PENDING");
 
     const client = wsClient(sg.gatewayUrl, token);

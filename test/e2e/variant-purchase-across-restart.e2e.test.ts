@@ -18,6 +18,7 @@ import { issueAccessToken } from "../../gateway/src/auth/access-token-verifier.j
 import { namespacedBus } from "../../subgraphs/products/test/namespaced-bus.js";
 import { createTestDatabase, hasDatabase } from "../support/test-database.js";
 import { postGraphQL } from "../support/graphql-client.js";
+import { TEST_DESTINATION } from "../../subgraphs/orders/test/support/storefront-operations.js";
 
 type Mode = "zero-setup" | "real";
 const REAL = ["DATABASE_URL", "MONGO_URL", "OPENSEARCH_URL", "KAFKA_BROKERS", "REDIS_URL"] as const;
@@ -29,7 +30,7 @@ const LISTING = `query($filter: ProductFilter, $after: String) { products(first:
 const SUGGEST = `query($prefix: String!) { autocomplete(prefix: $prefix, first: 8) { kind text product { id } } }`;
 const PAGE = `query($id: ID!) { product(id: $id) { id name options { name values } variants { id title sku price { amount } stock } } }`;
 const ADD = `mutation($variantId: ID!, $quantity: Int!) { addToCart(variantId: $variantId, quantity: $quantity) { totalQuantity } }`;
-const CHECKOUT = `mutation($key: String!) { checkout(idempotencyKey: $key) { id status } }`;
+const CHECKOUT = `mutation($key: String!) { checkout(idempotencyKey: $key, ${TEST_DESTINATION}) { id status } }`;
 const ORDER = `query($id: ID!) { order(id: $id) { status total { amount } items { quantity sku variantTitle variant { id } } } }`;
 
 function defineJourney(mode: Mode) {

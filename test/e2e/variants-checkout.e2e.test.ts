@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import { after, before, it } from "node:test";
 import { createPrismaClient, type PrismaClient } from "#kernel/relational";
 import { describeOnEngines, startCheckoutSupergraph, type CheckoutSupergraph } from "../../subgraphs/orders/test/support/start-checkout-supergraph.js";
-import { codeOf, customer, dataOf } from "../../subgraphs/orders/test/support/storefront-operations.js";
+import { codeOf, customer, dataOf, TEST_DESTINATION } from "../../subgraphs/orders/test/support/storefront-operations.js";
 
 // Issue #14: stock, carts, reservations and orders per variant. A product with options is
 // bought in a given colour and size; each variant sells out on its own.
@@ -16,7 +16,7 @@ const ADD = `mutation($variantId: ID, $productId: ID, $quantity: Int!) { addToCa
 const UPDATE = `mutation($variantId: ID, $productId: ID, $quantity: Int!) { updateCartItem(variantId: $variantId, productId: $productId, quantity: $quantity) { totalQuantity } }`;
 const REMOVE = `mutation($variantId: ID, $productId: ID) { removeFromCart(variantId: $variantId, productId: $productId) { totalQuantity } }`;
 const REMOVE_VARIANT = `mutation($id: ID!) { removeProductVariant(id: $id) { id } }`;
-const CHECKOUT = `mutation($key: String!) { checkout(idempotencyKey: $key) { id status total { amount }
+const CHECKOUT = `mutation($key: String!) { checkout(idempotencyKey: $key, ${TEST_DESTINATION}) { id status total { amount }
   items { quantity name sku variantTitle unitPrice { amount } variant { id title } product { id } } } }`;
 
 describeOnEngines("variants through the gateway: stock, cart and checkout per variant", (engines) => {

@@ -26,6 +26,12 @@ import {
   type StorefrontClientOptions,
 } from "../src/index.js";
 
+// A US address and the demo store's free standard shipping: the totals are not the point here.
+const DESTINATION = {
+  shippingAddress: { recipientName: "Client Test", line1: "1 Main Street", city: "Springfield", postalCode: "62701", country: "US" },
+  shippingMethodId: "shp_standard",
+};
+
 let supergraph: TestSupergraph;
 const clients: { dispose(): Promise<void> }[] = [];
 
@@ -132,7 +138,7 @@ describe("retries", () => {
     const { sent, fetchImpl } = recordingFetch("Checkout");
     const shopper = client({ session: signedUp.session, fetch: fetchImpl });
     await shopper.request(AddToCartDocument, { productId: "prod_0000004", quantity: 1 });
-    const { checkout } = await shopper.request(CheckoutDocument, { idempotencyKey: "lost-answer-1" });
+    const { checkout } = await shopper.request(CheckoutDocument, { idempotencyKey: "lost-answer-1", ...DESTINATION });
     const attempts = sent.filter((s) => s.operationName === "Checkout");
     assert.equal(attempts.length, 2);
     assert.deepEqual(attempts.map((a) => a.variables.idempotencyKey), ["lost-answer-1", "lost-answer-1"]);
@@ -182,7 +188,7 @@ describe("order status subscription", () => {
   test("after a dropped connection it reconnects and resumes from the order's current state, until a final status", async () => {
     const shopper = await signedUpClient();
     await shopper.request(AddToCartDocument, { productId: "prod_0000006", quantity: 1 });
-    const { checkout } = await shopper.request(CheckoutDocument, { idempotencyKey: "follow-1" });
+    const { checkout } = await shopper.request(CheckoutDocument, { idempotencyKey: "follow-1", ...DESTINATION });
     const proxy = await startCuttableProxy(new URL(supergraph.gatewayUrl));
     const follower = client({ url: proxy.url, session: shopper.session });
     const seen: OrderStatusSubscription["orderStatusChanged"]["status"][] = [];

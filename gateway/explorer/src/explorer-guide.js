@@ -27,6 +27,12 @@ function Guide() {
       null,
       code('checkout(idempotencyKey)'), ' places at most one order per key: sending it again with the same key (after a timeout, say) returns the same order. Use a new key for each purchase attempt, and keep it until you get an answer. One cart becomes at most one order, whatever the keys.',
     ),
+    h(
+      'p',
+      null,
+      'Checkout also names the address (', code('shippingAddressId'), ' from ', code('AddAddress'), ', or a typed ', code('shippingAddress'), ') and a ', code('shippingMethodId'), ' from ', code('ShippingMethods'),
+      '. You never send a price: ', code('CartEstimate'), ' shows subtotal, discount (', code('ApplyCoupon'), '), shipping and tax, and checkout charges exactly that.',
+    ),
     h('h3', null, '4. Following an order'),
     h(
       'p',

@@ -1,6 +1,6 @@
 import { createSubgraphClient, startSubgraphServer, type Platform, type RunningServer, type Subscription } from "#kernel";
 import { createPrismaClient, startOutboxRelay, type PrismaClient } from "#kernel/relational";
-import { createCheckoutCart, createSubgraphProductCatalog } from "../../cart/src/index.js";
+import { createCheckoutCart, createSubgraphAddressBook, createSubgraphProductCatalog } from "../../cart/src/index.js";
 import { createOrdersSchema } from "./subgraph.js";
 import { createOrdersContext } from "./subgraph-context.js";
 import { createCheckoutService, type CheckoutService } from "./domain/checkout.service.js";
@@ -22,6 +22,7 @@ export interface OrdersSubgraphOptions {
   /** Bound URLs of the subgraphs orders calls (the one-process mode knows them). */
   productsUrl?: string;
   inventoryUrl?: string;
+  accountsUrl?: string;
 }
 
 export interface RunningOrders extends RunningServer {
@@ -44,11 +45,13 @@ export async function startOrdersSubgraph(platform: Platform, options: OrdersSub
   const client = (url: string) => createSubgraphClient({ url, internalSecret: config.auth.internalSecret, serviceName: "orders" });
   const products = client(options.productsUrl ?? config.gateway.subgraphUrls.products);
   const inventory = client(options.inventoryUrl ?? config.gateway.subgraphUrls.inventory);
+  // Checkout reads a saved address by id from accounts (only when given an id, not a typed address).
+  const accounts = client(options.accountsUrl ?? config.gateway.subgraphUrls.accounts);
 
   const cart = createCheckoutCart({ prisma, catalog: createSubgraphProductCatalog(products) });
   const store = createPrismaOrderStore({ prisma, onCommit: () => outbox.nudge() });
   const reservations = createSubgraphStockReservations(inventory);
-  const checkout = createCheckoutService({ store, cart, reservations, logger });
+  const checkout = createCheckoutService({ store, cart, reservations, addresses: createSubgraphAddressBook(accounts), logger });
   const stockReturns = createSubgraphStockReturns(inventory);
   const orders = createOrderService({ store, reservations, stockReturns });
   const afterSale = createAfterSaleService({ store, stockReturns, returnWindowDays: config.orders.returnWindowDays });
@@ -60,7 +63,7 @@ export async function startOrdersSubgraph(platform: Platform, options: OrdersSub
     await server?.close();
     await consumer?.stop();
     await ownRelay?.stop();
-    await Promise.all([products.close(), inventory.close()]);
+    await Promise.all([products.close(), inventory.close(), accounts.close()]);
     if (!options.prisma) await prisma.$disconnect();
   };
   try {

@@ -104,6 +104,7 @@ function defineCheckoutSuite(engine: DatabaseEngine): void {
         payment: { id: randomUUID(), amount: price },
         events: [],
         cart: { ordered: [{ variantId: "p1", quantity: 1, accepted: price }], unavailable: [] },
+        couponId: null,
       });
       await assert.rejects(place, (error) => error instanceof IdempotencyKeyTaken);
       assert.equal(await h.prisma.order.count({ where: { userId: "mallory" } }), 1);

@@ -29,11 +29,19 @@ export type AggregateOrder = {
 export type OrderAvgAggregateOutputType = {
   totalAmount: number | null
   refundedAmount: number | null
+  subtotalAmount: number | null
+  discountAmount: number | null
+  shippingAmount: number | null
+  taxAmount: number | null
 }
 
 export type OrderSumAggregateOutputType = {
   totalAmount: number | null
   refundedAmount: number | null
+  subtotalAmount: number | null
+  discountAmount: number | null
+  shippingAmount: number | null
+  taxAmount: number | null
 }
 
 export type OrderMinAggregateOutputType = {
@@ -50,6 +58,12 @@ export type OrderMinAggregateOutputType = {
   updatedAt: Date | null
   refundedAmount: number | null
   deliveredAt: Date | null
+  subtotalAmount: number | null
+  discountAmount: number | null
+  shippingAmount: number | null
+  taxAmount: number | null
+  couponCode: string | null
+  optionsHash: string | null
 }
 
 export type OrderMaxAggregateOutputType = {
@@ -66,6 +80,12 @@ export type OrderMaxAggregateOutputType = {
   updatedAt: Date | null
   refundedAmount: number | null
   deliveredAt: Date | null
+  subtotalAmount: number | null
+  discountAmount: number | null
+  shippingAmount: number | null
+  taxAmount: number | null
+  couponCode: string | null
+  optionsHash: string | null
 }
 
 export type OrderCountAggregateOutputType = {
@@ -82,6 +102,14 @@ export type OrderCountAggregateOutputType = {
   updatedAt: number
   refundedAmount: number
   deliveredAt: number
+  subtotalAmount: number
+  discountAmount: number
+  shippingAmount: number
+  taxAmount: number
+  shippingAddress: number
+  shippingMethod: number
+  couponCode: number
+  optionsHash: number
   _all: number
 }
 
@@ -89,11 +117,19 @@ export type OrderCountAggregateOutputType = {
 export type OrderAvgAggregateInputType = {
   totalAmount?: true
   refundedAmount?: true
+  subtotalAmount?: true
+  discountAmount?: true
+  shippingAmount?: true
+  taxAmount?: true
 }
 
 export type OrderSumAggregateInputType = {
   totalAmount?: true
   refundedAmount?: true
+  subtotalAmount?: true
+  discountAmount?: true
+  shippingAmount?: true
+  taxAmount?: true
 }
 
 export type OrderMinAggregateInputType = {
@@ -110,6 +146,12 @@ export type OrderMinAggregateInputType = {
   updatedAt?: true
   refundedAmount?: true
   deliveredAt?: true
+  subtotalAmount?: true
+  discountAmount?: true
+  shippingAmount?: true
+  taxAmount?: true
+  couponCode?: true
+  optionsHash?: true
 }
 
 export type OrderMaxAggregateInputType = {
@@ -126,6 +168,12 @@ export type OrderMaxAggregateInputType = {
   updatedAt?: true
   refundedAmount?: true
   deliveredAt?: true
+  subtotalAmount?: true
+  discountAmount?: true
+  shippingAmount?: true
+  taxAmount?: true
+  couponCode?: true
+  optionsHash?: true
 }
 
 export type OrderCountAggregateInputType = {
@@ -142,6 +190,14 @@ export type OrderCountAggregateInputType = {
   updatedAt?: true
   refundedAmount?: true
   deliveredAt?: true
+  subtotalAmount?: true
+  discountAmount?: true
+  shippingAmount?: true
+  taxAmount?: true
+  shippingAddress?: true
+  shippingMethod?: true
+  couponCode?: true
+  optionsHash?: true
   _all?: true
 }
 
@@ -245,6 +301,14 @@ export type OrderGroupByOutputType = {
   updatedAt: Date
   refundedAmount: number
   deliveredAt: Date | null
+  subtotalAmount: number
+  discountAmount: number
+  shippingAmount: number
+  taxAmount: number
+  shippingAddress: runtime.JsonValue | null
+  shippingMethod: runtime.JsonValue | null
+  couponCode: string | null
+  optionsHash: string | null
   _count: OrderCountAggregateOutputType | null
   _avg: OrderAvgAggregateOutputType | null
   _sum: OrderSumAggregateOutputType | null
@@ -284,6 +348,14 @@ export type OrderWhereInput = {
   updatedAt?: Prisma.DateTimeFilter<"Order"> | Date | string
   refundedAmount?: Prisma.IntFilter<"Order"> | number
   deliveredAt?: Prisma.DateTimeNullableFilter<"Order"> | Date | string | null
+  subtotalAmount?: Prisma.IntFilter<"Order"> | number
+  discountAmount?: Prisma.IntFilter<"Order"> | number
+  shippingAmount?: Prisma.IntFilter<"Order"> | number
+  taxAmount?: Prisma.IntFilter<"Order"> | number
+  shippingAddress?: Prisma.JsonNullableFilter<"Order">
+  shippingMethod?: Prisma.JsonNullableFilter<"Order">
+  couponCode?: Prisma.StringNullableFilter<"Order"> | string | null
+  optionsHash?: Prisma.StringNullableFilter<"Order"> | string | null
   items?: Prisma.OrderItemListRelationFilter
   history?: Prisma.OrderStatusChangeListRelationFilter
   payment?: Prisma.XOR<Prisma.PaymentNullableScalarRelationFilter, Prisma.PaymentWhereInput> | null
@@ -305,6 +377,14 @@ export type OrderOrderByWithRelationInput = {
   updatedAt?: Prisma.SortOrder
   refundedAmount?: Prisma.SortOrder
   deliveredAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  subtotalAmount?: Prisma.SortOrder
+  discountAmount?: Prisma.SortOrder
+  shippingAmount?: Prisma.SortOrder
+  taxAmount?: Prisma.SortOrder
+  shippingAddress?: Prisma.SortOrderInput | Prisma.SortOrder
+  shippingMethod?: Prisma.SortOrderInput | Prisma.SortOrder
+  couponCode?: Prisma.SortOrderInput | Prisma.SortOrder
+  optionsHash?: Prisma.SortOrderInput | Prisma.SortOrder
   items?: Prisma.OrderItemOrderByRelationAggregateInput
   history?: Prisma.OrderStatusChangeOrderByRelationAggregateInput
   payment?: Prisma.PaymentOrderByWithRelationInput
@@ -330,6 +410,14 @@ export type OrderWhereUniqueInput = Prisma.AtLeast<{
   updatedAt?: Prisma.DateTimeFilter<"Order"> | Date | string
   refundedAmount?: Prisma.IntFilter<"Order"> | number
   deliveredAt?: Prisma.DateTimeNullableFilter<"Order"> | Date | string | null
+  subtotalAmount?: Prisma.IntFilter<"Order"> | number
+  discountAmount?: Prisma.IntFilter<"Order"> | number
+  shippingAmount?: Prisma.IntFilter<"Order"> | number
+  taxAmount?: Prisma.IntFilter<"Order"> | number
+  shippingAddress?: Prisma.JsonNullableFilter<"Order">
+  shippingMethod?: Prisma.JsonNullableFilter<"Order">
+  couponCode?: Prisma.StringNullableFilter<"Order"> | string | null
+  optionsHash?: Prisma.StringNullableFilter<"Order"> | string | null
   items?: Prisma.OrderItemListRelationFilter
   history?: Prisma.OrderStatusChangeListRelationFilter
   payment?: Prisma.XOR<Prisma.PaymentNullableScalarRelationFilter, Prisma.PaymentWhereInput> | null
@@ -351,6 +439,14 @@ export type OrderOrderByWithAggregationInput = {
   updatedAt?: Prisma.SortOrder
   refundedAmount?: Prisma.SortOrder
   deliveredAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  subtotalAmount?: Prisma.SortOrder
+  discountAmount?: Prisma.SortOrder
+  shippingAmount?: Prisma.SortOrder
+  taxAmount?: Prisma.SortOrder
+  shippingAddress?: Prisma.SortOrderInput | Prisma.SortOrder
+  shippingMethod?: Prisma.SortOrderInput | Prisma.SortOrder
+  couponCode?: Prisma.SortOrderInput | Prisma.SortOrder
+  optionsHash?: Prisma.SortOrderInput | Prisma.SortOrder
   _count?: Prisma.OrderCountOrderByAggregateInput
   _avg?: Prisma.OrderAvgOrderByAggregateInput
   _max?: Prisma.OrderMaxOrderByAggregateInput
@@ -375,6 +471,14 @@ export type OrderScalarWhereWithAggregatesInput = {
   updatedAt?: Prisma.DateTimeWithAggregatesFilter<"Order"> | Date | string
   refundedAmount?: Prisma.IntWithAggregatesFilter<"Order"> | number
   deliveredAt?: Prisma.DateTimeNullableWithAggregatesFilter<"Order"> | Date | string | null
+  subtotalAmount?: Prisma.IntWithAggregatesFilter<"Order"> | number
+  discountAmount?: Prisma.IntWithAggregatesFilter<"Order"> | number
+  shippingAmount?: Prisma.IntWithAggregatesFilter<"Order"> | number
+  taxAmount?: Prisma.IntWithAggregatesFilter<"Order"> | number
+  shippingAddress?: Prisma.JsonNullableWithAggregatesFilter<"Order">
+  shippingMethod?: Prisma.JsonNullableWithAggregatesFilter<"Order">
+  couponCode?: Prisma.StringNullableWithAggregatesFilter<"Order"> | string | null
+  optionsHash?: Prisma.StringNullableWithAggregatesFilter<"Order"> | string | null
 }
 
 export type OrderCreateInput = {
@@ -391,6 +495,14 @@ export type OrderCreateInput = {
   updatedAt?: Date | string
   refundedAmount?: number
   deliveredAt?: Date | string | null
+  subtotalAmount: number
+  discountAmount?: number
+  shippingAmount?: number
+  taxAmount?: number
+  shippingAddress?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  shippingMethod?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  couponCode?: string | null
+  optionsHash?: string | null
   items?: Prisma.OrderItemCreateNestedManyWithoutOrderInput
   history?: Prisma.OrderStatusChangeCreateNestedManyWithoutOrderInput
   payment?: Prisma.PaymentCreateNestedOneWithoutOrderInput
@@ -412,6 +524,14 @@ export type OrderUncheckedCreateInput = {
   updatedAt?: Date | string
   refundedAmount?: number
   deliveredAt?: Date | string | null
+  subtotalAmount: number
+  discountAmount?: number
+  shippingAmount?: number
+  taxAmount?: number
+  shippingAddress?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  shippingMethod?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  couponCode?: string | null
+  optionsHash?: string | null
   items?: Prisma.OrderItemUncheckedCreateNestedManyWithoutOrderInput
   history?: Prisma.OrderStatusChangeUncheckedCreateNestedManyWithoutOrderInput
   payment?: Prisma.PaymentUncheckedCreateNestedOneWithoutOrderInput
@@ -433,6 +553,14 @@ export type OrderUpdateInput = {
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   refundedAmount?: Prisma.IntFieldUpdateOperationsInput | number
   deliveredAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  subtotalAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  discountAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  shippingAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  taxAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  shippingAddress?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  shippingMethod?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  couponCode?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  optionsHash?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   items?: Prisma.OrderItemUpdateManyWithoutOrderNestedInput
   history?: Prisma.OrderStatusChangeUpdateManyWithoutOrderNestedInput
   payment?: Prisma.PaymentUpdateOneWithoutOrderNestedInput
@@ -454,6 +582,14 @@ export type OrderUncheckedUpdateInput = {
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   refundedAmount?: Prisma.IntFieldUpdateOperationsInput | number
   deliveredAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  subtotalAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  discountAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  shippingAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  taxAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  shippingAddress?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  shippingMethod?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  couponCode?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  optionsHash?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   items?: Prisma.OrderItemUncheckedUpdateManyWithoutOrderNestedInput
   history?: Prisma.OrderStatusChangeUncheckedUpdateManyWithoutOrderNestedInput
   payment?: Prisma.PaymentUncheckedUpdateOneWithoutOrderNestedInput
@@ -475,6 +611,14 @@ export type OrderCreateManyInput = {
   updatedAt?: Date | string
   refundedAmount?: number
   deliveredAt?: Date | string | null
+  subtotalAmount: number
+  discountAmount?: number
+  shippingAmount?: number
+  taxAmount?: number
+  shippingAddress?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  shippingMethod?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  couponCode?: string | null
+  optionsHash?: string | null
 }
 
 export type OrderUpdateManyMutationInput = {
@@ -491,6 +635,14 @@ export type OrderUpdateManyMutationInput = {
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   refundedAmount?: Prisma.IntFieldUpdateOperationsInput | number
   deliveredAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  subtotalAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  discountAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  shippingAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  taxAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  shippingAddress?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  shippingMethod?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  couponCode?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  optionsHash?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 export type OrderUncheckedUpdateManyInput = {
@@ -507,6 +659,14 @@ export type OrderUncheckedUpdateManyInput = {
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   refundedAmount?: Prisma.IntFieldUpdateOperationsInput | number
   deliveredAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  subtotalAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  discountAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  shippingAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  taxAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  shippingAddress?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  shippingMethod?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  couponCode?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  optionsHash?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 export type OrderUserIdIdempotencyKeyCompoundUniqueInput = {
@@ -528,11 +688,23 @@ export type OrderCountOrderByAggregateInput = {
   updatedAt?: Prisma.SortOrder
   refundedAmount?: Prisma.SortOrder
   deliveredAt?: Prisma.SortOrder
+  subtotalAmount?: Prisma.SortOrder
+  discountAmount?: Prisma.SortOrder
+  shippingAmount?: Prisma.SortOrder
+  taxAmount?: Prisma.SortOrder
+  shippingAddress?: Prisma.SortOrder
+  shippingMethod?: Prisma.SortOrder
+  couponCode?: Prisma.SortOrder
+  optionsHash?: Prisma.SortOrder
 }
 
 export type OrderAvgOrderByAggregateInput = {
   totalAmount?: Prisma.SortOrder
   refundedAmount?: Prisma.SortOrder
+  subtotalAmount?: Prisma.SortOrder
+  discountAmount?: Prisma.SortOrder
+  shippingAmount?: Prisma.SortOrder
+  taxAmount?: Prisma.SortOrder
 }
 
 export type OrderMaxOrderByAggregateInput = {
@@ -549,6 +721,12 @@ export type OrderMaxOrderByAggregateInput = {
   updatedAt?: Prisma.SortOrder
   refundedAmount?: Prisma.SortOrder
   deliveredAt?: Prisma.SortOrder
+  subtotalAmount?: Prisma.SortOrder
+  discountAmount?: Prisma.SortOrder
+  shippingAmount?: Prisma.SortOrder
+  taxAmount?: Prisma.SortOrder
+  couponCode?: Prisma.SortOrder
+  optionsHash?: Prisma.SortOrder
 }
 
 export type OrderMinOrderByAggregateInput = {
@@ -565,11 +743,21 @@ export type OrderMinOrderByAggregateInput = {
   updatedAt?: Prisma.SortOrder
   refundedAmount?: Prisma.SortOrder
   deliveredAt?: Prisma.SortOrder
+  subtotalAmount?: Prisma.SortOrder
+  discountAmount?: Prisma.SortOrder
+  shippingAmount?: Prisma.SortOrder
+  taxAmount?: Prisma.SortOrder
+  couponCode?: Prisma.SortOrder
+  optionsHash?: Prisma.SortOrder
 }
 
 export type OrderSumOrderByAggregateInput = {
   totalAmount?: Prisma.SortOrder
   refundedAmount?: Prisma.SortOrder
+  subtotalAmount?: Prisma.SortOrder
+  discountAmount?: Prisma.SortOrder
+  shippingAmount?: Prisma.SortOrder
+  taxAmount?: Prisma.SortOrder
 }
 
 export type OrderScalarRelationFilter = {
@@ -665,6 +853,14 @@ export type OrderCreateWithoutItemsInput = {
   updatedAt?: Date | string
   refundedAmount?: number
   deliveredAt?: Date | string | null
+  subtotalAmount: number
+  discountAmount?: number
+  shippingAmount?: number
+  taxAmount?: number
+  shippingAddress?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  shippingMethod?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  couponCode?: string | null
+  optionsHash?: string | null
   history?: Prisma.OrderStatusChangeCreateNestedManyWithoutOrderInput
   payment?: Prisma.PaymentCreateNestedOneWithoutOrderInput
   refunds?: Prisma.RefundCreateNestedManyWithoutOrderInput
@@ -685,6 +881,14 @@ export type OrderUncheckedCreateWithoutItemsInput = {
   updatedAt?: Date | string
   refundedAmount?: number
   deliveredAt?: Date | string | null
+  subtotalAmount: number
+  discountAmount?: number
+  shippingAmount?: number
+  taxAmount?: number
+  shippingAddress?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  shippingMethod?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  couponCode?: string | null
+  optionsHash?: string | null
   history?: Prisma.OrderStatusChangeUncheckedCreateNestedManyWithoutOrderInput
   payment?: Prisma.PaymentUncheckedCreateNestedOneWithoutOrderInput
   refunds?: Prisma.RefundUncheckedCreateNestedManyWithoutOrderInput
@@ -721,6 +925,14 @@ export type OrderUpdateWithoutItemsInput = {
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   refundedAmount?: Prisma.IntFieldUpdateOperationsInput | number
   deliveredAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  subtotalAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  discountAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  shippingAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  taxAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  shippingAddress?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  shippingMethod?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  couponCode?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  optionsHash?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   history?: Prisma.OrderStatusChangeUpdateManyWithoutOrderNestedInput
   payment?: Prisma.PaymentUpdateOneWithoutOrderNestedInput
   refunds?: Prisma.RefundUpdateManyWithoutOrderNestedInput
@@ -741,6 +953,14 @@ export type OrderUncheckedUpdateWithoutItemsInput = {
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   refundedAmount?: Prisma.IntFieldUpdateOperationsInput | number
   deliveredAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  subtotalAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  discountAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  shippingAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  taxAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  shippingAddress?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  shippingMethod?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  couponCode?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  optionsHash?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   history?: Prisma.OrderStatusChangeUncheckedUpdateManyWithoutOrderNestedInput
   payment?: Prisma.PaymentUncheckedUpdateOneWithoutOrderNestedInput
   refunds?: Prisma.RefundUncheckedUpdateManyWithoutOrderNestedInput
@@ -761,6 +981,14 @@ export type OrderCreateWithoutHistoryInput = {
   updatedAt?: Date | string
   refundedAmount?: number
   deliveredAt?: Date | string | null
+  subtotalAmount: number
+  discountAmount?: number
+  shippingAmount?: number
+  taxAmount?: number
+  shippingAddress?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  shippingMethod?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  couponCode?: string | null
+  optionsHash?: string | null
   items?: Prisma.OrderItemCreateNestedManyWithoutOrderInput
   payment?: Prisma.PaymentCreateNestedOneWithoutOrderInput
   refunds?: Prisma.RefundCreateNestedManyWithoutOrderInput
@@ -781,6 +1009,14 @@ export type OrderUncheckedCreateWithoutHistoryInput = {
   updatedAt?: Date | string
   refundedAmount?: number
   deliveredAt?: Date | string | null
+  subtotalAmount: number
+  discountAmount?: number
+  shippingAmount?: number
+  taxAmount?: number
+  shippingAddress?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  shippingMethod?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  couponCode?: string | null
+  optionsHash?: string | null
   items?: Prisma.OrderItemUncheckedCreateNestedManyWithoutOrderInput
   payment?: Prisma.PaymentUncheckedCreateNestedOneWithoutOrderInput
   refunds?: Prisma.RefundUncheckedCreateNestedManyWithoutOrderInput
@@ -817,6 +1053,14 @@ export type OrderUpdateWithoutHistoryInput = {
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   refundedAmount?: Prisma.IntFieldUpdateOperationsInput | number
   deliveredAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  subtotalAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  discountAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  shippingAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  taxAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  shippingAddress?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  shippingMethod?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  couponCode?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  optionsHash?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   items?: Prisma.OrderItemUpdateManyWithoutOrderNestedInput
   payment?: Prisma.PaymentUpdateOneWithoutOrderNestedInput
   refunds?: Prisma.RefundUpdateManyWithoutOrderNestedInput
@@ -837,6 +1081,14 @@ export type OrderUncheckedUpdateWithoutHistoryInput = {
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   refundedAmount?: Prisma.IntFieldUpdateOperationsInput | number
   deliveredAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  subtotalAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  discountAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  shippingAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  taxAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  shippingAddress?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  shippingMethod?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  couponCode?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  optionsHash?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   items?: Prisma.OrderItemUncheckedUpdateManyWithoutOrderNestedInput
   payment?: Prisma.PaymentUncheckedUpdateOneWithoutOrderNestedInput
   refunds?: Prisma.RefundUncheckedUpdateManyWithoutOrderNestedInput
@@ -857,6 +1109,14 @@ export type OrderCreateWithoutRefundsInput = {
   updatedAt?: Date | string
   refundedAmount?: number
   deliveredAt?: Date | string | null
+  subtotalAmount: number
+  discountAmount?: number
+  shippingAmount?: number
+  taxAmount?: number
+  shippingAddress?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  shippingMethod?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  couponCode?: string | null
+  optionsHash?: string | null
   items?: Prisma.OrderItemCreateNestedManyWithoutOrderInput
   history?: Prisma.OrderStatusChangeCreateNestedManyWithoutOrderInput
   payment?: Prisma.PaymentCreateNestedOneWithoutOrderInput
@@ -877,6 +1137,14 @@ export type OrderUncheckedCreateWithoutRefundsInput = {
   updatedAt?: Date | string
   refundedAmount?: number
   deliveredAt?: Date | string | null
+  subtotalAmount: number
+  discountAmount?: number
+  shippingAmount?: number
+  taxAmount?: number
+  shippingAddress?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  shippingMethod?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  couponCode?: string | null
+  optionsHash?: string | null
   items?: Prisma.OrderItemUncheckedCreateNestedManyWithoutOrderInput
   history?: Prisma.OrderStatusChangeUncheckedCreateNestedManyWithoutOrderInput
   payment?: Prisma.PaymentUncheckedCreateNestedOneWithoutOrderInput
@@ -913,6 +1181,14 @@ export type OrderUpdateWithoutRefundsInput = {
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   refundedAmount?: Prisma.IntFieldUpdateOperationsInput | number
   deliveredAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  subtotalAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  discountAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  shippingAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  taxAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  shippingAddress?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  shippingMethod?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  couponCode?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  optionsHash?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   items?: Prisma.OrderItemUpdateManyWithoutOrderNestedInput
   history?: Prisma.OrderStatusChangeUpdateManyWithoutOrderNestedInput
   payment?: Prisma.PaymentUpdateOneWithoutOrderNestedInput
@@ -933,6 +1209,14 @@ export type OrderUncheckedUpdateWithoutRefundsInput = {
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   refundedAmount?: Prisma.IntFieldUpdateOperationsInput | number
   deliveredAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  subtotalAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  discountAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  shippingAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  taxAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  shippingAddress?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  shippingMethod?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  couponCode?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  optionsHash?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   items?: Prisma.OrderItemUncheckedUpdateManyWithoutOrderNestedInput
   history?: Prisma.OrderStatusChangeUncheckedUpdateManyWithoutOrderNestedInput
   payment?: Prisma.PaymentUncheckedUpdateOneWithoutOrderNestedInput
@@ -953,6 +1237,14 @@ export type OrderCreateWithoutReturnsInput = {
   updatedAt?: Date | string
   refundedAmount?: number
   deliveredAt?: Date | string | null
+  subtotalAmount: number
+  discountAmount?: number
+  shippingAmount?: number
+  taxAmount?: number
+  shippingAddress?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  shippingMethod?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  couponCode?: string | null
+  optionsHash?: string | null
   items?: Prisma.OrderItemCreateNestedManyWithoutOrderInput
   history?: Prisma.OrderStatusChangeCreateNestedManyWithoutOrderInput
   payment?: Prisma.PaymentCreateNestedOneWithoutOrderInput
@@ -973,6 +1265,14 @@ export type OrderUncheckedCreateWithoutReturnsInput = {
   updatedAt?: Date | string
   refundedAmount?: number
   deliveredAt?: Date | string | null
+  subtotalAmount: number
+  discountAmount?: number
+  shippingAmount?: number
+  taxAmount?: number
+  shippingAddress?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  shippingMethod?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  couponCode?: string | null
+  optionsHash?: string | null
   items?: Prisma.OrderItemUncheckedCreateNestedManyWithoutOrderInput
   history?: Prisma.OrderStatusChangeUncheckedCreateNestedManyWithoutOrderInput
   payment?: Prisma.PaymentUncheckedCreateNestedOneWithoutOrderInput
@@ -1009,6 +1309,14 @@ export type OrderUpdateWithoutReturnsInput = {
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   refundedAmount?: Prisma.IntFieldUpdateOperationsInput | number
   deliveredAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  subtotalAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  discountAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  shippingAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  taxAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  shippingAddress?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  shippingMethod?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  couponCode?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  optionsHash?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   items?: Prisma.OrderItemUpdateManyWithoutOrderNestedInput
   history?: Prisma.OrderStatusChangeUpdateManyWithoutOrderNestedInput
   payment?: Prisma.PaymentUpdateOneWithoutOrderNestedInput
@@ -1029,6 +1337,14 @@ export type OrderUncheckedUpdateWithoutReturnsInput = {
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   refundedAmount?: Prisma.IntFieldUpdateOperationsInput | number
   deliveredAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  subtotalAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  discountAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  shippingAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  taxAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  shippingAddress?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  shippingMethod?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  couponCode?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  optionsHash?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   items?: Prisma.OrderItemUncheckedUpdateManyWithoutOrderNestedInput
   history?: Prisma.OrderStatusChangeUncheckedUpdateManyWithoutOrderNestedInput
   payment?: Prisma.PaymentUncheckedUpdateOneWithoutOrderNestedInput
@@ -1049,6 +1365,14 @@ export type OrderCreateWithoutPaymentInput = {
   updatedAt?: Date | string
   refundedAmount?: number
   deliveredAt?: Date | string | null
+  subtotalAmount: number
+  discountAmount?: number
+  shippingAmount?: number
+  taxAmount?: number
+  shippingAddress?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  shippingMethod?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  couponCode?: string | null
+  optionsHash?: string | null
   items?: Prisma.OrderItemCreateNestedManyWithoutOrderInput
   history?: Prisma.OrderStatusChangeCreateNestedManyWithoutOrderInput
   refunds?: Prisma.RefundCreateNestedManyWithoutOrderInput
@@ -1069,6 +1393,14 @@ export type OrderUncheckedCreateWithoutPaymentInput = {
   updatedAt?: Date | string
   refundedAmount?: number
   deliveredAt?: Date | string | null
+  subtotalAmount: number
+  discountAmount?: number
+  shippingAmount?: number
+  taxAmount?: number
+  shippingAddress?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  shippingMethod?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  couponCode?: string | null
+  optionsHash?: string | null
   items?: Prisma.OrderItemUncheckedCreateNestedManyWithoutOrderInput
   history?: Prisma.OrderStatusChangeUncheckedCreateNestedManyWithoutOrderInput
   refunds?: Prisma.RefundUncheckedCreateNestedManyWithoutOrderInput
@@ -1105,6 +1437,14 @@ export type OrderUpdateWithoutPaymentInput = {
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   refundedAmount?: Prisma.IntFieldUpdateOperationsInput | number
   deliveredAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  subtotalAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  discountAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  shippingAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  taxAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  shippingAddress?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  shippingMethod?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  couponCode?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  optionsHash?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   items?: Prisma.OrderItemUpdateManyWithoutOrderNestedInput
   history?: Prisma.OrderStatusChangeUpdateManyWithoutOrderNestedInput
   refunds?: Prisma.RefundUpdateManyWithoutOrderNestedInput
@@ -1125,6 +1465,14 @@ export type OrderUncheckedUpdateWithoutPaymentInput = {
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   refundedAmount?: Prisma.IntFieldUpdateOperationsInput | number
   deliveredAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  subtotalAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  discountAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  shippingAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  taxAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  shippingAddress?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  shippingMethod?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  couponCode?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  optionsHash?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   items?: Prisma.OrderItemUncheckedUpdateManyWithoutOrderNestedInput
   history?: Prisma.OrderStatusChangeUncheckedUpdateManyWithoutOrderNestedInput
   refunds?: Prisma.RefundUncheckedUpdateManyWithoutOrderNestedInput
@@ -1203,6 +1551,14 @@ export type OrderSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = 
   updatedAt?: boolean
   refundedAmount?: boolean
   deliveredAt?: boolean
+  subtotalAmount?: boolean
+  discountAmount?: boolean
+  shippingAmount?: boolean
+  taxAmount?: boolean
+  shippingAddress?: boolean
+  shippingMethod?: boolean
+  couponCode?: boolean
+  optionsHash?: boolean
   items?: boolean | Prisma.Order$itemsArgs<ExtArgs>
   history?: boolean | Prisma.Order$historyArgs<ExtArgs>
   payment?: boolean | Prisma.Order$paymentArgs<ExtArgs>
@@ -1225,6 +1581,14 @@ export type OrderSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extensi
   updatedAt?: boolean
   refundedAmount?: boolean
   deliveredAt?: boolean
+  subtotalAmount?: boolean
+  discountAmount?: boolean
+  shippingAmount?: boolean
+  taxAmount?: boolean
+  shippingAddress?: boolean
+  shippingMethod?: boolean
+  couponCode?: boolean
+  optionsHash?: boolean
 }, ExtArgs["result"]["order"]>
 
 export type OrderSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
@@ -1241,6 +1605,14 @@ export type OrderSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensi
   updatedAt?: boolean
   refundedAmount?: boolean
   deliveredAt?: boolean
+  subtotalAmount?: boolean
+  discountAmount?: boolean
+  shippingAmount?: boolean
+  taxAmount?: boolean
+  shippingAddress?: boolean
+  shippingMethod?: boolean
+  couponCode?: boolean
+  optionsHash?: boolean
 }, ExtArgs["result"]["order"]>
 
 export type OrderSelectScalar = {
@@ -1257,9 +1629,17 @@ export type OrderSelectScalar = {
   updatedAt?: boolean
   refundedAmount?: boolean
   deliveredAt?: boolean
+  subtotalAmount?: boolean
+  discountAmount?: boolean
+  shippingAmount?: boolean
+  taxAmount?: boolean
+  shippingAddress?: boolean
+  shippingMethod?: boolean
+  couponCode?: boolean
+  optionsHash?: boolean
 }
 
-export type OrderOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "userId" | "status" | "statusReason" | "currency" | "totalAmount" | "idempotencyKey" | "requestHash" | "reservationId" | "createdAt" | "updatedAt" | "refundedAmount" | "deliveredAt", ExtArgs["result"]["order"]>
+export type OrderOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "userId" | "status" | "statusReason" | "currency" | "totalAmount" | "idempotencyKey" | "requestHash" | "reservationId" | "createdAt" | "updatedAt" | "refundedAmount" | "deliveredAt" | "subtotalAmount" | "discountAmount" | "shippingAmount" | "taxAmount" | "shippingAddress" | "shippingMethod" | "couponCode" | "optionsHash", ExtArgs["result"]["order"]>
 export type OrderInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   items?: boolean | Prisma.Order$itemsArgs<ExtArgs>
   history?: boolean | Prisma.Order$historyArgs<ExtArgs>
@@ -1305,6 +1685,25 @@ export type $OrderPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs 
      * When the order first became DELIVERED: the return window counts from here.
      */
     deliveredAt: Date | null
+    /**
+     * The totals (minor units): totalAmount = subtotal - discount + shipping + tax. Orders from
+     * before shipping and tax have subtotal = total and zeros.
+     */
+    subtotalAmount: number
+    discountAmount: number
+    shippingAmount: number
+    taxAmount: number
+    /**
+     * Snapshots at checkout; null for orders from before they were recorded.
+     */
+    shippingAddress: runtime.JsonValue | null
+    shippingMethod: runtime.JsonValue | null
+    couponCode: string | null
+    /**
+     * Fingerprint of checkout's address, shipping method and coupon: a key reused with other
+     * ones is a conflict even once the cart is empty.
+     */
+    optionsHash: string | null
   }, ExtArgs["result"]["order"]>
   composites: {}
 }
@@ -1746,6 +2145,14 @@ export interface OrderFieldRefs {
   readonly updatedAt: Prisma.FieldRef<"Order", 'DateTime'>
   readonly refundedAmount: Prisma.FieldRef<"Order", 'Int'>
   readonly deliveredAt: Prisma.FieldRef<"Order", 'DateTime'>
+  readonly subtotalAmount: Prisma.FieldRef<"Order", 'Int'>
+  readonly discountAmount: Prisma.FieldRef<"Order", 'Int'>
+  readonly shippingAmount: Prisma.FieldRef<"Order", 'Int'>
+  readonly taxAmount: Prisma.FieldRef<"Order", 'Int'>
+  readonly shippingAddress: Prisma.FieldRef<"Order", 'Json'>
+  readonly shippingMethod: Prisma.FieldRef<"Order", 'Json'>
+  readonly couponCode: Prisma.FieldRef<"Order", 'String'>
+  readonly optionsHash: Prisma.FieldRef<"Order", 'String'>
 }
     
 

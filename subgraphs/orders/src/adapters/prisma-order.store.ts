@@ -1,13 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { insertOutboxRows, outboxRows, Prisma, queryDirect, type PrismaClient } from "#kernel/relational";
-import type { Order, OrderItem, OrderStatus, OrderStatusChange } from "../domain/order.js";
-import { CartChanged, IdempotencyKeyTaken, type LockedOrderReads, type OrderStore } from "../ports/order-store.js";
+import type { Order, OrderAddress, OrderItem, OrderShippingMethod, OrderStatus, OrderStatusChange } from "../domain/order.js";
+import { CartChanged, CouponNotRedeemable, IdempotencyKeyTaken, type LockedOrderReads, type OrderStore } from "../ports/order-store.js";
 import { createAfterSaleRecords } from "./prisma-after-sale.records.js";
 
 type OrderRow = Prisma.OrderGetPayload<object>;
 
-/** What orders_place answers: placed, or the cart's "changed" (then nothing was written). */
-type PlaceResult = { outcome: "placed" } | { outcome: "changed"; linesLeft: number; lastOrderId: string | null };
+/** What orders_place answers: placed, or the cart's "changed" or the coupon's refusal (then nothing was written). */
+type PlaceResult = { outcome: "placed" } | { outcome: "changed"; linesLeft: number; lastOrderId: string | null } | { outcome: "coupon"; reason: string };
 
 // An update may wait on the inventory while it holds the order's row lock. Generous
 // limits, still bounded.
@@ -62,7 +62,7 @@ export function createPrismaOrderStore(deps: { prisma: PrismaClient; onCommit?: 
       return byOrder;
     },
 
-    async place({ order, items, payment, events, cart }) {
+    async place({ order, items, payment, events, cart, couponId }) {
       // One statement (see the orders_place migration): the cart's removal, the order, its
       // lines, first status change, payment and events, or nothing.
       let result: PlaceResult;
@@ -76,7 +76,11 @@ export function createPrismaOrderStore(deps: { prisma: PrismaClient; onCommit?: 
             ${outboxRows(events)}::jsonb,
             ${cart.ordered.map((l) => l.variantId)}::text[], ${cart.ordered.map((l) => l.quantity)}::int[],
             ${cart.ordered.map((l) => l.accepted.amount)}::int[], ${cart.ordered.map((l) => l.accepted.currency)}::text[],
-            ${[...cart.unavailable]}::text[]
+            ${[...cart.unavailable]}::text[],
+            ${order.subtotal.amount}::int, ${order.discountTotal.amount}::int, ${order.shippingTotal.amount}::int, ${order.taxTotal.amount}::int,
+            ${order.shippingAddress === null ? null : JSON.stringify(order.shippingAddress)}::jsonb,
+            ${order.shippingMethod === null ? null : JSON.stringify(order.shippingMethod)}::jsonb,
+            ${couponId}::text, ${order.couponCode}::text, ${order.optionsHash}::text
           ) AS result`) as [{ result: PlaceResult }];
       } catch (error) {
         // The id derives from the key: a collision on either means the key is taken.
@@ -84,6 +88,7 @@ export function createPrismaOrderStore(deps: { prisma: PrismaClient; onCommit?: 
         throw error;
       }
       if (result.outcome === "changed") throw new CartChanged(order.userId, result.linesLeft, result.lastOrderId);
+      if (result.outcome === "coupon") throw new CouponNotRedeemable(result.reason);
       committed();
     },
 
@@ -185,7 +190,8 @@ const itemRow = (item: OrderItem) => ({
 });
 
 // The Order row as toOrder reads it; the status as text, so raw statements and the model agree.
-const ORDER_COLUMNS = Prisma.sql`id, "userId", status::text AS status, "statusReason", currency, "totalAmount", "idempotencyKey", "requestHash", "reservationId", "createdAt", "updatedAt", "refundedAmount", "deliveredAt"`;
+const ORDER_COLUMNS = Prisma.sql`id, "userId", status::text AS status, "statusReason", currency, "totalAmount", "idempotencyKey", "requestHash", "reservationId", "createdAt", "updatedAt", "refundedAmount", "deliveredAt",
+  "subtotalAmount", "discountAmount", "shippingAmount", "taxAmount", "shippingAddress", "shippingMethod", "couponCode", "optionsHash"`;
 
 type LockedRow = { fresh: boolean } & Partial<OrderRow>;
 
@@ -196,6 +202,14 @@ function toOrder(row: OrderRow): Order {
     status: row.status as OrderStatus,
     statusReason: row.statusReason,
     total: { amount: row.totalAmount, currency: row.currency },
+    subtotal: { amount: row.subtotalAmount, currency: row.currency },
+    discountTotal: { amount: row.discountAmount, currency: row.currency },
+    shippingTotal: { amount: row.shippingAmount, currency: row.currency },
+    taxTotal: { amount: row.taxAmount, currency: row.currency },
+    shippingAddress: (row.shippingAddress as unknown as OrderAddress | null) ?? null,
+    shippingMethod: (row.shippingMethod as unknown as OrderShippingMethod | null) ?? null,
+    couponCode: row.couponCode,
+    optionsHash: row.optionsHash,
     idempotencyKey: row.idempotencyKey,
     requestHash: row.requestHash,
     reservationId: row.reservationId,

@@ -1,10 +1,13 @@
 import { createHash, randomUUID } from "node:crypto";
-import { badInput, DomainError, ErrorCode, multiplyMoney, sumMoney, type Logger } from "#kernel";
+import { badInput, DomainError, ErrorCode, type Logger } from "#kernel";
+import { couponInvalid } from "../../../cart/src/index.js";
 import type { Order, OrderItem } from "./order.js";
 import { paymentRequested, statusChanged } from "./order-events.js";
+import { checkRequestShape, optionsFingerprint, shippingAddressOf, type CheckoutRequest } from "./checkout-request.js";
 import type { CheckoutCart, CheckoutLine } from "../ports/checkout-cart.js";
-import { CartChanged, IdempotencyKeyTaken, type OrderStore } from "../ports/order-store.js";
+import { CartChanged, CouponNotRedeemable, IdempotencyKeyTaken, type OrderStore } from "../ports/order-store.js";
 import type { StockReservations } from "../ports/stock-reservations.js";
+import type { SavedAddresses } from "../ports/saved-addresses.js";
 
 const MAX_KEY_LENGTH = 200;
 
@@ -33,37 +36,55 @@ const MAX_KEY_LENGTH = 200;
  * written for any other reason after the hold was taken (the outcome may be unknown), the
  * hold is left to expire (RESERVATION_TTL_MS) rather than released: a client retrying with
  * the same key reserves the same id again.
+ * What the order costs is never the client's to say: the cart's pricing computes subtotal,
+ * discount, shipping and tax from server-side data (the same function as the cart's
+ * estimate). A key names one address, shipping method and coupon argument too: reused with
+ * others it is IDEMPOTENCY_CONFLICT, even once the cart is empty. The coupon is redeemed in
+ * the order's own statement under the coupon's row lock; when it is used up meanwhile, the
+ * checkout writes nothing, gives its hold back and answers COUPON_INVALID with the reason
+ * (placing the order without the discount would charge more than the customer was shown).
  */
 export function createCheckoutService(deps: {
   store: OrderStore;
   cart: CheckoutCart;
   reservations: StockReservations;
+  addresses: SavedAddresses;
   logger: Logger;
   clock?: () => Date;
 }) {
   const { store, reservations } = deps;
   const clock = deps.clock ?? (() => new Date());
 
-  function replay(existing: Order, requestHash: string | null): Order {
+  function replay(existing: Order, requestHash: string | null, optionsHash: string): Order {
+    if (existing.optionsHash !== null && existing.optionsHash !== optionsHash) throw conflict();
     if (requestHash === null || requestHash === existing.requestHash) return existing;
     throw conflict();
   }
 
   return {
-    async checkout(userId: string, idempotencyKey: string, log: Logger = deps.logger): Promise<Order> {
-      const key = validKey(idempotencyKey);
+    async checkout(userId: string, request: CheckoutRequest, log: Logger = deps.logger): Promise<Order> {
+      const key = validKey(request.idempotencyKey);
+      checkRequestShape(request);
+      const couponArgument = request.couponCode ? request.couponCode.trim().toUpperCase() : null;
       // The cart first, then the key: a twin that commits in between empties the cart and
       // creates the order in one transaction, so this call sees either the full cart or the order.
-      const cart = await deps.cart.priced(userId);
+      const [cart, address] = await Promise.all([deps.cart.priced(userId), shippingAddressOf(request, userId, deps.addresses)]);
       const requestHash = cart.lines.length > 0 ? fingerprint(cart.lines) : null;
-      const existing = await store.findByIdempotencyKey(userId, key);
-      if (existing) return replay(existing, requestHash);
+      const optionsHash = optionsFingerprint(address, request.shippingMethodId, couponArgument);
+      const destination = { country: address.country, region: address.region };
+      const [existing, quote] = await Promise.all([
+        store.findByIdempotencyKey(userId, key),
+        // Priced alongside the key's lookup (one statement); a replay does not need it.
+        cart.lines.length > 0 ? deps.cart.quote(cart, { destination, shippingMethodId: request.shippingMethodId, couponCode: couponArgument }).catch((error: unknown) => error as Error) : null,
+      ]);
+      if (existing) return replay(existing, requestHash, optionsHash);
       if (cart.lines.length === 0) throw cartEmpty(cart.lastOrderId);
       checkPrices(cart.lines);
+      if (quote instanceof Error) throw quote;
+      const { totals } = quote!;
 
       const now = clock();
-      const currency = cart.lines[0]!.current.currency;
-      const total = sumMoney(cart.lines.map((line) => multiplyMoney(line.current, line.quantity)), currency);
+      const total = totals.total;
       const orderId = orderIdFor(userId, key);
       const order: Order = {
         id: orderId,
@@ -71,6 +92,14 @@ export function createCheckoutService(deps: {
         status: "PENDING",
         statusReason: null,
         total,
+        subtotal: totals.subtotal,
+        discountTotal: totals.discountTotal,
+        shippingTotal: totals.shippingTotal,
+        taxTotal: totals.taxTotal,
+        shippingAddress: address,
+        shippingMethod: quote!.shippingMethod && { id: quote!.shippingMethod.id, name: quote!.shippingMethod.name, price: quote!.shippingMethod.price },
+        couponCode: quote!.coupon?.code ?? null,
+        optionsHash,
         idempotencyKey: key,
         requestHash: requestHash!,
         reservationId: orderId,
@@ -93,23 +122,35 @@ export function createCheckoutService(deps: {
       const ordered = items.map(({ variantId, quantity }) => ({ variantId, quantity }));
       const priced = cart.lines.map(({ variantId, quantity, accepted }) => ({ variantId, quantity, accepted }));
       const paymentId = randomUUID();
+      const paymentMethod = request.paymentMethod ?? null;
 
       const answerWithWinner = async (error: unknown): Promise<Order> => {
         const winner = await store.findByIdempotencyKey(userId, key);
         if (!winner) throw error;
-        return replay(winner, requestHash);
+        return replay(winner, requestHash, optionsHash);
       };
+      const releaseHold = (why: string) =>
+        reservations.release(orderId).catch((error: unknown) => log.warn(`hold of a checkout that ${why} left to expire`, { orderId, userId, error: String(error) }));
       const lostTheCart = async (lost: CartChanged): Promise<Order> => {
         // A twin with this key took it: this call is its duplicate, and the hold is its hold.
         const twin = await store.findByIdempotencyKey(userId, key);
-        if (twin) return replay(twin, requestHash);
+        if (twin) return replay(twin, requestHash, optionsHash);
         // Another checkout of this cart won. This key's hold belongs to no order, so its units
         // go back now rather than at expiry. (A same-key twin still in flight finds the lines
         // gone too; should the customer put the very same lines back before it places them,
         // its payment takes the units again on commit, or is refunded.)
-        await reservations.release(orderId).catch((error: unknown) => log.warn("hold of a checkout that lost its cart left to expire", { orderId, userId, error: String(error) }));
+        await releaseHold("lost its cart");
         log.info("checkout lost its cart to another", { orderId, userId, takenBy: lost.lastOrderId, linesLeft: lost.linesLeft });
         throw lost.linesLeft === 0 ? cartEmpty(lost.lastOrderId) : cartChanged();
+      };
+      const lostTheCoupon = async (refused: CouponNotRedeemable): Promise<Order> => {
+        // The order was priced with the discount: placing it without would charge more than
+        // the customer was shown, so it is refused with the reason and nothing is written.
+        const twin = await store.findByIdempotencyKey(userId, key);
+        if (twin) return replay(twin, requestHash, optionsHash);
+        await releaseHold("lost its coupon");
+        log.info("checkout refused: coupon no longer redeemable", { orderId, userId, couponCode: order.couponCode, reason: refused.reason });
+        throw couponInvalid(refused.reason as Parameters<typeof couponInvalid>[0], order.couponCode);
       };
       try {
         await reservations.reserve(orderId, ordered);
@@ -123,15 +164,20 @@ export function createCheckoutService(deps: {
           order,
           items,
           payment: { id: paymentId, amount: total },
-          events: [statusChanged(order, null, "PENDING", now), paymentRequested({ paymentId, orderId, userId, amount: total.amount, currency: total.currency }, now)],
+          events: [
+            statusChanged(order, null, "PENDING", now),
+            paymentRequested({ paymentId, orderId, userId, amount: total.amount, currency: total.currency, ...(paymentMethod !== null && { paymentMethod }) }, now),
+          ],
           cart: { ordered: priced, unavailable: cart.unavailable },
+          couponId: quote!.coupon?.id ?? null,
         });
       } catch (error) {
         if (error instanceof IdempotencyKeyTaken) return answerWithWinner(error);
         if (error instanceof CartChanged) return lostTheCart(error);
+        if (error instanceof CouponNotRedeemable) return lostTheCoupon(error);
         throw error;
       }
-      log.info("order placed", { orderId, userId, total: total.amount, currency: total.currency, lines: items.length });
+      log.info("order placed", { orderId, userId, total: total.amount, currency: total.currency, lines: items.length, couponCode: order.couponCode });
       return order;
     },
   };

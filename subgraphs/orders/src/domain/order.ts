@@ -19,7 +19,18 @@ export interface Order {
   userId: string;
   status: OrderStatus;
   statusReason: string | null;
+  /** What the customer pays: subtotal - discount + shipping + tax. */
   total: Money;
+  subtotal: Money;
+  discountTotal: Money;
+  shippingTotal: Money;
+  taxTotal: Money;
+  /** Snapshots taken at checkout; null for orders placed before they were recorded. */
+  shippingAddress: OrderAddress | null;
+  shippingMethod: OrderShippingMethod | null;
+  couponCode: string | null;
+  /** Fingerprint of checkout's address, shipping method and coupon (null for older orders). */
+  optionsHash: string | null;
   idempotencyKey: string;
   /** Fingerprint of the cart that was ordered: tells a retry from a reuse of the key. */
   requestHash: string;
@@ -44,6 +55,25 @@ export interface OrderItem {
   options: { name: string; value: string }[];
   unitPrice: Money;
   quantity: number;
+}
+
+/** Where the order is shipped, as it was at checkout. */
+export interface OrderAddress {
+  recipientName: string;
+  line1: string;
+  line2: string | null;
+  city: string;
+  region: string | null;
+  postalCode: string;
+  country: string;
+  phone: string | null;
+}
+
+/** The shipping method chosen at checkout, as it was then (price before any free-shipping threshold). */
+export interface OrderShippingMethod {
+  id: string;
+  name: string;
+  price: Money;
 }
 
 export interface OrderStatusChange {

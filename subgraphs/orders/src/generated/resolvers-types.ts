@@ -19,6 +19,31 @@ export type Scalars = {
 };
 
 /**
+ * An address typed at checkout, checked by the same rules as a saved address (the accounts
+ * subgraph's addAddress takes the same input).
+ */
+export type AddressInput = {
+  /** City or town. */
+  city: Scalars['String']['input'];
+  /** ISO 3166-1 alpha-2 country code, for example DE. */
+  country: Scalars['String']['input'];
+  /** Street and number. */
+  line1: Scalars['String']['input'];
+  /** Apartment, floor, building. */
+  line2?: InputMaybe<Scalars['String']['input']>;
+  /** Make it the default address (addAddress only; checkout does not save the address). */
+  makeDefault?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Phone number for the carrier. */
+  phone?: InputMaybe<Scalars['String']['input']>;
+  /** Postal or ZIP code. */
+  postalCode: Scalars['String']['input'];
+  /** Who receives parcels sent here. */
+  recipientName: Scalars['String']['input'];
+  /** State, province or county. */
+  region?: InputMaybe<Scalars['String']['input']>;
+};
+
+/**
  * An amount of money in integer minor units (for example cents) with its ISO 4217 currency.
  * Never a float: 1999 with USD means $19.99.
  */
@@ -55,7 +80,12 @@ export type Mutation = {
    * charged. Stock is reserved per variant. One cart becomes at most one order whatever the keys: of concurrent checkouts of it (double click,
    * two tabs) one wins, the others fail with CART_EMPTY (extensions.orderId names the order
    * that took the cart) or, when its lines changed meanwhile, CART_CHANGED; nothing is
-   * charged for them.
+   * charged for them. Subtotal, discount, shipping and tax are computed here from the catalog's
+   * prices and the store's rates (see Order.total): a client never sends an amount, and the
+   * payment is for the order's total. A key also names its address, shipping method and coupon
+   * argument: reusing it with other ones is IDEMPOTENCY_CONFLICT. The coupon (the argument, else
+   * the cart's) is checked again here: a coupon used up by other orders meanwhile fails with
+   * COUPON_INVALID (reason USAGE_LIMIT_REACHED or CUSTOMER_LIMIT_REACHED) and nothing is charged.
    */
   checkout: Order;
   /** Marks a shipped order as delivered (admin). */
@@ -99,7 +129,12 @@ export type MutationCancelOrderArgs = {
 
 
 export type MutationCheckoutArgs = {
+  couponCode?: InputMaybe<Scalars['String']['input']>;
   idempotencyKey: Scalars['String']['input'];
+  paymentMethod?: InputMaybe<Scalars['String']['input']>;
+  shippingAddress?: InputMaybe<AddressInput>;
+  shippingAddressId?: InputMaybe<Scalars['ID']['input']>;
+  shippingMethodId: Scalars['ID']['input'];
 };
 
 
@@ -136,11 +171,21 @@ export type MutationShipOrderArgs = {
 /** A customer's order. */
 export type Order = {
   __typename?: 'Order';
+  /** The coupon the order used, or null. */
+  couponCode?: Maybe<Scalars['String']['output']>;
   /** When the order was placed (ISO 8601). */
   createdAt: Scalars['String']['output'];
+  /**
+   * The coupon's discount: PERCENTAGE coupons take their basis points of the subtotal, rounded
+   * half up; FIXED_AMOUNT coupons their amount, at most the subtotal. Shared over the lines in
+   * proportion to their subtotals (largest remainder) for the tax.
+   */
+  discountTotal: Money;
   id: Scalars['ID']['output'];
   /** Lines as bought, one per variant: names, SKU and price are those at checkout. */
   items: Array<OrderItem>;
+  /** The same lines as items (the name storefront APIs use). */
+  lines: Array<OrderItem>;
   /**
    * Money given back or being given back, in the order's currency: the sum of refunds (each
    * refund's status tells whether the provider has paid it). Never more than the total.
@@ -150,15 +195,53 @@ export type Order = {
   refunds: Array<Refund>;
   /** Every return the customer requested, oldest first. */
   returns: Array<Return>;
+  /** Where the order ships, as given at checkout; null for orders placed before addresses were recorded. */
+  shippingAddress?: Maybe<OrderAddress>;
+  /** The shipping method chosen at checkout; null for orders placed before shipping was recorded. */
+  shippingMethod?: Maybe<OrderShippingMethod>;
+  /** The shipping method's price, or 0 when the subtotal after discount reached its free-over amount. Not taxed. */
+  shippingTotal: Money;
   status: OrderStatus;
   /** Every status the order went through, oldest first. */
   statusHistory: Array<OrderStatusChange>;
   /** Why the order reached its status, when there is something to say (a decline, an expired hold). */
   statusReason?: Maybe<Scalars['String']['output']>;
-  /** What the customer pays. */
+  /** Sum of the lines (unit price times quantity). */
+  subtotal: Money;
+  /**
+   * Tax: per line, the most specific rate for the address and the product's category, applied to
+   * the line's subtotal minus its share of the discount and rounded half up to the minor unit;
+   * taxTotal is the sum of the lines' taxes.
+   */
+  taxTotal: Money;
+  /**
+   * What the customer pays, in integer minor units: subtotal - discountTotal + shippingTotal +
+   * taxTotal, exactly. Orders placed before shipping and tax were recorded have total = subtotal.
+   */
   total: Money;
   /** When the order last changed (ISO 8601). */
   updatedAt: Scalars['String']['output'];
+};
+
+/** A shipping address as it was at checkout (a snapshot: editing the saved address later does not change it). */
+export type OrderAddress = {
+  __typename?: 'OrderAddress';
+  /** City or town. */
+  city: Scalars['String']['output'];
+  /** ISO 3166-1 alpha-2 country code. */
+  country: Scalars['String']['output'];
+  /** Street and number. */
+  line1: Scalars['String']['output'];
+  /** Apartment, floor, building. */
+  line2?: Maybe<Scalars['String']['output']>;
+  /** Phone number for the carrier. */
+  phone?: Maybe<Scalars['String']['output']>;
+  /** Postal or ZIP code. */
+  postalCode: Scalars['String']['output'];
+  /** Who receives the parcel. */
+  recipientName: Scalars['String']['output'];
+  /** State, province or county. */
+  region?: Maybe<Scalars['String']['output']>;
 };
 
 /** A page of orders, newest first. */
@@ -198,6 +281,17 @@ export type OrderItem = {
   variant?: Maybe<ProductVariant>;
   /** The variant's title at checkout, for example "Red / M"; the product name for a product without options. */
   variantTitle: Scalars['String']['output'];
+};
+
+/** The shipping method as it was at checkout. */
+export type OrderShippingMethod = {
+  __typename?: 'OrderShippingMethod';
+  /** The method's id (shippingMethods lists the current ones). */
+  id: Scalars['ID']['output'];
+  /** Its name at checkout. */
+  name: Scalars['String']['output'];
+  /** Its price at checkout, before any free-shipping threshold (shippingTotal is what was charged). */
+  price: Money;
 };
 
 /**
@@ -476,19 +570,22 @@ export type FederationReferenceTypes = ResolversObject<{
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
+  AddressInput: AddressInput;
+  String: ResolverTypeWrapper<Scalars['String']['output']>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Money: ResolverTypeWrapper<Money>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
-  String: ResolverTypeWrapper<Scalars['String']['output']>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Order: ResolverTypeWrapper<OrderModel>;
+  OrderAddress: ResolverTypeWrapper<OrderAddress>;
   OrderConnection: ResolverTypeWrapper<OrderPageModel>;
   OrderEdge: ResolverTypeWrapper<Omit<OrderEdge, 'node'> & { node: ResolversTypes['Order'] }>;
   OrderItem: ResolverTypeWrapper<OrderItemModel>;
+  OrderShippingMethod: ResolverTypeWrapper<OrderShippingMethod>;
   OrderStatus: OrderStatus;
   OrderStatusChange: ResolverTypeWrapper<OrderStatusChangeModel>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Product: ResolverTypeWrapper<Product>;
   ProductVariant: ResolverTypeWrapper<ProductVariant>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
@@ -503,18 +600,21 @@ export type ResolversTypes = ResolversObject<{
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
+  AddressInput: AddressInput;
+  String: Scalars['String']['output'];
+  Boolean: Scalars['Boolean']['output'];
   Money: Money;
   Int: Scalars['Int']['output'];
-  String: Scalars['String']['output'];
   Mutation: Record<PropertyKey, never>;
   ID: Scalars['ID']['output'];
   Order: OrderModel;
+  OrderAddress: OrderAddress;
   OrderConnection: OrderPageModel;
   OrderEdge: Omit<OrderEdge, 'node'> & { node: ResolversParentTypes['Order'] };
   OrderItem: OrderItemModel;
+  OrderShippingMethod: OrderShippingMethod;
   OrderStatusChange: OrderStatusChangeModel;
   PageInfo: PageInfo;
-  Boolean: Scalars['Boolean']['output'];
   Product: Product;
   ProductVariant: ProductVariant;
   Query: Record<PropertyKey, never>;
@@ -533,7 +633,7 @@ export type MoneyResolvers<ContextType = OrdersContext, ParentType extends Resol
 export type MutationResolvers<ContextType = OrdersContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   approveReturn?: Resolver<ResolversTypes['Return'], ParentType, ContextType, RequireFields<MutationApproveReturnArgs, 'id'>>;
   cancelOrder?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationCancelOrderArgs, 'id'>>;
-  checkout?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationCheckoutArgs, 'idempotencyKey'>>;
+  checkout?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationCheckoutArgs, 'idempotencyKey' | 'shippingMethodId'>>;
   deliverOrder?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationDeliverOrderArgs, 'id'>>;
   refundOrder?: Resolver<ResolversTypes['Refund'], ParentType, ContextType, RequireFields<MutationRefundOrderArgs, 'id' | 'idempotencyKey' | 'reason'>>;
   rejectReturn?: Resolver<ResolversTypes['Return'], ParentType, ContextType, RequireFields<MutationRejectReturnArgs, 'id' | 'reason'>>;
@@ -543,17 +643,36 @@ export type MutationResolvers<ContextType = OrdersContext, ParentType extends Re
 
 export type OrderResolvers<ContextType = OrdersContext, ParentType extends ResolversParentTypes['Order'] = ResolversParentTypes['Order'], FederationReferenceType extends FederationReferenceTypes['Order'] = FederationReferenceTypes['Order']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Order']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  couponCode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  discountTotal?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   items?: Resolver<Array<ResolversTypes['OrderItem']>, ParentType, ContextType>;
+  lines?: Resolver<Array<ResolversTypes['OrderItem']>, ParentType, ContextType>;
   refundedTotal?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   refunds?: Resolver<Array<ResolversTypes['Refund']>, ParentType, ContextType>;
   returns?: Resolver<Array<ResolversTypes['Return']>, ParentType, ContextType>;
+  shippingAddress?: Resolver<Maybe<ResolversTypes['OrderAddress']>, ParentType, ContextType>;
+  shippingMethod?: Resolver<Maybe<ResolversTypes['OrderShippingMethod']>, ParentType, ContextType>;
+  shippingTotal?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['OrderStatus'], ParentType, ContextType>;
   statusHistory?: Resolver<Array<ResolversTypes['OrderStatusChange']>, ParentType, ContextType>;
   statusReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  subtotal?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  taxTotal?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   total?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type OrderAddressResolvers<ContextType = OrdersContext, ParentType extends ResolversParentTypes['OrderAddress'] = ResolversParentTypes['OrderAddress']> = ResolversObject<{
+  city?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  country?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  line1?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  line2?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  phone?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  postalCode?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  recipientName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  region?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
 export type OrderConnectionResolvers<ContextType = OrdersContext, ParentType extends ResolversParentTypes['OrderConnection'] = ResolversParentTypes['OrderConnection']> = ResolversObject<{
@@ -576,6 +695,12 @@ export type OrderItemResolvers<ContextType = OrdersContext, ParentType extends R
   unitPrice?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   variant?: Resolver<Maybe<ResolversTypes['ProductVariant']>, ParentType, ContextType>;
   variantTitle?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type OrderShippingMethodResolvers<ContextType = OrdersContext, ParentType extends ResolversParentTypes['OrderShippingMethod'] = ResolversParentTypes['OrderShippingMethod']> = ResolversObject<{
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  price?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
 }>;
 
 export type OrderStatusChangeResolvers<ContextType = OrdersContext, ParentType extends ResolversParentTypes['OrderStatusChange'] = ResolversParentTypes['OrderStatusChange']> = ResolversObject<{
@@ -640,9 +765,11 @@ export type Resolvers<ContextType = OrdersContext> = ResolversObject<{
   Money?: MoneyResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   Order?: OrderResolvers<ContextType>;
+  OrderAddress?: OrderAddressResolvers<ContextType>;
   OrderConnection?: OrderConnectionResolvers<ContextType>;
   OrderEdge?: OrderEdgeResolvers<ContextType>;
   OrderItem?: OrderItemResolvers<ContextType>;
+  OrderShippingMethod?: OrderShippingMethodResolvers<ContextType>;
   OrderStatusChange?: OrderStatusChangeResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Product?: ProductResolvers<ContextType>;

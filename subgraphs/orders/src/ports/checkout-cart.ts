@@ -11,6 +11,8 @@ export interface CheckoutLine {
   sku: string;
   variantTitle: string;
   options: { name: string; value: string }[];
+  /** The product's category slug (tax rates can depend on it). */
+  category: string | null;
   quantity: number;
   accepted: Money;
   current: Money;
@@ -21,12 +23,27 @@ export interface CheckoutLine {
  * `lastOrderId` is the order that took the cart's lines last, unless it changed since.
  */
 export interface CartToOrder {
+  /** The cart's key: the customer's user id. */
+  userId: string;
   lines: CheckoutLine[];
   unavailable: string[];
   lastOrderId: string | null;
 }
 
+/** What the order is charged, from the cart's pricing (the same function as the cart's estimate). */
+export interface CheckoutQuote {
+  totals: { subtotal: Money; discountTotal: Money; shippingTotal: Money; taxTotal: Money; total: Money };
+  coupon: { id: string; code: string } | null;
+  shippingMethod: { id: string; name: string; price: Money } | null;
+}
+
 /** The cart subgraph's checkout access (its package's public surface implements it). */
 export interface CheckoutCart {
   priced(userId: string): Promise<CartToOrder>;
+  /**
+   * Prices the cart for delivery, strictly: NOT_FOUND for an unknown shipping method,
+   * SHIPPING_UNAVAILABLE when it does not serve the destination or the cart's currency,
+   * COUPON_INVALID (with the reason) for the given coupon, or the cart's, when it does not apply.
+   */
+  quote(cart: CartToOrder, request: { destination: { country: string; region: string | null }; shippingMethodId: string; couponCode: string | null }): Promise<CheckoutQuote>;
 }

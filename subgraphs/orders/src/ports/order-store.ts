@@ -11,6 +11,18 @@ export interface NewOrder {
   events: OutboxMessage[];
   /** What leaves the cart in the same transaction: the lines as priced, exactly. */
   cart: { ordered: { variantId: string; quantity: number; accepted: Money }[]; unavailable: string[] };
+  /** The coupon redeemed in the same transaction, within its limits, or none. */
+  couponId: string | null;
+}
+
+/**
+ * Thrown by `place` when the coupon can no longer be redeemed (used up, the customer's limit,
+ * deactivated, out of its window); nothing was written.
+ */
+export class CouponNotRedeemable extends Error {
+  constructor(readonly reason: string) {
+    super(`The coupon cannot be redeemed: ${reason}`);
+  }
 }
 
 /** A refund promised in a decision; the order's refundedAmount grows by its amount in the same transaction. */

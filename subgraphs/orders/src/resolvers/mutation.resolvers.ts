@@ -2,7 +2,7 @@ import { requireUser } from "#kernel";
 import type { MutationResolvers } from "../generated/resolvers-types.js";
 
 export const Mutation: MutationResolvers = {
-  checkout: (_root, { idempotencyKey }, ctx) => ctx.checkout.checkout(requireUser(ctx).userId, idempotencyKey, ctx.logger),
+  checkout: (_root, args, ctx) => ctx.checkout.checkout(requireUser(ctx).userId, args, ctx.logger),
   cancelOrder: (_root, { id }, ctx) => ctx.orders.cancel(ctx, id),
   shipOrder: (_root, { id }, ctx) => ctx.orders.ship(ctx, id),
   deliverOrder: (_root, { id }, ctx) => ctx.orders.deliver(ctx, id),

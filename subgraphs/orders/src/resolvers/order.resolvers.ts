@@ -6,6 +6,7 @@ export const Order: OrderResolvers = {
   __resolveReference: (ref, ctx) => ctx.orderById.load(ref.id),
   items: (order, _args, ctx) => ctx.itemsByOrderId.load(order.id),
   statusHistory: (order, _args, ctx) => ctx.historyByOrderId.load(order.id),
+  lines: (order, _args, ctx) => ctx.itemsByOrderId.load(order.id),
   createdAt: (order) => order.createdAt.toISOString(),
   updatedAt: (order) => order.updatedAt.toISOString(),
   refundedTotal: (order) => ({ amount: order.refundedAmount, currency: order.total.currency }),

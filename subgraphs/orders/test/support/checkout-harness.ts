@@ -10,6 +10,9 @@ import { createOrderService } from "../../src/domain/order.service.js";
 import { createAfterSaleService } from "../../src/domain/after-sale.service.js";
 import { createPaymentOutcomeHandler } from "../../src/domain/payment-outcome.handler.js";
 import { createInMemoryStockReservations } from "./in-memory-stock-reservations.js";
+import { checkoutRequest, seedTestShipping } from "./checkout-defaults.js";
+import type { CheckoutRequest } from "../../src/domain/checkout-request.js";
+import type { OrderAddress } from "../../src/domain/order.js";
 
 /**
  * The orders service on a real, freshly migrated PostgreSQL with the real cart and order
@@ -25,7 +28,7 @@ export async function startCheckoutHarness(engine: DatabaseEngine, stock: Record
       const productId = productIdOfVariant(id);
       const name = `Product ${productId}`;
       const options = isDefaultVariantId(id) ? [] : [{ name: "Colour", value: id.slice(productId.length + 1) }];
-      return [id, { id, productId, name, title: options[0]?.value ?? name, sku: `SKU-${id}`, options, price: { amount: 1000, currency: "USD" } }];
+      return [id, { id, productId, name, title: options[0]?.value ?? name, sku: `SKU-${id}`, options, price: { amount: 1000, currency: "USD" }, category: "general" }];
     }),
   );
   const catalogCalls = { count: 0 };
@@ -44,7 +47,14 @@ export async function startCheckoutHarness(engine: DatabaseEngine, stock: Record
   const cart = createCheckoutCart({ prisma, catalog });
   let commits = 0;
   const store = createPrismaOrderStore({ prisma, onCommit: () => void (commits += 1) });
-  const checkout = createCheckoutService({ store, cart, reservations: reservations.port, logger });
+  await seedTestShipping(prisma);
+  const savedAddresses = new Map<string, OrderAddress>();
+  const addresses = { savedAddress: async (userId: string, id: string) => savedAddresses.get(`${userId}/${id}`) ?? null };
+  const service = createCheckoutService({ store, cart, reservations: reservations.port, addresses, logger });
+  // A key alone checks out to the test address with free shipping (checkout-defaults.ts).
+  const checkout = {
+    checkout: (userId: string, request: string | CheckoutRequest, log?: typeof logger) => service.checkout(userId, typeof request === "string" ? checkoutRequest(request) : request, log),
+  };
   const orders = createOrderService({ store, reservations: reservations.port, stockReturns: reservations.returns });
   let now: Date | undefined;
   const afterSale = createAfterSaleService({ store, stockReturns: reservations.returns, returnWindowDays: 30, clock: () => now ?? new Date() });
@@ -63,6 +73,8 @@ export async function startCheckoutHarness(engine: DatabaseEngine, stock: Record
     reservations,
     cartStore,
     catalogCalls,
+    /** Saves an address in the stand-in address book (the accounts subgraph's). */
+    saveAddress: (userId: string, id: string, address: OrderAddress) => void savedAddresses.set(`${userId}/${id}`, address),
     commits: () => commits,
     /** Puts a line in the cart at the catalog's current price, as addToCart does. */
     async addToCart(userId: string, variantId: string, quantity: number): Promise<void> {

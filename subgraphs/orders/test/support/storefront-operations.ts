@@ -3,6 +3,13 @@ import { randomUUID } from "node:crypto";
 import { waitFor } from "#kernel/testing";
 import type { CheckoutSupergraph } from "./start-checkout-supergraph.js";
 
+/**
+ * checkout's destination arguments for tests whose point is not the address or shipping: a US
+ * address and the demo store's free standard shipping (DEMO_SHIPPING_METHODS), so an order's
+ * total is its lines' sum.
+ */
+export const TEST_DESTINATION = `shippingAddress: { recipientName: "Test Customer", line1: "1 Main Street", city: "Springfield", region: "IL", postalCode: "62701", country: "US" }, shippingMethodId: "shp_standard"`;
+
 /** The client operations checkout tests send through the gateway. */
 export const Ops = {
   cart: `{ cart { id totalQuantity hasPriceChanges updatedAt subtotal { amount currency }
@@ -12,7 +19,7 @@ export const Ops = {
   updateCartItem: `mutation($productId: ID!, $quantity: Int!) { updateCartItem(productId: $productId, quantity: $quantity) { totalQuantity items { quantity product { id } } } }`,
   removeFromCart: `mutation($productId: ID!) { removeFromCart(productId: $productId) { totalQuantity items { product { id } } } }`,
   acceptCartPrices: `mutation { acceptCartPrices { hasPriceChanges subtotal { amount } items { unitPrice { amount } acceptedUnitPrice { amount } } } }`,
-  checkout: `mutation($key: String!) { checkout(idempotencyKey: $key) { id status total { amount currency } items { quantity name product { id } unitPrice { amount } } } }`,
+  checkout: `mutation($key: String!) { checkout(idempotencyKey: $key, ${TEST_DESTINATION}) { id status total { amount currency } items { quantity name product { id } unitPrice { amount } } } }`,
   order: `query($id: ID!) { order(id: $id) { id status statusReason total { amount currency } statusHistory { from to reason } } }`,
   cancelOrder: `mutation($id: ID!) { cancelOrder(id: $id) { id status } }`,
   shipOrder: `mutation($id: ID!) { shipOrder(id: $id) { id status } }`,

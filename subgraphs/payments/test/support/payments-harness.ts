@@ -132,7 +132,7 @@ export async function openPaymentsHarness(options: HarnessOptions) {
           currency: overrides.currency ?? "USD",
         };
         await prisma.order.create({
-          data: { id: payment.orderId, userId: payment.userId, status: "PENDING", currency: payment.currency, totalAmount: payment.amount, idempotencyKey: randomUUID(), requestHash: "test", reservationId: "res_test" },
+          data: { id: payment.orderId, userId: payment.userId, status: "PENDING", currency: payment.currency, totalAmount: payment.amount, subtotalAmount: payment.amount, idempotencyKey: randomUUID(), requestHash: "test", reservationId: "res_test" },
         });
         await prisma.payment.create({
           data: { id: payment.paymentId, orderId: payment.orderId, userId: payment.userId, status: "PENDING", amount: payment.amount, currency: payment.currency, attempts: 0 },

@@ -1,5 +1,14 @@
 import { useState } from "preact/hooks";
-import { AddAddressDocument, CartDocument, CheckoutDocument, MeDocument } from "../../../../clients/typescript/src/index.js";
+import {
+  AddAddressDocument,
+  ApplyCouponDocument,
+  CartDocument,
+  CartEstimateDocument,
+  CheckoutDocument,
+  MeDocument,
+  RemoveCouponDocument,
+  ShippingMethodsDocument,
+} from "../../../../clients/typescript/src/index.js";
 import { Await, ErrorNotice, Money } from "../components.js";
 import { href, navigate } from "../route.js";
 import { useMutation, useQuery } from "../use-operation.js";
@@ -24,7 +33,6 @@ export function CheckoutPage() {
   const [idempotencyKey] = useState(() => crypto.randomUUID());
   const [address, setAddress] = useState<AddressForm>({ recipientName: "", line1: "", city: "", postalCode: "", country: "US" });
   const addAddress = useMutation(AddAddressDocument);
-  const checkout = useMutation(CheckoutDocument);
 
   return (
     <section aria-labelledby="checkout-title" class="narrow">
@@ -79,20 +87,7 @@ export function CheckoutPage() {
                           </li>
                         ))}
                       </ul>
-                      <p class="total">
-                        Total: <Money money={cart.subtotal} />
-                      </p>
-                      <ErrorNotice error={checkout.error} />
-                      <button
-                        type="button"
-                        disabled={checkout.busy}
-                        onClick={async () => {
-                          const placed = await checkout.run({ idempotencyKey });
-                          if (placed) navigate(href.order(placed.checkout.id));
-                        }}
-                      >
-                        Place order
-                      </button>
+                      <PlaceOrder addressId={me.defaultAddress!.id} country={me.defaultAddress!.country} idempotencyKey={idempotencyKey} />
                     </>
                   )
                 }
@@ -102,5 +97,116 @@ export function CheckoutPage() {
         }
       </Await>
     </section>
+  );
+}
+
+/**
+ * Shipping method, coupon and the totals the server computes (the cart's estimate: the same
+ * function checkout charges with), then the order. The page never sends an amount.
+ */
+function PlaceOrder({ addressId, country, idempotencyKey }: { addressId: string; country: string; idempotencyKey: string }) {
+  const [methods] = useQuery(ShippingMethodsDocument, { countryCode: country });
+  const [chosen, setChosen] = useState<string | undefined>();
+  const [code, setCode] = useState("");
+  const applyCoupon = useMutation(ApplyCouponDocument);
+  const removeCoupon = useMutation(RemoveCouponDocument);
+  const checkout = useMutation(CheckoutDocument);
+  return (
+    <Await loaded={methods}>
+      {({ shippingMethods }) => {
+        const shippingMethodId = chosen ?? shippingMethods[0]?.id;
+        if (!shippingMethodId) return <p>We do not ship to {country} yet.</p>;
+        return (
+          <>
+            <fieldset>
+              <legend>Shipping</legend>
+              {shippingMethods.map((method) => (
+                <label key={method.id} class="choice">
+                  <input type="radio" name="shipping" checked={method.id === shippingMethodId} onChange={() => setChosen(method.id)} />
+                  {method.name} ({method.minDeliveryDays}–{method.maxDeliveryDays} days) <Money money={method.price} />
+                </label>
+              ))}
+            </fieldset>
+            <form
+              onSubmit={async (event) => {
+                event.preventDefault();
+                if (await applyCoupon.run({ code })) setCode("");
+              }}
+            >
+              <label for="coupon-code">Coupon code</label>
+              <input id="coupon-code" value={code} onInput={(event) => setCode((event.target as HTMLInputElement).value)} />
+              <button type="submit" disabled={applyCoupon.busy || code.trim() === ""}>
+                Apply coupon
+              </button>
+              <ErrorNotice error={applyCoupon.error} />
+            </form>
+            <Totals
+              addressId={addressId}
+              shippingMethodId={shippingMethodId}
+              round={`${applyCoupon.busy}${removeCoupon.busy}`}
+              onRemoveCoupon={() => void removeCoupon.run({})}
+            />
+            <ErrorNotice error={checkout.error} />
+            <button
+              type="button"
+              disabled={checkout.busy}
+              onClick={async () => {
+                const placed = await checkout.run({ idempotencyKey, shippingAddressId: addressId, shippingMethodId });
+                if (placed) navigate(href.order(placed.checkout.id));
+              }}
+            >
+              Place order
+            </button>
+          </>
+        );
+      }}
+    </Await>
+  );
+}
+
+/** The estimate for the chosen method; `round` changes whenever the coupon may have. */
+function Totals({ addressId, shippingMethodId, round, onRemoveCoupon }: { addressId: string; shippingMethodId: string; round: string; onRemoveCoupon: () => void }) {
+  const [estimate, reload] = useQuery(CartEstimateDocument, { shippingAddressId: addressId, shippingMethodId });
+  const [seen, setSeen] = useState(round);
+  if (seen !== round) {
+    setSeen(round);
+    reload();
+  }
+  return (
+    <Await loaded={estimate}>
+      {({ cart: { estimate } }) => (
+        <dl class="totals">
+          <dt>Subtotal</dt>
+          <dd>
+            <Money money={estimate.subtotal} />
+          </dd>
+          {estimate.couponCode ? (
+            <>
+              <dt>
+                Discount ({estimate.couponCode}){" "}
+                <button type="button" onClick={onRemoveCoupon}>
+                  Remove
+                </button>
+              </dt>
+              <dd>
+                −<Money money={estimate.discountTotal} />
+              </dd>
+            </>
+          ) : null}
+          <dt>Shipping</dt>
+          <dd>
+            <Money money={estimate.shippingTotal} />
+          </dd>
+          <dt>Tax</dt>
+          <dd>
+            <Money money={estimate.taxTotal} />
+          </dd>
+          <dt class="total">Total</dt>
+          <dd class="total">
+            <Money money={estimate.total} />
+          </dd>
+        </dl>
+      )}
+    </Await>
   );
 }

