@@ -4,6 +4,20 @@ import type { ProductEdit } from "../ports/product-store.js";
 const MAX_IMAGES = 20;
 
 /**
+ * An image list given anew (updateProduct) keeps what the catalog measured and made for the
+ * images it already had: the size of an uploaded original and the widths of its renditions.
+ */
+export function keepImageFacts(given: ProductImage[], current: ProductImage[]): ProductImage[] {
+  const known = new Map(current.map((image) => [image.url, image]));
+  return given.map((image) => {
+    const before = known.get(image.url);
+    if (!before) return image;
+    const { width, height, renditionWidths } = before;
+    return { ...image, ...(width ? { width } : {}), ...(height ? { height } : {}), ...(renditionWidths ? { renditionWidths } : {}) };
+  });
+}
+
+/**
  * Writes of uploaded images to a product. Each is one edit computed from the product as it is
  * at write time, so a double submit or a redelivered event changes nothing the second time.
  */

@@ -5,7 +5,7 @@ import { validChanges, validSku, type ProductChangesInput } from "./product.vali
 import { checkVariantSet, validOptions, validVariant, validVariantPrice, VARIANT_LIMITS, type ProductOptionInput, type ProductVariantInput } from "./product-variant.validation.js";
 import { defaultVariant, lowestPrice } from "./product-variants.js";
 import { createVariantOperations } from "./product-variant.service.js";
-import { createProductImageOperations } from "./product-image.service.js";
+import { createProductImageOperations, keepImageFacts } from "./product-image.service.js";
 import { DuplicateSkuError, type ListPosition, type ProductEdit, type ProductStore } from "../ports/product-store.js";
 import { variantIdOf } from "#kernel";
 import { DomainError, ErrorCode, type Logger } from "#kernel";
@@ -149,14 +149,15 @@ export function createProductService(deps: {
       const { priceAmount, currency, ...rest } = input;
       const changes = validChanges(rest, "USD");
       if (Object.keys(changes).length === 0 && priceAmount == null) throw badInput("Nothing to change: give at least one field");
-      if (priceAmount == null) return edit(id, changes);
+      if (priceAmount == null) return edit(id, changes.images ? (current) => ({ ...changes, images: keepImageFacts(changes.images!, current.images) }) : changes);
       return edit(id, (current): ProductChanges => {
         // A product's price is its variants' prices: only a single variant's is set through it.
         if (current.variants.length !== 1) {
           throw badInput("This product has several variants: set each variant's price with updateProductVariant", { field: "priceAmount", productId: id });
         }
         const price = validVariantPrice(priceAmount, currency ?? current.price.currency);
-        return { ...changes, price, variants: [{ ...current.variants[0]!, price }] };
+        const images = changes.images ? { images: keepImageFacts(changes.images, current.images) } : {};
+        return { ...changes, ...images, price, variants: [{ ...current.variants[0]!, price }] };
       });
     },
 

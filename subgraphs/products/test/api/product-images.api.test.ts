@@ -117,6 +117,14 @@ function defineImageSuite(engine: string, objectStore: () => Promise<ObjectStore
         assert.equal(avif.status, 200);
         assert.equal(avif.type, "image/avif");
       }
+
+      // Giving the image list anew (by blob path) keeps the size and renditions the catalog knows.
+      const blobPath = ready!.url.slice(ready!.url.indexOf("/images/") + "/images/".length);
+      await rig.asAdmin(`mutation($id: ID!, $input: UpdateProductInput!) { updateProduct(id: $id, input: $input) { id } }`, { id: productId, input: { images: [{ url: blobPath, alt: "Lit, on a desk" }] } });
+      const [kept] = await imagesOf(productId);
+      assert.equal(kept!.alt, "Lit, on a desk");
+      assert.equal(kept!.width, 1600);
+      assert.equal(kept!.webp, ready!.webp);
     });
 
     it("makes renditions no wider than a small original", async () => {
