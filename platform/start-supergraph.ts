@@ -43,7 +43,12 @@ export async function startSupergraph({ config, logger, ephemeralPorts = false, 
   const closers: (() => Promise<void>)[] = [platform.close];
   const port = (name: SubgraphName) => (ephemeralPorts ? 0 : config.subgraphPorts[name]);
   try {
-    const products = await startProductsSubgraph(platform, { port: port("products") });
+    // Image URLs name the gateway's /images, whose port is known only once it listens (last).
+    let gatewayOrigin: string | undefined;
+    const products = await startProductsSubgraph(platform, {
+      port: port("products"),
+      images: { gatewayOrigin: () => gatewayOrigin ?? `http://${config.host}:${config.gateway.port}` },
+    });
     closers.unshift(products.close);
     const subgraphUrls: Record<string, string> = { ...config.gateway.subgraphUrls, products: products.url };
 
@@ -121,6 +126,7 @@ export async function startSupergraph({ config, logger, ephemeralPorts = false, 
       auth: { ...config.auth, jwksUrl: config.auth.jwksUrl ?? accounts.jwksUrl },
     };
     const gateway = await startGateway({ config: gatewayConfig, logger, bus: platform.bus, port: ephemeralPorts ? 0 : config.gateway.port });
+    gatewayOrigin = gateway.url.replace(/\/graphql$/, "");
     closers.unshift(gateway.close);
 
     return {

@@ -8,6 +8,22 @@
 mutation ApplyCoupon($code: String!) {
   applyCoupon(code: $code) { id couponCode subtotal { amount currency } }
 }
+`},{name:"AttachProductImage",query:`# Admin: checks an uploaded file (size, magic bytes, a full decode) and adds it to the product's
+# images; a refusal is BAD_USER_INPUT with extensions.reason. Renditions follow within seconds:
+# ask for url(width, format) and srcset again to see them.
+mutation AttachProductImage($productId: ID!, $uploadId: ID!, $alt: String!) {
+  attachProductImage(productId: $productId, uploadId: $uploadId, alt: $alt) {
+    id
+    images {
+      url
+      alt
+      width
+      height
+      webp: url(width: 640, format: WEBP)
+      srcset(format: AVIF)
+    }
+  }
+}
 `},{name:"Autocomplete",query:`query Autocomplete($prefix: String!) {
   autocomplete(prefix: $prefix, first: 8) { kind text product { id } category brand }
 }
@@ -114,6 +130,19 @@ mutation CreateCoupon($input: CreateCouponInput!) {
 `},{name:"CreateGuestCart",query:`# Starts a cart for a shopper without an account: send the token as the X-Cart-Token header with the cart operations, and with LogIn or SignUp to merge it into the customer's cart.
 mutation CreateGuestCart {
   createGuestCart { token cart { id totalQuantity } }
+}
+`},{name:"CreateImageUpload",query:`# Admin: starts an image upload for a product. PUT the file's bytes to \`url\` with \`headers\`
+# (the exact type and length given here) before \`expiresAt\`, then run AttachProductImage with
+# the \`uploadId\`. Try it with prod_0000001 and the size of a JPEG on your disk.
+mutation CreateImageUpload($productId: ID!, $contentType: String!, $bytes: Int!) {
+  createImageUpload(productId: $productId, contentType: $contentType, bytes: $bytes) {
+    uploadId
+    url
+    method
+    headers { name value }
+    expiresAt
+    maxBytes
+  }
 }
 `},{name:"CreateShippingMethod",query:`# Admin: a new shipping method with its price, countries, free-over amount and delivery days.
 mutation CreateShippingMethod($input: CreateShippingMethodInput!) {
