@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { after, describe, it } from "node:test";
 import { describeWithRealEngine } from "#kernel/testing";
 import { EmbeddedUserStore } from "../../src/adapters/embedded-user-store.js";
@@ -31,6 +31,34 @@ describe("EmbeddedUserStore kept in a file", () => {
     assert.deepEqual(await second.defaultAddress(user.id), address);
     assert.deepEqual(await second.findRefreshToken("rt_1"), token);
     await second.close();
+  });
+
+  it("keeps one-time tokens and email verification across a restart, and reads a file written before they existed", async () => {
+    const file = join(scratch, "tokens", "users.json");
+    const first = await EmbeddedUserStore.open(file);
+    const createdAt = new Date("2026-01-01T12:00:00.000Z");
+    const user = await first.createUser({ id: "usr_2", email: "bo@x.test", emailKey: "bo@x.test", name: "Bo", role: "customer", passwordHash: "scrypt$h", createdAt });
+    const link = { tokenHash: "c".repeat(64), userId: user.id, purpose: "EMAIL_VERIFICATION" as const, expiresAt: new Date(createdAt.getTime() + 60_000), createdAt, usedAt: null };
+    const reset = { ...link, tokenHash: "d".repeat(64), purpose: "PASSWORD_RESET" as const };
+    await first.insertAccountToken(link);
+    await first.insertAccountToken(reset);
+    assert.equal(await first.verifyEmail(link.tokenHash, createdAt), user.id);
+    await first.close();
+
+    const second = await EmbeddedUserStore.open(file);
+    assert.deepEqual((await second.findUsersByIds([user.id])).get(user.id)?.emailVerifiedAt, createdAt);
+    assert.equal(await second.verifyEmail(link.tokenHash, createdAt), null, "a used token stays used");
+    assert.deepEqual(await second.findLiveAccountToken(reset.tokenHash, "PASSWORD_RESET", createdAt), reset);
+    await second.close();
+
+    const old = join(scratch, "before-tokens", "users.json");
+    mkdirSync(dirname(old), { recursive: true });
+    const { emailVerifiedAt: _verified, ...olderUser } = { ...user, emailKey: "bo@x.test", passwordHash: "scrypt$h" };
+    writeFileSync(old, JSON.stringify({ users: [olderUser], addresses: [], refreshTokens: [] }));
+    const upgraded = await EmbeddedUserStore.open(old);
+    assert.equal((await upgraded.findUsersByIds([user.id])).get(user.id)?.emailVerifiedAt, null, "accounts from before start unverified");
+    assert.equal(await upgraded.findLiveAccountToken(reset.tokenHash, "PASSWORD_RESET", createdAt), null);
+    await upgraded.close();
   });
 });
 
