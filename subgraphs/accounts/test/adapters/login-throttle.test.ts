@@ -19,7 +19,22 @@ describe("login throttle [memory]", () => {
     assert.equal(refused.allowed, false);
     assert.ok(refused.retryAfterSeconds > 55 && refused.retryAfterSeconds <= 60, String(refused.retryAfterSeconds));
   });
+
+  it("consumes: of 10 concurrent attempts exactly the budget passes, and the address budget holds across accounts", async () => {
+    await assertConsumeHoldsTheBudget([createLoginThrottle(limits)]);
+  });
 });
+
+/** 10 concurrent consumes for one account, spread over the given instances: 3 pass; then the address's 5. */
+async function assertConsumeHoldsTheBudget(instances: ReturnType<typeof createLoginThrottle>[]) {
+  const account = `burst-${randomUUID()}@example.com`;
+  const decisions = await Promise.all(Array.from({ length: 10 }, (_, i) => instances[i % instances.length]!.consume({ account, address: `198.51.100.${i}` })));
+  assert.equal(decisions.filter((d) => d.allowed).length, 3);
+  for (const refused of decisions.filter((d) => !d.allowed)) assert.ok(refused.retryAfterSeconds > 0 && refused.retryAfterSeconds <= 60);
+  const address = "203.0.113.7";
+  const spread = await Promise.all(Array.from({ length: 8 }, (_, i) => instances[i % instances.length]!.consume({ account: `spread-${i}-${randomUUID()}@example.com`, address })));
+  assert.equal(spread.filter((d) => d.allowed).length, 5);
+}
 
 describeWithRealEngine({ suite: "login throttle", engine: "redis", variable: "REDIS_URL" }, (url) => {
   describe("login throttle [redis]", () => {
@@ -45,6 +60,11 @@ describeWithRealEngine({ suite: "login throttle", engine: "redis", variable: "RE
       assert.ok(refused.retryAfterSeconds > 0 && refused.retryAfterSeconds <= 60);
       await first.recordSuccess(attempt);
       assert.equal((await second.check(attempt)).allowed, true, "a success at one instance forgives the account everywhere");
+    });
+
+    it("consumes atomically across instances: of 10 concurrent attempts exactly the budget passes", async () => {
+      const prefix = `test-consume-${randomUUID()}`;
+      await assertConsumeHoldsTheBudget([await instance(prefix), await instance(prefix)]);
     });
 
     it("counts a client address across accounts and instances", async () => {
