@@ -55,9 +55,15 @@ export function guestCartIdOf(token: string): string {
 /** A guest cart id as the gateway derives it; anything else in a credential is ignored. */
 export const isGuestCartId = (value: unknown): value is string => typeof value === "string" && /^[A-Za-z0-9_-]{43}$/.test(value);
 
+// A key of its own, derived from the internal secret: a token MAC is never a valid credential
+// MAC, nor the other way round. Derived once per secret (a process has one or two).
+const derivedKeys = new Map<string, Buffer>();
+
 function mac(internalSecret: string, random: string): string {
-  // A key of its own, derived from the internal secret: a token MAC is never a valid
-  // credential MAC, nor the other way round.
-  const key = createHmac("sha256", internalSecret).update("guest-cart-token-v1").digest();
+  let key = derivedKeys.get(internalSecret);
+  if (!key) {
+    key = createHmac("sha256", internalSecret).update("guest-cart-token-v1").digest();
+    derivedKeys.set(internalSecret, key);
+  }
   return createHmac("sha256", key).update(random).digest().subarray(0, 16).toString("base64url");
 }
