@@ -10,9 +10,12 @@ export function formatMoney(money: { amount: number; currency: string }, locale 
   return format.format(money.amount / 10 ** digits);
 }
 
-const FINAL_ORDER_STATUSES: ReadonlySet<OrderStatus> = new Set(["DELIVERED", "CANCELLED", "PAYMENT_FAILED"]);
+const FINAL_ORDER_STATUSES: ReadonlySet<OrderStatus> = new Set(["CANCELLED", "PAYMENT_FAILED", "REFUNDED"]);
 
-/** The statuses after which an order never changes; its status subscription ends there, not at PAID. */
+/**
+ * The statuses after which an order never changes; its status subscription ends there, not at
+ * PAID, nor at DELIVERED (a return or a refund may still follow).
+ */
 export function isFinalOrderStatus(status: OrderStatus): boolean {
   return FINAL_ORDER_STATUSES.has(status);
 }

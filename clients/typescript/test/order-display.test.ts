@@ -8,10 +8,10 @@ test("money in minor units is shown in its currency's major unit", () => {
   assert.equal(formatMoney({ amount: 5, currency: "EUR" }), "€0.05");
 });
 
-test("the status stream ends at DELIVERED, CANCELLED or PAYMENT_FAILED, not at PAID", () => {
+test("the status stream ends at CANCELLED, PAYMENT_FAILED or REFUNDED, not at PAID nor at DELIVERED (returns may follow)", () => {
   assert.deepEqual(
-    (["PENDING", "PAID", "SHIPPED", "DELIVERED", "CANCELLED", "PAYMENT_FAILED"] as const).filter(isFinalOrderStatus),
-    ["DELIVERED", "CANCELLED", "PAYMENT_FAILED"],
+    (["PENDING", "PAID", "SHIPPED", "DELIVERED", "CANCELLED", "PAYMENT_FAILED", "RETURN_REQUESTED", "PARTIALLY_REFUNDED", "REFUNDED"] as const).filter(isFinalOrderStatus),
+    ["CANCELLED", "PAYMENT_FAILED", "REFUNDED"],
   );
 });
 

@@ -13,6 +13,7 @@ import {
   CartDocument,
   CheckoutDocument,
   DeliverOrderDocument,
+  RefundOrderDocument,
   MeDocument,
   MyOrdersDocument,
   OrderStatusDocument,
@@ -212,8 +213,11 @@ describe("order status subscription", () => {
       const backOffice = client({ session: { accessToken: await supergraph.token("client-admin", ["customer", "admin"]), refreshToken: "none" } });
       await backOffice.request(ShipOrderDocument, { id: checkout.id });
       await backOffice.request(DeliverOrderDocument, { id: checkout.id });
+      await waitFor("DELIVERED arrives", () => seen.includes("DELIVERED"), { timeoutMs: 10_000 });
+      assert.equal(completed, false, "a delivered order may still be returned: the stream goes on");
+      await backOffice.request(RefundOrderDocument, { id: checkout.id, reason: "Lost parcel", idempotencyKey: "client-test" });
       await waitFor("the stream completes", () => completed, { timeoutMs: 10_000 });
-      assert.deepEqual(seen.slice(-2), ["SHIPPED", "DELIVERED"]);
+      assert.deepEqual(seen.slice(-2), ["DELIVERED", "REFUNDED"]);
       assert.equal(failure, undefined);
     } finally {
       await follower.dispose();
