@@ -1,4 +1,5 @@
 import type { MutationResolvers, QueryResolvers } from "../generated/resolvers-types.js";
+import type { Product } from "../domain/product.js";
 
 export const TrendingQuery: QueryResolvers = {
   trendingProducts: async (_root, { window, categorySlug, first }, ctx) => {
@@ -8,7 +9,8 @@ export const TrendingQuery: QueryResolvers = {
     const products = await ctx.productById.loadMany(ids);
     const failed = products.find((product) => product instanceof Error);
     if (failed) throw failed;
-    return products.filter((product) => product !== null).slice(0, count) as Exclude<(typeof products)[number], Error | null>[];
+    // A product removed since its views were counted is null here, and left out.
+    return products.filter((product): product is Product => product !== null && !(product instanceof Error)).slice(0, count);
   },
 };
 
