@@ -10,18 +10,7 @@ type CouponRow = Omit<Coupon, "startsAt" | "endsAt" | "type"> & { type: string; 
 export function createPrismaPricingStore(prisma: PrismaClient): PricingStore {
   return {
     async createShippingMethod(method) {
-      await prisma.shippingMethod.create({
-        data: {
-          id: method.id,
-          name: method.name,
-          priceAmount: method.price.amount,
-          currency: method.price.currency,
-          countries: method.countries,
-          freeOverAmount: method.freeOver?.amount ?? null,
-          minDeliveryDays: method.minDeliveryDays,
-          maxDeliveryDays: method.maxDeliveryDays,
-        },
-      });
+      await prisma.shippingMethod.create({ data: shippingMethodRow(method) });
       return method;
     },
 
@@ -103,6 +92,18 @@ export function createPrismaPricingStore(prisma: PrismaClient): PricingStore {
     },
   };
 }
+
+/** A shipping method as its table row. */
+export const shippingMethodRow = (method: ShippingMethod): ShippingRow => ({
+  id: method.id,
+  name: method.name,
+  priceAmount: method.price.amount,
+  currency: method.price.currency,
+  countries: method.countries,
+  freeOverAmount: method.freeOver?.amount ?? null,
+  minDeliveryDays: method.minDeliveryDays,
+  maxDeliveryDays: method.maxDeliveryDays,
+});
 
 function toShippingMethod(row: ShippingRow): ShippingMethod {
   return {

@@ -1,4 +1,5 @@
 import type { PrismaClient } from "#kernel/relational";
+import { shippingMethodRow } from "../adapters/prisma-pricing.store.js";
 import type { ShippingMethod } from "./pricing-types.js";
 
 // The demo catalog is priced in USD; these countries cover the README's examples and tests.
@@ -29,18 +30,6 @@ export const DEMO_SHIPPING_METHODS: readonly ShippingMethod[] = [
  */
 export async function seedDemoShippingMethods(prisma: PrismaClient): Promise<number> {
   if ((await prisma.shippingMethod.findFirst({ select: { id: true } })) !== null) return 0;
-  const { count } = await prisma.shippingMethod.createMany({
-    data: DEMO_SHIPPING_METHODS.map((method) => ({
-      id: method.id,
-      name: method.name,
-      priceAmount: method.price.amount,
-      currency: method.price.currency,
-      countries: method.countries,
-      freeOverAmount: method.freeOver?.amount ?? null,
-      minDeliveryDays: method.minDeliveryDays,
-      maxDeliveryDays: method.maxDeliveryDays,
-    })),
-    skipDuplicates: true,
-  });
+  const { count } = await prisma.shippingMethod.createMany({ data: DEMO_SHIPPING_METHODS.map(shippingMethodRow), skipDuplicates: true });
   return count;
 }

@@ -1,25 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { couponWith } from "../support/coupon-fixture.js";
 import { couponProblem, normaliseCouponCode } from "../../src/pricing/coupon.js";
 import { validCoupon, validShippingMethod, validTaxRate } from "../../src/pricing/pricing-input.js";
-import type { Coupon } from "../../src/pricing/pricing-types.js";
 
 const now = new Date("2026-12-03T12:00:00Z");
-const coupon = (over: Partial<Coupon> = {}): Coupon => ({
-  id: "cpn_1",
-  code: "SAVE10",
-  type: "PERCENTAGE",
-  value: 1000,
-  currency: null,
-  minSubtotalAmount: 0,
-  startsAt: null,
-  endsAt: null,
-  usageLimit: null,
-  perCustomerLimit: null,
-  active: true,
-  redeemedCount: 0,
-  ...over,
-});
+const coupon = couponWith;
 const cart = { currency: "USD", subtotal: 5000, now, usedByCustomer: 0 };
 const codeOf = (error: unknown) => (error as { extensions?: { code?: string } }).extensions?.code;
 

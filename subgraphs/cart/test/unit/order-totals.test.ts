@@ -1,26 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { couponWith } from "../support/coupon-fixture.js";
 import { allocate, computeOrderTotals, roundHalfUp, type PricingLine } from "../../src/pricing/order-totals.js";
 import { taxRateFor } from "../../src/pricing/tax-rate.js";
 import type { Coupon, ShippingMethod, TaxRate } from "../../src/pricing/pricing-types.js";
 
 const usd = (amount: number) => ({ amount, currency: "USD" });
 const line = (variantId: string, amount: number, quantity = 1, category: string | null = "books"): PricingLine => ({ variantId, category, unitPrice: usd(amount), quantity });
-const coupon = (over: Partial<Coupon>): Coupon => ({
-  id: "cpn_1",
-  code: "SAVE",
-  type: "PERCENTAGE",
-  value: 1000,
-  currency: null,
-  minSubtotalAmount: 0,
-  startsAt: null,
-  endsAt: null,
-  usageLimit: null,
-  perCustomerLimit: null,
-  active: true,
-  redeemedCount: 0,
-  ...over,
-});
+const coupon = couponWith;
 const standard: ShippingMethod = { id: "shp", name: "Standard", price: usd(499), countries: ["US"], freeOver: usd(5000), minDeliveryDays: 3, maxDeliveryDays: 5 };
 const us = { country: "US", region: "CA" };
 

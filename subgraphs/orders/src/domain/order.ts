@@ -1,4 +1,5 @@
 import type { Money } from "#kernel";
+import type { PostalAddress } from "../../../cart/src/index.js";
 
 export const ORDER_STATUSES = [
   "PENDING",
@@ -57,17 +58,8 @@ export interface OrderItem {
   quantity: number;
 }
 
-/** Where the order is shipped, as it was at checkout. */
-export interface OrderAddress {
-  recipientName: string;
-  line1: string;
-  line2: string | null;
-  city: string;
-  region: string | null;
-  postalCode: string;
-  country: string;
-  phone: string | null;
-}
+/** Where the order is shipped, as it was at checkout: a postal address as pricing reads it. */
+export type OrderAddress = PostalAddress;
 
 /** The shipping method chosen at checkout, as it was then (price before any free-shipping threshold). */
 export interface OrderShippingMethod {
