@@ -34,6 +34,15 @@ const JOURNEY = [
   ['OrderStatus', { orderId: '<id from Checkout>' }, true],
   ['OrderDetails', { id: '<id from Checkout>' }, true],
   ['MyOrders', {}, true],
+  // After payment: cancel until shipped (a paid order is refunded in full), or, once delivered, return.
+  ['CancelOrder', { id: '<id from Checkout>' }, true],
+  ['ShipOrder', { id: '<id of a paid order>' }, true],
+  ['DeliverOrder', { id: '<id of a shipped order>' }, true],
+  ['RequestReturn', { orderId: '<id of a delivered order>', items: [{ variantId: '<variant id from OrderDetails>', quantity: 1 }], reason: 'Too small' }, true],
+  ['ApproveReturn', { id: '<id from RequestReturn>' }, true],
+  ['RejectReturn', { id: '<id from RequestReturn>', reason: 'Worn' }, true],
+  ['RefundOrder', { id: '<id of a paid order>', amount: 500, reason: 'Late delivery', idempotencyKey: 'goodwill-1' }, true],
+  ['OrderAfterSale', { id: '<id from Checkout>' }, true],
   ['RefreshSession', { refreshToken: '<refreshToken from LogIn>' }, false],
   // The links arrive by email: in development as files under .data/notifications.
   ['ResendVerificationEmail', {}, true],
