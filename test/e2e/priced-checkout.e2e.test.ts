@@ -12,6 +12,7 @@ import { codeOf, dataOf, restock, waitForStatus } from "../../subgraphs/orders/t
 const op = Object.fromEntries(readGoldenOperations().map(({ name, query }) => [name, query]));
 const P1 = "prod_0000006";
 const half = (n: number, d: number) => Math.floor((2 * n + d) / (2 * d));
+const CHECKOUT_BUDGET = 10;
 
 describeOnEngines("a priced purchase: address, shipping, tax and a coupon", (engines) => {
   let sg: CheckoutSupergraph;
@@ -21,7 +22,8 @@ describeOnEngines("a priced purchase: address, shipping, tax and a coupon", (eng
   const call = async (name: string, variables: Record<string, unknown> = {}, as = token) => dataOf(await sg.query(op[name]!, variables, as));
 
   before(async () => {
-    sg = await startCheckoutSupergraph({ engines });
+    // A small checkout budget: coupon guesses draw on it (the purchases here stay well inside it).
+    sg = await startCheckoutSupergraph({ engines, env: { RATE_LIMIT_CHECKOUT_PER_MINUTE: String(CHECKOUT_BUDGET) } });
     db = createPrismaClient(sg.databaseUrl, { poolSize: 2 });
     admin = await sg.token("pricing-admin", ["admin"]);
     await restock(sg, [P1]);
@@ -88,5 +90,15 @@ describeOnEngines("a priced purchase: address, shipping, tax and a coupon", (eng
     const both = await sg.query(op.Checkout!, { idempotencyKey: randomUUID(), shippingAddressId: "adr_x", shippingAddress: address, shippingMethodId: "shp_standard" }, token);
     assert.equal(codeOf(both), "BAD_USER_INPUT");
     assert.equal((await call("Cart")).cart.totalQuantity, 1, "nothing was ordered");
+  });
+
+  it("charges each coupon code tried against the checkout budget, so codes cannot be guessed at speed", async () => {
+    const guesser = await sg.token(`guesser-${randomUUID().slice(0, 8)}`);
+    await call("AddToCart", { productId: P1, quantity: 1 }, guesser);
+    const answers = [];
+    for (let i = 0; i <= CHECKOUT_BUDGET; i++) answers.push(await sg.query(op.ApplyCoupon!, { code: `GUESS${i}` }, guesser));
+    assert.ok(answers.slice(0, CHECKOUT_BUDGET).every((a) => codeOf(a) === "COUPON_INVALID"));
+    const refused = answers.at(-1)!;
+    assert.deepEqual([codeOf(refused), refused.errors?.[0]?.extensions?.budget], ["RATE_LIMITED", "checkout"]);
   });
 });

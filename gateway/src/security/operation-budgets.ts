@@ -13,6 +13,8 @@ const BUDGET_OF_FIELD: Record<string, BudgetName> = {
   verifyEmail: "auth",
   resendVerificationEmail: "auth",
   checkout: "checkout",
+  // Each try of a coupon code is a guess at a secret: guessing codes costs what checking out does.
+  applyCoupon: "checkout",
   search: "search",
   autocomplete: "search",
   recordProductView: "views",
