@@ -68,11 +68,29 @@ export function returnLines(
   });
 }
 
+const valueOf = (items: readonly ReturnItem[]) => items.reduce((sum, item) => sum + item.unitPrice.amount * item.quantity, 0);
+
 /**
- * What an approved return gives back: the returned units at the price paid, capped by what
- * is still refundable (an admin may have refunded part of the order already).
+ * What returned goods worth `value` (at the unit prices paid) cost the customer: their share of
+ * the discount and the tax, in proportion to their value, i.e. value × (subtotal − discount +
+ * tax) / subtotal, rounded half up. Shipping is not given back by a return. Orders from before
+ * discounts and tax have subtotal = total and no discount or tax, so the share is the value.
  */
-export function returnRefundAmount(order: Order, items: readonly ReturnItem[]): number {
-  const value = items.reduce((sum, item) => sum + item.unitPrice.amount * item.quantity, 0);
-  return Math.min(value, order.total.amount - order.refundedAmount);
+function paidFor(order: Order, value: number): number {
+  const subtotal = order.subtotal.amount;
+  if (subtotal <= 0) return 0;
+  const goods = subtotal - order.discountTotal.amount + order.taxTotal.amount;
+  return Math.floor((value * goods * 2 + subtotal) / (subtotal * 2));
+}
+
+/**
+ * What an approved return gives back: its units' share of what the customer paid for goods
+ * (see paidFor), computed on the running total of the order's approved returns so that the
+ * shares of several returns add up to exactly the whole (no cent lost or paid twice to
+ * rounding), and capped by what is still refundable (an admin may have refunded part already).
+ */
+export function returnRefundAmount(order: Order, items: readonly ReturnItem[], approvedBefore: readonly Return[] = []): number {
+  const before = approvedBefore.filter((r) => r.status === "APPROVED").reduce((sum, r) => sum + valueOf(r.items), 0);
+  const share = paidFor(order, before + valueOf(items)) - paidFor(order, before);
+  return Math.max(0, Math.min(share, order.total.amount - order.refundedAmount));
 }

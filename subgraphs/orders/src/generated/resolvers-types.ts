@@ -58,9 +58,12 @@ export type Money = {
 export type Mutation = {
   __typename?: 'Mutation';
   /**
-   * Accepts a requested return (admin): refunds the returned units at the price paid (capped by
-   * what is left to refund) and puts those units back in stock, each exactly once: approving again
-   * returns the same return and changes nothing. A rejected return: ILLEGAL_TRANSITION.
+   * Accepts a requested return (admin): refunds what the returned units cost (their price paid
+   * plus their share of the order's tax minus their share of its discount, in proportion to their
+   * value, rounded half up over the order's approved returns together so the shares add up
+   * exactly; shipping is not refunded; capped by what is left to refund) and puts those units back
+   * in stock, each exactly once: approving again returns the same return and changes nothing. A
+   * rejected return: ILLEGAL_TRANSITION.
    */
   approveReturn: Return;
   /**
