@@ -1,15 +1,9 @@
 import assert from "node:assert/strict";
-import { randomUUID } from "node:crypto";
-import { cpSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import pg from "pg";
 import { createLogger } from "#kernel";
 import { describeWithRealEngine, engineSuiteTitle } from "#kernel/testing";
 import { createPrismaClient, type PrismaClient } from "#kernel/relational";
-import { applyMigrations } from "../../../scripts/migrate/apply-migrations.js";
-import { DEFAULT_MIGRATIONS_DIR } from "../../../scripts/migrate/paths.js";
+import { databaseBeforeMigration } from "./support/database-before-migration.js";
 import { createCheckoutCart } from "../../cart/src/checkout-cart.js";
 import type { CatalogVariant } from "../../cart/src/domain/cart.js";
 import { createInventoryService } from "../../inventory/src/domain/inventory.service.js";
@@ -31,34 +25,13 @@ const VARIANTS_MIGRATION = "20261203020033_variants_in_stock_carts_orders";
 function defineVariantsMigrationSuite(engine: string, adminUrl: () => string | undefined): void {
   describe(engineSuiteTitle("Variants migration of existing stock, holds, carts and orders", engine), { timeout: 120_000 }, () => {
     const logger = createLogger("silent");
-    const name = `migrate_variants_${randomUUID().replaceAll("-", "").slice(0, 12)}`;
-    const migrations = mkdtempSync(join(tmpdir(), "variants-migration-"));
-    let url: string;
+    let db: Awaited<ReturnType<typeof databaseBeforeMigration>>;
     let prisma: PrismaClient;
-
-    const sql = async (text: string, values: unknown[] = []) => {
-      const client = new pg.Client({ connectionString: url });
-      await client.connect();
-      try {
-        return (await client.query(text, values)).rows;
-      } finally {
-        await client.end();
-      }
-    };
+    const sql = (text: string, values: unknown[] = []) => db.sql(text, values);
 
     before(async () => {
-      const admin = new URL(adminUrl()!);
-      const client = new pg.Client({ connectionString: admin.toString() });
-      await client.connect();
-      await client.query(`CREATE DATABASE ${name}`).finally(() => client.end());
-      admin.pathname = `/${name}`;
-      url = admin.toString();
-
       // The history up to (not including) the variants migration.
-      for (const entry of readdirSync(DEFAULT_MIGRATIONS_DIR)) {
-        if (entry < VARIANTS_MIGRATION || entry === "migration_lock.toml") cpSync(join(DEFAULT_MIGRATIONS_DIR, entry), join(migrations, entry), { recursive: true });
-      }
-      await applyMigrations(url, { migrationsDir: migrations });
+      db = await databaseBeforeMigration(adminUrl()!, VARIANTS_MIGRATION);
 
       // The old shape: rows keyed by product id.
       const now = new Date();
@@ -74,18 +47,13 @@ function defineVariantsMigrationSuite(engine: string, adminUrl: () => string | u
       );
       await sql(`INSERT INTO "OrderItem" ("orderId", "productId", name, "unitAmount", quantity) VALUES ('ord_old', 'prod_a', 'Alpha lamp', 1500, 2)`);
 
-      cpSync(join(DEFAULT_MIGRATIONS_DIR, VARIANTS_MIGRATION), join(migrations, VARIANTS_MIGRATION), { recursive: true });
-      const { applied } = await applyMigrations(url, { migrationsDir: migrations });
-      assert.deepEqual(applied, [VARIANTS_MIGRATION]);
-      prisma = createPrismaClient(url, { poolSize: 4 });
+      assert.deepEqual(await db.migrate((entry) => entry === VARIANTS_MIGRATION), [VARIANTS_MIGRATION]);
+      prisma = createPrismaClient(db.url, { poolSize: 4 });
     });
 
     after(async () => {
       await prisma?.$disconnect();
-      const client = new pg.Client({ connectionString: adminUrl()! });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).finally(() => client.end());
-      rmSync(migrations, { recursive: true, force: true });
+      await db?.drop();
     });
 
     it("keeps every stock row, hold, cart line and order line, keyed by the default variant with its product", async () => {
@@ -129,8 +97,7 @@ function defineVariantsMigrationSuite(engine: string, adminUrl: () => string | u
         logger,
       });
       // Today's checkout needs today's schema: the migrations after this one (pricing...) go on too.
-      for (const entry of readdirSync(DEFAULT_MIGRATIONS_DIR)) if (entry > VARIANTS_MIGRATION && entry !== "migration_lock.toml") cpSync(join(DEFAULT_MIGRATIONS_DIR, entry), join(migrations, entry), { recursive: true });
-      await applyMigrations(url, { migrationsDir: migrations });
+      await db.migrate((entry) => entry > VARIANTS_MIGRATION);
       await seedTestShipping(prisma);
       const order = await checkout.checkout("u-old", checkoutRequest("key-after-migration"));
       assert.equal(order.status, "PENDING");
