@@ -165,6 +165,18 @@ export function defineProductStoreContract(engine: string, create: () => Promise
       assert.equal(await store.update("prod_missing", { name: "x" }, now), null);
     });
 
+    it("keeps an uploaded image's size and rendition widths beside images that have only a URL", async () => {
+      const product = sampleProduct({ images: [{ url: "products/legacy/1.jpg", alt: "Old" }] });
+      await store.insert(product);
+      const uploaded = { url: `originals/${"c".repeat(64)}.png`, alt: "Uploaded", width: 1600, height: 900 };
+      await store.update(product.id, (current) => ({ images: [...current.images, uploaded] }), new Date());
+      await store.update(product.id, (current) => ({ images: current.images.map((image) => (image.url === uploaded.url ? { ...image, renditionWidths: [320, 640, 1280] } : image)) }), new Date());
+      assert.deepEqual((await store.findByIds([product.id])).get(product.id)?.images, [
+        { url: "products/legacy/1.jpg", alt: "Old" },
+        { ...uploaded, renditionWidths: [320, 640, 1280] },
+      ]);
+    });
+
     it("hides a removed product at once, releases its SKU and refuses to change it again", async () => {
       const product = sampleProduct();
       await store.insert(product);

@@ -1,5 +1,5 @@
 import type { Filter, IndexDescription } from "mongodb";
-import type { Product } from "../domain/product.js";
+import type { Product, ProductImage } from "../domain/product.js";
 import { withVariants } from "../domain/product-variants.js";
 
 /**
@@ -87,7 +87,7 @@ export function toProduct(doc: ProductDocument): Product {
     name: doc.name,
     description: doc.description,
     price: { amount: doc.price.amount, currency: doc.price.currency },
-    images: doc.images.map(({ url, alt }) => ({ url, alt })),
+    images: doc.images.map(toImage),
     category: doc.category,
     brand: doc.brand,
     attributes: { ...doc.attributes },
@@ -106,6 +106,12 @@ function toVariant(variant: NonNullable<ProductDocument["variants"]>[number]) {
     sku: variant.sku,
     options: variant.options.map(({ name, value }) => ({ name, value })),
     price: { amount: variant.price.amount, currency: variant.price.currency },
-    images: variant.images.map(({ url, alt }) => ({ url, alt })),
+    images: variant.images.map(toImage),
   };
+}
+
+/** An image as stored; size and rendition widths exist only on uploaded ones, and are kept when they do. */
+function toImage(image: ProductImage): ProductImage {
+  const { url, alt, width, height, renditionWidths } = image;
+  return { url, alt, ...(width ? { width } : {}), ...(height ? { height } : {}), ...(renditionWidths ? { renditionWidths: [...renditionWidths] } : {}) };
 }

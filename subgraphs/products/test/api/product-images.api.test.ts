@@ -2,11 +2,13 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import sharp from "sharp";
-import type { ObjectStore } from "#kernel";
+import { createLockService, EmbeddedKeyValueStore, type ObjectStore } from "#kernel";
 import { S3ObjectStore } from "#kernel/adapters.ts";
 import { describeWithRealEngine, engineSuiteTitle, realEngineUrl, waitFor } from "#kernel/testing";
 import { rejectsWith, shopper, startProductsApi, type ProductsApiRig } from "./products-api-rig.js";
 import type { ImageAttachedPayload } from "../../src/images/image-events.js";
+import { MongoProductStore } from "../../src/adapters/mongo-product-store.js";
+import type { ProductStore } from "../../src/ports/product-store.js";
 
 const IMAGE = "url alt width height webp: url(width: 500, format: WEBP) srcset(format: AVIF)";
 const CREATE_UPLOAD = `mutation($productId: ID!, $contentType: String!, $bytes: Int!) {
@@ -41,28 +43,36 @@ async function picture(width: number, height: number, format: "png" | "jpeg" | "
   return sharp(Buffer.from(svg))[format]().toBuffer();
 }
 
-/** The upload and renditions guarantees against one object store (the rig's products subgraph in-process). */
-function defineImageSuite(engine: string, objectStore: () => Promise<ObjectStore | undefined>) {
+/**
+ * The upload and renditions guarantees against one object store and product store (the rig's
+ * products subgraph in-process): a double attach keeping one image rests on the product
+ * store's atomic edit, so the real run uses the real catalog store too.
+ */
+function defineImageSuite(engine: string, objectStore: () => Promise<ObjectStore | undefined>, productStore: () => Promise<{ store?: ProductStore; dispose?: () => Promise<void> }> = async () => ({})) {
   describe(engineSuiteTitle("Product images through the API", engine), { timeout: 120_000 }, () => {
     let rig: ProductsApiRig;
     let objects: ObjectStore | undefined;
+    let dispose: (() => Promise<void>) | undefined;
     const handled: ImageAttachedPayload[] = [];
     let sku = 0;
 
     before(async () => {
       objects = await objectStore();
-      rig = await startProductsApi({ env: { IMAGE_MAX_UPLOAD_BYTES: String(MAX_BYTES) }, images: { objects, onRenditions: (payload) => handled.push(payload) } });
+      const catalog = await productStore();
+      dispose = catalog.dispose;
+      rig = await startProductsApi({ store: catalog.store, env: { IMAGE_MAX_UPLOAD_BYTES: String(MAX_BYTES) }, images: { objects, onRenditions: (payload) => handled.push(payload) } });
     });
     after(async () => {
       await rig?.close();
       await objects?.close();
+      await dispose?.();
     });
 
     const origin = () => rig.products.url.replace(/\/graphql$/, "");
     const newProduct = async () =>
       (
         await rig.asAdmin<{ createProduct: { id: string } }>(CREATE_PRODUCT, {
-          input: { sku: `IMG-${process.pid}-${++sku}-${engine.toUpperCase()}`, name: "Walnut Desk Lamp", description: "A lamp.", priceAmount: 4900, category: "home", brand: "Lumen" },
+          input: { sku: `IMG-${process.pid}-${++sku}-${engine.replace(/[^a-z0-9]/g, "").toUpperCase()}`, name: "Walnut Desk Lamp", description: "A lamp.", priceAmount: 4900, category: "home", brand: "Lumen" },
         })
       ).createProduct.id;
     const createUpload = (productId: string, contentType: string, bytes: number) =>
@@ -250,8 +260,20 @@ function defineImageSuite(engine: string, objectStore: () => Promise<ObjectStore
 
 defineImageSuite("embedded", async () => undefined);
 
-describeWithRealEngine({ suite: "Product images through the API", engine: "s3", variable: "S3_URL" }, (url) => {
-  defineImageSuite("s3", async () => {
+describeWithRealEngine({ suite: "Product images through the API", engine: "s3+mongodb", variable: "S3_URL" }, (url) => {
+  const mongoUrl = realEngineUrl("MONGO_URL");
+  const locks = createLockService(new EmbeddedKeyValueStore());
+  const catalog = async () => {
+    if (!mongoUrl) return {};
+    const store = await MongoProductStore.connect(mongoUrl, {
+      database: "storefront_test",
+      collection: `images_api_${Date.now().toString(36)}`,
+      lock: (id, work) => locks.withLock(`product:${id}`, work, { ttlMs: 5_000, waitMs: 10_000 }),
+    });
+    // The subgraph closes the store; dropping needs a handle of its own.
+    return { store, dispose: () => store.drop() };
+  };
+  defineImageSuite("s3+mongodb", async () => {
     const store = new S3ObjectStore({
       url,
       accessKeyId: realEngineUrl("S3_ACCESS_KEY_ID") ?? "",
@@ -261,5 +283,5 @@ describeWithRealEngine({ suite: "Product images through the API", engine: "s3", 
     });
     await store.connect();
     return store;
-  });
+  }, catalog);
 });
