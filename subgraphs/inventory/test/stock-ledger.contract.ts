@@ -266,6 +266,27 @@ export function defineStockLedgerContract(engine: string, createDatabase: () => 
       assert.deepEqual((await ledger.expireDue(now, 100)).expired, [held]);
     });
 
+    it("puts sold units back once per return id, however many ask at once, skipping variants no longer stocked", async () => {
+      const [a, b, sold] = [ids("a"), ids("b"), ids("sold")];
+      await stock({ [a]: 5, [b]: 5 });
+      await reserve(sold, [{ variantId: a, quantity: 3 }, { variantId: b, quantity: 1 }]);
+      await ledger.commit(sold, now);
+      const returnId = `cancel:${sold}`;
+      const items = [{ variantId: a, quantity: 3 }, { variantId: b, quantity: 1 }, { variantId: ids("gone"), quantity: 2 }];
+      const results = await Promise.all(range(20).map(() => ledger.putBack(returnId, items, now)));
+      assert.equal(results.filter((r) => !r.repeated).length, 1, "one of 20 puts the units back");
+      assert.deepEqual(results.find((r) => !r.repeated)!.change.changes, [
+        { variantId: a, delta: 3, available: 5 },
+        { variantId: b, delta: 1, available: 5 },
+      ]);
+      assert.deepEqual([(await level(a))?.available, (await level(b))?.available], [5, 5]);
+      const again = await ledger.putBack(returnId, items, now);
+      assert.deepEqual([again.repeated, again.change.changes], [true, []]);
+      // Another reason for the same order is its own id: a return after a partial cancel would count.
+      assert.equal((await ledger.putBack(`return:${sold}`, [{ variantId: a, quantity: 1 }], now)).repeated, false);
+      assert.equal((await level(a))?.available, 6);
+    });
+
     it("restocks known products, refuses amounts that would overflow, and knows no others", async () => {
       const a = ids("a");
       await stock({ [a]: 5 });
