@@ -131,6 +131,28 @@ describe("payment simulator", () => {
     assert.equal(missing.status, 404);
   });
 
+  it("honours the test payment-method tokens: ok, declined (stored, so replayed), transient twice then captured, unknown refused", async () => {
+    assert.equal((await post("/v1/charges", charge({ payment_method: "pm_card_ok" }), "k-ok")).status, 200);
+    const declined = await post("/v1/charges", charge({ payment_method: "pm_card_declined", metadata: { paymentId: "pay_d", orderId: "o" } }), "k-declined");
+    assert.deepEqual([declined.status, declined.body.error.decline_code], [402, "generic_decline"]);
+    const again = await post("/v1/charges", charge({ payment_method: "pm_card_declined", metadata: { paymentId: "pay_d", orderId: "o" } }), "k-declined");
+    assert.deepEqual([again.status, again.replayed], [402, true]);
+    const poor = await post("/v1/charges", charge({ payment_method: "pm_card_insufficient_funds" }), "k-poor");
+    assert.equal(poor.body.error.decline_code, "insufficient_funds");
+    const transient = charge({ payment_method: "pm_card_transient", metadata: { paymentId: "pay_t", orderId: "o" } });
+    assert.equal((await post("/v1/charges", transient, "k-transient")).status, 503);
+    assert.equal((await post("/v1/charges", transient, "k-transient")).status, 503);
+    assert.equal((await post("/v1/charges", transient, "k-transient")).status, 200);
+    assert.equal((await post("/v1/charges", transient, "k-transient")).replayed, true);
+    assert.equal(sim.ledger({ paymentId: "pay_t" }).charges.length, 1);
+    const unknown = await post("/v1/charges", charge({ payment_method: "pm_card_made_up" }), "k-unknown");
+    assert.deepEqual([unknown.status, unknown.body.error.code], [400, "resource_missing"]);
+    for (const hostile of ["tok_visa", "", "pm_" + "x".repeat(200), 42, { id: "pm_card_ok" }]) {
+      assert.equal((await post("/v1/charges", charge({ payment_method: hostile }))).status, 400, JSON.stringify(hostile));
+    }
+    assert.equal(sim.ledger({ paymentId: "pay_d" }).charges.length, 0, "a decline captures nothing");
+  });
+
   it("refuses invalid requests with 400 before execution, leaving the key usable", async () => {
     const bad = await post("/v1/charges", charge({ amount: 12.5 }), "key-invalid");
     assert.equal(bad.status, 400);
