@@ -177,6 +177,22 @@ describeOnEngines("guest carts through the gateway", (engines) => {
     assert.deepEqual(dataOf(await as(token, CART)).cart.items, [], "and the guest cart is gone");
   });
 
+  it("lets a guest estimate totals and apply a coupon, which follows the cart into the new account and discounts its order", async () => {
+    const admin = await sg.token("guest-coupon-admin", ["admin"]);
+    const code = `GUEST${randomUUID().slice(0, 6).toUpperCase()}`;
+    dataOf(await sg.query(`mutation($input: CreateCouponInput!) { createCoupon(input: $input) { id } }`, { input: { code, type: "PERCENTAGE", value: 1000 } }, admin));
+    const token = await newGuest();
+    dataOf(await as(token, ADD, { productId: P2, quantity: 2 }));
+    assert.equal(dataOf(await as(token, `mutation($code: String!) { applyCoupon(code: $code) { couponCode } }`, { code })).applyCoupon.couponCode, code);
+    const estimate = dataOf(await as(token, `{ cart { estimate(countryCode: "US", shippingMethodId: "shp_standard") { subtotal { amount } discountTotal { amount } total { amount } couponCode } } }`)).cart.estimate;
+    assert.equal(estimate.couponCode, code);
+    assert.equal(estimate.discountTotal.amount, Math.round(estimate.subtotal.amount / 10));
+    const { accessToken } = dataOf(await as(token, SIGN_UP, { input: { email: email("coupon"), password: "coupon-password-123", name: "Coupon" } })).signUp;
+    assert.equal(dataOf(await as(undefined, `{ cart { couponCode } }`, {}, accessToken)).cart.couponCode, code, "the guest's coupon came along");
+    const order = dataOf(await as(undefined, `mutation($key: String!) { checkout(idempotencyKey: $key, ${TEST_DESTINATION}) { couponCode discountTotal { amount } } }`, { key: randomUUID() }, accessToken)).checkout;
+    assert.deepEqual([order.couponCode, order.discountTotal.amount], [code, estimate.discountTotal.amount]);
+  });
+
   it("adds a guest cart once when several logIns carry its token at the same time", async () => {
     const password = "race-password-123";
     const address = email("race");

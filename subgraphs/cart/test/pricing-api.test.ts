@@ -171,6 +171,18 @@ function definePricingApiSuite(engine: DatabaseEngine): void {
       await prisma.coupon.update({ where: { code: "WELCOME10" }, data: { active: true } });
     });
 
+    it("ends racing applyCoupon and removeCoupon calls on one cart with one of their outcomes, never a mix", async () => {
+      const ray = customer("ray");
+      await run(ADD, { id: "p1", q: 1 }, ray);
+      await run(CREATE_COUPON, { input: { code: "RACE-A", type: "PERCENTAGE", value: 500 } }, admin);
+      await run(CREATE_COUPON, { input: { code: "RACE-B", type: "PERCENTAGE", value: 700 } }, admin);
+      const calls = Array.from({ length: 20 }, (_, i) => (i % 3 === 2 ? run(`mutation { removeCoupon { couponCode } }`, {}, ray) : run(APPLY, { code: i % 3 === 0 ? "race-a" : "race-b" }, ray)));
+      assert.deepEqual((await Promise.all(calls)).filter((r) => r.errors), []);
+      const final = (await run(ESTIMATE, { c: "DE" }, ray)).data.cart;
+      assert.ok([null, "RACE-A", "RACE-B"].includes(final.couponCode));
+      assert.equal(final.estimate.couponCode, final.couponCode, "the estimate prices the coupon the cart holds");
+    });
+
     it("works the same for a guest's cart", async () => {
       const guest = { guestCartId: guestCartIdOf(issueGuestCartToken(SECRET)) };
       await run(ADD, { id: "p1", q: 1 }, guest);
