@@ -7,6 +7,7 @@ import { S3ObjectStore } from "#kernel/adapters.ts";
 import { describeWithRealEngine, engineSuiteTitle, realEngineUrl, waitFor } from "#kernel/testing";
 import { rejectsWith, shopper, startProductsApi, type ProductsApiRig } from "./products-api-rig.js";
 import type { ImageAttachedPayload } from "../../src/images/image-events.js";
+import type { ImageUploadTicket } from "../../src/images/image-upload.service.js";
 import { MongoProductStore } from "../../src/adapters/mongo-product-store.js";
 import type { ProductStore } from "../../src/ports/product-store.js";
 
@@ -26,14 +27,7 @@ interface ImageView {
   webp: string;
   srcset: string;
 }
-interface Ticket {
-  uploadId: string;
-  url: string;
-  method: string;
-  headers: { name: string; value: string }[];
-  expiresAt: string;
-  maxBytes: number;
-}
+type Ticket = ImageUploadTicket;
 
 const MAX_BYTES = 200_000;
 
