@@ -19,6 +19,13 @@ function Guide() {
       ' (in memory only). Paste another token there to act as someone else. Access tokens are short-lived: ',
       code('RefreshSession'), ' trades the refresh token for new ones.',
     ),
+    h(
+      'p',
+      null,
+      'Shopping without an account: ', code('CreateGuestCart'), ' returns a token; put ', code('{"X-Cart-Token": "<token>"}'),
+      ' in the headers of the cart tabs instead of the Authorization header. Send it with ', code('LogIn'), ' or ', code('SignUp'),
+      ' too and the guest cart merges into the customer\'s cart. Guests cannot check out.',
+    ),
     h('h3', null, '2. Money is in minor units'),
     h('p', null, 'Every ', code('amount'), ' is an integer in the currency\'s minor unit: ', code('{"amount": 1999, "currency": "USD"}'), ' is $19.99. Never floats.'),
     h('h3', null, '3. Idempotency keys'),
