@@ -14,7 +14,7 @@ import type { Product } from "../domain/product.js";
 import type { ProductService } from "../domain/product.service.js";
 import { FILE_EXTENSIONS, formatOfContentType, sniffImageFormat, UPLOAD_CONTENT_TYPES, type UploadFormat } from "./image-formats.js";
 import { decodeImage } from "./image-decoding.js";
-import { originalKey } from "./image-renditions.js";
+import { contentHashOf, originalKey } from "./image-renditions.js";
 import type { ImageAttachedPayload } from "./image-events.js";
 
 /** How long a presigned upload URL works, and how long its upload may wait to be attached. */
@@ -61,6 +61,13 @@ export function createImageUploadService(deps: {
   const { objects, kv, maxBytes } = deps;
   const intentKey = (uploadId: string) => `image-upload:${uploadId}`;
   const uploadKey = (uploadId: string) => `uploads/${uploadId}`;
+  /** ImageAttached, keyed by content: the renditions of one image are made by one worker at a time. */
+  const announce = async (productId: string, url: string, width: number, height: number) => {
+    const payload: ImageAttachedPayload = { productId, url, width, height };
+    await deps.bus.publish(Topics.imageAttached, [newEvent("ImageAttached", contentHashOf(url) ?? url, payload)]).catch((error: unknown) => {
+      deps.logger.error("ImageAttached could not be published; the original is served until the upload is attached again", { productId, url, error: String(error) });
+    });
+  };
 
   return {
     async createImageUpload(productId: string, contentType: string, bytes: number): Promise<ImageUploadTicket> {
@@ -92,7 +99,13 @@ export function createImageUploadService(deps: {
       const intent = stored ? (JSON.parse(stored) as UploadIntent) : undefined;
       // Another product's upload is as unknown here as an expired one.
       if (!intent || intent.productId !== productId) throw notFound("ImageUpload", uploadId);
-      if (intent.attachedUrl) return deps.products.attachImage(productId, { url: intent.attachedUrl, alt }, (reason) => refused("TOO_MANY_IMAGES", reason));
+      if (intent.attachedUrl) {
+        const product = await deps.products.attachImage(productId, { url: intent.attachedUrl, alt }, (reason) => refused("TOO_MANY_IMAGES", reason));
+        // Attaching again also announces again an image still without renditions (a lost announcement).
+        const image = product.images.find((candidate) => candidate.url === intent.attachedUrl);
+        if (image?.width && image.height && !image.renditionWidths) await announce(productId, image.url, image.width, image.height);
+        return product;
+      }
 
       const object = await objects.get(uploadKey(uploadId));
       if (!object) throw refused("NOT_UPLOADED", "Nothing was uploaded to this upload's URL yet", { uploadId });
@@ -134,11 +147,7 @@ export function createImageUploadService(deps: {
       );
       await kv.set(intentKey(uploadId), JSON.stringify({ ...intent, attachedUrl: url }), INTENT_TTL_MS);
       await discard();
-      const payload: ImageAttachedPayload = { productId, url, width: decoded.width, height: decoded.height };
-      // Keyed by content: the renditions of one image are made by one worker at a time.
-      await deps.bus.publish(Topics.imageAttached, [newEvent("ImageAttached", contentHash, payload)]).catch((error: unknown) => {
-        deps.logger.error("ImageAttached could not be published; the original is served until it is attached again", { productId, url, error: String(error) });
-      });
+      await announce(productId, url, decoded.width, decoded.height);
       return product;
     },
   };

@@ -1,5 +1,5 @@
 import sharp from "sharp";
-import { readObjectBytes, Topics, type DomainEvent, type EventBus, type Logger, type ObjectStore } from "#kernel";
+import { readObjectBytes, Topics, withDeadLetter, type DomainEvent, type EventBus, type Logger, type ObjectStore } from "#kernel";
 import type { ProductService } from "../domain/product.service.js";
 import type { ImageAttachedPayload } from "./image-events.js";
 import { MAX_IMAGE_PIXELS } from "./image-decoding.js";
@@ -66,5 +66,8 @@ export async function startRenditionWorker(deps: {
     logger.info("image renditions ready", { productId: payload.productId, url: payload.url, made: missing.length, widths });
     deps.onHandled?.(payload);
   }
-  return deps.bus.subscribe({ topic: Topics.imageAttached, group: deps.group ?? RENDITIONS_GROUP, start: "earliest", handle });
+  const group = deps.group ?? RENDITIONS_GROUP;
+  // An original that cannot be encoded (or storage down for long) must not stall the images behind it.
+  const guarded = withDeadLetter({ bus: deps.bus, topic: Topics.imageAttached, consumer: group, logger }, handle);
+  return deps.bus.subscribe({ topic: Topics.imageAttached, group, start: "earliest", handle: guarded });
 }

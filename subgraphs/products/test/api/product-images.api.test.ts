@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import sharp from "sharp";
-import { createLockService, EmbeddedKeyValueStore, type ObjectStore } from "#kernel";
+import { createLockService, EmbeddedKeyValueStore, Topics, type ObjectStore } from "#kernel";
 import { S3ObjectStore } from "#kernel/adapters.ts";
 import { describeWithRealEngine, engineSuiteTitle, realEngineUrl, waitFor } from "#kernel/testing";
 import { rejectsWith, shopper, startProductsApi, type ProductsApiRig } from "./products-api-rig.js";
@@ -253,6 +253,32 @@ function defineImageSuite(engine: string, objectStore: () => Promise<ObjectStore
 }
 
 defineImageSuite("embedded", async () => undefined);
+
+describe("Product images without a renditions worker", { timeout: 60_000 }, () => {
+  it("announces an image again when its upload is attached again before it has renditions (an announcement lost)", async () => {
+    const rig = await startProductsApi({ images: { makeRenditions: false } });
+    try {
+      const announced: string[] = [];
+      const observer = await rig.bus.subscribe({ topic: Topics.imageAttached, group: "observer", start: "earliest", handle: async (event) => void announced.push(event.id) });
+      const created = await rig.asAdmin<{ createProduct: { id: string } }>(CREATE_PRODUCT, {
+        input: { sku: `IMG-${process.pid}-AGAIN`, name: "Linen Throw", description: "Soft.", priceAmount: 5900, category: "home", brand: "Loom" },
+      });
+      const productId = created.createProduct.id;
+      const png = await picture(120, 80);
+      const ticket = (await rig.asAdmin<{ createImageUpload: Ticket }>(CREATE_UPLOAD, { productId, contentType: "image/png", bytes: png.length })).createImageUpload;
+      const sent = await fetch(ticket.url, { method: "PUT", body: new Uint8Array(png), headers: { "content-type": "image/png" } });
+      await sent.arrayBuffer();
+      assert.equal(sent.status, 200);
+      await rig.asAdmin(ATTACH, { productId, uploadId: ticket.uploadId, alt: "Folded" });
+      await rig.asAdmin(ATTACH, { productId, uploadId: ticket.uploadId, alt: "Folded" });
+      await waitFor("two announcements", () => announced.length === 2);
+      assert.equal((await rig.asAdmin<{ product: { images: unknown[] } }>(PRODUCT, { id: productId })).product.images.length, 1);
+      await observer.stop();
+    } finally {
+      await rig.close();
+    }
+  });
+});
 
 describeWithRealEngine({ suite: "Product images through the API", engine: "s3+mongodb", variable: "S3_URL" }, (url) => {
   const mongoUrl = realEngineUrl("MONGO_URL");
