@@ -19,6 +19,7 @@ export type NotificationKind =
   | "ORDER_SHIPPED"
   | "ORDER_DELIVERED"
   | "ORDER_CANCELLED"
+  | "RETURN_REQUESTED"
   | "PASSWORD_RESET"
   | "EMAIL_VERIFICATION";
 
@@ -91,6 +92,9 @@ function orderStatusDraft(event: DomainEvent): NotificationDraft | null {
       return draft("ORDER_DELIVERED", who, `Your order ${order} was delivered`, `Your order ${order} was delivered. Enjoy it!`);
     case "CANCELLED":
       return draft("ORDER_CANCELLED", who, `Your order ${order} was cancelled`, `Your order ${order} was cancelled. Anything you paid for it is refunded.`);
+    case "RETURN_REQUESTED":
+      // Refunds are told by PaymentRefunded, with the amount, once the provider has paid them.
+      return draft("RETURN_REQUESTED", who, `We received your return request for order ${order}`, `We received your request to return items of order ${order}. We will write again once it is decided; an approved return is refunded to your card.`);
     default:
       return null;
   }
