@@ -122,7 +122,10 @@ export type PaymentStatus =
   | 'FAILED'
   /** Being processed (retries may be under way). */
   | 'PENDING'
-  /** Captured, then given back to the customer (the order could not be fulfilled). */
+  /**
+   * Captured, then given back in full: the order's refunds (a cancel, returns, an admin's
+   * refunds; see Order.refunds) add up to the amount. Partly refunded payments stay SUCCEEDED.
+   */
   | 'REFUNDED'
   /** The provider captured the money. */
   | 'SUCCEEDED';

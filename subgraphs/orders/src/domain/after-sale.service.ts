@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { DomainError, ErrorCode, isAdmin, notFound, requireAdmin, requireUser, type RequestContext } from "#kernel";
+import { DomainError, ErrorCode, notFound, requireAdmin, requireUser, type RequestContext } from "#kernel";
 import type { Order } from "./order.js";
 import { refundRestockId, returnRefundKey, returnRestockId, type Refund, type Return } from "./after-sale.js";
 import { afterSaleStatus, isRefundable } from "./order-state-machine.js";
@@ -133,13 +133,6 @@ export function createAfterSaleService(deps: { store: OrderStore; stockReturns: 
       });
       ctx.logger.info("return rejected", { orderId: found.orderId, returnId });
       return (await store.findReturn(returnId))!;
-    },
-
-    /** A return as its customer or an admin may see it; null for anyone else. */
-    async returnFor(ctx: RequestContext, returnId: string): Promise<Return | null> {
-      const identity = requireUser(ctx);
-      const found = await store.findReturn(returnId);
-      return found && (found.userId === identity.userId || isAdmin(identity)) ? found : null;
     },
   };
 }

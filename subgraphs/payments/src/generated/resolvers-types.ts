@@ -45,7 +45,7 @@ export type Payment = {
   /** Why the payment failed, when it did. */
   failureReason?: Maybe<Scalars['String']['output']>;
   id: Scalars['ID']['output'];
-  /** When the money was given back (ISO 8601), when it was. */
+  /** When the last of the money was given back (ISO 8601), once all of it was. */
   refundedAt?: Maybe<Scalars['String']['output']>;
   status: PaymentStatus;
   /** When the payment last changed (ISO 8601). */
@@ -58,7 +58,10 @@ export type PaymentStatus =
   | 'FAILED'
   /** Being processed (retries may be under way). */
   | 'PENDING'
-  /** Captured, then given back to the customer (the order could not be fulfilled). */
+  /**
+   * Captured, then given back in full: the order's refunds (a cancel, returns, an admin's
+   * refunds; see Order.refunds) add up to the amount. Partly refunded payments stay SUCCEEDED.
+   */
   | 'REFUNDED'
   /** The provider captured the money. */
   | 'SUCCEEDED';
