@@ -103,6 +103,28 @@ describeOnEngines("after-sale end to end through the gateway", (engines) => {
     await waitFor("the refund shows SUCCEEDED", async () => (await afterSale(c.token, order.id)).refunds[0].status === "SUCCEEDED", { timeoutMs: 20_000 });
   });
 
+  it("hostile input through the gateway is refused with a code and changes nothing", async () => {
+    const c = await customer(sg);
+    const order = await c.placeOrder({ [P1]: 1 });
+    await waitForStatus(sg, c.token, order.id, "PAID");
+    const refund = (amount: unknown, key = randomUUID()) => sg.query(AfterSale.refundOrder, { id: order.id, amount, reason: "x", key }, admin);
+    assert.equal(codeOf(await refund(-5)), "BAD_USER_INPUT");
+    assert.equal(codeOf(await refund(0)), "BAD_USER_INPUT");
+    assert.ok(["BAD_USER_INPUT", "GRAPHQL_VALIDATION_FAILED"].includes(codeOf(await refund(2 ** 31))!), "beyond Int");
+    assert.equal(codeOf(await refund(order.total.amount + 1)), "REFUND_LIMIT_EXCEEDED");
+    assert.equal(codeOf(await sg.query(AfterSale.refundOrder, { id: "ord_nope", amount: 1, reason: "x", key: "k" }, admin)), "NOT_FOUND");
+    assert.equal(codeOf(await sg.query(AfterSale.refundOrder, { id: order.id, amount: 1, reason: "x", key: "k" })), "UNAUTHENTICATED");
+    dataOf(await sg.query(Ops.shipOrder, { id: order.id }, admin));
+    dataOf(await sg.query(Ops.deliverOrder, { id: order.id }, admin));
+    const ask = (items: unknown) => sg.query(AfterSale.requestReturn, { orderId: order.id, items, reason: "x" }, c.token);
+    assert.ok(["BAD_USER_INPUT", "QUERY_TOO_COMPLEX"].includes(codeOf(await ask(Array.from({ length: 1000 }, (_, i) => ({ variantId: `v${i}`, quantity: 1 }))))!));
+    assert.equal(codeOf(await ask([{ variantId: "prod_9999999", quantity: 1 }])), "NOT_FOUND");
+    assert.equal(codeOf(await ask([{ variantId: P1, quantity: 2 }])), "QUANTITY_LIMIT_EXCEEDED");
+    assert.equal(codeOf(await ask([{ variantId: P1, quantity: -1 }])), "BAD_USER_INPUT");
+    const after = await afterSale(c.token, order.id);
+    assert.deepEqual([after.status, after.refundedTotal.amount, after.returns.length], ["DELIVERED", 0, 0]);
+  });
+
   it("a cancel racing the payment, 12 times: always cancelled, never charged for it in the end, stock back", async () => {
     const stockBefore = await stockOf(sg, P2);
     for (let round = 0; round < 12; round++) {
