@@ -72,7 +72,7 @@ describe("inventory through the gateway", () => {
     const schema = await sg.query(`{ mutation: __type(name: "Mutation") { fields { name } } reservation: __type(name: "Reservation") { name } input: __type(name: "StockItemInput") { name } }`);
     const names = schema.data!.mutation.fields.map((f: { name: string }) => f.name);
     assert.ok(names.includes("restock"));
-    for (const hidden of ["reserveStock", "commitReservation", "releaseReservation"]) assert.ok(!names.includes(hidden), hidden);
+    for (const hidden of ["reserveStock", "commitReservation", "releaseReservation", "returnStock"]) assert.ok(!names.includes(hidden), hidden);
     assert.equal(schema.data!.reservation, null);
     assert.equal(schema.data!.input, null);
   });
@@ -94,6 +94,14 @@ describe("inventory through the gateway", () => {
       await assert.rejects(service.request(`mutation { releaseReservation(reservationId: "order-e2e-1") { status } }`), (e: any) => e.extensions?.code === "ILLEGAL_TRANSITION");
       const customer = service.request(reserve, { id: "order-e2e-3", items: [{ variantId: FIRST, quantity: 1 }] }, { identity: { userId: "u1", roles: ["customer"] } });
       await assert.rejects(customer, (e: any) => e.extensions?.code === "FORBIDDEN");
+      // Sold units come back once per id (a paid order cancelled), however often it is asked.
+      const putBack = `mutation($id: ID!, $items: [StockItemInput!]!) { returnStock(returnId: $id, items: $items) { id items { variantId quantity } } }`;
+      const back = { id: "cancel:order-e2e-1", items: [{ variantId: FIRST, quantity: 2 }] };
+      await Promise.all([service.request(putBack, back), service.request(putBack, back), service.request(putBack, back)]);
+      const restored = await sg.query(`{ product(id: "${FIRST}") { stock } }`);
+      assert.equal(restored.data!.product.stock, seeded.get(FIRST)! + 5, "the two sold units are back, once");
+      await assert.rejects(service.request(putBack, back, { identity: { userId: "admin-1", roles: ["admin"] } }), (e: any) => e.extensions?.code === "FORBIDDEN");
+      await assert.rejects(service.request(putBack, { id: "return:x", items: [{ variantId: FIRST, quantity: 0 }] }), (e: any) => e.extensions?.code === "BAD_USER_INPUT");
     } finally {
       await service.close();
     }
