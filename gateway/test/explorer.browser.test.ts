@@ -18,6 +18,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { createExplorerHandler } from '../src/explorer/index.js';
 import { startTestSupergraph } from '../../test/support/start-test-supergraph.js';
 import { browserSkipReason, CHROMIUM_ARGS, CHROMIUM_PATH, chromiumMissing, inCI } from '../../test/support/headless-chromium.js';
+import { TEST_DESTINATION } from '../../subgraphs/orders/test/support/storefront-operations.js';
 
 // ---------------------------------------------------------------------------
 // Target under test: the real gateway in front of every subgraph, on free ports, with a
@@ -53,7 +54,7 @@ async function startExplorerTarget(): Promise<ExplorerTarget> {
   const token = await supergraph.token('explorer-customer');
   const added = await supergraph.query(`mutation { addToCart(productId: "prod_0000002", quantity: 1) { id } }`, {}, token);
   assert.equal(added.errors, undefined, JSON.stringify(added.errors));
-  const checkout = await supergraph.query<{ checkout: { id: string } }>(`mutation { checkout(idempotencyKey: "explorer-order") { id } }`, {}, token);
+  const checkout = await supergraph.query<{ checkout: { id: string } }>(`mutation { checkout(idempotencyKey: "explorer-order", ${TEST_DESTINATION}) { id } }`, {}, token);
   assert.equal(checkout.errors, undefined, JSON.stringify(checkout.errors));
   return {
     url: supergraph.gatewayUrl.replace(/\/graphql$/, ''),
