@@ -17,7 +17,11 @@ export interface KafkaEventBusOptions {
   publishTimeoutMs?: number;
   /** A subscribe rejects when its consumer has not joined the group and fetched by then. */
   subscribeTimeoutMs?: number;
-  /** How long a fetch waits on the broker for new records: the floor of delivery latency. */
+  /**
+   * How long an idle fetch waits on the broker. The broker answers as soon as a record
+   * arrives, so this does not delay delivery; it sets how often an idle consumer asks again
+   * (and how long a rebalance or a disconnect may wait for the fetch in flight).
+   */
   maxWaitTimeMs?: number;
   sessionTimeoutMs?: number;
   heartbeatIntervalMs?: number;
@@ -40,9 +44,11 @@ const DEFAULTS: Omit<Settings, "brokers" | "clientId"> = {
   replicationFactor: 1,
   publishTimeoutMs: 5_000,
   subscribeTimeoutMs: 30_000,
-  maxWaitTimeMs: 100,
+  // An idle platform has a consumer per subscription: at 100 ms and 500 ms they kept a fifth
+  // of a core busy; at 1 s, an eighth, with delivery as fast (see BENCHMARKS.md).
+  maxWaitTimeMs: 1_000,
   sessionTimeoutMs: 10_000,
-  heartbeatIntervalMs: 500,
+  heartbeatIntervalMs: 1_000,
   maxBackoffMs: 1_000,
   keyConcurrency: 64,
   topicPrefix: "",
