@@ -11,6 +11,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { waitFor } from '#kernel/testing';
 import { startTestSupergraph, type TestSupergraph } from '../../../test/support/start-test-supergraph.js';
 import { browserSkipReason, CHROMIUM_ARGS, CHROMIUM_PATH, chromiumMissing, inCI } from '../../../test/support/headless-chromium.js';
 
@@ -103,6 +104,11 @@ test('a customer buys a product end to end and watches the order status change l
   const tee = await createTwoColourTee(supergraph);
   await page.goto(`${origin}/shop#/product/${encodeURIComponent(tee)}`);
   await page.locator('#product-title').filter({ hasText: 'Two-colour tee' }).waitFor();
+  // Opening the page recorded a view: the tee, seen by no one before, now trends in its category.
+  await waitFor('the product page view reaches trendingProducts', async () => {
+    const trending = await supergraph!.query(`{ trendingProducts(window: LAST_HOUR, categorySlug: "clothing", first: 50) { id } }`);
+    return (trending.data?.trendingProducts ?? []).some((p: { id: string }) => p.id === tee);
+  }, { timeoutMs: WAIT_MS, intervalMs: 200 });
   await page.getByText('In stock (1 left)').waitFor();
   await page.getByLabel('Colour', { exact: true }).selectOption('Blue');
   await page.getByText('In stock (2 left)').waitFor();

@@ -1,5 +1,5 @@
-import { useState } from "preact/hooks";
-import { AddToCartDocument, ProductPageDocument } from "../../../../clients/typescript/src/index.js";
+import { useEffect, useState } from "preact/hooks";
+import { AddToCartDocument, ProductPageDocument, RecordProductViewDocument } from "../../../../clients/typescript/src/index.js";
 import { client } from "../storefront-client.js";
 import { Await, ErrorNotice, Money, ProductImage } from "../components.js";
 import { href } from "../route.js";
@@ -9,9 +9,14 @@ import { chosenVariant, initialChoice } from "./variant-choice.js";
 /**
  * One product: details, attributes, a choice of each option (size, colour...) for a product
  * that has options, the chosen variant's price and stock, and adding that variant to the cart.
+ * Opening it records a view (trending products); a view that cannot be recorded costs the
+ * shopper nothing, so its failure is ignored.
  */
 export function ProductPage({ id }: { id: string }) {
   const [product] = useQuery(ProductPageDocument, { id });
+  useEffect(() => {
+    client.request(RecordProductViewDocument, { productId: id }).catch(() => undefined);
+  }, [id]);
   const [quantity, setQuantity] = useState(1);
   const [added, setAdded] = useState<number | undefined>();
   const [choice, setChoice] = useState<Record<string, string> | undefined>();
