@@ -11,7 +11,8 @@ describe("a page of orders with their products", () => {
   let sg: CheckoutSupergraph;
   before(async () => {
     // Without the products hot cache every lookup reaches the store, where the spy counts it.
-    sg = await startCheckoutSupergraph({ env: { PRODUCT_CACHE_TTL_MS: "0" } });
+    // Popularity batches read the products they announce from the store too: none during the test.
+    sg = await startCheckoutSupergraph({ env: { PRODUCT_CACHE_TTL_MS: "0", POPULARITY_FLUSH_MS: "3600000" } });
     await restock(sg, Array.from({ length: 7 }, (_, i) => `prod_00000${30 + i}`));
   });
   after(() => sg.close());

@@ -147,6 +147,8 @@ export interface Config {
     imageCdnUrl?: string;
     /** How long a product stays in the hot cache (0 turns the cache off). */
     productCacheTtlMs: number;
+    /** How often units sold in paid orders are applied to popularity (listings and search). */
+    popularityFlushMs: number;
   };
   /** Object storage of product images (kernel/src/objects). */
   objects: {
@@ -391,6 +393,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       seedProducts: read.int("SEED_PRODUCTS", 600, { min: 0 }),
       imageCdnUrl: read.optional("IMAGE_CDN_URL")?.replace(/\/+$/, ""),
       productCacheTtlMs: read.int("PRODUCT_CACHE_TTL_MS", 300_000, { min: 0 }),
+      popularityFlushMs: read.int("POPULARITY_FLUSH_MS", 2_000, { min: 100, max: 86_400_000 }),
     },
     objects: objectStorage(read, persistedDir),
     payments: {

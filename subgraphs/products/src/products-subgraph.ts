@@ -84,7 +84,7 @@ export async function startProductsSubgraph(platform: Platform, options: Product
     const events = [...products.values()].map((product) => productUpserted({ ...product, popularity: sold.get(product.id) ?? 0 }));
     if (events.length > 0) await platform.bus.publish(Topics.productChanged, events);
   };
-  const popularity = await startPopularityFeed({ bus: platform.bus, ledger: sales, listings, logger, flushMs: options.popularityFlushMs, announce });
+  const popularity = await startPopularityFeed({ bus: platform.bus, ledger: sales, listings, logger, flushMs: options.popularityFlushMs ?? config.catalog.popularityFlushMs, announce });
   const relay = startProductChangeRelay({ store, bus: platform.bus, logger, popularityOf });
   const service = createProductService({ store, cache, onWrite: relay.nudge, logger, popularityOf });
   const count = (category?: string) => store.count({ category });
