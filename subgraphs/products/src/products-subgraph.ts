@@ -2,6 +2,7 @@ import { startSubgraphServer, Topics, type DomainEvent, type Platform, type Runn
 import { createProductsSchema } from "./subgraph.js";
 import { createProductService, type ProductService } from "./domain/product.service.js";
 import { productUpserted, startProductChangeRelay } from "./domain/product-change-relay.js";
+import { withPopularity } from "./domain/with-popularity.js";
 import { createProductCache, type ProductCache } from "./domain/product-cache.js";
 import { startProductCacheInvalidation } from "./domain/product-cache-invalidation.js";
 import type { ProductChangeEvent } from "./domain/product.js";
@@ -80,8 +81,8 @@ export async function startProductsSubgraph(platform: Platform, options: Product
   const stockFlags = await startStockFlags({ bus: platform.bus, listings, logger });
   const popularityOf = (ids: readonly string[]) => listings.popularity(ids);
   const announce = async (ids: readonly string[]) => {
-    const [products, sold] = await Promise.all([store.findByIds(ids), popularityOf(ids)]);
-    const events = [...products.values()].map((product) => productUpserted({ ...product, popularity: sold.get(product.id) ?? 0 }));
+    // Read after the batch was applied (see the popularity feed), so the announcement is current.
+    const events = (await withPopularity([...(await store.findByIds(ids)).values()], popularityOf)).map(productUpserted);
     if (events.length > 0) await platform.bus.publish(Topics.productChanged, events);
   };
   const popularity = await startPopularityFeed({ bus: platform.bus, ledger: sales, listings, logger, flushMs: options.popularityFlushMs ?? config.catalog.popularityFlushMs, announce });

@@ -1,9 +1,7 @@
 import { newEvent, Topics, type EventBus, type Logger, startNudgedWorker } from "#kernel";
 import type { Product, ProductChangeEvent } from "./product.js";
 import type { ProductStore } from "../ports/product-store.js";
-
-/** Units sold per product, which catalog documents do not hold (see the popularity feed). */
-export type PopularityOf = (ids: readonly string[]) => Promise<Map<string, number>>;
+import { withPopularity, type PopularityOf } from "./with-popularity.js";
 
 /**
  * Publishes catalog writes recorded as unpublished in the store, then marks them published.
@@ -20,12 +18,11 @@ export function startProductChangeRelay(deps: { store: ProductStore; bus: EventB
     for (;;) {
       const changes = await store.unpublishedChanges(batchSize);
       if (changes.length === 0) return;
-      const upserted = changes.flatMap((change) => (change.deleted ? [] : [change.productId]));
-      const sold = deps.popularityOf && upserted.length > 0 ? await deps.popularityOf(upserted) : undefined;
+      const upserted = (await withPopularity(changes.flatMap((change) => (change.deleted ? [] : [change.product!])), deps.popularityOf)).values();
       const events = changes.map((change) =>
         change.deleted
           ? newEvent<ProductChangeEvent>("ProductDeleted", change.productId, { type: "ProductDeleted", productId: change.productId, version: change.version })
-          : productUpserted(sold ? { ...change.product!, popularity: sold.get(change.productId) ?? 0 } : change.product!),
+          : productUpserted(upserted.next().value!),
       );
       await bus.publish(Topics.productChanged, events);
       await store.markPublished(changes);

@@ -10,6 +10,7 @@ import { DuplicateSkuError, type ListPosition, type ProductEdit, type ProductSto
 import { variantIdOf } from "#kernel";
 import { DomainError, ErrorCode, type Logger } from "#kernel";
 import type { ProductCache } from "./product-cache.js";
+import { withPopularity, type PopularityOf } from "./with-popularity.js";
 
 export interface CreateProductInput extends ProductChangesInput {
   sku: string;
@@ -53,7 +54,7 @@ export function createProductService(deps: {
   onWrite?: () => void;
   logger?: Logger;
   /** Units sold per product (kept beside the listings), so a reindex ranks by them too. */
-  popularityOf?: (ids: readonly string[]) => Promise<Map<string, number>>;
+  popularityOf?: PopularityOf;
 }) {
   const { store, cache } = deps;
   const clock = deps.clock ?? (() => new Date());
@@ -85,9 +86,7 @@ export function createProductService(deps: {
       const iterator = store.scan(first, args.after ?? undefined)[Symbol.asyncIterator]();
       const page = await iterator.next();
       await iterator.return?.();
-      const scanned = page.done ? [] : page.value.products;
-      const sold = deps.popularityOf && scanned.length > 0 ? await deps.popularityOf(scanned.map((p) => p.id)) : undefined;
-      const products = sold ? scanned.map((product) => ({ ...product, popularity: sold.get(product.id) ?? 0 })) : scanned;
+      const products = await withPopularity(page.done ? [] : page.value.products, deps.popularityOf);
       return { products, endCursor: page.done ? null : page.value.after, hasNextPage: products.length === first };
     },
 
