@@ -202,3 +202,56 @@ describeOnEngines("after-sale races and hostile input through the gateway", (eng
     assert.equal(simulator.ledger({ orderId: order.id }).refunds.length, 1);
   });
 });
+
+describeOnEngines("aliased coupon guesses and checkouts draw on the checkout budget, over HTTP and the WebSocket", (engines) => {
+  const BUDGET = 10;
+  let sg: CheckoutSupergraph;
+
+  before(async () => {
+    sg = await startCheckoutSupergraph({ engines, env: { RATE_LIMIT_CHECKOUT_PER_MINUTE: String(BUDGET) } });
+    await restock(sg, [P1]);
+  });
+  after(() => sg.close());
+
+  const guesses = (count: number) => `mutation { ${Array.from({ length: count }, (_, i) => `g${i}: applyCoupon(code: "GUESS${i}") { couponCode }`).join(" ")} }`;
+  const checkouts = (count: number) =>
+    `mutation { ${Array.from({ length: count }, (_, i) => `k${i}: checkout(idempotencyKey: "${randomUUID()}-${i}", shippingAddress: { recipientName: "A", line1: "1 Main Street", city: "Springfield", region: "IL", postalCode: "62701", country: "US" }, shippingMethodId: "shp_standard") { id }`).join(" ")} }`;
+
+  it("20 aliased applyCoupon or checkout in one HTTP operation are 20 charges: refused whole, nothing ordered, and the budget is left untouched", async () => {
+    const c = await customer(sg);
+    await c.add(P1, 1);
+    for (const flood of [guesses(2 * BUDGET), checkouts(2 * BUDGET)]) {
+      const refused = await sg.query(flood, {}, c.token);
+      assert.deepEqual([codeOf(refused), refused.errors?.[0]?.extensions?.budget], ["RATE_LIMITED", "checkout"], JSON.stringify(refused).slice(0, 300));
+    }
+    assert.equal(dataOf(await sg.query(`{ orders(first: 5) { totalCount } }`, {}, c.token)).orders.totalCount, 0);
+    // A refused request charges nothing: the whole budget is still there, to the last guess.
+    const within = await sg.query(guesses(BUDGET), {}, c.token);
+    assert.equal(codeOf(within), "COUPON_INVALID", JSON.stringify(within).slice(0, 300));
+    assert.equal(codeOf(await sg.query(guesses(1), {}, c.token)), "RATE_LIMITED");
+  });
+
+  it("the same aliased flood over the WebSocket is refused the same way, and draws on the same budget as HTTP", async () => {
+    const c = await customer(sg);
+    await c.add(P1, 1);
+    const client = wsClient(sg.gatewayUrl, c.token);
+    const overSocket = async (query: string) => {
+      try {
+        const [first] = await collectSubscription(client, query, {}, () => true, 15_000);
+        return { errors: first!.errors };
+      } catch (error) {
+        // A refusal before execution arrives as the socket's error message: its payload is the errors.
+        return { errors: JSON.parse((error as Error).message) as { extensions?: Record<string, unknown> }[] };
+      }
+    };
+    try {
+      const refused = await overSocket(guesses(2 * BUDGET));
+      assert.deepEqual([codeOf(refused), refused.errors?.[0]?.extensions?.budget], ["RATE_LIMITED", "checkout"], JSON.stringify(refused).slice(0, 300));
+      assert.equal(codeOf(await overSocket(guesses(BUDGET - 1))), "COUPON_INVALID");
+      assert.equal(codeOf(await sg.query(guesses(1), {}, c.token)), "COUPON_INVALID", "the last point, over HTTP");
+      assert.equal(codeOf(await overSocket(guesses(1))), "RATE_LIMITED", "spent over both transports together");
+    } finally {
+      await client.dispose();
+    }
+  });
+});
