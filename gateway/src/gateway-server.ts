@@ -30,6 +30,7 @@ import { attachGraphQLWebSocket } from "./subscriptions/graphql-websocket.js";
 import { cachedReadiness } from "./http/readiness.js";
 import { createImageOriginProxy } from "./http/image-origin-proxy.js";
 import { startResponseCache } from "./performance/start-response-cache.js";
+import { startSubgraphReplicas } from "./balancing/subgraph-replicas.js";
 
 export interface GatewayDependencies {
   config: Config;
@@ -52,9 +53,11 @@ export interface RunningGateway {
  */
 export async function startGateway(deps: GatewayDependencies): Promise<RunningGateway> {
   const { config, logger } = deps;
+  const replicas = startSubgraphReplicas(config.gateway.subgraphUrls, logger);
   const { gateway, supergraphSdl, close: closeSubgraphPools } = createSupergraphGateway({
     supergraphPath: config.gateway.supergraphPath,
     subgraphUrls: config.gateway.subgraphUrls,
+    replicas: replicas.sets,
     internalSecret: config.auth.internalSecret,
     subgraphConnections: config.gateway.performance.subgraphConnections,
   });
@@ -106,7 +109,7 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
     },
   });
   const readiness = cachedReadiness(config.gateway.subgraphUrls);
-  const images = createImageOriginProxy({ productsOrigin: config.gateway.subgraphUrls.products.replace(/\/graphql$/, ""), logger });
+  const images = createImageOriginProxy({ productsOrigin: replicas.sets.products!, logger });
 
   async function handleGraphQL(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = requestIdOf(req);
@@ -189,6 +192,7 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
       await apollo.stop();
       await responseCache.stop();
       await closeSubgraphPools();
+      replicas.stop();
     },
   };
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { ApolloGateway } from "@apollo/gateway";
 import { INTERNAL_HEADER, signInternalCredential } from "#kernel";
+import type { ReplicaSet } from "#kernel/http/replica-set.ts";
 import type { GatewayContext } from "./gateway-context.js";
 import { PooledGraphQLDataSource } from "./performance/pooled-data-source.js";
 
@@ -12,6 +13,8 @@ import { PooledGraphQLDataSource } from "./performance/pooled-data-source.js";
 export function createSupergraphGateway(options: {
   supergraphPath: string;
   subgraphUrls: Record<string, string>;
+  /** Each subgraph's replicas, health-checked; a subgraph without one gets its URL's. */
+  replicas?: Record<string, ReplicaSet>;
   internalSecret: string;
   /** Keep-alive connections per subgraph. */
   subgraphConnections: number;
@@ -39,6 +42,7 @@ export function createSupergraphGateway(options: {
     buildService: ({ name, url }) => {
       const source = new PooledGraphQLDataSource({
         url: options.subgraphUrls[name] ?? url!,
+        replicas: options.replicas?.[name],
         connections: options.subgraphConnections,
         willSendRequest({ request, context }) {
           request.http?.headers.set(INTERNAL_HEADER, credentialFor(context as GatewayContext));

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Readable } from "node:stream";
 import type { Logger } from "#kernel";
+import { ReplicaSet, sendToAReplica } from "#kernel/http/replica-set.ts";
 
 /** Response headers of the products origin a browser or CDN needs; nothing else crosses. */
 const PASSED_BACK = ["content-type", "content-length", "etag", "cache-control", "x-content-type-options"];
@@ -10,9 +11,10 @@ const PASSED_BACK = ["content-type", "content-length", "etag", "cache-control", 
  * by the gateway (the storefront, the explorer) show product images from their own origin,
  * within their `img-src 'self'` policy, and one host is all a CDN needs to front. Only the
  * conditional header travels upstream; the answer streams back with its caching headers.
+ * With replicas of products, any healthy one serves (an image read is safe to resend).
  */
-export function createImageOriginProxy(options: { productsOrigin: string; logger: Logger }) {
-  const upstream = options.productsOrigin.replace(/\/+$/, "");
+export function createImageOriginProxy(options: { productsOrigin: string | ReplicaSet; logger: Logger }) {
+  const products = typeof options.productsOrigin === "string" ? new ReplicaSet({ name: "products", urls: [options.productsOrigin.replace(/\/+$/, "")] }) : options.productsOrigin;
   return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     const path = (req.url ?? "/").split("?")[0]!;
     if (!path.startsWith("/images/")) return false;
@@ -23,12 +25,14 @@ export function createImageOriginProxy(options: { productsOrigin: string; logger
     const conditional = req.headers["if-none-match"];
     let response: Response;
     try {
-      response = await fetch(`${upstream}${path}`, {
-        method: req.method,
-        headers: typeof conditional === "string" ? { "if-none-match": conditional } : {},
-        redirect: "manual",
-        signal: AbortSignal.timeout(30_000),
-      });
+      response = await sendToAReplica(products, true, (replica) =>
+        fetch(`${replica.origin}${path}`, {
+          method: req.method,
+          headers: typeof conditional === "string" ? { "if-none-match": conditional } : {},
+          redirect: "manual",
+          signal: AbortSignal.timeout(30_000),
+        }),
+      );
     } catch (error) {
       options.logger.warn("image origin unreachable", { path, error: String(error) });
       res.writeHead(502, { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" }).end("Image origin unavailable");

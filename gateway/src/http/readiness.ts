@@ -1,17 +1,29 @@
-/** Asks every subgraph's /healthz; the gateway is ready only when all of them answer. */
+import { replicaUrls } from "#kernel/http/replica-set.ts";
+
+/**
+ * Asks every subgraph's /healthz; the gateway is ready when each subgraph has a replica that
+ * answers (a URL may list several replicas: one down of two still serves, and says so).
+ */
 export async function checkSubgraphs(urls: Record<string, string>, timeoutMs = 1500) {
   const entries = await Promise.all(
-    Object.entries(urls).map(async ([name, url]) => {
-      try {
-        const response = await fetch(url.replace(/\/graphql$/, "/healthz"), { signal: AbortSignal.timeout(timeoutMs) });
-        return [name, response.ok ? "up" : `http ${response.status}`] as const;
-      } catch (error) {
-        return [name, `down (${(error as Error).name})`] as const;
-      }
+    Object.entries(urls).map(async ([name, list]) => {
+      const states = await Promise.all(replicaUrls(list).map((url) => checkOne(url, timeoutMs)));
+      const up = states.filter((state) => state === "up").length;
+      if (states.length === 1 || up === 0) return [name, states[0]!] as const;
+      return [name, up === states.length ? "up" : `up (${up} of ${states.length} replicas)`] as const;
     }),
   );
   const subgraphs = Object.fromEntries(entries);
-  return { ready: entries.every(([, state]) => state === "up"), subgraphs };
+  return { ready: entries.every(([, state]) => state.startsWith("up")), subgraphs };
+}
+
+async function checkOne(url: string, timeoutMs: number): Promise<string> {
+  try {
+    const response = await fetch(url.replace(/\/graphql$/, "/healthz"), { signal: AbortSignal.timeout(timeoutMs) });
+    return response.ok ? "up" : `http ${response.status}`;
+  } catch (error) {
+    return `down (${(error as Error).name})`;
+  }
 }
 
 type Readiness = Awaited<ReturnType<typeof checkSubgraphs>>;

@@ -1,6 +1,7 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from "@apollo/gateway";
 import type { Fetcher, FetcherHeaders, FetcherResponse } from "@apollo/utils.fetcher";
 import { Headers, Pool } from "undici";
+import { replicaUrls, ReplicaSet, sendToAReplica, type Replica } from "#kernel/http/replica-set.ts";
 import type { GatewayContext } from "../gateway-context.js";
 
 /**
@@ -11,35 +12,46 @@ import type { GatewayContext } from "../gateway-context.js";
  *
  * Measured in BENCHMARKS.md: the transport was the largest single cost of an uncached
  * cross-subgraph read through the stock gateway.
+ *
+ * With several replicas of the subgraph (a ReplicaSet, or `url` listing them), each replica
+ * has its pool and every request goes to the one the set picks; a query whose connection
+ * fails before its answer is sent to another replica, a mutation only when it never connected.
  */
 export class PooledGraphQLDataSource extends RemoteGraphQLDataSource<GatewayContext> {
-  private readonly pool: Pool;
+  private readonly pools: Map<Replica, Pool>;
 
   constructor(options: {
     url: string;
+    /** The subgraph's replicas, shared with readiness and other users; else built from `url`. */
+    replicas?: ReplicaSet;
     connections: number;
     willSendRequest: (options: GraphQLDataSourceProcessOptions<GatewayContext>) => void;
   }) {
-    const url = new URL(options.url);
+    const replicas = options.replicas ?? new ReplicaSet({ name: options.url, urls: replicaUrls(options.url) });
     // Subgraphs keep idle connections 65 s; dropping ours sooner never reuses a socket the
     // server is about to close.
-    const pool = new Pool(url.origin, { connections: options.connections, pipelining: 1, keepAliveTimeout: 30_000 });
-    super({ url: options.url, willSendRequest: options.willSendRequest, fetcher: pooledFetcher(pool, url.pathname + url.search) });
-    this.pool = pool;
+    const pools = new Map(replicas.replicas.map((replica) => [replica, new Pool(replica.origin, { connections: options.connections, pipelining: 1, keepAliveTimeout: 30_000 })]));
+    super({ url: replicas.replicas[0]!.url, willSendRequest: options.willSendRequest, fetcher: pooledFetcher(replicas, pools) });
+    this.pools = pools;
   }
 
-  /** Closes the pool's connections (gateway shutdown). */
+  /** Closes the pools' connections (gateway shutdown). */
   async close(): Promise<void> {
-    await this.pool.close();
+    await Promise.all([...this.pools.values()].map((pool) => pool.close()));
   }
 }
 
-function pooledFetcher(pool: Pool, path: string): Fetcher {
-  return async (url, init = {}) => {
-    const response = await pool.request({ path, method: "POST", headers: init.headers, body: init.body, signal: init.signal });
-    const text = await response.body.text();
-    return new PooledResponse(url, response.statusCode, response.headers, text);
-  };
+/** Subgraph requests are `{"query":"...` as the data source writes them; only a query is safe to resend. */
+const isQueryBody = (body: unknown): boolean => typeof body === "string" && body.startsWith('{"query":"') && !/^\{"query":"\s*mutation\b/.test(body);
+
+function pooledFetcher(replicas: ReplicaSet, pools: Map<Replica, Pool>): Fetcher {
+  const paths = new Map(replicas.replicas.map((replica) => [replica, new URL(replica.url).pathname + new URL(replica.url).search]));
+  return async (url, init = {}) =>
+    sendToAReplica(replicas, isQueryBody(init.body), async (replica) => {
+      const response = await pools.get(replica)!.request({ path: paths.get(replica)!, method: "POST", headers: init.headers, body: init.body, signal: init.signal });
+      const text = await response.body.text();
+      return new PooledResponse(url, response.statusCode, response.headers, text);
+    });
 }
 
 /**

@@ -4,6 +4,7 @@ import { INTERNAL_HEADER, signInternalCredential } from "../auth/internal-creden
 import type { Identity } from "../auth/identity.js";
 import { DomainError } from "../errors/domain-error.js";
 import { ErrorCode, isPublicErrorCode } from "../errors/error-codes.js";
+import { replicaUrls, ReplicaSet, sendToAReplica } from "../http/replica-set.js";
 
 export interface SubgraphRequestOptions {
   /** Acts on behalf of this caller; omitted means the calling service itself. */
@@ -17,27 +18,34 @@ export interface SubgraphRequestOptions {
  * a keep-alive connection pool. Coded errors from the callee are rethrown with their code,
  * so a callee's OUT_OF_STOCK reaches the client as OUT_OF_STOCK; anything else becomes
  * SERVICE_UNAVAILABLE.
+ *
+ * `url` may list replicas, comma separated (see ReplicaSet): a request that could not connect
+ * goes to another replica, and so does a query whose connection was lost; a mutation that may
+ * have arrived is never resent here (its caller retries under its idempotency key).
  */
 export function createSubgraphClient(options: { url: string; internalSecret: string; serviceName: string; connections?: number }) {
   const dispatcher = new Agent({ connections: options.connections ?? 32, keepAliveTimeout: 60_000 });
+  const replicas = new ReplicaSet({ name: options.url, urls: replicaUrls(options.url) }).start();
   const serviceIdentity: Identity = { userId: `service:${options.serviceName}`, roles: ["service"] };
   return {
     async request<TData>(query: string, variables: Record<string, unknown> = {}, request: SubgraphRequestOptions = {}): Promise<TData> {
       let response: Response;
       try {
-        response = await fetch(options.url, {
-          method: "POST",
-          headers: {
-            "content-type": "application/json",
-            [INTERNAL_HEADER]: signInternalCredential(options.internalSecret, {
-              identity: request.identity ?? serviceIdentity,
-              requestId: request.requestId ?? "internal",
-            }),
-          },
-          body: JSON.stringify({ query, variables }),
-          signal: AbortSignal.timeout(request.timeoutMs ?? 5000),
-          dispatcher,
-        });
+        response = await sendToAReplica(replicas, !/^\s*mutation\b/.test(query), (replica) =>
+          fetch(replica.url, {
+            method: "POST",
+            headers: {
+              "content-type": "application/json",
+              [INTERNAL_HEADER]: signInternalCredential(options.internalSecret, {
+                identity: request.identity ?? serviceIdentity,
+                requestId: request.requestId ?? "internal",
+              }),
+            },
+            body: JSON.stringify({ query, variables }),
+            signal: AbortSignal.timeout(request.timeoutMs ?? 5000),
+            dispatcher,
+          }),
+        );
       } catch (error) {
         // The transport's reason (addresses, socket errors) stays out of the response: it
         // travels as the error's cause, which the formatter logs.
@@ -58,7 +66,10 @@ export function createSubgraphClient(options: { url: string; internalSecret: str
       if (!body.data) throw new DomainError(ErrorCode.SERVICE_UNAVAILABLE, "A service this operation needs gave no answer");
       return body.data;
     },
-    close: () => dispatcher.close(),
+    close: () => {
+      replicas.stop();
+      return dispatcher.close();
+    },
   };
 }
 

@@ -1,0 +1,202 @@
+import type { Logger } from "../logging/logger.js";
+
+/** One copy of a service, as the replica set tracks it. */
+export interface Replica {
+  /** The replica's GraphQL URL, e.g. `http://127.0.0.1:4101/graphql`. */
+  readonly url: string;
+  /** Scheme, host and port: where its pool connects and `/healthz` lives. */
+  readonly origin: string;
+  /** Requests sent to it and not yet answered, by this process. */
+  inFlight: number;
+  /** False from a failed connection or health check until a health check answers again. */
+  healthy: boolean;
+}
+
+export interface ReplicaSetOptions {
+  /** What the URLs serve, for the log (`inventory`). */
+  name: string;
+  urls: readonly string[];
+  /** Pause between two active health checks of every replica. */
+  checkIntervalMs?: number;
+  /** A health check slower than this counts as failed. */
+  checkTimeoutMs?: number;
+  logger?: Logger;
+  /** Asks one replica whether it is up (tests replace it); `/healthz` by default. */
+  probe?: (origin: string, timeoutMs: number) => Promise<boolean>;
+}
+
+/** A list of service URLs, comma separated (`PRODUCTS_URL=http://a/graphql,http://b/graphql`). */
+export function replicaUrls(value: string): string[] {
+  return value
+    .split(",")
+    .map((url) => url.trim())
+    .filter((url) => url.length > 0);
+}
+
+/**
+ * The replicas of one service and which of them to send the next request to: the healthy one
+ * with the fewest requests in flight, ties broken round-robin, so a slow replica gets less and a
+ * dead one none.
+ *
+ * A replica leaves the rotation the moment a connection to it fails (passive ejection, reported
+ * by the caller with `eject`) or a health check fails, and comes back when `/healthz` answers
+ * again; checks run every `checkIntervalMs` (500 ms) with a `checkTimeoutMs` (400 ms) limit,
+ * so a dead replica that gets no traffic is dropped within a second too. With one URL there
+ * is nothing to choose and nothing is checked: the single-process layouts pay nothing.
+ * When every replica is out, the least recently ejected one is tried anyway: a request that
+ * might work beats a refusal that surely fails.
+ */
+export class ReplicaSet {
+  readonly name: string;
+  readonly replicas: readonly Replica[];
+  private readonly ejectedAt = new Map<Replica, number>();
+  private readonly logger: Logger | undefined;
+  private readonly probe: (origin: string, timeoutMs: number) => Promise<boolean>;
+  private readonly checkIntervalMs: number;
+  private readonly checkTimeoutMs: number;
+  private next = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private checking = false;
+
+  constructor(options: ReplicaSetOptions) {
+    if (options.urls.length === 0) throw new Error(`No URL for ${options.name}`);
+    this.name = options.name;
+    this.replicas = options.urls.map((url) => ({ url, origin: new URL(url).origin, inFlight: 0, healthy: true }));
+    this.logger = options.logger;
+    this.probe = options.probe ?? probeHealth;
+    this.checkIntervalMs = options.checkIntervalMs ?? 500;
+    this.checkTimeoutMs = options.checkTimeoutMs ?? 400;
+  }
+
+  /** Starts the active health checks (only with more than one replica). */
+  start(): this {
+    if (this.replicas.length > 1 && !this.timer) {
+      this.timer = setInterval(() => void this.checkAll(), this.checkIntervalMs);
+      this.timer.unref();
+    }
+    return this;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** The replica for the next request, other than those in `tried` while another is left. */
+  pick(tried?: ReadonlySet<Replica>): Replica {
+    const { replicas } = this;
+    if (replicas.length === 1) return replicas[0]!;
+    let best: Replica | undefined;
+    const start = this.next++ % replicas.length;
+    for (let i = 0; i < replicas.length; i++) {
+      const replica = replicas[(start + i) % replicas.length]!;
+      if (!replica.healthy || tried?.has(replica)) continue;
+      if (!best || replica.inFlight < best.inFlight) best = replica;
+    }
+    if (best) return best;
+    // Nothing healthy and untried: the one ejected longest ago has had the most time to come back.
+    const candidates = replicas.filter((replica) => !tried?.has(replica));
+    const pool = candidates.length > 0 ? candidates : [...replicas];
+    return pool.reduce((a, b) => ((this.ejectedAt.get(a) ?? 0) <= (this.ejectedAt.get(b) ?? 0) ? a : b));
+  }
+
+  /** True while some replica not in `tried` is in the rotation: a retry has somewhere to go. */
+  hasHealthyBeyond(tried: ReadonlySet<Replica>): boolean {
+    return this.replicas.some((replica) => replica.healthy && !tried.has(replica));
+  }
+
+  /** Takes a replica out of the rotation after a failed connection to it. */
+  eject(replica: Replica, reason: string): void {
+    if (this.replicas.length === 1) return;
+    this.ejectedAt.set(replica, Date.now());
+    if (!replica.healthy) return;
+    replica.healthy = false;
+    this.logger?.warn("replica ejected", { service: this.name, replica: replica.origin, reason });
+  }
+
+  /** Runs one round of health checks now (the timer runs them every interval). */
+  async checkAll(): Promise<void> {
+    if (this.checking) return;
+    this.checking = true;
+    try {
+      await Promise.all(
+        this.replicas.map(async (replica) => {
+          const up = await this.probe(replica.origin, this.checkTimeoutMs).catch(() => false);
+          if (up && !replica.healthy) {
+            replica.healthy = true;
+            this.ejectedAt.delete(replica);
+            this.logger?.info("replica back in rotation", { service: this.name, replica: replica.origin });
+          } else if (!up) this.eject(replica, "health check failed");
+        }),
+      );
+    } finally {
+      this.checking = false;
+    }
+  }
+
+  /** Replica origin -> "up" or "down", for readiness reports. */
+  states(): Record<string, "up" | "down"> {
+    return Object.fromEntries(this.replicas.map((replica) => [replica.origin, replica.healthy ? "up" : "down"]));
+  }
+}
+
+/**
+ * Sends one request to a replica of the set, moving on to another healthy one when the
+ * transport fails: always when the connection was never made (the request did not leave), and
+ * after a connection lost before the answer only when `idempotent` (a query: running it twice
+ * changes nothing). A mutation that may have reached a replica is never sent again here; its
+ * client retries under the same idempotency key. A failing replica is ejected on the way.
+ */
+export async function sendToAReplica<T>(set: ReplicaSet, idempotent: boolean, send: (replica: Replica) => Promise<T>): Promise<T> {
+  const tried = new Set<Replica>();
+  for (;;) {
+    const replica = set.pick(tried);
+    tried.add(replica);
+    replica.inFlight++;
+    try {
+      return await send(replica);
+    } catch (error) {
+      if (!transportFailure(error)) throw error;
+      set.eject(replica, errorCode(error) ?? "transport failure");
+      if (!(neverConnected(error) || idempotent) || !set.hasHealthyBeyond(tried)) throw error;
+    } finally {
+      replica.inFlight--;
+    }
+  }
+}
+
+async function probeHealth(origin: string, timeoutMs: number): Promise<boolean> {
+  const response = await fetch(`${origin}/healthz`, { signal: AbortSignal.timeout(timeoutMs) });
+  await response.body?.cancel();
+  return response.ok;
+}
+
+/**
+ * Whether a request failed to reach the replica at all: the connection was refused or could
+ * not be made, so not one byte of the request left this process and sending it to another
+ * replica cannot run it twice, whatever it does.
+ */
+export function neverConnected(error: unknown): boolean {
+  const code = errorCode(error);
+  return code === "ECONNREFUSED" || code === "UND_ERR_CONNECT_TIMEOUT" || code === "EHOSTUNREACH" || code === "ENETUNREACH" || code === "EADDRNOTAVAIL";
+}
+
+/**
+ * Whether a request failed in the transport, before any response: the connection was refused,
+ * reset or closed under it. Such a replica is ejected. A request the caller aborted (its own
+ * timeout) says nothing about the replica's health beyond slowness, and is not one of these.
+ */
+export function transportFailure(error: unknown): boolean {
+  if (neverConnected(error)) return true;
+  const code = errorCode(error);
+  return code === "ECONNRESET" || code === "EPIPE" || code === "UND_ERR_SOCKET" || code === "UND_ERR_CLOSED";
+}
+
+function errorCode(error: unknown): string | undefined {
+  // fetch wraps the socket's error as the cause of a TypeError("fetch failed").
+  for (let current = error, depth = 0; current && depth < 4; current = (current as { cause?: unknown }).cause, depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === "string") return code;
+  }
+  return undefined;
+}
