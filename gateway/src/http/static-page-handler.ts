@@ -16,6 +16,11 @@ export interface StaticPageOptions {
   assets: readonly { name: string; contentType: string }[];
   /** The command that builds distDir, named when a file is missing. */
   buildCommand: string;
+  /**
+   * Further paths under `path` that answer with the page itself, for links that must name a
+   * path of their own (for example the storefront's mailed reset-password link).
+   */
+  pages?: readonly string[];
 }
 
 const ONE_YEAR_SECONDS = 365 * 24 * 60 * 60;
@@ -97,6 +102,7 @@ function etagMatches(req: IncomingMessage, etag: string): boolean {
  * Serves a bundled single page:
  *   GET <path>, <path>/, <path>/index.html  the page
  *   GET <path>/<asset>                       its assets
+ *   GET <path>/<page>                        the page again, for each of `pages`
  * Other paths under <path>/ get 404; any path outside it returns false so
  * the caller can route it elsewhere. The files are read (and compressed) once,
  * here, not per request.
@@ -108,6 +114,7 @@ export function createStaticPageHandler(options: StaticPageOptions): StaticPageH
     [prefix, index],
     [`${prefix}/`, index],
     [`${prefix}/index.html`, index],
+    ...(options.pages ?? []).map((page) => [`${prefix}/${page}`, index] as const),
   ]);
   for (const { name, contentType } of options.assets) routes.set(`${prefix}/${name}`, loadAsset(distDir, name, contentType, buildCommand));
 

@@ -9,6 +9,9 @@ import { CartPage } from "./pages/cart-page.js";
 import { AccountPage } from "./pages/account-page.js";
 import { CheckoutPage } from "./pages/checkout-page.js";
 import { OrderPage } from "./pages/order-page.js";
+import { ForgotPasswordPage } from "./pages/forgot-password-page.js";
+import { ResetPasswordPage } from "./pages/reset-password-page.js";
+import { VerifyEmailPage } from "./pages/verify-email-page.js";
 
 function Page({ route }: { route: Route }) {
   switch (route.page) {
@@ -23,7 +26,13 @@ function Page({ route }: { route: Route }) {
     case "cart":
       return <CartPage />;
     case "account":
-      return <AccountPage next={route.next} />;
+      return <AccountPage key={route.mode ?? "signUp"} next={route.next} mode={route.mode} />;
+    case "forgot-password":
+      return <ForgotPasswordPage />;
+    case "reset-password":
+      return <ResetPasswordPage token={route.token} />;
+    case "verify-email":
+      return <VerifyEmailPage token={route.token} />;
     case "checkout":
       return <CheckoutPage />;
     case "order":

@@ -1,19 +1,37 @@
 import { useEffect, useState } from "preact/hooks";
 
-/** The page's routes live after the # (#/product/prod_1), so the server only serves /shop. */
+/**
+ * The page's routes live after the # (#/product/prod_1), so the server only serves /shop. The
+ * links account mails carry are the exception: they name a path of their own
+ * (/shop/reset-password#token=...) and keep the token after the #, which never reaches a server.
+ */
 export type Route =
   | { page: "home" }
   | { page: "category"; name: string }
   | { page: "search"; query: string }
   | { page: "product"; id: string }
   | { page: "cart" }
-  | { page: "account"; next?: string }
+  | { page: "account"; next?: string; mode?: "logIn" }
+  | { page: "forgot-password" }
+  | { page: "reset-password"; token: string }
+  | { page: "verify-email"; token: string }
   | { page: "checkout" }
   | { page: "order"; id: string };
 
-export function parseRoute(hash: string): Route {
-  const [path = "", search = ""] = hash.replace(/^#/, "").split("?");
-  const params = new URLSearchParams(search);
+/** The mailed links' paths under the shop (the gateway serves the page there too). */
+const LINK_PAGE = /\/(reset-password|verify-email)\/?$/;
+
+/** The token of a mailed link: after `#token=` as mailed, or `?token=` as some mail clients rewrite it. */
+function linkToken(search: string, hash: string): string {
+  return new URLSearchParams(hash.replace(/^#/, "")).get("token") ?? new URLSearchParams(search).get("token") ?? "";
+}
+
+export function parseRoute({ pathname = "", search = "", hash }: { pathname?: string; search?: string; hash: string }): Route {
+  // A #/ route wins over the path: the header's links from a mailed link's page lead on.
+  const link = hash.startsWith("#/") ? null : LINK_PAGE.exec(pathname);
+  if (link) return { page: link[1] as "reset-password" | "verify-email", token: linkToken(search, hash) };
+  const [path = "", query = ""] = hash.replace(/^#/, "").split("?");
+  const params = new URLSearchParams(query);
   const [, first, second] = path.split("/").map((part) => decodeURIComponent(part));
   switch (first) {
     case "category":
@@ -25,7 +43,9 @@ export function parseRoute(hash: string): Route {
     case "cart":
       return { page: "cart" };
     case "account":
-      return { page: "account", next: params.get("next") ?? undefined };
+      return { page: "account", next: params.get("next") ?? undefined, mode: params.get("mode") === "logIn" ? "logIn" : undefined };
+    case "forgot-password":
+      return { page: "forgot-password" };
     case "checkout":
       return { page: "checkout" };
     case "order":
@@ -42,19 +62,28 @@ export const href = {
   product: (id: string) => `#/product/${encodeURIComponent(id)}`,
   cart: () => "#/cart",
   account: (next?: string) => (next ? `#/account?next=${encodeURIComponent(next)}` : "#/account"),
+  logIn: () => "#/account?mode=logIn",
+  forgotPassword: () => "#/forgot-password",
   checkout: () => "#/checkout",
   order: (id: string) => `#/order/${encodeURIComponent(id)}`,
 };
 
 export function navigate(to: string): void {
+  if (LINK_PAGE.test(location.pathname)) {
+    // Leaving a mailed link's page: back to the shop's own path, and the used token leaves the
+    // address bar and the history, without loading the page again.
+    history.replaceState(null, "", location.pathname.replace(LINK_PAGE, "/") + to);
+    window.dispatchEvent(new HashChangeEvent("hashchange"));
+    return;
+  }
   location.hash = to;
 }
 
 export function useRoute(): Route {
-  const [route, setRoute] = useState(() => parseRoute(location.hash));
+  const [route, setRoute] = useState(() => parseRoute(location));
   useEffect(() => {
     const update = () => {
-      setRoute(parseRoute(location.hash));
+      setRoute(parseRoute(location));
       window.scrollTo(0, 0);
     };
     window.addEventListener("hashchange", update);

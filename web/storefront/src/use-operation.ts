@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from "preact/hooks";
+import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { StorefrontError } from "../../../clients/typescript/src/index.js";
 import { client } from "./storefront-client.js";
@@ -27,22 +27,34 @@ export function useQuery<TResult, TVariables>(document: TypedDocumentNode<TResul
   return [loaded, useCallback(() => setRound((r) => r + 1), [])];
 }
 
-/** Wraps a mutation for a form: `run` resolves with the data, or undefined after showing the error. */
+/**
+ * Wraps a mutation for a form: `run` resolves with the data, or undefined after showing the
+ * error. While a call is in flight, `run` with the same variables returns that call instead of
+ * sending another: a double click, or Enter held down, sends one mutation (the button's
+ * disabled state comes one render later, too late for a second click in the same frame).
+ */
 export function useMutation<TResult, TVariables>(document: TypedDocumentNode<TResult, TVariables>) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<StorefrontError | undefined>();
+  const inFlight = useRef(new Map<string, Promise<TResult | undefined>>());
   const run = useCallback(
-    async (variables: TVariables): Promise<TResult | undefined> => {
+    (variables: TVariables): Promise<TResult | undefined> => {
+      const key = JSON.stringify(variables ?? {});
+      const running = inFlight.current.get(key);
+      if (running) return running;
       setBusy(true);
       setError(undefined);
-      try {
-        return await (client.request as (d: typeof document, v: TVariables) => Promise<TResult>)(document, variables);
-      } catch (thrown) {
-        setError(asStorefrontError(thrown));
-        return undefined;
-      } finally {
-        setBusy(false);
-      }
+      const call = (client.request as (d: typeof document, v: TVariables) => Promise<TResult>)(document, variables)
+        .catch((thrown: unknown) => {
+          setError(asStorefrontError(thrown));
+          return undefined;
+        })
+        .finally(() => {
+          inFlight.current.delete(key);
+          setBusy(inFlight.current.size > 0);
+        });
+      inFlight.current.set(key, call);
+      return call;
     },
     [document],
   );

@@ -1,13 +1,14 @@
 import { useState } from "preact/hooks";
-import { LogInDocument, SignUpDocument } from "../../../../clients/typescript/src/index.js";
+import { LogInDocument, MyOrdersDocument, SignUpDocument } from "../../../../clients/typescript/src/index.js";
 import { client } from "../storefront-client.js";
-import { ErrorNotice } from "../components.js";
+import { Await, ErrorNotice, Money } from "../components.js";
 import { href, navigate } from "../route.js";
-import { useMutation } from "../use-operation.js";
+import { useMutation, useQuery } from "../use-operation.js";
+import { ORDER_STATUS_LABELS } from "./order-status-labels.js";
 
 /** Log in or create an account, then go back to where the customer was. */
-export function AccountPage({ next }: { next?: string }) {
-  const [mode, setMode] = useState<"logIn" | "signUp">("signUp");
+export function AccountPage({ next, mode: startIn = "signUp" }: { next?: string; mode?: "logIn" | "signUp" }) {
+  const [mode, setMode] = useState<"logIn" | "signUp">(startIn);
   const [form, setForm] = useState({ name: "", email: "", password: "" });
   const logIn = useMutation(LogInDocument);
   const signUp = useMutation(SignUpDocument);
@@ -26,6 +27,7 @@ export function AccountPage({ next }: { next?: string }) {
         <button type="button" onClick={() => client.setSession(undefined)}>
           Sign out
         </button>
+        <MyOrders />
       </section>
     );
   }
@@ -58,6 +60,11 @@ export function AccountPage({ next }: { next?: string }) {
         <p id="password-hint" class="muted">
           8 to 128 characters.
         </p>
+        {mode === "logIn" && (
+          <p>
+            <a href={href.forgotPassword()}>Forgot your password?</a>
+          </p>
+        )}
         <ErrorNotice error={mode === "signUp" ? signUp.error : logIn.error} />
         <button type="submit" disabled={busy}>
           {mode === "signUp" ? "Create account" : "Sign in"}
@@ -69,6 +76,31 @@ export function AccountPage({ next }: { next?: string }) {
           {mode === "signUp" ? "Sign in" : "Create an account"}
         </button>
       </p>
+    </section>
+  );
+}
+
+/** The customer's latest orders, each leading to its page (status, cancel, returns). */
+function MyOrders() {
+  const [orders] = useQuery(MyOrdersDocument, {});
+  return (
+    <section aria-labelledby="orders-title">
+      <h2 id="orders-title">Your orders</h2>
+      <Await loaded={orders}>
+        {({ orders }) =>
+          orders.edges.length === 0 ? (
+            <p>No orders yet.</p>
+          ) : (
+            <ul class="summary">
+              {orders.edges.map(({ node: order }) => (
+                <li key={order.id}>
+                  <a href={href.order(order.id)}>{new Date(order.createdAt).toLocaleDateString()}</a> {ORDER_STATUS_LABELS[order.status]} <Money money={order.total} />
+                </li>
+              ))}
+            </ul>
+          )
+        }
+      </Await>
     </section>
   );
 }

@@ -2,6 +2,7 @@ import { useEffect, useState } from "preact/hooks";
 import {
   describeOrderState,
   isFinalOrderStatus,
+  OrderAfterSaleDocument,
   OrderDetailsDocument,
   OrderStatusDocument,
   type OrderStatus,
@@ -11,24 +12,33 @@ import {
 import { client } from "../storefront-client.js";
 import { Await, ErrorNotice, Money } from "../components.js";
 import { useQuery } from "../use-operation.js";
+import { ORDER_STATUS_LABELS } from "./order-status-labels.js";
+import { OrderAfterSale } from "./order-after-sale.js";
+import { CancelOrderAction, RequestReturnAction, type OrderChanged } from "./order-actions.js";
 
 const STEPS: OrderStatus[] = ["PENDING", "PAID", "SHIPPED", "DELIVERED"];
-const LABELS: Record<OrderStatus, string> = {
-  PENDING: "Placed",
-  PAID: "Paid",
-  SHIPPED: "Shipped",
-  DELIVERED: "Delivered",
-  CANCELLED: "Cancelled",
-  PAYMENT_FAILED: "Payment failed",
-  RETURN_REQUESTED: "Return requested",
-  PARTIALLY_REFUNDED: "Partially refunded",
-  REFUNDED: "Refunded",
-};
 
-/** The order, following its status live until a final one; the page never needs a reload. */
+/** How far along the happy path an order got: after-sale statuses all come after delivery. */
+function stepReached(status: OrderStatus): number {
+  if (status === "RETURN_REQUESTED" || status === "PARTIALLY_REFUNDED") return STEPS.indexOf("DELIVERED");
+  return STEPS.indexOf(status);
+}
+
+interface LiveState {
+  status: OrderStatus;
+  payment: PaymentStatus | undefined;
+  reason: string | null;
+}
+
+/**
+ * The order, following its status live until a final one; the page never needs a reload. The
+ * customer cancels it here until it ships and asks for returns once it is delivered; refunds
+ * and returns show below, refreshed whenever the status moves.
+ */
 export function OrderPage({ id }: { id: string }) {
   const [details] = useQuery(OrderDetailsDocument, { id });
-  const [live, setLive] = useState<{ status: OrderStatus; payment: PaymentStatus | undefined; reason: string | null } | undefined>();
+  const [afterSale, reloadAfterSale] = useQuery(OrderAfterSaleDocument, { id });
+  const [live, setLive] = useState<LiveState | undefined>();
   const [following, setFollowing] = useState<"live" | "reconnecting" | "ended">("live");
   const [error, setError] = useState<StorefrontError | undefined>();
 
@@ -49,29 +59,40 @@ export function OrderPage({ id }: { id: string }) {
     [id],
   );
 
+  // A new status may come with a refund or a decided return.
+  useEffect(() => {
+    if (live) reloadAfterSale();
+  }, [live?.status]);
+
   return (
     <Await loaded={details}>
       {({ order }) => {
         if (!order) return <p>This order does not exist.</p>;
         const status = live?.status ?? order.status;
         const payment = live ? live.payment : order.payment?.status;
+        const reason = live ? live.reason : order.statusReason;
+        const changed: OrderChanged = (change) =>
+          setLive((known) => ({ status: change.status, payment: known ? known.payment : order.payment?.status, reason: change.statusReason !== undefined ? change.statusReason : (known?.reason ?? null) }));
+        const reached = stepReached(status);
         return (
           <section aria-labelledby="order-title">
             <h1 id="order-title">Order {order.id}</h1>
             <div class="order-status" role="status" aria-live="polite">
               <p>
-                Status: <strong data-testid="order-status">{LABELS[status]}</strong>
+                Status: <strong data-testid="order-status">{ORDER_STATUS_LABELS[status]}</strong>
               </p>
               <p>{describeOrderState(status, payment)}</p>
-              {live?.reason && <p class="muted">{live.reason}</p>}
+              {reason && <p class="muted">{reason}</p>}
             </div>
-            <ol class="steps" aria-label="Progress">
-              {STEPS.map((step) => (
-                <li key={step} aria-current={step === status ? "step" : undefined} class={STEPS.indexOf(step) <= STEPS.indexOf(status) ? "done" : ""}>
-                  {LABELS[step]}
-                </li>
-              ))}
-            </ol>
+            {reached >= 0 && (
+              <ol class="steps" aria-label="Progress">
+                {STEPS.map((step, index) => (
+                  <li key={step} aria-current={index === reached ? "step" : undefined} class={index <= reached ? "done" : ""}>
+                    {ORDER_STATUS_LABELS[step]}
+                  </li>
+                ))}
+              </ol>
+            )}
             <p class="muted">
               {following === "live" && !isFinalOrderStatus(status) && "Following this order live."}
               {following === "reconnecting" && "Connection lost; reconnecting…"}
@@ -89,6 +110,13 @@ export function OrderPage({ id }: { id: string }) {
             <p class="total">
               Total: <Money money={order.total} />
             </p>
+            <CancelOrderAction id={order.id} status={status} onChanged={changed} />
+            {afterSale.state === "done" && afterSale.data.order && (
+              <>
+                <RequestReturnAction orderId={order.id} status={status} items={order.items} afterSale={afterSale.data.order} onChanged={changed} />
+                <OrderAfterSale afterSale={afterSale.data.order} reload={reloadAfterSale} />
+              </>
+            )}
           </section>
         );
       }}
