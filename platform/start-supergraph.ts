@@ -1,4 +1,4 @@
-import { createAccessTokenIssuer, openPlatform, SUBGRAPH_NAMES, type Config, type EventBus, type Logger, type SubgraphName } from "#kernel";
+import { configureMetrics, createAccessTokenIssuer, metricsAccessFor, openPlatform, SUBGRAPH_NAMES, type Config, type EventBus, type Logger, type SubgraphName } from "#kernel";
 import { createPrismaClient, startOutboxRelay } from "#kernel/relational";
 import { startProductsSubgraph } from "../subgraphs/products/src/products-subgraph.js";
 import { startInventorySubgraph } from "../subgraphs/inventory/src/inventory-subgraph.js";
@@ -37,6 +37,8 @@ export interface RunningSupergraph {
  * This is the zero-setup mode (`npm start`) and what end-to-end tests start on free ports.
  */
 export async function startSupergraph({ config, logger, ephemeralPorts = false, decorateBus }: StartSupergraphOptions): Promise<RunningSupergraph> {
+  // One process, one registry: every server here answers /metrics with all of it.
+  configureMetrics({ service: "storefront", access: metricsAccessFor(config) });
   const { applyMigrations } = await import("../scripts/migrate/apply-migrations.js");
   const opened = await openPlatform(config, logger, { migrate: async (url) => void (await applyMigrations(url)), keepEmbeddedEvents: true });
   const platform = decorateBus ? { ...opened, bus: decorateBus(opened.bus) } : opened;

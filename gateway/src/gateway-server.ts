@@ -9,6 +9,8 @@ import {
   listen,
   closeServer,
   ErrorCode,
+  graphqlMetricsPlugin,
+  serveMetrics,
   type Config,
   type EventBus,
   type Logger,
@@ -76,7 +78,7 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
     stopOnTerminationSignals: false,
     // Limits and budgets are judged before Apollo sees a request (the request policy), so a
     // cached answer is still refused to a caller over its limits.
-    plugins: responseCache.plugins,
+    plugins: [...responseCache.plugins, graphqlMetricsPlugin<GatewayContext>("gateway")],
   });
   await apollo.start();
 
@@ -141,6 +143,7 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
     const path = (req.url ?? "/").split("?")[0];
     const route = async () => {
       if (path === "/healthz") return json(res, 200, { status: "ok" });
+      if (await serveMetrics(req, res)) return;
       if (path === "/readyz") {
         const report = await readiness();
         return json(res, report.ready ? 200 : 503, report);

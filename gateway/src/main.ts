@@ -1,12 +1,13 @@
 // Runs the gateway as its own process (production layout): subgraphs at their *_URL, live
 // order events from Kafka, rate-limit budgets shared through Redis.
-import { createLogger, loadConfig, openPlatform, runUntilSignal } from "#kernel";
+import { configureMetrics, createLogger, loadConfig, metricsAccessFor, openPlatform, runUntilSignal } from "#kernel";
 import type { RedisKeyValueStore } from "#kernel/adapters.ts";
 import { startGateway } from "./gateway-server.js";
 import { superviseGatewayWorkers } from "./performance/gateway-cluster.js";
 
 const config = loadConfig();
 const logger = createLogger(config.logLevel, { service: "gateway" });
+configureMetrics({ service: "gateway", access: metricsAccessFor(config) });
 // GATEWAY_WORKERS > 1: this process only supervises that many gateway workers on the port.
 if (!superviseGatewayWorkers(config.gateway.performance.workers, logger)) {
   const platform = await openPlatform(config, logger, { needsDatabase: false });

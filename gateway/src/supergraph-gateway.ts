@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { ApolloGateway } from "@apollo/gateway";
-import { INTERNAL_HEADER, signInternalCredential } from "#kernel";
+import { INTERNAL_HEADER, signInternalCredential, timeSubgraphCalls } from "#kernel";
 import type { ReplicaSet } from "#kernel/http/replica-set.ts";
 import type { GatewayContext } from "./gateway-context.js";
 import { PooledGraphQLDataSource } from "./performance/pooled-data-source.js";
@@ -49,7 +49,7 @@ export function createSupergraphGateway(options: {
         },
       });
       sources.push(source);
-      return source;
+      return timeSubgraphCalls(name, source);
     },
   });
   return {

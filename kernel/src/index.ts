@@ -44,3 +44,14 @@ export * from "./objects/object-key.js";
 export * from "./objects/embedded-object-store.js";
 export * from "./objects/signed-upload-route.js";
 export * from "./objects/open-object-store.js";
+// Prometheus metrics of the process; the Kafka consumer-lag decorator loads where a Kafka bus opens.
+export * from "./observability/metrics-registry.js";
+export * from "./observability/metrics-labels.js";
+export * from "./observability/metrics-route.js";
+export * from "./observability/metrics-health-server.js";
+export * from "./observability/metrics-graphql.js";
+export * from "./observability/metrics-gateway.js";
+export * from "./observability/metrics-cache.js";
+export * from "./observability/metrics-payments.js";
+export * from "./observability/metrics-stock-mirror.js";
+export * from "./observability/metrics-outbox-backlog.js";

@@ -1,6 +1,7 @@
 import { setTimeout as delay } from "node:timers/promises";
 import { HeaderMap, type ApolloServerPlugin } from "@apollo/server";
 import type { FormattedExecutionResult } from "graphql";
+import { countCacheLookups } from "#kernel";
 import type { GatewayContext } from "../gateway-context.js";
 import { productsIn, type CachePlan, type PublicCatalogPolicy } from "./public-catalog-policy.js";
 import { ANY_PRODUCT, LISTINGS, type CacheTag, type ResponseCache } from "./response-cache.js";
@@ -77,6 +78,7 @@ export function responseCachePlugin(cache: ResponseCache<FormattedExecutionResul
         async willSendResponse(requestContext) {
           const { response } = requestContext;
           response.http.headers.set(CACHE_STATUS_HEADER, hit ?? (key ? "miss" : "bypass"));
+          if (key) countCacheLookups("response", hit ?? "miss");
           if (hit || !key || !plan?.cacheable) return;
           let stored: FormattedExecutionResult | undefined;
           try {

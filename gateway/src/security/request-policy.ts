@@ -1,5 +1,5 @@
 import { GraphQLError, Kind, parse, type DocumentNode, type OperationDefinitionNode } from "graphql";
-import { ErrorCode, isStorableText, rateLimitedMessage, unstorableLiteral, unstorableVariable } from "#kernel";
+import { countRateLimitRefusal, ErrorCode, isStorableText, rateLimitedMessage, unstorableLiteral, unstorableVariable } from "#kernel";
 import type { CallerRateLimiter } from "../rate-limit/caller-rate-limiter.js";
 import { measureOperation, UnmeasurableOperationError, type OperationMeasure } from "./measure-operation.js";
 import type { OperationBudgets } from "./operation-budgets.js";
@@ -151,6 +151,7 @@ export function createRequestPolicy(deps: {
       if (requests.length > limits.maxBatchSize) throw refuse(ErrorCode.BAD_USER_INPUT, `A batch holds at most ${limits.maxBatchSize} operations`);
       const general = await deps.rateLimit(callerKey, requests.length);
       if (!general.allowed) {
+        countRateLimitRefusal("general");
         throw new PolicyRefusal(429, ErrorCode.RATE_LIMITED, rateLimitedMessage("requests", general.retryAfterSeconds), { retryAfterSeconds: general.retryAfterSeconds }, general.retryAfterSeconds);
       }
       const admitted = requests.map((request) => admitOne(request, transport));
@@ -159,6 +160,7 @@ export function createRequestPolicy(deps: {
         callerKey,
       );
       if (refused) {
+        countRateLimitRefusal(refused.budget);
         throw new PolicyRefusal(
           429,
           ErrorCode.RATE_LIMITED,

@@ -4,7 +4,7 @@ import { WebSocketServer, type WebSocket } from "ws";
 import { useServer } from "graphql-ws/use/ws";
 import { decodeJwt } from "jose";
 import { GraphQLError, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLFormattedError } from "graphql";
-import { ErrorCode, isPublicErrorCode, rateLimited, type Identity, type Logger } from "#kernel";
+import { countRateLimitRefusal, countWebSocketConnection, countWebSocketSubscription, ErrorCode, isPublicErrorCode, rateLimited, type Identity, type Logger } from "#kernel";
 import { InvalidTokenError, type AccessTokenVerifier } from "../auth/access-token-verifier.js";
 import { authenticate } from "../auth/authenticate-request.js";
 import type { GatewayContext } from "../gateway-context.js";
@@ -80,6 +80,7 @@ export function attachGraphQLWebSocket(options: {
       return;
     }
     socket.once("close", slot.release);
+    socket.once("close", countWebSocketConnection());
   });
 
   const release = (state: ConnectionState, id: string) => {
@@ -87,6 +88,7 @@ export function attachGraphQLWebSocket(options: {
     if (!operation) return;
     state.active.delete(id);
     if (operation.subscription && state.identity) {
+      countWebSocketSubscription(-1);
       const left = (subscriptionsByUser.get(state.identity.userId) ?? 1) - 1;
       if (left > 0) subscriptionsByUser.set(state.identity.userId, left);
       else subscriptionsByUser.delete(state.identity.userId);
@@ -135,6 +137,7 @@ export function attachGraphQLWebSocket(options: {
         if (!state) return refusal(ErrorCode.UNAUTHENTICATED, "Initialise the connection first");
         try {
           if (state.active.size >= limits.maxOperationsPerConnection) {
+            countRateLimitRefusal("websocket_operations");
             return [rateLimited(`operations at once on this connection (at most ${limits.maxOperationsPerConnection})`, 1)];
           }
           const [admitted] = await options.policy.admit([payload], state.callerKey, "websocket");
@@ -147,9 +150,11 @@ export function attachGraphQLWebSocket(options: {
             live = plan;
             const following = subscriptionsByUser.get(state.identity.userId) ?? 0;
             if (following >= limits.maxSubscriptionsPerUser) {
+              countRateLimitRefusal("websocket_subscriptions");
               return [rateLimited(`live subscriptions for this customer (at most ${limits.maxSubscriptionsPerUser})`, 1)];
             }
             subscriptionsByUser.set(state.identity.userId, following + 1);
+            countWebSocketSubscription(1);
           }
           state.active.set(id, { subscription });
           const contextValue: AdmittedContext = { admitted: admitted!, gateway: contextOf(state), live };

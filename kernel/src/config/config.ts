@@ -184,7 +184,14 @@ export interface Config {
       seed: number;
     };
   };
+  /** Prometheus `/metrics` on every HTTP server (kernel/src/observability). */
+  metrics: {
+    /** Bearer token `/metrics` requires; unset: open in development and test, off in production. */
+    token?: string;
+  };
   notifications: {
+    /** Port of the notification service's own health and metrics server when it runs alone. */
+    port: number;
     /** SMTP server for order emails (production), e.g. smtp://user:pass@mail.example:587. */
     smtpUrl?: string;
     /** Without SMTP: one readable file per message under this folder; without either: logs. */
@@ -415,7 +422,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         seed: read.int("PAYMENT_SIMULATOR_SEED", 1),
       },
     },
+    metrics: { token: read.optional("METRICS_TOKEN") },
     notifications: {
+      port: read.int("NOTIFICATIONS_PORT", 4011, { max: 65535 }),
       smtpUrl: read.optional("SMTP_URL"),
       // Tests default to logs so that no run leaves files behind; development to a folder.
       dir: read.optional("NOTIFICATIONS_DIR") ?? (appEnv === "development" ? read.string("EMBEDDED_DATA_DIR", ".data") + "/notifications" : undefined),
@@ -428,6 +437,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   };
   // Kafka's own rule for topic names, which the prefix becomes part of.
   if (!/^[A-Za-z0-9._-]{0,100}$/.test(config.events.topicPrefix)) read.problems.push("KAFKA_TOPIC_PREFIX may hold only letters, digits, '.', '_' and '-' (at most 100)");
+  // A guessable token would expose internals as surely as none; 24 characters is a random one's least.
+  if (config.metrics.token !== undefined && config.metrics.token.length < 24) read.problems.push("METRICS_TOKEN must be at least 24 characters");
   if (read.problems.length) throw new ConfigError("Invalid configuration:\n- " + read.problems.join("\n- "));
   return config;
 }

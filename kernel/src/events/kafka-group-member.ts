@@ -20,6 +20,9 @@ export interface GroupMemberSettings {
   topicPrefix: string;
 }
 
+/** The Kafka group id of a port group on one topic (metrics ask the broker for its lag by it). */
+export const kafkaGroupId = (prefix: string, group: string, topic: string): string => `${prefix}${group}.${topic}`;
+
 /** One `subscribe`: a consumer in the group, replaced by a fresh one if kafkajs gives up on it. */
 export class GroupMember {
   private consumer?: Consumer;
@@ -43,7 +46,7 @@ export class GroupMember {
     const consumer = this.kafka.consumer({
       // A port group is per topic. One Kafka group across several topics breaks: its leader
       // assigns only the topics it subscribed to, leaving other members' topics unconsumed.
-      groupId: `${prefix}${group}.${topic}`,
+      groupId: kafkaGroupId(prefix, group, topic),
       sessionTimeout: this.settings.sessionTimeoutMs,
       heartbeatInterval: this.settings.heartbeatIntervalMs,
       maxWaitTimeInMs: this.settings.maxWaitTimeMs,

@@ -13,6 +13,8 @@ import { createErrorFormatter } from "../errors/format-error.js";
 import { textInputGuardPlugin } from "./text-input-guard-plugin.js";
 import { ErrorCode } from "../errors/error-codes.js";
 import type { Logger } from "../logging/logger.js";
+import { graphqlMetricsPlugin } from "../observability/metrics-graphql.js";
+import { METRICS_PATH, serveMetrics } from "../observability/metrics-route.js";
 
 export interface SubgraphServerOptions<TContext extends RequestContext> {
   name: string;
@@ -59,7 +61,7 @@ export async function startSubgraphServer<TContext extends RequestContext>(
     csrfPrevention: false,
     stopOnTerminationSignals: false,
     // Traces are for Apollo's hosted studio, which this platform does not report to.
-    plugins: [ApolloServerPluginInlineTraceDisabled(), textInputGuardPlugin<TContext>()],
+    plugins: [ApolloServerPluginInlineTraceDisabled(), textInputGuardPlugin<TContext>(), graphqlMetricsPlugin<TContext>(options.name)],
   });
   await apollo.start();
   const claimsOf = (req: IncomingMessage) =>
@@ -82,6 +84,7 @@ export async function startSubgraphServer<TContext extends RequestContext>(
       res.writeHead(200, { "content-type": "application/json" }).end(`{"status":"ok","subgraph":"${options.name}"}`);
       return;
     }
+    if (path === METRICS_PATH) return void serveMetrics(req, res).catch((error: unknown) => logger.error("metrics failed", { error: String(error) }));
     // Own properties only: "/constructor" must not reach Object.prototype.
     const publicRoute = options.publicRoutes && path && Object.hasOwn(options.publicRoutes, path) ? options.publicRoutes[path] : undefined;
     if (publicRoute) {

@@ -2,6 +2,7 @@ import type { DomainEvent, EventBus } from "../events/event-bus.js";
 import type { Logger } from "../logging/logger.js";
 import type { PrismaClient } from "./prisma-client.js";
 import { startNudgedWorker } from "../runtime/nudged-worker.js";
+import { watchOutboxBacklog } from "../observability/metrics-outbox-backlog.js";
 
 interface OutboxRow {
   id: string;
@@ -55,7 +56,7 @@ export function startOutboxRelay(deps: { prisma: PrismaClient; bus: EventBus; lo
     }, { timeout: 30_000 });
   }
 
-  return startNudgedWorker({
+  const worker = startNudgedWorker({
     drain: async (isStopped) => {
       while (!isStopped() && (await relayBatch()) === batchSize);
     },
@@ -64,6 +65,8 @@ export function startOutboxRelay(deps: { prisma: PrismaClient; bus: EventBus; lo
       if (failures === 1 || failures % 50 === 0) logger.warn("outbox relay could not publish; will retry", { error: String(error), failures });
     },
   });
+  const unwatchBacklog = watchOutboxBacklog(prisma);
+  return { nudge: worker.nudge, stop: () => (unwatchBacklog(), worker.stop()) };
 }
 
 export type OutboxRelay = ReturnType<typeof startOutboxRelay>;

@@ -71,7 +71,9 @@ async function openEventBus(config: Config, logger: Logger, keepEmbedded: boolea
     return dir ? EmbeddedEventBus.open(dir, options) : new EmbeddedEventBus(options);
   }
   const { KafkaEventBus } = await import("../adapters.js");
-  return new KafkaEventBus({ brokers: config.events.kafkaBrokers, clientId: config.events.clientId, topicPrefix: config.events.topicPrefix, logger });
+  const { withConsumerLagMetrics } = await import("../observability/metrics-consumer-lag.js");
+  const kafka = { brokers: config.events.kafkaBrokers, clientId: config.events.clientId, topicPrefix: config.events.topicPrefix };
+  return withConsumerLagMetrics(new KafkaEventBus({ ...kafka, logger }), kafka);
 }
 
 async function openKeyValueStore(config: Config, logger: Logger): Promise<KeyValueStore> {

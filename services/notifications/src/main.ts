@@ -1,10 +1,13 @@
 // Runs the notification service as its own process (production layout): SMTP_URL names the
 // mail server; without it messages go to NOTIFICATIONS_DIR, or to the log.
-import { createLogger, loadConfig, openPlatform, runUntilSignal } from "#kernel";
+import { configureMetrics, createLogger, loadConfig, metricsAccessFor, openPlatform, runUntilSignal, startHealthServer } from "#kernel";
 import { startNotificationService } from "./notification-service.js";
 
 const config = loadConfig();
 const logger = createLogger(config.logLevel, { service: "notifications" });
+configureMetrics({ service: "notifications", access: metricsAccessFor(config) });
 const platform = await openPlatform(config, logger, { allowEmbeddedDatabase: false });
 const notifications = await startNotificationService(platform);
-runUntilSignal(logger, [notifications.close, platform.close]);
+// No HTTP of its own otherwise: this is what the orchestrator probes and Prometheus scrapes.
+const health = await startHealthServer({ name: "notifications", port: config.notifications.port, host: config.host });
+runUntilSignal(logger, [health.close, notifications.close, platform.close]);

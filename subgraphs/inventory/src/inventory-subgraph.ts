@@ -1,4 +1,4 @@
-import { createSubgraphClient, startSubgraphServer, type Platform, type RunningServer } from "#kernel";
+import { createSubgraphClient, startSubgraphServer, watchStockMirror, type Platform, type RunningServer } from "#kernel";
 import { createPrismaClient, startOutboxRelay, type PrismaClient } from "#kernel/relational";
 import { createInventorySchema } from "./subgraph.js";
 import { createInventoryContext } from "./subgraph-context.js";
@@ -48,6 +48,7 @@ export async function startInventorySubgraph(platform: Platform, options: Invent
     onOutboxWrite: () => outbox.nudge(),
   });
   service.mirror.start();
+  const unwatchMirror = watchStockMirror(service.mirror.status, cache.engine);
   const sweeper = startReservationSweeper({
     expireDue: service.expireDue,
     intervalMs: config.inventory.sweepIntervalMs,
@@ -79,6 +80,7 @@ export async function startInventorySubgraph(platform: Platform, options: Invent
 
   async function release(): Promise<void> {
     await sweeper.stop();
+    unwatchMirror();
     await service.mirror.stop();
     await ownRelay?.stop();
     await cache.close();

@@ -1,8 +1,8 @@
 /**
  * A customer buys a product through the storefront page at /shop, in headless Chromium on a
- * phone-sized screen, against the real gateway: home, category, search with autocomplete
- * (keyboard only), product page, a guest cart, sign-up at checkout (the guest cart merged into
- * the new account), cart, address, checkout, and the order page
+ * phone-sized screen, against the real gateway: home (trending and new arrivals), category,
+ * search with autocomplete (keyboard only), product page, a guest cart, sign-up at checkout
+ * (the guest cart merged into the new account), cart, address, checkout, and the order page
  * following the status live, without a reload. Screenshots of every step are kept in
  * test-artifacts/storefront/ (git-ignored).
  */
@@ -116,8 +116,13 @@ test('a customer buys a product end to end and watches the order status change l
   await page.getByRole('button', { name: 'Add to cart' }).click();
   await page.getByRole('status').filter({ hasText: 'Your cart has 2 items' }).waitFor();
 
+  // The home page's trending rail has the tee now.
+  await page.getByRole('link', { name: 'Storefront', exact: true }).click();
+  await page.getByRole('list', { name: 'Trending now' }).getByText('Two-colour tee').waitFor();
+  await shot('home-trending');
+
   // Cart, then checkout with a delivery address.
-  await page.getByRole('link', { name: 'View cart' }).click();
+  await page.getByRole('navigation', { name: 'Account' }).getByRole('link', { name: 'Cart' }).click();
   await page.getByRole('heading', { name: 'Your cart' }).waitFor();
   await page.locator('.cart-lines li').first().waitFor();
   await page.locator('.cart-lines li').filter({ hasText: 'Two-colour tee' }).filter({ hasText: 'Blue / M' }).waitFor();

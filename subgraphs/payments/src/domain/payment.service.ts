@@ -1,5 +1,7 @@
 import { setTimeout as delay } from "node:timers/promises";
 import {
+  countPaymentAttempt,
+  countPaymentOutcome,
   newEvent,
   PaymentEventTypes,
   type Identity,
@@ -72,6 +74,7 @@ export function createPaymentService(deps: PaymentServiceDeps) {
         signal,
       );
       await store.finishAttempt(payment.id, "CHARGE", attempt.number, ATTEMPT_OUTCOME[outcome.kind], "reason" in outcome ? outcome.reason : outcome.ref);
+      countPaymentAttempt("charge", outcome.kind);
       last = outcome;
       inDoubt ||= outcome.kind === "timeout";
       if (outcome.kind === "succeeded") return settle(payment, lease, { status: "SUCCEEDED", providerRef: outcome.ref }, attempts, log);
@@ -119,6 +122,7 @@ export function createPaymentService(deps: PaymentServiceDeps) {
       return null;
     }
     eventsWritten();
+    countPaymentOutcome(result.status);
     log.info(result.status === "SUCCEEDED" ? "payment succeeded" : "payment failed", { attempts, ...(result.status === "FAILED" ? { reason: result.reason } : {}) });
     return settled;
   }
@@ -130,6 +134,7 @@ export function createPaymentService(deps: PaymentServiceDeps) {
       if (!attempt) return "lost";
       const outcome = await provider.refund({ idempotencyKey: refund.idempotencyKey, chargeRef: payment.providerRef!, amount: refund.amount }, signal);
       await store.finishAttempt(payment.id, "REFUND", attempt.number, ATTEMPT_OUTCOME[outcome.kind], "reason" in outcome ? outcome.reason : outcome.ref);
+      countPaymentAttempt("refund", outcome.kind);
       if (outcome.kind === "succeeded") {
         const event = newEvent<PaymentRefundedPayload>(PaymentEventTypes.refunded, payment.orderId, {
           paymentId: payment.id,

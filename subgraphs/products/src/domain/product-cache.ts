@@ -1,5 +1,5 @@
 import { randomInt } from "node:crypto";
-import type { KeyValueStore, Logger } from "#kernel";
+import { countCacheLookups, type KeyValueStore, type Logger } from "#kernel";
 import { withVariants } from "./product-variants.js";
 import type { Product } from "./product.js";
 
@@ -73,6 +73,7 @@ export function createProductCache(options: ProductCacheOptions) {
         values = await kv.getMany(ids.flatMap((id) => [entryKey(id), generationKey(id)]));
       } catch (error) {
         logger?.warn("product cache unavailable; reading the catalog", { error: String(error) });
+        countCacheLookups("product", "miss", ids.length);
         return load(ids);
       }
       const missing: { id: string; generation: string | null }[] = [];
@@ -87,6 +88,8 @@ export function createProductCache(options: ProductCacheOptions) {
           missing.push({ id, generation });
         }
       });
+      countCacheLookups("product", "hit", ids.length - missing.length);
+      countCacheLookups("product", "miss", missing.length);
       if (missing.length === 0) return result;
 
       const startedAt = clock();

@@ -1,15 +1,26 @@
-import { SearchProductsDocument } from "../../../../clients/typescript/src/index.js";
+import { SearchProductsDocument, TrendingProductsDocument } from "../../../../clients/typescript/src/index.js";
 import { Await, ProductGrid } from "../components.js";
 import { href } from "../route.js";
 import { useQuery } from "../use-operation.js";
 
-/** New arrivals and the categories to browse (trending joins when the catalog ranks it). */
+/**
+ * What is trending (the most viewed products of the last hour), new arrivals, and the
+ * categories to browse. A shop nobody has looked at yet has no trend: the rail stays away
+ * rather than show an empty shelf, and a failure to rank costs the page nothing.
+ */
 export function HomePage() {
+  const [trending] = useQuery(TrendingProductsDocument, { window: "LAST_HOUR", first: 8 });
   const [newest] = useQuery(SearchProductsDocument, { query: "", sort: "NEWEST" });
   return (
     <Await loaded={newest}>
       {({ search }) => (
         <>
+          {trending.state === "done" && trending.data.trendingProducts.length > 0 && (
+            <section aria-labelledby="trending-title">
+              <h2 id="trending-title">Trending now</h2>
+              <ProductGrid label="Trending now" products={trending.data.trendingProducts} />
+            </section>
+          )}
           <section aria-labelledby="categories-title">
             <h2 id="categories-title">Shop by category</h2>
             <ul class="chips">

@@ -1,0 +1,67 @@
+import { Counter, Gauge, Histogram } from "prom-client";
+import { metricsRegistry } from "./metrics-registry.js";
+
+const subgraphCalls = new Histogram({
+  name: "storefront_gateway_subgraph_request_duration_seconds",
+  help: "Gateway calls to a subgraph (one fetch of a query plan), by subgraph and outcome (ok, error: answered with GraphQL errors, failed: no answer).",
+  labelNames: ["subgraph", "outcome"] as const,
+  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  registers: [metricsRegistry],
+});
+
+const refusals = new Counter({
+  name: "storefront_rate_limit_refusals_total",
+  help: "Requests refused as RATE_LIMITED, by the budget that ran out (general, auth, checkout, search, views, websocket_operations, websocket_subscriptions).",
+  labelNames: ["budget"] as const,
+  registers: [metricsRegistry],
+});
+
+const websocketConnections = new Gauge({
+  name: "storefront_websocket_connections",
+  help: "Open graphql-ws connections on the gateways of this process.",
+  registers: [metricsRegistry],
+});
+
+const websocketSubscriptions = new Gauge({
+  name: "storefront_websocket_subscriptions",
+  help: "Live subscriptions (orderStatusChanged) running on the gateways of this process.",
+  registers: [metricsRegistry],
+});
+
+/**
+ * Times every fetch of a gateway data source: `ok`, `error` when the subgraph answered with
+ * GraphQL errors, `failed` when no answer came (connection refused, timeout, HTTP error).
+ */
+export function timeSubgraphCalls<TSource extends { process(options: never): Promise<{ errors?: readonly unknown[] | null }> }>(subgraph: string, source: TSource): TSource {
+  const process = source.process.bind(source) as (options: never) => Promise<{ errors?: readonly unknown[] | null }>;
+  source.process = (async (options: never) => {
+    const end = subgraphCalls.startTimer({ subgraph });
+    try {
+      const response = await process(options);
+      end({ outcome: response.errors?.length ? "error" : "ok" });
+      return response;
+    } catch (error) {
+      end({ outcome: "failed" });
+      throw error;
+    }
+  }) as TSource["process"];
+  return source;
+}
+
+export function countRateLimitRefusal(budget: string): void {
+  refusals.inc({ budget });
+}
+
+/** A WebSocket connection got its slot; the returned function gives it back (once). */
+export function countWebSocketConnection(): () => void {
+  websocketConnections.inc();
+  let open = true;
+  return () => {
+    if (open) websocketConnections.dec();
+    open = false;
+  };
+}
+
+export function countWebSocketSubscription(change: 1 | -1): void {
+  websocketSubscriptions.inc(change);
+}

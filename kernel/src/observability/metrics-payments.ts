@@ -1,0 +1,24 @@
+import { Counter } from "prom-client";
+import { metricsRegistry } from "./metrics-registry.js";
+
+const attempts = new Counter({
+  name: "storefront_payment_attempts_total",
+  help: "Calls to the payment provider, by operation (charge, refund) and outcome (succeeded, declined, rejected, transient, timeout).",
+  labelNames: ["operation", "outcome"] as const,
+  registers: [metricsRegistry],
+});
+
+const outcomes = new Counter({
+  name: "storefront_payment_outcomes_total",
+  help: "Payments settled, by final status (SUCCEEDED, FAILED): one per payment, whatever its number of attempts.",
+  labelNames: ["status"] as const,
+  registers: [metricsRegistry],
+});
+
+export function countPaymentAttempt(operation: "charge" | "refund", outcome: string): void {
+  attempts.inc({ operation, outcome });
+}
+
+export function countPaymentOutcome(status: "SUCCEEDED" | "FAILED"): void {
+  outcomes.inc({ status });
+}
