@@ -219,6 +219,32 @@ export function defineListingIndexContract(engine: string, create: () => Promise
       assert.deepEqual((await everyPage(index, { field: "POPULARITY", direction: "DESC" })).ids, [a.id, b.id]);
     });
 
+    it("builds a whole catalog into empty listings in one pass, every sort and category in order, and takes later changes", async () => {
+      const products = Array.from({ length: 700 }, (_, i) => listedProduct({ category: i % 3 === 0 ? "books" : "music", prices: i % 5 === 0 ? [900 + (i % 89), 2000 + (i % 13)] : [1000 + (i % 97)], options: [{ colour: i % 7 === 0 ? "Red" : "Blue" }] }));
+      const early = products[10]!;
+      await index.recordStock({ productId: early.id, variantId: (early as unknown as { variants: { id: string }[] }).variants[0]!.id, inStock: true, at: new Date(1_000) });
+      const progress: number[] = [];
+      const batches = async function* () {
+        for (let i = 0; i < products.length; i += 250) yield products.slice(i, i + 250);
+      };
+      assert.equal(await index.build(batches(), (listed) => progress.push(listed)), products.length);
+      assert.deepEqual(progress, [250, 500, 700]);
+      for (const field of SORT_FIELDS) {
+        for (const direction of ["ASC", "DESC"] as const) {
+          assert.deepEqual((await everyPage(index, { field, direction }, {}, 40)).ids, expected(products, { field, direction }), `${field} ${direction}`);
+        }
+      }
+      const music = products.filter((product) => product.category === "music");
+      assert.deepEqual((await everyPage(index, { field: "NAME", direction: "ASC" }, { categories: ["music"] }, 25)).ids, expected(music, { field: "NAME", direction: "ASC" }));
+      // A stock record kept before the build still says in stock.
+      assert.deepEqual((await everyPage(index, { field: "NEWEST", direction: "DESC" }, { inStock: true })).ids, [early.id]);
+      // After the build the listings take changes as usual: a renamed product moves.
+      const renamed = { ...products[0]!, name: "Aardvark first", version: 2 } as Product;
+      await index.sync(byIds([renamed]));
+      assert.equal((await index.list({ first: 1, sort: { field: "NAME", direction: "ASC" }, filter: {} })).items[0]!.id, renamed.id);
+      await assert.rejects(index.build(batches()), /empty listings|hold entries/);
+    });
+
     it("pages through a long listing under a selective filter to every match, each once", async () => {
       const products = Array.from({ length: 1_000 }, (_, i) => listedProduct({ prices: [1000 + (i % 97)], options: i % 333 === 5 ? [{ colour: "Rare" }] : [{ colour: "Common" }] }));
       await index.load(products);

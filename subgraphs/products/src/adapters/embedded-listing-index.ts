@@ -35,6 +35,16 @@ export class EmbeddedListingIndex implements ListingIndex {
     return this.sync(new Map(products.map((product) => [product.id, product])));
   }
 
+  async build(batches: AsyncIterable<readonly Product[]>, onProgress?: (listed: number) => void) {
+    if (!(await this.isEmpty())) throw new Error("build lists a whole catalog into empty listings; these hold entries already");
+    let listed = 0;
+    for await (const products of batches) {
+      await this.load(products);
+      onProgress?.((listed += products.length));
+    }
+    return listed;
+  }
+
   async isEmpty() {
     return ![...this.records.values()].some((record) => record.facts);
   }

@@ -2,13 +2,13 @@ import { MongoClient, type Collection } from "mongodb";
 import { createLockService, EmbeddedKeyValueStore } from "#kernel";
 import type { Product } from "../domain/product.js";
 import { listedPrice, listingKey, matchesFilter, priceKeyCeiling, priceKeyFloor, priceKeys, priceOfKey, type ListingFacts } from "../listing/listing-facts.js";
-import { SORT_FIELDS, type ListingQuery } from "../listing/listing-query.js";
+import { SORT_FIELDS, type ListingQuery, type SortField } from "../listing/listing-query.js";
 import { emptyRecord, inStock, withPopularity, withProduct, withStock, type ListingRecord } from "../listing/listing-record.js";
 import type { ListedEntry, ListingIndex, ListingPage, StockRecord } from "../ports/listing-index.js";
 import type { ResourceLock } from "./mongo-catalog-counters.js";
 import { mongoSalesLedger } from "./mongo-sales-ledger.js";
 import type { SalesLedger } from "../ports/sales-ledger.js";
-import { LISTING_LEAF_INDEXES, listingLeaves, type LeafEntry, type ListingDocument, type ListingLeaves } from "./mongo-listing-leaves.js";
+import { LISTING_LEAF_INDEXES, listingLeaves, writeWholeListing, type LeafEntry, type ListingDocument, type ListingLeaves } from "./mongo-listing-leaves.js";
 
 type RecordDocument = Omit<ListingRecord, "id"> & { _id: string };
 
@@ -23,8 +23,8 @@ export const LEAVES_PER_PAGE = 4;
  * The entries a product has: in every sort, over the whole catalog ("*") and in its category;
  * in PRICE listings one per distinct variant price (see listedPrice).
  */
-const entriesOf = (facts: ListingFacts) =>
-  SORT_FIELDS.flatMap((field) =>
+const entriesOf = (facts: ListingFacts, fields: readonly SortField[] = SORT_FIELDS) =>
+  fields.flatMap((field) =>
     [`${field}|*`, `${field}|${facts.category}`].flatMap((listing) => (field === "PRICE" ? priceKeys(facts) : [listingKey(field, facts)]).map((key) => ({ listing, key }))),
   );
 
@@ -73,11 +73,27 @@ export class MongoListingIndex implements ListingIndex {
     }
   }
 
+  /**
+   * The lot under every product's lock (taken in id order, so two writers never wait on each
+   * other), each listing written once for all of them: a batch of a hundred changes costs about
+   * what one does.
+   */
   async sync(products: ReadonlyMap<string, Product | null>) {
-    const ids = [...products.keys()];
-    for (let i = 0; i < ids.length; i += 8) {
-      await Promise.all(ids.slice(i, i + 8).map((id) => this.change(id, (record) => withProduct(record, products.get(id) ?? null))));
-    }
+    const ids = [...products.keys()].sort();
+    if (ids.length === 0) return;
+    const work = async () => {
+      const before = await this.read(ids);
+      const pairs: [ListingRecord, ListingRecord][] = [];
+      for (const id of ids) {
+        const record = before.get(id) ?? emptyRecord(id);
+        const next = withProduct(record, products.get(id) ?? null);
+        if (next !== record) pairs.push([record, next]);
+      }
+      if (pairs.length === 0) return;
+      await this.move(pairs);
+      for (let i = 0; i < pairs.length; i += 16) await Promise.all(pairs.slice(i, i + 16).map(([, next]) => this.save(next)));
+    };
+    await ids.reduceRight<() => Promise<void>>((inner, id) => () => this.lock(`listed:${id}`, inner), work)();
   }
 
   /** Per-product locks are not taken here: see the port. */
@@ -103,6 +119,53 @@ export class MongoListingIndex implements ListingIndex {
     } else {
       for (let i = 0; i < after.length; i += 16) await Promise.all(after.slice(i, i + 16).map((record) => this.save(record)));
     }
+  }
+
+  async build(batches: AsyncIterable<readonly Product[]>, onProgress?: (listed: number) => void) {
+    if (!(await this.isEmpty())) throw new Error("build lists a whole catalog into empty listings; these hold entries already");
+    // Only the facts stay in memory (a few hundred bytes a product); records go in as they come.
+    const listed: { facts: ListingFacts; inStock: boolean }[] = [];
+    for await (const products of batches) {
+      const records = products.map((product) => withProduct(emptyRecord(product.id), product));
+      const kept = await this.insertRecords(records, products);
+      for (const record of kept) if (record.facts) listed.push({ facts: record.facts, inStock: inStock(record) });
+      onProgress?.(listed.length);
+    }
+    for (const field of SORT_FIELDS) {
+      const byListing = new Map<string, LeafEntry[]>();
+      for (const { facts, inStock: s } of listed) {
+        for (const { listing, key } of entriesOf(facts, [field])) {
+          const entries = byListing.get(listing) ?? byListing.set(listing, []).get(listing)!;
+          entries.push({ k: key, id: facts.id, p: facts.prices, s, o: facts.options });
+        }
+      }
+      for (const [listing, entries] of byListing) await writeWholeListing(this.documents, listing, entries);
+    }
+    return listed.length;
+  }
+
+  /**
+   * Inserts fresh records; one already kept (a stock event came before the product was listed)
+   * is merged into instead, without touching the leaves. Returns the records as kept.
+   */
+  private async insertRecords(records: ListingRecord[], products: readonly Product[]) {
+    const kept = [...records];
+    for (let i = 0; i < records.length; i += 1_000) {
+      const chunk = records.slice(i, i + 1_000);
+      try {
+        await this.records.insertMany(chunk.map(({ id, ...fields }) => ({ _id: id, ...fields })), { ordered: false });
+      } catch (error) {
+        const failed = (error as { writeErrors?: { index: number; code?: number }[] }).writeErrors;
+        if (!failed?.length || failed.some((each) => each.code !== 11000)) throw error;
+        for (const { index } of failed) {
+          const id = chunk[index]!.id;
+          const merged = withProduct((await this.read([id])).get(id) ?? emptyRecord(id), products[i + index]!);
+          await this.save(merged);
+          kept[i + index] = merged;
+        }
+      }
+    }
+    return kept;
   }
 
   async isEmpty() {

@@ -61,6 +61,20 @@ export const LISTING_LEAF_INDEXES: (IndexDescription & { name: string })[] = [
   { key: { until: 1 }, name: "leaf_until" },
 ];
 
+/** Leaves of one listing read or written at once by a change touching many of them. */
+const LEAF_WRITES_AT_ONCE = 8;
+
+/** `work` over every item, at most `limit` at once; results in the items' order. */
+async function inParallel<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < items.length; i = next++) results[i] = await work(items[i]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
 const headId = (listing: string) => `head${SEP}${listing}`;
 const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -154,35 +168,45 @@ export function listingLeaves(documents: Collection<ListingDocument>, lock: Reso
         for (const key of removals) at(key).removals.add(key);
         for (const entry of additions) at(entry.k).additions.push(entry);
 
-        let headChanged = false;
-        const leaves = [...head.leaves];
-        // Highest index first, so the leaves a split inserts do not shift the ones still to do.
-        for (const index of [...touched.keys()].sort((a, b) => b - a)) {
+        // Read and merge the touched leaves at once; then cut the full ones, highest index
+        // first so the leaves a split inserts do not shift the ones still to do; then write
+        // every new leaf before shrinking the leaf it came from, and the head last.
+        const indexes = [...touched.keys()].sort((a, b) => b - a);
+        const merged = await inParallel(indexes, LEAF_WRITES_AT_ONCE, async (index) => {
           const change = touched.get(index)!;
-          const leaf = (await documents.findOne(listingQueries.byId(head.leaves[index]!.id), { maxTimeMS })) as LeafDocument | null;
-          if (!leaf) throw new Error(`listing ${listing}: leaf ${head.leaves[index]!.id} is missing; rebuild the listings`);
+          const leaf = (await documents.findOne(listingQueries.byId(head!.leaves[index]!.id), { maxTimeMS })) as LeafDocument | null;
+          if (!leaf) throw new Error(`listing ${listing}: leaf ${head!.leaves[index]!.id} is missing; rebuild the listings`);
           const added = new Set(change.additions.map((entry) => entry.k));
           const entries = clip(leaf)
             .filter((entry) => !change.removals.has(entry.k) && !added.has(entry.k))
             .concat(change.additions)
             .sort((a, b) => compare(a.k, b.k));
+          return { index, leaf, entries };
+        });
+        let headChanged = false;
+        const leaves = [...head.leaves];
+        const made: LeafDocument[] = [];
+        const updates: { id: string; set: Partial<LeafDocument> }[] = [];
+        for (const { index, leaf, entries } of merged) {
           if (entries.length <= CAPACITY) {
-            await documents.updateOne({ _id: leaf._id }, { $set: { entries } });
+            updates.push({ id: leaf._id, set: { entries } });
             continue;
           }
           const chunks: LeafEntry[][] = [];
           for (let i = 0; i < entries.length; i += FILL) chunks.push(entries.slice(i, i + FILL));
           const bounds = chunks.map((chunk, i) => (i === 0 ? leaf.lo : chunk[0]!.k));
-          const made = chunks.slice(1).map((chunk, i): LeafDocument => {
+          const split = chunks.slice(1).map((chunk, i): LeafDocument => {
             const lo = bounds[i + 1]!;
             const hi = bounds[i + 2] ?? leaf.hi;
             return { _id: `${listing}${SEP}${head!.next++}`, kind: "leaf", at: `${listing}${SEP}${lo}`, until: `${listing}${SEP}${hi}`, lo, hi, entries: chunk };
           });
-          for (const doc of made) await documents.replaceOne({ _id: doc._id }, doc, { upsert: true });
-          await documents.updateOne({ _id: leaf._id }, { $set: { entries: chunks[0]!, hi: bounds[1]!, until: `${listing}${SEP}${bounds[1]!}` } });
-          leaves.splice(index + 1, 0, ...made.map((doc) => ({ id: doc._id, lo: doc.lo })));
+          made.push(...split);
+          updates.push({ id: leaf._id, set: { entries: chunks[0]!, hi: bounds[1]!, until: `${listing}${SEP}${bounds[1]!}` } });
+          leaves.splice(index + 1, 0, ...split.map((doc) => ({ id: doc._id, lo: doc.lo })));
           headChanged = true;
         }
+        await inParallel(made, LEAF_WRITES_AT_ONCE, (doc) => documents.replaceOne({ _id: doc._id }, doc, { upsert: true }));
+        await inParallel(updates, LEAF_WRITES_AT_ONCE, ({ id, set }) => documents.updateOne({ _id: id }, { $set: set }));
         if (headChanged) {
           head = { ...head, leaves };
           await documents.replaceOne({ _id: head._id }, head, { upsert: true });
@@ -194,3 +218,30 @@ export function listingLeaves(documents: Collection<ListingDocument>, lock: Reso
 }
 
 export type ListingLeaves = ReturnType<typeof listingLeaves>;
+
+/**
+ * Writes a whole listing at once from its entries, into a collection holding none of it (a
+ * first build): sorted once in memory and cut into leaves of FILL, each document inserted
+ * once, then the head. At a million products this is a few hundred inserts per listing,
+ * where inserting entry by entry rewrites every leaf many times over.
+ */
+export async function writeWholeListing(documents: Collection<ListingDocument>, listing: string, entries: LeafEntry[], options: { documentsPerInsert?: number } = {}) {
+  if (entries.length === 0) return 0;
+  entries.sort((a, b) => compare(a.k, b.k));
+  const leaves: LeafDocument[] = [];
+  for (let i = 0; i < entries.length; i += FILL) {
+    const chunk = entries.slice(i, i + FILL);
+    const lo = i === 0 ? "" : chunk[0]!.k;
+    leaves.push({ _id: `${listing}${SEP}${leaves.length}`, kind: "leaf", at: `${listing}${SEP}${lo}`, until: "", lo, hi: END, entries: chunk });
+  }
+  for (let i = 0; i < leaves.length; i++) {
+    const hi = leaves[i + 1]?.lo ?? END;
+    leaves[i]!.hi = hi;
+    leaves[i]!.until = `${listing}${SEP}${hi}`;
+  }
+  const perInsert = options.documentsPerInsert ?? 40;
+  for (let i = 0; i < leaves.length; i += perInsert) await documents.insertMany(leaves.slice(i, i + perInsert), { ordered: false });
+  const head: HeadDocument = { _id: headId(listing), kind: "head", leaves: leaves.map((leaf) => ({ id: leaf._id, lo: leaf.lo })), next: leaves.length };
+  await documents.insertOne(head);
+  return leaves.length;
+}

@@ -45,6 +45,12 @@ export interface ListingIndex {
    * listing written once for the lot; only while nothing else feeds these products.
    */
   load(products: readonly Product[]): Promise<void>;
+  /**
+   * Lists a whole catalog, batch after batch, into listings that hold nothing yet (a first
+   * build or a rebuild after losing them): each listing written once at the end, so a million
+   * products take minutes, not hours. Returns how many products were listed.
+   */
+  build(batches: AsyncIterable<readonly Product[]>, onProgress?: (listed: number) => void): Promise<number>;
   /** Whether nothing is listed (one bounded read): a catalog from before listings needs a rebuild. */
   isEmpty(): Promise<boolean>;
   /** Keeps a variant's in-stock flag; returns whether the product's listed flag changed. */
