@@ -17,10 +17,9 @@ const consumed = new Map<string, { entry: Consumed; subscriptions: number }>();
 const admins = new Set<{ lagOf(entries: Consumed[]): Promise<Map<Consumed, number>> }>();
 
 /** Lag is asked of the broker once per scrape round, for every group at once, within 2 s. */
-const collect = boundedCollector("consumer_lag", { deadlineMs: 2_000, reuseMs: 1_000 }, async () => {
+const collect = boundedCollector("consumer_lag", { deadlineMs: 2_000, reuseMs: 1_000, active: () => admins.size > 0 && consumed.size > 0 }, async () => {
   const [admin] = admins;
-  if (!admin) return undefined;
-  return admin.lagOf([...consumed.values()].map(({ entry }) => entry));
+  return admin!.lagOf([...consumed.values()].map(({ entry }) => entry));
 });
 
 new Gauge({

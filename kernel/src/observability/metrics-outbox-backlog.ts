@@ -17,17 +17,16 @@ const BACKLOG_SQL = `
 
 const databases = new Set<Queryable>();
 
-const collect = boundedCollector("outbox", { deadlineMs: 1_000, reuseMs: 1_000 }, async () => {
+const collect = boundedCollector("outbox", { deadlineMs: 1_000, reuseMs: 1_000, active: () => databases.size > 0 }, async () => {
   // Every relay of a process shares one database: asking one of them is enough.
   const [database] = databases;
-  if (!database) return undefined;
-  const [row] = await database.$queryRawUnsafe<{ backlog: number; oldest: number }[]>(BACKLOG_SQL);
+  const [row] = await database!.$queryRawUnsafe<{ backlog: number; oldest: number }[]>(BACKLOG_SQL);
   return row;
 });
 
 new Gauge({
   name: "storefront_outbox_backlog_events",
-  help: `Outbox rows committed but not yet published to the event bus (counted up to ${OUTBOX_BACKLOG_COUNT_LIMIT}); absent in processes without an outbox relay.`,
+  help: `Outbox rows committed but not yet published to the event bus (counted up to ${OUTBOX_BACKLOG_COUNT_LIMIT}); 0 in processes without an outbox relay (read it with max()).`,
   registers: [metricsRegistry],
   async collect() {
     if (!databases.size) return this.reset();

@@ -41,11 +41,14 @@ cumulative("storefront_stock_mirror_doubts_total", "Mirror writes whose outcome 
 
 new Gauge({
   name: "storefront_stock_mirror_trusted",
-  help: "1 while every stock mirror of this process is trusted at its current epoch, 0 while one is fenced off (reservations then go to the ledger alone); absent without an inventory.",
+  help: "1 while the stock mirror is trusted at its current epoch, 0 while it is fenced off (reservations then go to the ledger alone), by engine; absent without an inventory.",
+  labelNames: ["engine"] as const,
   registers: [metricsRegistry],
   collect() {
     this.reset();
-    if (watched.size) this.set([...watched].every((mirror) => mirror.status().trusted) ? 1 : 0);
+    const byEngine = new Map<string, boolean>();
+    for (const mirror of watched) byEngine.set(mirror.engine, (byEngine.get(mirror.engine) ?? true) && mirror.status().trusted);
+    for (const [engine, trusted] of byEngine) this.set({ engine }, trusted ? 1 : 0);
   },
 });
 
