@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
 import { SUBGRAPH_NAMES } from "#kernel";
+import { variablesInReadmeTable } from "./support/configuration-table.js";
 
 function variablesReadByConfig(): Set<string> {
   const source = readFileSync("kernel/src/config/config.ts", "utf8");
@@ -16,12 +17,6 @@ function variablesReadByConfig(): Set<string> {
     names.add(`${name.toUpperCase()}_URL`);
   }
   return names;
-}
-
-function variablesInReadmeTable(): Set<string> {
-  const readme = readFileSync("README.md", "utf8");
-  const section = readme.slice(readme.indexOf("## Configuration"), readme.indexOf("## Benchmarks"));
-  return new Set([...section.matchAll(/^\| `([A-Z0-9_]+)` \|/gm)].map((m) => m[1]!));
 }
 
 const sorted = (set: Set<string>) => [...set].sort();
