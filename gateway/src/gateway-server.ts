@@ -17,6 +17,7 @@ import {
 } from "#kernel";
 import type { GatewayContext } from "./gateway-context.js";
 import { createSupergraphGateway } from "./supergraph-gateway.js";
+import { incompleteResultPlugin } from "./execution/incomplete-result-plugin.js";
 import { accessTokenVerifierFor, InvalidTokenError } from "./auth/access-token-verifier.js";
 import { authenticate, authorizationHeader } from "./auth/authenticate-request.js";
 import { guestCartIdOfRequest, InvalidCartTokenError } from "./auth/guest-cart-header.js";
@@ -78,7 +79,7 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
     stopOnTerminationSignals: false,
     // Limits and budgets are judged before Apollo sees a request (the request policy), so a
     // cached answer is still refused to a caller over its limits.
-    plugins: [...responseCache.plugins, graphqlMetricsPlugin<GatewayContext>("gateway")],
+    plugins: [incompleteResultPlugin<GatewayContext>(), ...responseCache.plugins, graphqlMetricsPlugin<GatewayContext>("gateway")],
   });
   await apollo.start();
 

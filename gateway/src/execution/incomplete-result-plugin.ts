@@ -1,0 +1,41 @@
+import type { ApolloServerPlugin } from "@apollo/server";
+import { ErrorCode } from "#kernel";
+
+interface ValueCompletionError {
+  message?: string;
+  path?: readonly (string | number)[];
+}
+
+/**
+ * When every subgraph answered without an error but the gateway still had to null a field the
+ * schema promises is never null (a search hit for a product deleted since it was indexed, an
+ * entity a subgraph no longer knows), @apollo/gateway reports it only in
+ * `extensions.valueCompletion`, which clients never read: they would see `data: null`, or a
+ * missing branch, and no error at all. This turns each such report into an error with a code
+ * and the path that was cut, so "no errors" always means "complete".
+ */
+export function incompleteResultPlugin<TContext extends object>(): ApolloServerPlugin<TContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ response }) {
+          if (response.body.kind !== "single") return;
+          const result = response.body.singleResult;
+          const completion = result.extensions?.valueCompletion as ValueCompletionError[] | undefined;
+          if (!completion) return;
+          const { valueCompletion: _reported, ...extensions } = result.extensions!;
+          result.extensions = Object.keys(extensions).length ? extensions : undefined;
+          const reports = Array.isArray(completion) && completion.length ? completion : [{}];
+          result.errors = [
+            ...(result.errors ?? []),
+            ...reports.map((report) => ({
+              message: "Part of the answer could not be completed: a record it refers to is missing or changed; retry shortly",
+              ...(Array.isArray(report.path) ? { path: report.path } : {}),
+              extensions: { code: ErrorCode.SERVICE_UNAVAILABLE, reason: "INCOMPLETE_RESULT" },
+            })),
+          ];
+        },
+      };
+    },
+  };
+}
