@@ -96,7 +96,20 @@ describeOnEngines("metrics of a running platform", (engines) => {
     for (const answer of answers) assert.equal(codeOf(answer), "RATE_LIMITED");
     const now = await metrics();
     assert.equal(total(now, "storefront_rate_limit_refusals_total", { budget: "search" }) - total(before, "storefront_rate_limit_refusals_total", { budget: "search" }), 5);
+    assert.equal(total(now, "storefront_gateway_http_responses_total", { route: "graphql", status: "429" }) - total(before, "storefront_gateway_http_responses_total", { route: "graphql", status: "429" }), 5);
     assert.equal(total(now, "storefront_graphql_operations_total", { operation: "SearchFlood" }), 0, "refused before execution");
+  });
+
+  it("counts the accounts subgraph's log-in throttle as a refusal of its own budget", async () => {
+    const before = await metrics();
+    const email = `nobody.${randomUUID().slice(0, 8)}@example.com`;
+    const logIn = `mutation WrongPassword($email: String!) { logIn(email: $email, password: "not-the-password") { accessToken } }`;
+    const codes = [];
+    for (let i = 0; i < 6; i++) codes.push(codeOf(await sg.query(logIn, { email })));
+    assert.deepEqual(codes, [...Array(5).fill("UNAUTHENTICATED"), "RATE_LIMITED"]);
+    const now = await metrics();
+    assert.equal(total(now, "storefront_rate_limit_refusals_total", { budget: "login_failures" }) - total(before, "storefront_rate_limit_refusals_total", { budget: "login_failures" }), 1);
+    assert.equal(total(now, "storefront_graphql_errors_total", { server: "accounts", code: "RATE_LIMITED" }) - total(before, "storefront_graphql_errors_total", { server: "accounts", code: "RATE_LIMITED" }), 1);
   });
 
   it("counts a checkout's payment attempt and outcome once, even when the checkout is submitted twice at once", async () => {

@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { Counter, Gauge, Histogram } from "prom-client";
 import { metricsRegistry } from "./metrics-registry.js";
 
@@ -9,9 +10,18 @@ const subgraphCalls = new Histogram({
   registers: [metricsRegistry],
 });
 
+const httpResponses = new Counter({
+  name: "storefront_gateway_http_responses_total",
+  help: "HTTP responses of the gateway by route (graphql, healthz, readyz, metrics, images, explorer, shop, other) and status code: refusals before execution (400, 401, 413, 429) show here, not as operations.",
+  labelNames: ["route", "status"] as const,
+  registers: [metricsRegistry],
+});
+
+const ROUTES = new Set(["graphql", "healthz", "readyz", "metrics", "images", "explorer", "shop"]);
+
 const refusals = new Counter({
   name: "storefront_rate_limit_refusals_total",
-  help: "Requests refused as RATE_LIMITED, by the budget that ran out (general, auth, checkout, search, views, websocket_operations, websocket_subscriptions).",
+  help: "Requests refused as RATE_LIMITED, by the budget that ran out: the gateway's (general, auth, checkout, search, views, websocket_operations, websocket_subscriptions) and the accounts subgraph's throttles (login_failures, account_mail).",
   labelNames: ["budget"] as const,
   registers: [metricsRegistry],
 });
@@ -46,6 +56,13 @@ export function timeSubgraphCalls<TSource extends { process(options: never): Pro
     }
   }) as TSource["process"];
   return source;
+}
+
+/** Counts the response once it is sent; the route is the path's first segment when it is one of ours. */
+export function countGatewayResponse(req: IncomingMessage, res: ServerResponse): void {
+  const first = (req.url ?? "/").split("?")[0]!.split("/")[1] ?? "";
+  const route = ROUTES.has(first) ? first : "other";
+  res.once("finish", () => httpResponses.inc({ route, status: String(res.statusCode) }));
 }
 
 export function countRateLimitRefusal(budget: string): void {

@@ -1,4 +1,4 @@
-import { DomainError, ErrorCode, rateLimited, unauthenticated, type Logger } from "#kernel";
+import { countRateLimitRefusal, DomainError, ErrorCode, rateLimited, unauthenticated, type Logger } from "#kernel";
 import { emailKey, validEmail, validPassword } from "./account.validation.js";
 import { DEFAULT_SCRYPT, hashPassword, type ScryptParameters } from "./password-hashing.js";
 import { newAccountToken, presentedTokenHash, type AccountTokenPurpose } from "./account-token.js";
@@ -55,7 +55,10 @@ export function createAccountMailService(deps: AccountMailServiceDependencies) {
 
   async function spendBudget(account: string, clientAddress: string | undefined): Promise<void> {
     const decision = await throttle.consume({ account, address: clientAddress });
-    if (!decision.allowed) throw rateLimited("account email requests", decision.retryAfterSeconds);
+    if (!decision.allowed) {
+      countRateLimitRefusal("account_mail");
+      throw rateLimited("account email requests", decision.retryAfterSeconds);
+    }
   }
 
   async function mailLink(purpose: AccountTokenPurpose, userId: string): Promise<void> {

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { DomainError, ErrorCode, rateLimited, type AccessTokenIssuer, type Logger } from "#kernel";
+import { countRateLimitRefusal, DomainError, ErrorCode, rateLimited, type AccessTokenIssuer, type Logger } from "#kernel";
 import { rolesOf, type AccountRole, type User } from "./user.js";
 import { emailKey, validEmail, validName, validPassword } from "./account.validation.js";
 import { DEFAULT_SCRYPT, hashPassword, verifyPassword, type ScryptParameters } from "./password-hashing.js";
@@ -29,8 +29,10 @@ export interface AccountServiceDependencies {
 
 const wrongCredentials = () => new DomainError(ErrorCode.UNAUTHENTICATED, "The email or password is incorrect");
 const invalidRefreshToken = () => new DomainError(ErrorCode.UNAUTHENTICATED, "The refresh token is invalid or expired; log in again");
-const throttled = (retryAfterSeconds: number) =>
-  rateLimited("failed log-in attempts", retryAfterSeconds);
+const throttled = (retryAfterSeconds: number) => {
+  countRateLimitRefusal("login_failures");
+  return rateLimited("failed log-in attempts", retryAfterSeconds);
+};
 
 /**
  * Sign-up, log-in and sessions. Guarantees:
