@@ -9,6 +9,7 @@ import {
   listen,
   closeServer,
   ErrorCode,
+  countGatewayResponse,
   graphqlMetricsPlugin,
   serveMetrics,
   type Config,
@@ -141,6 +142,7 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
   }
 
   const server = createServer((req, res) => {
+    countGatewayResponse(req, res);
     const path = (req.url ?? "/").split("?")[0];
     const route = async () => {
       if (path === "/healthz") return json(res, 200, { status: "ok" });
