@@ -8,7 +8,7 @@
 #   scripts/services.sh env    [service...]   `export NAME=value` lines:
 #                                             eval "$(scripts/services.sh env)"
 #
-# Services (default: all): postgres redis mariadb kafka opensearch ferretdb s3 chromium
+# Services (default: all): postgres redis mariadb kafka opensearch ferretdb s3 jaeger chromium
 #
 #   postgres    PostgreSQL 15 (apt), Debian cluster 15/main, 127.0.0.1:5432, postgres/postgres,
 #               databases storefront, storefront_test, ferretdb
@@ -30,6 +30,11 @@
 #   s3          versitygw v1.8.0 (S3 API on a posix folder) built from the Go module proxy, pinned
 #               by scripts/services/versitygw/go.{mod,sum}, 127.0.0.1:7070, data in .run/data/s3,
 #               access key storefront / storefront-secret
+#   jaeger      Jaeger v1.75.0 all-in-one (trace collector and viewer, in memory) built from the Go
+#               module proxy, pinned by scripts/services/jaeger/go.{mod,sum}; OTLP/HTTP on
+#               127.0.0.1:4318, query API and UI on 127.0.0.1:16686. Its env lines name it for the
+#               tracing test; to trace a process into it, set OTEL_EXPORTER_OTLP_ENDPOINT to
+#               $JAEGER_OTLP_URL (tracing is off otherwise)
 #   chromium    Chromium (apt) for browser tests: installed only, nothing to start
 #
 # Everything downloaded, built or stored lives under .run/ (git-ignored); logs in .run/logs/.
@@ -46,7 +51,7 @@ BIN=$RUN/bin
 CONF=$RUN/conf
 SVC_DIR=$ROOT/scripts/services
 
-ALL_SERVICES=(postgres redis mariadb kafka opensearch ferretdb s3 chromium)
+ALL_SERVICES=(postgres redis mariadb kafka opensearch ferretdb s3 jaeger chromium)
 
 PG_VERSION=15
 PG_CLUSTER=main
@@ -59,21 +64,24 @@ KAFKA_CONTROLLER_PORT=9093
 OPENSEARCH_PORT=9200
 FERRETDB_PORT=27017
 S3_PORT=7070
+JAEGER_OTLP_PORT=4318
+JAEGER_QUERY_PORT=16686
+JAEGER_MAX_TRACES=50000
 S3_ACCESS_KEY=storefront
 S3_SECRET_KEY=storefront-secret
 EMPTY_SHA256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
 JVM_HEAP=(-Xms512m -Xmx1g)
 
 # Seconds each service may take to answer after being started.
-declare -A READY_TIMEOUT=([postgres]=60 [redis]=20 [mariadb]=90 [kafka]=90 [opensearch]=150 [ferretdb]=60 [s3]=30)
+declare -A READY_TIMEOUT=([postgres]=60 [redis]=20 [mariadb]=90 [kafka]=90 [opensearch]=150 [ferretdb]=60 [s3]=30 [jaeger]=30)
 # Ports used to detect something already listening that this script did not start.
 declare -A PORT=([postgres]=$PG_PORT [redis]=$REDIS_PORT [mariadb]=$MARIADB_PORT [kafka]=$KAFKA_PORT
-  [opensearch]=$OPENSEARCH_PORT [ferretdb]=$FERRETDB_PORT [s3]=$S3_PORT)
+  [opensearch]=$OPENSEARCH_PORT [ferretdb]=$FERRETDB_PORT [s3]=$S3_PORT [jaeger]=$JAEGER_QUERY_PORT)
 # A string the command line of our process must contain (guards against reused pids).
 declare -A PID_MATCH=([redis]=redis-server [mariadb]=mariadbd [kafka]=kafka.Kafka
-  [opensearch]=OpenSearchRunner [ferretdb]=ferretdb [s3]=versitygw)
+  [opensearch]=OpenSearchRunner [ferretdb]=ferretdb [s3]=versitygw [jaeger]=jaeger-all-in-one)
 
-ENV_ORDER=(postgres redis ferretdb opensearch kafka mariadb s3)
+ENV_ORDER=(postgres redis ferretdb opensearch kafka mariadb s3 jaeger)
 declare -A ENV_LINE=(
   [postgres]="DATABASE_URL=postgresql://postgres:postgres@127.0.0.1:5432/storefront"
   [redis]="REDIS_URL=redis://127.0.0.1:6379"
@@ -82,6 +90,7 @@ declare -A ENV_LINE=(
   [kafka]="KAFKA_BROKERS=127.0.0.1:9092"
   [mariadb]="MYSQL_URL=mysql://storefront:storefront@127.0.0.1:3306/accounts"
   [s3]="S3_URL=http://127.0.0.1:$S3_PORT S3_ACCESS_KEY_ID=$S3_ACCESS_KEY S3_SECRET_ACCESS_KEY=$S3_SECRET_KEY"
+  [jaeger]="JAEGER_URL=http://127.0.0.1:$JAEGER_QUERY_PORT JAEGER_OTLP_URL=http://127.0.0.1:$JAEGER_OTLP_PORT"
 )
 
 # --------------------------------------------------------------------------------------------
@@ -111,7 +120,7 @@ fail() {
 }
 
 usage() {
-  sed -n '2,36p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,41p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 }
 
 is_service() { local s; for s in "${ALL_SERVICES[@]}"; do [[ $s == "$1" ]] && return 0; done; return 1; }
@@ -276,6 +285,15 @@ probe() {
         -H "x-amz-content-sha256: $EMPTY_SHA256" "http://127.0.0.1:$S3_PORT/" 2>/dev/null) || return 1
       [[ $buckets == *ListAllMyBucketsResult* ]] && echo "signed ListBuckets ok"
       ;;
+    jaeger)
+      # The query API answers from the store the OTLP receiver writes to; both must be up.
+      local services
+      services=$(curl -sf -m 3 "http://127.0.0.1:$JAEGER_QUERY_PORT/api/services" 2>/dev/null) || return 1
+      [[ $services == *'"data"'* ]] || return 1
+      [[ $(curl -s -m 3 -o /dev/null -w '%{http_code}' -X POST -H 'content-type: application/json' -d '{}' \
+        "http://127.0.0.1:$JAEGER_OTLP_PORT/v1/traces" 2>/dev/null) == 200 ]] || return 1
+      echo "GET /api/services ok, OTLP/HTTP accepts an empty export"
+      ;;
     opensearch)
       local root health
       root=$(curl -sf -m 3 "http://127.0.0.1:$OPENSEARCH_PORT/" 2>/dev/null) || return 1
@@ -391,6 +409,22 @@ build_versitygw() {
   echo "versitygw $(cd "$SVC_DIR/versitygw" && "$go" list -m -f '{{.Version}}' github.com/versity/versitygw)"
 }
 
+jaeger_built() {
+  [[ -x $BIN/jaeger-all-in-one && -f $BIN/.jaeger.stamp &&
+    $(<"$BIN/.jaeger.stamp") == "$(sha "$SVC_DIR/jaeger/go.sum")" ]]
+}
+
+# Jaeger builds as a tool of the wrapper module, like versitygw. It is the largest of the Go
+# builds here (about 5 CPU-minutes; 19 minutes on a busy 2-core machine), done once per go.sum.
+build_jaeger() {
+  local go; go=$(find_go) || { echo "Go >= 1.21 is required to build Jaeger (not found on PATH or /usr/local/go)"; return 1; }
+  mkdir -p "$BIN"
+  (cd "$SVC_DIR/jaeger" && GOFLAGS=-buildvcs=false nice -n 10 "$go" build -trimpath -o "$BIN/jaeger-all-in-one.tmp" github.com/jaegertracing/jaeger/cmd/all-in-one)
+  mv "$BIN/jaeger-all-in-one.tmp" "$BIN/jaeger-all-in-one"
+  sha "$SVC_DIR/jaeger/go.sum" >"$BIN/.jaeger.stamp"
+  echo "jaeger $(cd "$SVC_DIR/jaeger" && "$go" list -m -f '{{.Version}}' github.com/jaegertracing/jaeger)"
+}
+
 install_phase() {
   local t0; t0=$(now)
   collect_apt_packages
@@ -403,10 +437,12 @@ install_phase() {
   if selected ferretdb && ! ferretdb_built; then need_ferret=1; fi
   local need_vgw=''
   if selected s3 && ! versitygw_built; then need_vgw=1; fi
+  local need_jaeger=''
+  if selected jaeger && ! jaeger_built; then need_jaeger=1; fi
 
-  ((${#APT_PKGS[@]} + ${#need_mvn[@]})) || [[ -n $need_ferret$need_vgw ]] || return 0
+  ((${#APT_PKGS[@]} + ${#need_mvn[@]})) || [[ -n $need_ferret$need_vgw$need_jaeger ]] || return 0
 
-  local apt_pid='' go_pid='' mvn_pid='' vgw_pid=''
+  local apt_pid='' go_pid='' mvn_pid='' vgw_pid='' jaeger_pid=''
   if ((${#APT_PKGS[@]})); then
     log "apt: installing ${APT_PKGS[*]} (log .run/logs/install-apt.log)"
     (apt_install "${APT_PKGS[@]}") >"$LOGS/install-apt.log" 2>&1 9>&- &
@@ -421,6 +457,11 @@ install_phase() {
     log "s3: building versitygw from the Go module proxy (log .run/logs/install-versitygw.log)"
     (set -e; build_versitygw) >"$LOGS/install-versitygw.log" 2>&1 9>&- &
     vgw_pid=$!
+  fi
+  if [[ -n $need_jaeger ]]; then
+    log "jaeger: building from the Go module proxy (log .run/logs/install-jaeger.log)"
+    (set -e; build_jaeger) >"$LOGS/install-jaeger.log" 2>&1 9>&- &
+    jaeger_pid=$!
   fi
   # Maven needs java and mvn; when apt is bringing them, fetch after apt.
   local mvn_after_apt=''
@@ -474,6 +515,13 @@ install_phase() {
       log "s3: built $(tail -n 1 "$LOGS/install-versitygw.log")"
     else
       fail s3 "versitygw build failed" "$LOGS/install-versitygw.log"
+    fi
+  fi
+  if [[ -n $jaeger_pid ]]; then
+    if wait "$jaeger_pid"; then
+      log "jaeger: built $(tail -n 1 "$LOGS/install-jaeger.log")"
+    else
+      fail jaeger "build failed" "$LOGS/install-jaeger.log"
     fi
   fi
   log "install phase took $(($(now) - t0))s"
@@ -620,6 +668,16 @@ launch_s3() {
     --port "127.0.0.1:$S3_PORT" posix "$DATA/s3"
 }
 
+# Every port on loopback (its defaults listen on all interfaces); traces kept in memory, at most
+# JAEGER_MAX_TRACES of them, so a long test run cannot grow it without bound.
+launch_jaeger() {
+  spawn jaeger "$BIN/jaeger-all-in-one" --memory.max-traces="$JAEGER_MAX_TRACES" \
+    --collector.otlp.http.host-port="127.0.0.1:$JAEGER_OTLP_PORT" --collector.otlp.grpc.host-port=127.0.0.1:4317 \
+    --query.http-server.host-port="127.0.0.1:$JAEGER_QUERY_PORT" --query.grpc-server.host-port=127.0.0.1:16685 \
+    --collector.http-server.host-port=127.0.0.1:14268 --collector.grpc-server.host-port=127.0.0.1:14250 \
+    --admin.http.host-port=127.0.0.1:14269 --log-level=warn
+}
+
 start_postgres() {
   local pgbin=/usr/lib/postgresql/$PG_VERSION/bin
   [[ -x $pgbin/postgres ]] || { fail postgres "PostgreSQL $PG_VERSION binaries not found"; return 0; }
@@ -764,7 +822,7 @@ cmd_up() {
     selected "$s" && [[ -z ${FAILED[$s]:-} ]] && start_managed "$s" "launch_$s"
   done
   if selected postgres && [[ -z ${FAILED[postgres]:-} ]]; then start_postgres; fi
-  for s in redis mariadb s3; do
+  for s in redis mariadb s3 jaeger; do
     selected "$s" && [[ -z ${FAILED[$s]:-} ]] && start_managed "$s" "launch_$s"
   done
 
@@ -779,7 +837,7 @@ cmd_up() {
     fi
   fi
 
-  for s in redis mariadb ferretdb s3 kafka opensearch; do
+  for s in redis mariadb ferretdb s3 jaeger kafka opensearch; do
     [[ -n ${STARTED[$s]:-}${EXTERNAL[$s]:-} && -z ${FAILED[$s]:-} ]] || continue
     case $s in
       mariadb) setup_mariadb && wait_ready mariadb || true ;;
@@ -807,7 +865,7 @@ cmd_down() {
   local s pid
   declare -A stopping=()
   # SIGTERM to every selected process of ours first (they shut down in parallel), then wait.
-  for s in s3 ferretdb opensearch kafka mariadb redis; do
+  for s in jaeger s3 ferretdb opensearch kafka mariadb redis; do
     selected "$s" || continue
     if managed_alive "$s"; then
       pid=$(pid_of "$s")
@@ -819,7 +877,7 @@ cmd_down() {
       if port_open "${PORT[$s]}"; then slog "$s" "running but not started by this script; left running"; fi
     fi
   done
-  for s in s3 ferretdb opensearch kafka mariadb redis; do
+  for s in jaeger s3 ferretdb opensearch kafka mariadb redis; do
     [[ -n ${stopping[$s]:-} ]] || continue
     wait_stopped "$s" "${stopping[$s]}" "$([[ $s == kafka || $s == opensearch ]] && echo 40 || echo 15)"
   done

@@ -34,6 +34,7 @@ import { attachGraphQLWebSocket } from "./subscriptions/graphql-websocket.js";
 import { cachedReadiness } from "./http/readiness.js";
 import { createImageOriginProxy } from "./http/image-origin-proxy.js";
 import { startResponseCache } from "./performance/start-response-cache.js";
+import { tracingOperationPlugin } from "#kernel/observability/tracing-graphql-plugin.js";
 import { startSubgraphReplicas } from "./balancing/subgraph-replicas.js";
 
 export interface GatewayDependencies {
@@ -82,6 +83,7 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
     // cached answer is still refused to a caller over its limits.
     plugins: [incompleteResultPlugin<GatewayContext>(), ...responseCache.plugins, graphqlMetricsPlugin<GatewayContext>("gateway")],
   });
+  apollo.addPlugin(tracingOperationPlugin("gateway"));
   await apollo.start();
 
   const verify = accessTokenVerifierFor(config);

@@ -104,6 +104,13 @@ export interface Config {
     embeddedDir?: string;
   };
   cache: { redisUrl?: string };
+  /** OpenTelemetry traces (kernel/src/observability/tracing.ts); off unless an endpoint is set. */
+  tracing: {
+    /** OTLP/HTTP collector base URL; spans are sent to `<endpoint>/v1/traces`. */
+    otlpEndpoint?: string;
+    /** `service.name` of this process's spans. */
+    serviceName: string;
+  };
   accounts: {
     mysqlUrl?: string;
     /** Where the zero-setup user store keeps its data between runs (development only). */
@@ -220,6 +227,19 @@ function rsaPrivateKey(read: EnvReader, name: string): string | undefined {
     read.problems.push(`${name} must be a PEM private key`);
   }
   return pem;
+}
+
+/** The OTLP/HTTP collector traces go to; unset, tracing is off. */
+function otlpEndpoint(read: EnvReader): string | undefined {
+  const value = read.optional("OTEL_EXPORTER_OTLP_ENDPOINT");
+  if (value === undefined) return undefined;
+  try {
+    if (["http:", "https:"].includes(new URL(value).protocol)) return value;
+  } catch {
+    // Reported below, like any other malformed value.
+  }
+  read.problems.push("OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL");
+  return undefined;
 }
 
 /** The storefront's base URL for links in account emails; by default the gateway's own `/shop`. */
@@ -361,6 +381,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       embeddedDir: persistedDir && `${persistedDir}/events`,
     },
     cache: { redisUrl: read.optional("REDIS_URL") },
+    tracing: { otlpEndpoint: otlpEndpoint(read), serviceName: read.string("OTEL_SERVICE_NAME", "storefront") },
     accounts: {
       mysqlUrl: read.optional("MYSQL_URL"),
       embeddedFile: appEnv === "development" ? read.string("EMBEDDED_DATA_DIR", ".data") + "/accounts/users.json" : undefined,

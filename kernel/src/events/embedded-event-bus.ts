@@ -1,6 +1,7 @@
 import type { DomainEvent, EventBus, SubscribeOptions, Subscription } from "./event-bus.js";
 import { handleByKey } from "./keyed-concurrency.js";
 import { EmbeddedEventJournal, letGo, type JournaledTopic } from "./embedded-event-journal.js";
+import { handleTraced, publishTraced } from "../observability/tracing-events.js";
 
 /** Events a group takes from its log at once; their keys are handled concurrently. */
 const WINDOW = 512;
@@ -74,12 +75,15 @@ export class EmbeddedEventBus implements EventBus {
 
   async publish(topicName: string, events: DomainEvent[]): Promise<void> {
     if (this.closed) throw new Error("Event bus is closed");
-    const topic = this.topic(topicName);
-    const offset = topic.base + topic.log.length;
-    const copies = events.map((e) => structuredClone(e));
-    topic.log.push(...copies);
-    await this.journal?.appended(topicName, offset, copies);
-    for (const group of topic.groups.values()) this.drain(topic, group);
+    // Traced as Kafka publishes are: an event keeps its trace context as a header would.
+    await publishTraced(this.engine, topicName, events, async (traced) => {
+      const topic = this.topic(topicName);
+      const offset = topic.base + topic.log.length;
+      const copies = traced.map((e) => structuredClone(e));
+      topic.log.push(...copies);
+      await this.journal?.appended(topicName, offset, copies);
+      for (const group of topic.groups.values()) this.drain(topic, group);
+    });
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
@@ -89,7 +93,7 @@ export class EmbeddedEventBus implements EventBus {
     const group = this.group(topic, options.group, durable);
     // A new durable group's start is kept at once, so the events it has still to read are too.
     if (!known && durable) await this.journal?.committed(topic.name, group.name, group.offset);
-    const member: Member = { handle: options.handle };
+    const member: Member = { handle: handleTraced(this.engine, options.topic, options.group, options.handle) };
     group.members.push(member);
     this.drain(topic, group);
     return {

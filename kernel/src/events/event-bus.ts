@@ -1,3 +1,5 @@
+import type { TraceCarrier } from "../observability/tracing-context.js";
+
 /**
  * A fact that happened, published to a topic. `key` orders events: two events with the
  * same key reach each consumer group in the order they were published.
@@ -8,6 +10,11 @@ export interface DomainEvent<TPayload = unknown> {
   key: string;
   occurredAt: string;
   payload: TPayload;
+  /**
+   * The trace the event continues (W3C Trace Context), set by the bus and the outbox relay
+   * when tracing: Kafka carries it in message headers, not in the value.
+   */
+  trace?: TraceCarrier;
 }
 
 export interface SubscribeOptions {

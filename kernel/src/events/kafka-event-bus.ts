@@ -4,6 +4,7 @@ import type { DomainEvent, EventBus, SubscribeOptions, Subscription } from "./ev
 import type { Logger } from "../logging/logger.js";
 import { GroupMember } from "./kafka-group-member.js";
 import { withDeadline } from "./with-deadline.js";
+import { handleTraced, publishTraced } from "../observability/tracing-events.js";
 
 export interface KafkaEventBusOptions {
   brokers: string[];
@@ -95,27 +96,31 @@ export class KafkaEventBus implements EventBus {
     if (this.closed) throw new Error("Event bus is closed");
     if (events.length === 0) return;
     const name = this.settings.topicPrefix + topic;
-    await withDeadline(this.settings.publishTimeoutMs, `Kafka: publishing to ${name}`, async () => {
-      await this.ensureTopic(name);
-      const producer = await this.connectedProducer();
-      await producer.send({
-        topic: name,
-        acks: -1,
-        timeout: this.settings.publishTimeoutMs,
-        messages: events.map((event) => ({
-          key: event.key,
-          value: JSON.stringify(event),
-          // Repeated in headers so tools can route and filter without parsing the value.
-          headers: { "event-id": event.id, "event-type": event.type },
-        })),
-      });
-    });
+    await publishTraced(this.engine, topic, events, (traced) =>
+      withDeadline(this.settings.publishTimeoutMs, `Kafka: publishing to ${name}`, async () => {
+        await this.ensureTopic(name);
+        const producer = await this.connectedProducer();
+        await producer.send({
+          topic: name,
+          acks: -1,
+          timeout: this.settings.publishTimeoutMs,
+          messages: traced.map(({ trace, ...event }) => ({
+            key: event.key,
+            value: JSON.stringify(event),
+            // Repeated in headers so tools can route and filter without parsing the value; the
+            // trace context where every OpenTelemetry-aware Kafka client looks for it.
+            headers: { "event-id": event.id, "event-type": event.type, ...trace },
+          })),
+        });
+      }),
+    );
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
     if (this.closed) throw new Error("Event bus is closed");
     await this.ensureTopic(this.settings.topicPrefix + options.topic);
-    const member = new GroupMember(this.kafka, options, this.settings, this.options.logger);
+    const traced = { ...options, handle: handleTraced(this.engine, options.topic, options.group, options.handle) };
+    const member = new GroupMember(this.kafka, traced, this.settings, this.options.logger);
     this.members.add(member);
     try {
       await member.start();

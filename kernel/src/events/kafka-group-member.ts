@@ -6,6 +6,7 @@ import type { DomainEvent, SubscribeOptions } from "./event-bus.js";
 import type { Logger } from "../logging/logger.js";
 import { withDeadline } from "./with-deadline.js";
 import { handleByKey } from "./keyed-concurrency.js";
+import { traceCarrierFrom } from "../observability/tracing-context.js";
 
 export interface GroupMemberSettings {
   partitions: number;
@@ -165,10 +166,20 @@ class MemberStopped extends kafkajs.KafkaJSError {
 function decode(message: KafkaMessage): DomainEvent | undefined {
   try {
     const event = JSON.parse(message.value?.toString("utf8") ?? "") as DomainEvent;
-    return typeof event?.id === "string" && typeof event.type === "string" ? event : undefined;
+    if (typeof event?.id !== "string" || typeof event.type !== "string") return undefined;
+    // The trace travels in headers only; a value claiming one is not believed.
+    const { trace: _claimed, ...rest } = event;
+    const trace = traceCarrierFrom({ traceparent: header(message, "traceparent"), tracestate: header(message, "tracestate") });
+    return trace ? { ...rest, trace } : rest;
   } catch {
     return undefined;
   }
+}
+
+function header(message: KafkaMessage, name: string): string | undefined {
+  const value = message.headers?.[name];
+  const first = Array.isArray(value) ? value[0] : value;
+  return first === undefined ? undefined : first.toString();
 }
 
 function firstFetchAfterJoin(consumer: Consumer): { done: Promise<void>; cancel(): void } {

@@ -13,6 +13,7 @@ import { createErrorFormatter } from "../errors/format-error.js";
 import { textInputGuardPlugin } from "./text-input-guard-plugin.js";
 import { ErrorCode } from "../errors/error-codes.js";
 import type { Logger } from "../logging/logger.js";
+import { tracingOperationPlugin } from "../observability/tracing-graphql-plugin.js";
 import { graphqlMetricsPlugin } from "../observability/metrics-graphql.js";
 import { METRICS_PATH, serveMetrics } from "../observability/metrics-route.js";
 
@@ -63,6 +64,7 @@ export async function startSubgraphServer<TContext extends RequestContext>(
     // Traces are for Apollo's hosted studio, which this platform does not report to.
     plugins: [ApolloServerPluginInlineTraceDisabled(), textInputGuardPlugin<TContext>(), graphqlMetricsPlugin<TContext>(options.name)],
   });
+  apollo.addPlugin(tracingOperationPlugin(options.name));
   await apollo.start();
   const claimsOf = (req: IncomingMessage) =>
     verifyInternalCredential(options.internalSecret, req.headers[INTERNAL_HEADER] as string | undefined);

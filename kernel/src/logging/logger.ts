@@ -1,4 +1,9 @@
-/** Structured JSON logs, one event a line, on stderr so stdout stays free for tools. */
+import { activeTraceIds } from "../observability/tracing-context.js";
+
+/**
+ * Structured JSON logs, one event a line, on stderr so stdout stays free for tools. While
+ * tracing, a line written inside a span carries `traceId` and `spanId`.
+ */
 export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
 
 const rank: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 99 };
@@ -19,7 +24,7 @@ export function createLogger(
   const threshold = rank[level];
   const emit = (lvl: Exclude<LogLevel, "silent">, event: string, fields?: Record<string, unknown>) => {
     if (rank[lvl] < threshold) return;
-    write(JSON.stringify({ time: new Date().toISOString(), level: lvl, event, ...base, ...fields }));
+    write(JSON.stringify({ time: new Date().toISOString(), level: lvl, event, ...base, ...activeTraceIds(), ...fields }));
   };
   return {
     debug: (e, f) => emit("debug", e, f),

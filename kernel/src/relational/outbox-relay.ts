@@ -1,3 +1,4 @@
+import { eventFromOutboxRow } from "./outbox-trace.js";
 import type { DomainEvent, EventBus } from "../events/event-bus.js";
 import type { Logger } from "../logging/logger.js";
 import type { PrismaClient } from "./prisma-client.js";
@@ -48,7 +49,7 @@ export function startOutboxRelay(deps: { prisma: PrismaClient; bus: EventBus; lo
       const byTopic = new Map<string, DomainEvent[]>();
       for (const row of rows) {
         const events = byTopic.get(row.topic) ?? [];
-        events.push({ id: row.id, type: row.type, key: row.key, occurredAt: row.occurredAt.toISOString(), payload: row.payload });
+        events.push(eventFromOutboxRow(row));
         byTopic.set(row.topic, events);
       }
       for (const [topic, events] of byTopic) await bus.publish(topic, events);

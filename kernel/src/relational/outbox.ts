@@ -1,5 +1,7 @@
 import type { DomainEvent } from "../events/event-bus.js";
 import { Prisma } from "./prisma-client.js";
+import { activeTraceCarrier } from "../observability/tracing-context.js";
+import { TRACE_FIELD } from "./outbox-trace.js";
 
 /**
  * Records events in the same transaction as the change they announce; the outbox relay
@@ -13,7 +15,7 @@ export async function writeOutbox(tx: Prisma.TransactionClient, topic: string, e
       topic,
       key: event.key,
       type: event.type,
-      payload: event.payload as Prisma.InputJsonValue,
+      payload: storedPayload(event) as Prisma.InputJsonValue,
       occurredAt: new Date(event.occurredAt),
     })),
   });
@@ -31,7 +33,7 @@ export interface OutboxEntry {
  * database function taking the array).
  */
 export function outboxRows(entries: readonly OutboxEntry[]): string {
-  return JSON.stringify(entries.map(({ topic, event }) => ({ id: event.id, topic, key: event.key, type: event.type, payload: event.payload, occurredAt: event.occurredAt })));
+  return JSON.stringify(entries.map(({ topic, event }) => ({ id: event.id, topic, key: event.key, type: event.type, payload: storedPayload(event), occurredAt: event.occurredAt })));
 }
 
 /**
@@ -50,3 +52,16 @@ export function insertOutboxRows(rows: string, onlyIfRowsIn?: string): Prisma.Sq
 }
 
 const quoteIdentifier = (name: string) => `"${name.replaceAll('"', '""')}"`;
+
+/**
+ * The payload as stored: with the trace of the request that wrote the event (its own, or
+ * the active one) under TRACE_FIELD, so the relay, later and in any process, publishes it
+ * as part of that trace. Kept in the payload rather than a column of its own because the
+ * database functions that write outbox rows copy the payload as it is.
+ */
+function storedPayload(event: DomainEvent): unknown {
+  const trace = event.trace ?? activeTraceCarrier();
+  const payload = event.payload;
+  if (!trace || typeof payload !== "object" || payload === null || Array.isArray(payload)) return payload;
+  return { ...payload, [TRACE_FIELD]: trace };
+}

@@ -25,6 +25,12 @@ export interface OpenPlatformOptions {
 export async function openPlatform(config: Config, logger: Logger, options: OpenPlatformOptions = {}): Promise<Platform> {
   const closers: (() => Promise<void>)[] = [];
   try {
+    // First, so the clients opened below are traced (instrumentations patch their modules).
+    if (config.tracing.otlpEndpoint) {
+      const { startTracing } = await import("../observability/tracing.js");
+      const tracing = await startTracing({ serviceName: config.tracing.serviceName, otlpEndpoint: config.tracing.otlpEndpoint }, logger);
+      closers.push(() => tracing.flush());
+    }
     let databaseUrl = config.relational.databaseUrl;
     let relational = databaseUrl ? "postgresql" : "none";
     if (!databaseUrl && options.needsDatabase !== false) {

@@ -1,0 +1,111 @@
+import { createRequire } from "node:module";
+import type { Instrumentation } from "@opentelemetry/instrumentation";
+import type { SpanExporter } from "@opentelemetry/sdk-trace-base";
+import type { Logger } from "../logging/logger.js";
+import { setTracingEnabled } from "./tracing-context.js";
+
+export interface TracingOptions {
+  /** `service.name` of every span this process exports. */
+  serviceName: string;
+  /** OTLP/HTTP base URL (`OTEL_EXPORTER_OTLP_ENDPOINT`); spans go to `<endpoint>/v1/traces`. */
+  otlpEndpoint: string;
+  /** Longest wait between two exports; a checkout's spans reach the collector within it. */
+  exportDelayMs?: number;
+}
+
+export interface Tracing {
+  /** Exports every ended span now (a test reads the collector next; a process stops). */
+  flush(): Promise<void>;
+}
+
+/**
+ * Modules whose exports the instrumentations patch. They are loaded through ES `import`,
+ * which require hooks never see; requiring them once after the instrumentations are enabled
+ * runs the hooks on the very exports object the imports hold, and the patches sit on shared
+ * prototypes (pg's Client, ioredis, mongodb's Connection, http's Server), so every client,
+ * made before or after, is traced. A module this installation lacks is skipped.
+ */
+const PATCHED_MODULES = ["http", "https", "pg", "pg-pool", "ioredis", "mongodb", "mongodb/lib/cmap/connection.js", "mongodb/lib/cmap/connect.js", "mongodb/lib/sessions.js"];
+
+/** Probes and scrapes would bury the requests in spans nobody asked for. */
+const UNTRACED_PATHS = new Set(["/healthz", "/readyz", "/metrics"]);
+
+let started: Promise<Tracing> | undefined;
+
+/**
+ * Traces this process over OTLP: the client request's server span (a W3C traceparent sent
+ * by the client is continued), the gateway's plan and fetches, each subgraph call with its
+ * traceparent (undici), PostgreSQL (pg and Prisma), MariaDB (Prisma), MongoDB and Redis
+ * calls, and the event bus's publish and process spans (see tracing-events.ts). Once per
+ * process: a second call returns the first one's handle. The SDK is imported here only,
+ * so a process without an endpoint never loads it.
+ */
+export function startTracing(options: TracingOptions, logger: Logger, exporter?: SpanExporter): Promise<Tracing> {
+  started ??= start(options, logger, exporter).catch((error: unknown) => {
+    started = undefined;
+    throw error;
+  });
+  return started;
+}
+
+async function start(options: TracingOptions, logger: Logger, testExporter?: SpanExporter): Promise<Tracing> {
+  const [{ NodeTracerProvider }, { BatchSpanProcessor }, { resourceFromAttributes }, { OTLPTraceExporter }, instrumentations] = await Promise.all([
+    import("@opentelemetry/sdk-trace-node"),
+    import("@opentelemetry/sdk-trace-base"),
+    import("@opentelemetry/resources"),
+    import("@opentelemetry/exporter-trace-otlp-http"),
+    loadInstrumentations(),
+  ]);
+  const exporter = testExporter ?? new OTLPTraceExporter({ url: `${options.otlpEndpoint.replace(/\/+$/, "")}/v1/traces`, timeoutMillis: 5_000 });
+  const provider = new NodeTracerProvider({
+    resource: resourceFromAttributes({ "service.name": options.serviceName }),
+    spanProcessors: [new BatchSpanProcessor(exporter, { scheduledDelayMillis: options.exportDelayMs ?? 1_000, maxQueueSize: 8_192, maxExportBatchSize: 1_024 })],
+  });
+  // The AsyncLocalStorage context manager and the W3C Trace Context propagator.
+  provider.register();
+  for (const instrumentation of instrumentations) {
+    instrumentation.setTracerProvider(provider);
+    instrumentation.enable();
+  }
+  const require = createRequire(import.meta.url);
+  for (const name of PATCHED_MODULES) {
+    try {
+      require(name);
+    } catch {
+      // Not installed here: nothing of it to trace.
+    }
+  }
+  setTracingEnabled(true);
+  logger.info("tracing to OTLP", { endpoint: options.otlpEndpoint, serviceName: options.serviceName });
+  return {
+    flush: () => provider.forceFlush(),
+  };
+}
+
+async function loadInstrumentations(): Promise<Instrumentation[]> {
+  const [{ HttpInstrumentation }, { UndiciInstrumentation }, { PgInstrumentation }, { IORedisInstrumentation }, { MongoDBInstrumentation }, { PrismaInstrumentation }] = await Promise.all([
+    import("@opentelemetry/instrumentation-http"),
+    import("@opentelemetry/instrumentation-undici"),
+    import("@opentelemetry/instrumentation-pg"),
+    import("@opentelemetry/instrumentation-ioredis"),
+    import("@opentelemetry/instrumentation-mongodb"),
+    import("@prisma/instrumentation"),
+  ]);
+  // Database spans only inside a trace: a pool's keep-alive or a background sweep with no
+  // request behind it would otherwise be a one-span trace of its own, many times a second.
+  return [
+    new HttpInstrumentation({ ignoreIncomingRequestHook: (request) => UNTRACED_PATHS.has((request.url ?? "/").split("?")[0]!) }),
+    // A request that already names its trace (a client's own traceparent) is its sender's.
+    new UndiciInstrumentation({ ignoreRequestHook: (request) => carriesTraceparent(request.headers) }),
+    new PgInstrumentation({ requireParentSpan: true }),
+    new IORedisInstrumentation({ requireParentSpan: true }),
+    new MongoDBInstrumentation({ requireParentSpan: true }),
+    new PrismaInstrumentation({ ignoreSpanTypes: ["prisma:client:serialize", "prisma:client:connect"] }),
+  ];
+}
+
+function carriesTraceparent(headers: string | (string | string[])[]): boolean {
+  if (typeof headers === "string") return /(^|\r\n)traceparent:/i.test(headers);
+  // Flat name, value, name, value...: the names are at even positions.
+  return headers.some((entry, i) => i % 2 === 0 && typeof entry === "string" && entry.toLowerCase() === "traceparent");
+}
