@@ -3,11 +3,13 @@
 // ports and URLs agree with the configuration, and ConfigMap plus Secret hold exactly the
 // configuration table, valid for the configuration loader in production.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { createServer } from "node:net";
 import { existsSync, readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { parseAllDocuments } from "yaml";
 import { loadConfig, startHealthServer, SUBGRAPH_NAMES } from "#kernel";
+import { waitFor } from "#kernel/testing";
 import { startPaymentSimulator, type RunningPaymentSimulator } from "../services/payment-simulator/src/index.js";
 import { renderKustomization, type Manifest } from "./support/kustomize-render.js";
 import { variablesInReadmeTable } from "./support/configuration-table.js";
@@ -78,10 +80,14 @@ for (const [overlay, expected] of Object.entries(OVERLAYS)) {
       const configMap = Object.keys(find(manifests, "ConfigMap", "storefront-config")!.data);
       const secret = Object.keys(find(manifests, "Secret", "storefront-secrets")!.stringData);
       assert.deepEqual(configMap.filter((key) => secret.includes(key)), [], "a variable is in one place");
-      assert.deepEqual([...configMap, ...secret].sort(), [...variablesInReadmeTable()].sort());
+      const table = [...variablesInReadmeTable()];
+      const kept = new Set([...configMap, ...secret]);
+      assert.deepEqual(table.filter((name) => !kept.has(name)), [], "variables of the configuration table missing from deploy/k8s/base/configmap.yaml (or secret.yaml)");
+      assert.deepEqual([...kept].filter((name) => !table.includes(name)), [], "variables in deploy/k8s/base that the configuration no longer reads");
       for (const key of ["JWT_SECRET", "INTERNAL_SECRET", "METRICS_TOKEN", "DATABASE_URL"]) assert.ok(secret.includes(key), `${key} is a secret`);
       for (const deployment of manifests.filter((m) => m.kind === "Deployment" && m.metadata.name !== "payment-simulator")) {
         assert.deepEqual(containerOf(deployment).envFrom, [{ configMapRef: { name: "storefront-config" } }, { secretRef: { name: "storefront-secrets" } }], deployment.metadata.name);
+        for (const { name } of containerOf(deployment).env ?? []) assert.ok(table.includes(name), `${deployment.metadata.name} sets ${name}, which the configuration does not read`);
       }
     });
 
@@ -99,7 +105,7 @@ for (const [overlay, expected] of Object.entries(OVERLAYS)) {
         assert.equal(url.hostname, name);
         assert.equal(Number(url.port), services.get(name)?.spec.ports[0].port, name);
       }
-      const engineUrls = [environment.DATABASE_URL, environment.REDIS_URL, environment.MONGO_URL, environment.MYSQL_URL, environment.ELASTICSEARCH_URL, environment.S3_URL, environment.SMTP_URL, ...config.events.kafkaBrokers!.map((broker) => `kafka://${broker}`)];
+      const engineUrls = [environment.DATABASE_URL, environment.REDIS_URL, environment.MONGO_URL, environment.MYSQL_URL, environment.ELASTICSEARCH_URL, environment.S3_URL, environment.SMTP_URL, environment.OTEL_EXPORTER_OTLP_ENDPOINT, ...config.events.kafkaBrokers!.map((broker) => `kafka://${broker}`)];
       for (const url of engineUrls) {
         const host = new URL(url!).hostname;
         const service = services.get(host);
@@ -167,3 +173,41 @@ describe("Kubernetes probes and scrapes against the running processes", () => {
     }
   });
 });
+
+describe("a process started as its Deployment starts it", () => {
+  it("runs the Deployment's command with the overlay's configuration, passes its probes, and serves /metrics to the Secret's token only", async () => {
+    const manifests = renderKustomization("deploy/k8s/overlays/prod");
+    const deployment = find(manifests, "Deployment", "products")!;
+    const container = containerOf(deployment);
+    const port = await freePort();
+    // The overlay's configuration, but on loopback and without the engines this machine lacks.
+    const env = { ...process.env, ...environmentOf(manifests), HOST: "127.0.0.1", PRODUCTS_PORT: String(port), MONGO_URL: "", KAFKA_BROKERS: "", REDIS_URL: "", S3_URL: "", OTEL_EXPORTER_OTLP_ENDPOINT: "", LOG_LEVEL: "silent" };
+    const [command, ...args] = container.command as string[];
+    const child = spawn(command!, args, { env, stdio: "ignore" });
+    try {
+      const origin = `http://127.0.0.1:${port}`;
+      const ready = container.readinessProbe.httpGet.path as string;
+      await waitFor("the readiness probe passes", async () => (await fetch(origin + ready)).status === 200, { timeoutMs: 45_000, intervalMs: 200 });
+      assert.equal((await fetch(origin + container.livenessProbe.httpGet.path)).status, 200);
+      const monitor = find(manifests, "ServiceMonitor", "storefront")!.spec.endpoints[0];
+      const token = environmentOf(manifests)[monitor.bearerTokenSecret.key as string];
+      assert.equal((await fetch(origin + monitor.path)).status, 401, "no token");
+      assert.equal((await fetch(origin + monitor.path, { headers: { authorization: "Bearer not-the-token-at-all-0123456789" } })).status, 401);
+      const scraped = await fetch(origin + monitor.path, { headers: { authorization: `Bearer ${token}` } });
+      assert.equal(scraped.status, 200);
+      assert.match(await scraped.text(), /^nodejs_heap_size_used_bytes\{service="products"\} \d/m, "labelled with its own service");
+    } finally {
+      child.kill("SIGTERM");
+    }
+  });
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on("error", reject);
+  });
+}

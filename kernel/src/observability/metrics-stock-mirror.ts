@@ -1,7 +1,10 @@
 import { Counter, Gauge } from "prom-client";
 import { metricsRegistry } from "./metrics-registry.js";
 
-/** What the inventory's stock mirror reports about itself (see stock-mirror.ts there). */
+/**
+ * What the inventory's stock mirror reports about itself (subgraphs/inventory's stock-mirror.ts):
+ * trusted at `epoch`, or fenced off; reservations it admitted and bypassed; rebuilds; doubts.
+ */
 export interface StockMirrorState {
   trusted: boolean;
   epoch: string | null;

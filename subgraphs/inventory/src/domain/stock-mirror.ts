@@ -1,4 +1,4 @@
-import type { Logger } from "#kernel";
+import type { Logger, StockMirrorState } from "#kernel";
 import type { StockCache } from "../ports/stock-cache.js";
 import type { LedgerChange, StockLedger } from "../ports/stock-ledger.js";
 import type { StockItem, StockLevel } from "./stock.js";
@@ -12,14 +12,8 @@ export type Admission =
   /** No usable answer: ask the ledger alone. `missingVariantId` names a counter the mirror lacked. */
   | { kind: "bypass"; missingVariantId?: string };
 
-export interface MirrorStatus {
-  trusted: boolean;
-  epoch: string | null;
-  admitted: number;
-  bypassed: number;
-  rebuilds: number;
-  doubts: number;
-}
+/** Whether the mirror is trusted, at which epoch, and its counts (exported as metrics). */
+export type MirrorStatus = StockMirrorState;
 
 /**
  * Decides when this process may trust the Redis mirror, and keeps it equal to the ledger.
