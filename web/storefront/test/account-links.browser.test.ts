@@ -15,7 +15,7 @@ import { createStorefrontClient, LogInDocument, MeDocument, StorefrontError } fr
 import { startTestSupergraph, type TestSupergraph } from '../../../test/support/start-test-supergraph.js';
 import { browserSkipReason } from '../../../test/support/headless-chromium.js';
 import { mailTo } from '../../../test/support/mail-folder.js';
-import { openStorefront, signUpCustomer, WAIT_MS, type Customer, type StorefrontBrowser } from './support/storefront-browser.js';
+import { openStorefront, signUpCustomer, unnamedControls, WAIT_MS, type Customer, type StorefrontBrowser } from './support/storefront-browser.js';
 
 const skip = browserSkipReason('storefront account links browser test');
 /** Where the mails point; the test opens the same path and token on the gateway's own origin. */
@@ -82,6 +82,7 @@ describe('account mail links on the storefront', { skip }, () => {
     await page.goto(link);
     await page.getByRole('heading', { name: 'Choose a new password' }).waitFor();
     await page.getByLabel('New password', { exact: true }).fill('second password 2');
+    assert.deepEqual(await unnamedControls(page), [], 'every control of the reset page has a name');
     await shop.shot('reset-form');
     await page.getByRole('button', { name: 'Change password' }).click();
     await page.getByRole('heading', { name: 'Password changed' }).waitFor();

@@ -11,7 +11,7 @@ import { waitFor } from '#kernel/testing';
 import { formatMoney, OrderAfterSaleDocument, OrderDetailsDocument } from '../../../clients/typescript/src/index.js';
 import { startTestSupergraph, type TestSupergraph } from '../../../test/support/start-test-supergraph.js';
 import { browserSkipReason } from '../../../test/support/headless-chromium.js';
-import { openStorefront, orderStatusShown, placeOrder, signUpCustomer, stockedProduct, WAIT_MS, type Customer, type StorefrontBrowser } from './support/storefront-browser.js';
+import { openStorefront, orderStatusShown, placeOrder, signUpCustomer, stockedProduct, unnamedControls, WAIT_MS, type Customer, type StorefrontBrowser } from './support/storefront-browser.js';
 
 const skip = browserSkipReason('storefront order actions browser test');
 
@@ -101,6 +101,7 @@ describe('the order page: cancel and return', { skip }, () => {
     const units = page.getByLabel(/Units of Order page lamp to return, up to 2/);
     await units.fill('1');
     await page.getByLabel('Why are you sending them back?').fill('Too bright for the bedroom');
+    assert.deepEqual(await unnamedControls(page), [], 'every control of the return form has a name');
     await shop.shot('return-form');
     await page.getByRole('button', { name: 'Request return' }).click();
     await orderStatusShown(page, 'Return requested');

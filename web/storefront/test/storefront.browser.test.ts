@@ -7,7 +7,8 @@
  * test-artifacts/storefront/ (git-ignored).
  */
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -24,9 +25,19 @@ if (chromiumMissing && inCI) {
   });
 }
 
-test('the storefront page is served at /shop and its assets are cached by content hash', async (t) => {
-  const supergraph = await startTestSupergraph();
-  t.after(() => supergraph.close());
+// npm start's settings: development, with its response cache and rate limits, on embedded
+// engines in a data folder of its own.
+const dataDir = mkdtempSync(path.join(tmpdir(), 'storefront-journey-'));
+let supergraph: TestSupergraph;
+before(async () => {
+  supergraph = await startTestSupergraph({ env: { APP_ENV: 'development', EMBEDDED_DATA_DIR: dataDir } });
+});
+after(async () => {
+  await supergraph?.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+test('the storefront page is served at /shop and its assets are cached by content hash', async () => {
   const origin = supergraph.gatewayUrl.replace(/\/graphql$/, '');
   const page = await fetch(`${origin}/shop`);
   assert.equal(page.status, 200);
@@ -42,14 +53,9 @@ test('the storefront page is served at /shop and its assets are cached by conten
   }
 });
 
-test('a customer buys a product end to end and watches the order status change live', { skip: browserSkipReason('storefront browser test') }, async (t) => {
-  let supergraph: TestSupergraph | undefined;
+test('a customer buys a product end to end on the supergraph as npm start runs it, and watches the order status change live', { skip: browserSkipReason('storefront browser test') }, async (t) => {
   let browser: Browser | undefined;
-  t.after(async () => {
-    await browser?.close();
-    await supergraph?.close();
-  });
-  supergraph = await startTestSupergraph();
+  t.after(() => browser?.close());
   const origin = supergraph.gatewayUrl.replace(/\/graphql$/, '');
   browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
   const context = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 1, hasTouch: true });
@@ -106,7 +112,7 @@ test('a customer buys a product end to end and watches the order status change l
   await page.locator('#product-title').filter({ hasText: 'Two-colour tee' }).waitFor();
   // Opening the page recorded a view: the tee, seen by no one before, now trends in its category.
   await waitFor('the product page view reaches trendingProducts', async () => {
-    const trending = await supergraph!.query(`{ trendingProducts(window: LAST_HOUR, categorySlug: "clothing", first: 50) { id } }`);
+    const trending = await supergraph.query(`{ trendingProducts(window: LAST_HOUR, categorySlug: "clothing", first: 50) { id } }`);
     return (trending.data?.trendingProducts ?? []).some((p: { id: string }) => p.id === tee);
   }, { timeoutMs: WAIT_MS, intervalMs: 200 });
   await page.getByText('In stock (1 left)').waitFor();

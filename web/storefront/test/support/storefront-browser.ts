@@ -142,3 +142,18 @@ export async function openStorefront(supergraph: TestSupergraph, suite: string, 
 export async function orderStatusShown(page: Page, label: string): Promise<void> {
   await page.waitForFunction((wanted) => document.querySelector('[data-testid="order-status"]')?.textContent === wanted, label);
 }
+
+/**
+ * Form controls on the page that a screen reader could not name: no <label>, no aria-label or
+ * aria-labelledby, and (for buttons) no text. Each is described by its tag and id.
+ */
+export function unnamedControls(page: Page): Promise<string[]> {
+  return page.evaluate(() =>
+    Array.from(document.querySelectorAll<HTMLElement>('input, select, textarea, button'))
+      .filter((control) => {
+        const labelled = (control as HTMLInputElement).labels?.length || control.getAttribute('aria-label') || control.getAttribute('aria-labelledby');
+        return !labelled && !(control.tagName === 'BUTTON' && control.textContent?.trim());
+      })
+      .map((control) => `${control.tagName.toLowerCase()}#${control.id}`),
+  );
+}
