@@ -95,7 +95,7 @@ for (const [overlay, expected] of Object.entries(OVERLAYS)) {
       assert.equal(config.env, "production");
       assert.equal(config.host, "0.0.0.0");
       assert.ok(config.metrics.token);
-      assert.equal(config.gateway.performance.workers, 1, "pods scale the gateway, not node:cluster workers (whose /metrics would each show one worker)");
+      assert.equal(config.gateway.performance.workers, 1, "pods scale the gateway, not node:cluster workers");
     });
 
     it("points every URL of the configuration at a Service of the overlay, on the port it serves", () => {

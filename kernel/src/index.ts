@@ -48,6 +48,7 @@ export * from "./objects/open-object-store.js";
 export * from "./observability/metrics-registry.js";
 export * from "./observability/metrics-labels.js";
 export * from "./observability/metrics-route.js";
+export * from "./observability/metrics-cluster.js";
 export * from "./observability/metrics-health-server.js";
 export * from "./observability/metrics-graphql.js";
 export * from "./observability/metrics-gateway.js";

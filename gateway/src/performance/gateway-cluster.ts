@@ -1,5 +1,5 @@
 import cluster from "node:cluster";
-import { runUntilSignal, type Logger } from "#kernel";
+import { aggregateWorkerMetrics, runUntilSignal, type Logger } from "#kernel";
 
 /**
  * Runs `startWorker` in `workers` node:cluster workers sharing one port, so one gateway host
@@ -12,6 +12,8 @@ import { runUntilSignal, type Logger } from "#kernel";
  */
 export function superviseGatewayWorkers(workers: number, logger: Logger): boolean {
   if (workers <= 1 || !cluster.isPrimary) return false;
+  // A scrape of the shared port reaches one worker; it answers with all of them (from here).
+  aggregateWorkerMetrics();
   let stopping = false;
   const fork = () =>
     cluster.fork().on("exit", (code, signal) => {

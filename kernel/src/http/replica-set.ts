@@ -21,8 +21,14 @@ export interface ReplicaSetOptions {
   /** A health check slower than this counts as failed. */
   checkTimeoutMs?: number;
   logger?: Logger;
-  /** Asks one replica whether it is up (tests replace it); `/healthz` by default. */
+  /**
+   * Asks one replica whether it is up (tests replace it); `/healthz` by default. False or a
+   * refused connection takes the replica out at once; a check that only ran out of time
+   * counts as a strike (see `slowChecksToEject`).
+   */
   probe?: (origin: string, timeoutMs: number) => Promise<boolean>;
+  /** Checks in a row that may time out before a replica is taken out (2). */
+  slowChecksToEject?: number;
 }
 
 /** A list of service URLs, comma separated (`PRODUCTS_URL=http://a/graphql,http://b/graphql`). */
@@ -43,13 +49,18 @@ export function replicaUrls(value: string): string[] {
  * again; checks run every `checkIntervalMs` (500 ms) with a `checkTimeoutMs` (400 ms) limit,
  * so a dead replica that gets no traffic is dropped within a second too. With one URL there
  * is nothing to choose and nothing is checked: the single-process layouts pay nothing.
- * When every replica is out, the least recently ejected one is tried anyway: a request that
- * might work beats a refusal that surely fails.
+ *
+ * A check that merely runs out of time needs a second one in a row to eject: on a machine
+ * short of CPU this process's own timers run late, and one slow answer would take every
+ * replica out at once. A refused connection (a dead process) ejects at once. When every
+ * replica is out anyway, requests are spread over all of them as if all were healthy (the
+ * panic mode of Envoy's balancers): a request that might work beats a refusal that surely fails.
  */
 export class ReplicaSet {
   readonly name: string;
   readonly replicas: readonly Replica[];
-  private readonly ejectedAt = new Map<Replica, number>();
+  private readonly slowChecks = new Map<Replica, number>();
+  private readonly slowChecksToEject: number;
   private readonly logger: Logger | undefined;
   private readonly probe: (origin: string, timeoutMs: number) => Promise<boolean>;
   private readonly checkIntervalMs: number;
@@ -66,6 +77,7 @@ export class ReplicaSet {
     this.probe = options.probe ?? probeHealth;
     this.checkIntervalMs = options.checkIntervalMs ?? 500;
     this.checkTimeoutMs = options.checkTimeoutMs ?? 400;
+    this.slowChecksToEject = options.slowChecksToEject ?? 2;
   }
 
   /** Starts the active health checks (only with more than one replica). */
@@ -86,18 +98,20 @@ export class ReplicaSet {
   pick(tried?: ReadonlySet<Replica>): Replica {
     const { replicas } = this;
     if (replicas.length === 1) return replicas[0]!;
-    let best: Replica | undefined;
+    const untried = (replica: Replica) => !tried?.has(replica);
     const start = this.next++ % replicas.length;
+    return this.leastBusy(start, (replica) => replica.healthy && untried(replica)) ?? this.leastBusy(start, untried) ?? this.leastBusy(start, () => true)!;
+  }
+
+  /** Of the eligible replicas, the one with the fewest requests in flight, the first from `start` on a tie. */
+  private leastBusy(start: number, eligible: (replica: Replica) => boolean): Replica | undefined {
+    const { replicas } = this;
+    let best: Replica | undefined;
     for (let i = 0; i < replicas.length; i++) {
       const replica = replicas[(start + i) % replicas.length]!;
-      if (!replica.healthy || tried?.has(replica)) continue;
-      if (!best || replica.inFlight < best.inFlight) best = replica;
+      if (eligible(replica) && (!best || replica.inFlight < best.inFlight)) best = replica;
     }
-    if (best) return best;
-    // Nothing healthy and untried: the one ejected longest ago has had the most time to come back.
-    const candidates = replicas.filter((replica) => !tried?.has(replica));
-    const pool = candidates.length > 0 ? candidates : [...replicas];
-    return pool.reduce((a, b) => ((this.ejectedAt.get(a) ?? 0) <= (this.ejectedAt.get(b) ?? 0) ? a : b));
+    return best;
   }
 
   /** True while some replica not in `tried` is in the rotation: a retry has somewhere to go. */
@@ -107,9 +121,7 @@ export class ReplicaSet {
 
   /** Takes a replica out of the rotation after a failed connection to it. */
   eject(replica: Replica, reason: string): void {
-    if (this.replicas.length === 1) return;
-    this.ejectedAt.set(replica, Date.now());
-    if (!replica.healthy) return;
+    if (this.replicas.length === 1 || !replica.healthy) return;
     replica.healthy = false;
     this.logger?.warn("replica ejected", { service: this.name, replica: replica.origin, reason });
   }
@@ -121,12 +133,21 @@ export class ReplicaSet {
     try {
       await Promise.all(
         this.replicas.map(async (replica) => {
-          const up = await this.probe(replica.origin, this.checkTimeoutMs).catch(() => false);
-          if (up && !replica.healthy) {
-            replica.healthy = true;
-            this.ejectedAt.delete(replica);
-            this.logger?.info("replica back in rotation", { service: this.name, replica: replica.origin });
-          } else if (!up) this.eject(replica, "health check failed");
+          const outcome = await this.probe(replica.origin, this.checkTimeoutMs).then(
+            (up) => (up ? "up" : "down"),
+            (error: unknown) => (transportFailure(error) ? "down" : "slow"),
+          );
+          if (outcome === "up") {
+            this.slowChecks.delete(replica);
+            if (!replica.healthy) {
+              replica.healthy = true;
+              this.logger?.info("replica back in rotation", { service: this.name, replica: replica.origin });
+            }
+            return;
+          }
+          const strikes = outcome === "slow" ? (this.slowChecks.get(replica) ?? 0) + 1 : this.slowChecksToEject;
+          this.slowChecks.set(replica, strikes);
+          if (strikes >= this.slowChecksToEject) this.eject(replica, outcome === "slow" ? "health checks timed out" : "health check failed");
         }),
       );
     } finally {

@@ -2,7 +2,8 @@ import { timingSafeEqual, createHash } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { sendGraphQLError } from "../http/send-graphql-error.js";
 import { ErrorCode } from "../errors/error-codes.js";
-import { METRICS_CONTENT_TYPE, metricsAccess, renderMetrics, type MetricsAccess } from "./metrics-registry.js";
+import { METRICS_CONTENT_TYPE, metricsAccess, type MetricsAccess } from "./metrics-registry.js";
+import { renderProcessMetrics } from "./metrics-cluster.js";
 
 export const METRICS_PATH = "/metrics";
 
@@ -43,7 +44,7 @@ export async function serveMetrics(req: IncomingMessage, res: ServerResponse): P
   }
   let body: string;
   try {
-    body = await renderMetrics();
+    body = await renderProcessMetrics();
   } catch {
     sendGraphQLError(res, 500, ErrorCode.INTERNAL_SERVER_ERROR, "Metrics could not be collected");
     return true;
