@@ -61,3 +61,11 @@ export function activeTraceIds(): { traceId: string; spanId: string } | undefine
   const span = trace.getSpanContext(context.active());
   return span && trace.isSpanContextValid(span) ? { traceId: span.traceId, spanId: span.spanId } : undefined;
 }
+
+/**
+ * Runs `work` outside any trace: what it starts is a new trace, or continues the one it is
+ * given explicitly, never whatever polling loop happened to call it.
+ */
+export function outsideAnyTrace<T>(work: () => T): T {
+  return enabled ? context.with(ROOT_CONTEXT, work) : work();
+}

@@ -1,4 +1,5 @@
 import { createRequire } from "node:module";
+import { SpanKind } from "@opentelemetry/api";
 import type { Instrumentation } from "@opentelemetry/instrumentation";
 import type { SpanExporter } from "@opentelemetry/sdk-trace-base";
 import type { Logger } from "../logging/logger.js";
@@ -27,6 +28,8 @@ export interface Tracing {
  */
 const PATCHED_MODULES = ["http", "https", "pg", "pg-pool", "ioredis", "mongodb", "mongodb/lib/cmap/connection.js", "mongodb/lib/cmap/connect.js", "mongodb/lib/sessions.js"];
 
+const ENTRY_KINDS = new Set([SpanKind.SERVER, SpanKind.PRODUCER, SpanKind.CONSUMER]);
+
 /** Probes and scrapes would bury the requests in spans nobody asked for. */
 const UNTRACED_PATHS = new Set(["/healthz", "/readyz", "/metrics"]);
 
@@ -49,7 +52,7 @@ export function startTracing(options: TracingOptions, logger: Logger, exporter?:
 }
 
 async function start(options: TracingOptions, logger: Logger, testExporter?: SpanExporter): Promise<Tracing> {
-  const [{ NodeTracerProvider }, { BatchSpanProcessor }, { resourceFromAttributes }, { OTLPTraceExporter }, instrumentations] = await Promise.all([
+  const [{ NodeTracerProvider }, { BatchSpanProcessor, ParentBasedSampler, SamplingDecision }, { resourceFromAttributes }, { OTLPTraceExporter }, instrumentations] = await Promise.all([
     import("@opentelemetry/sdk-trace-node"),
     import("@opentelemetry/sdk-trace-base"),
     import("@opentelemetry/resources"),
@@ -59,6 +62,16 @@ async function start(options: TracingOptions, logger: Logger, testExporter?: Spa
   const exporter = testExporter ?? new OTLPTraceExporter({ url: `${options.otlpEndpoint.replace(/\/+$/, "")}/v1/traces`, timeoutMillis: 5_000 });
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({ "service.name": options.serviceName }),
+    // A trace starts where work enters: a request served, an event published or delivered.
+    // A client call or a query with no such span above it (health checks between replicas,
+    // the outbox relay's and sweeps' polling through Prisma) would be a trace of its own,
+    // several a second, with nothing to follow; they are not recorded.
+    sampler: new ParentBasedSampler({
+      root: {
+        shouldSample: (_context, _traceId, _name, kind) => ({ decision: ENTRY_KINDS.has(kind) ? SamplingDecision.RECORD_AND_SAMPLED : SamplingDecision.NOT_RECORD }),
+        toString: () => "EntryPointSampler",
+      },
+    }),
     spanProcessors: [new BatchSpanProcessor(exporter, { scheduledDelayMillis: options.exportDelayMs ?? 1_000, maxQueueSize: 8_192, maxExportBatchSize: 1_024 })],
   });
   // The AsyncLocalStorage context manager and the W3C Trace Context propagator.

@@ -1,4 +1,5 @@
 import { eventFromOutboxRow } from "./outbox-trace.js";
+import { outsideAnyTrace } from "../observability/tracing-context.js";
 import type { DomainEvent, EventBus } from "../events/event-bus.js";
 import type { Logger } from "../logging/logger.js";
 import type { PrismaClient } from "./prisma-client.js";
@@ -52,7 +53,9 @@ export function startOutboxRelay(deps: { prisma: PrismaClient; bus: EventBus; lo
         events.push(eventFromOutboxRow(row));
         byTopic.set(row.topic, events);
       }
-      for (const [topic, events] of byTopic) await bus.publish(topic, events);
+      // Each event continues the trace its row kept; one without is a trace of its own, not
+      // a part of this poll's.
+      for (const [topic, events] of byTopic) await outsideAnyTrace(() => bus.publish(topic, events));
       return rows.length;
     }, { timeout: 30_000 });
   }

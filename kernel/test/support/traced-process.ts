@@ -1,4 +1,4 @@
-import { trace, type Span, type SpanContext } from "@opentelemetry/api";
+import { SpanKind, trace, type Span, type SpanContext } from "@opentelemetry/api";
 import { InMemorySpanExporter, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { createLogger } from "#kernel";
 import { startTracing, type Tracing } from "../../src/observability/tracing.js";
@@ -17,7 +17,8 @@ export async function traceThisProcess(): Promise<{ finished(): Promise<Readable
       return exporter.getFinishedSpans();
     },
     inSpan: (name, work) =>
-      tracer.startActiveSpan(name, async (span: Span) => {
+      // A server span, as a request's is: a trace starts only at such an entry point.
+      tracer.startActiveSpan(name, { kind: SpanKind.SERVER }, async (span: Span) => {
         try {
           return await work(span.spanContext());
         } finally {
