@@ -16,7 +16,9 @@ import { setTimeout as delay } from "node:timers/promises";
 import { createProductCache } from "../subgraphs/products/src/domain/product-cache.js";
 import { MongoProductStore } from "../subgraphs/products/src/adapters/mongo-product-store.js";
 import { generateCatalog } from "../subgraphs/products/src/catalog/generate-catalog.js";
-import { encodeCursor, loadConfig } from "#kernel";
+import { loadConfig } from "#kernel";
+import { listingCursor } from "../subgraphs/products/src/listing/listing-cursor.js";
+import { listingFacts, listingKey } from "../subgraphs/products/src/listing/listing-facts.js";
 import { RedisKeyValueStore } from "#kernel/adapters.ts";
 import { postGraphQL } from "../test/support/graphql-client.js";
 import { runFreshness, type FreshnessResult } from "./search-freshness.js";
@@ -124,7 +126,11 @@ async function runSize({ size, name, redisDb }: (typeof sizes)[number]): Promise
     const url = platform.gatewayUrl;
     // Spread over the whole catalog, so the engines' caches hold few of them.
     const id = (n: number) => `prod_${String(((n * 7_919) % size) + 1).padStart(7, "0")}`;
-    const deepCursors = Array.from({ length: 50 }, (_, i) => encodeCursor({ seq: 22 + Math.floor((i * (size - 22)) / 50) }));
+    // Cursors of the default order (newest first) at products spread over the catalog.
+    const newestFirst = { field: "NEWEST", direction: "DESC" } as const;
+    const deepCursors = Array.from({ length: 50 }, (_, i) =>
+      listingCursor(newestFirst, listingKey("NEWEST", listingFacts(generateCatalog({ count: 1, startAt: 40 + Math.floor((i * (size - 40)) / 50) }).next().value!.product, 0))),
+    );
     const words = [...new Set(Array.from({ length: 40 }, (_, i) => generateCatalog({ count: 1, startAt: (i * 7_919) % size }).next().value!.product.name.split(" ").at(-1)!.toLowerCase()))];
     const figures: Figure[] = [];
     for (const clients of clientCounts) {
@@ -134,7 +140,12 @@ async function runSize({ size, name, redisDb }: (typeof sizes)[number]): Promise
           if (data.product?.id !== id(n)) throw new Error(`product ${id(n)} missing`);
         }),
       );
-      figures.push(await measure("listing page 1 with totalCount", clients, async () => void (await query(url, PAGE)).products.edges.length));
+      figures.push(
+        await measure("listing page 1 with totalCount", clients, async () => {
+          const data = await query(url, PAGE);
+          if (data.products.edges.length !== 20 || data.products.totalCount !== size) throw new Error(`page 1 of ${data.products.edges.length} of ${data.products.totalCount}`);
+        }),
+      );
       figures.push(
         await measure("deep cursor page (50 across the catalog)", clients, async (n) => {
           const data = await query(url, DEEP_PAGE, { after: deepCursors[n % deepCursors.length] });

@@ -2,7 +2,9 @@ import pg from "pg";
 import { createLogger, loadConfig, type Config } from "#kernel";
 import { applyMigrations } from "../../scripts/migrate/apply-migrations.js";
 import { openInventoryStock } from "../../scripts/catalog/inventory-stock.js";
+import { MongoListingIndex } from "../../subgraphs/products/src/adapters/mongo-listing-index.js";
 import { MongoProductStore } from "../../subgraphs/products/src/adapters/mongo-product-store.js";
+import type { Product } from "../../subgraphs/products/src/domain/product.js";
 import { generateCatalog, type GeneratedProduct } from "../../subgraphs/products/src/catalog/generate-catalog.js";
 import { connectSearchIndex } from "../../subgraphs/search/src/adapters/connect-search-index.js";
 import { toSearchDocument, type SearchDocument } from "../../subgraphs/search/src/domain/search-document.js";
@@ -45,7 +47,10 @@ export async function loadScaleCatalog(env: Record<string, string | undefined>, 
   const index = await connectSearchIndex(config, logger);
   try {
     const [products, stocked, searchable] = await Promise.all([store.count({}), stockRows(config), index.count().catch(() => 0)]);
-    if (products === size && stocked === size && searchable === size) return log(`reusing the ${size.toLocaleString("en")}-product catalog "${env.SEARCH_INDEX}"`);
+    if (products === size && stocked === size && searchable === size) {
+      log(`reusing the ${size.toLocaleString("en")}-product catalog "${env.SEARCH_INDEX}"`);
+      return await listCatalog(config.documents.mongoUrl!, size, log);
+    }
     log(`loading ${size.toLocaleString("en")} products (found ${products} products, ${stocked} stock levels, ${searchable} search documents)`);
     await store.drop();
     await clearStock(config);
@@ -80,9 +85,41 @@ export async function loadScaleCatalog(env: Record<string, string | undefined>, 
     // (the platform starts after it and reads the levels themselves).
     await markOutboxPublished(config);
     log(`loaded in ${((performance.now() - startedAt) / 1000).toFixed(0)} s`);
+    await listCatalog(config.documents.mongoUrl!, size, log, { fresh: true });
   } finally {
     await store.close();
     await index.close();
+  }
+}
+
+/**
+ * The sorted listings of the loaded catalog, as `scripts/catalog/rebuild-listings.ts` builds
+ * them for a live one; from the deterministic generator rather than read back from FerretDB,
+ * which makes the build a few minutes shorter at a million products.
+ */
+async function listCatalog(mongoUrl: string, size: number, log: (line: string) => void, options: { fresh?: boolean } = {}) {
+  if (options.fresh) {
+    // Dropped through a connection of its own: connecting creates the leaves' indexes again.
+    const stale = await MongoListingIndex.connect(mongoUrl);
+    await stale.drop();
+    await stale.close();
+  }
+  const listings = await MongoListingIndex.connect(mongoUrl, { maxPoolSize: 16 });
+  try {
+    if (!(await listings.isEmpty())) return;
+    const startedAt = performance.now();
+    async function* batches() {
+      let batch: Product[] = [];
+      for (const { product } of generateCatalog({ count: size })) {
+        batch.push(product);
+        if (batch.length === 1_000) yield batch.splice(0);
+      }
+      if (batch.length) yield batch;
+    }
+    const listed = await listings.build(batches(), (n) => n % 100_000 === 0 && log(`  ${n.toLocaleString("en")} listed`));
+    log(`listed ${listed.toLocaleString("en")} products in ${((performance.now() - startedAt) / 1000).toFixed(0)} s`);
+  } finally {
+    await listings.close();
   }
 }
 

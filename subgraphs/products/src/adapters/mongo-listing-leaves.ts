@@ -146,75 +146,105 @@ export function listingLeaves(documents: Collection<ListingDocument>, lock: Reso
       }
     },
 
-    /** Removes the entries with these keys, then adds these entries, in one listing. */
+    /**
+     * Removes the entries with these keys, then adds these entries, in one listing. The head
+     * (a few hundred kilobytes at a million products) is read from this process's copy: each
+     * touched leaf's own bounds confirm the copy sent every key to the right leaf, and a copy
+     * gone stale (another process split a leaf) is noticed that way and read again. Only a
+     * split, which must write the head, reads it afresh first.
+     */
     async apply(listing: string, removals: readonly string[], additions: readonly LeafEntry[]) {
       if (removals.length === 0 && additions.length === 0) return;
       await lock(`listing:${listing}`, async () => {
-        let head = await readHead(listing);
-        if (!head) {
-          if (additions.length === 0) return;
-          const first = `${listing}${SEP}0`;
-          const leaf: LeafDocument = { _id: first, kind: "leaf", at: `${listing}${SEP}`, until: `${listing}${SEP}${END}`, lo: "", hi: END, entries: [] };
-          await documents.replaceOne({ _id: first }, leaf, { upsert: true });
-          head = { _id: headId(listing), kind: "head", leaves: [{ id: first, lo: "" }], next: 1 };
-          await documents.replaceOne({ _id: head._id }, head, { upsert: true });
-        }
-        const touched = new Map<number, { removals: Set<string>; additions: LeafEntry[] }>();
-        const at = (key: string) => {
-          const index = leafOf(head!, key);
-          if (!touched.has(index)) touched.set(index, { removals: new Set(), additions: [] });
-          return touched.get(index)!;
-        };
-        for (const key of removals) at(key).removals.add(key);
-        for (const entry of additions) at(entry.k).additions.push(entry);
-
-        // Read and merge the touched leaves at once; then cut the full ones, highest index
-        // first so the leaves a split inserts do not shift the ones still to do; then write
-        // every new leaf before shrinking the leaf it came from, and the head last.
-        const indexes = [...touched.keys()].sort((a, b) => b - a);
-        const merged = await inParallel(indexes, LEAF_WRITES_AT_ONCE, async (index) => {
-          const change = touched.get(index)!;
-          const leaf = (await documents.findOne(listingQueries.byId(head!.leaves[index]!.id), { maxTimeMS })) as LeafDocument | null;
-          if (!leaf) throw new Error(`listing ${listing}: leaf ${head!.leaves[index]!.id} is missing; rebuild the listings`);
-          const added = new Set(change.additions.map((entry) => entry.k));
-          const entries = clip(leaf)
-            .filter((entry) => !change.removals.has(entry.k) && !added.has(entry.k))
-            .concat(change.additions)
-            .sort((a, b) => compare(a.k, b.k));
-          return { index, leaf, entries };
-        });
-        let headChanged = false;
-        const leaves = [...head.leaves];
-        const made: LeafDocument[] = [];
-        const updates: { id: string; set: Partial<LeafDocument> }[] = [];
-        for (const { index, leaf, entries } of merged) {
-          if (entries.length <= CAPACITY) {
-            updates.push({ id: leaf._id, set: { entries } });
-            continue;
-          }
-          const chunks: LeafEntry[][] = [];
-          for (let i = 0; i < entries.length; i += FILL) chunks.push(entries.slice(i, i + FILL));
-          const bounds = chunks.map((chunk, i) => (i === 0 ? leaf.lo : chunk[0]!.k));
-          const split = chunks.slice(1).map((chunk, i): LeafDocument => {
-            const lo = bounds[i + 1]!;
-            const hi = bounds[i + 2] ?? leaf.hi;
-            return { _id: `${listing}${SEP}${head!.next++}`, kind: "leaf", at: `${listing}${SEP}${lo}`, until: `${listing}${SEP}${hi}`, lo, hi, entries: chunk };
-          });
-          made.push(...split);
-          updates.push({ id: leaf._id, set: { entries: chunks[0]!, hi: bounds[1]!, until: `${listing}${SEP}${bounds[1]!}` } });
-          leaves.splice(index + 1, 0, ...split.map((doc) => ({ id: doc._id, lo: doc.lo })));
-          headChanged = true;
-        }
-        await inParallel(made, LEAF_WRITES_AT_ONCE, (doc) => documents.replaceOne({ _id: doc._id }, doc, { upsert: true }));
-        await inParallel(updates, LEAF_WRITES_AT_ONCE, ({ id, set }) => documents.updateOne({ _id: id }, { $set: set }));
-        if (headChanged) {
-          head = { ...head, leaves };
-          await documents.replaceOne({ _id: head._id }, head, { upsert: true });
-          heads.set(listing, head);
+        for (let attempt = 0; ; attempt++) {
+          const head = (attempt === 0 && heads.get(listing)) || (await readHead(listing)) || (additions.length ? await createListing(listing) : null);
+          if (!head) return;
+          const done = await applyWith(listing, head, removals, additions, { fresh: attempt > 0 });
+          if (done) return;
+          if (attempt >= 3) throw new Error(`listing ${listing}: its head keeps changing under the lock; rebuild the listings`);
         }
       });
     },
   };
+
+  async function createListing(listing: string): Promise<HeadDocument> {
+    const first = `${listing}${SEP}0`;
+    const leaf: LeafDocument = { _id: first, kind: "leaf", at: `${listing}${SEP}`, until: `${listing}${SEP}${END}`, lo: "", hi: END, entries: [] };
+    await documents.replaceOne({ _id: first }, leaf, { upsert: true });
+    const head: HeadDocument = { _id: headId(listing), kind: "head", leaves: [{ id: first, lo: "" }], next: 1 };
+    await documents.replaceOne({ _id: head._id }, head, { upsert: true });
+    heads.set(listing, head);
+    return head;
+  }
+
+  /** One attempt with this head; false when the head proved stale and nothing was written. */
+  async function applyWith(listing: string, head: HeadDocument, removals: readonly string[], additions: readonly LeafEntry[], options: { fresh: boolean }): Promise<boolean> {
+    const touched = new Map<number, { removals: Set<string>; additions: LeafEntry[] }>();
+    const at = (key: string) => {
+      const index = leafOf(head, key);
+      if (!touched.has(index)) touched.set(index, { removals: new Set(), additions: [] });
+      return touched.get(index)!;
+    };
+    for (const key of removals) at(key).removals.add(key);
+    for (const entry of additions) at(entry.k).additions.push(entry);
+
+    // Read and merge the touched leaves at once; then cut the full ones, highest index
+    // first so the leaves a split inserts do not shift the ones still to do; then write
+    // every new leaf before shrinking the leaf it came from, and the head last.
+    const indexes = [...touched.keys()].sort((a, b) => b - a);
+    const merged = await inParallel(indexes, LEAF_WRITES_AT_ONCE, async (index) => {
+      const change = touched.get(index)!;
+      const leaf = (await documents.findOne(listingQueries.byId(head.leaves[index]!.id), { maxTimeMS })) as LeafDocument | null;
+      const holds = (key: string) => leaf !== null && leaf.lo <= key && key < leaf.hi;
+      if (!leaf || ![...change.removals].every(holds) || !change.additions.every((entry) => holds(entry.k))) return null;
+      const added = new Set(change.additions.map((entry) => entry.k));
+      const entries = clip(leaf)
+        .filter((entry) => !change.removals.has(entry.k) && !added.has(entry.k))
+        .concat(change.additions)
+        .sort((a, b) => compare(a.k, b.k));
+      return { index, leaf, entries };
+    });
+    if (merged.some((each) => each === null)) {
+      if (options.fresh) throw new Error(`listing ${listing}: a leaf its head names is missing or does not hold its keys; rebuild the listings`);
+      return false;
+    }
+    const ready = merged as { index: number; leaf: LeafDocument; entries: LeafEntry[] }[];
+    const splits = ready.some(({ entries }) => entries.length > CAPACITY);
+    if (splits && !options.fresh) {
+      // The head is about to be written: it must be the stored one, not this process's copy.
+      const stored = await readHead(listing);
+      if (!stored || stored.next !== head.next || stored.leaves.length !== head.leaves.length) return false;
+    }
+    const leaves = [...head.leaves];
+    let next = head.next;
+    const made: LeafDocument[] = [];
+    const updates: { id: string; set: Partial<LeafDocument> }[] = [];
+    for (const { index, leaf, entries } of ready) {
+      if (entries.length <= CAPACITY) {
+        updates.push({ id: leaf._id, set: { entries } });
+        continue;
+      }
+      const chunks: LeafEntry[][] = [];
+      for (let i = 0; i < entries.length; i += FILL) chunks.push(entries.slice(i, i + FILL));
+      const bounds = chunks.map((chunk, i) => (i === 0 ? leaf.lo : chunk[0]!.k));
+      const split = chunks.slice(1).map((chunk, i): LeafDocument => {
+        const lo = bounds[i + 1]!;
+        const hi = bounds[i + 2] ?? leaf.hi;
+        return { _id: `${listing}${SEP}${next++}`, kind: "leaf", at: `${listing}${SEP}${lo}`, until: `${listing}${SEP}${hi}`, lo, hi, entries: chunk };
+      });
+      made.push(...split);
+      updates.push({ id: leaf._id, set: { entries: chunks[0]!, hi: bounds[1]!, until: `${listing}${SEP}${bounds[1]!}` } });
+      leaves.splice(index + 1, 0, ...split.map((doc) => ({ id: doc._id, lo: doc.lo })));
+    }
+    await inParallel(made, LEAF_WRITES_AT_ONCE, (doc) => documents.replaceOne({ _id: doc._id }, doc, { upsert: true }));
+    await inParallel(updates, LEAF_WRITES_AT_ONCE, ({ id, set }) => documents.updateOne({ _id: id }, { $set: set }));
+    if (made.length) {
+      const written: HeadDocument = { ...head, leaves, next };
+      await documents.replaceOne({ _id: written._id }, written, { upsert: true });
+      heads.set(listing, written);
+    }
+    return true;
+  }
 }
 
 export type ListingLeaves = ReturnType<typeof listingLeaves>;
