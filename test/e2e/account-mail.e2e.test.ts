@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomUUID } from "node:crypto";
@@ -7,6 +7,7 @@ import { after, before, it } from "node:test";
 import { realEngineUrl, waitFor } from "#kernel/testing";
 import { describeOnEngines, startCheckoutSupergraph, type CheckoutSupergraph } from "../../subgraphs/orders/test/support/start-checkout-supergraph.js";
 import { createMysqlTestDatabase } from "../../subgraphs/accounts/test/support/mysql-test-database.js";
+import { mailTo } from "../support/mail-folder.js";
 
 // Issue #13: a customer confirms their email and resets a forgotten password by links the
 // notification service mails (captured here from the folder sender), through the gateway.
@@ -24,18 +25,6 @@ function readOperation(name: string): string {
 }
 
 const codeOf = (answer: { errors?: { extensions?: Record<string, any> }[] }) => answer.errors?.[0]?.extensions?.code;
-
-/** The mail of this kind sent to `to`, decoded: headers unfolded, quoted-printable undone. */
-function mailTo(dir: string, kind: string, to: string): string | undefined {
-  for (const file of readdirSync(dir).filter((name) => name.endsWith(".eml") && name.includes(`-${kind}-`))) {
-    const mail = readFileSync(join(dir, file), "utf8")
-      .replace(/\r\n[ \t]+/g, " ")
-      .replace(/=\r?\n/g, "")
-      .replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
-    if (mail.split(/\r?\n/).includes(`To: ${to}`)) return mail;
-  }
-  return undefined;
-}
 
 async function linkToken(dir: string, kind: string, to: string, path: string): Promise<string> {
   let mail: string | undefined;

@@ -4,20 +4,18 @@
  * search with autocomplete (keyboard only), product page, a guest cart, sign-up at checkout
  * (the guest cart merged into the new account), cart, address, checkout, and the order page
  * following the status live, without a reload. Screenshots of every step are kept in
- * test-artifacts/storefront/ (git-ignored).
+ * test-artifacts/storefront/journey/ (git-ignored).
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
 import { waitFor } from '#kernel/testing';
 import { startTestSupergraph, type TestSupergraph } from '../../../test/support/start-test-supergraph.js';
-import { browserSkipReason, CHROMIUM_ARGS, CHROMIUM_PATH, chromiumMissing, inCI } from '../../../test/support/headless-chromium.js';
+import { browserSkipReason, CHROMIUM_PATH, chromiumMissing, inCI } from '../../../test/support/headless-chromium.js';
+import { openStorefront, WAIT_MS } from './support/storefront-browser.js';
 
-const SCREENSHOT_DIR = path.join('test-artifacts', 'storefront');
-const WAIT_MS = 20_000;
 
 if (chromiumMissing && inCI) {
   test('Chromium is installed for the storefront browser test', () => {
@@ -54,23 +52,9 @@ test('the storefront page is served at /shop and its assets are cached by conten
 });
 
 test('a customer buys a product end to end on the supergraph as npm start runs it, and watches the order status change live', { skip: browserSkipReason('storefront browser test') }, async (t) => {
-  let browser: Browser | undefined;
-  t.after(() => browser?.close());
-  const origin = supergraph.gatewayUrl.replace(/\/graphql$/, '');
-  browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
-  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 1, hasTouch: true });
-  const page = await context.newPage();
-  const pageErrors: string[] = [];
-  const foreignRequests: string[] = [];
-  page.on('pageerror', (error) => pageErrors.push(String(error)));
-  context.on('request', (request) => {
-    const url = new URL(request.url());
-    if (!['http:', 'ws:'].includes(url.protocol) || url.host !== new URL(origin).host) foreignRequests.push(request.url());
-  });
-  mkdirSync(SCREENSHOT_DIR, { recursive: true });
-  let step = 0;
-  const shot = (name: string) => page.screenshot({ path: path.join(SCREENSHOT_DIR, `${String(++step).padStart(2, '0')}-${name}.png`), fullPage: true });
-  page.setDefaultTimeout(WAIT_MS);
+  const shop = await openStorefront(supergraph, 'journey');
+  t.after(() => shop.close());
+  const { origin, page, shot, pageErrors, foreignRequests } = shop;
 
   // Home: categories and new arrivals.
   await page.goto(`${origin}/shop`);
