@@ -138,6 +138,8 @@ export interface Config {
   orders: {
     /** Days after delivery within which a customer may request a return. */
     returnWindowDays: number;
+    /** Settled orders placed more than this many days ago go to cold storage (scripts/orders/archive.ts). */
+    archiveAfterDays: number;
   };
   /** Most distinct products one cart holds (quantities per product follow inventory.maxQuantityPerOrder). */
   cart: {
@@ -412,6 +414,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     orders: {
       returnWindowDays: read.int("ORDER_RETURN_WINDOW_DAYS", 30, { min: 0, max: 3650 }),
+      archiveAfterDays: read.int("ORDER_ARCHIVE_AFTER_DAYS", 730, { min: 1, max: 36_500 }),
     },
     cart: {
       maxLines: read.int("CART_MAX_LINES", 50, { min: 1, max: 1_000 }),

@@ -120,6 +120,21 @@ export type OrderItem = Prisma.OrderItemModel
  */
 export type OrderStatusChange = Prisma.OrderStatusChangeModel
 /**
+ * Model ArchivedOrder
+ * An order moved to cold storage (a Parquet file in object storage) and deleted here: the
+ * directory that finds it by id or by customer, and the manifest that says it was archived.
+ * Written in the same transaction as the order's deletion, so an order is here or in
+ * "Order", never both and never neither.
+ */
+export type ArchivedOrder = Prisma.ArchivedOrderModel
+/**
+ * Model OrderArchiveBatch
+ * One Parquet file of archived orders, all placed in one month; published (visible to
+ * readers) only once this row commits, with the row count and checksum verified on the
+ * stored file before that.
+ */
+export type OrderArchiveBatch = Prisma.OrderArchiveBatchModel
+/**
  * Model Refund
  * Money given back for an order (an admin refund, a cancel after payment, an approved return).
  * Written with the order row locked, together with Order.refundedAmount and a RefundRequested

@@ -1,4 +1,4 @@
-import { createSubgraphClient, startSubgraphServer, type Platform, type RunningServer, type Subscription } from "#kernel";
+import { createSubgraphClient, openObjectStore, startSubgraphServer, type ObjectStore, type Platform, type RunningServer, type Subscription } from "#kernel";
 import { createPrismaClient, startOutboxRelay, type PrismaClient } from "#kernel/relational";
 import { createCheckoutCart, createSubgraphAddressBook, createSubgraphProductCatalog } from "../../cart/src/index.js";
 import { createOrdersSchema } from "./subgraph.js";
@@ -8,6 +8,9 @@ import { createOrderService, type OrderService } from "./domain/order.service.js
 import { createAfterSaleService, type AfterSaleService } from "./domain/after-sale.service.js";
 import { createPaymentOutcomeHandler } from "./domain/payment-outcome.handler.js";
 import { createPrismaOrderStore } from "./adapters/prisma-order.store.js";
+import { createPrismaArchiveDirectory } from "./adapters/prisma-archive-directory.js";
+import { archiveNamespace, createDuckDbArchiveFiles } from "./adapters/duckdb-archive-files.js";
+import { createArchiveReadingOrderStore } from "./domain/archive-reading-order-store.js";
 import { createSubgraphStockReservations } from "./adapters/subgraph-stock-reservations.js";
 import { createSubgraphStockReturns } from "./adapters/subgraph-stock-returns.js";
 import { startPaymentOutcomeConsumer } from "./consumers/payment-outcome.consumer.js";
@@ -23,6 +26,8 @@ export interface OrdersSubgraphOptions {
   productsUrl?: string;
   inventoryUrl?: string;
   accountsUrl?: string;
+  /** Where archived orders' files are; the configured object store otherwise (opened on the first archived read). */
+  objects?: ObjectStore;
 }
 
 export interface RunningOrders extends RunningServer {
@@ -49,7 +54,11 @@ export async function startOrdersSubgraph(platform: Platform, options: OrdersSub
   const accounts = client(options.accountsUrl ?? config.gateway.subgraphUrls.accounts);
 
   const cart = createCheckoutCart({ prisma, catalog: createSubgraphProductCatalog(products) });
-  const store = createPrismaOrderStore({ prisma, onCommit: () => outbox.nudge() });
+  // Archived orders are read through the same store; DuckDB and the object store open on the first one read.
+  let objects: Promise<ObjectStore> | undefined;
+  const objectsOnce = () => (objects ??= options.objects ? Promise.resolve(options.objects) : openObjectStore(config, { uploadBaseUrl: () => "" }));
+  const files = createDuckDbArchiveFiles({ objects: objectsOnce, namespace: archiveNamespace(platform.databaseUrl) });
+  const store = createArchiveReadingOrderStore(createPrismaOrderStore({ prisma, onCommit: () => outbox.nudge() }), { directory: createPrismaArchiveDirectory(prisma), files });
   const reservations = createSubgraphStockReservations(inventory);
   const checkout = createCheckoutService({ store, cart, reservations, addresses: createSubgraphAddressBook(accounts), logger });
   const stockReturns = createSubgraphStockReturns(inventory);
@@ -64,6 +73,8 @@ export async function startOrdersSubgraph(platform: Platform, options: OrdersSub
     await consumer?.stop();
     await ownRelay?.stop();
     await Promise.all([products.close(), inventory.close(), accounts.close()]);
+    await files.close();
+    if (objects && !options.objects) await (await objects).close();
     if (!options.prisma) await prisma.$disconnect();
   };
   try {

@@ -411,6 +411,8 @@ export const ModelName = {
   Order: 'Order',
   OrderItem: 'OrderItem',
   OrderStatusChange: 'OrderStatusChange',
+  ArchivedOrder: 'ArchivedOrder',
+  OrderArchiveBatch: 'OrderArchiveBatch',
   Refund: 'Refund',
   Return: 'Return',
   ReturnItem: 'ReturnItem',
@@ -434,7 +436,7 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
     omit: GlobalOmitOptions
   }
   meta: {
-    modelProps: "stockLevel" | "stockMirrorEpoch" | "reservation" | "reservationItem" | "stockReturn" | "cart" | "cartItem" | "shippingMethod" | "taxRate" | "coupon" | "couponRedemption" | "order" | "orderItem" | "orderStatusChange" | "refund" | "return" | "returnItem" | "payment" | "paymentRefund" | "paymentAttempt" | "outboxEvent" | "processedEvent"
+    modelProps: "stockLevel" | "stockMirrorEpoch" | "reservation" | "reservationItem" | "stockReturn" | "cart" | "cartItem" | "shippingMethod" | "taxRate" | "coupon" | "couponRedemption" | "order" | "orderItem" | "orderStatusChange" | "archivedOrder" | "orderArchiveBatch" | "refund" | "return" | "returnItem" | "payment" | "paymentRefund" | "paymentAttempt" | "outboxEvent" | "processedEvent"
     txIsolationLevel: TransactionIsolationLevel
   }
   model: {
@@ -1474,6 +1476,154 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         }
       }
     }
+    ArchivedOrder: {
+      payload: Prisma.$ArchivedOrderPayload<ExtArgs>
+      fields: Prisma.ArchivedOrderFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.ArchivedOrderFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ArchivedOrderPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.ArchivedOrderFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ArchivedOrderPayload>
+        }
+        findFirst: {
+          args: Prisma.ArchivedOrderFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ArchivedOrderPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.ArchivedOrderFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ArchivedOrderPayload>
+        }
+        findMany: {
+          args: Prisma.ArchivedOrderFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ArchivedOrderPayload>[]
+        }
+        create: {
+          args: Prisma.ArchivedOrderCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ArchivedOrderPayload>
+        }
+        createMany: {
+          args: Prisma.ArchivedOrderCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.ArchivedOrderCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ArchivedOrderPayload>[]
+        }
+        delete: {
+          args: Prisma.ArchivedOrderDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ArchivedOrderPayload>
+        }
+        update: {
+          args: Prisma.ArchivedOrderUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ArchivedOrderPayload>
+        }
+        deleteMany: {
+          args: Prisma.ArchivedOrderDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.ArchivedOrderUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.ArchivedOrderUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ArchivedOrderPayload>[]
+        }
+        upsert: {
+          args: Prisma.ArchivedOrderUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ArchivedOrderPayload>
+        }
+        aggregate: {
+          args: Prisma.ArchivedOrderAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateArchivedOrder>
+        }
+        groupBy: {
+          args: Prisma.ArchivedOrderGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.ArchivedOrderGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.ArchivedOrderCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.ArchivedOrderCountAggregateOutputType> | number
+        }
+      }
+    }
+    OrderArchiveBatch: {
+      payload: Prisma.$OrderArchiveBatchPayload<ExtArgs>
+      fields: Prisma.OrderArchiveBatchFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.OrderArchiveBatchFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$OrderArchiveBatchPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.OrderArchiveBatchFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$OrderArchiveBatchPayload>
+        }
+        findFirst: {
+          args: Prisma.OrderArchiveBatchFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$OrderArchiveBatchPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.OrderArchiveBatchFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$OrderArchiveBatchPayload>
+        }
+        findMany: {
+          args: Prisma.OrderArchiveBatchFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$OrderArchiveBatchPayload>[]
+        }
+        create: {
+          args: Prisma.OrderArchiveBatchCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$OrderArchiveBatchPayload>
+        }
+        createMany: {
+          args: Prisma.OrderArchiveBatchCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.OrderArchiveBatchCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$OrderArchiveBatchPayload>[]
+        }
+        delete: {
+          args: Prisma.OrderArchiveBatchDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$OrderArchiveBatchPayload>
+        }
+        update: {
+          args: Prisma.OrderArchiveBatchUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$OrderArchiveBatchPayload>
+        }
+        deleteMany: {
+          args: Prisma.OrderArchiveBatchDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.OrderArchiveBatchUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.OrderArchiveBatchUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$OrderArchiveBatchPayload>[]
+        }
+        upsert: {
+          args: Prisma.OrderArchiveBatchUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$OrderArchiveBatchPayload>
+        }
+        aggregate: {
+          args: Prisma.OrderArchiveBatchAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateOrderArchiveBatch>
+        }
+        groupBy: {
+          args: Prisma.OrderArchiveBatchGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.OrderArchiveBatchGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.OrderArchiveBatchCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.OrderArchiveBatchCountAggregateOutputType> | number
+        }
+      }
+    }
     Refund: {
       payload: Prisma.$RefundPayload<ExtArgs>
       fields: Prisma.RefundFieldRefs
@@ -2289,6 +2439,30 @@ export const OrderStatusChangeScalarFieldEnum = {
 export type OrderStatusChangeScalarFieldEnum = (typeof OrderStatusChangeScalarFieldEnum)[keyof typeof OrderStatusChangeScalarFieldEnum]
 
 
+export const ArchivedOrderScalarFieldEnum = {
+  id: 'id',
+  userId: 'userId',
+  createdAt: 'createdAt',
+  status: 'status',
+  batchId: 'batchId'
+} as const
+
+export type ArchivedOrderScalarFieldEnum = (typeof ArchivedOrderScalarFieldEnum)[keyof typeof ArchivedOrderScalarFieldEnum]
+
+
+export const OrderArchiveBatchScalarFieldEnum = {
+  id: 'id',
+  month: 'month',
+  objectKey: 'objectKey',
+  orderCount: 'orderCount',
+  checksum: 'checksum',
+  bytes: 'bytes',
+  archivedAt: 'archivedAt'
+} as const
+
+export type OrderArchiveBatchScalarFieldEnum = (typeof OrderArchiveBatchScalarFieldEnum)[keyof typeof OrderArchiveBatchScalarFieldEnum]
+
+
 export const RefundScalarFieldEnum = {
   id: 'id',
   orderId: 'orderId',
@@ -2829,6 +3003,8 @@ export type GlobalOmitConfig = {
   order?: Prisma.OrderOmit
   orderItem?: Prisma.OrderItemOmit
   orderStatusChange?: Prisma.OrderStatusChangeOmit
+  archivedOrder?: Prisma.ArchivedOrderOmit
+  orderArchiveBatch?: Prisma.OrderArchiveBatchOmit
   refund?: Prisma.RefundOmit
   return?: Prisma.ReturnOmit
   returnItem?: Prisma.ReturnItemOmit

@@ -65,6 +65,8 @@ export const ModelName = {
   Order: 'Order',
   OrderItem: 'OrderItem',
   OrderStatusChange: 'OrderStatusChange',
+  ArchivedOrder: 'ArchivedOrder',
+  OrderArchiveBatch: 'OrderArchiveBatch',
   Refund: 'Refund',
   Return: 'Return',
   ReturnItem: 'ReturnItem',
@@ -273,6 +275,30 @@ export const OrderStatusChangeScalarFieldEnum = {
 } as const
 
 export type OrderStatusChangeScalarFieldEnum = (typeof OrderStatusChangeScalarFieldEnum)[keyof typeof OrderStatusChangeScalarFieldEnum]
+
+
+export const ArchivedOrderScalarFieldEnum = {
+  id: 'id',
+  userId: 'userId',
+  createdAt: 'createdAt',
+  status: 'status',
+  batchId: 'batchId'
+} as const
+
+export type ArchivedOrderScalarFieldEnum = (typeof ArchivedOrderScalarFieldEnum)[keyof typeof ArchivedOrderScalarFieldEnum]
+
+
+export const OrderArchiveBatchScalarFieldEnum = {
+  id: 'id',
+  month: 'month',
+  objectKey: 'objectKey',
+  orderCount: 'orderCount',
+  checksum: 'checksum',
+  bytes: 'bytes',
+  archivedAt: 'archivedAt'
+} as const
+
+export type OrderArchiveBatchScalarFieldEnum = (typeof OrderArchiveBatchScalarFieldEnum)[keyof typeof OrderArchiveBatchScalarFieldEnum]
 
 
 export const RefundScalarFieldEnum = {

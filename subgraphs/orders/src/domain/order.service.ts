@@ -1,5 +1,6 @@
 import { decodeCursor, encodeCursor, isAdmin, notFound, pageSize, requireAdmin, requireUser, type Identity, type RequestContext } from "#kernel";
 import type { Order } from "./order.js";
+import type { ArchiveReadingOrderStore } from "./archive-reading-order-store.js";
 import { transitionTo } from "./order-transition.js";
 import { onCancel } from "./order-state-machine.js";
 import { CANCEL_REFUND_KEY, cancelRestockId } from "./after-sale.js";
@@ -26,7 +27,7 @@ export const canSee = (identity: Identity | undefined, order: Order): boolean =>
  * ship (a PENDING one's stock hold is released, a PAID one's sold units come back and its
  * payment is refunded in full, all before the cancel commits), admins ship and deliver.
  */
-export function createOrderService(deps: { store: OrderStore; reservations: StockReservations; stockReturns: StockReturns; clock?: () => Date }) {
+export function createOrderService(deps: { store: OrderStore & Partial<Pick<ArchiveReadingOrderStore, "listWithArchive" | "countWithArchive">>; reservations: StockReservations; stockReturns: StockReturns; clock?: () => Date }) {
   const { store, reservations, stockReturns } = deps;
   const clock = deps.clock ?? (() => new Date());
 
@@ -38,13 +39,15 @@ export function createOrderService(deps: { store: OrderStore; reservations: Stoc
   return {
     order: (ctx: RequestContext, id: string) => visibleOrder(ctx.identity, id),
 
-    async list(ctx: RequestContext, args: { first?: number | null; after?: string | null }): Promise<OrderPage> {
+    /** A customer's orders, newest first; with includeArchived, the archived ones too (one cursor for both). */
+    async list(ctx: RequestContext, args: { first?: number | null; after?: string | null; includeArchived?: boolean | null }): Promise<OrderPage> {
       const { userId } = requireUser(ctx);
       const first = pageSize(args.first);
       const after = args.after ? decodeCursor(args.after, isPosition) : undefined;
-      const { items, hasNextPage } = await store.listByUser(userId, first, after);
+      const archived = args.includeArchived && store.listWithArchive && store.countWithArchive ? { list: store.listWithArchive, count: store.countWithArchive } : null;
+      const { items, hasNextPage } = archived ? await archived.list(userId, first, after) : await store.listByUser(userId, first, after);
       const edges = items.map((node) => ({ cursor: encodeCursor({ createdAt: node.createdAt.toISOString(), id: node.id }), node }));
-      return { edges, hasNextPage, endCursor: edges.at(-1)?.cursor ?? null, totalCount: () => store.countByUser(userId) };
+      return { edges, hasNextPage, endCursor: edges.at(-1)?.cursor ?? null, totalCount: () => (archived ? archived.count(userId) : store.countByUser(userId)) };
     },
 
     async cancel(ctx: RequestContext, id: string): Promise<Order> {

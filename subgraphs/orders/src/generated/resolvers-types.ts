@@ -174,6 +174,13 @@ export type MutationShipOrderArgs = {
 /** A customer's order. */
 export type Order = {
   __typename?: 'Order';
+  /**
+   * True when the order was moved to cold storage (placed more than ORDER_ARCHIVE_AFTER_DAYS ago
+   * and settled): it reads as before but is read-only, and every change to it fails with
+   * OPERATION_NOT_ALLOWED (extensions.reason ORDER_ARCHIVED). Its payment record is archived
+   * with it, so Order.payment reads null.
+   */
+  archived: Scalars['Boolean']['output'];
   /** The coupon the order used, or null. */
   couponCode?: Maybe<Scalars['String']['output']>;
   /** When the order was placed (ISO 8601). */
@@ -380,6 +387,7 @@ export type QueryOrderArgs = {
 export type QueryOrdersArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  includeArchived?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
 /**
@@ -646,6 +654,7 @@ export type MutationResolvers<ContextType = OrdersContext, ParentType extends Re
 
 export type OrderResolvers<ContextType = OrdersContext, ParentType extends ResolversParentTypes['Order'] = ResolversParentTypes['Order'], FederationReferenceType extends FederationReferenceTypes['Order'] = FederationReferenceTypes['Order']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Order']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  archived?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   couponCode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   discountTotal?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
@@ -728,7 +737,7 @@ export type ProductVariantResolvers<ContextType = OrdersContext, ParentType exte
 
 export type QueryResolvers<ContextType = OrdersContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
   order?: Resolver<Maybe<ResolversTypes['Order']>, ParentType, ContextType, RequireFields<QueryOrderArgs, 'id'>>;
-  orders?: Resolver<ResolversTypes['OrderConnection'], ParentType, ContextType, RequireFields<QueryOrdersArgs, 'first'>>;
+  orders?: Resolver<ResolversTypes['OrderConnection'], ParentType, ContextType, RequireFields<QueryOrdersArgs, 'first' | 'includeArchived'>>;
 }>;
 
 export type RefundResolvers<ContextType = OrdersContext, ParentType extends ResolversParentTypes['Refund'] = ResolversParentTypes['Refund']> = ResolversObject<{
