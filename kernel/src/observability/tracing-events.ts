@@ -11,8 +11,13 @@ const tracer = () => trace.getTracer("storefront-events");
  * child, so one checkout stays one trace through the bus, whichever process relays it.
  * With tracing off, `send` gets the events unchanged (a carried context still travels).
  */
-export async function publishTraced(engine: string, topic: string, events: DomainEvent[], send: (events: DomainEvent[]) => Promise<void>): Promise<void> {
+export function publishTraced(engine: string, topic: string, events: DomainEvent[], send: (events: DomainEvent[]) => Promise<void>): Promise<void> {
+  // Not async: off, the publish costs no promise of its own.
   if (!tracingEnabled() || events.length === 0) return send(events);
+  return publishInSpans(engine, topic, events, send);
+}
+
+async function publishInSpans(engine: string, topic: string, events: DomainEvent[], send: (events: DomainEvent[]) => Promise<void>): Promise<void> {
   const spans: Span[] = [];
   const stamped = events.map((event) => {
     const parent = event.trace ? contextFromCarrier(event.trace) : context.active();
