@@ -56,3 +56,4 @@ export * from "./observability/metrics-cache.js";
 export * from "./observability/metrics-payments.js";
 export * from "./observability/metrics-stock-mirror.js";
 export * from "./observability/metrics-outbox-backlog.js";
+export * from "./observability/metrics-consumer-lag-gauge.js";

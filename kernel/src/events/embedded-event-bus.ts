@@ -104,6 +104,11 @@ export class EmbeddedEventBus implements EventBus {
     };
   }
 
+  /** Events each consumer group has still to handle, per topic: what consumer lag is on Kafka. */
+  lag(): { group: string; topic: string; lag: number }[] {
+    return [...this.topics.values()].flatMap((topic) => [...topic.groups.values()].map((group) => ({ group: group.name, topic: topic.name, lag: topic.base + topic.log.length - group.offset })));
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     for (const topic of this.topics.values()) for (const group of topic.groups.values()) group.members = [];

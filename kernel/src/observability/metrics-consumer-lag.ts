@@ -1,9 +1,7 @@
 import { Kafka, logLevel, type Admin } from "kafkajs";
-import { Gauge } from "prom-client";
 import type { EventBus, SubscribeOptions } from "../events/event-bus.js";
 import { kafkaGroupId } from "../events/kafka-group-member.js";
-import { metricsRegistry } from "./metrics-registry.js";
-import { boundedCollector } from "./metrics-bounded-collector.js";
+import { watchConsumerLag, type GroupLag } from "./metrics-consumer-lag-gauge.js";
 
 /** A subscription as Kafka names it, and where its group starts without a committed offset. */
 interface Consumed {
@@ -11,30 +9,6 @@ interface Consumed {
   topic: string;
   start: "earliest" | "latest";
 }
-
-/** Consumer groups of this process, by "groupId topic", with how many subscriptions use each. */
-const consumed = new Map<string, { entry: Consumed; subscriptions: number }>();
-const admins = new Set<{ lagOf(entries: Consumed[]): Promise<Map<Consumed, number>> }>();
-
-/** Lag is asked of the broker once per scrape round, for every group at once, within 2 s. */
-const collect = boundedCollector("consumer_lag", { deadlineMs: 2_000, reuseMs: 1_000, active: () => admins.size > 0 && consumed.size > 0 }, async () => {
-  const [admin] = admins;
-  return admin!.lagOf([...consumed.values()].map(({ entry }) => entry));
-});
-
-new Gauge({
-  name: "storefront_kafka_consumer_lag_messages",
-  help: "Messages on the broker that a consumer group of this process has not committed yet, summed over the topic's partitions; asked of the Kafka admin API on scrape.",
-  labelNames: ["group", "topic"] as const,
-  registers: [metricsRegistry],
-  async collect() {
-    if (!consumed.size || !admins.size) return this.reset();
-    const lags = await collect();
-    if (!lags) return;
-    this.reset();
-    for (const [entry, lag] of lags) this.set({ group: entry.groupId, topic: entry.topic }, lag);
-  },
-});
 
 /**
  * The Kafka event bus, with the consumer lag of every group it subscribes exported on scrape.
@@ -65,30 +39,31 @@ export function withConsumerLagMetrics(bus: EventBus, kafka: { brokers: string[]
     })();
     return admin;
   };
-  const source = {
-    async lagOf(entries: Consumed[]): Promise<Map<Consumed, number>> {
-      const broker = await connected();
-      const lags = new Map<Consumed, number>();
-      const ends = new Map<string, Promise<{ partition: number; high: string; low: string }[]>>();
-      await Promise.all(
-        entries.map(async (entry) => {
-          if (!ends.has(entry.topic)) ends.set(entry.topic, broker.fetchTopicOffsets(entry.topic));
-          const [[committed], topicEnds] = await Promise.all([broker.fetchOffsets({ groupId: entry.groupId, topics: [entry.topic] }), ends.get(entry.topic)!]);
-          const at = new Map(committed?.partitions.map((p) => [p.partition, Number(p.offset)]) ?? []);
-          let lag = 0;
-          for (const { partition, high, low } of topicEnds) {
-            const offset = at.get(partition) ?? -1;
-            // No commit yet: an "earliest" group owes the whole partition, a "latest" one nothing.
-            const from = offset >= 0 ? offset : entry.start === "earliest" ? Number(low) : Number(high);
-            lag += Math.max(0, Number(high) - from);
-          }
-          lags.set(entry, lag);
-        }),
-      );
-      return lags;
-    },
-  };
-  admins.add(source);
+  /** This bus's groups, by "groupId topic", with how many of its subscriptions use each. */
+  const consumed = new Map<string, { entry: Consumed; subscriptions: number }>();
+
+  async function lagOf(): Promise<GroupLag[]> {
+    const entries = [...consumed.values()].map(({ entry }) => entry);
+    if (!entries.length) return [];
+    const broker = await connected();
+    const ends = new Map<string, Promise<{ partition: number; high: string; low: string }[]>>();
+    return Promise.all(
+      entries.map(async (entry) => {
+        if (!ends.has(entry.topic)) ends.set(entry.topic, broker.fetchTopicOffsets(entry.topic));
+        const [[committed], topicEnds] = await Promise.all([broker.fetchOffsets({ groupId: entry.groupId, topics: [entry.topic] }), ends.get(entry.topic)!]);
+        const at = new Map(committed?.partitions.map((p) => [p.partition, Number(p.offset)]) ?? []);
+        let lag = 0;
+        for (const { partition, high, low } of topicEnds) {
+          const offset = at.get(partition) ?? -1;
+          // No commit yet: an "earliest" group owes the whole partition, a "latest" one nothing.
+          const from = offset >= 0 ? offset : entry.start === "earliest" ? Number(low) : Number(high);
+          lag += Math.max(0, Number(high) - from);
+        }
+        return { group: entry.groupId, topic: entry.topic, lag };
+      }),
+    );
+  }
+  const unwatch = watchConsumerLag(lagOf);
   /** Releases of this bus's subscriptions still counted, so closing the bus forgets them too. */
   const untracks = new Set<() => void>();
 
@@ -118,7 +93,7 @@ export function withConsumerLagMetrics(bus: EventBus, kafka: { brokers: string[]
       };
     },
     async close() {
-      admins.delete(source);
+      unwatch();
       for (const untrack of [...untracks]) untrack();
       await bus.close();
       if (admin) await (await admin.catch(() => undefined))?.disconnect().catch(() => undefined);

@@ -4,6 +4,7 @@ import type { DomainEvent, EventBus } from "../events/event-bus.js";
 import type { KeyValueStore } from "../cache/key-value-store.js";
 import { EmbeddedEventBus } from "../events/embedded-event-bus.js";
 import { EmbeddedKeyValueStore } from "../cache/embedded-key-value-store.js";
+import { withEmbeddedLagMetrics } from "../observability/metrics-consumer-lag-gauge.js";
 import type { Platform } from "./platform.js";
 
 export interface OpenPlatformOptions {
@@ -74,7 +75,7 @@ async function openEventBus(config: Config, logger: Logger, keepEmbedded: boolea
       onWarning: (message: string, detail: Record<string, unknown>) => logger.warn(message, detail),
     };
     const dir = keepEmbedded ? config.events.embeddedDir : undefined;
-    return dir ? EmbeddedEventBus.open(dir, options) : new EmbeddedEventBus(options);
+    return withEmbeddedLagMetrics(dir ? await EmbeddedEventBus.open(dir, options) : new EmbeddedEventBus(options));
   }
   const { KafkaEventBus } = await import("../adapters.js");
   const { withConsumerLagMetrics } = await import("../observability/metrics-consumer-lag.js");
