@@ -14,12 +14,14 @@ export interface RetryPolicy {
 export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 3, baseDelayMs: 200, maxDelayMs: 3_000, maxRetryAfterMs: 5_000 };
 
 /**
- * Mutations that may run twice with the same variables and still take effect once. Checkout
- * is one because the gateway keys it by `idempotencyKey`: a retry sends the SAME key and gets
- * the same order back. Adding to the cart is not (a lost answer retried would add twice), nor
- * is refreshing a session (its refresh token is spent by the first try).
+ * Mutations that may run twice with the same variables and still take effect once, with the
+ * same answer. Checkout and RefundOrder are keyed by `idempotencyKey`: a retry sends the SAME
+ * key and gets the same order or refund back. Approving or rejecting a return again returns it
+ * as it is and changes nothing (the schema promises both). Adding to the cart is not (a lost
+ * answer retried would add twice), nor is cancelling an order (the second try is
+ * ILLEGAL_TRANSITION), nor refreshing a session (its refresh token is spent by the first try).
  */
-export const IDEMPOTENT_MUTATIONS: ReadonlySet<string> = new Set(["Checkout"]);
+export const IDEMPOTENT_MUTATIONS: ReadonlySet<string> = new Set(["Checkout", "RefundOrder", "ApproveReturn", "RejectReturn"]);
 
 /** Queries read only; of the mutations, only the idempotent ones. Subscriptions reconnect instead. */
 export function isSafeToRetry(operation: OperationTypeNode | "query" | "mutation" | "subscription", operationName: string | undefined): boolean {

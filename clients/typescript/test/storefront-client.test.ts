@@ -14,6 +14,7 @@ import {
   CheckoutDocument,
   DeliverOrderDocument,
   RefundOrderDocument,
+  OrderAfterSaleDocument,
   MeDocument,
   MyOrdersDocument,
   OrderStatusDocument,
@@ -146,6 +147,21 @@ describe("retries", () => {
     const { orders } = await shopper.request(MyOrdersDocument);
     assert.equal(orders.totalCount, 1);
     assert.equal(orders.edges[0]?.node.id, checkout.id);
+  });
+
+  test("an admin's refund whose answer was lost is sent again with the same idempotency key and gives money back once", async () => {
+    const shopper = await signedUpClient();
+    await shopper.request(AddToCartDocument, { productId: "prod_0000006", quantity: 1 });
+    const { checkout } = await shopper.request(CheckoutDocument, { idempotencyKey: "refund-lost-answer", ...DESTINATION });
+    await waitFor("the order is PAID", async () => (await shopper.request(OrderAfterSaleDocument, { id: checkout.id })).order?.status === "PAID", { timeoutMs: 20_000 });
+    const { sent, fetchImpl } = recordingFetch("RefundOrder");
+    const backOffice = client({ session: { accessToken: await supergraph.token("client-refunds-admin", ["customer", "admin"]), refreshToken: "none" }, fetch: fetchImpl });
+    const { refundOrder } = await backOffice.request(RefundOrderDocument, { id: checkout.id, amount: 100, reason: "Scratched box", idempotencyKey: "goodwill-1" });
+    const attempts = sent.filter((s) => s.operationName === "RefundOrder");
+    assert.deepEqual(attempts.map((a) => a.variables.idempotencyKey), ["goodwill-1", "goodwill-1"]);
+    const { order } = await shopper.request(OrderAfterSaleDocument, { id: checkout.id });
+    assert.deepEqual(order?.refunds.map((refund) => refund.id), [refundOrder.id], "one refund");
+    assert.equal(order?.refundedTotal.amount, 100);
   });
 
   test("addToCart whose answer was lost is not sent again: it is not safe to repeat", async () => {
