@@ -222,6 +222,14 @@ query OrderAfterSale($id: ID!) {
     payment { status attempts failureReason }
   }
 }
+`},{name:"OrderHistory",query:`# A customer's whole order history, newest first, including orders moved to cold storage (archived: true, read-only); page with the endCursor.
+query OrderHistory($after: String) {
+  orders(first: 20, after: $after, includeArchived: true) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges { node { id status archived total { amount currency } createdAt items { name quantity unitPrice { amount currency } } } }
+  }
+}
 `},{name:"OrderStatus",query:`subscription OrderStatus($orderId: ID!) {
   orderStatusChanged(orderId: $orderId) {
     id
