@@ -5,21 +5,36 @@ import type { ArchiveCandidate, ArchiveLedger } from "../ports/order-archive.js"
 // Any fixed number; it names the archive job's session lock.
 const JOB_LOCK = 7_312_026;
 
-// The whole order as one JSON text: the row and everything that hangs off it, each list in a
-// fixed order, so writing it out twice gives the same text unless something changed.
-const DOCUMENT = `jsonb_build_object(
-  'order', to_jsonb(o),
-  'items', COALESCE((SELECT jsonb_agg(to_jsonb(i) ORDER BY i."variantId") FROM "OrderItem" i WHERE i."orderId" = o.id), '[]'),
-  'history', COALESCE((SELECT jsonb_agg(to_jsonb(h) ORDER BY h.at, h.id) FROM "OrderStatusChange" h WHERE h."orderId" = o.id), '[]'),
-  'refunds', COALESCE((SELECT jsonb_agg(to_jsonb(r) ORDER BY r."createdAt", r.id) FROM "Refund" r WHERE r."orderId" = o.id), '[]'),
-  'returns', COALESCE((SELECT jsonb_agg(to_jsonb(r) || jsonb_build_object('items',
-      (SELECT jsonb_agg(to_jsonb(ri) ORDER BY ri."variantId") FROM "ReturnItem" ri WHERE ri."returnId" = r.id)) ORDER BY r."createdAt", r.id)
-    FROM "Return" r WHERE r."orderId" = o.id), '[]'),
-  'payment', (SELECT to_jsonb(p) || jsonb_build_object(
-      'refunds', (SELECT jsonb_agg(to_jsonb(pr) ORDER BY pr."createdAt", pr.id) FROM "PaymentRefund" pr WHERE pr."paymentId" = p.id),
-      'attempts', (SELECT jsonb_agg(to_jsonb(pa) ORDER BY pa.kind, pa.number) FROM "PaymentAttempt" pa WHERE pa."paymentId" = p.id))
-    FROM "Payment" p WHERE p."orderId" = o.id)
-)::text`;
+// Whole orders as JSON text: each order row (from `selected`, a query over "Order" giving
+// o.*) and everything that hangs off it, each list in a fixed order, so writing an order out
+// twice gives the same text unless something changed. Set-based (one aggregate per table over
+// the batch), not a subquery per order: a batch of 50,000 is a few hash joins.
+const documents = (selected: string) => `
+  WITH o AS MATERIALIZED (${selected}),
+  items AS (SELECT i."orderId", jsonb_agg(to_jsonb(i) ORDER BY i."variantId") AS list FROM "OrderItem" i WHERE i."orderId" IN (SELECT id FROM o) GROUP BY 1),
+  history AS (SELECT h."orderId", jsonb_agg(to_jsonb(h) ORDER BY h.at, h.id) AS list FROM "OrderStatusChange" h WHERE h."orderId" IN (SELECT id FROM o) GROUP BY 1),
+  refunds AS (SELECT r."orderId", jsonb_agg(to_jsonb(r) ORDER BY r."createdAt", r.id) AS list FROM "Refund" r WHERE r."orderId" IN (SELECT id FROM o) GROUP BY 1),
+  return_items AS (SELECT ri."returnId", jsonb_agg(to_jsonb(ri) ORDER BY ri."variantId") AS list FROM "ReturnItem" ri
+    WHERE ri."returnId" IN (SELECT id FROM "Return" WHERE "orderId" IN (SELECT id FROM o)) GROUP BY 1),
+  returns AS (SELECT r."orderId", jsonb_agg(to_jsonb(r) || jsonb_build_object('items', ri.list) ORDER BY r."createdAt", r.id) AS list
+    FROM "Return" r LEFT JOIN return_items ri ON ri."returnId" = r.id WHERE r."orderId" IN (SELECT id FROM o) GROUP BY 1),
+  payment_ids AS (SELECT id FROM "Payment" WHERE "orderId" IN (SELECT id FROM o)),
+  payment_refunds AS (SELECT pr."paymentId", jsonb_agg(to_jsonb(pr) ORDER BY pr."createdAt", pr.id) AS list FROM "PaymentRefund" pr WHERE pr."paymentId" IN (SELECT id FROM payment_ids) GROUP BY 1),
+  payment_attempts AS (SELECT pa."paymentId", jsonb_agg(to_jsonb(pa) ORDER BY pa.kind, pa.number) AS list FROM "PaymentAttempt" pa WHERE pa."paymentId" IN (SELECT id FROM payment_ids) GROUP BY 1),
+  payments AS (SELECT p."orderId", to_jsonb(p) || jsonb_build_object('refunds', pr.list, 'attempts', pa.list) AS doc
+    FROM "Payment" p LEFT JOIN payment_refunds pr ON pr."paymentId" = p.id LEFT JOIN payment_attempts pa ON pa."paymentId" = p.id
+    WHERE p."orderId" IN (SELECT id FROM o))
+  SELECT o.id, o."userId", o."createdAt", o.status::text AS status, jsonb_build_object(
+    'order', to_jsonb(o),
+    'items', COALESCE(items.list, '[]'),
+    'history', COALESCE(history.list, '[]'),
+    'refunds', COALESCE(refunds.list, '[]'),
+    'returns', COALESCE(returns.list, '[]'),
+    'payment', payments.doc
+  )::text AS document
+  FROM o LEFT JOIN items ON items."orderId" = o.id LEFT JOIN history ON history."orderId" = o.id LEFT JOIN refunds ON refunds."orderId" = o.id
+    LEFT JOIN returns ON returns."orderId" = o.id LEFT JOIN payments ON payments."orderId" = o.id
+  ORDER BY o.id`;
 
 // Nothing still moving: no refund being paid, no return awaiting a decision, no payment in flight.
 const SETTLED = `
@@ -65,12 +80,11 @@ export async function openPostgresArchiveLedger(databaseUrl: string): Promise<Ar
     async candidates(month, cutoff, returnWindowClosedBefore, limit) {
       const end = new Date(Math.min(nextMonth(month).getTime(), cutoff.getTime()));
       const { rows } = await client.query<CandidateRow>(
-        `SELECT o.id, o."userId", o."createdAt", o.status::text AS status, ${DOCUMENT} AS document
-         FROM "Order" o
-         WHERE o."createdAt" >= $1 AND o."createdAt" < $2
-           AND (o.status::text = ANY($3) OR (o.status IN ('DELIVERED', 'PARTIALLY_REFUNDED') AND COALESCE(o."deliveredAt", o."updatedAt") < $4))
-           AND ${SETTLED}
-         ORDER BY o.id LIMIT $5`,
+        documents(`SELECT o.* FROM "Order" o
+          WHERE o."createdAt" >= $1 AND o."createdAt" < $2
+            AND (o.status::text = ANY($3) OR (o.status IN ('DELIVERED', 'PARTIALLY_REFUNDED') AND COALESCE(o."deliveredAt", o."updatedAt") < $4))
+            AND ${SETTLED}
+          ORDER BY o.id LIMIT $5`),
         [monthStart(month), end, FINAL, returnWindowClosedBefore, limit],
       );
       return rows;
@@ -82,11 +96,7 @@ export async function openPostgresArchiveLedger(databaseUrl: string): Promise<Ar
       try {
         // Locked, then written out again: a change since the file was written (a refund, a
         // status) gives another checksum and the batch is not published.
-        const { rows } = await client.query<{ id: string; document: string }>(
-          `WITH locked AS (SELECT id FROM "Order" WHERE id = ANY($1) FOR UPDATE)
-           SELECT o.id, ${DOCUMENT} AS document FROM "Order" o JOIN locked USING (id)`,
-          [ids],
-        );
+        const { rows } = await client.query<{ id: string; document: string }>(documents(`SELECT * FROM "Order" WHERE id = ANY($1) FOR UPDATE`), [ids]);
         if (rows.length !== ids.length || archiveChecksum(rows) !== batch.checksum) {
           await client.query("ROLLBACK");
           return "changed";
