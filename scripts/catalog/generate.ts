@@ -56,7 +56,7 @@ try {
   if (batch.length) await flush();
   const { seconds, perSecond } = progress.finish(written);
   process.stdout.write(`${written} products written to ${store.engine} in ${seconds.toFixed(1)} s (${Math.round(perSecond)}/s)\n`);
-  if (args.flag("no-events")) process.stdout.write("Change events skipped: run scripts/catalog/reindex.ts to bring search up to date.\n");
+  if (args.flag("no-events")) process.stdout.write("Change events skipped: run scripts/catalog/reindex.ts to bring search up to date and scripts/catalog/rebuild-listings.ts to list the products.\n");
 } catch (error) {
   logger.error("catalog generation failed", { error: String(error) });
   process.exitCode = 1;

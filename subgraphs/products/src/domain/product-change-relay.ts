@@ -10,14 +10,15 @@ import { withPopularity, type PopularityOf } from "./with-popularity.js";
  * leaves within milliseconds and always within one poll interval. Each announced product
  * carries its popularity as read now, so search ranks a changed product as it ranked it before.
  */
-export function startProductChangeRelay(deps: { store: ProductStore; bus: EventBus; logger: Logger; pollMs?: number; batchSize?: number; popularityOf?: PopularityOf }) {
+export function startProductChangeRelay(deps: { store: ProductStore; bus: EventBus; logger: Logger; pollMs?: number; idlePollMs?: number; batchSize?: number; popularityOf?: PopularityOf }) {
   const { store, bus, logger } = deps;
   const batchSize = deps.batchSize ?? 500;
 
-  async function drain(): Promise<void> {
-    for (;;) {
+  /** False when nothing was waiting: the poll then slows down (see startNudgedWorker). */
+  async function drain(): Promise<boolean> {
+    for (let published = 0; ; ) {
       const changes = await store.unpublishedChanges(batchSize);
-      if (changes.length === 0) return;
+      if (changes.length === 0) return published > 0;
       const upserted = (await withPopularity(changes.flatMap((change) => (change.deleted ? [] : [change.product!])), deps.popularityOf)).values();
       const events = changes.map((change) =>
         change.deleted
@@ -26,13 +27,18 @@ export function startProductChangeRelay(deps: { store: ProductStore; bus: EventB
       );
       await bus.publish(Topics.productChanged, events);
       await store.markPublished(changes);
-      if (changes.length < batchSize) return;
+      published += changes.length;
+      if (changes.length < batchSize) return true;
     }
   }
 
   return startNudgedWorker({
     drain,
     pollMs: deps.pollMs ?? 500,
+    // Every write in this process nudges the relay; the poll only finds writes of processes
+    // that died before publishing, so idle it may wait: at a million products each empty poll
+    // costs the document engine about 8 ms.
+    idlePollMs: deps.idlePollMs ?? 5_000,
     onError: (error) => logger.warn("product change relay failed; will retry", { error: String(error) }),
   });
 }
