@@ -29,7 +29,8 @@ function defineOutboxTraceSuite(engine: DatabaseEngine): void {
 
     before(async () => {
       database = await createTestDatabase(engine);
-      prisma = createPrismaClient(database.url);
+      // Room for the concurrent requests' transactions at once, on a loaded machine too.
+      prisma = createPrismaClient(database.url, { poolSize: 16 });
       bus = new EmbeddedEventBus();
       await bus.subscribe({ topic, group: "readers", handle: async (event) => void delivered.push({ event, seen: activeSpanIds() }) });
       relay = startOutboxRelay({ prisma, bus, logger: createLogger("silent"), pollMs: 20 });
@@ -72,16 +73,20 @@ function defineOutboxTraceSuite(engine: DatabaseEngine): void {
 
     it("rows of twelve concurrent requests relayed in one batch each keep their own request's trace", async () => {
       await relay.stop();
-      const written = await Promise.all(
-        Array.from({ length: 12 }, (_, i) =>
-          traced.inSpan(`request-${i}`, async (span) => {
-            const event = newEvent("Traced", `order-${i % 4}`, { i });
-            await prisma.$transaction((tx) => writeOutbox(tx, topic, [event]));
-            return { event, traceId: span.traceId };
-          }),
-        ),
-      );
-      relay = startOutboxRelay({ prisma, bus, logger: createLogger("silent"), pollMs: 20 });
+      let written: { event: DomainEvent; traceId: string }[];
+      try {
+        written = await Promise.all(
+          Array.from({ length: 12 }, (_, i) =>
+            traced.inSpan(`request-${i}`, async (span) => {
+              const event = newEvent("Traced", `order-${i % 4}`, { i });
+              await prisma.$transaction((tx) => writeOutbox(tx, topic, [event]), { maxWait: 15_000 });
+              return { event, traceId: span.traceId };
+            }),
+          ),
+        );
+      } finally {
+        relay = startOutboxRelay({ prisma, bus, logger: createLogger("silent"), pollMs: 20 });
+      }
       await waitFor("all twelve handled", () => written.every(({ event }) => deliveryOf(event.id)), { timeoutMs: 15_000 });
       for (const { event, traceId } of written) assert.equal(deliveryOf(event.id)!.seen?.traceId, traceId);
       assert.equal(new Set(written.map((w) => w.traceId)).size, 12);
