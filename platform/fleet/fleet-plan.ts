@@ -29,8 +29,8 @@ export interface FleetProcess {
   name: string;
   kind: FleetKind;
   entry: string;
-  /** Its HTTP port (none for the notification service, which serves nothing). */
-  port?: number;
+  /** Its HTTP port (`/healthz`, `/metrics`, and for all but the notification service its API). */
+  port: number;
   /** Environment on top of the fleet's: its own port, the others' URLs. */
   env: Record<string, string>;
 }
@@ -110,7 +110,7 @@ export function missingEngines(options: FleetOptions, env: Record<string, string
 export function planFleet(options: FleetOptions): FleetPlan {
   let nextPort = options.basePort;
   const slots = FLEET_KINDS.flatMap((kind) =>
-    Array.from({ length: options.replicas[kind] }, (_, i) => ({ kind, index: i + 1, port: kind === "notifications" ? undefined : nextPort++ })),
+    Array.from({ length: options.replicas[kind] }, (_, i) => ({ kind, index: i + 1, port: nextPort++ })),
   );
   const url = (port: number, path = "/graphql") => `http://${options.host}:${port}${path}`;
   const subgraphUrls = Object.fromEntries(
@@ -118,13 +118,13 @@ export function planFleet(options: FleetOptions): FleetPlan {
       name,
       slots
         .filter((slot) => slot.kind === name)
-        .map((slot) => url(slot.port!))
+        .map((slot) => url(slot.port))
         .join(","),
     ]),
   ) as Record<SubgraphName, string>;
-  const gatewayPorts = slots.filter((slot) => slot.kind === "gateway").map((slot) => slot.port!);
+  const gatewayPorts = slots.filter((slot) => slot.kind === "gateway").map((slot) => slot.port);
   const simulator = slots.find((slot) => slot.kind === "payment-simulator");
-  const simulatorUrl = simulator ? url(simulator.port!, "") : undefined;
+  const simulatorUrl = simulator ? url(simulator.port, "") : undefined;
   const shared: Record<string, string> = {
     HOST: options.host,
     ...Object.fromEntries(SUBGRAPH_NAMES.map((name) => [`${name.toUpperCase()}_URL`, subgraphUrls[name]])),
@@ -136,9 +136,10 @@ export function planFleet(options: FleetOptions): FleetPlan {
     const own: Record<string, string> = {};
     if (kind === "gateway") own.GATEWAY_PORT = String(port);
     else if (kind === "payment-simulator") own.PAYMENT_SIMULATOR_PORT = String(port);
-    else if (kind !== "notifications") own[`${kind.toUpperCase()}_PORT`] = String(port);
+    else own[`${kind.toUpperCase()}_PORT`] = String(port);
     const name = `${kind}-${index}`;
-    return { name, kind, entry: ENTRY[kind], port, env: { ...shared, ...own, KAFKA_CLIENT_ID: `storefront-${name}` } };
+    // Traces name the kind of process, logs and Kafka client ids the replica.
+    return { name, kind, entry: ENTRY[kind], port, env: { ...shared, ...own, KAFKA_CLIENT_ID: `storefront-${name}`, OTEL_SERVICE_NAME: `storefront-${kind}` } };
   });
   return { processes, gatewayUrls: gatewayPorts.map((port) => url(port)), subgraphUrls, simulatorUrl };
 }

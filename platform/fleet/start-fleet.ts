@@ -34,11 +34,11 @@ export async function startFleet({ options, env, logDir, logger, readyTimeoutMs 
   const healthUrl = (name: string) => {
     const spec = supervisor.processes.get(name)?.spec;
     if (!spec) throw new Error(`No fleet process ${name}`);
-    return spec.port === undefined ? undefined : `http://${options.host}:${spec.port}/healthz`;
+    return `http://${options.host}:${spec.port}/healthz`;
   };
   const waitHealthy = async (name: string, timeoutMs = 60_000) => {
     const url = healthUrl(name);
-    if (url) await waitFor(`${name} answers ${url}`, () => answers(url), { timeoutMs, intervalMs: 100 });
+    await waitFor(`${name} answers ${url}`, () => answers(url), { timeoutMs, intervalMs: 100 });
   };
   try {
     const deadline = Date.now() + readyTimeoutMs;

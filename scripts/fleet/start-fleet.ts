@@ -20,7 +20,7 @@ if (missing.length > 0) {
 }
 const plan = planFleet(options);
 const taken = await findPortInUse(
-  plan.processes.flatMap((spec) => (spec.port === undefined ? [] : [{ port: spec.port, variable: "FLEET_BASE_PORT" }])),
+  plan.processes.map((spec) => ({ port: spec.port, variable: "FLEET_BASE_PORT" })),
   options.host,
 );
 if (taken) {
@@ -33,8 +33,8 @@ const logger = createLogger("info", { service: "fleet" });
 const env = { APP_ENV: "development", ...process.env };
 const fleet = await startFleet({ options, env, logDir, logger });
 const seconds = ((performance.now() - startedAt) / 1000).toFixed(1);
-const rows = fleet.plan.processes.map((spec) => `  ${spec.name.padEnd(20)} ${spec.port === undefined ? "(no port)" : `http://${options.host}:${spec.port}`}   pid ${fleet.supervisor.processes.get(spec.name)!.pid()}`);
-const ports = fleet.plan.processes.flatMap((spec) => (spec.port === undefined ? [] : [spec.port]));
+const rows = fleet.plan.processes.map((spec) => `  ${spec.name.padEnd(20)} http://${options.host}:${spec.port}   pid ${fleet.supervisor.processes.get(spec.name)!.pid()}`);
+const ports = fleet.plan.processes.map((spec) => spec.port);
 process.stdout.write(
   [
     `\nStorefront fleet ready in ${seconds}s: ${fleet.plan.processes.length} processes on ports ${Math.min(...ports)}-${Math.max(...ports)}`,

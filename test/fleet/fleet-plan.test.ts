@@ -15,9 +15,10 @@ describe("fleet plan", () => {
     assert.equal(names.length, 2 + 7 * 2 + 2);
     assert.deepEqual(names.slice(0, 4), ["gateway-1", "gateway-2", "products-1", "products-2"]);
     assert.deepEqual(
-      plan.processes.flatMap((p) => (p.port === undefined ? [] : [p.port])),
-      Array.from({ length: 17 }, (_, i) => 4100 + i),
+      plan.processes.map((p) => p.port),
+      Array.from({ length: 18 }, (_, i) => 4100 + i),
     );
+    assert.equal(plan.processes.at(-1)!.env.NOTIFICATIONS_PORT, "4117");
     assert.deepEqual(plan.gatewayUrls, ["http://127.0.0.1:4100/graphql", "http://127.0.0.1:4101/graphql"]);
     assert.equal(plan.subgraphUrls.products, "http://127.0.0.1:4102/graphql,http://127.0.0.1:4103/graphql");
   });
