@@ -28,6 +28,8 @@ const { values } = parseArgs({
     partitions: { type: "string", default: "16" },
     "archive-months": { type: "string", default: "2" },
     "archive-dir": { type: "string", default: ".run/data/orders-archive-bench" },
+    // Run one half alone (e.g. both at once in two processes): "tables" or "archive".
+    only: { type: "string" },
   },
 });
 const samples = Number(values.samples);
@@ -59,29 +61,34 @@ const { rows: sizeRows } = await client.query<{ orders: string; customers: strin
 );
 out(JSON.stringify({ database: new URL(databaseUrl).pathname.slice(1), ordersEstimate: Number(sizeRows[0]!.orders) }));
 
+const doTables = values.only !== "archive";
+const doArchive = values.only !== "tables";
+
 // Customers and ids drawn from the table itself (a random sample of pages), so every lookup hits.
 const { rows: sample } = await client.query<{ id: string; userId: string }>(`SELECT id, "userId" FROM "Order" TABLESAMPLE SYSTEM (0.5) LIMIT $1`, [samples]);
 const pick = (i: number) => sample[i % sample.length]!;
 
 const HISTORY = (table: string) => `SELECT * FROM ${table} WHERE "userId" = $1 ORDER BY "createdAt" DESC, id DESC LIMIT 21`;
-await percentiles("latest 20 orders of a customer (unpartitioned)", samples, (i) => client.query(HISTORY(`"Order"`), [pick(i).userId]));
-await percentiles("order by id (unpartitioned)", samples, (i) => client.query(`SELECT * FROM "Order" WHERE id = $1`, [pick(i).id]));
+if (doTables) {
+  await percentiles("latest 20 orders of a customer (unpartitioned)", samples, (i) => client.query(HISTORY(`"Order"`), [pick(i).userId]));
+  await percentiles("order by id (unpartitioned)", samples, (i) => client.query(`SELECT * FROM "Order" WHERE id = $1`, [pick(i).id]));
 
-// A copy partitioned by customer, as the sharded table would be (hash of userId).
-const { rows: copied } = await client.query<{ exists: boolean }>(`SELECT to_regclass('"OrderByCustomer"') IS NOT NULL AS exists`);
-if (!copied[0]!.exists) {
-  const startedAt = performance.now();
-  await client.query(`CREATE TABLE "OrderByCustomer" (LIKE "Order" INCLUDING DEFAULTS) PARTITION BY HASH ("userId")`);
-  for (let p = 0; p < partitions; p++) await client.query(`CREATE TABLE "OrderByCustomer_${p}" PARTITION OF "OrderByCustomer" FOR VALUES WITH (MODULUS ${partitions}, REMAINDER ${p})`);
-  await client.query(`INSERT INTO "OrderByCustomer" SELECT * FROM "Order"`);
-  await client.query(`CREATE INDEX ON "OrderByCustomer" ("userId", "createdAt")`);
-  await client.query(`ALTER TABLE "OrderByCustomer" ADD PRIMARY KEY ("userId", id)`);
-  await client.query(`ANALYZE "OrderByCustomer"`);
-  out(JSON.stringify({ partitionedCopySeconds: +((performance.now() - startedAt) / 1000).toFixed(1), partitions }));
+  // A copy partitioned by customer, as the sharded table would be (hash of userId).
+  const { rows: copied } = await client.query<{ exists: boolean }>(`SELECT to_regclass('"OrderByCustomer"') IS NOT NULL AS exists`);
+  if (!copied[0]!.exists) {
+    const startedAt = performance.now();
+    await client.query(`CREATE TABLE "OrderByCustomer" (LIKE "Order" INCLUDING DEFAULTS) PARTITION BY HASH ("userId")`);
+    for (let p = 0; p < partitions; p++) await client.query(`CREATE TABLE "OrderByCustomer_${p}" PARTITION OF "OrderByCustomer" FOR VALUES WITH (MODULUS ${partitions}, REMAINDER ${p})`);
+    await client.query(`INSERT INTO "OrderByCustomer" SELECT * FROM "Order"`);
+    await client.query(`CREATE INDEX ON "OrderByCustomer" ("userId", "createdAt")`);
+    await client.query(`ALTER TABLE "OrderByCustomer" ADD PRIMARY KEY ("userId", id)`);
+    await client.query(`ANALYZE "OrderByCustomer"`);
+    out(JSON.stringify({ partitionedCopySeconds: +((performance.now() - startedAt) / 1000).toFixed(1), partitions }));
 }
 await percentiles(`latest 20 orders of a customer (hash-partitioned by customer)`, samples, (i) => client.query(HISTORY(`"OrderByCustomer"`), [pick(i).userId]));
 const { rows: plan } = await client.query<{ "QUERY PLAN": string }>(`EXPLAIN ${HISTORY(`"OrderByCustomer"`).replace("$1", `'${pick(0).userId}'`)}`);
 out(plan.map((r) => r["QUERY PLAN"]).join("\n"));
+}
 
 // Archive throughput on the oldest months: the cutoff is set so that exactly those are old enough.
 const months = Number(values["archive-months"]);
@@ -94,7 +101,7 @@ else {
   objects = new EmbeddedObjectStore({ dir: values["archive-dir"]!, secret: "bench", uploadBaseUrl: () => "" });
 }
 const files = createDuckDbArchiveFiles({ objects, namespace: archiveNamespace(databaseUrl) });
-if (oldest[0]!.first) {
+if (doArchive && oldest[0]!.first) {
   const first = oldest[0]!.first;
   const cutoffMonth = new Date(Date.UTC(first.getUTCFullYear(), first.getUTCMonth() + months, 1));
   const afterDays = Math.floor((Date.now() - cutoffMonth.getTime()) / 86_400_000);
@@ -113,7 +120,7 @@ if (oldest[0]!.first) {
 const prisma = createPrismaClient(databaseUrl, { poolSize: 4 });
 const store = createArchiveReadingOrderStore(createPrismaOrderStore({ prisma }), { directory: createPrismaArchiveDirectory(prisma), files });
 const { rows: archivedCustomers } = await client.query<{ userId: string }>(`SELECT "userId" FROM "ArchivedOrder" ORDER BY random() LIMIT 500`);
-if (archivedCustomers.length > 0) {
+if (doArchive && archivedCustomers.length > 0) {
   const customer = (i: number) => archivedCustomers[i % archivedCustomers.length]!.userId;
   // First reads fetch each month's file into the local cache; measured after one pass.
   for (let i = 0; i < Math.min(50, archivedCustomers.length); i++) await store.listWithArchive(customer(i), 20);
