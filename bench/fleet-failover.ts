@@ -25,7 +25,7 @@ import { startPaymentSimulator } from "../services/payment-simulator/src/index.j
 import { applyMigrations } from "../scripts/migrate/apply-migrations.js";
 import { startFleetLoad, type FleetLoadReport } from "../test/support/fleet-client-load.js";
 import { auditFleetOrders } from "../test/support/fleet-money-audit.js";
-import { freePort, startPrivateKafka, startPrivatePostgres, startPrivateRedis, type PrivateEngine } from "../test/support/private-engines.js";
+import { freePortRange, startPrivateKafka, startPrivatePostgres, startPrivateRedis, type PrivateEngine } from "../test/support/private-engines.js";
 import { postGraphQL } from "../test/support/graphql-client.js";
 
 const { values: args } = parseArgs({
@@ -65,7 +65,7 @@ mongo.pathname = `/fleet_bench_${run}`;
 const replicas = Number(args.replicas);
 const options: FleetOptions = {
   ...DEFAULT_FLEET,
-  basePort: await freePort().then((port) => Math.min(port, 60_000)),
+  basePort: await freePortRange(30),
   replicas: {
     ...DEFAULT_FLEET.replicas,
     ...Object.fromEntries(Object.keys(DEFAULT_FLEET.replicas).map((kind) => [kind, replicas])),
@@ -74,41 +74,41 @@ const options: FleetOptions = {
     notifications: 1,
   } as FleetOptions["replicas"],
 };
-const logDir = mkdtempSync(join(tmpdir(), "fleet-bench-logs-"));
-const fleetStarted = Date.now();
-const fleet = await startFleet({
-  options,
-  logDir,
-  logger,
-  env: {
-    PATH: process.env.PATH,
-    APP_ENV: "test",
-    LOG_LEVEL: "warn",
-    DATABASE_URL: postgres.url,
-    REDIS_URL: redis.url,
-    KAFKA_BROKERS: kafka.url,
-    MONGO_URL: mongo.toString(),
-    JWT_SECRET: auth.secret,
-    PAYMENT_PROVIDER_URL: simulator.url,
-    SEED_PRODUCTS: "50",
-    RATE_LIMIT_PER_MINUTE: "1000000",
-    RATE_LIMIT_CHECKOUT_PER_MINUTE: "1000000",
-    PAYMENT_RECOVERY_AFTER_MS: "8000",
-    PAYMENT_RECOVERY_INTERVAL_MS: "2000",
-  },
-  readyTimeoutMs: 600_000,
-});
-log(`fleet of ${fleet.plan.processes.length} processes ready in ${seconds(Date.now() - fleetStarted)} (logs ${logDir})`);
-
 let failed = false;
+const logDir = mkdtempSync(join(tmpdir(), "fleet-bench-logs-"));
+let fleet: Awaited<ReturnType<typeof startFleet>> | undefined;
 try {
+  const fleetStarted = Date.now();
+  fleet = await startFleet({
+    options,
+    logDir,
+    logger,
+    env: {
+      PATH: process.env.PATH,
+      APP_ENV: "test",
+      LOG_LEVEL: "warn",
+      DATABASE_URL: postgres.url,
+      REDIS_URL: redis.url,
+      KAFKA_BROKERS: kafka.url,
+      MONGO_URL: mongo.toString(),
+      JWT_SECRET: auth.secret,
+      PAYMENT_PROVIDER_URL: simulator.url,
+      SEED_PRODUCTS: "50",
+      RATE_LIMIT_PER_MINUTE: "1000000",
+      RATE_LIMIT_CHECKOUT_PER_MINUTE: "1000000",
+      PAYMENT_RECOVERY_AFTER_MS: "8000",
+      PAYMENT_RECOVERY_INTERVAL_MS: "2000",
+    },
+    readyTimeoutMs: 600_000,
+  });
+  log(`fleet of ${fleet.plan.processes.length} processes ready in ${seconds(Date.now() - fleetStarted)} (logs ${logDir})`);
   const gateway = fleet.plan.gatewayUrls[0]!;
   const listing = await postGraphQL<{ products: { edges: { node: { id: string } }[] } }>(gateway, `{ products(first: 20) { edges { node { id } } } }`);
   const productIds = listing.data!.products.edges.map((edge) => edge.node.id);
   const admin = await issueAccessToken(auth, { userId: "fleet-bench-admin", roles: ["admin"] });
   for (const id of productIds) await postGraphQL(gateway, `mutation($id: ID!) { restock(productId: $id, quantity: 100000) { available } }`, { id }, { token: admin });
 
-  const load = startFleetLoad({ gatewayUrls: fleet.plan.gatewayUrls, auth, productIds, browsers: Number(args.browsers), shoppers: Number(args.shoppers), shopperPauseMs: 100 });
+  const load = startFleetLoad({ gatewayUrls: fleet.plan.gatewayUrls, auth, productIds, browsers: Number(args.browsers), shoppers: Number(args.shoppers), shopperPauseMs: 100, requestDeadlineMs: 60_000 });
   const snapshot = (report: FleetLoadReport) => ({
     at: Date.now(),
     reads: report.reads,
@@ -165,7 +165,7 @@ try {
   for (const process of fleet.supervisor.processes.values()) if (process.restarts > 0) log(`restarted: ${process.spec.name} x${process.restarts}`);
   failed = report.failedReads > 0 || report.failedCheckouts.length > 0 || audit.notFinal.length > 0 || audit.duplicateOrders > 0 || audit.doubleCharged > 0;
 } finally {
-  await fleet.stop();
+  await fleet?.stop();
   await simulator.close();
   const client = await MongoClient.connect(mongo.toString());
   await client.db().dropDatabase().catch(() => undefined);

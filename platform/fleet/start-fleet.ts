@@ -29,7 +29,17 @@ export interface RunningFleet {
 export async function startFleet({ options, env, logDir, logger, readyTimeoutMs = 180_000 }: StartFleetOptions): Promise<RunningFleet> {
   const plan = planFleet(options);
   const shared = { ...env, ...plan.processes[0]!.env };
-  await runSeed({ ...shared, KAFKA_CLIENT_ID: "storefront-fleet-seed" });
+  // A seed that failed before writing (an engine slow to answer at start) is tried again; one
+  // that wrote part of the catalog is not repeated, since seeding only fills an empty catalog.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await runSeed({ ...shared, KAFKA_CLIENT_ID: "storefront-fleet-seed" });
+      break;
+    } catch (error) {
+      if (attempt === 3) throw error;
+      logger.warn("seeding the fleet failed; trying again", { attempt, error: error instanceof Error ? error.message : String(error) });
+    }
+  }
   const supervisor = superviseFleet({ processes: plan.processes, env, logDir, logger });
   const healthUrl = (name: string) => {
     const spec = supervisor.processes.get(name)?.spec;

@@ -14,6 +14,7 @@ import { createTestDatabase } from "../support/test-database.js";
 import { collectSubscription, postGraphQL, wsClient } from "../support/graphql-client.js";
 import { startFleetLoad } from "../support/fleet-client-load.js";
 import { auditFleetOrders } from "../support/fleet-money-audit.js";
+import { freePortRange } from "../support/private-engines.js";
 
 const SUITE = "fleet: replicas, failover under load, live status and budgets across gateways";
 const missing = FLEET_ENGINES.find((variable) => realEngineUrl(variable) === undefined);
@@ -166,21 +167,3 @@ else
       assert.equal(audit.paidWithoutCharge, 0, summary);
     });
   });
-
-/** The first port of `count` consecutive free ones (the fleet takes a range). */
-async function freePortRange(count: number): Promise<number> {
-  const { createServer } = await import("node:net");
-  const free = (port: number) =>
-    new Promise<boolean>((resolve) => {
-      const server = createServer();
-      server.once("error", () => resolve(false));
-      server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
-    });
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 20_000);
-    let ok = true;
-    for (let port = base; port < base + count && ok; port++) ok = await free(port);
-    if (ok) return base;
-  }
-  throw new Error(`no ${count} consecutive free ports`);
-}

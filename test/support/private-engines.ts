@@ -30,6 +30,27 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * The first port of `count` consecutive free ones (the fleet takes a range), below the
+ * kernel's ephemeral range (32768 and up): a port picked there may be taken meanwhile by any
+ * outgoing connection on the machine.
+ */
+export async function freePortRange(count: number): Promise<number> {
+  const free = (port: number) =>
+    new Promise<boolean>((resolve) => {
+      const server = createServer();
+      server.once("error", () => resolve(false));
+      server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+    });
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 12_000);
+    let ok = true;
+    for (let port = base; port < base + count && ok; port++) ok = await free(port);
+    if (ok) return base;
+  }
+  throw new Error(`no ${count} consecutive free ports`);
+}
+
 const listening = (port: number) =>
   new Promise<boolean>((resolveOpen) => {
     const socket = connect(port, "127.0.0.1");
