@@ -7,6 +7,21 @@ interface ValueCompletionError {
 }
 
 /**
+ * Whether the null stopped at the object that lacked the field: a nullable reference whose
+ * entity is gone (an order line's variant removed from the catalog since) is an answer the
+ * schema designs for, not a cut; a null that climbed further (up to `data` itself) is.
+ */
+function entityGone(data: unknown, path: readonly (string | number)[] | undefined): boolean {
+  if (!Array.isArray(path) || path.length < 2) return false;
+  let value: unknown = data;
+  for (let depth = 0; depth < path.length; depth++) {
+    if (value === null || value === undefined) return depth === path.length - 1;
+    value = (value as Record<string | number, unknown>)[path[depth]!];
+  }
+  return false;
+}
+
+/**
  * When every subgraph answered without an error but the gateway still had to null a field the
  * schema promises is never null (a search hit for a product deleted since it was indexed, an
  * entity a subgraph no longer knows), @apollo/gateway reports it only in
@@ -25,7 +40,8 @@ export function incompleteResultPlugin<TContext extends object>(): ApolloServerP
           if (!completion) return;
           const { valueCompletion: _reported, ...extensions } = result.extensions!;
           result.extensions = Object.keys(extensions).length ? extensions : undefined;
-          const reports = Array.isArray(completion) && completion.length ? completion : [{}];
+          const reports = (Array.isArray(completion) && completion.length ? completion : [{}]).filter((report) => !entityGone(result.data, report.path));
+          if (reports.length === 0) return;
           result.errors = [
             ...(result.errors ?? []),
             ...reports.map((report) => ({

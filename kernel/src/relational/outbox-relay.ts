@@ -26,7 +26,7 @@ const RELAY_LOCK = 7_340_021;
  *   outage delays events but never loses them (at-least-once; consumers dedupe by id).
  * - `nudge()` after a commit publishes at once instead of waiting for the next poll.
  */
-export function startOutboxRelay(deps: { prisma: PrismaClient; bus: EventBus; logger: Logger; pollMs?: number; batchSize?: number }) {
+export function startOutboxRelay(deps: { prisma: PrismaClient; bus: EventBus; logger: Logger; pollMs?: number; idlePollMs?: number; batchSize?: number }) {
   const { prisma, bus, logger } = deps;
   const batchSize = deps.batchSize ?? 200;
 
@@ -61,10 +61,16 @@ export function startOutboxRelay(deps: { prisma: PrismaClient; bus: EventBus; lo
   }
 
   const worker = startNudgedWorker({
+    // False when nothing was due: idle, the poll slows down to idlePollMs. Every writer of
+    // this process nudges the relay after its commit, so the poll is for rows left by a
+    // process that died before publishing them, or written by one without a relay.
     drain: async (isStopped) => {
-      while (!isStopped() && (await relayBatch()) === batchSize);
+      let published = 0;
+      for (let batch = batchSize; !isStopped() && batch === batchSize; published += batch) batch = await relayBatch();
+      return published > 0;
     },
     pollMs: deps.pollMs ?? 250,
+    idlePollMs: deps.idlePollMs ?? 2_000,
     onError: (error, failures) => {
       if (failures === 1 || failures % 50 === 0) logger.warn("outbox relay could not publish; will retry", { error: String(error), failures });
     },
