@@ -27,6 +27,7 @@ const { values } = parseArgs({
     samples: { type: "string", default: "2000" },
     partitions: { type: "string", default: "16" },
     "archive-months": { type: "string", default: "2" },
+    "archive-batch": { type: "string", default: "5000" },
     "archive-dir": { type: "string", default: ".run/data/orders-archive-bench" },
     // Run one half alone (e.g. both at once in two processes): "tables" or "archive".
     only: { type: "string" },
@@ -108,7 +109,7 @@ if (doArchive && oldest[0]!.first) {
   const ledger = await openPostgresArchiveLedger(databaseUrl);
   try {
     const startedAt = performance.now();
-    const result = await archiveOrders({ ledger, files }, { now: new Date(), afterDays, returnWindowDays: 30, batchSize: 50_000 });
+    const result = await archiveOrders({ ledger, files }, { now: new Date(), afterDays, returnWindowDays: 30, batchSize: Number(values["archive-batch"]) });
     const seconds = (performance.now() - startedAt) / 1000;
     out(JSON.stringify({ label: "archive job", ...result, seconds: +seconds.toFixed(1), ordersPerSecond: Math.round(result.orders / seconds), alreadyArchived: Number(before[0]!.n) }));
   } finally {

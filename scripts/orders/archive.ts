@@ -16,7 +16,7 @@ EMBEDDED_DATA_DIR/objects). Safe to stop at any moment and to run again: a rerun
 Prints one JSON line per batch step on stdout.
 
   --after-days D     override ORDER_ARCHIVE_AFTER_DAYS
-  --batch B          orders per file (default 50,000)
+  --batch B          orders per file (default 5,000)
   --pause-after S    stop still after the first batch reaches step S (${STEPS.join(", ")}),
                      for crash tests that kill the job there
 `;
@@ -41,7 +41,7 @@ try {
       now: new Date(),
       afterDays: args.int("after-days", config.orders.archiveAfterDays),
       returnWindowDays: config.orders.returnWindowDays,
-      batchSize: Math.max(1, args.int("batch", 50_000)),
+      batchSize: Math.max(1, args.int("batch", 5_000)),
       async onStep(step, batch) {
         write({ step, ...batch });
         // Held here until killed: the test's crash point.
