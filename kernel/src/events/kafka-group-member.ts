@@ -52,14 +52,14 @@ export class GroupMember {
       heartbeatInterval: this.settings.heartbeatIntervalMs,
       maxWaitTimeInMs: this.settings.maxWaitTimeMs,
       allowAutoTopicCreation: false,
-      retry: { initialRetryTime: 100, maxRetryTime: 2_000, retries: 5 },
+      // kafkajs restarts a crashed consumer itself only after retriable errors, and its own
+      // restart can fail for good while the broker is still away (seen: consumers that never
+      // came back after a Kafka crash, their orders left PENDING). So it never restarts one:
+      // every crash is this member's to recover, with backoff, for as long as it takes.
+      retry: { initialRetryTime: 100, maxRetryTime: 2_000, retries: 5, restartOnFailure: async () => false },
     });
     this.consumer = consumer;
-    // kafkajs restarts a consumer itself after retriable errors only; after any other it
-    // stays down for good. A member must keep consuming until stopped, so it replaces it.
-    consumer.on(consumer.events.CRASH, ({ payload }) => {
-      if (!payload.restart) void this.replace(consumer, payload.error);
-    });
+    consumer.on(consumer.events.CRASH, ({ payload }) => void this.replace(consumer, payload.error));
     const fetching = firstFetchAfterJoin(consumer);
     try {
       await consumer.connect();
@@ -136,6 +136,7 @@ export class GroupMember {
   private async replace(crashed: Consumer, error: Error): Promise<void> {
     if (this.stopped || crashed !== this.consumer) return;
     this.logger?.error("event_consumer_crashed", { topic: this.options.topic, group: this.options.group, error: error.message });
+    await crashed.disconnect().catch(() => {});
     for (let pause = 500; !this.stopped; pause = Math.min(pause * 2, 10_000)) {
       await delay(pause, undefined, { signal: this.stopping.signal }).catch(() => {});
       if (this.stopped) return;
