@@ -159,7 +159,9 @@ describeWithRealEngine({ suite: "Catalog query plans", engine: "mongodb", variab
         const ids = Array.from({ length: 20 }, (_, i) => `prod_${String(1 + ((i * 7_919) % SIZE)).padStart(7, "0")}`);
         const startedAt = performance.now();
         assert.equal((await cache.getMany(ids, load)).size, 20);
-        assert.ok(performance.now() - startedAt < 500, "a page's worth of products by id, read and filled");
+        // A quarter of the 10 s fill deadline: far from it even on a loaded machine, where the
+        // issue's reads (a scan each) missed it every time.
+        assert.ok(performance.now() - startedAt < 2_500, "a page's worth of products by id, read and filled");
         assert.equal((await cache.getMany(ids, load)).size, 20);
         assert.equal(loads, 1, "the second read is served by the cache");
       } finally {
@@ -185,12 +187,18 @@ describeWithRealEngine({ suite: "Catalog query plans", engine: "mongodb", variab
         };
         // Once untimed: the first read after a bulk load also merges GIN's pending entries.
         await Promise.all([store.findByIds(["prod_0031337"]), store.list({ first: 20 }), store.list({ first: 20, after: { seq: 1_234 } })]);
-        // Generous bounds (a shared 2-core machine); a scan of the collection takes ~300 ms.
-        assert.ok((await timed(() => store.findByIds(["prod_0031337"]))) < 150);
-        assert.ok((await timed(() => store.list({ first: 20 }))) < 150);
-        assert.ok((await timed(() => store.list({ first: 20, after: { seq: 1_234 } }))) < 150);
-        assert.ok((await timed(() => store.list({ first: 20, category: "books", after: { seq: 321 } }))) < 150);
-        assert.ok((await timed(() => store.count({ category: "books" }))) < 150);
+        // Against a read of the whole collection timed in the same moment (a filter FerretDB
+        // cannot push down), so a loaded machine slows both sides alike: each read must stay
+        // far below a scan.
+        const scanMs = await timed(() => client.db(DATABASE).collection(COLLECTION).find({ description: { $regex: "^never-in-any-description" } }).toArray());
+        const reads = {
+          "product by id": await timed(() => store.findByIds(["prod_0031337"])),
+          "first page": await timed(() => store.list({ first: 20 })),
+          "deep page": await timed(() => store.list({ first: 20, after: { seq: 1_234 } })),
+          "deep category page": await timed(() => store.list({ first: 20, category: "books", after: { seq: 321 } })),
+          "category count": await timed(() => store.count({ category: "books" })),
+        };
+        for (const [read, ms] of Object.entries(reads)) assert.ok(ms < scanMs / 3, `${read}: ${ms.toFixed(1)} ms against a scan of ${scanMs.toFixed(1)} ms`);
       } finally {
         await store.close();
       }
