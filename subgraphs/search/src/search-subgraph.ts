@@ -28,8 +28,8 @@ export interface SearchSubgraphOptions {
 
 /**
  * Starts the search subgraph: the index, the indexer that follows catalog changes, an
- * initial build when the index is empty (first start, or after losing the search engine) or
- * was made by an older mapping (an upgrade), then the server.
+ * initial build when the index is empty (first start, or after losing the search engine), a
+ * background rebuild when it was made by an older mapping (an upgrade), then the server.
  */
 export async function startSearchSubgraph(platform: Platform, options: SearchSubgraphOptions = {}): Promise<RunningSearch> {
   const { config } = platform;
@@ -44,7 +44,20 @@ export async function startSearchSubgraph(platform: Platform, options: SearchSub
     // Subscribed before the build: a change made while it runs reaches both indexes.
     const indexer = await startProductIndexer({ bus: platform.bus, index, logger, onIndexed: options.onIndexed });
     closers.unshift(() => indexer.stop());
-    if (await index.needsRebuild()) await reindexCatalog({ index, catalog, logger });
+    if (await index.needsRebuild()) {
+      // An empty index has nothing to answer with: built before serving (seconds at the
+      // demo's size). An index made by an older mapping keeps answering behind its alias
+      // while the new one is built, which takes an hour at a million products: in the
+      // background, so the subgraph is ready at once; a failed build is retried at next start.
+      if ((await index.count()) === 0) await reindexCatalog({ index, catalog, logger });
+      else {
+        logger.info("search index is rebuilt in the background; the current one answers until it is done");
+        void reindexCatalog({ index, catalog, logger }).then(
+          () => logger.info("search index rebuilt"),
+          (error: unknown) => logger.warn("search index rebuild failed; the next start tries again", { error: String(error) }),
+        );
+      }
+    }
 
     const service = createSearchService({ index });
     const server = await startSubgraphServer({
