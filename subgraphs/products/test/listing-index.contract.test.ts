@@ -31,6 +31,7 @@ describeWithRealEngine({ suite: "ListingIndex on MongoDB from two processes", en
   it("keeps one listing whole when two processes, each with its own copy of the heads, split its leaves in turn", async () => {
     const collection = `listing_${randomUUID().replaceAll("-", "")}`;
     const lock = <T>(resource: string, work: () => Promise<T>) => locks.withLock(resource, work, { ttlMs: 10_000, waitMs: 20_000 });
+    // Connected at the same moment, as two replicas starting together would.
     const [a, b] = await Promise.all([0, 1].map(() => MongoListingIndex.connect(url, { database: "storefront_test", collection, lock })));
     try {
       const products = Array.from({ length: 600 }, () => listedProduct({ category: "books" }));

@@ -59,9 +59,18 @@ export class MongoListingIndex implements ListingIndex {
       const name = options.collection ?? "products";
       const documents = db.collection<ListingDocument>(`${name}_listings`);
       // Only the missing ones: FerretDB v1 drops the connection on an index that exists.
-      const existing = new Set((await documents.listIndexes().toArray().catch(() => [])).map((index) => String(index.name)));
-      const missing = LISTING_LEAF_INDEXES.filter((index) => !existing.has(index.name));
-      if (missing.length) await documents.createIndexes(missing);
+      const missing = async () => {
+        const existing = new Set((await documents.listIndexes().toArray().catch(() => [])).map((index) => String(index.name)));
+        return LISTING_LEAF_INDEXES.filter((index) => !existing.has(index.name));
+      };
+      const wanted = await missing();
+      if (wanted.length) {
+        // Another process starting at the same moment may create them first (FerretDB then
+        // drops this connection): fine as long as they exist afterwards.
+        await documents.createIndexes(wanted).catch(async (error: unknown) => {
+          if ((await missing()).length) throw error;
+        });
+      }
       const lock = options.lock ?? inProcessLock();
       const maxTimeMS = options.queryTimeoutMs ?? 5_000;
       const sales = mongoSalesLedger(db, `${name}_sales`, { lock, maxTimeMS });
