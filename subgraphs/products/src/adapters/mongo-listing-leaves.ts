@@ -1,4 +1,5 @@
 import type { Collection, Filter, IndexDescription } from "mongodb";
+import { inParallel } from "#kernel/runtime/in-parallel.ts";
 import type { ResourceLock } from "./mongo-catalog-counters.js";
 
 /** One product in one sorted listing, with what the listing filters on. */
@@ -63,17 +64,6 @@ export const LISTING_LEAF_INDEXES: (IndexDescription & { name: string })[] = [
 
 /** Leaves of one listing read or written at once by a change touching many of them. */
 const LEAF_WRITES_AT_ONCE = 8;
-
-/** `work` over every item, at most `limit` at once; results in the items' order. */
-async function inParallel<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    for (let i = next++; i < items.length; i = next++) results[i] = await work(items[i]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
 
 const headId = (listing: string) => `head${SEP}${listing}`;
 const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
