@@ -40,8 +40,26 @@ export class GroupMember {
     setMaxListeners(0, this.stopping.signal);
   }
 
-  /** Resolves once the consumer has joined the group and fetched from its starting offsets. */
+  /**
+   * Resolves once a consumer has joined the group and fetched from its starting offsets. A
+   * consumer that crashes while joining (a coordinator still loading, a request timed out on a
+   * loaded broker) is replaced at once, within the same deadline, rather than waited out.
+   */
   async start(): Promise<void> {
+    const deadline = Date.now() + this.settings.subscribeTimeoutMs;
+    for (let pause = 100; ; pause = Math.min(pause * 2, 2_000)) {
+      try {
+        await this.attempt(deadline);
+        return;
+      } catch (error) {
+        if (this.stopped || !isWorthRetrying(error) || Date.now() + pause >= deadline) throw error;
+        this.logger?.warn("event_consumer_join_retried", { topic: this.options.topic, group: this.options.group, error: error.message });
+        await delay(pause, undefined, { signal: this.stopping.signal }).catch(() => {});
+      }
+    }
+  }
+
+  private async attempt(deadline: number): Promise<void> {
     const { topic, group, start = "earliest" } = this.options;
     const prefix = this.settings.topicPrefix;
     const consumer = this.kafka.consumer({
@@ -59,21 +77,36 @@ export class GroupMember {
       retry: { initialRetryTime: 100, maxRetryTime: 2_000, retries: 5, restartOnFailure: async () => false },
     });
     this.consumer = consumer;
-    consumer.on(consumer.events.CRASH, ({ payload }) => void this.replace(consumer, payload.error));
+    let joining = true;
+    let crashedWhileJoining!: (error: Error) => void;
+    const crash = new Promise<never>((_, reject) => (crashedWhileJoining = reject));
+    crash.catch(() => {});
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (joining) crashedWhileJoining(new ConsumerCrashedWhileJoining(payload.error));
+      else void this.replace(consumer, payload.error);
+    });
     const fetching = firstFetchAfterJoin(consumer);
     try {
-      await consumer.connect();
-      await consumer.subscribe({ topics: [prefix + topic], fromBeginning: start === "earliest" });
-      await consumer.run({
-        partitionsConsumedConcurrently: this.settings.partitions,
-        // Offsets are resolved only once the whole batch is handled: a batch cut short (stop,
-        // rebalance) is delivered again from its start, and handlers are idempotent.
-        eachBatchAutoResolve: false,
-        eachBatch: (payload) => this.deliverBatch(payload),
-      });
-      // Waiting for the first fetch makes `start: "latest"` mean "from when subscribe
-      // resolved": kafkajs looks the latest offsets up just before that fetch.
-      await withDeadline(this.settings.subscribeTimeoutMs, `Kafka: joining consumer group ${group}`, () => fetching.done);
+      await Promise.race([
+        crash,
+        (async () => {
+          await consumer.connect();
+          await consumer.subscribe({ topics: [prefix + topic], fromBeginning: start === "earliest" });
+          await consumer.run({
+            partitionsConsumedConcurrently: this.settings.partitions,
+            // Offsets are resolved only once the whole batch is handled: a batch cut short (stop,
+            // rebalance) is delivered again from its start, and handlers are idempotent.
+            eachBatchAutoResolve: false,
+            eachBatch: (payload) => this.deliverBatch(payload),
+          });
+          // Waiting for the first fetch makes `start: "latest"` mean "from when subscribe
+          // resolved": kafkajs looks the latest offsets up just before that fetch.
+          await withDeadline(Math.max(0, deadline - Date.now()), `Kafka: joining consumer group ${group}`, () =>
+            Promise.race([fetching.done, crash]),
+          );
+        })(),
+      ]);
+      joining = false;
     } catch (error) {
       await consumer.disconnect().catch(() => {});
       throw error;
@@ -158,6 +191,17 @@ export class GroupMember {
  * Thrown from a handler loop that was told to stop. A retriable KafkaJSError, so kafkajs
  * neither logs it as a handler failure nor crashes the consumer, which is shutting down.
  */
+/** A crash while joining, or a broker error kafkajs marks retriable, may pass on a new consumer. */
+function isWorthRetrying(error: unknown): error is Error {
+  return error instanceof ConsumerCrashedWhileJoining || (error instanceof kafkajs.KafkaJSError && error.retriable);
+}
+
+class ConsumerCrashedWhileJoining extends Error {
+  constructor(cause: Error) {
+    super(`the consumer crashed while joining its group: ${cause.message}`, { cause });
+  }
+}
+
 class MemberStopped extends kafkajs.KafkaJSError {
   constructor() {
     super("The subscription stopped before the event was handled", { retriable: true });
