@@ -38,3 +38,17 @@ export async function findPortInUse(ports: ListeningPort[], host: string): Promi
 export function portInUseMessage({ port, variable }: ListeningPort, host: string): string {
   return `Port ${port} on ${host} is already in use (is another npm start running?); stop it, or set ${variable} to a free port, for example ${variable}=${port + 100} npm start`;
 }
+
+/** Whether a start failed because a server could not bind (another process took the port). */
+export function isAddressInUse(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | undefined)?.code === "EADDRINUSE";
+}
+
+/** One line for a start that failed for another reason: what failed, without a stack trace. */
+export function startFailureMessage(error: unknown): string {
+  if ((error as { dataDirInUse?: boolean } | undefined)?.dataDirInUse) {
+    return `${(error as Error).message}; stop it, or set EMBEDDED_DATA_DIR to another directory, for example EMBEDDED_DATA_DIR=.data-2 npm start`;
+  }
+  const reason = error instanceof Error ? error.message : String(error);
+  return `npm start could not start: ${reason}`;
+}

@@ -1,18 +1,31 @@
 // One command, no servers to install: the gateway and every subgraph in this process, on
 // embedded infrastructure unless engine URLs are configured. `npm start`.
-import { createLogger, loadConfig, runUntilSignal } from "#kernel";
-import { startSupergraph } from "../platform/start-supergraph.js";
-import { findPortInUse, portInUseMessage, portsToListenOn } from "../platform/ports-in-use.js";
+//
+// Only the configuration and the port check are imported up front: a second `npm start` must
+// answer at once even on a loaded machine, before the whole supergraph's module graph loads.
+import { loadConfig } from "#kernel/config/config.ts";
+import { findPortInUse, isAddressInUse, portInUseMessage, portsToListenOn, startFailureMessage } from "../platform/ports-in-use.js";
 
 const startedAt = performance.now();
 const config = loadConfig();
-const taken = await findPortInUse(portsToListenOn(config), config.host);
+const ports = portsToListenOn(config);
+const taken = await findPortInUse(ports, config.host);
 if (taken) {
   process.stderr.write(portInUseMessage(taken, config.host) + "\n");
   process.exit(1);
 }
+const [{ createLogger, runUntilSignal }, { startSupergraph }] = await Promise.all([
+  import("#kernel"),
+  import("../platform/start-supergraph.js"),
+]);
 const logger = createLogger(config.logLevel, { service: "storefront" });
-const supergraph = await startSupergraph({ config, logger });
+const supergraph = await startSupergraph({ config, logger }).catch((error: unknown) => {
+  // Another start can take a port between the check above and its bind: the same one line.
+  logger.debug("start failed", { stack: error instanceof Error ? error.stack : String(error) });
+  const lost = isAddressInUse(error) ? ports.find(({ port }) => port === (error as { port?: number }).port) : undefined;
+  process.stderr.write((lost ? portInUseMessage(lost, config.host) : startFailureMessage(error)) + "\n");
+  process.exit(1);
+});
 const seconds = ((performance.now() - startedAt) / 1000).toFixed(1);
 process.stdout.write(await supergraph.banner(seconds));
 runUntilSignal(logger, [supergraph.close]);

