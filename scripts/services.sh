@@ -9,6 +9,7 @@
 #                                             eval "$(scripts/services.sh env)"
 #
 # Services (default: all): postgres redis mariadb kafka opensearch ferretdb s3 jaeger chromium
+#                           kubeconform
 #
 #   postgres    PostgreSQL 15 (apt), Debian cluster 15/main, 127.0.0.1:5432, postgres/postgres,
 #               databases storefront, storefront_test, ferretdb
@@ -36,6 +37,17 @@
 #               tracing test; to trace a process into it, set OTEL_EXPORTER_OTLP_ENDPOINT to
 #               $JAEGER_OTLP_URL (tracing is off otherwise)
 #   chromium    Chromium (apt) for browser tests: installed only, nothing to start
+#   kubeconform kubeconform v0.8.0 (Kubernetes manifest validator) built from the Go module proxy,
+#               pinned by scripts/services/kubeconform/go.{mod,sum}, and the Kubernetes API's
+#               OpenAPI document it validates against: installed only, nothing to start.
+#               kubeconform fetches its JSON schemas from GitHub by default, which is out of reach
+#               here. The same definitions ship inside the Kubernetes source module on the Go
+#               module proxy: `go mod download k8s.io/kubernetes@$K8S_VERSION` (checked against
+#               the pinned h1: sum below and the Go checksum database), whose
+#               api/openapi-spec/swagger.json is copied to .run/k8s/; the ServiceMonitor's CRD
+#               comes the same way from the prometheus-operator module. The manifest test turns
+#               them into kubeconform's per-kind schema layout (scripts/k8s/kubeconform-schemas.ts)
+#               and runs .run/bin/kubeconform -strict offline against it.
 #
 # Everything downloaded, built or stored lives under .run/ (git-ignored); logs in .run/logs/.
 # Progress goes to stderr; `up` prints the env lines on stdout.
@@ -51,7 +63,7 @@ BIN=$RUN/bin
 CONF=$RUN/conf
 SVC_DIR=$ROOT/scripts/services
 
-ALL_SERVICES=(postgres redis mariadb kafka opensearch ferretdb s3 jaeger chromium)
+ALL_SERVICES=(postgres redis mariadb kafka opensearch ferretdb s3 jaeger chromium kubeconform)
 
 PG_VERSION=15
 PG_CLUSTER=main
@@ -69,6 +81,12 @@ JAEGER_QUERY_PORT=16686
 JAEGER_MAX_TRACES=50000
 S3_ACCESS_KEY=storefront
 S3_SECRET_KEY=storefront-secret
+# The Kubernetes release whose API the manifests are validated against, and its module's h1: sum.
+K8S_VERSION=v1.34.2
+K8S_MODULE_SUM=h1:WQdDvYJazkmkwSncgNwGvVtaCt4TYXIU3wSMRgvp3MI=
+# The prometheus-operator release whose ServiceMonitor CRD the manifests are validated against.
+PROM_OPERATOR_VERSION=v0.85.0
+PROM_OPERATOR_MODULE_SUM=h1:M5xLCLEoaW2IJfnuCwFzzpL+jSVQu3KGT84Pye+fW8s=
 EMPTY_SHA256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
 JVM_HEAP=(-Xms512m -Xmx1g)
 
@@ -120,7 +138,7 @@ fail() {
 }
 
 usage() {
-  sed -n '2,41p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,52p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 }
 
 is_service() { local s; for s in "${ALL_SERVICES[@]}"; do [[ $s == "$1" ]] && return 0; done; return 1; }
@@ -425,6 +443,45 @@ build_jaeger() {
   echo "jaeger $(cd "$SVC_DIR/jaeger" && "$go" list -m -f '{{.Version}}' github.com/jaegertracing/jaeger)"
 }
 
+kubeconform_stamp() { printf '%s %s %s\n' "$(sha "$SVC_DIR/kubeconform/go.sum")" "$K8S_VERSION" "$PROM_OPERATOR_VERSION"; }
+
+kubeconform_installed() {
+  [[ -x $BIN/kubeconform && -f $RUN/k8s/kubernetes-$K8S_VERSION-swagger.json &&
+    -f $RUN/k8s/prometheus-operator-$PROM_OPERATOR_VERSION-servicemonitors.yaml && -f $BIN/.kubeconform.stamp &&
+    $(<"$BIN/.kubeconform.stamp") == "$(kubeconform_stamp)" ]]
+}
+
+# module_file GO MODULE@VERSION SUM PATH DEST: one file of a Go module, downloaded from the
+# module proxy outside any module (so nothing records it; these modules are never built: the
+# Kubernetes one replaces its staging modules with local folders), kept only if the module's
+# h1: sum is the pinned one.
+module_file() {
+  local go=$1 module=$2 want=$3 path=$4 dest=$5 download dir sum
+  mkdir -p "$RUN/build/module-download"
+  download=$(cd "$RUN/build/module-download" && GOWORK=off GOFLAGS=-mod=mod "$go" mod download -json "$module")
+  dir=$(sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p' <<<"$download")
+  sum=$(sed -n 's/^[[:space:]]*"Sum": "\(.*\)",$/\1/p' <<<"$download")
+  [[ $sum == "$want" ]] || { echo "$module has sum '$sum', expected $want"; return 1; }
+  rm -f "$dest.tmp"
+  cp "$dir/$path" "$dest.tmp"
+  mv "$dest.tmp" "$dest"
+}
+
+# kubeconform builds as a tool of the wrapper module, like versitygw.
+build_kubeconform() {
+  local go; go=$(find_go) || { echo "Go >= 1.21 is required to build kubeconform (not found on PATH or /usr/local/go)"; return 1; }
+  mkdir -p "$BIN" "$RUN/k8s"
+  (cd "$SVC_DIR/kubeconform" && GOFLAGS=-buildvcs=false nice -n 10 "$go" build -trimpath -o "$BIN/kubeconform.tmp" github.com/yannh/kubeconform/cmd/kubeconform)
+  mv "$BIN/kubeconform.tmp" "$BIN/kubeconform"
+  module_file "$go" "k8s.io/kubernetes@$K8S_VERSION" "$K8S_MODULE_SUM" api/openapi-spec/swagger.json \
+    "$RUN/k8s/kubernetes-$K8S_VERSION-swagger.json"
+  module_file "$go" "github.com/prometheus-operator/prometheus-operator@$PROM_OPERATOR_VERSION" "$PROM_OPERATOR_MODULE_SUM" \
+    example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml \
+    "$RUN/k8s/prometheus-operator-$PROM_OPERATOR_VERSION-servicemonitors.yaml"
+  kubeconform_stamp >"$BIN/.kubeconform.stamp"
+  echo "kubeconform $(cd "$SVC_DIR/kubeconform" && "$go" list -m -f '{{.Version}}' github.com/yannh/kubeconform), Kubernetes $K8S_VERSION OpenAPI and ServiceMonitor CRD in .run/k8s/"
+}
+
 install_phase() {
   local t0; t0=$(now)
   collect_apt_packages
@@ -439,10 +496,12 @@ install_phase() {
   if selected s3 && ! versitygw_built; then need_vgw=1; fi
   local need_jaeger=''
   if selected jaeger && ! jaeger_built; then need_jaeger=1; fi
+  local need_kc=''
+  if selected kubeconform && ! kubeconform_installed; then need_kc=1; fi
 
-  ((${#APT_PKGS[@]} + ${#need_mvn[@]})) || [[ -n $need_ferret$need_vgw$need_jaeger ]] || return 0
+  ((${#APT_PKGS[@]} + ${#need_mvn[@]})) || [[ -n $need_ferret$need_vgw$need_jaeger$need_kc ]] || return 0
 
-  local apt_pid='' go_pid='' mvn_pid='' vgw_pid='' jaeger_pid=''
+  local apt_pid='' go_pid='' mvn_pid='' vgw_pid='' jaeger_pid='' kc_pid=''
   if ((${#APT_PKGS[@]})); then
     log "apt: installing ${APT_PKGS[*]} (log .run/logs/install-apt.log)"
     (apt_install "${APT_PKGS[@]}") >"$LOGS/install-apt.log" 2>&1 9>&- &
@@ -462,6 +521,11 @@ install_phase() {
     log "jaeger: building from the Go module proxy (log .run/logs/install-jaeger.log)"
     (set -e; build_jaeger) >"$LOGS/install-jaeger.log" 2>&1 9>&- &
     jaeger_pid=$!
+  fi
+  if [[ -n $need_kc ]]; then
+    log "kubeconform: building from the Go module proxy (log .run/logs/install-kubeconform.log)"
+    (set -e; build_kubeconform) >"$LOGS/install-kubeconform.log" 2>&1 9>&- &
+    kc_pid=$!
   fi
   # Maven needs java and mvn; when apt is bringing them, fetch after apt.
   local mvn_after_apt=''
@@ -522,6 +586,13 @@ install_phase() {
       log "jaeger: built $(tail -n 1 "$LOGS/install-jaeger.log")"
     else
       fail jaeger "build failed" "$LOGS/install-jaeger.log"
+    fi
+  fi
+  if [[ -n $kc_pid ]]; then
+    if wait "$kc_pid"; then
+      log "kubeconform: installed $(tail -n 1 "$LOGS/install-kubeconform.log")"
+    else
+      fail kubeconform "install failed" "$LOGS/install-kubeconform.log"
     fi
   fi
   log "install phase took $(($(now) - t0))s"
@@ -852,6 +923,13 @@ cmd_up() {
       fail chromium "not installed"
     fi
   fi
+  if selected kubeconform && [[ -z ${FAILED[kubeconform]:-} ]]; then
+    if kubeconform_installed; then
+      slog kubeconform "installed, with the Kubernetes $K8S_VERSION OpenAPI"
+    else
+      fail kubeconform "not installed"
+    fi
+  fi
 
   if ((${#FAILED[@]})); then
     log "up FAILED for: ${!FAILED[*]} (after $(($(now) - t0))s; logs in .run/logs/)"
@@ -903,6 +981,14 @@ cmd_status() {
         printf '%-11s %-5s %s\n' chromium up "installed ($(chromium --version 2>/dev/null | head -n 1))"
       else
         printf '%-11s %-5s %s\n' chromium down "not installed"; any_down=1
+      fi
+      continue
+    fi
+    if [[ $s == kubeconform ]]; then
+      if kubeconform_installed; then
+        printf '%-11s %-5s %s\n' kubeconform up "installed, with the Kubernetes $K8S_VERSION OpenAPI"
+      else
+        printf '%-11s %-5s %s\n' kubeconform down "not installed"; any_down=1
       fi
       continue
     fi
