@@ -67,3 +67,43 @@ describeWithRealEngine({ suite: "ListingIndex on MongoDB from two processes", en
     }
   });
 });
+
+describeWithRealEngine({ suite: "ListingIndex on MongoDB: what a change writes", engine: "mongodb", variable: "MONGO_URL" }, (url) => {
+  it("a stock event that keeps the flag writes no listing, a flip writes the product's listings, a sale only the popularity ones", async () => {
+    const collection = `listing_${randomUUID().replaceAll("-", "")}`;
+    // Every listing written takes its `listing:<name>` lock: the record of what was written.
+    const written: string[] = [];
+    const lock = <T>(resource: string, work: () => Promise<T>) => {
+      if (resource.startsWith("listing:")) written.push(resource.slice("listing:".length));
+      return locks.withLock(resource, work, { ttlMs: 10_000, waitMs: 20_000 });
+    };
+    const index = await MongoListingIndex.connect(url, { database: "storefront_test", collection, lock });
+    try {
+      const product = listedProduct({ category: "garden" });
+      const other = listedProduct({ category: "garden" });
+      await index.sync(new Map([[product.id, product], [other.id, other]]));
+      await index.recordStock({ productId: product.id, variantId: product.id, inStock: true, at: new Date(1_000) });
+      await index.recordStock({ productId: other.id, variantId: other.id, inStock: true, at: new Date(1_000) });
+
+      written.length = 0;
+      assert.equal(await index.recordStock({ productId: product.id, variantId: product.id, inStock: true, at: new Date(2_000) }), false);
+      assert.equal(written.join(", "), "", "the flag stayed: no leaf is rewritten");
+
+      assert.equal(await index.recordStock({ productId: product.id, variantId: product.id, inStock: false, at: new Date(3_000) }), true);
+      assert.ok(written.length >= 2, `a flip rewrites the product's listings (${written.join(", ")})`);
+      assert.ok(written.some((listing) => listing.endsWith("|*")) && written.some((listing) => listing.endsWith("|garden")));
+      const inStockOnly = await index.list({ first: 10, sort: { field: "NAME", direction: "ASC" }, filter: { inStock: true } });
+      assert.deepEqual(inStockOnly.items.map((item) => item.id), [other.id], "and the listings hold the new flag");
+
+      written.length = 0;
+      await index.addPopularity(7, new Map([[product.id, 3]]));
+      assert.ok(written.length > 0, "a sale moves the product in the popularity listings");
+      assert.ok(written.every((listing) => listing.startsWith("POPULARITY|")), `only those (${written.join(", ")})`);
+      const popular = await index.list({ first: 1, sort: { field: "POPULARITY", direction: "DESC" }, filter: {} });
+      assert.equal(popular.items[0]?.id, product.id);
+    } finally {
+      await index.drop();
+      await index.close();
+    }
+  });
+});

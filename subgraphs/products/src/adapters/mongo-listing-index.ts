@@ -28,6 +28,18 @@ const entriesOf = (facts: ListingFacts, fields: readonly SortField[] = SORT_FIEL
     [`${field}|*`, `${field}|${facts.category}`].flatMap((listing) => (field === "PRICE" ? priceKeys(facts) : [listingKey(field, facts)]).map((key) => ({ listing, key }))),
   );
 
+/** A record's entries, each under its listing and key joined (a listing name holds no NUL). */
+function placedEntries(record: ListingRecord): Map<string, { listing: string; entry: LeafEntry }> {
+  const placed = new Map<string, { listing: string; entry: LeafEntry }>();
+  if (record.facts) for (const { listing, key } of entriesOf(record.facts)) placed.set(`${listing}\u0000${key}`, { listing, entry: entryOf(record, key) });
+  return placed;
+}
+
+const sameEntry = (a: LeafEntry, b: LeafEntry) =>
+  a.k === b.k && a.id === b.id && a.s === b.s && sameList(a.p, b.p) && sameList(a.o, b.o);
+const sameList = <T>(a: readonly T[] | undefined, b: readonly T[] | undefined) =>
+  a === b || (a !== undefined && b !== undefined && a.length === b.length && a.every((value, i) => value === b[i]));
+
 const entryOf = (record: ListingRecord, key: string): LeafEntry => ({ k: key, id: record.id, p: record.facts!.prices, s: inStock(record), o: record.facts!.options });
 
 /**
@@ -291,8 +303,17 @@ export class MongoListingIndex implements ListingIndex {
     const changes = new Map<string, { removals: string[]; additions: LeafEntry[] }>();
     const of = (listing: string) => changes.get(listing) ?? changes.set(listing, { removals: [], additions: [] }).get(listing)!;
     for (const [before, after] of pairs) {
-      if (before.facts) for (const { listing, key } of entriesOf(before.facts)) of(listing).removals.push(key);
-      if (after.facts) for (const { listing, key } of entriesOf(after.facts)) of(listing).additions.push(entryOf(after, key));
+      // Only entries that differ move: a stock event that leaves the flag as it was, or a sale
+      // that moves a product in the popularity listings only, writes no other listing's leaf.
+      const gone = placedEntries(before);
+      for (const [place, { listing, entry }] of placedEntries(after)) {
+        const was = gone.get(place);
+        gone.delete(place);
+        if (was && sameEntry(was.entry, entry)) continue;
+        if (was) of(listing).removals.push(was.entry.k);
+        of(listing).additions.push(entry);
+      }
+      for (const { listing, entry } of gone.values()) of(listing).removals.push(entry.k);
     }
     const work = [...changes.entries()];
     for (let i = 0; i < work.length; i += 4) await Promise.all(work.slice(i, i + 4).map(([listing, change]) => this.leaves.apply(listing, change.removals, change.additions)));
