@@ -85,6 +85,7 @@ async function round(name: string, simulatorOptions: PaymentSimulatorOptions, ti
   try {
     // ---- setup (not timed) ----
     const ids = Array.from({ length: PAYMENTS }, (_, i) => ({ i, orderId: `ord_${prefix}${i}`, paymentId: `pay_${prefix}${i}`, userId: `bench-user-${i}` }));
+    await prisma.orderLocator.createMany({ data: ids.map((p) => ({ id: p.orderId, userId: p.userId })) });
     await prisma.order.createMany({
       data: ids.map((p) => ({ id: p.orderId, userId: p.userId, status: "PENDING" as const, currency: "USD", totalAmount: 1000 + p.i, subtotalAmount: 1000 + p.i, idempotencyKey: p.orderId, requestHash: "bench", reservationId: "bench" })),
     });

@@ -8,11 +8,17 @@
 #   scripts/services.sh env    [service...]   `export NAME=value` lines:
 #                                             eval "$(scripts/services.sh env)"
 #
-# Services (default: all): postgres redis mariadb kafka opensearch ferretdb s3 jaeger chromium
-#                           kubeconform
+# Services (default: all): postgres postgres-shard redis mariadb kafka opensearch ferretdb s3
+#                           jaeger chromium kubeconform
 #
 #   postgres    PostgreSQL 15 (apt), Debian cluster 15/main, 127.0.0.1:5432, postgres/postgres,
 #               databases storefront, storefront_test, ferretdb
+#   postgres-shard
+#               a second PostgreSQL server, the same Debian binaries as a cluster of its own
+#               (15/shard, data in /var/lib/postgresql/15/shard), 127.0.0.1:5433,
+#               postgres/postgres: the remote server order partitions are put on through
+#               postgres_fdw (which ships with Debian's postgresql-15) in
+#               scripts/orders/shard-demo.sh and its test
 #   redis       Redis 7 (apt), 127.0.0.1:6379, no persistence
 #   mariadb     MariaDB 10.11 (apt), 127.0.0.1:3306, data in .run/data/mariadb,
 #               database accounts, user storefront/storefront
@@ -63,12 +69,14 @@ BIN=$RUN/bin
 CONF=$RUN/conf
 SVC_DIR=$ROOT/scripts/services
 
-ALL_SERVICES=(postgres redis mariadb kafka opensearch ferretdb s3 jaeger chromium kubeconform)
+ALL_SERVICES=(postgres postgres-shard redis mariadb kafka opensearch ferretdb s3 jaeger chromium kubeconform)
 
 PG_VERSION=15
 PG_CLUSTER=main
 PG_PORT=5432
 PG_DATABASES=(storefront storefront_test ferretdb)
+PG_SHARD_CLUSTER=shard
+PG_SHARD_PORT=5433
 REDIS_PORT=6379
 MARIADB_PORT=3306
 KAFKA_PORT=9092
@@ -91,17 +99,18 @@ EMPTY_SHA256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
 JVM_HEAP=(-Xms512m -Xmx1g)
 
 # Seconds each service may take to answer after being started.
-declare -A READY_TIMEOUT=([postgres]=60 [redis]=20 [mariadb]=90 [kafka]=90 [opensearch]=150 [ferretdb]=60 [s3]=30 [jaeger]=30)
+declare -A READY_TIMEOUT=([postgres]=60 [postgres-shard]=60 [redis]=20 [mariadb]=90 [kafka]=90 [opensearch]=150 [ferretdb]=60 [s3]=30 [jaeger]=30)
 # Ports used to detect something already listening that this script did not start.
-declare -A PORT=([postgres]=$PG_PORT [redis]=$REDIS_PORT [mariadb]=$MARIADB_PORT [kafka]=$KAFKA_PORT
+declare -A PORT=([postgres]=$PG_PORT [postgres-shard]=$PG_SHARD_PORT [redis]=$REDIS_PORT [mariadb]=$MARIADB_PORT [kafka]=$KAFKA_PORT
   [opensearch]=$OPENSEARCH_PORT [ferretdb]=$FERRETDB_PORT [s3]=$S3_PORT [jaeger]=$JAEGER_QUERY_PORT)
 # A string the command line of our process must contain (guards against reused pids).
 declare -A PID_MATCH=([redis]=redis-server [mariadb]=mariadbd [kafka]=kafka.Kafka
   [opensearch]=OpenSearchRunner [ferretdb]=ferretdb [s3]=versitygw [jaeger]=jaeger-all-in-one)
 
-ENV_ORDER=(postgres redis ferretdb opensearch kafka mariadb s3 jaeger)
+ENV_ORDER=(postgres postgres-shard redis ferretdb opensearch kafka mariadb s3 jaeger)
 declare -A ENV_LINE=(
   [postgres]="DATABASE_URL=postgresql://postgres:postgres@127.0.0.1:5432/storefront"
+  [postgres-shard]="POSTGRES_SHARD_URL=postgresql://postgres:postgres@127.0.0.1:$PG_SHARD_PORT/postgres"
   [redis]="REDIS_URL=redis://127.0.0.1:6379"
   [ferretdb]="MONGO_URL=mongodb://127.0.0.1:27017/storefront"
   [opensearch]="OPENSEARCH_URL=http://127.0.0.1:9200"
@@ -274,8 +283,11 @@ EOF
 node_probe() { node --input-type=module -e "$PROBE_JS" "$@"; }
 
 pg_sql() { # pg_sql DB SQL: as postgres over TCP with the password
-  PGPASSWORD=postgres PGCONNECT_TIMEOUT=3 psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" \
-    -U postgres -d "$1" -tAc "$2"
+  pg_sql_at "$PG_PORT" "$@"
+}
+pg_sql_at() { # pg_sql_at PORT DB SQL
+  PGPASSWORD=postgres PGCONNECT_TIMEOUT=3 psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$1" \
+    -U postgres -d "$2" -tAc "$3"
 }
 
 MARIADB_SOCK=$RUN/mariadb.sock
@@ -292,6 +304,10 @@ mariadb_tcp() {
 probe() {
   case $1 in
     postgres) [[ $(pg_sql postgres 'SELECT 1' 2>/dev/null) == 1 ]] && echo "SELECT 1 ok" ;;
+    postgres-shard)
+      [[ $(pg_sql_at "$PG_SHARD_PORT" postgres "SELECT count(*) FROM pg_available_extensions WHERE name = 'postgres_fdw'" 2>/dev/null) == 1 ]] &&
+        echo "SELECT ok, postgres_fdw available"
+      ;;
     redis) [[ $(timeout 3 redis-cli -h 127.0.0.1 -p "$REDIS_PORT" PING 2>/dev/null) == PONG ]] && echo "PING -> PONG" ;;
     mariadb) [[ $(mariadb_tcp 'SELECT 1' 2>/dev/null) == 1 ]] && echo "SELECT 1 ok" ;;
     kafka) node_probe kafka 127.0.0.1 "$KAFKA_PORT" 2>/dev/null ;;
@@ -330,7 +346,7 @@ probe() {
 # Debian packages a service needs; for the JVM services only when java/mvn/curl are missing.
 svc_packages() {
   case $1 in
-    postgres) echo "postgresql postgresql-client-$PG_VERSION" ;;
+    postgres | postgres-shard) echo "postgresql postgresql-client-$PG_VERSION" ;;
     redis) echo redis-server ;;
     mariadb) echo "mariadb-server mariadb-client" ;;
     chromium) echo "chromium fonts-liberation" ;;
@@ -781,6 +797,49 @@ start_postgres() {
   STARTED[postgres]=1
 }
 
+# The second server: a Debian cluster of its own (port, data directory, log), started like the
+# first; only ever stopped by `down` when this script started it.
+start_postgres_shard() {
+  local svc=postgres-shard
+  [[ -x /usr/lib/postgresql/$PG_VERSION/bin/postgres ]] || { fail $svc "PostgreSQL $PG_VERSION binaries not found"; return 0; }
+  if [[ ! -d /etc/postgresql/$PG_VERSION/$PG_SHARD_CLUSTER ]]; then
+    slog $svc "creating cluster $PG_VERSION/$PG_SHARD_CLUSTER"
+    pg_createcluster "$PG_VERSION" "$PG_SHARD_CLUSTER" -p "$PG_SHARD_PORT" >>"$LOGS/$svc-setup.log" 2>&1 9>&- ||
+      { fail $svc "pg_createcluster failed" "$LOGS/$svc-setup.log"; return 0; }
+  fi
+  local port
+  port=$(pg_conftool "$PG_VERSION" "$PG_SHARD_CLUSTER" show -s port 2>/dev/null || echo "$PG_SHARD_PORT")
+  [[ $port == "$PG_SHARD_PORT" ]] || { fail $svc "cluster $PG_VERSION/$PG_SHARD_CLUSTER is configured for port $port, not $PG_SHARD_PORT"; return 0; }
+  ln -sfn "/var/log/postgresql/postgresql-$PG_VERSION-$PG_SHARD_CLUSTER.log" "$LOGS/$svc.log"
+  if pg_ctlcluster "$PG_VERSION" "$PG_SHARD_CLUSTER" status >/dev/null 2>&1; then
+    slog $svc "cluster $PG_VERSION/$PG_SHARD_CLUSTER already running$([[ -f $PIDS/$svc.started ]] && echo ' (started by this script)')"
+  elif port_open "$PG_SHARD_PORT"; then
+    fail $svc "port $PG_SHARD_PORT is in use by another process (cluster $PG_VERSION/$PG_SHARD_CLUSTER is not running)" ""
+    return 0
+  elif pg_ctlcluster "$PG_VERSION" "$PG_SHARD_CLUSTER" start >>"$LOGS/$svc-setup.log" 2>&1 9>&-; then
+    touch "$PIDS/$svc.started"
+    slog $svc "started cluster $PG_VERSION/$PG_SHARD_CLUSTER"
+  else
+    fail $svc "pg_ctlcluster $PG_VERSION $PG_SHARD_CLUSTER start failed" "$LOGS/$svc-setup.log"
+    return 0
+  fi
+  STARTED[$svc]=1
+}
+
+ready_postgres_shard() {
+  local svc=postgres-shard t0 limit=${READY_TIMEOUT[postgres-shard]}
+  t0=$(now)
+  until runuser -u postgres -- psql -X -q -p "$PG_SHARD_PORT" -d postgres -tAc 'SELECT 1' >/dev/null 2>&1; do
+    if (($(now) - t0 >= limit)); then fail $svc "did not accept connections within ${limit}s"; return 1; fi
+    sleep 0.3
+  done
+  if ! pg_sql_at "$PG_SHARD_PORT" postgres 'SELECT 1' >/dev/null 2>&1; then
+    runuser -u postgres -- psql -X -q -p "$PG_SHARD_PORT" -d postgres -c "ALTER USER postgres PASSWORD 'postgres'" >/dev/null ||
+      { fail $svc "could not set the postgres password"; return 1; }
+  fi
+  wait_ready $svc
+}
+
 # --------------------------------------------------------------------------------------------
 # wait and post-start setup
 
@@ -793,7 +852,7 @@ wait_ready() {
       slog "$svc" "ready after $(($(now) - t0))s: $out"
       return 0
     fi
-    if [[ -z ${EXTERNAL[$svc]:-} && $svc != postgres ]] && ! managed_alive "$svc"; then
+    if [[ -z ${EXTERNAL[$svc]:-} && $svc != postgres* ]] && ! managed_alive "$svc"; then
       fail "$svc" "process exited before answering"
       rm -f "$PIDS/$svc.pid"
       return 1
@@ -893,11 +952,13 @@ cmd_up() {
     selected "$s" && [[ -z ${FAILED[$s]:-} ]] && start_managed "$s" "launch_$s"
   done
   if selected postgres && [[ -z ${FAILED[postgres]:-} ]]; then start_postgres; fi
+  if selected postgres-shard && [[ -z ${FAILED[postgres-shard]:-} ]]; then start_postgres_shard; fi
   for s in redis mariadb s3 jaeger; do
     selected "$s" && [[ -z ${FAILED[$s]:-} ]] && start_managed "$s" "launch_$s"
   done
 
   if [[ -n ${STARTED[postgres]:-} ]]; then ready_postgres || true; fi
+  if [[ -n ${STARTED[postgres-shard]:-} ]]; then ready_postgres_shard || true; fi
   if selected ferretdb && [[ -z ${FAILED[ferretdb]:-} ]]; then
     if [[ -n ${FAILED[postgres]:-} ]]; then
       fail ferretdb "needs postgres, which failed"
@@ -969,6 +1030,16 @@ cmd_down() {
       slog postgres "running but not started by this script; left running"
     fi
   fi
+  if selected postgres-shard; then
+    if [[ -f $PIDS/postgres-shard.started ]]; then
+      if pg_ctlcluster "$PG_VERSION" "$PG_SHARD_CLUSTER" status >/dev/null 2>&1; then
+        pg_ctlcluster "$PG_VERSION" "$PG_SHARD_CLUSTER" stop -m fast && slog postgres-shard "stopped cluster $PG_VERSION/$PG_SHARD_CLUSTER"
+      fi
+      rm -f "$PIDS/postgres-shard.started"
+    elif pg_ctlcluster "$PG_VERSION" "$PG_SHARD_CLUSTER" status >/dev/null 2>&1; then
+      slog postgres-shard "running but not started by this script; left running"
+    fi
+  fi
   return 0
 }
 
@@ -995,6 +1066,8 @@ cmd_status() {
     local who=
     if [[ $s == postgres ]]; then
       [[ -f $PIDS/postgres.started ]] && who="cluster $PG_VERSION/$PG_CLUSTER, started by this script" || who="not started by this script"
+    elif [[ $s == postgres-shard ]]; then
+      [[ -f $PIDS/postgres-shard.started ]] && who="cluster $PG_VERSION/$PG_SHARD_CLUSTER, started by this script" || who="not started by this script"
     elif managed_alive "$s"; then
       who="pid $(pid_of "$s")"
     else
@@ -1004,7 +1077,7 @@ cmd_status() {
       printf '%-11s %-5s 127.0.0.1:%-6s %s; %s\n' "$s" up "${PORT[$s]}" "$who" "$out"
     else
       any_down=1
-      if [[ $s != postgres ]] && managed_alive "$s"; then
+      if [[ $s != postgres* ]] && managed_alive "$s"; then
         printf '%-11s %-5s 127.0.0.1:%-6s pid %s is running but does not answer (yet)\n' "$s" down "${PORT[$s]}" "$(pid_of "$s")"
       else
         printf '%-11s %s\n' "$s" down

@@ -6,7 +6,7 @@ import { applyMigrations } from "../migrate/apply-migrations.js";
 import { parseArguments } from "../catalog/cli-arguments.js";
 import { createProgressBar } from "../catalog/progress-bar.js";
 import { deferringIndexes, withDeferredIndexes } from "./deferred-indexes.js";
-import { BATCH_TABLE, FILL_BATCH, historyParameters, INSERT_HISTORY, INSERT_ITEMS, INSERT_ORDERS, INSERT_PAYMENTS, INSERT_REFUNDS, type HistoryShape } from "./order-history-sql.js";
+import { BATCH_TABLE, FILL_BATCH, historyParameters, INSERT_HISTORY_BATCH, type HistoryShape } from "./order-history-sql.js";
 
 const USAGE = `Usage: npx tsx scripts/orders/generate.ts [options]
 
@@ -37,7 +37,7 @@ const startAt = args.int("start-at", 0);
 const batchSize = Math.max(1, args.int("batch", 50_000));
 const databaseUrl = loadConfig().relational.databaseUrl ?? args.fail("DATABASE_URL is not set: name the PostgreSQL database to load");
 
-const TABLES = ["Order", "OrderItem", "OrderStatusChange", "Payment", "Refund"];
+const TABLES = ["OrderLocator", "Order", "OrderItem", "OrderStatusChange", "Payment", "Refund"];
 
 await applyMigrations(databaseUrl);
 const client = new pg.Client({ connectionString: databaseUrl });
@@ -51,8 +51,7 @@ try {
       const hi = Math.min(total, lo + batchSize);
       await client.query("BEGIN");
       await client.query(FILL_BATCH, historyParameters(shape, lo, hi));
-      // The payment and refund reference the order; lines and history too: order first.
-      for (const statement of [INSERT_ORDERS, INSERT_ITEMS, INSERT_HISTORY, INSERT_PAYMENTS, INSERT_REFUNDS]) await client.query(statement);
+      for (const statement of INSERT_HISTORY_BATCH) await client.query(statement);
       await client.query("COMMIT");
       progress.update(hi);
     }

@@ -2,7 +2,7 @@
  * SQL that builds generated order history inside PostgreSQL: orders numbered lo..hi-1, each a
  * pure function of (seed, number), with their lines, status history and payment. Rows are
  * made by the server from generate_series (multi-row INSERT ... SELECT) into a temporary batch
- * table, then copied into the five tables: no row crosses the network.
+ * table, then copied into the six tables (the order locator first): no row crosses the network.
  *
  * Shape of the history: `customers` customers, orders spread evenly over `years` ending at
  * `endAt` in number order (number = time order, as real inserts arrive), one to three lines
@@ -50,6 +50,8 @@ export const FILL_BATCH = `
 
 const LINE_PRICE = `(500 + ((o.h >> 12) % 97) * 100 + line * 250)`;
 
+export const INSERT_LOCATORS = `INSERT INTO "OrderLocator" (id, "userId") SELECT o.id, o.user_id FROM o`;
+
 export const INSERT_ORDERS = `
   INSERT INTO "Order" (id, "userId", status, currency, "totalAmount", "subtotalAmount", "idempotencyKey", "requestHash", "reservationId",
     "createdAt", "updatedAt", "refundedAmount", "deliveredAt")
@@ -60,17 +62,17 @@ export const INSERT_ORDERS = `
   FROM o`;
 
 export const INSERT_ITEMS = `
-  INSERT INTO "OrderItem" ("orderId", "variantId", "productId", name, sku, "variantTitle", "unitAmount", quantity)
-  SELECT o.id, 'prd_' || ((o.h >> 12) % 100000 + line) || '_v1', 'prd_' || ((o.h >> 12) % 100000 + line),
+  INSERT INTO "OrderItem" ("orderId", "userId", "variantId", "productId", name, sku, "variantTitle", "unitAmount", quantity)
+  SELECT o.id, o.user_id, 'prd_' || ((o.h >> 12) % 100000 + line) || '_v1', 'prd_' || ((o.h >> 12) % 100000 + line),
     'Product ' || ((o.h >> 12) % 100000 + line), 'SKU-' || ((o.h >> 12) % 100000 + line), 'Product ' || ((o.h >> 12) % 100000 + line),
     ${LINE_PRICE}, 1
   FROM o CROSS JOIN LATERAL generate_series(1, o.lines) AS line`;
 
 export const INSERT_HISTORY = `
-  INSERT INTO "OrderStatusChange" (id, "orderId", "from", "to", reason, at)
-  SELECT o.id || ':0', o.id, NULL::"OrderStatus", 'PENDING'::"OrderStatus", NULL, o.created FROM o
+  INSERT INTO "OrderStatusChange" (id, "orderId", "userId", "from", "to", reason, at)
+  SELECT o.id || ':0', o.id, o.user_id, NULL::"OrderStatus", 'PENDING'::"OrderStatus", NULL, o.created FROM o
   UNION ALL
-  SELECT o.id || ':1', o.id, 'PENDING'::"OrderStatus", o.status, NULL, o.created + interval '3 days' FROM o`;
+  SELECT o.id || ':1', o.id, o.user_id, 'PENDING'::"OrderStatus", o.status, NULL, o.created + interval '3 days' FROM o`;
 
 export const INSERT_PAYMENTS = `
   INSERT INTO "Payment" (id, "orderId", "userId", status, amount, currency, attempts, "createdAt", "updatedAt", "refundedAt")
@@ -86,3 +88,6 @@ export const INSERT_REFUNDS = `
     o.created + interval '3 days', o.created + interval '3 days', o.created + interval '3 days'
   FROM o
   WHERE o.status = 'REFUNDED'`;
+
+/** The statements that copy a filled batch into the tables, in the order their keys need. */
+export const INSERT_HISTORY_BATCH = [INSERT_LOCATORS, INSERT_ORDERS, INSERT_ITEMS, INSERT_HISTORY, INSERT_PAYMENTS, INSERT_REFUNDS];

@@ -81,7 +81,9 @@ export type Coupon = Prisma.CouponModel
 export type CouponRedemption = Prisma.CouponRedemptionModel
 /**
  * Model Order
- * 
+ * Hash-partitioned by customer ("userId", 16 partitions, see the orders_partitioned_by_customer
+ * migration): every key includes "userId", so a customer's orders are one partition and the
+ * global uniqueness of an order id is kept by OrderLocator.
  */
 export type Order = Prisma.OrderModel
 /**
@@ -95,6 +97,14 @@ export type OrderItem = Prisma.OrderItemModel
  * 
  */
 export type OrderStatusChange = Prisma.OrderStatusChangeModel
+/**
+ * Model OrderLocator
+ * Where a live order is: its customer, hence its partition (and server), for the lookups that
+ * know only the id (a payment event, an admin, a refund). Its primary key is what keeps order
+ * ids unique across partitions, which no index of the partitioned "Order" can; orders_place
+ * writes it first in the order's transaction. Deleting it deletes the order (the archive job).
+ */
+export type OrderLocator = Prisma.OrderLocatorModel
 /**
  * Model ArchivedOrder
  * An order moved to cold storage (a Parquet file in object storage) and deleted here: the

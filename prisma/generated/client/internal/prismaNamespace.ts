@@ -411,6 +411,7 @@ export const ModelName = {
   Order: 'Order',
   OrderItem: 'OrderItem',
   OrderStatusChange: 'OrderStatusChange',
+  OrderLocator: 'OrderLocator',
   ArchivedOrder: 'ArchivedOrder',
   OrderArchiveBatch: 'OrderArchiveBatch',
   Refund: 'Refund',
@@ -436,7 +437,7 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
     omit: GlobalOmitOptions
   }
   meta: {
-    modelProps: "stockLevel" | "stockMirrorEpoch" | "reservation" | "reservationItem" | "stockReturn" | "cart" | "cartItem" | "shippingMethod" | "taxRate" | "coupon" | "couponRedemption" | "order" | "orderItem" | "orderStatusChange" | "archivedOrder" | "orderArchiveBatch" | "refund" | "return" | "returnItem" | "payment" | "paymentRefund" | "paymentAttempt" | "outboxEvent" | "processedEvent"
+    modelProps: "stockLevel" | "stockMirrorEpoch" | "reservation" | "reservationItem" | "stockReturn" | "cart" | "cartItem" | "shippingMethod" | "taxRate" | "coupon" | "couponRedemption" | "order" | "orderItem" | "orderStatusChange" | "orderLocator" | "archivedOrder" | "orderArchiveBatch" | "refund" | "return" | "returnItem" | "payment" | "paymentRefund" | "paymentAttempt" | "outboxEvent" | "processedEvent"
     txIsolationLevel: TransactionIsolationLevel
   }
   model: {
@@ -1476,6 +1477,80 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         }
       }
     }
+    OrderLocator: {
+      payload: Prisma.$OrderLocatorPayload<ExtArgs>
+      fields: Prisma.OrderLocatorFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.OrderLocatorFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$OrderLocatorPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.OrderLocatorFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$OrderLocatorPayload>
+        }
+        findFirst: {
+          args: Prisma.OrderLocatorFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$OrderLocatorPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.OrderLocatorFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$OrderLocatorPayload>
+        }
+        findMany: {
+          args: Prisma.OrderLocatorFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$OrderLocatorPayload>[]
+        }
+        create: {
+          args: Prisma.OrderLocatorCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$OrderLocatorPayload>
+        }
+        createMany: {
+          args: Prisma.OrderLocatorCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.OrderLocatorCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$OrderLocatorPayload>[]
+        }
+        delete: {
+          args: Prisma.OrderLocatorDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$OrderLocatorPayload>
+        }
+        update: {
+          args: Prisma.OrderLocatorUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$OrderLocatorPayload>
+        }
+        deleteMany: {
+          args: Prisma.OrderLocatorDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.OrderLocatorUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.OrderLocatorUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$OrderLocatorPayload>[]
+        }
+        upsert: {
+          args: Prisma.OrderLocatorUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$OrderLocatorPayload>
+        }
+        aggregate: {
+          args: Prisma.OrderLocatorAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateOrderLocator>
+        }
+        groupBy: {
+          args: Prisma.OrderLocatorGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.OrderLocatorGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.OrderLocatorCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.OrderLocatorCountAggregateOutputType> | number
+        }
+      }
+    }
     ArchivedOrder: {
       payload: Prisma.$ArchivedOrderPayload<ExtArgs>
       fields: Prisma.ArchivedOrderFieldRefs
@@ -2414,6 +2489,7 @@ export type OrderScalarFieldEnum = (typeof OrderScalarFieldEnum)[keyof typeof Or
 
 export const OrderItemScalarFieldEnum = {
   orderId: 'orderId',
+  userId: 'userId',
   variantId: 'variantId',
   productId: 'productId',
   name: 'name',
@@ -2430,6 +2506,7 @@ export type OrderItemScalarFieldEnum = (typeof OrderItemScalarFieldEnum)[keyof t
 export const OrderStatusChangeScalarFieldEnum = {
   id: 'id',
   orderId: 'orderId',
+  userId: 'userId',
   from: 'from',
   to: 'to',
   reason: 'reason',
@@ -2437,6 +2514,14 @@ export const OrderStatusChangeScalarFieldEnum = {
 } as const
 
 export type OrderStatusChangeScalarFieldEnum = (typeof OrderStatusChangeScalarFieldEnum)[keyof typeof OrderStatusChangeScalarFieldEnum]
+
+
+export const OrderLocatorScalarFieldEnum = {
+  id: 'id',
+  userId: 'userId'
+} as const
+
+export type OrderLocatorScalarFieldEnum = (typeof OrderLocatorScalarFieldEnum)[keyof typeof OrderLocatorScalarFieldEnum]
 
 
 export const ArchivedOrderScalarFieldEnum = {
@@ -3003,6 +3088,7 @@ export type GlobalOmitConfig = {
   order?: Prisma.OrderOmit
   orderItem?: Prisma.OrderItemOmit
   orderStatusChange?: Prisma.OrderStatusChangeOmit
+  orderLocator?: Prisma.OrderLocatorOmit
   archivedOrder?: Prisma.ArchivedOrderOmit
   orderArchiveBatch?: Prisma.OrderArchiveBatchOmit
   refund?: Prisma.RefundOmit

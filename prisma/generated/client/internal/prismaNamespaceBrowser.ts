@@ -65,6 +65,7 @@ export const ModelName = {
   Order: 'Order',
   OrderItem: 'OrderItem',
   OrderStatusChange: 'OrderStatusChange',
+  OrderLocator: 'OrderLocator',
   ArchivedOrder: 'ArchivedOrder',
   OrderArchiveBatch: 'OrderArchiveBatch',
   Refund: 'Refund',
@@ -252,6 +253,7 @@ export type OrderScalarFieldEnum = (typeof OrderScalarFieldEnum)[keyof typeof Or
 
 export const OrderItemScalarFieldEnum = {
   orderId: 'orderId',
+  userId: 'userId',
   variantId: 'variantId',
   productId: 'productId',
   name: 'name',
@@ -268,6 +270,7 @@ export type OrderItemScalarFieldEnum = (typeof OrderItemScalarFieldEnum)[keyof t
 export const OrderStatusChangeScalarFieldEnum = {
   id: 'id',
   orderId: 'orderId',
+  userId: 'userId',
   from: 'from',
   to: 'to',
   reason: 'reason',
@@ -275,6 +278,14 @@ export const OrderStatusChangeScalarFieldEnum = {
 } as const
 
 export type OrderStatusChangeScalarFieldEnum = (typeof OrderStatusChangeScalarFieldEnum)[keyof typeof OrderStatusChangeScalarFieldEnum]
+
+
+export const OrderLocatorScalarFieldEnum = {
+  id: 'id',
+  userId: 'userId'
+} as const
+
+export type OrderLocatorScalarFieldEnum = (typeof OrderLocatorScalarFieldEnum)[keyof typeof OrderLocatorScalarFieldEnum]
 
 
 export const ArchivedOrderScalarFieldEnum = {

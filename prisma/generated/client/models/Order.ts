@@ -14,7 +14,9 @@ import type * as Prisma from "../internal/prismaNamespace.ts"
 
 /**
  * Model Order
- * 
+ * Hash-partitioned by customer ("userId", 16 partitions, see the orders_partitioned_by_customer
+ * migration): every key includes "userId", so a customer's orders are one partition and the
+ * global uniqueness of an order id is kept by OrderLocator.
  */
 export type OrderModel = runtime.Types.Result.DefaultSelection<Prisma.$OrderPayload>
 
@@ -358,9 +360,8 @@ export type OrderWhereInput = {
   optionsHash?: Prisma.StringNullableFilter<"Order"> | string | null
   items?: Prisma.OrderItemListRelationFilter
   history?: Prisma.OrderStatusChangeListRelationFilter
-  payment?: Prisma.XOR<Prisma.PaymentNullableScalarRelationFilter, Prisma.PaymentWhereInput> | null
-  refunds?: Prisma.RefundListRelationFilter
   returns?: Prisma.ReturnListRelationFilter
+  locator?: Prisma.XOR<Prisma.OrderLocatorScalarRelationFilter, Prisma.OrderLocatorWhereInput>
 }
 
 export type OrderOrderByWithRelationInput = {
@@ -387,17 +388,17 @@ export type OrderOrderByWithRelationInput = {
   optionsHash?: Prisma.SortOrderInput | Prisma.SortOrder
   items?: Prisma.OrderItemOrderByRelationAggregateInput
   history?: Prisma.OrderStatusChangeOrderByRelationAggregateInput
-  payment?: Prisma.PaymentOrderByWithRelationInput
-  refunds?: Prisma.RefundOrderByRelationAggregateInput
   returns?: Prisma.ReturnOrderByRelationAggregateInput
+  locator?: Prisma.OrderLocatorOrderByWithRelationInput
 }
 
 export type OrderWhereUniqueInput = Prisma.AtLeast<{
-  id?: string
   userId_idempotencyKey?: Prisma.OrderUserIdIdempotencyKeyCompoundUniqueInput
+  id_userId?: Prisma.OrderIdUserIdCompoundUniqueInput
   AND?: Prisma.OrderWhereInput | Prisma.OrderWhereInput[]
   OR?: Prisma.OrderWhereInput[]
   NOT?: Prisma.OrderWhereInput | Prisma.OrderWhereInput[]
+  id?: Prisma.StringFilter<"Order"> | string
   userId?: Prisma.StringFilter<"Order"> | string
   status?: Prisma.EnumOrderStatusFilter<"Order"> | $Enums.OrderStatus
   statusReason?: Prisma.StringNullableFilter<"Order"> | string | null
@@ -420,10 +421,9 @@ export type OrderWhereUniqueInput = Prisma.AtLeast<{
   optionsHash?: Prisma.StringNullableFilter<"Order"> | string | null
   items?: Prisma.OrderItemListRelationFilter
   history?: Prisma.OrderStatusChangeListRelationFilter
-  payment?: Prisma.XOR<Prisma.PaymentNullableScalarRelationFilter, Prisma.PaymentWhereInput> | null
-  refunds?: Prisma.RefundListRelationFilter
   returns?: Prisma.ReturnListRelationFilter
-}, "id" | "userId_idempotencyKey">
+  locator?: Prisma.XOR<Prisma.OrderLocatorScalarRelationFilter, Prisma.OrderLocatorWhereInput>
+}, "id_userId" | "userId_idempotencyKey">
 
 export type OrderOrderByWithAggregationInput = {
   id?: Prisma.SortOrder
@@ -482,7 +482,6 @@ export type OrderScalarWhereWithAggregatesInput = {
 }
 
 export type OrderCreateInput = {
-  id: string
   userId: string
   status?: $Enums.OrderStatus
   statusReason?: string | null
@@ -505,9 +504,8 @@ export type OrderCreateInput = {
   optionsHash?: string | null
   items?: Prisma.OrderItemCreateNestedManyWithoutOrderInput
   history?: Prisma.OrderStatusChangeCreateNestedManyWithoutOrderInput
-  payment?: Prisma.PaymentCreateNestedOneWithoutOrderInput
-  refunds?: Prisma.RefundCreateNestedManyWithoutOrderInput
   returns?: Prisma.ReturnCreateNestedManyWithoutOrderInput
+  locator: Prisma.OrderLocatorCreateNestedOneWithoutOrdersInput
 }
 
 export type OrderUncheckedCreateInput = {
@@ -534,13 +532,10 @@ export type OrderUncheckedCreateInput = {
   optionsHash?: string | null
   items?: Prisma.OrderItemUncheckedCreateNestedManyWithoutOrderInput
   history?: Prisma.OrderStatusChangeUncheckedCreateNestedManyWithoutOrderInput
-  payment?: Prisma.PaymentUncheckedCreateNestedOneWithoutOrderInput
-  refunds?: Prisma.RefundUncheckedCreateNestedManyWithoutOrderInput
   returns?: Prisma.ReturnUncheckedCreateNestedManyWithoutOrderInput
 }
 
 export type OrderUpdateInput = {
-  id?: Prisma.StringFieldUpdateOperationsInput | string
   userId?: Prisma.StringFieldUpdateOperationsInput | string
   status?: Prisma.EnumOrderStatusFieldUpdateOperationsInput | $Enums.OrderStatus
   statusReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -563,9 +558,8 @@ export type OrderUpdateInput = {
   optionsHash?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   items?: Prisma.OrderItemUpdateManyWithoutOrderNestedInput
   history?: Prisma.OrderStatusChangeUpdateManyWithoutOrderNestedInput
-  payment?: Prisma.PaymentUpdateOneWithoutOrderNestedInput
-  refunds?: Prisma.RefundUpdateManyWithoutOrderNestedInput
   returns?: Prisma.ReturnUpdateManyWithoutOrderNestedInput
+  locator?: Prisma.OrderLocatorUpdateOneRequiredWithoutOrdersNestedInput
 }
 
 export type OrderUncheckedUpdateInput = {
@@ -592,8 +586,6 @@ export type OrderUncheckedUpdateInput = {
   optionsHash?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   items?: Prisma.OrderItemUncheckedUpdateManyWithoutOrderNestedInput
   history?: Prisma.OrderStatusChangeUncheckedUpdateManyWithoutOrderNestedInput
-  payment?: Prisma.PaymentUncheckedUpdateOneWithoutOrderNestedInput
-  refunds?: Prisma.RefundUncheckedUpdateManyWithoutOrderNestedInput
   returns?: Prisma.ReturnUncheckedUpdateManyWithoutOrderNestedInput
 }
 
@@ -622,7 +614,6 @@ export type OrderCreateManyInput = {
 }
 
 export type OrderUpdateManyMutationInput = {
-  id?: Prisma.StringFieldUpdateOperationsInput | string
   userId?: Prisma.StringFieldUpdateOperationsInput | string
   status?: Prisma.EnumOrderStatusFieldUpdateOperationsInput | $Enums.OrderStatus
   statusReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -672,6 +663,11 @@ export type OrderUncheckedUpdateManyInput = {
 export type OrderUserIdIdempotencyKeyCompoundUniqueInput = {
   userId: string
   idempotencyKey: string
+}
+
+export type OrderIdUserIdCompoundUniqueInput = {
+  id: string
+  userId: string
 }
 
 export type OrderCountOrderByAggregateInput = {
@@ -765,6 +761,16 @@ export type OrderScalarRelationFilter = {
   isNot?: Prisma.OrderWhereInput
 }
 
+export type OrderListRelationFilter = {
+  every?: Prisma.OrderWhereInput
+  some?: Prisma.OrderWhereInput
+  none?: Prisma.OrderWhereInput
+}
+
+export type OrderOrderByRelationAggregateInput = {
+  _count?: Prisma.SortOrder
+}
+
 export type EnumOrderStatusFieldUpdateOperationsInput = {
   set?: $Enums.OrderStatus
 }
@@ -797,18 +803,46 @@ export type OrderUpdateOneRequiredWithoutHistoryNestedInput = {
   update?: Prisma.XOR<Prisma.XOR<Prisma.OrderUpdateToOneWithWhereWithoutHistoryInput, Prisma.OrderUpdateWithoutHistoryInput>, Prisma.OrderUncheckedUpdateWithoutHistoryInput>
 }
 
-export type OrderCreateNestedOneWithoutRefundsInput = {
-  create?: Prisma.XOR<Prisma.OrderCreateWithoutRefundsInput, Prisma.OrderUncheckedCreateWithoutRefundsInput>
-  connectOrCreate?: Prisma.OrderCreateOrConnectWithoutRefundsInput
-  connect?: Prisma.OrderWhereUniqueInput
+export type OrderCreateNestedManyWithoutLocatorInput = {
+  create?: Prisma.XOR<Prisma.OrderCreateWithoutLocatorInput, Prisma.OrderUncheckedCreateWithoutLocatorInput> | Prisma.OrderCreateWithoutLocatorInput[] | Prisma.OrderUncheckedCreateWithoutLocatorInput[]
+  connectOrCreate?: Prisma.OrderCreateOrConnectWithoutLocatorInput | Prisma.OrderCreateOrConnectWithoutLocatorInput[]
+  createMany?: Prisma.OrderCreateManyLocatorInputEnvelope
+  connect?: Prisma.OrderWhereUniqueInput | Prisma.OrderWhereUniqueInput[]
 }
 
-export type OrderUpdateOneRequiredWithoutRefundsNestedInput = {
-  create?: Prisma.XOR<Prisma.OrderCreateWithoutRefundsInput, Prisma.OrderUncheckedCreateWithoutRefundsInput>
-  connectOrCreate?: Prisma.OrderCreateOrConnectWithoutRefundsInput
-  upsert?: Prisma.OrderUpsertWithoutRefundsInput
-  connect?: Prisma.OrderWhereUniqueInput
-  update?: Prisma.XOR<Prisma.XOR<Prisma.OrderUpdateToOneWithWhereWithoutRefundsInput, Prisma.OrderUpdateWithoutRefundsInput>, Prisma.OrderUncheckedUpdateWithoutRefundsInput>
+export type OrderUncheckedCreateNestedManyWithoutLocatorInput = {
+  create?: Prisma.XOR<Prisma.OrderCreateWithoutLocatorInput, Prisma.OrderUncheckedCreateWithoutLocatorInput> | Prisma.OrderCreateWithoutLocatorInput[] | Prisma.OrderUncheckedCreateWithoutLocatorInput[]
+  connectOrCreate?: Prisma.OrderCreateOrConnectWithoutLocatorInput | Prisma.OrderCreateOrConnectWithoutLocatorInput[]
+  createMany?: Prisma.OrderCreateManyLocatorInputEnvelope
+  connect?: Prisma.OrderWhereUniqueInput | Prisma.OrderWhereUniqueInput[]
+}
+
+export type OrderUpdateManyWithoutLocatorNestedInput = {
+  create?: Prisma.XOR<Prisma.OrderCreateWithoutLocatorInput, Prisma.OrderUncheckedCreateWithoutLocatorInput> | Prisma.OrderCreateWithoutLocatorInput[] | Prisma.OrderUncheckedCreateWithoutLocatorInput[]
+  connectOrCreate?: Prisma.OrderCreateOrConnectWithoutLocatorInput | Prisma.OrderCreateOrConnectWithoutLocatorInput[]
+  upsert?: Prisma.OrderUpsertWithWhereUniqueWithoutLocatorInput | Prisma.OrderUpsertWithWhereUniqueWithoutLocatorInput[]
+  createMany?: Prisma.OrderCreateManyLocatorInputEnvelope
+  set?: Prisma.OrderWhereUniqueInput | Prisma.OrderWhereUniqueInput[]
+  disconnect?: Prisma.OrderWhereUniqueInput | Prisma.OrderWhereUniqueInput[]
+  delete?: Prisma.OrderWhereUniqueInput | Prisma.OrderWhereUniqueInput[]
+  connect?: Prisma.OrderWhereUniqueInput | Prisma.OrderWhereUniqueInput[]
+  update?: Prisma.OrderUpdateWithWhereUniqueWithoutLocatorInput | Prisma.OrderUpdateWithWhereUniqueWithoutLocatorInput[]
+  updateMany?: Prisma.OrderUpdateManyWithWhereWithoutLocatorInput | Prisma.OrderUpdateManyWithWhereWithoutLocatorInput[]
+  deleteMany?: Prisma.OrderScalarWhereInput | Prisma.OrderScalarWhereInput[]
+}
+
+export type OrderUncheckedUpdateManyWithoutLocatorNestedInput = {
+  create?: Prisma.XOR<Prisma.OrderCreateWithoutLocatorInput, Prisma.OrderUncheckedCreateWithoutLocatorInput> | Prisma.OrderCreateWithoutLocatorInput[] | Prisma.OrderUncheckedCreateWithoutLocatorInput[]
+  connectOrCreate?: Prisma.OrderCreateOrConnectWithoutLocatorInput | Prisma.OrderCreateOrConnectWithoutLocatorInput[]
+  upsert?: Prisma.OrderUpsertWithWhereUniqueWithoutLocatorInput | Prisma.OrderUpsertWithWhereUniqueWithoutLocatorInput[]
+  createMany?: Prisma.OrderCreateManyLocatorInputEnvelope
+  set?: Prisma.OrderWhereUniqueInput | Prisma.OrderWhereUniqueInput[]
+  disconnect?: Prisma.OrderWhereUniqueInput | Prisma.OrderWhereUniqueInput[]
+  delete?: Prisma.OrderWhereUniqueInput | Prisma.OrderWhereUniqueInput[]
+  connect?: Prisma.OrderWhereUniqueInput | Prisma.OrderWhereUniqueInput[]
+  update?: Prisma.OrderUpdateWithWhereUniqueWithoutLocatorInput | Prisma.OrderUpdateWithWhereUniqueWithoutLocatorInput[]
+  updateMany?: Prisma.OrderUpdateManyWithWhereWithoutLocatorInput | Prisma.OrderUpdateManyWithWhereWithoutLocatorInput[]
+  deleteMany?: Prisma.OrderScalarWhereInput | Prisma.OrderScalarWhereInput[]
 }
 
 export type OrderCreateNestedOneWithoutReturnsInput = {
@@ -825,22 +859,7 @@ export type OrderUpdateOneRequiredWithoutReturnsNestedInput = {
   update?: Prisma.XOR<Prisma.XOR<Prisma.OrderUpdateToOneWithWhereWithoutReturnsInput, Prisma.OrderUpdateWithoutReturnsInput>, Prisma.OrderUncheckedUpdateWithoutReturnsInput>
 }
 
-export type OrderCreateNestedOneWithoutPaymentInput = {
-  create?: Prisma.XOR<Prisma.OrderCreateWithoutPaymentInput, Prisma.OrderUncheckedCreateWithoutPaymentInput>
-  connectOrCreate?: Prisma.OrderCreateOrConnectWithoutPaymentInput
-  connect?: Prisma.OrderWhereUniqueInput
-}
-
-export type OrderUpdateOneRequiredWithoutPaymentNestedInput = {
-  create?: Prisma.XOR<Prisma.OrderCreateWithoutPaymentInput, Prisma.OrderUncheckedCreateWithoutPaymentInput>
-  connectOrCreate?: Prisma.OrderCreateOrConnectWithoutPaymentInput
-  upsert?: Prisma.OrderUpsertWithoutPaymentInput
-  connect?: Prisma.OrderWhereUniqueInput
-  update?: Prisma.XOR<Prisma.XOR<Prisma.OrderUpdateToOneWithWhereWithoutPaymentInput, Prisma.OrderUpdateWithoutPaymentInput>, Prisma.OrderUncheckedUpdateWithoutPaymentInput>
-}
-
 export type OrderCreateWithoutItemsInput = {
-  id: string
   userId: string
   status?: $Enums.OrderStatus
   statusReason?: string | null
@@ -862,9 +881,8 @@ export type OrderCreateWithoutItemsInput = {
   couponCode?: string | null
   optionsHash?: string | null
   history?: Prisma.OrderStatusChangeCreateNestedManyWithoutOrderInput
-  payment?: Prisma.PaymentCreateNestedOneWithoutOrderInput
-  refunds?: Prisma.RefundCreateNestedManyWithoutOrderInput
   returns?: Prisma.ReturnCreateNestedManyWithoutOrderInput
+  locator: Prisma.OrderLocatorCreateNestedOneWithoutOrdersInput
 }
 
 export type OrderUncheckedCreateWithoutItemsInput = {
@@ -890,8 +908,6 @@ export type OrderUncheckedCreateWithoutItemsInput = {
   couponCode?: string | null
   optionsHash?: string | null
   history?: Prisma.OrderStatusChangeUncheckedCreateNestedManyWithoutOrderInput
-  payment?: Prisma.PaymentUncheckedCreateNestedOneWithoutOrderInput
-  refunds?: Prisma.RefundUncheckedCreateNestedManyWithoutOrderInput
   returns?: Prisma.ReturnUncheckedCreateNestedManyWithoutOrderInput
 }
 
@@ -912,7 +928,6 @@ export type OrderUpdateToOneWithWhereWithoutItemsInput = {
 }
 
 export type OrderUpdateWithoutItemsInput = {
-  id?: Prisma.StringFieldUpdateOperationsInput | string
   userId?: Prisma.StringFieldUpdateOperationsInput | string
   status?: Prisma.EnumOrderStatusFieldUpdateOperationsInput | $Enums.OrderStatus
   statusReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -934,9 +949,8 @@ export type OrderUpdateWithoutItemsInput = {
   couponCode?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   optionsHash?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   history?: Prisma.OrderStatusChangeUpdateManyWithoutOrderNestedInput
-  payment?: Prisma.PaymentUpdateOneWithoutOrderNestedInput
-  refunds?: Prisma.RefundUpdateManyWithoutOrderNestedInput
   returns?: Prisma.ReturnUpdateManyWithoutOrderNestedInput
+  locator?: Prisma.OrderLocatorUpdateOneRequiredWithoutOrdersNestedInput
 }
 
 export type OrderUncheckedUpdateWithoutItemsInput = {
@@ -962,13 +976,10 @@ export type OrderUncheckedUpdateWithoutItemsInput = {
   couponCode?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   optionsHash?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   history?: Prisma.OrderStatusChangeUncheckedUpdateManyWithoutOrderNestedInput
-  payment?: Prisma.PaymentUncheckedUpdateOneWithoutOrderNestedInput
-  refunds?: Prisma.RefundUncheckedUpdateManyWithoutOrderNestedInput
   returns?: Prisma.ReturnUncheckedUpdateManyWithoutOrderNestedInput
 }
 
 export type OrderCreateWithoutHistoryInput = {
-  id: string
   userId: string
   status?: $Enums.OrderStatus
   statusReason?: string | null
@@ -990,9 +1001,8 @@ export type OrderCreateWithoutHistoryInput = {
   couponCode?: string | null
   optionsHash?: string | null
   items?: Prisma.OrderItemCreateNestedManyWithoutOrderInput
-  payment?: Prisma.PaymentCreateNestedOneWithoutOrderInput
-  refunds?: Prisma.RefundCreateNestedManyWithoutOrderInput
   returns?: Prisma.ReturnCreateNestedManyWithoutOrderInput
+  locator: Prisma.OrderLocatorCreateNestedOneWithoutOrdersInput
 }
 
 export type OrderUncheckedCreateWithoutHistoryInput = {
@@ -1018,8 +1028,6 @@ export type OrderUncheckedCreateWithoutHistoryInput = {
   couponCode?: string | null
   optionsHash?: string | null
   items?: Prisma.OrderItemUncheckedCreateNestedManyWithoutOrderInput
-  payment?: Prisma.PaymentUncheckedCreateNestedOneWithoutOrderInput
-  refunds?: Prisma.RefundUncheckedCreateNestedManyWithoutOrderInput
   returns?: Prisma.ReturnUncheckedCreateNestedManyWithoutOrderInput
 }
 
@@ -1040,7 +1048,6 @@ export type OrderUpdateToOneWithWhereWithoutHistoryInput = {
 }
 
 export type OrderUpdateWithoutHistoryInput = {
-  id?: Prisma.StringFieldUpdateOperationsInput | string
   userId?: Prisma.StringFieldUpdateOperationsInput | string
   status?: Prisma.EnumOrderStatusFieldUpdateOperationsInput | $Enums.OrderStatus
   statusReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1062,9 +1069,8 @@ export type OrderUpdateWithoutHistoryInput = {
   couponCode?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   optionsHash?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   items?: Prisma.OrderItemUpdateManyWithoutOrderNestedInput
-  payment?: Prisma.PaymentUpdateOneWithoutOrderNestedInput
-  refunds?: Prisma.RefundUpdateManyWithoutOrderNestedInput
   returns?: Prisma.ReturnUpdateManyWithoutOrderNestedInput
+  locator?: Prisma.OrderLocatorUpdateOneRequiredWithoutOrdersNestedInput
 }
 
 export type OrderUncheckedUpdateWithoutHistoryInput = {
@@ -1090,13 +1096,10 @@ export type OrderUncheckedUpdateWithoutHistoryInput = {
   couponCode?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   optionsHash?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   items?: Prisma.OrderItemUncheckedUpdateManyWithoutOrderNestedInput
-  payment?: Prisma.PaymentUncheckedUpdateOneWithoutOrderNestedInput
-  refunds?: Prisma.RefundUncheckedUpdateManyWithoutOrderNestedInput
   returns?: Prisma.ReturnUncheckedUpdateManyWithoutOrderNestedInput
 }
 
-export type OrderCreateWithoutRefundsInput = {
-  id: string
+export type OrderCreateWithoutLocatorInput = {
   userId: string
   status?: $Enums.OrderStatus
   statusReason?: string | null
@@ -1119,12 +1122,10 @@ export type OrderCreateWithoutRefundsInput = {
   optionsHash?: string | null
   items?: Prisma.OrderItemCreateNestedManyWithoutOrderInput
   history?: Prisma.OrderStatusChangeCreateNestedManyWithoutOrderInput
-  payment?: Prisma.PaymentCreateNestedOneWithoutOrderInput
   returns?: Prisma.ReturnCreateNestedManyWithoutOrderInput
 }
 
-export type OrderUncheckedCreateWithoutRefundsInput = {
-  id: string
+export type OrderUncheckedCreateWithoutLocatorInput = {
   userId: string
   status?: $Enums.OrderStatus
   statusReason?: string | null
@@ -1147,84 +1148,63 @@ export type OrderUncheckedCreateWithoutRefundsInput = {
   optionsHash?: string | null
   items?: Prisma.OrderItemUncheckedCreateNestedManyWithoutOrderInput
   history?: Prisma.OrderStatusChangeUncheckedCreateNestedManyWithoutOrderInput
-  payment?: Prisma.PaymentUncheckedCreateNestedOneWithoutOrderInput
   returns?: Prisma.ReturnUncheckedCreateNestedManyWithoutOrderInput
 }
 
-export type OrderCreateOrConnectWithoutRefundsInput = {
+export type OrderCreateOrConnectWithoutLocatorInput = {
   where: Prisma.OrderWhereUniqueInput
-  create: Prisma.XOR<Prisma.OrderCreateWithoutRefundsInput, Prisma.OrderUncheckedCreateWithoutRefundsInput>
+  create: Prisma.XOR<Prisma.OrderCreateWithoutLocatorInput, Prisma.OrderUncheckedCreateWithoutLocatorInput>
 }
 
-export type OrderUpsertWithoutRefundsInput = {
-  update: Prisma.XOR<Prisma.OrderUpdateWithoutRefundsInput, Prisma.OrderUncheckedUpdateWithoutRefundsInput>
-  create: Prisma.XOR<Prisma.OrderCreateWithoutRefundsInput, Prisma.OrderUncheckedCreateWithoutRefundsInput>
-  where?: Prisma.OrderWhereInput
+export type OrderCreateManyLocatorInputEnvelope = {
+  data: Prisma.OrderCreateManyLocatorInput | Prisma.OrderCreateManyLocatorInput[]
+  skipDuplicates?: boolean
 }
 
-export type OrderUpdateToOneWithWhereWithoutRefundsInput = {
-  where?: Prisma.OrderWhereInput
-  data: Prisma.XOR<Prisma.OrderUpdateWithoutRefundsInput, Prisma.OrderUncheckedUpdateWithoutRefundsInput>
+export type OrderUpsertWithWhereUniqueWithoutLocatorInput = {
+  where: Prisma.OrderWhereUniqueInput
+  update: Prisma.XOR<Prisma.OrderUpdateWithoutLocatorInput, Prisma.OrderUncheckedUpdateWithoutLocatorInput>
+  create: Prisma.XOR<Prisma.OrderCreateWithoutLocatorInput, Prisma.OrderUncheckedCreateWithoutLocatorInput>
 }
 
-export type OrderUpdateWithoutRefundsInput = {
-  id?: Prisma.StringFieldUpdateOperationsInput | string
-  userId?: Prisma.StringFieldUpdateOperationsInput | string
-  status?: Prisma.EnumOrderStatusFieldUpdateOperationsInput | $Enums.OrderStatus
-  statusReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  currency?: Prisma.StringFieldUpdateOperationsInput | string
-  totalAmount?: Prisma.IntFieldUpdateOperationsInput | number
-  idempotencyKey?: Prisma.StringFieldUpdateOperationsInput | string
-  requestHash?: Prisma.StringFieldUpdateOperationsInput | string
-  reservationId?: Prisma.StringFieldUpdateOperationsInput | string
-  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
-  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
-  refundedAmount?: Prisma.IntFieldUpdateOperationsInput | number
-  deliveredAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  subtotalAmount?: Prisma.IntFieldUpdateOperationsInput | number
-  discountAmount?: Prisma.IntFieldUpdateOperationsInput | number
-  shippingAmount?: Prisma.IntFieldUpdateOperationsInput | number
-  taxAmount?: Prisma.IntFieldUpdateOperationsInput | number
-  shippingAddress?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
-  shippingMethod?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
-  couponCode?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  optionsHash?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  items?: Prisma.OrderItemUpdateManyWithoutOrderNestedInput
-  history?: Prisma.OrderStatusChangeUpdateManyWithoutOrderNestedInput
-  payment?: Prisma.PaymentUpdateOneWithoutOrderNestedInput
-  returns?: Prisma.ReturnUpdateManyWithoutOrderNestedInput
+export type OrderUpdateWithWhereUniqueWithoutLocatorInput = {
+  where: Prisma.OrderWhereUniqueInput
+  data: Prisma.XOR<Prisma.OrderUpdateWithoutLocatorInput, Prisma.OrderUncheckedUpdateWithoutLocatorInput>
 }
 
-export type OrderUncheckedUpdateWithoutRefundsInput = {
-  id?: Prisma.StringFieldUpdateOperationsInput | string
-  userId?: Prisma.StringFieldUpdateOperationsInput | string
-  status?: Prisma.EnumOrderStatusFieldUpdateOperationsInput | $Enums.OrderStatus
-  statusReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  currency?: Prisma.StringFieldUpdateOperationsInput | string
-  totalAmount?: Prisma.IntFieldUpdateOperationsInput | number
-  idempotencyKey?: Prisma.StringFieldUpdateOperationsInput | string
-  requestHash?: Prisma.StringFieldUpdateOperationsInput | string
-  reservationId?: Prisma.StringFieldUpdateOperationsInput | string
-  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
-  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
-  refundedAmount?: Prisma.IntFieldUpdateOperationsInput | number
-  deliveredAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  subtotalAmount?: Prisma.IntFieldUpdateOperationsInput | number
-  discountAmount?: Prisma.IntFieldUpdateOperationsInput | number
-  shippingAmount?: Prisma.IntFieldUpdateOperationsInput | number
-  taxAmount?: Prisma.IntFieldUpdateOperationsInput | number
-  shippingAddress?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
-  shippingMethod?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
-  couponCode?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  optionsHash?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  items?: Prisma.OrderItemUncheckedUpdateManyWithoutOrderNestedInput
-  history?: Prisma.OrderStatusChangeUncheckedUpdateManyWithoutOrderNestedInput
-  payment?: Prisma.PaymentUncheckedUpdateOneWithoutOrderNestedInput
-  returns?: Prisma.ReturnUncheckedUpdateManyWithoutOrderNestedInput
+export type OrderUpdateManyWithWhereWithoutLocatorInput = {
+  where: Prisma.OrderScalarWhereInput
+  data: Prisma.XOR<Prisma.OrderUpdateManyMutationInput, Prisma.OrderUncheckedUpdateManyWithoutLocatorInput>
+}
+
+export type OrderScalarWhereInput = {
+  AND?: Prisma.OrderScalarWhereInput | Prisma.OrderScalarWhereInput[]
+  OR?: Prisma.OrderScalarWhereInput[]
+  NOT?: Prisma.OrderScalarWhereInput | Prisma.OrderScalarWhereInput[]
+  id?: Prisma.StringFilter<"Order"> | string
+  userId?: Prisma.StringFilter<"Order"> | string
+  status?: Prisma.EnumOrderStatusFilter<"Order"> | $Enums.OrderStatus
+  statusReason?: Prisma.StringNullableFilter<"Order"> | string | null
+  currency?: Prisma.StringFilter<"Order"> | string
+  totalAmount?: Prisma.IntFilter<"Order"> | number
+  idempotencyKey?: Prisma.StringFilter<"Order"> | string
+  requestHash?: Prisma.StringFilter<"Order"> | string
+  reservationId?: Prisma.StringFilter<"Order"> | string
+  createdAt?: Prisma.DateTimeFilter<"Order"> | Date | string
+  updatedAt?: Prisma.DateTimeFilter<"Order"> | Date | string
+  refundedAmount?: Prisma.IntFilter<"Order"> | number
+  deliveredAt?: Prisma.DateTimeNullableFilter<"Order"> | Date | string | null
+  subtotalAmount?: Prisma.IntFilter<"Order"> | number
+  discountAmount?: Prisma.IntFilter<"Order"> | number
+  shippingAmount?: Prisma.IntFilter<"Order"> | number
+  taxAmount?: Prisma.IntFilter<"Order"> | number
+  shippingAddress?: Prisma.JsonNullableFilter<"Order">
+  shippingMethod?: Prisma.JsonNullableFilter<"Order">
+  couponCode?: Prisma.StringNullableFilter<"Order"> | string | null
+  optionsHash?: Prisma.StringNullableFilter<"Order"> | string | null
 }
 
 export type OrderCreateWithoutReturnsInput = {
-  id: string
   userId: string
   status?: $Enums.OrderStatus
   statusReason?: string | null
@@ -1247,8 +1227,7 @@ export type OrderCreateWithoutReturnsInput = {
   optionsHash?: string | null
   items?: Prisma.OrderItemCreateNestedManyWithoutOrderInput
   history?: Prisma.OrderStatusChangeCreateNestedManyWithoutOrderInput
-  payment?: Prisma.PaymentCreateNestedOneWithoutOrderInput
-  refunds?: Prisma.RefundCreateNestedManyWithoutOrderInput
+  locator: Prisma.OrderLocatorCreateNestedOneWithoutOrdersInput
 }
 
 export type OrderUncheckedCreateWithoutReturnsInput = {
@@ -1275,8 +1254,6 @@ export type OrderUncheckedCreateWithoutReturnsInput = {
   optionsHash?: string | null
   items?: Prisma.OrderItemUncheckedCreateNestedManyWithoutOrderInput
   history?: Prisma.OrderStatusChangeUncheckedCreateNestedManyWithoutOrderInput
-  payment?: Prisma.PaymentUncheckedCreateNestedOneWithoutOrderInput
-  refunds?: Prisma.RefundUncheckedCreateNestedManyWithoutOrderInput
 }
 
 export type OrderCreateOrConnectWithoutReturnsInput = {
@@ -1296,7 +1273,6 @@ export type OrderUpdateToOneWithWhereWithoutReturnsInput = {
 }
 
 export type OrderUpdateWithoutReturnsInput = {
-  id?: Prisma.StringFieldUpdateOperationsInput | string
   userId?: Prisma.StringFieldUpdateOperationsInput | string
   status?: Prisma.EnumOrderStatusFieldUpdateOperationsInput | $Enums.OrderStatus
   statusReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1319,8 +1295,7 @@ export type OrderUpdateWithoutReturnsInput = {
   optionsHash?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   items?: Prisma.OrderItemUpdateManyWithoutOrderNestedInput
   history?: Prisma.OrderStatusChangeUpdateManyWithoutOrderNestedInput
-  payment?: Prisma.PaymentUpdateOneWithoutOrderNestedInput
-  refunds?: Prisma.RefundUpdateManyWithoutOrderNestedInput
+  locator?: Prisma.OrderLocatorUpdateOneRequiredWithoutOrdersNestedInput
 }
 
 export type OrderUncheckedUpdateWithoutReturnsInput = {
@@ -1347,12 +1322,9 @@ export type OrderUncheckedUpdateWithoutReturnsInput = {
   optionsHash?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   items?: Prisma.OrderItemUncheckedUpdateManyWithoutOrderNestedInput
   history?: Prisma.OrderStatusChangeUncheckedUpdateManyWithoutOrderNestedInput
-  payment?: Prisma.PaymentUncheckedUpdateOneWithoutOrderNestedInput
-  refunds?: Prisma.RefundUncheckedUpdateManyWithoutOrderNestedInput
 }
 
-export type OrderCreateWithoutPaymentInput = {
-  id: string
+export type OrderCreateManyLocatorInput = {
   userId: string
   status?: $Enums.OrderStatus
   statusReason?: string | null
@@ -1373,58 +1345,9 @@ export type OrderCreateWithoutPaymentInput = {
   shippingMethod?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
   couponCode?: string | null
   optionsHash?: string | null
-  items?: Prisma.OrderItemCreateNestedManyWithoutOrderInput
-  history?: Prisma.OrderStatusChangeCreateNestedManyWithoutOrderInput
-  refunds?: Prisma.RefundCreateNestedManyWithoutOrderInput
-  returns?: Prisma.ReturnCreateNestedManyWithoutOrderInput
 }
 
-export type OrderUncheckedCreateWithoutPaymentInput = {
-  id: string
-  userId: string
-  status?: $Enums.OrderStatus
-  statusReason?: string | null
-  currency: string
-  totalAmount: number
-  idempotencyKey: string
-  requestHash: string
-  reservationId: string
-  createdAt?: Date | string
-  updatedAt?: Date | string
-  refundedAmount?: number
-  deliveredAt?: Date | string | null
-  subtotalAmount: number
-  discountAmount?: number
-  shippingAmount?: number
-  taxAmount?: number
-  shippingAddress?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
-  shippingMethod?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
-  couponCode?: string | null
-  optionsHash?: string | null
-  items?: Prisma.OrderItemUncheckedCreateNestedManyWithoutOrderInput
-  history?: Prisma.OrderStatusChangeUncheckedCreateNestedManyWithoutOrderInput
-  refunds?: Prisma.RefundUncheckedCreateNestedManyWithoutOrderInput
-  returns?: Prisma.ReturnUncheckedCreateNestedManyWithoutOrderInput
-}
-
-export type OrderCreateOrConnectWithoutPaymentInput = {
-  where: Prisma.OrderWhereUniqueInput
-  create: Prisma.XOR<Prisma.OrderCreateWithoutPaymentInput, Prisma.OrderUncheckedCreateWithoutPaymentInput>
-}
-
-export type OrderUpsertWithoutPaymentInput = {
-  update: Prisma.XOR<Prisma.OrderUpdateWithoutPaymentInput, Prisma.OrderUncheckedUpdateWithoutPaymentInput>
-  create: Prisma.XOR<Prisma.OrderCreateWithoutPaymentInput, Prisma.OrderUncheckedCreateWithoutPaymentInput>
-  where?: Prisma.OrderWhereInput
-}
-
-export type OrderUpdateToOneWithWhereWithoutPaymentInput = {
-  where?: Prisma.OrderWhereInput
-  data: Prisma.XOR<Prisma.OrderUpdateWithoutPaymentInput, Prisma.OrderUncheckedUpdateWithoutPaymentInput>
-}
-
-export type OrderUpdateWithoutPaymentInput = {
-  id?: Prisma.StringFieldUpdateOperationsInput | string
+export type OrderUpdateWithoutLocatorInput = {
   userId?: Prisma.StringFieldUpdateOperationsInput | string
   status?: Prisma.EnumOrderStatusFieldUpdateOperationsInput | $Enums.OrderStatus
   statusReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1447,12 +1370,10 @@ export type OrderUpdateWithoutPaymentInput = {
   optionsHash?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   items?: Prisma.OrderItemUpdateManyWithoutOrderNestedInput
   history?: Prisma.OrderStatusChangeUpdateManyWithoutOrderNestedInput
-  refunds?: Prisma.RefundUpdateManyWithoutOrderNestedInput
   returns?: Prisma.ReturnUpdateManyWithoutOrderNestedInput
 }
 
-export type OrderUncheckedUpdateWithoutPaymentInput = {
-  id?: Prisma.StringFieldUpdateOperationsInput | string
+export type OrderUncheckedUpdateWithoutLocatorInput = {
   userId?: Prisma.StringFieldUpdateOperationsInput | string
   status?: Prisma.EnumOrderStatusFieldUpdateOperationsInput | $Enums.OrderStatus
   statusReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1475,8 +1396,30 @@ export type OrderUncheckedUpdateWithoutPaymentInput = {
   optionsHash?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   items?: Prisma.OrderItemUncheckedUpdateManyWithoutOrderNestedInput
   history?: Prisma.OrderStatusChangeUncheckedUpdateManyWithoutOrderNestedInput
-  refunds?: Prisma.RefundUncheckedUpdateManyWithoutOrderNestedInput
   returns?: Prisma.ReturnUncheckedUpdateManyWithoutOrderNestedInput
+}
+
+export type OrderUncheckedUpdateManyWithoutLocatorInput = {
+  userId?: Prisma.StringFieldUpdateOperationsInput | string
+  status?: Prisma.EnumOrderStatusFieldUpdateOperationsInput | $Enums.OrderStatus
+  statusReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  currency?: Prisma.StringFieldUpdateOperationsInput | string
+  totalAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  idempotencyKey?: Prisma.StringFieldUpdateOperationsInput | string
+  requestHash?: Prisma.StringFieldUpdateOperationsInput | string
+  reservationId?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  refundedAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  deliveredAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  subtotalAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  discountAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  shippingAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  taxAmount?: Prisma.IntFieldUpdateOperationsInput | number
+  shippingAddress?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  shippingMethod?: Prisma.NullableJsonNullValueInput | runtime.InputJsonValue
+  couponCode?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  optionsHash?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 
@@ -1487,14 +1430,12 @@ export type OrderUncheckedUpdateWithoutPaymentInput = {
 export type OrderCountOutputType = {
   items: number
   history: number
-  refunds: number
   returns: number
 }
 
 export type OrderCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   items?: boolean | OrderCountOutputTypeCountItemsArgs
   history?: boolean | OrderCountOutputTypeCountHistoryArgs
-  refunds?: boolean | OrderCountOutputTypeCountRefundsArgs
   returns?: boolean | OrderCountOutputTypeCountReturnsArgs
 }
 
@@ -1520,13 +1461,6 @@ export type OrderCountOutputTypeCountItemsArgs<ExtArgs extends runtime.Types.Ext
  */
 export type OrderCountOutputTypeCountHistoryArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   where?: Prisma.OrderStatusChangeWhereInput
-}
-
-/**
- * OrderCountOutputType without action
- */
-export type OrderCountOutputTypeCountRefundsArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
-  where?: Prisma.RefundWhereInput
 }
 
 /**
@@ -1561,9 +1495,8 @@ export type OrderSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = 
   optionsHash?: boolean
   items?: boolean | Prisma.Order$itemsArgs<ExtArgs>
   history?: boolean | Prisma.Order$historyArgs<ExtArgs>
-  payment?: boolean | Prisma.Order$paymentArgs<ExtArgs>
-  refunds?: boolean | Prisma.Order$refundsArgs<ExtArgs>
   returns?: boolean | Prisma.Order$returnsArgs<ExtArgs>
+  locator?: boolean | Prisma.OrderLocatorDefaultArgs<ExtArgs>
   _count?: boolean | Prisma.OrderCountOutputTypeDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["order"]>
 
@@ -1589,6 +1522,7 @@ export type OrderSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extensi
   shippingMethod?: boolean
   couponCode?: boolean
   optionsHash?: boolean
+  locator?: boolean | Prisma.OrderLocatorDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["order"]>
 
 export type OrderSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
@@ -1613,6 +1547,7 @@ export type OrderSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensi
   shippingMethod?: boolean
   couponCode?: boolean
   optionsHash?: boolean
+  locator?: boolean | Prisma.OrderLocatorDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["order"]>
 
 export type OrderSelectScalar = {
@@ -1643,22 +1578,24 @@ export type OrderOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = ru
 export type OrderInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   items?: boolean | Prisma.Order$itemsArgs<ExtArgs>
   history?: boolean | Prisma.Order$historyArgs<ExtArgs>
-  payment?: boolean | Prisma.Order$paymentArgs<ExtArgs>
-  refunds?: boolean | Prisma.Order$refundsArgs<ExtArgs>
   returns?: boolean | Prisma.Order$returnsArgs<ExtArgs>
+  locator?: boolean | Prisma.OrderLocatorDefaultArgs<ExtArgs>
   _count?: boolean | Prisma.OrderCountOutputTypeDefaultArgs<ExtArgs>
 }
-export type OrderIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {}
-export type OrderIncludeUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {}
+export type OrderIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  locator?: boolean | Prisma.OrderLocatorDefaultArgs<ExtArgs>
+}
+export type OrderIncludeUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  locator?: boolean | Prisma.OrderLocatorDefaultArgs<ExtArgs>
+}
 
 export type $OrderPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   name: "Order"
   objects: {
     items: Prisma.$OrderItemPayload<ExtArgs>[]
     history: Prisma.$OrderStatusChangePayload<ExtArgs>[]
-    payment: Prisma.$PaymentPayload<ExtArgs> | null
-    refunds: Prisma.$RefundPayload<ExtArgs>[]
     returns: Prisma.$ReturnPayload<ExtArgs>[]
+    locator: Prisma.$OrderLocatorPayload<ExtArgs>
   }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     id: string
@@ -2100,9 +2037,8 @@ export interface Prisma__OrderClient<T, Null = never, ExtArgs extends runtime.Ty
   readonly [Symbol.toStringTag]: "PrismaPromise"
   items<T extends Prisma.Order$itemsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Order$itemsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$OrderItemPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   history<T extends Prisma.Order$historyArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Order$historyArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$OrderStatusChangePayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
-  payment<T extends Prisma.Order$paymentArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Order$paymentArgs<ExtArgs>>): Prisma.Prisma__PaymentClient<runtime.Types.Result.GetResult<Prisma.$PaymentPayload<ExtArgs>, T, "findUniqueOrThrow", GlobalOmitOptions> | null, null, ExtArgs, GlobalOmitOptions>
-  refunds<T extends Prisma.Order$refundsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Order$refundsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$RefundPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   returns<T extends Prisma.Order$returnsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Order$returnsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$ReturnPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  locator<T extends Prisma.OrderLocatorDefaultArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.OrderLocatorDefaultArgs<ExtArgs>>): Prisma.Prisma__OrderLocatorClient<runtime.Types.Result.GetResult<Prisma.$OrderLocatorPayload<ExtArgs>, T, "findUniqueOrThrow", GlobalOmitOptions> | Null, Null, ExtArgs, GlobalOmitOptions>
   /**
    * Attaches callbacks for the resolution and/or rejection of the Promise.
    * @param onfulfilled The callback to execute when the Promise is resolved.
@@ -2407,6 +2343,10 @@ export type OrderCreateManyAndReturnArgs<ExtArgs extends runtime.Types.Extension
    */
   data: Prisma.OrderCreateManyInput | Prisma.OrderCreateManyInput[]
   skipDuplicates?: boolean
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.OrderIncludeCreateManyAndReturn<ExtArgs> | null
 }
 
 /**
@@ -2477,6 +2417,10 @@ export type OrderUpdateManyAndReturnArgs<ExtArgs extends runtime.Types.Extension
    * Limit how many Orders to update.
    */
   limit?: number
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.OrderIncludeUpdateManyAndReturn<ExtArgs> | null
 }
 
 /**
@@ -2591,49 +2535,6 @@ export type Order$historyArgs<ExtArgs extends runtime.Types.Extensions.InternalA
   take?: number
   skip?: number
   distinct?: Prisma.OrderStatusChangeScalarFieldEnum | Prisma.OrderStatusChangeScalarFieldEnum[]
-}
-
-/**
- * Order.payment
- */
-export type Order$paymentArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
-  /**
-   * Select specific fields to fetch from the Payment
-   */
-  select?: Prisma.PaymentSelect<ExtArgs> | null
-  /**
-   * Omit specific fields from the Payment
-   */
-  omit?: Prisma.PaymentOmit<ExtArgs> | null
-  /**
-   * Choose, which related nodes to fetch as well
-   */
-  include?: Prisma.PaymentInclude<ExtArgs> | null
-  where?: Prisma.PaymentWhereInput
-}
-
-/**
- * Order.refunds
- */
-export type Order$refundsArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
-  /**
-   * Select specific fields to fetch from the Refund
-   */
-  select?: Prisma.RefundSelect<ExtArgs> | null
-  /**
-   * Omit specific fields from the Refund
-   */
-  omit?: Prisma.RefundOmit<ExtArgs> | null
-  /**
-   * Choose, which related nodes to fetch as well
-   */
-  include?: Prisma.RefundInclude<ExtArgs> | null
-  where?: Prisma.RefundWhereInput
-  orderBy?: Prisma.RefundOrderByWithRelationInput | Prisma.RefundOrderByWithRelationInput[]
-  cursor?: Prisma.RefundWhereUniqueInput
-  take?: number
-  skip?: number
-  distinct?: Prisma.RefundScalarFieldEnum | Prisma.RefundScalarFieldEnum[]
 }
 
 /**

@@ -39,6 +39,7 @@ export type OrderItemSumAggregateOutputType = {
 
 export type OrderItemMinAggregateOutputType = {
   orderId: string | null
+  userId: string | null
   variantId: string | null
   productId: string | null
   name: string | null
@@ -50,6 +51,7 @@ export type OrderItemMinAggregateOutputType = {
 
 export type OrderItemMaxAggregateOutputType = {
   orderId: string | null
+  userId: string | null
   variantId: string | null
   productId: string | null
   name: string | null
@@ -61,6 +63,7 @@ export type OrderItemMaxAggregateOutputType = {
 
 export type OrderItemCountAggregateOutputType = {
   orderId: number
+  userId: number
   variantId: number
   productId: number
   name: number
@@ -85,6 +88,7 @@ export type OrderItemSumAggregateInputType = {
 
 export type OrderItemMinAggregateInputType = {
   orderId?: true
+  userId?: true
   variantId?: true
   productId?: true
   name?: true
@@ -96,6 +100,7 @@ export type OrderItemMinAggregateInputType = {
 
 export type OrderItemMaxAggregateInputType = {
   orderId?: true
+  userId?: true
   variantId?: true
   productId?: true
   name?: true
@@ -107,6 +112,7 @@ export type OrderItemMaxAggregateInputType = {
 
 export type OrderItemCountAggregateInputType = {
   orderId?: true
+  userId?: true
   variantId?: true
   productId?: true
   name?: true
@@ -206,6 +212,7 @@ export type OrderItemGroupByArgs<ExtArgs extends runtime.Types.Extensions.Intern
 
 export type OrderItemGroupByOutputType = {
   orderId: string
+  userId: string
   variantId: string
   productId: string
   name: string
@@ -241,6 +248,7 @@ export type OrderItemWhereInput = {
   OR?: Prisma.OrderItemWhereInput[]
   NOT?: Prisma.OrderItemWhereInput | Prisma.OrderItemWhereInput[]
   orderId?: Prisma.StringFilter<"OrderItem"> | string
+  userId?: Prisma.StringFilter<"OrderItem"> | string
   variantId?: Prisma.StringFilter<"OrderItem"> | string
   productId?: Prisma.StringFilter<"OrderItem"> | string
   name?: Prisma.StringFilter<"OrderItem"> | string
@@ -254,6 +262,7 @@ export type OrderItemWhereInput = {
 
 export type OrderItemOrderByWithRelationInput = {
   orderId?: Prisma.SortOrder
+  userId?: Prisma.SortOrder
   variantId?: Prisma.SortOrder
   productId?: Prisma.SortOrder
   name?: Prisma.SortOrder
@@ -266,11 +275,12 @@ export type OrderItemOrderByWithRelationInput = {
 }
 
 export type OrderItemWhereUniqueInput = Prisma.AtLeast<{
-  orderId_variantId?: Prisma.OrderItemOrderIdVariantIdCompoundUniqueInput
+  orderId_userId_variantId?: Prisma.OrderItemOrderIdUserIdVariantIdCompoundUniqueInput
   AND?: Prisma.OrderItemWhereInput | Prisma.OrderItemWhereInput[]
   OR?: Prisma.OrderItemWhereInput[]
   NOT?: Prisma.OrderItemWhereInput | Prisma.OrderItemWhereInput[]
   orderId?: Prisma.StringFilter<"OrderItem"> | string
+  userId?: Prisma.StringFilter<"OrderItem"> | string
   variantId?: Prisma.StringFilter<"OrderItem"> | string
   productId?: Prisma.StringFilter<"OrderItem"> | string
   name?: Prisma.StringFilter<"OrderItem"> | string
@@ -280,10 +290,11 @@ export type OrderItemWhereUniqueInput = Prisma.AtLeast<{
   unitAmount?: Prisma.IntFilter<"OrderItem"> | number
   quantity?: Prisma.IntFilter<"OrderItem"> | number
   order?: Prisma.XOR<Prisma.OrderScalarRelationFilter, Prisma.OrderWhereInput>
-}, "orderId_variantId">
+}, "orderId_userId_variantId">
 
 export type OrderItemOrderByWithAggregationInput = {
   orderId?: Prisma.SortOrder
+  userId?: Prisma.SortOrder
   variantId?: Prisma.SortOrder
   productId?: Prisma.SortOrder
   name?: Prisma.SortOrder
@@ -304,6 +315,7 @@ export type OrderItemScalarWhereWithAggregatesInput = {
   OR?: Prisma.OrderItemScalarWhereWithAggregatesInput[]
   NOT?: Prisma.OrderItemScalarWhereWithAggregatesInput | Prisma.OrderItemScalarWhereWithAggregatesInput[]
   orderId?: Prisma.StringWithAggregatesFilter<"OrderItem"> | string
+  userId?: Prisma.StringWithAggregatesFilter<"OrderItem"> | string
   variantId?: Prisma.StringWithAggregatesFilter<"OrderItem"> | string
   productId?: Prisma.StringWithAggregatesFilter<"OrderItem"> | string
   name?: Prisma.StringWithAggregatesFilter<"OrderItem"> | string
@@ -328,6 +340,7 @@ export type OrderItemCreateInput = {
 
 export type OrderItemUncheckedCreateInput = {
   orderId: string
+  userId: string
   variantId: string
   productId: string
   name: string
@@ -352,6 +365,7 @@ export type OrderItemUpdateInput = {
 
 export type OrderItemUncheckedUpdateInput = {
   orderId?: Prisma.StringFieldUpdateOperationsInput | string
+  userId?: Prisma.StringFieldUpdateOperationsInput | string
   variantId?: Prisma.StringFieldUpdateOperationsInput | string
   productId?: Prisma.StringFieldUpdateOperationsInput | string
   name?: Prisma.StringFieldUpdateOperationsInput | string
@@ -364,6 +378,7 @@ export type OrderItemUncheckedUpdateInput = {
 
 export type OrderItemCreateManyInput = {
   orderId: string
+  userId: string
   variantId: string
   productId: string
   name: string
@@ -387,6 +402,7 @@ export type OrderItemUpdateManyMutationInput = {
 
 export type OrderItemUncheckedUpdateManyInput = {
   orderId?: Prisma.StringFieldUpdateOperationsInput | string
+  userId?: Prisma.StringFieldUpdateOperationsInput | string
   variantId?: Prisma.StringFieldUpdateOperationsInput | string
   productId?: Prisma.StringFieldUpdateOperationsInput | string
   name?: Prisma.StringFieldUpdateOperationsInput | string
@@ -407,13 +423,15 @@ export type OrderItemOrderByRelationAggregateInput = {
   _count?: Prisma.SortOrder
 }
 
-export type OrderItemOrderIdVariantIdCompoundUniqueInput = {
+export type OrderItemOrderIdUserIdVariantIdCompoundUniqueInput = {
   orderId: string
+  userId: string
   variantId: string
 }
 
 export type OrderItemCountOrderByAggregateInput = {
   orderId?: Prisma.SortOrder
+  userId?: Prisma.SortOrder
   variantId?: Prisma.SortOrder
   productId?: Prisma.SortOrder
   name?: Prisma.SortOrder
@@ -431,6 +449,7 @@ export type OrderItemAvgOrderByAggregateInput = {
 
 export type OrderItemMaxOrderByAggregateInput = {
   orderId?: Prisma.SortOrder
+  userId?: Prisma.SortOrder
   variantId?: Prisma.SortOrder
   productId?: Prisma.SortOrder
   name?: Prisma.SortOrder
@@ -442,6 +461,7 @@ export type OrderItemMaxOrderByAggregateInput = {
 
 export type OrderItemMinOrderByAggregateInput = {
   orderId?: Prisma.SortOrder
+  userId?: Prisma.SortOrder
   variantId?: Prisma.SortOrder
   productId?: Prisma.SortOrder
   name?: Prisma.SortOrder
@@ -551,6 +571,7 @@ export type OrderItemScalarWhereInput = {
   OR?: Prisma.OrderItemScalarWhereInput[]
   NOT?: Prisma.OrderItemScalarWhereInput | Prisma.OrderItemScalarWhereInput[]
   orderId?: Prisma.StringFilter<"OrderItem"> | string
+  userId?: Prisma.StringFilter<"OrderItem"> | string
   variantId?: Prisma.StringFilter<"OrderItem"> | string
   productId?: Prisma.StringFilter<"OrderItem"> | string
   name?: Prisma.StringFilter<"OrderItem"> | string
@@ -609,6 +630,7 @@ export type OrderItemUncheckedUpdateManyWithoutOrderInput = {
 
 export type OrderItemSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   orderId?: boolean
+  userId?: boolean
   variantId?: boolean
   productId?: boolean
   name?: boolean
@@ -622,6 +644,7 @@ export type OrderItemSelect<ExtArgs extends runtime.Types.Extensions.InternalArg
 
 export type OrderItemSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   orderId?: boolean
+  userId?: boolean
   variantId?: boolean
   productId?: boolean
   name?: boolean
@@ -635,6 +658,7 @@ export type OrderItemSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Ext
 
 export type OrderItemSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   orderId?: boolean
+  userId?: boolean
   variantId?: boolean
   productId?: boolean
   name?: boolean
@@ -648,6 +672,7 @@ export type OrderItemSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Ext
 
 export type OrderItemSelectScalar = {
   orderId?: boolean
+  userId?: boolean
   variantId?: boolean
   productId?: boolean
   name?: boolean
@@ -658,7 +683,7 @@ export type OrderItemSelectScalar = {
   quantity?: boolean
 }
 
-export type OrderItemOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"orderId" | "variantId" | "productId" | "name" | "sku" | "variantTitle" | "options" | "unitAmount" | "quantity", ExtArgs["result"]["orderItem"]>
+export type OrderItemOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"orderId" | "userId" | "variantId" | "productId" | "name" | "sku" | "variantTitle" | "options" | "unitAmount" | "quantity", ExtArgs["result"]["orderItem"]>
 export type OrderItemInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   order?: boolean | Prisma.OrderDefaultArgs<ExtArgs>
 }
@@ -676,6 +701,10 @@ export type $OrderItemPayload<ExtArgs extends runtime.Types.Extensions.InternalA
   }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     orderId: string
+    /**
+     * The order's customer: the partition key, as in "Order".
+     */
+    userId: string
     variantId: string
     productId: string
     name: string
@@ -1115,6 +1144,7 @@ export interface Prisma__OrderItemClient<T, Null = never, ExtArgs extends runtim
  */
 export interface OrderItemFieldRefs {
   readonly orderId: Prisma.FieldRef<"OrderItem", 'String'>
+  readonly userId: Prisma.FieldRef<"OrderItem", 'String'>
   readonly variantId: Prisma.FieldRef<"OrderItem", 'String'>
   readonly productId: Prisma.FieldRef<"OrderItem", 'String'>
   readonly name: Prisma.FieldRef<"OrderItem", 'String'>

@@ -27,6 +27,7 @@ export type AggregateOrderStatusChange = {
 export type OrderStatusChangeMinAggregateOutputType = {
   id: string | null
   orderId: string | null
+  userId: string | null
   from: $Enums.OrderStatus | null
   to: $Enums.OrderStatus | null
   reason: string | null
@@ -36,6 +37,7 @@ export type OrderStatusChangeMinAggregateOutputType = {
 export type OrderStatusChangeMaxAggregateOutputType = {
   id: string | null
   orderId: string | null
+  userId: string | null
   from: $Enums.OrderStatus | null
   to: $Enums.OrderStatus | null
   reason: string | null
@@ -45,6 +47,7 @@ export type OrderStatusChangeMaxAggregateOutputType = {
 export type OrderStatusChangeCountAggregateOutputType = {
   id: number
   orderId: number
+  userId: number
   from: number
   to: number
   reason: number
@@ -56,6 +59,7 @@ export type OrderStatusChangeCountAggregateOutputType = {
 export type OrderStatusChangeMinAggregateInputType = {
   id?: true
   orderId?: true
+  userId?: true
   from?: true
   to?: true
   reason?: true
@@ -65,6 +69,7 @@ export type OrderStatusChangeMinAggregateInputType = {
 export type OrderStatusChangeMaxAggregateInputType = {
   id?: true
   orderId?: true
+  userId?: true
   from?: true
   to?: true
   reason?: true
@@ -74,6 +79,7 @@ export type OrderStatusChangeMaxAggregateInputType = {
 export type OrderStatusChangeCountAggregateInputType = {
   id?: true
   orderId?: true
+  userId?: true
   from?: true
   to?: true
   reason?: true
@@ -156,6 +162,7 @@ export type OrderStatusChangeGroupByArgs<ExtArgs extends runtime.Types.Extension
 export type OrderStatusChangeGroupByOutputType = {
   id: string
   orderId: string
+  userId: string
   from: $Enums.OrderStatus | null
   to: $Enums.OrderStatus
   reason: string | null
@@ -186,6 +193,7 @@ export type OrderStatusChangeWhereInput = {
   NOT?: Prisma.OrderStatusChangeWhereInput | Prisma.OrderStatusChangeWhereInput[]
   id?: Prisma.StringFilter<"OrderStatusChange"> | string
   orderId?: Prisma.StringFilter<"OrderStatusChange"> | string
+  userId?: Prisma.StringFilter<"OrderStatusChange"> | string
   from?: Prisma.EnumOrderStatusNullableFilter<"OrderStatusChange"> | $Enums.OrderStatus | null
   to?: Prisma.EnumOrderStatusFilter<"OrderStatusChange"> | $Enums.OrderStatus
   reason?: Prisma.StringNullableFilter<"OrderStatusChange"> | string | null
@@ -196,6 +204,7 @@ export type OrderStatusChangeWhereInput = {
 export type OrderStatusChangeOrderByWithRelationInput = {
   id?: Prisma.SortOrder
   orderId?: Prisma.SortOrder
+  userId?: Prisma.SortOrder
   from?: Prisma.SortOrderInput | Prisma.SortOrder
   to?: Prisma.SortOrder
   reason?: Prisma.SortOrderInput | Prisma.SortOrder
@@ -204,21 +213,24 @@ export type OrderStatusChangeOrderByWithRelationInput = {
 }
 
 export type OrderStatusChangeWhereUniqueInput = Prisma.AtLeast<{
-  id?: string
+  id_userId?: Prisma.OrderStatusChangeIdUserIdCompoundUniqueInput
   AND?: Prisma.OrderStatusChangeWhereInput | Prisma.OrderStatusChangeWhereInput[]
   OR?: Prisma.OrderStatusChangeWhereInput[]
   NOT?: Prisma.OrderStatusChangeWhereInput | Prisma.OrderStatusChangeWhereInput[]
+  id?: Prisma.StringFilter<"OrderStatusChange"> | string
   orderId?: Prisma.StringFilter<"OrderStatusChange"> | string
+  userId?: Prisma.StringFilter<"OrderStatusChange"> | string
   from?: Prisma.EnumOrderStatusNullableFilter<"OrderStatusChange"> | $Enums.OrderStatus | null
   to?: Prisma.EnumOrderStatusFilter<"OrderStatusChange"> | $Enums.OrderStatus
   reason?: Prisma.StringNullableFilter<"OrderStatusChange"> | string | null
   at?: Prisma.DateTimeFilter<"OrderStatusChange"> | Date | string
   order?: Prisma.XOR<Prisma.OrderScalarRelationFilter, Prisma.OrderWhereInput>
-}, "id">
+}, "id_userId">
 
 export type OrderStatusChangeOrderByWithAggregationInput = {
   id?: Prisma.SortOrder
   orderId?: Prisma.SortOrder
+  userId?: Prisma.SortOrder
   from?: Prisma.SortOrderInput | Prisma.SortOrder
   to?: Prisma.SortOrder
   reason?: Prisma.SortOrderInput | Prisma.SortOrder
@@ -234,6 +246,7 @@ export type OrderStatusChangeScalarWhereWithAggregatesInput = {
   NOT?: Prisma.OrderStatusChangeScalarWhereWithAggregatesInput | Prisma.OrderStatusChangeScalarWhereWithAggregatesInput[]
   id?: Prisma.StringWithAggregatesFilter<"OrderStatusChange"> | string
   orderId?: Prisma.StringWithAggregatesFilter<"OrderStatusChange"> | string
+  userId?: Prisma.StringWithAggregatesFilter<"OrderStatusChange"> | string
   from?: Prisma.EnumOrderStatusNullableWithAggregatesFilter<"OrderStatusChange"> | $Enums.OrderStatus | null
   to?: Prisma.EnumOrderStatusWithAggregatesFilter<"OrderStatusChange"> | $Enums.OrderStatus
   reason?: Prisma.StringNullableWithAggregatesFilter<"OrderStatusChange"> | string | null
@@ -252,6 +265,7 @@ export type OrderStatusChangeCreateInput = {
 export type OrderStatusChangeUncheckedCreateInput = {
   id: string
   orderId: string
+  userId: string
   from?: $Enums.OrderStatus | null
   to: $Enums.OrderStatus
   reason?: string | null
@@ -270,6 +284,7 @@ export type OrderStatusChangeUpdateInput = {
 export type OrderStatusChangeUncheckedUpdateInput = {
   id?: Prisma.StringFieldUpdateOperationsInput | string
   orderId?: Prisma.StringFieldUpdateOperationsInput | string
+  userId?: Prisma.StringFieldUpdateOperationsInput | string
   from?: Prisma.NullableEnumOrderStatusFieldUpdateOperationsInput | $Enums.OrderStatus | null
   to?: Prisma.EnumOrderStatusFieldUpdateOperationsInput | $Enums.OrderStatus
   reason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -279,6 +294,7 @@ export type OrderStatusChangeUncheckedUpdateInput = {
 export type OrderStatusChangeCreateManyInput = {
   id: string
   orderId: string
+  userId: string
   from?: $Enums.OrderStatus | null
   to: $Enums.OrderStatus
   reason?: string | null
@@ -296,6 +312,7 @@ export type OrderStatusChangeUpdateManyMutationInput = {
 export type OrderStatusChangeUncheckedUpdateManyInput = {
   id?: Prisma.StringFieldUpdateOperationsInput | string
   orderId?: Prisma.StringFieldUpdateOperationsInput | string
+  userId?: Prisma.StringFieldUpdateOperationsInput | string
   from?: Prisma.NullableEnumOrderStatusFieldUpdateOperationsInput | $Enums.OrderStatus | null
   to?: Prisma.EnumOrderStatusFieldUpdateOperationsInput | $Enums.OrderStatus
   reason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -312,9 +329,15 @@ export type OrderStatusChangeOrderByRelationAggregateInput = {
   _count?: Prisma.SortOrder
 }
 
+export type OrderStatusChangeIdUserIdCompoundUniqueInput = {
+  id: string
+  userId: string
+}
+
 export type OrderStatusChangeCountOrderByAggregateInput = {
   id?: Prisma.SortOrder
   orderId?: Prisma.SortOrder
+  userId?: Prisma.SortOrder
   from?: Prisma.SortOrder
   to?: Prisma.SortOrder
   reason?: Prisma.SortOrder
@@ -324,6 +347,7 @@ export type OrderStatusChangeCountOrderByAggregateInput = {
 export type OrderStatusChangeMaxOrderByAggregateInput = {
   id?: Prisma.SortOrder
   orderId?: Prisma.SortOrder
+  userId?: Prisma.SortOrder
   from?: Prisma.SortOrder
   to?: Prisma.SortOrder
   reason?: Prisma.SortOrder
@@ -333,6 +357,7 @@ export type OrderStatusChangeMaxOrderByAggregateInput = {
 export type OrderStatusChangeMinOrderByAggregateInput = {
   id?: Prisma.SortOrder
   orderId?: Prisma.SortOrder
+  userId?: Prisma.SortOrder
   from?: Prisma.SortOrder
   to?: Prisma.SortOrder
   reason?: Prisma.SortOrder
@@ -433,6 +458,7 @@ export type OrderStatusChangeScalarWhereInput = {
   NOT?: Prisma.OrderStatusChangeScalarWhereInput | Prisma.OrderStatusChangeScalarWhereInput[]
   id?: Prisma.StringFilter<"OrderStatusChange"> | string
   orderId?: Prisma.StringFilter<"OrderStatusChange"> | string
+  userId?: Prisma.StringFilter<"OrderStatusChange"> | string
   from?: Prisma.EnumOrderStatusNullableFilter<"OrderStatusChange"> | $Enums.OrderStatus | null
   to?: Prisma.EnumOrderStatusFilter<"OrderStatusChange"> | $Enums.OrderStatus
   reason?: Prisma.StringNullableFilter<"OrderStatusChange"> | string | null
@@ -476,6 +502,7 @@ export type OrderStatusChangeUncheckedUpdateManyWithoutOrderInput = {
 export type OrderStatusChangeSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   id?: boolean
   orderId?: boolean
+  userId?: boolean
   from?: boolean
   to?: boolean
   reason?: boolean
@@ -486,6 +513,7 @@ export type OrderStatusChangeSelect<ExtArgs extends runtime.Types.Extensions.Int
 export type OrderStatusChangeSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   id?: boolean
   orderId?: boolean
+  userId?: boolean
   from?: boolean
   to?: boolean
   reason?: boolean
@@ -496,6 +524,7 @@ export type OrderStatusChangeSelectCreateManyAndReturn<ExtArgs extends runtime.T
 export type OrderStatusChangeSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   id?: boolean
   orderId?: boolean
+  userId?: boolean
   from?: boolean
   to?: boolean
   reason?: boolean
@@ -506,13 +535,14 @@ export type OrderStatusChangeSelectUpdateManyAndReturn<ExtArgs extends runtime.T
 export type OrderStatusChangeSelectScalar = {
   id?: boolean
   orderId?: boolean
+  userId?: boolean
   from?: boolean
   to?: boolean
   reason?: boolean
   at?: boolean
 }
 
-export type OrderStatusChangeOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "orderId" | "from" | "to" | "reason" | "at", ExtArgs["result"]["orderStatusChange"]>
+export type OrderStatusChangeOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "orderId" | "userId" | "from" | "to" | "reason" | "at", ExtArgs["result"]["orderStatusChange"]>
 export type OrderStatusChangeInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   order?: boolean | Prisma.OrderDefaultArgs<ExtArgs>
 }
@@ -531,6 +561,10 @@ export type $OrderStatusChangePayload<ExtArgs extends runtime.Types.Extensions.I
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     id: string
     orderId: string
+    /**
+     * The order's customer: the partition key, as in "Order".
+     */
+    userId: string
     from: $Enums.OrderStatus | null
     to: $Enums.OrderStatus
     reason: string | null
@@ -961,6 +995,7 @@ export interface Prisma__OrderStatusChangeClient<T, Null = never, ExtArgs extend
 export interface OrderStatusChangeFieldRefs {
   readonly id: Prisma.FieldRef<"OrderStatusChange", 'String'>
   readonly orderId: Prisma.FieldRef<"OrderStatusChange", 'String'>
+  readonly userId: Prisma.FieldRef<"OrderStatusChange", 'String'>
   readonly from: Prisma.FieldRef<"OrderStatusChange", 'OrderStatus'>
   readonly to: Prisma.FieldRef<"OrderStatusChange", 'OrderStatus'>
   readonly reason: Prisma.FieldRef<"OrderStatusChange", 'String'>

@@ -324,7 +324,7 @@ export type PaymentWhereInput = {
   refundRef?: Prisma.StringNullableFilter<"Payment"> | string | null
   refundedAt?: Prisma.DateTimeNullableFilter<"Payment"> | Date | string | null
   paymentMethod?: Prisma.StringNullableFilter<"Payment"> | string | null
-  order?: Prisma.XOR<Prisma.OrderScalarRelationFilter, Prisma.OrderWhereInput>
+  locator?: Prisma.XOR<Prisma.OrderLocatorScalarRelationFilter, Prisma.OrderLocatorWhereInput>
   attemptLog?: Prisma.PaymentAttemptListRelationFilter
   refunds?: Prisma.PaymentRefundListRelationFilter
 }
@@ -348,7 +348,7 @@ export type PaymentOrderByWithRelationInput = {
   refundRef?: Prisma.SortOrderInput | Prisma.SortOrder
   refundedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   paymentMethod?: Prisma.SortOrderInput | Prisma.SortOrder
-  order?: Prisma.OrderOrderByWithRelationInput
+  locator?: Prisma.OrderLocatorOrderByWithRelationInput
   attemptLog?: Prisma.PaymentAttemptOrderByRelationAggregateInput
   refunds?: Prisma.PaymentRefundOrderByRelationAggregateInput
 }
@@ -375,7 +375,7 @@ export type PaymentWhereUniqueInput = Prisma.AtLeast<{
   refundRef?: Prisma.StringNullableFilter<"Payment"> | string | null
   refundedAt?: Prisma.DateTimeNullableFilter<"Payment"> | Date | string | null
   paymentMethod?: Prisma.StringNullableFilter<"Payment"> | string | null
-  order?: Prisma.XOR<Prisma.OrderScalarRelationFilter, Prisma.OrderWhereInput>
+  locator?: Prisma.XOR<Prisma.OrderLocatorScalarRelationFilter, Prisma.OrderLocatorWhereInput>
   attemptLog?: Prisma.PaymentAttemptListRelationFilter
   refunds?: Prisma.PaymentRefundListRelationFilter
 }, "id" | "orderId" | "providerIdempotencyKey">
@@ -448,7 +448,7 @@ export type PaymentCreateInput = {
   refundRef?: string | null
   refundedAt?: Date | string | null
   paymentMethod?: string | null
-  order: Prisma.OrderCreateNestedOneWithoutPaymentInput
+  locator: Prisma.OrderLocatorCreateNestedOneWithoutPaymentInput
   attemptLog?: Prisma.PaymentAttemptCreateNestedManyWithoutPaymentInput
   refunds?: Prisma.PaymentRefundCreateNestedManyWithoutPaymentInput
 }
@@ -494,7 +494,7 @@ export type PaymentUpdateInput = {
   refundRef?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   refundedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   paymentMethod?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  order?: Prisma.OrderUpdateOneRequiredWithoutPaymentNestedInput
+  locator?: Prisma.OrderLocatorUpdateOneRequiredWithoutPaymentNestedInput
   attemptLog?: Prisma.PaymentAttemptUpdateManyWithoutPaymentNestedInput
   refunds?: Prisma.PaymentRefundUpdateManyWithoutPaymentNestedInput
 }
@@ -667,36 +667,36 @@ export type PaymentScalarRelationFilter = {
   isNot?: Prisma.PaymentWhereInput
 }
 
-export type PaymentCreateNestedOneWithoutOrderInput = {
-  create?: Prisma.XOR<Prisma.PaymentCreateWithoutOrderInput, Prisma.PaymentUncheckedCreateWithoutOrderInput>
-  connectOrCreate?: Prisma.PaymentCreateOrConnectWithoutOrderInput
+export type PaymentCreateNestedOneWithoutLocatorInput = {
+  create?: Prisma.XOR<Prisma.PaymentCreateWithoutLocatorInput, Prisma.PaymentUncheckedCreateWithoutLocatorInput>
+  connectOrCreate?: Prisma.PaymentCreateOrConnectWithoutLocatorInput
   connect?: Prisma.PaymentWhereUniqueInput
 }
 
-export type PaymentUncheckedCreateNestedOneWithoutOrderInput = {
-  create?: Prisma.XOR<Prisma.PaymentCreateWithoutOrderInput, Prisma.PaymentUncheckedCreateWithoutOrderInput>
-  connectOrCreate?: Prisma.PaymentCreateOrConnectWithoutOrderInput
+export type PaymentUncheckedCreateNestedOneWithoutLocatorInput = {
+  create?: Prisma.XOR<Prisma.PaymentCreateWithoutLocatorInput, Prisma.PaymentUncheckedCreateWithoutLocatorInput>
+  connectOrCreate?: Prisma.PaymentCreateOrConnectWithoutLocatorInput
   connect?: Prisma.PaymentWhereUniqueInput
 }
 
-export type PaymentUpdateOneWithoutOrderNestedInput = {
-  create?: Prisma.XOR<Prisma.PaymentCreateWithoutOrderInput, Prisma.PaymentUncheckedCreateWithoutOrderInput>
-  connectOrCreate?: Prisma.PaymentCreateOrConnectWithoutOrderInput
-  upsert?: Prisma.PaymentUpsertWithoutOrderInput
+export type PaymentUpdateOneWithoutLocatorNestedInput = {
+  create?: Prisma.XOR<Prisma.PaymentCreateWithoutLocatorInput, Prisma.PaymentUncheckedCreateWithoutLocatorInput>
+  connectOrCreate?: Prisma.PaymentCreateOrConnectWithoutLocatorInput
+  upsert?: Prisma.PaymentUpsertWithoutLocatorInput
   disconnect?: Prisma.PaymentWhereInput | boolean
   delete?: Prisma.PaymentWhereInput | boolean
   connect?: Prisma.PaymentWhereUniqueInput
-  update?: Prisma.XOR<Prisma.XOR<Prisma.PaymentUpdateToOneWithWhereWithoutOrderInput, Prisma.PaymentUpdateWithoutOrderInput>, Prisma.PaymentUncheckedUpdateWithoutOrderInput>
+  update?: Prisma.XOR<Prisma.XOR<Prisma.PaymentUpdateToOneWithWhereWithoutLocatorInput, Prisma.PaymentUpdateWithoutLocatorInput>, Prisma.PaymentUncheckedUpdateWithoutLocatorInput>
 }
 
-export type PaymentUncheckedUpdateOneWithoutOrderNestedInput = {
-  create?: Prisma.XOR<Prisma.PaymentCreateWithoutOrderInput, Prisma.PaymentUncheckedCreateWithoutOrderInput>
-  connectOrCreate?: Prisma.PaymentCreateOrConnectWithoutOrderInput
-  upsert?: Prisma.PaymentUpsertWithoutOrderInput
+export type PaymentUncheckedUpdateOneWithoutLocatorNestedInput = {
+  create?: Prisma.XOR<Prisma.PaymentCreateWithoutLocatorInput, Prisma.PaymentUncheckedCreateWithoutLocatorInput>
+  connectOrCreate?: Prisma.PaymentCreateOrConnectWithoutLocatorInput
+  upsert?: Prisma.PaymentUpsertWithoutLocatorInput
   disconnect?: Prisma.PaymentWhereInput | boolean
   delete?: Prisma.PaymentWhereInput | boolean
   connect?: Prisma.PaymentWhereUniqueInput
-  update?: Prisma.XOR<Prisma.XOR<Prisma.PaymentUpdateToOneWithWhereWithoutOrderInput, Prisma.PaymentUpdateWithoutOrderInput>, Prisma.PaymentUncheckedUpdateWithoutOrderInput>
+  update?: Prisma.XOR<Prisma.XOR<Prisma.PaymentUpdateToOneWithWhereWithoutLocatorInput, Prisma.PaymentUpdateWithoutLocatorInput>, Prisma.PaymentUncheckedUpdateWithoutLocatorInput>
 }
 
 export type EnumPaymentStatusFieldUpdateOperationsInput = {
@@ -731,7 +731,7 @@ export type PaymentUpdateOneRequiredWithoutAttemptLogNestedInput = {
   update?: Prisma.XOR<Prisma.XOR<Prisma.PaymentUpdateToOneWithWhereWithoutAttemptLogInput, Prisma.PaymentUpdateWithoutAttemptLogInput>, Prisma.PaymentUncheckedUpdateWithoutAttemptLogInput>
 }
 
-export type PaymentCreateWithoutOrderInput = {
+export type PaymentCreateWithoutLocatorInput = {
   id: string
   userId: string
   status?: $Enums.PaymentStatus
@@ -753,7 +753,7 @@ export type PaymentCreateWithoutOrderInput = {
   refunds?: Prisma.PaymentRefundCreateNestedManyWithoutPaymentInput
 }
 
-export type PaymentUncheckedCreateWithoutOrderInput = {
+export type PaymentUncheckedCreateWithoutLocatorInput = {
   id: string
   userId: string
   status?: $Enums.PaymentStatus
@@ -775,23 +775,23 @@ export type PaymentUncheckedCreateWithoutOrderInput = {
   refunds?: Prisma.PaymentRefundUncheckedCreateNestedManyWithoutPaymentInput
 }
 
-export type PaymentCreateOrConnectWithoutOrderInput = {
+export type PaymentCreateOrConnectWithoutLocatorInput = {
   where: Prisma.PaymentWhereUniqueInput
-  create: Prisma.XOR<Prisma.PaymentCreateWithoutOrderInput, Prisma.PaymentUncheckedCreateWithoutOrderInput>
+  create: Prisma.XOR<Prisma.PaymentCreateWithoutLocatorInput, Prisma.PaymentUncheckedCreateWithoutLocatorInput>
 }
 
-export type PaymentUpsertWithoutOrderInput = {
-  update: Prisma.XOR<Prisma.PaymentUpdateWithoutOrderInput, Prisma.PaymentUncheckedUpdateWithoutOrderInput>
-  create: Prisma.XOR<Prisma.PaymentCreateWithoutOrderInput, Prisma.PaymentUncheckedCreateWithoutOrderInput>
+export type PaymentUpsertWithoutLocatorInput = {
+  update: Prisma.XOR<Prisma.PaymentUpdateWithoutLocatorInput, Prisma.PaymentUncheckedUpdateWithoutLocatorInput>
+  create: Prisma.XOR<Prisma.PaymentCreateWithoutLocatorInput, Prisma.PaymentUncheckedCreateWithoutLocatorInput>
   where?: Prisma.PaymentWhereInput
 }
 
-export type PaymentUpdateToOneWithWhereWithoutOrderInput = {
+export type PaymentUpdateToOneWithWhereWithoutLocatorInput = {
   where?: Prisma.PaymentWhereInput
-  data: Prisma.XOR<Prisma.PaymentUpdateWithoutOrderInput, Prisma.PaymentUncheckedUpdateWithoutOrderInput>
+  data: Prisma.XOR<Prisma.PaymentUpdateWithoutLocatorInput, Prisma.PaymentUncheckedUpdateWithoutLocatorInput>
 }
 
-export type PaymentUpdateWithoutOrderInput = {
+export type PaymentUpdateWithoutLocatorInput = {
   id?: Prisma.StringFieldUpdateOperationsInput | string
   userId?: Prisma.StringFieldUpdateOperationsInput | string
   status?: Prisma.EnumPaymentStatusFieldUpdateOperationsInput | $Enums.PaymentStatus
@@ -813,7 +813,7 @@ export type PaymentUpdateWithoutOrderInput = {
   refunds?: Prisma.PaymentRefundUpdateManyWithoutPaymentNestedInput
 }
 
-export type PaymentUncheckedUpdateWithoutOrderInput = {
+export type PaymentUncheckedUpdateWithoutLocatorInput = {
   id?: Prisma.StringFieldUpdateOperationsInput | string
   userId?: Prisma.StringFieldUpdateOperationsInput | string
   status?: Prisma.EnumPaymentStatusFieldUpdateOperationsInput | $Enums.PaymentStatus
@@ -853,7 +853,7 @@ export type PaymentCreateWithoutRefundsInput = {
   refundRef?: string | null
   refundedAt?: Date | string | null
   paymentMethod?: string | null
-  order: Prisma.OrderCreateNestedOneWithoutPaymentInput
+  locator: Prisma.OrderLocatorCreateNestedOneWithoutPaymentInput
   attemptLog?: Prisma.PaymentAttemptCreateNestedManyWithoutPaymentInput
 }
 
@@ -913,7 +913,7 @@ export type PaymentUpdateWithoutRefundsInput = {
   refundRef?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   refundedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   paymentMethod?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  order?: Prisma.OrderUpdateOneRequiredWithoutPaymentNestedInput
+  locator?: Prisma.OrderLocatorUpdateOneRequiredWithoutPaymentNestedInput
   attemptLog?: Prisma.PaymentAttemptUpdateManyWithoutPaymentNestedInput
 }
 
@@ -957,7 +957,7 @@ export type PaymentCreateWithoutAttemptLogInput = {
   refundRef?: string | null
   refundedAt?: Date | string | null
   paymentMethod?: string | null
-  order: Prisma.OrderCreateNestedOneWithoutPaymentInput
+  locator: Prisma.OrderLocatorCreateNestedOneWithoutPaymentInput
   refunds?: Prisma.PaymentRefundCreateNestedManyWithoutPaymentInput
 }
 
@@ -1017,7 +1017,7 @@ export type PaymentUpdateWithoutAttemptLogInput = {
   refundRef?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   refundedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   paymentMethod?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  order?: Prisma.OrderUpdateOneRequiredWithoutPaymentNestedInput
+  locator?: Prisma.OrderLocatorUpdateOneRequiredWithoutPaymentNestedInput
   refunds?: Prisma.PaymentRefundUpdateManyWithoutPaymentNestedInput
 }
 
@@ -1102,7 +1102,7 @@ export type PaymentSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs 
   refundRef?: boolean
   refundedAt?: boolean
   paymentMethod?: boolean
-  order?: boolean | Prisma.OrderDefaultArgs<ExtArgs>
+  locator?: boolean | Prisma.OrderLocatorDefaultArgs<ExtArgs>
   attemptLog?: boolean | Prisma.Payment$attemptLogArgs<ExtArgs>
   refunds?: boolean | Prisma.Payment$refundsArgs<ExtArgs>
   _count?: boolean | Prisma.PaymentCountOutputTypeDefaultArgs<ExtArgs>
@@ -1127,7 +1127,7 @@ export type PaymentSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Exten
   refundRef?: boolean
   refundedAt?: boolean
   paymentMethod?: boolean
-  order?: boolean | Prisma.OrderDefaultArgs<ExtArgs>
+  locator?: boolean | Prisma.OrderLocatorDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["payment"]>
 
 export type PaymentSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
@@ -1149,7 +1149,7 @@ export type PaymentSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Exten
   refundRef?: boolean
   refundedAt?: boolean
   paymentMethod?: boolean
-  order?: boolean | Prisma.OrderDefaultArgs<ExtArgs>
+  locator?: boolean | Prisma.OrderLocatorDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["payment"]>
 
 export type PaymentSelectScalar = {
@@ -1175,22 +1175,22 @@ export type PaymentSelectScalar = {
 
 export type PaymentOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "orderId" | "userId" | "status" | "amount" | "currency" | "attempts" | "providerRef" | "failureReason" | "createdAt" | "updatedAt" | "providerIdempotencyKey" | "leaseOwner" | "leaseUntil" | "refundRequestedAt" | "refundRef" | "refundedAt" | "paymentMethod", ExtArgs["result"]["payment"]>
 export type PaymentInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
-  order?: boolean | Prisma.OrderDefaultArgs<ExtArgs>
+  locator?: boolean | Prisma.OrderLocatorDefaultArgs<ExtArgs>
   attemptLog?: boolean | Prisma.Payment$attemptLogArgs<ExtArgs>
   refunds?: boolean | Prisma.Payment$refundsArgs<ExtArgs>
   _count?: boolean | Prisma.PaymentCountOutputTypeDefaultArgs<ExtArgs>
 }
 export type PaymentIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
-  order?: boolean | Prisma.OrderDefaultArgs<ExtArgs>
+  locator?: boolean | Prisma.OrderLocatorDefaultArgs<ExtArgs>
 }
 export type PaymentIncludeUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
-  order?: boolean | Prisma.OrderDefaultArgs<ExtArgs>
+  locator?: boolean | Prisma.OrderLocatorDefaultArgs<ExtArgs>
 }
 
 export type $PaymentPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   name: "Payment"
   objects: {
-    order: Prisma.$OrderPayload<ExtArgs>
+    locator: Prisma.$OrderLocatorPayload<ExtArgs>
     attemptLog: Prisma.$PaymentAttemptPayload<ExtArgs>[]
     refunds: Prisma.$PaymentRefundPayload<ExtArgs>[]
   }
@@ -1619,7 +1619,7 @@ readonly fields: PaymentFieldRefs;
  */
 export interface Prisma__PaymentClient<T, Null = never, ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs, GlobalOmitOptions = {}> extends Prisma.PrismaPromise<T> {
   readonly [Symbol.toStringTag]: "PrismaPromise"
-  order<T extends Prisma.OrderDefaultArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.OrderDefaultArgs<ExtArgs>>): Prisma.Prisma__OrderClient<runtime.Types.Result.GetResult<Prisma.$OrderPayload<ExtArgs>, T, "findUniqueOrThrow", GlobalOmitOptions> | Null, Null, ExtArgs, GlobalOmitOptions>
+  locator<T extends Prisma.OrderLocatorDefaultArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.OrderLocatorDefaultArgs<ExtArgs>>): Prisma.Prisma__OrderLocatorClient<runtime.Types.Result.GetResult<Prisma.$OrderLocatorPayload<ExtArgs>, T, "findUniqueOrThrow", GlobalOmitOptions> | Null, Null, ExtArgs, GlobalOmitOptions>
   attemptLog<T extends Prisma.Payment$attemptLogArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Payment$attemptLogArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$PaymentAttemptPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   refunds<T extends Prisma.Payment$refundsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Payment$refundsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$PaymentRefundPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   /**

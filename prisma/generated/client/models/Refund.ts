@@ -282,7 +282,7 @@ export type RefundWhereInput = {
   createdAt?: Prisma.DateTimeFilter<"Refund"> | Date | string
   updatedAt?: Prisma.DateTimeFilter<"Refund"> | Date | string
   refundedAt?: Prisma.DateTimeNullableFilter<"Refund"> | Date | string | null
-  order?: Prisma.XOR<Prisma.OrderScalarRelationFilter, Prisma.OrderWhereInput>
+  locator?: Prisma.XOR<Prisma.OrderLocatorScalarRelationFilter, Prisma.OrderLocatorWhereInput>
   return?: Prisma.XOR<Prisma.ReturnNullableScalarRelationFilter, Prisma.ReturnWhereInput> | null
 }
 
@@ -300,7 +300,7 @@ export type RefundOrderByWithRelationInput = {
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
   refundedAt?: Prisma.SortOrderInput | Prisma.SortOrder
-  order?: Prisma.OrderOrderByWithRelationInput
+  locator?: Prisma.OrderLocatorOrderByWithRelationInput
   return?: Prisma.ReturnOrderByWithRelationInput
 }
 
@@ -322,7 +322,7 @@ export type RefundWhereUniqueInput = Prisma.AtLeast<{
   createdAt?: Prisma.DateTimeFilter<"Refund"> | Date | string
   updatedAt?: Prisma.DateTimeFilter<"Refund"> | Date | string
   refundedAt?: Prisma.DateTimeNullableFilter<"Refund"> | Date | string | null
-  order?: Prisma.XOR<Prisma.OrderScalarRelationFilter, Prisma.OrderWhereInput>
+  locator?: Prisma.XOR<Prisma.OrderLocatorScalarRelationFilter, Prisma.OrderLocatorWhereInput>
   return?: Prisma.XOR<Prisma.ReturnNullableScalarRelationFilter, Prisma.ReturnWhereInput> | null
 }, "id" | "returnId" | "orderId_idempotencyKey">
 
@@ -378,7 +378,7 @@ export type RefundCreateInput = {
   createdAt?: Date | string
   updatedAt?: Date | string
   refundedAt?: Date | string | null
-  order: Prisma.OrderCreateNestedOneWithoutRefundsInput
+  locator: Prisma.OrderLocatorCreateNestedOneWithoutRefundsInput
   return?: Prisma.ReturnCreateNestedOneWithoutRefundInput
 }
 
@@ -410,7 +410,7 @@ export type RefundUpdateInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   refundedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  order?: Prisma.OrderUpdateOneRequiredWithoutRefundsNestedInput
+  locator?: Prisma.OrderLocatorUpdateOneRequiredWithoutRefundsNestedInput
   return?: Prisma.ReturnUpdateOneWithoutRefundNestedInput
 }
 
@@ -552,45 +552,45 @@ export type RefundNullableScalarRelationFilter = {
   isNot?: Prisma.RefundWhereInput | null
 }
 
-export type RefundCreateNestedManyWithoutOrderInput = {
-  create?: Prisma.XOR<Prisma.RefundCreateWithoutOrderInput, Prisma.RefundUncheckedCreateWithoutOrderInput> | Prisma.RefundCreateWithoutOrderInput[] | Prisma.RefundUncheckedCreateWithoutOrderInput[]
-  connectOrCreate?: Prisma.RefundCreateOrConnectWithoutOrderInput | Prisma.RefundCreateOrConnectWithoutOrderInput[]
-  createMany?: Prisma.RefundCreateManyOrderInputEnvelope
+export type RefundCreateNestedManyWithoutLocatorInput = {
+  create?: Prisma.XOR<Prisma.RefundCreateWithoutLocatorInput, Prisma.RefundUncheckedCreateWithoutLocatorInput> | Prisma.RefundCreateWithoutLocatorInput[] | Prisma.RefundUncheckedCreateWithoutLocatorInput[]
+  connectOrCreate?: Prisma.RefundCreateOrConnectWithoutLocatorInput | Prisma.RefundCreateOrConnectWithoutLocatorInput[]
+  createMany?: Prisma.RefundCreateManyLocatorInputEnvelope
   connect?: Prisma.RefundWhereUniqueInput | Prisma.RefundWhereUniqueInput[]
 }
 
-export type RefundUncheckedCreateNestedManyWithoutOrderInput = {
-  create?: Prisma.XOR<Prisma.RefundCreateWithoutOrderInput, Prisma.RefundUncheckedCreateWithoutOrderInput> | Prisma.RefundCreateWithoutOrderInput[] | Prisma.RefundUncheckedCreateWithoutOrderInput[]
-  connectOrCreate?: Prisma.RefundCreateOrConnectWithoutOrderInput | Prisma.RefundCreateOrConnectWithoutOrderInput[]
-  createMany?: Prisma.RefundCreateManyOrderInputEnvelope
+export type RefundUncheckedCreateNestedManyWithoutLocatorInput = {
+  create?: Prisma.XOR<Prisma.RefundCreateWithoutLocatorInput, Prisma.RefundUncheckedCreateWithoutLocatorInput> | Prisma.RefundCreateWithoutLocatorInput[] | Prisma.RefundUncheckedCreateWithoutLocatorInput[]
+  connectOrCreate?: Prisma.RefundCreateOrConnectWithoutLocatorInput | Prisma.RefundCreateOrConnectWithoutLocatorInput[]
+  createMany?: Prisma.RefundCreateManyLocatorInputEnvelope
   connect?: Prisma.RefundWhereUniqueInput | Prisma.RefundWhereUniqueInput[]
 }
 
-export type RefundUpdateManyWithoutOrderNestedInput = {
-  create?: Prisma.XOR<Prisma.RefundCreateWithoutOrderInput, Prisma.RefundUncheckedCreateWithoutOrderInput> | Prisma.RefundCreateWithoutOrderInput[] | Prisma.RefundUncheckedCreateWithoutOrderInput[]
-  connectOrCreate?: Prisma.RefundCreateOrConnectWithoutOrderInput | Prisma.RefundCreateOrConnectWithoutOrderInput[]
-  upsert?: Prisma.RefundUpsertWithWhereUniqueWithoutOrderInput | Prisma.RefundUpsertWithWhereUniqueWithoutOrderInput[]
-  createMany?: Prisma.RefundCreateManyOrderInputEnvelope
+export type RefundUpdateManyWithoutLocatorNestedInput = {
+  create?: Prisma.XOR<Prisma.RefundCreateWithoutLocatorInput, Prisma.RefundUncheckedCreateWithoutLocatorInput> | Prisma.RefundCreateWithoutLocatorInput[] | Prisma.RefundUncheckedCreateWithoutLocatorInput[]
+  connectOrCreate?: Prisma.RefundCreateOrConnectWithoutLocatorInput | Prisma.RefundCreateOrConnectWithoutLocatorInput[]
+  upsert?: Prisma.RefundUpsertWithWhereUniqueWithoutLocatorInput | Prisma.RefundUpsertWithWhereUniqueWithoutLocatorInput[]
+  createMany?: Prisma.RefundCreateManyLocatorInputEnvelope
   set?: Prisma.RefundWhereUniqueInput | Prisma.RefundWhereUniqueInput[]
   disconnect?: Prisma.RefundWhereUniqueInput | Prisma.RefundWhereUniqueInput[]
   delete?: Prisma.RefundWhereUniqueInput | Prisma.RefundWhereUniqueInput[]
   connect?: Prisma.RefundWhereUniqueInput | Prisma.RefundWhereUniqueInput[]
-  update?: Prisma.RefundUpdateWithWhereUniqueWithoutOrderInput | Prisma.RefundUpdateWithWhereUniqueWithoutOrderInput[]
-  updateMany?: Prisma.RefundUpdateManyWithWhereWithoutOrderInput | Prisma.RefundUpdateManyWithWhereWithoutOrderInput[]
+  update?: Prisma.RefundUpdateWithWhereUniqueWithoutLocatorInput | Prisma.RefundUpdateWithWhereUniqueWithoutLocatorInput[]
+  updateMany?: Prisma.RefundUpdateManyWithWhereWithoutLocatorInput | Prisma.RefundUpdateManyWithWhereWithoutLocatorInput[]
   deleteMany?: Prisma.RefundScalarWhereInput | Prisma.RefundScalarWhereInput[]
 }
 
-export type RefundUncheckedUpdateManyWithoutOrderNestedInput = {
-  create?: Prisma.XOR<Prisma.RefundCreateWithoutOrderInput, Prisma.RefundUncheckedCreateWithoutOrderInput> | Prisma.RefundCreateWithoutOrderInput[] | Prisma.RefundUncheckedCreateWithoutOrderInput[]
-  connectOrCreate?: Prisma.RefundCreateOrConnectWithoutOrderInput | Prisma.RefundCreateOrConnectWithoutOrderInput[]
-  upsert?: Prisma.RefundUpsertWithWhereUniqueWithoutOrderInput | Prisma.RefundUpsertWithWhereUniqueWithoutOrderInput[]
-  createMany?: Prisma.RefundCreateManyOrderInputEnvelope
+export type RefundUncheckedUpdateManyWithoutLocatorNestedInput = {
+  create?: Prisma.XOR<Prisma.RefundCreateWithoutLocatorInput, Prisma.RefundUncheckedCreateWithoutLocatorInput> | Prisma.RefundCreateWithoutLocatorInput[] | Prisma.RefundUncheckedCreateWithoutLocatorInput[]
+  connectOrCreate?: Prisma.RefundCreateOrConnectWithoutLocatorInput | Prisma.RefundCreateOrConnectWithoutLocatorInput[]
+  upsert?: Prisma.RefundUpsertWithWhereUniqueWithoutLocatorInput | Prisma.RefundUpsertWithWhereUniqueWithoutLocatorInput[]
+  createMany?: Prisma.RefundCreateManyLocatorInputEnvelope
   set?: Prisma.RefundWhereUniqueInput | Prisma.RefundWhereUniqueInput[]
   disconnect?: Prisma.RefundWhereUniqueInput | Prisma.RefundWhereUniqueInput[]
   delete?: Prisma.RefundWhereUniqueInput | Prisma.RefundWhereUniqueInput[]
   connect?: Prisma.RefundWhereUniqueInput | Prisma.RefundWhereUniqueInput[]
-  update?: Prisma.RefundUpdateWithWhereUniqueWithoutOrderInput | Prisma.RefundUpdateWithWhereUniqueWithoutOrderInput[]
-  updateMany?: Prisma.RefundUpdateManyWithWhereWithoutOrderInput | Prisma.RefundUpdateManyWithWhereWithoutOrderInput[]
+  update?: Prisma.RefundUpdateWithWhereUniqueWithoutLocatorInput | Prisma.RefundUpdateWithWhereUniqueWithoutLocatorInput[]
+  updateMany?: Prisma.RefundUpdateManyWithWhereWithoutLocatorInput | Prisma.RefundUpdateManyWithWhereWithoutLocatorInput[]
   deleteMany?: Prisma.RefundScalarWhereInput | Prisma.RefundScalarWhereInput[]
 }
 
@@ -630,7 +630,7 @@ export type RefundUncheckedUpdateOneWithoutReturnNestedInput = {
   update?: Prisma.XOR<Prisma.XOR<Prisma.RefundUpdateToOneWithWhereWithoutReturnInput, Prisma.RefundUpdateWithoutReturnInput>, Prisma.RefundUncheckedUpdateWithoutReturnInput>
 }
 
-export type RefundCreateWithoutOrderInput = {
+export type RefundCreateWithoutLocatorInput = {
   id: string
   amount: number
   currency: string
@@ -645,7 +645,7 @@ export type RefundCreateWithoutOrderInput = {
   return?: Prisma.ReturnCreateNestedOneWithoutRefundInput
 }
 
-export type RefundUncheckedCreateWithoutOrderInput = {
+export type RefundUncheckedCreateWithoutLocatorInput = {
   id: string
   amount: number
   currency: string
@@ -660,30 +660,30 @@ export type RefundUncheckedCreateWithoutOrderInput = {
   refundedAt?: Date | string | null
 }
 
-export type RefundCreateOrConnectWithoutOrderInput = {
+export type RefundCreateOrConnectWithoutLocatorInput = {
   where: Prisma.RefundWhereUniqueInput
-  create: Prisma.XOR<Prisma.RefundCreateWithoutOrderInput, Prisma.RefundUncheckedCreateWithoutOrderInput>
+  create: Prisma.XOR<Prisma.RefundCreateWithoutLocatorInput, Prisma.RefundUncheckedCreateWithoutLocatorInput>
 }
 
-export type RefundCreateManyOrderInputEnvelope = {
-  data: Prisma.RefundCreateManyOrderInput | Prisma.RefundCreateManyOrderInput[]
+export type RefundCreateManyLocatorInputEnvelope = {
+  data: Prisma.RefundCreateManyLocatorInput | Prisma.RefundCreateManyLocatorInput[]
   skipDuplicates?: boolean
 }
 
-export type RefundUpsertWithWhereUniqueWithoutOrderInput = {
+export type RefundUpsertWithWhereUniqueWithoutLocatorInput = {
   where: Prisma.RefundWhereUniqueInput
-  update: Prisma.XOR<Prisma.RefundUpdateWithoutOrderInput, Prisma.RefundUncheckedUpdateWithoutOrderInput>
-  create: Prisma.XOR<Prisma.RefundCreateWithoutOrderInput, Prisma.RefundUncheckedCreateWithoutOrderInput>
+  update: Prisma.XOR<Prisma.RefundUpdateWithoutLocatorInput, Prisma.RefundUncheckedUpdateWithoutLocatorInput>
+  create: Prisma.XOR<Prisma.RefundCreateWithoutLocatorInput, Prisma.RefundUncheckedCreateWithoutLocatorInput>
 }
 
-export type RefundUpdateWithWhereUniqueWithoutOrderInput = {
+export type RefundUpdateWithWhereUniqueWithoutLocatorInput = {
   where: Prisma.RefundWhereUniqueInput
-  data: Prisma.XOR<Prisma.RefundUpdateWithoutOrderInput, Prisma.RefundUncheckedUpdateWithoutOrderInput>
+  data: Prisma.XOR<Prisma.RefundUpdateWithoutLocatorInput, Prisma.RefundUncheckedUpdateWithoutLocatorInput>
 }
 
-export type RefundUpdateManyWithWhereWithoutOrderInput = {
+export type RefundUpdateManyWithWhereWithoutLocatorInput = {
   where: Prisma.RefundScalarWhereInput
-  data: Prisma.XOR<Prisma.RefundUpdateManyMutationInput, Prisma.RefundUncheckedUpdateManyWithoutOrderInput>
+  data: Prisma.XOR<Prisma.RefundUpdateManyMutationInput, Prisma.RefundUncheckedUpdateManyWithoutLocatorInput>
 }
 
 export type RefundScalarWhereInput = {
@@ -717,7 +717,7 @@ export type RefundCreateWithoutReturnInput = {
   createdAt?: Date | string
   updatedAt?: Date | string
   refundedAt?: Date | string | null
-  order: Prisma.OrderCreateNestedOneWithoutRefundsInput
+  locator: Prisma.OrderLocatorCreateNestedOneWithoutRefundsInput
 }
 
 export type RefundUncheckedCreateWithoutReturnInput = {
@@ -763,7 +763,7 @@ export type RefundUpdateWithoutReturnInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   refundedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  order?: Prisma.OrderUpdateOneRequiredWithoutRefundsNestedInput
+  locator?: Prisma.OrderLocatorUpdateOneRequiredWithoutRefundsNestedInput
 }
 
 export type RefundUncheckedUpdateWithoutReturnInput = {
@@ -781,7 +781,7 @@ export type RefundUncheckedUpdateWithoutReturnInput = {
   refundedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
 
-export type RefundCreateManyOrderInput = {
+export type RefundCreateManyLocatorInput = {
   id: string
   amount: number
   currency: string
@@ -796,7 +796,7 @@ export type RefundCreateManyOrderInput = {
   refundedAt?: Date | string | null
 }
 
-export type RefundUpdateWithoutOrderInput = {
+export type RefundUpdateWithoutLocatorInput = {
   id?: Prisma.StringFieldUpdateOperationsInput | string
   amount?: Prisma.IntFieldUpdateOperationsInput | number
   currency?: Prisma.StringFieldUpdateOperationsInput | string
@@ -811,7 +811,7 @@ export type RefundUpdateWithoutOrderInput = {
   return?: Prisma.ReturnUpdateOneWithoutRefundNestedInput
 }
 
-export type RefundUncheckedUpdateWithoutOrderInput = {
+export type RefundUncheckedUpdateWithoutLocatorInput = {
   id?: Prisma.StringFieldUpdateOperationsInput | string
   amount?: Prisma.IntFieldUpdateOperationsInput | number
   currency?: Prisma.StringFieldUpdateOperationsInput | string
@@ -826,7 +826,7 @@ export type RefundUncheckedUpdateWithoutOrderInput = {
   refundedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
 
-export type RefundUncheckedUpdateManyWithoutOrderInput = {
+export type RefundUncheckedUpdateManyWithoutLocatorInput = {
   id?: Prisma.StringFieldUpdateOperationsInput | string
   amount?: Prisma.IntFieldUpdateOperationsInput | number
   currency?: Prisma.StringFieldUpdateOperationsInput | string
@@ -857,7 +857,7 @@ export type RefundSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs =
   createdAt?: boolean
   updatedAt?: boolean
   refundedAt?: boolean
-  order?: boolean | Prisma.OrderDefaultArgs<ExtArgs>
+  locator?: boolean | Prisma.OrderLocatorDefaultArgs<ExtArgs>
   return?: boolean | Prisma.Refund$returnArgs<ExtArgs>
 }, ExtArgs["result"]["refund"]>
 
@@ -875,7 +875,7 @@ export type RefundSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extens
   createdAt?: boolean
   updatedAt?: boolean
   refundedAt?: boolean
-  order?: boolean | Prisma.OrderDefaultArgs<ExtArgs>
+  locator?: boolean | Prisma.OrderLocatorDefaultArgs<ExtArgs>
   return?: boolean | Prisma.Refund$returnArgs<ExtArgs>
 }, ExtArgs["result"]["refund"]>
 
@@ -893,7 +893,7 @@ export type RefundSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extens
   createdAt?: boolean
   updatedAt?: boolean
   refundedAt?: boolean
-  order?: boolean | Prisma.OrderDefaultArgs<ExtArgs>
+  locator?: boolean | Prisma.OrderLocatorDefaultArgs<ExtArgs>
   return?: boolean | Prisma.Refund$returnArgs<ExtArgs>
 }, ExtArgs["result"]["refund"]>
 
@@ -915,22 +915,22 @@ export type RefundSelectScalar = {
 
 export type RefundOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "orderId" | "amount" | "currency" | "reason" | "status" | "idempotencyKey" | "requestHash" | "returnId" | "providerRef" | "createdAt" | "updatedAt" | "refundedAt", ExtArgs["result"]["refund"]>
 export type RefundInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
-  order?: boolean | Prisma.OrderDefaultArgs<ExtArgs>
+  locator?: boolean | Prisma.OrderLocatorDefaultArgs<ExtArgs>
   return?: boolean | Prisma.Refund$returnArgs<ExtArgs>
 }
 export type RefundIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
-  order?: boolean | Prisma.OrderDefaultArgs<ExtArgs>
+  locator?: boolean | Prisma.OrderLocatorDefaultArgs<ExtArgs>
   return?: boolean | Prisma.Refund$returnArgs<ExtArgs>
 }
 export type RefundIncludeUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
-  order?: boolean | Prisma.OrderDefaultArgs<ExtArgs>
+  locator?: boolean | Prisma.OrderLocatorDefaultArgs<ExtArgs>
   return?: boolean | Prisma.Refund$returnArgs<ExtArgs>
 }
 
 export type $RefundPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   name: "Refund"
   objects: {
-    order: Prisma.$OrderPayload<ExtArgs>
+    locator: Prisma.$OrderLocatorPayload<ExtArgs>
     return: Prisma.$ReturnPayload<ExtArgs> | null
   }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
@@ -1347,7 +1347,7 @@ readonly fields: RefundFieldRefs;
  */
 export interface Prisma__RefundClient<T, Null = never, ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs, GlobalOmitOptions = {}> extends Prisma.PrismaPromise<T> {
   readonly [Symbol.toStringTag]: "PrismaPromise"
-  order<T extends Prisma.OrderDefaultArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.OrderDefaultArgs<ExtArgs>>): Prisma.Prisma__OrderClient<runtime.Types.Result.GetResult<Prisma.$OrderPayload<ExtArgs>, T, "findUniqueOrThrow", GlobalOmitOptions> | Null, Null, ExtArgs, GlobalOmitOptions>
+  locator<T extends Prisma.OrderLocatorDefaultArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.OrderLocatorDefaultArgs<ExtArgs>>): Prisma.Prisma__OrderLocatorClient<runtime.Types.Result.GetResult<Prisma.$OrderLocatorPayload<ExtArgs>, T, "findUniqueOrThrow", GlobalOmitOptions> | Null, Null, ExtArgs, GlobalOmitOptions>
   return<T extends Prisma.Refund$returnArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Refund$returnArgs<ExtArgs>>): Prisma.Prisma__ReturnClient<runtime.Types.Result.GetResult<Prisma.$ReturnPayload<ExtArgs>, T, "findUniqueOrThrow", GlobalOmitOptions> | null, null, ExtArgs, GlobalOmitOptions>
   /**
    * Attaches callbacks for the resolution and/or rejection of the Promise.

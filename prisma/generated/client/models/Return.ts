@@ -284,7 +284,6 @@ export type ReturnScalarWhereWithAggregatesInput = {
 
 export type ReturnCreateInput = {
   id: string
-  userId: string
   status?: $Enums.ReturnStatus
   reason: string
   decisionReason?: string | null
@@ -312,7 +311,6 @@ export type ReturnUncheckedCreateInput = {
 
 export type ReturnUpdateInput = {
   id?: Prisma.StringFieldUpdateOperationsInput | string
-  userId?: Prisma.StringFieldUpdateOperationsInput | string
   status?: Prisma.EnumReturnStatusFieldUpdateOperationsInput | $Enums.ReturnStatus
   reason?: Prisma.StringFieldUpdateOperationsInput | string
   decisionReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -352,7 +350,6 @@ export type ReturnCreateManyInput = {
 
 export type ReturnUpdateManyMutationInput = {
   id?: Prisma.StringFieldUpdateOperationsInput | string
-  userId?: Prisma.StringFieldUpdateOperationsInput | string
   status?: Prisma.EnumReturnStatusFieldUpdateOperationsInput | $Enums.ReturnStatus
   reason?: Prisma.StringFieldUpdateOperationsInput | string
   decisionReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -507,7 +504,6 @@ export type ReturnUpdateOneRequiredWithoutItemsNestedInput = {
 
 export type ReturnCreateWithoutOrderInput = {
   id: string
-  userId: string
   status?: $Enums.ReturnStatus
   reason: string
   decisionReason?: string | null
@@ -520,7 +516,6 @@ export type ReturnCreateWithoutOrderInput = {
 
 export type ReturnUncheckedCreateWithoutOrderInput = {
   id: string
-  userId: string
   status?: $Enums.ReturnStatus
   reason: string
   decisionReason?: string | null
@@ -574,7 +569,6 @@ export type ReturnScalarWhereInput = {
 
 export type ReturnCreateWithoutRefundInput = {
   id: string
-  userId: string
   status?: $Enums.ReturnStatus
   reason: string
   decisionReason?: string | null
@@ -616,7 +610,6 @@ export type ReturnUpdateToOneWithWhereWithoutRefundInput = {
 
 export type ReturnUpdateWithoutRefundInput = {
   id?: Prisma.StringFieldUpdateOperationsInput | string
-  userId?: Prisma.StringFieldUpdateOperationsInput | string
   status?: Prisma.EnumReturnStatusFieldUpdateOperationsInput | $Enums.ReturnStatus
   reason?: Prisma.StringFieldUpdateOperationsInput | string
   decisionReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -642,7 +635,6 @@ export type ReturnUncheckedUpdateWithoutRefundInput = {
 
 export type ReturnCreateWithoutItemsInput = {
   id: string
-  userId: string
   status?: $Enums.ReturnStatus
   reason: string
   decisionReason?: string | null
@@ -684,7 +676,6 @@ export type ReturnUpdateToOneWithWhereWithoutItemsInput = {
 
 export type ReturnUpdateWithoutItemsInput = {
   id?: Prisma.StringFieldUpdateOperationsInput | string
-  userId?: Prisma.StringFieldUpdateOperationsInput | string
   status?: Prisma.EnumReturnStatusFieldUpdateOperationsInput | $Enums.ReturnStatus
   reason?: Prisma.StringFieldUpdateOperationsInput | string
   decisionReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -710,7 +701,6 @@ export type ReturnUncheckedUpdateWithoutItemsInput = {
 
 export type ReturnCreateManyOrderInput = {
   id: string
-  userId: string
   status?: $Enums.ReturnStatus
   reason: string
   decisionReason?: string | null
@@ -721,7 +711,6 @@ export type ReturnCreateManyOrderInput = {
 
 export type ReturnUpdateWithoutOrderInput = {
   id?: Prisma.StringFieldUpdateOperationsInput | string
-  userId?: Prisma.StringFieldUpdateOperationsInput | string
   status?: Prisma.EnumReturnStatusFieldUpdateOperationsInput | $Enums.ReturnStatus
   reason?: Prisma.StringFieldUpdateOperationsInput | string
   decisionReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -734,7 +723,6 @@ export type ReturnUpdateWithoutOrderInput = {
 
 export type ReturnUncheckedUpdateWithoutOrderInput = {
   id?: Prisma.StringFieldUpdateOperationsInput | string
-  userId?: Prisma.StringFieldUpdateOperationsInput | string
   status?: Prisma.EnumReturnStatusFieldUpdateOperationsInput | $Enums.ReturnStatus
   reason?: Prisma.StringFieldUpdateOperationsInput | string
   decisionReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -747,7 +735,6 @@ export type ReturnUncheckedUpdateWithoutOrderInput = {
 
 export type ReturnUncheckedUpdateManyWithoutOrderInput = {
   id?: Prisma.StringFieldUpdateOperationsInput | string
-  userId?: Prisma.StringFieldUpdateOperationsInput | string
   status?: Prisma.EnumReturnStatusFieldUpdateOperationsInput | $Enums.ReturnStatus
   reason?: Prisma.StringFieldUpdateOperationsInput | string
   decisionReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null

@@ -114,9 +114,10 @@ export async function openPostgresArchiveLedger(databaseUrl: string): Promise<Ar
            SELECT id, "userId", "createdAt", status, $1 FROM "Order" WHERE id = ANY($2)`,
           [batch.id, ids],
         );
-        // The payment's refunds and attempts go with it; lines, history, refunds and returns with the order.
+        // The payment's refunds and attempts go with it; with the order's locator go the order
+        // (then its lines, history and returns) and its refunds.
         await client.query(`DELETE FROM "Payment" WHERE "orderId" = ANY($1)`, [ids]);
-        await client.query(`DELETE FROM "Order" WHERE id = ANY($1)`, [ids]);
+        await client.query(`DELETE FROM "OrderLocator" WHERE id = ANY($1)`, [ids]);
         await client.query("COMMIT");
         return "published";
       } catch (error) {

@@ -46,7 +46,8 @@ export function createAfterSaleRecords() {
     },
 
     /** Writes a decision's after-sale records; whether it wrote any. */
-    async write(tx: Prisma.TransactionClient, orderId: string, update: OrderUpdate): Promise<boolean> {
+    async write(tx: Prisma.TransactionClient, order: { id: string; userId: string }, update: OrderUpdate): Promise<boolean> {
+      const orderId = order.id;
       let wrote = false;
       if (update.newReturn) {
         const r = update.newReturn;
@@ -73,7 +74,7 @@ export function createAfterSaleRecords() {
         await tx.$executeRaw`
           WITH promised AS (
             UPDATE "Order" SET "refundedAmount" = "refundedAmount" + ${refund.amount.amount}::int, "updatedAt" = ${refund.createdAt}::timestamp(3)
-            WHERE id = ${orderId} RETURNING id
+            WHERE id = ${orderId} AND "userId" = ${order.userId} RETURNING id
           )
           INSERT INTO "Refund" (id, "orderId", amount, currency, reason, status, "idempotencyKey", "requestHash", "returnId", "createdAt", "updatedAt")
           SELECT ${refund.id}, id, ${refund.amount.amount}::int, ${refund.amount.currency}, ${refund.reason}, 'PENDING',

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { insertOutboxRows, outboxRows, Prisma, queryDirect, type PrismaClient } from "#kernel/relational";
 import type { Order, OrderAddress, OrderItem, OrderShippingMethod, OrderStatus, OrderStatusChange } from "../domain/order.js";
 import { CartChanged, CouponNotRedeemable, IdempotencyKeyTaken, type LockedOrderReads, type OrderStore } from "../ports/order-store.js";
+import { customerOf, customersOf } from "./order-locator.sql.js";
 import { createAfterSaleRecords } from "./prisma-after-sale.records.js";
 
 type OrderRow = Prisma.OrderGetPayload<object>;
@@ -21,7 +22,7 @@ export function createPrismaOrderStore(deps: { prisma: PrismaClient; onCommit?: 
 
   return {
     async findById(id) {
-      const row = await prisma.order.findUnique({ where: { id } });
+      const [row] = await queryDirect<OrderRow>(prisma, orderByIdStatement(id));
       return row ? toOrder(row) : null;
     },
 
@@ -53,7 +54,8 @@ export function createPrismaOrderStore(deps: { prisma: PrismaClient; onCommit?: 
     findRefund: (id) => afterSale.findRefund(prisma, id),
 
     async historyOf(orderIds) {
-      const rows = await prisma.orderStatusChange.findMany({ where: { orderId: { in: [...orderIds] } }, orderBy: { at: "asc" } });
+      const customers = await customersOf(prisma, orderIds);
+      const rows = await prisma.orderStatusChange.findMany({ where: { userId: { in: customers }, orderId: { in: [...orderIds] } }, orderBy: { at: "asc" } });
       const byOrder = new Map<string, OrderStatusChange[]>();
       for (const row of rows) {
         const change: OrderStatusChange = { from: (row.from as OrderStatus | null) ?? null, to: row.to as OrderStatus, reason: row.reason, at: row.at };
@@ -106,9 +108,9 @@ export function createPrismaOrderStore(deps: { prisma: PrismaClient; onCommit?: 
               )
               SELECT EXISTS (SELECT 1 FROM fresh) AS fresh, locked.*
               FROM (SELECT 1) AS one LEFT JOIN LATERAL (
-                SELECT ${ORDER_COLUMNS} FROM "Order" WHERE id = ${orderId} AND EXISTS (SELECT 1 FROM fresh) FOR UPDATE
+                SELECT ${ORDER_COLUMNS} FROM "Order" WHERE id = ${orderId} AND "userId" = ${customerOf(orderId)} AND EXISTS (SELECT 1 FROM fresh) FOR UPDATE
               ) AS locked ON true`
-          : await tx.$queryRaw<LockedRow[]>`SELECT true AS fresh, ${ORDER_COLUMNS} FROM "Order" WHERE id = ${orderId} FOR UPDATE`;
+          : await tx.$queryRaw<LockedRow[]>`SELECT true AS fresh, ${ORDER_COLUMNS} FROM "Order" WHERE id = ${orderId} AND "userId" = ${customerOf(orderId)} FOR UPDATE`;
         // Applied before: the ProcessedEvent row exists (a concurrent twin waited on it and committed).
         if (locked && !locked.fresh) return "duplicate";
         const current = locked?.id ? toOrder(locked as OrderRow) : null;
@@ -123,11 +125,11 @@ export function createPrismaOrderStore(deps: { prisma: PrismaClient; onCommit?: 
         wroteEvents = update.events.length > 0;
         // After-sale records first: a refund beyond the total fails the CHECK here and the
         // whole decision (transition and events included) rolls back.
-        const wroteRecords = await afterSale.write(tx, orderId, update);
+        const wroteRecords = await afterSale.write(tx, current, update);
         if (!update.transition) {
           if (wroteEvents) await tx.$executeRaw`${insertOutboxRows(events)}`;
           if (!wroteRecords) return { order: current };
-          const [row] = await tx.$queryRaw<OrderRow[]>`SELECT ${ORDER_COLUMNS} FROM "Order" WHERE id = ${orderId}`;
+          const [row] = await tx.$queryRaw<OrderRow[]>`SELECT ${ORDER_COLUMNS} FROM "Order" WHERE id = ${orderId} AND "userId" = ${current.userId}`;
           return { order: toOrder(row!) };
         }
         const { from, to, reason, at } = update.transition;
@@ -135,10 +137,10 @@ export function createPrismaOrderStore(deps: { prisma: PrismaClient; onCommit?: 
           WITH updated AS (
             UPDATE "Order" SET status = ${to}::"OrderStatus", "statusReason" = ${reason}, "updatedAt" = ${at}::timestamp(3),
               "deliveredAt" = CASE WHEN ${to} = 'DELIVERED' THEN COALESCE("deliveredAt", ${at}::timestamp(3)) ELSE "deliveredAt" END
-            WHERE id = ${orderId} RETURNING ${ORDER_COLUMNS}
+            WHERE id = ${orderId} AND "userId" = ${current.userId} RETURNING ${ORDER_COLUMNS}
           ), history AS (
-            INSERT INTO "OrderStatusChange" (id, "orderId", "from", "to", reason, at)
-            VALUES (${randomUUID()}, ${orderId}, ${from}::"OrderStatus", ${to}::"OrderStatus", ${reason}, ${at}::timestamp(3))
+            INSERT INTO "OrderStatusChange" (id, "orderId", "userId", "from", "to", reason, at)
+            VALUES (${randomUUID()}, ${orderId}, ${current.userId}, ${from}::"OrderStatus", ${to}::"OrderStatus", ${reason}, ${at}::timestamp(3))
           ), announced AS (${insertOutboxRows(events)})
           SELECT * FROM updated`;
         return { order: toOrder(updated!) };
@@ -153,8 +155,9 @@ export function createPrismaOrderStore(deps: { prisma: PrismaClient; onCommit?: 
 
 /** The lines of these orders, per order, in variant order. */
 async function itemsIn(db: PrismaClient | Prisma.TransactionClient, orderIds: readonly string[]): Promise<Map<string, OrderItem[]>> {
+  const customers = await customersOf(db, orderIds);
   const rows = await db.orderItem.findMany({
-    where: { orderId: { in: [...orderIds] } },
+    where: { userId: { in: customers }, orderId: { in: [...orderIds] } },
     // Lines are priced in their order's currency, which the order row holds once.
     include: { order: { select: { currency: true } } },
     orderBy: [{ orderId: "asc" }, { variantId: "asc" }],
@@ -195,6 +198,9 @@ const ORDER_COLUMNS = Prisma.sql`id, "userId", status::text AS status, "statusRe
 
 type LockedRow = { fresh: boolean } & Partial<OrderRow>;
 
+/** An order by id alone (a payment event, an admin): one partition read, none for an unknown id. */
+export const orderByIdStatement = (id: string) => Prisma.sql`SELECT ${ORDER_COLUMNS} FROM "Order" WHERE id = ${id} AND "userId" = ${customerOf(id)}`;
+
 function toOrder(row: OrderRow): Order {
   return {
     id: row.id,
@@ -220,8 +226,11 @@ function toOrder(row: OrderRow): Order {
   };
 }
 
-/** A unique violation on the Order table, as pg (SQLSTATE) or Prisma (model write) reports it. */
+/**
+ * A unique violation on the order's locator (its id) or on an "Order" partition (the customer's
+ * key), as pg (SQLSTATE) or Prisma (model write) reports it.
+ */
 function isUniqueViolation(error: unknown): boolean {
   const { code, table } = (error ?? {}) as { code?: unknown; table?: unknown };
-  return (code === "23505" && table === "Order") || code === "P2002";
+  return (code === "23505" && typeof table === "string" && /^Order(Locator|_p\d+)?$/.test(table)) || code === "P2002";
 }

@@ -8,7 +8,7 @@ import pg from "pg";
 import { EmbeddedObjectStore, type ObjectStore } from "#kernel";
 import { S3ObjectStore } from "../../../../kernel/src/objects/s3-object-store.js";
 import { createTestDatabase, type DatabaseEngine } from "../../../../test/support/test-database.js";
-import { BATCH_TABLE, FILL_BATCH, historyParameters, INSERT_HISTORY, INSERT_ITEMS, INSERT_ORDERS, INSERT_PAYMENTS, INSERT_REFUNDS } from "../../../../scripts/orders/order-history-sql.js";
+import { BATCH_TABLE, FILL_BATCH, historyParameters, INSERT_HISTORY_BATCH } from "../../../../scripts/orders/order-history-sql.js";
 import { archiveNamespace, createDuckDbArchiveFiles } from "../../src/adapters/duckdb-archive-files.js";
 
 const ROOT = new URL("../../../../", import.meta.url).pathname;
@@ -53,7 +53,7 @@ export async function startArchiveFixture(engine: DatabaseEngine, s3Url?: string
       await sql.query(BATCH_TABLE).catch(() => undefined);
       await sql.query("BEGIN");
       await sql.query(FILL_BATCH, historyParameters({ seed: options.seed ?? 7, total: count, customers: options.customers, years: options.years, endAt: new Date() }, 0, count));
-      for (const statement of [INSERT_ORDERS, INSERT_ITEMS, INSERT_HISTORY, INSERT_PAYMENTS, INSERT_REFUNDS]) await sql.query(statement);
+      for (const statement of INSERT_HISTORY_BATCH) await sql.query(statement);
       await sql.query("COMMIT");
     },
 

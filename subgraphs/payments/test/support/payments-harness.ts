@@ -131,6 +131,7 @@ export async function openPaymentsHarness(options: HarnessOptions) {
           amount: overrides.amount ?? 2599,
           currency: overrides.currency ?? "USD",
         };
+        await prisma.orderLocator.create({ data: { id: payment.orderId, userId: payment.userId } });
         await prisma.order.create({
           data: { id: payment.orderId, userId: payment.userId, status: "PENDING", currency: payment.currency, totalAmount: payment.amount, subtotalAmount: payment.amount, idempotencyKey: randomUUID(), requestHash: "test", reservationId: "res_test" },
         });

@@ -1,0 +1,144 @@
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { after, before, describe, it } from "node:test";
+import pg from "pg";
+import { describeWithRealEngine, realEngineUrl } from "#kernel/testing";
+import { createTestDatabase } from "../../../test/support/test-database.js";
+import { applyMigrations } from "../../../scripts/migrate/apply-migrations.js";
+import { attachRemoteShards, remainderOf } from "../../../scripts/orders/remote-shards.js";
+
+interface PlanNode {
+  "Node Type": string;
+  "Relation Name"?: string;
+  "Actual Loops"?: number;
+  Plans?: PlanNode[];
+}
+
+const scansOf = (node: PlanNode): { type: string; relation: string; loops: number | undefined }[] => [
+  ...(node["Relation Name"]?.startsWith("Order_p") ? [{ type: node["Node Type"], relation: node["Relation Name"], loops: node["Actual Loops"] }] : []),
+  ...(node.Plans ?? []).flatMap(scansOf),
+];
+
+// Half the partitions on the second server.
+const REMOTE = [8, 9, 10, 11, 12, 13, 14, 15];
+
+/**
+ * Order partitions on a second PostgreSQL server through postgres_fdw: the live schema, with
+ * half its partitions moved (scripts/orders/remote-shards.ts), read and written through the
+ * coordinator's partitioned tables.
+ */
+describeWithRealEngine({ suite: "orders sharded over two PostgreSQL servers", engine: "postgresql", variable: "POSTGRES_SHARD_URL" }, (shardAdminUrl) => {
+  describe("orders sharded over two PostgreSQL servers [postgresql]", { timeout: 120_000 }, () => {
+    let coordinator: { url: string; drop(): Promise<void> };
+    let shardUrl: string;
+    let c: pg.Client;
+    let s: pg.Client;
+    const customers: { local: string; remote: string } = { local: "", remote: "" };
+
+    before(async () => {
+      assert.ok(realEngineUrl("DATABASE_URL"), "the coordinator is the real PostgreSQL (DATABASE_URL)");
+      coordinator = await createTestDatabase("real");
+      const url = new URL(shardAdminUrl);
+      url.pathname = `/shard_${randomUUID().replaceAll("-", "").slice(0, 12)}`;
+      shardUrl = url.toString();
+      await applyMigrations(shardUrl);
+      await attachRemoteShards({ coordinatorUrl: coordinator.url, shardUrl, remainders: REMOTE });
+      c = new pg.Client({ connectionString: coordinator.url });
+      s = new pg.Client({ connectionString: shardUrl });
+      await c.connect();
+      await s.connect();
+      for (let i = 0; !customers.local || !customers.remote; i += 1) {
+        const userId = `shard-customer-${i}`;
+        const remote = REMOTE.includes(await remainderOf(c, userId));
+        if (remote && !customers.remote) customers.remote = userId;
+        if (!remote && !customers.local) customers.local = userId;
+      }
+    });
+    after(async () => {
+      await c?.end();
+      await s?.end();
+      await coordinator?.drop();
+      if (shardUrl) {
+        const admin = new pg.Client({ connectionString: shardAdminUrl });
+        await admin.connect();
+        await admin.query(`DROP DATABASE IF EXISTS ${new URL(shardUrl).pathname.slice(1)} WITH (FORCE)`).finally(() => admin.end());
+      }
+    });
+
+    // An order as orders_place writes it: the locator, the order, a line, through the parents.
+    async function place(userId: string, key: string, id = `ord_${randomUUID().replaceAll("-", "")}`): Promise<string> {
+      await c.query("BEGIN");
+      try {
+        await c.query(`INSERT INTO "OrderLocator" (id, "userId") VALUES ($1, $2)`, [id, userId]);
+        await c.query(
+          `INSERT INTO "Order" (id, "userId", currency, "totalAmount", "subtotalAmount", "idempotencyKey", "requestHash", "reservationId", "updatedAt")
+           VALUES ($1, $2, 'EUR', 1500, 1500, $3, 'hash', $1, now())`,
+          [id, userId, key],
+        );
+        await c.query(
+          `INSERT INTO "OrderItem" ("orderId", "userId", "variantId", "productId", name, sku, "variantTitle", "unitAmount", quantity) VALUES ($1, $2, 'p1', 'p1', 'Lamp', 'SKU-p1', 'Lamp', 1500, 1)`,
+          [id, userId],
+        );
+        await c.query("COMMIT");
+        return id;
+      } catch (error) {
+        await c.query("ROLLBACK");
+        throw error;
+      }
+    }
+
+    it("writes a remote customer's order through the coordinator's parent tables onto the second server", async () => {
+      const id = await place(customers.remote, "key-1");
+      const r = await remainderOf(c, customers.remote);
+      const onShard = await s.query(`SELECT id, "userId" FROM "Order_p${r}" WHERE id = $1`, [id]);
+      assert.deepEqual(onShard.rows, [{ id, userId: customers.remote }]);
+      assert.equal((await s.query(`SELECT count(*)::int AS n FROM "OrderItem_p${r}" WHERE "orderId" = $1`, [id])).rows[0].n, 1);
+      // The coordinator holds no copy: its local partitions have nothing of this customer.
+      const local = await c.query(`SELECT count(*)::int AS n FROM "Order" WHERE "userId" = $1 AND tableoid IN (SELECT oid FROM pg_class WHERE relkind = 'r')`, [customers.remote]);
+      assert.equal(local.rows[0].n, 0);
+      const localId = await place(customers.local, "key-1");
+      assert.equal((await s.query(`SELECT count(*)::int AS n FROM "Order" WHERE id = $1`, [localId])).rows[0].n, 0, "a local customer's order stays on the coordinator");
+    });
+
+    it("plans a customer's latest orders as one scan: one foreign scan for a remote customer, one local partition otherwise", async () => {
+      for (const [userId, type] of [
+        [customers.remote, "Foreign Scan"],
+        [customers.local, undefined],
+      ] as const) {
+        const { rows } = await c.query(`EXPLAIN (FORMAT JSON) SELECT * FROM "Order" WHERE "userId" = $1 ORDER BY "createdAt" DESC, id DESC LIMIT 21`, [userId]);
+        const scans = scansOf(rows[0]["QUERY PLAN"][0].Plan);
+        assert.equal(scans.length, 1, JSON.stringify(scans));
+        assert.equal(scans[0]!.relation, `Order_p${await remainderOf(c, userId)}`);
+        if (type) assert.equal(scans[0]!.type, type);
+        else assert.notEqual(scans[0]!.type, "Foreign Scan");
+      }
+    });
+
+    it("finds an order by id alone through the locator, scanning only the server that holds it", async () => {
+      const id = await place(customers.remote, "key-by-id");
+      const { rows } = await c.query(
+        `EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) SELECT * FROM "Order" WHERE id = $1 AND "userId" = (SELECT l."userId" FROM "OrderLocator" l WHERE l.id = $1)`,
+        [id],
+      );
+      const ran = scansOf(rows[0]["QUERY PLAN"][0].Plan).filter((scan) => (scan.loops ?? 0) > 0);
+      assert.deepEqual(
+        ran.map((scan) => [scan.type, scan.relation]),
+        [["Foreign Scan", `Order_p${await remainderOf(c, customers.remote)}`]],
+      );
+    });
+
+    it("still refuses a customer's second order under one idempotency key: the shard server enforces it", async () => {
+      await place(customers.remote, "key-twice");
+      await assert.rejects(place(customers.remote, "key-twice"), (error: { code?: string; message?: string }) => error.code === "23505" || /duplicate key/.test(error.message ?? ""));
+      await place(customers.local, "key-twice");
+      await assert.rejects(place(customers.local, "key-twice"), (error: { code?: string }) => error.code === "23505");
+      assert.equal((await c.query(`SELECT count(*)::int AS n FROM "Order" WHERE "idempotencyKey" = 'key-twice'`)).rows[0].n, 2, "one per customer");
+    });
+
+    it("refuses an order id another customer already has, on another server, through the coordinator's locator", async () => {
+      const id = await place(customers.local, "key-taken");
+      await assert.rejects(place(customers.remote, "key-other", id), (error: { code?: string; table?: string }) => error.code === "23505" && error.table === "OrderLocator");
+      assert.equal((await s.query(`SELECT count(*)::int AS n FROM "Order" WHERE id = $1`, [id])).rows[0].n, 0, "nothing reached the second server");
+    });
+  });
+});
