@@ -116,11 +116,23 @@ const draft = (kind: NotificationKind, who: { userId: string; orderId: string },
   text,
 });
 
+/**
+ * Formats by currency, built once each: building an Intl.NumberFormat costs more than the
+ * rest of a notification. Bounded, since a currency code arrives in an event.
+ */
+const moneyFormats = new Map<string, { format: Intl.NumberFormat; minorDigits: number }>();
+const MAX_CACHED_FORMATS = 64;
+
 /** 2599 USD reads "$25.99": minor units divided by the currency's own number of decimals. */
 export function formatMoney(amount: number, currency: string): string {
   try {
-    const format = new Intl.NumberFormat("en-US", { style: "currency", currency });
-    return format.format(amount / 10 ** (format.resolvedOptions().maximumFractionDigits ?? 2));
+    let cached = moneyFormats.get(currency);
+    if (!cached) {
+      const format = new Intl.NumberFormat("en-US", { style: "currency", currency });
+      cached = { format, minorDigits: format.resolvedOptions().maximumFractionDigits ?? 2 };
+      if (moneyFormats.size < MAX_CACHED_FORMATS) moneyFormats.set(currency, cached);
+    }
+    return cached.format.format(amount / 10 ** cached.minorDigits);
   } catch {
     return `${amount} ${currency} (minor units)`;
   }
