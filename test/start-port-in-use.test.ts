@@ -27,12 +27,17 @@ async function portsEnv(): Promise<Record<string, string>> {
   return Object.fromEntries(PORT_VARIABLES.map((name, i) => [name, String(ports[i])]));
 }
 
+/**
+ * `npm start` on embedded engines, whatever engine URLs the suite runs with (a start on the
+ * real ones would not share a data directory at all), and with Node's own warnings off: the
+ * test is about the one line this project prints.
+ */
+function startEnv(env: Record<string, string>): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH, HOME: process.env.HOME, NODE_NO_WARNINGS: "1", APP_ENV: "development", HOST: "127.0.0.1", LOG_LEVEL: "silent", ...env };
+}
+
 function secondStart(env: Record<string, string>) {
-  return spawnSync(process.execPath, ["--import", "tsx", "scripts/start.ts"], {
-    encoding: "utf8",
-    timeout: 60_000,
-    env: { ...process.env, APP_ENV: "development", HOST: "127.0.0.1", LOG_LEVEL: "silent", ...env },
-  });
+  return spawnSync(process.execPath, ["--import", "tsx", "scripts/start.ts"], { encoding: "utf8", timeout: 60_000, env: startEnv(env) });
 }
 
 test("npm start on a port already in use exits at once with one line naming the port and its variable", async () => {
@@ -56,7 +61,7 @@ test("a second npm start on other ports but the same data directory exits with o
   chmodSync(dataDir, 0o755); // the embedded server runs as its own user when this runs as root
   const firstEnv = await portsEnv();
   const first = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts"], {
-    env: { ...process.env, APP_ENV: "development", HOST: "127.0.0.1", LOG_LEVEL: "silent", EMBEDDED_DATA_DIR: dataDir, ...firstEnv },
+    env: startEnv({ EMBEDDED_DATA_DIR: dataDir, ...firstEnv }),
     stdio: ["ignore", "pipe", "pipe"],
   });
   let firstOutput = "";
