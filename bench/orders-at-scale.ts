@@ -6,9 +6,10 @@
 //   DATABASE_URL=${DATABASE_URL%/*}/orders_10m nice -n 10 npx tsx bench/orders-at-scale.ts [--samples 2000] [--partitions 16] [--archive-months 2]
 //
 // Measures, one query at a time from this process (p50/p99 of the statement the store sends):
-// a customer's latest 20 orders and an order by id on the table as it is (unpartitioned); the
-// same history query on a copy hash-partitioned by customer (made once, kept for reruns) with
-// the plan showing one partition read; the archive job's throughput on the oldest months; and
+// a customer's latest 20 orders and an order by id on the table as it is. On a database from
+// before the orders_partitioned_by_customer migration (unpartitioned), also the history query
+// on a copy hash-partitioned by customer (made once, kept for reruns); on a partitioned one, the
+// order by id through its locator (the store's statement) and by id alone, with the plans; the archive job's throughput on the oldest months; and
 // a customer's history with archived orders (directory + Parquet through DuckDB).
 import { mkdir } from "node:fs/promises";
 import { parseArgs } from "node:util";
@@ -18,7 +19,7 @@ import { createPrismaClient } from "#kernel/relational";
 import { openPostgresArchiveLedger } from "../subgraphs/orders/src/adapters/postgres-archive-ledger.js";
 import { archiveNamespace, createDuckDbArchiveFiles } from "../subgraphs/orders/src/adapters/duckdb-archive-files.js";
 import { createPrismaArchiveDirectory } from "../subgraphs/orders/src/adapters/prisma-archive-directory.js";
-import { createPrismaOrderStore } from "../subgraphs/orders/src/adapters/prisma-order.store.js";
+import { createPrismaOrderStore, orderByIdStatement } from "../subgraphs/orders/src/adapters/prisma-order.store.js";
 import { createArchiveReadingOrderStore } from "../subgraphs/orders/src/domain/archive-reading-order-store.js";
 import { archiveOrders } from "../subgraphs/orders/src/domain/order-archiver.js";
 
@@ -57,10 +58,14 @@ async function percentiles(label: string, count: number, run: (i: number) => Pro
   return figures;
 }
 
-const { rows: sizeRows } = await client.query<{ orders: string; customers: string }>(
-  `SELECT (SELECT reltuples::bigint FROM pg_class WHERE relname = 'Order') AS orders, (SELECT count(*) FROM (SELECT DISTINCT "userId" FROM "Order" TABLESAMPLE SYSTEM (1)) s) AS customers`,
+const { rows: sizeRows } = await client.query<{ orders: string; partitioned: boolean }>(
+  `SELECT (SELECT sum(c.reltuples)::bigint FROM pg_partition_tree('"Order"') t JOIN pg_class c ON c.oid = t.relid WHERE t.isleaf) AS orders,
+     EXISTS (SELECT 1 FROM pg_partitioned_table WHERE partrelid = '"Order"'::regclass) AS partitioned`,
 );
-out(JSON.stringify({ database: new URL(databaseUrl).pathname.slice(1), ordersEstimate: Number(sizeRows[0]!.orders) }));
+const partitioned = sizeRows[0]!.partitioned;
+out(JSON.stringify({ database: new URL(databaseUrl).pathname.slice(1), ordersEstimate: Number(sizeRows[0]!.orders), partitioned }));
+const explain = async (text: string, values: unknown[]) =>
+  out((await client.query<{ "QUERY PLAN": string }>(`EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ${text}`, values)).rows.map((r) => r["QUERY PLAN"]).join("\n"));
 
 const doTables = values.only !== "archive";
 const doArchive = values.only !== "tables";
@@ -70,7 +75,15 @@ const { rows: sample } = await client.query<{ id: string; userId: string }>(`SEL
 const pick = (i: number) => sample[i % sample.length]!;
 
 const HISTORY = (table: string) => `SELECT * FROM ${table} WHERE "userId" = $1 ORDER BY "createdAt" DESC, id DESC LIMIT 21`;
-if (doTables) {
+if (doTables && partitioned) {
+  await percentiles("latest 20 orders of a customer (Order, hash-partitioned by customer)", samples, (i) => client.query(HISTORY(`"Order"`), [pick(i).userId]));
+  const byId = (i: number) => orderByIdStatement(pick(i).id);
+  await percentiles("order by id through OrderLocator (the store's statement)", samples, (i) => client.query(byId(i).text, byId(i).values));
+  await percentiles("order by id alone (every partition's primary key probed)", samples, (i) => client.query(`SELECT * FROM "Order" WHERE id = $1`, [pick(i).id]));
+  await explain(HISTORY(`"Order"`), [pick(0).userId]);
+  await explain(byId(0).text, byId(0).values);
+}
+if (doTables && !partitioned) {
   await percentiles("latest 20 orders of a customer (unpartitioned)", samples, (i) => client.query(HISTORY(`"Order"`), [pick(i).userId]));
   await percentiles("order by id (unpartitioned)", samples, (i) => client.query(`SELECT * FROM "Order" WHERE id = $1`, [pick(i).id]));
 

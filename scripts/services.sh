@@ -18,7 +18,7 @@
 #               (15/shard, data in /var/lib/postgresql/15/shard), 127.0.0.1:5433,
 #               postgres/postgres: the remote server order partitions are put on through
 #               postgres_fdw (which ships with Debian's postgresql-15) in
-#               scripts/orders/shard-demo.sh and its test
+#               scripts/orders/shard-demo.ts and its test
 #   redis       Redis 7 (apt), 127.0.0.1:6379, no persistence
 #   mariadb     MariaDB 10.11 (apt), 127.0.0.1:3306, data in .run/data/mariadb,
 #               database accounts, user storefront/storefront

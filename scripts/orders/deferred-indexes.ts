@@ -9,7 +9,8 @@ const PENDING = "_order_history_load_deferred";
  * trigger per row costs about four times the rows themselves, while one sorted index build at
  * the end is cheap. Primary keys stay, so a repeated order number still fails loudly. The
  * statements that rebuild are saved in a table first and run from there, so a resumed load
- * rebuilds them too.
+ * rebuilds them too. On partitioned tables only the parents' indexes and keys are taken
+ * (conparentid = 0): PostgreSQL drops and re-creates the partitions' own with them.
  */
 export async function deferringIndexes(client: pg.Client): Promise<boolean> {
   const { rows } = await client.query<{ defer: boolean }>(`SELECT to_regclass('${PENDING}') IS NOT NULL OR NOT EXISTS (SELECT 1 FROM "Order") AS defer`);
@@ -26,9 +27,10 @@ export async function withDeferredIndexes(client: pg.Client, tables: string[], l
        WHERE x.indrelid::regclass::text = ANY($1) AND NOT x.indisprimary`, [names]);
     const { rows: keys } = await client.query<{ owner: string; name: string; definition: string }>(
       `SELECT conrelid::regclass::text AS owner, conname AS name, pg_get_constraintdef(oid) AS definition FROM pg_constraint
-       WHERE conrelid::regclass::text = ANY($1) AND contype = 'f'`, [names]);
+       WHERE conrelid::regclass::text = ANY($1) AND contype = 'f' AND conparentid = 0`, [names]);
     await client.query("BEGIN");
-    for (const index of indexes) await client.query(`INSERT INTO ${PENDING} (statement) VALUES ($1)`, [index.definition]);
+    // pg_get_indexdef names a partitioned parent "ON ONLY", which would build no partition's index.
+    for (const index of indexes) await client.query(`INSERT INTO ${PENDING} (statement) VALUES ($1)`, [index.definition.replace(" ON ONLY ", " ON ")]);
     for (const key of keys) await client.query(`INSERT INTO ${PENDING} (statement) VALUES ($1)`, [`ALTER TABLE ${key.owner} ADD CONSTRAINT "${key.name}" ${key.definition}`]);
     for (const key of keys) await client.query(`ALTER TABLE ${key.owner} DROP CONSTRAINT "${key.name}"`);
     for (const index of indexes) await client.query(`DROP INDEX "${index.name}"`);

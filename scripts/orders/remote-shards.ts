@@ -26,6 +26,8 @@ export interface RemoteShards {
   remainders: readonly number[];
 }
 
+// Rows routed to a remote partition are sent in batches (batch_size) rather than one
+// round trip each.
 /** The partitioned tables, parents before the tables whose keys reference them. */
 export const SHARDED_TABLES = ["Order", "OrderItem", "OrderStatusChange"] as const;
 const MODULUS = 16;
@@ -75,7 +77,7 @@ export async function attachRemoteShards({ coordinatorUrl, shardUrl, remainders 
       await client.query("CREATE EXTENSION IF NOT EXISTS postgres_fdw");
       await client.query(`DROP SERVER IF EXISTS ${SERVER} CASCADE`);
       await client.query(
-        `CREATE SERVER ${SERVER} FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host ${quote(shard.hostname)}, port ${quote(shard.port || "5432")}, dbname ${quote(shard.pathname.slice(1))})`,
+        `CREATE SERVER ${SERVER} FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host ${quote(shard.hostname)}, port ${quote(shard.port || "5432")}, dbname ${quote(shard.pathname.slice(1))}, batch_size '500')`,
       );
       await client.query(
         `CREATE USER MAPPING FOR CURRENT_USER SERVER ${SERVER} OPTIONS (user ${quote(decodeURIComponent(shard.username))}, password ${quote(decodeURIComponent(shard.password))})`,
