@@ -8,7 +8,8 @@ import { after, before, describe, it } from "node:test";
 import { waitFor, describeWithRealEngine, engineSuiteTitle, realEngineUrl } from "#kernel/testing";
 import { EMBEDDED_ENGINES, startCheckoutSupergraph, type CheckoutSupergraph, type EngineSet } from "../../subgraphs/orders/test/support/start-checkout-supergraph.js";
 import { customer, dataOf, restock, TEST_DESTINATION, waitForStatus } from "../../subgraphs/orders/test/support/storefront-operations.js";
-import { postGraphQL } from "../support/graphql-client.js";
+import { Topics, type EventBus } from "#kernel";
+import { collectSubscription, postGraphQL, wsClient } from "../support/graphql-client.js";
 import type { CollectedSpan, SpanSource } from "../support/collected-spans.js";
 import { startOtlpReceiver } from "../support/otlp-receiver.js";
 import { jaegerSpans } from "../support/jaeger-spans.js";
@@ -16,6 +17,30 @@ import { jaegerSpans } from "../support/jaeger-spans.js";
 const CHECKOUT = `mutation TracedCheckout($key: String!) { checkout(idempotencyKey: $key, ${TEST_DESTINATION}) { id status } }`;
 const CART = `query TracedCart { cart { id totalQuantity } }`;
 const PRODUCT = "prod_0000005";
+const ORDER_STATUS = `subscription TracedOrderStatus($id: ID!) { orderStatusChanged(orderId: $id) { id status } }`;
+const CART_OVER_SOCKET = `query TracedCartOverSocket { cart { id totalQuantity } }`;
+
+/**
+ * Holds every charge (PaymentRequested's delivery to the payments subgraph) while `held` is
+ * set, so a test can subscribe to an order that is still PENDING and see it change.
+ */
+function holdingCharges(gate: { held?: Promise<void> }) {
+  return (bus: EventBus): EventBus => ({
+    engine: bus.engine,
+    publish: (topic, events) => bus.publish(topic, events),
+    close: () => bus.close(),
+    subscribe: (options) =>
+      options.topic.endsWith(Topics.payments)
+        ? bus.subscribe({
+            ...options,
+            handle: async (event) => {
+              if (event.type === "PaymentRequested") await gate.held;
+              await options.handle(event);
+            },
+          })
+        : bus.subscribe(options),
+  });
+}
 
 // Tracing is one per process, so this file runs one engine set: the real one with Jaeger
 // when both are there, else the embedded one with the in-test receiver.
@@ -37,10 +62,11 @@ function defineSuite(engines: EngineSet, collector: () => Promise<SpanSource>): 
   const service = `storefront-trace-${randomUUID().slice(0, 8)}`;
   let sg: CheckoutSupergraph;
   let spans: SpanSource;
+  const charges: { held?: Promise<void> } = {};
 
   before(async () => {
     spans = await collector();
-    sg = await startCheckoutSupergraph({ engines, env: { OTEL_EXPORTER_OTLP_ENDPOINT: spans.otlpEndpoint, OTEL_SERVICE_NAME: service } });
+    sg = await startCheckoutSupergraph({ engines, env: { OTEL_EXPORTER_OTLP_ENDPOINT: spans.otlpEndpoint, OTEL_SERVICE_NAME: service }, decorateBus: holdingCharges(charges) });
     await restock(sg, [PRODUCT]);
   });
   after(async () => {
@@ -110,6 +136,74 @@ function defineSuite(engines: EngineSet, collector: () => Promise<SpanSource>): 
     const paid = linked("the orders subgraph processing PaymentConfirmed", (span) => isEvent(span, "consumer", "PaymentConfirmed", "orders") && below(confirmed)(span));
     linked("the order's PAID update in PostgreSQL", (span) => isPostgres(span) && below(paid)(span));
     assert.ok(trace.every((span) => span.traceId === traceId));
+  });
+
+  it("WebSocket operations are traced as HTTP ones are: a query's span with its subgraph calls; a subscription's start and each update, the update linked to the checkout's trace; no token or variable in any", async () => {
+    const c = await customer(sg);
+    await c.add(PRODUCT, 1);
+    const checkoutTrace = randomBytes(16).toString("hex");
+    let release!: () => void;
+    charges.held = new Promise<void>((resolve) => (release = resolve));
+    const client = wsClient(sg.gatewayUrl, c.token);
+    let orderId: string;
+    try {
+      const [cart] = await collectSubscription(client, CART_OVER_SOCKET, {}, (results) => results.length > 0);
+      assert.equal(cart?.errors, undefined, JSON.stringify(cart));
+      const answer = await postGraphQL(sg.gatewayUrl, CHECKOUT, { key: randomUUID() }, { token: c.token, headers: { traceparent: `00-${checkoutTrace}-${randomBytes(8).toString("hex")}-01` } });
+      orderId = dataOf(answer).checkout.id;
+      // The first answer (PENDING) is the subscription's start; the charge goes ahead only then,
+      // so PAID arrives as an update pushed by the order's status event.
+      const seen = await collectSubscription<{ orderStatusChanged: { status: string } }>(
+        client,
+        ORDER_STATUS,
+        { id: orderId },
+        (results) => {
+          if (results.length > 0) release();
+          return results.some((result) => result.data?.orderStatusChanged.status === "PAID");
+        },
+        30_000,
+      );
+      assert.equal(seen[0]?.data?.orderStatusChanged.status, "PENDING", JSON.stringify(seen));
+    } finally {
+      release();
+      charges.held = undefined;
+      await client.dispose();
+    }
+
+    const find = async (name: string, count = 1) => {
+      let found: CollectedSpan[] = [];
+      await waitFor(`${count} span(s) ${name}`, async () => (found = await spans.named(service, name)).length >= count, { timeoutMs: 20_000, intervalMs: 250 });
+      return found;
+    };
+    const [query] = await find("gateway query TracedCartOverSocket");
+    assert.equal(query!.kind, "server");
+    assert.equal(query!.attributes["network.protocol.name"], "websocket");
+    assert.equal(query!.attributes["graphql.operation.type"], "query");
+    let queryTrace: CollectedSpan[] = [];
+    await waitFor("the socket query's subgraph call", async () => (queryTrace = await spans.trace(query!.traceId)).some((span) => span.kind === "client" && span.parentSpanId !== ""), { timeoutMs: 20_000, intervalMs: 250 });
+
+    const [start] = await find("gateway subscription TracedOrderStatus");
+    assert.equal(start!.kind, "server");
+    assert.equal(start!.attributes["graphql.operation.name"], "TracedOrderStatus");
+    assert.equal(start!.attributes["graphql.operation.type"], "subscription");
+    assert.equal(start!.attributes["network.protocol.name"], "websocket");
+    assert.equal(start!.parentSpanId, "", "a subscription starts a trace of its own");
+    const updates = await find("gateway subscription TracedOrderStatus update");
+    const update = updates.find((span) => span.traceId === start!.traceId);
+    assert.ok(update, "the update is in the subscription's trace");
+    assert.equal(update.parentSpanId, start!.spanId);
+    assert.ok(
+      update.links.some((link) => link.traceId === checkoutTrace),
+      `the update links to the status event of the checkout's trace: ${JSON.stringify(update.links)}`,
+    );
+    let subscriptionTrace: CollectedSpan[] = [];
+    await waitFor("the update's re-read through the orders subgraph", async () => (subscriptionTrace = await spans.trace(start!.traceId)).some((span) => span.parentSpanId === update.spanId), { timeoutMs: 20_000, intervalMs: 250 });
+    // What a socket carries that must not leak into a trace: the token and the variables.
+    for (const span of [...queryTrace, ...subscriptionTrace]) {
+      const text = JSON.stringify(span.attributes);
+      assert.ok(!text.includes(c.token), `${span.name} holds the token`);
+      if (span.attributes["network.protocol.name"] === "websocket") assert.ok(!text.includes(orderId!), `${span.name} holds a variable`);
+    }
   });
 
   it("a hostile traceparent (malformed, oversized, all-zero ids) is ignored: the request is answered and starts a trace of its own", async () => {

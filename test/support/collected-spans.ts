@@ -8,6 +8,8 @@ export interface CollectedSpan {
   kind: "server" | "client" | "producer" | "consumer" | "internal";
   service: string;
   attributes: Record<string, string | number | boolean>;
+  /** Spans of other traces (or this one) this span says it follows from (OpenTelemetry links). */
+  links: { traceId: string; spanId: string }[];
 }
 
 /** Where a test looks spans up: Jaeger's query API or the in-test OTLP receiver. */

@@ -1,7 +1,7 @@
 import type { CollectedSpan, SpanSource } from "./collected-spans.js";
 
 interface JaegerTrace {
-  spans: { traceID: string; spanID: string; operationName: string; processID: string; references?: { refType: string; spanID: string }[]; tags?: { key: string; value: string | number | boolean }[] }[];
+  spans: { traceID: string; spanID: string; operationName: string; processID: string; references?: { refType: string; traceID: string; spanID: string }[]; tags?: { key: string; value: string | number | boolean }[] }[];
   processes: Record<string, { serviceName: string }>;
 }
 
@@ -37,6 +37,8 @@ function spansOf(trace: JaegerTrace): CollectedSpan[] {
       kind: String(attributes["span.kind"] ?? "internal") as CollectedSpan["kind"],
       service: trace.processes[span.processID]?.serviceName ?? "",
       attributes,
+      // Jaeger keeps OpenTelemetry links as FOLLOWS_FROM references.
+      links: (span.references ?? []).filter((reference) => reference.refType === "FOLLOWS_FROM").map((reference) => ({ traceId: reference.traceID.padStart(32, "0"), spanId: reference.spanID.padStart(16, "0") })),
     };
   });
 }

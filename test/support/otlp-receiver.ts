@@ -7,7 +7,7 @@ type OtlpAttribute = { key: string; value: OtlpValue };
 interface OtlpExport {
   resourceSpans?: {
     resource?: { attributes?: OtlpAttribute[] };
-    scopeSpans?: { spans?: { traceId: string; spanId: string; parentSpanId?: string; name: string; kind: number; attributes?: OtlpAttribute[] }[] }[];
+    scopeSpans?: { spans?: { traceId: string; spanId: string; parentSpanId?: string; name: string; kind: number; attributes?: OtlpAttribute[]; links?: { traceId: string; spanId: string }[] }[] }[];
   }[];
 }
 
@@ -58,6 +58,7 @@ function spansOf(request: OtlpExport): CollectedSpan[] {
         kind: KINDS[span.kind] ?? "internal",
         service,
         attributes: attributesOf(span.attributes),
+        links: (span.links ?? []).map(({ traceId, spanId }) => ({ traceId, spanId })),
       })),
     );
   });

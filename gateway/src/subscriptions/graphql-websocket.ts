@@ -12,6 +12,7 @@ import { PolicyRefusal, type AdmittedOperation, type RequestPolicy } from "../se
 import { createConnectionLimiter, type WebSocketLimits } from "./websocket-limits.js";
 import { liveOrderResults, planLiveOrder, type LiveOrderPlan } from "./live-order-results.js";
 import type { OrderStatusFeed } from "./order-status-feed.js";
+import { traceOperation, traceSubscription, type TracedOperation } from "./websocket-spans.js";
 
 /** Runs one operation through the gateway (query planning, subgraphs), as the HTTP path does. */
 export type ExecuteThroughGateway = (
@@ -37,6 +38,7 @@ interface AdmittedContext {
   admitted: AdmittedOperation;
   gateway: GatewayContext;
   live?: LiveOrderPlan;
+  traced: TracedOperation;
 }
 
 const refusal = (code: string, message: string, extensions: Record<string, unknown> = {}) => [new GraphQLError(message, { extensions: { code, ...extensions } })];
@@ -157,7 +159,8 @@ export function attachGraphQLWebSocket(options: {
             countWebSocketSubscription(1);
           }
           state.active.set(id, { subscription });
-          const contextValue: AdmittedContext = { admitted: admitted!, gateway: contextOf(state), live };
+          const traced: TracedOperation = { type: admitted!.operation.operation, name: admitted!.operationName };
+          const contextValue: AdmittedContext = { admitted: admitted!, gateway: contextOf(state), live, traced };
           // The schema is not used: execution is ours (execute/subscribe below) and goes through the gateway.
           return { schema: undefined as never, document: admitted!.document, operationName: admitted!.operationName, variableValues: admitted!.variables, contextValue };
         } catch (error) {
@@ -166,10 +169,10 @@ export function attachGraphQLWebSocket(options: {
           return refusal(ErrorCode.INTERNAL_SERVER_ERROR, "Something went wrong on our side; please try again");
         }
       },
-      execute: (args) => executeAdmitted(args),
+      execute: (args) => traceOperation((args.contextValue as AdmittedContext).traced, () => executeAdmitted(args)),
       subscribe: (args) => {
-        const { admitted, gateway, live } = args.contextValue as AdmittedContext;
-        return liveOrderResults({ plan: live!, variables: admitted.variables, context: gateway, feed: options.feed, execute: options.execute });
+        const { admitted, gateway, live, traced } = args.contextValue as AdmittedContext;
+        return liveOrderResults({ plan: live!, variables: admitted.variables, context: gateway, feed: options.feed, execute: options.execute, trace: traceSubscription(traced) });
       },
       onComplete: (ctx, id) => {
         if (ctx.extra.state) release(ctx.extra.state, id);

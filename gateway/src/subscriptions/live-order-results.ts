@@ -5,6 +5,8 @@ import { subscriptionToQuery, STATUS_PROBE_ALIAS } from "./subscription-to-query
 import { createAsyncQueue } from "./async-signal-queue.js";
 import type { OrderStatusFeed } from "./order-status-feed.js";
 import type { ExecuteThroughGateway } from "./graphql-websocket.js";
+import type { SubscriptionTrace } from "./websocket-spans.js";
+import type { TraceCarrier } from "#kernel/observability/tracing-context.js";
 
 // The orders subgraph's final statuses (see its state machine): a DELIVERED order may still be
 // returned and refunded, so the stream follows it on.
@@ -49,11 +51,13 @@ export function liveOrderResults(options: {
   context: GatewayContext;
   feed: OrderStatusFeed;
   execute: ExecuteThroughGateway;
+  /** Spans of the first answer and of each update (see websocket-spans.ts). */
+  trace: SubscriptionTrace & { first(work: () => Promise<ExecutionResult>): Promise<ExecutionResult> };
 }): AsyncGenerator<ExecutionResult> {
   const { plan, variables, context } = options;
-  const changes = createAsyncQueue<string>();
+  const changes = createAsyncQueue<{ cause: TraceCarrier | undefined }>();
   // Listen before the first read, so a change landing in between is not lost.
-  const stopListening = options.feed.listen(plan.orderId, (change) => changes.push(change.to));
+  const stopListening = options.feed.listen(plan.orderId, (_change, cause) => changes.push({ cause }));
   const stop = () => {
     stopListening();
     changes.close();
@@ -62,8 +66,10 @@ export function liveOrderResults(options: {
   async function* results(): AsyncGenerator<ExecutionResult> {
     try {
       let lastSent = "";
+      let cause: { cause: TraceCarrier | undefined } | undefined;
       for (;;) {
-        const result = await options.execute({ query: plan.query, variables }, { ...context, requestId: `${context.requestId}:${Date.now()}` });
+        const read = () => options.execute({ query: plan.query, variables }, { ...context, requestId: `${context.requestId}:${Date.now()}` });
+        const result = await (cause ? options.trace.update(cause.cause, read) : options.trace.first(read));
         const order = (result.data as Record<string, Record<string, unknown> | null> | undefined)?.orderStatusChanged;
         if (!order) {
           yield result.errors?.length
@@ -79,7 +85,7 @@ export function liveOrderResults(options: {
           yield result;
         }
         if (typeof status === "string" && FINAL_STATUSES.has(status)) return;
-        if ((await changes.next()) === undefined) return;
+        if ((cause = await changes.next()) === undefined) return;
       }
     } finally {
       stop();

@@ -1,7 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { Topics, type EventBus, type Logger, type OrderStatusChangedPayload, type Subscription } from "#kernel";
+import type { TraceCarrier } from "#kernel/observability/tracing-context.js";
 
-export type OrderStatusListener = (change: OrderStatusChangedPayload) => void;
+/** Hears one order's status changes, with the trace the event carried (when it carried one). */
+export type OrderStatusListener = (change: OrderStatusChangedPayload, cause: TraceCarrier | undefined) => void;
 
 /**
  * Fans order status events out to the live subscriptions of this gateway instance. Each
@@ -22,7 +24,7 @@ export function createOrderStatusFeed(bus: EventBus, logger: Logger) {
           const change = event.payload as OrderStatusChangedPayload;
           for (const listener of listeners.get(change.orderId) ?? []) {
             try {
-              listener(change);
+              listener(change, event.trace);
             } catch (error) {
               logger.warn("order status listener failed", { orderId: change.orderId, error: String(error) });
             }
