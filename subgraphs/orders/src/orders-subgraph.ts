@@ -12,6 +12,7 @@ import { createPrismaArchiveDirectory } from "./adapters/prisma-archive-director
 import { archiveNamespace, createDuckDbArchiveFiles } from "./adapters/duckdb-archive-files.js";
 import { createArchiveReadingOrderStore } from "./domain/archive-reading-order-store.js";
 import { createSubgraphStockReservations } from "./adapters/subgraph-stock-reservations.js";
+import { createSoldOutMemo } from "./domain/sold-out-memo.js";
 import { createSubgraphStockReturns } from "./adapters/subgraph-stock-returns.js";
 import { startPaymentOutcomeConsumer } from "./consumers/payment-outcome.consumer.js";
 import type { OrderStore } from "./ports/order-store.js";
@@ -60,7 +61,7 @@ export async function startOrdersSubgraph(platform: Platform, options: OrdersSub
   const files = createDuckDbArchiveFiles({ objects: objectsOnce, namespace: archiveNamespace(platform.databaseUrl) });
   const store = createArchiveReadingOrderStore(createPrismaOrderStore({ prisma, onCommit: () => outbox.nudge() }), { directory: createPrismaArchiveDirectory(prisma), files });
   const reservations = createSubgraphStockReservations(inventory);
-  const checkout = createCheckoutService({ store, cart, reservations, addresses: createSubgraphAddressBook(accounts), logger });
+  const checkout = createCheckoutService({ store, cart, reservations, addresses: createSubgraphAddressBook(accounts), logger, soldOut: createSoldOutMemo() });
   const stockReturns = createSubgraphStockReturns(inventory);
   const orders = createOrderService({ store, reservations, stockReturns });
   const afterSale = createAfterSaleService({ store, stockReturns, returnWindowDays: config.orders.returnWindowDays });

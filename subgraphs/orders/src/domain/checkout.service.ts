@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
-import { badInput, DomainError, ErrorCode, type Logger } from "#kernel";
+import { badInput, DomainError, ErrorCode, outOfStock, type Logger } from "#kernel";
 import { couponInvalid } from "../../../cart/src/index.js";
 import type { Order, OrderItem } from "./order.js";
 import { paymentRequested, statusChanged } from "./order-events.js";
@@ -8,6 +8,7 @@ import type { CheckoutCart, CheckoutLine } from "../ports/checkout-cart.js";
 import { CartChanged, CouponNotRedeemable, IdempotencyKeyTaken, type OrderStore } from "../ports/order-store.js";
 import type { StockReservations } from "../ports/stock-reservations.js";
 import type { SavedAddresses } from "../ports/saved-addresses.js";
+import type { SoldOutMemo } from "./sold-out-memo.js";
 
 const MAX_KEY_LENGTH = 200;
 
@@ -51,6 +52,8 @@ export function createCheckoutService(deps: {
   addresses: SavedAddresses;
   logger: Logger;
   clock?: () => Date;
+  /** Refuses checkouts of variants the inventory just answered sold out, before the work. */
+  soldOut?: SoldOutMemo;
 }) {
   const { store, reservations } = deps;
   const clock = deps.clock ?? (() => new Date());
@@ -72,6 +75,13 @@ export function createCheckoutService(deps: {
       const requestHash = cart.lines.length > 0 ? fingerprint(cart.lines) : null;
       const optionsHash = optionsFingerprint(address, request.shippingMethodId, couponArgument);
       const destination = { country: address.country, region: address.region };
+      const soldOut = cart.lines.length > 0 ? deps.soldOut?.soldOutAmong(cart.lines.map((line) => line.variantId)) : undefined;
+      if (soldOut !== undefined) {
+        // The key may already name an order (a late retry): its answer stands, sold out or not.
+        const existing = await store.findByIdempotencyKey(userId, key);
+        if (existing) return replay(existing, requestHash, optionsHash);
+        throw outOfStock(soldOut, 0);
+      }
       const [existing, quote] = await Promise.all([
         store.findByIdempotencyKey(userId, key),
         // Priced alongside the key's lookup (one statement); a replay does not need it.
@@ -157,6 +167,8 @@ export function createCheckoutService(deps: {
       } catch (error) {
         // The same id with other items: this key is being used for another cart right now.
         if (codeOf(error) === ErrorCode.IDEMPOTENCY_CONFLICT) return answerWithWinner(conflict());
+        const soldOutVariant = soldOutVariantOf(error);
+        if (soldOutVariant !== undefined) deps.soldOut?.remember(soldOutVariant);
         throw error;
       }
       try {
@@ -198,6 +210,12 @@ const cartChanged = () =>
     ErrorCode.CART_CHANGED,
     "Your cart changed while checking out (another checkout or an edit took or changed some of its lines); nothing was charged: review the cart and check out again with a new idempotency key",
   );
+
+/** The variant an OUT_OF_STOCK names when nothing at all is left of it (not "only 2 left"). */
+function soldOutVariantOf(error: unknown): string | undefined {
+  const extensions = (error as { extensions?: { code?: unknown; variantId?: unknown; available?: unknown } } | null)?.extensions;
+  return extensions?.code === ErrorCode.OUT_OF_STOCK && extensions.available === 0 && typeof extensions.variantId === "string" ? extensions.variantId : undefined;
+}
 
 const codeOf = (error: unknown): unknown => (error as { extensions?: { code?: unknown } } | null)?.extensions?.code;
 

@@ -6,6 +6,7 @@ import { createPrismaCartStore } from "../../../cart/src/adapters/prisma-cart.st
 import type { CatalogVariant } from "../../../cart/src/domain/cart.js";
 import { createPrismaOrderStore } from "../../src/adapters/prisma-order.store.js";
 import { createCheckoutService } from "../../src/domain/checkout.service.js";
+import type { SoldOutMemo } from "../../src/domain/sold-out-memo.js";
 import { createOrderService } from "../../src/domain/order.service.js";
 import { createAfterSaleService } from "../../src/domain/after-sale.service.js";
 import { createPaymentOutcomeHandler } from "../../src/domain/payment-outcome.handler.js";
@@ -18,7 +19,7 @@ import type { OrderAddress } from "../../src/domain/order.js";
  * The orders service on a real, freshly migrated PostgreSQL with the real cart and order
  * stores; only the other subgraphs (catalog prices, stock reservations) are in memory.
  */
-export async function startCheckoutHarness(engine: DatabaseEngine, stock: Record<string, number> = { p1: 100, p2: 100, p3: 100 }) {
+export async function startCheckoutHarness(engine: DatabaseEngine, stock: Record<string, number> = { p1: 100, p2: 100, p3: 100 }, options: { soldOut?: SoldOutMemo } = {}) {
   const database = await createTestDatabase(engine);
   const prisma = createPrismaClient(database.url, { poolSize: 10 });
   const logger = createLogger("silent");
@@ -50,7 +51,7 @@ export async function startCheckoutHarness(engine: DatabaseEngine, stock: Record
   await seedTestShipping(prisma);
   const savedAddresses = new Map<string, OrderAddress>();
   const addresses = { savedAddress: async (userId: string, id: string) => savedAddresses.get(`${userId}/${id}`) ?? null };
-  const service = createCheckoutService({ store, cart, reservations: reservations.port, addresses, logger });
+  const service = createCheckoutService({ store, cart, reservations: reservations.port, addresses, logger, soldOut: options.soldOut });
   // A key alone checks out to the test address with free shipping (checkout-defaults.ts).
   const checkout = {
     checkout: (userId: string, request: string | CheckoutRequest, log?: typeof logger) => service.checkout(userId, typeof request === "string" ? checkoutRequest(request) : request, log),

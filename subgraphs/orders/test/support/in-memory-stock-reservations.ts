@@ -1,4 +1,4 @@
-import { DomainError, ErrorCode } from "#kernel";
+import { DomainError, ErrorCode, outOfStock } from "#kernel";
 import type { StockReservations } from "../../src/ports/stock-reservations.js";
 import type { StockReturns } from "../../src/ports/stock-returns.js";
 
@@ -28,7 +28,7 @@ export function createInMemoryStockReservations(stock: Record<string, number>) {
         if (existing.status !== "RELEASED") return;
       }
       for (const { variantId, quantity } of items) {
-        if ((available.get(variantId) ?? 0) < quantity) throw new DomainError(ErrorCode.OUT_OF_STOCK, `Not enough ${variantId}`, { variantId });
+        if ((available.get(variantId) ?? 0) < quantity) throw outOfStock(variantId, available.get(variantId) ?? 0);
       }
       for (const { variantId, quantity } of items) available.set(variantId, available.get(variantId)! - quantity);
       reservations.set(id, { status: "HELD", items: [...items] });

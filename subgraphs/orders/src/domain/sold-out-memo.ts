@@ -1,0 +1,47 @@
+/**
+ * Variants the inventory just answered sold out (OUT_OF_STOCK with nothing available), kept for
+ * a moment so the next checkouts of them are refused before their idempotency-key lookup,
+ * pricing and inventory call: in a flash sale the losers outnumber the winners by far, and
+ * each of those steps is work done only to hear "sold out" again.
+ *
+ * Only a refusal is remembered, never a sale, so the memo can refuse a checkout the inventory
+ * would have accepted for at most `ttlMs` after units come back (a hold expiring, a restock, a
+ * cancelled order); it never lets through what the inventory would refuse. Per process and
+ * bounded: a replica learns on its own first refusal.
+ */
+export interface SoldOutMemo {
+  /** Remembers that the inventory had nothing left of this variant just now. */
+  remember(variantId: string): void;
+  /** The first of these variants remembered as sold out and not yet expired. */
+  soldOutAmong(variantIds: readonly string[]): string | undefined;
+}
+
+export function createSoldOutMemo(options: { ttlMs?: number; maxVariants?: number; clock?: () => number } = {}): SoldOutMemo {
+  const ttlMs = options.ttlMs ?? 1_000;
+  const maxVariants = options.maxVariants ?? 10_000;
+  const now = options.clock ?? Date.now;
+  const until = new Map<string, number>();
+  return {
+    remember(variantId) {
+      if (ttlMs <= 0) return;
+      if (!until.has(variantId) && until.size >= maxVariants) {
+        // Full: the oldest entry goes (a Map iterates in insertion order).
+        const oldest = until.keys().next().value;
+        if (oldest !== undefined) until.delete(oldest);
+      }
+      until.delete(variantId);
+      until.set(variantId, now() + ttlMs);
+    },
+    soldOutAmong(variantIds) {
+      if (until.size === 0) return undefined;
+      const at = now();
+      for (const variantId of variantIds) {
+        const expiry = until.get(variantId);
+        if (expiry === undefined) continue;
+        if (expiry > at) return variantId;
+        until.delete(variantId);
+      }
+      return undefined;
+    },
+  };
+}

@@ -1,0 +1,86 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { describeWithRealEngine, engineSuiteTitle } from "#kernel/testing";
+import type { DatabaseEngine } from "../../../test/support/test-database.js";
+import { createSoldOutMemo } from "../src/domain/sold-out-memo.js";
+import { startCheckoutHarness, type CheckoutHarness } from "./support/checkout-harness.js";
+
+const extensionsOf = (error: unknown) => (error as { extensions?: Record<string, unknown> }).extensions ?? {};
+
+/**
+ * A flash sale's losers are refused before the work: once the inventory answered a variant
+ * sold out, the next checkouts of it are answered OUT_OF_STOCK without pricing or an
+ * inventory call, for a moment only, and nothing the inventory would refuse gets through.
+ */
+function defineSoldOutSuite(engine: DatabaseEngine): void {
+  describe(engineSuiteTitle("checkout of a sold-out variant", engine === "real" ? "postgresql" : "embedded-postgres"), () => {
+    let h: CheckoutHarness;
+    let now = 1_000_000;
+    before(async () => {
+      h = await startCheckoutHarness(engine, { flash: 1, scarce: 2, plenty: 100 }, { soldOut: createSoldOutMemo({ ttlMs: 1_000, clock: () => now }) });
+    });
+    after(() => h.close());
+
+    it("refuses the losers after the first refusal without calling the inventory, with the inventory's own answer", async () => {
+      await h.addToCart("winner", "flash", 1);
+      await h.checkout.checkout("winner", "k-win");
+      await h.addToCart("first-loser", "flash", 1);
+      const reservesBefore = h.reservations.calls.reserve;
+      const fromInventory = await h.checkout.checkout("first-loser", "k-1").then(() => assert.fail("sold out"), (error: unknown) => error);
+      assert.equal(h.reservations.calls.reserve, reservesBefore + 1, "the first loser asks the inventory");
+
+      for (const loser of ["l2", "l3", "l4", "l5"]) {
+        await h.addToCart(loser, "plenty", 2);
+        await h.addToCart(loser, "flash", 1);
+      }
+      const refusals = await Promise.all(["l2", "l3", "l4", "l5"].map((loser) => h.checkout.checkout(loser, `k-${loser}`).then(() => assert.fail("sold out"), (error: unknown) => error)));
+      assert.equal(h.reservations.calls.reserve, reservesBefore + 1, "no other loser reaches the inventory");
+      for (const refusal of refusals) {
+        assert.deepEqual(extensionsOf(refusal), extensionsOf(fromInventory), "the same code and details as the inventory's refusal");
+        assert.equal((refusal as Error).message, (fromInventory as Error).message);
+      }
+      assert.equal(extensionsOf(fromInventory).code, "OUT_OF_STOCK");
+      assert.equal(h.reservations.available("plenty"), 100, "no hold taken for the other lines");
+      assert.equal(await h.prisma.order.count({ where: { userId: { in: ["first-loser", "l2", "l3", "l4", "l5"] } } }), 0);
+      assert.equal((await h.cartOf("l2")).lines.length, 2, "the cart is kept");
+    });
+
+    it("asks the inventory again once the moment has passed: units that came back are sold", async () => {
+      const winner = await h.prisma.order.findFirstOrThrow({ where: { userId: "winner" } });
+      await h.reservations.port.release(winner.id); // the winner's hold lapsed: one unit is back
+      await h.addToCart("late", "flash", 1);
+      await assert.rejects(h.checkout.checkout("late", "k-late-1"), (error) => extensionsOf(error).code === "OUT_OF_STOCK", "still remembered");
+      now += 1_001;
+      const order = await h.checkout.checkout("late", "k-late-2");
+      assert.equal(order.status, "PENDING");
+      assert.equal(h.reservations.available("flash"), 0);
+    });
+
+    it("answers a key that already names an order with that order, even while its variant is remembered sold out", async () => {
+      await h.addToCart("retry", "scarce", 1);
+      const placed = await h.checkout.checkout("retry", "k-retry");
+      await h.addToCart("other", "scarce", 1);
+      await h.checkout.checkout("other", "k-other");
+      // The memo learns "scarce" is gone from a third customer's refusal.
+      await h.addToCart("third", "scarce", 1);
+      await assert.rejects(h.checkout.checkout("third", "k-third"), (error) => extensionsOf(error).code === "OUT_OF_STOCK");
+      const reservesBefore = h.reservations.calls.reserve;
+      // The first customer puts the same line back and retries the used key: its order stands.
+      await h.addToCart("retry", "scarce", 1);
+      assert.equal((await h.checkout.checkout("retry", "k-retry")).id, placed.id);
+      assert.equal(h.reservations.calls.reserve, reservesBefore, "answered from the key, not the inventory");
+    });
+
+    it("remembers only a variant with nothing left: a customer asking for more than is left does not stop one asking for less", async () => {
+      await h.addToCart("greedy", "plenty", 500);
+      await assert.rejects(h.checkout.checkout("greedy", "k-greedy"), (error) => extensionsOf(error).code === "OUT_OF_STOCK" && (extensionsOf(error).available as number) > 0);
+      await h.addToCart("modest", "plenty", 1);
+      const reservesBefore = h.reservations.calls.reserve;
+      assert.equal((await h.checkout.checkout("modest", "k-modest")).status, "PENDING");
+      assert.equal(h.reservations.calls.reserve, reservesBefore + 1);
+    });
+  });
+}
+
+defineSoldOutSuite("embedded");
+describeWithRealEngine({ suite: "checkout of a sold-out variant", engine: "postgresql", variable: "DATABASE_URL" }, () => defineSoldOutSuite("real"));
