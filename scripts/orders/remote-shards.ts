@@ -15,7 +15,8 @@ import pg from "pg";
  *   partition, every per-customer key ((id, userId), (userId, idempotencyKey), an order's lines)
  *   is still enforced, by the server that holds them.
  * - Order ids stay unique across servers through "OrderLocator", on the coordinator.
- * - The shard server's "Order" no longer references the locator (it lives on the coordinator).
+ * - The shard server's "Order" no longer references the locator, and its coupon trigger is
+ *   dropped: both belong to the coordinator.
  */
 export interface RemoteShards {
   /** The coordinator's database (the live one the subgraph writes to). */
@@ -57,6 +58,9 @@ export async function attachRemoteShards({ coordinatorUrl, shardUrl, remainders 
 
   await withClient(shardUrl, async (client) => {
     await client.query(`ALTER TABLE "Order" DROP CONSTRAINT IF EXISTS "Order_id_fkey"`);
+    // The coupon's use comes back on the coordinator, where its redemptions are: the parent's
+    // trigger there fires for rows of foreign partitions too.
+    await client.query(`DROP TRIGGER IF EXISTS "Order_coupon_release" ON "Order"`);
   });
 
   await withClient(coordinatorUrl, async (client) => {

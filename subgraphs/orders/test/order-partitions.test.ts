@@ -7,19 +7,7 @@ import type { DatabaseEngine } from "../../../test/support/test-database.js";
 import { orderByIdStatement } from "../src/adapters/prisma-order.store.js";
 import { IdempotencyKeyTaken } from "../src/ports/order-store.js";
 import { startCheckoutHarness, type CheckoutHarness } from "./support/checkout-harness.js";
-
-interface PlanNode {
-  "Node Type": string;
-  "Relation Name"?: string;
-  "Actual Loops"?: number;
-  Plans?: PlanNode[];
-}
-
-/** Every scan of a partition of `table` in a plan ("Order_p3", ...), with how often it ran. */
-function partitionScans(node: PlanNode, table: string): { partition: string; loops: number | undefined }[] {
-  const own = node["Relation Name"]?.startsWith(`${table}_p`) ? [{ partition: node["Relation Name"], loops: node["Actual Loops"] }] : [];
-  return [...own, ...(node.Plans ?? []).flatMap((child) => partitionScans(child, table))];
-}
+import { partitionScans, type PlanNode } from "./support/partition-scans.js";
 
 function definePartitionSuite(engine: DatabaseEngine): void {
   describe(engineSuiteTitle("orders partitioned by customer", engine === "real" ? "postgresql" : "embedded-postgres"), () => {

@@ -3,21 +3,17 @@ import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import pg from "pg";
 import { describeWithRealEngine, realEngineUrl } from "#kernel/testing";
+import { createPrismaClient, type PrismaClient } from "#kernel/relational";
+import { createPrismaCartStore } from "../../cart/src/adapters/prisma-cart.store.js";
+import { createPrismaOrderStore } from "../src/adapters/prisma-order.store.js";
+import type { Order } from "../src/domain/order.js";
+import { CartChanged, IdempotencyKeyTaken, type OrderStore } from "../src/ports/order-store.js";
 import { createTestDatabase } from "../../../test/support/test-database.js";
 import { applyMigrations } from "../../../scripts/migrate/apply-migrations.js";
 import { attachRemoteShards, remainderOf } from "../../../scripts/orders/remote-shards.js";
+import { partitionScans, type PlanNode } from "./support/partition-scans.js";
 
-interface PlanNode {
-  "Node Type": string;
-  "Relation Name"?: string;
-  "Actual Loops"?: number;
-  Plans?: PlanNode[];
-}
-
-const scansOf = (node: PlanNode): { type: string; relation: string; loops: number | undefined }[] => [
-  ...(node["Relation Name"]?.startsWith("Order_p") ? [{ type: node["Node Type"], relation: node["Relation Name"], loops: node["Actual Loops"] }] : []),
-  ...(node.Plans ?? []).flatMap(scansOf),
-];
+const scansOf = (plan: PlanNode) => partitionScans(plan, "Order");
 
 // Half the partitions on the second server.
 const REMOTE = [8, 9, 10, 11, 12, 13, 14, 15];
@@ -33,6 +29,8 @@ describeWithRealEngine({ suite: "orders sharded over two PostgreSQL servers", en
     let shardUrl: string;
     let c: pg.Client;
     let s: pg.Client;
+    let prisma: PrismaClient;
+    let store: OrderStore;
     const customers: { local: string; remote: string } = { local: "", remote: "" };
 
     before(async () => {
@@ -47,6 +45,8 @@ describeWithRealEngine({ suite: "orders sharded over two PostgreSQL servers", en
       s = new pg.Client({ connectionString: shardUrl });
       await c.connect();
       await s.connect();
+      prisma = createPrismaClient(coordinator.url, { poolSize: 6 });
+      store = createPrismaOrderStore({ prisma });
       for (let i = 0; !customers.local || !customers.remote; i += 1) {
         const userId = `shard-customer-${i}`;
         const remote = REMOTE.includes(await remainderOf(c, userId));
@@ -55,6 +55,7 @@ describeWithRealEngine({ suite: "orders sharded over two PostgreSQL servers", en
       }
     });
     after(async () => {
+      await prisma?.$disconnect();
       await c?.end();
       await s?.end();
       await coordinator?.drop();
@@ -108,7 +109,7 @@ describeWithRealEngine({ suite: "orders sharded over two PostgreSQL servers", en
         const { rows } = await c.query(`EXPLAIN (FORMAT JSON) SELECT * FROM "Order" WHERE "userId" = $1 ORDER BY "createdAt" DESC, id DESC LIMIT 21`, [userId]);
         const scans = scansOf(rows[0]["QUERY PLAN"][0].Plan);
         assert.equal(scans.length, 1, JSON.stringify(scans));
-        assert.equal(scans[0]!.relation, `Order_p${await remainderOf(c, userId)}`);
+        assert.equal(scans[0]!.partition, `Order_p${await remainderOf(c, userId)}`);
         if (type) assert.equal(scans[0]!.type, type);
         else assert.notEqual(scans[0]!.type, "Foreign Scan");
       }
@@ -122,7 +123,7 @@ describeWithRealEngine({ suite: "orders sharded over two PostgreSQL servers", en
       );
       const ran = scansOf(rows[0]["QUERY PLAN"][0].Plan).filter((scan) => (scan.loops ?? 0) > 0);
       assert.deepEqual(
-        ran.map((scan) => [scan.type, scan.relation]),
+        ran.map((scan) => [scan.type, scan.partition]),
         [["Foreign Scan", `Order_p${await remainderOf(c, customers.remote)}`]],
       );
     });
@@ -133,6 +134,58 @@ describeWithRealEngine({ suite: "orders sharded over two PostgreSQL servers", en
       await place(customers.local, "key-twice");
       await assert.rejects(place(customers.local, "key-twice"), (error: { code?: string }) => error.code === "23505");
       assert.equal((await c.query(`SELECT count(*)::int AS n FROM "Order" WHERE "idempotencyKey" = 'key-twice'`)).rows[0].n, 2, "one per customer");
+    });
+
+    // Checkout's own statement (orders_place) with a cart line, as the store sends it.
+    async function checkout(userId: string, key: string): Promise<Order> {
+      const price = { amount: 1500, currency: "EUR" };
+      const now = new Date();
+      const id = `ord_${key}_${userId}`;
+      const order: Order = {
+        id, userId, status: "PENDING", statusReason: null, total: price, subtotal: price, discountTotal: { amount: 0, currency: "EUR" },
+        shippingTotal: { amount: 0, currency: "EUR" }, taxTotal: { amount: 0, currency: "EUR" }, shippingAddress: null, shippingMethod: null,
+        couponCode: null, optionsHash: null, idempotencyKey: key, requestHash: "hash", reservationId: id, refundedAmount: 0, deliveredAt: null, createdAt: now, updatedAt: now,
+      };
+      await store.place({
+        order,
+        items: [{ orderId: id, variantId: "p1", productId: "p1", name: "Lamp", sku: "SKU-p1", variantTitle: "Lamp", options: [], quantity: 1, unitPrice: price }],
+        payment: { id: `pay_${randomUUID()}`, amount: price },
+        events: [],
+        cart: { ordered: [{ variantId: "p1", quantity: 1, accepted: price }], unavailable: [] },
+        couponId: null,
+      });
+      return order;
+    }
+    async function remoteCustomer(prefix: string): Promise<string> {
+      for (let i = 0; ; i += 1) if (REMOTE.includes(await remainderOf(c, `${prefix}-${i}`))) return `${prefix}-${i}`;
+    }
+    const fillCart = (userId: string) =>
+      createPrismaCartStore(prisma).changeLine(userId, "p1", () => ({ variantId: "p1", productId: "p1", quantity: 1, accepted: { amount: 1500, currency: "EUR" }, addedAt: new Date() }));
+
+    it("places, reads and cancels a remote customer's order through the store: orders_place and the locked transition reach the second server", async () => {
+      const userId = await remoteCustomer("store");
+      await fillCart(userId);
+      const placed = await checkout(userId, "k1");
+      const r = await remainderOf(c, userId);
+      assert.equal((await s.query(`SELECT count(*)::int AS n FROM "Order_p${r}" WHERE id = $1`, [placed.id])).rows[0].n, 1);
+      assert.equal((await store.findById(placed.id))?.userId, userId);
+      assert.deepEqual((await store.listByUser(userId, 20, undefined)).items.map((o) => o.id), [placed.id]);
+      assert.equal((await store.itemsOf([placed.id])).get(placed.id)?.[0]?.quantity, 1);
+      const cancelled = await store.update(placed.id, async (current) => (current ? { transition: { from: current.status, to: "CANCELLED", reason: "test", at: new Date() }, events: [] } : null));
+      assert.equal(cancelled?.status, "CANCELLED");
+      assert.deepEqual((await s.query(`SELECT "to"::text AS status FROM "OrderStatusChange_p${r}" WHERE "orderId" = $1 ORDER BY at`, [placed.id])).rows.map((x) => x.status), ["PENDING", "CANCELLED"]);
+    });
+
+    it("places one order when two checkouts of a remote customer with one key race", async () => {
+      const userId = await remoteCustomer("race");
+      await fillCart(userId);
+      const results = await Promise.allSettled([checkout(userId, "race"), checkout(userId, "race")]);
+      assert.equal(results.filter((x) => x.status === "fulfilled").length, 1, JSON.stringify(results.map((x) => x.status)));
+      // The loser waits on the cart's row or on the locator's key, whichever it reaches first.
+      const refused = results.find((x) => x.status === "rejected") as PromiseRejectedResult;
+      assert.ok(refused.reason instanceof IdempotencyKeyTaken || refused.reason instanceof CartChanged, String(refused.reason));
+      assert.equal((await c.query(`SELECT count(*)::int AS n FROM "Order" WHERE "userId" = $1`, [userId])).rows[0].n, 1);
+      assert.equal((await c.query(`SELECT count(*)::int AS n FROM "Payment" WHERE "userId" = $1`, [userId])).rows[0].n, 1);
     });
 
     it("refuses an order id another customer already has, on another server, through the coordinator's locator", async () => {
