@@ -19,6 +19,8 @@ import { freePortRange } from "../support/private-engines.js";
 const SUITE = "fleet: replicas, failover under load, live status and budgets across gateways";
 const missing = FLEET_ENGINES.find((variable) => realEngineUrl(variable) === undefined);
 const SEARCH_BUDGET = 3;
+/** One replica of every kind that runs two, and a gateway: killed together, so one window of load covers them all. */
+const VICTIMS = ["inventory-1", "products-2", "orders-1", "payments-1", "gateway-1"];
 const auth = { secret: "fleet-test-jwt-secret-0123456789", issuer: "storefront" };
 
 // The fleet needs engines every process shares; without them there is nothing to run here.
@@ -35,6 +37,16 @@ else
     const logger: Logger = createLogger("warn", { service: "fleet-test" });
     const gateway = (i: number) => fleet.plan.gatewayUrls[i]!;
     const token = (userId: string) => issueAccessToken(auth, { userId, roles: ["customer"] });
+    /** Seconds each phase took, for the figures line: where the test's time goes. */
+    const phases: Record<string, number> = {};
+    const timed = async <T>(phase: string, work: () => Promise<T>): Promise<T> => {
+      const startedAt = performance.now();
+      try {
+        return await work();
+      } finally {
+        phases[phase] = Math.round(performance.now() - startedAt) / 1000;
+      }
+    };
 
     // Small on purpose (2 cores shared): two of what the checkout and browse path uses, one of the rest.
     const options: FleetOptions = {
@@ -52,7 +64,7 @@ else
       mongoUrl = mongo.toString();
       logDir = mkdtempSync(join(tmpdir(), "fleet-logs-"));
       options.basePort = await freePortRange(20);
-      fleet = await startFleet({
+      fleet = await timed("start fleet", () => startFleet({
         options,
         logDir,
         logger,
@@ -76,7 +88,7 @@ else
           PAYMENT_RECOVERY_INTERVAL_MS: "2000",
         },
         readyTimeoutMs: 240_000,
-      });
+      }));
       const listing = await postGraphQL<{ products: { edges: { node: { id: string } }[] } }>(gateway(0), `{ products(first: 10) { edges { node { id } } } }`);
       productIds = listing.data!.products.edges.map((edge) => edge.node.id);
       assert.equal(productIds.length, 10, JSON.stringify(listing.errors));
@@ -139,25 +151,29 @@ else
       assert.equal(answers.filter((answer) => !answer.errors).length, SEARCH_BUDGET, "exactly the budget passes, whichever gateway each search reached");
     });
 
-    it("keeps answering under load while one replica of each kind and a gateway are killed -9 in turn: no read fails, no checkout is lost or charged twice", async () => {
+    it("keeps answering under load while one replica of each kind and a gateway are killed -9 at once: no read fails, no checkout is lost or charged twice", async () => {
       // A client keeps retrying on the other gateway for up to a minute: a replacement process
       // takes that long to start on a machine as busy as a shared CI runner.
       const load = startFleetLoad({ gatewayUrls: fleet.plan.gatewayUrls, auth, productIds, browsers: 3, shoppers: 3, shopperPauseMs: 150, requestDeadlineMs: 60_000 });
-      const recoveries: { process: string; healthyAfterMs: number }[] = [];
-      await waitFor("the load is under way", () => load.report.accepted.length >= 3 && load.report.reads >= 20, { timeoutMs: 120_000 });
-      for (const victim of ["inventory-1", "products-2", "orders-1", "payments-1", "gateway-1"]) {
-        const killedAt = Date.now();
-        fleet.supervisor.kill(victim, "SIGKILL");
-        // The supervisor starts a replacement; the load runs on the surviving replicas meanwhile.
-        await waitFor(`${victim} restarted`, () => fleet.supervisor.processes.get(victim)!.restarts >= 1, { timeoutMs: 10_000 });
-        await fleet.waitHealthy(victim, 120_000);
-        recoveries.push({ process: victim, healthyAfterMs: Date.now() - killedAt });
+      await timed("load under way", () => waitFor("the load is under way", () => load.report.accepted.length >= 3 && load.report.reads >= 20, { timeoutMs: 120_000 }));
+      const beforeKill = { reads: load.report.reads, accepted: load.report.accepted.length };
+      for (const victim of VICTIMS) fleet.supervisor.kill(victim, "SIGKILL");
+      // The survivors carry reads and checkouts while every victim is down or starting again.
+      // How long a replacement takes to answer is the benchmark's figure (bench/fleet-failover.ts):
+      // on a shared 2-core machine it is the time Node takes to start five processes at once,
+      // which the test would spend waiting without proving anything more.
+      await timed("survivors carry the load", () =>
+        waitFor("reads and checkouts answered after the kill", () => load.report.reads >= beforeKill.reads + 30 && load.report.accepted.length >= beforeKill.accepted + 5, { timeoutMs: 60_000 }),
+      );
+      for (const victim of VICTIMS) {
+        await waitFor(`the supervisor restarts ${victim}`, () => fleet.supervisor.processes.get(victim)!.restarts >= 1, { timeoutMs: 10_000 });
       }
       const report = await load.stop();
-      const audit = await auditFleetOrders({ databaseUrl: database.url, ledgerUrl: simulator.url, report, settleTimeoutMs: 60_000 });
-      const summary = JSON.stringify({ reads: report.reads, failedReads: report.failedReads, retriedReads: report.retriedReads, started: report.checkoutsStarted, failedCheckouts: report.failedCheckouts, retriedCheckouts: report.retriedCheckouts, errors: report.errorsByKind, recoveries, audit: { ...audit, notFinal: audit.notFinal.slice(0, 5) } });
+      const audit = await timed("orders final", () => auditFleetOrders({ databaseUrl: database.url, ledgerUrl: simulator.url, report, settleTimeoutMs: 60_000 }));
+      const summary = JSON.stringify({ phases, reads: report.reads, failedReads: report.failedReads, retriedReads: report.retriedReads, started: report.checkoutsStarted, failedCheckouts: report.failedCheckouts, retriedCheckouts: report.retriedCheckouts, errors: report.errorsByKind, afterKill: { reads: report.reads - beforeKill.reads, accepted: report.accepted.length - beforeKill.accepted }, audit: { ...audit, notFinal: audit.notFinal.slice(0, 5) } });
       logger.warn("fleet failover figures", JSON.parse(summary));
-      assert.ok(report.reads > 100 && audit.accepted >= 10, `enough load to mean something: ${summary}`);
+      // Enough load to mean something: the kill window alone carried 30 reads and 5 checkouts.
+      assert.ok(report.reads >= beforeKill.reads + 30 && audit.accepted >= beforeKill.accepted + 5, `enough load to mean something: ${summary}`);
       assert.equal(report.failedReads, 0, summary);
       assert.deepEqual(report.failedCheckouts, [], summary);
       assert.deepEqual(audit.notFinal, [], summary);
