@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -39,6 +39,8 @@ else
     const token = (userId: string) => issueAccessToken(auth, { userId, roles: ["customer"] });
     /** Seconds each phase took, for the figures line: where the test's time goes. */
     const phases: Record<string, number> = {};
+    /** CPU seconds the fleet's processes had used once all answered: the start's cost whatever the machine's load. */
+    let startCpuSeconds: number | undefined;
     const timed = async <T>(phase: string, work: () => Promise<T>): Promise<T> => {
       const startedAt = performance.now();
       try {
@@ -89,6 +91,7 @@ else
         },
         readyTimeoutMs: 240_000,
       }));
+      startCpuSeconds = cpuSecondsOf([...fleet.supervisor.processes.values()].map((member) => member.pid()));
       const listing = await postGraphQL<{ products: { edges: { node: { id: string } }[] } }>(gateway(0), `{ products(first: 10) { edges { node { id } } } }`);
       productIds = listing.data!.products.edges.map((edge) => edge.node.id);
       assert.equal(productIds.length, 10, JSON.stringify(listing.errors));
@@ -170,7 +173,7 @@ else
       }
       const report = await load.stop();
       const audit = await timed("orders final", () => auditFleetOrders({ databaseUrl: database.url, ledgerUrl: simulator.url, report, settleTimeoutMs: 60_000 }));
-      const summary = JSON.stringify({ phases, reads: report.reads, failedReads: report.failedReads, retriedReads: report.retriedReads, started: report.checkoutsStarted, failedCheckouts: report.failedCheckouts, retriedCheckouts: report.retriedCheckouts, errors: report.errorsByKind, afterKill: { reads: report.reads - beforeKill.reads, accepted: report.accepted.length - beforeKill.accepted }, audit: { ...audit, notFinal: audit.notFinal.slice(0, 5) } });
+      const summary = JSON.stringify({ phases, startCpuSeconds, reads: report.reads, failedReads: report.failedReads, retriedReads: report.retriedReads, started: report.checkoutsStarted, failedCheckouts: report.failedCheckouts, retriedCheckouts: report.retriedCheckouts, errors: report.errorsByKind, afterKill: { reads: report.reads - beforeKill.reads, accepted: report.accepted.length - beforeKill.accepted }, audit: { ...audit, notFinal: audit.notFinal.slice(0, 5) } });
       logger.warn("fleet failover figures", JSON.parse(summary));
       // Enough load to mean something: the kill window alone carried 30 reads and 5 checkouts.
       assert.ok(report.reads >= beforeKill.reads + 30 && audit.accepted >= beforeKill.accepted + 5, `enough load to mean something: ${summary}`);
@@ -183,3 +186,17 @@ else
       assert.equal(audit.paidWithoutCharge, 0, summary);
     });
   });
+
+/** User and system CPU of live processes from /proc (Linux); undefined where it cannot be read. */
+function cpuSecondsOf(pids: (number | undefined)[]): number | undefined {
+  try {
+    const ticks = pids.reduce<number>((sum, pid) => {
+      // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+      return sum + Number(fields[11]) + Number(fields[12]);
+    }, 0);
+    return Math.round(ticks) / 100;
+  } catch {
+    return undefined;
+  }
+}
