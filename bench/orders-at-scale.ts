@@ -78,7 +78,11 @@ const HISTORY = (table: string) => `SELECT * FROM ${table} WHERE "userId" = $1 O
 if (doTables && partitioned) {
   await percentiles("latest 20 orders of a customer (Order, hash-partitioned by customer)", samples, (i) => client.query(HISTORY(`"Order"`), [pick(i).userId]));
   const byId = (i: number) => orderByIdStatement(pick(i).id);
-  await percentiles("order by id through OrderLocator (the store's statement)", samples, (i) => client.query(byId(i).text, byId(i).values));
+  await percentiles("order by id as findById reads it (its OrderLocator row, then one partition)", samples, async (i) => {
+    const { rows } = await client.query<{ userId: string }>(`SELECT "userId" FROM "OrderLocator" WHERE id = $1`, [pick(i).id]);
+    await client.query(`SELECT * FROM "Order" WHERE id = $1 AND "userId" = $2`, [pick(i).id, rows[0]!.userId]);
+  });
+  await percentiles("order by id in one statement, the locator as a subquery (update's locked read)", samples, (i) => client.query(byId(i).text, byId(i).values));
   await percentiles("order by id alone (every partition's primary key probed)", samples, (i) => client.query(`SELECT * FROM "Order" WHERE id = $1`, [pick(i).id]));
   await explain(HISTORY(`"Order"`), [pick(0).userId]);
   await explain(byId(0).text, byId(0).values);

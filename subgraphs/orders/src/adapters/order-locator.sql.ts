@@ -1,4 +1,4 @@
-import { Prisma, type PrismaClient } from "#kernel/relational";
+import { Prisma, queryDirect, type PrismaClient } from "#kernel/relational";
 
 type Db = PrismaClient | Prisma.TransactionClient;
 
@@ -15,6 +15,16 @@ type Db = PrismaClient | Prisma.TransactionClient;
  * id that is not live.
  */
 export const customerOf = (orderId: string) => Prisma.sql`(SELECT l."userId" FROM "OrderLocator" l WHERE l.id = ${orderId})`;
+
+/**
+ * The customer of one order, read first so that the order's statement names it as a bound value
+ * and is planned for one partition: planning all 16 (as the subquery form makes PostgreSQL do)
+ * costs about a millisecond, more than the extra round trip.
+ */
+export async function customerOfOrder(prisma: PrismaClient, orderId: string): Promise<string | null> {
+  const [row] = await queryDirect<{ userId: string }>(prisma, Prisma.sql`SELECT "userId" FROM "OrderLocator" WHERE id = ${orderId}`);
+  return row?.userId ?? null;
+}
 
 /**
  * The customers of these orders. A query then given `"userId" = ANY(customers)` as bound values

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { insertOutboxRows, outboxRows, Prisma, queryDirect, type PrismaClient } from "#kernel/relational";
 import type { Order, OrderAddress, OrderItem, OrderShippingMethod, OrderStatus, OrderStatusChange } from "../domain/order.js";
 import { CartChanged, CouponNotRedeemable, IdempotencyKeyTaken, type LockedOrderReads, type OrderStore } from "../ports/order-store.js";
-import { customerOf, customersOf } from "./order-locator.sql.js";
+import { customerOf, customerOfOrder, customersOf } from "./order-locator.sql.js";
 import { createAfterSaleRecords } from "./prisma-after-sale.records.js";
 
 type OrderRow = Prisma.OrderGetPayload<object>;
@@ -22,7 +22,9 @@ export function createPrismaOrderStore(deps: { prisma: PrismaClient; onCommit?: 
 
   return {
     async findById(id) {
-      const [row] = await queryDirect<OrderRow>(prisma, orderByIdStatement(id));
+      const userId = await customerOfOrder(prisma, id);
+      if (userId === null) return null;
+      const [row] = await queryDirect<OrderRow>(prisma, Prisma.sql`SELECT ${ORDER_COLUMNS} FROM "Order" WHERE id = ${id} AND "userId" = ${userId}`);
       return row ? toOrder(row) : null;
     },
 
@@ -198,7 +200,10 @@ const ORDER_COLUMNS = Prisma.sql`id, "userId", status::text AS status, "statusRe
 
 type LockedRow = { fresh: boolean } & Partial<OrderRow>;
 
-/** An order by id alone (a payment event, an admin): one partition read, none for an unknown id. */
+/**
+ * An order by id alone in one statement (the locked read of `update` has this shape): one
+ * partition read, pruned when the locator's subquery has run, none for an unknown id.
+ */
 export const orderByIdStatement = (id: string) => Prisma.sql`SELECT ${ORDER_COLUMNS} FROM "Order" WHERE id = ${id} AND "userId" = ${customerOf(id)}`;
 
 function toOrder(row: OrderRow): Order {
