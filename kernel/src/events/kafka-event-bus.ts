@@ -1,9 +1,10 @@
-import { Kafka, Partitioners, logLevel } from "kafkajs";
+import kafkajs, { Kafka, Partitioners, logLevel } from "kafkajs";
 import type { Admin, LogEntry, Producer } from "kafkajs";
 import type { DomainEvent, EventBus, SubscribeOptions, Subscription } from "./event-bus.js";
 import type { Logger } from "../logging/logger.js";
 import { GroupMember } from "./kafka-group-member.js";
 import { withDeadline } from "./with-deadline.js";
+import { setTimeout as delay } from "node:timers/promises";
 import { handleTraced, publishTraced } from "../observability/tracing-events.js";
 
 export interface KafkaEventBusOptions {
@@ -160,11 +161,23 @@ export class KafkaEventBus implements EventBus {
     let ready = this.topics.get(topic);
     if (!ready) {
       ready = this.connectedAdmin().then(async (admin) => {
-        // Resolves false when the topic already exists, which is just as good.
-        await admin.createTopics({
-          waitForLeaders: true,
-          topics: [{ topic, numPartitions: this.settings.partitions, replicationFactor: this.settings.replicationFactor }],
-        });
+        // A loaded broker can take longer to elect a new topic's leaders than kafkajs waits
+        // ("does not host this topic-partition"): asked again, within the subscribe deadline.
+        const deadline = Date.now() + this.settings.subscribeTimeoutMs;
+        for (let pause = 100; ; pause = Math.min(pause * 2, 2_000)) {
+          try {
+            // Resolves false when the topic already exists, which is just as good.
+            await admin.createTopics({
+              waitForLeaders: true,
+              topics: [{ topic, numPartitions: this.settings.partitions, replicationFactor: this.settings.replicationFactor }],
+            });
+            return;
+          } catch (error) {
+            if (!isTopicStillSettling(error) || this.closed || Date.now() + pause >= deadline) throw error;
+            this.options.logger?.warn("kafka_topic_not_ready", { topic, error: String(error) });
+            await delay(pause);
+          }
+        }
       });
       this.topics.set(topic, ready);
       ready.catch(() => this.topics.delete(topic));
@@ -237,4 +250,16 @@ function routineLevel(namespace: string, message: string): "drop" | "info" | und
 
 function withoutUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/**
+ * The broker answered, but the new topic's partitions have no leader yet. A broker that cannot
+ * be reached is not this: that fails at once, as a publish during an outage must.
+ */
+function isTopicStillSettling(error: unknown): boolean {
+  for (let cause: unknown = error; cause instanceof kafkajs.KafkaJSError; cause = (cause as { cause?: unknown }).cause) {
+    const type = (cause as { type?: string }).type;
+    if (type === "UNKNOWN_TOPIC_OR_PARTITION" || type === "LEADER_NOT_AVAILABLE" || type === "NOT_CONTROLLER") return true;
+  }
+  return false;
 }
