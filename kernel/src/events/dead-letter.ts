@@ -1,5 +1,6 @@
 import type { DomainEvent, EventBus } from "./event-bus.js";
 import type { Logger } from "../logging/logger.js";
+import { isTransientInfrastructureError } from "./transient-error.js";
 
 export const deadLetterTopic = (topic: string) => `${topic}.dead-letter`;
 
@@ -7,6 +8,8 @@ export const deadLetterTopic = (topic: string) => `${topic}.dead-letter`;
  * Wraps a handler so a poison message cannot block its partition forever: after
  * `maxAttempts` failures in this process the event goes to `<topic>.dead-letter` with the
  * last error, and the consumer moves on. Earlier failures are rethrown for redelivery.
+ * A failure of the infrastructure (see isTransientInfrastructureError) is rethrown without
+ * counting: it says nothing about the event, and the bus's retries ride out the outage.
  */
 export function withDeadLetter(
   options: { bus: EventBus; topic: string; consumer: string; logger: Logger; maxAttempts?: number },
@@ -19,6 +22,7 @@ export function withDeadLetter(
       await handle(event);
       attempts.delete(event.id);
     } catch (error) {
+      if (isTransientInfrastructureError(error)) throw error;
       const count = (attempts.get(event.id) ?? 0) + 1;
       if (count < maxAttempts) {
         attempts.set(event.id, count);
