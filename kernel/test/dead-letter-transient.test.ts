@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createLogger, DomainError, EmbeddedEventBus, ErrorCode, newEvent, withDeadLetter, type DomainEvent } from "#kernel";
-import { isTransientInfrastructureError } from "#kernel/events/transient-error.ts";
+import { isTransientInfrastructureError } from "#kernel/errors/transient-error.ts";
 
 const event = (): DomainEvent => newEvent("PaymentConfirmed", "ord_1", { orderId: "ord_1" });
 

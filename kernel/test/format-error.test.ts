@@ -130,6 +130,36 @@ describe("the error formatter keeps server internals out of every response", () 
     assert.equal(lines[0]?.event, "dependency unavailable");
     assert.match(String(lines[0]?.error), /caused by: Error: connect ECONNREFUSED 10\.0\.0\.7:4003/);
   });
+
+  // What a resolver threw while the database restarted (a fleet run under load): answered
+  // INTERNAL_SERVER_ERROR, a client reads that as final and gives up on a checkout its retry
+  // under the same key would have completed.
+  const RESTARTING_DATABASE = [
+    Object.assign(new Error("\nInvalid `db.cartItem.findMany()` invocation in\n/srv/app/subgraphs/cart/src/adapters/prisma-cart.store.ts:101:35\n\nCan't reach database server at 127.0.0.1:45191"), { code: "P1001" }),
+    new Error("Invalid `prisma.$queryRaw()` invocation:\n\nRaw query failed. Code: `57P03`. Message: `the database system is not yet accepting connections`"),
+    Object.assign(new Error("terminating connection due to unexpected postmaster exit"), { code: "57P01" }),
+    Object.assign(new Error("could not serialize access due to concurrent update"), { code: "40001" }),
+    new Error("wrapped", { cause: Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" }) }),
+  ];
+  for (const thrown of RESTARTING_DATABASE) {
+    it(`answers SERVICE_UNAVAILABLE for an unreachable or restarting database: ${JSON.stringify(thrown.message.trim().slice(0, 40))}...`, () => {
+      const { format, lines } = formatterWithLog();
+      const error = new GraphQLError(thrown.message, { originalError: thrown, extensions: { code: "INTERNAL_SERVER_ERROR" } });
+      const formatted = format(asFormatted(error, ["cart"]), error);
+      assert.deepEqual(formatted.extensions, { code: "SERVICE_UNAVAILABLE" });
+      assert.match(formatted.message, /please retry/);
+      assertNoInternals(formatted);
+      assert.equal(lines[0]?.event, "dependency unavailable");
+      assert.equal(lines[0]?.level, "warn");
+    });
+  }
+
+  it("still masks a database error that says something about the request as INTERNAL_SERVER_ERROR", () => {
+    const { format } = formatterWithLog();
+    const thrown = Object.assign(new Error(PRISMA_MESSAGE), { code: "P2010" });
+    const error = new GraphQLError(thrown.message, { originalError: thrown, extensions: { code: "INTERNAL_SERVER_ERROR" } });
+    assert.deepEqual(format(asFormatted(error), error).extensions, { code: "INTERNAL_SERVER_ERROR" });
+  });
 });
 
 describe("the error formatter and field suggestions", () => {

@@ -34,6 +34,7 @@ describe("every subgraph server", () => {
             received.push(how);
             // The two ways a driver's text used to reach clients: thrown as is, or wrapped in a coded error.
             if (how === "driver") throw new Error(PRISMA_MESSAGE);
+            if (how === "restarting") throw Object.assign(new Error("Can't reach database server at 127.0.0.1:5432"), { code: "P1001" });
             throw badInput(PRISMA_MESSAGE);
           },
         },
@@ -130,6 +131,12 @@ describe("every subgraph server", () => {
     assert.equal(result.body.errors?.[0]?.extensions?.code, "INTERNAL_SERVER_ERROR");
     for (const leak of ["prisma", "/srv/", "Database error", "invalid byte sequence", "stacktrace"]) assert.ok(!result.text.includes(leak), `leaks ${leak}: ${result.text}`);
     assert.ok(logs.some((line) => line.includes("invalid byte sequence")), "the detail is in the log");
+  });
+
+  it("answers a database that is restarting with SERVICE_UNAVAILABLE, so clients retry", async () => {
+    const result = await call(`{ failing(how: "restarting") }`);
+    assert.equal(result.body.errors?.[0]?.extensions?.code, "SERVICE_UNAVAILABLE", result.text);
+    for (const leak of ["127.0.0.1", "database server", "P1001"]) assert.ok(!result.text.includes(leak), `leaks ${leak}: ${result.text}`);
   });
 
   it("keeps a coded error's code but not a driver's message inside it", async () => {

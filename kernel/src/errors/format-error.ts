@@ -1,6 +1,7 @@
 import type { GraphQLFormattedError } from "graphql";
 import { ErrorCode, isPublicErrorCode } from "./error-codes.js";
 import { revealsInternals } from "./internal-detail.js";
+import { isTransientInfrastructureError } from "./transient-error.js";
 import type { Logger } from "../logging/logger.js";
 
 export interface ErrorFormatterOptions {
@@ -28,7 +29,19 @@ const SUGGESTION = / ?Did you mean\b[^?]*\?/g;
 export function createErrorFormatter(logger: Logger, options: ErrorFormatterOptions = {}) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const code = formatted.extensions?.code;
-    if (!isPublicErrorCode(code) || code === ErrorCode.INTERNAL_SERVER_ERROR) {
+    const unexpected = !isPublicErrorCode(code) || code === ErrorCode.INTERNAL_SERVER_ERROR;
+    if (unexpected && isTransientInfrastructureError(originalOf(error))) {
+      // A database restarting or a connection reset: the client should retry, and says so only
+      // if told (a retried checkout replays under its key; an INTERNAL_SERVER_ERROR reads final).
+      logger.warn("dependency unavailable", { message: formatted.message, path: formatted.path, error: describe(error) });
+      return {
+        message: "A service this operation needs is unavailable for a moment; please retry",
+        path: formatted.path,
+        locations: formatted.locations,
+        extensions: { code: ErrorCode.SERVICE_UNAVAILABLE },
+      };
+    }
+    if (unexpected) {
       logger.error("unexpected error", { message: formatted.message, path: formatted.path, error: describe(error) });
       return {
         message: "Something went wrong on our side; please try again",
@@ -60,10 +73,12 @@ export function createErrorFormatter(logger: Logger, options: ErrorFormatterOpti
   };
 }
 
+const originalOf = (error: unknown): unknown => (error as { originalError?: unknown } | null)?.originalError ?? error;
+
 /** The original error's stack, and its causes', for the log. */
 function describe(error: unknown): string {
   const parts: string[] = [];
-  let current: unknown = (error as { originalError?: unknown })?.originalError ?? error;
+  let current: unknown = originalOf(error);
   for (let depth = 0; current !== undefined && depth < 4; depth++) {
     parts.push(current instanceof Error ? (current.stack ?? current.message) : String(current));
     current = current instanceof Error ? current.cause : undefined;

@@ -1,6 +1,6 @@
 import type { DomainEvent, EventBus } from "./event-bus.js";
 import type { Logger } from "../logging/logger.js";
-import { isTransientInfrastructureError } from "./transient-error.js";
+import { isTransientInfrastructureError } from "../errors/transient-error.js";
 
 export const deadLetterTopic = (topic: string) => `${topic}.dead-letter`;
 

@@ -1,4 +1,4 @@
-import { ErrorCode } from "../errors/error-codes.js";
+import { ErrorCode } from "./error-codes.js";
 
 const TRANSIENT_ERRNOS = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN"]);
 /** Prisma's "can't reach / timed out / closed / pool exhausted" codes. */
