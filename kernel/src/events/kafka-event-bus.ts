@@ -6,6 +6,9 @@ import { GroupMember } from "./kafka-group-member.js";
 import { withDeadline } from "./with-deadline.js";
 import { setTimeout as delay } from "node:timers/promises";
 import { handleTraced, publishTraced } from "../observability/tracing-events.js";
+import { fixKafkaRequestQueueIdleLoop } from "./kafkajs-request-queue-fix.js";
+
+fixKafkaRequestQueueIdleLoop();
 
 export interface KafkaEventBusOptions {
   brokers: string[];
