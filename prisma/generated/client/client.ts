@@ -163,7 +163,9 @@ export type Return = Prisma.ReturnModel
 export type ReturnItem = Prisma.ReturnItemModel
 /**
  * Model Payment
- * 
+ * Hash-partitioned by customer like "Order" (same modulus, so a customer's orders and payments
+ * share a shard): every key holds the customer, and one payment per order comes from
+ * (orderId, userId) being unique and referencing the order's locator row.
  */
 export type Payment = Prisma.PaymentModel
 /**

@@ -28,7 +28,7 @@ function defineAfterSaleSuite(engine: DatabaseEngine): void {
     async function paidOrder(userId: string, lines: Record<string, number> = { p1: 2 }, stage: "PAID" | "DELIVERED" = "PAID") {
       for (const [variantId, quantity] of Object.entries(lines)) await h.addToCart(userId, variantId, quantity);
       const order = await h.checkout.checkout(userId, `key-${userId}-${Math.random()}`);
-      const payment = await h.prisma.payment.findUniqueOrThrow({ where: { orderId: order.id } });
+      const payment = await h.prisma.payment.findFirstOrThrow({ where: { orderId: order.id } });
       await h.handlePaymentOutcome(newEvent(PaymentEventTypes.confirmed, order.id, { paymentId: payment.id, orderId: order.id, providerRef: "ch_1", attempts: 1 }));
       if (stage === "DELIVERED") {
         await h.orders.ship(admin, order.id);

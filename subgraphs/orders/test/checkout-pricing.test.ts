@@ -44,7 +44,7 @@ function definePricingSuite(engine: DatabaseEngine): void {
       assert.deepEqual(stored.shippingMethod, { id: express, name: "Express", price: { amount: 1500, currency: "USD" } });
       assert.equal(stored.couponCode, "TENOFF");
       assert.deepEqual(stored.total, { amount: 4470, currency: "USD" });
-      assert.equal((await h.prisma.payment.findUniqueOrThrow({ where: { orderId: order.id } })).amount, 4470, "the payment is for the new total");
+      assert.equal((await h.prisma.payment.findFirstOrThrow({ where: { orderId: order.id } })).amount, 4470, "the payment is for the new total");
       const [requested] = await outboxFor(order.id, "PaymentRequested");
       assert.deepEqual((requested!.payload as { amount: number; paymentMethod?: string }).amount, 4470);
       assert.equal((requested!.payload as { paymentMethod?: string }).paymentMethod, "pm_card_visa", "the payment method travels with the charge");
@@ -155,7 +155,7 @@ function definePricingSuite(engine: DatabaseEngine): void {
       await h.addToCart("fay", "p1", 1);
       const failing = await h.checkout.checkout("fay", checkoutRequest("fay-1", { couponCode: "LASTONE" }));
       assert.equal(await redeemed("LASTONE"), 1);
-      const paymentId = (await h.prisma.payment.findUniqueOrThrow({ where: { orderId: failing.id } })).id;
+      const paymentId = (await h.prisma.payment.findFirstOrThrow({ where: { orderId: failing.id } })).id;
       const declined = newEvent(PaymentEventTypes.failed, failing.id, { paymentId, orderId: failing.id, reason: "Card declined", attempts: 1 });
       await h.handlePaymentOutcome(declined);
       await h.handlePaymentOutcome(declined);

@@ -23,7 +23,7 @@ function defineCheckoutSuite(engine: DatabaseEngine): void {
       const order = await h.checkout.checkout("alice", "key-a1");
       assert.equal(order.status, "PENDING");
       assert.deepEqual(order.total, { amount: 3000, currency: "USD" });
-      const payment = await h.prisma.payment.findUnique({ where: { orderId: order.id } });
+      const payment = await h.prisma.payment.findFirst({ where: { orderId: order.id } });
       assert.equal(payment?.status, "PENDING");
       assert.equal(payment?.amount, 3000);
       assert.equal(payment?.attempts, 0);

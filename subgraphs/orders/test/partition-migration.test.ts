@@ -37,7 +37,8 @@ function definePartitionMigrationSuite(engine: string, adminUrl: () => string | 
           [id],
         );
       }
-      assert.deepEqual(await db.migrate((entry) => entry >= PARTITION_MIGRATION), [PARTITION_MIGRATION]);
+      // This migration alone: later ones (payments partitioned too) have suites of their own.
+      assert.deepEqual(await db.migrate((entry) => entry === PARTITION_MIGRATION), [PARTITION_MIGRATION]);
     });
     after(() => db?.drop());
 

@@ -20,7 +20,7 @@ function definePaymentOutcomeSuite(engine: DatabaseEngine): void {
     async function placeOrder(userId: string, quantity = 1) {
       await h.addToCart(userId, "p1", quantity);
       const order = await h.checkout.checkout(userId, `key-${userId}-${Math.random()}`);
-      const payment = await h.prisma.payment.findUniqueOrThrow({ where: { orderId: order.id } });
+      const payment = await h.prisma.payment.findFirstOrThrow({ where: { orderId: order.id } });
       return { order, paymentId: payment.id };
     }
     const confirmed = (orderId: string, paymentId: string) =>

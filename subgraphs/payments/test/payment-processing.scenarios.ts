@@ -100,7 +100,7 @@ export function definePaymentProcessingScenarios(engine: string, options: () => 
       const inDoubt = await h.paymentRow(payment.paymentId);
       assert.equal(inDoubt.status, "PENDING");
       assert.equal(inDoubt.leaseOwner, null, "released for the sweep");
-      await h.prisma.payment.update({ where: { id: payment.paymentId }, data: { updatedAt: new Date(Date.now() - 60_000) } });
+      await h.prisma.payment.update({ where: { id_userId: { id: payment.paymentId, userId: payment.userId } }, data: { updatedAt: new Date(Date.now() - 60_000) } });
       await h.payments.processor.sweepOnce();
       await settled(payment.paymentId);
       const row = await h.paymentRow(payment.paymentId);
@@ -155,7 +155,7 @@ export function definePaymentProcessingScenarios(engine: string, options: () => 
       assert.equal(first.status, 200);
       const longAgo = new Date(Date.now() - 60_000);
       await h.prisma.payment.update({
-        where: { id: payment.paymentId },
+        where: { id_userId: { id: payment.paymentId, userId: payment.userId } },
         data: { attempts: 1, providerIdempotencyKey: chargeKey(payment.paymentId), leaseOwner: "a-dead-process", leaseUntil: longAgo, updatedAt: longAgo },
       });
       await h.payments.processor.sweepOnce();
@@ -169,7 +169,7 @@ export function definePaymentProcessingScenarios(engine: string, options: () => 
     it("leaves a payment whose lease is held by a live process alone", async () => {
       const payment = await h.createPayment();
       const longAgo = new Date(Date.now() - 60_000);
-      await h.prisma.payment.update({ where: { id: payment.paymentId }, data: { leaseOwner: "a-live-process", leaseUntil: new Date(Date.now() + 60_000), updatedAt: longAgo } });
+      await h.prisma.payment.update({ where: { id_userId: { id: payment.paymentId, userId: payment.userId } }, data: { leaseOwner: "a-live-process", leaseUntil: new Date(Date.now() + 60_000), updatedAt: longAgo } });
       await h.payments.processor.sweepOnce();
       await h.payments.processor.handle(h.requestEvent(payment));
       await h.payments.processor.idle();

@@ -2619,6 +2619,7 @@ export type PaymentScalarFieldEnum = (typeof PaymentScalarFieldEnum)[keyof typeo
 export const PaymentRefundScalarFieldEnum = {
   id: 'id',
   paymentId: 'paymentId',
+  userId: 'userId',
   amount: 'amount',
   currency: 'currency',
   status: 'status',
@@ -2633,6 +2634,7 @@ export type PaymentRefundScalarFieldEnum = (typeof PaymentRefundScalarFieldEnum)
 
 export const PaymentAttemptScalarFieldEnum = {
   paymentId: 'paymentId',
+  userId: 'userId',
   kind: 'kind',
   number: 'number',
   outcome: 'outcome',

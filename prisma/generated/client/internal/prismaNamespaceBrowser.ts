@@ -383,6 +383,7 @@ export type PaymentScalarFieldEnum = (typeof PaymentScalarFieldEnum)[keyof typeo
 export const PaymentRefundScalarFieldEnum = {
   id: 'id',
   paymentId: 'paymentId',
+  userId: 'userId',
   amount: 'amount',
   currency: 'currency',
   status: 'status',
@@ -397,6 +398,7 @@ export type PaymentRefundScalarFieldEnum = (typeof PaymentRefundScalarFieldEnum)
 
 export const PaymentAttemptScalarFieldEnum = {
   paymentId: 'paymentId',
+  userId: 'userId',
   kind: 'kind',
   number: 'number',
   outcome: 'outcome',

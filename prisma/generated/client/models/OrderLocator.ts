@@ -176,6 +176,7 @@ export type OrderLocatorOrderByWithRelationInput = {
 
 export type OrderLocatorWhereUniqueInput = Prisma.AtLeast<{
   id?: string
+  id_userId?: Prisma.OrderLocatorIdUserIdCompoundUniqueInput
   AND?: Prisma.OrderLocatorWhereInput | Prisma.OrderLocatorWhereInput[]
   OR?: Prisma.OrderLocatorWhereInput[]
   NOT?: Prisma.OrderLocatorWhereInput | Prisma.OrderLocatorWhereInput[]
@@ -183,7 +184,7 @@ export type OrderLocatorWhereUniqueInput = Prisma.AtLeast<{
   orders?: Prisma.OrderListRelationFilter
   refunds?: Prisma.RefundListRelationFilter
   payment?: Prisma.XOR<Prisma.PaymentNullableScalarRelationFilter, Prisma.PaymentWhereInput> | null
-}, "id">
+}, "id" | "id_userId">
 
 export type OrderLocatorOrderByWithAggregationInput = {
   id?: Prisma.SortOrder
@@ -251,6 +252,11 @@ export type OrderLocatorUncheckedUpdateManyInput = {
 export type OrderLocatorScalarRelationFilter = {
   is?: Prisma.OrderLocatorWhereInput
   isNot?: Prisma.OrderLocatorWhereInput
+}
+
+export type OrderLocatorIdUserIdCompoundUniqueInput = {
+  id: string
+  userId: string
 }
 
 export type OrderLocatorCountOrderByAggregateInput = {

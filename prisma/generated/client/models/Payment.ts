@@ -14,7 +14,9 @@ import type * as Prisma from "../internal/prismaNamespace.ts"
 
 /**
  * Model Payment
- * 
+ * Hash-partitioned by customer like "Order" (same modulus, so a customer's orders and payments
+ * share a shard): every key holds the customer, and one payment per order comes from
+ * (orderId, userId) being unique and referencing the order's locator row.
  */
 export type PaymentModel = runtime.Types.Result.DefaultSelection<Prisma.$PaymentPayload>
 
@@ -354,12 +356,14 @@ export type PaymentOrderByWithRelationInput = {
 }
 
 export type PaymentWhereUniqueInput = Prisma.AtLeast<{
-  id?: string
-  orderId?: string
-  providerIdempotencyKey?: string
+  orderId_userId?: Prisma.PaymentOrderIdUserIdCompoundUniqueInput
+  providerIdempotencyKey_userId?: Prisma.PaymentProviderIdempotencyKeyUserIdCompoundUniqueInput
+  id_userId?: Prisma.PaymentIdUserIdCompoundUniqueInput
   AND?: Prisma.PaymentWhereInput | Prisma.PaymentWhereInput[]
   OR?: Prisma.PaymentWhereInput[]
   NOT?: Prisma.PaymentWhereInput | Prisma.PaymentWhereInput[]
+  id?: Prisma.StringFilter<"Payment"> | string
+  orderId?: Prisma.StringFilter<"Payment"> | string
   userId?: Prisma.StringFilter<"Payment"> | string
   status?: Prisma.EnumPaymentStatusFilter<"Payment"> | $Enums.PaymentStatus
   amount?: Prisma.IntFilter<"Payment"> | number
@@ -369,6 +373,7 @@ export type PaymentWhereUniqueInput = Prisma.AtLeast<{
   failureReason?: Prisma.StringNullableFilter<"Payment"> | string | null
   createdAt?: Prisma.DateTimeFilter<"Payment"> | Date | string
   updatedAt?: Prisma.DateTimeFilter<"Payment"> | Date | string
+  providerIdempotencyKey?: Prisma.StringNullableFilter<"Payment"> | string | null
   leaseOwner?: Prisma.StringNullableFilter<"Payment"> | string | null
   leaseUntil?: Prisma.DateTimeNullableFilter<"Payment"> | Date | string | null
   refundRequestedAt?: Prisma.DateTimeNullableFilter<"Payment"> | Date | string | null
@@ -378,7 +383,7 @@ export type PaymentWhereUniqueInput = Prisma.AtLeast<{
   locator?: Prisma.XOR<Prisma.OrderLocatorScalarRelationFilter, Prisma.OrderLocatorWhereInput>
   attemptLog?: Prisma.PaymentAttemptListRelationFilter
   refunds?: Prisma.PaymentRefundListRelationFilter
-}, "id" | "orderId" | "providerIdempotencyKey">
+}, "id_userId" | "orderId_userId" | "providerIdempotencyKey_userId">
 
 export type PaymentOrderByWithAggregationInput = {
   id?: Prisma.SortOrder
@@ -432,7 +437,6 @@ export type PaymentScalarWhereWithAggregatesInput = {
 
 export type PaymentCreateInput = {
   id: string
-  userId: string
   status?: $Enums.PaymentStatus
   amount: number
   currency: string
@@ -478,7 +482,6 @@ export type PaymentUncheckedCreateInput = {
 
 export type PaymentUpdateInput = {
   id?: Prisma.StringFieldUpdateOperationsInput | string
-  userId?: Prisma.StringFieldUpdateOperationsInput | string
   status?: Prisma.EnumPaymentStatusFieldUpdateOperationsInput | $Enums.PaymentStatus
   amount?: Prisma.IntFieldUpdateOperationsInput | number
   currency?: Prisma.StringFieldUpdateOperationsInput | string
@@ -545,7 +548,6 @@ export type PaymentCreateManyInput = {
 
 export type PaymentUpdateManyMutationInput = {
   id?: Prisma.StringFieldUpdateOperationsInput | string
-  userId?: Prisma.StringFieldUpdateOperationsInput | string
   status?: Prisma.EnumPaymentStatusFieldUpdateOperationsInput | $Enums.PaymentStatus
   amount?: Prisma.IntFieldUpdateOperationsInput | number
   currency?: Prisma.StringFieldUpdateOperationsInput | string
@@ -587,6 +589,21 @@ export type PaymentUncheckedUpdateManyInput = {
 export type PaymentNullableScalarRelationFilter = {
   is?: Prisma.PaymentWhereInput | null
   isNot?: Prisma.PaymentWhereInput | null
+}
+
+export type PaymentOrderIdUserIdCompoundUniqueInput = {
+  orderId: string
+  userId: string
+}
+
+export type PaymentProviderIdempotencyKeyUserIdCompoundUniqueInput = {
+  providerIdempotencyKey: string
+  userId: string
+}
+
+export type PaymentIdUserIdCompoundUniqueInput = {
+  id: string
+  userId: string
 }
 
 export type PaymentCountOrderByAggregateInput = {
@@ -733,7 +750,6 @@ export type PaymentUpdateOneRequiredWithoutAttemptLogNestedInput = {
 
 export type PaymentCreateWithoutLocatorInput = {
   id: string
-  userId: string
   status?: $Enums.PaymentStatus
   amount: number
   currency: string
@@ -755,7 +771,6 @@ export type PaymentCreateWithoutLocatorInput = {
 
 export type PaymentUncheckedCreateWithoutLocatorInput = {
   id: string
-  userId: string
   status?: $Enums.PaymentStatus
   amount: number
   currency: string
@@ -793,7 +808,6 @@ export type PaymentUpdateToOneWithWhereWithoutLocatorInput = {
 
 export type PaymentUpdateWithoutLocatorInput = {
   id?: Prisma.StringFieldUpdateOperationsInput | string
-  userId?: Prisma.StringFieldUpdateOperationsInput | string
   status?: Prisma.EnumPaymentStatusFieldUpdateOperationsInput | $Enums.PaymentStatus
   amount?: Prisma.IntFieldUpdateOperationsInput | number
   currency?: Prisma.StringFieldUpdateOperationsInput | string
@@ -815,7 +829,6 @@ export type PaymentUpdateWithoutLocatorInput = {
 
 export type PaymentUncheckedUpdateWithoutLocatorInput = {
   id?: Prisma.StringFieldUpdateOperationsInput | string
-  userId?: Prisma.StringFieldUpdateOperationsInput | string
   status?: Prisma.EnumPaymentStatusFieldUpdateOperationsInput | $Enums.PaymentStatus
   amount?: Prisma.IntFieldUpdateOperationsInput | number
   currency?: Prisma.StringFieldUpdateOperationsInput | string
@@ -837,7 +850,6 @@ export type PaymentUncheckedUpdateWithoutLocatorInput = {
 
 export type PaymentCreateWithoutRefundsInput = {
   id: string
-  userId: string
   status?: $Enums.PaymentStatus
   amount: number
   currency: string
@@ -897,7 +909,6 @@ export type PaymentUpdateToOneWithWhereWithoutRefundsInput = {
 
 export type PaymentUpdateWithoutRefundsInput = {
   id?: Prisma.StringFieldUpdateOperationsInput | string
-  userId?: Prisma.StringFieldUpdateOperationsInput | string
   status?: Prisma.EnumPaymentStatusFieldUpdateOperationsInput | $Enums.PaymentStatus
   amount?: Prisma.IntFieldUpdateOperationsInput | number
   currency?: Prisma.StringFieldUpdateOperationsInput | string
@@ -941,7 +952,6 @@ export type PaymentUncheckedUpdateWithoutRefundsInput = {
 
 export type PaymentCreateWithoutAttemptLogInput = {
   id: string
-  userId: string
   status?: $Enums.PaymentStatus
   amount: number
   currency: string
@@ -1001,7 +1011,6 @@ export type PaymentUpdateToOneWithWhereWithoutAttemptLogInput = {
 
 export type PaymentUpdateWithoutAttemptLogInput = {
   id?: Prisma.StringFieldUpdateOperationsInput | string
-  userId?: Prisma.StringFieldUpdateOperationsInput | string
   status?: Prisma.EnumPaymentStatusFieldUpdateOperationsInput | $Enums.PaymentStatus
   amount?: Prisma.IntFieldUpdateOperationsInput | number
   currency?: Prisma.StringFieldUpdateOperationsInput | string
@@ -1197,6 +1206,9 @@ export type $PaymentPayload<ExtArgs extends runtime.Types.Extensions.InternalArg
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     id: string
     orderId: string
+    /**
+     * The order's customer: the partition key.
+     */
     userId: string
     status: $Enums.PaymentStatus
     amount: number

@@ -37,6 +37,7 @@ export type PaymentAttemptSumAggregateOutputType = {
 
 export type PaymentAttemptMinAggregateOutputType = {
   paymentId: string | null
+  userId: string | null
   kind: $Enums.PaymentAttemptKind | null
   number: number | null
   outcome: $Enums.PaymentAttemptOutcome | null
@@ -47,6 +48,7 @@ export type PaymentAttemptMinAggregateOutputType = {
 
 export type PaymentAttemptMaxAggregateOutputType = {
   paymentId: string | null
+  userId: string | null
   kind: $Enums.PaymentAttemptKind | null
   number: number | null
   outcome: $Enums.PaymentAttemptOutcome | null
@@ -57,6 +59,7 @@ export type PaymentAttemptMaxAggregateOutputType = {
 
 export type PaymentAttemptCountAggregateOutputType = {
   paymentId: number
+  userId: number
   kind: number
   number: number
   outcome: number
@@ -77,6 +80,7 @@ export type PaymentAttemptSumAggregateInputType = {
 
 export type PaymentAttemptMinAggregateInputType = {
   paymentId?: true
+  userId?: true
   kind?: true
   number?: true
   outcome?: true
@@ -87,6 +91,7 @@ export type PaymentAttemptMinAggregateInputType = {
 
 export type PaymentAttemptMaxAggregateInputType = {
   paymentId?: true
+  userId?: true
   kind?: true
   number?: true
   outcome?: true
@@ -97,6 +102,7 @@ export type PaymentAttemptMaxAggregateInputType = {
 
 export type PaymentAttemptCountAggregateInputType = {
   paymentId?: true
+  userId?: true
   kind?: true
   number?: true
   outcome?: true
@@ -194,6 +200,7 @@ export type PaymentAttemptGroupByArgs<ExtArgs extends runtime.Types.Extensions.I
 
 export type PaymentAttemptGroupByOutputType = {
   paymentId: string
+  userId: string
   kind: $Enums.PaymentAttemptKind
   number: number
   outcome: $Enums.PaymentAttemptOutcome | null
@@ -227,6 +234,7 @@ export type PaymentAttemptWhereInput = {
   OR?: Prisma.PaymentAttemptWhereInput[]
   NOT?: Prisma.PaymentAttemptWhereInput | Prisma.PaymentAttemptWhereInput[]
   paymentId?: Prisma.StringFilter<"PaymentAttempt"> | string
+  userId?: Prisma.StringFilter<"PaymentAttempt"> | string
   kind?: Prisma.EnumPaymentAttemptKindFilter<"PaymentAttempt"> | $Enums.PaymentAttemptKind
   number?: Prisma.IntFilter<"PaymentAttempt"> | number
   outcome?: Prisma.EnumPaymentAttemptOutcomeNullableFilter<"PaymentAttempt"> | $Enums.PaymentAttemptOutcome | null
@@ -238,6 +246,7 @@ export type PaymentAttemptWhereInput = {
 
 export type PaymentAttemptOrderByWithRelationInput = {
   paymentId?: Prisma.SortOrder
+  userId?: Prisma.SortOrder
   kind?: Prisma.SortOrder
   number?: Prisma.SortOrder
   outcome?: Prisma.SortOrderInput | Prisma.SortOrder
@@ -248,11 +257,12 @@ export type PaymentAttemptOrderByWithRelationInput = {
 }
 
 export type PaymentAttemptWhereUniqueInput = Prisma.AtLeast<{
-  paymentId_kind_number?: Prisma.PaymentAttemptPaymentIdKindNumberCompoundUniqueInput
+  paymentId_userId_kind_number?: Prisma.PaymentAttemptPaymentIdUserIdKindNumberCompoundUniqueInput
   AND?: Prisma.PaymentAttemptWhereInput | Prisma.PaymentAttemptWhereInput[]
   OR?: Prisma.PaymentAttemptWhereInput[]
   NOT?: Prisma.PaymentAttemptWhereInput | Prisma.PaymentAttemptWhereInput[]
   paymentId?: Prisma.StringFilter<"PaymentAttempt"> | string
+  userId?: Prisma.StringFilter<"PaymentAttempt"> | string
   kind?: Prisma.EnumPaymentAttemptKindFilter<"PaymentAttempt"> | $Enums.PaymentAttemptKind
   number?: Prisma.IntFilter<"PaymentAttempt"> | number
   outcome?: Prisma.EnumPaymentAttemptOutcomeNullableFilter<"PaymentAttempt"> | $Enums.PaymentAttemptOutcome | null
@@ -260,10 +270,11 @@ export type PaymentAttemptWhereUniqueInput = Prisma.AtLeast<{
   startedAt?: Prisma.DateTimeFilter<"PaymentAttempt"> | Date | string
   finishedAt?: Prisma.DateTimeNullableFilter<"PaymentAttempt"> | Date | string | null
   payment?: Prisma.XOR<Prisma.PaymentScalarRelationFilter, Prisma.PaymentWhereInput>
-}, "paymentId_kind_number">
+}, "paymentId_userId_kind_number">
 
 export type PaymentAttemptOrderByWithAggregationInput = {
   paymentId?: Prisma.SortOrder
+  userId?: Prisma.SortOrder
   kind?: Prisma.SortOrder
   number?: Prisma.SortOrder
   outcome?: Prisma.SortOrderInput | Prisma.SortOrder
@@ -282,6 +293,7 @@ export type PaymentAttemptScalarWhereWithAggregatesInput = {
   OR?: Prisma.PaymentAttemptScalarWhereWithAggregatesInput[]
   NOT?: Prisma.PaymentAttemptScalarWhereWithAggregatesInput | Prisma.PaymentAttemptScalarWhereWithAggregatesInput[]
   paymentId?: Prisma.StringWithAggregatesFilter<"PaymentAttempt"> | string
+  userId?: Prisma.StringWithAggregatesFilter<"PaymentAttempt"> | string
   kind?: Prisma.EnumPaymentAttemptKindWithAggregatesFilter<"PaymentAttempt"> | $Enums.PaymentAttemptKind
   number?: Prisma.IntWithAggregatesFilter<"PaymentAttempt"> | number
   outcome?: Prisma.EnumPaymentAttemptOutcomeNullableWithAggregatesFilter<"PaymentAttempt"> | $Enums.PaymentAttemptOutcome | null
@@ -302,6 +314,7 @@ export type PaymentAttemptCreateInput = {
 
 export type PaymentAttemptUncheckedCreateInput = {
   paymentId: string
+  userId: string
   kind: $Enums.PaymentAttemptKind
   number: number
   outcome?: $Enums.PaymentAttemptOutcome | null
@@ -322,6 +335,7 @@ export type PaymentAttemptUpdateInput = {
 
 export type PaymentAttemptUncheckedUpdateInput = {
   paymentId?: Prisma.StringFieldUpdateOperationsInput | string
+  userId?: Prisma.StringFieldUpdateOperationsInput | string
   kind?: Prisma.EnumPaymentAttemptKindFieldUpdateOperationsInput | $Enums.PaymentAttemptKind
   number?: Prisma.IntFieldUpdateOperationsInput | number
   outcome?: Prisma.NullableEnumPaymentAttemptOutcomeFieldUpdateOperationsInput | $Enums.PaymentAttemptOutcome | null
@@ -332,6 +346,7 @@ export type PaymentAttemptUncheckedUpdateInput = {
 
 export type PaymentAttemptCreateManyInput = {
   paymentId: string
+  userId: string
   kind: $Enums.PaymentAttemptKind
   number: number
   outcome?: $Enums.PaymentAttemptOutcome | null
@@ -351,6 +366,7 @@ export type PaymentAttemptUpdateManyMutationInput = {
 
 export type PaymentAttemptUncheckedUpdateManyInput = {
   paymentId?: Prisma.StringFieldUpdateOperationsInput | string
+  userId?: Prisma.StringFieldUpdateOperationsInput | string
   kind?: Prisma.EnumPaymentAttemptKindFieldUpdateOperationsInput | $Enums.PaymentAttemptKind
   number?: Prisma.IntFieldUpdateOperationsInput | number
   outcome?: Prisma.NullableEnumPaymentAttemptOutcomeFieldUpdateOperationsInput | $Enums.PaymentAttemptOutcome | null
@@ -369,14 +385,16 @@ export type PaymentAttemptOrderByRelationAggregateInput = {
   _count?: Prisma.SortOrder
 }
 
-export type PaymentAttemptPaymentIdKindNumberCompoundUniqueInput = {
+export type PaymentAttemptPaymentIdUserIdKindNumberCompoundUniqueInput = {
   paymentId: string
+  userId: string
   kind: $Enums.PaymentAttemptKind
   number: number
 }
 
 export type PaymentAttemptCountOrderByAggregateInput = {
   paymentId?: Prisma.SortOrder
+  userId?: Prisma.SortOrder
   kind?: Prisma.SortOrder
   number?: Prisma.SortOrder
   outcome?: Prisma.SortOrder
@@ -391,6 +409,7 @@ export type PaymentAttemptAvgOrderByAggregateInput = {
 
 export type PaymentAttemptMaxOrderByAggregateInput = {
   paymentId?: Prisma.SortOrder
+  userId?: Prisma.SortOrder
   kind?: Prisma.SortOrder
   number?: Prisma.SortOrder
   outcome?: Prisma.SortOrder
@@ -401,6 +420,7 @@ export type PaymentAttemptMaxOrderByAggregateInput = {
 
 export type PaymentAttemptMinOrderByAggregateInput = {
   paymentId?: Prisma.SortOrder
+  userId?: Prisma.SortOrder
   kind?: Prisma.SortOrder
   number?: Prisma.SortOrder
   outcome?: Prisma.SortOrder
@@ -512,6 +532,7 @@ export type PaymentAttemptScalarWhereInput = {
   OR?: Prisma.PaymentAttemptScalarWhereInput[]
   NOT?: Prisma.PaymentAttemptScalarWhereInput | Prisma.PaymentAttemptScalarWhereInput[]
   paymentId?: Prisma.StringFilter<"PaymentAttempt"> | string
+  userId?: Prisma.StringFilter<"PaymentAttempt"> | string
   kind?: Prisma.EnumPaymentAttemptKindFilter<"PaymentAttempt"> | $Enums.PaymentAttemptKind
   number?: Prisma.IntFilter<"PaymentAttempt"> | number
   outcome?: Prisma.EnumPaymentAttemptOutcomeNullableFilter<"PaymentAttempt"> | $Enums.PaymentAttemptOutcome | null
@@ -560,6 +581,7 @@ export type PaymentAttemptUncheckedUpdateManyWithoutPaymentInput = {
 
 export type PaymentAttemptSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   paymentId?: boolean
+  userId?: boolean
   kind?: boolean
   number?: boolean
   outcome?: boolean
@@ -571,6 +593,7 @@ export type PaymentAttemptSelect<ExtArgs extends runtime.Types.Extensions.Intern
 
 export type PaymentAttemptSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   paymentId?: boolean
+  userId?: boolean
   kind?: boolean
   number?: boolean
   outcome?: boolean
@@ -582,6 +605,7 @@ export type PaymentAttemptSelectCreateManyAndReturn<ExtArgs extends runtime.Type
 
 export type PaymentAttemptSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   paymentId?: boolean
+  userId?: boolean
   kind?: boolean
   number?: boolean
   outcome?: boolean
@@ -593,6 +617,7 @@ export type PaymentAttemptSelectUpdateManyAndReturn<ExtArgs extends runtime.Type
 
 export type PaymentAttemptSelectScalar = {
   paymentId?: boolean
+  userId?: boolean
   kind?: boolean
   number?: boolean
   outcome?: boolean
@@ -601,7 +626,7 @@ export type PaymentAttemptSelectScalar = {
   finishedAt?: boolean
 }
 
-export type PaymentAttemptOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"paymentId" | "kind" | "number" | "outcome" | "detail" | "startedAt" | "finishedAt", ExtArgs["result"]["paymentAttempt"]>
+export type PaymentAttemptOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"paymentId" | "userId" | "kind" | "number" | "outcome" | "detail" | "startedAt" | "finishedAt", ExtArgs["result"]["paymentAttempt"]>
 export type PaymentAttemptInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   payment?: boolean | Prisma.PaymentDefaultArgs<ExtArgs>
 }
@@ -619,6 +644,10 @@ export type $PaymentAttemptPayload<ExtArgs extends runtime.Types.Extensions.Inte
   }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     paymentId: string
+    /**
+     * The payment's customer: the partition key, as in "Payment".
+     */
+    userId: string
     kind: $Enums.PaymentAttemptKind
     number: number
     outcome: $Enums.PaymentAttemptOutcome | null
@@ -1050,6 +1079,7 @@ export interface Prisma__PaymentAttemptClient<T, Null = never, ExtArgs extends r
  */
 export interface PaymentAttemptFieldRefs {
   readonly paymentId: Prisma.FieldRef<"PaymentAttempt", 'String'>
+  readonly userId: Prisma.FieldRef<"PaymentAttempt", 'String'>
   readonly kind: Prisma.FieldRef<"PaymentAttempt", 'PaymentAttemptKind'>
   readonly number: Prisma.FieldRef<"PaymentAttempt", 'Int'>
   readonly outcome: Prisma.FieldRef<"PaymentAttempt", 'PaymentAttemptOutcome'>

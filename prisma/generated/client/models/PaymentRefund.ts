@@ -39,6 +39,7 @@ export type PaymentRefundSumAggregateOutputType = {
 export type PaymentRefundMinAggregateOutputType = {
   id: string | null
   paymentId: string | null
+  userId: string | null
   amount: number | null
   currency: string | null
   status: $Enums.PaymentRefundStatus | null
@@ -51,6 +52,7 @@ export type PaymentRefundMinAggregateOutputType = {
 export type PaymentRefundMaxAggregateOutputType = {
   id: string | null
   paymentId: string | null
+  userId: string | null
   amount: number | null
   currency: string | null
   status: $Enums.PaymentRefundStatus | null
@@ -63,6 +65,7 @@ export type PaymentRefundMaxAggregateOutputType = {
 export type PaymentRefundCountAggregateOutputType = {
   id: number
   paymentId: number
+  userId: number
   amount: number
   currency: number
   status: number
@@ -85,6 +88,7 @@ export type PaymentRefundSumAggregateInputType = {
 export type PaymentRefundMinAggregateInputType = {
   id?: true
   paymentId?: true
+  userId?: true
   amount?: true
   currency?: true
   status?: true
@@ -97,6 +101,7 @@ export type PaymentRefundMinAggregateInputType = {
 export type PaymentRefundMaxAggregateInputType = {
   id?: true
   paymentId?: true
+  userId?: true
   amount?: true
   currency?: true
   status?: true
@@ -109,6 +114,7 @@ export type PaymentRefundMaxAggregateInputType = {
 export type PaymentRefundCountAggregateInputType = {
   id?: true
   paymentId?: true
+  userId?: true
   amount?: true
   currency?: true
   status?: true
@@ -208,6 +214,7 @@ export type PaymentRefundGroupByArgs<ExtArgs extends runtime.Types.Extensions.In
 export type PaymentRefundGroupByOutputType = {
   id: string
   paymentId: string
+  userId: string
   amount: number
   currency: string
   status: $Enums.PaymentRefundStatus
@@ -243,6 +250,7 @@ export type PaymentRefundWhereInput = {
   NOT?: Prisma.PaymentRefundWhereInput | Prisma.PaymentRefundWhereInput[]
   id?: Prisma.StringFilter<"PaymentRefund"> | string
   paymentId?: Prisma.StringFilter<"PaymentRefund"> | string
+  userId?: Prisma.StringFilter<"PaymentRefund"> | string
   amount?: Prisma.IntFilter<"PaymentRefund"> | number
   currency?: Prisma.StringFilter<"PaymentRefund"> | string
   status?: Prisma.EnumPaymentRefundStatusFilter<"PaymentRefund"> | $Enums.PaymentRefundStatus
@@ -256,6 +264,7 @@ export type PaymentRefundWhereInput = {
 export type PaymentRefundOrderByWithRelationInput = {
   id?: Prisma.SortOrder
   paymentId?: Prisma.SortOrder
+  userId?: Prisma.SortOrder
   amount?: Prisma.SortOrder
   currency?: Prisma.SortOrder
   status?: Prisma.SortOrder
@@ -267,24 +276,28 @@ export type PaymentRefundOrderByWithRelationInput = {
 }
 
 export type PaymentRefundWhereUniqueInput = Prisma.AtLeast<{
-  id?: string
-  providerIdempotencyKey?: string
+  providerIdempotencyKey_userId?: Prisma.PaymentRefundProviderIdempotencyKeyUserIdCompoundUniqueInput
+  id_userId?: Prisma.PaymentRefundIdUserIdCompoundUniqueInput
   AND?: Prisma.PaymentRefundWhereInput | Prisma.PaymentRefundWhereInput[]
   OR?: Prisma.PaymentRefundWhereInput[]
   NOT?: Prisma.PaymentRefundWhereInput | Prisma.PaymentRefundWhereInput[]
+  id?: Prisma.StringFilter<"PaymentRefund"> | string
   paymentId?: Prisma.StringFilter<"PaymentRefund"> | string
+  userId?: Prisma.StringFilter<"PaymentRefund"> | string
   amount?: Prisma.IntFilter<"PaymentRefund"> | number
   currency?: Prisma.StringFilter<"PaymentRefund"> | string
   status?: Prisma.EnumPaymentRefundStatusFilter<"PaymentRefund"> | $Enums.PaymentRefundStatus
+  providerIdempotencyKey?: Prisma.StringFilter<"PaymentRefund"> | string
   providerRef?: Prisma.StringNullableFilter<"PaymentRefund"> | string | null
   createdAt?: Prisma.DateTimeFilter<"PaymentRefund"> | Date | string
   refundedAt?: Prisma.DateTimeNullableFilter<"PaymentRefund"> | Date | string | null
   payment?: Prisma.XOR<Prisma.PaymentScalarRelationFilter, Prisma.PaymentWhereInput>
-}, "id" | "providerIdempotencyKey">
+}, "id_userId" | "providerIdempotencyKey_userId">
 
 export type PaymentRefundOrderByWithAggregationInput = {
   id?: Prisma.SortOrder
   paymentId?: Prisma.SortOrder
+  userId?: Prisma.SortOrder
   amount?: Prisma.SortOrder
   currency?: Prisma.SortOrder
   status?: Prisma.SortOrder
@@ -305,6 +318,7 @@ export type PaymentRefundScalarWhereWithAggregatesInput = {
   NOT?: Prisma.PaymentRefundScalarWhereWithAggregatesInput | Prisma.PaymentRefundScalarWhereWithAggregatesInput[]
   id?: Prisma.StringWithAggregatesFilter<"PaymentRefund"> | string
   paymentId?: Prisma.StringWithAggregatesFilter<"PaymentRefund"> | string
+  userId?: Prisma.StringWithAggregatesFilter<"PaymentRefund"> | string
   amount?: Prisma.IntWithAggregatesFilter<"PaymentRefund"> | number
   currency?: Prisma.StringWithAggregatesFilter<"PaymentRefund"> | string
   status?: Prisma.EnumPaymentRefundStatusWithAggregatesFilter<"PaymentRefund"> | $Enums.PaymentRefundStatus
@@ -329,6 +343,7 @@ export type PaymentRefundCreateInput = {
 export type PaymentRefundUncheckedCreateInput = {
   id: string
   paymentId: string
+  userId: string
   amount: number
   currency: string
   status?: $Enums.PaymentRefundStatus
@@ -353,6 +368,7 @@ export type PaymentRefundUpdateInput = {
 export type PaymentRefundUncheckedUpdateInput = {
   id?: Prisma.StringFieldUpdateOperationsInput | string
   paymentId?: Prisma.StringFieldUpdateOperationsInput | string
+  userId?: Prisma.StringFieldUpdateOperationsInput | string
   amount?: Prisma.IntFieldUpdateOperationsInput | number
   currency?: Prisma.StringFieldUpdateOperationsInput | string
   status?: Prisma.EnumPaymentRefundStatusFieldUpdateOperationsInput | $Enums.PaymentRefundStatus
@@ -365,6 +381,7 @@ export type PaymentRefundUncheckedUpdateInput = {
 export type PaymentRefundCreateManyInput = {
   id: string
   paymentId: string
+  userId: string
   amount: number
   currency: string
   status?: $Enums.PaymentRefundStatus
@@ -388,6 +405,7 @@ export type PaymentRefundUpdateManyMutationInput = {
 export type PaymentRefundUncheckedUpdateManyInput = {
   id?: Prisma.StringFieldUpdateOperationsInput | string
   paymentId?: Prisma.StringFieldUpdateOperationsInput | string
+  userId?: Prisma.StringFieldUpdateOperationsInput | string
   amount?: Prisma.IntFieldUpdateOperationsInput | number
   currency?: Prisma.StringFieldUpdateOperationsInput | string
   status?: Prisma.EnumPaymentRefundStatusFieldUpdateOperationsInput | $Enums.PaymentRefundStatus
@@ -407,9 +425,20 @@ export type PaymentRefundOrderByRelationAggregateInput = {
   _count?: Prisma.SortOrder
 }
 
+export type PaymentRefundProviderIdempotencyKeyUserIdCompoundUniqueInput = {
+  providerIdempotencyKey: string
+  userId: string
+}
+
+export type PaymentRefundIdUserIdCompoundUniqueInput = {
+  id: string
+  userId: string
+}
+
 export type PaymentRefundCountOrderByAggregateInput = {
   id?: Prisma.SortOrder
   paymentId?: Prisma.SortOrder
+  userId?: Prisma.SortOrder
   amount?: Prisma.SortOrder
   currency?: Prisma.SortOrder
   status?: Prisma.SortOrder
@@ -426,6 +455,7 @@ export type PaymentRefundAvgOrderByAggregateInput = {
 export type PaymentRefundMaxOrderByAggregateInput = {
   id?: Prisma.SortOrder
   paymentId?: Prisma.SortOrder
+  userId?: Prisma.SortOrder
   amount?: Prisma.SortOrder
   currency?: Prisma.SortOrder
   status?: Prisma.SortOrder
@@ -438,6 +468,7 @@ export type PaymentRefundMaxOrderByAggregateInput = {
 export type PaymentRefundMinOrderByAggregateInput = {
   id?: Prisma.SortOrder
   paymentId?: Prisma.SortOrder
+  userId?: Prisma.SortOrder
   amount?: Prisma.SortOrder
   currency?: Prisma.SortOrder
   status?: Prisma.SortOrder
@@ -551,6 +582,7 @@ export type PaymentRefundScalarWhereInput = {
   NOT?: Prisma.PaymentRefundScalarWhereInput | Prisma.PaymentRefundScalarWhereInput[]
   id?: Prisma.StringFilter<"PaymentRefund"> | string
   paymentId?: Prisma.StringFilter<"PaymentRefund"> | string
+  userId?: Prisma.StringFilter<"PaymentRefund"> | string
   amount?: Prisma.IntFilter<"PaymentRefund"> | number
   currency?: Prisma.StringFilter<"PaymentRefund"> | string
   status?: Prisma.EnumPaymentRefundStatusFilter<"PaymentRefund"> | $Enums.PaymentRefundStatus
@@ -609,6 +641,7 @@ export type PaymentRefundUncheckedUpdateManyWithoutPaymentInput = {
 export type PaymentRefundSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   id?: boolean
   paymentId?: boolean
+  userId?: boolean
   amount?: boolean
   currency?: boolean
   status?: boolean
@@ -622,6 +655,7 @@ export type PaymentRefundSelect<ExtArgs extends runtime.Types.Extensions.Interna
 export type PaymentRefundSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   id?: boolean
   paymentId?: boolean
+  userId?: boolean
   amount?: boolean
   currency?: boolean
   status?: boolean
@@ -635,6 +669,7 @@ export type PaymentRefundSelectCreateManyAndReturn<ExtArgs extends runtime.Types
 export type PaymentRefundSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   id?: boolean
   paymentId?: boolean
+  userId?: boolean
   amount?: boolean
   currency?: boolean
   status?: boolean
@@ -648,6 +683,7 @@ export type PaymentRefundSelectUpdateManyAndReturn<ExtArgs extends runtime.Types
 export type PaymentRefundSelectScalar = {
   id?: boolean
   paymentId?: boolean
+  userId?: boolean
   amount?: boolean
   currency?: boolean
   status?: boolean
@@ -657,7 +693,7 @@ export type PaymentRefundSelectScalar = {
   refundedAt?: boolean
 }
 
-export type PaymentRefundOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "paymentId" | "amount" | "currency" | "status" | "providerIdempotencyKey" | "providerRef" | "createdAt" | "refundedAt", ExtArgs["result"]["paymentRefund"]>
+export type PaymentRefundOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "paymentId" | "userId" | "amount" | "currency" | "status" | "providerIdempotencyKey" | "providerRef" | "createdAt" | "refundedAt", ExtArgs["result"]["paymentRefund"]>
 export type PaymentRefundInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   payment?: boolean | Prisma.PaymentDefaultArgs<ExtArgs>
 }
@@ -676,6 +712,10 @@ export type $PaymentRefundPayload<ExtArgs extends runtime.Types.Extensions.Inter
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     id: string
     paymentId: string
+    /**
+     * The payment's customer: the partition key, as in "Payment".
+     */
+    userId: string
     amount: number
     currency: string
     status: $Enums.PaymentRefundStatus
@@ -1109,6 +1149,7 @@ export interface Prisma__PaymentRefundClient<T, Null = never, ExtArgs extends ru
 export interface PaymentRefundFieldRefs {
   readonly id: Prisma.FieldRef<"PaymentRefund", 'String'>
   readonly paymentId: Prisma.FieldRef<"PaymentRefund", 'String'>
+  readonly userId: Prisma.FieldRef<"PaymentRefund", 'String'>
   readonly amount: Prisma.FieldRef<"PaymentRefund", 'Int'>
   readonly currency: Prisma.FieldRef<"PaymentRefund", 'String'>
   readonly status: Prisma.FieldRef<"PaymentRefund", 'PaymentRefundStatus'>

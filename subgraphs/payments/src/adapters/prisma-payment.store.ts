@@ -1,7 +1,8 @@
 import { Topics, type DomainEvent } from "#kernel";
 import { insertOutboxRows, outboxRows, Prisma, processOnce, queryDirect, type PrismaClient } from "#kernel/relational";
 import { chargeKey, isPaymentMethodToken, partialRefundKey, refundKey, type Payment, type PaymentRefund } from "../domain/payment.js";
-import { RefundBeyondPaymentError, UnknownPaymentError, type EventClaim, type Lease, type PaymentStore, type RefundOrder } from "../ports/payment-store.js";
+import { RefundBeyondPaymentError, UnknownPaymentError, type EventClaim, type Lease, type PaymentKey, type PaymentStore, type RefundOrder } from "../ports/payment-store.js";
+import { customerOfOrder, customersOfOrders } from "./order-customer.sql.js";
 
 type Db = PrismaClient | Prisma.TransactionClient;
 type PaymentRow = Awaited<ReturnType<PrismaClient["payment"]["findUniqueOrThrow"]>>;
@@ -38,6 +39,7 @@ function toRefund(row: RefundRow): PaymentRefund {
   return {
     id: row.id,
     paymentId: row.paymentId,
+    userId: row.userId,
     amount: { amount: row.amount, currency: row.currency },
     status: row.status,
     idempotencyKey: row.providerIdempotencyKey,
@@ -54,72 +56,67 @@ function toRefund(row: RefundRow): PaymentRefund {
  * caller) even though the orders subgraph already bounds it: the provider is the last place
  * where money could go out twice.
  */
-async function recordRefund(tx: Prisma.TransactionClient, refund: RefundOrder): Promise<{ payment: PaymentRow; recorded: "new" | "known" | "over" | "nothing" } | null> {
+async function recordRefund(tx: Prisma.TransactionClient, refund: RefundOrder, userId: string): Promise<{ payment: PaymentRow; recorded: "new" | "known" | "over" | "nothing" } | null> {
+  // The order's customer and the order id both bound a payment named by id: a payment id of
+  // another order (a forged or mixed-up event) finds nothing.
   const [payment] = refund.paymentId
-    ? await tx.$queryRaw<PaymentRow[]>`SELECT * FROM "Payment" WHERE id = ${refund.paymentId} FOR UPDATE`
-    : await tx.$queryRaw<PaymentRow[]>`SELECT * FROM "Payment" WHERE "orderId" = ${refund.orderId} FOR UPDATE`;
+    ? await tx.$queryRaw<PaymentRow[]>`SELECT * FROM "Payment" WHERE id = ${refund.paymentId} AND "userId" = ${userId} AND "orderId" = ${refund.orderId} FOR UPDATE`
+    : await tx.$queryRaw<PaymentRow[]>`SELECT * FROM "Payment" WHERE "orderId" = ${refund.orderId} AND "userId" = ${userId} FOR UPDATE`;
   if (!payment) return null;
   const id = refund.refundId ?? `payment-${payment.id}`;
-  const [known] = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM "PaymentRefund" WHERE id = ${id}`;
+  const [known] = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM "PaymentRefund" WHERE id = ${id} AND "userId" = ${userId}`;
   if (known) return { payment, recorded: "known" };
   const [{ promised }] = (await tx.$queryRaw<{ promised: number }[]>`
-    SELECT COALESCE(sum(amount), 0)::int AS promised FROM "PaymentRefund" WHERE "paymentId" = ${payment.id}`) as [{ promised: number }];
+    SELECT COALESCE(sum(amount), 0)::int AS promised FROM "PaymentRefund" WHERE "paymentId" = ${payment.id} AND "userId" = ${userId}`) as [{ promised: number }];
   const amount = refund.amount ?? payment.amount - promised;
   if (amount <= 0) return { payment, recorded: "nothing" };
   if (promised + amount > payment.amount) return { payment, recorded: "over" };
   // Events from before partial refunds keep the key they were always paid under.
   const key = refund.refundId ? partialRefundKey(refund.refundId) : refundKey(payment.id);
   await tx.$executeRaw`
-    INSERT INTO "PaymentRefund" (id, "paymentId", amount, currency, status, "providerIdempotencyKey", "createdAt")
-    VALUES (${id}, ${payment.id}, ${amount}, ${payment.currency}, 'PENDING', ${key}, ${NOW})`;
-  await tx.$executeRaw`UPDATE "Payment" SET "refundRequestedAt" = COALESCE("refundRequestedAt", ${NOW}), "updatedAt" = ${NOW} WHERE id = ${payment.id}`;
+    INSERT INTO "PaymentRefund" (id, "paymentId", "userId", amount, currency, status, "providerIdempotencyKey", "createdAt")
+    VALUES (${id}, ${payment.id}, ${userId}, ${amount}, ${payment.currency}, 'PENDING', ${key}, ${NOW})`;
+  await tx.$executeRaw`UPDATE "Payment" SET "refundRequestedAt" = COALESCE("refundRequestedAt", ${NOW}), "updatedAt" = ${NOW} WHERE id = ${payment.id} AND "userId" = ${userId}`;
   return { payment, recorded: "new" };
 }
 
-async function read(db: Db, id: string): Promise<Payment | null> {
-  const row = await db.payment.findUnique({ where: { id } });
+async function read(db: Db, key: PaymentKey): Promise<Payment | null> {
+  const row = await db.payment.findUnique({ where: { id_userId: { id: key.id, userId: key.userId } } });
   return row ? toPayment(row) : null;
 }
 
 /** Takes the lease when the payment needs work and nobody holds it; fixes its idempotency key. */
-async function claimIn(db: Db, paymentId: string, lease: Lease): Promise<Payment | null> {
+async function claimIn(db: Db, key: PaymentKey, lease: Lease): Promise<Payment | null> {
   const [claimed] = await db.$queryRaw<PaymentRow[]>`
     UPDATE "Payment" SET "leaseOwner" = ${lease.owner}, "leaseUntil" = ${NOW} + ${millis(lease.ms)},
-      "providerIdempotencyKey" = COALESCE("providerIdempotencyKey", ${chargeKey(paymentId)}), "updatedAt" = ${NOW}
-    WHERE id = ${paymentId} AND ${NEEDS_WORK} AND ${LEASE_FREE}
+      "providerIdempotencyKey" = COALESCE("providerIdempotencyKey", ${chargeKey(key.id)}), "updatedAt" = ${NOW}
+    WHERE id = ${key.id} AND "userId" = ${key.userId} AND ${NEEDS_WORK} AND ${LEASE_FREE}
     RETURNING *`;
   return claimed ? toPayment(claimed) : null;
 }
 
-/** Payments in PostgreSQL (the Payment and PaymentAttempt models), outcome events through the outbox. */
+/**
+ * Payments in PostgreSQL (the Payment, PaymentAttempt and PaymentRefund models, hash-partitioned
+ * by customer), outcome events through the outbox. Every statement names the payment's customer
+ * so it reads one partition; where only an order id is known, the order's locator row names it.
+ */
 export function createPrismaPaymentStore(prisma: PrismaClient): PaymentStore {
-  async function claimForEvent(consumer: string, event: DomainEvent, paymentId: string | undefined, lease: Lease, before?: (tx: Prisma.TransactionClient) => Promise<string | undefined>): Promise<EventClaim> {
-    let result: EventClaim = { kind: "duplicate" };
-    await processOnce(prisma, consumer, event, async (tx) => {
-      paymentId = (await before?.(tx)) ?? paymentId;
-      if (!paymentId) throw new UnknownPaymentError(`of the event ${event.id}`);
-      const claimed = await claimIn(tx, paymentId, lease);
-      if (claimed) {
-        result = { kind: "claimed", payment: claimed };
-        return;
-      }
-      const payment = await read(tx, paymentId);
-      // Throwing rolls the processed-event record back too, so the event is retried (then dead-lettered).
-      if (!payment) throw new UnknownPaymentError(paymentId);
-      result = { kind: "unclaimable", payment };
-    });
-    return result;
-  }
-
   return {
     async findByOrderIds(orderIds) {
-      const rows = await prisma.payment.findMany({ where: { orderId: { in: [...orderIds] } } });
+      const owners = await customersOfOrders(prisma, orderIds);
+      if (owners.length === 0) return new Map();
+      // The customers as bound values: the statement is planned for their partitions only.
+      const rows = await prisma.payment.findMany({ where: { orderId: { in: [...orderIds] }, userId: { in: owners } } });
       return new Map(rows.map((row) => [row.orderId, toPayment(row)]));
     },
 
-    findById: (id) => read(prisma, id),
+    findById: (key) => read(prisma, key),
 
-    async claimForRequest(consumer, event, paymentId, lease) {
+    async claimForRequest(consumer, event, requested, lease) {
+      const { paymentId, orderId } = requested;
+      // Checkout's events name the customer; one without it is placed through its order's locator.
+      const userId = requested.userId ?? (await customerOfOrder(prisma, orderId));
+      if (userId === null) throw new UnknownPaymentError(paymentId);
       // The payment-method token is kept on the row only while the charge may still need it
       // (a retry after a crash); settling clears it. Anything not shaped like a token is dropped.
       const method = (event.payload as { paymentMethod?: unknown } | null)?.paymentMethod;
@@ -129,7 +126,7 @@ export function createPrismaPaymentStore(prisma: PrismaClient): PaymentStore {
       // A concurrent duplicate waits on the ProcessedEvent key and then records nothing, as
       // in the transaction form; an unknown payment records nothing, so the event is retried.
       const rows = await queryDirect<{ source: "claimed" | "current"; fresh: boolean } & PaymentRow>(prisma, Prisma.sql`
-        WITH current AS (SELECT * FROM "Payment" WHERE id = ${paymentId}),
+        WITH current AS (SELECT * FROM "Payment" WHERE id = ${paymentId} AND "userId" = ${userId}),
         fresh AS (
           INSERT INTO "ProcessedEvent" (consumer, "eventId", "processedAt")
           SELECT ${consumer}, ${event.id}, now() WHERE EXISTS (SELECT 1 FROM current)
@@ -139,7 +136,7 @@ export function createPrismaPaymentStore(prisma: PrismaClient): PaymentStore {
           UPDATE "Payment" SET "leaseOwner" = ${lease.owner}, "leaseUntil" = ${NOW} + ${millis(lease.ms)},
             "providerIdempotencyKey" = COALESCE("providerIdempotencyKey", ${chargeKey(paymentId)}), "updatedAt" = ${NOW},
             "paymentMethod" = CASE WHEN status = 'PENDING' THEN COALESCE("paymentMethod", ${paymentMethod}) ELSE "paymentMethod" END
-          WHERE id = ${paymentId} AND ${NEEDS_WORK} AND ${LEASE_FREE} AND EXISTS (SELECT 1 FROM fresh)
+          WHERE id = ${paymentId} AND "userId" = ${userId} AND ${NEEDS_WORK} AND ${LEASE_FREE} AND EXISTS (SELECT 1 FROM fresh)
           RETURNING *
         )
         SELECT 'claimed' AS source, EXISTS (SELECT 1 FROM fresh) AS fresh, claimed.* FROM claimed
@@ -152,74 +149,76 @@ export function createPrismaPaymentStore(prisma: PrismaClient): PaymentStore {
       return claimed ? { kind: "claimed", payment: toPayment(claimed) } : { kind: "unclaimable", payment: toPayment(current) };
     },
 
-    claimForRefund: (consumer, event, refund, lease) =>
-      claimForEvent(consumer, event, refund.paymentId, lease, async (tx) => {
-        const recorded = await recordRefund(tx, refund);
+    async claimForRefund(consumer, event, refund, lease) {
+      // A refund names its order (and maybe its payment), never its customer: the order's locator
+      // does, before the transaction. An order that is not live reads no payment partition.
+      const userId = await customerOfOrder(prisma, refund.orderId);
+      if (userId === null) throw new UnknownPaymentError(refund.paymentId ?? `of order ${refund.orderId}`);
+      let result: EventClaim = { kind: "duplicate" };
+      await processOnce(prisma, consumer, event, async (tx) => {
+        const recorded = await recordRefund(tx, refund, userId);
         if (!recorded) throw new UnknownPaymentError(refund.paymentId ?? `of order ${refund.orderId}`);
         // The orders subgraph bounds refunds by the same amount, so this is a bug to look at, not
         // money to send: the event fails, is retried, and ends on the dead-letter topic.
         if (recorded.recorded === "over") throw new RefundBeyondPaymentError(recorded.payment.id, refund.refundId ?? null);
-        return recorded.payment.id;
-      }),
+        const key = { id: recorded.payment.id, userId };
+        const claimed = await claimIn(tx, key, lease);
+        // The payment row is locked by this transaction, so it is still there.
+        result = claimed ? { kind: "claimed", payment: claimed } : { kind: "unclaimable", payment: (await read(tx, key))! };
+      });
+      return result;
+    },
 
-    async pendingRefunds(paymentId) {
-      const rows = await prisma.paymentRefund.findMany({ where: { paymentId, status: "PENDING" }, orderBy: [{ createdAt: "asc" }, { id: "asc" }] });
+    async pendingRefunds(payment) {
+      const rows = await prisma.paymentRefund.findMany({ where: { paymentId: payment.id, userId: payment.userId, status: "PENDING" }, orderBy: [{ createdAt: "asc" }, { id: "asc" }] });
       return rows.map(toRefund);
     },
 
-    async refundsOf(paymentIds) {
-      const rows = await prisma.paymentRefund.findMany({ where: { paymentId: { in: [...paymentIds] } }, orderBy: [{ createdAt: "asc" }, { id: "asc" }] });
-      const byPayment = new Map<string, PaymentRefund[]>();
-      for (const row of rows) byPayment.set(row.paymentId, [...(byPayment.get(row.paymentId) ?? []), toRefund(row)]);
-      return byPayment;
-    },
-
-    claim: (paymentId, lease) => claimIn(prisma, paymentId, lease),
+    claim: (key, lease) => claimIn(prisma, key, lease),
 
     async findStalled(idleMs, limit) {
-      const rows = await prisma.$queryRaw<{ id: string }[]>`
-        SELECT id FROM "Payment" WHERE ${NEEDS_WORK} AND ${LEASE_FREE} AND "updatedAt" < ${NOW} - ${millis(idleMs)}
+      return prisma.$queryRaw<PaymentKey[]>`
+        SELECT id, "userId" FROM "Payment" WHERE ${NEEDS_WORK} AND ${LEASE_FREE} AND "updatedAt" < ${NOW} - ${millis(idleMs)}
         ORDER BY "updatedAt" LIMIT ${limit}`;
-      return rows.map((row) => row.id);
     },
 
-    async startAttempt(paymentId, kind, lease) {
+    async startAttempt(payment, kind, lease) {
       // One statement, so one round trip: renew the lease (counting a charge attempt) and log
       // the attempt, or do neither when the lease is no longer ours.
       const bump = kind === "CHARGE" ? 1 : 0;
       const [started] = await queryDirect<{ number: number; attempts: number }>(prisma, Prisma.sql`
         WITH held AS (
           UPDATE "Payment" SET attempts = attempts + ${bump}, "leaseUntil" = ${NOW} + ${millis(lease.ms)}, "updatedAt" = ${NOW}
-          WHERE id = ${paymentId} AND "leaseOwner" = ${lease.owner}
+          WHERE id = ${payment.id} AND "userId" = ${payment.userId} AND "leaseOwner" = ${lease.owner}
           RETURNING id, attempts
         ), numbered AS (
           SELECT id, attempts, CASE WHEN ${kind} = 'CHARGE' THEN attempts
-            ELSE (SELECT count(*)::integer FROM "PaymentAttempt" WHERE "paymentId" = ${paymentId} AND kind = 'REFUND') + 1 END AS number
+            ELSE (SELECT count(*)::integer FROM "PaymentAttempt" WHERE "paymentId" = ${payment.id} AND "userId" = ${payment.userId} AND kind = 'REFUND') + 1 END AS number
           FROM held
         ), logged AS (
-          INSERT INTO "PaymentAttempt" ("paymentId", kind, number, "startedAt")
-          SELECT id, ${kind}::"PaymentAttemptKind", number, ${NOW} FROM numbered
+          INSERT INTO "PaymentAttempt" ("paymentId", "userId", kind, number, "startedAt")
+          SELECT id, ${payment.userId}, ${kind}::"PaymentAttemptKind", number, ${NOW} FROM numbered
         )
         SELECT number, attempts FROM numbered`);
       return started ?? null;
     },
 
-    async finishAttempt(paymentId, kind, number, outcome, detail) {
+    async finishAttempt(payment, kind, number, outcome, detail) {
       await queryDirect(prisma, Prisma.sql`
         UPDATE "PaymentAttempt" SET outcome = ${outcome}::"PaymentAttemptOutcome", detail = ${detail.slice(0, 500)}, "finishedAt" = ${NOW}
-        WHERE "paymentId" = ${paymentId} AND kind = ${kind}::"PaymentAttemptKind" AND number = ${number}`);
+        WHERE "paymentId" = ${payment.id} AND "userId" = ${payment.userId} AND kind = ${kind}::"PaymentAttemptKind" AND number = ${number}`);
     },
 
     // Settling is one statement: the status change (only while the lease is ours) and its
     // outcome event commit together, or neither happens.
-    async settleCharge(paymentId, lease, result, event) {
+    async settleCharge(payment, lease, result, event) {
       const providerRef = result.status === "SUCCEEDED" ? result.providerRef : null;
       const failureReason = result.status === "FAILED" ? result.reason : null;
       const [settled] = await queryDirect<PaymentRow>(prisma, Prisma.sql`
         WITH settled AS (
           UPDATE "Payment" SET status = ${result.status}::"PaymentStatus", "providerRef" = ${providerRef}, "failureReason" = ${failureReason},
             "leaseOwner" = NULL, "leaseUntil" = NULL, "updatedAt" = ${NOW}, "paymentMethod" = NULL
-          WHERE id = ${paymentId} AND "leaseOwner" = ${lease.owner} AND status = 'PENDING'
+          WHERE id = ${payment.id} AND "userId" = ${payment.userId} AND "leaseOwner" = ${lease.owner} AND status = 'PENDING'
           RETURNING *
         ), announced AS (${insertOutboxRows(outboxRows([{ topic: Topics.payments, event }]), "settled")})
         SELECT * FROM settled`);
@@ -230,43 +229,44 @@ export function createPrismaPaymentStore(prisma: PrismaClient): PaymentStore {
       const settled = await queryDirect<{ id: string }>(prisma, Prisma.sql`
         WITH held AS (
           UPDATE "Payment" SET "leaseUntil" = ${NOW} + ${millis(lease.ms)}, "updatedAt" = ${NOW}
-          WHERE id = ${refund.paymentId} AND "leaseOwner" = ${lease.owner} RETURNING id
+          WHERE id = ${refund.paymentId} AND "userId" = ${refund.userId} AND "leaseOwner" = ${lease.owner} RETURNING id
         ), settled AS (
           UPDATE "PaymentRefund" SET status = 'SUCCEEDED', "providerRef" = ${refundRef}, "refundedAt" = ${NOW}
-          WHERE id = ${refund.id} AND status = 'PENDING' AND EXISTS (SELECT 1 FROM held)
+          WHERE id = ${refund.id} AND "userId" = ${refund.userId} AND status = 'PENDING' AND EXISTS (SELECT 1 FROM held)
           RETURNING id
         ), announced AS (${insertOutboxRows(outboxRows([{ topic: Topics.payments, event }]), "settled")})
         SELECT id FROM settled`);
       return settled.length > 0;
     },
 
-    async finishRefunds(paymentId, lease) {
+    async finishRefunds(payment, lease) {
+      const { id: paymentId, userId } = payment;
       return prisma.$transaction(async (tx) => {
         // The row lock first: a refund recorded concurrently (which takes it too) either
         // committed before, and the statement below sees it pending, or waits and then claims
         // the payment this frees.
-        const [locked] = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM "Payment" WHERE id = ${paymentId} AND "leaseOwner" = ${lease.owner} FOR UPDATE`;
+        const [locked] = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM "Payment" WHERE id = ${paymentId} AND "userId" = ${userId} AND "leaseOwner" = ${lease.owner} FOR UPDATE`;
         if (!locked) return null;
         const [row] = await tx.$queryRaw<PaymentRow[]>`
           WITH paid AS (
             SELECT COALESCE(sum(amount), 0)::int AS amount,
-              (SELECT "providerRef" FROM "PaymentRefund" WHERE "paymentId" = ${paymentId} AND status = 'SUCCEEDED' ORDER BY "refundedAt" DESC LIMIT 1) AS ref
-            FROM "PaymentRefund" WHERE "paymentId" = ${paymentId} AND status = 'SUCCEEDED'
-          ), pending AS (SELECT EXISTS (SELECT 1 FROM "PaymentRefund" WHERE "paymentId" = ${paymentId} AND status = 'PENDING') AS waiting)
+              (SELECT "providerRef" FROM "PaymentRefund" WHERE "paymentId" = ${paymentId} AND "userId" = ${userId} AND status = 'SUCCEEDED' ORDER BY "refundedAt" DESC LIMIT 1) AS ref
+            FROM "PaymentRefund" WHERE "paymentId" = ${paymentId} AND "userId" = ${userId} AND status = 'SUCCEEDED'
+          ), pending AS (SELECT EXISTS (SELECT 1 FROM "PaymentRefund" WHERE "paymentId" = ${paymentId} AND "userId" = ${userId} AND status = 'PENDING') AS waiting)
           UPDATE "Payment" SET
             status = CASE WHEN status = 'SUCCEEDED' AND (SELECT amount FROM paid) >= amount THEN 'REFUNDED'::"PaymentStatus" ELSE status END,
             "refundedAt" = CASE WHEN status = 'SUCCEEDED' AND (SELECT amount FROM paid) >= amount THEN ${NOW} ELSE "refundedAt" END,
             "refundRef" = COALESCE((SELECT ref FROM paid), "refundRef"),
             "refundRequestedAt" = CASE WHEN (SELECT waiting FROM pending) THEN "refundRequestedAt" ELSE NULL END,
             "leaseOwner" = NULL, "leaseUntil" = NULL, "updatedAt" = ${NOW}
-          WHERE id = ${paymentId}
+          WHERE id = ${paymentId} AND "userId" = ${userId}
           RETURNING *`;
         return row ? toPayment(row) : null;
       });
     },
 
-    async releaseLease(paymentId, lease) {
-      await prisma.$executeRaw`UPDATE "Payment" SET "leaseOwner" = NULL, "leaseUntil" = NULL WHERE id = ${paymentId} AND "leaseOwner" = ${lease.owner}`;
+    async releaseLease(payment, lease) {
+      await prisma.$executeRaw`UPDATE "Payment" SET "leaseOwner" = NULL, "leaseUntil" = NULL WHERE id = ${payment.id} AND "userId" = ${payment.userId} AND "leaseOwner" = ${lease.owner}`;
     },
   };
 }

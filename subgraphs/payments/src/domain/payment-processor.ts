@@ -75,11 +75,13 @@ export function createPaymentProcessor(options: PaymentProcessorOptions) {
 
   async function handle(event: DomainEvent): Promise<void> {
     if (event.type !== PaymentEventTypes.requested && event.type !== PaymentEventTypes.refundRequested) return;
-    const payload = event.payload as Partial<RefundRequestedPayload> | null;
+    const payload = event.payload as (Partial<RefundRequestedPayload> & { userId?: unknown }) | null;
     const paymentId = typeof payload?.paymentId === "string" && payload.paymentId !== "" ? payload.paymentId : undefined;
     if (event.type === PaymentEventTypes.requested) {
+      const orderId = typeof payload?.orderId === "string" ? payload.orderId : "";
+      const userId = typeof payload?.userId === "string" && payload.userId !== "" ? payload.userId : undefined;
       if (!paymentId) throw new Error(`${event.type} ${event.id} has no paymentId`);
-      await claimThenLaunch(() => store.claimForRequest(group, event, paymentId, lease));
+      await claimThenLaunch(() => store.claimForRequest(group, event, { paymentId, orderId, userId }, lease));
       return;
     }
     // A refund names its payment, or its order (the orders subgraph does not keep payment ids).
@@ -92,15 +94,15 @@ export function createPaymentProcessor(options: PaymentProcessorOptions) {
   }
 
   async function sweep(): Promise<void> {
-    const ids = await store.findStalled(options.recoveryAfterMs, Math.max(1, slots.free()));
-    for (const id of ids) {
+    const keys = await store.findStalled(options.recoveryAfterMs, Math.max(1, slots.free()));
+    for (const key of keys) {
       if (stopping.signal.aborted || !slots.tryAcquire()) return;
-      const payment = await store.claim(id, lease).catch(() => null);
+      const payment = await store.claim(key, lease).catch(() => null);
       if (!payment) {
         slots.release();
         continue;
       }
-      logger.warn("resuming a stalled payment", { paymentId: id, orderId: payment.orderId, attempts: payment.attempts });
+      logger.warn("resuming a stalled payment", { paymentId: key.id, orderId: payment.orderId, attempts: payment.attempts });
       launch(payment);
     }
   }

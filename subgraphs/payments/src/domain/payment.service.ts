@@ -56,7 +56,7 @@ export function createPaymentService(deps: PaymentServiceDeps) {
     // then could leave a customer charged for an order that never ships.
     let inDoubt = false;
     for (let call = 1; call <= retry.maxAttempts && !signal.aborted; call++) {
-      const attempt = await store.startAttempt(payment.id, "CHARGE", lease);
+      const attempt = await store.startAttempt(payment, "CHARGE", lease);
       if (!attempt) {
         log.warn("payment lease lost; another process drives the payment");
         return null;
@@ -73,7 +73,7 @@ export function createPaymentService(deps: PaymentServiceDeps) {
         },
         signal,
       );
-      await store.finishAttempt(payment.id, "CHARGE", attempt.number, ATTEMPT_OUTCOME[outcome.kind], "reason" in outcome ? outcome.reason : outcome.ref);
+      await store.finishAttempt(payment, "CHARGE", attempt.number, ATTEMPT_OUTCOME[outcome.kind], "reason" in outcome ? outcome.reason : outcome.ref);
       countPaymentAttempt("charge", outcome.kind);
       last = outcome;
       inDoubt ||= outcome.kind === "timeout";
@@ -92,12 +92,12 @@ export function createPaymentService(deps: PaymentServiceDeps) {
       if (found.kind === "unknown") {
         // Neither outcome is known: stay PENDING; the recovery sweep asks again later.
         log.warn("payment outcome unknown after its retries; left PENDING for the recovery sweep", { attempts, reason: found.reason });
-        await store.releaseLease(payment.id, lease);
+        await store.releaseLease(payment, lease);
         return null;
       }
     }
     if (signal.aborted) {
-      await store.releaseLease(payment.id, lease);
+      await store.releaseLease(payment, lease);
       return null;
     }
     const reason = `The payment provider could not be reached after ${attempts} attempts (${last && "reason" in last ? last.reason : "no answer"})`;
@@ -116,7 +116,7 @@ export function createPaymentService(deps: PaymentServiceDeps) {
       result.status === "SUCCEEDED"
         ? newEvent<PaymentConfirmedPayload>(PaymentEventTypes.confirmed, payment.orderId, { ...common, providerRef: result.providerRef })
         : newEvent<PaymentFailedPayload>(PaymentEventTypes.failed, payment.orderId, { ...common, reason: result.reason });
-    const settled = await store.settleCharge(payment.id, lease, result, event);
+    const settled = await store.settleCharge(payment, lease, result, event);
     if (!settled) {
       log.warn("payment lease lost before settling; another process settles it");
       return null;
@@ -130,10 +130,10 @@ export function createPaymentService(deps: PaymentServiceDeps) {
   /** One refund, retried like a charge with its one idempotency key; whether it was paid (and recorded). */
   async function refundOne(payment: Payment, refund: PaymentRefund, lease: Lease, signal: AbortSignal, log: Logger): Promise<"paid" | "later" | "lost"> {
     for (let call = 1; call <= retry.maxAttempts && !signal.aborted; call++) {
-      const attempt = await store.startAttempt(payment.id, "REFUND", lease);
+      const attempt = await store.startAttempt(payment, "REFUND", lease);
       if (!attempt) return "lost";
       const outcome = await provider.refund({ idempotencyKey: refund.idempotencyKey, chargeRef: payment.providerRef!, amount: refund.amount }, signal);
-      await store.finishAttempt(payment.id, "REFUND", attempt.number, ATTEMPT_OUTCOME[outcome.kind], "reason" in outcome ? outcome.reason : outcome.ref);
+      await store.finishAttempt(payment, "REFUND", attempt.number, ATTEMPT_OUTCOME[outcome.kind], "reason" in outcome ? outcome.reason : outcome.ref);
       countPaymentAttempt("refund", outcome.kind);
       if (outcome.kind === "succeeded") {
         const event = newEvent<PaymentRefundedPayload>(PaymentEventTypes.refunded, payment.orderId, {
@@ -170,7 +170,7 @@ export function createPaymentService(deps: PaymentServiceDeps) {
     let current: Payment | null = payment;
     while (current && !signal.aborted) {
       let stalled = false;
-      for (const refund of await store.pendingRefunds(current.id)) {
+      for (const refund of await store.pendingRefunds(current)) {
         const outcome = await refundOne(current, refund, lease, signal, log);
         if (outcome === "lost") return;
         if (outcome === "later") {
@@ -178,15 +178,15 @@ export function createPaymentService(deps: PaymentServiceDeps) {
           break;
         }
       }
-      const finished = await store.finishRefunds(current.id, lease);
+      const finished = await store.finishRefunds(current, lease);
       if (!finished) return;
       if (stalled) {
         log.warn("refund not paid yet; the recovery sweep will retry it");
         return;
       }
-      current = owesRefund(finished) ? await store.claim(finished.id, lease) : null;
+      current = owesRefund(finished) ? await store.claim(finished, lease) : null;
     }
-    if (current) await store.releaseLease(current.id, lease);
+    if (current) await store.releaseLease(current, lease);
   }
 
   return {
@@ -201,10 +201,10 @@ export function createPaymentService(deps: PaymentServiceDeps) {
       if (current.status === "PENDING") {
         current = await charge(current, lease, signal);
         // Settling freed the lease; a refund asked for meanwhile needs it again.
-        if (current && owesRefund(current)) current = await store.claim(current.id, lease);
+        if (current && owesRefund(current)) current = await store.claim(current, lease);
       }
       if (current && owesRefund(current)) {
-        if (signal.aborted) await store.releaseLease(current.id, lease);
+        if (signal.aborted) await store.releaseLease(current, lease);
         else await refundAll(current, lease, signal);
       }
     },

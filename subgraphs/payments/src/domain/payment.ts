@@ -32,6 +32,8 @@ export interface Payment {
 export interface PaymentRefund {
   id: string;
   paymentId: string;
+  /** The payment's customer (its partition). */
+  userId: string;
   amount: Money;
   status: "PENDING" | "SUCCEEDED";
   idempotencyKey: string;

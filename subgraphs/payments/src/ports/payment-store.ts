@@ -7,6 +7,23 @@ export interface Lease {
   ms: number;
 }
 
+/**
+ * Where a payment is: its id and its customer. The payment tables are hash-partitioned by
+ * customer, so every statement names both and reads one partition (one server, when partitions
+ * live on several). A `Payment` is a key.
+ */
+export interface PaymentKey {
+  id: string;
+  userId: string;
+}
+
+/** Which payment a PaymentRequested asks for; without the customer, the order's locator names it. */
+export interface RequestedPayment {
+  paymentId: string;
+  orderId: string;
+  userId?: string;
+}
+
 export type AttemptKind = "CHARGE" | "REFUND";
 export type AttemptOutcome = "SUCCEEDED" | "DECLINED" | "TRANSIENT_FAILURE" | "TIMEOUT" | "REJECTED";
 
@@ -52,25 +69,27 @@ export class UnknownPaymentError extends Error {
  *   (and the recovery sweep finds it) exactly until every one is paid.
  */
 export interface PaymentStore {
+  /** Through the orders' locator: an order id that is not live reads no payment partition. */
   findByOrderIds(orderIds: readonly string[]): Promise<Map<string, Payment>>;
-  findById(id: string): Promise<Payment | null>;
+  findById(key: PaymentKey): Promise<Payment | null>;
   /** Applies a PaymentRequested: claims the payment when it is PENDING and free. Throws UnknownPaymentError. */
-  claimForRequest(consumer: string, event: DomainEvent, paymentId: string, lease: Lease): Promise<EventClaim>;
+  claimForRequest(consumer: string, event: DomainEvent, payment: RequestedPayment, lease: Lease): Promise<EventClaim>;
   /** Applies a RefundRequested: records the refund (once per refund id), then claims the payment when it owes a refund and is free. */
   claimForRefund(consumer: string, event: DomainEvent, refund: RefundOrder, lease: Lease): Promise<EventClaim>;
   /** The payment's refunds still to pay, oldest first. */
-  pendingRefunds(paymentId: string): Promise<PaymentRefund[]>;
-  /** Every refund of these payments, oldest first. */
-  refundsOf(paymentIds: readonly string[]): Promise<Map<string, PaymentRefund[]>>;
+  pendingRefunds(payment: PaymentKey): Promise<PaymentRefund[]>;
   /** Claims a payment that still needs work (PENDING, or owing a refund) when its lease is free. */
-  claim(paymentId: string, lease: Lease): Promise<Payment | null>;
-  /** Payments needing work that nobody has touched for `idleMs` and whose lease is free. */
-  findStalled(idleMs: number, limit: number): Promise<string[]>;
+  claim(payment: PaymentKey, lease: Lease): Promise<Payment | null>;
+  /**
+   * Payments needing work that nobody has touched for `idleMs` and whose lease is free. The one
+   * statement that reads every partition: the recovery sweep looks for any customer's payment.
+   */
+  findStalled(idleMs: number, limit: number): Promise<PaymentKey[]>;
   /** Counts a provider call (CHARGE bumps `attempts`) and renews the lease; null when the lease was lost. */
-  startAttempt(paymentId: string, kind: AttemptKind, lease: Lease): Promise<{ number: number; attempts: number } | null>;
-  finishAttempt(paymentId: string, kind: AttemptKind, number: number, outcome: AttemptOutcome, detail: string): Promise<void>;
+  startAttempt(payment: PaymentKey, kind: AttemptKind, lease: Lease): Promise<{ number: number; attempts: number } | null>;
+  finishAttempt(payment: PaymentKey, kind: AttemptKind, number: number, outcome: AttemptOutcome, detail: string): Promise<void>;
   /** Sets the final status, writes `event` to the outbox and frees the lease; null when the lease was lost. */
-  settleCharge(paymentId: string, lease: Lease, result: { status: "SUCCEEDED"; providerRef: string } | { status: "FAILED"; reason: string }, event: DomainEvent): Promise<Payment | null>;
+  settleCharge(payment: PaymentKey, lease: Lease, result: { status: "SUCCEEDED"; providerRef: string } | { status: "FAILED"; reason: string }, event: DomainEvent): Promise<Payment | null>;
   /** Marks one refund paid and writes `event` (outbox) while the lease is held; false when the lease was lost. */
   settleRefund(refund: PaymentRefund, lease: Lease, refundRef: string, event: DomainEvent): Promise<boolean>;
   /**
@@ -78,6 +97,6 @@ export interface PaymentStore {
    * cleared when none is pending any more, lease freed. Refunds recorded meanwhile keep the
    * payment needing work. Null when the lease was lost.
    */
-  finishRefunds(paymentId: string, lease: Lease): Promise<Payment | null>;
-  releaseLease(paymentId: string, lease: Lease): Promise<void>;
+  finishRefunds(payment: PaymentKey, lease: Lease): Promise<Payment | null>;
+  releaseLease(payment: PaymentKey, lease: Lease): Promise<void>;
 }

@@ -150,7 +150,7 @@ export async function openPaymentsHarness(options: HarnessOptions) {
         return event;
       },
 
-      paymentRow: (paymentId: string) => prisma.payment.findUniqueOrThrow({ where: { id: paymentId } }),
+      paymentRow: (paymentId: string) => prisma.payment.findFirstOrThrow({ where: { id: paymentId } }),
 
       attempts: (paymentId: string) => prisma.paymentAttempt.findMany({ where: { paymentId }, orderBy: [{ kind: "asc" }, { number: "asc" }] }),
 
