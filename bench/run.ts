@@ -2,18 +2,21 @@
 // Starts the subgraphs in one process, each gateway under test in its own, and drives load
 // from this one; checks every answer; prints and records the results (bench/results/*.json,
 // BENCHMARKS.md). See BENCHMARKS.md for the commands and the process layout.
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
+import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { issueAccessToken, loadConfig, signInternalCredential } from "#kernel";
+import { checkTargetAnswers } from "./harness/answer-check.js";
 import { prepareBenchEnvironment } from "./harness/bench-environment.js";
 import { startBenchProcess, withResourceUse } from "./harness/child-process.js";
 import { runLoad } from "./harness/load-run.js";
+import { warmUpUntilFlat } from "./harness/warm-up.js";
 import { appendToBenchmarks, currentCommit, machineFacts, ratiosOf, scenarioTable, writeResults, type RunReport, type ScenarioReport, type TargetRun } from "./harness/report.js";
 import { BENCHMARKS_HEADER } from "./harness/benchmarks-header.js";
 import { READ_SCENARIOS } from "./scenarios/read-scenarios.js";
 import { externalScenarioFiles, runExternalScenario } from "./scenarios/external-scenarios.js";
 import type { GraphQLAnswer, ScenarioSetup } from "./scenarios/scenario.js";
-import { startTarget, TARGETS, type RunningTarget, type TargetName } from "./targets/targets.js";
+import { COMPILED_ROUTERS, startTarget, TARGETS, type RunningTarget, type TargetName } from "./targets/targets.js";
 
 const { values: options, positionals } = parseArgs({
   allowPositionals: true,
@@ -21,6 +24,8 @@ const { values: options, positionals } = parseArgs({
     rounds: { type: "string", default: "3" },
     duration: { type: "string", default: "10" },
     warmup: { type: "string", default: "3" },
+    "warmup-slice": { type: "string", default: "5" },
+    "warmup-max": { type: "string", default: "60" },
     connections: { type: "string", default: "16" },
     products: { type: "string", default: "600" },
     targets: { type: "string" },
@@ -32,6 +37,8 @@ const settings = {
   rounds: Number(options.rounds),
   durationSeconds: Number(options.duration),
   warmupSeconds: Number(options.warmup),
+  warmUpSliceSeconds: Number(options["warmup-slice"]),
+  warmUpMaxSeconds: Number(options["warmup-max"]),
   connections: Number(options.connections),
   seedProducts: Number(options.products),
 };
@@ -99,6 +106,7 @@ try {
       internalCredential: () => signInternalCredential(environment.env.INTERNAL_SECRET!, { requestId: "bench-direct" }),
       inventory,
       productIds: Array.from({ length: settings.seedProducts }, (_, i) => `prod_${String(i + 1).padStart(7, "0")}`),
+      connections: settings.connections,
     };
 
     const wanted = [...new Set(scenarios.flatMap((s) => s.targets))].filter((t) => !onlyTargets || onlyTargets.has(t));
@@ -106,6 +114,11 @@ try {
     for (const name of wanted) {
       if (name.startsWith("ours-cached") && !environment.sharedBus) {
         console.log(`skipping ${name}: no KAFKA_BROKERS, so a gateway in its own process cannot hear catalog changes`);
+        continue;
+      }
+      const binary = COMPILED_ROUTERS[name];
+      if (binary && !existsSync(binary)) {
+        console.log(`skipping ${name}: ${binary} is not built (scripts/routers/build.sh)`);
         continue;
       }
       const target = await startTarget(name, { env: baseEnv as Record<string, string>, subgraphUrls, logDir, sharedBus: environment.sharedBus });
@@ -116,12 +129,35 @@ try {
     }
 
     for (const scenario of scenarios) {
-      const entry: ScenarioReport = { name: scenario.name, description: scenario.description, checked: "", runs: [], ratios: [] };
+      const entry: ScenarioReport = { name: scenario.name, description: scenario.description, checked: "", runs: [], ratios: [], warmUp: {}, excluded: {}, loadAverage: loadavg().map((l) => Math.round(l * 10) / 10) };
       report.scenarios.push(entry);
       try {
         const prepared = await scenario.prepare(setup);
         entry.checked = prepared.checked;
-        const targets = scenario.targets.filter((t) => running.has(t));
+        const targets: TargetName[] = [];
+        for (const name of scenario.targets.filter((t) => running.has(t))) {
+          // Same data as the reference before any figure counts: a peer answering differently is left out, with why.
+          const { problems } = await checkTargetAnswers(running.get(name)!.url, prepared.requests(name), 2 * settings.connections, settings.connections);
+          if (problems.length) {
+            entry.excluded![name] = `${problems.length} of ${2 * settings.connections} answers differ from the reference; first: ${problems[0]!.slice(0, 300)}`;
+            console.error(`${scenario.name}: ${name} left out: ${entry.excluded![name]}`);
+            continue;
+          }
+          targets.push(name);
+        }
+        // Each target warmed until its throughput stops rising, before the first round.
+        if (settings.warmUpMaxSeconds > 0) {
+          for (const name of targets) {
+            const target = running.get(name)!;
+            const next = prepared.requests(name);
+            const warm = await warmUpUntilFlat(
+              async (seconds) => (await runLoad({ url: target.url, connections: settings.connections, durationSeconds: seconds, next })).rps,
+              { sliceSeconds: settings.warmUpSliceSeconds, maxSeconds: settings.warmUpMaxSeconds },
+            );
+            entry.warmUp![name] = warm;
+            console.log(`${scenario.name} warm-up ${name}: ${warm.slices.join(", ")} req/s per ${settings.warmUpSliceSeconds} s${warm.flat ? " (stopped rising)" : " (still rising at the limit)"}`);
+          }
+        }
         for (let round = 1; round <= settings.rounds; round++) {
           for (const name of targets) {
             const target = running.get(name)!;
@@ -139,6 +175,7 @@ try {
           }
         }
         entry.ratios = ratiosOf(entry.runs, scenario.pairs);
+        entry.loadAverage!.push(...loadavg().map((l) => Math.round(l * 10) / 10));
       } catch (error) {
         entry.error = error instanceof Error ? error.message : String(error);
         console.error(`${scenario.name} failed: ${entry.error}`);

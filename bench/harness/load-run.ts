@@ -27,38 +27,44 @@ export interface LoadResult {
  * this process) and checks EVERY response with the scenario's `check`: a benchmark that
  * counted fast wrong answers would reward a broken cache.
  */
-export async function runLoad(options: { url: string; connections: number; durationSeconds: number; next: () => LoadRequest }): Promise<LoadResult> {
+export async function runLoad(options: { url: string; connections: number; durationSeconds: number; next: (client: number) => LoadRequest }): Promise<LoadResult> {
   let wrong = 0;
   let firstWrong: string | undefined;
   const cache: Record<string, number> = {};
   type Context = { check?: LoadRequest["check"] };
+  // One request spec per connection, bound to its number: autocannon resets a connection's
+  // context after every request, so a virtual client's identity (one signed-in user per
+  // connection) has to live in the spec itself.
+  const requestOf = (client: number) => ({
+    method: "POST",
+    setupRequest(request: Record<string, unknown>, context: Context) {
+      const next = options.next(client);
+      context.check = next.check;
+      return { ...request, method: "POST", body: next.body, headers: { "content-type": "application/json", ...next.headers } };
+    },
+    onResponse(status: number, body: string, context: Context, headers: Record<string, string | string[]>) {
+      const cacheStatus = headers["x-response-cache"];
+      if (typeof cacheStatus === "string") cache[cacheStatus] = (cache[cacheStatus] ?? 0) + 1;
+      if (status < 200 || status >= 300) return; // counted by autocannon as non2xx
+      const problem = context.check?.(status, body, headers);
+      if (problem) {
+        wrong += 1;
+        firstWrong ??= `${problem}: ${body.slice(0, 300)}`;
+      }
+    },
+  });
+  let clients = 0;
   const result = await autocannon({
     url: options.url,
     connections: options.connections,
     duration: options.durationSeconds,
     pipelining: 1,
     timeout: 10,
-    requests: [
-      {
-        method: "POST",
-        setupRequest(request: Record<string, unknown>, context: Context) {
-          const next = options.next();
-          context.check = next.check;
-          return { ...request, method: "POST", body: next.body, headers: { "content-type": "application/json", ...next.headers } };
-        },
-        onResponse(status: number, body: string, context: Context, headers: Record<string, string | string[]>) {
-          const cacheStatus = headers["x-response-cache"];
-          if (typeof cacheStatus === "string") cache[cacheStatus] = (cache[cacheStatus] ?? 0) + 1;
-          if (status < 200 || status >= 300) return; // counted by autocannon as non2xx
-          const problem = context.check?.(status, body, headers);
-          if (problem) {
-            wrong += 1;
-            firstWrong ??= `${problem}: ${body.slice(0, 300)}`;
-          }
-        },
-      } as never,
-    ],
-  });
+    requests: [requestOf(0) as never],
+    setupClient(client: { setRequests(requests: unknown[]): void }) {
+      client.setRequests([requestOf(clients++ % options.connections)]);
+    },
+  } as never);
   return {
     requests: result.requests.total,
     rps: Math.round(result.requests.total / result.duration),

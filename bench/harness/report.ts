@@ -19,6 +19,12 @@ export interface ScenarioReport {
   runs: TargetRun[];
   /** Per pair, the ratio of requests/s in each round, and their median. */
   ratios: { pair: string; perRound: number[]; median: number }[];
+  /** Per target, requests/s of each warm-up slice before the first round, and whether it stopped rising. */
+  warmUp?: Record<string, { slices: number[]; flat: boolean }>;
+  /** Targets left out because their answers differed from the reference, with why. */
+  excluded?: Record<string, string>;
+  /** The machine's 1, 5 and 15 minute load averages when the scenario started, then when it ended. */
+  loadAverage?: number[];
   error?: string;
 }
 
@@ -29,7 +35,7 @@ export interface RunReport {
   machine: { cores: number; cpu: string; memoryGb: number; node: string };
   engines: Record<string, string>;
   layout: string;
-  settings: { rounds: number; durationSeconds: number; warmupSeconds: number; connections: number; seedProducts: number };
+  settings: { rounds: number; durationSeconds: number; warmupSeconds: number; warmUpSliceSeconds?: number; warmUpMaxSeconds?: number; connections: number; seedProducts: number };
   targets: Record<string, string>;
   scenarios: ScenarioReport[];
   external: ExternalScenarioResult[];
@@ -83,6 +89,17 @@ export function scenarioTable(scenario: ScenarioReport): string {
   const lines = [`### ${scenario.name}: ${scenario.description}`, ""];
   if (scenario.error) return [...lines, `Not measured: ${scenario.error}`, ""].join("\n");
   lines.push(`Checked: ${scenario.checked}.`, "");
+  if (scenario.loadAverage?.length) {
+    const [a, b, c, d, e, f] = scenario.loadAverage;
+    lines.push(`Machine load average (1/5/15 min): ${a}/${b}/${c} at the start${d === undefined ? "" : `, ${d}/${e}/${f} at the end`} (2 cores).`, "");
+  }
+  for (const [target, why] of Object.entries(scenario.excluded ?? {})) lines.push(`Left out: **${target}**: ${why.replace(/`/g, "'")}`, "");
+  const warmed = Object.entries(scenario.warmUp ?? {});
+  if (warmed.length) {
+    lines.push("Warm-up before the first round (requests/s per slice, until two slices set no new best above 5%):", "");
+    for (const [target, warm] of warmed) lines.push(`- ${target}: ${warm.slices.join(", ")}${warm.flat ? "" : " (still rising at the limit)"}`);
+    lines.push("");
+  }
   lines.push("| target | requests/s (median) | each round | p50 ms | p90 ms | p99 ms | errors | wrong answers | cache hit/coalesced/miss/bypass | gateway peak RSS MB | CPU ms per request: gateway / subgraphs / load generator |");
   lines.push("|---|---:|---|---:|---:|---:|---:|---:|---|---:|---|");
   const targets = [...new Set(scenario.runs.map((r) => r.target))];
@@ -127,7 +144,7 @@ export function appendToBenchmarks(report: RunReport, resultsPath: string, heade
     ...(report.scenarios.length
       ? [
           `- Layout: ${report.layout}`,
-          `- Settings: ${report.settings.rounds} rounds, ${report.settings.warmupSeconds} s warm-up + ${report.settings.durationSeconds} s measured per target and round, ${report.settings.connections} connections, ${report.settings.seedProducts} products`,
+          `- Settings: ${report.settings.rounds} rounds, ${report.settings.warmUpMaxSeconds ? `each target first warmed in ${report.settings.warmUpSliceSeconds} s slices until flat (at most ${report.settings.warmUpMaxSeconds} s), then ` : ""}${report.settings.warmupSeconds} s warm-up + ${report.settings.durationSeconds} s measured per target and round, ${report.settings.connections} connections, ${report.settings.seedProducts} products`,
         ]
       : []),
     `- Results: \`${resultsPath}\``,

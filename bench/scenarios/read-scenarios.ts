@@ -1,6 +1,7 @@
 import { INTERNAL_HEADER } from "#kernel";
 import type { LoadRequest } from "../harness/load-run.js";
 import type { TargetName } from "../targets/targets.js";
+import { personalised } from "./personalised-scenario.js";
 import { body, dataOf, expectData, rotate, type BenchScenario, type ScenarioSetup } from "./scenario.js";
 
 const GATEWAYS: TargetName[] = ["stock", "hive", "ours"];
@@ -36,8 +37,8 @@ async function productPages(setup: ScenarioSetup, ids: string[]) {
 export const productUncached: BenchScenario = {
   name: "product-uncached",
   description: "product by id with stock, every product of the catalog in turn (gateway response cache off)",
-  targets: ["direct", "stock", "stock-pooled", "hive", "ours", "ours-2w"],
-  pairs: [["ours", "stock"], ["ours", "hive"], ["stock-pooled", "stock"], ["ours", "stock-pooled"], ["ours-2w", "ours"], ["direct", "ours"]],
+  targets: ["direct", "stock", "stock-pooled", "hive", "apollo-router", "hive-router", "ours", "ours-2w"],
+  pairs: [["ours", "stock"], ["ours", "hive"], ["ours", "apollo-router"], ["ours", "hive-router"], ["hive-router", "ours"], ["stock-pooled", "stock"], ["ours", "stock-pooled"], ["ours-2w", "ours"], ["direct", "ours"]],
   prepare: (setup) => productPages(setup, setup.productIds),
 };
 
@@ -131,4 +132,4 @@ export const callersCart: BenchScenario = {
   },
 };
 
-export const READ_SCENARIOS: BenchScenario[] = [productUncached, productHot, listingPage, searchQuery, callersCart];
+export const READ_SCENARIOS: BenchScenario[] = [productUncached, personalised, productHot, listingPage, searchQuery, callersCart];

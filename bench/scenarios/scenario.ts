@@ -1,4 +1,5 @@
 import { isDeepStrictEqual } from "node:util";
+import { firstDifference } from "../harness/answer-difference.js";
 import type { LoadRequest } from "../harness/load-run.js";
 import type { TargetName } from "../targets/targets.js";
 
@@ -19,11 +20,16 @@ export interface ScenarioSetup {
   inventory: boolean;
   /** Product ids of the seeded catalog. */
   productIds: string[];
+  /** Closed-loop connections of the load: virtual clients, for scenarios with one user each. */
+  connections: number;
 }
 
-/** A scenario ready to run: one request generator per target. */
+/**
+ * A scenario ready to run: one request generator per target. The generator is told which
+ * virtual client (load connection) asks, for scenarios where each client is its own user.
+ */
 export interface PreparedScenario {
-  requests(target: TargetName): () => LoadRequest;
+  requests(target: TargetName): (client: number) => LoadRequest;
   /** Said in the report: what the responses were checked against. */
   checked: string;
 }
@@ -54,7 +60,7 @@ export function expectData(expected: unknown, label: string): LoadRequest["check
       return `${label}: not JSON`;
     }
     if (parsed.errors?.length) return `${label}: errors ${JSON.stringify(parsed.errors).slice(0, 200)}`;
-    if (!isDeepStrictEqual(parsed.data, expected)) return `${label}: data differs from the reference`;
+    if (!isDeepStrictEqual(parsed.data, expected)) return `${label}: data differs from the reference (${firstDifference(expected, parsed.data)})`;
     if (proven.size < 256) proven.add(body);
     return undefined;
   };

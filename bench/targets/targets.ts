@@ -1,15 +1,18 @@
 import type { BenchProcess } from "../harness/child-process.js";
 import { freePort } from "../harness/bench-environment.js";
 import { startBenchProcess } from "../harness/child-process.js";
+import { ROUTER_BIN_DIR } from "./compiled-router.js";
 
 /** What the load generator can aim at. */
-export type TargetName = "direct" | "stock" | "stock-pooled" | "hive" | "ours" | "ours-2w" | "ours-cached" | "ours-cached-2w";
+export type TargetName = "direct" | "stock" | "stock-pooled" | "hive" | "hive-router" | "apollo-router" | "ours" | "ours-2w" | "ours-cached" | "ours-cached-2w";
 
 export const TARGETS: Record<TargetName, string> = {
   direct: "the products subgraph called directly (the floor: no gateway at all)",
   stock: "@apollo/gateway 2.14.4 with default settings (ApolloServer standalone + ApolloGateway)",
   "stock-pooled": "the stock gateway with only its transport swapped for our keep-alive pool",
   hive: "Hive Gateway 2.15.1 (@graphql-hive/gateway runtime, default settings)",
+  "hive-router": "Hive Router 0.3.10 (Rust, crate hive-router), default settings, JWT and our signed header by configuration",
+  "apollo-router": "Apollo Router 2.17.0 (Rust, crate apollo-router), default settings, JWT and our signed header by a native plugin",
   ours: "our gateway, one process (GATEWAY_WORKERS=1, the default), response cache off",
   "ours-2w": "our gateway, 2 node:cluster workers, response cache off",
   "ours-cached": "our gateway, one process, public catalog response cache on",
@@ -23,6 +26,12 @@ export interface RunningTarget {
   pid?: number;
   stop(): Promise<void>;
 }
+
+/** The compiled peers, built outside CI by scripts/routers/build.sh; absent ones are skipped. */
+export const COMPILED_ROUTERS: Partial<Record<TargetName, string>> = {
+  "hive-router": `${ROUTER_BIN_DIR}/hive_router`,
+  "apollo-router": `${ROUTER_BIN_DIR}/router`,
+};
 
 /** Starts one target in its own process against the subgraphs the run started. */
 export async function startTarget(
@@ -43,6 +52,8 @@ export async function startTarget(
     child = await startBenchProcess({ name, entry: "bench/targets/stock-gateway.process.ts", args: name === "stock-pooled" ? ["--pooled"] : [], env, logFile });
   } else if (name === "hive") {
     child = await startBenchProcess({ name, entry: "bench/targets/hive-gateway.process.ts", env, logFile });
+  } else if (name === "hive-router" || name === "apollo-router") {
+    child = await startBenchProcess({ name, entry: `bench/targets/${name}.process.ts`, args: [context.logDir], env, logFile });
   } else {
     const cached = name.startsWith("ours-cached");
     if (cached && !context.sharedBus) throw new Error(`${name} needs KAFKA_BROKERS: without a shared bus the gateway cannot hear catalog changes`);
