@@ -15,8 +15,10 @@ import pg from "pg";
  *   partition, every per-customer key ((id, userId), (userId, idempotencyKey), an order's lines)
  *   is still enforced, by the server that holds them.
  * - Order ids stay unique across servers through "OrderLocator", on the coordinator.
- * - The shard server's "Order" no longer references the locator, and its coupon trigger is
- *   dropped: both belong to the coordinator.
+ * - The shard server's "Order" and "Payment" no longer reference the locator, and its coupon
+ *   trigger is dropped: they belong to the coordinator. One payment per order then rests on the
+ *   shard's ("orderId", "userId") key and the coordinator's locator, not on a foreign key; the
+ *   commit gaps this leaves between the servers are found by scripts/orders/reconcile-shards.ts.
  */
 export interface RemoteShards {
   /** The coordinator's database (the live one the subgraph writes to). */
@@ -29,8 +31,13 @@ export interface RemoteShards {
 
 // Rows routed to a remote partition are sent in batches (batch_size) rather than one
 // round trip each.
-/** The partitioned tables, parents before the tables whose keys reference them. */
-export const SHARDED_TABLES = ["Order", "OrderItem", "OrderStatusChange"] as const;
+/**
+ * The partitioned tables, parents before the tables whose keys reference them. Payments are
+ * partitioned by customer with the same modulus, so a customer's payment moves with their
+ * orders: checkout writes both in one transaction on one server, and a charge never depends
+ * on a commit across servers.
+ */
+export const SHARDED_TABLES = ["Order", "OrderItem", "OrderStatusChange", "Payment", "PaymentAttempt", "PaymentRefund"] as const;
 const MODULUS = 16;
 const SERVER = "order_shard";
 
@@ -39,7 +46,23 @@ const PARTITION_KEYS: Record<(typeof SHARDED_TABLES)[number], string[]> = {
   Order: ['PRIMARY KEY (id, "userId")', 'UNIQUE ("userId", "idempotencyKey")'],
   OrderItem: ['PRIMARY KEY ("orderId", "userId", "variantId")'],
   OrderStatusChange: ['PRIMARY KEY (id, "userId")'],
+  Payment: ['PRIMARY KEY (id, "userId")', 'UNIQUE ("orderId", "userId")', 'UNIQUE ("providerIdempotencyKey", "userId")'],
+  PaymentAttempt: ['PRIMARY KEY ("paymentId", "userId", kind, number)'],
+  PaymentRefund: ['PRIMARY KEY (id, "userId")', 'UNIQUE ("providerIdempotencyKey", "userId")'],
 };
+// The parents' unique indexes and keys, dropped on the coordinator once foreign partitions join.
+const PARENT_UNIQUE = [
+  `ALTER TABLE "Order" DROP CONSTRAINT "Order_pkey"`,
+  `DROP INDEX "Order_userId_idempotencyKey_key"`,
+  `ALTER TABLE "OrderItem" DROP CONSTRAINT "OrderItem_pkey"`,
+  `ALTER TABLE "OrderStatusChange" DROP CONSTRAINT "OrderStatusChange_pkey"`,
+  `ALTER TABLE "Payment" DROP CONSTRAINT "Payment_pkey"`,
+  `DROP INDEX "Payment_orderId_userId_key"`,
+  `DROP INDEX "Payment_providerIdempotencyKey_userId_key"`,
+  `ALTER TABLE "PaymentAttempt" DROP CONSTRAINT "PaymentAttempt_pkey"`,
+  `ALTER TABLE "PaymentRefund" DROP CONSTRAINT "PaymentRefund_pkey"`,
+  `DROP INDEX "PaymentRefund_providerIdempotencyKey_userId_key"`,
+];
 
 async function withClient<T>(url: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url });
@@ -58,6 +81,7 @@ export async function attachRemoteShards({ coordinatorUrl, shardUrl, remainders 
 
   await withClient(shardUrl, async (client) => {
     await client.query(`ALTER TABLE "Order" DROP CONSTRAINT IF EXISTS "Order_id_fkey"`);
+    await client.query(`ALTER TABLE "Payment" DROP CONSTRAINT IF EXISTS "Payment_orderId_userId_fkey"`);
     // The coupon's use comes back on the coordinator, where its redemptions are: the parent's
     // trigger there fires for rows of foreign partitions too.
     await client.query(`DROP TRIGGER IF EXISTS "Order_coupon_release" ON "Order"`);
@@ -73,10 +97,7 @@ export async function attachRemoteShards({ coordinatorUrl, shardUrl, remainders 
         [SHARDED_TABLES.map((t) => `"${t}"`)],
       );
       for (const key of keys) await client.query(`ALTER TABLE ${key.owner} DROP CONSTRAINT "${key.name}"`);
-      await client.query(`ALTER TABLE "Order" DROP CONSTRAINT "Order_pkey"`);
-      await client.query(`DROP INDEX "Order_userId_idempotencyKey_key"`);
-      await client.query(`ALTER TABLE "OrderItem" DROP CONSTRAINT "OrderItem_pkey"`);
-      await client.query(`ALTER TABLE "OrderStatusChange" DROP CONSTRAINT "OrderStatusChange_pkey"`);
+      for (const statement of PARENT_UNIQUE) await client.query(statement);
 
       await client.query("CREATE EXTENSION IF NOT EXISTS postgres_fdw");
       await client.query(`DROP SERVER IF EXISTS ${SERVER} CASCADE`);

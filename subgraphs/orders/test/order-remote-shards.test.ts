@@ -12,6 +12,8 @@ import { createTestDatabase } from "../../../test/support/test-database.js";
 import { applyMigrations } from "../../../scripts/migrate/apply-migrations.js";
 import { attachRemoteShards, remainderOf } from "../../../scripts/orders/remote-shards.js";
 import { partitionScans, type PlanNode } from "./support/partition-scans.js";
+import { newEvent, PaymentEventTypes } from "#kernel";
+import { createPrismaPaymentStore } from "../../payments/src/adapters/prisma-payment.store.js";
 
 const scansOf = (plan: PlanNode) => partitionScans(plan, "Order");
 
@@ -174,6 +176,37 @@ describeWithRealEngine({ suite: "orders sharded over two PostgreSQL servers", en
       const cancelled = await store.update(placed.id, async (current) => (current ? { transition: { from: current.status, to: "CANCELLED", reason: "test", at: new Date() }, events: [] } : null));
       assert.equal(cancelled?.status, "CANCELLED");
       assert.deepEqual((await s.query(`SELECT "to"::text AS status FROM "OrderStatusChange_p${r}" WHERE "orderId" = $1 ORDER BY at`, [placed.id])).rows.map((x) => x.status), ["PENDING", "CANCELLED"]);
+    });
+
+    it("writes a remote customer's payment, its charge attempt and refund through the coordinator onto the second server, beside the order", async () => {
+      const userId = await remoteCustomer("pay");
+      await fillCart(userId);
+      const placed = await checkout(userId, "pay-1");
+      const r = await remainderOf(c, userId);
+      const onShard = await s.query(`SELECT id, "orderId" FROM "Payment_p${r}" WHERE "userId" = $1`, [userId]);
+      assert.deepEqual(onShard.rows.map((x) => x.orderId), [placed.id], "checkout's payment is on the order's server");
+      const paymentId = onShard.rows[0].id as string;
+      const payments = createPrismaPaymentStore(prisma);
+      const lease = { owner: "shard-test", ms: 30_000 };
+      const requested = newEvent(PaymentEventTypes.requested, placed.id, { paymentId, orderId: placed.id, userId });
+      const claim = await payments.claimForRequest("payments", requested, { paymentId, orderId: placed.id, userId }, lease);
+      assert.equal(claim.kind, "claimed");
+      const attempt = (await payments.startAttempt({ id: paymentId, userId }, "CHARGE", lease))!;
+      await payments.finishAttempt({ id: paymentId, userId }, "CHARGE", attempt.number, "SUCCEEDED", "ch_1");
+      assert.equal((await payments.settleCharge({ id: paymentId, userId }, lease, { status: "SUCCEEDED", providerRef: "ch_1" }, requested))?.status, "SUCCEEDED");
+      // A refund names only the order: the coordinator's locator finds the customer, the shard the rows.
+      const refund = newEvent(PaymentEventTypes.refundRequested, placed.id, { orderId: placed.id, refundId: "ref-1", amount: 500 });
+      assert.equal((await payments.claimForRefund("payments", refund, { orderId: placed.id, refundId: "ref-1", amount: 500 }, lease)).kind, "claimed");
+      assert.equal((await s.query(`SELECT count(*)::int AS n FROM "PaymentAttempt_p${r}" WHERE "paymentId" = $1`, [paymentId])).rows[0].n, 1);
+      assert.deepEqual((await s.query(`SELECT id, amount FROM "PaymentRefund_p${r}" WHERE "paymentId" = $1`, [paymentId])).rows, [{ id: "ref-1", amount: 500 }]);
+      assert.equal((await s.query(`SELECT status::text FROM "Payment_p${r}" WHERE id = $1`, [paymentId])).rows[0].status, "SUCCEEDED");
+      const local = await c.query(`SELECT count(*)::int AS n FROM "Payment" WHERE "userId" = $1 AND tableoid IN (SELECT oid FROM pg_class WHERE relkind = 'r')`, [userId]);
+      assert.equal(local.rows[0].n, 0, "the coordinator keeps no copy");
+      const { rows } = await c.query(`EXPLAIN (FORMAT JSON) SELECT * FROM "Payment" WHERE id = $1 AND "userId" = $2`, [paymentId, userId]);
+      assert.deepEqual(
+        partitionScans(rows[0]["QUERY PLAN"][0].Plan, "Payment").map((scan) => [scan.type, scan.partition]),
+        [["Foreign Scan", `Payment_p${r}`]],
+      );
     });
 
     it("places one order when two checkouts of a remote customer with one key race", async () => {
