@@ -102,6 +102,7 @@ export async function startSupergraph({ config, logger, ephemeralPorts = false, 
       productsUrl: subgraphUrls.products,
       inventoryUrl: subgraphUrls.inventory,
       accountsUrl: subgraphUrls.accounts,
+      paymentsUrl: () => subgraphUrls.payments ?? "",
     });
     closers.unshift(orders.close);
     subgraphUrls.orders = orders.url;

@@ -54,6 +54,7 @@ export * from "./observability/metrics-graphql.js";
 export * from "./observability/metrics-gateway.js";
 export * from "./observability/metrics-cache.js";
 export * from "./observability/metrics-payments.js";
+export * from "./observability/metrics-reconciliation.js";
 export * from "./observability/metrics-stock-mirror.js";
 export * from "./observability/metrics-outbox-backlog.js";
 export * from "./observability/metrics-consumer-lag-gauge.js";

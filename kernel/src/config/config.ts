@@ -140,6 +140,10 @@ export interface Config {
     returnWindowDays: number;
     /** Settled orders placed more than this many days ago go to cold storage (scripts/orders/archive.ts). */
     archiveAfterDays: number;
+    /** An order PENDING for longer than this is reconciled from its payment (a lost outcome event). */
+    reconcileAfterMs: number;
+    /** How often the pending-order reconciler looks. */
+    reconcileIntervalMs: number;
   };
   /** Most distinct products one cart holds (quantities per product follow inventory.maxQuantityPerOrder). */
   cart: {
@@ -415,6 +419,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     orders: {
       returnWindowDays: read.int("ORDER_RETURN_WINDOW_DAYS", 30, { min: 0, max: 3650 }),
       archiveAfterDays: read.int("ORDER_ARCHIVE_AFTER_DAYS", 730, { min: 1, max: 36_500 }),
+      reconcileAfterMs: read.int("ORDER_RECONCILE_AFTER_MS", 120_000, { min: 1_000 }),
+      reconcileIntervalMs: read.int("ORDER_RECONCILE_INTERVAL_MS", 30_000, { min: 100 }),
     },
     cart: {
       maxLines: read.int("CART_MAX_LINES", 50, { min: 1, max: 1_000 }),

@@ -15,6 +15,8 @@ import { createSubgraphStockReservations } from "./adapters/subgraph-stock-reser
 import { createSoldOutMemo } from "./domain/sold-out-memo.js";
 import { createSubgraphStockReturns } from "./adapters/subgraph-stock-returns.js";
 import { startPaymentOutcomeConsumer } from "./consumers/payment-outcome.consumer.js";
+import { createPendingOrderReconciler, startPendingOrderReconciler, type PendingOrderReconciler } from "./domain/pending-order-reconciler.js";
+import { createSubgraphPaymentOutcomes } from "./adapters/subgraph-payment-outcomes.js";
 import type { OrderStore } from "./ports/order-store.js";
 
 export interface OrdersSubgraphOptions {
@@ -27,6 +29,8 @@ export interface OrdersSubgraphOptions {
   productsUrl?: string;
   inventoryUrl?: string;
   accountsUrl?: string;
+  /** The payments subgraph (the reconciler asks it); a function when it starts after orders. */
+  paymentsUrl?: string | (() => string);
   /** Where archived orders' files are; the configured object store otherwise (opened on the first archived read). */
   objects?: ObjectStore;
 }
@@ -36,6 +40,7 @@ export interface RunningOrders extends RunningServer {
   orders: OrderService;
   afterSale: AfterSaleService;
   store: OrderStore;
+  reconciler: PendingOrderReconciler;
 }
 
 /**
@@ -66,14 +71,25 @@ export async function startOrdersSubgraph(platform: Platform, options: OrdersSub
   const orders = createOrderService({ store, reservations, stockReturns });
   const afterSale = createAfterSaleService({ store, stockReturns, returnWindowDays: config.orders.returnWindowDays });
   const handle = createPaymentOutcomeHandler({ store, reservations, logger });
+  // Payments may start after orders in one process: its client is made on the first question.
+  let payments: ReturnType<typeof client> | undefined;
+  const paymentsClient = () => {
+    if (payments) return payments;
+    const url = typeof options.paymentsUrl === "function" ? options.paymentsUrl() : (options.paymentsUrl ?? config.gateway.subgraphUrls.payments);
+    if (!url) throw new Error("the payments subgraph is not up yet");
+    return (payments = client(url));
+  };
+  const reconciler = createPendingOrderReconciler({ store, payments: createSubgraphPaymentOutcomes(paymentsClient), handle, logger });
 
   let consumer: Subscription | undefined;
   let server: RunningServer | undefined;
+  let reconciling: { stop(): Promise<void> } | undefined;
   const close = async () => {
     await server?.close();
+    await reconciling?.stop();
     await consumer?.stop();
     await ownRelay?.stop();
-    await Promise.all([products.close(), inventory.close(), accounts.close()]);
+    await Promise.all([products.close(), inventory.close(), accounts.close(), payments?.close()]);
     await files.close();
     if (objects && !options.objects) await (await objects).close();
     if (!options.prisma) await prisma.$disconnect();
@@ -89,9 +105,10 @@ export async function startOrdersSubgraph(platform: Platform, options: OrdersSub
       port: options.port ?? config.subgraphPorts.orders,
       host: config.host,
     });
+    reconciling = startPendingOrderReconciler(reconciler, { afterMs: config.orders.reconcileAfterMs, intervalMs: config.orders.reconcileIntervalMs }, logger);
   } catch (error) {
     await close();
     throw error;
   }
-  return { ...server, checkout, orders, afterSale, store, close };
+  return { ...server, checkout, orders, afterSale, store, reconciler, close };
 }

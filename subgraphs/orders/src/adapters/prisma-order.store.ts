@@ -48,6 +48,13 @@ export function createPrismaOrderStore(deps: { prisma: PrismaClient; onCommit?: 
 
     countByUser: (userId) => prisma.order.count({ where: { userId } }),
 
+    // One index range ("status", "createdAt") per partition, merged by age.
+    findStalePending: (placedBefore, limit) =>
+      queryDirect<{ id: string; userId: string }>(
+        prisma,
+        Prisma.sql`SELECT id, "userId" FROM "Order" WHERE status = 'PENDING' AND "createdAt" < ${placedBefore} ORDER BY "createdAt", id LIMIT ${limit}`,
+      ),
+
     itemsOf: (orderIds) => itemsIn(prisma, orderIds),
 
     refundsOf: (orderIds) => afterSale.refundsOf(prisma, orderIds),

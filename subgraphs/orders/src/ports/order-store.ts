@@ -101,6 +101,11 @@ export interface OrderStore {
   returnsOf(orderIds: readonly string[]): Promise<Map<string, Return[]>>;
   findReturn(id: string): Promise<Return | null>;
   findRefund(id: string): Promise<Refund | null>;
+  /**
+   * Orders still PENDING that were placed before `placedBefore`, oldest first: their payment
+   * outcome should have arrived long ago (what the pending-order reconciler looks at).
+   */
+  findStalePending(placedBefore: Date, limit: number): Promise<{ id: string; userId: string }[]>;
   /** Writes the order, its lines, first status, payment, events and cart removal at once. */
   place(order: NewOrder): Promise<void>;
   /** Returns the order after the update; null when the event was already applied (`once`). */

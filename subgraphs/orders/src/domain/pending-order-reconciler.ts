@@ -1,0 +1,106 @@
+import { countReconciledOrders, PaymentEventTypes, startNudgedWorker, type DomainEvent, type Logger, type PaymentConfirmedPayload, type PaymentFailedPayload } from "#kernel";
+import type { OrderStore } from "../ports/order-store.js";
+import type { OrderPayment, PaymentOutcomes } from "../ports/payment-outcomes.js";
+
+export interface ReconcileSettings {
+  /** An order PENDING for longer than this has missed its payment outcome. */
+  afterMs: number;
+  intervalMs: number;
+  batchSize?: number;
+}
+
+export interface ReconcilePass {
+  examined: number;
+  /** Orders driven to their payment's outcome (the event that should have done it was lost). */
+  applied: number;
+  /** Orders whose payment is still being charged: the payments recovery sweep's work. */
+  paymentPending: number;
+  /** Orders with no payment recorded yet (its request still on the way). */
+  noPayment: number;
+  /** Orders an operator must look at (a payment refunded while its order never left PENDING). */
+  unresolved: number;
+}
+
+/**
+ * The net under every lost payment outcome. Orders learn that they are paid from the payments
+ * service's events; an event can still miss its effect (a database crash that forgot a
+ * commit, a dead-lettered delivery, an operator's replay gone wrong), and then an order waits
+ * PENDING forever while its money is settled. This pass asks the payments service, the
+ * source of truth for money, about every order PENDING for longer than `afterMs`, and applies
+ * a settled payment's outcome through the same handler as the event, exactly once: the
+ * synthetic event's id is fixed per payment and outcome, the handler decides under the
+ * order's row lock and skips an outcome already applied, so replicas running it at once, or
+ * the original event arriving late, change nothing twice.
+ */
+export function createPendingOrderReconciler(deps: {
+  store: OrderStore;
+  payments: PaymentOutcomes;
+  /** The payment-outcome handler (what the consumer of payment events runs). */
+  handle: (event: DomainEvent) => Promise<void>;
+  logger: Logger;
+  clock?: () => Date;
+}) {
+  const clock = deps.clock ?? (() => new Date());
+
+  async function applyOutcome(order: { id: string; userId: string }, payment: OrderPayment): Promise<void> {
+    const base = { paymentId: payment.paymentId, orderId: order.id, attempts: payment.attempts, userId: order.userId, amount: payment.amount, currency: payment.currency };
+    const event: DomainEvent<PaymentConfirmedPayload | PaymentFailedPayload> =
+      payment.status === "SUCCEEDED"
+        ? { id: `reconciled:${payment.paymentId}:confirmed`, type: PaymentEventTypes.confirmed, key: order.id, occurredAt: clock().toISOString(), payload: { ...base, providerRef: "" } }
+        : { id: `reconciled:${payment.paymentId}:failed`, type: PaymentEventTypes.failed, key: order.id, occurredAt: clock().toISOString(), payload: { ...base, reason: payment.failureReason ?? "The payment failed" } };
+    await deps.handle(event);
+  }
+
+  return {
+    /** One pass over up to `batchSize` of the oldest stale PENDING orders. */
+    async reconcileOnce(settings: Pick<ReconcileSettings, "afterMs" | "batchSize">): Promise<ReconcilePass> {
+      const pass: ReconcilePass = { examined: 0, applied: 0, paymentPending: 0, noPayment: 0, unresolved: 0 };
+      const stale = await deps.store.findStalePending(new Date(clock().getTime() - settings.afterMs), settings.batchSize ?? 100);
+      if (stale.length === 0) return pass;
+      const payments = await deps.payments.ofOrders(stale.map((order) => order.id));
+      for (const order of stale) {
+        pass.examined++;
+        const payment = payments.get(order.id);
+        if (!payment) {
+          pass.noPayment++;
+          continue;
+        }
+        switch (payment.status) {
+          case "PENDING":
+            pass.paymentPending++;
+            break;
+          case "SUCCEEDED":
+          case "FAILED":
+            await applyOutcome(order, payment);
+            pass.applied++;
+            deps.logger.warn("order reconciled from its payment: the payment's outcome event had not been applied", { orderId: order.id, paymentId: payment.paymentId, paymentStatus: payment.status });
+            break;
+          case "REFUNDED":
+            pass.unresolved++;
+            deps.logger.error("order still PENDING while its payment was refunded in full; needs an operator", { orderId: order.id, paymentId: payment.paymentId });
+            break;
+        }
+      }
+      return pass;
+    },
+  };
+}
+
+export type PendingOrderReconciler = ReturnType<typeof createPendingOrderReconciler>;
+
+/** Runs the reconciler every `intervalMs` (and once at start) until stopped. */
+export function startPendingOrderReconciler(reconciler: PendingOrderReconciler, settings: ReconcileSettings, logger: Logger) {
+  return startNudgedWorker({
+    pollMs: settings.intervalMs,
+    drain: async () => {
+      const pass = await reconciler.reconcileOnce(settings);
+      countReconciledOrders("applied", pass.applied);
+      countReconciledOrders("unresolved", pass.unresolved);
+      if (pass.applied > 0 || pass.unresolved > 0) logger.info("pending-order reconciliation pass", { ...pass });
+      // A full batch means more may be waiting: go on at the next poll rather than at once,
+      // so a backlog after a long outage is worked off without a burst.
+      return pass.examined > 0;
+    },
+    onError: (error, failures) => logger.warn("pending-order reconciliation failed; retrying at the next poll", { failures, error: String(error) }),
+  });
+}

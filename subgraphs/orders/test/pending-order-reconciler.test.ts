@@ -1,0 +1,147 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { newEvent, PaymentEventTypes } from "#kernel";
+import { describeWithRealEngine, engineSuiteTitle } from "#kernel/testing";
+import type { DatabaseEngine } from "../../../test/support/test-database.js";
+import { createPendingOrderReconciler } from "../src/domain/pending-order-reconciler.js";
+import type { OrderPayment, PaymentOutcomes } from "../src/ports/payment-outcomes.js";
+import { startCheckoutHarness, type CheckoutHarness } from "./support/checkout-harness.js";
+
+const AFTER_MS = 60_000;
+
+/**
+ * The reconciler drives an order whose payment outcome event was lost (the order stays
+ * PENDING while the payments service has settled it) to the state the event would have
+ * given it, once, whoever else applies it at the same moment.
+ */
+function defineReconcilerSuite(engine: DatabaseEngine): void {
+  describe(engineSuiteTitle("pending-order reconciler on PostgreSQL", engine === "real" ? "postgresql" : "embedded-postgres"), () => {
+    let h: CheckoutHarness;
+    /** What the payments service says, per order: the source of truth for money. */
+    const recorded = new Map<string, OrderPayment>();
+    const asked: string[][] = [];
+    const payments: PaymentOutcomes = {
+      async ofOrders(orderIds) {
+        asked.push([...orderIds]);
+        return new Map(orderIds.filter((id) => recorded.has(id)).map((id) => [id, structuredClone(recorded.get(id)!)]));
+      },
+    };
+    /** The clock of a reconciler running `AFTER_MS` and a bit after every order placed so far. */
+    const later = () => new Date(Date.now() + AFTER_MS + 1_000);
+    const reconciler = () => createPendingOrderReconciler({ store: h.store, payments, handle: h.handlePaymentOutcome, logger: h.logger, clock: later });
+
+    before(async () => {
+      h = await startCheckoutHarness(engine, { p1: 1000 });
+    });
+    after(() => h.close());
+
+    async function placeOrder(userId: string, quantity = 1) {
+      await h.addToCart(userId, "p1", quantity);
+      const order = await h.checkout.checkout(userId, `key-${userId}`);
+      const payment = await h.prisma.payment.findFirstOrThrow({ where: { orderId: order.id } });
+      return { order, paymentId: payment.id };
+    }
+    const settle = (orderId: string, paymentId: string, status: OrderPayment["status"], failureReason: string | null = null) =>
+      recorded.set(orderId, { paymentId, status, failureReason, attempts: 1, amount: 1000, currency: "USD" });
+    const statusOf = async (orderId: string) => (await h.store.findById(orderId))!.status;
+    const history = async (orderId: string) => (await h.store.historyOf([orderId])).get(orderId)!.map((c) => `${c.from ?? "-"}>${c.to}`);
+    /** Settles every order a test left PENDING, so later passes see only their own. */
+    async function settleLeftovers(): Promise<void> {
+      const left = await h.store.findStalePending(later(), 1000);
+      for (const { id } of left) {
+        const payment = await h.prisma.payment.findFirstOrThrow({ where: { orderId: id } });
+        settle(id, payment.id, "FAILED", "test over");
+      }
+      await reconciler().reconcileOnce({ afterMs: AFTER_MS, batchSize: 1000 });
+    }
+
+    it("applies a succeeded payment the order never heard of: the hold is committed and the order PAID", async () => {
+      const { order, paymentId } = await placeOrder("u-lost-confirmation");
+      settle(order.id, paymentId, "SUCCEEDED");
+      const pass = await reconciler().reconcileOnce({ afterMs: AFTER_MS });
+      assert.equal(pass.applied, 1);
+      assert.equal(await statusOf(order.id), "PAID");
+      assert.equal(h.reservations.statusOf(order.id), "COMMITTED");
+      assert.deepEqual(await history(order.id), ["->PENDING", "PENDING>PAID"]);
+      // Nothing PENDING is left to look at: the next pass asks the payments service nothing.
+      const asksBefore = asked.length;
+      assert.equal((await reconciler().reconcileOnce({ afterMs: AFTER_MS })).examined, 0);
+      assert.equal(asked.length, asksBefore);
+    });
+
+    it("applies a failed payment: the hold goes back and the order ends PAYMENT_FAILED with the payment's reason", async () => {
+      const available = h.reservations.available("p1");
+      const { order, paymentId } = await placeOrder("u-lost-failure", 3);
+      assert.equal(h.reservations.available("p1"), available - 3);
+      settle(order.id, paymentId, "FAILED", "Card declined");
+      await reconciler().reconcileOnce({ afterMs: AFTER_MS });
+      const after = (await h.store.findById(order.id))!;
+      assert.equal(after.status, "PAYMENT_FAILED");
+      assert.equal(after.statusReason, "Card declined");
+      assert.equal(h.reservations.available("p1"), available);
+    });
+
+    it("leaves alone an order whose payment is still being charged, has no payment yet, or is younger than the threshold", async () => {
+      const charging = await placeOrder("u-charging");
+      settle(charging.order.id, charging.paymentId, "PENDING");
+      const unannounced = await placeOrder("u-no-payment-yet");
+      const pass = await reconciler().reconcileOnce({ afterMs: AFTER_MS });
+      assert.deepEqual({ applied: pass.applied, paymentPending: pass.paymentPending, noPayment: pass.noPayment }, { applied: 0, paymentPending: 1, noPayment: 1 });
+      assert.equal(await statusOf(charging.order.id), "PENDING");
+      assert.equal(await statusOf(unannounced.order.id), "PENDING");
+
+      // With the real clock, neither is old enough to be looked at.
+      const young = createPendingOrderReconciler({ store: h.store, payments, handle: h.handlePaymentOutcome, logger: h.logger });
+      assert.equal((await young.reconcileOnce({ afterMs: AFTER_MS })).examined, 0);
+      await settleLeftovers();
+    });
+
+    it("does not guess about a payment refunded while its order stayed PENDING: counted for an operator, order untouched", async () => {
+      const { order, paymentId } = await placeOrder("u-refunded");
+      settle(order.id, paymentId, "REFUNDED");
+      const pass = await reconciler().reconcileOnce({ afterMs: AFTER_MS });
+      assert.equal(pass.unresolved, 1);
+      assert.equal(await statusOf(order.id), "PENDING");
+      assert.equal(h.reservations.statusOf(order.id), "HELD");
+      await settleLeftovers();
+    });
+
+    it("replicas reconciling at once while the original event finally arrives change the order once", async () => {
+      const { order, paymentId } = await placeOrder("u-racing-replicas", 2);
+      settle(order.id, paymentId, "SUCCEEDED");
+      const commitsBefore = h.reservations.calls.commit;
+      const original = newEvent(PaymentEventTypes.confirmed, order.id, { paymentId, orderId: order.id, providerRef: "ref-late", attempts: 1 });
+      await Promise.all([
+        reconciler().reconcileOnce({ afterMs: AFTER_MS }),
+        reconciler().reconcileOnce({ afterMs: AFTER_MS }),
+        reconciler().reconcileOnce({ afterMs: AFTER_MS }),
+        h.handlePaymentOutcome(original),
+      ]);
+      assert.equal(await statusOf(order.id), "PAID");
+      assert.deepEqual(await history(order.id), ["->PENDING", "PENDING>PAID"]);
+      assert.equal(h.reservations.calls.commit - commitsBefore, 1, "the hold is committed once");
+      const paid = (await h.outbox("OrderStatusChanged")).filter((e) => e.key === order.id && (e.payload as { to: string }).to === "PAID");
+      assert.equal(paid.length, 1, "PAID is announced once");
+    });
+
+    it("works off a backlog in batches, oldest first", async () => {
+      const placed: Awaited<ReturnType<typeof placeOrder>>[] = [];
+      for (let i = 0; i < 5; i++) placed.push(await placeOrder(`u-backlog-${i}`));
+      for (const { order, paymentId } of placed) settle(order.id, paymentId, "SUCCEEDED");
+      const first = await reconciler().reconcileOnce({ afterMs: AFTER_MS, batchSize: 2 });
+      assert.equal(first.applied, 2);
+      const firstBatch = new Set(asked.at(-1));
+      assert.equal(firstBatch.size, 2);
+      const placedAt = (ids: string[]) => ids.map((id) => placed.find(({ order }) => order.id === id)!.order.createdAt.getTime());
+      const ids = placed.map(({ order }) => order.id);
+      const newestTaken = Math.max(...placedAt(ids.filter((id) => firstBatch.has(id))));
+      const oldestLeft = Math.min(...placedAt(ids.filter((id) => !firstBatch.has(id))));
+      assert.ok(newestTaken <= oldestLeft, "the oldest orders are reconciled first");
+      while ((await reconciler().reconcileOnce({ afterMs: AFTER_MS, batchSize: 2 })).examined > 0);
+      for (const { order } of placed) assert.equal(await statusOf(order.id), "PAID");
+    });
+  });
+}
+
+defineReconcilerSuite("embedded");
+describeWithRealEngine({ suite: "pending-order reconciler on PostgreSQL", engine: "postgresql", variable: "DATABASE_URL" }, () => defineReconcilerSuite("real"));

@@ -1,0 +1,94 @@
+import assert from "node:assert/strict";
+import { after, before, it } from "node:test";
+import { PaymentEventTypes, type EventBus, type SubscribeOptions } from "#kernel";
+import { waitFor } from "#kernel/testing";
+import { startPaymentSimulator, type RunningPaymentSimulator } from "../../services/payment-simulator/src/index.js";
+import { describeOnEngines, startCheckoutSupergraph, type CheckoutSupergraph } from "../../subgraphs/orders/test/support/start-checkout-supergraph.js";
+import { customer, dataOf, waitForStatus } from "../../subgraphs/orders/test/support/storefront-operations.js";
+
+const ORDER = `query($id: ID!) {
+  order(id: $id) { id status statusReason statusHistory { from to } payment { status } }
+}`;
+const STOCK = `query($id: ID!) { product(id: $id) { stock } }`;
+
+/** Customers whose payment outcomes the orders consumer "loses": taken off the topic, never applied. */
+const LOSING = "lost-outcome-";
+
+/**
+ * The orders consumer acknowledges these customers' payment outcomes without applying them:
+ * what a database crash forgetting the order's commit, or an event gone to the dead-letter
+ * topic, leaves behind (the payment settled, the order PENDING, nothing left to deliver).
+ */
+function losingOutcomes(bus: EventBus): EventBus {
+  return {
+    engine: bus.engine,
+    publish: (topic, events) => bus.publish(topic, events),
+    close: () => bus.close(),
+    subscribe(options: SubscribeOptions) {
+      if (options.group !== "orders") return bus.subscribe(options);
+      return bus.subscribe({
+        ...options,
+        handle: async (event) => {
+          const outcome = event.type === PaymentEventTypes.confirmed || event.type === PaymentEventTypes.failed;
+          const userId = (event.payload as { userId?: string } | null)?.userId ?? "";
+          if (outcome && userId.startsWith(LOSING)) return;
+          await options.handle(event);
+        },
+      });
+    },
+  };
+}
+
+describeOnEngines("a payment outcome lost on its way to the order", (engines) => {
+  let sg: CheckoutSupergraph;
+  let simulator: RunningPaymentSimulator;
+
+  before(async () => {
+    simulator = await startPaymentSimulator({ latencyMs: 5, hangMs: 10_000 });
+    sg = await startCheckoutSupergraph({
+      engines,
+      env: { PAYMENT_PROVIDER_URL: simulator.url, ORDER_RECONCILE_AFTER_MS: "1000", ORDER_RECONCILE_INTERVAL_MS: "200" },
+      decorateBus: losingOutcomes,
+    });
+  });
+  after(async () => {
+    await sg?.close();
+    await simulator?.close();
+  });
+
+  it("the reconciler makes the order PAID from its settled payment, once, and sells the held units", async () => {
+    const c = await customer(sg, `${LOSING}paid`);
+    const stockBefore = dataOf(await sg.query(STOCK, { id: "prod_0000011" })).product.stock;
+    const order = await c.placeOrder({ prod_0000011: 2 });
+    assert.equal(order.status, "PENDING");
+    await waitFor("the payment is captured", async () => dataOf(await sg.query(ORDER, { id: order.id }, c.token)).order.payment?.status === "SUCCEEDED", { timeoutMs: 15_000 });
+    await waitForStatus(sg, c.token, order.id, "PAID");
+    const seen = dataOf(await sg.query(ORDER, { id: order.id }, c.token)).order;
+    assert.deepEqual(seen.statusHistory, [{ from: null, to: "PENDING" }, { from: "PENDING", to: "PAID" }]);
+    assert.equal(simulator.ledger({ orderId: order.id }).charges.length, 1, "charged once");
+    // The hold became a sale: the units are gone from stock for good, not back after expiry.
+    assert.equal(dataOf(await sg.query(STOCK, { id: "prod_0000011" })).product.stock, stockBefore - 2);
+  });
+
+  it("a declined payment whose outcome was lost: the order ends PAYMENT_FAILED with the reason and its units go back", async () => {
+    const c = await customer(sg, `${LOSING}declined`);
+    simulator.addRule({ match: { customer: c.userId }, action: "decline", declineCode: "card_declined" });
+    const stockBefore = dataOf(await sg.query(STOCK, { id: "prod_0000012" })).product.stock;
+    const order = await c.placeOrder({ prod_0000012: 3 });
+    await waitForStatus(sg, c.token, order.id, "PAYMENT_FAILED");
+    const seen = dataOf(await sg.query(ORDER, { id: order.id }, c.token)).order;
+    assert.equal(seen.payment.status, "FAILED");
+    assert.match(seen.statusReason, /declined/);
+    await waitFor("the held units are back", async () => dataOf(await sg.query(STOCK, { id: "prod_0000012" })).product.stock === stockBefore, { timeoutMs: 10_000 });
+  });
+
+  it("orders whose outcomes arrive are not touched by it", async () => {
+    const c = await customer(sg);
+    const order = await c.placeOrder({ prod_0000013: 1 });
+    await waitForStatus(sg, c.token, order.id, "PAID");
+    // Well past the reconciler's threshold and several of its passes: still one PAID.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const seen = dataOf(await sg.query(ORDER, { id: order.id }, c.token)).order;
+    assert.deepEqual(seen.statusHistory, [{ from: null, to: "PENDING" }, { from: "PENDING", to: "PAID" }]);
+  });
+});
