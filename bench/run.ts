@@ -6,7 +6,8 @@ import { existsSync, mkdirSync } from "node:fs";
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { issueAccessToken, loadConfig, signInternalCredential } from "#kernel";
-import { checkTargetAnswers } from "./harness/answer-check.js";
+import { checkTargetAnswers, checkTargetRefusals } from "./harness/answer-check.js";
+import { hostileTokens } from "./harness/hostile-tokens.js";
 import { prepareBenchEnvironment } from "./harness/bench-environment.js";
 import { startBenchProcess, withResourceUse } from "./harness/child-process.js";
 import { runLoad } from "./harness/load-run.js";
@@ -107,6 +108,7 @@ try {
       inventory,
       productIds: Array.from({ length: settings.seedProducts }, (_, i) => `prod_${String(i + 1).padStart(7, "0")}`),
       connections: settings.connections,
+      hostileTokens: (userId, otherUserId) => hostileTokens(auth, userId, otherUserId),
     };
 
     const wanted = [...new Set(scenarios.flatMap((s) => s.targets))].filter((t) => !onlyTargets || onlyTargets.has(t));
@@ -138,8 +140,11 @@ try {
         for (const name of scenario.targets.filter((t) => running.has(t))) {
           // Same data as the reference before any figure counts: a peer answering differently is left out, with why.
           const { problems } = await checkTargetAnswers(running.get(name)!.url, prepared.requests(name), 2 * settings.connections, settings.connections);
-          if (problems.length) {
-            entry.excluded![name] = `${problems.length} of ${2 * settings.connections} answers differ from the reference; first: ${problems[0]!.slice(0, 300)}`;
+          const admitted = await checkTargetRefusals(running.get(name)!.url, prepared.refusals ?? []);
+          if (problems.length || admitted.length) {
+            entry.excluded![name] = problems.length
+              ? `${problems.length} of ${2 * settings.connections} answers differ from the reference; first: ${problems[0]!.slice(0, 300)}`
+              : `${admitted.length} of ${prepared.refusals!.length} hostile requests not refused; first: ${admitted[0]!.slice(0, 300)}`;
             console.error(`${scenario.name}: ${name} left out: ${entry.excluded![name]}`);
             continue;
           }

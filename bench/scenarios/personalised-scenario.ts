@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { LoadRequest } from "../harness/load-run.js";
+import { refusedCheck } from "../harness/hostile-tokens.js";
 import { body, dataOf, expectData, type BenchScenario, type ScenarioSetup } from "./scenario.js";
 
 /** Where the seeded orders ship: a typed address and the demo catalog's free method. */
@@ -93,8 +94,20 @@ export const personalised: BenchScenario = {
         },
       });
     }
+    // Forged, expired, unsigned or tampered tokens for a seeded customer, and no token at all:
+    // every gateway must answer them without that customer's cart.
+    const victim = seeded[0]!;
+    const refusals: LoadRequest[] = [
+      ...(await setup.hostileTokens(victim.userId, seeded[1]?.userId ?? victim.userId)).map(({ name, token }) => ({
+        body: body(ACCOUNT_PAGE),
+        headers: { authorization: `Bearer ${token}` },
+        check: refusedCheck("cart", `token ${name}`),
+      })),
+      { body: body(ACCOUNT_PAGE), check: refusedCheck("cart", "no token") },
+    ];
     return {
-      checked: `every response equal to ITS caller's page (${shoppers} customers, one per connection, each with ${ORDERS_EACH} orders and a ${CART_LINES}-line cart of their own), never a cache hit`,
+      refusals,
+      checked: `every response equal to ITS caller's page (${shoppers} customers, one per connection, each with ${ORDERS_EACH} orders and a ${CART_LINES}-line cart of their own), never a cache hit; before measuring, each target refused ${refusals.length} hostile requests (token forged with another secret, expired, unsigned, from another issuer, another user's payload under a valid signature; no token)`,
       // Each virtual client is always the same customer, as a signed-in browser would be.
       requests: () => (client) => requests[client % requests.length]!,
     };

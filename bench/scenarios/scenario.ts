@@ -22,6 +22,8 @@ export interface ScenarioSetup {
   productIds: string[];
   /** Closed-loop connections of the load: virtual clients, for scenarios with one user each. */
   connections: number;
+  /** Access tokens naming `userId` that every gateway must refuse (forged, expired, unsigned...). */
+  hostileTokens(userId: string, otherUserId: string): Promise<{ name: string; token: string }[]>;
 }
 
 /**
@@ -32,6 +34,8 @@ export interface PreparedScenario {
   requests(target: TargetName): (client: number) => LoadRequest;
   /** Said in the report: what the responses were checked against. */
   checked: string;
+  /** Requests every target must refuse before it is measured (a peer checking less does less work). */
+  refusals?: LoadRequest[];
 }
 
 export interface BenchScenario {

@@ -3,7 +3,10 @@ import { once } from "node:events";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { test } from "node:test";
-import { checkTargetAnswers } from "../../bench/harness/answer-check.js";
+import { checkTargetAnswers, checkTargetRefusals } from "../../bench/harness/answer-check.js";
+import { hostileTokens, refusedCheck } from "../../bench/harness/hostile-tokens.js";
+import { issueAccessToken } from "#kernel";
+import { createAccessTokenVerifier } from "../../gateway/src/auth/access-token-verifier.js";
 import { firstDifference } from "../../bench/harness/answer-difference.js";
 import { runLoad } from "../../bench/harness/load-run.js";
 import { stoppedRising, warmUpUntilFlat } from "../../bench/harness/warm-up.js";
@@ -123,6 +126,38 @@ test("under load each virtual client stays one user: every connection sends only
     const perSocket = [...tokensBySocket.values()];
     assert.ok(perSocket.every((tokens) => tokens.size === 1), `a connection sent several users: ${JSON.stringify(perSocket.map((t) => [...t]))}`);
     assert.deepEqual(new Set(perSocket.flatMap((t) => [...t])), new Set(["user-0", "user-1", "user-2", "user-3"]));
+  } finally {
+    server.close();
+  }
+});
+
+test("every hostile token the peers must refuse is one our own gateway refuses, and a genuine one passes", async () => {
+  const auth = { secret: "bench-secret-0123456789abcdef0123456789", issuer: "storefront" };
+  const verify = createAccessTokenVerifier(auth);
+  assert.deepEqual(await verify(await issueAccessToken(auth, { userId: "usr_a", roles: ["customer"] })), { userId: "usr_a", roles: ["customer"] });
+  const tokens = await hostileTokens(auth, "usr_a", "usr_b");
+  assert.equal(tokens.length, 5);
+  for (const { name, token } of tokens) await assert.rejects(verify(token), /invalid|expired|lives longer|names no user/, `${name} was accepted`);
+});
+
+test("a refusal passes only when the caller got none of the data", async () => {
+  const check = refusedCheck("cart", "forged");
+  assert.equal(check(401, "{}"), undefined);
+  assert.equal(check(200, JSON.stringify({ data: null, errors: [{ message: "no", extensions: { code: "UNAUTHENTICATED" } }] })), undefined);
+  assert.match(check(200, JSON.stringify({ data: { cart: { id: "c1" } } }))!, /answered with cart data/);
+  assert.match(check(200, JSON.stringify({ data: { cart: { id: "c1" } }, errors: [{ message: "partial" }] }))!, /answered with cart data/);
+  assert.match(check(200, JSON.stringify({ data: {} }))!, /no data and no error/);
+  assert.match(check(502, "<html>")!, /not JSON/);
+
+  const server = createServer((request, response) => {
+    const leaky = request.headers.authorization === "Bearer leaky";
+    response.writeHead(leaky ? 200 : 401, { "content-type": "application/json" }).end(leaky ? '{"data":{"cart":{"id":"c1"}}}' : "{}");
+  });
+  const url = await listen(server);
+  try {
+    const refusal = (token: string) => ({ body: "{}", headers: { authorization: `Bearer ${token}` }, check: refusedCheck("cart", token) });
+    assert.deepEqual(await checkTargetRefusals(url, [refusal("forged"), refusal("expired")]), []);
+    assert.deepEqual(await checkTargetRefusals(url, [refusal("forged"), refusal("leaky")]), ["leaky: answered with cart data"]);
   } finally {
     server.close();
   }
