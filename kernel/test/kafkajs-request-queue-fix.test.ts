@@ -1,6 +1,8 @@
 // kafkajs 2.2.4's request queue spun a 1 ms timer per connection for ever after its first
-// answer; the fix stops that loop and keeps every case where a check has work to do (a request
-// waiting out the broker's throttle). Against kafkajs's own queue class, and on a real broker.
+// answer, and ran a 100 ms timeout check per connection; the fixes stop the loop and share one
+// check, keeping every case where they have work to do (a request waiting out the broker's
+// throttle, a request the broker never answers). Against kafkajs's own queue class, and on a
+// real broker.
 import { it, describe } from "node:test";
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
@@ -14,7 +16,8 @@ fixKafkaRequestQueueIdleLoop();
 interface Queue {
   pending: unknown[];
   throttleCheckTimeoutId: unknown;
-  push(request: { entry: { correlationId: number; resolve(): void; reject(): void }; expectResponse: boolean; sendRequest(): void }): void;
+  push(request: { entry: { correlationId: number; resolve(): void; reject(error: Error): void }; expectResponse: boolean; sendRequest(): void }): void;
+  scheduleRequestTimeoutCheck(): void;
   fulfillRequest(response: { correlationId: number; payload: Buffer; size: number }): void;
   maybeThrottle(ms: number): void;
   checkPendingRequests(): void;
@@ -24,7 +27,9 @@ interface Queue {
 type QueueClass = { new (options: Record<string, unknown>): Queue; prototype: Queue };
 const RequestQueue = createRequire(import.meta.url)("kafkajs/src/network/requestQueue/index.js") as QueueClass;
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
-const newQueue = () => new RequestQueue({ maxInFlightRequests: null, requestTimeout: 1_000, enforceRequestTimeout: false, clientId: "fix-test", broker: "test:9092", logger: quiet });
+const newQueue = (options: { requestTimeout?: number; enforceRequestTimeout?: boolean } = {}) =>
+  new RequestQueue({ maxInFlightRequests: null, requestTimeout: 1_000, enforceRequestTimeout: false, clientId: "fix-test", broker: "test:9092", logger: quiet, ...options });
+const timers = () => process.getActiveResourcesInfo().filter((kind) => kind === "Timeout").length;
 
 /** Counts the queue class's pending-request checks while `during` runs. */
 async function countChecks(during: () => Promise<void>): Promise<number> {
@@ -74,6 +79,25 @@ describe("kafkajs request queue idle loop fix", () => {
     } finally {
       queue.destroy();
     }
+  });
+
+  it("checks every connection's request timeouts on one interval, and still times out an unanswered request", async () => {
+    const before = timers();
+    const queues = [newQueue({ requestTimeout: 150, enforceRequestTimeout: true }), newQueue({ requestTimeout: 150, enforceRequestTimeout: true }), newQueue({ requestTimeout: 150, enforceRequestTimeout: true })];
+    try {
+      for (const queue of queues) queue.scheduleRequestTimeoutCheck();
+      assert.equal(timers() - before, 1, "one interval for three connections");
+      let rejected: Error | undefined;
+      const sentAt = Date.now();
+      queues[1]!.push({ entry: { correlationId: 3, resolve() {}, reject: (error) => void (rejected = error) }, expectResponse: true, sendRequest() {} });
+      for (const deadline = Date.now() + 5_000; !rejected && Date.now() < deadline; ) await delay(10);
+      const after = Date.now() - sentAt;
+      assert.match(String(rejected), /timed out/);
+      assert.ok(after >= 150 && after < 150 + 100 + 500, `timed out after ${after} ms`);
+    } finally {
+      for (const queue of queues) queue.destroy();
+    }
+    assert.equal(timers(), before, "no interval left once every connection is gone");
   });
 
   it("is applied once however often it is called", () => {
