@@ -2518,7 +2518,8 @@ export type OrderStatusChangeScalarFieldEnum = (typeof OrderStatusChangeScalarFi
 
 export const OrderLocatorScalarFieldEnum = {
   id: 'id',
-  userId: 'userId'
+  userId: 'userId',
+  createdAt: 'createdAt'
 } as const
 
 export type OrderLocatorScalarFieldEnum = (typeof OrderLocatorScalarFieldEnum)[keyof typeof OrderLocatorScalarFieldEnum]

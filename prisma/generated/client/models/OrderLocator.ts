@@ -30,16 +30,19 @@ export type AggregateOrderLocator = {
 export type OrderLocatorMinAggregateOutputType = {
   id: string | null
   userId: string | null
+  createdAt: Date | null
 }
 
 export type OrderLocatorMaxAggregateOutputType = {
   id: string | null
   userId: string | null
+  createdAt: Date | null
 }
 
 export type OrderLocatorCountAggregateOutputType = {
   id: number
   userId: number
+  createdAt: number
   _all: number
 }
 
@@ -47,16 +50,19 @@ export type OrderLocatorCountAggregateOutputType = {
 export type OrderLocatorMinAggregateInputType = {
   id?: true
   userId?: true
+  createdAt?: true
 }
 
 export type OrderLocatorMaxAggregateInputType = {
   id?: true
   userId?: true
+  createdAt?: true
 }
 
 export type OrderLocatorCountAggregateInputType = {
   id?: true
   userId?: true
+  createdAt?: true
   _all?: true
 }
 
@@ -135,6 +141,7 @@ export type OrderLocatorGroupByArgs<ExtArgs extends runtime.Types.Extensions.Int
 export type OrderLocatorGroupByOutputType = {
   id: string
   userId: string
+  createdAt: Date
   _count: OrderLocatorCountAggregateOutputType | null
   _min: OrderLocatorMinAggregateOutputType | null
   _max: OrderLocatorMaxAggregateOutputType | null
@@ -161,6 +168,7 @@ export type OrderLocatorWhereInput = {
   NOT?: Prisma.OrderLocatorWhereInput | Prisma.OrderLocatorWhereInput[]
   id?: Prisma.StringFilter<"OrderLocator"> | string
   userId?: Prisma.StringFilter<"OrderLocator"> | string
+  createdAt?: Prisma.DateTimeFilter<"OrderLocator"> | Date | string
   orders?: Prisma.OrderListRelationFilter
   refunds?: Prisma.RefundListRelationFilter
   payment?: Prisma.XOR<Prisma.PaymentNullableScalarRelationFilter, Prisma.PaymentWhereInput> | null
@@ -169,6 +177,7 @@ export type OrderLocatorWhereInput = {
 export type OrderLocatorOrderByWithRelationInput = {
   id?: Prisma.SortOrder
   userId?: Prisma.SortOrder
+  createdAt?: Prisma.SortOrder
   orders?: Prisma.OrderOrderByRelationAggregateInput
   refunds?: Prisma.RefundOrderByRelationAggregateInput
   payment?: Prisma.PaymentOrderByWithRelationInput
@@ -181,6 +190,7 @@ export type OrderLocatorWhereUniqueInput = Prisma.AtLeast<{
   OR?: Prisma.OrderLocatorWhereInput[]
   NOT?: Prisma.OrderLocatorWhereInput | Prisma.OrderLocatorWhereInput[]
   userId?: Prisma.StringFilter<"OrderLocator"> | string
+  createdAt?: Prisma.DateTimeFilter<"OrderLocator"> | Date | string
   orders?: Prisma.OrderListRelationFilter
   refunds?: Prisma.RefundListRelationFilter
   payment?: Prisma.XOR<Prisma.PaymentNullableScalarRelationFilter, Prisma.PaymentWhereInput> | null
@@ -189,6 +199,7 @@ export type OrderLocatorWhereUniqueInput = Prisma.AtLeast<{
 export type OrderLocatorOrderByWithAggregationInput = {
   id?: Prisma.SortOrder
   userId?: Prisma.SortOrder
+  createdAt?: Prisma.SortOrder
   _count?: Prisma.OrderLocatorCountOrderByAggregateInput
   _max?: Prisma.OrderLocatorMaxOrderByAggregateInput
   _min?: Prisma.OrderLocatorMinOrderByAggregateInput
@@ -200,11 +211,13 @@ export type OrderLocatorScalarWhereWithAggregatesInput = {
   NOT?: Prisma.OrderLocatorScalarWhereWithAggregatesInput | Prisma.OrderLocatorScalarWhereWithAggregatesInput[]
   id?: Prisma.StringWithAggregatesFilter<"OrderLocator"> | string
   userId?: Prisma.StringWithAggregatesFilter<"OrderLocator"> | string
+  createdAt?: Prisma.DateTimeWithAggregatesFilter<"OrderLocator"> | Date | string
 }
 
 export type OrderLocatorCreateInput = {
   id: string
   userId: string
+  createdAt?: Date | string
   orders?: Prisma.OrderCreateNestedManyWithoutLocatorInput
   refunds?: Prisma.RefundCreateNestedManyWithoutLocatorInput
   payment?: Prisma.PaymentCreateNestedOneWithoutLocatorInput
@@ -213,6 +226,7 @@ export type OrderLocatorCreateInput = {
 export type OrderLocatorUncheckedCreateInput = {
   id: string
   userId: string
+  createdAt?: Date | string
   orders?: Prisma.OrderUncheckedCreateNestedManyWithoutLocatorInput
   refunds?: Prisma.RefundUncheckedCreateNestedManyWithoutLocatorInput
   payment?: Prisma.PaymentUncheckedCreateNestedOneWithoutLocatorInput
@@ -221,6 +235,7 @@ export type OrderLocatorUncheckedCreateInput = {
 export type OrderLocatorUpdateInput = {
   id?: Prisma.StringFieldUpdateOperationsInput | string
   userId?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   orders?: Prisma.OrderUpdateManyWithoutLocatorNestedInput
   refunds?: Prisma.RefundUpdateManyWithoutLocatorNestedInput
   payment?: Prisma.PaymentUpdateOneWithoutLocatorNestedInput
@@ -229,6 +244,7 @@ export type OrderLocatorUpdateInput = {
 export type OrderLocatorUncheckedUpdateInput = {
   id?: Prisma.StringFieldUpdateOperationsInput | string
   userId?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   orders?: Prisma.OrderUncheckedUpdateManyWithoutLocatorNestedInput
   refunds?: Prisma.RefundUncheckedUpdateManyWithoutLocatorNestedInput
   payment?: Prisma.PaymentUncheckedUpdateOneWithoutLocatorNestedInput
@@ -237,16 +253,19 @@ export type OrderLocatorUncheckedUpdateInput = {
 export type OrderLocatorCreateManyInput = {
   id: string
   userId: string
+  createdAt?: Date | string
 }
 
 export type OrderLocatorUpdateManyMutationInput = {
   id?: Prisma.StringFieldUpdateOperationsInput | string
   userId?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
 export type OrderLocatorUncheckedUpdateManyInput = {
   id?: Prisma.StringFieldUpdateOperationsInput | string
   userId?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
 export type OrderLocatorScalarRelationFilter = {
@@ -262,16 +281,19 @@ export type OrderLocatorIdUserIdCompoundUniqueInput = {
 export type OrderLocatorCountOrderByAggregateInput = {
   id?: Prisma.SortOrder
   userId?: Prisma.SortOrder
+  createdAt?: Prisma.SortOrder
 }
 
 export type OrderLocatorMaxOrderByAggregateInput = {
   id?: Prisma.SortOrder
   userId?: Prisma.SortOrder
+  createdAt?: Prisma.SortOrder
 }
 
 export type OrderLocatorMinOrderByAggregateInput = {
   id?: Prisma.SortOrder
   userId?: Prisma.SortOrder
+  createdAt?: Prisma.SortOrder
 }
 
 export type OrderLocatorCreateNestedOneWithoutOrdersInput = {
@@ -319,6 +341,7 @@ export type OrderLocatorUpdateOneRequiredWithoutPaymentNestedInput = {
 export type OrderLocatorCreateWithoutOrdersInput = {
   id: string
   userId: string
+  createdAt?: Date | string
   refunds?: Prisma.RefundCreateNestedManyWithoutLocatorInput
   payment?: Prisma.PaymentCreateNestedOneWithoutLocatorInput
 }
@@ -326,6 +349,7 @@ export type OrderLocatorCreateWithoutOrdersInput = {
 export type OrderLocatorUncheckedCreateWithoutOrdersInput = {
   id: string
   userId: string
+  createdAt?: Date | string
   refunds?: Prisma.RefundUncheckedCreateNestedManyWithoutLocatorInput
   payment?: Prisma.PaymentUncheckedCreateNestedOneWithoutLocatorInput
 }
@@ -349,6 +373,7 @@ export type OrderLocatorUpdateToOneWithWhereWithoutOrdersInput = {
 export type OrderLocatorUpdateWithoutOrdersInput = {
   id?: Prisma.StringFieldUpdateOperationsInput | string
   userId?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   refunds?: Prisma.RefundUpdateManyWithoutLocatorNestedInput
   payment?: Prisma.PaymentUpdateOneWithoutLocatorNestedInput
 }
@@ -356,6 +381,7 @@ export type OrderLocatorUpdateWithoutOrdersInput = {
 export type OrderLocatorUncheckedUpdateWithoutOrdersInput = {
   id?: Prisma.StringFieldUpdateOperationsInput | string
   userId?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   refunds?: Prisma.RefundUncheckedUpdateManyWithoutLocatorNestedInput
   payment?: Prisma.PaymentUncheckedUpdateOneWithoutLocatorNestedInput
 }
@@ -363,6 +389,7 @@ export type OrderLocatorUncheckedUpdateWithoutOrdersInput = {
 export type OrderLocatorCreateWithoutRefundsInput = {
   id: string
   userId: string
+  createdAt?: Date | string
   orders?: Prisma.OrderCreateNestedManyWithoutLocatorInput
   payment?: Prisma.PaymentCreateNestedOneWithoutLocatorInput
 }
@@ -370,6 +397,7 @@ export type OrderLocatorCreateWithoutRefundsInput = {
 export type OrderLocatorUncheckedCreateWithoutRefundsInput = {
   id: string
   userId: string
+  createdAt?: Date | string
   orders?: Prisma.OrderUncheckedCreateNestedManyWithoutLocatorInput
   payment?: Prisma.PaymentUncheckedCreateNestedOneWithoutLocatorInput
 }
@@ -393,6 +421,7 @@ export type OrderLocatorUpdateToOneWithWhereWithoutRefundsInput = {
 export type OrderLocatorUpdateWithoutRefundsInput = {
   id?: Prisma.StringFieldUpdateOperationsInput | string
   userId?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   orders?: Prisma.OrderUpdateManyWithoutLocatorNestedInput
   payment?: Prisma.PaymentUpdateOneWithoutLocatorNestedInput
 }
@@ -400,6 +429,7 @@ export type OrderLocatorUpdateWithoutRefundsInput = {
 export type OrderLocatorUncheckedUpdateWithoutRefundsInput = {
   id?: Prisma.StringFieldUpdateOperationsInput | string
   userId?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   orders?: Prisma.OrderUncheckedUpdateManyWithoutLocatorNestedInput
   payment?: Prisma.PaymentUncheckedUpdateOneWithoutLocatorNestedInput
 }
@@ -407,6 +437,7 @@ export type OrderLocatorUncheckedUpdateWithoutRefundsInput = {
 export type OrderLocatorCreateWithoutPaymentInput = {
   id: string
   userId: string
+  createdAt?: Date | string
   orders?: Prisma.OrderCreateNestedManyWithoutLocatorInput
   refunds?: Prisma.RefundCreateNestedManyWithoutLocatorInput
 }
@@ -414,6 +445,7 @@ export type OrderLocatorCreateWithoutPaymentInput = {
 export type OrderLocatorUncheckedCreateWithoutPaymentInput = {
   id: string
   userId: string
+  createdAt?: Date | string
   orders?: Prisma.OrderUncheckedCreateNestedManyWithoutLocatorInput
   refunds?: Prisma.RefundUncheckedCreateNestedManyWithoutLocatorInput
 }
@@ -437,6 +469,7 @@ export type OrderLocatorUpdateToOneWithWhereWithoutPaymentInput = {
 export type OrderLocatorUpdateWithoutPaymentInput = {
   id?: Prisma.StringFieldUpdateOperationsInput | string
   userId?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   orders?: Prisma.OrderUpdateManyWithoutLocatorNestedInput
   refunds?: Prisma.RefundUpdateManyWithoutLocatorNestedInput
 }
@@ -444,6 +477,7 @@ export type OrderLocatorUpdateWithoutPaymentInput = {
 export type OrderLocatorUncheckedUpdateWithoutPaymentInput = {
   id?: Prisma.StringFieldUpdateOperationsInput | string
   userId?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   orders?: Prisma.OrderUncheckedUpdateManyWithoutLocatorNestedInput
   refunds?: Prisma.RefundUncheckedUpdateManyWithoutLocatorNestedInput
 }
@@ -491,6 +525,7 @@ export type OrderLocatorCountOutputTypeCountRefundsArgs<ExtArgs extends runtime.
 export type OrderLocatorSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   id?: boolean
   userId?: boolean
+  createdAt?: boolean
   orders?: boolean | Prisma.OrderLocator$ordersArgs<ExtArgs>
   refunds?: boolean | Prisma.OrderLocator$refundsArgs<ExtArgs>
   payment?: boolean | Prisma.OrderLocator$paymentArgs<ExtArgs>
@@ -500,19 +535,22 @@ export type OrderLocatorSelect<ExtArgs extends runtime.Types.Extensions.Internal
 export type OrderLocatorSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   id?: boolean
   userId?: boolean
+  createdAt?: boolean
 }, ExtArgs["result"]["orderLocator"]>
 
 export type OrderLocatorSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   id?: boolean
   userId?: boolean
+  createdAt?: boolean
 }, ExtArgs["result"]["orderLocator"]>
 
 export type OrderLocatorSelectScalar = {
   id?: boolean
   userId?: boolean
+  createdAt?: boolean
 }
 
-export type OrderLocatorOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "userId", ExtArgs["result"]["orderLocator"]>
+export type OrderLocatorOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "userId" | "createdAt", ExtArgs["result"]["orderLocator"]>
 export type OrderLocatorInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   orders?: boolean | Prisma.OrderLocator$ordersArgs<ExtArgs>
   refunds?: boolean | Prisma.OrderLocator$refundsArgs<ExtArgs>
@@ -532,6 +570,11 @@ export type $OrderLocatorPayload<ExtArgs extends runtime.Types.Extensions.Intern
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     id: string
     userId: string
+    /**
+     * When it was written: the shard reconciler leaves younger rows alone (a commit on another
+     * server may still be on its way).
+     */
+    createdAt: Date
   }, ExtArgs["result"]["orderLocator"]>
   composites: {}
 }
@@ -960,6 +1003,7 @@ export interface Prisma__OrderLocatorClient<T, Null = never, ExtArgs extends run
 export interface OrderLocatorFieldRefs {
   readonly id: Prisma.FieldRef<"OrderLocator", 'String'>
   readonly userId: Prisma.FieldRef<"OrderLocator", 'String'>
+  readonly createdAt: Prisma.FieldRef<"OrderLocator", 'DateTime'>
 }
     
 
