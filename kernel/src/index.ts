@@ -4,6 +4,7 @@ export * from "./errors/error-codes.js";
 export * from "./errors/domain-error.js";
 export * from "./errors/format-error.js";
 export * from "./errors/internal-detail.js";
+export * from "./errors/transient-error.js";
 export * from "./logging/logger.js";
 export * from "./auth/identity.js";
 export * from "./auth/internal-credential.js";

@@ -1,4 +1,4 @@
-import { startSubgraphServer, type DomainEvent, type Platform, type RunningServer } from "#kernel";
+import { isTransientInfrastructureError, startSubgraphServer, type DomainEvent, type Logger, type Platform, type RunningServer } from "#kernel";
 import type { ProductChangeEvent } from "../../products/src/domain/product.js";
 import { createSearchSchema } from "./subgraph.js";
 import { createSearchContext } from "./subgraph-context.js";
@@ -49,7 +49,7 @@ export async function startSearchSubgraph(platform: Platform, options: SearchSub
       // demo's size). An index made by an older mapping keeps answering behind its alias
       // while the new one is built, which takes an hour at a million products: in the
       // background, so the subgraph is ready at once; a failed build is retried at next start.
-      if ((await index.count()) === 0) await reindexCatalog({ index, catalog, logger });
+      if ((await index.count()) === 0) await buildOnceTheCatalogAnswers(() => reindexCatalog({ index, catalog, logger }), logger);
       else {
         logger.info("search index is rebuilt in the background; the current one answers until it is done");
         void reindexCatalog({ index, catalog, logger }).then(
@@ -74,6 +74,25 @@ export async function startSearchSubgraph(platform: Platform, options: SearchSub
   } catch (error) {
     await closeAll(closers);
     throw error;
+  }
+}
+
+/**
+ * The first build needs the products subgraph. Started as its own process, search may come up
+ * before products does (a fleet starting, products restarting): it waits for it, within a
+ * minute, instead of exiting and being restarted in a loop.
+ */
+async function buildOnceTheCatalogAnswers(build: () => Promise<unknown>, logger: Logger, deadlineMs = 60_000): Promise<void> {
+  const deadline = Date.now() + deadlineMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await build();
+      return;
+    } catch (error) {
+      if (!isTransientInfrastructureError(error) || Date.now() > deadline) throw error;
+      if (attempt === 1) logger.warn("the catalog does not answer yet; the first search index build waits for it", { error: String(error) });
+      await new Promise((resolve) => setTimeout(resolve, Math.min(2_000, 100 * 2 ** attempt)));
+    }
   }
 }
 
