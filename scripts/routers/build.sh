@@ -50,6 +50,9 @@ ensure_system_packages() {
   fi
 }
 
+# "name version" of every package of a Cargo.lock, sorted.
+lock_packages() { awk '/^name = /{n=$3} /^version = /{print n, $3}' "$1" | tr -d '"' | sort -u; }
+
 ensure_toolchain() {
   rustup toolchain list | grep -q "^$1" || rustup toolchain install "$1" --profile minimal
 }
@@ -88,14 +91,24 @@ build_apollo_router() {
   fi
   ensure_toolchain "$toolchain"
   mkdir -p "$project"
+  # A lock seeded for another version of the project's manifest is seeded again.
+  cmp -s scripts/routers/apollo-router-signed/Cargo.toml "$project/Cargo.toml" || rm -f "$project/Cargo.lock"
   cp -r scripts/routers/apollo-router-signed/Cargo.toml scripts/routers/apollo-router-signed/src "$project/"
   if [ ! -f "$project/Cargo.lock" ]; then
     # `cargo info` downloads the published crate into cargo's cache; its Cargo.lock pins every
     # dependency the way Apollo released it. Cargo then only adds this project's own entry.
     cargo "+$toolchain" info "apollo-router@$APOLLO_ROUTER_VERSION" >/dev/null 2>&1
     published="$(ls "${CARGO_HOME:-$HOME/.cargo}"/registry/cache/*/"apollo-router-$APOLLO_ROUTER_VERSION.crate" | head -n 1)"
-    tar -xzOf "$published" "apollo-router-$APOLLO_ROUTER_VERSION/Cargo.lock" >"$project/Cargo.lock"
+    tar -xzOf "$published" "apollo-router-$APOLLO_ROUTER_VERSION/Cargo.lock" >"$project/Cargo.lock.published"
+    cp "$project/Cargo.lock.published" "$project/Cargo.lock"
     (cd "$project" && cargo "+$toolchain" fetch >/dev/null 2>&1)
+    # Every package but the project itself must be at a version the published lock names.
+    local extra
+    extra="$(comm -13 <(lock_packages "$project/Cargo.lock.published") <(lock_packages "$project/Cargo.lock") | grep -v '^storefront-apollo-router ' || true)"
+    if [ -n "$extra" ]; then
+      echo "the lock for apollo-router departs from the published one: $extra" >&2
+      return 1
+    fi
   fi
   cargo_install apollo-router "$toolchain" --path "$project"
 }
