@@ -13,7 +13,7 @@
 // (target 0), first tries that failed (what the retries absorbed) and how long they went on.
 // At the end: every accepted order final, one order per shopper, one charge per PAID order.
 import { randomUUID } from "node:crypto";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -162,6 +162,13 @@ try {
   log(`\ntotal: ${report.reads} reads (${report.failedReads} failed, ${report.retriedReads} retried), ${report.checkoutsStarted} checkouts started, ${audit.accepted} accepted, ${report.failedCheckouts.length} failed`);
   log(`errors seen by first tries: ${JSON.stringify(report.errorsByKind)}`);
   log(`audit: statuses ${JSON.stringify(audit.statuses)}, not final ${audit.notFinal.length}, duplicate orders ${audit.duplicateOrders}, double charged ${audit.doubleCharged}, PAID without charge ${audit.paidWithoutCharge}, orders of failed checkouts ${audit.ordersOfFailedCheckouts}, every order final ${seconds(audit.settledAfterMs)} after the load`);
+  // Orders the reconciler had to finish: each is an outcome event that missed its effect.
+  const reconciled = readdirSync(logDir)
+    .filter((file) => file.startsWith("orders-"))
+    .flatMap((file) => readFileSync(join(logDir, file), "utf8").split("\n"))
+    .filter((line) => line.includes('"order reconciled from its payment')).length;
+  log(`orders finished by the pending-order reconciler: ${reconciled}`);
+  if (report.failedCheckouts.length > 0) log(`failed checkouts: ${JSON.stringify(report.failedCheckouts.map(({ reason }) => reason))}`);
   for (const process of fleet.supervisor.processes.values()) if (process.restarts > 0) log(`restarted: ${process.spec.name} x${process.restarts}`);
   failed = report.failedReads > 0 || report.failedCheckouts.length > 0 || audit.notFinal.length > 0 || audit.duplicateOrders > 0 || audit.doubleCharged > 0;
 } finally {
