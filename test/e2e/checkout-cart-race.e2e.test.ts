@@ -47,7 +47,7 @@ describeOnEngines("one cart checked out concurrently becomes one order", (engine
   async function raceCheckouts(keys: string[], quantities: number[]): Promise<void> {
     const c = await customer(sg);
     const lines = await fillCart(c, quantities);
-    const responses = await Promise.all(keys.map((key) => c.checkout(key)));
+    const responses = await Promise.all(keys.map((key) => checkoutAsAClientWould(c, key)));
 
     const placed = responses.flatMap((r, i) => (r.data?.checkout ? [{ key: keys[i]!, id: r.data.checkout.id as string, status: r.data.checkout.status as string }] : []));
     const orderIds = new Set(placed.map((p) => p.id));
@@ -81,6 +81,20 @@ describeOnEngines("one cart checked out concurrently becomes one order", (engine
     assert.equal(simulator.ledger({ customer: c.userId }).charges.length, 1, "one capture");
     assert.equal(await db.reservation.count({ where: { id: { in: [winner.id, ...loserIds] }, status: "HELD" } }), 0, "no hold left behind");
     for (const [productId, quantity] of Object.entries(lines)) assert.equal(await stockOf(sg, productId), STOCK - quantity, `stock of ${productId} after the sale`);
+  }
+
+  /**
+   * One tab's checkout as the clients retry it: SERVICE_UNAVAILABLE (a hop that timed out on a
+   * loaded machine) is sent again under the same key, which can only find that key's order or
+   * the cart's fate; every other answer is final.
+   */
+  async function checkoutAsAClientWould(c: Awaited<ReturnType<typeof customer>>, key: string) {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const response = await c.checkout(key);
+      if (response.errors?.[0]?.extensions?.code !== "SERVICE_UNAVAILABLE" || Date.now() > deadline) return response;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }
 
   const distinctKeys = (n: number) => Array.from({ length: n }, () => randomUUID());

@@ -127,6 +127,21 @@ function defineCheckoutSuite(engine: DatabaseEngine): void {
       assert.deepEqual(order.total, { amount: 3000, currency: "USD" });
     });
 
+    it("gives back at once the hold of a try whose answer was lost, when its retry finds the cart taken by another checkout", async () => {
+      await h.addToCart("lia", "p3", 4);
+      const available = h.reservations.available("p3");
+      // The first try of key-1 reserved, then its answer was lost (a timeout) before it placed.
+      await h.reservations.port.reserve(orderIdFor("lia", "key-1"), [{ variantId: "p3", quantity: 4 }]);
+      assert.equal(h.reservations.available("p3"), available - 4);
+      // The customer's other tab checked the cart out meanwhile.
+      const order = await h.checkout.checkout("lia", "key-2");
+      // key-1's retry: no order under it, its cart gone, so its units are not left to the expiry.
+      await assert.rejects(h.checkout.checkout("lia", "key-1"), (error) => codeOf(error) === "CART_EMPTY");
+      assert.equal(h.reservations.statusOf(orderIdFor("lia", "key-1")), "RELEASED");
+      assert.equal(h.reservations.statusOf(order.id), "HELD");
+      assert.equal(h.reservations.available("p3"), available - 4, "only the order's own units are held");
+    });
+
     it("answers CART_EMPTY naming the order that took the cart until the customer changes it", async () => {
       await h.addToCart("leo", "p1", 1);
       const order = await h.checkout.checkout("leo", "key-l1");

@@ -88,7 +88,15 @@ export function createCheckoutService(deps: {
         cart.lines.length > 0 ? deps.cart.quote(cart, { destination, shippingMethodId: request.shippingMethodId, couponCode: couponArgument }).catch((error: unknown) => error as Error) : null,
       ]);
       if (existing) return replay(existing, requestHash, optionsHash);
-      if (cart.lines.length === 0) throw cartEmpty(cart.lastOrderId);
+      if (cart.lines.length === 0) {
+        // This key has no order and never will (its cart is gone): a hold an earlier try of
+        // it took (its answer lost, another checkout then took the cart) goes back now, not
+        // at expiry, so a retried checkout never strands units in a sale.
+        await reservations.release(orderIdFor(userId, key)).catch((error: unknown) => {
+          if (codeOf(error) !== ErrorCode.NOT_FOUND) log.warn("hold of a checkout whose cart is gone left to expire", { userId, error: String(error) });
+        });
+        throw cartEmpty(cart.lastOrderId);
+      }
       checkPrices(cart.lines);
       if (quote instanceof Error) throw quote;
       const { totals } = quote!;
