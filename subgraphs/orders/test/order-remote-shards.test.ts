@@ -2,17 +2,16 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import pg from "pg";
-import { describeWithRealEngine, realEngineUrl } from "#kernel/testing";
+import { newEvent, PaymentEventTypes } from "#kernel";
+import { describeWithRealEngine } from "#kernel/testing";
 import { createPrismaClient, type PrismaClient } from "#kernel/relational";
 import { createPrismaCartStore } from "../../cart/src/adapters/prisma-cart.store.js";
 import { createPrismaOrderStore } from "../src/adapters/prisma-order.store.js";
 import type { Order } from "../src/domain/order.js";
 import { CartChanged, IdempotencyKeyTaken, type OrderStore } from "../src/ports/order-store.js";
-import { createTestDatabase } from "../../../test/support/test-database.js";
-import { applyMigrations } from "../../../scripts/migrate/apply-migrations.js";
-import { attachRemoteShards, remainderOf } from "../../../scripts/orders/remote-shards.js";
+import { remainderOf } from "../../../scripts/orders/remote-shards.js";
 import { partitionScans, type PlanNode } from "./support/partition-scans.js";
-import { newEvent, PaymentEventTypes } from "#kernel";
+import { openTwoServers } from "./support/two-servers.js";
 import { createPrismaPaymentStore } from "../../payments/src/adapters/prisma-payment.store.js";
 
 const scansOf = (plan: PlanNode) => partitionScans(plan, "Order");
@@ -27,8 +26,7 @@ const REMOTE = [8, 9, 10, 11, 12, 13, 14, 15];
  */
 describeWithRealEngine({ suite: "orders sharded over two PostgreSQL servers", engine: "postgresql", variable: "POSTGRES_SHARD_URL" }, (shardAdminUrl) => {
   describe("orders sharded over two PostgreSQL servers [postgresql]", { timeout: 120_000 }, () => {
-    let coordinator: { url: string; drop(): Promise<void> };
-    let shardUrl: string;
+    let servers: Awaited<ReturnType<typeof openTwoServers>>;
     let c: pg.Client;
     let s: pg.Client;
     let prisma: PrismaClient;
@@ -36,18 +34,9 @@ describeWithRealEngine({ suite: "orders sharded over two PostgreSQL servers", en
     const customers: { local: string; remote: string } = { local: "", remote: "" };
 
     before(async () => {
-      assert.ok(realEngineUrl("DATABASE_URL"), "the coordinator is the real PostgreSQL (DATABASE_URL)");
-      coordinator = await createTestDatabase("real");
-      const url = new URL(shardAdminUrl);
-      url.pathname = `/shard_${randomUUID().replaceAll("-", "").slice(0, 12)}`;
-      shardUrl = url.toString();
-      await applyMigrations(shardUrl);
-      await attachRemoteShards({ coordinatorUrl: coordinator.url, shardUrl, remainders: REMOTE });
-      c = new pg.Client({ connectionString: coordinator.url });
-      s = new pg.Client({ connectionString: shardUrl });
-      await c.connect();
-      await s.connect();
-      prisma = createPrismaClient(coordinator.url, { poolSize: 6 });
+      servers = await openTwoServers(shardAdminUrl, REMOTE);
+      ({ c, s } = servers);
+      prisma = createPrismaClient(servers.coordinatorUrl, { poolSize: 6 });
       store = createPrismaOrderStore({ prisma });
       for (let i = 0; !customers.local || !customers.remote; i += 1) {
         const userId = `shard-customer-${i}`;
@@ -58,14 +47,7 @@ describeWithRealEngine({ suite: "orders sharded over two PostgreSQL servers", en
     });
     after(async () => {
       await prisma?.$disconnect();
-      await c?.end();
-      await s?.end();
-      await coordinator?.drop();
-      if (shardUrl) {
-        const admin = new pg.Client({ connectionString: shardAdminUrl });
-        await admin.connect();
-        await admin.query(`DROP DATABASE IF EXISTS ${new URL(shardUrl).pathname.slice(1)} WITH (FORCE)`).finally(() => admin.end());
-      }
+      await servers?.close();
     });
 
     // An order as orders_place writes it: the locator, the order, a line, through the parents.

@@ -2,13 +2,13 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import pg from "pg";
-import { describeWithRealEngine, engineSuiteTitle, realEngineUrl } from "#kernel/testing";
+import { describeWithRealEngine, engineSuiteTitle } from "#kernel/testing";
 import { createPrismaClient } from "#kernel/relational";
 import { createPrismaOrderStore } from "../src/adapters/prisma-order.store.js";
 import { createTestDatabase, type DatabaseEngine } from "../../../test/support/test-database.js";
-import { applyMigrations } from "../../../scripts/migrate/apply-migrations.js";
-import { attachRemoteShards, remainderOf } from "../../../scripts/orders/remote-shards.js";
+import { remainderOf } from "../../../scripts/orders/remote-shards.js";
 import { reconcileShardGaps, type ShardGaps } from "../../../scripts/orders/shard-gaps.js";
+import { openTwoServers } from "./support/two-servers.js";
 
 const HOUR_AGO = "(now() AT TIME ZONE 'UTC') - interval '1 hour'";
 const GRACE = { graceMs: 60_000 };
@@ -122,34 +122,15 @@ describeWithRealEngine({ suite: "shard gap reconciler on one server", engine: "p
 describeWithRealEngine({ suite: "shard gap reconciler over two PostgreSQL servers", engine: "postgresql", variable: "POSTGRES_SHARD_URL" }, (shardAdminUrl) => {
   describe("shard gap reconciler over two PostgreSQL servers [postgresql]", { timeout: 120_000 }, () => {
     const REMOTE = [8, 9, 10, 11, 12, 13, 14, 15];
-    let coordinator: { url: string; drop(): Promise<void> };
-    let shardUrl: string;
+    let servers: Awaited<ReturnType<typeof openTwoServers>>;
     let c: pg.Client;
     let s: pg.Client;
 
     before(async () => {
-      assert.ok(realEngineUrl("DATABASE_URL"), "the coordinator is the real PostgreSQL (DATABASE_URL)");
-      coordinator = await createTestDatabase("real");
-      const url = new URL(shardAdminUrl);
-      url.pathname = `/shard_${randomUUID().replaceAll("-", "").slice(0, 12)}`;
-      shardUrl = url.toString();
-      await applyMigrations(shardUrl);
-      await attachRemoteShards({ coordinatorUrl: coordinator.url, shardUrl, remainders: REMOTE });
-      c = new pg.Client({ connectionString: coordinator.url });
-      s = new pg.Client({ connectionString: shardUrl });
-      await c.connect();
-      await s.connect();
+      servers = await openTwoServers(shardAdminUrl, REMOTE);
+      ({ c, s } = servers);
     });
-    after(async () => {
-      await c?.end();
-      await s?.end();
-      await coordinator?.drop();
-      if (shardUrl) {
-        const admin = new pg.Client({ connectionString: shardAdminUrl });
-        await admin.connect();
-        await admin.query(`DROP DATABASE IF EXISTS ${new URL(shardUrl).pathname.slice(1)} WITH (FORCE)`).finally(() => admin.end());
-      }
-    });
+    after(() => servers?.close());
 
     async function customer(prefix: string, remote: boolean): Promise<string> {
       for (let i = 0; ; i += 1) if (REMOTE.includes(await remainderOf(c, `${prefix}-${i}`)) === remote) return `${prefix}-${i}`;
@@ -164,7 +145,7 @@ describeWithRealEngine({ suite: "shard gap reconciler over two PostgreSQL server
       const lostLocal = await gaps.orderOnly(local);
       const empty = await gaps.locatorOnly(remote);
       const orphan = await gaps.paymentOnly(remote);
-      const prisma = createPrismaClient(coordinator.url, { poolSize: 2 });
+      const prisma = createPrismaClient(servers.coordinatorUrl, { poolSize: 2 });
       try {
         const store = createPrismaOrderStore({ prisma });
         assert.equal(await store.findById(lost), null, "without its locator the order cannot be found by id");
