@@ -36,6 +36,7 @@ export * from "./auth/sealed-secret.js";
 export * from "./runtime/platform.js";
 export * from "./runtime/open-platform.js";
 export * from "./runtime/run-until-signal.js";
+export * from "./runtime/run-service.js";
 export * from "./graphql/subgraph-client.js";
 export * from "./events/dead-letter.js";
 export * from "./runtime/nudged-worker.js";

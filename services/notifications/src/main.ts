@@ -1,13 +1,12 @@
 // Runs the notification service as its own process (production layout): SMTP_URL names the
 // mail server; without it messages go to NOTIFICATIONS_DIR, or to the log.
-import { configureMetrics, createLogger, loadConfig, metricsAccessFor, openPlatform, runUntilSignal, startHealthServer } from "#kernel";
+import { openPlatform, runService, startHealthServer } from "#kernel";
 import { startNotificationService } from "./notification-service.js";
 
-const config = loadConfig();
-const logger = createLogger(config.logLevel, { service: "notifications" });
-configureMetrics({ service: "notifications", access: metricsAccessFor(config) });
-const platform = await openPlatform(config, logger, { allowEmbeddedDatabase: false });
-const notifications = await startNotificationService(platform);
-// No HTTP of its own otherwise: this is what the orchestrator probes and Prometheus scrapes.
-const health = await startHealthServer({ name: "notifications", port: config.notifications.port, host: config.host });
-runUntilSignal(logger, [health.close, notifications.close, platform.close]);
+await runService("notifications", async ({ config, logger }) => {
+  const platform = await openPlatform(config, logger, { allowEmbeddedDatabase: false });
+  const notifications = await startNotificationService(platform);
+  // No HTTP of its own otherwise: this is what the orchestrator probes and Prometheus scrapes.
+  const health = await startHealthServer({ name: "notifications", port: config.notifications.port, host: config.host });
+  return [health.close, notifications.close, platform.close];
+});

@@ -1,10 +1,9 @@
 // Runs the cart subgraph as its own process (production layout).
-import { configureMetrics, createLogger, loadConfig, metricsAccessFor, openPlatform, runUntilSignal } from "#kernel";
+import { openPlatform, runService } from "#kernel";
 import { startCartSubgraph } from "./cart-subgraph.js";
 
-const config = loadConfig();
-const logger = createLogger(config.logLevel, { service: "cart" });
-configureMetrics({ service: "cart", access: metricsAccessFor(config) });
-const platform = await openPlatform(config, logger, { allowEmbeddedDatabase: false });
-const cart = await startCartSubgraph(platform);
-runUntilSignal(logger, [cart.close, platform.close]);
+await runService("cart", async ({ config, logger }) => {
+  const platform = await openPlatform(config, logger, { allowEmbeddedDatabase: false });
+  const cart = await startCartSubgraph(platform);
+  return [cart.close, platform.close];
+});

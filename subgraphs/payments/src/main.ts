@@ -1,11 +1,10 @@
 // Runs the payments subgraph as its own process (production layout): PAYMENT_PROVIDER_URL
 // names the provider, e.g. the simulator started with services/payment-simulator/src/main.ts.
-import { configureMetrics, createLogger, loadConfig, metricsAccessFor, openPlatform, runUntilSignal } from "#kernel";
+import { openPlatform, runService } from "#kernel";
 import { startPaymentsSubgraph } from "./payments-subgraph.js";
 
-const config = loadConfig();
-const logger = createLogger(config.logLevel, { service: "payments" });
-configureMetrics({ service: "payments", access: metricsAccessFor(config) });
-const platform = await openPlatform(config, logger, { allowEmbeddedDatabase: false });
-const payments = await startPaymentsSubgraph(platform);
-runUntilSignal(logger, [payments.close, platform.close]);
+await runService("payments", async ({ config, logger }) => {
+  const platform = await openPlatform(config, logger, { allowEmbeddedDatabase: false });
+  const payments = await startPaymentsSubgraph(platform);
+  return [payments.close, platform.close];
+});
