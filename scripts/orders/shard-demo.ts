@@ -57,14 +57,22 @@ try {
     await c.query("COMMIT");
   }
   out(`${count} orders written through the coordinator in ${((performance.now() - startedAt) / 1000).toFixed(1)} s`);
-  await c.query(`ANALYZE "Order", "OrderItem", "OrderStatusChange", "OrderLocator"`);
+  await c.query(`ANALYZE "Order", "OrderItem", "OrderStatusChange", "OrderLocator", "Payment"`);
 
-  const { rows: where } = await c.query<{ partition: string; kind: string; orders: number }>(
-    `SELECT o.tableoid::regclass::text AS partition, CASE c.relkind WHEN 'f' THEN 'second server (${shardUrl.host})' ELSE 'coordinator' END AS kind, count(*)::int AS orders
-     FROM "Order" o JOIN pg_class c ON c.oid = o.tableoid GROUP BY 1, 2 ORDER BY 1`,
+  // Payments are partitioned like orders: the same partition numbers, hence the same servers.
+  const { rows: where } = await c.query<{ partition: string; kind: string; orders: number; payments: number; paymentsElsewhere: number }>(
+    `WITH orders AS (SELECT o.tableoid, count(*)::int AS n FROM "Order" o GROUP BY 1),
+     payments AS (SELECT p.tableoid, count(*)::int AS n,
+       count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM "Order" o WHERE o.id = p."orderId" AND o."userId" = p."userId" AND substring(o.tableoid::regclass::text from '_p\\d+') = substring(p.tableoid::regclass::text from '_p\\d+')))::int AS elsewhere
+       FROM "Payment" p GROUP BY 1)
+     SELECT o.tableoid::regclass::text AS partition, CASE c.relkind WHEN 'f' THEN 'second server (${shardUrl.host})' ELSE 'coordinator' END AS kind, o.n AS orders,
+       COALESCE(p.n, 0) AS payments, COALESCE(p.elsewhere, 0) AS "paymentsElsewhere"
+     FROM orders o JOIN pg_class c ON c.oid = o.tableoid
+     LEFT JOIN payments p ON substring(p.tableoid::regclass::text from '_p\\d+') = substring(o.tableoid::regclass::text from '_p\\d+')
+     ORDER BY substring(o.tableoid::regclass::text from '_p(\\d+)')::int`,
   );
-  out("\nOrders per partition, read through the coordinator's \"Order\":");
-  for (const row of where) out(`  ${row.partition.padEnd(14)} ${row.kind.padEnd(32)} ${row.orders}`);
+  out("\nOrders and payments per partition number, read through the coordinator's \"Order\" and \"Payment\" (payments in another partition number than their order: none expected):");
+  for (const row of where) out(`  ${row.partition.padEnd(14)} ${row.kind.padEnd(32)} ${String(row.orders).padStart(7)} orders ${String(row.payments).padStart(7)} payments ${row.paymentsElsewhere} elsewhere`);
 
   const customers = (await c.query<{ userId: string }>(`SELECT DISTINCT "userId" FROM "OrderLocator" LIMIT 200`)).rows.map((r) => r.userId);
   const remote = await (async () => {
