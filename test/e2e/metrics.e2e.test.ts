@@ -11,6 +11,8 @@ import { codeOf, customer, dataOf, Ops, restock, waitForStatus } from "../../sub
 import { collectSubscription, wsClient } from "../support/graphql-client.js";
 import { exported, scrape, total, type Sample } from "../support/prometheus-scrape.js";
 import { dashboardMetricNames } from "../support/grafana-dashboard.js";
+import { alertMetricNames, type AlertRules } from "../support/prometheus-alerts.js";
+import { parse } from "yaml";
 
 const PRODUCT = "prod_0000003";
 /** Names registered as persisted operations by this file: each has a series beside the cap. */
@@ -191,6 +193,12 @@ describeOnEngines("metrics of a running platform", (engines) => {
   it("every metric the Grafana dashboard queries is exported by the running platform", async () => {
     const now = await metrics();
     const missing = dashboardMetricNames(JSON.parse(readFileSync("deploy/grafana/storefront.json", "utf8"))).filter((name) => !exported(now, name));
+    assert.deepEqual(missing, []);
+  });
+
+  it("every metric the Prometheus alert rules read is exported by the running platform", async () => {
+    const now = await metrics();
+    const missing = alertMetricNames(parse(readFileSync("deploy/prometheus/alerts.yml", "utf8")) as AlertRules).filter((name) => !exported(now, name));
     assert.deepEqual(missing, []);
   });
 });

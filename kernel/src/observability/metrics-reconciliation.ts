@@ -7,6 +7,8 @@ const reconciled = new Counter({
   labelNames: ["outcome"] as const,
   registers: [metricsRegistry],
 });
+// Exported at zero from the start, so an alert on its increase sees the first one.
+for (const outcome of ["applied", "unresolved"] as const) reconciled.inc({ outcome }, 0);
 
 export function countReconciledOrders(outcome: "applied" | "unresolved", count: number): void {
   if (count > 0) reconciled.inc({ outcome }, count);
