@@ -145,6 +145,21 @@ function definePaymentPartitionSuite(engine: "embedded" | "real"): void {
       assert.deepEqual(ledger.refunds.map((x) => x.amount), [4000]);
     });
 
+    it("treats a refund event redelivered after its order left the live tables (archived) as the duplicate it is", async () => {
+      const p = await h.createPayment({ amount: 900 });
+      await h.payments.processor.handle(h.requestEvent(p));
+      await h.payments.processor.idle();
+      const refund = refundEvent(p, 900);
+      await h.payments.processor.handle(refund);
+      await h.payments.processor.idle();
+      await until("refunded", async () => (await row(p)).status === "REFUNDED");
+      // What the archive job leaves: no payment, no locator, no order.
+      await h.prisma.payment.delete({ where: { id_userId: { id: p.paymentId, userId: p.userId } } });
+      await h.prisma.orderLocator.delete({ where: { id: p.orderId } });
+      await h.payments.processor.handle(structuredClone(refund));
+      assert.equal(h.simulator.ledger({ paymentId: p.paymentId }).refunds.length, 1);
+    });
+
     it("keeps one payment per order across customers: a second payment for the order, or one filed under another customer, is refused", async () => {
       const p = await h.createPayment();
       const insert = (id: string, userId: string) =>

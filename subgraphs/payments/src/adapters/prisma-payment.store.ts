@@ -153,9 +153,11 @@ export function createPrismaPaymentStore(prisma: PrismaClient): PaymentStore {
       // A refund names its order (and maybe its payment), never its customer: the order's locator
       // does, before the transaction. An order that is not live reads no payment partition.
       const userId = await customerOfOrder(prisma, refund.orderId);
-      if (userId === null) throw new UnknownPaymentError(refund.paymentId ?? `of order ${refund.orderId}`);
       let result: EventClaim = { kind: "duplicate" };
+      // Inside processOnce, so a redelivery of an event already applied is still a duplicate
+      // once its order has left the live tables (archived): no locator, nothing to redo.
       await processOnce(prisma, consumer, event, async (tx) => {
+        if (userId === null) throw new UnknownPaymentError(refund.paymentId ?? `of order ${refund.orderId}`);
         const recorded = await recordRefund(tx, refund, userId);
         if (!recorded) throw new UnknownPaymentError(refund.paymentId ?? `of order ${refund.orderId}`);
         // The orders subgraph bounds refunds by the same amount, so this is a bug to look at, not
