@@ -5,13 +5,17 @@
 //
 //   eval "$(scripts/services.sh env)"
 //   nice -n 10 npx tsx bench/idle-cpu.ts [--idle-seconds 60] [--settle-seconds 20] [--deliveries 30]
-//       [--checkouts 10] [--engines-alone] [--cpu-prof .run/idle-profile]
+//       [--checkouts 10] [--engines-alone] [--without-kafka] [--cpu-prof .run/idle-profile]
 //
 // The platform is a deployment of its own on the shared engines (600 products, database,
 // search alias and Kafka prefix `idle_cpu`, Redis database 12; see bench/scale). The engines'
 // figures include whatever else uses them on a shared machine: `--engines-alone` measures them
 // for the same time before the platform starts, to tell the platform's share from the rest.
+// `--without-kafka` runs the platform on the embedded event bus (the rest on the real engines):
+// the difference is what its Kafka consumers cost.
 import { randomUUID } from "node:crypto";
+import { loadavg } from "node:os";
+import { readFileSync, readdirSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { setTimeout as delay } from "node:timers/promises";
 import pg from "pg";
@@ -29,6 +33,7 @@ const { values } = parseArgs({
     deliveries: { type: "string", default: "30" },
     checkouts: { type: "string", default: "10" },
     "engines-alone": { type: "boolean", default: false },
+    "without-kafka": { type: "boolean", default: false },
     "cpu-prof": { type: "string" },
   },
 });
@@ -45,7 +50,9 @@ const env = {
   MYSQL_URL: "",
   JWT_SECRET: auth.secret,
   JWT_ISSUER: auth.issuer,
+  ...(values["without-kafka"] ? { KAFKA_BROKERS: "" } : {}),
 };
+const withKafka = !values["without-kafka"];
 const ENGINES = ["postgresql", "kafka", "redis", "ferretdb", "opensearch"];
 
 /** CPU ms per role over `ms` of doing nothing, for the processes `roles` names and the engines. */
@@ -53,6 +60,20 @@ async function idleCpu(roles: Map<number, string>, ms: number): Promise<Map<stri
   const before = sampleProcessCpu(roles);
   await delay(ms);
   return cpuMsByRole(before, sampleProcessCpu(roles));
+}
+
+/**
+ * Times the process's threads went to sleep and were woken (voluntary context switches): each
+ * timer or socket that wakes an idle process costs it a round of the event loop and a few
+ * system calls. Unlike CPU time it does not grow with the rest of a loaded machine's work.
+ */
+function wakeups(pid: number): number {
+  let total = 0;
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    const status = readFileSync(`/proc/${pid}/task/${task}/status`, "utf8");
+    total += Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+  }
+  return total;
 }
 
 const percentOfCore = (ms: number) => `${((ms / idleMs) * 100).toFixed(2)}%`;
@@ -137,7 +158,7 @@ function table(title: string, byRole: Map<string, number>, roles: string[]): voi
   }
 }
 
-console.log(`idle platform: ${PRODUCTS} products, deployment "${NAME}", ${idleMs / 1000} s idle after ${values["settle-seconds"]} s settling`);
+console.log(`idle platform: ${PRODUCTS} products, deployment "${NAME}", ${idleMs / 1000} s idle after ${values["settle-seconds"]} s settling${withKafka ? "" : ", embedded event bus"}`);
 await loadScaleCatalog(env, PRODUCTS, (line) => console.log(`  ${line}`));
 if (values["engines-alone"]) table("engines, before the platform starts", await idleCpu(new Map(), idleMs), ENGINES);
 
@@ -146,9 +167,13 @@ const platform = await startPlatformProcess(env, `.run/bench-logs/idle/${NAME}-p
 try {
   console.log(`npm start ready in ${platform.readySeconds} s (its banner)`);
   await delay(Number(values["settle-seconds"]) * 1000);
+  const load = loadavg()[0]!;
+  const wokenBefore = wakeups(platform.pid);
   const byRole = await idleCpu(new Map([[platform.pid, "platform"]]), idleMs);
+  const woken = wakeups(platform.pid) - wokenBefore;
   table("idle, platform running", byRole, ["platform", ...ENGINES]);
-  if (Number(values.deliveries) > 0) {
+  console.log(`  platform wake-ups: ${(woken / (idleMs / 1000)).toFixed(1)} a second (all its threads); machine load average ${load.toFixed(1)} -> ${loadavg()[0]!.toFixed(1)}`);
+  if (withKafka && Number(values.deliveries) > 0) {
     const delivered = await deliveryLatency(Number(values.deliveries), 200);
     console.log(`\npublish -> handler (${values.deliveries} events 200 ms apart, a group of this process): ${quantiles(delivered)}`);
   }
