@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Builds the compiled peers of the read benchmark from crates.io into .run/routers/bin:
-#   hive-router    the crate as published (`cargo install --locked hive-router`)
+#   hive-router    the crate as published (`cargo install --locked hive-router`), with its
+#                  `graphiql` feature: its default build script npm-installs the Laboratory UI
+#                  (@graphql-hive/laboratory 0.3.1), which the npm registry here does not serve;
+#                  the feature only swaps that page for a bundled GraphiQL, routing is untouched
 #   apollo-router  the published apollo-router 2.17 crate with one native plugin that signs the
 #                  caller's identity into the header our subgraphs trust (apollo-router-signed/:
 #                  the stock binary cannot compute an HMAC), installed with --locked from a lock
@@ -79,7 +82,7 @@ build_hive_router() {
     return 0
   fi
   ensure_toolchain "$toolchain"
-  cargo_install hive-router "$toolchain" hive-router --version "=$HIVE_ROUTER_VERSION"
+  cargo_install hive-router "$toolchain" hive-router --version "=$HIVE_ROUTER_VERSION" --features graphiql
 }
 
 build_apollo_router() {
