@@ -6,7 +6,7 @@
 //
 //   eval "$(scripts/services.sh env)"
 //   nice -n 10 npx tsx bench/supergraph-at-scale.ts --products 1000000 --name catalog_1m [--compare 600]
-//       [--duration 10] [--connections 1,8] [--writes 20] [--load-only]
+//       [--duration 10] [--connections 1,8] [--writes 20] [--load-only] [--redis-db 8]
 //
 // Each size is a deployment of its own on the shared engines (see scaleEnvironment), loaded by
 // this script (products, stock, search documents; ~20-30 min for 1M here) or reused when a
@@ -35,12 +35,14 @@ const { values } = parseArgs({
     writes: { type: "string", default: "20" },
     "idle-seconds": { type: "string", default: "30" },
     "load-only": { type: "boolean", default: false },
+    // Another size beside the 1M one keeps its stock mirror and hot products apart from it.
+    "redis-db": { type: "string", default: "8" },
   },
 });
 const durationMs = Number(values.duration) * 1000;
 const clientCounts = values.connections.split(",").map(Number);
 // Redis databases of their own (9 is `npm run bench`'s, see bench/harness/bench-environment.ts).
-const sizes = [...(Number(values.compare) > 0 ? [{ size: Number(values.compare), name: `scale_${values.compare}`, redisDb: 11 }] : []), { size: Number(values.products), name: values.name ?? `scale_${values.products}`, redisDb: 8 }];
+const sizes = [...(Number(values.compare) > 0 ? [{ size: Number(values.compare), name: `scale_${values.compare}`, redisDb: 11 }] : []), { size: Number(values.products), name: values.name ?? `scale_${values.products}`, redisDb: Number(values["redis-db"]) }];
 
 interface Figure {
   name: string;
