@@ -25,6 +25,8 @@ payments one, each timed, while a second connection reads the table being moved 
 
   --count N     orders to load (default 1,000,000)
   --batch B     orders per load transaction (default 50,000)
+  --lookups     only measure, on the two databases a previous run left, a payment read by
+                order id (Order.payment's lookup) before and after: p50/p99 of 2,000 each
 `;
 
 const ORDERS_MIGRATION = "20261203115212_orders_partitioned_by_customer";
@@ -172,7 +174,47 @@ async function timed(label: string, migration: string, rows: () => Promise<numbe
   out(JSON.stringify({ migration: label, rowsMoved: moved, seconds: +seconds.toFixed(1), rowsPerSecond: Math.round(moved / seconds), longestReaderWaitMs: Math.round(blockedMs) }));
 }
 
+/** Order.payment's read: one statement on the unpartitioned table, locator + one partition after. */
+async function lookups(source: string): Promise<void> {
+  const samples = 2_000;
+  const before = await connect(urlOf(source));
+  const after = await connect(urlOf(name));
+  try {
+    const { rows } = await before.query<{ id: string }>(
+      `SELECT 'ord_' || md5('generated:42:' || (random() * ($1::int - 1))::int) AS id FROM generate_series(1, ${samples})`,
+      [total],
+    );
+    const ids = rows.map((r) => r.id);
+    const measure = async (label: string, read: (id: string) => Promise<number>) => {
+      const times: number[] = [];
+      let found = 0;
+      for (const id of ids) {
+        const startedAt = performance.now();
+        found += await read(id);
+        times.push(performance.now() - startedAt);
+      }
+      times.sort((a, b) => a - b);
+      const at = (q: number) => +times[Math.min(times.length - 1, Math.floor(q * times.length))]!.toFixed(2);
+      out(JSON.stringify({ label, samples, found, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: at(1) }));
+    };
+    await measure("payment by order id, unpartitioned (one statement)", async (id) => (await before.query(`SELECT * FROM "Payment" WHERE "orderId" = $1`, [id])).rowCount ?? 0);
+    await measure("payment by order id, partitioned: its locator row, then one partition (the store's reads)", async (id) => {
+      const owner = (await after.query<{ userId: string }>(`SELECT "userId" FROM "OrderLocator" WHERE id = $1`, [id])).rows[0];
+      if (!owner) return 0;
+      return (await after.query(`SELECT * FROM "Payment" WHERE "orderId" = $1 AND "userId" = $2`, [id, owner.userId])).rowCount ?? 0;
+    });
+    await measure("payment by order id, partitioned, no customer (every partition probed), for comparison", async (id) => (await after.query(`SELECT * FROM "Payment" WHERE "orderId" = $1`, [id])).rowCount ?? 0);
+  } finally {
+    await before.end();
+    await after.end();
+  }
+}
+
 const source = `${name}_source`;
+if (args.flag("lookups")) {
+  await lookups(source);
+  process.exit(0);
+}
 await loadSource(source);
 const admin = await connect(serverUrl);
 await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
