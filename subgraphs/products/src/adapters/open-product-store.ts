@@ -14,7 +14,9 @@ export async function openProductStore(config: Config, options: { kv?: KeyValueS
     const logger = options.logger ?? createLogger(config.logLevel, { service: "products" });
     return EmbeddedProductStore.open(dir, { onWarning: (message, detail) => logger.warn(message, detail) });
   }
-  const { MongoProductStore } = await import("./mongo-product-store.js");
+  const [{ MongoProductStore }, { slowIdlePoolChecks }] = await Promise.all([import("./mongo-product-store.js"), import("./mongo-idle-pool-check.js")]);
+  // Process-wide: every pool, the listing and category stores' too, from its next check on.
+  slowIdlePoolChecks();
   const locks = options.kv ? createLockService(options.kv) : undefined;
   return MongoProductStore.connect(config.documents.mongoUrl, {
     lock: locks ? (productId, work) => locks.withLock(`product:${productId}`, work, { ttlMs: 5_000, waitMs: 5_000 }) : undefined,
