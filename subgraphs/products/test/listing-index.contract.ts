@@ -44,7 +44,7 @@ export function listedProduct(fields: { name?: string; category?: string; prices
 const byIds = (products: readonly Product[]) => new Map(products.map((product) => [product.id, product] as const));
 
 /** Every id a listing yields, page after page, with how many pages it took. */
-async function everyPage(index: ListingIndex, sort: ListingSort, filter: ListingFilter = {}, first = 3): Promise<{ ids: string[]; pages: number }> {
+export async function everyPage(index: ListingIndex, sort: ListingSort, filter: ListingFilter = {}, first = 3): Promise<{ ids: string[]; pages: number }> {
   const ids: string[] = [];
   let after: string | undefined;
   for (let pages = 1; pages < 10_000; pages++) {
@@ -64,7 +64,7 @@ const value = (field: ListingSort["field"], product: Product, popularity = 0): n
   : field === "NAME" ? product.name.toLowerCase()
   : popularity;
 
-function expected(products: readonly Product[], sort: ListingSort, popularity: ReadonlyMap<string, number> = new Map()): string[] {
+export function expected(products: readonly Product[], sort: ListingSort, popularity: ReadonlyMap<string, number> = new Map()): string[] {
   const sign = sort.direction === "ASC" ? 1 : -1;
   return [...products]
     .sort((a, b) => {
