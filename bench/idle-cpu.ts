@@ -5,10 +5,10 @@
 //
 //   eval "$(scripts/services.sh env)"
 //   nice -n 10 npx tsx bench/idle-cpu.ts [--idle-seconds 60] [--settle-seconds 20] [--deliveries 30]
-//       [--checkouts 10] [--engines-alone] [--without-kafka] [--cpu-prof .run/idle-profile]
+//       [--checkouts 10] [--engines-alone] [--without-kafka] [--cpu-prof .run/idle-profile] [--name idle_cpu]
 //
 // The platform is a deployment of its own on the shared engines (600 products, database,
-// search alias and Kafka prefix `idle_cpu`, Redis database 12; see bench/scale). The engines'
+// search alias and Kafka prefix `--name`, Redis database 12; see bench/scale), kept between runs. The engines'
 // figures include whatever else uses them on a shared machine: `--engines-alone` measures them
 // for the same time before the platform starts, to tell the platform's share from the rest.
 // `--without-kafka` runs the platform on the embedded event bus (the rest on the real engines):
@@ -35,10 +35,11 @@ const { values } = parseArgs({
     "engines-alone": { type: "boolean", default: false },
     "without-kafka": { type: "boolean", default: false },
     "cpu-prof": { type: "string" },
+    name: { type: "string", default: "idle_cpu" },
   },
 });
 const idleMs = Number(values["idle-seconds"]) * 1000;
-const NAME = "idle_cpu";
+const NAME = values.name;
 const PRODUCTS = 600;
 const auth = { secret: "idle-bench-jwt-secret-0123456789", issuer: "storefront" };
 const env = {
@@ -78,6 +79,7 @@ function wakeups(pid: number): number {
 
 const percentOfCore = (ms: number) => `${((ms / idleMs) * 100).toFixed(2)}%`;
 function quantiles(values: number[]): string {
+  if (values.length === 0) return "none arrived";
   const sorted = [...values].sort((a, b) => a - b);
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!.toFixed(1);
   return `p50 ${at(0.5)} ms, p99 ${at(0.99)} ms, max ${at(1)} ms (${sorted.length})`;
