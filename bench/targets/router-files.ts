@@ -1,5 +1,5 @@
 import { chmodSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { resolve } from "node:path";
 
 /**
  * The composed supergraph with each subgraph's routing URL replaced by this run's: the
@@ -27,16 +27,19 @@ export function jwksForSecret(secret: string): { keys: Record<string, string>[] 
   return { keys: [{ kty: "oct", alg: "HS256", use: "sig", kid: "storefront", k: Buffer.from(secret).toString("base64url") }] };
 }
 
-/** Writes the supergraph with the run's routing URLs into the run's directory; returns its path. */
+/**
+ * Writes the supergraph with the run's routing URLs into the run's directory; returns its
+ * absolute path (a router resolves relative paths against its configuration file's folder).
+ */
 export function writeRoutedSupergraph(dir: string, name: string, supergraphPath: string, subgraphUrls: Record<string, string>): string {
-  const path = join(dir, `${name}.supergraph.graphql`);
+  const path = resolve(dir, `${name}.supergraph.graphql`);
   writeFileSync(path, supergraphWithRoutingUrls(readFileSync(supergraphPath, "utf8"), subgraphUrls));
   return path;
 }
 
-/** Writes the JWKS into the run's directory, readable by this user only (it holds the secret). */
+/** Writes the JWKS into the run's directory, readable by this user only (it holds the secret); absolute path. */
 export function writeJwks(dir: string, name: string, secret: string): string {
-  const path = join(dir, `${name}.jwks.json`);
+  const path = resolve(dir, `${name}.jwks.json`);
   writeFileSync(path, JSON.stringify(jwksForSecret(secret)), { mode: 0o600 });
   chmodSync(path, 0o600);
   return path;
