@@ -17,7 +17,19 @@ const utcTimestamps = {
 /** One Prisma client over a pg pool; the pool is the only connection state a process holds. */
 export function createPrismaClient(databaseUrl: string, { poolSize = 10 } = {}): PrismaClient {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize, types: utcTimestamps });
+  // An idle connection the server ends (a restart, a failover, a dropped database) is an
+  // 'error' on the pool, which pg-pool then replaces; unheard, it would end the process.
+  pool.on("error", () => undefined);
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
+  // Prisma disposes the pool only when it used it itself: a client that ran only
+  // `queryDirect` statements would keep its connections open after $disconnect.
+  const disconnect = prisma.$disconnect.bind(prisma);
+  Object.defineProperty(prisma, "$disconnect", {
+    value: async () => {
+      await disconnect();
+      if (!pool.ended && !(pool as unknown as { ending?: boolean }).ending) await pool.end();
+    },
+  });
   pools.set(prisma, pool);
   return prisma;
 }

@@ -1,0 +1,51 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import pg from "pg";
+import { createPrismaClient, Prisma, queryDirect, type PrismaClient } from "#kernel/relational";
+import { createTestDatabase } from "../../test/support/test-database.js";
+
+/**
+ * The relational client every subgraph holds: its pg pool must neither outlive $disconnect nor
+ * take the process down when the server ends one of its idle connections (a restart, a
+ * failover, a dropped database: pg reports these as an 'error' on the pool).
+ */
+describe("the Prisma client's pg pool", () => {
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  let admin: pg.Client;
+  const name = () => new URL(database.url).pathname.slice(1);
+  const connectionsTo = async () => Number((await admin.query<{ n: string }>("SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1", [name()])).rows[0]!.n);
+
+  before(async () => {
+    database = await createTestDatabase("embedded");
+    admin = new pg.Client({ connectionString: database.url.replace(/\/[^/]+$/, "/postgres") });
+    await admin.connect();
+  });
+  after(async () => {
+    await admin.end();
+    await database.drop();
+  });
+
+  it("closes every connection on $disconnect, also when only queryDirect used it", async () => {
+    const prisma: PrismaClient = createPrismaClient(database.url, { poolSize: 3 });
+    await Promise.all([1, 2, 3].map((n) => queryDirect(prisma, Prisma.sql`SELECT ${n}::int AS n`)));
+    assert.ok((await connectionsTo()) >= 1);
+    await prisma.$disconnect();
+    assert.equal(await connectionsTo(), 0);
+    await prisma.$disconnect();
+  });
+
+  it("survives the server ending its idle connections, and answers again on new ones", async () => {
+    const prisma = createPrismaClient(database.url, { poolSize: 2 });
+    try {
+      await queryDirect(prisma, Prisma.sql`SELECT 1 AS n`);
+      await prisma.order.count();
+      await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", [name()]);
+      // Give the pool the error events; an unheard one would have failed this test already.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const [row] = await queryDirect<{ n: number }>(prisma, Prisma.sql`SELECT 2::int AS n`);
+      assert.equal(row!.n, 2);
+    } finally {
+      await prisma.$disconnect();
+    }
+  });
+});
