@@ -1,4 +1,4 @@
-import type { Logger } from "#kernel";
+import { ErrorCode, type Logger } from "#kernel";
 import type { ProductStore } from "../subgraphs/products/src/ports/product-store.js";
 import { generateCatalog, type GeneratedProduct } from "../subgraphs/products/src/catalog/generate-catalog.js";
 
@@ -18,6 +18,8 @@ export async function seedDemoCatalog(options: {
    * supergraph that reports ready must not answer `products` with a half-empty first page.
    */
   list?: (products: GeneratedProduct["product"][]) => Promise<void>;
+  /** How long a batch's listing may keep meeting busy listings before the seed gives up. */
+  busyRetryMs?: number;
 }): Promise<number> {
   if (options.count === 0) return 0;
   if (!(await options.store.isEmpty())) {
@@ -30,7 +32,8 @@ export async function seedDemoCatalog(options: {
   const flush = async () => {
     await options.store.insertMany(batch.map((g) => g.product));
     await options.stock?.(batch.flatMap((g) => g.variantStock));
-    await options.list?.(batch.map((g) => g.product));
+    const products = batch.map((g) => g.product);
+    if (options.list) await whileBusy(() => options.list!(products), options.busyRetryMs ?? 60_000, options.logger);
     batch.length = 0;
   };
   for (const generated of generateCatalog({ count: options.count })) {
@@ -40,4 +43,24 @@ export async function seedDemoCatalog(options: {
   if (batch.length) await flush();
   options.logger.info("demo catalog seeded", { products: options.count });
   return options.count;
+}
+
+/**
+ * Runs `work` again while it answers CONFLICT (a listing's lock held past its wait): the seed
+ * lists a batch while the stock events of the previous one are applied to the same listings,
+ * and on a loaded machine those can hold a whole-catalog listing longer than one wait. A
+ * start must not fail on that; it waits, within `deadlineMs`.
+ */
+async function whileBusy(work: () => Promise<void>, deadlineMs: number, logger: Logger): Promise<void> {
+  const deadline = Date.now() + deadlineMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      const busy = (error as { extensions?: { code?: unknown } } | null)?.extensions?.code === ErrorCode.CONFLICT;
+      if (!busy || Date.now() > deadline) throw error;
+      if (attempt === 1) logger.info("listings busy while seeding the demo catalog; the batch is listed again", { error: String(error) });
+      await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 50 * 2 ** attempt)));
+    }
+  }
 }
