@@ -130,11 +130,12 @@ try {
     rows.push(line);
     log(line);
   };
+  const running = fleet;
   const crashProcess = (name: string) => async () => {
     const at = Date.now();
-    fleet.supervisor.kill(name, "SIGKILL");
-    while (fleet.supervisor.processes.get(name)!.restarts < 1) await new Promise((resolve) => setTimeout(resolve, 20));
-    await fleet.waitHealthy(name, 300_000);
+    running.supervisor.kill(name, "SIGKILL");
+    while (running.supervisor.processes.get(name)!.restarts < 1) await new Promise((resolve) => setTimeout(resolve, 20));
+    await running.waitHealthy(name, 300_000);
     return Date.now() - at;
   };
   const crashEngine = (engine: PrivateEngine) => async () => {

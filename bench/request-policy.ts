@@ -16,7 +16,7 @@ const ROUNDS = Number(args.rounds);
 const policy = createRequestPolicy({
   limits: { maxDepth: 12, maxAliases: 30, maxCost: 5000, maxFieldRepeats: 20, maxTokens: 1000, maxBatchSize: 10 },
   rateLimit: createCallerRateLimiter({ pointsPerMinute: 1e9 }),
-  budgets: createOperationBudgets({ auth: 1e9, checkout: 1e9, search: 1e9 }),
+  budgets: createOperationBudgets({ auth: 1e9, checkout: 1e9, search: 1e9, views: 1e9 }),
   persisted: loadPersistedOperations(undefined, false),
 });
 

@@ -7,7 +7,8 @@ import { MongoProductStore } from "../../subgraphs/products/src/adapters/mongo-p
 import type { Product } from "../../subgraphs/products/src/domain/product.js";
 import { generateCatalog, type GeneratedProduct } from "../../subgraphs/products/src/catalog/generate-catalog.js";
 import { connectSearchIndex } from "../../subgraphs/search/src/adapters/connect-search-index.js";
-import { toSearchDocument, type SearchDocument } from "../../subgraphs/search/src/domain/search-document.js";
+import { toSearchDocument } from "../../subgraphs/search/src/domain/search-document.js";
+import type { SearchDocument } from "../../subgraphs/search/src/ports/search-index.js";
 
 /**
  * One deployment's worth of a generated catalog on the real engines, named `name` everywhere

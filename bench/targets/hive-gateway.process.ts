@@ -34,6 +34,6 @@ const server = createServer(gateway);
 server.listen(config.gateway.port, config.host, () => {
   process.stdout.write(`BENCH_READY ${JSON.stringify({ url: `http://${config.host}:${config.gateway.port}/graphql` })}\n`);
 });
-const stop = () => void gateway.dispose().finally(() => server.close(() => process.exit(0)));
+const stop = () => void Promise.resolve(gateway.dispose()).finally(() => server.close(() => process.exit(0)));
 process.on("SIGTERM", stop);
 process.on("SIGINT", stop);

@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { ApolloServer } from "@apollo/server";
 import { startStandaloneServer } from "@apollo/server/standalone";
-import { ApolloGateway, RemoteGraphQLDataSource } from "@apollo/gateway";
+import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from "@apollo/gateway";
 import { INTERNAL_HEADER, loadConfig, signInternalCredential, type Identity } from "#kernel";
 import { createAccessTokenVerifier } from "../../gateway/src/auth/access-token-verifier.js";
 import { PooledGraphQLDataSource } from "../../gateway/src/performance/pooled-data-source.js";
@@ -20,8 +20,10 @@ const sign = (context: GatewayContext) => signInternalCredential(config.auth.int
 const gateway = new ApolloGateway({
   supergraphSdl: readFileSync(config.gateway.supergraphPath, "utf8"),
   buildService: ({ name, url }) => {
-    const willSendRequest = ({ request, context }: { request: { http?: { headers: { set(n: string, v: string): void } } }; context: GatewayContext }) =>
-      request.http?.headers.set(INTERNAL_HEADER, sign(context));
+    const willSendRequest = ({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): void => {
+      // Health checks carry no request context; every query does.
+      request.http?.headers.set(INTERNAL_HEADER, sign(context as GatewayContext));
+    };
     const target = config.gateway.subgraphUrls[name as keyof typeof config.gateway.subgraphUrls] ?? url!;
     return pooled
       ? new PooledGraphQLDataSource({ url: target, connections: config.gateway.performance.subgraphConnections, willSendRequest })
