@@ -2,7 +2,7 @@
 // only failures that say something about the event count toward it.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createLogger, DomainError, EmbeddedEventBus, ErrorCode, newEvent, withDeadLetter, type DomainEvent } from "#kernel";
+import { createLogger, DependencyFailed, DomainError, EmbeddedEventBus, ErrorCode, newEvent, withDeadLetter, type DomainEvent } from "#kernel";
 import { isTransientInfrastructureError } from "#kernel/errors/transient-error.ts";
 
 const event = (): DomainEvent => newEvent("PaymentConfirmed", "ord_1", { orderId: "ord_1" });
@@ -26,6 +26,10 @@ const ABOUT_THE_EVENT: [string, unknown][] = [
   ["a constraint violation", Object.assign(new Error("duplicate key"), { code: "23505" })],
   ["a mail server down, said in words only", new Error("connect ECONNREFUSED mail server")],
   ["nothing", undefined],
+  // A callee's INTERNAL_SERVER_ERROR (inventory refusing a commit on a CHECK): clients are told
+  // SERVICE_UNAVAILABLE, but retrying the event for ever blocked its partition.
+  ["a callee's unexpected error", new DependencyFailed()],
+  ["a callee's unexpected error, wrapped", new Error("commit failed", { cause: new DependencyFailed() })],
 ];
 
 test("infrastructure failures are told apart from failures about the event", () => {

@@ -17,6 +17,19 @@ export class DomainError extends GraphQLError {
   }
 }
 
+/**
+ * A service this one called answered with an unexpected error (a bug of its, or data it cannot
+ * handle), not an outage. The caller's client is told to retry, as for an outage; but an event
+ * handler meeting it must not retry for ever: unlike a restarting database, waiting does not
+ * mend it, so it counts toward the event's dead-letter budget (see isTransientInfrastructureError).
+ */
+export class DependencyFailed extends DomainError {
+  constructor(message = "A service this operation needs failed; please retry") {
+    super(ErrorCode.SERVICE_UNAVAILABLE, message);
+    this.name = "DependencyFailed";
+  }
+}
+
 export const badInput = (message: string, details?: Record<string, unknown>) =>
   new DomainError(ErrorCode.BAD_USER_INPUT, message, details);
 

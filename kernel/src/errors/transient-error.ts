@@ -1,4 +1,5 @@
 import { ErrorCode } from "./error-codes.js";
+import { DependencyFailed } from "./domain-error.js";
 
 const TRANSIENT_ERRNOS = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN"]);
 /** Prisma's "can't reach / timed out / closed / pool exhausted" codes. */
@@ -18,6 +19,8 @@ const TRANSIENT_DATABASE_MESSAGE = /can't reach database server|connection error
  */
 export function isTransientInfrastructureError(error: unknown): boolean {
   for (let cause: unknown = error, depth = 0; cause && depth < 8; cause = (cause as { cause?: unknown }).cause, depth++) {
+    // A callee's unexpected error says SERVICE_UNAVAILABLE to clients, but waiting will not mend it.
+    if (cause instanceof DependencyFailed) return false;
     const { code, message, extensions } = cause as { code?: unknown; message?: unknown; extensions?: { code?: unknown } };
     // A coded GraphQL error (ours, or a callee's rethrown) is transient only when it says so.
     if (extensions?.code !== undefined) return extensions.code === ErrorCode.SERVICE_UNAVAILABLE;

@@ -2,7 +2,7 @@ import { Agent, fetch, type Response } from "undici";
 import { GraphQLError } from "graphql";
 import { INTERNAL_HEADER, signInternalCredential } from "../auth/internal-credential.js";
 import type { Identity } from "../auth/identity.js";
-import { DomainError } from "../errors/domain-error.js";
+import { DependencyFailed, DomainError } from "../errors/domain-error.js";
 import { ErrorCode, isPublicErrorCode } from "../errors/error-codes.js";
 import { replicaUrls, ReplicaSet, sendToAReplica } from "../http/replica-set.js";
 
@@ -61,9 +61,16 @@ export function createSubgraphClient(options: { url: string; internalSecret: str
           const { code: _code, ...details } = first.extensions ?? {};
           throw new GraphQLError(first.message, { extensions: { code, ...details } });
         }
-        throw new DomainError(ErrorCode.SERVICE_UNAVAILABLE, "A service this operation needs failed; please retry");
+        // The callee failed unexpectedly (its INTERNAL_SERVER_ERROR, or an unknown code): not an
+        // outage, so an event handler must not wait on it for ever.
+        throw new DependencyFailed();
       }
-      if (!body.data) throw new DomainError(ErrorCode.SERVICE_UNAVAILABLE, "A service this operation needs gave no answer");
+      if (!body.data) {
+        // No GraphQL answer at all: a proxy's or a restarting process's 5xx is an outage; a 2xx
+        // without data is the callee's fault.
+        if (response.status >= 500) throw new DomainError(ErrorCode.SERVICE_UNAVAILABLE, "A service this operation needs is unavailable; please retry");
+        throw new DependencyFailed("A service this operation needs gave no answer");
+      }
       return body.data;
     },
     close: () => {
