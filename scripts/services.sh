@@ -426,7 +426,9 @@ build_ferretdb() {
   mv "$BIN/ferretdb.tmp" "$BIN/ferretdb"
   rm -rf "$src" # it holds test.js files that test runners might pick up
   sha "$mod/go.sum" >"$BIN/.ferretdb.stamp"  # go.sum changes with the pinned version
-  "$BIN/ferretdb" --version | head -1
+  # Not `| head -1`: under pipefail, head closing the pipe early fails the build with SIGPIPE.
+  local version; version=$("$BIN/ferretdb" --version)
+  printf '%s\n' "${version%%$'\n'*}"
 }
 
 versitygw_built() {

@@ -101,7 +101,7 @@ build_apollo_router() {
     # `cargo info` downloads the published crate into cargo's cache; its Cargo.lock pins every
     # dependency the way Apollo released it. Cargo then only adds this project's own entry.
     cargo "+$toolchain" info "apollo-router@$APOLLO_ROUTER_VERSION" >/dev/null 2>&1
-    published="$(ls "${CARGO_HOME:-$HOME/.cargo}"/registry/cache/*/"apollo-router-$APOLLO_ROUTER_VERSION.crate" | head -n 1)"
+    published="$(ls "${CARGO_HOME:-$HOME/.cargo}"/registry/cache/*/"apollo-router-$APOLLO_ROUTER_VERSION.crate" | sed -n 1p)"
     tar -xzOf "$published" "apollo-router-$APOLLO_ROUTER_VERSION/Cargo.lock" >"$project/Cargo.lock.published"
     cp "$project/Cargo.lock.published" "$project/Cargo.lock"
     (cd "$project" && cargo "+$toolchain" fetch >/dev/null 2>&1)
