@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { randomUUID } from "node:crypto";
 import { ApolloServer } from "@apollo/server";
 import type { Redis } from "ioredis";
@@ -10,6 +10,8 @@ import {
   closeServer,
   ErrorCode,
   countGatewayResponse,
+  countRefusedConnection,
+  createGuardedServer,
   graphqlMetricsPlugin,
   serveMetrics,
   type Config,
@@ -143,33 +145,40 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
     await graphql(req, res);
   }
 
-  const server = createServer((req, res) => {
-    countGatewayResponse(req, res);
-    const path = (req.url ?? "/").split("?")[0];
-    const route = async () => {
-      if (path === "/healthz") return json(res, 200, { status: "ok" });
-      if (await serveMetrics(req, res)) return;
-      if (path === "/readyz") {
-        const report = await readiness();
-        return json(res, report.ready ? 200 : 503, report);
-      }
-      if (path === "/" && req.method === "GET") {
-        res.writeHead(302, { location: "/explorer" }).end();
-        return;
-      }
-      if (await images(req, res)) return;
-      if (explorer(req, res)) return;
-      if (storefront(req, res)) return;
-      if (path === "/graphql") return handleGraphQL(req, res);
-      sendGraphQLError(res, 404, ErrorCode.NOT_FOUND, "Not found");
-    };
-    route().catch((error: unknown) => {
-      logger.error("gateway request failed", { error: error instanceof Error ? error.stack : String(error) });
-      if (!res.headersSent) sendGraphQLError(res, 500, ErrorCode.INTERNAL_SERVER_ERROR, "Something went wrong on our side; please try again");
-      else res.end();
-    });
-  });
-  server.keepAliveTimeout = 65_000;
+  const server = createGuardedServer(
+    {
+      maxConnections: config.gateway.connections.maxConnections,
+      // Behind a proxy every client arrives from the proxy's address: the proxy caps per client.
+      maxConnectionsPerClient: config.gateway.trustProxy ? undefined : config.gateway.connections.maxConnectionsPerClient,
+      onRefused: countRefusedConnection,
+    },
+    (req, res) => {
+      countGatewayResponse(req, res);
+      const path = (req.url ?? "/").split("?")[0];
+      const route = async () => {
+        if (path === "/healthz") return json(res, 200, { status: "ok" });
+        if (await serveMetrics(req, res)) return;
+        if (path === "/readyz") {
+          const report = await readiness();
+          return json(res, report.ready ? 200 : 503, report);
+        }
+        if (path === "/" && req.method === "GET") {
+          res.writeHead(302, { location: "/explorer" }).end();
+          return;
+        }
+        if (await images(req, res)) return;
+        if (explorer(req, res)) return;
+        if (storefront(req, res)) return;
+        if (path === "/graphql") return handleGraphQL(req, res);
+        sendGraphQLError(res, 404, ErrorCode.NOT_FOUND, "Not found");
+      };
+      route().catch((error: unknown) => {
+        logger.error("gateway request failed", { error: error instanceof Error ? error.stack : String(error) });
+        if (!res.headersSent) sendGraphQLError(res, 500, ErrorCode.INTERNAL_SERVER_ERROR, "Something went wrong on our side; please try again");
+        else res.end();
+      });
+    },
+  );
 
   const subscriptions = attachGraphQLWebSocket({
     httpServer: server,

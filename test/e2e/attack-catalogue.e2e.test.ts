@@ -7,6 +7,8 @@ import { startPersistedOnlySupergraph, startTestSupergraph, type TestSupergraph 
 import { postGraphQL } from "../support/graphql-client.js";
 import { TEST_DESTINATION } from "../../subgraphs/orders/test/support/storefront-operations.js";
 import { RawGraphQLSocket } from "../support/raw-graphql-websocket.js";
+import { connect, type Socket } from "node:net";
+import { Agent, fetch as undiciFetch } from "undici";
 
 const LEGIT = `{ product(id: "prod_0000001") { id name } }`;
 
@@ -435,5 +437,62 @@ describe("attack catalogue: the WebSocket path has every HTTP protection", () =>
     } finally {
       await production.close();
     }
+  });
+});
+
+describe("attack catalogue: one client cannot take every socket of the gateway", () => {
+  let sg: TestSupergraph;
+  before(async () => {
+    sg = await startTestSupergraph({ env: { GATEWAY_MAX_CONNECTIONS_PER_CLIENT: "50" } });
+  });
+  after(() => sg.close());
+
+  /** The gateway as seen from another client address on this machine. */
+  const fromElsewhere = new Agent({ localAddress: "127.0.0.2" });
+  after(() => fromElsewhere.close());
+
+  it("holds at most its cap of a client's silent sockets, while another client's queries and metrics are served", async () => {
+    const { hostname, port } = new URL(sg.gatewayUrl);
+    // Before the cap, 22,000 such sockets took every descriptor of the process within seconds:
+    // the gateway stopped accepting and its database connections failed with EMFILE.
+    const sockets: Socket[] = [];
+    const settled: Promise<unknown>[] = [];
+    for (let i = 0; i < 2_000; i++) {
+      const socket = connect({ host: hostname, port: Number(port) });
+      socket.on("error", () => {});
+      sockets.push(socket);
+      settled.push(new Promise((resolve) => (socket.once("connect", resolve), socket.once("close", resolve))));
+      // Paced under the listen backlog, so no connection waits on a SYN retry.
+      if (i % 100 === 99) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    try {
+      await Promise.all(settled);
+      const held = () => sockets.filter((socket) => !socket.destroyed).length;
+      for (let i = 0; i < 100 && held() > 50; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+      // 50 at most; a keep-alive socket this process opened before may hold one of the 50.
+      assert.ok(held() <= 50 && held() >= 45, `the gateway keeps the client's first sockets up to its cap and closes the rest (${held()} held)`);
+
+      const answer = await undiciFetch(sg.gatewayUrl, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ query: LEGIT }),
+        dispatcher: fromElsewhere,
+      });
+      assert.equal(answer.status, 200);
+      assert.equal(((await answer.json()) as any).data.product.id, "prod_0000001");
+
+      const metrics = await (await undiciFetch(new URL("/metrics", sg.gatewayUrl), { dispatcher: fromElsewhere })).text();
+      const refused = Number(/^storefront_gateway_connections_refused_total\{[^}]*reason="client_full"[^}]*\} (\d+)/m.exec(metrics)?.[1] ?? 0);
+      assert.ok(refused >= 1_950, `refusals counted: ${refused}`);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+    }
+    // The holder is served again once it lets go.
+    for (let i = 0; i < 40; i++) {
+      const res = await sg.query(LEGIT, {}).catch(() => undefined);
+      if (res?.data) return assertLegitServed(sg);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.fail("the client's slots were not given back");
   });
 });

@@ -9,7 +9,8 @@ import { InvalidTokenError, type AccessTokenVerifier } from "../auth/access-toke
 import { authenticate } from "../auth/authenticate-request.js";
 import type { GatewayContext } from "../gateway-context.js";
 import { PolicyRefusal, type AdmittedOperation, type RequestPolicy } from "../security/request-policy.js";
-import { createConnectionLimiter, type WebSocketLimits } from "./websocket-limits.js";
+import { clientNetwork, createConnectionLimiter } from "#kernel/http/connection-limiter.ts";
+import type { WebSocketLimits } from "./websocket-limits.js";
 import { liveOrderResults, planLiveOrder, type LiveOrderPlan } from "./live-order-results.js";
 import type { OrderStatusFeed } from "./order-status-feed.js";
 import { traceOperation, traceSubscription, type TracedOperation } from "./websocket-spans.js";
@@ -75,8 +76,7 @@ export function attachGraphQLWebSocket(options: {
 
   // Registered before graphql-ws's own listener: an over-cap socket is closed before it is served.
   wsServer.on("connection", (socket, request) => {
-    const address = options.clientAddress(request);
-    const slot = connections.open(address);
+    const slot = connections.open(clientNetwork(options.clientAddress(request)));
     if (!slot) {
       socket.close(1013, "Too many connections; try again later");
       return;

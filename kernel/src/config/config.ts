@@ -1,5 +1,6 @@
 import { createPrivateKey } from "node:crypto";
 import { EnvReader } from "./env-reader.js";
+import { defaultMaxConnections } from "../runtime/open-file-limit.js";
 import type { LogLevel } from "../logging/logger.js";
 
 export const SUBGRAPH_NAMES = ["products", "search", "inventory", "cart", "orders", "payments", "accounts"] as const;
@@ -40,6 +41,12 @@ export interface Config {
       maxTokens: number;
       /** Times one response name may be selected in one selection set, fragments included. */
       maxFieldRepeats: number;
+    };
+    /** Caps on the gateway's sockets, HTTP and WebSocket alike (kernel/src/http/guarded-server.ts). */
+    connections: {
+      maxConnections: number;
+      /** Per client network (IPv4 address, IPv6 /64); not applied behind a trusted proxy. */
+      maxConnectionsPerClient: number;
     };
     /** Caps on graphql-ws connections and operations (gateway/src/subscriptions/websocket-limits.ts). */
     websocket: {
@@ -333,6 +340,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         maxRequestBytes: read.int("MAX_REQUEST_BYTES", 100_000, { min: 1024 }),
         maxTokens: read.int("MAX_QUERY_TOKENS", 1_000, { min: 100 }),
         maxFieldRepeats: read.int("MAX_FIELD_REPEATS", 20, { min: 1 }),
+      },
+      connections: {
+        maxConnections: read.int("GATEWAY_MAX_CONNECTIONS", defaultMaxConnections(), { min: 1 }),
+        maxConnectionsPerClient: read.int("GATEWAY_MAX_CONNECTIONS_PER_CLIENT", 256, { min: 1 }),
       },
       websocket: {
         maxConnections: read.int("WS_MAX_CONNECTIONS", 10_000, { min: 1 }),

@@ -1,4 +1,6 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import { createGuardedServer } from "../http/guarded-server.js";
+import { defaultMaxConnections } from "../runtime/open-file-limit.js";
 import { randomUUID } from "node:crypto";
 import { ApolloServer } from "@apollo/server";
 import { ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/disabled";
@@ -80,7 +82,10 @@ export async function startSubgraphServer<TContext extends RequestContext>(
     });
   });
 
-  const server: Server = createServer((req, res) => {
+  // Headers within 10 s and a socket cap keep idle sockets from using up the process's file
+  // descriptors; the whole request may take Node's usual 5 minutes, since a public route may
+  // receive an image upload (10 MB) over a slow link.
+  const server: Server = createGuardedServer({ maxConnections: defaultMaxConnections(), requestTimeoutMs: 300_000 }, (req, res) => {
     const path = (req.url ?? "/").split("?")[0];
     if (path === "/healthz") {
       res.writeHead(200, { "content-type": "application/json" }).end(`{"status":"ok","subgraph":"${options.name}"}`);
@@ -114,7 +119,6 @@ export async function startSubgraphServer<TContext extends RequestContext>(
       if (!res.headersSent) sendGraphQLError(res, 500, ErrorCode.INTERNAL_SERVER_ERROR, "Internal error");
     });
   });
-  server.keepAliveTimeout = 65_000;
   const port = await listen(server, options.port, options.host);
   logger.info("subgraph listening", { subgraph: options.name, port });
   return {

@@ -26,6 +26,13 @@ const refusals = new Counter({
   registers: [metricsRegistry],
 });
 
+const refusedConnections = new Counter({
+  name: "storefront_gateway_connections_refused_total",
+  help: "Sockets the gateway closed as soon as it accepted them: server_full (GATEWAY_MAX_CONNECTIONS open) or client_full (the client network held GATEWAY_MAX_CONNECTIONS_PER_CLIENT).",
+  labelNames: ["reason"] as const,
+  registers: [metricsRegistry],
+});
+
 const websocketConnections = new Gauge({
   name: "storefront_websocket_connections",
   help: "Open graphql-ws connections on the gateways of this process.",
@@ -63,6 +70,10 @@ export function countGatewayResponse(req: IncomingMessage, res: ServerResponse):
   const first = (req.url ?? "/").split("?")[0]!.split("/")[1] ?? "";
   const route = ROUTES.has(first) ? first : "other";
   res.once("finish", () => httpResponses.inc({ route, status: String(res.statusCode) }));
+}
+
+export function countRefusedConnection(reason: "server_full" | "client_full"): void {
+  refusedConnections.inc({ reason });
 }
 
 export function countRateLimitRefusal(budget: string): void {

@@ -1,0 +1,67 @@
+import { createServer, type RequestListener, type Server } from "node:http";
+import { clientNetwork, createConnectionLimiter } from "./connection-limiter.js";
+
+export type ConnectionRefusal = "server_full" | "client_full";
+
+export interface ConnectionGuards {
+  /**
+   * Sockets open at once on this server. Past it a new socket is closed as soon as it is
+   * accepted, so file descriptors stay for the process's own calls (subgraphs, engines).
+   */
+  maxConnections: number;
+  /**
+   * Sockets one client network (an IPv4 address, an IPv6 /64) may hold at once, counted at
+   * accept time by the peer address. Leave it out behind a proxy: every client shares its address.
+   */
+  maxConnectionsPerClient?: number;
+  /** The request line and headers must arrive within this after the socket opens or the last response. */
+  headersTimeoutMs?: number;
+  /** The whole request, body included, must arrive within this. */
+  requestTimeoutMs?: number;
+  onRefused?: (reason: ConnectionRefusal) => void;
+}
+
+/** Long enough for a slow mobile link to send headers; short enough that idle sockets cannot pile up. */
+export const HEADERS_TIMEOUT_MS = 10_000;
+/** A 100 KB body at 4 KB/s fits; a client trickling bytes to hold the socket does not. */
+export const REQUEST_TIMEOUT_MS = 30_000;
+/**
+ * Above the usual 60 s idle timeout of load balancers, so the balancer closes an idle
+ * keep-alive connection first and never sends a request on one the server is closing.
+ */
+export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
+/**
+ * An HTTP server that one client cannot fill: without these guards a client holding
+ * silent sockets (each lived up to 90 s under Node's defaults, 300 s when trickling a body)
+ * used up the process's file descriptors within seconds, and every request and every
+ * database connection of the process then failed with EMFILE.
+ */
+export function createGuardedServer(guards: ConnectionGuards, listener: RequestListener): Server {
+  const server = createServer(
+    {
+      headersTimeout: guards.headersTimeoutMs ?? HEADERS_TIMEOUT_MS,
+      requestTimeout: guards.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
+      // How often Node looks for sockets past those deadlines (its default, 30 s, would let
+      // them live three times longer than the headers deadline).
+      connectionsCheckingInterval: Math.min(1_000, guards.headersTimeoutMs ?? HEADERS_TIMEOUT_MS),
+    },
+    listener,
+  );
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  server.maxConnections = guards.maxConnections;
+  server.on("drop", () => guards.onRefused?.("server_full"));
+  if (guards.maxConnectionsPerClient !== undefined) {
+    const perClient = createConnectionLimiter({ maxConnections: Number.POSITIVE_INFINITY, maxConnectionsPerClient: guards.maxConnectionsPerClient });
+    server.on("connection", (socket) => {
+      const slot = perClient.open(clientNetwork(socket.remoteAddress));
+      if (!slot) {
+        guards.onRefused?.("client_full");
+        socket.destroy();
+        return;
+      }
+      socket.once("close", slot.release);
+    });
+  }
+  return server;
+}

@@ -1,0 +1,171 @@
+// Connection exhaustion: one client holding silent sockets used to take every file descriptor
+// of the process. These cases hold sockets the way that client did and check who is still served.
+import assert from "node:assert/strict";
+import { connect, type Socket } from "node:net";
+import { request } from "node:http";
+import type { AddressInfo } from "node:net";
+import { after, describe, it } from "node:test";
+import { clientNetwork, closeServer, createGuardedServer, defaultMaxConnections, maxConnectionsFor, openFileLimit, type ConnectionGuards, type ConnectionRefusal } from "#kernel";
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function guardedServer(guards: Omit<ConnectionGuards, "onRefused">) {
+  const refused: ConnectionRefusal[] = [];
+  const server = createGuardedServer({ ...guards, onRefused: (reason) => refused.push(reason) }, (req, res) => {
+    req.resume();
+    req.on("end", () => res.end("ok"));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { server, port: (server.address() as AddressInfo).port, refused };
+}
+
+/** A socket from `from` that sends nothing; resolves once connected. */
+function silentSocket(port: number, from = "127.0.0.1"): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ port, host: "127.0.0.1", localAddress: from });
+    socket.on("error", () => {});
+    socket.once("connect", () => resolve(socket));
+    socket.once("close", () => reject(new Error("closed before connecting")));
+  });
+}
+
+/** One GET on a fresh connection from `from`: the status, or the error that stopped it. */
+function get(port: number, from = "127.0.0.1"): Promise<number | string> {
+  return new Promise((resolve) => {
+    const req = request({ port, host: "127.0.0.1", localAddress: from, path: "/", agent: false, timeout: 3_000 }, (res) => {
+      res.resume();
+      res.on("end", () => resolve(res.statusCode ?? 0));
+    });
+    req.on("timeout", () => req.destroy(new Error("timeout")));
+    req.on("error", (error) => resolve((error as NodeJS.ErrnoException).code ?? error.message));
+    req.end();
+  });
+}
+
+async function until(check: () => boolean, ms = 3_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await sleep(20);
+  }
+}
+
+describe("guarded HTTP server: per-client socket cap", async () => {
+  const { server, port, refused } = await guardedServer({ maxConnections: 10_000, maxConnectionsPerClient: 20 });
+  after(() => closeServer(server));
+
+  it("closes a client's sockets past its cap while another client is served", async () => {
+    const sockets = await Promise.all(Array.from({ length: 300 }, () => silentSocket(port).catch(() => undefined)));
+    const held = () => sockets.filter((socket) => socket && !socket.destroyed && !socket.readableEnded).length;
+    await until(() => held() <= 20);
+    assert.equal(held(), 20, "the first 20 are kept");
+    assert.ok(refused.filter((reason) => reason === "client_full").length >= 280);
+    assert.equal(await get(port, "127.0.0.2"), 200, "another client is served at once");
+    assert.notEqual(await get(port), 200, "the holder gets nothing more while it holds its cap");
+    for (const socket of sockets) socket?.destroy();
+  });
+
+  it("gives a slot back when its socket closes, however many come and go", async () => {
+    for (let round = 0; round < 10; round++) {
+      const sockets = await Promise.all(Array.from({ length: 40 }, () => silentSocket(port).catch(() => undefined)));
+      for (const socket of sockets) socket?.destroy();
+    }
+    await sleep(100);
+    const statuses = await Promise.all(Array.from({ length: 20 }, () => get(port)));
+    assert.deepEqual(statuses, Array.from({ length: 20 }, () => 200), "the whole cap is free again");
+  });
+
+  it("counts an IPv6 client by its /64 and an IPv4-mapped one as the IPv4 address", () => {
+    assert.equal(clientNetwork("2001:db8:1:2:aaaa::1"), clientNetwork("2001:0db8:0001:0002:bbbb:cccc:dddd:eeee"));
+    assert.notEqual(clientNetwork("2001:db8:1:2::1"), clientNetwork("2001:db8:1:3::1"));
+    assert.equal(clientNetwork("2001:db8::1"), "2001:db8:0:0::/64");
+    assert.equal(clientNetwork("::1"), "0:0:0:0::/64");
+    assert.equal(clientNetwork("fe80::1%eth0"), "fe80:0:0:0::/64");
+    assert.equal(clientNetwork("::ffff:203.0.113.7"), "203.0.113.7");
+    assert.equal(clientNetwork("203.0.113.7"), "203.0.113.7");
+    assert.notEqual(clientNetwork("203.0.113.7"), clientNetwork("203.0.113.8"));
+    assert.equal(clientNetwork(undefined), "unknown");
+    // Not an address: kept as it is rather than merged with others.
+    assert.equal(clientNetwork("1:2:3"), "1:2:3");
+    assert.equal(clientNetwork("1::2::3"), "1::2::3");
+  });
+});
+
+describe("guarded HTTP server: the whole server's cap", async () => {
+  const { server, port, refused } = await guardedServer({ maxConnections: 30 });
+  after(() => closeServer(server));
+
+  it("closes sockets past the cap at once, and serves again when they go", async () => {
+    const froms = Array.from({ length: 60 }, (_, i) => `127.0.0.${10 + (i % 50)}`);
+    const sockets = await Promise.all(froms.map((from) => silentSocket(port, from).catch(() => undefined)));
+    const held = () => sockets.filter((socket) => socket && !socket.destroyed && !socket.readableEnded).length;
+    await until(() => held() <= 30);
+    assert.equal(held(), 30);
+    assert.ok(refused.filter((reason) => reason === "server_full").length >= 30);
+    for (const socket of sockets) socket?.destroy();
+    await sleep(100);
+    assert.equal(await get(port, "127.0.0.3"), 200);
+  });
+});
+
+describe("guarded HTTP server: deadlines for slow clients", async () => {
+  const { server, port } = await guardedServer({ maxConnections: 100, headersTimeoutMs: 300, requestTimeoutMs: 800 });
+  after(() => closeServer(server));
+
+  const closedWithin = (socket: Socket) =>
+    new Promise<{ ms: number; answer: string }>((resolve) => {
+      const started = Date.now();
+      let answer = "";
+      socket.on("data", (chunk) => (answer += String(chunk)));
+      socket.once("close", () => resolve({ ms: Date.now() - started, answer }));
+    });
+
+  it("closes a socket that never sends a request with 408", async () => {
+    const socket = await silentSocket(port);
+    const { ms, answer } = await closedWithin(socket);
+    assert.match(answer, /^HTTP\/1\.1 408/);
+    assert.ok(ms < 3_000, `closed after ${ms} ms`);
+  });
+
+  it("closes a socket that trickles its headers", async () => {
+    const socket = await silentSocket(port);
+    const closed = closedWithin(socket);
+    socket.write("POST / HTTP/1.1\r\nHost: x\r\n");
+    const trickle = setInterval(() => socket.writable && socket.write("X-Slow: 1\r\n"), 100);
+    const { ms, answer } = await closed;
+    clearInterval(trickle);
+    assert.match(answer, /^HTTP\/1\.1 408/);
+    assert.ok(ms < 3_000, `closed after ${ms} ms`);
+  });
+
+  it("closes a socket that trickles its body past the request deadline", async () => {
+    const socket = await silentSocket(port);
+    const closed = closedWithin(socket);
+    socket.write("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n");
+    const trickle = setInterval(() => socket.writable && socket.write("x"), 100);
+    const { ms, answer } = await closed;
+    clearInterval(trickle);
+    assert.match(answer, /^HTTP\/1\.1 408/);
+    assert.ok(ms >= 700 && ms < 4_000, `closed after ${ms} ms`);
+  });
+
+  it("serves a request that arrives in time", async () => {
+    assert.equal(await get(port), 200);
+  });
+});
+
+describe("the default socket cap follows the open-file limit", () => {
+  it("keeps a fifth of the descriptors (at least 256) for the process's own connections", () => {
+    assert.equal(maxConnectionsFor(20_000), 16_000);
+    assert.equal(maxConnectionsFor(1_024), 768);
+    assert.equal(maxConnectionsFor(300), 64);
+    assert.equal(maxConnectionsFor(10_000_000), 50_000);
+    assert.equal(maxConnectionsFor(undefined), 10_000);
+  });
+
+  it("reads this process's limit", () => {
+    const limit = openFileLimit();
+    assert.ok(limit !== undefined && limit > 0, "a Linux process has a readable limit");
+    assert.equal(defaultMaxConnections(), maxConnectionsFor(limit));
+  });
+});
