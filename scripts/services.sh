@@ -982,7 +982,7 @@ cmd_up() {
   done
   if selected chromium && [[ -z ${FAILED[chromium]:-} ]]; then
     if command -v chromium >/dev/null 2>&1; then
-      slog chromium "installed: $(chromium --version 2>/dev/null | head -n 1)"
+      slog chromium "installed: $(chromium --version 2>/dev/null | sed -n 1p)"
     else
       fail chromium "not installed"
     fi
@@ -1052,7 +1052,7 @@ cmd_status() {
     selected "$s" || continue
     if [[ $s == chromium ]]; then
       if command -v chromium >/dev/null 2>&1; then
-        printf '%-11s %-5s %s\n' chromium up "installed ($(chromium --version 2>/dev/null | head -n 1))"
+        printf '%-11s %-5s %s\n' chromium up "installed ($(chromium --version 2>/dev/null | sed -n 1p))"
       else
         printf '%-11s %-5s %s\n' chromium down "not installed"; any_down=1
       fi

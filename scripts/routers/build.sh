@@ -57,7 +57,7 @@ ensure_system_packages() {
 lock_packages() { awk '/^name = /{n=$3} /^version = /{print n, $3}' "$1" | tr -d '"' | sort -u; }
 
 ensure_toolchain() {
-  rustup toolchain list | grep -q "^$1" || rustup toolchain install "$1" --profile minimal
+  grep -q "^$1" < <(rustup toolchain list) || rustup toolchain install "$1" --profile minimal
 }
 
 # Runs one `cargo install` at the lowest priority, its output in the router's log. Its build
