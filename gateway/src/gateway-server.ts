@@ -67,6 +67,7 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
     replicas: replicas.sets,
     internalSecret: config.auth.internalSecret,
     subgraphConnections: config.gateway.performance.subgraphConnections,
+    subgraphTimeoutMs: config.gateway.subgraphTimeoutMs,
   });
   // Public catalog answers from memory, invalidated by the catalog's change events (off when
   // RESPONSE_CACHE_TTL_SECONDS=0).

@@ -18,6 +18,8 @@ export function createSupergraphGateway(options: {
   internalSecret: string;
   /** Keep-alive connections per subgraph. */
   subgraphConnections: number;
+  /** Deadline of one subgraph call. */
+  subgraphTimeoutMs: number;
 }): { gateway: ApolloGateway; supergraphSdl: string; close(): Promise<void> } {
   const supergraphSdl = readFileSync(options.supergraphPath, "utf8");
   const sources: PooledGraphQLDataSource[] = [];
@@ -44,6 +46,7 @@ export function createSupergraphGateway(options: {
         url: options.subgraphUrls[name] ?? url!,
         replicas: options.replicas?.[name],
         connections: options.subgraphConnections,
+        timeoutMs: options.subgraphTimeoutMs,
         willSendRequest({ request, context }) {
           request.http?.headers.set(INTERNAL_HEADER, credentialFor(context as GatewayContext));
         },

@@ -25,13 +25,15 @@ export class PooledGraphQLDataSource extends RemoteGraphQLDataSource<GatewayCont
     /** The subgraph's replicas, shared with readiness and other users; else built from `url`. */
     replicas?: ReplicaSet;
     connections: number;
+    /** A call (every replica it tries included) is abandoned after this long. */
+    timeoutMs: number;
     willSendRequest: (options: GraphQLDataSourceProcessOptions<GatewayContext>) => void;
   }) {
     const replicas = options.replicas ?? new ReplicaSet({ name: options.url, urls: replicaUrls(options.url) });
     // Subgraphs keep idle connections 65 s; dropping ours sooner never reuses a socket the
     // server is about to close.
     const pools = new Map(replicas.replicas.map((replica) => [replica, new Pool(replica.origin, { connections: options.connections, pipelining: 1, keepAliveTimeout: 30_000 })]));
-    super({ url: replicas.replicas[0]!.url, willSendRequest: options.willSendRequest, fetcher: pooledFetcher(replicas, pools) });
+    super({ url: replicas.replicas[0]!.url, willSendRequest: options.willSendRequest, fetcher: pooledFetcher(replicas, pools, options.timeoutMs) });
     this.pools = pools;
   }
 
@@ -44,14 +46,34 @@ export class PooledGraphQLDataSource extends RemoteGraphQLDataSource<GatewayCont
 /** Subgraph requests are `{"query":"...` as the data source writes them; only a query is safe to resend. */
 const isQueryBody = (body: unknown): boolean => typeof body === "string" && body.startsWith('{"query":"') && !/^\{"query":"\s*mutation\b/.test(body);
 
-function pooledFetcher(replicas: ReplicaSet, pools: Map<Replica, Pool>): Fetcher {
+function pooledFetcher(replicas: ReplicaSet, pools: Map<Replica, Pool>, timeoutMs: number): Fetcher {
   const paths = new Map(replicas.replicas.map((replica) => [replica, new URL(replica.url).pathname + new URL(replica.url).search]));
-  return async (url, init = {}) =>
-    sendToAReplica(replicas, isQueryBody(init.body), async (replica) => {
-      const response = await pools.get(replica)!.request({ path: paths.get(replica)!, method: "POST", headers: init.headers, body: init.body, signal: init.signal });
-      const text = await response.body.text();
-      return new PooledResponse(url, response.statusCode, response.headers, text);
-    });
+  return async (url, init = {}) => {
+    // Without a deadline a replica that accepts and never answers (a frozen process, a black
+    // hole) held the caller for undici's 300 s. The deadline covers the wait for a pooled
+    // connection too, which undici's own timeouts do not.
+    const deadline = AbortSignal.timeout(timeoutMs);
+    const signal = init.signal ? AbortSignal.any([init.signal as AbortSignal, deadline]) : deadline;
+    try {
+      return await sendToAReplica(replicas, isQueryBody(init.body), async (replica) => {
+        const response = await pools.get(replica)!.request({ path: paths.get(replica)!, method: "POST", headers: init.headers, body: init.body, signal });
+        const text = await response.body.text();
+        return new PooledResponse(url, response.statusCode, response.headers, text);
+      });
+    } catch (error) {
+      if (deadline.aborted) throw new SubgraphTimeoutError(replicas.name, timeoutMs);
+      throw error;
+    }
+  };
+}
+
+/** A subgraph call past its deadline: ETIMEDOUT, which clients are told to retry (SERVICE_UNAVAILABLE). */
+export class SubgraphTimeoutError extends Error {
+  readonly code = "ETIMEDOUT";
+  constructor(subgraph: string, timeoutMs: number) {
+    super(`Subgraph ${subgraph} did not answer within ${timeoutMs} ms`);
+    this.name = "SubgraphTimeoutError";
+  }
 }
 
 /**

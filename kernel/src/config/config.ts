@@ -42,6 +42,11 @@ export interface Config {
       /** Times one response name may be selected in one selection set, fragments included. */
       maxFieldRepeats: number;
     };
+    /**
+     * Deadline of one call to a subgraph; past it the caller gets SERVICE_UNAVAILABLE. A
+     * mutation that passes it may still complete: clients retry under the same idempotency key.
+     */
+    subgraphTimeoutMs: number;
     /** Caps on the gateway's sockets, HTTP and WebSocket alike (kernel/src/http/guarded-server.ts). */
     connections: {
       maxConnections: number;
@@ -341,6 +346,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         maxTokens: read.int("MAX_QUERY_TOKENS", 1_000, { min: 100 }),
         maxFieldRepeats: read.int("MAX_FIELD_REPEATS", 20, { min: 1 }),
       },
+      subgraphTimeoutMs: read.int("GATEWAY_SUBGRAPH_TIMEOUT_MS", 10_000, { min: 100, max: 300_000 }),
       connections: {
         maxConnections: read.int("GATEWAY_MAX_CONNECTIONS", defaultMaxConnections(), { min: 1 }),
         maxConnectionsPerClient: read.int("GATEWAY_MAX_CONNECTIONS_PER_CLIENT", 256, { min: 1 }),
