@@ -60,7 +60,7 @@ export class MongoListingIndex implements ListingIndex {
     private readonly lock: ResourceLock,
     private readonly maxTimeMS: number,
     /** The paid orders popularity counted, beside the listings (see popularity-feed.ts). */
-    readonly sales: SalesLedger & { drop(): Promise<void> },
+    readonly sales: SalesLedger & { drop(): Promise<void>; ensureIndexes(): Promise<void> },
   ) {}
 
   static async connect(url: string, options: { database?: string; collection?: string; lock?: ResourceLock; queryTimeoutMs?: number; maxPoolSize?: number } = {}) {
@@ -70,19 +70,7 @@ export class MongoListingIndex implements ListingIndex {
       const db = client.db(options.database);
       const name = options.collection ?? "products";
       const documents = db.collection<ListingDocument>(`${name}_listings`);
-      // Only the missing ones: FerretDB v1 drops the connection on an index that exists.
-      const missing = async () => {
-        const existing = new Set((await documents.listIndexes().toArray().catch(() => [])).map((index) => String(index.name)));
-        return LISTING_LEAF_INDEXES.filter((index) => !existing.has(index.name));
-      };
-      const wanted = await missing();
-      if (wanted.length) {
-        // Another process starting at the same moment may create them first (FerretDB then
-        // drops this connection): fine as long as they exist afterwards.
-        await documents.createIndexes(wanted).catch(async (error: unknown) => {
-          if ((await missing()).length) throw error;
-        });
-      }
+      await ensureLeafIndexes(documents);
       const lock = options.lock ?? inProcessLock();
       const maxTimeMS = options.queryTimeoutMs ?? 5_000;
       const sales = mongoSalesLedger(db, `${name}_sales`, { lock, maxTimeMS });
@@ -263,10 +251,17 @@ export class MongoListingIndex implements ListingIndex {
   }
 
   /** Drops the listings and records (tests and benchmarks that made their own). */
+  /**
+   * Empties the listings. The leaves' indexes are made again at once: a build through this
+   * instance afterwards once wrote a whole catalog's leaves into a collection without them, and
+   * every leaf lookup became a sequential scan.
+   */
   async drop() {
     await this.records.drop().catch(() => false);
     await this.documents.drop().catch(() => false);
     await this.sales.drop();
+    await ensureLeafIndexes(this.documents);
+    await this.sales.ensureIndexes();
   }
 
   async close() {
@@ -328,4 +323,19 @@ function fromDocument(doc: RecordDocument): ListingRecord {
 function inProcessLock(): ResourceLock {
   const locks = createLockService(new EmbeddedKeyValueStore());
   return (resource, work) => locks.withLock(resource, work, { ttlMs: 10_000, waitMs: 10_000 });
+}
+
+/** The leaves' lookup indexes, the missing ones only: FerretDB v1 drops the connection on an index that exists. */
+async function ensureLeafIndexes(documents: Collection<ListingDocument>): Promise<void> {
+  const missing = async () => {
+    const existing = new Set((await documents.listIndexes().toArray().catch(() => [])).map((index) => String(index.name)));
+    return LISTING_LEAF_INDEXES.filter((index) => !existing.has(index.name));
+  };
+  const wanted = await missing();
+  if (wanted.length === 0) return;
+  // Another process starting at the same moment may create them first (FerretDB then drops
+  // this connection): fine as long as they exist afterwards.
+  await documents.createIndexes(wanted).catch(async (error: unknown) => {
+    if ((await missing()).length) throw error;
+  });
 }
