@@ -149,6 +149,18 @@ describe("guarded HTTP server: deadlines for slow clients", async () => {
     assert.ok(ms >= 700 && ms < 4_000, `closed after ${ms} ms`);
   });
 
+  it("keeps an idle keep-alive connection past the headers deadline: pooled callers reuse it", async () => {
+    const socket = await silentSocket(port);
+    let answers = "";
+    socket.on("data", (chunk) => (answers += String(chunk)));
+    socket.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    await sleep(1_500);
+    assert.ok(!socket.destroyed, "still open after five headers deadlines of idleness");
+    socket.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    await until(() => (answers.match(/HTTP\/1\.1 200/g) ?? []).length === 2);
+    socket.destroy();
+  });
+
   it("serves a request that arrives in time", async () => {
     assert.equal(await get(port), 200);
   });
