@@ -106,6 +106,24 @@ describe("gateway hardening: per-caller rate limit", () => {
   });
 });
 
+describe("gateway hardening: anonymous callers behind a proxy are counted by network", () => {
+  let sg: TestSupergraph;
+  before(async () => {
+    sg = await startTestSupergraph({ env: { RATE_LIMIT_PER_MINUTE: "5", TRUST_PROXY: "true" } });
+  });
+  after(() => sg.close());
+
+  it("gives an IPv6 /64 one budget however many of its addresses it uses, and each IPv4 address its own", async () => {
+    // Every address of the /64 written differently (compressed, zero-padded, upper case).
+    const rotating = ["2001:db8:1:2::1", "2001:0db8:0001:0002::2", "2001:DB8:1:2:aaaa:bbbb:cccc:dddd", "2001:db8:1:2::4", "2001:db8:1:2:ffff::5", "2001:db8:1:2::6", "2001:db8:1:2::7"];
+    const statuses: number[] = [];
+    for (const address of rotating) statuses.push((await postGraphQL(sg.gatewayUrl, LEGIT, {}, { headers: { "x-forwarded-for": address } })).status);
+    assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429, 429]);
+    assert.equal((await postGraphQL(sg.gatewayUrl, LEGIT, {}, { headers: { "x-forwarded-for": "2001:db8:1:3::1" } })).status, 200, "the next /64 is someone else");
+    for (let i = 1; i <= 7; i++) assert.equal((await postGraphQL(sg.gatewayUrl, LEGIT, {}, { headers: { "x-forwarded-for": `198.51.100.${i}` } })).status, 200, "IPv4 neighbours are separate callers");
+  });
+});
+
 describe("gateway hardening: production mode", () => {
   let sg: TestSupergraph;
   before(async () => {
