@@ -73,3 +73,70 @@ test("an event its handler refuses for itself still goes to the dead-letter topi
   assert.equal(dead[0]!.id, poison.id);
   await bus.close();
 });
+
+/** The error a real client of each engine throws when the engine is down, hung or recovering. */
+async function realEngineFailures(): Promise<{ transient: [string, unknown][]; aboutTheRequest: [string, unknown][] }> {
+  const { Client: Elasticsearch } = await import("@elastic/elasticsearch");
+  const { Client: OpenSearch } = await import("@opensearch-project/opensearch");
+  const { Redis } = await import("ioredis");
+  const { createServer: tcpServer } = await import("node:net");
+  const { createServer: httpServer } = await import("node:http");
+  const caught = (promise: Promise<unknown>) => promise.then(() => assert.fail("expected a failure"), (error: unknown) => error);
+  const listening = async <T extends import("node:net").Server>(server: T) => {
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    return (server.address() as import("node:net").AddressInfo).port;
+  };
+  // A port nothing listens on: taken, then given back.
+  const freed = tcpServer();
+  const closed = await listening(freed);
+  await new Promise((resolve) => freed.close(resolve));
+  const held = new Set<import("node:net").Socket>();
+  const hole = tcpServer((socket) => void held.add(socket));
+  const holePort = await listening(hole);
+  const answering = (status: number) => httpServer((_req, res) => res.writeHead(status, { "content-type": "application/json" }).end(`{"error":{"type":"search_phase_execution_exception"},"status":${status}}`));
+  const recovering = answering(503);
+  const refusing = answering(400);
+  const [recoveringPort, refusingPort] = [await listening(recovering), await listening(refusing)];
+  const clients: { close(): Promise<unknown> }[] = [];
+  const search = (Client: typeof Elasticsearch | typeof OpenSearch, port: number) => {
+    const client = new Client({ node: `http://127.0.0.1:${port}`, maxRetries: 0, requestTimeout: 300 });
+    clients.push(client);
+    // Both clients take the same search request; their overloads differ only in callbacks.
+    return caught((client.search as (params: { index: string }) => Promise<unknown>)({ index: "products" }));
+  };
+  const redisDown = new Redis({ port: closed, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => 1_000 });
+  redisDown.on("error", () => {});
+  const redisHung = new Redis({ port: holePort, maxRetriesPerRequest: 0, commandTimeout: 300 });
+  redisHung.on("error", () => {});
+  try {
+    return {
+      transient: [
+        ["Elasticsearch unreachable", await search(Elasticsearch, closed)],
+        ["OpenSearch unreachable", await search(OpenSearch, closed)],
+        ["Elasticsearch not answering", await search(Elasticsearch, holePort)],
+        ["OpenSearch not answering", await search(OpenSearch, holePort)],
+        ["OpenSearch recovering (503)", await search(OpenSearch, recoveringPort)],
+        ["Elasticsearch recovering (503)", await search(Elasticsearch, recoveringPort)],
+        ["Redis unreachable", await caught(redisDown.get("stock:p1"))],
+        ["Redis not answering", await caught(redisHung.get("stock:p1"))],
+      ],
+      aboutTheRequest: [
+        ["OpenSearch refusing the query (400)", await search(OpenSearch, refusingPort)],
+        ["an AbortSignal's timeout (a callee that did not answer)", await caught(fetch(`http://127.0.0.1:${holePort}/`, { signal: AbortSignal.timeout(200) }))],
+      ],
+    };
+  } finally {
+    redisDown.disconnect();
+    redisHung.disconnect();
+    await Promise.all(clients.map((client) => client.close()));
+    for (const socket of held) socket.destroy();
+    for (const server of [recovering, refusing]) server.closeAllConnections();
+    for (const server of [hole, recovering, refusing]) server.close();
+  }
+}
+
+test("the search cluster and Redis down, hung or recovering are infrastructure failures, as real clients report them", async () => {
+  const { transient, aboutTheRequest } = await realEngineFailures();
+  for (const [name, error] of transient) assert.equal(isTransientInfrastructureError(error), true, `${name}: ${String(error)}`);
+  for (const [name, error] of aboutTheRequest) assert.equal(isTransientInfrastructureError(error), false, `${name}: ${String(error)}`);
+});

@@ -140,6 +140,10 @@ describe("the error formatter keeps server internals out of every response", () 
     Object.assign(new Error("terminating connection due to unexpected postmaster exit"), { code: "57P01" }),
     Object.assign(new Error("could not serialize access due to concurrent update"), { code: "40001" }),
     new Error("wrapped", { cause: Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" }) }),
+    // The search cluster and Redis, as their clients report an outage (real ones in dead-letter-transient.test.ts).
+    Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:9200"), { name: "ConnectionError", meta: { statusCode: null } }),
+    Object.assign(new Error("search_phase_execution_exception"), { name: "ResponseError", meta: { statusCode: 503 } }),
+    new Error("Stream isn't writeable and enableOfflineQueue options is false"),
   ];
   for (const thrown of RESTARTING_DATABASE) {
     it(`answers SERVICE_UNAVAILABLE for an unreachable or restarting database: ${JSON.stringify(thrown.message.trim().slice(0, 40))}...`, () => {

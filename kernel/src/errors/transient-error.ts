@@ -9,23 +9,37 @@ const TRANSIENT_SQLSTATE = /^(08[0-9A-Z]{3}|57P0[123]|40001|40P01)$/;
 /** The same SQLSTATEs as the Prisma pg adapter words them ("Database error. Code: `57P01`"). */
 const TRANSIENT_SQLSTATE_IN_MESSAGE = /Code: `(08[0-9A-Z]{3}|57P0[123]|40001|40P01)`/;
 const TRANSIENT_DATABASE_MESSAGE = /can't reach database server|connection error and is not queryable|connection terminated unexpectedly|timed out fetching a new connection/i;
+/** The search engine clients (Elasticsearch, OpenSearch): no connection, no answer in time, no node left. */
+const TRANSIENT_SEARCH_CLIENT_ERRORS = new Set(["ConnectionError", "TimeoutError", "NoLivingConnectionsError"]);
+/** A search cluster answering that it is overloaded or recovering (shards not yet assigned after a restart). */
+const TRANSIENT_SEARCH_STATUS = new Set([429, 502, 503, 504]);
+/** ioredis without an offline queue says "not connected" and "no answer in time" in words only. */
+const TRANSIENT_REDIS_MESSAGE = /^(Stream isn't writeable and enableOfflineQueue options is false|Connection is closed\.|Command timed out)$/;
 
 /**
- * Whether a handler failed because something it needs is unreachable for now (a database
- * restarting, a connection reset, a service answering SERVICE_UNAVAILABLE), not because of the
- * event. Such a failure says nothing about the event, so it must not count toward moving the
- * event to a dead-letter topic: a 1.3-second PostgreSQL restart once dead-lettered payment
- * confirmations (five in-place retries in 350 ms), leaving paid orders PENDING.
+ * Whether a handler failed because something it needs is unreachable for now (a database,
+ * the search cluster or Redis restarting, a connection reset, a service answering
+ * SERVICE_UNAVAILABLE), not because of the event. Such a failure says nothing about the event,
+ * so it must not count toward moving the event to a dead-letter topic: a 1.3-second PostgreSQL
+ * restart once dead-lettered payment confirmations (five in-place retries in 350 ms), leaving
+ * paid orders PENDING. Clients are told SERVICE_UNAVAILABLE for it (see format-error.ts).
  */
 export function isTransientInfrastructureError(error: unknown): boolean {
   for (let cause: unknown = error, depth = 0; cause && depth < 8; cause = (cause as { cause?: unknown }).cause, depth++) {
     // A callee's unexpected error says SERVICE_UNAVAILABLE to clients, but waiting will not mend it.
     if (cause instanceof DependencyFailed) return false;
-    const { code, message, extensions } = cause as { code?: unknown; message?: unknown; extensions?: { code?: unknown } };
+    const { code, message, extensions, name, meta } = cause as { code?: unknown; message?: unknown; extensions?: { code?: unknown }; name?: unknown; meta?: { statusCode?: unknown } };
     // A coded GraphQL error (ours, or a callee's rethrown) is transient only when it says so.
     if (extensions?.code !== undefined) return extensions.code === ErrorCode.SERVICE_UNAVAILABLE;
     if (typeof code === "string" && (TRANSIENT_ERRNOS.has(code) || TRANSIENT_PRISMA_CODES.has(code) || TRANSIENT_SQLSTATE.test(code))) return true;
-    if (typeof message === "string" && (TRANSIENT_SQLSTATE_IN_MESSAGE.test(message) || TRANSIENT_DATABASE_MESSAGE.test(message))) return true;
+    if (typeof message === "string" && (TRANSIENT_SQLSTATE_IN_MESSAGE.test(message) || TRANSIENT_DATABASE_MESSAGE.test(message) || TRANSIENT_REDIS_MESSAGE.test(message))) return true;
+    if (name === "MaxRetriesPerRequestError") return true;
+    // Only the search clients' errors carry `meta`; a bare TimeoutError (an AbortSignal's) is a
+    // callee that did not answer, which a poison event can cause every time.
+    if (meta !== undefined && typeof name === "string") {
+      if (TRANSIENT_SEARCH_CLIENT_ERRORS.has(name)) return true;
+      if (name === "ResponseError" && TRANSIENT_SEARCH_STATUS.has(meta?.statusCode as number)) return true;
+    }
   }
   return false;
 }
