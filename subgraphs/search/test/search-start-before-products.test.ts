@@ -15,7 +15,7 @@ import { judgedCatalog } from "./search-index.contract.js";
 describe("search started before the products subgraph answers", () => {
   let platform: Platform;
   before(async () => {
-    platform = await openPlatform(loadConfig({ APP_ENV: "test", LOG_LEVEL: "silent" }), createLogger("silent"));
+    platform = await openPlatform(loadConfig({ APP_ENV: "test", LOG_LEVEL: "silent" }), createLogger("silent"), { needsDatabase: false });
   });
   after(() => platform.close());
 

@@ -33,7 +33,7 @@ describeWithRealEngine({ suite: "Search subgraph start after an upgrade", engine
       },
       close: async () => {},
     };
-    const platform = await openPlatform(loadConfig({ APP_ENV: "test", LOG_LEVEL: "silent" }), createLogger("silent"));
+    const platform = await openPlatform(loadConfig({ APP_ENV: "test", LOG_LEVEL: "silent" }), createLogger("silent"), { needsDatabase: false });
     const index = await OpenSearchIndex.connect(url, { alias, retireDelayMs: 100 });
     const startedAt = performance.now();
     const search = await startSearchSubgraph(platform, { port: 0, index, catalog: slowCatalog });
