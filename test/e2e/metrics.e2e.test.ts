@@ -81,13 +81,19 @@ describeOnEngines("metrics of a running platform", (engines) => {
     const query = `query CachedProduct($id: ID!) { product(id: $id) { id name } }`;
     assert.equal((await sg.query(query, { id: PRODUCT })).headers.get("x-response-cache"), "miss");
     await waitFor("the answer is served from the response cache", async () => (await sg.query(query, { id: PRODUCT })).headers.get("x-response-cache") === "hit");
-    // Another selection misses the response cache and reads the product through the hot cache, filled above.
-    dataOf(await sg.query(`query CachedProductPrice($id: ID!) { product(id: $id) { id price { amount } } }`, { id: PRODUCT }));
-    const now = await metrics();
+    let now = await metrics();
     const delta = (labels: Record<string, string>) => total(now, "storefront_cache_requests_total", labels) - total(before, "storefront_cache_requests_total", labels);
+    // Another selection (a new alias each time) misses the response cache and reads the product
+    // through the hot cache, filled above. A change event of the setup's restock may still
+    // arrive on a loaded machine and empty that entry once; the read after it fills it again.
+    let selection = 0;
+    await waitFor("a product read again is a hot-product cache hit", async () => {
+      dataOf(await sg.query(`query CachedProductPrice($id: ID!) { product(id: $id) { id p${selection++}: price { amount } } }`, { id: PRODUCT }));
+      now = await metrics();
+      return delta({ cache: "product", result: "hit" }) >= 1;
+    });
     assert.ok(delta({ cache: "response", result: "miss" }) >= 2);
     assert.ok(delta({ cache: "response", result: "hit" }) >= 1);
-    assert.ok(delta({ cache: "product", result: "hit" }) >= 1);
   });
 
   it("counts each refusal by the budget that ran out, exactly once per refused request, also when they race", async () => {
