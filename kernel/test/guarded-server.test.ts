@@ -127,24 +127,27 @@ describe("guarded HTTP server: deadlines for slow clients", async () => {
     assert.ok(ms < 3_000, `closed after ${ms} ms`);
   });
 
-  it("closes a socket that trickles its headers", async () => {
+  /** Sends `start`, then `each` every 100 ms until the server closes the socket. */
+  async function trickled(start: string, each: string) {
     const socket = await silentSocket(port);
     const closed = closedWithin(socket);
-    socket.write("POST / HTTP/1.1\r\nHost: x\r\n");
-    const trickle = setInterval(() => socket.writable && socket.write("X-Slow: 1\r\n"), 100);
-    const { ms, answer } = await closed;
-    clearInterval(trickle);
+    socket.write(start);
+    const trickle = setInterval(() => socket.writable && socket.write(each), 100);
+    try {
+      return await closed;
+    } finally {
+      clearInterval(trickle);
+    }
+  }
+
+  it("closes a socket that trickles its headers", async () => {
+    const { ms, answer } = await trickled("POST / HTTP/1.1\r\nHost: x\r\n", "X-Slow: 1\r\n");
     assert.match(answer, /^HTTP\/1\.1 408/);
     assert.ok(ms < 3_000, `closed after ${ms} ms`);
   });
 
   it("closes a socket that trickles its body past the request deadline", async () => {
-    const socket = await silentSocket(port);
-    const closed = closedWithin(socket);
-    socket.write("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n");
-    const trickle = setInterval(() => socket.writable && socket.write("x"), 100);
-    const { ms, answer } = await closed;
-    clearInterval(trickle);
+    const { ms, answer } = await trickled("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n", "x");
     assert.match(answer, /^HTTP\/1\.1 408/);
     assert.ok(ms >= 700 && ms < 4_000, `closed after ${ms} ms`);
   });
