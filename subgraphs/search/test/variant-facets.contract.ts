@@ -97,6 +97,12 @@ export function defineVariantFacetChecks(create: () => Promise<SearchIndex>): vo
       await index.refresh();
       assert.deepEqual(await find({ options: [{ name: "Colour", values: ["Navy"] }] }), []);
       assert.deepEqual(await find({ price: { min: 2_400, max: 2_600 } }), []);
+      const facets = (await index.search({ text: "crew", filter: {}, sort: "RELEVANCE", first: 1 })).facets;
+      assert.deepEqual(
+        facets.priceRanges.map((r) => r.count),
+        [1, 2, 1, 1, 0, 0],
+        "its price range of 2,500 to 5,000 went with the Navy variant",
+      );
     });
   });
 }

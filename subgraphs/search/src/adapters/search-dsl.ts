@@ -4,7 +4,7 @@
  * pure functions of the port's types, which keeps the request bodies unit-testable.
  */
 import type { IndexChange, SearchDocument, SearchHits, SearchRequest, SortKey } from "../ports/search-index.js";
-import { PRICE_RANGES } from "../domain/price-ranges.js";
+import { PRICE_RANGES, inPriceRange } from "../domain/price-ranges.js";
 import { INFIX_LENGTH, MAX_WORD_PREFIX } from "../domain/suggestion-match.js";
 import { groupOptionFacets, optionKey } from "../domain/variant-facets.js";
 import { indexVersion } from "../domain/index-version.js";
@@ -15,8 +15,10 @@ import { indexVersion } from "../domain/index-version.js";
  * its mapping so live changes, which carry them, can still be written to it.
  * 3: documents are versioned by indexVersion (catalog version and popularity), so an index
  * holding plain catalog versions is rebuilt rather than let an old replayed change win.
+ * 4: documents carry their price bands (see priceBands), which the price facet counts; facet
+ * fields build their global ordinals at refresh.
  */
-export const MAPPING_VERSION = 3;
+export const MAPPING_VERSION = 4;
 
 /** Plain fields added since version 1, which an existing index can take without a rebuild. */
 export const ADDED_FIELDS = {
@@ -25,8 +27,23 @@ export const ADDED_FIELDS = {
   // One nested document per variant: option and price filters must hold for the same variant.
   variants: { type: "nested", properties: { options: { type: "keyword" }, price: { type: "long" } } },
   // Option values are searchable words too ("red hoodie").
-  optionFacets: { type: "keyword", copy_to: "all_text" },
+  optionFacets: { type: "keyword", copy_to: "all_text", eager_global_ordinals: true },
+  // The price ranges (priceBandKey) some variant is priced in: the price facet is a plain terms
+  // count over them. Counting through the nested variants (nested, range, reverse_nested) cost
+  // most of a search at 2,000,000 products.
+  priceBands: { type: "keyword", eager_global_ordinals: true },
 } as const;
+
+/**
+ * A price range's key in `priceBands`. Changing PRICE_RANGES changes the keys, so it comes with
+ * a MAPPING_VERSION step (a rebuild writes every document's bands again).
+ */
+export const priceBandKey = (range: { min: number | null; max: number | null }): string => `${range.min ?? ""}-${range.max ?? ""}`;
+
+/** The price ranges a product has at least one variant in, as the price filter matches them. */
+export function priceBands(document: Pick<SearchDocument, "variants">): string[] {
+  return PRICE_RANGES.filter((range) => document.variants.some((variant) => inPriceRange(variant.price, range))).map(priceBandKey);
+}
 
 /** Distinct option values a facet reads; a catalog has far fewer. */
 const OPTION_FACET_SIZE = 1_000;
@@ -88,8 +105,9 @@ export function indexDefinition(options: { bulkLoad?: boolean } = {}) {
           },
         },
         description: { type: "text", analyzer: "product_text", copy_to: "all_text" },
-        category: { type: "keyword", copy_to: "all_text", fields: { text: { type: "text", analyzer: "product_text" } } },
-        brand: { type: "keyword", copy_to: "all_text", fields: { text: { type: "text", analyzer: "product_text" } } },
+        // Facet fields build their global ordinals at refresh, not in the first search after it.
+        category: { type: "keyword", copy_to: "all_text", eager_global_ordinals: true, fields: { text: { type: "text", analyzer: "product_text" } } },
+        brand: { type: "keyword", copy_to: "all_text", eager_global_ordinals: true, fields: { text: { type: "text", analyzer: "product_text" } } },
         attributes: { type: "text", analyzer: "product_text", copy_to: "all_text" },
         priceAmount: { type: "long" },
         currency: { type: "keyword" },
@@ -161,19 +179,8 @@ export function searchBody(request: SearchRequest) {
     aggs: {
       categories: { terms: { field: "category", size: 100 } },
       brands: { terms: { field: "brand", size: 200 } },
-      // Products (reverse_nested) with a variant priced in each range, as the price filter matches.
-      prices: {
-        nested: { path: "variants" },
-        aggs: {
-          ranges: {
-            range: {
-              field: "variants.price",
-              ranges: PRICE_RANGES.map((r) => ({ ...(r.min != null ? { from: r.min } : {}), ...(r.max != null ? { to: r.max } : {}) })),
-            },
-            aggs: { products: { reverse_nested: {} } },
-          },
-        },
-      },
+      // Products with a variant priced in each range, as the price filter matches.
+      prices: { terms: { field: "priceBands", size: PRICE_RANGES.length } },
       options: { terms: { field: "optionFacets", size: OPTION_FACET_SIZE } },
     },
   };
@@ -190,7 +197,7 @@ interface RawSearchResponse {
   aggregations?: {
     categories?: { buckets: { key: string; doc_count: number }[] };
     brands?: { buckets: { key: string; doc_count: number }[] };
-    prices?: { ranges?: { buckets: { from?: number; to?: number; doc_count: number; products?: { doc_count: number } }[] } };
+    prices?: { buckets: { key: string; doc_count: number }[] };
     options?: { buckets: { key: string; doc_count: number }[] };
   };
 }
@@ -200,7 +207,7 @@ export function parseSearchResponse(request: SearchRequest, body: unknown): Sear
   const raw = response.hits.hits;
   const total = typeof response.hits.total === "number" ? response.hits.total : response.hits.total.value;
   const terms = (buckets: { key: string; doc_count: number }[] = []) => buckets.map((b) => ({ value: b.key, count: b.doc_count }));
-  const priceBuckets = response.aggregations?.prices?.ranges?.buckets ?? [];
+  const productsInBand = new Map((response.aggregations?.prices?.buckets ?? []).map((bucket) => [bucket.key, bucket.doc_count]));
   return {
     totalCount: total,
     hits: raw.slice(0, request.first).map((hit) => ({ id: hit._id, sortKey: [Number(hit.sort?.[0]), String(hit.sort?.[1] ?? hit._id)] as SortKey })),
@@ -208,7 +215,7 @@ export function parseSearchResponse(request: SearchRequest, body: unknown): Sear
     facets: {
       categories: terms(response.aggregations?.categories?.buckets),
       brands: terms(response.aggregations?.brands?.buckets),
-      priceRanges: PRICE_RANGES.map((range, i) => ({ min: range.min, max: range.max, count: priceBuckets[i]?.products?.doc_count ?? 0 })),
+      priceRanges: PRICE_RANGES.map((range) => ({ min: range.min, max: range.max, count: productsInBand.get(priceBandKey(range)) ?? 0 })),
       options: groupOptionFacets(terms(response.aggregations?.options?.buckets)),
     },
   };
@@ -225,7 +232,7 @@ export function bulkBody(changes: readonly IndexChange[], targets: readonly stri
     for (const change of changes) {
       if (change.kind === "upsert") {
         lines.push(JSON.stringify({ index: { _index: target, _id: change.document.id, version: indexVersion(change), version_type: "external" } }));
-        lines.push(JSON.stringify(change.document satisfies SearchDocument));
+        lines.push(JSON.stringify({ ...(change.document satisfies SearchDocument), priceBands: priceBands(change.document) }));
       } else {
         lines.push(JSON.stringify({ delete: { _index: target, _id: change.id, version: indexVersion(change), version_type: "external" } }));
       }
