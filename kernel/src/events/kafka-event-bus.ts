@@ -2,7 +2,7 @@ import kafkajs, { Kafka, Partitioners, logLevel } from "kafkajs";
 import type { Admin, LogEntry, Producer } from "kafkajs";
 import type { DomainEvent, EventBus, SubscribeOptions, Subscription } from "./event-bus.js";
 import type { Logger } from "../logging/logger.js";
-import { GroupMember } from "./kafka-group-member.js";
+import { GroupMember, kafkaGroupId, type StartOffset } from "./kafka-group-member.js";
 import { withDeadline } from "./with-deadline.js";
 import { setTimeout as delay } from "node:timers/promises";
 import { handleTraced, publishTraced } from "../observability/tracing-events.js";
@@ -25,7 +25,7 @@ export interface KafkaEventBusOptions {
   /**
    * How long an idle fetch waits on the broker. The broker answers as soon as a record
    * arrives, so this does not delay delivery; it sets how often an idle consumer asks again
-   * (and how long a rebalance or a disconnect may wait for the fetch in flight).
+   * (and how long a rebalance, or leaving a group after a stop, may wait for the fetch in flight).
    */
   maxWaitTimeMs?: number;
   sessionTimeoutMs?: number;
@@ -49,9 +49,10 @@ const DEFAULTS: Omit<Settings, "brokers" | "clientId"> = {
   replicationFactor: 1,
   publishTimeoutMs: 5_000,
   subscribeTimeoutMs: 30_000,
-  // An idle platform has a consumer per subscription: at 100 ms and 500 ms they kept a fifth
-  // of a core busy; at 1 s, an eighth, with delivery as fast (see BENCHMARKS.md).
-  maxWaitTimeMs: 1_000,
+  // An idle platform has a consumer per subscription, and each fetch with its heartbeat costs
+  // about a millisecond of CPU: at 1 s, 14 consumers kept 2.5% of a core busy, at 5 s (kafkajs's
+  // own default) under 1%, with delivery as fast (see BENCHMARKS.md).
+  maxWaitTimeMs: 5_000,
   sessionTimeoutMs: 10_000,
   heartbeatIntervalMs: 1_000,
   maxBackoffMs: 1_000,
@@ -79,6 +80,8 @@ export class KafkaEventBus implements EventBus {
   /** Topics known to exist, or being created: one creation per topic and process. */
   private readonly topics = new Map<string, Promise<void>>();
   private readonly members = new Set<GroupMember>();
+  /** Stopped members still leaving their groups (see GroupMember.stop). */
+  private readonly leaving = new Set<Promise<void>>();
   private closed = false;
 
   constructor(private readonly options: KafkaEventBusOptions) {
@@ -122,9 +125,11 @@ export class KafkaEventBus implements EventBus {
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
     if (this.closed) throw new Error("Event bus is closed");
-    await this.ensureTopic(this.settings.topicPrefix + options.topic);
+    const name = this.settings.topicPrefix + options.topic;
+    await this.ensureTopic(name);
     const traced = { ...options, handle: handleTraced(this.engine, options.topic, options.group, options.handle) };
-    const member = new GroupMember(this.kafka, traced, this.settings, this.options.logger);
+    const startOffsets = options.start === "latest" ? await this.uncommittedEnds(name, kafkaGroupId(this.settings.topicPrefix, options.group, options.topic)) : [];
+    const member = new GroupMember(this.kafka, traced, this.settings, this.options.logger, startOffsets);
     this.members.add(member);
     try {
       await member.start();
@@ -136,7 +141,7 @@ export class KafkaEventBus implements EventBus {
     return {
       stop: async () => {
         this.members.delete(member);
-        await member.stop();
+        await this.stopMember(member);
       },
     };
   }
@@ -146,7 +151,9 @@ export class KafkaEventBus implements EventBus {
     this.closed = true;
     const members = [...this.members];
     this.members.clear();
-    await Promise.all(members.map((member) => member.stop()));
+    await Promise.all(members.map((member) => this.stopMember(member)));
+    // Members leave their groups before the clients go, so partitions move on at once.
+    await Promise.all(this.leaving);
     await Promise.all(
       [this.producer, this.admin].map(async (client) => {
         if (!client) return;
@@ -157,6 +164,12 @@ export class KafkaEventBus implements EventBus {
         }
       }),
     );
+  }
+
+  private async stopMember(member: GroupMember): Promise<void> {
+    await member.stop();
+    const left = member.left.finally(() => this.leaving.delete(left));
+    this.leaving.add(left);
   }
 
   /** `topic` is the name on the broker (prefixed). */
@@ -186,6 +199,14 @@ export class KafkaEventBus implements EventBus {
       ready.catch(() => this.topics.delete(topic));
     }
     return ready;
+  }
+
+  /** The current end of each partition of `topic` on which `groupId` has committed nothing. */
+  private async uncommittedEnds(topic: string, groupId: string): Promise<StartOffset[]> {
+    const admin = await this.connectedAdmin();
+    const [committed, ends] = await Promise.all([admin.fetchOffsets({ groupId, topics: [topic] }), admin.fetchTopicOffsets(topic)]);
+    const uncommitted = new Set((committed[0]?.partitions ?? []).filter((p) => Number(p.offset) < 0).map((p) => p.partition));
+    return ends.filter((end) => uncommitted.has(end.partition)).map((end) => ({ partition: end.partition, offset: end.high }));
   }
 
   private connectedProducer(): Promise<Producer> {

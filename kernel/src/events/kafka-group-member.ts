@@ -24,17 +24,33 @@ export interface GroupMemberSettings {
 /** The Kafka group id of a port group on one topic (metrics ask the broker for its lag by it). */
 export const kafkaGroupId = (prefix: string, group: string, topic: string): string => `${prefix}${group}.${topic}`;
 
+/** Where a partition of a group with no committed position starts (its end when subscribed). */
+export interface StartOffset {
+  partition: number;
+  offset: string;
+}
+
 /** One `subscribe`: a consumer in the group, replaced by a fresh one if kafkajs gives up on it. */
 export class GroupMember {
   private consumer?: Consumer;
   private stopped = false;
   private readonly stopping = new AbortController();
+  /** Batches being handled now. */
+  private readonly delivering = new Set<Promise<void>>();
+  /** Settles once the consumer has left the group, after `stop`. */
+  left: Promise<void> = Promise.resolve();
 
+  /**
+   * @param startOffsets for `start: "latest"`, the partitions' ends when `subscribe` was called,
+   *   sought once the first consumer has joined. Only the first: a consumer replaced later goes
+   *   on from what the first one committed.
+   */
   constructor(
     private readonly kafka: Kafka,
     private readonly options: SubscribeOptions,
     private readonly settings: GroupMemberSettings,
     private readonly logger: Logger | undefined,
+    private startOffsets: readonly StartOffset[] = [],
   ) {
     // Every key in flight may be backing off on this signal at once.
     setMaxListeners(0, this.stopping.signal);
@@ -85,45 +101,71 @@ export class GroupMember {
       if (joining) crashedWhileJoining(new ConsumerCrashedWhileJoining(payload.error));
       else void this.replace(consumer, payload.error);
     });
-    const fetching = firstFetchAfterJoin(consumer);
+    // `start: "latest"` means "what is published after subscribe was called": the ends were read
+    // before joining, and are sought when the join completes, before the first fetch is sent.
+    const startOffsets = this.startOffsets;
+    const offJoin = consumer.on(consumer.events.GROUP_JOIN, () => {
+      offJoin();
+      for (const { partition, offset } of startOffsets) consumer.seek({ topic: prefix + topic, partition, offset });
+    });
     try {
       await Promise.race([
         crash,
         (async () => {
           await consumer.connect();
           await consumer.subscribe({ topics: [prefix + topic], fromBeginning: start === "earliest" });
-          await consumer.run({
-            partitionsConsumedConcurrently: this.settings.partitions,
-            // Offsets are resolved only once the whole batch is handled: a batch cut short (stop,
-            // rebalance) is delivered again from its start, and handlers are idempotent.
-            eachBatchAutoResolve: false,
-            eachBatch: (payload) => this.deliverBatch(payload),
-          });
-          // Waiting for the first fetch makes `start: "latest"` mean "from when subscribe
-          // resolved": kafkajs looks the latest offsets up just before that fetch.
+          // Resolves once the consumer has joined the group and knows its partitions.
           await withDeadline(Math.max(0, deadline - Date.now()), `Kafka: joining consumer group ${group}`, () =>
-            Promise.race([fetching.done, crash]),
+            Promise.race([
+              consumer.run({
+                partitionsConsumedConcurrently: this.settings.partitions,
+                // Offsets are resolved only once the whole batch is handled: a batch cut short (stop,
+                // rebalance) is delivered again from its start, and handlers are idempotent.
+                eachBatchAutoResolve: false,
+                eachBatch: (payload) => this.deliverBatch(payload),
+              }),
+              crash,
+            ]),
           );
         })(),
       ]);
       joining = false;
+      this.startOffsets = [];
     } catch (error) {
       await consumer.disconnect().catch(() => {});
       throw error;
-    } finally {
-      fetching.cancel();
     }
     if (this.stopped) await consumer.disconnect();
   }
 
+  /**
+   * Resolves once no handler runs and none will. Leaving the group waits for the fetch in flight,
+   * which an idle topic's broker holds for up to `maxWaitTimeMs`, so it goes on in the background
+   * (`left`): until then a fetched batch is refused, left uncommitted for the partition's next owner.
+   */
   async stop(): Promise<void> {
-    this.stopped = true;
-    // Ends a retry backoff now: disconnect waits for the handler in progress.
-    this.stopping.abort();
-    await this.consumer?.disconnect().catch(() => {});
+    if (!this.stopped) {
+      this.stopped = true;
+      // Ends a retry backoff now.
+      this.stopping.abort();
+      const consumer = this.consumer;
+      this.left = consumer ? consumer.disconnect().catch(() => {}) : Promise.resolve();
+    }
+    await Promise.allSettled(this.delivering);
   }
 
-  private async deliverBatch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isStale }: EachBatchPayload): Promise<void> {
+  private async deliverBatch(payload: EachBatchPayload): Promise<void> {
+    if (this.stopped) throw new MemberStopped();
+    const delivery = this.deliverEvents(payload);
+    this.delivering.add(delivery);
+    try {
+      await delivery;
+    } finally {
+      this.delivering.delete(delivery);
+    }
+  }
+
+  private async deliverEvents({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isStale }: EachBatchPayload): Promise<void> {
     const { topic, partition } = batch;
     const events: DomainEvent[] = [];
     for (const message of batch.messages) {
@@ -226,23 +268,3 @@ function header(message: KafkaMessage, name: string): string | undefined {
   const first = Array.isArray(value) ? value[0] : value;
   return first === undefined ? undefined : first.toString();
 }
-
-function firstFetchAfterJoin(consumer: Consumer): { done: Promise<void>; cancel(): void } {
-  let joined = false;
-  let resolve!: () => void;
-  const done = new Promise<void>((r) => (resolve = r));
-  const offJoin = consumer.on(consumer.events.GROUP_JOIN, () => {
-    joined = true;
-  });
-  const offFetch = consumer.on(consumer.events.FETCH, () => {
-    if (joined) resolve();
-  });
-  return {
-    done,
-    cancel: () => {
-      offJoin();
-      offFetch();
-    },
-  };
-}
-

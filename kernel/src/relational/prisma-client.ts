@@ -14,9 +14,15 @@ const utcTimestamps = {
     oid === TIMESTAMP_OID ? (value: string) => new Date(`${value.replace(" ", "T")}Z`) : pg.types.getTypeParser(oid, format as "text")) as typeof pg.types.getTypeParser,
 };
 
+/** How long a pooled connection nobody uses stays open (a burst's extra connections close after it). */
+const IDLE_CONNECTION_MS = 60_000;
+
 /** One Prisma client over a pg pool; the pool is the only connection state a process holds. */
 export function createPrismaClient(databaseUrl: string, { poolSize = 10 } = {}): PrismaClient {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize, types: utcTimestamps });
+  // pg closes a connection idle for 10 s by default, so a pool that only a periodic sweep uses
+  // (every 5-10 s here) opened a new one each time: a backend start and a SCRAM handshake
+  // (PBKDF2, milliseconds of CPU) per sweep, the largest part of an idle platform's database work.
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize, types: utcTimestamps, idleTimeoutMillis: IDLE_CONNECTION_MS });
   // An idle connection the server ends (a restart, a failover, a dropped database) is an
   // 'error' on the pool, which pg-pool then replaces; unheard, it would end the process.
   pool.on("error", () => undefined);

@@ -51,6 +51,33 @@ describe("popularity from paid orders", () => {
     }
   });
 
+  it("applies a sale recorded here at the next tick, and asks the ledger only once a sweep when idle, which applies sales another process left", async () => {
+    const bus = new EmbeddedEventBus();
+    const listings = new CountingListingIndex();
+    const ledger = new EmbeddedSalesLedger();
+    let drains = 0;
+    const drain = ledger.drain.bind(ledger);
+    ledger.drain = (...args) => {
+      drains += 1;
+      return drain(...args);
+    };
+    const [sold, leftBehind] = [listedProduct(), listedProduct()];
+    await listings.sync(new Map([[sold.id, sold], [leftBehind.id, leftBehind]]));
+    const feed = await startPopularityFeed({ bus, ledger, listings, logger: createLogger("silent"), flushMs: 20, idleSweepMs: 1_500 });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      assert.ok(drains <= 1, `${drains} drains in 400 idle ms at a 20 ms tick`);
+      await bus.publish(Topics.orderStatusChanged, [paid("ord_here", [{ productId: sold.id, variantId: sold.id, quantity: 3 }])]);
+      await waitFor("the sale recorded here is applied without a flush call", async () => (await listings.popularity([sold.id])).get(sold.id) === 3);
+      // What a process that stopped before its flush leaves in the shared ledger.
+      await ledger.record("ord_elsewhere", [{ productId: leftBehind.id, quantity: 2 }]);
+      await waitFor("the idle sweep applies it", async () => (await listings.popularity([leftBehind.id])).get(leftBehind.id) === 2, { timeoutMs: 10_000 });
+    } finally {
+      await feed.stop();
+      await bus.close();
+    }
+  });
+
   it("announces the products a batch changed, and repeats batch and announcement when announcing fails, counting the units once", async () => {
     const bus = new EmbeddedEventBus();
     const listings = new CountingListingIndex();

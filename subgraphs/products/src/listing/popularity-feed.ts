@@ -4,10 +4,13 @@ import type { SalesBatch, SalesLedger } from "../ports/sales-ledger.js";
 
 export const POPULARITY_GROUP = "products-popularity";
 
+/** How often the ledger is drained when this process recorded no sale (see the flush timer). */
+const IDLE_SWEEP_MS = 30_000;
+
 /**
  * Popularity (units sold) from paid orders. Each PAID event's lines are recorded in the sales
  * ledger (once per order: a redelivery finds it there); every `flushMs` the sales recorded
- * since are applied as one batch, one write per product whatever it sold, so a sale peak of
+ * since (here, or by any process within IDLE_SWEEP_MS) are applied as one batch, one write per product whatever it sold, so a sale peak of
  * 500 orders/s makes one write per hot product per flush, not 500. Popularity lives in the
  * listing index only: it is not a catalog write (no version, no change event, no reindexing
  * per sale). A batch is applied under the ledger's lock and numbered, so a batch a crash
@@ -26,6 +29,8 @@ export async function startPopularityFeed(deps: {
   listings: ListingIndex;
   logger: Logger;
   flushMs?: number;
+  /** How often the ledger is drained when no sale was recorded here (default IDLE_SWEEP_MS). */
+  idleSweepMs?: number;
   batchSize?: number;
   /** Re-announces products whose popularity a batch changed. */
   announce?: (productIds: readonly string[]) => Promise<void>;
@@ -39,7 +44,9 @@ export async function startPopularityFeed(deps: {
       payload.orderId,
       payload.sold.filter((line) => Number.isSafeInteger(line.quantity) && line.quantity > 0).map(({ productId, quantity }) => ({ productId, quantity })),
     );
+    recordedSinceTick = true;
   });
+  let recordedSinceTick = false;
   const subscription = await deps.bus.subscribe({ topic: Topics.orderStatusChanged, group: POPULARITY_GROUP, start: "earliest", handle });
 
   async function apply(batch: SalesBatch): Promise<void> {
@@ -54,9 +61,18 @@ export async function startPopularityFeed(deps: {
     return applied;
   }
   let flushing: Promise<unknown> = Promise.resolve();
+  const flushMs = deps.flushMs ?? 2_000;
+  // A tick with no sale recorded here since the last one asks the ledger only every
+  // IDLE_SWEEP_MS: the ledger is shared, and that is how sales a stopped process recorded but
+  // never applied are applied; an idle platform does not query it every couple of seconds.
+  const ticksPerSweep = Math.max(1, Math.round((deps.idleSweepMs ?? IDLE_SWEEP_MS) / flushMs));
+  let idleTicks = 0;
   const timer = setInterval(() => {
+    if (!recordedSinceTick && ++idleTicks < ticksPerSweep) return;
+    recordedSinceTick = false;
+    idleTicks = 0;
     flushing = flushing.then(flush).catch((error: unknown) => logger.warn("popularity batch failed; retried at the next flush", { error: String(error) }));
-  }, deps.flushMs ?? 2_000);
+  }, flushMs);
   timer.unref();
 
   return {
