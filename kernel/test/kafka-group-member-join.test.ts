@@ -12,14 +12,25 @@ const EVENTS = { CRASH: "consumer.crash", GROUP_JOIN: "consumer.group_join", FET
 
 type Script = "crash-while-joining" | "join";
 
-function scriptedKafka(scripts: Script[]) {
-  const consumers: { script: Script; disconnected: boolean }[] = [];
+interface ScriptedConsumer {
+  script: Script;
+  disconnected: boolean;
+  /** Seeks in the order made, and whether the join had completed (`run` resolved) by then. */
+  seeks: { partition: number; offset: string; afterRunResolved: boolean }[];
+  /** Reports a crash, as kafkajs does when a running consumer gives up. */
+  crash(): void;
+}
+
+/** kafkajs's `run` resolves once the consumer joined, or after it reported a crash while joining. */
+function scriptedKafka(scripts: Script[], options: { disconnectMs?: number } = {}) {
+  const consumers: ScriptedConsumer[] = [];
   const kafka = {
     consumer: () => {
       const script = scripts[consumers.length] ?? "join";
-      const record = { script, disconnected: false };
-      consumers.push(record);
       const emitter = new EventEmitter();
+      const record: ScriptedConsumer = { script, disconnected: false, seeks: [], crash: () => void emitter.emit(EVENTS.CRASH, { payload: { error: new Error("The broker went away") } }) };
+      consumers.push(record);
+      let runResolved = false;
       return {
         events: EVENTS,
         on: (event: string, listener: (payload: unknown) => void) => {
@@ -29,17 +40,16 @@ function scriptedKafka(scripts: Script[]) {
         connect: async () => {},
         subscribe: async () => {},
         run: async () => {
-          setTimeout(() => {
-            if (record.disconnected) return;
-            if (script === "crash-while-joining") emitter.emit(EVENTS.CRASH, { payload: { error: new Error("The coordinator is loading") } });
-            else {
-              emitter.emit(EVENTS.GROUP_JOIN, {});
-              emitter.emit(EVENTS.FETCH, {});
-            }
-          }, 5);
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          if (record.disconnected) return;
+          if (script === "crash-while-joining") emitter.emit(EVENTS.CRASH, { payload: { error: new Error("The coordinator is loading") } });
+          else emitter.emit(EVENTS.GROUP_JOIN, {});
+          runResolved = true;
         },
+        seek: ({ partition, offset }: { topic: string; partition: number; offset: string }) => void record.seeks.push({ partition, offset, afterRunResolved: runResolved }),
         disconnect: async () => {
           record.disconnected = true;
+          await new Promise((resolve) => setTimeout(resolve, options.disconnectMs ?? 0));
         },
       };
     },
@@ -58,7 +68,7 @@ const settings = (subscribeTimeoutMs: number): GroupMemberSettings => ({
   topicPrefix: "",
 });
 
-test("a consumer crashing while it joins is disconnected and replaced, and start resolves once the replacement fetches", async () => {
+test("a consumer crashing while it joins is disconnected and replaced, and start resolves once the replacement has joined", async () => {
   const { kafka, consumers } = scriptedKafka(["crash-while-joining", "crash-while-joining", "join"]);
   const member = new GroupMember(kafka, { topic: "t", group: "g", handle: async () => {} }, settings(10_000), undefined);
   const started = Date.now();
@@ -77,4 +87,40 @@ test("a consumer that keeps crashing while joining fails start with the crash's 
   assert.ok(consumers.length >= 2, "retried before giving up");
   assert.ok(consumers.every((c) => c.disconnected), "no consumer is left running");
   await member.stop();
+});
+
+test('a "latest" member seeks the ends read at subscribe when its consumer joins, before kafkajs fetches, and only with its first consumer', async () => {
+  const { kafka, consumers } = scriptedKafka(["crash-while-joining", "join"]);
+  const ends = [
+    { partition: 0, offset: "7" },
+    { partition: 1, offset: "0" },
+  ];
+  const member = new GroupMember(kafka, { topic: "t", group: "g", start: "latest", handle: async () => {} }, settings(10_000), undefined, ends);
+  await member.start();
+  assert.deepEqual(consumers[0]!.seeks, [], "the crashed consumer never joined");
+  assert.deepEqual(consumers[1]!.seeks, ends.map((end) => ({ ...end, afterRunResolved: false })), "sought at the join, before run resolved");
+  // A consumer replacing one that crashed later goes on from what was committed.
+  consumers[1]!.crash();
+  const deadline = Date.now() + 5_000;
+  while (consumers.length < 3 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(consumers.length, 3, "replaced");
+  assert.deepEqual(consumers[2]!.seeks, []);
+  await member.stop();
+});
+
+test("stop resolves without waiting for the consumer to leave its group; left settles once it has", async () => {
+  const { kafka, consumers } = scriptedKafka(["join"], { disconnectMs: 300 });
+  const member = new GroupMember(kafka, { topic: "t", group: "g", handle: async () => {} }, settings(10_000), undefined);
+  await member.start();
+  const stoppedAt = Date.now();
+  await member.stop();
+  assert.ok(Date.now() - stoppedAt < 250, `stop took ${Date.now() - stoppedAt} ms`);
+  assert.equal(consumers[0]!.disconnected, true, "the leave has begun");
+  let left = false;
+  void member.left.then(() => (left = true));
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.equal(left, false, "still leaving");
+  await member.left;
+  assert.ok(Date.now() - stoppedAt >= 290, "left once the consumer disconnected");
 });
