@@ -10,8 +10,8 @@ const IDLE_SWEEP_MS = 30_000;
 /**
  * Popularity (units sold) from paid orders. Each PAID event's lines are recorded in the sales
  * ledger (once per order: a redelivery finds it there); every `flushMs` the sales recorded
- * since (here, or by any process within IDLE_SWEEP_MS) are applied as one batch, one write per product whatever it sold, so a sale peak of
- * 500 orders/s makes one write per hot product per flush, not 500. Popularity lives in the
+ * since (here, or by any process within IDLE_SWEEP_MS) are applied as one batch, one write
+ * per product whatever it sold, so a sale peak of 500 orders/s makes one write per hot product per flush, not 500. Popularity lives in the
  * listing index only: it is not a catalog write (no version, no change event, no reindexing
  * per sale). A batch is applied under the ledger's lock and numbered, so a batch a crash
  * interrupted is applied again without counting twice (see ListingIndex.addPopularity).
@@ -36,6 +36,8 @@ export async function startPopularityFeed(deps: {
   announce?: (productIds: readonly string[]) => Promise<void>;
 }): Promise<Subscription & { flush(): Promise<number> }> {
   const { ledger, listings, logger } = deps;
+  /** Whether a sale was recorded here since the last flush tick (see the flush timer). */
+  let recordedSinceTick = false;
   const handle = withDeadLetter({ bus: deps.bus, topic: Topics.orderStatusChanged, consumer: POPULARITY_GROUP, logger }, async (event) => {
     if (event.type !== OrderEventTypes.statusChanged) return;
     const payload = event.payload as OrderStatusChangedPayload;
@@ -46,7 +48,6 @@ export async function startPopularityFeed(deps: {
     );
     recordedSinceTick = true;
   });
-  let recordedSinceTick = false;
   const subscription = await deps.bus.subscribe({ topic: Topics.orderStatusChanged, group: POPULARITY_GROUP, start: "earliest", handle });
 
   async function apply(batch: SalesBatch): Promise<void> {
