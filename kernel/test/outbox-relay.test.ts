@@ -79,6 +79,46 @@ function defineRelaySuite(engine: DatabaseEngine): void {
       }
       assert.deepEqual(bus.published.map((e) => e.id), [id]);
     });
+
+    it("keeps looking at its short poll while another relay holds the lock, and publishes what that one's snapshot missed", async () => {
+      const first = { ...newEvent("Tested", "key-l", { n: 1 }), id: randomUUID() };
+      const second = { ...newEvent("Tested", "key-l", { n: 2 }), id: randomUUID() };
+      await prisma.$transaction((tx) => writeOutbox(tx, "relay.test", [first]));
+      // The first relay holds the lock while its publish hangs (a slow broker), and then polls rarely.
+      let releasePublish!: () => void;
+      const publishing = new Promise<void>((resolve) => (releasePublish = resolve));
+      let publishStarted = false;
+      const slowBus: EventBus & { published: DomainEvent[] } = {
+        ...recordingBus(),
+        published: [],
+        async publish(_topic, events) {
+          publishStarted = true;
+          await publishing;
+          slowBus.published.push(...events);
+        },
+      };
+      const holder = startOutboxRelay({ prisma, bus: slowBus, logger, pollMs: 60_000, idlePollMs: 60_000 });
+      const bus = recordingBus();
+      let looker: ReturnType<typeof startOutboxRelay> | undefined;
+      try {
+        await waitFor("the first relay publishing", () => publishStarted);
+        await prisma.$transaction((tx) => writeOutbox(tx, "relay.test", [second]));
+        looker = startOutboxRelay({ prisma, bus, logger, pollMs: 20, idlePollMs: 10_000 });
+        // Long enough for a relay that took "lock held" for "nothing due" to back off past a second.
+        await new Promise((resolve) => setTimeout(resolve, 1_500));
+        assert.equal(bus.published.length, 0, "nothing published while the lock is held");
+        const released = Date.now();
+        releasePublish();
+        await waitFor("the second row published", () => bus.published.length > 0);
+        const lag = Date.now() - released;
+        assert.ok(lag < 500, `published ${lag} ms after the lock was free`);
+      } finally {
+        releasePublish();
+        await Promise.all([holder.stop(), looker?.stop()]);
+      }
+      assert.deepEqual(slowBus.published.map((e) => e.id), [first.id], "the holder's snapshot had only the first row");
+      assert.deepEqual(bus.published.map((e) => e.id), [second.id]);
+    });
   });
 }
 

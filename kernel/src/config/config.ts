@@ -142,7 +142,7 @@ export interface Config {
   inventory: {
     reservationTtlMs: number;
     maxQuantityPerOrder: number;
-    /** How often each inventory process expires reservations past their TTL. */
+    /** Shortest time between two sweeps of reservations past their TTL (each process sleeps until the next expiry otherwise). */
     sweepIntervalMs: number;
     /** Reservations expired per sweep transaction. */
     sweepBatchSize: number;

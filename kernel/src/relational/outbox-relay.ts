@@ -30,22 +30,28 @@ export function startOutboxRelay(deps: { prisma: PrismaClient; bus: EventBus; lo
   const { prisma, bus, logger } = deps;
   const batchSize = deps.batchSize ?? 200;
 
-  async function relayBatch(): Promise<number> {
+  /** Publishes the next batch; `busy` when another relay holds the lock (its snapshot may predate our rows). */
+  async function relayBatch(): Promise<{ published: number; busy: boolean }> {
     return prisma.$transaction(async (tx) => {
       // One statement: the relay lock, then the oldest unpublished rows, marked published. If
       // publishing fails, the transaction rolls back and they are unpublished again. The
       // re-check of "publishedAt" skips rows a relay that held the lock just before published
-      // after this statement's snapshot was taken.
-      const rows = await tx.$queryRaw<OutboxRow[]>`
+      // after this statement's snapshot was taken. The join answers one row (with no id) when
+      // nothing moved, saying whether the lock was ours.
+      const answer = await tx.$queryRaw<(Partial<OutboxRow> & { locked: boolean })[]>`
         WITH relay AS (SELECT pg_try_advisory_xact_lock(${RELAY_LOCK}) AS locked),
         due AS (
           SELECT id FROM "OutboxEvent" WHERE "publishedAt" IS NULL AND (SELECT locked FROM relay)
           ORDER BY "occurredAt", id LIMIT ${batchSize}
+        ),
+        moved AS (
+          UPDATE "OutboxEvent" AS row SET "publishedAt" = (now() AT TIME ZONE 'UTC')
+          FROM due WHERE row.id = due.id AND row."publishedAt" IS NULL
+          RETURNING row.id, row.topic, row.key, row.type, row.payload, row."occurredAt"
         )
-        UPDATE "OutboxEvent" AS row SET "publishedAt" = (now() AT TIME ZONE 'UTC')
-        FROM due WHERE row.id = due.id AND row."publishedAt" IS NULL
-        RETURNING row.id, row.topic, row.key, row.type, row.payload, row."occurredAt"`;
-      if (rows.length === 0) return 0;
+        SELECT relay.locked, moved.* FROM relay LEFT JOIN moved ON true`;
+      const rows = answer.filter((row): row is OutboxRow & { locked: boolean } => row.id != null);
+      if (rows.length === 0) return { published: 0, busy: !answer[0]?.locked };
       rows.sort((a, b) => a.occurredAt.getTime() - b.occurredAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
       const byTopic = new Map<string, DomainEvent[]>();
       for (const row of rows) {
@@ -56,21 +62,27 @@ export function startOutboxRelay(deps: { prisma: PrismaClient; bus: EventBus; lo
       // Each event continues the trace its row kept; one without is a trace of its own, not
       // a part of this poll's.
       for (const [topic, events] of byTopic) await outsideAnyTrace(() => bus.publish(topic, events));
-      return rows.length;
+      return { published: rows.length, busy: false };
     }, { timeout: 30_000 });
   }
 
   const worker = startNudgedWorker({
     // False when nothing was due: idle, the poll slows down to idlePollMs. Every writer of
-    // this process nudges the relay after its commit, so the poll is for rows left by a
-    // process that died before publishing them, or written by one without a relay.
+    // this process nudges the relay after its commit, so the idle poll is only for rows left
+    // by a process that died before publishing them. A relay that finds another one holding
+    // the lock looks again at the short poll: that one's snapshot may predate the rows it was
+    // nudged for.
     drain: async (isStopped) => {
       let published = 0;
-      for (let batch = batchSize; !isStopped() && batch === batchSize; published += batch) batch = await relayBatch();
-      return published > 0;
+      for (;;) {
+        const batch = await relayBatch();
+        published += batch.published;
+        if (batch.busy) return true;
+        if (isStopped() || batch.published < batchSize) return published > 0;
+      }
     },
     pollMs: deps.pollMs ?? 250,
-    idlePollMs: deps.idlePollMs ?? 2_000,
+    idlePollMs: deps.idlePollMs ?? 10_000,
     onError: (error, failures) => {
       if (failures === 1 || failures % 50 === 0) logger.warn("outbox relay could not publish; will retry", { error: String(error), failures });
     },

@@ -93,6 +93,21 @@ export function defineStockLedgerContract(engine: string, createDatabase: () => 
       assert.equal(await ledger.reservation(r), null);
     });
 
+    it("tells when the earliest held reservation expires, past or not, and forgets it once it is not held", async () => {
+      const [a, first, second] = [ids("a"), ids("first"), ids("second")];
+      await stock({ [a]: 5 });
+      // Earlier than any other test's hold, so it is the earliest whatever else this database holds.
+      const longAgo = later(-10 * 365 * 24 * HOUR);
+      await reserve(first, [{ variantId: a, quantity: 1 }], longAgo);
+      await reserve(second, [{ variantId: a, quantity: 1 }], new Date(longAgo.getTime() + 1_000));
+      assert.equal((await ledger.nextExpiry())?.toISOString(), longAgo.toISOString());
+      await ledger.release(first, now);
+      assert.equal((await ledger.nextExpiry())?.toISOString(), new Date(longAgo.getTime() + 1_000).toISOString(), "a released one no longer counts");
+      await ledger.commit(second, now);
+      const next = await ledger.nextExpiry();
+      assert.ok(next === null || next.getTime() > longAgo.getTime() + 1_000, "nor a committed one");
+    });
+
     it("answers a repeated reservation id with the existing reservation and changes nothing", async () => {
       const [a, r] = [ids("a"), ids("r")];
       await stock({ [a]: 5 });

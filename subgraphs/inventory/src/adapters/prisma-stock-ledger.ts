@@ -114,6 +114,13 @@ export class PrismaStockLedger implements StockLedger {
     });
   }
 
+  async nextExpiry(): Promise<Date | null> {
+    // Served by the (status, expiresAt) index the sweep uses: the first HELD entry.
+    const [row] = await this.prisma.$queryRaw<{ expiresAt: Date | null }[]>`
+      SELECT min("expiresAt") AS "expiresAt" FROM "Reservation" WHERE status = 'HELD'`;
+    return row?.expiresAt ?? null;
+  }
+
   putBack(returnId: string, items: readonly StockItem[], now: Date): Promise<{ repeated: boolean; change: LedgerChange }> {
     return this.change(async (tx) => {
       const epoch = await readEpoch(tx);

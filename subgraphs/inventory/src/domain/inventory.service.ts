@@ -148,6 +148,12 @@ export function createInventoryService(deps: InventoryServiceDeps) {
       return expired.length;
     },
 
+    /** Milliseconds until the earliest held reservation expires (0 or less: one is due), by this service's clock; null when none is held. */
+    async untilNextExpiry(): Promise<number | null> {
+      const next = await ledger.nextExpiry();
+      return next === null ? null : next.getTime() - clock().getTime();
+    },
+
     /**
      * Adds units to one variant (admin), named by its id, or by its product's id when the
      * product has a single variant (VARIANT_REQUIRED otherwise). A variant the catalog knows

@@ -70,6 +70,8 @@ export interface StockLedger {
    * sweep at once without waiting or expiring one twice.
    */
   expireDue(now: Date, limit: number): Promise<{ expired: string[]; change: LedgerChange }>;
+  /** When the earliest HELD reservation expires (possibly already past); null when none is held. */
+  nextExpiry(): Promise<Date | null>;
   /**
    * Adds sold units back to `available` (a paid order cancelled, a return approved), at most
    * once per `returnId`: a repeat changes nothing and answers `repeated`. Variants without
