@@ -6,7 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { EventEmitter } from "node:events";
 import type { Kafka } from "kafkajs";
-import { GroupMember, type GroupMemberSettings } from "../src/events/kafka-group-member.ts";
+import { GroupMember, sharedGroupSpec, type GroupMemberSettings } from "../src/events/kafka-group-member.ts";
 
 const EVENTS = { CRASH: "consumer.crash", GROUP_JOIN: "consumer.group_join", FETCH: "consumer.fetch" } as const;
 
@@ -70,7 +70,7 @@ const settings = (subscribeTimeoutMs: number): GroupMemberSettings => ({
 
 test("a consumer crashing while it joins is disconnected and replaced, and start resolves once the replacement has joined", async () => {
   const { kafka, consumers } = scriptedKafka(["crash-while-joining", "crash-while-joining", "join"]);
-  const member = new GroupMember(kafka, { topic: "t", group: "g", handle: async () => {} }, settings(10_000), undefined);
+  const member = new GroupMember(kafka, sharedGroupSpec({ topic: "t", group: "g", handle: async () => {} }, ""), settings(10_000), undefined);
   const started = Date.now();
   await member.start();
   assert.equal(consumers.length, 3);
@@ -82,7 +82,7 @@ test("a consumer crashing while it joins is disconnected and replaced, and start
 
 test("a consumer that keeps crashing while joining fails start with the crash's reason once the deadline is spent", async () => {
   const { kafka, consumers } = scriptedKafka(Array.from({ length: 100 }, () => "crash-while-joining" as const));
-  const member = new GroupMember(kafka, { topic: "t", group: "g", handle: async () => {} }, settings(600), undefined);
+  const member = new GroupMember(kafka, sharedGroupSpec({ topic: "t", group: "g", handle: async () => {} }, ""), settings(600), undefined);
   await assert.rejects(member.start(), /crashed while joining its group: The coordinator is loading/);
   assert.ok(consumers.length >= 2, "retried before giving up");
   assert.ok(consumers.every((c) => c.disconnected), "no consumer is left running");
@@ -95,7 +95,7 @@ test('a "latest" member seeks the ends read at subscribe when its consumer joins
     { partition: 0, offset: "7" },
     { partition: 1, offset: "0" },
   ];
-  const member = new GroupMember(kafka, { topic: "t", group: "g", start: "latest", handle: async () => {} }, settings(10_000), undefined, ends);
+  const member = new GroupMember(kafka, sharedGroupSpec({ topic: "t", group: "g", start: "latest", handle: async () => {} }, "", ends), settings(10_000), undefined);
   await member.start();
   assert.deepEqual(consumers[0]!.seeks, [], "the crashed consumer never joined");
   assert.deepEqual(consumers[1]!.seeks, ends.map((end) => ({ ...end, afterRunResolved: false })), "sought at the join, before run resolved");
@@ -111,7 +111,7 @@ test('a "latest" member seeks the ends read at subscribe when its consumer joins
 
 test("stop resolves without waiting for the consumer to leave its group; left settles once it has", async () => {
   const { kafka, consumers } = scriptedKafka(["join"], { disconnectMs: 300 });
-  const member = new GroupMember(kafka, { topic: "t", group: "g", handle: async () => {} }, settings(10_000), undefined);
+  const member = new GroupMember(kafka, sharedGroupSpec({ topic: "t", group: "g", handle: async () => {} }, ""), settings(10_000), undefined);
   await member.start();
   const stoppedAt = Date.now();
   await member.stop();

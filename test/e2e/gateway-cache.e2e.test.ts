@@ -21,7 +21,7 @@ function observeCacheInvalidation(applied: DomainEvent[]) {
     publish: (topic, events) => bus.publish(topic, events),
     close: () => bus.close(),
     subscribe: (options) =>
-      options.group.startsWith("gateway-response-cache-")
+      options.group === "gateway-response-cache"
         ? bus.subscribe({
             ...options,
             handle: async (event) => {

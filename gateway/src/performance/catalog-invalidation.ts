@@ -1,5 +1,3 @@
-import { randomUUID } from "node:crypto";
-import { hostname } from "node:os";
 import { Topics, type DomainEvent, type EventBus, type Logger, type Subscription } from "#kernel";
 import { ANY_PRODUCT, LISTINGS, type ResponseCache } from "./response-cache.js";
 
@@ -8,8 +6,8 @@ import { ANY_PRODUCT, LISTINGS, type ResponseCache } from "./response-cache.js";
  * concerns that product and every listing (membership and order may change); a stock
  * movement (`Topics.stockChanged`) concerns that product only. Both are keyed by product id.
  *
- * Each gateway process consumes in a group of its own from the latest offset (every process
- * must see every event; what happened before it started is not in its cache).
+ * Process-scoped subscriptions: every gateway process sees every event from when it
+ * subscribed (what happened before it started is not in its cache).
  */
 export async function startCatalogInvalidation(deps: {
   bus: EventBus;
@@ -18,11 +16,12 @@ export async function startCatalogInvalidation(deps: {
   /** Told after each event is applied (tests wait on it). */
   onApplied?: (event: DomainEvent) => void;
 }): Promise<Subscription> {
-  const group = `gateway-response-cache-${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+  const group = "gateway-response-cache";
   const subscribe = (topic: string, listings: boolean) =>
     deps.bus.subscribe({
       topic,
       group,
+      scope: "process",
       start: "latest",
       handle: async (event) => {
         deps.cache.invalidate(listings ? [`product:${event.key}`, LISTINGS, ANY_PRODUCT] : [`product:${event.key}`, ANY_PRODUCT]);

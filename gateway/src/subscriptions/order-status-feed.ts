@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { Topics, type EventBus, type Logger, type OrderStatusChangedPayload, type Subscription } from "#kernel";
 import type { TraceCarrier } from "#kernel/observability/tracing-context.js";
 
@@ -6,9 +5,9 @@ import type { TraceCarrier } from "#kernel/observability/tracing-context.js";
 export type OrderStatusListener = (change: OrderStatusChangedPayload, cause: TraceCarrier | undefined) => void;
 
 /**
- * Fans order status events out to the live subscriptions of this gateway instance. Each
- * instance joins with its own consumer group so every instance sees every change, and
- * starts at "latest": a subscriber gets the current state by query, not by replay.
+ * Fans order status events out to the live subscriptions of this gateway instance. A
+ * process-scoped subscription: every instance sees every change from when it subscribed, since
+ * a subscriber gets the current state by query, not by replay.
  */
 export function createOrderStatusFeed(bus: EventBus, logger: Logger) {
   const listeners = new Map<string, Set<OrderStatusListener>>();
@@ -18,7 +17,8 @@ export function createOrderStatusFeed(bus: EventBus, logger: Logger) {
     async start(): Promise<void> {
       subscription = await bus.subscribe({
         topic: Topics.orderStatusChanged,
-        group: `gateway-live-${randomUUID()}`,
+        group: "gateway-live",
+        scope: "process",
         start: "latest",
         handle: async (event) => {
           const change = event.payload as OrderStatusChangedPayload;

@@ -210,6 +210,76 @@ export function defineEventBusContract(
       assert.deepEqual(stopped.ids(), [first!.id]);
     });
 
+    it("gives every process-scoped subscription, whatever its name, each event published after it subscribed", async () => {
+      const topic = unique("process");
+      const [old] = events(1, ["k1"]);
+      await bus.publish(topic, [old!]);
+      // One name twice, and another: each is a subscription of its own.
+      const [here, again, named] = [recorder(), recorder(), recorder()];
+      const stopHere = await subscribe({ topic, group: "cache", scope: "process", start: "latest", handle: here.handle });
+      await subscribe({ topic, group: "cache", scope: "process", start: "latest", handle: again.handle });
+      await subscribe({ topic, group: "feed", scope: "process", start: "latest", handle: named.handle });
+      const sent = events(6, ["k1", "k2", "k3"]);
+      await bus.publish(topic, sent);
+      await until("each subscription has the six events", () => [here, again, named].every((r) => r.events.length >= 6));
+      const byKey = (list: DomainEvent[]) => ["k1", "k2", "k3"].map((key) => list.filter((e) => e.key === key).map((e) => e.id));
+      for (const got of [here, again, named]) {
+        assert.deepEqual(byKey(got.events), byKey(sent), "every event after subscribing, once, each key in order, and not the older one");
+      }
+      await stopHere.stop();
+      const [later] = events(1, ["k1"]);
+      await bus.publish(topic, [later!]);
+      await until("the others have the later event", () => again.events.length === 7 && named.events.length === 7);
+      assert.equal(here.events.length, 6, "a stopped subscription is told nothing more");
+    });
+
+    it("keeps a process-scoped subscription's events whole and in order while the process subscribes other topics", async () => {
+      const [first, second] = [unique("process-first"), unique("process-second")];
+      const got = recorder();
+      await subscribe({ topic: first, group: "feed", scope: "process", start: "latest", handle: got.handle });
+      const before = events(5, ["same-key"]);
+      await bus.publish(first, before);
+      const other = recorder();
+      await subscribe({ topic: second, group: "feed", scope: "process", start: "latest", handle: other.handle });
+      const after = events(5, ["same-key"]);
+      await bus.publish(first, after);
+      const [elsewhere] = events(1, ["x"]);
+      await bus.publish(second, [elsewhere!]);
+      const firstSeen = () => [...new Set(got.ids())];
+      await until("all ten events of the first topic arrive", () => firstSeen().length >= 10);
+      // At least once: a repeat is allowed, a gap or a reordering is not.
+      assert.deepEqual(firstSeen(), [...before, ...after].map((e) => e.id));
+      await until("the second topic's event arrives", () => other.events.length >= 1);
+      assert.deepEqual(other.ids(), [elsewhere!.id]);
+    });
+
+    it("retries a failing process-scoped subscription alone, its neighbours told once", async () => {
+      const topic = unique("process-retry");
+      const sent = events(2, ["same-key"]);
+      const attempts: string[] = [];
+      let failed = false;
+      const calm = recorder();
+      await subscribe({
+        topic,
+        group: "flaky",
+        scope: "process",
+        start: "latest",
+        handle: async (event) => {
+          attempts.push(event.id);
+          if (!failed) {
+            failed = true;
+            throw new Error("transient failure");
+          }
+        },
+      });
+      await subscribe({ topic, group: "calm", scope: "process", start: "latest", handle: calm.handle });
+      await bus.publish(topic, sent);
+      await until("both events handled by both", () => attempts.length >= 3 && calm.events.length >= 2);
+      const [e1, e2] = sent.map((e) => e.id);
+      assert.deepEqual(attempts, [e1, e1, e2]);
+      assert.deepEqual(calm.ids(), [e1, e2]);
+    });
+
     it("stops its subscriptions and refuses to publish once closed", async () => {
       const topic = unique("close");
       const closing = await create();

@@ -52,6 +52,8 @@ export class EmbeddedEventBus implements EventBus {
   private readonly topics = new Map<string, Topic>();
   private journal?: EmbeddedEventJournal;
   private closed = false;
+  /** Process-scoped subscriptions made so far: each gets a group of its own. */
+  private processGroups = 0;
   private readonly commits = new Set<Promise<void>>();
 
   constructor(private readonly options: EmbeddedEventBusOptions = {}) {}
@@ -88,9 +90,12 @@ export class EmbeddedEventBus implements EventBus {
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
     const topic = this.topic(options.topic);
-    const durable = options.start !== "latest";
-    const known = topic.groups.has(options.group);
-    const group = this.group(topic, options.group, durable);
+    const ownGroup = options.scope === "process";
+    const durable = !ownGroup && options.start !== "latest";
+    // A process-scoped subscription is a group of its own, whatever its name.
+    const name = ownGroup ? `${options.group}#process-${++this.processGroups}` : options.group;
+    const known = topic.groups.has(name);
+    const group = this.group(topic, name, durable);
     // A new durable group's start is kept at once, so the events it has still to read are too.
     if (!known && durable) await this.journal?.committed(topic.name, group.name, group.offset);
     const member: Member = { handle: handleTraced(this.engine, options.topic, options.group, options.handle) };

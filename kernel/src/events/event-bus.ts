@@ -26,6 +26,14 @@ export interface SubscribeOptions {
    * still holds (durable consumers), "latest" only sees what comes next (live fan-out).
    */
   start?: "earliest" | "latest";
+  /**
+   * "shared" (the default): the group's members, in any process, share its events, and its
+   * position outlives them. "process": this subscription alone sees every event published after
+   * it subscribed (`start` is "latest"), and nothing of it outlives the process: a cache every
+   * process invalidates, a live feed. The group then only names it in logs; adapters may serve
+   * all of a process's such subscriptions with one consumer.
+   */
+  scope?: "shared" | "process";
   handle(event: DomainEvent): Promise<void>;
 }
 

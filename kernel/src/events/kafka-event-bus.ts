@@ -2,7 +2,8 @@ import kafkajs, { Kafka, Partitioners, logLevel } from "kafkajs";
 import type { Admin, LogEntry, Producer } from "kafkajs";
 import type { DomainEvent, EventBus, SubscribeOptions, Subscription } from "./event-bus.js";
 import type { Logger } from "../logging/logger.js";
-import { GroupMember, kafkaGroupId, type StartOffset } from "./kafka-group-member.js";
+import { GroupMember, kafkaGroupId, sharedGroupSpec, type StartOffset } from "./kafka-group-member.js";
+import { KafkaProcessFanOut } from "./kafka-process-fan-out.js";
 import { withDeadline } from "./with-deadline.js";
 import { setTimeout as delay } from "node:timers/promises";
 import { handleTraced, publishTraced } from "../observability/tracing-events.js";
@@ -82,6 +83,8 @@ export class KafkaEventBus implements EventBus {
   private readonly members = new Set<GroupMember>();
   /** Stopped members still leaving their groups (see GroupMember.stop). */
   private readonly leaving = new Set<Promise<void>>();
+  /** Serves every `scope: "process"` subscription with one consumer, made at the first. */
+  private fanOut?: KafkaProcessFanOut;
   private closed = false;
 
   constructor(private readonly options: KafkaEventBusOptions) {
@@ -128,8 +131,9 @@ export class KafkaEventBus implements EventBus {
     const name = this.settings.topicPrefix + options.topic;
     await this.ensureTopic(name);
     const traced = { ...options, handle: handleTraced(this.engine, options.topic, options.group, options.handle) };
+    if (options.scope === "process") return { stop: await this.processFanOut().add(name, traced.handle) };
     const startOffsets = options.start === "latest" ? await this.uncommittedEnds(name, kafkaGroupId(this.settings.topicPrefix, options.group, options.topic)) : [];
-    const member = new GroupMember(this.kafka, traced, this.settings, this.options.logger, startOffsets);
+    const member = new GroupMember(this.kafka, sharedGroupSpec(traced, this.settings.topicPrefix, startOffsets), this.settings, this.options.logger);
     this.members.add(member);
     try {
       await member.start();
@@ -151,7 +155,7 @@ export class KafkaEventBus implements EventBus {
     this.closed = true;
     const members = [...this.members];
     this.members.clear();
-    await Promise.all(members.map((member) => this.stopMember(member)));
+    await Promise.all([...members.map((member) => this.stopMember(member)), this.fanOut?.close()]);
     // Members leave their groups before the clients go, so partitions move on at once.
     await Promise.all(this.leaving);
     await Promise.all(
@@ -170,6 +174,18 @@ export class KafkaEventBus implements EventBus {
     await member.stop();
     const left = member.left.finally(() => this.leaving.delete(left));
     this.leaving.add(left);
+  }
+
+  private processFanOut(): KafkaProcessFanOut {
+    this.fanOut ??= new KafkaProcessFanOut({
+      kafka: this.kafka,
+      settings: this.settings,
+      logger: this.options.logger,
+      groupPrefix: `${this.settings.topicPrefix}${this.options.clientId}.process.`,
+      ends: async (topic) => (await (await this.connectedAdmin()).fetchTopicOffsets(topic)).map(({ partition, high }) => ({ partition, offset: high })),
+      retire: (member) => this.stopMember(member),
+    });
+    return this.fanOut;
   }
 
   /** `topic` is the name on the broker (prefixed). */

@@ -30,7 +30,62 @@ export interface StartOffset {
   offset: string;
 }
 
-/** One `subscribe`: a consumer in the group, replaced by a fresh one if kafkajs gives up on it. */
+/** An offset to read a partition of a topic (its name on the broker) from. */
+export interface SeekOffset extends StartOffset {
+  topic: string;
+}
+
+/** Where an event was read: the topic's name on the broker, its partition and offset. */
+export interface EventPosition {
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+/** What one consumer of a group reads and where its events go. */
+export interface MemberSpec {
+  /** The port's topic and group, for logs. */
+  label: { topic: string; group: string };
+  groupId: string;
+  /** Names on the broker. */
+  topics: readonly string[];
+  /** Where partitions with no committed position start, unless `seeks` says. */
+  fromBeginning: boolean;
+  /** Offsets sought when a consumer joins, before its first fetch (asked at every join). */
+  seeks(): readonly SeekOffset[];
+  /** A consumer has joined: `start` resolves. */
+  joined?(): void;
+  /** Whether handled offsets are committed to the group; otherwise only `handled` knows them. */
+  commits: boolean;
+  handle(event: DomainEvent, at: EventPosition): Promise<void>;
+  /** Every event of a partition up to `offset` (included) was handled. */
+  handled?(topic: string, partition: number, offset: string): void;
+}
+
+/**
+ * A port subscription in a shared group: one Kafka group per port group and topic, offsets
+ * committed. For `start: "latest"`, `startOffsets` are the partitions' ends when `subscribe` was
+ * called, sought until a consumer has joined once: one replaced later goes on from what the
+ * first one committed.
+ */
+export function sharedGroupSpec(options: SubscribeOptions, topicPrefix: string, startOffsets: readonly StartOffset[] = []): MemberSpec {
+  const topic = topicPrefix + options.topic;
+  let seeks: readonly SeekOffset[] = startOffsets.map((start) => ({ topic, ...start }));
+  return {
+    label: { topic: options.topic, group: options.group },
+    // A port group is per topic. One Kafka group across several topics breaks: its leader
+    // assigns only the topics it subscribed to, leaving other members' topics unconsumed.
+    groupId: kafkaGroupId(topicPrefix, options.group, options.topic),
+    topics: [topic],
+    fromBeginning: (options.start ?? "earliest") === "earliest",
+    seeks: () => seeks,
+    joined: () => (seeks = []),
+    commits: true,
+    handle: (event) => options.handle(event),
+  };
+}
+
+/** A consumer in a group, replaced by a fresh one if kafkajs gives up on it. */
 export class GroupMember {
   private consumer?: Consumer;
   private stopped = false;
@@ -40,17 +95,11 @@ export class GroupMember {
   /** Settles once the consumer has left the group, after `stop`. */
   left: Promise<void> = Promise.resolve();
 
-  /**
-   * @param startOffsets for `start: "latest"`, the partitions' ends when `subscribe` was called,
-   *   sought once the first consumer has joined. Only the first: a consumer replaced later goes
-   *   on from what the first one committed.
-   */
   constructor(
     private readonly kafka: Kafka,
-    private readonly options: SubscribeOptions,
+    private readonly spec: MemberSpec,
     private readonly settings: GroupMemberSettings,
     private readonly logger: Logger | undefined,
-    private startOffsets: readonly StartOffset[] = [],
   ) {
     // Every key in flight may be backing off on this signal at once.
     setMaxListeners(0, this.stopping.signal);
@@ -69,19 +118,16 @@ export class GroupMember {
         return;
       } catch (error) {
         if (this.stopped || !isWorthRetrying(error) || Date.now() + pause >= deadline) throw error;
-        this.logger?.warn("event_consumer_join_retried", { topic: this.options.topic, group: this.options.group, error: error.message });
+        this.logger?.warn("event_consumer_join_retried", { ...this.spec.label, error: error.message });
         await delay(pause, undefined, { signal: this.stopping.signal }).catch(() => {});
       }
     }
   }
 
   private async attempt(deadline: number): Promise<void> {
-    const { topic, group, start = "earliest" } = this.options;
-    const prefix = this.settings.topicPrefix;
+    const spec = this.spec;
     const consumer = this.kafka.consumer({
-      // A port group is per topic. One Kafka group across several topics breaks: its leader
-      // assigns only the topics it subscribed to, leaving other members' topics unconsumed.
-      groupId: kafkaGroupId(prefix, group, topic),
+      groupId: spec.groupId,
       sessionTimeout: this.settings.sessionTimeoutMs,
       heartbeatInterval: this.settings.heartbeatIntervalMs,
       maxWaitTimeInMs: this.settings.maxWaitTimeMs,
@@ -101,24 +147,23 @@ export class GroupMember {
       if (joining) crashedWhileJoining(new ConsumerCrashedWhileJoining(payload.error));
       else void this.replace(consumer, payload.error);
     });
-    // `start: "latest"` means "what is published after subscribe was called": the ends were read
-    // before joining, and are sought when the join completes, before the first fetch is sent.
-    const startOffsets = this.startOffsets;
-    const offJoin = consumer.on(consumer.events.GROUP_JOIN, () => {
-      offJoin();
-      for (const { partition, offset } of startOffsets) consumer.seek({ topic: prefix + topic, partition, offset });
+    // Sought when a join completes, before the first fetch is sent: `start: "latest"` means "what
+    // is published after subscribe was called", and its ends were read before joining.
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      for (const seek of spec.seeks()) consumer.seek(seek);
     });
     try {
       await Promise.race([
         crash,
         (async () => {
           await consumer.connect();
-          await consumer.subscribe({ topics: [prefix + topic], fromBeginning: start === "earliest" });
+          await consumer.subscribe({ topics: [...spec.topics], fromBeginning: spec.fromBeginning });
           // Resolves once the consumer has joined the group and knows its partitions.
-          await withDeadline(Math.max(0, deadline - Date.now()), `Kafka: joining consumer group ${group}`, () =>
+          await withDeadline(Math.max(0, deadline - Date.now()), `Kafka: joining consumer group ${spec.label.group}`, () =>
             Promise.race([
               consumer.run({
-                partitionsConsumedConcurrently: this.settings.partitions,
+                partitionsConsumedConcurrently: this.settings.partitions * spec.topics.length,
+                autoCommit: spec.commits,
                 // Offsets are resolved only once the whole batch is handled: a batch cut short (stop,
                 // rebalance) is delivered again from its start, and handlers are idempotent.
                 eachBatchAutoResolve: false,
@@ -130,7 +175,7 @@ export class GroupMember {
         })(),
       ]);
       joining = false;
-      this.startOffsets = [];
+      spec.joined?.();
     } catch (error) {
       await consumer.disconnect().catch(() => {});
       throw error;
@@ -167,34 +212,34 @@ export class GroupMember {
 
   private async deliverEvents({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isStale }: EachBatchPayload): Promise<void> {
     const { topic, partition } = batch;
-    const events: DomainEvent[] = [];
+    const events: { key: string; event: DomainEvent; offset: string }[] = [];
     for (const message of batch.messages) {
       const event = decode(message);
       // No retry can fix a record that is not an event; holding the partition for it would.
-      if (event) events.push(event);
+      if (event) events.push({ key: event.key, event, offset: message.offset });
       else this.logger?.error("event_undecodable", { topic, partition, offset: message.offset });
     }
-    await handleByKey(events, (event) => this.deliver(topic, event, heartbeat, isStale), this.settings.keyConcurrency);
+    await handleByKey(events, ({ event, offset }) => this.deliver({ topic, partition, offset }, event, heartbeat, isStale), this.settings.keyConcurrency);
     const last = batch.messages.at(-1);
     if (!last || isStale()) return;
     resolveOffset(last.offset);
+    this.spec.handled?.(topic, partition, last.offset);
     await commitOffsetsIfNecessary();
     await heartbeat();
   }
 
-  private async deliver(topic: string, event: DomainEvent, heartbeat: () => Promise<void>, isStale: () => boolean): Promise<void> {
+  private async deliver(at: EventPosition, event: DomainEvent, heartbeat: () => Promise<void>, isStale: () => boolean): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       // Throwing leaves the batch unresolved, so its events are not committed as handled.
       if (this.stopped || isStale()) throw new MemberStopped();
       try {
-        await this.options.handle(event);
+        await this.spec.handle(event, at);
         await heartbeat();
         return;
       } catch (error) {
         if (error instanceof kafkajs.KafkaJSError) throw error;
         this.logger?.warn("event_handler_failed", {
-          topic,
-          group: this.options.group,
+          ...this.spec.label,
           eventId: event.id,
           eventType: event.type,
           attempt,
@@ -210,7 +255,7 @@ export class GroupMember {
 
   private async replace(crashed: Consumer, error: Error): Promise<void> {
     if (this.stopped || crashed !== this.consumer) return;
-    this.logger?.error("event_consumer_crashed", { topic: this.options.topic, group: this.options.group, error: error.message });
+    this.logger?.error("event_consumer_crashed", { ...this.spec.label, error: error.message });
     await crashed.disconnect().catch(() => {});
     for (let pause = 500; !this.stopped; pause = Math.min(pause * 2, 10_000)) {
       await delay(pause, undefined, { signal: this.stopping.signal }).catch(() => {});
@@ -220,8 +265,7 @@ export class GroupMember {
         return;
       } catch (restartError) {
         this.logger?.warn("event_consumer_restart_failed", {
-          topic: this.options.topic,
-          group: this.options.group,
+          ...this.spec.label,
           error: restartError instanceof Error ? restartError.message : String(restartError),
         });
       }

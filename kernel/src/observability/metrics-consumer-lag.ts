@@ -72,6 +72,8 @@ export function withConsumerLagMetrics(bus: EventBus, kafka: { brokers: string[]
     publish: (topic, events) => bus.publish(topic, events),
     async subscribe(options: SubscribeOptions) {
       const subscription = await bus.subscribe(options);
+      // A process-scoped subscription commits no position for the broker to measure lag by.
+      if (options.scope === "process") return subscription;
       const entry: Consumed = {
         groupId: kafkaGroupId(kafka.topicPrefix, options.group, options.topic),
         topic: kafka.topicPrefix + options.topic,

@@ -1,5 +1,3 @@
-import { randomUUID } from "node:crypto";
-import { hostname } from "node:os";
 import { Topics, type DomainEvent, type EventBus, type Logger, type Subscription } from "#kernel";
 import type { ProductChangeEvent } from "./product.js";
 import type { ProductCache } from "./product-cache.js";
@@ -7,8 +5,8 @@ import type { ProductCache } from "./product-cache.js";
 /**
  * Invalidates the hot cache from the catalog's change events, so a write made by any
  * process is never served stale from the cache once its event has been applied here.
- * Each process consumes in a group of its own (every process sees every event) from the
- * latest offset: writes older than the subscription were invalidated by their writer.
+ * Every process sees every event (a process-scoped subscription) from when it subscribed:
+ * writes older than that were invalidated by their writer.
  * A failing invalidation throws, so the bus delivers the event again.
  */
 export async function startProductCacheInvalidation(deps: {
@@ -18,10 +16,10 @@ export async function startProductCacheInvalidation(deps: {
   /** Told after each applied event (tests and metrics). */
   onApplied?: (event: DomainEvent<ProductChangeEvent>) => void;
 }): Promise<Subscription> {
-  const group = `products-cache-${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
   return deps.bus.subscribe({
     topic: Topics.productChanged,
-    group,
+    group: "products-cache",
+    scope: "process",
     start: "latest",
     handle: async (event) => {
       await deps.cache.invalidate(event.key);
