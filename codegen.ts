@@ -42,7 +42,7 @@ const subgraphs: Record<string, { context: string; mappers: Record<string, strin
   },
   search: {
     context: "../subgraph-context.js#SearchContext",
-    mappers: { SearchResult: "../domain/search.service.js#SearchPage" },
+    mappers: { SearchResult: "../domain/search.service.js#SearchPage", Product: "../domain/search.service.js#FoundProduct" },
   },
   cart: {
     context: "../subgraph-context.js#CartContext",

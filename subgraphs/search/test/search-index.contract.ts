@@ -84,6 +84,15 @@ export function defineSearchIndexContract(engine: string, create: () => Promise<
       );
     });
 
+    it("answers each hit with the name and lowest variant price it was indexed with", async () => {
+      const result = await index.search(request({ text: "", first: 25 }));
+      assert.ok(result.hits.length > 0);
+      for (const hit of result.hits) {
+        const indexed = catalog.get(hit.id)!;
+        assert.deepEqual({ name: hit.name, price: hit.price }, { name: indexed.name, price: { amount: indexed.priceAmount, currency: indexed.currency } }, hit.id);
+      }
+    });
+
     it("sorts by price both ways and by newest, with the id breaking ties", async () => {
       const garden = documents.filter((d) => d.category === "garden");
       const byId = (a: SearchDocument, b: SearchDocument) => (a.id < b.id ? -1 : 1);

@@ -335,7 +335,7 @@ export type Product = {
   id: Scalars['ID']['output'];
   /** Pictures, first one is the main image. */
   images: Array<Image>;
-  /** Display name. */
+  /** Display name (search results carry it as indexed). */
   name: Scalars['String']['output'];
   /** The ways the product varies (for example Size, Colour), in display order; empty for a product without options. */
   options: Array<ProductOption>;
@@ -344,7 +344,7 @@ export type Product = {
    * reindexing read; elsewhere 0.
    */
   popularity: Scalars['Int']['output'];
-  /** Current unit price. */
+  /** Current unit price (search results carry it as indexed). */
   price: Money;
   /** The lowest and highest price among the variants (`price` is the lowest). */
   priceRange: PriceRange;

@@ -116,7 +116,7 @@ export class EmbeddedSearchIndex implements SearchIndex {
     const page = matches.slice(start, start + request.first);
     return {
       totalCount: matches.length,
-      hits: page.map((d) => ({ id: d.id, sortKey: [sort.key(d), d.id] as SortKey })),
+      hits: page.map((d) => ({ id: d.id, name: d.name, price: { amount: d.priceAmount, currency: d.currency }, sortKey: [sort.key(d), d.id] as SortKey })),
       hasNextPage: start + request.first < matches.length,
       facets: {
         categories: facetCounts(matches.map((d) => d.category)),

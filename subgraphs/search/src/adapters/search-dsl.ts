@@ -172,7 +172,8 @@ export function searchBody(request: SearchRequest) {
   return {
     size: request.first + 1,
     track_total_hits: true,
-    _source: false,
+    // What a result shows besides its id, so the gateway reads nothing else for it (see SearchHit).
+    _source: ["name", "priceAmount", "currency"],
     query: { bool: { must: text ? [textQuery(text)] : [{ match_all: {} }], filter: filterClauses(request) } },
     sort: SORTS[request.sort],
     ...(request.after ? { search_after: request.after } : {}),
@@ -190,6 +191,7 @@ interface RawHit {
   _id: string;
   sort?: unknown[];
   fields?: Record<string, unknown[]>;
+  _source?: Pick<SearchDocument, "name" | "priceAmount" | "currency">;
 }
 
 interface RawSearchResponse {
@@ -210,7 +212,12 @@ export function parseSearchResponse(request: SearchRequest, body: unknown): Sear
   const productsInBand = new Map((response.aggregations?.prices?.buckets ?? []).map((bucket) => [bucket.key, bucket.doc_count]));
   return {
     totalCount: total,
-    hits: raw.slice(0, request.first).map((hit) => ({ id: hit._id, sortKey: [Number(hit.sort?.[0]), String(hit.sort?.[1] ?? hit._id)] as SortKey })),
+    hits: raw.slice(0, request.first).map((hit) => ({
+      id: hit._id,
+      name: hit._source!.name,
+      price: { amount: hit._source!.priceAmount, currency: hit._source!.currency },
+      sortKey: [Number(hit.sort?.[0]), String(hit.sort?.[1] ?? hit._id)] as SortKey,
+    })),
     hasNextPage: raw.length > request.first,
     facets: {
       categories: terms(response.aggregations?.categories?.buckets),

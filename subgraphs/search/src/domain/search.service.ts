@@ -1,10 +1,13 @@
 import { badInput, decodeCursor, encodeCursor, pageSize } from "#kernel";
-import type { SearchFacets, SearchFilter, SearchIndex, SearchSort, SortKey } from "../ports/search-index.js";
+import type { SearchFacets, SearchFilter, SearchHit, SearchIndex, SearchSort, SortKey } from "../ports/search-index.js";
 import { suggestCompletions, type SuggestionKind } from "./autocomplete.js";
+
+/** A product search answers with: a search result's carries its name and price as indexed (`@provides`), a suggestion's its id only. */
+export type FoundProduct = Pick<SearchHit, "id"> & Partial<Pick<SearchHit, "name" | "price">>;
 
 export interface SearchPage {
   totalCount: number;
-  edges: { cursor: string; node: { id: string } }[];
+  edges: { cursor: string; node: Pick<SearchHit, "id" | "name" | "price"> }[];
   pageInfo: { hasNextPage: boolean; endCursor: string | null };
   facets: SearchFacets;
 }
@@ -78,7 +81,7 @@ export function createSearchService(deps: { index: SearchIndex }) {
         after = cursor.key;
       }
       const result = await index.search({ text, filter: validFilter(args.filter), sort, first, after });
-      const edges = result.hits.map((hit) => ({ cursor: encodeCursor({ sort, key: hit.sortKey } satisfies Cursor), node: { id: hit.id } }));
+      const edges = result.hits.map((hit) => ({ cursor: encodeCursor({ sort, key: hit.sortKey } satisfies Cursor), node: { id: hit.id, name: hit.name, price: hit.price } }));
       return { totalCount: result.totalCount, edges, pageInfo: { hasNextPage: result.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null }, facets: result.facets };
     },
 

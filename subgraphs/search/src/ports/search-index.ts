@@ -89,11 +89,23 @@ export interface SearchFacets {
   options: OptionFacet[];
 }
 
+/**
+ * A match, with what a results page shows of it as the index has it (the product's last
+ * indexed change): its name and "from" price (the lowest variant price).
+ */
+export interface SearchHit {
+  id: string;
+  name: string;
+  price: { amount: number; currency: string };
+  /** The key to continue after it. */
+  sortKey: SortKey;
+}
+
 export interface SearchHits {
   /** Matches of the query and filter, over all pages. */
   totalCount: number;
-  /** At most `first` hits, each with the key to continue after it. */
-  hits: { id: string; sortKey: SortKey }[];
+  /** At most `first` hits. */
+  hits: SearchHit[];
   hasNextPage: boolean;
   /** Counts over all matches (not just this page), most frequent first, ties by value. */
   facets: SearchFacets;
