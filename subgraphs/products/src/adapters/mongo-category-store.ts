@@ -1,6 +1,7 @@
 import { MongoClient, MongoServerError, type Collection } from "mongodb";
 import type { Category } from "../categories/category.js";
 import { DuplicateCategoryError, type CategoryStore } from "../ports/category-store.js";
+import { mongoClientOptions } from "./mongo-client-options.js";
 
 interface CategoryDocument {
   _id: string;
@@ -24,7 +25,7 @@ export class MongoCategoryStore implements CategoryStore {
   ) {}
 
   static async connect(url: string, options: { database?: string; collection?: string; queryTimeoutMs?: number } = {}) {
-    const client = new MongoClient(url, { serverSelectionTimeoutMS: 5_000, maxPoolSize: 2 });
+    const client = new MongoClient(url, mongoClientOptions(2));
     await client.connect();
     return new MongoCategoryStore(client, client.db(options.database).collection(options.collection ?? "categories"), options.queryTimeoutMs ?? 5_000);
   }

@@ -9,6 +9,7 @@ import type { ResourceLock } from "./mongo-catalog-counters.js";
 import { mongoSalesLedger } from "./mongo-sales-ledger.js";
 import type { SalesLedger } from "../ports/sales-ledger.js";
 import { LISTING_LEAF_INDEXES, listingLeaves, writeWholeListing, type LeafEntry, type ListingDocument, type ListingLeaves } from "./mongo-listing-leaves.js";
+import { mongoClientOptions } from "./mongo-client-options.js";
 
 type RecordDocument = Omit<ListingRecord, "id"> & { _id: string };
 
@@ -64,7 +65,7 @@ export class MongoListingIndex implements ListingIndex {
   ) {}
 
   static async connect(url: string, options: { database?: string; collection?: string; lock?: ResourceLock; queryTimeoutMs?: number; maxPoolSize?: number } = {}) {
-    const client = new MongoClient(url, { serverSelectionTimeoutMS: 5_000, maxPoolSize: options.maxPoolSize ?? 8 });
+    const client = new MongoClient(url, mongoClientOptions(options.maxPoolSize ?? 8));
     await client.connect();
     try {
       const db = client.db(options.database);

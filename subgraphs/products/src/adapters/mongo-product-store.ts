@@ -8,6 +8,7 @@ import { migrateCatalogVariants, type VariantMigrationReport } from "./mongo-cat
 import { catalogCounters, listingCounter, liveCounter, type CatalogCounters, type ResourceLock } from "./mongo-catalog-counters.js";
 import { skuClaims, type SkuClaims, type SkuHolding } from "./mongo-sku-claims.js";
 import { categoryBlockKey, LISTING_BLOCK, PRODUCT_INDEXES, productQueries, toDocument, toProduct, type ProductDocument } from "./mongo-product-queries.js";
+import { mongoClientOptions } from "./mongo-client-options.js";
 
 const DUPLICATE_KEY = 11000;
 
@@ -53,7 +54,7 @@ export class MongoProductStore implements ProductStore {
 
   /** Connects and creates the indexes the catalog's queries need (idempotent). */
   static async connect(url: string, options: MongoProductStoreOptions = {}): Promise<MongoProductStore> {
-    const client = new MongoClient(url, { serverSelectionTimeoutMS: 5_000, maxPoolSize: options.maxPoolSize ?? 8 });
+    const client = new MongoClient(url, mongoClientOptions(options.maxPoolSize ?? 8));
     await client.connect();
     try {
       const db = client.db(options.database);

@@ -37,8 +37,8 @@ export function startProductChangeRelay(deps: { store: ProductStore; bus: EventB
     pollMs: deps.pollMs ?? 500,
     // Every write in this process nudges the relay; the poll only finds writes of processes
     // that died before publishing, so idle it may wait: at a million products each empty poll
-    // costs the document engine about 8 ms.
-    idlePollMs: deps.idlePollMs ?? 5_000,
+    // costs the document engine about 8 ms, and an idle process polls 4 times a minute.
+    idlePollMs: deps.idlePollMs ?? 15_000,
     onError: (error) => logger.warn("product change relay failed; will retry", { error: String(error) }),
   });
 }
