@@ -4,69 +4,8 @@
 // covered by the event-bus contract suite.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { EventEmitter } from "node:events";
-import type { Kafka } from "kafkajs";
-import { GroupMember, sharedGroupSpec, type GroupMemberSettings } from "../src/events/kafka-group-member.ts";
-
-const EVENTS = { CRASH: "consumer.crash", GROUP_JOIN: "consumer.group_join", FETCH: "consumer.fetch" } as const;
-
-type Script = "crash-while-joining" | "join";
-
-interface ScriptedConsumer {
-  script: Script;
-  disconnected: boolean;
-  /** Seeks in the order made, and whether the join had completed (`run` resolved) by then. */
-  seeks: { partition: number; offset: string; afterRunResolved: boolean }[];
-  /** Reports a crash, as kafkajs does when a running consumer gives up. */
-  crash(): void;
-}
-
-/** kafkajs's `run` resolves once the consumer joined, or after it reported a crash while joining. */
-function scriptedKafka(scripts: Script[], options: { disconnectMs?: number } = {}) {
-  const consumers: ScriptedConsumer[] = [];
-  const kafka = {
-    consumer: () => {
-      const script = scripts[consumers.length] ?? "join";
-      const emitter = new EventEmitter();
-      const record: ScriptedConsumer = { script, disconnected: false, seeks: [], crash: () => void emitter.emit(EVENTS.CRASH, { payload: { error: new Error("The broker went away") } }) };
-      consumers.push(record);
-      let runResolved = false;
-      return {
-        events: EVENTS,
-        on: (event: string, listener: (payload: unknown) => void) => {
-          emitter.on(event, listener);
-          return () => emitter.off(event, listener);
-        },
-        connect: async () => {},
-        subscribe: async () => {},
-        run: async () => {
-          await new Promise((resolve) => setTimeout(resolve, 5));
-          if (record.disconnected) return;
-          if (script === "crash-while-joining") emitter.emit(EVENTS.CRASH, { payload: { error: new Error("The coordinator is loading") } });
-          else emitter.emit(EVENTS.GROUP_JOIN, {});
-          runResolved = true;
-        },
-        seek: ({ partition, offset }: { topic: string; partition: number; offset: string }) => void record.seeks.push({ partition, offset, afterRunResolved: runResolved }),
-        disconnect: async () => {
-          record.disconnected = true;
-          await new Promise((resolve) => setTimeout(resolve, options.disconnectMs ?? 0));
-        },
-      };
-    },
-  } as unknown as Kafka;
-  return { kafka, consumers };
-}
-
-const settings = (subscribeTimeoutMs: number): GroupMemberSettings => ({
-  partitions: 1,
-  subscribeTimeoutMs,
-  maxWaitTimeMs: 100,
-  sessionTimeoutMs: 10_000,
-  heartbeatIntervalMs: 1_000,
-  maxBackoffMs: 50,
-  keyConcurrency: 1,
-  topicPrefix: "",
-});
+import { GroupMember, sharedGroupSpec } from "../src/events/kafka-group-member.ts";
+import { scriptedKafka, settings } from "./support/scripted-kafka.ts";
 
 test("a consumer crashing while it joins is disconnected and replaced, and start resolves once the replacement has joined", async () => {
   const { kafka, consumers } = scriptedKafka(["crash-while-joining", "crash-while-joining", "join"]);
