@@ -33,7 +33,7 @@ describe("ElasticsearchIndex requests", () => {
     "POST /products/_search": {
       status: 200,
       body: {
-        hits: { total: { value: 1, relation: "eq" }, hits: [{ _id: "prod_0000001", sort: [12.5, "prod_0000001"] }] },
+        hits: { total: { value: 1, relation: "eq" }, hits: [{ _id: "prod_0000001", _source: { name: "Pixelon Pro Wireless Headphones", priceAmount: 4999, currency: "USD" }, sort: [12.5, "prod_0000001"] }] },
         aggregations: { categories: { buckets: [{ key: "electronics", doc_count: 1 }] }, brands: { buckets: [] }, prices: { buckets: [] } },
       },
     },
@@ -99,7 +99,8 @@ describe("ElasticsearchIndex requests", () => {
     assert.deepEqual(JSON.parse(sent.body), JSON.parse(JSON.stringify(searchBody(request))));
     assert.deepEqual(JSON.parse(sent.body).search_after, [13, "prod_0000000"]);
     assert.equal(result.totalCount, 1);
-    assert.deepEqual(result.hits, [{ id: "prod_0000001", sortKey: [12.5, "prod_0000001"] }]);
+    assert.deepEqual(JSON.parse(sent.body)._source, ["name", "priceAmount", "currency"], "only what a result shows");
+    assert.deepEqual(result.hits, [{ id: "prod_0000001", name: "Pixelon Pro Wireless Headphones", price: { amount: 4999, currency: "USD" }, sortKey: [12.5, "prod_0000001"] }]);
     assert.deepEqual(result.facets.categories, [{ value: "electronics", count: 1 }]);
   });
 
