@@ -20,7 +20,9 @@ const indexerMissesDeletions = (bus: EventBus): EventBus => ({
   close: () => bus.close(),
 });
 
-const SEARCH = `query($q: String!) { search(query: $q, first: 10) { totalCount edges { node { id name } } } }`;
+// A description, not only the name: a hit's name and price come with it from the index, so only
+// a field the index does not carry makes the gateway ask the products subgraph, which no longer has it.
+const SEARCH = `query($q: String!) { search(query: $q, first: 10) { totalCount edges { node { id name description } } } }`;
 
 describe("answers the gateway could not complete", () => {
   let sg: RunningSupergraph;

@@ -142,7 +142,7 @@ export interface Config {
   inventory: {
     reservationTtlMs: number;
     maxQuantityPerOrder: number;
-    /** Shortest time between two sweeps of reservations past their TTL (each process sleeps until the next expiry otherwise). */
+    /** How often each inventory process looks for reservations past their TTL (sweeping only when one is due). */
     sweepIntervalMs: number;
     /** Reservations expired per sweep transaction. */
     sweepBatchSize: number;

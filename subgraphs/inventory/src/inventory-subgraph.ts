@@ -53,8 +53,6 @@ export async function startInventorySubgraph(platform: Platform, options: Invent
     expireDue: service.expireDue,
     untilNextExpiry: service.untilNextExpiry,
     intervalMs: config.inventory.sweepIntervalMs,
-    // A minute at most: a TTL set longer on another replica, or a clock ahead, costs at most that.
-    idleMs: Math.min(config.inventory.reservationTtlMs, 60_000),
     batchSize: config.inventory.sweepBatchSize,
     logger,
   });

@@ -134,8 +134,7 @@ export function defineExpiryProofs(engine: string, createRig: RigFactory): void 
 
     it("expires due reservations on its own schedule", () =>
       withStockedRig(createRig, { [P]: 9 }, { ttlMs: TTL }, async (rig) => {
-        // The rig's clock jumps past the TTL without the sweeper's timers noticing: a short idleMs stands in for waiting a TTL.
-        const sweeper = startReservationSweeper({ expireDue: rig.service.expireDue, untilNextExpiry: rig.service.untilNextExpiry, intervalMs: 20, idleMs: 20, batchSize: 2, logger: createLogger("silent") });
+        const sweeper = startReservationSweeper({ expireDue: rig.service.expireDue, untilNextExpiry: rig.service.untilNextExpiry, intervalMs: 20, batchSize: 2, logger: createLogger("silent") });
         try {
           for (const i of range(5)) await rig.service.reserve(`order-${i}`, [{ variantId: P, quantity: 1 }]);
           rig.clock.advance(TTL + 1);
