@@ -1,11 +1,8 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { createLogger, issueAccessToken, loadConfig } from "#kernel";
 import { waitFor } from "#kernel/testing";
 import { metricsRegistry } from "#kernel/observability/metrics-registry.ts";
-import { startSupergraph, type RunningSupergraph } from "../../platform/start-supergraph.js";
-import { createTestDatabase } from "../support/test-database.js";
-import { postGraphQL } from "../support/graphql-client.js";
+import { startTestSupergraph, type TestSupergraph } from "../support/start-test-supergraph.js";
 
 const RESULTS = `query($q: String!) { search(query: $q, first: 10) { edges { node { id name price { amount currency } } } } }`;
 const PRODUCT = `query($id: ID!) { product(id: $id) { id name price { amount currency } } }`;
@@ -18,27 +15,17 @@ async function productsFetches(): Promise<number> {
 }
 
 describe("search results carry their name and price from the index", () => {
-  let sg: RunningSupergraph;
-  let drop: () => Promise<void>;
+  let sg: TestSupergraph;
   let admin: string;
-  const query = (q: string, variables: Record<string, unknown> = {}, token?: string) => postGraphQL(sg.gatewayUrl, q, variables, { token });
+  const query = (q: string, variables: Record<string, unknown> = {}, token?: string) => sg.query(q, variables, token);
 
   before(async () => {
-    const database = await createTestDatabase("embedded");
-    drop = database.drop;
     // The response cache off: every search below reaches the subgraphs.
-    const config = loadConfig({ APP_ENV: "test", DATABASE_URL: database.url, SEED_PRODUCTS: "30", LOG_LEVEL: "silent", RESPONSE_CACHE_TTL_SECONDS: "0" });
-    try {
-      sg = await startSupergraph({ config, logger: createLogger("silent"), ephemeralPorts: true });
-    } catch (error) {
-      await drop();
-      throw error;
-    }
-    admin = await issueAccessToken({ secret: config.auth.jwtSecret, issuer: config.auth.jwtIssuer }, { userId: "search-admin", roles: ["customer", "admin"] });
+    sg = await startTestSupergraph({ env: { SEED_PRODUCTS: "30", RESPONSE_CACHE_TTL_SECONDS: "0" } });
+    admin = await sg.token("search-admin", ["customer", "admin"]);
   });
   after(async () => {
     await sg?.close();
-    await drop?.();
   });
 
   it("answers a results page without asking the catalog, with what the catalog says", async () => {
