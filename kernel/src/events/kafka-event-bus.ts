@@ -182,7 +182,7 @@ export class KafkaEventBus implements EventBus {
       settings: this.settings,
       logger: this.options.logger,
       groupPrefix: `${this.settings.topicPrefix}${this.options.clientId}.process.`,
-      ends: async (topic) => (await (await this.connectedAdmin()).fetchTopicOffsets(topic)).map(({ partition, high }) => ({ partition, offset: high })),
+      ends: (topic) => this.topicEnds(topic),
       retire: (member) => this.stopMember(member),
     });
     return this.fanOut;
@@ -220,9 +220,15 @@ export class KafkaEventBus implements EventBus {
   /** The current end of each partition of `topic` on which `groupId` has committed nothing. */
   private async uncommittedEnds(topic: string, groupId: string): Promise<StartOffset[]> {
     const admin = await this.connectedAdmin();
-    const [committed, ends] = await Promise.all([admin.fetchOffsets({ groupId, topics: [topic] }), admin.fetchTopicOffsets(topic)]);
+    const [committed, ends] = await Promise.all([admin.fetchOffsets({ groupId, topics: [topic] }), this.topicEnds(topic)]);
     const uncommitted = new Set((committed[0]?.partitions ?? []).filter((p) => Number(p.offset) < 0).map((p) => p.partition));
-    return ends.filter((end) => uncommitted.has(end.partition)).map((end) => ({ partition: end.partition, offset: end.high }));
+    return ends.filter((end) => uncommitted.has(end.partition));
+  }
+
+  /** The current end of each partition of `topic`: where what is published next lands. */
+  private async topicEnds(topic: string): Promise<StartOffset[]> {
+    const ends = await (await this.connectedAdmin()).fetchTopicOffsets(topic);
+    return ends.map(({ partition, high }) => ({ partition, offset: high }));
   }
 
   private connectedProducer(): Promise<Producer> {

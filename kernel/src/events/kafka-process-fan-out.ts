@@ -56,12 +56,14 @@ export class KafkaProcessFanOut {
     return this.serially(async () => {
       if (this.closed) throw new Error("Event bus is closed");
       const ends = await this.deps.ends(topic);
-      const listener: Listener = { handle, from: new Map(ends.map((end) => [end.partition, BigInt(end.offset)])) };
+      const from = new Map(ends.map((end) => [end.partition, BigInt(end.offset)]));
+      const listener: Listener = { handle, from };
       const listeners = this.listeners.get(topic) ?? new Set();
       this.listeners.set(topic, listeners);
       listeners.add(listener);
-      if (!this.positions.has(topic) || !this.member) {
-        if (!this.positions.has(topic)) this.positions.set(topic, new Map(ends.map((end) => [end.partition, BigInt(end.offset)])));
+      const read = this.positions.has(topic);
+      if (!read) this.positions.set(topic, new Map(from));
+      if (!read || !this.member) {
         try {
           await this.restart();
         } catch (error) {

@@ -51,7 +51,7 @@ export async function startInventorySubgraph(platform: Platform, options: Invent
   const unwatchMirror = watchStockMirror(service.mirror.status, cache.engine);
   const sweeper = startReservationSweeper({
     expireDue: service.expireDue,
-    untilNextExpiry: service.untilNextExpiry,
+    anyDue: service.anyDue,
     intervalMs: config.inventory.sweepIntervalMs,
     batchSize: config.inventory.sweepBatchSize,
     logger,

@@ -134,7 +134,7 @@ export function defineExpiryProofs(engine: string, createRig: RigFactory): void 
 
     it("expires due reservations on its own schedule", () =>
       withStockedRig(createRig, { [P]: 9 }, { ttlMs: TTL }, async (rig) => {
-        const sweeper = startReservationSweeper({ expireDue: rig.service.expireDue, untilNextExpiry: rig.service.untilNextExpiry, intervalMs: 20, batchSize: 2, logger: createLogger("silent") });
+        const sweeper = startReservationSweeper({ expireDue: rig.service.expireDue, anyDue: rig.service.anyDue, intervalMs: 20, batchSize: 2, logger: createLogger("silent") });
         try {
           for (const i of range(5)) await rig.service.reserve(`order-${i}`, [{ variantId: P, quantity: 1 }]);
           rig.clock.advance(TTL + 1);

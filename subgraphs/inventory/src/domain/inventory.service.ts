@@ -148,10 +148,10 @@ export function createInventoryService(deps: InventoryServiceDeps) {
       return expired.length;
     },
 
-    /** Milliseconds until the earliest held reservation expires (0 or less: one is due), by this service's clock; null when none is held. */
-    async untilNextExpiry(): Promise<number | null> {
+    /** Whether a held reservation is past its time, by this service's clock. */
+    async anyDue(): Promise<boolean> {
       const next = await ledger.nextExpiry();
-      return next === null ? null : next.getTime() - clock().getTime();
+      return next !== null && next.getTime() <= clock().getTime();
     },
 
     /**

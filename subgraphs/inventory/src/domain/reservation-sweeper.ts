@@ -2,8 +2,8 @@ import type { Logger } from "#kernel";
 
 export interface ReservationSweeperDeps {
   expireDue: (limit: number) => Promise<number>;
-  /** Milliseconds until the earliest held reservation expires (0 or less: one is due); null when none is held. */
-  untilNextExpiry: () => Promise<number | null>;
+  /** Whether a held reservation is past its time (one indexed statement). */
+  anyDue: () => Promise<boolean>;
   /** Time between two looks: an expired reservation waits at most this long after its time. */
   intervalMs: number;
   batchSize: number;
@@ -20,13 +20,12 @@ export interface ReservationSweeperDeps {
  * (the ledger skips rows another sweep holds), so every inventory process runs one.
  */
 export function startReservationSweeper(deps: ReservationSweeperDeps) {
-  const { expireDue, untilNextExpiry, batchSize, logger } = deps;
+  const { expireDue, anyDue, batchSize, logger } = deps;
   let running: Promise<void> | undefined;
   let stopped = false;
 
   async function sweep(): Promise<void> {
-    const until = await untilNextExpiry();
-    if (until === null || until > 0) return;
+    if (!(await anyDue())) return;
     while (!stopped && (await expireDue(batchSize)) === batchSize);
   }
 

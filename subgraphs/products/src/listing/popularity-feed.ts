@@ -11,10 +11,11 @@ const IDLE_SWEEP_MS = 30_000;
  * Popularity (units sold) from paid orders. Each PAID event's lines are recorded in the sales
  * ledger (once per order: a redelivery finds it there); every `flushMs` the sales recorded
  * since (here, or by any process within IDLE_SWEEP_MS) are applied as one batch, one write
- * per product whatever it sold, so a sale peak of 500 orders/s makes one write per hot product per flush, not 500. Popularity lives in the
- * listing index only: it is not a catalog write (no version, no change event, no reindexing
- * per sale). A batch is applied under the ledger's lock and numbered, so a batch a crash
- * interrupted is applied again without counting twice (see ListingIndex.addPopularity).
+ * per product whatever it sold, so a sale peak of 500 orders/s makes one write per hot product
+ * per flush, not 500. Popularity lives in the listing index only: it is not a catalog write
+ * (no version, no change event, no reindexing per sale). A batch is applied under the ledger's
+ * lock and numbered, so a batch a crash interrupted is applied again without counting twice
+ * (see ListingIndex.addPopularity).
  *
  * Search ranks by popularity too, so after a batch is applied its products are announced
  * again (`announce`: ProductUpserted at their current version, with the new popularity) inside
