@@ -73,3 +73,17 @@ test("the last listener out stops the consumer; a later one starts another", asy
   assert.deepEqual(consumers[1]!.topics, ["b"], "a fresh start: only what is listened to now");
   await fan.close();
 });
+
+test("a consumer kafkajs gives up on is replaced in the same group, at the listeners' positions", async () => {
+  const { fan, consumers } = fanOut(["join", "join"]);
+  await fan.add("a", ignore);
+  await fan.add("a", ignore);
+  consumers[0]!.crash();
+  await waitFor("a replacement joined", () => consumers.length === 2 && consumers[1]!.sought.length > 0, { timeoutMs: 10_000 });
+  assert.equal(consumers[0]!.disconnected, true, "the crashed one is let go");
+  assert.equal(consumers[1]!.groupId, consumers[0]!.groupId);
+  assert.deepEqual(consumers[1]!.topics, ["a"]);
+  assert.deepEqual(consumers[1]!.sought, [{ topic: "a", partition: 0, offset: "7" }], "nothing committed: it goes on from the positions kept here");
+  await fan.close();
+  assert.equal(consumers[1]!.disconnected, true);
+});

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { waitFor } from "#kernel/testing";
 import { metricsRegistry } from "#kernel/observability/metrics-registry.ts";
 import { startTestSupergraph, type TestSupergraph } from "../support/start-test-supergraph.js";
+import { RawGraphQLSocket } from "../support/raw-graphql-websocket.js";
 
 const RESULTS = `query($q: String!) { search(query: $q, first: 10) { edges { node { id name price { amount currency } } } } }`;
 const PRODUCT = `query($id: ID!) { product(id: $id) { id name price { amount currency } } }`;
@@ -39,6 +40,21 @@ describe("search results carry their name and price from the index", () => {
       const product = await query(PRODUCT, { id: node.id });
       assert.deepEqual(node, (product.data as { product: unknown }).product, node.id);
     }
+  });
+
+  it("answers the same results page over the WebSocket transport, without asking the catalog either", async () => {
+    const overHttp = await query(RESULTS, { q: "" });
+    const before = await productsFetches();
+    const socket = await RawGraphQLSocket.connect(sg.gatewayUrl, await sg.token("search-ws"));
+    try {
+      socket.subscribe("s", { query: RESULTS, variables: { q: "" } });
+      const { next, error } = await socket.result("s");
+      assert.equal(error, undefined, JSON.stringify(error));
+      assert.deepEqual(next[0]!.payload.data, overHttp.data);
+    } finally {
+      socket.close();
+    }
+    assert.equal(await productsFetches(), before, "no fetch from the products subgraph");
   });
 
   it("still asks the catalog for what the index does not carry", async () => {
