@@ -18,6 +18,12 @@ export async function seedDemoCatalog(options: {
    * supergraph that reports ready must not answer `products` with a half-empty first page.
    */
   list?: (products: GeneratedProduct["product"][]) => Promise<void>;
+  /**
+   * Told after each batch is written: the catalog's change relay publishes the batch's events
+   * now instead of at its idle poll, so they are out before the rest of the platform starts
+   * (a gateway hearing them seconds later would refuse to cache those products meanwhile).
+   */
+  announce?: () => void;
   /** How long a batch's listing may keep meeting busy listings before the seed gives up. */
   busyRetryMs?: number;
 }): Promise<number> {
@@ -31,6 +37,7 @@ export async function seedDemoCatalog(options: {
   const batch: GeneratedProduct[] = [];
   const flush = async () => {
     await options.store.insertMany(batch.map((g) => g.product));
+    options.announce?.();
     await options.stock?.(batch.flatMap((g) => g.variantStock));
     const products = batch.map((g) => g.product);
     if (options.list) await whileBusy(() => options.list!(products), options.busyRetryMs ?? 60_000, options.logger);

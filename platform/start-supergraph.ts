@@ -70,6 +70,7 @@ export async function startSupergraph({ config, logger, ephemeralPorts = false, 
       count: config.catalog.seedProducts,
       logger,
       stock: async (levels) => void (await inventory.service.seedStock(levels)),
+      announce: products.announceChanges,
       // By version, like the event feed running meanwhile: whichever comes second changes nothing.
       list: (seeded) => products.listings.sync(new Map(seeded.map((product) => [product.id, product]))),
     });

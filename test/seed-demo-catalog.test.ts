@@ -48,3 +48,12 @@ describe("seeding the demo catalog while its listings are busy", () => {
     assert.equal(calls, 1);
   });
 });
+
+describe("seeding the demo catalog", () => {
+  it("announces each batch once it is written, so its change events need not wait for the relay's poll", async () => {
+    const store = new EmbeddedProductStore();
+    const pending: Promise<number>[] = [];
+    await seedDemoCatalog({ store, count: 1_200, logger, announce: () => void pending.push(store.unpublishedChanges(5_000).then((changes) => changes.length)) });
+    assert.deepEqual(await Promise.all(pending), [500, 1_000, 1_200]);
+  });
+});

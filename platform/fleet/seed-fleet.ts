@@ -18,6 +18,7 @@ const seeded = await seedDemoCatalog({
   count: config.catalog.seedProducts,
   logger,
   stock: async (levels) => void (await inventory.service.seedStock(levels)),
+  announce: products.announceChanges,
   list: (batch) => products.listings.sync(new Map(batch.map((product) => [product.id, product]))),
 });
 const prisma = createPrismaClient(platform.databaseUrl);

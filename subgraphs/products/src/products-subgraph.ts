@@ -31,6 +31,8 @@ export interface RunningProducts extends RunningServer {
   categories: CategoryStore;
   /** Applies the sales recorded so far to popularity now (tests). */
   flushPopularity(): Promise<number>;
+  /** Publishes catalog writes made straight to the store (the demo seed) without waiting for the relay's poll. */
+  announceChanges(): void;
   /** The hot cache, unless PRODUCT_CACHE_TTL_MS is 0. */
   cache?: ProductCache;
   /** Image storage, uploads and origin. */
@@ -114,6 +116,7 @@ export async function startProductsSubgraph(platform: Platform, options: Product
     listings,
     categories: categoryStore,
     flushPopularity: popularity.flush,
+    announceChanges: relay.nudge,
     cache,
     images,
     async close() {
