@@ -31,7 +31,7 @@ const subgraphs: Record<string, { context: string; mappers: Record<string, strin
   products: {
     context: "../subgraph-context.js#ProductsContext",
     mappers: {
-      Product: "../domain/product.js#Product",
+      Product: "../listing/listing-card.js#ProductSource",
       ProductVariant: "../domain/product.js#VariantOfProduct",
       ProductConnection: "../domain/product.service.js#ProductPage",
       CatalogPage: "../domain/product.service.js#CatalogPage",

@@ -50,7 +50,7 @@ export async function loadScaleCatalog(env: Record<string, string | undefined>, 
     const [products, stocked, searchable] = await Promise.all([store.count({}), stockRows(config), index.count().catch(() => 0)]);
     if (products === size && stocked === size && searchable === size) {
       log(`reusing the ${size.toLocaleString("en")}-product catalog "${env.SEARCH_INDEX}"`);
-      return await listCatalog(config.documents.mongoUrl!, size, log);
+      return await listCatalog(config.documents.mongoUrl!, size, log, { fresh: !(await listsCards(config.documents.mongoUrl!)) });
     }
     log(`loading ${size.toLocaleString("en")} products (found ${products} products, ${stocked} stock levels, ${searchable} search documents)`);
     await store.drop();
@@ -119,6 +119,16 @@ async function listCatalog(mongoUrl: string, size: number, log: (line: string) =
     }
     const listed = await listings.build(batches(), (n) => n % 100_000 === 0 && log(`  ${n.toLocaleString("en")} listed`));
     log(`listed ${listed.toLocaleString("en")} products in ${((performance.now() - startedAt) / 1000).toFixed(0)} s`);
+  } finally {
+    await listings.close();
+  }
+}
+
+/** Whether the kept listings carry product cards (listings built before them are built again). */
+async function listsCards(mongoUrl: string): Promise<boolean> {
+  const listings = await MongoListingIndex.connect(mongoUrl);
+  try {
+    return await listings.carryCards();
   } finally {
     await listings.close();
   }

@@ -41,6 +41,9 @@ export function listedProduct(fields: { name?: string; category?: string; prices
   return product as unknown as Product;
 }
 
+/** The product with these pictures. */
+const withImages = (product: Product, images: Product["images"]): Product => ({ ...product, images });
+
 const byIds = (products: readonly Product[]) => new Map(products.map((product) => [product.id, product] as const));
 
 /** Every id a listing yields, page after page, with how many pages it took. */
@@ -163,6 +166,41 @@ export function defineListingIndexContract(engine: string, create: () => Promise
       const unchanged = products.filter((product) => !changed.has(product.id)).map((product) => product.id);
       for (const id of unchanged) assert.equal(seen.filter((each) => each === id).length, 1, `${id} listed once`);
       assert.equal(new Set(seen).size, seen.length, "no product twice");
+    });
+
+    it("gives every entry the card of the product version it lists, in every sort, through sync, load and build", async () => {
+      const pictured = withImages(listedProduct({ prices: [2500, 900, 1700], name: "Pictured lamp" }), [
+        { url: "products/lamp/1.jpg", alt: "The lamp, lit", width: 1200, height: 800, renditionWidths: [320, 640] },
+        { url: "products/lamp/2.jpg", alt: "The lamp, off" },
+      ]);
+      const bare = listedProduct({ prices: [4200], name: "Bare shelf" });
+      const cardOf = (product: Product) => ({ name: product.name, price: product.price, prices: [...new Set((product as unknown as { variants: { price: { amount: number } }[] }).variants.map((v) => v.price.amount))].sort((a, b) => a - b), image: product.images[0] ?? null });
+      const cards = async () => {
+        const seen = new Map<string, unknown[]>();
+        for (const field of SORT_FIELDS) {
+          for (const item of (await index.list({ first: 10, sort: { field, direction: "ASC" }, filter: {} })).items) seen.set(item.id, [...(seen.get(item.id) ?? []), item.card]);
+        }
+        return seen;
+      };
+      await index.sync(byIds([pictured, bare]));
+      for (const product of [pictured, bare]) assert.deepEqual((await cards()).get(product.id), SORT_FIELDS.map(() => cardOf(product)));
+
+      // A rename, a new price and a new main picture reach every entry with the new version; an older version changes nothing.
+      const renamed = withImages({ ...pictured, name: "Renamed lamp", price: { amount: 800, currency: "USD" }, version: 2, variants: (pictured as unknown as { variants: { price: { amount: number } }[] }).variants.map((v, i) => ({ ...v, price: { amount: i === 1 ? 800 : v.price.amount, currency: "USD" } })) } as unknown as Product, [{ url: "products/lamp/3.jpg", alt: "The new lamp" }]);
+      await index.sync(byIds([renamed]));
+      await index.sync(byIds([{ ...pictured, version: 1 }]));
+      assert.deepEqual((await cards()).get(pictured.id), SORT_FIELDS.map(() => cardOf(renamed)));
+
+      const loaded = listedProduct({ name: "Loaded" });
+      await index.load([loaded]);
+      assert.deepEqual((await cards()).get(loaded.id), SORT_FIELDS.map(() => cardOf(loaded)));
+    });
+
+    it("builds cards into empty listings", async () => {
+      const products = [withImages(listedProduct({ name: "Built one" }), [{ url: "products/built/1.jpg", alt: "Built" }]), listedProduct({ name: "Built two" })];
+      await index.build((async function* () { yield products; })());
+      const items = (await index.list({ first: 10, sort: { field: "NAME", direction: "ASC" }, filter: {} })).items;
+      assert.deepEqual(items.map((item) => [item.id, item.card?.name, item.card?.price, item.card?.image]), products.map((product) => [product.id, product.name, product.price, product.images[0] ?? null]));
     });
 
     it("applies a product's versions in order, ignores a stale one, and makes a deletion final", async () => {

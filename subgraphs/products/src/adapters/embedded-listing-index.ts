@@ -1,6 +1,7 @@
 import { Journal } from "#kernel";
 import type { Product } from "../domain/product.js";
 import { listedPrice, listingKey, matchesFilter } from "../listing/listing-facts.js";
+import { cardOf } from "../listing/listing-card.js";
 import type { ListingQuery } from "../listing/listing-query.js";
 import { emptyRecord, inStock, withPopularity, withProduct, withStock, type ListingRecord } from "../listing/listing-record.js";
 import type { ListingIndex, ListingPage, StockRecord } from "../ports/listing-index.js";
@@ -89,7 +90,7 @@ export class EmbeddedListingIndex implements ListingIndex {
       if (!matchesFilter(filter, { ...facts, inStock: inStock(record) })) return [];
       const key = listingKey(sort.field, sort.field === "PRICE" ? { ...facts, min: listedPrice(facts.prices, filter) ?? facts.min } : facts);
       if (after !== undefined && (ascending ? key <= after : key >= after)) return [];
-      return [{ id: facts.id, key }];
+      return [{ id: facts.id, key, card: cardOf(facts) }];
     });
     matching.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0) * (ascending ? 1 : -1));
     const items = matching.slice(0, first);

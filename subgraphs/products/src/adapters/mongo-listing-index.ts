@@ -2,13 +2,14 @@ import { MongoClient, type Collection } from "mongodb";
 import { createLockService, EmbeddedKeyValueStore } from "#kernel";
 import type { Product } from "../domain/product.js";
 import { listedPrice, listingKey, matchesFilter, priceKeyCeiling, priceKeyFloor, priceKeys, priceOfKey, type ListingFacts } from "../listing/listing-facts.js";
+import { cardOf } from "../listing/listing-card.js";
 import { SORT_FIELDS, type ListingQuery, type SortField } from "../listing/listing-query.js";
 import { emptyRecord, inStock, withPopularity, withProduct, withStock, type ListingRecord } from "../listing/listing-record.js";
 import type { ListedEntry, ListingIndex, ListingPage, StockRecord } from "../ports/listing-index.js";
 import type { ResourceLock } from "./mongo-catalog-counters.js";
 import { mongoSalesLedger } from "./mongo-sales-ledger.js";
 import type { SalesLedger } from "../ports/sales-ledger.js";
-import { LISTING_LEAF_INDEXES, listingLeaves, writeWholeListing, type LeafEntry, type ListingDocument, type ListingLeaves } from "./mongo-listing-leaves.js";
+import { LISTING_LEAF_INDEXES, listingLeaves, listingQueries, writeWholeListing, type LeafEntry, type ListingDocument, type ListingLeaves } from "./mongo-listing-leaves.js";
 import { mongoClientOptions } from "./mongo-client-options.js";
 
 type RecordDocument = Omit<ListingRecord, "id"> & { _id: string };
@@ -37,11 +38,21 @@ function placedEntries(record: ListingRecord): Map<string, { listing: string; en
 }
 
 const sameEntry = (a: LeafEntry, b: LeafEntry) =>
-  a.k === b.k && a.id === b.id && a.s === b.s && sameList(a.p, b.p) && sameList(a.o, b.o);
+  a.k === b.k && a.id === b.id && a.s === b.s && sameList(a.p, b.p) && sameList(a.o, b.o) && a.n === b.n && a.c === b.c && JSON.stringify(a.i) === JSON.stringify(b.i);
 const sameList = <T>(a: readonly T[] | undefined, b: readonly T[] | undefined) =>
   a === b || (a !== undefined && b !== undefined && a.length === b.length && a.every((value, i) => value === b[i]));
 
-const entryOf = (record: ListingRecord, key: string): LeafEntry => ({ k: key, id: record.id, p: record.facts!.prices, s: inStock(record), o: record.facts!.options });
+const entryOf = (record: ListingRecord, key: string): LeafEntry => leafEntry(record.facts!, key, inStock(record));
+
+/** A product's entry under `key`: what the listing filters on, and its card when its facts have one. */
+function leafEntry(facts: ListingFacts, key: string, s: boolean): LeafEntry {
+  const entry: LeafEntry = { k: key, id: facts.id, p: facts.prices, s, o: facts.options };
+  if (cardOf(facts)) Object.assign(entry, { n: facts.name, c: facts.currency, i: facts.image });
+  return entry;
+}
+
+/** The card an entry carries: none for one listed before entries carried cards. */
+const cardOfEntry = (entry: LeafEntry) => (entry.n === undefined ? undefined : cardOf({ name: entry.n, prices: entry.p, currency: entry.c, image: entry.i }));
 
 /**
  * The catalog's listings on MongoDB/FerretDB: a record per product (its facts, stock and
@@ -146,7 +157,7 @@ export class MongoListingIndex implements ListingIndex {
       for (const { facts, inStock: s } of listed) {
         for (const { listing, key } of entriesOf(facts, [field])) {
           const entries = byListing.get(listing) ?? byListing.set(listing, []).get(listing)!;
-          entries.push({ k: key, id: facts.id, p: facts.prices, s, o: facts.options });
+          entries.push(leafEntry(facts, key, s));
         }
       }
       for (const [listing, entries] of byListing) await writeWholeListing(this.documents, listing, entries);
@@ -181,6 +192,17 @@ export class MongoListingIndex implements ListingIndex {
   async isEmpty() {
     // Unfiltered and unsorted, FerretDB stops at the first row.
     return (await this.documents.findOne({}, { projection: { _id: 1 }, maxTimeMS: this.maxTimeMS })) === null;
+  }
+
+  /**
+   * Whether the listings carry cards: false for listings built before they did (their pages
+   * read every product; `rebuild-listings` adds the cards, a fresh build is faster). Reads the
+   * first leaf of the whole catalog's newest-first listing.
+   */
+  async carryCards(): Promise<boolean> {
+    const first = await this.documents.findOne(listingQueries.leafAt("NEWEST|*", ""), { maxTimeMS: this.maxTimeMS });
+    const entry = first?.kind === "leaf" ? first.entries[0] : undefined;
+    return entry === undefined || entry.n !== undefined;
   }
 
   async recordStock(change: StockRecord) {
@@ -228,7 +250,7 @@ export class MongoListingIndex implements ListingIndex {
           for (const entry of entries) {
             if (beyond(entry)) return { matches, frontier: null };
             seen = entry.k;
-            if (counts(entry) && matchesFilter(filter, { prices: entry.p, inStock: entry.s, options: entry.o })) matches.push({ id: entry.id, key: entry.k });
+            if (counts(entry) && matchesFilter(filter, { prices: entry.p, inStock: entry.s, options: entry.o })) matches.push({ id: entry.id, key: entry.k, card: cardOfEntry(entry) });
             if (matches.length > first) return { matches, frontier: entry.k };
           }
           ended = last;

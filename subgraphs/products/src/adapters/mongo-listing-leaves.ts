@@ -1,6 +1,7 @@
 import type { Collection, Filter, IndexDescription } from "mongodb";
 import { inParallel } from "#kernel/runtime/in-parallel.ts";
 import type { ResourceLock } from "./mongo-catalog-counters.js";
+import type { ProductImage } from "../domain/product.js";
 
 /** One product in one sorted listing, with what the listing filters on. */
 export interface LeafEntry {
@@ -13,6 +14,10 @@ export interface LeafEntry {
   s: boolean;
   /** Option values, "name=value" lowercase. */
   o: string[];
+  /** The card (listing-card.ts): name, currency of the prices, main picture. Absent in entries listed before cards. */
+  n?: string;
+  c?: string;
+  i?: ProductImage | null;
 }
 
 /**

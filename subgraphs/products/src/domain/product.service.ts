@@ -1,3 +1,4 @@
+import type { ProductSource } from "../listing/listing-card.js";
 import { randomUUID } from "node:crypto";
 import { badInput, notFound, pageSize, encodeCursor, decodeCursor } from "#kernel";
 import type { Product, ProductChanges } from "./product.js";
@@ -26,7 +27,7 @@ export interface CreateProductInput extends ProductChangesInput {
 }
 
 export interface ProductPage {
-  edges: { cursor: string; node: Product }[];
+  edges: { cursor: string; node: ProductSource }[];
   hasNextPage: boolean;
   endCursor: string | null;
   totalCount: () => Promise<number>;

@@ -1,10 +1,12 @@
-import type { Product } from "../domain/product.js";
+import type { Product, ProductImage } from "../domain/product.js";
 import type { ListingFilter, SortField } from "./listing-query.js";
 
 /**
  * What a listing needs to know of a product to order and filter it without reading it:
  * its variants' prices, every option value a variant has (as "name=value", lowercase),
- * its creation time, version and popularity. Stock is kept apart (see StockRecord).
+ * its creation time, version and popularity. Stock is kept apart (see StockRecord). With them,
+ * what a product card shows (name, "from" price and its currency, the main picture), so a
+ * listing page is answered from the listing alone (see listing-card.ts).
  */
 export interface ListingFacts {
   id: string;
@@ -17,6 +19,10 @@ export interface ListingFacts {
   /** Every variant's price, distinct, ascending. */
   prices: number[];
   options: string[];
+  /** Absent in facts kept before listings carried cards (their entries have no card). */
+  currency?: string;
+  /** The product's first picture; null when it has none. */
+  image?: ProductImage | null;
 }
 
 interface VariantLike {
@@ -47,6 +53,8 @@ export function listingFacts(product: Product, popularity: number): ListingFacts
     min: Math.min(...prices),
     prices: [...new Set(prices)].sort((a, b) => a - b),
     options: [...options].sort(),
+    currency: product.price.currency,
+    image: product.images[0] ?? null,
   };
 }
 

@@ -4,6 +4,7 @@ import type { CategoryTree } from "../categories/category.js";
 import type { ListingIndex } from "../ports/listing-index.js";
 import { cursorKey, listingCursor } from "./listing-cursor.js";
 import { listedPrice, listingFacts, listingKey } from "./listing-facts.js";
+import type { ProductCard, ProductSource } from "./listing-card.js";
 import { SORT_FIELDS, type ListingFilter, type ListingSort, type OptionCriterion } from "./listing-query.js";
 
 export interface ListingArgs {
@@ -22,7 +23,7 @@ export interface ListingArgs {
 }
 
 export interface ProductListingPage {
-  edges: { cursor: string; node: Product }[];
+  edges: { cursor: string; node: ProductSource }[];
   hasNextPage: boolean;
   endCursor: string | null;
   totalCount: () => Promise<number>;
@@ -36,6 +37,10 @@ const DEFAULT_SORT: ListingSort = { field: "NEWEST", direction: "DESC" };
  * `products(filter, sort)`: validates and normalises the query, reads a page of ids from the
  * listing index and the products from the catalog. A product the index still lists at an old
  * place (its change not synced yet) is left out rather than shown twice or out of order.
+ *
+ * With `cards`, when the query asks only for what a card holds (see CARD_FIELDS), entries with
+ * a card are answered from it and no product is read: a card and its place come from the same
+ * listing entry, so they always agree. Entries listed before cards are read as before.
  */
 export function createProductListingService(deps: {
   listings: ListingIndex;
@@ -45,7 +50,7 @@ export function createProductListingService(deps: {
   count: (category?: string) => Promise<number>;
 }) {
   return {
-    async list(args: ListingArgs): Promise<ProductListingPage> {
+    async list(args: ListingArgs, options: { cards?: boolean } = {}): Promise<ProductListingPage> {
       const first = pageSize(args.first);
       const sort = validSort(args.sort);
       const after = args.after ? cursorKey(args.after, sort) : undefined;
@@ -59,8 +64,13 @@ export function createProductListingService(deps: {
         categories = tree.subtree(category.slug);
       }
       const page = await deps.listings.list({ first, after, sort, filter: { ...filter, categories } });
-      const products = await deps.findByIds(page.items.map((item) => item.id));
-      const edges = page.items.flatMap(({ id, key }) => {
+      const cards = new Map<string, ProductCard>();
+      if (options.cards) for (const { id, card } of page.items) if (card) cards.set(id, { ...card, card: true, id });
+      const unread = page.items.flatMap((item) => (cards.has(item.id) ? [] : [item.id]));
+      const products = unread.length ? await deps.findByIds(unread) : new Map<string, Product>();
+      const edges = page.items.flatMap(({ id, key }): { cursor: string; node: ProductSource }[] => {
+        const card = cards.get(id);
+        if (card) return [{ cursor: listingCursor(sort, key), node: card }];
         const product = products.get(id);
         if (!product) return [];
         // Popularity lives in the index only; the other sort values can be checked against the product.

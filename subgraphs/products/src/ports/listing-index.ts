@@ -1,10 +1,13 @@
 import type { Product } from "../domain/product.js";
 import type { ListingQuery } from "../listing/listing-query.js";
+import type { ListingCard } from "../listing/listing-card.js";
 
-/** A listed product id with its sort key (what a cursor after it holds). */
+/** A listed product id with its sort key (what a cursor after it holds) and its card. */
 export interface ListedEntry {
   id: string;
   key: string;
+  /** Absent for an entry listed before listings carried cards (rebuild-listings adds them). */
+  card?: ListingCard;
 }
 
 /**
