@@ -12,7 +12,8 @@ const USAGE = `Usage: npx tsx scripts/catalog/rebuild-listings.ts [options]
 
 Lists every live product of the catalog (MONGO_URL, or the embedded catalog under
 EMBEDDED_DATA_DIR) in the listings beside it. Idempotent: a product already listed at its
-version is left as it is; stock flags and popularity are kept.
+version is left as it is, unless its entries carry no product card yet (listings built before
+cards: this gives them theirs); stock flags and popularity are kept.
 
   --batch B   products per batch (default 1000)
 `;

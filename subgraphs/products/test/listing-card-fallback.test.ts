@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { listingFacts, listingKey } from "../src/listing/listing-facts.js";
 import { cardOf, isCard } from "../src/listing/listing-card.js";
+import { emptyRecord, withProduct } from "../src/listing/listing-record.js";
 import { createProductListingService } from "../src/listing/product-listing.service.js";
 import { CategoryTree } from "../src/categories/category.js";
 import type { ListingIndex } from "../src/ports/listing-index.js";
@@ -42,5 +43,21 @@ describe("a page of cards over listings built before cards", () => {
     const products = await service.list({ first: 20 });
     assert.deepEqual(asked, [[carded.id, uncarded.id, moved.id]], "without cards every product is read");
     assert.deepEqual(products.edges.map((edge) => isCard(edge.node)), [false, false]);
+  });
+});
+
+describe("giving listings built before cards their cards", () => {
+  it("takes a product's facts again at the version it is listed at when they have no card, and only then", () => {
+    const product = listedProduct({ name: "Old lamp", version: 4 });
+    const { currency: _currency, image: _image, ...oldFacts } = listingFacts(product, 7);
+    const old = { ...emptyRecord(product.id), version: 4, facts: oldFacts, popularity: 7 };
+    const upgraded = withProduct(old, product);
+    assert.deepEqual(cardOf(upgraded.facts!), cardOf(listingFacts(product, 0)));
+    assert.equal(upgraded.facts!.popularity, 7, "popularity kept");
+    assert.equal(withProduct(upgraded, product), upgraded, "a record with its card is left as it is");
+    assert.equal(withProduct(old, { ...product, version: 3 }), old, "an older version changes nothing");
+    const gone = withProduct(old, null);
+    assert.equal(gone.facts, undefined);
+    assert.equal(withProduct(gone, product), gone, "a deletion stays final");
   });
 });

@@ -24,10 +24,15 @@ export const inStock = (record: ListingRecord) => record.stock.some((variant) =>
 /** Product ids are never reused: a deletion is final, so it outranks every version. */
 export const DELETED_VERSION = Number.MAX_SAFE_INTEGER;
 
-/** The record after `product` (or its deletion, null); unchanged when it lists this version or a later one. */
+/**
+ * The record after `product` (or its deletion, null); unchanged when it lists this version or a
+ * later one, except that facts kept before listings carried cards take this version's again
+ * (how `rebuild-listings` gives old listings their cards).
+ */
 export function withProduct(record: ListingRecord, product: Product | null): ListingRecord {
   const version = product?.version ?? DELETED_VERSION;
-  if (version <= record.version) return record;
+  const cardless = product !== null && record.facts !== undefined && record.facts.currency === undefined;
+  if (version < record.version || (version === record.version && !cardless)) return record;
   return { ...record, version, facts: product ? listingFacts(product, record.popularity) : undefined };
 }
 
