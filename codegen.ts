@@ -32,7 +32,7 @@ const subgraphs: Record<string, { context: string; mappers: Record<string, strin
     context: "../subgraph-context.js#ProductsContext",
     mappers: {
       Product: "../listing/listing-card.js#ProductSource",
-      ProductVariant: "../domain/product.js#VariantOfProduct",
+      ProductVariant: "../listing/listing-card.js#VariantSource",
       ProductConnection: "../domain/product.service.js#ProductPage",
       CatalogPage: "../domain/product.service.js#CatalogPage",
       Category: "../categories/category.js#CategoryNode",

@@ -174,7 +174,7 @@ export function defineListingIndexContract(engine: string, create: () => Promise
         { url: "products/lamp/2.jpg", alt: "The lamp, off" },
       ]);
       const bare = listedProduct({ prices: [4200], name: "Bare shelf" });
-      const cardOf = (product: Product) => ({ name: product.name, price: product.price, prices: [...new Set((product as unknown as { variants: { price: { amount: number } }[] }).variants.map((v) => v.price.amount))].sort((a, b) => a - b), image: product.images[0] ?? null });
+      const cardOf = (product: Product) => ({ name: product.name, price: product.price, prices: [...new Set((product as unknown as { variants: { price: { amount: number } }[] }).variants.map((v) => v.price.amount))].sort((a, b) => a - b), image: product.images[0] ?? null, variantIds: (product as unknown as { variants: { id: string }[] }).variants.map((v) => v.id) });
       const cards = async () => {
         const seen = new Map<string, unknown[]>();
         for (const field of SORT_FIELDS) {

@@ -38,7 +38,7 @@ function placedEntries(record: ListingRecord): Map<string, { listing: string; en
 }
 
 const sameEntry = (a: LeafEntry, b: LeafEntry) =>
-  a.k === b.k && a.id === b.id && a.s === b.s && sameList(a.p, b.p) && sameList(a.o, b.o) && a.n === b.n && a.c === b.c && JSON.stringify(a.i) === JSON.stringify(b.i);
+  a.k === b.k && a.id === b.id && a.s === b.s && sameList(a.p, b.p) && sameList(a.o, b.o) && a.n === b.n && a.c === b.c && JSON.stringify(a.i) === JSON.stringify(b.i) && sameList(a.v, b.v);
 const sameList = <T>(a: readonly T[] | undefined, b: readonly T[] | undefined) =>
   a === b || (a !== undefined && b !== undefined && a.length === b.length && a.every((value, i) => value === b[i]));
 
@@ -47,12 +47,12 @@ const entryOf = (record: ListingRecord, key: string): LeafEntry => leafEntry(rec
 /** A product's entry under `key`: what the listing filters on, and its card when its facts have one. */
 function leafEntry(facts: ListingFacts, key: string, s: boolean): LeafEntry {
   const entry: LeafEntry = { k: key, id: facts.id, p: facts.prices, s, o: facts.options };
-  if (cardOf(facts)) Object.assign(entry, { n: facts.name, c: facts.currency, i: facts.image });
+  if (cardOf(facts)) Object.assign(entry, { n: facts.name, c: facts.currency, i: facts.image, v: facts.variantIds });
   return entry;
 }
 
 /** The card an entry carries: none for one listed before entries carried cards. */
-const cardOfEntry = (entry: LeafEntry) => (entry.n === undefined ? undefined : cardOf({ name: entry.n, prices: entry.p, currency: entry.c, image: entry.i }));
+const cardOfEntry = (entry: LeafEntry) => (entry.n === undefined ? undefined : cardOf({ name: entry.n, prices: entry.p, currency: entry.c, image: entry.i, variantIds: entry.v }));
 
 /**
  * The catalog's listings on MongoDB/FerretDB: a record per product (its facts, stock and
@@ -202,7 +202,7 @@ export class MongoListingIndex implements ListingIndex {
   async carryCards(): Promise<boolean> {
     const first = await this.documents.findOne(listingQueries.leafAt("NEWEST|*", ""), { maxTimeMS: this.maxTimeMS });
     const entry = first?.kind === "leaf" ? first.entries[0] : undefined;
-    return entry === undefined || entry.n !== undefined;
+    return entry === undefined || entry.v !== undefined;
   }
 
   async recordStock(change: StockRecord) {

@@ -18,6 +18,8 @@ export interface LeafEntry {
   n?: string;
   c?: string;
   i?: ProductImage | null;
+  /** The variants' ids (part of the card). */
+  v?: string[];
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { Money } from "#kernel";
-import type { Product, ProductImage } from "../domain/product.js";
+import type { Product, ProductImage, VariantOfProduct } from "../domain/product.js";
 import type { ListingFacts } from "./listing-facts.js";
 
 /**
@@ -14,6 +14,8 @@ export interface ListingCard {
   /** Every variant's price, distinct, ascending: the price range. */
   prices: readonly number[];
   image: ProductImage | null;
+  /** Its variants' ids, in order: what inventory's `stock` and `inStock` require of a product. */
+  variantIds: readonly string[];
 }
 
 /** A product as a listing page serves it when the query asks only for what its card holds. */
@@ -25,16 +27,36 @@ export interface ProductCard extends ListingCard {
 /** What the products subgraph resolves a Product from: the product, or its listing card. */
 export type ProductSource = Product | ProductCard;
 
-export const isCard = (source: ProductSource): source is ProductCard => (source as Partial<ProductCard>).card === true;
+/** A variant of a card: its id only (what inventory requires). */
+export interface VariantCard {
+  readonly card: true;
+  id: string;
+}
+
+/** What the products subgraph resolves a ProductVariant from. */
+export type VariantSource = VariantOfProduct | VariantCard;
+
+export const isCard = <T extends ProductSource | VariantSource>(source: T): source is Extract<T, { card: true }> => (source as { card?: boolean }).card === true;
+
+/** Which fields of a type a selection may ask for, and of each, which fields beneath (true: any). */
+export type SelectionAllowance = ReadonlyMap<string, SelectionAllowance | true>;
 
 /**
- * The Product fields a card answers. Any other field in a listing page's selection makes the
- * page read the products themselves.
+ * What a card answers: these Product fields, and of `variants` the ids only. Anything else in
+ * a listing page's selection makes the page read the products themselves.
  */
-export const CARD_FIELDS: ReadonlySet<string> = new Set(["__typename", "id", "name", "price", "priceRange", "featuredImage"]);
+export const CARD_SELECTION: SelectionAllowance = new Map<string, SelectionAllowance | true>([
+  ["__typename", true],
+  ["id", true],
+  ["name", true],
+  ["price", true],
+  ["priceRange", true],
+  ["featuredImage", true],
+  ["variants", new Map([["__typename", true], ["id", true]])],
+]);
 
 /** The card of a product's listing facts; none for facts kept before listings carried cards. */
-export function cardOf(facts: Pick<ListingFacts, "name" | "prices" | "currency" | "image">): ListingCard | undefined {
-  if (facts.currency === undefined || facts.image === undefined || facts.prices.length === 0) return undefined;
-  return { name: facts.name, price: { amount: facts.prices[0]!, currency: facts.currency }, prices: facts.prices, image: facts.image };
+export function cardOf(facts: Pick<ListingFacts, "name" | "prices" | "currency" | "image" | "variantIds">): ListingCard | undefined {
+  if (facts.currency === undefined || facts.image === undefined || facts.variantIds === undefined || facts.prices.length === 0) return undefined;
+  return { name: facts.name, price: { amount: facts.prices[0]!, currency: facts.currency }, prices: facts.prices, image: facts.image, variantIds: facts.variantIds };
 }

@@ -23,6 +23,8 @@ export interface ListingFacts {
   currency?: string;
   /** The product's first picture; null when it has none. */
   image?: ProductImage | null;
+  /** Its variants' ids, in the product's order (inventory's stock fields require them). */
+  variantIds?: string[];
 }
 
 interface VariantLike {
@@ -35,6 +37,9 @@ function variantsOf(product: Product): VariantLike[] {
   const variants = (product as { variants?: VariantLike[] }).variants;
   return variants?.length ? variants : [{ price: product.price, options: [] }];
 }
+
+/** A product written before variants existed is its own single (default) variant. */
+const variantIdsOf = (product: Product) => ((product as { variants?: { id: string }[] }).variants?.length ? product.variants.map((variant) => variant.id) : [product.id]);
 
 export const optionToken = (name: string, value: string) => `${name.trim().toLowerCase()}=${value.trim().toLowerCase()}`;
 
@@ -55,6 +60,7 @@ export function listingFacts(product: Product, popularity: number): ListingFacts
     options: [...options].sort(),
     currency: product.price.currency,
     image: product.images[0] ?? null,
+    variantIds: variantIdsOf(product),
   };
 }
 

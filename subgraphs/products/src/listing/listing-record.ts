@@ -1,5 +1,6 @@
 import type { Product } from "../domain/product.js";
 import { listingFacts, type ListingFacts } from "./listing-facts.js";
+import { cardOf } from "./listing-card.js";
 import type { StockRecord } from "../ports/listing-index.js";
 
 /**
@@ -31,7 +32,8 @@ export const DELETED_VERSION = Number.MAX_SAFE_INTEGER;
  */
 export function withProduct(record: ListingRecord, product: Product | null): ListingRecord {
   const version = product?.version ?? DELETED_VERSION;
-  const cardless = product !== null && record.facts !== undefined && record.facts.currency === undefined;
+  // Facts read back from a document store may be null rather than absent.
+  const cardless = product !== null && !!record.facts && cardOf(record.facts) === undefined;
   if (version < record.version || (version === record.version && !cardless)) return record;
   return { ...record, version, facts: product ? listingFacts(product, record.popularity) : undefined };
 }

@@ -40,7 +40,9 @@ export const Product: ProductResolvers = {
   brand: field((product) => product.brand),
   attributes: field((product) => Object.entries(product.attributes).map(([name, value]) => ({ name, value }))),
   options: field((product) => product.options),
-  variants: field((product) => product.variants.map((variant) => ({ ...variant, product }))),
+  // A card knows its variants' ids: what inventory's stock fields require of a listed product.
+  variants: (source) =>
+    isCard(source) ? source.variantIds.map((id) => ({ card: true as const, id })) : source.variants.map((variant) => ({ ...variant, product: source })),
   createdAt: field((product) => product.createdAt.toISOString()),
   updatedAt: field((product) => product.updatedAt.toISOString()),
   popularity: field((product) => product.popularity ?? 0),

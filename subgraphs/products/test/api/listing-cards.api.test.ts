@@ -4,8 +4,10 @@ import { waitFor } from "#kernel/testing";
 import { EmbeddedProductStore } from "../../src/adapters/embedded-product-store.js";
 import type { ProductStore } from "../../src/ports/product-store.js";
 import { shopper, startProductsApi, type ProductsApiRig } from "./products-api-rig.js";
+import { plannedFetch } from "../../../../test/support/planned-fetch.js";
+import { readGoldenOperations } from "../../../../schema/golden-operations.js";
 
-const CARD = "id name price { amount currency } priceRange { min { amount currency } max { amount currency } } featuredImage { url(width: 320) alt }";
+const CARD = "id name price { amount currency } priceRange { min { amount currency } max { amount currency } } featuredImage { url(width: 320) alt } variants { id }";
 const page = (node: string, extra = "") => `query($first: Int, $sort: ProductSort) { products(first: $first, sort: $sort) { edges { cursor node { ${node} } } } } ${extra}`;
 const PRODUCT = `query($id: ID!) { product(id: $id) { ${CARD} } }`;
 const CREATE = `mutation($input: CreateProductInput!) { createProduct(input: $input) { id } }`;
@@ -47,6 +49,7 @@ describe("a listing page of product cards", { timeout: 60_000 }, () => {
     const counting = countingStore();
     reads = counting.read;
     rig = await startProductsApi({ store: counting.store });
+    await rig.asAdmin(`mutation { createCategory(input: { slug: "lighting", name: "Lighting" }) { slug } }`);
     const create = async (input: Record<string, unknown>) => ids.push((await rig.asAdmin<{ createProduct: { id: string } }>(CREATE, { input })).createProduct.id);
     for (let i = 0; i < 5; i++) {
       await create({ sku: `CARD-${process.pid}-${i}`, name: `Card lamp ${i}`, description: `Lamp ${i}, described.`, priceAmount: 1000 + i * 100, currency: "EUR", category: "lighting", brand: "Cardwell", images: [{ url: `products/card-${i}/1.jpg`, alt: `Lamp ${i}` }, { url: `products/card-${i}/2.jpg`, alt: `Lamp ${i}, side` }] });
@@ -79,8 +82,10 @@ describe("a listing page of product cards", { timeout: 60_000 }, () => {
       ["an alias over a card field's name", "id name: description", ""],
       ["an inline fragment", "id name ... on Product { sku }", ""],
       ["a named fragment", "id name ...More", "fragment More on Product { images { alt } }"],
-      ["a fragment inside a fragment", "id ...Outer", "fragment Outer on Product { name ...Inner } fragment Inner on Product { variants { id } }"],
+      ["a fragment inside a fragment", "id ...Outer", "fragment Outer on Product { name ...Inner } fragment Inner on Product { variants { id sku } }"],
       ["a field under @skip", "id name description @skip(if: true)", ""],
+      ["a variant field beyond its id", "id name variants { id sku }", ""],
+      ["a variant field in a fragment", "id variants { ...V }", "fragment V on ProductVariant { id price { amount } }"],
     ] as const;
     for (const [how, node, extra] of spelled) {
       const { value, read } = await readsOf(() => nodes(node, {}, extra));
@@ -90,7 +95,18 @@ describe("a listing page of product cards", { timeout: 60_000 }, () => {
     const described = await nodes("id name: description");
     for (const node of described) assert.match(node.name, /described|sizes|Nothing to see/, "the alias carries the description, not the card's name");
     // Only the card's fields, through fragments and aliases: still no read.
-    assert.equal((await readsOf(() => nodes("...Card title: name", {}, "fragment Card on Product { id ... on Product { price { amount } } __typename }"))).read, 0);
+    assert.equal((await readsOf(() => nodes("...Card title: name", {}, "fragment Card on Product { id ... on Product { price { amount } } __typename variants { vid: id } }"))).read, 0);
+    const variantsOfShirt = (await nodes("id name variants { id sku title }")).find((node) => node.name === "Card shirt")!.variants as { id: string; sku: string; title: string }[];
+    assert.deepEqual(variantsOfShirt.map((v) => v.title), ["S", "L"]);
+  });
+
+  it("answers the products fetch the gateway plans for the golden CategoryListing (stock requires the variants' ids) without a read", async () => {
+    const fetch = plannedFetch(readGoldenOperations().find((operation) => operation.name === "CategoryListing")!.query, "products");
+    const { value, read } = await readsOf(() => asShopper<{ products: { edges: { node: Node }[] } }>(fetch, { slug: "lighting", first: 20, withTotal: true }));
+    assert.equal(read, 0, fetch);
+    const lamps = value.products.edges.map((edge) => edge.node);
+    assert.equal(lamps.length, 6);
+    for (const lamp of lamps) assert.deepEqual(lamp.variants, [{ id: lamp.id }]);
   });
 
   it("shows a renamed, repriced or re-pictured product's new card once it is listed, at its new place", async () => {
