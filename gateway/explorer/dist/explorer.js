@@ -111,7 +111,7 @@ query CartEstimate($shippingAddressId: ID, $countryCode: String, $region: String
   ) {
     totalCount @include(if: $withTotal)
     pageInfo { hasNextPage endCursor }
-    edges { cursor node { id name price { amount currency } priceRange { min { amount currency } max { amount currency } } images { url alt } inStock } }
+    edges { cursor node { id name price { amount currency } priceRange { min { amount currency } max { amount currency } } featuredImage { url alt } inStock } }
   }
 }
 `},{name:"Checkout",query:`# Places the cart as an order: shipped to a saved address (shippingAddressId) or a typed one

@@ -91,7 +91,7 @@ query CartEstimate($shippingAddressId: ID, $countryCode: String, $region: String
     children { slug name productCount children { slug name productCount } }
   }
 }
-`},CategoryListing:{id:"072acd3431b8ac9db893c4abdb63664eb5409cd6401682d01974bd655d2958ef",query:`query CategoryListing(
+`},CategoryListing:{id:"7dce807dbb83ea2fb06d37a3ffc3ccbf2caedd61ba3139565d8780584f4a93b7",query:`query CategoryListing(
   $slug: String!
   $first: Int = 20
   $after: String
@@ -111,7 +111,7 @@ query CartEstimate($shippingAddressId: ID, $countryCode: String, $region: String
   ) {
     totalCount @include(if: $withTotal)
     pageInfo { hasNextPage endCursor }
-    edges { cursor node { id name price { amount currency } priceRange { min { amount currency } max { amount currency } } images { url alt } inStock } }
+    edges { cursor node { id name price { amount currency } priceRange { min { amount currency } max { amount currency } } featuredImage { url alt } inStock } }
   }
 }
 `},Checkout:{id:"d55bc6665896013ee538a9f4a3ab3a0a90bbb2ce4a8f4e542b3aefcb03514a42",query:`# Places the cart as an order: shipped to a saved address (shippingAddressId) or a typed one

@@ -38,7 +38,7 @@ const DEFAULT_SORT: ListingSort = { field: "NEWEST", direction: "DESC" };
  * listing index and the products from the catalog. A product the index still lists at an old
  * place (its change not synced yet) is left out rather than shown twice or out of order.
  *
- * With `cards`, when the query asks only for what a card holds (see CARD_FIELDS), entries with
+ * With `cards`, when the query asks only for what a card holds (see CARD_SELECTION), entries with
  * a card are answered from it and no product is read: a card and its place come from the same
  * listing entry, so they always agree. Entries listed before cards are read as before.
  */
