@@ -96,6 +96,11 @@ describe("a listing page of product cards", { timeout: 60_000 }, () => {
     for (const node of described) assert.match(node.name, /described|sizes|Nothing to see/, "the alias carries the description, not the card's name");
     // Only the card's fields, through fragments and aliases: still no read.
     assert.equal((await readsOf(() => nodes("...Card title: name", {}, "fragment Card on Product { id ... on Product { price { amount } } __typename variants { vid: id } }"))).read, 0);
+    // At the root: one field merged from two spellings (a fragment asking more) reads; two aliased fields read once, for the one asking more.
+    const merged = `{ products(first: 20) { edges { node { id name } } } ... on Query { products(first: 20) { edges { node { description } } } } }`;
+    assert.equal((await readsOf(() => asShopper(merged))).read, ids.length);
+    const aliased = `{ cards: products(first: 20) { edges { node { id name } } } full: products(first: 20) { edges { node { id description } } } }`;
+    assert.equal((await readsOf(() => asShopper(aliased))).read, ids.length);
     const variantsOfShirt = (await nodes("id name variants { id sku title }")).find((node) => node.name === "Card shirt")!.variants as { id: string; sku: string; title: string }[];
     assert.deepEqual(variantsOfShirt.map((v) => v.title), ["S", "L"]);
   });
