@@ -36,6 +36,11 @@ export interface KafkaEventBusOptions {
   /** Keys of one partition handled at once; each key's events stay in order. */
   keyConcurrency?: number;
   /**
+   * A partition's batch still being handled after this long stops holding up the member's
+   * other partitions: it is paused until the batch is done, then read on.
+   */
+  slowBatchMs?: number;
+  /**
    * Put before every topic name and consumer group id on the broker, so deployments sharing a
    * broker never see each other's events (e.g. `staging.`). Callers keep using the port's
    * topic names; dead-letter topics follow, being topics published through this bus.
@@ -58,6 +63,7 @@ const DEFAULTS: Omit<Settings, "brokers" | "clientId"> = {
   heartbeatIntervalMs: 1_000,
   maxBackoffMs: 1_000,
   keyConcurrency: 64,
+  slowBatchMs: 1_000,
   topicPrefix: "",
 };
 
@@ -67,6 +73,8 @@ const DEFAULTS: Omit<Settings, "brokers" | "clientId"> = {
  *
  * Within a partition, a fetched batch is handled by key: different keys at once, each key's
  * events in order (`keyConcurrency`), so one slow handler does not hold every other key back.
+ * A batch still running after `slowBatchMs` pauses its partition and lets the member fetch its
+ * other partitions: kafkajs would otherwise fetch nothing until that batch was done.
  * At-least-once: a handler that throws is retried in place, with backoff, and the batch's
  * offset is not committed until every event of it succeeded; the next batch of that
  * partition waits meanwhile. If the member stops or loses the partition in a rebalance while retrying, the

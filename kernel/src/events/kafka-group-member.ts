@@ -17,6 +17,11 @@ export interface GroupMemberSettings {
   maxBackoffMs: number;
   /** Keys of one partition's batch handled at once (each key's events stay in order). */
   keyConcurrency: number;
+  /**
+   * A batch still being handled after this long lets the member fetch again: its partition is
+   * paused until the batch is done, so one slow key holds back its own partition only.
+   */
+  slowBatchMs: number;
   /** Put before every topic name and group id on the broker (deployments sharing one). */
   topicPrefix: string;
 }
@@ -90,8 +95,10 @@ export class GroupMember {
   private consumer?: Consumer;
   private stopped = false;
   private readonly stopping = new AbortController();
-  /** Batches being handled now. */
+  /** Batches being handled now, including slow ones handled past their fetch. */
   private readonly delivering = new Set<Promise<void>>();
+  /** Group joins of the current consumer: a slow batch from before a join is not committed after it. */
+  private joins = 0;
   /** Settles once the consumer has left the group, after `stop`. */
   left: Promise<void> = Promise.resolve();
 
@@ -150,6 +157,7 @@ export class GroupMember {
     // Sought when a join completes, before the first fetch is sent: `start: "latest"` means "what
     // is published after subscribe was called", and its ends were read before joining.
     consumer.on(consumer.events.GROUP_JOIN, () => {
+      this.joins += 1;
       for (const seek of spec.seeks()) consumer.seek(seek);
     });
     try {
@@ -210,7 +218,8 @@ export class GroupMember {
     }
   }
 
-  private async deliverEvents({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isStale }: EachBatchPayload): Promise<void> {
+  private async deliverEvents(payload: EachBatchPayload): Promise<void> {
+    const { batch, heartbeat, isStale } = payload;
     const { topic, partition } = batch;
     const events: { key: string; event: DomainEvent; offset: string }[] = [];
     for (const message of batch.messages) {
@@ -219,11 +228,33 @@ export class GroupMember {
       if (event) events.push({ key: event.key, event, offset: message.offset });
       else this.logger?.error("event_undecodable", { topic, partition, offset: message.offset });
     }
-    await handleByKey(events, ({ event, offset }) => this.deliver({ topic, partition, offset }, event, heartbeat, isStale), this.settings.keyConcurrency);
+    const consumer = this.consumer;
+    const joins = this.joins;
+    const handling = handleByKey(events, ({ event, offset }) => this.deliver({ topic, partition, offset }, event, heartbeat, isStale), this.settings.keyConcurrency);
+    if (await settlesWithin(handling, this.settings.slowBatchMs)) return this.finishBatch(payload);
+    // kafkajs fetches again only once every batch of the last fetch is done: a slow key (a
+    // payment provider taking seconds) would hold back every partition of this member. Its
+    // partition is paused instead, and the batch finishes on its own.
+    const resume = payload.pause();
+    const background = handling
+      .then(() => (consumer === this.consumer && joins === this.joins ? this.finishBatch(payload) : undefined))
+      .catch((error: unknown) => {
+        // Left unresolved: the partition's owner reads the batch again from its first event.
+        this.logger?.warn("event_batch_left_unfinished", { ...this.spec.label, partition, error: error instanceof Error ? error.message : String(error) });
+      })
+      .finally(() => {
+        resume();
+        this.delivering.delete(background);
+      });
+    this.delivering.add(background);
+  }
+
+  /** Marks a handled batch's events as handled and commits them. */
+  private async finishBatch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isStale }: EachBatchPayload): Promise<void> {
     const last = batch.messages.at(-1);
     if (!last || isStale()) return;
     resolveOffset(last.offset);
-    this.spec.handled?.(topic, partition, last.offset);
+    this.spec.handled?.(batch.topic, batch.partition, last.offset);
     await commitOffsetsIfNecessary();
     await heartbeat();
   }
@@ -291,6 +322,17 @@ class ConsumerCrashedWhileJoining extends Error {
 class MemberStopped extends kafkajs.KafkaJSError {
   constructor() {
     super("The subscription stopped before the event was handled", { retriable: true });
+  }
+}
+
+/** Whether `work` settles within `ms` (rethrowing if it failed); it goes on either way. */
+async function settlesWithin(work: Promise<void>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => (timer = setTimeout(resolve, ms, false)));
+  try {
+    return await Promise.race([work.then(() => true as const), late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -70,6 +70,7 @@ export const settings = (subscribeTimeoutMs: number): GroupMemberSettings => ({
   heartbeatIntervalMs: 1_000,
   maxBackoffMs: 50,
   keyConcurrency: 1,
+  slowBatchMs: 1_000,
   topicPrefix: "",
 });
 
