@@ -7,7 +7,7 @@ import { it } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
 import { Partitioners, type PartitionMetadata } from "kafkajs";
 import { KafkaEventBus } from "#kernel/adapters.ts";
-import { describeWithRealEngine } from "#kernel/testing";
+import { describeWithRealEngine, waitFor } from "#kernel/testing";
 import type { DomainEvent } from "#kernel";
 import { newEvent } from "#kernel/events/new-event.ts";
 
@@ -19,9 +19,7 @@ function partitionOf(topic: string, key: string): number {
   return Partitioners.DefaultPartitioner()({ topic, partitionMetadata, message: { key, value: null } });
 }
 
-async function until(what: string, done: () => boolean, ms = 20_000): Promise<void> {
-  for (const deadline = Date.now() + ms; !done(); await delay(25)) if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-}
+const until = (what: string, done: () => boolean) => waitFor(what, done, { timeoutMs: 20_000, intervalMs: 25 });
 
 describeWithRealEngine({ suite: "Kafka: a slow key", engine: "kafka", variable: "KAFKA_BROKERS" }, (brokers) => {
   const list = brokers.split(",").map((b) => b.trim());
