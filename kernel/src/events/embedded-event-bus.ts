@@ -3,8 +3,13 @@ import { handleByKey } from "./keyed-concurrency.js";
 import { EmbeddedEventJournal, letGo, type JournaledTopic } from "./embedded-event-journal.js";
 import { handleTraced, publishTraced } from "../observability/tracing-events.js";
 
-/** Events a group takes from its log at once; their keys are handled concurrently. */
+/** Events a lane takes from its log at once; their keys are handled concurrently. */
 const WINDOW = 512;
+/**
+ * A group's events are shared over this many lanes by key, as a Kafka topic's are over its
+ * partitions: a slow key (a payment provider taking seconds) holds back its own lane only.
+ */
+const LANES = 16;
 /** Events every group has read are let go of this many at a time, not one by one. */
 const LET_GO_STEP = 4_096;
 
@@ -14,12 +19,18 @@ interface Member {
 
 interface Group {
   name: string;
-  /** Absolute: the topic's offset of the next event to handle. */
+  /** Absolute: every event before this offset was handled, in every lane. */
   offset: number;
   members: Member[];
-  running: boolean;
+  lanes: Lane[];
   /** Kept across restarts and for members to come; "latest" groups live as long as their members. */
   durable: boolean;
+}
+
+interface Lane {
+  /** Absolute: every event of this lane before it was handled (never behind the group's offset). */
+  cursor: number;
+  running: boolean;
 }
 
 interface Topic extends JournaledTopic {
@@ -28,7 +39,7 @@ interface Topic extends JournaledTopic {
 
 export interface EmbeddedEventBusOptions {
   maxBackoffMs?: number;
-  /** Keys of one group handled at once. */
+  /** Keys of one group handled at once, spread over its lanes (at least one a lane). */
   keyConcurrency?: number;
   onHandlerError?: (error: unknown, event: DomainEvent) => void;
   onWarning?: (message: string, detail: Record<string, unknown>) => void;
@@ -38,10 +49,11 @@ export interface EmbeddedEventBusOptions {
 
 /**
  * In-process event bus for the zero-setup mode: an append-only log per topic and an
- * offset per consumer group. A group takes the events after its offset a window at a time
- * and handles different keys concurrently, each key's events in order (see handleByKey);
- * a failing handler is retried with backoff until it succeeds (at-least-once), holding up
- * its key and the group's next window, as a stuck Kafka partition would.
+ * offset per consumer group. A group's events are shared over lanes by key, as partitions
+ * share a Kafka topic's; a lane takes its events a window at a time and handles different keys
+ * concurrently, each key's events in order (see handleByKey). A failing handler is retried
+ * with backoff until it succeeds (at-least-once), holding up its key and its lane's next
+ * window, as a stuck Kafka partition would; the other lanes go on.
  *
  * Opened on a directory (`EmbeddedEventBus.open`), the log and the durable groups' offsets
  * survive a restart: `publish` returns once its events are on disk, and a group resumes after
@@ -134,41 +146,63 @@ export class EmbeddedEventBus implements EventBus {
   private group(topic: Topic, name: string, durable: boolean): Group {
     let group = topic.groups.get(name);
     if (!group) {
-      group = { name, offset: durable ? topic.base : topic.base + topic.log.length, members: [], running: false, durable };
+      const offset = durable ? topic.base : topic.base + topic.log.length;
+      group = { name, offset, members: [], lanes: Array.from({ length: LANES }, () => ({ cursor: offset, running: false })), durable };
       topic.groups.set(name, group);
     }
     return group;
   }
 
   private drain(topic: Topic, group: Group): void {
-    if (group.running) return;
-    group.running = true;
-    void this.deliver(topic, group).finally(() => {
-      group.running = false;
+    group.lanes.forEach((lane, index) => {
+      if (lane.running) return;
+      lane.running = true;
+      void this.deliver(topic, group, lane, index).finally(() => {
+        lane.running = false;
+      });
     });
   }
 
-  private async deliver(topic: Topic, group: Group): Promise<void> {
-    while (!this.closed && group.offset < topic.base + topic.log.length && group.members.length > 0) {
-      // Absolute, since another group may let go of the log's head meanwhile (never past this group).
-      const start = Math.max(group.offset, topic.base);
-      const window = topic.log.slice(start - topic.base, start - topic.base + WINDOW);
-      try {
-        await handleByKey(window, (event) => this.handleUntilDone(group, event), this.options.keyConcurrency ?? 64);
-        group.offset = start + window.length;
-      } catch {
-        // Every member left mid-window: the window is delivered again, whole, to the next one.
-        return;
+  private async deliver(topic: Topic, group: Group, lane: Lane, index: number): Promise<void> {
+    const concurrency = Math.max(1, Math.floor((this.options.keyConcurrency ?? 64) / LANES));
+    while (!this.closed && group.members.length > 0) {
+      // Absolute, since another group may let go of the log's head meanwhile (never past this
+      // group's offset); a restored journal may have moved the group's offset past the lane.
+      let next = Math.max(lane.cursor, group.offset, topic.base);
+      const end = topic.base + topic.log.length;
+      const window: DomainEvent[] = [];
+      for (; next < end && window.length < WINDOW; next++) {
+        const event = topic.log[next - topic.base]!;
+        if (hashKey(event.key) % LANES === index) window.push(event);
       }
-      // Lost with a crash, the commit only means this window is delivered once more.
-      if (group.durable && this.journal) {
-        const commit = this.journal.committed(topic.name, group.name, group.offset).catch(() => undefined);
-        this.commits.add(commit);
-        await commit;
-        this.commits.delete(commit);
+      if (window.length > 0) {
+        try {
+          await handleByKey(window, (event) => this.handleUntilDone(group, event), concurrency);
+        } catch {
+          // Every member left mid-window: the window is delivered again, whole, to the next one.
+          return;
+        }
       }
-      this.letGoOfRead(topic);
+      lane.cursor = next;
+      await this.committed(topic, group);
+      // Checked after the commit: an event published meanwhile found this lane running.
+      if (next >= topic.base + topic.log.length) return;
     }
+  }
+
+  /** Moves the group's offset to its slowest lane's cursor, and keeps it if the group is durable. */
+  private async committed(topic: Topic, group: Group): Promise<void> {
+    const floor = Math.min(...group.lanes.map((lane) => Math.max(lane.cursor, group.offset)));
+    if (floor <= group.offset) return;
+    group.offset = floor;
+    // Lost with a crash, the commit only means these events are delivered once more.
+    if (group.durable && this.journal) {
+      const commit = this.journal.committed(topic.name, group.name, floor).catch(() => undefined);
+      this.commits.add(commit);
+      await commit;
+      this.commits.delete(commit);
+    }
+    this.letGoOfRead(topic);
   }
 
   /** Memory stays bounded by what the slowest group has still to read. */
