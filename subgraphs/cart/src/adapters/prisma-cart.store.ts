@@ -1,5 +1,5 @@
 import { productIdOfVariant, type Money } from "#kernel";
-import type { Prisma, PrismaClient } from "#kernel/relational";
+import { Prisma, queryDirect, type PrismaClient } from "#kernel/relational";
 import type { CartLine, StoredCart } from "../domain/cart.js";
 import type { CartStore } from "../ports/cart-store.js";
 import { isGuestOwner } from "../domain/cart-owner.js";
@@ -9,7 +9,7 @@ type Db = PrismaClient | Prisma.TransactionClient;
 /** Carts in PostgreSQL: a `Cart` row per user (the lock) and a `CartItem` row per line (per variant). */
 export function createPrismaCartStore(prisma: PrismaClient): CartStore {
   return {
-    find: (userId) => readCart(prisma, userId),
+    find: (userId) => readCartAtOnce(prisma, userId),
 
     changeLine: (userId, variantId, decide) =>
       prisma.$transaction(async (tx) => {
@@ -92,7 +92,34 @@ async function lockCart(tx: Prisma.TransactionClient, userId: string): Promise<S
 }
 
 /**
- * The lines first, then the cart row, each a statement of its own (a Prisma `include` is two
+ * The cart row and its lines in one statement, straight on the pool: one snapshot, one round
+ * trip (the cart page and every checkout read it; a flash sale's losers are refused on it).
+ * Times come as epoch milliseconds: the columns have no time zone, and Prisma's are UTC.
+ */
+async function readCartAtOnce(prisma: PrismaClient, userId: string): Promise<StoredCart> {
+  const [row] = await queryDirect<{ updated_at: string; last_order_id: string | null; items: { variantId: string; productId: string; quantity: number; unitAmount: number; currency: string; addedAt: number }[] }>(
+    prisma,
+    Prisma.sql`
+      SELECT (extract(epoch FROM c."updatedAt") * 1000)::bigint AS updated_at, c."lastOrderId" AS last_order_id,
+        coalesce((
+          SELECT json_agg(json_build_object('variantId', i."variantId", 'productId', i."productId", 'quantity', i.quantity, 'unitAmount', i."unitAmount",
+                   'currency', i.currency, 'addedAt', (extract(epoch FROM i."addedAt") * 1000)::bigint) ORDER BY i."addedAt", i."variantId")
+          FROM "CartItem" i WHERE i."userId" = c."userId"), '[]'::json) AS items
+      FROM "Cart" c WHERE c."userId" = ${userId}::text`,
+  );
+  if (!row) return { userId, updatedAt: null, lastOrderId: null, lines: [] };
+  return {
+    userId,
+    updatedAt: new Date(Number(row.updated_at)),
+    lastOrderId: row.last_order_id,
+    lines: row.items.map(
+      (item): CartLine => ({ variantId: item.variantId, productId: item.productId, quantity: item.quantity, accepted: { amount: item.unitAmount, currency: item.currency } as Money, addedAt: new Date(item.addedAt) }),
+    ),
+  };
+}
+
+/**
+ * Inside a transaction: the lines first, then the cart row, each a statement of its own (a Prisma `include` is two
  * queries too, in the other order): a checkout that commits in between empties the lines and
  * names its order on the row in one transaction, so lines read empty always come with the
  * order that took them.

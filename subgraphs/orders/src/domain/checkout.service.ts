@@ -4,7 +4,7 @@ import { couponInvalid } from "../../../cart/src/index.js";
 import type { Order, OrderItem } from "./order.js";
 import { paymentRequested, statusChanged } from "./order-events.js";
 import { checkRequestShape, optionsFingerprint, shippingAddressOf, type CheckoutRequest } from "./checkout-request.js";
-import type { CheckoutCart, CheckoutLine } from "../ports/checkout-cart.js";
+import type { CartContents, CheckoutCart, CheckoutLine } from "../ports/checkout-cart.js";
 import { CartChanged, CouponNotRedeemable, IdempotencyKeyTaken, type OrderStore } from "../ports/order-store.js";
 import type { StockReservations } from "../ports/stock-reservations.js";
 import type { SavedAddresses } from "../ports/saved-addresses.js";
@@ -45,9 +45,9 @@ const MAX_KEY_LENGTH = 200;
  * checkout writes nothing, gives its hold back and answers COUPON_INVALID with the reason
  * (placing the order without the discount would charge more than the customer was shown).
  */
-export function createCheckoutService(deps: {
+export function createCheckoutService<Contents extends CartContents>(deps: {
   store: OrderStore;
-  cart: CheckoutCart;
+  cart: CheckoutCart<Contents>;
   reservations: StockReservations;
   addresses: SavedAddresses;
   logger: Logger;
@@ -69,19 +69,21 @@ export function createCheckoutService(deps: {
       const key = validKey(request.idempotencyKey);
       checkRequestShape(request);
       const couponArgument = request.couponCode ? request.couponCode.trim().toUpperCase() : null;
+      const addressLookup = shippingAddressOf(request, userId, deps.addresses);
+      // Handled now: a refusal below may never await it, and a lookup failing unawaited would
+      // be an unhandled rejection. Awaiting it later still throws its error.
+      addressLookup.catch(() => undefined);
       // The cart first, then the key: a twin that commits in between empties the cart and
       // creates the order in one transaction, so this call sees either the full cart or the order.
-      const [cart, address] = await Promise.all([deps.cart.priced(userId), shippingAddressOf(request, userId, deps.addresses)]);
+      const contents = await deps.cart.read(userId);
+      const soldOut = contents.lines.length > 0 ? deps.soldOut?.soldOutAmong(contents.lines.map((line) => line.variantId)) : undefined;
+      // A flash sale's losers stop here, before the catalog lookup, pricing and the inventory,
+      // unless the key already names an order (a late retry): its answer stands, sold out or not.
+      if (soldOut !== undefined && !(await store.findByIdempotencyKey(userId, key))) throw outOfStock(soldOut, 0);
+      const [cart, address] = await Promise.all([deps.cart.price(contents), addressLookup]);
       const requestHash = cart.lines.length > 0 ? fingerprint(cart.lines) : null;
       const optionsHash = optionsFingerprint(address, request.shippingMethodId, couponArgument);
       const destination = { country: address.country, region: address.region };
-      const soldOut = cart.lines.length > 0 ? deps.soldOut?.soldOutAmong(cart.lines.map((line) => line.variantId)) : undefined;
-      if (soldOut !== undefined) {
-        // The key may already name an order (a late retry): its answer stands, sold out or not.
-        const existing = await store.findByIdempotencyKey(userId, key);
-        if (existing) return replay(existing, requestHash, optionsHash);
-        throw outOfStock(soldOut, 0);
-      }
       const [existing, quote] = await Promise.all([
         store.findByIdempotencyKey(userId, key),
         // Priced alongside the key's lookup (one statement); a replay does not need it.

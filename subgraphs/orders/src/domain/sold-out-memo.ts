@@ -1,8 +1,9 @@
 /**
  * Variants the inventory just answered sold out (OUT_OF_STOCK with nothing available), kept for
- * a moment so the next checkouts of them are refused before their idempotency-key lookup,
- * pricing and inventory call: in a flash sale the losers outnumber the winners by far, and
- * each of those steps is work done only to hear "sold out" again.
+ * a moment so the next checkouts of them are refused on the stored cart (and a look at the
+ * idempotency key), before the catalog lookup, pricing and the inventory call: in a flash sale
+ * the losers outnumber the winners by far, and each of those steps is work done only to hear
+ * "sold out" again.
  *
  * Only a refusal is remembered, never a sale, so the memo can refuse a checkout the inventory
  * would have accepted for at most `ttlMs` after units come back (a hold expiring, a restock, a

@@ -37,9 +37,19 @@ export interface CheckoutQuote {
   shippingMethod: { id: string; name: string; price: Money } | null;
 }
 
-/** The cart subgraph's checkout access (its package's public surface implements it). */
-export interface CheckoutCart {
-  priced(userId: string): Promise<CartToOrder>;
+/** The cart as stored, before the catalog is asked: enough to refuse a variant just sold out. */
+export interface CartContents {
+  lines: readonly { variantId: string }[];
+}
+
+/**
+ * The cart subgraph's checkout access (its package's public surface implements it). Reading
+ * and pricing are two steps so that a checkout can be refused on the stored lines alone,
+ * before the catalog lookup pricing needs.
+ */
+export interface CheckoutCart<Contents extends CartContents = CartContents> {
+  read(userId: string): Promise<Contents>;
+  price(contents: Contents): Promise<CartToOrder>;
   /**
    * Prices the cart for delivery, strictly: NOT_FOUND for an unknown shipping method,
    * SHIPPING_UNAVAILABLE when it does not serve the destination or the cart's currency,
