@@ -5,14 +5,23 @@ import { isDefaultVariantId, productIdOfVariant } from "../catalog/variant-id.js
 /**
  * An expected failure with a stable code. Its message is written for the client and is
  * shown as is; anything else thrown is masked by the formatter.
+ *
+ * It carries no stack: it is an answer, not a bug, and every GraphQL layer it passes reads
+ * `stack`, which under source maps costs a refusal more than its database round trips (a flash
+ * sale's losers, a flood of RATE_LIMITED answers).
  */
 export class DomainError extends GraphQLError {
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-    details: Record<string, unknown> = {},
-  ) {
-    super(message, { extensions: { code, ...details } });
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}) {
+    const frames = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      super(message, { extensions: { code, ...details } });
+    } finally {
+      Error.stackTraceLimit = frames;
+    }
+    this.code = code;
     this.name = "DomainError";
   }
 }
