@@ -8,7 +8,7 @@ import type { ProductCatalog } from "./ports/product-catalog.js";
 
 /**
  * What checkout needs from the cart, for the orders subgraph. The cart's tables are read
- * and written only by the cart's code: orders reads through `priced`, and the order
+ * and written only by the cart's code: orders reads through `read` and `price`, and the order
  * placement removes the ordered lines by calling the cart's database function
  * `cart_take_lines` (see its migration: the cart's row lock, exactly the priced lines or
  * "changed") inside its own statement, so an order exists exactly when its lines left the
