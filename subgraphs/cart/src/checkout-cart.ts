@@ -8,17 +8,18 @@ import type { ProductCatalog } from "./ports/product-catalog.js";
 
 /**
  * What checkout needs from the cart, for the orders subgraph. The cart's tables are read
- * and written only by the cart's code: orders reads through `read` and `price`, and the order
- * placement removes the ordered lines by calling the cart's database function
+ * and written only by the cart's code: orders reads through `read` and `price`, and the
+ * order placement removes the ordered lines by calling the cart's database function
  * `cart_take_lines` (see its migration: the cart's row lock, exactly the priced lines or
  * "changed") inside its own statement, so an order exists exactly when its lines left the
  * cart and one cart becomes at most one order. A direct read rather than an internal GraphQL
  * query saves a network hop on the busiest write path. Reading and pricing are two steps so
  * that checkout can refuse on the stored lines alone (a variant just sold out) before the
- * products lookup, one `_entities` call. Pricing (shipping, tax, the coupon) is the cart's too: `quote` runs the
- * same function as the cart's estimate, strictly (a coupon that does not apply, a method
- * that does not serve the destination are refused), on one read of the pricing data; the
- * coupon's redemption is written by orders_place through the cart's `coupon_*` functions.
+ * products lookup, one `_entities` call. Pricing (shipping, tax, the coupon) is the cart's
+ * too: `quote` runs the same function as the cart's estimate, strictly (a coupon that does
+ * not apply, a method that does not serve the destination are refused), on one read of the
+ * pricing data; the coupon's redemption is written by orders_place through the cart's
+ * `coupon_*` functions.
  */
 export interface CheckoutCart {
   /** The cart as stored, before the catalog is asked. */
