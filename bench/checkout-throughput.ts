@@ -181,6 +181,7 @@ const shape =
 console.log(`layout ${LAYOUT}; scenario ${SCENARIO}: ${shape}; payment simulator latency ${args["payment-latency-ms"]} ms`);
 
 const FLASH_PRODUCT = productId(PRODUCTS - 1);
+const CHECKOUT = `mutation($k: String!) { checkout(idempotencyKey: $k, ${DESTINATION}) { id status } }`;
 const dbUrl = databaseUrl ?? embeddedUrl(config);
 let failed = false;
 try {
@@ -234,7 +235,7 @@ try {
     };
     const sentAt = Date.now();
     try {
-      const data = await gql(`mutation($k: String!) { checkout(idempotencyKey: $k, ${DESTINATION}) { id status } }`, { k: randomUUID() }, c.token);
+      const data = await gql(CHECKOUT, { k: randomUUID() }, c.token);
       pendingAfter.push(performance.now() - t0);
       whileSoldOut();
       started.set(data.checkout.id, sentAt);
@@ -312,7 +313,7 @@ try {
     const statementsBeforeRetries = statementCount.snapshot();
     await openLoop(retriers, RATE, Date.now() + MAX_SECONDS * 1000, async (c) => {
       const t0 = performance.now();
-      const response = await postGraphQL(supergraph.gatewayUrl, `mutation($k: String!) { checkout(idempotencyKey: $k, ${DESTINATION}) { id } }`, { k: randomUUID() }, { token: c.token });
+      const response = await postGraphQL(supergraph.gatewayUrl, CHECKOUT, { k: randomUUID() }, { token: c.token });
       took.push(performance.now() - t0);
       const code = String(response.errors?.[0]?.extensions?.code ?? "PLACED");
       codes.set(code, (codes.get(code) ?? 0) + 1);

@@ -65,4 +65,11 @@ describe("a subgraph client's errors, by the callee's answer", () => {
     assert.equal(codeOf(error), "RESERVATION_EXPIRED");
     assert.equal(isTransientInfrastructureError(error), false);
   });
+
+  it("a relayed refusal is an answer: it carries no stack frames, as the caller's own refusals do not", async () => {
+    const error = await failureFor(200, { errors: [{ message: "Product prod_1 is out of stock", extensions: { code: "OUT_OF_STOCK", variantId: "prod_1", available: 0 } }] });
+    assert.equal(codeOf(error), "OUT_OF_STOCK");
+    assert.deepEqual((error as { extensions: Record<string, unknown> }).extensions, { code: "OUT_OF_STOCK", variantId: "prod_1", available: 0 });
+    assert.doesNotMatch((error as Error).stack ?? "", /\n\s+at /);
+  });
 });

@@ -14,6 +14,7 @@ export class DomainError extends GraphQLError {
   readonly code: ErrorCode;
 
   constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}) {
+    // withoutStack's steps, inline: a super call cannot move into a closure.
     const frames = Error.stackTraceLimit;
     Error.stackTraceLimit = 0;
     try {
@@ -23,6 +24,20 @@ export class DomainError extends GraphQLError {
     }
     this.code = code;
     this.name = "DomainError";
+  }
+}
+
+/**
+ * Builds an error that is an answer, not a bug (a coded refusal, one relayed from another
+ * service), without recording where it was built: see DomainError for what a stack costs.
+ */
+export function withoutStack<T>(build: () => T): T {
+  const frames = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return build();
+  } finally {
+    Error.stackTraceLimit = frames;
   }
 }
 

@@ -2,7 +2,7 @@ import { Agent, fetch, type Response } from "undici";
 import { GraphQLError } from "graphql";
 import { INTERNAL_HEADER, signInternalCredential } from "../auth/internal-credential.js";
 import type { Identity } from "../auth/identity.js";
-import { DependencyFailed, DomainError } from "../errors/domain-error.js";
+import { DependencyFailed, DomainError, withoutStack } from "../errors/domain-error.js";
 import { ErrorCode, isPublicErrorCode } from "../errors/error-codes.js";
 import { replicaUrls, ReplicaSet, sendToAReplica } from "../http/replica-set.js";
 
@@ -59,7 +59,7 @@ export function createSubgraphClient(options: { url: string; internalSecret: str
         const code = first.extensions?.code;
         if (isPublicErrorCode(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
           const { code: _code, ...details } = first.extensions ?? {};
-          throw new GraphQLError(first.message, { extensions: { code, ...details } });
+          throw withoutStack(() => new GraphQLError(first.message, { extensions: { code, ...details } }));
         }
         // The callee failed unexpectedly (its INTERNAL_SERVER_ERROR, or an unknown code): not an
         // outage, so an event handler must not wait on it for ever.

@@ -112,17 +112,15 @@ async function readCartAtOnce(prisma: PrismaClient, userId: string): Promise<Sto
     userId,
     updatedAt: new Date(Number(row.updated_at)),
     lastOrderId: row.last_order_id,
-    lines: row.items.map(
-      (item): CartLine => ({ variantId: item.variantId, productId: item.productId, quantity: item.quantity, accepted: { amount: item.unitAmount, currency: item.currency } as Money, addedAt: new Date(item.addedAt) }),
-    ),
+    lines: row.items.map((item) => cartLine({ ...item, addedAt: new Date(item.addedAt) })),
   };
 }
 
 /**
- * Inside a transaction: the lines first, then the cart row, each a statement of its own (a Prisma `include` is two
- * queries too, in the other order): a checkout that commits in between empties the lines and
- * names its order on the row in one transaction, so lines read empty always come with the
- * order that took them.
+ * Inside a transaction: the lines first, then the cart row, each a statement of its own (a
+ * Prisma `include` is two queries too, in the other order): a checkout that commits in between
+ * empties the lines and names its order on the row in one transaction, so lines read empty
+ * always come with the order that took them.
  */
 async function readCart(db: Db, userId: string): Promise<StoredCart> {
   const items = await db.cartItem.findMany({ where: { userId }, orderBy: [{ addedAt: "asc" }, { variantId: "asc" }] });
@@ -132,8 +130,11 @@ async function readCart(db: Db, userId: string): Promise<StoredCart> {
     userId,
     updatedAt: row.updatedAt,
     lastOrderId: row.lastOrderId,
-    lines: items.map(
-      (item): CartLine => ({ variantId: item.variantId, productId: item.productId, quantity: item.quantity, accepted: { amount: item.unitAmount, currency: item.currency } as Money, addedAt: item.addedAt }),
-    ),
+    lines: items.map(cartLine),
   };
+}
+
+/** A stored line from its row (its columns, whichever way they were read). */
+function cartLine(item: { variantId: string; productId: string; quantity: number; unitAmount: number; currency: string; addedAt: Date }): CartLine {
+  return { variantId: item.variantId, productId: item.productId, quantity: item.quantity, accepted: { amount: item.unitAmount, currency: item.currency } as Money, addedAt: item.addedAt };
 }
