@@ -104,6 +104,38 @@ describe("EmbeddedEventBus across restarts", () => {
     await second.close();
   });
 
+  it("after a crash while one key's handler hung and the other keys went on, hands the hung event over again, each key in order", async () => {
+    const dir = freshDir();
+    const first = await EmbeddedEventBus.open(dir);
+    const stuck = newEvent("test.numbered", "stuck", { seq: -1 });
+    const others = numbered(0, 40);
+    const handled: DomainEvent[] = [];
+    const hung = new Promise<void>(() => {});
+    await first.subscribe({
+      topic: "lanes",
+      group: "payments",
+      handle: async (event) => {
+        if (event.id === stuck.id) await hung;
+        handled.push(event);
+      },
+    });
+    await first.publish("lanes", [stuck, ...others]);
+    // The keys outside the hung one's lane go on; the process then dies with no close.
+    await waitFor("the other keys are handled", () => handled.length >= others.length / 2);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const second = await EmbeddedEventBus.open(dir);
+    const afterCrash = recorder();
+    await second.subscribe({ topic: "lanes", group: "payments", handle: afterCrash.handle });
+    await waitFor("the hung event arrives after the restart", () => afterCrash.events.some((e) => e.id === stuck.id));
+    await waitFor("every event was handled by one run or the other", () => others.every((e) => handled.some((h) => h.id === e.id) || afterCrash.events.some((h) => h.id === e.id)));
+    for (const key of new Set(others.map((e) => e.key))) {
+      const seqs = afterCrash.events.filter((e) => e.key === key).map((e) => (e.payload as { seq: number }).seq);
+      assert.deepEqual(seqs, [...seqs].sort((x, y) => x - y), `key ${key} in order`);
+    }
+    await second.close();
+    await first.close().catch(() => undefined);
+  });
+
   it("lets go of events every group read, so a restart does not replay the whole history", async () => {
     const dir = freshDir();
     const first = await EmbeddedEventBus.open(dir, { compactAfter: 1_000 });

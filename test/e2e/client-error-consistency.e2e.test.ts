@@ -13,6 +13,7 @@ import { readGoldenOperations } from "../../schema/golden-operations.js";
 import { createStorefrontClient, OrderStatusDocument, StorefrontError } from "../../clients/typescript/src/index.js";
 import { startTestSupergraph, type TestSupergraph } from "../support/start-test-supergraph.js";
 import { postGraphQL, type GraphQLResponse } from "../support/graphql-client.js";
+import { RawGraphQLSocket } from "../support/raw-graphql-websocket.js";
 
 const op = Object.fromEntries(readGoldenOperations().map(({ name, query }) => [name, query]));
 const RATE_LIMITED_FORM = /^Too many (.+); retry in (\d+) s$/;
@@ -130,6 +131,35 @@ describe("errors a client reads are consistent", () => {
     }
     assert.equal(fromCart.message, "Only 1 unit(s) of product " + productId + " are available");
     assert.equal(fromCheckout.message, `Product ${productId} is out of stock`);
+  });
+
+  it("a sold-out checkout is refused alike over HTTP and over the WebSocket, by the inventory and by the sold-out memo", async () => {
+    const productId = await productWith(1);
+    const buyers = await Promise.all(["winner", "first-loser", "socket-loser", "http-loser"].map((name) => signUp(name)));
+    for (const buyer of buyers) assert.equal((await postGraphQL(sg.gatewayUrl, op.AddToCart!, { productId, quantity: 1 }, { token: buyer.token })).errors, undefined);
+    const methods = await postGraphQL(sg.gatewayUrl, op.ShippingMethods!, { countryCode: "US" });
+    const variables = () => ({ idempotencyKey: randomUUID(), shippingAddress: ADDRESS, shippingMethodId: methods.data!.shippingMethods[0].id });
+    const overHttp = (token: string) => postGraphQL(sg.gatewayUrl, op.Checkout!, variables(), { token });
+    const [winner, firstLoser, socketLoser, httpLoser] = buyers as [(typeof buyers)[number], (typeof buyers)[number], (typeof buyers)[number], (typeof buyers)[number]];
+    assert.equal((await overHttp(winner.token)).errors, undefined);
+    const fromInventory = refusal(await overHttp(firstLoser.token), "OUT_OF_STOCK");
+
+    const socket = await RawGraphQLSocket.connect(sg.gatewayUrl, socketLoser.token);
+    try {
+      socket.subscribe("checkout", { query: op.Checkout!, variables: variables() });
+      const { next, error } = await socket.result("checkout");
+      assert.equal(error, undefined, JSON.stringify(error));
+      const fromSocket = refusal(next[0]!.payload as GraphQLResponse, "OUT_OF_STOCK");
+      const fromHttp = refusal(await overHttp(httpLoser.token), "OUT_OF_STOCK");
+      for (const other of [fromSocket, fromHttp]) {
+        assert.equal(other.message, fromInventory.message);
+        assert.deepEqual(other.extensions, fromInventory.extensions);
+      }
+    } finally {
+      socket.close();
+    }
+    const orders = await Promise.all([socketLoser, httpLoser].map((buyer) => postGraphQL(sg.gatewayUrl, op.MyOrders!, {}, { token: buyer.token })));
+    for (const answer of orders) assert.equal(answer.data?.orders.totalCount, 0, JSON.stringify(answer));
   });
 
   it("removeFromCart and updateCartItem answer a line the cart does not hold with the same code and message", async () => {

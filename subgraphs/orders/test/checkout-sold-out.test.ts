@@ -74,26 +74,40 @@ function defineSoldOutSuite(engine: DatabaseEngine): void {
       assert.equal(h.reservations.calls.reserve, reservesBefore, "answered from the key, not the inventory");
     });
 
-    it("refuses a loser naming an unknown saved address without leaving its address lookup's failure unhandled", async () => {
+    it("tells a loser with a bad address about the address first, asking neither inventory nor catalog, and leaves no rejection unhandled", async () => {
       now += 10_000; // a fresh moment: the inventory is asked first, then the memo refuses
       await h.addToCart("lost-address-1", "flash", 1);
       await assert.rejects(h.checkout.checkout("lost-address-1", "k-la-1"), (error) => extensionsOf(error).code === "OUT_OF_STOCK");
+      const [reservesBefore, catalogCallsBefore] = [h.reservations.calls.reserve, h.catalogCalls.count];
       const unhandled: unknown[] = [];
       const collect = (reason: unknown) => unhandled.push(reason);
       process.on("unhandledRejection", collect);
       try {
         await h.addToCart("lost-address-2", "flash", 1);
-        const request = { ...checkoutRequest("k-la-2"), shippingAddress: undefined, shippingAddressId: "adr_nowhere" };
-        await assert.rejects(h.checkout.checkout("lost-address-2", request), (error) => extensionsOf(error).code === "OUT_OF_STOCK");
+        const unknownSaved = { ...checkoutRequest("k-la-2"), shippingAddress: undefined, shippingAddressId: "adr_nowhere" };
+        await assert.rejects(h.checkout.checkout("lost-address-2", unknownSaved), (error) => extensionsOf(error).code === "NOT_FOUND");
+        const withNul = checkoutRequest("k-la-3", { shippingAddress: { ...checkoutRequest("x").shippingAddress!, line1: "1 Main St\u0000" } });
+        await assert.rejects(h.checkout.checkout("lost-address-2", withNul), (error) => extensionsOf(error).code === "BAD_USER_INPUT");
         // Unhandled rejections are reported once the microtask queue drains after a macrotask.
         await new Promise((resolve) => setTimeout(resolve, 20));
         assert.deepEqual(unhandled, []);
       } finally {
         process.off("unhandledRejection", collect);
       }
-      // Once the moment has passed the lookup is awaited again: the address is unknown.
-      now += 1_001;
-      await assert.rejects(h.checkout.checkout("lost-address-2", { ...checkoutRequest("k-la-3"), shippingAddress: undefined, shippingAddressId: "adr_nowhere" }), (error) => extensionsOf(error).code === "NOT_FOUND");
+      assert.deepEqual([h.reservations.calls.reserve, h.catalogCalls.count], [reservesBefore, catalogCallsBefore]);
+      // A good address is told the variant is sold out.
+      await assert.rejects(h.checkout.checkout("lost-address-2", "k-la-4"), (error) => extensionsOf(error).code === "OUT_OF_STOCK");
+    });
+
+    it("answers two tabs at once alike while a variant is remembered sold out: the same key or another, refused with nothing written; a key naming an order, that order in both", async () => {
+      await h.addToCart("tabs", "scarce", 1);
+      const refusals = await Promise.allSettled([h.checkout.checkout("tabs", "k-tab"), h.checkout.checkout("tabs", "k-tab"), h.checkout.checkout("tabs", "k-tab-2")]);
+      assert.deepEqual(refusals.map((r) => r.status === "rejected" && extensionsOf(r.reason).code), ["OUT_OF_STOCK", "OUT_OF_STOCK", "OUT_OF_STOCK"]);
+      assert.equal(await h.prisma.order.count({ where: { userId: "tabs" } }), 0);
+      assert.equal((await h.cartOf("tabs")).lines.length, 1, "the cart is kept");
+      const placed = await h.prisma.order.findFirstOrThrow({ where: { userId: "retry" } });
+      const replays = await Promise.all([h.checkout.checkout("retry", "k-retry"), h.checkout.checkout("retry", "k-retry")]);
+      assert.deepEqual(replays.map((order) => order.id), [placed.id, placed.id]);
     });
 
     it("remembers only a variant with nothing left: a customer asking for more than is left does not stop one asking for less", async () => {

@@ -79,7 +79,11 @@ export function createCheckoutService<Contents extends CartContents>(deps: {
       const soldOut = contents.lines.length > 0 ? deps.soldOut?.soldOutAmong(contents.lines.map((line) => line.variantId)) : undefined;
       // A flash sale's losers stop here, before the catalog lookup, pricing and the inventory,
       // unless the key already names an order (a late retry): its answer stands, sold out or not.
-      if (soldOut !== undefined && !(await store.findByIdempotencyKey(userId, key))) throw outOfStock(soldOut, 0);
+      // A bad address is still told first (the lookup ran alongside the cart's read).
+      if (soldOut !== undefined && !(await store.findByIdempotencyKey(userId, key))) {
+        await addressLookup;
+        throw outOfStock(soldOut, 0);
+      }
       const [cart, address] = await Promise.all([deps.cart.price(contents), addressLookup]);
       const requestHash = cart.lines.length > 0 ? fingerprint(cart.lines) : null;
       const optionsHash = optionsFingerprint(address, request.shippingMethodId, couponArgument);
