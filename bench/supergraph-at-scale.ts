@@ -6,7 +6,7 @@
 //
 //   eval "$(scripts/services.sh env)"
 //   nice -n 10 npx tsx bench/supergraph-at-scale.ts --products 1000000 --name catalog_1m [--compare 600]
-//       [--duration 10] [--connections 1,8] [--writes 20] [--load-only] [--redis-db 8]
+//       [--duration 10] [--warmup 5] [--connections 1,8] [--writes 20] [--load-only] [--redis-db 8]
 //
 // Each size is a deployment of its own on the shared engines (see scaleEnvironment), loaded by
 // this script (products, stock, search documents; ~20-30 min for 1M here) or reused when a
@@ -31,6 +31,9 @@ const { values } = parseArgs({
     name: { type: "string" },
     compare: { type: "string", default: "600" },
     duration: { type: "string", default: "10" },
+    // Each query first runs unmeasured this long (JIT, pools, plans), on other ids than the
+    // measured ones; its figures are printed as the cold start, apart from the steady state.
+    warmup: { type: "string", default: "5" },
     connections: { type: "string", default: "1,8" },
     writes: { type: "string", default: "20" },
     "idle-seconds": { type: "string", default: "30" },
@@ -40,6 +43,7 @@ const { values } = parseArgs({
   },
 });
 const durationMs = Number(values.duration) * 1000;
+const warmupMs = Number(values.warmup) * 1000;
 const clientCounts = values.connections.split(",").map(Number);
 // Redis databases of their own (9 is `npm run bench`'s, see bench/harness/bench-environment.ts).
 const sizes = [...(Number(values.compare) > 0 ? [{ size: Number(values.compare), name: `scale_${values.compare}`, redisDb: 11 }] : []), { size: Number(values.products), name: values.name ?? `scale_${values.products}`, redisDb: Number(values["redis-db"]) }];
@@ -65,11 +69,11 @@ interface SizeResult {
   hotCache: { products: number; filled: number; loadP99: number };
 }
 
-/** Closed loop: `clients` workers call `op` back to back for the duration; any error fails the run. */
-async function measure(name: string, clients: number, op: (n: number) => Promise<void>): Promise<Figure> {
+/** Closed loop: `clients` workers call `op` back to back for `forMs`; any error fails the run. */
+async function closedLoop(clients: number, forMs: number, firstN: number, op: (n: number) => Promise<void>): Promise<number[]> {
   const latencies: number[] = [];
-  const endAt = performance.now() + durationMs;
-  let n = 0;
+  const endAt = performance.now() + forMs;
+  let n = firstN;
   await Promise.all(
     Array.from({ length: clients }, async () => {
       while (performance.now() < endAt) {
@@ -79,9 +83,25 @@ async function measure(name: string, clients: number, op: (n: number) => Promise
       }
     }),
   );
-  latencies.sort((a, b) => a - b);
+  return latencies.sort((a, b) => a - b);
+}
+
+function figureOf(name: string, clients: number, forMs: number, latencies: number[]): Figure {
   const at = (q: number) => Number(latencies[Math.min(latencies.length - 1, Math.ceil(q * latencies.length) - 1)]!.toFixed(1));
-  const figure = { name, clients, perSecond: Math.round(latencies.length / (durationMs / 1000)), p50: at(0.5), p99: at(0.99), max: at(1) };
+  return { name, clients, perSecond: Math.round(latencies.length / (forMs / 1000)), p50: at(0.5), p99: at(0.99), max: at(1) };
+}
+
+/**
+ * The warm-up (its figures printed as the cold start), then the measured window. `op(n)` gets
+ * numbers from `warmupFrom` during the warm-up and from 0 after, so callers that derive ids
+ * from `n` keep the two apart.
+ */
+async function measure(name: string, clients: number, warmupFrom: number, op: (n: number) => Promise<void>): Promise<Figure> {
+  if (warmupMs > 0) {
+    const cold = figureOf(name, clients, warmupMs, await closedLoop(clients, warmupMs, warmupFrom, op));
+    console.log(`  ${`${name}, warm-up`.padEnd(40)} ${String(clients).padStart(2)} clients ${String(cold.perSecond).padStart(6)}/s  p50 ${cold.p50} ms  p99 ${cold.p99} ms  max ${cold.max} ms`);
+  }
+  const figure = figureOf(name, clients, durationMs, await closedLoop(clients, durationMs, 0, op));
   console.log(`  ${name.padEnd(40)} ${String(clients).padStart(2)} clients ${String(figure.perSecond).padStart(6)}/s  p50 ${figure.p50} ms  p99 ${figure.p99} ms  max ${figure.max} ms`);
   return figure;
 }
@@ -128,7 +148,8 @@ async function runSize({ size, name, redisDb }: (typeof sizes)[number]): Promise
     console.log(`  idle: ${idleCpuMs} ms of CPU in ${idleSeconds} s (${((idleCpuMs / (idleSeconds * 1000)) * 100).toFixed(2)}% of a core)`);
 
     const url = platform.gatewayUrl;
-    // Spread over the whole catalog, so the engines' caches hold few of them.
+    // Spread over the whole catalog, so the engines' caches hold few of them; 7,919 is odd, so
+    // numbers from size/2 (the warm-up's) give the other half of the catalog at first.
     const id = (n: number) => `prod_${String(((n * 7_919) % size) + 1).padStart(7, "0")}`;
     // Cursors of the default order (newest first) at products spread over the catalog.
     const newestFirst = { field: "NEWEST", direction: "DESC" } as const;
@@ -139,25 +160,25 @@ async function runSize({ size, name, redisDb }: (typeof sizes)[number]): Promise
     const figures: Figure[] = [];
     for (const clients of clientCounts) {
       figures.push(
-        await measure("product(id) with stock", clients, async (n) => {
+        await measure("product(id) with stock", clients, Math.floor(size / 2), async (n) => {
           const data = await query(url, PRODUCT, { id: id(n) });
           if (data.product?.id !== id(n)) throw new Error(`product ${id(n)} missing`);
         }),
       );
       figures.push(
-        await measure("listing page 1 with totalCount", clients, async () => {
+        await measure("listing page 1 with totalCount", clients, 0, async () => {
           const data = await query(url, PAGE);
           if (data.products.edges.length !== 20 || data.products.totalCount !== size) throw new Error(`page 1 of ${data.products.edges.length} of ${data.products.totalCount}`);
         }),
       );
       figures.push(
-        await measure("deep cursor page (50 across the catalog)", clients, async (n) => {
+        await measure("deep cursor page (50 across the catalog)", clients, 0, async (n) => {
           const data = await query(url, DEEP_PAGE, { after: deepCursors[n % deepCursors.length] });
           if (data.products.edges.length !== 20) throw new Error(`deep page of ${data.products.edges.length}`);
         }),
       );
       figures.push(
-        await measure("search with facets", clients, async (n) => {
+        await measure("search with facets", clients, 0, async (n) => {
           const data = await query(url, SEARCH, { q: words[n % words.length] });
           if (data.search.facets.categories.length === 0) throw new Error(`no facets for ${words[n % words.length]}`);
         }),
@@ -225,5 +246,5 @@ if (results.length === 2) {
   row("write to searchable, p50", small.freshness.p50, large.freshness.p50, "ms");
   row("write to searchable, p99", small.freshness.p99, large.freshness.p99, "ms");
 }
-console.log(JSON.stringify({ durationMs, clientCounts, results }));
+console.log(JSON.stringify({ durationMs, warmupMs, clientCounts, results }));
 process.exit(0);

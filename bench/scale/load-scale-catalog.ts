@@ -50,7 +50,7 @@ export async function loadScaleCatalog(env: Record<string, string | undefined>, 
     const [products, stocked, searchable] = await Promise.all([store.count({}), stockRows(config), index.count().catch(() => 0)]);
     if (products === size && stocked === size && searchable === size) {
       log(`reusing the ${size.toLocaleString("en")}-product catalog "${env.SEARCH_INDEX}"`);
-      return await listCatalog(config.documents.mongoUrl!, size, log, { fresh: !(await listsCards(config.documents.mongoUrl!)) });
+      return await listCatalog(config.documents.mongoUrl!, size, log, { fresh: !(await listingsCurrent(config.documents.mongoUrl!)) });
     }
     log(`loading ${size.toLocaleString("en")} products (found ${products} products, ${stocked} stock levels, ${searchable} search documents)`);
     await store.drop();
@@ -124,11 +124,11 @@ async function listCatalog(mongoUrl: string, size: number, log: (line: string) =
   }
 }
 
-/** Whether the kept listings carry product cards (listings built before them are built again). */
-async function listsCards(mongoUrl: string): Promise<boolean> {
+/** Whether the kept listings are in the current format (listings built before it are built again). */
+async function listingsCurrent(mongoUrl: string): Promise<boolean> {
   const listings = await MongoListingIndex.connect(mongoUrl);
   try {
-    return await listings.carryCards();
+    return await listings.inCurrentFormat();
   } finally {
     await listings.close();
   }

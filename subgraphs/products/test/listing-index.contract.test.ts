@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
+import { MongoClient } from "mongodb";
 import { it } from "node:test";
 import { createLockService, EmbeddedKeyValueStore } from "#kernel";
 import { describeWithRealEngine } from "#kernel/testing";
@@ -102,6 +103,64 @@ describeWithRealEngine({ suite: "ListingIndex on MongoDB: what a change writes",
       const popular = await index.list({ first: 1, sort: { field: "POPULARITY", direction: "DESC" }, filter: {} });
       assert.equal(popular.items[0]?.id, product.id);
     } finally {
+      await index.drop();
+      await index.close();
+    }
+  });
+});
+
+describeWithRealEngine({ suite: "ListingIndex on MongoDB: how leaves are stored", engine: "mongodb", variable: "MONGO_URL" }, (url) => {
+  it("stores leaves and heads as text, reads leaves and heads stored as arrays, and writes a leaf it changes back as text", async () => {
+    const collection = `listing_${randomUUID().replaceAll("-", "")}`;
+    const index = await MongoListingIndex.connect(url, { database: "storefront_test", collection });
+    const raw = new MongoClient(url);
+    try {
+      await raw.connect();
+      const documents = raw.db("storefront_test").collection<{ _id: string; kind: string; entries?: unknown; leaves?: unknown }>(`${collection}_listings`);
+      // Past a leaf's capacity (200), so the listings hold several leaves and a split head.
+      const products = Array.from({ length: 450 }, () => listedProduct({ category: "kitchen" }));
+      await index.sync(new Map(products.map((product) => [product.id, product])));
+      const pagesOf = async (source: MongoListingIndex) => {
+        const ids: string[] = [];
+        let after: string | undefined;
+        for (;;) {
+          const page = await source.list({ first: 70, after, sort: { field: "NAME", direction: "ASC" }, filter: {} });
+          ids.push(...page.items.map((item) => `${item.id}:${item.card?.name}`));
+          if (!page.hasNextPage) return ids;
+          after = page.endKey!;
+        }
+      };
+      const listed = await pagesOf(index);
+      assert.equal(listed.length, products.length);
+
+      const stored = await documents.find({}).toArray();
+      assert.ok(stored.filter((doc) => doc.kind === "leaf").length > 2, "several leaves");
+      for (const doc of stored) assert.equal(typeof (doc.kind === "leaf" ? doc.entries : doc.leaves), "string", `${doc._id} stored as text`);
+      assert.equal(await index.inCurrentFormat(), true);
+
+      // Listings written before: the same documents with arrays.
+      for (const doc of stored) {
+        const field = doc.kind === "leaf" ? "entries" : "leaves";
+        await documents.updateOne({ _id: doc._id }, { $set: { [field]: JSON.parse(doc[field] as string) } });
+      }
+      assert.equal(await index.inCurrentFormat(), false);
+      const reopened = await MongoListingIndex.connect(url, { database: "storefront_test", collection });
+      try {
+        assert.deepEqual(await pagesOf(reopened), listed, "arrays read as before, through a head read afresh");
+
+        const renamed = { ...products[0]!, name: "Aaa first", version: 2 } as (typeof products)[number];
+        await reopened.sync(new Map([[renamed.id, renamed]]));
+        const after = await pagesOf(reopened);
+        assert.equal(after[0], `${renamed.id}:Aaa first`);
+        assert.equal(after.length, products.length);
+        const leaves = await documents.find({ kind: "leaf" }).toArray();
+        const asText = leaves.filter((leaf) => typeof leaf.entries === "string").length;
+        assert.ok(asText > 0 && asText < leaves.length, `the leaves the rename wrote are text again, the others untouched (${asText} of ${leaves.length})`);
+      } finally {
+        await reopened.close();
+      }
+    } finally {
+      await raw.close();
       await index.drop();
       await index.close();
     }

@@ -9,7 +9,7 @@ import type { ListedEntry, ListingIndex, ListingPage, StockRecord } from "../por
 import type { ResourceLock } from "./mongo-catalog-counters.js";
 import { mongoSalesLedger } from "./mongo-sales-ledger.js";
 import type { SalesLedger } from "../ports/sales-ledger.js";
-import { LISTING_LEAF_INDEXES, listingLeaves, listingQueries, writeWholeListing, type LeafEntry, type ListingDocument, type ListingLeaves } from "./mongo-listing-leaves.js";
+import { LISTING_LEAF_INDEXES, listingLeaves, listingQueries, writeWholeListing, type LeafEntry, type ListingLeaves, type StoredListingDocument } from "./mongo-listing-leaves.js";
 import { mongoClientOptions } from "./mongo-client-options.js";
 
 type RecordDocument = Omit<ListingRecord, "id"> & { _id: string };
@@ -67,7 +67,7 @@ export class MongoListingIndex implements ListingIndex {
   private constructor(
     private readonly client: MongoClient | null,
     private readonly records: Collection<RecordDocument>,
-    private readonly documents: Collection<ListingDocument>,
+    private readonly documents: Collection<StoredListingDocument>,
     private readonly leaves: ListingLeaves,
     private readonly lock: ResourceLock,
     private readonly maxTimeMS: number,
@@ -81,7 +81,7 @@ export class MongoListingIndex implements ListingIndex {
     try {
       const db = client.db(options.database);
       const name = options.collection ?? "products";
-      const documents = db.collection<ListingDocument>(`${name}_listings`);
+      const documents = db.collection<StoredListingDocument>(`${name}_listings`);
       await ensureLeafIndexes(documents);
       const lock = options.lock ?? inProcessLock();
       const maxTimeMS = options.queryTimeoutMs ?? 5_000;
@@ -195,13 +195,16 @@ export class MongoListingIndex implements ListingIndex {
   }
 
   /**
-   * Whether the listings carry cards: false for listings built before they did (their pages
-   * read every product; `rebuild-listings` adds the cards, a fresh build is faster). Reads the
-   * first leaf of the whole catalog's newest-first listing.
+   * Whether the listings are in the current format: leaves carrying cards (without them every
+   * page reads its products) stored as text (see StoredListingDocument). Either way they
+   * answer correctly; `rebuild-listings` brings a live catalog up to date, a fresh build is
+   * faster. Reads the first leaf of the whole catalog's newest-first listing.
    */
-  async carryCards(): Promise<boolean> {
-    const first = await this.documents.findOne(listingQueries.leafAt("NEWEST|*", ""), { maxTimeMS: this.maxTimeMS });
-    const entry = first?.kind === "leaf" ? first.entries[0] : undefined;
+  async inCurrentFormat(): Promise<boolean> {
+    const stored = await this.documents.findOne(listingQueries.leafAt("NEWEST|*", ""), { maxTimeMS: this.maxTimeMS });
+    if (stored?.kind !== "leaf") return true;
+    if (typeof stored.entries !== "string") return false;
+    const [entry] = JSON.parse(stored.entries) as LeafEntry[];
     return entry === undefined || entry.v !== undefined;
   }
 
@@ -349,7 +352,7 @@ function inProcessLock(): ResourceLock {
 }
 
 /** The leaves' lookup indexes, the missing ones only: FerretDB v1 drops the connection on an index that exists. */
-async function ensureLeafIndexes(documents: Collection<ListingDocument>): Promise<void> {
+async function ensureLeafIndexes(documents: Collection<StoredListingDocument>): Promise<void> {
   const missing = async () => {
     const existing = new Set((await documents.listIndexes().toArray().catch(() => [])).map((index) => String(index.name)));
     return LISTING_LEAF_INDEXES.filter((index) => !existing.has(index.name));
