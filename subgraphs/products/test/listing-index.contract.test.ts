@@ -148,10 +148,12 @@ describeWithRealEngine({ suite: "ListingIndex on MongoDB: how leaves are stored"
       try {
         assert.deepEqual(await pagesOf(reopened), listed, "arrays read as before, through a head read afresh");
 
-        const renamed = { ...products[0]!, name: "Aaa first", version: 2 } as (typeof products)[number];
+        // A name with what JSON text escapes: quotes, a backslash, a line separator, an emoji.
+        const name = 'Aaa "first" \\ ]}\u2028 🛒';
+        const renamed = { ...products[0]!, name, version: 2 } as (typeof products)[number];
         await reopened.sync(new Map([[renamed.id, renamed]]));
         const after = await pagesOf(reopened);
-        assert.equal(after[0], `${renamed.id}:Aaa first`);
+        assert.equal(after[0], `${renamed.id}:${name}`);
         assert.equal(after.length, products.length);
         const leaves = await documents.find({ kind: "leaf" }).toArray();
         const asText = leaves.filter((leaf) => typeof leaf.entries === "string").length;
