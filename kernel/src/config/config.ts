@@ -174,6 +174,11 @@ export interface Config {
     productCacheTtlMs: number;
     /** How often units sold in paid orders are applied to popularity (listings and search). */
     popularityFlushMs: number;
+    /**
+     * How listing leaves are written on MongoDB: "text" (read 2.5x faster on FerretDB), or
+     * "array", which earlier builds can read, while such builds serve the same catalog.
+     */
+    listingLeafFormat: "text" | "array";
   };
   /** Object storage of product images (kernel/src/objects). */
   objects: {
@@ -448,6 +453,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       imageCdnUrl: read.optional("IMAGE_CDN_URL")?.replace(/\/+$/, ""),
       productCacheTtlMs: read.int("PRODUCT_CACHE_TTL_MS", 300_000, { min: 0 }),
       popularityFlushMs: read.int("POPULARITY_FLUSH_MS", 2_000, { min: 100, max: 86_400_000 }),
+      // "array" while processes older than the text leaves still serve the same catalog.
+      listingLeafFormat: read.oneOf("LISTING_LEAF_FORMAT", ["text", "array"] as const, "text"),
     },
     objects: objectStorage(read, persistedDir),
     payments: {

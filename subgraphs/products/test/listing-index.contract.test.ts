@@ -167,4 +167,29 @@ describeWithRealEngine({ suite: "ListingIndex on MongoDB: how leaves are stored"
       await index.close();
     }
   });
+  it("writes arrays under the array format, which builds before text leaves read, by a build and by changes alike", async () => {
+    const collection = `listing_${randomUUID().replaceAll("-", "")}`;
+    const index = await MongoListingIndex.connect(url, { database: "storefront_test", collection, leafFormat: "array" });
+    const raw = new MongoClient(url);
+    try {
+      await raw.connect();
+      const documents = raw.db("storefront_test").collection<{ _id: string; kind: string; entries?: unknown; leaves?: unknown }>(`${collection}_listings`);
+      const built = Array.from({ length: 250 }, () => listedProduct({ category: "garden" }));
+      await index.build((async function* () {
+        yield built;
+      })());
+      // Changes after the build: new products split leaves, which writes leaves and heads.
+      const added = Array.from({ length: 250 }, () => listedProduct({ category: "garden" }));
+      await index.sync(new Map(added.map((product) => [product.id, product])));
+      const stored = await documents.find({}).toArray();
+      assert.ok(stored.filter((doc) => doc.kind === "leaf").length > 2);
+      for (const doc of stored) assert.ok(Array.isArray(doc.kind === "leaf" ? doc.entries : doc.leaves), `${doc._id} stored as an array`);
+      const page = await index.list({ first: 500, sort: { field: "NEWEST", direction: "ASC" }, filter: {} });
+      assert.equal(page.items.length, 500);
+    } finally {
+      await raw.close();
+      await index.drop();
+      await index.close();
+    }
+  });
 });

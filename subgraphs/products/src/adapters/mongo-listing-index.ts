@@ -9,7 +9,7 @@ import type { ListedEntry, ListingIndex, ListingPage, StockRecord } from "../por
 import type { ResourceLock } from "./mongo-catalog-counters.js";
 import { mongoSalesLedger } from "./mongo-sales-ledger.js";
 import type { SalesLedger } from "../ports/sales-ledger.js";
-import { LISTING_LEAF_INDEXES, listingLeaves, listingQueries, writeWholeListing, type LeafEntry, type ListingLeaves, type StoredListingDocument } from "./mongo-listing-leaves.js";
+import { LISTING_LEAF_INDEXES, listingLeaves, listingQueries, writeWholeListing, type LeafEntry, type LeafFormat, type ListingLeaves, type StoredListingDocument } from "./mongo-listing-leaves.js";
 import { mongoClientOptions } from "./mongo-client-options.js";
 
 type RecordDocument = Omit<ListingRecord, "id"> & { _id: string };
@@ -73,9 +73,13 @@ export class MongoListingIndex implements ListingIndex {
     private readonly maxTimeMS: number,
     /** The paid orders popularity counted, beside the listings (see popularity-feed.ts). */
     readonly sales: SalesLedger & { drop(): Promise<void>; ensureIndexes(): Promise<void> },
+    private readonly leafFormat: LeafFormat,
   ) {}
 
-  static async connect(url: string, options: { database?: string; collection?: string; lock?: ResourceLock; queryTimeoutMs?: number; maxPoolSize?: number } = {}) {
+  static async connect(
+    url: string,
+    options: { database?: string; collection?: string; lock?: ResourceLock; queryTimeoutMs?: number; maxPoolSize?: number; leafFormat?: LeafFormat } = {},
+  ) {
     const client = new MongoClient(url, mongoClientOptions(options.maxPoolSize ?? 8));
     await client.connect();
     try {
@@ -85,9 +89,10 @@ export class MongoListingIndex implements ListingIndex {
       await ensureLeafIndexes(documents);
       const lock = options.lock ?? inProcessLock();
       const maxTimeMS = options.queryTimeoutMs ?? 5_000;
+      const leafFormat = options.leafFormat ?? "text";
       const sales = mongoSalesLedger(db, `${name}_sales`, { lock, maxTimeMS });
       await sales.ensureIndexes();
-      return new MongoListingIndex(client, db.collection<RecordDocument>(`${name}_listed`), documents, listingLeaves(documents, lock, maxTimeMS), lock, maxTimeMS, sales);
+      return new MongoListingIndex(client, db.collection<RecordDocument>(`${name}_listed`), documents, listingLeaves(documents, lock, maxTimeMS, leafFormat), lock, maxTimeMS, sales, leafFormat);
     } catch (error) {
       await client.close();
       throw error;
@@ -160,7 +165,7 @@ export class MongoListingIndex implements ListingIndex {
           entries.push(leafEntry(facts, key, s));
         }
       }
-      for (const [listing, entries] of byListing) await writeWholeListing(this.documents, listing, entries);
+      for (const [listing, entries] of byListing) await writeWholeListing(this.documents, listing, entries, { format: this.leafFormat });
     }
     return listed.length;
   }

@@ -53,7 +53,13 @@ export type ListingDocument = LeafDocument | HeadDocument;
  * to read at a million products; the same leaf as text reads in 8 ms, a head of 6,667 leaves
  * in 37 ms instead of 208 (BENCHMARKS.md). Nothing queries inside either. Documents written
  * before (arrays) are read as they are, and each becomes text when next written.
+ *
+ * Builds before the text leaves cannot read them: while such processes still serve the same
+ * catalog (a rolling update), the new ones write arrays (`LeafFormat` "array", the setting
+ * LISTING_LEAF_FORMAT), and text once every process reads it.
  */
+export type LeafFormat = "text" | "array";
+
 export type StoredListingDocument = (Omit<LeafDocument, "entries"> & { entries: string | LeafEntry[] }) | (Omit<HeadDocument, "leaves"> & { leaves: string | HeadDocument["leaves"] });
 
 /** The document a read found, its text fields parsed. */
@@ -63,8 +69,15 @@ export function decodeListingDocument(stored: StoredListingDocument | null): Lis
   return typeof stored.leaves === "string" ? { ...stored, leaves: JSON.parse(stored.leaves) as HeadDocument["leaves"] } : (stored as HeadDocument);
 }
 
-const storedLeaf = (leaf: LeafDocument): StoredListingDocument => ({ ...leaf, entries: JSON.stringify(leaf.entries) });
-const storedHead = (head: HeadDocument): StoredListingDocument => ({ ...head, leaves: JSON.stringify(head.leaves) });
+/** How leaves and heads are written in a format. */
+function storedForm(format: LeafFormat) {
+  const asText = format === "text";
+  return {
+    leaf: (leaf: LeafDocument): StoredListingDocument => (asText ? { ...leaf, entries: JSON.stringify(leaf.entries) } : leaf),
+    head: (head: HeadDocument): StoredListingDocument => (asText ? { ...head, leaves: JSON.stringify(head.leaves) } : head),
+    entries: (entries: LeafEntry[]): string | LeafEntry[] => (asText ? JSON.stringify(entries) : entries),
+  };
+}
 
 const SEP = "\u0002";
 /** Above every key (keys are printable text, \u0001 and an id). */
@@ -108,7 +121,8 @@ const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
  * one, then the head: a reader in between sees every entry exactly once, because it reads a
  * leaf's entries only within that leaf's own [lo, hi).
  */
-export function listingLeaves(documents: Collection<StoredListingDocument>, lock: ResourceLock, maxTimeMS: number) {
+export function listingLeaves(documents: Collection<StoredListingDocument>, lock: ResourceLock, maxTimeMS: number, format: LeafFormat = "text") {
+  const stored = storedForm(format);
   const heads = new Map<string, HeadDocument>();
   const readOne = async (id: string) => decodeListingDocument(await documents.findOne(listingQueries.byId(id), { maxTimeMS }));
   const readAll = async (filter: Filter<StoredListingDocument>) => (await documents.find(filter, { maxTimeMS }).toArray()).map((stored) => decodeListingDocument(stored)!);
@@ -189,9 +203,9 @@ export function listingLeaves(documents: Collection<StoredListingDocument>, lock
   async function createListing(listing: string): Promise<HeadDocument> {
     const first = `${listing}${SEP}0`;
     const leaf: LeafDocument = { _id: first, kind: "leaf", at: `${listing}${SEP}`, until: `${listing}${SEP}${END}`, lo: "", hi: END, entries: [] };
-    await documents.replaceOne({ _id: first }, storedLeaf(leaf), { upsert: true });
+    await documents.replaceOne({ _id: first }, stored.leaf(leaf), { upsert: true });
     const head: HeadDocument = { _id: headId(listing), kind: "head", leaves: [{ id: first, lo: "" }], next: 1 };
-    await documents.replaceOne({ _id: head._id }, storedHead(head), { upsert: true });
+    await documents.replaceOne({ _id: head._id }, stored.head(head), { upsert: true });
     heads.set(listing, head);
     return head;
   }
@@ -255,11 +269,11 @@ export function listingLeaves(documents: Collection<StoredListingDocument>, lock
       updates.push({ id: leaf._id, set: { entries: chunks[0]!, hi: bounds[1]!, until: `${listing}${SEP}${bounds[1]!}` } });
       leaves.splice(index + 1, 0, ...split.map((doc) => ({ id: doc._id, lo: doc.lo })));
     }
-    await inParallel(made, LEAF_WRITES_AT_ONCE, (doc) => documents.replaceOne({ _id: doc._id }, storedLeaf(doc), { upsert: true }));
-    await inParallel(updates, LEAF_WRITES_AT_ONCE, ({ id, set: { entries, ...bounds } }) => documents.updateOne({ _id: id }, { $set: { ...bounds, entries: JSON.stringify(entries) } }));
+    await inParallel(made, LEAF_WRITES_AT_ONCE, (doc) => documents.replaceOne({ _id: doc._id }, stored.leaf(doc), { upsert: true }));
+    await inParallel(updates, LEAF_WRITES_AT_ONCE, ({ id, set: { entries, ...bounds } }) => documents.updateOne({ _id: id }, { $set: { ...bounds, entries: stored.entries(entries!) } }));
     if (made.length) {
       const written: HeadDocument = { ...head, leaves, next };
-      await documents.replaceOne({ _id: written._id }, storedHead(written), { upsert: true });
+      await documents.replaceOne({ _id: written._id }, stored.head(written), { upsert: true });
       heads.set(listing, written);
     }
     return true;
@@ -274,7 +288,8 @@ export type ListingLeaves = ReturnType<typeof listingLeaves>;
  * once, then the head. At a million products this is a few hundred inserts per listing,
  * where inserting entry by entry rewrites every leaf many times over.
  */
-export async function writeWholeListing(documents: Collection<StoredListingDocument>, listing: string, entries: LeafEntry[], options: { documentsPerInsert?: number } = {}) {
+export async function writeWholeListing(documents: Collection<StoredListingDocument>, listing: string, entries: LeafEntry[], options: { documentsPerInsert?: number; format?: LeafFormat } = {}) {
+  const stored = storedForm(options.format ?? "text");
   if (entries.length === 0) return 0;
   entries.sort((a, b) => compare(a.k, b.k));
   const leaves: LeafDocument[] = [];
@@ -289,8 +304,8 @@ export async function writeWholeListing(documents: Collection<StoredListingDocum
     leaves[i]!.until = `${listing}${SEP}${hi}`;
   }
   const perInsert = options.documentsPerInsert ?? 40;
-  for (let i = 0; i < leaves.length; i += perInsert) await documents.insertMany(leaves.slice(i, i + perInsert).map(storedLeaf), { ordered: false });
+  for (let i = 0; i < leaves.length; i += perInsert) await documents.insertMany(leaves.slice(i, i + perInsert).map(stored.leaf), { ordered: false });
   const head: HeadDocument = { _id: headId(listing), kind: "head", leaves: leaves.map((leaf) => ({ id: leaf._id, lo: leaf.lo })), next: leaves.length };
-  await documents.insertOne(storedHead(head));
+  await documents.insertOne(stored.head(head));
   return leaves.length;
 }

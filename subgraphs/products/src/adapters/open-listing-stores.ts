@@ -32,6 +32,7 @@ export async function openListingStores(config: Config, options: { kv?: KeyValue
   const [{ MongoListingIndex }, { MongoCategoryStore }] = await Promise.all([import("./mongo-listing-index.js"), import("./mongo-category-store.js")]);
   const locks = options.kv ? createLockService(options.kv) : undefined;
   const listings = await MongoListingIndex.connect(config.documents.mongoUrl, {
+    leafFormat: config.catalog.listingLeafFormat,
     lock: locks ? (resource, work) => locks.withLock(resource, work, { ttlMs: 10_000, waitMs: 10_000 }) : undefined,
   });
   const categories = await MongoCategoryStore.connect(config.documents.mongoUrl);
