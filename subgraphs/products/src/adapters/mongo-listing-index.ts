@@ -9,7 +9,7 @@ import type { ListedEntry, ListingIndex, ListingPage, StockRecord } from "../por
 import type { ResourceLock } from "./mongo-catalog-counters.js";
 import { mongoSalesLedger } from "./mongo-sales-ledger.js";
 import type { SalesLedger } from "../ports/sales-ledger.js";
-import { LISTING_LEAF_INDEXES, listingLeaves, listingQueries, writeWholeListing, type LeafEntry, type LeafFormat, type ListingLeaves, type StoredListingDocument } from "./mongo-listing-leaves.js";
+import { LISTING_LEAF_INDEXES, decodeListingDocument, listingLeaves, listingQueries, writeWholeListing, type LeafEntry, type LeafFormat, type ListingLeaves, type StoredListingDocument } from "./mongo-listing-leaves.js";
 import { mongoClientOptions } from "./mongo-client-options.js";
 
 type RecordDocument = Omit<ListingRecord, "id"> & { _id: string };
@@ -209,7 +209,8 @@ export class MongoListingIndex implements ListingIndex {
     const stored = await this.documents.findOne(listingQueries.leafAt("NEWEST|*", ""), { maxTimeMS: this.maxTimeMS });
     if (stored?.kind !== "leaf") return true;
     if (typeof stored.entries !== "string") return false;
-    const [entry] = JSON.parse(stored.entries) as LeafEntry[];
+    const leaf = decodeListingDocument(stored);
+    const entry = leaf?.kind === "leaf" ? leaf.entries[0] : undefined;
     return entry === undefined || entry.v !== undefined;
   }
 

@@ -47,19 +47,20 @@ interface HeadDocument {
 export type ListingDocument = LeafDocument | HeadDocument;
 
 /**
+ * How listing documents are written. Builds before the text leaves cannot read them: while
+ * such processes still serve the same catalog (a rolling update), the new ones write arrays
+ * ("array", the setting LISTING_LEAF_FORMAT), and text once every process reads it.
+ */
+export type LeafFormat = "text" | "array";
+
+/**
  * A listing document as stored: a leaf's entries and a head's leaves as one JSON text each.
  * FerretDB v1 converts a stored document to BSON value by value, with a type schema beside
  * every nested value, which made a leaf of 150 entries with cards 113 KB of JSONB and 20 ms
  * to read at a million products; the same leaf as text reads in 8 ms, a head of 6,667 leaves
  * in 37 ms instead of 208 (BENCHMARKS.md). Nothing queries inside either. Documents written
- * before (arrays) are read as they are, and each becomes text when next written.
- *
- * Builds before the text leaves cannot read them: while such processes still serve the same
- * catalog (a rolling update), the new ones write arrays (`LeafFormat` "array", the setting
- * LISTING_LEAF_FORMAT), and text once every process reads it.
+ * as arrays (before, or under "array") are read as they are.
  */
-export type LeafFormat = "text" | "array";
-
 export type StoredListingDocument = (Omit<LeafDocument, "entries"> & { entries: string | LeafEntry[] }) | (Omit<HeadDocument, "leaves"> & { leaves: string | HeadDocument["leaves"] });
 
 /** The document a read found, its text fields parsed. */
@@ -125,7 +126,7 @@ export function listingLeaves(documents: Collection<StoredListingDocument>, lock
   const stored = storedForm(format);
   const heads = new Map<string, HeadDocument>();
   const readOne = async (id: string) => decodeListingDocument(await documents.findOne(listingQueries.byId(id), { maxTimeMS }));
-  const readAll = async (filter: Filter<StoredListingDocument>) => (await documents.find(filter, { maxTimeMS }).toArray()).map((stored) => decodeListingDocument(stored)!);
+  const readAll = async (filter: Filter<StoredListingDocument>) => (await documents.find(filter, { maxTimeMS }).toArray()).map((found) => decodeListingDocument(found)!);
 
   const readHead = async (listing: string) => {
     const head = (await readOne(headId(listing))) as HeadDocument | null;
