@@ -54,7 +54,7 @@ describe("bounded metric collectors", () => {
   });
 
   it("the stock mirror's counters never go down when a mirror stops, and trust is reported per state", async () => {
-    const state = { trusted: true, epoch: "17", admitted: 5, bypassed: 1, rebuilds: 1, doubts: 0 };
+    const state = { trusted: true, epoch: "17", admitted: 5, bypassed: 1, rebuilds: 1, adopted: 2, doubts: 0 };
     const unwatch = watchStockMirror(() => state, "redis");
     let text = await renderMetrics();
     assert.equal(sampleOf(text, /^storefront_stock_mirror_trusted\{engine="redis"\} (\d)$/m), 1);
@@ -69,6 +69,7 @@ describe("bounded metric collectors", () => {
     text = await renderMetrics();
     assert.equal(sampleOf(text, /^storefront_stock_mirror_admissions_total (\d+)$/m), 5);
     assert.equal(sampleOf(text, /^storefront_stock_mirror_doubts_total (\d+)$/m), 2);
+    assert.equal(sampleOf(text, /^storefront_stock_mirror_adoptions_total (\d+)$/m), 2);
     assert.doesNotMatch(text, /^storefront_stock_mirror_trusted/m, "no inventory, no trust to report");
   });
 });

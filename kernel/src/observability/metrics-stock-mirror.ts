@@ -3,7 +3,8 @@ import { metricsRegistry } from "./metrics-registry.js";
 
 /**
  * What the inventory's stock mirror reports about itself (subgraphs/inventory's stock-mirror.ts):
- * trusted at `epoch`, or fenced off; reservations it admitted and bypassed; rebuilds; doubts.
+ * trusted at `epoch`, or fenced off; reservations it admitted and bypassed; rebuilds it made and
+ * rebuilds of other processes it adopted; doubts.
  */
 export interface StockMirrorState {
   trusted: boolean;
@@ -11,6 +12,7 @@ export interface StockMirrorState {
   admitted: number;
   bypassed: number;
   rebuilds: number;
+  adopted: number;
   doubts: number;
 }
 
@@ -21,7 +23,7 @@ interface WatchedMirror {
 
 const watched = new Set<WatchedMirror>();
 /** Counts of mirrors no longer watched, so the totals never go down when one stops. */
-const retired = { admitted: 0, bypassed: 0, rebuilds: 0, doubts: 0 };
+const retired = { admitted: 0, bypassed: 0, rebuilds: 0, adopted: 0, doubts: 0 };
 
 const total = (field: keyof typeof retired): number => [...watched].reduce((sum, mirror) => sum + mirror.status()[field], retired[field]);
 
@@ -40,6 +42,7 @@ function cumulative(name: string, help: string, field: keyof typeof retired) {
 cumulative("storefront_stock_mirror_admissions_total", "Reservations the Redis stock mirror admitted before the ledger confirmed them (the fast path).", "admitted");
 cumulative("storefront_stock_mirror_bypasses_total", "Reservations decided by the PostgreSQL ledger alone because the mirror was not trusted or lacked a counter.", "bypassed");
 cumulative("storefront_stock_mirror_rebuilds_total", "Times the mirror was rebuilt from the ledger under a new epoch (at start, after a reconnect or a doubt).", "rebuilds");
+cumulative("storefront_stock_mirror_adoptions_total", "Times a process took up a rebuild another process finished instead of rebuilding itself.", "adopted");
 cumulative("storefront_stock_mirror_doubts_total", "Mirror writes whose outcome was unknown; each one fences the mirror off until the next rebuild.", "doubts");
 
 new Gauge({

@@ -54,3 +54,22 @@ export async function queryDirect<T>(prisma: PrismaClient, query: Prisma.Sql): P
   const values = query.values.map((value) => (value instanceof Date ? value.toISOString() : value));
   return (await pool.query(query.text, values)).rows as T[];
 }
+
+/**
+ * One connection of the client's own pg pool for `work`, for the few steps that need session
+ * state Prisma cannot hold (a session-level lock, two transactions in a set order). Returned to
+ * the pool after success; closed after a failure, so no lock or open transaction outlives it.
+ */
+export async function withDirectConnection<T>(prisma: PrismaClient, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const pool = pools.get(prisma);
+  if (!pool) throw new Error("withDirectConnection needs a client made by createPrismaClient");
+  const client = await pool.connect();
+  try {
+    const result = await work(client);
+    client.release();
+    return result;
+  } catch (error) {
+    client.release(error instanceof Error ? error : new Error(String(error)));
+    throw error;
+  }
+}

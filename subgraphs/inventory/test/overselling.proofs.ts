@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { waitFor } from "#kernel/testing";
 import type { RigFactory } from "./support/inventory-rig.js";
+import { replaceMirror } from "./support/replace-mirror.js";
 import { assertMirrorAgrees, buy, deferred, range, rejectsWithCode, reservationsByStatus, withStockedRig, type BuyOutcome } from "./support/proof-helpers.js";
 
 const HOT = "prod_hot";
@@ -93,7 +94,7 @@ export function defineOversellingProofs(engine: string, createRig: RigFactory): 
         await rig.cacheUp();
         await waitFor("the client reconnected", () => rig.cache.session() !== session, { timeoutMs: 20_000 });
         // As if the server restored an old snapshot: the old epoch and the old count.
-        await rig.cache.replace(epoch, [{ variantId: HOT, available: 30 }]);
+        await replaceMirror(rig.cache, epoch, [{ variantId: HOT, available: 30 }]);
         assert.deepEqual([...(await rig.service.availability([HOT]))], [[HOT, 26]]);
         await assertMirrorAgrees(rig, [HOT]);
         assert.notEqual(rig.service.mirror.status().epoch, epoch);

@@ -3,18 +3,19 @@ import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { engineSuiteTitle } from "#kernel/testing";
 import type { StockCache } from "../src/ports/stock-cache.js";
+import { replaceMirror } from "./support/replace-mirror.js";
 
 /**
  * The guarantees of the `StockCache` port, checked against one adapter. `create` gets a
  * fresh namespace, so runs never see each other's counters.
  */
-export function defineStockCacheContract(engine: string, create: (namespace: string) => Promise<StockCache>): void {
+export function defineStockCacheContract(engine: string, create: (namespace: string, options?: { rebuildLeaseMs?: number }) => Promise<StockCache>): void {
   describe(engineSuiteTitle("StockCache contract", engine), { timeout: 60_000 }, () => {
     let cache: StockCache;
     // One mirror per test would need one namespace per test; epochs isolate tests instead.
     const fresh = async (levels: Record<string, number>) => {
       const epoch = randomUUID();
-      await cache.replace(epoch, Object.entries(levels).map(([variantId, available]) => ({ variantId, available })));
+      await replaceMirror(cache, epoch, Object.entries(levels).map(([variantId, available]) => ({ variantId, available })));
       return epoch;
     };
     const counters = async (...ids: string[]) => (await cache.read(ids)).available;
@@ -28,14 +29,14 @@ export function defineStockCacheContract(engine: string, create: (namespace: str
 
     it("reads the marker and the counters, with null for products it has no counter for", async () => {
       const epoch = await fresh({ a: 5, b: 0 });
-      assert.deepEqual(await cache.read(["b", "missing", "a"]), { epoch, available: [0, null, 5] });
-      assert.deepEqual(await cache.read([]), { epoch, available: [] });
+      assert.deepEqual(await cache.read(["b", "missing", "a"]), { epoch, rebuilding: null, available: [0, null, 5] });
+      assert.deepEqual(await cache.read([]), { epoch, rebuilding: null, available: [] });
     });
 
     it("replaces every counter, dropping those of products no longer given, and then sets the marker", async () => {
       await fresh({ a: 5, gone: 7 });
       const epoch = await fresh({ a: 2, c: 9 });
-      assert.deepEqual(await cache.read(["a", "gone", "c"]), { epoch, available: [2, null, 9] });
+      assert.deepEqual(await cache.read(["a", "gone", "c"]), { epoch, rebuilding: null, available: [2, null, 9] });
     });
 
     it("reserves several items at once when each has enough", async () => {
@@ -91,6 +92,86 @@ export function defineStockCacheContract(engine: string, create: (namespace: str
       const epoch = await fresh({ a: 5 });
       assert.equal(await cache.load(epoch, [{ variantId: "new", available: 12 }]), true);
       assert.deepEqual(await counters("a", "new"), [5, 12]);
+    });
+
+    it("during a rebuild refuses calls fenced by the old epoch, and keeps those fenced by the new one for the counters it writes", async () => {
+      const old = await fresh({ a: 5, b: 5, gone: 1 });
+      const epoch = randomUUID();
+      await cache.beginRebuild(epoch);
+      assert.deepEqual(await cache.read(["a"]), { epoch: null, rebuilding: epoch, available: [5] }, "no marker while it runs");
+      assert.deepEqual(await cache.reserve(old, [{ variantId: "a", quantity: 1 }]), { kind: "stale", epoch: null });
+      assert.equal(await cache.adjust(old, [{ variantId: "a", delta: -1 }]), false);
+      assert.deepEqual(await cache.reserve(epoch, [{ variantId: "a", quantity: 1 }]), { kind: "stale", epoch: null }, "nothing is reserved on counters being rebuilt");
+      // Changes committed after the rebuild's snapshot: a sale, a restock, a new variant sold once.
+      assert.equal(await cache.adjust(epoch, [{ variantId: "a", delta: -2 }, { variantId: "b", delta: 3 }]), true);
+      assert.equal(await cache.load(epoch, [{ variantId: "new", available: 4 }]), true);
+      assert.equal(await cache.adjust(epoch, [{ variantId: "new", delta: -1 }, { variantId: "unknown", delta: 6 }]), true);
+      assert.equal(await cache.fillRebuild(epoch, [{ variantId: "a", available: 10 }, { variantId: "b", available: 0 }]), true);
+      assert.deepEqual(await cache.read(["a", "b", "new", "unknown", "gone"]), { epoch, rebuilding: null, available: [8, 3, 3, null, null] });
+      assert.equal(await cache.adjust(epoch, [{ variantId: "a", delta: -1 }]), true);
+      assert.deepEqual(await counters("a"), [7], "once filled, calls apply to the counters");
+    });
+
+    it("counts every delta sent while the counters are written, whichever comes first", async () => {
+      await fresh({ v0: 1 });
+      const variants = Array.from({ length: 20_000 }, (_, i) => `v${i}`);
+      const epoch = randomUUID();
+      await cache.beginRebuild(epoch);
+      const expected = new Map(variants.map((id) => [id, 100]));
+      let seed = 11;
+      const pick = () => variants[(seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648) % variants.length]!;
+      const filled = cache.fillRebuild(epoch, variants.map((variantId) => ({ variantId, available: 100 })));
+      let sent = 0;
+      let done = false;
+      void filled.finally(() => (done = true));
+      // Four senders keep deltas coming until well after the fill is done, so some land before,
+      // while and after each counter is written.
+      const sender = async () => {
+        for (let after = 0; after < 25; after += done ? 1 : 0) {
+          const batch = Array.from({ length: 20 }, () => ({ variantId: pick(), delta: sent++ % 3 === 0 ? 2 : -1 }));
+          assert.equal(await cache.adjust(epoch, batch), true);
+          for (const { variantId, delta } of batch) expected.set(variantId, expected.get(variantId)! + delta);
+          // A turn of the event loop, so a mirror in this process gets on with its fill too.
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      };
+      await Promise.all([sender(), sender(), sender(), sender()]);
+      assert.equal(await filled, true);
+      const { epoch: marker, available } = await cache.read(variants);
+      assert.equal(marker, epoch);
+      assert.deepEqual(
+        variants.filter((id, i) => available[i] !== expected.get(id)).slice(0, 5).map((id) => [id, available[variants.indexOf(id)], expected.get(id)]),
+        [],
+        `every counter is its snapshot plus its ${sent} deltas`,
+      );
+    });
+
+    it("refuses to finish a rebuild another one took over, and leaves the other's counters", async () => {
+      await fresh({ a: 1 });
+      const [first, second] = [randomUUID(), randomUUID()];
+      await cache.beginRebuild(first);
+      await cache.beginRebuild(second);
+      assert.equal(await cache.adjust(first, [{ variantId: "a", delta: 5 }]), false);
+      assert.equal(await cache.fillRebuild(first, [{ variantId: "a", available: 50 }]), false);
+      assert.deepEqual(await cache.read(["a"]), { epoch: null, rebuilding: second, available: [1] }, "the first wrote nothing");
+      assert.equal(await cache.fillRebuild(second, [{ variantId: "a", available: 2 }]), true);
+      assert.deepEqual(await cache.read(["a"]), { epoch: second, rebuilding: null, available: [2] });
+    });
+
+    it("stops calling a rebuild under way once its loader leaves it unrenewed past its lease", async () => {
+      const leased = await create(`contract-${randomUUID().slice(0, 8)}:`, { rebuildLeaseMs: 200 });
+      try {
+        const epoch = randomUUID();
+        await leased.beginRebuild(epoch);
+        assert.equal((await leased.read([])).rebuilding, epoch);
+        await new Promise((resolve) => setTimeout(resolve, 400));
+        assert.deepEqual(await leased.read([]), { epoch: null, rebuilding: null, available: [] });
+        assert.equal(await leased.adjust(epoch, [{ variantId: "a", delta: 1 }]), false);
+        assert.equal(await leased.fillRebuild(epoch, [{ variantId: "a", available: 1 }]), false);
+        assert.equal((await leased.read([])).epoch, null);
+      } finally {
+        await leased.close();
+      }
     });
 
     it("keeps its session while the connection stays up", async () => {

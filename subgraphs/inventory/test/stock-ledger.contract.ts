@@ -324,20 +324,29 @@ export function defineStockLedgerContract(engine: string, createDatabase: () => 
       assert.equal(await level(c), undefined);
     });
 
-    it("holds stock changes back while the mirror is rebuilt; those after it report the new epoch", async () => {
-      const [a, before, during] = [ids("a"), ids("before"), ids("during")];
+    it("holds stock changes back only while a rebuild moves the epoch; during its fill they go on and report the new epoch", async () => {
+      const [a, before, held, during] = [ids("a"), ids("before"), ids("held"), ids("during")];
       await stock({ [a]: 10 });
       await reserve(before, [{ variantId: a, quantity: 1 }]);
-      const writing = deferred();
+      const began = deferred();
       const release = deferred();
       let snapshot: number | undefined;
-      const rebuild = ledger.rebuildMirror(async (_epoch, levels) => {
-        snapshot = levels.find((l) => l.variantId === a)?.available;
-        writing.resolve();
-        await release.promise;
+      let duringFill: Awaited<ReturnType<typeof reserve>> | undefined;
+      let heldChange: ReturnType<typeof reserve> | undefined;
+      const rebuild = ledger.rebuildMirror({
+        begin: async () => {
+          began.resolve();
+          await release.promise;
+        },
+        fill: async (_epoch, levels) => {
+          snapshot = levels.find((l) => l.variantId === a)?.available;
+          // Held back during `begin`, it goes through now, and so does a new one.
+          await heldChange;
+          duringFill = await reserve(during, [{ variantId: a, quantity: 1 }]);
+        },
       });
-      await writing.promise;
-      const change = reserve(during, [{ variantId: a, quantity: 1 }]);
+      await began.promise;
+      heldChange = reserve(held, [{ variantId: a, quantity: 1 }]);
       await waitFor("the change waits on the mirror fence", async () => {
         const [row] = await prisma.$queryRaw<{ waiting: bigint }[]>`
           SELECT count(*) AS waiting FROM pg_locks
@@ -347,9 +356,25 @@ export function defineStockLedgerContract(engine: string, createDatabase: () => 
       });
       release.resolve();
       const epoch = await rebuild;
-      const result = await change;
-      assert.equal(snapshot, 9, "the change before the rebuild is in its snapshot");
-      assert.equal(result.kind === "reserved" && result.change.epoch, epoch, "the change after it reports the new epoch");
+      const result = await heldChange;
+      assert.equal(snapshot, 9, "the change before the rebuild is in its snapshot, those after are not");
+      assert.equal(result.kind === "reserved" && result.change.epoch, epoch, "the change held back reports the new epoch");
+      assert.equal(duringFill?.kind === "reserved" && duringFill.change.epoch, epoch, "a change during the fill goes through and reports the new epoch");
+      assert.equal(await ledger.currentEpoch(), epoch);
+      assert.equal((await level(a))?.available, 7);
+    });
+
+    it("keeps the old epoch when the mirror cannot begin a rebuild", async () => {
+      const epoch = await ledger.currentEpoch();
+      await assert.rejects(
+        ledger.rebuildMirror({ begin: () => Promise.reject(new Error("mirror unreachable")), fill: () => Promise.reject(new Error("never filled")) }),
+        /mirror unreachable/,
+      );
+      assert.equal(await ledger.currentEpoch(), epoch);
+      const a = ids("a");
+      await stock({ [a]: 2 });
+      const result = await reserve(ids("after"), [{ variantId: a, quantity: 1 }]);
+      assert.equal(result.kind === "reserved" && result.change.epoch, epoch, "no fence or lock was left behind");
     });
   });
 }

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { EmbeddedStockCache } from "../src/adapters/embedded-stock-cache.js";
 import { embeddedRig } from "./support/inventory-rig.js";
+import { replaceMirror } from "./support/replace-mirror.js";
 import type { StockLedger } from "../src/ports/stock-ledger.js";
 import { assertMirrorAgrees, rejectsWithCode, waitUntilTrusted, withStockedRig } from "./support/proof-helpers.js";
 
@@ -70,7 +71,7 @@ describe("The stock mirror", { timeout: 60_000 }, () => {
   it("notices a counter the mirror lost and rebuilds it", () =>
     withStockedRig(embeddedRig, { [P]: 4, prod_q: 1 }, {}, async (rig) => {
       const { epoch } = rig.service.mirror.status();
-      await rig.cache.replace(epoch!, [{ variantId: "prod_q", available: 1 }]);
+      await replaceMirror(rig.cache, epoch!, [{ variantId: "prod_q", available: 1 }]);
       assert.deepEqual([...(await rig.service.availability([P]))], [[P, 4]]);
       await assertMirrorAgrees(rig, [P, "prod_q"]);
       assert.notEqual(rig.service.mirror.status().epoch, epoch);

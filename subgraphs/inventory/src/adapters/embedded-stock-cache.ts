@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from "node:timers/promises";
 import type { StockItem } from "../domain/stock.js";
 import type { CacheReserveOutcome, StockCache } from "../ports/stock-cache.js";
 
@@ -10,14 +11,23 @@ import type { CacheReserveOutcome, StockCache } from "../ports/stock-cache.js";
  * (a stopped server), `up()` brings it back empty with a new session (restarted without
  * persistence), and `loseReplies` applies calls but throws anyway (a reply lost on the wire).
  */
+const FILL_CHUNK = 1_000;
+
 export class EmbeddedStockCache implements StockCache {
   readonly engine = "embedded";
   private counters = new Map<string, number>();
   private marker: string | null = null;
+  /** The rebuild under way, as the Redis mirror keeps it (see its scripts). */
+  private rebuild: { epoch: string; leaseEnds: number; filling: boolean; deltas: Map<string, number>; loaded: Map<string, number> } | null = null;
+  private readonly leaseMs: number;
   private sessionNumber = 1;
   private isDown = false;
   /** When set, every call is applied and then throws, as if its reply was lost. */
   loseReplies = false;
+
+  constructor(options: { rebuildLeaseMs?: number } = {}) {
+    this.leaseMs = options.rebuildLeaseMs ?? 15_000;
+  }
 
   session(): number {
     return this.sessionNumber;
@@ -38,10 +48,12 @@ export class EmbeddedStockCache implements StockCache {
 
   async adjust(epoch: string, deltas: readonly { variantId: string; delta: number }[]): Promise<boolean> {
     return this.call(() => {
-      if (this.marker !== epoch) return false;
+      const phase = this.phase(epoch);
+      if (phase === null) return false;
       for (const { variantId, delta } of deltas) {
         const current = this.counters.get(variantId);
-        if (current !== undefined) this.counters.set(variantId, current + delta);
+        if (phase !== "clearing" && current !== undefined) this.counters.set(variantId, current + delta);
+        else if (phase !== "live") this.rebuild!.deltas.set(variantId, (this.rebuild!.deltas.get(variantId) ?? 0) + delta);
       }
       return true;
     });
@@ -49,20 +61,51 @@ export class EmbeddedStockCache implements StockCache {
 
   async load(epoch: string, levels: readonly { variantId: string; available: number }[]): Promise<boolean> {
     return this.call(() => {
-      if (this.marker !== epoch) return false;
-      for (const { variantId, available } of levels) this.counters.set(variantId, available);
+      const phase = this.phase(epoch);
+      if (phase === null) return false;
+      for (const { variantId, available } of levels) (phase === "live" ? this.counters : this.rebuild!.loaded).set(variantId, available);
       return true;
     });
   }
 
-  async read(variantIds: readonly string[]): Promise<{ epoch: string | null; available: (number | null)[] }> {
-    return this.call(() => ({ epoch: this.marker, available: variantIds.map((id) => this.counters.get(id) ?? null) }));
+  async read(variantIds: readonly string[]): Promise<{ epoch: string | null; rebuilding: string | null; available: (number | null)[] }> {
+    return this.call(() => ({ epoch: this.marker, rebuilding: this.current()?.epoch ?? null, available: variantIds.map((id) => this.counters.get(id) ?? null) }));
   }
 
-  async replace(epoch: string, levels: readonly { variantId: string; available: number }[]): Promise<void> {
+  async beginRebuild(epoch: string): Promise<void> {
     this.call(() => {
       this.marker = null;
-      this.counters = new Map(levels.map(({ variantId, available }) => [variantId, available]));
+      this.rebuild = { epoch, leaseEnds: Date.now() + this.leaseMs, filling: false, deltas: new Map(), loaded: new Map() };
+    });
+  }
+
+  /** In steps with a turn of the event loop between them, as the Redis mirror's commands interleave with others. */
+  async fillRebuild(epoch: string, levels: readonly { variantId: string; available: number }[]): Promise<boolean> {
+    const step = (work: (rebuild: NonNullable<EmbeddedStockCache["rebuild"]>) => void) =>
+      this.call(() => {
+        const rebuild = this.current();
+        if (rebuild?.epoch !== epoch) return false;
+        work(rebuild);
+        rebuild.leaseEnds = Date.now() + this.leaseMs;
+        return true;
+      });
+    if (!step(() => this.counters.clear())) return false;
+    await nextTurn();
+    if (!step((rebuild) => (rebuild.filling = true))) return false;
+    for (let i = 0; i < levels.length; i += FILL_CHUNK) {
+      await nextTurn();
+      const written = step((rebuild) => {
+        for (const { variantId, available } of levels.slice(i, i + FILL_CHUNK)) {
+          this.counters.set(variantId, available + (rebuild.deltas.get(variantId) ?? 0));
+          rebuild.deltas.delete(variantId);
+        }
+      });
+      if (!written) return false;
+    }
+    await nextTurn();
+    return step((rebuild) => {
+      for (const [variantId, available] of rebuild.loaded) this.counters.set(variantId, available + (rebuild.deltas.get(variantId) ?? 0));
+      this.rebuild = null;
       this.marker = epoch;
     });
   }
@@ -76,12 +119,27 @@ export class EmbeddedStockCache implements StockCache {
   up(): void {
     this.counters = new Map();
     this.marker = null;
+    this.rebuild = null;
     this.sessionNumber += 1;
     this.isDown = false;
   }
 
   async close(): Promise<void> {
     this.counters.clear();
+  }
+
+  /** The rebuild under way, unless its lease ran out. */
+  private current() {
+    if (this.rebuild !== null && this.rebuild.leaseEnds <= Date.now()) this.rebuild = null;
+    return this.rebuild;
+  }
+
+  /** How a call fenced by `epoch` applies: to the live counters, to a rebuild (before or while it writes), or not at all. */
+  private phase(epoch: string): "live" | "clearing" | "filling" | null {
+    if (this.marker === epoch) return "live";
+    const rebuild = this.current();
+    if (rebuild?.epoch !== epoch) return null;
+    return rebuild.filling ? "filling" : "clearing";
   }
 
   private call<T>(operation: () => T): T {

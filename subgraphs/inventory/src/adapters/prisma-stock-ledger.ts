@@ -1,14 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { badInput } from "#kernel";
-import type { PrismaClient } from "#kernel/relational";
+import { withDirectConnection, type PrismaClient } from "#kernel/relational";
 import { byVariantId, releaseStep } from "../domain/stock-rules.js";
 import type { Reservation, StockItem, StockLevel } from "../domain/stock.js";
-import type { LedgerChange, LedgerCommitResult, LedgerReserveResult, StockLedger } from "../ports/stock-ledger.js";
+import type { LedgerChange, LedgerCommitResult, LedgerReserveResult, MirrorRebuild, StockLedger } from "../ports/stock-ledger.js";
 import {
   commitInOneTrip,
   findReservation,
   giveBack,
-  holdFenceExclusive,
+  MIRROR_FENCE,
   holdFenceShared,
   readEpoch,
   reserveInOneTrip,
@@ -181,20 +181,36 @@ export class PrismaStockLedger implements StockLedger {
     });
   }
 
-  rebuildMirror(write: (epoch: string, levels: StockLevel[]) => Promise<void>): Promise<string> {
-    return this.prisma.$transaction(
-      async (tx) => {
-        await holdFenceExclusive(tx);
-        const epoch = randomUUID();
-        await tx.$executeRaw`
-          INSERT INTO "StockMirrorEpoch" (id, epoch, "rebuiltAt") VALUES (1, ${epoch}, now())
-          ON CONFLICT (id) DO UPDATE SET epoch = EXCLUDED.epoch, "rebuiltAt" = EXCLUDED."rebuiltAt"`;
-        const levels = await tx.$queryRaw<StockLevel[]>`SELECT "variantId", available, reserved FROM "StockLevel"`;
-        await write(epoch, levels);
-        return epoch;
-      },
-      { maxWait: this.transactionOptions.maxWait, timeout: 120_000 },
-    );
+  async rebuildMirror(mirror: MirrorRebuild): Promise<string> {
+    const epoch = randomUUID();
+    const levels = await withDirectConnection(this.prisma, async (client) => {
+      // Session-level, so it can end between the two transactions below: it waits for every
+      // change in flight (each holds the fence shared until it commits) and holds new ones
+      // back only while the epoch moves and the snapshot is taken, not while it is read.
+      // On any failure the connection is closed (withDirectConnection), which ends the lock and
+      // rolls back whatever transaction is open.
+      await client.query(`SELECT pg_advisory_lock(${MIRROR_FENCE})`);
+      await client.query("BEGIN");
+      await client.query(
+        `INSERT INTO "StockMirrorEpoch" (id, epoch, "rebuiltAt") VALUES (1, $1, now())
+         ON CONFLICT (id) DO UPDATE SET epoch = EXCLUDED.epoch, "rebuiltAt" = EXCLUDED."rebuiltAt"`,
+        [epoch],
+      );
+      // Before the new epoch commits: a change that reports it must find the mirror keeping
+      // its deltas. Should this fail, the epoch rolls back and the old marker is gone.
+      await mirror.begin(epoch);
+      await client.query("COMMIT");
+      await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+      // The snapshot the levels are read in is taken here, with the fence still held: every
+      // change before the new epoch is in it, every change after reports the new epoch.
+      await client.query("SELECT pg_current_snapshot()");
+      await client.query(`SELECT pg_advisory_unlock(${MIRROR_FENCE})`);
+      const { rows } = await client.query<StockLevel>(`SELECT "variantId", available, reserved FROM "StockLevel"`);
+      await client.query("COMMIT");
+      return rows;
+    });
+    await mirror.fill(epoch, levels);
+    return epoch;
   }
 
   currentEpoch(): Promise<string> {

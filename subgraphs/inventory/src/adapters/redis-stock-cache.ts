@@ -3,9 +3,10 @@ import { inParallel } from "#kernel/runtime/in-parallel.ts";
 import type { StockItem } from "../domain/stock.js";
 import type { CacheReserveOutcome, StockCache } from "../ports/stock-cache.js";
 
-// Every script gets the epoch marker as KEYS[1] and the epoch as ARGV[1], and changes
-// nothing unless they match: the fence that keeps late or stale commands out of a rebuilt
-// mirror. Counters are KEYS[2..n] with their numbers in ARGV[2..n].
+// Every fenced script gets the epoch as ARGV[1] and changes nothing unless it is current: the
+// fence that keeps late or stale commands out of a rebuilt mirror. The marker is KEYS[1];
+// scripts that take part in a rebuild get its keys next (see REBUILD_KEYS), then counters,
+// with their numbers in the ARGV that follow.
 
 /** Checks every item, then decrements all of them: all or nothing, never below zero. */
 const RESERVE = `
@@ -19,47 +20,134 @@ end
 for i = 2, #KEYS do redis.call('DECRBY', KEYS[i], ARGV[i]) end
 return {'reserved'}`;
 
-/** Adds deltas to the counters that exist (a missing one is rebuilt, never guessed). */
-const ADJUST = `
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-for i = 2, #KEYS do
-  if redis.call('EXISTS', KEYS[i]) == 1 then redis.call('INCRBY', KEYS[i], ARGV[i]) end
+/**
+ * KEYS[1..5]: marker, the rebuild under way (its epoch, with a lease), the same epoch once its
+ * old counters are gone and it writes new ones, deltas kept for counters not written yet, and
+ * counters loaded for variants new since its snapshot. Sets \`phase\` to 'live' (the marker is
+ * ARGV[1]), 'clearing', 'filling', or nil.
+ */
+const PHASE = `
+local phase = nil
+if redis.call('GET', KEYS[1]) == ARGV[1] then phase = 'live'
+elseif redis.call('GET', KEYS[2]) == ARGV[1] then
+  if redis.call('GET', KEYS[3]) == ARGV[1] then phase = 'filling' else phase = 'clearing' end
+end`;
+
+/**
+ * Adds deltas to the counters that exist (a missing one is rebuilt, never guessed). During a
+ * rebuild at this epoch, a delta for a counter it has not written yet is kept for it.
+ */
+const ADJUST = `${PHASE}
+if not phase then return 0 end
+for i = 6, #KEYS do
+  if phase ~= 'clearing' and redis.call('EXISTS', KEYS[i]) == 1 then redis.call('INCRBY', KEYS[i], ARGV[i - 4])
+  elseif phase ~= 'live' then redis.call('HINCRBY', KEYS[4], KEYS[i], ARGV[i - 4]) end
 end
 return 1`;
 
-/** Sets the counters of variants new to the ledger. */
-const LOAD = `
+/** Sets the counters of variants new to the ledger; during a rebuild, for it to write. */
+const LOAD = `${PHASE}
+if not phase then return 0 end
+for i = 6, #KEYS do
+  if phase == 'live' then redis.call('SET', KEYS[i], ARGV[i - 4]) else redis.call('HSET', KEYS[5], KEYS[i], ARGV[i - 4]) end
+end
+return 1`;
+
+/** Takes any rebuild over: no marker, nothing kept, this epoch under a lease. ARGV: epoch, lease ms. */
+const BEGIN_REBUILD = `
+redis.call('DEL', KEYS[1], KEYS[3], KEYS[4], KEYS[5])
+redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
+return 1`;
+
+/** Unlinks old counters (KEYS[2..]) while the rebuild is still this one, renewing its lease. */
+const CLEAR = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-for i = 2, #KEYS do redis.call('SET', KEYS[i], ARGV[i]) end
+for i = 2, #KEYS do redis.call('UNLINK', KEYS[i]) end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1`;
+
+/** The old counters are gone: from here a counter that exists is one this rebuild wrote. */
+const START_FILLING = `
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[3], ARGV[1])
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
+return 1`;
+
+/** Writes snapshot counters (KEYS[6..], ARGV[3..]) plus the deltas kept for them. */
+const FILL = `${PHASE}
+if phase ~= 'filling' then return 0 end
+for i = 6, #KEYS do
+  local available = tonumber(ARGV[i - 3])
+  local kept = redis.call('HGET', KEYS[4], KEYS[i])
+  if kept then
+    available = available + tonumber(kept)
+    redis.call('HDEL', KEYS[4], KEYS[i])
+  end
+  redis.call('SET', KEYS[i], available)
+end
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
+return 1`;
+
+/**
+ * Writes the variants loaded during the rebuild (with their deltas), drops deltas for variants
+ * it neither had nor loaded, and sets the marker. The loaded counters' names come from the
+ * hash rather than KEYS: this runs on one Redis, never a cluster.
+ */
+const FINISH_REBUILD = `${PHASE}
+if phase ~= 'filling' then return 0 end
+local loaded = redis.call('HGETALL', KEYS[5])
+for i = 1, #loaded, 2 do
+  local available = tonumber(loaded[i + 1])
+  local kept = redis.call('HGET', KEYS[4], loaded[i])
+  if kept then available = available + tonumber(kept) end
+  redis.call('SET', loaded[i], available)
+end
+redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5])
+redis.call('SET', KEYS[1], ARGV[1])
 return 1`;
 
 type ScriptReply = [string, (string | number)?, number?];
+type Script = (numberOfKeys: number, ...keysThenArgs: (string | number)[]) => Promise<number>;
 
 interface StockScripts {
   stockReserve(numberOfKeys: number, ...keysThenArgs: (string | number)[]): Promise<ScriptReply>;
-  stockAdjust(numberOfKeys: number, ...keysThenArgs: (string | number)[]): Promise<number>;
-  stockLoad(numberOfKeys: number, ...keysThenArgs: (string | number)[]): Promise<number>;
+  stockAdjust: Script;
+  stockLoad: Script;
+  stockBeginRebuild: Script;
+  stockClear: Script;
+  stockStartFilling: Script;
+  stockFill: Script;
+  stockFinishRebuild: Script;
 }
 
 const WRITE_CHUNK = 1_000;
 /**
- * A rebuild holds every stock change back, so its Redis side keeps several commands in flight
- * rather than one round trip at a time: at a million products (1.4M counters) its Redis part
- * took 4.5 s into an empty database and 8.5 s over a full one, 3.0 and 5.8 s this way.
+ * The rebuild's Redis side keeps several commands in flight rather than one round trip at a
+ * time: at a million products (1.4M counters) one at a time took 4.5 s into an empty database
+ * and 8.5 s over a full one.
  */
 const SCAN_COUNT = 10_000;
 const WRITES_IN_FLIGHT = 16;
+/**
+ * How long a rebuild stays "under way" without its loader renewing it: past that, other
+ * processes stop waiting for it and rebuild themselves. Every step renews it.
+ */
+const DEFAULT_REBUILD_LEASE_MS = 15_000;
 
 /**
- * The stock mirror on Redis: counters `{namespace}stock:{variantId}` and the epoch marker
- * `{namespace}stock-epoch`. The namespace keeps two databases that share one Redis (test
- * databases, staging) from ever mixing counters. Runs on a connection it does not own (the
- * process's key-value store), so `close` leaves the connection open.
+ * The stock mirror on Redis: counters `{namespace}stock:{variantId}`, the epoch marker
+ * `{namespace}stock-epoch`, and while a rebuild runs `{namespace}stock-rebuild*`. The
+ * namespace keeps two databases that share one Redis (test databases, staging) from ever
+ * mixing counters. Runs on a connection it does not own (the process's key-value store), so
+ * `close` leaves the connection open.
  */
 export class RedisStockCache implements StockCache {
   readonly engine = "redis";
   private readonly prefix: string;
   private readonly markerKey: string;
+  /** Marker, rebuild, filling, kept deltas, loaded counters: the PHASE layout of the scripts. */
+  private readonly rebuildKeys: readonly string[];
+  private readonly leaseMs: number;
   private sessionNumber: number;
   private readonly onReady = () => {
     this.sessionNumber += 1;
@@ -67,14 +155,22 @@ export class RedisStockCache implements StockCache {
 
   constructor(
     private readonly client: Redis,
-    options: { namespace: string },
+    options: { namespace: string; rebuildLeaseMs?: number },
   ) {
     if (!/^[A-Za-z0-9_.:-]*$/.test(options.namespace)) throw new Error(`Invalid stock cache namespace ${options.namespace}`);
     this.prefix = options.namespace;
     this.markerKey = `${this.prefix}stock-epoch`;
+    const rebuild = `${this.prefix}stock-rebuild`;
+    this.rebuildKeys = [this.markerKey, rebuild, `${rebuild}-filling`, `${rebuild}-deltas`, `${rebuild}-loaded`];
+    this.leaseMs = options.rebuildLeaseMs ?? DEFAULT_REBUILD_LEASE_MS;
     client.defineCommand("stockReserve", { lua: RESERVE });
     client.defineCommand("stockAdjust", { lua: ADJUST });
     client.defineCommand("stockLoad", { lua: LOAD });
+    client.defineCommand("stockBeginRebuild", { lua: BEGIN_REBUILD });
+    client.defineCommand("stockClear", { lua: CLEAR });
+    client.defineCommand("stockStartFilling", { lua: START_FILLING });
+    client.defineCommand("stockFill", { lua: FILL });
+    client.defineCommand("stockFinishRebuild", { lua: FINISH_REBUILD });
     // Each (re)connection is a new session: the server may have restarted, empty or not.
     this.sessionNumber = client.status === "ready" ? 1 : 0;
     client.on("ready", this.onReady);
@@ -109,53 +205,61 @@ export class RedisStockCache implements StockCache {
 
   async adjust(epoch: string, deltas: readonly { variantId: string; delta: number }[]): Promise<boolean> {
     if (deltas.length === 0) return true;
-    const applied = await this.scripts.stockAdjust(
-      deltas.length + 1,
-      this.markerKey,
-      ...deltas.map((d) => this.key(d.variantId)),
-      epoch,
-      ...deltas.map((d) => d.delta),
-    );
-    return applied === 1;
+    return (await this.withRebuildKeys(this.scripts.stockAdjust, deltas.map((d) => this.key(d.variantId)), [epoch, ...deltas.map((d) => d.delta)])) === 1;
   }
 
   async load(epoch: string, levels: readonly { variantId: string; available: number }[]): Promise<boolean> {
     let applied = true;
-    for (let i = 0; i < levels.length; i += WRITE_CHUNK) {
-      const chunk = levels.slice(i, i + WRITE_CHUNK);
-      const done = await this.scripts.stockLoad(chunk.length + 1, this.markerKey, ...chunk.map((l) => this.key(l.variantId)), epoch, ...chunk.map((l) => l.available));
+    for (const chunk of chunked(levels)) {
+      const done = await this.withRebuildKeys(this.scripts.stockLoad, chunk.map((l) => this.key(l.variantId)), [epoch, ...chunk.map((l) => l.available)]);
       applied &&= done === 1;
     }
     return applied;
   }
 
-  async read(variantIds: readonly string[]): Promise<{ epoch: string | null; available: (number | null)[] }> {
-    // One MGET: the marker and the counters as of the same instant.
-    const [marker, ...values] = await this.client.mget(this.markerKey, ...variantIds.map((id) => this.key(id)));
-    return { epoch: marker ?? null, available: values.map((value) => (value === null ? null : Number(value))) };
+  async read(variantIds: readonly string[]): Promise<{ epoch: string | null; rebuilding: string | null; available: (number | null)[] }> {
+    // One MGET: the marker, the rebuild and the counters as of the same instant.
+    const [marker, rebuilding, ...values] = await this.client.mget(this.markerKey, this.rebuildKeys[1]!, ...variantIds.map((id) => this.key(id)));
+    return { epoch: marker ?? null, rebuilding: rebuilding ?? null, available: values.map((value) => (value === null ? null : Number(value))) };
   }
 
-  async replace(epoch: string, levels: readonly { variantId: string; available: number }[]): Promise<void> {
-    // Without the marker every fenced script is a no-op, so nothing interleaves with this.
-    await this.client.del(this.markerKey);
-    // Each batch is unlinked while the scan goes on: a scan returns every key present for its
-    // whole length, and keys it already returned being removed does not change that.
-    const unlinked: Promise<number>[] = [];
-    let cursor = "0";
-    do {
-      const [next, keys] = await this.client.scan(cursor, "MATCH", `${this.prefix}stock:*`, "COUNT", SCAN_COUNT);
-      if (keys.length > 0) unlinked.push(this.client.unlink(...keys));
-      cursor = next;
-    } while (cursor !== "0");
-    await Promise.all(unlinked);
-    const chunks: (readonly { variantId: string; available: number }[])[] = [];
-    for (let i = 0; i < levels.length; i += WRITE_CHUNK) chunks.push(levels.slice(i, i + WRITE_CHUNK));
-    await inParallel(chunks, WRITES_IN_FLIGHT, (chunk) => this.client.mset(...chunk.flatMap((l) => [this.key(l.variantId), String(l.available)])));
-    await this.client.set(this.markerKey, epoch);
+  async beginRebuild(epoch: string): Promise<void> {
+    await this.withRebuildKeys(this.scripts.stockBeginRebuild, [], [epoch, this.leaseMs]);
+  }
+
+  async fillRebuild(epoch: string, levels: readonly { variantId: string; available: number }[]): Promise<boolean> {
+    if (!(await this.clearOldCounters(epoch))) return false;
+    if ((await this.withRebuildKeys(this.scripts.stockStartFilling, [], [epoch, this.leaseMs])) !== 1) return false;
+    const written = await inParallel(chunked(levels), WRITES_IN_FLIGHT, (chunk) =>
+      this.withRebuildKeys(this.scripts.stockFill, chunk.map((l) => this.key(l.variantId)), [epoch, this.leaseMs, ...chunk.map((l) => l.available)]),
+    );
+    if (written.some((done) => done !== 1)) return false;
+    return (await this.withRebuildKeys(this.scripts.stockFinishRebuild, [], [epoch])) === 1;
   }
 
   async close(): Promise<void> {
     this.client.off("ready", this.onReady);
+  }
+
+  /**
+   * Unlinks every counter, batch by batch as the scan goes on (a scan returns every key present
+   * for its whole length, and keys it already returned being removed does not change that).
+   * Each batch first checks the rebuild is still this one, so a loader that was taken over
+   * never removes the counters of the one that took over.
+   */
+  private async clearOldCounters(epoch: string): Promise<boolean> {
+    const batches: Promise<number>[] = [];
+    let cursor = "0";
+    do {
+      const [next, keys] = await this.client.scan(cursor, "MATCH", `${this.prefix}stock:*`, "COUNT", SCAN_COUNT);
+      batches.push(this.scripts.stockClear(keys.length + 1, this.rebuildKeys[1]!, ...keys, epoch, this.leaseMs));
+      cursor = next;
+    } while (cursor !== "0");
+    return (await Promise.all(batches)).every((done) => done === 1);
+  }
+
+  private withRebuildKeys(script: Script, counters: readonly string[], args: readonly (string | number)[]): Promise<number> {
+    return script.call(this.client, this.rebuildKeys.length + counters.length, ...this.rebuildKeys, ...counters, ...args);
   }
 
   private key(variantId: string): string {
@@ -165,4 +269,10 @@ export class RedisStockCache implements StockCache {
   private get scripts(): StockScripts {
     return this.client as unknown as StockScripts;
   }
+}
+
+function chunked<T>(items: readonly T[]): T[][] {
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += WRITE_CHUNK) chunks.push(items.slice(i, i + WRITE_CHUNK));
+  return chunks;
 }

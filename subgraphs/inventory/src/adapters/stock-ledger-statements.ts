@@ -15,15 +15,11 @@ export type Tx = Prisma.TransactionClient;
  * rebuild exclusively. Any constant works; it must differ from the other advisory locks
  * taken in this database (the outbox relay uses 7_340_021).
  */
-const MIRROR_FENCE = 7_340_131;
+/** The advisory lock every stock change holds shared and a mirror rebuild takes exclusively. */
+export const MIRROR_FENCE = 7_340_131;
 
 export async function holdFenceShared(tx: Tx): Promise<void> {
   await tx.$queryRaw`SELECT 1 AS fenced FROM (SELECT pg_advisory_xact_lock_shared(${MIRROR_FENCE}::bigint)) AS fence`;
-}
-
-/** Waits for every change in flight to commit and holds new ones back until this transaction ends. */
-export async function holdFenceExclusive(tx: Tx): Promise<void> {
-  await tx.$queryRaw`SELECT 1 AS fenced FROM (SELECT pg_advisory_xact_lock(${MIRROR_FENCE}::bigint)) AS fence`;
 }
 
 /**

@@ -29,11 +29,15 @@ export function createStockMirror(deps: { cache: StockCache; ledger: StockLedger
   let doubts = 0;
   let clearedDoubts = 0;
   let rebuilding: Promise<void> | undefined;
+  /** The epoch this process's own rebuild fills, while it does. */
+  let filling: string | undefined;
+  /** The ledger's epoch as read after `doubts` doubts: only a rebuild since covers them. */
+  let baseline: { epoch: string; doubts: number } | undefined;
   let failures = 0;
   let retryAt = 0;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
-  const counts = { admitted: 0, bypassed: 0, rebuilds: 0 };
+  const counts = { admitted: 0, bypassed: 0, rebuilds: 0, adopted: 0 };
 
   function trustedEpoch(): string | null {
     return epoch !== null && verifiedSession === cache.session() && clearedDoubts === doubts ? epoch : null;
@@ -49,17 +53,39 @@ export function createStockMirror(deps: { cache: StockCache; ledger: StockLedger
     });
   }
 
+  /**
+   * Makes the mirror trusted again: adopts a rebuild another process finished, waits for one
+   * under way, or rebuilds. Adopting is only sound for a rebuild whose snapshot is newer than
+   * this process's start and its last doubt (a write it lost, or one a process that crashed
+   * before it started may have lost): one whose epoch differs from the ledger's epoch read
+   * after those, and is the ledger's current one.
+   */
   async function rebuild(): Promise<void> {
     const session = cache.session();
     const doubtsBefore = doubts;
     try {
-      // Probe first: a rebuild holds every stock change back, so never start one that an
-      // unreachable cache would only make wait for a timeout.
-      await cache.read([]);
-      const next = await ledger.rebuildMirror((newEpoch, levels) => cache.replace(newEpoch, levels));
-      epoch = next;
-      verifiedSession = session;
-      clearedDoubts = doubtsBefore;
+      // Probe first: a rebuild holds every stock change back for a moment, so never start one
+      // that an unreachable cache would only make wait for a timeout.
+      const probe = await cache.read([]);
+      if (baseline?.doubts !== doubtsBefore) baseline = { epoch: await ledger.currentEpoch(), doubts: doubtsBefore };
+      if (probe.epoch !== null && probe.epoch !== baseline.epoch && probe.epoch === (await ledger.currentEpoch())) {
+        trust(probe.epoch, session, doubtsBefore);
+        counts.adopted += 1;
+        return;
+      }
+      // Another process fills the mirror: rebuilding now would take that over and be taken
+      // over in turn. Its end is adopted (or, too old for us, followed by our own rebuild).
+      if (probe.rebuilding !== null && probe.rebuilding !== filling) return;
+      const next = await ledger.rebuildMirror({
+        begin: async (newEpoch) => {
+          filling = newEpoch;
+          await cache.beginRebuild(newEpoch);
+        },
+        fill: async (newEpoch, levels) => {
+          if (!(await cache.fillRebuild(newEpoch, levels))) throw new Error("another rebuild took the mirror over");
+        },
+      });
+      trust(next, session, doubtsBefore);
       failures = 0;
       retryAt = 0;
       counts.rebuilds += 1;
@@ -70,7 +96,16 @@ export function createStockMirror(deps: { cache: StockCache; ledger: StockLedger
       if (failures === 1 || failures % 20 === 0) {
         logger.warn("stock mirror rebuild failed; reservations use the ledger alone until it succeeds", { error: String(error), failures });
       }
+    } finally {
+      filling = undefined;
     }
+  }
+
+  function trust(at: string, session: number, doubtsCovered: number): void {
+    epoch = at;
+    verifiedSession = session;
+    clearedDoubts = doubtsCovered;
+    baseline = { epoch: at, doubts: doubtsCovered };
   }
 
   /** The outcome of a mirror write is unknown: distrust the mirror until it is rebuilt. */

@@ -14,7 +14,8 @@ export type CacheReserveOutcome =
  * - each call is atomic, whatever the number of processes;
  * - calls that take an epoch change nothing unless the marker equals it, so a command from
  *   before a rebuild (late, retried, from a process that lost track) can never corrupt the
- *   rebuilt counters;
+ *   rebuilt counters; while a rebuild at an epoch runs, calls fenced by that epoch are kept
+ *   aside and counted into the counters it writes (see `beginRebuild`);
  * - `reserve` decrements every counter or none, and never below zero;
  * - `session()` changes whenever the connection is (re)established: what the engine holds
  *   after a restart is unverified until the next rebuild.
@@ -25,13 +26,33 @@ export interface StockCache {
   session(): number;
   /** When the marker equals `epoch` and every variant has enough: decrements all. */
   reserve(epoch: string, items: readonly StockItem[]): Promise<CacheReserveOutcome>;
-  /** When the marker equals `epoch`: adds each delta to the counters that exist. Returns whether it did. */
+  /**
+   * When the marker equals `epoch`: adds each delta to the counters that exist. When a rebuild
+   * at `epoch` runs: keeps each delta for the counter the rebuild writes (or adds it to the
+   * one it wrote already). Returns whether it did either.
+   */
   adjust(epoch: string, deltas: readonly { variantId: string; delta: number }[]): Promise<boolean>;
-  /** When the marker equals `epoch`: sets the counters of variants new to the ledger. */
+  /** Sets the counters of variants new to the ledger, at `epoch` (or in the rebuild at `epoch`). */
   load(epoch: string, levels: readonly { variantId: string; available: number }[]): Promise<boolean>;
-  /** The marker and the counters (null where missing), read in one atomic step. */
-  read(variantIds: readonly string[]): Promise<{ epoch: string | null; available: (number | null)[] }>;
-  /** Drops the marker and every counter, writes `levels`, then sets the marker to `epoch`. */
-  replace(epoch: string, levels: readonly { variantId: string; available: number }[]): Promise<void>;
+  /**
+   * The marker, the epoch of a rebuild under way (null when none, or its loader stopped
+   * renewing it), and the counters (null where missing), read in one atomic step.
+   */
+  read(variantIds: readonly string[]): Promise<{ epoch: string | null; rebuilding: string | null; available: (number | null)[] }>;
+  /**
+   * Starts a rebuild at `epoch` and takes it over from any other: drops the marker (so every
+   * call fenced by an older epoch is refused from here on) and from now keeps the deltas and
+   * loads of calls fenced by `epoch` for `fillRebuild`. Quick: the ledger calls it while stock
+   * changes are held back, so that a change committed after that reports `epoch` and is
+   * never lost.
+   */
+  beginRebuild(epoch: string): Promise<void>;
+  /**
+   * Replaces every counter with `levels` (the ledger's snapshot at `epoch`) plus the deltas
+   * kept for each, writes the variants loaded since `beginRebuild`, then sets the marker to
+   * `epoch`. Stock changes go on meanwhile. False, and nothing more written, when another
+   * rebuild took over or this one went unrenewed past its lease.
+   */
+  fillRebuild(epoch: string, levels: readonly { variantId: string; available: number }[]): Promise<boolean>;
   close(): Promise<void>;
 }

@@ -9,6 +9,13 @@ export interface LedgerChange {
   changes: AvailabilityChange[];
 }
 
+/** The mirror's side of a rebuild (see `StockLedger.rebuildMirror`). */
+export interface MirrorRebuild {
+  begin(epoch: string): Promise<void>;
+  /** Rejects when the mirror could not be filled at `epoch` (another rebuild took over). */
+  fill(epoch: string, levels: StockLevel[]): Promise<void>;
+}
+
 export type LedgerReserveResult =
   /** Units taken: a new reservation, or an expired or released one held again. */
   | { kind: "reserved"; reservation: Reservation; change: LedgerChange }
@@ -33,8 +40,8 @@ export type LedgerCommitResult =
  * - stock rows are locked in variant-id order, so concurrent multi-item changes never deadlock;
  * - every change of `available` records a StockChanged event in the same transaction (outbox);
  * - every change reads the mirror epoch under a shared fence that `rebuildMirror` takes
- *   exclusively, so a change is either inside a rebuild's snapshot or reports the epoch of
- *   the mirror that does not contain it yet.
+ *   exclusively for a moment, so a change is either inside a rebuild's snapshot or reports
+ *   the epoch of the mirror that does not contain it yet.
  */
 export interface StockLedger {
   levels(variantIds: readonly string[]): Promise<Map<string, StockLevel>>;
@@ -91,11 +98,13 @@ export interface StockLedger {
     now: Date,
   ): Promise<StockLevel[]>;
   /**
-   * Starts a new mirror epoch: with every stock change fenced out, stores a fresh epoch,
-   * reads every level and hands both to `write` (which fills the mirror) before committing.
-   * A change committed after it reports the new epoch; one before it is in the snapshot.
+   * Starts a new mirror epoch and fills the mirror at it. With every stock change fenced out
+   * for a moment (the changes in flight commit first), it stores a fresh epoch, calls
+   * `mirror.begin` before that commits, and takes its snapshot; then lets changes go on, reads
+   * every level in that snapshot and hands them to `mirror.fill`. A change committed before
+   * is in the snapshot; one after reports the new epoch (and the mirror keeps it for the fill).
    */
-  rebuildMirror(write: (epoch: string, levels: StockLevel[]) => Promise<void>): Promise<string>;
+  rebuildMirror(mirror: MirrorRebuild): Promise<string>;
   /** The epoch of the last committed rebuild ("none" before the first). */
   currentEpoch(): Promise<string>;
   close(): Promise<void>;
