@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { waitFor } from "#kernel/testing";
+import type { MirrorRebuild, StockLedger } from "../src/ports/stock-ledger.js";
 import type { RigFactory } from "./support/inventory-rig.js";
 import { replaceMirror } from "./support/replace-mirror.js";
-import { assertMirrorAgrees, buy, deferred, range, rejectsWithCode, reservationsByStatus, withStockedRig, type BuyOutcome } from "./support/proof-helpers.js";
+import { assertMirrorAgrees, buy, deferred, range, rejectsWithCode, reservationsByStatus, waitUntilTrusted, withStockedRig, type BuyOutcome } from "./support/proof-helpers.js";
 
 const HOT = "prod_hot";
 
@@ -99,6 +100,49 @@ export function defineOversellingProofs(engine: string, createRig: RigFactory): 
         await assertMirrorAgrees(rig, [HOT]);
         assert.notEqual(rig.service.mirror.status().epoch, epoch);
       }));
+
+    it("sells exactly the stock to a flash sale while another process rebuilds the mirror, holding no sale back", () => {
+      let pause: { filling: ReturnType<typeof deferred>; go: ReturnType<typeof deferred> } | undefined;
+      // The next rebuild stops after its snapshot, before writing Redis, until the test lets it go.
+      const pauseNextFill = (ledger: StockLedger): StockLedger =>
+        Object.assign(Object.create(ledger) as StockLedger, {
+          rebuildMirror: (mirror: MirrorRebuild) =>
+            ledger.rebuildMirror({
+              begin: (epoch) => mirror.begin(epoch),
+              fill: async (epoch, levels) => {
+                const paused = pause;
+                pause = undefined;
+                paused?.filling.resolve();
+                await paused?.go.promise;
+                await mirror.fill(epoch, levels);
+              },
+            }),
+        });
+      return withStockedRig(createRig, { [HOT]: 50 }, { wrapLedger: pauseNextFill }, async (rig) => {
+        const before = rig.service.mirror.status();
+        const { filling, go } = (pause = { filling: deferred(), go: deferred() });
+        const other = await rig.anotherProcess();
+        await filling.promise;
+        // With the other's rebuild stopped mid-way, sales and returns go on (a stop-the-world
+        // rebuild would hold them until it ends, and this would never finish).
+        const early = await Promise.all(range(40).map((i) => buy(rig.service, `early-${i}`, [{ variantId: HOT, quantity: 1 }])));
+        assert.equal(tally(early).sold, 40);
+        for (const i of range(5)) await rig.service.release(`early-${i}`);
+        const late = Promise.all(range(260).map((i) => buy(rig.service, `late-${i}`, [{ variantId: HOT, quantity: 1 }])));
+        go.resolve();
+        const { sold, codes } = tally(await late);
+        assert.equal(sold, 15);
+        assert.deepEqual([...codes], ["OUT_OF_STOCK"]);
+        await waitUntilTrusted(other);
+        const levels = await assertMirrorAgrees(rig, [HOT]);
+        assert.deepEqual(levels.get(HOT), { variantId: HOT, available: 0, reserved: 50 });
+        assert.deepEqual(await reservationsByStatus(rig), { HELD: 50, RELEASED: 5 });
+        assert.equal(rig.service.mirror.status().epoch, other.mirror.status().epoch, "both processes trust the same rebuild");
+        const after = rig.service.mirror.status();
+        // A process with nothing to doubt takes the other's rebuild up rather than making its own.
+        if (after.doubts === before.doubts) assert.deepEqual([after.rebuilds, after.adopted], [before.rebuilds, before.adopted + 1]);
+      });
+    });
 
     it("lets only one of 30 concurrent two-item buyers through when one item has a single unit, with no partial decrement", () =>
       withStockedRig(createRig, { prod_a: 10, prod_b: 1 }, {}, async (rig) => {

@@ -12,6 +12,9 @@ export type Admission =
   /** No usable answer: ask the ledger alone. `missingVariantId` names a counter the mirror lacked. */
   | { kind: "bypass"; missingVariantId?: string };
 
+/** How often a process looks again at a rebuild another process is filling. */
+const WAIT_FOR_OTHER_MS = 100;
+
 /** Whether the mirror is trusted, at which epoch, and its counts (exported as metrics). */
 export type MirrorStatus = StockMirrorState;
 
@@ -31,6 +34,8 @@ export function createStockMirror(deps: { cache: StockCache; ledger: StockLedger
   let rebuilding: Promise<void> | undefined;
   /** The epoch this process's own rebuild fills, while it does. */
   let filling: string | undefined;
+  /** Another process's rebuild this process saw under way, and on which session. */
+  let awaited: { epoch: string; session: number } | undefined;
   /** The ledger's epoch as read after `doubts` doubts: only a rebuild since covers them. */
   let baseline: { epoch: string; doubts: number } | undefined;
   let failures = 0;
@@ -55,10 +60,10 @@ export function createStockMirror(deps: { cache: StockCache; ledger: StockLedger
 
   /**
    * Makes the mirror trusted again: adopts a rebuild another process finished, waits for one
-   * under way, or rebuilds. Adopting is only sound for a rebuild whose snapshot is newer than
-   * this process's start and its last doubt (a write it lost, or one a process that crashed
-   * before it started may have lost): one whose epoch differs from the ledger's epoch read
-   * after those, and is the ledger's current one.
+   * under way, or rebuilds. Adopting is only sound for a rebuild this process saw under way
+   * and then done, whose snapshot is newer than this process's start and its last doubt (a
+   * write it lost, or one a process that crashed before it started may have lost): one whose
+   * epoch differs from the ledger's epoch read after those, and is the ledger's current one.
    */
   async function rebuild(): Promise<void> {
     const session = cache.session();
@@ -68,14 +73,21 @@ export function createStockMirror(deps: { cache: StockCache; ledger: StockLedger
       // that an unreachable cache would only make wait for a timeout.
       const probe = await cache.read([]);
       if (baseline?.doubts !== doubtsBefore) baseline = { epoch: await ledger.currentEpoch(), doubts: doubtsBefore };
-      if (probe.epoch !== null && probe.epoch !== baseline.epoch && probe.epoch === (await ledger.currentEpoch())) {
+      // Seen filling and then done on one connection session: a server restarted in between
+      // could be showing a marker it restored with older counters.
+      const sawItFilled = probe.epoch !== null && awaited?.epoch === probe.epoch && awaited.session === session;
+      if (sawItFilled && probe.epoch !== baseline.epoch && probe.epoch === (await ledger.currentEpoch())) {
         trust(probe.epoch, session, doubtsBefore);
         counts.adopted += 1;
         return;
       }
       // Another process fills the mirror: rebuilding now would take that over and be taken
       // over in turn. Its end is adopted (or, too old for us, followed by our own rebuild).
-      if (probe.rebuilding !== null && probe.rebuilding !== filling) return;
+      if (probe.rebuilding !== null && probe.rebuilding !== filling) {
+        awaited = { epoch: probe.rebuilding, session };
+        retryAt = Date.now() + WAIT_FOR_OTHER_MS;
+        return;
+      }
       const next = await ledger.rebuildMirror({
         begin: async (newEpoch) => {
           filling = newEpoch;
