@@ -13,18 +13,24 @@
  *    PostgreSQL; its "yes" is only a pass to the ledger, which may still refuse, and then the
  *    units are given back. A wrong "yes" costs a ledger round trip, never a sale.
  * 3. Epochs make every change count exactly once in the mirror. A rebuild fences out every
- *    stock change (exclusive advisory lock), stores a fresh epoch in PostgreSQL, snapshots
- *    all levels into Redis and sets the Redis marker to that epoch. Every change reads the
- *    epoch under the shared fence, so it is either in a snapshot or reports the epoch whose
- *    counters lack it; it is then applied with that epoch as a fence ("only if the marker is
- *    still E"), unless this request's own admission already decremented epoch E. Give-backs
- *    are fenced by the admission's epoch, so a rebuild in between never double-counts.
+ *    stock change (exclusive advisory lock) only for a moment: it stores a fresh epoch in
+ *    PostgreSQL, starts the Redis rebuild at that epoch (the marker goes, so no process uses
+ *    the old counters) and takes its snapshot. Then changes go on while it reads the levels
+ *    and writes them to Redis; the mirror keeps the deltas fenced by the new epoch for the
+ *    counters not written yet and adds them as it writes, then sets the marker. Every change
+ *    reads the epoch under the shared fence, so it is either in a snapshot or reports the
+ *    epoch whose counters lack it; it is then applied with that epoch as a fence ("only if
+ *    the marker is still E, or the rebuild at E runs"), unless this request's own admission
+ *    already decremented epoch E. Give-backs are fenced by the admission's epoch, so a
+ *    rebuild in between never double-counts.
  * 4. Nothing stale is trusted. A process trusts the mirror only after rebuilding it on its
- *    current connection session (or adopting a newer marker that the ledger confirms as its
- *    current epoch) and with no doubt raised since. Redis restarted empty has no marker; any
- *    reconnection changes the session; a write whose outcome is unknown (timeout, dropped
- *    connection, ledger error after an admission) raises a doubt. Each leads to a rebuild
- *    from the ledger before the mirror is used again.
+ *    current connection session, or adopting a newer marker that the ledger confirms as its
+ *    current epoch (while trusted, or a rebuild it saw under way whose epoch is newer than its
+ *    start and last doubt), and with no doubt raised since. Redis restarted empty has no
+ *    marker; any reconnection changes the session; a write whose outcome is unknown (timeout,
+ *    dropped connection, ledger error after an admission) raises a doubt. Each leads to a
+ *    rebuild from the ledger before the mirror is used again; while one runs, the ledger
+ *    alone decides.
  * 5. Redis down: admission is skipped and the ledger alone decides (row locks and
  *    conditional updates), so selling continues correctly, a little slower.
  * 6. No Redis lock is needed: the critical sections are PostgreSQL's (row locks, the fence),
