@@ -158,16 +158,23 @@ export function defineStockCacheContract(engine: string, create: (namespace: str
       assert.deepEqual(await cache.read(["a"]), { epoch: second, rebuilding: null, available: [2] });
     });
 
-    it("stops calling a rebuild under way once its loader leaves it unrenewed past its lease", async () => {
+    it("keeps a rebuild under way while its loader renews it, and stops calling it one once left unrenewed past its lease", async () => {
       const leased = await create(`contract-${randomUUID().slice(0, 8)}:`, { rebuildLeaseMs: 200 });
       try {
         const epoch = randomUUID();
         await leased.beginRebuild(epoch);
         assert.equal((await leased.read([])).rebuilding, epoch);
+        for (let i = 0; i < 4; i++) {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          assert.equal(await leased.renewRebuild(epoch), true);
+        }
+        assert.equal((await leased.read([])).rebuilding, epoch, "renewed past its first lease");
+        assert.equal(await leased.renewRebuild(randomUUID()), false, "only the rebuild under way is renewed");
         await new Promise((resolve) => setTimeout(resolve, 400));
         assert.deepEqual(await leased.read([]), { epoch: null, rebuilding: null, available: [] });
         assert.equal(await leased.adjust(epoch, [{ variantId: "a", delta: 1 }]), false);
         assert.equal(await leased.fillRebuild(epoch, [{ variantId: "a", available: 1 }]), false);
+        assert.equal(await leased.renewRebuild(epoch), false, "a lapsed rebuild is not brought back");
         assert.equal((await leased.read([])).epoch, null);
       } finally {
         await leased.close();

@@ -1,10 +1,15 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { createLogger } from "#kernel";
+import { waitFor } from "#kernel/testing";
 import { EmbeddedStockCache } from "../src/adapters/embedded-stock-cache.js";
 import { embeddedRig } from "./support/inventory-rig.js";
 import { replaceMirror } from "./support/replace-mirror.js";
-import type { StockLedger } from "../src/ports/stock-ledger.js";
-import { assertMirrorAgrees, rejectsWithCode, waitUntilTrusted, withStockedRig } from "./support/proof-helpers.js";
+import type { MirrorRebuild, StockLedger } from "../src/ports/stock-ledger.js";
+import { createStockMirror } from "../src/domain/stock-mirror.js";
+import { assertMirrorAgrees, deferred, rejectsWithCode, waitUntilTrusted, withStockedRig } from "./support/proof-helpers.js";
+
+const silent = createLogger("silent", { service: "stock-mirror-test" });
 
 const P = "prod_p";
 
@@ -75,5 +80,42 @@ describe("The stock mirror", { timeout: 60_000 }, () => {
       assert.deepEqual([...(await rig.service.availability([P]))], [[P, 4]]);
       await assertMirrorAgrees(rig, [P, "prod_q"]);
       assert.notEqual(rig.service.mirror.status().epoch, epoch);
+    }));
+
+  it("keeps its rebuild while reading the levels outlasts the mirror's lease: a process starting meanwhile waits for it rather than taking it over", () =>
+    withStockedRig(embeddedRig, { [P]: 3 }, {}, async (rig) => {
+      const cache = new EmbeddedStockCache({ rebuildLeaseMs: 300 });
+      const reading = deferred();
+      const go = deferred();
+      const slowRead: StockLedger = Object.assign(Object.create(rig.ledger) as StockLedger, {
+        rebuildMirror: (mirror: MirrorRebuild) =>
+          rig.ledger.rebuildMirror({
+            begin: (epoch) => mirror.begin(epoch),
+            fill: async (epoch, levels) => {
+              reading.resolve();
+              await go.promise;
+              await mirror.fill(epoch, levels);
+            },
+          }),
+      });
+      const lines: string[] = [];
+      const first = createStockMirror({ cache, ledger: slowRead, logger: createLogger("warn", {}, (line) => lines.push(line)), renewEveryMs: 100 });
+      const second = createStockMirror({ cache, ledger: rig.ledger, logger: silent, renewEveryMs: 100 });
+      try {
+        first.start();
+        await reading.promise;
+        second.start();
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        go.resolve();
+        await waitFor("both trust the mirror", () => first.status().trusted && second.status().trusted, { timeoutMs: 10_000 });
+        assert.deepEqual(lines, [], "the first's rebuild was never taken over (nor failed)");
+        // The second waited, then made its own: a rebuild that began before it started cannot
+        // vouch for what a crashed predecessor of it may have left unwritten.
+        assert.deepEqual([first.status().rebuilds, second.status().rebuilds, second.status().adopted], [1, 1, 0]);
+        assert.equal((await cache.read([])).epoch, second.status().epoch);
+        assert.deepEqual((await cache.read([P])).available, [3]);
+      } finally {
+        await Promise.all([first.stop(), second.stop()]);
+      }
     }));
 });

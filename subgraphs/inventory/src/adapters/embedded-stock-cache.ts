@@ -79,6 +79,15 @@ export class EmbeddedStockCache implements StockCache {
     });
   }
 
+  async renewRebuild(epoch: string): Promise<boolean> {
+    return this.call(() => {
+      const rebuild = this.current();
+      if (rebuild?.epoch !== epoch) return false;
+      rebuild.leaseEnds = Date.now() + this.leaseMs;
+      return true;
+    });
+  }
+
   /** In steps with a turn of the event loop between them, as the Redis mirror's commands interleave with others. */
   async fillRebuild(epoch: string, levels: readonly { variantId: string; available: number }[]): Promise<boolean> {
     const step = (work: (rebuild: NonNullable<EmbeddedStockCache["rebuild"]>) => void) =>

@@ -69,6 +69,12 @@ for i = 2, #KEYS, ${UNPACK_LIMIT} do redis.call('UNLINK', unpack(KEYS, i, math.m
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return 1`;
 
+/** Renews the lease of the rebuild at ARGV[1] (KEYS[1]) if it is still the one under way. */
+const RENEW = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1`;
+
 /** The old counters are gone: from here a counter that exists is one this rebuild wrote. */
 const START_FILLING = `
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
@@ -126,6 +132,7 @@ interface StockScripts {
   stockLoad: Script;
   stockBeginRebuild: Script;
   stockClear: Script;
+  stockRenew: Script;
   stockStartFilling: Script;
   stockFill: Script;
   stockFinishRebuild: Script;
@@ -179,6 +186,7 @@ export class RedisStockCache implements StockCache {
     client.defineCommand("stockLoad", { lua: LOAD });
     client.defineCommand("stockBeginRebuild", { lua: BEGIN_REBUILD });
     client.defineCommand("stockClear", { lua: CLEAR });
+    client.defineCommand("stockRenew", { lua: RENEW });
     client.defineCommand("stockStartFilling", { lua: START_FILLING });
     client.defineCommand("stockFill", { lua: FILL });
     client.defineCommand("stockFinishRebuild", { lua: FINISH_REBUILD });
@@ -236,6 +244,10 @@ export class RedisStockCache implements StockCache {
 
   async beginRebuild(epoch: string): Promise<void> {
     await this.withRebuildKeys(this.scripts.stockBeginRebuild, [], [epoch, this.leaseMs]);
+  }
+
+  async renewRebuild(epoch: string): Promise<boolean> {
+    return (await this.scripts.stockRenew(1, this.rebuildKeys[1]!, epoch, this.leaseMs)) === 1;
   }
 
   async fillRebuild(epoch: string, levels: readonly { variantId: string; available: number }[]): Promise<boolean> {

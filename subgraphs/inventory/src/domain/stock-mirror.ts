@@ -12,6 +12,9 @@ export type Admission =
   /** No usable answer: ask the ledger alone. `missingVariantId` names a counter the mirror lacked. */
   | { kind: "bypass"; missingVariantId?: string };
 
+/** How often a rebuild renews its lease on the mirror (the Redis mirror's lease is 15 s). */
+const RENEW_EVERY_MS = 3_000;
+
 /** How often a process looks again at a rebuild another process is filling. */
 const WAIT_FOR_OTHER_MS = 100;
 
@@ -25,7 +28,7 @@ export type MirrorStatus = StockMirrorState;
  * on the same connection session, with no doubt raised since; any write whose outcome is
  * unknown raises a doubt, and a doubt is only ever cleared by a rebuild from the ledger.
  */
-export function createStockMirror(deps: { cache: StockCache; ledger: StockLedger; logger: Logger; checkEveryMs?: number }) {
+export function createStockMirror(deps: { cache: StockCache; ledger: StockLedger; logger: Logger; checkEveryMs?: number; renewEveryMs?: number }) {
   const { cache, ledger, logger } = deps;
   let epoch: string | null = null;
   let verifiedSession = Number.NaN;
@@ -66,6 +69,7 @@ export function createStockMirror(deps: { cache: StockCache; ledger: StockLedger
    * epoch differs from the ledger's epoch read after those, and is the ledger's current one.
    */
   async function rebuild(): Promise<void> {
+    let renewing: NodeJS.Timeout | undefined;
     const session = cache.session();
     const doubtsBefore = doubts;
     try {
@@ -92,6 +96,10 @@ export function createStockMirror(deps: { cache: StockCache; ledger: StockLedger
         begin: async (newEpoch) => {
           filling = newEpoch;
           await cache.beginRebuild(newEpoch);
+          // Reading every level can outlast the lease at a large enough catalog: keep it, or
+          // the other processes would take the rebuild over, and then each other's.
+          renewing = setInterval(() => void cache.renewRebuild(newEpoch).catch(() => undefined), deps.renewEveryMs ?? RENEW_EVERY_MS);
+          renewing.unref();
         },
         fill: async (newEpoch, levels) => {
           if (!(await cache.fillRebuild(newEpoch, levels))) throw new Error("another rebuild took the mirror over");
@@ -110,6 +118,7 @@ export function createStockMirror(deps: { cache: StockCache; ledger: StockLedger
       }
     } finally {
       filling = undefined;
+      clearInterval(renewing);
     }
   }
 

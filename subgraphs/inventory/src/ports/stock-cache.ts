@@ -47,6 +47,8 @@ export interface StockCache {
    * never lost.
    */
   beginRebuild(epoch: string): Promise<void>;
+  /** Renews the lease of the rebuild at `epoch` while its loader still works; false when it is not the one under way. */
+  renewRebuild(epoch: string): Promise<boolean>;
   /**
    * Replaces every counter with `levels` (the ledger's snapshot at `epoch`) plus the deltas
    * kept for each, writes the variants loaded since `beginRebuild`, then sets the marker to
