@@ -1,3 +1,6 @@
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { it } from "node:test";
 import { RedisKeyValueStore } from "#kernel/adapters.ts";
 import { describeWithRealEngine } from "#kernel/testing";
 import { EmbeddedStockCache } from "../src/adapters/embedded-stock-cache.js";
@@ -20,5 +23,28 @@ describeWithRealEngine({ suite: "StockCache contract", engine: "redis", variable
       await store.close();
     };
     return cache;
+  });
+});
+
+describeWithRealEngine({ suite: "RedisStockCache during a rolling update", engine: "redis", variable: "REDIS_URL" }, (url) => {
+  it("stops a rebuild once a build that knows no rebuild keys sets its own marker meanwhile", async () => {
+    const store = new RedisKeyValueStore(url);
+    await store.connect();
+    const namespace = `rolling-${randomUUID().slice(0, 8)}:`;
+    const cache = new RedisStockCache(store.client, { namespace });
+    try {
+      const epoch = randomUUID();
+      await cache.beginRebuild(epoch);
+      // What an older build's rebuild leaves: its counters and its marker, the rebuild keys untouched.
+      await store.client.mset(`${namespace}stock:a`, "7", `${namespace}stock-epoch`, "older-build");
+      assert.equal(await cache.adjust(epoch, [{ variantId: "a", delta: -1 }]), false);
+      assert.equal(await cache.fillRebuild(epoch, [{ variantId: "a", available: 50 }]), false);
+      assert.deepEqual(await cache.read(["a"]), { epoch: "older-build", rebuilding: epoch, available: [7] });
+    } finally {
+      const keys = await store.client.keys(`${namespace}*`);
+      if (keys.length > 0) await store.client.del(...keys);
+      await cache.close();
+      await store.close();
+    }
   });
 });

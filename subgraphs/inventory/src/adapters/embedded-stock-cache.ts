@@ -146,6 +146,8 @@ export class EmbeddedStockCache implements StockCache {
   /** How a call fenced by `epoch` applies: to the live counters, to a rebuild (before or while it writes), or not at all. */
   private phase(epoch: string): "live" | "clearing" | "filling" | null {
     if (this.marker === epoch) return "live";
+    // A marker set since the rebuild began (which dropped it) belongs to a later rebuild.
+    if (this.marker !== null) return null;
     const rebuild = this.current();
     if (rebuild?.epoch !== epoch) return null;
     return rebuild.filling ? "filling" : "clearing";

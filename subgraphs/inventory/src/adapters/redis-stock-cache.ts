@@ -27,12 +27,15 @@ return {'reserved'}`;
  * KEYS[1..5]: marker, the rebuild under way (its epoch, with a lease), the same epoch once its
  * old counters are gone and it writes new ones, deltas kept for counters not written yet, and
  * counters loaded for variants new since its snapshot. Sets \`phase\` to 'live' (the marker is
- * ARGV[1]), 'clearing', 'filling', or nil.
+ * ARGV[1]), 'clearing', 'filling', or nil. A rebuild's begin drops the marker, so a marker
+ * present during it was set by a rebuild begun later (one from a build before rebuilds kept
+ * deltas, during a rolling update): the rebuild then writes nothing more.
  */
 const PHASE = `
 local phase = nil
-if redis.call('GET', KEYS[1]) == ARGV[1] then phase = 'live'
-elseif redis.call('GET', KEYS[2]) == ARGV[1] then
+local marker = redis.call('GET', KEYS[1])
+if marker == ARGV[1] then phase = 'live'
+elseif not marker and redis.call('GET', KEYS[2]) == ARGV[1] then
   if redis.call('GET', KEYS[3]) == ARGV[1] then phase = 'filling' else phase = 'clearing' end
 end`;
 
@@ -62,11 +65,11 @@ redis.call('DEL', KEYS[1], KEYS[3], KEYS[4], KEYS[5])
 redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
 return 1`;
 
-/** Unlinks old counters (KEYS[2..]) while the rebuild is still this one, renewing its lease. */
-const CLEAR = `
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-for i = 2, #KEYS, ${UNPACK_LIMIT} do redis.call('UNLINK', unpack(KEYS, i, math.min(i + ${UNPACK_LIMIT - 1}, #KEYS))) end
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
+/** Unlinks old counters (KEYS[6..]) while the rebuild is still this one, renewing its lease. */
+const CLEAR = `${PHASE}
+if phase ~= 'clearing' then return 0 end
+for i = 6, #KEYS, ${UNPACK_LIMIT} do redis.call('UNLINK', unpack(KEYS, i, math.min(i + ${UNPACK_LIMIT - 1}, #KEYS))) end
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
 return 1`;
 
 /** Renews the lease of the rebuild at ARGV[1] (KEYS[1]) if it is still the one under way. */
@@ -76,8 +79,8 @@ redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return 1`;
 
 /** The old counters are gone: from here a counter that exists is one this rebuild wrote. */
-const START_FILLING = `
-if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
+const START_FILLING = `${PHASE}
+if phase ~= 'clearing' then return 0 end
 redis.call('SET', KEYS[3], ARGV[1])
 redis.call('PEXPIRE', KEYS[2], ARGV[2])
 return 1`;
@@ -275,7 +278,7 @@ export class RedisStockCache implements StockCache {
     let cursor = "0";
     do {
       const [next, keys] = await this.client.scan(cursor, "MATCH", `${this.prefix}stock:*`, "COUNT", SCAN_COUNT);
-      batches.push(this.scripts.stockClear(keys.length + 1, this.rebuildKeys[1]!, ...keys, epoch, this.leaseMs));
+      batches.push(this.withRebuildKeys(this.scripts.stockClear, keys, [epoch, this.leaseMs]));
       cursor = next;
     } while (cursor !== "0");
     return (await Promise.all(batches)).every((done) => done === 1);

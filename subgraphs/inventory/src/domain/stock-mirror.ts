@@ -15,6 +15,9 @@ export type Admission =
 /** How often a rebuild renews its lease on the mirror (the Redis mirror's lease is 15 s). */
 const RENEW_EVERY_MS = 3_000;
 
+/** The longest a rebuild renews its lease for (a stop-the-world rebuild's old transaction timeout). */
+const MAX_REBUILD_MS = 120_000;
+
 /** How often a process looks again at a rebuild another process is filling. */
 const WAIT_FOR_OTHER_MS = 100;
 
@@ -98,7 +101,13 @@ export function createStockMirror(deps: { cache: StockCache; ledger: StockLedger
           await cache.beginRebuild(newEpoch);
           // Reading every level can outlast the lease at a large enough catalog: keep it, or
           // the other processes would take the rebuild over, and then each other's.
-          renewing = setInterval(() => void cache.renewRebuild(newEpoch).catch(() => undefined), deps.renewEveryMs ?? RENEW_EVERY_MS);
+          // Not past the longest a rebuild may take, though: one that hangs must not hold the
+          // other processes off the mirror for good.
+          const renewUntil = Date.now() + MAX_REBUILD_MS;
+          renewing = setInterval(() => {
+            if (Date.now() > renewUntil) clearInterval(renewing);
+            else void cache.renewRebuild(newEpoch).catch(() => undefined);
+          }, deps.renewEveryMs ?? RENEW_EVERY_MS);
           renewing.unref();
         },
         fill: async (newEpoch, levels) => {
