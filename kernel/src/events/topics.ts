@@ -121,4 +121,9 @@ export interface StockChangedPayload {
   productId: string;
   /** Units free to sell after the change. */
   available: number;
+  /**
+   * How the change moved them (`available - delta` before it): whether the variant went out
+   * of stock or came back is read off the event. Absent on events written before it was added.
+   */
+  delta?: number;
 }

@@ -51,8 +51,8 @@ export function defineStockLedgerContract(engine: string, createDatabase: () => 
       assert.deepEqual([stored?.status, stored?.expiresAt.toISOString()], ["HELD", later(HOUR).toISOString()]);
       const events = await prisma.outboxEvent.findMany({ where: { key: a }, orderBy: { occurredAt: "asc" } });
       assert.deepEqual(events.map((e) => [e.type, e.topic, e.payload]), [
-        ["StockChanged", "inventory.stock-changed", { variantId: a, productId: a, available: 5 }],
-        ["StockChanged", "inventory.stock-changed", { variantId: a, productId: a, available: 2 }],
+        ["StockChanged", "inventory.stock-changed", { variantId: a, productId: a, available: 5, delta: 5 }],
+        ["StockChanged", "inventory.stock-changed", { variantId: a, productId: a, available: 2, delta: -3 }],
       ]);
     });
 
@@ -134,7 +134,11 @@ export function defineStockLedgerContract(engine: string, createDatabase: () => 
       assert.deepEqual([stored?.status, stored?.expiresAt.toISOString(), stored?.items], ["HELD", later(HOUR).toISOString(), items]);
       assert.deepEqual(await level(a), { variantId: a, available: 1, reserved: 3 });
       const announced = await prisma.outboxEvent.findMany({ where: { key: a }, orderBy: { occurredAt: "asc" } });
-      assert.deepEqual(announced.map((e) => (e.payload as { available: number }).available), [4, 1, 4, 1], "created, held, expired, held again");
+      assert.deepEqual(
+        announced.map((e) => [(e.payload as { available: number }).available, (e.payload as { delta: number }).delta]),
+        [[4, 4], [1, -3], [4, 3], [1, -3]],
+        "created, held, expired, held again: each with its delta",
+      );
 
       await ledger.release(r, now);
       assert.equal((await reserve(r, items, later(HOUR))).kind, "reserved", "a released one too");
@@ -259,6 +263,13 @@ export function defineStockLedgerContract(engine: string, createDatabase: () => 
       const committed = await ledger.commit(r, now);
       assert.equal(committed?.kind, "committed");
       assert.deepEqual(await level(a), { variantId: a, available: 1, reserved: 0 });
+      // Created, held, expired, the other held and released, taken again by the commit (the
+      // test clock gives several the same time, so they are compared as a set).
+      const announced = await prisma.outboxEvent.findMany({ where: { key: a } });
+      assert.deepEqual(
+        announced.map((e) => { const { available, delta } = e.payload as { available: number; delta: number }; return `${available} ${delta}`; }).sort(),
+        ["4 4", "1 -3", "4 3", "2 -2", "4 2", "1 -3"].sort(),
+      );
     });
 
     it("skips reservations another transaction holds instead of waiting for them", async () => {

@@ -110,7 +110,7 @@ function defineVariantsMigrationSuite(engine: string, adminUrl: () => string | u
       ]);
       assert.deepEqual(await sql(`SELECT count(*)::int AS lines FROM "CartItem" WHERE "userId" = 'u-old'`), [{ lines: 0 }]);
       const [event] = await sql(`SELECT key, payload FROM "OutboxEvent" WHERE type = 'StockChanged' AND payload->>'variantId' = 'prod_b'`);
-      assert.deepEqual(event, { key: "prod_b", payload: { variantId: "prod_b", productId: "prod_b", available: 2 } });
+      assert.deepEqual(event, { key: "prod_b", payload: { variantId: "prod_b", productId: "prod_b", available: 2, delta: -1 } });
       await inventory.mirror.stop();
     });
   });

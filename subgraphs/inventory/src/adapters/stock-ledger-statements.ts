@@ -122,10 +122,10 @@ export async function recordStockEvents(tx: Tx, changes: readonly AvailabilityCh
   await writeOutbox(
     tx,
     Topics.stockChanged,
-    changes.map(({ variantId, available }) => {
+    changes.map(({ variantId, available, delta }) => {
       // Keyed by product: the gateway drops the product's cached answers by this key.
       const productId = productIdOfVariant(variantId);
-      return newEvent<StockChangedPayload>(InventoryEventTypes.stockChanged, productId, { variantId, productId, available }, now);
+      return newEvent<StockChangedPayload>(InventoryEventTypes.stockChanged, productId, { variantId, productId, available, delta }, now);
     }),
   );
 }

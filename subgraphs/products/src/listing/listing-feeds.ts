@@ -40,12 +40,23 @@ interface StockChangedLike {
   productId?: string;
   variantId?: string;
   available?: number;
+  delta?: number;
+}
+
+/**
+ * Whether a change can have moved the variant's in-stock flag. Only a change that crosses zero
+ * can; a sale that leaves units, or a return to a variant that had some, cannot. Events
+ * without a delta (written before it was carried) and creations (delta 0) always count.
+ */
+export function mayFlipInStock(change: { available: number; delta?: number }): boolean {
+  if (typeof change.delta !== "number" || change.delta === 0) return true;
+  return change.available > 0 !== change.available - change.delta > 0;
 }
 
 /**
  * Keeps each product's in-stock flag from inventory's StockChanged events (group
- * `products-stock-flags`). Ordered by the event's time: a redelivered or late older event
- * never turns a flag back.
+ * `products-stock-flags`), recording only those that can flip one. Ordered by the event's
+ * time: a redelivered or late older event never turns a flag back.
  */
 export async function startStockFlags(deps: { bus: EventBus; listings: ListingIndex; logger: Logger; onApplied?: (event: DomainEvent) => void }): Promise<Subscription> {
   const handle = withDeadLetter({ bus: deps.bus, topic: Topics.stockChanged, consumer: STOCK_FLAG_GROUP, logger: deps.logger }, async (event) => {
@@ -54,6 +65,9 @@ export async function startStockFlags(deps: { bus: EventBus; listings: ListingIn
     const variantId = payload.variantId ?? payload.productId;
     const productId = payload.productId ?? (variantId && productIdOfVariant(variantId));
     if (!variantId || !productId || typeof payload.available !== "number") throw new Error(`StockChanged ${event.id} names no product or no units`);
+    // Most stock changes are sales that leave units: recording them would read and write the
+    // product's listing record (on the document engine, under a lock) to set what it already says.
+    if (!mayFlipInStock({ available: payload.available, delta: payload.delta })) return;
     await deps.listings.recordStock({ productId, variantId, inStock: payload.available > 0, at: new Date(event.occurredAt) });
     deps.onApplied?.(event);
   });
