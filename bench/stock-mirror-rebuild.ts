@@ -12,9 +12,8 @@
 // the end with the bench's reservations and their StockChanged events; the variants' stock is
 // left as found (every reservation is released).
 import { execFile } from "node:child_process";
-import { promisify } from "node:util";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
+import { parseArgs, promisify } from "node:util";
 import { RedisKeyValueStore } from "#kernel/adapters.ts";
 import { createLogger, InventoryEventTypes } from "#kernel";
 import { createPrismaClient } from "#kernel/relational";

@@ -8,7 +8,7 @@ const UNPACK_LIMIT = 4_000;
 
 // Every fenced script gets the epoch as ARGV[1] and changes nothing unless it is current: the
 // fence that keeps late or stale commands out of a rebuilt mirror. The marker is KEYS[1];
-// scripts that take part in a rebuild get its keys next (see REBUILD_KEYS), then counters,
+// scripts that take part in a rebuild get its keys next (see PHASE), then counters,
 // with their numbers in the ARGV that follow.
 
 /** Checks every item, then decrements all of them: all or nothing, never below zero. */
