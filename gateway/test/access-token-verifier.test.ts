@@ -32,6 +32,32 @@ describe("access tokens: the claims the gateway requires", () => {
     assert.deepEqual(await createAccessTokenVerifier({ ...auth, maxLifetimeSeconds: 900 })(issued.token), { userId: "usr_1", roles: ["customer", "admin"] });
   });
 
+  it("accepts a token issued as the clock's second turns: it lives exactly its ttl, the gateway's limit", async () => {
+    const RealDate = Date;
+    // Every reading of the clock (Date.now() or new Date()) is 0.6 s later than the one before,
+    // starting just short of a second.
+    let clock = Math.floor(RealDate.now() / 1000) * 1000 + 900;
+    const read = () => (clock += 600) - 600;
+    globalThis.Date = class extends RealDate {
+      constructor(...args: unknown[]) {
+        if (args.length === 0) super(read());
+        else super(...(args as [string]));
+      }
+      static override now() {
+        return read();
+      }
+    } as DateConstructor;
+    let issued;
+    try {
+      issued = await createAccessTokenIssuer({ ...auth, ttlSeconds: 900 }).issue({ userId: "usr_1", roles: ["customer"] });
+    } finally {
+      globalThis.Date = RealDate;
+    }
+    const { iat, exp } = JSON.parse(Buffer.from(issued.token.split(".")[1]!, "base64url").toString()) as { iat: number; exp: number };
+    assert.equal(exp - iat, 900);
+    assert.deepEqual(await createAccessTokenVerifier({ ...auth, maxLifetimeSeconds: 900, now: () => new Date(iat * 1000) })(issued.token), { userId: "usr_1", roles: ["customer"] });
+  });
+
   it("refuses a token without exp, which would otherwise be valid forever", async () => {
     await refusal(verify(await token({ sub: "usr_1", iat: nowSeconds })));
   });

@@ -54,12 +54,15 @@ export function createAccessTokenIssuer(options: AccessTokenIssuerOptions): Acce
 }
 
 function sign(identity: Identity, options: AccessTokenIssuerOptions, key: Uint8Array | KeyObject, header: { alg: string; kid?: string }): Promise<string> {
+  // One reading of the clock for both: each taken apart, a second can turn between them and
+  // the token then lives ttl + 1 s, which a gateway whose limit is the ttl refuses.
+  const issuedAt = Math.floor(Date.now() / 1000);
   return new SignJWT({ roles: identity.roles })
     .setProtectedHeader(header)
     .setSubject(identity.userId)
     .setIssuer(options.issuer)
-    .setIssuedAt()
-    .setExpirationTime(`${options.ttlSeconds}s`)
+    .setIssuedAt(issuedAt)
+    .setExpirationTime(issuedAt + options.ttlSeconds)
     .sign(key);
 }
 
