@@ -1,6 +1,6 @@
 import { setImmediate as nextTurn } from "node:timers/promises";
 import type { StockItem } from "../domain/stock.js";
-import type { CacheReserveOutcome, StockCache } from "../ports/stock-cache.js";
+import { DEFAULT_REBUILD_LEASE_MS, type CacheReserveOutcome, type StockCache } from "../ports/stock-cache.js";
 
 /**
  * The stock mirror in memory, for the zero-setup mode and tests; the same semantics as the
@@ -26,7 +26,7 @@ export class EmbeddedStockCache implements StockCache {
   loseReplies = false;
 
   constructor(options: { rebuildLeaseMs?: number } = {}) {
-    this.leaseMs = options.rebuildLeaseMs ?? 15_000;
+    this.leaseMs = options.rebuildLeaseMs ?? DEFAULT_REBUILD_LEASE_MS;
   }
 
   session(): number {

@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
 import { inParallel } from "#kernel/runtime/in-parallel.ts";
 import type { StockItem } from "../domain/stock.js";
-import type { CacheReserveOutcome, StockCache } from "../ports/stock-cache.js";
+import { DEFAULT_REBUILD_LEASE_MS, type CacheReserveOutcome, type StockCache } from "../ports/stock-cache.js";
 
 /** Lua's stack takes about 8,000 values at once; the scripts unpack fewer. */
 const UNPACK_LIMIT = 4_000;
@@ -149,11 +149,6 @@ const WRITE_CHUNK = 1_000;
  */
 const SCAN_COUNT = 10_000;
 const WRITES_IN_FLIGHT = 16;
-/**
- * How long a rebuild stays "under way" without its loader renewing it: past that, other
- * processes stop waiting for it and rebuild themselves. Every step renews it.
- */
-const DEFAULT_REBUILD_LEASE_MS = 15_000;
 
 /**
  * The stock mirror on Redis: counters `{namespace}stock:{variantId}`, the epoch marker

@@ -1,5 +1,5 @@
 import type { Logger, StockMirrorState } from "#kernel";
-import type { StockCache } from "../ports/stock-cache.js";
+import { DEFAULT_REBUILD_LEASE_MS, type StockCache } from "../ports/stock-cache.js";
 import type { LedgerChange, StockLedger } from "../ports/stock-ledger.js";
 import type { StockItem, StockLevel } from "./stock.js";
 
@@ -12,8 +12,8 @@ export type Admission =
   /** No usable answer: ask the ledger alone. `missingVariantId` names a counter the mirror lacked. */
   | { kind: "bypass"; missingVariantId?: string };
 
-/** How often a rebuild renews its lease on the mirror (the Redis mirror's lease is 15 s). */
-const RENEW_EVERY_MS = 3_000;
+/** How often a rebuild renews its lease on the mirror: several times a lease. */
+const RENEW_EVERY_MS = DEFAULT_REBUILD_LEASE_MS / 5;
 
 /** The longest a rebuild renews its lease for (a stop-the-world rebuild's old transaction timeout). */
 const MAX_REBUILD_MS = 120_000;

@@ -9,6 +9,12 @@ export type CacheReserveOutcome =
   | { kind: "short"; variantId: string; available: number };
 
 /**
+ * How long a rebuild stays "under way" without its loader renewing it, unless an adapter is told
+ * otherwise: past that, other processes stop waiting for it and rebuild themselves.
+ */
+export const DEFAULT_REBUILD_LEASE_MS = 15_000;
+
+/**
  * The hot-path mirror of each variant's `available` (Redis), fenced by an epoch marker.
  * Guarantees every adapter keeps (the contract suite checks them):
  * - each call is atomic, whatever the number of processes;
