@@ -14,6 +14,27 @@ function tally(outcomes: BuyOutcome[]) {
   return { sold, refused, codes: new Set(refused.map((o) => o.code)) };
 }
 
+/** A ledger wrapper whose next rebuild stops after its snapshot, before writing Redis, until the test lets it go. */
+function fillPauser() {
+  let next: { filling: ReturnType<typeof deferred>; go: ReturnType<typeof deferred> } | undefined;
+  const pauseNextFill = (ledger: StockLedger): StockLedger =>
+    Object.assign(Object.create(ledger) as StockLedger, {
+      rebuildMirror: (mirror: MirrorRebuild) =>
+        ledger.rebuildMirror({
+          begin: (epoch) => mirror.begin(epoch),
+          fill: async (epoch, levels) => {
+            const paused = next;
+            next = undefined;
+            paused?.filling.resolve();
+            await paused?.go.promise;
+            await mirror.fill(epoch, levels);
+          },
+        }),
+    });
+  const pause = () => (next = { filling: deferred(), go: deferred() });
+  return { pauseNextFill, pause };
+}
+
 /**
  * Proofs 1-3 of the inventory issue, against one engine pair: no overselling under a
  * stampede, across a Redis outage, and no partial multi-item reservation.
@@ -102,25 +123,10 @@ export function defineOversellingProofs(engine: string, createRig: RigFactory): 
       }));
 
     it("sells exactly the stock to a flash sale while another process rebuilds the mirror, holding no sale back", () => {
-      let pause: { filling: ReturnType<typeof deferred>; go: ReturnType<typeof deferred> } | undefined;
-      // The next rebuild stops after its snapshot, before writing Redis, until the test lets it go.
-      const pauseNextFill = (ledger: StockLedger): StockLedger =>
-        Object.assign(Object.create(ledger) as StockLedger, {
-          rebuildMirror: (mirror: MirrorRebuild) =>
-            ledger.rebuildMirror({
-              begin: (epoch) => mirror.begin(epoch),
-              fill: async (epoch, levels) => {
-                const paused = pause;
-                pause = undefined;
-                paused?.filling.resolve();
-                await paused?.go.promise;
-                await mirror.fill(epoch, levels);
-              },
-            }),
-        });
+      const { pauseNextFill, pause } = fillPauser();
       return withStockedRig(createRig, { [HOT]: 50 }, { wrapLedger: pauseNextFill }, async (rig) => {
         const before = rig.service.mirror.status();
-        const { filling, go } = (pause = { filling: deferred(), go: deferred() });
+        const { filling, go } = pause();
         const other = await rig.anotherProcess();
         await filling.promise;
         // With the other's rebuild stopped mid-way, sales and returns go on (a stop-the-world

@@ -118,4 +118,38 @@ describe("The stock mirror", { timeout: 60_000 }, () => {
         await Promise.all([first.stop(), second.stop()]);
       }
     }));
+
+  it("gets past a rebuild whose process died between its snapshot and its fill: once its lease lapses another rebuilds, and sales went on meanwhile", () =>
+    withStockedRig(embeddedRig, { [P]: 5 }, {}, async (rig) => {
+      const cache = new EmbeddedStockCache({ rebuildLeaseMs: 300 });
+      const reading = deferred();
+      const died = deferred();
+      // A loader that never renews and never fills: as if its process was killed mid-rebuild.
+      const dies: StockLedger = Object.assign(Object.create(rig.ledger) as StockLedger, {
+        rebuildMirror: (mirror: MirrorRebuild) =>
+          rig.ledger.rebuildMirror({
+            begin: (epoch) => mirror.begin(epoch),
+            fill: async () => {
+              reading.resolve();
+              await died.promise;
+              throw new Error("the process is gone");
+            },
+          }),
+      });
+      const dead = createStockMirror({ cache, ledger: dies, logger: silent, renewEveryMs: 60_000 });
+      const survivor = createStockMirror({ cache, ledger: rig.ledger, logger: silent, renewEveryMs: 100 });
+      try {
+        dead.start();
+        await reading.promise;
+        survivor.start();
+        // The ledger alone sells meanwhile; the change is kept for the dead rebuild, then dropped with it.
+        await rig.service.reserve("during-the-crash", [{ variantId: P, quantity: 2 }]);
+        await waitFor("the survivor rebuilt once the lease lapsed", () => survivor.status().trusted, { timeoutMs: 10_000 });
+        assert.deepEqual([survivor.status().rebuilds, survivor.status().adopted], [1, 0]);
+        assert.deepEqual((await cache.read([P])).available, [3], "the survivor's snapshot holds the sale");
+      } finally {
+        died.resolve();
+        await Promise.all([dead.stop(), survivor.stop()]);
+      }
+    }));
 });
