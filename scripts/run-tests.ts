@@ -1,7 +1,8 @@
 // The whole test suite (`npm test`): type check, then every *.test.ts under node's test
 // runner, with a migrated template database on an embedded PostgreSQL (and on the real
 // one when DATABASE_URL is set) that test files clone in milliseconds.
-// Arguments narrow the run to test files whose path contains one of them.
+// Arguments narrow the run to test files whose path contains one of them; node's own
+// `--test-*=` options (such as `--test-name-pattern=...`) are passed on to its test runner.
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:net";
@@ -15,6 +16,7 @@ import { randomUUID } from "node:crypto";
 
 const filters = process.argv.slice(2).filter((a) => !a.startsWith("-"));
 const skipTypecheck = process.argv.includes("--no-typecheck");
+const runnerOptions = process.argv.slice(2).filter((a) => a.startsWith("--test-") && a.includes("="));
 const SKIP_DIRS = new Set(["node_modules", ".git", ".run", ".data", "dist"]);
 
 function findTests(dir: string, found: string[] = []): string[] {
@@ -90,7 +92,7 @@ if (process.env.DATABASE_URL) {
 
 // Not spawnSync: this process must keep draining the embedded PostgreSQL's log pipes while
 // the tests run, or a burst of server log lines fills the pipe and every backend blocks.
-const child = spawn(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=2", "--test-reporter=spec", ...files], { stdio: "inherit", env });
+const child = spawn(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=2", "--test-reporter=spec", ...runnerOptions, ...files], { stdio: "inherit", env });
 const status = await new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
 if (env.TEST_PG_REAL_URL) await onAdmin(env.TEST_PG_REAL_URL, `DROP DATABASE IF EXISTS ${TEMPLATE_DATABASE} WITH (FORCE)`).catch(() => undefined);
 await embedded.stop();

@@ -150,6 +150,63 @@ export function defineOversellingProofs(engine: string, createRig: RigFactory): 
       });
     });
 
+    it("holds one cart's units once when two tabs check it out while another process rebuilds the mirror, and sells the last unit once", () => {
+      const { pauseNextFill, pause } = fillPauser();
+      return withStockedRig(createRig, { [HOT]: 3 }, { wrapLedger: pauseNextFill }, async (rig) => {
+        const { filling, go } = pause();
+        const other = await rig.anotherProcess();
+        await filling.promise;
+        try {
+          // The mirror is being rebuilt, so both tabs go to the ledger at once.
+          const cart = [{ variantId: HOT, quantity: 2 }];
+          const tabs = await Promise.all([buy(rig.service, "order-tabs", cart), buy(rig.service, "order-tabs", cart)]);
+          assert.deepEqual(tabs, [{ sold: true }, { sold: true }], "the second tab is answered with the first tab's reservation");
+          const last = tally(await Promise.all([buy(rig.service, "order-a", [{ variantId: HOT, quantity: 1 }]), buy(rig.service, "order-b", [{ variantId: HOT, quantity: 1 }])]));
+          assert.equal(last.sold, 1);
+          assert.deepEqual([...last.codes], ["OUT_OF_STOCK"]);
+        } finally {
+          // A failed assertion must not leave the other process's rebuild paused: closing the rig would wait for it.
+          go.resolve();
+        }
+        await waitUntilTrusted(other);
+        const levels = await assertMirrorAgrees(rig, [HOT]);
+        assert.deepEqual(levels.get(HOT), { variantId: HOT, available: 0, reserved: 3 });
+        assert.deepEqual(await reservationsByStatus(rig), { HELD: 2 });
+      });
+    });
+
+    it("answers a second tab with the first tab's reservation when the first was admitted by the mirror but has not reached the ledger yet", () => {
+      const first = { arrived: deferred(), go: deferred() };
+      let pauseFirst = true;
+      const slowFirstWrite = (ledger: StockLedger): StockLedger =>
+        Object.assign(Object.create(ledger) as StockLedger, {
+          reserve: async (request: Parameters<StockLedger["reserve"]>[0]) => {
+            if (pauseFirst && request.reservationId === "order-tabs") {
+              pauseFirst = false;
+              first.arrived.resolve();
+              await first.go.promise;
+            }
+            return ledger.reserve(request);
+          },
+        });
+      return withStockedRig(createRig, { [HOT]: 3 }, { wrapLedger: slowFirstWrite }, async (rig) => {
+        const cart = [{ variantId: HOT, quantity: 2 }];
+        const firstTab = buy(rig.service, "order-tabs", cart);
+        await first.arrived.promise;
+        // The mirror took the first tab's 2 units: it has 1 left, and this id is a repeat.
+        let secondTab;
+        try {
+          secondTab = await buy(rig.service, "order-tabs", cart);
+        } finally {
+          first.go.resolve();
+        }
+        assert.deepEqual([secondTab, await firstTab], [{ sold: true }, { sold: true }]);
+        const levels = await assertMirrorAgrees(rig, [HOT]);
+        assert.deepEqual(levels.get(HOT), { variantId: HOT, available: 1, reserved: 2 });
+        assert.deepEqual(await reservationsByStatus(rig), { HELD: 1 });
+      });
+    });
+
     it("lets only one of 30 concurrent two-item buyers through when one item has a single unit, with no partial decrement", () =>
       withStockedRig(createRig, { prod_a: 10, prod_b: 1 }, {}, async (rig) => {
         const outcomes = await Promise.all(

@@ -41,26 +41,39 @@ export function defineStockCacheContract(engine: string, create: (namespace: str
 
     it("reserves several items at once when each has enough", async () => {
       const epoch = await fresh({ a: 5, b: 3 });
-      assert.deepEqual(await cache.reserve(epoch, [{ variantId: "a", quantity: 2 }, { variantId: "b", quantity: 3 }]), { kind: "reserved" });
+      assert.deepEqual(await cache.reserve(epoch, "r-1", [{ variantId: "a", quantity: 2 }, { variantId: "b", quantity: 3 }]), { kind: "reserved" });
       assert.deepEqual(await counters("a", "b"), [3, 0]);
     });
 
     it("changes nothing when one item is short, and says which and how many are left", async () => {
       const epoch = await fresh({ a: 5, b: 1 });
-      assert.deepEqual(await cache.reserve(epoch, [{ variantId: "a", quantity: 2 }, { variantId: "b", quantity: 2 }]), { kind: "short", variantId: "b", available: 1 });
+      assert.deepEqual(await cache.reserve(epoch, `r-${randomUUID()}`, [{ variantId: "a", quantity: 2 }, { variantId: "b", quantity: 2 }]), { kind: "short", variantId: "b", available: 1, admittedBefore: false });
       assert.deepEqual(await counters("a", "b"), [5, 1]);
+    });
+
+    it("remembers which reservation ids it admitted: a short answer to a repeat says so, to any other id not", async () => {
+      const epoch = await fresh({ a: 3 });
+      const first = `tab-${randomUUID()}`;
+      assert.deepEqual(await cache.reserve(epoch, first, [{ variantId: "a", quantity: 2 }]), { kind: "reserved" });
+      assert.deepEqual(await cache.reserve(epoch, first, [{ variantId: "a", quantity: 2 }]), { kind: "short", variantId: "a", available: 1, admittedBefore: true });
+      assert.deepEqual(await cache.reserve(epoch, `other-${randomUUID()}`, [{ variantId: "a", quantity: 2 }]), { kind: "short", variantId: "a", available: 1, admittedBefore: false });
+      // Refused or stale calls remember nothing.
+      const refused = `refused-${randomUUID()}`;
+      await cache.reserve(epoch, refused, [{ variantId: "a", quantity: 5 }]);
+      await cache.reserve(randomUUID(), refused, [{ variantId: "a", quantity: 1 }]);
+      assert.deepEqual(await cache.reserve(epoch, refused, [{ variantId: "a", quantity: 5 }]), { kind: "short", variantId: "a", available: 1, admittedBefore: false });
     });
 
     it("changes nothing when an item has no counter", async () => {
       const epoch = await fresh({ a: 5 });
-      assert.deepEqual(await cache.reserve(epoch, [{ variantId: "a", quantity: 1 }, { variantId: "nope", quantity: 1 }]), { kind: "missing", variantId: "nope" });
+      assert.deepEqual(await cache.reserve(epoch, "r-1", [{ variantId: "a", quantity: 1 }, { variantId: "nope", quantity: 1 }]), { kind: "missing", variantId: "nope" });
       assert.deepEqual(await counters("a", "nope"), [5, null]);
     });
 
     it("refuses every fenced call made with another epoch, and reports the current marker", async () => {
       const old = await fresh({ a: 5 });
       const epoch = await fresh({ a: 5 });
-      assert.deepEqual(await cache.reserve(old, [{ variantId: "a", quantity: 1 }]), { kind: "stale", epoch });
+      assert.deepEqual(await cache.reserve(old, "r-1", [{ variantId: "a", quantity: 1 }]), { kind: "stale", epoch });
       assert.equal(await cache.adjust(old, [{ variantId: "a", delta: -3 }]), false);
       assert.equal(await cache.load(old, [{ variantId: "a", available: 100 }]), false);
       assert.deepEqual(await counters("a"), [5]);
@@ -68,7 +81,7 @@ export function defineStockCacheContract(engine: string, create: (namespace: str
 
     it("lets exactly 50 of 300 concurrent single-unit reservations through a counter of 50, never below zero", async () => {
       const epoch = await fresh({ hot: 50 });
-      const outcomes = await Promise.all(Array.from({ length: 300 }, () => cache.reserve(epoch, [{ variantId: "hot", quantity: 1 }])));
+      const outcomes = await Promise.all(Array.from({ length: 300 }, (_, i) => cache.reserve(epoch, `r-${i}`, [{ variantId: "hot", quantity: 1 }])));
       assert.equal(outcomes.filter((o) => o.kind === "reserved").length, 50);
       assert.ok(outcomes.every((o) => o.kind === "reserved" || (o.kind === "short" && o.available === 0)));
       assert.deepEqual(await counters("hot"), [0]);
@@ -76,7 +89,7 @@ export function defineStockCacheContract(engine: string, create: (namespace: str
 
     it("keeps multi-item reservations all-or-nothing under concurrency", async () => {
       const epoch = await fresh({ a: 100, b: 10 });
-      const outcomes = await Promise.all(Array.from({ length: 40 }, () => cache.reserve(epoch, [{ variantId: "a", quantity: 1 }, { variantId: "b", quantity: 1 }])));
+      const outcomes = await Promise.all(Array.from({ length: 40 }, (_, i) => cache.reserve(epoch, `r-${i}`, [{ variantId: "a", quantity: 1 }, { variantId: "b", quantity: 1 }])));
       const reserved = outcomes.filter((o) => o.kind === "reserved").length;
       assert.equal(reserved, 10);
       assert.deepEqual(await counters("a", "b"), [90, 0]);
@@ -99,9 +112,9 @@ export function defineStockCacheContract(engine: string, create: (namespace: str
       const epoch = randomUUID();
       await cache.beginRebuild(epoch);
       assert.deepEqual(await cache.read(["a"]), { epoch: null, rebuilding: epoch, available: [5] }, "no marker while it runs");
-      assert.deepEqual(await cache.reserve(old, [{ variantId: "a", quantity: 1 }]), { kind: "stale", epoch: null });
+      assert.deepEqual(await cache.reserve(old, "r-1", [{ variantId: "a", quantity: 1 }]), { kind: "stale", epoch: null });
       assert.equal(await cache.adjust(old, [{ variantId: "a", delta: -1 }]), false);
-      assert.deepEqual(await cache.reserve(epoch, [{ variantId: "a", quantity: 1 }]), { kind: "stale", epoch: null }, "nothing is reserved on counters being rebuilt");
+      assert.deepEqual(await cache.reserve(epoch, "r-1", [{ variantId: "a", quantity: 1 }]), { kind: "stale", epoch: null }, "nothing is reserved on counters being rebuilt");
       // Changes committed after the rebuild's snapshot: a sale, a restock, a new variant sold once.
       assert.equal(await cache.adjust(epoch, [{ variantId: "a", delta: -2 }, { variantId: "b", delta: 3 }]), true);
       assert.equal(await cache.load(epoch, [{ variantId: "new", available: 4 }]), true);

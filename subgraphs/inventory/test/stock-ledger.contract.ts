@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { engineSuiteTitle, waitFor } from "#kernel/testing";
-import { createPrismaClient, type PrismaClient } from "#kernel/relational";
+import { createPrismaClient, withDirectConnection, type PrismaClient } from "#kernel/relational";
 import { PrismaStockLedger } from "../src/adapters/prisma-stock-ledger.js";
 import type { StockItem } from "../src/domain/stock.js";
 import { deferred, range } from "./support/proof-helpers.js";
@@ -196,6 +196,27 @@ export function defineStockLedgerContract(engine: string, createDatabase: () => 
       assert.deepEqual(outcomes.map((o) => o.kind).sort(), ["reserved", ...Array(19).fill("existing")].sort());
       assert.deepEqual(await level(a), { variantId: a, available: 7, reserved: 3 });
       assert.equal((await ledger.reservation(r))?.status, "HELD");
+    });
+
+    it("answers every one of 8 first calls of one new id arriving at once with its reservation, though the stock holds it only once", async () => {
+      const [a, r] = [ids("a"), ids("r")];
+      await stock({ [a]: 3 });
+      // The stock row is held by another transaction until all 8 have read what they read and
+      // wait: on timing alone they would mostly run one after another. (8: the pool has 12.)
+      const outcomes = await withDirectConnection(prisma, async (blocker) => {
+        await blocker.query("BEGIN");
+        await blocker.query(`SELECT 1 FROM "StockLevel" WHERE "variantId" = $1 FOR UPDATE`, [a]);
+        const calls = Promise.all(range(8).map(() => reserve(r, [{ variantId: a, quantity: 2 }])));
+        await waitFor("all 8 wait on a lock", async () => {
+          const [row] = await prisma.$queryRaw<{ waiting: bigint }[]>`
+            SELECT count(*) AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`;
+          return Number(row?.waiting) >= 8;
+        });
+        await blocker.query("COMMIT");
+        return calls;
+      });
+      assert.deepEqual(outcomes.map((o) => o.kind).sort(), ["reserved", ...Array(7).fill("existing")].sort());
+      assert.deepEqual(await level(a), { variantId: a, available: 1, reserved: 2 });
     });
 
     it("never oversells a product to 200 concurrent reservations of 20 units", async () => {

@@ -1,6 +1,6 @@
 import { setImmediate as nextTurn } from "node:timers/promises";
 import type { StockItem } from "../domain/stock.js";
-import { DEFAULT_REBUILD_LEASE_MS, type CacheReserveOutcome, type StockCache } from "../ports/stock-cache.js";
+import { ADMISSION_MEMORY_MS, DEFAULT_REBUILD_LEASE_MS, type CacheReserveOutcome, type StockCache } from "../ports/stock-cache.js";
 
 /**
  * The stock mirror in memory, for the zero-setup mode and tests; the same semantics as the
@@ -20,6 +20,8 @@ export class EmbeddedStockCache implements StockCache {
   /** The rebuild under way, as the Redis mirror keeps it (see its scripts). */
   private rebuild: { epoch: string; leaseEnds: number; filling: boolean; deltas: Map<string, number>; loaded: Map<string, number> } | null = null;
   private readonly leaseMs: number;
+  /** Reservation id -> when the mirror forgets it admitted that id (insertion order: oldest first). */
+  private readonly admitted = new Map<string, number>();
   private sessionNumber = 1;
   private isDown = false;
   /** When set, every call is applied and then throws, as if its reply was lost. */
@@ -33,17 +35,29 @@ export class EmbeddedStockCache implements StockCache {
     return this.sessionNumber;
   }
 
-  async reserve(epoch: string, items: readonly StockItem[]): Promise<CacheReserveOutcome> {
+  async reserve(epoch: string, reservationId: string, items: readonly StockItem[]): Promise<CacheReserveOutcome> {
     return this.call(() => {
       if (this.marker !== epoch) return { kind: "stale", epoch: this.marker };
+      const now = Date.now();
       for (const { variantId, quantity } of items) {
         const available = this.counters.get(variantId);
         if (available === undefined) return { kind: "missing", variantId };
-        if (available < quantity) return { kind: "short", variantId, available };
+        if (available < quantity) return { kind: "short", variantId, available, admittedBefore: (this.admitted.get(reservationId) ?? 0) > now };
       }
       for (const { variantId, quantity } of items) this.counters.set(variantId, this.counters.get(variantId)! - quantity);
+      this.rememberAdmitted(reservationId, now);
       return { kind: "reserved" };
     });
+  }
+
+  private rememberAdmitted(reservationId: string, now: number): void {
+    this.admitted.delete(reservationId);
+    this.admitted.set(reservationId, now + ADMISSION_MEMORY_MS);
+    // Forgotten oldest first, as Redis expires its keys: memory stays bounded by the window.
+    for (const [id, forgetAt] of this.admitted) {
+      if (forgetAt > now) break;
+      this.admitted.delete(id);
+    }
   }
 
   async adjust(epoch: string, deltas: readonly { variantId: string; delta: number }[]): Promise<boolean> {
@@ -127,6 +141,7 @@ export class EmbeddedStockCache implements StockCache {
   /** Back, empty, on a new session: a server restarted without persistence. */
   up(): void {
     this.counters = new Map();
+    this.admitted.clear();
     this.marker = null;
     this.rebuild = null;
     this.sessionNumber += 1;

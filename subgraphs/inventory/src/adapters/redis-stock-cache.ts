@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
 import { inParallel } from "#kernel/runtime/in-parallel.ts";
 import type { StockItem } from "../domain/stock.js";
-import { DEFAULT_REBUILD_LEASE_MS, type CacheReserveOutcome, type StockCache } from "../ports/stock-cache.js";
+import { ADMISSION_MEMORY_MS, DEFAULT_REBUILD_LEASE_MS, type CacheReserveOutcome, type StockCache } from "../ports/stock-cache.js";
 
 /** Lua's stack takes about 8,000 values at once; the scripts unpack fewer. */
 const UNPACK_LIMIT = 4_000;
@@ -11,16 +11,21 @@ const UNPACK_LIMIT = 4_000;
 // scripts that take part in a rebuild get its keys next (see PHASE), then counters,
 // with their numbers in the ARGV that follow.
 
-/** Checks every item, then decrements all of them: all or nothing, never below zero. */
+/**
+ * Checks every item, then decrements all of them: all or nothing, never below zero. KEYS[2]
+ * remembers the reservation id it admitted for ARGV[2] ms; a short answer says whether it is
+ * there. Counters are KEYS[3..], their quantities ARGV[3..].
+ */
 const RESERVE = `
 local marker = redis.call('GET', KEYS[1])
 if marker ~= ARGV[1] then return {'stale', marker or ''} end
-for i = 2, #KEYS do
+for i = 3, #KEYS do
   local available = redis.call('GET', KEYS[i])
-  if not available then return {'missing', i - 1} end
-  if tonumber(available) < tonumber(ARGV[i]) then return {'short', i - 1, tonumber(available)} end
+  if not available then return {'missing', i - 2} end
+  if tonumber(available) < tonumber(ARGV[i]) then return {'short', i - 2, tonumber(available), redis.call('EXISTS', KEYS[2])} end
 end
-for i = 2, #KEYS do redis.call('DECRBY', KEYS[i], ARGV[i]) end
+for i = 3, #KEYS do redis.call('DECRBY', KEYS[i], ARGV[i]) end
+redis.call('SET', KEYS[2], '1', 'PX', ARGV[2])
 return {'reserved'}`;
 
 /**
@@ -126,7 +131,7 @@ redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5])
 redis.call('SET', KEYS[1], ARGV[1])
 return 1`;
 
-type ScriptReply = [string, (string | number)?, number?];
+type ScriptReply = [string, (string | number)?, number?, number?];
 type Script = (numberOfKeys: number, ...keysThenArgs: (string | number)[]) => Promise<number>;
 
 interface StockScripts {
@@ -197,12 +202,14 @@ export class RedisStockCache implements StockCache {
     return this.sessionNumber;
   }
 
-  async reserve(epoch: string, items: readonly StockItem[]): Promise<CacheReserveOutcome> {
-    const [kind, index, available] = await this.scripts.stockReserve(
-      items.length + 1,
+  async reserve(epoch: string, reservationId: string, items: readonly StockItem[]): Promise<CacheReserveOutcome> {
+    const [kind, index, available, admittedBefore] = await this.scripts.stockReserve(
+      items.length + 2,
       this.markerKey,
+      `${this.prefix}stock-admitted:${reservationId}`,
       ...items.map((item) => this.key(item.variantId)),
       epoch,
+      ADMISSION_MEMORY_MS,
       ...items.map((item) => item.quantity),
     );
     const variantId = () => items[Number(index) - 1]!.variantId;
@@ -214,7 +221,7 @@ export class RedisStockCache implements StockCache {
       case "missing":
         return { kind, variantId: variantId() };
       case "short":
-        return { kind, variantId: variantId(), available: Number(available) };
+        return { kind, variantId: variantId(), available: Number(available), admittedBefore: Number(admittedBefore) === 1 };
       default:
         throw new Error(`Unexpected reply from the reserve script: ${String(kind)}`);
     }

@@ -81,11 +81,14 @@ export function createInventoryService(deps: InventoryServiceDeps) {
      */
     async reserve(reservationId: string, requested: readonly StockItem[]): Promise<Reservation> {
       const { reservationId: id, items } = validReservation(reservationId, requested, deps.maxQuantityPerOrder);
-      const admission = await mirror.admit(items);
-      // Sold out in the mirror. A repeat of an existing id still goes to the ledger, which
-      // refreshes it, takes its units again or refuses: the mirror admitted nothing for it,
-      // so the ledger's answer is settled below like any unadmitted change.
-      if (admission.kind === "short" && !(await ledger.reservation(id))) throw outOfStock(admission.variantId, admission.available);
+      const admission = await mirror.admit(id, items);
+      // Sold out in the mirror. A repeat of an id still goes to the ledger, which refreshes it,
+      // takes its units again or refuses: the mirror admitted nothing for this call, so the
+      // ledger's answer is settled below like any unadmitted change. A repeat is an id the
+      // ledger holds, or one the mirror admitted lately: a second tab or a retry racing the
+      // first call, whose ledger write may still be under way (the ledger takes one id's
+      // writes one at a time, so the repeat then finds it).
+      if (admission.kind === "short" && !admission.admittedBefore && !(await ledger.reservation(id))) throw outOfStock(admission.variantId, admission.available);
       const now = clock();
       let result: LedgerReserveResult;
       try {

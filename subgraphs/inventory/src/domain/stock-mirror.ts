@@ -7,8 +7,11 @@ import type { StockItem, StockLevel } from "./stock.js";
 export type Admission =
   /** The mirror took the units at this epoch; the ledger must now confirm or they are given back. */
   | { kind: "admitted"; epoch: string }
-  /** The mirror (trusted, at its current epoch) has too few units. */
-  | { kind: "short"; variantId: string; available: number }
+  /**
+   * The mirror (trusted, at its current epoch) has too few units. `admittedBefore`: it admitted
+   * this reservation id lately, whose ledger write may not have landed yet.
+   */
+  | { kind: "short"; variantId: string; available: number; admittedBefore: boolean }
   /** No usable answer: ask the ledger alone. `missingVariantId` names a counter the mirror lacked. */
   | { kind: "bypass"; missingVariantId?: string };
 
@@ -177,12 +180,12 @@ export function createStockMirror(deps: { cache: StockCache; ledger: StockLedger
     },
 
     /** Asks the mirror for the units first; a "short" answer comes from trusted counters. */
-    async admit(items: readonly StockItem[]): Promise<Admission> {
+    async admit(reservationId: string, items: readonly StockItem[]): Promise<Admission> {
       let at = trustedEpoch();
       for (let attempt = 0; at !== null && attempt < 2; attempt++) {
         let outcome;
         try {
-          outcome = await cache.reserve(at, items);
+          outcome = await cache.reserve(at, reservationId, items);
         } catch (error) {
           doubt("reserve failed", error);
           break;

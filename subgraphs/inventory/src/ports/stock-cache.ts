@@ -6,7 +6,18 @@ export type CacheReserveOutcome =
   | { kind: "stale"; epoch: string | null }
   /** No counter for this variant; nothing changed. */
   | { kind: "missing"; variantId: string }
-  | { kind: "short"; variantId: string; available: number };
+  /**
+   * `admittedBefore`: this reservation id was admitted within the last `ADMISSION_MEMORY_MS`,
+   * so its ledger write may still be under way (a second tab, a retry): the ledger decides.
+   */
+  | { kind: "short"; variantId: string; available: number; admittedBefore: boolean };
+
+/**
+ * How long the mirror remembers a reservation id it admitted: longer than any admission takes
+ * to reach the ledger and commit, so a repeat of that id is never refused by the counters its
+ * own first call emptied.
+ */
+export const ADMISSION_MEMORY_MS = 60_000;
 
 /**
  * How long a rebuild stays "under way" without its loader renewing it, unless an adapter is told
@@ -30,8 +41,11 @@ export const DEFAULT_REBUILD_LEASE_MS = 15_000;
 export interface StockCache {
   readonly engine: string;
   session(): number;
-  /** When the marker equals `epoch` and every variant has enough: decrements all. */
-  reserve(epoch: string, items: readonly StockItem[]): Promise<CacheReserveOutcome>;
+  /**
+   * When the marker equals `epoch` and every variant has enough: decrements all, and remembers
+   * that `reservationId` was admitted (see `admittedBefore`).
+   */
+  reserve(epoch: string, reservationId: string, items: readonly StockItem[]): Promise<CacheReserveOutcome>;
   /**
    * When the marker equals `epoch`: adds each delta to the counters that exist. When a rebuild
    * at `epoch` runs: keeps each delta for the counter the rebuild writes (or adds it to the
