@@ -68,6 +68,7 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
     internalSecret: config.auth.internalSecret,
     subgraphConnections: config.gateway.performance.subgraphConnections,
     subgraphTimeoutMs: config.gateway.subgraphTimeoutMs,
+    subgraphQueueMs: config.gateway.subgraphQueueMs,
   });
   // Public catalog answers from memory, invalidated by the catalog's change events (off when
   // RESPONSE_CACHE_TTL_SECONDS=0).

@@ -20,6 +20,8 @@ export function createSupergraphGateway(options: {
   subgraphConnections: number;
   /** Deadline of one subgraph call. */
   subgraphTimeoutMs: number;
+  /** How long a subgraph call may wait for a pooled connection before it is refused OVERLOADED, unsent. */
+  subgraphQueueMs: number;
 }): { gateway: ApolloGateway; supergraphSdl: string; close(): Promise<void> } {
   const supergraphSdl = readFileSync(options.supergraphPath, "utf8");
   const sources: PooledGraphQLDataSource[] = [];
@@ -47,6 +49,7 @@ export function createSupergraphGateway(options: {
         replicas: options.replicas?.[name],
         connections: options.subgraphConnections,
         timeoutMs: options.subgraphTimeoutMs,
+        queueMs: options.subgraphQueueMs,
         willSendRequest({ request, context }) {
           request.http?.headers.set(INTERNAL_HEADER, credentialFor(context as GatewayContext));
         },

@@ -43,6 +43,7 @@ export * from "./runtime/run-service.js";
 export * from "./graphql/subgraph-client.js";
 export * from "./events/dead-letter.js";
 export * from "./runtime/nudged-worker.js";
+export * from "./runtime/admission-gate.js";
 export * from "./persistence/index.js";
 export * from "./objects/object-store.js";
 export * from "./objects/object-key.js";

@@ -2,6 +2,7 @@ import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from "@
 import type { Fetcher, FetcherHeaders, FetcherResponse } from "@apollo/utils.fetcher";
 import { Headers, Pool } from "undici";
 import { replicaUrls, ReplicaSet, sendToAReplica, type Replica } from "#kernel/http/replica-set.ts";
+import { createAdmissionGate, type AdmissionGate } from "#kernel/runtime/admission-gate.ts";
 import type { GatewayContext } from "../gateway-context.js";
 
 /**
@@ -27,13 +28,20 @@ export class PooledGraphQLDataSource extends RemoteGraphQLDataSource<GatewayCont
     connections: number;
     /** A call (every replica it tries included) is abandoned after this long. */
     timeoutMs: number;
+    /** How long a call may wait for a free connection before it is refused OVERLOADED, unsent. */
+    queueMs: number;
     willSendRequest: (options: GraphQLDataSourceProcessOptions<GatewayContext>) => void;
   }) {
     const replicas = options.replicas ?? new ReplicaSet({ name: options.url, urls: replicaUrls(options.url) });
     // Subgraphs keep idle connections 65 s; dropping ours sooner never reuses a socket the
     // server is about to close.
     const pools = new Map(replicas.replicas.map((replica) => [replica, new Pool(replica.origin, { connections: options.connections, pipelining: 1, keepAliveTimeout: 30_000 })]));
-    super({ url: replicas.replicas[0]!.url, willSendRequest: options.willSendRequest, fetcher: pooledFetcher(replicas, pools, options.timeoutMs) });
+    // A request waits for one of the pool's connections at most `queueMs`: past it the subgraph is
+    // past its capacity, and the request is refused unsent instead of waiting out its deadline.
+    const gates = new Map(
+      replicas.replicas.map((replica) => [replica, createAdmissionGate({ name: `subgraph ${replicas.name}`, what: "requests to a service this operation needs", maxInFlight: options.connections, maxWaitMs: options.queueMs })]),
+    );
+    super({ url: replicas.replicas[0]!.url, willSendRequest: options.willSendRequest, fetcher: pooledFetcher(replicas, pools, gates, options.timeoutMs) });
     this.pools = pools;
   }
 
@@ -46,7 +54,7 @@ export class PooledGraphQLDataSource extends RemoteGraphQLDataSource<GatewayCont
 /** Subgraph requests are `{"query":"...` as the data source writes them; only a query is safe to resend. */
 const isQueryBody = (body: unknown): boolean => typeof body === "string" && body.startsWith('{"query":"') && !/^\{"query":"\s*mutation\b/.test(body);
 
-function pooledFetcher(replicas: ReplicaSet, pools: Map<Replica, Pool>, timeoutMs: number): Fetcher {
+function pooledFetcher(replicas: ReplicaSet, pools: Map<Replica, Pool>, gates: Map<Replica, AdmissionGate>, timeoutMs: number): Fetcher {
   const paths = new Map(replicas.replicas.map((replica) => [replica, new URL(replica.url).pathname + new URL(replica.url).search]));
   return async (url, init = {}) => {
     // Without a deadline a replica that accepts and never answers (a frozen process, a black
@@ -56,9 +64,14 @@ function pooledFetcher(replicas: ReplicaSet, pools: Map<Replica, Pool>, timeoutM
     const signal = init.signal ? AbortSignal.any([init.signal as AbortSignal, deadline]) : deadline;
     try {
       return await sendToAReplica(replicas, isQueryBody(init.body), async (replica) => {
-        const response = await pools.get(replica)!.request({ path: paths.get(replica)!, method: "POST", headers: init.headers, body: init.body, signal });
-        const text = await response.body.text();
-        return new PooledResponse(url, response.statusCode, response.headers, text);
+        const leave = await gates.get(replica)!.enter();
+        try {
+          const response = await pools.get(replica)!.request({ path: paths.get(replica)!, method: "POST", headers: init.headers, body: init.body, signal });
+          const text = await response.body.text();
+          return new PooledResponse(url, response.statusCode, response.headers, text);
+        } finally {
+          leave();
+        }
       });
     } catch (error) {
       if (deadline.aborted) throw new SubgraphTimeoutError(replicas.name, timeoutMs);

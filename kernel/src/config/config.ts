@@ -47,6 +47,8 @@ export interface Config {
      * mutation that passes it may still complete: clients retry under the same idempotency key.
      */
     subgraphTimeoutMs: number;
+    /** How long a subgraph call may wait for one of the pool's connections before it is refused OVERLOADED, unsent. */
+    subgraphQueueMs: number;
     /** Caps on the gateway's sockets, HTTP and WebSocket alike (kernel/src/http/guarded-server.ts). */
     connections: {
       maxConnections: number;
@@ -156,6 +158,10 @@ export interface Config {
     reconcileAfterMs: number;
     /** How often the pending-order reconciler looks. */
     reconcileIntervalMs: number;
+    /** Checkouts one orders process works on at once; more wait (see AdmissionGate). */
+    checkoutMaxInFlight: number;
+    /** How long a checkout waits for a place before it is refused as OVERLOADED, having done nothing. */
+    checkoutMaxWaitMs: number;
   };
   /** Most distinct products one cart holds (quantities per product follow inventory.maxQuantityPerOrder). */
   cart: {
@@ -352,6 +358,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         maxFieldRepeats: read.int("MAX_FIELD_REPEATS", 20, { min: 1 }),
       },
       subgraphTimeoutMs: read.int("GATEWAY_SUBGRAPH_TIMEOUT_MS", 10_000, { min: 100, max: 300_000 }),
+      subgraphQueueMs: read.int("GATEWAY_SUBGRAPH_QUEUE_MS", 1_000, { min: 0, max: 300_000 }),
       connections: {
         maxConnections: read.int("GATEWAY_MAX_CONNECTIONS", defaultMaxConnections(), { min: 1 }),
         maxConnectionsPerClient: read.int("GATEWAY_MAX_CONNECTIONS_PER_CLIENT", 256, { min: 1 }),
@@ -443,6 +450,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       archiveAfterDays: read.int("ORDER_ARCHIVE_AFTER_DAYS", 730, { min: 1, max: 36_500 }),
       reconcileAfterMs: read.int("ORDER_RECONCILE_AFTER_MS", 120_000, { min: 1_000 }),
       reconcileIntervalMs: read.int("ORDER_RECONCILE_INTERVAL_MS", 30_000, { min: 100 }),
+      checkoutMaxInFlight: read.int("CHECKOUT_MAX_IN_FLIGHT", 16, { min: 1, max: 10_000 }),
+      checkoutMaxWaitMs: read.int("CHECKOUT_MAX_WAIT_MS", 500, { min: 0, max: 60_000 }),
     },
     cart: {
       maxLines: read.int("CART_MAX_LINES", 50, { min: 1, max: 1_000 }),

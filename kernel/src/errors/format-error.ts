@@ -64,8 +64,9 @@ export function createErrorFormatter(logger: Logger, options: ErrorFormatterOpti
     }
     if (withheld.length > 0) {
       logger.warn("error detail withheld from the client", { code, withheld, message: formatted.message, path: formatted.path, error: describe(error) });
-    } else if (code === ErrorCode.SERVICE_UNAVAILABLE) {
-      // The client learns only that a dependency failed; the why is for operators.
+    } else if (code === ErrorCode.SERVICE_UNAVAILABLE && formatted.extensions?.reason !== "OVERLOADED") {
+      // The client learns only that a dependency failed; the why is for operators. (Refusals of
+      // an overloaded service are counted, not logged: a line each would add to the overload.)
       logger.warn("dependency unavailable", { message: formatted.message, path: formatted.path, error: describe(error) });
     }
     if (!options.fieldSuggestions) message = message.replace(SUGGESTION, "");

@@ -1,4 +1,4 @@
-import { createSubgraphClient, openObjectStore, startSubgraphServer, type ObjectStore, type Platform, type RunningServer, type Subscription } from "#kernel";
+import { createAdmissionGate, createSubgraphClient, openObjectStore, startSubgraphServer, type ObjectStore, type Platform, type RunningServer, type Subscription } from "#kernel";
 import { createPrismaClient, startOutboxRelay, type PrismaClient } from "#kernel/relational";
 import { createCheckoutCart, createSubgraphAddressBook, createSubgraphProductCatalog } from "../../cart/src/index.js";
 import { createOrdersSchema } from "./subgraph.js";
@@ -66,7 +66,15 @@ export async function startOrdersSubgraph(platform: Platform, options: OrdersSub
   const files = createDuckDbArchiveFiles({ objects: objectsOnce, namespace: archiveNamespace(platform.databaseUrl) });
   const store = createArchiveReadingOrderStore(createPrismaOrderStore({ prisma, onCommit: () => outbox.nudge() }), { directory: createPrismaArchiveDirectory(prisma), files });
   const reservations = createSubgraphStockReservations(inventory);
-  const checkout = createCheckoutService({ store, cart, reservations, addresses: createSubgraphAddressBook(accounts), logger, soldOut: createSoldOutMemo() });
+  const checkout = createCheckoutService({
+    store,
+    cart,
+    reservations,
+    addresses: createSubgraphAddressBook(accounts),
+    logger,
+    soldOut: createSoldOutMemo(),
+    admission: createAdmissionGate({ name: "checkouts", maxInFlight: config.orders.checkoutMaxInFlight, maxWaitMs: config.orders.checkoutMaxWaitMs }),
+  });
   const stockReturns = createSubgraphStockReturns(inventory);
   const orders = createOrderService({ store, reservations, stockReturns });
   const afterSale = createAfterSaleService({ store, stockReturns, returnWindowDays: config.orders.returnWindowDays });

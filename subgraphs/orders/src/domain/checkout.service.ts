@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
-import { badInput, DomainError, ErrorCode, outOfStock, type Logger } from "#kernel";
+import { badInput, DomainError, ErrorCode, outOfStock, type AdmissionGate, type Logger } from "#kernel";
 import { couponInvalid } from "../../../cart/src/index.js";
 import type { Order, OrderItem } from "./order.js";
 import { paymentRequested, statusChanged } from "./order-events.js";
@@ -54,6 +54,8 @@ export function createCheckoutService<Contents extends CartContents>(deps: {
   clock?: () => Date;
   /** Refuses checkouts of variants the inventory just answered sold out, before the work. */
   soldOut?: SoldOutMemo;
+  /** Bounds the checkouts at work at once; past it they wait, then are refused OVERLOADED. */
+  admission?: AdmissionGate;
 }) {
   const { store, reservations } = deps;
   const clock = deps.clock ?? (() => new Date());
@@ -84,127 +86,134 @@ export function createCheckoutService<Contents extends CartContents>(deps: {
         await addressLookup;
         throw outOfStock(soldOut, 0);
       }
-      const [cart, address] = await Promise.all([deps.cart.price(contents), addressLookup]);
-      const requestHash = cart.lines.length > 0 ? fingerprint(cart.lines) : null;
-      const optionsHash = optionsFingerprint(address, request.shippingMethodId, couponArgument);
-      const destination = { country: address.country, region: address.region };
-      const [existing, quote] = await Promise.all([
-        store.findByIdempotencyKey(userId, key),
-        // Priced alongside the key's lookup (one statement); a replay does not need it.
-        cart.lines.length > 0 ? deps.cart.quote(cart, { destination, shippingMethodId: request.shippingMethodId, couponCode: couponArgument }).catch((error: unknown) => error as Error) : null,
-      ]);
-      if (existing) return replay(existing, requestHash, optionsHash);
-      if (cart.lines.length === 0) {
-        // This key has no order and never will (its cart is gone): a hold an earlier try of
-        // it took (its answer lost, another checkout then took the cart) goes back now, not
-        // at expiry, so a retried checkout never strands units in a sale.
-        await reservations.release(orderIdFor(userId, key)).catch((error: unknown) => {
-          if (codeOf(error) !== ErrorCode.NOT_FOUND) log.warn("hold of a checkout whose cart is gone left to expire", { userId, error: String(error) });
-        });
-        throw cartEmpty(cart.lastOrderId);
-      }
-      checkPrices(cart.lines);
-      if (quote instanceof Error) throw quote;
-      const { totals } = quote!;
-
-      const now = clock();
-      const total = totals.total;
-      const orderId = orderIdFor(userId, key);
-      const order: Order = {
-        id: orderId,
-        userId,
-        status: "PENDING",
-        statusReason: null,
-        total,
-        subtotal: totals.subtotal,
-        discountTotal: totals.discountTotal,
-        shippingTotal: totals.shippingTotal,
-        taxTotal: totals.taxTotal,
-        shippingAddress: address,
-        shippingMethod: quote!.shippingMethod && { id: quote!.shippingMethod.id, name: quote!.shippingMethod.name, price: quote!.shippingMethod.price },
-        couponCode: quote!.coupon?.code ?? null,
-        optionsHash,
-        idempotencyKey: key,
-        requestHash: requestHash!,
-        reservationId: orderId,
-        refundedAmount: 0,
-        deliveredAt: null,
-        createdAt: now,
-        updatedAt: now,
-      };
-      const items: OrderItem[] = cart.lines.map((line) => ({
-        orderId,
-        variantId: line.variantId,
-        productId: line.productId,
-        name: line.name,
-        sku: line.sku,
-        variantTitle: line.variantTitle,
-        options: line.options,
-        quantity: line.quantity,
-        unitPrice: line.current,
-      }));
-      const ordered = items.map(({ variantId, quantity }) => ({ variantId, quantity }));
-      const priced = cart.lines.map(({ variantId, quantity, accepted }) => ({ variantId, quantity, accepted }));
-      const paymentId = randomUUID();
-      const paymentMethod = request.paymentMethod ?? null;
-
-      const answerWithWinner = async (error: unknown): Promise<Order> => {
-        const winner = await store.findByIdempotencyKey(userId, key);
-        if (!winner) throw error;
-        return replay(winner, requestHash, optionsHash);
-      };
-      const releaseHold = (why: string) =>
-        reservations.release(orderId).catch((error: unknown) => log.warn(`hold of a checkout that ${why} left to expire`, { orderId, userId, error: String(error) }));
-      const lostTheCart = async (lost: CartChanged): Promise<Order> => {
-        // A twin with this key took it: this call is its duplicate, and the hold is its hold.
-        const twin = await store.findByIdempotencyKey(userId, key);
-        if (twin) return replay(twin, requestHash, optionsHash);
-        // Another checkout of this cart won. This key's hold belongs to no order, so its units
-        // go back now rather than at expiry. (A same-key twin still in flight finds the lines
-        // gone too; should the customer put the very same lines back before it places them,
-        // its payment takes the units again on commit, or is refunded.)
-        await releaseHold("lost its cart");
-        log.info("checkout lost its cart to another", { orderId, userId, takenBy: lost.lastOrderId, linesLeft: lost.linesLeft });
-        throw lost.linesLeft === 0 ? cartEmpty(lost.lastOrderId) : cartChanged();
-      };
-      const lostTheCoupon = async (refused: CouponNotRedeemable): Promise<Order> => {
-        // The order was priced with the discount: placing it without would charge more than
-        // the customer was shown, so it is refused with the reason and nothing is written.
-        const twin = await store.findByIdempotencyKey(userId, key);
-        if (twin) return replay(twin, requestHash, optionsHash);
-        await releaseHold("lost its coupon");
-        log.info("checkout refused: coupon no longer redeemable", { orderId, userId, couponCode: order.couponCode, reason: refused.reason });
-        throw couponInvalid(refused.reason as Parameters<typeof couponInvalid>[0], order.couponCode);
-      };
+      // The work starts here: past the gate's capacity a checkout waits, then is refused having
+      // done nothing (the refusals above stay cheap and are never queued behind it).
+      const leave = await deps.admission?.enter();
       try {
-        await reservations.reserve(orderId, ordered);
-      } catch (error) {
-        // The same id with other items: this key is being used for another cart right now.
-        if (codeOf(error) === ErrorCode.IDEMPOTENCY_CONFLICT) return answerWithWinner(conflict());
-        const soldOutVariant = soldOutVariantOf(error);
-        if (soldOutVariant !== undefined) deps.soldOut?.remember(soldOutVariant);
-        throw error;
+        const [cart, address] = await Promise.all([deps.cart.price(contents), addressLookup]);
+        const requestHash = cart.lines.length > 0 ? fingerprint(cart.lines) : null;
+        const optionsHash = optionsFingerprint(address, request.shippingMethodId, couponArgument);
+        const destination = { country: address.country, region: address.region };
+        const [existing, quote] = await Promise.all([
+          store.findByIdempotencyKey(userId, key),
+          // Priced alongside the key's lookup (one statement); a replay does not need it.
+          cart.lines.length > 0 ? deps.cart.quote(cart, { destination, shippingMethodId: request.shippingMethodId, couponCode: couponArgument }).catch((error: unknown) => error as Error) : null,
+        ]);
+        if (existing) return replay(existing, requestHash, optionsHash);
+        if (cart.lines.length === 0) {
+          // This key has no order and never will (its cart is gone): a hold an earlier try of
+          // it took (its answer lost, another checkout then took the cart) goes back now, not
+          // at expiry, so a retried checkout never strands units in a sale.
+          await reservations.release(orderIdFor(userId, key)).catch((error: unknown) => {
+            if (codeOf(error) !== ErrorCode.NOT_FOUND) log.warn("hold of a checkout whose cart is gone left to expire", { userId, error: String(error) });
+          });
+          throw cartEmpty(cart.lastOrderId);
+        }
+        checkPrices(cart.lines);
+        if (quote instanceof Error) throw quote;
+        const { totals } = quote!;
+
+        const now = clock();
+        const total = totals.total;
+        const orderId = orderIdFor(userId, key);
+        const order: Order = {
+          id: orderId,
+          userId,
+          status: "PENDING",
+          statusReason: null,
+          total,
+          subtotal: totals.subtotal,
+          discountTotal: totals.discountTotal,
+          shippingTotal: totals.shippingTotal,
+          taxTotal: totals.taxTotal,
+          shippingAddress: address,
+          shippingMethod: quote!.shippingMethod && { id: quote!.shippingMethod.id, name: quote!.shippingMethod.name, price: quote!.shippingMethod.price },
+          couponCode: quote!.coupon?.code ?? null,
+          optionsHash,
+          idempotencyKey: key,
+          requestHash: requestHash!,
+          reservationId: orderId,
+          refundedAmount: 0,
+          deliveredAt: null,
+          createdAt: now,
+          updatedAt: now,
+        };
+        const items: OrderItem[] = cart.lines.map((line) => ({
+          orderId,
+          variantId: line.variantId,
+          productId: line.productId,
+          name: line.name,
+          sku: line.sku,
+          variantTitle: line.variantTitle,
+          options: line.options,
+          quantity: line.quantity,
+          unitPrice: line.current,
+        }));
+        const ordered = items.map(({ variantId, quantity }) => ({ variantId, quantity }));
+        const priced = cart.lines.map(({ variantId, quantity, accepted }) => ({ variantId, quantity, accepted }));
+        const paymentId = randomUUID();
+        const paymentMethod = request.paymentMethod ?? null;
+
+        const answerWithWinner = async (error: unknown): Promise<Order> => {
+          const winner = await store.findByIdempotencyKey(userId, key);
+          if (!winner) throw error;
+          return replay(winner, requestHash, optionsHash);
+        };
+        const releaseHold = (why: string) =>
+          reservations.release(orderId).catch((error: unknown) => log.warn(`hold of a checkout that ${why} left to expire`, { orderId, userId, error: String(error) }));
+        const lostTheCart = async (lost: CartChanged): Promise<Order> => {
+          // A twin with this key took it: this call is its duplicate, and the hold is its hold.
+          const twin = await store.findByIdempotencyKey(userId, key);
+          if (twin) return replay(twin, requestHash, optionsHash);
+          // Another checkout of this cart won. This key's hold belongs to no order, so its units
+          // go back now rather than at expiry. (A same-key twin still in flight finds the lines
+          // gone too; should the customer put the very same lines back before it places them,
+          // its payment takes the units again on commit, or is refunded.)
+          await releaseHold("lost its cart");
+          log.info("checkout lost its cart to another", { orderId, userId, takenBy: lost.lastOrderId, linesLeft: lost.linesLeft });
+          throw lost.linesLeft === 0 ? cartEmpty(lost.lastOrderId) : cartChanged();
+        };
+        const lostTheCoupon = async (refused: CouponNotRedeemable): Promise<Order> => {
+          // The order was priced with the discount: placing it without would charge more than
+          // the customer was shown, so it is refused with the reason and nothing is written.
+          const twin = await store.findByIdempotencyKey(userId, key);
+          if (twin) return replay(twin, requestHash, optionsHash);
+          await releaseHold("lost its coupon");
+          log.info("checkout refused: coupon no longer redeemable", { orderId, userId, couponCode: order.couponCode, reason: refused.reason });
+          throw couponInvalid(refused.reason as Parameters<typeof couponInvalid>[0], order.couponCode);
+        };
+        try {
+          await reservations.reserve(orderId, ordered);
+        } catch (error) {
+          // The same id with other items: this key is being used for another cart right now.
+          if (codeOf(error) === ErrorCode.IDEMPOTENCY_CONFLICT) return answerWithWinner(conflict());
+          const soldOutVariant = soldOutVariantOf(error);
+          if (soldOutVariant !== undefined) deps.soldOut?.remember(soldOutVariant);
+          throw error;
+        }
+        try {
+          await store.place({
+            order,
+            items,
+            payment: { id: paymentId, amount: total },
+            events: [
+              statusChanged(order, null, "PENDING", now),
+              paymentRequested({ paymentId, orderId, userId, amount: total.amount, currency: total.currency, ...(paymentMethod !== null && { paymentMethod }) }, now),
+            ],
+            cart: { ordered: priced, unavailable: cart.unavailable },
+            couponId: quote!.coupon?.id ?? null,
+          });
+        } catch (error) {
+          if (error instanceof IdempotencyKeyTaken) return answerWithWinner(error);
+          if (error instanceof CartChanged) return lostTheCart(error);
+          if (error instanceof CouponNotRedeemable) return lostTheCoupon(error);
+          throw error;
+        }
+        log.info("order placed", { orderId, userId, total: total.amount, currency: total.currency, lines: items.length, couponCode: order.couponCode });
+        return order;
+      } finally {
+        leave?.();
       }
-      try {
-        await store.place({
-          order,
-          items,
-          payment: { id: paymentId, amount: total },
-          events: [
-            statusChanged(order, null, "PENDING", now),
-            paymentRequested({ paymentId, orderId, userId, amount: total.amount, currency: total.currency, ...(paymentMethod !== null && { paymentMethod }) }, now),
-          ],
-          cart: { ordered: priced, unavailable: cart.unavailable },
-          couponId: quote!.coupon?.id ?? null,
-        });
-      } catch (error) {
-        if (error instanceof IdempotencyKeyTaken) return answerWithWinner(error);
-        if (error instanceof CartChanged) return lostTheCart(error);
-        if (error instanceof CouponNotRedeemable) return lostTheCoupon(error);
-        throw error;
-      }
-      log.info("order placed", { orderId, userId, total: total.amount, currency: total.currency, lines: items.length, couponCode: order.couponCode });
-      return order;
     },
   };
 }

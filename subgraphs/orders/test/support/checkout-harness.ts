@@ -1,4 +1,4 @@
-import { createLogger, isDefaultVariantId, productIdOfVariant, type Money } from "#kernel";
+import { createLogger, isDefaultVariantId, productIdOfVariant, type AdmissionGate, type Money } from "#kernel";
 import { createPrismaClient } from "#kernel/relational";
 import { createTestDatabase, type DatabaseEngine } from "../../../../test/support/test-database.js";
 import { createCheckoutCart } from "../../../cart/src/checkout-cart.js";
@@ -19,7 +19,7 @@ import type { OrderAddress } from "../../src/domain/order.js";
  * The orders service on a real, freshly migrated PostgreSQL with the real cart and order
  * stores; only the other subgraphs (catalog prices, stock reservations) are in memory.
  */
-export async function startCheckoutHarness(engine: DatabaseEngine, stock: Record<string, number> = { p1: 100, p2: 100, p3: 100 }, options: { soldOut?: SoldOutMemo } = {}) {
+export async function startCheckoutHarness(engine: DatabaseEngine, stock: Record<string, number> = { p1: 100, p2: 100, p3: 100 }, options: { soldOut?: SoldOutMemo; admission?: AdmissionGate } = {}) {
   const database = await createTestDatabase(engine);
   const prisma = createPrismaClient(database.url, { poolSize: 10 });
   const logger = createLogger("silent");
@@ -51,7 +51,7 @@ export async function startCheckoutHarness(engine: DatabaseEngine, stock: Record
   await seedTestShipping(prisma);
   const savedAddresses = new Map<string, OrderAddress>();
   const addresses = { savedAddress: async (userId: string, id: string) => savedAddresses.get(`${userId}/${id}`) ?? null };
-  const service = createCheckoutService({ store, cart, reservations: reservations.port, addresses, logger, soldOut: options.soldOut });
+  const service = createCheckoutService({ store, cart, reservations: reservations.port, addresses, logger, soldOut: options.soldOut, admission: options.admission });
   // A key alone checks out to the test address with free shipping (checkout-defaults.ts).
   const checkout = {
     checkout: (userId: string, request: string | CheckoutRequest, log?: typeof logger) => service.checkout(userId, typeof request === "string" ? checkoutRequest(request) : request, log),
