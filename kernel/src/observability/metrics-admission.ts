@@ -8,6 +8,11 @@ const refusals = new Counter({
   registers: [metricsRegistry],
 });
 
+/** Shows the gate's series at 0 from its start: a rate over a series that appears with its first refusal misses that refusal. */
+export function watchAdmissionGate(gate: string): void {
+  refusals.inc({ gate }, 0);
+}
+
 export function countAdmissionRefusal(gate: string): void {
   refusals.inc({ gate });
 }

@@ -1,6 +1,6 @@
 import { DomainError } from "../errors/domain-error.js";
 import { ErrorCode } from "../errors/error-codes.js";
-import { countAdmissionRefusal } from "../observability/metrics-admission.js";
+import { countAdmissionRefusal, watchAdmissionGate } from "../observability/metrics-admission.js";
 
 /**
  * Past its capacity a service that takes every request does less, not more: each request
@@ -38,6 +38,7 @@ export function createAdmissionGate(options: AdmissionGateOptions): AdmissionGat
   const { name, maxInFlight, maxWaitMs } = options;
   const maxQueue = options.maxQueue ?? maxInFlight * 8;
   if (!(maxInFlight >= 1) || !(maxWaitMs >= 0) || !(maxQueue >= 0)) throw new Error(`Invalid admission gate ${name}`);
+  watchAdmissionGate(name);
   type Waiter = { admit: () => void; timer: NodeJS.Timeout };
   const waiting: Waiter[] = [];
   let inFlight = 0;
