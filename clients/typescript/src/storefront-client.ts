@@ -113,10 +113,15 @@ export function createStorefrontClient(options: StorefrontClientOptions) {
         attempt--;
         if (await sessions.renew()) continue;
       }
-      const transient = error.code === "NETWORK_ERROR" || error.code === "RATE_LIMITED" || (error.details.status !== undefined && isTransientStatus(error.details.status));
+      // SERVICE_UNAVAILABLE: a service was down, past its deadline, or too busy to start the
+      // operation (reason OVERLOADED); an idempotent mutation sent again under its key is safe.
+      const transient =
+        error.code === "NETWORK_ERROR" || error.code === "RATE_LIMITED" || error.code === "SERVICE_UNAVAILABLE" || (error.details.status !== undefined && isTransientStatus(error.details.status));
       if (!transient || !retryable || attempt >= policy.maxAttempts) throw error;
-      const waitMs = error.details.retryAfterSeconds !== undefined ? error.details.retryAfterSeconds * 1000 : backoffDelayMs(policy, attempt - 1);
-      if (waitMs > policy.maxRetryAfterMs) throw error;
+      const hintMs = error.details.retryAfterSeconds !== undefined ? error.details.retryAfterSeconds * 1000 : undefined;
+      if (hintMs !== undefined && hintMs > policy.maxRetryAfterMs) throw error;
+      // Up to half the hint again: the clients a busy service refused together come back spread out.
+      const waitMs = hintMs !== undefined ? hintMs * (1 + Math.random() / 2) : backoffDelayMs(policy, attempt - 1);
       await new Promise((resolve) => setTimeout(resolve, waitMs));
     }
   }

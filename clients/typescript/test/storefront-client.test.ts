@@ -164,6 +164,33 @@ describe("retries", () => {
     assert.equal(order?.refundedTotal.amount, 100);
   });
 
+  test("a checkout refused OVERLOADED is sent again after the hint, with the same key, and makes one order; addToCart refused so is not", async () => {
+    const signedUp = await signedUpClient();
+    const sent: { operationName: string; variables: Record<string, unknown>; at: number }[] = [];
+    const refuseFirst = new Set(["Checkout", "AddToCart"]);
+    const fetchImpl: typeof fetch = async (input, init) => {
+      const body = JSON.parse(String(init?.body)) as { operationName: string; variables: Record<string, unknown> };
+      sent.push({ ...body, at: performance.now() });
+      if (!refuseFirst.delete(body.operationName)) return fetch(input, init);
+      // What a gateway or orders process past its capacity answers, having done nothing.
+      const extensions = { code: "SERVICE_UNAVAILABLE", reason: "OVERLOADED", retryAfterSeconds: 1 };
+      return new Response(JSON.stringify({ errors: [{ message: "Too many checkouts at this moment; nothing was done, retry in 1 s", extensions }], data: null }), {
+        status: 200,
+        headers: { "content-type": "application/json" },
+      });
+    };
+    const shopper = client({ session: signedUp.session, fetch: fetchImpl });
+    await assert.rejects(shopper.request(AddToCartDocument, { productId: "prod_0000007", quantity: 1 }), (error: StorefrontError) => error.details.extensions?.reason === "OVERLOADED");
+    assert.equal(sent.filter((s) => s.operationName === "AddToCart").length, 1, "not safe to repeat: surfaced instead");
+    await shopper.request(AddToCartDocument, { productId: "prod_0000007", quantity: 1 });
+    const { checkout } = await shopper.request(CheckoutDocument, { idempotencyKey: "overloaded-1", ...DESTINATION });
+    const attempts = sent.filter((s) => s.operationName === "Checkout");
+    assert.deepEqual(attempts.map((a) => a.variables.idempotencyKey), ["overloaded-1", "overloaded-1"]);
+    assert.ok(attempts[1]!.at - attempts[0]!.at >= 1_000, "waited the hint out");
+    const { orders } = await shopper.request(MyOrdersDocument);
+    assert.deepEqual(orders.edges.map((edge) => edge.node.id), [checkout.id]);
+  });
+
   test("addToCart whose answer was lost is not sent again: it is not safe to repeat", async () => {
     const signedUp = await signedUpClient();
     const { sent, fetchImpl } = recordingFetch("AddToCart");
