@@ -50,6 +50,21 @@ describe("admission gate", () => {
     assert.deepEqual(gate.status(), { inFlight: 0, waiting: 0, refused: 1_000 });
   });
 
+  it("with no bound on the queue, lets a burst of 1,000 in as places free, within its wait", async () => {
+    const gate = createAdmissionGate({ name: "test-burst", maxInFlight: 4, maxWaitMs: 5_000, maxQueue: Number.POSITIVE_INFINITY });
+    let done = 0;
+    await Promise.all(
+      Array.from({ length: 1_000 }, async () => {
+        const leave = await gate.enter();
+        await sleep(0);
+        done += 1;
+        leave();
+      }),
+    );
+    assert.equal(done, 1_000);
+    assert.deepEqual(gate.status(), { inFlight: 0, waiting: 0, refused: 0 });
+  });
+
   it("gives a place back once however often its leave is called: a double release never adds capacity", async () => {
     const gate = createAdmissionGate({ name: "test-twice", maxInFlight: 1, maxWaitMs: 20 });
     const leave = await gate.enter();
