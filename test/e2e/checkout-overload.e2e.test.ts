@@ -3,7 +3,8 @@ import { after, before, it } from "node:test";
 import { createPrismaClient, type PrismaClient } from "#kernel/relational";
 import { startPaymentSimulator, type RunningPaymentSimulator } from "../../services/payment-simulator/src/index.js";
 import { describeOnEngines, startCheckoutSupergraph, type CheckoutSupergraph } from "../../subgraphs/orders/test/support/start-checkout-supergraph.js";
-import { createStockedProduct, customer, stockOf, waitForStatus } from "../../subgraphs/orders/test/support/storefront-operations.js";
+import { createStockedProduct, customer, Ops, stockOf, waitForStatus } from "../../subgraphs/orders/test/support/storefront-operations.js";
+import { collectSubscription, wsClient } from "../support/graphql-client.js";
 
 // More checkouts at once than the orders process works on: those past its capacity are told
 // so through the gateway (SERVICE_UNAVAILABLE, reason OVERLOADED, a retry hint), having done
@@ -42,9 +43,20 @@ function overloadSuite(engines: Parameters<Parameters<typeof describeOnEngines>[
     for (const c of customers) await c.add(productId, 2);
     const keys = customers.map((c) => `key-${c.userId}`);
 
-    const first = await Promise.all(customers.map((c, i) => c.checkout(keys[i])));
+    // Every other customer over the WebSocket transport: the same limits, the same refusal.
+    const overSocket = async (c: (typeof customers)[number], key: string) => {
+      const client = wsClient(sg.gatewayUrl, c.token);
+      try {
+        const [answer] = await collectSubscription(client, Ops.checkout, { key }, () => true, 30_000);
+        return answer!;
+      } finally {
+        await client.dispose();
+      }
+    };
+    const first = await Promise.all(customers.map((c, i) => (i % 2 === 0 ? c.checkout(keys[i]) : overSocket(c, keys[i]!))));
     const refused = first.flatMap((response, i) => (response.data?.checkout ? [] : [i]));
     assert.ok(refused.length > 0 && refused.length < CUSTOMERS, `some of ${CUSTOMERS} refused, not all: ${refused.length}`);
+    assert.ok(refused.some((i) => i % 2 === 0) && refused.some((i) => i % 2 === 1), "refused over HTTP and over the WebSocket alike");
     for (const i of refused) {
       const errors = first[i]!.errors ?? [];
       assert.equal(errors.length, 1);

@@ -67,6 +67,22 @@ function defineOverloadSuite(engine: DatabaseEngine): void {
       assert.deepEqual(gate.status().inFlight, 0);
     });
 
+    it("answers a second tab, refused OVERLOADED while its twin with the same key held the place, with the twin's order when retried", async () => {
+      const first = await holdThePlace("two-tabs", "k-tabs");
+      let refusal: unknown;
+      try {
+        refusal = await h.checkout.checkout("two-tabs", "k-tabs").then(() => assert.fail("let in"), (error: unknown) => error);
+      } finally {
+        first.letGo();
+      }
+      assert.equal(extensionsOf(refusal).reason, "OVERLOADED");
+      const placed = await first.order;
+      const reservesBefore = h.reservations.calls.reserve;
+      assert.equal((await h.checkout.checkout("two-tabs", "k-tabs")).id, placed.id);
+      assert.equal(h.reservations.calls.reserve, reservesBefore, "answered from the key: no second hold");
+      assert.equal(await h.prisma.order.count({ where: { userId: "two-tabs" } }), 1);
+    });
+
     it("refuses a flash sale's losers OUT_OF_STOCK at once while every place is taken: they never queue for one", async () => {
       await h.addToCart("winner", "flash", 1);
       await h.checkout.checkout("winner", "k-winner");
@@ -86,10 +102,11 @@ function defineOverloadSuite(engine: DatabaseEngine): void {
     });
 
     it("gives the place back when the checkout fails: a refused checkout does not keep it", async () => {
+      const refusedBefore = gate.status().refused;
       await h.addToCart("short", "plenty", 500);
       await assert.rejects(h.checkout.checkout("short", "k-short"), (error) => extensionsOf(error).code === "OUT_OF_STOCK");
       await assert.rejects(h.checkout.checkout("short", "k-short-2"), (error) => extensionsOf(error).code === "OUT_OF_STOCK");
-      assert.deepEqual(gate.status(), { inFlight: 0, waiting: 0, refused: 1 });
+      assert.deepEqual(gate.status(), { inFlight: 0, waiting: 0, refused: refusedBefore });
     });
   });
 }
