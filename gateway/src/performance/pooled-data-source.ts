@@ -41,15 +41,18 @@ export class PooledGraphQLDataSource extends RemoteGraphQLDataSource<GatewayCont
     // Time is the only bound: a burst (a replica's share failing over to this one) is served in
     // milliseconds and must not be refused for its size; the gateway's own connection limits
     // bound how many can wait.
-    const gate = () =>
-      createAdmissionGate({
-        name: `subgraph ${replicas.name}`,
-        what: "requests to a service this operation needs",
-        maxInFlight: options.connections,
-        maxWaitMs: options.queueMs,
-        maxQueue: Number.POSITIVE_INFINITY,
-      });
-    const gates = new Map(replicas.replicas.map((replica) => [replica, gate()]));
+    const gates = new Map(
+      replicas.replicas.map((replica) => [
+        replica,
+        createAdmissionGate({
+          name: `subgraph ${replicas.name}`,
+          what: "requests to a service this operation needs",
+          maxInFlight: options.connections,
+          maxWaitMs: options.queueMs,
+          maxQueue: Number.POSITIVE_INFINITY,
+        }),
+      ]),
+    );
     super({ url: replicas.replicas[0]!.url, willSendRequest: options.willSendRequest, fetcher: pooledFetcher(replicas, pools, gates, options.timeoutMs) });
     this.pools = pools;
   }

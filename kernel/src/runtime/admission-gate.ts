@@ -28,7 +28,7 @@ export interface AdmissionGateOptions {
   maxQueue?: number;
 }
 
-export const overloaded = (what: string, retryAfterSeconds: number) =>
+const overloaded = (what: string, retryAfterSeconds: number) =>
   new DomainError(ErrorCode.SERVICE_UNAVAILABLE, `Too many ${what} at this moment; nothing was done, retry in ${retryAfterSeconds} s`, {
     reason: "OVERLOADED",
     retryAfterSeconds,
