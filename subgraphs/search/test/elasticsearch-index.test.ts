@@ -91,7 +91,7 @@ describe("ElasticsearchIndex requests", () => {
 
   it("sends the shared DSL's search body to the alias and reads hits, cursors and facets back", async () => {
     requests.length = 0;
-    const request: SearchRequest = { text: "headphnoes", filter: { categories: ["electronics"], price: { max: 5000 } }, sort: "RELEVANCE", first: 5, after: [13, "prod_0000000"] };
+    const request: SearchRequest = { text: "headphnoes", filter: { categories: ["electronics"], price: { max: 5000 } }, sort: "RELEVANCE", first: 5, after: [13, "prod_0000000"], forgiveTypos: true };
     const result = await index.search(request);
     const sent = requests.find((r) => r.url === "/products/_search")!;
     assert.equal(sent.method, "POST");

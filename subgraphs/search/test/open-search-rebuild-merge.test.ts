@@ -39,7 +39,7 @@ describeWithRealEngine({ suite: "Search index rebuild merge", engine: "opensearc
       );
       assert.equal(indexed, catalog.length);
       await waitFor("the rebuilt index is one segment", async () => (await segments()) === 1, { timeoutMs: 20_000, intervalMs: 100 });
-      const result = await index.search({ text: "headphones", filter: {}, sort: "RELEVANCE", first: 3 });
+      const result = await index.search({ text: "headphones", filter: {}, sort: "RELEVANCE", first: 3, forgiveTypos: false });
       assert.ok(result.totalCount > 0, "it answers after the merge");
     });
   });

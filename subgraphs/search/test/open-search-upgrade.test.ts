@@ -56,7 +56,7 @@ describeWithRealEngine({ suite: "Search index upgrade", engine: "opensearch", va
       assert.equal(await index.needsRebuild(), true);
       await index.apply([{ kind: "upsert", document: { ...catalog[0]!, version: 5 } }]);
       await index.refresh();
-      const filtered = await index.search({ text: "", filter: { price: { max: 1_000_000 }, options: [{ name: "Size", values: ["M"] }] }, sort: "RELEVANCE", first: 5 });
+      const filtered = await index.search({ text: "", filter: { price: { max: 1_000_000 }, options: [{ name: "Size", values: ["M"] }] }, sort: "RELEVANCE", first: 5, forgiveTypos: false });
       assert.ok(filtered.totalCount >= 0);
       assert.ok((await suggestCompletions(index, "wireless", { limit: 5 })).length > 0, "word starts still match on the old mapping");
     });

@@ -9,11 +9,12 @@ import { JUDGED_CATALOG_SIZE, JUDGED_QUERIES, judgedPopularity, type Judgment } 
 import { defineAutocompleteChecks } from "./autocomplete.contract.js";
 import { defineVariantFacetChecks } from "./variant-facets.contract.js";
 import { suggestCompletions } from "../src/domain/autocomplete.js";
+import { searchAsTyped } from "../src/domain/search-as-typed.js";
 
 export const judgedCatalog = (): SearchDocument[] =>
   [...generateCatalog({ count: JUDGED_CATALOG_SIZE })].map((g) => toSearchDocument({ ...g.product, popularity: judgedPopularity(g.product) }));
 
-const request = (partial: Partial<SearchRequest>): SearchRequest => ({ text: "", filter: {}, sort: "RELEVANCE", first: 20, ...partial });
+const request = (partial: Partial<SearchRequest>): SearchRequest => ({ text: "", filter: {}, sort: "RELEVANCE", first: 20, forgiveTypos: false, ...partial });
 const upserts = (documents: SearchDocument[]): IndexChange[] => documents.map((document) => ({ kind: "upsert", document }));
 
 async function* pages<T>(items: T[], size: number): AsyncIterable<T[]> {
@@ -23,8 +24,9 @@ async function* pages<T>(items: T[], size: number): AsyncIterable<T[]> {
 /** Checks one judgment against an index loaded with the judged catalog; throws on a miss. */
 export async function checkJudgment(index: SearchIndex, judgment: Judgment, catalog: Map<string, SearchDocument>): Promise<void> {
   const { text, filter = {}, sort = "RELEVANCE", first = 10 } = judgment.request;
-  const result = await index.search({ text, filter, sort, first });
+  const result = await searchAsTyped(index, { text, filter, sort, first });
   const ids = result.hits.map((h) => h.id);
+  assert.equal(result.typosForgiven, judgment.typosForgiven ?? false, judgment.typosForgiven ? "nothing matches as typed" : "words as typed match");
   const shown = () => ids.map((id) => `${id} ${catalog.get(id)?.name}`).join(", ");
   if (judgment.top) assert.deepEqual(ids.slice(0, judgment.top.length), judgment.top, `top hits were ${shown()}`);
   if (judgment.topSet) assert.deepEqual(ids.slice(0, judgment.topSet.length).sort(), [...judgment.topSet].sort(), `top hits were ${shown()}`);
@@ -141,6 +143,19 @@ export function defineSearchIndexContract(engine: string, create: () => Promise<
     });
 
     const namesOf = async (text: string) => (await index.search(request({ text }))).hits.map((h) => h.id);
+
+    it("matches words as typed unless asked to forgive typos, and the last word's prefix either way", async () => {
+      await index.apply(upserts([doc("prod_t1", 1, "Tapir Kettle"), doc("prod_t2", 1, "Taper Kettle")]));
+      await index.refresh();
+      const found = async (text: string, forgiveTypos: boolean) => (await index.search(request({ text, forgiveTypos }))).hits.map((h) => h.id).sort();
+      assert.deepEqual(await found("tapir", false), ["prod_t1"], "the word as typed, not its neighbour one edit away");
+      assert.deepEqual(await found("tapir", true), ["prod_t1", "prod_t2"]);
+      assert.deepEqual(await found("kettle tap", false), ["prod_t1", "prod_t2"], "a last word still being typed");
+      assert.deepEqual(await found("tapir kettel", false), []);
+      assert.deepEqual(await found("tapir kettel", true), ["prod_t1", "prod_t2"]);
+      await index.apply(["prod_t1", "prod_t2"].map((id) => ({ kind: "delete", id, version: 2 })));
+      await index.refresh();
+    });
 
     it("never lets an older or repeated change overwrite a newer one", async () => {
       await index.apply([{ kind: "upsert", document: doc("prod_v1", 3, "Quokka Lantern") }]);

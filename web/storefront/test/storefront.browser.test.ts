@@ -62,6 +62,15 @@ test('a customer buys a product end to end on the supergraph as npm start runs i
   assert.ok((await page.locator('.product-card').count()) > 0, 'the home page lists products');
   await shot('home');
 
+  // A misspelt search says its results are for similar words; words as typed do not.
+  await page.goto(`${origin}/shop#/search?q=${encodeURIComponent('wirless headphones')}`);
+  await page.getByText('results for similar words').waitFor();
+  await page.goto(`${origin}/shop#/search?q=${encodeURIComponent('wireless headphones')}`);
+  await page.getByText(/^\d+ products$/).waitFor();
+  assert.equal(await page.getByText('results for similar words').count(), 0, 'words as typed match as typed');
+  await page.goto(`${origin}/shop`);
+  await page.getByRole('heading', { name: 'New arrivals' }).waitFor();
+
   // A category with facets and a sort order.
   await page.locator('.chips a').first().click();
   await page.locator('#listing-title').waitFor();

@@ -9,10 +9,10 @@ import { indexVersion } from "../domain/index-version.js";
 /** Edits forgiven per word, as the engines' AUTO:4,6 (MiniSearch counts a swap as two). */
 const fuzziness = (term: string): number | false => (term.length < 4 ? false : term.length < 6 ? 1 : 2);
 
-/** The same matching rule as the engines: every word, typos forgiven, the last one may be a prefix. */
+/** The same matching rule as the engines: every word, typos forgiven when asked, the last one may be a prefix. */
 const MATCHING: SearchOptions = {
   combineWith: "AND",
-  fuzzy: (term) => fuzziness(term),
+  fuzzy: false,
   prefix: (_term, i, terms) => i === terms.length - 1,
   boost: { name: 4, brand: 2, category: 1.5, attributes: 1, description: 0.5 },
 };
@@ -98,7 +98,7 @@ export class EmbeddedSearchIndex implements SearchIndex {
   async search(request: SearchRequest): Promise<SearchHits> {
     const { documents, text } = this.current;
     const query = request.text.trim();
-    const scored = (query ? text.search(query) : text.search(MiniSearch.wildcard)).map((hit) => ({ ...documents.get(hit.id as string)!, score: hit.score }));
+    const scored = (query ? text.search(query, { fuzzy: request.forgiveTypos ? fuzziness : false }) : text.search(MiniSearch.wildcard)).map((hit) => ({ ...documents.get(hit.id as string)!, score: hit.score }));
     const { categories, brands } = request.filter;
     const variantMatches = variantPredicate(request.filter);
     const matches = scored.filter(

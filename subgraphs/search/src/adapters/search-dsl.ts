@@ -119,17 +119,18 @@ export function indexDefinition(options: { bulkLoad?: boolean } = {}) {
   };
 }
 
-function textQuery(text: string) {
+function textQuery(text: string, forgiveTypos: boolean) {
+  const typos = forgiveTypos ? { fuzziness: FUZZINESS, prefix_length: 0 } : {};
   return {
     bool: {
-      // What matches: every word, typos forgiven, or every word with the last one still
-      // being typed (a prefix).
+      // What matches: every word (typos forgiven when asked), or every word with the last one
+      // still being typed (a prefix).
       must: [
         {
           bool: {
             should: [
-              { match: { all_text: { query: text, operator: "and", fuzziness: FUZZINESS, prefix_length: 0 } } },
-              { match_bool_prefix: { all_text: { query: text, operator: "and", fuzziness: FUZZINESS, prefix_length: 0 } } },
+              { match: { all_text: { query: text, operator: "and", ...typos } } },
+              { match_bool_prefix: { all_text: { query: text, operator: "and", ...typos } } },
             ],
             minimum_should_match: 1,
           },
@@ -138,7 +139,7 @@ function textQuery(text: string) {
       // How it ranks: exact words in telling fields first, whole phrases in the name above all.
       should: [
         { multi_match: { query: text, fields: RANKING_FIELDS, type: "most_fields" } },
-        { multi_match: { query: text, fields: RANKING_FIELDS, type: "best_fields", fuzziness: FUZZINESS, boost: 0.5 } },
+        ...(forgiveTypos ? [{ multi_match: { query: text, fields: RANKING_FIELDS, type: "best_fields", fuzziness: FUZZINESS, boost: 0.5 } }] : []),
         { match_phrase: { name: { query: text, boost: 3 } } },
       ],
     },
@@ -174,7 +175,7 @@ export function searchBody(request: SearchRequest) {
     track_total_hits: true,
     // What a result shows besides its id, so the gateway reads nothing else for it (see SearchHit).
     _source: ["name", "priceAmount", "currency"],
-    query: { bool: { must: text ? [textQuery(text)] : [{ match_all: {} }], filter: filterClauses(request) } },
+    query: { bool: { must: text ? [textQuery(text, request.forgiveTypos)] : [{ match_all: {} }], filter: filterClauses(request) } },
     sort: SORTS[request.sort],
     ...(request.after ? { search_after: request.after } : {}),
     aggs: {

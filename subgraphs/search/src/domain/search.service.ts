@@ -1,6 +1,7 @@
 import { badInput, decodeCursor, encodeCursor, pageSize } from "#kernel";
 import type { SearchFacets, SearchFilter, SearchHit, SearchIndex, SearchSort, SortKey } from "../ports/search-index.js";
 import { suggestCompletions, type SuggestionKind } from "./autocomplete.js";
+import { searchAsTyped } from "./search-as-typed.js";
 
 /** A product search answers with: a search result's carries its name and price as indexed (`@provides`), a suggestion's its id only. */
 export type FoundProduct = Pick<SearchHit, "id"> & Partial<Pick<SearchHit, "name" | "price">>;
@@ -10,6 +11,7 @@ export interface SearchPage {
   edges: { cursor: string; node: Pick<SearchHit, "id" | "name" | "price"> }[];
   pageInfo: { hasNextPage: boolean; endCursor: string | null };
   facets: SearchFacets;
+  typosForgiven: boolean;
 }
 
 export interface SearchArgs {
@@ -80,9 +82,15 @@ export function createSearchService(deps: { index: SearchIndex }) {
         if (cursor.sort !== sort) throw badInput("This cursor belongs to another sort order; start again without `after`", { field: "after" });
         after = cursor.key;
       }
-      const result = await index.search({ text, filter: validFilter(args.filter), sort, first, after });
+      const result = await searchAsTyped(index, { text, filter: validFilter(args.filter), sort, first, after });
       const edges = result.hits.map((hit) => ({ cursor: encodeCursor({ sort, key: hit.sortKey } satisfies Cursor), node: { id: hit.id, name: hit.name, price: hit.price } }));
-      return { totalCount: result.totalCount, edges, pageInfo: { hasNextPage: result.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null }, facets: result.facets };
+      return {
+        totalCount: result.totalCount,
+        edges,
+        pageInfo: { hasNextPage: result.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null },
+        facets: result.facets,
+        typosForgiven: result.typosForgiven,
+      };
     },
 
     /** Suggestions as the shopper types; the gateway's search budget bounds how often. */

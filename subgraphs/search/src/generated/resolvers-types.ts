@@ -164,6 +164,12 @@ export type SearchResult = {
   pageInfo: PageInfo;
   /** How many products match the query and filter. */
   totalCount: Scalars['Int']['output'];
+  /**
+   * True when no product matched the words as typed, so these matches forgive typos (one edit in
+   * words of 4 and 5 letters, two from 6): a storefront says "results for similar words". Words
+   * the catalog has are never matched with typos.
+   */
+  typosForgiven: Scalars['Boolean']['output'];
 };
 
 /** Orderings of search results. */
@@ -387,6 +393,7 @@ export type SearchResultResolvers<ContextType = SearchContext, ParentType extend
   facets?: Resolver<ResolversTypes['SearchFacets'], ParentType, ContextType>;
   pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
   totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  typosForgiven?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 }>;
 
 export type SuggestionResolvers<ContextType = SearchContext, ParentType extends ResolversParentTypes['Suggestion'] = ResolversParentTypes['Suggestion']> = ResolversObject<{

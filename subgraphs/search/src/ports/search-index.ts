@@ -62,6 +62,11 @@ export interface SearchRequest {
   sort: SearchSort;
   first: number;
   after?: SortKey;
+  /**
+   * Whether words match with typos forgiven (AUTO:4,6 edits) or only as typed. Prefixes of the
+   * last word match either way. The service asks as typed first (see searchAsTyped).
+   */
+  forgiveTypos: boolean;
 }
 
 export interface FacetCount {

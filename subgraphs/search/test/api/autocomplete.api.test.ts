@@ -1,11 +1,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { GraphQLError } from "graphql";
-import { createLogger, createSubgraphClient, EmbeddedEventBus, EmbeddedKeyValueStore, loadConfig, type Platform, type SubgraphClient } from "#kernel";
-import { EmbeddedSearchIndex } from "../../src/adapters/embedded-search-index.js";
-import { startSearchSubgraph, type RunningSearch } from "../../src/search-subgraph.js";
-import type { CatalogSource } from "../../src/ports/catalog-source.js";
+import type { SubgraphClient } from "#kernel";
+import type { RunningSearch } from "../../src/search-subgraph.js";
 import { judgedCatalog } from "../search-index.contract.js";
+import { startEmbeddedSearch, type EmbeddedSearchRig } from "./embedded-search-rig.js";
 
 const AUTOCOMPLETE = `query Autocomplete($prefix: String!, $first: Int, $kinds: [SuggestionKind!]) {
   autocomplete(prefix: $prefix, first: $first, kinds: $kinds) { kind text product { id } category brand }
@@ -20,38 +19,19 @@ interface Suggestion {
 }
 
 describe("autocomplete API (search subgraph, embedded index)", () => {
+  let rig: EmbeddedSearchRig;
   let search: RunningSearch;
   let client: SubgraphClient;
-  let bus: EmbeddedEventBus;
   const documents = judgedCatalog();
   const suggest = (prefix: string, extra: { first?: number; kinds?: string[] } = {}) =>
     client.request<{ autocomplete: Suggestion[] }>(AUTOCOMPLETE, { prefix, ...extra }).then((d) => d.autocomplete);
 
   before(async () => {
-    bus = new EmbeddedEventBus();
-    const config = loadConfig({ APP_ENV: "test" });
-    const platform: Platform = {
-      config,
-      logger: createLogger("silent"),
-      databaseUrl: "postgresql://unused",
-      bus,
-      kv: new EmbeddedKeyValueStore(),
-      engines: { relational: "none", events: bus.engine, cache: "embedded" },
-      close: async () => {},
-    };
-    const catalog: CatalogSource = {
-      async *scan() {
-        yield documents;
-      },
-      close: async () => {},
-    };
-    search = await startSearchSubgraph(platform, { port: 0, index: new EmbeddedSearchIndex(), catalog });
-    client = createSubgraphClient({ url: search.url, internalSecret: config.auth.internalSecret, serviceName: "gateway-test" });
+    rig = await startEmbeddedSearch(documents);
+    ({ search, client } = rig);
   });
   after(async () => {
-    await client?.close();
-    await search?.close();
-    await bus?.close();
+    await rig?.close();
   });
 
   it("names what each suggestion is: a product, or the category or brand value to filter by", async () => {

@@ -84,7 +84,9 @@ export function ListingPage({ category, query }: { category?: string; query?: st
           <Await loaded={result}>
             {({ search }) => (
               <>
-                <p aria-live="polite">{search.totalCount} products</p>
+                <p aria-live="polite">
+                  {search.totalCount} products{search.typosForgiven && <> · nothing matched “{query}” as typed, so these are results for similar words</>}
+                </p>
                 <ProductGrid label={title} products={search.edges.map((edge) => edge.node)} />
               </>
             )}

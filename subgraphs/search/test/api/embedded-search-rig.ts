@@ -1,0 +1,43 @@
+import { createLogger, createSubgraphClient, EmbeddedEventBus, EmbeddedKeyValueStore, loadConfig, type Platform, type SubgraphClient } from "#kernel";
+import { EmbeddedSearchIndex } from "../../src/adapters/embedded-search-index.js";
+import { startSearchSubgraph, type RunningSearch } from "../../src/search-subgraph.js";
+import type { CatalogSource } from "../../src/ports/catalog-source.js";
+import type { SearchDocument } from "../../src/ports/search-index.js";
+
+export interface EmbeddedSearchRig {
+  search: RunningSearch;
+  client: SubgraphClient;
+  close(): Promise<void>;
+}
+
+/** The search subgraph over an embedded index filled from `documents`, and a client signed as the gateway. */
+export async function startEmbeddedSearch(documents: SearchDocument[]): Promise<EmbeddedSearchRig> {
+  const bus = new EmbeddedEventBus();
+  const config = loadConfig({ APP_ENV: "test" });
+  const platform: Platform = {
+    config,
+    logger: createLogger("silent"),
+    databaseUrl: "postgresql://unused",
+    bus,
+    kv: new EmbeddedKeyValueStore(),
+    engines: { relational: "none", events: bus.engine, cache: "embedded" },
+    close: async () => {},
+  };
+  const catalog: CatalogSource = {
+    async *scan() {
+      yield documents;
+    },
+    close: async () => {},
+  };
+  const search = await startSearchSubgraph(platform, { port: 0, index: new EmbeddedSearchIndex(), catalog });
+  const client = createSubgraphClient({ url: search.url, internalSecret: config.auth.internalSecret, serviceName: "gateway-test" });
+  return {
+    search,
+    client,
+    async close() {
+      await client.close();
+      await search.close();
+      await bus.close();
+    },
+  };
+}

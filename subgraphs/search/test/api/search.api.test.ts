@@ -1,0 +1,87 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import type { SubgraphClient } from "#kernel";
+import { judgedCatalog } from "../search-index.contract.js";
+import { startEmbeddedSearch, type EmbeddedSearchRig } from "./embedded-search-rig.js";
+
+const SEARCH = `query Search($query: String!, $first: Int, $after: String) {
+  search(query: $query, first: $first, after: $after) {
+    totalCount typosForgiven
+    edges { node { id name } }
+    pageInfo { hasNextPage endCursor }
+    facets { categories { value count } }
+  }
+}`;
+
+interface Page {
+  totalCount: number;
+  typosForgiven: boolean;
+  edges: { node: { id: string; name: string } }[];
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  facets: { categories: { value: string; count: number }[] };
+}
+
+describe("search API: words as typed first, typos forgiven when nothing matches (search subgraph, embedded index)", () => {
+  let rig: EmbeddedSearchRig;
+  let client: SubgraphClient;
+  const search = (query: string, extra: { first?: number; after?: string } = {}) =>
+    client.request<{ search: Page }>(SEARCH, { query, ...extra }).then((d) => d.search);
+
+  before(async () => {
+    rig = await startEmbeddedSearch(judgedCatalog());
+    ({ client } = rig);
+  });
+  after(async () => {
+    await rig?.close();
+  });
+
+  it("says when the matches forgive typos, and counts facets over the matches it shows", async () => {
+    const typed = await search("dryer");
+    assert.equal(typed.typosForgiven, false);
+    assert.equal(typed.totalCount, 6);
+    assert.ok(typed.edges.every((e) => e.node.name.includes("Hair Dryer")), "no Air Fryer one edit away");
+    assert.equal(
+      typed.facets.categories.reduce((sum, c) => sum + c.count, 0),
+      6,
+      "facets count the shown matches only",
+    );
+    const misspelt = await search("wirless headphones");
+    assert.equal(misspelt.typosForgiven, true);
+    assert.equal(misspelt.totalCount, 4);
+    assert.ok(misspelt.edges.every((e) => e.node.name.includes("Wireless Headphones")));
+  });
+
+  it("answers nonsense and an empty query without forgiving anything", async () => {
+    for (const query of ["zzqxv", "", "   "]) {
+      const page = await search(query);
+      assert.equal(page.typosForgiven, false, JSON.stringify(query));
+      if (query.trim()) assert.equal(page.totalCount, 0);
+      else assert.ok(page.totalCount > 0, "an empty query browses everything");
+    }
+  });
+
+  it("keeps every page of a misspelt query to the same forgiving matches", async () => {
+    const whole = await search("headphnoes", { first: 50 });
+    assert.equal(whole.typosForgiven, true);
+    const seen: string[] = [];
+    let after: string | undefined;
+    for (let pages = 0; pages < 20; pages++) {
+      const page = await search("headphnoes", { first: 1, after });
+      assert.equal(page.typosForgiven, true, `page ${pages + 1}`);
+      assert.equal(page.totalCount, whole.totalCount, `page ${pages + 1}`);
+      seen.push(...page.edges.map((e) => e.node.id));
+      if (!page.pageInfo.hasNextPage) break;
+      after = page.pageInfo.endCursor!;
+    }
+    assert.deepEqual(seen, whole.edges.map((e) => e.node.id));
+  });
+
+  it("answers typed and misspelt queries at once, each with its own kind of matches", async () => {
+    const queries = Array.from({ length: 40 }, (_, i) => (i % 2 ? "wirless headphones" : "dryer"));
+    const pages = await Promise.all(queries.map((query) => search(query)));
+    for (const [i, page] of pages.entries()) {
+      assert.equal(page.typosForgiven, i % 2 === 1);
+      assert.equal(page.totalCount, i % 2 ? 4 : 6);
+    }
+  });
+});
