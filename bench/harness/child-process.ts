@@ -29,7 +29,10 @@ export async function startBenchProcess(options: {
   timeoutMs?: number;
 }): Promise<BenchProcess> {
   const log = createWriteStream(options.logFile, { flags: "a" });
-  const child = spawn(process.execPath, ["--import", "tsx", options.entry, ...(options.args ?? [])], { env: options.env as NodeJS.ProcessEnv, stdio: ["ignore", "pipe", "pipe"] });
+  // BENCH_CPU_PROFILE_DIR: each process writes V8 CPU profiles (one per thread, the module
+  // loader's too) into a folder named after it when it exits; node takes no --cpu-prof from NODE_OPTIONS.
+  const profile = process.env.BENCH_CPU_PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE_DIR}/${options.name}`] : [];
+  const child = spawn(process.execPath, [...profile, "--import", "tsx", options.entry, ...(options.args ?? [])], { env: options.env as NodeJS.ProcessEnv, stdio: ["ignore", "pipe", "pipe"] });
   child.stderr!.pipe(log);
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
