@@ -90,6 +90,65 @@ describe("access tokens: the claims the gateway requires", () => {
   });
 });
 
+describe("access tokens: a verified token remembered", () => {
+  const SKEW_MS = 30_000;
+
+  it("refuses a remembered token from the very second it expires, as one never seen before", async () => {
+    let now = NOW;
+    const verify = createAccessTokenVerifier({ ...auth, maxLifetimeSeconds: 3_600, now: () => now });
+    const fresh = createAccessTokenVerifier({ ...auth, maxLifetimeSeconds: 3_600, now: () => now });
+    const short = await token({ sub: "usr_1", iat: nowSeconds, exp: nowSeconds + 5 });
+    assert.equal((await verify(short)).userId, "usr_1");
+    assert.equal(verify.remembered(), 1);
+    now = new Date((nowSeconds + 5) * 1000 + SKEW_MS - 1);
+    assert.equal((await verify(short)).userId, "usr_1", "the last millisecond of the skew");
+    assert.equal((await fresh(short)).userId, "usr_1");
+    now = new Date((nowSeconds + 5) * 1000 + SKEW_MS);
+    await refusal(verify(short));
+    await refusal(fresh(short));
+  });
+
+  it("refuses a token whose signature or claims differ by one character from a remembered one", async () => {
+    const verify = createAccessTokenVerifier({ ...auth, now: () => NOW });
+    const good = await token({ sub: "usr_1", iat: nowSeconds, exp: nowSeconds + 900 });
+    await verify(good);
+    const [header, payload, signature] = good.split(".") as [string, string, string];
+    const flip = (text: string, at: number) => text.slice(0, at) + (text[at] === "A" ? "B" : "A") + text.slice(at + 1);
+    await refusal(verify(`${header}.${payload}.${flip(signature, 5)}`));
+    const admin = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload, "base64url").toString()), roles: ["admin"] })).toString("base64url");
+    await refusal(verify(`${header}.${admin}.${signature}`));
+    assert.equal(verify.remembered(), 1, "refused tokens take no room");
+    assert.deepEqual(await verify(good), { userId: "usr_1", roles: ["customer"] });
+  });
+
+  it("still asks whether the account exists on every request: closing it ends a remembered token", async () => {
+    const open = new Set(["usr_1"]);
+    const verify = createAccessTokenVerifier({ ...auth, now: () => NOW, subjects: { hasAccount: async (userId) => open.has(userId) } });
+    const issued = await token({ sub: "usr_1", iat: nowSeconds, exp: nowSeconds + 900 });
+    await verify(issued);
+    open.delete("usr_1");
+    const error = await refusal(verify(issued));
+    assert.match(error.message, /has no account/);
+  });
+
+  it("remembers at most maxRemembered tokens, the oldest forgotten first and verified again when it returns", async () => {
+    const verify = createAccessTokenVerifier({ ...auth, now: () => NOW, maxRemembered: 2 });
+    const tokens = await Promise.all(["usr_a", "usr_b", "usr_c"].map((sub) => token({ sub, iat: nowSeconds, exp: nowSeconds + 900 })));
+    for (const issued of tokens) await verify(issued);
+    assert.equal(verify.remembered(), 2);
+    assert.equal((await verify(tokens[0]!)).userId, "usr_a");
+    assert.equal(verify.remembered(), 2);
+  });
+
+  it("hands each caller its own identity: changing one answer changes no other", async () => {
+    const verify = createAccessTokenVerifier({ ...auth, now: () => NOW });
+    const issued = await token({ sub: "usr_1", iat: nowSeconds, exp: nowSeconds + 900 });
+    const first = await verify(issued);
+    (first.roles as string[]).push("admin");
+    assert.deepEqual(await verify(issued), { userId: "usr_1", roles: ["customer"] });
+  });
+});
+
 describe("access tokens: subjects without an account", () => {
   const directory = (known: string[]): SubjectDirectory & { asked: string[] } => {
     const asked: string[] = [];

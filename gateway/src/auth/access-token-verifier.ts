@@ -27,7 +27,17 @@ export interface AccessTokenVerifierOptions {
   subjects?: SubjectDirectory;
   /** The current time (tests). */
   now?: () => Date;
+  /** Verified tokens remembered at once; the oldest goes first. */
+  maxRemembered?: number;
 }
+
+/**
+ * How long a verified token is taken on its word without checking its signature again. A page
+ * sends one token many times, and a signature check costs about 100 µs of CPU (WebCrypto: a
+ * key import and a thread-pool job) against a map lookup. Bounded so a key rotation (JWKS) is
+ * honoured within it; a token's own expiry still ends it to the second.
+ */
+const REMEMBER_VERIFIED_MS = 60_000;
 
 /**
  * Verifies access tokens: RS256 against a JWKS in production, HS256 with a shared secret in
@@ -41,7 +51,13 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions) {
   const key = options.jwksUrl ? createRemoteJWKSet(new URL(options.jwksUrl)) : new TextEncoder().encode(options.secret);
   const algorithms = options.jwksUrl ? ["RS256"] : ["HS256"];
   const maxLifetime = options.maxLifetimeSeconds ?? DEFAULT_MAX_LIFETIME_SECONDS;
-  return async (token: string): Promise<Identity> => {
+  const maxRemembered = options.maxRemembered ?? 10_000;
+  // Keyed by the whole token: another signature or claim is another key. Only tokens that
+  // passed every check below are kept, so a flood of bad ones takes no room.
+  const verified = new Map<string, { identity: Identity; until: number }>();
+
+  /** The token's claims once its signature, issuer and time claims check out; refuses otherwise. */
+  async function verifiedClaims(token: string, now: Date | undefined): Promise<JWTPayload> {
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, key as Uint8Array, {
@@ -51,21 +67,52 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions) {
         // Also refuses an `iat` in the future, beyond the skew.
         maxTokenAge: maxLifetime,
         clockTolerance: CLOCK_SKEW_SECONDS,
-        currentDate: options.now?.(),
+        currentDate: now,
       }));
     } catch {
       throw new InvalidTokenError("The access token is invalid or expired");
     }
     if (payload.exp! - payload.iat! > maxLifetime) throw new InvalidTokenError("The access token lives longer than this gateway accepts; sign in again");
+    return payload;
+  }
+
+  function identityOf(payload: JWTPayload): Identity {
     const userId = payload.sub;
     // The subject travels to every subgraph and into their stores: it must be plain text.
     if (typeof userId !== "string" || userId.length === 0 || userId.length > MAX_SUBJECT_LENGTH || hasControlCharacter(userId) || !isStorableText(userId)) {
       throw new InvalidTokenError("The access token names no user");
     }
-    if (options.subjects && !(await options.subjects.hasAccount(userId))) throw new InvalidTokenError("The access token's user has no account");
     const roles = Array.isArray(payload.roles) ? payload.roles.filter((r): r is Role => ROLES.includes(r as Role)) : [];
     return { userId, roles: roles.length ? roles : ["customer"] };
+  }
+
+  function remember(token: string, identity: Identity, payload: JWTPayload, nowMs: number): void {
+    // The first moment jwtVerify would refuse it by time: expired, or older than the lifetime
+    // bound (both with the skew). A later `iat` cannot become valid-then-invalid as time moves on.
+    const refusedFrom = Math.min(payload.exp! + CLOCK_SKEW_SECONDS, payload.iat! + maxLifetime + CLOCK_SKEW_SECONDS) * 1000;
+    verified.delete(token);
+    verified.set(token, { identity, until: Math.min(nowMs + REMEMBER_VERIFIED_MS, refusedFrom) });
+    if (verified.size > maxRemembered) verified.delete(verified.keys().next().value!);
+  }
+
+  const verify = async (token: string): Promise<Identity> => {
+    const now = options.now?.();
+    const nowMs = now?.getTime() ?? Date.now();
+    const known = verified.get(token);
+    let identity: Identity;
+    if (known && nowMs < known.until) identity = known.identity;
+    else {
+      if (known) verified.delete(token);
+      const payload = await verifiedClaims(token, now);
+      identity = identityOf(payload);
+      remember(token, identity, payload, nowMs);
+    }
+    // Asked every time: an account closed since the token was verified ends it here.
+    if (options.subjects && !(await options.subjects.hasAccount(identity.userId))) throw new InvalidTokenError("The access token's user has no account");
+    return { userId: identity.userId, roles: [...identity.roles] };
   };
+  /** How many verified tokens are remembered now (tests, metrics). */
+  return Object.assign(verify, { remembered: () => verified.size });
 }
 
 export type AccessTokenVerifier = ReturnType<typeof createAccessTokenVerifier>;
