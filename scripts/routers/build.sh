@@ -37,11 +37,14 @@ toolchain_of() {
 # cargo's own record of what it installed under this root, one "<crate> <version> (<source>)" key each.
 installed() { grep -q "\"$1 $2 " "$ROOT/.crates2.json" 2>/dev/null; }
 
-# apollo-router's build compiles protobuf definitions (tonic-prost-build wants protoc) and
+# apollo-router's build compiles protobuf definitions (tonic-prost-build wants protoc and the
+# well-known types) and
 # native dependencies (cmake, a C++ compiler); install what is missing from the distribution.
 ensure_system_packages() {
   local missing=()
   command -v protoc >/dev/null || missing+=(protobuf-compiler)
+  # protoc's well-known types (google/protobuf/timestamp.proto), imported by the router's telemetry protos.
+  [ -f /usr/include/google/protobuf/timestamp.proto ] || missing+=(libprotobuf-dev)
   command -v cmake >/dev/null || missing+=(cmake)
   command -v c++ >/dev/null || missing+=(g++)
   command -v pkg-config >/dev/null || missing+=(pkg-config)
