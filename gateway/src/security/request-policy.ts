@@ -22,6 +22,13 @@ const MAX_INTROSPECTION_DEPTH = 20;
 const UNSTORABLE_TEXT = "Text input must not contain NUL characters or unpaired UTF-16 surrogates";
 /** No operation of this API takes variables nested deeper than a few levels. */
 const MAX_VARIABLES_DEPTH = 16;
+/**
+ * Parsed query texts kept, and their characters at most: clients send a few hundred distinct
+ * operations, each many times. Only texts that parsed and hold storable literals are kept, so
+ * unique hostile texts cost what they did (one bounded parse each) and only evict.
+ */
+const PARSED_KEPT = 1_000;
+const PARSED_KEPT_CHARACTERS = 4_000_000;
 
 /** One operation as a client sends it: a POST body entry, a GET query string, a WS subscribe payload. */
 export interface OperationRequest {
@@ -85,6 +92,36 @@ export function createRequestPolicy(deps: {
   persisted: PersistedOperationCheck;
 }) {
   const { limits } = deps;
+  const parsed = new Map<string, DocumentNode>();
+  let parsedCharacters = 0;
+
+  /** The query's document, parsed once per text under the token limit; refuses what cannot be stored. */
+  function parseOnce(query: string): DocumentNode {
+    const known = parsed.get(query);
+    if (known) {
+      // Most recently used last: the oldest entry is the first to go.
+      parsed.delete(query);
+      parsed.set(query, known);
+      return known;
+    }
+    let document: DocumentNode;
+    try {
+      document = parse(query, { maxTokens: limits.maxTokens, noLocation: true });
+    } catch (error) {
+      const message = error instanceof GraphQLError ? error.message : "The query could not be parsed";
+      const tooLong = /more th[ae]t? \d+ tokens/.test(message);
+      throw refuse(tooLong ? ErrorCode.QUERY_TOO_COMPLEX : "GRAPHQL_PARSE_FAILED", tooLong ? `The query is too long: over ${limits.maxTokens} tokens` : message, tooLong ? { limit: limits.maxTokens } : {});
+    }
+    if (unstorableLiteral(document)) throw refuse(ErrorCode.BAD_USER_INPUT, UNSTORABLE_TEXT);
+    parsed.set(query, document);
+    parsedCharacters += query.length;
+    for (const oldest of parsed.keys()) {
+      if (parsed.size <= PARSED_KEPT && parsedCharacters <= PARSED_KEPT_CHARACTERS) break;
+      parsed.delete(oldest);
+      parsedCharacters -= oldest.length;
+    }
+    return document;
+  }
 
   function admitOne(request: OperationRequest, transport: Transport): AdmittedOperation {
     if (typeof request !== "object" || request === null || Array.isArray(request)) throw refuse(ErrorCode.BAD_USER_INPUT, "Each operation is a JSON object with a query");
@@ -101,15 +138,7 @@ export function createRequestPolicy(deps: {
     if (variable !== undefined) throw refuse(ErrorCode.BAD_USER_INPUT, `Variable $${variable}: ${UNSTORABLE_TEXT}`, { variable });
     if (nestsDeeperThan(variables ?? {}, MAX_VARIABLES_DEPTH)) throw refuse(ErrorCode.BAD_USER_INPUT, `Variables nest at most ${MAX_VARIABLES_DEPTH} levels deep`);
 
-    let document: DocumentNode;
-    try {
-      document = parse(query, { maxTokens: limits.maxTokens, noLocation: true });
-    } catch (error) {
-      const message = error instanceof GraphQLError ? error.message : "The query could not be parsed";
-      const tooLong = /more th[ae]t? \d+ tokens/.test(message);
-      throw refuse(tooLong ? ErrorCode.QUERY_TOO_COMPLEX : "GRAPHQL_PARSE_FAILED", tooLong ? `The query is too long: over ${limits.maxTokens} tokens` : message, tooLong ? { limit: limits.maxTokens } : {});
-    }
-    if (unstorableLiteral(document)) throw refuse(ErrorCode.BAD_USER_INPUT, UNSTORABLE_TEXT);
+    const document = parseOnce(query);
     const operation = chooseOperation(document, operationName ?? undefined);
     if (operation.operation === "subscription" && transport !== "websocket") {
       throw refuse(ErrorCode.OPERATION_NOT_ALLOWED, "Subscriptions are served over WebSocket (graphql-ws) on this same URL", {}, 405);
@@ -171,6 +200,9 @@ export function createRequestPolicy(deps: {
       }
       return admitted;
     },
+
+    /** Query texts held parsed now, and their characters (tests). */
+    parsedKept: () => ({ texts: parsed.size, characters: parsedCharacters }),
   };
 }
 

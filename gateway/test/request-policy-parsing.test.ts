@@ -1,0 +1,75 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { createRequestPolicy, PolicyRefusal, type OperationLimits } from "../src/security/request-policy.js";
+import type { CallerRateLimiter } from "../src/rate-limit/caller-rate-limiter.js";
+import type { PersistedOperationCheck } from "../src/security/persisted-operations.js";
+
+const limits: OperationLimits = { maxDepth: 12, maxAliases: 30, maxCost: 5_000, maxFieldRepeats: 10, maxTokens: 2_000, maxBatchSize: 5 };
+
+function policy() {
+  return createRequestPolicy({
+    limits,
+    rateLimit: (async () => ({ allowed: true, retryAfterSeconds: 0 })) as unknown as CallerRateLimiter,
+    budgets: { charge: async () => undefined },
+    persisted: (() => ({ ok: true })) as unknown as PersistedOperationCheck,
+  });
+}
+
+async function refusal(work: Promise<unknown>): Promise<PolicyRefusal> {
+  const error = await work.then(
+    () => assert.fail("expected a refusal"),
+    (e: unknown) => e,
+  );
+  assert.ok(error instanceof PolicyRefusal, String(error));
+  return error;
+}
+
+describe("request policy: a query text parsed once", () => {
+  it("admits a repeated text with the same document, measured for each request's own variables", async () => {
+    const gate = policy();
+    const query = `query Page($first: Int) { products(first: $first) { edges { node { id } } } }`;
+    const [a] = await gate.admit([{ query, variables: { first: 5 } }], "caller", "http-post");
+    const [b] = await gate.admit([{ query, variables: { first: 50 } }], "caller", "http-post");
+    assert.equal(a!.document, b!.document, "parsed once");
+    assert.deepEqual(b!.variables, { first: 50 });
+    assert.equal(gate.parsedKept().texts, 1);
+  });
+
+  it("refuses a text every time it comes, and keeps nothing of it", async () => {
+    const gate = policy();
+    const unstorable = `{ search(query: "lamp\\u0000") { totalCount } }`;
+    const tooLong = `{ ${Array.from({ length: 2_100 }, (_, i) => `f${i}`).join(" ")} }`;
+    const broken = `{ search(query: "lamp") { totalCount }`;
+    for (let round = 0; round < 3; round++) {
+      assert.equal((await refusal(gate.admit([{ query: unstorable }], "caller", "http-post"))).code, "BAD_USER_INPUT");
+      assert.equal((await refusal(gate.admit([{ query: tooLong }], "caller", "http-post"))).code, "QUERY_TOO_COMPLEX");
+      assert.equal((await refusal(gate.admit([{ query: broken }], "caller", "http-post"))).code, "GRAPHQL_PARSE_FAILED");
+    }
+    assert.deepEqual(gate.parsedKept(), { texts: 0, characters: 0 });
+  });
+
+  it("still applies every per-request check to a text it knows: operation name, transport, limits", async () => {
+    const gate = policy();
+    const query = `query A { products(first: 1) { edges { node { id } } } } mutation B { logout }`;
+    await gate.admit([{ query, operationName: "A" }], "caller", "http-post");
+    assert.equal((await refusal(gate.admit([{ query }], "caller", "http-post"))).code, "BAD_USER_INPUT", "several operations, none named");
+    assert.equal((await refusal(gate.admit([{ query, operationName: "B" }], "caller", "http-get"))).status, 405, "a mutation over GET");
+    const deep = `{ ${"categories { children { ".repeat(7)}slug${" } }".repeat(7)} }`;
+    await refusal(gate.admit([{ query: deep }], "caller", "http-post"));
+    assert.equal((await refusal(gate.admit([{ query: deep }], "caller", "http-post"))).code, "QUERY_TOO_COMPLEX", "the second time too");
+  });
+
+  it("keeps at most 1,000 texts and 4,000,000 characters, forgetting the least recently used first", async () => {
+    const gate = policy();
+    const text = (i: number, pad = 0) => `{ search(query: "${String(i).padStart(pad, "x")}") { totalCount } }`;
+    for (let i = 0; i < 1_200; i++) await gate.admit([{ query: text(i) }], "caller", "http-post");
+    assert.equal(gate.parsedKept().texts, 1_000);
+    const [kept] = await gate.admit([{ query: text(1_199) }], "caller", "http-post");
+    const [again] = await gate.admit([{ query: text(1_199) }], "caller", "http-post");
+    assert.equal(kept!.document, again!.document);
+    for (let i = 0; i < 900; i++) await gate.admit([{ query: text(i, 9_000) }], "caller", "http-post");
+    const { texts, characters } = gate.parsedKept();
+    assert.ok(characters <= 4_000_000, `${characters} characters kept`);
+    assert.ok(texts < 1_000, `${texts} texts kept`);
+  });
+});
