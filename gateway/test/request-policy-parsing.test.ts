@@ -33,6 +33,8 @@ describe("request policy: a query text parsed once", () => {
     assert.equal(a!.document, b!.document, "parsed once");
     assert.deepEqual(b!.variables, { first: 50 });
     assert.equal(gate.parsedKept().texts, 1);
+    const costly = await refusal(gate.admit([{ query, variables: { first: 100_000 } }], "caller", "http-post"));
+    assert.equal(costly.code, "QUERY_TOO_COMPLEX", "the cost is measured with this request's variables");
   });
 
   it("refuses a text every time it comes, and keeps nothing of it", async () => {
