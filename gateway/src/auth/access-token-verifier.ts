@@ -90,7 +90,6 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions) {
     // The first moment jwtVerify would refuse it by time: expired, or older than the lifetime
     // bound (both with the skew). A later `iat` cannot become valid-then-invalid as time moves on.
     const refusedFrom = Math.min(payload.exp! + CLOCK_SKEW_SECONDS, payload.iat! + maxLifetime + CLOCK_SKEW_SECONDS) * 1000;
-    verified.delete(token);
     verified.set(token, { identity, until: Math.min(nowMs + REMEMBER_VERIFIED_MS, refusedFrom) });
     if (verified.size > maxRemembered) verified.delete(verified.keys().next().value!);
   }

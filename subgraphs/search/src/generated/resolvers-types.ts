@@ -166,8 +166,8 @@ export type SearchResult = {
   totalCount: Scalars['Int']['output'];
   /**
    * True when no product matched the words as typed, so these matches forgive typos (one edit in
-   * words of 4 and 5 letters, two from 6): a storefront says "results for similar words". Words
-   * the catalog has are never matched with typos.
+   * words of 4 and 5 letters, two from 6) in every word: a storefront says "results for similar
+   * words". A query that matches as typed is never answered with typos forgiven.
    */
   typosForgiven: Scalars['Boolean']['output'];
 };

@@ -1,4 +1,4 @@
-import { createLogger, createSubgraphClient, EmbeddedEventBus, EmbeddedKeyValueStore, loadConfig, type Platform, type SubgraphClient } from "#kernel";
+import { createLogger, createSubgraphClient, loadConfig, openPlatform, type SubgraphClient } from "#kernel";
 import { EmbeddedSearchIndex } from "../../src/adapters/embedded-search-index.js";
 import { startSearchSubgraph, type RunningSearch } from "../../src/search-subgraph.js";
 import type { CatalogSource } from "../../src/ports/catalog-source.js";
@@ -12,17 +12,9 @@ export interface EmbeddedSearchRig {
 
 /** The search subgraph over an embedded index filled from `documents`, and a client signed as the gateway. */
 export async function startEmbeddedSearch(documents: SearchDocument[]): Promise<EmbeddedSearchRig> {
-  const bus = new EmbeddedEventBus();
+  // APP_ENV=test and nothing else: the embedded bus and key-value store, and no database.
   const config = loadConfig({ APP_ENV: "test" });
-  const platform: Platform = {
-    config,
-    logger: createLogger("silent"),
-    databaseUrl: "postgresql://unused",
-    bus,
-    kv: new EmbeddedKeyValueStore(),
-    engines: { relational: "none", events: bus.engine, cache: "embedded" },
-    close: async () => {},
-  };
+  const platform = await openPlatform(config, createLogger("silent"), { needsDatabase: false });
   const catalog: CatalogSource = {
     async *scan() {
       yield documents;
@@ -37,7 +29,7 @@ export async function startEmbeddedSearch(documents: SearchDocument[]): Promise<
     async close() {
       await client.close();
       await search.close();
-      await bus.close();
+      await platform.close();
     },
   };
 }
