@@ -59,9 +59,23 @@ describe("request policy: a query text parsed once", () => {
     const deep = `{ ${"categories { children { ".repeat(7)}slug${" } }".repeat(7)} }`;
     await refusal(gate.admit([{ query: deep }], "caller", "http-post"));
     assert.equal((await refusal(gate.admit([{ query: deep }], "caller", "http-post"))).code, "QUERY_TOO_COMPLEX", "the second time too");
+    const live = `subscription Live($id: ID!) { orderStatusChanged(orderId: $id) { status } }`;
+    await gate.admit([{ query: live, variables: { id: "ord_1" } }], "caller", "websocket");
+    assert.equal((await refusal(gate.admit([{ query: live, variables: { id: "ord_1" } }], "caller", "http-post"))).status, 405, "kept over WebSocket, refused over HTTP");
   });
 
-  it("keeps at most 1,000 texts and 4,000,000 characters, forgetting the least recently used first", async () => {
+  it("keeps only admitted texts: one refused for its limits takes no room and displaces nothing", async () => {
+    const gate = policy();
+    const kept = `{ products(first: 1) { edges { node { id } } } }`;
+    await gate.admit([{ query: kept }], "caller", "http-post");
+    for (let i = 0; i < 50; i++) {
+      const tooManyAliases = `{ ${Array.from({ length: 31 }, (_, j) => `a${i}_${j}: categories { slug }`).join(" ")} }`;
+      assert.equal((await refusal(gate.admit([{ query: tooManyAliases }], "caller", "http-post"))).code, "QUERY_TOO_COMPLEX");
+    }
+    assert.deepEqual(gate.parsedKept(), { texts: 1, characters: kept.length });
+  });
+
+  it("keeps at most 1,000 texts and 256,000 characters, forgetting the least recently used first", async () => {
     const gate = policy();
     const text = (i: number, pad = 0) => `{ search(query: "${String(i).padStart(pad, "x")}") { totalCount } }`;
     for (let i = 0; i < 1_200; i++) await gate.admit([{ query: text(i) }], "caller", "http-post");
@@ -71,7 +85,7 @@ describe("request policy: a query text parsed once", () => {
     assert.equal(kept!.document, again!.document);
     for (let i = 0; i < 900; i++) await gate.admit([{ query: text(i, 9_000) }], "caller", "http-post");
     const { texts, characters } = gate.parsedKept();
-    assert.ok(characters <= 4_000_000, `${characters} characters kept`);
+    assert.ok(characters <= 256_000, `${characters} characters kept`);
     assert.ok(texts < 1_000, `${texts} texts kept`);
   });
 });
