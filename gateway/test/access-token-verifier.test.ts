@@ -140,6 +140,18 @@ describe("access tokens: a verified token remembered", () => {
     assert.equal(verify.remembered(), 2);
   });
 
+  it("answers many requests of one token at once alike (a page's parallel calls, two tabs), and refuses a forged one every time", async () => {
+    const verify = createAccessTokenVerifier({ ...auth, now: () => NOW });
+    const issued = await token({ sub: "usr_1", iat: nowSeconds, exp: nowSeconds + 900 });
+    const answers = await Promise.all(Array.from({ length: 50 }, () => verify(issued)));
+    assert.ok(answers.every((answer) => answer.userId === "usr_1"));
+    assert.equal(verify.remembered(), 1);
+    const forged = await new SignJWT({ roles: ["admin"] }).setProtectedHeader({ alg: "HS256" }).setIssuer(auth.issuer).setSubject("usr_1").setIssuedAt(nowSeconds).setExpirationTime(nowSeconds + 900).sign(new TextEncoder().encode("another-secret-0123456789-0123456789"));
+    const refused = await Promise.all(Array.from({ length: 50 }, () => verify(forged).then(() => false, (error: unknown) => error instanceof InvalidTokenError)));
+    assert.ok(refused.every(Boolean));
+    assert.equal(verify.remembered(), 1);
+  });
+
   it("hands each caller its own identity: changing one answer changes no other", async () => {
     const verify = createAccessTokenVerifier({ ...auth, now: () => NOW });
     const issued = await token({ sub: "usr_1", iat: nowSeconds, exp: nowSeconds + 900 });

@@ -6,6 +6,7 @@ import { startEngineSupergraph, type EngineMode, type EngineSupergraph } from ".
 import { OpenSearchIndex } from "../../subgraphs/search/src/adapters/open-search-index.js";
 import { productsSubgraphCatalog } from "../../subgraphs/search/src/adapters/products-subgraph-catalog.js";
 import { reindexCatalog } from "../../subgraphs/search/src/domain/reindex.js";
+import { collectSubscription, wsClient } from "../support/graphql-client.js";
 
 const SEARCH = `query Search($query: String!, $filter: SearchFilter, $sort: SearchSort, $first: Int, $after: String) {
   search(query: $query, filter: $filter, sort: $sort, first: $first, after: $after) {
@@ -46,6 +47,23 @@ function defineSearchSuite(mode: EngineMode): void {
       assert.equal(res.errors, undefined, JSON.stringify(res.errors));
       return res.data!.createProduct.id as string;
     };
+
+    it("says alike over HTTP and over the WebSocket whether typos were forgiven", async () => {
+      const TYPED = `query Typed($q: String!) { search(query: $q, first: 5) { totalCount typosForgiven edges { node { id } } } }`;
+      const client = wsClient(sg.gatewayUrl);
+      try {
+        for (const [q, forgiven] of [["wirless headphones", true], ["wireless headphones", false]] as const) {
+          const overHttp = await sg.query(TYPED, { q });
+          assert.equal(overHttp.errors, undefined, JSON.stringify(overHttp.errors));
+          assert.equal(overHttp.data!.search.typosForgiven, forgiven, q);
+          assert.ok(overHttp.data!.search.totalCount > 0, q);
+          const [overSocket] = await collectSubscription(client, TYPED, { q }, () => true, 10_000);
+          assert.deepEqual(overSocket!.data, overHttp.data, `${q} over the WebSocket`);
+        }
+      } finally {
+        await client.dispose();
+      }
+    });
 
     it("finds a product despite a typo and returns its fields from the products subgraph, with facets", async () => {
       const result = await search("wirless headphnes", { first: 5 });
