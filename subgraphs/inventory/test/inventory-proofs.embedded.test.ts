@@ -2,6 +2,8 @@
 import { embeddedRig } from "./support/inventory-rig.js";
 import { defineOversellingProofs } from "./overselling.proofs.js";
 import { defineExpiryProofs } from "./expiry.proofs.js";
+import { defineStoppedAdmissionProofs } from "./stopped-admission.proofs.js";
 
 defineOversellingProofs("embedded", embeddedRig);
 defineExpiryProofs("embedded", embeddedRig);
+defineStoppedAdmissionProofs("embedded", embeddedRig);

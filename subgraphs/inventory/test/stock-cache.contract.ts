@@ -19,6 +19,7 @@ export function defineStockCacheContract(engine: string, create: (namespace: str
       return epoch;
     };
     const counters = async (...ids: string[]) => (await cache.read(ids)).available;
+    const token = () => randomUUID();
 
     before(async () => {
       cache = await create(`contract-${randomUUID().slice(0, 8)}:`);
@@ -41,39 +42,39 @@ export function defineStockCacheContract(engine: string, create: (namespace: str
 
     it("reserves several items at once when each has enough", async () => {
       const epoch = await fresh({ a: 5, b: 3 });
-      assert.deepEqual(await cache.reserve(epoch, "r-1", [{ variantId: "a", quantity: 2 }, { variantId: "b", quantity: 3 }]), { kind: "reserved" });
+      assert.deepEqual(await cache.reserve(epoch, "r-1", [{ variantId: "a", quantity: 2 }, { variantId: "b", quantity: 3 }], token()), { kind: "reserved" });
       assert.deepEqual(await counters("a", "b"), [3, 0]);
     });
 
     it("changes nothing when one item is short, and says which and how many are left", async () => {
       const epoch = await fresh({ a: 5, b: 1 });
-      assert.deepEqual(await cache.reserve(epoch, `r-${randomUUID()}`, [{ variantId: "a", quantity: 2 }, { variantId: "b", quantity: 2 }]), { kind: "short", variantId: "b", available: 1, admittedBefore: false });
+      assert.deepEqual(await cache.reserve(epoch, `r-${randomUUID()}`, [{ variantId: "a", quantity: 2 }, { variantId: "b", quantity: 2 }], token()), { kind: "short", variantId: "b", available: 1, admittedBefore: false });
       assert.deepEqual(await counters("a", "b"), [5, 1]);
     });
 
     it("remembers which reservation ids it admitted: a short answer to a repeat says so, to any other id not", async () => {
       const epoch = await fresh({ a: 3 });
       const first = `tab-${randomUUID()}`;
-      assert.deepEqual(await cache.reserve(epoch, first, [{ variantId: "a", quantity: 2 }]), { kind: "reserved" });
-      assert.deepEqual(await cache.reserve(epoch, first, [{ variantId: "a", quantity: 2 }]), { kind: "short", variantId: "a", available: 1, admittedBefore: true });
-      assert.deepEqual(await cache.reserve(epoch, `other-${randomUUID()}`, [{ variantId: "a", quantity: 2 }]), { kind: "short", variantId: "a", available: 1, admittedBefore: false });
+      assert.deepEqual(await cache.reserve(epoch, first, [{ variantId: "a", quantity: 2 }], token()), { kind: "reserved" });
+      assert.deepEqual(await cache.reserve(epoch, first, [{ variantId: "a", quantity: 2 }], token()), { kind: "short", variantId: "a", available: 1, admittedBefore: true });
+      assert.deepEqual(await cache.reserve(epoch, `other-${randomUUID()}`, [{ variantId: "a", quantity: 2 }], token()), { kind: "short", variantId: "a", available: 1, admittedBefore: false });
       // Refused or stale calls remember nothing.
       const refused = `refused-${randomUUID()}`;
-      await cache.reserve(epoch, refused, [{ variantId: "a", quantity: 5 }]);
-      await cache.reserve(randomUUID(), refused, [{ variantId: "a", quantity: 1 }]);
-      assert.deepEqual(await cache.reserve(epoch, refused, [{ variantId: "a", quantity: 5 }]), { kind: "short", variantId: "a", available: 1, admittedBefore: false });
+      await cache.reserve(epoch, refused, [{ variantId: "a", quantity: 5 }], token());
+      await cache.reserve(randomUUID(), refused, [{ variantId: "a", quantity: 1 }], token());
+      assert.deepEqual(await cache.reserve(epoch, refused, [{ variantId: "a", quantity: 5 }], token()), { kind: "short", variantId: "a", available: 1, admittedBefore: false });
     });
 
     it("changes nothing when an item has no counter", async () => {
       const epoch = await fresh({ a: 5 });
-      assert.deepEqual(await cache.reserve(epoch, "r-1", [{ variantId: "a", quantity: 1 }, { variantId: "nope", quantity: 1 }]), { kind: "missing", variantId: "nope" });
+      assert.deepEqual(await cache.reserve(epoch, "r-1", [{ variantId: "a", quantity: 1 }, { variantId: "nope", quantity: 1 }], token()), { kind: "missing", variantId: "nope" });
       assert.deepEqual(await counters("a", "nope"), [5, null]);
     });
 
     it("refuses every fenced call made with another epoch, and reports the current marker", async () => {
       const old = await fresh({ a: 5 });
       const epoch = await fresh({ a: 5 });
-      assert.deepEqual(await cache.reserve(old, "r-1", [{ variantId: "a", quantity: 1 }]), { kind: "stale", epoch });
+      assert.deepEqual(await cache.reserve(old, "r-1", [{ variantId: "a", quantity: 1 }], token()), { kind: "stale", epoch });
       assert.equal(await cache.adjust(old, [{ variantId: "a", delta: -3 }]), false);
       assert.equal(await cache.load(old, [{ variantId: "a", available: 100 }]), false);
       assert.deepEqual(await counters("a"), [5]);
@@ -81,7 +82,7 @@ export function defineStockCacheContract(engine: string, create: (namespace: str
 
     it("lets exactly 50 of 300 concurrent single-unit reservations through a counter of 50, never below zero", async () => {
       const epoch = await fresh({ hot: 50 });
-      const outcomes = await Promise.all(Array.from({ length: 300 }, (_, i) => cache.reserve(epoch, `r-${i}`, [{ variantId: "hot", quantity: 1 }])));
+      const outcomes = await Promise.all(Array.from({ length: 300 }, (_, i) => cache.reserve(epoch, `r-${i}`, [{ variantId: "hot", quantity: 1 }], token())));
       assert.equal(outcomes.filter((o) => o.kind === "reserved").length, 50);
       assert.ok(outcomes.every((o) => o.kind === "reserved" || (o.kind === "short" && o.available === 0)));
       assert.deepEqual(await counters("hot"), [0]);
@@ -89,10 +90,45 @@ export function defineStockCacheContract(engine: string, create: (namespace: str
 
     it("keeps multi-item reservations all-or-nothing under concurrency", async () => {
       const epoch = await fresh({ a: 100, b: 10 });
-      const outcomes = await Promise.all(Array.from({ length: 40 }, (_, i) => cache.reserve(epoch, `r-${i}`, [{ variantId: "a", quantity: 1 }, { variantId: "b", quantity: 1 }])));
+      const outcomes = await Promise.all(Array.from({ length: 40 }, (_, i) => cache.reserve(epoch, `r-${i}`, [{ variantId: "a", quantity: 1 }, { variantId: "b", quantity: 1 }], token())));
       const reserved = outcomes.filter((o) => o.kind === "reserved").length;
       assert.equal(reserved, 10);
       assert.deepEqual(await counters("a", "b"), [90, 0]);
+    });
+
+    it("records an admission until it is settled, and calls it unsettled once old enough by the engine's clock", async () => {
+      const epoch = await fresh({ a: 5 });
+      const admitted = token();
+      assert.deepEqual(await cache.reserve(epoch, `r-${randomUUID()}`, [{ variantId: "a", quantity: 2 }], admitted), { kind: "reserved" });
+      // Calls that took nothing record nothing: short, missing, stale.
+      await cache.reserve(epoch, `r-${randomUUID()}`, [{ variantId: "a", quantity: 9 }], token());
+      await cache.reserve(epoch, `r-${randomUUID()}`, [{ variantId: "nope", quantity: 1 }], token());
+      await cache.reserve(randomUUID(), `r-${randomUUID()}`, [{ variantId: "a", quantity: 1 }], token());
+      assert.equal(await cache.unsettledAdmissions(60_000), 0, "younger than asked");
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      assert.equal(await cache.unsettledAdmissions(100), 1);
+      await cache.settleAdmission(epoch, admitted);
+      assert.equal(await cache.unsettledAdmissions(0), 0);
+      // Settling again, or a token never admitted, changes nothing.
+      await cache.settleAdmission(epoch, admitted);
+      await cache.settleAdmission(epoch, token());
+      assert.deepEqual(await counters("a"), [3], "settling never touches the counters");
+    });
+
+    it("drops the unsettled admissions of an epoch a rebuild replaced, and counts none while one runs", async () => {
+      const old = await fresh({ a: 5 });
+      assert.deepEqual(await cache.reserve(old, `r-${randomUUID()}`, [{ variantId: "a", quantity: 1 }], token()), { kind: "reserved" });
+      const rebuilding = randomUUID();
+      await cache.beginRebuild(rebuilding);
+      assert.equal(await cache.unsettledAdmissions(0), 0, "no marker: the rebuild's snapshot counts the ledger's truth");
+      await replaceMirror(cache, old, [{ variantId: "a", available: 5 }]);
+      assert.equal(await cache.unsettledAdmissions(0), 0, "dropped for good, not only left out");
+      const current = await fresh({ a: 5 });
+      const [first, second] = [token(), token()];
+      await cache.reserve(current, `r-${randomUUID()}`, [{ variantId: "a", quantity: 1 }], first);
+      await cache.reserve(current, `r-${randomUUID()}`, [{ variantId: "a", quantity: 1 }], second);
+      await fresh({ a: 5 });
+      assert.equal(await cache.unsettledAdmissions(0), 0);
     });
 
     it("adds deltas (positive and negative) to existing counters only", async () => {
@@ -112,9 +148,9 @@ export function defineStockCacheContract(engine: string, create: (namespace: str
       const epoch = randomUUID();
       await cache.beginRebuild(epoch);
       assert.deepEqual(await cache.read(["a"]), { epoch: null, rebuilding: epoch, available: [5] }, "no marker while it runs");
-      assert.deepEqual(await cache.reserve(old, "r-1", [{ variantId: "a", quantity: 1 }]), { kind: "stale", epoch: null });
+      assert.deepEqual(await cache.reserve(old, "r-1", [{ variantId: "a", quantity: 1 }], token()), { kind: "stale", epoch: null });
       assert.equal(await cache.adjust(old, [{ variantId: "a", delta: -1 }]), false);
-      assert.deepEqual(await cache.reserve(epoch, "r-1", [{ variantId: "a", quantity: 1 }]), { kind: "stale", epoch: null }, "nothing is reserved on counters being rebuilt");
+      assert.deepEqual(await cache.reserve(epoch, "r-1", [{ variantId: "a", quantity: 1 }], token()), { kind: "stale", epoch: null }, "nothing is reserved on counters being rebuilt");
       // Changes committed after the rebuild's snapshot: a sale, a restock, a new variant sold once.
       assert.equal(await cache.adjust(epoch, [{ variantId: "a", delta: -2 }, { variantId: "b", delta: 3 }]), true);
       assert.equal(await cache.load(epoch, [{ variantId: "new", available: 4 }]), true);

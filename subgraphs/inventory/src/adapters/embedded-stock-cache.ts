@@ -22,20 +22,25 @@ export class EmbeddedStockCache implements StockCache {
   private readonly leaseMs: number;
   /** Reservation id -> when the mirror forgets it admitted that id (insertion order: oldest first). */
   private readonly admitted = new Map<string, number>();
+  /** "epoch token" of each admission not settled yet -> when it was made. */
+  private readonly unsettled = new Map<string, number>();
+  private readonly now: () => number;
   private sessionNumber = 1;
   private isDown = false;
   /** When set, every call is applied and then throws, as if its reply was lost. */
   loseReplies = false;
 
-  constructor(options: { rebuildLeaseMs?: number } = {}) {
+  /** `clock`: the engine's own time in ms, which judges how old an admission is. */
+  constructor(options: { rebuildLeaseMs?: number; clock?: () => number } = {}) {
     this.leaseMs = options.rebuildLeaseMs ?? DEFAULT_REBUILD_LEASE_MS;
+    this.now = options.clock ?? Date.now;
   }
 
   session(): number {
     return this.sessionNumber;
   }
 
-  async reserve(epoch: string, reservationId: string, items: readonly StockItem[]): Promise<CacheReserveOutcome> {
+  async reserve(epoch: string, reservationId: string, items: readonly StockItem[], token: string): Promise<CacheReserveOutcome> {
     return this.call(() => {
       if (this.marker !== epoch) return { kind: "stale", epoch: this.marker };
       const now = Date.now();
@@ -46,7 +51,25 @@ export class EmbeddedStockCache implements StockCache {
       }
       for (const { variantId, quantity } of items) this.counters.set(variantId, this.counters.get(variantId)! - quantity);
       this.rememberAdmitted(reservationId, now);
+      this.unsettled.set(`${epoch} ${token}`, this.now());
       return { kind: "reserved" };
+    });
+  }
+
+  async settleAdmission(epoch: string, token: string): Promise<void> {
+    this.call(() => this.unsettled.delete(`${epoch} ${token}`));
+  }
+
+  async unsettledAdmissions(olderThanMs: number): Promise<number> {
+    return this.call(() => {
+      const cutoff = this.now() - olderThanMs;
+      let count = 0;
+      for (const [admission, madeAt] of this.unsettled) {
+        if (madeAt > cutoff) continue;
+        if (this.marker !== null && admission.slice(0, admission.lastIndexOf(" ")) === this.marker) count += 1;
+        else this.unsettled.delete(admission);
+      }
+      return count;
     });
   }
 
@@ -142,6 +165,7 @@ export class EmbeddedStockCache implements StockCache {
   up(): void {
     this.counters = new Map();
     this.admitted.clear();
+    this.unsettled.clear();
     this.marker = null;
     this.rebuild = null;
     this.sessionNumber += 1;

@@ -11,22 +11,45 @@ const UNPACK_LIMIT = 4_000;
 // scripts that take part in a rebuild get its keys next (see PHASE), then counters,
 // with their numbers in the ARGV that follow.
 
+/** The engine's clock in ms: one clock for every process that records or judges an admission. */
+const NOW_MS = `local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)`;
+
 /**
  * Checks every item, then decrements all of them: all or nothing, never below zero. KEYS[2]
  * remembers the reservation id it admitted for ARGV[2] ms; a short answer says whether it is
- * there. Counters are KEYS[3..], their quantities ARGV[3..].
+ * there. KEYS[3] records the admission (ARGV[1] and the token ARGV[3]) at the engine's time
+ * until it is settled. Counters are KEYS[4..], their quantities ARGV[4..].
  */
 const RESERVE = `
 local marker = redis.call('GET', KEYS[1])
 if marker ~= ARGV[1] then return {'stale', marker or ''} end
-for i = 3, #KEYS do
+for i = 4, #KEYS do
   local available = redis.call('GET', KEYS[i])
-  if not available then return {'missing', i - 2} end
-  if tonumber(available) < tonumber(ARGV[i]) then return {'short', i - 2, tonumber(available), redis.call('EXISTS', KEYS[2])} end
+  if not available then return {'missing', i - 3} end
+  if tonumber(available) < tonumber(ARGV[i]) then return {'short', i - 3, tonumber(available), redis.call('EXISTS', KEYS[2])} end
 end
-for i = 3, #KEYS do redis.call('DECRBY', KEYS[i], ARGV[i]) end
+for i = 4, #KEYS do redis.call('DECRBY', KEYS[i], ARGV[i]) end
 redis.call('SET', KEYS[2], '1', 'PX', ARGV[2])
+${NOW_MS}
+redis.call('ZADD', KEYS[3], now, ARGV[1] .. ' ' .. ARGV[3])
 return {'reserved'}`;
+
+/**
+ * Counts the admissions (KEYS[2]) recorded at least ARGV[1] ms ago at the marker's epoch
+ * (KEYS[1]), and drops the old ones of any other epoch. Epoch and token are split at the last
+ * space: tokens have none.
+ */
+const UNSETTLED = `
+${NOW_MS}
+local marker = redis.call('GET', KEYS[1])
+local old = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now - tonumber(ARGV[1]), 'LIMIT', 0, 1000)
+local unsettled, moot = 0, {}
+for _, member in ipairs(old) do
+  if marker and string.match(member, '^(.*) ') == marker then unsettled = unsettled + 1 else moot[#moot + 1] = member end
+end
+if #moot > 0 then redis.call('ZREM', KEYS[2], unpack(moot)) end
+return unsettled`;
 
 /**
  * KEYS[1..5]: marker, the rebuild under way (its epoch, with a lease), the same epoch once its
@@ -136,6 +159,7 @@ type Script = (numberOfKeys: number, ...keysThenArgs: (string | number)[]) => Pr
 
 interface StockScripts {
   stockReserve(numberOfKeys: number, ...keysThenArgs: (string | number)[]): Promise<ScriptReply>;
+  stockUnsettled: Script;
   stockAdjust: Script;
   stockLoad: Script;
   stockBeginRebuild: Script;
@@ -166,6 +190,8 @@ export class RedisStockCache implements StockCache {
   readonly engine = "redis";
   private readonly prefix: string;
   private readonly markerKey: string;
+  /** Admissions not settled yet, scored by the engine's time when they were made. */
+  private readonly admissionsKey: string;
   /** Marker, rebuild, filling, kept deltas, loaded counters: the PHASE layout of the scripts. */
   private readonly rebuildKeys: readonly string[];
   private readonly leaseMs: number;
@@ -181,10 +207,12 @@ export class RedisStockCache implements StockCache {
     if (!/^[A-Za-z0-9_.:-]*$/.test(options.namespace)) throw new Error(`Invalid stock cache namespace ${options.namespace}`);
     this.prefix = options.namespace;
     this.markerKey = `${this.prefix}stock-epoch`;
+    this.admissionsKey = `${this.prefix}stock-admissions`;
     const rebuild = `${this.prefix}stock-rebuild`;
     this.rebuildKeys = [this.markerKey, rebuild, `${rebuild}-filling`, `${rebuild}-deltas`, `${rebuild}-loaded`];
     this.leaseMs = options.rebuildLeaseMs ?? DEFAULT_REBUILD_LEASE_MS;
     client.defineCommand("stockReserve", { lua: RESERVE });
+    client.defineCommand("stockUnsettled", { lua: UNSETTLED });
     client.defineCommand("stockAdjust", { lua: ADJUST });
     client.defineCommand("stockLoad", { lua: LOAD });
     client.defineCommand("stockBeginRebuild", { lua: BEGIN_REBUILD });
@@ -202,14 +230,17 @@ export class RedisStockCache implements StockCache {
     return this.sessionNumber;
   }
 
-  async reserve(epoch: string, reservationId: string, items: readonly StockItem[]): Promise<CacheReserveOutcome> {
+  async reserve(epoch: string, reservationId: string, items: readonly StockItem[], token: string): Promise<CacheReserveOutcome> {
+    if (/\s/.test(token)) throw new Error("An admission token has no spaces");
     const [kind, index, available, admittedBefore] = await this.scripts.stockReserve(
-      items.length + 2,
+      items.length + 3,
       this.markerKey,
       `${this.prefix}stock-admitted:${reservationId}`,
+      this.admissionsKey,
       ...items.map((item) => this.key(item.variantId)),
       epoch,
       ADMISSION_MEMORY_MS,
+      token,
       ...items.map((item) => item.quantity),
     );
     const variantId = () => items[Number(index) - 1]!.variantId;
@@ -225,6 +256,14 @@ export class RedisStockCache implements StockCache {
       default:
         throw new Error(`Unexpected reply from the reserve script: ${String(kind)}`);
     }
+  }
+
+  async settleAdmission(epoch: string, token: string): Promise<void> {
+    await this.client.zrem(this.admissionsKey, `${epoch} ${token}`);
+  }
+
+  async unsettledAdmissions(olderThanMs: number): Promise<number> {
+    return this.scripts.stockUnsettled(2, this.markerKey, this.admissionsKey, olderThanMs);
   }
 
   async adjust(epoch: string, deltas: readonly { variantId: string; delta: number }[]): Promise<boolean> {

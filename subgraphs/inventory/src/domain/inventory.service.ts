@@ -36,12 +36,17 @@
  * 6. No Redis lock is needed: the critical sections are PostgreSQL's (row locks, the fence),
  *    which stay available exactly when Redis is not, and cost no extra round trip.
  * 7. Every change of `available` writes a StockChanged event in its transaction (outbox).
+ * 8. No unit is stranded by a process that stops between the mirror and the ledger (killed,
+ *    hung, cut off). Each admission is recorded in the mirror, by the mirror's clock, until its
+ *    outcome is settled there; one left unsettled for UNSETTLED_ADMISSION_MS at the current
+ *    epoch makes any process that finds it rebuild, which puts the units back from the
+ *    ledger. The stopped process's later write, if it ever wakes, is counted once by 3.
  */
 import { badInput, validVariantTarget, type Logger, type VariantTarget } from "#kernel";
 import { outOfStock, reservationConflict, reservationExpired, unknownProduct, unknownReservation, unknownVariant, variantRequired } from "./inventory.errors.js";
 import { sameItems, validReservation, validReservationId, validRestock } from "./stock-rules.js";
 import type { Reservation, StockItem, StockLevel } from "./stock.js";
-import { createStockMirror } from "./stock-mirror.js";
+import { createStockMirror, type StockMirrorOptions } from "./stock-mirror.js";
 import type { StockCache } from "../ports/stock-cache.js";
 import type { LedgerReserveResult, StockLedger } from "../ports/stock-ledger.js";
 import type { ProductCatalog } from "../ports/product-catalog.js";
@@ -56,13 +61,15 @@ export interface InventoryServiceDeps {
   clock?: () => Date;
   /** Called after a transaction wrote outbox events, so the relay publishes them at once. */
   onOutboxWrite?: () => void;
+  /** Timings of the stock mirror's checks (tests shorten them). */
+  mirror?: StockMirrorOptions;
 }
 
 export function createInventoryService(deps: InventoryServiceDeps) {
   const { ledger, catalog, logger } = deps;
   const clock = deps.clock ?? (() => new Date());
   const nudge = deps.onOutboxWrite ?? (() => {});
-  const mirror = createStockMirror({ cache: deps.cache, ledger, logger });
+  const mirror = createStockMirror({ ...deps.mirror, cache: deps.cache, ledger, logger });
 
   /** A repeated request for an existing reservation: the same answer, if it asks the same. */
   function repeated(existing: Reservation, items: readonly StockItem[]): Reservation {
@@ -99,13 +106,13 @@ export function createInventoryService(deps: InventoryServiceDeps) {
         throw error;
       }
       if (result.kind !== "reserved") {
-        if (admission.kind === "admitted") await mirror.giveBack(admission.epoch, items);
+        if (admission.kind === "admitted") await mirror.giveBack(admission, items);
         if (result.kind === "existing") return repeated(result.reservation, items);
         if (result.kind === "short") throw outOfStock(result.variantId, result.available);
         throw unknownVariant(result.variantId);
       }
       if (admission.kind === "bypass" && admission.missingVariantId !== undefined) mirror.doubt(`counter of ${admission.missingVariantId} missing`);
-      await mirror.settle(result.change, admission.kind === "admitted" ? admission.epoch : undefined);
+      await mirror.settle(result.change, admission.kind === "admitted" ? admission : undefined);
       nudge();
       return result.reservation;
     },

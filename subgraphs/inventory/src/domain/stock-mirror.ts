@@ -1,12 +1,16 @@
+import { randomUUID } from "node:crypto";
 import type { Logger, StockMirrorState } from "#kernel";
-import { DEFAULT_REBUILD_LEASE_MS, type StockCache } from "../ports/stock-cache.js";
+import { DEFAULT_REBUILD_LEASE_MS, UNSETTLED_ADMISSION_MS, type StockCache } from "../ports/stock-cache.js";
 import type { LedgerChange, StockLedger } from "../ports/stock-ledger.js";
 import type { StockItem, StockLevel } from "./stock.js";
 
 /** What the mirror says about a reservation before the ledger is asked. */
 export type Admission =
-  /** The mirror took the units at this epoch; the ledger must now confirm or they are given back. */
-  | { kind: "admitted"; epoch: string }
+  /**
+   * The mirror took the units at this epoch; the ledger must now confirm or they are given
+   * back, and either way the admission is then settled (`token` names it in the mirror).
+   */
+  | { kind: "admitted"; epoch: string; token: string }
   /**
    * The mirror (trusted, at its current epoch) has too few units. `admittedBefore`: it admitted
    * this reservation id lately, whose ledger write may not have landed yet.
@@ -15,11 +19,17 @@ export type Admission =
   /** No usable answer: ask the ledger alone. `missingVariantId` names a counter the mirror lacked. */
   | { kind: "bypass"; missingVariantId?: string };
 
+/** An admission as the mirror recorded it. */
+export type AdmittedAt = Extract<Admission, { kind: "admitted" }>;
+
 /** How often a rebuild renews its lease on the mirror: several times a lease. */
 const RENEW_EVERY_MS = DEFAULT_REBUILD_LEASE_MS / 5;
 
 /** The longest a rebuild renews its lease for (a stop-the-world rebuild's old transaction timeout). */
 const MAX_REBUILD_MS = 120_000;
+
+/** How often a process looks for admissions that never got their outcome. */
+const ADMISSION_CHECK_EVERY_MS = 5_000;
 
 /** How often a process looks again at a rebuild another process is filling. */
 const WAIT_FOR_OTHER_MS = 100;
@@ -34,7 +44,17 @@ export type MirrorStatus = StockMirrorState;
  * on the same connection session, with no doubt raised since; any write whose outcome is
  * unknown raises a doubt, and a doubt is only ever cleared by a rebuild from the ledger.
  */
-export function createStockMirror(deps: { cache: StockCache; ledger: StockLedger; logger: Logger; checkEveryMs?: number; renewEveryMs?: number }) {
+export interface StockMirrorOptions {
+  /** How often the mirror is checked for a due rebuild. */
+  checkEveryMs?: number;
+  renewEveryMs?: number;
+  /** How old an admission without its outcome must be to count as its process's crash (see UNSETTLED_ADMISSION_MS). */
+  unsettledAfterMs?: number;
+  /** How often the mirror is searched for such admissions. */
+  admissionCheckEveryMs?: number;
+}
+
+export function createStockMirror(deps: { cache: StockCache; ledger: StockLedger; logger: Logger } & StockMirrorOptions) {
   const { cache, ledger, logger } = deps;
   let epoch: string | null = null;
   let verifiedSession = Number.NaN;
@@ -50,6 +70,8 @@ export function createStockMirror(deps: { cache: StockCache; ledger: StockLedger
   let failures = 0;
   let retryAt = 0;
   let timer: NodeJS.Timeout | undefined;
+  let admissionTimer: NodeJS.Timeout | undefined;
+  let checkingAdmissions = false;
   let stopped = false;
   const counts = { admitted: 0, bypassed: 0, rebuilds: 0, adopted: 0 };
 
@@ -164,6 +186,31 @@ export function createStockMirror(deps: { cache: StockCache; ledger: StockLedger
     if (epoch === null) refresh();
   }
 
+  /** The admission's units are accounted for: the ledger answered and the mirror holds its answer. */
+  async function settleAdmission(admission: AdmittedAt): Promise<void> {
+    // Left unsettled (a lost reply), it only costs a needless rebuild once it is old.
+    await cache.settleAdmission(admission.epoch, admission.token).catch(() => undefined);
+  }
+
+  /**
+   * A process that stopped between an admission and its outcome (killed, hung, partitioned
+   * away) left the counters short of units the ledger still has: an undersell until the next
+   * rebuild. Any trusted process that finds one rebuilds; what the stopped process still does
+   * later is fenced by its admission's epoch (see `settle` and `giveBack`).
+   */
+  async function checkAdmissions(): Promise<void> {
+    if (checkingAdmissions || stopped || trustedEpoch() === null) return;
+    checkingAdmissions = true;
+    try {
+      const unsettled = await cache.unsettledAdmissions(deps.unsettledAfterMs ?? UNSETTLED_ADMISSION_MS);
+      if (unsettled > 0) doubt(`${unsettled} admission(s) without an outcome: a process stopped between the mirror and the ledger`);
+    } catch {
+      // Nothing changed; the next check looks again.
+    } finally {
+      checkingAdmissions = false;
+    }
+  }
+
   return {
     status(): MirrorStatus {
       return { trusted: trustedEpoch() !== null, epoch, ...counts, doubts };
@@ -177,22 +224,25 @@ export function createStockMirror(deps: { cache: StockCache; ledger: StockLedger
       refresh();
       timer ??= setInterval(refresh, deps.checkEveryMs ?? 250);
       timer.unref();
+      admissionTimer ??= setInterval(() => void checkAdmissions(), deps.admissionCheckEveryMs ?? ADMISSION_CHECK_EVERY_MS);
+      admissionTimer.unref();
     },
 
     /** Asks the mirror for the units first; a "short" answer comes from trusted counters. */
     async admit(reservationId: string, items: readonly StockItem[]): Promise<Admission> {
       let at = trustedEpoch();
+      const token = randomUUID();
       for (let attempt = 0; at !== null && attempt < 2; attempt++) {
         let outcome;
         try {
-          outcome = await cache.reserve(at, reservationId, items);
+          outcome = await cache.reserve(at, reservationId, items, token);
         } catch (error) {
           doubt("reserve failed", error);
           break;
         }
         if (outcome.kind === "reserved") {
           counts.admitted += 1;
-          return { kind: "admitted", epoch: at };
+          return { kind: "admitted", epoch: at, token };
         }
         if (outcome.kind === "short") return outcome;
         if (outcome.kind === "missing") {
@@ -211,12 +261,14 @@ export function createStockMirror(deps: { cache: StockCache; ledger: StockLedger
      * Gives admitted units back after the ledger refused the reservation. Fenced by the
      * admission's epoch: if a rebuild happened since, the units were never in its snapshot.
      */
-    async giveBack(admittedAt: string, items: readonly StockItem[]): Promise<void> {
+    async giveBack(admission: AdmittedAt, items: readonly StockItem[]): Promise<void> {
       try {
-        await cache.adjust(admittedAt, items.map((item) => ({ variantId: item.variantId, delta: item.quantity })));
+        await cache.adjust(admission.epoch, items.map((item) => ({ variantId: item.variantId, delta: item.quantity })));
       } catch (error) {
         doubt("give back failed", error);
+        return;
       }
+      await settleAdmission(admission);
     },
 
     /**
@@ -224,15 +276,17 @@ export function createStockMirror(deps: { cache: StockCache; ledger: StockLedger
      * counters do not contain it yet (or contain it because this very request was admitted
      * at that epoch), so applying its deltas fenced by that epoch counts it exactly once.
      */
-    async settle(change: LedgerChange, admittedAt?: string): Promise<void> {
-      if (admittedAt !== undefined && admittedAt === change.epoch) return;
-      const deltas = change.changes.filter((c) => c.delta !== 0);
-      if (deltas.length === 0) return;
-      try {
-        await cache.adjust(change.epoch, deltas);
-      } catch (error) {
-        doubt("adjust failed", error);
+    async settle(change: LedgerChange, admission?: AdmittedAt): Promise<void> {
+      const deltas = admission?.epoch === change.epoch ? [] : change.changes.filter((c) => c.delta !== 0);
+      if (deltas.length > 0) {
+        try {
+          await cache.adjust(change.epoch, deltas);
+        } catch (error) {
+          doubt("adjust failed", error);
+          return;
+        }
       }
+      if (admission) await settleAdmission(admission);
     },
 
     /** Counters for variants new to the ledger, written before their rows commit. */
@@ -283,6 +337,7 @@ export function createStockMirror(deps: { cache: StockCache; ledger: StockLedger
     async stop(): Promise<void> {
       stopped = true;
       clearInterval(timer);
+      clearInterval(admissionTimer);
       while (rebuilding) await rebuilding;
     },
   };

@@ -26,6 +26,14 @@ export const ADMISSION_MEMORY_MS = 60_000;
 export const DEFAULT_REBUILD_LEASE_MS = 15_000;
 
 /**
+ * How long an admission may go without its outcome (the ledger's answer, settled in the
+ * mirror) before its process counts as crashed or hung: far longer than a live one takes, so
+ * only a process that stopped between the two is caught. Its units are then missing from the
+ * counters until a rebuild (an undersell), so one is started.
+ */
+export const UNSETTLED_ADMISSION_MS = 30_000;
+
+/**
  * The hot-path mirror of each variant's `available` (Redis), fenced by an epoch marker.
  * Guarantees every adapter keeps (the contract suite checks them):
  * - each call is atomic, whatever the number of processes;
@@ -42,10 +50,20 @@ export interface StockCache {
   readonly engine: string;
   session(): number;
   /**
-   * When the marker equals `epoch` and every variant has enough: decrements all, and remembers
-   * that `reservationId` was admitted (see `admittedBefore`).
+   * When the marker equals `epoch` and every variant has enough: decrements all, remembers
+   * that `reservationId` was admitted (see `admittedBefore`), and records the admission
+   * `token` with the engine's time until `settleAdmission` (see `unsettledAdmissions`).
    */
-  reserve(epoch: string, reservationId: string, items: readonly StockItem[]): Promise<CacheReserveOutcome>;
+  reserve(epoch: string, reservationId: string, items: readonly StockItem[], token: string): Promise<CacheReserveOutcome>;
+  /** The admission `token` reached its outcome: the ledger answered and the mirror holds it. */
+  settleAdmission(epoch: string, token: string): Promise<void>;
+  /**
+   * Admissions recorded at least `olderThanMs` ago by the engine's clock and never settled,
+   * at the marker's epoch: units their process took from the counters and never accounted
+   * for. Those of any other epoch are dropped, in the same atomic step: a rebuild since
+   * counted the ledger's truth, and settles what they do later by its epoch fence.
+   */
+  unsettledAdmissions(olderThanMs: number): Promise<number>;
   /**
    * When the marker equals `epoch`: adds each delta to the counters that exist. When a rebuild
    * at `epoch` runs: keeps each delta for the counter the rebuild writes (or adds it to the

@@ -9,6 +9,7 @@ import { RedisStockCache } from "../../src/adapters/redis-stock-cache.js";
 import { mirrorNamespace } from "../../src/adapters/open-stock-cache.js";
 import type { StockCache } from "../../src/ports/stock-cache.js";
 import type { StockLedger } from "../../src/ports/stock-ledger.js";
+import type { StockMirrorOptions } from "../../src/domain/stock-mirror.js";
 import { startThrowawayRedis } from "./throwaway-redis.js";
 
 /** A controllable clock: reservations expire when a test says so, not after a sleep. */
@@ -46,6 +47,8 @@ export interface RigOptions {
   restartableCache?: boolean;
   /** Wraps the service's ledger (fault injection). */
   wrapLedger?: (ledger: StockLedger) => StockLedger;
+  /** Timings of every process's stock mirror checks. */
+  mirror?: StockMirrorOptions;
 }
 
 export type RigFactory = (options?: RigOptions) => Promise<InventoryRig>;
@@ -86,6 +89,7 @@ async function buildRig(engine: string, database: DatabaseEngine, openCache: (na
       reservationTtlMs: options.ttlMs ?? 60_000,
       maxQuantityPerOrder: options.maxQuantityPerOrder ?? 10,
       clock: clock.now,
+      mirror: options.mirror,
     });
     closers.unshift(() => service.mirror.stop());
     service.mirror.start();
