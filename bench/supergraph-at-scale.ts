@@ -1,7 +1,7 @@
 // The whole supergraph at the catalog's design size on the real engines (FerretDB, PostgreSQL,
 // Redis, OpenSearch, Kafka), against the demo size in the same run: `npm start` time to ready
 // and idle CPU, then through the gateway `product(id)` with stock, a listing page with its
-// total, a deep cursor page, search with facets (all uncached: response cache and hot product
+// total, a deep cursor page, search with facets and with hits only (all uncached: response cache and hot product
 // cache off), write to searchable, and whether the hot product cache fills at that size.
 //
 //   eval "$(scripts/services.sh env)"
@@ -115,6 +115,9 @@ async function query(url: string, text: string, variables: Record<string, unknow
 const PRODUCT = `query($id: ID!) { product(id: $id) { id name price { amount currency } stock } }`;
 const PAGE = `query($after: String) { products(first: 20, after: $after) { totalCount edges { cursor node { id name price { amount currency } stock } } pageInfo { hasNextPage endCursor } } }`;
 const DEEP_PAGE = `query($after: String) { products(first: 20, after: $after) { edges { cursor node { id name price { amount currency } stock } } pageInfo { hasNextPage endCursor } } }`;
+// A results list without counts (a phone's first screen, an infinite scroll): no facet or
+// total is made for it.
+const SEARCH_HITS = `query($q: String!) { search(query: $q, first: 20) { edges { node { id name price { amount currency } } } pageInfo { hasNextPage } } }`;
 const SEARCH = `query($q: String!) { search(query: $q, first: 20) { totalCount edges { node { id name price { amount currency } } } facets { categories { value count } brands { value count } priceRanges { min max count } } } }`;
 
 async function runSize({ size, name, redisDb }: (typeof sizes)[number]): Promise<SizeResult | undefined> {
@@ -181,6 +184,12 @@ async function runSize({ size, name, redisDb }: (typeof sizes)[number]): Promise
         await measure("search with facets", clients, 0, async (n) => {
           const data = await query(url, SEARCH, { q: words[n % words.length] });
           if (data.search.facets.categories.length === 0) throw new Error(`no facets for ${words[n % words.length]}`);
+        }),
+      );
+      figures.push(
+        await measure("search, hits only", clients, 0, async (n) => {
+          const data = await query(url, SEARCH_HITS, { q: words[n % words.length] });
+          if (data.search.edges.length === 0) throw new Error(`no hits for ${words[n % words.length]}`);
         }),
       );
     }

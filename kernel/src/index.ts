@@ -21,6 +21,7 @@ export * from "./runtime/open-file-limit.js";
 export * from "./graphql/load-schema-file.js";
 export * from "./graphql/subgraph-server.js";
 export * from "./graphql/text-input-guard-plugin.js";
+export * from "./graphql/selected-fields.js";
 export * from "./text/well-formed-text.js";
 export * from "./events/event-bus.js";
 export * from "./events/new-event.js";

@@ -6,7 +6,7 @@ import { bulkBody, searchBody } from "../src/adapters/search-dsl.js";
 import { facetValuesBody, suggestBody } from "../src/adapters/suggest-dsl.js";
 import { suggestCompletions } from "../src/domain/autocomplete.js";
 import { typedText } from "../src/domain/suggestion-match.js";
-import type { SearchRequest } from "../src/ports/search-index.js";
+import { EVERY_COUNT, type SearchRequest } from "../src/ports/search-index.js";
 import { judgedCatalog } from "./search-index.contract.js";
 
 interface Recorded {
@@ -91,7 +91,7 @@ describe("ElasticsearchIndex requests", () => {
 
   it("sends the shared DSL's search body to the alias and reads hits, cursors and facets back", async () => {
     requests.length = 0;
-    const request: SearchRequest = { text: "headphnoes", filter: { categories: ["electronics"], price: { max: 5000 } }, sort: "RELEVANCE", first: 5, after: [13, "prod_0000000"], forgiveTypos: true };
+    const request: SearchRequest = { text: "headphnoes", filter: { categories: ["electronics"], price: { max: 5000 } }, sort: "RELEVANCE", first: 5, after: [13, "prod_0000000"], forgiveTypos: true, counts: EVERY_COUNT };
     const result = await index.search(request);
     const sent = requests.find((r) => r.url === "/products/_search")!;
     assert.equal(sent.method, "POST");

@@ -4,7 +4,7 @@ import { engineSuiteTitle } from "#kernel/testing";
 import { generateCatalog } from "../../products/src/catalog/generate-catalog.js";
 import { toSearchDocument } from "../src/domain/search-document.js";
 import { inPriceRange, PRICE_RANGES } from "../src/domain/price-ranges.js";
-import type { IndexChange, SearchDocument, SearchIndex, SearchRequest } from "../src/ports/search-index.js";
+import { EVERY_COUNT, type FacetName, type IndexChange, type SearchDocument, type SearchIndex, type SearchRequest } from "../src/ports/search-index.js";
 import { JUDGED_CATALOG_SIZE, JUDGED_QUERIES, judgedPopularity, type Judgment } from "./judged-queries.js";
 import { defineAutocompleteChecks } from "./autocomplete.contract.js";
 import { defineVariantFacetChecks } from "./variant-facets.contract.js";
@@ -14,7 +14,7 @@ import { searchAsTyped } from "../src/domain/search-as-typed.js";
 export const judgedCatalog = (): SearchDocument[] =>
   [...generateCatalog({ count: JUDGED_CATALOG_SIZE })].map((g) => toSearchDocument({ ...g.product, popularity: judgedPopularity(g.product) }));
 
-const request = (partial: Partial<SearchRequest>): SearchRequest => ({ text: "", filter: {}, sort: "RELEVANCE", first: 20, forgiveTypos: false, ...partial });
+const request = (partial: Partial<SearchRequest>): SearchRequest => ({ text: "", filter: {}, sort: "RELEVANCE", first: 20, forgiveTypos: false, counts: EVERY_COUNT, ...partial });
 const upserts = (documents: SearchDocument[]): IndexChange[] => documents.map((document) => ({ kind: "upsert", document }));
 
 async function* pages<T>(items: T[], size: number): AsyncIterable<T[]> {
@@ -24,7 +24,7 @@ async function* pages<T>(items: T[], size: number): AsyncIterable<T[]> {
 /** Checks one judgment against an index loaded with the judged catalog; throws on a miss. */
 export async function checkJudgment(index: SearchIndex, judgment: Judgment, catalog: Map<string, SearchDocument>): Promise<void> {
   const { text, filter = {}, sort = "RELEVANCE", first = 10 } = judgment.request;
-  const result = await searchAsTyped(index, { text, filter, sort, first });
+  const result = await searchAsTyped(index, { text, filter, sort, first, counts: EVERY_COUNT });
   const ids = result.hits.map((h) => h.id);
   assert.equal(result.typosForgiven, judgment.typosForgiven ?? false, judgment.typosForgiven ? "nothing matches as typed" : "words as typed match");
   const shown = () => ids.map((id) => `${id} ${catalog.get(id)?.name}`).join(", ");
@@ -86,6 +86,33 @@ export function defineSearchIndexContract(engine: string, create: () => Promise<
       );
     });
 
+    it("makes only the counts asked for, with the same hits and the same counts as when all are made", async () => {
+      const ask = (total: boolean, ...facets: FacetName[]) => ({ total, facets: new Set(facets) });
+      const all = await index.search(request({ text: "wireless", first: 5 }));
+      const none = await index.search(request({ text: "wireless", first: 5, counts: ask(false) }));
+      assert.equal(none.totalCount, null);
+      assert.equal(none.anyMatch, true);
+      assert.deepEqual(none.facets, { categories: [], brands: [], priceRanges: [], options: [] });
+      assert.deepEqual([none.hits, none.hasNextPage], [all.hits, all.hasNextPage], "the page is the same");
+      const some = await index.search(request({ text: "wireless", first: 5, counts: ask(true, "brands", "priceRanges") }));
+      assert.deepEqual(
+        { total: some.totalCount, brands: some.facets.brands, prices: some.facets.priceRanges, categories: some.facets.categories, options: some.facets.options },
+        { total: all.totalCount, brands: all.facets.brands, prices: all.facets.priceRanges, categories: [], options: [] },
+      );
+    });
+
+    it("knows whether anything matches without counting, on any page: past the last one too", async () => {
+      const uncounted = { total: false, facets: new Set<FacetName>() };
+      const whole = await index.search(request({ text: "wireless", first: 100 }));
+      const last = whole.hits.at(-1)!.sortKey;
+      const beyond = await index.search(request({ text: "wireless", first: 5, after: last, counts: uncounted }));
+      assert.deepEqual([beyond.hits, beyond.anyMatch], [[], true]);
+      const nothing = await index.search(request({ text: "zzqx", counts: uncounted }));
+      assert.deepEqual([nothing.hits, nothing.anyMatch, nothing.totalCount], [[], false, null]);
+      const filteredOut = await index.search(request({ text: "wireless", filter: { brands: ["No Such Brand"] }, counts: uncounted }));
+      assert.equal(filteredOut.anyMatch, false);
+    });
+
     it("answers each hit with the name and lowest variant price it was indexed with", async () => {
       const result = await index.search(request({ text: "", first: 25 }));
       assert.ok(result.hits.length > 0);
@@ -120,7 +147,7 @@ export function defineSearchIndexContract(engine: string, create: () => Promise<
           if (!page.hasNextPage) break;
           after = page.hits.at(-1)!.sortKey;
         }
-        assert.ok(whole.totalCount > 14, "the query spans several pages");
+        assert.ok(whole.totalCount! > 14, "the query spans several pages");
         assert.deepEqual(paged, whole.hits.map((h) => h.id), sort);
       }
     });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { toSearchDocument, type IndexableProduct } from "../src/domain/search-document.js";
-import type { SearchFilter, SearchIndex, SearchRequest } from "../src/ports/search-index.js";
+import { EVERY_COUNT, type SearchFilter, type SearchIndex, type SearchRequest } from "../src/ports/search-index.js";
 
 type Variant = [options: Record<string, string>, price: number];
 
@@ -36,7 +36,7 @@ export function defineVariantFacetChecks(create: () => Promise<SearchIndex>): vo
   describe("variant options and prices", () => {
     let index: SearchIndex;
     const find = async (filter: SearchFilter, text = "crew", sort: SearchRequest["sort"] = "PRICE_ASC") =>
-      (await index.search({ text, filter, sort, first: 20, forgiveTypos: false })).hits.map((h) => h.id);
+      (await index.search({ text, filter, sort, first: 20, forgiveTypos: false, counts: EVERY_COUNT })).hits.map((h) => h.id);
 
     before(async () => {
       index = await create();
@@ -73,7 +73,7 @@ export function defineVariantFacetChecks(create: () => Promise<SearchIndex>): vo
     });
 
     it("counts products per option value and per variant price range over all matches", async () => {
-      const result = await index.search({ text: "crew", filter: {}, sort: "RELEVANCE", first: 1, forgiveTypos: false });
+      const result = await index.search({ text: "crew", filter: {}, sort: "RELEVANCE", first: 1, forgiveTypos: false, counts: EVERY_COUNT });
       assert.deepEqual(result.facets.options, [
         { name: "Colour", values: [{ value: "Red", count: 2 }, { value: "Black", count: 1 }, { value: "Navy", count: 1 }] },
         { name: "Size", values: [{ value: "M", count: 3 }, { value: "L", count: 1 }, { value: "S", count: 1 }] },
@@ -82,7 +82,7 @@ export function defineVariantFacetChecks(create: () => Promise<SearchIndex>): vo
         result.facets.priceRanges.map((r) => r.count),
         [1, 2, 2, 1, 0, 0],
       );
-      const red = await index.search({ text: "", filter: { options: [{ name: "Colour", values: ["Red"] }] }, sort: "RELEVANCE", first: 1, forgiveTypos: false });
+      const red = await index.search({ text: "", filter: { options: [{ name: "Colour", values: ["Red"] }] }, sort: "RELEVANCE", first: 1, forgiveTypos: false, counts: EVERY_COUNT });
       assert.equal(red.totalCount, 2);
       assert.deepEqual(red.facets.options.find((f) => f.name === "Size")?.values, [{ value: "M", count: 2 }, { value: "L", count: 1 }, { value: "S", count: 1 }]);
     });
@@ -97,7 +97,7 @@ export function defineVariantFacetChecks(create: () => Promise<SearchIndex>): vo
       await index.refresh();
       assert.deepEqual(await find({ options: [{ name: "Colour", values: ["Navy"] }] }), []);
       assert.deepEqual(await find({ price: { min: 2_400, max: 2_600 } }), []);
-      const facets = (await index.search({ text: "crew", filter: {}, sort: "RELEVANCE", first: 1, forgiveTypos: false })).facets;
+      const facets = (await index.search({ text: "crew", filter: {}, sort: "RELEVANCE", first: 1, forgiveTypos: false, counts: EVERY_COUNT })).facets;
       assert.deepEqual(
         facets.priceRanges.map((r) => r.count),
         [1, 2, 1, 1, 0, 0],

@@ -1,4 +1,5 @@
-import { Kind, type FieldNode, type FragmentDefinitionNode, type GraphQLResolveInfo, type SelectionSetNode } from "graphql";
+import type { FragmentDefinitionNode, GraphQLResolveInfo, SelectionSetNode } from "graphql";
+import { selectedFields as fieldsOf } from "#kernel";
 import type { SelectionAllowance } from "./listing-card.js";
 
 /**
@@ -20,25 +21,4 @@ function allows(sets: readonly (SelectionSetNode | undefined)[], allowed: Select
     if (beneath === undefined) return false;
     return beneath === true || allows([field.selectionSet], beneath, fragments);
   });
-}
-
-/** The fields of selection sets, fragments spread in place. */
-function fieldsOf(sets: readonly (SelectionSetNode | undefined)[], fragments: Record<string, FragmentDefinitionNode>): FieldNode[] {
-  const fields: FieldNode[] = [];
-  const spread = new Set<string>();
-  const visit = (set: SelectionSetNode | undefined) => {
-    for (const selection of set?.selections ?? []) {
-      if (selection.kind === Kind.FIELD) fields.push(selection);
-      else if (selection.kind === Kind.INLINE_FRAGMENT) visit(selection.selectionSet);
-      else if (!spread.has(selection.name.value)) {
-        spread.add(selection.name.value);
-        const fragment = fragments[selection.name.value];
-        // A fragment the document does not define cannot be judged: ask for everything.
-        if (!fragment) fields.push({ kind: Kind.FIELD, name: { kind: Kind.NAME, value: `...${selection.name.value}` } });
-        else visit(fragment.selectionSet);
-      }
-    }
-  };
-  for (const set of sets) visit(set);
-  return fields;
 }

@@ -114,15 +114,17 @@ export class EmbeddedSearchIndex implements SearchIndex {
       if (start < 0) start = matches.length;
     }
     const page = matches.slice(start, start + request.first);
+    const asked = request.counts.facets;
     return {
-      totalCount: matches.length,
+      totalCount: request.counts.total ? matches.length : null,
+      anyMatch: matches.length > 0,
       hits: page.map((d) => ({ id: d.id, name: d.name, price: { amount: d.priceAmount, currency: d.currency }, sortKey: [sort.key(d), d.id] as SortKey })),
       hasNextPage: start + request.first < matches.length,
       facets: {
-        categories: facetCounts(matches.map((d) => d.category)),
-        brands: facetCounts(matches.map((d) => d.brand)),
-        priceRanges: PRICE_RANGES.map((range) => ({ ...range, count: matches.filter((d) => d.variants.some((v) => inPriceRange(v.price, range))).length })),
-        options: groupOptionFacets(facetCounts(matches.flatMap((d) => d.optionFacets))),
+        categories: asked.has("categories") ? facetCounts(matches.map((d) => d.category)) : [],
+        brands: asked.has("brands") ? facetCounts(matches.map((d) => d.brand)) : [],
+        priceRanges: asked.has("priceRanges") ? PRICE_RANGES.map((range) => ({ ...range, count: matches.filter((d) => d.variants.some((v) => inPriceRange(v.price, range))).length })) : [],
+        options: asked.has("options") ? groupOptionFacets(facetCounts(matches.flatMap((d) => d.optionFacets))) : [],
       },
     };
   }

@@ -3,7 +3,7 @@
  * same REST API for everything here, so the engine bindings only carry requests. Builders are
  * pure functions of the port's types, which keeps the request bodies unit-testable.
  */
-import type { IndexChange, SearchDocument, SearchHits, SearchRequest, SortKey } from "../ports/search-index.js";
+import type { FacetName, IndexChange, SearchDocument, SearchHits, SearchRequest, SortKey } from "../ports/search-index.js";
 import { PRICE_RANGES, inPriceRange } from "../domain/price-ranges.js";
 import { INFIX_LENGTH, MAX_WORD_PREFIX } from "../domain/suggestion-match.js";
 import { groupOptionFacets, optionKey } from "../domain/variant-facets.js";
@@ -167,24 +167,31 @@ const SORTS = {
   NEWEST: [{ createdAt: "desc" }, { id: "asc" }],
 } as const;
 
-/** A search body: one page (plus one hit to know whether another follows) and the facets. */
+/** The aggregation behind each facet. */
+const FACET_AGGREGATIONS = {
+  categories: { terms: { field: "category", size: 100 } },
+  brands: { terms: { field: "brand", size: 200 } },
+  // Products with a variant priced in each range, as the price filter matches.
+  priceRanges: { terms: { field: "priceBands", size: PRICE_RANGES.length } },
+  options: { terms: { field: "optionFacets", size: OPTION_FACET_SIZE } },
+} as const satisfies Record<FacetName, unknown>;
+
+/**
+ * A search body: one page (plus one hit to know whether another follows) and the counts
+ * asked for. Uncounted, the total is tracked up to one match: whether any exists at all.
+ */
 export function searchBody(request: SearchRequest) {
   const text = request.text.trim();
+  const facets = (Object.keys(FACET_AGGREGATIONS) as FacetName[]).filter((facet) => request.counts.facets.has(facet));
   return {
     size: request.first + 1,
-    track_total_hits: true,
+    track_total_hits: request.counts.total ? true : 1,
     // What a result shows besides its id, so the gateway reads nothing else for it (see SearchHit).
     _source: ["name", "priceAmount", "currency"],
     query: { bool: { must: text ? [textQuery(text, request.forgiveTypos)] : [{ match_all: {} }], filter: filterClauses(request) } },
     sort: SORTS[request.sort],
     ...(request.after ? { search_after: request.after } : {}),
-    aggs: {
-      categories: { terms: { field: "category", size: 100 } },
-      brands: { terms: { field: "brand", size: 200 } },
-      // Products with a variant priced in each range, as the price filter matches.
-      prices: { terms: { field: "priceBands", size: PRICE_RANGES.length } },
-      options: { terms: { field: "optionFacets", size: OPTION_FACET_SIZE } },
-    },
+    ...(facets.length > 0 ? { aggs: Object.fromEntries(facets.map((facet) => [facet, FACET_AGGREGATIONS[facet]])) } : {}),
   };
 }
 
@@ -200,7 +207,7 @@ interface RawSearchResponse {
   aggregations?: {
     categories?: { buckets: { key: string; doc_count: number }[] };
     brands?: { buckets: { key: string; doc_count: number }[] };
-    prices?: { buckets: { key: string; doc_count: number }[] };
+    priceRanges?: { buckets: { key: string; doc_count: number }[] };
     options?: { buckets: { key: string; doc_count: number }[] };
   };
 }
@@ -210,9 +217,11 @@ export function parseSearchResponse(request: SearchRequest, body: unknown): Sear
   const raw = response.hits.hits;
   const total = typeof response.hits.total === "number" ? response.hits.total : response.hits.total.value;
   const terms = (buckets: { key: string; doc_count: number }[] = []) => buckets.map((b) => ({ value: b.key, count: b.doc_count }));
-  const productsInBand = new Map((response.aggregations?.prices?.buckets ?? []).map((bucket) => [bucket.key, bucket.doc_count]));
+  const productsInBand = new Map((response.aggregations?.priceRanges?.buckets ?? []).map((bucket) => [bucket.key, bucket.doc_count]));
+  const asked = request.counts.facets;
   return {
-    totalCount: total,
+    totalCount: request.counts.total ? total : null,
+    anyMatch: total > 0,
     hits: raw.slice(0, request.first).map((hit) => ({
       id: hit._id,
       name: hit._source!.name,
@@ -223,7 +232,7 @@ export function parseSearchResponse(request: SearchRequest, body: unknown): Sear
     facets: {
       categories: terms(response.aggregations?.categories?.buckets),
       brands: terms(response.aggregations?.brands?.buckets),
-      priceRanges: PRICE_RANGES.map((range) => ({ min: range.min, max: range.max, count: productsInBand.get(priceBandKey(range)) ?? 0 })),
+      priceRanges: asked.has("priceRanges") ? PRICE_RANGES.map((range) => ({ min: range.min, max: range.max, count: productsInBand.get(priceBandKey(range)) ?? 0 })) : [],
       options: groupOptionFacets(terms(response.aggregations?.options?.buckets)),
     },
   };

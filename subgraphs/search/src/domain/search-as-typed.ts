@@ -19,7 +19,7 @@ export interface TypedSearchHits extends SearchHits {
  */
 export async function searchAsTyped(index: SearchIndex, request: Omit<SearchRequest, "forgiveTypos">): Promise<TypedSearchHits> {
   const asTyped = await index.search({ ...request, forgiveTypos: false });
-  if (asTyped.totalCount > 0 || !request.text.trim()) return { ...asTyped, typosForgiven: false };
+  if (asTyped.anyMatch || !request.text.trim()) return { ...asTyped, typosForgiven: false };
   const forgiving = await index.search({ ...request, forgiveTypos: true });
-  return { ...forgiving, typosForgiven: forgiving.totalCount > 0 };
+  return { ...forgiving, typosForgiven: forgiving.anyMatch };
 }

@@ -1,5 +1,5 @@
 import { badInput, decodeCursor, encodeCursor, pageSize } from "#kernel";
-import type { SearchFacets, SearchFilter, SearchHit, SearchIndex, SearchSort, SortKey } from "../ports/search-index.js";
+import { EVERY_COUNT, type SearchCounts, type SearchFacets, type SearchFilter, type SearchHit, type SearchIndex, type SearchSort, type SortKey } from "../ports/search-index.js";
 import { suggestCompletions, type SuggestionKind } from "./autocomplete.js";
 import { searchAsTyped } from "./search-as-typed.js";
 
@@ -7,7 +7,8 @@ import { searchAsTyped } from "./search-as-typed.js";
 export type FoundProduct = Pick<SearchHit, "id"> & Partial<Pick<SearchHit, "name" | "price">>;
 
 export interface SearchPage {
-  totalCount: number;
+  /** Null when the caller did not select it (see SearchCounts). */
+  totalCount: number | null;
   edges: { cursor: string; node: Pick<SearchHit, "id" | "name" | "price"> }[];
   pageInfo: { hasNextPage: boolean; endCursor: string | null };
   facets: SearchFacets;
@@ -71,7 +72,8 @@ function validFilter(filter: SearchArgs["filter"]): SearchFilter {
 export function createSearchService(deps: { index: SearchIndex }) {
   const { index } = deps;
   return {
-    async search(args: SearchArgs): Promise<SearchPage> {
+    /** `counts`: what the caller reads of the counts over all matches (by default, all of them). */
+    async search(args: SearchArgs, counts: SearchCounts = EVERY_COUNT): Promise<SearchPage> {
       const text = args.query.trim();
       if (text.length > 200) throw badInput("A search query has at most 200 characters", { field: "query" });
       const sort = args.sort ?? "RELEVANCE";
@@ -82,7 +84,7 @@ export function createSearchService(deps: { index: SearchIndex }) {
         if (cursor.sort !== sort) throw badInput("This cursor belongs to another sort order; start again without `after`", { field: "after" });
         after = cursor.key;
       }
-      const result = await searchAsTyped(index, { text, filter: validFilter(args.filter), sort, first, after });
+      const result = await searchAsTyped(index, { text, filter: validFilter(args.filter), sort, first, after, counts });
       const edges = result.hits.map((hit) => ({ cursor: encodeCursor({ sort, key: hit.sortKey } satisfies Cursor), node: { id: hit.id, name: hit.name, price: hit.price } }));
       return {
         totalCount: result.totalCount,

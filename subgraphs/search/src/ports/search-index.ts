@@ -67,7 +67,22 @@ export interface SearchRequest {
    * last word match either way. The service asks as typed first (see searchAsTyped).
    */
   forgiveTypos: boolean;
+  /**
+   * The counts over all matches the caller reads. Each is a pass over every match (tens of
+   * thousands at a million products), so one nobody reads is not made.
+   */
+  counts: SearchCounts;
 }
+
+export type FacetName = keyof SearchFacets;
+
+export interface SearchCounts {
+  total: boolean;
+  facets: ReadonlySet<FacetName>;
+}
+
+/** Every count: the total and each facet. */
+export const EVERY_COUNT: SearchCounts = Object.freeze({ total: true, facets: new Set<FacetName>(["categories", "brands", "priceRanges", "options"]) });
 
 export interface FacetCount {
   value: string;
@@ -107,12 +122,17 @@ export interface SearchHit {
 }
 
 export interface SearchHits {
-  /** Matches of the query and filter, over all pages. */
-  totalCount: number;
+  /** Matches of the query and filter, over all pages; null unless `counts.total` asked. */
+  totalCount: number | null;
+  /** Whether anything matches the query and filter, on any page (counted or not). */
+  anyMatch: boolean;
   /** At most `first` hits. */
   hits: SearchHit[];
   hasNextPage: boolean;
-  /** Counts over all matches (not just this page), most frequent first, ties by value. */
+  /**
+   * Counts over all matches (not just this page), most frequent first, ties by value; empty
+   * for a facet `counts.facets` did not ask for.
+   */
   facets: SearchFacets;
 }
 

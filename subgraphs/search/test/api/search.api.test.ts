@@ -84,4 +84,24 @@ describe("search API: words as typed first, typos forgiven when nothing matches 
       assert.equal(page.totalCount, i % 2 ? 4 : 6);
     }
   });
+
+  it("answers a page of hits alone (no total, no facets) with the same hits, and the same branch on every page", async () => {
+    const HITS_ONLY = `query($query: String!, $first: Int, $after: String) {
+      search(query: $query, first: $first, after: $after) { typosForgiven edges { node { id } } pageInfo { hasNextPage endCursor } }
+    }`;
+    const hitsOnly = (query: string, extra: { first?: number; after?: string } = {}) =>
+      client.request<{ search: Pick<Page, "typosForgiven" | "pageInfo"> & { edges: { node: { id: string } }[] } }>(HITS_ONLY, { query, ...extra }).then((d) => d.search);
+    for (const query of ["dryer", "wirless headphones", "zzqxv"]) {
+      const [full, bare] = await Promise.all([search(query, { first: 10 }), hitsOnly(query, { first: 10 })]);
+      assert.deepEqual(
+        { typosForgiven: bare.typosForgiven, ids: bare.edges.map((e) => e.node.id), hasNextPage: bare.pageInfo.hasNextPage },
+        { typosForgiven: full.typosForgiven, ids: full.edges.map((e) => e.node.id), hasNextPage: full.pageInfo.hasNextPage },
+        query,
+      );
+    }
+    // Past the last page nothing is shown, yet the matches exist as typed: still not forgiving.
+    const whole = await search("dryer", { first: 50 });
+    const beyond = await hitsOnly("dryer", { first: 5, after: whole.pageInfo.endCursor! });
+    assert.deepEqual([beyond.edges, beyond.typosForgiven], [[], false]);
+  });
 });

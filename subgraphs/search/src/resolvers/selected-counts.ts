@@ -1,0 +1,22 @@
+import type { GraphQLResolveInfo } from "graphql";
+import { isUnjudgedFragment, selectedFields } from "#kernel";
+import type { FacetName, SearchCounts } from "../ports/search-index.js";
+
+const FACETS: readonly FacetName[] = ["categories", "brands", "priceRanges", "options"];
+
+/**
+ * The counts a `search` field's selection reads: `totalCount`, and which of `facets { … }`,
+ * through aliases and fragments. A fragment the document does not define counts as selecting
+ * everything beneath it, so a doubt costs work, never an answer.
+ */
+export function selectedCounts(info: Pick<GraphQLResolveInfo, "fieldNodes" | "fragments">): SearchCounts {
+  const result = selectedFields(info.fieldNodes.map((field) => field.selectionSet), info.fragments);
+  const unjudged = result.some((field) => isUnjudgedFragment(field.name.value));
+  const facetFields = result.filter((field) => field.name.value === "facets");
+  const facets = selectedFields(facetFields.map((field) => field.selectionSet), info.fragments);
+  const everyFacet = unjudged || facets.some((field) => isUnjudgedFragment(field.name.value));
+  return {
+    total: unjudged || result.some((field) => field.name.value === "totalCount"),
+    facets: new Set(FACETS.filter((facet) => everyFacet || facets.some((field) => field.name.value === facet))),
+  };
+}
