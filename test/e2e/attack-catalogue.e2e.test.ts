@@ -440,6 +440,34 @@ describe("attack catalogue: the WebSocket path has every HTTP protection", () =>
   });
 });
 
+describe("attack catalogue: a WebSocket that sends faster than it may is closed, not served", () => {
+  let sg: TestSupergraph;
+  before(async () => {
+    sg = await startTestSupergraph({ env: { WS_MAX_MESSAGES_PER_SECOND: "20" } });
+  });
+  after(() => sg.close());
+
+  it("closes a socket flooding subscribe messages with 1008 after its burst, and serves a well-paced one beside it", async () => {
+    // Before the guard, a client that sent subscribes as fast as it could without reading made
+    // the gateway hold 2 GB within 21 s: every refusal was queued for a client that never read.
+    const paced = await RawGraphQLSocket.connect(sg.gatewayUrl);
+    const flooder = await RawGraphQLSocket.connect(sg.gatewayUrl);
+    for (let i = 0; i < 2_000; i++) flooder.subscribe(`f${i}`, { query: LEGIT });
+    const closed = await flooder.closedWith();
+    assert.deepEqual(closed, { code: 1008, reason: "Too many messages (at most 20 a second)" });
+    const answered = new Set(flooder.messages.flatMap((m) => (m.id ? [m.id] : [])));
+    assert.ok(answered.size <= 20, `answered ${answered.size} of the flood: at most the burst`);
+    for (let i = 0; i < 15; i++) {
+      paced.subscribe(`p${i}`, { query: LEGIT });
+      const { next } = await paced.result(`p${i}`);
+      assert.equal(next[0]?.payload.data.product.id, "prod_0000001");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.equal(paced.closed, undefined, "ten messages a second is within the rate");
+    paced.close();
+  });
+});
+
 describe("attack catalogue: one client cannot take every socket of the gateway", () => {
   let sg: TestSupergraph;
   before(async () => {

@@ -11,6 +11,7 @@ import type { GatewayContext } from "../gateway-context.js";
 import { PolicyRefusal, type AdmittedOperation, type RequestPolicy } from "../security/request-policy.js";
 import { clientNetwork, createConnectionLimiter } from "#kernel/http/connection-limiter.ts";
 import type { WebSocketLimits } from "./websocket-limits.js";
+import { createSocketGuard, type SocketGuard, type SocketVerdict } from "./socket-guard.js";
 import { liveOrderResults, planLiveOrder, type LiveOrderPlan } from "./live-order-results.js";
 import type { OrderStatusFeed } from "./order-status-feed.js";
 import { traceOperation, traceSubscription, type TracedOperation } from "./websocket-spans.js";
@@ -34,6 +35,12 @@ type Extra = { socket: WebSocket; request: IncomingMessage; state?: ConnectionSt
 /** graphql-ws's close code for a caller who is no longer authorised. */
 const TOKEN_EXPIRED = 4401;
 
+/** WebSocket's close code for a peer that broke the server's rules. */
+const POLICY_VIOLATION = 1008;
+
+/** How long a socket closed for flooding may take to say goodbye before it is cut. */
+const CLOSE_GRACE_MS = 1_000;
+
 /** What onSubscribe hands to execute/subscribe: the admitted operation and who runs it. */
 interface AdmittedContext {
   admitted: AdmittedOperation;
@@ -50,7 +57,8 @@ const refusal = (code: string, message: string, extensions: Record<string, unkno
  * depth/alias/cost, the caller's general budget and per-field budgets), so WebSocket is not a
  * way around any limit. On top of that, per-socket and per-caller caps: messages no larger
  * than an HTTP body, connections per client address and in total, operations in flight per
- * connection, live subscriptions per user.
+ * connection, live subscriptions per user, and what one socket may cost besides (see
+ * socket-guard.ts): messages a second, and bytes queued for a client that does not read.
  *
  * Queries and mutations run through the gateway exactly as over HTTP. The one subscription,
  * `orderStatusChanged`, is served by re-running the client's selection as an `order` query
@@ -73,6 +81,20 @@ export function attachGraphQLWebSocket(options: {
   const wsServer = new WebSocketServer({ server: options.httpServer, path: options.path, maxPayload: options.maxMessageBytes });
   const connections = createConnectionLimiter(limits);
   const subscriptionsByUser = new Map<string, number>();
+  const guards = new WeakMap<WebSocket, SocketGuard>();
+
+  /**
+   * Ends a socket the guard judged. One that does not read would never read a close frame
+   * either, so it is cut at once; a flooding one is told why, and cut if it does not go.
+   */
+  const drop = (socket: WebSocket, verdict: SocketVerdict) => {
+    if (socket.readyState !== socket.OPEN) return;
+    countRateLimitRefusal(verdict === "flooding" ? "websocket_messages" : "websocket_unread");
+    logger.warn("websocket dropped", { verdict, bufferedBytes: socket.bufferedAmount });
+    if (verdict === "not-reading") return void socket.terminate();
+    socket.close(POLICY_VIOLATION, `Too many messages (at most ${limits.maxMessagesPerSecond} a second)`);
+    setTimeout(() => socket.terminate(), CLOSE_GRACE_MS).unref();
+  };
 
   // Registered before graphql-ws's own listener: an over-cap socket is closed before it is served.
   wsServer.on("connection", (socket, request) => {
@@ -83,6 +105,13 @@ export function attachGraphQLWebSocket(options: {
     }
     socket.once("close", slot.release);
     socket.once("close", countWebSocketConnection());
+    // Registered before graphql-ws's own message listener: judged before it is handled.
+    const guard = createSocketGuard(limits);
+    guards.set(socket, guard);
+    socket.on("message", () => {
+      const verdict = guard.onMessage(socket.bufferedAmount);
+      if (verdict) drop(socket, verdict);
+    });
   });
 
   const release = (state: ConnectionState, id: string) => {
@@ -136,6 +165,8 @@ export function attachGraphQLWebSocket(options: {
       },
       onSubscribe: async (ctx, id, payload) => {
         const state = ctx.extra.state;
+        // A socket being dropped does no more work, whatever is still in its pipe.
+        if (ctx.extra.socket.readyState !== ctx.extra.socket.OPEN) return refusal(ErrorCode.RATE_LIMITED, "This connection is closing");
         if (!state) return refusal(ErrorCode.UNAUTHENTICATED, "Initialise the connection first");
         try {
           if (state.active.size >= limits.maxOperationsPerConnection) {
@@ -183,7 +214,11 @@ export function attachGraphQLWebSocket(options: {
         if (state) for (const id of [...state.active.keys()]) release(state, id);
       },
       // Results are already formatted (coded, masked) by the gateway's error formatter: send them as they are.
-      onNext: (_ctx, _id, _payload, _args, result) => ({ ...result }),
+      onNext: (ctx, _id, _payload, _args, result) => {
+        const verdict = guards.get(ctx.extra.socket)?.onSend(ctx.extra.socket.bufferedAmount);
+        if (verdict) drop(ctx.extra.socket, verdict);
+        return { ...result };
+      },
       // Only coded, public errors reach the client; anything else is masked like over HTTP.
       onError: (_ctx, _id, _payload, errors) => errors.map(publicError),
     },

@@ -8,5 +8,9 @@ export interface WebSocketLimits {
   maxOperationsPerConnection: number;
   /** Live subscriptions of one signed-in customer, across all their sockets. */
   maxSubscriptionsPerUser: number;
+  /** Messages one socket may send a second (a burst of as many); past that it is closed. */
+  maxMessagesPerSecond: number;
+  /** Bytes queued for a socket whose client does not read them; past that it is dropped. */
+  maxBufferedBytes: number;
 }
 

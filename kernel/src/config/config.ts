@@ -61,6 +61,8 @@ export interface Config {
       maxConnectionsPerClient: number;
       maxOperationsPerConnection: number;
       maxSubscriptionsPerUser: number;
+      maxMessagesPerSecond: number;
+      maxBufferedBytes: number;
     };
     /** Separate per-minute budgets for expensive operations, on top of the general one. */
     budgets: { auth: number; checkout: number; search: number; views: number };
@@ -368,6 +370,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         maxConnectionsPerClient: read.int("WS_MAX_CONNECTIONS_PER_CLIENT", 16, { min: 1 }),
         maxOperationsPerConnection: read.int("WS_MAX_OPERATIONS_PER_CONNECTION", 16, { min: 1 }),
         maxSubscriptionsPerUser: read.int("WS_MAX_SUBSCRIPTIONS_PER_USER", 32, { min: 1 }),
+        maxMessagesPerSecond: read.int("WS_MAX_MESSAGES_PER_SECOND", 50, { min: 1 }),
+        maxBufferedBytes: read.int("WS_MAX_BUFFERED_BYTES", 1_048_576, { min: 1_024 }),
       },
       budgets: {
         auth: read.int("RATE_LIMIT_AUTH_PER_MINUTE", 10, { min: 1 }),
