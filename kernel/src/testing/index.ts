@@ -2,3 +2,4 @@
 export * from "./wait-for.js";
 export * from "./real-engine.js";
 export * from "./namespaced-event-bus.js";
+export * from "./platform-over.js";

@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { MongoClient } from "mongodb";
-import { createLockService, createLogger, EmbeddedEventBus, EmbeddedKeyValueStore, loadConfig, type DomainEvent, type EventBus, type KeyValueStore, type Platform } from "#kernel";
+import { createLockService, createLogger, EmbeddedEventBus, EmbeddedKeyValueStore, loadConfig, type DomainEvent, type EventBus, type KeyValueStore } from "#kernel";
 import { KafkaEventBus, RedisKeyValueStore } from "#kernel/adapters.ts";
-import { describeWithRealEngine, waitFor } from "#kernel/testing";
+import { describeWithRealEngine, platformOver, waitFor } from "#kernel/testing";
 import { EmbeddedProductStore } from "../src/adapters/embedded-product-store.js";
 import { MongoProductStore, type ProductWriteLock } from "../src/adapters/mongo-product-store.js";
 import { startProductsSubgraph, type RunningProducts } from "../src/products-subgraph.js";
@@ -35,15 +35,7 @@ function defineInvalidationSuite(engine: string, open: () => Promise<Engines>): 
       const findByIds = store.findByIds.bind(store);
       store.findByIds = (ids) => ((loads += 1), findByIds(ids));
       const config = loadConfig({ APP_ENV: "test", PRODUCT_CACHE_TTL_MS: "60000" });
-      const platform: Platform = {
-        config,
-        logger: createLogger((process.env.TEST_LOG_LEVEL ?? "silent") as "silent"),
-        databaseUrl: "postgresql://unused",
-        bus: engines.bus,
-        kv: engines.kv,
-        engines: { relational: "none", events: engines.bus.engine, cache: engines.kv.engine },
-        close: async () => {},
-      };
+      const platform = platformOver({ config, bus: engines.bus, kv: engines.kv, logger: createLogger((process.env.TEST_LOG_LEVEL ?? "silent") as "silent") });
       products = await startProductsSubgraph(platform, {
         port: 0,
         store,

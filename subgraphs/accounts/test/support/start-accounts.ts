@@ -1,13 +1,12 @@
 import {
-  createLogger,
   EmbeddedEventBus,
   EmbeddedKeyValueStore,
   INTERNAL_HEADER,
   loadConfig,
   signInternalCredential,
   type Identity,
-  type Platform,
 } from "#kernel";
+import { platformOver } from "#kernel/testing";
 import { startAccountsSubgraph, type RunningAccounts } from "../../src/accounts-subgraph.js";
 import type { UserStore } from "../../src/ports/user-store.js";
 
@@ -18,18 +17,7 @@ export async function startAccounts(env: Record<string, string> = {}, options: {
   const config = loadConfig({ APP_ENV: "test", LOG_LEVEL: "silent", LOGIN_FAILURES_PER_ADDRESS: "4", ...env });
   const kv = new EmbeddedKeyValueStore();
   const bus = new EmbeddedEventBus();
-  const platform: Platform = {
-    config,
-    logger: createLogger("silent"),
-    databaseUrl: "postgresql://unused",
-    bus,
-    kv,
-    engines: { relational: "none", events: bus.engine, cache: kv.engine },
-    close: async () => {
-      await bus.close();
-      await kv.close();
-    },
-  };
+  const platform = platformOver({ config, bus, kv, closesEngines: true });
   const accounts: RunningAccounts = await startAccountsSubgraph(platform, { port: 0, store: options.store });
   const call = async (query: string, variables: Record<string, unknown> = {}, claims: { identity?: Identity; clientAddress?: string } = {}) => {
     const response = await fetch(accounts.url, {

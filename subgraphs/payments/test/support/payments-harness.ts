@@ -14,7 +14,6 @@ import {
   type DomainEvent,
   type EventBus,
   type PaymentRequestedPayload,
-  type Platform,
   type Subscription,
 } from "#kernel";
 import { createPrismaClient, type PrismaClient } from "#kernel/relational";
@@ -23,7 +22,7 @@ import { startPaymentSimulator, type RunningPaymentSimulator } from "../../../..
 import { FolderNotificationSender, startNotificationService, SyntheticRecipientDirectory, type NotificationSender, type RunningNotifications } from "../../../../services/notifications/src/index.js";
 import { startPaymentsSubgraph, type RunningPayments } from "../../src/payments-subgraph.js";
 import { createTestDatabase, type DatabaseEngine } from "../../../../test/support/test-database.js";
-import { NamespacedEventBus } from "#kernel/testing";
+import { NamespacedEventBus, platformOver } from "#kernel/testing";
 
 export type BusEngine = { kind: "embedded" } | { kind: "kafka"; brokers: string };
 
@@ -69,18 +68,7 @@ export async function openPaymentsHarness(options: HarnessOptions) {
   });
   const logger = createLogger(config.logLevel, { service: "payments-test" });
   const kv = new EmbeddedKeyValueStore();
-  const platform: Platform = {
-    config,
-    logger,
-    databaseUrl: database.url,
-    bus: rawBus,
-    kv,
-    engines: { relational: options.database, events: rawBus.engine, cache: kv.engine },
-    close: async () => {
-      await rawBus.close();
-      await kv.close();
-    },
-  };
+  const platform = platformOver({ config, bus: rawBus, kv, logger, database: { url: database.url, engine: options.database }, closesEngines: true });
   // One small pool for the harness and the services under test: real PostgreSQL is shared
   // with every other test file running at the same time.
   const prisma: PrismaClient = createPrismaClient(database.url, { poolSize: 8 });

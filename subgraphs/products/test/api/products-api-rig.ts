@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { createLogger, createSubgraphClient, EmbeddedEventBus, EmbeddedKeyValueStore, loadConfig, type Identity, type Platform, type SubgraphClient } from "#kernel";
+import { createSubgraphClient, EmbeddedEventBus, EmbeddedKeyValueStore, loadConfig, type Identity, type SubgraphClient } from "#kernel";
+import { platformOver } from "#kernel/testing";
 import { startProductsSubgraph, type RunningProducts } from "../../src/products-subgraph.js";
 import type { ProductStore } from "../../src/ports/product-store.js";
 import type { ProductImagesOptions } from "../../src/images/start-product-images.js";
@@ -25,15 +26,7 @@ export async function startProductsApi(
 ): Promise<ProductsApiRig> {
   const bus = new EmbeddedEventBus();
   const config = loadConfig({ APP_ENV: "test", PRODUCT_CACHE_TTL_MS: "0", SEED_PRODUCTS: "0", ...options.env });
-  const platform: Platform = {
-    config,
-    logger: createLogger("silent"),
-    databaseUrl: "postgresql://unused",
-    bus,
-    kv: new EmbeddedKeyValueStore(),
-    engines: { relational: "none", events: bus.engine, cache: "embedded" },
-    close: async () => {},
-  };
+  const platform = platformOver({ config, bus, kv: new EmbeddedKeyValueStore() });
   // No gateway here: image URLs name the products subgraph's own origin route.
   let origin = "http://127.0.0.1:0";
   const products = await startProductsSubgraph(platform, { port: 0, store: options.store, images: { gatewayOrigin: () => origin, ...options.images } });

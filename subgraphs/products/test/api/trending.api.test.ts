@@ -3,7 +3,6 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { fetch } from "undici";
 import {
-  createLogger,
   createSubgraphClient,
   EmbeddedEventBus,
   EmbeddedKeyValueStore,
@@ -12,11 +11,10 @@ import {
   signInternalCredential,
   type Identity,
   type KeyValueStore,
-  type Platform,
   type SubgraphClient,
 } from "#kernel";
 import { RedisKeyValueStore } from "#kernel/adapters.ts";
-import { describeWithRealEngine, waitFor } from "#kernel/testing";
+import { describeWithRealEngine, platformOver, waitFor } from "#kernel/testing";
 import { startProductsSubgraph, type RunningProducts } from "../../src/products-subgraph.js";
 import { startTrendingCounter } from "../../src/trending/trending-counter.js";
 import { admin, rejectsWith } from "./products-api-rig.js";
@@ -74,15 +72,7 @@ describe(`trending products through the products subgraph API [${engine}] (a clo
   before(async () => {
     bus = new EmbeddedEventBus();
     kv = await openKv(() => now);
-    const platform: Platform = {
-      config,
-      logger: createLogger("silent"),
-      databaseUrl: "postgresql://unused",
-      bus,
-      kv,
-      engines: { relational: "none", events: bus.engine, cache: kv.engine },
-      close: async () => {},
-    };
+    const platform = platformOver({ config, bus, kv });
     products = await startProductsSubgraph(platform, { port: 0, trendingClock: () => now, trendingKeyPrefix: keyPrefix, countViews: false });
     // The group's member, started here to observe what it handled.
     counter = await startTrendingCounter({ bus, kv, keyPrefix, clock: () => now, onHandled: () => void (handled += 1) });
