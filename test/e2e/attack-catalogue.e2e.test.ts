@@ -7,6 +7,8 @@ import { startPersistedOnlySupergraph, startTestSupergraph, type TestSupergraph 
 import { postGraphQL } from "../support/graphql-client.js";
 import { TEST_DESTINATION } from "../../subgraphs/orders/test/support/storefront-operations.js";
 import { RawGraphQLSocket } from "../support/raw-graphql-websocket.js";
+import { scrape, total } from "../support/prometheus-scrape.js";
+import { waitFor } from "#kernel/testing";
 import { connect, type Socket } from "node:net";
 import { Agent, fetch as undiciFetch } from "undici";
 
@@ -440,10 +442,10 @@ describe("attack catalogue: the WebSocket path has every HTTP protection", () =>
   });
 });
 
-describe("attack catalogue: a WebSocket that sends faster than it may is closed, not served", () => {
+describe("attack catalogue: a WebSocket that sends faster than it may, or does not read, is closed, not served", () => {
   let sg: TestSupergraph;
   before(async () => {
-    sg = await startTestSupergraph({ env: { WS_MAX_MESSAGES_PER_SECOND: "20" } });
+    sg = await startTestSupergraph({ env: { WS_MAX_MESSAGES_PER_SECOND: "100", WS_MAX_BUFFERED_BYTES: "1024" } });
   });
   after(() => sg.close());
 
@@ -454,9 +456,9 @@ describe("attack catalogue: a WebSocket that sends faster than it may is closed,
     const flooder = await RawGraphQLSocket.connect(sg.gatewayUrl);
     for (let i = 0; i < 2_000; i++) flooder.subscribe(`f${i}`, { query: LEGIT });
     const closed = await flooder.closedWith();
-    assert.deepEqual(closed, { code: 1008, reason: "Too many messages (at most 20 a second)" });
+    assert.deepEqual(closed, { code: 1008, reason: "Too many messages (at most 100 a second)" });
     const answered = new Set(flooder.messages.flatMap((m) => (m.id ? [m.id] : [])));
-    assert.ok(answered.size <= 20, `answered ${answered.size} of the flood: at most the burst`);
+    assert.ok(answered.size <= 100, `answered ${answered.size} of the flood: at most the burst`);
     for (let i = 0; i < 15; i++) {
       paced.subscribe(`p${i}`, { query: LEGIT });
       const { next } = await paced.result(`p${i}`);
@@ -465,6 +467,26 @@ describe("attack catalogue: a WebSocket that sends faster than it may is closed,
     }
     assert.equal(paced.closed, undefined, "ten messages a second is within the rate");
     paced.close();
+  });
+
+  it("cuts a socket whose client stops reading once answers queue up for it in the gateway", async () => {
+    const unreadCuts = async () => total(await scrape(sg.gatewayUrl), "storefront_rate_limit_refusals_total", { budget: "websocket_unread" });
+    const before = await unreadCuts();
+    const reader = await RawGraphQLSocket.connect(sg.gatewayUrl);
+    reader.socket.pause();
+    // 27 KB an answer: the kernel takes what the paused reader's window and the send buffer
+    // hold, then answers queue in the gateway. Sending stops once the cut is counted.
+    const PAGE = `{ products(first: 100) { edges { node { id name description price { amount currency } images { url } } } } }`;
+    let sent = 0;
+    for (; sent < 600 && (sent % 40 !== 39 || (await unreadCuts()) === before); sent++) {
+      reader.subscribe(`u${sent}`, { query: PAGE });
+      await new Promise((resolve) => setTimeout(resolve, 12));
+    }
+    await waitFor("the gateway cut the socket", async () => (await unreadCuts()) > before, { timeoutMs: 10_000 });
+    reader.socket.resume();
+    assert.equal((await reader.closedWith()).code, 1006, "cut, not closed: a client that does not read would not read a close frame");
+    const answered = reader.messages.filter((m) => m.type === "next").length;
+    assert.ok(answered < sent, `${answered} of ${sent} answers delivered`);
   });
 });
 
