@@ -13,16 +13,18 @@ const STOPPED = "order-stopped";
 const MIRROR = { unsettledAfterMs: 300, admissionCheckEveryMs: 50 };
 
 /**
- * A ledger whose write of STOPPED never arrives until `wake` (never, for a process that died):
- * the process stopped after the mirror took the units and before the ledger heard of them.
+ * A ledger whose first write of STOPPED never arrives until `wake` (never, for a process that
+ * died): the process stopped after the mirror took the units and before the ledger heard of them.
  */
 function stopAfterAdmission() {
   const arrived = deferred();
   const wake = deferred();
+  let stopped = false;
   const wrap = (ledger: StockLedger): StockLedger =>
     Object.assign(Object.create(ledger) as StockLedger, {
       reserve: async (request: Parameters<StockLedger["reserve"]>[0]) => {
-        if (request.reservationId === STOPPED) {
+        if (request.reservationId === STOPPED && !stopped) {
+          stopped = true;
           arrived.resolve();
           await wake.promise;
         }
@@ -30,6 +32,27 @@ function stopAfterAdmission() {
       },
     });
   return { wrap, arrived, wake };
+}
+
+interface StoppedAdmission {
+  rig: InventoryRig;
+  /** A second process on the same ledger and mirror, trusting the mirror. */
+  other: InventoryService;
+  /** The stopped process's reservation of 2 of the 5 units: it settles only after `wake`. */
+  late: ReturnType<InventoryService["reserve"]>;
+  wake(): void;
+}
+
+/** 5 units; the rig's process admitted 2 of them for STOPPED and stopped before the ledger write. */
+function withStoppedAdmission(createRig: RigFactory, body: (stopped: StoppedAdmission) => Promise<void>): Promise<void> {
+  const stop = stopAfterAdmission();
+  return withStockedRig(createRig, { [HOT]: 5 }, { wrapLedger: stop.wrap, mirror: MIRROR }, async (rig) => {
+    const other = await rig.anotherProcess();
+    await waitUntilTrusted(other);
+    const late = rig.service.reserve(STOPPED, [{ variantId: HOT, quantity: 2 }]);
+    await stop.arrived.promise;
+    await body({ rig, other, late, wake: stop.wake.resolve });
+  });
 }
 
 async function mirrorCount(rig: InventoryRig): Promise<number | null> {
@@ -61,13 +84,8 @@ async function sellOneByOne(service: InventoryService, prefix: string, buyers: n
  */
 export function defineStoppedAdmissionProofs(engine: string, createRig: RigFactory): void {
   describe(`A process stopped after an admission strands no stock [${engine}]`, { timeout: 60_000 }, () => {
-    it("sells the units a process took from the mirror and then died with, before the ledger heard of them", () => {
-      const stop = stopAfterAdmission();
-      return withStockedRig(createRig, { [HOT]: 5 }, { wrapLedger: stop.wrap, mirror: MIRROR }, async (rig) => {
-        const other = await rig.anotherProcess();
-        await waitUntilTrusted(other);
-        void rig.service.reserve(STOPPED, [{ variantId: HOT, quantity: 2 }]);
-        await stop.arrived.promise;
+    it("sells the units a process took from the mirror and then died with, before the ledger heard of them", () =>
+      withStoppedAdmission(createRig, async ({ rig, other }) => {
         // The process is gone: no more checks, no settle, no rebuild from it.
         await rig.service.mirror.stop();
         assert.equal(await mirrorCount(rig), 3, "the mirror holds the 2 units taken");
@@ -76,42 +94,29 @@ export function defineStoppedAdmissionProofs(engine: string, createRig: RigFacto
         assert.ok(other.mirror.status().rebuilds + other.mirror.status().adopted > rebuildsBefore, "by a rebuild from the ledger");
         assert.equal(await sellOneByOne(other, "after", 6), 5, "every unit sold, and no more");
         assert.deepEqual(await assertAgrees(rig, other), { available: 0, reserved: 5 });
-      });
-    });
+      }));
 
-    it("counts a hung process's write once when it wakes after the rebuild and the ledger takes it", () => {
-      const stop = stopAfterAdmission();
-      return withStockedRig(createRig, { [HOT]: 5 }, { wrapLedger: stop.wrap, mirror: MIRROR }, async (rig) => {
-        const other = await rig.anotherProcess();
-        await waitUntilTrusted(other);
-        const late = rig.service.reserve(STOPPED, [{ variantId: HOT, quantity: 2 }]);
-        await stop.arrived.promise;
+    it("counts a hung process's write once when it wakes after the rebuild and the ledger takes it", () =>
+      withStoppedAdmission(createRig, async ({ rig, other, late, wake }) => {
         const epochBefore = (await rig.cache.read([])).epoch;
         await waitFor("a rebuild gave the units back", async () => (await rig.cache.read([])).epoch !== epochBefore && (await mirrorCount(rig)) === 5);
-        stop.wake.resolve();
+        wake();
         assert.equal((await late).status, "HELD");
         assert.deepEqual(await assertAgrees(rig, other), { available: 3, reserved: 2 });
         assert.equal(await sellOneByOne(other, "after", 4), 3);
         assert.deepEqual(await assertAgrees(rig, other), { available: 0, reserved: 5 });
-      });
-    });
+      }));
 
-    it("gives nothing back twice when a hung process wakes after the rebuild to a ledger that refuses it", () => {
-      const stop = stopAfterAdmission();
-      return withStockedRig(createRig, { [HOT]: 5 }, { wrapLedger: stop.wrap, mirror: MIRROR }, async (rig) => {
-        const other = await rig.anotherProcess();
-        await waitUntilTrusted(other);
-        const late = rig.service.reserve(STOPPED, [{ variantId: HOT, quantity: 2 }]);
-        await stop.arrived.promise;
+    it("gives nothing back twice when a hung process wakes after the rebuild to a ledger that refuses it", () =>
+      withStoppedAdmission(createRig, async ({ rig, other, late, wake }) => {
         await waitFor("a rebuild gave the units back", async () => (await mirrorCount(rig)) === 5 && other.mirror.status().trusted);
         assert.equal(await sellOneByOne(other, "meanwhile", 5), 5);
-        stop.wake.resolve();
+        wake();
         await rejectsWithCode(late, "OUT_OF_STOCK");
         // Its give-back is fenced by the epoch it was admitted at, which the rebuild replaced.
         assert.deepEqual(await assertAgrees(rig, other), { available: 0, reserved: 5 });
         assert.equal(await sellOneByOne(other, "after", 2), 0);
-      });
-    });
+      }));
 
     it("rebuilds nothing for admissions that got their outcome: sold, repeated, refused by the ledger", () =>
       withStockedRig(createRig, { [HOT]: 6, prod_c: 3 }, { mirror: MIRROR }, async (rig) => {

@@ -3,7 +3,7 @@
  * same REST API for everything here, so the engine bindings only carry requests. Builders are
  * pure functions of the port's types, which keeps the request bodies unit-testable.
  */
-import type { FacetName, IndexChange, SearchDocument, SearchHits, SearchRequest, SortKey } from "../ports/search-index.js";
+import { FACET_NAMES, type FacetName, type IndexChange, type SearchDocument, type SearchHits, type SearchRequest, type SortKey } from "../ports/search-index.js";
 import { PRICE_RANGES, inPriceRange } from "../domain/price-ranges.js";
 import { INFIX_LENGTH, MAX_WORD_PREFIX } from "../domain/suggestion-match.js";
 import { groupOptionFacets, optionKey } from "../domain/variant-facets.js";
@@ -182,7 +182,7 @@ const FACET_AGGREGATIONS = {
  */
 export function searchBody(request: SearchRequest) {
   const text = request.text.trim();
-  const facets = (Object.keys(FACET_AGGREGATIONS) as FacetName[]).filter((facet) => request.counts.facets.has(facet));
+  const facets = FACET_NAMES.filter((facet) => request.counts.facets.has(facet));
   return {
     size: request.first + 1,
     track_total_hits: request.counts.total ? true : 1,

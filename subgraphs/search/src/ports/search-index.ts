@@ -81,8 +81,11 @@ export interface SearchCounts {
   facets: ReadonlySet<FacetName>;
 }
 
+/** Every facet a search can count, in the order a result lists them. */
+export const FACET_NAMES: readonly FacetName[] = ["categories", "brands", "priceRanges", "options"];
+
 /** Every count: the total and each facet. */
-export const EVERY_COUNT: SearchCounts = Object.freeze({ total: true, facets: new Set<FacetName>(["categories", "brands", "priceRanges", "options"]) });
+export const EVERY_COUNT: SearchCounts = Object.freeze({ total: true, facets: new Set(FACET_NAMES) });
 
 export interface FacetCount {
   value: string;

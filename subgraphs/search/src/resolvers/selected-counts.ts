@@ -1,8 +1,6 @@
 import type { GraphQLResolveInfo } from "graphql";
 import { isUnjudgedFragment, selectedFields } from "#kernel";
-import type { FacetName, SearchCounts } from "../ports/search-index.js";
-
-const FACETS: readonly FacetName[] = ["categories", "brands", "priceRanges", "options"];
+import { FACET_NAMES, type SearchCounts } from "../ports/search-index.js";
 
 /**
  * The counts a `search` field's selection reads: `totalCount`, and which of `facets { … }`,
@@ -17,6 +15,6 @@ export function selectedCounts(info: Pick<GraphQLResolveInfo, "fieldNodes" | "fr
   const everyFacet = unjudged || facets.some((field) => isUnjudgedFragment(field.name.value));
   return {
     total: unjudged || result.some((field) => field.name.value === "totalCount"),
-    facets: new Set(FACETS.filter((facet) => everyFacet || facets.some((field) => field.name.value === facet))),
+    facets: new Set(FACET_NAMES.filter((facet) => everyFacet || facets.some((field) => field.name.value === facet))),
   };
 }
