@@ -4,7 +4,7 @@ import { waitFor } from "#kernel/testing";
 import type { StockLedger } from "../src/ports/stock-ledger.js";
 import type { InventoryService } from "../src/domain/inventory.service.js";
 import type { InventoryRig, RigFactory } from "./support/inventory-rig.js";
-import { buy, deferred, range, rejectsWithCode, withStockedRig, waitUntilTrusted } from "./support/proof-helpers.js";
+import { buy, deferred, range, rejectsWithCode, reservationsByStatus, withStockedRig, waitUntilTrusted } from "./support/proof-helpers.js";
 
 const HOT = "prod_hot";
 const STOPPED = "order-stopped";
@@ -116,6 +116,17 @@ export function defineStoppedAdmissionProofs(engine: string, createRig: RigFacto
         // Its give-back is fenced by the epoch it was admitted at, which the rebuild replaced.
         assert.deepEqual(await assertAgrees(rig, other), { available: 0, reserved: 5 });
         assert.equal(await sellOneByOne(other, "after", 2), 0);
+      }));
+
+    it("holds a cart's units once when its first tab's process dies after the admission and a second tab checks it out on another process", () =>
+      withStoppedAdmission(createRig, async ({ rig, other }) => {
+        await rig.service.mirror.stop();
+        // The second tab, the same reservation id: the mirror takes 2 more units, the ledger holds the id once.
+        assert.deepEqual(await buy(other, STOPPED, [{ variantId: HOT, quantity: 2 }]), { sold: true });
+        await waitFor("the surviving process gave the dead tab's units back", async () => (await mirrorCount(rig)) === 3 && other.mirror.status().trusted);
+        assert.deepEqual(await assertAgrees(rig, other), { available: 3, reserved: 2 });
+        assert.equal(await sellOneByOne(other, "after", 4), 3);
+        assert.deepEqual(await reservationsByStatus(rig), { HELD: 4 });
       }));
 
     it("rebuilds nothing for admissions that got their outcome: sold, repeated, refused by the ledger", () =>

@@ -104,4 +104,16 @@ describe("search API: words as typed first, typos forgiven when nothing matches 
     const beyond = await hitsOnly("dryer", { first: 5, after: whole.pageInfo.endCursor! });
     assert.deepEqual([beyond.edges, beyond.typosForgiven], [[], false]);
   });
+
+  it("makes for each aliased search at the root the counts it selects, also through a root fragment", async () => {
+    const full = await search("dryer", { first: 5 });
+    const query = `query { a: search(query: "dryer", first: 5) { totalCount } ...Facets c: search(query: "dryer", first: 5) { edges { node { id } } } }
+      fragment Facets on Query { b: search(query: "dryer", first: 5) { facets { categories { value count } } } }`;
+    const data = await client.request<{ a: { totalCount: number }; b: { facets: Page["facets"] }; c: { edges: { node: { id: string } }[] } }>(query);
+    assert.deepEqual(data, {
+      a: { totalCount: full.totalCount },
+      b: { facets: full.facets },
+      c: { edges: full.edges.map((e) => ({ node: { id: e.node.id } })) },
+    });
+  });
 });
