@@ -26,7 +26,7 @@ const gateway = new ApolloGateway({
     };
     const target = config.gateway.subgraphUrls[name as keyof typeof config.gateway.subgraphUrls] ?? url!;
     return pooled
-      ? new PooledGraphQLDataSource({ url: target, connections: config.gateway.performance.subgraphConnections, timeoutMs: config.gateway.subgraphTimeoutMs, queueMs: config.gateway.subgraphQueueMs, willSendRequest })
+      ? new PooledGraphQLDataSource({ url: target, connections: config.gateway.performance.subgraphConnections, timeoutMs: config.gateway.subgraphTimeoutMs, queueMs: config.gateway.subgraphQueueMs, headersFor: (context) => ({ [INTERNAL_HEADER]: sign(context) }) })
       : new RemoteGraphQLDataSource<GatewayContext>({ url: target, willSendRequest });
   },
 });

@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
-import { ApolloGateway } from "@apollo/gateway";
 import { INTERNAL_HEADER, signInternalCredential, timeSubgraphCalls } from "#kernel";
 import type { ReplicaSet } from "#kernel/http/replica-set.ts";
 import type { GatewayContext } from "./gateway-context.js";
 import { PooledGraphQLDataSource } from "./performance/pooled-data-source.js";
+import { PreparedGateway } from "./execution/prepared-gateway.js";
 
 /**
  * The federation gateway on the checked-in supergraph (static composition: no polling, no
@@ -22,7 +22,7 @@ export function createSupergraphGateway(options: {
   subgraphTimeoutMs: number;
   /** How long a subgraph call may wait for a pooled connection before it is refused OVERLOADED, unsent. */
   subgraphQueueMs: number;
-}): { gateway: ApolloGateway; supergraphSdl: string; close(): Promise<void> } {
+}): { gateway: PreparedGateway; supergraphSdl: string; close(): Promise<void> } {
   const supergraphSdl = readFileSync(options.supergraphPath, "utf8");
   const sources: PooledGraphQLDataSource[] = [];
   // One signature per client request, shared by all its subgraph calls (it is valid 60 s):
@@ -41,22 +41,17 @@ export function createSupergraphGateway(options: {
     }
     return credential;
   };
-  const gateway = new ApolloGateway({
-    supergraphSdl,
-    buildService: ({ name, url }) => {
+  const gateway = new PreparedGateway(supergraphSdl, ({ name, url }) => {
       const source = new PooledGraphQLDataSource({
         url: options.subgraphUrls[name] ?? url!,
         replicas: options.replicas?.[name],
         connections: options.subgraphConnections,
         timeoutMs: options.subgraphTimeoutMs,
         queueMs: options.subgraphQueueMs,
-        willSendRequest({ request, context }) {
-          request.http?.headers.set(INTERNAL_HEADER, credentialFor(context as GatewayContext));
-        },
+        headersFor: (context) => ({ [INTERNAL_HEADER]: credentialFor(context) }),
       });
       sources.push(source);
       return timeSubgraphCalls(name, source);
-    },
   });
   return {
     gateway,

@@ -173,7 +173,7 @@ describe("balancing real connections", () => {
 
 function dataSource(urls: string[]): PooledGraphQLDataSource {
   const replicas = new ReplicaSet({ name: "s", urls });
-  const source = new PooledGraphQLDataSource({ url: urls.join(","), replicas, connections: 4, timeoutMs: 10_000, queueMs: 10_000, willSendRequest: () => undefined });
+  const source = new PooledGraphQLDataSource({ url: urls.join(","), replicas, connections: 4, timeoutMs: 10_000, queueMs: 10_000, headersFor: () => ({}) });
   Object.assign(source, { replicasForTest: replicas });
   close.push(() => source.close());
   return source;

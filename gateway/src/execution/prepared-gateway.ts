@@ -1,0 +1,112 @@
+import { Supergraph, operationFromDocument } from "@apollo/federation-internals";
+import type { GraphQLDataSource } from "@apollo/gateway";
+import { executeQueryPlan } from "@apollo/gateway/dist/executeQueryPlan.js";
+import { buildOperationContext, type OperationContext } from "@apollo/gateway/dist/operationContext.js";
+import { QueryPlanner, type QueryPlan } from "@apollo/query-planner";
+import type { GatewayExecutor, GatewayInterface, GatewaySchemaLoadOrUpdateCallback } from "@apollo/server-gateway-interface";
+import { getVariableValues, type DocumentNode, type GraphQLSchema } from "graphql";
+
+/**
+ * Operations prepared at most. Clients send a few dozen operation texts; a plan of one of them
+ * holds a few KB, so this bounds the memory to a few MB whatever a caller sends.
+ */
+const PREPARED_KEPT = 2_000;
+
+/** One operation text as the gateway runs it: planned once, its definitions gathered once. */
+interface PreparedOperation {
+  /** The parsed document the context was built from (Apollo Server keeps one per text). */
+  document: DocumentNode;
+  context: OperationContext;
+  plan: QueryPlan;
+}
+
+/**
+ * The federation gateway over one fixed supergraph (the checked-in composition: no polling,
+ * no managed federation), with what @apollo/gateway does on every request done once per
+ * operation text instead.
+ *
+ * @apollo/gateway's executor, per request: hashed the text with the operation name (SHA-256)
+ * to find its plan, gathered the operation's definitions again, awaited its plan cache,
+ * rebuilt the map of data sources and started three tracing spans. Here a request finds its
+ * prepared operation by Apollo Server's hash of the text in one map lookup, checks its
+ * variables against the operation (as @apollo/gateway does: a variable the operation's types
+ * refuse is the client's error, never sent to a subgraph) and runs the plan with
+ * @apollo/gateway's own plan executor, so what subgraphs are asked and how their answers are
+ * merged, shaped and reported is unchanged.
+ */
+export class PreparedGateway implements GatewayInterface {
+  private readonly supergraph: Supergraph;
+  private readonly apiSchema;
+  private readonly schema: GraphQLSchema;
+  private readonly supergraphSchema: GraphQLSchema;
+  private readonly planner: QueryPlanner;
+  private readonly services: Record<string, GraphQLDataSource>;
+  private readonly prepared = new Map<string, PreparedOperation>();
+  private readonly listeners = new Set<GatewaySchemaLoadOrUpdateCallback>();
+
+  private readonly kept: number;
+
+  constructor(
+    private readonly supergraphSdl: string,
+    buildService: (subgraph: { name: string; url: string }) => GraphQLDataSource,
+    options: { kept?: number } = {},
+  ) {
+    this.kept = options.kept ?? PREPARED_KEPT;
+    this.supergraph = Supergraph.build(supergraphSdl);
+    this.apiSchema = this.supergraph.apiSchema();
+    this.schema = this.apiSchema.toGraphQLJSSchema();
+    this.supergraphSchema = this.supergraph.schema.toGraphQLJSSchema();
+    this.planner = new QueryPlanner(this.supergraph);
+    this.services = Object.fromEntries(this.supergraph.subgraphsMetadata().map((subgraph) => [subgraph.name, buildService(subgraph)]));
+  }
+
+  onSchemaLoadOrUpdate(callback: GatewaySchemaLoadOrUpdateCallback) {
+    this.listeners.add(callback);
+    return () => void this.listeners.delete(callback);
+  }
+
+  async load() {
+    for (const listener of this.listeners) listener({ apiSchema: this.schema, coreSupergraphSdl: this.supergraphSdl });
+    return { executor: this.executor };
+  }
+
+  async stop(): Promise<void> {
+    this.prepared.clear();
+  }
+
+  /** Operation texts prepared now (tests). */
+  preparedCount(): number {
+    return this.prepared.size;
+  }
+
+  private readonly executor: GatewayExecutor = async (requestContext) => {
+    const { request, document, queryHash } = requestContext;
+    const operation = this.prepare(`${queryHash}\u0000${request.operationName ?? ""}`, document, request.operationName ?? undefined);
+    const definitions = operation.context.operation.variableDefinitions;
+    if (definitions && definitions.length > 0) {
+      const { errors } = getVariableValues(this.schema, definitions, request.variables ?? {});
+      if (errors) return { errors };
+    }
+    return executeQueryPlan(operation.plan, this.services, requestContext as never, operation.context, this.supergraphSchema, this.apiSchema, undefined);
+  };
+
+  private prepare(key: string, document: DocumentNode, operationName: string | undefined): PreparedOperation {
+    const known = this.prepared.get(key);
+    if (known) {
+      // Most recently used last: the oldest is the first to go.
+      this.prepared.delete(key);
+      this.prepared.set(key, known);
+      if (known.document === document) return known;
+      // The same text parsed again (Apollo Server's document cache let it go): same plan.
+      const again = { ...known, document, context: buildOperationContext({ schema: this.schema, operationDocument: document, operationName }) };
+      this.prepared.set(key, again);
+      return again;
+    }
+    const context = buildOperationContext({ schema: this.schema, operationDocument: document, operationName });
+    const plan = this.planner.buildQueryPlan(operationFromDocument(this.apiSchema, document, { operationName }));
+    const operation = { document, context, plan };
+    this.prepared.set(key, operation);
+    if (this.prepared.size > this.kept) this.prepared.delete(this.prepared.keys().next().value!);
+    return operation;
+  }
+}
