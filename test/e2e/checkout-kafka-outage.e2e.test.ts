@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
 import { after, before, it } from "node:test";
 import { createPrismaClient, type PrismaClient } from "#kernel/relational";
 import { waitFor } from "#kernel/testing";
 import { startPaymentSimulator, type RunningPaymentSimulator } from "../../services/payment-simulator/src/index.js";
 import { describeOnEngines, startCheckoutSupergraph, type CheckoutSupergraph } from "../../subgraphs/orders/test/support/start-checkout-supergraph.js";
 import { OutageEventBus } from "../../subgraphs/orders/test/support/test-event-buses.js";
-import { customer, restock } from "../../subgraphs/orders/test/support/storefront-operations.js";
+import { customer, restock, TEST_DESTINATION } from "../../subgraphs/orders/test/support/storefront-operations.js";
 
 const ORDERS = 12;
 const PRODUCTS = Array.from({ length: 10 }, (_, i) => `prod_00000${20 + i}`);
@@ -67,5 +68,55 @@ describeOnEngines("checkout while the event broker is down", (engines) => {
     const payments = await db.payment.findMany({ where: { orderId: { in: ids } } });
     assert.ok(payments.every((p) => p.status === "SUCCEEDED"));
     assert.equal(await db.processedEvent.count({ where: { consumer: "orders" } }), ORDERS, "one PaymentConfirmed applied per order");
+  });
+});
+
+// An outage longer than the payments sweep's patience: the sweep charges payments whose
+// PaymentRequested never left the outbox. It must charge what the customer chose.
+describeOnEngines("checkout during an outage the payments sweep outlasts", (engines) => {
+  let sg: CheckoutSupergraph;
+  let simulator: RunningPaymentSimulator;
+  let db: PrismaClient;
+  let bus: OutageEventBus | undefined;
+
+  before(async () => {
+    simulator = await startPaymentSimulator({ latencyMs: 5 });
+    sg = await startCheckoutSupergraph({
+      engines,
+      env: { PAYMENT_PROVIDER_URL: simulator.url, PAYMENT_RECOVERY_AFTER_MS: "500", PAYMENT_RECOVERY_INTERVAL_MS: "200" },
+      decorateBus: (inner) => (bus = new OutageEventBus(inner)),
+    });
+    db = createPrismaClient(sg.databaseUrl, { poolSize: 2 });
+    await restock(sg, PRODUCTS.slice(0, 2));
+  });
+  after(async () => {
+    await db.$disconnect();
+    await sg.close();
+    await simulator.close();
+  });
+
+  it("charges the payment method the customer chose, not the provider's default: a declining card fails and is never captured", async () => {
+    const checkoutWith = `mutation($key: String!, $method: String) { checkout(idempotencyKey: $key, paymentMethod: $method, ${TEST_DESTINATION}) { id status } }`;
+    bus!.stopBroker();
+    const placed: Record<string, string> = {};
+    for (const [method, product] of [["pm_card_declined", PRODUCTS[0]!], ["pm_card_ok", PRODUCTS[1]!]] as const) {
+      const buyer = await customer(sg);
+      await buyer.add(product);
+      const answer = await sg.query(checkoutWith, { key: randomUUID(), method }, buyer.token);
+      assert.equal(answer.errors, undefined, JSON.stringify(answer.errors));
+      placed[method] = answer.data!.checkout.id;
+    }
+    const settled = async (orderId: string) => (await db.payment.findFirst({ where: { orderId } }))?.status;
+    await waitFor("the sweep settles both payments while the broker is still down", async () => (await settled(placed.pm_card_declined!)) !== "PENDING" && (await settled(placed.pm_card_ok!)) !== "PENDING", { timeoutMs: 20_000, intervalMs: 100 });
+    assert.equal(await settled(placed.pm_card_declined!), "FAILED");
+    assert.equal(simulator.ledger({ orderId: placed.pm_card_declined! }).charges.length, 0, "the declining card was not charged");
+    assert.equal(await settled(placed.pm_card_ok!), "SUCCEEDED");
+    assert.equal(simulator.ledger({ orderId: placed.pm_card_ok! }).charges.length, 1);
+
+    bus!.startBroker();
+    await waitFor("the orders follow their payments", async () => {
+      const [declined, paid] = await Promise.all([db.order.findFirst({ where: { id: placed.pm_card_declined! } }), db.order.findFirst({ where: { id: placed.pm_card_ok! } })]);
+      return declined?.status === "PAYMENT_FAILED" && paid?.status === "PAID";
+    }, { timeoutMs: 30_000, intervalMs: 100 });
   });
 });

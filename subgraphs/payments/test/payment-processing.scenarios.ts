@@ -15,6 +15,9 @@ export function definePaymentProcessingScenarios(engine: string, options: () => 
     let h: PaymentsHarness;
     const until = (what: string, condition: () => boolean | Promise<boolean>) => waitFor(what, condition, { timeoutMs, intervalMs: 20 });
     const settled = (paymentId: string) => until(`payment ${paymentId} settles`, async () => (await h.paymentRow(paymentId)).status !== "PENDING");
+    /** Makes a payment look forgotten, so the recovery sweep takes it up. */
+    const backdate = (payment: { paymentId: string; userId: string }) =>
+      h.prisma.payment.update({ where: { id_userId: { id: payment.paymentId, userId: payment.userId } }, data: { updatedAt: new Date(Date.now() - 60_000) } });
 
     before(async () => {
       h = await openPaymentsHarness(options());
@@ -107,6 +110,56 @@ export function definePaymentProcessingScenarios(engine: string, options: () => 
       assert.equal(row.status, "SUCCEEDED");
       assert.equal(row.attempts, h.config.payments.maxAttempts + 1);
       assert.equal(h.simulator.ledger({ paymentId: payment.paymentId }).charges.length, 1);
+    });
+
+    it("charges a payment the sweep reaches before its request event with the method the customer chose (a declining card is not captured)", async () => {
+      const payment = await h.createPayment({ paymentMethod: "pm_card_declined" });
+      await backdate(payment);
+      await h.payments.processor.sweepOnce();
+      await settled(payment.paymentId);
+      const row = await h.paymentRow(payment.paymentId);
+      assert.equal(row.status, "FAILED");
+      assert.match(row.failureReason ?? "", /declined/);
+      assert.equal(h.simulator.ledger({ paymentId: payment.paymentId }).charges.length, 0, "nothing captured");
+    });
+
+    it("sends one idempotency key with one request: a request event arriving after a charge was sent does not change its method", async () => {
+      // A payment placed before checkout wrote its method on it, charged by the sweep (captured,
+      // every answer lost, the lookup failing): in doubt. Then its request event arrives.
+      const payment = await h.createPayment();
+      h.simulator.addRule({ match: { paymentId: payment.paymentId, operation: "charge" }, action: "timeout", times: h.config.payments.maxAttempts });
+      h.simulator.addRule({ match: { paymentId: payment.paymentId, operation: "lookup" }, action: "fail", times: 1 });
+      await backdate(payment);
+      await h.payments.processor.sweepOnce();
+      await h.payments.processor.idle();
+      assert.equal((await h.paymentRow(payment.paymentId)).status, "PENDING");
+      await h.payments.processor.handle(h.requestEvent({ ...payment, paymentMethod: "pm_card_ok" }));
+      await h.payments.processor.idle();
+      const row = await h.paymentRow(payment.paymentId);
+      assert.equal(row.status, "SUCCEEDED");
+      assert.equal((await h.attempts(payment.paymentId)).at(-1)?.outcome, "SUCCEEDED", "the provider replayed the first charge: same key, same request");
+      assert.equal(h.simulator.ledger({ paymentId: payment.paymentId }).charges.length, 1);
+    });
+
+    it("asks the provider before failing on a refusal that follows a lost answer: captured, so SUCCEEDED", async () => {
+      const payment = await h.createPayment();
+      h.simulator.addRule({ match: { paymentId: payment.paymentId, operation: "charge" }, action: "timeout", times: h.config.payments.maxAttempts });
+      h.simulator.addRule({ match: { paymentId: payment.paymentId, operation: "lookup" }, action: "fail", times: 1 });
+      await h.payments.processor.handle(h.requestEvent(payment));
+      await h.payments.processor.idle();
+      assert.equal((await h.paymentRow(payment.paymentId)).status, "PENDING");
+      // The next request under the same key differs (as an older release could make it): the
+      // provider refuses the key's reuse, which says nothing of the charge already taken.
+      await h.prisma.payment.update({ where: { id_userId: { id: payment.paymentId, userId: payment.userId } }, data: { paymentMethod: "pm_card_ok" } });
+      await backdate(payment);
+      await h.payments.processor.sweepOnce();
+      await settled(payment.paymentId);
+      const row = await h.paymentRow(payment.paymentId);
+      assert.equal(row.status, "SUCCEEDED", row.failureReason ?? "");
+      assert.equal((await h.attempts(payment.paymentId)).at(-1)?.outcome, "REJECTED");
+      const charges = h.simulator.ledger({ paymentId: payment.paymentId }).charges;
+      assert.equal(charges.length, 1);
+      assert.equal(row.providerRef, charges[0]!.id);
     });
 
     it("charges once and settles once for 100 concurrent deliveries of one PaymentRequested", async () => {

@@ -195,7 +195,7 @@ export function createCheckoutService<Contents extends CartContents>(deps: {
           await store.place({
             order,
             items,
-            payment: { id: paymentId, amount: total },
+            payment: { id: paymentId, amount: total, method: paymentMethod },
             events: [
               statusChanged(order, null, "PENDING", now),
               paymentRequested({ paymentId, orderId, userId, amount: total.amount, currency: total.currency, ...(paymentMethod !== null && { paymentMethod }) }, now),

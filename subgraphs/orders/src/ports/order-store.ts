@@ -7,7 +7,8 @@ import type { OutboxMessage } from "../domain/order-events.js";
 export interface NewOrder {
   order: Order;
   items: OrderItem[];
-  payment: { id: string; amount: Money };
+  /** The payment to create; `method` is the customer's payment-method token (null: the provider's default), kept on the payment from the start. */
+  payment: { id: string; amount: Money; method: string | null };
   events: OutboxMessage[];
   /** What leaves the cart in the same transaction: the lines as priced, exactly. */
   cart: { ordered: { variantId: string; quantity: number; accepted: Money }[]; unavailable: string[] };

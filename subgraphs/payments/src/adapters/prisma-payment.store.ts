@@ -119,6 +119,9 @@ export function createPrismaPaymentStore(prisma: PrismaClient): PaymentStore {
       if (userId === null) throw new UnknownPaymentError(paymentId);
       // The payment-method token is kept on the row only while the charge may still need it
       // (a retry after a crash); settling clears it. Anything not shaped like a token is dropped.
+      // Checkout writes it on the payment it creates; the event's copy only fills in a payment
+      // placed before that, and never once a charge was sent: one idempotency key is always
+      // sent with the same request.
       const method = (event.payload as { paymentMethod?: unknown } | null)?.paymentMethod;
       const paymentMethod = isPaymentMethodToken(method) ? method : null;
       // processOnce + claim in ONE statement (one round trip instead of four): the event is
@@ -135,7 +138,7 @@ export function createPrismaPaymentStore(prisma: PrismaClient): PaymentStore {
         claimed AS (
           UPDATE "Payment" SET "leaseOwner" = ${lease.owner}, "leaseUntil" = ${NOW} + ${millis(lease.ms)},
             "providerIdempotencyKey" = COALESCE("providerIdempotencyKey", ${chargeKey(paymentId)}), "updatedAt" = ${NOW},
-            "paymentMethod" = CASE WHEN status = 'PENDING' THEN COALESCE("paymentMethod", ${paymentMethod}) ELSE "paymentMethod" END
+            "paymentMethod" = CASE WHEN status = 'PENDING' AND attempts = 0 THEN COALESCE("paymentMethod", ${paymentMethod}) ELSE "paymentMethod" END
           WHERE id = ${paymentId} AND "userId" = ${userId} AND ${NEEDS_WORK} AND ${LEASE_FREE} AND EXISTS (SELECT 1 FROM fresh)
           RETURNING *
         )

@@ -53,8 +53,10 @@ export function createPaymentService(deps: PaymentServiceDeps) {
     let last: ProviderOutcome | undefined;
     let attempts = payment.attempts;
     // A timed-out call may have been charged (only the answer was lost): failing the payment
-    // then could leave a customer charged for an order that never ships.
-    let inDoubt = false;
+    // then could leave a customer charged for an order that never ships. A payment still
+    // PENDING after earlier attempts (another process's, or this one's before the sweep took
+    // it up) is in doubt from the start: none of them settled it.
+    let inDoubt = payment.attempts > 0;
     for (let call = 1; call <= retry.maxAttempts && !signal.aborted; call++) {
       const attempt = await store.startAttempt(payment, "CHARGE", lease);
       if (!attempt) {
@@ -78,30 +80,41 @@ export function createPaymentService(deps: PaymentServiceDeps) {
       last = outcome;
       inDoubt ||= outcome.kind === "timeout";
       if (outcome.kind === "succeeded") return settle(payment, lease, { status: "SUCCEEDED", providerRef: outcome.ref }, attempts, log);
-      if (outcome.kind === "declined") return settle(payment, lease, { status: "FAILED", reason: `The card was declined (${outcome.reason})` }, attempts, log);
-      if (outcome.kind === "rejected") return settle(payment, lease, { status: "FAILED", reason: `The payment provider refused the payment (${outcome.reason})` }, attempts, log);
+      if (outcome.kind === "declined" || outcome.kind === "rejected") {
+        const reason = outcome.kind === "declined" ? `The card was declined (${outcome.reason})` : `The payment provider refused the payment (${outcome.reason})`;
+        // After a call whose answer was lost, a refusal is not proof that nothing was taken
+        // (a provider refuses a key it already charged under other terms): it is asked first.
+        if (!inDoubt) return settle(payment, lease, { status: "FAILED", reason }, attempts, log);
+        return settleInDoubt(payment, lease, attempts, reason, signal, log);
+      }
       log.info("payment attempt failed; will retry", { attempt: attempts, outcome: outcome.kind, reason: outcome.reason });
       if (call < retry.maxAttempts) await pause(backoffDelayMs(call, retry, random), signal);
-    }
-    if (inDoubt && !signal.aborted) {
-      const found = await provider.findCharge(payment.id, signal);
-      if (found.kind === "captured") {
-        log.warn("retries ran out, but the provider had captured the charge", { attempts, providerRef: found.ref });
-        return settle(payment, lease, { status: "SUCCEEDED", providerRef: found.ref }, attempts, log);
-      }
-      if (found.kind === "unknown") {
-        // Neither outcome is known: stay PENDING; the recovery sweep asks again later.
-        log.warn("payment outcome unknown after its retries; left PENDING for the recovery sweep", { attempts, reason: found.reason });
-        await store.releaseLease(payment, lease);
-        return null;
-      }
     }
     if (signal.aborted) {
       await store.releaseLease(payment, lease);
       return null;
     }
     const reason = `The payment provider could not be reached after ${attempts} attempts (${last && "reason" in last ? last.reason : "no answer"})`;
+    if (inDoubt) return settleInDoubt(payment, lease, attempts, reason, signal, log);
     return settle(payment, lease, { status: "FAILED", reason }, attempts, log);
+  }
+
+  /**
+   * Settles a payment an earlier call may have charged: SUCCEEDED when the provider has a
+   * capture for it, FAILED (for `reason`) only when it says there is none, and otherwise left
+   * PENDING, lease released, for the recovery sweep to ask again.
+   */
+  async function settleInDoubt(payment: Payment, lease: Lease, attempts: number, reason: string, signal: AbortSignal, log: Logger): Promise<Payment | null> {
+    const found = signal.aborted ? ({ kind: "unknown", reason: "the process is stopping" } as const) : await provider.findCharge(payment.id, signal);
+    if (found.kind === "captured") {
+      log.warn("the provider had captured the charge an earlier call lost the answer of", { attempts, providerRef: found.ref });
+      return settle(payment, lease, { status: "SUCCEEDED", providerRef: found.ref }, attempts, log);
+    }
+    if (found.kind === "none") return settle(payment, lease, { status: "FAILED", reason }, attempts, log);
+    // Neither outcome is known: stay PENDING; the recovery sweep asks again later.
+    log.warn("payment outcome unknown; left PENDING for the recovery sweep", { attempts, reason: found.reason });
+    await store.releaseLease(payment, lease);
+    return null;
   }
 
   async function settle(

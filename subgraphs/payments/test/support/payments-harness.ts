@@ -110,21 +110,22 @@ export async function openPaymentsHarness(options: HarnessOptions) {
       recorded,
       notificationsDir,
 
-      /** What checkout does: an order and its PENDING payment (no event yet). */
-      async createPayment(overrides: Partial<Pick<TestPayment, "userId" | "amount" | "currency">> = {}): Promise<TestPayment> {
+      /** What checkout does: an order and its PENDING payment with the customer's payment method (no event yet). */
+      async createPayment(overrides: Partial<Pick<TestPayment, "userId" | "amount" | "currency" | "paymentMethod">> = {}): Promise<TestPayment> {
         const payment: TestPayment = {
           paymentId: `pay_${randomUUID().replaceAll("-", "").slice(0, 16)}`,
           orderId: `ord_${randomUUID().replaceAll("-", "").slice(0, 16)}`,
           userId: overrides.userId ?? `user-${randomUUID().slice(0, 8)}`,
           amount: overrides.amount ?? 2599,
           currency: overrides.currency ?? "USD",
+          ...(overrides.paymentMethod ? { paymentMethod: overrides.paymentMethod } : {}),
         };
         await prisma.orderLocator.create({ data: { id: payment.orderId, userId: payment.userId } });
         await prisma.order.create({
           data: { id: payment.orderId, userId: payment.userId, status: "PENDING", currency: payment.currency, totalAmount: payment.amount, subtotalAmount: payment.amount, idempotencyKey: randomUUID(), requestHash: "test", reservationId: "res_test" },
         });
         await prisma.payment.create({
-          data: { id: payment.paymentId, orderId: payment.orderId, userId: payment.userId, status: "PENDING", amount: payment.amount, currency: payment.currency, attempts: 0 },
+          data: { id: payment.paymentId, orderId: payment.orderId, userId: payment.userId, status: "PENDING", amount: payment.amount, currency: payment.currency, attempts: 0, paymentMethod: overrides.paymentMethod ?? null },
         });
         return payment;
       },
