@@ -31,6 +31,7 @@ import { createStorefrontHandler } from "./storefront/index.js";
 import { createOperationBudgets } from "./security/operation-budgets.js";
 import { loadPersistedOperations } from "./security/persisted-operations.js";
 import { createRequestPolicy, PolicyRefusal, type OperationRequest } from "./security/request-policy.js";
+import { pageDefaultsOf } from "./security/measure-operation.js";
 import { createOrderStatusFeed } from "./subscriptions/order-status-feed.js";
 import { attachGraphQLWebSocket } from "./subscriptions/graphql-websocket.js";
 import { cachedReadiness } from "./http/readiness.js";
@@ -102,6 +103,7 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
     rateLimit,
     budgets: createOperationBudgets(config.gateway.budgets, deps.redis),
     persisted: loadPersistedOperations(config.gateway.persistedOperationsPath, config.gateway.persistedOperationsOnly),
+    pageDefaults: pageDefaultsOf(gateway.schema),
   });
   const graphql = createApolloHandler(apollo, async (req) => (req as AuthenticatedRequest).gatewayContext, {
     bodyLimitBytes: limits.maxRequestBytes,

@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { getIntrospectionQuery, Kind, parse, type OperationDefinitionNode } from "graphql";
-import { measureOperation, UnmeasurableOperationError } from "../src/security/measure-operation.js";
+import { buildSchema, getIntrospectionQuery, Kind, parse, type OperationDefinitionNode } from "graphql";
+import { measureOperation, pageDefaultsOf, UnmeasurableOperationError } from "../src/security/measure-operation.js";
 
 const measure = (query: string, variables: Record<string, unknown> = {}) => {
   const document = parse(query);
@@ -40,6 +40,21 @@ describe("measureOperation", () => {
   it("multiplies by page sizes given literally or in variables", () => {
     assert.equal(measure(`{ products(first: 10) { edges { node { id } } } }`).cost, 1 + 10 * 3);
     assert.equal(measure(`query($n: Int) { products(first: $n) { edges { node { id } } } }`, { n: 7 }).cost, 1 + 7 * 3);
+  });
+
+  it("multiplies by the page size a query runs with when it sends none: the variable's default, else the schema's", () => {
+    const schema = buildSchema(`type Query { products(first: Int = 20, after: String): [P!]! trending(first: Int = 10): [P!]! product: P } type P { id: ID! name: String! }`);
+    const defaults = pageDefaultsOf(schema);
+    const document = (query: string) => {
+      const parsed = parse(query);
+      return [parsed, parsed.definitions[0] as OperationDefinitionNode] as const;
+    };
+    const cost = (query: string, variables: Record<string, unknown> = {}) => measureOperation(...document(query), variables, defaults).cost;
+    assert.equal(cost(`query($n: Int = 100) { products(first: $n) { id name } }`), 1 + 100 * 2, "the variable's default");
+    assert.equal(cost(`query($n: Int = 100) { products(first: $n) { id name } }`, { n: 3 }), 1 + 3 * 2, "a sent value over the default");
+    assert.equal(cost(`query($n: Int) { products(first: $n) { id name } }`), 1 + 20 * 2, "no value, no default: the schema's");
+    assert.equal(cost(`{ products { id name } trending { id } product { id } }`), 1 + 20 * 2 + 1 + 10 + 1 + 1, "argument left out");
+    assert.equal(cost(`{ products(first: null) { id } }`), 1 + 20, "null: the schema's default");
   });
 
   it("keeps introspection apart: the standard introspection query has no data depth and a bounded type depth", () => {

@@ -4,14 +4,14 @@ import { ANY_PRODUCT, createResponseCache, LISTINGS } from "../src/performance/r
 
 function cacheAt(start = 1_000_000, settleMs = 100) {
   let now = start;
-  const cache = createResponseCache<string>({ maxEntries: 3, ttlMs: 10_000, settleMs, clock: () => now });
+  const cache = createResponseCache<string>({ maxEntries: 3, maxBytes: 1_000, ttlMs: 10_000, settleMs, clock: () => now });
   return { cache, advance: (ms: number) => (now += ms) };
 }
 
 describe("response cache", () => {
   it("serves what it stored until the TTL passes", () => {
     const { cache, advance } = cacheAt();
-    assert.equal(cache.store("k", "v", ["product:a"], cache.ticket()), true);
+    assert.equal(cache.store("k", "v", ["product:a"], cache.ticket(), 1), true);
     assert.equal(cache.get("k"), "v");
     advance(10_001);
     assert.equal(cache.get("k"), undefined);
@@ -19,8 +19,8 @@ describe("response cache", () => {
 
   it("drops exactly the entries carrying an invalidated tag", () => {
     const { cache, advance } = cacheAt();
-    cache.store("a", "A", ["product:a"], cache.ticket());
-    cache.store("b", "B", ["product:b", LISTINGS], cache.ticket());
+    cache.store("a", "A", ["product:a"], cache.ticket(), 1);
+    cache.store("b", "B", ["product:b", LISTINGS], cache.ticket(), 1);
     cache.invalidate(["product:a", ANY_PRODUCT]);
     assert.equal(cache.get("a"), undefined);
     assert.equal(cache.get("b"), "B");
@@ -35,28 +35,54 @@ describe("response cache", () => {
     advance(500);
     cache.invalidate(["product:a"]); // version 2 is announced meanwhile
     advance(500); // well past the settle window
-    assert.equal(cache.store("k", "version 1", ["product:a"], ticket), false);
+    assert.equal(cache.store("k", "version 1", ["product:a"], ticket, 1), false);
     assert.equal(cache.get("k"), undefined);
     // A request that started after the invalidation may store.
-    assert.equal(cache.store("k", "version 2", ["product:a"], cache.ticket()), true);
+    assert.equal(cache.store("k", "version 2", ["product:a"], cache.ticket(), 1), true);
   });
 
   it("refuses stores touching a changed product for the settle window, then accepts them", () => {
     const { cache, advance } = cacheAt(1_000_000, 100);
     cache.invalidate(["product:a"]);
-    assert.equal(cache.store("k", "v", ["product:a"], cache.ticket()), false, "inside the settle window");
-    assert.equal(cache.store("other", "v", ["product:b"], cache.ticket()), true, "other products are not held back");
+    assert.equal(cache.store("k", "v", ["product:a"], cache.ticket(), 1), false, "inside the settle window");
+    assert.equal(cache.store("other", "v", ["product:b"], cache.ticket(), 1), true, "other products are not held back");
     advance(101);
-    assert.equal(cache.store("k", "v", ["product:a"], cache.ticket()), true);
+    assert.equal(cache.store("k", "v", ["product:a"], cache.ticket(), 1), true);
   });
 
   it("evicts the least recently used entry beyond its size", () => {
     const { cache } = cacheAt();
-    for (const key of ["a", "b", "c"]) cache.store(key, key, [], cache.ticket());
+    for (const key of ["a", "b", "c"]) cache.store(key, key, [], cache.ticket(), 1);
     cache.get("a"); // a is now the most recently used
-    cache.store("d", "d", [], cache.ticket());
+    cache.store("d", "d", [], cache.ticket(), 1);
     assert.equal(cache.get("b"), undefined);
     assert.deepEqual(["a", "c", "d"].map((k) => cache.get(k)), ["a", "c", "d"]);
     assert.equal(cache.stats.evictions, 1);
+  });
+
+  it("holds at most its bytes: the least recently used go first, and an answer over an eighth of them is not stored", () => {
+    const { cache } = cacheAt(); // 1,000 bytes, 3 entries
+    assert.equal(cache.store("big", "x", [], cache.ticket(), 126), false, "over 1,000 / 8");
+    assert.equal(cache.store("a", "a", [], cache.ticket(), 125), true);
+    assert.equal(cache.store("b", "b", [], cache.ticket(), 125), true);
+    const small = createResponseCache<string>({ maxEntries: 100, maxBytes: 1_000, ttlMs: 10_000, settleMs: 0 });
+    for (let n = 0; n < 20; n++) small.store(`k${n}`, "v", [], small.ticket(), 120);
+    assert.ok(small.bytes <= 1_000, `${small.bytes} bytes held`);
+    assert.equal(small.size, 8);
+    assert.equal(small.get("k19"), "v");
+    assert.equal(small.get("k11"), undefined);
+    small.store("k19", "w", [], small.ticket(), 60);
+    assert.equal(small.bytes, 7 * 120 + 60, "a replaced answer gives its bytes back");
+  });
+
+  it("drops expired answers when it next stores, not only when they are asked for again", () => {
+    const { cache, advance } = cacheAt();
+    cache.store("a", "a", [], cache.ticket(), 100);
+    cache.store("b", "b", [], cache.ticket(), 100);
+    advance(10_001);
+    cache.store("c", "c", [], cache.ticket(), 100);
+    assert.equal(cache.size, 1);
+    assert.equal(cache.bytes, 100);
+    assert.equal(cache.stats.evictions, 0, "expiry is not an eviction");
   });
 });

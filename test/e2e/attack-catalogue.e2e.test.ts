@@ -255,6 +255,64 @@ describe("attack catalogue: client mistakes answer 4xx with a code, never 500", 
   });
 });
 
+/** A GET sent byte for byte as given (fetch and curl drop a '#' and what follows it). */
+async function rawGet(sg: TestSupergraph, target: string): Promise<{ status: number; body: any }> {
+  const { hostname, port } = new URL(sg.gatewayUrl);
+  const raw = await new Promise<string>((resolve, reject) => {
+    const socket = connect({ host: hostname, port: Number(port) });
+    let data = "";
+    socket.on("connect", () => socket.write(`GET ${target} HTTP/1.1\r\nHost: ${hostname}\r\napollo-require-preflight: 1\r\nConnection: close\r\n\r\n`));
+    socket.on("data", (chunk) => (data += chunk));
+    socket.on("end", () => resolve(data));
+    socket.on("error", reject);
+  });
+  const [head, ...rest] = raw.split("\r\n\r\n");
+  const body = rest.join("\r\n\r\n");
+  // A chunked answer: the JSON sits between the chunk sizes.
+  const json = body.slice(body.indexOf("{"), body.lastIndexOf("}") + 1);
+  return { status: Number(head!.split(" ")[1]), body: JSON.parse(json) };
+}
+
+describe("attack catalogue: what the policy judges is what runs", () => {
+  let sg: TestSupergraph;
+  before(async () => {
+    sg = await startTestSupergraph();
+  });
+  after(() => sg.close());
+
+  it("refuses a GET whose URL hides a second operation after '#' (the policy read one query, Apollo the other)", async () => {
+    let deep = "slug";
+    for (let i = 0; i < 30; i++) deep = `parent { slug ${deep} }`;
+    const hidden = `\nquery B { categories { ${deep} } }`;
+    const target = `/graphql?query=${encodeURIComponent("query A { __typename }")}#${encodeURIComponent(hidden)}&operationName=B`;
+    const res = await rawGet(sg, target);
+    assert.equal(res.status, 400, JSON.stringify(res.body));
+    assertCleanError(res.body.errors?.[0], "BAD_USER_INPUT");
+    assert.equal(res.body.data, undefined);
+    // An encoded '#' is text like any other: a search for "C#" over GET is served.
+    const search = await rawGet(sg, `/graphql?query=${encodeURIComponent('{ search(query: "C#", first: 1) { totalCount } }')}`);
+    assert.equal(search.status, 200, JSON.stringify(search.body));
+    assert.equal(typeof search.body.data.search.totalCount, "number");
+  });
+
+  it("counts the page size a query runs with when it sends none: a variable's default and the schema's default", async () => {
+    const heavy = (size: string) => `query($n: Int${size}) { ${aliased(6, (i) => `p${i}: products(first: $n) { edges { node { id name description images { url alt } variants { id sku options { name value } } } } }`)} }`;
+    const literal = await post(sg, { query: heavy("").replace("query($n: Int)", "query").replaceAll("$n", "100") });
+    assert.equal(literal.status, 400);
+    assertCleanError(literal.body.errors?.[0], "QUERY_TOO_COMPLEX");
+    // 6 pages of 100 as a variable's default: refused as the literal is (it was counted as 1).
+    const byDefault = await post(sg, { query: heavy(" = 100") });
+    assert.equal(byDefault.status, 400, JSON.stringify(byDefault.body).slice(0, 300));
+    assertCleanError(byDefault.body.errors?.[0], "QUERY_TOO_COMPLEX");
+    // 20 pages with no page size at all run with the schema's 20 each: counted so.
+    const leftOut = await post(sg, { query: `{ ${aliased(20, (i) => `p${i}: products { edges { node { id name description images { url alt } variants { id sku options { name value } } } } }`)} }` });
+    assert.equal(leftOut.status, 400, JSON.stringify(leftOut.body).slice(0, 300));
+    assertCleanError(leftOut.body.errors?.[0], "QUERY_TOO_COMPLEX");
+    assert.match(leftOut.body.errors[0].message, /cost 5620 exceeds 5000/);
+    await assertLegitServed(sg);
+  });
+});
+
 describe("attack catalogue: the WebSocket path has every HTTP protection", () => {
   let sg: TestSupergraph;
   let token: string;

@@ -87,6 +87,18 @@ describe("the gateway's response cache", () => {
     assert.deepEqual(second.data, first.data);
   });
 
+  it("keys an answer by the variables its operation declares: variables it ignores make no new entry", async () => {
+    await becomesHit(PRODUCT, { id: "prod_0000004" });
+    for (let n = 0; n < 5; n++) {
+      const junk = await query(PRODUCT, { id: "prod_0000004", [`unused${n}`]: "x".repeat(1_000) });
+      assert.equal(junk.headers.get("x-response-cache"), "hit", `an unused variable (${n}) is served the cached answer`);
+    }
+    // Left out and sent as null are different requests (a default applies to one only).
+    const declared = `query Listing($first: Int = 3) { products(first: $first) { edges { node { id } } } }`;
+    await becomesHit(declared);
+    assert.equal((await query(declared, { first: null })).headers.get("x-response-cache"), "miss");
+  });
+
   it("answers a burst of identical queries with one trip to the subgraphs", async () => {
     const answers = await Promise.all(Array.from({ length: 12 }, () => query(PRODUCT, { id: "prod_0000020" })));
     const statuses = answers.map((a) => a.headers.get("x-response-cache"));

@@ -37,7 +37,8 @@ interface PreparedOperation {
 export class PreparedGateway implements GatewayInterface {
   private readonly supergraph: Supergraph;
   private readonly apiSchema;
-  private readonly schema: GraphQLSchema;
+  /** The API schema clients see (what documents are validated against). */
+  readonly schema: GraphQLSchema;
   private readonly supergraphSchema: GraphQLSchema;
   private readonly planner: QueryPlanner;
   private readonly services: Record<string, GraphQLDataSource>;

@@ -1,6 +1,6 @@
 import { setTimeout as delay } from "node:timers/promises";
 import { HeaderMap, type ApolloServerPlugin } from "@apollo/server";
-import type { FormattedExecutionResult } from "graphql";
+import type { FormattedExecutionResult, OperationDefinitionNode } from "graphql";
 import { countCacheLookups } from "#kernel";
 import type { GatewayContext } from "../gateway-context.js";
 import { productsIn, type CachePlan, type PublicCatalogPolicy } from "./public-catalog-policy.js";
@@ -11,6 +11,11 @@ export const CACHE_STATUS_HEADER = "x-response-cache";
 
 /** Plans are per document; a handful of shapes serve most traffic, so a small memo suffices. */
 const MAX_PLANS = 2_000;
+
+/** The names of the variables an operation declares, in order. */
+function declaredVariables(operation: OperationDefinitionNode | undefined): string[] {
+  return operation?.variableDefinitions?.map((definition) => definition.variable.name.value) ?? [];
+}
 
 /** A request waiting for an identical one in flight gives up and runs itself after this long. */
 const COALESCE_WAIT_MS = 5_000;
@@ -50,7 +55,10 @@ export function responseCachePlugin(cache: ResponseCache<FormattedExecutionResul
             plans.set(planKey, plan);
           }
           if (!plan.cacheable) return null;
-          key = `${planKey}:${JSON.stringify(request.variables ?? {})}`;
+          // Only the variables the operation declares: any others are ignored when it runs, and
+          // keying on them let every request with an unused variable of its own be stored anew.
+          const variables = request.variables ?? {};
+          key = `${planKey}:${JSON.stringify(declaredVariables(requestContext.operation).flatMap((name) => (name in variables ? [[name, variables[name]]] : [])))}`;
           const cached = cache.get(key);
           if (cached) {
             hit = "hit";
@@ -89,7 +97,7 @@ export function responseCachePlugin(cache: ResponseCache<FormattedExecutionResul
             const tags: CacheTag[] = [...ids].map((id) => `product:${id}` as const);
             if (plan.listing || missing) tags.push(LISTINGS);
             if (plan.untraceable) tags.push(ANY_PRODUCT);
-            if (cache.store(key, result, tags, ticket)) stored = result;
+            if (cache.store(key, result, tags, ticket, JSON.stringify(result).length)) stored = result;
           } finally {
             settle?.(stored);
           }

@@ -10,10 +10,17 @@ interface Entry<T> {
   value: T;
   tags: readonly CacheTag[];
   expiresAt: number;
+  bytes: number;
 }
 
 export interface ResponseCacheOptions {
   maxEntries: number;
+  /**
+   * What the entries may hold together, by the size of their answers: a count alone let a
+   * few thousand large public answers (a 100-product page is over 1 MB held) take gigabytes.
+   * One answer over an eighth of it is not stored.
+   */
+  maxBytes: number;
   ttlMs: number;
   /**
    * After a change event, responses touching that product are not stored for this long: the
@@ -39,6 +46,7 @@ export interface ResponseCacheOptions {
 export function createResponseCache<T>(options: ResponseCacheOptions) {
   const clock = options.clock ?? Date.now;
   const entries = new Map<string, Entry<T>>();
+  let bytes = 0;
   const keysByTag = new Map<CacheTag, Set<string>>();
   const stamps = new Map<CacheTag, { sequence: number; at: number }>();
   let sequence = 0;
@@ -49,6 +57,7 @@ export function createResponseCache<T>(options: ResponseCacheOptions) {
     const entry = entries.get(key);
     if (!entry) return;
     entries.delete(key);
+    bytes -= entry.bytes;
     for (const tag of entry.tags) {
       const keys = keysByTag.get(tag);
       keys?.delete(key);
@@ -69,6 +78,11 @@ export function createResponseCache<T>(options: ResponseCacheOptions) {
     stats,
     get size() {
       return entries.size;
+    },
+
+    /** The sizes of the answers held now, as given to `store`. */
+    get bytes() {
+      return bytes;
     },
 
     /** Taken before reading the subgraphs; pass it to `store`. */
@@ -94,9 +108,16 @@ export function createResponseCache<T>(options: ResponseCacheOptions) {
       return entry.value;
     },
 
-    /** Stores unless an invalidation of one of the tags happened since `ticket`; returns whether it did. */
-    store(key: string, value: T, tags: readonly CacheTag[], ticket: number, ttlMs = options.ttlMs): boolean {
+    /**
+     * Stores unless an invalidation of one of the tags happened since `ticket`, or the answer
+     * (of `size` bytes) is too large for the cache; returns whether it did.
+     */
+    store(key: string, value: T, tags: readonly CacheTag[], ticket: number, size: number, ttlMs = options.ttlMs): boolean {
       const now = clock();
+      if (size > options.maxBytes / 8) {
+        stats.refusedStores += 1;
+        return false;
+      }
       for (const tag of tags) {
         const stamp = stamps.get(tag);
         if (stamp && (stamp.sequence > ticket || now - stamp.at < options.settleMs)) {
@@ -105,15 +126,18 @@ export function createResponseCache<T>(options: ResponseCacheOptions) {
         }
       }
       remove(key);
-      entries.set(key, { value, tags, expiresAt: now + Math.min(ttlMs, options.ttlMs) });
+      entries.set(key, { value, tags, expiresAt: now + Math.min(ttlMs, options.ttlMs), bytes: size });
+      bytes += size;
       for (const tag of tags) {
         let keys = keysByTag.get(tag);
         if (!keys) keysByTag.set(tag, (keys = new Set()));
         keys.add(key);
       }
-      while (entries.size > options.maxEntries) {
-        remove(entries.keys().next().value as string);
-        stats.evictions += 1;
+      // Least recently used first: expired answers go whatever the room, then as many as the bounds need.
+      for (const [oldest, entry] of entries) {
+        if (entry.expiresAt > now && entries.size <= options.maxEntries && bytes <= options.maxBytes) break;
+        remove(oldest);
+        if (entry.expiresAt > now) stats.evictions += 1;
       }
       stats.stores += 1;
       return true;
@@ -134,6 +158,7 @@ export function createResponseCache<T>(options: ResponseCacheOptions) {
     clear(): void {
       entries.clear();
       keysByTag.clear();
+      bytes = 0;
     },
   };
 }

@@ -31,6 +31,7 @@ export async function startResponseCache(deps: {
   if (settings.responseCacheTtlSeconds === 0) return { plugins: [], stop: async () => undefined };
   const cache = createResponseCache<FormattedExecutionResult>({
     maxEntries: settings.responseCacheMaxEntries,
+    maxBytes: settings.responseCacheMaxMegabytes * 1024 * 1024,
     ttlMs: settings.responseCacheTtlSeconds * 1000,
     settleMs: settings.responseCacheSettleMs,
   });

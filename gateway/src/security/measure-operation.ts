@@ -1,6 +1,9 @@
 import {
+  isInterfaceType,
+  isObjectType,
   Kind,
   type DocumentNode,
+  type GraphQLSchema,
   type FragmentDefinitionNode,
   type OperationDefinitionNode,
   type SelectionSetNode,
@@ -15,8 +18,10 @@ export interface OperationMeasure {
   /** Fields requested under an alias, counted as often as the operation really asks for them. */
   aliases: number;
   /**
-   * Estimated work: every field costs 1, and a field with a page-size argument (`first`,
-   * `last`, `limit`) multiplies the cost of what it selects by that size (variables resolved).
+   * Estimated work: every field costs 1, and a paged field multiplies the cost of what it
+   * selects by the page size it will run with: its `first`, `last` or `limit` argument as sent,
+   * through a variable (its value, else the variable's default), else the schema's default for
+   * the argument (`pageDefaults`).
    */
   cost: number;
   /**
@@ -29,6 +34,28 @@ export interface OperationMeasure {
    * spreads at the root: what per-field budgets are charged by.
    */
   rootFields: ReadonlyMap<string, number>;
+}
+
+/**
+ * Page sizes a field runs with when its page-size argument is left out, by field name (the
+ * largest default among the fields of that name): see `pageDefaultsOf`.
+ */
+export type PageDefaults = ReadonlyMap<string, number>;
+
+/** The schema's default page sizes: every field with a `first`, `last` or `limit` argument that has a default. */
+export function pageDefaultsOf(schema: GraphQLSchema): PageDefaults {
+  const defaults = new Map<string, number>();
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (!isObjectType(type) && !isInterfaceType(type)) continue;
+    for (const field of Object.values(type.getFields())) {
+      for (const argument of field.args) {
+        if (PAGE_SIZE_ARGUMENTS.has(argument.name) && typeof argument.defaultValue === "number") {
+          defaults.set(field.name, Math.max(defaults.get(field.name) ?? 0, argument.defaultValue));
+        }
+      }
+    }
+  }
+  return defaults;
 }
 
 /** The document is not measurable as sent (a graphql validation rule would refuse it too). */
@@ -85,7 +112,13 @@ function mergeInto(target: Summary, source: Summary): void {
  * expanded) costs no more to measure than to read, and its exponential figures come out
  * as numbers for the limits to refuse. Fragment cycles and unknown fragments are refused.
  */
-export function measureOperation(document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown> = {}): OperationMeasure {
+export function measureOperation(
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  variables: Record<string, unknown> = {},
+  pageDefaults: PageDefaults = new Map(),
+): OperationMeasure {
+  const variableDefaults = new Map(operation.variableDefinitions?.map((definition) => [definition.variable.name.value, definition.defaultValue]));
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const definition of document.definitions) {
     if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
@@ -93,14 +126,18 @@ export function measureOperation(document: DocumentNode, operation: OperationDef
   const measured = new Map<string, Summary>();
   const measuring = new Set<string>();
 
-  const pageSize = (value: ValueNode | undefined): number => {
-    if (!value) return 1;
-    if (value.kind === Kind.INT) return Math.max(1, Math.min(SATURATED, Number(value.value)));
-    if (value.kind === Kind.VARIABLE) {
-      const given = variables[value.name.value];
-      return typeof given === "number" && given > 0 ? Math.min(SATURATED, given) : 1;
-    }
-    return 1;
+  /** The number a page-size argument will run with, or undefined when the schema's default applies. */
+  const sizeOf = (value: ValueNode | undefined): number | undefined => {
+    if (value?.kind === Kind.INT) return Number(value.value);
+    if (value?.kind !== Kind.VARIABLE) return undefined;
+    const given = variables[value.name.value];
+    if (given !== undefined) return typeof given === "number" ? given : undefined;
+    const fallback = variableDefaults.get(value.name.value);
+    return fallback?.kind === Kind.INT ? Number(fallback.value) : undefined;
+  };
+  const pageSize = (field: string, value: ValueNode | undefined): number => {
+    const size = sizeOf(value) ?? pageDefaults.get(field) ?? 1;
+    return Math.max(1, Math.min(SATURATED, size));
   };
 
   const fragmentSummary = (name: string): Summary => {
@@ -127,7 +164,7 @@ export function measureOperation(document: DocumentNode, operation: OperationDef
           depth: 0,
           introspectionDepth: child.introspectionDepth > 0 ? child.introspectionDepth + 1 : 0,
           aliases: add(selection.alias ? 1 : 0, child.aliases),
-          cost: add(1, times(pageSize(sizeArgument?.value), child.cost)),
+          cost: add(1, times(pageSize(name, sizeArgument?.value), child.cost)),
           repeats: Math.max(1, child.repeats),
           rootFields: new Map([[name, 1]]),
           responseNames: new Map([[selection.alias?.value ?? name, 1]]),

@@ -1,7 +1,7 @@
 import { GraphQLError, Kind, parse, type DocumentNode, type OperationDefinitionNode } from "graphql";
 import { countRateLimitRefusal, ErrorCode, isStorableText, rateLimitedMessage, unstorableLiteral, unstorableVariable } from "#kernel";
 import type { CallerRateLimiter } from "../rate-limit/caller-rate-limiter.js";
-import { measureOperation, UnmeasurableOperationError, type OperationMeasure } from "./measure-operation.js";
+import { measureOperation, UnmeasurableOperationError, type OperationMeasure, type PageDefaults } from "./measure-operation.js";
 import type { OperationBudgets } from "./operation-budgets.js";
 import type { PersistedOperationCheck } from "./persisted-operations.js";
 import { nestsDeeperThan } from "./request-values.js";
@@ -93,6 +93,8 @@ export function createRequestPolicy(deps: {
   rateLimit: CallerRateLimiter;
   budgets: OperationBudgets;
   persisted: PersistedOperationCheck;
+  /** The schema's default page sizes, which an operation leaving its page size out runs with. */
+  pageDefaults?: PageDefaults;
 }) {
   const { limits } = deps;
   const parsed = new Map<string, DocumentNode>();
@@ -155,7 +157,7 @@ export function createRequestPolicy(deps: {
 
     let measure: OperationMeasure;
     try {
-      measure = measureOperation(document, operation, (variables ?? {}) as Record<string, unknown>);
+      measure = measureOperation(document, operation, (variables ?? {}) as Record<string, unknown>, deps.pageDefaults);
     } catch (error) {
       if (error instanceof UnmeasurableOperationError) throw refuse("GRAPHQL_VALIDATION_FAILED", error.message);
       throw error;

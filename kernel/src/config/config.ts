@@ -79,6 +79,8 @@ export interface Config {
       /** How long a public catalog response may be served from the gateway's cache; 0 turns the cache off. */
       responseCacheTtlSeconds: number;
       responseCacheMaxEntries: number;
+      /** What the response cache's answers may add up to, as JSON (megabytes). */
+      responseCacheMaxMegabytes: number;
       /** After a change event, responses touching that product are not cached for this long. */
       responseCacheSettleMs: number;
     };
@@ -388,6 +390,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         // the cache is consistent only once the change event has arrived (milliseconds later).
         responseCacheTtlSeconds: read.int("RESPONSE_CACHE_TTL_SECONDS", appEnv === "test" ? 0 : 30, { min: 0, max: 86_400 }),
         responseCacheMaxEntries: read.int("RESPONSE_CACHE_MAX_ENTRIES", 10_000, { min: 1 }),
+        responseCacheMaxMegabytes: read.int("RESPONSE_CACHE_MAX_MB", 16, { min: 1, max: 16_384 }),
         responseCacheSettleMs: read.int("RESPONSE_CACHE_SETTLE_MS", 1_000, { min: 0, max: 60_000 }),
       },
     },

@@ -29,19 +29,21 @@ export function createApolloHandler<TContext extends BaseContext>(
       if (error instanceof InvalidUtf8Error) return sendGraphQLError(res, 400, ErrorCode.BAD_USER_INPUT, error.message);
       return sendGraphQLError(res, 400, ErrorCode.BAD_USER_INPUT, "The request body is not valid JSON");
     }
-    const rejection = await options.admit?.(req.method === "GET" ? queryStringOperation(req.url ?? "") : body, req);
+    // A request target never carries a fragment; one that does was written to be read two ways.
+    if ((req.url ?? "").includes("#")) return sendGraphQLError(res, 400, ErrorCode.BAD_USER_INPUT, "The request URL must not contain '#'");
+    // The admission policy and Apollo read the one parse of the URL: what is judged is what runs.
+    const search = new URL(req.url ?? "/", "http://localhost").search;
+    const rejection = await options.admit?.(req.method === "GET" ? queryStringOperation(search) : body, req);
     if (rejection) return sendGraphQLError(res, rejection.status, rejection.code, rejection.message, rejection.headers, rejection.extensions);
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(", ") : value);
     }
-    const url = req.url ?? "/";
-    const queryStart = url.indexOf("?");
     const response = await server.executeHTTPGraphQLRequest({
       httpGraphQLRequest: {
         method: (req.method ?? "GET").toUpperCase(),
         headers,
-        search: queryStart >= 0 ? url.slice(queryStart) : "",
+        search,
         body,
       },
       context: () => context(req),
@@ -66,9 +68,9 @@ export interface BodyRejection {
   extensions?: Record<string, unknown>;
 }
 
-/** A GET request's operation, shaped like a POST body so one check serves both. */
-function queryStringOperation(url: string): Record<string, unknown> {
-  const params = new URL(url, "http://localhost").searchParams;
+/** A GET request's operation (from the URL's `?…` part), shaped like a POST body so one check serves both. */
+function queryStringOperation(search: string): Record<string, unknown> {
+  const params = new URLSearchParams(search);
   const json = (name: string): unknown => {
     try {
       return JSON.parse(params.get(name) ?? "null") ?? undefined;
