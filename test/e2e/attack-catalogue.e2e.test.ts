@@ -478,6 +478,29 @@ describe("attack catalogue: the WebSocket path has every HTTP protection", () =>
     second.close();
   });
 
+  it("counts a burst of subscribes against the cap of operations in flight, each in turn", async () => {
+    const burster = await sg.token("socket-burster");
+    const productId = await inStockProduct(sg, burster);
+    await sg.query(`mutation($id: ID!) { addToCart(productId: $id, quantity: 1) { totalQuantity } }`, { id: productId }, burster);
+    const placed = await sg.query(`mutation { checkout(idempotencyKey: "ws-burst", ${TEST_DESTINATION}) { id } }`, {}, burster);
+    const follow = { query: `subscription($id: ID!) { orderStatusChanged(orderId: $id) { id } }`, variables: { id: placed.data!.checkout.id } };
+    const socket = await RawGraphQLSocket.connect(sg.gatewayUrl, burster);
+    // Sent in one go: every message is judged before the first one's admission has answered.
+    const ids = ["c1", "c2", "c3", "c4", "c5", "c6"];
+    for (const id of ids) socket.subscribe(id, follow);
+    const outcomes = await Promise.all(
+      ids.map((id) =>
+        Promise.race([
+          socket.waitFor((m) => m.id === id && m.type === "next").then(() => "served"),
+          socket.result(id).then(({ error }) => (error ? error.payload[0].extensions.code : "served")),
+        ]),
+      ),
+    );
+    assert.deepEqual(outcomes.filter((o) => o === "served").length, 3, outcomes.join(","));
+    assert.ok(outcomes.filter((o) => o !== "served").every((o) => o === "RATE_LIMITED"), outcomes.join(","));
+    socket.close();
+  });
+
   it("applies persisted-only mode and auth to WebSocket operations too", async () => {
     const production = await startPersistedOnlySupergraph([LEGIT]);
     try {

@@ -122,6 +122,13 @@ describe("gateway hardening: anonymous callers behind a proxy are counted by net
     assert.equal((await postGraphQL(sg.gatewayUrl, LEGIT, {}, { headers: { "x-forwarded-for": "2001:db8:1:3::1" } })).status, 200, "the next /64 is someone else");
     for (let i = 1; i <= 7; i++) assert.equal((await postGraphQL(sg.gatewayUrl, LEGIT, {}, { headers: { "x-forwarded-for": `198.51.100.${i}` } })).status, 200, "IPv4 neighbours are separate callers");
   });
+
+  it("counts the address the proxy appended, not what the client wrote before it in the header", async () => {
+    // The proxy appends the address it saw (203.0.113.7) after the client's own X-Forwarded-For.
+    const statuses: number[] = [];
+    for (let i = 1; i <= 7; i++) statuses.push((await postGraphQL(sg.gatewayUrl, LEGIT, {}, { headers: { "x-forwarded-for": `10.9.8.${i}, 203.0.113.7` } })).status);
+    assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429, 429]);
+  });
 });
 
 describe("gateway hardening: production mode", () => {

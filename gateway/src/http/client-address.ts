@@ -5,13 +5,23 @@ import { clientNetwork } from "#kernel/http/connection-limiter.ts";
  * The caller's address for rate limiting and the subgraphs' throttles: an IPv4 address, or an
  * IPv6 caller's /64 (one line or host is handed a whole /64, so counting single addresses would
  * give it 2^64 budgets). X-Forwarded-For is trusted only when the gateway is configured to sit
- * behind a proxy; otherwise anyone could pick their own bucket.
+ * behind `proxies` proxies of its operator; otherwise anyone could pick their own bucket.
+ *
+ * Proxies append the address they received from to the header, after whatever the client
+ * sent in it: the entry to trust is the one the outermost trusted proxy appended, counted from
+ * the right. The leftmost entry is the client's own writing (a new one per request bought a new
+ * budget each time). A request with fewer entries than proxies did not come through them all:
+ * its socket's address is used.
  */
-export function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
-  if (trustProxy) {
+export function clientAddress(req: IncomingMessage, proxies: number): string {
+  if (proxies > 0) {
     const forwarded = req.headers["x-forwarded-for"];
-    const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(",")[0]?.trim();
-    if (first) return clientNetwork(first);
+    const entries = (Array.isArray(forwarded) ? forwarded.join(",") : (forwarded ?? ""))
+      .split(",")
+      .map((entry) => entry.trim())
+      .filter((entry) => entry !== "");
+    const appended = entries[entries.length - proxies];
+    if (appended) return clientNetwork(appended);
   }
   return clientNetwork(req.socket.remoteAddress);
 }

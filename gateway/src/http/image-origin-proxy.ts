@@ -16,8 +16,15 @@ const PASSED_BACK = ["content-type", "content-length", "etag", "cache-control", 
 export function createImageOriginProxy(options: { productsOrigin: string | ReplicaSet; logger: Logger }) {
   const products = typeof options.productsOrigin === "string" ? new ReplicaSet({ name: "products", urls: [options.productsOrigin.replace(/\/+$/, "")] }) : options.productsOrigin;
   return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
-    const path = (req.url ?? "/").split("?")[0]!;
-    if (!path.startsWith("/images/")) return false;
+    const raw = (req.url ?? "/").split("?")[0]!;
+    if (!raw.startsWith("/images/")) return false;
+    // Dot segments ("..", "%2e%2e") resolved as the origin's URL parser would: what is sent
+    // upstream is this resolved path, and it must still be an image's.
+    const path = new URL(raw, "http://gateway.invalid").pathname;
+    if (!path.startsWith("/images/")) {
+      res.writeHead(404, { "content-type": "text/plain; charset=utf-8" }).end("Not found");
+      return true;
+    }
     if (req.method !== "GET" && req.method !== "HEAD") {
       res.writeHead(405, { allow: "GET, HEAD", "content-type": "text/plain; charset=utf-8" }).end("Images are read with GET or HEAD");
       return true;

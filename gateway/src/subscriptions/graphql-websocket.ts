@@ -168,12 +168,20 @@ export function attachGraphQLWebSocket(options: {
         // A socket being dropped does no more work, whatever is still in its pipe.
         if (ctx.extra.socket.readyState !== ctx.extra.socket.OPEN) return refusal(ErrorCode.RATE_LIMITED, "This connection is closing");
         if (!state) return refusal(ErrorCode.UNAUTHENTICATED, "Initialise the connection first");
+        if (state.active.size >= limits.maxOperationsPerConnection) {
+          countRateLimitRefusal("websocket_operations");
+          return [rateLimited(`operations at once on this connection (at most ${limits.maxOperationsPerConnection})`, 1)];
+        }
+        if (state.active.has(id)) return refusal(ErrorCode.BAD_USER_INPUT, "An operation with this id is already running on this connection");
+        // The place is taken before anything is awaited: subscribes arriving in one burst are
+        // each counted against the cap, not all judged against the size before any of them.
+        const slot = { subscription: false };
+        state.active.set(id, slot);
+        let kept = false;
         try {
-          if (state.active.size >= limits.maxOperationsPerConnection) {
-            countRateLimitRefusal("websocket_operations");
-            return [rateLimited(`operations at once on this connection (at most ${limits.maxOperationsPerConnection})`, 1)];
-          }
           const [admitted] = await options.policy.admit([payload], state.callerKey, "websocket");
+          // Closed (or its place released) while being judged: nothing more runs for it.
+          if (state.active.get(id) !== slot || ctx.extra.socket.readyState !== ctx.extra.socket.OPEN) return refusal(ErrorCode.RATE_LIMITED, "This connection is closing");
           const subscription = admitted!.operation.operation === "subscription";
           let live: LiveOrderPlan | undefined;
           if (subscription) {
@@ -188,8 +196,9 @@ export function attachGraphQLWebSocket(options: {
             }
             subscriptionsByUser.set(state.identity.userId, following + 1);
             countWebSocketSubscription(1);
+            slot.subscription = true;
           }
-          state.active.set(id, { subscription });
+          kept = true;
           const traced: TracedOperation = { type: admitted!.operation.operation, name: admitted!.operationName };
           const contextValue: AdmittedContext = { admitted: admitted!, gateway: contextOf(state), live, traced };
           // The schema is not used: execution is ours (execute/subscribe below) and goes through the gateway.
@@ -198,6 +207,8 @@ export function attachGraphQLWebSocket(options: {
           if (error instanceof PolicyRefusal) return [error.toGraphQLError()];
           logger.error("websocket subscribe failed", { error: error instanceof Error ? error.stack : String(error) });
           return refusal(ErrorCode.INTERNAL_SERVER_ERROR, "Something went wrong on our side; please try again");
+        } finally {
+          if (!kept && state.active.get(id) === slot) state.active.delete(id);
         }
       },
       execute: (args) => traceOperation((args.contextValue as AdmittedContext).traced, () => executeAdmitted(args)),

@@ -27,8 +27,11 @@ export interface Config {
     port: number;
     subgraphUrls: Record<SubgraphName, string>;
     rateLimitPerMinute: number;
-    /** Trust X-Forwarded-For for the client address (only behind a proxy you run). */
-    trustProxy: boolean;
+    /**
+     * Proxies of yours in front of the gateway (0: none): the client address is the
+     * X-Forwarded-For entry the outermost of them appended, never one the client wrote.
+     */
+    trustProxy: number;
     /** Path of the composed supergraph SDL the gateway serves. */
     supergraphPath: string;
     limits: {
@@ -350,7 +353,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       port: read.int("GATEWAY_PORT", 4000, { max: 65535 }),
       subgraphUrls,
       rateLimitPerMinute: read.int("RATE_LIMIT_PER_MINUTE", 600, { min: 1 }),
-      trustProxy: read.bool("TRUST_PROXY", false),
+      trustProxy: /^\d+$/.test(read.optional("TRUST_PROXY") ?? "") ? read.int("TRUST_PROXY", 0, { min: 0, max: 10 }) : read.bool("TRUST_PROXY", false) ? 1 : 0,
       supergraphPath: read.string("SUPERGRAPH_PATH", "schema/supergraph.graphql"),
       limits: {
         maxDepth: read.int("MAX_QUERY_DEPTH", 12, { min: 2 }),

@@ -1,0 +1,26 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import type { IncomingMessage } from "node:http";
+import { clientAddress } from "../src/http/client-address.js";
+
+const request = (forwarded: string | string[] | undefined, socket = "192.0.2.9") => ({ headers: forwarded === undefined ? {} : { "x-forwarded-for": forwarded }, socket: { remoteAddress: socket } }) as unknown as IncomingMessage;
+
+describe("clientAddress", () => {
+  it("ignores X-Forwarded-For unless proxies are trusted", () => {
+    assert.equal(clientAddress(request("198.51.100.1"), 0), "192.0.2.9");
+  });
+
+  it("takes the entry the outermost trusted proxy appended, counted from the right", () => {
+    assert.equal(clientAddress(request("198.51.100.1"), 1), "198.51.100.1");
+    assert.equal(clientAddress(request("6.6.6.6, 198.51.100.1"), 1), "198.51.100.1", "the client's own entries are not trusted");
+    assert.equal(clientAddress(request("6.6.6.6, 198.51.100.1, 10.0.0.2"), 2), "198.51.100.1", "two proxies: the second from the right");
+    assert.equal(clientAddress(request(["6.6.6.6", "198.51.100.1"]), 1), "198.51.100.1", "repeated headers read as one list");
+    assert.equal(clientAddress(request("2001:db8:1:2::7"), 1), "2001:db8:1:2::/64");
+  });
+
+  it("uses the socket's address when the header holds fewer entries than trusted proxies", () => {
+    assert.equal(clientAddress(request("198.51.100.1"), 2), "192.0.2.9");
+    assert.equal(clientAddress(request(" , "), 1), "192.0.2.9");
+    assert.equal(clientAddress(request(undefined), 1), "192.0.2.9");
+  });
+});

@@ -1,0 +1,48 @@
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { createServer, type Server } from "node:http";
+import { connect } from "node:net";
+import { createLogger } from "#kernel";
+import { createImageOriginProxy } from "../src/http/image-origin-proxy.js";
+
+const listen = (server: Server) => new Promise<number>((resolve) => server.listen(0, "127.0.0.1", () => resolve((server.address() as { port: number }).port)));
+
+/** A GET written byte for byte (fetch resolves dot segments before sending). */
+const rawGet = (port: number, target: string) =>
+  new Promise<number>((resolve, reject) => {
+    const socket = connect({ host: "127.0.0.1", port });
+    let data = "";
+    socket.on("connect", () => socket.write(`GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`));
+    socket.on("data", (chunk) => (data += chunk));
+    socket.on("end", () => resolve(Number(data.split(" ")[1])));
+    socket.on("error", reject);
+  });
+
+describe("image origin proxy", () => {
+  const asked: string[] = [];
+  let origin: Server;
+  let gateway: Server;
+  let port: number;
+  before(async () => {
+    origin = createServer((req, res) => {
+      asked.push(req.url!);
+      res.writeHead(200, { "content-type": "image/webp" }).end("img");
+    });
+    const proxy = createImageOriginProxy({ productsOrigin: `http://127.0.0.1:${await listen(origin)}`, logger: createLogger("silent") });
+    gateway = createServer((req, res) => void proxy(req, res).then((served) => served || res.writeHead(418).end()));
+    port = await listen(gateway);
+  });
+  after(() => {
+    origin.close();
+    gateway.close();
+  });
+
+  it("forwards image paths, and nothing that dot segments lead out of /images/", async () => {
+    assert.equal(await rawGet(port, "/images/products/a.webp"), 200);
+    for (const escape of ["/images/../metrics", "/images/%2e%2e/healthz", "/images/.%2E/graphql", "/images/products/../../metrics"]) {
+      assert.equal(await rawGet(port, escape), 404, escape);
+    }
+    assert.equal(await rawGet(port, "/images/products/../originals/b.jpg"), 200, "a dot segment that stays inside is resolved");
+    assert.deepEqual(asked, ["/images/products/a.webp", "/images/originals/b.jpg"]);
+  });
+});
