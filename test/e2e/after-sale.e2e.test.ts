@@ -76,6 +76,8 @@ describeOnEngines("after-sale end to end through the gateway", (engines) => {
     assert.equal(approved.refund.amount.amount, order.total.amount / 2);
     dataOf(await sg.query(AfterSale.approveReturn, { id: requested.id }, admin));
     await seen(5);
+    await waitFor("the returned unit is back", async () => (await stockOf(sg, P1)) === stockBefore + 1, { timeoutMs: 10_000 });
+    await seen(5);
     assert.equal(await stockOf(sg, P1), stockBefore + 1, "the returned unit is back, once");
     await waitFor("the return's refund is paid by the provider", async () => (await afterSale(c.token, order.id)).refunds.every((r: { status: string }) => r.status === "SUCCEEDED"), { timeoutMs: 20_000 });
     assert.equal(netCharged(order.id), order.total.amount / 2);
@@ -98,7 +100,8 @@ describeOnEngines("after-sale end to end through the gateway", (engines) => {
     assert.equal(codeOf(await sg.query(AfterSale.refundOrder, { id: order.id, amount: 1, reason: "Me", key: "k" }, c.token)), "FORBIDDEN");
     const cancelled = dataOf(await sg.query(AfterSale.cancelOrder, { id: order.id }, c.token)).cancelOrder;
     assert.deepEqual([cancelled.status, cancelled.refundedTotal.amount], ["CANCELLED", order.total.amount]);
-    assert.equal(await stockOf(sg, P2), stockBefore);
+    // The units come back once the cancel has committed (the inventory applies its event).
+    await waitFor("the units are back", async () => (await stockOf(sg, P2)) === stockBefore, { timeoutMs: 10_000 });
     await waitFor("the refund is paid", () => netCharged(order.id) === 0 && simulator.ledger({ orderId: order.id }).refunds.length === 1, { timeoutMs: 20_000 });
     await waitFor("the refund shows SUCCEEDED", async () => (await afterSale(c.token, order.id)).refunds[0].status === "SUCCEEDED", { timeoutMs: 20_000 });
   });

@@ -14,6 +14,12 @@ export const Topics = {
   imageAttached: "catalog.image-attached",
   /** Accounts' one-time links to mail (PasswordResetRequested, EmailVerificationRequested), keyed by user id. */
   accountMail: "accounts.mail",
+  /**
+   * Sold units going back on sale (StockReturnRequested), keyed by order id: written by orders
+   * in the transaction that frees them (a cancel, a full refund before shipping, an approved
+   * return), applied by inventory.
+   */
+  stockReturns: "inventory.stock-returns",
 } as const;
 
 /** Payload of `orders.status-changed`; enough for live subscriptions and notifications. */
@@ -126,4 +132,17 @@ export interface StockChangedPayload {
    * of stock or came back is read off the event. Absent on events written before it was added.
    */
   delta?: number;
+}
+
+/** Event types on `inventory.stock-returns`. */
+export const StockReturnEventTypes = { requested: "StockReturnRequested" } as const;
+
+/**
+ * Put these sold units back on sale, once per `returnId` (`cancel:<orderId>`, `refund:<orderId>`,
+ * `return:<returnId>`): the inventory records the id with the units, so a redelivery is a repeat.
+ */
+export interface StockReturnRequestedPayload {
+  returnId: string;
+  orderId: string;
+  items: { variantId: string; quantity: number }[];
 }

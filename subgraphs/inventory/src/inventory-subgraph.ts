@@ -4,6 +4,7 @@ import { createInventorySchema } from "./subgraph.js";
 import { createInventoryContext } from "./subgraph-context.js";
 import { createInventoryService, type InventoryService } from "./domain/inventory.service.js";
 import { startReservationSweeper } from "./domain/reservation-sweeper.js";
+import { startStockReturnConsumer } from "./consumers/stock-return.consumer.js";
 import { PrismaStockLedger } from "./adapters/prisma-stock-ledger.js";
 import { openStockCache } from "./adapters/open-stock-cache.js";
 import { createSubgraphProductCatalog } from "./adapters/subgraph-product-catalog.js";
@@ -56,7 +57,9 @@ export async function startInventorySubgraph(platform: Platform, options: Invent
     batchSize: config.inventory.sweepBatchSize,
     logger,
   });
+  let stockReturns: Awaited<ReturnType<typeof startStockReturnConsumer>> | undefined;
   try {
+    stockReturns = await startStockReturnConsumer({ bus: platform.bus, logger, returnStock: service.returnStock });
     const server = await startSubgraphServer({
       name: "inventory",
       schema: createInventorySchema(),
@@ -80,6 +83,7 @@ export async function startInventorySubgraph(platform: Platform, options: Invent
   }
 
   async function release(): Promise<void> {
+    await stockReturns?.stop();
     await sweeper.stop();
     unwatchMirror();
     await service.mirror.stop();

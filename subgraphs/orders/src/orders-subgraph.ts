@@ -13,7 +13,6 @@ import { archiveNamespace, createDuckDbArchiveFiles } from "./adapters/duckdb-ar
 import { createArchiveReadingOrderStore } from "./domain/archive-reading-order-store.js";
 import { createSubgraphStockReservations } from "./adapters/subgraph-stock-reservations.js";
 import { createSoldOutMemo } from "./domain/sold-out-memo.js";
-import { createSubgraphStockReturns } from "./adapters/subgraph-stock-returns.js";
 import { startPaymentOutcomeConsumer } from "./consumers/payment-outcome.consumer.js";
 import { createPendingOrderReconciler, startPendingOrderReconciler, type PendingOrderReconciler } from "./domain/pending-order-reconciler.js";
 import { createSubgraphPaymentOutcomes } from "./adapters/subgraph-payment-outcomes.js";
@@ -75,9 +74,8 @@ export async function startOrdersSubgraph(platform: Platform, options: OrdersSub
     soldOut: createSoldOutMemo(),
     admission: createAdmissionGate({ name: "checkouts", maxInFlight: config.orders.checkoutMaxInFlight, maxWaitMs: config.orders.checkoutMaxWaitMs }),
   });
-  const stockReturns = createSubgraphStockReturns(inventory);
-  const orders = createOrderService({ store, reservations, stockReturns });
-  const afterSale = createAfterSaleService({ store, stockReturns, returnWindowDays: config.orders.returnWindowDays });
+  const orders = createOrderService({ store, reservations });
+  const afterSale = createAfterSaleService({ store, returnWindowDays: config.orders.returnWindowDays });
   const handle = createPaymentOutcomeHandler({ store, reservations, logger });
   // Payments may start after orders in one process: its client is made on the first question.
   let payments: ReturnType<typeof client> | undefined;

@@ -4,6 +4,9 @@ import { createLogger, newEvent, PaymentEventTypes, type Identity, type RequestC
 import { describeWithRealEngine, engineSuiteTitle } from "#kernel/testing";
 import type { DatabaseEngine } from "../../../test/support/test-database.js";
 import { startCheckoutHarness, type CheckoutHarness } from "./support/checkout-harness.js";
+import { createOrderService } from "../src/domain/order.service.js";
+import { createAfterSaleService } from "../src/domain/after-sale.service.js";
+import type { OrderStore } from "../src/ports/order-store.js";
 
 const codeOf = (error: unknown) => (error as { extensions?: { code?: string } }).extensions?.code;
 const rejectsWith = (promise: Promise<unknown>, code: string) => assert.rejects(promise, (error) => codeOf(error) === code || assert.fail(`expected ${code}, got ${codeOf(error)}: ${String(error)}`));
@@ -52,6 +55,28 @@ function defineAfterSaleSuite(engine: DatabaseEngine): void {
       assert.equal((await refundEvents(order.id)).length, 1);
       await rejectsWith(h.orders.cancel(as("u-cancel-paid"), order.id), "ILLEGAL_TRANSITION");
       assert.equal(h.reservations.available("p1"), stock, "a second cancel puts nothing back");
+    });
+
+    it("puts nothing back when the change that frees the units fails to commit: cancel, full refund, approved return", async () => {
+      // The order's transaction fails after its decision (a timeout, a lost connection, a crash).
+      const failing: OrderStore = { ...h.store, update: (id, decide, once) => h.store.update(id, async (...args) => (await decide(...args), Promise.reject(new Error("the transaction did not commit"))), once) };
+      const orders = createOrderService({ store: failing, reservations: h.reservations.port });
+      const afterSale = createAfterSaleService({ store: failing, returnWindowDays: 30 });
+      const stock = h.reservations.available("p1");
+      const paid = await paidOrder("u-cancel-fails", { p1: 3 });
+      await assert.rejects(orders.cancel(as("u-cancel-fails"), paid.order.id), /did not commit/);
+      await assert.rejects(afterSale.refundOrder(admin, paid.order.id, { reason: "all", idempotencyKey: "full" }), /did not commit/);
+      const delivered = await paidOrder("u-return-fails", { p1: 2 }, "DELIVERED");
+      const asked = await h.afterSale.requestReturn(as("u-return-fails"), delivered.order.id, [{ variantId: "p1", quantity: 2 }], "broken");
+      await assert.rejects(afterSale.approveReturn(admin, asked.id), /did not commit/);
+      assert.equal(await statusOf(paid.order.id), "PAID");
+      assert.equal(await statusOf(delivered.order.id), "RETURN_REQUESTED");
+      assert.equal(h.reservations.available("p1"), stock - 5, "every sold unit is still sold");
+      assert.deepEqual((await h.outbox("StockReturnRequested")).filter((e) => e.key === paid.order.id || e.key === delivered.order.id), []);
+      // The same changes, committed: the units come back once each.
+      await h.orders.cancel(as("u-cancel-fails"), paid.order.id);
+      await h.afterSale.approveReturn(admin, asked.id);
+      assert.equal(h.reservations.available("p1"), stock);
     });
 
     it("refuses to cancel once shipped with a message saying why, and hides other customers' orders", async () => {

@@ -130,8 +130,8 @@ function defineArchiveSuite(engine: DatabaseEngine, s3Url?: string) {
       const archivedOfUser = Number((await f.sql.query(`SELECT count(*) FROM "ArchivedOrder" WHERE "userId" = $1`, [userId])).rows[0].count);
       const liveOfUser = Number((await f.sql.query(`SELECT count(*) FROM "Order" WHERE "userId" = $1`, [userId])).rows[0].count);
       const reservations = createInMemoryStockReservations({});
-      const orders = createOrderService({ store, reservations: reservations.port, stockReturns: reservations.returns });
-      const afterSale = createAfterSaleService({ store, stockReturns: reservations.returns, returnWindowDays: 30 });
+      const orders = createOrderService({ store, reservations: reservations.port });
+      const afterSale = createAfterSaleService({ store, returnWindowDays: 30 });
       const schema = createOrdersSchema();
       const logger = createLogger("silent");
       const run = (identity: Identity | undefined, source: string, variableValues: Record<string, unknown> = {}) => {

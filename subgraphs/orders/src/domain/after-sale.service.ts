@@ -7,7 +7,7 @@ import { transitionTo } from "./order-transition.js";
 import { promiseRefund, validRefundArguments } from "./refund-plan.js";
 import { returnLines, returnRefundAmount, validReturnArguments } from "./return-rules.js";
 import type { OrderStore, OrderUpdate } from "../ports/order-store.js";
-import type { StockReturns } from "../ports/stock-returns.js";
+import { stockReturnRequested } from "./order-events.js";
 
 /** Whose orders a customer's after-sale call may touch: their own; anyone else's does not exist. */
 const ownedBy = (order: Order | null, userId: string): order is Order => !!order && order.userId === userId;
@@ -21,11 +21,13 @@ const ownedBy = (order: Order | null, userId: string): order is Order => !!order
  *   still returnable;
  * - approveReturn (admin): refunds the returned units' value and puts them back in stock, once
  *   (the refund's key and the restock id are the return's), so a double approve changes nothing;
+ *   units go back through a StockReturnRequested event in the same transaction, so they come
+ *   back exactly when the decision commits;
  * - rejectReturn (admin): closes it without money or stock moving.
  * The order's status follows (RETURN_REQUESTED, PARTIALLY_REFUNDED, REFUNDED; see afterSaleStatus).
  */
-export function createAfterSaleService(deps: { store: OrderStore; stockReturns: StockReturns; returnWindowDays: number; clock?: () => Date }) {
-  const { store, stockReturns } = deps;
+export function createAfterSaleService(deps: { store: OrderStore; returnWindowDays: number; clock?: () => Date }) {
+  const { store } = deps;
   const clock = deps.clock ?? (() => new Date());
 
   /** The transition (if any) that refunds and open returns put the locked order in. */
@@ -56,11 +58,13 @@ export function createAfterSaleService(deps: { store: OrderStore; stockReturns: 
         const at = clock();
         const refunded = order.refundedAmount + promise.refund.amount.amount;
         const status = statusAfter(order, refunded, openCount(await reads.returns()), `Refunded by an admin: ${request.reason}`, at);
-        // Nothing was shipped from a PAID order refunded in full: its units go back on the shelf.
-        if (order.status === "PAID" && status.transition?.to === "REFUNDED") {
-          await stockReturns.putBack(refundRestockId(orderId), (await reads.items()).map(({ variantId, quantity }) => ({ variantId, quantity })));
-        }
-        return { ...status, refunds: promise.refunds, events: [...status.events, ...promise.events] };
+        // Nothing was shipped from a PAID order refunded in full: its units go back on the shelf,
+        // announced with the refund so they come back exactly when it commits.
+        const restock =
+          order.status === "PAID" && status.transition?.to === "REFUNDED"
+            ? [stockReturnRequested({ returnId: refundRestockId(orderId), orderId, items: (await reads.items()).map(({ variantId, quantity }) => ({ variantId, quantity })) }, at)]
+            : [];
+        return { ...status, refunds: promise.refunds, events: [...status.events, ...promise.events, ...restock] };
       });
       const refund = (await store.findRefund(refundId!))!;
       ctx.logger.info("order refund requested", { orderId, refundId, amount: refund.amount.amount });
@@ -101,14 +105,14 @@ export function createAfterSaleService(deps: { store: OrderStore; stockReturns: 
           amount > 0
             ? promiseRefund(order, await reads.refunds(), { idempotencyKey: returnRefundKey(returnId), amount, reason: `Return ${returnId}: ${current.reason}`, returnId }, at)
             : null;
-        await stockReturns.putBack(returnRestockId(returnId), current.items.map(({ variantId, quantity }) => ({ variantId, quantity })));
+        const restock = stockReturnRequested({ returnId: returnRestockId(returnId), orderId: order.id, items: current.items.map(({ variantId, quantity }) => ({ variantId, quantity })) }, at);
         const refunded = order.refundedAmount + (promise?.created ? promise.refund.amount.amount : 0);
         const status = statusAfter(order, refunded, openCount(returns) - 1, "Return approved and refunded", at);
         return {
           ...status,
           returnDecision: { returnId, status: "APPROVED", reason: null, at },
           refunds: promise?.refunds ?? [],
-          events: [...status.events, ...(promise?.events ?? [])],
+          events: [...status.events, ...(promise?.events ?? []), restock],
         };
       });
       ctx.logger.info("return approved", { orderId: found.orderId, returnId });

@@ -2,11 +2,13 @@ import {
   newEvent,
   OrderEventTypes,
   PaymentEventTypes,
+  StockReturnEventTypes,
   Topics,
   type DomainEvent,
   type OrderStatusChangedPayload,
   type PaymentRequestedPayload,
   type RefundRequestedPayload,
+  type StockReturnRequestedPayload,
 } from "#kernel";
 import type { Order, OrderStatus } from "./order.js";
 
@@ -28,4 +30,13 @@ export function paymentRequested(payload: PaymentRequestedPayload, at: Date): Ou
 
 export function refundRequested(payload: RefundRequestedPayload, at: Date): OutboxMessage {
   return { topic: Topics.payments, event: newEvent(PaymentEventTypes.refundRequested, payload.orderId, payload, at) };
+}
+
+/**
+ * Sold units back on sale, announced with the change that frees them: written in the same
+ * transaction, they go back exactly when that change commits (inventory applies them), never
+ * before it and never without it.
+ */
+export function stockReturnRequested(payload: StockReturnRequestedPayload, at: Date): OutboxMessage {
+  return { topic: Topics.stockReturns, event: newEvent(StockReturnEventTypes.requested, payload.orderId, payload, at) };
 }

@@ -7,7 +7,7 @@ import { CANCEL_REFUND_KEY, cancelRestockId } from "./after-sale.js";
 import { promiseRefund } from "./refund-plan.js";
 import type { OrderPosition, OrderStore } from "../ports/order-store.js";
 import type { StockReservations } from "../ports/stock-reservations.js";
-import type { StockReturns } from "../ports/stock-returns.js";
+import { stockReturnRequested } from "./order-events.js";
 
 export interface OrderPage {
   edges: { cursor: string; node: Order }[];
@@ -24,11 +24,12 @@ export const canSee = (identity: Identity | undefined, order: Order): boolean =>
 
 /**
  * Reading orders and the transitions people ask for: customers cancel their orders until they
- * ship (a PENDING one's stock hold is released, a PAID one's sold units come back and its
- * payment is refunded in full, all before the cancel commits), admins ship and deliver.
+ * ship (a PENDING one's stock hold is released before the cancel commits; a PAID one's payment
+ * is refunded in full and its sold units are put back by events written with the cancel, so
+ * they come back exactly when it commits), admins ship and deliver.
  */
-export function createOrderService(deps: { store: OrderStore & Partial<Pick<ArchiveReadingOrderStore, "listWithArchive" | "countWithArchive">>; reservations: StockReservations; stockReturns: StockReturns; clock?: () => Date }) {
-  const { store, reservations, stockReturns } = deps;
+export function createOrderService(deps: { store: OrderStore & Partial<Pick<ArchiveReadingOrderStore, "listWithArchive" | "countWithArchive">>; reservations: StockReservations; clock?: () => Date }) {
+  const { store, reservations } = deps;
   const clock = deps.clock ?? (() => new Date());
 
   async function visibleOrder(identity: Identity | undefined, id: string): Promise<Order | null> {
@@ -65,8 +66,10 @@ export function createOrderService(deps: { store: OrderStore & Partial<Pick<Arch
         // PAID: the money was captured and the units sold. Refund what is left of the capture
         // (an admin may have refunded part already) and put every unit back, once per order.
         const refund = promiseRefund(current, await reads.refunds(), { idempotencyKey: CANCEL_REFUND_KEY, amount: null, reason: "Order cancelled by the customer" }, at, { quietWhenNothingLeft: true });
-        const update = transitionTo(current, "CANCELLED", "Cancelled by the customer; the payment is refunded", at, refund?.events ?? []);
-        await stockReturns.putBack(cancelRestockId(id), (await reads.items()).map(({ variantId, quantity }) => ({ variantId, quantity })));
+        // Announced, not called: units put back before a commit that then failed stayed on
+        // sale for an order still PAID (and shipped later), which sold them twice.
+        const restock = stockReturnRequested({ returnId: cancelRestockId(id), orderId: id, items: (await reads.items()).map(({ variantId, quantity }) => ({ variantId, quantity })) }, at);
+        const update = transitionTo(current, "CANCELLED", "Cancelled by the customer; the payment is refunded", at, [...(refund?.events ?? []), restock]);
         return { ...update, refunds: refund?.refunds ?? [] };
       });
       ctx.logger.info("order cancelled", { orderId: id });

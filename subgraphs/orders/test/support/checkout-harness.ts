@@ -1,4 +1,4 @@
-import { createLogger, isDefaultVariantId, productIdOfVariant, type AdmissionGate, type Money } from "#kernel";
+import { createLogger, isDefaultVariantId, productIdOfVariant, StockReturnEventTypes, type AdmissionGate, type Money, type StockReturnRequestedPayload } from "#kernel";
 import { createPrismaClient } from "#kernel/relational";
 import { createTestDatabase, type DatabaseEngine } from "../../../../test/support/test-database.js";
 import { createCheckoutCart } from "../../../cart/src/checkout-cart.js";
@@ -47,7 +47,27 @@ export async function startCheckoutHarness(engine: DatabaseEngine, stock: Record
   const cartStore = createPrismaCartStore(prisma);
   const cart = createCheckoutCart({ prisma, catalog });
   let commits = 0;
-  const store = createPrismaOrderStore({ prisma, onCommit: () => void (commits += 1) });
+  const committedStore = createPrismaOrderStore({ prisma, onCommit: () => void (commits += 1) });
+  // What the inventory does with the StockReturnRequested events an order change writes: put the
+  // units back once per id. Applied as soon as the change has committed, never before.
+  const appliedReturns = new Set<string>();
+  const deliverStockReturns = async () => {
+    const rows = await prisma.outboxEvent.findMany({ where: { type: StockReturnEventTypes.requested } });
+    for (const row of rows) {
+      if (appliedReturns.has(row.id)) continue;
+      appliedReturns.add(row.id);
+      const { returnId, items } = row.payload as unknown as StockReturnRequestedPayload;
+      await reservations.returns.putBack(returnId, items);
+    }
+  };
+  const store: typeof committedStore = {
+    ...committedStore,
+    async update(...args) {
+      const updated = await committedStore.update(...args);
+      await deliverStockReturns();
+      return updated;
+    },
+  };
   await seedTestShipping(prisma);
   const savedAddresses = new Map<string, OrderAddress>();
   const addresses = { savedAddress: async (userId: string, id: string) => savedAddresses.get(`${userId}/${id}`) ?? null };
@@ -56,9 +76,9 @@ export async function startCheckoutHarness(engine: DatabaseEngine, stock: Record
   const checkout = {
     checkout: (userId: string, request: string | CheckoutRequest, log?: typeof logger) => service.checkout(userId, typeof request === "string" ? checkoutRequest(request) : request, log),
   };
-  const orders = createOrderService({ store, reservations: reservations.port, stockReturns: reservations.returns });
+  const orders = createOrderService({ store, reservations: reservations.port });
   let now: Date | undefined;
-  const afterSale = createAfterSaleService({ store, stockReturns: reservations.returns, returnWindowDays: 30, clock: () => now ?? new Date() });
+  const afterSale = createAfterSaleService({ store, returnWindowDays: 30, clock: () => now ?? new Date() });
   const handlePaymentOutcome = createPaymentOutcomeHandler({ store, reservations: reservations.port, logger });
 
   return {

@@ -1,6 +1,5 @@
 import { DomainError, ErrorCode, outOfStock } from "#kernel";
 import type { StockReservations } from "../../src/ports/stock-reservations.js";
-import type { StockReturns } from "../../src/ports/stock-returns.js";
 
 type Status = "HELD" | "COMMITTED" | "RELEASED";
 
@@ -9,7 +8,7 @@ type Status = "HELD" | "COMMITTED" | "RELEASED";
  * the inventory subgraph: idempotent per id (IDEMPOTENCY_CONFLICT for the same id with other
  * items; a released id holds its items again), all-or-nothing, OUT_OF_STOCK when short, and
  * RESERVATION_EXPIRED on commit for ids marked expired. Sold units come back through
- * `returns` at most once per id, as the inventory's returnStock does.
+ * `returns` at most once per id, as the inventory applies a StockReturnRequested event.
  */
 export function createInMemoryStockReservations(stock: Record<string, number>) {
   const available = new Map(Object.entries(stock));
@@ -55,8 +54,8 @@ export function createInMemoryStockReservations(stock: Record<string, number>) {
       for (const { variantId, quantity } of reservation.items) available.set(variantId, available.get(variantId)! + quantity);
     },
   };
-  const returns: StockReturns = {
-    async putBack(id, items) {
+  const returns = {
+    async putBack(id: string, items: readonly { variantId: string; quantity: number }[]): Promise<void> {
       calls.putBack += 1;
       if (putBack.has(id)) return;
       putBack.set(id, [...items]);
