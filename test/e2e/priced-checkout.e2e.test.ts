@@ -7,7 +7,7 @@ import { after, before, it } from "node:test";
 import { createPrismaClient, type PrismaClient } from "#kernel/relational";
 import { readGoldenOperations } from "../../schema/golden-operations.js";
 import { describeOnEngines, startCheckoutSupergraph, type CheckoutSupergraph } from "../../subgraphs/orders/test/support/start-checkout-supergraph.js";
-import { codeOf, dataOf, restock, waitForStatus } from "../../subgraphs/orders/test/support/storefront-operations.js";
+import { codeOf, dataOf, restock, TEST_DESTINATION, waitForStatus } from "../../subgraphs/orders/test/support/storefront-operations.js";
 
 const op = Object.fromEntries(readGoldenOperations().map(({ name, query }) => [name, query]));
 const P1 = "prod_0000006";
@@ -37,6 +37,18 @@ describeOnEngines("a priced purchase: address, shipping, tax and a coupon", (eng
   after(async () => {
     await db.$disconnect();
     await sg.close();
+  });
+
+  it("completes an order that costs nothing (a 100% coupon, free shipping) without charging anyone", async () => {
+    const buyer = await sg.token(`free-${randomUUID().slice(0, 8)}`);
+    await call("CreateCoupon", { input: { code: "ALLFREE", type: "PERCENTAGE", value: 10_000, usageLimit: 5, perCustomerLimit: 1 } }, admin);
+    await call("AddToCart", { productId: P1, quantity: 1 }, buyer);
+    await call("ApplyCoupon", { code: "allfree" }, buyer);
+    const placed = dataOf(await sg.query(`mutation($key: String!) { checkout(idempotencyKey: $key, ${TEST_DESTINATION}) { id status total { amount } } }`, { key: randomUUID() }, buyer)).checkout;
+    assert.equal(placed.total.amount, 0);
+    await waitForStatus(sg, buyer, placed.id, "PAID");
+    const payment = await db.payment.findFirstOrThrow({ where: { orderId: placed.id } });
+    assert.deepEqual([payment.status, payment.amount, payment.attempts], ["SUCCEEDED", 0, 0]);
   });
 
   it("estimates, then charges exactly the estimate, and keeps the address, method and coupon with the order", async () => {

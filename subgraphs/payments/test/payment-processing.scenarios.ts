@@ -3,6 +3,7 @@ import { after, before, describe, it } from "node:test";
 import { PaymentEventTypes, Topics, newEvent } from "#kernel";
 import { engineSuiteTitle, waitFor } from "#kernel/testing";
 import { chargeKey } from "../src/domain/payment.js";
+import { NOTHING_CHARGED } from "../src/domain/payment.service.js";
 import { CUSTOMER_MAIL_DOMAIN } from "../../../services/notifications/src/index.js";
 import { openPaymentsHarness, type HarnessOptions, type PaymentsHarness } from "./support/payments-harness.js";
 
@@ -160,6 +161,19 @@ export function definePaymentProcessingScenarios(engine: string, options: () => 
       const charges = h.simulator.ledger({ paymentId: payment.paymentId }).charges;
       assert.equal(charges.length, 1);
       assert.equal(row.providerRef, charges[0]!.id);
+    });
+
+    it("settles a payment of nothing (a fully discounted order) without asking the provider", async () => {
+      const payment = await h.createPayment({ amount: 0 });
+      await h.requestPayment(payment);
+      await settled(payment.paymentId);
+      const row = await h.paymentRow(payment.paymentId);
+      assert.equal(row.status, "SUCCEEDED");
+      assert.equal(row.providerRef, NOTHING_CHARGED);
+      assert.equal(row.attempts, 0, "no provider call");
+      assert.equal(h.simulator.ledger({ paymentId: payment.paymentId }).charges.length, 0);
+      await until("PaymentConfirmed is on the bus", () => h.outcomes(payment.paymentId, PaymentEventTypes.confirmed).length === 1);
+      assert.equal((h.outcomes(payment.paymentId, PaymentEventTypes.confirmed)[0]!.payload as { amount: number }).amount, 0);
     });
 
     it("charges once and settles once for 100 concurrent deliveries of one PaymentRequested", async () => {

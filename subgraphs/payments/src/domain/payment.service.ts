@@ -33,6 +33,9 @@ const ATTEMPT_OUTCOME: Record<ProviderOutcome["kind"], AttemptOutcome> = {
   rejected: "REJECTED",
 };
 
+/** The provider reference of a payment of 0: settled without any call to the provider. */
+export const NOTHING_CHARGED = "none:nothing-to-charge";
+
 /**
  * Payment rules. `drive` takes a payment the caller holds the lease of to its next resting
  * state: a PENDING payment is charged (retrying transient failures and timeouts with backoff,
@@ -50,6 +53,9 @@ export function createPaymentService(deps: PaymentServiceDeps) {
 
   async function charge(payment: Payment, lease: Lease, signal: AbortSignal): Promise<Payment | null> {
     const log = logger.child({ paymentId: payment.id, orderId: payment.orderId, userId: payment.userId });
+    // An order that costs nothing (a full discount, free shipping) has nothing to charge:
+    // providers refuse a charge of 0, which failed the order and released its stock.
+    if (payment.amount.amount === 0) return settle(payment, lease, { status: "SUCCEEDED", providerRef: NOTHING_CHARGED }, payment.attempts, log);
     let last: ProviderOutcome | undefined;
     let attempts = payment.attempts;
     // A timed-out call may have been charged (only the answer was lost): failing the payment
