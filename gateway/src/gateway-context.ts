@@ -10,4 +10,6 @@ export interface GatewayContext {
   clientAddress?: string;
   /** The anonymous cart named by a valid `X-Cart-Token` (its hash), forwarded signed. */
   guestCartId?: string;
+  /** Aborts when the client went away before its answer: subgraph calls still running are dropped. */
+  signal?: AbortSignal;
 }

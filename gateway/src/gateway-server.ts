@@ -144,7 +144,13 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
     // The caller's budget is charged per operation by the request policy. A guest is keyed by
     // address like any anonymous caller, never by its cart token: minting tokens buys no budget.
     const caller = identity ? `user:${identity.userId}` : `ip:${clientAddress(req, config.gateway.trustProxy)}`;
-    (req as AuthenticatedRequest).gatewayContext = { requestId, identity, callerKey: caller, clientAddress: clientAddress(req, config.gateway.trustProxy), guestCartId };
+    // A client that goes away before its answer stops the subgraph calls it is waiting on:
+    // nobody reads what they would bring back.
+    const gone = new AbortController();
+    res.once("close", () => {
+      if (!res.writableFinished) gone.abort();
+    });
+    (req as AuthenticatedRequest).gatewayContext = { requestId, identity, callerKey: caller, clientAddress: clientAddress(req, config.gateway.trustProxy), guestCartId, signal: gone.signal };
     res.setHeader("x-request-id", requestId);
     await graphql(req, res);
   }

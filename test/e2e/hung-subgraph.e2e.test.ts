@@ -9,9 +9,11 @@ import { createLogger, EmbeddedEventBus, loadConfig } from "#kernel";
 import { startGateway, type RunningGateway } from "../../gateway/src/gateway-server.js";
 import { startTestSupergraph, type TestSupergraph } from "../support/start-test-supergraph.js";
 import { postGraphQL } from "../support/graphql-client.js";
+import { waitFor } from "#kernel/testing";
+import { scrape, total } from "../support/prometheus-scrape.js";
 
 /** Accepts connections and reads everything, answering nothing. */
-async function blackHole(): Promise<{ url: string; received: () => number; close: () => Promise<void> }> {
+async function blackHole(): Promise<{ url: string; received: () => number; open: () => number; close: () => Promise<void> }> {
   const sockets = new Set<Socket>();
   let bytes = 0;
   const server: Server = createServer((socket) => {
@@ -24,6 +26,7 @@ async function blackHole(): Promise<{ url: string; received: () => number; close
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`,
     received: () => bytes,
+    open: () => sockets.size,
     close: async () => {
       for (const socket of sockets) socket.destroy();
       await new Promise((resolve) => server.close(resolve));
@@ -85,5 +88,39 @@ describe("a subgraph that never answers", () => {
     assert.ok(Date.now() - started < 500, "served without waiting for the hung subgraph");
     const codes = (await Promise.all(waiting)).map((r) => r.errors?.[0]?.extensions?.code);
     assert.deepEqual(new Set(codes), new Set(["SERVICE_UNAVAILABLE"]));
+  });
+});
+
+describe("a client that goes away before its answer", () => {
+  let sg: TestSupergraph;
+  let hole: Awaited<ReturnType<typeof blackHole>>;
+  let gateway: RunningGateway;
+  const bus = new EmbeddedEventBus();
+
+  before(async () => {
+    sg = await startTestSupergraph();
+    hole = await blackHole();
+    const urls = Object.fromEntries(Object.entries(sg.subgraphUrls).map(([name, url]) => [`${name.toUpperCase()}_URL`, url]));
+    const config = loadConfig({ APP_ENV: "test", LOG_LEVEL: "silent", ...urls, SEARCH_URL: hole.url, GATEWAY_SUBGRAPH_TIMEOUT_MS: "30000" });
+    gateway = await startGateway({ config, logger: createLogger("silent"), bus, port: 0 });
+  });
+  after(async () => {
+    await gateway?.close();
+    await hole?.close();
+    await bus.close();
+    await sg?.close();
+  });
+
+  it("stops the subgraph calls it was waiting on, long before their deadline", async () => {
+    const failedCalls = async () => total(await scrape(gateway.url), "storefront_gateway_subgraph_request_duration_seconds_count", { subgraph: "search", outcome: "abandoned" });
+    const failedBefore = await failedCalls();
+    const client = new AbortController();
+    const asked = fetch(gateway.url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: `{ search(query: "lamp") { totalCount } }` }), signal: client.signal }).catch(() => undefined);
+    await waitFor("the gateway is asking the subgraph", () => hole.received() > 0 && hole.open() > 0);
+    client.abort();
+    await asked;
+    // The call ends now (abandoned, not counted against the subgraph), not at its 30 s deadline.
+    await waitFor("the gateway dropped its call to the subgraph", async () => (await failedCalls()) === failedBefore + 1, { timeoutMs: 3_000 });
+    assert.equal((await postGraphQL(gateway.url, `{ product(id: "prod_0000001") { id } }`, {})).data?.product?.id, "prod_0000001");
   });
 });

@@ -72,7 +72,8 @@ export class PooledGraphQLDataSource extends RemoteGraphQLDataSource<GatewayCont
     if (request.http?.headers) for (const [name, value] of request.http.headers) headers[name.toLowerCase()] ??= value;
     // The stock body, key for key: the query first (isQueryBody reads it), then what the plan sent.
     const body = JSON.stringify({ query: request.query, variables: request.variables, operationName: request.operationName, extensions: request.extensions });
-    const response = await this.fetcher(this.url, { method: "POST", headers, body });
+    const signal = (options.context as GatewayContext | undefined)?.signal;
+    const response = await this.fetcher(this.url, { method: "POST", headers, body, ...(signal ? { signal } : {}) });
     if (!response.ok) throw await this.errorFromResponse(response);
     const answer = await this.parseBody(response);
     if (typeof answer !== "object" || answer === null) throw new Error(`Expected JSON response body, but received: ${answer}`);

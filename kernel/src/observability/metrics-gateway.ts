@@ -4,7 +4,7 @@ import { metricsRegistry } from "./metrics-registry.js";
 
 const subgraphCalls = new Histogram({
   name: "storefront_gateway_subgraph_request_duration_seconds",
-  help: "Gateway calls to a subgraph (one fetch of a query plan), by subgraph and outcome (ok, error: answered with GraphQL errors, failed: no answer).",
+  help: "Gateway calls to a subgraph (one fetch of a query plan), by subgraph and outcome (ok, error: answered with GraphQL errors, failed: no answer, abandoned: dropped because the client went away).",
   labelNames: ["subgraph", "outcome"] as const,
   buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
   registers: [metricsRegistry],
@@ -47,7 +47,8 @@ const websocketSubscriptions = new Gauge({
 
 /**
  * Times every fetch of a gateway data source: `ok`, `error` when the subgraph answered with
- * GraphQL errors, `failed` when no answer came (connection refused, timeout, HTTP error).
+ * GraphQL errors, `failed` when no answer came (connection refused, timeout, HTTP error),
+ * `abandoned` when the gateway stopped waiting because its client went away.
  */
 export function timeSubgraphCalls<TSource extends { process(options: never): Promise<{ errors?: readonly unknown[] | null }> }>(subgraph: string, source: TSource): TSource {
   const process = source.process.bind(source) as (options: never) => Promise<{ errors?: readonly unknown[] | null }>;
@@ -58,7 +59,9 @@ export function timeSubgraphCalls<TSource extends { process(options: never): Pro
       end({ outcome: response.errors?.length ? "error" : "ok" });
       return response;
     } catch (error) {
-      end({ outcome: "failed" });
+      // A call dropped because its client went away says nothing of the subgraph's health.
+      const abandoned = (options as { context?: { signal?: AbortSignal } }).context?.signal?.aborted === true;
+      end({ outcome: abandoned ? "abandoned" : "failed" });
       throw error;
     }
   }) as TSource["process"];
