@@ -62,6 +62,7 @@ export * from "./observability/metrics-gateway.js";
 export * from "./observability/metrics-cache.js";
 export * from "./observability/metrics-payments.js";
 export * from "./observability/metrics-reconciliation.js";
+export * from "./observability/metrics-dead-letters.js";
 export * from "./observability/metrics-stock-mirror.js";
 export * from "./observability/metrics-outbox-backlog.js";
 export * from "./observability/metrics-consumer-lag-gauge.js";

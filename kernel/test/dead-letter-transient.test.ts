@@ -2,7 +2,8 @@
 // only failures that say something about the event count toward it.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createLogger, DependencyFailed, DomainError, EmbeddedEventBus, ErrorCode, newEvent, withDeadLetter, type DomainEvent } from "#kernel";
+import { createLogger, DependencyFailed, DomainError, EmbeddedEventBus, ErrorCode, metricsRegistry, newEvent, withDeadLetter, type DomainEvent } from "#kernel";
+import { parseExposition, total } from "../../test/support/prometheus-scrape.js";
 import { isTransientInfrastructureError } from "#kernel/errors/transient-error.ts";
 
 const event = (): DomainEvent => newEvent("PaymentConfirmed", "ord_1", { orderId: "ord_1" });
@@ -60,9 +61,11 @@ test("an event its handler refuses for itself still goes to the dead-letter topi
   const bus = new EmbeddedEventBus();
   const dead: DomainEvent[] = [];
   await bus.subscribe({ topic: "payments.events.dead-letter", group: "watch", handle: async (e) => void dead.push(e) });
-  const handle = withDeadLetter({ bus, topic: "payments.events", consumer: "orders", logger: createLogger("silent"), maxAttempts: 3 }, async () => {
+  const counted = async () => total(parseExposition(await metricsRegistry.metrics()), "storefront_events_dead_lettered_total", { topic: "payments.events", consumer: "poison-test" });
+  const handle = withDeadLetter({ bus, topic: "payments.events", consumer: "poison-test", logger: createLogger("silent"), maxAttempts: 3 }, async () => {
     throw new Error("PaymentConfirmed names no order");
   });
+  assert.equal(await counted(), 0, "exported at zero from the consumer's start");
   const poison = event();
   await assert.rejects(handle(poison));
   await assert.rejects(handle(poison));
@@ -71,6 +74,7 @@ test("an event its handler refuses for itself still goes to the dead-letter topi
   while (dead.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
   assert.equal(dead.length, 1);
   assert.equal(dead[0]!.id, poison.id);
+  assert.equal(await counted(), 1, "counted for the alert");
   await bus.close();
 });
 

@@ -1,6 +1,7 @@
 import type { DomainEvent, EventBus } from "./event-bus.js";
 import type { Logger } from "../logging/logger.js";
 import { isTransientInfrastructureError } from "../errors/transient-error.js";
+import { countDeadLetteredEvent } from "../observability/metrics-dead-letters.js";
 
 export const deadLetterTopic = (topic: string) => `${topic}.dead-letter`;
 
@@ -17,6 +18,7 @@ export function withDeadLetter(
 ): (event: DomainEvent) => Promise<void> {
   const attempts = new Map<string, number>();
   const maxAttempts = options.maxAttempts ?? 5;
+  countDeadLetteredEvent(options.topic, options.consumer, 0);
   return async (event) => {
     try {
       await handle(event);
@@ -30,6 +32,7 @@ export function withDeadLetter(
       }
       attempts.delete(event.id);
       options.logger.error("event moved to dead-letter topic", { eventId: event.id, type: event.type, consumer: options.consumer, error: String(error) });
+      countDeadLetteredEvent(options.topic, options.consumer);
       await options.bus.publish(deadLetterTopic(options.topic), [
         { ...event, payload: { original: event.payload, consumer: options.consumer, error: String(error), attempts: count } },
       ]);

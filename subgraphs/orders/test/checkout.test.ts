@@ -111,6 +111,21 @@ function defineCheckoutSuite(engine: DatabaseEngine): void {
       assert.equal((await h.cartOf("mallory")).lines.length, 1, "the line is still in the cart");
     });
 
+    it("still places an order for the previous release's call of orders_place, without a payment method (a rolling deploy)", async () => {
+      await h.addToCart("rolling", "p1", 1);
+      const item = { variantId: "p1", productId: "p1", name: "Product p1", sku: "SKU-p1", variantTitle: "Product p1", options: [], quantity: 1, unitAmount: 1000 };
+      const paymentId = randomUUID();
+      const [row] = await h.prisma.$queryRawUnsafe<{ result: { outcome: string } }[]>(
+        `SELECT orders_place($1, $2, 'PENDING', 'USD', 1000, $3, 'hash', $1, now()::timestamp(3), $4::jsonb, $5, $6, 1000, 'USD', '[]'::jsonb,
+           ARRAY['p1'], ARRAY[1], ARRAY[1000], ARRAY['USD'], ARRAY[]::text[], 1000, 0, 0, 0, NULL::jsonb, NULL::jsonb, NULL::text, NULL::text, NULL::text) AS result`,
+        "ord_rolling", "rolling", "key-rolling", JSON.stringify([item]), randomUUID(), paymentId,
+      );
+      assert.equal(row?.result.outcome, "placed");
+      const payment = await h.prisma.payment.findFirstOrThrow({ where: { id: paymentId } });
+      assert.deepEqual([payment.orderId, payment.status, payment.paymentMethod], ["ord_rolling", "PENDING", null]);
+      assert.deepEqual((await h.cartOf("rolling")).lines, []);
+    });
+
     it("answers CART_CHANGED when a line changed between pricing and placing, writing nothing and releasing the hold", async () => {
       await h.addToCart("kim", "p1", 1);
       await h.addToCart("kim", "p2", 1);

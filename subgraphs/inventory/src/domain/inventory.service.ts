@@ -146,7 +146,9 @@ export function createInventoryService(deps: InventoryServiceDeps) {
      * often it is asked: the orders subgraph calls it under its order lock and may repeat it.
      */
     async returnStock(returnId: string, requested: readonly StockItem[]): Promise<{ id: string; items: StockItem[] }> {
-      const { reservationId: id, items } = validReservation(returnId, requested, deps.maxQuantityPerOrder);
+      // Units that were sold come back whatever today's per-order limit is: a limit lowered
+      // since the sale must not keep them off sale (the return would fail on every delivery).
+      const { reservationId: id, items } = validReservation(returnId, requested, Number.MAX_SAFE_INTEGER);
       const result = await ledger.putBack(id, items, clock());
       await mirror.settle(result.change);
       if (result.change.changes.length > 0) nudge();

@@ -91,7 +91,8 @@ function outcomeOf(answer: Answer): ProviderOutcome {
   if (status === 429 || status >= 500 || (status === 409 && failure.code === "idempotency_key_in_use")) {
     return { kind: "transient", reason: `provider answered ${status}${failure.code ? ` ${failure.code}` : ""}` };
   }
-  return { kind: "rejected", reason: `provider answered ${status} ${failure.code ?? ""}: ${failure.message ?? ""}`.trim() };
+  const reason = `provider answered ${status} ${failure.code ?? ""}: ${failure.message ?? ""}`.trim();
+  return status === 409 && failure.code === "idempotency_key_reused" ? { kind: "rejected", reason, keyReused: true } : { kind: "rejected", reason };
 }
 
 function describe(error: unknown): string {

@@ -59,10 +59,8 @@ export function createPaymentService(deps: PaymentServiceDeps) {
     let last: ProviderOutcome | undefined;
     let attempts = payment.attempts;
     // A timed-out call may have been charged (only the answer was lost): failing the payment
-    // then could leave a customer charged for an order that never ships. A payment still
-    // PENDING after earlier attempts (another process's, or this one's before the sweep took
-    // it up) is in doubt from the start: none of them settled it.
-    let inDoubt = payment.attempts > 0;
+    // then could leave a customer charged for an order that never ships.
+    let inDoubt = false;
     for (let call = 1; call <= retry.maxAttempts && !signal.aborted; call++) {
       const attempt = await store.startAttempt(payment, "CHARGE", lease);
       if (!attempt) {
@@ -86,12 +84,14 @@ export function createPaymentService(deps: PaymentServiceDeps) {
       last = outcome;
       inDoubt ||= outcome.kind === "timeout";
       if (outcome.kind === "succeeded") return settle(payment, lease, { status: "SUCCEEDED", providerRef: outcome.ref }, attempts, log);
-      if (outcome.kind === "declined" || outcome.kind === "rejected") {
-        const reason = outcome.kind === "declined" ? `The card was declined (${outcome.reason})` : `The payment provider refused the payment (${outcome.reason})`;
-        // After a call whose answer was lost, a refusal is not proof that nothing was taken
-        // (a provider refuses a key it already charged under other terms): it is asked first.
-        if (!inDoubt) return settle(payment, lease, { status: "FAILED", reason }, attempts, log);
-        return settleInDoubt(payment, lease, attempts, reason, signal, log);
+      if (outcome.kind === "declined") return settle(payment, lease, { status: "FAILED", reason: `The card was declined (${outcome.reason})` }, attempts, log);
+      if (outcome.kind === "rejected") {
+        const reason = `The payment provider refused the payment (${outcome.reason})`;
+        // The provider holds another request under this payment's key (one sent before the
+        // payment's terms were fixed): that request may have taken the money, so it is asked.
+        // Any other answer to the same key and terms is the provider's replay, and final.
+        if (outcome.keyReused) return settleInDoubt(payment, lease, attempts, reason, signal, log);
+        return settle(payment, lease, { status: "FAILED", reason }, attempts, log);
       }
       log.info("payment attempt failed; will retry", { attempt: attempts, outcome: outcome.kind, reason: outcome.reason });
       if (call < retry.maxAttempts) await pause(backoffDelayMs(call, retry, random), signal);

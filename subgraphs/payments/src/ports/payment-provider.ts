@@ -10,7 +10,11 @@ export type ProviderOutcome =
   | { kind: "declined"; reason: string }
   | { kind: "transient"; reason: string }
   | { kind: "timeout"; reason: string }
-  | { kind: "rejected"; reason: string };
+  /**
+   * Refused as a request. `keyReused`: the provider already holds another request under this
+   * idempotency key, so what happened to the money is not known from this answer.
+   */
+  | { kind: "rejected"; reason: string; keyReused?: boolean };
 
 export interface ChargeRequest {
   idempotencyKey: string;

@@ -69,6 +69,7 @@ describe("HttpPaymentProvider against the payment simulator", () => {
     const other = await provider.charge(request({ amount: { amount: 5, currency: "USD" } }));
     assert.equal(other.kind, "rejected");
     assert.match("reason" in other ? other.reason : "", /idempotency_key_reused/);
+    assert.equal(other.kind === "rejected" && other.keyReused, true, "told apart from a plain refusal: the key's first request may have taken money");
     assert.equal(sim.ledger().charges.length, 1);
   });
 
