@@ -72,7 +72,9 @@ export class PooledGraphQLDataSource extends RemoteGraphQLDataSource<GatewayCont
     if (request.http?.headers) for (const [name, value] of request.http.headers) headers[name.toLowerCase()] ??= value;
     // The stock body, key for key: the query first (isQueryBody reads it), then what the plan sent.
     const body = JSON.stringify({ query: request.query, variables: request.variables, operationName: request.operationName, extensions: request.extensions });
-    const signal = (options.context as GatewayContext | undefined)?.signal;
+    // A read nobody waits for any more is dropped; a mutation is always sent and seen through,
+    // whether or not its client is still there (the next root field of `mutation { a b }` too).
+    const signal = isQueryBody(body) ? (options.context as GatewayContext | undefined)?.signal : undefined;
     const response = await this.fetcher(this.url, { method: "POST", headers, body, ...(signal ? { signal } : {}) });
     if (!response.ok) throw await this.errorFromResponse(response);
     const answer = await this.parseBody(response);

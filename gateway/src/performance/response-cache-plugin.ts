@@ -58,7 +58,7 @@ export function responseCachePlugin(cache: ResponseCache<FormattedExecutionResul
           // Only the variables the operation declares: any others are ignored when it runs, and
           // keying on them let every request with an unused variable of its own be stored anew.
           const variables = request.variables ?? {};
-          key = `${planKey}:${JSON.stringify(declaredVariables(requestContext.operation).flatMap((name) => (name in variables ? [[name, variables[name]]] : [])))}`;
+          key = `${planKey}:${JSON.stringify(declaredVariables(requestContext.operation).flatMap((name) => (Object.hasOwn(variables, name) ? [[name, variables[name]]] : [])))}`;
           const cached = cache.get(key);
           if (cached) {
             hit = "hit";

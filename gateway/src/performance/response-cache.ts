@@ -133,7 +133,8 @@ export function createResponseCache<T>(options: ResponseCacheOptions) {
         if (!keys) keysByTag.set(tag, (keys = new Set()));
         keys.add(key);
       }
-      // Least recently used first: expired answers go whatever the room, then as many as the bounds need.
+      // From the least recently used: expired answers at the head go whatever the room (one
+      // used since stays until it is asked for or reaches the head), then as many as the bounds need.
       for (const [oldest, entry] of entries) {
         if (entry.expiresAt > now && entries.size <= options.maxEntries && bytes <= options.maxBytes) break;
         remove(oldest);

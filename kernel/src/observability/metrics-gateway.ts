@@ -60,7 +60,7 @@ export function timeSubgraphCalls<TSource extends { process(options: never): Pro
       return response;
     } catch (error) {
       // A call dropped because its client went away says nothing of the subgraph's health.
-      const abandoned = (options as { context?: { signal?: AbortSignal } }).context?.signal?.aborted === true;
+      const abandoned = (options as { context?: { signal?: AbortSignal } }).context?.signal?.aborted === true && (error as Error | undefined)?.name === "AbortError";
       end({ outcome: abandoned ? "abandoned" : "failed" });
       throw error;
     }
