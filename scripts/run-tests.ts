@@ -21,7 +21,8 @@ const SKIP_DIRS = new Set(["node_modules", ".git", ".run", ".data", "dist"]);
 
 function findTests(dir: string, found: string[] = []): string[] {
   for (const entry of readdirSync(dir)) {
-    if (SKIP_DIRS.has(entry)) continue;
+    // Dot-directories are tools' and local scratch, never the project's tests.
+    if (SKIP_DIRS.has(entry) || entry.startsWith(".")) continue;
     const path = join(dir, entry);
     if (statSync(path).isDirectory()) findTests(path, found);
     else if (entry.endsWith(".test.ts")) found.push(path);
