@@ -6,9 +6,13 @@
  *   with the same key executes);
  * - `timeout`: the request executes (the charge is captured and stored) but the answer is
  *   held back for `hangMs`, as when a response is lost on the way; the client sees a timeout
- *   and its retry with the same key must not charge again.
+ *   and its retry with the same key must not charge again;
+ * - `lose`: the request executes (captured and stored) and the answer is a 500: an error that
+ *   says nothing of the work done;
+ * - `slow`: the request takes `hangMs` to execute, its key "in progress" meanwhile (a retry
+ *   with it meets 409 idempotency_key_in_use), then executes and answers as usual.
  */
-export type BehaviourAction = "decline" | "fail" | "timeout";
+export type BehaviourAction = "decline" | "fail" | "timeout" | "lose" | "slow";
 
 /** What a request does: lookups are searches for charges (they only meet `fail` and `timeout`). */
 export type Operation = "charge" | "refund" | "lookup";

@@ -42,7 +42,7 @@ interface Reply {
   body: unknown;
 }
 
-const ACTIONS: readonly BehaviourAction[] = ["decline", "fail", "timeout"];
+const ACTIONS: readonly BehaviourAction[] = ["decline", "fail", "timeout", "lose", "slow"];
 const MAX_AMOUNT = 99_999_999;
 
 const errorBody = (type: string, code: string, message: string, extra: Record<string, unknown> = {}) => ({ error: { type, code, message, ...extra } });
@@ -150,9 +150,10 @@ export async function startPaymentSimulator(options: PaymentSimulatorOptions = {
       response = lookup.response;
     } else {
       // The key stays "in progress" during the processing time, as at a real provider.
-      await pause(latencyMs);
+      await pause(decision.action === "slow" ? hangMs : latencyMs);
       response = execute(operation, body, decision);
       if (key) keys.complete(key, response);
+      if (decision.action === "lose") return { status: 500, body: errorBody("api_error", "internal_error", "An error occurred while processing the request.") };
     }
     // A timeout loses the answer, not the work: the charge above is already captured.
     await pause(decision.action === "timeout" ? hangMs : replay ? latencyMs : 0);

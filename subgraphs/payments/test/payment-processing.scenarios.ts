@@ -176,6 +176,39 @@ export function definePaymentProcessingScenarios(engine: string, options: () => 
       assert.equal((h.outcomes(payment.paymentId, PaymentEventTypes.confirmed)[0]!.payload as { amount: number }).amount, 0);
     });
 
+    it("asks the provider before failing a payment whose charge answered a 5xx after doing the work: captured, so SUCCEEDED", async () => {
+      const payment = await h.createPayment();
+      // The charge is made and answered 500; every retry meets a 503 (the replay lost too).
+      h.simulator.addRule({ match: { paymentId: payment.paymentId, operation: "charge" }, action: "lose", times: 1 });
+      h.simulator.addRule({ match: { paymentId: payment.paymentId, operation: "charge" }, action: "fail" });
+      await h.requestPayment(payment);
+      await settled(payment.paymentId);
+      const row = await h.paymentRow(payment.paymentId);
+      assert.equal(row.status, "SUCCEEDED", row.failureReason ?? "");
+      const charges = h.simulator.ledger({ paymentId: payment.paymentId }).charges;
+      assert.equal(charges.length, 1);
+      assert.equal(row.providerRef, charges[0]!.id);
+    });
+
+    it("leaves a payment PENDING while the provider is still making its charge (409 key in use), never FAILED on a lookup that cannot see it yet", async () => {
+      const payment = await h.createPayment();
+      // The first call takes the simulator's hang (5 s) to charge; our calls time out after 1 s
+      // and every retry finds the key in progress.
+      h.simulator.addRule({ match: { paymentId: payment.paymentId, operation: "charge" }, action: "slow", times: 1 });
+      await h.payments.processor.handle(h.requestEvent(payment));
+      await h.payments.processor.idle();
+      const waiting = await h.paymentRow(payment.paymentId);
+      assert.equal(waiting.status, "PENDING", waiting.failureReason ?? "");
+      assert.equal(waiting.leaseOwner, null, "released for the sweep");
+      await until("the provider has made the charge", () => h.simulator.ledger({ paymentId: payment.paymentId }).charges.length === 1);
+      await backdate(payment);
+      await h.payments.processor.sweepOnce();
+      await settled(payment.paymentId);
+      const row = await h.paymentRow(payment.paymentId);
+      assert.equal(row.status, "SUCCEEDED");
+      assert.equal(h.simulator.ledger({ paymentId: payment.paymentId }).charges.length, 1);
+    });
+
     it("charges once and settles once for 100 concurrent deliveries of one PaymentRequested", async () => {
       const payment = await h.createPayment();
       const event = h.requestEvent(payment);
@@ -199,9 +232,10 @@ export function definePaymentProcessingScenarios(engine: string, options: () => 
       assert.equal((await h.paymentRow(payment.paymentId)).attempts, 1);
     });
 
-    it("fails a payment after the configured attempts when the provider keeps answering 503", async () => {
+    it("fails a payment after the configured attempts when the provider keeps answering 503 and has no charge for it", async () => {
       const payment = await h.createPayment();
-      h.simulator.addRule({ match: { paymentId: payment.paymentId }, action: "fail" });
+      // A 5xx may come after the work: the provider is asked (its search answers) before failing.
+      h.simulator.addRule({ match: { paymentId: payment.paymentId, operation: "charge" }, action: "fail" });
       await h.requestPayment(payment);
       await settled(payment.paymentId);
       const row = await h.paymentRow(payment.paymentId);

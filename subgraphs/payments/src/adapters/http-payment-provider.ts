@@ -1,3 +1,4 @@
+import { neverConnected } from "#kernel/http/replica-set.ts";
 import { Agent, fetch } from "undici";
 import type { ChargeLookup, ChargeRequest, PaymentProvider, ProviderOutcome, RefundRequest } from "../ports/payment-provider.js";
 
@@ -74,7 +75,8 @@ export class HttpPaymentProvider implements PaymentProvider {
     } catch (error) {
       if (timeout.aborted) return { gaveUp: { kind: "timeout", reason: `no answer within ${this.options.timeoutMs} ms` } };
       if (signal?.aborted) return { gaveUp: { kind: "timeout", reason: "the call was interrupted" } };
-      return { gaveUp: { kind: "transient", reason: `network error: ${describe(error)}` } };
+      // Refused before connecting: nothing was sent. Lost after that: the request may have been done.
+      return { gaveUp: { kind: "transient", reason: `network error: ${describe(error)}`, mayHaveCharged: !neverConnected(error) && !neverConnected((error as { cause?: unknown }).cause) } };
     }
   }
 }
@@ -88,9 +90,11 @@ function outcomeOf(answer: Answer): ProviderOutcome {
     return typeof id === "string" ? { kind: "succeeded", ref: id } : { kind: "transient", reason: "the provider's answer had no id" };
   }
   if (status === 402) return { kind: "declined", reason: failure.decline_code ?? failure.code ?? "declined" };
-  if (status === 429 || status >= 500 || (status === 409 && failure.code === "idempotency_key_in_use")) {
-    return { kind: "transient", reason: `provider answered ${status}${failure.code ? ` ${failure.code}` : ""}` };
-  }
+  const answered = `provider answered ${status}${failure.code ? ` ${failure.code}` : ""}`;
+  // A 429 was refused before any work; a 5xx may come after the work was done.
+  if (status === 429) return { kind: "transient", reason: answered };
+  if (status >= 500) return { kind: "transient", reason: answered, mayHaveCharged: true };
+  if (status === 409 && failure.code === "idempotency_key_in_use") return { kind: "transient", reason: answered, mayHaveCharged: true, stillProcessing: true };
   const reason = `provider answered ${status} ${failure.code ?? ""}: ${failure.message ?? ""}`.trim();
   return status === 409 && failure.code === "idempotency_key_reused" ? { kind: "rejected", reason, keyReused: true } : { kind: "rejected", reason };
 }

@@ -61,6 +61,8 @@ export function createPaymentService(deps: PaymentServiceDeps) {
     // A timed-out call may have been charged (only the answer was lost): failing the payment
     // then could leave a customer charged for an order that never ships.
     let inDoubt = false;
+    // The provider was still working on this key at the last call: wait, do not look it up.
+    let stillProcessing = false;
     for (let call = 1; call <= retry.maxAttempts && !signal.aborted; call++) {
       const attempt = await store.startAttempt(payment, "CHARGE", lease);
       if (!attempt) {
@@ -82,7 +84,8 @@ export function createPaymentService(deps: PaymentServiceDeps) {
       await store.finishAttempt(payment, "CHARGE", attempt.number, ATTEMPT_OUTCOME[outcome.kind], "reason" in outcome ? outcome.reason : outcome.ref);
       countPaymentAttempt("charge", outcome.kind);
       last = outcome;
-      inDoubt ||= outcome.kind === "timeout";
+      inDoubt ||= outcome.kind === "timeout" || (outcome.kind === "transient" && outcome.mayHaveCharged === true);
+      stillProcessing = outcome.kind === "transient" && outcome.stillProcessing === true;
       if (outcome.kind === "succeeded") return settle(payment, lease, { status: "SUCCEEDED", providerRef: outcome.ref }, attempts, log);
       if (outcome.kind === "declined") return settle(payment, lease, { status: "FAILED", reason: `The card was declined (${outcome.reason})` }, attempts, log);
       if (outcome.kind === "rejected") {
@@ -101,6 +104,12 @@ export function createPaymentService(deps: PaymentServiceDeps) {
       return null;
     }
     const reason = `The payment provider could not be reached after ${attempts} attempts (${last && "reason" in last ? last.reason : "no answer"})`;
+    if (stillProcessing) {
+      // A lookup now could miss the charge being made and fail a payment that is being taken.
+      log.warn("the provider is still working on this payment's charge; left PENDING for the recovery sweep", { attempts });
+      await store.releaseLease(payment, lease);
+      return null;
+    }
     if (inDoubt) return settleInDoubt(payment, lease, attempts, reason, signal, log);
     return settle(payment, lease, { status: "FAILED", reason }, attempts, log);
   }

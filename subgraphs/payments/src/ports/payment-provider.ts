@@ -8,7 +8,14 @@ import type { Money } from "#kernel";
 export type ProviderOutcome =
   | { kind: "succeeded"; ref: string }
   | { kind: "declined"; reason: string }
-  | { kind: "transient"; reason: string }
+  /**
+   * Worth retrying. `mayHaveCharged`: the request may have reached the provider and been done
+   * (a connection lost after sending, a 5xx, a key still being worked on), so its outcome is in
+   * doubt like a timeout's. `stillProcessing`: the provider is working on a request with this
+   * key right now (409 idempotency_key_in_use): nothing can be concluded yet, not even from a
+   * lookup, which may not see a charge still being made.
+   */
+  | { kind: "transient"; reason: string; mayHaveCharged?: boolean; stillProcessing?: boolean }
   | { kind: "timeout"; reason: string }
   /**
    * Refused as a request. `keyReused`: the provider already holds another request under this

@@ -5,7 +5,7 @@ import { after, before, beforeEach, describe, it } from "node:test";
 import { waitFor } from "#kernel/testing";
 import { startPaymentSimulator, type RunningPaymentSimulator } from "../../../../services/payment-simulator/src/index.js";
 import { HttpPaymentProvider } from "../../src/adapters/http-payment-provider.js";
-import type { ChargeRequest } from "../../src/ports/payment-provider.js";
+import type { ChargeRequest, ProviderOutcome } from "../../src/ports/payment-provider.js";
 
 const request = (overrides: Partial<ChargeRequest> = {}): ChargeRequest => ({
   idempotencyKey: "charge-pay_1",
@@ -102,6 +102,7 @@ describe("HttpPaymentProvider against the payment simulator", () => {
       const outcome = await nowhere.charge(request());
       assert.equal(outcome.kind, "transient");
       assert.match("reason" in outcome ? outcome.reason : "", /ECONNREFUSED/);
+      assert.equal(outcome.kind === "transient" && outcome.mayHaveCharged, false, "refused before anything was sent: no doubt");
     } finally {
       await nowhere.close();
     }
@@ -137,9 +138,12 @@ describe("HttpPaymentProvider status mapping", () => {
     const port = await new Promise<number>((resolve) => server.listen(0, "127.0.0.1", () => resolve((server.address() as { port: number }).port)));
     const scripted = new HttpPaymentProvider({ baseUrl: `http://127.0.0.1:${port}`, timeoutMs: 1_000 });
     try {
-      const kinds: string[] = [];
-      for (let i = 0; i < 6; i++) kinds.push((await scripted.charge(request())).kind);
-      assert.deepEqual(kinds, ["transient", "transient", "transient", "rejected", "rejected", "transient"]);
+      const outcomes: ProviderOutcome[] = [];
+      for (let i = 0; i < 6; i++) outcomes.push(await scripted.charge(request()));
+      assert.deepEqual(outcomes.map((o) => o.kind), ["transient", "transient", "transient", "rejected", "rejected", "transient"]);
+      // What each says of the money: in use and 5xx may have charged (in use: still being charged); 429 did not.
+      const doubt = outcomes.slice(0, 3).map((o) => (o.kind === "transient" ? [o.mayHaveCharged === true, o.stillProcessing === true] : []));
+      assert.deepEqual(doubt, [[true, true], [false, false], [true, false]]);
     } finally {
       await scripted.close();
       await new Promise((resolve) => server.close(resolve));
