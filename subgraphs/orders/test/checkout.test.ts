@@ -126,6 +126,24 @@ function defineCheckoutSuite(engine: DatabaseEngine): void {
       assert.deepEqual((await h.cartOf("rolling")).lines, []);
     });
 
+    it("gives back the hold a same-key twin took again after its order had already been cancelled (a double click, then a cancel)", async () => {
+      await h.addToCart("ned", "p1", 2);
+      const before = h.reservations.available("p1");
+      const context = { requestId: "test", identity: { userId: "ned", roles: ["customer" as const] }, logger: h.logger };
+      let first: Awaited<ReturnType<typeof h.checkout.checkout>> | undefined;
+      // The second tab has priced the cart; before it reaches the inventory, the first tab's
+      // order is placed and cancelled (its hold released).
+      h.reservations.beforeNextReserve(async () => {
+        first = await h.checkout.checkout("ned", "key-ned");
+        await h.orders.cancel(context, first.id);
+      });
+      const second = await h.checkout.checkout("ned", "key-ned");
+      assert.equal(second.id, first!.id, "the twin answers with the order of its key");
+      assert.equal(second.status, "CANCELLED");
+      assert.equal(h.reservations.statusOf(orderIdFor("ned", "key-ned")), "RELEASED", "no hold is left for an order that ended");
+      assert.equal(h.reservations.available("p1"), before);
+    });
+
     it("answers CART_CHANGED when a line changed between pricing and placing, writing nothing and releasing the hold", async () => {
       await h.addToCart("kim", "p1", 1);
       await h.addToCart("kim", "p2", 1);

@@ -154,17 +154,25 @@ export function createCheckoutService<Contents extends CartContents>(deps: {
         const paymentId = randomUUID();
         const paymentMethod = request.paymentMethod ?? null;
 
+        // A twin with this key placed its order, and that order may have ended already
+        // (cancelled, payment failed), which released its hold. This call took the same hold
+        // id again when it reached the inventory after that: it is given back, or its units
+        // would stay held for an order that will never be paid, until the hold expired.
+        const replayTwin = async (twin: Order): Promise<Order> => {
+          if (twin.status === "CANCELLED" || twin.status === "PAYMENT_FAILED") await releaseHold("answered with an order that had ended");
+          return replay(twin, requestHash, optionsHash);
+        };
         const answerWithWinner = async (error: unknown): Promise<Order> => {
           const winner = await store.findByIdempotencyKey(userId, key);
           if (!winner) throw error;
-          return replay(winner, requestHash, optionsHash);
+          return replayTwin(winner);
         };
         const releaseHold = (why: string) =>
           reservations.release(orderId).catch((error: unknown) => log.warn(`hold of a checkout that ${why} left to expire`, { orderId, userId, error: String(error) }));
         const lostTheCart = async (lost: CartChanged): Promise<Order> => {
           // A twin with this key took it: this call is its duplicate, and the hold is its hold.
           const twin = await store.findByIdempotencyKey(userId, key);
-          if (twin) return replay(twin, requestHash, optionsHash);
+          if (twin) return replayTwin(twin);
           // Another checkout of this cart won. This key's hold belongs to no order, so its units
           // go back now rather than at expiry. (A same-key twin still in flight finds the lines
           // gone too; should the customer put the very same lines back before it places them,
@@ -177,7 +185,7 @@ export function createCheckoutService<Contents extends CartContents>(deps: {
           // The order was priced with the discount: placing it without would charge more than
           // the customer was shown, so it is refused with the reason and nothing is written.
           const twin = await store.findByIdempotencyKey(userId, key);
-          if (twin) return replay(twin, requestHash, optionsHash);
+          if (twin) return replayTwin(twin);
           await releaseHold("lost its coupon");
           log.info("checkout refused: coupon no longer redeemable", { orderId, userId, couponCode: order.couponCode, reason: refused.reason });
           throw couponInvalid(refused.reason as Parameters<typeof couponInvalid>[0], order.couponCode);

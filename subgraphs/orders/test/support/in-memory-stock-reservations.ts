@@ -17,9 +17,13 @@ export function createInMemoryStockReservations(stock: Record<string, number>) {
   const calls = { reserve: 0, commit: 0, release: 0, putBack: 0 };
   const putBack = new Map<string, { variantId: string; quantity: number }[]>();
   let duringNextReserve: (() => Promise<void>) | undefined;
+  let beforeNextReserve: (() => Promise<void>) | undefined;
 
   const port: StockReservations = {
     async reserve(id, items) {
+      const before = beforeNextReserve;
+      beforeNextReserve = undefined;
+      await before?.();
       calls.reserve += 1;
       const existing = reservations.get(id);
       if (existing) {
@@ -73,5 +77,7 @@ export function createInMemoryStockReservations(stock: Record<string, number>) {
     expire: (id: string) => void expired.add(id),
     /** Runs `step` while the next hold is taken: between a checkout's pricing and its order. */
     duringNextReserve: (step: () => Promise<void>) => void (duringNextReserve = step),
+    /** Runs `step` before the next hold is looked at: a checkout priced, its hold not taken yet. */
+    beforeNextReserve: (step: () => Promise<void>) => void (beforeNextReserve = step),
   };
 }
