@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { buildSchema, getIntrospectionQuery, Kind, parse, type OperationDefinitionNode } from "graphql";
-import { measureOperation, pageDefaultsOf, UnmeasurableOperationError } from "../src/security/measure-operation.js";
+import { measureOperation, pageDefaultsOf, UNPAGED_LIST_SIZE, UnmeasurableOperationError } from "../src/security/measure-operation.js";
 
 const measure = (query: string, variables: Record<string, unknown> = {}) => {
   const document = parse(query);
@@ -55,6 +55,19 @@ describe("measureOperation", () => {
     assert.equal(cost(`query($n: Int) { products(first: $n) { id name } }`), 1 + 20 * 2, "no value, no default: the schema's");
     assert.equal(cost(`{ products { id name } trending { id } product { id } }`), 1 + 20 * 2 + 1 + 10 + 1 + 1, "argument left out");
     assert.equal(cost(`{ products(first: null) { id } }`), 1 + 20, "null: the schema's default");
+  });
+
+  it("counts a list without a page size as UNPAGED_LIST_SIZE items, a connection's edges by its page only, and introspection's lists not at all", () => {
+    const schema = buildSchema(`type Query { products(first: Int = 20): Connection! product: P } type Connection { edges: [Edge!]! } type Edge { node: P! } type P { id: ID! variants: [V!]! } type V { id: ID! product: P! }`);
+    const defaults = pageDefaultsOf(schema);
+    assert.equal(defaults.get("variants"), UNPAGED_LIST_SIZE);
+    assert.equal(defaults.has("edges"), false);
+    assert.equal(defaults.has("fields"), false, "__Type.fields is the schema's");
+    const cost = (query: string) => measureOperation(parse(query), parse(query).definitions[0] as OperationDefinitionNode, {}, defaults).cost;
+    assert.equal(cost(`{ product { variants { id } } }`), 1 + 1 * (1 + UNPAGED_LIST_SIZE * 1));
+    assert.equal(cost(`{ products { edges { node { id } } } }`), 1 + 20 * (1 + (1 + 1)));
+    // Each hop through a list multiplies: three levels of variants are 5^3 times one.
+    assert.ok(cost(`{ product { variants { product { variants { product { variants { id } } } } } } }`) > UNPAGED_LIST_SIZE ** 3);
   });
 
   it("keeps introspection apart: the standard introspection query has no data depth and a bounded type depth", () => {

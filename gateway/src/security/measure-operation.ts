@@ -1,5 +1,7 @@
 import {
+  getNullableType,
   isInterfaceType,
+  isListType,
   isObjectType,
   Kind,
   type DocumentNode,
@@ -42,17 +44,31 @@ export interface OperationMeasure {
  */
 export type PageDefaults = ReadonlyMap<string, number>;
 
-/** The schema's default page sizes: every field with a `first`, `last` or `limit` argument that has a default. */
+/**
+ * What a list without a page size is counted as: a product's variants, images and options, an
+ * order's lines, a facet's buckets. Counted as one, a few levels of them (each level another
+ * round of entity fetches between subgraphs: variants -> product -> variants ...) cost seconds
+ * of CPU for an operation the cost limit let through.
+ */
+export const UNPAGED_LIST_SIZE = 5;
+
+/** Lists a paged field already counts (a connection's edges). */
+const COUNTED_BY_THEIR_PAGE = new Set(["edges", "nodes"]);
+
+/**
+ * The schema's default page sizes: every field with a `first`, `last` or `limit` argument that
+ * has a default, and UNPAGED_LIST_SIZE for every other field returning a list.
+ */
 export function pageDefaultsOf(schema: GraphQLSchema): PageDefaults {
   const defaults = new Map<string, number>();
+  const atLeast = (name: string, size: number) => defaults.set(name, Math.max(defaults.get(name) ?? 0, size));
   for (const type of Object.values(schema.getTypeMap())) {
-    if (!isObjectType(type) && !isInterfaceType(type)) continue;
+    // Introspection has its own limits (its depth); its lists are the schema's, not data.
+    if ((!isObjectType(type) && !isInterfaceType(type)) || type.name.startsWith("__")) continue;
     for (const field of Object.values(type.getFields())) {
-      for (const argument of field.args) {
-        if (PAGE_SIZE_ARGUMENTS.has(argument.name) && typeof argument.defaultValue === "number") {
-          defaults.set(field.name, Math.max(defaults.get(field.name) ?? 0, argument.defaultValue));
-        }
-      }
+      const paged = field.args.filter((argument) => PAGE_SIZE_ARGUMENTS.has(argument.name));
+      for (const argument of paged) if (typeof argument.defaultValue === "number") atLeast(field.name, argument.defaultValue);
+      if (paged.length === 0 && isListType(getNullableType(field.type)) && !COUNTED_BY_THEIR_PAGE.has(field.name)) atLeast(field.name, UNPAGED_LIST_SIZE);
     }
   }
   return defaults;
