@@ -12,6 +12,7 @@ import {
   countGatewayResponse,
   countRefusedConnection,
   createGuardedServer,
+  GATEWAY_INACTIVITY_TIMEOUT_MS,
   graphqlMetricsPlugin,
   serveMetrics,
   type Config,
@@ -161,6 +162,7 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
       // Behind a proxy every client arrives from the proxy's address: the proxy caps per client.
       maxConnectionsPerClient: config.gateway.trustProxy ? undefined : config.gateway.connections.maxConnectionsPerClient,
       onRefused: countRefusedConnection,
+      inactivityTimeoutMs: GATEWAY_INACTIVITY_TIMEOUT_MS,
     },
     (req, res) => {
       countGatewayResponse(req, res);

@@ -184,3 +184,30 @@ describe("the default socket cap follows the open-file limit", () => {
     assert.equal(defaultMaxConnections(), maxConnectionsFor(limit));
   });
 });
+
+describe("guarded HTTP server: a client that stops reading", () => {
+  it("is cut once nothing has moved on its socket for the inactivity deadline", async () => {
+    // Answers of 8 MB: more than the kernel's buffers take for a client that reads nothing.
+    const server = createGuardedServer({ maxConnections: 100, inactivityTimeoutMs: 500 }, (req, res) => {
+      req.resume();
+      req.on("end", () => res.end(Buffer.alloc(8 * 1024 * 1024, 120)));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const socket = connect({ port, host: "127.0.0.1" });
+      socket.on("error", () => {});
+      socket.pause();
+      await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+      const closedAt = new Promise<number>((resolve) => server.on("request", (req) => req.socket.once("close", () => resolve(Date.now()))));
+      const sentAt = Date.now();
+      socket.write(`GET / HTTP/1.1\r\nHost: x\r\n\r\n`.repeat(3));
+      const closed = await Promise.race([closedAt, sleep(5_000).then(() => undefined)]);
+      assert.ok(closed !== undefined, "the server closed the socket of a client that reads nothing");
+      assert.ok(closed! - sentAt < 3_000, `within a few deadlines (${closed! - sentAt} ms)`);
+      socket.destroy();
+    } finally {
+      await closeServer(server);
+    }
+  });
+});

@@ -18,6 +18,13 @@ export interface ConnectionGuards {
   headersTimeoutMs?: number;
   /** The whole request, body included, must arrive within this. */
   requestTimeoutMs?: number;
+  /**
+   * A socket on which nothing moves either way for this long is closed: a client that stopped
+   * reading its answers (pipelined requests whose answers fill the kernel's buffers) held its
+   * socket, and those buffers, for as long as it liked. Off when left out (a subgraph may work
+   * longer than this on one request before it writes).
+   */
+  inactivityTimeoutMs?: number;
   onRefused?: (reason: ConnectionRefusal) => void;
 }
 
@@ -30,6 +37,8 @@ export const REQUEST_TIMEOUT_MS = 30_000;
  * keep-alive connection first and never sends a request on one the server is closing.
  */
 export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+/** The gateway's inactivity deadline: well past any answer it waits for (subgraph calls end in 10 s). */
+export const GATEWAY_INACTIVITY_TIMEOUT_MS = 120_000;
 
 /**
  * An HTTP server that one client cannot fill: without these guards a client holding
@@ -49,6 +58,8 @@ export function createGuardedServer(guards: ConnectionGuards, listener: RequestL
     listener,
   );
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  // With no 'timeout' listener, Node destroys a socket idle this long.
+  if (guards.inactivityTimeoutMs !== undefined) server.timeout = guards.inactivityTimeoutMs;
   server.maxConnections = guards.maxConnections;
   server.on("drop", () => guards.onRefused?.("server_full"));
   if (guards.maxConnectionsPerClient !== undefined) {
