@@ -1,4 +1,5 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from "@apollo/gateway";
+import { parseCacheControlHeader } from "@apollo/gateway/dist/datasources/parseCacheControlHeader.js";
 import type { GatewayGraphQLResponse } from "@apollo/server-gateway-interface";
 import type { Fetcher, FetcherHeaders, FetcherResponse } from "@apollo/utils.fetcher";
 import { Headers, Pool } from "undici";
@@ -91,18 +92,15 @@ export class PooledGraphQLDataSource extends RemoteGraphQLDataSource<GatewayCont
   }
 }
 
-/** The stock data source's reading of a subgraph's Cache-Control: max-age and scope, else uncacheable. */
+/** A subgraph's Cache-Control as the stock data source reads it (its own parser): max-age and scope, else uncacheable. */
 function cacheHint(header: string | null): { maxAge: number; scope?: "PRIVATE" | "PUBLIC" } {
-  const hint: { maxAge: number; scope?: "PRIVATE" | "PUBLIC" } = { maxAge: 0 };
-  if (!header) return hint;
-  for (const part of header.trim().split(/\s*,\s*/)) {
-    const [name, value] = part.split(/\s*=\s*/, 2) as [string, string | undefined];
-    const unquoted = value?.replace(/^"|"$/g, "");
-    if (name === "max-age" && unquoted !== undefined && /^[0-9]+$/.test(unquoted)) hint.maxAge = Number(unquoted);
-    if (name === "private" && value === undefined) hint.scope = "PRIVATE";
-    if (name === "public" && value === undefined) hint.scope = "PUBLIC";
-  }
-  return hint;
+  const parsed = parseCacheControlHeader(header);
+  const maxAge = parsed["max-age"];
+  return {
+    maxAge: typeof maxAge === "string" && /^[0-9]+$/.test(maxAge) ? Number(maxAge) : 0,
+    // As the stock data source: public, read after private, wins when both are given.
+    ...(parsed.public === true ? { scope: "PUBLIC" as const } : parsed.private === true ? { scope: "PRIVATE" as const } : {}),
+  };
 }
 
 /** Subgraph requests are `{"query":"...` as the data source writes them; only a query is safe to resend. */

@@ -32,7 +32,8 @@ export function createApolloHandler<TContext extends BaseContext>(
     // A request target never carries a fragment; one that does was written to be read two ways.
     if ((req.url ?? "").includes("#")) return sendGraphQLError(res, 400, ErrorCode.BAD_USER_INPUT, "The request URL must not contain '#'");
     // The admission policy and Apollo read the one parse of the URL: what is judged is what runs.
-    const search = new URL(req.url ?? "/", "http://localhost").search;
+    // (A POST's query string is not read by either: no parse on that path.)
+    const search = req.method === "GET" ? new URL(req.url ?? "/", "http://localhost").search : "";
     const rejection = await options.admit?.(req.method === "GET" ? queryStringOperation(search) : body, req);
     if (rejection) return sendGraphQLError(res, rejection.status, rejection.code, rejection.message, rejection.headers, rejection.extensions);
     const headers = new HeaderMap();
