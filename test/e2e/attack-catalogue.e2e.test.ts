@@ -14,6 +14,10 @@ import { Agent, fetch as undiciFetch } from "undici";
 
 const LEGIT = `{ product(id: "prod_0000001") { id name } }`;
 
+/** 170 bytes: variants -> product -> variants, a round of entity fetches between subgraphs per level. */
+const HOPS_SELECTION = `products(first: 100) { edges { node { stock variants { stock product { stock inStock variants { stock product { stock variants { stock product { stock variants { id stock } } } } } } } } } }`;
+const HOPS = `{ ${HOPS_SELECTION} }`;
+
 /** `levels` fragments, each spreading the one before twice: 2^levels fields when expanded. */
 function fragmentBomb(levels: number): string {
   const fragments = [`fragment F0 on Product { id name }`];
@@ -298,10 +302,17 @@ describe("attack catalogue: what the policy judges is what runs", () => {
   it("counts lists without a page size as several items: 170 bytes of nested variants -> product -> variants are refused, not run for seconds", async () => {
     // Each level is another round of entity fetches between products and inventory; counted
     // as one item per list, this passed (cost about 2,100) and cost 0.9-1.7 s of CPU.
-    const hops = `{ products(first: 100) { edges { node { stock variants { stock product { stock inStock variants { stock product { stock variants { stock product { stock variants { id stock } } } } } } } } } } }`;
+    const hops = HOPS;
     const res = await post(sg, { query: hops });
     assert.equal(res.status, 400, JSON.stringify(res.body).slice(0, 300));
     assertCleanError(res.body.errors?.[0], "QUERY_TOO_COMPLEX");
+    // The same through a root fragment, and beside a harmless operation in a batch: the whole request is refused.
+    const viaFragment = await post(sg, { query: `{ ...Hops } fragment Hops on Query { ${HOPS_SELECTION} }` });
+    assert.equal(viaFragment.status, 400);
+    assertCleanError(viaFragment.body.errors?.[0], "QUERY_TOO_COMPLEX");
+    const batch = await post(sg, [{ query: LEGIT }, { query: HOPS }]);
+    assert.equal(batch.status, 400, JSON.stringify(batch.body).slice(0, 300));
+    assertCleanError(batch.body.errors?.[0], "QUERY_TOO_COMPLEX");
     // A product page with its variants, options and images is well inside the limit.
     const page = await post(sg, { query: `{ product(id: "prod_0000001") { id name images { url alt } variants { id sku stock options { name value } images { url } } } }` });
     assert.equal(page.status, 200, JSON.stringify(page.body).slice(0, 300));
@@ -344,6 +355,16 @@ describe("attack catalogue: the WebSocket path has every HTTP protection", () =>
     assert.equal(error, undefined);
     assert.equal(next[0]!.payload.data.product.id, "prod_0000001");
     assert.equal(typeof next[0]!.payload.data.product.stock, "number", "a field of another subgraph is resolved");
+    socket.close();
+  });
+
+  it("refuses over WebSocket what the cost limit refuses over HTTP: unpaged list hops and a page size from a variable's default", async () => {
+    const socket = await RawGraphQLSocket.connect(sg.gatewayUrl, await sg.token("socket-costly"));
+    socket.subscribe("hops", { query: HOPS });
+    assertCleanError((await socket.result("hops")).error?.payload?.[0], "QUERY_TOO_COMPLEX");
+    const heavyPage = `query($n: Int = 100) { ${aliased(6, (i) => `p${i}: products(first: $n) { edges { node { id name description images { url alt } variants { id sku options { name value } } } } }`)} }`;
+    socket.subscribe("page", { query: heavyPage });
+    assertCleanError((await socket.result("page")).error?.payload?.[0], "QUERY_TOO_COMPLEX");
     socket.close();
   });
 
