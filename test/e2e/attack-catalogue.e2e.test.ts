@@ -1,7 +1,7 @@
 // One case per attack class found by black-box audits of the gateway, each with variants,
 // over both transports (HTTP and graphql-ws). Every case also checks that legitimate
 // traffic is still served.
-import { after, before, describe, it } from "node:test";
+import { after, before, describe, it, mock } from "node:test";
 import assert from "node:assert/strict";
 import { startPersistedOnlySupergraph, startTestSupergraph, type TestSupergraph } from "../support/start-test-supergraph.js";
 import { postGraphQL } from "../support/graphql-client.js";
@@ -461,12 +461,27 @@ describe("attack catalogue: the WebSocket path has every HTTP protection", () =>
     assert.match(closed.reason, /expired/);
   });
 
-  it("closes a socket whose connection_init is larger than an HTTP body may be", async () => {
-    const socket = await RawGraphQLSocket.open(sg.gatewayUrl);
-    socket.send({ type: "connection_init", payload: { padding: "x".repeat(200_000) } });
-    // 1009 "message too big"; 1006 when the server cut the TCP stream before the client read the close frame.
-    assert.ok([1009, 1006].includes((await socket.closedWith()).code), JSON.stringify(socket.closed));
-    assert.equal(socket.messages.length, 0, "never acknowledged");
+  it("closes a socket whose connection_init is larger than an HTTP body may be, printing no stack", async () => {
+    // Each oversize frame used to print a stack trace to the console: logs filled at a client's will.
+    const printed = mock.method(console, "error", () => {});
+    try {
+      for (let i = 0; i < 3; i++) {
+        const socket = await RawGraphQLSocket.open(sg.gatewayUrl);
+        socket.send({ type: "connection_init", payload: { padding: "x".repeat(200_000) } });
+        // 1009 "message too big"; 1006 when the server cut the TCP stream before the client read the close frame.
+        assert.ok([1009, 1006].includes((await socket.closedWith()).code), JSON.stringify(socket.closed));
+        assert.equal(socket.messages.length, 0, "never acknowledged");
+      }
+      // A client that leaves while its answers are being written is not an error either.
+      const leaving = await RawGraphQLSocket.connect(sg.gatewayUrl, token);
+      for (let i = 0; i < 8; i++) leaving.subscribe(`q${i}`, { query: LEGIT });
+      leaving.socket.terminate();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.equal(printed.mock.callCount(), 0, JSON.stringify(printed.mock.calls.map((call) => String(call.arguments[0]))));
+      await assertLegitServed(sg, token);
+    } finally {
+      printed.mock.restore();
+    }
   });
 
   it("caps operations in flight per connection and live subscriptions per customer", async () => {

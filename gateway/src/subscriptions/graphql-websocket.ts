@@ -1,7 +1,6 @@
 import type { IncomingMessage, Server } from "node:http";
 import { randomUUID } from "node:crypto";
 import { WebSocketServer, type WebSocket } from "ws";
-import { useServer } from "graphql-ws/use/ws";
 import { decodeJwt } from "jose";
 import { GraphQLError, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLFormattedError } from "graphql";
 import { countRateLimitRefusal, countWebSocketConnection, countWebSocketSubscription, ErrorCode, isPublicErrorCode, rateLimited, type Identity, type Logger } from "#kernel";
@@ -14,6 +13,7 @@ import type { WebSocketLimits } from "./websocket-limits.js";
 import { createSocketGuard, type SocketGuard, type SocketVerdict } from "./socket-guard.js";
 import { liveOrderResults, planLiveOrder, type LiveOrderPlan } from "./live-order-results.js";
 import type { OrderStatusFeed } from "./order-status-feed.js";
+import { serveGraphQLOverWebSocket } from "./websocket-transport.js";
 import { traceOperation, traceSubscription, type TracedOperation } from "./websocket-spans.js";
 
 /** Runs one operation through the gateway (query planning, subgraphs), as the HTTP path does. */
@@ -143,7 +143,8 @@ export function attachGraphQLWebSocket(options: {
     }
   }
 
-  const disposable = useServer<Record<string, unknown>, Extra>(
+  const disposable = serveGraphQLOverWebSocket<Extra>(
+    wsServer,
     {
       onConnect: async (ctx) => {
         const header = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
@@ -233,7 +234,8 @@ export function attachGraphQLWebSocket(options: {
       // Only coded, public errors reach the client; anything else is masked like over HTTP.
       onError: (_ctx, _id, _payload, errors) => errors.map(publicError),
     },
-    wsServer,
+    logger,
+    (socket, request) => ({ socket, request }),
   );
 
   return {
