@@ -144,6 +144,35 @@ function defineCheckoutSuite(engine: DatabaseEngine): void {
       assert.equal(h.reservations.available("p1"), before);
     });
 
+    it("gives back the hold of a checkout whose order could not be written, and keeps the hold of one whose answer was lost after writing", async () => {
+      await h.addToCart("ola", "p1", 2);
+      const before = h.reservations.available("p1");
+      const place = h.store.place;
+      // The database refuses the order (a timeout, a deadlock, a value out of range): nothing written.
+      h.store.place = async () => {
+        throw new Error("canceling statement due to statement timeout");
+      };
+      for (const key of ["key-ola1", "key-ola2", "key-ola3"]) {
+        await assert.rejects(h.checkout.checkout("ola", key), /statement timeout/);
+        assert.equal(h.reservations.statusOf(orderIdFor("ola", key)), "RELEASED", "a failed try holds nothing");
+      }
+      assert.equal(h.reservations.available("p1"), before, "retries of a failing checkout hold no units");
+      assert.equal(await h.prisma.order.count({ where: { userId: "ola" } }), 0);
+      // The order is written and only the answer is lost: the order is answered, its hold kept.
+      h.store.place = async (...args) => {
+        await place(...args);
+        throw new Error("Connection terminated unexpectedly");
+      };
+      try {
+        const order = await h.checkout.checkout("ola", "key-ola4");
+        assert.equal(order.status, "PENDING");
+        assert.equal(h.reservations.statusOf(order.id), "HELD");
+        assert.equal(h.reservations.available("p1"), before - 2);
+      } finally {
+        h.store.place = place;
+      }
+    });
+
     it("answers CART_CHANGED when a line changed between pricing and placing, writing nothing and releasing the hold", async () => {
       await h.addToCart("kim", "p1", 1);
       await h.addToCart("kim", "p2", 1);

@@ -190,6 +190,18 @@ export function createCheckoutService<Contents extends CartContents>(deps: {
           log.info("checkout refused: coupon no longer redeemable", { orderId, userId, couponCode: order.couponCode, reason: refused.reason });
           throw couponInvalid(refused.reason as Parameters<typeof couponInvalid>[0], order.couponCode);
         };
+        const placingFailed = async (error: unknown): Promise<Order> => {
+          // Anything else (a database error, a timeout, a value the columns refuse) may have
+          // come before the commit or after it, its answer lost: the key says which. Written,
+          // the order is answered and keeps its hold; not written, the hold goes back now, or a
+          // customer retrying a failing checkout would hold a unit more each time, for nobody.
+          // When even the key cannot be read, the hold is left to expire (an order it may
+          // belong to must not lose its units).
+          const placed = await store.findByIdempotencyKey(userId, key).catch(() => undefined);
+          if (placed) return replayTwin(placed);
+          if (placed === null) await releaseHold("failed to place its order");
+          throw error;
+        };
         try {
           await reservations.reserve(orderId, ordered);
         } catch (error) {
@@ -215,7 +227,7 @@ export function createCheckoutService<Contents extends CartContents>(deps: {
           if (error instanceof IdempotencyKeyTaken) return answerWithWinner(error);
           if (error instanceof CartChanged) return lostTheCart(error);
           if (error instanceof CouponNotRedeemable) return lostTheCoupon(error);
-          throw error;
+          return placingFailed(error);
         }
         log.info("order placed", { orderId, userId, total: total.amount, currency: total.currency, lines: items.length, couponCode: order.couponCode });
         return order;
