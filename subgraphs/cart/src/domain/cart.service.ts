@@ -1,5 +1,5 @@
 import { badInput, notFound, productIdOfVariant, validVariantTarget, variantNotFound, variantRequired, type Money, type VariantTarget } from "#kernel";
-import { checkQuantity, priceCart, type CartLimits, type CatalogVariant, type PricedCart, type StoredCart } from "./cart.js";
+import { checkCartValue, checkQuantity, priceCart, type CartLimits, type CatalogVariant, type PricedCart, type StoredCart } from "./cart.js";
 import type { CartStore } from "../ports/cart-store.js";
 import { planGuestCartMerge, StaleMergeFacts, type MergePlan } from "./guest-cart-merge.js";
 import { guestCartOwner } from "./cart-owner.js";
@@ -87,7 +87,9 @@ export function createCartService(deps: { store: CartStore; limits: CartLimits; 
         sameCurrency(cart, variantId, variant.price);
         const total = (current?.quantity ?? 0) + quantity;
         checkQuantity(variantId, total, available, limits);
-        return { variantId, productId: productIdOfVariant(variantId), quantity: total, accepted: variant.price, addedAt: current?.addedAt ?? clock() };
+        const line = { variantId, productId: productIdOfVariant(variantId), quantity: total, accepted: variant.price, addedAt: current?.addedAt ?? clock() };
+        checkCartValue(cart, line);
+        return line;
       });
       return price(cart, lookups);
     },
@@ -103,7 +105,9 @@ export function createCartService(deps: { store: CartStore; limits: CartLimits; 
         if (!current) throw missingLine(variantId);
         sameCurrency(cart, variantId, variant.price);
         checkQuantity(variantId, quantity, available, limits);
-        return { ...current, quantity, accepted: variant.price };
+        const line = { ...current, quantity, accepted: variant.price };
+        checkCartValue(cart, line);
+        return line;
       });
       return price(cart, lookups);
     },

@@ -1,4 +1,4 @@
-import { badInput, DomainError, ErrorCode, outOfStock, productIdOfVariant, type Money } from "#kernel";
+import { badInput, DomainError, ErrorCode, MAX_ORDER_SUBTOTAL, orderSubtotalProblem, outOfStock, productIdOfVariant, type Money } from "#kernel";
 
 /** One stored line: what the customer wants (units of one variant) and the unit price they accepted for it. */
 export interface CartLine {
@@ -121,4 +121,18 @@ export function checkQuantity(variantId: string, quantity: number, available: nu
     });
   }
   if (quantity > available) throw outOfStock(variantId, available);
+}
+
+/** What a cart's lines add up to at their accepted prices, with `changed` in place of its variant's line. */
+export function cartValue(cart: StoredCart, changed: { variantId: string; quantity: number; accepted: Money }): number {
+  return cart.lines.reduce((sum, line) => (line.variantId === changed.variantId ? sum : sum + line.accepted.amount * line.quantity), changed.accepted.amount * changed.quantity);
+}
+
+/**
+ * Refuses a line change that would take the cart past what one order may hold: caught here,
+ * before the line is written, rather than as a cart that can no longer be shown or paid.
+ */
+export function checkCartValue(cart: StoredCart, changed: { variantId: string; quantity: number; accepted: Money }): void {
+  const problem = orderSubtotalProblem(cartValue(cart, changed));
+  if (problem) throw badInput(problem, { field: "quantity", variantId: changed.variantId, limit: MAX_ORDER_SUBTOTAL });
 }

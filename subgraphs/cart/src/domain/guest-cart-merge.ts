@@ -1,4 +1,4 @@
-import type { Money } from "#kernel";
+import { MAX_ORDER_SUBTOTAL, type Money } from "#kernel";
 import type { CartLimits, CartLine, CatalogVariant, StoredCart } from "./cart.js";
 
 /** What the merge needs to know of each guest line's variant, read before the carts are locked. */
@@ -31,7 +31,9 @@ const differs = (a: Money, b: Money) => a.amount !== b.amount || a.currency !== 
  *   stock, or priced in another currency than the customer's cart are left out;
  * - accepted prices are re-checked: a line keeps the accepted price that differs from the
  *   current one (the customer's first, then the guest's), so a price that moved since either
- *   of them accepted it shows as acceptedUnitPrice and needs acceptCartPrices, as usual.
+ *   of them accepted it shows as acceptedUnitPrice and needs acceptCartPrices, as usual;
+ * - the merged cart adds up to at most MAX_ORDER_SUBTOTAL at its accepted prices: units past
+ *   that are left out, as units past the other limits are.
  */
 export function planGuestCartMerge(guest: StoredCart, customer: StoredCart, facts: MergeFacts, limits: CartLimits): MergePlan {
   const held = new Map(customer.lines.map((line) => [line.variantId, line]));
@@ -40,6 +42,7 @@ export function planGuestCartMerge(guest: StoredCart, customer: StoredCart, fact
   const lines: CartLine[] = [];
   let mergedUnits = 0;
   let droppedUnits = 0;
+  let value = customer.lines.reduce((sum, line) => sum + line.accepted.amount * line.quantity, 0);
   for (const line of guest.lines) {
     const variant = facts.variants.get(line.variantId);
     const available = facts.available.get(line.variantId);
@@ -49,14 +52,18 @@ export function planGuestCartMerge(guest: StoredCart, customer: StoredCart, fact
       droppedUnits += line.quantity;
       continue;
     }
-    const cap = Math.min(limits.maxQuantityPerLine, available);
     const had = current?.quantity ?? 0;
+    const accepted = current && differs(current.accepted, variant.price) ? current.accepted : line.accepted;
+    // The customer's own units keep their accepted price; every unit merged in is counted at this one.
+    const valueRoom = Math.max(0, MAX_ORDER_SUBTOTAL - value + (current ? current.accepted.amount * had : 0));
+    const affordable = accepted.amount > 0 ? Math.floor(valueRoom / accepted.amount) : Number.MAX_SAFE_INTEGER;
+    const cap = Math.min(limits.maxQuantityPerLine, available, affordable);
     const quantity = Math.max(had, Math.min(had + line.quantity, cap));
     const added = quantity - had;
     mergedUnits += added;
     droppedUnits += line.quantity - added;
     if (added === 0) continue;
-    const accepted = current && differs(current.accepted, variant.price) ? current.accepted : line.accepted;
+    value += accepted.amount * quantity - (current ? current.accepted.amount * had : 0);
     lines.push({ variantId: line.variantId, productId: line.productId, quantity, accepted, addedAt: current?.addedAt ?? line.addedAt });
     if (!current) lineCount += 1;
     currency ??= variant.price.currency;

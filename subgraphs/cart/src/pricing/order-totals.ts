@@ -1,4 +1,4 @@
-import type { Money } from "#kernel";
+import { badInput, MAX_ORDER_SUBTOTAL, orderSubtotalProblem, type Money } from "#kernel";
 import { taxRateFor } from "./tax-rate.js";
 import type { Coupon, Destination, ShippingMethod, TaxRate } from "./pricing-types.js";
 
@@ -59,6 +59,9 @@ export function computeOrderTotals(input: {
   const money = (amount: bigint): Money => ({ amount: Number(amount), currency });
   const lineSubtotals = input.lines.map((line) => BigInt(line.unitPrice.amount) * BigInt(line.quantity));
   const subtotal = lineSubtotals.reduce((sum, amount) => sum + amount, 0n);
+  // Past it, the order's amounts would not fit its columns or GraphQL's Int (see MAX_UNIT_PRICE).
+  const tooMuch = orderSubtotalProblem(Number(subtotal));
+  if (tooMuch) throw badInput(tooMuch, { limit: MAX_ORDER_SUBTOTAL });
   const discount = discountOf(input.coupon, subtotal);
   const shares = allocate(discount, lineSubtotals);
   const lines: LineTotals[] = input.lines.map((line, i) => {

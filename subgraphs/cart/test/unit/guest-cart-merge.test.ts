@@ -34,6 +34,14 @@ describe("guest cart merge rules", () => {
     assert.deepEqual([plan.mergedUnits, plan.droppedUnits], [9, 5]);
   });
 
+  it("leaves out the units that would take the merged cart past what one order may hold", () => {
+    // 4 x 100,000,000 held; the guest brings 10 more of another line at the same unit price.
+    const top = 100_000_000;
+    const plan = planGuestCartMerge(cart("guest:g", [line("b", 10, top)]), cart("u", [line("a", 4, top)]), facts([["a", variant("a", top), 100], ["b", variant("b", top), 100]]), limits);
+    assert.deepEqual(plan.lines.map((l) => [l.variantId, l.quantity]), [["b", 6]]);
+    assert.deepEqual([plan.mergedUnits, plan.droppedUnits], [6, 4]);
+  });
+
   it("never lowers the customer's own line, even below its stock", () => {
     const plan = planGuestCartMerge(cart("guest:g", [line("a", 2)]), cart("u", [line("a", 6)]), facts([["a", variant("a"), 3]]), limits);
     assert.deepEqual(plan.lines, [], "nothing to write");

@@ -77,13 +77,16 @@ describe("order totals", () => {
     assertAddsUp(below);
   });
 
-  it("prices huge carts exactly: amounts whose products pass 2^53 are computed in integers", () => {
-    const result = totals([line("a", 100_000_000, 99), line("b", 99_999_999, 99)], {
-      coupon: coupon({ value: 3333 }),
-      rates: [{ countryCode: "US", region: null, category: null, rateBasisPoints: 2499 }],
-    });
+  it("prices the largest order exactly, its total inside GraphQL's Int, and refuses one a unit past it", () => {
+    const rates = [{ countryCode: "US", region: null, category: null, rateBasisPoints: 10_000 }];
+    const result = totals([line("a", 100_000_000, 9), line("b", 99_999_999, 1), line("c", 1, 1)], { coupon: coupon({ value: 3333 }), rates });
     assertAddsUp(result);
-    assert.equal(result.subtotal.amount, 100_000_000 * 99 + 99_999_999 * 99);
+    assert.equal(result.subtotal.amount, 1_000_000_000);
+    assert.ok(result.total.amount <= 2_147_483_647);
+    assert.throws(
+      () => totals([line("a", 100_000_000, 9), line("b", 99_999_999, 1), line("c", 1, 2)], { rates }),
+      (error: { extensions?: { code?: string; limit?: number } }) => error.extensions?.code === "BAD_USER_INPUT" && error.extensions.limit === 1_000_000_000,
+    );
   });
 
   it("an empty cart costs nothing but shipping", () => {

@@ -1,4 +1,4 @@
-import { badInput, money, type Money } from "#kernel";
+import { badInput, unitPrice, type Money } from "#kernel";
 import type { ProductImage, ProductOption, ProductVariant, SelectedOption } from "./product.js";
 import { validImages, validSku } from "./product.validation.js";
 
@@ -82,7 +82,7 @@ export function validSelection(options: readonly ProductOption[], selected: read
 
 /** A variant's price: more than nothing, in the product's one currency. */
 export function validVariantPrice(amount: number, currency: string): Money {
-  const price = money(amount, currency);
+  const price = unitPrice(amount, currency);
   if (price.amount <= 0) throw badInput("A price is more than 0", { field: "priceAmount" });
   return price;
 }

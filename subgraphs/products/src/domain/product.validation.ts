@@ -1,4 +1,4 @@
-import { badInput, money } from "#kernel";
+import { badInput, unitPrice } from "#kernel";
 import type { ProductChanges, ProductImage } from "./product.js";
 
 const SKU = /^[A-Z0-9][A-Z0-9-]{2,39}$/;
@@ -66,7 +66,7 @@ export function validChanges(input: ProductChangesInput, currentCurrency: string
   const changes: ProductChanges = {};
   if (input.name != null) changes.name = text("name", input.name, 200);
   if (input.description != null) changes.description = text("description", input.description, 5000);
-  if (input.priceAmount != null) changes.price = money(input.priceAmount, input.currency ?? currentCurrency);
+  if (input.priceAmount != null) changes.price = unitPrice(input.priceAmount, input.currency ?? currentCurrency);
   if (input.category != null) {
     const category = input.category.trim().toLowerCase();
     if (!SLUG.test(category)) throw badInput("A category is a lowercase slug like home-kitchen", { field: "category" });

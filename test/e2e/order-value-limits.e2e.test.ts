@@ -1,0 +1,62 @@
+// What one order may be worth, judged where the amounts enter: a price, a cart line, a
+// checkout. Past it an order's amounts would not fit GraphQL's Int or the order's columns,
+// which used to show as INTERNAL_SERVER_ERROR after the line was already written.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { startTestSupergraph, type TestSupergraph } from "../support/start-test-supergraph.js";
+import { TEST_DESTINATION } from "../../subgraphs/orders/test/support/storefront-operations.js";
+
+const TOP_PRICE = 100_000_000;
+
+describe("order value limits through the gateway", () => {
+  let sg: TestSupergraph;
+  let admin: string;
+  before(async () => {
+    sg = await startTestSupergraph();
+    admin = await sg.token("value-admin", ["admin"]);
+  });
+  after(() => sg.close());
+
+  async function product(sku: string, priceAmount: number): Promise<string> {
+    const created = await sg.query(
+      `mutation($sku: String!, $price: Int!) { createProduct(input: { sku: $sku, name: "Gold bar", description: "Heavy", priceAmount: $price, category: "home-kitchen", brand: "Mint" }) { id } }`,
+      { sku, price: priceAmount },
+      admin,
+    );
+    assert.equal(created.errors, undefined, JSON.stringify(created.errors));
+    const id = created.data!.createProduct.id as string;
+    const restocked = await sg.query(`mutation($id: ID!) { restock(productId: $id, quantity: 100) { available } }`, { id }, admin);
+    assert.equal(restocked.errors, undefined, JSON.stringify(restocked.errors));
+    return id;
+  }
+
+  it("refuses a price no order could add up, before it is stored", async () => {
+    const refused = await sg.query(
+      `mutation { createProduct(input: { sku: "GOLD-MAX", name: "Gold", description: "x", priceAmount: 2147483647, category: "home-kitchen", brand: "Mint" }) { id } }`,
+      {},
+      admin,
+    );
+    assert.equal(refused.errors?.[0]?.extensions?.code, "BAD_USER_INPUT");
+    const listed = await sg.query(`{ search(query: "GOLD-MAX", first: 1) { totalCount } }`);
+    assert.equal(listed.data?.search.totalCount ?? 0, 0);
+  });
+
+  it("refuses the cart line that would take the cart past one order's worth, keeping the cart as it was, and places the largest order", async () => {
+    const bar = await product("GOLD-1", TOP_PRICE);
+    const coin = await product("GOLD-2", 1);
+    const customer = await sg.token("value-customer");
+    const add = (id: string, quantity: number) =>
+      sg.query(`mutation($id: ID!, $n: Int!) { addToCart(productId: $id, quantity: $n) { subtotal { amount } } }`, { id, n: quantity }, customer);
+    assert.equal((await add(bar, 10)).data?.addToCart.subtotal.amount, 10 * TOP_PRICE);
+    const over = await add(coin, 1);
+    assert.equal(over.errors?.[0]?.extensions?.code, "BAD_USER_INPUT", JSON.stringify(over.errors));
+    assert.match(over.errors![0]!.message, /at most 1,000,000,000/);
+    const cart = await sg.query(`{ cart { totalQuantity subtotal { amount } } }`, {}, customer);
+    assert.equal(cart.errors, undefined, JSON.stringify(cart.errors));
+    assert.deepEqual([cart.data!.cart.totalQuantity, cart.data!.cart.subtotal.amount], [10, 10 * TOP_PRICE], "the refused line was not written");
+    const placed = await sg.query(`mutation { checkout(idempotencyKey: "gold-1", ${TEST_DESTINATION}) { status total { amount } } }`, {}, customer);
+    assert.equal(placed.errors, undefined, JSON.stringify(placed.errors));
+    assert.equal(placed.data!.checkout.status, "PENDING");
+    assert.ok(placed.data!.checkout.total.amount >= 10 * TOP_PRICE);
+  });
+});
