@@ -10,9 +10,12 @@
  * - `lose`: the request executes (captured and stored) and the answer is a 500: an error that
  *   says nothing of the work done;
  * - `slow`: the request takes `hangMs` to execute, its key "in progress" meanwhile (a retry
- *   with it meets 409 idempotency_key_in_use), then executes and answers as usual.
+ *   with it meets 409 idempotency_key_in_use), then executes and answers as usual;
+ * - `garble`: the request executes (captured and stored) and the answer is a 200 whose body is
+ *   not the object (an HTML page, as a proxy in the way could send), replays included: a
+ *   success nobody can read.
  */
-export type BehaviourAction = "decline" | "fail" | "timeout" | "lose" | "slow";
+export type BehaviourAction = "decline" | "fail" | "timeout" | "lose" | "slow" | "garble";
 
 /** What a request does: lookups are searches for charges (they only meet `fail` and `timeout`). */
 export type Operation = "charge" | "refund" | "lookup";

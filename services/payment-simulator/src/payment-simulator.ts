@@ -37,12 +37,15 @@ export interface RunningPaymentSimulator {
   close(): Promise<void>;
 }
 
+/** The body of a `garble` answer: written as an HTML page instead of JSON. */
+const GARBLED = Symbol("garbled");
+
 interface Reply {
   status: number;
   body: unknown;
 }
 
-const ACTIONS: readonly BehaviourAction[] = ["decline", "fail", "timeout", "lose", "slow"];
+const ACTIONS: readonly BehaviourAction[] = ["decline", "fail", "timeout", "lose", "slow", "garble"];
 const MAX_AMOUNT = 99_999_999;
 
 const errorBody = (type: string, code: string, message: string, extra: Record<string, unknown> = {}) => ({ error: { type, code, message, ...extra } });
@@ -155,6 +158,8 @@ export async function startPaymentSimulator(options: PaymentSimulatorOptions = {
       if (key) keys.complete(key, response);
       if (decision.action === "lose") return { status: 500, body: errorBody("api_error", "internal_error", "An error occurred while processing the request.") };
     }
+    // A garbling proxy garbles replays too.
+    if (decision.action === "garble") return { status: 200, body: GARBLED };
     // A timeout loses the answer, not the work: the charge above is already captured.
     await pause(decision.action === "timeout" ? hangMs : replay ? latencyMs : 0);
     return { ...response, headers: replay ? { "idempotent-replayed": "true" } : {} };
@@ -224,6 +229,7 @@ export async function startPaymentSimulator(options: PaymentSimulatorOptions = {
     route(req)
       .then(({ status, body, headers }) => {
         if (res.destroyed) return;
+        if (body === GARBLED) return void res.writeHead(status, { "content-type": "text/html", ...headers }).end("<html><body>OK</body></html>");
         res.writeHead(status, { "content-type": "application/json", ...headers }).end(JSON.stringify(body));
       })
       .catch((error: unknown) => {

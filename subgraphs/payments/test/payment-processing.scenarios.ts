@@ -190,6 +190,18 @@ export function definePaymentProcessingScenarios(engine: string, options: () => 
       assert.equal(row.providerRef, charges[0]!.id);
     });
 
+    it("asks the provider about a charge answered with a success it cannot read (a 200 with an HTML body): captured, so SUCCEEDED once", async () => {
+      const payment = await h.createPayment();
+      h.simulator.addRule({ match: { paymentId: payment.paymentId, operation: "charge" }, action: "garble" });
+      await h.requestPayment(payment);
+      await settled(payment.paymentId);
+      const row = await h.paymentRow(payment.paymentId);
+      assert.equal(row.status, "SUCCEEDED", row.failureReason ?? "");
+      const charges = h.simulator.ledger({ paymentId: payment.paymentId }).charges;
+      assert.equal(charges.length, 1);
+      assert.equal(row.providerRef, charges[0]!.id);
+    });
+
     it("leaves a payment PENDING while the provider is still making its charge (409 key in use), never FAILED on a lookup that cannot see it yet", async () => {
       const payment = await h.createPayment();
       // The first call takes the simulator's hang (5 s) to charge; our calls time out after 1 s

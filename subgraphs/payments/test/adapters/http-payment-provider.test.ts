@@ -150,3 +150,83 @@ describe("HttpPaymentProvider status mapping", () => {
     }
   });
 });
+
+describe("HttpPaymentProvider: answers it cannot read are in doubt, never a failure or a success", () => {
+  /** A provider answering each call with the next scripted reply (status, headers, raw body; or a stalled/cut body). */
+  async function scriptedProvider(replies: ((res: import("node:http").ServerResponse) => void)[]) {
+    const server = createHttpServer((_req, res) => replies.shift()!(res));
+    const port = await new Promise<number>((resolve) => server.listen(0, "127.0.0.1", () => resolve((server.address() as { port: number }).port)));
+    const provider = new HttpPaymentProvider({ baseUrl: `http://127.0.0.1:${port}`, timeoutMs: 500 });
+    return {
+      provider,
+      async close() {
+        await provider.close();
+        server.closeAllConnections();
+        await new Promise((resolve) => server.close(resolve));
+      },
+    };
+  }
+  const json = (status: number, body: unknown) => (res: import("node:http").ServerResponse) => res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+  const inDoubt = (outcome: ProviderOutcome) => outcome.kind === "transient" && outcome.mayHaveCharged === true;
+
+  it("a 2xx without a readable object (HTML, {}, a cut or stalled body) or a 408 may have charged", async () => {
+    const { provider, close } = await scriptedProvider([
+      (res) => res.writeHead(200, { "content-type": "text/html" }).end("<html>OK</html>"),
+      json(200, {}),
+      // Headers, then the body stalls past the deadline.
+      (res) => res.writeHead(200, { "content-type": "application/json", "content-length": "200" }).write('{"id":"ch_1",'),
+      // Headers, then the connection is cut mid-body.
+      (res) => {
+        res.writeHead(200, { "content-type": "application/json", "content-length": "200" }).write('{"id":"ch_1",');
+        setTimeout(() => res.socket?.destroy(), 20);
+      },
+      json(408, { error: { code: "request_timeout" } }),
+    ]);
+    try {
+      for (const what of ["HTML", "{}", "a stalled body", "a cut body", "408"]) {
+        const outcome = await provider.charge(request());
+        assert.ok(inDoubt(outcome), `${what}: ${JSON.stringify(outcome)}`);
+      }
+    } finally {
+      await close();
+    }
+  });
+
+  it("reads a charge's and a refund's own status: failed is no money moved, pending is in progress, only succeeded is done", async () => {
+    const { provider, close } = await scriptedProvider([
+      json(200, { id: "ch_1", object: "charge", status: "failed", captured: false, paid: false, failure_code: "card_declined" }),
+      json(200, { id: "ch_2", object: "charge", status: "pending", captured: false }),
+      json(200, { id: "ch_3", object: "charge", status: "succeeded", captured: true, paid: true }),
+      json(200, { id: "re_1", object: "refund", status: "failed" }),
+      json(200, { id: "re_2", object: "refund", status: "pending" }),
+      json(200, { id: "re_3", object: "refund", status: "succeeded" }),
+    ]);
+    try {
+      const refund = { idempotencyKey: "refund-pay_1", chargeRef: "ch_3", amount: { amount: 1999, currency: "USD" } };
+      const outcomes = [await provider.charge(request()), await provider.charge(request()), await provider.charge(request()), await provider.refund(refund), await provider.refund(refund), await provider.refund(refund)];
+      assert.deepEqual(outcomes[0], { kind: "declined", reason: "card_declined" });
+      assert.ok(inDoubt(outcomes[1]!) && outcomes[1]!.kind === "transient" && outcomes[1]!.stillProcessing === true, JSON.stringify(outcomes[1]));
+      assert.deepEqual(outcomes[2], { kind: "succeeded", ref: "ch_3" });
+      assert.equal(outcomes[3]!.kind, "declined", "a failed refund gave nothing back");
+      assert.equal(outcomes[4]!.kind, "transient", "a pending refund is not paid yet");
+      assert.deepEqual(outcomes[5], { kind: "succeeded", ref: "re_3" });
+    } finally {
+      await close();
+    }
+  });
+
+  it("a charge search it cannot read says unknown, never none", async () => {
+    const { provider, close } = await scriptedProvider([
+      (res) => res.writeHead(200, { "content-type": "text/html" }).end("<html>OK</html>"),
+      json(200, {}),
+      json(200, { object: "search_result", data: [] }),
+    ]);
+    try {
+      assert.equal((await provider.findCharge("pay_1")).kind, "unknown");
+      assert.equal((await provider.findCharge("pay_1")).kind, "unknown");
+      assert.equal((await provider.findCharge("pay_1")).kind, "none");
+    } finally {
+      await close();
+    }
+  });
+});
