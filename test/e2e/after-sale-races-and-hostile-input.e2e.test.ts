@@ -19,6 +19,8 @@ const Q = {
   cancelOrder: `mutation($id: ID!) { cancelOrder(id: $id) { id status } }`,
   refundOrder: `mutation($id: ID!, $amount: Int, $reason: String!, $key: String!) { refundOrder(id: $id, amount: $amount, reason: $reason, idempotencyKey: $key) { id amount { amount } } }`,
   requestReturn: `mutation($orderId: ID!, $items: [ReturnItemInput!]!, $reason: String!) { requestReturn(orderId: $orderId, items: $items, reason: $reason) { id status } }`,
+  requestReturnKeyed: `mutation($orderId: ID!, $items: [ReturnItemInput!]!, $reason: String!, $key: String!) {
+    requestReturn(orderId: $orderId, items: $items, reason: $reason, idempotencyKey: $key) { id status } }`,
   approveReturn: `mutation($id: ID!) { approveReturn(id: $id) { id status } }`,
   rejectReturn: `mutation($id: ID!, $reason: String!) { rejectReturn(id: $id, reason: $reason) { id status } }`,
   applyCoupon: `mutation($code: String!) { applyCoupon(code: $code) { couponCode } }`,
@@ -88,6 +90,17 @@ describeOnEngines("after-sale races and hostile input through the gateway", (eng
     assert.ok(["QUANTITY_LIMIT_EXCEEDED", "ILLEGAL_TRANSITION"].includes(codeOf(answers.find((a) => a.errors)!)!));
     const final = await afterSale(c.token, order.id);
     assert.deepEqual(final.returns.map((r: { status: string }) => r.status), ["REQUESTED"]);
+  });
+
+  it("a return sent twice under one key (a double click, then a retry after a lost answer): one return, every answer names it", async () => {
+    const { c, order } = await paidOrder({ [P1]: 3 }, true);
+    const ask = () => sg.query(Q.requestReturnKeyed, { orderId: order.id, items: [{ variantId: P1, quantity: 1 }], reason: "Broken", key: "return-tab" }, c.token);
+    const answers = await Promise.all([ask(), ask()]);
+    const retry = await ask();
+    const ids = [...answers, retry].map((a) => dataOf(a).requestReturn.id);
+    assert.equal(new Set(ids).size, 1, JSON.stringify([...answers, retry]));
+    const final = await afterSale(c.token, order.id);
+    assert.deepEqual(final.returns.map((r: { id: string }) => r.id), [ids[0]]);
   });
 
   it("approveReturn racing rejectReturn: one final state, at most one refund, at most one unit back", async () => {

@@ -38,7 +38,7 @@ const JOURNEY = [
   ['CancelOrder', { id: '<id from Checkout>' }, true],
   ['ShipOrder', { id: '<id of a paid order>' }, true],
   ['DeliverOrder', { id: '<id of a shipped order>' }, true],
-  ['RequestReturn', { orderId: '<id of a delivered order>', items: [{ variantId: '<variant id from OrderDetails>', quantity: 1 }], reason: 'Too small' }, true],
+  ['RequestReturn', { orderId: '<id of a delivered order>', items: [{ variantId: '<variant id from OrderDetails>', quantity: 1 }], reason: 'Too small', idempotencyKey: 'my-first-return-1' }, true],
   ['ApproveReturn', { id: '<id from RequestReturn>' }, true],
   ['RejectReturn', { id: '<id from RequestReturn>', reason: 'Worn' }, true],
   ['RefundOrder', { id: '<id of a paid order>', amount: 500, reason: 'Late delivery', idempotencyKey: 'goodwill-1' }, true],

@@ -225,15 +225,57 @@ function defineAfterSaleSuite(engine: DatabaseEngine): void {
       assert.equal(await statusOf(order.id), "DELIVERED");
     });
 
-    it("two concurrent returns of the last units: one is accepted, the other refused", async () => {
-      const { order } = await paidOrder("u-ret-race", { p1: 2 }, "DELIVERED");
-      const owner = as("u-ret-race");
-      const outcomes = await Promise.allSettled([
-        h.afterSale.requestReturn(owner, order.id, [{ variantId: "p1", quantity: 2 }], "A"),
-        h.afterSale.requestReturn(owner, order.id, [{ variantId: "p1", quantity: 2 }], "B"),
-      ]);
-      assert.equal(outcomes.filter((o) => o.status === "fulfilled").length, 1);
-      assert.equal(codeOf((outcomes.find((o) => o.status === "rejected") as PromiseRejectedResult).reason), "QUANTITY_LIMIT_EXCEEDED");
+    it("two concurrent returns of the last units under different keys: one is accepted, the other refused, never more units than bought", async () => {
+      for (let round = 0; round < 5; round++) {
+        const { order } = await paidOrder(`u-ret-race-${round}`, { p1: 2 }, "DELIVERED");
+        const owner = as(`u-ret-race-${round}`);
+        const outcomes = await Promise.allSettled([
+          h.afterSale.requestReturn(owner, order.id, [{ variantId: "p1", quantity: 2 }], "A", "tab-a"),
+          h.afterSale.requestReturn(owner, order.id, [{ variantId: "p1", quantity: 1 }], "B", "tab-b"),
+          h.afterSale.requestReturn(owner, order.id, [{ variantId: "p1", quantity: 2 }], "C"),
+        ]);
+        const returned = ((await h.store.returnsOf([order.id])).get(order.id) ?? []).flatMap((r) => r.items).reduce((sum, item) => sum + item.quantity, 0);
+        assert.ok(returned <= 2, `${returned} units asked back of 2 bought`);
+        for (const refused of outcomes.filter((o): o is PromiseRejectedResult => o.status === "rejected")) assert.equal(codeOf(refused.reason), "QUANTITY_LIMIT_EXCEEDED");
+        assert.ok(outcomes.some((o) => o.status === "fulfilled"));
+      }
+    });
+
+    it("requestReturn is idempotent by key: a retry answers with the same return whatever happened since; the key reused for another request is IDEMPOTENCY_CONFLICT", async () => {
+      const { order } = await paidOrder("u-ret-key", { p1: 2, p2: 1 }, "DELIVERED");
+      const owner = as("u-ret-key");
+      const first = await h.afterSale.requestReturn(owner, order.id, [{ variantId: "p1", quantity: 2 }], "Too small", "return-1");
+      // The answer was lost; the client sends the same request again (its reason padded, as a form may send it).
+      const retry = await h.afterSale.requestReturn(owner, order.id, [{ variantId: "p1", quantity: 2 }], " Too small ", "return-1");
+      assert.deepEqual(retry, first);
+      assert.equal(await statusOf(order.id), "RETURN_REQUESTED");
+      await h.afterSale.approveReturn(admin, first.id);
+      const late = await h.afterSale.requestReturn(owner, order.id, [{ variantId: "p1", quantity: 2 }], "Too small", "return-1");
+      assert.deepEqual([late.id, late.status], [first.id, "APPROVED"], "a retry after the decision answers with the return as it is now");
+      await rejectsWith(h.afterSale.requestReturn(owner, order.id, [{ variantId: "p2", quantity: 1 }], "Too small", "return-1"), "IDEMPOTENCY_CONFLICT");
+      await rejectsWith(h.afterSale.requestReturn(owner, order.id, [{ variantId: "p1", quantity: 2 }], "Changed my mind", "return-1"), "IDEMPOTENCY_CONFLICT");
+      // Another customer's key space is their own: the same key names nothing of theirs here.
+      await rejectsWith(h.afterSale.requestReturn(as("someone-else"), order.id, [{ variantId: "p1", quantity: 2 }], "Too small", "return-1"), "NOT_FOUND");
+      for (const key of ["", "k".repeat(201), "a\u0000b"]) {
+        await rejectsWith(h.afterSale.requestReturn(owner, order.id, [{ variantId: "p2", quantity: 1 }], "x", key), "BAD_USER_INPUT");
+      }
+      const second = await h.afterSale.requestReturn(owner, order.id, [{ variantId: "p2", quantity: 1 }], "Too small", "return-2");
+      assert.notEqual(second.id, first.id);
+      assert.deepEqual(((await h.store.returnsOf([order.id])).get(order.id) ?? []).map((r) => r.id), [first.id, second.id]);
+    });
+
+    it("a double submit of one return (20 concurrent calls, one key) creates exactly one return and answers every call with it", async () => {
+      const { order } = await paidOrder("u-ret-burst", { p1: 3 }, "DELIVERED");
+      const owner = as("u-ret-burst");
+      const answers = await Promise.all(Array.from({ length: 20 }, () => h.afterSale.requestReturn(owner, order.id, [{ variantId: "p1", quantity: 1 }], "Broken", "double-click")));
+      assert.equal(new Set(answers.map((r) => r.id)).size, 1);
+      const returns = (await h.store.returnsOf([order.id])).get(order.id) ?? [];
+      assert.deepEqual(returns.map((r) => [r.id, r.items[0]!.quantity]), [[answers[0]!.id, 1]]);
+      // The unique (order, key) holds even when the service is bypassed.
+      await assert.rejects(
+        h.prisma.$executeRaw`INSERT INTO "Return" (id, "orderId", "userId", reason, "updatedAt", "idempotencyKey", "requestHash") VALUES ('ret-twin', ${order.id}, 'u-ret-burst', 'x', now(), 'double-click', 'h')`,
+        /unique|duplicate/i,
+      );
     });
 
     it("an admin refund after a return caps the return's refund at what is left", async () => {

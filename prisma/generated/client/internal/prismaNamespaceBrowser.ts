@@ -341,7 +341,9 @@ export const ReturnScalarFieldEnum = {
   decisionReason: 'decisionReason',
   createdAt: 'createdAt',
   updatedAt: 'updatedAt',
-  decidedAt: 'decidedAt'
+  decidedAt: 'decidedAt',
+  idempotencyKey: 'idempotencyKey',
+  requestHash: 'requestHash'
 } as const
 
 export type ReturnScalarFieldEnum = (typeof ReturnScalarFieldEnum)[keyof typeof ReturnScalarFieldEnum]

@@ -34,6 +34,8 @@ export type ReturnMinAggregateOutputType = {
   createdAt: Date | null
   updatedAt: Date | null
   decidedAt: Date | null
+  idempotencyKey: string | null
+  requestHash: string | null
 }
 
 export type ReturnMaxAggregateOutputType = {
@@ -46,6 +48,8 @@ export type ReturnMaxAggregateOutputType = {
   createdAt: Date | null
   updatedAt: Date | null
   decidedAt: Date | null
+  idempotencyKey: string | null
+  requestHash: string | null
 }
 
 export type ReturnCountAggregateOutputType = {
@@ -58,6 +62,8 @@ export type ReturnCountAggregateOutputType = {
   createdAt: number
   updatedAt: number
   decidedAt: number
+  idempotencyKey: number
+  requestHash: number
   _all: number
 }
 
@@ -72,6 +78,8 @@ export type ReturnMinAggregateInputType = {
   createdAt?: true
   updatedAt?: true
   decidedAt?: true
+  idempotencyKey?: true
+  requestHash?: true
 }
 
 export type ReturnMaxAggregateInputType = {
@@ -84,6 +92,8 @@ export type ReturnMaxAggregateInputType = {
   createdAt?: true
   updatedAt?: true
   decidedAt?: true
+  idempotencyKey?: true
+  requestHash?: true
 }
 
 export type ReturnCountAggregateInputType = {
@@ -96,6 +106,8 @@ export type ReturnCountAggregateInputType = {
   createdAt?: true
   updatedAt?: true
   decidedAt?: true
+  idempotencyKey?: true
+  requestHash?: true
   _all?: true
 }
 
@@ -181,6 +193,8 @@ export type ReturnGroupByOutputType = {
   createdAt: Date
   updatedAt: Date
   decidedAt: Date | null
+  idempotencyKey: string | null
+  requestHash: string | null
   _count: ReturnCountAggregateOutputType | null
   _min: ReturnMinAggregateOutputType | null
   _max: ReturnMaxAggregateOutputType | null
@@ -214,6 +228,8 @@ export type ReturnWhereInput = {
   createdAt?: Prisma.DateTimeFilter<"Return"> | Date | string
   updatedAt?: Prisma.DateTimeFilter<"Return"> | Date | string
   decidedAt?: Prisma.DateTimeNullableFilter<"Return"> | Date | string | null
+  idempotencyKey?: Prisma.StringNullableFilter<"Return"> | string | null
+  requestHash?: Prisma.StringNullableFilter<"Return"> | string | null
   order?: Prisma.XOR<Prisma.OrderScalarRelationFilter, Prisma.OrderWhereInput>
   items?: Prisma.ReturnItemListRelationFilter
   refund?: Prisma.XOR<Prisma.RefundNullableScalarRelationFilter, Prisma.RefundWhereInput> | null
@@ -229,6 +245,8 @@ export type ReturnOrderByWithRelationInput = {
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
   decidedAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  idempotencyKey?: Prisma.SortOrderInput | Prisma.SortOrder
+  requestHash?: Prisma.SortOrderInput | Prisma.SortOrder
   order?: Prisma.OrderOrderByWithRelationInput
   items?: Prisma.ReturnItemOrderByRelationAggregateInput
   refund?: Prisma.RefundOrderByWithRelationInput
@@ -236,6 +254,7 @@ export type ReturnOrderByWithRelationInput = {
 
 export type ReturnWhereUniqueInput = Prisma.AtLeast<{
   id?: string
+  orderId_idempotencyKey?: Prisma.ReturnOrderIdIdempotencyKeyCompoundUniqueInput
   AND?: Prisma.ReturnWhereInput | Prisma.ReturnWhereInput[]
   OR?: Prisma.ReturnWhereInput[]
   NOT?: Prisma.ReturnWhereInput | Prisma.ReturnWhereInput[]
@@ -247,10 +266,12 @@ export type ReturnWhereUniqueInput = Prisma.AtLeast<{
   createdAt?: Prisma.DateTimeFilter<"Return"> | Date | string
   updatedAt?: Prisma.DateTimeFilter<"Return"> | Date | string
   decidedAt?: Prisma.DateTimeNullableFilter<"Return"> | Date | string | null
+  idempotencyKey?: Prisma.StringNullableFilter<"Return"> | string | null
+  requestHash?: Prisma.StringNullableFilter<"Return"> | string | null
   order?: Prisma.XOR<Prisma.OrderScalarRelationFilter, Prisma.OrderWhereInput>
   items?: Prisma.ReturnItemListRelationFilter
   refund?: Prisma.XOR<Prisma.RefundNullableScalarRelationFilter, Prisma.RefundWhereInput> | null
-}, "id">
+}, "id" | "orderId_idempotencyKey">
 
 export type ReturnOrderByWithAggregationInput = {
   id?: Prisma.SortOrder
@@ -262,6 +283,8 @@ export type ReturnOrderByWithAggregationInput = {
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
   decidedAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  idempotencyKey?: Prisma.SortOrderInput | Prisma.SortOrder
+  requestHash?: Prisma.SortOrderInput | Prisma.SortOrder
   _count?: Prisma.ReturnCountOrderByAggregateInput
   _max?: Prisma.ReturnMaxOrderByAggregateInput
   _min?: Prisma.ReturnMinOrderByAggregateInput
@@ -280,6 +303,8 @@ export type ReturnScalarWhereWithAggregatesInput = {
   createdAt?: Prisma.DateTimeWithAggregatesFilter<"Return"> | Date | string
   updatedAt?: Prisma.DateTimeWithAggregatesFilter<"Return"> | Date | string
   decidedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"Return"> | Date | string | null
+  idempotencyKey?: Prisma.StringNullableWithAggregatesFilter<"Return"> | string | null
+  requestHash?: Prisma.StringNullableWithAggregatesFilter<"Return"> | string | null
 }
 
 export type ReturnCreateInput = {
@@ -290,6 +315,8 @@ export type ReturnCreateInput = {
   createdAt?: Date | string
   updatedAt?: Date | string
   decidedAt?: Date | string | null
+  idempotencyKey?: string | null
+  requestHash?: string | null
   order: Prisma.OrderCreateNestedOneWithoutReturnsInput
   items?: Prisma.ReturnItemCreateNestedManyWithoutReturnInput
   refund?: Prisma.RefundCreateNestedOneWithoutReturnInput
@@ -305,6 +332,8 @@ export type ReturnUncheckedCreateInput = {
   createdAt?: Date | string
   updatedAt?: Date | string
   decidedAt?: Date | string | null
+  idempotencyKey?: string | null
+  requestHash?: string | null
   items?: Prisma.ReturnItemUncheckedCreateNestedManyWithoutReturnInput
   refund?: Prisma.RefundUncheckedCreateNestedOneWithoutReturnInput
 }
@@ -317,6 +346,8 @@ export type ReturnUpdateInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   decidedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  idempotencyKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  requestHash?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   order?: Prisma.OrderUpdateOneRequiredWithoutReturnsNestedInput
   items?: Prisma.ReturnItemUpdateManyWithoutReturnNestedInput
   refund?: Prisma.RefundUpdateOneWithoutReturnNestedInput
@@ -332,6 +363,8 @@ export type ReturnUncheckedUpdateInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   decidedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  idempotencyKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  requestHash?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   items?: Prisma.ReturnItemUncheckedUpdateManyWithoutReturnNestedInput
   refund?: Prisma.RefundUncheckedUpdateOneWithoutReturnNestedInput
 }
@@ -346,6 +379,8 @@ export type ReturnCreateManyInput = {
   createdAt?: Date | string
   updatedAt?: Date | string
   decidedAt?: Date | string | null
+  idempotencyKey?: string | null
+  requestHash?: string | null
 }
 
 export type ReturnUpdateManyMutationInput = {
@@ -356,6 +391,8 @@ export type ReturnUpdateManyMutationInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   decidedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  idempotencyKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  requestHash?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 export type ReturnUncheckedUpdateManyInput = {
@@ -368,6 +405,8 @@ export type ReturnUncheckedUpdateManyInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   decidedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  idempotencyKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  requestHash?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 export type ReturnListRelationFilter = {
@@ -385,6 +424,11 @@ export type ReturnNullableScalarRelationFilter = {
   isNot?: Prisma.ReturnWhereInput | null
 }
 
+export type ReturnOrderIdIdempotencyKeyCompoundUniqueInput = {
+  orderId: string
+  idempotencyKey: string
+}
+
 export type ReturnCountOrderByAggregateInput = {
   id?: Prisma.SortOrder
   orderId?: Prisma.SortOrder
@@ -395,6 +439,8 @@ export type ReturnCountOrderByAggregateInput = {
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
   decidedAt?: Prisma.SortOrder
+  idempotencyKey?: Prisma.SortOrder
+  requestHash?: Prisma.SortOrder
 }
 
 export type ReturnMaxOrderByAggregateInput = {
@@ -407,6 +453,8 @@ export type ReturnMaxOrderByAggregateInput = {
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
   decidedAt?: Prisma.SortOrder
+  idempotencyKey?: Prisma.SortOrder
+  requestHash?: Prisma.SortOrder
 }
 
 export type ReturnMinOrderByAggregateInput = {
@@ -419,6 +467,8 @@ export type ReturnMinOrderByAggregateInput = {
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
   decidedAt?: Prisma.SortOrder
+  idempotencyKey?: Prisma.SortOrder
+  requestHash?: Prisma.SortOrder
 }
 
 export type ReturnScalarRelationFilter = {
@@ -510,6 +560,8 @@ export type ReturnCreateWithoutOrderInput = {
   createdAt?: Date | string
   updatedAt?: Date | string
   decidedAt?: Date | string | null
+  idempotencyKey?: string | null
+  requestHash?: string | null
   items?: Prisma.ReturnItemCreateNestedManyWithoutReturnInput
   refund?: Prisma.RefundCreateNestedOneWithoutReturnInput
 }
@@ -522,6 +574,8 @@ export type ReturnUncheckedCreateWithoutOrderInput = {
   createdAt?: Date | string
   updatedAt?: Date | string
   decidedAt?: Date | string | null
+  idempotencyKey?: string | null
+  requestHash?: string | null
   items?: Prisma.ReturnItemUncheckedCreateNestedManyWithoutReturnInput
   refund?: Prisma.RefundUncheckedCreateNestedOneWithoutReturnInput
 }
@@ -565,6 +619,8 @@ export type ReturnScalarWhereInput = {
   createdAt?: Prisma.DateTimeFilter<"Return"> | Date | string
   updatedAt?: Prisma.DateTimeFilter<"Return"> | Date | string
   decidedAt?: Prisma.DateTimeNullableFilter<"Return"> | Date | string | null
+  idempotencyKey?: Prisma.StringNullableFilter<"Return"> | string | null
+  requestHash?: Prisma.StringNullableFilter<"Return"> | string | null
 }
 
 export type ReturnCreateWithoutRefundInput = {
@@ -575,6 +631,8 @@ export type ReturnCreateWithoutRefundInput = {
   createdAt?: Date | string
   updatedAt?: Date | string
   decidedAt?: Date | string | null
+  idempotencyKey?: string | null
+  requestHash?: string | null
   order: Prisma.OrderCreateNestedOneWithoutReturnsInput
   items?: Prisma.ReturnItemCreateNestedManyWithoutReturnInput
 }
@@ -589,6 +647,8 @@ export type ReturnUncheckedCreateWithoutRefundInput = {
   createdAt?: Date | string
   updatedAt?: Date | string
   decidedAt?: Date | string | null
+  idempotencyKey?: string | null
+  requestHash?: string | null
   items?: Prisma.ReturnItemUncheckedCreateNestedManyWithoutReturnInput
 }
 
@@ -616,6 +676,8 @@ export type ReturnUpdateWithoutRefundInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   decidedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  idempotencyKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  requestHash?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   order?: Prisma.OrderUpdateOneRequiredWithoutReturnsNestedInput
   items?: Prisma.ReturnItemUpdateManyWithoutReturnNestedInput
 }
@@ -630,6 +692,8 @@ export type ReturnUncheckedUpdateWithoutRefundInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   decidedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  idempotencyKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  requestHash?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   items?: Prisma.ReturnItemUncheckedUpdateManyWithoutReturnNestedInput
 }
 
@@ -641,6 +705,8 @@ export type ReturnCreateWithoutItemsInput = {
   createdAt?: Date | string
   updatedAt?: Date | string
   decidedAt?: Date | string | null
+  idempotencyKey?: string | null
+  requestHash?: string | null
   order: Prisma.OrderCreateNestedOneWithoutReturnsInput
   refund?: Prisma.RefundCreateNestedOneWithoutReturnInput
 }
@@ -655,6 +721,8 @@ export type ReturnUncheckedCreateWithoutItemsInput = {
   createdAt?: Date | string
   updatedAt?: Date | string
   decidedAt?: Date | string | null
+  idempotencyKey?: string | null
+  requestHash?: string | null
   refund?: Prisma.RefundUncheckedCreateNestedOneWithoutReturnInput
 }
 
@@ -682,6 +750,8 @@ export type ReturnUpdateWithoutItemsInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   decidedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  idempotencyKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  requestHash?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   order?: Prisma.OrderUpdateOneRequiredWithoutReturnsNestedInput
   refund?: Prisma.RefundUpdateOneWithoutReturnNestedInput
 }
@@ -696,6 +766,8 @@ export type ReturnUncheckedUpdateWithoutItemsInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   decidedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  idempotencyKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  requestHash?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   refund?: Prisma.RefundUncheckedUpdateOneWithoutReturnNestedInput
 }
 
@@ -707,6 +779,8 @@ export type ReturnCreateManyOrderInput = {
   createdAt?: Date | string
   updatedAt?: Date | string
   decidedAt?: Date | string | null
+  idempotencyKey?: string | null
+  requestHash?: string | null
 }
 
 export type ReturnUpdateWithoutOrderInput = {
@@ -717,6 +791,8 @@ export type ReturnUpdateWithoutOrderInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   decidedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  idempotencyKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  requestHash?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   items?: Prisma.ReturnItemUpdateManyWithoutReturnNestedInput
   refund?: Prisma.RefundUpdateOneWithoutReturnNestedInput
 }
@@ -729,6 +805,8 @@ export type ReturnUncheckedUpdateWithoutOrderInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   decidedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  idempotencyKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  requestHash?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   items?: Prisma.ReturnItemUncheckedUpdateManyWithoutReturnNestedInput
   refund?: Prisma.RefundUncheckedUpdateOneWithoutReturnNestedInput
 }
@@ -741,6 +819,8 @@ export type ReturnUncheckedUpdateManyWithoutOrderInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   decidedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  idempotencyKey?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  requestHash?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 
@@ -784,6 +864,8 @@ export type ReturnSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs =
   createdAt?: boolean
   updatedAt?: boolean
   decidedAt?: boolean
+  idempotencyKey?: boolean
+  requestHash?: boolean
   order?: boolean | Prisma.OrderDefaultArgs<ExtArgs>
   items?: boolean | Prisma.Return$itemsArgs<ExtArgs>
   refund?: boolean | Prisma.Return$refundArgs<ExtArgs>
@@ -800,6 +882,8 @@ export type ReturnSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extens
   createdAt?: boolean
   updatedAt?: boolean
   decidedAt?: boolean
+  idempotencyKey?: boolean
+  requestHash?: boolean
   order?: boolean | Prisma.OrderDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["return"]>
 
@@ -813,6 +897,8 @@ export type ReturnSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extens
   createdAt?: boolean
   updatedAt?: boolean
   decidedAt?: boolean
+  idempotencyKey?: boolean
+  requestHash?: boolean
   order?: boolean | Prisma.OrderDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["return"]>
 
@@ -826,9 +912,11 @@ export type ReturnSelectScalar = {
   createdAt?: boolean
   updatedAt?: boolean
   decidedAt?: boolean
+  idempotencyKey?: boolean
+  requestHash?: boolean
 }
 
-export type ReturnOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "orderId" | "userId" | "status" | "reason" | "decisionReason" | "createdAt" | "updatedAt" | "decidedAt", ExtArgs["result"]["return"]>
+export type ReturnOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "orderId" | "userId" | "status" | "reason" | "decisionReason" | "createdAt" | "updatedAt" | "decidedAt" | "idempotencyKey" | "requestHash", ExtArgs["result"]["return"]>
 export type ReturnInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   order?: boolean | Prisma.OrderDefaultArgs<ExtArgs>
   items?: boolean | Prisma.Return$itemsArgs<ExtArgs>
@@ -862,6 +950,14 @@ export type $ReturnPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs
     createdAt: Date
     updatedAt: Date
     decidedAt: Date | null
+    /**
+     * The customer's key for the request (requestReturn's idempotencyKey): a retry under it answers with this return.
+     */
+    idempotencyKey: string | null
+    /**
+     * Fingerprint of the lines and reason asked for: the key reused for another request is refused.
+     */
+    requestHash: string | null
   }, ExtArgs["result"]["return"]>
   composites: {}
 }
@@ -1297,6 +1393,8 @@ export interface ReturnFieldRefs {
   readonly createdAt: Prisma.FieldRef<"Return", 'DateTime'>
   readonly updatedAt: Prisma.FieldRef<"Return", 'DateTime'>
   readonly decidedAt: Prisma.FieldRef<"Return", 'DateTime'>
+  readonly idempotencyKey: Prisma.FieldRef<"Return", 'String'>
+  readonly requestHash: Prisma.FieldRef<"Return", 'String'>
 }
     
 

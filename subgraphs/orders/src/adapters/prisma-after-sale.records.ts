@@ -53,8 +53,8 @@ export function createAfterSaleRecords() {
         const r = update.newReturn;
         await tx.$executeRaw`
           WITH created AS (
-            INSERT INTO "Return" (id, "orderId", "userId", status, reason, "createdAt", "updatedAt")
-            VALUES (${r.id}, ${orderId}, ${r.userId}, 'REQUESTED', ${r.reason}, ${r.createdAt}::timestamp(3), ${r.createdAt}::timestamp(3))
+            INSERT INTO "Return" (id, "orderId", "userId", status, reason, "createdAt", "updatedAt", "idempotencyKey", "requestHash")
+            VALUES (${r.id}, ${orderId}, ${r.userId}, 'REQUESTED', ${r.reason}, ${r.createdAt}::timestamp(3), ${r.createdAt}::timestamp(3), ${r.idempotencyKey}, ${r.requestHash})
             RETURNING id
           )
           INSERT INTO "ReturnItem" ("returnId", "variantId", quantity, "unitAmount")
@@ -125,5 +125,7 @@ function toReturn(row: ReturnRow): Return {
     items,
     createdAt: row.createdAt,
     decidedAt: row.decidedAt,
+    idempotencyKey: row.idempotencyKey,
+    requestHash: row.requestHash,
   };
 }

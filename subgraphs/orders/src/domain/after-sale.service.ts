@@ -5,7 +5,7 @@ import { refundRestockId, returnRefundKey, returnRestockId, type Refund, type Re
 import { afterSaleStatus, isRefundable } from "./order-state-machine.js";
 import { transitionTo } from "./order-transition.js";
 import { promiseRefund, validRefundArguments } from "./refund-plan.js";
-import { returnLines, returnRefundAmount, validReturnArguments } from "./return-rules.js";
+import { returnLines, returnOfKey, returnRefundAmount, returnRequestHash, validReturnArguments } from "./return-rules.js";
 import type { OrderStore, OrderUpdate } from "../ports/order-store.js";
 import { stockReturnRequested } from "./order-events.js";
 
@@ -18,7 +18,8 @@ const ownedBy = (order: Order | null, userId: string): order is Order => !!order
  * - refundOrder (admin): full or partial, never beyond captured minus already refunded (the
  *   order row's CHECK holds the same bound), idempotent by key;
  * - requestReturn (owner): delivered units within the return window, never more than are
- *   still returnable;
+ *   still returnable (every request is judged under the order's lock, on the returns before
+ *   it, so concurrent ones never add up to more); idempotent by the customer's key;
  * - approveReturn (admin): refunds the returned units' value and puts them back in stock, once
  *   (the refund's key and the restock id are the return's), so a double approve changes nothing;
  *   units go back through a StockReturnRequested event in the same transaction, so they come
@@ -71,21 +72,48 @@ export function createAfterSaleService(deps: { store: OrderStore; returnWindowDa
       return refund;
     },
 
-    async requestReturn(ctx: RequestContext, orderId: string, items: readonly { variantId: string; quantity: number }[], reason: string): Promise<Return> {
+    async requestReturn(
+      ctx: RequestContext,
+      orderId: string,
+      items: readonly { variantId: string; quantity: number }[],
+      reason: string,
+      idempotencyKey: string | null = null,
+    ): Promise<Return> {
       const { userId } = requireUser(ctx);
-      const request = validReturnArguments(items, reason);
-      let created: Return | undefined;
+      const request = validReturnArguments(items, reason, idempotencyKey);
+      const requestHash = returnRequestHash(request);
+      let answer: { return: Return; created: boolean } | undefined;
       await store.update(orderId, async (order, reads) => {
         if (!ownedBy(order, userId)) throw notFound("Order", orderId);
-        const at = clock();
         const returns = await reads.returns();
+        // Under the order's lock: of concurrent calls with one key the first creates the return
+        // and the others find it here, committed (the unique (order, key) backs this up).
+        const repeat = returnOfKey(returns, request, requestHash);
+        if (repeat) {
+          answer = { return: repeat, created: false };
+          return null;
+        }
+        const at = clock();
         const lines = returnLines(order, await reads.items(), returns, request.items, at, deps.returnWindowDays);
-        created = { id: randomUUID(), orderId, userId, status: "REQUESTED", reason: request.reason, decisionReason: null, items: lines, createdAt: at, decidedAt: null };
+        const created: Return = {
+          id: randomUUID(),
+          orderId,
+          userId,
+          status: "REQUESTED",
+          reason: request.reason,
+          decisionReason: null,
+          items: lines,
+          createdAt: at,
+          decidedAt: null,
+          idempotencyKey: request.idempotencyKey,
+          requestHash: request.idempotencyKey === null ? null : requestHash,
+        };
+        answer = { return: created, created: true };
         const status = statusAfter(order, order.refundedAmount, openCount(returns) + 1, "Return requested by the customer", at);
         return { ...status, newReturn: created };
       });
-      ctx.logger.info("return requested", { orderId, returnId: created!.id });
-      return created!;
+      ctx.logger.info(answer!.created ? "return requested" : "return request repeated", { orderId, returnId: answer!.return.id });
+      return answer!.return;
     },
 
     async approveReturn(ctx: RequestContext, returnId: string): Promise<Return> {

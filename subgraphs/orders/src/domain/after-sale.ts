@@ -42,6 +42,10 @@ export interface Return {
   items: ReturnItem[];
   createdAt: Date;
   decidedAt: Date | null;
+  /** The customer's key for the request, if they sent one: a retry under it answers with this return. */
+  idempotencyKey: string | null;
+  /** Fingerprint of the lines and reason asked for (with a key): tells a retry from a reuse of the key. */
+  requestHash: string | null;
 }
 
 /** Idempotency keys of the refunds the system asks for itself, one per cause and order. */

@@ -132,6 +132,8 @@ export function fromArchiveDocument(document: string): ArchivedOrder {
         items: (r.items ?? []).map((i) => ({ variantId: i.variantId as string, quantity: i.quantity as number, unitPrice: money(i.unitAmount) })),
         createdAt: instant(r.createdAt as string),
         decidedAt: maybeInstant(r.decidedAt as string | null),
+        idempotencyKey: (r.idempotencyKey as string | null | undefined) ?? null,
+        requestHash: (r.requestHash as string | null | undefined) ?? null,
       })),
     },
   };

@@ -3,6 +3,7 @@ import { DomainError, ErrorCode, badInput } from "#kernel";
 import type { Order } from "./order.js";
 import type { Refund } from "./after-sale.js";
 import { refundRequested, type OutboxMessage } from "./order-events.js";
+import { validIdempotencyKey } from "./idempotency-key.js";
 import type { NewRefund } from "../ports/order-store.js";
 
 /** Largest refund one call may ask for, in minor units (the provider's own charge limit). */
@@ -82,7 +83,5 @@ export function validRefundArguments(args: { amount?: number | null; reason: str
   }
   const reason = args.reason.trim();
   if (reason === "" || reason.length > MAX_REFUND_REASON_LENGTH) throw badInput(`reason must be 1 to ${MAX_REFUND_REASON_LENGTH} characters`, { field: "reason" });
-  const key = args.idempotencyKey;
-  if (key.length < 1 || key.length > 200 || /[\u0000-\u001f]/.test(key)) throw badInput("idempotencyKey must be 1 to 200 printable characters", { field: "idempotencyKey" });
-  return { amount, reason, idempotencyKey: key };
+  return { amount, reason, idempotencyKey: validIdempotencyKey(args.idempotencyKey) };
 }

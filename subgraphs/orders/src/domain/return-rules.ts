@@ -1,7 +1,9 @@
+import { createHash } from "node:crypto";
 import { DomainError, ErrorCode, badInput } from "#kernel";
 import type { Order, OrderItem } from "./order.js";
 import type { Return, ReturnItem } from "./after-sale.js";
 import { isAfterDelivery } from "./order-state-machine.js";
+import { validIdempotencyKey } from "./idempotency-key.js";
 
 export const MAX_RETURN_REASON_LENGTH = 500;
 const DAY_MS = 86_400_000;
@@ -19,8 +21,15 @@ export function returnableUnits(items: readonly OrderItem[], returns: readonly R
   return left;
 }
 
+/** A return request as checked: its lines (each variant once), reason and the customer's key (null: none sent). */
+export interface ReturnRequest {
+  items: { variantId: string; quantity: number }[];
+  reason: string;
+  idempotencyKey: string | null;
+}
+
 /** The customer's arguments, checked before anything is locked: shape and size only. */
-export function validReturnArguments(items: readonly { variantId: string; quantity: number }[], reason: string): { items: { variantId: string; quantity: number }[]; reason: string } {
+export function validReturnArguments(items: readonly { variantId: string; quantity: number }[], reason: string, idempotencyKey: string | null = null): ReturnRequest {
   if (items.length === 0) throw badInput("A return needs at least one item", { field: "items" });
   // An order holds at most a cart's lines; far more lines than that is not a real request.
   if (items.length > 200) throw badInput("A return lists at most 200 items", { field: "items" });
@@ -33,7 +42,38 @@ export function validReturnArguments(items: readonly { variantId: string; quanti
   }
   const trimmed = reason.trim();
   if (trimmed === "" || trimmed.length > MAX_RETURN_REASON_LENGTH) throw badInput(`reason must be 1 to ${MAX_RETURN_REASON_LENGTH} characters`, { field: "reason" });
-  return { items: [...merged].map(([variantId, quantity]) => ({ variantId, quantity })), reason: trimmed };
+  return {
+    items: [...merged].map(([variantId, quantity]) => ({ variantId, quantity })),
+    reason: trimmed,
+    idempotencyKey: idempotencyKey === null ? null : validIdempotencyKey(idempotencyKey),
+  };
+}
+
+/**
+ * What a return asks for, as its key's fingerprint: the lines (in variant order, so the order
+ * they were listed in does not matter) and the reason. A retry asks the same; anything else
+ * under the key is another request.
+ */
+export function returnRequestHash(request: Pick<ReturnRequest, "items" | "reason">): string {
+  const lines = [...request.items].sort((a, b) => (a.variantId < b.variantId ? -1 : a.variantId > b.variantId ? 1 : 0)).map((i) => [i.variantId, i.quantity]);
+  return createHash("sha256").update(JSON.stringify([lines, request.reason])).digest("hex");
+}
+
+/**
+ * The return a key already names on the order, if any: a retry is answered with it whatever
+ * happened since (decided, the window closed, its units no longer returnable); another request
+ * under the key is IDEMPOTENCY_CONFLICT.
+ */
+export function returnOfKey(returns: readonly Return[], request: ReturnRequest, requestHash: string): Return | undefined {
+  if (request.idempotencyKey === null) return undefined;
+  const same = returns.find((r) => r.idempotencyKey === request.idempotencyKey);
+  if (same && same.requestHash !== requestHash) {
+    throw new DomainError(ErrorCode.IDEMPOTENCY_CONFLICT, `Idempotency key ${request.idempotencyKey} already names another return of order ${same.orderId}; use a new key for a new return`, {
+      orderId: same.orderId,
+      returnId: same.id,
+    });
+  }
+  return same;
 }
 
 /**

@@ -113,7 +113,10 @@ export type Mutation = {
    * delivery (RETURN_WINDOW_CLOSED after). Each line names a variant the order bought (NOT_FOUND
    * otherwise) and at most the units delivered and not already in a requested or approved return
    * (QUANTITY_LIMIT_EXCEEDED, extensions.returnable). An order not delivered: ILLEGAL_TRANSITION;
-   * another customer's order: NOT_FOUND. The order becomes RETURN_REQUESTED.
+   * another customer's order: NOT_FOUND. The order becomes RETURN_REQUESTED. Repeating a call with
+   * the same idempotencyKey returns the same return (as it is now, even once decided) and never
+   * creates a second; of concurrent calls with one key (a double click) exactly one creates it.
+   * Reusing a key for other lines or another reason fails with IDEMPOTENCY_CONFLICT.
    */
   requestReturn: Return;
   /** Marks a paid order as shipped (admin). */
@@ -161,6 +164,7 @@ export type MutationRejectReturnArgs = {
 
 
 export type MutationRequestReturnArgs = {
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
   items: Array<ReturnItemInput>;
   orderId: Scalars['ID']['input'];
   reason: Scalars['String']['input'];

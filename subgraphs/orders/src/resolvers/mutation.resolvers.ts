@@ -7,7 +7,7 @@ export const Mutation: MutationResolvers = {
   shipOrder: (_root, { id }, ctx) => ctx.orders.ship(ctx, id),
   deliverOrder: (_root, { id }, ctx) => ctx.orders.deliver(ctx, id),
   refundOrder: (_root, { id, amount, reason, idempotencyKey }, ctx) => ctx.afterSale.refundOrder(ctx, id, { amount, reason, idempotencyKey }),
-  requestReturn: (_root, { orderId, items, reason }, ctx) => ctx.afterSale.requestReturn(ctx, orderId, items, reason),
+  requestReturn: (_root, { orderId, items, reason, idempotencyKey }, ctx) => ctx.afterSale.requestReturn(ctx, orderId, items, reason, idempotencyKey ?? null),
   approveReturn: (_root, { id }, ctx) => ctx.afterSale.approveReturn(ctx, id),
   rejectReturn: (_root, { id, reason }, ctx) => ctx.afterSale.rejectReturn(ctx, id, reason),
 };

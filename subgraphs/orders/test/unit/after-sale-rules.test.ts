@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import type { Order, OrderItem } from "../../src/domain/order.js";
 import type { Refund, Return } from "../../src/domain/after-sale.js";
 import { promiseRefund, validRefundArguments } from "../../src/domain/refund-plan.js";
-import { returnLines, returnRefundAmount, returnableUnits, validReturnArguments } from "../../src/domain/return-rules.js";
+import { returnLines, returnRefundAmount, returnRequestHash, returnableUnits, validReturnArguments } from "../../src/domain/return-rules.js";
 
 const usd = (amount: number) => ({ amount, currency: "USD" });
 const at = new Date("2026-12-01T00:00:00Z");
@@ -35,6 +35,8 @@ const ret = (status: Return["status"], items: [string, number, number][]): Retur
   items: items.map(([variantId, quantity, unit]) => ({ variantId, quantity, unitPrice: usd(unit) })),
   createdAt: at,
   decidedAt: null,
+  idempotencyKey: null,
+  requestHash: null,
 });
 const codeOf = (error: unknown) => (error as { extensions: { code: string } }).extensions.code;
 
@@ -60,6 +62,15 @@ describe("refund and return rules", () => {
     assert.throws(() => validReturnArguments(Array.from({ length: 1000 }, (_, i) => ({ variantId: `v${i}`, quantity: 1 })), "x"), (e) => codeOf(e) === "BAD_USER_INPUT");
     assert.throws(() => validReturnArguments([{ variantId: "a", quantity: 0 }], "x"), (e) => codeOf(e) === "BAD_USER_INPUT");
     assert.throws(() => validReturnArguments([{ variantId: "a", quantity: 1 }], " ".repeat(3)), (e) => codeOf(e) === "BAD_USER_INPUT");
+    for (const key of ["", "k".repeat(201), "a\nb"]) assert.throws(() => validReturnArguments([{ variantId: "a", quantity: 1 }], "x", key), (e) => codeOf(e) === "BAD_USER_INPUT");
+  });
+
+  it("a return's key names its lines and reason: listed in another order it is the same request, other lines or reason another", () => {
+    const hash = (items: { variantId: string; quantity: number }[], reason: string) => returnRequestHash(validReturnArguments(items, reason, "k"));
+    const asked = hash([{ variantId: "a", quantity: 1 }, { variantId: "b", quantity: 2 }], "Too small");
+    assert.equal(hash([{ variantId: "b", quantity: 2 }, { variantId: "a", quantity: 1 }], " Too small"), asked);
+    assert.notEqual(hash([{ variantId: "a", quantity: 1 }, { variantId: "b", quantity: 1 }], "Too small"), asked);
+    assert.notEqual(hash([{ variantId: "a", quantity: 1 }, { variantId: "b", quantity: 2 }], "Too big"), asked);
   });
 
   it("refunds a return's share of discount and tax, the shares of several returns adding up to exactly what was paid for the goods", () => {

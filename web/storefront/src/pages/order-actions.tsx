@@ -55,12 +55,14 @@ export function returnableUnits(items: readonly OrderLine[], returns: AfterSale[
 
 /**
  * A return of delivered units: how many of each line, and why. Lines whose variant left the
- * catalog cannot be named, so they are not offered.
+ * catalog cannot be named, so they are not offered. One key per return asked for: a send
+ * whose answer was lost, retried, is answered with the same return; a new one after success.
  */
 export function RequestReturnAction({ orderId, status, items, afterSale, onChanged }: { orderId: string; status: OrderStatus; items: readonly OrderLine[]; afterSale: AfterSale; onChanged: OrderChanged }) {
   const [units, setUnits] = useState<Record<string, number>>({});
   const [reason, setReason] = useState("");
   const [sent, setSent] = useState(false);
+  const [idempotencyKey, setIdempotencyKey] = useState(() => crypto.randomUUID());
   const request = useMutation(RequestReturnDocument);
   if (!AFTER_DELIVERY.has(status)) return null;
   const left = returnableUnits(items, afterSale.returns);
@@ -75,8 +77,9 @@ export function RequestReturnAction({ orderId, status, items, afterSale, onChang
       aria-labelledby="return-title"
       onSubmit={async (event) => {
         event.preventDefault();
-        const result = await request.run({ orderId, items: chosen, reason: reason.trim() });
+        const result = await request.run({ orderId, items: chosen, reason: reason.trim(), idempotencyKey });
         if (!result) return;
+        setIdempotencyKey(crypto.randomUUID());
         setUnits({});
         setReason("");
         setSent(true);
