@@ -7,7 +7,8 @@
  * Shape of the history: `customers` customers, orders spread evenly over `years` ending at
  * `endAt` in number order (number = time order, as real inserts arrive), one to three lines
  * each. Orders older than 30 days are in a final state (mostly DELIVERED, some CANCELLED,
- * PAYMENT_FAILED, REFUNDED); younger ones are PAID, SHIPPED or DELIVERED.
+ * PAYMENT_FAILED, REFUNDED); younger ones are PAID, SHIPPED or DELIVERED. A CANCELLED order was
+ * cancelled before its charge went through (payment FAILED): nothing was taken, nothing is owed.
  */
 export interface HistoryShape {
   seed: number;
@@ -77,7 +78,7 @@ export const INSERT_HISTORY = `
 export const INSERT_PAYMENTS = `
   INSERT INTO "Payment" (id, "orderId", "userId", status, amount, currency, attempts, "createdAt", "updatedAt", "refundedAt")
   SELECT 'pay_' || substr(o.id, 5), o.id, o.user_id,
-    CASE o.status WHEN 'PAYMENT_FAILED' THEN 'FAILED' WHEN 'REFUNDED' THEN 'REFUNDED' ELSE 'SUCCEEDED' END::"PaymentStatus",
+    CASE o.status WHEN 'PAYMENT_FAILED' THEN 'FAILED' WHEN 'CANCELLED' THEN 'FAILED' WHEN 'REFUNDED' THEN 'REFUNDED' ELSE 'SUCCEEDED' END::"PaymentStatus",
     o.total, 'EUR', 1, o.created, o.created + interval '3 days',
     CASE WHEN o.status = 'REFUNDED' THEN o.created + interval '3 days' END
   FROM o`;

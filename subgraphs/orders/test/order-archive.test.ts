@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { graphql } from "graphql";
-import { createLogger, type Identity, type RequestContext } from "#kernel";
+import { createLogger, newEvent, PaymentEventTypes, type Identity, type PaymentConfirmedPayload, type PaymentRefundedPayload, type RequestContext } from "#kernel";
 import { createPrismaClient, type PrismaClient } from "#kernel/relational";
 import { describeWithRealEngine, engineSuiteTitle, realEngineUrl } from "#kernel/testing";
 import type { DatabaseEngine } from "../../../test/support/test-database.js";
@@ -14,6 +14,7 @@ import { ARCHIVABLE_STATUSES } from "../src/domain/order-archive.js";
 import type { NewOrder } from "../src/ports/order-store.js";
 import { createOrderService } from "../src/domain/order.service.js";
 import { createAfterSaleService } from "../src/domain/after-sale.service.js";
+import { createPaymentOutcomeHandler } from "../src/domain/payment-outcome.handler.js";
 import { createOrdersSchema } from "../src/subgraph.js";
 import { createOrdersContext } from "../src/subgraph-context.js";
 import type { CheckoutService } from "../src/domain/checkout.service.js";
@@ -223,6 +224,43 @@ function defineArchiveSuite(engine: DatabaseEngine, s3Url?: string) {
         assert.equal((await store.findById(changedId))!.statusReason, "changed while archiving");
         assert.equal((await archiveOrders({ ledger, files: f.files }, options)).orders, 0, "a run with nothing left to do archives nothing");
         await assertEachOrderOnce("after the reruns");
+      } finally {
+        await ledger.close();
+      }
+    });
+
+    it("an old cancelled order whose payment was captured after the cancel stays live until that money is back: the late confirmation refunds it, then it is archived", async () => {
+      // The customer cancelled while the charge was in flight; the provider captured it
+      // afterwards, and the PaymentConfirmed has not been applied yet (a lagging consumer, a
+      // broker outage, a dead-lettered delivery). Its payment is SUCCEEDED, nothing refunded.
+      const [late] = (
+        await f.sql.query<{ id: string; userId: string; totalAmount: number; paymentId: string }>(
+          `SELECT o.id, o."userId", o."totalAmount", p.id AS "paymentId" FROM "Order" o JOIN "Payment" p ON p."orderId" = o.id WHERE o.status = 'PAID' AND p.status = 'SUCCEEDED' ORDER BY o.id LIMIT 1`,
+        )
+      ).rows;
+      assert.ok(late);
+      await f.sql.query(`UPDATE "Order" SET status = 'CANCELLED', "createdAt" = "createdAt" - interval '4000 days' WHERE id = $1`, [late.id]);
+      const isLive = async () => Number((await f.sql.query(`SELECT count(*) FROM "Order" WHERE id = $1`, [late.id])).rows[0].count) === 1;
+      const options = { now: new Date(), afterDays: 730, returnWindowDays: 30, batchSize: 100 };
+      const handle = createPaymentOutcomeHandler({ store, reservations: createInMemoryStockReservations({}).port, logger: createLogger("silent") });
+      const ledger = await openPostgresArchiveLedger(f.url);
+      try {
+        await archiveOrders({ ledger, files: f.files }, options);
+        assert.ok(await isLive(), "captured money not given back: the order stays live");
+        const payment = { paymentId: late.paymentId, orderId: late.id, userId: late.userId, amount: late.totalAmount, currency: "EUR" };
+        await handle(newEvent<PaymentConfirmedPayload>(PaymentEventTypes.confirmed, late.id, { ...payment, providerRef: "ch_late", attempts: 1 }));
+        const [refund] = (await store.refundsOf([late.id])).get(late.id) ?? [];
+        assert.deepEqual([refund?.amount.amount, refund?.status, (await store.findById(late.id))!.status], [late.totalAmount, "PENDING", "CANCELLED"], "the late confirmation asks for the whole capture back");
+        await archiveOrders({ ledger, files: f.files }, options);
+        assert.ok(await isLive(), "a refund still being paid keeps it live");
+        // The provider pays the refund: payments records it, orders marks it paid.
+        await f.sql.query(`UPDATE "Payment" SET status = 'REFUNDED', "refundedAt" = now() WHERE id = $1`, [late.paymentId]);
+        await handle(newEvent<PaymentRefundedPayload>(PaymentEventTypes.refunded, late.id, { ...payment, refundId: refund!.id, refundRef: "re_late" }));
+        await archiveOrders({ ledger, files: f.files }, options);
+        assert.ok(!(await isLive()), "settled, money back: archived");
+        const archived = (await store.findById(late.id)) as Order & { archived: { refunds: { status: string }[] } };
+        assert.deepEqual([archived.status, archived.refundedAmount, archived.archived.refunds.map((r) => r.status)], ["CANCELLED", late.totalAmount, ["SUCCEEDED"]]);
+        await assertEachOrderOnce("after the late confirmation");
       } finally {
         await ledger.close();
       }

@@ -36,12 +36,18 @@ const documents = (selected: string) => `
     LEFT JOIN returns ON returns."orderId" = o.id LEFT JOIN payments ON payments."orderId" = o.id
   ORDER BY o.id`;
 
-// Nothing still moving: no refund being paid, no return awaiting a decision, no payment in flight.
+// Nothing still moving: no refund being paid, no return awaiting a decision, no payment in flight,
+// and no money kept for an order that never shipped. A customer may cancel while the charge is
+// in flight; the provider's capture then settles the payment SUCCEEDED before its confirmation
+// reaches the order (which asks for the refund). Archived in between, the order was gone when the
+// confirmation came, so the refund was never asked for. Such an order stays until the refunds
+// it promised cover what its payment took (and, by the first clause, they have been paid).
 const SETTLED = `
   NOT EXISTS (SELECT 1 FROM "Refund" r WHERE r."orderId" = o.id AND r.status = 'PENDING')
   AND NOT EXISTS (SELECT 1 FROM "Return" r WHERE r."orderId" = o.id AND r.status = 'REQUESTED')
   AND NOT EXISTS (SELECT 1 FROM "Payment" p WHERE p."orderId" = o.id AND (p.status = 'PENDING' OR p."leaseUntil" > now()
-    OR EXISTS (SELECT 1 FROM "PaymentRefund" pr WHERE pr."paymentId" = p.id AND pr.status = 'PENDING')))`;
+    OR EXISTS (SELECT 1 FROM "PaymentRefund" pr WHERE pr."paymentId" = p.id AND pr.status = 'PENDING')
+    OR (o.status IN ('CANCELLED', 'PAYMENT_FAILED') AND p.status = 'SUCCEEDED' AND p.amount > o."refundedAmount")))`;
 
 const FINAL = ARCHIVABLE_STATUSES.filter((s) => s !== "DELIVERED" && s !== "PARTIALLY_REFUNDED");
 

@@ -8,7 +8,9 @@ import type { Refund, Return } from "./after-sale.js";
  * file per archive batch, each batch holding orders of one month. What may leave: an order in
  * a final state (PAYMENT_FAILED, CANCELLED, REFUNDED), or delivered (DELIVERED,
  * PARTIALLY_REFUNDED) with its return window closed; never one with a refund still being
- * paid, a return awaiting a decision or a payment in flight. Archived orders are read-only.
+ * paid, a return awaiting a decision or a payment in flight, nor a cancelled or failed order
+ * whose captured payment has not been refunded in full (its late confirmation would find no
+ * order to refund). Archived orders are read-only.
  */
 export const ARCHIVABLE_STATUSES: readonly OrderStatus[] = ["PAYMENT_FAILED", "CANCELLED", "REFUNDED", "DELIVERED", "PARTIALLY_REFUNDED"];
 
