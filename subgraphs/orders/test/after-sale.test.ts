@@ -6,6 +6,7 @@ import type { DatabaseEngine } from "../../../test/support/test-database.js";
 import { startCheckoutHarness, type CheckoutHarness } from "./support/checkout-harness.js";
 import { createOrderService } from "../src/domain/order.service.js";
 import { createAfterSaleService } from "../src/domain/after-sale.service.js";
+import { createPaymentOutcomeHandler } from "../src/domain/payment-outcome.handler.js";
 import type { OrderStore } from "../src/ports/order-store.js";
 
 const codeOf = (error: unknown) => (error as { extensions?: { code?: string } }).extensions?.code;
@@ -77,6 +78,28 @@ function defineAfterSaleSuite(engine: DatabaseEngine): void {
       await h.orders.cancel(as("u-cancel-fails"), paid.order.id);
       await h.afterSale.approveReturn(admin, asked.id);
       assert.equal(h.reservations.available("p1"), stock);
+    });
+
+    it("a cancel after the payment's confirmation sold the hold but failed to commit PAID: CANCELLED and refunded in full, units back once; the redelivered confirmation adds nothing", async () => {
+      const stock = h.reservations.available("p1");
+      await h.addToCart("u-cancel-sold", "p1", 3);
+      const order = await h.checkout.checkout("u-cancel-sold", `key-cancel-sold-${Math.random()}`);
+      const payment = await h.prisma.payment.findFirstOrThrow({ where: { orderId: order.id } });
+      const confirmed = newEvent(PaymentEventTypes.confirmed, order.id, { paymentId: payment.id, orderId: order.id, providerRef: "ch_1", attempts: 1 });
+      // The confirmation commits the hold, then its transaction fails (a crash, the transaction
+      // timeout): the units are sold, the money captured, the order still PENDING until redelivery.
+      const failing: OrderStore = { ...h.store, update: (id, decide, once) => h.store.update(id, async (...args) => (await decide(...args), Promise.reject(new Error("the transaction did not commit"))), once) };
+      await assert.rejects(createPaymentOutcomeHandler({ store: failing, reservations: h.reservations.port, logger })(confirmed), /did not commit/);
+      assert.deepEqual([await statusOf(order.id), h.reservations.statusOf(order.reservationId)], ["PENDING", "COMMITTED"]);
+      const cancelled = await h.orders.cancel(as("u-cancel-sold"), order.id);
+      assert.deepEqual([cancelled.status, cancelled.refundedAmount], ["CANCELLED", 3000]);
+      assert.deepEqual((await refundsOf(order.id)).map((r) => [r.amount.amount, r.status]), [[3000, "PENDING"]]);
+      assert.equal(h.reservations.available("p1"), stock, "the sold units are back");
+      await h.handlePaymentOutcome(confirmed);
+      assert.equal(await statusOf(order.id), "CANCELLED");
+      assert.equal((await refundEvents(order.id)).length, 1, "one refund asked for, however the confirmation arrives");
+      assert.equal((await h.store.findById(order.id))!.refundedAmount, 3000);
+      assert.equal(h.reservations.available("p1"), stock, "and the units came back once");
     });
 
     it("refuses to cancel once shipped with a message saying why, and hides other customers' orders", async () => {

@@ -1,4 +1,4 @@
-import { decodeCursor, encodeCursor, isAdmin, notFound, pageSize, requireAdmin, requireUser, type Identity, type RequestContext } from "#kernel";
+import { decodeCursor, encodeCursor, ErrorCode, isAdmin, notFound, pageSize, requireAdmin, requireUser, type Identity, type RequestContext } from "#kernel";
 import type { Order } from "./order.js";
 import type { ArchiveReadingOrderStore } from "./archive-reading-order-store.js";
 import { transitionTo } from "./order-transition.js";
@@ -26,7 +26,8 @@ export const canSee = (identity: Identity | undefined, order: Order): boolean =>
  * Reading orders and the transitions people ask for: customers cancel their orders until they
  * ship (a PENDING one's stock hold is released before the cancel commits; a PAID one's payment
  * is refunded in full and its sold units are put back by events written with the cancel, so
- * they come back exactly when it commits), admins ship and deliver.
+ * they come back exactly when it commits, and so is a PENDING one whose hold a payment
+ * confirmation already sold), admins ship and deliver.
  */
 export function createOrderService(deps: { store: OrderStore & Partial<Pick<ArchiveReadingOrderStore, "listWithArchive" | "countWithArchive">>; reservations: StockReservations; clock?: () => Date }) {
   const { store, reservations } = deps;
@@ -60,11 +61,12 @@ export function createOrderService(deps: { store: OrderStore & Partial<Pick<Arch
         // decided, then sees CANCELLED (and requests a refund if the money was taken).
         if (onCancel(id, current.status) === "release") {
           const update = transitionTo(current, "CANCELLED", "Cancelled by the customer", at);
-          await reservations.release(current.reservationId);
-          return update;
+          if ((await releaseHold(current.reservationId)) === "released") return update;
+          ctx.logger.warn("cancel found the order's hold sold by a payment confirmation that had not committed; cancelled as a paid order", { orderId: id });
         }
-        // PAID: the money was captured and the units sold. Refund what is left of the capture
-        // (an admin may have refunded part already) and put every unit back, once per order.
+        // PAID, or PENDING with its hold sold: the money was captured and the units sold. Refund
+        // what is left of the capture (an admin may have refunded part already) and put every
+        // unit back, once per order.
         const refund = promiseRefund(current, await reads.refunds(), { idempotencyKey: CANCEL_REFUND_KEY, amount: null, reason: "Order cancelled by the customer" }, at, { quietWhenNothingLeft: true });
         // Announced, not called: units put back before a commit that then failed stayed on
         // sale for an order still PAID (and shipped later), which sold them twice.
@@ -79,6 +81,27 @@ export function createOrderService(deps: { store: OrderStore & Partial<Pick<Arch
     ship: (ctx: RequestContext, id: string) => adminTransition(ctx, id, "SHIPPED"),
     deliver: (ctx: RequestContext, id: string) => adminTransition(ctx, id, "DELIVERED"),
   };
+
+  /**
+   * Gives a PENDING order's stock hold back; "sold" when the inventory had already sold it. Only
+   * a payment's confirmation commits a hold, and it does so before the order's PAID commits in
+   * the same transaction: when that transaction then failed (a crash, a timeout), the order is
+   * still PENDING until the confirmation is delivered again, yet its money was captured and its
+   * units sold. Refusing the cancel there (the inventory's ILLEGAL_TRANSITION) left the customer
+   * a refusal about a reservation for an order they could cancel a moment later; cancelling it
+   * as the paid order it is gives the same end as a cancel just after PAID, and the late
+   * confirmation then finds the cancel's refund under the same key and asks for nothing more.
+   */
+  async function releaseHold(reservationId: string): Promise<"released" | "sold"> {
+    try {
+      await reservations.release(reservationId);
+      return "released";
+    } catch (error) {
+      const extensions = (error as { extensions?: { code?: unknown; from?: unknown } } | null)?.extensions;
+      if (extensions?.code === ErrorCode.ILLEGAL_TRANSITION && extensions.from === "COMMITTED") return "sold";
+      throw error;
+    }
+  }
 
   async function adminTransition(ctx: RequestContext, id: string, to: "SHIPPED" | "DELIVERED"): Promise<Order> {
     requireAdmin(ctx);

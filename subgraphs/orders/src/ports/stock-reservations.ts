@@ -6,7 +6,8 @@
  *   IDEMPOTENCY_CONFLICT (the id holds other items);
  * - commit: turns the hold into a sale; fails with RESERVATION_EXPIRED when an expired hold
  *   can no longer be re-reserved;
- * - release: gives the held units back (a hold that expired stays as it is).
+ * - release: gives the held units back (a hold that expired stays as it is); a committed
+ *   (sold) hold is not undone: ILLEGAL_TRANSITION with extensions.from COMMITTED.
  */
 export interface StockReservations {
   reserve(reservationId: string, items: readonly { variantId: string; quantity: number }[]): Promise<void>;

@@ -6,8 +6,9 @@ type Status = "HELD" | "COMMITTED" | "RELEASED";
 /**
  * The inventory's reservation contract in memory, for tests of the orders service without
  * the inventory subgraph: idempotent per id (IDEMPOTENCY_CONFLICT for the same id with other
- * items; a released id holds its items again), all-or-nothing, OUT_OF_STOCK when short, and
- * RESERVATION_EXPIRED on commit for ids marked expired. Sold units come back through
+ * items; a released id holds its items again), all-or-nothing, OUT_OF_STOCK when short,
+ * RESERVATION_EXPIRED on commit for ids marked expired, and ILLEGAL_TRANSITION (from COMMITTED)
+ * on releasing a sold hold. Sold units come back through
  * `returns` at most once per id, as the inventory applies a StockReturnRequested event.
  */
 export function createInMemoryStockReservations(stock: Record<string, number>) {
@@ -53,6 +54,10 @@ export function createInMemoryStockReservations(stock: Record<string, number>) {
     async release(id) {
       calls.release += 1;
       const reservation = reservations.get(id);
+      // As the inventory: a sale is not undone by a release.
+      if (reservation?.status === "COMMITTED") {
+        throw new DomainError(ErrorCode.ILLEGAL_TRANSITION, `Reservation ${id} is COMMITTED and cannot become RELEASED`, { reservationId: id, from: "COMMITTED", to: "RELEASED" });
+      }
       if (!reservation || reservation.status !== "HELD") return;
       reservation.status = "RELEASED";
       for (const { variantId, quantity } of reservation.items) available.set(variantId, available.get(variantId)! + quantity);
