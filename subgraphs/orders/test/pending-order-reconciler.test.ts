@@ -124,6 +124,24 @@ function defineReconcilerSuite(engine: DatabaseEngine): void {
       assert.equal(paid.length, 1, "PAID is announced once");
     });
 
+    it("reaches a newer order behind a batch of older ones it cannot settle", async () => {
+      // Three old orders nobody can settle yet (payments still charging, one refunded), then one
+      // whose confirmation was lost; a batch of two, as a backlog of a hundred would be.
+      const stuck: Awaited<ReturnType<typeof placeOrder>>[] = [];
+      for (let i = 0; i < 3; i++) stuck.push(await placeOrder(`u-stuck-${i}`));
+      for (const [i, { order, paymentId }] of stuck.entries()) settle(order.id, paymentId, i === 2 ? "REFUNDED" : "PENDING");
+      const lost = await placeOrder("u-behind-the-stuck");
+      settle(lost.order.id, lost.paymentId, "SUCCEEDED");
+      const running = reconciler();
+      for (let pass = 0; pass < 3 && (await statusOf(lost.order.id)) === "PENDING"; pass++) await running.reconcileOnce({ afterMs: AFTER_MS, batchSize: 2 });
+      assert.equal(await statusOf(lost.order.id), "PAID", "the order behind the stuck ones is reconciled");
+      // Once past the newest, it starts again from the oldest: the stuck ones are looked at again.
+      const asksBefore = asked.length;
+      for (let pass = 0; pass < 2; pass++) await running.reconcileOnce({ afterMs: AFTER_MS, batchSize: 2 });
+      assert.ok(asked.slice(asksBefore).some((ids) => ids.includes(stuck[0]!.order.id)), "the oldest is looked at again");
+      await settleLeftovers();
+    });
+
     it("works off a backlog in batches, oldest first", async () => {
       const placed: Awaited<ReturnType<typeof placeOrder>>[] = [];
       for (let i = 0; i < 5; i++) placed.push(await placeOrder(`u-backlog-${i}`));

@@ -49,10 +49,11 @@ export function createPrismaOrderStore(deps: { prisma: PrismaClient; onCommit?: 
     countByUser: (userId) => prisma.order.count({ where: { userId } }),
 
     // One index range ("status", "createdAt") per partition, merged by age.
-    findStalePending: (placedBefore, limit) =>
-      queryDirect<{ id: string; userId: string }>(
+    findStalePending: (placedBefore, limit, after) =>
+      queryDirect<{ id: string; userId: string; createdAt: Date }>(
         prisma,
-        Prisma.sql`SELECT id, "userId" FROM "Order" WHERE status = 'PENDING' AND "createdAt" < ${placedBefore} ORDER BY "createdAt", id LIMIT ${limit}`,
+        Prisma.sql`SELECT id, "userId", "createdAt" FROM "Order" WHERE status = 'PENDING' AND "createdAt" < ${placedBefore}
+          ${after ? Prisma.sql`AND ("createdAt", id) > (${after.createdAt}, ${after.id})` : Prisma.empty} ORDER BY "createdAt", id LIMIT ${limit}`,
       ),
 
     itemsOf: (orderIds) => itemsIn(prisma, orderIds),

@@ -1,5 +1,5 @@
 import { countReconciledOrders, PaymentEventTypes, startNudgedWorker, type DomainEvent, type Logger, type PaymentConfirmedPayload, type PaymentFailedPayload } from "#kernel";
-import type { OrderStore } from "../ports/order-store.js";
+import type { OrderStore, StalePendingCursor } from "../ports/order-store.js";
 import type { OrderPayment, PaymentOutcomes } from "../ports/payment-outcomes.js";
 
 export interface ReconcileSettings {
@@ -41,6 +41,10 @@ export function createPendingOrderReconciler(deps: {
   clock?: () => Date;
 }) {
   const clock = deps.clock ?? (() => new Date());
+  // Where the next pass goes on from. Orders it cannot settle (a payment still being charged
+  // or refunded, none recorded) stay PENDING; always starting from the oldest, a batch of
+  // them would hide every newer order from the reconciler for good.
+  let cursor: StalePendingCursor | undefined;
 
   async function applyOutcome(order: { id: string; userId: string }, payment: OrderPayment): Promise<void> {
     const base = { paymentId: payment.paymentId, orderId: order.id, attempts: payment.attempts, userId: order.userId, amount: payment.amount, currency: payment.currency };
@@ -52,10 +56,16 @@ export function createPendingOrderReconciler(deps: {
   }
 
   return {
-    /** One pass over up to `batchSize` of the oldest stale PENDING orders. */
+    /**
+     * One pass over up to `batchSize` stale PENDING orders, oldest first from where the last
+     * pass stopped; after the newest, the next pass starts again from the oldest.
+     */
     async reconcileOnce(settings: Pick<ReconcileSettings, "afterMs" | "batchSize">): Promise<ReconcilePass> {
       const pass: ReconcilePass = { examined: 0, applied: 0, paymentPending: 0, noPayment: 0, unresolved: 0 };
-      const stale = await deps.store.findStalePending(new Date(clock().getTime() - settings.afterMs), settings.batchSize ?? 100);
+      const batchSize = settings.batchSize ?? 100;
+      const stale = await deps.store.findStalePending(new Date(clock().getTime() - settings.afterMs), batchSize, cursor);
+      const last = stale.at(-1);
+      cursor = stale.length < batchSize || !last ? undefined : { id: last.id, createdAt: last.createdAt };
       if (stale.length === 0) return pass;
       const payments = await deps.payments.ofOrders(stale.map((order) => order.id));
       for (const order of stale) {

@@ -103,10 +103,11 @@ export interface OrderStore {
   findReturn(id: string): Promise<Return | null>;
   findRefund(id: string): Promise<Refund | null>;
   /**
-   * Orders still PENDING that were placed before `placedBefore`, oldest first: their payment
-   * outcome should have arrived long ago (what the pending-order reconciler looks at).
+   * Orders still PENDING that were placed before `placedBefore`, oldest first and, given
+   * `after`, past that one: their payment outcome should have arrived long ago (what the
+   * pending-order reconciler looks at).
    */
-  findStalePending(placedBefore: Date, limit: number): Promise<{ id: string; userId: string }[]>;
+  findStalePending(placedBefore: Date, limit: number, after?: StalePendingCursor): Promise<StalePendingOrder[]>;
   /** Writes the order, its lines, first status, payment, events and cart removal at once. */
   place(order: NewOrder): Promise<void>;
   /** Returns the order after the update; null when the event was already applied (`once`). */
@@ -116,3 +117,12 @@ export interface OrderStore {
     once?: { consumer: string; event: DomainEvent },
   ): Promise<Order | null>;
 }
+
+/** An order the reconciler looks at, with the place it has in the oldest-first scan. */
+export interface StalePendingOrder {
+  id: string;
+  userId: string;
+  createdAt: Date;
+}
+
+export type StalePendingCursor = Pick<StalePendingOrder, "id" | "createdAt">;
