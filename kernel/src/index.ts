@@ -23,6 +23,7 @@ export * from "./graphql/subgraph-server.js";
 export * from "./graphql/text-input-guard-plugin.js";
 export * from "./graphql/selected-fields.js";
 export * from "./text/well-formed-text.js";
+export * from "./text/human-text.js";
 export * from "./events/event-bus.js";
 export * from "./events/new-event.js";
 export * from "./events/embedded-event-bus.js";

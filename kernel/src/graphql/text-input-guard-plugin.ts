@@ -11,6 +11,14 @@ const MESSAGE = "Text input must not contain NUL characters or unpaired UTF-16 s
  * accepts either, and each would otherwise travel to a driver and come back as a database
  * error: one check here keeps every subgraph's resolvers from having to remember it.
  *
+ * Invisible and format characters (a zero-width space, a bidi override) are not refused here,
+ * on purpose: this guard sees every string, and some strings are not text a person reads. A
+ * password must keep working whatever it holds (one set before a rule cannot be refused at
+ * logIn), a search query pasted from a web page carries soft hyphens and zero-width spaces that
+ * only make it match less, and tokens, cursors and keys are opaque. Text that is stored and
+ * shown to others is checked field by field with the kernel's singleLineText and
+ * multiLineText, which also know whether a field may take line breaks.
+ *
  * HTTP 200 on purpose: the gateway's data source turns a non-2xx subgraph answer into an
  * uncoded error (which clients would see as INTERNAL_SERVER_ERROR), while the errors of a
  * 200 answer reach the client with their code.

@@ -1,4 +1,4 @@
-import { badInput, hasControlCharacter, isStorableText } from "#kernel";
+import { badInput, hasInvisibleOrControlCharacter, isStorableText, optionalSingleLineText, singleLineText } from "#kernel";
 import type { AddressFields } from "./user.js";
 
 /**
@@ -13,13 +13,14 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 export const emailKey = (email: string): string => email.trim().normalize("NFKC").toLowerCase();
 
 /**
- * An address as typed, trimmed. Control characters and unpaired surrogates are refused
- * outright: the loose pattern lets them through, and a stored NUL or line break turns up
- * later in mail headers, logs and database errors.
+ * An address as typed, trimmed. Control, invisible and format characters and unpaired
+ * surrogates are refused outright: the loose pattern lets them through, a stored NUL or line
+ * break turns up later in mail headers, logs and database errors, and a zero-width space makes
+ * a second account for an address that reads the same.
  */
 export function validEmail(email: string): string {
   const trimmed = email.trim();
-  if (trimmed.length > 254 || hasControlCharacter(trimmed) || !isStorableText(trimmed) || !EMAIL.test(trimmed)) {
+  if (trimmed.length > 254 || hasInvisibleOrControlCharacter(trimmed) || !isStorableText(trimmed) || !EMAIL.test(trimmed)) {
     throw badInput("Give a valid email address", { field: "email" });
   }
   return trimmed;
@@ -32,19 +33,9 @@ export function validPassword(password: string): string {
   return password;
 }
 
-function text(field: string, value: string, max: number): string {
-  const trimmed = value.trim();
-  if (trimmed.length === 0) throw badInput(`${field} must not be empty`, { field });
-  if (trimmed.length > max) throw badInput(`${field} may have at most ${max} characters`, { field });
-  // Names and address lines end up on labels and in emails: one line of printable text.
-  if (hasControlCharacter(trimmed) || !isStorableText(trimmed)) throw badInput(`${field} must not contain control characters`, { field });
-  return trimmed;
-}
-
-function optionalText(field: string, value: string | null | undefined, max: number): string | null {
-  if (value === null || value === undefined || value.trim() === "") return null;
-  return text(field, value, max);
-}
+// Names and address lines end up on labels and in emails: one line of visible text.
+const text = (field: string, value: string, max: number): string => singleLineText(field, value, { max });
+const optionalText = (field: string, value: string | null | undefined, max: number): string | null => optionalSingleLineText(field, value, { max });
 
 export const validName = (name: string) => text("name", name, 100);
 

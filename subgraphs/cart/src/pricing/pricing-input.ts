@@ -1,4 +1,4 @@
-import { badInput, hasControlCharacter, isStorableText } from "#kernel";
+import { badInput, singleLineText } from "#kernel";
 import { COUPON_CODE_PATTERN } from "./coupon.js";
 import { normaliseCategory, normaliseRegion } from "./tax-rate.js";
 import type { Coupon, CouponType, ShippingMethod, TaxRate } from "./pricing-types.js";
@@ -11,13 +11,7 @@ export const MAX_AMOUNT = 100_000_000;
 const MAX_DAYS = 365;
 const MAX_COUNTRIES = 250;
 
-function text(field: string, value: string, max: number): string {
-  const trimmed = value.trim();
-  if (trimmed.length === 0) throw badInput(`${field} must not be empty`, { field });
-  if (trimmed.length > max) throw badInput(`${field} may have at most ${max} characters`, { field });
-  if (hasControlCharacter(trimmed) || !isStorableText(trimmed)) throw badInput(`${field} must not contain control characters`, { field });
-  return trimmed;
-}
+const text = (field: string, value: string, max: number): string => singleLineText(field, value, { max });
 
 function whole(field: string, value: number, min: number, max: number): number {
   if (!Number.isInteger(value) || value < min || value > max) throw badInput(`${field} must be a whole number from ${min} to ${max}`, { field });

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { DomainError, ErrorCode, notFound, requireAdmin, requireUser, type RequestContext } from "#kernel";
+import { DomainError, ErrorCode, notFound, requireAdmin, requireUser, singleLineText, type RequestContext } from "#kernel";
 import type { Order } from "./order.js";
 import { refundRestockId, returnRefundKey, returnRestockId, type Refund, type Return } from "./after-sale.js";
 import { afterSaleStatus, isRefundable } from "./order-state-machine.js";
@@ -149,8 +149,7 @@ export function createAfterSaleService(deps: { store: OrderStore; returnWindowDa
 
     async rejectReturn(ctx: RequestContext, returnId: string, reason: string): Promise<Return> {
       requireAdmin(ctx);
-      const trimmed = reason.trim();
-      if (trimmed === "" || trimmed.length > 500) throw new DomainError(ErrorCode.BAD_USER_INPUT, "reason must be 1 to 500 characters", { field: "reason" });
+      const trimmed = singleLineText("reason", reason, { max: 500 });
       const found = await store.findReturn(returnId);
       if (!found) throw notFound("Return", returnId);
       await store.update(found.orderId, async (order, reads) => {

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { DomainError, ErrorCode, badInput } from "#kernel";
+import { DomainError, ErrorCode, badInput, singleLineText } from "#kernel";
 import type { Order } from "./order.js";
 import type { Refund } from "./after-sale.js";
 import { refundRequested, type OutboxMessage } from "./order-events.js";
@@ -81,7 +81,6 @@ export function validRefundArguments(args: { amount?: number | null; reason: str
   if (amount !== null && (!Number.isSafeInteger(amount) || amount <= 0 || amount > MAX_REFUND_AMOUNT)) {
     throw badInput(`amount must be a whole number of minor units from 1 to ${MAX_REFUND_AMOUNT}`, { field: "amount" });
   }
-  const reason = args.reason.trim();
-  if (reason === "" || reason.length > MAX_REFUND_REASON_LENGTH) throw badInput(`reason must be 1 to ${MAX_REFUND_REASON_LENGTH} characters`, { field: "reason" });
+  const reason = singleLineText("reason", args.reason, { max: MAX_REFUND_REASON_LENGTH });
   return { amount, reason, idempotencyKey: validIdempotencyKey(args.idempotencyKey) };
 }

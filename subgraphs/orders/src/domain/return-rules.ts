@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { DomainError, ErrorCode, badInput } from "#kernel";
+import { DomainError, ErrorCode, badInput, singleLineText } from "#kernel";
 import type { Order, OrderItem } from "./order.js";
 import type { Return, ReturnItem } from "./after-sale.js";
 import { isAfterDelivery } from "./order-state-machine.js";
@@ -40,8 +40,7 @@ export function validReturnArguments(items: readonly { variantId: string; quanti
     if (merged.has(variantId)) throw badInput(`Variant ${variantId} is listed twice`, { field: "items", variantId });
     merged.set(variantId, quantity);
   }
-  const trimmed = reason.trim();
-  if (trimmed === "" || trimmed.length > MAX_RETURN_REASON_LENGTH) throw badInput(`reason must be 1 to ${MAX_RETURN_REASON_LENGTH} characters`, { field: "reason" });
+  const trimmed = singleLineText("reason", reason, { max: MAX_RETURN_REASON_LENGTH });
   return {
     items: [...merged].map(([variantId, quantity]) => ({ variantId, quantity })),
     reason: trimmed,

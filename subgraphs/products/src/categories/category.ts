@@ -1,4 +1,4 @@
-import { badInput } from "#kernel";
+import { badInput, singleLineText } from "#kernel";
 
 /** A node of the category tree. `slug` is lowercase and unique; a root has no parent. */
 export interface Category {
@@ -20,11 +20,7 @@ export function validSlug(slug: string): string {
   return normal;
 }
 
-export function validCategoryName(name: string): string {
-  const trimmed = name.trim();
-  if (trimmed.length === 0 || trimmed.length > 100 || /[\u0000-\u001f]/.test(trimmed)) throw badInput("A category name is 1 to 100 characters, no control characters", { field: "name" });
-  return trimmed;
-}
+export const validCategoryName = (name: string): string => singleLineText("name", name, { max: 100 });
 
 /** The tree as read at once: parent and children lookups without another read. */
 export class CategoryTree {

@@ -1,4 +1,4 @@
-import { badInput, unitPrice, type Money } from "#kernel";
+import { badInput, singleLineText, unitPrice, type Money } from "#kernel";
 import type { ProductImage, ProductOption, ProductVariant, SelectedOption } from "./product.js";
 import { validImages, validSku } from "./product.validation.js";
 
@@ -26,17 +26,8 @@ export interface ProductVariantInput {
   images?: ProductImage[] | null;
 }
 
-/** Control characters and lone surrogates: text a shopper could not read or a client could not encode. */
-const UNREADABLE = /[\p{Cc}\p{Cs}]/u;
-
-function label(field: string, value: string, max: number): string {
-  // Length first: a 100 KB value is refused without scanning it.
-  if (value.length > max * 4) throw badInput(`${field} must have 1-${max} characters`, { field });
-  const trimmed = value.trim().replace(/\s+/g, " ");
-  if (trimmed.length === 0 || trimmed.length > max) throw badInput(`${field} must have 1-${max} characters`, { field });
-  if (UNREADABLE.test(trimmed)) throw badInput(`${field} must be readable text`, { field });
-  return trimmed;
-}
+/** One line of visible text with its runs of spaces made one, so "Dark  blue" and "Dark blue" are one value. */
+const label = (field: string, value: string, max: number): string => singleLineText(field, value, { max }).replace(/\s+/g, " ");
 
 const sameText = (a: string, b: string) => a.localeCompare(b, "en", { sensitivity: "accent" }) === 0;
 

@@ -1,4 +1,4 @@
-import { badInput, unitPrice } from "#kernel";
+import { badInput, multiLineText, singleLineText, unitPrice } from "#kernel";
 import type { ProductChanges, ProductImage } from "./product.js";
 
 const SKU = /^[A-Z0-9][A-Z0-9-]{2,39}$/;
@@ -12,17 +12,16 @@ export function validSku(sku: string): string {
   return value;
 }
 
-function text(field: string, value: string, max: number): string {
-  const trimmed = value.trim();
-  if (trimmed.length === 0 || trimmed.length > max) throw badInput(`${field} must have 1-${max} characters`, { field });
-  return trimmed;
-}
+const text = (field: string, value: string, max: number): string => singleLineText(field, value, { max });
+
+/** Alt text may be empty (a decorative picture); otherwise one line of visible text. */
+export const validAlt = (alt: string): string => (alt.trim() === "" ? "" : singleLineText("alt", alt, { max: 200 }));
 
 /** Checks and normalises pictures: blob paths or absolute http(s) URLs, at most 20. */
 export function validImages(list: ProductImage[]): ProductImage[] {
   if (list.length > 20) throw badInput("A product has at most 20 images", { field: "images" });
   return list.map((image) => {
-    const alt = image.alt.trim().slice(0, 200);
+    const alt = validAlt(image.alt);
     // A blob path is stored as is and served through the image CDN, so moving the CDN is a
     // configuration change rather than a data migration.
     if (BLOB_PATH.test(image.url) && image.url.length <= 300 && !image.url.split("/").includes("..")) return { url: image.url, alt };
@@ -65,7 +64,7 @@ export interface ProductChangesInput {
 export function validChanges(input: ProductChangesInput, currentCurrency: string): ProductChanges {
   const changes: ProductChanges = {};
   if (input.name != null) changes.name = text("name", input.name, 200);
-  if (input.description != null) changes.description = text("description", input.description, 5000);
+  if (input.description != null) changes.description = multiLineText("description", input.description, { max: 5000 });
   if (input.priceAmount != null) changes.price = unitPrice(input.priceAmount, input.currency ?? currentCurrency);
   if (input.category != null) {
     const category = input.category.trim().toLowerCase();

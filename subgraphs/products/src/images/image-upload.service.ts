@@ -12,6 +12,7 @@ import {
 } from "#kernel";
 import type { Product } from "../domain/product.js";
 import type { ProductService } from "../domain/product.service.js";
+import { validAlt } from "../domain/product.validation.js";
 import { FILE_EXTENSIONS, formatOfContentType, sniffImageFormat, UPLOAD_CONTENT_TYPES, type UploadFormat } from "./image-formats.js";
 import { decodeImage } from "./image-decoding.js";
 import { contentHashOf, originalKey } from "./image-renditions.js";
@@ -93,8 +94,12 @@ export function createImageUploadService(deps: {
     },
 
     async attachProductImage(productId: string, uploadId: string, altText: string): Promise<Product> {
-      const alt = altText.trim();
-      if (alt.length > 200) throw refused("INVALID_ALT", "alt has at most 200 characters", { field: "alt" });
+      let alt: string;
+      try {
+        alt = validAlt(altText);
+      } catch (error) {
+        throw refused("INVALID_ALT", (error as Error).message, { field: "alt" });
+      }
       const stored = UPLOAD_ID.test(uploadId) ? await kv.get(intentKey(uploadId)) : null;
       const intent = stored ? (JSON.parse(stored) as UploadIntent) : undefined;
       // Another product's upload is as unknown here as an expired one.
