@@ -24,6 +24,7 @@ export * from "./graphql/text-input-guard-plugin.js";
 export * from "./graphql/selected-fields.js";
 export * from "./text/well-formed-text.js";
 export * from "./text/human-text.js";
+export * from "./text/address-region.js";
 export * from "./events/event-bus.js";
 export * from "./events/new-event.js";
 export * from "./events/embedded-event-bus.js";

@@ -17,7 +17,7 @@ import { RawGraphQLSocket } from "../support/raw-graphql-websocket.js";
 
 const op = Object.fromEntries(readGoldenOperations().map(({ name, query }) => [name, query]));
 const RATE_LIMITED_FORM = /^Too many (.+); retry in (\d+) s$/;
-const ADDRESS = { recipientName: "Error Reader", line1: "1 Main Street", city: "Springfield", postalCode: "62701", country: "US" };
+const ADDRESS = { recipientName: "Error Reader", line1: "1 Main Street", city: "Springfield", region: "IL", postalCode: "62701", country: "US" };
 
 type Refusal = NonNullable<GraphQLResponse["errors"]>[number];
 

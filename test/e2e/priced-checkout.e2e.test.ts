@@ -94,7 +94,7 @@ describeOnEngines("a priced purchase: address, shipping, tax and a coupon", (eng
     await call("AddToCart", { productId: P1, quantity: 1 });
     const again = await sg.query(op.ApplyCoupon!, { code: "SPRING10" }, token);
     assert.deepEqual([codeOf(again), again.errors?.[0]?.extensions?.reason], ["COUPON_INVALID", "CUSTOMER_LIMIT_REACHED"]);
-    const address = { recipientName: "Pat Buyer", line1: "1 Main Street", city: "Springfield", postalCode: "62701", country: "US" };
+    const address = { recipientName: "Pat Buyer", line1: "1 Main Street", city: "Springfield", region: "IL", postalCode: "62701", country: "US" };
     const withCoupon = await sg.query(op.Checkout!, { idempotencyKey: randomUUID(), shippingAddress: address, shippingMethodId: "shp_standard", couponCode: "spring10" }, token);
     assert.equal(withCoupon.errors?.[0]?.extensions?.reason, "CUSTOMER_LIMIT_REACHED");
     const priced = await sg.query(`mutation { checkout(idempotencyKey: "x", shippingMethodId: "shp_standard", total: 1) { id } }`, {}, token);

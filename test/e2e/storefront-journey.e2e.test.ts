@@ -55,7 +55,7 @@ describe("storefront journey through the gateway", () => {
     assert.equal(cart.cart.totalQuantity, 1);
     assert.equal(cart.cart.subtotal.amount, cart.cart.items[0].unitPrice.amount);
     const { shippingMethods } = await call("ShippingMethods", { countryCode: "US" });
-    const address = { recipientName: "Journey Customer", line1: "1 Main Street", city: "Springfield", postalCode: "62701", country: "US" };
+    const address = { recipientName: "Journey Customer", line1: "1 Main Street", city: "Springfield", region: "IL", postalCode: "62701", country: "US" };
     const { checkout } = await call("Checkout", { idempotencyKey: "journey-1", shippingAddress: address, shippingMethodId: shippingMethods[0].id });
     assert.equal(checkout.status, "PENDING");
 

@@ -30,7 +30,7 @@ import {
 
 // A US address and the demo store's free standard shipping: the totals are not the point here.
 const DESTINATION = {
-  shippingAddress: { recipientName: "Client Test", line1: "1 Main Street", city: "Springfield", postalCode: "62701", country: "US" },
+  shippingAddress: { recipientName: "Client Test", line1: "1 Main Street", city: "Springfield", region: "IL", postalCode: "62701", country: "US" },
   shippingMethodId: "shp_standard",
 };
 

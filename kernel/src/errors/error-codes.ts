@@ -18,6 +18,11 @@ export const ErrorCode = {
   IDEMPOTENCY_CONFLICT: "IDEMPOTENCY_CONFLICT",
   /** A coupon that does not apply (extensions.reason says why: EXPIRED, USAGE_LIMIT_REACHED...). */
   COUPON_INVALID: "COUPON_INVALID",
+  /**
+   * A saved address no longer passes the address rules (a region stored before regions were
+   * checked): extensions.addressId and field name it; fix it with updateAddress and try again.
+   */
+  ADDRESS_NEEDS_UPDATE: "ADDRESS_NEEDS_UPDATE",
   /** The shipping method does not ship to the address's country or in the cart's currency. */
   SHIPPING_UNAVAILABLE: "SHIPPING_UNAVAILABLE",
   ILLEGAL_TRANSITION: "ILLEGAL_TRANSITION",

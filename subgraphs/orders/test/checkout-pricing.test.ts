@@ -61,6 +61,36 @@ function definePricingSuite(engine: DatabaseEngine): void {
       assert.equal(order.shippingAddress?.region, "NY");
     });
 
+    it("taxes a US address by its state however the state is spelled, refuses one it cannot tell, and asks for a saved one it cannot tell to be fixed", async () => {
+      await h.addToCart("rita", "p1", 1);
+      const typed = (key: string, region: string | undefined) => checkoutRequest(key, { shippingAddress: { ...TEST_ADDRESS, region } });
+      for (const region of ["I L", "Illinoise", "US", "ZZ", undefined, " "]) {
+        await assert.rejects(h.checkout.checkout("rita", typed(`rita-${region}`, region)), (e: any) => {
+          assert.deepEqual([codeOf(e), e.extensions?.field], ["BAD_USER_INPUT", "region"], JSON.stringify(region));
+          assert.match(e.message, /region must be a US state, district or territory: its ISO 3166-2 code such as IL/);
+          return true;
+        });
+      }
+      h.saveAddress("rita", "adr_odd", { ...TEST_ADDRESS, region: "IL\u200b", line2: null, phone: null });
+      await assert.rejects(h.checkout.checkout("rita", { idempotencyKey: "rita-saved", shippingAddressId: "adr_odd", shippingMethodId: express }), (e: any) => {
+        assert.deepEqual([codeOf(e), e.extensions?.addressId, e.extensions?.field], ["ADDRESS_NEEDS_UPDATE", "adr_odd", "region"]);
+        assert.match(e.message, /updateAddress/);
+        return true;
+      });
+      assert.equal(await h.prisma.order.count({ where: { userId: "rita" } }), 0, "nothing was placed");
+
+      for (const [key, region] of [["rita-name", "Illinois"], ["rita-fullwidth", "\uff29\uff2c"], ["rita-iso", "us-il"]] as const) {
+        if (key !== "rita-name") await h.addToCart("rita", "p1", 1);
+        const order = await h.checkout.checkout("rita", typed(key, region));
+        assert.equal(order.taxTotal.amount, 100, `${region}: Illinois' 10 % on 1000`);
+        assert.equal(order.shippingAddress?.region, "IL", "the order keeps the state's code");
+      }
+      h.saveAddress("rita", "adr_named", { ...TEST_ADDRESS, region: "illinois", line2: null, phone: null });
+      await h.addToCart("rita", "p1", 1);
+      const saved = await h.checkout.checkout("rita", { idempotencyKey: "rita-named", shippingAddressId: "adr_named", shippingMethodId: express });
+      assert.deepEqual([saved.taxTotal.amount, saved.shippingAddress?.region], [100, "IL"], "a saved state name is read as its code");
+    });
+
     it("refuses bad destinations and hostile arguments with coded errors, writing nothing", async () => {
       await h.addToCart("vic", "p1", 1);
       const attempts: [Parameters<CheckoutHarness["checkout"]["checkout"]>[1], string][] = [

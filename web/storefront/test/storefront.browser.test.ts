@@ -138,6 +138,7 @@ test('a customer buys a product end to end on the supergraph as npm start runs i
   await page.getByLabel('Full name').fill('Browser Buyer');
   await page.getByLabel('Street and number').fill('1 Main Street');
   await page.getByLabel('City').fill('Springfield');
+  await page.getByLabel('State or province').fill('IL');
   await page.getByLabel('Postal code').fill('12345');
   await shot('address');
   await page.getByRole('button', { name: 'Use this address' }).click();

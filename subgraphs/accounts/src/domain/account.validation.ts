@@ -1,4 +1,4 @@
-import { badInput, hasInvisibleOrControlCharacter, isStorableText, optionalSingleLineText, singleLineText } from "#kernel";
+import { badInput, hasInvisibleOrControlCharacter, isStorableText, optionalSingleLineText, regionOf, singleLineText } from "#kernel";
 import type { AddressFields } from "./user.js";
 
 /**
@@ -58,26 +58,30 @@ const REQUIRED: Record<keyof Pick<AddressFields, "recipientName" | "line1" | "ci
 };
 const OPTIONAL: Record<keyof Pick<AddressFields, "line2" | "region" | "phone">, number> = { line2: 200, region: 100, phone: 32 };
 
-function validCountry(country: string): string {
+export function validCountry(country: string): string {
   const code = country.trim().toUpperCase();
   if (!/^[A-Z]{2}$/.test(code)) throw badInput("country must be an ISO 3166-1 alpha-2 code such as DE", { field: "country" });
   return code;
 }
 
+/** A whole address; the region as regionOf decides it for the country (a US or Canadian one needs its subdivision's code). */
 export function validAddress(input: AddressInput): AddressFields {
-  return {
-    recipientName: text("recipientName", input.recipientName, REQUIRED.recipientName),
-    line1: text("line1", input.line1, REQUIRED.line1),
-    line2: optionalText("line2", input.line2, OPTIONAL.line2),
-    city: text("city", input.city, REQUIRED.city),
-    region: optionalText("region", input.region, OPTIONAL.region),
-    postalCode: text("postalCode", input.postalCode, REQUIRED.postalCode),
-    country: validCountry(input.country),
-    phone: optionalText("phone", input.phone, OPTIONAL.phone),
-  };
+  const recipientName = text("recipientName", input.recipientName, REQUIRED.recipientName);
+  const line1 = text("line1", input.line1, REQUIRED.line1);
+  const line2 = optionalText("line2", input.line2, OPTIONAL.line2);
+  const city = text("city", input.city, REQUIRED.city);
+  const country = validCountry(input.country);
+  const region = regionOf(country, input.region);
+  const postalCode = text("postalCode", input.postalCode, REQUIRED.postalCode);
+  const phone = optionalText("phone", input.phone, OPTIONAL.phone);
+  return { recipientName, line1, line2, city, region, postalCode, country, phone };
 }
 
-/** Only the fields present change; null is refused for required fields and clears optional ones. */
+/**
+ * Only the fields present change; null is refused for required fields and clears optional ones.
+ * The region is checked here as text only: whether it names a subdivision depends on the
+ * address's country, which the caller knows (see regionOf).
+ */
 export function validAddressChanges(input: Partial<Record<keyof AddressInput, string | null>>): Partial<AddressFields> {
   const changes: Partial<AddressFields> = {};
   for (const [field, max] of Object.entries(REQUIRED) as [keyof typeof REQUIRED, number][]) {

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { badInput, notFound } from "#kernel";
+import { badInput, notFound, regionOf } from "#kernel";
 import type { Address } from "./user.js";
 import { validAddress, validAddressChanges, type AddressInput } from "./account.validation.js";
 import type { UserStore } from "../ports/user-store.js";
@@ -30,6 +30,12 @@ export function createAddressService(deps: { store: UserStore; clock?: () => Dat
 
     async update(userId: string, addressId: string, input: Parameters<typeof validAddressChanges>[0]): Promise<Address> {
       const changes = validAddressChanges(input);
+      if (changes.country !== undefined || changes.region !== undefined) {
+        // The region's rule is the country's: judged on the address as it will be.
+        const current = (await store.listAddresses([userId])).get(userId)?.find((address) => address.id === addressId);
+        if (!current) throw notFound("Address", addressId);
+        changes.region = regionOf(changes.country ?? current.country, changes.region !== undefined ? changes.region : current.region);
+      }
       const updated = await store.updateAddress(userId, addressId, changes, clock());
       if (!updated) throw notFound("Address", addressId);
       return updated;

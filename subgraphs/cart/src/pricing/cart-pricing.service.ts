@@ -1,4 +1,4 @@
-import { DomainError, ErrorCode, notFound, badInput } from "#kernel";
+import { DomainError, ErrorCode, notFound, badInput, checkSavedAddress, regionOf } from "#kernel";
 import { cartCurrency, type PricedCart } from "../domain/cart.js";
 import { computeOrderTotals, type OrderTotals } from "./order-totals.js";
 import { couponInvalid, couponProblem, normaliseCouponCode, type CouponProblem } from "./coupon.js";
@@ -108,8 +108,15 @@ export function createCartPricingService(deps: { store: PricingStore; clock?: ()
 
 export type CartPricingService = ReturnType<typeof createCartPricingService>;
 
-/** A destination from a country code (and region) typed by a client. */
-export const destinationOf = (countryCode: string, region: string | null | undefined): Destination => ({
-  country: validCountryCode(countryCode),
-  region: normaliseRegion(region),
-});
+/** A destination from a country code (and region) typed by a client: the region as an address would need it (regionOf). */
+export function destinationOf(countryCode: string, region: string | null | undefined): Destination {
+  const country = validCountryCode(countryCode);
+  return { country, region: normaliseRegion(regionOf(country, region)) };
+}
+
+/**
+ * The destination of a saved address, held to today's address rules: a region saved before
+ * they were is ADDRESS_NEEDS_UPDATE (as checkout answers it), never a guess at its tax.
+ */
+export const savedDestinationOf = (addressId: string, address: { country: string; region?: string | null }): Destination =>
+  checkSavedAddress(addressId, () => ({ country: address.country, region: normaliseRegion(regionOf(address.country, address.region)) }));

@@ -1,4 +1,4 @@
-import { badInput, singleLineText } from "#kernel";
+import { badInput, regionOf, singleLineText } from "#kernel";
 import { COUPON_CODE_PATTERN } from "./coupon.js";
 import { normaliseCategory, normaliseRegion } from "./tax-rate.js";
 import type { Coupon, CouponType, ShippingMethod, TaxRate } from "./pricing-types.js";
@@ -67,11 +67,13 @@ export function validShippingMethod(input: ShippingMethodInput): Omit<ShippingMe
   };
 }
 
+/** A tax rate; its region as an address names it (a subdivision code in the US and Canada), or none for the whole country. */
 export function validTaxRate(input: { countryCode: string; region?: string | null; category?: string | null; rateBasisPoints: number }): TaxRate {
-  const region = input.region === null || input.region === undefined || input.region.trim() === "" ? null : normaliseRegion(text("region", input.region, 100));
+  const countryCode = validCountryCode(input.countryCode);
+  const region = normaliseRegion(regionOf(countryCode, input.region, { optional: true }));
   const category = input.category === null || input.category === undefined || input.category.trim() === "" ? null : normaliseCategory(text("category", input.category, 100));
   return {
-    countryCode: validCountryCode(input.countryCode),
+    countryCode,
     region,
     category,
     rateBasisPoints: whole("rateBasisPoints", input.rateBasisPoints, 0, 10_000),

@@ -1,3 +1,4 @@
+import { regionKey } from "#kernel";
 import type { Destination, TaxRate } from "./pricing-types.js";
 
 /**
@@ -21,10 +22,14 @@ export function taxRateFor(rates: readonly TaxRate[], destination: Destination, 
   return match?.rateBasisPoints ?? 0;
 }
 
-/** Regions compare trimmed and upper case ("ca" is "CA"); empty means none. */
+/**
+ * Regions compare as regionKey spells them (NFKC, one space, upper case: "ca" and "ｃａ" are
+ * "CA"); empty means none. Where tax is set per region (US, CA) rates and destinations hold
+ * subdivision codes already (regionOf), so no other spelling reaches this.
+ */
 export const normaliseRegion = (region: string | null | undefined): string | null => {
-  const trimmed = region?.trim().toUpperCase() ?? "";
-  return trimmed === "" ? null : trimmed;
+  const key = region === null || region === undefined ? "" : regionKey(region);
+  return key === "" ? null : key;
 };
 
 /** Categories are the catalog's lowercase slugs; empty means none. */

@@ -1,7 +1,6 @@
 import { badInput, notFound, requireAdmin, requireUser } from "#kernel";
 import { cartOwnerOf, isGuestOwner } from "../domain/cart-owner.js";
-import { destinationOf } from "../pricing/cart-pricing.service.js";
-import { normaliseRegion } from "../pricing/tax-rate.js";
+import { destinationOf, savedDestinationOf } from "../pricing/cart-pricing.service.js";
 import type { CartContext } from "../subgraph-context.js";
 import type { PricedCart } from "../domain/cart.js";
 import type { Destination } from "../pricing/pricing-types.js";
@@ -60,7 +59,7 @@ export const cartPricing: Pick<CartResolvers, "couponCode" | "estimate"> = {
       const userId = requireUser(ctx).userId;
       const address = shippingAddressId.length <= 100 ? await ctx.addresses.savedAddress(userId, shippingAddressId) : null;
       if (!address) throw notFound("Address", shippingAddressId.slice(0, 100));
-      destination = { country: address.country, region: normaliseRegion(address.region) };
+      destination = savedDestinationOf(shippingAddressId, address);
     } else {
       if (region != null && region.length > 100) throw badInput("region may have at most 100 characters", { field: "region" });
       destination = destinationOf(countryCode!, region);

@@ -17,6 +17,8 @@ const ADDRESS_FIELDS = [
   { name: "recipientName", label: "Full name", autocomplete: "name", required: true },
   { name: "line1", label: "Street and number", autocomplete: "address-line1", required: true },
   { name: "city", label: "City", autocomplete: "address-level2", required: true },
+  // Required by the server for the US and Canada (a state or province code such as IL, or its name): tax is set per state.
+  { name: "region", label: "State or province", autocomplete: "address-level1", required: false },
   { name: "postalCode", label: "Postal code", autocomplete: "postal-code", required: true },
   { name: "country", label: "Country code (2 letters)", autocomplete: "country", required: true },
 ] as const;
@@ -31,7 +33,7 @@ export function CheckoutPage() {
   const [me, reloadMe] = useQuery(MeDocument, {});
   const [cart] = useQuery(CartDocument, {});
   const [idempotencyKey] = useState(() => crypto.randomUUID());
-  const [address, setAddress] = useState<AddressForm>({ recipientName: "", line1: "", city: "", postalCode: "", country: "US" });
+  const [address, setAddress] = useState<AddressForm>({ recipientName: "", line1: "", city: "", region: "", postalCode: "", country: "US" });
   const addAddress = useMutation(AddAddressDocument);
 
   return (

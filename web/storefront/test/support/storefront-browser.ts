@@ -67,7 +67,7 @@ export async function placeOrder(customer: Customer, productId: string, quantity
   const { shippingMethods } = await client.request(ShippingMethodsDocument, { countryCode: 'US' });
   const { checkout } = await client.request(CheckoutDocument, {
     idempotencyKey: randomUUID(),
-    shippingAddress: { recipientName: 'Browser Customer', line1: '1 Main Street', city: 'Springfield', postalCode: '62701', country: 'US' },
+    shippingAddress: { recipientName: 'Browser Customer', line1: '1 Main Street', city: 'Springfield', region: 'IL', postalCode: '62701', country: 'US' },
     shippingMethodId: shippingMethods[0]!.id,
   });
   await waitFor(`order ${checkout.id} is ${status}`, async () => (await client.request(OrderDetailsDocument, { id: checkout.id })).order?.status === status, { timeoutMs: WAIT_MS, intervalMs: 100 });

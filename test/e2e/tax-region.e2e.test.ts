@@ -1,0 +1,73 @@
+// Sales tax cannot be dodged by how a region is spelled, through the gateway: with 10 % set for
+// Illinois, a US address taxes the same whether its state is IL, Illinois or full-width ＩＬ,
+// and an address whose state cannot be told (I L, none at all) is refused before anything is
+// written. The rule itself is proven on regionOf in kernel/test/address-region.test.ts.
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { after, before, describe, it } from "node:test";
+import { createPrismaClient, type PrismaClient } from "#kernel/relational";
+import { startCheckoutSupergraph, type CheckoutSupergraph } from "../../subgraphs/orders/test/support/start-checkout-supergraph.js";
+import { codeOf, customer, dataOf, restock } from "../../subgraphs/orders/test/support/storefront-operations.js";
+
+const P1 = "prod_0000012";
+const ADDRESS = { recipientName: "Tax Payer", line1: "1 Main Street", city: "Springfield", postalCode: "62701", country: "US" };
+const Q = {
+  setTaxRate: `mutation($country: String!, $region: String) { setTaxRate(countryCode: $country, region: $region, rateBasisPoints: 1000) { countryCode region } }`,
+  estimate: `query($region: String) { cart { subtotal { amount } estimate(countryCode: "US", region: $region) { taxTotal { amount } } } }`,
+  checkout: `mutation($key: String!, $address: AddressInput!) { checkout(idempotencyKey: $key, shippingAddress: $address, shippingMethodId: "shp_standard") { id subtotal { amount } taxTotal { amount } shippingAddress { region } } }`,
+  addAddress: `mutation($input: AddressInput!) { addAddress(input: $input) { id region } }`,
+  signUp: `mutation($input: SignUpInput!) { signUp(input: $input) { accessToken } }`,
+  addresses: `{ me { addresses { id region } } }`,
+};
+const tenPercent = (amount: number) => Math.floor((2 * amount * 1000 + 10_000) / 20_000);
+
+describe("tax regions, through the gateway", { timeout: 120_000 }, () => {
+  let sg: CheckoutSupergraph;
+  let db: PrismaClient;
+  let admin: string;
+
+  before(async () => {
+    sg = await startCheckoutSupergraph();
+    db = createPrismaClient(sg.databaseUrl, { poolSize: 2 });
+    admin = await sg.token("tax-admin", ["admin"]);
+    await restock(sg, [P1]);
+    assert.deepEqual(dataOf(await sg.query(Q.setTaxRate, { country: "US", region: "Illinois" }, admin)).setTaxRate, { countryCode: "US", region: "IL" });
+  });
+  after(async () => {
+    await db?.$disconnect();
+    await sg?.close();
+  });
+
+  it("refuses a US state it cannot tell, or none, at checkout, in an estimate, in the address book and for a tax rate, writing nothing", async () => {
+    const buyer = await customer(sg);
+    await buyer.add(P1, 1);
+    for (const region of ["I L", "Ill", "XX", null]) {
+      const placed = await sg.query(Q.checkout, { key: randomUUID(), address: { ...ADDRESS, region } }, buyer.token);
+      assert.deepEqual([codeOf(placed), placed.errors?.[0]?.extensions?.field], ["BAD_USER_INPUT", "region"], JSON.stringify(placed));
+      assert.match(placed.errors![0]!.message, /ISO 3166-2 code such as IL, or its name such as Illinois/);
+      assert.equal(codeOf(await sg.query(Q.estimate, { region }, buyer.token)), "BAD_USER_INPUT", `estimate ${region}`);
+      assert.equal(codeOf(await sg.query(Q.setTaxRate, { country: "US", region: region ?? "Illinoi" }, admin)), "BAD_USER_INPUT", `setTaxRate ${region}`);
+    }
+    assert.equal(await db.order.count({ where: { userId: buyer.userId } }), 0, "no order placed");
+    assert.deepEqual((await db.taxRate.findMany({ where: { countryCode: "US" } })).map((rate) => rate.region), ["IL"], "no other rate stored");
+
+    const token = dataOf(await sg.query(Q.signUp, { input: { email: `tax-${randomUUID().slice(0, 8)}@example.com`, password: "correct horse battery", name: "Tax Payer" } })).signUp.accessToken;
+    for (const region of ["I L", null]) assert.equal(codeOf(await sg.query(Q.addAddress, { input: { ...ADDRESS, region } }, token)), "BAD_USER_INPUT");
+    assert.equal(codeOf(await sg.query(Q.addAddress, { input: { ...ADDRESS, region: "Ontario", country: "CA" } }, token)), undefined, "a Canadian province");
+    assert.equal(codeOf(await sg.query(Q.addAddress, { input: { ...ADDRESS, region: "Ontario" } }, token)), "BAD_USER_INPUT", "not a US state");
+    assert.deepEqual(dataOf(await sg.query(Q.addresses, {}, token)).me.addresses.map((a: { region: string }) => a.region), ["ON"]);
+  });
+
+  it("taxes Illinois the same however its name is spelled, and keeps the state's code with the order", async () => {
+    for (const region of ["IL", "Illinois", "\uff29\uff2c", "us-il"]) {
+      const buyer = await customer(sg);
+      await buyer.add(P1, 1);
+      const { cart } = dataOf(await sg.query(Q.estimate, { region }, buyer.token));
+      const tax = tenPercent(cart.subtotal.amount);
+      assert.ok(tax > 0);
+      assert.equal(cart.estimate.taxTotal.amount, tax, `estimate for ${JSON.stringify(region)}`);
+      const placed = dataOf(await sg.query(Q.checkout, { key: randomUUID(), address: { ...ADDRESS, region } }, buyer.token)).checkout;
+      assert.deepEqual([placed.taxTotal.amount, placed.shippingAddress.region], [tax, "IL"], `checkout for ${JSON.stringify(region)}`);
+    }
+  });
+});
