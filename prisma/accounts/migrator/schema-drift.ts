@@ -23,6 +23,8 @@ interface DmmfField {
   nativeType?: [string, string[]] | null;
   relationFromFields?: string[];
   relationToFields?: string[];
+  /** The field's `///` comment. */
+  documentation?: string;
 }
 
 interface DmmfModel {
@@ -57,6 +59,7 @@ interface LiveColumn {
   COLUMN_NAME: string;
   IS_NULLABLE: "YES" | "NO";
   COLUMN_TYPE: string;
+  COLLATION_NAME: string | null;
 }
 interface LiveIndexColumn {
   TABLE_NAME: string;
@@ -94,6 +97,13 @@ function expectedColumnType(field: DmmfField, datamodel: Datamodel): string | un
   return DEFAULT_COLUMN_TYPES[field.type];
 }
 
+/**
+ * Prisma has no attribute for a column's collation, so the schema says it in the field's
+ * comment: a text column "Compared exactly" must have a binary collation. Only such columns
+ * are checked; the others keep the table's default (not compared, see README.md).
+ */
+const comparedExactly = (field: DmmfField) => /\bCompared exactly\b/.test(field.documentation ?? "");
+
 /** Type names compare case-insensitively; enum values do not. */
 const columnTypeKey = (type: string) => type.replace(/^[a-z]+/i, (name) => name.toLowerCase());
 
@@ -104,7 +114,7 @@ export async function findSchemaDrift(url: string, schemaPath = ACCOUNTS_SCHEMA_
   const datamodel = readDatamodel(schemaPath);
   const { columns, indexColumns, foreignKeys } = await withMysqlConnection(url, async (connection) => ({
     columns: (await connection.query(
-      "SELECT TABLE_NAME, COLUMN_NAME, IS_NULLABLE, COLUMN_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME, ORDINAL_POSITION",
+      "SELECT TABLE_NAME, COLUMN_NAME, IS_NULLABLE, COLUMN_TYPE, COLLATION_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME, ORDINAL_POSITION",
     )) as LiveColumn[],
     indexColumns: (await connection.query(
       "SELECT TABLE_NAME, INDEX_NAME, NON_UNIQUE, COLUMN_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX",
@@ -152,6 +162,9 @@ export async function findSchemaDrift(url: string, schemaPath = ACCOUNTS_SCHEMA_
       if (nullable === field.isRequired) problems.push(`column ${table}.${name} is ${nullable ? "nullable" : "NOT NULL"} but the schema says ${field.isRequired ? "required" : "optional"}`);
       const expected = expectedColumnType(field, datamodel);
       if (expected && columnTypeKey(live.COLUMN_TYPE) !== columnTypeKey(expected)) problems.push(`column ${table}.${name} is ${live.COLUMN_TYPE}, the schema expects ${expected}`);
+      if (comparedExactly(field) && !live.COLLATION_NAME?.endsWith("_bin")) {
+        problems.push(`column ${table}.${name} compares with ${live.COLLATION_NAME ?? "no collation"}, the schema expects a binary (_bin) collation`);
+      }
     }
     const known = new Set(scalarFields.map((f) => f.dbName ?? f.name));
     for (const name of liveColumns.keys()) if (!known.has(name)) problems.push(`column ${table}.${name} is not in the schema`);

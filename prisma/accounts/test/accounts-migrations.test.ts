@@ -83,6 +83,40 @@ describeWithRealEngine({ suite: "Accounts migrations and drift check", engine: "
       assert.ok((await findSchemaDrift(url)).includes("table Address (model Address) is missing"));
     });
 
+    it("compares email keys exactly on a fresh database and on one migrated before, keeping its accounts", async () => {
+      const EXACT = "20261206090000_email_key_compared_exactly";
+      const dir = join(scratch, "before-exact");
+      cpSync(MIGRATIONS_DIR, dir, { recursive: true });
+      rmSync(join(dir, EXACT), { recursive: true });
+      const existing = await fresh(false);
+      await deployMigrations(existing, dir);
+      const insert = (id: string, key: string) =>
+        withMysqlConnection(existing, (c) => c.query("INSERT INTO `User` (id, email, emailKey, name, passwordHash, updatedAt) VALUES (?, ?, ?, 'X', 'scrypt$h', NOW(3))", [id, key, key]));
+      const found = async (url: string, key: string) =>
+        withMysqlConnection(url, async (c) => ((await c.query("SELECT id FROM `User` WHERE emailKey = ?", [key])) as { id: string }[]).map((row) => row.id));
+      await insert("usr_jose", "jose@example.com");
+      assert.deepEqual(await found(existing, "jos\u00e9@example.com"), ["usr_jose"], "before: the collation folds the accent");
+      assert.deepEqual(await found(existing, "jo\u200bse@example.com"), ["usr_jose"], "before: the collation skips the zero-width space");
+
+      assert.deepEqual((await deployMigrations(existing)).applied, [EXACT]);
+      for (const url of [existing, await fresh()]) {
+        const [column] = await withMysqlConnection(url, (c) => c.query("SELECT COLLATION_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'User' AND COLUMN_NAME = 'emailKey'"));
+        assert.equal((column as { COLLATION_NAME: string }).COLLATION_NAME, "utf8mb4_bin");
+        assert.deepEqual(await findSchemaDrift(url), []);
+      }
+      assert.deepEqual(await found(existing, "jose@example.com"), ["usr_jose"], "the account is still found by its own key");
+      assert.deepEqual(await found(existing, "jos\u00e9@example.com"), []);
+      assert.deepEqual(await found(existing, "jo\u200bse@example.com"), []);
+      await insert("usr_jose_accent", "jos\u00e9@example.com");
+      assert.deepEqual(await found(existing, "jos\u00e9@example.com"), ["usr_jose_accent"]);
+    });
+
+    it("reports an email key column whose collation folds accents", async () => {
+      const url = await fresh();
+      await withMysqlConnection(url, (c) => c.query("ALTER TABLE `User` MODIFY `emailKey` VARCHAR(254) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci NOT NULL"));
+      assert.deepEqual(await findSchemaDrift(url), ["column User.emailKey compares with utf8mb4_unicode_ci, the schema expects a binary (_bin) collation"]);
+    });
+
     it("refuses to deploy when an applied migration file was edited afterwards", async () => {
       const url = await fresh();
       const dir = join(scratch, "edited");

@@ -959,7 +959,9 @@ export type $UserPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs =
      */
     email: string
     /**
-     * Lower-cased, trimmed email: uniqueness is case-insensitive whatever the collation.
+     * Lower-cased, trimmed, NFKC email: uniqueness is case-insensitive whatever the collation.
+     * Compared exactly: collation utf8mb4_bin (Prisma cannot declare a collation; the
+     * migration sets it and the drift check holds it), never one that folds accents.
      */
     emailKey: string
     name: string

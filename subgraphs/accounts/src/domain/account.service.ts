@@ -103,10 +103,12 @@ export function createAccountService(deps: AccountServiceDependencies) {
     },
 
     async logIn(email: string, password: string, clientAddress?: string): Promise<Session> {
-      const attempt = { account: emailKey(email), address: clientAddress };
+      // The format is judged as at sign-up: an address no account can have is the client's
+      // mistake (BAD_USER_INPUT), and never a key of its own for the throttle to count apart.
+      const attempt = { account: emailKey(validEmail(email)), address: clientAddress };
       const decision = await throttle.check(attempt);
       if (!decision.allowed) throw throttled(decision.retryAfterSeconds);
-      const found = attempt.account.length <= 254 ? await store.findCredentials(attempt.account) : null;
+      const found = await store.findCredentials(attempt.account);
       // Hash something even for an unknown email, so timing does not tell them apart.
       const matches = (await verifyPassword(password, found?.passwordHash ?? (await decoy()))) && found !== null && password.length <= 128;
       if (!matches) {

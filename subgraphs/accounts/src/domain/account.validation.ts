@@ -9,7 +9,13 @@ import type { AddressFields } from "./user.js";
 // Deliberately loose: the only real check of an address is mail reaching it.
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
-/** The key uniqueness is judged on: trimmed and lower-cased, so Ann@X.com equals ann@x.com. */
+/**
+ * The key uniqueness, log-in and the per-account throttles are judged on: trimmed,
+ * NFKC-normalised and lower-cased, so Ann@X.com equals ann@x.com. Nothing else is folded:
+ * jose@ and josé@ are two addresses, and every store compares keys exactly (the MySQL
+ * column has a binary collation), so the account a key finds is the one it names, and a
+ * throttle counting one key counts every attempt on that account.
+ */
 export const emailKey = (email: string): string => email.trim().normalize("NFKC").toLowerCase();
 
 /**

@@ -67,6 +67,20 @@ export function defineUserStoreContract(engine: string, create: () => Promise<Us
       assert.equal((await store.findCredentials(key))?.user.id, (created[0] as PromiseFulfilledResult<{ id: string }>).value.id);
     });
 
+    it("compares email keys exactly: keys apart only by an accent or an invisible character are separate accounts", async () => {
+      const local = `jose-${randomUUID().slice(0, 8)}`;
+      const plain = `${local}@example.test`;
+      const accented = `${local.replace("jose", "jos\u00e9")}@example.test`;
+      const zeroWidth = `${local.replace("jose", "jo\u200bse")}@example.test`;
+      const jose = await user({ email: plain, emailKey: plain });
+      assert.equal(await store.findCredentials(accented), null, "josé@ does not find jose@");
+      assert.equal(await store.findCredentials(zeroWidth), null, "a zero-width variant does not find jose@");
+      assert.equal(await store.findCredentials(`${local.replace("jose", "JOSE")}@example.test`), null, "the store folds nothing, not even case");
+      const jose2 = await user({ email: accented, emailKey: accented });
+      assert.equal((await store.findCredentials(plain))?.user.id, jose.id);
+      assert.equal((await store.findCredentials(accented))?.user.id, jose2.id);
+    });
+
     it("makes the first address the default and keeps later ones out of it unless asked", async () => {
       const ann = await user();
       const first = await store.addAddress(ann.id, { ...fields(), id: id("adr"), createdAt: at(1) }, false);

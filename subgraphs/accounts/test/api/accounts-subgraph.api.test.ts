@@ -2,11 +2,15 @@ import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import type { Identity } from "#kernel";
+import { describeWithRealEngine } from "#kernel/testing";
 import type { RunningAccounts } from "../../src/accounts-subgraph.js";
-import { startAccounts } from "../support/start-accounts.js";
+import { PrismaUserStore } from "../../src/adapters/prisma-user-store.js";
+import { createMysqlTestDatabase } from "../support/mysql-test-database.js";
+import { startAccounts, type GraphQLAnswer } from "../support/start-accounts.js";
 
 const SIGN_UP = `mutation ($input: SignUpInput!) { signUp(input: $input) { accessToken user { id } } }`;
 const LOG_IN = `mutation ($email: String!, $password: String!) { logIn(email: $email, password: $password) { user { id } } }`;
+const codeOf = (answer: GraphQLAnswer) => answer.errors?.[0]?.extensions?.code;
 
 describe("accounts subgraph API", () => {
   let subject: Awaited<ReturnType<typeof startAccounts>>;
@@ -109,5 +113,39 @@ describe("accounts subgraph API with RS256 tokens", () => {
     const header = JSON.parse(Buffer.from(result.data!.signUp.accessToken.split(".")[0], "base64url").toString());
     const { keys } = (await (await fetch(accounts.jwksUrl!)).json()) as { keys: { kid: string }[] };
     assert.deepEqual(header, { alg: "RS256", kid: keys[0]!.kid });
+  });
+});
+
+describeWithRealEngine({ suite: "accounts subgraph API, email keys", engine: "mysql", variable: "MYSQL_URL" }, (baseUrl) => {
+  describe("accounts subgraph API on MySQL: one email key, one account", { timeout: 60_000 }, () => {
+    let database: Awaited<ReturnType<typeof createMysqlTestDatabase>>;
+    let subject: Awaited<ReturnType<typeof startAccounts>>;
+    before(async () => {
+      database = await createMysqlTestDatabase(baseUrl);
+      subject = await startAccounts({}, { store: await PrismaUserStore.connect(database.url) });
+    });
+    after(async () => {
+      await subject?.close();
+      await database?.drop();
+    });
+
+    it("keeps jose@ and josé@ as two accounts whose failed log-ins never count against each other, and refuses a zero-width variant", async () => {
+      const { call } = subject;
+      const jose = await call(SIGN_UP, { input: { email: "jose@example.com", password: "password-jose", name: "Jose" } });
+      const josé = await call(SIGN_UP, { input: { email: "jos\u00e9@example.com", password: "password-jos\u00e9", name: "Jos\u00e9" } });
+      assert.equal(jose.errors, undefined, JSON.stringify(jose.errors));
+      assert.equal(josé.errors, undefined, JSON.stringify(josé.errors));
+      assert.notEqual(josé.data!.signUp.user.id, jose.data!.signUp.user.id);
+      // Jose's password typed with josé@ is a failure on josé's account, not a way into jose's.
+      assert.equal(codeOf(await call(LOG_IN, { email: "JOS\u00c9@example.com", password: "password-jose" })), "UNAUTHENTICATED");
+      for (let i = 0; i < 4; i++) assert.equal(codeOf(await call(LOG_IN, { email: "jos\u00e9@example.com", password: `guess-${i}-pw` })), "UNAUTHENTICATED");
+      assert.equal(codeOf(await call(LOG_IN, { email: "jos\u00e9@example.com", password: "password-jos\u00e9" })), "RATE_LIMITED");
+      const mine = await call(LOG_IN, { email: "jose@example.com", password: "password-jose" });
+      assert.equal(mine.data?.logIn.user.id, jose.data!.signUp.user.id, JSON.stringify(mine.errors));
+      for (const variant of ["jo\u200bse@example.com", "jose\u200c@example.com", "\u202ejose@example.com"]) {
+        assert.equal(codeOf(await call(SIGN_UP, { input: { email: variant, password: "password-x1", name: "X" } })), "BAD_USER_INPUT", JSON.stringify(variant));
+        assert.equal(codeOf(await call(LOG_IN, { email: variant, password: "password-jose" })), "BAD_USER_INPUT", JSON.stringify(variant));
+      }
+    });
   });
 });

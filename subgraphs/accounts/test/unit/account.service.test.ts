@@ -75,6 +75,20 @@ describe("account service: sign-up and log-in", () => {
     assert.equal((await service.signUp({ email: "rocket🚀@example.com", password: "password-1", name: "Ünïcödé 🚀" })).user.name, "Ünïcödé 🚀");
   });
 
+  it("refuses an email holding an invisible format character (zero-width, bidi override, line separator) at sign-up and log-in, with BAD_USER_INPUT", async () => {
+    const { store, service } = await setup();
+    await service.signUp({ email: "jose@example.com", password: "password-jose", name: "Jose" });
+    for (const email of ["jo\u200bse@example.com", "jose\u200d@example.com", "\u202ejose@example.com", "jo\ufeffse@example.com", "jo\u00adse@example.com", "jose\u2028@example.com", "jose\u2029@example.com"]) {
+      const signUp = await failure(service.signUp({ email, password: "password-1", name: "Mallory" }));
+      assert.deepEqual([signUp.code, signUp.extensions.field], [ErrorCode.BAD_USER_INPUT, "email"], JSON.stringify(email));
+      assert.equal(await store.findCredentials(email.toLowerCase()), null, JSON.stringify(email));
+      const logIn = await failure(service.logIn(email, "password-jose"));
+      assert.deepEqual([logIn.code, logIn.extensions.field], [ErrorCode.BAD_USER_INPUT, "email"], JSON.stringify(email));
+    }
+    const malformed = await failure(service.logIn("not-an-email", "password-jose"));
+    assert.equal(malformed.code, ErrorCode.BAD_USER_INPUT);
+  });
+
   it("logs in with any letter case of the email, and fails alike for a wrong password and an unknown email", async () => {
     const { service } = await setup();
     const { user } = await service.signUp({ email: "cid@example.com", password: "password-cid", name: "Cid" });
