@@ -16,7 +16,8 @@ const ROUNDS = Number(args.rounds);
 const policy = createRequestPolicy({
   limits: { maxDepth: 12, maxAliases: 30, maxCost: 5000, maxFieldRepeats: 20, maxTokens: 1000, maxBatchSize: 10 },
   rateLimit: createCallerRateLimiter({ pointsPerMinute: 1e9 }),
-  budgets: createOperationBudgets({ auth: 1e9, checkout: 1e9, search: 1e9, views: 1e9 }),
+  networkRateLimit: createCallerRateLimiter({ pointsPerMinute: 1e9 }),
+  budgets: createOperationBudgets({ auth: 1e9, checkout: 1e9, search: 1e9, views: 1e9 }, { networkMultiple: 1 }),
   persisted: loadPersistedOperations(undefined, false),
 });
 
@@ -45,7 +46,7 @@ for (const [name, build] of cases) {
     const requests = build();
     const started = performance.now();
     try {
-      await policy.admit(requests, "bench", "http-post");
+      await policy.admit(requests, { key: "ip:bench", network: "ip:bench" }, "http-post");
       verdict = "admitted";
     } catch (error) {
       if (!(error instanceof PolicyRefusal)) throw error;

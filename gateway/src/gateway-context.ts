@@ -1,11 +1,12 @@
 import type { Identity } from "#kernel";
+import type { Caller } from "./rate-limit/caller.js";
 
 /** Per-request state of the gateway: who calls, and the request id forwarded to subgraphs. */
 export interface GatewayContext {
   requestId: string;
   identity?: Identity;
-  /** The rate-limit key: the user when signed in, else the client address. */
-  callerKey: string;
+  /** Whom the rate limits charge: the user when signed in, else the client network; and that network. */
+  caller: Caller;
   /** The client's address, forwarded so subgraphs can throttle per address (logins). */
   clientAddress?: string;
   /** The anonymous cart named by a valid `X-Cart-Token` (its hash), forwarded signed. */

@@ -27,6 +27,7 @@ import { authenticate, authorizationHeader } from "./auth/authenticate-request.j
 import { guestCartIdOfRequest, InvalidCartTokenError } from "./auth/guest-cart-header.js";
 import { createCallerRateLimiter } from "./rate-limit/caller-rate-limiter.js";
 import { clientAddress } from "./http/client-address.js";
+import { callerOf } from "./rate-limit/caller.js";
 import { createExplorerHandler } from "./explorer/index.js";
 import { createStorefrontHandler } from "./storefront/index.js";
 import { createOperationBudgets } from "./security/operation-budgets.js";
@@ -94,6 +95,11 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
 
   const verify = accessTokenVerifierFor(config);
   const rateLimit = createCallerRateLimiter({ pointsPerMinute: config.gateway.rateLimitPerMinute, redis: deps.redis });
+  const networkRateLimit = createCallerRateLimiter({
+    pointsPerMinute: config.gateway.rateLimitPerMinute * config.gateway.rateLimitNetworkMultiple,
+    redis: deps.redis,
+    keyPrefix: "rl:gateway:network",
+  });
   const explorer = createExplorerHandler();
   const storefront = createStorefrontHandler();
   const feed = createOrderStatusFeed(deps.bus, logger);
@@ -102,7 +108,8 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
   const policy = createRequestPolicy({
     limits,
     rateLimit,
-    budgets: createOperationBudgets(config.gateway.budgets, deps.redis),
+    networkRateLimit,
+    budgets: createOperationBudgets(config.gateway.budgets, { redis: deps.redis, networkMultiple: config.gateway.rateLimitNetworkMultiple }),
     persisted: loadPersistedOperations(config.gateway.persistedOperationsPath, config.gateway.persistedOperationsOnly),
     pageDefaults: pageDefaultsOf(gateway.schema),
   });
@@ -112,7 +119,7 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
       const requests = (Array.isArray(body) ? body : [body]) as OperationRequest[];
       const transport = req.method === "GET" ? "http-get" : "http-post";
       try {
-        await policy.admit(requests, (req as AuthenticatedRequest).gatewayContext.callerKey, transport);
+        await policy.admit(requests, (req as AuthenticatedRequest).gatewayContext.caller, transport);
         return undefined;
       } catch (error) {
         if (!(error instanceof PolicyRefusal)) throw error;
@@ -142,16 +149,18 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
       if (!(error instanceof InvalidCartTokenError)) throw error;
       return sendGraphQLError(res, 400, ErrorCode.BAD_USER_INPUT, error.message, {}, { header: "X-Cart-Token" });
     }
-    // The caller's budget is charged per operation by the request policy. A guest is keyed by
-    // address like any anonymous caller, never by its cart token: minting tokens buys no budget.
-    const caller = identity ? `user:${identity.userId}` : `ip:${clientAddress(req, config.gateway.trustProxy)}`;
+    // The caller's budgets are charged per operation by the request policy. A guest is keyed by
+    // address like any anonymous caller, never by its cart token: minting tokens buys no budget;
+    // nor do access tokens, for what they buy is capped per network (see Caller).
+    const address = clientAddress(req, config.gateway.trustProxy);
+    const caller = callerOf(identity, address);
     // A client that goes away before its answer stops the subgraph calls it is waiting on:
     // nobody reads what they would bring back.
     const gone = new AbortController();
     res.once("close", () => {
       if (!res.writableFinished) gone.abort();
     });
-    (req as AuthenticatedRequest).gatewayContext = { requestId, identity, callerKey: caller, clientAddress: clientAddress(req, config.gateway.trustProxy), guestCartId, signal: gone.signal };
+    (req as AuthenticatedRequest).gatewayContext = { requestId, identity, caller, clientAddress: address, guestCartId, signal: gone.signal };
     res.setHeader("x-request-id", requestId);
     await graphql(req, res);
   }

@@ -4,12 +4,14 @@ import { createRequestPolicy, PolicyRefusal, type OperationLimits } from "../src
 import type { CallerRateLimiter } from "../src/rate-limit/caller-rate-limiter.js";
 import type { PersistedOperationCheck } from "../src/security/persisted-operations.js";
 
+const CALLER = { key: "user:caller", network: "ip:192.0.2.1" };
 const limits: OperationLimits = { maxDepth: 12, maxAliases: 30, maxCost: 5_000, maxFieldRepeats: 10, maxTokens: 2_000, maxBatchSize: 5 };
 
 function policy() {
   return createRequestPolicy({
     limits,
     rateLimit: (async () => ({ allowed: true, retryAfterSeconds: 0 })) as unknown as CallerRateLimiter,
+    networkRateLimit: (async () => ({ allowed: true, retryAfterSeconds: 0 })) as unknown as CallerRateLimiter,
     budgets: { charge: async () => undefined },
     persisted: (() => ({ ok: true })) as unknown as PersistedOperationCheck,
   });
@@ -28,12 +30,12 @@ describe("request policy: a query text parsed once", () => {
   it("admits a repeated text with the same document, measured for each request's own variables", async () => {
     const gate = policy();
     const query = `query Page($first: Int) { products(first: $first) { edges { node { id } } } }`;
-    const [a] = await gate.admit([{ query, variables: { first: 5 } }], "caller", "http-post");
-    const [b] = await gate.admit([{ query, variables: { first: 50 } }], "caller", "http-post");
+    const [a] = await gate.admit([{ query, variables: { first: 5 } }], CALLER, "http-post");
+    const [b] = await gate.admit([{ query, variables: { first: 50 } }], CALLER, "http-post");
     assert.equal(a!.document, b!.document, "parsed once");
     assert.deepEqual(b!.variables, { first: 50 });
     assert.equal(gate.parsedKept().texts, 1);
-    const costly = await refusal(gate.admit([{ query, variables: { first: 100_000 } }], "caller", "http-post"));
+    const costly = await refusal(gate.admit([{ query, variables: { first: 100_000 } }], CALLER, "http-post"));
     assert.equal(costly.code, "QUERY_TOO_COMPLEX", "the cost is measured with this request's variables");
   });
 
@@ -43,9 +45,9 @@ describe("request policy: a query text parsed once", () => {
     const tooLong = `{ ${Array.from({ length: 2_100 }, (_, i) => `f${i}`).join(" ")} }`;
     const broken = `{ search(query: "lamp") { totalCount }`;
     for (let round = 0; round < 3; round++) {
-      assert.equal((await refusal(gate.admit([{ query: unstorable }], "caller", "http-post"))).code, "BAD_USER_INPUT");
-      assert.equal((await refusal(gate.admit([{ query: tooLong }], "caller", "http-post"))).code, "QUERY_TOO_COMPLEX");
-      assert.equal((await refusal(gate.admit([{ query: broken }], "caller", "http-post"))).code, "GRAPHQL_PARSE_FAILED");
+      assert.equal((await refusal(gate.admit([{ query: unstorable }], CALLER, "http-post"))).code, "BAD_USER_INPUT");
+      assert.equal((await refusal(gate.admit([{ query: tooLong }], CALLER, "http-post"))).code, "QUERY_TOO_COMPLEX");
+      assert.equal((await refusal(gate.admit([{ query: broken }], CALLER, "http-post"))).code, "GRAPHQL_PARSE_FAILED");
     }
     assert.deepEqual(gate.parsedKept(), { texts: 0, characters: 0 });
   });
@@ -53,24 +55,24 @@ describe("request policy: a query text parsed once", () => {
   it("still applies every per-request check to a text it knows: operation name, transport, limits", async () => {
     const gate = policy();
     const query = `query A { products(first: 1) { edges { node { id } } } } mutation B { logout }`;
-    await gate.admit([{ query, operationName: "A" }], "caller", "http-post");
-    assert.equal((await refusal(gate.admit([{ query }], "caller", "http-post"))).code, "BAD_USER_INPUT", "several operations, none named");
-    assert.equal((await refusal(gate.admit([{ query, operationName: "B" }], "caller", "http-get"))).status, 405, "a mutation over GET");
+    await gate.admit([{ query, operationName: "A" }], CALLER, "http-post");
+    assert.equal((await refusal(gate.admit([{ query }], CALLER, "http-post"))).code, "BAD_USER_INPUT", "several operations, none named");
+    assert.equal((await refusal(gate.admit([{ query, operationName: "B" }], CALLER, "http-get"))).status, 405, "a mutation over GET");
     const deep = `{ ${"categories { children { ".repeat(7)}slug${" } }".repeat(7)} }`;
-    await refusal(gate.admit([{ query: deep }], "caller", "http-post"));
-    assert.equal((await refusal(gate.admit([{ query: deep }], "caller", "http-post"))).code, "QUERY_TOO_COMPLEX", "the second time too");
+    await refusal(gate.admit([{ query: deep }], CALLER, "http-post"));
+    assert.equal((await refusal(gate.admit([{ query: deep }], CALLER, "http-post"))).code, "QUERY_TOO_COMPLEX", "the second time too");
     const live = `subscription Live($id: ID!) { orderStatusChanged(orderId: $id) { status } }`;
-    await gate.admit([{ query: live, variables: { id: "ord_1" } }], "caller", "websocket");
-    assert.equal((await refusal(gate.admit([{ query: live, variables: { id: "ord_1" } }], "caller", "http-post"))).status, 405, "kept over WebSocket, refused over HTTP");
+    await gate.admit([{ query: live, variables: { id: "ord_1" } }], CALLER, "websocket");
+    assert.equal((await refusal(gate.admit([{ query: live, variables: { id: "ord_1" } }], CALLER, "http-post"))).status, 405, "kept over WebSocket, refused over HTTP");
   });
 
   it("keeps only admitted texts: one refused for its limits takes no room and displaces nothing", async () => {
     const gate = policy();
     const kept = `{ products(first: 1) { edges { node { id } } } }`;
-    await gate.admit([{ query: kept }], "caller", "http-post");
+    await gate.admit([{ query: kept }], CALLER, "http-post");
     for (let i = 0; i < 50; i++) {
       const tooManyAliases = `{ ${Array.from({ length: 31 }, (_, j) => `a${i}_${j}: categories { slug }`).join(" ")} }`;
-      assert.equal((await refusal(gate.admit([{ query: tooManyAliases }], "caller", "http-post"))).code, "QUERY_TOO_COMPLEX");
+      assert.equal((await refusal(gate.admit([{ query: tooManyAliases }], CALLER, "http-post"))).code, "QUERY_TOO_COMPLEX");
     }
     assert.deepEqual(gate.parsedKept(), { texts: 1, characters: kept.length });
   });
@@ -78,12 +80,12 @@ describe("request policy: a query text parsed once", () => {
   it("keeps at most 1,000 texts and 256,000 characters, forgetting the least recently used first", async () => {
     const gate = policy();
     const text = (i: number, pad = 0) => `{ search(query: "${String(i).padStart(pad, "x")}") { totalCount } }`;
-    for (let i = 0; i < 1_200; i++) await gate.admit([{ query: text(i) }], "caller", "http-post");
+    for (let i = 0; i < 1_200; i++) await gate.admit([{ query: text(i) }], CALLER, "http-post");
     assert.equal(gate.parsedKept().texts, 1_000);
-    const [kept] = await gate.admit([{ query: text(1_199) }], "caller", "http-post");
-    const [again] = await gate.admit([{ query: text(1_199) }], "caller", "http-post");
+    const [kept] = await gate.admit([{ query: text(1_199) }], CALLER, "http-post");
+    const [again] = await gate.admit([{ query: text(1_199) }], CALLER, "http-post");
     assert.equal(kept!.document, again!.document);
-    for (let i = 0; i < 900; i++) await gate.admit([{ query: text(i, 9_000) }], "caller", "http-post");
+    for (let i = 0; i < 900; i++) await gate.admit([{ query: text(i, 9_000) }], CALLER, "http-post");
     const { texts, characters } = gate.parsedKept();
     assert.ok(characters <= 256_000, `${characters} characters kept`);
     assert.ok(texts < 1_000, `${texts} texts kept`);

@@ -1,5 +1,6 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
 import { startPersistedOnlySupergraph, startTestSupergraph, type TestSupergraph } from "../support/start-test-supergraph.js";
 import { postGraphQL } from "../support/graphql-client.js";
 import { operationId } from "../../gateway/src/security/persisted-operations.js";
@@ -128,6 +129,46 @@ describe("gateway hardening: anonymous callers behind a proxy are counted by net
     const statuses: number[] = [];
     for (let i = 1; i <= 7; i++) statuses.push((await postGraphQL(sg.gatewayUrl, LEGIT, {}, { headers: { "x-forwarded-for": `10.9.8.${i}, 203.0.113.7` } })).status);
     assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429, 429]);
+  });
+});
+
+describe("gateway hardening: tokens of free accounts buy no budget", () => {
+  let sg: TestSupergraph;
+  before(async () => {
+    // Each network is an X-Forwarded-For address; ceiling per network: 3 x 5 operations a minute.
+    sg = await startTestSupergraph({ env: { RATE_LIMIT_PER_MINUTE: "5", RATE_LIMIT_NETWORK_MULTIPLE: "3", RATE_LIMIT_AUTH_PER_MINUTE: "10", TRUST_PROXY: "true" } });
+  });
+  after(() => sg.close());
+
+  const SIGN_UP = `mutation ($input: SignUpInput!) { signUp(input: $input) { accessToken user { id } } }`;
+  const from = (network: string, token?: string) => ({ token, headers: { "x-forwarded-for": network } });
+
+  it("refuses the 11th signUp from one network even when each carries the token of the account the one before made", async () => {
+    const network = "198.51.100.10";
+    let token: string | undefined;
+    const codes: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      const input = { email: `rotator-${i}-${randomUUID().slice(0, 8)}@example.com`, password: "password-rotator", name: "Rotator" };
+      const answer = await postGraphQL(sg.gatewayUrl, SIGN_UP, { input }, from(network, token));
+      codes.push(answer.errors?.[0]?.extensions?.code ?? "OK");
+      if (answer.data?.signUp) token = answer.data.signUp.accessToken as string;
+    }
+    assert.deepEqual(codes, [...Array(10).fill("OK"), "RATE_LIMITED", "RATE_LIMITED"]);
+    // The budget refused is auth alone: the last account's ordinary reads are served.
+    const read = await postGraphQL(sg.gatewayUrl, LEGIT, {}, from(network, token));
+    assert.equal(read.errors, undefined, JSON.stringify(read.errors));
+  });
+
+  it("caps one network's operations over all its accounts, while a customer on another network is served", async () => {
+    const network = "198.51.100.20";
+    const statuses: number[] = [];
+    for (let account = 0; account < 4; account++) {
+      const token = await sg.token(`free-account-${account}-${randomUUID()}`);
+      for (let i = 0; i < 5; i++) statuses.push((await postGraphQL(sg.gatewayUrl, LEGIT, {}, from(network, token))).status);
+    }
+    assert.deepEqual(statuses, [...Array(15).fill(200), ...Array(5).fill(429)]);
+    const customer = await sg.token(`customer-${randomUUID()}`);
+    for (let i = 0; i < 5; i++) assert.equal((await postGraphQL(sg.gatewayUrl, LEGIT, {}, from("198.51.100.30", customer))).status, 200);
   });
 });
 

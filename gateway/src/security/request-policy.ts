@@ -1,6 +1,7 @@
 import { GraphQLError, Kind, parse, type DocumentNode, type OperationDefinitionNode } from "graphql";
 import { countRateLimitRefusal, ErrorCode, isStorableText, rateLimitedMessage, unstorableLiteral, unstorableVariable } from "#kernel";
 import type { CallerRateLimiter } from "../rate-limit/caller-rate-limiter.js";
+import type { Caller } from "../rate-limit/caller.js";
 import { measureOperation, UnmeasurableOperationError, type OperationMeasure, type PageDefaults } from "./measure-operation.js";
 import type { OperationBudgets } from "./operation-budgets.js";
 import type { PersistedOperationCheck } from "./persisted-operations.js";
@@ -76,7 +77,9 @@ const refuse = (code: string, message: string, extensions: Record<string, unknow
  * The one admission policy of the gateway, applied by every transport (HTTP GET, POST and
  * batches, graphql-ws) before anything is validated, planned or executed, so a limit can
  * never exist on one path only. In order, cheapest first:
- * 1. the batch size, then the caller's general budget, charged one point per operation;
+ * 1. the batch size, then the caller's general budget, charged one point per operation, and
+ *    its network's ceiling (a multiple of it, so rotating free accounts from one network
+ *    does not multiply the budget);
  * 2. per operation: its shape, the persisted-operation allow-list, NUL bytes, lone
  *    surrogates and nesting in the query text and variables, parsing under a token limit,
  *    choosing the operation (a known name, or the only one), whether the transport may run
@@ -85,12 +88,15 @@ const refuse = (code: string, message: string, extensions: Record<string, unknow
  *    repeated-field limits, counting fields reached through root fragments like any other
  *    (repeats matter because validation and query planning compare same-named fields pairwise);
  * 4. the per-field budgets (search, checkout, auth), charged per run of each field over the
- *    whole request.
+ *    whole request (auth to the network, whatever token came with it; see Caller).
  * Refusing costs at most one pass over a document of at most `maxTokens` tokens.
  */
 export function createRequestPolicy(deps: {
   limits: OperationLimits;
+  /** The general budget, per caller. */
   rateLimit: CallerRateLimiter;
+  /** The general budget's ceiling per network, over every caller in it (signed in or not). */
+  networkRateLimit: CallerRateLimiter;
   budgets: OperationBudgets;
   persisted: PersistedOperationCheck;
   /** The schema's default page sizes, which an operation leaving its page size out runs with. */
@@ -186,10 +192,11 @@ export function createRequestPolicy(deps: {
      * Admits every operation of one request, or refuses the whole request. `batched` is
      * whether the client sent a JSON array (the batch size limit applies).
      */
-    async admit(requests: readonly OperationRequest[], callerKey: string, transport: Transport): Promise<AdmittedOperation[]> {
+    async admit(requests: readonly OperationRequest[], caller: Caller, transport: Transport): Promise<AdmittedOperation[]> {
       if (requests.length === 0) throw refuse(ErrorCode.BAD_USER_INPUT, "The request holds no operation");
       if (requests.length > limits.maxBatchSize) throw refuse(ErrorCode.BAD_USER_INPUT, `A batch holds at most ${limits.maxBatchSize} operations`);
-      const general = await deps.rateLimit(callerKey, requests.length);
+      let general = await deps.rateLimit(caller.key, requests.length);
+      if (general.allowed) general = await deps.networkRateLimit(caller.network, requests.length);
       if (!general.allowed) {
         countRateLimitRefusal("general");
         throw new PolicyRefusal(429, ErrorCode.RATE_LIMITED, rateLimitedMessage("requests", general.retryAfterSeconds), { retryAfterSeconds: general.retryAfterSeconds }, general.retryAfterSeconds);
@@ -197,7 +204,7 @@ export function createRequestPolicy(deps: {
       const admitted = requests.map((request) => admitOne(request, transport));
       const refused = await deps.budgets.charge(
         admitted.flatMap((operation) => [...operation.measure.rootFields]),
-        callerKey,
+        caller,
       );
       if (refused) {
         countRateLimitRefusal(refused.budget);

@@ -8,6 +8,7 @@ import { InvalidTokenError, type AccessTokenVerifier } from "../auth/access-toke
 import { authenticate } from "../auth/authenticate-request.js";
 import type { GatewayContext } from "../gateway-context.js";
 import { PolicyRefusal, type AdmittedOperation, type RequestPolicy } from "../security/request-policy.js";
+import { callerOf, type Caller } from "../rate-limit/caller.js";
 import { clientNetwork, createConnectionLimiter } from "#kernel/http/connection-limiter.ts";
 import type { WebSocketLimits } from "./websocket-limits.js";
 import { createSocketGuard, type SocketGuard, type SocketVerdict } from "./socket-guard.js";
@@ -24,7 +25,7 @@ export type ExecuteThroughGateway = (
 
 interface ConnectionState {
   identity?: Identity;
-  callerKey: string;
+  caller: Caller;
   clientAddress: string;
   /** Operations of this connection still running: ids, and whether each is a subscription. */
   active: Map<string, { subscription: boolean }>;
@@ -129,7 +130,7 @@ export function attachGraphQLWebSocket(options: {
   const contextOf = (state: ConnectionState): GatewayContext => ({
     requestId: randomUUID(),
     identity: state.identity,
-    callerKey: state.callerKey,
+    caller: state.caller,
     clientAddress: state.clientAddress,
   });
 
@@ -151,7 +152,7 @@ export function attachGraphQLWebSocket(options: {
         const clientAddress = options.clientAddress(ctx.extra.request);
         try {
           const identity = await authenticate(options.verify, typeof header === "string" ? header : undefined);
-          ctx.extra.state = { identity, callerKey: identity ? `user:${identity.userId}` : `ip:${clientAddress}`, clientAddress, active: new Map() };
+          ctx.extra.state = { identity, caller: callerOf(identity, clientAddress), clientAddress, active: new Map() };
           // The token was checked once, here: the connection ends when the token does, so a
           // socket never outlives the authorisation it was opened with.
           if (identity && typeof header === "string") closeAtExpiry(ctx.extra, header);
@@ -180,7 +181,7 @@ export function attachGraphQLWebSocket(options: {
         state.active.set(id, slot);
         let kept = false;
         try {
-          const [admitted] = await options.policy.admit([payload], state.callerKey, "websocket");
+          const [admitted] = await options.policy.admit([payload], state.caller, "websocket");
           // Closed (or its place released) while being judged: nothing more runs for it.
           if (state.active.get(id) !== slot || ctx.extra.socket.readyState !== ctx.extra.socket.OPEN) return refusal(ErrorCode.RATE_LIMITED, "This connection is closing");
           const subscription = admitted!.operation.operation === "subscription";

@@ -28,6 +28,12 @@ export interface Config {
     subgraphUrls: Record<SubgraphName, string>;
     rateLimitPerMinute: number;
     /**
+     * What one client network may spend of each per-caller budget (general, checkout, search,
+     * views), as a multiple of it, over all its callers: accounts cost nothing to make, so a
+     * per-user budget alone is multiplied by rotating them.
+     */
+    rateLimitNetworkMultiple: number;
+    /**
      * Proxies of yours in front of the gateway (0: none): the client address is the
      * X-Forwarded-For entry the outermost of them appended, never one the client wrote.
      */
@@ -353,6 +359,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       port: read.int("GATEWAY_PORT", 4000, { max: 65535 }),
       subgraphUrls,
       rateLimitPerMinute: read.int("RATE_LIMIT_PER_MINUTE", 600, { min: 1 }),
+      rateLimitNetworkMultiple: read.int("RATE_LIMIT_NETWORK_MULTIPLE", 10, { min: 1 }),
       trustProxy: /^\d+$/.test(read.optional("TRUST_PROXY") ?? "") ? read.int("TRUST_PROXY", 0, { min: 0, max: 10 }) : read.bool("TRUST_PROXY", false) ? 1 : 0,
       supergraphPath: read.string("SUPERGRAPH_PATH", "schema/supergraph.graphql"),
       limits: {
