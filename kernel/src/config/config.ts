@@ -145,7 +145,12 @@ export interface Config {
     /** The account seeded at start in development; never set in test or production. */
     devAdmin?: { email: string; password: string };
     /** Failed log-ins allowed per account and per client address within the window. */
-    loginThrottle: { failuresPerAccount: number; failuresPerAddress: number; windowSeconds: number };
+    /**
+     * Failed log-ins counted per account from one client network (the low threshold: a guesser's
+     * network is locked out of the account, its owner's is not), per account over every network
+     * (the ceiling against guessing spread over many networks) and per network over accounts.
+     */
+    loginThrottle: { failuresPerAccountFromAddress: number; failuresPerAccount: number; failuresPerAddress: number; windowSeconds: number };
     /** One-time links mailed to account holders: password reset and email verification. */
     mail: {
       passwordResetTtlMinutes: number;
@@ -442,7 +447,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           ? { email: read.string("DEV_ADMIN_EMAIL", "admin@storefront.test"), password: read.string("DEV_ADMIN_PASSWORD", "admin-password-dev-only") }
           : undefined,
       loginThrottle: {
-        failuresPerAccount: read.int("LOGIN_FAILURES_PER_ACCOUNT", 5, { min: 1 }),
+        failuresPerAccountFromAddress: read.int("LOGIN_FAILURES_PER_ACCOUNT", 5, { min: 1 }),
+        failuresPerAccount: read.int("LOGIN_FAILURES_PER_ACCOUNT_ALL_NETWORKS", 50, { min: 1 }),
         failuresPerAddress: read.int("LOGIN_FAILURES_PER_ADDRESS", 50, { min: 1 }),
         windowSeconds: read.int("LOGIN_THROTTLE_WINDOW_SECONDS", 900, { min: 1 }),
       },

@@ -3,6 +3,9 @@ import type { Redis } from "ioredis";
 import type { LoginAttempt, LoginThrottle, ThrottleDecision } from "../ports/login-throttle.js";
 
 export interface LoginThrottleOptions {
+  /** Per account from one address: the low threshold (log-ins). Without it the account counts alone (mail). */
+  failuresPerAccountFromAddress?: number;
+  /** Per account over every address. */
   failuresPerAccount: number;
   failuresPerAddress: number;
   windowSeconds: number;
@@ -13,7 +16,7 @@ export interface LoginThrottleOptions {
 
 /**
  * The login throttle on rate-limiter-flexible: Redis counters (atomic Lua, one key per
- * account and per address, expiring with the window) when Redis is configured, memory
+ * account, per account and address, and per address, expiring with the window) when Redis is configured, memory
  * otherwise. Should Redis fail, an in-memory insurance limiter keeps counting in this
  * process: a brute force is slowed down rather than let through or blocking every log-in.
  */
@@ -27,8 +30,12 @@ export function createLoginThrottle(options: LoginThrottleOptions): LoginThrottl
   };
   const byAccount = limiter("account", options.failuresPerAccount);
   const byAddress = limiter("address", options.failuresPerAddress);
+  const byPair = options.failuresPerAccountFromAddress ? limiter("account-address", options.failuresPerAccountFromAddress) : undefined;
+  // An address is a network (no spaces); an email key holds no whitespace either.
+  const pairKey = (attempt: LoginAttempt) => `${attempt.address ?? "unknown"} ${attempt.account}`;
   const counters = (attempt: LoginAttempt) => [
     { limiter: byAccount, key: attempt.account },
+    ...(byPair ? [{ limiter: byPair, key: pairKey(attempt) }] : []),
     ...(attempt.address ? [{ limiter: byAddress, key: attempt.address }] : []),
   ];
 
@@ -55,7 +62,11 @@ export function createLoginThrottle(options: LoginThrottleOptions): LoginThrottl
     },
 
     async recordSuccess(attempt) {
-      await byAccount.delete(attempt.account);
+      await (byPair ? byPair.delete(pairKey(attempt)) : byAccount.delete(attempt.account));
+    },
+
+    async forgiveAccount(attempt) {
+      await Promise.all([byAccount.delete(attempt.account), byPair?.delete(pairKey(attempt))]);
     },
 
     async consume(attempt): Promise<ThrottleDecision> {

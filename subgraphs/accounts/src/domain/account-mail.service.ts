@@ -82,7 +82,7 @@ export function createAccountMailService(deps: AccountMailServiceDependencies) {
       return true;
     },
 
-    async resetPassword(token: string, newPassword: string): Promise<true> {
+    async resetPassword(token: string, newPassword: string, clientAddress?: string): Promise<true> {
       const password = validPassword(newPassword);
       const tokenHash = presentedTokenHash(token);
       // Checked before hashing, so a stream of made-up tokens costs no scrypt work.
@@ -92,7 +92,7 @@ export function createAccountMailService(deps: AccountMailServiceDependencies) {
       if (!userId) throw invalidToken();
       logger.info("password_reset", { userId });
       const user = (await store.findUsersByIds([userId])).get(userId);
-      if (user) await deps.loginThrottle?.recordSuccess({ account: emailKey(user.email) });
+      if (user) await deps.loginThrottle?.forgiveAccount({ account: emailKey(user.email), address: clientAddress });
       return true;
     },
 

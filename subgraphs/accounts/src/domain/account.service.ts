@@ -39,7 +39,8 @@ const throttled = (retryAfterSeconds: number) => {
  * - passwords are stored as scrypt hashes only, and never logged or returned;
  * - a wrong password and an unknown email fail alike, in message and in time (an unknown
  *   email is still checked against a hash), so log-in does not reveal who has an account;
- * - log-ins are throttled per account and per client address (LoginThrottle);
+ * - log-ins are throttled per account from each client address, per account over every
+ *   address (a higher ceiling) and per client address (LoginThrottle);
  * - refresh tokens are single-use: each refresh replaces the token, and presenting a used
  *   token again (a stolen copy, or the victim after the thief) revokes its whole family.
  */

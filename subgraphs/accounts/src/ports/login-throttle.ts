@@ -1,4 +1,4 @@
-/** Whose attempts are counted: the account (email key) and, when known, the client address. */
+/** Whose attempts are counted: the account (email key) and, when known, the client address (a network). */
 export interface LoginAttempt {
   account: string;
   address?: string;
@@ -11,17 +11,30 @@ export interface ThrottleDecision {
 }
 
 /**
- * Counts failed log-ins per account and per client address, in a store every instance
- * shares, so the limit holds however many accounts processes run. Counting the email key
- * whether or not an account exists keeps the throttle from revealing which emails exist.
+ * Counts failed log-ins in a store every instance shares, so the limits hold however many
+ * accounts processes run: per account from one client address (a low threshold, when
+ * configured), per account over every address (a ceiling) and per address over accounts.
+ * Counting the email key whether or not an account exists keeps the throttle from revealing
+ * which emails exist.
+ *
+ * Why per account and address: counted per account alone, anyone's five wrong passwords
+ * locked the owner out, renewable forever; counted per pair, the guesser's network is locked
+ * out of the account and the owner's is not, while the ceiling still stops a guess spread over
+ * many networks (OWASP's authentication cheat sheet: lock the pair, cap the account higher).
  */
 export interface LoginThrottle {
   readonly engine: string;
-  /** Refused once either counter has used up its budget within the window. */
+  /** Refused once any counter has used up its budget within the window. */
   check(attempt: LoginAttempt): Promise<ThrottleDecision>;
   recordFailure(attempt: LoginAttempt): Promise<void>;
-  /** A successful log-in forgives the account's failures (not the address's). */
+  /**
+   * A successful log-in forgives the account's failures from its address (all of the
+   * account's, without a per-address threshold); never the address's failures, and never the
+   * account's ceiling, which a guess spread over other networks may still be filling.
+   */
   recordSuccess(attempt: LoginAttempt): Promise<void>;
+  /** A password reset forgives the account's failures everywhere and from the resetting address: what was guessed at is no longer the password. */
+  forgiveAccount(attempt: LoginAttempt): Promise<void>;
   /**
    * Counts one attempt on both counters and decides in the same step, so concurrent requests
    * cannot all pass a check before any is counted: for requests that cost something whether

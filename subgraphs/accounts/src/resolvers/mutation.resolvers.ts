@@ -12,7 +12,7 @@ export const Mutation: MutationResolvers = {
   removeAddress: (_root, { id }, ctx) => ctx.addresses.remove(requireUser(ctx).userId, id),
   setDefaultAddress: (_root, { id }, ctx) => ctx.addresses.setDefault(requireUser(ctx).userId, id),
   requestPasswordReset: (_root, { email }, ctx) => ctx.mail.requestPasswordReset(email, ctx.clientAddress),
-  resetPassword: (_root, { token, newPassword }, ctx) => ctx.mail.resetPassword(token, newPassword),
+  resetPassword: (_root, { token, newPassword }, ctx) => ctx.mail.resetPassword(token, newPassword, ctx.clientAddress),
   verifyEmail: (_root, { token }, ctx) => ctx.mail.verifyEmail(token),
   resendVerificationEmail: (_root, _args, ctx) => ctx.mail.resendVerification(requireUser(ctx).userId, ctx.clientAddress),
 };

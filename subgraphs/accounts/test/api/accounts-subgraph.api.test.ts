@@ -87,6 +87,27 @@ describe("accounts subgraph API", () => {
   });
 });
 
+describe("accounts subgraph API: failed log-ins counted per account and network", () => {
+  let subject: Awaited<ReturnType<typeof startAccounts>>;
+  before(async () => {
+    subject = await startAccounts({ LOGIN_FAILURES_PER_ADDRESS: "50", LOGIN_FAILURES_PER_ACCOUNT: "5", LOGIN_FAILURES_PER_ACCOUNT_ALL_NETWORKS: "10" });
+  });
+  after(() => subject.close());
+
+  it("refuses the guesser's network after 5 failures while the owner signs in from hers, and holds the account's ceiling over every network", async () => {
+    const { call } = subject;
+    await call(SIGN_UP, { input: { email: "owner@example.com", password: "password-owner", name: "Owner" } });
+    const attacker = { clientAddress: "203.0.113.80" };
+    for (let i = 0; i < 5; i++) assert.equal(codeOf(await call(LOG_IN, { email: "owner@example.com", password: `guess-${i}-pw` }, attacker)), "UNAUTHENTICATED");
+    assert.equal(codeOf(await call(LOG_IN, { email: "owner@example.com", password: "password-owner" }, attacker)), "RATE_LIMITED");
+    const owner = await call(LOG_IN, { email: "owner@example.com", password: "password-owner" }, { clientAddress: "198.51.100.20" });
+    assert.equal(owner.errors, undefined, JSON.stringify(owner.errors));
+    // Five more networks, one failure each: the account's 10 failures over every network.
+    for (let i = 0; i < 5; i++) assert.equal(codeOf(await call(LOG_IN, { email: "owner@example.com", password: "guess-again" }, { clientAddress: `192.0.2.${i}` })), "UNAUTHENTICATED");
+    assert.equal(codeOf(await call(LOG_IN, { email: "owner@example.com", password: "password-owner" }, { clientAddress: "198.51.100.20" })), "RATE_LIMITED");
+  });
+});
+
 describe("accounts subgraph API with RS256 tokens", () => {
   let running: Awaited<ReturnType<typeof startAccounts>>;
   let accounts: RunningAccounts;

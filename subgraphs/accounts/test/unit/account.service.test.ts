@@ -11,12 +11,17 @@ const auth = { issuer: "storefront-test", secret: "unit-test-secret-0123456789-0
 // Cheap scrypt for speed: these tests are about the rules, not the hash's strength.
 const FAST_SCRYPT = { N: 2 ** 10, r: 8, p: 1 };
 
-async function setup(options: { failuresPerAccount?: number; failuresPerAddress?: number; now?: () => Date } = {}) {
+async function setup(options: { failuresPerAccount?: number; failuresPerAccountAllNetworks?: number; failuresPerAddress?: number; now?: () => Date } = {}) {
   const store = await EmbeddedUserStore.open();
   const logs: string[] = [];
   const service = createAccountService({
     store,
-    throttle: createLoginThrottle({ failuresPerAccount: options.failuresPerAccount ?? 5, failuresPerAddress: options.failuresPerAddress ?? 50, windowSeconds: 900 }),
+    throttle: createLoginThrottle({
+      failuresPerAccountFromAddress: options.failuresPerAccount ?? 5,
+      failuresPerAccount: options.failuresPerAccountAllNetworks ?? 50,
+      failuresPerAddress: options.failuresPerAddress ?? 50,
+      windowSeconds: 900,
+    }),
     tokens: createAccessTokenIssuer({ ...auth, ttlSeconds: 900 }),
     refreshTokenTtlSeconds: 3600,
     logger: createLogger("debug", {}, (line) => logs.push(line)),
@@ -143,6 +148,24 @@ describe("account service: log-in throttling", () => {
     for (let i = 0; i < 2; i++) await failure(service.logIn("hal@example.com", "wrong-password"));
     await service.logIn("hal@example.com", "password-hal");
     for (let i = 0; i < 2; i++) assert.equal((await failure(service.logIn("hal@example.com", "wrong-password"))).code, ErrorCode.UNAUTHENTICATED);
+  });
+
+  it("locks the guesser's network out of an account after 5 failures, never the owner's network", async () => {
+    const { service } = await setup();
+    await service.signUp({ email: "jim@example.com", password: "password-jim", name: "Jim" });
+    const attacker = "203.0.113.66";
+    for (let i = 0; i < 5; i++) assert.equal((await failure(service.logIn("jim@example.com", `guess-${i}-xx`, attacker))).code, ErrorCode.UNAUTHENTICATED);
+    assert.equal((await failure(service.logIn("jim@example.com", "password-jim", attacker))).code, ErrorCode.RATE_LIMITED, "the guesser's network, even with the right password");
+    assert.equal((await service.logIn("jim@example.com", "password-jim", "198.51.100.7")).user.email, "jim@example.com", "the owner's network");
+    // The owner's success forgives the owner's network, not the guesser's.
+    assert.equal((await failure(service.logIn("jim@example.com", "password-jim", attacker))).code, ErrorCode.RATE_LIMITED);
+  });
+
+  it("stops a guess spread over many networks at the account's ceiling, from every network", async () => {
+    const { service } = await setup({ failuresPerAccount: 5, failuresPerAccountAllNetworks: 12 });
+    await service.signUp({ email: "kim@example.com", password: "password-kim", name: "Kim" });
+    for (let i = 0; i < 12; i++) assert.equal((await failure(service.logIn("kim@example.com", `guess-${i}-xx`, `203.0.113.${i}`))).code, ErrorCode.UNAUTHENTICATED);
+    for (const network of ["203.0.113.100", "198.51.100.8"]) assert.equal((await failure(service.logIn("kim@example.com", "password-kim", network))).code, ErrorCode.RATE_LIMITED, network);
   });
 
   it("counts per client address across accounts, leaving other addresses alone", async () => {
