@@ -32,9 +32,14 @@ export function validEmail(email: string): string {
   return trimmed;
 }
 
-/** 8 to 128 characters: the upper bound keeps one log-in from costing unbounded hashing. */
+/**
+ * 8 to 128 characters, not all of them whitespace: the upper bound keeps one log-in from
+ * costing unbounded hashing; eight spaces are the first thing a guesser tries after nothing.
+ * Spaces inside or around a real password are kept as typed (passphrases).
+ */
 export function validPassword(password: string): string {
   if (password.length < 8) throw badInput("The password needs at least 8 characters", { field: "password" });
+  if (password.trim() === "") throw badInput("The password must not be only spaces", { field: "password" });
   if (password.length > 128) throw badInput("The password may have at most 128 characters", { field: "password" });
   return password;
 }

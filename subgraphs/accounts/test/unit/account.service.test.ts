@@ -57,6 +57,8 @@ describe("account service: sign-up and log-in", () => {
       [{ email: "not-an-email", password: "password-1", name: "X" }, "email"],
       [{ email: "x@example.com", password: "short", name: "X" }, "password"],
       [{ email: "x@example.com", password: "p".repeat(129), name: "X" }, "password"],
+      [{ email: "x@example.com", password: " ".repeat(8), name: "X" }, "password"],
+      [{ email: "x@example.com", password: "\t \u00a0\u3000 \n  ", name: "X" }, "password"],
       [{ email: "x@example.com", password: "password-1", name: "   " }, "name"],
     ] as const) {
       const error = await failure(service.signUp(input));
