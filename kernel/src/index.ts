@@ -25,6 +25,7 @@ export * from "./graphql/selected-fields.js";
 export * from "./text/well-formed-text.js";
 export * from "./text/human-text.js";
 export * from "./text/address-region.js";
+export * from "./text/iso-date-time.js";
 export * from "./events/event-bus.js";
 export * from "./events/new-event.js";
 export * from "./events/embedded-event-bus.js";

@@ -125,6 +125,16 @@ function definePricingApiSuite(engine: DatabaseEngine): void {
       assert.equal(await prisma.coupon.count({ where: { code: "WELCOME10" } }), 1);
       assert.equal(codeOf(await run(CREATE_COUPON, { input: { code: "BIG", type: "FIXED_AMOUNT", value: 500 } }, admin)), "BAD_USER_INPUT", "an amount needs its currency");
       assert.equal(codeOf(await run(CREATE_COUPON, { input: { code: "x".repeat(100_000), type: "PERCENTAGE", value: 10 } }, admin)), "BAD_USER_INPUT");
+      // Dates: RFC 3339 with a zone and a real day, in years the database stores; nothing else
+      // (these became 2001-01-01, an internal error, or 2027-03-02).
+      for (const [field, value] of [["startsAt", "1"], ["endsAt", "-271821-04-20T00:00:00Z"], ["endsAt", "+275760-09-13T00:00:00Z"], ["startsAt", "2027-02-30T00:00:00Z"], ["startsAt", "2027-01-01T00:00:00"], ["endsAt", "March 7, 2027"]] as const) {
+        const refused = await run(CREATE_COUPON, { input: { code: "DATED", type: "PERCENTAGE", value: 1000, [field]: value } }, admin);
+        assert.deepEqual([codeOf(refused), refused.errors?.[0]?.extensions?.field], ["BAD_USER_INPUT", field], `${field} ${value}`);
+      }
+      assert.equal(await prisma.coupon.count({ where: { code: "DATED" } }), 0);
+      const dated = await run(CREATE_COUPON, { input: { code: "DATED", type: "PERCENTAGE", value: 1000, startsAt: "2027-01-01T09:00:00+02:00", endsAt: "2027-01-31T23:59:59.999Z" } }, admin);
+      assert.equal(dated.errors, undefined, JSON.stringify(dated.errors));
+      assert.equal((await prisma.coupon.findFirstOrThrow({ where: { code: "DATED" } })).startsAt?.toISOString(), "2027-01-01T07:00:00.000Z");
     });
 
     it("applies a coupon to a cart with lines only, checked at once with a reason, and removes it, twice harmlessly", async () => {

@@ -1,4 +1,4 @@
-import { badInput, regionOf, singleLineText } from "#kernel";
+import { badInput, isoDateTime, regionOf, singleLineText } from "#kernel";
 import { COUPON_CODE_PATTERN } from "./coupon.js";
 import { normaliseCategory, normaliseRegion } from "./tax-rate.js";
 import type { Coupon, CouponType, ShippingMethod, TaxRate } from "./pricing-types.js";
@@ -30,12 +30,7 @@ export function validCurrency(code: string, field = "currency"): string {
   return normal;
 }
 
-function validDate(field: string, value: string | null | undefined): Date | null {
-  if (value === null || value === undefined) return null;
-  const date = value.length <= 40 ? new Date(value) : new Date(Number.NaN);
-  if (Number.isNaN(date.getTime())) throw badInput(`${field} must be an ISO 8601 date-time`, { field });
-  return date;
-}
+const validDate = (field: string, value: string | null | undefined): Date | null => (value === null || value === undefined ? null : isoDateTime(field, value));
 
 export interface ShippingMethodInput {
   name: string;
