@@ -6,7 +6,25 @@ export const operationId = (query: string): string => createHash("sha256").updat
 
 interface GraphQLBody {
   query?: unknown;
-  extensions?: { persistedQuery?: { sha256Hash?: unknown } };
+  extensions?: { persistedQuery?: { sha256Hash?: unknown; version?: unknown } };
+}
+
+/**
+ * What is wrong with a request's automatic-persisted-query extension, if anything. Apollo
+ * Server answers these without a code (so they were masked as internal errors, each logged
+ * with a stack): judged here first, as the client's mistakes they are.
+ */
+export function persistedQueryProblem(body: GraphQLBody): { code: "BAD_USER_INPUT" | "PERSISTED_QUERY_NOT_FOUND"; message: string } | undefined {
+  const extension = body.extensions?.persistedQuery;
+  if (extension === undefined || extension === null) return undefined;
+  if (typeof extension !== "object" || Array.isArray(extension)) return { code: "BAD_USER_INPUT", message: "extensions.persistedQuery must be an object" };
+  if (extension.version !== 1) return { code: "BAD_USER_INPUT", message: "extensions.persistedQuery.version must be 1" };
+  const hash = extension.sha256Hash;
+  if (typeof hash !== "string" || !/^[0-9a-f]{64}$/.test(hash)) return { code: "BAD_USER_INPUT", message: "extensions.persistedQuery.sha256Hash must be 64 lowercase hex digits" };
+  // A hash alone that nothing knows: the protocol's answer, on which a client sends the query too.
+  if (typeof body.query !== "string") return { code: "PERSISTED_QUERY_NOT_FOUND", message: "PersistedQueryNotFound" };
+  if (operationId(body.query) !== hash) return { code: "BAD_USER_INPUT", message: "extensions.persistedQuery.sha256Hash is not the SHA-256 of the query" };
+  return undefined;
 }
 
 export type PersistedCheck = { ok: true } | { ok: false; message: string };
