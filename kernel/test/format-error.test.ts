@@ -76,6 +76,14 @@ describe("the error formatter keeps server internals out of every response", () 
     assert.match(String(lines[0]?.error), /invalid byte sequence/);
   });
 
+  it("logs what a non-Error cause says (a subgraph's error object), not [object Object]", () => {
+    const { format, lines } = formatterWithLog();
+    const fromSubgraph = new GraphQLError("upstream failed", { originalError: { message: "orders said no", extensions: { code: "WEIRD" } } as unknown as Error });
+    format(asFormatted(fromSubgraph), fromSubgraph);
+    assert.equal(lines[0]?.event, "unexpected error");
+    assert.match(String(lines[0]?.error), /orders said no/);
+  });
+
   it("masks an error with a code clients do not know", () => {
     const { format } = formatterWithLog();
     const formatted = format(asFormatted(new GraphQLError("P2002 unique constraint", { extensions: { code: "P2002" } })), undefined);

@@ -81,8 +81,17 @@ function describe(error: unknown): string {
   const parts: string[] = [];
   let current: unknown = originalOf(error);
   for (let depth = 0; current !== undefined && depth < 4; depth++) {
-    parts.push(current instanceof Error ? (current.stack ?? current.message) : String(current));
+    // A subgraph's error arrives as a plain object: its text, not "[object Object]".
+    parts.push(current instanceof Error ? (current.stack ?? current.message) : typeof current === "object" && current !== null ? jsonOf(current) : String(current));
     current = current instanceof Error ? current.cause : undefined;
   }
   return parts.join("\ncaused by: ");
+}
+
+function jsonOf(value: object): string {
+  try {
+    return JSON.stringify(value).slice(0, 2_000);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
 }
