@@ -461,6 +461,26 @@ describe("attack catalogue: the WebSocket path has every HTTP protection", () =>
     assert.match(closed.reason, /expired/);
   });
 
+  it("refuses a connection_init whose authorization is not one string (4403), and acknowledges one without it", async () => {
+    // A number was taken as no token at all: the socket was acknowledged as anonymous.
+    for (const payload of [{ authorization: 12345 }, { Authorization: { token } }, { authorization: [`Bearer ${token}`] }, { authorization: null }, { AUTHORIZATION: true }, { authorization: `Bearer ${token}`, Authorization: `Bearer ${token}` }]) {
+      const socket = await RawGraphQLSocket.open(sg.gatewayUrl);
+      socket.send({ type: "connection_init", payload });
+      const closed = await socket.closedWith();
+      assert.equal(closed.code, 4403, JSON.stringify(payload));
+      assert.match(closed.reason, /authorization|access token/i, "the close says why");
+      assert.equal(socket.messages.length, 0, `no connection_ack for ${JSON.stringify(payload)}`);
+    }
+    const anonymous = await RawGraphQLSocket.connect(sg.gatewayUrl);
+    anonymous.subscribe("legit", { query: LEGIT });
+    assert.equal((await anonymous.result("legit")).next[0]!.payload.data.product.id, "prod_0000001");
+    anonymous.close();
+    const signedIn = await RawGraphQLSocket.open(sg.gatewayUrl);
+    signedIn.send({ type: "connection_init", payload: { AUTHORIZATION: `Bearer ${token}` } });
+    await signedIn.waitFor((m) => m.type === "connection_ack");
+    signedIn.close();
+  });
+
   it("closes a socket whose connection_init is larger than an HTTP body may be, printing no stack", async () => {
     // Each oversize frame used to print a stack trace to the console: logs filled at a client's will.
     const printed = mock.method(console, "error", () => {});

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { Identity } from "#kernel";
-import type { AccessTokenVerifier } from "./access-token-verifier.js";
+import { InvalidTokenError, type AccessTokenVerifier } from "./access-token-verifier.js";
 
 /**
  * Reads `Authorization: Bearer <token>`. No header means an anonymous caller; a header with
@@ -11,6 +11,22 @@ export async function authenticate(verify: AccessTokenVerifier, authorization: s
   const match = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
   if (!match) return verify("");
   return verify(match[1]!);
+}
+
+/**
+ * The `authorization` of a graphql-ws `connection_init` payload, the WebSocket's header. Its
+ * name is matched in any letter case, as an HTTP header's is. Absent means an anonymous
+ * caller; present, it must be exactly one string: a number, an object, null or two spellings
+ * of the name are a client's mistake or a probe, and are refused like a bad token rather than
+ * served as anonymous, so a client never believes it is signed in when it is not.
+ */
+export function connectionAuthorization(params: Readonly<Record<string, unknown>> | undefined): string | undefined {
+  const given = Object.entries(params ?? {}).filter(([name]) => name.toLowerCase() === "authorization");
+  if (given.length === 0) return undefined;
+  if (given.length > 1) throw new InvalidTokenError("Send the access token once, as authorization");
+  const value = given[0]![1];
+  if (typeof value !== "string") throw new InvalidTokenError("authorization must be a string: Bearer <access token>");
+  return value;
 }
 
 export const authorizationHeader = (headers: IncomingHttpHeaders): string | undefined => {

@@ -5,7 +5,7 @@ import { decodeJwt } from "jose";
 import { GraphQLError, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLFormattedError } from "graphql";
 import { countRateLimitRefusal, countWebSocketConnection, countWebSocketSubscription, ErrorCode, isPublicErrorCode, rateLimited, type Identity, type Logger } from "#kernel";
 import { InvalidTokenError, type AccessTokenVerifier } from "../auth/access-token-verifier.js";
-import { authenticate } from "../auth/authenticate-request.js";
+import { authenticate, connectionAuthorization } from "../auth/authenticate-request.js";
 import type { GatewayContext } from "../gateway-context.js";
 import { PolicyRefusal, type AdmittedOperation, type RequestPolicy } from "../security/request-policy.js";
 import { callerOf, type Caller } from "../rate-limit/caller.js";
@@ -148,14 +148,14 @@ export function attachGraphQLWebSocket(options: {
     wsServer,
     {
       onConnect: async (ctx) => {
-        const header = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
         const clientAddress = options.clientAddress(ctx.extra.request);
         try {
-          const identity = await authenticate(options.verify, typeof header === "string" ? header : undefined);
+          const header = connectionAuthorization(ctx.connectionParams);
+          const identity = await authenticate(options.verify, header);
           ctx.extra.state = { identity, caller: callerOf(identity, clientAddress), clientAddress, active: new Map() };
           // The token was checked once, here: the connection ends when the token does, so a
           // socket never outlives the authorisation it was opened with.
-          if (identity && typeof header === "string") closeAtExpiry(ctx.extra, header);
+          if (identity && header) closeAtExpiry(ctx.extra, header);
           return true;
         } catch (error) {
           // graphql-ws would close with a bare "Forbidden": say why, as HTTP's 401/503 does.
