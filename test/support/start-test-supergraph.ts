@@ -1,4 +1,4 @@
-import { createLogger, loadConfig, type Identity } from "#kernel";
+import { createLogger, loadConfig, type EventBus, type Identity } from "#kernel";
 import { startSupergraph, type RunningSupergraph } from "../../platform/start-supergraph.js";
 import { issueAccessToken } from "../../gateway/src/auth/access-token-verifier.js";
 import { createTestDatabase, type DatabaseEngine } from "./test-database.js";
@@ -19,13 +19,15 @@ export interface TestSupergraph extends RunningSupergraph {
  * The whole supergraph in this process on free ports, on a fresh cloned database, with a
  * small demo catalog: what end-to-end tests drive over real HTTP and WebSockets.
  */
-export async function startTestSupergraph(options: { env?: Record<string, string>; database?: DatabaseEngine } = {}): Promise<TestSupergraph> {
+export async function startTestSupergraph(
+  options: { env?: Record<string, string>; database?: DatabaseEngine; /** Wraps (or just sees) the process's event bus. */ decorateBus?: (bus: EventBus) => EventBus } = {},
+): Promise<TestSupergraph> {
   const database = await createTestDatabase(options.database ?? "embedded");
   const config = loadConfig({ APP_ENV: "test", DATABASE_URL: database.url, SEED_PRODUCTS: "40", LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent", ...options.env });
   const logger = createLogger(config.logLevel, { service: "test" });
   let supergraph: RunningSupergraph;
   try {
-    supergraph = await startSupergraph({ config, logger, ephemeralPorts: true });
+    supergraph = await startSupergraph({ config, logger, ephemeralPorts: true, decorateBus: options.decorateBus });
   } catch (error) {
     await database.drop();
     throw error;

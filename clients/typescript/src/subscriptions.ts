@@ -8,8 +8,13 @@ export interface SubscriptionHandlers<TResult> {
   error?(error: StorefrontError): void;
   /** The stream ended normally (for an order: it reached a final status). */
   complete?(): void;
-  /** The connection dropped and the client is connecting again; the next result is the current state. */
+  /** The connection dropped, or the stream failed for a moment, and the client is subscribing again; the next result is the current state. */
   reconnecting?(): void;
+  /**
+   * A result came with errors the stream goes on after: data in part (`next` got what came),
+   * or a failure the gateway is retrying (a subgraph down). Keep showing what you have.
+   */
+  problem?(error: StorefrontError): void;
 }
 
 export interface SubscriptionOptions {
@@ -25,6 +30,9 @@ interface CloseEventLike {
   code: number;
   reason: string;
 }
+
+/** Codes that say "not now": the stream is followed on (or subscribed again), never ended. */
+const TRANSIENT_CODES: ReadonlySet<string> = new Set(["SERVICE_UNAVAILABLE", "INTERNAL_SERVER_ERROR", "RATE_LIMITED", "NETWORK_ERROR"]);
 
 const isCloseEvent = (value: unknown): value is CloseEventLike =>
   typeof value === "object" && value !== null && typeof (value as CloseEventLike).code === "number";
@@ -79,51 +87,98 @@ export function createSubscriptions(options: SubscriptionOptions & { url: string
     return new StorefrontError("NETWORK_ERROR", thrown instanceof Error ? thrown.message : "The subscription connection failed", { operationName, cause: thrown });
   }
 
+  const retryAttempts = options.retryAttempts ?? 10;
+  const retryDelayMs = (attempt: number) => Math.min(10_000, retryBaseDelayMs * 2 ** attempt) * (0.5 + Math.random() / 2);
+
   return {
+    /**
+     * Follows one subscription until it completes, fails for good or is stopped. A result with
+     * errors ends it only when the errors are not transient (NOT_FOUND, UNAUTHENTICATED, ...):
+     * data in part is delivered and the problem reported, a transient failure is reported and
+     * the stream followed on. A transient refusal, a connection that did not come back, or a
+     * stream the gateway ended right after a transient failure is subscribed again with backoff
+     * (`retryAttempts` in a row), and the gateway answers with the current state.
+     */
     subscribe<TResult>(request: OperationRequest, variables: unknown, handlers: SubscriptionHandlers<TResult>): () => void {
       let done = false;
+      let stop: (() => void) | undefined;
+      let retry: ReturnType<typeof setTimeout> | undefined;
+      let attempts = 0;
+      let generation = 0;
       const onReconnect = () => {
         if (!done) handlers.reconnecting?.();
       };
       reconnectListeners.add(onReconnect);
       const finish = () => {
         done = true;
+        clearTimeout(retry);
         reconnectListeners.delete(onReconnect);
       };
-      const stop = open().subscribe<TResult>(
-        {
-          query: request.query,
-          operationName: request.operationName,
-          variables: (variables ?? {}) as Record<string, unknown>,
-          ...(request.persistedId ? { extensions: { persistedQuery: { version: 1, sha256Hash: request.persistedId } } } : {}),
-        },
-        {
-          next: (result) => {
-            if (done) return;
-            if (result.errors?.length) {
+      const fail = (failure: StorefrontError) => {
+        finish();
+        handlers.error?.(failure);
+      };
+      /** Subscribes again after a pause, or fails once the attempts are spent. */
+      const again = (failure: StorefrontError) => {
+        if (attempts >= retryAttempts) return fail(failure);
+        handlers.reconnecting?.();
+        retry = setTimeout(start, retryDelayMs(attempts++));
+      };
+      function start(): void {
+        if (done) return;
+        // A stream the gateway completes right after a transient failure ended early (a gateway
+        // that gives up on a failing subgraph): subscribing again gets the current state.
+        let endedByFailure: StorefrontError | undefined;
+        const mine = ++generation;
+        stop = open().subscribe<TResult>(
+          {
+            query: request.query,
+            operationName: request.operationName,
+            variables: (variables ?? {}) as Record<string, unknown>,
+            ...(request.persistedId ? { extensions: { persistedQuery: { version: 1, sha256Hash: request.persistedId } } } : {}),
+          },
+          {
+            next: (result) => {
+              if (done || generation !== mine) return;
+              endedByFailure = undefined;
+              if (!result.errors?.length) {
+                attempts = 0;
+                if (result.data) handlers.next(result.data);
+                return;
+              }
+              const problem = asError(result.errors, request.operationName);
+              if (result.data) {
+                attempts = 0;
+                handlers.next(result.data);
+                handlers.problem?.(problem);
+              } else if (TRANSIENT_CODES.has(problem.code)) {
+                endedByFailure = problem;
+                handlers.problem?.(problem);
+              } else {
+                stop?.();
+                fail(problem);
+              }
+            },
+            error: (thrown) => {
+              if (done || generation !== mine) return;
+              const failure = asError(thrown, request.operationName);
+              if (TRANSIENT_CODES.has(failure.code)) again(failure);
+              else fail(failure);
+            },
+            complete: () => {
+              if (done || generation !== mine) return;
+              if (endedByFailure) return again(endedByFailure);
               finish();
-              stop();
-              handlers.error?.(asError(result.errors, request.operationName));
-              return;
-            }
-            if (result.data) handlers.next(result.data);
+              handlers.complete?.();
+            },
           },
-          error: (thrown) => {
-            if (done) return;
-            finish();
-            handlers.error?.(asError(thrown, request.operationName));
-          },
-          complete: () => {
-            if (done) return;
-            finish();
-            handlers.complete?.();
-          },
-        },
-      );
+        );
+      }
+      start();
       return () => {
         if (done) return;
         finish();
-        stop();
+        stop?.();
       };
     },
     /** Reconnects with the current access token (after signing in or out). */

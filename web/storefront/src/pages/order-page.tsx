@@ -41,15 +41,19 @@ export function OrderPage({ id }: { id: string }) {
   const [live, setLive] = useState<LiveState | undefined>();
   const [following, setFollowing] = useState<"live" | "reconnecting" | "ended">("live");
   const [error, setError] = useState<StorefrontError | undefined>();
+  // A result in part or a failure the gateway is retrying: the page keeps following.
+  const [stale, setStale] = useState(false);
 
   useEffect(
     () =>
       client.subscribe(OrderStatusDocument, { orderId: id }, {
         next: ({ orderStatusChanged: order }) => {
           setFollowing("live");
+          setStale(false);
           setLive({ status: order.status, payment: order.payment?.status, reason: order.statusReason });
         },
         reconnecting: () => setFollowing("reconnecting"),
+        problem: () => setStale(true),
         error: (failure) => {
           setError(failure);
           setFollowing("ended");
@@ -96,6 +100,7 @@ export function OrderPage({ id }: { id: string }) {
             <p class="muted">
               {following === "live" && !isFinalOrderStatus(status) && "Following this order live."}
               {following === "reconnecting" && "Connection lost; reconnecting…"}
+              {following === "live" && stale && " Some details could not be refreshed for a moment; they will update on their own."}
               {following === "ended" && isFinalOrderStatus(status) && "This order is complete."}
             </p>
             <ErrorNotice error={error} />
