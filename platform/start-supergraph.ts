@@ -129,7 +129,7 @@ export async function startSupergraph({ config, logger, ephemeralPorts = false, 
       // RS256 (JWT_PRIVATE_KEY) without JWKS_URL: verify against the accounts subgraph here.
       auth: { ...config.auth, jwksUrl: config.auth.jwksUrl ?? accounts.jwksUrl },
     };
-    const gateway = await startGateway({ config: gatewayConfig, logger, bus: platform.bus, port: ephemeralPorts ? 0 : config.gateway.port });
+    const gateway = await startGateway({ config: gatewayConfig, logger, bus: platform.bus, kv: platform.kv, port: ephemeralPorts ? 0 : config.gateway.port });
     gatewayOrigin = gateway.url.replace(/\/graphql$/, "");
     closers.unshift(gateway.close);
 

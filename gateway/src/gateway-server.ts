@@ -18,11 +18,13 @@ import {
   type Config,
   type EventBus,
   type Logger,
+  type KeyValueStore,
 } from "#kernel";
 import type { GatewayContext } from "./gateway-context.js";
 import { createSupergraphGateway } from "./supergraph-gateway.js";
 import { incompleteResultPlugin } from "./execution/incomplete-result-plugin.js";
 import { accessTokenVerifierFor, InvalidTokenError } from "./auth/access-token-verifier.js";
+import { createSessionRevocations } from "./auth/session-revocations.js";
 import { authenticate, authorizationHeader } from "./auth/authenticate-request.js";
 import { guestCartIdOfRequest, InvalidCartTokenError } from "./auth/guest-cart-header.js";
 import { createCallerRateLimiter } from "./rate-limit/caller-rate-limiter.js";
@@ -47,6 +49,11 @@ export interface GatewayDependencies {
   logger: Logger;
   bus: EventBus;
   redis?: Redis;
+  /**
+   * The store the accounts subgraph records ended sessions in (Redis, or the one-process
+   * platform's embedded store); without it, a token is good until it expires.
+   */
+  kv?: KeyValueStore;
   /** Overrides config.gateway.port (tests pass 0). */
   port?: number;
 }
@@ -93,7 +100,9 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
   apollo.addPlugin(tracingOperationPlugin("gateway"));
   await apollo.start();
 
-  const verify = accessTokenVerifierFor(config);
+  const revocations = deps.kv ? createSessionRevocations({ kv: deps.kv, bus: deps.bus, logger }) : undefined;
+  await revocations?.start();
+  const verify = accessTokenVerifierFor(config, revocations);
   const rateLimit = createCallerRateLimiter({ pointsPerMinute: config.gateway.rateLimitPerMinute, redis: deps.redis });
   const networkRateLimit = createCallerRateLimiter({
     pointsPerMinute: config.gateway.rateLimitPerMinute * config.gateway.rateLimitNetworkMultiple,
@@ -209,6 +218,7 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
     maxMessageBytes: limits.maxRequestBytes,
     clientAddress: (req) => clientAddress(req, config.gateway.trustProxy),
     verify,
+    revocations,
     feed,
     logger,
     execute: async (request, context) => {
@@ -225,6 +235,7 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
     port,
     async close() {
       await subscriptions.close();
+      await revocations?.stop();
       await feed.stop();
       await closeServer(server);
       await apollo.stop();

@@ -16,6 +16,6 @@ await runService("gateway", async ({ config, logger }) => {
   const hearsCatalogChanges = platform.bus.engine !== "embedded";
   if (!hearsCatalogChanges && config.gateway.performance.responseCacheTtlSeconds > 0) logger.warn("response cache off: a gateway on its own needs KAFKA_BROKERS to hear catalog changes");
   const gatewayConfig = hearsCatalogChanges ? config : { ...config, gateway: { ...config.gateway, performance: { ...config.gateway.performance, responseCacheTtlSeconds: 0 } } };
-  const gateway = await startGateway({ config: gatewayConfig, logger, bus: platform.bus, redis });
+  const gateway = await startGateway({ config: gatewayConfig, logger, bus: platform.bus, redis, kv: platform.kv });
   return [gateway.close, platform.close];
 });

@@ -69,3 +69,4 @@ export * from "./observability/metrics-dead-letters.js";
 export * from "./observability/metrics-stock-mirror.js";
 export * from "./observability/metrics-outbox-backlog.js";
 export * from "./observability/metrics-consumer-lag-gauge.js";
+export * from "./auth/session-revocation.js";

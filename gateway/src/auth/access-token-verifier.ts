@@ -3,6 +3,7 @@ import { createSubgraphClient, hasControlCharacter, isStorableText, type Config,
 import type { SubjectDirectory } from "./subject-directory.js";
 import { createAccountsSubjectDirectory } from "./accounts-subject-directory.js";
 import { cachedSubjectDirectory } from "./cached-subject-directory.js";
+import type { SessionRevocations, TokenSession } from "./session-revocations.js";
 
 const ROLES: readonly Role[] = ["customer", "admin"];
 
@@ -25,6 +26,8 @@ export interface AccessTokenVerifierOptions {
   maxLifetimeSeconds?: number;
   /** When given, a token whose subject has no account is refused (production). */
   subjects?: SubjectDirectory;
+  /** When given, a token of a session the accounts subgraph ended (log-out, password reset) is refused. */
+  revocations?: Pick<SessionRevocations, "hasEnded">;
   /** The current time (tests). */
   now?: () => Date;
   /** Verified tokens remembered at once; the oldest goes first. */
@@ -54,7 +57,7 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions) {
   const maxRemembered = options.maxRemembered ?? 10_000;
   // Keyed by the whole token: another signature or claim is another key. Only tokens that
   // passed every check below are kept, so a flood of bad ones takes no room.
-  const verified = new Map<string, { identity: Identity; until: number }>();
+  const verified = new Map<string, { identity: Identity; session: TokenSession; until: number }>();
 
   /** The token's claims once its signature, issuer and time claims check out; refuses otherwise. */
   async function verifiedClaims(token: string, now: Date | undefined): Promise<JWTPayload> {
@@ -86,11 +89,15 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions) {
     return { userId, roles: roles.length ? roles : ["customer"] };
   }
 
-  function remember(token: string, identity: Identity, payload: JWTPayload, nowMs: number): void {
+  function sessionOf(identity: Identity, payload: JWTPayload): TokenSession {
+    return { userId: identity.userId, issuedAt: payload.iat!, sessionId: typeof payload.sid === "string" ? payload.sid : undefined };
+  }
+
+  function remember(token: string, identity: Identity, session: TokenSession, payload: JWTPayload, nowMs: number): void {
     // The first moment jwtVerify would refuse it by time: expired, or older than the lifetime
     // bound (both with the skew). A later `iat` cannot become valid-then-invalid as time moves on.
     const refusedFrom = Math.min(payload.exp! + CLOCK_SKEW_SECONDS, payload.iat! + maxLifetime + CLOCK_SKEW_SECONDS) * 1000;
-    verified.set(token, { identity, until: Math.min(nowMs + REMEMBER_VERIFIED_MS, refusedFrom) });
+    verified.set(token, { identity, session, until: Math.min(nowMs + REMEMBER_VERIFIED_MS, refusedFrom) });
     if (verified.size > maxRemembered) verified.delete(verified.keys().next().value!);
   }
 
@@ -99,13 +106,18 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions) {
     const nowMs = now?.getTime() ?? Date.now();
     const known = verified.get(token);
     let identity: Identity;
-    if (known && nowMs < known.until) identity = known.identity;
+    let session: TokenSession;
+    if (known && nowMs < known.until) ({ identity, session } = known);
     else {
       if (known) verified.delete(token);
       const payload = await verifiedClaims(token, now);
       identity = identityOf(payload);
-      remember(token, identity, payload, nowMs);
+      session = sessionOf(identity, payload);
+      remember(token, identity, session, payload, nowMs);
     }
+    // Asked every time (from memory nearly always): a log-out or a password reset ends the
+    // session's tokens before they expire.
+    if (options.revocations && (await options.revocations.hasEnded(session))) throw new InvalidTokenError("This session has ended (logged out, or the password was reset); sign in again");
     // Asked every time: an account closed since the token was verified ends it here.
     if (options.subjects && !(await options.subjects.hasAccount(identity.userId))) throw new InvalidTokenError("The access token's user has no account");
     return { userId: identity.userId, roles: [...identity.roles] };
@@ -122,7 +134,7 @@ export type AccessTokenVerifier = ReturnType<typeof createAccessTokenVerifier>;
  * cached). Development and tests skip that check, so tools and tests can mint tokens for
  * made-up users.
  */
-export function accessTokenVerifierFor(config: Config): AccessTokenVerifier {
+export function accessTokenVerifierFor(config: Config, revocations?: SessionRevocations): AccessTokenVerifier {
   const subjects =
     config.env === "production"
       ? cachedSubjectDirectory(
@@ -137,6 +149,7 @@ export function accessTokenVerifierFor(config: Config): AccessTokenVerifier {
     issuer: config.auth.jwtIssuer,
     maxLifetimeSeconds: config.auth.accessTokenMaxLifetimeSeconds,
     subjects,
+    revocations,
   });
 }
 

@@ -14,6 +14,7 @@ import type { WebSocketLimits } from "./websocket-limits.js";
 import { createSocketGuard, type SocketGuard, type SocketVerdict } from "./socket-guard.js";
 import { liveOrderResults, planLiveOrder, type LiveOrderPlan } from "./live-order-results.js";
 import type { OrderStatusFeed } from "./order-status-feed.js";
+import { endCovers, type SessionRevocations, type TokenSession } from "../auth/session-revocations.js";
 import { serveGraphQLOverWebSocket } from "./websocket-transport.js";
 import { traceOperation, traceSubscription, type TracedOperation } from "./websocket-spans.js";
 
@@ -31,7 +32,7 @@ interface ConnectionState {
   active: Map<string, { subscription: boolean }>;
 }
 
-type Extra = { socket: WebSocket; request: IncomingMessage; state?: ConnectionState; expiry?: NodeJS.Timeout };
+type Extra = { socket: WebSocket; request: IncomingMessage; state?: ConnectionState; expiry?: NodeJS.Timeout; session?: TokenSession };
 
 /** graphql-ws's close code for a caller who is no longer authorised. */
 const TOKEN_EXPIRED = 4401;
@@ -73,6 +74,8 @@ export function attachGraphQLWebSocket(options: {
   maxMessageBytes: number;
   clientAddress: (req: IncomingMessage) => string;
   verify: AccessTokenVerifier;
+  /** Ended sessions: a socket signed in with a token of one is closed (4401) when it ends. */
+  revocations?: Pick<SessionRevocations, "onEnded">;
   feed: OrderStatusFeed;
   execute: ExecuteThroughGateway;
   logger: Logger;
@@ -83,6 +86,19 @@ export function attachGraphQLWebSocket(options: {
   const connections = createConnectionLimiter(limits);
   const subscriptionsByUser = new Map<string, number>();
   const guards = new WeakMap<WebSocket, SocketGuard>();
+  // Signed-in sockets by user, so a session's end closes the sockets it opened, on this gateway.
+  const signedIn = new Map<string, Set<Extra>>();
+  const stopHearingEnds = options.revocations?.onEnded((end) => {
+    for (const extra of signedIn.get(end.userId) ?? []) {
+      if (extra.session && endCovers(end, extra.session)) extra.socket.close(TOKEN_EXPIRED, "This session has ended (logged out, or the password was reset); sign in again");
+    }
+  });
+  const forget = (extra: Extra) => {
+    const set = extra.session && signedIn.get(extra.session.userId);
+    if (!set) return;
+    set.delete(extra);
+    if (set.size === 0) signedIn.delete(extra.session!.userId);
+  };
 
   /**
    * Ends a socket the guard judged. One that does not read would never read a close frame
@@ -155,7 +171,13 @@ export function attachGraphQLWebSocket(options: {
           ctx.extra.state = { identity, caller: callerOf(identity, clientAddress), clientAddress, active: new Map() };
           // The token was checked once, here: the connection ends when the token does, so a
           // socket never outlives the authorisation it was opened with.
-          if (identity && header) closeAtExpiry(ctx.extra, header);
+          if (identity && header) {
+            closeAtExpiry(ctx.extra, header);
+            ctx.extra.session = tokenSession(identity.userId, header);
+            let set = signedIn.get(identity.userId);
+            if (!set) signedIn.set(identity.userId, (set = new Set()));
+            set.add(ctx.extra);
+          }
           return true;
         } catch (error) {
           // graphql-ws would close with a bare "Forbidden": say why, as HTTP's 401/503 does.
@@ -223,6 +245,7 @@ export function attachGraphQLWebSocket(options: {
       },
       onClose: (ctx) => {
         clearTimeout(ctx.extra.expiry);
+        forget(ctx.extra);
         const state = ctx.extra.state;
         if (state) for (const id of [...state.active.keys()]) release(state, id);
       },
@@ -241,6 +264,7 @@ export function attachGraphQLWebSocket(options: {
 
   return {
     async close() {
+      stopHearingEnds?.();
       await disposable.dispose();
       await new Promise<void>((resolve) => wsServer.close(() => resolve()));
     },
@@ -254,6 +278,11 @@ function closeAtExpiry(extra: Extra, authorization: string): void {
   const wait = Math.min(Math.max(0, expiresAt - Date.now()), 2 ** 31 - 1);
   extra.expiry = setTimeout(() => extra.socket.close(TOKEN_EXPIRED, "The access token expired; reconnect with a fresh one"), wait);
   extra.expiry.unref();
+}
+
+function tokenSession(userId: string, authorization: string): TokenSession {
+  const claims = decodeJwt(authorization.replace(/^Bearer\s+/i, ""));
+  return { userId, issuedAt: claims.iat ?? 0, sessionId: typeof claims.sid === "string" ? claims.sid : undefined };
 }
 
 function publicError(error: GraphQLError): GraphQLFormattedError {

@@ -10,7 +10,8 @@ import type { Identity } from "./identity.js";
 export interface AccessTokenIssuer {
   readonly algorithm: "HS256" | "RS256";
   readonly ttlSeconds: number;
-  issue(identity: Identity): Promise<{ token: string; expiresIn: number }>;
+  /** `sessionId` (the `sid` claim) names the sign-in the token belongs to, so ending that session ends its access tokens. */
+  issue(identity: Identity & { sessionId?: string }): Promise<{ token: string; expiresIn: number }>;
   /** The public key set for RS256 (what `/.well-known/jwks.json` serves); undefined for HS256. */
   publicJwks(): Promise<{ keys: JWK[] }> | undefined;
 }
@@ -53,11 +54,11 @@ export function createAccessTokenIssuer(options: AccessTokenIssuerOptions): Acce
   };
 }
 
-function sign(identity: Identity, options: AccessTokenIssuerOptions, key: Uint8Array | KeyObject, header: { alg: string; kid?: string }): Promise<string> {
+function sign(identity: Identity & { sessionId?: string }, options: AccessTokenIssuerOptions, key: Uint8Array | KeyObject, header: { alg: string; kid?: string }): Promise<string> {
   // One reading of the clock for both: each taken apart, a second can turn between them and
   // the token then lives ttl + 1 s, which a gateway whose limit is the ttl refuses.
   const issuedAt = Math.floor(Date.now() / 1000);
-  return new SignJWT({ roles: identity.roles })
+  return new SignJWT({ roles: identity.roles, ...(identity.sessionId ? { sid: identity.sessionId } : {}) })
     .setProtectedHeader(header)
     .setSubject(identity.userId)
     .setIssuer(options.issuer)

@@ -14,6 +14,8 @@ export const Topics = {
   imageAttached: "catalog.image-attached",
   /** Accounts' one-time links to mail (PasswordResetRequested, EmailVerificationRequested), keyed by user id. */
   accountMail: "accounts.mail",
+  /** Sessions ended (SessionsEnded: a log-out, a password reset), keyed by user id; gateways close the sockets they opened. */
+  sessionsEnded: "accounts.sessions-ended",
   /**
    * Sold units going back on sale (StockReturnRequested), keyed by order id: written by orders
    * in the transaction that frees them (a cancel, a full refund before shipping, an approved

@@ -1,4 +1,4 @@
-import { createAccessTokenIssuer, startSubgraphServer, type AccessTokenIssuer, type Platform, type RunningServer } from "#kernel";
+import { createAccessTokenIssuer, recordSessionsEnded, startSubgraphServer, type AccessTokenIssuer, type Platform, type RunningServer } from "#kernel";
 import type { Redis } from "ioredis";
 import { createAccountsSchema } from "./subgraph.js";
 import { createAccountsContext } from "./subgraph-context.js";
@@ -39,6 +39,7 @@ export async function startAccountsSubgraph(
   // The Redis store exposes its connection; rate-limiter-flexible runs its own scripts on it.
   const redis = platform.kv.engine === "redis" ? (platform.kv as unknown as { client: Redis }).client : undefined;
   const throttle = createLoginThrottle({ ...config.accounts.loginThrottle, redis });
+  const ended = { kv: platform.kv, bus: platform.bus, maxTokenLifetimeSeconds: config.auth.accessTokenMaxLifetimeSeconds };
   const mail = createAccountMailService({
     store,
     mailer: createEventBusAccountMailer({ bus: platform.bus, internalSecret: config.auth.internalSecret }),
@@ -47,6 +48,7 @@ export async function startAccountsSubgraph(
     logger,
     passwordResetTtlMinutes: config.accounts.mail.passwordResetTtlMinutes,
     emailVerificationTtlHours: config.accounts.mail.emailVerificationTtlHours,
+    endEverySession: (userId) => recordSessionsEnded(ended, { userId, everySession: true }),
   });
   const accounts = createAccountService({
     store,
@@ -54,6 +56,7 @@ export async function startAccountsSubgraph(
     tokens,
     refreshTokenTtlSeconds: config.auth.refreshTokenTtlSeconds,
     logger,
+    endSession: (end) => recordSessionsEnded(ended, end),
     onSignedUp: (user) => mail.mailVerification(user.id),
   });
   const addresses = createAddressService({ store });

@@ -18,6 +18,8 @@ export interface AccountMailServiceDependencies {
   emailVerificationTtlHours: number;
   clock?: () => Date;
   hashing?: ScryptParameters;
+  /** Ends every access token of the user issued so far (the reset's "ends every session"). */
+  endEverySession?: (userId: string) => Promise<void>;
 }
 
 /** One answer for an unknown, used or expired token: which one it was helps only an attacker. */
@@ -32,7 +34,7 @@ const invalidToken = () => new DomainError(ErrorCode.INVALID_TOKEN, "This link i
  * - tokens are 256 random bits, stored as hashes, used once, and expire;
  * - a reset changes the password, ends every session (refresh token) of the account and uses
  *   up its other reset links, in one store transaction; two resets racing with one token:
- *   exactly one wins;
+ *   exactly one wins; then every access token issued before it is refused (endEverySession);
  * - requests are throttled per account and per client address, counted before any work.
  */
 export function createAccountMailService(deps: AccountMailServiceDependencies) {
@@ -91,6 +93,8 @@ export function createAccountMailService(deps: AccountMailServiceDependencies) {
       const userId = await store.resetPassword(tokenHash, passwordHash, clock());
       if (!userId) throw invalidToken();
       logger.info("password_reset", { userId });
+      // The refresh tokens went in the reset's transaction; the access tokens already issued end here.
+      await deps.endEverySession?.(userId);
       const user = (await store.findUsersByIds([userId])).get(userId);
       if (user) await deps.loginThrottle?.forgiveAccount({ account: emailKey(user.email), address: clientAddress });
       return true;

@@ -23,6 +23,11 @@ export interface AccountServiceDependencies {
   logger: Logger;
   clock?: () => Date;
   hashing?: ScryptParameters;
+  /**
+   * Ends the access tokens of a session whose refresh tokens were just revoked (a log-out, a
+   * refresh token presented twice), so the session ends on every gateway, not only at refresh.
+   */
+  endSession?: (end: { userId: string; sessionId: string }) => Promise<void>;
   /** Told of each account signUp creates (the verification mail); sign-up does not wait for it. */
   onSignedUp?: (user: User) => void;
 }
@@ -42,7 +47,9 @@ const throttled = (retryAfterSeconds: number) => {
  * - log-ins are throttled per account from each client address, per account over every
  *   address (a higher ceiling) and per client address (LoginThrottle);
  * - refresh tokens are single-use: each refresh replaces the token, and presenting a used
- *   token again (a stolen copy, or the victim after the thief) revokes its whole family.
+ *   token again (a stolen copy, or the victim after the thief) revokes its whole family;
+ * - a refresh token family is a session, named in its access tokens (`sid`): logging out or
+ *   revoking the family ends those access tokens too (`endSession`), not only the refresh.
  */
 export function createAccountService(deps: AccountServiceDependencies) {
   const { store, throttle, tokens, logger } = deps;
@@ -70,13 +77,15 @@ export function createAccountService(deps: AccountServiceDependencies) {
       await revokeFamily(previous, "refresh token used concurrently");
       throw invalidRefreshToken();
     }
-    const access = await tokens.issue({ userId: user.id, roles: rolesOf(user) });
+    // The refresh family is the session: its access tokens carry its id (sid), so ending it ends them.
+    const access = await tokens.issue({ userId: user.id, roles: rolesOf(user), sessionId: familyId });
     return { accessToken: access.token, expiresIn: access.expiresIn, refreshToken: refresh.token, user };
   }
 
   async function revokeFamily(record: RefreshTokenRecord, reason: string): Promise<void> {
     const revoked = await store.revokeRefreshFamily(record.familyId, clock());
     logger.warn("refresh_token_family_revoked", { userId: record.userId, familyId: record.familyId, reason, revoked });
+    await deps.endSession?.({ userId: record.userId, sessionId: record.familyId });
   }
 
   async function createAccount(input: { email: string; password: string; name: string; role: AccountRole }): Promise<User> {
@@ -143,6 +152,8 @@ export function createAccountService(deps: AccountServiceDependencies) {
       if (!parsed || !record || !secretMatches(parsed.secret, record.tokenHash) || record.revokedAt) return false;
       const revoked = await store.revokeRefreshFamily(record.familyId, clock());
       logger.info("logged_out", { userId: record.userId, familyId: record.familyId });
+      // This device's session only: its access tokens too, on every gateway; other devices stay signed in.
+      await deps.endSession?.({ userId: record.userId, sessionId: record.familyId });
       return revoked > 0;
     },
 

@@ -128,7 +128,7 @@ export type Mutation = {
    * fails does not fail the sign-in: the guest cart stays and merges at a later logIn.
    */
   logIn: AuthPayload;
-  /** Ends the session the refresh token belongs to: none of its refresh tokens work any more. */
+  /** Ends the session the refresh token belongs to (this device's sign-in): none of its refresh tokens work any more, its access tokens are refused and the sockets they opened close (4401). Other sessions of the account go on. */
   logOut: Scalars['Boolean']['output'];
   /** Exchanges a refresh token for a new access token and a new refresh token. */
   refreshToken: AuthPayload;
@@ -150,8 +150,8 @@ export type Mutation = {
   resendVerificationEmail: Scalars['Boolean']['output'];
   /**
    * Sets a new password with the token from a reset link. The token works once; the reset ends
-   * every session of the account (its refresh tokens stop working; access tokens already issued
-   * live out their few minutes), makes its other reset links useless and marks the email
+   * every session of the account (its refresh tokens stop working, access tokens issued before
+   * it are refused and the sockets they opened close with 4401), makes its other reset links useless and marks the email
    * verified. INVALID_TOKEN, with one message, for a token that is unknown, used or expired;
    * BAD_USER_INPUT for a password signUp would refuse. Log in with the new password afterwards.
    */

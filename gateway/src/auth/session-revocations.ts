@@ -1,0 +1,98 @@
+import { sessionKey, SessionsEndedEventType, Topics, userSessionsKey, type EventBus, type KeyValueStore, type Logger, type SessionsEndedPayload, type Subscription } from "#kernel";
+
+/**
+ * How long a user's and a session's marks are taken from memory. The SessionsEnded event
+ * updates them at once on every gateway that hears it; this bounds how late a gateway that
+ * missed it (a broker hiccup) refuses an ended session's tokens.
+ */
+const REMEMBER_MS = 5_000;
+
+/** The moment an access token was issued and the session it belongs to, as its claims say. */
+export interface TokenSession {
+  userId: string;
+  /** `iat`, in seconds. */
+  issuedAt: number;
+  /** `sid`, when the issuer named the session. */
+  sessionId?: string;
+}
+
+/** Whether an ended session (a log-out, a password reset) covers a token. */
+export const endCovers = (end: SessionsEndedPayload, token: TokenSession) =>
+  end.userId === token.userId && ((end.sessionId !== undefined && end.sessionId === token.sessionId) || (end.endedBefore !== undefined && token.issuedAt < end.endedBefore));
+
+/**
+ * The sessions the accounts subgraph ended (see kernel/src/auth/session-revocation.ts), as
+ * this gateway knows them: one read of two keys (MGET) per user and session every
+ * REMEMBER_MS at most, a map lookup otherwise, and at once through the SessionsEnded event,
+ * which also tells `onEnded` listeners (the WebSocket closes the sockets it covers). When the
+ * store cannot answer, the last answer stands (none: the token is accepted, and its expiry
+ * still ends it): a Redis outage must not sign every customer out.
+ */
+export function createSessionRevocations(deps: { kv: KeyValueStore; bus: EventBus; logger: Logger; now?: () => number }) {
+  const now = deps.now ?? Date.now;
+  const users = new Map<string, { endedBefore?: number; until: number }>();
+  const sessions = new Map<string, { ended: boolean; until: number }>();
+  const listeners = new Set<(end: SessionsEndedPayload) => void>();
+  let subscription: Subscription | undefined;
+  const MAX_ENTRIES = 100_000;
+
+  const keep = <T>(map: Map<string, T>, key: string, value: T) => {
+    map.delete(key);
+    map.set(key, value);
+    if (map.size > MAX_ENTRIES) map.delete(map.keys().next().value!);
+  };
+
+  function learn(end: SessionsEndedPayload): void {
+    const until = now() + REMEMBER_MS;
+    if (end.endedBefore !== undefined) keep(users, end.userId, { endedBefore: Math.max(end.endedBefore, users.get(end.userId)?.endedBefore ?? 0), until });
+    if (end.sessionId !== undefined) keep(sessions, end.sessionId, { ended: true, until });
+  }
+
+  async function read(token: TokenSession): Promise<void> {
+    const until = now() + REMEMBER_MS;
+    try {
+      const [user, session] = await deps.kv.getMany([userSessionsKey(token.userId), token.sessionId ? sessionKey(token.sessionId) : userSessionsKey(token.userId)]);
+      keep(users, token.userId, { endedBefore: user ? Number(user) : undefined, until });
+      if (token.sessionId) keep(sessions, token.sessionId, { ended: session !== null, until });
+    } catch (error) {
+      deps.logger.warn("ended sessions could not be read", { userId: token.userId, error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+
+  return {
+    async start(): Promise<void> {
+      subscription = await deps.bus.subscribe({
+        topic: Topics.sessionsEnded,
+        group: "gateway-sessions",
+        scope: "process",
+        start: "latest",
+        handle: async (event) => {
+          if (event.type !== SessionsEndedEventType) return;
+          const end = event.payload as SessionsEndedPayload;
+          learn(end);
+          for (const listener of listeners) listener(end);
+        },
+      });
+    },
+    /** True when the token's session was ended. */
+    async hasEnded(token: TokenSession): Promise<boolean> {
+      const t = now();
+      const user = users.get(token.userId);
+      const session = token.sessionId ? sessions.get(token.sessionId) : undefined;
+      if (!user || user.until <= t || (token.sessionId && (!session || session.until <= t))) await read(token);
+      const endedBefore = users.get(token.userId)?.endedBefore;
+      return (endedBefore !== undefined && token.issuedAt < endedBefore) || (token.sessionId !== undefined && sessions.get(token.sessionId)?.ended === true);
+    },
+    /** Hears every session end this gateway learns of; returns the function that stops it. */
+    onEnded(listener: (end: SessionsEndedPayload) => void): () => void {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    async stop(): Promise<void> {
+      await subscription?.stop();
+      listeners.clear();
+    },
+  };
+}
+
+export type SessionRevocations = ReturnType<typeof createSessionRevocations>;
