@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { clientNetwork } from "#kernel/http/connection-limiter.ts";
 import {
   DomainError,
   ErrorCode,
@@ -34,14 +35,23 @@ export interface ProductViewServiceDeps {
 export const DEFAULT_VIEW_REPEAT_WINDOW_MS = 5 * 60_000;
 
 /**
+ * Views of one product one client network may add within the repeat window, however many
+ * viewers it presents. A guest cart token and an account cost nothing to make, so neither
+ * tells people apart well enough to rank products by: 40 tokens from one address put a
+ * product at the top of the hour. A few people behind one address still count.
+ */
+export const MAX_VIEWS_PER_NETWORK = 3;
+
+/**
  * Who viewed, as the repeat window tells viewers apart: a signed-in customer by user id; an
  * anonymous one by client address and guest cart, so two shoppers behind one address count
  * twice while one shopper reloading counts once. Hashed: the key holds no address.
  */
 function viewerOf(ctx: Pick<RequestContext, "identity" | "clientAddress" | "guestCartId">): string {
-  const who = ctx.identity ? `user:${ctx.identity.userId}` : `guest:${ctx.clientAddress ?? "unknown"}:${ctx.guestCartId ?? ""}`;
-  return createHash("sha256").update(who).digest("base64url").slice(0, 22);
+  return hashed(ctx.identity ? `user:${ctx.identity.userId}` : `guest:${ctx.clientAddress ?? "unknown"}:${ctx.guestCartId ?? ""}`);
 }
+
+const hashed = (text: string) => createHash("sha256").update(text).digest("base64url").slice(0, 22);
 
 /**
  * Records product views for the trending rankings. A view is cheap: an id check, the product
@@ -71,12 +81,15 @@ export function createProductViewService(deps: ProductViewServiceDeps) {
       const now = clock();
       const stamp = String(now);
       if (!(await kv.setIfAbsent(repeatKey, stamp, repeatWindowMs))) return false;
+      const networkKey = `${deps.keyPrefix ?? TRENDING_KEY_PREFIX}:network:${hashed(clientNetwork(ctx.clientAddress))}:${productId}`;
+      if ((await kv.increment(networkKey, 1, repeatWindowMs)) > MAX_VIEWS_PER_NETWORK) return false;
       const payload: ProductViewedPayload = { productId, category: viewCategory(product.category) ?? "", viewedAt: new Date(now).toISOString() };
       try {
         await publisher.publish(newEvent(ProductViewEventTypes.viewed, productId, payload, new Date(now)));
       } catch (error) {
         // The view was not announced: let the viewer's retry count it.
         await kv.deleteIfEquals(repeatKey, stamp).catch(() => undefined);
+        await kv.increment(networkKey, -1).catch(() => undefined);
         logger?.warn("product_view_not_published", { productId, error: error instanceof Error ? error.message : String(error) });
         throw new DomainError(ErrorCode.SERVICE_UNAVAILABLE, "The view could not be recorded; try again");
       }
