@@ -227,6 +227,10 @@ export interface Config {
     concurrency: number;
     /** A PENDING payment nobody holds a lease on for this long is re-driven by the sweep. */
     recoveryAfterMs: number;
+    /** How long a payment the provider does not answer for stays PENDING, retried by the sweep, before it fails. */
+    retryForMs: number;
+    /** How long after a charge call the provider's charge search may still miss its capture. */
+    providerSearchLagMs: number;
     recoveryIntervalMs: number;
     simulator: {
       port: number;
@@ -497,6 +501,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       retryMaxMs: read.int("PAYMENT_RETRY_MAX_MS", 5_000, { min: 1 }),
       concurrency: read.int("PAYMENT_CONCURRENCY", 32, { min: 1, max: 1_000 }),
       recoveryAfterMs: read.int("PAYMENT_RECOVERY_AFTER_MS", 30_000, { min: 100 }),
+      retryForMs: read.int("PAYMENT_RETRY_FOR_MS", 600_000, { min: 0 }),
+      providerSearchLagMs: read.int("PAYMENT_PROVIDER_SEARCH_LAG_MS", 60_000, { min: 0 }),
       recoveryIntervalMs: read.int("PAYMENT_RECOVERY_INTERVAL_MS", 10_000, { min: 50 }),
       simulator: {
         port: read.int("PAYMENT_SIMULATOR_PORT", 4010, { max: 65535 }),

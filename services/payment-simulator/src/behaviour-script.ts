@@ -13,11 +13,13 @@
  *   with it meets 409 idempotency_key_in_use), then executes and answers as usual;
  * - `garble`: the request executes (captured and stored) and the answer is a 200 whose body is
  *   not the object (an HTML page, as a proxy in the way could send), replays included: a
- *   success nobody can read.
+ *   success nobody can read;
+ * - `stale` (lookups): the search answers as a real one can for about a minute after a
+ *   capture, without it: an empty list.
  */
-export type BehaviourAction = "decline" | "fail" | "timeout" | "lose" | "slow" | "garble";
+export type BehaviourAction = "decline" | "fail" | "timeout" | "lose" | "slow" | "garble" | "stale";
 
-/** What a request does: lookups are searches for charges (they only meet `fail` and `timeout`). */
+/** What a request does: lookups are searches for charges (they only meet `fail`, `timeout` and `stale`). */
 export type Operation = "charge" | "refund" | "lookup";
 
 /** Which requests a rule applies to; every given field must match. */

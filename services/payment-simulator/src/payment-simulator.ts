@@ -45,7 +45,7 @@ interface Reply {
   body: unknown;
 }
 
-const ACTIONS: readonly BehaviourAction[] = ["decline", "fail", "timeout", "lose", "slow", "garble"];
+const ACTIONS: readonly BehaviourAction[] = ["decline", "fail", "timeout", "lose", "slow", "garble", "stale"];
 const MAX_AMOUNT = 99_999_999;
 
 const errorBody = (type: string, code: string, message: string, extra: Record<string, unknown> = {}) => ({ error: { type, code, message, ...extra } });
@@ -167,7 +167,8 @@ export async function startPaymentSimulator(options: PaymentSimulatorOptions = {
 
   /**
    * Stripe's search, for the one query a client needs to settle a doubt ("was this payment
-   * charged?"): `metadata['<field>']:'<value>'`. Lookups meet `fail` and `timeout` like any call.
+   * charged?"): `metadata['<field>']:'<value>'`. Lookups meet `fail` and `timeout` like any call, and
+   * `stale`, a search that does not show a recent capture yet.
    */
   async function search(query: string): Promise<Reply> {
     const parsed = /^metadata\['(\w+)'\]:'([^']*)'$/.exec(query);
@@ -176,7 +177,7 @@ export async function startPaymentSimulator(options: PaymentSimulatorOptions = {
     const decision = script.decide({ operation: "lookup", paymentId: field === "paymentId" ? value : undefined, orderId: field === "orderId" ? value : undefined, replay: false });
     await pause(decision.action === "timeout" ? hangMs : latencyMs);
     if (decision.action === "fail") return { status: 503, body: errorBody("api_error", "service_unavailable", "The payment service is temporarily unavailable.") };
-    return { status: 200, body: { object: "search_result", data: ledger.search(field, value) } };
+    return { status: 200, body: { object: "search_result", data: decision.action === "stale" ? [] : ledger.search(field, value) } };
   }
 
   async function route(req: IncomingMessage): Promise<Reply & { headers?: Record<string, string> }> {

@@ -53,6 +53,7 @@ export async function startPaymentsSubgraph(platform: Platform, options: Payment
     store,
     provider,
     retry: { maxAttempts: settings.maxAttempts, baseMs: settings.retryBaseMs, maxMs: settings.retryMaxMs },
+    patience: { retryForMs: settings.retryForMs, searchLagMs: settings.providerSearchLagMs },
     logger,
     onEventsWritten: () => outbox.nudge(),
   });

@@ -244,17 +244,65 @@ export function definePaymentProcessingScenarios(engine: string, options: () => 
       assert.equal((await h.paymentRow(payment.paymentId)).attempts, 1);
     });
 
-    it("fails a payment after the configured attempts when the provider keeps answering 503 and has no charge for it", async () => {
+    it("keeps a payment PENDING through a provider outage and charges it once when the sweep sends its key again", async () => {
       const payment = await h.createPayment();
-      // A 5xx may come after the work: the provider is asked (its search answers) before failing.
+      // Every call of the first drive meets a 503 (a blip of a second or two at the provider).
+      h.simulator.addRule({ match: { paymentId: payment.paymentId, operation: "charge" }, action: "fail", times: h.config.payments.maxAttempts });
+      await h.payments.processor.handle(h.requestEvent(payment));
+      await h.payments.processor.idle();
+      const waiting = await h.paymentRow(payment.paymentId);
+      assert.equal(waiting.status, "PENDING", waiting.failureReason ?? "");
+      assert.equal(waiting.leaseOwner, null, "released for the sweep");
+      assert.equal(waiting.attempts, h.config.payments.maxAttempts);
+      await backdate(payment);
+      await h.payments.processor.sweepOnce();
+      await settled(payment.paymentId);
+      assert.equal((await h.paymentRow(payment.paymentId)).status, "SUCCEEDED");
+      assert.equal(h.simulator.ledger({ paymentId: payment.paymentId }).charges.length, 1);
+    });
+
+    it("fails a payment the provider never answered once it has been tried for PAYMENT_RETRY_FOR_MS and the provider's search holds no charge, sending no new charge", async () => {
+      const payment = await h.createPayment();
       h.simulator.addRule({ match: { paymentId: payment.paymentId, operation: "charge" }, action: "fail" });
-      await h.requestPayment(payment);
+      await h.payments.processor.handle(h.requestEvent(payment));
+      await h.payments.processor.idle();
+      assert.equal((await h.paymentRow(payment.paymentId)).status, "PENDING");
+      const key = { id_userId: { id: payment.paymentId, userId: payment.userId } };
+      const { retryForMs, providerSearchLagMs } = h.config.payments;
+      // Old enough to give up, but its last call too recent for the search to be believed: it waits.
+      await h.prisma.payment.update({ where: key, data: { createdAt: new Date(Date.now() - retryForMs - 1_000), updatedAt: new Date(Date.now() - 60_000) } });
+      await h.payments.processor.sweepOnce();
+      await h.payments.processor.idle();
+      assert.equal((await h.paymentRow(payment.paymentId)).status, "PENDING", "not failed on a search that may not show the last call yet");
+      await h.prisma.payment.update({ where: key, data: { lastChargeAt: new Date(Date.now() - providerSearchLagMs - 1_000), updatedAt: new Date(Date.now() - 60_000) } });
+      await h.payments.processor.sweepOnce();
       await settled(payment.paymentId);
       const row = await h.paymentRow(payment.paymentId);
       assert.equal(row.status, "FAILED");
-      assert.equal(row.attempts, h.config.payments.maxAttempts);
-      assert.match(row.failureReason ?? "", /could not be reached after 4 attempts \(provider answered 503/);
+      assert.equal(row.attempts, h.config.payments.maxAttempts, "no charge sent once it gave up");
+      assert.match(row.failureReason ?? "", /did not answer for 10 minutes and holds no charge/);
       assert.equal(h.simulator.ledger({ paymentId: payment.paymentId }).charges.length, 0);
+    });
+
+    it("never fails a charge in doubt on a search that cannot see its capture yet: the key sent again settles it SUCCEEDED, once", async () => {
+      const payment = await h.createPayment();
+      // Captured and answered 500, every retry a 503, and the provider's search does not show
+      // the capture yet (as a real one may not for about a minute).
+      h.simulator.addRule({ match: { paymentId: payment.paymentId, operation: "charge" }, action: "lose", times: 1 });
+      h.simulator.addRule({ match: { paymentId: payment.paymentId, operation: "charge" }, action: "fail", times: h.config.payments.maxAttempts - 1 });
+      h.simulator.addRule({ match: { paymentId: payment.paymentId, operation: "lookup" }, action: "stale", times: 1 });
+      await h.payments.processor.handle(h.requestEvent(payment));
+      await h.payments.processor.idle();
+      const waiting = await h.paymentRow(payment.paymentId);
+      assert.equal(waiting.status, "PENDING", waiting.failureReason ?? "");
+      await backdate(payment);
+      await h.payments.processor.sweepOnce();
+      await settled(payment.paymentId);
+      const row = await h.paymentRow(payment.paymentId);
+      assert.equal(row.status, "SUCCEEDED");
+      const charges = h.simulator.ledger({ paymentId: payment.paymentId }).charges;
+      assert.equal(charges.length, 1);
+      assert.equal(row.providerRef, charges[0]!.id);
     });
 
     it("resumes a payment a crashed process left mid-retry, with the same key: still one charge", async () => {

@@ -367,6 +367,7 @@ export const PaymentScalarFieldEnum = {
   amount: 'amount',
   currency: 'currency',
   attempts: 'attempts',
+  lastChargeAt: 'lastChargeAt',
   providerRef: 'providerRef',
   failureReason: 'failureReason',
   createdAt: 'createdAt',

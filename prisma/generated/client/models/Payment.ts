@@ -46,6 +46,7 @@ export type PaymentMinAggregateOutputType = {
   amount: number | null
   currency: string | null
   attempts: number | null
+  lastChargeAt: Date | null
   providerRef: string | null
   failureReason: string | null
   createdAt: Date | null
@@ -67,6 +68,7 @@ export type PaymentMaxAggregateOutputType = {
   amount: number | null
   currency: string | null
   attempts: number | null
+  lastChargeAt: Date | null
   providerRef: string | null
   failureReason: string | null
   createdAt: Date | null
@@ -88,6 +90,7 @@ export type PaymentCountAggregateOutputType = {
   amount: number
   currency: number
   attempts: number
+  lastChargeAt: number
   providerRef: number
   failureReason: number
   createdAt: number
@@ -121,6 +124,7 @@ export type PaymentMinAggregateInputType = {
   amount?: true
   currency?: true
   attempts?: true
+  lastChargeAt?: true
   providerRef?: true
   failureReason?: true
   createdAt?: true
@@ -142,6 +146,7 @@ export type PaymentMaxAggregateInputType = {
   amount?: true
   currency?: true
   attempts?: true
+  lastChargeAt?: true
   providerRef?: true
   failureReason?: true
   createdAt?: true
@@ -163,6 +168,7 @@ export type PaymentCountAggregateInputType = {
   amount?: true
   currency?: true
   attempts?: true
+  lastChargeAt?: true
   providerRef?: true
   failureReason?: true
   createdAt?: true
@@ -271,6 +277,7 @@ export type PaymentGroupByOutputType = {
   amount: number
   currency: string
   attempts: number
+  lastChargeAt: Date | null
   providerRef: string | null
   failureReason: string | null
   createdAt: Date
@@ -315,6 +322,7 @@ export type PaymentWhereInput = {
   amount?: Prisma.IntFilter<"Payment"> | number
   currency?: Prisma.StringFilter<"Payment"> | string
   attempts?: Prisma.IntFilter<"Payment"> | number
+  lastChargeAt?: Prisma.DateTimeNullableFilter<"Payment"> | Date | string | null
   providerRef?: Prisma.StringNullableFilter<"Payment"> | string | null
   failureReason?: Prisma.StringNullableFilter<"Payment"> | string | null
   createdAt?: Prisma.DateTimeFilter<"Payment"> | Date | string
@@ -339,6 +347,7 @@ export type PaymentOrderByWithRelationInput = {
   amount?: Prisma.SortOrder
   currency?: Prisma.SortOrder
   attempts?: Prisma.SortOrder
+  lastChargeAt?: Prisma.SortOrderInput | Prisma.SortOrder
   providerRef?: Prisma.SortOrderInput | Prisma.SortOrder
   failureReason?: Prisma.SortOrderInput | Prisma.SortOrder
   createdAt?: Prisma.SortOrder
@@ -369,6 +378,7 @@ export type PaymentWhereUniqueInput = Prisma.AtLeast<{
   amount?: Prisma.IntFilter<"Payment"> | number
   currency?: Prisma.StringFilter<"Payment"> | string
   attempts?: Prisma.IntFilter<"Payment"> | number
+  lastChargeAt?: Prisma.DateTimeNullableFilter<"Payment"> | Date | string | null
   providerRef?: Prisma.StringNullableFilter<"Payment"> | string | null
   failureReason?: Prisma.StringNullableFilter<"Payment"> | string | null
   createdAt?: Prisma.DateTimeFilter<"Payment"> | Date | string
@@ -393,6 +403,7 @@ export type PaymentOrderByWithAggregationInput = {
   amount?: Prisma.SortOrder
   currency?: Prisma.SortOrder
   attempts?: Prisma.SortOrder
+  lastChargeAt?: Prisma.SortOrderInput | Prisma.SortOrder
   providerRef?: Prisma.SortOrderInput | Prisma.SortOrder
   failureReason?: Prisma.SortOrderInput | Prisma.SortOrder
   createdAt?: Prisma.SortOrder
@@ -422,6 +433,7 @@ export type PaymentScalarWhereWithAggregatesInput = {
   amount?: Prisma.IntWithAggregatesFilter<"Payment"> | number
   currency?: Prisma.StringWithAggregatesFilter<"Payment"> | string
   attempts?: Prisma.IntWithAggregatesFilter<"Payment"> | number
+  lastChargeAt?: Prisma.DateTimeNullableWithAggregatesFilter<"Payment"> | Date | string | null
   providerRef?: Prisma.StringNullableWithAggregatesFilter<"Payment"> | string | null
   failureReason?: Prisma.StringNullableWithAggregatesFilter<"Payment"> | string | null
   createdAt?: Prisma.DateTimeWithAggregatesFilter<"Payment"> | Date | string
@@ -441,6 +453,7 @@ export type PaymentCreateInput = {
   amount: number
   currency: string
   attempts?: number
+  lastChargeAt?: Date | string | null
   providerRef?: string | null
   failureReason?: string | null
   createdAt?: Date | string
@@ -465,6 +478,7 @@ export type PaymentUncheckedCreateInput = {
   amount: number
   currency: string
   attempts?: number
+  lastChargeAt?: Date | string | null
   providerRef?: string | null
   failureReason?: string | null
   createdAt?: Date | string
@@ -486,6 +500,7 @@ export type PaymentUpdateInput = {
   amount?: Prisma.IntFieldUpdateOperationsInput | number
   currency?: Prisma.StringFieldUpdateOperationsInput | string
   attempts?: Prisma.IntFieldUpdateOperationsInput | number
+  lastChargeAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   providerRef?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   failureReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -510,6 +525,7 @@ export type PaymentUncheckedUpdateInput = {
   amount?: Prisma.IntFieldUpdateOperationsInput | number
   currency?: Prisma.StringFieldUpdateOperationsInput | string
   attempts?: Prisma.IntFieldUpdateOperationsInput | number
+  lastChargeAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   providerRef?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   failureReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -533,6 +549,7 @@ export type PaymentCreateManyInput = {
   amount: number
   currency: string
   attempts?: number
+  lastChargeAt?: Date | string | null
   providerRef?: string | null
   failureReason?: string | null
   createdAt?: Date | string
@@ -552,6 +569,7 @@ export type PaymentUpdateManyMutationInput = {
   amount?: Prisma.IntFieldUpdateOperationsInput | number
   currency?: Prisma.StringFieldUpdateOperationsInput | string
   attempts?: Prisma.IntFieldUpdateOperationsInput | number
+  lastChargeAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   providerRef?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   failureReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -573,6 +591,7 @@ export type PaymentUncheckedUpdateManyInput = {
   amount?: Prisma.IntFieldUpdateOperationsInput | number
   currency?: Prisma.StringFieldUpdateOperationsInput | string
   attempts?: Prisma.IntFieldUpdateOperationsInput | number
+  lastChargeAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   providerRef?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   failureReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -614,6 +633,7 @@ export type PaymentCountOrderByAggregateInput = {
   amount?: Prisma.SortOrder
   currency?: Prisma.SortOrder
   attempts?: Prisma.SortOrder
+  lastChargeAt?: Prisma.SortOrder
   providerRef?: Prisma.SortOrder
   failureReason?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
@@ -640,6 +660,7 @@ export type PaymentMaxOrderByAggregateInput = {
   amount?: Prisma.SortOrder
   currency?: Prisma.SortOrder
   attempts?: Prisma.SortOrder
+  lastChargeAt?: Prisma.SortOrder
   providerRef?: Prisma.SortOrder
   failureReason?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
@@ -661,6 +682,7 @@ export type PaymentMinOrderByAggregateInput = {
   amount?: Prisma.SortOrder
   currency?: Prisma.SortOrder
   attempts?: Prisma.SortOrder
+  lastChargeAt?: Prisma.SortOrder
   providerRef?: Prisma.SortOrder
   failureReason?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
@@ -754,6 +776,7 @@ export type PaymentCreateWithoutLocatorInput = {
   amount: number
   currency: string
   attempts?: number
+  lastChargeAt?: Date | string | null
   providerRef?: string | null
   failureReason?: string | null
   createdAt?: Date | string
@@ -775,6 +798,7 @@ export type PaymentUncheckedCreateWithoutLocatorInput = {
   amount: number
   currency: string
   attempts?: number
+  lastChargeAt?: Date | string | null
   providerRef?: string | null
   failureReason?: string | null
   createdAt?: Date | string
@@ -812,6 +836,7 @@ export type PaymentUpdateWithoutLocatorInput = {
   amount?: Prisma.IntFieldUpdateOperationsInput | number
   currency?: Prisma.StringFieldUpdateOperationsInput | string
   attempts?: Prisma.IntFieldUpdateOperationsInput | number
+  lastChargeAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   providerRef?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   failureReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -833,6 +858,7 @@ export type PaymentUncheckedUpdateWithoutLocatorInput = {
   amount?: Prisma.IntFieldUpdateOperationsInput | number
   currency?: Prisma.StringFieldUpdateOperationsInput | string
   attempts?: Prisma.IntFieldUpdateOperationsInput | number
+  lastChargeAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   providerRef?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   failureReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -854,6 +880,7 @@ export type PaymentCreateWithoutRefundsInput = {
   amount: number
   currency: string
   attempts?: number
+  lastChargeAt?: Date | string | null
   providerRef?: string | null
   failureReason?: string | null
   createdAt?: Date | string
@@ -877,6 +904,7 @@ export type PaymentUncheckedCreateWithoutRefundsInput = {
   amount: number
   currency: string
   attempts?: number
+  lastChargeAt?: Date | string | null
   providerRef?: string | null
   failureReason?: string | null
   createdAt?: Date | string
@@ -913,6 +941,7 @@ export type PaymentUpdateWithoutRefundsInput = {
   amount?: Prisma.IntFieldUpdateOperationsInput | number
   currency?: Prisma.StringFieldUpdateOperationsInput | string
   attempts?: Prisma.IntFieldUpdateOperationsInput | number
+  lastChargeAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   providerRef?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   failureReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -936,6 +965,7 @@ export type PaymentUncheckedUpdateWithoutRefundsInput = {
   amount?: Prisma.IntFieldUpdateOperationsInput | number
   currency?: Prisma.StringFieldUpdateOperationsInput | string
   attempts?: Prisma.IntFieldUpdateOperationsInput | number
+  lastChargeAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   providerRef?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   failureReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -956,6 +986,7 @@ export type PaymentCreateWithoutAttemptLogInput = {
   amount: number
   currency: string
   attempts?: number
+  lastChargeAt?: Date | string | null
   providerRef?: string | null
   failureReason?: string | null
   createdAt?: Date | string
@@ -979,6 +1010,7 @@ export type PaymentUncheckedCreateWithoutAttemptLogInput = {
   amount: number
   currency: string
   attempts?: number
+  lastChargeAt?: Date | string | null
   providerRef?: string | null
   failureReason?: string | null
   createdAt?: Date | string
@@ -1015,6 +1047,7 @@ export type PaymentUpdateWithoutAttemptLogInput = {
   amount?: Prisma.IntFieldUpdateOperationsInput | number
   currency?: Prisma.StringFieldUpdateOperationsInput | string
   attempts?: Prisma.IntFieldUpdateOperationsInput | number
+  lastChargeAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   providerRef?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   failureReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1038,6 +1071,7 @@ export type PaymentUncheckedUpdateWithoutAttemptLogInput = {
   amount?: Prisma.IntFieldUpdateOperationsInput | number
   currency?: Prisma.StringFieldUpdateOperationsInput | string
   attempts?: Prisma.IntFieldUpdateOperationsInput | number
+  lastChargeAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   providerRef?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   failureReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1100,6 +1134,7 @@ export type PaymentSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs 
   amount?: boolean
   currency?: boolean
   attempts?: boolean
+  lastChargeAt?: boolean
   providerRef?: boolean
   failureReason?: boolean
   createdAt?: boolean
@@ -1125,6 +1160,7 @@ export type PaymentSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Exten
   amount?: boolean
   currency?: boolean
   attempts?: boolean
+  lastChargeAt?: boolean
   providerRef?: boolean
   failureReason?: boolean
   createdAt?: boolean
@@ -1147,6 +1183,7 @@ export type PaymentSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Exten
   amount?: boolean
   currency?: boolean
   attempts?: boolean
+  lastChargeAt?: boolean
   providerRef?: boolean
   failureReason?: boolean
   createdAt?: boolean
@@ -1169,6 +1206,7 @@ export type PaymentSelectScalar = {
   amount?: boolean
   currency?: boolean
   attempts?: boolean
+  lastChargeAt?: boolean
   providerRef?: boolean
   failureReason?: boolean
   createdAt?: boolean
@@ -1182,7 +1220,7 @@ export type PaymentSelectScalar = {
   paymentMethod?: boolean
 }
 
-export type PaymentOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "orderId" | "userId" | "status" | "amount" | "currency" | "attempts" | "providerRef" | "failureReason" | "createdAt" | "updatedAt" | "providerIdempotencyKey" | "leaseOwner" | "leaseUntil" | "refundRequestedAt" | "refundRef" | "refundedAt" | "paymentMethod", ExtArgs["result"]["payment"]>
+export type PaymentOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "orderId" | "userId" | "status" | "amount" | "currency" | "attempts" | "lastChargeAt" | "providerRef" | "failureReason" | "createdAt" | "updatedAt" | "providerIdempotencyKey" | "leaseOwner" | "leaseUntil" | "refundRequestedAt" | "refundRef" | "refundedAt" | "paymentMethod", ExtArgs["result"]["payment"]>
 export type PaymentInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   locator?: boolean | Prisma.OrderLocatorDefaultArgs<ExtArgs>
   attemptLog?: boolean | Prisma.Payment$attemptLogArgs<ExtArgs>
@@ -1214,6 +1252,11 @@ export type $PaymentPayload<ExtArgs extends runtime.Types.Extensions.InternalArg
     amount: number
     currency: string
     attempts: number
+    /**
+     * When a charge call was last sent or answered: the provider's charge search is trusted
+     * only once it has had time to show a capture that call may have made.
+     */
+    lastChargeAt: Date | null
     providerRef: string | null
     failureReason: string | null
     createdAt: Date
@@ -1670,6 +1713,7 @@ export interface PaymentFieldRefs {
   readonly amount: Prisma.FieldRef<"Payment", 'Int'>
   readonly currency: Prisma.FieldRef<"Payment", 'String'>
   readonly attempts: Prisma.FieldRef<"Payment", 'Int'>
+  readonly lastChargeAt: Prisma.FieldRef<"Payment", 'DateTime'>
   readonly providerRef: Prisma.FieldRef<"Payment", 'String'>
   readonly failureReason: Prisma.FieldRef<"Payment", 'String'>
   readonly createdAt: Prisma.FieldRef<"Payment", 'DateTime'>

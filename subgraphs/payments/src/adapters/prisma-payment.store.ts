@@ -23,6 +23,7 @@ function toPayment(row: PaymentRow): Payment {
     status: row.status,
     amount: { amount: row.amount, currency: row.currency },
     attempts: row.attempts,
+    lastChargeAt: row.lastChargeAt,
     providerRef: row.providerRef,
     failureReason: row.failureReason,
     idempotencyKey: row.providerIdempotencyKey,
@@ -193,7 +194,8 @@ export function createPrismaPaymentStore(prisma: PrismaClient): PaymentStore {
       const bump = kind === "CHARGE" ? 1 : 0;
       const [started] = await queryDirect<{ number: number; attempts: number }>(prisma, Prisma.sql`
         WITH held AS (
-          UPDATE "Payment" SET attempts = attempts + ${bump}, "leaseUntil" = ${NOW} + ${millis(lease.ms)}, "updatedAt" = ${NOW}
+          UPDATE "Payment" SET attempts = attempts + ${bump}, "leaseUntil" = ${NOW} + ${millis(lease.ms)}, "updatedAt" = ${NOW},
+            "lastChargeAt" = CASE WHEN ${kind} = 'CHARGE' THEN ${NOW} ELSE "lastChargeAt" END
           WHERE id = ${payment.id} AND "userId" = ${payment.userId} AND "leaseOwner" = ${lease.owner}
           RETURNING id, attempts
         ), numbered AS (
@@ -209,9 +211,14 @@ export function createPrismaPaymentStore(prisma: PrismaClient): PaymentStore {
     },
 
     async finishAttempt(payment, kind, number, outcome, detail) {
+      // A charge call's end is when whatever it did at the provider was done: the provider's
+      // search is trusted from then on plus its lag (see PaymentPatience).
       await queryDirect(prisma, Prisma.sql`
-        UPDATE "PaymentAttempt" SET outcome = ${outcome}::"PaymentAttemptOutcome", detail = ${detail.slice(0, 500)}, "finishedAt" = ${NOW}
-        WHERE "paymentId" = ${payment.id} AND "userId" = ${payment.userId} AND kind = ${kind}::"PaymentAttemptKind" AND number = ${number}`);
+        WITH finished AS (
+          UPDATE "PaymentAttempt" SET outcome = ${outcome}::"PaymentAttemptOutcome", detail = ${detail.slice(0, 500)}, "finishedAt" = ${NOW}
+          WHERE "paymentId" = ${payment.id} AND "userId" = ${payment.userId} AND kind = ${kind}::"PaymentAttemptKind" AND number = ${number}
+        )
+        UPDATE "Payment" SET "lastChargeAt" = ${NOW} WHERE ${kind} = 'CHARGE' AND id = ${payment.id} AND "userId" = ${payment.userId}`);
     },
 
     // Settling is one statement: the status change (only while the lease is ours) and its

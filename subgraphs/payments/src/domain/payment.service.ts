@@ -22,8 +22,27 @@ export interface PaymentServiceDeps {
   logger: Logger;
   /** Called after a commit that wrote outcome events, so the outbox relay publishes at once. */
   onEventsWritten?: () => void;
+  /** How long a payment the provider cannot be reached for is tried before it fails; see PaymentPatience. */
+  patience?: PaymentPatience;
   random?: () => number;
+  clock?: () => number;
 }
+
+/**
+ * How long to keep trying, and how far to trust the provider's charge search.
+ * - retryForMs: a payment whose calls all failed for want of an answer (the provider down, a
+ *   blip of a second or two, 5xx) stays PENDING and is tried again by the recovery sweep until
+ *   it is this old; only then does it fail. Before, a 1.5 s outage failed every order in it.
+ * - searchLagMs: a provider's charge search may show a capture this long after it was made
+ *   (Stripe's search: "up to a minute"). Its "none" says nothing about a call that ended more
+ *   recently, so a payment is only failed on it once its last call is this old.
+ */
+export interface PaymentPatience {
+  retryForMs: number;
+  searchLagMs: number;
+}
+
+export const DEFAULT_PAYMENT_PATIENCE: PaymentPatience = { retryForMs: 600_000, searchLagMs: 60_000 };
 
 const ATTEMPT_OUTCOME: Record<ProviderOutcome["kind"], AttemptOutcome> = {
   succeeded: "SUCCEEDED",
@@ -40,14 +59,18 @@ export const NOTHING_CHARGED = "none:nothing-to-charge";
  * Payment rules. `drive` takes a payment the caller holds the lease of to its next resting
  * state: a PENDING payment is charged (retrying transient failures and timeouts with backoff,
  * always with the payment's one idempotency key) until SUCCEEDED or FAILED; a payment owing
- * a refund is refunded. When the retries run out after a timeout, the provider is asked
- * whether it captured the charge before the payment is failed; if it cannot say, the payment
- * stays PENDING for the recovery sweep. The outcome and its event commit together. When `signal` aborts
+ * a refund is refunded. A payment the provider gave no answer for stays PENDING for the
+ * recovery sweep, which sends the same key again, until it is `patience.retryForMs` old;
+ * only then is it failed, and one whose calls may have taken the money only on the provider's
+ * word that it holds no charge, once its search has had time to show one (see
+ * PaymentPatience). The outcome and its event commit together. When `signal` aborts
  * (shutdown) the payment is left PENDING with its lease released, for the next process.
  */
 export function createPaymentService(deps: PaymentServiceDeps) {
   const { store, provider, retry, logger } = deps;
   const random = deps.random ?? Math.random;
+  const clock = deps.clock ?? Date.now;
+  const patience = deps.patience ?? DEFAULT_PAYMENT_PATIENCE;
   const eventsWritten = deps.onEventsWritten ?? (() => {});
   const pause = (ms: number, signal: AbortSignal) => delay(ms, undefined, { signal }).catch(() => undefined);
 
@@ -56,11 +79,21 @@ export function createPaymentService(deps: PaymentServiceDeps) {
     // An order that costs nothing (a full discount, free shipping) has nothing to charge:
     // providers refuse a charge of 0, which failed the order and released its stock.
     if (payment.amount.amount === 0) return settle(payment, lease, { status: "SUCCEEDED", providerRef: NOTHING_CHARGED }, payment.attempts, log);
+    const givingUp = clock() - payment.createdAt.getTime() >= patience.retryForMs;
+    // Calls of earlier drives may have charged: how they ended is not known here. When the
+    // payment was last called is (the store keeps it; a row from before keeps none: now).
+    const earlierCallEndedAt = payment.attempts > 0 ? (payment.lastChargeAt?.getTime() ?? clock()) : undefined;
+    // Tried for long enough: the provider is asked, once its search can be trusted, and no
+    // new charge is sent.
+    if (givingUp && earlierCallEndedAt !== undefined) return conclude(payment, lease, earlierCallEndedAt, signal, log);
     let last: ProviderOutcome | undefined;
     let attempts = payment.attempts;
-    // A timed-out call may have been charged (only the answer was lost): failing the payment
-    // then could leave a customer charged for an order that never ships.
-    let inDoubt = false;
+    // When the latest call that may have taken the money (a timeout, a 5xx, a connection lost
+    // after sending, an answer that could not be read) ended: failing the payment on the
+    // provider's word "none" before its search can show that call would keep money for an
+    // order that never ships.
+    let doubtfulCallEndedAt = earlierCallEndedAt;
+    let doubtInThisDrive = false;
     // The provider was still working on this key at the last call: wait, do not look it up.
     let stillProcessing = false;
     for (let call = 1; call <= retry.maxAttempts && !signal.aborted; call++) {
@@ -84,7 +117,10 @@ export function createPaymentService(deps: PaymentServiceDeps) {
       await store.finishAttempt(payment, "CHARGE", attempt.number, ATTEMPT_OUTCOME[outcome.kind], "reason" in outcome ? outcome.reason : outcome.ref);
       countPaymentAttempt("charge", outcome.kind);
       last = outcome;
-      inDoubt ||= outcome.kind === "timeout" || (outcome.kind === "transient" && outcome.mayHaveCharged === true);
+      if (outcome.kind === "timeout" || (outcome.kind === "transient" && outcome.mayHaveCharged === true)) {
+        doubtfulCallEndedAt = clock();
+        doubtInThisDrive = true;
+      }
       stillProcessing = outcome.kind === "transient" && outcome.stillProcessing === true;
       if (outcome.kind === "succeeded") return settle(payment, lease, { status: "SUCCEEDED", providerRef: outcome.ref }, attempts, log);
       if (outcome.kind === "declined") return settle(payment, lease, { status: "FAILED", reason: `The card was declined (${outcome.reason})` }, attempts, log);
@@ -93,7 +129,7 @@ export function createPaymentService(deps: PaymentServiceDeps) {
         // The provider holds another request under this payment's key (one sent before the
         // payment's terms were fixed): that request may have taken the money, so it is asked.
         // Any other answer to the same key and terms is the provider's replay, and final.
-        if (outcome.keyReused) return settleInDoubt(payment, lease, attempts, reason, signal, log);
+        if (outcome.keyReused) return settleInDoubt(payment, lease, attempts, reason, doubtfulCallEndedAt ?? clock(), signal, log);
         return settle(payment, lease, { status: "FAILED", reason }, attempts, log);
       }
       log.info("payment attempt failed; will retry", { attempt: attempts, outcome: outcome.kind, reason: outcome.reason });
@@ -110,24 +146,55 @@ export function createPaymentService(deps: PaymentServiceDeps) {
       await store.releaseLease(payment, lease);
       return null;
     }
-    if (inDoubt) return settleInDoubt(payment, lease, attempts, reason, signal, log);
-    return settle(payment, lease, { status: "FAILED", reason }, attempts, log);
+    // Nothing this drive sent can have taken the money, and the payment has been tried for
+    // long enough: it fails. (Earlier calls in doubt were judged at the start: `conclude`.)
+    if (givingUp && !doubtInThisDrive) return settle(payment, lease, { status: "FAILED", reason }, attempts, log);
+    // In doubt, the provider is asked at once: a capture settles the payment now.
+    if (doubtInThisDrive) {
+      const found = await lookUp(payment, signal);
+      if (found.kind === "captured") return settleCaptured(payment, lease, attempts, found.ref, log);
+    }
+    // Otherwise it stays PENDING: the sweep sends the same key again (the provider answers a
+    // replay with what it did) until the payment is PAYMENT_RETRY_FOR_MS old.
+    log.warn("payment provider unreachable; left PENDING for the recovery sweep", { attempts, reason });
+    await store.releaseLease(payment, lease);
+    return null;
   }
 
   /**
-   * Settles a payment an earlier call may have charged: SUCCEEDED when the provider has a
-   * capture for it, FAILED (for `reason`) only when it says there is none, and otherwise left
-   * PENDING, lease released, for the recovery sweep to ask again.
+   * The last word on a payment tried for long enough, with no new charge sent: SUCCEEDED when
+   * the provider has a capture for it, FAILED when it has none and its search has had time to
+   * show the payment's last call, and otherwise PENDING (lease released) for a later sweep.
    */
-  async function settleInDoubt(payment: Payment, lease: Lease, attempts: number, reason: string, signal: AbortSignal, log: Logger): Promise<Payment | null> {
-    const found = signal.aborted ? ({ kind: "unknown", reason: "the process is stopping" } as const) : await provider.findCharge(payment.id, signal);
-    if (found.kind === "captured") {
-      log.warn("the provider had captured the charge an earlier call lost the answer of", { attempts, providerRef: found.ref });
-      return settle(payment, lease, { status: "SUCCEEDED", providerRef: found.ref }, attempts, log);
+  async function conclude(payment: Payment, lease: Lease, lastCallEndedAt: number, signal: AbortSignal, log: Logger): Promise<Payment | null> {
+    if (clock() - lastCallEndedAt < patience.searchLagMs) {
+      await store.releaseLease(payment, lease);
+      return null;
     }
-    if (found.kind === "none") return settle(payment, lease, { status: "FAILED", reason }, attempts, log);
-    // Neither outcome is known: stay PENDING; the recovery sweep asks again later.
-    log.warn("payment outcome unknown; left PENDING for the recovery sweep", { attempts, reason: found.reason });
+    const reason = `The payment could not be charged: the provider did not answer for ${Math.round(patience.retryForMs / 60_000)} minutes and holds no charge for it`;
+    return settleInDoubt(payment, lease, payment.attempts, reason, lastCallEndedAt, signal, log);
+  }
+
+  const lookUp = (payment: Payment, signal: AbortSignal) =>
+    signal.aborted ? Promise.resolve({ kind: "unknown", reason: "the process is stopping" } as const) : provider.findCharge(payment.id, signal);
+
+  function settleCaptured(payment: Payment, lease: Lease, attempts: number, ref: string, log: Logger) {
+    log.warn("the provider had captured the charge an earlier call lost the answer of", { attempts, providerRef: ref });
+    return settle(payment, lease, { status: "SUCCEEDED", providerRef: ref }, attempts, log);
+  }
+
+  /**
+   * Settles a payment a call may have charged: SUCCEEDED when the provider has a capture for
+   * it, FAILED (for `reason`) only when it says there is none and its search has had time to
+   * show a capture made by the last such call (ended at `doubtfulCallEndedAt`), and otherwise
+   * left PENDING, lease released, for the recovery sweep to ask again.
+   */
+  async function settleInDoubt(payment: Payment, lease: Lease, attempts: number, reason: string, doubtfulCallEndedAt: number, signal: AbortSignal, log: Logger): Promise<Payment | null> {
+    const found = await lookUp(payment, signal);
+    if (found.kind === "captured") return settleCaptured(payment, lease, attempts, found.ref, log);
+    if (found.kind === "none" && clock() - doubtfulCallEndedAt >= patience.searchLagMs) return settle(payment, lease, { status: "FAILED", reason }, attempts, log);
+    // Not known yet (or too soon to believe "none"): stay PENDING; the recovery sweep asks again later.
+    log.warn("payment outcome unknown; left PENDING for the recovery sweep", { attempts, lookup: found.kind, ...(found.kind === "unknown" ? { reason: found.reason } : {}) });
     await store.releaseLease(payment, lease);
     return null;
   }
