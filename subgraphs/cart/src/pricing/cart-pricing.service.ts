@@ -108,10 +108,14 @@ export function createCartPricingService(deps: { store: PricingStore; clock?: ()
 
 export type CartPricingService = ReturnType<typeof createCartPricingService>;
 
-/** A destination from a country code (and region) typed by a client: the region as an address would need it (regionOf). */
+/**
+ * A destination from a country code (and region) typed by a client for an estimate: a region
+ * given must be one an address could have (regionOf); none estimates with the country's own
+ * rates, as a cart page does before an address is known (checkout always has the region).
+ */
 export function destinationOf(countryCode: string, region: string | null | undefined): Destination {
   const country = validCountryCode(countryCode);
-  return { country, region: normaliseRegion(regionOf(country, region)) };
+  return { country, region: normaliseRegion(regionOf(country, region, { optional: true })) };
 }
 
 /**
