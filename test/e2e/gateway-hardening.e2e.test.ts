@@ -172,6 +172,34 @@ describe("gateway hardening: tokens of free accounts buy no budget", () => {
   });
 });
 
+describe("gateway hardening: one abuser behind a shared address cannot sign everyone there out", () => {
+  let sg: TestSupergraph;
+  before(async () => {
+    sg = await startTestSupergraph({ env: { RATE_LIMIT_NETWORK_MULTIPLE: "3", RATE_LIMIT_AUTH_PER_MINUTE: "10", TRUST_PROXY: "true" } });
+  });
+  after(() => sg.close());
+
+  const from = (network: string) => ({ headers: { "x-forwarded-for": network } });
+  const LOG_IN = `mutation ($email: String!) { logIn(email: $email, password: "not-the-password") { accessToken } }`;
+
+  it("spends no auth points on refresh tokens, and gives log-ins the network multiple of the auth budget", async () => {
+    const office = "198.51.100.40";
+    // One abuser sends ten garbage refresh tokens in one batch (the whole auth budget before).
+    const batch = await fetch(sg.gatewayUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-forwarded-for": office },
+      body: JSON.stringify(Array.from({ length: 10 }, () => ({ query: `mutation { refreshToken(refreshToken: "${randomUUID()}") { accessToken } }` }))),
+    });
+    const answers = (await batch.json()) as { errors?: { extensions?: { code?: string } }[] }[];
+    assert.deepEqual(answers.map((a) => a.errors?.[0]?.extensions?.code), Array(10).fill("UNAUTHENTICATED"));
+    // Everyone else at the office still logs in: 30 log-ins a minute from the address (a wrong
+    // password each here, for accounts that do not exist), refused only past that.
+    const codes: string[] = [];
+    for (let i = 0; i < 31; i++) codes.push((await postGraphQL(sg.gatewayUrl, LOG_IN, { email: `colleague-${i}-${randomUUID().slice(0, 6)}@example.com` }, from(office))).errors?.[0]?.extensions?.code ?? "OK");
+    assert.deepEqual(codes, [...Array(30).fill("UNAUTHENTICATED"), "RATE_LIMITED"]);
+  });
+});
+
 describe("gateway hardening: production mode", () => {
   let sg: TestSupergraph;
   before(async () => {

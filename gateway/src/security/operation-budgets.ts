@@ -4,15 +4,24 @@ import type { Caller } from "../rate-limit/caller.js";
 
 export type BudgetName = "auth" | "checkout" | "search" | "views";
 
+/** A budget a refusal can name: the configured ones, and signing in (the auth budget times the network multiple). */
+type ChargedBudget = BudgetName | "signIn";
+
 /** Root fields that cost more than a read and so draw on a budget of their own. */
-const BUDGET_OF_FIELD: Record<string, BudgetName> = {
-  logIn: "auth",
+const BUDGET_OF_FIELD: Record<string, ChargedBudget> = {
+  // Making an identity, or mail to an address anyone can type: the auth budget, per network.
   signUp: "auth",
-  refreshToken: "auth",
   requestPasswordReset: "auth",
-  resetPassword: "auth",
-  verifyEmail: "auth",
   resendVerificationEmail: "auth",
+  // Signing in with what only the person has (a password, a mailed token): per network too,
+  // but at the network multiple of the auth budget, so one abuser behind a shared address
+  // (an office, a carrier NAT) cannot sign everyone there out of logging in with 10 calls a
+  // minute; guessing is bounded by the per-account lockouts besides. refreshToken draws on no
+  // budget of its own: its 256-bit token cannot be guessed, and everyone behind one address
+  // refreshes every 15 minutes.
+  logIn: "signIn",
+  resetPassword: "signIn",
+  verifyEmail: "signIn",
   checkout: "checkout",
   // Each try of a coupon code is a guess at a secret: guessing codes costs what checking out does.
   applyCoupon: "checkout",
@@ -26,10 +35,10 @@ const BUDGET_OF_FIELD: Record<string, BudgetName> = {
  * network whatever token is sent, since a token is what they hand out (a fresh account's
  * token bought a fresh auth budget: 25 signUps in seconds from one address).
  */
-const CHARGED_TO_NETWORK: ReadonlySet<BudgetName> = new Set(["auth"]);
+const CHARGED_TO_NETWORK: ReadonlySet<ChargedBudget> = new Set(["auth", "signIn"]);
 
 export interface BudgetRefusal {
-  budget: BudgetName;
+  budget: ChargedBudget;
   retryAfterSeconds: number;
 }
 
@@ -46,24 +55,26 @@ export interface OperationBudgets {
 
 export function createOperationBudgets(perMinute: Record<BudgetName, number>, options: { redis?: Redis; networkMultiple: number }): OperationBudgets {
   const { redis, networkMultiple } = options;
+  const allowance: Record<ChargedBudget, number> = { ...perMinute, signIn: perMinute.auth * networkMultiple };
+  const names = Object.keys(allowance) as ChargedBudget[];
   const limiters = Object.fromEntries(
-    (Object.keys(perMinute) as BudgetName[]).map((name) => [name, createCallerRateLimiter({ pointsPerMinute: perMinute[name], redis, keyPrefix: `rl:${name}` })]),
-  ) as Record<BudgetName, CallerRateLimiter>;
+    names.map((name) => [name, createCallerRateLimiter({ pointsPerMinute: allowance[name], redis, keyPrefix: `rl:${name}` })]),
+  ) as Record<ChargedBudget, CallerRateLimiter>;
   const ceilings = Object.fromEntries(
-    (Object.keys(perMinute) as BudgetName[])
+    names
       .filter((name) => !CHARGED_TO_NETWORK.has(name))
-      .map((name) => [name, createCallerRateLimiter({ pointsPerMinute: perMinute[name] * networkMultiple, redis, keyPrefix: `rl:${name}:network` })]),
-  ) as Partial<Record<BudgetName, CallerRateLimiter>>;
+      .map((name) => [name, createCallerRateLimiter({ pointsPerMinute: allowance[name] * networkMultiple, redis, keyPrefix: `rl:${name}:network` })]),
+  ) as Partial<Record<ChargedBudget, CallerRateLimiter>>;
   return {
     async charge(rootFields, caller) {
-      const points = new Map<BudgetName, number>();
+      const points = new Map<ChargedBudget, number>();
       for (const [field, runs] of rootFields) {
         const budget = BUDGET_OF_FIELD[field];
         if (budget) points.set(budget, (points.get(budget) ?? 0) + runs);
       }
       for (const [budget, cost] of points) {
         // More than a whole window's budget can never pass: refuse without touching the count.
-        if (cost > perMinute[budget]) return { budget, retryAfterSeconds: 60 };
+        if (cost > allowance[budget]) return { budget, retryAfterSeconds: 60 };
         const own = await limiters[budget](CHARGED_TO_NETWORK.has(budget) ? caller.network : caller.key, cost);
         if (!own.allowed) return { budget, retryAfterSeconds: own.retryAfterSeconds };
         const network = await ceilings[budget]?.(caller.network, cost);
