@@ -17,14 +17,15 @@ export function money(amount: number, currency: string): Money {
 }
 
 /**
- * The most one unit of anything may cost, in minor units. With MAX_ORDER_SUBTOTAL it keeps
- * every amount an order is made of inside GraphQL's Int and the order's int4 columns: products
- * up to MAX_ORDER_SUBTOTAL, tax at most 100 % of that, shipping at most one MAX_UNIT_PRICE.
+ * The most one order may cost, in minor units: what one charge can take at the payment
+ * provider (Stripe's limit, 999,999.99 in a currency of cents; the simulator's too). An order
+ * past it was placed PENDING and then refused by the provider on every try. Every amount an
+ * order is made of stays far inside GraphQL's Int and the order's int4 columns below it.
  */
-export const MAX_UNIT_PRICE = 100_000_000;
+export const MAX_ORDER_TOTAL = 99_999_999;
 
-/** The most an order's (and a cart's) products may add up to, in minor units. */
-export const MAX_ORDER_SUBTOTAL = 1_000_000_000;
+/** The most one unit of anything may cost: no more than a whole order. */
+export const MAX_UNIT_PRICE = MAX_ORDER_TOTAL;
 
 /** A price a product or variant may carry: money of at most MAX_UNIT_PRICE. */
 export function unitPrice(amount: number, currency: string): Money {
@@ -33,9 +34,9 @@ export function unitPrice(amount: number, currency: string): Money {
   return price;
 }
 
-/** Why an order of this subtotal cannot be placed, or null when it can. */
-export const orderSubtotalProblem = (subtotal: number): string | null =>
-  subtotal > MAX_ORDER_SUBTOTAL ? `An order's products add up to at most ${MAX_ORDER_SUBTOTAL.toLocaleString("en-US")} minor units of its currency; split it into several orders` : null;
+/** Why an order (or a cart's lines) adding up to `amount` cannot be bought, or null when it can. */
+export const orderTotalProblem = (amount: number): string | null =>
+  amount > MAX_ORDER_TOTAL ? `An order costs at most ${MAX_ORDER_TOTAL.toLocaleString("en-US")} minor units of its currency, tax and shipping included; split it into several orders` : null;
 
 /** Sums amounts of one currency; mixing currencies is a programming error, not user input. */
 export function sumMoney(amounts: Money[], currency: string): Money {

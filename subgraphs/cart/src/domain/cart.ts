@@ -1,4 +1,4 @@
-import { badInput, DomainError, ErrorCode, MAX_ORDER_SUBTOTAL, orderSubtotalProblem, outOfStock, productIdOfVariant, type Money } from "#kernel";
+import { badInput, DomainError, ErrorCode, MAX_ORDER_TOTAL, orderTotalProblem, outOfStock, productIdOfVariant, type Money } from "#kernel";
 
 /** One stored line: what the customer wants (units of one variant) and the unit price they accepted for it. */
 export interface CartLine {
@@ -133,6 +133,6 @@ export function cartValue(cart: StoredCart, changed: { variantId: string; quanti
  * before the line is written, rather than as a cart that can no longer be shown or paid.
  */
 export function checkCartValue(cart: StoredCart, changed: { variantId: string; quantity: number; accepted: Money }): void {
-  const problem = orderSubtotalProblem(cartValue(cart, changed));
-  if (problem) throw badInput(problem, { field: "quantity", variantId: changed.variantId, limit: MAX_ORDER_SUBTOTAL });
+  const problem = orderTotalProblem(cartValue(cart, changed));
+  if (problem) throw badInput(problem, { field: "quantity", variantId: changed.variantId, limit: MAX_ORDER_TOTAL });
 }

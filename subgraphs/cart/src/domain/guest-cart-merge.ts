@@ -1,4 +1,4 @@
-import { MAX_ORDER_SUBTOTAL, type Money } from "#kernel";
+import { MAX_ORDER_TOTAL, type Money } from "#kernel";
 import type { CartLimits, CartLine, CatalogVariant, StoredCart } from "./cart.js";
 
 /** What the merge needs to know of each guest line's variant, read before the carts are locked. */
@@ -32,7 +32,7 @@ const differs = (a: Money, b: Money) => a.amount !== b.amount || a.currency !== 
  * - accepted prices are re-checked: a line keeps the accepted price that differs from the
  *   current one (the customer's first, then the guest's), so a price that moved since either
  *   of them accepted it shows as acceptedUnitPrice and needs acceptCartPrices, as usual;
- * - the merged cart adds up to at most MAX_ORDER_SUBTOTAL at its accepted prices: units past
+ * - the merged cart adds up to at most MAX_ORDER_TOTAL at its accepted prices: units past
  *   that are left out, as units past the other limits are.
  */
 export function planGuestCartMerge(guest: StoredCart, customer: StoredCart, facts: MergeFacts, limits: CartLimits): MergePlan {
@@ -55,7 +55,7 @@ export function planGuestCartMerge(guest: StoredCart, customer: StoredCart, fact
     const had = current?.quantity ?? 0;
     const accepted = current && differs(current.accepted, variant.price) ? current.accepted : line.accepted;
     // The customer's own units keep their accepted price; every unit merged in is counted at this one.
-    const valueRoom = Math.max(0, MAX_ORDER_SUBTOTAL - value + (current ? current.accepted.amount * had : 0));
+    const valueRoom = Math.max(0, MAX_ORDER_TOTAL - value + (current ? current.accepted.amount * had : 0));
     const affordable = accepted.amount > 0 ? Math.floor(valueRoom / accepted.amount) : Number.MAX_SAFE_INTEGER;
     const cap = Math.min(limits.maxQuantityPerLine, available, affordable);
     const quantity = Math.max(had, Math.min(had + line.quantity, cap));

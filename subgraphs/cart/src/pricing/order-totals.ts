@@ -1,4 +1,4 @@
-import { badInput, MAX_ORDER_SUBTOTAL, orderSubtotalProblem, type Money } from "#kernel";
+import { badInput, MAX_ORDER_TOTAL, orderTotalProblem, type Money } from "#kernel";
 import { taxRateFor } from "./tax-rate.js";
 import type { Coupon, Destination, ShippingMethod, TaxRate } from "./pricing-types.js";
 
@@ -59,9 +59,9 @@ export function computeOrderTotals(input: {
   const money = (amount: bigint): Money => ({ amount: Number(amount), currency });
   const lineSubtotals = input.lines.map((line) => BigInt(line.unitPrice.amount) * BigInt(line.quantity));
   const subtotal = lineSubtotals.reduce((sum, amount) => sum + amount, 0n);
-  // Past it, the order's amounts would not fit its columns or GraphQL's Int (see MAX_UNIT_PRICE).
-  const tooMuch = orderSubtotalProblem(Number(subtotal));
-  if (tooMuch) throw badInput(tooMuch, { limit: MAX_ORDER_SUBTOTAL });
+  // Products alone past what one charge can take: refused before any more arithmetic.
+  const tooMuch = orderTotalProblem(Number(subtotal));
+  if (tooMuch) throw badInput(tooMuch, { limit: MAX_ORDER_TOTAL });
   const discount = discountOf(input.coupon, subtotal);
   const shares = allocate(discount, lineSubtotals);
   const lines: LineTotals[] = input.lines.map((line, i) => {
@@ -77,6 +77,9 @@ export function computeOrderTotals(input: {
   });
   const tax = lines.reduce((sum, line) => sum + BigInt(line.tax.amount), 0n);
   const shipping = shippingOf(input.shipping, subtotal - discount);
+  // The whole order, tax and shipping included, is one charge at the provider.
+  const overTotal = orderTotalProblem(Number(subtotal - discount + shipping + tax));
+  if (overTotal) throw badInput(overTotal, { limit: MAX_ORDER_TOTAL });
   return {
     subtotal: money(subtotal),
     discountTotal: money(discount),

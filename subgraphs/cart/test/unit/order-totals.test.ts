@@ -77,16 +77,17 @@ describe("order totals", () => {
     assertAddsUp(below);
   });
 
-  it("prices the largest order exactly, its total inside GraphQL's Int, and refuses one a unit past it", () => {
-    const rates = [{ countryCode: "US", region: null, category: null, rateBasisPoints: 10_000 }];
-    const result = totals([line("a", 100_000_000, 9), line("b", 99_999_999, 1), line("c", 1, 1)], { coupon: coupon({ value: 3333 }), rates });
-    assertAddsUp(result);
-    assert.equal(result.subtotal.amount, 1_000_000_000);
-    assert.ok(result.total.amount <= 2_147_483_647);
-    assert.throws(
-      () => totals([line("a", 100_000_000, 9), line("b", 99_999_999, 1), line("c", 1, 2)], { rates }),
-      (error: { extensions?: { code?: string; limit?: number } }) => error.extensions?.code === "BAD_USER_INPUT" && error.extensions.limit === 1_000_000_000,
-    );
+  it("prices the largest order one charge can take, and refuses one a unit past it, products, tax or shipping", () => {
+    const rates = [{ countryCode: "US", region: null, category: null, rateBasisPoints: 1_000 }];
+    // 90,909,090 + 10 % tax = 99,999,999: exactly what one charge can take.
+    const largest = totals([line("a", 90_909_090, 1)], { rates });
+    assertAddsUp(largest);
+    assert.equal(largest.total.amount, 99_999_999);
+    const refusedAt = (run: () => unknown) =>
+      assert.throws(run, (error: { extensions?: { code?: string; limit?: number } }) => error.extensions?.code === "BAD_USER_INPUT" && error.extensions.limit === 99_999_999);
+    refusedAt(() => totals([line("a", 90_909_091, 1)], { rates }));
+    refusedAt(() => totals([line("a", 50_000_000, 2)], {}));
+    refusedAt(() => totals([line("a", 99_999_999, 1)], { shipping: { ...standard, freeOver: null } }));
   });
 
   it("an empty cart costs nothing but shipping", () => {

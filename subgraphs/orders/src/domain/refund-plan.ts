@@ -1,13 +1,13 @@
 import { randomUUID } from "node:crypto";
-import { DomainError, ErrorCode, badInput, singleLineText } from "#kernel";
+import { DomainError, ErrorCode, MAX_ORDER_TOTAL, badInput, singleLineText } from "#kernel";
 import type { Order } from "./order.js";
 import type { Refund } from "./after-sale.js";
 import { refundRequested, type OutboxMessage } from "./order-events.js";
 import { validIdempotencyKey } from "./idempotency-key.js";
 import type { NewRefund } from "../ports/order-store.js";
 
-/** Largest refund one call may ask for, in minor units (the provider's own charge limit). */
-export const MAX_REFUND_AMOUNT = 99_999_999;
+/** Largest refund one call may ask for, in minor units: no more than one order can cost. */
+export const MAX_REFUND_AMOUNT = MAX_ORDER_TOTAL;
 export const MAX_REFUND_REASON_LENGTH = 500;
 
 export interface RefundRequest {
