@@ -531,6 +531,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (!/^[A-Za-z0-9._-]{0,100}$/.test(config.events.topicPrefix)) read.problems.push("KAFKA_TOPIC_PREFIX may hold only letters, digits, '.', '_' and '-' (at most 100)");
   // A guessable token would expose internals as surely as none; 24 characters is a random one's least.
   if (config.metrics.token !== undefined && config.metrics.token.length < 24) read.problems.push("METRICS_TOKEN must be at least 24 characters");
+  // A payment still being retried after its order's hold expired is charged for units that may
+  // be sold to someone else meanwhile, then refunded: the retrying stops while the hold lives.
+  if (config.payments.retryForMs >= config.inventory.reservationTtlMs) {
+    read.problems.push(`PAYMENT_RETRY_FOR_MS (${config.payments.retryForMs}) must be shorter than RESERVATION_TTL_MS (${config.inventory.reservationTtlMs}), the life of an order's stock hold`);
+  }
   if (read.problems.length) throw new ConfigError("Invalid configuration:\n- " + read.problems.join("\n- "));
   return config;
 }

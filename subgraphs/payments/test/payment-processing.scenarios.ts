@@ -284,6 +284,27 @@ export function definePaymentProcessingScenarios(engine: string, options: () => 
       assert.equal(h.simulator.ledger({ paymentId: payment.paymentId }).charges.length, 0);
     });
 
+    it("sends no charge for an order the customer cancelled while its payment waited out an outage", async () => {
+      const payment = await h.createPayment();
+      // Nothing executes at the provider (503s before any work); the payment waits, PENDING.
+      h.simulator.addRule({ match: { paymentId: payment.paymentId, operation: "charge" }, action: "fail", times: h.config.payments.maxAttempts });
+      await h.payments.processor.handle(h.requestEvent(payment));
+      await h.payments.processor.idle();
+      assert.equal((await h.paymentRow(payment.paymentId)).status, "PENDING");
+      // The customer cancels; the provider is back.
+      await h.prisma.order.update({ where: { id_userId: { id: payment.orderId, userId: payment.userId } }, data: { status: "CANCELLED" } });
+      const key = { id_userId: { id: payment.paymentId, userId: payment.userId } };
+      // Its last calls are older than the provider's search lag: the search is believed.
+      await h.prisma.payment.update({ where: key, data: { lastChargeAt: new Date(Date.now() - h.config.payments.providerSearchLagMs - 1_000), updatedAt: new Date(Date.now() - 60_000) } });
+      await h.payments.processor.sweepOnce();
+      await settled(payment.paymentId);
+      const row = await h.paymentRow(payment.paymentId);
+      assert.equal(row.status, "FAILED");
+      assert.match(row.failureReason ?? "", /cancelled before its payment was taken/);
+      assert.equal(row.attempts, h.config.payments.maxAttempts, "no charge was sent after the cancel");
+      assert.equal(h.simulator.ledger({ paymentId: payment.paymentId }).charges.length, 0, "nothing captured, nothing to refund");
+    });
+
     it("never fails a charge in doubt on a search that cannot see its capture yet: the key sent again settles it SUCCEEDED, once", async () => {
       const payment = await h.createPayment();
       // Captured and answered 500, every retry a 503, and the provider's search does not show

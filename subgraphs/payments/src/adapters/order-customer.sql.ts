@@ -19,3 +19,13 @@ export async function customersOfOrders(prisma: PrismaClient, orderIds: readonly
   const rows = await queryDirect<{ userId: string }>(prisma, Prisma.sql`SELECT DISTINCT "userId" FROM "OrderLocator" WHERE id = ANY(${[...orderIds]}::text[])`);
   return rows.map((row) => row.userId);
 }
+
+/**
+ * Whether the customer cancelled the payment's order. Read, like the locator, from the orders'
+ * own table in the database both share: the payment is not told of a cancel, and a charge sent
+ * after it would take money only to give it back.
+ */
+export async function orderWasCancelled(prisma: PrismaClient, payment: { orderId: string; userId: string }): Promise<boolean> {
+  const [row] = await queryDirect<{ status: string }>(prisma, Prisma.sql`SELECT status FROM "Order" WHERE id = ${payment.orderId} AND "userId" = ${payment.userId}`);
+  return row?.status === "CANCELLED";
+}

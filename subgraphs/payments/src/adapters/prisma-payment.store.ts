@@ -2,7 +2,7 @@ import { Topics, type DomainEvent } from "#kernel";
 import { insertOutboxRows, outboxRows, Prisma, processOnce, queryDirect, type PrismaClient } from "#kernel/relational";
 import { chargeKey, isPaymentMethodToken, partialRefundKey, refundKey, type Payment, type PaymentRefund } from "../domain/payment.js";
 import { RefundBeyondPaymentError, UnknownPaymentError, type EventClaim, type Lease, type PaymentKey, type PaymentStore, type RefundOrder } from "../ports/payment-store.js";
-import { customerOfOrder, customersOfOrders } from "./order-customer.sql.js";
+import { customerOfOrder, customersOfOrders, orderWasCancelled } from "./order-customer.sql.js";
 
 type Db = PrismaClient | Prisma.TransactionClient;
 type PaymentRow = Awaited<ReturnType<PrismaClient["payment"]["findUniqueOrThrow"]>>;
@@ -276,6 +276,8 @@ export function createPrismaPaymentStore(prisma: PrismaClient): PaymentStore {
         return row ? toPayment(row) : null;
       });
     },
+
+    orderCancelled: (payment) => orderWasCancelled(prisma, payment),
 
     async releaseLease(payment, lease) {
       await prisma.$executeRaw`UPDATE "Payment" SET "leaseOwner" = NULL, "leaseUntil" = NULL WHERE id = ${payment.id} AND "userId" = ${payment.userId} AND "leaseOwner" = ${lease.owner}`;

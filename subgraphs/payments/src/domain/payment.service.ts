@@ -85,7 +85,11 @@ export function createPaymentService(deps: PaymentServiceDeps) {
     const earlierCallEndedAt = payment.attempts > 0 ? (payment.lastChargeAt?.getTime() ?? clock()) : undefined;
     // Tried for long enough: the provider is asked, once its search can be trusted, and no
     // new charge is sent.
-    if (givingUp && earlierCallEndedAt !== undefined) return conclude(payment, lease, earlierCallEndedAt, signal, log);
+    if (givingUp && earlierCallEndedAt !== undefined) return conclude(payment, lease, earlierCallEndedAt, tooLong, signal, log);
+    // Cancelled by the customer while the charge waited (a provider outage): no charge is sent
+    // any more; one an earlier call may have made is found and handed back. (A first drive is
+    // not asked: its order was just placed, and a charge crossing a cancel is refunded anyway.)
+    if (earlierCallEndedAt !== undefined && (await store.orderCancelled(payment))) return cancelled(payment, lease, earlierCallEndedAt, signal, log);
     let last: ProviderOutcome | undefined;
     let attempts = payment.attempts;
     // When the latest call that may have taken the money (a timeout, a 5xx, a connection lost
@@ -133,7 +137,10 @@ export function createPaymentService(deps: PaymentServiceDeps) {
         return settle(payment, lease, { status: "FAILED", reason }, attempts, log);
       }
       log.info("payment attempt failed; will retry", { attempt: attempts, outcome: outcome.kind, reason: outcome.reason });
-      if (call < retry.maxAttempts) await pause(backoffDelayMs(call, retry, random), signal);
+      if (call < retry.maxAttempts) {
+        await pause(backoffDelayMs(call, retry, random), signal);
+        if (!signal.aborted && (await store.orderCancelled(payment))) return cancelled(payment, lease, doubtfulCallEndedAt, signal, log);
+      }
     }
     if (signal.aborted) {
       await store.releaseLease(payment, lease);
@@ -166,13 +173,26 @@ export function createPaymentService(deps: PaymentServiceDeps) {
    * the provider has a capture for it, FAILED when it has none and its search has had time to
    * show the payment's last call, and otherwise PENDING (lease released) for a later sweep.
    */
-  async function conclude(payment: Payment, lease: Lease, lastCallEndedAt: number, signal: AbortSignal, log: Logger): Promise<Payment | null> {
+  async function conclude(payment: Payment, lease: Lease, lastCallEndedAt: number, reason: string, signal: AbortSignal, log: Logger): Promise<Payment | null> {
     if (clock() - lastCallEndedAt < patience.searchLagMs) {
       await store.releaseLease(payment, lease);
       return null;
     }
-    const reason = `The payment could not be charged: the provider did not answer for ${Math.round(patience.retryForMs / 60_000)} minutes and holds no charge for it`;
     return settleInDoubt(payment, lease, payment.attempts, reason, lastCallEndedAt, signal, log);
+  }
+
+  const tooLong = `The payment could not be charged: the provider did not answer for ${Math.round(patience.retryForMs / 60_000)} minutes and holds no charge for it`;
+
+  /**
+   * A payment whose order the customer cancelled before it settled. Never called: FAILED at once.
+   * Called: settled from the provider's word alone (a capture SUCCEEDED, so the order refunds
+   * it; none FAILED once the search can be believed), never by another charge.
+   */
+  async function cancelled(payment: Payment, lease: Lease, lastCallEndedAt: number | undefined, signal: AbortSignal, log: Logger): Promise<Payment | null> {
+    const reason = "The order was cancelled before its payment was taken";
+    log.info("order cancelled while its payment was pending; no charge is sent", { attempts: payment.attempts });
+    if (lastCallEndedAt === undefined) return settle(payment, lease, { status: "FAILED", reason }, payment.attempts, log);
+    return conclude(payment, lease, lastCallEndedAt, reason, signal, log);
   }
 
   const lookUp = (payment: Payment, signal: AbortSignal) =>

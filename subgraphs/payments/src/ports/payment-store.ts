@@ -99,4 +99,6 @@ export interface PaymentStore {
    */
   finishRefunds(payment: PaymentKey, lease: Lease): Promise<Payment | null>;
   releaseLease(payment: PaymentKey, lease: Lease): Promise<void>;
+  /** Whether the payment's order was cancelled by its customer (no new charge is sent for it then). */
+  orderCancelled(payment: Pick<Payment, "orderId" | "userId">): Promise<boolean>;
 }
