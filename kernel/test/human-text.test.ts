@@ -38,6 +38,36 @@ const REFUSED: Record<string, string> = {
   "tag character U+E0041": "\u{e0041}",
   "unpaired high surrogate": "\ud800",
   "unpaired low surrogate": "\udc00",
+  // Outside Cf, but drawn as nothing or as a blank: default-ignorable, private use, unassigned.
+  "Hangul filler U+3164": "\u3164",
+  "Hangul choseong filler U+115F": "\u115f",
+  "Hangul jungseong filler U+1160": "\u1160",
+  "halfwidth Hangul filler U+FFA0": "\uffa0",
+  "braille pattern blank U+2800": "\u2800",
+  "variation selector-16 U+FE0F (after a letter)": "\ufe0f",
+  "variation selector-17 U+E0100": "\u{e0100}",
+  "combining grapheme joiner U+034F": "\u034f",
+  "Khmer inherent vowel U+17B4": "\u17b4",
+  "Mongolian free variation selector U+180B": "\u180b",
+  "object replacement character U+FFFC": "\ufffc",
+  "private use U+E000": "\ue000",
+  "noncharacter U+FFFF": "\uffff",
+  "unassigned U+0378": "\u0378",
+};
+
+/** Characters outside Cf that the attack run had accepted as a whole name. */
+const BLANK_LOOKING = ["\u3164", "\u115f", "\u1160", "\uffa0", "\u2800", "\ufe0f", "\u{e0100}", "\u034f", "\u17b4", "\u180b", "\ufffc", "\ue000", "\uffff"];
+
+/** Text of real scripts, with the combining signs they are written with, and emoji. */
+const SCRIPTS = {
+  Arabic: "مُحَمَّد بن سلمان",
+  Devanagari: "देवनागरी क्षत्रिय हिंदी",
+  Korean: "김민준 서울특별시",
+  Thai: "สมชาย ใจดี",
+  Hebrew: "שָׁלוֹם",
+  Vietnamese: "Nguyễn Thị Mỹ", // decomposed below too
+  "emoji with a flag and a skin tone": "Ada 🇩🇪 👍🏽",
+  "an emoji with its variation selector": "I ❤️ tea ☕",
 };
 
 function refusal(run: () => unknown): { code: unknown; field: unknown; message: string } {
@@ -65,6 +95,37 @@ describe("human text: one line of visible text", () => {
       const answer = refusal(() => singleLineText("name", value, { max: 100 }));
       assert.deepEqual([answer.code, answer.field], ["BAD_USER_INPUT", "name"], JSON.stringify(value));
     }
+  });
+
+  for (const [name, character] of Object.entries({ ...Object.fromEntries(BLANK_LOOKING.map((c) => [`U+${c.codePointAt(0)!.toString(16).toUpperCase()}`, c])), "a lone combining acute U+0301": "\u0301", "a lone Devanagari vowel sign U+093F": "\u093f", "a lone Thai tone mark U+0E48": "\u0e48" })) {
+    it(`refuses ${name} as the whole value, or between spaces`, () => {
+      for (const value of [character, `${character}${character}`, ` ${character} `, `\u3000${character}`]) {
+        const answer = refusal(() => singleLineText("name", value, { max: 100 }));
+        assert.deepEqual([answer.code, answer.field], ["BAD_USER_INPUT", "name"], JSON.stringify(value));
+        assert.match(answer.message, /^name /);
+      }
+    });
+  }
+
+  it("refuses combining marks stacked past four on one character (zalgo), and keeps up to four", () => {
+    const zalgo = refusal(() => singleLineText("name", `A${"\u0301".repeat(60)}`, { max: 100 }));
+    assert.deepEqual([zalgo.code, zalgo.field], ["BAD_USER_INPUT", "name"]);
+    assert.equal(refusal(() => singleLineText("name", `Ada Lo${"\u0300\u0301\u0302\u0303\u0304"}velace`, { max: 100 })).field, "name");
+    assert.equal(refusal(() => multiLineText("description", `Soft${"\u0489".repeat(5)} cotton`, { max: 100 })).field, "description");
+    assert.equal(singleLineText("name", "e\u0301\u0302\u0303\u0304", { max: 100 }), "e\u0301\u0302\u0303\u0304");
+  });
+
+  it("keeps the scripts written with combining signs, Hangul syllables, flags, skin tones and an emoji's variation selector", () => {
+    for (const [script, value] of Object.entries({ ...SCRIPTS, "decomposed Vietnamese": SCRIPTS.Vietnamese.normalize("NFD") })) {
+      assert.equal(singleLineText("name", ` ${value} `, { max: 100 }), value, script);
+      assert.equal(multiLineText("description", `${value}\n${value}`, { max: 100 }), `${value}\n${value}`, script);
+    }
+  });
+
+  it("still refuses an emoji sequence joined by U+200D, and an emoji variation selector where a key is compared", () => {
+    assert.equal(refusal(() => singleLineText("name", "Ada \u{1f469}\u200d\u{1f4bb}", { max: 100 })).field, "name");
+    assert.equal(hasInvisibleOrControlCharacter("\u2764\ufe0f"), true, "emails and other keys take no variation selector");
+    assert.equal(hasInvisibleOrControlCharacter("\u{1f1e9}\u{1f1ea} \u{1f44d}\u{1f3fd}"), false);
   });
 
   it("keeps ordinary text of any script, emoji and inner spaces, trimmed", () => {

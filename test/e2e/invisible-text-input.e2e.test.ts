@@ -73,6 +73,31 @@ describe("invisible and control characters in free text, through the gateway", {
     assert.deepEqual(dataOf(await sg.query(Q.myAddresses, {}, token)).me, { name: "Ada", addresses: [] });
   });
 
+  it("accounts: blank-looking characters outside Cf are refused in a name, an address and as an email look-alike, while real scripts are kept", async () => {
+    // Hangul fillers, braille blank, variation selectors, the grapheme joiner, private use, a noncharacter, marks alone, zalgo.
+    for (const name of ["\u3164", "\u115f\u1160", "\uffa0", "\u2800", "\ufe0f", "\u{e0100}", "\u034f", "\u0301", "\u17b4", "\u180b", "\ufffc", "\ue000", "\uffff", `A${"\u0301".repeat(60)}`]) {
+      const email = `blank-${randomUUID().slice(0, 8)}@example.com`;
+      assertRefused(await sg.query(Q.signUp, { input: { email, password: "correct horse battery", name } }), "name", `signUp name ${JSON.stringify(name)}`);
+      assert.equal(codeOf(await sg.query(Q.logIn, { email })), "UNAUTHENTICATED", "no account was created");
+    }
+
+    const local = `x${randomUUID().slice(0, 8)}`;
+    const token = dataOf(await sg.query(Q.signUp, { input: { email: `${local}@example.com`, password: "correct horse battery", name: "김민준" } })).signUp.accessToken;
+    for (const lookAlike of [`${local}\u034f@example.com`, `${local}\ufe0f@example.com`, `${local}\u3164@example.com`, `${local}\u0301@example.com`]) {
+      const answer = await sg.query(Q.signUp, { input: { email: lookAlike, password: "correct horse battery", name: "Mallory" } });
+      assert.deepEqual([codeOf(answer), answer.errors?.[0]?.extensions?.field], ["BAD_USER_INPUT", "email"], `signUp ${JSON.stringify(lookAlike)}: ${JSON.stringify(answer).slice(0, 300)}`);
+      assert.equal(codeOf(await sg.query(Q.logIn, { email: lookAlike })), "BAD_USER_INPUT", "no second account answers to it");
+    }
+
+    for (const [field, text] of [["recipientName", "\u3164"], ["line1", "\u2800"], ["city", "\uffa0"], ["line2", "\u034f"]] as const) {
+      assertRefused(await sg.query(Q.addAddress, { input: { ...ADDRESS, [field]: text } }, token), field, `addAddress ${field} ${JSON.stringify(text)}`);
+    }
+    const kept = { ...ADDRESS, recipientName: "देवनागरी शर्मा", line1: "ถนนสุขุมวิท 1 🇹🇭", line2: "شقة ٣ 👋🏽", city: "서울특별시" };
+    dataOf(await sg.query(Q.addAddress, { input: kept }, token));
+    const me = dataOf(await sg.query(`{ me { name addresses { recipientName line1 line2 city } } }`, {}, token)).me;
+    assert.deepEqual(me, { name: "김민준", addresses: [{ recipientName: kept.recipientName, line1: kept.line1, line2: kept.line2, city: kept.city }] });
+  });
+
   it("orders: a typed checkout address of invisible text is refused and places no order", async () => {
     const buyer = await customer(sg);
     await buyer.add(P1, 1);

@@ -96,6 +96,22 @@ describe("account service: sign-up and log-in", () => {
     assert.equal(malformed.code, ErrorCode.BAD_USER_INPUT);
   });
 
+  it("refuses an email holding a default-ignorable, private-use or blank-looking character, or a mark NFKC does not compose, as a look-alike of another, and keeps one it composes", async () => {
+    const { store, service } = await setup();
+    await service.signUp({ email: "x@example.com", password: "password-x-1", name: "X" });
+    const lookAlikes = ["x\u034f@example.com", "x\ufe0f@example.com", "x\u3164@example.com", "x\u115f@example.com", "x\uffa0@example.com", "x\u2800@example.com", "x\u{e0100}@example.com", "x\ue000@example.com", "x\uffff@example.com", "x\u0301@example.com", "x\u0301\u0301@example.com", "\u2764\ufe0f@example.com"];
+    for (const email of lookAlikes) {
+      const signUp = await failure(service.signUp({ email, password: "password-1", name: "Mallory" }));
+      assert.deepEqual([signUp.code, signUp.extensions.field], [ErrorCode.BAD_USER_INPUT, "email"], JSON.stringify(email));
+      assert.equal(await store.findCredentials(email.normalize("NFKC").toLowerCase()), null, JSON.stringify(email));
+      const logIn = await failure(service.logIn(email, "password-x-1"));
+      assert.deepEqual([logIn.code, logIn.extensions.field], [ErrorCode.BAD_USER_INPUT, "email"], JSON.stringify(email));
+    }
+    // e + U+0301 is é once composed: the same key as the precomposed spelling, no look-alike.
+    const { user } = await service.signUp({ email: "jose\u0301@example.com", password: "password-jose", name: "José" });
+    assert.equal((await service.logIn("jos\u00e9@example.com", "password-jose")).user.id, user.id);
+  });
+
   it("logs in with any letter case of the email, and fails alike for a wrong password and an unknown email", async () => {
     const { service } = await setup();
     const { user } = await service.signUp({ email: "cid@example.com", password: "password-cid", name: "Cid" });
