@@ -18,6 +18,18 @@ describe("clientAddress", () => {
     assert.equal(clientAddress(request("2001:db8:1:2::7"), 1), "2001:db8:1:2::/64");
   });
 
+  it("drops the port a proxy appended with the address", () => {
+    assert.equal(clientAddress(request("6.6.6.6, 198.51.100.1:53211"), 1), "198.51.100.1");
+    assert.equal(clientAddress(request("[2001:db8:1:2::7]:443"), 1), "2001:db8:1:2::/64");
+  });
+
+  it("uses the socket's address when the trusted entry is not an address, so no string buys a budget of its own", () => {
+    for (const entry of ["unknown", "_hidden", "evil-1", "evil-2", "1.2.3", "not an address"]) {
+      assert.equal(clientAddress(request(`198.51.100.1, ${entry}`), 1), "192.0.2.9", entry);
+    }
+    assert.equal(clientAddress(request("garbage", "::ffff:0a00:0001"), 1), "10.0.0.1");
+  });
+
   it("uses the socket's address when the header holds fewer entries than trusted proxies", () => {
     assert.equal(clientAddress(request("198.51.100.1"), 2), "192.0.2.9");
     assert.equal(clientAddress(request(" , "), 1), "192.0.2.9");

@@ -17,6 +17,7 @@ export * from "./http/send-graphql-error.js";
 export * from "./http/apollo-http-handler.js";
 export * from "./http/guarded-server.js";
 export * from "./http/connection-limiter.js";
+export * from "./http/client-network.js";
 export * from "./runtime/open-file-limit.js";
 export * from "./graphql/load-schema-file.js";
 export * from "./graphql/subgraph-server.js";

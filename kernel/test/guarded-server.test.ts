@@ -75,19 +75,52 @@ describe("guarded HTTP server: per-client socket cap", async () => {
     assert.deepEqual(statuses, Array.from({ length: 20 }, () => 200), "the whole cap is free again");
   });
 
-  it("counts an IPv6 client by its /64 and an IPv4-mapped one as the IPv4 address", () => {
+  it("counts an IPv6 client by its /64, an IPv4-mapped one as the IPv4 address, and loopback alone", () => {
     assert.equal(clientNetwork("2001:db8:1:2:aaaa::1"), clientNetwork("2001:0db8:0001:0002:bbbb:cccc:dddd:eeee"));
     assert.notEqual(clientNetwork("2001:db8:1:2::1"), clientNetwork("2001:db8:1:3::1"));
     assert.equal(clientNetwork("2001:db8::1"), "2001:db8:0:0::/64");
-    assert.equal(clientNetwork("::1"), "0:0:0:0::/64");
+    assert.equal(clientNetwork("::1"), "0:0:0:0:0:0:0:1", "loopback counts alone");
     assert.equal(clientNetwork("fe80::1%eth0"), "fe80:0:0:0::/64");
     assert.equal(clientNetwork("::ffff:203.0.113.7"), "203.0.113.7");
     assert.equal(clientNetwork("203.0.113.7"), "203.0.113.7");
     assert.notEqual(clientNetwork("203.0.113.7"), clientNetwork("203.0.113.8"));
     assert.equal(clientNetwork(undefined), "unknown");
-    // Not an address: kept as it is rather than merged with others.
-    assert.equal(clientNetwork("1:2:3"), "1:2:3");
-    assert.equal(clientNetwork("1::2::3"), "1::2::3");
+  });
+
+  it("drops a port and IPv6 brackets, so each source port is not a client of its own", () => {
+    assert.equal(clientNetwork("1.2.3.4:5678"), "1.2.3.4");
+    assert.equal(clientNetwork("1.2.3.4:80"), clientNetwork("1.2.3.4"));
+    assert.equal(clientNetwork("[2001:db8::1]:443"), "2001:db8:0:0::/64");
+    assert.equal(clientNetwork("[2001:db8::1]"), "2001:db8:0:0::/64");
+    assert.equal(clientNetwork("[::ffff:203.0.113.7]:8080"), "203.0.113.7");
+    assert.equal(clientNetwork(" 203.0.113.7 "), "203.0.113.7");
+  });
+
+  it("reads an IPv4-mapped address in hex and a NAT64 well-known-prefix address as the IPv4 address they carry", () => {
+    assert.equal(clientNetwork("::ffff:0102:0304"), "1.2.3.4");
+    assert.equal(clientNetwork("::FFFF:102:304"), "1.2.3.4");
+    assert.equal(clientNetwork("0:0:0:0:0:ffff:cb00:7107"), "203.0.113.7");
+    assert.notEqual(clientNetwork("::ffff:0102:0304"), clientNetwork("::ffff:0102:0305"));
+    assert.equal(clientNetwork("64:ff9b::203.0.113.7"), "203.0.113.7");
+    assert.equal(clientNetwork("64:ff9b::cb00:7107"), "203.0.113.7");
+    assert.equal(clientNetwork("0064:ff9b:0000:0000:0000:0000:cb00:7108"), "203.0.113.8");
+    assert.notEqual(clientNetwork("64:ff9b::198.51.100.1"), clientNetwork("64:ff9b::198.51.100.2"), "two IPv4 clients behind NAT64 are two clients");
+    assert.notEqual(clientNetwork("::1"), clientNetwork("::ffff:0102:0304"), "loopback is not every mapped client");
+    // Other NAT64 prefixes are ordinary networks: counted by their /64.
+    assert.equal(clientNetwork("64:ff9b:1::cb00:7107"), "64:ff9b:1:0::/64");
+  });
+
+  it("gives every address it cannot read one key, rather than a key of its own", () => {
+    for (const malformed of ["1:2:3", "1::2::3", "unknown", "_hidden", "evil-1", "evil-2", "", "1.2.3", "1.2.3.256", "01.2.3.4", "1.2.3.4.5", "[1.2.3.4]:80", "::ffff:1.2.3.999", "[2001:db8::1", "2001:db8::1]:443", "1.2.3.4:99999", "2001:db8::g"]) {
+      assert.equal(clientNetwork(malformed), "unknown", JSON.stringify(malformed));
+    }
+  });
+
+  it("reads a key it returned as the same key (the gateway's key is the subgraphs' client address)", () => {
+    for (const address of ["203.0.113.7", "::ffff:0102:0304", "2001:db8:1:2::7", "[2001:db8::1]:443", "::1", "64:ff9b::1.2.3.4", "fe80::1%eth0", "garbage"]) {
+      assert.equal(clientNetwork(clientNetwork(address)), clientNetwork(address), address);
+    }
+    assert.equal(clientNetwork("2001:db8:0:0:0:0:0:1/64"), "unknown", "only a network's first address carries /64");
   });
 });
 

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from "node:http";
-import { clientNetwork } from "#kernel/http/connection-limiter.ts";
+import { clientNetwork, UNKNOWN_CLIENT } from "#kernel/http/client-network.ts";
 
 /**
  * The caller's address for rate limiting and the subgraphs' throttles: an IPv4 address, or an
@@ -11,7 +11,10 @@ import { clientNetwork } from "#kernel/http/connection-limiter.ts";
  * sent in it: the entry to trust is the one the outermost trusted proxy appended, counted from
  * the right. The leftmost entry is the client's own writing (a new one per request bought a new
  * budget each time). A request with fewer entries than proxies did not come through them all:
- * its socket's address is used.
+ * its socket's address is used. So is an entry that is not an address (a proxy's `unknown` or
+ * obfuscated name, or a client's text where TRUST_PROXY counts one proxy too many): it names
+ * no client, and each distinct string must not become a budget of its own; the socket's
+ * address, the nearest proxy, is one known key per proxy, as for a request it cannot place.
  */
 export function clientAddress(req: IncomingMessage, proxies: number): string {
   if (proxies > 0) {
@@ -21,7 +24,8 @@ export function clientAddress(req: IncomingMessage, proxies: number): string {
       .map((entry) => entry.trim())
       .filter((entry) => entry !== "");
     const appended = entries[entries.length - proxies];
-    if (appended) return clientNetwork(appended);
+    const network = appended === undefined ? UNKNOWN_CLIENT : clientNetwork(appended);
+    if (network !== UNKNOWN_CLIENT) return network;
   }
   return clientNetwork(req.socket.remoteAddress);
 }

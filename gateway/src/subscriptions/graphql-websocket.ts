@@ -9,7 +9,8 @@ import { authenticate, connectionAuthorization } from "../auth/authenticate-requ
 import type { GatewayContext } from "../gateway-context.js";
 import { PolicyRefusal, type AdmittedOperation, type RequestPolicy } from "../security/request-policy.js";
 import { callerOf, type Caller } from "../rate-limit/caller.js";
-import { clientNetwork, createConnectionLimiter } from "#kernel/http/connection-limiter.ts";
+import { clientNetwork } from "#kernel/http/client-network.ts";
+import { createConnectionLimiter } from "#kernel/http/connection-limiter.ts";
 import type { WebSocketLimits } from "./websocket-limits.js";
 import { createSocketGuard, type SocketGuard, type SocketVerdict } from "./socket-guard.js";
 import { liveOrderResults, planLiveOrder, type LiveOrderPlan } from "./live-order-results.js";

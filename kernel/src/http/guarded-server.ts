@@ -1,5 +1,6 @@
 import { createServer, type RequestListener, type Server } from "node:http";
-import { clientNetwork, createConnectionLimiter } from "./connection-limiter.js";
+import { clientNetwork } from "./client-network.js";
+import { createConnectionLimiter } from "./connection-limiter.js";
 
 export type ConnectionRefusal = "server_full" | "client_full";
 

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { clientNetwork } from "#kernel/http/connection-limiter.ts";
+import { clientNetwork } from "#kernel/http/client-network.ts";
 import {
   DomainError,
   ErrorCode,

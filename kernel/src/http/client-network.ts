@@ -1,0 +1,96 @@
+/** The key of a client address that could not be read: every such address shares it. */
+export const UNKNOWN_CLIENT = "unknown";
+
+/**
+ * The unit one client is counted by, for connection caps, rate limits and throttles: an IPv4
+ * address as itself, an IPv6 address by its /64 network, because one subscriber line or host
+ * is handed a whole /64 and could otherwise take a budget per address.
+ *
+ * Read from the socket or from an X-Forwarded-For entry, so in the forms those take:
+ * - a port and IPv6 brackets are dropped (`1.2.3.4:5678`, `[2001:db8::1]:443`): some load
+ *   balancers append the client's source port, which would make each connection a client;
+ * - an IPv6 address carrying an IPv4 one is that IPv4 address: IPv4-mapped (`::ffff:1.2.3.4`,
+ *   `::ffff:0102:0304`, as a dual-stack socket reports IPv4 clients) and the NAT64 well-known
+ *   prefix 64:ff9b::/96 (RFC 6052), behind which a whole IPv4 internet would otherwise be one
+ *   /64, so one caller's refusal would refuse everyone behind a NAT64 front;
+ * - the rest of ::/64 (the loopback ::1, the unspecified address) is handed to nobody as a
+ *   network, so each such address counts alone rather than sharing a /64 with the above;
+ * - anything else (a name, garbage, a proxy's `unknown`) is UNKNOWN_CLIENT: one key for all of
+ *   them, so writing a new string cannot buy a new budget.
+ * A key it returned reads as itself (`2001:db8:0:0::/64` stays so), since the gateway's key is
+ * what subgraphs receive as the client address.
+ */
+export function clientNetwork(address: string | undefined): string {
+  const parsed = address === undefined ? undefined : readAddress(address.trim());
+  if (!parsed) return UNKNOWN_CLIENT;
+  if (parsed.kind === "ipv4") return parsed.address;
+  const groups = parsed.groups;
+  const embedded = embeddedIPv4(groups);
+  if (embedded) return embedded;
+  if (groups.slice(0, 4).every((group) => group === 0)) return groups.map(hex).join(":");
+  return `${groups.slice(0, 4).map(hex).join(":")}::/64`;
+}
+
+type IPv6Address = { kind: "ipv6"; groups: number[] };
+type ReadAddress = { kind: "ipv4"; address: string } | IPv6Address;
+
+const isPort = (digits: string | undefined): boolean => digits === undefined || (/^\d{1,5}$/.test(digits) && Number(digits) <= 65535);
+
+function readAddress(text: string): ReadAddress | undefined {
+  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
+  if (bracketed) return isPort(bracketed[2]) ? ipv6(bracketed[1]!) : undefined;
+  const withPort = /^([\d.]+):(\d+)$/.exec(text);
+  if (withPort && !isPort(withPort[2])) return undefined;
+  const ipv4 = dottedIPv4(withPort ? withPort[1]! : text);
+  if (ipv4) return { kind: "ipv4", address: ipv4.join(".") };
+  // One of our own /64 keys: the network's first address.
+  const network = /^(.+)\/64$/.exec(text);
+  if (network) {
+    const read = ipv6(network[1]!);
+    return read && read.groups.slice(4).every((group) => group === 0) ? read : undefined;
+  }
+  return ipv6(text);
+}
+
+function ipv6(text: string): IPv6Address | undefined {
+  const groups = expandIPv6(text.split("%")[0]!);
+  return groups && { kind: "ipv6", groups };
+}
+
+/** The four octets of a dotted IPv4 address in decimal, without leading zeros (which some read as octal). */
+function dottedIPv4(text: string): number[] | undefined {
+  const parts = text.split(".");
+  if (parts.length !== 4 || !parts.every((part) => /^(0|[1-9]\d{0,2})$/.test(part))) return undefined;
+  const octets = parts.map(Number);
+  return octets.every((octet) => octet <= 255) ? octets : undefined;
+}
+
+/** The IPv4 address an IPv4-mapped (::ffff:0:0/96) or NAT64 well-known-prefix (64:ff9b::/96) address carries. */
+function embeddedIPv4(groups: number[]): string | undefined {
+  const prefix = groups.slice(0, 6).map(hex).join(":");
+  if (prefix !== "0:0:0:0:0:ffff" && prefix !== "64:ff9b:0:0:0:0") return undefined;
+  return [groups[6]! >> 8, groups[6]! & 0xff, groups[7]! >> 8, groups[7]! & 0xff].join(".");
+}
+
+const hex = (group: number): string => group.toString(16);
+
+/** The eight 16-bit groups of an IPv6 address, or undefined when it is not one. */
+function expandIPv6(address: string): number[] | undefined {
+  const halves = address.toLowerCase().split("::");
+  if (halves.length > 2) return undefined;
+  const parse = (part: string) => (part === "" ? [] : part.split(":"));
+  const head = parse(halves[0]!);
+  const tail = halves.length === 2 ? parse(halves[1]!) : [];
+  // An embedded IPv4 tail (::ffff:1.2.3.4) stands for two groups.
+  const last = tail.length > 0 ? tail : head;
+  if (last.length > 0 && last[last.length - 1]!.includes(".")) {
+    const octets = dottedIPv4(last[last.length - 1]!);
+    if (!octets) return undefined;
+    last.splice(last.length - 1, 1, ((octets[0]! << 8) | octets[1]!).toString(16), ((octets[2]! << 8) | octets[3]!).toString(16));
+  }
+  const missing = 8 - head.length - tail.length;
+  if (halves.length === 1 ? missing !== 0 : missing < 1) return undefined;
+  const groups = [...head, ...Array.from({ length: halves.length === 2 ? missing : 0 }, () => "0"), ...tail];
+  if (!groups.every((group) => /^[0-9a-f]{1,4}$/.test(group))) return undefined;
+  return groups.map((group) => parseInt(group, 16));
+}
