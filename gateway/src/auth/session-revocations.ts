@@ -23,8 +23,9 @@ export const endCovers = (end: SessionsEndedPayload, token: TokenSession) =>
 /**
  * The sessions the accounts subgraph ended (see kernel/src/auth/session-revocation.ts), as
  * this gateway knows them: one read of two keys (MGET) per user and session every
- * REMEMBER_MS at most, a map lookup otherwise, and at once through the SessionsEnded event,
- * which also tells `onEnded` listeners (the WebSocket closes the sockets it covers). When the
+ * REMEMBER_MS at most (concurrent askers share it), a map lookup otherwise, and at once
+ * through the SessionsEnded event, which also tells `onEnded` listeners (the WebSocket closes
+ * the sockets it covers, and rechecks them through `hasEnded` for an event it missed). When the
  * store cannot answer, the last answer stands (none: the token is accepted, and its expiry
  * still ends it): a Redis outage must not sign every customer out.
  */
@@ -48,7 +49,20 @@ export function createSessionRevocations(deps: { kv: KeyValueStore; bus: EventBu
     if (end.sessionId !== undefined) keep(sessions, end.sessionId, { ended: true, until });
   }
 
-  async function read(token: TokenSession): Promise<void> {
+  // Callers asking about one user and session while its read is out share that read: the
+  // sockets of a session rechecked together, or a burst of its requests, cost one MGET.
+  const reading = new Map<string, Promise<void>>();
+  function read(token: TokenSession): Promise<void> {
+    const key = `${token.userId}\u0000${token.sessionId ?? ""}`;
+    let pending = reading.get(key);
+    if (!pending) {
+      pending = readNow(token).finally(() => reading.delete(key));
+      reading.set(key, pending);
+    }
+    return pending;
+  }
+
+  async function readNow(token: TokenSession): Promise<void> {
     const until = now() + REMEMBER_MS;
     try {
       const [user, session] = await deps.kv.getMany([userSessionsKey(token.userId), token.sessionId ? sessionKey(token.sessionId) : userSessionsKey(token.userId)]);

@@ -44,6 +44,18 @@ const POLICY_VIOLATION = 1008;
 /** How long a socket closed for flooding may take to say goodbye before it is cut. */
 const CLOSE_GRACE_MS = 1_000;
 
+/**
+ * How often every signed-in socket's session is asked again. The ask is the lookup HTTP makes
+ * (a map lookup, the store read once per user and session every 5 s at most), so a gateway that
+ * missed a SessionsEnded event closes the session's sockets within that refresh and one tick.
+ */
+export const SESSION_RECHECK_MS = 1_000;
+
+/** Sessions asked at once in a recheck: a tick of many stale entries does not burst the store. */
+const RECHECK_BATCH = 64;
+
+const SESSION_ENDED = "This session has ended (logged out, or the password was reset); sign in again";
+
 /** What onSubscribe hands to execute/subscribe: the admitted operation and who runs it. */
 interface AdmittedContext {
   admitted: AdmittedOperation;
@@ -75,8 +87,13 @@ export function attachGraphQLWebSocket(options: {
   maxMessageBytes: number;
   clientAddress: (req: IncomingMessage) => string;
   verify: AccessTokenVerifier;
-  /** Ended sessions: a socket signed in with a token of one is closed (4401) when it ends. */
-  revocations?: Pick<SessionRevocations, "onEnded">;
+  /**
+   * Ended sessions: a socket signed in with a token of one is closed (4401) when the event
+   * says so, and otherwise at the next recheck or subscribe message that finds it ended.
+   */
+  revocations?: Pick<SessionRevocations, "onEnded" | "hasEnded">;
+  /** Overrides SESSION_RECHECK_MS (tests). */
+  recheckSessionsEveryMs?: number;
   feed: OrderStatusFeed;
   execute: ExecuteThroughGateway;
   logger: Logger;
@@ -89,11 +106,38 @@ export function attachGraphQLWebSocket(options: {
   const guards = new WeakMap<WebSocket, SocketGuard>();
   // Signed-in sockets by user, so a session's end closes the sockets it opened, on this gateway.
   const signedIn = new Map<string, Set<Extra>>();
+  const endSession = (extra: Extra) => extra.socket.close(TOKEN_EXPIRED, SESSION_ENDED);
   const stopHearingEnds = options.revocations?.onEnded((end) => {
     for (const extra of signedIn.get(end.userId) ?? []) {
-      if (extra.session && endCovers(end, extra.session)) extra.socket.close(TOKEN_EXPIRED, "This session has ended (logged out, or the password was reset); sign in again");
+      if (extra.session && endCovers(end, extra.session)) endSession(extra);
     }
   });
+  const sessionEnded = async (extra: Extra) => !!(extra.session && options.revocations && (await options.revocations.hasEnded(extra.session)));
+  // The event is not the only word: a gateway whose consumer restarted or was cut off misses
+  // it, and its sockets would otherwise serve the ended session until the token expires. One
+  // timer for the process walks the signed-in sockets; a tick still running skips the next.
+  let rechecking = false;
+  const recheck = options.revocations
+    ? setInterval(async () => {
+        if (rechecking) return;
+        rechecking = true;
+        try {
+          const sockets = [...signedIn.values()].flatMap((set) => [...set]);
+          for (let i = 0; i < sockets.length; i += RECHECK_BATCH) {
+            await Promise.all(
+              sockets.slice(i, i + RECHECK_BATCH).map(async (extra) => {
+                if (extra.socket.readyState === extra.socket.OPEN && (await sessionEnded(extra))) endSession(extra);
+              }),
+            );
+          }
+        } catch (error) {
+          logger.warn("websocket sessions could not be rechecked", { error: error instanceof Error ? error.message : String(error) });
+        } finally {
+          rechecking = false;
+        }
+      }, options.recheckSessionsEveryMs ?? SESSION_RECHECK_MS)
+    : undefined;
+  recheck?.unref();
   const forget = (extra: Extra) => {
     const set = extra.session && signedIn.get(extra.session.userId);
     if (!set) return;
@@ -204,6 +248,11 @@ export function attachGraphQLWebSocket(options: {
         state.active.set(id, slot);
         let kept = false;
         try {
+          // Asked before the policy, so an ended session spends no budget either.
+          if (await sessionEnded(ctx.extra)) {
+            endSession(ctx.extra);
+            return refusal(ErrorCode.UNAUTHENTICATED, SESSION_ENDED);
+          }
           const [admitted] = await options.policy.admit([payload], state.caller, "websocket");
           // Closed (or its place released) while being judged: nothing more runs for it.
           if (state.active.get(id) !== slot || ctx.extra.socket.readyState !== ctx.extra.socket.OPEN) return refusal(ErrorCode.RATE_LIMITED, "This connection is closing");
@@ -266,6 +315,7 @@ export function attachGraphQLWebSocket(options: {
   return {
     async close() {
       stopHearingEnds?.();
+      clearInterval(recheck);
       await disposable.dispose();
       await new Promise<void>((resolve) => wsServer.close(() => resolve()));
     },
