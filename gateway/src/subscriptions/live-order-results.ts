@@ -42,7 +42,7 @@ function argumentValue(field: FieldNode, name: string, variables: Record<string,
 const TRANSIENT_CODES = new Set<string>([ErrorCode.SERVICE_UNAVAILABLE, ErrorCode.INTERNAL_SERVER_ERROR, ErrorCode.RATE_LIMITED]);
 
 /**
- * How a re-read that failed, or answered in part, is tried again: after `firstDelayMs`, doubled
+ * How a re-read that failed, or answered in part with a transient error, is tried again: after `firstDelayMs`, doubled
  * each time up to `maxDelayMs`, and at once when the order changes meanwhile. The failure is
  * sent to the subscriber (with `extensions.retrying: true`) once it has failed
  * `reportAfterFailures` times in a row, so a short blip goes unseen and a long one is known.
@@ -50,8 +50,16 @@ const TRANSIENT_CODES = new Set<string>([ErrorCode.SERVICE_UNAVAILABLE, ErrorCod
  */
 export const LIVE_ORDER_RETRY = { firstDelayMs: 250, maxDelayMs: 5_000, reportAfterFailures: 3 };
 
-const isTransient = (result: ExecutionResult) =>
-  !!result.errors?.length && result.errors.every((error) => TRANSIENT_CODES.has(String(error.extensions?.code)));
+const transientError = (error: { extensions?: Record<string, unknown> }) => TRANSIENT_CODES.has(String(error.extensions?.code));
+
+const isTransient = (result: ExecutionResult) => !!result.errors?.length && result.errors.every(transientError);
+
+/**
+ * Whether a read is worth trying again: some of its errors may go away. An answer in part
+ * whose errors are all permanent (a field the subscriber may not read, a nested NOT_FOUND)
+ * would answer the same every time, so it is sent once and read again only on a change.
+ */
+const worthRetrying = (result: ExecutionResult) => !!result.errors?.some(transientError);
 
 /**
  * The live results of one `orderStatusChanged` subscription: the order's current state at
@@ -60,9 +68,10 @@ const isTransient = (result: ExecutionResult) =>
  * `order(id)` hides other users' orders.
  *
  * A transient failure never ends the stream: a re-read that fails (the orders subgraph down)
- * or answers in part (payments down: the order with an error) is tried again with backoff
- * (LIVE_ORDER_RETRY) until it answers in full, so the status that changed during an outage
- * arrives once the subgraphs answer again. The stream ends only at a final status, when the
+ * or answers in part with a transient error (payments down: the order with an error) is tried
+ * again with backoff (LIVE_ORDER_RETRY) until it answers in full, so the status that changed
+ * during an outage arrives once the subgraphs answer again. An answer in part whose errors are
+ * all permanent is sent as it is and read again only on the order's next change. The stream ends only at a final status, when the
  * order cannot be read by this subscriber at all (NOT_FOUND and other non-transient codes),
  * or when the client stops it.
  *
@@ -119,7 +128,7 @@ export function liveOrderResults(options: {
             return;
           }
         }
-        failures = result.errors?.length ? failures + 1 : 0;
+        failures = worthRetrying(result) ? failures + 1 : 0;
         // A read without the order is shown only once it has failed long enough to matter.
         if (!order && failures === retry.reportAfterFailures) update = { errors: result.errors!.map(retrying) };
         if (update) {
