@@ -16,6 +16,9 @@ export function definePaymentProcessingScenarios(engine: string, options: () => 
     let h: PaymentsHarness;
     const until = (what: string, condition: () => boolean | Promise<boolean>) => waitFor(what, condition, { timeoutMs, intervalMs: 20 });
     const settled = (paymentId: string) => until(`payment ${paymentId} settles`, async () => (await h.paymentRow(paymentId)).status !== "PENDING");
+    /** Moves every charge call of the payment back to `at`, as if made then. */
+    const lastCalled = (payment: { paymentId: string; userId: string }, at: Date) =>
+      h.prisma.paymentAttempt.updateMany({ where: { paymentId: payment.paymentId, userId: payment.userId }, data: { startedAt: at, finishedAt: at } });
     /** Makes a payment look forgotten, so the recovery sweep takes it up. */
     const backdate = (payment: { paymentId: string; userId: string }) =>
       h.prisma.payment.update({ where: { id_userId: { id: payment.paymentId, userId: payment.userId } }, data: { updatedAt: new Date(Date.now() - 60_000) } });
@@ -274,7 +277,8 @@ export function definePaymentProcessingScenarios(engine: string, options: () => 
       await h.payments.processor.sweepOnce();
       await h.payments.processor.idle();
       assert.equal((await h.paymentRow(payment.paymentId)).status, "PENDING", "not failed on a search that may not show the last call yet");
-      await h.prisma.payment.update({ where: key, data: { lastChargeAt: new Date(Date.now() - providerSearchLagMs - 1_000), updatedAt: new Date(Date.now() - 60_000) } });
+      await lastCalled(payment, new Date(Date.now() - providerSearchLagMs - 1_000));
+      await h.prisma.payment.update({ where: key, data: { updatedAt: new Date(Date.now() - 60_000) } });
       await h.payments.processor.sweepOnce();
       await settled(payment.paymentId);
       const row = await h.paymentRow(payment.paymentId);
@@ -295,7 +299,8 @@ export function definePaymentProcessingScenarios(engine: string, options: () => 
       await h.prisma.order.update({ where: { id_userId: { id: payment.orderId, userId: payment.userId } }, data: { status: "CANCELLED" } });
       const key = { id_userId: { id: payment.paymentId, userId: payment.userId } };
       // Its last calls are older than the provider's search lag: the search is believed.
-      await h.prisma.payment.update({ where: key, data: { lastChargeAt: new Date(Date.now() - h.config.payments.providerSearchLagMs - 1_000), updatedAt: new Date(Date.now() - 60_000) } });
+      await lastCalled(payment, new Date(Date.now() - h.config.payments.providerSearchLagMs - 1_000));
+      await h.prisma.payment.update({ where: key, data: { updatedAt: new Date(Date.now() - 60_000) } });
       await h.payments.processor.sweepOnce();
       await settled(payment.paymentId);
       const row = await h.paymentRow(payment.paymentId);

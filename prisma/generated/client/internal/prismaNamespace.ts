@@ -2603,7 +2603,6 @@ export const PaymentScalarFieldEnum = {
   amount: 'amount',
   currency: 'currency',
   attempts: 'attempts',
-  lastChargeAt: 'lastChargeAt',
   providerRef: 'providerRef',
   failureReason: 'failureReason',
   createdAt: 'createdAt',

@@ -46,7 +46,6 @@ export type PaymentMinAggregateOutputType = {
   amount: number | null
   currency: string | null
   attempts: number | null
-  lastChargeAt: Date | null
   providerRef: string | null
   failureReason: string | null
   createdAt: Date | null
@@ -68,7 +67,6 @@ export type PaymentMaxAggregateOutputType = {
   amount: number | null
   currency: string | null
   attempts: number | null
-  lastChargeAt: Date | null
   providerRef: string | null
   failureReason: string | null
   createdAt: Date | null
@@ -90,7 +88,6 @@ export type PaymentCountAggregateOutputType = {
   amount: number
   currency: number
   attempts: number
-  lastChargeAt: number
   providerRef: number
   failureReason: number
   createdAt: number
@@ -124,7 +121,6 @@ export type PaymentMinAggregateInputType = {
   amount?: true
   currency?: true
   attempts?: true
-  lastChargeAt?: true
   providerRef?: true
   failureReason?: true
   createdAt?: true
@@ -146,7 +142,6 @@ export type PaymentMaxAggregateInputType = {
   amount?: true
   currency?: true
   attempts?: true
-  lastChargeAt?: true
   providerRef?: true
   failureReason?: true
   createdAt?: true
@@ -168,7 +163,6 @@ export type PaymentCountAggregateInputType = {
   amount?: true
   currency?: true
   attempts?: true
-  lastChargeAt?: true
   providerRef?: true
   failureReason?: true
   createdAt?: true
@@ -277,7 +271,6 @@ export type PaymentGroupByOutputType = {
   amount: number
   currency: string
   attempts: number
-  lastChargeAt: Date | null
   providerRef: string | null
   failureReason: string | null
   createdAt: Date
@@ -322,7 +315,6 @@ export type PaymentWhereInput = {
   amount?: Prisma.IntFilter<"Payment"> | number
   currency?: Prisma.StringFilter<"Payment"> | string
   attempts?: Prisma.IntFilter<"Payment"> | number
-  lastChargeAt?: Prisma.DateTimeNullableFilter<"Payment"> | Date | string | null
   providerRef?: Prisma.StringNullableFilter<"Payment"> | string | null
   failureReason?: Prisma.StringNullableFilter<"Payment"> | string | null
   createdAt?: Prisma.DateTimeFilter<"Payment"> | Date | string
@@ -347,7 +339,6 @@ export type PaymentOrderByWithRelationInput = {
   amount?: Prisma.SortOrder
   currency?: Prisma.SortOrder
   attempts?: Prisma.SortOrder
-  lastChargeAt?: Prisma.SortOrderInput | Prisma.SortOrder
   providerRef?: Prisma.SortOrderInput | Prisma.SortOrder
   failureReason?: Prisma.SortOrderInput | Prisma.SortOrder
   createdAt?: Prisma.SortOrder
@@ -378,7 +369,6 @@ export type PaymentWhereUniqueInput = Prisma.AtLeast<{
   amount?: Prisma.IntFilter<"Payment"> | number
   currency?: Prisma.StringFilter<"Payment"> | string
   attempts?: Prisma.IntFilter<"Payment"> | number
-  lastChargeAt?: Prisma.DateTimeNullableFilter<"Payment"> | Date | string | null
   providerRef?: Prisma.StringNullableFilter<"Payment"> | string | null
   failureReason?: Prisma.StringNullableFilter<"Payment"> | string | null
   createdAt?: Prisma.DateTimeFilter<"Payment"> | Date | string
@@ -403,7 +393,6 @@ export type PaymentOrderByWithAggregationInput = {
   amount?: Prisma.SortOrder
   currency?: Prisma.SortOrder
   attempts?: Prisma.SortOrder
-  lastChargeAt?: Prisma.SortOrderInput | Prisma.SortOrder
   providerRef?: Prisma.SortOrderInput | Prisma.SortOrder
   failureReason?: Prisma.SortOrderInput | Prisma.SortOrder
   createdAt?: Prisma.SortOrder
@@ -433,7 +422,6 @@ export type PaymentScalarWhereWithAggregatesInput = {
   amount?: Prisma.IntWithAggregatesFilter<"Payment"> | number
   currency?: Prisma.StringWithAggregatesFilter<"Payment"> | string
   attempts?: Prisma.IntWithAggregatesFilter<"Payment"> | number
-  lastChargeAt?: Prisma.DateTimeNullableWithAggregatesFilter<"Payment"> | Date | string | null
   providerRef?: Prisma.StringNullableWithAggregatesFilter<"Payment"> | string | null
   failureReason?: Prisma.StringNullableWithAggregatesFilter<"Payment"> | string | null
   createdAt?: Prisma.DateTimeWithAggregatesFilter<"Payment"> | Date | string
@@ -453,7 +441,6 @@ export type PaymentCreateInput = {
   amount: number
   currency: string
   attempts?: number
-  lastChargeAt?: Date | string | null
   providerRef?: string | null
   failureReason?: string | null
   createdAt?: Date | string
@@ -478,7 +465,6 @@ export type PaymentUncheckedCreateInput = {
   amount: number
   currency: string
   attempts?: number
-  lastChargeAt?: Date | string | null
   providerRef?: string | null
   failureReason?: string | null
   createdAt?: Date | string
@@ -500,7 +486,6 @@ export type PaymentUpdateInput = {
   amount?: Prisma.IntFieldUpdateOperationsInput | number
   currency?: Prisma.StringFieldUpdateOperationsInput | string
   attempts?: Prisma.IntFieldUpdateOperationsInput | number
-  lastChargeAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   providerRef?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   failureReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -525,7 +510,6 @@ export type PaymentUncheckedUpdateInput = {
   amount?: Prisma.IntFieldUpdateOperationsInput | number
   currency?: Prisma.StringFieldUpdateOperationsInput | string
   attempts?: Prisma.IntFieldUpdateOperationsInput | number
-  lastChargeAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   providerRef?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   failureReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -549,7 +533,6 @@ export type PaymentCreateManyInput = {
   amount: number
   currency: string
   attempts?: number
-  lastChargeAt?: Date | string | null
   providerRef?: string | null
   failureReason?: string | null
   createdAt?: Date | string
@@ -569,7 +552,6 @@ export type PaymentUpdateManyMutationInput = {
   amount?: Prisma.IntFieldUpdateOperationsInput | number
   currency?: Prisma.StringFieldUpdateOperationsInput | string
   attempts?: Prisma.IntFieldUpdateOperationsInput | number
-  lastChargeAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   providerRef?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   failureReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -591,7 +573,6 @@ export type PaymentUncheckedUpdateManyInput = {
   amount?: Prisma.IntFieldUpdateOperationsInput | number
   currency?: Prisma.StringFieldUpdateOperationsInput | string
   attempts?: Prisma.IntFieldUpdateOperationsInput | number
-  lastChargeAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   providerRef?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   failureReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -633,7 +614,6 @@ export type PaymentCountOrderByAggregateInput = {
   amount?: Prisma.SortOrder
   currency?: Prisma.SortOrder
   attempts?: Prisma.SortOrder
-  lastChargeAt?: Prisma.SortOrder
   providerRef?: Prisma.SortOrder
   failureReason?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
@@ -660,7 +640,6 @@ export type PaymentMaxOrderByAggregateInput = {
   amount?: Prisma.SortOrder
   currency?: Prisma.SortOrder
   attempts?: Prisma.SortOrder
-  lastChargeAt?: Prisma.SortOrder
   providerRef?: Prisma.SortOrder
   failureReason?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
@@ -682,7 +661,6 @@ export type PaymentMinOrderByAggregateInput = {
   amount?: Prisma.SortOrder
   currency?: Prisma.SortOrder
   attempts?: Prisma.SortOrder
-  lastChargeAt?: Prisma.SortOrder
   providerRef?: Prisma.SortOrder
   failureReason?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
@@ -776,7 +754,6 @@ export type PaymentCreateWithoutLocatorInput = {
   amount: number
   currency: string
   attempts?: number
-  lastChargeAt?: Date | string | null
   providerRef?: string | null
   failureReason?: string | null
   createdAt?: Date | string
@@ -798,7 +775,6 @@ export type PaymentUncheckedCreateWithoutLocatorInput = {
   amount: number
   currency: string
   attempts?: number
-  lastChargeAt?: Date | string | null
   providerRef?: string | null
   failureReason?: string | null
   createdAt?: Date | string
@@ -836,7 +812,6 @@ export type PaymentUpdateWithoutLocatorInput = {
   amount?: Prisma.IntFieldUpdateOperationsInput | number
   currency?: Prisma.StringFieldUpdateOperationsInput | string
   attempts?: Prisma.IntFieldUpdateOperationsInput | number
-  lastChargeAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   providerRef?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   failureReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -858,7 +833,6 @@ export type PaymentUncheckedUpdateWithoutLocatorInput = {
   amount?: Prisma.IntFieldUpdateOperationsInput | number
   currency?: Prisma.StringFieldUpdateOperationsInput | string
   attempts?: Prisma.IntFieldUpdateOperationsInput | number
-  lastChargeAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   providerRef?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   failureReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -880,7 +854,6 @@ export type PaymentCreateWithoutRefundsInput = {
   amount: number
   currency: string
   attempts?: number
-  lastChargeAt?: Date | string | null
   providerRef?: string | null
   failureReason?: string | null
   createdAt?: Date | string
@@ -904,7 +877,6 @@ export type PaymentUncheckedCreateWithoutRefundsInput = {
   amount: number
   currency: string
   attempts?: number
-  lastChargeAt?: Date | string | null
   providerRef?: string | null
   failureReason?: string | null
   createdAt?: Date | string
@@ -941,7 +913,6 @@ export type PaymentUpdateWithoutRefundsInput = {
   amount?: Prisma.IntFieldUpdateOperationsInput | number
   currency?: Prisma.StringFieldUpdateOperationsInput | string
   attempts?: Prisma.IntFieldUpdateOperationsInput | number
-  lastChargeAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   providerRef?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   failureReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -965,7 +936,6 @@ export type PaymentUncheckedUpdateWithoutRefundsInput = {
   amount?: Prisma.IntFieldUpdateOperationsInput | number
   currency?: Prisma.StringFieldUpdateOperationsInput | string
   attempts?: Prisma.IntFieldUpdateOperationsInput | number
-  lastChargeAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   providerRef?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   failureReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -986,7 +956,6 @@ export type PaymentCreateWithoutAttemptLogInput = {
   amount: number
   currency: string
   attempts?: number
-  lastChargeAt?: Date | string | null
   providerRef?: string | null
   failureReason?: string | null
   createdAt?: Date | string
@@ -1010,7 +979,6 @@ export type PaymentUncheckedCreateWithoutAttemptLogInput = {
   amount: number
   currency: string
   attempts?: number
-  lastChargeAt?: Date | string | null
   providerRef?: string | null
   failureReason?: string | null
   createdAt?: Date | string
@@ -1047,7 +1015,6 @@ export type PaymentUpdateWithoutAttemptLogInput = {
   amount?: Prisma.IntFieldUpdateOperationsInput | number
   currency?: Prisma.StringFieldUpdateOperationsInput | string
   attempts?: Prisma.IntFieldUpdateOperationsInput | number
-  lastChargeAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   providerRef?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   failureReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1071,7 +1038,6 @@ export type PaymentUncheckedUpdateWithoutAttemptLogInput = {
   amount?: Prisma.IntFieldUpdateOperationsInput | number
   currency?: Prisma.StringFieldUpdateOperationsInput | string
   attempts?: Prisma.IntFieldUpdateOperationsInput | number
-  lastChargeAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   providerRef?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   failureReason?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1134,7 +1100,6 @@ export type PaymentSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs 
   amount?: boolean
   currency?: boolean
   attempts?: boolean
-  lastChargeAt?: boolean
   providerRef?: boolean
   failureReason?: boolean
   createdAt?: boolean
@@ -1160,7 +1125,6 @@ export type PaymentSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Exten
   amount?: boolean
   currency?: boolean
   attempts?: boolean
-  lastChargeAt?: boolean
   providerRef?: boolean
   failureReason?: boolean
   createdAt?: boolean
@@ -1183,7 +1147,6 @@ export type PaymentSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Exten
   amount?: boolean
   currency?: boolean
   attempts?: boolean
-  lastChargeAt?: boolean
   providerRef?: boolean
   failureReason?: boolean
   createdAt?: boolean
@@ -1206,7 +1169,6 @@ export type PaymentSelectScalar = {
   amount?: boolean
   currency?: boolean
   attempts?: boolean
-  lastChargeAt?: boolean
   providerRef?: boolean
   failureReason?: boolean
   createdAt?: boolean
@@ -1220,7 +1182,7 @@ export type PaymentSelectScalar = {
   paymentMethod?: boolean
 }
 
-export type PaymentOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "orderId" | "userId" | "status" | "amount" | "currency" | "attempts" | "lastChargeAt" | "providerRef" | "failureReason" | "createdAt" | "updatedAt" | "providerIdempotencyKey" | "leaseOwner" | "leaseUntil" | "refundRequestedAt" | "refundRef" | "refundedAt" | "paymentMethod", ExtArgs["result"]["payment"]>
+export type PaymentOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "orderId" | "userId" | "status" | "amount" | "currency" | "attempts" | "providerRef" | "failureReason" | "createdAt" | "updatedAt" | "providerIdempotencyKey" | "leaseOwner" | "leaseUntil" | "refundRequestedAt" | "refundRef" | "refundedAt" | "paymentMethod", ExtArgs["result"]["payment"]>
 export type PaymentInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   locator?: boolean | Prisma.OrderLocatorDefaultArgs<ExtArgs>
   attemptLog?: boolean | Prisma.Payment$attemptLogArgs<ExtArgs>
@@ -1252,11 +1214,6 @@ export type $PaymentPayload<ExtArgs extends runtime.Types.Extensions.InternalArg
     amount: number
     currency: string
     attempts: number
-    /**
-     * When a charge call was last sent or answered: the provider's charge search is trusted
-     * only once it has had time to show a capture that call may have made.
-     */
-    lastChargeAt: Date | null
     providerRef: string | null
     failureReason: string | null
     createdAt: Date
@@ -1713,7 +1670,6 @@ export interface PaymentFieldRefs {
   readonly amount: Prisma.FieldRef<"Payment", 'Int'>
   readonly currency: Prisma.FieldRef<"Payment", 'String'>
   readonly attempts: Prisma.FieldRef<"Payment", 'Int'>
-  readonly lastChargeAt: Prisma.FieldRef<"Payment", 'DateTime'>
   readonly providerRef: Prisma.FieldRef<"Payment", 'String'>
   readonly failureReason: Prisma.FieldRef<"Payment", 'String'>
   readonly createdAt: Prisma.FieldRef<"Payment", 'DateTime'>

@@ -23,7 +23,6 @@ function toPayment(row: PaymentRow): Payment {
     status: row.status,
     amount: { amount: row.amount, currency: row.currency },
     attempts: row.attempts,
-    lastChargeAt: row.lastChargeAt,
     providerRef: row.providerRef,
     failureReason: row.failureReason,
     idempotencyKey: row.providerIdempotencyKey,
@@ -194,8 +193,7 @@ export function createPrismaPaymentStore(prisma: PrismaClient): PaymentStore {
       const bump = kind === "CHARGE" ? 1 : 0;
       const [started] = await queryDirect<{ number: number; attempts: number }>(prisma, Prisma.sql`
         WITH held AS (
-          UPDATE "Payment" SET attempts = attempts + ${bump}, "leaseUntil" = ${NOW} + ${millis(lease.ms)}, "updatedAt" = ${NOW},
-            "lastChargeAt" = CASE WHEN ${kind} = 'CHARGE' THEN ${NOW} ELSE "lastChargeAt" END
+          UPDATE "Payment" SET attempts = attempts + ${bump}, "leaseUntil" = ${NOW} + ${millis(lease.ms)}, "updatedAt" = ${NOW}
           WHERE id = ${payment.id} AND "userId" = ${payment.userId} AND "leaseOwner" = ${lease.owner}
           RETURNING id, attempts
         ), numbered AS (
@@ -211,14 +209,19 @@ export function createPrismaPaymentStore(prisma: PrismaClient): PaymentStore {
     },
 
     async finishAttempt(payment, kind, number, outcome, detail) {
-      // A charge call's end is when whatever it did at the provider was done: the provider's
-      // search is trusted from then on plus its lag (see PaymentPatience).
       await queryDirect(prisma, Prisma.sql`
-        WITH finished AS (
-          UPDATE "PaymentAttempt" SET outcome = ${outcome}::"PaymentAttemptOutcome", detail = ${detail.slice(0, 500)}, "finishedAt" = ${NOW}
-          WHERE "paymentId" = ${payment.id} AND "userId" = ${payment.userId} AND kind = ${kind}::"PaymentAttemptKind" AND number = ${number}
-        )
-        UPDATE "Payment" SET "lastChargeAt" = ${NOW} WHERE ${kind} = 'CHARGE' AND id = ${payment.id} AND "userId" = ${payment.userId}`);
+        UPDATE "PaymentAttempt" SET outcome = ${outcome}::"PaymentAttemptOutcome", detail = ${detail.slice(0, 500)}, "finishedAt" = ${NOW}
+        WHERE "paymentId" = ${payment.id} AND "userId" = ${payment.userId} AND kind = ${kind}::"PaymentAttemptKind" AND number = ${number}`);
+    },
+
+    // From the attempt log, which every release writes (a column only this one set would be
+    // empty for calls made before it, or by an older process during a rolling deploy). A call
+    // still unanswered counts from when it was sent.
+    async lastChargeCallAt(payment) {
+      const [row] = await queryDirect<{ at: Date | null }>(prisma, Prisma.sql`
+        SELECT max(COALESCE("finishedAt", "startedAt")) AS at FROM "PaymentAttempt"
+        WHERE "paymentId" = ${payment.id} AND "userId" = ${payment.userId} AND kind = 'CHARGE'`);
+      return row?.at ? new Date(row.at) : null;
     },
 
     // Settling is one statement: the status change (only while the lease is ours) and its

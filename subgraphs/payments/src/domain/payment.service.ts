@@ -81,8 +81,8 @@ export function createPaymentService(deps: PaymentServiceDeps) {
     if (payment.amount.amount === 0) return settle(payment, lease, { status: "SUCCEEDED", providerRef: NOTHING_CHARGED }, payment.attempts, log);
     const givingUp = clock() - payment.createdAt.getTime() >= patience.retryForMs;
     // Calls of earlier drives may have charged: how they ended is not known here. When the
-    // payment was last called is (the store keeps it; a row from before keeps none: now).
-    const earlierCallEndedAt = payment.attempts > 0 ? (payment.lastChargeAt?.getTime() ?? clock()) : undefined;
+    // payment was last called is, from its attempt log (asked only of a resumed payment).
+    const earlierCallEndedAt = payment.attempts > 0 ? ((await store.lastChargeCallAt(payment))?.getTime() ?? clock()) : undefined;
     // Tried for long enough: the provider is asked, once its search can be trusted, and no
     // new charge is sent.
     if (givingUp && earlierCallEndedAt !== undefined) return conclude(payment, lease, earlierCallEndedAt, tooLong, signal, log);

@@ -11,8 +11,6 @@ export interface Payment {
   amount: Money;
   /** Provider calls made to charge it, retries included. */
   attempts: number;
-  /** When a charge call was last sent or answered; null before the first (or for a row from before this was kept). */
-  lastChargeAt: Date | null;
   providerRef: string | null;
   failureReason: string | null;
   /** Fixed at the first charge attempt; null until then. */

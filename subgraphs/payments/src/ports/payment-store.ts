@@ -88,6 +88,8 @@ export interface PaymentStore {
   /** Counts a provider call (CHARGE bumps `attempts`) and renews the lease; null when the lease was lost. */
   startAttempt(payment: PaymentKey, kind: AttemptKind, lease: Lease): Promise<{ number: number; attempts: number } | null>;
   finishAttempt(payment: PaymentKey, kind: AttemptKind, number: number, outcome: AttemptOutcome, detail: string): Promise<void>;
+  /** When the payment's last charge call ended (or was sent, if it never ended); null if none was made. */
+  lastChargeCallAt(payment: PaymentKey): Promise<Date | null>;
   /** Sets the final status, writes `event` to the outbox and frees the lease; null when the lease was lost. */
   settleCharge(payment: PaymentKey, lease: Lease, result: { status: "SUCCEEDED"; providerRef: string } | { status: "FAILED"; reason: string }, event: DomainEvent): Promise<Payment | null>;
   /** Marks one refund paid and writes `event` (outbox) while the lease is held; false when the lease was lost. */

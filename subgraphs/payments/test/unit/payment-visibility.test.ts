@@ -9,7 +9,6 @@ const payment: Payment = {
   status: "SUCCEEDED",
   amount: { amount: 100, currency: "USD" },
   attempts: 1,
-  lastChargeAt: null,
   providerRef: "ch_1",
   failureReason: null,
   idempotencyKey: "charge-pay_1",
