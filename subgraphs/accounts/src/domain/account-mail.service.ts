@@ -1,5 +1,5 @@
 import { countRateLimitRefusal, DomainError, ErrorCode, rateLimited, unauthenticated, type Logger } from "#kernel";
-import { emailKey, validEmail, validPassword } from "./account.validation.js";
+import { emailAsGiven, emailKey, validEmail, validPassword } from "./account.validation.js";
 import { DEFAULT_SCRYPT, hashPassword, type ScryptParameters } from "./password-hashing.js";
 import { newAccountToken, presentedTokenHash, type AccountTokenPurpose } from "./account-token.js";
 import type { UserStore } from "../ports/user-store.js";
@@ -75,7 +75,7 @@ export function createAccountMailService(deps: AccountMailServiceDependencies) {
   return {
     /** Always true for a well-formed email (BAD_USER_INPUT otherwise); RATE_LIMITED past the budget. */
     async requestPasswordReset(email: string, clientAddress?: string): Promise<true> {
-      const key = emailKey(validEmail(email));
+      const key = emailKey(emailAsGiven(email));
       await spendBudget(`reset:${key}`, clientAddress);
       afterAnswering("password reset", async () => {
         const found = await store.findCredentials(key);

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { countRateLimitRefusal, DomainError, ErrorCode, rateLimited, type AccessTokenIssuer, type Logger } from "#kernel";
 import { rolesOf, type AccountRole, type User } from "./user.js";
-import { emailKey, validEmail, validName, validPassword } from "./account.validation.js";
+import { emailAsGiven, emailKey, validEmail, validName, validPassword } from "./account.validation.js";
 import { DEFAULT_SCRYPT, hashPassword, verifyPassword, type ScryptParameters } from "./password-hashing.js";
 import { newRefreshToken, newTokenId, parseRefreshToken, secretMatches } from "./refresh-token.js";
 import { DuplicateEmailError, type RefreshTokenRecord, type UserStore } from "../ports/user-store.js";
@@ -113,9 +113,9 @@ export function createAccountService(deps: AccountServiceDependencies) {
     },
 
     async logIn(email: string, password: string, clientAddress?: string): Promise<Session> {
-      // The format is judged as at sign-up: an address no account can have is the client's
-      // mistake (BAD_USER_INPUT), and never a key of its own for the throttle to count apart.
-      const attempt = { account: emailKey(validEmail(email)), address: clientAddress };
+      // Well-formed, as given: an account made under an earlier rule for new addresses still
+      // signs in. A spelling no account has finds none (keys compare exactly).
+      const attempt = { account: emailKey(emailAsGiven(email)), address: clientAddress };
       const decision = await throttle.check(attempt);
       if (!decision.allowed) throw throttled(decision.retryAfterSeconds);
       const found = await store.findCredentials(attempt.account);

@@ -1,4 +1,4 @@
-import { badInput, hasInvisibleOrControlCharacter, isStorableText, optionalSingleLineText, regionOf, singleLineText } from "#kernel";
+import { badInput, hasControlCharacter, hasInvisibleOrControlCharacter, isStorableText, optionalSingleLineText, regionOf, singleLineText } from "#kernel";
 import type { AddressFields } from "./user.js";
 
 /**
@@ -35,6 +35,20 @@ const UNCOMPOSED_MARK = /\p{M}/u;
  * addresses in scripts written with combining vowel signs (Devanagari, Thai) are refused; mail
  * systems taking such addresses are rare, and a look-alike of someone's login is not.
  */
+/**
+ * An email as log-in and a reset request take it: well-formed and storable, nothing more. The
+ * rule for a new address (validEmail) has tightened over time, and an account made under an
+ * earlier one must still be able to sign in and reset its password; a spelling no account has
+ * finds none (keys are compared exactly), so it cannot reach anyone else's.
+ */
+export function emailAsGiven(email: string): string {
+  const trimmed = email.trim();
+  if (trimmed.length > 254 || hasControlCharacter(trimmed) || !isStorableText(trimmed) || !EMAIL.test(trimmed)) {
+    throw badInput("Give a valid email address", { field: "email" });
+  }
+  return trimmed;
+}
+
 export function validEmail(email: string): string {
   const trimmed = email.trim();
   if (
