@@ -77,7 +77,8 @@ export function createOperationBudgets(perMinute: Record<BudgetName, number>, op
         if (cost > allowance[budget]) return { budget, retryAfterSeconds: 60 };
         const own = await limiters[budget](CHARGED_TO_NETWORK.has(budget) ? caller.network : caller.key, cost);
         if (!own.allowed) return { budget, retryAfterSeconds: own.retryAfterSeconds };
-        const network = await ceilings[budget]?.(caller.network, cost);
+        // An anonymous caller is its network already (the same key): no second count.
+        const network = caller.key === caller.network ? undefined : await ceilings[budget]?.(caller.network, cost);
         if (network && !network.allowed) return { budget, retryAfterSeconds: network.retryAfterSeconds };
       }
       return undefined;

@@ -198,7 +198,8 @@ export function createRequestPolicy(deps: {
       if (requests.length === 0) throw refuse(ErrorCode.BAD_USER_INPUT, "The request holds no operation");
       if (requests.length > limits.maxBatchSize) throw refuse(ErrorCode.BAD_USER_INPUT, `A batch holds at most ${limits.maxBatchSize} operations`);
       let general = await deps.rateLimit(caller.key, requests.length);
-      if (general.allowed) general = await deps.networkRateLimit(caller.network, requests.length);
+      // An anonymous caller is its network already: its own budget is the tighter one.
+      if (general.allowed && caller.key !== caller.network) general = await deps.networkRateLimit(caller.network, requests.length);
       if (!general.allowed) {
         countRateLimitRefusal("general");
         throw new PolicyRefusal(429, ErrorCode.RATE_LIMITED, rateLimitedMessage("requests", general.retryAfterSeconds), { retryAfterSeconds: general.retryAfterSeconds }, general.retryAfterSeconds);
