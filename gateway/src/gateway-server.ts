@@ -215,6 +215,7 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
     path: "/graphql",
     policy,
     limits: config.gateway.websocket,
+    recheckSessionsEveryMs: config.gateway.websocket.sessionRecheckMs,
     maxMessageBytes: limits.maxRequestBytes,
     clientAddress: (req) => clientAddress(req, config.gateway.trustProxy),
     verify,

@@ -25,7 +25,7 @@ function deafToSessionEnds(bus: EventBus): EventBus {
 describe("a session ended while the gateway missed the event", () => {
   let sg: TestSupergraph;
   before(async () => {
-    sg = await startTestSupergraph({ decorateBus: deafToSessionEnds, env: { RATE_LIMIT_AUTH_PER_MINUTE: "1000" } });
+    sg = await startTestSupergraph({ decorateBus: deafToSessionEnds, env: { RATE_LIMIT_AUTH_PER_MINUTE: "1000", WS_SESSION_RECHECK_MS: "1000" } });
   });
   after(async () => {
     await sg?.close();

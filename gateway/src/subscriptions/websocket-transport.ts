@@ -23,6 +23,8 @@ export function serveGraphQLOverWebSocket<E extends { socket: WebSocket; request
 ): { dispose(): Promise<void> } {
   const server = makeServer<Record<string, unknown>, E>(options);
   wsServer.options.handleProtocols = handleProtocols;
+  // ws re-emits the HTTP server's errors here: unheard, each would end the process.
+  wsServer.on("error", (error) => logger.error("websocket server error", { error: error.message }));
 
   wsServer.on("connection", (socket, request) => {
     socket.once("error", (error) => logger.warn("websocket protocol error", { error: error.message }));

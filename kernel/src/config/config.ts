@@ -72,6 +72,8 @@ export interface Config {
       maxSubscriptionsPerUser: number;
       maxMessagesPerSecond: number;
       maxBufferedBytes: number;
+      /** How often open sockets' sessions are asked again, for a SessionsEnded event this gateway missed. */
+      sessionRecheckMs: number;
     };
     /** Separate per-minute budgets for expensive operations, on top of the general one. */
     budgets: { auth: number; checkout: number; search: number; views: number };
@@ -393,6 +395,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         maxSubscriptionsPerUser: read.int("WS_MAX_SUBSCRIPTIONS_PER_USER", 32, { min: 1 }),
         maxMessagesPerSecond: read.int("WS_MAX_MESSAGES_PER_SECOND", 50, { min: 1 }),
         maxBufferedBytes: read.int("WS_MAX_BUFFERED_BYTES", 1_048_576, { min: 1_024 }),
+        sessionRecheckMs: read.int("WS_SESSION_RECHECK_MS", 30_000, { min: 100 }),
       },
       budgets: {
         auth: read.int("RATE_LIMIT_AUTH_PER_MINUTE", 10, { min: 1 }),
@@ -532,9 +535,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   // A guessable token would expose internals as surely as none; 24 characters is a random one's least.
   if (config.metrics.token !== undefined && config.metrics.token.length < 24) read.problems.push("METRICS_TOKEN must be at least 24 characters");
   // A payment still being retried after its order's hold expired is charged for units that may
-  // be sold to someone else meanwhile, then refunded: the retrying stops while the hold lives.
-  if (config.payments.retryForMs >= config.inventory.reservationTtlMs) {
-    read.problems.push(`PAYMENT_RETRY_FOR_MS (${config.payments.retryForMs}) must be shorter than RESERVATION_TTL_MS (${config.inventory.reservationTtlMs}), the life of an order's stock hold`);
+  // be sold to someone else meanwhile, then refunded: the retrying stops while the hold lives,
+  // counting the last drive's calls (it may start just before the window closes) and the
+  // sweep's wait before it.
+  const { retryForMs, recoveryAfterMs, maxAttempts, providerTimeoutMs, retryMaxMs } = config.payments;
+  const lastCallAt = retryForMs + recoveryAfterMs + maxAttempts * (providerTimeoutMs + retryMaxMs);
+  if (lastCallAt >= config.inventory.reservationTtlMs) {
+    read.problems.push(
+      `PAYMENT_RETRY_FOR_MS (${retryForMs}) plus PAYMENT_RECOVERY_AFTER_MS and one drive's calls (PAYMENT_MAX_ATTEMPTS x (PAYMENT_PROVIDER_TIMEOUT_MS + PAYMENT_RETRY_MAX_MS)) come to ${lastCallAt} ms: it must be shorter than RESERVATION_TTL_MS (${config.inventory.reservationTtlMs}), the life of an order's stock hold`,
+    );
   }
   if (read.problems.length) throw new ConfigError("Invalid configuration:\n- " + read.problems.join("\n- "));
   return config;
