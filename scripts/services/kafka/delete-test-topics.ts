@@ -5,7 +5,8 @@
 // the process limit and stopped it in the middle of a suite (`npm run test:all` calls this first).
 import { Kafka, logLevel } from "kafkajs";
 
-const TEST_TOPIC = /(^|[.-])t?[0-9a-f]{8}([.-]|$)/;
+// The token holds a letter: a date (x.20261205) is not a test's token.
+const TEST_TOPIC = /(^|[.-])t?(?=[0-9]*[a-f])[0-9a-f]{8}([.-]|$)/;
 const brokers = (process.env.KAFKA_BROKERS ?? "").split(",").map((b) => b.trim()).filter(Boolean);
 if (brokers.length === 0) {
   console.log("[kafka] KAFKA_BROKERS unset: no test topics to delete");

@@ -106,7 +106,9 @@ export function createCartService(deps: { store: CartStore; limits: CartLimits; 
         sameCurrency(cart, variantId, variant.price);
         checkQuantity(variantId, quantity, available, limits);
         const line = { ...current, quantity, accepted: variant.price };
-        checkCartValue(cart, line);
+        // Only a change that adds value is judged: a cart over the limit (filled under an older
+        // one, or re-priced) can always be brought down.
+        if (line.accepted.amount * line.quantity > current.accepted.amount * current.quantity) checkCartValue(cart, line);
         return line;
       });
       return price(cart, lookups);
