@@ -153,6 +153,18 @@ function definePricingApiSuite(engine: DatabaseEngine): void {
       await run(APPLY, { code: "welcome10" }, ann);
     });
 
+    it("lets a cart over one order's limit (filled under an older limit) be brought down line by line, and refuses raising it", async () => {
+      const cal = customer("cal-over-limit");
+      await run(ADD, { id: "p1", q: 5 }, cal);
+      // A line accepted at yesterday's top price: the cart is past 99,999,999 with it.
+      await prisma.cartItem.create({ data: { userId: "cal-over-limit", variantId: "p2", productId: "p2", quantity: 1, unitAmount: 99_999_999, currency: "USD" } });
+      const UPDATE = `mutation($id: ID!, $q: Int!) { updateCartItem(productId: $id, quantity: $q) { totalQuantity } }`;
+      const lowered = await run(UPDATE, { id: "p1", q: 4 }, cal);
+      assert.equal(lowered.errors, undefined, JSON.stringify(lowered.errors));
+      assert.equal(lowered.data.updateCartItem.totalQuantity, 5);
+      assert.equal(codeOf(await run(UPDATE, { id: "p1", q: 6 }, cal)), "BAD_USER_INPUT", "raising it is refused");
+    });
+
     it("estimates with the same totals checkout charges, to a country or a saved address, per line", async () => {
       const ann = customer("ann");
       await run(ADD, { id: "p2", q: 1 }, ann);
