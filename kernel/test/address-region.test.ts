@@ -1,16 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { checkSavedAddress, COUNTRIES_WITH_REQUIRED_REGION, DomainError, regionKey, regionOf } from "../src/index.js";
+import { checkSavedAddress, COUNTRIES_WITH_REQUIRED_REGION, regionKey, regionOf, type DomainError } from "../src/index.js";
+import { refusal } from "./support/domain-refusal.js";
 
-const refusal = (run: () => unknown) => {
-  try {
-    run();
-  } catch (error) {
-    assert.ok(error instanceof DomainError, String(error));
-    return { code: error.extensions.code, field: error.extensions.field, message: error.message };
-  }
-  assert.fail("expected a refusal");
-};
 
 describe("address regions", () => {
   it("stores a US or Canadian region as its ISO 3166-2 code, whatever the spelling", () => {

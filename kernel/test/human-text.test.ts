@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { DomainError, hasInvisibleOrControlCharacter, multiLineText, optionalSingleLineText, singleLineText } from "../src/index.js";
+import { hasInvisibleOrControlCharacter, multiLineText, optionalSingleLineText, singleLineText } from "../src/index.js";
+import { refusal } from "./support/domain-refusal.js";
 
 /** Each class of character no human text field accepts, by name. */
 const REFUSED: Record<string, string> = {
@@ -69,16 +70,6 @@ const SCRIPTS = {
   "emoji with a flag and a skin tone": "Ada 🇩🇪 👍🏽",
   "an emoji with its variation selector": "I ❤️ tea ☕",
 };
-
-function refusal(run: () => unknown): { code: unknown; field: unknown; message: string } {
-  try {
-    run();
-  } catch (error) {
-    assert.ok(error instanceof DomainError, String(error));
-    return { code: error.extensions.code, field: error.extensions.field, message: error.message };
-  }
-  assert.fail("expected a refusal");
-}
 
 describe("human text: one line of visible text", () => {
   for (const [name, character] of Object.entries(REFUSED)) {

@@ -10,24 +10,19 @@ interface GraphQLBody {
 }
 
 /**
- * What is wrong with a request's automatic-persisted-query extension, if anything. Apollo
- * Server answers these without a code (so they were masked as internal errors, each logged
- * with a stack): judged here first, as the client's mistakes they are.
+ * What is wrong with a request's automatic-persisted-query extension's shape, if anything.
+ * Apollo Server answers these without a code (so they were masked as internal errors, each
+ * logged with a stack): judged here first, as the client's mistakes they are.
  */
-export function persistedQueryProblem(body: GraphQLBody): { code: "BAD_USER_INPUT" | "PERSISTED_QUERY_NOT_FOUND"; message: string } | undefined {
-  const extension = body.extensions?.persistedQuery;
-  if (extension === undefined || extension === null) return undefined;
-  if (typeof extension !== "object" || Array.isArray(extension)) return { code: "BAD_USER_INPUT", message: "extensions.persistedQuery must be an object" };
-  if (extension.version !== 1) return { code: "BAD_USER_INPUT", message: "extensions.persistedQuery.version must be 1" };
-  const hash = extension.sha256Hash;
-  if (typeof hash !== "string" || !/^[0-9a-f]{64}$/.test(hash)) return { code: "BAD_USER_INPUT", message: "extensions.persistedQuery.sha256Hash must be 64 lowercase hex digits" };
-  // A hash alone that nothing knows: the protocol's answer, on which a client sends the query too.
-  if (typeof body.query !== "string") return { code: "PERSISTED_QUERY_NOT_FOUND", message: "PersistedQueryNotFound" };
-  if (operationId(body.query) !== hash) return { code: "BAD_USER_INPUT", message: "extensions.persistedQuery.sha256Hash is not the SHA-256 of the query" };
+function extensionShapeProblem(extension: unknown): string | undefined {
+  if (typeof extension !== "object" || extension === null || Array.isArray(extension)) return "extensions.persistedQuery must be an object";
+  const { version, sha256Hash } = extension as { version?: unknown; sha256Hash?: unknown };
+  if (version !== 1) return "extensions.persistedQuery.version must be 1";
+  if (typeof sha256Hash !== "string" || !/^[0-9a-f]{64}$/.test(sha256Hash)) return "extensions.persistedQuery.sha256Hash must be 64 lowercase hex digits";
   return undefined;
 }
 
-export type PersistedCheck = { ok: true } | { ok: false; message: string };
+export type PersistedCheck = { ok: true } | { ok: false; code: "OPERATION_NOT_ALLOWED" | "BAD_USER_INPUT" | "PERSISTED_QUERY_NOT_FOUND"; message: string };
 
 /**
  * The allow-list of operations production clients were built with (sha256 of the query text
@@ -44,16 +39,30 @@ export function loadPersistedOperations(path: string | undefined, only: boolean)
   }
   if (only && manifest.size === 0) throw new Error("PERSISTED_OPERATIONS_ONLY needs a non-empty PERSISTED_OPERATIONS_PATH manifest");
 
-  /** Fills in the query of a hash-only request and enforces the allow-list; mutates `body`. */
+  /**
+   * Judges the persisted-query extension, fills in the query of a hash-only request and
+   * enforces the allow-list; mutates `body`. The query text is hashed at most once.
+   */
   return (body: GraphQLBody): PersistedCheck => {
-    const hash = body.extensions?.persistedQuery?.sha256Hash;
-    if (typeof body.query !== "string" && typeof hash === "string" && manifest.has(hash)) {
+    const extension = body.extensions?.persistedQuery;
+    const hash = extension?.sha256Hash;
+    let id: string | undefined;
+    // A hash alone that the manifest knows: its query (the manifest's key is its hash).
+    const filled = typeof body.query !== "string" && typeof hash === "string" && manifest.has(hash);
+    if (filled) {
       body.query = manifest.get(hash);
-      return { ok: true };
+      id = hash;
+    } else if (only) {
+      id = typeof body.query === "string" ? operationId(body.query) : undefined;
+      if (id === undefined || !manifest.has(id)) return { ok: false, code: "OPERATION_NOT_ALLOWED", message: "Only persisted operations are accepted here" };
     }
-    if (!only) return { ok: true };
-    if (typeof body.query === "string" && manifest.has(operationId(body.query))) return { ok: true };
-    return { ok: false, message: "Only persisted operations are accepted here" };
+    if (extension === undefined || extension === null) return { ok: true };
+    const problem = extensionShapeProblem(extension);
+    if (problem) return { ok: false, code: "BAD_USER_INPUT", message: problem };
+    // A hash alone that nothing knows: the protocol's answer, on which a client sends the query too.
+    if (typeof body.query !== "string") return { ok: false, code: "PERSISTED_QUERY_NOT_FOUND", message: "PersistedQueryNotFound" };
+    if ((id ?? operationId(body.query)) !== hash) return { ok: false, code: "BAD_USER_INPUT", message: "extensions.persistedQuery.sha256Hash is not the SHA-256 of the query" };
+    return { ok: true };
   };
 }
 

@@ -4,7 +4,7 @@ import type { CallerRateLimiter } from "../rate-limit/caller-rate-limiter.js";
 import type { Caller } from "../rate-limit/caller.js";
 import { measureOperation, UnmeasurableOperationError, type OperationMeasure, type PageDefaults } from "./measure-operation.js";
 import type { OperationBudgets } from "./operation-budgets.js";
-import { persistedQueryProblem, type PersistedOperationCheck } from "./persisted-operations.js";
+import type { PersistedOperationCheck } from "./persisted-operations.js";
 import { nestsDeeperThan } from "./request-values.js";
 
 export interface OperationLimits {
@@ -142,9 +142,7 @@ export function createRequestPolicy(deps: {
   function admitOne(request: OperationRequest, transport: Transport): AdmittedOperation {
     if (typeof request !== "object" || request === null || Array.isArray(request)) throw refuse(ErrorCode.BAD_USER_INPUT, "Each operation is a JSON object with a query");
     const allowed = deps.persisted(request as Parameters<PersistedOperationCheck>[0]);
-    if (!allowed.ok) throw refuse(ErrorCode.OPERATION_NOT_ALLOWED, allowed.message);
-    const extension = persistedQueryProblem(request as Parameters<PersistedOperationCheck>[0]);
-    if (extension) throw refuse(extension.code, extension.message);
+    if (!allowed.ok) throw refuse(allowed.code, allowed.message);
     const { query, operationName, variables } = request;
     if (typeof query !== "string" || query.trim() === "") throw refuse(ErrorCode.BAD_USER_INPUT, "The request has no query");
     if (operationName !== undefined && operationName !== null && typeof operationName !== "string") throw refuse(ErrorCode.BAD_USER_INPUT, "operationName must be a string");

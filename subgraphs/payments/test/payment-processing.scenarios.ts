@@ -16,6 +16,12 @@ export function definePaymentProcessingScenarios(engine: string, options: () => 
     let h: PaymentsHarness;
     const until = (what: string, condition: () => boolean | Promise<boolean>) => waitFor(what, condition, { timeoutMs, intervalMs: 20 });
     const settled = (paymentId: string) => until(`payment ${paymentId} settles`, async () => (await h.paymentRow(paymentId)).status !== "PENDING");
+    /** The provider holds exactly one capture for the payment, the one its row names. */
+    const assertCapturedOnce = (paymentId: string, providerRef: string | null) => {
+      const charges = h.simulator.ledger({ paymentId }).charges;
+      assert.equal(charges.length, 1);
+      assert.equal(providerRef, charges[0]!.id);
+    };
     /** Moves every charge call of the payment back to `at`, as if made then. */
     const lastCalled = (payment: { paymentId: string; userId: string }, at: Date) =>
       h.prisma.paymentAttempt.updateMany({ where: { paymentId: payment.paymentId, userId: payment.userId }, data: { startedAt: at, finishedAt: at } });
@@ -93,9 +99,7 @@ export function definePaymentProcessingScenarios(engine: string, options: () => 
       const row = await h.paymentRow(payment.paymentId);
       assert.equal(row.status, "SUCCEEDED");
       assert.equal(row.attempts, h.config.payments.maxAttempts);
-      const charges = h.simulator.ledger({ paymentId: payment.paymentId }).charges;
-      assert.equal(charges.length, 1);
-      assert.equal(row.providerRef, charges[0]!.id);
+      assertCapturedOnce(payment.paymentId, row.providerRef);
     });
 
     it("keeps a payment in doubt PENDING when the provider cannot say, until the sweep settles it", async () => {
@@ -161,9 +165,7 @@ export function definePaymentProcessingScenarios(engine: string, options: () => 
       const row = await h.paymentRow(payment.paymentId);
       assert.equal(row.status, "SUCCEEDED", row.failureReason ?? "");
       assert.equal((await h.attempts(payment.paymentId)).at(-1)?.outcome, "REJECTED");
-      const charges = h.simulator.ledger({ paymentId: payment.paymentId }).charges;
-      assert.equal(charges.length, 1);
-      assert.equal(row.providerRef, charges[0]!.id);
+      assertCapturedOnce(payment.paymentId, row.providerRef);
     });
 
     it("settles a payment of nothing (a fully discounted order) without asking the provider", async () => {
@@ -188,9 +190,7 @@ export function definePaymentProcessingScenarios(engine: string, options: () => 
       await settled(payment.paymentId);
       const row = await h.paymentRow(payment.paymentId);
       assert.equal(row.status, "SUCCEEDED", row.failureReason ?? "");
-      const charges = h.simulator.ledger({ paymentId: payment.paymentId }).charges;
-      assert.equal(charges.length, 1);
-      assert.equal(row.providerRef, charges[0]!.id);
+      assertCapturedOnce(payment.paymentId, row.providerRef);
     });
 
     it("asks the provider about a charge answered with a success it cannot read (a 200 with an HTML body): captured, so SUCCEEDED once", async () => {
@@ -200,9 +200,7 @@ export function definePaymentProcessingScenarios(engine: string, options: () => 
       await settled(payment.paymentId);
       const row = await h.paymentRow(payment.paymentId);
       assert.equal(row.status, "SUCCEEDED", row.failureReason ?? "");
-      const charges = h.simulator.ledger({ paymentId: payment.paymentId }).charges;
-      assert.equal(charges.length, 1);
-      assert.equal(row.providerRef, charges[0]!.id);
+      assertCapturedOnce(payment.paymentId, row.providerRef);
     });
 
     it("leaves a payment PENDING while the provider is still making its charge (409 key in use), never FAILED on a lookup that cannot see it yet", async () => {
@@ -326,9 +324,7 @@ export function definePaymentProcessingScenarios(engine: string, options: () => 
       await settled(payment.paymentId);
       const row = await h.paymentRow(payment.paymentId);
       assert.equal(row.status, "SUCCEEDED");
-      const charges = h.simulator.ledger({ paymentId: payment.paymentId }).charges;
-      assert.equal(charges.length, 1);
-      assert.equal(row.providerRef, charges[0]!.id);
+      assertCapturedOnce(payment.paymentId, row.providerRef);
     });
 
     it("resumes a payment a crashed process left mid-retry, with the same key: still one charge", async () => {
