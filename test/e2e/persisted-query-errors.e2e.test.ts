@@ -5,6 +5,7 @@ import { after, before, describe, it, mock } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { startTestSupergraph, type TestSupergraph } from "../support/start-test-supergraph.js";
+import { RawGraphQLSocket } from "../support/raw-graphql-websocket.js";
 
 describe("persisted query extension errors through the gateway", () => {
   let sg: TestSupergraph;
@@ -43,5 +44,21 @@ describe("persisted query extension errors through the gateway", () => {
       [[400, "BAD_USER_INPUT"], [400, "BAD_USER_INPUT"], [400, "BAD_USER_INPUT"], [400, "PERSISTED_QUERY_NOT_FOUND"], [200, "Query"]],
     );
     assert.deepEqual(written.filter((line) => /"level":"error"/.test(line)), [], "no internal error is logged");
+  });
+
+  it("judges the extension the same over WebSocket: a wrong hash is the client's error, the right one is served", async () => {
+    const query = "{ __typename }";
+    const sha = createHash("sha256").update(query).digest("hex");
+    const socket = await RawGraphQLSocket.connect(sg.gatewayUrl);
+    try {
+      socket.subscribe("wrong", { query, extensions: { persistedQuery: { version: 1, sha256Hash: "b".repeat(64) } } });
+      socket.subscribe("right", { query, extensions: { persistedQuery: { version: 1, sha256Hash: sha } } });
+      const wrong = await socket.result("wrong");
+      assert.equal(wrong.error?.payload?.[0]?.extensions?.code, "BAD_USER_INPUT", JSON.stringify(wrong));
+      const right = await socket.result("right");
+      assert.equal(right.next[0]?.payload?.data?.__typename, "Query", JSON.stringify(right));
+    } finally {
+      socket.close();
+    }
   });
 });
