@@ -182,7 +182,7 @@ describe("gateway hardening: one abuser behind a shared address cannot sign ever
   const from = (network: string) => ({ headers: { "x-forwarded-for": network } });
   const LOG_IN = `mutation ($email: String!) { logIn(email: $email, password: "not-the-password") { accessToken } }`;
 
-  it("spends no auth points on refresh tokens, and gives log-ins the network multiple of the auth budget", async () => {
+  it("gives refreshes and log-ins the network multiple of the auth budget, counting every aliased refresh", async () => {
     const office = "198.51.100.40";
     // One abuser sends ten garbage refresh tokens in one batch (the whole auth budget before).
     const batch = await fetch(sg.gatewayUrl, {
@@ -192,12 +192,19 @@ describe("gateway hardening: one abuser behind a shared address cannot sign ever
     });
     const answers = (await batch.json()) as { errors?: { extensions?: { code?: string } }[] }[];
     assert.deepEqual(answers.map((a) => a.errors?.[0]?.extensions?.code), Array(10).fill("UNAUTHENTICATED"));
-    // Everyone else at the office still logs in: 30 log-ins a minute from the address (a wrong
-    // password each here, for accounts that do not exist), refused only past that.
+    // Everyone else at the office still logs in: 30 sign-in points a minute from the address
+    // (a wrong password each here, for accounts that do not exist), refused only past that.
     const codes: string[] = [];
-    for (let i = 0; i < 31; i++) codes.push((await postGraphQL(sg.gatewayUrl, LOG_IN, { email: `colleague-${i}-${randomUUID().slice(0, 6)}@example.com` }, from(office))).errors?.[0]?.extensions?.code ?? "OK");
-    assert.deepEqual(codes, [...Array(30).fill("UNAUTHENTICATED"), "RATE_LIMITED"]);
+    for (let i = 0; i < 21; i++) codes.push((await postGraphQL(sg.gatewayUrl, LOG_IN, { email: `colleague-${i}-${randomUUID().slice(0, 6)}@example.com` }, from(office))).errors?.[0]?.extensions?.code ?? "OK");
+    assert.deepEqual(codes, [...Array(20).fill("UNAUTHENTICATED"), "RATE_LIMITED"]);
+    // Aliased refreshes in one operation each cost a point: 25 of them from a fresh address are
+    // refused whole once past the 30 (5 spent first), nothing looked up.
+    const other = "198.51.100.41";
+    for (let i = 0; i < 5; i++) await postGraphQL(sg.gatewayUrl, `mutation { refreshToken(refreshToken: "${randomUUID()}") { accessToken } }`, {}, from(other));
+    const aliased = await postGraphQL(sg.gatewayUrl, `mutation { ${Array.from({ length: 26 }, (_, i) => `r${i}: refreshToken(refreshToken: "${randomUUID()}") { accessToken }`).join(" ")} }`, {}, from(other));
+    assert.equal(aliased.errors?.[0]?.extensions?.code, "RATE_LIMITED", JSON.stringify(aliased.errors?.[0]));
   });
+
 });
 
 describe("gateway hardening: production mode", () => {

@@ -13,13 +13,14 @@ const BUDGET_OF_FIELD: Record<string, ChargedBudget> = {
   signUp: "auth",
   requestPasswordReset: "auth",
   resendVerificationEmail: "auth",
-  // Signing in with what only the person has (a password, a mailed token): per network too,
-  // but at the network multiple of the auth budget, so one abuser behind a shared address
-  // (an office, a carrier NAT) cannot sign everyone there out of logging in with 10 calls a
-  // minute; guessing is bounded by the per-account lockouts besides. refreshToken draws on no
-  // budget of its own: its 256-bit token cannot be guessed, and everyone behind one address
-  // refreshes every 15 minutes.
+  // Signing in with what only the person has (a password, a mailed token, a refresh token):
+  // per network too, but at the network multiple of the auth budget, so one abuser behind a
+  // shared address (an office, a carrier NAT) cannot sign everyone there out with 10 calls a
+  // minute (150 people refreshing every 15 minutes spend 10); guessing is bounded by the
+  // per-account lockouts besides. Each run counts: 30 aliased refreshes in one operation are
+  // 30 store lookups, not one general point.
   logIn: "signIn",
+  refreshToken: "signIn",
   resetPassword: "signIn",
   verifyEmail: "signIn",
   checkout: "checkout",
