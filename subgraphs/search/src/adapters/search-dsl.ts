@@ -17,8 +17,9 @@ import { indexVersion } from "../domain/index-version.js";
  * holding plain catalog versions is rebuilt rather than let an old replayed change win.
  * 4: documents carry their price bands (see priceBands), which the price facet counts; facet
  * fields build their global ordinals at refresh.
+ * 5: `all_text` indexes its words' prefixes, so the word still being typed is one term.
  */
-export const MAPPING_VERSION = 4;
+export const MAPPING_VERSION = 5;
 
 /** Plain fields added since version 1, which an existing index can take without a rebuild. */
 export const ADDED_FIELDS = {
@@ -44,6 +45,9 @@ export const priceBandKey = (range: { min: number | null; max: number | null }):
 export function priceBands(document: Pick<SearchDocument, "variants">): string[] {
   return PRICE_RANGES.filter((range) => document.variants.some((variant) => inPriceRange(variant.price, range))).map(priceBandKey);
 }
+
+/** The longest word prefix `all_text` keeps as a term (the engines allow up to 19). */
+const ALL_TEXT_PREFIX_MAX = 19;
 
 /** Distinct option values a facet reads; a catalog has far fewer. */
 const OPTION_FACET_SIZE = 1_000;
@@ -90,8 +94,10 @@ export function indexDefinition(options: { bulkLoad?: boolean } = {}) {
       properties: {
         id: { type: "keyword" },
         // Every searchable word in one field, so the words of a query may match in different
-        // fields (brand in one, colour in another) and still all be required.
-        all_text: { type: "text", analyzer: "product_text" },
+        // fields (brand in one, colour in another) and still all be required. The prefixes of
+        // its words are terms of their own: the last word as typed ("head") reads one posting
+        // list, where a prefix query gathered every word starting so into a set first.
+        all_text: { type: "text", analyzer: "product_text", index_prefixes: { min_chars: 1, max_chars: ALL_TEXT_PREFIX_MAX } },
         name: {
           type: "text",
           analyzer: "product_text",

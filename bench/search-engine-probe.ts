@@ -1,0 +1,104 @@
+// What one search costs the engine itself, without the gateway or the search subgraph: the
+// bodies this tree's search adapter builds (`searchBody`), sent straight to OpenSearch for the
+// words the supergraph bench searches (`bench/supergraph-at-scale.ts`), with the engine's
+// request cache off, timed by the engine's own `took` and by the client.
+//
+//   eval "$(scripts/services.sh env)"
+//   npx tsx bench/search-engine-probe.ts --index catalog_1m --size 1000000 [--rounds 10] [--clients 1]
+//       [--build]
+//
+// `--build` first builds the index under that alias from the generator with this tree's
+// mapping (search documents only: no products or stock). Run it from two trees (a worktree of
+// the old commit against the old index, this one against the index it builds) to see what a
+// mapping or query change saves on the engine; its CPU per search is the figure that holds
+// on a busy machine.
+import { execFileSync } from "node:child_process";
+import { parseArgs } from "node:util";
+import { processCpuMs } from "./scale/platform-process.js";
+import { createLogger, loadConfig } from "#kernel";
+import { connectSearchIndex } from "../subgraphs/search/src/adapters/connect-search-index.js";
+import { toSearchDocument } from "../subgraphs/search/src/domain/search-document.js";
+import { generateCatalog } from "../subgraphs/products/src/catalog/generate-catalog.js";
+import { searchBody } from "../subgraphs/search/src/adapters/search-dsl.js";
+import { EVERY_COUNT, type SearchCounts, type SearchDocument, type SearchRequest } from "../subgraphs/search/src/ports/search-index.js";
+
+const { values } = parseArgs({
+  options: {
+    index: { type: "string" },
+    size: { type: "string", default: "1000000" },
+    rounds: { type: "string", default: "10" },
+    clients: { type: "string", default: "1" },
+    build: { type: "boolean", default: false },
+  },
+});
+const url = process.env.OPENSEARCH_URL;
+if (!url || !values.index) throw new Error('needs OPENSEARCH_URL (eval "$(scripts/services.sh env)") and --index');
+const size = Number(values.size);
+const rounds = Number(values.rounds);
+const clients = Number(values.clients);
+
+if (values.build) {
+  const index = await connectSearchIndex(loadConfig({ ...process.env, SEARCH_INDEX: values.index }), createLogger("warn", { service: "search-probe" }));
+  const startedAt = performance.now();
+  async function* batches() {
+    let batch: SearchDocument[] = [];
+    for (const generated of generateCatalog({ count: size })) {
+      batch.push(toSearchDocument(generated.product));
+      if (batch.length === 1_000) yield batch.splice(0);
+    }
+    if (batch.length) yield batch;
+  }
+  const { indexed } = await index.rebuild(batches());
+  await index.close();
+  console.log(`built ${values.index}: ${indexed} documents in ${((performance.now() - startedAt) / 1000).toFixed(0)} s (merging to one segment in the background)`);
+}
+
+// The same words as the supergraph bench: the nouns of 40 products spread over the catalog.
+const words = [...new Set(Array.from({ length: 40 }, (_, i) => generateCatalog({ count: 1, startAt: (i * 7_919) % size }).next().value!.product.name.split(" ").at(-1)!.toLowerCase()))];
+
+const SERVED_FACETS: SearchCounts = { total: true, facets: new Set(["categories", "brands", "priceRanges"]) };
+const shapes: { name: string; counts: SearchCounts }[] = [
+  { name: "total and three facets (the bench's faceted search)", counts: SERVED_FACETS },
+  { name: "every count (total and four facets)", counts: EVERY_COUNT },
+  { name: "hits only", counts: { total: false, facets: new Set() } },
+];
+
+async function search(body: unknown): Promise<{ took: number; wall: number; hits: number }> {
+  const startedAt = performance.now();
+  const response = await fetch(`${url}/${values.index}/_search?request_cache=false`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  const json = (await response.json()) as { took: number; hits: { hits: unknown[] }; error?: unknown };
+  if (!response.ok) throw new Error(`search failed: ${JSON.stringify(json.error)}`);
+  return { took: json.took, wall: performance.now() - startedAt, hits: json.hits.hits.length };
+}
+
+// The engine's own CPU per search (from /proc) reads the same on a busy machine, where its
+// `took` and the client's wall time also count waiting for a core.
+const enginePid = Number(execFileSync("pgrep", ["-f", "-o", "org.codelibs.opensearch.runner.OpenSearchRunner"], { encoding: "utf8" }).trim());
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+
+console.log(`${values.index}: ${words.length} words, ${rounds} rounds after one unmeasured, ${clients} client(s)`);
+for (const shape of shapes) {
+  const bodies = words.map((text) => searchBody({ text, filter: {}, sort: "RELEVANCE", first: 20, forgiveTypos: false, counts: shape.counts } satisfies SearchRequest));
+  for (const body of bodies) await search(body);
+  const took: number[] = [];
+  const wall: number[] = [];
+  const cpuBefore = await processCpuMs(enginePid);
+  let next = 0;
+  const total = bodies.length * rounds;
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      for (let n = next++; n < total; n = next++) {
+        const result = await search(bodies[n % bodies.length]);
+        if (result.hits === 0) throw new Error(`no hits for ${words[n % bodies.length]}`);
+        took.push(result.took);
+        wall.push(result.wall);
+      }
+    }),
+  );
+  const cpuPerSearch = (await processCpuMs(enginePid)) - cpuBefore;
+  took.sort((a, b) => a - b);
+  wall.sort((a, b) => a - b);
+  const mean = (list: number[]) => (list.reduce((sum, v) => sum + v, 0) / list.length).toFixed(1);
+  console.log(`  ${shape.name}: took mean ${mean(took)} ms (p50 ${percentile(took, 50)}, p90 ${percentile(took, 90)}, p99 ${percentile(took, 99)}); client mean ${mean(wall)} ms, p99 ${percentile(wall, 99).toFixed(1)}; engine CPU ${(cpuPerSearch / total).toFixed(2)} ms a search`);
+}
