@@ -37,3 +37,36 @@ describe("pooled data source: a client that went away", () => {
     assert.deepEqual(received.map((body) => JSON.parse(body).query), ["mutation { b }"]);
   });
 });
+
+describe("pooled data source: a subgraph answering with an HTTP error", () => {
+  let server: Server;
+  let url: string;
+  before(async () => {
+    // The status to answer is the query's text: `{ s503 }` answers 503.
+    server = createServer((req, res) => {
+      let body = "";
+      req.on("data", (chunk) => (body += chunk));
+      req.on("end", () => res.writeHead(Number(/s(\d{3})/.exec(body)![1]), { "content-type": "text/plain" }).end("no"));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    url = `http://127.0.0.1:${(server.address() as { port: number }).port}/graphql`;
+  });
+  after(() => server.close());
+
+  const codeOf = async (status: number) => {
+    const source = new PooledGraphQLDataSource({ url, connections: 1, timeoutMs: 5_000, queueMs: 1_000, headersFor: () => ({}) });
+    try {
+      await source.process({ kind: "incoming operation", request: { query: `{ s${status} }`, variables: {} }, context: { requestId: "r" }, incomingRequestContext: {}, pathInIncomingRequest: [] } as never);
+      return assert.fail("expected the call to fail");
+    } catch (error) {
+      return (error as { extensions?: { code?: unknown } }).extensions?.code;
+    } finally {
+      await source.close();
+    }
+  };
+
+  it("calls 502, 503 and 504 SERVICE_UNAVAILABLE, a failure worth retrying, and leaves a 413 or 500 uncoded (unexpected)", async () => {
+    for (const status of [502, 503, 504]) assert.equal(await codeOf(status), "SERVICE_UNAVAILABLE", String(status));
+    for (const status of [413, 500]) assert.equal(await codeOf(status), undefined, String(status));
+  });
+});

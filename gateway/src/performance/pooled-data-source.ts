@@ -2,7 +2,9 @@ import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from "@
 import { parseCacheControlHeader } from "@apollo/gateway/dist/datasources/parseCacheControlHeader.js";
 import type { GatewayGraphQLResponse } from "@apollo/server-gateway-interface";
 import type { Fetcher, FetcherHeaders, FetcherResponse } from "@apollo/utils.fetcher";
+import { GraphQLError } from "graphql";
 import { Headers, Pool } from "undici";
+import { ErrorCode } from "#kernel";
 import { replicaUrls, ReplicaSet, sendToAReplica, type Replica } from "#kernel/http/replica-set.ts";
 import { createAdmissionGate, type AdmissionGate } from "#kernel/runtime/admission-gate.ts";
 import type { GatewayContext } from "../gateway-context.js";
@@ -77,6 +79,10 @@ export class PooledGraphQLDataSource extends RemoteGraphQLDataSource<GatewayCont
     // whether or not its client is still there (the next root field of `mutation { a b }` too).
     const signal = isQueryBody(body) ? (options.context as GatewayContext | undefined)?.signal : undefined;
     const response = await this.fetcher(this.url, { method: "POST", headers, body, ...(signal ? { signal } : {}) });
+    // A subgraph's front (a proxy, a replica draining) saying it cannot answer now is a failure
+    // to retry, as a refused connection is; the stock error, uncoded, read as unexpected
+    // (INTERNAL_SERVER_ERROR), which nobody should retry.
+    if (UNAVAILABLE_STATUSES.has(response.status)) throw new GraphQLError("A service this operation needs is unavailable for a moment; please retry", { extensions: { code: ErrorCode.SERVICE_UNAVAILABLE } });
     if (!response.ok) throw await this.errorFromResponse(response);
     const answer = await this.parseBody(response);
     if (typeof answer !== "object" || answer === null) throw new Error(`Expected JSON response body, but received: ${answer}`);
@@ -102,6 +108,9 @@ function cacheHint(header: string | null): { maxAge: number; scope?: "PRIVATE" |
     ...(parsed.public === true ? { scope: "PUBLIC" as const } : parsed.private === true ? { scope: "PRIVATE" as const } : {}),
   };
 }
+
+/** Bad gateway, service unavailable, gateway timeout: the subgraph is not there for now. */
+const UNAVAILABLE_STATUSES = new Set([502, 503, 504]);
 
 /** Subgraph requests are `{"query":"...` as the data source writes them; only a query is safe to resend. */
 const isQueryBody = (body: unknown): boolean => typeof body === "string" && body.startsWith('{"query":"') && !/^\{"query":"\s*mutation\b/.test(body);

@@ -89,7 +89,9 @@ const refuse = (code: string, message: string, extensions: Record<string, unknow
  *    (repeats matter because validation and query planning compare same-named fields pairwise);
  * 4. the per-field budgets (search, checkout, auth), charged per run of each field over the
  *    whole request (auth to the network, whatever token came with it; see Caller).
- * Refusing costs at most one pass over a document of at most `maxTokens` tokens.
+ * Refusing costs at most one pass over a document of at most `maxTokens` tokens. Work the
+ * gateway repeats for a client without a new request (a live subscription's re-reads) is
+ * charged through `readmit`, so it spends the same budgets.
  */
 export function createRequestPolicy(deps: {
   limits: OperationLimits;
@@ -187,6 +189,35 @@ export function createRequestPolicy(deps: {
     };
   }
 
+  /** The general budget: `operations` points to the caller, then to its network's ceiling. */
+  async function chargeGeneral(caller: Caller, operations: number): Promise<void> {
+    let general = await deps.rateLimit(caller.key, operations);
+    // An anonymous caller is its network already: its own budget is the tighter one.
+    if (general.allowed && caller.key !== caller.network) general = await deps.networkRateLimit(caller.network, operations);
+    if (!general.allowed) {
+      countRateLimitRefusal("general");
+      throw new PolicyRefusal(429, ErrorCode.RATE_LIMITED, rateLimitedMessage("requests", general.retryAfterSeconds), { retryAfterSeconds: general.retryAfterSeconds }, general.retryAfterSeconds);
+    }
+  }
+
+  /** The per-field budgets, over every run of a budgeted root field in the request. */
+  async function chargeFields(admitted: readonly AdmittedOperation[], caller: Caller): Promise<void> {
+    const refused = await deps.budgets.charge(
+      admitted.flatMap((operation) => [...operation.measure.rootFields]),
+      caller,
+    );
+    if (refused) {
+      countRateLimitRefusal(refused.budget);
+      throw new PolicyRefusal(
+        429,
+        ErrorCode.RATE_LIMITED,
+        rateLimitedMessage(`${refused.budget} requests`, refused.retryAfterSeconds),
+        { retryAfterSeconds: refused.retryAfterSeconds, budget: refused.budget },
+        refused.retryAfterSeconds,
+      );
+    }
+  }
+
   return {
     /**
      * Admits every operation of one request, or refuses the whole request. `batched` is
@@ -195,29 +226,21 @@ export function createRequestPolicy(deps: {
     async admit(requests: readonly OperationRequest[], caller: Caller, transport: Transport): Promise<AdmittedOperation[]> {
       if (requests.length === 0) throw refuse(ErrorCode.BAD_USER_INPUT, "The request holds no operation");
       if (requests.length > limits.maxBatchSize) throw refuse(ErrorCode.BAD_USER_INPUT, `A batch holds at most ${limits.maxBatchSize} operations`);
-      let general = await deps.rateLimit(caller.key, requests.length);
-      // An anonymous caller is its network already: its own budget is the tighter one.
-      if (general.allowed && caller.key !== caller.network) general = await deps.networkRateLimit(caller.network, requests.length);
-      if (!general.allowed) {
-        countRateLimitRefusal("general");
-        throw new PolicyRefusal(429, ErrorCode.RATE_LIMITED, rateLimitedMessage("requests", general.retryAfterSeconds), { retryAfterSeconds: general.retryAfterSeconds }, general.retryAfterSeconds);
-      }
+      await chargeGeneral(caller, requests.length);
       const admitted = requests.map((request) => admitOne(request, transport));
-      const refused = await deps.budgets.charge(
-        admitted.flatMap((operation) => [...operation.measure.rootFields]),
-        caller,
-      );
-      if (refused) {
-        countRateLimitRefusal(refused.budget);
-        throw new PolicyRefusal(
-          429,
-          ErrorCode.RATE_LIMITED,
-          rateLimitedMessage(`${refused.budget} requests`, refused.retryAfterSeconds),
-          { retryAfterSeconds: refused.retryAfterSeconds, budget: refused.budget },
-          refused.retryAfterSeconds,
-        );
-      }
+      await chargeFields(admitted, caller);
       return admitted;
+    },
+
+    /**
+     * Charges an admitted operation that runs again without a new request (a live
+     * subscription's re-read) as a new request of it would be charged: a general point and its
+     * budgeted fields. Its limits were judged at admission and are not measured again. Throws
+     * the PolicyRefusal such a request would get.
+     */
+    async readmit(operation: AdmittedOperation, caller: Caller): Promise<void> {
+      await chargeGeneral(caller, 1);
+      await chargeFields([operation], caller);
     },
 
     /** Query texts held parsed now, and their characters (tests). */

@@ -290,7 +290,16 @@ export function attachGraphQLWebSocket(options: {
       execute: (args) => traceOperation((args.contextValue as AdmittedContext).traced, () => executeAdmitted(args)),
       subscribe: (args) => {
         const { admitted, gateway, live, traced } = args.contextValue as AdmittedContext;
-        return liveOrderResults({ plan: live!, variables: admitted.variables, context: gateway, feed: options.feed, execute: options.execute, trace: traceSubscription(traced) });
+        return liveOrderResults({
+          plan: live!,
+          variables: admitted.variables,
+          context: gateway,
+          feed: options.feed,
+          execute: options.execute,
+          // Each re-read is charged as the subscribe was: the same budgets, the same refusals.
+          charge: () => options.policy.readmit(admitted, gateway.caller),
+          trace: traceSubscription(traced),
+        });
       },
       onComplete: (ctx, id) => {
         if (ctx.extra.state) release(ctx.extra.state, id);
