@@ -18,6 +18,7 @@ import type { OrderStatusFeed } from "./order-status-feed.js";
 import { endCovers, type SessionRevocations, type TokenSession } from "../auth/session-revocations.js";
 import { serveGraphQLOverWebSocket } from "./websocket-transport.js";
 import { traceOperation, traceSubscription, type TracedOperation } from "./websocket-spans.js";
+import { stoppableResult } from "./stoppable-result.js";
 
 /** Runs one operation through the gateway (query planning, subgraphs), as the HTTP path does. */
 export type ExecuteThroughGateway = (
@@ -29,8 +30,14 @@ interface ConnectionState {
   identity?: Identity;
   caller: Caller;
   clientAddress: string;
-  /** Operations of this connection still running: ids, and whether each is a subscription. */
-  active: Map<string, { subscription: boolean }>;
+  /** Operations of this connection still running: ids, whether each is a subscription, and what stops its work. */
+  active: Map<string, RunningOperation>;
+}
+
+interface RunningOperation {
+  subscription: boolean;
+  /** Aborted when the operation ends, the client completes it or the socket closes: its subgraph calls are dropped. */
+  stop: AbortController;
 }
 
 type Extra = { socket: WebSocket; request: IncomingMessage; state?: ConnectionState; expiry?: NodeJS.Timeout; session?: TokenSession };
@@ -64,6 +71,7 @@ interface AdmittedContext {
   gateway: GatewayContext;
   live?: LiveOrderPlan;
   traced: TracedOperation;
+  stop: AbortController;
 }
 
 const refusal = (code: string, message: string, extensions: Record<string, unknown> = {}) => [new GraphQLError(message, { extensions: { code, ...extensions } })];
@@ -182,6 +190,7 @@ export function attachGraphQLWebSocket(options: {
     const operation = state.active.get(id);
     if (!operation) return;
     state.active.delete(id);
+    operation.stop.abort();
     if (operation.subscription && state.identity) {
       countWebSocketSubscription(-1);
       const left = (subscriptionsByUser.get(state.identity.userId) ?? 1) - 1;
@@ -190,11 +199,14 @@ export function attachGraphQLWebSocket(options: {
     }
   };
 
-  const contextOf = (state: ConnectionState): GatewayContext => ({
+  // As over HTTP, a client that goes away (or completes the operation) stops the subgraph calls
+  // made for it: nobody reads what they would bring back.
+  const contextOf = (state: ConnectionState, signal: AbortSignal): GatewayContext => ({
     requestId: randomUUID(),
     identity: state.identity,
     caller: state.caller,
     clientAddress: state.clientAddress,
+    signal,
   });
 
   async function executeAdmitted(args: ExecutionArgs): Promise<ExecutionResult> {
@@ -246,7 +258,7 @@ export function attachGraphQLWebSocket(options: {
         if (state.active.has(id)) return refusal(ErrorCode.BAD_USER_INPUT, "An operation with this id is already running on this connection");
         // The place is taken before anything is awaited: subscribes arriving in one burst are
         // each counted against the cap, not all judged against the size before any of them.
-        const slot = { subscription: false };
+        const slot: RunningOperation = { subscription: false, stop: new AbortController() };
         state.active.set(id, slot);
         let kept = false;
         try {
@@ -276,7 +288,7 @@ export function attachGraphQLWebSocket(options: {
           }
           kept = true;
           const traced: TracedOperation = { type: admitted!.operation.operation, name: admitted!.operationName };
-          const contextValue: AdmittedContext = { admitted: admitted!, gateway: contextOf(state), live, traced };
+          const contextValue: AdmittedContext = { admitted: admitted!, gateway: contextOf(state, slot.stop.signal), live, traced, stop: slot.stop };
           // The schema is not used: execution is ours (execute/subscribe below) and goes through the gateway.
           return { schema: undefined as never, document: admitted!.document, operationName: admitted!.operationName, variableValues: admitted!.variables, contextValue };
         } catch (error) {
@@ -287,7 +299,10 @@ export function attachGraphQLWebSocket(options: {
           if (!kept && state.active.get(id) === slot) state.active.delete(id);
         }
       },
-      execute: (args) => traceOperation((args.contextValue as AdmittedContext).traced, () => executeAdmitted(args)),
+      execute: (args) => {
+        const { traced, stop } = args.contextValue as AdmittedContext;
+        return stoppableResult(() => traceOperation(traced, () => executeAdmitted(args)), stop);
+      },
       subscribe: (args) => {
         const { admitted, gateway, live, traced } = args.contextValue as AdmittedContext;
         return liveOrderResults({

@@ -1,0 +1,60 @@
+// The gateway's WebSocket endpoint alone, on port 0, over a scripted gateway: tests choose what
+// an operation's execution does and see what the endpoint does around it.
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { parse, type OperationDefinitionNode } from "graphql";
+import { createLogger, issueAccessToken, type Identity } from "#kernel";
+import { attachGraphQLWebSocket, type ExecuteThroughGateway } from "../../src/subscriptions/graphql-websocket.js";
+import type { AccessTokenVerifier } from "../../src/auth/access-token-verifier.js";
+import type { RequestPolicy } from "../../src/security/request-policy.js";
+import type { OrderStatusFeed, OrderStatusListener } from "../../src/subscriptions/order-status-feed.js";
+import type { WebSocketLimits } from "../../src/subscriptions/websocket-limits.js";
+
+const AUTH = { secret: "websocket-gateway-test-secret", issuer: "test" };
+
+/** Every operation admitted as it comes, budgets free: what is judged here is the endpoint. */
+const admitEverything = {
+  admit: async ([payload]: { query: string; variables?: Record<string, unknown> }[]) => {
+    const document = parse(payload!.query);
+    return [{ query: payload!.query, document, operation: document.definitions[0] as OperationDefinitionNode, variables: payload!.variables ?? {}, measure: {} }];
+  },
+  readmit: async () => undefined,
+} as unknown as RequestPolicy;
+
+export async function startWebSocketGateway(options: {
+  execute: ExecuteThroughGateway;
+  limits?: Partial<WebSocketLimits>;
+  /** Where every socket comes from (the client network the caps count); 127.0.0.1 unless given. */
+  clientAddress?: string;
+}) {
+  const listeners = new Set<OrderStatusListener>();
+  const feed = { listen: (_orderId: string, listener: OrderStatusListener) => (listeners.add(listener), () => listeners.delete(listener)) } as unknown as OrderStatusFeed;
+  const httpServer: Server = createServer();
+  // Tokens are taken as signed: the subject is read, the signature not checked.
+  const verify = Object.assign(async (token: string) => ({ userId: JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString()).sub, roles: ["customer"] }) as Identity, {
+    remembered: () => 0,
+  }) as unknown as AccessTokenVerifier;
+  const sockets = attachGraphQLWebSocket({
+    httpServer,
+    path: "/graphql",
+    policy: admitEverything,
+    limits: { maxConnections: 100, maxConnectionsPerClient: 100, maxOperationsPerConnection: 10, maxSubscriptionsPerUser: 10, maxMessagesPerSecond: 100, maxBufferedBytes: 1_000_000, ...options.limits },
+    maxMessageBytes: 100_000,
+    clientAddress: () => options.clientAddress ?? "127.0.0.1",
+    verify,
+    feed,
+    execute: options.execute,
+    logger: createLogger("silent"),
+  });
+  await new Promise<void>((resolve) => httpServer.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}/graphql`,
+    token: (userId: string) => issueAccessToken(AUTH, { userId, roles: ["customer"] } as Identity),
+    /** Publishes a status change of the followed order to every live subscription. */
+    orderChanged: () => listeners.forEach((listener) => listener({ orderId: "o1" } as never, undefined)),
+    async close() {
+      await sockets.close();
+      await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+    },
+  };
+}
