@@ -218,6 +218,7 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
     recheckSessionsEveryMs: config.gateway.websocket.sessionRecheckMs,
     maxMessageBytes: limits.maxRequestBytes,
     clientAddress: (req) => clientAddress(req, config.gateway.trustProxy),
+    openingBudget: createCallerRateLimiter({ pointsPerMinute: config.gateway.websocket.connectionsPerMinute, redis: deps.redis, keyPrefix: "rl:websocket:openings" }),
     verify,
     revocations,
     feed,

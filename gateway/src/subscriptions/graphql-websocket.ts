@@ -9,6 +9,7 @@ import { authenticate, connectionAuthorization } from "../auth/authenticate-requ
 import type { GatewayContext } from "../gateway-context.js";
 import { PolicyRefusal, type AdmittedOperation, type RequestPolicy } from "../security/request-policy.js";
 import { callerOf, type Caller } from "../rate-limit/caller.js";
+import type { CallerRateLimiter } from "../rate-limit/caller-rate-limiter.js";
 import { clientNetwork } from "#kernel/http/client-network.ts";
 import { createConnectionLimiter } from "#kernel/http/connection-limiter.ts";
 import type { WebSocketLimits } from "./websocket-limits.js";
@@ -47,6 +48,9 @@ const TOKEN_EXPIRED = 4401;
 
 /** WebSocket's close code for a peer that broke the server's rules. */
 const POLICY_VIOLATION = 1008;
+
+/** WebSocket's close code for "try again later": a cap or budget the client may retry after. */
+const TRY_AGAIN_LATER = 1013;
 
 /** How long a socket closed for flooding may take to say goodbye before it is cut. */
 const CLOSE_GRACE_MS = 1_000;
@@ -96,6 +100,11 @@ export function attachGraphQLWebSocket(options: {
   limits: WebSocketLimits;
   maxMessageBytes: number;
   clientAddress: (req: IncomingMessage) => string;
+  /**
+   * New sockets a client network may open, charged one point a socket at the upgrade
+   * (WS_CONNECTIONS_PER_MINUTE): the caps bound what is open at once, this what is opened.
+   */
+  openingBudget: CallerRateLimiter;
   verify: AccessTokenVerifier;
   /**
    * Ended sessions: a socket signed in with a token of one is closed (4401) when the event
@@ -114,6 +123,8 @@ export function attachGraphQLWebSocket(options: {
   const connections = createConnectionLimiter(limits);
   const subscriptionsByUser = new Map<string, number>();
   const guards = new WeakMap<WebSocket, SocketGuard>();
+  // Whether each socket's opening was within its network's budget; connection_init waits for it.
+  const openings = new WeakMap<WebSocket, Promise<boolean>>();
   // Signed-in sockets by user, so a session's end closes the sockets it opened, on this gateway.
   const signedIn = new Map<string, Set<Extra>>();
   const endSession = (extra: Extra) => extra.socket.close(TOKEN_EXPIRED, SESSION_ENDED);
@@ -170,12 +181,31 @@ export function attachGraphQLWebSocket(options: {
 
   // Registered before graphql-ws's own listener: an over-cap socket is closed before it is served.
   wsServer.on("connection", (socket, request) => {
-    const slot = connections.open(clientNetwork(options.clientAddress(request)));
+    const network = clientNetwork(options.clientAddress(request));
+    const slot = connections.open(network);
     if (!slot) {
-      socket.close(1013, "Too many connections; try again later");
+      socket.close(TRY_AGAIN_LATER, "Too many connections; try again later");
       return;
     }
     socket.once("close", slot.release);
+    // Within the cap on open sockets, one network could still open, sign in and close about a
+    // thousand a second (attack run 1): each opening spends a point of the network's budget.
+    openings.set(
+      socket,
+      options.openingBudget(callerOf(undefined, network).network).then(
+        (decision) => {
+          if (decision.allowed) return true;
+          countRateLimitRefusal("websocket_connections");
+          socket.close(TRY_AGAIN_LATER, `Too many new connections from this network; retry in ${decision.retryAfterSeconds} s`);
+          return false;
+        },
+        (error: unknown) => {
+          // The limiter keeps its own insurance; a failure past that lets the socket in, as HTTP does.
+          logger.warn("websocket opening budget could not be read", { error: error instanceof Error ? error.message : String(error) });
+          return true;
+        },
+      ),
+    );
     socket.once("close", countWebSocketConnection());
     // Registered before graphql-ws's own message listener: judged before it is handled.
     const guard = createSocketGuard(limits);
@@ -223,6 +253,8 @@ export function attachGraphQLWebSocket(options: {
     wsServer,
     {
       onConnect: async (ctx) => {
+        // Refused at opening (closed already, with the reason): no token is verified for it.
+        if ((await openings.get(ctx.extra.socket)) === false) return false;
         const clientAddress = options.clientAddress(ctx.extra.request);
         try {
           const header = connectionAuthorization(ctx.connectionParams);

@@ -9,6 +9,7 @@ import type { AccessTokenVerifier } from "../../src/auth/access-token-verifier.j
 import type { RequestPolicy } from "../../src/security/request-policy.js";
 import type { OrderStatusFeed, OrderStatusListener } from "../../src/subscriptions/order-status-feed.js";
 import type { WebSocketLimits } from "../../src/subscriptions/websocket-limits.js";
+import type { CallerRateLimiter } from "../../src/rate-limit/caller-rate-limiter.js";
 
 const AUTH = { secret: "websocket-gateway-test-secret", issuer: "test" };
 
@@ -26,6 +27,8 @@ export async function startWebSocketGateway(options: {
   limits?: Partial<WebSocketLimits>;
   /** Where every socket comes from (the client network the caps count); 127.0.0.1 unless given. */
   clientAddress?: string;
+  /** The budget of new sockets per network; unlimited unless given. */
+  openingBudget?: CallerRateLimiter;
 }) {
   const listeners = new Set<OrderStatusListener>();
   const feed = { listen: (_orderId: string, listener: OrderStatusListener) => (listeners.add(listener), () => listeners.delete(listener)) } as unknown as OrderStatusFeed;
@@ -41,6 +44,7 @@ export async function startWebSocketGateway(options: {
     limits: { maxConnections: 100, maxConnectionsPerClient: 100, maxOperationsPerConnection: 10, maxSubscriptionsPerUser: 10, maxMessagesPerSecond: 100, maxBufferedBytes: 1_000_000, ...options.limits },
     maxMessageBytes: 100_000,
     clientAddress: () => options.clientAddress ?? "127.0.0.1",
+    openingBudget: options.openingBudget ?? (async () => ({ allowed: true, retryAfterSeconds: 0 })),
     verify,
     feed,
     execute: options.execute,

@@ -68,6 +68,8 @@ export interface Config {
     websocket: {
       maxConnections: number;
       maxConnectionsPerClient: number;
+      /** New sockets one client network may open a minute (a budget, beside the cap on those open). */
+      connectionsPerMinute: number;
       maxOperationsPerConnection: number;
       maxSubscriptionsPerUser: number;
       maxMessagesPerSecond: number;
@@ -391,6 +393,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       websocket: {
         maxConnections: read.int("WS_MAX_CONNECTIONS", 10_000, { min: 1 }),
         maxConnectionsPerClient: read.int("WS_MAX_CONNECTIONS_PER_CLIENT", 16, { min: 1 }),
+        connectionsPerMinute: read.int("WS_CONNECTIONS_PER_MINUTE", 120, { min: 1 }),
         maxOperationsPerConnection: read.int("WS_MAX_OPERATIONS_PER_CONNECTION", 16, { min: 1 }),
         maxSubscriptionsPerUser: read.int("WS_MAX_SUBSCRIPTIONS_PER_USER", 32, { min: 1 }),
         maxMessagesPerSecond: read.int("WS_MAX_MESSAGES_PER_SECOND", 50, { min: 1 }),
