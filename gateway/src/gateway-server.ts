@@ -35,7 +35,7 @@ import { createStorefrontHandler } from "./storefront/index.js";
 import { createOperationBudgets } from "./security/operation-budgets.js";
 import { loadPersistedOperations } from "./security/persisted-operations.js";
 import { createRequestPolicy, PolicyRefusal, type OperationRequest } from "./security/request-policy.js";
-import { pageDefaultsOf } from "./security/measure-operation.js";
+import { listSizesOf } from "./security/list-sizes.js";
 import { createOrderStatusFeed } from "./subscriptions/order-status-feed.js";
 import { attachGraphQLWebSocket } from "./subscriptions/graphql-websocket.js";
 import { cachedReadiness } from "./http/readiness.js";
@@ -109,6 +109,15 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
     redis: deps.redis,
     keyPrefix: "rl:gateway:network",
   });
+  const costRateLimit = {
+    perMinute: config.gateway.rateLimitCostPerMinute,
+    perCaller: createCallerRateLimiter({ pointsPerMinute: config.gateway.rateLimitCostPerMinute, redis: deps.redis, keyPrefix: "rl:cost" }),
+    perNetwork: createCallerRateLimiter({
+      pointsPerMinute: config.gateway.rateLimitCostPerMinute * config.gateway.rateLimitNetworkMultiple,
+      redis: deps.redis,
+      keyPrefix: "rl:cost:network",
+    }),
+  };
   const explorer = createExplorerHandler();
   const storefront = createStorefrontHandler();
   const feed = createOrderStatusFeed(deps.bus, logger);
@@ -118,9 +127,10 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
     limits,
     rateLimit,
     networkRateLimit,
+    costRateLimit,
     budgets: createOperationBudgets(config.gateway.budgets, { redis: deps.redis, networkMultiple: config.gateway.rateLimitNetworkMultiple }),
     persisted: loadPersistedOperations(config.gateway.persistedOperationsPath, config.gateway.persistedOperationsOnly),
-    pageDefaults: pageDefaultsOf(gateway.schema),
+    listSizes: listSizesOf(gateway.schema, gateway.supergraphSchema),
   });
   const graphql = createApolloHandler(apollo, async (req) => (req as AuthenticatedRequest).gatewayContext, {
     bodyLimitBytes: limits.maxRequestBytes,

@@ -1,7 +1,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { buildSchema, getIntrospectionQuery, Kind, parse, type OperationDefinitionNode } from "graphql";
-import { measureOperation, pageDefaultsOf, UNPAGED_LIST_SIZE, UnmeasurableOperationError } from "../src/security/measure-operation.js";
+import { listSizesOf, UndeclaredListSizeError } from "../src/security/list-sizes.js";
+import { measureOperation, UnmeasurableOperationError } from "../src/security/measure-operation.js";
 
 const measure = (query: string, variables: Record<string, unknown> = {}) => {
   const document = parse(query);
@@ -43,13 +44,14 @@ describe("measureOperation", () => {
   });
 
   it("multiplies by the page size a query runs with when it sends none: the variable's default, else the schema's", () => {
-    const schema = buildSchema(`type Query { products(first: Int = 20, after: String): [P!]! trending(first: Int = 10): [P!]! product: P } type P { id: ID! name: String! }`);
-    const defaults = pageDefaultsOf(schema);
+    const schema = buildSchema(`directive @listSize(assumedSize: Int, slicingArguments: [String!], sizedFields: [String!]) on FIELD_DEFINITION
+      type Query { products(first: Int = 20, after: String): [P!]! @listSize(slicingArguments: ["first"]) trending(first: Int = 10): [P!]! @listSize(slicingArguments: ["first"]) product: P } type P { id: ID! name: String! }`);
+    const sizes = listSizesOf(schema);
     const document = (query: string) => {
       const parsed = parse(query);
       return [parsed, parsed.definitions[0] as OperationDefinitionNode] as const;
     };
-    const cost = (query: string, variables: Record<string, unknown> = {}) => measureOperation(...document(query), variables, defaults).cost;
+    const cost = (query: string, variables: Record<string, unknown> = {}) => measureOperation(...document(query), variables, sizes).cost;
     assert.equal(cost(`query($n: Int = 100) { products(first: $n) { id name } }`), 1 + 100 * 2, "the variable's default");
     assert.equal(cost(`query($n: Int = 100) { products(first: $n) { id name } }`, { n: 3 }), 1 + 3 * 2, "a sent value over the default");
     assert.equal(cost(`query($n: Int) { products(first: $n) { id name } }`), 1 + 20 * 2, "no value, no default: the schema's");
@@ -57,17 +59,40 @@ describe("measureOperation", () => {
     assert.equal(cost(`{ products(first: null) { id } }`), 1 + 20, "null: the schema's default");
   });
 
-  it("counts a list without a page size as UNPAGED_LIST_SIZE items, a connection's edges by its page only, and introspection's lists not at all", () => {
-    const schema = buildSchema(`type Query { products(first: Int = 20): Connection! product: P } type Connection { edges: [Edge!]! } type Edge { node: P! } type P { id: ID! variants: [V!]! } type V { id: ID! product: P! }`);
-    const defaults = pageDefaultsOf(schema);
-    assert.equal(defaults.get("variants"), UNPAGED_LIST_SIZE);
-    assert.equal(defaults.has("edges"), false);
-    assert.equal(defaults.has("fields"), false, "__Type.fields is the schema's");
-    const cost = (query: string) => measureOperation(parse(query), parse(query).definitions[0] as OperationDefinitionNode, {}, defaults).cost;
-    assert.equal(cost(`{ product { variants { id } } }`), 1 + 1 * (1 + UNPAGED_LIST_SIZE * 1));
-    assert.equal(cost(`{ products { edges { node { id } } } }`), 1 + 20 * (1 + (1 + 1)));
-    // Each hop through a list multiplies: three levels of variants are 5^3 times one.
-    assert.ok(cost(`{ product { variants { product { variants { product { variants { id } } } } } } }`) > UNPAGED_LIST_SIZE ** 3);
+  const catalog = `directive @listSize(assumedSize: Int, slicingArguments: [String!], sizedFields: [String!]) on FIELD_DEFINITION
+    type Query { products(first: Int = 20): Connection! @listSize(slicingArguments: ["first"], sizedFields: ["edges"]) product: P cart: Cart }
+    type Connection { totalCount: Int! edges: [Edge!]! } type Edge { node: P! }
+    type P { id: ID! variants: [V!]! @listSize(assumedSize: 100) } type V { id: ID! product: P! }
+    type Cart { items: [Item!]! @listSize(assumedSize: 50) } type Item { variant: V! }`;
+
+  it("counts a list without a page as its declared size, on the type it belongs to, and a connection's edges by its page only", () => {
+    const sizes = listSizesOf(buildSchema(catalog));
+    const cost = (query: string) => measureOperation(parse(query), parse(query).definitions[0] as OperationDefinitionNode, {}, sizes).cost;
+    assert.equal(cost(`{ product { variants { id } } }`), 1 + 1 * (1 + 100 * 1));
+    assert.equal(cost(`{ cart { items { variant { id } } } }`), 1 + (1 + 50 * (1 + 1)));
+    // The page multiplies the edges, not the total beside them.
+    assert.equal(cost(`{ products { totalCount edges { node { id } } } }`), 1 + 1 + 20 * (1 + (1 + 1)));
+    // Each hop through a list multiplies: a cart's lines' variants' products' variants.
+    assert.equal(cost(`{ cart { items { variant { product { variants { id } } } } } }`), 1 + (1 + 50 * (1 + (1 + (1 + 100 * 1)))));
+    // Through a fragment, measured on its own type condition.
+    assert.equal(cost(`{ product { ...V } } fragment V on P { variants { id } }`), 1 + 1 * (1 + 100 * 1));
+  });
+
+  it("refuses a schema holding a list with no declared size or page, naming it", () => {
+    assert.throws(
+      () => listSizesOf(buildSchema(`${catalog} type Extra { tags: [String!]! } extend type Query { extra: Extra }`)),
+      (error: unknown) => error instanceof UndeclaredListSizeError && error.lists.some((l) => l.type === "Extra" && l.field === "tags"),
+    );
+  });
+
+  it("prices introspection by what this schema's introspection returns, apart from the data cost", () => {
+    const sizes = listSizesOf(buildSchema(catalog));
+    const introspection = (query: string) => measureOperation(parse(query), parse(query).definitions[0] as OperationDefinitionNode, {}, sizes);
+    const one = introspection(`{ __schema { types { name fields { name } } } }`);
+    assert.equal(one.cost, 0);
+    assert.ok(one.introspectionCost > 1, String(one.introspectionCost));
+    const thirty = introspection(`{ ${Array.from({ length: 30 }, (_, i) => `s${i}: __schema { types { name fields { name } } }`).join(" ")} }`);
+    assert.equal(thirty.introspectionCost, 30 * one.introspectionCost);
   });
 
   it("keeps introspection apart: the standard introspection query has no data depth and a bounded type depth", () => {

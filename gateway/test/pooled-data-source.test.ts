@@ -65,8 +65,36 @@ describe("pooled data source: a subgraph answering with an HTTP error", () => {
     }
   };
 
-  it("calls 502, 503 and 504 SERVICE_UNAVAILABLE, a failure worth retrying, and leaves a 413 or 500 uncoded (unexpected)", async () => {
+  it("calls 502, 503 and 504 SERVICE_UNAVAILABLE, a failure worth retrying, and leaves a 500 uncoded (unexpected)", async () => {
     for (const status of [502, 503, 504]) assert.equal(await codeOf(status), "SERVICE_UNAVAILABLE", String(status));
-    for (const status of [413, 500]) assert.equal(await codeOf(status), undefined, String(status));
+    assert.equal(await codeOf(500), undefined, "500");
+  });
+});
+
+describe("pooled data source: a call larger than the subgraph takes", () => {
+  let server: Server;
+  let source: PooledGraphQLDataSource;
+  before(async () => {
+    // A subgraph refusing the body as the kernel's handler does (413, a GraphQL error with a code).
+    server = createServer((req, res) => {
+      req.resume();
+      req.on("end", () => res.writeHead(413, { "content-type": "application/json" }).end('{"errors":[{"message":"Request body over 1000000 bytes","extensions":{"code":"BAD_USER_INPUT"}}]}'));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/graphql`;
+    source = new PooledGraphQLDataSource({ url, connections: 2, timeoutMs: 5_000, queueMs: 1_000, headersFor: () => ({}) });
+  });
+  after(async () => {
+    await source.close();
+    server.close();
+  });
+
+  it("answers QUERY_TOO_COMPLEX, a code the error formatter does not log as unexpected", async () => {
+    const call = source.process({ kind: "incoming operation", request: { query: "query { _entities }", variables: {} }, context: {}, incomingRequestContext: {}, pathInIncomingRequest: [] } as never);
+    await assert.rejects(call, (error: Error & { extensions?: Record<string, unknown> }) => {
+      assert.equal(error.extensions?.code, "QUERY_TOO_COMPLEX");
+      assert.equal(error.extensions?.reason, "SUBGRAPH_REQUEST_TOO_LARGE");
+      return true;
+    });
   });
 });

@@ -39,7 +39,8 @@ export class PreparedGateway implements GatewayInterface {
   private readonly apiSchema;
   /** The API schema clients see (what documents are validated against). */
   readonly schema: GraphQLSchema;
-  private readonly supergraphSchema: GraphQLSchema;
+  /** The composed supergraph, directives included (the `@listSize` the request policy reads). */
+  readonly supergraphSchema: GraphQLSchema;
   private readonly planner: QueryPlanner;
   private readonly services: Record<string, GraphQLDataSource>;
   private readonly prepared = new Map<string, PreparedOperation>();

@@ -1,8 +1,8 @@
+import { GraphQLError } from "graphql";
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from "@apollo/gateway";
 import { parseCacheControlHeader } from "@apollo/gateway/dist/datasources/parseCacheControlHeader.js";
 import type { GatewayGraphQLResponse } from "@apollo/server-gateway-interface";
 import type { Fetcher, FetcherHeaders, FetcherResponse } from "@apollo/utils.fetcher";
-import { GraphQLError } from "graphql";
 import { Headers, Pool } from "undici";
 import { ErrorCode } from "#kernel";
 import { replicaUrls, ReplicaSet, sendToAReplica, type Replica } from "#kernel/http/replica-set.ts";
@@ -83,6 +83,14 @@ export class PooledGraphQLDataSource extends RemoteGraphQLDataSource<GatewayCont
     // to retry, as a refused connection is; the stock error, uncoded, read as unexpected
     // (INTERNAL_SERVER_ERROR), which nobody should retry.
     if (UNAVAILABLE_STATUSES.has(response.status)) throw new GraphQLError("A service this operation needs is unavailable for a moment; please retry", { extensions: { code: ErrorCode.SERVICE_UNAVAILABLE } });
+    // A call over the subgraph's body limit is the operation's size, not a fault: the measure
+    // admits nothing that large at the default limits, and one a raised MAX_QUERY_COST lets
+    // through is the client's to narrow, answered with a code (no stack logged per request).
+    if (response.status === 413) {
+      throw new GraphQLError("The operation asks one service for more than one call carries: ask for fewer items at once", {
+        extensions: { code: ErrorCode.QUERY_TOO_COMPLEX, reason: "SUBGRAPH_REQUEST_TOO_LARGE" },
+      });
+    }
     if (!response.ok) throw await this.errorFromResponse(response);
     const answer = await this.parseBody(response);
     if (typeof answer !== "object" || answer === null) throw new Error(`Expected JSON response body, but received: ${answer}`);

@@ -1,16 +1,13 @@
 import {
-  getNullableType,
-  isInterfaceType,
-  isListType,
-  isObjectType,
   Kind,
   type DocumentNode,
-  type GraphQLSchema,
+  type FieldNode,
   type FragmentDefinitionNode,
   type OperationDefinitionNode,
   type SelectionSetNode,
   type ValueNode,
 } from "graphql";
+import type { FieldSize, ListSizes } from "./list-sizes.js";
 
 export interface OperationMeasure {
   /** Deepest field nesting outside introspection (a root field is depth 1). */
@@ -20,12 +17,18 @@ export interface OperationMeasure {
   /** Fields requested under an alias, counted as often as the operation really asks for them. */
   aliases: number;
   /**
-   * Estimated work: every field costs 1, and a paged field multiplies the cost of what it
-   * selects by the page size it will run with: its `first`, `last` or `limit` argument as sent,
-   * through a variable (its value, else the variable's default), else the schema's default for
-   * the argument (`pageDefaults`).
+   * Estimated work: every field costs 1, and a list multiplies the cost of what it selects by
+   * the items it returns at most (`ListSizes`): a paged field by the page size it will run
+   * with (its page argument as sent, through a variable: its value, else the variable's
+   * default; else the schema's default), any other list by its declared size.
    */
   cost: number;
+  /**
+   * The same for what `__schema` and `__type` select, priced by what this schema's
+   * introspection returns: judged by a limit of its own, since reading the whole schema once
+   * (what an explorer does) costs more than any storefront operation.
+   */
+  introspectionCost: number;
   /**
    * The most times one response name is selected in one selection set, through fragments:
    * validation (overlapping fields) and query planning compare such fields pairwise.
@@ -36,42 +39,6 @@ export interface OperationMeasure {
    * spreads at the root: what per-field budgets are charged by.
    */
   rootFields: ReadonlyMap<string, number>;
-}
-
-/**
- * Page sizes a field runs with when its page-size argument is left out, by field name (the
- * largest default among the fields of that name): see `pageDefaultsOf`.
- */
-export type PageDefaults = ReadonlyMap<string, number>;
-
-/**
- * What a list without a page size is counted as: a product's variants, images and options, an
- * order's lines, a facet's buckets. Counted as one, a few levels of them (each level another
- * round of entity fetches between subgraphs: variants -> product -> variants ...) cost seconds
- * of CPU for an operation the cost limit let through.
- */
-export const UNPAGED_LIST_SIZE = 5;
-
-/** Lists a paged field already counts (a connection's edges). */
-const COUNTED_BY_THEIR_PAGE = new Set(["edges", "nodes"]);
-
-/**
- * The schema's default page sizes: every field with a `first`, `last` or `limit` argument that
- * has a default, and UNPAGED_LIST_SIZE for every other field returning a list.
- */
-export function pageDefaultsOf(schema: GraphQLSchema): PageDefaults {
-  const defaults = new Map<string, number>();
-  const atLeast = (name: string, size: number) => defaults.set(name, Math.max(defaults.get(name) ?? 0, size));
-  for (const type of Object.values(schema.getTypeMap())) {
-    // Introspection has its own limits (its depth); its lists are the schema's, not data.
-    if ((!isObjectType(type) && !isInterfaceType(type)) || type.name.startsWith("__")) continue;
-    for (const field of Object.values(type.getFields())) {
-      const paged = field.args.filter((argument) => PAGE_SIZE_ARGUMENTS.has(argument.name));
-      for (const argument of paged) if (typeof argument.defaultValue === "number") atLeast(field.name, argument.defaultValue);
-      if (paged.length === 0 && isListType(getNullableType(field.type)) && !COUNTED_BY_THEIR_PAGE.has(field.name)) atLeast(field.name, UNPAGED_LIST_SIZE);
-    }
-  }
-  return defaults;
 }
 
 /** The document is not measurable as sent (a graphql validation rule would refuse it too). */
@@ -93,6 +60,9 @@ interface Summary {
   introspectionDepth: number;
   aliases: number;
   cost: number;
+  /** The cost of this level's lists sized by the page of the field above (a connection's edges). */
+  pagedCost: number;
+  introspectionCost: number;
   repeats: number;
   /** Field names selected at this level (not below), with how often. */
   rootFields: Map<string, number>;
@@ -100,7 +70,7 @@ interface Summary {
   responseNames: Map<string, number>;
 }
 
-const empty = (): Summary => ({ depth: 0, introspectionDepth: 0, aliases: 0, cost: 0, repeats: 0, rootFields: new Map(), responseNames: new Map() });
+const empty = (): Summary => ({ depth: 0, introspectionDepth: 0, aliases: 0, cost: 0, pagedCost: 0, introspectionCost: 0, repeats: 0, rootFields: new Map(), responseNames: new Map() });
 
 function addCounts(target: Map<string, number>, source: Map<string, number>): number {
   let most = 0;
@@ -117,6 +87,8 @@ function mergeInto(target: Summary, source: Summary): void {
   target.introspectionDepth = Math.max(target.introspectionDepth, source.introspectionDepth);
   target.aliases = add(target.aliases, source.aliases);
   target.cost = add(target.cost, source.cost);
+  target.pagedCost = add(target.pagedCost, source.pagedCost);
+  target.introspectionCost = add(target.introspectionCost, source.introspectionCost);
   addCounts(target.rootFields, source.rootFields);
   target.repeats = Math.max(target.repeats, source.repeats, addCounts(target.responseNames, source.responseNames));
 }
@@ -132,7 +104,7 @@ export function measureOperation(
   document: DocumentNode,
   operation: OperationDefinitionNode,
   variables: Record<string, unknown> = {},
-  pageDefaults: PageDefaults = new Map(),
+  sizes?: ListSizes,
 ): OperationMeasure {
   const variableDefaults = new Map(operation.variableDefinitions?.map((definition) => [definition.variable.name.value, definition.defaultValue]));
   const fragments = new Map<string, FragmentDefinitionNode>();
@@ -151,9 +123,27 @@ export function measureOperation(
     const fallback = variableDefaults.get(value.name.value);
     return fallback?.kind === Kind.INT ? Number(fallback.value) : undefined;
   };
-  const pageSize = (field: string, value: ValueNode | undefined): number => {
-    const size = sizeOf(value) ?? pageDefaults.get(field) ?? 1;
-    return Math.max(1, Math.min(SATURATED, size));
+  /** Items the field returns at most: its page as it will run, else its declared size, else one. */
+  const itemsOf = (selection: FieldNode, shape: FieldSize | undefined): number => {
+    let items: number;
+    if (shape?.pages) {
+      items = 0;
+      for (const [argument, fallback] of shape.pages) {
+        const sent = selection.arguments?.find((a) => a.name.value === argument);
+        items = Math.max(items, sizeOf(sent?.value) ?? fallback);
+      }
+    } else if (shape) items = shape.items;
+    else {
+      // Measured without a schema (tests, tools): a page size sent is all there is to go by.
+      const sent = selection.arguments?.find((a) => PAGE_SIZE_ARGUMENTS.has(a.name.value));
+      items = sizeOf(sent?.value) ?? 1;
+    }
+    return Math.max(1, Math.min(SATURATED, items));
+  };
+  const shapeOf = (parent: string | undefined, name: string): FieldSize | undefined => {
+    if (name === "__schema") return { type: "__Schema", items: 1 };
+    if (name === "__type") return { type: "__Type", items: 1 };
+    return parent === undefined ? undefined : sizes?.field(parent, name);
   };
 
   const fragmentSummary = (name: string): Summary => {
@@ -163,34 +153,43 @@ export function measureOperation(
     if (!fragment) throw new UnmeasurableOperationError(`Unknown fragment "${name}"`);
     if (measuring.has(name)) throw new UnmeasurableOperationError(`Fragment "${name}" spreads itself`);
     measuring.add(name);
-    const summary = summarize(fragment.selectionSet);
+    // A fragment is measured on its own type condition, so one summary serves every spread.
+    const summary = summarize(fragment.selectionSet, fragment.typeCondition.name.value);
     measuring.delete(name);
     measured.set(name, summary);
     return summary;
   };
 
-  function summarize(selectionSet: SelectionSetNode): Summary {
+  function summarize(selectionSet: SelectionSetNode, parent: string | undefined): Summary {
     const summary = empty();
     for (const selection of selectionSet.selections) {
       if (selection.kind === Kind.FIELD) {
-        const child = selection.selectionSet ? summarize(selection.selectionSet) : empty();
-        const sizeArgument = selection.arguments?.find((a) => PAGE_SIZE_ARGUMENTS.has(a.name.value));
         const name = selection.name.value;
+        const shape = shapeOf(parent, name);
+        const child = selection.selectionSet ? summarize(selection.selectionSet, shape?.type) : empty();
+        const items = itemsOf(selection, shape);
         const field: Summary = {
           depth: 0,
           introspectionDepth: child.introspectionDepth > 0 ? child.introspectionDepth + 1 : 0,
           aliases: add(selection.alias ? 1 : 0, child.aliases),
-          cost: add(1, times(pageSize(name, sizeArgument?.value), child.cost)),
+          cost: shape?.pagesSizedFields ? add(add(1, child.cost), times(items, child.pagedCost)) : add(1, times(items, add(child.cost, child.pagedCost))),
+          pagedCost: 0,
+          introspectionCost: times(items, child.introspectionCost),
           repeats: Math.max(1, child.repeats),
           rootFields: new Map([[name, 1]]),
           responseNames: new Map([[selection.alias?.value ?? name, 1]]),
         };
-        // Introspection nests type references far deeper than data; it has its own limit.
-        if (INTROSPECTION_ROOTS.has(name)) field.introspectionDepth = Math.max(field.introspectionDepth, child.depth + 1);
-        else field.depth = child.depth + 1;
+        // Introspection nests type references far deeper than data, and reading the schema
+        // once costs more than any data operation: it has limits of its own.
+        if (INTROSPECTION_ROOTS.has(name)) {
+          field.introspectionDepth = Math.max(field.introspectionDepth, child.depth + 1);
+          field.introspectionCost = add(field.introspectionCost, field.cost);
+          field.cost = 0;
+        } else field.depth = child.depth + 1;
+        if (shape?.sizedByPage) [field.pagedCost, field.cost] = [field.cost, 0];
         mergeInto(summary, field);
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        mergeInto(summary, summarize(selection.selectionSet));
+        mergeInto(summary, summarize(selection.selectionSet, selection.typeCondition?.name.value ?? parent));
       } else {
         mergeInto(summary, fragmentSummary(selection.name.value));
       }
@@ -198,6 +197,6 @@ export function measureOperation(
     return summary;
   }
 
-  const { depth, introspectionDepth, aliases, cost, repeats, rootFields } = summarize(operation.selectionSet);
-  return { depth, introspectionDepth, aliases, cost, repeats, rootFields };
+  const { depth, introspectionDepth, aliases, cost, pagedCost, introspectionCost, repeats, rootFields } = summarize(operation.selectionSet, sizes?.rootType(operation.operation));
+  return { depth, introspectionDepth, aliases, cost: add(cost, pagedCost), introspectionCost, repeats, rootFields };
 }

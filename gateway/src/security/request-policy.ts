@@ -1,8 +1,9 @@
-import { GraphQLError, Kind, parse, type DocumentNode, type OperationDefinitionNode } from "graphql";
+import { getIntrospectionQuery, GraphQLError, Kind, parse, type DocumentNode, type OperationDefinitionNode } from "graphql";
 import { countRateLimitRefusal, ErrorCode, isStorableText, rateLimitedMessage, unstorableLiteral, unstorableVariable } from "#kernel";
 import type { CallerRateLimiter } from "../rate-limit/caller-rate-limiter.js";
 import type { Caller } from "../rate-limit/caller.js";
-import { measureOperation, UnmeasurableOperationError, type OperationMeasure, type PageDefaults } from "./measure-operation.js";
+import type { ListSizes } from "./list-sizes.js";
+import { measureOperation, UnmeasurableOperationError, type OperationMeasure } from "./measure-operation.js";
 import type { OperationBudgets } from "./operation-budgets.js";
 import type { PersistedOperationCheck } from "./persisted-operations.js";
 import { nestsDeeperThan } from "./request-values.js";
@@ -20,6 +21,14 @@ export interface OperationLimits {
 
 /** Type references nest about 14 deep in the standard introspection query; this leaves room. */
 const MAX_INTROSPECTION_DEPTH = 20;
+/**
+ * Introspection an operation may ask for, in readings of the whole schema: an explorer reads
+ * it once (GraphiQL's query, with every option on); two leave room for a client's own shape,
+ * while 30 aliased `__schema { types { ... } }` (20 MB a batch) are refused.
+ */
+const SCHEMA_READINGS_PER_OPERATION = 2;
+/** The standard introspection query with every option on: one reading of the whole schema. */
+const FULL_INTROSPECTION = parse(getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, schemaDescription: true, inputValueDeprecation: true, oneOf: true }));
 const UNSTORABLE_TEXT = "Text input must not contain NUL characters or unpaired UTF-16 surrogates";
 /** No operation of this API takes variables nested deeper than a few levels. */
 const MAX_VARIABLES_DEPTH = 16;
@@ -84,10 +93,13 @@ const refuse = (code: string, message: string, extensions: Record<string, unknow
  *    surrogates and nesting in the query text and variables, parsing under a token limit,
  *    choosing the operation (a known name, or the only one), whether the transport may run
  *    that kind of operation;
- * 3. a linear measure (fragments measured once) against the depth, alias, cost and
- *    repeated-field limits, counting fields reached through root fragments like any other
+ * 3. a linear measure (fragments measured once) against the depth, alias, cost, introspection
+ *    and repeated-field limits, counting fields reached through root fragments like any other
  *    (repeats matter because validation and query planning compare same-named fields pairwise);
- * 4. the per-field budgets (search, checkout, auth), charged per run of each field over the
+ *    every list counted as the items it returns at most (`ListSizes`);
+ * 4. the caller's cost budget, charged the measured cost of every operation of the request,
+ *    and its network's ceiling;
+ * 5. the per-field budgets (search, checkout, auth), charged per run of each field over the
  *    whole request (auth to the network, whatever token came with it; see Caller).
  * Refusing costs at most one pass over a document of at most `maxTokens` tokens. Work the
  * gateway repeats for a client without a new request (a live subscription's re-reads) is
@@ -99,12 +111,20 @@ export function createRequestPolicy(deps: {
   rateLimit: CallerRateLimiter;
   /** The general budget's ceiling per network, over every caller in it (signed in or not). */
   networkRateLimit: CallerRateLimiter;
+  /**
+   * The cost budget per caller, charged every operation's measured cost (a batch its sum),
+   * and its ceiling per network: what a caller may spend a minute, where the general budget
+   * counts operations whatever they cost. Absent, only operations are counted (tests).
+   */
+  costRateLimit?: { perCaller: CallerRateLimiter; perNetwork: CallerRateLimiter; perMinute: number };
   budgets: OperationBudgets;
   persisted: PersistedOperationCheck;
-  /** The schema's default page sizes, which an operation leaving its page size out runs with. */
-  pageDefaults?: PageDefaults;
+  /** How many items each list returns at most (`listSizesOf` the supergraph); absent, lists count as one (tests). */
+  listSizes?: ListSizes;
 }) {
   const { limits } = deps;
+  const fullIntrospection = measureOperation(FULL_INTROSPECTION, FULL_INTROSPECTION.definitions[0] as OperationDefinitionNode, {}, deps.listSizes);
+  const maxIntrospectionCost = SCHEMA_READINGS_PER_OPERATION * fullIntrospection.introspectionCost;
   const parsed = new Map<string, DocumentNode>();
   let parsedCharacters = 0;
 
@@ -165,7 +185,7 @@ export function createRequestPolicy(deps: {
 
     let measure: OperationMeasure;
     try {
-      measure = measureOperation(document, operation, (variables ?? {}) as Record<string, unknown>, deps.pageDefaults);
+      measure = measureOperation(document, operation, (variables ?? {}) as Record<string, unknown>, deps.listSizes);
     } catch (error) {
       if (error instanceof UnmeasurableOperationError) throw refuse("GRAPHQL_VALIDATION_FAILED", error.message);
       throw error;
@@ -177,6 +197,7 @@ export function createRequestPolicy(deps: {
     over("introspectionDepth", measure.introspectionDepth, MAX_INTROSPECTION_DEPTH);
     over("aliases", measure.aliases, limits.maxAliases);
     over("cost", measure.cost, limits.maxCost);
+    over("introspectionCost", measure.introspectionCost, maxIntrospectionCost);
     over("repeats", measure.repeats, limits.maxFieldRepeats);
     keep(query, document);
     return {
@@ -218,6 +239,28 @@ export function createRequestPolicy(deps: {
     }
   }
 
+  /**
+   * Charges the request's measured cost to the caller's cost budget and its network's ceiling,
+   * refused as the general budget is (RATE_LIMITED with retryAfterSeconds). A cost over a
+   * whole minute's budget can never pass: refused without touching the count.
+   */
+  async function chargeCost(cost: number, caller: Caller): Promise<void> {
+    const budget = deps.costRateLimit;
+    if (!budget || cost <= 0) return;
+    let decision = cost > budget.perMinute ? { allowed: false, retryAfterSeconds: 60 } : await budget.perCaller(caller.key, cost);
+    // An anonymous caller is its network already: its own budget is the tighter one.
+    if (decision.allowed && caller.key !== caller.network) decision = await budget.perNetwork(caller.network, cost);
+    if (decision.allowed) return;
+    countRateLimitRefusal("cost");
+    throw new PolicyRefusal(
+      429,
+      ErrorCode.RATE_LIMITED,
+      rateLimitedMessage("expensive requests", decision.retryAfterSeconds),
+      { retryAfterSeconds: decision.retryAfterSeconds, budget: "cost" },
+      decision.retryAfterSeconds,
+    );
+  }
+
   return {
     /**
      * Admits every operation of one request, or refuses the whole request. `batched` is
@@ -228,6 +271,7 @@ export function createRequestPolicy(deps: {
       if (requests.length > limits.maxBatchSize) throw refuse(ErrorCode.BAD_USER_INPUT, `A batch holds at most ${limits.maxBatchSize} operations`);
       await chargeGeneral(caller, requests.length);
       const admitted = requests.map((request) => admitOne(request, transport));
+      await chargeCost(admitted.reduce((sum, operation) => sum + operation.measure.cost, 0), caller);
       await chargeFields(admitted, caller);
       return admitted;
     },
@@ -240,6 +284,7 @@ export function createRequestPolicy(deps: {
      */
     async readmit(operation: AdmittedOperation, caller: Caller): Promise<void> {
       await chargeGeneral(caller, 1);
+      await chargeCost(operation.measure.cost, caller);
       await chargeFields([operation], caller);
     },
 

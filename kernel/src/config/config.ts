@@ -18,6 +18,13 @@ const DEFAULT_PORTS: Record<SubgraphName, number> = {
 
 const DEV_SECRET = "dev-only-secret-change-me-in-production-0123456789";
 
+/**
+ * The most lines a cart may hold, and so an order: the size the cart and orders schemas
+ * declare for Cart.items and Order.items (`@listSize`), which the gateway's cost measure
+ * counts. CART_MAX_LINES may lower it, never raise it past what the measure assumes.
+ */
+export const MAX_CART_LINES = 50;
+
 /** Every setting of the platform, parsed and validated once at start. */
 export interface Config {
   env: "development" | "production" | "test";
@@ -27,6 +34,11 @@ export interface Config {
     port: number;
     subgraphUrls: Record<SubgraphName, string>;
     rateLimitPerMinute: number;
+    /**
+     * Measured cost (MAX_QUERY_COST's unit) one caller may spend a minute over all its
+     * operations, a batch its sum; its network gets `rateLimitNetworkMultiple` times it.
+     */
+    rateLimitCostPerMinute: number;
     /**
      * What one client network may spend of each per-caller budget (general, checkout, search,
      * views), as a multiple of it, over all its callers: accounts cost nothing to make, so a
@@ -372,13 +384,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       port: read.int("GATEWAY_PORT", 4000, { max: 65535 }),
       subgraphUrls,
       rateLimitPerMinute: read.int("RATE_LIMIT_PER_MINUTE", 600, { min: 1 }),
+      rateLimitCostPerMinute: read.int("RATE_LIMIT_COST_PER_MINUTE", 150_000, { min: 1 }),
       rateLimitNetworkMultiple: read.int("RATE_LIMIT_NETWORK_MULTIPLE", 10, { min: 1 }),
       trustProxy: /^\d+$/.test(read.optional("TRUST_PROXY") ?? "") ? read.int("TRUST_PROXY", 0, { min: 0, max: 10 }) : read.bool("TRUST_PROXY", false) ? 1 : 0,
       supergraphPath: read.string("SUPERGRAPH_PATH", "schema/supergraph.graphql"),
       limits: {
         maxDepth: read.int("MAX_QUERY_DEPTH", 12, { min: 2 }),
         maxAliases: read.int("MAX_QUERY_ALIASES", 30, { min: 0 }),
-        maxCost: read.int("MAX_QUERY_COST", 5000, { min: 1 }),
+        maxCost: read.int("MAX_QUERY_COST", 10_000, { min: 1 }),
         maxBatchSize: read.int("MAX_BATCH_SIZE", 10, { min: 1 }),
         maxRequestBytes: read.int("MAX_REQUEST_BYTES", 100_000, { min: 1024 }),
         maxTokens: read.int("MAX_QUERY_TOKENS", 1_000, { min: 100 }),
@@ -487,7 +500,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       checkoutMaxWaitMs: read.int("CHECKOUT_MAX_WAIT_MS", 500, { min: 0, max: 60_000 }),
     },
     cart: {
-      maxLines: read.int("CART_MAX_LINES", 50, { min: 1, max: 1_000 }),
+      maxLines: read.int("CART_MAX_LINES", MAX_CART_LINES, { min: 1, max: MAX_CART_LINES }),
       guestCartTtlSeconds: read.int("GUEST_CART_TTL_SECONDS", 30 * 86_400, { min: 60, max: 365 * 86_400 }),
     },
     catalog: {
@@ -547,6 +560,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     read.problems.push(
       `PAYMENT_RETRY_FOR_MS (${retryForMs}) plus PAYMENT_RECOVERY_AFTER_MS and one drive's calls (PAYMENT_MAX_ATTEMPTS x (PAYMENT_PROVIDER_TIMEOUT_MS + PAYMENT_RETRY_MAX_MS)) come to ${lastCallAt} ms: it must be shorter than RESERVATION_TTL_MS (${config.inventory.reservationTtlMs}), the life of an order's stock hold`,
     );
+  }
+  // A budget smaller than one admitted operation would refuse that operation every minute.
+  if (config.gateway.rateLimitCostPerMinute < config.gateway.limits.maxCost) {
+    read.problems.push(`RATE_LIMIT_COST_PER_MINUTE (${config.gateway.rateLimitCostPerMinute}) must be at least MAX_QUERY_COST (${config.gateway.limits.maxCost}): one admitted operation must fit a minute's budget`);
   }
   if (read.problems.length) throw new ConfigError("Invalid configuration:\n- " + read.problems.join("\n- "));
   return config;

@@ -4,6 +4,9 @@ import { validCoupon, validCountryCode, validShippingMethod, validTaxRate, type 
 import { CouponCodeTaken, type PricingStore } from "../ports/pricing-store.js";
 import type { Coupon, ShippingMethod, TaxRate } from "./pricing-types.js";
 
+/** Shipping methods offered for one country at most (cheapest first). */
+export const MAX_SHIPPING_CHOICES = 20;
+
 /** The store's pricing data: shipping methods, tax rates and coupons (callers check the admin role). */
 export function createPricingAdminService(deps: { store: PricingStore }) {
   const { store } = deps;
@@ -11,7 +14,9 @@ export function createPricingAdminService(deps: { store: PricingStore }) {
     createShippingMethod: (input: ShippingMethodInput): Promise<ShippingMethod> =>
       store.createShippingMethod({ id: `shp_${randomUUID().replaceAll("-", "").slice(0, 24)}`, ...validShippingMethod(input) }),
 
-    shippingMethodsTo: (countryCode: string): Promise<ShippingMethod[]> => store.shippingMethodsTo(validCountryCode(countryCode)),
+    // The cheapest MAX_SHIPPING_CHOICES: what the schema declares for Query.shippingMethods and
+    // the gateway's cost measure counts, however many methods admins make.
+    shippingMethodsTo: async (countryCode: string): Promise<ShippingMethod[]> => (await store.shippingMethodsTo(validCountryCode(countryCode))).slice(0, MAX_SHIPPING_CHOICES),
 
     /** Upserts: the same (country, region, category) keeps one rate, the last one set. */
     setTaxRate: (input: Parameters<typeof validTaxRate>[0]): Promise<TaxRate> => store.setTaxRate(validTaxRate(input)),

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
-import { badInput, DomainError, ErrorCode, outOfStock, type AdmissionGate, type Logger } from "#kernel";
+import { badInput, DomainError, ErrorCode, MAX_CART_LINES, outOfStock, type AdmissionGate, type Logger } from "#kernel";
 import { couponInvalid } from "../../../cart/src/index.js";
 import type { Order, OrderItem } from "./order.js";
 import { paymentRequested, statusChanged } from "./order-events.js";
@@ -109,6 +109,9 @@ export function createCheckoutService<Contents extends CartContents>(deps: {
           });
           throw cartEmpty(cart.lastOrderId);
         }
+        // An order holds at most a cart's lines (the size the schema declares for Order.items):
+        // a cart filled when the limit was higher is brought down before it is bought.
+        if (cart.lines.length > MAX_CART_LINES) throw badInput(`An order holds at most ${MAX_CART_LINES} lines; remove ${cart.lines.length - MAX_CART_LINES} from the cart`, { field: "cart" });
         checkPrices(cart.lines);
         if (quote instanceof Error) throw quote;
         const { totals } = quote!;

@@ -9,6 +9,12 @@ import type { NewRefund } from "../ports/order-store.js";
 /** Largest refund one call may ask for, in minor units: no more than one order can cost. */
 export const MAX_REFUND_AMOUNT = MAX_ORDER_TOTAL;
 export const MAX_REFUND_REASON_LENGTH = 500;
+/**
+ * Refunds an admin may make on one order. With the one a cancel makes and one per approved
+ * return (at most MAX_RETURNS_PER_ORDER), an order holds at most 20 refunds: the size the
+ * schema declares for Order.refunds, which the gateway's cost measure counts.
+ */
+export const MAX_ADMIN_REFUNDS_PER_ORDER = 9;
 
 export interface RefundRequest {
   /** Dedupes within the order: the same key is the same refund. */

@@ -6,6 +6,17 @@ import { isAfterDelivery } from "./order-state-machine.js";
 import { validIdempotencyKey } from "./idempotency-key.js";
 
 export const MAX_RETURN_REASON_LENGTH = 500;
+/**
+ * Returns one order may hold (the size the schema declares for Order.returns, which the
+ * gateway's cost measure counts). Each may be rejected and asked again, so without a bound
+ * an order's returns, and its status history with them, grew without end.
+ */
+export const MAX_RETURNS_PER_ORDER = 10;
+
+/** Refuses a return beyond MAX_RETURNS_PER_ORDER on an order that holds `returns`. */
+export function assertRoomForReturn(returns: readonly Return[]): void {
+  if (returns.length >= MAX_RETURNS_PER_ORDER) throw badInput(`An order takes at most ${MAX_RETURNS_PER_ORDER} return requests`, { field: "items" });
+}
 const DAY_MS = 86_400_000;
 
 /**

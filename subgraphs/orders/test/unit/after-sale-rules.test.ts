@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import type { Order, OrderItem } from "../../src/domain/order.js";
 import type { Refund, Return } from "../../src/domain/after-sale.js";
 import { promiseRefund, validRefundArguments } from "../../src/domain/refund-plan.js";
-import { returnLines, returnRefundAmount, returnRequestHash, returnableUnits, validReturnArguments } from "../../src/domain/return-rules.js";
+import { assertRoomForReturn, MAX_RETURNS_PER_ORDER, returnLines, returnRefundAmount, returnRequestHash, returnableUnits, validReturnArguments } from "../../src/domain/return-rules.js";
 
 const usd = (amount: number) => ({ amount, currency: "USD" });
 const at = new Date("2026-12-01T00:00:00Z");
@@ -100,5 +100,13 @@ describe("refund and return rules", () => {
     assert.equal(promiseRefund(order({ refundedAmount: 3000 }), [], { idempotencyKey: "c", amount: null, reason: "x" }, at, { quietWhenNothingLeft: true }), null);
     assert.throws(() => validRefundArguments({ amount: -5, reason: "x", idempotencyKey: "k" }), (e) => codeOf(e) === "BAD_USER_INPUT");
     assert.deepEqual(validRefundArguments({ amount: undefined, reason: " Late ", idempotencyKey: "k" }), { amount: null, reason: "Late", idempotencyKey: "k" });
+  });
+});
+
+describe("returns per order (the size the schema declares for Order.returns)", () => {
+  it("refuses a return request once the order holds MAX_RETURNS_PER_ORDER, rejected ones included", () => {
+    const held = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `r${i}`, status: "REJECTED" }) as unknown as Return);
+    assertRoomForReturn(held(MAX_RETURNS_PER_ORDER - 1));
+    assert.throws(() => assertRoomForReturn(held(MAX_RETURNS_PER_ORDER)), /at most 10 return requests/);
   });
 });

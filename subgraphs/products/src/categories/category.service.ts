@@ -1,6 +1,6 @@
 import { DomainError, ErrorCode, badInput, notFound } from "#kernel";
 import { DuplicateCategoryError, type CategoryStore } from "../ports/category-store.js";
-import { CategoryTree, normaliseSlug, validCategoryName, validSlug, type Category } from "./category.js";
+import { assertRoomUnder, CategoryTree, normaliseSlug, validCategoryName, validSlug, type Category } from "./category.js";
 
 /**
  * The category tree's rules: slugs lowercase and unique, a parent that exists, no cycles.
@@ -37,11 +37,13 @@ export function createCategoryService(deps: { store: CategoryStore; count: (slug
     create(input: { slug: string; name: string; parent?: string | null }): Promise<Category> {
       return serial(async () => {
         const category: Category = { slug: validSlug(input.slug), name: validCategoryName(input.name), parent: null };
+        const current = await tree();
         if (input.parent != null) {
-          const parent = (await tree()).get(input.parent);
+          const parent = current.get(input.parent);
           if (!parent) throw badInput(`No category ${normaliseSlug(input.parent).slice(0, 100)} to be the parent`, { field: "parent" });
           category.parent = parent.slug;
         }
+        assertRoomUnder(current, category.parent, 1);
         try {
           await store.insert(category);
         } catch (error) {
@@ -68,6 +70,7 @@ export function createCategoryService(deps: { store: CategoryStore; count: (slug
             if (current.isWithin(parent.slug, category.slug)) throw badInput("A category cannot move below itself or one of its descendants", { field: "parent" });
             changes.parent = parent.slug;
           }
+          if (changes.parent !== category.parent) assertRoomUnder(current, changes.parent ?? null, current.height(category.slug), category.slug);
         }
         if (Object.keys(changes).length === 0) throw badInput("Nothing to change: give a name or a parent");
         const updated = await store.update(category.slug, changes);

@@ -22,6 +22,14 @@ export function validSlug(slug: string): string {
 
 export const validCategoryName = (name: string): string => singleLineText("name", name, { max: 100 });
 
+/**
+ * The tree's shape: at most 10 roots and 10 categories directly below any one, 4 levels deep
+ * (1,110 categories below the roots' level at most). These are the sizes the schema declares
+ * for Query.categories, Category.children and Category.breadcrumbs, which the gateway's cost
+ * measure counts: the storefront's three-level menu then measures 3,441, under MAX_QUERY_COST.
+ */
+export const CATEGORY_LIMITS = { children: 10, depth: 4 } as const;
+
 /** The tree as read at once: parent and children lookups without another read. */
 export class CategoryTree {
   private readonly bySlug: Map<string, Category>;
@@ -54,6 +62,11 @@ export class CategoryTree {
     return trail;
   }
 
+  /** Levels from `slug` down to its deepest descendant: 1 for a leaf. */
+  height(slug: string): number {
+    return 1 + Math.max(0, ...this.childrenOf(slug).map((child) => this.height(child.slug)));
+  }
+
   /** The category's slug and every descendant's. */
   subtree(slug: string): string[] {
     const slugs: string[] = [];
@@ -74,6 +87,19 @@ export class CategoryTree {
 /** A category as the API serves it: with the tree it was read from, for parents and children without another read. */
 export interface CategoryNode extends Category {
   tree: CategoryTree;
+}
+
+/**
+ * Refuses placing a subtree `height` levels tall under `parent` (null: as a root) when the
+ * parent would hold more than CATEGORY_LIMITS.children or the tree grow past its depth.
+ */
+export function assertRoomUnder(tree: CategoryTree, parent: string | null, height: number, moving?: string): void {
+  const siblings = (parent === null ? tree.roots() : tree.childrenOf(parent)).filter((c) => c.slug !== moving);
+  if (siblings.length >= CATEGORY_LIMITS.children) {
+    throw badInput(`A category holds at most ${CATEGORY_LIMITS.children} categories directly below it, and the tree at most ${CATEGORY_LIMITS.children} roots`, { field: "parent" });
+  }
+  const level = parent === null ? 0 : tree.breadcrumbs(parent).length;
+  if (level + height > CATEGORY_LIMITS.depth) throw badInput(`The category tree is at most ${CATEGORY_LIMITS.depth} levels deep`, { field: "parent" });
 }
 
 export const nodeOf = (category: Category, tree: CategoryTree): CategoryNode => ({ ...category, tree });

@@ -69,6 +69,23 @@ function validFilter(filter: SearchArgs["filter"]): SearchFilter {
 }
 
 /** Search rules: input checks, cursors bound to their sort, and pages of entity references. */
+/**
+ * Facet buckets a search answers at most: the sizes the schema declares for SearchFacets'
+ * lists, which the gateway's cost measure counts (the engines' aggregations ask for up to
+ * 100 categories, 200 brands and 1,000 option values; the embedded index for all of them).
+ */
+export const FACET_LIMITS = { categories: 100, brands: 200, options: 20, valuesPerOption: 50 } as const;
+
+/** The most counted buckets of each facet, within FACET_LIMITS (buckets come most first; price ranges are fixed). */
+export function boundedFacets(facets: SearchFacets): SearchFacets {
+  return {
+    ...facets,
+    categories: facets.categories.slice(0, FACET_LIMITS.categories),
+    brands: facets.brands.slice(0, FACET_LIMITS.brands),
+    options: facets.options.slice(0, FACET_LIMITS.options).map((option) => ({ ...option, values: option.values.slice(0, FACET_LIMITS.valuesPerOption) })),
+  };
+}
+
 export function createSearchService(deps: { index: SearchIndex }) {
   const { index } = deps;
   return {
@@ -90,7 +107,7 @@ export function createSearchService(deps: { index: SearchIndex }) {
         totalCount: result.totalCount,
         edges,
         pageInfo: { hasNextPage: result.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null },
-        facets: result.facets,
+        facets: boundedFacets(result.facets),
         typosForgiven: result.typosForgiven,
       };
     },

@@ -1,0 +1,49 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { createCategoryService } from "../../src/categories/category.service.js";
+import { CATEGORY_LIMITS, type Category } from "../../src/categories/category.js";
+import type { CategoryStore } from "../../src/ports/category-store.js";
+
+/** The category service over a store in memory (only what the service calls). */
+function service() {
+  const rows: Category[] = [];
+  const store = {
+    all: async () => [...rows],
+    insert: async (category: Category) => void rows.push({ ...category }),
+    update: async (slug: string, changes: Partial<Category>) => {
+      const row = rows.find((r) => r.slug === slug);
+      if (row) Object.assign(row, changes);
+      return row ? { ...row } : null;
+    },
+  } as unknown as CategoryStore;
+  return createCategoryService({ store, count: async () => 0 });
+}
+
+const refusedAs = (field: string) => (error: unknown) => (error as { extensions?: Record<string, unknown> }).extensions?.field === field;
+
+describe("category tree limits (the sizes the schema declares for categories, children and breadcrumbs)", () => {
+  it("takes at most CATEGORY_LIMITS.children roots and as many directly below one category", async () => {
+    const categories = service();
+    for (let i = 0; i < CATEGORY_LIMITS.children; i++) await categories.create({ slug: `root-${i}`, name: `Root ${i}` });
+    await assert.rejects(categories.create({ slug: "one-too-many", name: "One too many" }), refusedAs("parent"));
+    for (let i = 0; i < CATEGORY_LIMITS.children; i++) await categories.create({ slug: `child-${i}`, name: `Child ${i}`, parent: "root-0" });
+    await assert.rejects(categories.create({ slug: "child-x", name: "Child x", parent: "root-0" }), refusedAs("parent"));
+    // Moving one in is judged the same way.
+    await assert.rejects(categories.update("root-1", { parent: "root-0" }, true), refusedAs("parent"));
+  });
+
+  it("keeps the tree CATEGORY_LIMITS.depth levels deep, by a new category or a moved subtree", async () => {
+    const categories = service();
+    let parent: string | null = null;
+    for (let level = 1; level <= CATEGORY_LIMITS.depth; level++) {
+      await categories.create({ slug: `level-${level}`, name: `Level ${level}`, parent });
+      parent = `level-${level}`;
+    }
+    await assert.rejects(categories.create({ slug: "too-deep", name: "Too deep", parent }), refusedAs("parent"));
+    await categories.create({ slug: "other", name: "Other" });
+    await categories.create({ slug: "other-child", name: "Other child", parent: "other" });
+    // other (2 levels tall) under level-3 would reach level 5.
+    await assert.rejects(categories.update("other", { parent: "level-3" }, true), refusedAs("parent"));
+    await categories.update("other", { parent: "level-2" }, true);
+  });
+});

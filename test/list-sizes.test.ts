@@ -1,0 +1,145 @@
+// Every list of the public API has a size the gateway's cost measure can trust: declared with
+// @listSize where the list is defined (its real maximum, held where the data is written) or a
+// page. A new list without one fails here, and the gateway refuses to start on it.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { getIntrospectionQuery, Kind, parse, type OperationDefinitionNode } from "graphql";
+import { Supergraph } from "@apollo/federation-internals";
+import { loadConfig, MAX_CART_LINES } from "#kernel";
+import { composeSupergraph } from "../schema/compose-supergraph.js";
+import { readGoldenOperations, readReleasedOperations } from "../schema/golden-operations.js";
+import { SUPERGRAPH_PATH } from "../schema/subgraphs.js";
+import { listSizesOf, undeclaredLists } from "../gateway/src/security/list-sizes.js";
+import { measureOperation } from "../gateway/src/security/measure-operation.js";
+import { createRequestPolicy, PolicyRefusal } from "../gateway/src/security/request-policy.js";
+import type { CallerRateLimiter } from "../gateway/src/rate-limit/caller-rate-limiter.js";
+import type { PersistedOperationCheck } from "../gateway/src/security/persisted-operations.js";
+import { VARIANT_LIMITS } from "../subgraphs/products/src/domain/product-variant.validation.js";
+import { CATEGORY_LIMITS } from "../subgraphs/products/src/categories/category.js";
+import { MAX_ADDRESSES_PER_USER } from "../subgraphs/accounts/src/domain/address.service.js";
+import { MAX_RETURNS_PER_ORDER } from "../subgraphs/orders/src/domain/return-rules.js";
+import { MAX_SHIPPING_CHOICES } from "../subgraphs/cart/src/pricing/pricing-admin.service.js";
+import { FACET_LIMITS } from "../subgraphs/search/src/domain/search.service.js";
+import { PRICE_RANGES } from "../subgraphs/search/src/domain/price-ranges.js";
+
+const schemasOf = (sdl: string) => {
+  const supergraph = Supergraph.build(sdl);
+  return { api: supergraph.apiSchema().toGraphQLJSSchema(), declared: supergraph.schema.toGraphQLJSSchema() };
+};
+const composed = composeSupergraph();
+if ("errors" in composed) throw new Error(composed.errors.join("\n"));
+const { api, declared } = schemasOf(composed.supergraphSdl);
+const sizes = listSizesOf(api, declared);
+const config = loadConfig({ APP_ENV: "test" });
+
+const measure = (query: string, variables: Record<string, unknown> = {}) => {
+  const document = parse(query);
+  const operation = document.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION)!;
+  return measureOperation(document, operation, variables, sizes);
+};
+
+describe("list sizes of the composed supergraph", () => {
+  it("declares a size or a page for every list field of the public API", () => {
+    assert.deepEqual(undeclaredLists(api, declared), []);
+  });
+
+  it("fails for a subgraph list added without a declared size", () => {
+    const sdl = readFileSync("subgraphs/products/schema.graphql", "utf8").replace(/(\n {2}brand: String!)/, "$1\n  tags: [String!]!");
+    assert.notEqual(sdl, readFileSync("subgraphs/products/schema.graphql", "utf8"), "the test's edit applied");
+    const withTags = composeSupergraph(".", { products: sdl });
+    if ("errors" in withTags) throw new Error(withTags.errors.join("\n"));
+    const schemas = schemasOf(withTags.supergraphSdl);
+    assert.deepEqual(undeclaredLists(schemas.api, schemas.declared), [{ type: "Product", field: "tags" }]);
+    assert.throws(() => listSizesOf(schemas.api, schemas.declared), /Product\.tags/);
+  });
+
+  it("declares the maxima the subgraphs enforce where the data is written", () => {
+    const declaredSize = (type: string, field: string) => sizes.field(type, field)?.items;
+    assert.equal(declaredSize("Cart", "items"), MAX_CART_LINES);
+    assert.equal(declaredSize("CartEstimate", "lines"), MAX_CART_LINES);
+    assert.equal(declaredSize("Order", "items"), MAX_CART_LINES);
+    assert.equal(declaredSize("Order", "lines"), MAX_CART_LINES);
+    assert.equal(declaredSize("Return", "items"), MAX_CART_LINES);
+    assert.ok(config.cart.maxLines <= MAX_CART_LINES);
+    assert.equal(declaredSize("Product", "variants"), VARIANT_LIMITS.variants);
+    assert.equal(declaredSize("Product", "options"), VARIANT_LIMITS.options);
+    assert.equal(declaredSize("ProductVariant", "options"), VARIANT_LIMITS.options);
+    assert.equal(declaredSize("ProductOption", "values"), VARIANT_LIMITS.valuesPerOption);
+    assert.equal(declaredSize("Category", "children"), CATEGORY_LIMITS.children);
+    assert.equal(declaredSize("Query", "categories"), CATEGORY_LIMITS.children);
+    assert.equal(declaredSize("Category", "breadcrumbs"), CATEGORY_LIMITS.depth);
+    assert.equal(declaredSize("User", "addresses"), MAX_ADDRESSES_PER_USER);
+    assert.equal(declaredSize("Order", "returns"), MAX_RETURNS_PER_ORDER);
+    assert.equal(declaredSize("Query", "shippingMethods"), MAX_SHIPPING_CHOICES);
+    assert.equal(declaredSize("SearchFacets", "categories"), FACET_LIMITS.categories);
+    assert.equal(declaredSize("SearchFacets", "brands"), FACET_LIMITS.brands);
+    assert.equal(declaredSize("SearchFacets", "options"), FACET_LIMITS.options);
+    assert.equal(declaredSize("OptionFacet", "values"), FACET_LIMITS.valuesPerOption);
+    assert.equal(declaredSize("SearchFacets", "priceRanges"), PRICE_RANGES.length);
+  });
+
+  it("the checked-in supergraph carries the same sizes (the gateway reads that one)", () => {
+    const checkedIn = schemasOf(readFileSync(SUPERGRAPH_PATH, "utf8"));
+    assert.deepEqual(undeclaredLists(checkedIn.api, checkedIn.declared), []);
+  });
+});
+
+describe("the cost measure on the real schema", () => {
+  it("counts a cart's lines and a product's variants at their maxima: the attack run's queries measure what they can resolve", () => {
+    // Measured 187 before (lists counted 5): it resolved 2,098 stock values from a 50-line cart.
+    const twoHops = measure(`{ cart { items { product { variants { product { variants { stock } } } } } } }`);
+    assert.ok(twoHops.cost >= MAX_CART_LINES * VARIANT_LIMITS.variants ** 2, String(twoHops.cost));
+    assert.ok(twoHops.cost > config.gateway.limits.maxCost, "refused at the default limit");
+    // One hop: up to 5,000 stock values, measured above them.
+    const oneHop = measure(`{ cart { items { product { variants { stock } } } } }`);
+    assert.ok(oneHop.cost >= MAX_CART_LINES * VARIANT_LIMITS.variants, String(oneHop.cost));
+    // An order's lines likewise.
+    assert.ok(measure(`{ order(id: "o") { items { product { variants { stock } } } } }`).cost >= MAX_CART_LINES * VARIANT_LIMITS.variants);
+    // The product fan-out of finding 4 (measured about 4,800 before).
+    const fanOut = measure(`{ products(first: 14, filter: { categorySlug: "clothing" }) { edges { node { variants { stock product { variants { stock product { variants { stock sku } } } } } } } } }`);
+    assert.ok(fanOut.cost > config.gateway.limits.maxCost, String(fanOut.cost));
+  });
+
+  it("admits every operation our clients ship, released ones included, under the default cost limit", () => {
+    for (const { name, query } of [...readGoldenOperations(), ...readReleasedOperations()]) {
+      const { cost } = measure(query);
+      assert.ok(cost <= config.gateway.limits.maxCost, `${name} measures ${cost}`);
+      // A minute's budget holds many of the heaviest.
+      assert.ok(cost * 20 <= config.gateway.rateLimitCostPerMinute, `${name} measures ${cost}`);
+    }
+  });
+});
+
+describe("introspection priced by what it returns", () => {
+  const allowAll = (async () => ({ allowed: true, retryAfterSeconds: 0 })) as unknown as CallerRateLimiter;
+  const policy = createRequestPolicy({
+    limits: { ...config.gateway.limits },
+    rateLimit: allowAll,
+    networkRateLimit: allowAll,
+    budgets: { charge: async () => undefined },
+    persisted: (() => ({ ok: true })) as unknown as PersistedOperationCheck,
+    listSizes: sizes,
+  });
+  const caller = { key: "ip:192.0.2.1", network: "ip:192.0.2.1" };
+
+  it("admits an explorer's full introspection query", async () => {
+    const query = getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, schemaDescription: true, inputValueDeprecation: true, oneOf: true });
+    const [admitted] = await policy.admit([{ query }], caller, "http-post");
+    assert.equal(admitted!.measure.cost, 0);
+    assert.ok(admitted!.measure.introspectionCost > 1_000, String(admitted!.measure.introspectionCost));
+  });
+
+  it("refuses 30 aliased readings of every type (admitted for free before: 2 MB an operation)", async () => {
+    const ref = `fragment R on __Type { name kind ofType { name kind ofType { name kind ofType { name kind } } } }`;
+    const type = `fragment T on __Type { name fields(includeDeprecated: true) { name args { name type { ...R } } type { ...R } } inputFields { name type { ...R } } enumValues { name } }`;
+    const query = `{ ${Array.from({ length: 30 }, (_, i) => `s${i}: __schema { types { ...T } }`).join(" ")} } ${ref} ${type}`;
+    const refused = await policy.admit([{ query }], caller, "http-post").then(
+      () => assert.fail("admitted"),
+      (error: unknown) => error,
+    );
+    assert.ok(refused instanceof PolicyRefusal);
+    assert.equal(refused.code, "QUERY_TOO_COMPLEX");
+    assert.equal(typeof refused.extensions.introspectionCost, "number");
+  });
+});
