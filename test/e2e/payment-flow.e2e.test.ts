@@ -4,6 +4,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, it } from "node:test";
+import { PaymentEventTypes, type DomainEvent, type EventBus, type SubscribeOptions, type Subscription } from "#kernel";
+import { createPrismaClient } from "#kernel/relational";
 import { waitFor } from "#kernel/testing";
 import { startPaymentSimulator, type RunningPaymentSimulator } from "../../services/payment-simulator/src/index.js";
 import { describeOnEngines, startCheckoutSupergraph, type CheckoutSupergraph } from "../../subgraphs/orders/test/support/start-checkout-supergraph.js";
@@ -11,13 +13,56 @@ import { customer, dataOf, waitForStatus } from "../../subgraphs/orders/test/sup
 import { NamespacedEventBus } from "#kernel/testing";
 
 const ORDER_WITH_PAYMENT = `query($id: ID!) {
-  order(id: $id) { id status statusReason payment { id status attempts failureReason amount { amount currency } } total { amount currency } }
+  order(id: $id) { id status statusReason payment { id status attempts failureReason amount { amount currency } } total { amount currency } refundedTotal { amount } refunds { id } }
 }`;
+
+/**
+ * Keeps the payments consumer from taking up a customer's PaymentRequested until the test lets
+ * it: a payment driven late (a backlog, a lagging or restarted consumer), made certain.
+ */
+class HeldPaymentRequests implements EventBus {
+  readonly engine: string;
+  private readonly held = new Map<string, Promise<void>>();
+
+  constructor(private readonly inner: EventBus) {
+    this.engine = inner.engine;
+  }
+
+  /** Holds the customer's payment requests; the function returned lets them through. */
+  hold(userId: string): () => void {
+    let open!: () => void;
+    this.held.set(userId, new Promise<void>((resolve) => (open = resolve)));
+    return () => {
+      this.held.delete(userId);
+      open();
+    };
+  }
+
+  publish(topic: string, events: DomainEvent[]): Promise<void> {
+    return this.inner.publish(topic, events);
+  }
+
+  subscribe(options: SubscribeOptions): Promise<Subscription> {
+    if (options.group !== "payments") return this.inner.subscribe(options);
+    return this.inner.subscribe({
+      ...options,
+      handle: async (event) => {
+        if (event.type === PaymentEventTypes.requested) await this.held.get(String((event.payload as { userId?: unknown }).userId));
+        return options.handle(event);
+      },
+    });
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
 
 describeOnEngines("payment flow through the gateway", (engines) => {
   let sg: CheckoutSupergraph;
   let simulator: RunningPaymentSimulator;
   let mailDir: string;
+  let requests: HeldPaymentRequests;
 
   /** The customer's emails about one order, by kind (file names carry the kind). */
   const mailsFor = (orderId: string) =>
@@ -41,7 +86,7 @@ describeOnEngines("payment flow through the gateway", (engines) => {
       env: { PAYMENT_PROVIDER_URL: simulator.url, PAYMENT_PROVIDER_TIMEOUT_MS: "1000", PAYMENT_RETRY_BASE_MS: "50", NOTIFICATIONS_DIR: mailDir },
       // Consumer groups of their own too, not only topics: a Kafka group shared with another
       // run (every supergraph has a `payments` group) would be given only that run's topics.
-      decorateBus: (bus) => (bus.engine === "kafka" ? new NamespacedEventBus(bus, `e2e-${randomUUID().slice(0, 8)}`) : bus),
+      decorateBus: (bus) => (requests = new HeldPaymentRequests(bus.engine === "kafka" ? new NamespacedEventBus(bus, `e2e-${randomUUID().slice(0, 8)}`) : bus)),
     });
   });
   after(async () => {
@@ -79,6 +124,40 @@ describeOnEngines("payment flow through the gateway", (engines) => {
     assert.equal(charges.length, 1);
     assert.equal(charges[0]!.amount, order.total.amount);
     await waitFor("the payment-received email is written", () => mailsFor(order.id).some((m) => m.file.includes("payment_confirmed")), { timeoutMs: 15_000 });
+  });
+
+  it("an order cancelled before its payment is first driven: no charge call reaches the provider, the order stays CANCELLED with nothing refunded, its payment FAILED", async () => {
+    const c = await customer(sg);
+    const letThrough = requests.hold(c.userId);
+    const order = await c.placeOrder({ prod_0000010: 1 });
+    const cancelled = dataOf(await sg.query(`mutation($id: ID!) { cancelOrder(id: $id) { status } }`, { id: order.id }, c.token)).cancelOrder;
+    assert.equal(cancelled.status, "CANCELLED");
+    letThrough();
+    let seen: any;
+    await waitFor(
+      "the payment settles",
+      async () => {
+        seen = dataOf(await sg.query(ORDER_WITH_PAYMENT, { id: order.id }, c.token)).order;
+        return seen.payment !== null && seen.payment.status !== "PENDING";
+      },
+      { timeoutMs: 20_000, intervalMs: 50 },
+    );
+    assert.equal(seen.payment.status, "FAILED", "not charged, so nothing to refund");
+    assert.equal(seen.payment.attempts, 0, "no charge call was sent");
+    assert.match(seen.payment.failureReason, /cancelled before its payment was taken/);
+    assert.equal(simulator.ledger({ orderId: order.id }).charges.length, 0, "nothing executed at the provider");
+    // The failure, once the orders subgraph has applied it, leaves the cancel as it was, with nothing to give back.
+    const db = createPrismaClient(sg.databaseUrl, { poolSize: 1 });
+    try {
+      const failed = await db.outboxEvent.findFirstOrThrow({ where: { key: order.id, type: PaymentEventTypes.failed } });
+      await waitFor("the orders subgraph has applied PaymentFailed", async () => (await db.processedEvent.count({ where: { consumer: "orders", eventId: failed.id } })) === 1, { timeoutMs: 20_000 });
+    } finally {
+      await db.$disconnect();
+    }
+    const final = dataOf(await sg.query(ORDER_WITH_PAYMENT, { id: order.id }, c.token)).order;
+    assert.equal(final.status, "CANCELLED");
+    assert.equal(final.refundedTotal.amount, 0);
+    assert.deepEqual(final.refunds, []);
   });
 
   it("shows a payment to its customer and admins only", async () => {

@@ -308,6 +308,57 @@ export function definePaymentProcessingScenarios(engine: string, options: () => 
       assert.equal(h.simulator.ledger({ paymentId: payment.paymentId }).charges.length, 0, "nothing captured, nothing to refund");
     });
 
+    /** The order's customer cancels it, as the orders subgraph writes it. */
+    const cancelOrder = (payment: { orderId: string; userId: string }) =>
+      h.prisma.order.update({ where: { id_userId: { id: payment.orderId, userId: payment.userId } }, data: { status: "CANCELLED" } });
+    /** Nothing reached the provider for the payment: no call logged, none executed. */
+    const assertNeverCalled = async (paymentId: string) => {
+      const row = await h.paymentRow(paymentId);
+      assert.equal(row.attempts, 0, "no charge call was sent");
+      assert.deepEqual(await h.attempts(paymentId), []);
+      assert.equal(h.simulator.ledger({ paymentId }).charges.length, 0, "nothing executed at the provider, nothing to refund");
+    };
+
+    it("sends no charge for an order cancelled before its payment's first drive (a backlog, a lagging consumer): FAILED at once, PaymentFailed published", async () => {
+      const payment = await h.createPayment();
+      await cancelOrder(payment);
+      await h.payments.processor.handle(h.requestEvent(payment));
+      await h.payments.processor.idle();
+      const row = await h.paymentRow(payment.paymentId);
+      assert.equal(row.status, "FAILED");
+      assert.match(row.failureReason ?? "", /cancelled before its payment was taken/);
+      await assertNeverCalled(payment.paymentId);
+      await until("PaymentFailed is on the bus", () => h.outcomes(payment.paymentId, PaymentEventTypes.failed).length === 1);
+      assert.equal(h.outcomes(payment.paymentId, PaymentEventTypes.confirmed).length, 0);
+    });
+
+    it("sends no charge for an order cancelled before the first call of a payment the sweep resumes (a crash after the claim)", async () => {
+      const payment = await h.createPayment();
+      await cancelOrder(payment);
+      // Claimed by a process that died before calling the provider: attempts 0, lease expired.
+      await h.prisma.payment.update({
+        where: { id_userId: { id: payment.paymentId, userId: payment.userId } },
+        data: { leaseOwner: "crashed-process", leaseUntil: new Date(Date.now() - 1_000), updatedAt: new Date(Date.now() - 60_000) },
+      });
+      await h.payments.processor.sweepOnce();
+      await settled(payment.paymentId);
+      const row = await h.paymentRow(payment.paymentId);
+      assert.equal(row.status, "FAILED");
+      assert.match(row.failureReason ?? "", /cancelled before its payment was taken/);
+      await assertNeverCalled(payment.paymentId);
+    });
+
+    it("settles a payment of nothing whose order was cancelled first as the cancel requires: FAILED, not SUCCEEDED", async () => {
+      const payment = await h.createPayment({ amount: 0 });
+      await cancelOrder(payment);
+      await h.payments.processor.handle(h.requestEvent(payment));
+      await h.payments.processor.idle();
+      const row = await h.paymentRow(payment.paymentId);
+      assert.equal(row.status, "FAILED");
+      assert.notEqual(row.providerRef, NOTHING_CHARGED);
+      await assertNeverCalled(payment.paymentId);
+    });
+
     it("never fails a charge in doubt on a search that cannot see its capture yet: the key sent again settles it SUCCEEDED, once", async () => {
       const payment = await h.createPayment();
       // Captured and answered 500, every retry a 503, and the provider's search does not show

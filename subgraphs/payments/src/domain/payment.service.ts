@@ -77,8 +77,12 @@ export function createPaymentService(deps: PaymentServiceDeps) {
   async function charge(payment: Payment, lease: Lease, signal: AbortSignal): Promise<Payment | null> {
     const log = logger.child({ paymentId: payment.id, orderId: payment.orderId, userId: payment.userId });
     // An order that costs nothing (a full discount, free shipping) has nothing to charge:
-    // providers refuse a charge of 0, which failed the order and released its stock.
-    if (payment.amount.amount === 0) return settle(payment, lease, { status: "SUCCEEDED", providerRef: NOTHING_CHARGED }, payment.attempts, log);
+    // providers refuse a charge of 0, which failed the order and released its stock. One
+    // cancelled first is settled as the cancel requires (FAILED), like any payment never called.
+    if (payment.amount.amount === 0) {
+      if (await store.orderCancelled(payment)) return cancelled(payment, lease, undefined, signal, log);
+      return settle(payment, lease, { status: "SUCCEEDED", providerRef: NOTHING_CHARGED }, payment.attempts, log);
+    }
     const givingUp = clock() - payment.createdAt.getTime() >= patience.retryForMs;
     // Calls of earlier drives may have charged: how they ended is not known here. When the
     // payment was last called is, from its attempt log (asked only of a resumed payment).
@@ -86,10 +90,6 @@ export function createPaymentService(deps: PaymentServiceDeps) {
     // Tried for long enough: the provider is asked, once its search can be trusted, and no
     // new charge is sent.
     if (givingUp && earlierCallEndedAt !== undefined) return conclude(payment, lease, earlierCallEndedAt, tooLong, signal, log);
-    // Cancelled by the customer while the charge waited (a provider outage): no charge is sent
-    // any more; one an earlier call may have made is found and handed back. (A first drive is
-    // not asked: its order was just placed, and a charge crossing a cancel is refunded anyway.)
-    if (earlierCallEndedAt !== undefined && (await store.orderCancelled(payment))) return cancelled(payment, lease, earlierCallEndedAt, signal, log);
     let last: ProviderOutcome | undefined;
     let attempts = payment.attempts;
     // When the latest call that may have taken the money (a timeout, a 5xx, a connection lost
@@ -101,6 +101,14 @@ export function createPaymentService(deps: PaymentServiceDeps) {
     // The provider was still working on this key at the last call: wait, do not look it up.
     let stillProcessing = false;
     for (let call = 1; call <= retry.maxAttempts && !signal.aborted; call++) {
+      // No charge is ever sent for an order its customer has cancelled, so the order is asked
+      // before every call, a drive's first included: a first drive can come long after checkout
+      // (a payments backlog, a lagging or restarted consumer, a crash before the first call
+      // that the sweep resumes), and a retry or a resumed drive after an outage. Nothing sent:
+      // FAILED at once; an earlier call may have charged: settled from the provider's search.
+      // Only a cancel landing between this read and the call still meets a charge, which the
+      // order then refunds.
+      if (await store.orderCancelled(payment)) return cancelled(payment, lease, doubtfulCallEndedAt, signal, log);
       const attempt = await store.startAttempt(payment, "CHARGE", lease);
       if (!attempt) {
         log.warn("payment lease lost; another process drives the payment");
@@ -137,10 +145,7 @@ export function createPaymentService(deps: PaymentServiceDeps) {
         return settle(payment, lease, { status: "FAILED", reason }, attempts, log);
       }
       log.info("payment attempt failed; will retry", { attempt: attempts, outcome: outcome.kind, reason: outcome.reason });
-      if (call < retry.maxAttempts) {
-        await pause(backoffDelayMs(call, retry, random), signal);
-        if (!signal.aborted && (await store.orderCancelled(payment))) return cancelled(payment, lease, doubtfulCallEndedAt, signal, log);
-      }
+      if (call < retry.maxAttempts) await pause(backoffDelayMs(call, retry, random), signal);
     }
     if (signal.aborted) {
       await store.releaseLease(payment, lease);
