@@ -20,7 +20,7 @@ function defineAfterSaleSuite(engine: DatabaseEngine): void {
   describe(engineSuiteTitle("refunds, returns and cancels after payment on PostgreSQL", engine === "real" ? "postgresql" : "embedded-postgres"), () => {
     let h: CheckoutHarness;
     before(async () => {
-      h = await startCheckoutHarness(engine, { p1: 10_000, p2: 10_000 });
+      h = await startCheckoutHarness(engine, { p1: 10_000, p2: 10_000, p5: 100, p6: 100 });
     });
     after(() => h.close());
 
@@ -206,6 +206,25 @@ function defineAfterSaleSuite(engine: DatabaseEngine): void {
       assert.equal((await h.store.findById(order.id))!.refundedAmount, 3000);
       const history = (await h.store.historyOf([order.id])).get(order.id)!.map((c) => c.to);
       assert.deepEqual(history, ["PENDING", "PAID", "SHIPPED", "DELIVERED", "RETURN_REQUESTED", "PARTIALLY_REFUNDED", "RETURN_REQUESTED", "REFUNDED"]);
+    });
+
+    it("a partial return refunds what its units were charged: an untaxed line its price, a taxed line its price and its own tax, together what the goods cost", async () => {
+      // p5 untaxed, p6 electronics at 20 % where the test address is (Illinois): 1000 + 1000 + 200 tax.
+      h.setCategory("p6", "electronics");
+      await h.prisma.taxRate.create({ data: { countryCode: "US", region: "IL", category: "electronics", rateBasisPoints: 2000 } });
+      const { order } = await paidOrder("u-return-tax", { p5: 1, p6: 1 }, "DELIVERED");
+      assert.equal(order.total.amount, 2200);
+      const lines = await h.prisma.orderItem.findMany({ where: { orderId: order.id }, orderBy: { variantId: "asc" } });
+      assert.deepEqual(lines.map((l) => [l.variantId, l.discountAmount, l.taxAmount]), [["p5", 0, 0], ["p6", 0, 200]], "each line keeps the discount and tax it was charged");
+      const returned = async (variantId: string) => {
+        const request = await h.afterSale.requestReturn(as("u-return-tax"), order.id, [{ variantId, quantity: 1 }], "Not needed", `ret-${variantId}`);
+        return (await h.afterSale.approveReturn(admin, request.id)).id;
+      };
+      await returned("p5");
+      assert.deepEqual((await refundsOf(order.id)).map((r) => r.amount.amount), [1000], "the untaxed line: its price, none of the other line's tax");
+      await returned("p6");
+      assert.deepEqual((await refundsOf(order.id)).map((r) => r.amount.amount).sort(), [1000, 1200], "the taxed line: its price and its own tax");
+      assert.equal((await h.store.findById(order.id))!.refundedAmount, 2200, "together, everything paid");
     });
 
     it("a rejected return refunds and restocks nothing and puts the order back; its units may be asked for again", async () => {

@@ -100,7 +100,7 @@ function defineCheckoutSuite(engine: DatabaseEngine): void {
       const now = new Date();
       const place = h.store.place({
         order: { ...first, id: "ord_other", reservationId: "ord_other", createdAt: now, updatedAt: now },
-        items: [{ orderId: "ord_other", variantId: "p1", productId: "p1", name: "Product p1", sku: "SKU-p1", variantTitle: "Product p1", options: [], quantity: 1, unitPrice: price }],
+        items: [{ orderId: "ord_other", variantId: "p1", productId: "p1", name: "Product p1", sku: "SKU-p1", variantTitle: "Product p1", options: [], quantity: 1, unitPrice: price, discount: null, tax: null }],
         payment: { id: randomUUID(), amount: price, method: null },
         events: [],
         cart: { ordered: [{ variantId: "p1", quantity: 1, accepted: price }], unavailable: [] },

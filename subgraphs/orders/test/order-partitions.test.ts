@@ -87,7 +87,7 @@ function definePartitionSuite(engine: DatabaseEngine): void {
       // A client-chosen or colliding id: the partitioned key (id, userId) alone would take it.
       const place = h.store.place({
         order: { ...taken, userId: other, idempotencyKey: "fresh-key", createdAt: now, updatedAt: now },
-        items: [{ orderId: taken.id, variantId: "p1", productId: "p1", name: "Product p1", sku: "SKU-p1", variantTitle: "Product p1", options: [], quantity: 1, unitPrice: price }],
+        items: [{ orderId: taken.id, variantId: "p1", productId: "p1", name: "Product p1", sku: "SKU-p1", variantTitle: "Product p1", options: [], quantity: 1, unitPrice: price, discount: null, tax: null }],
         payment: { id: randomUUID(), amount: price, method: null },
         events: [],
         cart: { ordered: [{ variantId: "p1", quantity: 1, accepted: price }], unavailable: [] },

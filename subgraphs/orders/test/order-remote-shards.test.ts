@@ -132,7 +132,7 @@ describeWithRealEngine({ suite: "orders sharded over two PostgreSQL servers", en
       };
       await store.place({
         order,
-        items: [{ orderId: id, variantId: "p1", productId: "p1", name: "Lamp", sku: "SKU-p1", variantTitle: "Lamp", options: [], quantity: 1, unitPrice: price }],
+        items: [{ orderId: id, variantId: "p1", productId: "p1", name: "Lamp", sku: "SKU-p1", variantTitle: "Lamp", options: [], quantity: 1, unitPrice: price, discount: null, tax: null }],
         payment: { id: `pay_${randomUUID()}`, amount: price, method: null },
         events: [],
         cart: { ordered: [{ variantId: "p1", quantity: 1, accepted: price }], unavailable: [] },

@@ -69,6 +69,9 @@ function definePartitionMigrationSuite(engine: string, adminUrl: () => string | 
     });
 
     it("reads a moved order by id and by customer, with its lines, history and refunds, and keeps its payment and refund linked", async () => {
+      // Today's store reads the lines' discount and tax, columns a later migration adds: that
+      // one is applied too (the others, payments partitioned among them, have suites of their own).
+      await db.migrate((entry) => entry.endsWith("_order_item_discount_and_tax"));
       const prisma = createPrismaClient(db.url, { poolSize: 2 });
       try {
         const store = createPrismaOrderStore({ prisma });

@@ -2497,7 +2497,9 @@ export const OrderItemScalarFieldEnum = {
   variantTitle: 'variantTitle',
   options: 'options',
   unitAmount: 'unitAmount',
-  quantity: 'quantity'
+  quantity: 'quantity',
+  discountAmount: 'discountAmount',
+  taxAmount: 'taxAmount'
 } as const
 
 export type OrderItemScalarFieldEnum = (typeof OrderItemScalarFieldEnum)[keyof typeof OrderItemScalarFieldEnum]

@@ -30,11 +30,15 @@ export type AggregateOrderItem = {
 export type OrderItemAvgAggregateOutputType = {
   unitAmount: number | null
   quantity: number | null
+  discountAmount: number | null
+  taxAmount: number | null
 }
 
 export type OrderItemSumAggregateOutputType = {
   unitAmount: number | null
   quantity: number | null
+  discountAmount: number | null
+  taxAmount: number | null
 }
 
 export type OrderItemMinAggregateOutputType = {
@@ -47,6 +51,8 @@ export type OrderItemMinAggregateOutputType = {
   variantTitle: string | null
   unitAmount: number | null
   quantity: number | null
+  discountAmount: number | null
+  taxAmount: number | null
 }
 
 export type OrderItemMaxAggregateOutputType = {
@@ -59,6 +65,8 @@ export type OrderItemMaxAggregateOutputType = {
   variantTitle: string | null
   unitAmount: number | null
   quantity: number | null
+  discountAmount: number | null
+  taxAmount: number | null
 }
 
 export type OrderItemCountAggregateOutputType = {
@@ -72,6 +80,8 @@ export type OrderItemCountAggregateOutputType = {
   options: number
   unitAmount: number
   quantity: number
+  discountAmount: number
+  taxAmount: number
   _all: number
 }
 
@@ -79,11 +89,15 @@ export type OrderItemCountAggregateOutputType = {
 export type OrderItemAvgAggregateInputType = {
   unitAmount?: true
   quantity?: true
+  discountAmount?: true
+  taxAmount?: true
 }
 
 export type OrderItemSumAggregateInputType = {
   unitAmount?: true
   quantity?: true
+  discountAmount?: true
+  taxAmount?: true
 }
 
 export type OrderItemMinAggregateInputType = {
@@ -96,6 +110,8 @@ export type OrderItemMinAggregateInputType = {
   variantTitle?: true
   unitAmount?: true
   quantity?: true
+  discountAmount?: true
+  taxAmount?: true
 }
 
 export type OrderItemMaxAggregateInputType = {
@@ -108,6 +124,8 @@ export type OrderItemMaxAggregateInputType = {
   variantTitle?: true
   unitAmount?: true
   quantity?: true
+  discountAmount?: true
+  taxAmount?: true
 }
 
 export type OrderItemCountAggregateInputType = {
@@ -121,6 +139,8 @@ export type OrderItemCountAggregateInputType = {
   options?: true
   unitAmount?: true
   quantity?: true
+  discountAmount?: true
+  taxAmount?: true
   _all?: true
 }
 
@@ -221,6 +241,8 @@ export type OrderItemGroupByOutputType = {
   options: runtime.JsonValue
   unitAmount: number
   quantity: number
+  discountAmount: number | null
+  taxAmount: number | null
   _count: OrderItemCountAggregateOutputType | null
   _avg: OrderItemAvgAggregateOutputType | null
   _sum: OrderItemSumAggregateOutputType | null
@@ -257,6 +279,8 @@ export type OrderItemWhereInput = {
   options?: Prisma.JsonFilter<"OrderItem">
   unitAmount?: Prisma.IntFilter<"OrderItem"> | number
   quantity?: Prisma.IntFilter<"OrderItem"> | number
+  discountAmount?: Prisma.IntNullableFilter<"OrderItem"> | number | null
+  taxAmount?: Prisma.IntNullableFilter<"OrderItem"> | number | null
   order?: Prisma.XOR<Prisma.OrderScalarRelationFilter, Prisma.OrderWhereInput>
 }
 
@@ -271,6 +295,8 @@ export type OrderItemOrderByWithRelationInput = {
   options?: Prisma.SortOrder
   unitAmount?: Prisma.SortOrder
   quantity?: Prisma.SortOrder
+  discountAmount?: Prisma.SortOrderInput | Prisma.SortOrder
+  taxAmount?: Prisma.SortOrderInput | Prisma.SortOrder
   order?: Prisma.OrderOrderByWithRelationInput
 }
 
@@ -289,6 +315,8 @@ export type OrderItemWhereUniqueInput = Prisma.AtLeast<{
   options?: Prisma.JsonFilter<"OrderItem">
   unitAmount?: Prisma.IntFilter<"OrderItem"> | number
   quantity?: Prisma.IntFilter<"OrderItem"> | number
+  discountAmount?: Prisma.IntNullableFilter<"OrderItem"> | number | null
+  taxAmount?: Prisma.IntNullableFilter<"OrderItem"> | number | null
   order?: Prisma.XOR<Prisma.OrderScalarRelationFilter, Prisma.OrderWhereInput>
 }, "orderId_userId_variantId">
 
@@ -303,6 +331,8 @@ export type OrderItemOrderByWithAggregationInput = {
   options?: Prisma.SortOrder
   unitAmount?: Prisma.SortOrder
   quantity?: Prisma.SortOrder
+  discountAmount?: Prisma.SortOrderInput | Prisma.SortOrder
+  taxAmount?: Prisma.SortOrderInput | Prisma.SortOrder
   _count?: Prisma.OrderItemCountOrderByAggregateInput
   _avg?: Prisma.OrderItemAvgOrderByAggregateInput
   _max?: Prisma.OrderItemMaxOrderByAggregateInput
@@ -324,6 +354,8 @@ export type OrderItemScalarWhereWithAggregatesInput = {
   options?: Prisma.JsonWithAggregatesFilter<"OrderItem">
   unitAmount?: Prisma.IntWithAggregatesFilter<"OrderItem"> | number
   quantity?: Prisma.IntWithAggregatesFilter<"OrderItem"> | number
+  discountAmount?: Prisma.IntNullableWithAggregatesFilter<"OrderItem"> | number | null
+  taxAmount?: Prisma.IntNullableWithAggregatesFilter<"OrderItem"> | number | null
 }
 
 export type OrderItemCreateInput = {
@@ -335,6 +367,8 @@ export type OrderItemCreateInput = {
   options?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   unitAmount: number
   quantity: number
+  discountAmount?: number | null
+  taxAmount?: number | null
   order: Prisma.OrderCreateNestedOneWithoutItemsInput
 }
 
@@ -349,6 +383,8 @@ export type OrderItemUncheckedCreateInput = {
   options?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   unitAmount: number
   quantity: number
+  discountAmount?: number | null
+  taxAmount?: number | null
 }
 
 export type OrderItemUpdateInput = {
@@ -360,6 +396,8 @@ export type OrderItemUpdateInput = {
   options?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   unitAmount?: Prisma.IntFieldUpdateOperationsInput | number
   quantity?: Prisma.IntFieldUpdateOperationsInput | number
+  discountAmount?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  taxAmount?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   order?: Prisma.OrderUpdateOneRequiredWithoutItemsNestedInput
 }
 
@@ -374,6 +412,8 @@ export type OrderItemUncheckedUpdateInput = {
   options?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   unitAmount?: Prisma.IntFieldUpdateOperationsInput | number
   quantity?: Prisma.IntFieldUpdateOperationsInput | number
+  discountAmount?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  taxAmount?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
 }
 
 export type OrderItemCreateManyInput = {
@@ -387,6 +427,8 @@ export type OrderItemCreateManyInput = {
   options?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   unitAmount: number
   quantity: number
+  discountAmount?: number | null
+  taxAmount?: number | null
 }
 
 export type OrderItemUpdateManyMutationInput = {
@@ -398,6 +440,8 @@ export type OrderItemUpdateManyMutationInput = {
   options?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   unitAmount?: Prisma.IntFieldUpdateOperationsInput | number
   quantity?: Prisma.IntFieldUpdateOperationsInput | number
+  discountAmount?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  taxAmount?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
 }
 
 export type OrderItemUncheckedUpdateManyInput = {
@@ -411,6 +455,8 @@ export type OrderItemUncheckedUpdateManyInput = {
   options?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   unitAmount?: Prisma.IntFieldUpdateOperationsInput | number
   quantity?: Prisma.IntFieldUpdateOperationsInput | number
+  discountAmount?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  taxAmount?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
 }
 
 export type OrderItemListRelationFilter = {
@@ -440,11 +486,15 @@ export type OrderItemCountOrderByAggregateInput = {
   options?: Prisma.SortOrder
   unitAmount?: Prisma.SortOrder
   quantity?: Prisma.SortOrder
+  discountAmount?: Prisma.SortOrder
+  taxAmount?: Prisma.SortOrder
 }
 
 export type OrderItemAvgOrderByAggregateInput = {
   unitAmount?: Prisma.SortOrder
   quantity?: Prisma.SortOrder
+  discountAmount?: Prisma.SortOrder
+  taxAmount?: Prisma.SortOrder
 }
 
 export type OrderItemMaxOrderByAggregateInput = {
@@ -457,6 +507,8 @@ export type OrderItemMaxOrderByAggregateInput = {
   variantTitle?: Prisma.SortOrder
   unitAmount?: Prisma.SortOrder
   quantity?: Prisma.SortOrder
+  discountAmount?: Prisma.SortOrder
+  taxAmount?: Prisma.SortOrder
 }
 
 export type OrderItemMinOrderByAggregateInput = {
@@ -469,11 +521,15 @@ export type OrderItemMinOrderByAggregateInput = {
   variantTitle?: Prisma.SortOrder
   unitAmount?: Prisma.SortOrder
   quantity?: Prisma.SortOrder
+  discountAmount?: Prisma.SortOrder
+  taxAmount?: Prisma.SortOrder
 }
 
 export type OrderItemSumOrderByAggregateInput = {
   unitAmount?: Prisma.SortOrder
   quantity?: Prisma.SortOrder
+  discountAmount?: Prisma.SortOrder
+  taxAmount?: Prisma.SortOrder
 }
 
 export type OrderItemCreateNestedManyWithoutOrderInput = {
@@ -527,6 +583,8 @@ export type OrderItemCreateWithoutOrderInput = {
   options?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   unitAmount: number
   quantity: number
+  discountAmount?: number | null
+  taxAmount?: number | null
 }
 
 export type OrderItemUncheckedCreateWithoutOrderInput = {
@@ -538,6 +596,8 @@ export type OrderItemUncheckedCreateWithoutOrderInput = {
   options?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   unitAmount: number
   quantity: number
+  discountAmount?: number | null
+  taxAmount?: number | null
 }
 
 export type OrderItemCreateOrConnectWithoutOrderInput = {
@@ -580,6 +640,8 @@ export type OrderItemScalarWhereInput = {
   options?: Prisma.JsonFilter<"OrderItem">
   unitAmount?: Prisma.IntFilter<"OrderItem"> | number
   quantity?: Prisma.IntFilter<"OrderItem"> | number
+  discountAmount?: Prisma.IntNullableFilter<"OrderItem"> | number | null
+  taxAmount?: Prisma.IntNullableFilter<"OrderItem"> | number | null
 }
 
 export type OrderItemCreateManyOrderInput = {
@@ -591,6 +653,8 @@ export type OrderItemCreateManyOrderInput = {
   options?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   unitAmount: number
   quantity: number
+  discountAmount?: number | null
+  taxAmount?: number | null
 }
 
 export type OrderItemUpdateWithoutOrderInput = {
@@ -602,6 +666,8 @@ export type OrderItemUpdateWithoutOrderInput = {
   options?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   unitAmount?: Prisma.IntFieldUpdateOperationsInput | number
   quantity?: Prisma.IntFieldUpdateOperationsInput | number
+  discountAmount?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  taxAmount?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
 }
 
 export type OrderItemUncheckedUpdateWithoutOrderInput = {
@@ -613,6 +679,8 @@ export type OrderItemUncheckedUpdateWithoutOrderInput = {
   options?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   unitAmount?: Prisma.IntFieldUpdateOperationsInput | number
   quantity?: Prisma.IntFieldUpdateOperationsInput | number
+  discountAmount?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  taxAmount?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
 }
 
 export type OrderItemUncheckedUpdateManyWithoutOrderInput = {
@@ -624,6 +692,8 @@ export type OrderItemUncheckedUpdateManyWithoutOrderInput = {
   options?: Prisma.JsonNullValueInput | runtime.InputJsonValue
   unitAmount?: Prisma.IntFieldUpdateOperationsInput | number
   quantity?: Prisma.IntFieldUpdateOperationsInput | number
+  discountAmount?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  taxAmount?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
 }
 
 
@@ -639,6 +709,8 @@ export type OrderItemSelect<ExtArgs extends runtime.Types.Extensions.InternalArg
   options?: boolean
   unitAmount?: boolean
   quantity?: boolean
+  discountAmount?: boolean
+  taxAmount?: boolean
   order?: boolean | Prisma.OrderDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["orderItem"]>
 
@@ -653,6 +725,8 @@ export type OrderItemSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Ext
   options?: boolean
   unitAmount?: boolean
   quantity?: boolean
+  discountAmount?: boolean
+  taxAmount?: boolean
   order?: boolean | Prisma.OrderDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["orderItem"]>
 
@@ -667,6 +741,8 @@ export type OrderItemSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Ext
   options?: boolean
   unitAmount?: boolean
   quantity?: boolean
+  discountAmount?: boolean
+  taxAmount?: boolean
   order?: boolean | Prisma.OrderDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["orderItem"]>
 
@@ -681,9 +757,11 @@ export type OrderItemSelectScalar = {
   options?: boolean
   unitAmount?: boolean
   quantity?: boolean
+  discountAmount?: boolean
+  taxAmount?: boolean
 }
 
-export type OrderItemOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"orderId" | "userId" | "variantId" | "productId" | "name" | "sku" | "variantTitle" | "options" | "unitAmount" | "quantity", ExtArgs["result"]["orderItem"]>
+export type OrderItemOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"orderId" | "userId" | "variantId" | "productId" | "name" | "sku" | "variantTitle" | "options" | "unitAmount" | "quantity" | "discountAmount" | "taxAmount", ExtArgs["result"]["orderItem"]>
 export type OrderItemInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   order?: boolean | Prisma.OrderDefaultArgs<ExtArgs>
 }
@@ -719,6 +797,14 @@ export type $OrderItemPayload<ExtArgs extends runtime.Types.Extensions.InternalA
     options: runtime.JsonValue
     unitAmount: number
     quantity: number
+    /**
+     * The line's share of the order's discount as checkout allocated it; null for lines placed before it was recorded.
+     */
+    discountAmount: number | null
+    /**
+     * The tax the line bore (on its amount after discount); null for lines placed before it was recorded.
+     */
+    taxAmount: number | null
   }, ExtArgs["result"]["orderItem"]>
   composites: {}
 }
@@ -1153,6 +1239,8 @@ export interface OrderItemFieldRefs {
   readonly options: Prisma.FieldRef<"OrderItem", 'Json'>
   readonly unitAmount: Prisma.FieldRef<"OrderItem", 'Int'>
   readonly quantity: Prisma.FieldRef<"OrderItem", 'Int'>
+  readonly discountAmount: Prisma.FieldRef<"OrderItem", 'Int'>
+  readonly taxAmount: Prisma.FieldRef<"OrderItem", 'Int'>
 }
     
 

@@ -184,6 +184,8 @@ async function itemsIn(db: PrismaClient | Prisma.TransactionClient, orderIds: re
       options: row.options as OrderItem["options"],
       quantity: row.quantity,
       unitPrice: { amount: row.unitAmount, currency: row.order.currency },
+      discount: row.discountAmount === null ? null : { amount: row.discountAmount, currency: row.order.currency },
+      tax: row.taxAmount === null ? null : { amount: row.taxAmount, currency: row.order.currency },
     };
     byOrder.set(row.orderId, [...(byOrder.get(row.orderId) ?? []), item]);
   }
@@ -200,6 +202,8 @@ const itemRow = (item: OrderItem) => ({
   options: item.options,
   quantity: item.quantity,
   unitAmount: item.unitPrice.amount,
+  discountAmount: item.discount?.amount ?? null,
+  taxAmount: item.tax?.amount ?? null,
 });
 
 // The Order row as toOrder reads it; the status as text, so raw statements and the model agree.

@@ -132,7 +132,7 @@ export function createAfterSaleService(deps: { store: OrderStore; returnWindowDa
         if (current.status === "APPROVED") return null;
         if (current.status === "REJECTED") throw new DomainError(ErrorCode.ILLEGAL_TRANSITION, `Return ${returnId} was rejected and cannot be approved`, { returnId, from: "REJECTED", to: "APPROVED" });
         const at = clock();
-        const amount = returnRefundAmount(order, current.items, returns);
+        const amount = returnRefundAmount(order, await reads.items(), current.items, returns);
         const promise =
           amount > 0
             ? promiseRefund(order, await reads.refunds(), { idempotencyKey: returnRefundKey(returnId), amount, reason: `Return ${returnId}: ${current.reason}`, returnId }, at)

@@ -141,6 +141,7 @@ export function createCheckoutService<Contents extends CartContents>(deps: {
           createdAt: now,
           updatedAt: now,
         };
+        const charged = new Map(totals.lines.map((line) => [line.variantId, line]));
         const items: OrderItem[] = cart.lines.map((line) => ({
           orderId,
           variantId: line.variantId,
@@ -151,6 +152,8 @@ export function createCheckoutService<Contents extends CartContents>(deps: {
           options: line.options,
           quantity: line.quantity,
           unitPrice: line.current,
+          discount: charged.get(line.variantId)!.discount,
+          tax: charged.get(line.variantId)!.tax,
         }));
         const ordered = items.map(({ variantId, quantity }) => ({ variantId, quantity }));
         const priced = cart.lines.map(({ variantId, quantity, accepted }) => ({ variantId, quantity, accepted }));

@@ -109,6 +109,8 @@ export function fromArchiveDocument(document: string): ArchivedOrder {
         options: (i.options as OrderItem["options"]) ?? [],
         unitPrice: money(i.unitAmount),
         quantity: i.quantity as number,
+        discount: typeof i.discountAmount === "number" ? money(i.discountAmount) : null,
+        tax: typeof i.taxAmount === "number" ? money(i.taxAmount) : null,
       })),
       history: doc.history.map((h) => ({ from: (h.from as OrderStatus | null) ?? null, to: h.to as OrderStatus, reason: (h.reason as string | null) ?? null, at: instant(h.at as string) })),
       refunds: doc.refunds.map((r) => ({

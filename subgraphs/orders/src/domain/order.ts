@@ -56,6 +56,13 @@ export interface OrderItem {
   options: { name: string; value: string }[];
   unitPrice: Money;
   quantity: number;
+  /**
+   * What checkout charged the line beyond its price, as allocated then: its share of the
+   * order's discount, and the tax it bore on its amount after that share. A return refunds its
+   * units from these. Null for lines placed before they were recorded (see return-rules.ts).
+   */
+  discount: Money | null;
+  tax: Money | null;
 }
 
 /** Where the order is shipped, as it was at checkout: a postal address as pricing reads it. */

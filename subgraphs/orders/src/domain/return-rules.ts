@@ -120,13 +120,43 @@ export function returnLines(
 
 const valueOf = (items: readonly ReturnItem[]) => items.reduce((sum, item) => sum + item.unitPrice.amount * item.quantity, 0);
 
+/** Units of each variant in the order's approved returns. */
+function unitsApproved(returns: readonly Return[]): Map<string, number> {
+  const units = new Map<string, number>();
+  for (const r of returns) {
+    if (r.status !== "APPROVED") continue;
+    for (const item of r.items) units.set(item.variantId, (units.get(item.variantId) ?? 0) + item.quantity);
+  }
+  return units;
+}
+
 /**
- * What returned goods worth `value` (at the unit prices paid) cost the customer: their share of
- * the discount and the tax, in proportion to their value, i.e. value × (subtotal − discount +
- * tax) / subtotal, rounded half up. Shipping is not given back by a return. Orders from before
- * discounts and tax have subtotal = total and no discount or tax, so the share is the value.
+ * What the customer paid for a line's goods: its price, less its share of the discount as
+ * checkout allocated it, plus the tax the line bore. Null when not recorded for the line.
  */
-function paidFor(order: Order, value: number): number {
+function linePaid(item: OrderItem): number | null {
+  if (item.discount === null || item.tax === null) return null;
+  return item.unitPrice.amount * item.quantity - item.discount.amount + item.tax.amount;
+}
+
+/**
+ * What the first `units` of a line's `quantity` units cost, the line having cost `paid`:
+ * paid × units / quantity, rounded half up. Each unit is charged the difference of two
+ * consecutive counts, so every unit costs the line's price per unit within a cent, and all of
+ * the line's units, however split over returns and in whatever order, cost exactly `paid`.
+ */
+function paidForUnits(paid: number, quantity: number, units: number): number {
+  if (quantity <= 0) return 0;
+  return Math.floor((2 * paid * units + quantity) / (2 * quantity));
+}
+
+/**
+ * Orders whose lines do not say what they were charged (placed before it was recorded): the
+ * returned value's share of what the goods cost in all, value × (subtotal − discount + tax) /
+ * subtotal, rounded half up. Such orders from before discounts and tax have subtotal = total
+ * and neither, so the share is the value.
+ */
+function valueShare(order: Order, value: number): number {
   const subtotal = order.subtotal.amount;
   if (subtotal <= 0) return 0;
   const goods = subtotal - order.discountTotal.amount + order.taxTotal.amount;
@@ -134,13 +164,31 @@ function paidFor(order: Order, value: number): number {
 }
 
 /**
- * What an approved return gives back: its units' share of what the customer paid for goods
- * (see paidFor), computed on the running total of the order's approved returns so that the
- * shares of several returns add up to exactly the whole (no cent lost or paid twice to
- * rounding), and capped by what is still refundable (an admin may have refunded part already).
+ * What an approved return gives back: each returned unit what checkout charged it, its price
+ * less its share of its line's discount plus its share of the tax its line bore (tax is charged
+ * per line, at the line's own rate, so a unit carries its own line's tax and no other's). A
+ * line's units are counted on from those of earlier approved returns (see paidForUnits), so
+ * the returns of every unit of a line add up to exactly what the line cost, and of every line
+ * to the order's goods: its total less shipping, which a return does not give back. Capped by
+ * what is still refundable (an admin may have refunded part already). An order whose lines do
+ * not say what they were charged is refunded by value share (see valueShare), on the running
+ * total of its approved returns, which adds up the same way.
  */
-export function returnRefundAmount(order: Order, items: readonly ReturnItem[], approvedBefore: readonly Return[] = []): number {
-  const before = approvedBefore.filter((r) => r.status === "APPROVED").reduce((sum, r) => sum + valueOf(r.items), 0);
-  const share = paidFor(order, before + valueOf(items)) - paidFor(order, before);
+export function returnRefundAmount(order: Order, orderItems: readonly OrderItem[], items: readonly ReturnItem[], approvedBefore: readonly Return[] = []): number {
+  const lines = new Map(orderItems.map((item) => [item.variantId, item]));
+  let share = 0;
+  if (orderItems.length > 0 && orderItems.every((item) => linePaid(item) !== null)) {
+    const before = unitsApproved(approvedBefore);
+    for (const { variantId, quantity } of items) {
+      const line = lines.get(variantId);
+      if (!line) continue;
+      const paid = linePaid(line)!;
+      const earlier = before.get(variantId) ?? 0;
+      share += paidForUnits(paid, line.quantity, earlier + quantity) - paidForUnits(paid, line.quantity, earlier);
+    }
+  } else {
+    const before = valueOf(approvedBefore.filter((r) => r.status === "APPROVED").flatMap((r) => r.items));
+    share = valueShare(order, before + valueOf(items)) - valueShare(order, before);
+  }
   return Math.max(0, Math.min(share, order.total.amount - order.refundedAmount));
 }

@@ -32,7 +32,15 @@ export interface CartToOrder {
 
 /** What the order is charged, from the cart's pricing (the same function as the cart's estimate). */
 export interface CheckoutQuote {
-  totals: { subtotal: Money; discountTotal: Money; shippingTotal: Money; taxTotal: Money; total: Money };
+  totals: {
+    subtotal: Money;
+    discountTotal: Money;
+    shippingTotal: Money;
+    taxTotal: Money;
+    total: Money;
+    /** Each line's share of the discount and the tax it bore, which its returns give back. */
+    lines: readonly { variantId: string; discount: Money; tax: Money }[];
+  };
   coupon: { id: string; code: string } | null;
   shippingMethod: { id: string; name: string; price: Money } | null;
 }

@@ -111,6 +111,10 @@ export async function startCheckoutHarness(engine: DatabaseEngine, stock: Record
     setPrice(variantId: string, price: Money): void {
       prices.get(variantId)!.price = price;
     },
+    /** Files the variant under a catalog category (tax rates may be per category). */
+    setCategory(variantId: string, category: string): void {
+      prices.get(variantId)!.category = category;
+    },
     /** Deletes the variant from the catalog; returns a function that puts it back. */
     removeFromCatalog(variantId: string): () => void {
       const variant = prices.get(variantId)!;
