@@ -4,7 +4,7 @@
 // request cache off, timed by the engine's own `took` and by the client.
 //
 //   eval "$(scripts/services.sh env)"
-//   npx tsx bench/search-engine-probe.ts --index catalog_1m --size 1000000 [--rounds 10] [--clients 1]
+//   npx tsx bench/search-engine-probe.ts [--index catalog_1m] [--size 1000000] [--rounds 10] [--clients 1]
 //       [--build]
 //
 // `--build` first builds the index under that alias from the generator with this tree's
@@ -24,16 +24,22 @@ import { EVERY_COUNT, type SearchCounts, type SearchDocument, type SearchRequest
 
 const { values } = parseArgs({
   options: {
-    index: { type: "string" },
-    size: { type: "string", default: "1000000" },
+    // Default: the index the environment names (`npm run bench` runs this with its own).
+    index: { type: "string", default: process.env.SEARCH_INDEX ?? "products" },
+    // Default: the products the index holds (its generated catalog's size).
+    size: { type: "string" },
     rounds: { type: "string", default: "10" },
     clients: { type: "string", default: "1" },
     build: { type: "boolean", default: false },
   },
 });
 const url = process.env.OPENSEARCH_URL;
-if (!url || !values.index) throw new Error('needs OPENSEARCH_URL (eval "$(scripts/services.sh env)") and --index');
-const size = Number(values.size);
+if (!url) {
+  console.log('skipped: the engine probe needs OpenSearch (eval "$(scripts/services.sh env)")');
+  process.exit(0);
+}
+const size = Number(values.size ?? ((await (await fetch(`${url}/${values.index}/_count`)).json()) as { count?: number }).count);
+if (!(size > 0)) throw new Error(`no products in ${values.index}: give --size (with --build to make them)`);
 const rounds = Number(values.rounds);
 const clients = Number(values.clients);
 
