@@ -173,6 +173,14 @@ export function createCheckoutService<Contents extends CartContents>(deps: {
           if (!winner) throw error;
           return replayTwin(winner);
         };
+        // Another tab's checkout of this cart may have won while this one held, priced or placed:
+        // then that order is this call's answer, whatever check it failed first (the coupon's
+        // last use or the last units went to that very order), not a refusal that sends the
+        // customer to fix a cart that is gone.
+        const cartTakenBy = async (): Promise<string | null> => {
+          const now = await deps.cart.read(userId).catch(() => undefined);
+          return now && now.lines.length === 0 && now.lastOrderId && now.lastOrderId !== orderId ? now.lastOrderId : null;
+        };
         const releaseHold = (why: string) =>
           reservations.release(orderId).catch((error: unknown) => log.warn(`hold of a checkout that ${why} left to expire`, { orderId, userId, error: String(error) }));
         const lostTheCart = async (lost: CartChanged): Promise<Order> => {
@@ -193,6 +201,11 @@ export function createCheckoutService<Contents extends CartContents>(deps: {
           const twin = await store.findByIdempotencyKey(userId, key);
           if (twin) return replayTwin(twin);
           await releaseHold("lost its coupon");
+          const takenBy = await cartTakenBy();
+          if (takenBy) {
+            log.info("checkout lost its cart to another", { orderId, userId, takenBy, linesLeft: 0 });
+            throw cartEmpty(takenBy);
+          }
           log.info("checkout refused: coupon no longer redeemable", { orderId, userId, couponCode: order.couponCode, reason: refused.reason });
           throw couponInvalid(refused.reason as Parameters<typeof couponInvalid>[0], order.couponCode);
         };
@@ -215,6 +228,10 @@ export function createCheckoutService<Contents extends CartContents>(deps: {
           if (codeOf(error) === ErrorCode.IDEMPOTENCY_CONFLICT) return answerWithWinner(conflict());
           const soldOutVariant = soldOutVariantOf(error);
           if (soldOutVariant !== undefined) deps.soldOut?.remember(soldOutVariant);
+          if (codeOf(error) === ErrorCode.OUT_OF_STOCK) {
+            const takenBy = await cartTakenBy();
+            if (takenBy) throw cartEmpty(takenBy);
+          }
           throw error;
         }
         try {

@@ -48,6 +48,8 @@ export interface CheckoutQuote {
 /** The cart as stored, before the catalog is asked: enough to refuse a variant just sold out. */
 export interface CartContents {
   lines: readonly { variantId: string }[];
+  /** The order that last took this cart's lines (a checkout that lost it names that order). */
+  lastOrderId: string | null;
 }
 
 /**

@@ -19,7 +19,15 @@ import type { OrderAddress } from "../../src/domain/order.js";
  * The orders service on a real, freshly migrated PostgreSQL with the real cart and order
  * stores; only the other subgraphs (catalog prices, stock reservations) are in memory.
  */
-export async function startCheckoutHarness(engine: DatabaseEngine, stock: Record<string, number> = { p1: 100, p2: 100, p3: 100 }, options: { soldOut?: SoldOutMemo; admission?: AdmissionGate } = {}) {
+export async function startCheckoutHarness(engine: DatabaseEngine, stock: Record<string, number> = { p1: 100, p2: 100, p3: 100 }, options: {
+    soldOut?: SoldOutMemo;
+    admission?: AdmissionGate;
+    /** Awaited before a checkout's hold is taken (to order one checkout after another). */
+    beforeReserve?: (orderId: string) => Promise<void>;
+    /** Awaited before a checkout's order is placed. */
+    beforePlace?: (orderId: string) => Promise<void>;
+  } = {},
+) {
   const database = await createTestDatabase(engine);
   const prisma = createPrismaClient(database.url, { poolSize: 10 });
   const logger = createLogger("silent");
@@ -71,7 +79,10 @@ export async function startCheckoutHarness(engine: DatabaseEngine, stock: Record
   await seedTestShipping(prisma);
   const savedAddresses = new Map<string, OrderAddress>();
   const addresses = { savedAddress: async (userId: string, id: string) => savedAddresses.get(`${userId}/${id}`) ?? null };
-  const service = createCheckoutService({ store, cart, reservations: reservations.port, addresses, logger, soldOut: options.soldOut, admission: options.admission });
+  const { beforeReserve, beforePlace } = options;
+  const heldReservations = beforeReserve ? { ...reservations.port, reserve: async (...args: Parameters<typeof reservations.port.reserve>) => (await beforeReserve(args[0]), reservations.port.reserve(...args)) } : reservations.port;
+  const heldStore = beforePlace ? { ...store, place: async (...args: Parameters<typeof store.place>) => (await beforePlace(args[0].order.id), store.place(...args)) } : store;
+  const service = createCheckoutService({ store: heldStore, cart, reservations: heldReservations, addresses, logger, soldOut: options.soldOut, admission: options.admission });
   // A key alone checks out to the test address with free shipping (checkout-defaults.ts).
   const checkout = {
     checkout: (userId: string, request: string | CheckoutRequest, log?: typeof logger) => service.checkout(userId, typeof request === "string" ? checkoutRequest(request) : request, log),

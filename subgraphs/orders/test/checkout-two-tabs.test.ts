@@ -1,0 +1,83 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { describeWithRealEngine, engineSuiteTitle } from "#kernel/testing";
+import type { DatabaseEngine } from "../../../test/support/test-database.js";
+import { createPrismaPricingStore } from "../../cart/src/adapters/prisma-pricing.store.js";
+import { createPricingAdminService } from "../../cart/src/pricing/pricing-admin.service.js";
+import { orderIdFor } from "../src/domain/checkout.service.js";
+import { startCheckoutHarness, type CheckoutHarness } from "./support/checkout-harness.js";
+import { checkoutRequest } from "./support/checkout-defaults.js";
+
+const extensionsOf = (error: unknown) => (error as { extensions?: Record<string, unknown> }).extensions ?? {};
+
+/**
+ * One cart checked out from two tabs with different keys: the tab that loses is told which
+ * order took its cart (CART_EMPTY with orderId), whatever check it failed first. The other
+ * tab's order took the coupon's last use or the last units, so COUPON_INVALID or OUT_OF_STOCK
+ * would send the customer to fix a cart that is already bought.
+ */
+function defineTwoTabsSuite(engine: DatabaseEngine): void {
+  describe(engineSuiteTitle("one cart checked out from two tabs", engine === "real" ? "postgresql" : "embedded-postgres"), { timeout: 60_000 }, () => {
+    let h: CheckoutHarness;
+    let admin: ReturnType<typeof createPricingAdminService>;
+    // The losing tab's checkout stops at this step until the other tab's checkout has answered.
+    let held: { orderId: string; step: "reserve" | "place"; reached: () => void; release: Promise<void> } | undefined;
+    const pause = (step: "reserve" | "place") => async (orderId: string) => {
+      if (held?.orderId !== orderId || held.step !== step) return;
+      held.reached();
+      await held.release;
+    };
+
+    before(async () => {
+      h = await startCheckoutHarness(engine, { last: 1, plenty: 100 }, { beforeReserve: pause("reserve"), beforePlace: pause("place") });
+      admin = createPricingAdminService({ store: createPrismaPricingStore(h.prisma) });
+    });
+    after(() => h.close());
+
+    /** Tab B reads the cart, stops at `step`, tab A checks out, then tab B goes on. */
+    async function twoTabs(userId: string, step: "reserve" | "place", couponCode?: string) {
+      let reached!: () => void;
+      let release!: () => void;
+      const bReached = new Promise<void>((resolve) => (reached = resolve));
+      held = { orderId: orderIdFor(userId, "tab-b"), step, reached, release: new Promise<void>((resolve) => (release = resolve)) };
+      const tabB = h.checkout.checkout(userId, checkoutRequest("tab-b", couponCode ? { couponCode } : {})).then(
+        () => assert.fail("tab B must lose: tab A bought the cart"),
+        (error: unknown) => error,
+      );
+      await bReached;
+      const orderA = await h.checkout.checkout(userId, checkoutRequest("tab-a", couponCode ? { couponCode } : {}));
+      release();
+      return { orderA, refusal: await tabB };
+    }
+
+    it("the tab that finds the last unit held by the other tab's order is told CART_EMPTY naming that order", async () => {
+      await h.addToCart("last-unit", "last", 1);
+      const { orderA, refusal } = await twoTabs("last-unit", "reserve");
+      assert.deepEqual(extensionsOf(refusal), { code: "CART_EMPTY", orderId: orderA.id }, String(refusal));
+      assert.equal(h.reservations.available("last"), 0, "the unit stays with tab A's order");
+      assert.equal(await h.prisma.order.count({ where: { userId: "last-unit" } }), 1);
+    });
+
+    it("the tab that finds the coupon's last use taken by the other tab's order is told CART_EMPTY naming that order, its hold given back", async () => {
+      await admin.createCoupon({ code: "ONCE", type: "PERCENTAGE", value: 1000, usageLimit: 1 });
+      await h.addToCart("coupon", "plenty", 2);
+      const before = h.reservations.available("plenty");
+      const { orderA, refusal } = await twoTabs("coupon", "place", "once");
+      assert.deepEqual(extensionsOf(refusal), { code: "CART_EMPTY", orderId: orderA.id }, String(refusal));
+      assert.equal(orderA.couponCode, "ONCE");
+      assert.equal(h.reservations.available("plenty"), before - 2, "only tab A's units are held");
+      assert.equal(await h.prisma.order.count({ where: { userId: "coupon" } }), 1);
+    });
+
+    it("a customer whose own cart is still there is told the coupon is used up, as before", async () => {
+      await admin.createCoupon({ code: "GONE", type: "PERCENTAGE", value: 1000, usageLimit: 1 });
+      await h.addToCart("first", "plenty", 1);
+      await h.checkout.checkout("first", checkoutRequest("k", { couponCode: "gone" }));
+      await h.addToCart("second", "plenty", 1);
+      await assert.rejects(h.checkout.checkout("second", checkoutRequest("k", { couponCode: "gone" })), (error) => extensionsOf(error).code === "COUPON_INVALID");
+    });
+  });
+}
+
+defineTwoTabsSuite("embedded");
+describeWithRealEngine({ suite: "one cart checked out from two tabs", engine: "postgresql", variable: "DATABASE_URL" }, () => defineTwoTabsSuite("real"));
