@@ -8,6 +8,7 @@ import { createOrderService } from "../src/domain/order.service.js";
 import { createAfterSaleService } from "../src/domain/after-sale.service.js";
 import { createPaymentOutcomeHandler } from "../src/domain/payment-outcome.handler.js";
 import type { OrderStore } from "../src/ports/order-store.js";
+import { MAX_ADMIN_REFUNDS_PER_ORDER } from "../src/domain/refund-plan.js";
 
 const codeOf = (error: unknown) => (error as { extensions?: { code?: string } }).extensions?.code;
 const rejectsWith = (promise: Promise<unknown>, code: string) => assert.rejects(promise, (error) => codeOf(error) === code || assert.fail(`expected ${code}, got ${codeOf(error)}: ${String(error)}`));
@@ -107,6 +108,15 @@ function defineAfterSaleSuite(engine: DatabaseEngine): void {
       await rejectsWith(h.orders.cancel(as("someone-else"), order.id), "NOT_FOUND");
       await h.orders.ship(admin, order.id);
       await assert.rejects(h.orders.cancel(as("u-shipped"), order.id), /has shipped/);
+    });
+
+    it("an admin refunds one order at most MAX_ADMIN_REFUNDS_PER_ORDER times (its refunds list stays within its declared size); a repeated key is still answered", async () => {
+      const { order } = await paidOrder("u-many-refunds", { p1: 5 });
+      for (let n = 0; n < MAX_ADMIN_REFUNDS_PER_ORDER; n++) await h.afterSale.refundOrder(admin, order.id, { amount: 10, reason: "Goodwill", idempotencyKey: `many-${n}` });
+      await rejectsWith(h.afterSale.refundOrder(admin, order.id, { amount: 10, reason: "Goodwill", idempotencyKey: "one-too-many" }), "BAD_USER_INPUT");
+      const repeated = await h.afterSale.refundOrder(admin, order.id, { amount: 10, reason: "Goodwill", idempotencyKey: "many-0" });
+      assert.equal(repeated.amount.amount, 10);
+      assert.equal((await refundsOf(order.id)).length, MAX_ADMIN_REFUNDS_PER_ORDER);
     });
 
     it("refunds part, then the rest; a third refund is REFUND_LIMIT_EXCEEDED and a PAID order refunded in full restocks and ends REFUNDED", async () => {

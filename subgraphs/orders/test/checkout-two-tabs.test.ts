@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { MAX_CART_LINES } from "#kernel";
 import { describeWithRealEngine, engineSuiteTitle } from "#kernel/testing";
 import type { DatabaseEngine } from "../../../test/support/test-database.js";
 import { createPrismaPricingStore } from "../../cart/src/adapters/prisma-pricing.store.js";
@@ -78,6 +79,22 @@ function defineTwoTabsSuite(engine: DatabaseEngine): void {
     });
   });
 }
+
+/** A cart filled past an order's size (a limit lowered since, a write that bypassed it) is never bought as it is. */
+describe("checkout of a cart over an order's line limit", () => {
+  it("refuses it with BAD_USER_INPUT naming how many lines to remove, holding nothing", async () => {
+    const stock = Object.fromEntries(Array.from({ length: MAX_CART_LINES + 1 }, (_, n) => [`line${n}`, 10]));
+    const h = await startCheckoutHarness("embedded", stock);
+    try {
+      for (const variantId of Object.keys(stock)) await h.addToCart("hoarder", variantId, 1);
+      await assert.rejects(h.checkout.checkout("hoarder", checkoutRequest("k")), (error) => extensionsOf(error).code === "BAD_USER_INPUT" && /remove 1 from the cart/.test(String(error)));
+      assert.ok(Object.keys(stock).every((variantId) => h.reservations.available(variantId) === 10), "nothing held");
+      assert.equal(await h.prisma.order.count({ where: { userId: "hoarder" } }), 0);
+    } finally {
+      await h.close();
+    }
+  });
+});
 
 defineTwoTabsSuite("embedded");
 describeWithRealEngine({ suite: "one cart checked out from two tabs", engine: "postgresql", variable: "DATABASE_URL" }, () => defineTwoTabsSuite("real"));
