@@ -28,6 +28,7 @@ import { createSessionRevocations } from "./auth/session-revocations.js";
 import { authenticate, authorizationHeader } from "./auth/authenticate-request.js";
 import { guestCartIdOfRequest, InvalidCartTokenError } from "./auth/guest-cart-header.js";
 import { createCallerRateLimiter } from "./rate-limit/caller-rate-limiter.js";
+import { createCallerBudget } from "./rate-limit/caller-budget.js";
 import { clientAddress } from "./http/client-address.js";
 import { callerOf } from "./rate-limit/caller.js";
 import { createExplorerHandler } from "./explorer/index.js";
@@ -228,7 +229,12 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
     recheckSessionsEveryMs: config.gateway.websocket.sessionRecheckMs,
     maxMessageBytes: limits.maxRequestBytes,
     clientAddress: (req) => clientAddress(req, config.gateway.trustProxy),
-    openingBudget: createCallerRateLimiter({ pointsPerMinute: config.gateway.websocket.connectionsPerMinute, redis: deps.redis, keyPrefix: "rl:websocket:openings" }),
+    openingBudget: createCallerBudget({
+      pointsPerMinute: config.gateway.websocket.connectionsPerMinute,
+      networkMultiple: config.gateway.rateLimitNetworkMultiple,
+      redis: deps.redis,
+      keyPrefix: "rl:websocket:openings",
+    }),
     verify,
     revocations,
     feed,

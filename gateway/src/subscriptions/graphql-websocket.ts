@@ -9,7 +9,7 @@ import { authenticate, connectionAuthorization } from "../auth/authenticate-requ
 import type { GatewayContext } from "../gateway-context.js";
 import { PolicyRefusal, type AdmittedOperation, type RequestPolicy } from "../security/request-policy.js";
 import { callerOf, type Caller } from "../rate-limit/caller.js";
-import type { CallerRateLimiter } from "../rate-limit/caller-rate-limiter.js";
+import type { CallerBudget, CallerBudgetDecision } from "../rate-limit/caller-budget.js";
 import { clientNetwork } from "#kernel/http/client-network.ts";
 import { createConnectionLimiter } from "#kernel/http/connection-limiter.ts";
 import type { WebSocketLimits } from "./websocket-limits.js";
@@ -101,10 +101,12 @@ export function attachGraphQLWebSocket(options: {
   maxMessageBytes: number;
   clientAddress: (req: IncomingMessage) => string;
   /**
-   * New sockets a client network may open, charged one point a socket at the upgrade
-   * (WS_CONNECTIONS_PER_MINUTE): the caps bound what is open at once, this what is opened.
+   * New sockets a caller may open (WS_CONNECTIONS_PER_MINUTE), charged one point a socket at
+   * its connection_init, once the caller is known: a signed-in user's to that user (and the
+   * network's ceiling), an anonymous socket's to its network. The caps bound what is open at
+   * once, this what is opened and signed in.
    */
-  openingBudget: CallerRateLimiter;
+  openingBudget: CallerBudget;
   verify: AccessTokenVerifier;
   /**
    * Ended sessions: a socket signed in with a token of one is closed (4401) when the event
@@ -123,8 +125,6 @@ export function attachGraphQLWebSocket(options: {
   const connections = createConnectionLimiter(limits);
   const subscriptionsByUser = new Map<string, number>();
   const guards = new WeakMap<WebSocket, SocketGuard>();
-  // Whether each socket's opening was within its network's budget; connection_init waits for it.
-  const openings = new WeakMap<WebSocket, Promise<boolean>>();
   // Signed-in sockets by user, so a session's end closes the sockets it opened, on this gateway.
   const signedIn = new Map<string, Set<Extra>>();
   const endSession = (extra: Extra) => extra.socket.close(TOKEN_EXPIRED, SESSION_ENDED);
@@ -188,24 +188,8 @@ export function attachGraphQLWebSocket(options: {
       return;
     }
     socket.once("close", slot.release);
-    // Within the cap on open sockets, one network could still open, sign in and close about a
-    // thousand a second (attack run 1): each opening spends a point of the network's budget.
-    openings.set(
-      socket,
-      options.openingBudget(callerOf(undefined, network).network).then(
-        (decision) => {
-          if (decision.allowed) return true;
-          countRateLimitRefusal("websocket_connections");
-          socket.close(TRY_AGAIN_LATER, `Too many new connections from this network; retry in ${decision.retryAfterSeconds} s`);
-          return false;
-        },
-        (error: unknown) => {
-          // The limiter keeps its own insurance; a failure past that lets the socket in, as HTTP does.
-          logger.warn("websocket opening budget could not be read", { error: error instanceof Error ? error.message : String(error) });
-          return true;
-        },
-      ),
-    );
+    // Nothing is charged here: who opened the socket is known at its connection_init (see
+    // onConnect). Until then it holds one of the capped places, for at most graphql-ws's 3 s.
     socket.once("close", countWebSocketConnection());
     // Registered before graphql-ws's own message listener: judged before it is handled.
     const guard = createSocketGuard(limits);
@@ -215,6 +199,13 @@ export function attachGraphQLWebSocket(options: {
       if (verdict) drop(socket, verdict);
     });
   });
+
+  const chargeOpening = (caller: Caller): Promise<CallerBudgetDecision> =>
+    options.openingBudget(caller).catch((error: unknown) => {
+      // The limiter keeps its own insurance; a failure past that lets the socket in, as HTTP does.
+      logger.warn("websocket opening budget could not be read", { error: error instanceof Error ? error.message : String(error) });
+      return { allowed: true, retryAfterSeconds: 0 };
+    });
 
   const release = (state: ConnectionState, id: string) => {
     const operation = state.active.get(id);
@@ -253,13 +244,25 @@ export function attachGraphQLWebSocket(options: {
     wsServer,
     {
       onConnect: async (ctx) => {
-        // Refused at opening (closed already, with the reason): no token is verified for it.
-        if ((await openings.get(ctx.extra.socket)) === false) return false;
         const clientAddress = options.clientAddress(ctx.extra.request);
         try {
           const header = connectionAuthorization(ctx.connectionParams);
           const identity = await authenticate(options.verify, header);
-          ctx.extra.state = { identity, caller: callerOf(identity, clientAddress), clientAddress, active: new Map() };
+          const caller = callerOf(identity, clientNetwork(clientAddress));
+          // Within the cap on open sockets, one network could still open, sign in and close
+          // about a thousand a second (attack run 1): each signed-in opening spends a point of
+          // its user's budget, an anonymous one of its network's. Charged to the network
+          // whoever opened it, 125 sockets without a token refused every customer there
+          // (attack run 3, F3).
+          const opening = await chargeOpening(caller);
+          if (!opening.allowed) {
+            countRateLimitRefusal("websocket_connections");
+            ctx.extra.socket.close(TRY_AGAIN_LATER, openingRefusal(opening, caller));
+            return false;
+          }
+          // Gone while it was judged: nothing is kept for it (its close has been handled).
+          if (ctx.extra.socket.readyState !== ctx.extra.socket.OPEN) return false;
+          ctx.extra.state = { identity, caller, clientAddress, active: new Map() };
           // The token was checked once, here: the connection ends when the token does, so a
           // socket never outlives the authorisation it was opened with.
           if (identity && header) {
@@ -378,6 +381,12 @@ export function attachGraphQLWebSocket(options: {
       await new Promise<void>((resolve) => wsServer.close(() => resolve()));
     },
   };
+}
+
+/** The close reason of a refused opening: whose budget it was, and when to retry. */
+function openingRefusal(decision: CallerBudgetDecision, caller: Caller): string {
+  const whose = decision.refusedBy === "caller" && caller.key !== caller.network ? "for this account" : "from this network";
+  return `Too many new connections ${whose}; retry in ${decision.retryAfterSeconds} s`;
 }
 
 function closeAtExpiry(extra: Extra, authorization: string): void {

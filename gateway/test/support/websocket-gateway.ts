@@ -9,7 +9,7 @@ import type { AccessTokenVerifier } from "../../src/auth/access-token-verifier.j
 import type { RequestPolicy } from "../../src/security/request-policy.js";
 import type { OrderStatusFeed, OrderStatusListener } from "../../src/subscriptions/order-status-feed.js";
 import type { WebSocketLimits } from "../../src/subscriptions/websocket-limits.js";
-import type { CallerRateLimiter } from "../../src/rate-limit/caller-rate-limiter.js";
+import type { CallerBudget } from "../../src/rate-limit/caller-budget.js";
 
 const AUTH = { secret: "websocket-gateway-test-secret", issuer: "test" };
 
@@ -27,8 +27,8 @@ export async function startWebSocketGateway(options: {
   limits?: Partial<WebSocketLimits>;
   /** Where every socket comes from (the client network the caps count); 127.0.0.1 unless given. */
   clientAddress?: string;
-  /** The budget of new sockets per network; unlimited unless given. */
-  openingBudget?: CallerRateLimiter;
+  /** The budget of new sockets per caller; unlimited unless given. */
+  openingBudget?: CallerBudget;
 }) {
   const listeners = new Set<OrderStatusListener>();
   const feed = { listen: (_orderId: string, listener: OrderStatusListener) => (listeners.add(listener), () => listeners.delete(listener)) } as unknown as OrderStatusFeed;
