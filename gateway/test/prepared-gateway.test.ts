@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import { buildClientSchema, getIntrospectionQuery, graphqlSync, type IntrospectionQuery } from "graphql";
 import { ApolloServer } from "@apollo/server";
 import { ApolloGateway, type GraphQLDataSource } from "@apollo/gateway";
 import type { GatewayInterface } from "@apollo/server-gateway-interface";
@@ -63,6 +64,10 @@ describe("prepared gateway", () => {
         [PRODUCT, { id: { nested: true } }],
         [PRODUCT, {}],
         ["{ product(id: \"p5\") { __typename id } __typename }"],
+        // Reading the schema (what an explorer sends first), alone and beside a field.
+        [getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, schemaDescription: true, inputValueDeprecation: true })],
+        ["query Meta { ...Root } fragment Root on Query { __typename __type(name: \"Product\") { name fields { name } } }"],
+        ["{ __type(name: \"Product\") { name } product(id: \"p6\") { id } }"],
       ];
       for (const [query, variables, operationName] of cases) {
         const label = `${operationName ?? query.slice(0, 30)} ${JSON.stringify(variables)}`;
@@ -102,6 +107,46 @@ describe("prepared gateway", () => {
         assert.deepEqual(result?.data, { product: { id: `p${n}` } });
       }
       assert.equal(gateway.preparedCount(), 2);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it("answers introspection of __Type.isOneOf, and GraphiQL's full introspection with it, as graphql-js does over the API schema, asking no subgraph", async () => {
+    const subgraphs = recordingSubgraphs();
+    const gateway = new PreparedGateway(SDL, subgraphs.build);
+    const server = await serverOver(gateway);
+    try {
+      // The planner's copy of the introspection types has no isOneOf: this was a 500 INTERNAL_SERVER_ERROR.
+      assert.deepEqual(await server.run('{ __type(name: "SearchFilter") { name isOneOf } }'), { data: { __type: { name: "SearchFilter", isOneOf: false } } });
+      const full = getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, schemaDescription: true, inputValueDeprecation: true, oneOf: true });
+      const answer = await server.run(full);
+      assert.deepEqual(answer, JSON.parse(JSON.stringify(graphqlSync({ schema: gateway.schema, source: full }))));
+      // What an explorer does with it: builds the schema clients see.
+      const read = buildClientSchema((answer as unknown as { data: IntrospectionQuery }).data);
+      assert.ok(read.getType("SearchFilter") && read.getQueryType()?.getFields().products, "the explorer's schema is the API schema");
+      assert.deepEqual(subgraphs.asked, []);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it("refuses an operation the planner cannot plan as the client's validation failure (400 GRAPHQL_VALIDATION_FAILED), asking no subgraph", async () => {
+    const subgraphs = recordingSubgraphs();
+    const server = new ApolloServer({ gateway: new PreparedGateway(SDL, subgraphs.build), includeStacktraceInErrorResponses: false });
+    await server.start();
+    try {
+      // Beside a field of a subgraph, the reading goes through the planner, which refuses isOneOf.
+      const response = await server.executeOperation({ query: '{ __type(name: "SearchFilter") { isOneOf } product(id: "p1") { id } }' });
+      assert.equal(response.http.status, 400);
+      const result = response.body.kind === "single" ? response.body.singleResult : undefined;
+      assert.deepEqual(
+        result?.errors?.map((error) => [error.message, error.extensions?.code]),
+        [['Cannot query field "isOneOf" on type "__Type".', "GRAPHQL_VALIDATION_FAILED"]],
+        "the planner's reason, as validation words it, not a masked INTERNAL_SERVER_ERROR",
+      );
+      assert.equal(result?.data, undefined);
+      assert.deepEqual(subgraphs.asked, []);
     } finally {
       await server.stop();
     }

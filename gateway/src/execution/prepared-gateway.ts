@@ -4,7 +4,8 @@ import { executeQueryPlan } from "@apollo/gateway/dist/executeQueryPlan.js";
 import { buildOperationContext, type OperationContext } from "@apollo/gateway/dist/operationContext.js";
 import { QueryPlanner, type QueryPlan } from "@apollo/query-planner";
 import type { GatewayExecutor, GatewayInterface, GatewaySchemaLoadOrUpdateCallback } from "@apollo/server-gateway-interface";
-import { getVariableValues, type DocumentNode, type GraphQLSchema } from "graphql";
+import { execute, getVariableValues, GraphQLError, type DocumentNode, type GraphQLSchema } from "graphql";
+import { answeredByIntrospection } from "./introspection-only.js";
 
 /**
  * Operations prepared at most. Clients send a few dozen operation texts; a plan of one of them
@@ -83,7 +84,19 @@ export class PreparedGateway implements GatewayInterface {
 
   private readonly executor: GatewayExecutor = async (requestContext) => {
     const { request, document, queryHash } = requestContext;
-    const operation = this.prepare(`${queryHash}\u0000${request.operationName ?? ""}`, document, request.operationName ?? undefined);
+    const operationName = request.operationName ?? undefined;
+    // Nothing to plan: graphql-js answers the schema's own reading, from the schema clients are
+    // validated against. The planner's copy of the introspection types lags graphql-js's
+    // (no `__Type.isOneOf`), so an explorer asking for it could not read the schema.
+    if (answeredByIntrospection(document, operationName)) {
+      return execute({ schema: this.schema, document, operationName, variableValues: request.variables ?? {} }) as Awaited<ReturnType<GatewayExecutor>>;
+    }
+    let operation: PreparedOperation;
+    try {
+      operation = this.prepare(`${queryHash}\u0000${operationName ?? ""}`, document, operationName);
+    } catch (error) {
+      return { errors: [unplannable(error)] };
+    }
     const definitions = operation.context.operation.variableDefinitions;
     if (definitions && definitions.length > 0) {
       const { errors } = getVariableValues(this.schema, definitions, request.variables ?? {});
@@ -111,4 +124,16 @@ export class PreparedGateway implements GatewayInterface {
     if (this.prepared.size > this.kept) this.prepared.delete(this.prepared.keys().next().value!);
     return operation;
   }
+}
+
+/**
+ * An operation graphql-js validated that the federation planner refuses (a field its own copy
+ * of the schema lacks, a shape it cannot plan) is the client's to change, not a fault of ours:
+ * refused as validation is, with the planner's reason when it is one written for clients,
+ * and nothing logged (a stack a request was anyone's to write into the log).
+ */
+function unplannable(error: unknown): GraphQLError {
+  // federation-internals' INVALID_GRAPHQL errors are graphql-js's wording ("Cannot query field ...").
+  const reason = error instanceof GraphQLError && error.extensions?.code === "INVALID_GRAPHQL" ? error.message : "The gateway cannot plan this operation";
+  return new GraphQLError(reason, { extensions: { code: "GRAPHQL_VALIDATION_FAILED", http: { status: 400 } } });
 }

@@ -27,7 +27,11 @@ const MAX_INTROSPECTION_DEPTH = 20;
  * while 30 aliased `__schema { types { ... } }` (20 MB a batch) are refused.
  */
 const SCHEMA_READINGS_PER_OPERATION = 2;
-/** The standard introspection query with every option on: one reading of the whole schema. */
+/**
+ * The standard introspection query with every option on: one reading of the whole schema.
+ * The gateway serves all of it, `oneOf` too (prepared-gateway.ts answers schema readings
+ * with graphql-js, not through the planner).
+ */
 const FULL_INTROSPECTION = parse(getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, schemaDescription: true, inputValueDeprecation: true, oneOf: true }));
 const UNSTORABLE_TEXT = "Text input must not contain NUL characters or unpaired UTF-16 surrogates";
 /** No operation of this API takes variables nested deeper than a few levels. */

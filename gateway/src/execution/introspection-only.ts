@@ -1,0 +1,30 @@
+import { Kind, type DocumentNode, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionSetNode } from "graphql";
+
+/**
+ * Whether the operation `operationName` picks from `document` is a query that reads nothing
+ * but the schema: every root field, through inline and named fragments, is `__schema`,
+ * `__type` or `__typename`. Such an operation asks no subgraph, so it needs no query plan.
+ * A document that is not one valid choice of operation answers false (the planner's path
+ * reports what is wrong with it).
+ */
+export function answeredByIntrospection(document: DocumentNode, operationName: string | undefined): boolean {
+  const operations = document.definitions.filter((definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION);
+  const operation = operationName === undefined ? (operations.length === 1 ? operations[0] : undefined) : operations.find((o) => o.name?.value === operationName);
+  if (!operation || operation.operation !== "query") return false;
+  const fragments = new Map(
+    document.definitions.filter((definition): definition is FragmentDefinitionNode => definition.kind === Kind.FRAGMENT_DEFINITION).map((fragment) => [fragment.name.value, fragment]),
+  );
+  const visited = new Set<string>();
+  const onlyMeta = (selectionSet: SelectionSetNode): boolean =>
+    selectionSet.selections.every((selection) => {
+      if (selection.kind === Kind.FIELD) return selection.name.value.startsWith("__");
+      if (selection.kind === Kind.INLINE_FRAGMENT) return onlyMeta(selection.selectionSet);
+      const fragment = fragments.get(selection.name.value);
+      if (!fragment) return false;
+      // Validation refused fragment cycles already; a fragment spread twice is read once.
+      if (visited.has(fragment.name.value)) return true;
+      visited.add(fragment.name.value);
+      return onlyMeta(fragment.selectionSet);
+    });
+  return onlyMeta(operation.selectionSet);
+}
