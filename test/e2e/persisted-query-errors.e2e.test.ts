@@ -23,7 +23,8 @@ describe("persisted query extension errors through the gateway", () => {
     const query = "{ __typename }";
     const sha = createHash("sha256").update(query).digest("hex");
     const written: string[] = [];
-    const stdout = mock.method(process.stdout, "write", (chunk: unknown) => {
+    // The logger writes its JSON lines to stderr.
+    const stderr = mock.method(process.stderr, "write", (chunk: unknown) => {
       written.push(String(chunk));
       return true;
     });
@@ -37,7 +38,7 @@ describe("persisted query extension errors through the gateway", () => {
         await post({ query, extensions: { persistedQuery: { version: 1, sha256Hash: sha } } }),
       ];
     } finally {
-      stdout.mock.restore();
+      stderr.mock.restore();
     }
     assert.deepEqual(
       answers.map((a) => [a.status, a.body.errors?.[0]?.extensions?.code ?? a.body.data?.__typename]),
