@@ -102,6 +102,7 @@ const config = loadConfig({
   EMBEDDED_PG_PORT: String(await freePort()),
   PAYMENT_PROVIDER_URL: simulator.url,
   RATE_LIMIT_PER_MINUTE: "10000000",
+  RATE_LIMIT_COST_PER_MINUTE: "2000000000",
   // The load comes from one address, with more sockets than one client may hold.
   GATEWAY_MAX_CONNECTIONS_PER_CLIENT: "100000",
   RATE_LIMIT_CHECKOUT_PER_MINUTE: "10000000",
@@ -138,6 +139,7 @@ async function startSplit() {
     JWT_SECRET: config.auth.jwtSecret,
     INTERNAL_SECRET: config.auth.internalSecret,
     RATE_LIMIT_PER_MINUTE: "10000000",
+    RATE_LIMIT_COST_PER_MINUTE: "2000000000",
     // The load comes from one address, with more sockets than one client may hold.
     GATEWAY_MAX_CONNECTIONS_PER_CLIENT: "100000",
     RATE_LIMIT_CHECKOUT_PER_MINUTE: "10000000",

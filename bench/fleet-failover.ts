@@ -95,6 +95,7 @@ try {
       PAYMENT_PROVIDER_URL: simulator.url,
       SEED_PRODUCTS: "50",
       RATE_LIMIT_PER_MINUTE: "1000000",
+      RATE_LIMIT_COST_PER_MINUTE: "1000000000",
       // The load comes from one address, with more sockets than one client may hold.
       GATEWAY_MAX_CONNECTIONS_PER_CLIENT: "100000",
       RATE_LIMIT_CHECKOUT_PER_MINUTE: "1000000",

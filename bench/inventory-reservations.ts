@@ -44,6 +44,7 @@ const config: Config = loadConfig({
   DATABASE_URL: engines.databaseUrl,
   // The load comes from one caller: per-caller limits would only measure themselves.
   RATE_LIMIT_PER_MINUTE: "1000000000",
+  RATE_LIMIT_COST_PER_MINUTE: "2000000000",
   // The load comes from one address, with more sockets than one client may hold.
   GATEWAY_MAX_CONNECTIONS_PER_CLIENT: "100000",
   RESPONSE_CACHE_TTL_SECONDS: "0",

@@ -132,6 +132,7 @@ async function runSize({ size, name, redisDb }: (typeof sizes)[number]): Promise
     RESPONSE_CACHE_TTL_SECONDS: "0",
     PRODUCT_CACHE_TTL_MS: "0",
     RATE_LIMIT_PER_MINUTE: "100000000",
+    RATE_LIMIT_COST_PER_MINUTE: "2000000000",
     // The load comes from one address, with more sockets than one client may hold.
     GATEWAY_MAX_CONNECTIONS_PER_CLIENT: "100000",
     RATE_LIMIT_SEARCH_PER_MINUTE: "100000000",

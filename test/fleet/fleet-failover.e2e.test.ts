@@ -83,6 +83,7 @@ else
           PAYMENT_PROVIDER_URL: simulator.url,
           SEED_PRODUCTS: "20",
           RATE_LIMIT_PER_MINUTE: "100000",
+          RATE_LIMIT_COST_PER_MINUTE: "100000000",
           RATE_LIMIT_CHECKOUT_PER_MINUTE: "100000",
           RATE_LIMIT_SEARCH_PER_MINUTE: String(SEARCH_BUDGET),
           // A charge cut off by a killed payments replica is driven again after this long.
