@@ -10,10 +10,10 @@ import { loadConfig, MAX_CART_LINES } from "#kernel";
 import { composeSupergraph } from "../schema/compose-supergraph.js";
 import { readGoldenOperations, readReleasedOperations } from "../schema/golden-operations.js";
 import { SUPERGRAPH_PATH } from "../schema/subgraphs.js";
-import { listSizesOf, undeclaredLists } from "../gateway/src/security/list-sizes.js";
+import { listSizesOf, undeclaredCosts, undeclaredLists } from "../gateway/src/security/list-sizes.js";
 import { measureOperation } from "../gateway/src/security/measure-operation.js";
 import { createRequestPolicy, PolicyRefusal } from "../gateway/src/security/request-policy.js";
-import type { CallerRateLimiter } from "../gateway/src/rate-limit/caller-rate-limiter.js";
+import { createCallerRateLimiter, type CallerRateLimiter } from "../gateway/src/rate-limit/caller-rate-limiter.js";
 import type { PersistedOperationCheck } from "../gateway/src/security/persisted-operations.js";
 import { VARIANT_LIMITS } from "../subgraphs/products/src/domain/product-variant.validation.js";
 import { CATEGORY_LIMITS } from "../subgraphs/products/src/categories/category.js";
@@ -79,6 +79,26 @@ describe("list sizes of the composed supergraph", () => {
     assert.equal(declaredSize("SearchFacets", "priceRanges"), PRICE_RANGES.length);
   });
 
+  it("weighs every @requires field, and fails for one added without a weight", () => {
+    assert.deepEqual(undeclaredCosts(api, declared).unweighted, []);
+    const original = readFileSync("subgraphs/inventory/schema.graphql", "utf8");
+    const sdl = original.replace(/(\n {2}inStock: Boolean! @requires\(fields: "variants \{ id \}"\) @cost\(weight: \d+\))/, '$1\n  "Units held."\n  held: Int! @requires(fields: "variants { id }")');
+    assert.notEqual(sdl, original, "the test's edit applied");
+    const withHeld = composeSupergraph(".", { inventory: sdl });
+    if ("errors" in withHeld) throw new Error(withHeld.errors.join("\n"));
+    const schemas = schemasOf(withHeld.supergraphSdl);
+    assert.deepEqual(undeclaredCosts(schemas.api, schemas.declared).unweighted, [{ type: "Product", field: "held" }]);
+    assert.throws(() => listSizesOf(schemas.api, schemas.declared), /Product\.held/);
+  });
+
+  it("weighs Product.stock and inStock as the variants they fetch: what their required selection measures", () => {
+    const required = measure(`{ product(id: "p") { variants { id } } }`).cost - 1;
+    for (const field of ["stock", "inStock"]) {
+      assert.equal(sizes.field("Product", field)?.weight, 1 + VARIANT_LIMITS.variants);
+      assert.ok(sizes.field("Product", field)!.weight! >= required, `${field}: the weight covers variants { id } (${required})`);
+    }
+  });
+
   it("the checked-in supergraph carries the same sizes (the gateway reads that one)", () => {
     const checkedIn = schemasOf(readFileSync(SUPERGRAPH_PATH, "utf8"));
     assert.deepEqual(undeclaredLists(checkedIn.api, checkedIn.declared), []);
@@ -101,12 +121,21 @@ describe("the cost measure on the real schema", () => {
     assert.ok(fanOut.cost > config.gateway.limits.maxCost, String(fanOut.cost));
   });
 
+  it("measures a product's stock as what fetching its variants costs (finding 4: 401 for 100 products, 20,301 written out)", () => {
+    const stock = measure(`{ products(first: 100) { edges { node { stock inStock } } } }`);
+    const writtenOut = measure(`{ products(first: 100) { edges { node { variants { stock inStock } } } } }`);
+    assert.ok(stock.cost >= writtenOut.cost, `${stock.cost} < ${writtenOut.cost}`);
+    assert.ok(stock.cost > config.gateway.limits.maxCost, "refused at the default limit");
+    assert.equal(measure(`{ product(id: "p") { stock } }`).cost, 1 + 1 + 1 + VARIANT_LIMITS.variants);
+  });
+
   it("admits every operation our clients ship, released ones included, under the default cost limit", () => {
     for (const { name, query } of [...readGoldenOperations(), ...readReleasedOperations()]) {
       const { cost } = measure(query);
       assert.ok(cost <= config.gateway.limits.maxCost, `${name} measures ${cost}`);
-      // A minute's budget holds many of the heaviest.
-      assert.ok(cost * 20 <= config.gateway.rateLimitCostPerMinute, `${name} measures ${cost}`);
+      // A minute's budget holds many of the heaviest (Cart, 8,409: 50 lines, each product's stock
+      // weighing its 100 variants; once answered, settled to what the cart holds).
+      assert.ok(cost * 15 <= config.gateway.rateLimitCostPerMinute, `${name} measures ${cost}`);
     }
   });
 });
@@ -141,5 +170,58 @@ describe("introspection priced by what it returns", () => {
     assert.ok(refused instanceof PolicyRefusal);
     assert.equal(refused.code, "QUERY_TOO_COMPLEX");
     assert.equal(typeof refused.extensions.introspectionCost, "number");
+  });
+});
+
+describe("the cost budget settled on the real schema (attack run 3, finding 1)", () => {
+  const allowAll = (async () => ({ allowed: true, retryAfterSeconds: 0 })) as unknown as CallerRateLimiter;
+  const budget = 20_000;
+  const policy = () =>
+    createRequestPolicy({
+      limits: { ...config.gateway.limits },
+      rateLimit: allowAll,
+      networkRateLimit: allowAll,
+      costRateLimit: { perMinute: budget, perCaller: createCallerRateLimiter({ pointsPerMinute: budget }), perNetwork: createCallerRateLimiter({ pointsPerMinute: budget * 10 }) },
+      budgets: { charge: async () => undefined },
+      persisted: (() => ({ ok: true })) as unknown as PersistedOperationCheck,
+      listSizes: sizes,
+    });
+  const guests = { key: "ip:192.0.2.9", network: "ip:192.0.2.9" };
+  const ATTACK = `{ a: product(id: "nope-a") { variants { images { url } options { name value } } } b: product(id: "nope-b") { variants { images { url } options { name value } } } c: product(id: "nope-c") { variants { images { url } options { name value } } } }`;
+  /** A batch measured at exactly `points`: pages of ids (1 + 3 a product) topped up with `__typename`s. */
+  function costingExactly(points: number) {
+    const batch: { query: string }[] = [];
+    let left = points;
+    while (left > 3) {
+      const page = Math.min(3_300, Math.floor((left - 1) / 3));
+      batch.push({ query: `{ products(first: ${page}) { edges { node { id } } } }` });
+      left -= 1 + 3 * page;
+    }
+    for (; left > 0; left--) batch.push({ query: `{ __typename }` });
+    assert.equal(batch.reduce((sum, { query }) => sum + measure(query).cost, 0), points);
+    return batch;
+  }
+  /** Asserts exactly `points` are left of the guests' budget: that much is admitted, then nothing. */
+  async function assertLeft(p: ReturnType<typeof policy>, points: number) {
+    await p.admit(costingExactly(points), guests, "http-post");
+    await assert.rejects(p.admit([{ query: `{ __typename }` }], guests, "http-post"), (e: unknown) => e instanceof PolicyRefusal && e.extensions.budget === "cost");
+  }
+
+  it("charges products that do not exist what their nulls cost, and existing ones what they returned", async () => {
+    const p = policy();
+    const measured = measure(ATTACK).cost;
+    assert.ok(measured * 3 > budget, `three of the attack's requests (${measured} each) spent the whole budget before`);
+    for (let i = 0; i < 20; i++) {
+      const [asked] = await p.admit([{ query: ATTACK }], guests, "http-post");
+      await p.settle(asked!, asked!.charged, { data: { a: null, b: null, c: null } });
+    }
+    // 20 requests of 3 nulls: 60 spent (the old budget refused the third request).
+    await assertLeft(p, budget - 60);
+    const existing = policy();
+    const found = { variants: [{ images: [{ url: "u1" }, { url: "u2" }], options: [{ name: "Size", value: "M" }] }] };
+    const [real] = await existing.admit([{ query: ATTACK }], guests, "http-post");
+    await existing.settle(real!, real!.charged, { data: { a: found, b: found, c: null } });
+    // a and b: the product, variants, one variant's images (1 + 2 urls) and options (1 + name and value): 8 each; c its null.
+    await assertLeft(existing, budget - 17);
   });
 });

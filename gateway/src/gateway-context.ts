@@ -1,8 +1,9 @@
 import type { Identity } from "#kernel";
 import type { Caller } from "./rate-limit/caller.js";
+import type { CostSettling } from "./security/cost-settlement-plugin.js";
 
 /** Per-request state of the gateway: who calls, and the request id forwarded to subgraphs. */
-export interface GatewayContext {
+export interface GatewayContext extends CostSettling {
   requestId: string;
   identity?: Identity;
   /** Whom the rate limits charge: the user when signed in, else the client network; and that network. */

@@ -37,6 +37,7 @@ import { createOperationBudgets } from "./security/operation-budgets.js";
 import { loadPersistedOperations } from "./security/persisted-operations.js";
 import { createRequestPolicy, PolicyRefusal, type OperationRequest } from "./security/request-policy.js";
 import { listSizesOf } from "./security/list-sizes.js";
+import { costSettlementPlugin } from "./security/cost-settlement-plugin.js";
 import { createOrderStatusFeed } from "./subscriptions/order-status-feed.js";
 import { attachGraphQLWebSocket } from "./subscriptions/graphql-websocket.js";
 import { cachedReadiness } from "./http/readiness.js";
@@ -96,7 +97,7 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
     stopOnTerminationSignals: false,
     // Limits and budgets are judged before Apollo sees a request (the request policy), so a
     // cached answer is still refused to a caller over its limits.
-    plugins: [incompleteResultPlugin<GatewayContext>(), ...responseCache.plugins, graphqlMetricsPlugin<GatewayContext>("gateway")],
+    plugins: [incompleteResultPlugin<GatewayContext>(), ...responseCache.plugins, graphqlMetricsPlugin<GatewayContext>("gateway"), costSettlementPlugin<GatewayContext>()],
   });
   apollo.addPlugin(tracingOperationPlugin("gateway"));
   await apollo.start();
@@ -139,7 +140,10 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
       const requests = (Array.isArray(body) ? body : [body]) as OperationRequest[];
       const transport = req.method === "GET" ? "http-get" : "http-post";
       try {
-        await policy.admit(requests, (req as AuthenticatedRequest).gatewayContext.caller, transport);
+        const context = (req as AuthenticatedRequest).gatewayContext;
+        const admitted = await policy.admit(requests, context.caller, transport);
+        // Charged their measured maxima: each operation's answer settles what it really cost.
+        context.settleCost = policy.settlementFor(admitted);
         return undefined;
       } catch (error) {
         if (!(error instanceof PolicyRefusal)) throw error;

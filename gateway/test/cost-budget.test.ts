@@ -74,3 +74,102 @@ describe("cost budget: what a caller spends a minute, not how many operations", 
     assert.equal(refused.extensions.budget, "cost");
   });
 });
+
+describe("cost budget: charged what an operation did, settled once it has run", () => {
+  const alice = { key: "user:alice", network: "ip:192.0.2.1" };
+  const ids = (count: number) => ({ data: { products: Array.from({ length: count }, (_, i) => ({ id: `p${i}` })) } });
+
+  it("gives back what the answer did not cost: a page that found nothing spends 1 of its 5,000", async () => {
+    const policy = policyWithCostBudget(10_000);
+    const [asked] = await policy.admit([costing(5_000)], alice, "http-post");
+    await policy.settle(asked!, asked!.charged, { data: { products: [] } });
+    // 1 spent: 9,999 are left, and no more (the old budget refused this after the first 5,000).
+    await policy.admit([costing(5_000), costing(4_999)], alice, "http-post");
+    const refused = await refusal(policy.admit([costing(2)], alice, "http-post"));
+    assert.equal(refused.extensions.budget, "cost");
+  });
+
+  it("keeps what the answer did cost: a full page spends its whole measure, a short one its items", async () => {
+    const policy = policyWithCostBudget(10_000);
+    const [full] = await policy.admit([costing(5_000)], alice, "http-post");
+    await policy.settle(full!, full!.charged, ids(4_999));
+    const [short] = await policy.admit([costing(3_000)], alice, "http-post");
+    await policy.settle(short!, short!.charged, ids(999));
+    // Spent 5,000 + 1,000 (the list and its 999 ids): 4,000 left.
+    await policy.admit([costing(4_000)], alice, "http-post");
+    await refusal(policy.admit([costing(2)], alice, "http-post"));
+  });
+
+  it("gives back to the network's ceiling too, so ten accounts cannot spend it without doing the work", async () => {
+    const policy = policyWithCostBudget(5_000);
+    for (let i = 0; i < 10; i++) {
+      const [asked] = await policy.admit([costing(5_000)], { key: `user:fresh-${i}`, network: "ip:203.0.113.9" }, "http-post");
+      await policy.settle(asked!, asked!.charged, { data: { products: [] } });
+    }
+    await policy.admit([costing(5_000)], { key: "user:fresh-10", network: "ip:203.0.113.9" }, "http-post");
+  });
+
+  it("gives nothing back for an answer an error cut (resolved work discarded under a null) or that has no data", async () => {
+    const policy = policyWithCostBudget(10_000);
+    const [cut] = await policy.admit([costing(5_000)], alice, "http-post");
+    await policy.settle(cut!, cut!.charged, { data: { products: null }, errors: [{ path: ["products", 3, "id"] }] });
+    const [failed] = await policy.admit([costing(5_000)], alice, "http-post");
+    await policy.settle(failed!, failed!.charged, { errors: [{}] });
+    await refusal(policy.admit([costing(2)], alice, "http-post"));
+  });
+
+  it("settles each answer of a batch on its own operation, by its text, once", async () => {
+    const policy = policyWithCostBudget(10_000);
+    const batch = await policy.admit([costing(4_000), costing(4_000), costing(2_000)], alice, "http-post");
+    const settle = policy.settlementFor(batch);
+    await settle(costing(4_000), { data: { products: [] } });
+    await settle(costing(4_000), { data: { products: [] } });
+    // A third answer of the same text matches nothing left: no second refund for one operation.
+    await settle(costing(4_000), { data: { products: [] } });
+    await settle(costing(2_000), ids(1_999));
+    // Spent 1 + 1 + 2,000: 7,998 left.
+    await policy.admit([costing(4_000), costing(3_998)], alice, "http-post");
+    await refusal(policy.admit([costing(2)], alice, "http-post"));
+  });
+});
+
+describe("signing in is not refused for a network's spent general or cost budget", () => {
+  const office = { key: "ip:198.51.100.40", network: "ip:198.51.100.40" };
+  const LOG_IN = { query: `mutation { logIn(email: "a@example.com", password: "pw") { accessToken } }` };
+  const REFRESH = { query: `mutation { refreshToken(refreshToken: "t") { accessToken __typename } }` };
+
+  function policyWithBudgets(charged: string[]) {
+    return createRequestPolicy({
+      limits,
+      rateLimit: createCallerRateLimiter({ pointsPerMinute: 3 }),
+      networkRateLimit: createCallerRateLimiter({ pointsPerMinute: 30, keyPrefix: "rl:network" }),
+      costRateLimit: { perMinute: 10_000, perCaller: createCallerRateLimiter({ pointsPerMinute: 10_000 }), perNetwork: createCallerRateLimiter({ pointsPerMinute: 100_000 }) },
+      budgets: {
+        charge: async (fields) => {
+          for (const [field, runs] of fields) for (let i = 0; i < runs; i++) charged.push(field);
+          return undefined;
+        },
+      },
+      persisted: (() => ({ ok: true })) as unknown as PersistedOperationCheck,
+    });
+  }
+
+  it("answers logIn and refreshToken from a network whose guest cost budget someone spent, still charging their own budget", async () => {
+    const charged: string[] = [];
+    const policy = policyWithBudgets(charged);
+    await policy.admit([costing(5_000), costing(5_000)], office, "http-post");
+    assert.equal((await refusal(policy.admit([costing(2)], office, "http-post"))).extensions.budget, "cost");
+    await policy.admit([LOG_IN], office, "http-post");
+    await policy.admit([REFRESH], office, "http-post");
+    assert.deepEqual(charged.filter((f) => f !== "products"), ["logIn", "refreshToken"]);
+  });
+
+  it("answers logIn once the network's general budget is spent, but not a batch that also browses", async () => {
+    const policy = policyWithBudgets([]);
+    for (let i = 0; i < 3; i++) await policy.admit([costing(2)], office, "http-post");
+    assert.equal((await refusal(policy.admit([costing(2)], office, "http-post"))).code, "RATE_LIMITED");
+    await policy.admit([LOG_IN, REFRESH], office, "http-post");
+    await refusal(policy.admit([LOG_IN, costing(2)], office, "http-post"));
+    await refusal(policy.admit([{ query: `mutation { logIn(email: "a", password: "b") { accessToken } checkout(input: {}) { id } }` }], office, "http-post"));
+  });
+});

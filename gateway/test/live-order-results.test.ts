@@ -18,7 +18,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * One order's stream over a scripted gateway: `answer` is what each read returns; `charge`
  * stands for the subscriber's budget (free unless given).
  */
-function following(answer: (read: number) => ExecutionResult, options: { charge?: () => Promise<void>; retry?: typeof LIVE_ORDER_RETRY } = {}) {
+function following(answer: (read: number) => ExecutionResult, options: { charge?: () => Promise<unknown>; retry?: typeof LIVE_ORDER_RETRY } = {}) {
   const listeners = new Set<OrderStatusListener>();
   const feed = {
     listen: (_orderId: string, listener: OrderStatusListener) => (listeners.add(listener), () => listeners.delete(listener)),
@@ -30,7 +30,7 @@ function following(answer: (read: number) => ExecutionResult, options: { charge?
     context: { requestId: "r", caller: "user:u1", clientAddress: "127.0.0.1" } as never,
     feed,
     execute: async () => structuredClone(answer(++reads)),
-    charge: options.charge ?? (async () => undefined),
+    charge: async () => void (await options.charge?.()),
     trace: { first: (work) => work(), update: (_cause, work) => work() },
     retry: options.retry ?? RETRY,
   });

@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { buildSchema, getIntrospectionQuery, Kind, parse, type OperationDefinitionNode } from "graphql";
-import { listSizesOf, UndeclaredListSizeError } from "../src/security/list-sizes.js";
+import { listSizesOf, UndeclaredCostError } from "../src/security/list-sizes.js";
 import { measureOperation, UnmeasurableOperationError } from "../src/security/measure-operation.js";
 
 const measure = (query: string, variables: Record<string, unknown> = {}) => {
@@ -81,7 +81,7 @@ describe("measureOperation", () => {
   it("refuses a schema holding a list with no declared size or page, naming it", () => {
     assert.throws(
       () => listSizesOf(buildSchema(`${catalog} type Extra { tags: [String!]! } extend type Query { extra: Extra }`)),
-      (error: unknown) => error instanceof UndeclaredListSizeError && error.lists.some((l) => l.type === "Extra" && l.field === "tags"),
+      (error: unknown) => error instanceof UndeclaredCostError && error.lists.some((l) => l.type === "Extra" && l.field === "tags"),
     );
   });
 

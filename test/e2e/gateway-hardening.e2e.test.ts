@@ -207,6 +207,43 @@ describe("gateway hardening: one abuser behind a shared address cannot sign ever
 
 });
 
+describe("gateway hardening: a network's guests are charged what their requests resolved (attack run 3, F1)", () => {
+  let sg: TestSupergraph;
+  before(async () => {
+    sg = await startTestSupergraph({ env: { RATE_LIMIT_COST_PER_MINUTE: "20000", TRUST_PROXY: "true" } });
+  });
+  after(() => sg.close());
+
+  const from = (network: string) => ({ headers: { "x-forwarded-for": network } });
+  const missing = (i: number) => `m${i}: product(id: "nope-${i}") { variants { images { url } options { name value } } }`;
+  // Measured 8,406: three products at their declared maxima.
+  const ATTACK = `{ ${[0, 1, 2].map(missing).join(" ")} }`;
+
+  it("charges requests for products that do not exist their nulls: twelve of them leave the office's guests browsing", async () => {
+    const office = "198.51.100.60";
+    const codes: string[] = [];
+    for (let i = 0; i < 10; i++) codes.push((await postGraphQL(sg.gatewayUrl, ATTACK, {}, from(office))).errors?.[0]?.extensions?.code ?? "OK");
+    // Three were the whole 20,000 before.
+    assert.deepEqual(codes, Array(10).fill("OK"));
+    const batch = await fetch(sg.gatewayUrl, { method: "POST", headers: { "content-type": "application/json", ...from(office).headers }, body: JSON.stringify([{ query: ATTACK }, { query: ATTACK }]) });
+    codes.push(...((await batch.json()) as { errors?: { extensions?: { code?: string } }[] }[]).map((a) => a.errors?.[0]?.extensions?.code ?? "OK"));
+    assert.deepEqual(codes, Array(12).fill("OK"), "a batch's answers settle each operation");
+    const guest = await postGraphQL(sg.gatewayUrl, LEGIT, {}, from(office));
+    assert.equal(guest.errors, undefined, JSON.stringify(guest.errors));
+  });
+
+  it("still answers logIn from a network whose guest cost budget was spent on real work", async () => {
+    const office = "198.51.100.61";
+    // 40 products' stock, each weighing its variants: 8,241 measured and resolved.
+    const STOCK = `{ products(first: 40) { edges { node { stock inStock } } } }`;
+    let spent = false;
+    for (let i = 0; i < 5 && !spent; i++) spent = (await postGraphQL(sg.gatewayUrl, STOCK, {}, from(office))).errors?.[0]?.extensions?.budget === "cost";
+    assert.ok(spent, "the guests' cost budget is spent: a page of stock is refused");
+    const logIn = await postGraphQL(sg.gatewayUrl, `mutation { logIn(email: "colleague@example.com", password: "not-the-password") { accessToken } }`, {}, from(office));
+    assert.equal(logIn.errors?.[0]?.extensions?.code, "UNAUTHENTICATED", "judged on its password, not refused for the budget");
+  });
+});
+
 describe("gateway hardening: production mode", () => {
   let sg: TestSupergraph;
   before(async () => {

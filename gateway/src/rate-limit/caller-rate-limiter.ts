@@ -5,6 +5,8 @@ import { leaseSizeFor, withLocalLeases, type TakeFromSharedBudget } from "../per
 export interface RateLimitDecision {
   allowed: boolean;
   retryAfterSeconds: number;
+  /** When the window the points were taken from ends (ms since the epoch), where the store said so. */
+  windowEndsAt?: number;
 }
 
 /**
@@ -33,10 +35,26 @@ export function createCallerRateLimiter(options: { pointsPerMinute: number; redi
   };
   // Shared through Redis: points are leased a few at a time instead of a round trip per request.
   const decide = options.redis ? withLocalLeases(take, leaseSizeFor(options.pointsPerMinute)) : take;
-  return async (callerKey: string, cost = 1): Promise<RateLimitDecision> => {
-    const { allowed, retryAfterSeconds } = await decide(callerKey, cost);
-    return { allowed, retryAfterSeconds };
+  const limit = async (callerKey: string, cost = 1): Promise<RateLimitDecision> => {
+    const started = Date.now();
+    const decision = await decide(callerKey, cost);
+    const windowEndsAt = "msBeforeReset" in decision && typeof decision.msBeforeReset === "number" ? started + decision.msBeforeReset : undefined;
+    return { allowed: decision.allowed, retryAfterSeconds: decision.retryAfterSeconds, ...(windowEndsAt === undefined ? {} : { windowEndsAt }) };
   };
+  /**
+   * Gives back points taken in the window ending at `windowEndsAt` (what a request was charged
+   * beyond what it turned out to cost). Past that window nothing is given: the new window's
+   * count is other requests', and a reward would start it below zero.
+   */
+  const refund = async (callerKey: string, points: number, windowEndsAt: number): Promise<void> => {
+    if (points <= 0 || Date.now() >= windowEndsAt) return;
+    await limiter.reward(callerKey, points).catch(() => undefined);
+  };
+  return Object.assign(limit, { refund });
 }
 
-export type CallerRateLimiter = ReturnType<typeof createCallerRateLimiter>;
+/** Takes `cost` points from the caller's budget, or says when to retry. */
+export type CallerRateLimiter = (callerKey: string, cost?: number) => Promise<RateLimitDecision>;
+
+/** A limiter that can also give points back (the cost budget, settled after the work is done). */
+export type RefundableRateLimiter = ReturnType<typeof createCallerRateLimiter>;

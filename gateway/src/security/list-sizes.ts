@@ -4,6 +4,7 @@ import {
   isInterfaceType,
   isListType,
   isObjectType,
+  Kind,
   valueFromASTUntyped,
   type GraphQLField,
   type GraphQLSchema,
@@ -20,6 +21,9 @@ import {
  *   lists of the returned connection that page counts.
  * A list with none of these has no size the measure could trust: `listSizesOf` refuses the
  * schema (the gateway does not start), so a new list is never silently counted as one item.
+ * Likewise a field resolved with `@requires` must declare `@cost(weight: N)`, what fetching
+ * the fields it requires costs (`Product.stock` fetches the product's variants): the client's
+ * selection does not show that work.
  */
 export interface FieldSize {
   /** The named type the field returns (where the measure goes on below it). */
@@ -35,6 +39,12 @@ export interface FieldSize {
   pagesSizedFields?: boolean;
   /** A list whose items are the page of the field that returned its type (a connection's edges). */
   sizedByPage?: boolean;
+  /**
+   * What resolving the field costs beyond its own 1, once per run whatever it returns: its
+   * `@cost(weight: N)`, declared where resolving it does work the selection does not show (a
+   * `@requires` field, for which the gateway first fetches the required fields).
+   */
+  weight?: number;
 }
 
 export interface ListSizes {
@@ -44,15 +54,28 @@ export interface ListSizes {
   field(type: string, field: string): FieldSize | undefined;
 }
 
-/** A list field of the API whose size nothing declares. */
+/** A field of the API whose cost nothing declares: a list without a size, a `@requires` field without a weight. */
 export interface UndeclaredList {
   type: string;
   field: string;
 }
 
-export class UndeclaredListSizeError extends Error {
-  constructor(readonly lists: readonly UndeclaredList[]) {
-    super(`Lists without a declared size (@listSize(assumedSize: N), or a page through slicingArguments): ${lists.map((l) => `${l.type}.${l.field}`).join(", ")}`);
+const named = (fields: readonly UndeclaredList[]) => fields.map((l) => `${l.type}.${l.field}`).join(", ");
+
+/** The schema holds fields the measure could not price: the gateway refuses to start on it. */
+export class UndeclaredCostError extends Error {
+  constructor(
+    readonly lists: readonly UndeclaredList[],
+    readonly unweighted: readonly UndeclaredList[] = [],
+  ) {
+    super(
+      [
+        lists.length > 0 ? `Lists without a declared size (@listSize(assumedSize: N), or a page through slicingArguments): ${named(lists)}` : "",
+        unweighted.length > 0 ? `Fields with @requires without a declared weight (@cost(weight: N), what fetching the required fields costs): ${named(unweighted)}` : "",
+      ]
+        .filter(Boolean)
+        .join("; "),
+    );
   }
 }
 
@@ -73,6 +96,17 @@ function listSizeOf(field: GraphQLField<unknown, unknown> | undefined): ListSize
     slicingArguments: Array.isArray(value.slicingArguments) ? value.slicingArguments.filter((a): a is string => typeof a === "string") : undefined,
     sizedFields: Array.isArray(value.sizedFields) ? value.sizedFields.filter((a): a is string => typeof a === "string") : undefined,
   };
+}
+
+/** The field's `@cost(weight: N)`, if declared. */
+function weightOf(field: GraphQLField<unknown, unknown> | undefined): number | undefined {
+  const weight = field?.astNode?.directives?.find((d) => d.name.value === "cost")?.arguments?.find((a) => a.name.value === "weight")?.value;
+  return weight?.kind === Kind.INT ? Number(weight.value) : undefined;
+}
+
+/** Whether some subgraph resolves the field with `@requires` (the supergraph's `@join__field(requires:)`). */
+function requiresFields(field: GraphQLField<unknown, unknown> | undefined): boolean {
+  return !!field?.astNode?.directives?.some((d) => d.name.value === "join__field" && d.arguments?.some((a) => a.name.value === "requires"));
 }
 
 const ceilAverage = (counts: number[]) => (counts.length === 0 ? 1 : Math.max(1, Math.ceil(counts.reduce((a, b) => a + b, 0) / counts.length)));
@@ -113,6 +147,7 @@ function introspectionSizes(api: GraphQLSchema): Map<string, number> {
 export function listSizesOf(api: GraphQLSchema, declared: GraphQLSchema = api): ListSizes {
   const sizes = new Map<string, FieldSize>();
   const undeclared: UndeclaredList[] = [];
+  const unweighted: UndeclaredList[] = [];
   const introspection = introspectionSizes(api);
   const declaredField = (type: string, field: string) => {
     const named = declared.getType(type);
@@ -130,7 +165,10 @@ export function listSizesOf(api: GraphQLSchema, declared: GraphQLSchema = api): 
     if (!isObjectType(type) && !isInterfaceType(type)) continue;
     for (const field of Object.values(type.getFields())) {
       const key = `${type.name}.${field.name}`;
-      const declaration = listSizeOf(declaredField(type.name, field.name));
+      const declaredAs = declaredField(type.name, field.name);
+      const declaration = listSizeOf(declaredAs);
+      const weight = weightOf(declaredAs);
+      if (requiresFields(declaredAs) && weight === undefined) unweighted.push({ type: type.name, field: field.name });
       const pages = new Map<string, number>();
       for (const name of declaration?.slicingArguments ?? []) {
         const argument = field.args.find((a) => a.name === name);
@@ -149,10 +187,11 @@ export function listSizesOf(api: GraphQLSchema, declared: GraphQLSchema = api): 
         ...(pages.size > 0 ? { pages } : {}),
         ...(pages.size > 0 && (declaration?.sizedFields?.length ?? 0) > 0 ? { pagesSizedFields: true } : {}),
         ...(sizedByPage.has(key) ? { sizedByPage: true } : {}),
+        ...(weight !== undefined && weight > 0 ? { weight } : {}),
       });
     }
   }
-  if (undeclared.length > 0) throw new UndeclaredListSizeError(undeclared);
+  if (undeclared.length > 0 || unweighted.length > 0) throw new UndeclaredCostError(undeclared, unweighted);
   const roots: Record<OperationTypeNode, string | undefined> = {
     query: api.getQueryType()?.name,
     mutation: api.getMutationType()?.name,
@@ -164,13 +203,18 @@ export function listSizesOf(api: GraphQLSchema, declared: GraphQLSchema = api): 
   };
 }
 
-/** Every list field of `api` that `listSizesOf` would refuse (none, for a schema it accepts). */
+/** Every list field of `api` that `listSizesOf` would refuse for want of a size (none, for a schema it accepts). */
 export function undeclaredLists(api: GraphQLSchema, declared: GraphQLSchema = api): UndeclaredList[] {
+  return undeclaredCosts(api, declared).lists;
+}
+
+/** Every field of `api` that `listSizesOf` would refuse: lists without a size, `@requires` fields without a weight. */
+export function undeclaredCosts(api: GraphQLSchema, declared: GraphQLSchema = api): { lists: UndeclaredList[]; unweighted: UndeclaredList[] } {
   try {
     listSizesOf(api, declared);
-    return [];
+    return { lists: [], unweighted: [] };
   } catch (error) {
-    if (error instanceof UndeclaredListSizeError) return [...error.lists];
+    if (error instanceof UndeclaredCostError) return { lists: [...error.lists], unweighted: [...error.unweighted] };
     throw error;
   }
 }

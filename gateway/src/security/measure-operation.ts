@@ -17,7 +17,8 @@ export interface OperationMeasure {
   /** Fields requested under an alias, counted as often as the operation really asks for them. */
   aliases: number;
   /**
-   * Estimated work: every field costs 1, and a list multiplies the cost of what it selects by
+   * Estimated work: every field costs 1 plus its declared `@cost` weight (work its resolution
+   * does that the selection does not show), and a list multiplies the cost of what it selects by
    * the items it returns at most (`ListSizes`): a paged field by the page size it will run
    * with (its page argument as sent, through a variable: its value, else the variable's
    * default; else the schema's default), any other list by its declared size.
@@ -53,7 +54,8 @@ const add = (a: number, b: number) => Math.min(SATURATED, a + b);
 const times = (a: number, b: number) => Math.min(SATURATED, a * b);
 
 const PAGE_SIZE_ARGUMENTS = new Set(["first", "last", "limit"]);
-const INTROSPECTION_ROOTS = new Set(["__schema", "__type"]);
+/** Introspection root fields: priced by a measure of their own (introspectionCost), not by cost. */
+export const INTROSPECTION_ROOTS: ReadonlySet<string> = new Set(["__schema", "__type"]);
 
 interface Summary {
   depth: number;
@@ -168,11 +170,13 @@ export function measureOperation(
         const shape = shapeOf(parent, name);
         const child = selection.selectionSet ? summarize(selection.selectionSet, shape?.type) : empty();
         const items = itemsOf(selection, shape);
+        // The field itself, and the work its resolution does that the selection does not show.
+        const own = 1 + (shape?.weight ?? 0);
         const field: Summary = {
           depth: 0,
           introspectionDepth: child.introspectionDepth > 0 ? child.introspectionDepth + 1 : 0,
           aliases: add(selection.alias ? 1 : 0, child.aliases),
-          cost: shape?.pagesSizedFields ? add(add(1, child.cost), times(items, child.pagedCost)) : add(1, times(items, add(child.cost, child.pagedCost))),
+          cost: shape?.pagesSizedFields ? add(add(own, child.cost), times(items, child.pagedCost)) : add(own, times(items, add(child.cost, child.pagedCost))),
           pagedCost: 0,
           introspectionCost: times(items, child.introspectionCost),
           repeats: Math.max(1, child.repeats),

@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import { createCallerRateLimiter, type CallerRateLimiter } from "../rate-limit/caller-rate-limiter.js";
+import { createCallerRateLimiter, type RefundableRateLimiter } from "../rate-limit/caller-rate-limiter.js";
 import type { Caller } from "../rate-limit/caller.js";
 
 export type BudgetName = "auth" | "checkout" | "search" | "views";
@@ -38,6 +38,16 @@ const BUDGET_OF_FIELD: Record<string, ChargedBudget> = {
  */
 const CHARGED_TO_NETWORK: ReadonlySet<ChargedBudget> = new Set(["auth", "signIn"]);
 
+/**
+ * Whether a root field signs up or in (or mails for it): charged to a per-network budget of its
+ * own, so the request policy does not refuse it for a spent general or cost budget, which
+ * someone else on the network may have spent.
+ */
+export const hasOwnNetworkBudget = (field: string): boolean => {
+  const budget = BUDGET_OF_FIELD[field];
+  return budget !== undefined && CHARGED_TO_NETWORK.has(budget);
+};
+
 export interface BudgetRefusal {
   budget: ChargedBudget;
   retryAfterSeconds: number;
@@ -60,12 +70,12 @@ export function createOperationBudgets(perMinute: Record<BudgetName, number>, op
   const names = Object.keys(allowance) as ChargedBudget[];
   const limiters = Object.fromEntries(
     names.map((name) => [name, createCallerRateLimiter({ pointsPerMinute: allowance[name], redis, keyPrefix: `rl:${name}` })]),
-  ) as Record<ChargedBudget, CallerRateLimiter>;
+  ) as Record<ChargedBudget, RefundableRateLimiter>;
   const ceilings = Object.fromEntries(
     names
       .filter((name) => !CHARGED_TO_NETWORK.has(name))
       .map((name) => [name, createCallerRateLimiter({ pointsPerMinute: allowance[name] * networkMultiple, redis, keyPrefix: `rl:${name}:network` })]),
-  ) as Partial<Record<ChargedBudget, CallerRateLimiter>>;
+  ) as Partial<Record<ChargedBudget, RefundableRateLimiter>>;
   return {
     async charge(rootFields, caller) {
       const points = new Map<ChargedBudget, number>();

@@ -2,9 +2,11 @@ import { getIntrospectionQuery, GraphQLError, Kind, parse, type DocumentNode, ty
 import { countRateLimitRefusal, ErrorCode, isStorableText, rateLimitedMessage, unstorableLiteral, unstorableVariable } from "#kernel";
 import type { CallerRateLimiter } from "../rate-limit/caller-rate-limiter.js";
 import type { Caller } from "../rate-limit/caller.js";
+import { actualOperationCost, type ExecutedResult } from "./actual-operation-cost.js";
+import { createCostBudget, type CostBudgetLimiters, type CostCharge } from "./cost-budget.js";
 import type { ListSizes } from "./list-sizes.js";
 import { measureOperation, UnmeasurableOperationError, type OperationMeasure } from "./measure-operation.js";
-import type { OperationBudgets } from "./operation-budgets.js";
+import { hasOwnNetworkBudget, type OperationBudgets } from "./operation-budgets.js";
 import type { PersistedOperationCheck } from "./persisted-operations.js";
 import { nestsDeeperThan } from "./request-values.js";
 
@@ -65,6 +67,8 @@ export interface AdmittedOperation {
   operationName?: string;
   variables: Record<string, unknown>;
   measure: OperationMeasure;
+  /** What its admission took from the cost budget (its measure.cost): settled once it has run. */
+  charged?: CostCharge;
 }
 
 /** A request refused before execution, with what each transport needs to say so. */
@@ -102,9 +106,14 @@ const refuse = (code: string, message: string, extensions: Record<string, unknow
  *    (repeats matter because validation and query planning compare same-named fields pairwise);
  *    every list counted as the items it returns at most (`ListSizes`);
  * 4. the caller's cost budget, charged the measured cost of every operation of the request,
- *    and its network's ceiling;
+ *    and its network's ceiling; once an operation has run, `settle` gives back what it did
+ *    not cost (its measure is a maximum: a product that does not exist costs its null);
  * 5. the per-field budgets (search, checkout, auth), charged per run of each field over the
  *    whole request (auth to the network, whatever token came with it; see Caller).
+ * A request whose every operation only signs up or in (root fields with a per-network budget of
+ * their own: logIn, signUp, refreshToken, ...) is not refused by the general or cost budget
+ * when those are spent: a network's shared guest budget, spent by someone else's browsing,
+ * must not keep the people behind it from signing in (and browsing on their own budgets).
  * Refusing costs at most one pass over a document of at most `maxTokens` tokens. Work the
  * gateway repeats for a client without a new request (a live subscription's re-reads) is
  * charged through `readmit`, so it spends the same budgets.
@@ -120,13 +129,14 @@ export function createRequestPolicy(deps: {
    * and its ceiling per network: what a caller may spend a minute, where the general budget
    * counts operations whatever they cost. Absent, only operations are counted (tests).
    */
-  costRateLimit?: { perCaller: CallerRateLimiter; perNetwork: CallerRateLimiter; perMinute: number };
+  costRateLimit?: CostBudgetLimiters;
   budgets: OperationBudgets;
   persisted: PersistedOperationCheck;
   /** How many items each list returns at most (`listSizesOf` the supergraph); absent, lists count as one (tests). */
   listSizes?: ListSizes;
 }) {
   const { limits } = deps;
+  const costBudget = deps.costRateLimit && createCostBudget(deps.costRateLimit);
   const fullIntrospection = measureOperation(FULL_INTROSPECTION, FULL_INTROSPECTION.definitions[0] as OperationDefinitionNode, {}, deps.listSizes);
   const maxIntrospectionCost = SCHEMA_READINGS_PER_OPERATION * fullIntrospection.introspectionCost;
   const parsed = new Map<string, DocumentNode>();
@@ -246,15 +256,13 @@ export function createRequestPolicy(deps: {
   /**
    * Charges the request's measured cost to the caller's cost budget and its network's ceiling,
    * refused as the general budget is (RATE_LIMITED with retryAfterSeconds). A cost over a
-   * whole minute's budget can never pass: refused without touching the count.
+   * whole minute's budget can never pass: refused without touching the count. Returns what
+   * was charged (nothing without a budget), for `settle` to give back what was not used.
    */
-  async function chargeCost(cost: number, caller: Caller): Promise<void> {
-    const budget = deps.costRateLimit;
-    if (!budget || cost <= 0) return;
-    let decision = cost > budget.perMinute ? { allowed: false, retryAfterSeconds: 60 } : await budget.perCaller(caller.key, cost);
-    // An anonymous caller is its network already: its own budget is the tighter one.
-    if (decision.allowed && caller.key !== caller.network) decision = await budget.perNetwork(caller.network, cost);
-    if (decision.allowed) return;
+  async function chargeCost(cost: number, caller: Caller): Promise<CostCharge | undefined> {
+    if (!costBudget || cost <= 0) return undefined;
+    const decision = await costBudget.charge(cost, caller);
+    if (decision.allowed) return decision.charge;
     countRateLimitRefusal("cost");
     throw new PolicyRefusal(
       429,
@@ -265,6 +273,23 @@ export function createRequestPolicy(deps: {
     );
   }
 
+  /** Runs a general or cost charge; a refusal is let pass for a request that only signs in (`signsIn`). */
+  async function unlessSigningIn<T>(charge: () => Promise<T>, signsIn: () => boolean): Promise<T | undefined> {
+    try {
+      return await charge();
+    } catch (error) {
+      if (error instanceof PolicyRefusal && error.code === ErrorCode.RATE_LIMITED && signsIn()) return undefined;
+      throw error;
+    }
+  }
+
+  async function settle(operation: AdmittedOperation, charged: CostCharge | undefined, result: ExecutedResult): Promise<void> {
+    if (!costBudget || !charged) return;
+    const measured = operation.measure.cost;
+    const unused = measured - actualOperationCost(operation.document, operation.operation, result, measured, deps.listSizes);
+    await costBudget.refund(charged, unused).catch(() => undefined);
+  }
+
   return {
     /**
      * Admits every operation of one request, or refuses the whole request. `batched` is
@@ -273,11 +298,20 @@ export function createRequestPolicy(deps: {
     async admit(requests: readonly OperationRequest[], caller: Caller, transport: Transport): Promise<AdmittedOperation[]> {
       if (requests.length === 0) throw refuse(ErrorCode.BAD_USER_INPUT, "The request holds no operation");
       if (requests.length > limits.maxBatchSize) throw refuse(ErrorCode.BAD_USER_INPUT, `A batch holds at most ${limits.maxBatchSize} operations`);
-      await chargeGeneral(caller, requests.length);
-      const admitted = requests.map((request) => admitOne(request, transport));
-      await chargeCost(admitted.reduce((sum, operation) => sum + operation.measure.cost, 0), caller);
-      await chargeFields(admitted, caller);
-      return admitted;
+      let admitted: AdmittedOperation[] | undefined;
+      const admitAll = () => (admitted ??= requests.map((request) => admitOne(request, transport)));
+      // Judged only when a budget refuses, so the common path still charges before it parses.
+      const signsIn = () =>
+        admitAll().every((operation) => {
+          const fields = [...operation.measure.rootFields.keys()];
+          return fields.some(hasOwnNetworkBudget) && fields.every((field) => field === "__typename" || hasOwnNetworkBudget(field));
+        });
+      await unlessSigningIn(() => chargeGeneral(caller, requests.length), signsIn);
+      const charged = await unlessSigningIn(() => chargeCost(admitAll().reduce((sum, operation) => sum + operation.measure.cost, 0), caller), signsIn);
+      const operations = admitAll();
+      await chargeFields(operations, caller);
+      if (charged) for (const operation of operations) operation.charged = charged;
+      return operations;
     },
 
     /**
@@ -286,10 +320,33 @@ export function createRequestPolicy(deps: {
      * budgeted fields. Its limits were judged at admission and are not measured again. Throws
      * the PolicyRefusal such a request would get.
      */
-    async readmit(operation: AdmittedOperation, caller: Caller): Promise<void> {
+    async readmit(operation: AdmittedOperation, caller: Caller): Promise<CostCharge | undefined> {
       await chargeGeneral(caller, 1);
-      await chargeCost(operation.measure.cost, caller);
+      const charged = await chargeCost(operation.measure.cost, caller);
       await chargeFields([operation], caller);
+      return charged;
+    },
+
+    /**
+     * Settles an operation that has run: gives back to the cost budgets it was charged
+     * (`charged`: its admission's, or a re-read's) the part of its measure its answer did not
+     * cost (`actualOperationCost`). Never throws: a refund that fails leaves the charge.
+     */
+    settle,
+
+    /**
+     * Settles every operation of an admitted request as its answers come (an HTTP batch's
+     * answers come one by one, in any order): each answer settles the first unsettled
+     * operation of the same text and name, once; an answer matching none settles nothing.
+     */
+    settlementFor(admitted: readonly AdmittedOperation[]) {
+      const unsettled = [...admitted];
+      return async (request: { query?: string; operationName?: string | null }, result: ExecutedResult): Promise<void> => {
+        const index = unsettled.findIndex((operation) => operation.query === request.query && (operation.operationName ?? undefined) === (request.operationName ?? operation.operationName ?? undefined));
+        if (index < 0) return;
+        const [operation] = unsettled.splice(index, 1);
+        await settle(operation!, operation!.charged, result);
+      };
     },
 
     /** Query texts held parsed now, and their characters (tests). */

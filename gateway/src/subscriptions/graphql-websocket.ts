@@ -233,7 +233,10 @@ export function attachGraphQLWebSocket(options: {
   async function executeAdmitted(args: ExecutionArgs): Promise<ExecutionResult> {
     const { admitted, gateway } = args.contextValue as AdmittedContext;
     try {
-      return await options.execute({ query: admitted.document, variables: admitted.variables, operationName: admitted.operationName }, gateway);
+      const result = await options.execute({ query: admitted.document, variables: admitted.variables, operationName: admitted.operationName }, gateway);
+      // Charged its measure at the subscribe: what the answer did not cost goes back.
+      await options.policy.settle(admitted, admitted.charged, result);
+      return result;
     } catch (error) {
       logger.error("websocket operation failed", { requestId: gateway.requestId, error: error instanceof Error ? error.stack : String(error) });
       return { errors: [new GraphQLError("Something went wrong on our side; please try again", { extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } })] };
@@ -348,6 +351,8 @@ export function attachGraphQLWebSocket(options: {
           execute: options.execute,
           // Each re-read is charged as the subscribe was: the same budgets, the same refusals.
           charge: () => options.policy.readmit(admitted, gateway.caller),
+          // The first read is the subscribe's, charged at its admission.
+          settle: (charged, result, first) => options.policy.settle(admitted, first ? admitted.charged : charged, result),
           trace: traceSubscription(traced),
         });
       },

@@ -8,6 +8,7 @@ import type { ExecuteThroughGateway } from "./graphql-websocket.js";
 import type { SubscriptionTrace } from "./websocket-spans.js";
 import type { TraceCarrier } from "#kernel/observability/tracing-context.js";
 import { PolicyRefusal } from "../security/request-policy.js";
+import type { CostCharge } from "../security/cost-budget.js";
 
 // The orders subgraph's final statuses (see its state machine): a DELIVERED order may still be
 // returned and refunded, so the stream follows it on.
@@ -102,8 +103,17 @@ export function liveOrderResults(options: {
   context: GatewayContext;
   feed: OrderStatusFeed;
   execute: ExecuteThroughGateway;
-  /** Charges one re-read to the subscriber's budgets (RequestPolicy.readmit); throws PolicyRefusal when spent. */
-  charge: () => Promise<void>;
+  /**
+   * Charges one re-read to the subscriber's budgets (RequestPolicy.readmit); throws
+   * PolicyRefusal when spent. Returns what the cost budget was charged, for `settle`.
+   */
+  charge: () => Promise<CostCharge | undefined | void>;
+  /**
+   * Settles a read once answered (RequestPolicy.settle): the cost budget gets back what the
+   * answer did not cost. `charged` is the re-read's charge; for the first read, undefined (the
+   * subscribe's admission charged it: `first` says so).
+   */
+  settle?: (charged: CostCharge | undefined, result: ExecutionResult, first: boolean) => Promise<void>;
   /** Spans of the first answer and of each update (see websocket-spans.ts). */
   trace: SubscriptionTrace & { first(work: () => Promise<ExecutionResult>): Promise<ExecutionResult> };
   /** Overrides LIVE_ORDER_RETRY (tests). */
@@ -124,15 +134,18 @@ export function liveOrderResults(options: {
   };
   context.signal?.addEventListener("abort", stop, { once: true });
   const read = async (first: boolean): Promise<ExecutionResult> => {
+    let charged: CostCharge | undefined;
     if (!first) {
       try {
-        await options.charge();
+        charged = (await options.charge()) ?? undefined;
       } catch (error) {
         if (error instanceof PolicyRefusal) return { errors: [error.toGraphQLError()] };
         throw error;
       }
     }
-    return options.execute({ query: plan.query, variables }, { ...context, signal, requestId: `${context.requestId}:${Date.now()}` });
+    const result = await options.execute({ query: plan.query, variables }, { ...context, signal, requestId: `${context.requestId}:${Date.now()}` });
+    await options.settle?.(charged, result, first);
+    return result;
   };
 
   async function* results(): AsyncGenerator<ExecutionResult> {

@@ -20,6 +20,7 @@ const admitEverything = {
     return [{ query: payload!.query, document, operation: document.definitions[0] as OperationDefinitionNode, variables: payload!.variables ?? {}, measure: {} }];
   },
   readmit: async () => undefined,
+  settle: async () => undefined,
 } as unknown as RequestPolicy;
 
 export async function startWebSocketGateway(options: {

@@ -89,9 +89,15 @@ export type MutationReturnStockArgs = {
 export type Product = {
   __typename?: 'Product';
   id: Scalars['ID']['output'];
-  /** Whether at least one unit of some variant can be bought right now. */
+  /**
+   * Whether at least one unit of some variant can be bought right now.
+   * Costs what reading its variants does (the gateway fetches them for it, up to 100, and this subgraph reads each one's stock).
+   */
   inStock: Scalars['Boolean']['output'];
-  /** Units that can be bought right now over all the product's variants (not counting units held by pending checkouts). */
+  /**
+   * Units that can be bought right now over all the product's variants (not counting units held by pending checkouts).
+   * Costs what reading its variants does (the gateway fetches them for it, up to 100, and this subgraph reads each one's stock).
+   */
   stock: Scalars['Int']['output'];
   /** The product's variants (the products subgraph's); the stock fields below add them up. */
   variants: Array<ProductVariant>;

@@ -1,0 +1,28 @@
+import type { ApolloServerPlugin } from "@apollo/server";
+import type { ExecutedResult } from "./actual-operation-cost.js";
+
+/** What a request's context carries to settle its cost: `RequestPolicy.settlementFor` the admitted operations. */
+export interface CostSettling {
+  settleCost?: (request: { query?: string; operationName?: string | null }, result: ExecutedResult) => Promise<void>;
+}
+
+/**
+ * Settles every HTTP operation's cost once its answer is ready (each operation of a batch on
+ * its own answer): the request policy charged its measured maximum at admission, and gives back
+ * what the answer did not cost. Paths the gateway nulled while completing values
+ * (`extensions.valueCompletion`) count as errors: what was fetched under them was work done.
+ */
+export function costSettlementPlugin<TContext extends CostSettling>(): ApolloServerPlugin<TContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ contextValue, request, response }) {
+          if (!contextValue.settleCost || response.body.kind !== "single") return;
+          const { data, errors, extensions } = response.body.singleResult;
+          const completion = Array.isArray(extensions?.valueCompletion) ? (extensions.valueCompletion as ExecutedResult["errors"] & object) : [];
+          await contextValue.settleCost(request, { data, errors: [...(errors ?? []), ...completion] });
+        },
+      };
+    },
+  };
+}
