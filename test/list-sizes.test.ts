@@ -18,7 +18,8 @@ import type { PersistedOperationCheck } from "../gateway/src/security/persisted-
 import { VARIANT_LIMITS } from "../subgraphs/products/src/domain/product-variant.validation.js";
 import { CATEGORY_LIMITS } from "../subgraphs/products/src/categories/category.js";
 import { MAX_ADDRESSES_PER_USER } from "../subgraphs/accounts/src/domain/address.service.js";
-import { MAX_RETURNS_PER_ORDER } from "../subgraphs/orders/src/domain/return-rules.js";
+import { MAX_RETURNS_PER_ORDER, MAX_STATUS_CHANGES_PER_ORDER } from "../subgraphs/orders/src/domain/return-rules.js";
+import { MAX_REFUNDS_PER_ORDER } from "../subgraphs/orders/src/domain/refund-plan.js";
 import { MAX_SHIPPING_CHOICES } from "../subgraphs/cart/src/pricing/pricing-admin.service.js";
 import { FACET_LIMITS } from "../subgraphs/search/src/domain/search.service.js";
 import { PRICE_RANGES } from "../subgraphs/search/src/domain/price-ranges.js";
@@ -71,6 +72,8 @@ describe("list sizes of the composed supergraph", () => {
     assert.equal(declaredSize("Category", "breadcrumbs"), CATEGORY_LIMITS.depth);
     assert.equal(declaredSize("User", "addresses"), MAX_ADDRESSES_PER_USER);
     assert.equal(declaredSize("Order", "returns"), MAX_RETURNS_PER_ORDER);
+    assert.equal(declaredSize("Order", "refunds"), MAX_REFUNDS_PER_ORDER);
+    assert.equal(declaredSize("Order", "statusHistory"), MAX_STATUS_CHANGES_PER_ORDER);
     assert.equal(declaredSize("Query", "shippingMethods"), MAX_SHIPPING_CHOICES);
     assert.equal(declaredSize("SearchFacets", "categories"), FACET_LIMITS.categories);
     assert.equal(declaredSize("SearchFacets", "brands"), FACET_LIMITS.brands);

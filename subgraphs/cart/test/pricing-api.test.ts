@@ -11,7 +11,7 @@ import { createPrismaCartStore } from "../src/adapters/prisma-cart.store.js";
 import { createPrismaPricingStore } from "../src/adapters/prisma-pricing.store.js";
 import { createCartService } from "../src/domain/cart.service.js";
 import { createCartPricingService } from "../src/pricing/cart-pricing.service.js";
-import { createPricingAdminService } from "../src/pricing/pricing-admin.service.js";
+import { createPricingAdminService, MAX_SHIPPING_CHOICES } from "../src/pricing/pricing-admin.service.js";
 import { createCartPricingContext } from "../src/pricing/cart-pricing-context.js";
 import type { CatalogVariant } from "../src/domain/cart.js";
 import type { PostalAddress } from "../src/pricing/pricing-types.js";
@@ -105,6 +105,38 @@ function definePricingApiSuite(engine: DatabaseEngine): void {
       assert.equal(codeOf(await run(CREATE_METHOD, { input: { ...method, name: "x".repeat(100_000) } }, admin)), "BAD_USER_INPUT");
       assert.equal(codeOf(await run(CREATE_METHOD, { input: { ...method, countries: Array.from({ length: 300 }, () => "US") } }, admin)), "BAD_USER_INPUT");
       assert.equal(await prisma.shippingMethod.count(), before);
+    });
+
+    it("refuses a country's 21st shipping method with BAD_USER_INPUT and creates nothing, however many creates race; the list shows every method (attack run 4, F4)", async () => {
+      // NZ gets MAX_SHIPPING_CHOICES - 2 methods, then 5 creates race for the last two places.
+      for (let n = 0; n < MAX_SHIPPING_CHOICES - 2; n++) {
+        assert.equal((await run(CREATE_METHOD, { input: { ...method, name: `Cheap ${n}`, price: 100 + n, countries: ["NZ"] } }, admin)).errors, undefined);
+      }
+      const raced = await Promise.all(Array.from({ length: 5 }, (_, n) => run(CREATE_METHOD, { input: { ...method, name: `Raced ${n}`, price: 4000 + n, countries: ["NZ"] } }, admin)));
+      assert.deepEqual(raced.map((r) => codeOf(r) ?? "created").sort(), ["BAD_USER_INPUT", "BAD_USER_INPUT", "BAD_USER_INPUT", "created", "created"]);
+      const refused = raced.find((r) => r.errors)!;
+      assert.match(refused.errors![0]!.message, /NZ is offered 20 shipping methods/);
+      assert.deepEqual([refused.errors![0]!.extensions?.countryCode, refused.errors![0]!.extensions?.limit], ["NZ", MAX_SHIPPING_CHOICES]);
+      // A method for several countries is refused when any of them is full, and is not created for the others.
+      const before = await prisma.shippingMethod.count();
+      assert.equal(codeOf(await run(CREATE_METHOD, { input: { ...method, name: "Premium", price: 4999, countries: ["AU", "NZ"] } }, admin)), "BAD_USER_INPUT");
+      assert.equal(await prisma.shippingMethod.count(), before);
+      const listed = (await run(`query { shippingMethods(countryCode: "NZ") { id } }`)).data.shippingMethods;
+      assert.equal(listed.length, MAX_SHIPPING_CHOICES);
+      assert.equal(await prisma.shippingMethod.count({ where: { countries: { has: "NZ" } } }), MAX_SHIPPING_CHOICES, "every NZ method is listed");
+    });
+
+    it("sells only a listed shipping method: a country given more than MAX_SHIPPING_CHOICES before the cap was held offers its cheapest, and checkout refuses the rest", async () => {
+      const rows = Array.from({ length: MAX_SHIPPING_CHOICES + 1 }, (_, n) => ({ id: `shp_legacy_${n}`, name: `Legacy ${n}`, priceAmount: 100 * (n + 1), currency: "USD", countries: ["CL"], minDeliveryDays: 1, maxDeliveryDays: 3 }));
+      await prisma.shippingMethod.createMany({ data: rows });
+      const listed = (await run(`query { shippingMethods(countryCode: "CL") { id } }`)).data.shippingMethods.map((m: { id: string }) => m.id);
+      assert.deepEqual(listed, rows.slice(0, MAX_SHIPPING_CHOICES).map((r) => r.id));
+      const cleo = customer("cleo");
+      await run(ADD, { id: "p1", q: 1 }, cleo);
+      assert.equal((await run(ESTIMATE, { c: "CL", m: rows[MAX_SHIPPING_CHOICES - 1]!.id }, cleo)).data?.cart.estimate.shippingTotal.amount, 2000, "the 20th is on offer");
+      const hidden = await run(ESTIMATE, { c: "CL", m: rows[MAX_SHIPPING_CHOICES]!.id }, cleo);
+      assert.equal(codeOf(hidden), "SHIPPING_UNAVAILABLE");
+      assert.match(hidden.errors![0]!.message, /not among the shipping methods offered to CL/);
     });
 
     it("upserts tax rates: the same country, region and category keep one rate, the last one set, even when set concurrently", async () => {

@@ -8,7 +8,8 @@ import { createOrderService } from "../src/domain/order.service.js";
 import { createAfterSaleService } from "../src/domain/after-sale.service.js";
 import { createPaymentOutcomeHandler } from "../src/domain/payment-outcome.handler.js";
 import type { OrderStore } from "../src/ports/order-store.js";
-import { MAX_ADMIN_REFUNDS_PER_ORDER } from "../src/domain/refund-plan.js";
+import { MAX_ADMIN_REFUNDS_PER_ORDER, MAX_REFUNDS_PER_ORDER } from "../src/domain/refund-plan.js";
+import { MAX_KEPT_RETURNS_PER_ORDER, MAX_REJECTED_RETURNS_PER_ORDER, MAX_RETURNS_PER_ORDER, MAX_STATUS_CHANGES_PER_ORDER } from "../src/domain/return-rules.js";
 
 const codeOf = (error: unknown) => (error as { extensions?: { code?: string } }).extensions?.code;
 const rejectsWith = (promise: Promise<unknown>, code: string) => assert.rejects(promise, (error) => codeOf(error) === code || assert.fail(`expected ${code}, got ${codeOf(error)}: ${String(error)}`));
@@ -110,13 +111,69 @@ function defineAfterSaleSuite(engine: DatabaseEngine): void {
       await assert.rejects(h.orders.cancel(as("u-shipped"), order.id), /has shipped/);
     });
 
-    it("an admin refunds one order at most MAX_ADMIN_REFUNDS_PER_ORDER times (its refunds list stays within its declared size); a repeated key is still answered", async () => {
-      const { order } = await paidOrder("u-many-refunds", { p1: 5 });
-      for (let n = 0; n < MAX_ADMIN_REFUNDS_PER_ORDER; n++) await h.afterSale.refundOrder(admin, order.id, { amount: 10, reason: "Goodwill", idempotencyKey: `many-${n}` });
-      await rejectsWith(h.afterSale.refundOrder(admin, order.id, { amount: 10, reason: "Goodwill", idempotencyKey: "one-too-many" }), "BAD_USER_INPUT");
-      const repeated = await h.afterSale.refundOrder(admin, order.id, { amount: 10, reason: "Goodwill", idempotencyKey: "many-0" });
-      assert.equal(repeated.amount.amount, 10);
+    it("an admin refunds one order at most MAX_ADMIN_REFUNDS_PER_ORDER times, the last all that is left: a 9th partial refund is refused naming the rest, the rest is accepted; a repeated key is still answered", async () => {
+      // Attack run 4, F2: a shipped order never delivered, 10000 captured; 9 partial refunds left 9100 beyond anyone's reach.
+      const { order } = await paidOrder("u-many-refunds", { p1: 10 });
+      await h.orders.ship(admin, order.id);
+      for (let n = 0; n < MAX_ADMIN_REFUNDS_PER_ORDER - 1; n++) await h.afterSale.refundOrder(admin, order.id, { amount: 100, reason: "Goodwill", idempotencyKey: `many-${n}` });
+      const partial = h.afterSale.refundOrder(admin, order.id, { amount: 100, reason: "Goodwill", idempotencyKey: "one-too-many" });
+      await rejectsWith(partial, "BAD_USER_INPUT");
+      await assert.rejects(partial, /the last of the 9 an order takes refunds all that is left, 9200: omit amount or send 9200/);
+      const repeated = await h.afterSale.refundOrder(admin, order.id, { amount: 100, reason: "Goodwill", idempotencyKey: "many-0" });
+      assert.equal(repeated.amount.amount, 100);
+      const rest = await h.afterSale.refundOrder(admin, order.id, { amount: null, reason: "Parcel lost", idempotencyKey: "the-rest" });
+      assert.equal(rest.amount.amount, 9200);
+      assert.equal(await statusOf(order.id), "REFUNDED");
       assert.equal((await refundsOf(order.id)).length, MAX_ADMIN_REFUNDS_PER_ORDER);
+      assert.equal((await refundsOf(order.id)).reduce((sum, r) => sum + r.amount.amount, 0), 10_000);
+    });
+
+    it("the last admin refund may name the rest as its amount", async () => {
+      const { order } = await paidOrder("u-last-refund-amount", { p1: 2 });
+      for (let n = 0; n < MAX_ADMIN_REFUNDS_PER_ORDER - 1; n++) await h.afterSale.refundOrder(admin, order.id, { amount: 10, reason: "Goodwill", idempotencyKey: `k-${n}` });
+      assert.equal((await h.afterSale.refundOrder(admin, order.id, { amount: 1920, reason: "The rest", idempotencyKey: "rest" })).amount.amount, 1920);
+    });
+
+    it("returns one unit at a time: every unit of an 11-unit order comes back, rejected requests using up nothing (attack run 4, F1)", async () => {
+      const owner = as("u-return-units");
+      const { order } = await paidOrder("u-return-units", { p1: 6, p2: 5 }, "DELIVERED");
+      for (let n = 0; n < 4; n++) {
+        const asked = await h.afterSale.requestReturn(owner, order.id, [{ variantId: "p1", quantity: 1 }], "Please include photos");
+        await h.afterSale.rejectReturn(admin, asked.id, "No photos");
+      }
+      for (const variantId of [...Array(6).fill("p1"), ...Array(5).fill("p2")] as string[]) {
+        const asked = await h.afterSale.requestReturn(owner, order.id, [{ variantId, quantity: 1 }], "One at a time");
+        assert.equal((await h.afterSale.approveReturn(admin, asked.id)).status, "APPROVED");
+      }
+      assert.equal(await statusOf(order.id), "REFUNDED");
+      assert.equal((await refundsOf(order.id)).reduce((sum, r) => sum + r.amount.amount, 0), 11_000);
+    });
+
+    it("the last of MAX_KEPT_RETURNS_PER_ORDER returns takes every unit still returnable; after MAX_REJECTED_RETURNS_PER_ORDER rejections an order takes no more requests", async () => {
+      const owner = as("u-return-cap");
+      const { order } = await paidOrder("u-return-cap", { p1: 10, p2: 10, p5: 2 }, "DELIVERED");
+      for (let n = 0; n < MAX_KEPT_RETURNS_PER_ORDER - 1; n++) {
+        const asked = await h.afterSale.requestReturn(owner, order.id, [{ variantId: n < 10 ? "p1" : "p2", quantity: 1 }], "One at a time");
+        await h.afterSale.approveReturn(admin, asked.id);
+      }
+      const partial = h.afterSale.requestReturn(owner, order.id, [{ variantId: "p5", quantity: 1 }], "One more");
+      await rejectsWith(partial, "BAD_USER_INPUT");
+      await assert.rejects(partial, /this is its last, so it must take every unit still returnable: 1 × p2, 2 × p5/);
+      const last = await h.afterSale.requestReturn(owner, order.id, [{ variantId: "p2", quantity: 1 }, { variantId: "p5", quantity: 2 }], "The rest");
+      // Rejected, the last return frees its place: the units may be asked for again, up to the rejections' own cap.
+      await h.afterSale.rejectReturn(admin, last.id, "Photos please");
+      for (let n = 1; n < MAX_REJECTED_RETURNS_PER_ORDER; n++) {
+        await h.afterSale.rejectReturn(admin, (await h.afterSale.requestReturn(owner, order.id, [{ variantId: "p2", quantity: 1 }, { variantId: "p5", quantity: 2 }], `Again ${n}`)).id, "No");
+      }
+      const refused = h.afterSale.requestReturn(owner, order.id, [{ variantId: "p5", quantity: 2 }], "Once more");
+      await rejectsWith(refused, "BAD_USER_INPUT");
+      await assert.rejects(refused, /5 return requests of order .* were rejected, the most one order takes; ask customer service/);
+      // The rest still comes back through the admin: a refund of what is left.
+      assert.equal((await h.afterSale.refundOrder(admin, order.id, { amount: null, reason: "Returned through customer service", idempotencyKey: "cs" })).amount.amount, 3000);
+      const returns = (await h.store.returnsOf([order.id])).get(order.id) ?? [];
+      assert.equal(returns.length, MAX_RETURNS_PER_ORDER - 1, "19 approved and 5 rejected; the list's 25th place is the last kept return's");
+      assert.ok((await refundsOf(order.id)).length <= MAX_REFUNDS_PER_ORDER);
+      assert.ok(((await h.store.historyOf([order.id])).get(order.id) ?? []).length <= MAX_STATUS_CHANGES_PER_ORDER);
     });
 
     it("refunds part, then the rest; a third refund is REFUND_LIMIT_EXCEEDED and a PAID order refunded in full restocks and ends REFUNDED", async () => {

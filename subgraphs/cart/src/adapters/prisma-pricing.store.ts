@@ -1,5 +1,5 @@
 import { Prisma, queryDirect, type PrismaClient } from "#kernel/relational";
-import { CouponCodeTaken, type PricingData, type PricingStore } from "../ports/pricing-store.js";
+import { CouponCodeTaken, ShippingChoicesFull, type PricingData, type PricingStore } from "../ports/pricing-store.js";
 import type { Coupon, CouponType, ShippingMethod, TaxRate } from "../pricing/pricing-types.js";
 
 type ShippingRow = { id: string; name: string; priceAmount: number; currency: string; countries: string[]; freeOverAmount: number | null; minDeliveryDays: number; maxDeliveryDays: number };
@@ -9,8 +9,17 @@ type CouponRow = Omit<Coupon, "startsAt" | "endsAt" | "type"> & { type: string; 
 /** Pricing data in PostgreSQL; the empty string stands for "any" region or category in TaxRate's key. */
 export function createPrismaPricingStore(prisma: PrismaClient): PricingStore {
   return {
-    async createShippingMethod(method) {
-      await prisma.shippingMethod.create({ data: shippingMethodRow(method) });
+    async createShippingMethod(method, maxPerCountry) {
+      await prisma.$transaction(async (tx) => {
+        // One lock per country (in a fixed order, so two creates never wait on each other in
+        // turn), held to commit: of racing creates for a country, each counts the others' rows.
+        for (const country of [...new Set(method.countries)].sort()) {
+          await tx.$queryRaw`SELECT pg_advisory_xact_lock(hashtext(${`shipping-choices:${country}`}))::text`;
+          const [offered] = await tx.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM "ShippingMethod" WHERE ${country}::text = ANY(countries)`;
+          if ((offered?.n ?? 0) >= maxPerCountry) throw new ShippingChoicesFull(country, maxPerCountry);
+        }
+        await tx.shippingMethod.create({ data: shippingMethodRow(method) });
+      });
       return method;
     },
 
@@ -67,7 +76,7 @@ export function createPrismaPricingStore(prisma: PrismaClient): PricingStore {
 
     // Checkout's hot path: everything pricing needs in one statement, straight on the pool.
     async read({ shippingMethodId, country, couponCode, userId, cartKey }) {
-      const [row] = await queryDirect<{ method: ShippingRow | null; rates: TaxRow[]; coupon: CouponRow | null; used: number; cart_coupon: string | null }>(
+      const [row] = await queryDirect<{ method: ShippingRow | null; cheaper: number | null; rates: TaxRow[]; coupon: CouponRow | null; used: number; cart_coupon: string | null }>(
         prisma,
         Prisma.sql`
           WITH wanted AS (
@@ -75,6 +84,9 @@ export function createPrismaPricingStore(prisma: PrismaClient): PricingStore {
           )
           SELECT
             (SELECT row_to_json(m) FROM "ShippingMethod" m WHERE m.id = ${shippingMethodId}::text) AS method,
+            (SELECT count(o.id)::int FROM "ShippingMethod" m JOIN "ShippingMethod" o
+              ON ${country}::text = ANY(o.countries) AND (o."priceAmount", o.name, o.id) < (m."priceAmount", m.name, m.id)
+              WHERE m.id = ${shippingMethodId}::text) AS cheaper,
             (SELECT coalesce(json_agg(t), '[]'::json) FROM "TaxRate" t WHERE t."countryCode" = ${country}::text) AS rates,
             (SELECT row_to_json(c) FROM "Coupon" c, wanted WHERE c.code = wanted.code) AS coupon,
             (SELECT count(*)::int FROM "CouponRedemption" r JOIN "Coupon" c ON c.id = r."couponId", wanted
@@ -83,6 +95,7 @@ export function createPrismaPricingStore(prisma: PrismaClient): PricingStore {
       );
       const data: PricingData = {
         shippingMethod: row?.method ? toShippingMethod(row.method) : null,
+        cheaperShippingMethods: row?.cheaper ?? 0,
         taxRates: (row?.rates ?? []).map(toTaxRate),
         coupon: row?.coupon ? toCoupon(row.coupon) : null,
         usedByCustomer: row?.used ?? 0,

@@ -277,7 +277,11 @@ export type Mutation = {
    * "X-Cart-Token"): drop it and create a new cart.
    */
   createGuestCart: GuestCart;
-  /** Creates a shipping method (admin). */
+  /**
+   * Creates a shipping method (admin). A country is offered at most 20 methods: one that would
+   * be the 21st of any of its countries is refused with BAD_USER_INPUT (extensions.countryCode
+   * and limit), and nothing is created.
+   */
   createShippingMethod: ShippingMethod;
   /**
    * Internal (the accounts subgraph at logIn/signUp, service callers only): merges the guest
@@ -371,7 +375,10 @@ export type Query = {
    * header (a signed-in caller's token is ignored here). UNAUTHENTICATED with neither.
    */
   cart: Cart;
-  /** The shipping methods that ship to a country (ISO 3166-1 alpha-2), cheapest first. Public. */
+  /**
+   * The shipping methods that ship to a country (ISO 3166-1 alpha-2), cheapest first: all of
+   * them, at most 20 (createShippingMethod refuses more). Checkout accepts only these. Public.
+   */
   shippingMethods: Array<ShippingMethod>;
 };
 

@@ -3,6 +3,11 @@ import type { Coupon, ShippingMethod, TaxRate } from "../pricing/pricing-types.j
 /** What checkout and the estimate read at once: one round trip. */
 export interface PricingData {
   shippingMethod: ShippingMethod | null;
+  /**
+   * Methods to the destination country listed before shippingMethod (cheaper, or as cheap and
+   * first by name and id): its place in shippingMethodsTo's answer. 0 without either.
+   */
+  cheaperShippingMethods: number;
   taxRates: TaxRate[];
   coupon: Coupon | null;
   /** The customer's live redemptions of that coupon. */
@@ -18,15 +23,27 @@ export class CouponCodeTaken extends Error {
   }
 }
 
+/** Thrown by `createShippingMethod` when one of the method's countries is offered `limit` methods already. */
+export class ShippingChoicesFull extends Error {
+  constructor(
+    readonly countryCode: string,
+    readonly limit: number,
+  ) {
+    super(`${countryCode} is offered ${limit} shipping methods already`);
+  }
+}
+
 /**
  * The relational role for pricing data (shipping methods, tax rates, coupons) and the cart's
  * coupon. Guarantees: a coupon code is unique without letter case (CouponCodeTaken); a tax
  * rate is unique per (country, region, category), `setTaxRate` replacing it; the number of
  * live redemptions of a coupon never passes its usage limit (orders_place and a CHECK
- * constraint hold it, not this interface's callers).
+ * constraint hold it, not this interface's callers); no country is offered more than
+ * `maxPerCountry` shipping methods, however many creates race (ShippingChoicesFull).
  */
 export interface PricingStore {
-  createShippingMethod(method: ShippingMethod): Promise<ShippingMethod>;
+  createShippingMethod(method: ShippingMethod, maxPerCountry: number): Promise<ShippingMethod>;
+  /** Every method shipping to the country, cheapest first (then by name and id). */
   shippingMethodsTo(country: string): Promise<ShippingMethod[]>;
   setTaxRate(rate: TaxRate): Promise<TaxRate>;
   createCoupon(coupon: Coupon): Promise<Coupon>;

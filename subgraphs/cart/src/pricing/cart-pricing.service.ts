@@ -6,6 +6,7 @@ import { normaliseRegion } from "./tax-rate.js";
 import { validCountryCode } from "./pricing-input.js";
 import type { Coupon, Destination, ShippingMethod } from "./pricing-types.js";
 import type { PricingStore } from "../ports/pricing-store.js";
+import { MAX_SHIPPING_CHOICES } from "./pricing-admin.service.js";
 
 /** A priced cart: the totals, and the coupon and shipping method they used. */
 export interface CartQuote {
@@ -56,6 +57,11 @@ export function createCartPricingService(deps: { store: PricingStore; clock?: ()
       if (!method) throw notFound("Shipping method", request.shippingMethodId);
       if (request.destination && !method.countries.includes(request.destination.country)) {
         throw shippingUnavailable(`${method.name} does not ship to ${request.destination.country}`, method.id);
+      }
+      // Only what shippingMethods lists is sold: a country given more methods than it lists
+      // (before creation held the cap) keeps the cheapest of them on offer.
+      if (request.destination && data.cheaperShippingMethods >= MAX_SHIPPING_CHOICES) {
+        throw shippingUnavailable(`${method.name} is not among the shipping methods offered to ${request.destination.country}`, method.id);
       }
       if (cart.lines.length > 0 && method.price.currency !== currency) {
         throw shippingUnavailable(`${method.name} is priced in ${method.price.currency}, your cart in ${currency}`, method.id);

@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { badInput, DomainError, ErrorCode, notFound, requireAdmin, requireUser, singleLineText, type RequestContext } from "#kernel";
+import { DomainError, ErrorCode, notFound, requireAdmin, requireUser, singleLineText, type RequestContext } from "#kernel";
 import type { Order } from "./order.js";
 import { refundRestockId, returnRefundKey, returnRestockId, type Refund, type Return } from "./after-sale.js";
 import { afterSaleStatus, isRefundable } from "./order-state-machine.js";
 import { transitionTo } from "./order-transition.js";
-import { MAX_ADMIN_REFUNDS_PER_ORDER, promiseRefund, validRefundArguments } from "./refund-plan.js";
-import { assertRoomForReturn, returnLines, returnOfKey, returnRefundAmount, returnRequestHash, validReturnArguments } from "./return-rules.js";
+import { assertRoomForAdminRefund, promiseRefund, validRefundArguments } from "./refund-plan.js";
+import { assertRoomForReturn, returnableUnits, returnLines, returnOfKey, returnRefundAmount, returnRequestHash, validReturnArguments } from "./return-rules.js";
 import type { OrderStore, OrderUpdate } from "../ports/order-store.js";
 import { stockReturnRequested } from "./order-events.js";
 
@@ -53,9 +53,7 @@ export function createAfterSaleService(deps: { store: OrderStore; returnWindowDa
         if (!repeat && !isRefundable(order.status)) {
           throw new DomainError(ErrorCode.ILLEGAL_TRANSITION, `Order ${orderId} is ${order.status}: only a paid order can be refunded`, { orderId, from: order.status });
         }
-        if (!repeat && refunds.filter((r) => r.idempotencyKey.startsWith("admin:")).length >= MAX_ADMIN_REFUNDS_PER_ORDER) {
-          throw badInput(`An admin refunds one order at most ${MAX_ADMIN_REFUNDS_PER_ORDER} times; refund the rest at once`, { field: "amount", orderId });
-        }
+        if (!repeat) assertRoomForAdminRefund(order, refunds, request.amount);
         const promise = promiseRefund(order, refunds, { idempotencyKey: key, amount: request.amount, reason: request.reason }, clock())!;
         refundId = promise.refund.id;
         if (!promise.created) return null;
@@ -96,9 +94,10 @@ export function createAfterSaleService(deps: { store: OrderStore; returnWindowDa
           answer = { return: repeat, created: false };
           return null;
         }
-        assertRoomForReturn(returns);
         const at = clock();
-        const lines = returnLines(order, await reads.items(), returns, request.items, at, deps.returnWindowDays);
+        const orderItems = await reads.items();
+        const lines = returnLines(order, orderItems, returns, request.items, at, deps.returnWindowDays);
+        assertRoomForReturn(orderId, returns, lines, returnableUnits(orderItems, returns));
         const created: Return = {
           id: randomUUID(),
           orderId,

@@ -4,17 +4,43 @@ import type { Order } from "./order.js";
 import type { Refund } from "./after-sale.js";
 import { refundRequested, type OutboxMessage } from "./order-events.js";
 import { validIdempotencyKey } from "./idempotency-key.js";
+import { MAX_KEPT_RETURNS_PER_ORDER } from "./return-rules.js";
 import type { NewRefund } from "../ports/order-store.js";
 
 /** Largest refund one call may ask for, in minor units: no more than one order can cost. */
 export const MAX_REFUND_AMOUNT = MAX_ORDER_TOTAL;
 export const MAX_REFUND_REASON_LENGTH = 500;
 /**
- * Refunds an admin may make on one order. With the one a cancel makes and one per approved
- * return (at most MAX_RETURNS_PER_ORDER), an order holds at most 20 refunds: the size the
- * schema declares for Order.refunds, which the gateway's cost measure counts.
+ * Refunds an admin may make on one order: partial ones until the last, which may always be
+ * (and must be) all that is left, so the cap never keeps money from the customer.
  */
 export const MAX_ADMIN_REFUNDS_PER_ORDER = 9;
+/**
+ * Refunds one order holds at most: one per approved return (MAX_KEPT_RETURNS_PER_ORDER), the
+ * admin's and a cancel's. The size the schema declares for Order.refunds, which the gateway's
+ * cost measure counts.
+ */
+export const MAX_REFUNDS_PER_ORDER = MAX_KEPT_RETURNS_PER_ORDER + MAX_ADMIN_REFUNDS_PER_ORDER + 1;
+
+const isAdminRefund = (refund: Refund) => refund.idempotencyKey.startsWith("admin:");
+
+/**
+ * Refuses an admin's partial refund once it would be the order's last admin refund: that one
+ * refunds the rest (amount omitted, or exactly what is left), which is always allowed, so
+ * nothing captured is ever out of an admin's reach (an amount beyond the rest is
+ * REFUND_LIMIT_EXCEEDED, from promiseRefund).
+ */
+export function assertRoomForAdminRefund(order: Order, refunds: readonly Refund[], amount: number | null): void {
+  const rest = order.total.amount - order.refundedAmount;
+  if (amount === null || amount >= rest) return;
+  const made = refunds.filter(isAdminRefund).length;
+  if (made >= MAX_ADMIN_REFUNDS_PER_ORDER - 1) {
+    throw badInput(
+      `Order ${order.id} has had ${made} admin refunds; the last of the ${MAX_ADMIN_REFUNDS_PER_ORDER} an order takes refunds all that is left, ${rest}: omit amount or send ${rest}`,
+      { field: "amount", orderId: order.id, refundable: rest, limit: MAX_ADMIN_REFUNDS_PER_ORDER },
+    );
+  }
+}
 
 export interface RefundRequest {
   /** Dedupes within the order: the same key is the same refund. */

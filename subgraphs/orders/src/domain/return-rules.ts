@@ -7,15 +7,56 @@ import { validIdempotencyKey } from "./idempotency-key.js";
 
 export const MAX_RETURN_REASON_LENGTH = 500;
 /**
- * Returns one order may hold (the size the schema declares for Order.returns, which the
- * gateway's cost measure counts). Each may be rejected and asked again, so without a bound
- * an order's returns, and its status history with them, grew without end.
+ * Returns one order keeps open or approved. Each takes at least one unit not yet returned or
+ * pending, so splitting is the customer's choice; a customer may split freely until the last of
+ * these, which must take every unit still returnable (so none is ever left unreturnable: the
+ * same rule as an admin's last refund).
  */
-export const MAX_RETURNS_PER_ORDER = 10;
+export const MAX_KEPT_RETURNS_PER_ORDER = 20;
+/**
+ * Rejected returns one order holds. A rejected request may be asked again; this cap alone
+ * stops the list growing without end. Past it the customer is sent to customer service, where
+ * an admin can still refund (refundOrder).
+ */
+export const MAX_REJECTED_RETURNS_PER_ORDER = 5;
+/**
+ * Returns one order holds at most: the size the schema declares for Order.returns, which the
+ * gateway's cost measure counts (the order page's OrderAfterSale selects each return's lines).
+ */
+export const MAX_RETURNS_PER_ORDER = MAX_KEPT_RETURNS_PER_ORDER + MAX_REJECTED_RETURNS_PER_ORDER;
+/**
+ * Status changes one order holds at most (Order.statusHistory's declared size): a return can
+ * move the order into RETURN_REQUESTED and its decision out of it, and the way to delivery,
+ * payment and refunds take fewer than 10 more.
+ */
+export const MAX_STATUS_CHANGES_PER_ORDER = 2 * MAX_RETURNS_PER_ORDER + 10;
 
-/** Refuses a return beyond MAX_RETURNS_PER_ORDER on an order that holds `returns`. */
-export function assertRoomForReturn(returns: readonly Return[]): void {
-  if (returns.length >= MAX_RETURNS_PER_ORDER) throw badInput(`An order takes at most ${MAX_RETURNS_PER_ORDER} return requests`, { field: "items" });
+/**
+ * Refuses a return that would take the order's returns past their caps, judged after its units
+ * were found returnable (`lines`, see returnLines) on the returns the order holds: a customer
+ * is never refused units for the count alone while fewer than MAX_KEPT_RETURNS_PER_ORDER − 1
+ * returns are open or approved; the last one must take every unit still returnable (`left`,
+ * see returnableUnits), and the message lists them.
+ */
+export function assertRoomForReturn(orderId: string, returns: readonly Return[], lines: readonly { variantId: string; quantity: number }[], left: ReadonlyMap<string, number>): void {
+  const rejected = returns.filter((r) => r.status === "REJECTED").length;
+  if (rejected >= MAX_REJECTED_RETURNS_PER_ORDER) {
+    throw badInput(
+      `${rejected} return requests of order ${orderId} were rejected, the most one order takes; ask customer service, who can still refund what is due`,
+      { field: "items", orderId, rejected, limit: MAX_REJECTED_RETURNS_PER_ORDER },
+    );
+  }
+  const kept = returns.length - rejected;
+  if (kept < MAX_KEPT_RETURNS_PER_ORDER - 1) return;
+  const asked = new Map(lines.map((line) => [line.variantId, line.quantity]));
+  const missing = [...left].filter(([variantId, units]) => units > 0 && (asked.get(variantId) ?? 0) < units);
+  if (kept >= MAX_KEPT_RETURNS_PER_ORDER || missing.length > 0) {
+    const rest = [...left].filter(([, units]) => units > 0).map(([variantId, units]) => `${units} × ${variantId}`).join(", ");
+    throw badInput(
+      `Order ${orderId} takes at most ${MAX_KEPT_RETURNS_PER_ORDER} returns that are open or approved; this is its last, so it must take every unit still returnable: ${rest}`,
+      { field: "items", orderId, limit: MAX_KEPT_RETURNS_PER_ORDER, returnable: Object.fromEntries([...left].filter(([, units]) => units > 0)) },
+    );
+  }
 }
 const DAY_MS = 86_400_000;
 

@@ -100,7 +100,10 @@ export type Mutation = {
    * Repeating a call with the same idempotencyKey returns the same refund; reusing a key with
    * another amount fails with IDEMPOTENCY_CONFLICT. A full refund of a PAID order puts its units
    * back in stock (nothing shipped) and ends it REFUNDED; after delivery a partial refund makes it
-   * PARTIALLY_REFUNDED. An unpaid, cancelled or fully refunded order: ILLEGAL_TRANSITION.
+   * PARTIALLY_REFUNDED. An unpaid, cancelled or fully refunded order: ILLEGAL_TRANSITION. An
+   * admin refunds one order at most 9 times, and the 9th refunds all that is left: a partial
+   * refund after 8 is BAD_USER_INPUT (extensions.refundable names the rest), while the rest
+   * (amount omitted or exactly what is left) is always accepted.
    */
   refundOrder: Refund;
   /**
@@ -116,7 +119,11 @@ export type Mutation = {
    * another customer's order: NOT_FOUND. The order becomes RETURN_REQUESTED. Repeating a call with
    * the same idempotencyKey returns the same return (as it is now, even once decided) and never
    * creates a second; of concurrent calls with one key (a double click) exactly one creates it.
-   * Reusing a key for other lines or another reason fails with IDEMPOTENCY_CONFLICT.
+   * Reusing a key for other lines or another reason fails with IDEMPOTENCY_CONFLICT. Units still
+   * returnable may be split over returns as the customer likes, up to 20 returns open or approved
+   * per order; the 20th must take every unit still returnable (BAD_USER_INPUT otherwise,
+   * extensions.returnable lists them). After 5 rejected requests an order takes no more
+   * (BAD_USER_INPUT): customer service can still refund what is due.
    */
   requestReturn: Return;
   /** Marks a paid order as shipped (admin). */
@@ -205,9 +212,15 @@ export type Order = {
    * refund's status tells whether the provider has paid it). Never more than the total.
    */
   refundedTotal: Money;
-  /** Every refund of the order, oldest first. */
+  /**
+   * Every refund of the order, oldest first: at most 30 (one per approved return, up to 20, an
+   * admin's up to 9, and a cancel's).
+   */
   refunds: Array<Refund>;
-  /** Every return the customer requested, oldest first. */
+  /**
+   * Every return the customer requested, oldest first: at most 25 (up to 20 open or approved and
+   * 5 rejected; see requestReturn).
+   */
   returns: Array<Return>;
   /** Where the order ships, as given at checkout; null for orders placed before addresses were recorded. */
   shippingAddress?: Maybe<OrderAddress>;

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Order, OrderItem } from "../../src/domain/order.js";
 import type { Refund, Return } from "../../src/domain/after-sale.js";
-import { promiseRefund, validRefundArguments } from "../../src/domain/refund-plan.js";
-import { assertRoomForReturn, MAX_RETURNS_PER_ORDER, returnLines, returnRefundAmount, returnRequestHash, returnableUnits, validReturnArguments } from "../../src/domain/return-rules.js";
+import { assertRoomForAdminRefund, MAX_ADMIN_REFUNDS_PER_ORDER, MAX_REFUNDS_PER_ORDER, promiseRefund, validRefundArguments } from "../../src/domain/refund-plan.js";
+import { assertRoomForReturn, MAX_KEPT_RETURNS_PER_ORDER, MAX_REJECTED_RETURNS_PER_ORDER, MAX_RETURNS_PER_ORDER, returnLines, returnRefundAmount, returnRequestHash, returnableUnits, validReturnArguments } from "../../src/domain/return-rules.js";
 import { computeOrderTotals } from "../../../cart/src/pricing/order-totals.js";
 import type { Coupon, TaxRate } from "../../../cart/src/pricing/pricing-types.js";
 
@@ -198,9 +198,41 @@ describe("refund and return rules", () => {
 });
 
 describe("returns per order (the size the schema declares for Order.returns)", () => {
-  it("refuses a return request once the order holds MAX_RETURNS_PER_ORDER, rejected ones included", () => {
-    const held = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `r${i}`, status: "REJECTED" }) as unknown as Return);
-    assertRoomForReturn(held(MAX_RETURNS_PER_ORDER - 1));
-    assert.throws(() => assertRoomForReturn(held(MAX_RETURNS_PER_ORDER)), /at most 10 return requests/);
+  const held = (statuses: Record<string, number>) =>
+    Object.entries(statuses).flatMap(([status, n]) => Array.from({ length: n }, (_, i) => ({ id: `${status}${i}`, status, items: [] }) as unknown as Return));
+  const left = new Map([["v1", 3], ["v2", 0], ["v3", 2]]);
+
+  it("never refuses returnable units for the count while fewer than MAX_KEPT_RETURNS_PER_ORDER - 1 returns are open or approved, rejected ones aside (attack run 4, F1)", () => {
+    assertRoomForReturn("o1", held({ APPROVED: 10 }), [{ variantId: "v1", quantity: 1 }], left);
+    assertRoomForReturn("o1", held({ APPROVED: MAX_KEPT_RETURNS_PER_ORDER - 3, REQUESTED: 1, REJECTED: MAX_REJECTED_RETURNS_PER_ORDER - 1 }), [{ variantId: "v1", quantity: 1 }], left);
+  });
+
+  it("lets the last kept return take every unit still returnable, and refuses it taking fewer, naming them", () => {
+    const full = held({ APPROVED: MAX_KEPT_RETURNS_PER_ORDER - 1 });
+    assertRoomForReturn("o1", full, [{ variantId: "v1", quantity: 3 }, { variantId: "v3", quantity: 2 }], left);
+    assert.throws(
+      () => assertRoomForReturn("o1", full, [{ variantId: "v1", quantity: 3 }, { variantId: "v3", quantity: 1 }], left),
+      (e) => codeOf(e) === "BAD_USER_INPUT" && /this is its last, so it must take every unit still returnable: 3 × v1, 2 × v3/.test((e as Error).message),
+    );
+  });
+
+  it("refuses a request once MAX_REJECTED_RETURNS_PER_ORDER were rejected, so rejections cannot grow the list forever", () => {
+    assert.throws(() => assertRoomForReturn("o1", held({ REJECTED: MAX_REJECTED_RETURNS_PER_ORDER }), [{ variantId: "v1", quantity: 1 }], left), /5 return requests of order o1 were rejected/);
+    assert.equal(MAX_RETURNS_PER_ORDER, MAX_KEPT_RETURNS_PER_ORDER + MAX_REJECTED_RETURNS_PER_ORDER);
+  });
+});
+
+describe("admin refunds per order (Order.refunds' declared size)", () => {
+  const admin = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `f${i}`, idempotencyKey: `admin:k${i}` }) as unknown as Refund);
+  const o = order({ total: usd(10_000), refundedAmount: 800 });
+
+  it("always lets the last admin refund take all that is left, and refuses a partial one then, naming the rest (attack run 4, F2)", () => {
+    assertRoomForAdminRefund(o, admin(MAX_ADMIN_REFUNDS_PER_ORDER - 2), 100);
+    assertRoomForAdminRefund(o, admin(MAX_ADMIN_REFUNDS_PER_ORDER - 1), null);
+    assertRoomForAdminRefund(o, admin(MAX_ADMIN_REFUNDS_PER_ORDER - 1), 9200);
+    // Orders given 9 partial refunds before this rule keep the rest within reach.
+    assertRoomForAdminRefund(o, admin(MAX_ADMIN_REFUNDS_PER_ORDER), null);
+    assert.throws(() => assertRoomForAdminRefund(o, admin(MAX_ADMIN_REFUNDS_PER_ORDER - 1), 100), (e) => codeOf(e) === "BAD_USER_INPUT" && /refunds all that is left, 9200/.test((e as Error).message));
+    assert.equal(MAX_REFUNDS_PER_ORDER, MAX_KEPT_RETURNS_PER_ORDER + MAX_ADMIN_REFUNDS_PER_ORDER + 1);
   });
 });
