@@ -63,6 +63,26 @@ describe("opening WebSocket connections", () => {
     assert.equal((stillRefused as { code: number }).code, 1013);
   });
 
+  it("charges a refused sign-in (a malformed, forged or expired token) to its network like an anonymous opening: past the budget it is closed 1013, not judged", async () => {
+    const gateway = await startWebSocketGateway({
+      execute: async () => ({ data: { fast: true } }),
+      openingBudget: createCallerBudget({ pointsPerMinute: 3, networkMultiple: 10, keyPrefix: "test:openings-refused" }),
+    });
+    close = gateway.close;
+    const badSignIn = async (payload: Record<string, unknown>) => {
+      const socket = await RawGraphQLSocket.open(gateway.url);
+      socket.send({ type: "connection_init", payload });
+      return socket.closedWith(2_000);
+    };
+    // Refused by the gateway's token rules (InvalidTokenError, as the real verifier's forged or
+    // expired tokens are): not a string, sent twice.
+    const outcomes = [await badSignIn({ authorization: 1 }), await badSignIn({ authorization: "Bearer a", Authorization: "Bearer b" }), await badSignIn({ authorization: 1 }), await badSignIn({ authorization: 1 })];
+    // Before: every one closed 4403 and charged nothing, so the loop was free.
+    assert.deepEqual(outcomes.map((o) => o.code), [4403, 4403, 4403, 1013]);
+    assert.match(outcomes[3]!.reason, REFUSED_FROM_NETWORK);
+    assert.equal((await initialise(gateway.url, await gateway.token("u-after"))), "acknowledged", "a signed-in customer is not refused for them");
+  });
+
   it("charges a socket that never sends connection_init nothing, and closes it at the init timeout (4408)", async () => {
     const charged: Caller[] = [];
     const gateway = await startWebSocketGateway({

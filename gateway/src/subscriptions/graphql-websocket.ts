@@ -280,6 +280,17 @@ export function attachGraphQLWebSocket(options: {
           // graphql-ws would close with a bare "Forbidden": say why, as HTTP's 401/503 does.
           const unjudged = !(error instanceof InvalidTokenError);
           if (unjudged) logger.warn("websocket token could not be verified", { error: error instanceof Error ? error.message : String(error) });
+          else {
+            // A refused sign-in is an anonymous opening of its network: uncharged, a forged or
+            // malformed token looped open, init and close unbudgeted (the review of attack run 3's fix).
+            const anonymous = callerOf(undefined, clientNetwork(clientAddress));
+            const opening = await chargeOpening(anonymous).catch(() => ({ allowed: true }) as CallerBudgetDecision);
+            if (!opening.allowed) {
+              countRateLimitRefusal("websocket_connections");
+              ctx.extra.socket.close(TRY_AGAIN_LATER, openingRefusal(opening, anonymous));
+              return false;
+            }
+          }
           ctx.extra.socket.close(unjudged ? 1013 : 4403, unjudged ? "Signing in is unavailable for a moment; retry" : error.message);
           return false;
         }
