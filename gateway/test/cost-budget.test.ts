@@ -60,11 +60,22 @@ describe("cost budget: what a caller spends a minute, not how many operations", 
     await policy.admit([costing(1_000), costing(1_000)], alice, "http-post");
   });
 
-  it("refuses a request costing more than a whole minute's budget without spending any of it", async () => {
+  it("refuses a request costing more than a whole minute's budget as too complex (no retry could pass), without spending any of it", async () => {
     const policy = policyWithCostBudget(10_000);
     const refused = await refusal(policy.admit(Array.from({ length: 3 }, () => costing(4_000)), alice, "http-post"));
-    assert.equal(refused.retryAfterSeconds, 60);
+    assert.deepEqual([refused.status, refused.code], [400, "QUERY_TOO_COMPLEX"]);
     await policy.admit([costing(5_000), costing(5_000)], alice, "http-post");
+  });
+
+  it("pools a network's guests at ten times the budget, apart from its signed-in callers' ceiling: guests spending it refuse no customer, and customers spending theirs refuse no guest", async () => {
+    const policy = policyWithCostBudget(5_000);
+    const guest = { key: "ip:203.0.113.50", network: "ip:203.0.113.50" };
+    for (let i = 0; i < 10; i++) await policy.admit([costing(5_000)], guest, "http-post");
+    assert.equal((await refusal(policy.admit([costing(10)], guest, "http-post"))).extensions.budget, "cost", "the guests' pool is spent");
+    for (let i = 0; i < 10; i++) await policy.admit([costing(5_000)], { key: `user:office-${i}`, network: guest.network }, "http-post");
+    assert.equal((await refusal(policy.admit([costing(10)], { key: "user:office-10", network: guest.network }, "http-post"))).extensions.budget, "cost", "the customers' ceiling is spent");
+    const other = { key: "ip:203.0.113.51", network: "ip:203.0.113.51" };
+    await policy.admit([costing(5_000)], other, "http-post");
   });
 
   it("bounds a network's callers together at ten times the budget: fresh accounts do not multiply it", async () => {
@@ -138,10 +149,10 @@ describe("signing in is not refused for a network's spent general or cost budget
   const LOG_IN = { query: `mutation { logIn(email: "a@example.com", password: "pw") { accessToken } }` };
   const REFRESH = { query: `mutation { refreshToken(refreshToken: "t") { accessToken __typename } }` };
 
-  function policyWithBudgets(charged: string[]) {
+  function policyWithBudgets(charged: string[], generalPerMinute = 3) {
     return createRequestPolicy({
       limits,
-      rateLimit: createCallerRateLimiter({ pointsPerMinute: 3 }),
+      rateLimit: createCallerRateLimiter({ pointsPerMinute: generalPerMinute }),
       networkRateLimit: createCallerRateLimiter({ pointsPerMinute: 30, keyPrefix: "rl:network" }),
       costRateLimit: { perMinute: 10_000, perCaller: createCallerRateLimiter({ pointsPerMinute: 10_000 }), perNetwork: createCallerRateLimiter({ pointsPerMinute: 100_000 }) },
       budgets: {
@@ -156,8 +167,9 @@ describe("signing in is not refused for a network's spent general or cost budget
 
   it("answers logIn and refreshToken from a network whose guest cost budget someone spent, still charging their own budget", async () => {
     const charged: string[] = [];
-    const policy = policyWithBudgets(charged);
-    await policy.admit([costing(5_000), costing(5_000)], office, "http-post");
+    const policy = policyWithBudgets(charged, 100);
+    // The network's guests' pool: ten times a caller's 10,000.
+    for (let i = 0; i < 10; i++) await policy.admit([costing(5_000), costing(5_000)], office, "http-post");
     assert.equal((await refusal(policy.admit([costing(2)], office, "http-post"))).extensions.budget, "cost");
     await policy.admit([LOG_IN], office, "http-post");
     await policy.admit([REFRESH], office, "http-post");

@@ -14,11 +14,16 @@ export interface CostCharge {
   caller: Caller;
   /** Whether the network's ceiling was charged too (not for an anonymous caller: it is its network). */
   network: boolean;
+  /** An anonymous caller's points come from its network's guest pool (see charge). */
+  guest: boolean;
   /** The earliest end of the windows charged; unknown (no refund) when the store did not say. */
   refundableUntil?: number;
 }
 
-export type CostDecision = { allowed: true; charge: CostCharge } | { allowed: false; retryAfterSeconds: number };
+export type CostDecision = { allowed: true; charge: CostCharge } | { allowed: false; retryAfterSeconds: number; tooCostly?: true };
+
+/** The key of a network's guest pool: every anonymous caller of the network, apart from its signed-in ceiling. */
+const guestPool = (caller: Caller) => `guests:${caller.network}`;
 
 /**
  * The cost budget: charged an operation's measured (maximum) cost before it runs, so what is
@@ -29,12 +34,17 @@ export type CostDecision = { allowed: true; charge: CostCharge } | { allowed: fa
 export function createCostBudget(limiters: CostBudgetLimiters) {
   return {
     async charge(cost: number, caller: Caller): Promise<CostDecision> {
-      // More than a whole minute's budget can never pass: refused without touching the count.
-      if (cost > limiters.perMinute) return { allowed: false, retryAfterSeconds: 60 };
-      const own = await limiters.perCaller(caller.key, cost);
+      // More than a whole minute's budget can never pass: refused without touching the count, and
+      // not as a wait (a retry would be refused forever).
+      if (cost > limiters.perMinute) return { allowed: false, retryAfterSeconds: 0, tooCostly: true };
+      // Guests cannot be told apart behind one address (an office, a carrier's NAT): they share
+      // a pool the size of the network's ceiling, kept apart from it, so what guests spend never
+      // refuses the network's signed-in customers, and one guest's budget is not everyone's
+      // there (the review of attack run 3's fix: 150,000 a minute was about 26 pages for all).
+      const guest = caller.key === caller.network;
+      const own = guest ? await limiters.perNetwork(guestPool(caller), cost) : await limiters.perCaller(caller.key, cost);
       if (!own.allowed) return { allowed: false, retryAfterSeconds: own.retryAfterSeconds };
-      // An anonymous caller is its network already: its own budget is the tighter one.
-      const network = caller.key !== caller.network;
+      const network = !guest;
       let ceiling: RateLimitDecision | undefined;
       if (network) {
         ceiling = await limiters.perNetwork(caller.network, cost);
@@ -45,14 +55,15 @@ export function createCostBudget(limiters: CostBudgetLimiters) {
         }
       }
       const until = !network ? own.windowEndsAt : own.windowEndsAt !== undefined && ceiling?.windowEndsAt !== undefined ? Math.min(own.windowEndsAt, ceiling.windowEndsAt) : undefined;
-      return { allowed: true, charge: { caller, network, ...(until === undefined ? {} : { refundableUntil: until }) } };
+      return { allowed: true, charge: { caller, network, guest, ...(until === undefined ? {} : { refundableUntil: until }) } };
     },
 
     /** Gives `points` of `charge` back to the budgets it was taken from, if their windows have not ended. */
     async refund(charge: CostCharge, points: number): Promise<void> {
       const until = charge.refundableUntil;
       if (until === undefined || points <= 0) return;
-      await limiters.perCaller.refund(charge.caller.key, points, until);
+      if (charge.guest) await limiters.perNetwork.refund(guestPool(charge.caller), points, until);
+      else await limiters.perCaller.refund(charge.caller.key, points, until);
       if (charge.network) await limiters.perNetwork.refund(charge.caller.network, points, until);
     },
   };

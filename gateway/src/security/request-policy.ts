@@ -263,6 +263,7 @@ export function createRequestPolicy(deps: {
     if (!costBudget || cost <= 0) return undefined;
     const decision = await costBudget.charge(cost, caller);
     if (decision.allowed) return decision.charge;
+    if (decision.tooCostly) throw refuse(ErrorCode.QUERY_TOO_COMPLEX, "The request costs more than a minute's budget allows: send fewer operations at once");
     countRateLimitRefusal("cost");
     throw new PolicyRefusal(
       429,

@@ -80,7 +80,7 @@ export interface Config {
     websocket: {
       maxConnections: number;
       maxConnectionsPerClient: number;
-      /** New sockets one client network may open a minute (a budget, beside the cap on those open). */
+      /** New sockets one caller may open a minute, charged at connection_init (a signed-in user; an anonymous or refused sign-in to its network), beside the cap on those open. */
       connectionsPerMinute: number;
       maxOperationsPerConnection: number;
       maxSubscriptionsPerUser: number;
