@@ -144,6 +144,24 @@ describe("cost budget: charged what an operation did, settled once it has run", 
   });
 });
 
+describe("cost budget: a batch's copies of one text told apart by their variables", () => {
+  const mallory = { key: "user:mallory", network: "ip:192.0.2.66" };
+  const PAGE = "query Page($n: Int!, $skip: Boolean!) { products(first: $n) @skip(if: $skip) { id } }";
+
+  it("settles a skipped copy's empty answer on the skipped copy, not on the heavy one whose answer comes later", async () => {
+    const policy = policyWithCostBudget(10_000);
+    const heavy = { query: PAGE, operationName: "Page", variables: { n: 4_000, skip: false } };
+    const skipped = { query: PAGE, operationName: "Page", variables: { n: 1, skip: true } };
+    const batch = await policy.admit([heavy, skipped], mallory, "http-post");
+    const settle = policy.settlementFor(batch);
+    // The skipped copy answers at once, with nothing; the heavy one later, with its page.
+    await settle(skipped, { data: {} });
+    await settle(heavy, { data: { products: Array.from({ length: 3_999 }, (_, i) => ({ id: `p${i}` })) } });
+    // The heavy copy keeps its 4,000 (the skipped one's few points are given back): 6,000 or so left, not 10,000.
+    await refusal(policy.admit([costing(4_000), costing(2_100)], mallory, "http-post"));
+  });
+});
+
 describe("signing in is not refused for a network's spent general or cost budget", () => {
   const office = { key: "ip:198.51.100.40", network: "ip:198.51.100.40" };
   const LOG_IN = { query: `mutation { logIn(email: "a@example.com", password: "pw") { accessToken } }` };

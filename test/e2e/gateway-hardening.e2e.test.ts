@@ -210,7 +210,9 @@ describe("gateway hardening: one abuser behind a shared address cannot sign ever
 describe("gateway hardening: a network's guests are charged what their requests resolved (attack run 3, F1)", () => {
   let sg: TestSupergraph;
   before(async () => {
-    sg = await startTestSupergraph({ env: { RATE_LIMIT_COST_PER_MINUTE: "20000", TRUST_PROXY: "true" } });
+    // A network's guests share a pool of the cost budget times the network multiple: 1 here,
+    // so the pool is 20,000 and three of these requests at their measure would spend it.
+    sg = await startTestSupergraph({ env: { RATE_LIMIT_COST_PER_MINUTE: "20000", RATE_LIMIT_NETWORK_MULTIPLE: "1", TRUST_PROXY: "true" } });
   });
   after(() => sg.close());
 

@@ -3,7 +3,7 @@ import type { ExecutedResult } from "./actual-operation-cost.js";
 
 /** What a request's context carries to settle its cost: `RequestPolicy.settlementFor` the admitted operations. */
 export interface CostSettling {
-  settleCost?: (request: { query?: string; operationName?: string | null }, result: ExecutedResult) => Promise<void>;
+  settleCost?: (request: { query?: string; operationName?: string | null; variables?: Record<string, unknown> | null }, result: ExecutedResult) => Promise<void>;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from "node:util";
 import { getIntrospectionQuery, GraphQLError, Kind, parse, type DocumentNode, type OperationDefinitionNode } from "graphql";
 import { countRateLimitRefusal, ErrorCode, isStorableText, rateLimitedMessage, unstorableLiteral, unstorableVariable } from "#kernel";
 import type { CallerRateLimiter } from "../rate-limit/caller-rate-limiter.js";
@@ -338,12 +339,20 @@ export function createRequestPolicy(deps: {
     /**
      * Settles every operation of an admitted request as its answers come (an HTTP batch's
      * answers come one by one, in any order): each answer settles the first unsettled
-     * operation of the same text and name, once; an answer matching none settles nothing.
+     * operation of the same text, name and variables, once; an answer matching none settles
+     * nothing. Variables are part of the match: they set an operation's measure (`first: $n`,
+     * `@skip(if: $s)`), and two copies of one text told apart by name alone let a skipped
+     * copy's empty answer, ready first, give back the heavy copy's charge (attack run 5, F1).
      */
     settlementFor(admitted: readonly AdmittedOperation[]) {
       const unsettled = [...admitted];
-      return async (request: { query?: string; operationName?: string | null }, result: ExecutedResult): Promise<void> => {
-        const index = unsettled.findIndex((operation) => operation.query === request.query && (operation.operationName ?? undefined) === (request.operationName ?? operation.operationName ?? undefined));
+      return async (request: { query?: string; operationName?: string | null; variables?: Record<string, unknown> | null }, result: ExecutedResult): Promise<void> => {
+        const index = unsettled.findIndex(
+          (operation) =>
+            operation.query === request.query &&
+            (operation.operationName ?? undefined) === (request.operationName ?? operation.operationName ?? undefined) &&
+            isDeepStrictEqual(operation.variables, request.variables ?? {}),
+        );
         if (index < 0) return;
         const [operation] = unsettled.splice(index, 1);
         await settle(operation!, operation!.charged, result);
