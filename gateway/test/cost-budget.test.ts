@@ -194,6 +194,14 @@ describe("signing in is not refused for a network's spent general or cost budget
     assert.deepEqual(charged.filter((f) => f !== "products"), ["logIn", "refreshToken"]);
   });
 
+  it("does not let a sign-in that reads much through the returned user pass a spent budget", async () => {
+    const policy = policyWithBudgets([], 100);
+    for (let i = 0; i < 10; i++) await policy.admit([costing(5_000), costing(5_000)], office, "http-post");
+    const heavy = { query: `mutation { logIn(email: "a@example.com", password: "pw") { accessToken user { ${Array.from({ length: 20 }, (_, i) => `a${i}: addresses { id line1 city }`).join(" ")} } } }` };
+    assert.equal((await refusal(policy.admit([heavy], office, "http-post"))).extensions.budget, "cost");
+    await policy.admit([LOG_IN], office, "http-post");
+  });
+
   it("answers logIn once the network's general budget is spent, but not a batch that also browses", async () => {
     const policy = policyWithBudgets([]);
     for (let i = 0; i < 3; i++) await policy.admit([costing(2)], office, "http-post");

@@ -89,6 +89,12 @@ export class PolicyRefusal extends Error {
   }
 }
 
+/**
+ * The most a sign-in may measure to pass a spent general or cost budget: a session and the
+ * user's own fields (the storefront's LogIn measures 7), not lists read through it.
+ */
+const SIGN_IN_COST = 50;
+
 const refuse = (code: string, message: string, extensions: Record<string, unknown> = {}, status = 400) => new PolicyRefusal(status, code, message, extensions);
 
 /**
@@ -303,10 +309,12 @@ export function createRequestPolicy(deps: {
       let admitted: AdmittedOperation[] | undefined;
       const admitAll = () => (admitted ??= requests.map((request) => admitOne(request, transport)));
       // Judged only when a budget refuses, so the common path still charges before it parses.
+      // A sign-in that also reads much (aliased lists on the returned user) is not one: past a
+      // spent budget only what the storefront's own sign-in reads passes (attack run 5, F2).
       const signsIn = () =>
         admitAll().every((operation) => {
           const fields = [...operation.measure.rootFields.keys()];
-          return fields.some(hasOwnNetworkBudget) && fields.every((field) => field === "__typename" || hasOwnNetworkBudget(field));
+          return operation.measure.cost <= SIGN_IN_COST && fields.some(hasOwnNetworkBudget) && fields.every((field) => field === "__typename" || hasOwnNetworkBudget(field));
         });
       await unlessSigningIn(() => chargeGeneral(caller, requests.length), signsIn);
       const charged = await unlessSigningIn(() => chargeCost(admitAll().reduce((sum, operation) => sum + operation.measure.cost, 0), caller), signsIn);
