@@ -129,6 +129,14 @@ describe("cost budget: charged what an operation did, settled once it has run", 
     await refusal(policy.admit([costing(2)], alice, "http-post"));
   });
 
+  it("keeps the charge of a branch the gateway nulled while completing values, whichever transport settles it", async () => {
+    const policy = policyWithCostBudget(10_000);
+    const [page] = await policy.admit([costing(4_000)], alice, "websocket");
+    // As a WebSocket answer comes: the gateway's nulls in extensions, not in errors.
+    await policy.settle(page!, page!.charged, { data: { products: null }, extensions: { valueCompletion: [{ message: "Cannot return null for non-nullable field Product.id.", path: ["products", 0, "id"] }] } });
+    await refusal(policy.admit([costing(4_000), costing(2_100)], alice, "http-post"));
+  });
+
   it("settles each answer of a batch on its own operation, by its text, once", async () => {
     const policy = policyWithCostBudget(10_000);
     const batch = await policy.admit([costing(4_000), costing(4_000), costing(2_000)], alice, "http-post");

@@ -291,10 +291,14 @@ export function createRequestPolicy(deps: {
     }
   }
 
-  async function settle(operation: AdmittedOperation, charged: CostCharge | undefined, result: ExecutedResult): Promise<void> {
+  async function settle(operation: AdmittedOperation, charged: CostCharge | undefined, result: ExecutedResult & { extensions?: Record<string, unknown> }): Promise<void> {
     if (!costBudget || !charged) return;
     const measured = operation.measure.cost;
-    const unused = measured - actualOperationCost(operation.document, operation.operation, result, measured, deps.listSizes);
+    // Paths the gateway nulled while completing values count as errors, whatever the transport:
+    // what was fetched under them was work done (attack run 5, F3: WebSocket answers skipped this).
+    const completion = Array.isArray(result.extensions?.valueCompletion) ? (result.extensions.valueCompletion as NonNullable<ExecutedResult["errors"]>) : [];
+    const executed: ExecutedResult = completion.length > 0 ? { data: result.data, errors: [...(result.errors ?? []), ...completion] } : result;
+    const unused = measured - actualOperationCost(operation.document, operation.operation, executed, measured, deps.listSizes);
     await costBudget.refund(charged, unused).catch(() => undefined);
   }
 
