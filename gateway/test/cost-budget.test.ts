@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { createRequestPolicy, PolicyRefusal, type OperationLimits } from "../src/security/request-policy.js";
+import { createRequestPolicy, type OperationLimits } from "../src/security/request-policy.js";
 import { createCallerRateLimiter, type CallerRateLimiter } from "../src/rate-limit/caller-rate-limiter.js";
 import type { PersistedOperationCheck } from "../src/security/persisted-operations.js";
+import { refusal } from "./support/policy-refusal.js";
 
 const limits: OperationLimits = { maxDepth: 12, maxAliases: 30, maxCost: 5_000, maxFieldRepeats: 10, maxTokens: 2_000, maxBatchSize: 10 };
 const allowAll = (async () => ({ allowed: true, retryAfterSeconds: 0 })) as unknown as CallerRateLimiter;
@@ -25,15 +26,6 @@ function policyWithCostBudget(perMinute: number) {
 
 /** An operation measured at exactly `cost`: a page of `cost - 1` ids. */
 const costing = (cost: number) => ({ query: `{ products(first: ${cost - 1}) { id } }` });
-
-async function refusal(work: Promise<unknown>): Promise<PolicyRefusal> {
-  const error = await work.then(
-    () => assert.fail("expected a refusal"),
-    (e: unknown) => e,
-  );
-  assert.ok(error instanceof PolicyRefusal, String(error));
-  return error;
-}
 
 describe("cost budget: what a caller spends a minute, not how many operations", () => {
   const alice = { key: "user:alice", network: "ip:192.0.2.1" };

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { createRequestPolicy, PolicyRefusal, type OperationLimits } from "../src/security/request-policy.js";
+import { createRequestPolicy, type OperationLimits } from "../src/security/request-policy.js";
 import type { CallerRateLimiter } from "../src/rate-limit/caller-rate-limiter.js";
 import type { PersistedOperationCheck } from "../src/security/persisted-operations.js";
+import { refusal } from "./support/policy-refusal.js";
 
 const CALLER = { key: "user:caller", network: "ip:192.0.2.1" };
 const limits: OperationLimits = { maxDepth: 12, maxAliases: 30, maxCost: 5_000, maxFieldRepeats: 10, maxTokens: 2_000, maxBatchSize: 5 };
@@ -15,15 +16,6 @@ function policy() {
     budgets: { charge: async () => undefined },
     persisted: (() => ({ ok: true })) as unknown as PersistedOperationCheck,
   });
-}
-
-async function refusal(work: Promise<unknown>): Promise<PolicyRefusal> {
-  const error = await work.then(
-    () => assert.fail("expected a refusal"),
-    (e: unknown) => e,
-  );
-  assert.ok(error instanceof PolicyRefusal, String(error));
-  return error;
 }
 
 describe("request policy: a query text parsed once", () => {

@@ -1,4 +1,5 @@
-import { Kind, type DocumentNode, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionSetNode } from "graphql";
+import { getOperationAST, Kind, type DocumentNode, type SelectionSetNode } from "graphql";
+import { fragmentsOf } from "./document-fragments.js";
 
 /**
  * Whether the operation `operationName` picks from `document` is a query that reads nothing
@@ -8,12 +9,9 @@ import { Kind, type DocumentNode, type FragmentDefinitionNode, type OperationDef
  * reports what is wrong with it).
  */
 export function answeredByIntrospection(document: DocumentNode, operationName: string | undefined): boolean {
-  const operations = document.definitions.filter((definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION);
-  const operation = operationName === undefined ? (operations.length === 1 ? operations[0] : undefined) : operations.find((o) => o.name?.value === operationName);
+  const operation = getOperationAST(document, operationName);
   if (!operation || operation.operation !== "query") return false;
-  const fragments = new Map(
-    document.definitions.filter((definition): definition is FragmentDefinitionNode => definition.kind === Kind.FRAGMENT_DEFINITION).map((fragment) => [fragment.name.value, fragment]),
-  );
+  const fragments = fragmentsOf(document);
   const visited = new Set<string>();
   const onlyMeta = (selectionSet: SelectionSetNode): boolean =>
     selectionSet.selections.every((selection) => {

@@ -1,11 +1,13 @@
-import { Kind, type DocumentNode, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionSetNode } from "graphql";
+import { Kind, type DocumentNode, type OperationDefinitionNode, type SelectionSetNode } from "graphql";
+import { fragmentsOf } from "../execution/document-fragments.js";
 import type { ListSizes } from "./list-sizes.js";
 import { INTROSPECTION_ROOTS } from "./measure-operation.js";
 
-/** What an executed operation answered: its data and the paths of its errors. */
+/** What an executed operation answered: its data, the paths of its errors, and its extensions. */
 export interface ExecutedResult {
   data?: unknown;
   errors?: readonly { path?: readonly (string | number)[] }[];
+  extensions?: Record<string, unknown>;
 }
 
 /**
@@ -34,10 +36,7 @@ export function actualOperationCost(
   const { data } = result;
   if (data === null || typeof data !== "object" || Array.isArray(data)) return measured;
   if (result.errors?.some((error) => lostBelowNull(data, error.path))) return measured;
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const definition of document.definitions) {
-    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
-  }
+  const fragments = fragmentsOf(document);
   const mostVisits = 2 * measured + 1_000;
   let visits = 0;
   let cost = 0;

@@ -9,8 +9,8 @@ export interface CostSettling {
 /**
  * Settles every HTTP operation's cost once its answer is ready (each operation of a batch on
  * its own answer): the request policy charged its measured maximum at admission, and gives back
- * what the answer did not cost. Paths the gateway nulled while completing values
- * (`extensions.valueCompletion`) count as errors: what was fetched under them was work done.
+ * what the answer did not cost (the gateway's own nulls, `extensions.valueCompletion`, read
+ * there as errors, whatever the transport).
  */
 export function costSettlementPlugin<TContext extends CostSettling>(): ApolloServerPlugin<TContext> {
   return {
@@ -19,8 +19,7 @@ export function costSettlementPlugin<TContext extends CostSettling>(): ApolloSer
         async willSendResponse({ contextValue, request, response }) {
           if (!contextValue.settleCost || response.body.kind !== "single") return;
           const { data, errors, extensions } = response.body.singleResult;
-          const completion = Array.isArray(extensions?.valueCompletion) ? (extensions.valueCompletion as ExecutedResult["errors"] & object) : [];
-          await contextValue.settleCost(request, { data, errors: [...(errors ?? []), ...completion] });
+          await contextValue.settleCost(request, { data, errors, extensions });
         },
       };
     },

@@ -2,11 +2,11 @@ import {
   Kind,
   type DocumentNode,
   type FieldNode,
-  type FragmentDefinitionNode,
   type OperationDefinitionNode,
   type SelectionSetNode,
   type ValueNode,
 } from "graphql";
+import { fragmentsOf } from "../execution/document-fragments.js";
 import type { FieldSize, ListSizes } from "./list-sizes.js";
 
 export interface OperationMeasure {
@@ -109,10 +109,7 @@ export function measureOperation(
   sizes?: ListSizes,
 ): OperationMeasure {
   const variableDefaults = new Map(operation.variableDefinitions?.map((definition) => [definition.variable.name.value, definition.defaultValue]));
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const definition of document.definitions) {
-    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
-  }
+  const fragments = fragmentsOf(document);
   const measured = new Map<string, Summary>();
   const measuring = new Set<string>();
 

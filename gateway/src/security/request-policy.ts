@@ -291,7 +291,7 @@ export function createRequestPolicy(deps: {
     }
   }
 
-  async function settle(operation: AdmittedOperation, charged: CostCharge | undefined, result: ExecutedResult & { extensions?: Record<string, unknown> }): Promise<void> {
+  async function settle(operation: AdmittedOperation, charged: CostCharge | undefined, result: ExecutedResult): Promise<void> {
     if (!costBudget || !charged) return;
     const measured = operation.measure.cost;
     // Paths the gateway nulled while completing values count as errors, whatever the transport:
