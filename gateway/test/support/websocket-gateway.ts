@@ -30,6 +30,8 @@ export async function startWebSocketGateway(options: {
   clientAddress?: string;
   /** The budget of new sockets per caller; unlimited unless given. */
   openingBudget?: CallerBudget;
+  /** The request policy every operation goes through; every operation admitted, budgets free, unless given. */
+  policy?: RequestPolicy;
 }) {
   const listeners = new Set<OrderStatusListener>();
   const feed = { listen: (_orderId: string, listener: OrderStatusListener) => (listeners.add(listener), () => listeners.delete(listener)) } as unknown as OrderStatusFeed;
@@ -41,7 +43,7 @@ export async function startWebSocketGateway(options: {
   const sockets = attachGraphQLWebSocket({
     httpServer,
     path: "/graphql",
-    policy: admitEverything,
+    policy: options.policy ?? admitEverything,
     limits: { maxConnections: 100, maxConnectionsPerClient: 100, maxOperationsPerConnection: 10, maxSubscriptionsPerUser: 10, maxMessagesPerSecond: 100, maxBufferedBytes: 1_000_000, ...options.limits },
     maxMessageBytes: 100_000,
     clientAddress: () => options.clientAddress ?? "127.0.0.1",

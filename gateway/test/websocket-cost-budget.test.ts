@@ -1,0 +1,106 @@
+// Adversarial: the cost budget is one budget whatever the transport. A caller who spent it over
+// HTTP is not let through over WebSocket, and a WebSocket answer that found nothing gives back
+// what it did not cost, as an HTTP one does.
+import assert from "node:assert/strict";
+import { afterEach, describe, it } from "node:test";
+import { print, type ExecutionResult } from "graphql";
+import { createRequestPolicy, PolicyRefusal, type OperationLimits } from "../src/security/request-policy.js";
+import { createCallerRateLimiter, type CallerRateLimiter } from "../src/rate-limit/caller-rate-limiter.js";
+import type { PersistedOperationCheck } from "../src/security/persisted-operations.js";
+import { RawGraphQLSocket } from "../../test/support/raw-graphql-websocket.js";
+import { startWebSocketGateway } from "./support/websocket-gateway.js";
+
+const limits: OperationLimits = { maxDepth: 12, maxAliases: 30, maxCost: 5_000, maxFieldRepeats: 10, maxTokens: 2_000, maxBatchSize: 10 };
+const allowAll = (async () => ({ allowed: true, retryAfterSeconds: 0 })) as unknown as CallerRateLimiter;
+
+/** A real policy whose only budget is cost: `perMinute` per caller, ten times that per network. */
+function policyWithCostBudget(perMinute: number) {
+  return createRequestPolicy({
+    limits,
+    rateLimit: allowAll,
+    networkRateLimit: allowAll,
+    costRateLimit: {
+      perMinute,
+      perCaller: createCallerRateLimiter({ pointsPerMinute: perMinute }),
+      perNetwork: createCallerRateLimiter({ pointsPerMinute: perMinute * 10 }),
+    },
+    budgets: { charge: async () => undefined },
+    persisted: (() => ({ ok: true })) as unknown as PersistedOperationCheck,
+  });
+}
+
+/** An operation measured at exactly `cost`: a page of `cost - 1` ids. */
+const costing = (cost: number) => ({ query: `{ products(first: ${cost - 1}) { id } }` });
+
+async function refusal(work: Promise<unknown>): Promise<PolicyRefusal> {
+  const error = await work.then(
+    () => assert.fail("expected a refusal"),
+    (e: unknown) => e,
+  );
+  assert.ok(error instanceof PolicyRefusal, String(error));
+  return error;
+}
+
+describe("cost budget over WebSocket as over HTTP", () => {
+  let cleanup: (() => Promise<void>) | undefined;
+  afterEach(async () => {
+    await cleanup?.();
+    cleanup = undefined;
+  });
+
+  /** The WebSocket endpoint on a real policy; every page found empty (the products queried do not exist). */
+  async function start(perMinute: number) {
+    const policy = policyWithCostBudget(perMinute);
+    const executed: string[] = [];
+    const execute = async (request: { query: unknown }): Promise<ExecutionResult> => {
+      executed.push(typeof request.query === "string" ? request.query : print(request.query as never));
+      return { data: { products: [] } };
+    };
+    const gateway = await startWebSocketGateway({ execute, policy });
+    cleanup = () => gateway.close();
+    // The socket's caller as the endpoint makes it: the user, on the socket's network.
+    const caller = (userId: string) => ({ key: `user:${userId}`, network: "ip:127.0.0.1" });
+    return { policy, gateway, executed, caller };
+  }
+
+  it("refuses a WebSocket query RATE_LIMITED with budget \"cost\" once the caller spent the budget over HTTP, running nothing", async () => {
+    const { policy, gateway, executed, caller } = await start(10_000);
+    await policy.admit([costing(5_000), costing(5_000)], caller("u-spent"), "http-post");
+    const socket = await RawGraphQLSocket.connect(gateway.url, await gateway.token("u-spent"));
+    socket.subscribe("q", costing(2));
+    const { next, error } = await socket.result("q");
+    assert.deepEqual(next, [], "no answer: the query did not run");
+    assert.ok(error, "refused with an error message");
+    const [refused] = error.payload as { message: string; extensions: { code: string; budget: string; retryAfterSeconds: number } }[];
+    assert.equal(refused!.extensions.code, "RATE_LIMITED");
+    assert.equal(refused!.extensions.budget, "cost");
+    assert.ok(refused!.extensions.retryAfterSeconds >= 1 && refused!.extensions.retryAfterSeconds <= 60);
+    assert.deepEqual(executed, []);
+    // Another customer on the same network has their own budget, over the same endpoint.
+    const other = await RawGraphQLSocket.connect(gateway.url, await gateway.token("u-other"));
+    other.subscribe("q", costing(5_000));
+    assert.deepEqual((await other.result("q")).next[0]!.payload, { data: { products: [] } });
+    socket.close();
+    other.close();
+  });
+
+  it("gives back what a WebSocket answer that found nothing did not cost: the caller spends it after, over HTTP or WebSocket, and no more", async () => {
+    const { policy, gateway, caller } = await start(10_000);
+    const socket = await RawGraphQLSocket.connect(gateway.url, await gateway.token("u-empty"));
+    socket.subscribe("empty", costing(5_000));
+    // The answer is sent after it was settled: once it is here, 4,999 of the 5,000 are back.
+    assert.deepEqual((await socket.result("empty")).next[0]!.payload, { data: { products: [] } });
+    // 9,999 left: 5,000 over HTTP and 4,998 over WebSocket pass ...
+    await policy.admit([costing(5_000)], caller("u-empty"), "http-post");
+    socket.subscribe("spend", costing(4_998));
+    assert.deepEqual((await socket.result("spend")).next[0]!.payload, { data: { products: [] } });
+    // ... the second WebSocket page found nothing too, so 4,997 came back: spend them over HTTP ...
+    await policy.admit([costing(4_997)], caller("u-empty"), "http-post");
+    // ... and then nothing is left, on either transport (1 + 5,000 + 1 + 4,997 = 9,999 spent).
+    assert.equal((await refusal(policy.admit([costing(2)], caller("u-empty"), "http-post"))).extensions.budget, "cost");
+    socket.subscribe("over", costing(2));
+    const { error } = await socket.result("over");
+    assert.equal(error?.payload?.[0]?.extensions?.budget, "cost");
+    socket.close();
+  });
+});
