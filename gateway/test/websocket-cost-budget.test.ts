@@ -4,11 +4,12 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
 import { print, type ExecutionResult } from "graphql";
-import { createRequestPolicy, PolicyRefusal, type OperationLimits } from "../src/security/request-policy.js";
+import { createRequestPolicy, type OperationLimits } from "../src/security/request-policy.js";
 import { createCallerRateLimiter, type CallerRateLimiter } from "../src/rate-limit/caller-rate-limiter.js";
 import type { PersistedOperationCheck } from "../src/security/persisted-operations.js";
 import { RawGraphQLSocket } from "../../test/support/raw-graphql-websocket.js";
 import { startWebSocketGateway } from "./support/websocket-gateway.js";
+import { refusal } from "./support/policy-refusal.js";
 
 const limits: OperationLimits = { maxDepth: 12, maxAliases: 30, maxCost: 5_000, maxFieldRepeats: 10, maxTokens: 2_000, maxBatchSize: 10 };
 const allowAll = (async () => ({ allowed: true, retryAfterSeconds: 0 })) as unknown as CallerRateLimiter;
@@ -31,15 +32,6 @@ function policyWithCostBudget(perMinute: number) {
 
 /** An operation measured at exactly `cost`: a page of `cost - 1` ids. */
 const costing = (cost: number) => ({ query: `{ products(first: ${cost - 1}) { id } }` });
-
-async function refusal(work: Promise<unknown>): Promise<PolicyRefusal> {
-  const error = await work.then(
-    () => assert.fail("expected a refusal"),
-    (e: unknown) => e,
-  );
-  assert.ok(error instanceof PolicyRefusal, String(error));
-  return error;
-}
 
 describe("cost budget over WebSocket as over HTTP", () => {
   let cleanup: (() => Promise<void>) | undefined;
