@@ -1,7 +1,8 @@
-// What one search costs the engine itself, without the gateway or the search subgraph: the
-// bodies this tree's search adapter builds (`searchBody`), sent straight to OpenSearch for the
-// words the supergraph bench searches (`bench/supergraph-at-scale.ts`), with the engine's
-// request cache off, timed by the engine's own `took` and by the client.
+// What one search costs the engine itself, without the gateway or the search subgraph: this
+// tree's search adapter (`SearchEngineIndex.search`: the page and the counts as one
+// multi-search) straight to OpenSearch for the words the supergraph bench searches
+// (`bench/supergraph-at-scale.ts`), with the index's request cache off while it measures, timed
+// by the client and by the engine's CPU.
 //
 //   eval "$(scripts/services.sh env)"
 //   npx tsx bench/search-engine-probe.ts [--index catalog_1m] [--size 1000000] [--rounds 10] [--clients 1]
@@ -19,7 +20,6 @@ import { createLogger, loadConfig } from "#kernel";
 import { connectSearchIndex } from "../subgraphs/search/src/adapters/connect-search-index.js";
 import { toSearchDocument } from "../subgraphs/search/src/domain/search-document.js";
 import { generateCatalog } from "../subgraphs/products/src/catalog/generate-catalog.js";
-import { searchBody } from "../subgraphs/search/src/adapters/search-dsl.js";
 import { EVERY_COUNT, type SearchCounts, type SearchDocument, type SearchRequest } from "../subgraphs/search/src/ports/search-index.js";
 
 const { values } = parseArgs({
@@ -69,42 +69,43 @@ const shapes: { name: string; counts: SearchCounts }[] = [
   { name: "hits only", counts: { total: false, facets: new Set() } },
 ];
 
-async function search(body: unknown): Promise<{ took: number; wall: number; hits: number }> {
-  const startedAt = performance.now();
-  const response = await fetch(`${url}/${values.index}/_search?request_cache=false`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-  const json = (await response.json()) as { took: number; hits: { hits: unknown[] }; error?: unknown };
-  if (!response.ok) throw new Error(`search failed: ${JSON.stringify(json.error)}`);
-  return { took: json.took, wall: performance.now() - startedAt, hits: json.hits.hits.length };
-}
-
-// The engine's own CPU per search (from /proc) reads the same on a busy machine, where its
-// `took` and the client's wall time also count waiting for a core.
+// The engine's own CPU per search (from /proc) reads the same on a busy machine, where the
+// client's wall time also counts waiting for a core.
 const enginePid = Number(execFileSync("pgrep", ["-f", "-o", "org.codelibs.opensearch.runner.OpenSearchRunner"], { encoding: "utf8" }).trim());
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+const setRequestCache = (enable: boolean) =>
+  fetch(`${url}/${values.index}/_settings`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify({ "index.requests.cache.enable": enable }) });
+
+const index = await connectSearchIndex(loadConfig({ ...process.env, SEARCH_INDEX: values.index }), createLogger("warn", { service: "search-probe" }));
+const request = (text: string, counts: SearchCounts): SearchRequest => ({ text, filter: {}, sort: "RELEVANCE", first: 20, forgiveTypos: false, counts });
 
 console.log(`${values.index}: ${words.length} words, ${rounds} rounds after one unmeasured, ${clients} client(s)`);
-for (const shape of shapes) {
-  const bodies = words.map((text) => searchBody({ text, filter: {}, sort: "RELEVANCE", first: 20, forgiveTypos: false, counts: shape.counts } satisfies SearchRequest));
-  for (const body of bodies) await search(body);
-  const took: number[] = [];
-  const wall: number[] = [];
-  const cpuBefore = await processCpuMs(enginePid);
-  let next = 0;
-  const total = bodies.length * rounds;
-  await Promise.all(
-    Array.from({ length: clients }, async () => {
-      for (let n = next++; n < total; n = next++) {
-        const result = await search(bodies[n % bodies.length]);
-        if (result.hits === 0) throw new Error(`no hits for ${words[n % bodies.length]}`);
-        took.push(result.took);
-        wall.push(result.wall);
-      }
-    }),
-  );
-  const cpuPerSearch = (await processCpuMs(enginePid)) - cpuBefore;
-  took.sort((a, b) => a - b);
-  wall.sort((a, b) => a - b);
-  const mean = (list: number[]) => (list.reduce((sum, v) => sum + v, 0) / list.length).toFixed(1);
-  console.log(`  ${shape.name}: took mean ${mean(took)} ms (p50 ${percentile(took, 50)}, p90 ${percentile(took, 90)}, p99 ${percentile(took, 99)}); client mean ${mean(wall)} ms, p99 ${percentile(wall, 99).toFixed(1)}; engine CPU ${(cpuPerSearch / total).toFixed(2)} ms a search`);
+await setRequestCache(false);
+try {
+  for (const shape of shapes) {
+    const requests = words.map((text) => request(text, shape.counts));
+    for (const each of requests) await index.search(each);
+    const wall: number[] = [];
+    const cpuBefore = await processCpuMs(enginePid);
+    let next = 0;
+    const total = requests.length * rounds;
+    await Promise.all(
+      Array.from({ length: clients }, async () => {
+        for (let n = next++; n < total; n = next++) {
+          const startedAt = performance.now();
+          const result = await index.search(requests[n % requests.length]!);
+          if (result.hits.length === 0) throw new Error(`no hits for ${words[n % requests.length]}`);
+          wall.push(performance.now() - startedAt);
+        }
+      }),
+    );
+    const cpuPerSearch = (await processCpuMs(enginePid)) - cpuBefore;
+    wall.sort((a, b) => a - b);
+    const mean = (list: number[]) => (list.reduce((sum, v) => sum + v, 0) / list.length).toFixed(1);
+    console.log(`  ${shape.name}: client mean ${mean(wall)} ms, p50 ${percentile(wall, 50).toFixed(1)}, p99 ${percentile(wall, 99).toFixed(1)}; engine CPU ${(cpuPerSearch / total).toFixed(2)} ms a search`);
+  }
+} finally {
+  await setRequestCache(true);
+  await index.close();
 }

@@ -120,6 +120,16 @@ const DEEP_PAGE = `query($after: String) { products(first: 20, after: $after) { 
 const SEARCH_HITS = `query($q: String!) { search(query: $q, first: 20) { edges { node { id name price { amount currency } } } pageInfo { hasNextPage } } }`;
 const SEARCH = `query($q: String!) { search(query: $q, first: 20) { totalCount edges { node { id name price { amount currency } } } facets { categories { value count } brands { value count } priceRanges { min max count } } } }`;
 
+/** Turns the engine's request cache for one search alias off or back on. */
+async function engineRequestCache(alias: string, enable: boolean): Promise<void> {
+  const response = await fetch(`${process.env.OPENSEARCH_URL}/${alias}/_settings`, {
+    method: "PUT",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ "index.requests.cache.enable": enable }),
+  });
+  if (!response.ok) throw new Error(`request cache of ${alias}: ${response.status} ${await response.text()}`);
+}
+
 async function runSize({ size, name, redisDb }: (typeof sizes)[number]): Promise<SizeResult | undefined> {
   console.log(`\n${size.toLocaleString("en")} products ("${name}")`);
   const env = {
@@ -141,6 +151,9 @@ async function runSize({ size, name, redisDb }: (typeof sizes)[number]): Promise
   if (values["load-only"]) return undefined;
 
   const platform = await startPlatformProcess(env, `.run/bench-logs/scale/${name}-platform.log`);
+  // Uncached in the engine too: a search's counts are a request without hits, which the
+  // engine's request cache would otherwise answer from the second time on.
+  await engineRequestCache(name, false);
   try {
     console.log(platform.banner.replace(/^/gm, "  | "));
     console.log(`  npm start ready in ${platform.readySeconds} s (its banner); ${platform.wallSeconds.toFixed(1)} s from spawning the process`);
@@ -201,6 +214,7 @@ async function runSize({ size, name, redisDb }: (typeof sizes)[number]): Promise
     console.log(`  hot product cache: ${hotCache.filled} of ${hotCache.products} products read once were served from it after (catalog load p99 ${hotCache.loadP99} ms)`);
     return { size, name, readySeconds: platform.readySeconds, wallSeconds: Number(platform.wallSeconds.toFixed(1)), idleCpuMs, idleSeconds, figures, freshness, hotCache };
   } finally {
+    await engineRequestCache(name, true);
     await platform.stop();
   }
 }

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
 import { after, before, describe, it } from "node:test";
 import { ElasticsearchIndex } from "../src/adapters/elasticsearch-index.js";
-import { bulkBody, searchBody } from "../src/adapters/search-dsl.js";
+import { bulkBody, countsBody, hitsBody } from "../src/adapters/search-dsl.js";
 import { facetValuesBody, suggestBody } from "../src/adapters/suggest-dsl.js";
 import { suggestCompletions } from "../src/domain/autocomplete.js";
 import { typedText } from "../src/domain/suggestion-match.js";
@@ -30,12 +30,18 @@ describe("ElasticsearchIndex requests", () => {
     "GET /": { status: 200, body: { name: "es", cluster_name: "es", version: { number: "8.19.2", build_flavor: "default" }, tagline: "You Know, for Search" } },
     "GET /_alias/products_building": { status: 404, body: { error: "alias [products_building] missing", status: 404 } },
     "POST /_bulk?require_alias=true": { status: 200, body: { errors: false, items: [] } },
-    "POST /products/_search": {
+    "POST /products/_msearch": {
       status: 200,
       body: {
-        hits: { total: { value: 1, relation: "eq" }, hits: [{ _id: "prod_0000001", _source: { name: "Pixelon Pro Wireless Headphones", priceAmount: 4999, currency: "USD" }, sort: [12.5, "prod_0000001"] }] },
-        aggregations: { categories: { buckets: [{ key: "electronics", doc_count: 1 }] }, brands: { buckets: [] }, prices: { buckets: [] } },
+        responses: [
+          { status: 200, hits: { hits: [{ _id: "prod_0000001", _source: { name: "Pixelon Pro Wireless Headphones", priceAmount: 4999, currency: "USD" }, sort: [12.5, "prod_0000001"] }] } },
+          { status: 200, hits: { total: { value: 1, relation: "eq" }, hits: [] }, aggregations: { categories: { buckets: [{ key: "electronics", doc_count: 1 }] }, brands: { buckets: [] }, prices: { buckets: [] } } },
+        ],
       },
+    },
+    "POST /broken/_msearch": {
+      status: 200,
+      body: { responses: [{ status: 200, hits: { hits: [] } }, { status: 400, error: { type: "illegal_argument_exception", reason: "Text fields are not optimised for aggregations" } }] },
     },
     "POST /products/_search suggest": {
       status: 200,
@@ -89,19 +95,32 @@ describe("ElasticsearchIndex requests", () => {
     assert.deepEqual(actions[2], { delete: { _index: "products", _id: "prod_gone", version: 5 * 2 ** 32 - 1, version_type: "external" } });
   });
 
-  it("sends the shared DSL's search body to the alias and reads hits, cursors and facets back", async () => {
+  it("sends the shared DSL's page and counts to the alias as one multi-search and reads hits, cursors and facets back", async () => {
     requests.length = 0;
     const request: SearchRequest = { text: "headphnoes", filter: { categories: ["electronics"], price: { max: 5000 } }, sort: "RELEVANCE", first: 5, after: [13, "prod_0000000"], forgiveTypos: true, counts: EVERY_COUNT };
     const result = await index.search(request);
-    const sent = requests.find((r) => r.url === "/products/_search")!;
+    const sent = requests.find((r) => r.url === "/products/_msearch")!;
     assert.equal(sent.method, "POST");
-    assert.match(sent.accept!, /compatible-with=8/);
-    assert.deepEqual(JSON.parse(sent.body), JSON.parse(JSON.stringify(searchBody(request))));
-    assert.deepEqual(JSON.parse(sent.body).search_after, [13, "prod_0000000"]);
+    assert.match(sent.contentType!, /^application\/vnd\.elasticsearch\+x-ndjson; compatible-with=8$/);
+    const [pageHeader, page, countsHeader, counts] = sent.body.trim().split("\n").map((line) => JSON.parse(line));
+    assert.deepEqual([pageHeader, countsHeader], [{}, {}]);
+    assert.deepEqual(page, JSON.parse(JSON.stringify(hitsBody(request))));
+    assert.deepEqual(counts, JSON.parse(JSON.stringify(countsBody(request))));
+    assert.deepEqual(page.search_after, [13, "prod_0000000"]);
     assert.equal(result.totalCount, 1);
-    assert.deepEqual(JSON.parse(sent.body)._source, ["name", "priceAmount", "currency"], "only what a result shows");
+    assert.deepEqual(page._source, ["name", "priceAmount", "currency"], "only what a result shows");
     assert.deepEqual(result.hits, [{ id: "prod_0000001", name: "Pixelon Pro Wireless Headphones", price: { amount: 4999, currency: "USD" }, sortKey: [12.5, "prod_0000001"] }]);
     assert.deepEqual(result.facets.categories, [{ value: "electronics", count: 1 }]);
+  });
+
+  it("fails a search whose counts fail, with the engine's reason, rather than answer it without them", async () => {
+    const { port } = server.address() as { port: number };
+    const broken = await ElasticsearchIndex.connect(`http://127.0.0.1:${port}`, { alias: "broken" });
+    try {
+      await assert.rejects(broken.search({ text: "headphones", filter: {}, sort: "RELEVANCE", first: 5, forgiveTypos: false, counts: EVERY_COUNT }), /search failed \(400\): illegal_argument_exception Text fields are not optimised/);
+    } finally {
+      await broken.close();
+    }
   });
 
   it("sends autocomplete's product query and facet-value aggregation to the alias and reads suggestions back", async () => {

@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { describeWithRealEngine, engineSuiteTitle } from "#kernel/testing";
 import { OpenSearchIndex } from "../src/adapters/open-search-index.js";
-import { ADDED_FIELDS, indexDefinition, MAPPING_VERSION, searchBody } from "../src/adapters/search-dsl.js";
+import { ADDED_FIELDS, hitsBody, indexDefinition, MAPPING_VERSION } from "../src/adapters/search-dsl.js";
 import { suggestCompletions } from "../src/domain/autocomplete.js";
 import { EVERY_COUNT, type SearchDocument } from "../src/ports/search-index.js";
 import { judgedCatalog } from "./search-index.contract.js";
@@ -79,7 +79,7 @@ describeWithRealEngine({ suite: "Search index upgrade", engine: "opensearch", va
       assert.ok(infix.some((s) => s.text.includes("Headphones")), "the inside of a word matches after the rebuild");
       // The word still being typed is read as one term of all_text's prefix field, not
       // expanded into every word that starts so.
-      const { query } = searchBody({ text: "wireless head", filter: {}, sort: "RELEVANCE", first: 5, forgiveTypos: false, counts: EVERY_COUNT });
+      const { query } = hitsBody({ text: "wireless head", filter: {}, sort: "RELEVANCE", first: 5, forgiveTypos: false, counts: EVERY_COUNT });
       const explained = await send("POST", `/${alias}/_validate/query?explain=true&rewrite=true`, { query });
       const rewritten = explained.explanations.map((e: { explanation: string }) => e.explanation).join(" ");
       assert.match(rewritten, /all_text\._index_prefix:head\b/);

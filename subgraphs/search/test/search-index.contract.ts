@@ -155,6 +155,40 @@ export function defineSearchIndexContract(engine: string, create: () => Promise<
     describe("autocomplete", () => defineAutocompleteChecks(() => index, catalog));
   });
 
+  describe(engineSuiteTitle("SearchIndex contract: equal scores", engine), { timeout: 120_000 }, () => {
+    let index: SearchIndex;
+    // Thirteen products the words cannot tell apart, written in the reverse of their ids'
+    // order, so the engine's own order of equal scores is not the cursors' order.
+    const [template] = judgedCatalog();
+    const twins = Array.from({ length: 13 }, (_, i) => ({ ...template!, id: `prod_twin_${String(12 - i).padStart(2, "0")}`, name: "Quillfeather Lantern", description: "A lantern." }));
+
+    before(async () => {
+      index = await create();
+      await index.ensureIndex();
+      for (const twin of twins) await index.apply(upserts([twin]));
+      await index.refresh();
+    });
+    after(async () => {
+      await index?.close();
+    });
+
+    it("pages through tied matches by relevance exactly once, by id, whatever the page size", async () => {
+      const ids = twins.map((t) => t.id).sort();
+      for (const first of [1, 4, 5, 13]) {
+        const paged: string[] = [];
+        let after: SearchRequest["after"];
+        for (;;) {
+          const page = await index.search(request({ text: "lantern", first, after }));
+          paged.push(...page.hits.map((h) => h.id));
+          assert.equal(page.totalCount, 13);
+          if (!page.hasNextPage) break;
+          after = page.hits.at(-1)!.sortKey;
+        }
+        assert.deepEqual(paged, ids, `pages of ${first}`);
+      }
+    });
+  });
+
   describe(engineSuiteTitle("SearchIndex contract: variants", engine), { timeout: 120_000 }, () => defineVariantFacetChecks(create));
 
   describe(engineSuiteTitle("SearchIndex contract: versions and rebuilds", engine), { timeout: 120_000 }, () => {

@@ -125,23 +125,24 @@ export function indexDefinition(options: { bulkLoad?: boolean } = {}) {
   };
 }
 
-function textQuery(text: string, forgiveTypos: boolean) {
+/** What matches: every word (typos forgiven when asked), or every word with the last one still being typed (a prefix). */
+function matchingClause(text: string, forgiveTypos: boolean) {
   const typos = forgiveTypos ? { fuzziness: FUZZINESS, prefix_length: 0 } : {};
   return {
     bool: {
-      // What matches: every word (typos forgiven when asked), or every word with the last one
-      // still being typed (a prefix).
-      must: [
-        {
-          bool: {
-            should: [
-              { match: { all_text: { query: text, operator: "and", ...typos } } },
-              { match_bool_prefix: { all_text: { query: text, operator: "and", ...typos } } },
-            ],
-            minimum_should_match: 1,
-          },
-        },
+      should: [
+        { match: { all_text: { query: text, operator: "and", ...typos } } },
+        { match_bool_prefix: { all_text: { query: text, operator: "and", ...typos } } },
       ],
+      minimum_should_match: 1,
+    },
+  };
+}
+
+function textQuery(text: string, forgiveTypos: boolean) {
+  return {
+    bool: {
+      must: [matchingClause(text, forgiveTypos)],
       // How it ranks: exact words in telling fields first, whole phrases in the name above all.
       should: [
         { multi_match: { query: text, fields: RANKING_FIELDS, type: "most_fields" } },
@@ -183,20 +184,37 @@ const FACET_AGGREGATIONS = {
 } as const satisfies Record<FacetName, unknown>;
 
 /**
- * A search body: one page (plus one hit to know whether another follows) and the counts
- * asked for. Uncounted, the total is tracked up to one match: whether any exists at all.
+ * The page: its hits (plus one to know whether another follows), with nothing counted; the
+ * counts over all matches are `countsBody`, sent alongside.
  */
-export function searchBody(request: SearchRequest) {
+export function hitsBody(request: SearchRequest) {
   const text = request.text.trim();
-  const facets = FACET_NAMES.filter((facet) => request.counts.facets.has(facet));
   return {
     size: request.first + 1,
-    track_total_hits: request.counts.total ? true : 1,
+    // Nothing counted here (see countsBody): tracked up to one match, which costs nothing.
+    track_total_hits: 1,
     // What a result shows besides its id, so the gateway reads nothing else for it (see SearchHit).
     _source: ["name", "priceAmount", "currency"],
     query: { bool: { must: text ? [textQuery(text, request.forgiveTypos)] : [{ match_all: {} }], filter: filterClauses(request) } },
     sort: SORTS[request.sort],
     ...(request.after ? { search_after: request.after } : {}),
+  };
+}
+
+/**
+ * The counts the caller reads over every match (the total, each facet asked for), with the
+ * words as a filter: nothing is scored, and the engine runs it beside the page. Undefined
+ * when nothing is counted, unless `whetherAny`: past the last page, whether anything matched.
+ */
+export function countsBody(request: SearchRequest, options: { whetherAny?: boolean } = {}) {
+  const facets = FACET_NAMES.filter((facet) => request.counts.facets.has(facet));
+  if (!request.counts.total && facets.length === 0 && !options.whetherAny) return undefined;
+  const text = request.text.trim();
+  return {
+    size: 0,
+    // Uncounted, the total is tracked up to one match: whether any exists at all.
+    track_total_hits: request.counts.total ? true : 1,
+    query: { bool: { filter: [...(text ? [matchingClause(text, request.forgiveTypos)] : []), ...filterClauses(request)] } },
     ...(facets.length > 0 ? { aggs: Object.fromEntries(facets.map((facet) => [facet, FACET_AGGREGATIONS[facet]])) } : {}),
   };
 }
@@ -218,16 +236,17 @@ interface RawSearchResponse {
   };
 }
 
-export function parseSearchResponse(request: SearchRequest, body: unknown): SearchHits {
-  const response = body as RawSearchResponse;
-  const raw = response.hits.hits;
-  const total = typeof response.hits.total === "number" ? response.hits.total : response.hits.total.value;
+/** Reads a page (`hitsBody`'s answer) and, when counts were asked, `countsBody`'s answer. */
+export function parseSearchResponse(request: SearchRequest, page: unknown, counted?: unknown): SearchHits {
+  const raw = (page as RawSearchResponse).hits.hits.slice(0, request.first + 1);
+  const counts = counted as RawSearchResponse | undefined;
+  const total = !counts ? 0 : typeof counts.hits.total === "number" ? counts.hits.total : counts.hits.total.value;
   const terms = (buckets: { key: string; doc_count: number }[] = []) => buckets.map((b) => ({ value: b.key, count: b.doc_count }));
-  const productsInBand = new Map((response.aggregations?.priceRanges?.buckets ?? []).map((bucket) => [bucket.key, bucket.doc_count]));
+  const productsInBand = new Map((counts?.aggregations?.priceRanges?.buckets ?? []).map((bucket) => [bucket.key, bucket.doc_count]));
   const asked = request.counts.facets;
   return {
     totalCount: request.counts.total ? total : null,
-    anyMatch: total > 0,
+    anyMatch: raw.length > 0 || total > 0,
     hits: raw.slice(0, request.first).map((hit) => ({
       id: hit._id,
       name: hit._source!.name,
@@ -236,10 +255,10 @@ export function parseSearchResponse(request: SearchRequest, body: unknown): Sear
     })),
     hasNextPage: raw.length > request.first,
     facets: {
-      categories: terms(response.aggregations?.categories?.buckets),
-      brands: terms(response.aggregations?.brands?.buckets),
+      categories: terms(counts?.aggregations?.categories?.buckets),
+      brands: terms(counts?.aggregations?.brands?.buckets),
       priceRanges: asked.has("priceRanges") ? PRICE_RANGES.map((range) => ({ min: range.min, max: range.max, count: productsInBand.get(priceBandKey(range)) ?? 0 })) : [],
-      options: groupOptionFacets(terms(response.aggregations?.options?.buckets)),
+      options: groupOptionFacets(terms(counts?.aggregations?.options?.buckets)),
     },
   };
 }

@@ -2,7 +2,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import type { Logger } from "#kernel";
 import type { FacetValues, IndexChange, ProductSuggestion, SearchDocument, SearchHits, SearchIndex, SearchRequest } from "../ports/search-index.js";
 import type { TypedText } from "../domain/suggestion-match.js";
-import { ADDED_FIELDS, bulkBody, bulkFailures, indexDefinition, MAPPING_VERSION, parseSearchResponse, REFRESH_INTERVAL, searchBody } from "./search-dsl.js";
+import { ADDED_FIELDS, bulkBody, bulkFailures, indexDefinition, MAPPING_VERSION, countsBody, hitsBody, parseSearchResponse, REFRESH_INTERVAL } from "./search-dsl.js";
 import { facetValuesBody, parseFacetValuesResponse, parseSuggestResponse, suggestBody } from "./suggest-dsl.js";
 
 export interface EngineRequest {
@@ -83,9 +83,35 @@ export class SearchEngineIndex implements SearchIndex {
     if (failures.length) throw new Error(`Indexing failed for ${failures.length} change(s): ${failures.slice(0, 3).join("; ")}`);
   }
 
+  /**
+   * The page and the counts as one multi-search, which the engine runs side by side on its
+   * cores; the counts score nothing, where counting beside the page scored every match.
+   */
   async search(request: SearchRequest): Promise<SearchHits> {
-    const { body } = await this.transport({ method: "POST", path: `/${this.options.alias}/_search`, body: searchBody(request) });
-    return parseSearchResponse(request, body);
+    const counts = countsBody(request);
+    const [page, counted] = counts ? await this.searchAll([hitsBody(request), counts]) : [await this.searchOne(hitsBody(request)), undefined];
+    // An empty page past the last one, uncounted: whether anything matched at all.
+    const pastTheEnd = !counted && request.after !== undefined && (page as { hits: { hits: unknown[] } }).hits.hits.length === 0;
+    return parseSearchResponse(request, page, pastTheEnd ? await this.searchOne(countsBody(request, { whetherAny: true })) : counted);
+  }
+
+  private async searchOne(body: unknown): Promise<unknown> {
+    return (await this.transport({ method: "POST", path: `/${this.options.alias}/_search`, body })).body;
+  }
+
+  /** Several searches in one request; fails as a single search would when any of them fails. */
+  private async searchAll(bodies: unknown[]): Promise<unknown[]> {
+    const ndjson = bodies.map((body) => `{}\n${JSON.stringify(body)}\n`).join("");
+    const { body } = await this.transport({ method: "POST", path: `/${this.options.alias}/_msearch`, ndjson });
+    const responses = (body as { responses?: { status?: number; error?: { type?: string; reason?: string } | string }[] }).responses ?? [];
+    if (responses.length !== bodies.length) throw new Error(`multi-search answered ${responses.length} of ${bodies.length} searches`);
+    for (const response of responses) {
+      if (response.error) {
+        const error = typeof response.error === "string" ? { reason: response.error } : response.error;
+        throw new Error(`search failed (${response.status ?? "?"}): ${error.type ?? ""} ${error.reason ?? ""}`.trim());
+      }
+    }
+    return responses;
   }
 
   async suggestProducts(typed: TypedText, limit: number): Promise<ProductSuggestion[]> {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { FUZZINESS, parseSearchResponse, searchBody } from "../../src/adapters/search-dsl.js";
+import { countsBody, FUZZINESS, hitsBody, parseSearchResponse } from "../../src/adapters/search-dsl.js";
 import { EVERY_COUNT, type FacetName, type SearchRequest } from "../../src/ports/search-index.js";
 
 const request = (forgiveTypos: boolean): SearchRequest => ({ text: "wireless headphones", filter: {}, sort: "RELEVANCE", first: 20, forgiveTypos, counts: EVERY_COUNT });
@@ -14,34 +14,42 @@ function fuzzinessSettings(body: unknown): unknown[] {
 
 describe("search DSL: typos", () => {
   it("asks the engine for the words as typed, with no fuzzy clause at all", () => {
-    assert.deepEqual(fuzzinessSettings(searchBody(request(false))), []);
+    assert.deepEqual(fuzzinessSettings([hitsBody(request(false)), countsBody(request(false))]), []);
   });
 
-  it("forgives typos in both matching clauses and ranks fuzzy matches when asked", () => {
-    assert.deepEqual(fuzzinessSettings(searchBody(request(true))), [FUZZINESS, FUZZINESS, FUZZINESS]);
+  it("forgives typos in both matching clauses and ranks fuzzy matches when asked, and counts what matches so", () => {
+    assert.deepEqual(fuzzinessSettings(hitsBody(request(true))), [FUZZINESS, FUZZINESS, FUZZINESS]);
+    assert.deepEqual(fuzzinessSettings(countsBody(request(true))), [FUZZINESS, FUZZINESS]);
   });
 });
 
 describe("search DSL: counts", () => {
-  const counted = (total: boolean, ...facets: FacetName[]) => searchBody({ ...request(false), counts: { total, facets: new Set(facets) } });
+  const counted = (total: boolean, ...facets: FacetName[]) => countsBody({ ...request(false), counts: { total, facets: new Set(facets) } });
 
-  it("aggregates nothing and tracks the total up to one match when nothing is counted", () => {
-    const body = counted(false);
-    assert.equal("aggs" in body, false);
-    assert.equal(body.track_total_hits, 1);
+  it("sends no counting search when nothing is counted, and the page never counts", () => {
+    assert.equal(counted(false), undefined);
+    const page = hitsBody(request(false));
+    assert.equal("aggs" in page, false);
+    assert.equal(page.track_total_hits, 1);
   });
 
-  it("aggregates exactly the facets asked for, and tracks the whole total when asked", () => {
-    const body = counted(true, "brands", "priceRanges");
+  it("aggregates exactly the facets asked for over the words as a filter, and tracks the whole total when asked", () => {
+    const body = counted(true, "brands", "priceRanges")!;
     assert.deepEqual(Object.keys(body.aggs ?? {}).sort(), ["brands", "priceRanges"]);
     assert.equal(body.track_total_hits, true);
-    assert.deepEqual(Object.keys(searchBody(request(false)).aggs ?? {}).sort(), ["brands", "categories", "options", "priceRanges"]);
+    assert.equal(body.size, 0);
+    assert.equal("must" in body.query.bool, false, "nothing is scored");
+    assert.deepEqual(Object.keys(countsBody(request(false))!.aggs ?? {}).sort(), ["brands", "categories", "options", "priceRanges"]);
+    assert.equal(counted(false, "brands")!.track_total_hits, 1);
   });
 
-  it("reads an uncounted answer as null, a lone tracked match as some, and absent facets as empty", () => {
+  it("reads an uncounted answer as null, a page's hit or a lone tracked match as some, and absent facets as empty", () => {
     const uncounted = { ...request(false), counts: { total: false, facets: new Set<FacetName>() } };
-    const answer = parseSearchResponse(uncounted, { hits: { total: { value: 1, relation: "gte" }, hits: [] } });
+    const answer = parseSearchResponse(uncounted, { hits: { hits: [] } }, { hits: { total: { value: 1, relation: "gte" }, hits: [] } });
     assert.deepEqual([answer.totalCount, answer.anyMatch, answer.facets], [null, true, { categories: [], brands: [], priceRanges: [], options: [] }]);
-    assert.equal(parseSearchResponse(uncounted, { hits: { total: { value: 0, relation: "eq" }, hits: [] } }).anyMatch, false);
+    assert.equal(parseSearchResponse(uncounted, { hits: { hits: [] } }, { hits: { total: { value: 0, relation: "eq" }, hits: [] } }).anyMatch, false);
+    assert.equal(parseSearchResponse(uncounted, { hits: { hits: [hit("prod_1", 2)] } }).anyMatch, true);
   });
 });
+
+const hit = (id: string, score: number) => ({ _id: id, sort: [score, id], _source: { name: id, priceAmount: 100, currency: "USD" } });
