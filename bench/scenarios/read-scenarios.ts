@@ -2,7 +2,7 @@ import { INTERNAL_HEADER } from "#kernel";
 import type { LoadRequest } from "../harness/load-run.js";
 import type { TargetName } from "../targets/targets.js";
 import { personalised } from "./personalised-scenario.js";
-import { body, dataOf, expectData, rotate, type BenchScenario, type ScenarioSetup } from "./scenario.js";
+import { body, dataOf, expectData, firstProductsVariants, rotate, signUpCustomer, type BenchScenario, type ScenarioSetup } from "./scenario.js";
 
 const GATEWAYS: TargetName[] = ["stock", "hive", "ours"];
 const CACHED: TargetName[] = ["ours-cached", "ours-cached-2w"];
@@ -103,19 +103,16 @@ export const callersCart: BenchScenario = {
   async prepare(setup) {
     const query = `{ cart { id totalQuantity subtotal { amount currency } items { quantity product { id name } unitPrice { amount currency } lineTotal { amount currency } } } }`;
     // Variants with stock to spare (one per product): a cart line needs its units available.
-    const candidates = dataOf(await setup.reference(`{ products(first: 100) { edges { node { variants { id${setup.inventory ? " stock" : ""} } } } } }`), "products in stock");
-    const stocked = candidates.products.edges.flatMap((e: { node: { variants: { id: string; stock?: number }[] } }) =>
-      e.node.variants.filter((v) => v.stock === undefined || v.stock >= 5).slice(0, 1),
-    );
+    const candidates = await firstProductsVariants(setup, 100, setup.inventory);
+    const stocked = candidates.flatMap((productVariants) => productVariants.filter((v) => v.stock === undefined || v.stock >= 5).slice(0, 1));
     if (stocked.length < 40) throw new Error(`Only ${stocked.length} of the first 100 products have a variant with 5 units in stock`);
     const requests: LoadRequest[] = [];
     for (let i = 0; i < 20; i++) {
-      const user = `bench-customer-${i}`;
-      const token = await setup.token(user);
+      const { userId: user, token } = await signUpCustomer(setup, `bench-customer-${i}`);
       // Each customer's cart differs from every other's, so an answer served to the wrong
       // caller cannot pass the check.
       for (const [offset, quantity] of [[i, 1 + (i % 3)], [i + 20, 1]] as const) {
-        dataOf(await setup.reference(`mutation($v: ID!, $q: Int!) { addToCart(variantId: $v, quantity: $q) { id } }`, { v: stocked[offset].id, q: quantity }, token), `addToCart for ${user}`);
+        dataOf(await setup.reference(`mutation($v: ID!, $q: Int!) { addToCart(variantId: $v, quantity: $q) { id } }`, { v: stocked[offset]!.id, q: quantity }, token), `addToCart for ${user}`);
       }
       const sameCart = expectData(dataOf(await setup.reference(query, {}, token), `cart of ${user}`), `cart of ${user}`);
       requests.push({

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { isDeepStrictEqual } from "node:util";
 import { firstDifference } from "../harness/answer-difference.js";
 import type { LoadRequest } from "../harness/load-run.js";
@@ -83,4 +84,44 @@ export const body = (query: string, variables: Record<string, unknown> = {}) => 
 export function dataOf(answer: GraphQLAnswer, what: string): Record<string, any> {
   if (answer.errors?.length || !answer.data) throw new Error(`Reference answer for ${what} failed: ${JSON.stringify(answer.errors ?? answer)}`);
   return answer.data;
+}
+
+export interface CatalogVariant {
+  id: string;
+  stock?: number;
+}
+
+/**
+ * The variants of the catalog's first `count` products, read in pages of 25: a page of 100
+ * products with every variant's stock measures above the gateway's cost limit (100 products x
+ * 100 variants x a stock read each), as a client's would.
+ */
+export async function firstProductsVariants(setup: Pick<ScenarioSetup, "reference">, count: number, withStock: boolean): Promise<CatalogVariant[][]> {
+  const products: CatalogVariant[][] = [];
+  let after: string | null = null;
+  while (products.length < count) {
+    const page = dataOf(
+      await setup.reference(`query($after: String) { products(first: 25, after: $after) { edges { node { variants { id${withStock ? " stock" : ""} } } } pageInfo { hasNextPage endCursor } } }`, { after }),
+      "products in stock",
+    ).products as { edges: { node: { variants: CatalogVariant[] } }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
+    products.push(...page.edges.map((edge) => edge.node.variants));
+    if (!page.pageInfo.hasNextPage) break;
+    after = page.pageInfo.endCursor;
+  }
+  return products.slice(0, count);
+}
+
+/**
+ * A customer with an account, signed up through the reference gateway, and a token for it: the
+ * gateway refuses a token whose subject has no account.
+ */
+export async function signUpCustomer(setup: Pick<ScenarioSetup, "reference" | "token">, label: string): Promise<{ userId: string; token: string }> {
+  const answer = dataOf(
+    await setup.reference(`mutation($input: SignUpInput!) { signUp(input: $input) { user { id } } }`, {
+      input: { email: `${label}-${randomUUID()}@example.com`, password: `Bench-${randomUUID()}`, name: label },
+    }),
+    `sign-up of ${label}`,
+  );
+  const userId = answer.signUp.user.id as string;
+  return { userId, token: await setup.token(userId) };
 }
