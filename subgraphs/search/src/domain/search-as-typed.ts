@@ -1,4 +1,18 @@
 import type { SearchHits, SearchIndex, SearchRequest } from "../ports/search-index.js";
+import { wordsOf } from "./suggestion-match.js";
+
+/**
+ * Words of 4 letters or more (those a typo is forgiven in, see FUZZINESS) a query may have for
+ * the forgiving pass to run. Each such word is an automaton the engine builds per fuzzy field
+ * and runs over the term dictionary, whether or not anything matches: at 1,000,000 products
+ * 20 misspelt words of 9 letters cost OpenSearch 270-440 ms of CPU, against 10-30 ms for a
+ * search. A shopper's misspelt query is a few words; a longer one that matches nothing as
+ * typed simply finds nothing.
+ */
+export const MAX_FORGIVEN_WORDS = 5;
+
+/** Whether the text is short enough to be searched again with typos forgiven. */
+export const typosForgivable = (text: string): boolean => wordsOf(text).filter((word) => word.length >= 4).length <= MAX_FORGIVEN_WORDS;
 
 export interface TypedSearchHits extends SearchHits {
   /** Nothing matched the words as typed, and these hits match them with typos forgiven. */
@@ -19,7 +33,7 @@ export interface TypedSearchHits extends SearchHits {
  */
 export async function searchAsTyped(index: SearchIndex, request: Omit<SearchRequest, "forgiveTypos">): Promise<TypedSearchHits> {
   const asTyped = await index.search({ ...request, forgiveTypos: false });
-  if (asTyped.anyMatch || !request.text.trim()) return { ...asTyped, typosForgiven: false };
+  if (asTyped.anyMatch || !request.text.trim() || !typosForgivable(request.text)) return { ...asTyped, typosForgiven: false };
   const forgiving = await index.search({ ...request, forgiveTypos: true });
   return { ...forgiving, typosForgiven: forgiving.anyMatch };
 }
