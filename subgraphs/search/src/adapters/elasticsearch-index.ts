@@ -26,10 +26,10 @@ export class ElasticsearchIndex extends SearchEngineIndex {
 }
 
 function elasticsearchTransport(client: Client): EngineTransport {
-  return async ({ method, path, body, ndjson, querystring }) => {
+  return async ({ method, path, body, ndjson, querystring, timeoutMs }) => {
     const response = await client.transport.request(
       { method, path, querystring, ...(ndjson !== undefined ? { bulkBody: ndjson } : body !== undefined ? { body: body as Record<string, unknown> } : {}) },
-      { ignore: [404], meta: true },
+      { ignore: [404], meta: true, ...(timeoutMs !== undefined ? { requestTimeout: timeoutMs, maxRetries: 0 } : {}) },
     );
     return { status: response.statusCode ?? 200, body: response.body };
   };

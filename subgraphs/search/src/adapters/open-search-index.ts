@@ -24,10 +24,10 @@ export class OpenSearchIndex extends SearchEngineIndex {
 }
 
 function openSearchTransport(client: Client): EngineTransport {
-  return async ({ method, path, body, ndjson, querystring }) => {
+  return async ({ method, path, body, ndjson, querystring, timeoutMs }) => {
     const response = await client.transport.request(
       { method, path, querystring, ...(ndjson !== undefined ? { bulkBody: ndjson } : body !== undefined ? { body: body as Record<string, unknown> } : {}) },
-      { ignore: [404] },
+      { ignore: [404], ...(timeoutMs !== undefined ? { requestTimeout: timeoutMs, maxRetries: 0 } : {}) },
     );
     return { status: response.statusCode ?? 200, body: response.body };
   };

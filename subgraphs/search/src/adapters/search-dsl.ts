@@ -8,6 +8,7 @@ import { PRICE_RANGES, inPriceRange } from "../domain/price-ranges.js";
 import { INFIX_LENGTH, MAX_WORD_PREFIX } from "../domain/suggestion-match.js";
 import { groupOptionFacets, optionKey } from "../domain/variant-facets.js";
 import { indexVersion } from "../domain/index-version.js";
+import { ENGINE_TIME_LIMIT, refuseTimedOut } from "./search-time-limit.js";
 
 /**
  * The mapping's version, kept in the index's `_meta`. An index made by an older one is brought
@@ -195,6 +196,7 @@ export function hitsBody(request: SearchRequest) {
   const text = request.text.trim();
   return {
     size: request.first + 1,
+    ...ENGINE_TIME_LIMIT,
     // Nothing counted here (see countsBody): tracked up to one match, which costs nothing.
     track_total_hits: 1,
     // What a result shows besides its id, so the gateway reads nothing else for it (see SearchHit).
@@ -216,6 +218,7 @@ export function countsBody(request: SearchRequest, options: { whetherAny?: boole
   const text = request.text.trim();
   return {
     size: 0,
+    ...ENGINE_TIME_LIMIT,
     // Uncounted, the total is tracked up to one match: whether any exists at all.
     track_total_hits: request.counts.total ? true : 1,
     query: { bool: { filter: [...(text ? [matchingClause(text, request.forgiveTypos)] : []), ...filterClauses(request)] } },
@@ -240,8 +243,10 @@ interface RawSearchResponse {
   };
 }
 
-/** Reads a page (`hitsBody`'s answer) and, when counts were asked, `countsBody`'s answer. */
+/** Reads a page (`hitsBody`'s answer) and, when counts were asked, `countsBody`'s answer; either cut at the time limit is refused. */
 export function parseSearchResponse(request: SearchRequest, page: unknown, counted?: unknown): SearchHits {
+  refuseTimedOut(page);
+  refuseTimedOut(counted);
   const raw = (page as RawSearchResponse).hits.hits.slice(0, request.first + 1);
   const counts = counted as RawSearchResponse | undefined;
   const total = !counts ? 0 : typeof counts.hits.total === "number" ? counts.hits.total : counts.hits.total.value;

@@ -3,6 +3,7 @@ import type { Logger } from "#kernel";
 import type { FacetValues, IndexChange, ProductSuggestion, SearchDocument, SearchHits, SearchIndex, SearchRequest } from "../ports/search-index.js";
 import type { TypedText } from "../domain/suggestion-match.js";
 import { ADDED_FIELDS, bulkBody, bulkFailures, indexDefinition, MAPPING_VERSION, countsBody, hitsBody, parseSearchResponse, REFRESH_INTERVAL } from "./search-dsl.js";
+import { SEARCH_CLIENT_WAIT_MS } from "./search-time-limit.js";
 import { facetValuesBody, parseFacetValuesResponse, parseSuggestResponse, suggestBody } from "./suggest-dsl.js";
 
 export interface EngineRequest {
@@ -12,6 +13,11 @@ export interface EngineRequest {
   /** A bulk request's NDJSON lines. */
   ndjson?: string;
   querystring?: Record<string, string>;
+  /**
+   * A search's wait (SEARCH_CLIENT_WAIT_MS): the transport gives up after it and does not
+   * retry. Without it, the client's own (30 s, retried twice) applies.
+   */
+  timeoutMs?: number;
 }
 
 /**
@@ -96,13 +102,13 @@ export class SearchEngineIndex implements SearchIndex {
   }
 
   private async searchOne(body: unknown): Promise<unknown> {
-    return (await this.transport({ method: "POST", path: `/${this.options.alias}/_search`, body })).body;
+    return (await this.transport({ method: "POST", path: `/${this.options.alias}/_search`, body, timeoutMs: SEARCH_CLIENT_WAIT_MS })).body;
   }
 
   /** Several searches in one request; fails as a single search would when any of them fails. */
   private async searchAll(bodies: unknown[]): Promise<unknown[]> {
     const ndjson = bodies.map((body) => `{}\n${JSON.stringify(body)}\n`).join("");
-    const { body } = await this.transport({ method: "POST", path: `/${this.options.alias}/_msearch`, ndjson });
+    const { body } = await this.transport({ method: "POST", path: `/${this.options.alias}/_msearch`, ndjson, timeoutMs: SEARCH_CLIENT_WAIT_MS });
     const responses = (body as { responses?: { status?: number; error?: { type?: string; reason?: string } | string }[] }).responses ?? [];
     if (responses.length !== bodies.length) throw new Error(`multi-search answered ${responses.length} of ${bodies.length} searches`);
     for (const response of responses) {
@@ -116,14 +122,14 @@ export class SearchEngineIndex implements SearchIndex {
 
   async suggestProducts(typed: TypedText, limit: number): Promise<ProductSuggestion[]> {
     if (typed.words.length === 0) return [];
-    const { body } = await this.transport({ method: "POST", path: `/${this.options.alias}/_search`, body: suggestBody(typed, limit) });
+    const { body } = await this.transport({ method: "POST", path: `/${this.options.alias}/_search`, body: suggestBody(typed, limit), timeoutMs: SEARCH_CLIENT_WAIT_MS });
     return parseSuggestResponse(body);
   }
 
   /** One aggregation over the index per TTL, shared by every keystroke meanwhile. */
   facetValues(): Promise<FacetValues> {
     if (!this.facetValuesRead || this.facetValuesRead.until < Date.now()) {
-      const values = this.transport({ method: "POST", path: `/${this.options.alias}/_search`, body: facetValuesBody() }).then(({ body }) => parseFacetValuesResponse(body));
+      const values = this.transport({ method: "POST", path: `/${this.options.alias}/_search`, body: facetValuesBody(), timeoutMs: SEARCH_CLIENT_WAIT_MS }).then(({ body }) => parseFacetValuesResponse(body));
       const read = { values, until: Date.now() + (this.options.facetValuesTtlMs ?? 30_000) };
       // A failed read is not kept: the next keystroke tries again.
       values.catch(() => {

@@ -5,6 +5,7 @@
  * order (score, popularity, name, id) is the embedded index's.
  */
 import type { FacetValues, ProductSuggestion } from "../ports/search-index.js";
+import { ENGINE_TIME_LIMIT, refuseTimedOut } from "./search-time-limit.js";
 import { INFIX_LENGTH, MAX_WORD_PREFIX, NAME_START_BONUS, typoBudget, WORD_QUALITY, type TypedText } from "../domain/suggestion-match.js";
 
 /** Terms a typo'd word may stand for; enough for a catalog's vocabulary, bounded per keystroke. */
@@ -35,6 +36,7 @@ function wordClause(word: string) {
 export function suggestBody(typed: TypedText, limit: number) {
   return {
     size: limit,
+    ...ENGINE_TIME_LIMIT,
     _source: false,
     query: {
       bool: {
@@ -52,6 +54,7 @@ interface RawSuggestResponse {
 }
 
 export function parseSuggestResponse(body: unknown): ProductSuggestion[] {
+  refuseTimedOut(body);
   return (body as RawSuggestResponse).hits.hits.map((hit) => ({
     productId: hit._id,
     quality: Math.round(Number(hit.sort?.[0] ?? 0)),
@@ -65,6 +68,7 @@ export function facetValuesBody() {
   const popularity = { popularity: { sum: { field: "popularity" } } };
   return {
     size: 0,
+    ...ENGINE_TIME_LIMIT,
     aggs: {
       brands: { terms: { field: "brand", size: 2_000 }, aggs: popularity },
       categories: { terms: { field: "category", size: 1_000 }, aggs: popularity },
@@ -79,6 +83,7 @@ interface RawFacetBucket {
 }
 
 export function parseFacetValuesResponse(body: unknown): FacetValues {
+  refuseTimedOut(body);
   const aggregations = (body as { aggregations?: Record<"brands" | "categories", { buckets: RawFacetBucket[] }> }).aggregations;
   const values = (buckets: RawFacetBucket[] = []) => buckets.map((b) => ({ value: b.key, products: b.doc_count, popularity: b.popularity?.value ?? 0 }));
   return { brands: values(aggregations?.brands.buckets), categories: values(aggregations?.categories.buckets) };
