@@ -4,7 +4,7 @@ import { startProductsSubgraph } from "../subgraphs/products/src/products-subgra
 import { startInventorySubgraph } from "../subgraphs/inventory/src/inventory-subgraph.js";
 import { startSearchSubgraph } from "../subgraphs/search/src/search-subgraph.js";
 import { startAccountsSubgraph } from "../subgraphs/accounts/src/accounts-subgraph.js";
-import { seedDevAdmin } from "../subgraphs/accounts/src/seed-dev-admin.js";
+import { seedDevAdmin, seedDevCustomer, type DevAccount } from "../subgraphs/accounts/src/seed-dev-admin.js";
 import { startCartSubgraph } from "../subgraphs/cart/src/cart-subgraph.js";
 import { seedDemoShippingMethods } from "../subgraphs/cart/src/index.js";
 import { startOrdersSubgraph } from "../subgraphs/orders/src/orders-subgraph.js";
@@ -83,6 +83,7 @@ export async function startSupergraph({ config, logger, ephemeralPorts = false, 
     closers.unshift(accounts.close);
     subgraphUrls.accounts = accounts.url;
     const devAdmin = await seedDevAdmin({ config, accounts: accounts.accounts, logger });
+    const devCustomer = await seedDevCustomer({ config, accounts: accounts.accounts, logger });
 
     const cart = await startCartSubgraph(platform, {
       port: port("cart"),
@@ -146,7 +147,7 @@ export async function startSupergraph({ config, logger, ephemeralPorts = false, 
           `  Health       ${base}/healthz   ${base}/readyz`,
           `  Engines      ${describeEngines(config, { ...platform.engines, documents: products.store.engine, search: search.index.engine, accounts: accounts.store.engine }, platform.databaseUrl).join("\n               ")}`,
           `  Subgraphs    ${SUBGRAPH_NAMES.map((n) => `${n} ${subgraphUrls[n]}`).join("\n               ")}`,
-          ...(await developmentAccess(config, devAdmin)),
+          ...(await developmentAccess(config, { admin: devAdmin, customer: devCustomer })),
           "\n",
         ].join("\n");
       },
@@ -161,22 +162,25 @@ export async function startSupergraph({ config, logger, ephemeralPorts = false, 
 }
 
 /**
- * Tokens and the admin account for trying the API, in development only. Anywhere else they
- * would be working credentials signed with that environment's real key, printed to a terminal
- * and its logs, for users that do not exist.
+ * Tokens and the development accounts for trying the API, in development only. Anywhere else
+ * they would be working credentials signed with that environment's real key, printed to a
+ * terminal and its logs. Each token names a seeded account, so what it is used for (saving an
+ * address, checking out, `me`) works as it would for that account after `logIn`.
  */
-async function developmentAccess(config: Config, devAdmin: { email: string; password: string } | undefined): Promise<string[]> {
-  if (config.env !== "development") return [];
+async function developmentAccess(config: Config, accounts: { admin: DevAccount | undefined; customer: DevAccount | undefined }): Promise<string[]> {
+  if (config.env !== "development" || !accounts.customer) return [];
   // Signed like the accounts subgraph signs (HS256 or RS256), as long as the gateway allows.
   const ttlSeconds = Math.min(86_400, config.auth.accessTokenMaxLifetimeSeconds);
   const devTokens = createAccessTokenIssuer({ issuer: config.auth.jwtIssuer, secret: config.auth.jwtSecret, privateKeyPem: config.auth.jwtPrivateKey, ttlSeconds });
-  const customer = (await devTokens.issue({ userId: "demo-customer", roles: ["customer"] })).token;
-  const admin = (await devTokens.issue({ userId: "demo-admin", roles: ["customer", "admin"] })).token;
+  const customer = (await devTokens.issue({ userId: accounts.customer.userId, roles: ["customer"] })).token;
+  const admin = accounts.admin && (await devTokens.issue({ userId: accounts.admin.userId, roles: ["customer", "admin"] })).token;
   const lifetime = ttlSeconds % 3600 === 0 ? `${ttlSeconds / 3600} h` : `${Math.floor(ttlSeconds / 60)} min`;
   return [
-    `\nDevelopment tokens (${lifetime}), for the explorer's headers as {"Authorization": "Bearer <token>"}:`,
+    `\nDevelopment tokens (${lifetime}) of the accounts below, for the explorer's headers as {"Authorization": "Bearer <token>"}:`,
     `  customer  ${customer}`,
-    `  admin     ${admin}`,
-    ...(devAdmin ? [`\nDevelopment admin account (logIn mutation; development only): ${devAdmin.email} / ${devAdmin.password}`] : []),
+    ...(admin ? [`  admin     ${admin}`] : []),
+    `\nDevelopment accounts (logIn mutation; development only):`,
+    ...(accounts.admin ? [`  admin     ${accounts.admin.email} / ${accounts.admin.password}`] : []),
+    `  customer  ${accounts.customer.email} / ${accounts.customer.password}`,
   ];
 }

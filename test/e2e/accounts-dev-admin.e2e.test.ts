@@ -48,4 +48,23 @@ describe("the development admin account", { timeout: 120_000 }, () => {
     );
     assert.equal(create.errors, undefined, JSON.stringify(create.errors));
   });
+
+  it("gives tokens of seeded accounts in the banner: the customer token reads me and saves an address, the admin token is the admin's", async () => {
+    const banner = await supergraph.banner("0.1");
+    const customerToken = /^ {2}customer {2}(\S+)$/m.exec(banner)?.[1];
+    const adminToken = /^ {2}admin {5}(\S+)$/m.exec(banner)?.[1];
+    assert.ok(customerToken && adminToken, banner);
+    assert.match(banner, /customer@storefront\.test \/ customer-password-dev-only/);
+    const me = await supergraph.query(`{ me { email roles } }`, {}, customerToken);
+    assert.deepEqual(me.data?.me, { email: "customer@storefront.test", roles: ["CUSTOMER"] });
+    const saved = await supergraph.query(
+      `mutation { addAddress(input: { recipientName: "Ada", line1: "1 Main St", city: "Springfield", region: "IL", postalCode: "62701", country: "US" }) { id } }`,
+      {},
+      customerToken,
+    );
+    assert.equal(saved.errors, undefined, JSON.stringify(saved.errors));
+    assert.deepEqual((await supergraph.query(`{ me { email } }`, {}, adminToken)).data?.me, { email: admin.email });
+    const logIn = await supergraph.query(`mutation { logIn(email: "customer@storefront.test", password: "customer-password-dev-only") { user { email } } }`);
+    assert.equal(logIn.data?.logIn.user.email, "customer@storefront.test", JSON.stringify(logIn.errors));
+  });
 });

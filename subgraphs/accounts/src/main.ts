@@ -1,7 +1,7 @@
 // Runs the accounts subgraph as its own process (production layout).
 import { openPlatform, runService } from "#kernel";
 import { startAccountsSubgraph } from "./accounts-subgraph.js";
-import { seedDevAdmin } from "./seed-dev-admin.js";
+import { seedDevAdmin, seedDevCustomer } from "./seed-dev-admin.js";
 
 await runService("accounts", async ({ config, logger }) => {
   // Users live in MySQL (MYSQL_URL) or the embedded store; from the platform this process uses
@@ -10,5 +10,6 @@ await runService("accounts", async ({ config, logger }) => {
   const platform = await openPlatform(config, logger);
   const accounts = await startAccountsSubgraph(platform);
   await seedDevAdmin({ config, accounts: accounts.accounts, logger });
+  await seedDevCustomer({ config, accounts: accounts.accounts, logger });
   return [accounts.close, platform.close];
 });

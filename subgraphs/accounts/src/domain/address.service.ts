@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { badInput, notFound, regionOf } from "#kernel";
+import { badInput, notFound, regionOf, unauthenticated } from "#kernel";
 import type { Address } from "./user.js";
 import { validAddress, validAddressChanges, type AddressInput } from "./account.validation.js";
 import type { UserStore } from "../ports/user-store.js";
@@ -21,6 +21,9 @@ export function createAddressService(deps: { store: UserStore; clock?: () => Dat
 
     async add(userId: string, input: AddressInput & { makeDefault?: boolean | null }): Promise<Address> {
       const fields = validAddress(input);
+      // A validly signed token may name no account (one signed for a made-up user, or for an
+      // account since removed): the caller is told to sign in, not given an internal error.
+      if (!(await store.findUsersByIds([userId])).has(userId)) throw unauthenticated("Your access token names no account; sign up or log in again");
       if ((await store.countAddresses(userId)) >= MAX_ADDRESSES_PER_USER) {
         throw badInput(`An account can keep at most ${MAX_ADDRESSES_PER_USER} addresses; remove one first`);
       }

@@ -5,7 +5,7 @@ import { ConfigError, createAccessTokenIssuer, createLogger, loadConfig } from "
 import { EmbeddedUserStore } from "../../src/adapters/embedded-user-store.js";
 import { createLoginThrottle } from "../../src/adapters/rate-limiter-login-throttle.js";
 import { createAccountService } from "../../src/domain/account.service.js";
-import { seedDevAdmin } from "../../src/seed-dev-admin.js";
+import { DEV_CUSTOMER, seedDevAdmin, seedDevCustomer } from "../../src/seed-dev-admin.js";
 
 const production = { APP_ENV: "production", JWT_SECRET: "a-production-secret-0123456789-0123456789", INTERNAL_SECRET: "another-production-secret-0123456789" };
 const rsaPem = () => generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs8", format: "pem" }).toString();
@@ -69,18 +69,30 @@ describe("development admin seed", () => {
 
   it("creates the admin once in development, and leaves it alone on the next start", async () => {
     const { config, store, accounts } = await accountsFor({ APP_ENV: "development" });
-    assert.deepEqual(await seedDevAdmin({ config, accounts, logger: createLogger("silent") }), config.accounts.devAdmin);
+    const seeded = await seedDevAdmin({ config, accounts, logger: createLogger("silent") });
     await seedDevAdmin({ config, accounts, logger: createLogger("silent") });
     const admin = await store.findCredentials("admin@storefront.test");
+    assert.deepEqual(seeded, { ...config.accounts.devAdmin, userId: admin?.user.id }, "its credentials and the id the banner's token names");
     assert.equal(admin?.user.role, "admin");
     assert.equal((await accounts.logIn("admin@storefront.test", "admin-password-dev-only")).user.id, admin?.user.id);
+  });
+
+  it("creates the development customer once in development, a customer that logs in with its printed password", async () => {
+    const { config, store, accounts } = await accountsFor({ APP_ENV: "development" });
+    const seeded = await seedDevCustomer({ config, accounts, logger: createLogger("silent") });
+    assert.equal((await seedDevCustomer({ config, accounts, logger: createLogger("silent") }))?.userId, seeded?.userId, "the same account on the next start");
+    const customer = await store.findCredentials(DEV_CUSTOMER.email);
+    assert.equal(customer?.user.role, "customer");
+    assert.equal((await accounts.logIn(DEV_CUSTOMER.email, DEV_CUSTOMER.password)).user.id, seeded?.userId);
   });
 
   it("creates no account in production or test", async () => {
     for (const env of [production, { APP_ENV: "test" }]) {
       const { config, store, accounts } = await accountsFor(env);
       assert.equal(await seedDevAdmin({ config, accounts, logger: createLogger("silent") }), undefined);
+      assert.equal(await seedDevCustomer({ config, accounts, logger: createLogger("silent") }), undefined);
       assert.equal(await store.findCredentials("admin@storefront.test"), null);
+      assert.equal(await store.findCredentials(DEV_CUSTOMER.email), null);
     }
   });
 });

@@ -1,0 +1,26 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { ErrorCode } from "#kernel";
+import { EmbeddedUserStore } from "../../src/adapters/embedded-user-store.js";
+import { createAddressService } from "../../src/domain/address.service.js";
+import { failure } from "../support/domain-failure.js";
+
+const ADA = { recipientName: "Ada", line1: "1 Main St", city: "Springfield", region: "IL", postalCode: "62701", country: "US" };
+
+describe("address book", () => {
+  it("asks a caller whose token names no account to sign in, and saves nothing", async () => {
+    const store = await EmbeddedUserStore.open();
+    const addresses = createAddressService({ store });
+    const refused = await failure(addresses.add("demo-customer", ADA));
+    assert.equal(refused.code, ErrorCode.UNAUTHENTICATED);
+    assert.match(refused.message, /names no account/);
+    assert.deepEqual((await addresses.listFor(["demo-customer"])).get("demo-customer"), []);
+  });
+
+  it("saves an address for an account, the first one as its default", async () => {
+    const store = await EmbeddedUserStore.open();
+    await store.createUser({ id: "usr_ada", email: "ada@example.com", emailKey: "ada@example.com", name: "Ada", role: "customer", passwordHash: "x", createdAt: new Date() });
+    const saved = await createAddressService({ store }).add("usr_ada", ADA);
+    assert.equal((await store.defaultAddress("usr_ada"))?.id, saved.id);
+  });
+});
