@@ -1,5 +1,7 @@
+import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { SUBGRAPH_NAMES, type Config } from "#kernel";
+import { join } from "node:path";
+import { isProcessRunning, SUBGRAPH_NAMES, type Config } from "#kernel";
 
 /** A port `npm start` binds, and the variable that moves it. */
 export interface ListeningPort {
@@ -26,17 +28,66 @@ function isInUse(port: number, host: string): Promise<boolean> {
 }
 
 /**
- * The first of `ports` something already listens on, checked before anything starts: a second
+ * Every one of `ports` something already listens on, checked before anything starts: a second
  * `npm start` then stops at once with one line, instead of failing half-way through with a
  * raw EADDRINUSE from whichever server happened to bind first.
  */
+export async function findPortsInUse(ports: ListeningPort[], host: string): Promise<ListeningPort[]> {
+  const taken: ListeningPort[] = [];
+  for (const candidate of ports) if (await isInUse(candidate.port, host)) taken.push(candidate);
+  return taken;
+}
+
+/** The first of `ports` something already listens on. */
 export async function findPortInUse(ports: ListeningPort[], host: string): Promise<ListeningPort | undefined> {
-  for (const candidate of ports) if (await isInUse(candidate.port, host)) return candidate;
-  return undefined;
+  return (await findPortsInUse(ports, host))[0];
 }
 
 export function portInUseMessage({ port, variable }: ListeningPort, host: string): string {
   return `Port ${port} on ${host} is already in use (is another npm start running?); stop it, or set ${variable} to a free port, for example ${variable}=${port + 100} npm start`;
+}
+
+/**
+ * One line for a start whose ports (and perhaps its data directory) are taken. A second
+ * `npm start` beside a first one finds all of them taken: naming only the first sent the
+ * newcomer through one failed start per port and then the data directory, so the line gives
+ * the whole command that starts beside it.
+ */
+export function portsInUseMessage(taken: ListeningPort[], host: string, heldDataDir?: string): string {
+  if (taken.length === 1 && !heldDataDir) return portInUseMessage(taken[0]!, host);
+  const what = [
+    ...(taken.length ? [`${taken.length === 1 ? "port" : "ports"} ${taken.map(({ port, variable }) => `${port} (${variable})`).join(", ")} on ${host}`] : []),
+    ...(heldDataDir ? [`the data directory ${heldDataDir}`] : []),
+  ].join(" and ");
+  const moves = [...taken.map(({ port, variable }) => `${variable}=${port + 100}`), ...(heldDataDir ? [`EMBEDDED_DATA_DIR=${heldDataDir}-2`] : [])];
+  const verb = taken.length + (heldDataDir ? 1 : 0) === 1 ? "is" : "are";
+  return `${what[0]!.toUpperCase()}${what.slice(1)} ${verb} in use by another process (is another npm start running?); stop it, or start this one beside it: ${moves.join(" ")} npm start`;
+}
+
+/**
+ * The EMBEDDED_DATA_DIR of this start when a live process holds it (the embedded PostgreSQL's
+ * postmaster.pid, or the catalog journal's LOCK), else undefined. Read before anything starts,
+ * so a second start names it in the same line as its ports.
+ */
+export function heldEmbeddedDataDir(config: Config): string | undefined {
+  const dataDir = config.relational.embeddedDir.replace(/\/postgres$/, "");
+  const pidFiles = [
+    ...(config.documents.embeddedDir && !config.documents.mongoUrl ? [join(config.documents.embeddedDir, "LOCK")] : []),
+    ...(config.relational.databaseUrl ? [] : [join(config.relational.embeddedDir, "postmaster.pid")]),
+  ];
+  return pidFiles.some((file) => isRunning(firstLineNumber(file))) ? dataDir : undefined;
+}
+
+function firstLineNumber(file: string): number {
+  try {
+    return Number(readFileSync(file, "utf8").split("\n")[0]!.trim());
+  } catch {
+    return 0;
+  }
+}
+
+function isRunning(pid: number): boolean {
+  return Number.isInteger(pid) && pid > 0 && pid !== process.pid && isProcessRunning(pid);
 }
 
 /** Whether a start failed because a server could not bind (another process took the port). */

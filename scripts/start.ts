@@ -4,14 +4,15 @@
 // Only the configuration and the port check are imported up front: a second `npm start` must
 // answer at once even on a loaded machine, before the whole supergraph's module graph loads.
 import { loadConfig } from "#kernel/config/config.ts";
-import { findPortInUse, isAddressInUse, portInUseMessage, portsToListenOn, startFailureMessage } from "../platform/ports-in-use.js";
+import { findPortsInUse, heldEmbeddedDataDir, isAddressInUse, portInUseMessage, portsInUseMessage, portsToListenOn, startFailureMessage } from "../platform/ports-in-use.js";
 
 const startedAt = performance.now();
 const config = loadConfig();
 const ports = portsToListenOn(config);
-const taken = await findPortInUse(ports, config.host);
-if (taken) {
-  process.stderr.write(portInUseMessage(taken, config.host) + "\n");
+const taken = await findPortsInUse(ports, config.host);
+const heldDataDir = heldEmbeddedDataDir(config);
+if (taken.length > 0 || heldDataDir) {
+  process.stderr.write(portsInUseMessage(taken, config.host, heldDataDir) + "\n");
   process.exit(1);
 }
 const [{ createLogger, runUntilSignal }, { startSupergraph }] = await Promise.all([

@@ -83,6 +83,17 @@ test("a second npm start on other ports but the same data directory exits with o
     assert.doesNotMatch(run.stderr, /\n\s+at /, "no stack trace");
     assert.equal(run.stdout, "", "nothing announced");
 
+    // The same command again, as a newcomer runs it: one line naming every port it holds and
+    // its data directory, with the whole command that starts beside it (not one port at a time).
+    const again = secondStart({ EMBEDDED_DATA_DIR: dataDir, ...firstEnv });
+    assert.equal(again.status, 1, again.stderr);
+    const line = again.stderr.trim();
+    assert.equal(line.split("\n").length, 1, again.stderr);
+    const held = ["GATEWAY_PORT", "PRODUCTS_PORT", "SEARCH_PORT", "INVENTORY_PORT", "CART_PORT", "ORDERS_PORT", "PAYMENTS_PORT", "ACCOUNTS_PORT", "PAYMENT_SIMULATOR_PORT", "EMBEDDED_PG_PORT"];
+    const suggested = held.map((name) => `${name}=${Number(firstEnv[name]) + 100}`).join(" ");
+    assert.ok(line.endsWith(`start this one beside it: ${suggested} EMBEDDED_DATA_DIR=${dataDir}-2 npm start`), line);
+    assert.equal(again.stdout, "", "nothing announced");
+
     const health = await fetch(`http://127.0.0.1:${firstEnv.GATEWAY_PORT}/healthz`);
     assert.equal(health.status, 200, "the first start is untouched");
   } finally {

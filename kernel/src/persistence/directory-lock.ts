@@ -29,7 +29,8 @@ export async function lockDirectory(dir: string): Promise<() => Promise<void>> {
   }
 }
 
-function isRunning(pid: number): boolean {
+/** Whether a process with this id is alive (one of another user counts: signalling it is refused, not missing). */
+export function isRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
