@@ -25,13 +25,22 @@ export interface EnginesInUse {
 export function describeEngines(config: Config, engines: EnginesInUse, databaseUrl?: string): string[] {
   const lines: [string, string][] = [
     ["relational", relational(config, engines.relational, databaseUrl)],
-    ["documents", engines.documents === "mongodb" ? `MongoDB wire protocol at ${address(config.documents.mongoUrl)}` : "embedded (in-memory product store)"],
+    ["documents", engines.documents === "mongodb" ? `MongoDB wire protocol at ${address(config.documents.mongoUrl)}` : embedded("in-memory product store", config.documents.embeddedDir)],
     ["search", search(config, engines.search)],
-    ["events", engines.events === "kafka" ? `Kafka at ${config.events.kafkaBrokers?.join(",")}${config.events.topicPrefix ? ` (topic prefix "${config.events.topicPrefix}")` : ""}` : "embedded (in-process event log)"],
+    ["events", engines.events === "kafka" ? `Kafka at ${config.events.kafkaBrokers?.join(",")}${config.events.topicPrefix ? ` (topic prefix "${config.events.topicPrefix}")` : ""}` : embedded("in-process event log", config.events.embeddedDir)],
     ["cache", engines.cache === "redis" ? `Redis at ${address(config.cache.redisUrl)}` : "embedded (in-process key-value store)"],
     ["accounts", engines.accounts === "mysql" ? `MySQL/MariaDB at ${address(config.accounts.mysqlUrl)}` : config.accounts.embeddedFile ? `embedded (file ${config.accounts.embeddedFile})` : "embedded (in memory)"],
   ];
   return lines.map(([role, text]) => `${role.padEnd(11)} ${text}`);
+}
+
+/**
+ * An embedded engine, and the folder its journal keeps it in across restarts when it has one
+ * (development, or a named EMBEDDED_DATA_DIR): "in-memory" alone read as lost at the next start.
+ * The events journal is the one-process start's, the only caller of this summary.
+ */
+function embedded(what: string, journalDir: string | undefined): string {
+  return journalDir ? `embedded (${what}, journaled to ${journalDir})` : `embedded (${what})`;
 }
 
 function relational(config: Config, engine: string, databaseUrl: string | undefined): string {

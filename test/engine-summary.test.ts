@@ -14,6 +14,16 @@ test("the start banner names all six engines, embedded ones as embedded", () => 
   assert.match(lines[5]!, /embedded \(file \.data\/accounts\/users\.json\)/);
 });
 
+test("the banner says where the embedded catalog and events are kept across restarts, and says nothing of it where they are not", () => {
+  const engines = { relational: "embedded-postgres", documents: "embedded", search: "embedded", events: "embedded", cache: "embedded", accounts: "embedded" };
+  const development = describeEngines(loadConfig({}), engines);
+  assert.match(development[1]!, /^documents +embedded \(in-memory product store, journaled to \.data\/documents\)$/);
+  assert.match(development[3]!, /^events +embedded \(in-process event log, journaled to \.data\/events\)$/);
+  const test = describeEngines(loadConfig({ APP_ENV: "test" }), engines);
+  assert.match(test[1]!, /^documents +embedded \(in-memory product store\)$/);
+  assert.match(test[3]!, /^events +embedded \(in-process event log\)$/);
+});
+
 test("real engines are named with their address and never their credentials", () => {
   const config = loadConfig({
     DATABASE_URL: "postgresql://app:db-secret@db.internal:5432/storefront",
