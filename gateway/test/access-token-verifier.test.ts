@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import { SignJWT } from "jose";
 import { createAccessTokenIssuer, loadConfig } from "#kernel";
 import { accessTokenVerifierFor, createAccessTokenVerifier, InvalidTokenError } from "../src/auth/access-token-verifier.js";
+import { authenticate } from "../src/auth/authenticate-request.js";
 import type { SubjectDirectory } from "../src/auth/subject-directory.js";
 
 const auth = { issuer: "storefront-test", secret: "verifier-test-secret-0123456789-0123456789" };
@@ -81,6 +82,17 @@ describe("access tokens: the claims the gateway requires", () => {
   it("refuses an expired token and one older than the maximum lifetime", async () => {
     await refusal(verify(await token({ sub: "usr_1", iat: nowSeconds - 900, exp: nowSeconds - 60 })));
     await refusal(verify(await token({ sub: "usr_1", iat: nowSeconds - 3_700, exp: nowSeconds + 60 })));
+  });
+
+  it("tells an expired token, a placeholder and a token of another key apart, each with its remedy, short enough to close a WebSocket with", async () => {
+    const expired = await refusal(verify(await token({ sub: "usr_1", iat: nowSeconds - 900, exp: nowSeconds - 60 })));
+    assert.match(expired.message, /has expired; renew it with refreshToken, or log in again/);
+    for (const pasted of ["<accessToken>", "eyJhbGciOiJIUzI1NiJ9", ""]) {
+      assert.match((await refusal(verify(pasted))).message, /not an access token: send the accessToken of logIn or signUp/, pasted);
+    }
+    const otherKey = await new SignJWT({ roles: ["customer"], sub: "usr_1", iat: nowSeconds, exp: nowSeconds + 900 }).setProtectedHeader({ alg: "HS256" }).setIssuer(auth.issuer).sign(new TextEncoder().encode("another-secret-0123456789-0123456789"));
+    assert.equal((await refusal(verify(otherKey))).message, "The access token is invalid or expired");
+    for (const error of [expired, await refusal(verify("<accessToken>"))]) assert.ok(Buffer.byteLength(error.message) <= 123, error.message);
   });
 
   it("refuses a subject that is missing, empty, too long, or not plain text", async () => {
@@ -205,3 +217,20 @@ async function verifyMadeUpUser(env: Record<string, string>): Promise<unknown> {
     (error: unknown) => error,
   );
 }
+
+describe("access tokens: the Authorization header", () => {
+  const verify = createAccessTokenVerifier({ ...auth, maxLifetimeSeconds: 3_600, now: () => NOW });
+
+  it("takes the token after Bearer, in any letter case, and no header as an anonymous caller", async () => {
+    const good = await token({ sub: "usr_1", iat: nowSeconds, exp: nowSeconds + 900 });
+    assert.equal((await authenticate(verify, `bearer ${good}`))?.userId, "usr_1");
+    assert.equal(await authenticate(verify, undefined), undefined);
+  });
+
+  it("refuses a token sent without Bearer, saying how to send it", async () => {
+    const good = await token({ sub: "usr_1", iat: nowSeconds, exp: nowSeconds + 900 });
+    for (const header of [good, `Token ${good}`, `Bearer ${good} extra`]) {
+      assert.equal((await refusal(authenticate(verify, header))).message, 'The Authorization header must be "Bearer <access token>"', header);
+    }
+  });
+});

@@ -18,6 +18,19 @@ const MAX_SUBJECT_LENGTH = 128;
 
 export class InvalidTokenError extends Error {}
 
+/**
+ * What to tell a caller whose token jose refused. An expired token and a header that holds no
+ * token at all (a placeholder, a truncated copy) are the usual first-hour mistakes and each has
+ * its own remedy; anything else (another key, another issuer, a key set out of reach) keeps one
+ * wording. Short: the same text closes a WebSocket (a close reason holds 123 bytes).
+ */
+function refusalMessage(error: unknown): string {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (code === "ERR_JWT_EXPIRED") return "The access token has expired; renew it with refreshToken, or log in again";
+  if (code === "ERR_JWS_INVALID" || code === "ERR_JWT_INVALID") return "That is not an access token: send the accessToken of logIn or signUp, as Bearer <token>";
+  return "The access token is invalid or expired";
+}
+
 export interface AccessTokenVerifierOptions {
   secret: string;
   jwksUrl?: string;
@@ -72,8 +85,8 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions) {
         clockTolerance: CLOCK_SKEW_SECONDS,
         currentDate: now,
       }));
-    } catch {
-      throw new InvalidTokenError("The access token is invalid or expired");
+    } catch (error) {
+      throw new InvalidTokenError(refusalMessage(error));
     }
     if (payload.exp! - payload.iat! > maxLifetime) throw new InvalidTokenError("The access token lives longer than this gateway accepts; sign in again");
     return payload;

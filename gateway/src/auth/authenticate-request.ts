@@ -9,7 +9,7 @@ import { InvalidTokenError, type AccessTokenVerifier } from "./access-token-veri
 export async function authenticate(verify: AccessTokenVerifier, authorization: string | undefined): Promise<Identity | undefined> {
   if (!authorization) return undefined;
   const match = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
-  if (!match) return verify("");
+  if (!match) throw new InvalidTokenError('The Authorization header must be "Bearer <access token>"');
   return verify(match[1]!);
 }
 
