@@ -1048,13 +1048,14 @@ cmd_down() {
 
 cmd_status() {
   local s any_down='' out
+  local -a down=()
   for s in "${ALL_SERVICES[@]}"; do
     selected "$s" || continue
     if [[ $s == chromium ]]; then
       if command -v chromium >/dev/null 2>&1; then
         printf '%-11s %-5s %s\n' chromium up "installed ($(chromium --version 2>/dev/null | sed -n 1p))"
       else
-        printf '%-11s %-5s %s\n' chromium down "not installed"; any_down=1
+        printf '%-11s %-5s %s\n' chromium down "not installed"; any_down=1; down+=(chromium)
       fi
       continue
     fi
@@ -1062,7 +1063,7 @@ cmd_status() {
       if kubeconform_installed; then
         printf '%-11s %-5s %s\n' kubeconform up "installed, with the Kubernetes $K8S_VERSION OpenAPI"
       else
-        printf '%-11s %-5s %s\n' kubeconform down "not installed"; any_down=1
+        printf '%-11s %-5s %s\n' kubeconform down "not installed"; any_down=1; down+=(kubeconform)
       fi
       continue
     fi
@@ -1080,6 +1081,7 @@ cmd_status() {
       printf '%-11s %-5s 127.0.0.1:%-6s %s; %s\n' "$s" up "${PORT[$s]}" "$who" "$out"
     else
       any_down=1
+      down+=("$s")
       if [[ $s != postgres* ]] && managed_alive "$s"; then
         printf '%-11s %-5s 127.0.0.1:%-6s pid %s is running but does not answer (yet)\n' "$s" down "${PORT[$s]}" "$(pid_of "$s")"
       else
@@ -1087,6 +1089,8 @@ cmd_status() {
       fi
     fi
   done
+  # What to run next, on stderr so the status lines stay one per service on stdout.
+  [[ -z $any_down ]] || log "not up: ${down[*]}; scripts/services.sh up ${down[*]} installs what is missing and starts it (logs in .run/logs/)"
   [[ -z $any_down ]]
 }
 
