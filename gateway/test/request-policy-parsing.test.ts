@@ -31,6 +31,16 @@ describe("request policy: a query text parsed once", () => {
     assert.equal(costly.code, "QUERY_TOO_COMPLEX", "the cost is measured with this request's variables");
   });
 
+  it("answers a request that is no GraphQL request (a browser tab on /graphql, a query posted as text) with how to send one", async () => {
+    const gate = policy();
+    const noQuery = await refusal(gate.admit([{}], CALLER, "http-get"));
+    assert.equal(noQuery.code, "BAD_USER_INPUT");
+    assert.match(noQuery.message, /^The request has no query: POST \{"query": "\{ \.\.\. \}"\} with content-type application\/json, or write one in \/explorer$/);
+    const text = await refusal(gate.admit(["{ me { id } }" as never], CALLER, "http-post"));
+    assert.match(text.message, /^Each operation is a JSON object with a query: POST .* application\/json/);
+    assert.equal((await refusal(gate.admit([{}], CALLER, "websocket"))).message, "The operation has no query", "no HTTP advice over a WebSocket");
+  });
+
   it("refuses a text every time it comes, and keeps nothing of it", async () => {
     const gate = policy();
     const unstorable = `{ search(query: "lamp\\u0000") { totalCount } }`;

@@ -98,6 +98,15 @@ const SIGN_IN_COST = 50;
 const refuse = (code: string, message: string, extensions: Record<string, unknown> = {}, status = 400) => new PolicyRefusal(status, code, message, extensions);
 
 /**
+ * The refusals of an HTTP request that is not a GraphQL request at all, most often someone's
+ * first one: /graphql opened in a browser tab (the start banner prints it first), or a query
+ * posted as text. Each says what a request looks like and where to write one.
+ */
+const HOW_TO_SEND = 'POST {"query": "{ ... }"} with content-type application/json, or write one in /explorer';
+const noQuery = (transport: Transport) => (transport === "websocket" ? "The operation has no query" : `The request has no query: ${HOW_TO_SEND}`);
+const notAnOperation = (transport: Transport) => (transport === "websocket" ? "Each operation is a JSON object with a query" : `Each operation is a JSON object with a query: ${HOW_TO_SEND}`);
+
+/**
  * The one admission policy of the gateway, applied by every transport (HTTP GET, POST and
  * batches, graphql-ws) before anything is validated, planned or executed, so a limit can
  * never exist on one path only. In order, cheapest first:
@@ -183,11 +192,11 @@ export function createRequestPolicy(deps: {
   }
 
   function admitOne(request: OperationRequest, transport: Transport): AdmittedOperation {
-    if (typeof request !== "object" || request === null || Array.isArray(request)) throw refuse(ErrorCode.BAD_USER_INPUT, "Each operation is a JSON object with a query");
+    if (typeof request !== "object" || request === null || Array.isArray(request)) throw refuse(ErrorCode.BAD_USER_INPUT, notAnOperation(transport));
     const allowed = deps.persisted(request as Parameters<PersistedOperationCheck>[0]);
     if (!allowed.ok) throw refuse(allowed.code, allowed.message);
     const { query, operationName, variables } = request;
-    if (typeof query !== "string" || query.trim() === "") throw refuse(ErrorCode.BAD_USER_INPUT, "The request has no query");
+    if (typeof query !== "string" || query.trim() === "") throw refuse(ErrorCode.BAD_USER_INPUT, noQuery(transport));
     if (operationName !== undefined && operationName !== null && typeof operationName !== "string") throw refuse(ErrorCode.BAD_USER_INPUT, "operationName must be a string");
     if (variables !== undefined && variables !== null && (typeof variables !== "object" || Array.isArray(variables))) {
       throw refuse(ErrorCode.BAD_USER_INPUT, "variables must be a JSON object");
