@@ -3,11 +3,11 @@
 //
 // Only the configuration and the port check are imported up front: a second `npm start` must
 // answer at once even on a loaded machine, before the whole supergraph's module graph loads.
-import { loadConfig } from "#kernel/config/config.ts";
+import { ConfigError, loadConfig, type Config } from "#kernel/config/config.ts";
 import { findPortsInUse, heldEmbeddedDataDir, isAddressInUse, portInUseMessage, portsInUseMessage, portsToListenOn, startFailureMessage } from "../platform/ports-in-use.js";
 
 const startedAt = performance.now();
-const config = loadConfig();
+const config = configOrExit();
 const ports = portsToListenOn(config);
 const taken = await findPortsInUse(ports, config.host);
 const heldDataDir = heldEmbeddedDataDir(config);
@@ -30,3 +30,17 @@ const supergraph = await startSupergraph({ config, logger }).catch((error: unkno
 const seconds = ((performance.now() - startedAt) / 1000).toFixed(1);
 process.stdout.write(await supergraph.banner(seconds));
 runUntilSignal(logger, [supergraph.close]);
+
+/**
+ * The configuration, or the list of its problems on stderr and exit 1: a mistyped variable is
+ * the user's to fix, not a crash whose stack trace buries the list.
+ */
+function configOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n(see the configuration table in README.md)\n`);
+    process.exit(1);
+  }
+}

@@ -56,6 +56,13 @@ test("npm start on a port already in use exits at once with one line naming the 
   }
 });
 
+test("npm start with a mistyped variable lists the problem alone, without a stack trace", () => {
+  const run = secondStart({ GATEWAY_PORT: "abc" });
+  assert.equal(run.status, 1, run.stderr);
+  assert.equal(run.stderr, 'Invalid configuration:\n- GATEWAY_PORT must be an integer between 0 and 65535 (got "abc")\n(see the configuration table in README.md)\n');
+  assert.equal(run.stdout, "");
+});
+
 test("a second npm start on other ports but the same data directory exits with one line naming EMBEDDED_DATA_DIR, and the first keeps serving", async () => {
   const dataDir = mkdtempSync(join(tmpdir(), "start-twice-"));
   chmodSync(dataDir, 0o755); // the embedded server runs as its own user when this runs as root

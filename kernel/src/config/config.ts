@@ -310,8 +310,9 @@ function otlpEndpoint(read: EnvReader): string | undefined {
 }
 
 /** The storefront's base URL for links in account emails; by default the gateway's own `/shop`. */
-function accountLinkBaseUrl(read: EnvReader, host: string): string {
-  const base = read.optional("ACCOUNT_LINK_BASE_URL") ?? `http://${host}:${read.optional("GATEWAY_PORT") ?? "4000"}/shop`;
+function accountLinkBaseUrl(read: EnvReader, host: string, gatewayPort: number): string {
+  // The default is built from the parsed port: a bad GATEWAY_PORT is its own problem, not this one's.
+  const base = read.optional("ACCOUNT_LINK_BASE_URL") ?? `http://${host}:${gatewayPort}/shop`;
   try {
     if (!["http:", "https:"].includes(new URL(base).protocol)) read.problems.push("ACCOUNT_LINK_BASE_URL must be an http(s) URL");
   } catch {
@@ -376,12 +377,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const accessTokenMaxLifetimeSeconds = read.int("ACCESS_TOKEN_MAX_LIFETIME_SECONDS", appEnv === "development" ? 86_400 : Math.max(3_600, accessTokenTtlSeconds), { min: 30, max: 86_400 });
   if (accessTokenMaxLifetimeSeconds < accessTokenTtlSeconds) read.problems.push("ACCESS_TOKEN_MAX_LIFETIME_SECONDS must be at least ACCESS_TOKEN_TTL_SECONDS, or the gateway refuses the tokens accounts issues");
 
+  const gatewayPort = read.int("GATEWAY_PORT", 4000, { max: 65535 });
   const config: Config = {
     env: appEnv,
     logLevel: read.oneOf("LOG_LEVEL", ["debug", "info", "warn", "error", "silent"] as const, appEnv === "test" ? "silent" : "info"),
     host,
     gateway: {
-      port: read.int("GATEWAY_PORT", 4000, { max: 65535 }),
+      port: gatewayPort,
       subgraphUrls,
       rateLimitPerMinute: read.int("RATE_LIMIT_PER_MINUTE", 600, { min: 1 }),
       rateLimitCostPerMinute: read.int("RATE_LIMIT_COST_PER_MINUTE", 150_000, { min: 1 }),
@@ -542,7 +544,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       from: read.string("NOTIFICATIONS_FROM", "Storefront <orders@storefront.example>"),
       maxAttempts: read.int("NOTIFICATION_MAX_ATTEMPTS", 5, { min: 1, max: 50 }),
       retryBaseMs: read.int("NOTIFICATION_RETRY_BASE_MS", 500, { min: 1 }),
-      accountLinkBaseUrl: accountLinkBaseUrl(read, host),
+      accountLinkBaseUrl: accountLinkBaseUrl(read, host, gatewayPort),
       recipientCacheTtlMs: read.int("NOTIFICATION_RECIPIENT_CACHE_MS", 60_000, { min: 0, max: 86_400_000 }),
     },
   };
