@@ -14,6 +14,7 @@ function Guide() {
       'p',
       null,
       'Run the ', code('LogIn'), ' tab (development admin: ', code('admin@storefront.test'), ' / ', code('admin-password-dev-only'),
+      '; development customer: ', code('customer@storefront.test'), ' / ', code('customer-password-dev-only'),
       ') or ', code('SignUp'), '. Tabs that need a customer carry the header ', code('{"Authorization": "Bearer <accessToken>"}'),
       ': the explorer puts the token of your last LogIn or SignUp in place of ', code('<accessToken>'),
       ' (in memory only). Paste another token there to act as someone else. Access tokens are short-lived: ',
