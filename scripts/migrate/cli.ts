@@ -14,6 +14,7 @@ import { deployCommand } from "./commands/deploy.js";
 import { resolveCommand } from "./commands/resolve.js";
 import { statusCommand } from "./commands/status.js";
 import { defaultContext } from "./context.js";
+import { databaseUrlFromEnv } from "./paths.js";
 
 const USAGE = `Usage: tsx scripts/migrate/cli.ts <command> [options]
 
@@ -99,7 +100,23 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    console.error(`Error: ${error instanceof Error ? error.message : String(error)}`);
+    console.error(failureMessage(error));
     process.exitCode = 1;
   },
 );
+
+/**
+ * One line for a command that failed. No database answering is the usual first one (the
+ * engines not started, or DATABASE_URL not exported in this shell): it names the address tried
+ * and the two ways to have one, instead of a bare ECONNREFUSED.
+ */
+function failureMessage(error: unknown): string {
+  const causes = [error, ...((error as { errors?: unknown[] } | null)?.errors ?? [])];
+  if (causes.some((cause) => (cause as { code?: unknown } | null)?.code === "ECONNREFUSED")) {
+    const url = databaseUrlFromEnv();
+    const where = URL.canParse(url) ? new URL(url).host : "DATABASE_URL";
+    const named = process.env.DATABASE_URL ? "DATABASE_URL" : "the default, DATABASE_URL being unset";
+    return `Error: no PostgreSQL answers at ${where} (${named}): start the engines with scripts/services.sh up postgres and eval "$(scripts/services.sh env)", or run npm run db:dev and set the DATABASE_URL it prints`;
+  }
+  return `Error: ${error instanceof Error ? error.message : String(error)}`;
+}

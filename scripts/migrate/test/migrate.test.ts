@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
+import { createServer } from "node:net";
 import { access, constants, copyFile, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -86,6 +87,25 @@ async function runCli(args: string[]): Promise<{ code: number; output: string }>
 }
 
 describe("helpers (no database)", () => {
+  test("the CLI without a database answering names the address and how to get one, in one line", async () => {
+    const closed = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, "127.0.0.1", () => {
+        const { port } = server.address() as { port: number };
+        server.close(() => resolve(port));
+      });
+    });
+    const run = await execFileAsync(process.execPath, ["--import", "tsx", CLI, "status"], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, DATABASE_URL: `postgresql://postgres:postgres@127.0.0.1:${closed}/storefront` },
+      timeout: 60_000,
+    }).then(
+      () => assert.fail("status succeeded without a database"),
+      (error: { code?: number; stderr?: string }) => error,
+    );
+    assert.equal(run.code, 1);
+    assert.match(run.stderr ?? "", new RegExp(`^Error: no PostgreSQL answers at 127\\.0\\.0\\.1:${closed} \\(DATABASE_URL\\): start the engines with scripts/services\\.sh up postgres .* npm run db:dev`, "m"));
+  });
+
   test("parseDatabaseUrl keeps host, user, password and database apart", () => {
     assert.deepEqual(parseDatabaseUrl("postgresql://app:p%40ss@db.internal:6543/shop?schema=sales&sslmode=require"), {
       host: "db.internal",
