@@ -60,6 +60,16 @@ test('a customer buys a product end to end on the supergraph as npm start runs i
   await page.goto(`${origin}/shop`);
   await page.getByRole('heading', { name: 'New arrivals' }).waitFor();
   assert.ok((await page.locator('.product-card').count()) > 0, 'the home page lists products');
+  // Categories read as the catalog names them ("Home & Kitchen"), not as their slugs.
+  const tree = await supergraph.query(`{ categories { slug name children { slug name children { slug name } } } }`);
+  type Named = { slug: string; name: string; children?: Named[] };
+  const names = new Map<string, string>();
+  const collect = (list: Named[]) => list.forEach((category) => (names.set(category.slug, category.name), collect(category.children ?? [])));
+  collect((tree.data as { categories: Named[] }).categories);
+  await page.waitForFunction(() => [...document.querySelectorAll('.chips a')].some((chip) => / & /.test(chip.textContent ?? '')));
+  const chips = await page.locator('.chips a').evaluateAll((links) => links.map((link) => ({ slug: decodeURIComponent(link.getAttribute('href')!.split('/').pop()!), text: link.firstChild?.textContent?.trim() })));
+  assert.ok(chips.length > 0, 'the home page offers categories');
+  for (const chip of chips) assert.equal(chip.text, names.get(chip.slug), `the chip of ${chip.slug}`);
   await shot('home');
 
   // A misspelt search says its results are for similar words; words as typed do not.

@@ -1,5 +1,6 @@
 import { SearchProductsDocument, TrendingProductsDocument } from "../../../../clients/typescript/src/index.js";
 import { Await, ProductGrid } from "../components.js";
+import { useCategoryName } from "../category-names.js";
 import { href } from "../route.js";
 import { useQuery } from "../use-operation.js";
 
@@ -11,6 +12,7 @@ import { useQuery } from "../use-operation.js";
 export function HomePage() {
   const [trending] = useQuery(TrendingProductsDocument, { window: "LAST_HOUR", first: 8 });
   const [newest] = useQuery(SearchProductsDocument, { query: "", sort: "NEWEST" });
+  const categoryName = useCategoryName();
   return (
     <Await loaded={newest}>
       {({ search }) => (
@@ -27,7 +29,7 @@ export function HomePage() {
               {search.facets.categories.map((category) => (
                 <li key={category.value}>
                   <a href={href.category(category.value)}>
-                    {category.value} <span class="count">({category.count})</span>
+                    {categoryName(category.value)} <span class="count">({category.count})</span>
                   </a>
                 </li>
               ))}

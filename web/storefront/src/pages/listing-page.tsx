@@ -1,6 +1,7 @@
 import { useState } from "preact/hooks";
 import { SearchProductsDocument, type SearchSort } from "../../../../clients/typescript/src/index.js";
 import { Await, ProductGrid } from "../components.js";
+import { useCategoryName } from "../category-names.js";
 import { useQuery } from "../use-operation.js";
 
 const SORTS: { value: SearchSort; label: string }[] = [
@@ -26,7 +27,8 @@ export function ListingPage({ category, query }: { category?: string; query?: st
     sort,
     filter: { ...(category ? { categories: [category] } : {}), ...(brands.length ? { brands } : {}), ...(optionFilter.length ? { options: optionFilter } : {}) },
   });
-  const title = category ? category : `Results for “${query}”`;
+  const categoryName = useCategoryName();
+  const title = category ? categoryName(category) : `Results for “${query}”`;
   return (
     <section aria-labelledby="listing-title">
       <h1 id="listing-title" class="capitalized">

@@ -2,6 +2,7 @@ import { useEffect, useState } from "preact/hooks";
 import { AddToCartDocument, ProductPageDocument, RecordProductViewDocument } from "../../../../clients/typescript/src/index.js";
 import { client } from "../storefront-client.js";
 import { Await, ErrorNotice, Money, ProductImage } from "../components.js";
+import { useCategoryName } from "../category-names.js";
 import { href } from "../route.js";
 import { useMutation, useQuery } from "../use-operation.js";
 import { chosenVariant, initialChoice } from "./variant-choice.js";
@@ -14,6 +15,7 @@ import { chosenVariant, initialChoice } from "./variant-choice.js";
  */
 export function ProductPage({ id }: { id: string }) {
   const [product] = useQuery(ProductPageDocument, { id });
+  const categoryName = useCategoryName();
   useEffect(() => {
     client.request(RecordProductViewDocument, { productId: id }).catch(() => undefined);
   }, [id]);
@@ -34,7 +36,7 @@ export function ProductPage({ id }: { id: string }) {
             <div>
               <h1 id="product-title">{product.name}</h1>
               <p class="muted">
-                {product.brand} · <a href={href.category(product.category)}>{product.category}</a>
+                {product.brand} · <a href={href.category(product.category)}>{categoryName(product.category)}</a>
               </p>
               <p class="price">
                 <Money money={variant?.price ?? product.price} />
