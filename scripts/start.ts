@@ -4,10 +4,18 @@
 // Only the configuration and the port check are imported up front: a second `npm start` must
 // answer at once even on a loaded machine, before the whole supergraph's module graph loads.
 import { ConfigError, loadConfig, type Config } from "#kernel/config/config.ts";
+import { stopOrphanedEmbeddedPostgres } from "../platform/orphaned-postgres.js";
 import { findPortsInUse, heldEmbeddedDataDir, isAddressInUse, portInUseMessage, portsInUseMessage, portsToListenOn, startFailureMessage } from "../platform/ports-in-use.js";
 
 const startedAt = performance.now();
 const config = configOrExit();
+// An embedded PostgreSQL an earlier start left behind (kill -9, a second Ctrl-C) holds the
+// port and the data directory of this one: stopped first, so a start after a crash just works.
+const orphan = await stopOrphanedEmbeddedPostgres(config).catch((error: unknown) => {
+  process.stderr.write(startFailureMessage(error) + "\n");
+  process.exit(1);
+});
+if (orphan) process.stderr.write(`Stopped the embedded PostgreSQL (pid ${orphan}) that an earlier npm start left running on ${config.relational.embeddedDir}\n`);
 const ports = portsToListenOn(config);
 const taken = await findPortsInUse(ports, config.host);
 const heldDataDir = heldEmbeddedDataDir(config);

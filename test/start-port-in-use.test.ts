@@ -40,6 +40,18 @@ function secondStart(env: Record<string, string>) {
   return spawnSync(process.execPath, ["--import", "tsx", "scripts/start.ts"], { encoding: "utf8", timeout: 60_000, env: startEnv(env) });
 }
 
+/** `npm start` in a child on `env`, resolved once it is ready (or has exited), with its output so far. */
+async function startReady(env: Record<string, string>) {
+  const child = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts"], { env: startEnv(env), stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout.on("data", (chunk) => (output += chunk));
+  child.stderr.on("data", (chunk) => (output += chunk));
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  const deadline = Date.now() + 120_000;
+  while (!output.includes("ready in") && child.exitCode === null && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+  return { child, exited, output: () => output };
+}
+
 test("npm start on a port already in use exits at once with one line naming the port and its variable", async () => {
   const holder = createServer();
   await new Promise<void>((resolve) => holder.listen(0, "127.0.0.1", () => resolve()));
@@ -67,20 +79,9 @@ test("a second npm start on other ports but the same data directory exits with o
   const dataDir = mkdtempSync(join(tmpdir(), "start-twice-"));
   chmodSync(dataDir, 0o755); // the embedded server runs as its own user when this runs as root
   const firstEnv = await portsEnv();
-  const first = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts"], {
-    env: startEnv({ EMBEDDED_DATA_DIR: dataDir, ...firstEnv }),
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let firstOutput = "";
-  first.stdout.on("data", (chunk) => (firstOutput += chunk));
-  first.stderr.on("data", (chunk) => (firstOutput += chunk));
-  const exited = new Promise((resolve) => first.once("exit", resolve));
+  const first = await startReady({ EMBEDDED_DATA_DIR: dataDir, ...firstEnv });
   try {
-    const deadline = Date.now() + 120_000;
-    while (!firstOutput.includes("ready in") && first.exitCode === null && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    assert.match(firstOutput, /ready in/, firstOutput);
+    assert.match(first.output(), /ready in/, first.output());
 
     const run = secondStart({ EMBEDDED_DATA_DIR: dataDir, ...(await portsEnv()) });
     assert.equal(run.status, 1, `status ${run.status} signal ${run.signal}: ${run.stderr}`);
@@ -104,8 +105,36 @@ test("a second npm start on other ports but the same data directory exits with o
     const health = await fetch(`http://127.0.0.1:${firstEnv.GATEWAY_PORT}/healthz`);
     assert.equal(health.status, 200, "the first start is untouched");
   } finally {
-    first.kill("SIGTERM");
-    await exited;
+    first.child.kill("SIGTERM");
+    await first.exited;
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test("npm start after one killed with -9 stops the embedded PostgreSQL it left running and starts on the same data; a running start's server is left alone", async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "start-after-kill-"));
+  chmodSync(dataDir, 0o755); // the embedded server runs as its own user when this runs as root
+  const env: Record<string, string> = { EMBEDDED_DATA_DIR: dataDir, ...(await portsEnv()) };
+  const { orphanedEmbeddedPostgres, stopOrphanedEmbeddedPostgres } = await import("../platform/orphaned-postgres.js");
+  const { loadConfig } = await import("#kernel");
+  const killed = await startReady(env);
+  let second: Awaited<ReturnType<typeof startReady>> | undefined;
+  try {
+    assert.match(killed.output(), /ready in/, killed.output());
+    assert.equal(orphanedEmbeddedPostgres(loadConfig(startEnv(env))), undefined, "the server of a running start is not an orphan");
+    killed.child.kill("SIGKILL");
+    await killed.exited;
+
+    second = await startReady(env);
+    assert.match(second.output(), /^Stopped the embedded PostgreSQL \(pid \d+\) that an earlier npm start left running on /m, second.output());
+    assert.match(second.output(), /ready in/, second.output());
+    const health = await fetch(`http://127.0.0.1:${env.GATEWAY_PORT}/readyz`);
+    assert.equal(health.status, 200, "the new start serves");
+  } finally {
+    second?.child.kill("SIGTERM");
+    await second?.exited;
+    // Whatever failed, no server is left behind on the directory about to be removed.
+    await stopOrphanedEmbeddedPostgres(loadConfig(startEnv(env))).catch(() => undefined);
     rmSync(dataDir, { recursive: true, force: true });
   }
 });

@@ -1,6 +1,10 @@
 import type { Logger } from "../logging/logger.js";
 
-/** Closes everything in order on SIGINT/SIGTERM, then exits; a second signal exits at once. */
+/**
+ * Closes everything in order on SIGINT/SIGTERM, or SIGHUP (the terminal closed: its default
+ * ended the process without closing anything, leaving an embedded PostgreSQL behind), then
+ * exits; a second signal exits at once.
+ */
 export function runUntilSignal(logger: Logger, closers: (() => Promise<void>)[]): void {
   let stopping = false;
   const stop = async (signal: string) => {
@@ -12,4 +16,5 @@ export function runUntilSignal(logger: Logger, closers: (() => Promise<void>)[])
   };
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGHUP", () => void stop("SIGHUP"));
 }
