@@ -54,6 +54,26 @@ describe("inventory through the gateway", () => {
     assert.deepEqual(product.data!.product, { stock: 3, inStock: true });
   });
 
+  it("adds a keyed restock once when an admin's click is sent ten times at once, also for a product new to the inventory", async () => {
+    const stockOf = async (id: string) => (await sg.query(`query($id: ID!) { product(id: $id) { stock } }`, { id })).data!.product.stock as number;
+    const restock = (id: string, quantity: number, key: string) =>
+      sg.query(`mutation($id: ID!, $q: Int!, $key: String) { restock(productId: $id, quantity: $q, idempotencyKey: $key) { available } }`, { id, q: quantity, key }, admin);
+    const product = "prod_0000002";
+    const before = await stockOf(product);
+    const clicks = await Promise.all(Array.from({ length: 10 }, () => restock(product, 7, "delivery-2026-12-05-a")));
+    assert.deepEqual(clicks.map((c) => c.errors), Array(10).fill(undefined));
+    assert.equal(await stockOf(product), before + 7, "seven units arrived, seven were added");
+    const reused = await restock(product, 8, "delivery-2026-12-05-a");
+    assert.equal(reused.errors?.[0]?.extensions?.code, "IDEMPOTENCY_CONFLICT");
+    assert.equal((await restock(product, 7, "delivery-2026-12-05-b")).data?.restock.available, before + 14, "another key is another delivery");
+
+    const created = await sg.query(`mutation { createProduct(input: { sku: "INV-NEW-TWICE", name: "Double Click", description: "New", priceAmount: 900, category: "books", brand: "b" }) { id } }`, {}, admin);
+    const { id } = created.data!.createProduct;
+    const firstDelivery = await Promise.all(Array.from({ length: 10 }, () => restock(id, 4, "new-product-first-delivery")));
+    assert.deepEqual(firstDelivery.map((c) => c.errors), Array(10).fill(undefined));
+    assert.equal(await stockOf(id), 4);
+  });
+
   it("refuses restock to customers and anonymous callers, and bad input with coded errors", async () => {
     const mutation = `mutation { restock(productId: "${FIRST}", quantity: 5) { available } }`;
     assert.equal((await sg.query(mutation)).errors?.[0]?.extensions?.code, "UNAUTHENTICATED");

@@ -343,6 +343,24 @@ export function defineStockLedgerContract(engine: string, createDatabase: () => 
       await assert.rejects(ledger.restock({ variantId: a, quantity: 1000 }, now), (error: { extensions?: { code?: string } }) => error.extensions?.code === "BAD_USER_INPUT");
     });
 
+    it("restocks once per key: concurrent and later repeats add nothing and name what the key added; an unknown variant records no key", async () => {
+      const [a, b] = [ids("a"), ids("b")];
+      const key = ids("delivery");
+      await stock({ [a]: 5 });
+      const results = await Promise.all(range(8).map(() => ledger.restock({ variantId: a, quantity: 3 }, now, key)));
+      assert.equal(results.filter((r) => !r?.repeatOf).length, 1, "one call added the units");
+      assert.deepEqual(results.find((r) => !r?.repeatOf)!.change.changes, [{ variantId: a, delta: 3, available: 8 }]);
+      for (const repeat of results.filter((r) => r?.repeatOf)) assert.deepEqual([repeat!.repeatOf, repeat!.change.changes], [[{ variantId: a, quantity: 3 }], []]);
+      assert.deepEqual(await level(a), { variantId: a, available: 8, reserved: 0 });
+      const reused = await ledger.restock({ variantId: a, quantity: 4 }, now, key);
+      assert.deepEqual([reused?.repeatOf, reused?.level.available], [[{ variantId: a, quantity: 3 }], 8]);
+      const first = ids("first-delivery");
+      assert.equal(await ledger.restock({ variantId: b, quantity: 2 }, now, first), null);
+      await stock({ [b]: 0 });
+      const added = await ledger.restock({ variantId: b, quantity: 2 }, now, first);
+      assert.deepEqual([added?.repeatOf, added?.level.available], [undefined, 2], "the refused call kept no key");
+    });
+
     it("creates stock only where none exists, telling the mirror before committing", async () => {
       const [a, b] = [ids("a"), ids("b")];
       await stock({ [a]: 5 });

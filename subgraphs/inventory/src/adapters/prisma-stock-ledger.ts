@@ -3,7 +3,7 @@ import { badInput } from "#kernel";
 import { withDirectConnection, type PrismaClient } from "#kernel/relational";
 import { byVariantId, releaseStep } from "../domain/stock-rules.js";
 import type { Reservation, StockItem, StockLevel } from "../domain/stock.js";
-import type { LedgerChange, LedgerCommitResult, LedgerReserveResult, MirrorRebuild, StockLedger } from "../ports/stock-ledger.js";
+import { restockKeyId, type LedgerChange, type LedgerCommitResult, type LedgerReserveResult, type LedgerRestockResult, type MirrorRebuild, type StockLedger } from "../ports/stock-ledger.js";
 import {
   commitInOneTrip,
   findReservation,
@@ -142,19 +142,29 @@ export class PrismaStockLedger implements StockLedger {
     });
   }
 
-  restock(item: StockItem, now: Date): Promise<{ level: StockLevel; change: LedgerChange } | null> {
+  restock(item: StockItem, now: Date, key?: string): Promise<LedgerRestockResult | null> {
     return this.change(async (tx) => {
       const epoch = await readEpoch(tx);
+      // The level's row first: a variant without stock records no key (the service creates its
+      // level and asks again), and twins of one key queue here, then find the first's key row.
+      const [current] = await tx.$queryRaw<StockLevel[]>`SELECT "variantId", available, reserved FROM "StockLevel" WHERE "variantId" = ${item.variantId} FOR UPDATE`;
+      if (!current) return null;
+      if (key !== undefined) {
+        const id = restockKeyId(key);
+        const [fresh] = await tx.$queryRaw<{ id: string }[]>`
+          INSERT INTO "StockReturn" (id, items, "createdAt") VALUES (${id}, ${JSON.stringify([item])}::jsonb, ${now})
+          ON CONFLICT (id) DO NOTHING RETURNING id`;
+        if (!fresh) {
+          const [first] = await tx.$queryRaw<{ items: StockItem[] }[]>`SELECT items FROM "StockReturn" WHERE id = ${id}`;
+          return { level: current, change: { epoch, changes: [] }, repeatOf: first!.items };
+        }
+      }
       // Bounded so the sum still fits PostgreSQL's integer: an overflow would be a 500, not an answer.
       const [row] = await tx.$queryRaw<StockLevel[]>`
         UPDATE "StockLevel" SET available = available + ${item.quantity}, "updatedAt" = ${now}
         WHERE "variantId" = ${item.variantId} AND available + reserved <= ${INT4_MAX - item.quantity}
         RETURNING "variantId", available, reserved`;
-      if (!row) {
-        const [exists] = await tx.$queryRaw<unknown[]>`SELECT 1 FROM "StockLevel" WHERE "variantId" = ${item.variantId}`;
-        if (exists) throw badInput(`Restocking ${item.quantity} would exceed the most units one variant can hold`, { field: "quantity", variantId: item.variantId });
-        return null;
-      }
+      if (!row) throw badInput(`Restocking ${item.quantity} would exceed the most units one variant can hold`, { field: "quantity", variantId: item.variantId });
       const changes = [{ variantId: row.variantId, delta: item.quantity, available: row.available }];
       await recordStockEvents(tx, changes, now);
       return { level: row, change: { epoch, changes } };

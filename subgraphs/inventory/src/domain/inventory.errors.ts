@@ -33,3 +33,6 @@ export const illegalTransition = (reservationId: string, from: ReservationStatus
 
 export const reservationConflict = (reservationId: string) =>
   new DomainError(ErrorCode.IDEMPOTENCY_CONFLICT, `Reservation ${reservationId} already exists with other items`, { reservationId });
+
+export const restockConflict = (idempotencyKey: string) =>
+  new DomainError(ErrorCode.IDEMPOTENCY_CONFLICT, `Idempotency key ${idempotencyKey} already restocked another variant or quantity; use a new key for a new restock`, { idempotencyKey });

@@ -43,8 +43,8 @@
  *    ledger. The stopped process's later write, if it ever wakes, is counted once by 3.
  */
 import { badInput, validVariantTarget, type Logger, type VariantTarget } from "#kernel";
-import { outOfStock, reservationConflict, reservationExpired, unknownProduct, unknownReservation, unknownVariant, variantRequired } from "./inventory.errors.js";
-import { sameItems, validReservation, validReservationId, validRestock } from "./stock-rules.js";
+import { outOfStock, reservationConflict, reservationExpired, restockConflict, unknownProduct, unknownReservation, unknownVariant, variantRequired } from "./inventory.errors.js";
+import { sameItems, validReservation, validReservationId, validRestock, validRestockKey } from "./stock-rules.js";
 import type { Reservation, StockItem, StockLevel } from "./stock.js";
 import { createStockMirror, type StockMirrorOptions } from "./stock-mirror.js";
 import type { StockCache } from "../ports/stock-cache.js";
@@ -176,9 +176,13 @@ export function createInventoryService(deps: InventoryServiceDeps) {
      * Adds units to one variant (admin), named by its id, or by its product's id when the
      * product has a single variant (VARIANT_REQUIRED otherwise). A variant the catalog knows
      * but the inventory does not yet is created; one the catalog does not know is NOT_FOUND.
+     * With an idempotency key the units are added once, however often the call is repeated
+     * or doubled: a repeat answers the level as it is now, and the key reused for another
+     * variant or quantity is IDEMPOTENCY_CONFLICT (nothing added).
      */
-    async restock(target: VariantTarget, quantity: number): Promise<StockLevel> {
+    async restock(target: VariantTarget, quantity: number, idempotencyKey: string | null = null): Promise<StockLevel> {
       const { variantId, productId } = validVariantTarget(target);
+      const key = idempotencyKey === null ? undefined : validRestockKey(idempotencyKey);
       let id = variantId;
       if (id === undefined) {
         // Validated before the catalog is asked, so a refused request costs nothing.
@@ -189,18 +193,19 @@ export function createInventoryService(deps: InventoryServiceDeps) {
         id = variants[0]!;
       }
       const item = validRestock(id, quantity);
-      const now = clock();
-      let restocked = await ledger.restock(item, now);
+      let restocked = await ledger.restock(item, clock(), key);
       if (!restocked) {
         if (variantId !== undefined && !(await catalog.variantExists(item.variantId))) throw unknownVariant(item.variantId);
-        const [created] = await ledger.createLevels([{ variantId: item.variantId, available: item.quantity }], (epoch, rows) => mirror.load(epoch, rows), now);
-        if (created) {
-          nudge();
-          return created;
-        }
-        // Another restock created it meanwhile: add to it.
-        restocked = await ledger.restock(item, now);
+        // The variant's level is created empty, then restocked like any other: twins of one
+        // key (a double click on a new product) then meet at the same row and the same key.
+        const created = await ledger.createLevels([{ variantId: item.variantId, available: 0 }], (epoch, rows) => mirror.load(epoch, rows), clock());
+        if (created.length > 0) nudge();
+        restocked = await ledger.restock(item, clock(), key);
         if (!restocked) throw unknownVariant(item.variantId);
+      }
+      if (restocked.repeatOf) {
+        if (!sameItems(restocked.repeatOf, [item])) throw restockConflict(key!);
+        return restocked.level;
       }
       await mirror.settle(restocked.change);
       nudge();

@@ -45,7 +45,11 @@ export type Mutation = {
    * Adds units to one variant's stock (admin). Name exactly one of variantId and productId
    * (BAD_USER_INPUT otherwise); productId alone means the product's only variant and fails with
    * VARIANT_REQUIRED for a product with several. Fails with BAD_USER_INPUT for a quantity outside
-   * 1..1000000 and NOT_FOUND for a product or variant the catalog does not know.
+   * 1..1000000 and NOT_FOUND for a product or variant the catalog does not know. With an
+   * idempotencyKey the units are added once however often the call is sent (a double click, a
+   * retry after a lost answer): a repeat answers the level as it is now, and the key reused for
+   * another variant or quantity fails with IDEMPOTENCY_CONFLICT, adding nothing. Without one,
+   * every call adds its units.
    */
   restock: StockLevel;
   /**
@@ -74,6 +78,7 @@ export type MutationReserveStockArgs = {
 
 
 export type MutationRestockArgs = {
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
   productId?: InputMaybe<Scalars['ID']['input']>;
   quantity: Scalars['Int']['input'];
   variantId?: InputMaybe<Scalars['ID']['input']>;
@@ -277,12 +282,12 @@ export type FederationReferenceTypes = ResolversObject<{
 export type ResolversTypes = ResolversObject<{
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  String: ResolverTypeWrapper<Scalars['String']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   Product: ResolverTypeWrapper<ProductReferenceModel>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   ProductVariant: ResolverTypeWrapper<VariantReferenceModel>;
   Reservation: ResolverTypeWrapper<ReservationModel>;
-  String: ResolverTypeWrapper<Scalars['String']['output']>;
   ReservationStatus: ReservationStatus;
   ReservedItem: ResolverTypeWrapper<ReservedItem>;
   StockItemInput: StockItemInput;
@@ -294,12 +299,12 @@ export type ResolversTypes = ResolversObject<{
 export type ResolversParentTypes = ResolversObject<{
   Mutation: Record<PropertyKey, never>;
   ID: Scalars['ID']['output'];
+  String: Scalars['String']['output'];
   Int: Scalars['Int']['output'];
   Product: ProductReferenceModel;
   Boolean: Scalars['Boolean']['output'];
   ProductVariant: VariantReferenceModel;
   Reservation: ReservationModel;
-  String: Scalars['String']['output'];
   ReservedItem: ReservedItem;
   StockItemInput: StockItemInput;
   StockLevel: StockLevelModel;

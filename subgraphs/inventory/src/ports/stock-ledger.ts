@@ -33,6 +33,16 @@ export type LedgerCommitResult =
   /** It had expired or been released and its items could not all be taken again; nothing changed. */
   | { kind: "short"; reservation: Reservation; variantId: string; available: number };
 
+/** A restock: the level after it, and for a key used before, what that key's first call added (nothing moved). */
+export interface LedgerRestockResult {
+  level: StockLevel;
+  change: LedgerChange;
+  repeatOf?: StockItem[];
+}
+
+/** Where a restock's key is kept: with put-backs' ids, which never start so. */
+export const restockKeyId = (key: string) => `restock:${key}`;
+
 /**
  * The truth about stock (PostgreSQL). Guarantees:
  * - `available` and `reserved` never go negative (conditional updates, CHECK constraints);
@@ -85,8 +95,13 @@ export interface StockLedger {
    * stock recorded any more are skipped. One transaction with its StockChanged events.
    */
   putBack(returnId: string, items: readonly StockItem[], now: Date): Promise<{ repeated: boolean; change: LedgerChange }>;
-  /** Adds units to `available`; null when no stock is recorded for the variant. */
-  restock(item: StockItem, now: Date): Promise<{ level: StockLevel; change: LedgerChange } | null>;
+  /**
+   * Adds units to `available`; null when no stock is recorded for the variant (nothing is
+   * recorded then, the key included). With a key, at most once per key: a repeat, concurrent
+   * or later, changes nothing and answers the level with `repeatOf`, what the key's first call
+   * added (kept beside put-backs' ids as `restock:<key>`). One transaction with its event.
+   */
+  restock(item: StockItem, now: Date, key?: string): Promise<LedgerRestockResult | null>;
   /**
    * Records stock for variants that have none yet (existing rows are left alone) and returns
    * the rows it created. Before the transaction commits, `beforeCommit` gets them with the

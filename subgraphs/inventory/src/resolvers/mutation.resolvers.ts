@@ -3,9 +3,9 @@ import type { MutationResolvers } from "../generated/resolvers-types.js";
 import { requireService } from "./require-service.js";
 
 export const Mutation: MutationResolvers = {
-  restock: (_root, { variantId, productId, quantity }, ctx) => {
+  restock: (_root, { variantId, productId, quantity, idempotencyKey }, ctx) => {
     requireAdmin(ctx);
-    return ctx.service.restock({ variantId, productId }, quantity);
+    return ctx.service.restock({ variantId, productId }, quantity, idempotencyKey ?? null);
   },
   reserveStock: (_root, { reservationId, items }, ctx) => {
     requireService(ctx);
