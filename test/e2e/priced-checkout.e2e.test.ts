@@ -113,4 +113,25 @@ describeOnEngines("a priced purchase: address, shipping, tax and a coupon", (eng
     const refused = answers.at(-1)!;
     assert.deepEqual([codeOf(refused), refused.errors?.[0]?.extensions?.budget], ["RATE_LIMITED", "checkout"]);
   });
+  it("charges nothing when the total the customer was shown is no longer the order's (a state's tax rate set between the estimate and the click)", async () => {
+    const buyer = dataOf(
+      await sg.query(`mutation($input: SignUpInput!) { signUp(input: $input) { accessToken } }`, {
+        input: { email: `shown-${randomUUID().slice(0, 8)}@example.com`, password: "correct horse battery staple", name: "Shown" },
+      }),
+    ).signUp.accessToken;
+    const { addAddress } = await call("AddAddress", { input: { recipientName: "Tex Buyer", line1: "1 Main Street", city: "Austin", region: "TX", postalCode: "73301", country: "US" } }, buyer);
+    await call("AddToCart", { productId: P1, quantity: 1 }, buyer);
+    const destination = { shippingAddressId: addAddress.id, shippingMethodId: "shp_standard" };
+    const shown = (await call("CartEstimate", destination, buyer)).cart.estimate.total.amount;
+    await call("SetTaxRate", { countryCode: "US", region: "TX", rateBasisPoints: 2500 }, admin);
+    const key = randomUUID();
+    const refused = await sg.query(op.Checkout!, { idempotencyKey: key, ...destination, expectedTotal: shown }, buyer);
+    assert.deepEqual([codeOf(refused), refused.errors?.[0]?.extensions?.expectedTotal], ["PRICE_CHANGED", shown], JSON.stringify(refused.errors));
+    assert.equal((await call("Cart", {}, buyer)).cart.totalQuantity, 1, "nothing was ordered");
+    const now = (await call("CartEstimate", destination, buyer)).cart.estimate.total.amount;
+    assert.ok(now > shown, "the new rate is in the estimate");
+    const { checkout } = await call("Checkout", { idempotencyKey: key, ...destination, expectedTotal: now }, buyer);
+    assert.equal(checkout.total.amount, now, "the total shown the second time is charged");
+    assert.equal((await db.payment.findFirstOrThrow({ where: { orderId: checkout.id } })).amount, now);
+  });
 });

@@ -116,6 +116,7 @@ query CartEstimate($shippingAddressId: ID, $countryCode: String, $region: String
 }
 `},{name:"Checkout",query:`# Places the cart as an order: shipped to a saved address (shippingAddressId) or a typed one
 # (shippingAddress), with a shipping method and optionally a coupon; the totals come back.
+# expectedTotal is the estimate's total the customer was shown: another total is PRICE_CHANGED.
 mutation Checkout(
   $idempotencyKey: String!
   $shippingAddressId: ID
@@ -123,6 +124,7 @@ mutation Checkout(
   $shippingMethodId: ID!
   $couponCode: String
   $paymentMethod: String
+  $expectedTotal: Int
 ) {
   checkout(
     idempotencyKey: $idempotencyKey
@@ -131,6 +133,7 @@ mutation Checkout(
     shippingMethodId: $shippingMethodId
     couponCode: $couponCode
     paymentMethod: $paymentMethod
+    expectedTotal: $expectedTotal
   ) {
     id
     status

@@ -51,6 +51,27 @@ function definePricingSuite(engine: DatabaseEngine): void {
       assert.equal(await redeemed("TENOFF"), 1);
     });
 
+    it("refuses a checkout whose total is not the one the customer was shown (a tax rate set since the estimate), holding and charging nothing", async () => {
+      await h.addToCart("tess", "p2", 1);
+      // Shown: 1000 + 10 % Illinois tax, free shipping. Then the state's rate goes to 50 %.
+      const shown = 1100;
+      await admin.setTaxRate({ countryCode: "US", region: "IL", rateBasisPoints: 5000 });
+      try {
+        const available = h.reservations.available("p2");
+        await assert.rejects(h.checkout.checkout("tess", checkoutRequest("tess-1", { expectedTotal: shown })), (e: any) => {
+          assert.deepEqual([codeOf(e), e.extensions?.expectedTotal, e.extensions?.total], ["PRICE_CHANGED", 1100, { amount: 1500, currency: "USD" }]);
+          return true;
+        });
+        assert.equal(h.reservations.available("p2"), available, "nothing was held");
+        assert.equal(await h.prisma.order.count({ where: { userId: "tess" } }), 0, "nothing was placed or charged");
+        const order = await h.checkout.checkout("tess", checkoutRequest("tess-2", { expectedTotal: 1500 }));
+        assert.equal(order.total.amount, 1500, "the new total, once the customer was shown it");
+        assert.deepEqual((await h.checkout.checkout("tess", checkoutRequest("tess-2", { expectedTotal: 1500 }))).id, order.id, "a retry of the key is answered with its order");
+      } finally {
+        await admin.setTaxRate({ countryCode: "US", region: "IL", rateBasisPoints: 1000 });
+      }
+    });
+
     it("ships to a saved address by id, and answers NOT_FOUND for an id the customer does not have", async () => {
       h.saveAddress("sam", "adr_1", { ...TEST_ADDRESS, region: "NY", line2: null, phone: null });
       await h.addToCart("sam", "p1", 1);

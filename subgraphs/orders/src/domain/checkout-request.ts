@@ -16,6 +16,11 @@ export interface CheckoutRequest {
   couponCode?: string | null;
   /** The payment provider's payment-method token, passed to payments with the charge. */
   paymentMethod?: string | null;
+  /**
+   * The total the customer was shown (the estimate's), in minor units: not what is charged (the
+   * server prices the order) but a bound on it, so a rate that changed since is refused.
+   */
+  expectedTotal?: number | null;
 }
 
 const MAX_ID_LENGTH = 100;

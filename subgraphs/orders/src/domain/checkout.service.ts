@@ -44,6 +44,9 @@ const MAX_KEY_LENGTH = 200;
  * the order's own statement under the coupon's row lock; when it is used up meanwhile, the
  * checkout writes nothing, gives its hold back and answers COUPON_INVALID with the reason
  * (placing the order without the discount would charge more than the customer was shown).
+ * For the same reason a checkout given the total the customer was shown (`expectedTotal`, the
+ * estimate's) is refused with PRICE_CHANGED, holding nothing, when the order totals otherwise
+ * (a tax rate changed since the estimate): the client bounds the charge, never sets it.
  */
 export function createCheckoutService<Contents extends CartContents>(deps: {
   store: OrderStore;
@@ -115,6 +118,11 @@ export function createCheckoutService<Contents extends CartContents>(deps: {
         checkPrices(cart.lines);
         if (quote instanceof Error) throw quote;
         const { totals } = quote!;
+        // The estimate the customer agreed to: a tax rate set since then would charge other than
+        // that. Refused before anything is held (a repeat of a placed key was answered above).
+        if (request.expectedTotal !== null && request.expectedTotal !== undefined && request.expectedTotal !== totals.total.amount) {
+          throw totalChanged(request.expectedTotal, totals.total);
+        }
 
         const now = clock();
         const total = totals.total;
@@ -275,6 +283,13 @@ const cartChanged = () =>
   new DomainError(
     ErrorCode.CART_CHANGED,
     "Your cart changed while checking out (another checkout or an edit took or changed some of its lines); nothing was charged: review the cart and check out again with a new idempotency key",
+  );
+
+const totalChanged = (expectedTotal: number, total: Order["total"]) =>
+  new DomainError(
+    ErrorCode.PRICE_CHANGED,
+    `The order now totals ${total.amount} (minor units of ${total.currency}), not the ${expectedTotal} you were shown (a rate changed since the estimate); nothing was charged: review the new total and check out again`,
+    { expectedTotal, total, changes: [] },
   );
 
 /** The variant an OUT_OF_STOCK names when nothing at all is left of it (not "only 2 left"). */

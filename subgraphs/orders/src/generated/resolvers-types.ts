@@ -143,6 +143,7 @@ export type MutationCancelOrderArgs = {
 
 export type MutationCheckoutArgs = {
   couponCode?: InputMaybe<Scalars['String']['input']>;
+  expectedTotal?: InputMaybe<Scalars['Int']['input']>;
   idempotencyKey: Scalars['String']['input'];
   paymentMethod?: InputMaybe<Scalars['String']['input']>;
   shippingAddress?: InputMaybe<AddressInput>;

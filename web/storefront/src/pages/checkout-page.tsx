@@ -1,4 +1,4 @@
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import {
   AddAddressDocument,
   ApplyCouponDocument,
@@ -104,7 +104,9 @@ export function CheckoutPage() {
 
 /**
  * Shipping method, coupon and the totals the server computes (the cart's estimate: the same
- * function checkout charges with), then the order. The page never sends an amount.
+ * function checkout charges with), then the order. The page never sends an amount to charge;
+ * it sends the total it shows, so an order that would cost otherwise (a tax rate changed since)
+ * is refused with PRICE_CHANGED and the totals are read again.
  */
 function PlaceOrder({ addressId, country, idempotencyKey }: { addressId: string; country: string; idempotencyKey: string }) {
   const [methods] = useQuery(ShippingMethodsDocument, { countryCode: country });
@@ -113,6 +115,8 @@ function PlaceOrder({ addressId, country, idempotencyKey }: { addressId: string;
   const applyCoupon = useMutation(ApplyCouponDocument);
   const removeCoupon = useMutation(RemoveCouponDocument);
   const checkout = useMutation(CheckoutDocument);
+  const [shownTotal, setShownTotal] = useState<number | undefined>();
+  const [refused, setRefused] = useState(0);
   return (
     <Await loaded={methods}>
       {({ shippingMethods }) => {
@@ -145,16 +149,18 @@ function PlaceOrder({ addressId, country, idempotencyKey }: { addressId: string;
             <Totals
               addressId={addressId}
               shippingMethodId={shippingMethodId}
-              round={`${applyCoupon.busy}${removeCoupon.busy}`}
+              round={`${applyCoupon.busy}${removeCoupon.busy}${refused}`}
               onRemoveCoupon={() => void removeCoupon.run({})}
+              onShown={setShownTotal}
             />
             <ErrorNotice error={checkout.error} />
             <button
               type="button"
               disabled={checkout.busy}
               onClick={async () => {
-                const placed = await checkout.run({ idempotencyKey, shippingAddressId: addressId, shippingMethodId });
+                const placed = await checkout.run({ idempotencyKey, shippingAddressId: addressId, shippingMethodId, expectedTotal: shownTotal });
                 if (placed) navigate(href.order(placed.checkout.id));
+                else setRefused((n) => n + 1);
               }}
             >
               Place order
@@ -166,9 +172,23 @@ function PlaceOrder({ addressId, country, idempotencyKey }: { addressId: string;
   );
 }
 
-/** The estimate for the chosen method; `round` changes whenever the coupon may have. */
-function Totals({ addressId, shippingMethodId, round, onRemoveCoupon }: { addressId: string; shippingMethodId: string; round: string; onRemoveCoupon: () => void }) {
+/** The estimate for the chosen method; `round` changes whenever the coupon may have, or a checkout was refused. */
+function Totals({
+  addressId,
+  shippingMethodId,
+  round,
+  onRemoveCoupon,
+  onShown,
+}: {
+  addressId: string;
+  shippingMethodId: string;
+  round: string;
+  onRemoveCoupon: () => void;
+  onShown: (total: number | undefined) => void;
+}) {
   const [estimate, reload] = useQuery(CartEstimateDocument, { shippingAddressId: addressId, shippingMethodId });
+  const shown = estimate.state === "done" ? estimate.data.cart.estimate.total.amount : undefined;
+  useEffect(() => onShown(shown), [shown]);
   const [seen, setSeen] = useState(round);
   if (seen !== round) {
     setSeen(round);
