@@ -17,11 +17,11 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 3, baseDelayMs: 
  * Mutations that may run twice with the same variables and still take effect once, with the
  * same answer. Checkout, RefundOrder and RequestReturn are keyed by `idempotencyKey`: a retry
  * sends the SAME key and gets the same order, refund or return back. Approving or rejecting a return again returns it
- * as it is and changes nothing (the schema promises both). Adding to the cart is not (a lost
- * answer retried would add twice), nor is cancelling an order (the second try is
- * ILLEGAL_TRANSITION), nor refreshing a session (its refresh token is spent by the first try).
+ * as it is and changes nothing (the schema promises both), and so does cancelling an order
+ * already cancelled. Adding to the cart is not (a lost answer retried would add twice), nor
+ * refreshing a session (its refresh token is spent by the first try).
  */
-export const IDEMPOTENT_MUTATIONS: ReadonlySet<string> = new Set(["Checkout", "RefundOrder", "RequestReturn", "ApproveReturn", "RejectReturn"]);
+export const IDEMPOTENT_MUTATIONS: ReadonlySet<string> = new Set(["Checkout", "RefundOrder", "RequestReturn", "ApproveReturn", "RejectReturn", "CancelOrder"]);
 
 /** Queries read only; of the mutations, only the idempotent ones. Subscriptions reconnect instead. */
 export function isSafeToRetry(operation: OperationTypeNode | "query" | "mutation" | "subscription", operationName: string | undefined): boolean {

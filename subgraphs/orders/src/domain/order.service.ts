@@ -56,6 +56,8 @@ export function createOrderService(deps: { store: OrderStore & Partial<Pick<Arch
       const identity = requireUser(ctx);
       const order = await store.update(id, async (current, reads) => {
         if (!current || !canSee(identity, current)) throw notFound("Order", id);
+        // Already cancelled (a double click, a retry after a lost answer): answered as it is.
+        if (current.status === "CANCELLED") return null;
         const at = clock();
         // Under the row lock: a payment outcome for this order waits until the cancel is
         // decided, then sees CANCELLED (and requests a refund if the money was taken).

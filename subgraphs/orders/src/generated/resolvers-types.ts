@@ -71,7 +71,9 @@ export type Mutation = {
    * completing meanwhile is refunded). PAID: its units go back to stock and the payment is
    * refunded in full (see Order.refunds). SHIPPED or later: ILLEGAL_TRANSITION (request a return
    * once it is delivered). Another customer's order is NOT_FOUND. A cancel racing the payment's
-   * confirmation ends in one consistent state: cancelled and refunded, or paid.
+   * confirmation ends in one consistent state: cancelled and refunded, or paid. Cancelling an
+   * order that is already CANCELLED answers it as it is and changes nothing, so a double click or
+   * a retry after a lost answer is safe.
    */
   cancelOrder: Order;
   /**
