@@ -112,6 +112,24 @@ describe("prepared gateway", () => {
     }
   });
 
+  it("keeps prepared operations within a weight whatever their count: 60 texts of 30 aliases of 3,000 characters are not all held", async () => {
+    const subgraphs = recordingSubgraphs();
+    const gateway = new PreparedGateway(SDL, subgraphs.build);
+    const server = await serverOver(gateway);
+    try {
+      // Each 90 KB text with a plan as large: 2,000 of them held 675 MB before, under the count alone.
+      const longAliases = (n: number) => `query L${n} { ${Array.from({ length: 30 }, (_, i) => `${"a".repeat(3_000)}${n}x${i}: product(id: "p${i}") { name }`).join(" ")} }`;
+      for (let n = 0; n < 60; n++) await server.run(longAliases(n));
+      assert.ok(gateway.preparedCount() < 60, `${gateway.preparedCount()} of 60 heavy texts kept`);
+      assert.ok(gateway.preparedWeight() <= 8_000_000, `${gateway.preparedWeight()} characters kept`);
+      // Light texts still find room: the heaviest go first.
+      for (const id of ["a", "b"]) assert.equal((await server.run(PRODUCT, { id }))?.data?.product?.id, id);
+      assert.ok(gateway.preparedCount() >= 1);
+    } finally {
+      await server.stop();
+    }
+  });
+
   it("answers introspection of __Type.isOneOf, and GraphiQL's full introspection with it, as graphql-js does over the API schema, asking no subgraph", async () => {
     const subgraphs = recordingSubgraphs();
     const gateway = new PreparedGateway(SDL, subgraphs.build);

@@ -8,10 +8,19 @@ import { execute, getVariableValues, GraphQLError, type DocumentNode, type Graph
 import { answeredByIntrospection } from "./introspection-only.js";
 
 /**
- * Operations prepared at most. Clients send a few dozen operation texts; a plan of one of them
- * holds a few KB, so this bounds the memory to a few MB whatever a caller sends.
+ * Operations prepared at most. Clients send a few dozen operation texts, each with a plan of a
+ * few KB; but a text is the caller's to write, so the count alone bounds nothing: 2,000 texts
+ * of 90 KB (30 aliases of 3,000 characters) held 675 MB, within a minute's budgets of a few
+ * guests, and the gateway's container has 1 GiB. What is kept is also bounded by its weight.
  */
 const PREPARED_KEPT = 2_000;
+/**
+ * The weight prepared operations may hold together: the characters of their texts and of their
+ * plans written out as JSON. Filled with the heaviest texts the limits admit, it held 4 MB
+ * (43 texts of 30 long aliases) to 17 MB (416 texts of 30 products through one large fragment,
+ * whose plans outweigh their texts 15 times); the golden operations weigh 41,000 together.
+ */
+const PREPARED_KEPT_WEIGHT = 8_000_000;
 
 /** One operation text as the gateway runs it: planned once, its definitions gathered once. */
 interface PreparedOperation {
@@ -19,6 +28,8 @@ interface PreparedOperation {
   document: DocumentNode;
   context: OperationContext;
   plan: QueryPlan;
+  /** What keeping it weighs against PREPARED_KEPT_WEIGHT: its text's characters and its plan's as JSON. */
+  weight: number;
 }
 
 /**
@@ -48,13 +59,16 @@ export class PreparedGateway implements GatewayInterface {
   private readonly listeners = new Set<GatewaySchemaLoadOrUpdateCallback>();
 
   private readonly kept: number;
+  private readonly keptWeight: number;
+  private weight = 0;
 
   constructor(
     private readonly supergraphSdl: string,
     buildService: (subgraph: { name: string; url: string }) => GraphQLDataSource,
-    options: { kept?: number } = {},
+    options: { kept?: number; keptWeight?: number } = {},
   ) {
     this.kept = options.kept ?? PREPARED_KEPT;
+    this.keptWeight = options.keptWeight ?? PREPARED_KEPT_WEIGHT;
     this.supergraph = Supergraph.build(supergraphSdl);
     this.apiSchema = this.supergraph.apiSchema();
     this.schema = this.apiSchema.toGraphQLJSSchema();
@@ -75,11 +89,17 @@ export class PreparedGateway implements GatewayInterface {
 
   async stop(): Promise<void> {
     this.prepared.clear();
+    this.weight = 0;
   }
 
   /** Operation texts prepared now (tests). */
   preparedCount(): number {
     return this.prepared.size;
+  }
+
+  /** What the prepared operations weigh together (tests). */
+  preparedWeight(): number {
+    return this.weight;
   }
 
   private readonly executor: GatewayExecutor = async (requestContext) => {
@@ -93,7 +113,7 @@ export class PreparedGateway implements GatewayInterface {
     }
     let operation: PreparedOperation;
     try {
-      operation = this.prepare(`${queryHash}\u0000${operationName ?? ""}`, document, operationName);
+      operation = this.prepare(`${queryHash}\u0000${operationName ?? ""}`, requestContext.source ?? "", document, operationName);
     } catch (error) {
       return { errors: [unplannable(error)] };
     }
@@ -105,7 +125,7 @@ export class PreparedGateway implements GatewayInterface {
     return executeQueryPlan(operation.plan, this.services, requestContext as never, operation.context, this.supergraphSchema, this.apiSchema, undefined);
   };
 
-  private prepare(key: string, document: DocumentNode, operationName: string | undefined): PreparedOperation {
+  private prepare(key: string, source: string, document: DocumentNode, operationName: string | undefined): PreparedOperation {
     const known = this.prepared.get(key);
     if (known) {
       // Most recently used last: the oldest is the first to go.
@@ -119,9 +139,17 @@ export class PreparedGateway implements GatewayInterface {
     }
     const context = buildOperationContext({ schema: this.schema, operationDocument: document, operationName });
     const plan = this.planner.buildQueryPlan(operationFromDocument(this.apiSchema, document, { operationName }));
-    const operation = { document, context, plan };
+    // Writing the plan out also flattens the strings the planner built piece by piece.
+    const operation = { document, context, plan, weight: source.length + JSON.stringify(plan).length };
+    // One heavier than everything kept may weigh is served, not kept.
+    if (operation.weight > this.keptWeight) return operation;
     this.prepared.set(key, operation);
-    if (this.prepared.size > this.kept) this.prepared.delete(this.prepared.keys().next().value!);
+    this.weight += operation.weight;
+    for (const [oldest, kept] of this.prepared) {
+      if (this.prepared.size <= this.kept && this.weight <= this.keptWeight) break;
+      this.prepared.delete(oldest);
+      this.weight -= kept.weight;
+    }
     return operation;
   }
 }
