@@ -1,6 +1,7 @@
 import type { Identity } from "#kernel";
 import type { Caller } from "./rate-limit/caller.js";
 import type { CostSettling } from "./security/cost-settlement-plugin.js";
+import type { PlanningTimes } from "./execution/planning-time.js";
 
 /** Per-request state of the gateway: who calls, and the request id forwarded to subgraphs. */
 export interface GatewayContext extends CostSettling {
@@ -14,4 +15,9 @@ export interface GatewayContext extends CostSettling {
   guestCartId?: string;
   /** Aborts when the client went away before its answer: subgraph calls still running are dropped. */
   signal?: AbortSignal;
+  /**
+   * What planning this request's operations took, for settling their planning deposits: made
+   * with the context, so the copies Apollo Server runs each operation on share it.
+   */
+  planning?: PlanningTimes;
 }

@@ -45,6 +45,7 @@ import { createImageOriginProxy } from "./http/image-origin-proxy.js";
 import { startResponseCache } from "./performance/start-response-cache.js";
 import { tracingOperationPlugin } from "#kernel/observability/tracing-graphql-plugin.js";
 import { startSubgraphReplicas } from "./balancing/subgraph-replicas.js";
+import { planningKey } from "./execution/planning-time.js";
 
 export interface GatewayDependencies {
   config: Config;
@@ -133,6 +134,12 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
     budgets: createOperationBudgets(config.gateway.budgets, { redis: deps.redis, networkMultiple: config.gateway.rateLimitNetworkMultiple }),
     persisted: loadPersistedOperations(config.gateway.persistedOperationsPath, config.gateway.persistedOperationsOnly),
     listSizes: listSizesOf(gateway.schema, gateway.supergraphSchema),
+    isPrepared: (query, operationName) => gateway.isPrepared(query, operationName),
+  });
+  // What each planning took goes to the request it was made for: its deposit is settled to it.
+  // (Apollo Server runs each operation on a shallow copy of the context: the map is shared.)
+  gateway.whenPlanned((contextValue, query, operationName, milliseconds) => {
+    (contextValue as GatewayContext).planning?.set(planningKey(query, operationName), milliseconds);
   });
   const graphql = createApolloHandler(apollo, async (req) => (req as AuthenticatedRequest).gatewayContext, {
     bodyLimitBytes: limits.maxRequestBytes,
@@ -143,7 +150,7 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
         const context = (req as AuthenticatedRequest).gatewayContext;
         const admitted = await policy.admit(requests, context.caller, transport);
         // Charged their measured maxima: each operation's answer settles what it really cost.
-        context.settleCost = policy.settlementFor(admitted);
+        context.settleCost = policy.settlementFor(admitted, (query, operationName) => context.planning?.get(planningKey(query, operationName)));
         return undefined;
       } catch (error) {
         if (!(error instanceof PolicyRefusal)) throw error;
@@ -184,7 +191,7 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
     res.once("close", () => {
       if (!res.writableFinished) gone.abort();
     });
-    (req as AuthenticatedRequest).gatewayContext = { requestId, identity, caller, clientAddress: address, guestCartId, signal: gone.signal };
+    (req as AuthenticatedRequest).gatewayContext = { requestId, identity, caller, clientAddress: address, guestCartId, signal: gone.signal, planning: new Map() };
     res.setHeader("x-request-id", requestId);
     await graphql(req, res);
   }

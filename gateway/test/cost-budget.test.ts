@@ -9,8 +9,9 @@ const limits: OperationLimits = { maxDepth: 12, maxAliases: 30, maxCost: 5_000, 
 const allowAll = (async () => ({ allowed: true, retryAfterSeconds: 0 })) as unknown as CallerRateLimiter;
 
 /** A policy whose only budget is cost: `perMinute` per caller, ten times that per network. */
-function policyWithCostBudget(perMinute: number) {
+function policyWithCostBudget(perMinute: number, isPrepared?: (query: string, operationName: string | undefined) => boolean) {
   return createRequestPolicy({
+    isPrepared,
     limits,
     rateLimit: allowAll,
     networkRateLimit: allowAll,
@@ -209,5 +210,30 @@ describe("signing in is not refused for a network's spent general or cost budget
     await policy.admit([LOG_IN, REFRESH], office, "http-post");
     await refusal(policy.admit([LOG_IN, costing(2)], office, "http-post"));
     await refusal(policy.admit([{ query: `mutation { logIn(email: "a", password: "b") { accessToken } checkout(input: {}) { id } }` }], office, "http-post"));
+  });
+});
+
+describe("cost budget: planning a text the gateway has not seen is charged", () => {
+  const alice = { key: "user:alice", network: "ip:192.0.2.1" };
+
+  it("charges an operation whose text the gateway has not planned a planning deposit, and settles it to the planning it took", async () => {
+    // Planning is the gateway's work the measure does not see: a new text for every request made
+    // the gateway plan every one (45 ms each for 30 products through a fragment, 2 ms planned).
+    const prepared = new Set<string>();
+    const policy = policyWithCostBudget(20_000, (query) => prepared.has(query));
+    const [fresh] = await policy.admit([costing(2)], alice, "http-post");
+    assert.equal(fresh!.planningDeposit, 10_000);
+    const refused = await refusal(policy.admit([{ query: "{ products(first: 2) { id } }" }], alice, "http-post"));
+    assert.equal(refused.extensions.budget, "cost", "two new texts hold two deposits");
+    // Its planning took 5 ms: 1,000 points of the deposit are kept, the rest given back.
+    await policy.settle(fresh!, fresh!.charged, { errors: [{ path: [] }] }, 5);
+    const [second] = await policy.admit([{ query: "{ products(first: 2) { id } }" }], alice, "http-post");
+    await policy.settle(second!, second!.charged, { errors: [{ path: [] }] }, 0);
+    // A text the gateway holds planned is charged its measure alone, however often it is sent.
+    prepared.add(costing(2).query);
+    for (let i = 0; i < 5; i++) assert.equal((await policy.admit([costing(2)], alice, "http-post"))[0]!.planningDeposit, 0);
+    // 1,000 + 4 + 2 + 5 * 2 points spent: a new text's deposit still fits, and not two.
+    await policy.admit([{ query: "{ products(first: 3) { id } }" }], alice, "http-post");
+    assert.equal((await refusal(policy.admit([{ query: "{ products(first: 4) { id } }" }], alice, "http-post"))).extensions.budget, "cost");
   });
 });

@@ -130,6 +130,33 @@ describe("prepared gateway", () => {
     }
   });
 
+  it("says which texts it holds planned, and what each planning took, once per text, with the request's context", async () => {
+    const subgraphs = recordingSubgraphs();
+    const gateway = new PreparedGateway(SDL, subgraphs.build);
+    const planned: { context: unknown; query: string; operationName?: string; milliseconds: number }[] = [];
+    gateway.whenPlanned((context, query, operationName, milliseconds) => planned.push({ context, query, operationName, milliseconds }));
+    const server = new ApolloServer({ gateway, includeStacktraceInErrorResponses: false });
+    await server.start();
+    try {
+      assert.equal(gateway.isPrepared(PRODUCT, undefined), false);
+      const context = { planning: new Map<string, number>() };
+      await server.executeOperation({ query: PRODUCT, variables: { id: "a" } }, { contextValue: context as never });
+      await server.executeOperation({ query: PRODUCT, variables: { id: "b" } }, { contextValue: {} as never });
+      assert.equal(planned.length, 1, "planned once");
+      // Apollo Server runs the operation on a shallow copy of the context: what it holds is shared.
+      assert.equal((planned[0]!.context as typeof context).planning, context.planning);
+      assert.equal(planned[0]!.query, PRODUCT);
+      assert.ok(planned[0]!.milliseconds > 0);
+      assert.equal(gateway.isPrepared(PRODUCT, undefined), true);
+      assert.equal(gateway.isPrepared(TWO, "A"), false);
+      await server.executeOperation({ query: TWO, operationName: "A", variables: { id: "c" } });
+      assert.deepEqual([gateway.isPrepared(TWO, "A"), gateway.isPrepared(TWO, "B")], [true, false]);
+      assert.equal(planned.length, 2);
+    } finally {
+      await server.stop();
+    }
+  });
+
   it("answers introspection of __Type.isOneOf, and GraphiQL's full introspection with it, as graphql-js does over the API schema, asking no subgraph", async () => {
     const subgraphs = recordingSubgraphs();
     const gateway = new PreparedGateway(SDL, subgraphs.build);

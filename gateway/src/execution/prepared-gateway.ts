@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { Supergraph, operationFromDocument } from "@apollo/federation-internals";
 import type { GraphQLDataSource } from "@apollo/gateway";
 import { executeQueryPlan } from "@apollo/gateway/dist/executeQueryPlan.js";
@@ -57,6 +58,7 @@ export class PreparedGateway implements GatewayInterface {
   private readonly services: Record<string, GraphQLDataSource>;
   private readonly prepared = new Map<string, PreparedOperation>();
   private readonly listeners = new Set<GatewaySchemaLoadOrUpdateCallback>();
+  private planned?: PlannedListener;
 
   private readonly kept: number;
   private readonly keptWeight: number;
@@ -97,6 +99,19 @@ export class PreparedGateway implements GatewayInterface {
     return this.prepared.size;
   }
 
+  /**
+   * Whether `query` (chosen by `operationName`, as the client names it) is prepared: running it
+   * now would plan nothing. The request policy asks, to charge planning before it happens.
+   */
+  isPrepared(query: string, operationName: string | undefined): boolean {
+    return this.prepared.has(preparedKey(createHash("sha256").update(query).digest("hex"), operationName));
+  }
+
+  /** Tells `listener` what each planning took, with the request's context (one listener). */
+  whenPlanned(listener: PlannedListener): void {
+    this.planned = listener;
+  }
+
   /** What the prepared operations weigh together (tests). */
   preparedWeight(): number {
     return this.weight;
@@ -112,10 +127,17 @@ export class PreparedGateway implements GatewayInterface {
       return execute({ schema: this.schema, document, operationName, variableValues: request.variables ?? {} }) as Awaited<ReturnType<GatewayExecutor>>;
     }
     let operation: PreparedOperation;
+    const source = requestContext.source ?? "";
+    const startedAt = performance.now();
+    let planned = false;
     try {
-      operation = this.prepare(`${queryHash}\u0000${operationName ?? ""}`, requestContext.source ?? "", document, operationName);
+      ({ operation, planned } = this.prepare(preparedKey(queryHash, operationName), source, document, operationName));
     } catch (error) {
+      planned = true;
       return { errors: [unplannable(error)] };
+    } finally {
+      // A plan refused is work done too.
+      if (planned) this.planned?.(requestContext.context, source, operationName, performance.now() - startedAt);
     }
     const definitions = operation.context.operation.variableDefinitions;
     if (definitions && definitions.length > 0) {
@@ -125,24 +147,24 @@ export class PreparedGateway implements GatewayInterface {
     return executeQueryPlan(operation.plan, this.services, requestContext as never, operation.context, this.supergraphSchema, this.apiSchema, undefined);
   };
 
-  private prepare(key: string, source: string, document: DocumentNode, operationName: string | undefined): PreparedOperation {
+  private prepare(key: string, source: string, document: DocumentNode, operationName: string | undefined): { operation: PreparedOperation; planned: boolean } {
     const known = this.prepared.get(key);
     if (known) {
       // Most recently used last: the oldest is the first to go.
       this.prepared.delete(key);
       this.prepared.set(key, known);
-      if (known.document === document) return known;
+      if (known.document === document) return { operation: known, planned: false };
       // The same text parsed again (Apollo Server's document cache let it go): same plan.
       const again = { ...known, document, context: buildOperationContext({ schema: this.schema, operationDocument: document, operationName }) };
       this.prepared.set(key, again);
-      return again;
+      return { operation: again, planned: false };
     }
     const context = buildOperationContext({ schema: this.schema, operationDocument: document, operationName });
     const plan = this.planner.buildQueryPlan(operationFromDocument(this.apiSchema, document, { operationName }));
     // Writing the plan out also flattens the strings the planner built piece by piece.
     const operation = { document, context, plan, weight: source.length + JSON.stringify(plan).length };
     // One heavier than everything kept may weigh is served, not kept.
-    if (operation.weight > this.keptWeight) return operation;
+    if (operation.weight > this.keptWeight) return { operation, planned: true };
     this.prepared.set(key, operation);
     this.weight += operation.weight;
     for (const [oldest, kept] of this.prepared) {
@@ -150,8 +172,16 @@ export class PreparedGateway implements GatewayInterface {
       this.prepared.delete(oldest);
       this.weight -= kept.weight;
     }
-    return operation;
+    return { operation, planned: true };
   }
+}
+
+/** What a planning took (ms), for the request whose context it was made in. */
+export type PlannedListener = (contextValue: unknown, query: string, operationName: string | undefined, milliseconds: number) => void;
+
+/** A prepared operation's key: Apollo Server's hash of the text (SHA-256, hex) and the operation's name. */
+function preparedKey(queryHash: string, operationName: string | undefined): string {
+  return `${queryHash}\u0000${operationName ?? ""}`;
 }
 
 /**

@@ -10,6 +10,7 @@ import { measureOperation, UnmeasurableOperationError, type OperationMeasure } f
 import { hasOwnNetworkBudget, type OperationBudgets } from "./operation-budgets.js";
 import type { PersistedOperationCheck } from "./persisted-operations.js";
 import { nestsDeeperThan } from "./request-values.js";
+import { PLANNING_DEPOSIT, planningPoints } from "../execution/planning-time.js";
 
 export interface OperationLimits {
   maxDepth: number;
@@ -68,7 +69,12 @@ export interface AdmittedOperation {
   operationName?: string;
   variables: Record<string, unknown>;
   measure: OperationMeasure;
-  /** What its admission took from the cost budget (its measure.cost): settled once it has run. */
+  /**
+   * Points held for planning it (PLANNING_DEPOSIT when the gateway had not prepared its text,
+   * else 0), charged with its measure and settled to what its planning took.
+   */
+  planningDeposit: number;
+  /** What its admission took from the cost budget (measure.cost and planningDeposit): settled once it has run. */
   charged?: CostCharge;
 }
 
@@ -150,6 +156,11 @@ export function createRequestPolicy(deps: {
   persisted: PersistedOperationCheck;
   /** How many items each list returns at most (`listSizesOf` the supergraph); absent, lists count as one (tests). */
   listSizes?: ListSizes;
+  /**
+   * Whether the gateway has this text prepared (planned): one it has not is charged a planning
+   * deposit with its cost (see planning-time.ts). Absent, planning is not charged (tests).
+   */
+  isPrepared?: (query: string, operationName: string | undefined) => boolean;
 }) {
   const { limits } = deps;
   const costBudget = deps.costRateLimit && createCostBudget(deps.costRateLimit);
@@ -237,6 +248,8 @@ export function createRequestPolicy(deps: {
       operationName: operation.name?.value,
       variables: (variables ?? {}) as Record<string, unknown>,
       measure,
+      // Asked by the name the client sent, as the gateway keys what it prepared.
+      planningDeposit: deps.isPrepared && !deps.isPrepared(query, operationName ?? undefined) ? PLANNING_DEPOSIT : 0,
     };
   }
 
@@ -300,14 +313,18 @@ export function createRequestPolicy(deps: {
     }
   }
 
-  async function settle(operation: AdmittedOperation, charged: CostCharge | undefined, result: ExecutedResult): Promise<void> {
+  async function settle(operation: AdmittedOperation, charged: CostCharge | undefined, result: ExecutedResult, planningMs = 0): Promise<void> {
     if (!costBudget || !charged) return;
     const measured = operation.measure.cost;
+    // The deposit goes back but for what the planning took (nothing when it was planned already);
+    // a re-read (a live subscription's) was charged none.
+    const deposit = charged === operation.charged ? operation.planningDeposit : 0;
+    const planningUnused = deposit - planningPoints(planningMs, deposit);
     // Paths the gateway nulled while completing values count as errors, whatever the transport:
     // what was fetched under them was work done (attack run 5, F3: WebSocket answers skipped this).
     const completion = Array.isArray(result.extensions?.valueCompletion) ? (result.extensions.valueCompletion as NonNullable<ExecutedResult["errors"]>) : [];
     const executed: ExecutedResult = completion.length > 0 ? { data: result.data, errors: [...(result.errors ?? []), ...completion] } : result;
-    const unused = measured - actualOperationCost(operation.document, operation.operation, executed, measured, deps.listSizes);
+    const unused = measured - actualOperationCost(operation.document, operation.operation, executed, measured, deps.listSizes) + planningUnused;
     await costBudget.refund(charged, unused).catch(() => undefined);
   }
 
@@ -330,7 +347,7 @@ export function createRequestPolicy(deps: {
           return operation.measure.cost <= SIGN_IN_COST && fields.some(hasOwnNetworkBudget) && fields.every((field) => field === "__typename" || hasOwnNetworkBudget(field));
         });
       await unlessSigningIn(() => chargeGeneral(caller, requests.length), signsIn);
-      const charged = await unlessSigningIn(() => chargeCost(admitAll().reduce((sum, operation) => sum + operation.measure.cost, 0), caller), signsIn);
+      const charged = await unlessSigningIn(() => chargeCost(admitAll().reduce((sum, operation) => sum + operation.measure.cost + operation.planningDeposit, 0), caller), signsIn);
       const operations = admitAll();
       await chargeFields(operations, caller);
       if (charged) for (const operation of operations) operation.charged = charged;
@@ -353,7 +370,8 @@ export function createRequestPolicy(deps: {
     /**
      * Settles an operation that has run: gives back to the cost budgets it was charged
      * (`charged`: its admission's, or a re-read's) the part of its measure its answer did not
-     * cost (`actualOperationCost`). Never throws: a refund that fails leaves the charge.
+     * cost (`actualOperationCost`), and of its planning deposit what planning it took
+     * (`planningMs`) did not. Never throws: a refund that fails leaves the charge.
      */
     settle,
 
@@ -365,7 +383,7 @@ export function createRequestPolicy(deps: {
      * `@skip(if: $s)`), and two copies of one text told apart by name alone let a skipped
      * copy's empty answer, ready first, give back the heavy copy's charge (attack run 5, F1).
      */
-    settlementFor(admitted: readonly AdmittedOperation[]) {
+    settlementFor(admitted: readonly AdmittedOperation[], planningMs: (query: string, operationName: string | null | undefined) => number | undefined = () => undefined) {
       const unsettled = [...admitted];
       return async (request: { query?: string; operationName?: string | null; variables?: Record<string, unknown> | null }, result: ExecutedResult): Promise<void> => {
         const index = unsettled.findIndex(
@@ -376,7 +394,7 @@ export function createRequestPolicy(deps: {
         );
         if (index < 0) return;
         const [operation] = unsettled.splice(index, 1);
-        await settle(operation!, operation!.charged, result);
+        await settle(operation!, operation!.charged, result, planningMs(operation!.query, request.operationName));
       };
     },
 

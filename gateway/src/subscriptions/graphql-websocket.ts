@@ -228,14 +228,17 @@ export function attachGraphQLWebSocket(options: {
     caller: state.caller,
     clientAddress: state.clientAddress,
     signal,
+    planning: new Map(),
   });
 
   async function executeAdmitted(args: ExecutionArgs): Promise<ExecutionResult> {
     const { admitted, gateway } = args.contextValue as AdmittedContext;
     try {
       const result = await options.execute({ query: admitted.document, variables: admitted.variables, operationName: admitted.operationName }, gateway);
-      // Charged its measure at the subscribe: what the answer did not cost goes back.
-      await options.policy.settle(admitted, admitted.charged, result);
+      // Charged its measure at the subscribe: what the answer did not cost goes back. The context
+      // is this operation's alone: whatever was planned under it was planned for it.
+      const planned = [...(gateway.planning?.values() ?? [])].reduce((sum, ms) => sum + ms, 0);
+      await options.policy.settle(admitted, admitted.charged, result, planned);
       return result;
     } catch (error) {
       logger.error("websocket operation failed", { requestId: gateway.requestId, error: error instanceof Error ? error.stack : String(error) });
