@@ -143,6 +143,7 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
   });
   const graphql = createApolloHandler(apollo, async (req) => (req as AuthenticatedRequest).gatewayContext, {
     bodyLimitBytes: limits.maxRequestBytes,
+    csrfPrevention: true,
     admit: async (body, req) => {
       const requests = (Array.isArray(body) ? body : [body]) as OperationRequest[];
       const transport = req.method === "GET" ? "http-get" : "http-post";

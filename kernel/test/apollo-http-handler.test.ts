@@ -1,0 +1,64 @@
+import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { describe, it } from "node:test";
+import { ApolloServer } from "@apollo/server";
+import { createApolloHandler } from "../src/http/apollo-http-handler.js";
+
+/** An Apollo server behind the handler, counting what reaches `admit` (where budgets are charged). */
+async function startHandler() {
+  const apollo = new ApolloServer({ typeDefs: "type Query { hello: String }", resolvers: { Query: { hello: () => "hi" } }, csrfPrevention: true });
+  await apollo.start();
+  let admitted = 0;
+  const handle = createApolloHandler(apollo, async () => ({}), {
+    csrfPrevention: true,
+    admit: async () => {
+      admitted += 1;
+      return undefined;
+    },
+  });
+  const server = createServer((req, res) => void handle(req, res));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+  return {
+    url,
+    admitted: () => admitted,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await apollo.stop();
+    },
+  };
+}
+
+describe("HTTP handler: cross-site requests", () => {
+  it("refuses what any web page could make a visitor's browser send before admission, so it spends none of the visitor's network's budgets", async () => {
+    const handler = await startHandler();
+    try {
+      const body = JSON.stringify({ query: "{ hello }" });
+      // What a page may send without a CORS preflight: form content types (any parameters), or a GET.
+      const crossSite: RequestInit[] = [
+        { method: "POST", headers: { "content-type": "text/plain; charset=json" }, body },
+        { method: "POST", headers: { "content-type": "TEXT/PLAIN" }, body },
+        { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body },
+        { method: "POST", headers: { "content-type": "multipart/form-data; boundary=json" }, body },
+        { method: "GET" },
+      ];
+      for (const init of crossSite) {
+        const url = init.method === "GET" ? `${handler.url}?query=${encodeURIComponent("{ hello }")}` : handler.url;
+        const response = await fetch(url, init);
+        assert.equal(response.status, 400, JSON.stringify(init.headers));
+        const answer = (await response.json()) as { errors: { extensions: { code: string } }[] };
+        assert.equal(answer.errors[0]!.extensions.code, "BAD_REQUEST");
+      }
+      assert.equal(handler.admitted(), 0, "nothing reached admission");
+      // What only a preflighted (same-site or allowed) request carries is served.
+      const json = await fetch(handler.url, { method: "POST", headers: { "content-type": "application/json" }, body });
+      assert.deepEqual(await json.json(), { data: { hello: "hi" } });
+      const get = await fetch(`${handler.url}?query=${encodeURIComponent("{ hello }")}`, { headers: { "apollo-require-preflight": "true" } });
+      assert.deepEqual(await get.json(), { data: { hello: "hi" } });
+      assert.equal(handler.admitted(), 2);
+    } finally {
+      await handler.close();
+    }
+  });
+});
