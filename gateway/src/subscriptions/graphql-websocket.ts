@@ -120,8 +120,18 @@ export function attachGraphQLWebSocket(options: {
   logger: Logger;
 }) {
   const { logger, limits } = options;
-  // A message over the limit closes the socket (1009) before it is buffered whole or parsed.
-  const wsServer = new WebSocketServer({ server: options.httpServer, path: options.path, maxPayload: options.maxMessageBytes });
+  // A message over the limit closes the socket (1009) before it is buffered whole or parsed. A
+  // browser page of another site is refused at the upgrade: it holds no place and spends no budget.
+  const wsServer = new WebSocketServer({
+    server: options.httpServer,
+    path: options.path,
+    maxPayload: options.maxMessageBytes,
+    verifyClient: ({ req }: { req: IncomingMessage }) => {
+      if (sameSiteOrNoBrowser(req)) return true;
+      countRateLimitRefusal("websocket_origin");
+      return false;
+    },
+  });
   const connections = createConnectionLimiter(limits);
   const subscriptionsByUser = new Map<string, number>();
   const guards = new WeakMap<WebSocket, SocketGuard>();
@@ -400,6 +410,33 @@ export function attachGraphQLWebSocket(options: {
       await new Promise<void>((resolve) => wsServer.close(() => resolve()));
     },
   };
+}
+
+/**
+ * Whether a WebSocket upgrade may be served: it has no Origin (not a browser: an app, a server)
+ * or one naming the host it was sent to, as the HTTP API is (it sends no CORS headers, so only
+ * its own pages read its answers). Browsers let any page open a WebSocket anywhere, Origin
+ * being the one thing they guarantee: a page of another site opened 16 anonymous sockets from
+ * each visitor's browser, the whole of its address's WS_MAX_CONNECTIONS_PER_CLIENT, and the
+ * storefront's live order page of everyone behind that address was refused for as long as the
+ * page stayed open (the browser answers the keep-alive pings). Exported for tests.
+ */
+export function sameSiteOrNoBrowser(request: IncomingMessage): boolean {
+  const origin = request.headers.origin;
+  if (origin === undefined) return true;
+  const host = request.headers.host?.toLowerCase();
+  if (!host) return false;
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    // "null" (a sandboxed frame, a file) and anything unreadable name no site of ours.
+    return false;
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") return false;
+  // URL drops a scheme's default port; a Host header may carry it.
+  const defaultPort = url.protocol === "https:" ? ":443" : ":80";
+  return url.host === host || `${url.host}${defaultPort}` === host;
 }
 
 /** The close reason of a refused opening: whose budget it was, and when to retry. */
