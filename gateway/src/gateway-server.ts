@@ -30,6 +30,7 @@ import { guestCartIdOfRequest, InvalidCartTokenError } from "./auth/guest-cart-h
 import { createCallerRateLimiter } from "./rate-limit/caller-rate-limiter.js";
 import { createCallerBudget } from "./rate-limit/caller-budget.js";
 import { clientAddress } from "./http/client-address.js";
+import { clientNetwork } from "#kernel/http/client-network.ts";
 import { callerOf } from "./rate-limit/caller.js";
 import { createExplorerHandler } from "./explorer/index.js";
 import { createStorefrontHandler } from "./storefront/index.js";
@@ -161,7 +162,13 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
     },
   });
   const readiness = cachedReadiness(config.gateway.subgraphUrls);
-  const images = createImageOriginProxy({ productsOrigin: replicas.sets.products!, logger });
+  const imageRateLimit = createCallerRateLimiter({ pointsPerMinute: config.gateway.imageRequestsPerMinute, redis: deps.redis, keyPrefix: "rl:images" });
+  const images = createImageOriginProxy({
+    productsOrigin: replicas.sets.products!,
+    logger,
+    // Per client network: an image request carries no token, and a CDN in front asks each image once.
+    budget: (req) => imageRateLimit(clientNetwork(clientAddress(req, config.gateway.trustProxy))),
+  });
 
   async function handleGraphQL(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = requestIdOf(req);

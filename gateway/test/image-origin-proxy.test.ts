@@ -4,6 +4,7 @@ import { createServer, type Server } from "node:http";
 import { connect } from "node:net";
 import { createLogger } from "#kernel";
 import { createImageOriginProxy } from "../src/http/image-origin-proxy.js";
+import { createCallerRateLimiter } from "../src/rate-limit/caller-rate-limiter.js";
 
 const listen = (server: Server) => new Promise<number>((resolve) => server.listen(0, "127.0.0.1", () => resolve((server.address() as { port: number }).port)));
 
@@ -44,5 +45,32 @@ describe("image origin proxy", () => {
     }
     assert.equal(await rawGet(port, "/images/products/../originals/b.jpg"), 200, "a dot segment that stays inside is resolved");
     assert.deepEqual(asked, ["/images/products/a.webp", "/images/originals/b.jpg"]);
+  });
+});
+
+describe("image origin proxy: a budget per client network", () => {
+  it("refuses 429 with retry-after once a network has spent its image requests, asking the origin nothing more, and counts other networks apart", async () => {
+    let asked = 0;
+    const origin = createServer((_req, res) => {
+      asked += 1;
+      res.writeHead(200, { "content-type": "image/webp" }).end("img");
+    });
+    const limit = createCallerRateLimiter({ pointsPerMinute: 3, keyPrefix: "test:images" });
+    let network = "ip:203.0.113.7";
+    const proxy = createImageOriginProxy({ productsOrigin: `http://127.0.0.1:${await listen(origin)}`, logger: createLogger("silent"), budget: () => limit(network) });
+    const gateway = createServer((req, res) => void proxy(req, res).then((served) => served || res.writeHead(418).end()));
+    const port = await listen(gateway);
+    try {
+      for (let i = 0; i < 3; i++) assert.equal((await fetch(`http://127.0.0.1:${port}/images/products/a.webp?n=${i}`)).status, 200);
+      const refused = await fetch(`http://127.0.0.1:${port}/images/products/a.webp`);
+      assert.equal(refused.status, 429);
+      assert.ok(Number(refused.headers.get("retry-after")) >= 1);
+      assert.equal(asked, 3, "the refused request reached no origin");
+      network = "ip:198.51.100.1";
+      assert.equal((await fetch(`http://127.0.0.1:${port}/images/products/a.webp`)).status, 200);
+    } finally {
+      origin.close();
+      gateway.close();
+    }
   });
 });

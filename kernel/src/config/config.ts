@@ -91,6 +91,8 @@ export interface Config {
     };
     /** Separate per-minute budgets for expensive operations, on top of the general one. */
     budgets: { auth: number; checkout: number; search: number; views: number };
+    /** Image requests (`/images/...`) one client network may send a minute to the gateway's image route. */
+    imageRequestsPerMinute: number;
     /** JSON manifest of persisted operations (sha256 -> query); see schema/operations. */
     persistedOperationsPath?: string;
     /** Refuse any operation that is not in the manifest (production clients). */
@@ -421,6 +423,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         search: read.int("RATE_LIMIT_SEARCH_PER_MINUTE", 300, { min: 1 }),
         views: read.int("RATE_LIMIT_VIEWS_PER_MINUTE", 120, { min: 1 }),
       },
+      imageRequestsPerMinute: read.int("RATE_LIMIT_IMAGES_PER_MINUTE", 6_000, { min: 1 }),
       persistedOperationsPath: read.optional("PERSISTED_OPERATIONS_PATH"),
       persistedOperationsOnly: read.bool("PERSISTED_OPERATIONS_ONLY", false),
       performance: {
