@@ -48,6 +48,15 @@ export const hasOwnNetworkBudget = (field: string): boolean => {
   return budget !== undefined && CHARGED_TO_NETWORK.has(budget);
 };
 
+const OWN_NETWORK_BUDGET_FIELDS = Object.keys(BUDGET_OF_FIELD).filter(hasOwnNetworkBudget);
+
+/**
+ * Whether a query text could select a field with a per-network budget of its own: a GraphQL name
+ * is written out whole (no escapes), so a text without one of them selects none. Judged before
+ * parsing anything, for requests a spent budget refuses.
+ */
+export const mayNameOwnNetworkBudgetField = (query: string): boolean => OWN_NETWORK_BUDGET_FIELDS.some((field) => query.includes(field));
+
 export interface BudgetRefusal {
   budget: ChargedBudget;
   retryAfterSeconds: number;
