@@ -241,20 +241,29 @@ describe("cost budget: planning a text the gateway has not seen is charged", () 
     // Planning is the gateway's work the measure does not see: a new text for every request made
     // the gateway plan every one (45 ms each for 30 products through a fragment, 2 ms planned).
     const prepared = new Set<string>();
-    const policy = policyWithCostBudget(20_000, (query) => prepared.has(query));
+    const policy = policyWithCostBudget(40_000, (query) => prepared.has(query));
     const [fresh] = await policy.admit([costing(2)], alice, "http-post");
-    assert.equal(fresh!.planningDeposit, 10_000);
+    assert.equal(fresh!.planningDeposit, 20_000);
     const refused = await refusal(policy.admit([{ query: "{ products(first: 2) { id } }" }], alice, "http-post"));
     assert.equal(refused.extensions.budget, "cost", "two new texts hold two deposits");
-    // Its planning took 5 ms: 1,000 points of the deposit are kept, the rest given back.
+    // Its planning took 5 ms: 2,000 points of the deposit are kept, the rest given back.
     await policy.settle(fresh!, fresh!.charged, { errors: [{ path: [] }] }, 5);
     const [second] = await policy.admit([{ query: "{ products(first: 2) { id } }" }], alice, "http-post");
     await policy.settle(second!, second!.charged, { errors: [{ path: [] }] }, 0);
     // A text the gateway holds planned is charged its measure alone, however often it is sent.
     prepared.add(costing(2).query);
     for (let i = 0; i < 5; i++) assert.equal((await policy.admit([costing(2)], alice, "http-post"))[0]!.planningDeposit, 0);
-    // 1,000 + 4 + 2 + 5 * 2 points spent: a new text's deposit still fits, and not two.
+    // 2,000 + 4 + 2 + 5 * 2 points spent: a new text's deposit still fits, and not two.
     await policy.admit([{ query: "{ products(first: 3) { id } }" }], alice, "http-post");
     assert.equal((await refusal(policy.admit([{ query: "{ products(first: 4) { id } }" }], alice, "http-post"))).extensions.budget, "cost");
+  });
+
+  it("cuts a deposit to what a minute's budget leaves beside the measure: no text is made too costly ever to run", async () => {
+    // The smallest budget allowed: the most one operation may measure.
+    const policy = policyWithCostBudget(5_000, () => false);
+    const [heavy] = await policy.admit([costing(4_500)], alice, "http-post");
+    assert.equal(heavy!.planningDeposit, 500);
+    const batch = await policy.admit([costing(1_500), costing(2_000)], { key: "user:bob", network: "ip:198.51.100.7" }, "http-post");
+    assert.deepEqual(batch.map((operation) => operation.planningDeposit), [1_500, 0]);
   });
 });

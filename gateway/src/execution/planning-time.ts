@@ -10,15 +10,19 @@
  * and settled to the time its planning really took.
  */
 
-/** Cost points one millisecond of planning is charged: 150,000 a minute buy 0.75 s of it. */
-export const PLANNING_POINTS_PER_MS = 200;
+/**
+ * Cost points one millisecond of planning (the process's CPU time) is charged: a caller's
+ * 150,000 a minute buy 0.375 s of it, a network's guests' pool 3.75 s (6% of a core).
+ */
+export const PLANNING_POINTS_PER_MS = 400;
 
 /**
  * Points held at admission for an operation the gateway has not prepared: 50 ms of planning, the
- * most it is charged. The heaviest operations the limits admit plan in 20 to 60 ms; the golden
- * operations in 1 to 13 ms.
+ * most it is charged (never more than what is left of a minute's budget beside the request's
+ * measure, so no operation is made too costly to ever run). The heaviest operations the limits
+ * admit plan in 20 to 60 ms; the golden operations in 1 to 13 ms.
  */
-export const PLANNING_DEPOSIT = 10_000;
+export const PLANNING_DEPOSIT = 20_000;
 
 /** Milliseconds spent planning the operations of one request, by `planningKey`. */
 export type PlanningTimes = Map<string, number>;

@@ -303,6 +303,21 @@ export function createRequestPolicy(deps: {
     );
   }
 
+  /**
+   * What a request's operations are charged: their measures, and the deposits of those whose
+   * texts need planning, each cut to what a minute's budget leaves beside the measures (a text
+   * must not become too costly to run, and so to plan, ever). Sets each operation's deposit.
+   */
+  function withPlanningDeposits(operations: readonly AdmittedOperation[]): number {
+    const measured = operations.reduce((sum, operation) => sum + operation.measure.cost, 0);
+    let left = costBudget ? Math.max(0, deps.costRateLimit!.perMinute - measured) : 0;
+    for (const operation of operations) {
+      operation.planningDeposit = Math.min(operation.planningDeposit, left);
+      left -= operation.planningDeposit;
+    }
+    return operations.reduce((sum, operation) => sum + operation.planningDeposit, measured);
+  }
+
   /** Runs a general or cost charge; a refusal is let pass for a request that only signs in (`signsIn`). */
   async function unlessSigningIn<T>(charge: () => Promise<T>, signsIn: () => boolean): Promise<T | undefined> {
     try {
@@ -353,7 +368,7 @@ export function createRequestPolicy(deps: {
           return operation.measure.cost <= SIGN_IN_COST && fields.some(hasOwnNetworkBudget) && fields.every((field) => field === "__typename" || hasOwnNetworkBudget(field));
         });
       await unlessSigningIn(() => chargeGeneral(caller, requests.length), signsIn);
-      const charged = await unlessSigningIn(() => chargeCost(admitAll().reduce((sum, operation) => sum + operation.measure.cost + operation.planningDeposit, 0), caller), signsIn);
+      const charged = await unlessSigningIn(() => chargeCost(withPlanningDeposits(admitAll()), caller), signsIn);
       const operations = admitAll();
       await chargeFields(operations, caller);
       if (charged) for (const operation of operations) operation.charged = charged;
