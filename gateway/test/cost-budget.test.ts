@@ -258,6 +258,25 @@ describe("cost budget: planning a text the gateway has not seen is charged", () 
     assert.equal((await refusal(policy.admit([{ query: "{ products(first: 4) { id } }" }], alice, "http-post"))).extensions.budget, "cost");
   });
 
+  it("holds one deposit for a text however many requests of it arrive before it is planned, and another once a refused one let go", async () => {
+    // A page asking for 20 products at once, the first time after a deploy: one plan, one deposit.
+    const policy = policyWithCostBudget(60_000, () => false);
+    const admitted = await Promise.all(Array.from({ length: 20 }, () => policy.admit([costing(2)], alice, "http-post")));
+    assert.deepEqual(admitted.map(([operation]) => operation!.planningDeposit).sort((a, b) => b - a), [20_000, ...Array(19).fill(0)]);
+    const batch = await policy.admit([costing(3), costing(3)], alice, "http-post");
+    assert.deepEqual(batch.map((operation) => operation.planningDeposit), [20_000, 0], "one deposit for a text twice in a batch");
+    // Its holder settled (planned): the next request of it is judged afresh.
+    const holder = admitted.map(([operation]) => operation!).find((operation) => operation.planningDeposit > 0)!;
+    await policy.settle(holder, holder.charged, { errors: [{ path: [] }] }, 1);
+    const bob = { key: "user:bob", network: "ip:198.51.100.7" };
+    assert.equal((await policy.admit([costing(2)], bob, "http-post"))[0]!.planningDeposit, 20_000);
+    // A request refused for its budget holds nothing: the text's next sender pays its deposit.
+    const carol = { key: "user:carol", network: "ip:198.51.100.8" };
+    for (const cost of [4_000, 4_001]) await policy.admit([costing(cost)], carol, "http-post");
+    assert.equal((await refusal(policy.admit([costing(9)], carol, "http-post"))).extensions.budget, "cost");
+    assert.equal((await policy.admit([costing(9)], { key: "user:dave", network: "ip:198.51.100.9" }, "http-post"))[0]!.planningDeposit, 20_000);
+  });
+
   it("cuts a deposit to what a minute's budget leaves beside the measure: no text is made too costly ever to run", async () => {
     // The smallest budget allowed: the most one operation may measure.
     const policy = policyWithCostBudget(5_000, () => false);

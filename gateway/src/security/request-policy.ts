@@ -10,7 +10,7 @@ import { measureOperation, UnmeasurableOperationError, type OperationMeasure } f
 import { hasOwnNetworkBudget, mayNameOwnNetworkBudgetField, type OperationBudgets } from "./operation-budgets.js";
 import type { PersistedOperationCheck } from "./persisted-operations.js";
 import { nestsDeeperThan } from "./request-values.js";
-import { PLANNING_DEPOSIT, planningPoints } from "../execution/planning-time.js";
+import { PLANNING_DEPOSIT, planningKey, planningPoints } from "../execution/planning-time.js";
 
 export interface OperationLimits {
   maxDepth: number;
@@ -50,6 +50,13 @@ const MAX_VARIABLES_DEPTH = 16;
  */
 const PARSED_KEPT = 1_000;
 const PARSED_KEPT_CHARACTERS = 256_000;
+/**
+ * How long a text whose planning deposit was charged is taken as being planned: requests of it
+ * arriving meanwhile (a page asking for 20 products at once, the first time after a deploy)
+ * hold no deposit of their own. Its settlement ends it sooner; texts held are bounded in number.
+ */
+const DEPOSIT_HELD_MS = 30_000;
+const DEPOSITS_HELD = 10_000;
 
 /** One operation as a client sends it: a POST body entry, a GET query string, a WS subscribe payload. */
 export interface OperationRequest {
@@ -168,6 +175,8 @@ export function createRequestPolicy(deps: {
   const maxIntrospectionCost = SCHEMA_READINGS_PER_OPERATION * fullIntrospection.introspectionCost;
   const parsed = new Map<string, DocumentNode>();
   let parsedCharacters = 0;
+  /** Texts whose planning deposit one admission holds (planningKey -> when), so concurrent ones hold none. */
+  const depositsHeld = new Map<string, number>();
 
   /** The query's document: kept from an earlier admission, or parsed under the token limit; refuses what cannot be stored. */
   function documentOf(query: string): DocumentNode {
@@ -308,12 +317,25 @@ export function createRequestPolicy(deps: {
    * texts need planning, each cut to what a minute's budget leaves beside the measures (a text
    * must not become too costly to run, and so to plan, ever). Sets each operation's deposit.
    */
-  function withPlanningDeposits(operations: readonly AdmittedOperation[]): number {
+  function withPlanningDeposits(operations: readonly AdmittedOperation[], held: string[]): number {
     const measured = operations.reduce((sum, operation) => sum + operation.measure.cost, 0);
     let left = costBudget ? Math.max(0, deps.costRateLimit!.perMinute - measured) : 0;
+    const now = Date.now();
     for (const operation of operations) {
+      const key = planningKey(operation.query, operation.operationName);
+      // Another admission holds this text's deposit: it is being planned for that one.
+      if (operation.planningDeposit > 0 && (depositsHeld.get(key) ?? -Infinity) > now - DEPOSIT_HELD_MS) operation.planningDeposit = 0;
       operation.planningDeposit = Math.min(operation.planningDeposit, left);
       left -= operation.planningDeposit;
+      if (operation.planningDeposit > 0) {
+        depositsHeld.delete(key);
+        depositsHeld.set(key, now);
+        held.push(key);
+      }
+    }
+    for (const oldest of depositsHeld.keys()) {
+      if (depositsHeld.size <= DEPOSITS_HELD) break;
+      depositsHeld.delete(oldest);
     }
     return operations.reduce((sum, operation) => sum + operation.planningDeposit, measured);
   }
@@ -329,6 +351,8 @@ export function createRequestPolicy(deps: {
   }
 
   async function settle(operation: AdmittedOperation, charged: CostCharge | undefined, result: ExecutedResult, planningMs = 0): Promise<void> {
+    // Run: planned, or planning failed; either way the next request of it judges afresh.
+    if (operation.planningDeposit > 0 && charged === operation.charged) depositsHeld.delete(planningKey(operation.query, operation.operationName));
     if (!costBudget || !charged) return;
     const measured = operation.measure.cost;
     // The deposit goes back but for what the planning took (nothing when it was planned already);
@@ -368,9 +392,17 @@ export function createRequestPolicy(deps: {
           return operation.measure.cost <= SIGN_IN_COST && fields.some(hasOwnNetworkBudget) && fields.every((field) => field === "__typename" || hasOwnNetworkBudget(field));
         });
       await unlessSigningIn(() => chargeGeneral(caller, requests.length), signsIn);
-      const charged = await unlessSigningIn(() => chargeCost(withPlanningDeposits(admitAll()), caller), signsIn);
+      const held: string[] = [];
+      let charged: CostCharge | undefined;
+      try {
+        charged = await unlessSigningIn(() => chargeCost(withPlanningDeposits(admitAll(), held), caller), signsIn);
+        await chargeFields(admitAll(), caller);
+      } catch (error) {
+        // Refused: nothing of it will be planned, so its deposits are held for nobody.
+        for (const key of held) depositsHeld.delete(key);
+        throw error;
+      }
       const operations = admitAll();
-      await chargeFields(operations, caller);
       if (charged) for (const operation of operations) operation.charged = charged;
       return operations;
     },
