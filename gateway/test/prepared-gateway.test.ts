@@ -47,6 +47,24 @@ const WITH_STOCK = "query Stocked($id: ID!) { product(id: $id) { id name stock i
 const TWO = "query A($id: ID!) { product(id: $id) { id } } query B($id: ID!) { item: product(id: $id) { ...Named } } fragment Named on Product { name }";
 
 describe("prepared gateway", () => {
+  it("plans the manifest's operations ahead of their first request, by name and, for one operation, without", async () => {
+    const subgraphs = recordingSubgraphs();
+    const gateway = new PreparedGateway(SDL, subgraphs.build);
+    const planned: (string | undefined)[] = [];
+    gateway.whenPlanned((_context, _query, operationName) => planned.push(operationName));
+    const server = await serverOver(gateway);
+    try {
+      const count = await gateway.prepareAhead([PRODUCT, TWO, "query {", "query Unknown { nope }"]);
+      assert.equal(count, 4, "ProductPage with and without its name, A and B; the broken and unknown texts are left to be refused when asked");
+      assert.deepEqual([gateway.isPrepared(PRODUCT, "ProductPage"), gateway.isPrepared(PRODUCT, undefined), gateway.isPrepared(TWO, "A"), gateway.isPrepared(TWO, "B"), gateway.isPrepared(TWO, undefined)], [true, true, true, true, false]);
+      assert.equal((await server.run(PRODUCT, { id: "p1" }, "ProductPage"))?.data?.product?.id, "p1");
+      assert.equal((await server.run(TWO, { id: "p2" }, "B"))?.errors, undefined);
+      assert.deepEqual(planned, [], "the first requests plan nothing");
+    } finally {
+      await server.stop();
+    }
+  });
+
   it("answers every request as @apollo/gateway does over the same subgraphs, and asks them the same", async () => {
     const ours = recordingSubgraphs();
     const stock = recordingSubgraphs();

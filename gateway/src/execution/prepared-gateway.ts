@@ -5,7 +5,8 @@ import { executeQueryPlan } from "@apollo/gateway/dist/executeQueryPlan.js";
 import { buildOperationContext, type OperationContext } from "@apollo/gateway/dist/operationContext.js";
 import { QueryPlanner, type QueryPlan } from "@apollo/query-planner";
 import type { GatewayExecutor, GatewayInterface, GatewaySchemaLoadOrUpdateCallback } from "@apollo/server-gateway-interface";
-import { execute, getVariableValues, GraphQLError, type DocumentNode, type GraphQLSchema } from "graphql";
+import { setImmediate as nextTurn } from "node:timers/promises";
+import { execute, getVariableValues, GraphQLError, Kind, parse, validate, type DocumentNode, type GraphQLSchema } from "graphql";
 import { answeredByIntrospection } from "./introspection-only.js";
 
 /**
@@ -63,6 +64,7 @@ export class PreparedGateway implements GatewayInterface {
   private readonly kept: number;
   private readonly keptWeight: number;
   private weight = 0;
+  private stopped = false;
 
   constructor(
     private readonly supergraphSdl: string,
@@ -90,6 +92,7 @@ export class PreparedGateway implements GatewayInterface {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     this.prepared.clear();
     this.weight = 0;
   }
@@ -105,6 +108,41 @@ export class PreparedGateway implements GatewayInterface {
    */
   isPrepared(query: string, operationName: string | undefined): boolean {
     return this.prepared.has(preparedKey(createHash("sha256").update(query).digest("hex"), operationName));
+  }
+
+  /**
+   * Plans the operations of texts clients are known to send (the persisted manifest) before any
+   * of them asks, one planning per turn of the event loop so requests meanwhile are served: the
+   * first customers after a start wait for no planning and pay no planning deposit. A text the
+   * schema or the planner refuses is left to be refused when asked. Resolves with the number of
+   * operations prepared.
+   */
+  async prepareAhead(texts: Iterable<string>): Promise<number> {
+    let prepared = 0;
+    for (const source of texts) {
+      let document: DocumentNode;
+      try {
+        document = parse(source);
+      } catch {
+        continue;
+      }
+      if (validate(this.schema, document).length > 0) continue;
+      const hash = createHash("sha256").update(source).digest("hex");
+      const names = document.definitions.flatMap((definition) => (definition.kind === Kind.OPERATION_DEFINITION ? [definition.name?.value] : []));
+      // A client may name the operation or, when the text holds one, leave its name out.
+      const asked = names.length === 1 ? [names[0], undefined] : names;
+      for (const operationName of new Set(asked)) {
+        await nextTurn();
+        if (this.stopped) return prepared;
+        try {
+          this.prepare(preparedKey(hash, operationName), source, document, operationName);
+          prepared++;
+        } catch {
+          // Refused by the planner: answered so when a client asks.
+        }
+      }
+    }
+    return prepared;
   }
 
   /** Tells `listener` what each planning took, with the request's context (one listener). */

@@ -43,7 +43,7 @@ export function loadPersistedOperations(path: string | undefined, only: boolean)
    * Judges the persisted-query extension, fills in the query of a hash-only request and
    * enforces the allow-list; mutates `body`. The query text is hashed at most once.
    */
-  return (body: GraphQLBody): PersistedCheck => {
+  const check = (body: GraphQLBody): PersistedCheck => {
     const extension = body.extensions?.persistedQuery;
     const hash = extension?.sha256Hash;
     let id: string | undefined;
@@ -64,6 +64,8 @@ export function loadPersistedOperations(path: string | undefined, only: boolean)
     if ((id ?? operationId(body.query)) !== hash) return { ok: false, code: "BAD_USER_INPUT", message: "extensions.persistedQuery.sha256Hash is not the SHA-256 of the query" };
     return { ok: true };
   };
+  /** The manifest's operation texts (what the gateway plans ahead of the first request). */
+  return Object.assign(check, { texts: (): Iterable<string> => manifest.values() });
 }
 
 export type PersistedOperationCheck = ReturnType<typeof loadPersistedOperations>;
