@@ -153,7 +153,12 @@ export type SearchFilter = {
   price?: InputMaybe<PriceRangeInput>;
 };
 
-/** A page of search results with facets over all matches. */
+/**
+ * A page of search results with facets over all matches. The total and each facet are a count
+ * over every match (up to the whole catalog, where the page reads 20): each weighs 500 in the
+ * gateway's cost measure (`@cost`), so a caller's cost budget bounds how many such counts it asks
+ * a minute. Select only the counts the page shows.
+ */
 export type SearchResult = {
   __typename?: 'SearchResult';
   /** The matches of this page. */
