@@ -5,10 +5,10 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
-import { issueAccessToken, loadConfig, signInternalCredential } from "#kernel";
+import { loadConfig } from "#kernel";
 import { checkTargetAnswers, checkTargetRefusals } from "./harness/answer-check.js";
-import { hostileTokens } from "./harness/hostile-tokens.js";
 import { prepareBenchEnvironment } from "./harness/bench-environment.js";
+import { scenarioSetup } from "./harness/scenario-setup.js";
 import { startBenchProcess, withResourceUse } from "./harness/child-process.js";
 import { runLoad } from "./harness/load-run.js";
 import { warmUpUntilFlat } from "./harness/warm-up.js";
@@ -16,7 +16,6 @@ import { appendToBenchmarks, currentCommit, machineFacts, ratiosOf, scenarioTabl
 import { BENCHMARKS_HEADER } from "./harness/benchmarks-header.js";
 import { READ_SCENARIOS } from "./scenarios/read-scenarios.js";
 import { externalScenarioFiles, runExternalScenario } from "./scenarios/external-scenarios.js";
-import type { GraphQLAnswer, ScenarioSetup } from "./scenarios/scenario.js";
 import { COMPILED_ROUTERS, startTarget, TARGETS, type RunningTarget, type TargetName } from "./targets/targets.js";
 
 const { values: options, positionals } = parseArgs({
@@ -93,23 +92,14 @@ try {
     const inventory = await fetch(subgraphUrls.inventory!.replace(/\/graphql$/, "/healthz")).then((r) => r.ok, () => false);
     console.log(`subgraphs ready (${Object.keys(subgraphUrls).join(", ")}); inventory ${inventory ? "up: product reads cross products and inventory" : "not running yet: product reads stay in products"}`);
 
-    const auth = { secret: environment.env.JWT_SECRET!, issuer: config.auth.jwtIssuer };
-    const setup: ScenarioSetup = {
-      reference: async (query, variables = {}, token) => {
-        const response = await fetch(referenceUrl, {
-          method: "POST",
-          headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
-          body: JSON.stringify({ query, variables }),
-        });
-        return (await response.json()) as GraphQLAnswer;
-      },
-      token: (userId) => issueAccessToken(auth, { userId, roles: ["customer"] }),
-      internalCredential: () => signInternalCredential(environment.env.INTERNAL_SECRET!, { requestId: "bench-direct" }),
+    const setup = scenarioSetup({
+      referenceUrl,
+      auth: { secret: environment.env.JWT_SECRET!, issuer: config.auth.jwtIssuer },
+      internalSecret: environment.env.INTERNAL_SECRET!,
       inventory,
-      productIds: Array.from({ length: settings.seedProducts }, (_, i) => `prod_${String(i + 1).padStart(7, "0")}`),
+      seedProducts: settings.seedProducts,
       connections: settings.connections,
-      hostileTokens: (userId, otherUserId) => hostileTokens(auth, userId, otherUserId),
-    };
+    });
 
     const wanted = [...new Set(scenarios.flatMap((s) => s.targets))].filter((t) => !onlyTargets || onlyTargets.has(t));
     const running = new Map<TargetName, RunningTarget>();
