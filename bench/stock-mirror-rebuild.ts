@@ -66,9 +66,12 @@ if (args.role === "rebuilder") {
 }
 
 const [{ count } = { count: 0n }] = await prisma.$queryRaw<{ count: bigint }[]>`SELECT count(*) FROM "StockLevel"`;
-// Variants with units to spare, so a reservation of one is never refused for want of stock.
-const variants = (await prisma.$queryRaw<{ variantId: string }[]>`
-  SELECT "variantId" FROM "StockLevel" TABLESAMPLE SYSTEM (2) WHERE available >= 10 LIMIT 20000`).map((row) => row.variantId);
+// Variants with units to spare, so a reservation of one is never refused for want of stock: a
+// sample of 2 % of the table's pages, or the whole table when that sample holds none (a small
+// table's few pages are all skipped as often as not).
+const sampled = await prisma.$queryRaw<{ variantId: string }[]>`
+  SELECT "variantId" FROM "StockLevel" TABLESAMPLE SYSTEM (2) WHERE available >= 10 LIMIT 20000`;
+const variants = (sampled.length ? sampled : await prisma.$queryRaw<{ variantId: string }[]>`SELECT "variantId" FROM "StockLevel" WHERE available >= 10 LIMIT 20000`).map((row) => row.variantId);
 if (variants.length === 0) throw new Error("No variant with stock to spare in this database");
 console.log(`${databaseUrl.replace(/\/\/[^@]*@/, "//")}: ${count} stock levels; ${changers} changers on ${variants.length} variants`);
 
