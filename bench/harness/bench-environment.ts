@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -69,6 +69,9 @@ export async function prepareBenchEnvironment(config: Config, seedProducts: numb
     engines.relational = `PostgreSQL ${url.host} (database ${BENCH_DATABASE})`;
   } else {
     const dir = mkdtempSync(join(tmpdir(), "storefront-bench-"));
+    // The embedded PostgreSQL runs as its own OS user when the run is root's: it must reach
+    // its data folder inside (mkdtemp makes it 0700).
+    chmodSync(dir, 0o755);
     cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
     env.EMBEDDED_DATA_DIR = dir;
     env.EMBEDDED_PG_PORT = String(await freePort());
