@@ -134,6 +134,11 @@ export async function runReadLoads(platform: CatalogBenchPlatform, options: { pr
     return { body: body(DETAIL, { id }), check: hasData((d) => d?.product?.id === id) };
   };
   const search = (): LoadRequest => ({ body: body(SEARCH, { q: TERMS[n++ % TERMS.length] }), check: hasData((d) => d?.search?.totalCount > 0) });
+  // Every term must find something, or each of its answers counts as wrong: a catalog smaller
+  // than the default 600 products may lack one (at 100, nothing matches "espreso").
+  const unmatched: string[] = [];
+  for (const q of TERMS) if (!((await postGraphQL(url, SEARCH, { q })).data?.search?.totalCount > 0)) unmatched.push(q);
+  if (unmatched.length) throw new Error(`No product of the ${options.products} matches ${unmatched.join(", ")}: search them in a larger catalog (--products 600 or more)`);
   const rows: ReadLoadRow[] = [];
   for (const [scenario, next] of [["product-detail", detail], ["search", search]] as const) {
     // A short warm-up fills the cache (hot) and the engines' own caches (both).
