@@ -51,7 +51,10 @@ if (unknown.length) {
 }
 const selected = (name: string) => positionals.length === 0 || positionals.includes(name);
 const scenarios = READ_SCENARIOS.filter((s) => selected(s.name));
-const externals = options["no-external"] ? [] : externalScenarioFiles().filter((s) => selected(s.name));
+// Without names, the scripts on a design-size dataset stay out (see NAMED_ONLY): named, they run.
+const externals = options["no-external"] ? [] : externalScenarioFiles().filter((s) => (positionals.length === 0 ? !s.namedOnly : positionals.includes(s.name)));
+const leftOut = options["no-external"] || positionals.length ? [] : externalScenarioFiles().filter((s) => s.namedOnly);
+if (leftOut.length) console.log(`not run unless named (a design-size dataset each): ${leftOut.map((s) => s.name).join(", ")}`);
 
 const startedAt = new Date().toISOString();
 const logDir = `.run/bench-logs/${startedAt.replace(/[:.]/g, "-")}`;

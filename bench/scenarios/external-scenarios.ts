@@ -9,7 +9,22 @@ import { readFileSync, readdirSync } from "node:fs";
  */
 const EXTERNAL = /^[a-z][\w-]*(\.bench)?\.ts$/;
 const HARNESS = new Set(["run.ts"]);
-const isStandalone = (dir: string, entry: string) => readFileSync(`${dir}/${entry}`, "utf8").slice(0, 2_000).includes(`npx tsx bench/${entry}`);
+const header = (dir: string, entry: string) => readFileSync(`${dir}/${entry}`, "utf8").slice(0, 2_000);
+const isStandalone = (dir: string, entry: string) => header(dir, entry).includes(`npx tsx bench/${entry}`);
+
+/**
+ * Scripts a run without scenario names leaves out (`npm run bench -- <name>` runs one, with
+ * its defaults): each measures a dataset at the design's size, loading it first or working on
+ * one made before, and its defaults name that dataset. Run bare, catalog-at-scale and
+ * supergraph-at-scale would load 1,000,000 products (longer than the 15 minutes a script gets,
+ * and supergraph-at-scale beside the shared scale_600), listing-writes-at-scale would write into
+ * catalog_1m's listings, and orders-at-scale and stock-mirror-rebuild would measure the run's
+ * own small database.
+ */
+export const NAMED_ONLY: ReadonlySet<string> = new Set(["catalog-at-scale", "catalog-listings-at-scale", "listing-writes-at-scale", "orders-at-scale", "stock-mirror-rebuild", "supergraph-at-scale"]);
+/** What a header documents that marks a script for NAMED_ONLY (test/bench/read-bench-harness.test.ts). */
+export const DESIGN_SIZE_DATASET = /--products 1\d{5,}|--database|orders_10m/;
+export const documentsDesignSizeDataset = (dir: string, entry: string) => DESIGN_SIZE_DATASET.test(header(dir, entry));
 
 export interface ExternalScenarioResult {
   name: string;
@@ -21,11 +36,14 @@ export interface ExternalScenarioResult {
 }
 
 /** The owners' scripts: every top-level `bench/*.ts` but the harness's own. */
-export function externalScenarioFiles(dir = "bench"): { name: string; file: string }[] {
+export function externalScenarioFiles(dir = "bench"): { name: string; file: string; namedOnly: boolean }[] {
   return readdirSync(dir)
     .filter((entry) => EXTERNAL.test(entry) && !HARNESS.has(entry) && isStandalone(dir, entry))
     .sort()
-    .map((entry) => ({ name: entry.replace(/(\.bench)?\.ts$/, ""), file: `${dir}/${entry}` }));
+    .map((entry) => {
+      const name = entry.replace(/(\.bench)?\.ts$/, "");
+      return { name, file: `${dir}/${entry}`, namedOnly: NAMED_ONLY.has(name) };
+    });
 }
 
 /**

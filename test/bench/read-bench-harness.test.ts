@@ -11,6 +11,7 @@ import { firstDifference } from "../../bench/harness/answer-difference.js";
 import { runLoad } from "../../bench/harness/load-run.js";
 import { stoppedRising, warmUpUntilFlat } from "../../bench/harness/warm-up.js";
 import { body, expectData } from "../../bench/scenarios/scenario.js";
+import { documentsDesignSizeDataset, externalScenarioFiles, NAMED_ONLY } from "../../bench/scenarios/external-scenarios.js";
 import { jwksForSecret, supergraphWithRoutingUrls } from "../../bench/targets/router-files.js";
 
 const SUPERGRAPH = `enum join__Graph {
@@ -161,4 +162,13 @@ test("a refusal passes only when the caller got none of the data", async () => {
   } finally {
     server.close();
   }
+});
+
+test("a run without names leaves out every owner's script whose header documents a design-size dataset", () => {
+  const externals = externalScenarioFiles();
+  const documented = externals.filter((s) => documentsDesignSizeDataset("bench", s.file.replace(/^bench\//, ""))).map((s) => s.name);
+  assert.deepEqual(documented.filter((name) => !NAMED_ONLY.has(name)), [], "a script on a design-size dataset that a bare npm run bench would run");
+  // Every name kept apart still names a script: a renamed one would otherwise run again by default.
+  assert.deepEqual([...NAMED_ONLY].filter((name) => !externals.some((s) => s.name === name)), []);
+  assert.ok(externals.some((s) => !s.namedOnly), "the quick scripts still run by default");
 });
