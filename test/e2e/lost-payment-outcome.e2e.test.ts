@@ -7,9 +7,10 @@ import { describeOnEngines, startCheckoutSupergraph, type CheckoutSupergraph } f
 import { customer, dataOf, waitForStatus } from "../../subgraphs/orders/test/support/storefront-operations.js";
 
 const ORDER = `query($id: ID!) {
-  order(id: $id) { id status statusReason statusHistory { from to } payment { status } }
+  order(id: $id) { id status statusReason statusHistory { from to } payment { status } refundedTotal { amount } refunds { amount { amount } status } }
 }`;
 const STOCK = `query($id: ID!) { product(id: $id) { stock } }`;
+const CANCEL = `mutation($id: ID!) { cancelOrder(id: $id) { id status } }`;
 
 /** Customers whose payment outcomes the orders consumer "loses": taken off the topic, never applied. */
 const LOSING = "lost-outcome-";
@@ -91,4 +92,33 @@ describeOnEngines("a payment outcome lost on its way to the order", (engines) =>
     const seen = dataOf(await sg.query(ORDER, { id: order.id }, c.token)).order;
     assert.deepEqual(seen.statusHistory, [{ from: null, to: "PENDING" }, { from: "PENDING", to: "PAID" }]);
   });
+
+  it("a customer's cancel while the order waited for its lost confirmation: the captured payment is refunded in full, once, and the units stay on sale", async () => {
+    const c = await customer(sg, `${LOSING}cancelled`);
+    const stockBefore = dataOf(await sg.query(STOCK, { id: "prod_0000014" })).product.stock;
+    const order = await c.placeOrder({ prod_0000014: 2 });
+    // The money is taken; its confirmation never reaches the order, which shows PENDING with its
+    // payment SUCCEEDED ("confirming the order"), and the customer cancels it meanwhile.
+    await waitFor("the payment is captured", async () => dataOf(await sg.query(ORDER, { id: order.id }, c.token)).order.payment?.status === "SUCCEEDED", { timeoutMs: 15_000 });
+    const cancelled = dataOf(await sg.query(CANCEL, { id: order.id }, c.token)).cancelOrder;
+    assert.equal(cancelled.status, "CANCELLED");
+    await waitFor(
+      "the capture is refunded",
+      async () => dataOf(await sg.query(ORDER, { id: order.id }, c.token)).order.payment?.status === "REFUNDED",
+      { timeoutMs: 15_000 },
+    );
+    const seen = dataOf(await sg.query(ORDER, { id: order.id }, c.token)).order;
+    assert.equal(seen.status, "CANCELLED");
+    assert.equal(seen.refundedTotal.amount, order.total.amount);
+    assert.deepEqual(seen.refunds.map((r: { amount: { amount: number } }) => r.amount.amount), [order.total.amount]);
+    const ledger = simulator.ledger({ orderId: order.id });
+    assert.equal(ledger.charges.length, 1, "charged once");
+    assert.deepEqual(ledger.refunds.map((r) => r.amount), [order.total.amount], "refunded once, in full");
+    // Further passes find the refund promised and ask for nothing more.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    assert.equal(simulator.ledger({ orderId: order.id }).refunds.length, 1);
+    // The hold went back with the cancel; the units were never sold.
+    await waitFor("the held units are back", async () => dataOf(await sg.query(STOCK, { id: "prod_0000014" })).product.stock === stockBefore, { timeoutMs: 10_000 });
+  });
+
 });

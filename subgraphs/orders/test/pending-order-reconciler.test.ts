@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { newEvent, PaymentEventTypes } from "#kernel";
+import { newEvent, PaymentEventTypes, type RequestContext } from "#kernel";
 import { describeWithRealEngine, engineSuiteTitle } from "#kernel/testing";
 import type { DatabaseEngine } from "../../../test/support/test-database.js";
-import { createPendingOrderReconciler } from "../src/domain/pending-order-reconciler.js";
+import { CANCELLED_ORDER_WATCH_MS, createPendingOrderReconciler } from "../src/domain/pending-order-reconciler.js";
 import type { OrderPayment, PaymentOutcomes } from "../src/ports/payment-outcomes.js";
 import { startCheckoutHarness, type CheckoutHarness } from "./support/checkout-harness.js";
 
@@ -140,6 +140,49 @@ function defineReconcilerSuite(engine: DatabaseEngine): void {
       for (let pass = 0; pass < 2; pass++) await running.reconcileOnce({ afterMs: AFTER_MS, batchSize: 2 });
       assert.ok(asked.slice(asksBefore).some((ids) => ids.includes(stuck[0]!.order.id)), "the oldest is looked at again");
       await settleLeftovers();
+    });
+
+    it("refunds the capture of an order the customer cancelled while its confirmation was lost, once, whoever reconciles; a cancel with nothing captured is left alone", async () => {
+      const as = (userId: string): RequestContext => ({ requestId: "test", identity: { userId, roles: ["customer"] }, logger: h.logger });
+      const captured = await placeOrder("u-cancel-lost-confirmation", 2);
+      const never = await placeOrder("u-cancel-never-charged");
+      const inDoubt = await placeOrder("u-cancel-charge-in-doubt");
+      // The payments service captured the first; its PaymentConfirmed never reached the order,
+      // which the customer cancels as the PENDING order it still shows.
+      for (const { order } of [captured, never, inDoubt]) assert.equal((await h.orders.cancel(as(order.userId), order.id)).status, "CANCELLED");
+      settle(captured.order.id, captured.paymentId, "SUCCEEDED");
+      settle(never.order.id, never.paymentId, "FAILED", "The order was cancelled before its payment was taken");
+      settle(inDoubt.order.id, inDoubt.paymentId, "PENDING");
+      const releasedFirst = h.reservations.statusOf(captured.order.id);
+
+      // Within the threshold the confirmation may still come: not looked at.
+      const young = createPendingOrderReconciler({ store: h.store, payments, handle: h.handlePaymentOutcome, logger: h.logger });
+      await young.reconcileOnce({ afterMs: AFTER_MS });
+      assert.equal((await h.store.refundsOf([captured.order.id])).get(captured.order.id)?.length ?? 0, 0);
+
+      const passes = await Promise.all([reconciler().reconcileOnce({ afterMs: AFTER_MS }), reconciler().reconcileOnce({ afterMs: AFTER_MS })]);
+      const refunds = (await h.store.refundsOf([captured.order.id])).get(captured.order.id);
+      assert.deepEqual((refunds ?? []).map((r) => [r.amount.amount, r.status]), [[2000, "PENDING"]], "one refund of everything captured");
+      assert.ok(passes.every((pass) => pass.cancelledExamined >= 1));
+      const requested = (await h.outbox("RefundRequested")).filter((e) => e.key === captured.order.id);
+      assert.equal(requested.length, 1, "one RefundRequested");
+      assert.equal((requested[0]!.payload as { paymentId?: string }).paymentId, captured.paymentId);
+      const after = (await h.store.findById(captured.order.id))!;
+      assert.deepEqual([after.status, after.refundedAmount], ["CANCELLED", 2000]);
+      // The hold went back with the cancel and stays so: the units were never sold.
+      assert.equal(releasedFirst, "RELEASED");
+      assert.equal(h.reservations.statusOf(captured.order.id), "RELEASED");
+      for (const { order } of [never, inDoubt]) assert.equal((await h.store.findById(order.id))!.refundedAmount, 0, "nothing captured, nothing refunded");
+
+      // The late confirmation, and later passes, ask for nothing more.
+      await h.handlePaymentOutcome(newEvent(PaymentEventTypes.confirmed, captured.order.id, { paymentId: captured.paymentId, orderId: captured.order.id, providerRef: "ref-late", attempts: 1 }));
+      const again = await reconciler().reconcileOnce({ afterMs: AFTER_MS });
+      assert.equal(again.cancelledRefunded, 0);
+      assert.equal((await h.store.refundsOf([captured.order.id])).get(captured.order.id)!.length, 1);
+
+      // A cancelled order placed longer ago than the watch is no longer read.
+      const beyond = createPendingOrderReconciler({ store: h.store, payments, handle: h.handlePaymentOutcome, logger: h.logger, clock: () => new Date(Date.now() + CANCELLED_ORDER_WATCH_MS + 1_000) });
+      assert.equal((await beyond.reconcileOnce({ afterMs: AFTER_MS })).cancelledExamined, 0);
     });
 
     it("works off a backlog in batches, oldest first", async () => {

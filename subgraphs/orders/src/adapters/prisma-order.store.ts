@@ -56,6 +56,15 @@ export function createPrismaOrderStore(deps: { prisma: PrismaClient; onCommit?: 
           ${after ? Prisma.sql`AND ("createdAt", id) > (${after.createdAt}, ${after.id})` : Prisma.empty} ORDER BY "createdAt", id LIMIT ${limit}`,
       ),
 
+    // The same index, over the orders placed since `placedAfter` only.
+    findUnrefundedCancelled: (placedAfter, changedBefore, limit, after) =>
+      queryDirect<{ id: string; userId: string; createdAt: Date }>(
+        prisma,
+        Prisma.sql`SELECT id, "userId", "createdAt" FROM "Order" WHERE status = 'CANCELLED' AND "createdAt" > ${placedAfter}
+          AND "updatedAt" < ${changedBefore} AND "refundedAmount" < "totalAmount"
+          ${after ? Prisma.sql`AND ("createdAt", id) > (${after.createdAt}, ${after.id})` : Prisma.empty} ORDER BY "createdAt", id LIMIT ${limit}`,
+      ),
+
     itemsOf: (orderIds) => itemsIn(prisma, orderIds),
 
     refundsOf: (orderIds) => afterSale.refundsOf(prisma, orderIds),

@@ -19,7 +19,19 @@ export interface ReconcilePass {
   noPayment: number;
   /** Orders an operator must look at (a payment refunded while its order never left PENDING). */
   unresolved: number;
+  /** Cancelled orders looked at: cancelled before their payment's confirmation was applied. */
+  cancelledExamined: number;
+  /** Cancelled orders whose capture the lost confirmation would have refunded: refunded now. */
+  cancelledRefunded: number;
 }
+
+/**
+ * How long after checkout a cancelled order is still looked at for a capture nobody refunded:
+ * longer than a payment can stay in doubt (PAYMENT_RETRY_FOR_MS, 10 min by default, plus the
+ * provider search's lag and the sweeps) with a wide margin, and short enough that a pass reads
+ * a day of cancels, not the whole history.
+ */
+export const CANCELLED_ORDER_WATCH_MS = 24 * 60 * 60 * 1000;
 
 /**
  * The net under every lost payment outcome. Orders learn that they are paid from the payments
@@ -31,6 +43,14 @@ export interface ReconcilePass {
  * synthetic event's id is fixed per payment and outcome, the handler decides under the
  * order's row lock and skips an outcome already applied, so replicas running it at once, or
  * the original event arriving late, change nothing twice.
+ *
+ * A customer may cancel an order while it waits for a confirmation that was lost: the order
+ * leaves PENDING (its hold released, nothing refunded, since no payment was known), and the
+ * confirmation that would have refunded the capture never comes. So the pass also looks at
+ * orders cancelled at least `afterMs` ago (placed within CANCELLED_ORDER_WATCH_MS) with less
+ * than their total refunded, and applies a captured payment's confirmation to them through the
+ * same handler: on a cancelled order that is the cancel's refund of the rest, under the
+ * cancel's key, so it is asked for once whoever applies it.
  */
 export function createPendingOrderReconciler(deps: {
   store: OrderStore;
@@ -45,24 +65,48 @@ export function createPendingOrderReconciler(deps: {
   // or refunded, none recorded) stay PENDING; always starting from the oldest, a batch of
   // them would hide every newer order from the reconciler for good.
   let cursor: StalePendingCursor | undefined;
+  let cancelledCursor: StalePendingCursor | undefined;
 
-  async function applyOutcome(order: { id: string; userId: string }, payment: OrderPayment): Promise<void> {
+  async function applyOutcome(order: { id: string; userId: string }, payment: OrderPayment, suffix = ""): Promise<void> {
     const base = { paymentId: payment.paymentId, orderId: order.id, attempts: payment.attempts, userId: order.userId, amount: payment.amount, currency: payment.currency };
     const event: DomainEvent<PaymentConfirmedPayload | PaymentFailedPayload> =
       payment.status === "SUCCEEDED"
-        ? { id: `reconciled:${payment.paymentId}:confirmed`, type: PaymentEventTypes.confirmed, key: order.id, occurredAt: clock().toISOString(), payload: { ...base, providerRef: "" } }
+        ? { id: `reconciled:${payment.paymentId}:confirmed${suffix}`, type: PaymentEventTypes.confirmed, key: order.id, occurredAt: clock().toISOString(), payload: { ...base, providerRef: "" } }
         : { id: `reconciled:${payment.paymentId}:failed`, type: PaymentEventTypes.failed, key: order.id, occurredAt: clock().toISOString(), payload: { ...base, reason: payment.failureReason ?? "The payment failed" } };
     await deps.handle(event);
+  }
+
+  /** Up to `batchSize` cancelled orders with less than their total refunded, as `reconcileOnce` says. */
+  async function refundLostCaptures(pass: ReconcilePass, afterMs: number, batchSize: number): Promise<void> {
+    const now = clock().getTime();
+    const cancelled = await deps.store.findUnrefundedCancelled(new Date(now - CANCELLED_ORDER_WATCH_MS), new Date(now - afterMs), batchSize, cancelledCursor);
+    const last = cancelled.at(-1);
+    cancelledCursor = cancelled.length < batchSize || !last ? undefined : { id: last.id, createdAt: last.createdAt };
+    if (cancelled.length === 0) return;
+    const payments = await deps.payments.ofOrders(cancelled.map((order) => order.id));
+    for (const order of cancelled) {
+      pass.cancelledExamined++;
+      const payment = payments.get(order.id);
+      // Never captured (FAILED), still in doubt (PENDING: its own event, or a later pass, ends
+      // it) or already given back (REFUNDED): nothing to do here.
+      if (payment?.status !== "SUCCEEDED") continue;
+      // Its refund of the rest commits with the event's record, so the order leaves this scan.
+      await applyOutcome(order, payment, ":after-cancel");
+      pass.cancelledRefunded++;
+      deps.logger.warn("cancelled order's capture refunded by the reconciler: the payment's confirmation had not been applied", { orderId: order.id, paymentId: payment.paymentId });
+    }
   }
 
   return {
     /**
      * One pass over up to `batchSize` stale PENDING orders, oldest first from where the last
-     * pass stopped; after the newest, the next pass starts again from the oldest.
+     * pass stopped (after the newest, the next pass starts again from the oldest), and over up
+     * to `batchSize` cancelled orders with less than their total refunded, the same way.
      */
     async reconcileOnce(settings: Pick<ReconcileSettings, "afterMs" | "batchSize">): Promise<ReconcilePass> {
-      const pass: ReconcilePass = { examined: 0, applied: 0, paymentPending: 0, noPayment: 0, unresolved: 0 };
+      const pass: ReconcilePass = { examined: 0, applied: 0, paymentPending: 0, noPayment: 0, unresolved: 0, cancelledExamined: 0, cancelledRefunded: 0 };
       const batchSize = settings.batchSize ?? 100;
+      await refundLostCaptures(pass, settings.afterMs, batchSize);
       const stale = await deps.store.findStalePending(new Date(clock().getTime() - settings.afterMs), batchSize, cursor);
       const last = stale.at(-1);
       cursor = stale.length < batchSize || !last ? undefined : { id: last.id, createdAt: last.createdAt };
@@ -104,9 +148,9 @@ export function startPendingOrderReconciler(reconciler: PendingOrderReconciler, 
     pollMs: settings.intervalMs,
     drain: async () => {
       const pass = await reconciler.reconcileOnce(settings);
-      countReconciledOrders("applied", pass.applied);
+      countReconciledOrders("applied", pass.applied + pass.cancelledRefunded);
       countReconciledOrders("unresolved", pass.unresolved);
-      if (pass.applied > 0 || pass.unresolved > 0) logger.info("pending-order reconciliation pass", { ...pass });
+      if (pass.applied > 0 || pass.unresolved > 0 || pass.cancelledRefunded > 0) logger.info("pending-order reconciliation pass", { ...pass });
       // A full batch means more may be waiting: go on at the next poll rather than at once,
       // so a backlog after a long outage is worked off without a burst.
       return pass.examined > 0;

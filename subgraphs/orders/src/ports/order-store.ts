@@ -108,6 +108,13 @@ export interface OrderStore {
    * pending-order reconciler looks at).
    */
   findStalePending(placedBefore: Date, limit: number, after?: StalePendingCursor): Promise<StalePendingOrder[]>;
+  /**
+   * Orders CANCELLED with less than their total refunded (nothing, for a cancel before the
+   * payment was recorded), placed after `placedAfter` and last changed before `changedBefore`,
+   * oldest first and, given `after`, past that one: a capture whose confirmation never reached
+   * such an order is kept for an order that will not ship (what the reconciler also looks at).
+   */
+  findUnrefundedCancelled(placedAfter: Date, changedBefore: Date, limit: number, after?: StalePendingCursor): Promise<StalePendingOrder[]>;
   /** Writes the order, its lines, first status, payment, events and cart removal at once. */
   place(order: NewOrder): Promise<void>;
   /** Returns the order after the update; null when the event was already applied (`once`). */
