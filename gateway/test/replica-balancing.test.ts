@@ -2,6 +2,8 @@ import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import { GraphQLError } from "graphql";
+import { createErrorFormatter, createLogger } from "#kernel";
 import { waitFor } from "#kernel/testing";
 import { replicaUrls, ReplicaSet, sendToAReplica } from "#kernel/http/replica-set.ts";
 import { PooledGraphQLDataSource } from "../src/performance/pooled-data-source.js";
@@ -146,9 +148,21 @@ describe("balancing real connections", () => {
     const source = dataSource([cut.url, other.url]);
     // Pick the cutting replica first (the other looks busy).
     (source as unknown as { replicasForTest: ReplicaSet }).replicasForTest.replicas[1]!.inFlight = 100;
-    await assert.rejects(source.process(request('mutation M { checkout(idempotencyKey: "k") { id } }')));
+    const cutOff = await source.process(request('mutation M { checkout(idempotencyKey: "k") { id } }')).then(
+      () => assert.fail("a mutation cut off answered"),
+      (error: unknown) => error,
+    );
     assert.equal(cut.received.length, 1);
     assert.equal(other.received.length, 0, "the mutation went to one replica only");
+    // The client is told what happened: the service went away mid-call (a process killed -9),
+    // so the mutation may or may not have run and its retry under the same key is the way to
+    // know; INTERNAL_SERVER_ERROR said it failed for good, and the typed client gave up on it.
+    const lines: Record<string, unknown>[] = [];
+    const format = createErrorFormatter(createLogger("warn", {}, (line) => lines.push(JSON.parse(line))));
+    const error = new GraphQLError((cutOff as Error).message, { originalError: cutOff as Error, extensions: { code: "INTERNAL_SERVER_ERROR" } });
+    const formatted = format({ message: error.message, path: ["checkout"], extensions: error.extensions }, error);
+    assert.deepEqual(formatted.extensions, { code: "SERVICE_UNAVAILABLE" });
+    assert.equal(lines[0]?.event, "dependency unavailable");
   });
 
   it("sends a mutation to another replica when the first refused the connection (it never arrived)", async () => {

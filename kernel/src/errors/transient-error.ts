@@ -1,7 +1,12 @@
 import { ErrorCode } from "./error-codes.js";
 import { DependencyFailed } from "./domain-error.js";
 
-const TRANSIENT_ERRNOS = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN"]);
+/**
+ * Socket errnos, and undici's names for a connection closed under a request (the other side
+ * went away: a process killed mid-call, "other side closed") or that could not be made in time:
+ * the same outage as ECONNRESET, in the words the HTTP client uses.
+ */
+const TRANSIENT_ERRNOS = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN", "UND_ERR_SOCKET", "UND_ERR_CLOSED", "UND_ERR_CONNECT_TIMEOUT"]);
 /** Prisma's "can't reach / timed out / closed / pool exhausted" codes. */
 const TRANSIENT_PRISMA_CODES = new Set(["P1001", "P1002", "P1008", "P1017", "P2024"]);
 /** PostgreSQL: connection exceptions (class 08), shutdown or crash (57P01-57P03), serialization failure, deadlock. */
