@@ -258,6 +258,37 @@ describe("cost budget: planning a text the gateway has not seen is charged", () 
     assert.equal((await refusal(policy.admit([{ query: "{ products(first: 4) { id } }" }], alice, "http-post"))).extensions.budget, "cost");
   });
 
+  it("gives back the cost of a request a per-field budget refuses after its cost was charged", async () => {
+    let searchesLeft = 0;
+    const policy = createRequestPolicy({
+      limits,
+      rateLimit: allowAll,
+      networkRateLimit: allowAll,
+      costRateLimit: { perMinute: 10_000, perCaller: createCallerRateLimiter({ pointsPerMinute: 10_000 }), perNetwork: createCallerRateLimiter({ pointsPerMinute: 100_000 }) },
+      // A field budget that refuses once spent, as the search budget does.
+      budgets: { charge: async () => (searchesLeft-- > 0 ? undefined : { budget: "search" as const, retryAfterSeconds: 60 }) },
+      persisted: (() => ({ ok: true })) as unknown as PersistedOperationCheck,
+    });
+    assert.equal((await refusal(policy.admit([costing(4_000)], alice, "http-post"))).extensions.budget, "search");
+    assert.equal((await refusal(policy.admit([costing(4_000)], alice, "http-post"))).extensions.budget, "search");
+    searchesLeft = 1;
+    // Refused twice, it ran nothing and spent nothing: the whole minute is still there.
+    await policy.admit([costing(5_000), costing(5_000)], alice, "http-post");
+  });
+
+  it("gives back all an admitted operation was charged, its deposit too, when it is released without running", async () => {
+    const prepared = new Set<string>();
+    const policy = policyWithCostBudget(40_000, (query) => prepared.has(query));
+    const [admitted] = await policy.admit([costing(2)], alice, "http-post");
+    assert.equal(admitted!.planningDeposit, 20_000);
+    await policy.release(admitted!);
+    const [again] = await policy.admit([costing(2)], alice, "http-post");
+    assert.equal(again!.planningDeposit, 20_000, "no deposit is held for it any more");
+    await policy.release(again!);
+    prepared.add(costing(5_000).query);
+    await policy.admit(Array.from({ length: 8 }, () => costing(5_000)), alice, "http-post");
+  });
+
   it("holds one deposit for a text however many requests of it arrive before it is planned, and another once a refused one let go", async () => {
     // A page asking for 20 products at once, the first time after a deploy: one plan, one deposit.
     const policy = policyWithCostBudget(60_000, () => false);

@@ -15,8 +15,9 @@ const limits: OperationLimits = { maxDepth: 12, maxAliases: 30, maxCost: 5_000, 
 const allowAll = (async () => ({ allowed: true, retryAfterSeconds: 0 })) as unknown as CallerRateLimiter;
 
 /** A real policy whose only budget is cost: `perMinute` per caller, ten times that per network. */
-function policyWithCostBudget(perMinute: number) {
+function policyWithCostBudget(perMinute: number, isPrepared?: (query: string, operationName: string | undefined) => boolean) {
   return createRequestPolicy({
+    isPrepared,
     limits,
     rateLimit: allowAll,
     networkRateLimit: allowAll,
@@ -41,8 +42,8 @@ describe("cost budget over WebSocket as over HTTP", () => {
   });
 
   /** The WebSocket endpoint on a real policy; every page found empty (the products queried do not exist). */
-  async function start(perMinute: number) {
-    const policy = policyWithCostBudget(perMinute);
+  async function start(perMinute: number, isPrepared?: (query: string, operationName: string | undefined) => boolean) {
+    const policy = policyWithCostBudget(perMinute, isPrepared);
     const executed: string[] = [];
     const execute = async (request: { query: unknown }): Promise<ExecutionResult> => {
       executed.push(typeof request.query === "string" ? request.query : print(request.query as never));
@@ -74,6 +75,20 @@ describe("cost budget over WebSocket as over HTTP", () => {
     assert.deepEqual((await other.result("q")).next[0]!.payload, { data: { products: [] } });
     socket.close();
     other.close();
+  });
+
+  it("gives back what a subscribe refused after its admission was charged, its planning deposit too (review: kept, with its text, for ever)", async () => {
+    // No text is planned here, so each subscribe holds a 20,000-point deposit at admission.
+    const { policy, gateway } = await start(30_000, () => false);
+    const socket = await RawGraphQLSocket.connect(gateway.url);
+    // Anonymous: admitted (its cost charged to the network's guests), then refused for want of a sign-in.
+    for (let i = 0; i < 15; i++) {
+      socket.subscribe(`s${i}`, { query: `subscription { orderStatusChanged(orderId: "o${i}") { status } }` });
+      assert.equal((await socket.result(`s${i}`)).error?.payload?.[0]?.extensions?.code, "UNAUTHENTICATED");
+    }
+    socket.close();
+    // The guests' pool (300,000) would be spent by 15 deposits kept: none was.
+    await policy.admit([costing(2)], { key: "ip:127.0.0.1", network: "ip:127.0.0.1" }, "http-post");
   });
 
   it("gives back what a WebSocket answer that found nothing did not cost: the caller spends it after, over HTTP or WebSocket, and no more", async () => {

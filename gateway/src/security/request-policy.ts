@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { isDeepStrictEqual } from "node:util";
 import { getIntrospectionQuery, GraphQLError, Kind, parse, type DocumentNode, type OperationDefinitionNode } from "graphql";
 import { countRateLimitRefusal, ErrorCode, isStorableText, rateLimitedMessage, unstorableLiteral, unstorableVariable } from "#kernel";
@@ -175,8 +176,13 @@ export function createRequestPolicy(deps: {
   const maxIntrospectionCost = SCHEMA_READINGS_PER_OPERATION * fullIntrospection.introspectionCost;
   const parsed = new Map<string, DocumentNode>();
   let parsedCharacters = 0;
-  /** Texts whose planning deposit one admission holds (planningKey -> when), so concurrent ones hold none. */
+  /**
+   * Texts whose planning deposit one admission holds (a digest of planningKey -> when), so
+   * concurrent ones hold none. Keyed by digest: a text may be 100 KB, and 10,000 of them kept
+   * whole would hold a gigabyte.
+   */
   const depositsHeld = new Map<string, number>();
+  const heldKey = (operation: Pick<AdmittedOperation, "query" | "operationName">) => createHash("sha256").update(planningKey(operation.query, operation.operationName)).digest("base64");
 
   /** The query's document: kept from an earlier admission, or parsed under the token limit; refuses what cannot be stored. */
   function documentOf(query: string): DocumentNode {
@@ -322,7 +328,7 @@ export function createRequestPolicy(deps: {
     let left = costBudget ? Math.max(0, deps.costRateLimit!.perMinute - measured) : 0;
     const now = Date.now();
     for (const operation of operations) {
-      const key = planningKey(operation.query, operation.operationName);
+      const key = heldKey(operation);
       // Another admission holds this text's deposit: it is being planned for that one.
       if (operation.planningDeposit > 0 && (depositsHeld.get(key) ?? -Infinity) > now - DEPOSIT_HELD_MS) operation.planningDeposit = 0;
       operation.planningDeposit = Math.min(operation.planningDeposit, left);
@@ -352,7 +358,7 @@ export function createRequestPolicy(deps: {
 
   async function settle(operation: AdmittedOperation, charged: CostCharge | undefined, result: ExecutedResult, planningMs = 0): Promise<void> {
     // Run: planned, or planning failed; either way the next request of it judges afresh.
-    if (operation.planningDeposit > 0 && charged === operation.charged) depositsHeld.delete(planningKey(operation.query, operation.operationName));
+    if (operation.planningDeposit > 0 && charged === operation.charged) depositsHeld.delete(heldKey(operation));
     if (!costBudget || !charged) return;
     const measured = operation.measure.cost;
     // The deposit goes back but for what the planning took (nothing when it was planned already);
@@ -394,17 +400,31 @@ export function createRequestPolicy(deps: {
       await unlessSigningIn(() => chargeGeneral(caller, requests.length), signsIn);
       const held: string[] = [];
       let charged: CostCharge | undefined;
+      let cost = 0;
       try {
-        charged = await unlessSigningIn(() => chargeCost(withPlanningDeposits(admitAll(), held), caller), signsIn);
+        cost = withPlanningDeposits(admitAll(), held);
+        charged = await unlessSigningIn(() => chargeCost(cost, caller), signsIn);
         await chargeFields(admitAll(), caller);
       } catch (error) {
-        // Refused: nothing of it will be planned, so its deposits are held for nobody.
+        // Refused: nothing of it will be planned, so its deposits are held for nobody, and what a
+        // per-field budget refused after the cost was charged ran nothing: its cost goes back.
         for (const key of held) depositsHeld.delete(key);
+        if (charged) await costBudget?.refund(charged, cost).catch(() => undefined);
         throw error;
       }
       const operations = admitAll();
       if (charged) for (const operation of operations) operation.charged = charged;
       return operations;
+    },
+
+    /**
+     * An admitted operation that will not run after all (a WebSocket subscribe refused once
+     * admitted: the connection closing, no sign-in, the subscription cap): its deposit is held
+     * for nobody and everything it was charged goes back.
+     */
+    async release(operation: AdmittedOperation): Promise<void> {
+      if (operation.planningDeposit > 0) depositsHeld.delete(heldKey(operation));
+      if (costBudget && operation.charged) await costBudget.refund(operation.charged, operation.measure.cost + operation.planningDeposit).catch(() => undefined);
     },
 
     /**

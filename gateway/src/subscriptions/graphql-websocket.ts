@@ -323,13 +323,14 @@ export function attachGraphQLWebSocket(options: {
         const slot: RunningOperation = { subscription: false, stop: new AbortController() };
         state.active.set(id, slot);
         let kept = false;
+        let admitted: AdmittedOperation | undefined;
         try {
           // Asked before the policy, so an ended session spends no budget either.
           if (await sessionEnded(ctx.extra)) {
             endSession(ctx.extra);
             return refusal(ErrorCode.UNAUTHENTICATED, SESSION_ENDED);
           }
-          const [admitted] = await options.policy.admit([payload], state.caller, "websocket");
+          [admitted] = await options.policy.admit([payload], state.caller, "websocket");
           // Closed (or its place released) while being judged: nothing more runs for it.
           if (state.active.get(id) !== slot || ctx.extra.socket.readyState !== ctx.extra.socket.OPEN) return refusal(ErrorCode.RATE_LIMITED, "This connection is closing");
           const subscription = admitted!.operation.operation === "subscription";
@@ -359,6 +360,8 @@ export function attachGraphQLWebSocket(options: {
           return refusal(ErrorCode.INTERNAL_SERVER_ERROR, "Something went wrong on our side; please try again");
         } finally {
           if (!kept && state.active.get(id) === slot) state.active.delete(id);
+          // Admitted but refused since: it runs nothing, so it holds and spends nothing.
+          if (!kept && admitted) await options.policy.release(admitted);
         }
       },
       execute: (args) => {
