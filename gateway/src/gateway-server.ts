@@ -42,7 +42,7 @@ import { costSettlementPlugin } from "./security/cost-settlement-plugin.js";
 import { createOrderStatusFeed } from "./subscriptions/order-status-feed.js";
 import { attachGraphQLWebSocket } from "./subscriptions/graphql-websocket.js";
 import { cachedReadiness } from "./http/readiness.js";
-import { createImageOriginProxy } from "./http/image-origin-proxy.js";
+import { createImageOriginProxy, imageBudgetKey } from "./http/image-origin-proxy.js";
 import { startResponseCache } from "./performance/start-response-cache.js";
 import { tracingOperationPlugin } from "#kernel/observability/tracing-graphql-plugin.js";
 import { startSubgraphReplicas } from "./balancing/subgraph-replicas.js";
@@ -168,7 +168,7 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
     productsOrigin: replicas.sets.products!,
     logger,
     // Per client network: an image request carries no token, and a CDN in front asks each image once.
-    budget: (req) => imageRateLimit(clientNetwork(clientAddress(req, config.gateway.trustProxy))),
+    budget: (req) => imageRateLimit(imageBudgetKey(req, clientNetwork(clientAddress(req, config.gateway.trustProxy)))),
   });
 
   async function handleGraphQL(req: IncomingMessage, res: ServerResponse): Promise<void> {

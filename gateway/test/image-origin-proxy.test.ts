@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
 import { connect } from "node:net";
 import { createLogger } from "#kernel";
-import { createImageOriginProxy } from "../src/http/image-origin-proxy.js";
+import { createImageOriginProxy, imageBudgetKey } from "../src/http/image-origin-proxy.js";
 import { createCallerRateLimiter } from "../src/rate-limit/caller-rate-limiter.js";
 
 const listen = (server: Server) => new Promise<number>((resolve) => server.listen(0, "127.0.0.1", () => resolve((server.address() as { port: number }).port)));
@@ -68,6 +68,26 @@ describe("image origin proxy: a budget per client network", () => {
       assert.equal(asked, 3, "the refused request reached no origin");
       network = "ip:198.51.100.1";
       assert.equal((await fetch(`http://127.0.0.1:${port}/images/products/a.webp`)).status, 200);
+    } finally {
+      origin.close();
+      gateway.close();
+    }
+  });
+
+  it("keeps what other sites' pages make browsers ask apart, so they cannot spend the storefront's own images (review)", async () => {
+    const origin = createServer((_req, res) => res.writeHead(200, { "content-type": "image/webp" }).end("img"));
+    const limit = createCallerRateLimiter({ pointsPerMinute: 3, keyPrefix: "test:images-sites" });
+    const network = "ip:203.0.113.8";
+    const proxy = createImageOriginProxy({ productsOrigin: `http://127.0.0.1:${await listen(origin)}`, logger: createLogger("silent"), budget: (req) => limit(imageBudgetKey(req, network)) });
+    const gateway = createServer((req, res) => void proxy(req, res).then((served) => served || res.writeHead(418).end()));
+    const port = await listen(gateway);
+    const image = (site: string, n: number) => fetch(`http://127.0.0.1:${port}/images/products/a.webp?cb=${n}`, { headers: { "sec-fetch-site": site } });
+    try {
+      // A foreign page's image loop in a visitor's browser: refused once its own bucket is spent ...
+      for (let i = 0; i < 3; i++) assert.equal((await image("cross-site", i)).status, 200);
+      assert.equal((await image("cross-site", 3)).status, 429);
+      // ... while the storefront's pages, in the same browsers, still show their images.
+      for (let i = 0; i < 3; i++) assert.equal((await image("same-origin", i)).status, 200);
     } finally {
       origin.close();
       gateway.close();

@@ -19,6 +19,18 @@ const PASSED_BACK = ["content-type", "content-length", "etag", "cache-control", 
  * it: one client at 1,000 requests a second held 80% of a gateway core. So each is charged to
  * `budget` first (one point per request, per client network) and refused 429 past it.
  */
+/**
+ * The budget an image request draws on: its client network's, or, when a browser says a page of
+ * another site asked (`Sec-Fetch-Site: cross-site`), that network's bucket for other sites'
+ * pages. Any page can make its visitors' browsers load `<img src=".../images/x?n">` in a loop;
+ * charged to the network, that spent its budget in seconds and the storefront's own images were
+ * refused to everyone behind the address for as long as the page stayed open. Browsers set the
+ * header themselves; a client that omits or forges it spends only its own network's budget.
+ */
+export function imageBudgetKey(req: IncomingMessage, network: string): string {
+  return req.headers["sec-fetch-site"] === "cross-site" ? `${network}|cross-site` : network;
+}
+
 export function createImageOriginProxy(options: {
   productsOrigin: string | ReplicaSet;
   logger: Logger;
