@@ -249,6 +249,8 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
     recheckSessionsEveryMs: config.gateway.websocket.sessionRecheckMs,
     maxMessageBytes: limits.maxRequestBytes,
     clientAddress: (req) => clientAddress(req, config.gateway.trustProxy),
+    allowedOrigins: config.gateway.websocket.allowedOrigins,
+    trustProxy: config.gateway.trustProxy,
     openingBudget: createCallerBudget({
       pointsPerMinute: config.gateway.websocket.connectionsPerMinute,
       networkMultiple: config.gateway.rateLimitNetworkMultiple,

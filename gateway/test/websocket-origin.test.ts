@@ -3,6 +3,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import WebSocket from "ws";
+import { loadConfig } from "#kernel";
+import { sameSiteOrNoBrowser } from "../src/subscriptions/graphql-websocket.js";
 import { startWebSocketGateway } from "./support/websocket-gateway.js";
 
 /** Opens a graphql-ws socket with these headers and sends connection_init: acknowledged, or how it ended. */
@@ -41,5 +43,23 @@ describe("WebSocket upgrades from browser pages of other sites", () => {
     } finally {
       await gateway.close();
     }
+  });
+});
+
+describe("WebSocket origins behind a proxy, and origins allowed by name (review)", () => {
+  const upgrade = (headers: Record<string, string>) => ({ headers }) as unknown as import("node:http").IncomingMessage;
+  it("believes the forwarded host only from a trusted proxy, which may rewrite Host", () => {
+    const behindNginx = { origin: "https://shop.example", host: "gateway:4000", "x-forwarded-host": "shop.example" };
+    assert.equal(sameSiteOrNoBrowser(upgrade(behindNginx), { trustProxy: 1 }), true);
+    assert.equal(sameSiteOrNoBrowser(upgrade(behindNginx)), false, "a client's own X-Forwarded-Host is not believed");
+    assert.equal(sameSiteOrNoBrowser(upgrade({ ...behindNginx, "x-forwarded-host": "evil.example" }), { trustProxy: 1 }), false);
+  });
+
+  it("lets the pages of the origins WS_ALLOWED_ORIGINS names open sockets, and no others", async () => {
+    const allowedOrigins = loadConfig({ APP_ENV: "test", WS_ALLOWED_ORIGINS: "https://www.shop.example, https://m.shop.example/" }).gateway.websocket.allowedOrigins;
+    assert.deepEqual(allowedOrigins, ["https://www.shop.example", "https://m.shop.example"]);
+    assert.equal(sameSiteOrNoBrowser(upgrade({ origin: "https://m.shop.example", host: "api.shop.example" }), { allowedOrigins }), true);
+    assert.equal(sameSiteOrNoBrowser(upgrade({ origin: "https://evil.example", host: "api.shop.example" }), { allowedOrigins }), false);
+    assert.throws(() => loadConfig({ APP_ENV: "test", WS_ALLOWED_ORIGINS: "https://shop.example/path" }), /WS_ALLOWED_ORIGINS/);
   });
 });

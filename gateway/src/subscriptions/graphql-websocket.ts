@@ -118,6 +118,10 @@ export function attachGraphQLWebSocket(options: {
   feed: OrderStatusFeed;
   execute: ExecuteThroughGateway;
   logger: Logger;
+  /** Origins besides the gateway's own host whose pages may open sockets (WS_ALLOWED_ORIGINS). */
+  allowedOrigins?: readonly string[];
+  /** Proxies in front whose X-Forwarded-Host is believed (TRUST_PROXY). */
+  trustProxy?: number;
 }) {
   const { logger, limits } = options;
   // A message over the limit closes the socket (1009) before it is buffered whole or parsed. A
@@ -127,7 +131,7 @@ export function attachGraphQLWebSocket(options: {
     path: options.path,
     maxPayload: options.maxMessageBytes,
     verifyClient: ({ req }: { req: IncomingMessage }) => {
-      if (sameSiteOrNoBrowser(req)) return true;
+      if (sameSiteOrNoBrowser(req, { allowedOrigins: options.allowedOrigins, trustProxy: options.trustProxy })) return true;
       countRateLimitRefusal("websocket_origin");
       return false;
     },
@@ -424,11 +428,9 @@ export function attachGraphQLWebSocket(options: {
  * storefront's live order page of everyone behind that address was refused for as long as the
  * page stayed open (the browser answers the keep-alive pings). Exported for tests.
  */
-export function sameSiteOrNoBrowser(request: IncomingMessage): boolean {
+export function sameSiteOrNoBrowser(request: IncomingMessage, options: { allowedOrigins?: readonly string[]; trustProxy?: number } = {}): boolean {
   const origin = request.headers.origin;
   if (origin === undefined) return true;
-  const host = request.headers.host?.toLowerCase();
-  if (!host) return false;
   let url: URL;
   try {
     url = new URL(origin);
@@ -437,10 +439,16 @@ export function sameSiteOrNoBrowser(request: IncomingMessage): boolean {
     return false;
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") return false;
+  if (options.allowedOrigins?.includes(url.origin)) return true;
+  // The host the browser asked: behind a trusted proxy that rewrites Host (nginx's default, a
+  // CDN), the one it forwards; a client's own X-Forwarded-Host is not believed otherwise.
+  const forwarded = options.trustProxy ? headerValue(request.headers["x-forwarded-host"])?.split(",")[0]?.trim() : undefined;
   // URL drops a scheme's default port; a Host header may carry it.
   const defaultPort = url.protocol === "https:" ? ":443" : ":80";
-  return url.host === host || `${url.host}${defaultPort}` === host;
+  return [request.headers.host, forwarded].some((host) => host !== undefined && host !== "" && (url.host === host.toLowerCase() || `${url.host}${defaultPort}` === host.toLowerCase()));
 }
+
+const headerValue = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value[0] : value);
 
 /** The close reason of a refused opening: whose budget it was, and when to retry. */
 function openingRefusal(decision: CallerBudgetDecision, caller: Caller): string {

@@ -88,6 +88,8 @@ export interface Config {
       maxBufferedBytes: number;
       /** How often open sockets' sessions are asked again, for a SessionsEnded event this gateway missed. */
       sessionRecheckMs: number;
+      /** Origins of pages besides the gateway's own host that may open sockets (WS_ALLOWED_ORIGINS). */
+      allowedOrigins: string[];
     };
     /** Separate per-minute budgets for expensive operations, on top of the general one. */
     budgets: { auth: number; checkout: number; search: number; views: number };
@@ -416,6 +418,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         maxMessagesPerSecond: read.int("WS_MAX_MESSAGES_PER_SECOND", 50, { min: 1 }),
         maxBufferedBytes: read.int("WS_MAX_BUFFERED_BYTES", 1_048_576, { min: 1_024 }),
         sessionRecheckMs: read.int("WS_SESSION_RECHECK_MS", 30_000, { min: 100 }),
+        allowedOrigins: allowedOrigins(read.optional("WS_ALLOWED_ORIGINS"), read.problems),
       },
       budgets: {
         auth: read.int("RATE_LIMIT_AUTH_PER_MINUTE", 10, { min: 1 }),
@@ -572,4 +575,26 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if (read.problems.length) throw new ConfigError("Invalid configuration:\n- " + read.problems.join("\n- "));
   return config;
+}
+
+/**
+ * `WS_ALLOWED_ORIGINS`: comma-separated origins (`https://shop.example.com`) whose pages may open
+ * WebSockets beside the gateway's own host; each normalised as a browser sends it.
+ */
+function allowedOrigins(value: string | undefined, problems: string[]): string[] {
+  if (!value?.trim()) return [];
+  return value.split(",").flatMap((entry) => {
+    const text = entry.trim();
+    if (!text) return [];
+    let url: URL | undefined;
+    try {
+      url = new URL(text);
+    } catch {
+      url = undefined;
+    }
+    // An origin names a scheme, a host and a port, nothing more.
+    if (url && (url.protocol === "http:" || url.protocol === "https:") && url.pathname === "/" && !url.search && !url.hash && !url.username) return [url.origin];
+    problems.push(`WS_ALLOWED_ORIGINS: ${text} is not an origin such as https://shop.example.com`);
+    return [];
+  });
 }
