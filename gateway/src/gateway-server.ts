@@ -36,7 +36,7 @@ import { createExplorerHandler } from "./explorer/index.js";
 import { createStorefrontHandler } from "./storefront/index.js";
 import { createOperationBudgets } from "./security/operation-budgets.js";
 import { loadPersistedOperations } from "./security/persisted-operations.js";
-import { createRequestPolicy, PolicyRefusal, type OperationRequest } from "./security/request-policy.js";
+import { createRequestPolicy, HOW_TO_SEND, PolicyRefusal, type OperationRequest } from "./security/request-policy.js";
 import { listSizesOf } from "./security/list-sizes.js";
 import { costSettlementPlugin } from "./security/cost-settlement-plugin.js";
 import { createOrderStatusFeed } from "./subscriptions/order-status-feed.js";
@@ -146,6 +146,7 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
   const graphql = createApolloHandler(apollo, async (req) => (req as AuthenticatedRequest).gatewayContext, {
     bodyLimitBytes: limits.maxRequestBytes,
     csrfPrevention: true,
+    howToSend: HOW_TO_SEND,
     admit: async (body, req) => {
       const requests = (Array.isArray(body) ? body : [body]) as OperationRequest[];
       const transport = req.method === "GET" ? "http-get" : "http-post";

@@ -22,6 +22,18 @@ describe("gateway hardening: each attack is refused with its code while legitima
   });
   after(() => sg.close());
 
+  it("tells a browser tab on /graphql and a query posted as text how to send one, refusing them before admission", async () => {
+    const tab = await fetch(sg.gatewayUrl, { headers: { accept: "text/html" } });
+    const tabAnswer = (await tab.json()) as { errors: { message: string }[] };
+    assert.equal(tab.status, 400);
+    assert.match(tabAnswer.errors[0]!.message, /^The request has no query: POST \{"query".*\/explorer/);
+    const text = await fetch(sg.gatewayUrl, { method: "POST", headers: { "content-type": "text/plain" }, body: "{ me { id } }" });
+    const textAnswer = (await text.json()) as { errors: { message: string }[] };
+    assert.equal(text.status, 400);
+    assert.match(textAnswer.errors[0]!.message, /Cross-Site Request Forgery.*To send a query: POST .*content-type application\/json/);
+    await assertLegitStillServed(sg, token);
+  });
+
   it("refuses an over-deep query (QUERY_TOO_COMPLEX)", async () => {
     const res = await sg.query(`{ products(first: 1) { edges { node { images { url } } } } }`, {}, token);
     assert.equal(res.status, 400);

@@ -116,7 +116,7 @@ const refuse = (code: string, message: string, extensions: Record<string, unknow
  * first one: /graphql opened in a browser tab (the start banner prints it first), or a query
  * posted as text. Each says what a request looks like and where to write one.
  */
-const HOW_TO_SEND = 'POST {"query": "{ ... }"} with content-type application/json, or write one in /explorer';
+export const HOW_TO_SEND = 'POST {"query": "{ ... }"} with content-type application/json, or write one in /explorer';
 const noQuery = (transport: Transport) => (transport === "websocket" ? "The operation has no query" : `The request has no query: ${HOW_TO_SEND}`);
 const notAnOperation = (transport: Transport) => (transport === "websocket" ? "Each operation is a JSON object with a query" : `Each operation is a JSON object with a query: ${HOW_TO_SEND}`);
 

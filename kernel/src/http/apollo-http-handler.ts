@@ -22,11 +22,17 @@ export function createApolloHandler<TContext extends BaseContext>(
      * `admit` has charged its budgets.
      */
     csrfPrevention?: boolean;
+    /**
+     * What a request looks like, told to one refused as cross-site that was no GraphQL request
+     * at all: the GraphQL URL opened in a browser tab, or a query posted as text (most often
+     * someone's first request).
+     */
+    howToSend?: string;
   } = {},
 ) {
   const bodyLimitBytes = options.bodyLimitBytes ?? 1_000_000;
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    if (options.csrfPrevention && mayBeCrossSite(req)) return sendGraphQLError(res, 400, "BAD_REQUEST", CROSS_SITE_REFUSAL);
+    if (options.csrfPrevention && mayBeCrossSite(req)) return sendGraphQLError(res, 400, "BAD_REQUEST", crossSiteRefusal(req, options.howToSend));
     let body: unknown;
     try {
       const raw = req.method === "POST" ? await readBody(req, bodyLimitBytes) : "";
@@ -97,6 +103,14 @@ const PREFLIGHT_HEADERS = ["x-apollo-operation-name", "apollo-require-preflight"
 const CROSS_SITE_REFUSAL =
   "This operation has been blocked as a potential Cross-Site Request Forgery (CSRF): send a content-type other than " +
   `${[...SENT_WITHOUT_PREFLIGHT].join(", ")}, or a non-empty ${PREFLIGHT_HEADERS.join(" or ")} header`;
+
+/** The cross-site refusal, with how to send a request when this one was none (a page opened, text posted). */
+function crossSiteRefusal(req: IncomingMessage, howToSend: string | undefined): string {
+  if (!howToSend) return CROSS_SITE_REFUSAL;
+  if (req.method === "GET" && !new URLSearchParams((req.url ?? "").split("?")[1] ?? "").has("query")) return `The request has no query: ${howToSend}`;
+  if (req.method === "POST") return `${CROSS_SITE_REFUSAL}. To send a query: ${howToSend}`;
+  return CROSS_SITE_REFUSAL;
+}
 
 /**
  * Whether any web page could have made a visitor's browser send this request: its content type is
