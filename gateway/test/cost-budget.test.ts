@@ -258,6 +258,13 @@ describe("cost budget: planning a text the gateway has not seen is charged", () 
     assert.equal((await refusal(policy.admit([{ query: "{ products(first: 4) { id } }" }], alice, "http-post"))).extensions.budget, "cost");
   });
 
+  it("holds a deposit for a text asked by its operation's name and another for it asked without, as the gateway plans each (review)", async () => {
+    const policy = policyWithCostBudget(60_000, () => false);
+    const text = "query Named { products(first: 1) { id } }";
+    const batch = await policy.admit([{ query: text, operationName: "Named" }, { query: text }], alice, "http-post");
+    assert.deepEqual(batch.map((operation) => operation.planningDeposit), [20_000, 20_000]);
+  });
+
   it("gives back the cost of a request a per-field budget refuses after its cost was charged", async () => {
     let searchesLeft = 0;
     const policy = createRequestPolicy({

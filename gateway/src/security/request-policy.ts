@@ -82,6 +82,11 @@ export interface AdmittedOperation {
    * else 0), charged with its measure and settled to what its planning took.
    */
   planningDeposit: number;
+  /**
+   * The operation name as the client sent it (none when it left it out): the gateway keys what it
+   * prepares by it, so its planning deposit is held under it too.
+   */
+  sentName?: string;
   /** What its admission took from the cost budget (measure.cost and planningDeposit): settled once it has run. */
   charged?: CostCharge;
 }
@@ -182,7 +187,7 @@ export function createRequestPolicy(deps: {
    * whole would hold a gigabyte.
    */
   const depositsHeld = new Map<string, number>();
-  const heldKey = (operation: Pick<AdmittedOperation, "query" | "operationName">) => createHash("sha256").update(planningKey(operation.query, operation.operationName)).digest("base64");
+  const heldKey = (operation: Pick<AdmittedOperation, "query" | "sentName">) => createHash("sha256").update(planningKey(operation.query, operation.sentName)).digest("base64");
 
   /** The query's document: kept from an earlier admission, or parsed under the token limit; refuses what cannot be stored. */
   function documentOf(query: string): DocumentNode {
@@ -265,6 +270,7 @@ export function createRequestPolicy(deps: {
       measure,
       // Asked by the name the client sent, as the gateway keys what it prepared.
       planningDeposit: deps.isPrepared && !deps.isPrepared(query, operationName ?? undefined) ? PLANNING_DEPOSIT : 0,
+      sentName: operationName ?? undefined,
     };
   }
 
