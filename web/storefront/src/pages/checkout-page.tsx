@@ -154,9 +154,10 @@ function PlaceOrder({ addressId, country, idempotencyKey }: { addressId: string;
               onShown={setShownTotal}
             />
             <ErrorNotice error={checkout.error} />
+            {/* Placed only against a total on the page: the order may not be charged more than it says. */}
             <button
               type="button"
-              disabled={checkout.busy}
+              disabled={checkout.busy || shownTotal === undefined}
               onClick={async () => {
                 const placed = await checkout.run({ idempotencyKey, shippingAddressId: addressId, shippingMethodId, expectedTotal: shownTotal });
                 if (placed) navigate(href.order(placed.checkout.id));
