@@ -65,6 +65,19 @@ describe("prepared gateway", () => {
     }
   });
 
+  it("keeps the plans made ahead whatever texts callers send after (review: 43 heavy texts evicted them)", async () => {
+    const gateway = new PreparedGateway(SDL, recordingSubgraphs().build, { kept: 2 });
+    const server = await serverOver(gateway);
+    try {
+      await gateway.prepareAhead([PRODUCT]);
+      for (let i = 0; i < 4; i++) await server.run(`query Other${i}($id: ID!) { product(id: $id) { id } }`, { id: "p" });
+      assert.deepEqual([gateway.isPrepared(PRODUCT, "ProductPage"), gateway.isPrepared(PRODUCT, undefined)], [true, true]);
+      assert.equal(gateway.isPrepared("query Other0($id: ID!) { product(id: $id) { id } }", undefined), false, "callers' texts are still evicted");
+    } finally {
+      await server.stop();
+    }
+  });
+
   it("answers every request as @apollo/gateway does over the same subgraphs, and asks them the same", async () => {
     const ours = recordingSubgraphs();
     const stock = recordingSubgraphs();

@@ -32,6 +32,8 @@ interface PreparedOperation {
   plan: QueryPlan;
   /** What keeping it weighs against PREPARED_KEPT_WEIGHT: its text's characters and its plan's as JSON. */
   weight: number;
+  /** Planned ahead from the persisted manifest: kept whatever callers' own texts weigh. */
+  pinned?: boolean;
 }
 
 /**
@@ -135,7 +137,12 @@ export class PreparedGateway implements GatewayInterface {
         await nextTurn();
         if (this.stopped) return prepared;
         try {
-          this.prepare(preparedKey(hash, operationName), source, document, operationName);
+          const key = preparedKey(hash, operationName);
+          this.prepare(key, source, document, operationName);
+          // Pinned: a caller's heavy texts (43 of 90 KB fill the weight) must not evict the plans
+          // every customer's first requests rely on.
+          const kept = this.prepared.get(key);
+          if (kept) kept.pinned = true;
           prepared++;
         } catch {
           // Refused by the planner: answered so when a client asks.
@@ -211,6 +218,7 @@ export class PreparedGateway implements GatewayInterface {
     this.weight += operation.weight;
     for (const [oldest, kept] of this.prepared) {
       if (this.prepared.size <= this.kept && this.weight <= this.keptWeight) break;
+      if (kept.pinned) continue;
       this.prepared.delete(oldest);
       this.weight -= kept.weight;
     }
