@@ -175,8 +175,10 @@ describeOnEngines("after-sale races and hostile input through the gateway", (eng
     const { c, order } = await paidOrder({ [P2]: 1 });
     const cancels = Array.from({ length: 20 }, (_, i) => `c${i}: cancelOrder(id: $id) { status }`).join(" ");
     const cancelled = await sg.query(`mutation($id: ID!) { ${cancels} }`, { id: order.id }, c.token);
-    // The first alias cancels; the next finds it CANCELLED, and its non-null error empties data.
-    assert.ok(["ILLEGAL_TRANSITION", "QUERY_TOO_COMPLEX"].includes(codeOf(cancelled)!), JSON.stringify(cancelled).slice(0, 500));
+    // The first alias cancels; the next find it CANCELLED and answer it as it is (or the
+    // operation is refused whole for its cost).
+    const answered = !cancelled.errors && Object.values((cancelled.data ?? {}) as Record<string, { status: string }>).every((alias) => alias.status === "CANCELLED");
+    assert.ok(answered || codeOf(cancelled) === "QUERY_TOO_COMPLEX", JSON.stringify(cancelled).slice(0, 500));
     if ((await afterSale(c.token, order.id)).status === "CANCELLED") {
       await waitFor("the refund is paid", () => netCharged(order.id) === 0, { timeoutMs: 20_000 });
       assert.equal(simulator.ledger({ orderId: order.id }).refunds.length, 1, "one refund for twenty cancels");
