@@ -1,32 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { createRequestPolicy, type OperationLimits } from "../src/security/request-policy.js";
-import { createCallerRateLimiter, type CallerRateLimiter } from "../src/rate-limit/caller-rate-limiter.js";
+import { createRequestPolicy } from "../src/security/request-policy.js";
+import { createCallerRateLimiter } from "../src/rate-limit/caller-rate-limiter.js";
 import type { PersistedOperationCheck } from "../src/security/persisted-operations.js";
+import { allowAll, costing, limits, policyWithCostBudget } from "./support/cost-budget-policy.js";
 import { refusal } from "./support/policy-refusal.js";
-
-const limits: OperationLimits = { maxDepth: 12, maxAliases: 30, maxCost: 5_000, maxFieldRepeats: 10, maxTokens: 2_000, maxBatchSize: 10 };
-const allowAll = (async () => ({ allowed: true, retryAfterSeconds: 0 })) as unknown as CallerRateLimiter;
-
-/** A policy whose only budget is cost: `perMinute` per caller, ten times that per network. */
-function policyWithCostBudget(perMinute: number, isPrepared?: (query: string, operationName: string | undefined) => boolean) {
-  return createRequestPolicy({
-    isPrepared,
-    limits,
-    rateLimit: allowAll,
-    networkRateLimit: allowAll,
-    costRateLimit: {
-      perMinute,
-      perCaller: createCallerRateLimiter({ pointsPerMinute: perMinute }),
-      perNetwork: createCallerRateLimiter({ pointsPerMinute: perMinute * 10 }),
-    },
-    budgets: { charge: async () => undefined },
-    persisted: (() => ({ ok: true })) as unknown as PersistedOperationCheck,
-  });
-}
-
-/** An operation measured at exactly `cost`: a page of `cost - 1` ids. */
-const costing = (cost: number) => ({ query: `{ products(first: ${cost - 1}) { id } }` });
 
 describe("cost budget: what a caller spends a minute, not how many operations", () => {
   const alice = { key: "user:alice", network: "ip:192.0.2.1" };
@@ -241,7 +219,7 @@ describe("cost budget: planning a text the gateway has not seen is charged", () 
     // Planning is the gateway's work the measure does not see: a new text for every request made
     // the gateway plan every one (45 ms each for 30 products through a fragment, 2 ms planned).
     const prepared = new Set<string>();
-    const policy = policyWithCostBudget(40_000, (query) => prepared.has(query));
+    const policy = policyWithCostBudget(40_000, { isPrepared: (query) => prepared.has(query) });
     const [fresh] = await policy.admit([costing(2)], alice, "http-post");
     assert.equal(fresh!.planningDeposit, 20_000);
     const refused = await refusal(policy.admit([{ query: "{ products(first: 2) { id } }" }], alice, "http-post"));
@@ -259,7 +237,7 @@ describe("cost budget: planning a text the gateway has not seen is charged", () 
   });
 
   it("holds a deposit for a text asked by its operation's name and another for it asked without, as the gateway plans each (review)", async () => {
-    const policy = policyWithCostBudget(60_000, () => false);
+    const policy = policyWithCostBudget(60_000, { isPrepared: () => false });
     const text = "query Named { products(first: 1) { id } }";
     const batch = await policy.admit([{ query: text, operationName: "Named" }, { query: text }], alice, "http-post");
     assert.deepEqual(batch.map((operation) => operation.planningDeposit), [20_000, 20_000]);
@@ -267,15 +245,8 @@ describe("cost budget: planning a text the gateway has not seen is charged", () 
 
   it("gives back the cost of a request a per-field budget refuses after its cost was charged", async () => {
     let searchesLeft = 0;
-    const policy = createRequestPolicy({
-      limits,
-      rateLimit: allowAll,
-      networkRateLimit: allowAll,
-      costRateLimit: { perMinute: 10_000, perCaller: createCallerRateLimiter({ pointsPerMinute: 10_000 }), perNetwork: createCallerRateLimiter({ pointsPerMinute: 100_000 }) },
-      // A field budget that refuses once spent, as the search budget does.
-      budgets: { charge: async () => (searchesLeft-- > 0 ? undefined : { budget: "search" as const, retryAfterSeconds: 60 }) },
-      persisted: (() => ({ ok: true })) as unknown as PersistedOperationCheck,
-    });
+    // A field budget that refuses once spent, as the search budget does.
+    const policy = policyWithCostBudget(10_000, { budgets: { charge: async () => (searchesLeft-- > 0 ? undefined : { budget: "search" as const, retryAfterSeconds: 60 }) } });
     assert.equal((await refusal(policy.admit([costing(4_000)], alice, "http-post"))).extensions.budget, "search");
     assert.equal((await refusal(policy.admit([costing(4_000)], alice, "http-post"))).extensions.budget, "search");
     searchesLeft = 1;
@@ -285,7 +256,7 @@ describe("cost budget: planning a text the gateway has not seen is charged", () 
 
   it("gives back all an admitted operation was charged, its deposit too, when it is released without running", async () => {
     const prepared = new Set<string>();
-    const policy = policyWithCostBudget(40_000, (query) => prepared.has(query));
+    const policy = policyWithCostBudget(40_000, { isPrepared: (query) => prepared.has(query) });
     const [admitted] = await policy.admit([costing(2)], alice, "http-post");
     assert.equal(admitted!.planningDeposit, 20_000);
     await policy.release(admitted!);
@@ -298,7 +269,7 @@ describe("cost budget: planning a text the gateway has not seen is charged", () 
 
   it("holds one deposit for a text however many requests of it arrive before it is planned, and another once a refused one let go", async () => {
     // A page asking for 20 products at once, the first time after a deploy: one plan, one deposit.
-    const policy = policyWithCostBudget(60_000, () => false);
+    const policy = policyWithCostBudget(60_000, { isPrepared: () => false });
     const admitted = await Promise.all(Array.from({ length: 20 }, () => policy.admit([costing(2)], alice, "http-post")));
     assert.deepEqual(admitted.map(([operation]) => operation!.planningDeposit).sort((a, b) => b - a), [20_000, ...Array(19).fill(0)]);
     const batch = await policy.admit([costing(3), costing(3)], alice, "http-post");
@@ -317,7 +288,7 @@ describe("cost budget: planning a text the gateway has not seen is charged", () 
 
   it("cuts a deposit to what a minute's budget leaves beside the measure: no text is made too costly ever to run", async () => {
     // The smallest budget allowed: the most one operation may measure.
-    const policy = policyWithCostBudget(5_000, () => false);
+    const policy = policyWithCostBudget(5_000, { isPrepared: () => false });
     const [heavy] = await policy.admit([costing(4_500)], alice, "http-post");
     assert.equal(heavy!.planningDeposit, 500);
     const batch = await policy.admit([costing(1_500), costing(2_000)], { key: "user:bob", network: "ip:198.51.100.7" }, "http-post");

@@ -4,35 +4,10 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
 import { print, type ExecutionResult } from "graphql";
-import { createRequestPolicy, type OperationLimits } from "../src/security/request-policy.js";
-import { createCallerRateLimiter, type CallerRateLimiter } from "../src/rate-limit/caller-rate-limiter.js";
-import type { PersistedOperationCheck } from "../src/security/persisted-operations.js";
 import { RawGraphQLSocket } from "../../test/support/raw-graphql-websocket.js";
 import { startWebSocketGateway } from "./support/websocket-gateway.js";
+import { costing, policyWithCostBudget } from "./support/cost-budget-policy.js";
 import { refusal } from "./support/policy-refusal.js";
-
-const limits: OperationLimits = { maxDepth: 12, maxAliases: 30, maxCost: 5_000, maxFieldRepeats: 10, maxTokens: 2_000, maxBatchSize: 10 };
-const allowAll = (async () => ({ allowed: true, retryAfterSeconds: 0 })) as unknown as CallerRateLimiter;
-
-/** A real policy whose only budget is cost: `perMinute` per caller, ten times that per network. */
-function policyWithCostBudget(perMinute: number, isPrepared?: (query: string, operationName: string | undefined) => boolean) {
-  return createRequestPolicy({
-    isPrepared,
-    limits,
-    rateLimit: allowAll,
-    networkRateLimit: allowAll,
-    costRateLimit: {
-      perMinute,
-      perCaller: createCallerRateLimiter({ pointsPerMinute: perMinute }),
-      perNetwork: createCallerRateLimiter({ pointsPerMinute: perMinute * 10 }),
-    },
-    budgets: { charge: async () => undefined },
-    persisted: (() => ({ ok: true })) as unknown as PersistedOperationCheck,
-  });
-}
-
-/** An operation measured at exactly `cost`: a page of `cost - 1` ids. */
-const costing = (cost: number) => ({ query: `{ products(first: ${cost - 1}) { id } }` });
 
 describe("cost budget over WebSocket as over HTTP", () => {
   let cleanup: (() => Promise<void>) | undefined;
@@ -43,7 +18,7 @@ describe("cost budget over WebSocket as over HTTP", () => {
 
   /** The WebSocket endpoint on a real policy; every page found empty (the products queried do not exist). */
   async function start(perMinute: number, isPrepared?: (query: string, operationName: string | undefined) => boolean) {
-    const policy = policyWithCostBudget(perMinute, isPrepared);
+    const policy = policyWithCostBudget(perMinute, { isPrepared });
     const executed: string[] = [];
     const execute = async (request: { query: unknown }): Promise<ExecutionResult> => {
       executed.push(typeof request.query === "string" ? request.query : print(request.query as never));
