@@ -109,7 +109,7 @@ export class PreparedGateway implements GatewayInterface {
    * now would plan nothing. The request policy asks, to charge planning before it happens.
    */
   isPrepared(query: string, operationName: string | undefined): boolean {
-    return this.prepared.has(preparedKey(createHash("sha256").update(query).digest("hex"), operationName));
+    return this.prepared.has(textKey(query, operationName));
   }
 
   /**
@@ -129,7 +129,6 @@ export class PreparedGateway implements GatewayInterface {
         continue;
       }
       if (validate(this.schema, document).length > 0) continue;
-      const hash = createHash("sha256").update(source).digest("hex");
       const names = document.definitions.flatMap((definition) => (definition.kind === Kind.OPERATION_DEFINITION ? [definition.name?.value] : []));
       // A client may name the operation or, when the text holds one, leave its name out.
       const asked = names.length === 1 ? [names[0], undefined] : names;
@@ -137,7 +136,7 @@ export class PreparedGateway implements GatewayInterface {
         await nextTurn();
         if (this.stopped) return prepared;
         try {
-          const key = preparedKey(hash, operationName);
+          const key = textKey(source, operationName);
           this.prepare(key, source, document, operationName);
           // Pinned: a caller's heavy texts (43 of 90 KB fill the weight) must not evict the plans
           // every customer's first requests rely on.
@@ -233,6 +232,9 @@ export type PlannedListener = (contextValue: unknown, query: string, operationNa
 function preparedKey(queryHash: string, operationName: string | undefined): string {
   return `${queryHash}\u0000${operationName ?? ""}`;
 }
+
+/** The key of a text not yet hashed, as Apollo Server hashes it (SHA-256, hex) for the executor. */
+const textKey = (query: string, operationName: string | undefined): string => preparedKey(createHash("sha256").update(query).digest("hex"), operationName);
 
 /**
  * An operation graphql-js validated that the federation planner refuses (a field its own copy

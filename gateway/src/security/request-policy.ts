@@ -334,9 +334,11 @@ export function createRequestPolicy(deps: {
     let left = costBudget ? Math.max(0, deps.costRateLimit!.perMinute - measured) : 0;
     const now = Date.now();
     for (const operation of operations) {
+      // A prepared text (every request but a new text's) holds nothing: its text is not hashed.
+      if (operation.planningDeposit === 0) continue;
       const key = heldKey(operation);
       // Another admission holds this text's deposit: it is being planned for that one.
-      if (operation.planningDeposit > 0 && (depositsHeld.get(key) ?? -Infinity) > now - DEPOSIT_HELD_MS) operation.planningDeposit = 0;
+      if ((depositsHeld.get(key) ?? -Infinity) > now - DEPOSIT_HELD_MS) operation.planningDeposit = 0;
       operation.planningDeposit = Math.min(operation.planningDeposit, left);
       left -= operation.planningDeposit;
       if (operation.planningDeposit > 0) {
