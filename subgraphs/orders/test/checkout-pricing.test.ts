@@ -72,6 +72,23 @@ function definePricingSuite(engine: DatabaseEngine): void {
       }
     });
 
+    it("places one order for two tabs checking out at once, one shown a stale total, with their own keys or one key", async () => {
+      // Shown: 1000 + 10 % Illinois tax. One tab shows 999 (a stale page), the other 1100.
+      for (const [user, keys] of [["tabs-two-keys", ["k-right", "k-stale"]], ["tabs-one-key", ["k-same", "k-same"]]] as const) {
+        await h.addToCart(user, "p2", 1);
+        const settled = await Promise.allSettled([
+          h.checkout.checkout(user, checkoutRequest(keys[0], { expectedTotal: 1100 })),
+          h.checkout.checkout(user, checkoutRequest(keys[1], { expectedTotal: 999 })),
+        ]);
+        const orders = await h.prisma.order.findMany({ where: { userId: user } });
+        assert.deepEqual(orders.map((order) => order.totalAmount), [1100], `${user}: one order, at the total a tab showed`);
+        for (const outcome of settled) {
+          if (outcome.status === "fulfilled") assert.equal(outcome.value.id, orders[0]!.id, user);
+          else assert.ok(["PRICE_CHANGED", "CART_EMPTY"].includes(codeOf(outcome.reason)!), `${user}: ${codeOf(outcome.reason)}`);
+        }
+      }
+    });
+
     it("ships to a saved address by id, and answers NOT_FOUND for an id the customer does not have", async () => {
       h.saveAddress("sam", "adr_1", { ...TEST_ADDRESS, region: "NY", line2: null, phone: null });
       await h.addToCart("sam", "p1", 1);
