@@ -76,7 +76,8 @@ interface StoreScripts {
  * for a reconnection, because callers have a fallback (inventory reads Postgres) and a
  * request queued behind an outage would only time out later. Hence no offline queue, no
  * replay of a command whose connection dropped (replaying INCRBY could count twice), and
- * a command timeout for a server that accepts connections but does not answer. The client
+ * a command timeout for a server that accepts connections but does not answer, whose
+ * connection is then closed so the next commands do not wait on it too. The client
  * keeps reconnecting in the background, so the store recovers by itself.
  */
 export class RedisKeyValueStore implements KeyValueStore {
@@ -92,6 +93,12 @@ export class RedisKeyValueStore implements KeyValueStore {
     this.client = new Redis(url, {
       connectTimeout: connectTimeoutMs,
       commandTimeout: commandTimeoutMs,
+      // A connection that leaves a command unanswered this long is closed and made again. The
+      // command timeout alone kept it: while Redis stalled (accepting, answering nothing) every
+      // gateway request waited out a timeout per budget it charged, 2-3 s each, for as long as
+      // the stall lasted. Closed, the connection refuses commands at once until a new one is
+      // ready, and the rate limiters count in memory meanwhile.
+      socketTimeout: commandTimeoutMs,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       retryStrategy: (attempt) => Math.min(100 * attempt, 2_000),

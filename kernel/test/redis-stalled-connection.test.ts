@@ -1,0 +1,71 @@
+import assert from "node:assert/strict";
+import { once } from "node:events";
+import { createServer, type Server, type Socket } from "node:net";
+import { test } from "node:test";
+import { RedisKeyValueStore } from "#kernel/adapters.ts";
+
+/**
+ * A Redis that completes the handshake of every connection, then may stop answering
+ * (a server blocked by a slow script or a fork, a network path that went silent): it
+ * reads what it is sent and answers nothing, keeping the connection open.
+ */
+function stallingRedis() {
+  let stalled = false;
+  const commands: string[] = [];
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    socket.on("error", () => undefined);
+    socket.on("data", (bytes) => {
+      // Enough of RESP for ioredis: each command is an array whose first bulk string is its name.
+      for (const name of bytes.toString("latin1").matchAll(/\*\d+\r\n\$\d+\r\n([A-Za-z]+)\r\n/g)) {
+        const command = name[1]!.toUpperCase();
+        if (stalled) continue;
+        if (command === "INFO") {
+          const info = "# Server\r\nloading:0\r\n";
+          socket.write(`$${info.length}\r\n${info}\r\n`);
+        } else if (command === "GET") {
+          commands.push(command);
+          socket.write("$-1\r\n");
+        } else socket.write("+OK\r\n");
+      }
+    });
+  });
+  return {
+    server,
+    commands,
+    connections: () => sockets.size,
+    stall: () => {
+      stalled = true;
+    },
+    async close() {
+      for (const socket of sockets) socket.destroy();
+      server.close();
+    },
+  };
+}
+
+test("a Redis connection that stops answering is dropped, so the next commands fail at once instead of each waiting out its timeout", { timeout: 10_000 }, async () => {
+  const redis = stallingRedis();
+  redis.server.listen(0, "127.0.0.1");
+  await once(redis.server, "listening");
+  const { port } = redis.server.address() as { port: number };
+  const store = new RedisKeyValueStore(`redis://127.0.0.1:${port}`, { commandTimeoutMs: 300 });
+  try {
+    await store.connect();
+    assert.equal(await store.client.get("answered"), null);
+    redis.stall();
+    await assert.rejects(store.client.get("unanswered"), /timed out|timeout/i);
+    // The silent connection is closed rather than kept for the next caller to wait on.
+    if (store.client.status === "ready") await new Promise((closed) => store.client.once("close", closed));
+    const sentBefore = redis.commands.length;
+    // Redis still silent: the reconnection cannot finish its handshake, and a command meanwhile
+    // is refused without being sent (a rate limiter falls back to its in-memory insurance).
+    await assert.rejects(store.client.get("while-stalled"), (error: Error) => !/timed out/i.test(error.message));
+    assert.equal(redis.commands.length, sentBefore, "nothing was sent on a connection that is not ready");
+  } finally {
+    await store.close();
+    await redis.close();
+  }
+});
