@@ -62,3 +62,35 @@ describe("HTTP handler: cross-site requests", () => {
     }
   });
 });
+
+describe("HTTP handler: requests that are no GraphQL request", () => {
+  it("answers a method other than GET and POST 405 with the methods it takes, and a compressed body 415, both before admission", async () => {
+    const handler = await startHandler();
+    try {
+      const body = JSON.stringify({ query: "{ hello }" });
+      for (const method of ["PUT", "DELETE", "PATCH", "OPTIONS"]) {
+        for (const headers of [{ "content-type": "application/json" }, {}] as Record<string, string>[]) {
+          const response = await fetch(handler.url, { method, headers, ...(method === "OPTIONS" ? {} : { body }) });
+          assert.equal(response.status, 405, `${method} ${JSON.stringify(headers)}`);
+          assert.equal(response.headers.get("allow"), "GET, POST");
+          const answer = (await response.json()) as { errors: { message: string; extensions: { code: string } }[] };
+          assert.equal(answer.errors[0]!.extensions.code, "BAD_USER_INPUT");
+          assert.match(answer.errors[0]!.message, new RegExp(`not ${method}`));
+        }
+      }
+      const { gzipSync, deflateSync, brotliCompressSync } = await import("node:zlib");
+      for (const [encoding, compressed] of [["gzip", gzipSync(body)], ["deflate", deflateSync(body)], ["br", brotliCompressSync(body)]] as const) {
+        const response = await fetch(handler.url, { method: "POST", headers: { "content-type": "application/json", "content-encoding": encoding }, body: compressed });
+        assert.equal(response.status, 415, encoding);
+        const answer = (await response.json()) as { errors: { message: string; extensions: { code: string } }[] };
+        assert.equal(answer.errors[0]!.extensions.code, "BAD_USER_INPUT");
+        assert.match(answer.errors[0]!.message, new RegExp(`Content-Encoding ${encoding}`));
+      }
+      assert.equal(handler.admitted(), 0, "nothing reached admission");
+      const identity = await fetch(handler.url, { method: "POST", headers: { "content-type": "application/json", "content-encoding": "identity" }, body });
+      assert.deepEqual(await identity.json(), { data: { hello: "hi" } });
+    } finally {
+      await handler.close();
+    }
+  });
+});

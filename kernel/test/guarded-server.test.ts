@@ -244,3 +244,43 @@ describe("guarded HTTP server: a client that stops reading", () => {
     }
   });
 });
+
+/** Writes raw bytes on a fresh socket and reads what comes back until the server closes it. */
+function exchange(port: number, bytes: string): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host: "127.0.0.1" });
+    let answer = "";
+    socket.on("data", (chunk) => (answer += chunk.toString("utf8")));
+    socket.on("error", () => {});
+    socket.on("close", () => resolve(answer));
+    socket.write(bytes);
+  });
+}
+
+describe("guarded HTTP server: requests it cannot read", async () => {
+  const { server, port } = await guardedServer({ maxConnections: 100, headersTimeoutMs: 300, requestTimeoutMs: 300 });
+  after(() => closeServer(server));
+
+  it("answers every bytes-level refusal with a JSON error and its code, then closes the socket", async () => {
+    const cases: [string, string, number][] = [
+      ["a request line that is not HTTP", "HELLO\r\n\r\n", 400],
+      ["a garbled chunk size", "POST / HTTP/1.1\r\nHost: x\r\ntransfer-encoding: chunked\r\n\r\nZZ\r\n{}\r\n0\r\n\r\n", 400],
+      ["Content-Length and Transfer-Encoding together (request smuggling)", "POST / HTTP/1.1\r\nHost: x\r\ncontent-length: 5\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\n", 400],
+      ["two different Content-Lengths", "POST / HTTP/1.1\r\nHost: x\r\ncontent-length: 2\r\ncontent-length: 3\r\n\r\n{}", 400],
+      ["a control character in a header", "GET / HTTP/1.1\r\nHost: x\r\nX-A: a\x01b\r\n\r\n", 400],
+      ["headers over the size limit (a 20 KB token)", `GET / HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${"a".repeat(20_000)}\r\n\r\n`, 431],
+      ["two thousand Cookie headers", `GET / HTTP/1.1\r\nHost: x\r\n${"Cookie: a=b\r\n".repeat(2_000)}\r\n`, 431],
+      ["an HTTP/1.1 request without Host", "GET / HTTP/1.1\r\n\r\n", 400],
+      ["headers that never end", "GET / HTTP/1.1\r\nHost: x\r\n", 408],
+    ];
+    for (const [name, bytes, status] of cases) {
+      const answer = await exchange(port, bytes);
+      assert.match(answer, new RegExp(`^HTTP/1\\.1 ${status} `), name);
+      const body = JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4).replace(/^[0-9a-f]+\r\n([\s\S]*)\r\n0\r\n\r\n$/, "$1")) as { errors: { message: string; extensions: { code: string } }[] };
+      assert.equal(body.errors[0]!.extensions.code, "BAD_USER_INPUT", name);
+      assert.ok(body.errors[0]!.message.length > 20, name);
+    }
+    // A request that reads is still served on the same server.
+    assert.equal(await get(port), 200);
+  });
+});

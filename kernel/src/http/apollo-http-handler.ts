@@ -32,6 +32,16 @@ export function createApolloHandler<TContext extends BaseContext>(
 ) {
   const bodyLimitBytes = options.bodyLimitBytes ?? 1_000_000;
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    // Before the cross-site rule: a DELETE or OPTIONS was told it looked like a forged form post.
+    if (req.method !== "GET" && req.method !== "POST" && req.method !== "HEAD") {
+      req.resume();
+      return sendGraphQLError(res, 405, ErrorCode.BAD_USER_INPUT, `GraphQL requests are sent with POST (or GET for queries), not ${req.method}`, { allow: "GET, POST" });
+    }
+    const encoding = contentEncodingOf(req);
+    if (encoding) {
+      req.resume();
+      return sendGraphQLError(res, 415, ErrorCode.BAD_USER_INPUT, `A request body in Content-Encoding ${encoding} is not accepted: send it uncompressed`, { "accept-encoding": "identity" });
+    }
     if (options.csrfPrevention && mayBeCrossSite(req)) return sendGraphQLError(res, 400, "BAD_REQUEST", crossSiteRefusal(req, options.howToSend));
     let body: unknown;
     try {
@@ -129,6 +139,16 @@ export function mayBeCrossSite(req: IncomingMessage): boolean {
     const value = req.headers[header];
     return value !== undefined && value.length > 0;
   });
+}
+
+/**
+ * The compression a request body says it is in, other than none. Bodies are never inflated
+ * (a 100 KB limit read before inflating is no limit on what a gzip bomb becomes), and one read
+ * as it came was refused as "not valid UTF-8", which told the client nothing it could fix.
+ */
+function contentEncodingOf(req: IncomingMessage): string | undefined {
+  const encoding = (req.headers["content-encoding"] ?? "").trim().toLowerCase();
+  return encoding === "" || encoding === "identity" ? undefined : encoding.slice(0, 40);
 }
 
 function isJson(req: IncomingMessage): boolean {

@@ -1,6 +1,7 @@
 import { createServer, type RequestListener, type Server } from "node:http";
 import { clientNetwork } from "./client-network.js";
 import { createConnectionLimiter } from "./connection-limiter.js";
+import { answerUnreadableRequest, refuseWithoutHost } from "./unreadable-request.js";
 
 export type ConnectionRefusal = "server_full" | "client_full";
 
@@ -55,9 +56,14 @@ export function createGuardedServer(guards: ConnectionGuards, listener: RequestL
       // How often Node looks for sockets past those deadlines (its default, 30 s, would let
       // them live three times longer than the headers deadline).
       connectionsCheckingInterval: Math.min(1_000, guards.headersTimeoutMs ?? HEADERS_TIMEOUT_MS),
+      // Checked below, so the refusal says what is missing like every other.
+      requireHostHeader: false,
     },
-    listener,
+    (req, res) => {
+      if (!refuseWithoutHost(req, res)) listener(req, res);
+    },
   );
+  server.on("clientError", answerUnreadableRequest);
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   // With no 'timeout' listener, Node destroys a socket idle this long.
   if (guards.inactivityTimeoutMs !== undefined) server.timeout = guards.inactivityTimeoutMs;
