@@ -13,6 +13,7 @@ export * from "./auth/access-token.js";
 export * from "./auth/guest-cart-token.js";
 export * from "./http/listen.js";
 export * from "./http/read-body.js";
+export * from "./http/json-nesting.js";
 export * from "./http/send-graphql-error.js";
 export * from "./http/apollo-http-handler.js";
 export * from "./http/guarded-server.js";

@@ -94,3 +94,35 @@ describe("HTTP handler: requests that are no GraphQL request", () => {
     }
   });
 });
+
+describe("HTTP handler: JSON nested too deep", () => {
+  it("refuses a body or GET parameter nesting deeper than any request needs before parsing it, and serves the nesting requests use", async () => {
+    const { jsonNestsDeeperThan, MAX_JSON_NESTING } = await import("../src/http/json-nesting.js");
+    // Brackets inside strings, escaped quotes included, are text, not nesting.
+    assert.equal(jsonNestsDeeperThan(`{"a":"${"[".repeat(100)}\\"${"{".repeat(100)}"}`), false);
+    assert.equal(jsonNestsDeeperThan(`{"a":${"[".repeat(MAX_JSON_NESTING - 1)}${"]".repeat(MAX_JSON_NESTING - 1)}}`), false);
+    assert.equal(jsonNestsDeeperThan(`{"a":${"[".repeat(MAX_JSON_NESTING)}${"]".repeat(MAX_JSON_NESTING)}}`), true);
+    const handler = await startHandler();
+    try {
+      const deep = `${"[".repeat(49_000)}${"]".repeat(49_000)}`;
+      const refusals = [
+        await fetch(handler.url, { method: "POST", headers: { "content-type": "application/json" }, body: `{"query":"{ hello }","extensions":{"a":${deep}}}` }),
+        await fetch(handler.url, { method: "POST", headers: { "content-type": "application/json" }, body: `[{"query":"{ hello }","variables":{"a":${deep}}}]` }),
+        await fetch(`${handler.url}?query=${encodeURIComponent("{ hello }")}&variables=${encodeURIComponent(`{"a":${"[".repeat(2_000)}${"]".repeat(2_000)}}`)}`, { headers: { "apollo-require-preflight": "1" } }),
+      ];
+      for (const response of refusals) {
+        assert.equal(response.status, 400);
+        const answer = (await response.json()) as { errors: { message: string; extensions: { code: string } }[] };
+        assert.equal(answer.errors[0]!.extensions.code, "BAD_USER_INPUT");
+        assert.match(answer.errors[0]!.message, /nests deeper than/);
+      }
+      assert.equal(handler.admitted(), 0);
+      // Braces in the GET query itself (a selection's, or here a comment's) are no JSON and are not counted.
+      const deepSelection = `{ hello } # ${"{".repeat(40)}`;
+      const get = await fetch(`${handler.url}?query=${encodeURIComponent(deepSelection)}&variables=${encodeURIComponent(`{"a":${"[".repeat(16)}${"]".repeat(16)}}`)}`, { headers: { "apollo-require-preflight": "1" } });
+      assert.equal(get.status, 200);
+    } finally {
+      await handler.close();
+    }
+  });
+});

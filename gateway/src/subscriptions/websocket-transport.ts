@@ -1,7 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import type { WebSocket, WebSocketServer } from "ws";
 import { CloseCode, handleProtocols, makeServer, type ServerOptions } from "graphql-ws";
-import type { Logger } from "#kernel";
+import { jsonNestsDeeperThan, MAX_JSON_NESTING, type Logger } from "#kernel";
 
 /** How often an idle socket is pinged; one that has not answered by the next ping is cut. */
 const KEEP_ALIVE_MS = 12_000;
@@ -50,8 +50,12 @@ export function serveGraphQLOverWebSocket<E extends { socket: WebSocket; request
         close: (code, reason) => socket.close(code, reason),
         onMessage: (handle) =>
           socket.on("message", async (data) => {
+            const text = String(data);
+            // graphql-ws parses with a reviver, which overflowed the stack on deep nesting: the
+            // socket was closed as the server's failure, with an error logged for each message.
+            if (jsonNestsDeeperThan(text)) return socket.close(CloseCode.BadRequest, `Invalid message: its JSON nests deeper than ${MAX_JSON_NESTING} levels`);
             try {
-              await handle(String(data));
+              await handle(text);
             } catch (error) {
               logger.error("websocket message failed", { error: error instanceof Error ? error.message : String(error) });
               if (socket.readyState === socket.OPEN) socket.close(CloseCode.InternalServerError, "Internal server error");

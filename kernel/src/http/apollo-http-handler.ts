@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { HeaderMap, type ApolloServer, type BaseContext } from "@apollo/server";
 import { readBody, BodyTooLargeError, InvalidUtf8Error } from "./read-body.js";
+import { jsonNestsDeeperThan, MAX_JSON_NESTING } from "./json-nesting.js";
 import { sendGraphQLError } from "./send-graphql-error.js";
 import { ErrorCode } from "../errors/error-codes.js";
 
@@ -46,6 +47,7 @@ export function createApolloHandler<TContext extends BaseContext>(
     let body: unknown;
     try {
       const raw = req.method === "POST" ? await readBody(req, bodyLimitBytes) : "";
+      if (raw && isJson(req) && jsonNestsDeeperThan(raw)) return sendGraphQLError(res, 400, ErrorCode.BAD_USER_INPUT, TOO_DEEP);
       body = raw && isJson(req) ? JSON.parse(raw) : raw;
     } catch (error) {
       if (error instanceof BodyTooLargeError) return sendGraphQLError(res, 413, ErrorCode.BAD_USER_INPUT, error.message);
@@ -57,6 +59,7 @@ export function createApolloHandler<TContext extends BaseContext>(
     // The admission policy and Apollo read the one parse of the URL: what is judged is what runs.
     // (A POST's query string is not read by either: no parse on that path.)
     const search = req.method === "GET" ? new URL(req.url ?? "/", "http://localhost").search : "";
+    if (search && queryStringJsonNestsTooDeep(search)) return sendGraphQLError(res, 400, ErrorCode.BAD_USER_INPUT, TOO_DEEP);
     const rejection = await options.admit?.(req.method === "GET" ? queryStringOperation(search) : body, req);
     if (rejection) return sendGraphQLError(res, rejection.status, rejection.code, rejection.message, rejection.headers, rejection.extensions);
     const headers = new HeaderMap();
@@ -81,6 +84,14 @@ export function createApolloHandler<TContext extends BaseContext>(
     for await (const chunk of response.body.asyncIterator) res.write(chunk);
     res.end();
   };
+}
+
+const TOO_DEEP = `The request's JSON nests deeper than ${MAX_JSON_NESTING} levels`;
+
+/** Whether a GET's JSON parameters nest too deep (its query's selection braces are no JSON). */
+function queryStringJsonNestsTooDeep(search: string): boolean {
+  const params = new URLSearchParams(search);
+  return ["variables", "extensions"].some((name) => jsonNestsDeeperThan(params.get(name) ?? ""));
 }
 
 /** Why a request body is refused before execution (batch too large, not allow-listed...). */
