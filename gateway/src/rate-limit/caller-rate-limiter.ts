@@ -1,5 +1,6 @@
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
 import type { Redis } from "ioredis";
+import { NETWORKS_PER_SITE, networkSite } from "#kernel";
 import { leaseSizeFor, withLocalLeases, type TakeFromSharedBudget } from "../performance/leased-rate-limit.js";
 
 export interface RateLimitDecision {
@@ -16,6 +17,30 @@ export interface RateLimitDecision {
  * taking the store down with it.
  */
 export function createCallerRateLimiter(options: { pointsPerMinute: number; redis?: Redis; keyPrefix?: string }) {
+  const own = createSingleKeyRateLimiter(options);
+  // A key naming an IPv6 /64 also draws on its /48 site, NETWORKS_PER_SITE times the budget:
+  // rotating /64s of one /48 (65,536 of them) buys no more than that.
+  const site = createSingleKeyRateLimiter({ ...options, pointsPerMinute: options.pointsPerMinute * NETWORKS_PER_SITE, keyPrefix: `${options.keyPrefix ?? "rl:gateway"}:site` });
+  const limit = async (callerKey: string, cost = 1): Promise<RateLimitDecision> => {
+    const decision = await own(callerKey, cost);
+    const siteKey = networkSite(callerKey);
+    if (!decision.allowed || siteKey === undefined) return decision;
+    const shared = await site(siteKey, cost);
+    if (shared.allowed) return decision;
+    // Refused by the site: what the network was charged goes back, as for any refusal.
+    if (decision.windowEndsAt !== undefined) await own.refund(callerKey, cost, decision.windowEndsAt);
+    return shared;
+  };
+  const refund = async (callerKey: string, points: number, windowEndsAt: number): Promise<void> => {
+    await own.refund(callerKey, points, windowEndsAt);
+    const siteKey = networkSite(callerKey);
+    if (siteKey !== undefined) await site.refund(siteKey, points, windowEndsAt);
+  };
+  return Object.assign(limit, { refund });
+}
+
+/** One budget per key, shared through Redis when given. */
+function createSingleKeyRateLimiter(options: { pointsPerMinute: number; redis?: Redis; keyPrefix?: string }) {
   const base = { points: options.pointsPerMinute, duration: 60, keyPrefix: options.keyPrefix ?? "rl:gateway" };
   const limiter: RateLimiterAbstract = options.redis
     ? new RateLimiterRedis({ ...base, storeClient: options.redis, insuranceLimiter: new RateLimiterMemory(base) })

@@ -94,3 +94,27 @@ function expandIPv6(address: string): number[] | undefined {
   if (!groups.every((group) => /^[0-9a-f]{1,4}$/.test(group))) return undefined;
   return groups.map((group) => parseInt(group, 16));
 }
+
+/**
+ * How many /64 networks an IPv6 /48 counts as, together, in every per-network budget. A /48 is
+ * one site: what a tunnel broker hands anyone for free, a hosting provider a server, an ISP a
+ * business line. Counted by its /64s alone it held 65,536 networks' budgets: 300 password
+ * guesses from 300 /64s of one /48 all went through where one /64 was refused after 50. A home
+ * or an office uses a handful of /64s, so 16 leaves their customers room; a mobile carrier's
+ * pool may put many subscribers in one /48, and they share 16 networks' budgets, the price of
+ * the ceiling.
+ */
+export const NETWORKS_PER_SITE = 16;
+
+/**
+ * The key of the IPv6 /48 site a key holding a /64 network belongs to (`ip:2001:db8:1:2::/64`
+ * gives `ip:2001:db8:1::/48`, whatever comes before or after the network), or undefined for a
+ * key without one (an IPv4 address, a single IPv6 address of ::/64, a user).
+ */
+export function networkSite(key: string): string | undefined {
+  // The network starts the key, or follows a prefix ending in a letter's colon (`ip:`) or a separator.
+  const network = /(?<=^|[g-z]:|[^0-9a-f:])([0-9a-f]{1,4}):([0-9a-f]{1,4}):([0-9a-f]{1,4}):[0-9a-f]{1,4}::\/64/.exec(key);
+  if (!network) return undefined;
+  const site = `${network[1]}:${network[2]}:${network[3]}::/48`;
+  return key.slice(0, network.index) + site + key.slice(network.index + network[0].length);
+}

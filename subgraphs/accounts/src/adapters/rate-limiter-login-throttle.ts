@@ -1,5 +1,6 @@
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
 import type { Redis } from "ioredis";
+import { NETWORKS_PER_SITE, networkSite } from "#kernel";
 import type { LoginAttempt, LoginThrottle, ThrottleDecision } from "../ports/login-throttle.js";
 
 export interface LoginThrottleOptions {
@@ -30,6 +31,9 @@ export function createLoginThrottle(options: LoginThrottleOptions): LoginThrottl
   };
   const byAccount = limiter("account", options.failuresPerAccount);
   const byAddress = limiter("address", options.failuresPerAddress);
+  // An IPv6 /64's /48 site counts its networks together (see NETWORKS_PER_SITE): guessing from a
+  // new /64 of one /48 for each batch of tries is held to the site's count.
+  const bySite = limiter("site", options.failuresPerAddress * NETWORKS_PER_SITE);
   const byPair = options.failuresPerAccountFromAddress ? limiter("account-address", options.failuresPerAccountFromAddress) : undefined;
   // An address is a network (no spaces); an email key holds no whitespace either.
   const pairKey = (attempt: LoginAttempt) => `${attempt.address ?? "unknown"} ${attempt.account}`;
@@ -37,7 +41,12 @@ export function createLoginThrottle(options: LoginThrottleOptions): LoginThrottl
     { limiter: byAccount, key: attempt.account },
     ...(byPair ? [{ limiter: byPair, key: pairKey(attempt) }] : []),
     ...(attempt.address ? [{ limiter: byAddress, key: attempt.address }] : []),
+    ...siteOf(attempt).map((site) => ({ limiter: bySite, key: site })),
   ];
+  const siteOf = (attempt: LoginAttempt): string[] => {
+    const site = attempt.address === undefined ? undefined : networkSite(attempt.address);
+    return site === undefined ? [] : [site];
+  };
 
   return {
     engine: options.redis ? "redis" : "memory",

@@ -23,6 +23,19 @@ describe("login throttle [memory]", () => {
   it("consumes: of 10 concurrent attempts exactly the budget passes, and the address budget holds across accounts", async () => {
     await assertConsumeHoldsTheBudget([createLoginThrottle(limits)]);
   });
+
+  it("counts the /64s of one IPv6 /48 together: guesses spread over new networks of one site stop at the site's budget", async () => {
+    const throttle = createLoginThrottle(limits);
+    const { NETWORKS_PER_SITE } = await import("#kernel");
+    const siteBudget = limits.failuresPerAddress * NETWORKS_PER_SITE;
+    // One failure from each of many /64s of 2001:db8:48::/48, each for another account (password spraying).
+    const decisions = [];
+    for (let i = 0; i < siteBudget + 10; i++) decisions.push(await throttle.consume({ account: `spray-${i}@example.com`, address: `2001:db8:48:${i.toString(16)}::/64` }));
+    assert.equal(decisions.filter((d) => d.allowed).length, siteBudget);
+    // Another site, and an IPv4 address, keep their own budgets.
+    assert.equal((await throttle.consume({ account: "other@example.com", address: "2001:db8:49:1::/64" })).allowed, true);
+    assert.equal((await throttle.consume({ account: "other@example.com", address: "192.0.2.9" })).allowed, true);
+  });
 });
 
 /** 10 concurrent consumes for one account, spread over the given instances: 3 pass; then the address's 5. */
