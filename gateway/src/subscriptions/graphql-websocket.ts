@@ -18,6 +18,7 @@ import { liveOrderResults, planLiveOrder, type LiveOrderPlan } from "./live-orde
 import type { OrderStatusFeed } from "./order-status-feed.js";
 import { endCovers, type SessionRevocations, type TokenSession } from "../auth/session-revocations.js";
 import { serveGraphQLOverWebSocket } from "./websocket-transport.js";
+import { answerUpgradeRefusals } from "./upgrade-refusal.js";
 import { traceOperation, traceSubscription, type TracedOperation } from "./websocket-spans.js";
 import { stoppableResult } from "./stoppable-result.js";
 
@@ -126,15 +127,11 @@ export function attachGraphQLWebSocket(options: {
   const { logger, limits } = options;
   // A message over the limit closes the socket (1009) before it is buffered whole or parsed. A
   // browser page of another site is refused at the upgrade: it holds no place and spends no budget.
-  const wsServer = new WebSocketServer({
-    server: options.httpServer,
-    path: options.path,
-    maxPayload: options.maxMessageBytes,
-    verifyClient: ({ req }: { req: IncomingMessage }) => {
-      if (sameSiteOrNoBrowser(req, { allowedOrigins: options.allowedOrigins, trustProxy: options.trustProxy })) return true;
-      countRateLimitRefusal("websocket_origin");
-      return false;
-    },
+  const wsServer = new WebSocketServer({ server: options.httpServer, maxPayload: options.maxMessageBytes });
+  answerUpgradeRefusals(wsServer, options.path, (req) => {
+    if (sameSiteOrNoBrowser(req, { allowedOrigins: options.allowedOrigins, trustProxy: options.trustProxy })) return undefined;
+    countRateLimitRefusal("websocket_origin");
+    return { status: 401, code: ErrorCode.FORBIDDEN, message: "WebSockets are opened from this site's pages (the Origin names another site)" };
   });
   const connections = createConnectionLimiter(limits);
   const subscriptionsByUser = new Map<string, number>();
