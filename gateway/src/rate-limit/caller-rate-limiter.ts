@@ -26,7 +26,8 @@ export function createCallerRateLimiter(options: { pointsPerMinute: number; redi
     const siteKey = networkSite(callerKey);
     if (!decision.allowed || siteKey === undefined) return decision;
     const shared = await site(siteKey, cost);
-    if (shared.allowed) return decision;
+    // A refund is given only while both windows charged are still open: the earlier end of the two.
+    if (shared.allowed) return decision.windowEndsAt === undefined || shared.windowEndsAt === undefined ? decision : { ...decision, windowEndsAt: Math.min(decision.windowEndsAt, shared.windowEndsAt) };
     // Refused by the site: what the network was charged goes back, as for any refusal.
     if (decision.windowEndsAt !== undefined) await own.refund(callerKey, cost, decision.windowEndsAt);
     return shared;
