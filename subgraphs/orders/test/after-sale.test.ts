@@ -389,6 +389,40 @@ function defineAfterSaleSuite(engine: DatabaseEngine): void {
       );
     });
 
+    it("a double click without a key (20 concurrent identical calls) creates one return and answers every call with it; once decided, the same request is a new one", async () => {
+      const { order } = await paidOrder("u-ret-keyless", { p1: 3 }, "DELIVERED");
+      const owner = as("u-ret-keyless");
+      const ask = (reason = "Broken") => h.afterSale.requestReturn(owner, order.id, [{ variantId: "p1", quantity: 1 }], reason);
+      const answers = await Promise.all(Array.from({ length: 20 }, () => ask()));
+      assert.equal(new Set(answers.map((r) => r.id)).size, 1, "every call answered with one return");
+      const returnsNow = async () => (await h.store.returnsOf([order.id])).get(order.id) ?? [];
+      assert.deepEqual((await returnsNow()).map((r) => [r.id, r.items[0]!.quantity]), [[answers[0]!.id, 1]]);
+      // Another request (other lines or another reason) is not a repeat.
+      const other = await ask("Scratched");
+      assert.notEqual(other.id, answers[0]!.id);
+      await h.afterSale.rejectReturn(admin, answers[0]!.id, "Photos please");
+      const again = await ask();
+      assert.notEqual(again.id, answers[0]!.id, "a rejected request may be asked again");
+      assert.deepEqual((await returnsNow()).map((r) => r.status), ["REJECTED", "REQUESTED", "REQUESTED"]);
+    });
+
+    it("the return window of a delivery whose time was never recorded counts from placement: a refund or decision since does not open it again", async () => {
+      const { order } = await paidOrder("u-ret-old-delivery", { p1: 2 }, "DELIVERED");
+      // Delivered before the time was kept: the order holds no deliveredAt.
+      await h.prisma.$executeRaw`UPDATE "Order" SET "deliveredAt" = NULL WHERE id = ${order.id}`;
+      h.setNow(new Date(Date.now() + 40 * 86_400_000));
+      try {
+        const owner = as("u-ret-old-delivery");
+        await rejectsWith(h.afterSale.requestReturn(owner, order.id, [{ variantId: "p1", quantity: 1 }], "Late"), "RETURN_WINDOW_CLOSED");
+        // A goodwill refund 40 days on moves the order's updatedAt to now.
+        await h.afterSale.refundOrder(admin, order.id, { amount: 100, reason: "Goodwill", idempotencyKey: "goodwill" });
+        await rejectsWith(h.afterSale.requestReturn(owner, order.id, [{ variantId: "p1", quantity: 1 }], "Late"), "RETURN_WINDOW_CLOSED");
+      } finally {
+        h.setNow(undefined);
+      }
+      assert.deepEqual((await h.store.returnsOf([order.id])).get(order.id) ?? [], []);
+    });
+
     it("an admin refund after a return caps the return's refund at what is left", async () => {
       const { order } = await paidOrder("u-cap", { p1: 2 }, "DELIVERED");
       await h.afterSale.refundOrder(admin, order.id, { amount: 1500, reason: "Late delivery", idempotencyKey: "late" });

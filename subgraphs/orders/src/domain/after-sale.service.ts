@@ -5,7 +5,7 @@ import { refundRestockId, returnRefundKey, returnRestockId, type Refund, type Re
 import { afterSaleStatus, isRefundable } from "./order-state-machine.js";
 import { transitionTo } from "./order-transition.js";
 import { assertRoomForAdminRefund, promiseRefund, validRefundArguments } from "./refund-plan.js";
-import { assertRoomForReturn, returnableUnits, returnLines, returnOfKey, returnRefundAmount, returnRequestHash, validReturnArguments } from "./return-rules.js";
+import { assertRoomForReturn, returnableUnits, returnLines, openTwinOf, returnOfKey, returnRefundAmount, returnRequestHash, validReturnArguments } from "./return-rules.js";
 import type { OrderStore, OrderUpdate } from "../ports/order-store.js";
 import { stockReturnRequested } from "./order-events.js";
 
@@ -19,7 +19,8 @@ const ownedBy = (order: Order | null, userId: string): order is Order => !!order
  *   order row's CHECK holds the same bound), idempotent by key;
  * - requestReturn (owner): delivered units within the return window, never more than are
  *   still returnable (every request is judged under the order's lock, on the returns before
- *   it, so concurrent ones never add up to more); idempotent by the customer's key;
+ *   it, so concurrent ones never add up to more); idempotent by the customer's key, and
+ *   without one a request the same as an open return is that return (a double click);
  * - approveReturn (admin): refunds the returned units' value and puts them back in stock, once
  *   (the refund's key and the restock id are the return's), so a double approve changes nothing;
  *   units go back through a StockReturnRequested event in the same transaction, so they come
@@ -87,9 +88,10 @@ export function createAfterSaleService(deps: { store: OrderStore; returnWindowDa
       await store.update(orderId, async (order, reads) => {
         if (!ownedBy(order, userId)) throw notFound("Order", orderId);
         const returns = await reads.returns();
-        // Under the order's lock: of concurrent calls with one key the first creates the return
-        // and the others find it here, committed (the unique (order, key) backs this up).
-        const repeat = returnOfKey(returns, request, requestHash);
+        // Under the order's lock: of concurrent calls with one key (or, without one, asking the
+        // same) the first creates the return and the others find it here, committed (the unique
+        // (order, key) backs this up for keys).
+        const repeat = returnOfKey(returns, request, requestHash) ?? openTwinOf(returns, request, requestHash);
         if (repeat) {
           answer = { return: repeat, created: false };
           return null;

@@ -128,6 +128,29 @@ export function returnOfKey(returns: readonly Return[], request: ReturnRequest, 
 }
 
 /**
+ * The open return a request without a key repeats, if any: one still REQUESTED that asks for
+ * the same lines with the same reason. Without a key nothing else tells a double click, or a
+ * retry after a lost answer, from a new request; judged under the order's lock, the twin of a
+ * request committed a moment earlier is found here, so a double submit makes one return, as
+ * it does with a key. Once that return is decided the same request is a new one again (a
+ * rejected request may be asked again).
+ */
+export function openTwinOf(returns: readonly Return[], request: ReturnRequest, requestHash: string): Return | undefined {
+  if (request.idempotencyKey !== null) return undefined;
+  return returns.find((r) => r.status === "REQUESTED" && returnRequestHash(r) === requestHash);
+}
+
+/**
+ * When an order's return window opened: its delivery. A delivered order that never recorded
+ * when (delivered before the time was kept, its history holding no DELIVERED change) counts
+ * from its placement, the last time that stays put: its updatedAt moves with every refund,
+ * return and decision, and a window counted from it would open again with each of them.
+ */
+export function returnWindowOpensAt(order: Pick<Order, "deliveredAt" | "createdAt">): Date {
+  return order.deliveredAt ?? order.createdAt;
+}
+
+/**
  * The lines of a return on a locked order: only after delivery, within the window, variants
  * the order bought, no more units than are still returnable; priced at what the order paid.
  */
@@ -142,7 +165,7 @@ export function returnLines(
   if (!isAfterDelivery(order.status)) {
     throw new DomainError(ErrorCode.ILLEGAL_TRANSITION, `Order ${order.id} is ${order.status}: returns can be requested once it is delivered`, { orderId: order.id, from: order.status });
   }
-  const closesAt = new Date((order.deliveredAt ?? order.updatedAt).getTime() + windowDays * DAY_MS);
+  const closesAt = new Date(returnWindowOpensAt(order).getTime() + windowDays * DAY_MS);
   if (now.getTime() > closesAt.getTime()) {
     throw new DomainError(ErrorCode.RETURN_WINDOW_CLOSED, `The return window of order ${order.id} closed on ${closesAt.toISOString()}`, { orderId: order.id, closedAt: closesAt.toISOString() });
   }

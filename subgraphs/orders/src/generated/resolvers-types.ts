@@ -115,7 +115,8 @@ export type Mutation = {
   rejectReturn: Return;
   /**
    * Asks to send back delivered units of one of your orders, within ORDER_RETURN_WINDOW_DAYS of
-   * delivery (RETURN_WINDOW_CLOSED after). Each line names a variant the order bought (NOT_FOUND
+   * delivery (RETURN_WINDOW_CLOSED after; an order delivered before the time was recorded counts
+   * from its placement). Each line names a variant the order bought (NOT_FOUND
    * otherwise) and at most the units delivered and not already in a requested or approved return
    * (QUANTITY_LIMIT_EXCEEDED, extensions.returnable). An order not delivered: ILLEGAL_TRANSITION;
    * another customer's order: NOT_FOUND. The order becomes RETURN_REQUESTED. Repeating a call with
