@@ -75,9 +75,11 @@ export class EmbeddedUserStore implements UserStore {
     return result;
   }
 
-  async addAddress(userId: string, address: AddressFields & { id: string; createdAt: Date }, makeDefault: boolean): Promise<Address> {
+  async addAddress(userId: string, address: AddressFields & { id: string; createdAt: Date }, makeDefault: boolean, limit: number): Promise<Address | null> {
     const user = this.users.get(userId);
     if (!user) throw new Error(`No user ${userId}`);
+    // Counted and written with no await between: concurrent adds are judged one at a time.
+    if (this.addressCount(userId) >= limit) return null;
     this.addresses.set(address.id, { ...address, userId, updatedAt: address.createdAt });
     if (makeDefault || user.defaultAddressId === null) user.defaultAddressId = address.id;
     await this.persist();
@@ -116,6 +118,10 @@ export class EmbeddedUserStore implements UserStore {
   }
 
   async countAddresses(userId: string): Promise<number> {
+    return this.addressCount(userId);
+  }
+
+  private addressCount(userId: string): number {
     return [...this.addresses.values()].filter((a) => a.userId === userId).length;
   }
 

@@ -58,8 +58,11 @@ export class PrismaUserStore implements UserStore {
     return result;
   }
 
-  async addAddress(userId: string, address: AddressFields & { id: string; createdAt: Date }, makeDefault: boolean): Promise<Address> {
+  async addAddress(userId: string, address: AddressFields & { id: string; createdAt: Date }, makeDefault: boolean, limit: number): Promise<Address | null> {
     return this.prisma.$transaction(async (tx) => {
+      // The user's row lock makes concurrent adds count one after another.
+      await tx.$queryRaw`SELECT id FROM User WHERE id = ${userId} FOR UPDATE`;
+      if ((await tx.address.count({ where: { userId } })) >= limit) return null;
       await tx.address.create({ data: { ...address, userId, updatedAt: address.createdAt } });
       // Without makeDefault, only a user who has no default yet gets this one.
       await tx.user.updateMany({ where: makeDefault ? { id: userId } : { id: userId, defaultAddressId: null }, data: { defaultAddressId: address.id } });

@@ -62,8 +62,12 @@ export interface UserStore {
 
   /** Addresses of each user, oldest first; users without addresses map to []. */
   listAddresses(userIds: readonly string[]): Promise<Map<string, Address[]>>;
-  /** Adds an address; it becomes the default when asked, or when the user has none. */
-  addAddress(userId: string, address: AddressFields & { id: string; createdAt: Date }, makeDefault: boolean): Promise<Address>;
+  /**
+   * Adds an address unless the user keeps `limit` already (null then, nothing written): the
+   * count is judged with the user locked, so concurrent adds never take a user past it. The
+   * address becomes the default when asked, or when the user has none.
+   */
+  addAddress(userId: string, address: AddressFields & { id: string; createdAt: Date }, makeDefault: boolean, limit: number): Promise<Address | null>;
   updateAddress(userId: string, addressId: string, changes: Partial<AddressFields>, now: Date): Promise<Address | null>;
   removeAddress(userId: string, addressId: string): Promise<boolean>;
   setDefaultAddress(userId: string, addressId: string): Promise<Address | null>;

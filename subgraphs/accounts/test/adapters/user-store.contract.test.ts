@@ -21,7 +21,7 @@ describe("EmbeddedUserStore kept in a file", () => {
     const first = await EmbeddedUserStore.open(file);
     const createdAt = new Date("2026-01-01T12:00:00.000Z");
     const user = await first.createUser({ id: "usr_1", email: "Ann@x.test", emailKey: "ann@x.test", name: "Ann", role: "customer", passwordHash: "scrypt$h", createdAt });
-    const address = await first.addAddress(user.id, { id: "adr_1", recipientName: "Ann", line1: "Main 1", line2: null, city: "Berlin", region: null, postalCode: "10115", country: "DE", phone: null, createdAt }, false);
+    const address = await first.addAddress(user.id, { id: "adr_1", recipientName: "Ann", line1: "Main 1", line2: null, city: "Berlin", region: null, postalCode: "10115", country: "DE", phone: null, createdAt }, false, 20);
     const token = { id: "rt_1", userId: user.id, familyId: "fam_1", tokenHash: "b".repeat(64), expiresAt: createdAt, createdAt, usedAt: null, revokedAt: null };
     await first.insertRefreshToken(token);
     await first.close();

@@ -30,6 +30,13 @@ export function defineUserStoreContract(engine: string, create: () => Promise<Us
       return store.createUser(input);
     }
 
+    /** Adds an address to a user far from the cap: it is always added. */
+    async function addAddress(userId: string, address: AddressFields & { id: string; createdAt: Date }, makeDefault: boolean) {
+      const added = await store.addAddress(userId, address, makeDefault, 20);
+      assert.ok(added, "added");
+      return added;
+    }
+
     const fields = (overrides: Partial<AddressFields> = {}): AddressFields => ({
       recipientName: "Ann Example",
       line1: "Main Street 1",
@@ -83,11 +90,11 @@ export function defineUserStoreContract(engine: string, create: () => Promise<Us
 
     it("makes the first address the default and keeps later ones out of it unless asked", async () => {
       const ann = await user();
-      const first = await store.addAddress(ann.id, { ...fields(), id: id("adr"), createdAt: at(1) }, false);
-      const second = await store.addAddress(ann.id, { ...fields({ city: "Hamburg" }), id: id("adr"), createdAt: at(2) }, false);
+      const first = await addAddress(ann.id, { ...fields(), id: id("adr"), createdAt: at(1) }, false);
+      const second = await addAddress(ann.id, { ...fields({ city: "Hamburg" }), id: id("adr"), createdAt: at(2) }, false);
       assert.equal(first.isDefault, true);
       assert.equal(second.isDefault, false);
-      const third = await store.addAddress(ann.id, { ...fields({ city: "Munich" }), id: id("adr"), createdAt: at(3) }, true);
+      const third = await addAddress(ann.id, { ...fields({ city: "Munich" }), id: id("adr"), createdAt: at(3) }, true);
       assert.equal(third.isDefault, true);
       const listed = (await store.listAddresses([ann.id])).get(ann.id)!;
       assert.deepEqual(listed.map((a) => [a.city, a.isDefault]), [["Berlin", false], ["Hamburg", false], ["Munich", true]]);
@@ -96,10 +103,22 @@ export function defineUserStoreContract(engine: string, create: () => Promise<Us
       assert.equal(await store.countAddresses(ann.id), 3);
     });
 
+    it("never keeps more addresses than the limit, however many adds race: each add past it writes nothing", async () => {
+      const ann = await user();
+      await addAddress(ann.id, { ...fields(), id: id("adr"), createdAt: at(1) }, false);
+      const outcomes = await Promise.all(Array.from({ length: 8 }, (_, n) => store.addAddress(ann.id, { ...fields({ city: `City ${n}` }), id: id("adr"), createdAt: at(2 + n) }, n % 2 === 0, 3)));
+      assert.equal(outcomes.filter((added) => added !== null).length, 2, "two more fit under a limit of 3");
+      assert.equal(await store.countAddresses(ann.id), 3);
+      const kept = (await store.listAddresses([ann.id])).get(ann.id)!;
+      assert.deepEqual(kept.map((a) => a.id).sort(), [kept[0]!.id, ...outcomes.filter((a) => a !== null).map((a) => a!.id)].sort());
+      const defaultId = (await store.findUsersByIds([ann.id])).get(ann.id)?.defaultAddressId;
+      assert.ok(kept.some((a) => a.id === defaultId), "the default is one of the addresses kept");
+    });
+
     it("stores every address field as given, nulls included", async () => {
       const ann = await user();
       const full = fields({ line2: "Floor 3", region: "Bavaria", phone: "+49 30 1234", country: "AT" });
-      const address = await store.addAddress(ann.id, { ...full, id: id("adr"), createdAt: at(5) }, false);
+      const address = await addAddress(ann.id, { ...full, id: id("adr"), createdAt: at(5) }, false);
       assert.deepEqual(address, { ...full, id: address.id, userId: ann.id, isDefault: true, createdAt: at(5), updatedAt: at(5) });
       const changed = await store.updateAddress(ann.id, address.id, { line2: null, city: "Vienna" }, at(9));
       assert.deepEqual(changed, { ...address, line2: null, city: "Vienna", updatedAt: at(9) });
@@ -107,9 +126,9 @@ export function defineUserStoreContract(engine: string, create: () => Promise<Us
 
     it("lists addresses per user for many users at once, [] for users without any", async () => {
       const [ann, bob, cid] = [await user(), await user(), await user()];
-      await store.addAddress(ann.id, { ...fields(), id: id("adr"), createdAt: at(1) }, false);
-      await store.addAddress(bob.id, { ...fields(), id: id("adr"), createdAt: at(1) }, false);
-      await store.addAddress(bob.id, { ...fields(), id: id("adr"), createdAt: at(2) }, false);
+      await addAddress(ann.id, { ...fields(), id: id("adr"), createdAt: at(1) }, false);
+      await addAddress(bob.id, { ...fields(), id: id("adr"), createdAt: at(1) }, false);
+      await addAddress(bob.id, { ...fields(), id: id("adr"), createdAt: at(2) }, false);
       const listed = await store.listAddresses([ann.id, bob.id, cid.id]);
       assert.deepEqual([ann.id, bob.id, cid.id].map((u) => listed.get(u)?.length), [1, 2, 0]);
       assert.ok(listed.get(bob.id)!.every((a) => a.userId === bob.id));
@@ -117,7 +136,7 @@ export function defineUserStoreContract(engine: string, create: () => Promise<Us
 
     it("treats another user's address exactly like one that does not exist", async () => {
       const [owner, other] = [await user(), await user()];
-      const address = await store.addAddress(owner.id, { ...fields(), id: id("adr"), createdAt: at(1) }, false);
+      const address = await addAddress(owner.id, { ...fields(), id: id("adr"), createdAt: at(1) }, false);
       for (const addressId of [address.id, "adr_does_not_exist"]) {
         assert.equal(await store.updateAddress(other.id, addressId, { city: "Stolen" }, at(2)), null);
         assert.equal(await store.setDefaultAddress(other.id, addressId), null);
@@ -130,8 +149,8 @@ export function defineUserStoreContract(engine: string, create: () => Promise<Us
 
     it("sets the default to one of the user's own addresses, and clears it when that address is removed", async () => {
       const ann = await user();
-      const first = await store.addAddress(ann.id, { ...fields(), id: id("adr"), createdAt: at(1) }, false);
-      const second = await store.addAddress(ann.id, { ...fields(), id: id("adr"), createdAt: at(2) }, false);
+      const first = await addAddress(ann.id, { ...fields(), id: id("adr"), createdAt: at(1) }, false);
+      const second = await addAddress(ann.id, { ...fields(), id: id("adr"), createdAt: at(2) }, false);
       assert.equal((await store.setDefaultAddress(ann.id, second.id))?.isDefault, true);
       assert.equal((await store.defaultAddress(ann.id))?.id, second.id);
       assert.equal(await store.removeAddress(ann.id, second.id), true);

@@ -7,10 +7,27 @@ import type { RunningAccounts } from "../../src/accounts-subgraph.js";
 import { PrismaUserStore } from "../../src/adapters/prisma-user-store.js";
 import { createMysqlTestDatabase } from "../support/mysql-test-database.js";
 import { startAccounts, type GraphQLAnswer } from "../support/start-accounts.js";
+import { MAX_ADDRESSES_PER_USER } from "../../src/domain/address.service.js";
 
 const SIGN_UP = `mutation ($input: SignUpInput!) { signUp(input: $input) { accessToken user { id } } }`;
 const LOG_IN = `mutation ($email: String!, $password: String!) { logIn(email: $email, password: $password) { user { id } } }`;
 const codeOf = (answer: GraphQLAnswer) => answer.errors?.[0]?.extensions?.code;
+
+/**
+ * Adds racing at the address cap (two tabs, a double click): the cap is the size the schema
+ * declares for User.addresses, so however many race, an account never keeps more.
+ */
+async function raceAddsAtTheAddressCap(call: Awaited<ReturnType<typeof startAccounts>>["call"], email: string) {
+  const signUp = await call(SIGN_UP, { input: { email, password: "password-ok", name: "Ina" } });
+  const user: Identity = { userId: signUp.data!.signUp.user.id, roles: ["customer"] };
+  const add = (n: number) => call(`mutation { addAddress(input: { recipientName: "Ina", line1: "Road ${n}", city: "Oslo", postalCode: "0150", country: "NO" }) { id } }`, {}, { identity: user });
+  for (let n = 0; n < MAX_ADDRESSES_PER_USER - 2; n++) assert.equal((await add(n)).errors, undefined);
+  const raced = await Promise.all(Array.from({ length: 6 }, (_, n) => add(100 + n)));
+  assert.equal(raced.filter((r) => r.errors === undefined).length, 2, JSON.stringify(raced.map((r) => r.errors?.[0]?.message)));
+  for (const refused of raced.filter((r) => r.errors)) assert.equal(codeOf(refused), "BAD_USER_INPUT");
+  const listed = await call(`query { me { addresses { id } } }`, {}, { identity: user });
+  assert.equal(listed.data?.me.addresses.length, MAX_ADDRESSES_PER_USER);
+}
 
 describe("accounts subgraph API", () => {
   let subject: Awaited<ReturnType<typeof startAccounts>>;
@@ -32,6 +49,10 @@ describe("accounts subgraph API", () => {
     assert.ok(refused.errors?.[0]?.extensions?.retryAfterSeconds > 0);
     const elsewhere = await call(LOG_IN, { email: "ip-victim@example.com", password: "password-ok" }, { clientAddress: "198.51.100.9" });
     assert.equal(elsewhere.errors, undefined);
+  });
+
+  it("keeps at most MAX_ADDRESSES_PER_USER addresses when adds race at the cap", async () => {
+    await raceAddsAtTheAddressCap(subject.call, "address-cap@example.com");
   });
 
   it("answers the internal defaultAddress query for services only", async () => {
@@ -148,6 +169,10 @@ describeWithRealEngine({ suite: "accounts subgraph API, email keys", engine: "my
     after(async () => {
       await subject?.close();
       await database?.drop();
+    });
+
+    it("keeps at most MAX_ADDRESSES_PER_USER addresses when adds race at the cap", async () => {
+      await raceAddsAtTheAddressCap(subject.call, "address-cap@example.com");
     });
 
     it("keeps jose@ and josé@ as two accounts whose failed log-ins never count against each other, and refuses a zero-width variant", async () => {
