@@ -56,6 +56,19 @@ function defineCheckoutSuite(engine: DatabaseEngine): void {
       assert.equal((await h.cartOf("carol")).lines.length, 1, "the new cart is kept");
     });
 
+    it("a key retried after its first try held the cart and died unplaced, the cart changed since: IDEMPOTENCY_CONFLICT, and the first try's hold goes back at once", async () => {
+      await h.addToCart("carla", "p1", 2);
+      // The first try reserved the cart as it was, then its process died before placing the order.
+      await h.reservations.port.reserve(orderIdFor("carla", "key-crashed"), [{ variantId: "p1", quantity: 2 }]);
+      const stock = h.reservations.available("p1");
+      await h.addToCart("carla", "p2", 1);
+      await assert.rejects(h.checkout.checkout("carla", "key-crashed"), (error) => codeOf(error) === "IDEMPOTENCY_CONFLICT");
+      assert.equal(h.reservations.available("p1"), stock + 2, "the units the dead try held are back");
+      assert.equal(await h.prisma.order.count({ where: { userId: "carla" } }), 0);
+      const order = await h.checkout.checkout("carla", "key-fresh");
+      assert.equal(order.status, "PENDING", "the customer's checkout under a new key is placed");
+    });
+
     it("resolves 100 concurrent identical checkouts to one order and one payment, through the unique key", async () => {
       await h.addToCart("dave", "p3", 2);
       const results = await Promise.allSettled(Array.from({ length: 100 }, () => h.checkout.checkout("dave", "key-d1")));

@@ -181,6 +181,18 @@ export function createCheckoutService<Contents extends CartContents>(deps: {
           if (!winner) throw error;
           return replayTwin(winner);
         };
+        const keyHeldForAnotherCart = async (): Promise<Order> => {
+          const winner = await store.findByIdempotencyKey(userId, key);
+          if (winner) return replayTwin(winner);
+          // The key's hold names the cart as an earlier try of this key saw it (that try died
+          // or lost its answer before placing, and the cart changed since). No order holds it
+          // and this call is refused, so its units go back now, not at expiry: in a sale they
+          // would be held for nobody, the customer's own checkout with a new key among those
+          // refused. (A same-key twin still placing it has its payment take the units again on
+          // commit, or refunded, as when its cart is lost.)
+          await releaseHold("found its key holding another cart");
+          throw conflict();
+        };
         // Another tab's checkout of this cart may have won while this one held, priced or placed:
         // then that order is this call's answer, whatever check it failed first (the coupon's
         // last use or the last units went to that very order), not a refusal that sends the
@@ -233,7 +245,7 @@ export function createCheckoutService<Contents extends CartContents>(deps: {
           await reservations.reserve(orderId, ordered);
         } catch (error) {
           // The same id with other items: this key is being used for another cart right now.
-          if (codeOf(error) === ErrorCode.IDEMPOTENCY_CONFLICT) return answerWithWinner(conflict());
+          if (codeOf(error) === ErrorCode.IDEMPOTENCY_CONFLICT) return keyHeldForAnotherCart();
           const soldOutVariant = soldOutVariantOf(error);
           if (soldOutVariant !== undefined) deps.soldOut?.remember(soldOutVariant);
           if (codeOf(error) === ErrorCode.OUT_OF_STOCK) {
