@@ -6,7 +6,7 @@
 //
 //   eval "$(scripts/services.sh env)"
 //   npx tsx bench/search-engine-probe.ts [--index catalog_1m] [--size 1000000] [--rounds 10] [--clients 1]
-//       [--build]
+//       [--exact-up-to 10000] [--build]
 //
 // `--build` first builds the index under that alias from the generator with this tree's
 // mapping (search documents only: no products or stock). Run it from two trees (a worktree of
@@ -31,6 +31,7 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "10" },
     clients: { type: "string", default: "1" },
     build: { type: "boolean", default: false },
+    "exact-up-to": { type: "string" },
   },
 });
 const url = process.env.OPENSEARCH_URL;
@@ -62,10 +63,13 @@ if (values.build) {
 // The same words as the supergraph bench: the nouns of 40 products spread over the catalog.
 const words = [...new Set(Array.from({ length: 40 }, (_, i) => generateCatalog({ count: 1, startAt: (i * 7_919) % size }).next().value!.product.name.split(" ").at(-1)!.toLowerCase()))];
 
-const SERVED_FACETS: SearchCounts = { total: true, facets: new Set(["categories", "brands", "priceRanges"]) };
+// Counted as the search service counts: exactly up to SEARCH_EXACT_COUNT_LIMIT (or
+// --exact-up-to; 0 counts every match), lower bounds past it.
+const exactUpTo = Number(values["exact-up-to"] ?? loadConfig(process.env).search.exactCountLimit) || undefined;
+const SERVED_FACETS: SearchCounts = { total: true, facets: new Set(["categories", "brands", "priceRanges"]), exactUpTo };
 const shapes: { name: string; counts: SearchCounts }[] = [
   { name: "total and three facets (the bench's faceted search)", counts: SERVED_FACETS },
-  { name: "every count (total and four facets)", counts: EVERY_COUNT },
+  { name: "every count (total and four facets)", counts: { ...EVERY_COUNT, exactUpTo } },
   { name: "hits only", counts: { total: false, facets: new Set() } },
 ];
 
@@ -80,7 +84,7 @@ const setRequestCache = (enable: boolean) =>
 const index = await connectSearchIndex(loadConfig({ ...process.env, SEARCH_INDEX: values.index }), createLogger("warn", { service: "search-probe" }));
 const request = (text: string, counts: SearchCounts): SearchRequest => ({ text, filter: {}, sort: "RELEVANCE", first: 20, forgiveTypos: false, counts });
 
-console.log(`${values.index}: ${words.length} words, ${rounds} rounds after one unmeasured, ${clients} client(s)`);
+console.log(`${values.index}: ${words.length} words, ${rounds} rounds after one unmeasured, ${clients} client(s), counts exact up to ${exactUpTo ?? "every match"}`);
 await setRequestCache(false);
 try {
   for (const shape of shapes) {

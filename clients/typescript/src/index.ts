@@ -7,3 +7,4 @@ export { StorefrontError } from "./storefront-error.js";
 export { DEFAULT_RETRY_POLICY, IDEMPOTENT_MUTATIONS, type RetryPolicy } from "./retry-policy.js";
 export type { SubscriptionHandlers, SubscriptionOptions } from "./subscriptions.js";
 export { formatMoney, isFinalOrderStatus, describeOrderState } from "./order-display.js";
+export { formatCount } from "./search-counts.js";

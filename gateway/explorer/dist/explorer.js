@@ -329,9 +329,11 @@ mutation ResetPassword($token: String!, $newPassword: String!) {
 `},{name:"SearchProducts",query:`query SearchProducts($query: String!, $filter: SearchFilter, $sort: SearchSort, $after: String) {
   search(query: $query, filter: $filter, sort: $sort, first: 20, after: $after) {
     totalCount
+    totalCountIsExact
     typosForgiven
     pageInfo { hasNextPage endCursor }
     facets {
+      countsAreExact
       categories { value count }
       brands { value count }
       priceRanges { min max count }

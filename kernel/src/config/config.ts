@@ -141,7 +141,13 @@ export interface Config {
     /** Where the embedded catalog keeps its journal; unset: in memory only (tests). */
     embeddedDir?: string;
   };
-  search: { openSearchUrl?: string; elasticsearchUrl?: string; indexName: string };
+  search: {
+    openSearchUrl?: string;
+    elasticsearchUrl?: string;
+    indexName: string;
+    /** Matches a search counts exactly; past it its total and facets are lower bounds ("10,000+"). */
+    exactCountLimit: number;
+  };
   events: {
     kafkaBrokers?: string[];
     clientId: string;
@@ -461,6 +467,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       openSearchUrl: read.optional("OPENSEARCH_URL"),
       elasticsearchUrl: read.optional("ELASTICSEARCH_URL"),
       indexName: read.string("SEARCH_INDEX", "products"),
+      exactCountLimit: read.int("SEARCH_EXACT_COUNT_LIMIT", 1_000, { min: 1, max: 1_000_000 }),
     },
     events: {
       kafkaBrokers: brokers ? brokers.split(",").map((b) => b.trim()) : undefined,

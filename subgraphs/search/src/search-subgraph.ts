@@ -59,7 +59,7 @@ export async function startSearchSubgraph(platform: Platform, options: SearchSub
       }
     }
 
-    const service = createSearchService({ index });
+    const service = createSearchService({ index, exactCountLimit: config.search.exactCountLimit });
     const server = await startSubgraphServer({
       name: "search",
       schema: createSearchSchema(),

@@ -4,7 +4,7 @@ import { engineSuiteTitle } from "#kernel/testing";
 import { generateCatalog } from "../../products/src/catalog/generate-catalog.js";
 import { toSearchDocument } from "../src/domain/search-document.js";
 import { inPriceRange, PRICE_RANGES } from "../src/domain/price-ranges.js";
-import { EVERY_COUNT, type FacetName, type IndexChange, type SearchDocument, type SearchIndex, type SearchRequest } from "../src/ports/search-index.js";
+import { EVERY_COUNT, type FacetName, type IndexChange, type SearchDocument, type SearchHits, type SearchIndex, type SearchRequest } from "../src/ports/search-index.js";
 import { JUDGED_CATALOG_SIZE, JUDGED_QUERIES, judgedPopularity, type Judgment } from "./judged-queries.js";
 import { defineAutocompleteChecks } from "./autocomplete.contract.js";
 import { defineVariantFacetChecks } from "./variant-facets.contract.js";
@@ -99,6 +99,56 @@ export function defineSearchIndexContract(engine: string, create: () => Promise<
         { total: some.totalCount, brands: some.facets.brands, prices: some.facets.priceRanges, categories: some.facets.categories, options: some.facets.options },
         { total: all.totalCount, brands: all.facets.brands, prices: all.facets.priceRanges, categories: [], options: [] },
       );
+    });
+
+    describe("counts past a cap", () => {
+      const capped = (text: string, exactUpTo: number, total = true) => request({ text, first: 5, counts: { ...EVERY_COUNT, total, exactUpTo } });
+      const countsOf = (facets: SearchHits["facets"]) => [
+        ...facets.categories.map((f) => [`category ${f.value}`, f.count] as const),
+        ...facets.brands.map((f) => [`brand ${f.value}`, f.count] as const),
+        ...facets.priceRanges.map((f) => [`price ${f.min}-${f.max}`, f.count] as const),
+        ...facets.options.flatMap((o) => o.values.map((f) => [`${o.name} ${f.value}`, f.count] as const)),
+      ];
+
+      it("counts exactly, and says so, up to the cap and at it", async () => {
+        const truth = await index.search(request({ text: "wireless", first: 5 }));
+        assert.equal(truth.countsExact, true);
+        const total = truth.totalCount!;
+        assert.ok(total > 3, "the query matches several products");
+        for (const exactUpTo of [total, total + 1, 10_000]) {
+          const result = await index.search(capped("wireless", exactUpTo));
+          assert.deepEqual(
+            { total: result.totalCount, exact: result.countsExact, facets: result.facets, hits: result.hits },
+            { total, exact: true, facets: truth.facets, hits: truth.hits },
+            `cap ${exactUpTo}`,
+          );
+        }
+      });
+
+      it("past the cap answers the cap as a lower bound, facet counts never above the truth nor the cap, and the same page", async () => {
+        const truth = await index.search(request({ text: "", first: 5 }));
+        const exactUpTo = 10;
+        assert.ok(truth.totalCount! > exactUpTo);
+        const result = await index.search(capped("", exactUpTo));
+        assert.deepEqual([result.totalCount, result.countsExact], [exactUpTo, false]);
+        assert.deepEqual([result.hits, result.hasNextPage], [truth.hits, truth.hasNextPage], "the page is whole");
+        const truthOf = new Map(countsOf(truth.facets));
+        const counts = countsOf(result.facets);
+        assert.ok(counts.some(([, count]) => count > 0), "some matches are counted");
+        for (const [value, count] of counts) {
+          assert.ok(count <= truthOf.get(value)!, `${value}: ${count} counted of ${truthOf.get(value)}`);
+          assert.ok(count <= exactUpTo, `${value}: ${count} is above the cap`);
+        }
+        const wireless = (await index.search(request({ text: "wireless" }))).totalCount!;
+        const justPast = await index.search(capped("wireless", wireless - 1));
+        assert.deepEqual([justPast.totalCount, justPast.countsExact], [wireless - 1, false], "one match past the cap is past it");
+      });
+
+      it("says whether facets alone are exact when the total is not asked", async () => {
+        const result = await index.search(capped("", 10, false));
+        assert.deepEqual([result.totalCount, result.countsExact], [null, false]);
+        assert.ok(result.facets.categories.every((f) => f.count <= 10));
+      });
     });
 
     it("knows whether anything matches without counting, on any page: past the last one too", async () => {

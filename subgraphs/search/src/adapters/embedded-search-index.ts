@@ -5,6 +5,7 @@ import { fold, type TypedText } from "../domain/suggestion-match.js";
 import { groupOptionFacets, variantPredicate } from "../domain/variant-facets.js";
 import { EmbeddedSuggestions } from "./embedded-suggestions.js";
 import { indexVersion } from "../domain/index-version.js";
+import { cappedFacets, cappedTotal, countingLimit } from "../domain/count-cap.js";
 
 /** Edits forgiven per word, as the engines' AUTO:4,6 (MiniSearch counts a swap as two). */
 const fuzziness = (term: string): number | false => (term.length < 4 ? false : term.length < 6 ? 1 : 2);
@@ -104,6 +105,10 @@ export class EmbeddedSearchIndex implements SearchIndex {
     const matches = scored.filter(
       (d) => (!categories?.length || categories.includes(d.category)) && (!brands?.length || brands.includes(d.brand)) && (!variantMatches || d.variants.some(variantMatches)),
     );
+    // As the engines count past a cap: the first matches met in the index's own order (here
+    // the text index's), not the page's.
+    const cap = request.counts.total || request.counts.facets.size > 0 ? request.counts.exactUpTo : undefined;
+    const counted = cap === undefined ? matches : matches.slice(0, countingLimit(cap));
     const sort = SORTS[request.sort];
     matches.sort(sort.compare);
     let start = 0;
@@ -115,17 +120,22 @@ export class EmbeddedSearchIndex implements SearchIndex {
     }
     const page = matches.slice(start, start + request.first);
     const asked = request.counts.facets;
+    const { total, exact } = cappedTotal(counted.length, cap);
     return {
-      totalCount: request.counts.total ? matches.length : null,
+      totalCount: request.counts.total ? total : null,
       anyMatch: matches.length > 0,
       hits: page.map((d) => ({ id: d.id, name: d.name, price: { amount: d.priceAmount, currency: d.currency }, sortKey: [sort.key(d), d.id] as SortKey })),
       hasNextPage: start + request.first < matches.length,
-      facets: {
-        categories: asked.has("categories") ? facetCounts(matches.map((d) => d.category)) : [],
-        brands: asked.has("brands") ? facetCounts(matches.map((d) => d.brand)) : [],
-        priceRanges: asked.has("priceRanges") ? PRICE_RANGES.map((range) => ({ ...range, count: matches.filter((d) => d.variants.some((v) => inPriceRange(v.price, range))).length })) : [],
-        options: asked.has("options") ? groupOptionFacets(facetCounts(matches.flatMap((d) => d.optionFacets))) : [],
-      },
+      facets: cappedFacets(
+        {
+          categories: asked.has("categories") ? facetCounts(counted.map((d) => d.category)) : [],
+          brands: asked.has("brands") ? facetCounts(counted.map((d) => d.brand)) : [],
+          priceRanges: asked.has("priceRanges") ? PRICE_RANGES.map((range) => ({ ...range, count: counted.filter((d) => d.variants.some((v) => inPriceRange(v.price, range))).length })) : [],
+          options: asked.has("options") ? groupOptionFacets(facetCounts(counted.flatMap((d) => d.optionFacets))) : [],
+        },
+        exact ? undefined : cap,
+      ),
+      countsExact: exact,
     };
   }
 

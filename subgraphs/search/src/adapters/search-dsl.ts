@@ -9,6 +9,7 @@ import { INFIX_LENGTH, MAX_WORD_PREFIX } from "../domain/suggestion-match.js";
 import { groupOptionFacets, optionKey } from "../domain/variant-facets.js";
 import { indexVersion } from "../domain/index-version.js";
 import { ENGINE_TIME_LIMIT, refuseTimedOut } from "./search-time-limit.js";
+import { cappedFacets, cappedTotal, countingLimit } from "../domain/count-cap.js";
 
 /**
  * The mapping's version, kept in the index's `_meta`. An index made by an older one is brought
@@ -216,11 +217,19 @@ export function countsBody(request: SearchRequest, options: { whetherAny?: boole
   const facets = FACET_NAMES.filter((facet) => request.counts.facets.has(facet));
   if (!request.counts.total && facets.length === 0 && !options.whetherAny) return undefined;
   const text = request.text.trim();
+  const cap = request.counts.exactUpTo;
+  const counting = request.counts.total || facets.length > 0;
   return {
     size: 0,
     ...ENGINE_TIME_LIMIT,
-    // Uncounted, the total is tracked up to one match: whether any exists at all.
-    track_total_hits: request.counts.total ? true : 1,
+    // Uncounted, the total is tracked up to one match: whether any exists at all. Capped, the
+    // engine stops collecting after the first countingLimit matches, and the facets count
+    // those only (aggregations run as matches are collected): the work no longer grows with
+    // the catalog. terminate_after is per shard; the indexes have one, and more shards only
+    // count more of the matches, which the cap still bounds.
+    ...(counting && cap !== undefined
+      ? { track_total_hits: countingLimit(cap), terminate_after: countingLimit(cap) }
+      : { track_total_hits: request.counts.total ? true : 1 }),
     query: { bool: { filter: [...(text ? [matchingClause(text, request.forgiveTypos)] : []), ...filterClauses(request)] } },
     ...(facets.length > 0 ? { aggs: Object.fromEntries(facets.map((facet) => [facet, FACET_AGGREGATIONS[facet]])) } : {}),
   };
@@ -249,7 +258,9 @@ export function parseSearchResponse(request: SearchRequest, page: unknown, count
   refuseTimedOut(counted);
   const raw = (page as RawSearchResponse).hits.hits.slice(0, request.first + 1);
   const counts = counted as RawSearchResponse | undefined;
-  const total = !counts ? 0 : typeof counts.hits.total === "number" ? counts.hits.total : counts.hits.total.value;
+  const matchesCounted = !counts ? 0 : typeof counts.hits.total === "number" ? counts.hits.total : counts.hits.total.value;
+  const cap = counts && (request.counts.total || request.counts.facets.size > 0) ? request.counts.exactUpTo : undefined;
+  const { total, exact } = cappedTotal(matchesCounted, cap);
   const terms = (buckets: { key: string; doc_count: number }[] = []) => buckets.map((b) => ({ value: b.key, count: b.doc_count }));
   const productsInBand = new Map((counts?.aggregations?.priceRanges?.buckets ?? []).map((bucket) => [bucket.key, bucket.doc_count]));
   const asked = request.counts.facets;
@@ -263,12 +274,16 @@ export function parseSearchResponse(request: SearchRequest, page: unknown, count
       sortKey: [Number(hit.sort?.[0]), String(hit.sort?.[1] ?? hit._id)] as SortKey,
     })),
     hasNextPage: raw.length > request.first,
-    facets: {
-      categories: terms(counts?.aggregations?.categories?.buckets),
-      brands: terms(counts?.aggregations?.brands?.buckets),
-      priceRanges: asked.has("priceRanges") ? PRICE_RANGES.map((range) => ({ min: range.min, max: range.max, count: productsInBand.get(priceBandKey(range)) ?? 0 })) : [],
-      options: groupOptionFacets(terms(counts?.aggregations?.options?.buckets)),
-    },
+    facets: cappedFacets(
+      {
+        categories: terms(counts?.aggregations?.categories?.buckets),
+        brands: terms(counts?.aggregations?.brands?.buckets),
+        priceRanges: asked.has("priceRanges") ? PRICE_RANGES.map((range) => ({ min: range.min, max: range.max, count: productsInBand.get(priceBandKey(range)) ?? 0 })) : [],
+        options: groupOptionFacets(terms(counts?.aggregations?.options?.buckets)),
+      },
+      exact ? undefined : cap,
+    ),
+    countsExact: exact,
   };
 }
 

@@ -9,9 +9,11 @@ export type FoundProduct = Pick<SearchHit, "id"> & Partial<Pick<SearchHit, "name
 export interface SearchPage {
   /** Null when the caller did not select it (see SearchCounts). */
   totalCount: number | null;
+  /** False when more match than the count cap: `totalCount` is then the cap, a lower bound. */
+  totalCountIsExact: boolean;
   edges: { cursor: string; node: Pick<SearchHit, "id" | "name" | "price"> }[];
   pageInfo: { hasNextPage: boolean; endCursor: string | null };
-  facets: SearchFacets;
+  facets: SearchFacets & { countsAreExact: boolean };
   typosForgiven: boolean;
 }
 
@@ -86,8 +88,17 @@ export function boundedFacets(facets: SearchFacets): SearchFacets {
   };
 }
 
-export function createSearchService(deps: { index: SearchIndex }) {
-  const { index } = deps;
+export interface SearchServiceDeps {
+  index: SearchIndex;
+  /**
+   * Matches counted exactly (SEARCH_EXACT_COUNT_LIMIT); past it the total and facets are lower
+   * bounds (see count-cap.ts). Unset: every match is counted.
+   */
+  exactCountLimit?: number;
+}
+
+export function createSearchService(deps: SearchServiceDeps) {
+  const { index, exactCountLimit } = deps;
   return {
     /** `counts`: what the caller reads of the counts over all matches (by default, all of them). */
     async search(args: SearchArgs, counts: SearchCounts = EVERY_COUNT): Promise<SearchPage> {
@@ -101,13 +112,14 @@ export function createSearchService(deps: { index: SearchIndex }) {
         if (cursor.sort !== sort) throw badInput("This cursor belongs to another sort order; start again without `after`", { field: "after" });
         after = cursor.key;
       }
-      const result = await searchAsTyped(index, { text, filter: validFilter(args.filter), sort, first, after, counts });
+      const result = await searchAsTyped(index, { text, filter: validFilter(args.filter), sort, first, after, counts: { ...counts, exactUpTo: exactCountLimit } });
       const edges = result.hits.map((hit) => ({ cursor: encodeCursor({ sort, key: hit.sortKey } satisfies Cursor), node: { id: hit.id, name: hit.name, price: hit.price } }));
       return {
         totalCount: result.totalCount,
+        totalCountIsExact: result.countsExact,
         edges,
         pageInfo: { hasNextPage: result.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null },
-        facets: boundedFacets(result.facets),
+        facets: { ...boundedFacets(result.facets), countsAreExact: result.countsExact },
         typosForgiven: result.typosForgiven,
       };
     },

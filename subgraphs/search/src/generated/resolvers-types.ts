@@ -131,6 +131,12 @@ export type SearchFacets = {
   brands: Array<FacetCount>;
   /** Matches per category, most first. */
   categories: Array<FacetCount>;
+  /**
+   * False when more products match than the count limit: each count was then made over some of
+   * the matches and is a lower bound (never above the truth; show it as "120+"), and values with
+   * few matches may be missing. Selecting it counts the matches' total.
+   */
+  countsAreExact: Scalars['Boolean']['output'];
   /** Matches per value of each option (for example Colour, Size), options by name, values most first. */
   options: Array<OptionFacet>;
   /** Matches with a variant priced in each range (a product with variants in two ranges counts in both). */
@@ -154,10 +160,12 @@ export type SearchFilter = {
 };
 
 /**
- * A page of search results with facets over all matches. The total and each facet are a count
- * over every match (up to the whole catalog, where the page reads 20): each weighs 500 in the
- * gateway's cost measure (`@cost`), so a caller's cost budget bounds how many such counts it asks
- * a minute. Select only the counts the page shows.
+ * A page of search results with facets over its matches. The total and each facet are a count
+ * over the matches, exact up to a limit (1,000 by default, `SEARCH_EXACT_COUNT_LIMIT`); past it
+ * counting stops, the total is that limit and `totalCountIsExact` is false ("1,000+ results"),
+ * and facet counts are lower bounds (`SearchFacets.countsAreExact`), so a search's work does not
+ * grow with the catalog. Each count weighs 500 in the gateway's cost measure (`@cost`), so a
+ * caller's cost budget bounds how many it asks a minute. Select only the counts the page shows.
  */
 export type SearchResult = {
   __typename?: 'SearchResult';
@@ -167,8 +175,16 @@ export type SearchResult = {
   facets: SearchFacets;
   /** Pagination state. */
   pageInfo: PageInfo;
-  /** How many products match the query and filter. */
+  /**
+   * How many products match the query and filter: exact when `totalCountIsExact`, else the count
+   * limit, with more products matching (show it as "1,000+").
+   */
   totalCount: Scalars['Int']['output'];
+  /**
+   * False when more products match than the count limit: `totalCount` is then a lower bound.
+   * Selecting it counts the matches as `totalCount` does.
+   */
+  totalCountIsExact: Scalars['Boolean']['output'];
   /**
    * True when no product matched the words as typed, so these matches forgive typos (one edit in
    * words of 4 and 5 letters, two from 6) in every word: a storefront says "results for similar
@@ -389,6 +405,7 @@ export type SearchEdgeResolvers<ContextType = SearchContext, ParentType extends 
 export type SearchFacetsResolvers<ContextType = SearchContext, ParentType extends ResolversParentTypes['SearchFacets'] = ResolversParentTypes['SearchFacets']> = ResolversObject<{
   brands?: Resolver<Array<ResolversTypes['FacetCount']>, ParentType, ContextType>;
   categories?: Resolver<Array<ResolversTypes['FacetCount']>, ParentType, ContextType>;
+  countsAreExact?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   options?: Resolver<Array<ResolversTypes['OptionFacet']>, ParentType, ContextType>;
   priceRanges?: Resolver<Array<ResolversTypes['PriceRangeCount']>, ParentType, ContextType>;
 }>;
@@ -398,6 +415,7 @@ export type SearchResultResolvers<ContextType = SearchContext, ParentType extend
   facets?: Resolver<ResolversTypes['SearchFacets'], ParentType, ContextType>;
   pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
   totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  totalCountIsExact?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   typosForgiven?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 }>;
 

@@ -79,6 +79,13 @@ export type FacetName = keyof SearchFacets;
 export interface SearchCounts {
   total: boolean;
   facets: ReadonlySet<FacetName>;
+  /**
+   * Counted exactly up to this many matches. Past it an index stops counting: the total is
+   * this number, a lower bound, and each facet counts some of the matches only (never more
+   * than the truth, nor than this number), as `SearchHits.countsExact` says. Unset: every
+   * match is counted, whatever the catalog's size.
+   */
+  exactUpTo?: number;
 }
 
 /** Every facet a search can count, in the order a result lists them. */
@@ -137,6 +144,12 @@ export interface SearchHits {
    * for a facet `counts.facets` did not ask for.
    */
   facets: SearchFacets;
+  /**
+   * Whether the total and the facets counted every match. False when more than
+   * `counts.exactUpTo` match: the total is then `exactUpTo` and more match, and facet counts
+   * are lower bounds. True when nothing was counted.
+   */
+  countsExact: boolean;
 }
 
 /** A product whose name matches typed text (`domain/suggestion-match.ts`), with its score. */

@@ -11,9 +11,9 @@ export interface EmbeddedSearchRig {
 }
 
 /** The search subgraph over an embedded index filled from `documents`, and a client signed as the gateway. */
-export async function startEmbeddedSearch(documents: SearchDocument[]): Promise<EmbeddedSearchRig> {
+export async function startEmbeddedSearch(documents: SearchDocument[], env: Record<string, string> = {}): Promise<EmbeddedSearchRig> {
   // APP_ENV=test and nothing else: the embedded bus and key-value store, and no database.
-  const config = loadConfig({ APP_ENV: "test" });
+  const config = loadConfig({ APP_ENV: "test", ...env });
   const platform = await openPlatform(config, createLogger("silent"), { needsDatabase: false });
   const catalog: CatalogSource = {
     async *scan() {

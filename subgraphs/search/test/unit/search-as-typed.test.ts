@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { MAX_FORGIVEN_WORDS, searchAsTyped } from "../../src/domain/search-as-typed.js";
 import type { SearchHits, SearchIndex, SearchRequest } from "../../src/ports/search-index.js";
 
-const nothing: SearchHits = { totalCount: 0, anyMatch: false, hits: [], hasNextPage: false, facets: { categories: [], brands: [], priceRanges: [], options: [] } };
+const nothing: SearchHits = { totalCount: 0, anyMatch: false, hits: [], hasNextPage: false, facets: { categories: [], brands: [], priceRanges: [], options: [] }, countsExact: true };
 
 /** An index matching nothing, recording whether each search forgave typos. */
 function recordingIndex(asked: boolean[]): SearchIndex {

@@ -67,6 +67,24 @@ describe("search DSL: counts", () => {
     assert.equal(counted(false, "brands")!.track_total_hits, 1);
   });
 
+  it("stops counting one match past a cap, the total and the facets alike, and counts nothing when nothing is asked", () => {
+    const capped = (total: boolean, ...facets: FacetName[]) => countsBody({ ...request(false), counts: { total, facets: new Set(facets), exactUpTo: 1_000 } });
+    for (const body of [capped(true), capped(true, "brands"), capped(false, "categories")]) {
+      assert.deepEqual([body!.track_total_hits, (body as { terminate_after?: number }).terminate_after], [1_001, 1_001]);
+    }
+    assert.equal(capped(false), undefined);
+  });
+
+  it("reads a capped count: exact up to the cap, the cap and not exact past it, facet counts at most the cap", () => {
+    const capped = { ...request(false), counts: { total: true, facets: new Set<FacetName>(["brands"]), exactUpTo: 10 } };
+    const answer = (value: number, brandCount: number) =>
+      parseSearchResponse(capped, { hits: { hits: [] } }, { hits: { total: { value, relation: value > 10 ? "gte" : "eq" }, hits: [] }, aggregations: { brands: { buckets: [{ key: "Acme", doc_count: brandCount }] } } });
+    const at = answer(10, 10);
+    assert.deepEqual([at.totalCount, at.countsExact, at.facets.brands], [10, true, [{ value: "Acme", count: 10 }]]);
+    const past = answer(11, 11);
+    assert.deepEqual([past.totalCount, past.countsExact, past.facets.brands], [10, false, [{ value: "Acme", count: 10 }]]);
+  });
+
   it("reads an uncounted answer as null, a page's hit or a lone tracked match as some, and absent facets as empty", () => {
     const uncounted = { ...request(false), counts: { total: false, facets: new Set<FacetName>() } };
     const answer = parseSearchResponse(uncounted, { hits: { hits: [] } }, { hits: { total: { value: 1, relation: "gte" }, hits: [] } });

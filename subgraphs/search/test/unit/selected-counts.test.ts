@@ -25,6 +25,11 @@ describe("the counts a search selection reads", () => {
     assert.deepEqual(counts(`{ search(query: "a") { n: totalCount facets { b: brands { value } priceRanges { count } } } }`), { total: true, facets: ["brands", "priceRanges"] });
   });
 
+  it("counts the total when only whether the counts are exact is selected", () => {
+    assert.deepEqual(counts(`{ search(query: "a") { totalCountIsExact } }`), { total: true, facets: [] });
+    assert.deepEqual(counts(`{ search(query: "a") { facets { countsAreExact brands { value } } } }`), { total: true, facets: ["brands"] });
+  });
+
   it("looks through named and inline fragments, at both levels", () => {
     const query = `{ search(query: "a") { ...Counts facets { ... on SearchFacets { options { name } } } } }
       fragment Counts on SearchResult { totalCount facets { ...Categories } }

@@ -1,5 +1,5 @@
 import { useState } from "preact/hooks";
-import { SearchProductsDocument, type SearchSort } from "../../../../clients/typescript/src/index.js";
+import { formatCount, SearchProductsDocument, type SearchSort } from "../../../../clients/typescript/src/index.js";
 import { Await, ProductGrid } from "../components.js";
 import { useCategoryName } from "../category-names.js";
 import { useQuery } from "../use-operation.js";
@@ -57,7 +57,7 @@ export function ListingPage({ category, query }: { category?: string; query?: st
                       setBrands((chosen) => toggle(chosen, brand.value, checked));
                     }}
                   />
-                  {brand.value} ({brand.count})
+                  {brand.value} ({formatCount(brand.count, result.data.search.facets.countsAreExact)})
                 </label>
               ))}
             </fieldset>
@@ -76,7 +76,7 @@ export function ListingPage({ category, query }: { category?: string; query?: st
                         setOptions((chosen) => ({ ...chosen, [option.name]: toggle(chosen[option.name] ?? [], value.value, checked) }));
                       }}
                     />
-                    {value.value} ({value.count})
+                    {value.value} ({formatCount(value.count, result.data.search.facets.countsAreExact)})
                   </label>
                 ))}
               </fieldset>
@@ -87,7 +87,7 @@ export function ListingPage({ category, query }: { category?: string; query?: st
             {({ search }) => (
               <>
                 <p aria-live="polite">
-                  {search.totalCount} products{search.typosForgiven && <> · nothing matched “{query}” as typed, so these are results for similar words</>}
+                  {formatCount(search.totalCount, search.totalCountIsExact)} products{search.typosForgiven && <> · nothing matched “{query}” as typed, so these are results for similar words</>}
                 </p>
                 <ProductGrid label={title} products={search.edges.map((edge) => edge.node)} />
               </>
