@@ -88,6 +88,15 @@ export function boundedFacets(facets: SearchFacets): SearchFacets {
   };
 }
 
+/**
+ * The order an index pages in. Without words every product matches equally well, so "best
+ * match first" has nothing to rank by: such a page came in id order, which the engine finds
+ * only by comparing every match (137 ms of engine time for a page of the whole 1,000,000-product
+ * catalog, 205 ms with a price filter), where newest first skips all but the page (10 ms). The
+ * cursor keeps the sort asked for; the text, and so the order, is the same on every page.
+ */
+export const orderOf = (text: string, sort: SearchSort): SearchSort => (sort === "RELEVANCE" && text === "" ? "NEWEST" : sort);
+
 export interface SearchServiceDeps {
   index: SearchIndex;
   /**
@@ -112,7 +121,7 @@ export function createSearchService(deps: SearchServiceDeps) {
         if (cursor.sort !== sort) throw badInput("This cursor belongs to another sort order; start again without `after`", { field: "after" });
         after = cursor.key;
       }
-      const result = await searchAsTyped(index, { text, filter: validFilter(args.filter), sort, first, after, counts: { ...counts, exactUpTo: exactCountLimit } });
+      const result = await searchAsTyped(index, { text, filter: validFilter(args.filter), sort: orderOf(text, sort), first, after, counts: { ...counts, exactUpTo: exactCountLimit } });
       const edges = result.hits.map((hit) => ({ cursor: encodeCursor({ sort, key: hit.sortKey } satisfies Cursor), node: { id: hit.id, name: hit.name, price: hit.price } }));
       return {
         totalCount: result.totalCount,

@@ -201,7 +201,7 @@ export type SearchSort =
   | 'PRICE_ASC'
   /** Most expensive first, by each product's lowest variant price (its "from" price). */
   | 'PRICE_DESC'
-  /** Best match first. */
+  /** Best match first; with no words (browsing by filters) every product matches alike, and the newest come first. */
   | 'RELEVANCE';
 
 /**
