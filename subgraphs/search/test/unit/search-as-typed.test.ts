@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { MAX_FORGIVEN_WORDS, searchAsTyped } from "../../src/domain/search-as-typed.js";
+import { MAX_FORGIVEN_WORD_LENGTH, MAX_FORGIVEN_WORDS, searchAsTyped } from "../../src/domain/search-as-typed.js";
 import type { SearchHits, SearchIndex, SearchRequest } from "../../src/ports/search-index.js";
 
 const nothing: SearchHits = { totalCount: 0, anyMatch: false, hits: [], hasNextPage: false, facets: { categories: [], brands: [], priceRanges: [], options: [] }, countsExact: true };
@@ -34,6 +34,11 @@ describe("search as typed: the forgiving pass is bounded", () => {
     assert.deepEqual(await searched(twenty), { asked: [false], typosForgiven: false });
     const oneTooMany = Array.from({ length: MAX_FORGIVEN_WORDS + 1 }, (_, i) => `wordy${"abcdefghij"[i]}`).join(" ");
     assert.deepEqual((await searched(oneTooMany)).asked, [false]);
+  });
+
+  it("does not forgive typos when a word is longer than any a typo is forgiven in", async () => {
+    assert.deepEqual((await searched("q".repeat(MAX_FORGIVEN_WORD_LENGTH))).asked, [false, true]);
+    assert.deepEqual(await searched(`headphnes ${"q".repeat(MAX_FORGIVEN_WORD_LENGTH + 1)}`), { asked: [false], typosForgiven: false });
   });
 
   it("counts only the words long enough to be forgiven a typo: short ones cost no automaton", async () => {
