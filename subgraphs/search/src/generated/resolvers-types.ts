@@ -134,7 +134,8 @@ export type SearchFacets = {
   /**
    * False when more products match than the count limit: each count was then made over some of
    * the matches and is a lower bound (never above the truth; show it as "120+"), and values with
-   * few matches may be missing. Selecting it counts the matches' total.
+   * few matches may be missing. Selecting it counts the matches' total, up to the limit
+   * (unweighted, as `SearchResult.totalCountIsExact`).
    */
   countsAreExact: Scalars['Boolean']['output'];
   /** Matches per value of each option (for example Colour, Size), options by name, values most first. */
@@ -182,7 +183,8 @@ export type SearchResult = {
   totalCount: Scalars['Int']['output'];
   /**
    * False when more products match than the count limit: `totalCount` is then a lower bound.
-   * Selecting it counts the matches as `totalCount` does.
+   * Selected alone it still counts, up to the limit: unweighted, as that count costs about what
+   * the page does, so a page showing its total is not charged twice.
    */
   totalCountIsExact: Scalars['Boolean']['output'];
   /**
