@@ -8,7 +8,7 @@ import type { Product } from "../../subgraphs/products/src/domain/product.js";
 import { generateCatalog, type GeneratedProduct } from "../../subgraphs/products/src/catalog/generate-catalog.js";
 import { connectSearchIndex } from "../../subgraphs/search/src/adapters/connect-search-index.js";
 import { toSearchDocument } from "../../subgraphs/search/src/domain/search-document.js";
-import type { SearchDocument } from "../../subgraphs/search/src/ports/search-index.js";
+import type { SearchDocument, SearchIndex } from "../../subgraphs/search/src/ports/search-index.js";
 
 /**
  * One deployment's worth of a generated catalog on the real engines, named `name` everywhere
@@ -52,6 +52,11 @@ export async function loadScaleCatalog(env: Record<string, string | undefined>, 
       log(`reusing the ${size.toLocaleString("en")}-product catalog "${env.SEARCH_INDEX}"`);
       return await listCatalog(config.documents.mongoUrl!, size, log, { fresh: !(await listingsCurrent(config.documents.mongoUrl!)) });
     }
+    if (products === size && stocked === size) {
+      log(`rebuilding only the search index "${env.SEARCH_INDEX}" (found ${searchable} of ${size} documents)`);
+      await rebuildSearchIndex(index, size, log);
+      return await listCatalog(config.documents.mongoUrl!, size, log, { fresh: !(await listingsCurrent(config.documents.mongoUrl!)) });
+    }
     log(`loading ${size.toLocaleString("en")} products (found ${products} products, ${stocked} stock levels, ${searchable} search documents)`);
     await store.drop();
     await clearStock(config);
@@ -91,6 +96,28 @@ export async function loadScaleCatalog(env: Record<string, string | undefined>, 
     await store.close();
     await index.close();
   }
+}
+
+/**
+ * The search documents of a loaded catalog, when the search engine alone lost them (a new or
+ * wiped OpenSearch beside the same FerretDB and PostgreSQL): from the deterministic generator,
+ * which makes the same products as the load did, in about a tenth of a full load's time.
+ */
+async function rebuildSearchIndex(index: SearchIndex, size: number, log: (line: string) => void): Promise<void> {
+  const startedAt = performance.now();
+  async function* batches(): AsyncIterable<SearchDocument[]> {
+    let batch: SearchDocument[] = [];
+    for (const generated of generateCatalog({ count: size })) {
+      batch.push(toSearchDocument(generated.product));
+      if (batch.length === 1_000) {
+        yield batch;
+        batch = [];
+      }
+    }
+    if (batch.length) yield batch;
+  }
+  await index.rebuild(batches());
+  log(`search index rebuilt in ${((performance.now() - startedAt) / 1000).toFixed(0)} s`);
 }
 
 /**
