@@ -7,7 +7,7 @@ import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { loadConfig } from "#kernel";
 import { checkTargetAnswers, checkTargetRefusals } from "./harness/answer-check.js";
-import { prepareBenchEnvironment } from "./harness/bench-environment.js";
+import { platformPortsInRange, prepareBenchEnvironment } from "./harness/bench-environment.js";
 import { scenarioSetup } from "./harness/scenario-setup.js";
 import { startBenchProcess, withResourceUse } from "./harness/child-process.js";
 import { runLoad } from "./harness/load-run.js";
@@ -89,7 +89,8 @@ const report: RunReport = {
 
 try {
   if (scenarios.length) {
-    const subgraphs = await startBenchProcess({ name: "subgraphs", entry: "bench/targets/subgraphs.process.ts", env: baseEnv, logFile: `${logDir}/subgraphs.log`, timeoutMs: 300_000 });
+    const subgraphsEnv = { ...baseEnv, ...(await platformPortsInRange()) };
+    const subgraphs = await startBenchProcess({ name: "subgraphs", entry: "bench/targets/subgraphs.process.ts", env: subgraphsEnv, logFile: `${logDir}/subgraphs.log`, timeoutMs: 300_000 });
     stops.unshift(subgraphs.stop);
     const { referenceUrl, subgraphUrls } = subgraphs.ready as { referenceUrl: string; subgraphUrls: Record<string, string> };
     const inventory = await fetch(subgraphUrls.inventory!.replace(/\/graphql$/, "/healthz")).then((r) => r.ok, () => false);

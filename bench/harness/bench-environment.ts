@@ -4,13 +4,18 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
-import type { Config } from "#kernel";
+import { SUBGRAPH_NAMES, type Config } from "#kernel";
 import { applyMigrations } from "../../scripts/migrate/apply-migrations.js";
 
-/** Names the benchmark gives its own data on shared engines, so it never touches anyone's. */
-const BENCH_DATABASE = "storefront_bench";
-const BENCH_REDIS_DB = "9";
-const BENCH_SEARCH_INDEX = "products_bench";
+/**
+ * Names the benchmark gives its own data on shared engines, so it never touches anyone's.
+ * BENCH_NAME suffixes the database and index and BENCH_REDIS_DB picks the Redis database, so
+ * two runs on one machine's engines do not wipe each other's data.
+ */
+const BENCH_NAME_SUFFIX = process.env.BENCH_NAME ? `_${process.env.BENCH_NAME.replace(/[^a-z0-9_]/gi, "_").toLowerCase()}` : "";
+const BENCH_DATABASE = `storefront_bench${BENCH_NAME_SUFFIX}`;
+const BENCH_REDIS_DB = process.env.BENCH_REDIS_DB || "9";
+const BENCH_SEARCH_INDEX = `products_bench${BENCH_NAME_SUFFIX}`;
 
 /**
  * The per-caller budgets every process of a run shares: the load comes from one address,
@@ -128,9 +133,26 @@ export async function prepareBenchEnvironment(config: Config, seedProducts: numb
   };
 }
 
+/**
+ * BENCH_PORT_RANGE ("43500-43999") keeps every port a run opens inside one range, for a
+ * machine whose users each own a range; without it the system picks.
+ */
+const portRange = /^(\d+)-(\d+)$/.exec(process.env.BENCH_PORT_RANGE ?? "");
+let nextPortInRange = portRange ? Number(portRange[1]) : 0;
+
 export async function freePort(): Promise<number> {
+  if (!portRange) return listenOnce(0);
+  for (; nextPortInRange <= Number(portRange[2]); nextPortInRange++) {
+    const port = await listenOnce(nextPortInRange).catch(() => undefined);
+    if (port !== undefined) return nextPortInRange++;
+  }
+  throw new Error(`BENCH_PORT_RANGE ${process.env.BENCH_PORT_RANGE}: no free port left`);
+}
+
+/** Whether a port can be listened on (0: any), answered with the port it got. */
+async function listenOnce(wanted: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
+    const server = createServer().listen(wanted, "127.0.0.1", () => {
       const { port } = server.address() as { port: number };
       server.close(() => resolve(port));
     });
@@ -149,4 +171,16 @@ async function recreateDatabase(serverUrl: string, name: string): Promise<void> 
   } finally {
     await client.end();
   }
+}
+
+/**
+ * With BENCH_PORT_RANGE, the ports of the subgraphs' process (every subgraph, its reference
+ * gateway, the payment simulator), drawn from the range; without it that process asks the
+ * system for free ones.
+ */
+export async function platformPortsInRange(): Promise<Record<string, string>> {
+  if (!portRange) return {};
+  const ports: Record<string, string> = { BENCH_FIXED_PORTS: "1" };
+  for (const name of [...SUBGRAPH_NAMES.map((n) => `${n.toUpperCase()}_PORT`), "GATEWAY_PORT", "PAYMENT_SIMULATOR_PORT", "NOTIFICATIONS_PORT"]) ports[name] = String(await freePort());
+  return ports;
 }

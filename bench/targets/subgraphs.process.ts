@@ -7,7 +7,8 @@ import { startSupergraph } from "../../platform/start-supergraph.js";
 
 const config = loadConfig();
 const logger = createLogger(config.logLevel, { service: "bench-subgraphs" });
-const supergraph = await startSupergraph({ config, logger, ephemeralPorts: true });
+// BENCH_FIXED_PORTS: the harness chose the ports (BENCH_PORT_RANGE) and passed them in.
+const supergraph = await startSupergraph({ config, logger, ephemeralPorts: !process.env.BENCH_FIXED_PORTS });
 process.stdout.write(`BENCH_READY ${JSON.stringify({ referenceUrl: supergraph.gatewayUrl, subgraphUrls: supergraph.subgraphUrls })}\n`);
 const stop = () => void supergraph.close().finally(() => process.exit(0));
 process.on("SIGTERM", stop);
