@@ -188,6 +188,31 @@ describe("prepared gateway", () => {
     }
   });
 
+  it("reads the process's CPU time only to measure a planning, never for an operation it holds planned", async () => {
+    const gateway = new PreparedGateway(SDL, recordingSubgraphs().build);
+    const planned: number[] = [];
+    gateway.whenPlanned((_context, _query, _name, milliseconds) => planned.push(milliseconds));
+    const server = await serverOver(gateway);
+    const cpuUsage = process.cpuUsage;
+    let readings = 0;
+    process.cpuUsage = ((previous?: NodeJS.CpuUsage) => {
+      readings++;
+      return cpuUsage(previous);
+    }) as typeof process.cpuUsage;
+    try {
+      await server.run(PRODUCT, { id: "a" });
+      assert.equal(planned.length, 1, "the first request plans and is measured");
+      const afterPlanning = readings;
+      assert.ok(afterPlanning >= 2, "a planning is measured from the CPU time before and after");
+      for (const id of ["b", "c", "d"]) assert.equal((await server.run(PRODUCT, { id }))?.data?.product?.id, id);
+      assert.equal(readings, afterPlanning, "a prepared operation's requests read no CPU time (a system call per request)");
+      assert.equal(planned.length, 1);
+    } finally {
+      process.cpuUsage = cpuUsage;
+      await server.stop();
+    }
+  });
+
   it("answers introspection of __Type.isOneOf, and GraphiQL's full introspection with it, as graphql-js does over the API schema, asking no subgraph", async () => {
     const subgraphs = recordingSubgraphs();
     const gateway = new PreparedGateway(SDL, subgraphs.build);

@@ -170,22 +170,14 @@ export class PreparedGateway implements GatewayInterface {
     if (answeredByIntrospection(document, operationName)) {
       return execute({ schema: this.schema, document, operationName, variableValues: request.variables ?? {} }) as Awaited<ReturnType<GatewayExecutor>>;
     }
-    let operation: PreparedOperation;
-    const source = requestContext.source ?? "";
-    // CPU time, not the clock's: a busy machine's waits are not the caller's planning.
-    const startedAt = process.cpuUsage();
-    let planned = false;
-    try {
-      ({ operation, planned } = this.prepare(preparedKey(queryHash, operationName), source, document, operationName));
-    } catch (error) {
-      planned = true;
-      return { errors: [unplannable(error)] };
-    } finally {
-      // A plan refused is work done too.
-      if (planned) {
-        const { user, system } = process.cpuUsage(startedAt);
-        this.planned?.(requestContext.context, source, operationName, (user + system) / 1000);
-      }
+    const key = preparedKey(queryHash, operationName);
+    // A prepared operation plans nothing: found without reading the process's CPU time, a
+    // system call that cost 4.6% of the gateway's CPU on a product read when made every time.
+    let operation = this.preparedFor(key, document, operationName);
+    if (!operation) {
+      const planning = this.prepareMeasured(requestContext.context, key, requestContext.source ?? "", document, operationName);
+      if ("errors" in planning) return planning;
+      operation = planning;
     }
     const definitions = operation.context.operation.variableDefinitions;
     if (definitions && definitions.length > 0) {
@@ -195,18 +187,44 @@ export class PreparedGateway implements GatewayInterface {
     return executeQueryPlan(operation.plan, this.services, requestContext as never, operation.context, this.supergraphSchema, this.apiSchema, undefined);
   };
 
-  private prepare(key: string, source: string, document: DocumentNode, operationName: string | undefined): { operation: PreparedOperation; planned: boolean } {
-    const known = this.prepared.get(key);
-    if (known) {
-      // Most recently used last: the oldest is the first to go.
-      this.prepared.delete(key);
-      this.prepared.set(key, known);
-      if (known.document === document) return { operation: known, planned: false };
-      // The same text parsed again (Apollo Server's document cache let it go): same plan.
-      const again = { ...known, document, context: buildOperationContext({ schema: this.schema, operationDocument: document, operationName }) };
-      this.prepared.set(key, again);
-      return { operation: again, planned: false };
+  /** Prepares an operation the gateway does not hold, telling the listener what it took. */
+  private prepareMeasured(contextValue: unknown, key: string, source: string, document: DocumentNode, operationName: string | undefined): PreparedOperation | { errors: GraphQLError[] } {
+    let operation: PreparedOperation;
+    // CPU time, not the clock's: a busy machine's waits are not the caller's planning.
+    const startedAt = process.cpuUsage();
+    let planned = false;
+    try {
+      ({ operation, planned } = this.prepare(key, source, document, operationName));
+    } catch (error) {
+      planned = true;
+      return { errors: [unplannable(error)] };
+    } finally {
+      // A plan refused is work done too.
+      if (planned) {
+        const { user, system } = process.cpuUsage(startedAt);
+        this.planned?.(contextValue, source, operationName, (user + system) / 1000);
+      }
     }
+    return operation;
+  }
+
+  /** The operation prepared under `key` for this parsed document, if the gateway holds it. */
+  private preparedFor(key: string, document: DocumentNode, operationName: string | undefined): PreparedOperation | undefined {
+    const known = this.prepared.get(key);
+    if (!known) return undefined;
+    // Most recently used last: the oldest is the first to go.
+    this.prepared.delete(key);
+    this.prepared.set(key, known);
+    if (known.document === document) return known;
+    // The same text parsed again (Apollo Server's document cache let it go): same plan.
+    const again = { ...known, document, context: buildOperationContext({ schema: this.schema, operationDocument: document, operationName }) };
+    this.prepared.set(key, again);
+    return again;
+  }
+
+  private prepare(key: string, source: string, document: DocumentNode, operationName: string | undefined): { operation: PreparedOperation; planned: boolean } {
+    const known = this.preparedFor(key, document, operationName);
+    if (known) return { operation: known, planned: false };
     const context = buildOperationContext({ schema: this.schema, operationDocument: document, operationName });
     const plan = this.planner.buildQueryPlan(operationFromDocument(this.apiSchema, document, { operationName }));
     // Writing the plan out also flattens the strings the planner built piece by piece.
