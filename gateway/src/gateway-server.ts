@@ -27,7 +27,7 @@ import { accessTokenVerifierFor, InvalidTokenError } from "./auth/access-token-v
 import { createSessionRevocations } from "./auth/session-revocations.js";
 import { authenticate, authorizationHeader } from "./auth/authenticate-request.js";
 import { guestCartIdOfRequest, InvalidCartTokenError } from "./auth/guest-cart-header.js";
-import { createCallerRateLimiter } from "./rate-limit/caller-rate-limiter.js";
+import { COST_LEASE_MAX, createCallerRateLimiter } from "./rate-limit/caller-rate-limiter.js";
 import { createCallerBudget } from "./rate-limit/caller-budget.js";
 import { clientAddress } from "./http/client-address.js";
 import { clientNetwork } from "#kernel/http/client-network.ts";
@@ -115,11 +115,12 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
   });
   const costRateLimit = {
     perMinute: config.gateway.rateLimitCostPerMinute,
-    perCaller: createCallerRateLimiter({ pointsPerMinute: config.gateway.rateLimitCostPerMinute, redis: deps.redis, keyPrefix: "rl:cost" }),
+    perCaller: createCallerRateLimiter({ pointsPerMinute: config.gateway.rateLimitCostPerMinute, redis: deps.redis, keyPrefix: "rl:cost", leaseMax: COST_LEASE_MAX }),
     perNetwork: createCallerRateLimiter({
       pointsPerMinute: config.gateway.rateLimitCostPerMinute * config.gateway.rateLimitNetworkMultiple,
       redis: deps.redis,
       keyPrefix: "rl:cost:network",
+      leaseMax: COST_LEASE_MAX,
     }),
   };
   const explorer = createExplorerHandler();

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { randomUUID } from "node:crypto";
+import { after, before, describe, it } from "node:test";
+import { Redis } from "ioredis";
 import { createRequestPolicy } from "../src/security/request-policy.js";
 import { createCallerRateLimiter } from "../src/rate-limit/caller-rate-limiter.js";
 import type { PersistedOperationCheck } from "../src/security/persisted-operations.js";
@@ -295,3 +297,61 @@ describe("cost budget: planning a text the gateway has not seen is charged", () 
     assert.deepEqual(batch.map((operation) => operation.planningDeposit), [1_500, 0]);
   });
 });
+
+/** The cost budget as the gateway runs it on Redis: leased, its refunds given back to the lease. */
+if (process.env.REDIS_URL) {
+  describe("cost budget on Redis: leased, not two round trips a request", () => {
+    const alice = { key: "user:alice", network: "ip:192.0.2.1" };
+    const guest = { key: "ip:192.0.2.9", network: "ip:192.0.2.9" };
+    const ids = (count: number) => ({ data: { products: Array.from({ length: count }, (_, i) => ({ id: `p${i}` })) } });
+    let redis: Redis;
+    let commands = 0;
+    const fresh = () => `rl:cost:test:${randomUUID()}`;
+    before(async () => {
+      redis = new Redis(process.env.REDIS_URL!);
+      const send = redis.sendCommand.bind(redis);
+      redis.sendCommand = ((...args: Parameters<Redis["sendCommand"]>) => {
+        commands++;
+        return send(...args);
+      }) as Redis["sendCommand"];
+    });
+    after(async () => {
+      await redis.quit();
+    });
+
+    it("asks Redis about once a lease for a guest's product reads, charge and settlement together", async () => {
+      const policy = policyWithCostBudget(150_000, { redis, keyPrefix: fresh() });
+      const before = commands;
+      for (let i = 0; i < 100; i++) {
+        const [asked] = await policy.admit([costing(21)], guest, "http-post");
+        await policy.settle(asked!, asked!.charged, ids(1));
+      }
+      // The guests' pool leases 2,000 points; each read keeps 2 of its 21 (the list and its one id);
+      // the first round trips also load the limiter's script.
+      assert.ok(commands - before <= 10, `${commands - before} Redis commands for 100 reads (it was 200: a charge and a refund each)`);
+    });
+
+    it("refuses once the minute's cost is spent, whatever its count, and gives back what answers did not cost", async () => {
+      const policy = policyWithCostBudget(10_000, { redis, keyPrefix: fresh() });
+      const [asked] = await policy.admit([costing(5_000)], alice, "http-post");
+      await policy.settle(asked!, asked!.charged, { data: { products: [] } });
+      // 1 spent: 9,999 are left, and no more.
+      await policy.admit([costing(5_000), costing(4_999)], alice, "http-post");
+      const refused = await refusal(policy.admit([costing(2)], alice, "http-post"));
+      assert.equal(refused.code, "RATE_LIMITED");
+      assert.equal(refused.extensions.budget, "cost");
+    });
+
+    it("bounds two gateway processes together by the one shared budget", async () => {
+      const keyPrefix = fresh();
+      const processes = [policyWithCostBudget(10_000, { redis, keyPrefix }), policyWithCostBudget(10_000, { redis, keyPrefix })];
+      let admitted = 0;
+      for (let i = 0; i < 40; i++) {
+        const admission = await processes[i % 2]!.admit([costing(500)], alice, "http-post").then(() => true, () => false);
+        if (admission) admitted++;
+      }
+      assert.ok(admitted <= 20, `${admitted} of 500 points admitted against 10,000`);
+      assert.ok(admitted >= 20 - 2 * 2, `refused at most a lease (100) early per process: ${admitted}`);
+    });
+  });
+}

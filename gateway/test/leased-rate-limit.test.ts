@@ -67,4 +67,54 @@ describe("leased rate limit", () => {
     await limit("ip:3");
     assert.equal(shared.calls.count, 2, "the second call asked the store again despite 9 points left");
   });
+
+  it("spends a request's cost from the lease: weighted requests ask the store once a lease, not once each", async () => {
+    const shared = sharedBudget(100_000, () => 0);
+    const limit = withLocalLeases(shared.take, 1_000, () => 0);
+    for (let i = 0; i < 20; i++) assert.equal((await limit("ip:4", 37)).allowed, true);
+    assert.equal(shared.calls.count, 1, "20 requests of 37 points from one lease of 1,000");
+    // A request heavier than a lease takes what it lacks in one round trip.
+    assert.equal((await limit("ip:4", 5_000)).allowed, true);
+    assert.equal(shared.calls.count, 2);
+  });
+
+  it("gives points back to the lease they were spent from, in its window only", async () => {
+    let now = 0;
+    const shared = sharedBudget(100_000, () => now, 1_000);
+    const limit = withLocalLeases(shared.take, 100, () => now);
+    const spent = await limit("user:5", 90);
+    assert.equal(spent.allowed, true);
+    assert.ok(spent.windowEndsAt! > now);
+    assert.equal(limit.giveBack("user:5", 80, spent.windowEndsAt!), true);
+    for (let i = 0; i < 9; i++) assert.equal((await limit("user:5", 10)).allowed, true);
+    assert.equal(shared.calls.count, 1, "the 80 given back paid for 8 of the 9 requests, the lease's last 10 for one");
+    assert.equal(limit.giveBack("user:5", 10, spent.windowEndsAt! + 1), false, "another window's points are not this lease's");
+    now = 1_001;
+    assert.equal(limit.giveBack("user:5", 10, spent.windowEndsAt!), false, "an ended window takes nothing back");
+  });
+
+  it("never lets weighted requests with refunds past the budget across processes, and spends a budget's last points", async () => {
+    const now = 0;
+    let used = 0;
+    // Like the real store's take: a refused take spends nothing.
+    const take: TakeFromSharedBudget = async (_key, wanted) => {
+      if (used + wanted > 10_000) return { allowed: false, retryAfterSeconds: 60, msBeforeReset: 60_000 };
+      used += wanted;
+      return { allowed: true, retryAfterSeconds: 0, msBeforeReset: 60_000 };
+    };
+    const processes = [withLocalLeases(take, 500, () => now), withLocalLeases(take, 500, () => now)];
+    let kept = 0;
+    for (let i = 0; i < 2_000; i++) {
+      const limit = processes[i % 2]!;
+      const cost = 1 + ((i * 37) % 120);
+      const decision = await limit("ip:6", cost);
+      if (!decision.allowed) continue;
+      const back = i % 3 === 0 ? cost - 1 : 0;
+      if (back > 0) assert.equal(limit.giveBack("ip:6", back, decision.windowEndsAt!), true);
+      kept += cost - back;
+    }
+    assert.ok(kept <= 10_000, `spent ${kept} of 10,000`);
+    assert.ok(kept >= 10_000 - 2 * 500, `refused at most a lease early per process (spent ${kept})`);
+    assert.equal((await processes[0]!("ip:6", 1)).allowed || (await processes[1]!("ip:6", 1)).allowed, kept < 10_000);
+  });
 });

@@ -12,6 +12,11 @@ interface Lease {
   expiresAt: number;
 }
 
+/** A leased decision: when allowed, the end of the window its points were taken in. */
+export interface LeasedDecision extends LimitDecision {
+  windowEndsAt?: number;
+}
+
 /** Leases are sized to about 1% of the budget: small budgets stay exact (one point a lease). */
 export const leaseSizeFor = (pointsPerMinute: number, max = 50): number => Math.max(1, Math.min(max, Math.floor(pointsPerMinute / 100)));
 
@@ -20,48 +25,95 @@ const MAX_LEASES = 50_000;
 
 /**
  * A per-caller limit shared through Redis that does not ask Redis on every request: the
- * process takes points from the shared budget a lease at a time and spends them locally.
+ * process takes points from the shared budget a lease at a time and spends them locally, a
+ * request its cost (the cost budget's requests weigh tens to thousands of points).
  *
  * Guarantees: a caller never gets more than its budget across all processes (every point
- * spent was taken from the shared count first). The price is the other direction: points
- * leased but not spent before the window ends are lost, so a caller may be refused up to
- * `leaseSize - 1` requests early per gateway process. With budgets of 100 a minute or less
- * the lease is one point and the limit is exactly the shared one.
+ * spent was taken from the shared count first, and points given back go to the lease they
+ * were spent from, in the same window). The price is the other direction: points leased but
+ * not spent before the window ends are lost, so a caller may be refused up to a lease's
+ * worth early per gateway process. A request the lease cannot cover asks the store for a new
+ * lease; if the store cannot give a whole one, for exactly what the request lacks, so a
+ * budget's last points are still spent. With budgets of 100 a minute or less the lease is
+ * one point and the limit is exactly the shared one.
  *
  * Measured in BENCHMARKS.md: the Redis round trip on every request cost about a fifth of the
- * gateway's uncached throughput on 2 cores (client work plus Redis's own CPU).
+ * gateway's uncached throughput on 2 cores (client work plus Redis's own CPU); the cost
+ * budget's charge and refund, two round trips a request, 14% of the gateway's CPU.
  */
 export function withLocalLeases(take: TakeFromSharedBudget, leaseSize: number, clock: () => number = Date.now) {
   const leases = new Map<string, Lease>();
   // One lease request in flight per caller: concurrent requests wait for it rather than each
   // taking a lease of their own (which would only waste points).
   const taking = new Map<string, Promise<unknown>>();
-  return async (callerKey: string, cost = 1): Promise<LimitDecision> => {
-    if (leaseSize <= 1 || cost !== 1) return take(callerKey, cost);
+  const decide = async (callerKey: string, cost = 1): Promise<LeasedDecision> => {
+    if (leaseSize <= 1) {
+      const started = clock();
+      const decision = await take(callerKey, cost);
+      return decision.allowed ? { allowed: true, retryAfterSeconds: 0, windowEndsAt: started + decision.msBeforeReset } : { allowed: false, retryAfterSeconds: decision.retryAfterSeconds };
+    }
     for (;;) {
       const lease = leases.get(callerKey);
-      if (lease && lease.remaining > 0 && lease.expiresAt > clock()) {
-        lease.remaining -= 1;
-        return { allowed: true, retryAfterSeconds: 0 };
+      if (lease && lease.remaining >= cost && lease.expiresAt > clock()) {
+        lease.remaining -= cost;
+        return { allowed: true, retryAfterSeconds: 0, windowEndsAt: lease.expiresAt };
       }
       const inFlight = taking.get(callerKey);
       if (!inFlight) break;
       await inFlight.catch(() => undefined);
       if (!leases.has(callerKey)) break; // that lease was refused: ask for ourselves
     }
-    leases.delete(callerKey);
-    const started = clock();
-    const pending = take(callerKey, leaseSize);
+    const pending = takeLease(callerKey, cost);
     taking.set(callerKey, pending);
     try {
-      const decision = await pending;
-      if (!decision.allowed) return { allowed: false, retryAfterSeconds: decision.retryAfterSeconds };
-      if (leases.size >= MAX_LEASES) leases.delete(leases.keys().next().value as string);
-      // This request spends one point of the lease it just took.
-      leases.set(callerKey, { remaining: leaseSize - 1, expiresAt: started + decision.msBeforeReset });
-      return { allowed: true, retryAfterSeconds: 0 };
+      return await pending;
     } finally {
       if (taking.get(callerKey) === pending) taking.delete(callerKey);
     }
   };
+
+  const takeLease = async (callerKey: string, cost: number): Promise<LeasedDecision> => {
+    // What is left of a lease in its window still counts: the request takes only what it lacks.
+    const held = leases.get(callerKey);
+    const left = held && held.expiresAt > clock() ? held.remaining : 0;
+    const lacking = cost - left;
+    leases.delete(callerKey);
+    const started = clock();
+    let wanted = Math.max(leaseSize, lacking);
+    let decision = await take(callerKey, wanted);
+    if (!decision.allowed && wanted > lacking) {
+      // Not a whole lease left: the request may still fit in what is.
+      wanted = lacking;
+      decision = await take(callerKey, wanted);
+    }
+    const expiresAt = started + decision.msBeforeReset;
+    if (!decision.allowed) {
+      // The points left stay this process's to spend in their window.
+      if (left > 0) keep(callerKey, { remaining: left, expiresAt: held!.expiresAt });
+      return { allowed: false, retryAfterSeconds: decision.retryAfterSeconds };
+    }
+    // A fresh window when the old lease had ended; the same one otherwise, ending no later.
+    const lease = { remaining: left + wanted - cost, expiresAt: left > 0 ? Math.min(held!.expiresAt, expiresAt) : expiresAt };
+    keep(callerKey, lease);
+    return { allowed: true, retryAfterSeconds: 0, windowEndsAt: lease.expiresAt };
+  };
+
+  const keep = (callerKey: string, lease: Lease) => {
+    if (leases.size >= MAX_LEASES && !leases.has(callerKey)) leases.delete(leases.keys().next().value as string);
+    leases.set(callerKey, lease);
+  };
+
+  /**
+   * Gives `points` back to the lease they were spent from (the window ending at `windowEndsAt`)
+   * while this process still holds it: answers false when it does not, and the points are the
+   * shared count's to get back.
+   */
+  const giveBack = (callerKey: string, points: number, windowEndsAt: number): boolean => {
+    const lease = leases.get(callerKey);
+    if (!lease || lease.expiresAt !== windowEndsAt || lease.expiresAt <= clock()) return false;
+    lease.remaining += points;
+    return true;
+  };
+
+  return Object.assign(decide, { giveBack });
 }

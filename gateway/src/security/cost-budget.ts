@@ -18,6 +18,8 @@ export interface CostCharge {
   guest: boolean;
   /** The earliest end of the windows charged; unknown (no refund) when the store did not say. */
   refundableUntil?: number;
+  /** The end of the window each budget was charged in (the caller's own or guest pool, the ceiling). */
+  windows?: { own?: number; ceiling?: number };
 }
 
 export type CostDecision = { allowed: true; charge: CostCharge } | { allowed: false; retryAfterSeconds: number; tooCostly?: true };
@@ -55,16 +57,20 @@ export function createCostBudget(limiters: CostBudgetLimiters) {
         }
       }
       const until = !network ? own.windowEndsAt : own.windowEndsAt !== undefined && ceiling?.windowEndsAt !== undefined ? Math.min(own.windowEndsAt, ceiling.windowEndsAt) : undefined;
-      return { allowed: true, charge: { caller, network, guest, ...(until === undefined ? {} : { refundableUntil: until }) } };
+      const windows = { own: own.windowEndsAt, ceiling: ceiling?.windowEndsAt };
+      return { allowed: true, charge: { caller, network, guest, windows, ...(until === undefined ? {} : { refundableUntil: until }) } };
     },
 
     /** Gives `points` of `charge` back to the budgets it was taken from, if their windows have not ended. */
     async refund(charge: CostCharge, points: number): Promise<void> {
       const until = charge.refundableUntil;
       if (until === undefined || points <= 0) return;
-      if (charge.guest) await limiters.perNetwork.refund(guestPool(charge.caller), points, until);
-      else await limiters.perCaller.refund(charge.caller.key, points, until);
-      if (charge.network) await limiters.perNetwork.refund(charge.caller.network, points, until);
+      // Each budget is given back in the window it was charged in: a leased budget's points go
+      // back to the lease they came from, which its window names.
+      const own = charge.windows?.own ?? until;
+      if (charge.guest) await limiters.perNetwork.refund(guestPool(charge.caller), points, own);
+      else await limiters.perCaller.refund(charge.caller.key, points, own);
+      if (charge.network) await limiters.perNetwork.refund(charge.caller.network, points, charge.windows?.ceiling ?? until);
     },
   };
 }
