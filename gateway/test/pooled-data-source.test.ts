@@ -98,3 +98,57 @@ describe("pooled data source: a call larger than the subgraph takes", () => {
     });
   });
 });
+
+describe("pooled data source: the deadline of a call", () => {
+  let server: Server;
+  let url: string;
+  before(async () => {
+    // `{ hang }` is never answered; anything else at once.
+    server = createServer((req, res) => {
+      let body = "";
+      req.on("data", (chunk) => (body += chunk));
+      req.on("end", () => {
+        if (!body.includes("hang")) res.writeHead(200, { "content-type": "application/json" }).end('{"data":{"ok":true}}');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    url = `http://127.0.0.1:${(server.address() as { port: number }).port}/graphql`;
+  });
+  after(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+
+  const process = (source: PooledGraphQLDataSource, query: string, signal?: AbortSignal) =>
+    source.process({ kind: "incoming operation", request: { query, variables: {} }, context: { requestId: "r", ...(signal ? { signal } : {}) }, incomingRequestContext: {}, pathInIncomingRequest: [] } as never);
+
+  it("abandons a subgraph that never answers at the deadline (ETIMEDOUT), and a read whose client left at once", async () => {
+    const source = new PooledGraphQLDataSource({ url, connections: 2, timeoutMs: 200, queueMs: 1_000, headersFor: () => ({}) });
+    try {
+      await assert.rejects(process(source, "query { hang }"), (error: Error & { code?: string }) => error.name === "SubgraphTimeoutError" && error.code === "ETIMEDOUT");
+      const leaving = new AbortController();
+      const call = process(source, "query { hang }", leaving.signal);
+      leaving.abort();
+      await assert.rejects(call, (error: Error) => error.name === "AbortError");
+      assert.deepEqual((await process(source, "query { ok }")).data, { ok: true });
+    } finally {
+      await source.close();
+    }
+  });
+
+  it("sets a call's deadline without a signal of its own per call (AbortSignal.timeout fired after every call)", async () => {
+    const source = new PooledGraphQLDataSource({ url, connections: 2, timeoutMs: 5_000, queueMs: 1_000, headersFor: () => ({}) });
+    const { timeout, any } = AbortSignal;
+    let made = 0;
+    AbortSignal.timeout = (ms: number) => (made++, timeout.call(AbortSignal, ms));
+    AbortSignal.any = (signals: AbortSignal[]) => (made++, any.call(AbortSignal, signals));
+    try {
+      for (let i = 0; i < 3; i++) assert.deepEqual((await process(source, "query { ok }", new AbortController().signal)).data, { ok: true });
+      assert.equal(made, 0);
+    } finally {
+      AbortSignal.timeout = timeout;
+      AbortSignal.any = any;
+      await source.close();
+    }
+  });
+});

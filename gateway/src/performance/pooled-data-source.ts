@@ -128,9 +128,21 @@ function pooledFetcher(replicas: ReplicaSet, pools: Map<Replica, Pool>, gates: M
   return async (url, init = {}) => {
     // Without a deadline a replica that accepts and never answers (a frozen process, a black
     // hole) held the caller for undici's 300 s. The deadline covers the wait for a pooled
-    // connection too, which undici's own timeouts do not.
-    const deadline = AbortSignal.timeout(timeoutMs);
-    const signal = init.signal ? AbortSignal.any([init.signal as AbortSignal, deadline]) : deadline;
+    // connection too, which undici's own timeouts do not. One controller and a timer cleared
+    // when the call ends: AbortSignal.timeout's timer fired a minute after every call (an
+    // abort event and a DOMException each time) and AbortSignal.any added a signal of its own,
+    // 2.4% of the gateway's CPU on a product read.
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort(new DOMException("The operation was aborted due to timeout", "TimeoutError"));
+    }, timeoutMs).unref();
+    const caller = init.signal as AbortSignal | undefined;
+    const callerLeft = () => controller.abort(caller!.reason);
+    if (caller?.aborted) callerLeft();
+    else caller?.addEventListener("abort", callerLeft, { once: true });
+    const signal = controller.signal;
     try {
       return await sendToAReplica(replicas, isQueryBody(init.body), async (replica) => {
         const leave = await gates.get(replica)!.enter();
@@ -143,8 +155,11 @@ function pooledFetcher(replicas: ReplicaSet, pools: Map<Replica, Pool>, gates: M
         }
       });
     } catch (error) {
-      if (deadline.aborted) throw new SubgraphTimeoutError(replicas.name, timeoutMs);
+      if (timedOut) throw new SubgraphTimeoutError(replicas.name, timeoutMs);
       throw error;
+    } finally {
+      clearTimeout(timer);
+      caller?.removeEventListener("abort", callerLeft);
     }
   };
 }
