@@ -4,10 +4,13 @@
 //
 //   npx tsx bench/checkout-throughput.ts [--scenario closed|sustained|burst|flash]
 //        [--checkouts 2000] [--concurrency 64] [--rate 100] [--seconds 60] [--payment-latency-ms 20]
-//        [--layout one|split]
+//        [--layout one|split] [--profile]
 //
 //   --layout one    everything in this process, as `npm start` runs it (default)
 //   --layout split  the gateway and the subgraphs in a process each (real engines only)
+//   --profile       with --layout one, also count per checkout the HTTP requests, SQL
+//                   statements by text, Redis commands and events by topic, and split
+//                   PostgreSQL's CPU into this run's backends, other databases' and background
 //
 //   closed     --checkouts customers, --concurrency at a time (closed loop)
 //   sustained  --rate checkouts a second for --seconds (open loop): time to PAID under load
@@ -42,6 +45,7 @@ import { stockSnapshot, verifyMoney } from "./checkout/verify-money.js";
 import { cpuMsByRole, formatCpuBreakdown, sampleProcessCpu } from "./harness/process-cpu.js";
 import { startBenchProcess } from "./harness/child-process.js";
 import { countStatements } from "./harness/statement-count.js";
+import { countTraffic, formatTraffic, nameServers } from "./harness/checkout-profile.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -52,6 +56,7 @@ const { values: args } = parseArgs({
     seconds: { type: "string", default: "60" },
     "payment-latency-ms": { type: "string", default: "20" },
     layout: { type: "string", default: "one" },
+    profile: { type: "boolean", default: false },
   },
 });
 const LAYOUT = args.layout as "one" | "split";
@@ -110,13 +115,24 @@ const config = loadConfig({
 const logger = createLogger(config.logLevel, { service: "bench" });
 // Only this process's statements: the whole platform with --layout one.
 const statementCount = countStatements();
+const PROFILE = args.profile && LAYOUT === "one";
+const trafficCount = PROFILE ? countTraffic() : undefined;
 const namespace = `bench${randomUUID().slice(0, 8)}`;
 const platform = LAYOUT === "one" ? await startInThisProcess() : await startSplit();
 const supergraph = { gatewayUrl: platform.gatewayUrl, close: platform.close };
 
 /** Everything in this process (the `npm start` layout); the bus gets a namespace of its own. */
 async function startInThisProcess() {
-  const running = await startSupergraph({ config, logger, ephemeralPorts: true, decorateBus: (bus) => (bus.engine === "kafka" ? new NamespacedEventBus(bus, namespace) : bus) });
+  const running = await startSupergraph({
+    config,
+    logger,
+    ephemeralPorts: true,
+    decorateBus: (bus) => {
+      const named = bus.engine === "kafka" ? new NamespacedEventBus(bus, namespace) : bus;
+      return trafficCount ? trafficCount.countingBus(named) : named;
+    },
+  });
+  nameServers({ ...running.subgraphUrls, gateway: running.gatewayUrl, "payment provider": simulator.url });
   return { gatewayUrl: running.gatewayUrl, close: running.close, roles: new Map([[process.pid, "node: all (one process)"]]) };
 }
 
@@ -248,14 +264,16 @@ try {
         const took = performance.now() - t0;
         refusedAfter.push(took);
         if (soldOut && t0 >= soldOut.at) refusedOnceSoldOut.push(took);
-        soldOut ??= { at: performance.now(), cpu: sampleProcessCpu(roles), sentBefore: sent };
+        soldOut ??= { at: performance.now(), cpu: sampleProcessCpu(roles, cpuDatabase), sentBefore: sent };
         refusedCustomers.push(c);
       }
       errors.set(code, (errors.get(code) ?? 0) + 1);
     }
   };
   const roles = platform.roles;
-  const cpuBefore = sampleProcessCpu(roles);
+  const cpuDatabase = PROFILE && realDatabase ? benchDatabase : undefined;
+  const trafficBefore = trafficCount?.snapshot();
+  const cpuBefore = sampleProcessCpu(roles, cpuDatabase);
   const statementsBefore = statementCount.snapshot();
   const deadline = Date.now() + MAX_SECONDS * 1000;
   const wallStarted = performance.now();
@@ -266,7 +284,7 @@ try {
   }
   const wallSeconds = (performance.now() - wallStarted) / 1000;
   const lastAnswerAt = Date.now();
-  const cpuAtLastAnswer = sampleProcessCpu(roles);
+  const cpuAtLastAnswer = sampleProcessCpu(roles, cpuDatabase);
   console.log(`checkouts answered PENDING: ${pendingAfter.length} in ${wallSeconds.toFixed(1)} s = ${(pendingAfter.length / wallSeconds).toFixed(0)} checkouts/s`);
   console.log(`time to the PENDING answer: ${describe(pendingAfter)}`);
   if (refusedAfter.length) console.log(`time to the OUT_OF_STOCK answer: ${describe(refusedAfter)}`);
@@ -281,13 +299,14 @@ try {
 
   // ---- the pipeline drains: every order PAID (from each order's PAID transition in the database) ----
   const db = statementCount.uncounted(new pg.Client({ connectionString: dbUrl }));
+  trafficCount?.uncountedClient(db);
   await db.connect();
   const ids = [...started.keys()];
   const paidCount = async () => Number((await db.query(`SELECT count(*) AS n FROM "Order" WHERE id = ANY($1::text[]) AND status = 'PAID'`, [ids])).rows[0].n);
   const drainDeadline = Date.now() + 180_000;
   while ((await paidCount()) < ids.length && Date.now() < drainDeadline) await new Promise((resolve) => setTimeout(resolve, 100));
   const drainedAt = Date.now();
-  const cpuByRole = cpuMsByRole(cpuBefore, sampleProcessCpu(roles));
+  const cpuByRole = cpuMsByRole(cpuBefore, sampleProcessCpu(roles, cpuDatabase));
   const statementsAfter = statementCount.snapshot();
   const { rows: paid } = await db.query<{ orderId: string; at: Date }>(`SELECT "orderId", at FROM "OrderStatusChange" WHERE "orderId" = ANY($1::text[]) AND "to" = 'PAID'`, [ids]);
   await db.end();
@@ -299,19 +318,20 @@ try {
     const per = (n: number) => (n / Math.max(1, pendingAfter.length)).toFixed(1);
     console.log(`SQL per checkout answered PENDING: ${per(statementsAfter.statements - statementsBefore.statements)} statements in ${per(statementsAfter.transactions - statementsBefore.transactions)} transactions`);
   }
+  if (trafficCount && trafficBefore) for (const line of formatTraffic(trafficBefore, trafficCount.snapshot(), Math.max(1, pendingAfter.length), "checkout")) console.log(line);
 
   // ---- the losers try again once the sale has settled: what a refusal costs on its own ----
   if (SCENARIO === "flash" && OPEN_LOOP && refusedCustomers.length > 0) {
     // What the platform spends doing nothing over the same span, to read the retries' figure against.
-    const idleBefore = sampleProcessCpu(roles);
+    const idleBefore = sampleProcessCpu(roles, cpuDatabase);
     await new Promise((resolve) => setTimeout(resolve, 5_000));
-    const idlePerSecond = new Map([...cpuMsByRole(idleBefore, sampleProcessCpu(roles))].map(([role, ms]) => [role, ms / 5]));
+    const idlePerSecond = new Map([...cpuMsByRole(idleBefore, sampleProcessCpu(roles, cpuDatabase))].map(([role, ms]) => [role, ms / 5]));
     console.log(`CPU while idle (5 s after the sale settled), per second:`);
     for (const line of formatCpuBreakdown(idlePerSecond, 1, "s")) console.log(line);
     const retriers = refusedCustomers.slice(0, RATE * 10);
     const took: number[] = [];
     const codes = new Map<string, number>();
-    const before = sampleProcessCpu(roles);
+    const before = sampleProcessCpu(roles, cpuDatabase);
     const statementsBeforeRetries = statementCount.snapshot();
     await openLoop(retriers, RATE, Date.now() + MAX_SECONDS * 1000, async (c) => {
       const t0 = performance.now();
@@ -323,7 +343,7 @@ try {
     console.log(`${retriers.length} refused customers try again at ${RATE}/s once the sale settled: answered in ${describe(took)}; ${JSON.stringify(Object.fromEntries(codes))}`);
     const statementsOfRetries = statementCount.snapshot().statements - statementsBeforeRetries.statements;
     console.log(`CPU per retry, by process${LAYOUT === "one" ? ` (${(statementsOfRetries / retriers.length).toFixed(1)} SQL statements a retry)` : ""}:`);
-    for (const line of formatCpuBreakdown(cpuMsByRole(before, sampleProcessCpu(roles)), retriers.length, "retry")) console.log(line);
+    for (const line of formatCpuBreakdown(cpuMsByRole(before, sampleProcessCpu(roles, cpuDatabase)), retriers.length, "retry")) console.log(line);
     if (codes.size !== 1 || !codes.has("OUT_OF_STOCK")) {
       console.log("audit: a retry after the sell-out was not refused OUT_OF_STOCK");
       failed = true;

@@ -15,10 +15,10 @@ interface ProcessTimes {
  * `roles` (pid -> name, e.g. the harness itself or a child it started), anything else
  * "other". PostgreSQL backends are one role whatever the database they serve.
  */
-function roleOf(pid: number, commandLine: string, command: string, roles: ReadonlyMap<number, string>): string | undefined {
+function roleOf(pid: number, commandLine: string, command: string, roles: ReadonlyMap<number, string>, database?: string): string | undefined {
   const named = roles.get(pid);
   if (named) return named;
-  if (command === "postgres" || commandLine.includes("/bin/postgres")) return "postgresql";
+  if (command === "postgres" || commandLine.includes("/bin/postgres")) return database ? postgresRole(commandLine, database) : "postgresql";
   if (command.startsWith("redis-server")) return "redis";
   if (command === "ferretdb" || commandLine.includes("/ferretdb")) return "ferretdb";
   if (command === "java" && commandLine.includes("kafka.Kafka")) return "kafka";
@@ -26,8 +26,25 @@ function roleOf(pid: number, commandLine: string, command: string, roles: Readon
   return undefined;
 }
 
-/** CPU times of every process on the machine that plays a known role, now. */
-export function sampleProcessCpu(roles: ReadonlyMap<number, string>): Map<number, ProcessTimes> {
+/**
+ * A PostgreSQL process by whom it works for: a backend of `database` (a backend's title is
+ * "postgres: user database host(port) state"), a backend of another database (other work on a
+ * shared server, not this run's), or the server's own background processes (WAL writer,
+ * checkpointer, autovacuum), which every database's writes share.
+ */
+function postgresRole(commandLine: string, database: string): string {
+  const title = /postgres: (?:[^:]+: )?(\S+) (\S+) \S+\(\d+\)|postgres: (?:[^:]+: )?(\S+) (\S+) \[local\]/.exec(commandLine);
+  if (!title) return "postgresql: background";
+  // FerretDB keeps its documents in a PostgreSQL database of its own: its backends work for it.
+  if ((title[2] ?? title[4]) === "ferretdb") return "postgresql: for ferretdb";
+  return (title[2] ?? title[4]) === database ? "postgresql: this run" : "postgresql: other dbs";
+}
+
+/**
+ * CPU times of every process on the machine that plays a known role, now; with `database`,
+ * PostgreSQL's processes are split by the database they serve.
+ */
+export function sampleProcessCpu(roles: ReadonlyMap<number, string>, database?: string): Map<number, ProcessTimes> {
   const sample = new Map<number, ProcessTimes>();
   for (const entry of readdirSync("/proc")) {
     const pid = Number(entry);
@@ -40,7 +57,7 @@ export function sampleProcessCpu(roles: ReadonlyMap<number, string>): Map<number
       const fields = stat.slice(close + 2).split(" ");
       const ticks = Number(fields[11]) + Number(fields[12]);
       const commandLine = readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
-      const role = roleOf(pid, commandLine, command, roles);
+      const role = roleOf(pid, commandLine, command, roles, database);
       if (role) sample.set(pid, { role, ticks });
     } catch {
       // The process ended between listing and reading.
