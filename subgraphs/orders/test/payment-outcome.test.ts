@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import pg from "pg";
 import { newEvent, PaymentEventTypes, type Identity, type RequestContext } from "#kernel";
 import { describeWithRealEngine, engineSuiteTitle } from "#kernel/testing";
 import type { DatabaseEngine } from "../../../test/support/test-database.js";
+import type { OrderItem } from "../src/domain/order.js";
 import { startCheckoutHarness, type CheckoutHarness } from "./support/checkout-harness.js";
 
 const codeOf = (error: unknown) => (error as { extensions?: { code?: string } }).extensions?.code;
@@ -11,7 +13,7 @@ function definePaymentOutcomeSuite(engine: DatabaseEngine): void {
   describe(engineSuiteTitle("order consumer and state machine on PostgreSQL", engine === "real" ? "postgresql" : "embedded-postgres"), () => {
     let h: CheckoutHarness;
     before(async () => {
-      h = await startCheckoutHarness(engine, { p1: 1000 });
+      h = await startCheckoutHarness(engine, { p1: 1000, p2: 1000 });
     });
     after(() => h.close());
 
@@ -111,6 +113,38 @@ function definePaymentOutcomeSuite(engine: DatabaseEngine): void {
         if (h.reservations.statusOf(order.id) === "COMMITTED") assert.ok(h.reservations.putBack(`cancel:${order.id}`));
       }
       assert.ok(outcomes.size >= 1);
+    });
+
+    it("reads the lines of the order it holds locked in one statement, priced in the order's currency", async () => {
+      await h.addToCart("u-lines", "p2", 2);
+      const { order } = await placeOrder("u-lines", 3);
+      // Every statement any pg client sends while the decision reads the lines (nothing else
+      // runs in this suite meanwhile): the payment outcome does this on every checkout.
+      const query = pg.Client.prototype.query;
+      let sent = 0;
+      let lines: OrderItem[] | undefined;
+      await h.store.update(order.id, async (current, reads) => {
+        pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+          sent += 1;
+          return (query as (...a: unknown[]) => unknown).apply(this, args);
+        } as typeof query;
+        try {
+          lines = await reads.items();
+        } finally {
+          pg.Client.prototype.query = query;
+        }
+        assert.ok(current);
+        return null;
+      });
+      assert.equal(sent, 1);
+      assert.deepEqual(
+        lines!.map((l) => [l.variantId, l.quantity, l.unitPrice, l.orderId]),
+        [
+          ["p1", 3, { amount: 1000, currency: "USD" }, order.id],
+          ["p2", 2, { amount: 1000, currency: "USD" }, order.id],
+        ],
+      );
+      assert.deepEqual(lines, (await h.store.itemsOf([order.id])).get(order.id), "the same lines as the order's own read");
     });
 
     it("throws on an event it cannot apply, so it is retried and then dead-lettered", async () => {

@@ -134,7 +134,8 @@ export function createPrismaOrderStore(deps: { prisma: PrismaClient; onCommit?: 
         if (locked && !locked.fresh) return "duplicate";
         const current = locked?.id ? toOrder(locked as OrderRow) : null;
         const reads: LockedOrderReads = {
-          items: async () => (await itemsIn(tx, [orderId])).get(orderId) ?? [],
+          // The customer and the currency are the locked row's: one statement, no locator.
+          items: async () => (current ? linesOfLocked(tx, current) : []),
           refunds: async () => (await afterSale.refundsOf(tx, [orderId])).get(orderId) ?? [],
           returns: async () => (await afterSale.returnsOf(tx, [orderId])).get(orderId) ?? [],
         };
@@ -182,23 +183,38 @@ async function itemsIn(db: PrismaClient | Prisma.TransactionClient, orderIds: re
     orderBy: [{ orderId: "asc" }, { variantId: "asc" }],
   });
   const byOrder = new Map<string, OrderItem[]>();
-  for (const row of rows) {
-    const item: OrderItem = {
-      orderId: row.orderId,
-      variantId: row.variantId,
-      productId: row.productId,
-      name: row.name,
-      sku: row.sku,
-      variantTitle: row.variantTitle,
-      options: row.options as OrderItem["options"],
-      quantity: row.quantity,
-      unitPrice: { amount: row.unitAmount, currency: row.order.currency },
-      discount: row.discountAmount === null ? null : { amount: row.discountAmount, currency: row.order.currency },
-      tax: row.taxAmount === null ? null : { amount: row.taxAmount, currency: row.order.currency },
-    };
-    byOrder.set(row.orderId, [...(byOrder.get(row.orderId) ?? []), item]);
-  }
+  for (const row of rows) byOrder.set(row.orderId, [...(byOrder.get(row.orderId) ?? []), toItem(row, row.order.currency)]);
   return byOrder;
+}
+
+type ItemRow = Prisma.OrderItemGetPayload<object>;
+
+/**
+ * The lines of an order whose row this transaction holds locked, in variant order: its
+ * customer (the partition) and currency are known, so one statement (the payment outcome
+ * reads them on every checkout, inside the order's lock).
+ */
+async function linesOfLocked(tx: Prisma.TransactionClient, order: Order): Promise<OrderItem[]> {
+  const rows = await tx.$queryRaw<ItemRow[]>`
+    SELECT "orderId", "userId", "variantId", "productId", name, sku, "variantTitle", options, "unitAmount", quantity, "discountAmount", "taxAmount"
+    FROM "OrderItem" WHERE "userId" = ${order.userId} AND "orderId" = ${order.id} ORDER BY "variantId"`;
+  return rows.map((row) => toItem(row, order.total.currency));
+}
+
+function toItem(row: ItemRow, currency: string): OrderItem {
+  return {
+    orderId: row.orderId,
+    variantId: row.variantId,
+    productId: row.productId,
+    name: row.name,
+    sku: row.sku,
+    variantTitle: row.variantTitle,
+    options: row.options as OrderItem["options"],
+    quantity: row.quantity,
+    unitPrice: { amount: row.unitAmount, currency },
+    discount: row.discountAmount === null ? null : { amount: row.discountAmount, currency },
+    tax: row.taxAmount === null ? null : { amount: row.taxAmount, currency },
+  };
 }
 
 /** One order line as orders_place reads it (see its migration). */
