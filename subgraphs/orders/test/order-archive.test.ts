@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { graphql } from "graphql";
 import { createLogger, newEvent, PaymentEventTypes, type Identity, type PaymentConfirmedPayload, type PaymentRefundedPayload, type RequestContext } from "#kernel";
@@ -186,9 +187,20 @@ function defineArchiveSuite(engine: DatabaseEngine, s3Url?: string) {
         assert.equal(codeOf(result.errors?.[0]), "OPERATION_NOT_ALLOWED", JSON.stringify(result.errors));
         assert.equal(result.errors?.[0]?.extensions?.reason, "ORDER_ARCHIVED");
       }
-      // A checkout whose key derives an archived order's id is refused, not placed a second time.
-      const place = store.place({ order: { ...before730.values().next().value!, id: archivedId } } as NewOrder);
-      await assert.rejects(place, (error) => codeOf(error) === "OPERATION_NOT_ALLOWED");
+      // A checkout whose key derives an archived order's id is refused, not placed a second time:
+      // by the placing statement itself, so the live store alone refuses it too.
+      const template = before730.values().next().value!;
+      const again: NewOrder = {
+        order: { ...template, id: archivedId },
+        items: [],
+        payment: { id: randomUUID(), amount: template.total, method: null },
+        events: [],
+        cart: { ordered: [], unavailable: [] },
+        couponId: null,
+      };
+      for (const placing of [store, createPrismaOrderStore({ prisma })]) {
+        await assert.rejects(placing.place(again), (error) => codeOf(error) === "OPERATION_NOT_ALLOWED" && (error as { extensions?: { reason?: string } }).extensions?.reason === "ORDER_ARCHIVED");
+      }
       assert.equal(Number((await f.sql.query(`SELECT count(*) FROM "Order" WHERE id = $1`, [archivedId])).rows[0].count), 0, "nothing came back to life");
       assert.equal(Number((await f.sql.query(`SELECT count(*) FROM "OutboxEvent"`)).rows[0].count), 0, "nothing was announced");
     });

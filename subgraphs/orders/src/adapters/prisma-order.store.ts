@@ -4,11 +4,12 @@ import type { Order, OrderAddress, OrderItem, OrderShippingMethod, OrderStatus, 
 import { CartChanged, CouponNotRedeemable, IdempotencyKeyTaken, type LockedOrderReads, type OrderStore } from "../ports/order-store.js";
 import { customerOf, customerOfOrder, customersOf } from "./order-locator.sql.js";
 import { createAfterSaleRecords } from "./prisma-after-sale.records.js";
+import { orderArchived } from "../domain/order-archive.js";
 
 type OrderRow = Prisma.OrderGetPayload<object>;
 
-/** What orders_place answers: placed, or the cart's "changed" or the coupon's refusal (then nothing was written). */
-type PlaceResult = { outcome: "placed" } | { outcome: "changed"; linesLeft: number; lastOrderId: string | null } | { outcome: "coupon"; reason: string };
+/** What orders_place answers: placed, or the archive's, the cart's "changed" or the coupon's refusal (then nothing was written). */
+type PlaceResult = { outcome: "placed" } | { outcome: "archived" } | { outcome: "changed"; linesLeft: number; lastOrderId: string | null } | { outcome: "coupon"; reason: string };
 
 // An update may wait on the inventory while it holds the order's row lock. Generous
 // limits, still bounded.
@@ -84,8 +85,9 @@ export function createPrismaOrderStore(deps: { prisma: PrismaClient; onCommit?: 
     },
 
     async place({ order, items, payment, events, cart, couponId }) {
-      // One statement (see the orders_place migration): the cart's removal, the order, its
-      // lines, first status change, payment and events, or nothing.
+      // One statement (see the orders_place migrations): the cart's removal, the order, its
+      // lines, first status change, payment and events, or nothing (an archived id among the
+      // refusals: an archived order never comes back live).
       let result: PlaceResult;
       try {
         [{ result }] = await queryDirect<{ result: PlaceResult }>(prisma, Prisma.sql`
@@ -108,6 +110,8 @@ export function createPrismaOrderStore(deps: { prisma: PrismaClient; onCommit?: 
         if (isUniqueViolation(error)) throw new IdempotencyKeyTaken(order.userId, order.idempotencyKey);
         throw error;
       }
+      if (result.outcome === "archived") throw orderArchived(order.id);
+      if (result.outcome !== "placed" && result.outcome !== "changed" && result.outcome !== "coupon") throw new Error(`orders_place answered ${JSON.stringify(result)}`);
       if (result.outcome === "changed") throw new CartChanged(order.userId, result.linesLeft, result.lastOrderId);
       if (result.outcome === "coupon") throw new CouponNotRedeemable(result.reason);
       committed();

@@ -16,9 +16,9 @@ const newerFirst = (a: { createdAt: Date; id: string }, b: { createdAt: Date; id
 /**
  * Wraps the live store: an order not found live is looked up in the archive directory (one
  * primary-key read) and read from its file, marked archived. Changes to an archived order
- * (every `update`: cancel, ship, refund, return...) fail with OPERATION_NOT_ALLOWED, and a
- * checkout whose key names an archived order is refused the same way, so an id is never both
- * live and archived.
+ * (every `update`: cancel, ship, refund, return...) fail with OPERATION_NOT_ALLOWED. A checkout
+ * whose key names an archived order is refused the same way by the live store's `place`, in
+ * its placing statement, so an id is never both live and archived.
  */
 export function createArchiveReadingOrderStore(live: OrderStore, archive: { directory: ArchiveDirectory; files: ArchiveFiles }): ArchiveReadingOrderStore {
   const { directory, files } = archive;
@@ -42,11 +42,6 @@ export function createArchiveReadingOrderStore(live: OrderStore, archive: { dire
 
     async findById(id) {
       return (await live.findById(id)) ?? (await archived(id));
-    },
-
-    async place(order) {
-      if ((await directory.find([order.order.id])).size > 0) throw orderArchived(order.order.id);
-      return live.place(order);
     },
 
     async update(orderId, decide, once) {
