@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import pg from "pg";
 import { PaymentEventTypes, Topics, newEvent } from "#kernel";
 import { engineSuiteTitle, waitFor } from "#kernel/testing";
 import { chargeKey } from "../src/domain/payment.js";
@@ -318,6 +319,31 @@ export function definePaymentProcessingScenarios(engine: string, options: () => 
       assert.deepEqual(await h.attempts(paymentId), []);
       assert.equal(h.simulator.ledger({ paymentId }).charges.length, 0, "nothing executed at the provider, nothing to refund");
     };
+
+    it("asks whether the order was cancelled in the statement that starts the charge call: four statements a first charge", async () => {
+      const payment = await h.createPayment({ amount: 1500 });
+      // Every statement naming this payment or its order, from any pg client, while it is driven.
+      const query = pg.Client.prototype.query;
+      const sent: string[] = [];
+      pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+        const [first, second] = args as [{ text?: string; values?: unknown[] } | string, unknown[] | undefined];
+        const values = typeof first === "string" ? second : first?.values;
+        const text = typeof first === "string" ? first : first?.text;
+        if (values?.some((v) => v === payment.paymentId || v === payment.orderId)) sent.push(String(text).replace(/\s+/g, " ").slice(0, 60));
+        return (query as (...a: unknown[]) => unknown).apply(this, args);
+      } as typeof query;
+      try {
+        await h.payments.processor.handle(h.requestEvent(payment));
+        await h.payments.processor.idle();
+      } finally {
+        pg.Client.prototype.query = query;
+      }
+      const row = await h.paymentRow(payment.paymentId);
+      assert.equal(row.status, "SUCCEEDED");
+      assertCapturedOnce(payment.paymentId, row.providerRef);
+      // The claim, the attempt's start (with the cancel check), its end, the settlement.
+      assert.equal(sent.length, 4, sent.join("\n"));
+    });
 
     it("sends no charge for an order cancelled before its payment's first drive (a backlog, a lagging consumer): FAILED at once, PaymentFailed published", async () => {
       const payment = await h.createPayment();

@@ -208,6 +208,25 @@ export function createPrismaPaymentStore(prisma: PrismaClient): PaymentStore {
       return started ?? null;
     },
 
+    // The order's status and the attempt's start in one round trip, on one snapshot: a cancel
+    // committed before this statement is seen, and then nothing is written.
+    async startChargeUnlessCancelled(payment, lease) {
+      const [row] = await queryDirect<{ cancelled: boolean; number: number | null; attempts: number | null }>(prisma, Prisma.sql`
+        WITH cancelled AS (
+          SELECT EXISTS (SELECT 1 FROM "Order" WHERE id = ${payment.orderId} AND "userId" = ${payment.userId} AND status = 'CANCELLED') AS yes
+        ), held AS (
+          UPDATE "Payment" SET attempts = attempts + 1, "leaseUntil" = ${NOW} + ${millis(lease.ms)}, "updatedAt" = ${NOW}
+          WHERE id = ${payment.id} AND "userId" = ${payment.userId} AND "leaseOwner" = ${lease.owner} AND NOT (SELECT yes FROM cancelled)
+          RETURNING id, attempts
+        ), logged AS (
+          INSERT INTO "PaymentAttempt" ("paymentId", "userId", kind, number, "startedAt")
+          SELECT id, ${payment.userId}, 'CHARGE'::"PaymentAttemptKind", attempts, ${NOW} FROM held
+        )
+        SELECT (SELECT yes FROM cancelled) AS cancelled, held.attempts AS number, held.attempts FROM (SELECT 1) AS one LEFT JOIN held ON true`);
+      if (row!.cancelled) return "cancelled";
+      return row!.number === null ? null : { number: row!.number, attempts: row!.attempts! };
+    },
+
     async finishAttempt(payment, kind, number, outcome, detail) {
       await queryDirect(prisma, Prisma.sql`
         UPDATE "PaymentAttempt" SET outcome = ${outcome}::"PaymentAttemptOutcome", detail = ${detail.slice(0, 500)}, "finishedAt" = ${NOW}

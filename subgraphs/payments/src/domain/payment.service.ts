@@ -106,10 +106,10 @@ export function createPaymentService(deps: PaymentServiceDeps) {
       // (a payments backlog, a lagging or restarted consumer, a crash before the first call
       // that the sweep resumes), and a retry or a resumed drive after an outage. Nothing sent:
       // FAILED at once; an earlier call may have charged: settled from the provider's search.
-      // Only a cancel landing between this read and the call still meets a charge, which the
-      // order then refunds.
-      if (await store.orderCancelled(payment)) return cancelled(payment, lease, doubtfulCallEndedAt, signal, log);
-      const attempt = await store.startAttempt(payment, "CHARGE", lease);
+      // Only a cancel landing between this read (with the attempt's start) and the call still
+      // meets a charge, which the order then refunds.
+      const attempt = await store.startChargeUnlessCancelled(payment, lease);
+      if (attempt === "cancelled") return cancelled(payment, lease, doubtfulCallEndedAt, signal, log);
       if (!attempt) {
         log.warn("payment lease lost; another process drives the payment");
         return null;

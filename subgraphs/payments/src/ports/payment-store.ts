@@ -85,6 +85,11 @@ export interface PaymentStore {
    * statement that reads every partition: the recovery sweep looks for any customer's payment.
    */
   findStalled(idleMs: number, limit: number): Promise<PaymentKey[]>;
+  /**
+   * Before a charge call, in one statement: "cancelled" (nothing written) when the customer has
+   * cancelled the payment's order, else as `startAttempt(payment, "CHARGE", lease)`.
+   */
+  startChargeUnlessCancelled(payment: PaymentKey & Pick<Payment, "orderId">, lease: Lease): Promise<{ number: number; attempts: number } | "cancelled" | null>;
   /** Counts a provider call (CHARGE bumps `attempts`) and renews the lease; null when the lease was lost. */
   startAttempt(payment: PaymentKey, kind: AttemptKind, lease: Lease): Promise<{ number: number; attempts: number } | null>;
   finishAttempt(payment: PaymentKey, kind: AttemptKind, number: number, outcome: AttemptOutcome, detail: string): Promise<void>;
