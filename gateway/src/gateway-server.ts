@@ -160,7 +160,7 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
       } catch (error) {
         if (!(error instanceof PolicyRefusal)) throw error;
         const headers: Record<string, string> = error.retryAfterSeconds ? { "retry-after": String(error.retryAfterSeconds) } : {};
-        return { status: error.status, code: error.code, message: error.message, headers, extensions: error.extensions };
+        return { status: error.status, code: error.code, message: error.message, headers, extensions: error.extensions, locations: error.locations };
       }
     },
   });

@@ -2,7 +2,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { startPersistedOnlySupergraph, startTestSupergraph, type TestSupergraph } from "../support/start-test-supergraph.js";
-import { postGraphQL } from "../support/graphql-client.js";
+import { postGraphQL, wsClient } from "../support/graphql-client.js";
 import { operationId } from "../../gateway/src/security/persisted-operations.js";
 
 const LEGIT = `{ product(id: "prod_0000001") { id name } }`;
@@ -57,6 +57,42 @@ describe("gateway hardening: each attack is refused with its code while legitima
     assert.ok(res.errors?.[0]?.extensions?.cost > 10_000);
     const cheap = await sg.query(`query($n: Int) { ${page(0)} }`, { n: 5 }, token);
     assert.equal(cheap.errors, undefined);
+  });
+
+  it("points a syntax error, an unknown field and a too costly page at their line and column, over HTTP and WebSocket alike", async () => {
+    const broken = `query {\n  search(query: "lamp") { totalCount }\n  product(id: "prod_0000001") { name`;
+    const costly = `{\n  products(first: 5000) { edges { node { name sku brand description } } }\n}`;
+    const parse = await sg.query(broken, {}, token);
+    assert.equal(parse.status, 400);
+    assert.equal(parse.errors?.[0]?.extensions?.code, "GRAPHQL_PARSE_FAILED");
+    assert.deepEqual(parse.errors?.[0]?.locations, [{ line: 3, column: 37 }]);
+    const cost = await sg.query(costly, {}, token);
+    assert.equal(cost.errors?.[0]?.extensions?.code, "QUERY_TOO_COMPLEX");
+    assert.equal(cost.errors?.[0]?.extensions?.argument, "first");
+    assert.deepEqual(cost.errors?.[0]?.locations, [{ line: 2, column: 3 }]);
+    const ws = wsClient(sg.gatewayUrl, token);
+    try {
+      const overWs = await new Promise<readonly { locations?: unknown; extensions?: Record<string, unknown> }[]>((resolve, reject) => {
+        ws.subscribe({ query: costly }, { next: () => reject(new Error("answered")), error: (errors) => resolve(errors as never), complete: () => reject(new Error("completed")) });
+      });
+      assert.equal(overWs[0]?.extensions?.code, "QUERY_TOO_COMPLEX");
+      assert.deepEqual(overWs[0]?.locations, [{ line: 2, column: 3 }]);
+      const brokenOverWs = await new Promise<readonly { locations?: unknown; extensions?: Record<string, unknown> }[]>((resolve, reject) => {
+        ws.subscribe({ query: broken }, { next: () => reject(new Error("answered")), error: (errors) => resolve(errors as never), complete: () => reject(new Error("completed")) });
+      });
+      assert.equal(brokenOverWs[0]?.extensions?.code, "GRAPHQL_PARSE_FAILED");
+      assert.deepEqual(brokenOverWs[0]?.locations, [{ line: 3, column: 37 }]);
+      // Validated as sent: the place is in the client's text, not in a reprint of it.
+      const unknownField = `{ search(query: "lamp", first: 3) { total } }`;
+      const invalid = await new Promise<readonly { locations?: unknown; extensions?: Record<string, unknown> }[]>((resolve, reject) => {
+        ws.subscribe({ query: unknownField }, { next: (result) => resolve((result.errors ?? []) as never), error: reject, complete: () => undefined });
+      });
+      assert.equal(invalid[0]?.extensions?.code, "GRAPHQL_VALIDATION_FAILED");
+      assert.deepEqual(invalid[0]?.locations, [{ line: 1, column: unknownField.indexOf("total }") + 1 }]);
+      assert.deepEqual((await sg.query(unknownField, {}, token)).errors?.[0]?.locations, invalid[0]?.locations, "as over HTTP");
+    } finally {
+      await ws.dispose();
+    }
   });
 
   it("refuses a batch flood but serves a small batch", async () => {

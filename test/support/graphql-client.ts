@@ -5,7 +5,7 @@ export interface GraphQLResponse<TData = Record<string, any>> {
   status: number;
   headers: Headers;
   data?: TData;
-  errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, any> }[];
+  errors?: { message: string; path?: (string | number)[]; locations?: { line: number; column: number }[]; extensions?: Record<string, any> }[];
 }
 
 /** POSTs one operation over real HTTP, as a client app would. */

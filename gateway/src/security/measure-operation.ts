@@ -40,6 +40,26 @@ export interface OperationMeasure {
    * spreads at the root: what per-field budgets are charged by.
    */
   rootFields: ReadonlyMap<string, number>;
+  /**
+   * The list that makes most of the cost (with all it selects, each time it runs), for a
+   * refusal to name what to ask fewer of. Undefined when nothing repeats.
+   */
+  costliestList?: CostliestList;
+}
+
+/** One list field of the operation and what it costs with everything it selects, each time it runs. */
+export interface CostliestList {
+  /** Its schema coordinate, `Type.field` (`Query.products`, `User.orders`), or the bare field name measured without a schema. */
+  coordinate: string;
+  /** The page-size argument it runs with and its value, when the client sent one. */
+  argument?: { name: string; value: number };
+  /** Its page-size arguments, sent or not (none for a list of a declared size). */
+  pageArguments: readonly string[];
+  /** Items it returns at most. */
+  items: number;
+  cost: number;
+  /** Where it is in the document (a location only when the document was parsed with them). */
+  node: FieldNode;
 }
 
 /** The document is not measurable as sent (a graphql validation rule would refuse it too). */
@@ -70,9 +90,13 @@ interface Summary {
   rootFields: Map<string, number>;
   /** Response names (alias or field name) at this level, with how often. */
   responseNames: Map<string, number>;
+  /** The costliest list at or below this level. */
+  costliestList?: CostliestList;
 }
 
 const empty = (): Summary => ({ depth: 0, introspectionDepth: 0, aliases: 0, cost: 0, pagedCost: 0, introspectionCost: 0, repeats: 0, rootFields: new Map(), responseNames: new Map() });
+
+const costlier = (a: CostliestList | undefined, b: CostliestList | undefined) => (!a || (b && b.cost > a.cost) ? b : a);
 
 function addCounts(target: Map<string, number>, source: Map<string, number>): number {
   let most = 0;
@@ -92,6 +116,7 @@ function mergeInto(target: Summary, source: Summary): void {
   target.pagedCost = add(target.pagedCost, source.pagedCost);
   target.introspectionCost = add(target.introspectionCost, source.introspectionCost);
   addCounts(target.rootFields, source.rootFields);
+  target.costliestList = costlier(target.costliestList, source.costliestList);
   target.repeats = Math.max(target.repeats, source.repeats, addCounts(target.responseNames, source.responseNames));
 }
 
@@ -122,22 +147,25 @@ export function measureOperation(
     const fallback = variableDefaults.get(value.name.value);
     return fallback?.kind === Kind.INT ? Number(fallback.value) : undefined;
   };
-  /** Items the field returns at most: its page as it will run, else its declared size, else one. */
-  const itemsOf = (selection: FieldNode, shape: FieldSize | undefined): number => {
+  /**
+   * Items the field returns at most: its page as it will run, else its declared size, else one;
+   * with the page-size argument the client sent that sets it, if any.
+   */
+  const itemsOf = (selection: FieldNode, shape: FieldSize | undefined): { items: number; argument?: { name: string; value: number } } => {
     let items: number;
-    if (shape?.pages) {
-      items = 0;
-      for (const [argument, fallback] of shape.pages) {
-        const sent = selection.arguments?.find((a) => a.name.value === argument);
-        items = Math.max(items, sizeOf(sent?.value) ?? fallback);
-      }
-    } else if (shape) items = shape.items;
+    let argument: { name: string; value: number } | undefined;
+    const pageArguments = shape?.pages ?? (shape ? new Map<string, number>() : new Map([...PAGE_SIZE_ARGUMENTS].map((name) => [name, 1])));
+    if (shape && !shape.pages) items = shape.items;
     else {
-      // Measured without a schema (tests, tools): a page size sent is all there is to go by.
-      const sent = selection.arguments?.find((a) => PAGE_SIZE_ARGUMENTS.has(a.name.value));
-      items = sizeOf(sent?.value) ?? 1;
+      // Measured without a schema (tests, tools), a page size sent is all there is to go by.
+      items = 0;
+      for (const [name, fallback] of pageArguments) {
+        const sent = sizeOf(selection.arguments?.find((a) => a.name.value === name)?.value);
+        if (sent !== undefined && (!argument || sent > argument.value)) argument = { name, value: sent };
+        items = Math.max(items, sent ?? fallback);
+      }
     }
-    return Math.max(1, Math.min(SATURATED, items));
+    return { items: Math.max(1, Math.min(SATURATED, items)), ...(argument && argument.value >= items ? { argument } : {}) };
   };
   const shapeOf = (parent: string | undefined, name: string): FieldSize | undefined => {
     if (name === "__schema") return { type: "__Schema", items: 1 };
@@ -166,7 +194,7 @@ export function measureOperation(
         const name = selection.name.value;
         const shape = shapeOf(parent, name);
         const child = selection.selectionSet ? summarize(selection.selectionSet, shape?.type) : empty();
-        const items = itemsOf(selection, shape);
+        const { items, argument } = itemsOf(selection, shape);
         // The field itself, and the work its resolution does that the selection does not show.
         const own = 1 + (shape?.weight ?? 0);
         const field: Summary = {
@@ -188,6 +216,13 @@ export function measureOperation(
           field.cost = 0;
         } else field.depth = child.depth + 1;
         if (shape?.sizedByPage) [field.pagedCost, field.cost] = [field.cost, 0];
+        // Introspection's lists are priced apart (introspectionCost), never named for the cost;
+        // a connection's edges are sized by the page above them, the field with the page is named.
+        if (INTROSPECTION_ROOTS.has(name)) field.costliestList = undefined;
+        else if ((items > 1 || argument) && !shape?.sizedByPage) {
+          const list: CostliestList = { coordinate: parent === undefined ? name : `${parent}.${name}`, items, cost: add(field.cost, field.pagedCost), node: selection, pageArguments: [...(shape?.pages?.keys() ?? [])], ...(argument ? { argument } : {}) };
+          field.costliestList = costlier(child.costliestList, list);
+        } else field.costliestList = child.costliestList;
         mergeInto(summary, field);
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
         mergeInto(summary, summarize(selection.selectionSet, selection.typeCondition?.name.value ?? parent));
@@ -198,6 +233,6 @@ export function measureOperation(
     return summary;
   }
 
-  const { depth, introspectionDepth, aliases, cost, pagedCost, introspectionCost, repeats, rootFields } = summarize(operation.selectionSet, sizes?.rootType(operation.operation));
-  return { depth, introspectionDepth, aliases, cost: add(cost, pagedCost), introspectionCost, repeats, rootFields };
+  const { depth, introspectionDepth, aliases, cost, pagedCost, introspectionCost, repeats, rootFields, costliestList } = summarize(operation.selectionSet, sizes?.rootType(operation.operation));
+  return { depth, introspectionDepth, aliases, cost: add(cost, pagedCost), introspectionCost, repeats, rootFields, ...(costliestList ? { costliestList } : {}) };
 }

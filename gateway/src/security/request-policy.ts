@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { isDeepStrictEqual } from "node:util";
-import { getIntrospectionQuery, GraphQLError, Kind, parse, type DocumentNode, type OperationDefinitionNode } from "graphql";
+import { getIntrospectionQuery, GraphQLError, Kind, parse, Source, type DocumentNode, type OperationDefinitionNode, type SourceLocation } from "graphql";
 import { countRateLimitRefusal, ErrorCode, isStorableText, rateLimitedMessage, unstorableLiteral, unstorableVariable } from "#kernel";
 import type { CallerRateLimiter } from "../rate-limit/caller-rate-limiter.js";
 import type { Caller } from "../rate-limit/caller.js";
@@ -91,6 +91,12 @@ export interface AdmittedOperation {
   charged?: CostCharge;
 }
 
+/** Where in the query text a refusal points: a syntax error, the field that costs too much. */
+export interface QueryPosition {
+  source: Source;
+  position: number;
+}
+
 /** A request refused before execution, with what each transport needs to say so. */
 export class PolicyRefusal extends Error {
   constructor(
@@ -99,12 +105,18 @@ export class PolicyRefusal extends Error {
     message: string,
     readonly extensions: Record<string, unknown> = {},
     readonly retryAfterSeconds?: number,
+    readonly at?: QueryPosition,
   ) {
     super(message);
   }
 
+  /** Line and column of what is refused, as GraphQL errors give them (`locations`), when it is one place of the text. */
+  get locations(): readonly SourceLocation[] | undefined {
+    return this.toGraphQLError().locations;
+  }
+
   toGraphQLError(): GraphQLError {
-    return new GraphQLError(this.message, { extensions: { code: this.code, ...this.extensions } });
+    return new GraphQLError(this.message, { extensions: { code: this.code, ...this.extensions }, ...(this.at ? { source: this.at.source, positions: [this.at.position] } : {}) });
   }
 }
 
@@ -114,7 +126,7 @@ export class PolicyRefusal extends Error {
  */
 const SIGN_IN_COST = 50;
 
-const refuse = (code: string, message: string, extensions: Record<string, unknown> = {}, status = 400) => new PolicyRefusal(status, code, message, extensions);
+const refuse = (code: string, message: string, extensions: Record<string, unknown> = {}, status = 400, at?: QueryPosition) => new PolicyRefusal(status, code, message, extensions, undefined, at);
 
 /**
  * The refusals of an HTTP request that is not a GraphQL request at all, most often someone's
@@ -204,7 +216,10 @@ export function createRequestPolicy(deps: {
     } catch (error) {
       const message = error instanceof GraphQLError ? error.message : "The query could not be parsed";
       const tooLong = /more th[ae]t? \d+ tokens/.test(message);
-      throw refuse(tooLong ? ErrorCode.QUERY_TOO_COMPLEX : "GRAPHQL_PARSE_FAILED", tooLong ? `The query is too long: over ${limits.maxTokens} tokens` : message, tooLong ? { limit: limits.maxTokens } : {});
+      if (tooLong) throw refuse(ErrorCode.QUERY_TOO_COMPLEX, `The query is too long: over ${limits.maxTokens} tokens`, { limit: limits.maxTokens });
+      // The line and column of the mistake, as graphql-js reports them (the AST has no locations, the error does).
+      const position = error instanceof GraphQLError && error.source && error.positions?.length ? { source: error.source, position: error.positions[0]! } : undefined;
+      throw refuse("GRAPHQL_PARSE_FAILED", message, {}, 400, position);
     }
     if (unstorableLiteral(document)) throw refuse(ErrorCode.BAD_USER_INPUT, UNSTORABLE_TEXT);
     return document;
@@ -257,7 +272,7 @@ export function createRequestPolicy(deps: {
     over("depth", measure.depth, limits.maxDepth);
     over("introspectionDepth", measure.introspectionDepth, MAX_INTROSPECTION_DEPTH);
     over("aliases", measure.aliases, limits.maxAliases);
-    over("cost", measure.cost, limits.maxCost);
+    if (measure.cost > limits.maxCost) throw costRefusal(query, operationName ?? undefined, variables, measure);
     over("introspectionCost", measure.introspectionCost, maxIntrospectionCost);
     over("repeats", measure.repeats, limits.maxFieldRepeats);
     keep(query, document);
@@ -272,6 +287,30 @@ export function createRequestPolicy(deps: {
       planningDeposit: deps.isPrepared && !deps.isPrepared(query, operationName ?? undefined) ? PLANNING_DEPOSIT : 0,
       sentName: operationName ?? undefined,
     };
+  }
+
+  /**
+   * An operation over the cost limit, told which list makes most of its cost and what that list
+   * runs with (`products(first: 1000)`), at its line and column: the fix is nearly always a
+   * smaller page there. Only refusals pay for finding the place: the text is parsed again with
+   * locations (the kept and admitted documents have none) and measured again.
+   */
+  function costRefusal(query: string, operationName: string | undefined, variables: unknown, measure: OperationMeasure): PolicyRefusal {
+    const base = `The operation is too complex: cost ${measure.cost} exceeds ${limits.maxCost}`;
+    const extensions: Record<string, unknown> = { cost: measure.cost, limit: limits.maxCost };
+    const list = measure.costliestList;
+    if (!list) return refuse(ErrorCode.QUERY_TOO_COMPLEX, base, extensions);
+    const field = list.node.name.value;
+    const named = list.argument ? `${field}(${list.argument.name}: ${list.argument.value})` : field;
+    Object.assign(extensions, { field: list.coordinate, fieldCost: list.cost, ...(list.argument ? { argument: list.argument.name, [list.argument.name]: list.argument.value } : {}) });
+    const page = list.argument?.name ?? list.pageArguments[0];
+    const advice = list.argument ? `send a smaller ${list.argument.name}` : page ? `send a smaller ${page} (it runs with ${list.items}), or ask for fewer fields under it` : `it returns up to ${list.items}: ask for fewer fields under it`;
+    let at: QueryPosition | undefined;
+    const source = new Source(query);
+    const located = parse(source, { maxTokens: limits.maxTokens });
+    const again = measureOperation(located, chooseOperation(located, operationName), (variables ?? {}) as Record<string, unknown>, deps.listSizes).costliestList;
+    if (again?.node.loc) at = { source, position: again.node.loc.start };
+    return refuse(ErrorCode.QUERY_TOO_COMPLEX, `${base}; the costliest list is ${named} (${list.coordinate}), ${list.cost} each time it runs: ${advice}`, extensions, 400, at);
   }
 
   /** The general budget: `operations` points to the caller, then to its network's ceiling. */

@@ -245,7 +245,9 @@ export function attachGraphQLWebSocket(options: {
   async function executeAdmitted(args: ExecutionArgs): Promise<ExecutionResult> {
     const { admitted, gateway } = args.contextValue as AdmittedContext;
     try {
-      const result = await options.execute({ query: admitted.document, variables: admitted.variables, operationName: admitted.operationName }, gateway);
+      // The text as the client sent it, not the parsed document: Apollo prints a document back
+      // to text, and a validation error's line and column would then point into that print.
+      const result = await options.execute({ query: admitted.query, variables: admitted.variables, operationName: admitted.operationName }, gateway);
       // Charged its measure at the subscribe: what the answer did not cost goes back. The context
       // is this operation's alone: whatever was planned under it was planned for it.
       const planned = [...(gateway.planning?.values() ?? [])].reduce((sum, ms) => sum + ms, 0);
@@ -469,6 +471,7 @@ function tokenSession(userId: string, authorization: string): TokenSession {
 
 function publicError(error: GraphQLError): GraphQLFormattedError {
   const code = error.extensions?.code;
-  if (isPublicErrorCode(code)) return { message: error.message, extensions: { ...error.extensions } };
+  // The line and column a client's mistake is at (a syntax error, a field), as over HTTP.
+  if (isPublicErrorCode(code)) return { message: error.message, ...(error.locations?.length ? { locations: error.locations } : {}), extensions: { ...error.extensions } };
   return { message: "Something went wrong on our side; please try again", extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
 }

@@ -61,7 +61,7 @@ export function createApolloHandler<TContext extends BaseContext>(
     const search = req.method === "GET" ? new URL(req.url ?? "/", "http://localhost").search : "";
     if (search && queryStringJsonNestsTooDeep(search)) return sendGraphQLError(res, 400, ErrorCode.BAD_USER_INPUT, TOO_DEEP);
     const rejection = await options.admit?.(req.method === "GET" ? queryStringOperation(search) : body, req);
-    if (rejection) return sendGraphQLError(res, rejection.status, rejection.code, rejection.message, rejection.headers, rejection.extensions);
+    if (rejection) return sendGraphQLError(res, rejection.status, rejection.code, rejection.message, rejection.headers, rejection.extensions, rejection.locations);
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(", ") : value);
@@ -101,6 +101,8 @@ export interface BodyRejection {
   message: string;
   headers?: Record<string, string>;
   extensions?: Record<string, unknown>;
+  /** Where in the query text the refused part is (a syntax error, the costliest field). */
+  locations?: readonly { line: number; column: number }[];
 }
 
 /** A GET request's operation (from the URL's `?…` part), shaped like a POST body so one check serves both. */

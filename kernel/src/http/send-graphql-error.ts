@@ -8,7 +8,8 @@ export function sendGraphQLError(
   message: string,
   headers: Record<string, string> = {},
   extensions: Record<string, unknown> = {},
+  locations?: readonly { line: number; column: number }[],
 ): void {
   res.writeHead(status, { "content-type": "application/json; charset=utf-8", ...headers });
-  res.end(JSON.stringify({ errors: [{ message, extensions: { ...extensions, code } }] }));
+  res.end(JSON.stringify({ errors: [{ message, ...(locations?.length ? { locations } : {}), extensions: { ...extensions, code } }] }));
 }

@@ -1,0 +1,68 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { describe, it } from "node:test";
+import { Supergraph } from "@apollo/federation-internals";
+import { createRequestPolicy, type OperationLimits } from "../src/security/request-policy.js";
+import { listSizesOf } from "../src/security/list-sizes.js";
+import type { CallerRateLimiter } from "../src/rate-limit/caller-rate-limiter.js";
+import type { PersistedOperationCheck } from "../src/security/persisted-operations.js";
+import { refusal } from "./support/policy-refusal.js";
+
+const CALLER = { key: "user:caller", network: "ip:192.0.2.1" };
+const limits: OperationLimits = { maxDepth: 12, maxAliases: 30, maxCost: 10_000, maxFieldRepeats: 20, maxTokens: 2_000, maxBatchSize: 5 };
+const supergraph = Supergraph.build(readFileSync("schema/supergraph.graphql", "utf8"));
+// Measured as the gateway measures: the API clients query, with the supergraph's declared sizes.
+const listSizes = listSizesOf(supergraph.apiSchema().toGraphQLJSSchema(), supergraph.schema.toGraphQLJSSchema());
+
+function policy() {
+  return createRequestPolicy({
+    limits,
+    rateLimit: (async () => ({ allowed: true, retryAfterSeconds: 0 })) as unknown as CallerRateLimiter,
+    networkRateLimit: (async () => ({ allowed: true, retryAfterSeconds: 0 })) as unknown as CallerRateLimiter,
+    budgets: { charge: async () => undefined },
+    persisted: (() => ({ ok: true })) as unknown as PersistedOperationCheck,
+    listSizes,
+  });
+}
+
+describe("request policy: a refusal points at the part of the query to change", () => {
+  it("gives a syntax error's line and column, over HTTP and WebSocket alike", async () => {
+    const query = `query Search {\n  search(query: "lamp" first: 3) {\n    totalCount\n  }\n`;
+    const refused = await refusal(policy().admit([{ query }], CALLER, "http-post"));
+    assert.equal(refused.code, "GRAPHQL_PARSE_FAILED");
+    assert.deepEqual(refused.locations, [{ line: 5, column: 1 }], "the end of the text, where the closing brace is missing");
+    assert.deepEqual(refused.toGraphQLError().toJSON().locations, [{ line: 5, column: 1 }]);
+    const stray = await refusal(policy().admit([{ query: `{ products { edges } } }` }], CALLER, "websocket"));
+    assert.deepEqual(stray.locations, [{ line: 1, column: 24 }]);
+  });
+
+  it("names the page size that makes an operation too costly, with its argument, value and place", async () => {
+    const query = `query Listing {\n  categories { slug }\n  products(first: 1000) { edges { node { name variants { id stock } } } }\n}`;
+    const refused = await refusal(policy().admit([{ query }], CALLER, "http-post"));
+    assert.equal(refused.code, "QUERY_TOO_COMPLEX");
+    assert.equal(refused.extensions.field, "Query.products");
+    assert.equal(refused.extensions.argument, "first");
+    assert.equal(refused.extensions.first, 1000);
+    assert.ok((refused.extensions.fieldCost as number) > limits.maxCost);
+    assert.match(refused.message, /products\(first: 1000\).*send a smaller first/);
+    assert.deepEqual(refused.locations, [{ line: 3, column: 3 }]);
+  });
+
+  it("names a page sent through a variable, nested under another field, at the place it is selected", async () => {
+    const query = `query Mine($n: Int) { me { email orders(first: $n) { edges { node { id items { product { name } } } } } } }`;
+    const refused = await refusal(policy().admit([{ query, variables: { n: 100_000 } }], CALLER, "http-post"));
+    assert.equal(refused.extensions.argument, "first");
+    assert.equal(refused.extensions.first, 100_000);
+    assert.match(String(refused.extensions.field), /\.orders$/);
+    assert.deepEqual(refused.locations, [{ line: 1, column: query.indexOf("orders(") + 1 }]);
+  });
+
+  it("names the costliest list when no page size was sent, and what else to change", async () => {
+    const query = `{ search(query: "lamp") { totalCount } products { edges { node { name variants { id stock images { url srcset alt } } } } } }`;
+    const refused = await refusal(policy().admit([{ query }], CALLER, "http-post"));
+    assert.equal(refused.extensions.field, "Query.products");
+    assert.equal(refused.extensions.argument, undefined);
+    assert.match(refused.message, /send a smaller first \(it runs with 20\), or ask for fewer fields under it/);
+    assert.deepEqual(refused.locations, [{ line: 1, column: query.indexOf("products") + 1 }]);
+  });
+});
