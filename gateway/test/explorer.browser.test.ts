@@ -228,7 +228,7 @@ describe('GraphQL explorer over HTTP', () => {
 
 if (chromiumMissing && inCI) {
   test('Chromium is installed for the explorer browser test', () => {
-    assert.fail(`CI=true but Chromium is missing at ${CHROMIUM_PATH}; install it with "apt-get install -y chromium"`);
+    assert.fail(`CI is set but Chromium is missing at ${CHROMIUM_PATH}; install it with "apt-get install -y chromium"`);
   });
 }
 

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { runsInCI } from '#kernel/testing';
 
 /**
  * Debian's Chromium (`apt-get install -y chromium`, or `scripts/services.sh up chromium`),
@@ -21,7 +22,8 @@ export const CHROMIUM_ARGS = [
 ];
 
 export const chromiumMissing = !existsSync(CHROMIUM_PATH);
-export const inCI = process.env.CI === 'true';
+/** Read as the real-engine suites read it: `CI=1` fails a run without a browser as `CI=true` does. */
+export const inCI = runsInCI();
 
 /** Locally a missing browser skips the browser checks; under CI it is a failure (see chromiumRequiredInCI). */
 export function browserSkipReason(testName: string): string | false {

@@ -1,5 +1,6 @@
 // Test infrastructure shared by every package's tests: add exports here with intention.
 export * from "./wait-for.js";
 export * from "./real-engine.js";
+export * from "./runs-in-ci.js";
 export * from "./namespaced-event-bus.js";
 export * from "./platform-over.js";

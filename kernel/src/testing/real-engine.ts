@@ -1,5 +1,6 @@
 import { describe, it } from "node:test";
 import { EnvReader } from "../config/env-reader.js";
+import { runsInCI } from "./runs-in-ci.js";
 
 type Env = Record<string, string | undefined>;
 
@@ -25,7 +26,7 @@ export interface RealEngineSuite {
 /**
  * Registers a suite that needs a real engine, in the one way every contract suite shares:
  * - the variable is set: `define(url)` registers the real tests;
- * - it is missing in CI (`CI=true`): a failing test names the variable, because a green CI
+ * - it is missing in CI (`runsInCI`): a failing test names the variable, because a green CI
  *   run that silently skipped the real engine would prove nothing;
  * - it is missing on a developer's machine: a skipped test says how to run it.
  */
@@ -40,7 +41,7 @@ export function describeWithRealEngine(
     return;
   }
   const title = engineSuiteTitle(suite, engine);
-  if (new EnvReader(env).bool("CI", false)) {
+  if (runsInCI(env)) {
     describe(title, () => {
       it(`fails because ${variable} is not set in CI`, () => {
         throw new Error(`${variable} is not set: CI must run "${title}" against a real ${engine}`);

@@ -19,7 +19,7 @@ import { openStorefront, WAIT_MS } from './support/storefront-browser.js';
 
 if (chromiumMissing && inCI) {
   test('Chromium is installed for the storefront browser test', () => {
-    assert.fail(`CI=true but Chromium is missing at ${CHROMIUM_PATH}; install it with "apt-get install -y chromium"`);
+    assert.fail(`CI is set but Chromium is missing at ${CHROMIUM_PATH}; install it with "apt-get install -y chromium"`);
   });
 }
 
