@@ -12,14 +12,17 @@ export function decodeCursor<T>(cursor: string, isValid: (value: unknown) => val
   } catch {
     // fall through to the coded error
   }
-  throw badInput("The cursor is not valid; use a cursor from a previous page", { cursor });
+  throw badInput("The cursor is not valid; use a cursor from a previous page", { field: "after", cursor });
 }
 
-/** Validates a page size: at least 1, at most `max`. */
+/**
+ * Validates a page size: at least 1, at most `max`. The refusal names the argument (`field`,
+ * as every other refused argument does) and the most it takes (`limit`), so a client can fix it.
+ */
 export function pageSize(first: number | null | undefined, { fallback = 20, max = 100 } = {}): number {
   const value = first ?? fallback;
   if (!Number.isInteger(value) || value < 1 || value > max) {
-    throw badInput(`first must be between 1 and ${max}`, { first });
+    throw badInput(`first must be between 1 and ${max}`, { field: "first", first, limit: max });
   }
   return value;
 }
