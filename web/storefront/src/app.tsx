@@ -1,6 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { client, onSessionChange } from "./storefront-client.js";
 import { href, useRoute, type Route } from "./route.js";
+import { usePageAnnouncer } from "./page-announcer.js";
 import { SearchBox } from "./search-box.js";
 import { HomePage } from "./pages/home-page.js";
 import { ListingPage } from "./pages/listing-page.js";
@@ -42,6 +43,7 @@ function Page({ route }: { route: Route }) {
 
 export function App() {
   const route = useRoute();
+  usePageAnnouncer(route);
   const [signedIn, setSignedIn] = useState(Boolean(client.session));
   useEffect(() => onSessionChange(() => setSignedIn(Boolean(client.session))), []);
   return (

@@ -47,18 +47,36 @@ export function ProductGrid({ products, label }: { products: ProductSummary[]; l
   );
 }
 
+/**
+ * A failure told to the shopper. The client's own wording is for developers ("No answer from
+ * the gateway for SearchProducts"): a shopper is told what happened and what to do.
+ */
+const SHOPPER_MESSAGES: Partial<Record<string, string>> = {
+  NETWORK_ERROR: "We could not reach the store. Check your connection and try again.",
+};
+
 export function ErrorNotice({ error }: { error: StorefrontError | undefined }) {
   if (!error) return null;
   return (
     <p class="error" role="alert">
-      {error.message}
+      {SHOPPER_MESSAGES[error.code] ?? error.message}
     </p>
   );
 }
 
-/** Shows a loading line, the error, or the content once the data is there. */
+/** Shows a loading line, the error with a way to try again, or the content once the data is there. */
 export function Await<T>({ loaded, children }: { loaded: Loaded<T>; children: (data: T) => ComponentChildren }) {
   if (loaded.state === "loading") return <p aria-busy="true">Loading…</p>;
-  if (loaded.state === "error") return <ErrorNotice error={loaded.error} />;
+  if (loaded.state === "error")
+    return (
+      <>
+        <ErrorNotice error={loaded.error} />
+        {loaded.retry && (
+          <button type="button" onClick={loaded.retry}>
+            Try again
+          </button>
+        )}
+      </>
+    );
   return <>{children(loaded.data)}</>;
 }

@@ -3,7 +3,8 @@ import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { StorefrontError } from "../../../clients/typescript/src/index.js";
 import { client } from "./storefront-client.js";
 
-export type Loaded<T> = { state: "loading" } | { state: "error"; error: StorefrontError } | { state: "done"; data: T };
+/** A query's state; a failed one carries `retry`, which runs it again (a page offers it as "Try again"). */
+export type Loaded<T> = { state: "loading" } | { state: "error"; error: StorefrontError; retry?: () => void } | { state: "done"; data: T };
 
 const asStorefrontError = (error: unknown) =>
   error instanceof StorefrontError ? error : new StorefrontError("INTERNAL_SERVER_ERROR", "Something went wrong; please try again");
@@ -18,7 +19,7 @@ export function useQuery<TResult, TVariables>(document: TypedDocumentNode<TResul
     setLoaded((previous) => (previous.state === "done" ? previous : { state: "loading" }));
     (client.request as (d: typeof document, v: TVariables) => Promise<TResult>)(document, variables).then(
       (data) => current && setLoaded({ state: "done", data }),
-      (error: unknown) => current && setLoaded({ state: "error", error: asStorefrontError(error) }),
+      (error: unknown) => current && setLoaded({ state: "error", error: asStorefrontError(error), retry: () => setRound((r) => r + 1) }),
     );
     return () => {
       current = false;

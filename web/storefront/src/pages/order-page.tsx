@@ -10,6 +10,7 @@ import {
   type StorefrontError,
 } from "../../../../clients/typescript/src/index.js";
 import { client } from "../storefront-client.js";
+import { href } from "../route.js";
 import { Await, ErrorNotice, Money } from "../components.js";
 import { useQuery } from "../use-operation.js";
 import { ORDER_STATUS_LABELS } from "./order-status-labels.js";
@@ -71,7 +72,16 @@ export function OrderPage({ id }: { id: string }) {
   return (
     <Await loaded={details}>
       {({ order }) => {
-        if (!order) return <p>This order does not exist.</p>;
+        // Signed out, every order reads as missing: a mailed order link opened in a new tab
+        // lands here, and the way to it is signing in.
+        if (!order)
+          return client.session ? (
+            <p>This order is not in your account.</p>
+          ) : (
+            <p>
+              <a href={href.account(href.order(id))}>Sign in</a> to see this order.
+            </p>
+          );
         const status = live?.status ?? order.status;
         const payment = live ? live.payment : order.payment?.status;
         const reason = live ? live.reason : order.statusReason;

@@ -77,6 +77,8 @@ export function ProductPage({ id }: { id: string }) {
                 onSubmit={async (event) => {
                   event.preventDefault();
                   if (!variant) return;
+                  // The confirmation of an earlier add must not stand beside this one's failure.
+                  setAdded(undefined);
                   // A guest shops with a guest cart; signing in at checkout merges it.
                   // Without a token the add below fails and shows why.
                   if (!client.session) await client.guestCartToken().catch(() => undefined);
@@ -86,8 +88,8 @@ export function ProductPage({ id }: { id: string }) {
               >
                 <label for="quantity">Quantity</label>
                 <input id="quantity" type="number" min={1} max={Math.max(1, Math.min(stock, 99))} value={quantity} onInput={(event) => setQuantity(Number((event.target as HTMLInputElement).value) || 1)} />
-                <button type="submit" disabled={!variant?.inStock || add.busy}>
-                  Add to cart
+                <button type="submit" disabled={!variant?.inStock || add.busy} aria-busy={add.busy}>
+                  {add.busy ? "Adding…" : "Add to cart"}
                 </button>
               </form>
               <ErrorNotice error={add.error} />

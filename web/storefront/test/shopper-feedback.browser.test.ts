@@ -1,0 +1,91 @@
+/**
+ * What the storefront tells a shopper when things are not on the happy path, in headless
+ * Chromium against the real gateway: an order link opened signed out, the store unreachable,
+ * an add to cart that fails after one that worked; and what a full page load would give a
+ * screen reader or keyboard user on a route change (the tab's title, focus on the new page).
+ * Screenshots in test-artifacts/storefront/shopper-feedback/.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { startTestSupergraph, type TestSupergraph } from '../../../test/support/start-test-supergraph.js';
+import { browserSkipReason } from '../../../test/support/headless-chromium.js';
+import { openStorefront, placeOrder, signUpCustomer, stockedProduct, type Customer, type StorefrontBrowser } from './support/storefront-browser.js';
+
+const skip = browserSkipReason('storefront shopper feedback browser test');
+
+describe('the storefront off the happy path', { skip }, () => {
+  let supergraph: TestSupergraph;
+  let customer: Customer;
+  let productId: string;
+  let shop: StorefrontBrowser;
+
+  before(async () => {
+    supergraph = await startTestSupergraph();
+    customer = await signUpCustomer(supergraph, 'Feedback Customer');
+    productId = await stockedProduct(supergraph, 'Feedback lamp', 20);
+    shop = await openStorefront(supergraph, 'shopper-feedback');
+  });
+  after(async () => {
+    await shop?.close();
+    await customer?.client.dispose();
+    await supergraph?.close();
+  });
+
+  test('an order link opened signed out asks to sign in, not that the order does not exist', async () => {
+    const orderId = await placeOrder(customer, productId, 1);
+    const { page, origin, shot } = shop;
+    await page.goto(`${origin}/shop#/order/${orderId}`);
+    const signIn = page.getByRole('link', { name: 'Sign in' }).last();
+    await page.getByText('to see this order').waitFor();
+    assert.equal(await page.getByText('does not exist').count(), 0);
+    assert.equal(await signIn.getAttribute('href'), `#/account?next=${encodeURIComponent(`#/order/${orderId}`)}`, 'signing in leads back to the order');
+    await shot('order-signed-out');
+  });
+
+  test('an unreachable store is told in the shopper\'s words, with a way to try again that works once it is back', async () => {
+    const { page, origin, shot } = shop;
+    await page.route('**/graphql', (route) => route.abort('connectionrefused'));
+    await page.goto(`${origin}/shop#/product/${productId}`);
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    assert.equal(await alert.textContent(), 'We could not reach the store. Check your connection and try again.');
+    assert.doesNotMatch((await page.locator('main').textContent()) ?? '', /gateway|ProductPage/);
+    await shot('unreachable');
+    await page.unroute('**/graphql');
+    await page.getByRole('button', { name: 'Try again' }).click();
+    await page.getByRole('heading', { name: 'Feedback lamp' }).waitFor();
+  });
+
+  test('an add to cart that fails after one that worked shows the failure alone, and the button says it is adding', async () => {
+    const { page, origin, shot } = shop;
+    await page.goto(`${origin}/shop#/product/${productId}`);
+    const add = page.getByRole('button', { name: 'Add to cart' });
+    await add.click();
+    await page.getByText(/^Added\. Your cart has 1 item/).waitFor();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await page.route('**/graphql', async (route) => {
+      if (!(route.request().postData() ?? '').includes('AddToCart')) return route.continue();
+      await held;
+      await route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ errors: [{ message: 'The cart is unavailable for a moment; please retry', extensions: { code: 'SERVICE_UNAVAILABLE' } }] }) });
+    });
+    await add.click();
+    await page.getByRole('button', { name: 'Adding…' }).waitFor();
+    assert.equal(await page.getByText(/^Added\./).count(), 0, 'the earlier confirmation is gone while the new add runs');
+    release();
+    await page.getByRole('alert').waitFor();
+    assert.equal(await page.getByText(/^Added\./).count(), 0, 'and does not stand beside the failure');
+    await shot('add-failed');
+    await page.unroute('**/graphql');
+  });
+
+  test('a route change names the page in the tab\'s title and moves focus to the new page', async () => {
+    const { page, origin } = shop;
+    await page.goto(`${origin}/shop#/product/${productId}`);
+    await page.waitForFunction(() => document.title === 'Feedback lamp – Storefront');
+    await page.getByRole('link', { name: 'Cart' }).focus();
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.title === 'Your cart – Storefront');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'main');
+  });
+});
