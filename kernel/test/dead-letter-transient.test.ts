@@ -2,7 +2,7 @@
 // only failures that say something about the event count toward it.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createLogger, DependencyFailed, DomainError, EmbeddedEventBus, ErrorCode, metricsRegistry, newEvent, withDeadLetter, type DomainEvent } from "#kernel";
+import { createLockService, createLogger, DependencyFailed, DomainError, EmbeddedEventBus, EmbeddedKeyValueStore, ErrorCode, metricsRegistry, newEvent, withDeadLetter, type DomainEvent } from "#kernel";
 import { parseExposition, total } from "../../test/support/prometheus-scrape.js";
 import { isTransientInfrastructureError } from "#kernel/errors/transient-error.ts";
 
@@ -32,6 +32,40 @@ const ABOUT_THE_EVENT: [string, unknown][] = [
   ["a callee's unexpected error", new DependencyFailed()],
   ["a callee's unexpected error, wrapped", new Error("commit failed", { cause: new DependencyFailed() })],
 ];
+
+/** What the lock service throws when another holder keeps a lock past this call's wait. */
+async function lockHeldPastTheWait(): Promise<unknown> {
+  const locks = createLockService(new EmbeddedKeyValueStore());
+  let release!: () => void;
+  const holding = locks.withLock("listing:PRICE|*", () => new Promise<void>((resolve) => (release = resolve)));
+  const refused = await locks.withLock("listing:PRICE|*", async () => undefined, { waitMs: 20 }).then(
+    () => assert.fail("the lock was free"),
+    (error: unknown) => error,
+  );
+  release();
+  await holding;
+  return refused;
+}
+
+test("a lock another holder keeps past the wait is a failure waiting mends: a client is told CONFLICT, an event is retried and never dead-lettered", async () => {
+  const busy = await lockHeldPastTheWait();
+  assert.equal((busy as DomainError).extensions.code, "CONFLICT");
+  assert.equal(isTransientInfrastructureError(busy), true);
+  const bus = new EmbeddedEventBus();
+  const dead: DomainEvent[] = [];
+  await bus.subscribe({ topic: "inventory.stock-changed.dead-letter", group: "watch", handle: async (e) => void dead.push(e) });
+  let refusals = 6;
+  let applied = 0;
+  const handle = withDeadLetter({ bus, topic: "inventory.stock-changed", consumer: "products-stock-flags", logger: createLogger("silent"), maxAttempts: 3 }, async () => {
+    if (refusals-- > 0) throw busy;
+    applied += 1;
+  });
+  const stockChanged = newEvent("StockChanged", "prod_1", { productId: "prod_1", available: 5, delta: 5 });
+  for (let attempt = 0; attempt < 6; attempt++) await assert.rejects(handle(stockChanged));
+  await handle(stockChanged);
+  assert.equal(applied, 1);
+  assert.deepEqual(dead, []);
+});
 
 test("infrastructure failures are told apart from failures about the event", () => {
   for (const [name, error] of TRANSIENT) assert.equal(isTransientInfrastructureError(error), true, name);

@@ -3,6 +3,17 @@ import type { KeyValueStore } from "./key-value-store.js";
 import { DomainError } from "../errors/domain-error.js";
 import { ErrorCode } from "../errors/error-codes.js";
 
+/**
+ * A lock another holder kept past this call's wait: CONFLICT to a client ("please retry"), and
+ * for an event handler a failure that waiting mends (the holder finishes, or its lock expires),
+ * never a reason to dead-letter the event (see isTransientInfrastructureError).
+ */
+export class LockBusyError extends DomainError {
+  constructor(readonly resource: string) {
+    super(ErrorCode.CONFLICT, "The resource is busy; please retry", { resource });
+  }
+}
+
 export interface LockOptions {
   ttlMs?: number;
   waitMs?: number;
@@ -22,7 +33,7 @@ export function createLockService(store: KeyValueStore) {
       let delay = 5;
       while (!(await store.setIfAbsent(key, token, ttlMs))) {
         if (Date.now() >= deadline) {
-          throw new DomainError(ErrorCode.CONFLICT, "The resource is busy; please retry", { resource });
+          throw new LockBusyError(resource);
         }
         await new Promise((resolve) => setTimeout(resolve, delay + Math.random() * delay));
         delay = Math.min(delay * 2, 100);

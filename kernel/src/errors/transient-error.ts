@@ -1,5 +1,6 @@
 import { ErrorCode } from "./error-codes.js";
 import { DependencyFailed } from "./domain-error.js";
+import { LockBusyError } from "../cache/lock-service.js";
 
 /**
  * Socket errnos, and undici's names for a connection closed under a request (the other side
@@ -33,6 +34,9 @@ export function isTransientInfrastructureError(error: unknown): boolean {
   for (let cause: unknown = error, depth = 0; cause && depth < 8; cause = (cause as { cause?: unknown }).cause, depth++) {
     // A callee's unexpected error says SERVICE_UNAVAILABLE to clients, but waiting will not mend it.
     if (cause instanceof DependencyFailed) return false;
+    // Another holder's lock: it ends within its TTL. A burst of stock events over one listing
+    // on a busy machine (a fresh start seeding the catalog) once dead-lettered 78 of them.
+    if (cause instanceof LockBusyError) return true;
     const { code, message, extensions, name, meta } = cause as { code?: unknown; message?: unknown; extensions?: { code?: unknown }; name?: unknown; meta?: { statusCode?: unknown } };
     // A coded GraphQL error (ours, or a callee's rethrown) is transient only when it says so.
     if (extensions?.code !== undefined) return extensions.code === ErrorCode.SERVICE_UNAVAILABLE;
