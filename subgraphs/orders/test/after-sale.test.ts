@@ -433,6 +433,18 @@ function defineAfterSaleSuite(engine: DatabaseEngine): void {
       assert.equal(await statusOf(order.id), "REFUNDED");
     });
 
+    it("gives payments, refunds and returns prefixed ids, as orders and addresses have (pay_, rfd_, ret_)", async () => {
+      const { order, paymentId } = await paidOrder("u-ids", { p1: 2 }, "DELIVERED");
+      assert.match(order.id, /^ord_[0-9a-f]{32}$/);
+      assert.match(paymentId, /^pay_[0-9a-f]{32}$/);
+      const asked = await h.afterSale.requestReturn(as("u-ids"), order.id, [{ variantId: "p1", quantity: 1 }], "too small");
+      assert.match(asked.id, /^ret_[0-9a-f]{32}$/);
+      await h.afterSale.approveReturn(admin, asked.id);
+      const refunds = await refundsOf(order.id);
+      assert.equal(refunds.length, 1);
+      assert.match(refunds[0]!.id, /^rfd_[0-9a-f]{32}$/);
+    });
+
     it("PaymentRefunded marks the refund it names SUCCEEDED, once", async () => {
       const { order, paymentId } = await paidOrder("u-settle", { p1: 1 });
       const refund = await h.afterSale.refundOrder(admin, order.id, { amount: 400, reason: "x", idempotencyKey: "s" });

@@ -1,5 +1,4 @@
-import { randomUUID } from "node:crypto";
-import { DomainError, ErrorCode, notFound, requireAdmin, requireUser, singleLineText, type RequestContext } from "#kernel";
+import { DomainError, ErrorCode, newEntityId, notFound, requireAdmin, requireUser, singleLineText, type RequestContext } from "#kernel";
 import type { Order } from "./order.js";
 import { refundRestockId, returnRefundKey, returnRestockId, type Refund, type Return } from "./after-sale.js";
 import { afterSaleStatus, isRefundable } from "./order-state-machine.js";
@@ -101,7 +100,7 @@ export function createAfterSaleService(deps: { store: OrderStore; returnWindowDa
         const lines = returnLines(order, orderItems, returns, request.items, at, deps.returnWindowDays);
         assertRoomForReturn(orderId, returns, lines, returnableUnits(orderItems, returns));
         const created: Return = {
-          id: randomUUID(),
+          id: newEntityId("ret"),
           orderId,
           userId,
           status: "REQUESTED",

@@ -1,5 +1,5 @@
-import { createHash, randomUUID } from "node:crypto";
-import { badInput, DomainError, ErrorCode, MAX_CART_LINES, outOfStock, type AdmissionGate, type Logger } from "#kernel";
+import { createHash } from "node:crypto";
+import { badInput, DomainError, ErrorCode, MAX_CART_LINES, newEntityId, outOfStock, type AdmissionGate, type Logger } from "#kernel";
 import { couponInvalid } from "../../../cart/src/index.js";
 import type { Order, OrderItem } from "./order.js";
 import { paymentRequested, statusChanged } from "./order-events.js";
@@ -165,7 +165,7 @@ export function createCheckoutService<Contents extends CartContents>(deps: {
         }));
         const ordered = items.map(({ variantId, quantity }) => ({ variantId, quantity }));
         const priced = cart.lines.map(({ variantId, quantity, accepted }) => ({ variantId, quantity, accepted }));
-        const paymentId = randomUUID();
+        const paymentId = newEntityId("pay");
         const paymentMethod = request.paymentMethod ?? null;
 
         // A twin with this key placed its order, and that order may have ended already

@@ -1,5 +1,4 @@
-import { randomUUID } from "node:crypto";
-import { DomainError, ErrorCode, MAX_ORDER_TOTAL, badInput, singleLineText } from "#kernel";
+import { DomainError, ErrorCode, MAX_ORDER_TOTAL, badInput, newEntityId, singleLineText } from "#kernel";
 import type { Order } from "./order.js";
 import type { Refund } from "./after-sale.js";
 import { refundRequested, type OutboxMessage } from "./order-events.js";
@@ -91,7 +90,7 @@ export function promiseRefund(order: Order, existing: readonly Refund[], request
     throw new DomainError(ErrorCode.REFUND_LIMIT_EXCEEDED, `Order ${order.id} has ${refundable} left to refund; ${amount} was asked for`, { orderId: order.id, refundable });
   }
   const refund: NewRefund = {
-    id: randomUUID(),
+    id: newEntityId("rfd"),
     orderId: order.id,
     amount: { amount, currency: order.total.currency },
     reason: request.reason,
