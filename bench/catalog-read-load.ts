@@ -54,6 +54,7 @@ export async function startCatalogBenchPlatform(options: { products: number; env
     RATE_LIMIT_COST_PER_MINUTE: "2000000000",
     // The load comes from one address, with more sockets than one client may hold.
     GATEWAY_MAX_CONNECTIONS_PER_CLIENT: "100000",
+    GATEWAY_NEW_CONNECTIONS_PER_MINUTE: "100000000",
     RATE_LIMIT_SEARCH_PER_MINUTE: "1000000000",
     ...options.env,
   };

@@ -110,6 +110,7 @@ const config = loadConfig({
   RATE_LIMIT_COST_PER_MINUTE: "2000000000",
   // The load comes from one address, with more sockets than one client may hold.
   GATEWAY_MAX_CONNECTIONS_PER_CLIENT: "100000",
+  GATEWAY_NEW_CONNECTIONS_PER_MINUTE: "100000000",
   RATE_LIMIT_CHECKOUT_PER_MINUTE: "10000000",
 });
 const logger = createLogger(config.logLevel, { service: "bench" });
@@ -158,6 +159,7 @@ async function startSplit() {
     RATE_LIMIT_COST_PER_MINUTE: "2000000000",
     // The load comes from one address, with more sockets than one client may hold.
     GATEWAY_MAX_CONNECTIONS_PER_CLIENT: "100000",
+    GATEWAY_NEW_CONNECTIONS_PER_MINUTE: "100000000",
     RATE_LIMIT_CHECKOUT_PER_MINUTE: "10000000",
     RESPONSE_CACHE_TTL_SECONDS: "0",
   };

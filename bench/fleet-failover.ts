@@ -98,6 +98,7 @@ try {
       RATE_LIMIT_COST_PER_MINUTE: "1000000000",
       // The load comes from one address, with more sockets than one client may hold.
       GATEWAY_MAX_CONNECTIONS_PER_CLIENT: "100000",
+      GATEWAY_NEW_CONNECTIONS_PER_MINUTE: "100000000",
       RATE_LIMIT_CHECKOUT_PER_MINUTE: "1000000",
       PAYMENT_RECOVERY_AFTER_MS: "8000",
       PAYMENT_RECOVERY_INTERVAL_MS: "2000",

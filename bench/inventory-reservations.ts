@@ -47,6 +47,7 @@ const config: Config = loadConfig({
   RATE_LIMIT_COST_PER_MINUTE: "2000000000",
   // The load comes from one address, with more sockets than one client may hold.
   GATEWAY_MAX_CONNECTIONS_PER_CLIENT: "100000",
+  GATEWAY_NEW_CONNECTIONS_PER_MINUTE: "100000000",
   RESPONSE_CACHE_TTL_SECONDS: "0",
   MAX_QUANTITY_PER_ORDER: "10",
   RESERVATION_SWEEP_INTERVAL_MS: "60000",

@@ -27,6 +27,7 @@ export const BENCH_BUDGETS: Record<string, string> = {
   RATE_LIMIT_COST_PER_MINUTE: "2000000000",
   // The load comes from one address, with more sockets than one client may hold.
   GATEWAY_MAX_CONNECTIONS_PER_CLIENT: "100000",
+  GATEWAY_NEW_CONNECTIONS_PER_MINUTE: "100000000",
   RATE_LIMIT_SEARCH_PER_MINUTE: "1000000000",
   RATE_LIMIT_CHECKOUT_PER_MINUTE: "1000000000",
   // The personalised scenario signs up a customer per virtual client from this one address.

@@ -11,6 +11,7 @@ import {
   ErrorCode,
   countGatewayResponse,
   countRefusedConnection,
+  fromTrustedProxy,
   createGuardedServer,
   GATEWAY_INACTIVITY_TIMEOUT_MS,
   graphqlMetricsPlugin,
@@ -211,7 +212,14 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
     {
       maxConnections: config.gateway.connections.maxConnections,
       // Behind a proxy every client arrives from the proxy's address: the proxy caps per client.
-      maxConnectionsPerClient: config.gateway.trustProxy ? undefined : config.gateway.connections.maxConnectionsPerClient,
+      // Named proxies are exempt alone, so a client reaching the gateway past them is capped.
+      ...(config.gateway.trustProxy === 0 || typeof config.gateway.trustProxy !== "number"
+        ? {
+            maxConnectionsPerClient: config.gateway.connections.maxConnectionsPerClient,
+            newConnectionsPerMinute: config.gateway.connections.newConnectionsPerMinute,
+            exemptPeer: (address: string | undefined) => fromTrustedProxy(address, config.gateway.trustProxy),
+          }
+        : {}),
       onRefused: countRefusedConnection,
       inactivityTimeoutMs: GATEWAY_INACTIVITY_TIMEOUT_MS,
     },

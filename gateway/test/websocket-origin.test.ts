@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import WebSocket from "ws";
-import { loadConfig } from "#kernel";
+import { loadConfig, parseTrustedProxies } from "#kernel";
 import { sameSiteOrNoBrowser } from "../src/subscriptions/graphql-websocket.js";
 import { startWebSocketGateway } from "./support/websocket-gateway.js";
 
@@ -53,6 +53,13 @@ describe("WebSocket origins behind a proxy, and origins allowed by name (review)
     assert.equal(sameSiteOrNoBrowser(upgrade(behindNginx), { trustProxy: 1 }), true);
     assert.equal(sameSiteOrNoBrowser(upgrade(behindNginx)), false, "a client's own X-Forwarded-Host is not believed");
     assert.equal(sameSiteOrNoBrowser(upgrade({ ...behindNginx, "x-forwarded-host": "evil.example" }), { trustProxy: 1 }), false);
+  });
+
+  it("believes the forwarded host of a named proxy only on its own sockets", () => {
+    const trustProxy = parseTrustedProxies("10.0.0.0/8").proxies;
+    const from = (remoteAddress: string) => ({ headers: { origin: "https://shop.example", host: "gateway:4000", "x-forwarded-host": "shop.example" }, socket: { remoteAddress } }) as unknown as import("node:http").IncomingMessage;
+    assert.equal(sameSiteOrNoBrowser(from("10.0.0.2"), { trustProxy }), true);
+    assert.equal(sameSiteOrNoBrowser(from("203.0.113.5"), { trustProxy }), false, "a client past the proxy writes its own X-Forwarded-Host");
   });
 
   it("lets the pages of the origins WS_ALLOWED_ORIGINS names open sockets, and no others", async () => {

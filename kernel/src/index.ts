@@ -19,6 +19,8 @@ export * from "./http/apollo-http-handler.js";
 export * from "./http/guarded-server.js";
 export * from "./http/connection-limiter.js";
 export * from "./http/client-network.js";
+export * from "./http/connection-rate.js";
+export * from "./http/trusted-proxies.js";
 export * from "./runtime/open-file-limit.js";
 export * from "./graphql/load-schema-file.js";
 export * from "./graphql/subgraph-server.js";

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { startPersistedOnlySupergraph, startTestSupergraph, type TestSupergraph } from "../support/start-test-supergraph.js";
 import { postGraphQL, wsClient } from "../support/graphql-client.js";
+import { Agent, fetch as undiciFetch } from "undici";
 import { operationId } from "../../gateway/src/security/persisted-operations.js";
 
 const LEGIT = `{ product(id: "prod_0000001") { id name } }`;
@@ -177,6 +178,40 @@ describe("gateway hardening: anonymous callers behind a proxy are counted by net
     const statuses: number[] = [];
     for (let i = 1; i <= 7; i++) statuses.push((await postGraphQL(sg.gatewayUrl, LEGIT, {}, { headers: { "x-forwarded-for": `10.9.8.${i}, 203.0.113.7` } })).status);
     assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429, 429]);
+  });
+});
+
+describe("gateway hardening: X-Forwarded-For is believed of the named proxies alone", () => {
+  let sg: TestSupergraph;
+  before(async () => {
+    sg = await startTestSupergraph({ env: { RATE_LIMIT_PER_MINUTE: "5", TRUST_PROXY: "127.0.0.2, 2001:db8:f::/48" } });
+  });
+  after(() => sg.close());
+
+  /** The status of one query sent from `from` with this X-Forwarded-For. */
+  const statusFrom = async (from: string, forwardedFor: string) => {
+    const dispatcher = new Agent({ localAddress: from });
+    try {
+      const response = await undiciFetch(sg.gatewayUrl, { method: "POST", dispatcher, headers: { "content-type": "application/json", "x-forwarded-for": forwardedFor }, body: JSON.stringify({ query: LEGIT }) });
+      await response.arrayBuffer();
+      return response.status;
+    } finally {
+      await dispatcher.close();
+    }
+  };
+
+  it("counts a client that reaches the gateway past the proxy by its socket, whatever address it writes", async () => {
+    // With TRUST_PROXY=true, each forged address here was a new caller with a budget of its own.
+    const statuses: number[] = [];
+    for (let i = 1; i <= 7; i++) statuses.push(await statusFrom("127.0.0.5", `198.51.100.${i}`));
+    assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429, 429]);
+  });
+
+  it("counts the closest hop that is not a proxy on the proxy's connections", async () => {
+    const statuses: number[] = [];
+    for (let i = 1; i <= 7; i++) statuses.push(await statusFrom("127.0.0.2", `10.9.8.${i}, 203.0.113.9, 2001:db8:f:1::2`));
+    assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429, 429], "the client's own entries before 203.0.113.9 buy nothing");
+    for (let i = 1; i <= 7; i++) assert.equal(await statusFrom("127.0.0.2", `198.18.0.${i}`), 200, "each client behind the proxy has its own budget");
   });
 });
 

@@ -12,6 +12,7 @@ import { callerOf, type Caller } from "../rate-limit/caller.js";
 import type { CallerBudget, CallerBudgetDecision } from "../rate-limit/caller-budget.js";
 import { clientNetwork } from "#kernel/http/client-network.ts";
 import { createConnectionLimiter } from "#kernel/http/connection-limiter.ts";
+import { fromTrustedProxy, type ProxyTrust } from "#kernel/http/trusted-proxies.ts";
 import type { WebSocketLimits } from "./websocket-limits.js";
 import { createSocketGuard, type SocketGuard, type SocketVerdict } from "./socket-guard.js";
 import { liveOrderResults, planLiveOrder, type LiveOrderPlan } from "./live-order-results.js";
@@ -122,7 +123,7 @@ export function attachGraphQLWebSocket(options: {
   /** Origins besides the gateway's own host whose pages may open sockets (WS_ALLOWED_ORIGINS). */
   allowedOrigins?: readonly string[];
   /** Proxies in front whose X-Forwarded-Host is believed (TRUST_PROXY). */
-  trustProxy?: number;
+  trustProxy?: ProxyTrust;
 }) {
   const { logger, limits } = options;
   // A message over the limit closes the socket (1009) before it is buffered whole or parsed. A
@@ -427,7 +428,7 @@ export function attachGraphQLWebSocket(options: {
  * storefront's live order page of everyone behind that address was refused for as long as the
  * page stayed open (the browser answers the keep-alive pings). Exported for tests.
  */
-export function sameSiteOrNoBrowser(request: IncomingMessage, options: { allowedOrigins?: readonly string[]; trustProxy?: number } = {}): boolean {
+export function sameSiteOrNoBrowser(request: IncomingMessage, options: { allowedOrigins?: readonly string[]; trustProxy?: ProxyTrust } = {}): boolean {
   const origin = request.headers.origin;
   if (origin === undefined) return true;
   let url: URL;
@@ -441,7 +442,8 @@ export function sameSiteOrNoBrowser(request: IncomingMessage, options: { allowed
   if (options.allowedOrigins?.includes(url.origin)) return true;
   // The host the browser asked: behind a trusted proxy that rewrites Host (nginx's default, a
   // CDN), the one it forwards; a client's own X-Forwarded-Host is not believed otherwise.
-  const forwarded = options.trustProxy ? headerValue(request.headers["x-forwarded-host"])?.split(",")[0]?.trim() : undefined;
+  const trust = options.trustProxy ?? 0;
+  const forwarded = (typeof trust === "number" ? trust > 0 : fromTrustedProxy(request.socket.remoteAddress, trust)) ? headerValue(request.headers["x-forwarded-host"])?.split(",")[0]?.trim() : undefined;
   // URL drops a scheme's default port; a Host header may carry it.
   const defaultPort = url.protocol === "https:" ? ":443" : ":80";
   return [request.headers.host, forwarded].some((host) => host !== undefined && host !== "" && (url.host === host.toLowerCase() || `${url.host}${defaultPort}` === host.toLowerCase()));

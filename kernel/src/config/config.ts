@@ -1,6 +1,7 @@
 import { createPrivateKey } from "node:crypto";
 import { EnvReader } from "./env-reader.js";
 import { defaultMaxConnections } from "../runtime/open-file-limit.js";
+import { parseTrustedProxies, type ProxyTrust } from "../http/trusted-proxies.js";
 import type { LogLevel } from "../logging/logger.js";
 
 export const SUBGRAPH_NAMES = ["products", "search", "inventory", "cart", "orders", "payments", "accounts"] as const;
@@ -46,10 +47,11 @@ export interface Config {
      */
     rateLimitNetworkMultiple: number;
     /**
-     * Proxies of yours in front of the gateway (0: none): the client address is the
-     * X-Forwarded-For entry the outermost of them appended, never one the client wrote.
+     * Proxies of yours in front of the gateway: how many (0: none), every connection coming
+     * through them; or their addresses and networks, only whose X-Forwarded-For is read and
+     * whose entries are skipped to the closest hop that is not one of them.
      */
-    trustProxy: number;
+    trustProxy: ProxyTrust;
     /** Path of the composed supergraph SDL the gateway serves. */
     supergraphPath: string;
     limits: {
@@ -73,8 +75,10 @@ export interface Config {
     /** Caps on the gateway's sockets, HTTP and WebSocket alike (kernel/src/http/guarded-server.ts). */
     connections: {
       maxConnections: number;
-      /** Per client network (IPv4 address, IPv6 /64); not applied behind a trusted proxy. */
+      /** Per client network (IPv4 address, IPv6 /64); not applied to the trusted proxies' sockets. */
       maxConnectionsPerClient: number;
+      /** New sockets per client network per minute, refused at accept; exempt as above. */
+      newConnectionsPerMinute: number;
     };
     /** Caps on graphql-ws connections and operations (gateway/src/subscriptions/websocket-limits.ts). */
     websocket: {
@@ -398,7 +402,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       rateLimitPerMinute: read.int("RATE_LIMIT_PER_MINUTE", 600, { min: 1 }),
       rateLimitCostPerMinute: read.int("RATE_LIMIT_COST_PER_MINUTE", 150_000, { min: 1 }),
       rateLimitNetworkMultiple: read.int("RATE_LIMIT_NETWORK_MULTIPLE", 10, { min: 1 }),
-      trustProxy: /^\d+$/.test(read.optional("TRUST_PROXY") ?? "") ? read.int("TRUST_PROXY", 0, { min: 0, max: 10 }) : read.bool("TRUST_PROXY", false) ? 1 : 0,
+      trustProxy: proxyTrust(read),
       supergraphPath: read.string("SUPERGRAPH_PATH", "schema/supergraph.graphql"),
       limits: {
         maxDepth: read.int("MAX_QUERY_DEPTH", 12, { min: 2 }),
@@ -414,6 +418,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       connections: {
         maxConnections: read.int("GATEWAY_MAX_CONNECTIONS", defaultMaxConnections(), { min: 1 }),
         maxConnectionsPerClient: read.int("GATEWAY_MAX_CONNECTIONS_PER_CLIENT", 256, { min: 1 }),
+        newConnectionsPerMinute: read.int("GATEWAY_NEW_CONNECTIONS_PER_MINUTE", 1_200, { min: 1 }),
       },
       websocket: {
         maxConnections: read.int("WS_MAX_CONNECTIONS", 10_000, { min: 1 }),
@@ -588,6 +593,21 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
  * `WS_ALLOWED_ORIGINS`: comma-separated origins (`https://shop.example.com`) whose pages may open
  * WebSockets beside the gateway's own host; each normalised as a browser sends it.
  */
+/**
+ * TRUST_PROXY: `true`/`false` and a count as before (every connection is taken as coming through
+ * that many proxies), or the proxies' addresses and CIDR networks, comma-separated.
+ */
+function proxyTrust(read: EnvReader): ProxyTrust {
+  const raw = read.optional("TRUST_PROXY")?.trim() ?? "";
+  if (raw === "" || ["false", "no"].includes(raw)) return 0;
+  if (["true", "yes"].includes(raw)) return 1;
+  // A bare count; an address always has a dot or a colon.
+  if (/^\d+$/.test(raw)) return read.int("TRUST_PROXY", 0, { min: 0, max: 10 });
+  const { proxies, problems } = parseTrustedProxies(raw);
+  for (const entry of problems) read.problems.push(`TRUST_PROXY: ${entry} is neither an address nor a CIDR network such as 10.0.0.0/8`);
+  return proxies;
+}
+
 function allowedOrigins(value: string | undefined, problems: string[]): string[] {
   if (!value?.trim()) return [];
   return value.split(",").flatMap((entry) => {

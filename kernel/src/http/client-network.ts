@@ -31,6 +31,19 @@ export function clientNetwork(address: string | undefined): string {
   return `${groups.slice(0, 4).map(hex).join(":")}::/64`;
 }
 
+/**
+ * The eight 16-bit groups of an address as a socket or X-Forwarded-For writes it (a port and
+ * brackets dropped), an IPv4 address as its IPv4-mapped IPv6 form, or undefined for anything
+ * else: one form to compare addresses of both families against a network.
+ */
+export function addressGroups(address: string | undefined): number[] | undefined {
+  const parsed = address === undefined ? undefined : readAddress(address.trim());
+  if (!parsed) return undefined;
+  if (parsed.kind === "ipv6") return parsed.groups;
+  const octets = parsed.address.split(".").map(Number);
+  return [0, 0, 0, 0, 0, 0xffff, (octets[0]! << 8) | octets[1]!, (octets[2]! << 8) | octets[3]!];
+}
+
 type IPv6Address = { kind: "ipv6"; groups: number[] };
 type ReadAddress = { kind: "ipv4"; address: string } | IPv6Address;
 

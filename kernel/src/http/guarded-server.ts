@@ -1,9 +1,10 @@
 import { createServer, type RequestListener, type Server } from "node:http";
 import { clientNetwork } from "./client-network.js";
 import { createConnectionLimiter } from "./connection-limiter.js";
+import { createConnectionRate } from "./connection-rate.js";
 import { answerUnreadableRequest, refuseWithoutHost } from "./unreadable-request.js";
 
-export type ConnectionRefusal = "server_full" | "client_full";
+export type ConnectionRefusal = "server_full" | "client_full" | "client_churn";
 
 export interface ConnectionGuards {
   /**
@@ -16,6 +17,17 @@ export interface ConnectionGuards {
    * accept time by the peer address. Leave it out behind a proxy: every client shares its address.
    */
   maxConnectionsPerClient?: number;
+  /**
+   * New sockets one client network may open per minute (a minute's worth at once), counted at
+   * accept time by the peer address; past it a socket is closed before anything is read from
+   * it. HTTP requests and WebSocket upgrades alike: each begins as a socket.
+   */
+  newConnectionsPerMinute?: number;
+  /**
+   * Peers the per-client guards leave alone: the operator's proxies, from whose address every
+   * client behind them arrives.
+   */
+  exemptPeer?: (remoteAddress: string | undefined) => boolean;
   /** The request line and headers must arrive within this after the socket opens or the last response. */
   headersTimeoutMs?: number;
   /** The whole request, body included, must arrive within this. */
@@ -69,10 +81,21 @@ export function createGuardedServer(guards: ConnectionGuards, listener: RequestL
   if (guards.inactivityTimeoutMs !== undefined) server.timeout = guards.inactivityTimeoutMs;
   server.maxConnections = guards.maxConnections;
   server.on("drop", () => guards.onRefused?.("server_full"));
-  if (guards.maxConnectionsPerClient !== undefined) {
-    const perClient = createConnectionLimiter({ maxConnections: Number.POSITIVE_INFINITY, maxConnectionsPerClient: guards.maxConnectionsPerClient });
+  const perClient =
+    guards.maxConnectionsPerClient === undefined ? undefined : createConnectionLimiter({ maxConnections: Number.POSITIVE_INFINITY, maxConnectionsPerClient: guards.maxConnectionsPerClient });
+  const churn = guards.newConnectionsPerMinute === undefined ? undefined : createConnectionRate({ perMinute: guards.newConnectionsPerMinute });
+  if (perClient || churn) {
     server.on("connection", (socket) => {
-      const slot = perClient.open(clientNetwork(socket.remoteAddress));
+      if (guards.exemptPeer?.(socket.remoteAddress)) return;
+      const client = clientNetwork(socket.remoteAddress);
+      // The cheapest refusal there is: nothing was read, nothing is written.
+      if (churn && !churn.admit(client)) {
+        guards.onRefused?.("client_churn");
+        socket.destroy();
+        return;
+      }
+      if (!perClient) return;
+      const slot = perClient.open(client);
       if (!slot) {
         guards.onRefused?.("client_full");
         socket.destroy();

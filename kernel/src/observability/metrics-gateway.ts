@@ -28,7 +28,7 @@ const refusals = new Counter({
 
 const refusedConnections = new Counter({
   name: "storefront_gateway_connections_refused_total",
-  help: "Sockets the gateway closed as soon as it accepted them: server_full (GATEWAY_MAX_CONNECTIONS open) or client_full (the client network held GATEWAY_MAX_CONNECTIONS_PER_CLIENT).",
+  help: "Sockets the gateway closed as soon as it accepted them: server_full (GATEWAY_MAX_CONNECTIONS open) or client_full (the client network held GATEWAY_MAX_CONNECTIONS_PER_CLIENT) or client_churn (it opened GATEWAY_NEW_CONNECTIONS_PER_MINUTE new sockets in the last minute).",
   labelNames: ["reason"] as const,
   registers: [metricsRegistry],
 });
@@ -75,7 +75,7 @@ export function countGatewayResponse(req: IncomingMessage, res: ServerResponse):
   res.once("finish", () => httpResponses.inc({ route, status: String(res.statusCode) }));
 }
 
-export function countRefusedConnection(reason: "server_full" | "client_full"): void {
+export function countRefusedConnection(reason: "server_full" | "client_full" | "client_churn"): void {
   refusedConnections.inc({ reason });
 }
 

@@ -1,0 +1,58 @@
+import { NETWORKS_PER_SITE, networkSite } from "./client-network.js";
+
+interface Bucket {
+  tokens: number;
+  at: number;
+}
+
+/**
+ * New connections per client network per minute, as a token bucket: a minute's worth at once,
+ * then the rate. The caps on open connections do not limit churn: a socket opened and closed
+ * (or a WebSocket that never sends `connection_init`) frees its place at once, and each costs
+ * the server its accept, TLS-less handshake and parse. A /64 also draws on its /48 site, which
+ * holds NETWORKS_PER_SITE networks' budgets, as every per-network budget does.
+ * `now` is injectable so tests need no clock.
+ */
+export function createConnectionRate(limits: { perMinute: number }, now: () => number = () => Date.now()) {
+  const byClient = new Map<string, Bucket>();
+  const bySite = new Map<string, Bucket>();
+  let sweptAt = now();
+
+  const refilled = (buckets: Map<string, Bucket>, key: string, capacity: number, at: number): Bucket => {
+    const bucket = buckets.get(key);
+    if (!bucket) return { tokens: capacity, at };
+    return { tokens: Math.min(capacity, bucket.tokens + (at - bucket.at) * (capacity / 60_000)), at };
+  };
+  // A bucket that has refilled is the same as none: dropped once a minute, so addresses seen
+  // once do not accumulate.
+  const sweep = (at: number) => {
+    if (at - sweptAt < 60_000) return;
+    sweptAt = at;
+    for (const [buckets, capacity] of [[byClient, limits.perMinute], [bySite, limits.perMinute * NETWORKS_PER_SITE]] as const) {
+      for (const [key, bucket] of buckets) if (bucket.tokens + (at - bucket.at) * (capacity / 60_000) >= capacity) buckets.delete(key);
+    }
+  };
+
+  return {
+    /** Takes one new connection from the client's budget; false when it has none left. */
+    admit(client: string): boolean {
+      const at = now();
+      sweep(at);
+      const mine = refilled(byClient, client, limits.perMinute, at);
+      const site = networkSite(client);
+      const ours = site === undefined ? undefined : refilled(bySite, site, limits.perMinute * NETWORKS_PER_SITE, at);
+      if (mine.tokens < 1 || (ours !== undefined && ours.tokens < 1)) {
+        byClient.set(client, mine);
+        if (site !== undefined && ours) bySite.set(site, ours);
+        return false;
+      }
+      byClient.set(client, { tokens: mine.tokens - 1, at });
+      if (site !== undefined && ours) bySite.set(site, { tokens: ours.tokens - 1, at });
+      return true;
+    },
+    /** Clients (and sites) tracked: for tests of the sweep. */
+    tracked(): number {
+      return byClient.size + bySite.size;
+    },
+  };
+}
