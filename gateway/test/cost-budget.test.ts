@@ -331,6 +331,19 @@ if (process.env.REDIS_URL) {
       assert.ok(commands - before <= 10, `${commands - before} Redis commands for 100 reads (it was 200: a charge and a refund each)`);
     });
 
+    it("asks Redis about once a lease for an IPv6 guest's reads too, whose /64 and /48 site are charged together", async () => {
+      const ipv6Guest = { key: "ip:2001:db8:5:6::/64", network: "ip:2001:db8:5:6::/64" };
+      const policy = policyWithCostBudget(150_000, { redis, keyPrefix: fresh() });
+      const before = commands;
+      for (let i = 0; i < 100; i++) {
+        const [asked] = await policy.admit([costing(21)], ipv6Guest, "http-post");
+        await policy.settle(asked!, asked!.charged, ids(1));
+      }
+      // Four leases (the guests' pool and its site, twice for the first round trips' script loads);
+      // a refund sent to Redis instead of the lease would be 100 commands more.
+      assert.ok(commands - before <= 12, `${commands - before} Redis commands for 100 reads`);
+    });
+
     it("refuses once the minute's cost is spent, whatever its count, and gives back what answers did not cost", async () => {
       const policy = policyWithCostBudget(10_000, { redis, keyPrefix: fresh() });
       const [asked] = await policy.admit([costing(5_000)], alice, "http-post");

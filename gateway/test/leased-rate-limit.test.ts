@@ -93,6 +93,20 @@ describe("leased rate limit", () => {
     assert.equal(limit.giveBack("user:5", 10, spent.windowEndsAt!), false, "an ended window takes nothing back");
   });
 
+  it("gives points back to the lease when the charge names an earlier end of the same open window", async () => {
+    let now = 0;
+    const shared = sharedBudget(100_000, () => now, 1_000);
+    const limit = withLocalLeases(shared.take, 100, () => now);
+    const spent = await limit("ip:7", 90);
+    // Charged with another budget whose window estimate ends 3 ms earlier (a /48 site's lease).
+    const chargedUntil = spent.windowEndsAt! - 3;
+    assert.equal(limit.giveBack("ip:7", 80, chargedUntil), true, "the charge's window is open: it is the lease's");
+    for (let i = 0; i < 9; i++) assert.equal((await limit("ip:7", 10)).allowed, true);
+    assert.equal(shared.calls.count, 1, "the 80 given back paid for 8 of the 9 requests");
+    now = chargedUntil;
+    assert.equal(limit.giveBack("ip:7", 10, chargedUntil), false, "the charge's window may have ended: nothing is given");
+  });
+
   it("never lets weighted requests with refunds past the budget across processes, and spends a budget's last points", async () => {
     const now = 0;
     let used = 0;

@@ -107,10 +107,17 @@ export function withLocalLeases(take: TakeFromSharedBudget, leaseSize: number, c
    * Gives `points` back to the lease they were spent from (the window ending at `windowEndsAt`)
    * while this process still holds it: answers false when it does not, and the points are the
    * shared count's to get back.
+   *
+   * Both ends are estimates no later than the true end of their window, so a charge whose
+   * window is still open and a lease still held are in the same (current) window, whatever
+   * their estimates: `windowEndsAt` may end before the lease does (the earlier end of two
+   * budgets charged together, as a /64 and its /48 site; a lease renewed in its window). Asking
+   * the two estimates to be equal sent every refund of an IPv6 guest's read to Redis.
    */
   const giveBack = (callerKey: string, points: number, windowEndsAt: number): boolean => {
     const lease = leases.get(callerKey);
-    if (!lease || lease.expiresAt !== windowEndsAt || lease.expiresAt <= clock()) return false;
+    const now = clock();
+    if (!lease || windowEndsAt <= now || lease.expiresAt <= now || lease.expiresAt < windowEndsAt) return false;
     lease.remaining += points;
     return true;
   };
