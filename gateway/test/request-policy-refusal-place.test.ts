@@ -65,4 +65,20 @@ describe("request policy: a refusal points at the part of the query to change", 
     assert.match(refused.message, /send a smaller first \(it runs with 20\), or ask for fewer fields under it/);
     assert.deepEqual(refused.locations, [{ line: 1, column: query.indexOf("products") + 1 }]);
   });
+
+  it("names the deepest field of an operation nested too deep, with its path and place, through fragments", async () => {
+    const query = [
+      "query Deep {",
+      "  me { ...Orders }",
+      "}",
+      "fragment Orders on User { orders { edges { node { items { product { variants { product { variants { product { variants { product { name } } } } } } } } } } } }",
+    ].join("\n");
+    const refused = await refusal(policy().admit([{ query }], CALLER, "http-post"));
+    assert.equal(refused.code, "QUERY_TOO_COMPLEX");
+    assert.ok((refused.extensions.depth as number) > limits.maxDepth);
+    assert.equal(refused.extensions.deepestField, "me.orders.edges.node.items.product.variants.product.variants.product.variants.product.name");
+    assert.match(refused.message, /depth \d+ exceeds 12; the deepest field is me\.orders\..*\.name/);
+    const line = query.split("\n")[3]!;
+    assert.deepEqual(refused.locations, [{ line: 4, column: line.lastIndexOf("name") + 1 }]);
+  });
 });

@@ -6,6 +6,7 @@ import type { CallerRateLimiter } from "../rate-limit/caller-rate-limiter.js";
 import type { Caller } from "../rate-limit/caller.js";
 import { actualOperationCost, type ExecutedResult } from "./actual-operation-cost.js";
 import { createCostBudget, type CostBudgetLimiters, type CostCharge } from "./cost-budget.js";
+import { deepestField } from "./deepest-field.js";
 import type { ListSizes } from "./list-sizes.js";
 import { measureOperation, UnmeasurableOperationError, type OperationMeasure } from "./measure-operation.js";
 import { hasOwnNetworkBudget, mayNameOwnNetworkBudgetField, type OperationBudgets } from "./operation-budgets.js";
@@ -269,7 +270,7 @@ export function createRequestPolicy(deps: {
     const over = (what: string, value: number, max: number) => {
       if (value > max) throw refuse(ErrorCode.QUERY_TOO_COMPLEX, `The operation is too complex: ${what} ${value} exceeds ${max}`, { [what]: value, limit: max });
     };
-    over("depth", measure.depth, limits.maxDepth);
+    if (measure.depth > limits.maxDepth) throw depthRefusal(query, operationName ?? undefined, measure.depth);
     over("introspectionDepth", measure.introspectionDepth, MAX_INTROSPECTION_DEPTH);
     over("aliases", measure.aliases, limits.maxAliases);
     if (measure.cost > limits.maxCost) throw costRefusal(query, operationName ?? undefined, variables, measure);
@@ -311,6 +312,26 @@ export function createRequestPolicy(deps: {
     const again = measureOperation(located, chooseOperation(located, operationName), (variables ?? {}) as Record<string, unknown>, deps.listSizes).costliestList;
     if (again?.node.loc) at = { source, position: again.node.loc.start };
     return refuse(ErrorCode.QUERY_TOO_COMPLEX, `${base}; the costliest list is ${named} (${list.coordinate}), ${list.cost} each time it runs: ${advice}`, extensions, 400, at);
+  }
+
+  /**
+   * An operation nested too deep, told the path to its deepest field and where that field is:
+   * as for the cost, only refusals parse the text again with locations.
+   */
+  function depthRefusal(query: string, operationName: string | undefined, depth: number): PolicyRefusal {
+    const base = `The operation is too complex: depth ${depth} exceeds ${limits.maxDepth}`;
+    const extensions: Record<string, unknown> = { depth, limit: limits.maxDepth };
+    const source = new Source(query);
+    const located = parse(source, { maxTokens: limits.maxTokens });
+    const deepest = deepestField(located, chooseOperation(located, operationName));
+    if (!deepest?.node.loc) return refuse(ErrorCode.QUERY_TOO_COMPLEX, base, extensions);
+    return refuse(
+      ErrorCode.QUERY_TOO_COMPLEX,
+      `${base}; the deepest field is ${deepest.path}: ask for it through fewer levels`,
+      { ...extensions, deepestField: deepest.path },
+      400,
+      { source, position: deepest.node.loc.start },
+    );
   }
 
   /** The general budget: `operations` points to the caller, then to its network's ceiling. */
