@@ -86,6 +86,9 @@ describe('the storefront off the happy path', { skip }, () => {
     await page.getByRole('link', { name: 'Cart' }).focus();
     await page.keyboard.press('Enter');
     await page.waitForFunction(() => document.title === 'Your cart – Storefront');
+    // The title follows the new heading as it renders; focus moves in the effect after that
+    // render, a moment later: wait for it (the page's default timeout fails a focus that stays).
+    await page.waitForFunction(() => document.activeElement?.id === 'main');
     assert.equal(await page.evaluate(() => document.activeElement?.id), 'main');
   });
 });
