@@ -48,13 +48,12 @@ export async function loadScaleCatalog(env: Record<string, string | undefined>, 
   const index = await connectSearchIndex(config, logger);
   try {
     const [products, stocked, searchable] = await Promise.all([store.count({}), stockRows(config), index.count().catch(() => 0)]);
-    if (products === size && stocked === size && searchable === size) {
-      log(`reusing the ${size.toLocaleString("en")}-product catalog "${env.SEARCH_INDEX}"`);
-      return await listCatalog(config.documents.mongoUrl!, size, log, { fresh: !(await listingsCurrent(config.documents.mongoUrl!)) });
-    }
     if (products === size && stocked === size) {
-      log(`rebuilding only the search index "${env.SEARCH_INDEX}" (found ${searchable} of ${size} documents)`);
-      await rebuildSearchIndex(index, size, log);
+      if (searchable === size) log(`reusing the ${size.toLocaleString("en")}-product catalog "${env.SEARCH_INDEX}"`);
+      else {
+        log(`rebuilding only the search index "${env.SEARCH_INDEX}" (found ${searchable} of ${size} documents)`);
+        await rebuildSearchIndex(index, size, log);
+      }
       return await listCatalog(config.documents.mongoUrl!, size, log, { fresh: !(await listingsCurrent(config.documents.mongoUrl!)) });
     }
     log(`loading ${size.toLocaleString("en")} products (found ${products} products, ${stocked} stock levels, ${searchable} search documents)`);

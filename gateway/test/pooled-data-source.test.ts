@@ -1,24 +1,30 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { createServer, type Server } from "node:http";
+import { createServer, type Server, type ServerResponse } from "node:http";
 import { PooledGraphQLDataSource } from "../src/performance/pooled-data-source.js";
 import type { GatewayContext } from "../src/gateway-context.js";
+
+/** A stand-in subgraph on a free port that reads each request's whole body, then answers as told. */
+async function fakeSubgraph(answer: (body: string, res: ServerResponse) => void): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (chunk) => (body += chunk));
+    req.on("end", () => answer(body, res));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}/graphql` };
+}
 
 describe("pooled data source: a client that went away", () => {
   const received: string[] = [];
   let server: Server;
   let source: PooledGraphQLDataSource;
   before(async () => {
-    server = createServer((req, res) => {
-      let body = "";
-      req.on("data", (chunk) => (body += chunk));
-      req.on("end", () => {
-        received.push(body);
-        res.writeHead(200, { "content-type": "application/json" }).end('{"data":{"ok":true}}');
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/graphql`;
+    let url: string;
+    ({ server, url } = await fakeSubgraph((body, res) => {
+      received.push(body);
+      res.writeHead(200, { "content-type": "application/json" }).end('{"data":{"ok":true}}');
+    }));
     source = new PooledGraphQLDataSource({ url, connections: 2, timeoutMs: 5_000, queueMs: 1_000, headersFor: () => ({}) });
   });
   after(async () => {
@@ -43,13 +49,7 @@ describe("pooled data source: a subgraph answering with an HTTP error", () => {
   let url: string;
   before(async () => {
     // The status to answer is the query's text: `{ s503 }` answers 503.
-    server = createServer((req, res) => {
-      let body = "";
-      req.on("data", (chunk) => (body += chunk));
-      req.on("end", () => res.writeHead(Number(/s(\d{3})/.exec(body)![1]), { "content-type": "text/plain" }).end("no"));
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    url = `http://127.0.0.1:${(server.address() as { port: number }).port}/graphql`;
+    ({ server, url } = await fakeSubgraph((body, res) => res.writeHead(Number(/s(\d{3})/.exec(body)![1]), { "content-type": "text/plain" }).end("no")));
   });
   after(() => server.close());
 
@@ -104,15 +104,9 @@ describe("pooled data source: the deadline of a call", () => {
   let url: string;
   before(async () => {
     // `{ hang }` is never answered; anything else at once.
-    server = createServer((req, res) => {
-      let body = "";
-      req.on("data", (chunk) => (body += chunk));
-      req.on("end", () => {
-        if (!body.includes("hang")) res.writeHead(200, { "content-type": "application/json" }).end('{"data":{"ok":true}}');
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    url = `http://127.0.0.1:${(server.address() as { port: number }).port}/graphql`;
+    ({ server, url } = await fakeSubgraph((body, res) => {
+      if (!body.includes("hang")) res.writeHead(200, { "content-type": "application/json" }).end('{"data":{"ok":true}}');
+    }));
   });
   after(() => {
     server.closeAllConnections();
