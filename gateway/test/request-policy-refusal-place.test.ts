@@ -81,4 +81,13 @@ describe("request policy: a refusal points at the part of the query to change", 
     const line = query.split("\n")[3]!;
     assert.deepEqual(refused.locations, [{ line: 4, column: line.lastIndexOf("name") + 1 }]);
   });
+
+  it("names the deepest field the depth counts, not a deeper introspection read beside it", async () => {
+    const ofTypes = "ofType { ".repeat(12) + "name" + " }".repeat(12);
+    const deep = "me { orders { edges { node { items { product { variants { product { variants { product { variants { product { name } } } } } } } } } } } }";
+    const query = `{ __schema { types { fields { type { ${ofTypes} } } } } ${deep} }`;
+    const refused = await refusal(policy().admit([{ query }], CALLER, "http-post"));
+    assert.equal(refused.code, "QUERY_TOO_COMPLEX");
+    assert.equal(refused.extensions.deepestField, "me.orders.edges.node.items.product.variants.product.variants.product.variants.product.name");
+  });
 });

@@ -1,5 +1,7 @@
 import { Kind, type DocumentNode, type FieldNode, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionSetNode } from "graphql";
 
+import { INTROSPECTION_ROOTS } from "./measure-operation.js";
+
 /** The field that makes an operation as deep as it is, and the fields leading to it. */
 export interface DeepestField {
   node: FieldNode;
@@ -31,6 +33,8 @@ export function deepestField(document: DocumentNode, operation: OperationDefinit
     };
     for (const selection of selectionSet.selections) {
       if (selection.kind === Kind.FIELD) {
+        // Introspection has a depth limit of its own; the operation's depth leaves it out.
+        if (INTROSPECTION_ROOTS.has(selection.name.value)) continue;
         const below = selection.selectionSet ? deepestOf(selection.selectionSet) : { depth: 0, chain: [] };
         consider({ depth: below.depth + 1, chain: [selection, ...below.chain] });
       } else if (selection.kind === Kind.INLINE_FRAGMENT) consider(deepestOf(selection.selectionSet));

@@ -442,8 +442,7 @@ export function sameSiteOrNoBrowser(request: IncomingMessage, options: { allowed
   if (options.allowedOrigins?.includes(url.origin)) return true;
   // The host the browser asked: behind a trusted proxy that rewrites Host (nginx's default, a
   // CDN), the one it forwards; a client's own X-Forwarded-Host is not believed otherwise.
-  const trust = options.trustProxy ?? 0;
-  const forwarded = (typeof trust === "number" ? trust > 0 : fromTrustedProxy(request.socket.remoteAddress, trust)) ? headerValue(request.headers["x-forwarded-host"])?.split(",")[0]?.trim() : undefined;
+  const forwarded = fromTrustedProxy(request.socket?.remoteAddress, options.trustProxy) ? headerValue(request.headers["x-forwarded-host"])?.split(",")[0]?.trim() : undefined;
   // URL drops a scheme's default port; a Host header may carry it.
   const defaultPort = url.protocol === "https:" ? ":443" : ":80";
   return [request.headers.host, forwarded].some((host) => host !== undefined && host !== "" && (url.host === host.toLowerCase() || `${url.host}${defaultPort}` === host.toLowerCase()));
