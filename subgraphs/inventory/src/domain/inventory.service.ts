@@ -43,7 +43,7 @@
  *    ledger. The stopped process's later write, if it ever wakes, is counted once by 3.
  */
 import { badInput, validVariantTarget, type Logger, type VariantTarget } from "#kernel";
-import { outOfStock, reservationConflict, reservationExpired, restockConflict, unknownProduct, unknownReservation, unknownVariant, variantRequired } from "./inventory.errors.js";
+import { outOfStockHolding, reservationConflict, reservationExpired, restockConflict, unknownProduct, unknownReservation, unknownVariant, variantRequired } from "./inventory.errors.js";
 import { sameItems, validReservation, validReservationId, validRestock, validRestockKey } from "./stock-rules.js";
 import type { Reservation, StockItem, StockLevel } from "./stock.js";
 import { createStockMirror, type StockMirrorOptions } from "./stock-mirror.js";
@@ -71,6 +71,13 @@ export function createInventoryService(deps: InventoryServiceDeps) {
   const nudge = deps.onOutboxWrite ?? (() => {});
   const mirror = createStockMirror({ ...deps.mirror, cache: deps.cache, ledger, logger });
 
+  const levelOf = async (variantId: string): Promise<StockLevel | undefined> => (await ledger.levels([variantId])).get(variantId);
+  /** Units of a variant held by checkouts, as long as none is free; undefined otherwise. */
+  const heldWhenNoneLeft = async (variantId: string): Promise<number | undefined> => {
+    const level = await levelOf(variantId);
+    return level && level.available === 0 ? level.reserved : undefined;
+  };
+
   /** A repeated request for an existing reservation: the same answer, if it asks the same. */
   function repeated(existing: Reservation, items: readonly StockItem[]): Reservation {
     if (!sameItems(existing.items, items)) throw reservationConflict(existing.id);
@@ -95,7 +102,13 @@ export function createInventoryService(deps: InventoryServiceDeps) {
       // ledger holds, or one the mirror admitted lately: a second tab or a retry racing the
       // first call, whose ledger write may still be under way (the ledger takes one id's
       // writes one at a time, so the repeat then finds it).
-      if (admission.kind === "short" && !admission.admittedBefore && !(await ledger.reservation(id))) throw outOfStock(admission.variantId, admission.available);
+      if (admission.kind === "short" && !admission.admittedBefore) {
+        // Nothing left in the mirror: the ledger says how many units checkouts hold (for the
+        // caller's sold-out memo), read alongside the repeat check. When the ledger has units
+        // the mirror has not counted back yet (a give-back settling), the ledger decides.
+        const [repeat, level] = await Promise.all([ledger.reservation(id), admission.available === 0 ? levelOf(admission.variantId) : undefined]);
+        if (!repeat && !(level && level.available > 0)) throw outOfStockHolding(admission.variantId, admission.available, level?.reserved);
+      }
       const now = clock();
       let result: LedgerReserveResult;
       try {
@@ -108,7 +121,7 @@ export function createInventoryService(deps: InventoryServiceDeps) {
       if (result.kind !== "reserved") {
         if (admission.kind === "admitted") await mirror.giveBack(admission, items);
         if (result.kind === "existing") return repeated(result.reservation, items);
-        if (result.kind === "short") throw outOfStock(result.variantId, result.available);
+        if (result.kind === "short") throw outOfStockHolding(result.variantId, result.available, result.available === 0 ? await heldWhenNoneLeft(result.variantId) : undefined);
         throw unknownVariant(result.variantId);
       }
       if (admission.kind === "bypass" && admission.missingVariantId !== undefined) mirror.doubt(`counter of ${admission.missingVariantId} missing`);

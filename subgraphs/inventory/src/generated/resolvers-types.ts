@@ -36,7 +36,9 @@ export type Mutation = {
    * HELD one then expires a time to live from now (never earlier), one that EXPIRED or was
    * RELEASED takes its items again, all or none. Reusing the id for other items fails with
    * IDEMPOTENCY_CONFLICT. Fails with OUT_OF_STOCK (extensions.productId,
-   * extensions.variantId and extensions.available), QUANTITY_LIMIT_EXCEEDED (above
+   * extensions.variantId and extensions.available; with nothing available,
+   * extensions.reserved: the units checkouts hold, which may still come back, 0 when the
+   * variant is sold out for good), QUANTITY_LIMIT_EXCEEDED (above
    * MAX_QUANTITY_PER_ORDER of one variant), NOT_FOUND (no stock recorded for a variant) or
    * BAD_USER_INPUT, changing nothing.
    */

@@ -8,7 +8,7 @@ import type { CartContents, CheckoutCart, CheckoutLine } from "../ports/checkout
 import { CartChanged, CouponNotRedeemable, IdempotencyKeyTaken, type OrderStore } from "../ports/order-store.js";
 import type { StockReservations } from "../ports/stock-reservations.js";
 import type { SavedAddresses } from "../ports/saved-addresses.js";
-import type { SoldOutMemo } from "./sold-out-memo.js";
+import { asCustomerRefusal, soldOutForGood, type SoldOutMemo } from "./sold-out-memo.js";
 
 const MAX_KEY_LENGTH = 200;
 
@@ -246,13 +246,13 @@ export function createCheckoutService<Contents extends CartContents>(deps: {
         } catch (error) {
           // The same id with other items: this key is being used for another cart right now.
           if (codeOf(error) === ErrorCode.IDEMPOTENCY_CONFLICT) return keyHeldForAnotherCart();
-          const soldOutVariant = soldOutVariantOf(error);
+          const soldOutVariant = soldOutForGood(error);
           if (soldOutVariant !== undefined) deps.soldOut?.remember(soldOutVariant);
           if (codeOf(error) === ErrorCode.OUT_OF_STOCK) {
             const takenBy = await cartTakenBy();
             if (takenBy) throw cartEmpty(takenBy);
           }
-          throw error;
+          throw asCustomerRefusal(error);
         }
         try {
           await store.place({
@@ -303,12 +303,6 @@ const totalChanged = (expectedTotal: number, total: Order["total"]) =>
     `The order now totals ${total.amount} (minor units of ${total.currency}), not the ${expectedTotal} you were shown (a rate changed since the estimate); nothing was charged: review the new total and check out again`,
     { expectedTotal, total, changes: [] },
   );
-
-/** The variant an OUT_OF_STOCK names when nothing at all is left of it (not "only 2 left"). */
-function soldOutVariantOf(error: unknown): string | undefined {
-  const extensions = (error as { extensions?: { code?: unknown; variantId?: unknown; available?: unknown } } | null)?.extensions;
-  return extensions?.code === ErrorCode.OUT_OF_STOCK && extensions.available === 0 && typeof extensions.variantId === "string" ? extensions.variantId : undefined;
-}
 
 const codeOf = (error: unknown): unknown => (error as { extensions?: { code?: unknown } } | null)?.extensions?.code;
 

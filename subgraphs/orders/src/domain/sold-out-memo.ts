@@ -1,3 +1,5 @@
+import { ErrorCode, outOfStock } from "#kernel";
+
 /**
  * Variants the inventory just answered sold out (OUT_OF_STOCK with nothing available), kept for
  * a moment so the next checkouts of them are refused on the stored cart (and a look at the
@@ -5,10 +7,13 @@
  * the losers outnumber the winners by far, and each of those steps is work done only to hear
  * "sold out" again.
  *
- * Only a refusal is remembered, never a sale, so the memo can refuse a checkout the inventory
- * would have accepted for at most `ttlMs` after units come back (a hold expiring, a restock, a
- * cancelled order); it never lets through what the inventory would refuse. Per process and
- * bounded: a replica learns on its own first refusal.
+ * Only a refusal with no unit held by any checkout is remembered (`soldOutForGood`): units held
+ * may come back at any moment (a second tab or an edited cart losing its checkout, a payment
+ * failing), and refusing everyone for a while after would leave them unsold while the customers
+ * who wanted them were sent away. So the memo can refuse a checkout the inventory would have
+ * accepted for at most `ttlMs` after units come back only by a restock or a return; it never
+ * lets through what the inventory would refuse. Per process and bounded: a replica learns on
+ * its own first refusal.
  */
 export interface SoldOutMemo {
   /** Remembers that the inventory had nothing left of this variant just now. */
@@ -45,4 +50,24 @@ export function createSoldOutMemo(options: { ttlMs?: number; maxVariants?: numbe
       return undefined;
     },
   };
+}
+
+/**
+ * The variant an inventory refusal names when it is sold out for good: nothing available and
+ * nothing held by a checkout (extensions.reserved 0). "Only 2 left", or none left with units
+ * held that may come back, is not.
+ */
+export function soldOutForGood(error: unknown): string | undefined {
+  const extensions = (error as { extensions?: { code?: unknown; variantId?: unknown; available?: unknown; reserved?: unknown } } | null)?.extensions;
+  return extensions?.code === ErrorCode.OUT_OF_STOCK && extensions.available === 0 && extensions.reserved === 0 && typeof extensions.variantId === "string" ? extensions.variantId : undefined;
+}
+
+/**
+ * An inventory refusal as the customer is told it: how many units other checkouts hold is the
+ * inventory's word to the orders service, not the customer's business. Other errors as they are.
+ */
+export function asCustomerRefusal(error: unknown): unknown {
+  const extensions = (error as { extensions?: { code?: unknown; variantId?: unknown; available?: unknown } } | null)?.extensions;
+  if (extensions?.code !== ErrorCode.OUT_OF_STOCK || typeof extensions.variantId !== "string" || typeof extensions.available !== "number") return error;
+  return outOfStock(extensions.variantId, extensions.available);
 }

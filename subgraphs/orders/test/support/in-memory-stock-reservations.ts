@@ -6,7 +6,8 @@ type Status = "HELD" | "COMMITTED" | "RELEASED";
 /**
  * The inventory's reservation contract in memory, for tests of the orders service without
  * the inventory subgraph: idempotent per id (IDEMPOTENCY_CONFLICT for the same id with other
- * items; a released id holds its items again), all-or-nothing, OUT_OF_STOCK when short,
+ * items; a released id holds its items again), all-or-nothing, OUT_OF_STOCK when short (with
+ * nothing left, extensions.reserved: the units held),
  * RESERVATION_EXPIRED on commit for ids marked expired, and ILLEGAL_TRANSITION (from COMMITTED)
  * on releasing a sold hold. Sold units come back through
  * `returns` at most once per id, as the inventory applies a StockReturnRequested event.
@@ -20,6 +21,10 @@ export function createInMemoryStockReservations(stock: Record<string, number>) {
   let duringNextReserve: (() => Promise<void>) | undefined;
   let beforeNextReserve: (() => Promise<void>) | undefined;
 
+  /** Units of a variant held now, as the inventory tells with an OUT_OF_STOCK of nothing left. */
+  const held = (variantId: string) =>
+    [...reservations.values()].filter((r) => r.status === "HELD").reduce((sum, r) => sum + r.items.filter((i) => i.variantId === variantId).reduce((n, i) => n + i.quantity, 0), 0);
+
   const port: StockReservations = {
     async reserve(id, items) {
       const before = beforeNextReserve;
@@ -32,7 +37,12 @@ export function createInMemoryStockReservations(stock: Record<string, number>) {
         if (existing.status !== "RELEASED") return;
       }
       for (const { variantId, quantity } of items) {
-        if ((available.get(variantId) ?? 0) < quantity) throw outOfStock(variantId, available.get(variantId) ?? 0);
+        const left = available.get(variantId) ?? 0;
+        if (left < quantity) {
+          const refusal = outOfStock(variantId, left);
+          if (left === 0) refusal.extensions.reserved = held(variantId);
+          throw refusal;
+        }
       }
       for (const { variantId, quantity } of items) available.set(variantId, available.get(variantId)! - quantity);
       reservations.set(id, { status: "HELD", items: [...items] });
