@@ -5,7 +5,7 @@ import { fold, type TypedText } from "../domain/suggestion-match.js";
 import { groupOptionFacets, variantPredicate } from "../domain/variant-facets.js";
 import { EmbeddedSuggestions } from "./embedded-suggestions.js";
 import { indexVersion } from "../domain/index-version.js";
-import { cappedFacets, cappedTotal, countingLimit } from "../domain/count-cap.js";
+import { capOf, cappedFacets, cappedTotal, countingLimit } from "../domain/count-cap.js";
 
 /** Edits forgiven per word, as the engines' AUTO:4,6 (MiniSearch counts a swap as two). */
 const fuzziness = (term: string): number | false => (term.length < 4 ? false : term.length < 6 ? 1 : 2);
@@ -107,7 +107,7 @@ export class EmbeddedSearchIndex implements SearchIndex {
     );
     // As the engines count past a cap: the first matches met in the index's own order (here
     // the text index's), not the page's.
-    const cap = request.counts.total || request.counts.facets.size > 0 ? request.counts.exactUpTo : undefined;
+    const cap = capOf(request.counts);
     const counted = cap === undefined ? matches : matches.slice(0, countingLimit(cap));
     const sort = SORTS[request.sort];
     matches.sort(sort.compare);

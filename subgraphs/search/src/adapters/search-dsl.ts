@@ -9,7 +9,7 @@ import { INFIX_LENGTH, MAX_WORD_PREFIX } from "../domain/suggestion-match.js";
 import { groupOptionFacets, optionKey } from "../domain/variant-facets.js";
 import { indexVersion } from "../domain/index-version.js";
 import { ENGINE_TIME_LIMIT, refuseTimedOut } from "./search-time-limit.js";
-import { cappedFacets, cappedTotal, countingLimit } from "../domain/count-cap.js";
+import { capOf, cappedFacets, cappedTotal, countingLimit } from "../domain/count-cap.js";
 
 /**
  * The mapping's version, kept in the index's `_meta`. An index made by an older one is brought
@@ -217,8 +217,7 @@ export function countsBody(request: SearchRequest, options: { whetherAny?: boole
   const facets = FACET_NAMES.filter((facet) => request.counts.facets.has(facet));
   if (!request.counts.total && facets.length === 0 && !options.whetherAny) return undefined;
   const text = request.text.trim();
-  const cap = request.counts.exactUpTo;
-  const counting = request.counts.total || facets.length > 0;
+  const cap = capOf(request.counts);
   return {
     size: 0,
     ...ENGINE_TIME_LIMIT,
@@ -227,7 +226,7 @@ export function countsBody(request: SearchRequest, options: { whetherAny?: boole
     // those only (aggregations run as matches are collected): the work no longer grows with
     // the catalog. terminate_after is per shard; the indexes have one, and more shards only
     // count more of the matches, which the cap still bounds.
-    ...(counting && cap !== undefined
+    ...(cap !== undefined
       ? { track_total_hits: countingLimit(cap), terminate_after: countingLimit(cap) }
       : { track_total_hits: request.counts.total ? true : 1 }),
     query: { bool: { filter: [...(text ? [matchingClause(text, request.forgiveTypos)] : []), ...filterClauses(request)] } },
@@ -259,7 +258,7 @@ export function parseSearchResponse(request: SearchRequest, page: unknown, count
   const raw = (page as RawSearchResponse).hits.hits.slice(0, request.first + 1);
   const counts = counted as RawSearchResponse | undefined;
   const matchesCounted = !counts ? 0 : typeof counts.hits.total === "number" ? counts.hits.total : counts.hits.total.value;
-  const cap = counts && (request.counts.total || request.counts.facets.size > 0) ? request.counts.exactUpTo : undefined;
+  const cap = capOf(request.counts);
   const { total, exact } = cappedTotal(matchesCounted, cap);
   const terms = (buckets: { key: string; doc_count: number }[] = []) => buckets.map((b) => ({ value: b.key, count: b.doc_count }));
   const productsInBand = new Map((counts?.aggregations?.priceRanges?.buckets ?? []).map((bucket) => [bucket.key, bucket.doc_count]));

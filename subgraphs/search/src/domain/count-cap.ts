@@ -1,4 +1,4 @@
-import type { SearchFacets } from "../ports/search-index.js";
+import type { SearchCounts, SearchFacets } from "../ports/search-index.js";
 
 /**
  * Counts bounded by the catalog's size no more: a search counts its matches exactly up to a
@@ -11,6 +11,14 @@ import type { SearchFacets } from "../ports/search-index.js";
  * An index stops after the first `cap + 1` matches it meets (in its own order, not the page's):
  * `cap + 1` counted means more than `cap` match, so the total shown is `cap` and not exact.
  */
+
+/**
+ * The cap a search's counts stop at: `exactUpTo` when it counts something (the total or a
+ * facet), none when it counts nothing (a page alone, or whether anything matches at all).
+ * The one place that decides it, for the request an engine is sent, for reading its answer,
+ * and for the embedded index.
+ */
+export const capOf = (counts: SearchCounts): number | undefined => (counts.total || counts.facets.size > 0 ? counts.exactUpTo : undefined);
 
 /** How many matches an index counts at most for a cap: one past it, to know the cap was passed. */
 export const countingLimit = (cap: number): number => cap + 1;
