@@ -8,6 +8,7 @@ import { EVERY_COUNT, type FacetName, type IndexChange, type SearchDocument, typ
 import { JUDGED_CATALOG_SIZE, JUDGED_QUERIES, judgedPopularity, type Judgment } from "./judged-queries.js";
 import { defineAutocompleteChecks } from "./autocomplete.contract.js";
 import { defineVariantFacetChecks } from "./variant-facets.contract.js";
+import { defineRelevancePagingChecks } from "./relevance-paging.contract.js";
 import { suggestCompletions } from "../src/domain/autocomplete.js";
 import { searchAsTyped } from "../src/domain/search-as-typed.js";
 
@@ -240,6 +241,8 @@ export function defineSearchIndexContract(engine: string, create: () => Promise<
   });
 
   describe(engineSuiteTitle("SearchIndex contract: variants", engine), { timeout: 120_000 }, () => defineVariantFacetChecks(create));
+
+  describe(engineSuiteTitle("SearchIndex contract: relevance and its pages", engine), { timeout: 120_000 }, () => defineRelevancePagingChecks(create));
 
   describe(engineSuiteTitle("SearchIndex contract: versions and rebuilds", engine), { timeout: 120_000 }, () => {
     let index: SearchIndex;

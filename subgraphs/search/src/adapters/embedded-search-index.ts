@@ -6,17 +6,32 @@ import { groupOptionFacets, variantPredicate } from "../domain/variant-facets.js
 import { EmbeddedSuggestions } from "./embedded-suggestions.js";
 import { indexVersion } from "../domain/index-version.js";
 import { capOf, cappedFacets, cappedTotal, countingLimit } from "../domain/count-cap.js";
+import { recencyScore } from "../domain/recency-rank.js";
 
 /** Edits forgiven per word, as the engines' AUTO:4,6 (MiniSearch counts a swap as two). */
 const fuzziness = (term: string): number | false => (term.length < 4 ? false : term.length < 6 ? 1 : 2);
+
+/** A word's score in each field, as the engines rank fields. */
+const FIELD_SCORES: Record<string, number> = { name: 4, brand: 2, category: 1.5, attributes: 1, description: 0.5 };
 
 /** The same matching rule as the engines: every word, typos forgiven when asked, the last one may be a prefix. */
 const MATCHING: SearchOptions = {
   combineWith: "AND",
   fuzzy: false,
   prefix: (_term, i, terms) => i === terms.length - 1,
-  boost: { name: 4, brand: 2, category: 1.5, attributes: 1, description: 0.5 },
 };
+
+/**
+ * A match's relevance, as the engines score it: each matched word scores the fields it is in,
+ * whatever other products hold (MiniSearch's own score weighs a word by how many products have
+ * it, so a write to one product moved the score of every other, and cursors skipped or
+ * repeated), then newer first among equal matches (see recency-rank.ts).
+ */
+function relevance(match: Record<string, string[]>, createdAt: number): number {
+  let score = 0;
+  for (const fields of Object.values(match)) for (const field of fields) score += FIELD_SCORES[field] ?? 0;
+  return score + recencyScore(createdAt);
+}
 
 interface Generation {
   text: MiniSearch<SearchDocument>;
@@ -99,7 +114,10 @@ export class EmbeddedSearchIndex implements SearchIndex {
   async search(request: SearchRequest): Promise<SearchHits> {
     const { documents, text } = this.current;
     const query = request.text.trim();
-    const scored = (query ? text.search(query, { fuzzy: request.forgiveTypos ? fuzziness : false }) : text.search(MiniSearch.wildcard)).map((hit) => ({ ...documents.get(hit.id as string)!, score: hit.score }));
+    const scored = (query ? text.search(query, { fuzzy: request.forgiveTypos ? fuzziness : false }) : text.search(MiniSearch.wildcard)).map((hit) => {
+      const document = documents.get(hit.id as string)!;
+      return { ...document, score: query ? relevance(hit.match, document.createdAt) : 0 };
+    });
     const { categories, brands } = request.filter;
     const variantMatches = variantPredicate(request.filter);
     const matches = scored.filter(

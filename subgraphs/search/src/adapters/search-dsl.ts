@@ -10,6 +10,7 @@ import { groupOptionFacets, optionKey } from "../domain/variant-facets.js";
 import { indexVersion } from "../domain/index-version.js";
 import { ENGINE_TIME_LIMIT, refuseTimedOut } from "./search-time-limit.js";
 import { capOf, cappedFacets, cappedTotal, countingLimit } from "../domain/count-cap.js";
+import { RECENCY_WEIGHT, recencyFeature } from "../domain/recency-rank.js";
 
 /**
  * The mapping's version, kept in the index's `_meta`. An index made by an older one is brought
@@ -20,8 +21,10 @@ import { capOf, cappedFacets, cappedTotal, countingLimit } from "../domain/count
  * 4: documents carry their price bands (see priceBands), which the price facet counts; facet
  * fields build their global ordinals at refresh.
  * 5: `all_text` indexes its words' prefixes, so the word still being typed is one term.
+ * 6: the ranked text fields score a word by the field it is in, not by how rare it is across
+ * the catalog (see WORD_SCORING), and documents carry their recency as a rank feature.
  */
-export const MAPPING_VERSION = 5;
+export const MAPPING_VERSION = 6;
 
 /** Plain fields added since version 1, which an existing index can take without a rebuild. */
 export const ADDED_FIELDS = {
@@ -35,6 +38,8 @@ export const ADDED_FIELDS = {
   // count over them. Counting through the nested variants (nested, range, reverse_nested) cost
   // most of a search at 2,000,000 products.
   priceBands: { type: "keyword", eager_global_ordinals: true },
+  // Breaks ties between equally good matches, newer first (see recency-rank.ts).
+  recency: { type: "rank_feature" },
 } as const;
 
 /**
@@ -59,6 +64,16 @@ export const FUZZINESS = "AUTO:4,6";
 
 /** How often new writes become searchable; well inside the 2 s write-to-search budget. */
 export const REFRESH_INTERVAL = "500ms";
+
+/**
+ * How a ranked text field scores a word: its boost when the field has it, nothing else. The
+ * engines' default (BM25) also weighs how rare the word is across the catalog, so every write
+ * of a product with that word moved the score of every other product with it. A cursor keeps
+ * the score of the last hit it saw, so a page asked after any write could skip or repeat a
+ * whole run of products. Scored by field alone, a product's score depends on the product and
+ * the words only: a change to one product moves no other.
+ */
+const WORD_SCORING = { similarity: "boolean" } as const;
 
 /** Fields that rank a match, most telling first. */
 const RANKING_FIELDS = ["name^4", "brand.text^2", "category.text^1.5", "attributes", "description^0.5"];
@@ -99,10 +114,11 @@ export function indexDefinition(options: { bulkLoad?: boolean } = {}) {
         // fields (brand in one, colour in another) and still all be required. The prefixes of
         // its words are terms of their own: the last word as typed ("head") reads one posting
         // list, where a prefix query gathered every word starting so into a set first.
-        all_text: { type: "text", analyzer: "product_text", index_prefixes: { min_chars: 1, max_chars: ALL_TEXT_PREFIX_MAX } },
+        all_text: { type: "text", analyzer: "product_text", ...WORD_SCORING, index_prefixes: { min_chars: 1, max_chars: ALL_TEXT_PREFIX_MAX } },
         name: {
           type: "text",
           analyzer: "product_text",
+          ...WORD_SCORING,
           copy_to: "all_text",
           fields: {
             prefix: { type: "text", analyzer: "word_prefix_index", search_analyzer: "product_text" },
@@ -112,11 +128,11 @@ export function indexDefinition(options: { bulkLoad?: boolean } = {}) {
             raw: { type: "keyword" },
           },
         },
-        description: { type: "text", analyzer: "product_text", copy_to: "all_text" },
+        description: { type: "text", analyzer: "product_text", ...WORD_SCORING, copy_to: "all_text" },
         // Facet fields build their global ordinals at refresh, not in the first search after it.
-        category: { type: "keyword", copy_to: "all_text", eager_global_ordinals: true, fields: { text: { type: "text", analyzer: "product_text" } } },
-        brand: { type: "keyword", copy_to: "all_text", eager_global_ordinals: true, fields: { text: { type: "text", analyzer: "product_text" } } },
-        attributes: { type: "text", analyzer: "product_text", copy_to: "all_text" },
+        category: { type: "keyword", copy_to: "all_text", eager_global_ordinals: true, fields: { text: { type: "text", analyzer: "product_text", ...WORD_SCORING } } },
+        brand: { type: "keyword", copy_to: "all_text", eager_global_ordinals: true, fields: { text: { type: "text", analyzer: "product_text", ...WORD_SCORING } } },
+        attributes: { type: "text", analyzer: "product_text", ...WORD_SCORING, copy_to: "all_text" },
         priceAmount: { type: "long" },
         currency: { type: "keyword" },
         createdAt: { type: "date", format: "epoch_millis" },
@@ -173,6 +189,9 @@ function filterClauses(request: SearchRequest) {
   return clauses;
 }
 
+/** Newer first among equal matches (see recency-rank.ts): `RECENCY_WEIGHT · ln(1 + recency)`. */
+const RECENCY_CLAUSE = { rank_feature: { field: "recency", log: { scaling_factor: 1 }, boost: RECENCY_WEIGHT } };
+
 const SORTS = {
   RELEVANCE: [{ _score: "desc" }, { id: "asc" }],
   PRICE_ASC: [{ priceAmount: "asc" }, { id: "asc" }],
@@ -202,7 +221,16 @@ export function hitsBody(request: SearchRequest) {
     track_total_hits: 1,
     // What a result shows besides its id, so the gateway reads nothing else for it (see SearchHit).
     _source: ["name", "priceAmount", "currency"],
-    query: { bool: { must: text ? [textQuery(text, request.forgiveTypos)] : [{ match_all: {} }], filter: filterClauses(request) } },
+    query: {
+      bool: {
+        must: text ? [textQuery(text, request.forgiveTypos)] : [{ match_all: {} }],
+        filter: filterClauses(request),
+        // Beside the words, not among their ranking clauses: the engine then bounds each block
+        // of matches by the words' best score plus the block's newest product, and skips the
+        // blocks that cannot make the page.
+        ...(text && request.sort === "RELEVANCE" ? { should: [RECENCY_CLAUSE] } : {}),
+      },
+    },
     sort: SORTS[request.sort],
     ...(request.after ? { search_after: request.after } : {}),
   };
@@ -297,7 +325,7 @@ export function bulkBody(changes: readonly IndexChange[], targets: readonly stri
     for (const change of changes) {
       if (change.kind === "upsert") {
         lines.push(JSON.stringify({ index: { _index: target, _id: change.document.id, version: indexVersion(change), version_type: "external" } }));
-        lines.push(JSON.stringify({ ...(change.document satisfies SearchDocument), priceBands: priceBands(change.document) }));
+        lines.push(JSON.stringify({ ...(change.document satisfies SearchDocument), priceBands: priceBands(change.document), recency: recencyFeature(change.document.createdAt) }));
       } else {
         lines.push(JSON.stringify({ delete: { _index: target, _id: change.id, version: indexVersion(change), version_type: "external" } }));
       }
