@@ -39,6 +39,11 @@ export const ErrorCode = {
   CONFLICT: "CONFLICT",
   /** A one-time token (password reset, email verification) that is unknown, used or expired: one answer for all three. */
   INVALID_TOKEN: "INVALID_TOKEN",
+  /**
+   * A page cursor from an earlier version whose order this one no longer pages in (a ranking
+   * changed): start again without `after`. A malformed cursor is BAD_USER_INPUT.
+   */
+  CURSOR_OUTDATED: "CURSOR_OUTDATED",
   SERVICE_UNAVAILABLE: "SERVICE_UNAVAILABLE",
   INTERNAL_SERVER_ERROR: "INTERNAL_SERVER_ERROR",
 } as const;

@@ -210,7 +210,11 @@ export type SearchSort =
   | 'PRICE_ASC'
   /** Most expensive first, by each product's lowest variant price (its "from" price). */
   | 'PRICE_DESC'
-  /** Best match first; with no words (browsing by filters) every product matches alike, and the newest come first. */
+  /**
+   * Best match first: the words in the name above the same words in the brand, category,
+   * attributes or description; among equally good matches, the newest first. With no words
+   * (browsing by filters) every product matches alike, and the newest come first.
+   */
   | 'RELEVANCE';
 
 /** A new account. */

@@ -1,7 +1,8 @@
-import { badInput, decodeCursor, encodeCursor, pageSize } from "#kernel";
+import { badInput, pageSize } from "#kernel";
 import { EVERY_COUNT, type SearchCounts, type SearchFacets, type SearchFilter, type SearchHit, type SearchIndex, type SearchSort, type SortKey } from "../ports/search-index.js";
 import { suggestCompletions, type SuggestionKind } from "./autocomplete.js";
 import { searchAsTyped } from "./search-as-typed.js";
+import { positionAfter, searchCursor } from "./search-cursor.js";
 
 /** A product search answers with: a search result's carries its name and price as indexed (`@provides`), a suggestion's its id only. */
 export type FoundProduct = Pick<SearchHit, "id"> & Partial<Pick<SearchHit, "name" | "price">>;
@@ -29,17 +30,6 @@ export interface SearchArgs {
   first?: number | null;
   after?: string | null;
 }
-
-/** A cursor remembers its sort: continuing a page under another sort would skip or repeat. */
-interface Cursor {
-  sort: SearchSort;
-  key: SortKey;
-}
-
-const isCursor = (value: unknown): value is Cursor => {
-  const cursor = value as Cursor;
-  return typeof cursor?.sort === "string" && Array.isArray(cursor.key) && typeof cursor.key[0] === "number" && typeof cursor.key[1] === "string";
-};
 
 function validFilter(filter: SearchArgs["filter"]): SearchFilter {
   const list = (field: string, values: string[] | null | undefined) => {
@@ -115,14 +105,10 @@ export function createSearchService(deps: SearchServiceDeps) {
       if (text.length > 200) throw badInput("A search query has at most 200 characters", { field: "query" });
       const sort = args.sort ?? "RELEVANCE";
       const first = pageSize(args.first, { fallback: 20, max: 100 });
-      let after: SortKey | undefined;
-      if (args.after) {
-        const cursor = decodeCursor(args.after, isCursor);
-        if (cursor.sort !== sort) throw badInput("This cursor belongs to another sort order; start again without `after`", { field: "after" });
-        after = cursor.key;
-      }
-      const result = await searchAsTyped(index, { text, filter: validFilter(args.filter), sort: orderOf(text, sort), first, after, counts: { ...counts, exactUpTo: exactCountLimit } });
-      const edges = result.hits.map((hit) => ({ cursor: encodeCursor({ sort, key: hit.sortKey } satisfies Cursor), node: { id: hit.id, name: hit.name, price: hit.price } }));
+      const order = orderOf(text, sort);
+      const after: SortKey | undefined = args.after ? positionAfter(args.after, sort, order) : undefined;
+      const result = await searchAsTyped(index, { text, filter: validFilter(args.filter), sort: order, first, after, counts: { ...counts, exactUpTo: exactCountLimit } });
+      const edges = result.hits.map((hit) => ({ cursor: searchCursor(sort, order, hit.sortKey), node: { id: hit.id, name: hit.name, price: hit.price } }));
       return {
         totalCount: result.totalCount,
         totalCountIsExact: result.countsExact,

@@ -95,7 +95,11 @@ export type Query = {
    * brands (at most two of each). Empty text or text without letters or digits suggests nothing.
    */
   autocomplete: Array<Suggestion>;
-  /** Full-text product search with typo tolerance, filters, facets and sorting. */
+  /**
+   * Full-text product search with typo tolerance, filters, facets and sorting. `after` takes an
+   * `endCursor` of the same search and sort; a cursor from an earlier version whose order no
+   * longer holds is refused with CURSOR_OUTDATED (start again without `after`).
+   */
   search: SearchResult;
 };
 
@@ -203,7 +207,11 @@ export type SearchSort =
   | 'PRICE_ASC'
   /** Most expensive first, by each product's lowest variant price (its "from" price). */
   | 'PRICE_DESC'
-  /** Best match first; with no words (browsing by filters) every product matches alike, and the newest come first. */
+  /**
+   * Best match first: the words in the name above the same words in the brand, category,
+   * attributes or description; among equally good matches, the newest first. With no words
+   * (browsing by filters) every product matches alike, and the newest come first.
+   */
   | 'RELEVANCE';
 
 /**
