@@ -6,13 +6,19 @@
 //
 //   eval "$(scripts/services.sh env)"
 //   npx tsx bench/search-engine-probe.ts [--index catalog_1m] [--size 1000000] [--rounds 10] [--clients 1]
-//       [--exact-up-to 10000] [--build]
+//       [--exact-up-to 10000] [--build] [--profile]
 //
 // `--build` first builds the index under that alias from the generator with this tree's
 // mapping (search documents only: no products or stock). Run it from two trees (a worktree of
 // the old commit against the old index, this one against the index it builds) to see what a
 // mapping or query change saves on the engine; its CPU per search is the figure that holds
 // on a busy machine.
+//
+// `--profile` also asks the engine's profiler about the page alone (hits only), each word
+// `--rounds` times: the matches the page scored (a count: the same on any machine) and the
+// least time its query phase took (query and collector; the profiler's own cost included, so
+// compare it only with another profiled run). Both hold where the machine is too busy for CPU
+// or latency figures.
 import { execFileSync } from "node:child_process";
 import { parseArgs } from "node:util";
 import { processCpuMs } from "./scale/platform-process.js";
@@ -20,6 +26,7 @@ import { createLogger, loadConfig } from "#kernel";
 import { connectSearchIndex } from "../subgraphs/search/src/adapters/connect-search-index.js";
 import { toSearchDocument } from "../subgraphs/search/src/domain/search-document.js";
 import { generateCatalog } from "../subgraphs/products/src/catalog/generate-catalog.js";
+import { hitsBody } from "../subgraphs/search/src/adapters/search-dsl.js";
 import { EVERY_COUNT, type SearchCounts, type SearchDocument, type SearchRequest } from "../subgraphs/search/src/ports/search-index.js";
 
 const { values } = parseArgs({
@@ -32,6 +39,7 @@ const { values } = parseArgs({
     clients: { type: "string", default: "1" },
     build: { type: "boolean", default: false },
     "exact-up-to": { type: "string" },
+    profile: { type: "boolean", default: false },
   },
 });
 const url = process.env.OPENSEARCH_URL;
@@ -109,7 +117,31 @@ try {
     const mean = (list: number[]) => (list.reduce((sum, v) => sum + v, 0) / list.length).toFixed(1);
     console.log(`  ${shape.name}: client mean ${mean(wall)} ms, p50 ${percentile(wall, 50).toFixed(1)}, p99 ${percentile(wall, 99).toFixed(1)}; engine CPU ${(cpuPerSearch / total).toFixed(2)} ms a search`);
   }
+  if (values.profile) await profilePage();
 } finally {
   await setRequestCache(true);
   await index.close();
+}
+
+interface ProfiledSearch {
+  profile: { shards: { searches: { query: { time_in_nanos: number; breakdown: { score_count: number } }[]; collector: { time_in_nanos: number }[] }[] }[] };
+}
+
+/** The page alone, as the profiler sees it: matches scored (a count) and the fastest query phase of the rounds. */
+async function profilePage(): Promise<void> {
+  let scored = 0;
+  let fastest = 0;
+  for (const text of words) {
+    let least = Infinity;
+    for (let round = 0; round < rounds; round++) {
+      const body = { ...hitsBody(request(text, { total: false, facets: new Set() })), profile: true };
+      const response = await fetch(`${url}/${values.index}/_search`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+      const search = ((await response.json()) as ProfiledSearch).profile.shards[0]!.searches[0]!;
+      if (round === 0) scored += search.query.reduce((sum, query) => sum + query.breakdown.score_count, 0);
+      const nanos = [...search.query, ...search.collector].reduce((sum, part) => sum + part.time_in_nanos, 0);
+      least = Math.min(least, nanos / 1e6);
+    }
+    fastest += least;
+  }
+  console.log(`  page alone, profiled: ${Math.round(scored / words.length).toLocaleString("en")} matches scored a search; query phase ${(fastest / words.length).toFixed(2)} ms a search (the fastest of ${rounds})`);
 }
