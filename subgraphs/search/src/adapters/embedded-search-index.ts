@@ -7,12 +7,10 @@ import { EmbeddedSuggestions } from "./embedded-suggestions.js";
 import { indexVersion } from "../domain/index-version.js";
 import { capOf, cappedFacets, cappedTotal, countingLimit } from "../domain/count-cap.js";
 import { recencyScore } from "../domain/recency-rank.js";
+import { FIELD_SCORES, type RankedField } from "../domain/field-scores.js";
 
 /** Edits forgiven per word, as the engines' AUTO:4,6 (MiniSearch counts a swap as two). */
 const fuzziness = (term: string): number | false => (term.length < 4 ? false : term.length < 6 ? 1 : 2);
-
-/** A word's score in each field, as the engines rank fields. */
-const FIELD_SCORES: Record<string, number> = { name: 4, brand: 2, category: 1.5, attributes: 1, description: 0.5 };
 
 /** The same matching rule as the engines: every word, typos forgiven when asked, the last one may be a prefix. */
 const MATCHING: SearchOptions = {
@@ -29,7 +27,7 @@ const MATCHING: SearchOptions = {
  */
 function relevance(match: Record<string, string[]>, createdAt: number): number {
   let score = 0;
-  for (const fields of Object.values(match)) for (const field of fields) score += FIELD_SCORES[field] ?? 0;
+  for (const fields of Object.values(match)) for (const field of fields) score += FIELD_SCORES[field as RankedField] ?? 0;
   return score + recencyScore(createdAt);
 }
 

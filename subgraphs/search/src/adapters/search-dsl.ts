@@ -11,6 +11,7 @@ import { indexVersion } from "../domain/index-version.js";
 import { ENGINE_TIME_LIMIT, refuseTimedOut } from "./search-time-limit.js";
 import { capOf, cappedFacets, cappedTotal, countingLimit } from "../domain/count-cap.js";
 import { RECENCY_WEIGHT, recencyFeature } from "../domain/recency-rank.js";
+import { FIELD_SCORES } from "../domain/field-scores.js";
 
 /**
  * The mapping's version, kept in the index's `_meta`. An index made by an older one is brought
@@ -23,6 +24,7 @@ import { RECENCY_WEIGHT, recencyFeature } from "../domain/recency-rank.js";
  * 5: `all_text` indexes its words' prefixes, so the word still being typed is one term.
  * 6: the ranked text fields score a word by the field it is in, not by how rare it is across
  * the catalog (see WORD_SCORING), and documents carry their recency as a rank feature.
+ * A step that changes scores steps RANKING_VERSION (search-cursor.ts) too.
  */
 export const MAPPING_VERSION = 6;
 
@@ -75,8 +77,8 @@ export const REFRESH_INTERVAL = "500ms";
  */
 const WORD_SCORING = { similarity: "boolean" } as const;
 
-/** Fields that rank a match, most telling first. */
-const RANKING_FIELDS = ["name^4", "brand.text^2", "category.text^1.5", "attributes", "description^0.5"];
+/** The fields that rank a match with their scores (brand and category as words, not values). */
+const RANKING_FIELDS = Object.entries(FIELD_SCORES).map(([field, score]) => `${field === "brand" || field === "category" ? `${field}.text` : field}^${score}`);
 
 export function indexDefinition(options: { bulkLoad?: boolean } = {}) {
   return {

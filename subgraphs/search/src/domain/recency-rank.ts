@@ -27,9 +27,8 @@ export const RECENCY_SPAN = { from: Date.UTC(2020, 0, 1), to: Date.UTC(2045, 0, 
 const MAX_EXPONENT = 126;
 
 /**
- * Weight of `ln(1 + feature)` in a relevance score. Words are scored per field matched (name 4,
- * brand 2, category 1.5, attributes 1, description 0.5), so two different matches differ by at
- * least 0.5; the whole span of recency adds at most 126 · ln 2 · 0.005 ≈ 0.44, so recency orders
+ * Weight of `ln(1 + feature)` in a relevance score. Words are scored per field matched
+ * (FIELD_SCORES), so two different matches differ by at least 0.5; the whole span of recency adds at most 126 · ln 2 · 0.005 ≈ 0.44, so recency orders
  * equally good matches only and never lifts a weaker match above a better one.
  */
 export const RECENCY_WEIGHT = 0.005;
