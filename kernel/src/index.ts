@@ -8,6 +8,7 @@ export * from "./errors/transient-error.js";
 export * from "./logging/logger.js";
 export * from "./auth/identity.js";
 export * from "./auth/internal-credential.js";
+export * from "./auth/internal-credential-verifier.js";
 export * from "./auth/request-context.js";
 export * from "./auth/access-token.js";
 export * from "./auth/guest-cart-token.js";

@@ -13,6 +13,7 @@ const typeDefs = parse(`
   type Query {
     echo(text: String, note: NoteInput, list: [String!]): String
     failing(how: String!): String
+    whoami: String
   }
   type Mutation { save(text: String!): String }
 `);
@@ -26,6 +27,7 @@ describe("every subgraph server", () => {
       typeDefs,
       resolvers: {
         Query: {
+          whoami: (_root: unknown, _args: unknown, context: unknown) => (context as { identity?: { userId: string } }).identity?.userId ?? "anonymous",
           echo: (_root: unknown, args: Record<string, unknown>) => {
             received.push(args);
             return JSON.stringify(args);
@@ -150,5 +152,67 @@ describe("every subgraph server", () => {
     const result = await call(`{ ecko(text: "x") }`);
     assert.equal(result.body.errors?.[0]?.extensions?.code, "GRAPHQL_VALIDATION_FAILED");
     assert.equal(result.body.errors?.[0]?.message, 'Cannot query field "ecko" on type "Query".');
+  });
+
+  async function whoami(header: string) {
+    const response = await fetch(server.url, { method: "POST", headers: { "content-type": "application/json", [INTERNAL_HEADER]: header }, body: JSON.stringify({ query: "{ whoami }" }) });
+    return { status: response.status, body: (await response.json()) as { data?: { whoami: string }; errors?: { extensions?: { code?: string } }[] } };
+  }
+
+  it("serves a request's header again, and refuses it tampered or expired after it was served", async () => {
+    const good = signInternalCredential(SECRET, { requestId: "r1", identity: { userId: "u1", roles: ["customer"] } });
+    for (let call = 0; call < 2; call++) assert.deepEqual((await whoami(good)).body.data, { whoami: "u1" });
+    const [version, payload, signature] = good.split(".");
+    const forgedPayload = Buffer.from(JSON.stringify({ requestId: "r1", identity: { userId: "admin", roles: ["admin"] }, exp: Date.now() + 60_000 })).toString("base64url");
+    const lastSwapped = signature!.slice(0, -1) + (signature!.endsWith("A") ? "B" : "A");
+    for (const header of [`${version}.${forgedPayload}.${signature}`, `${version}.${payload}.${lastSwapped}`, `${good}x`, good.slice(1)]) {
+      const refused = await whoami(header);
+      assert.equal(refused.status, 403, header);
+      assert.equal(refused.body.errors?.[0]?.extensions?.code, "FORBIDDEN");
+    }
+    const expired = signInternalCredential(SECRET, { requestId: "r2", identity: { userId: "u2", roles: ["customer"] } }, Date.now() - 60_001);
+    assert.equal((await whoami(expired)).status, 403);
+    assert.deepEqual((await whoami(good)).body.data, { whoami: "u1" }, "the good header is still served");
+  });
+
+  it("sends no cache hint from a schema that has none: every answer uncacheable, as before", async () => {
+    const response = await fetch(server.url, {
+      method: "POST",
+      headers: { "content-type": "application/json", [INTERNAL_HEADER]: signInternalCredential(SECRET, { requestId: "test" }) },
+      body: JSON.stringify({ query: "{ whoami }" }),
+    });
+    assert.equal(response.status, 200);
+    // Apollo's cache-control plugin is off here (it wrapped every resolver): no "no-store" to send.
+    assert.equal(response.headers.get("cache-control"), null);
+  });
+});
+
+describe("a subgraph server whose schema gives cache hints", () => {
+  let server: RunningServer;
+  before(async () => {
+    const schema = buildSubgraphSchema({
+      typeDefs: parse(`
+        directive @cacheControl(maxAge: Int, scope: CacheControlScope, inheritMaxAge: Boolean) on FIELD_DEFINITION | OBJECT | INTERFACE | UNION
+        enum CacheControlScope { PUBLIC PRIVATE }
+        type Query { cached: String @cacheControl(maxAge: 30), fresh: String }
+      `),
+      resolvers: { Query: { cached: () => "c", fresh: () => "f" } },
+    });
+    server = await startSubgraphServer({ name: "hinted", schema, internalSecret: SECRET, logger: createLogger("error", {}, () => undefined), extendContext: (base) => base, port: 0, host: "127.0.0.1" });
+  });
+  after(() => server?.close());
+
+  const cacheControlOf = async (query: string) =>
+    (
+      await fetch(server.url, {
+        method: "POST",
+        headers: { "content-type": "application/json", [INTERNAL_HEADER]: signInternalCredential(SECRET, { requestId: "test" }) },
+        body: JSON.stringify({ query }),
+      })
+    ).headers.get("cache-control");
+
+  it("still tells the gateway each answer's hint", async () => {
+    assert.equal(await cacheControlOf("{ cached }"), "max-age=30, public");
+    assert.equal(await cacheControlOf("{ cached fresh }"), "no-store");
   });
 });

@@ -3,12 +3,13 @@ import { createGuardedServer } from "../http/guarded-server.js";
 import { defaultMaxConnections } from "../runtime/open-file-limit.js";
 import { randomUUID } from "node:crypto";
 import { ApolloServer } from "@apollo/server";
-import { ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/disabled";
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/disabled";
 import type { GraphQLSchema } from "graphql";
 import { createApolloHandler } from "../http/apollo-http-handler.js";
 import { sendGraphQLError } from "../http/send-graphql-error.js";
 import { listen, closeServer } from "../http/listen.js";
-import { INTERNAL_HEADER, verifyInternalCredential } from "../auth/internal-credential.js";
+import { INTERNAL_HEADER, type InternalClaims } from "../auth/internal-credential.js";
+import { InternalCredentialVerifier } from "../auth/internal-credential-verifier.js";
 import type { RequestContext } from "../auth/request-context.js";
 import { isGuestCartId } from "../auth/guest-cart-token.js";
 import { createErrorFormatter } from "../errors/format-error.js";
@@ -64,14 +65,23 @@ export async function startSubgraphServer<TContext extends RequestContext>(
     csrfPrevention: false,
     stopOnTerminationSignals: false,
     // Traces are for Apollo's hosted studio, which this platform does not report to.
-    plugins: [ApolloServerPluginInlineTraceDisabled(), textInputGuardPlugin<TContext>(), graphqlMetricsPlugin<TContext>(options.name)],
+    plugins: [
+      ApolloServerPluginInlineTraceDisabled(),
+      // Cache hints only from a schema that can give one. Without @cacheControl every answer is
+      // uncacheable, as a missing header tells the gateway too, and Apollo's plugin wrapped every
+      // field's resolver to collect hints that could never be there.
+      ...(options.schema.getDirective("cacheControl") ? [] : [ApolloServerPluginCacheControlDisabled()]),
+      textInputGuardPlugin<TContext>(),
+      graphqlMetricsPlugin<TContext>(options.name),
+    ],
   });
   apollo.addPlugin(tracingOperationPlugin(options.name));
   await apollo.start();
-  const claimsOf = (req: IncomingMessage) =>
-    verifyInternalCredential(options.internalSecret, req.headers[INTERNAL_HEADER] as string | undefined);
+  const credentials = new InternalCredentialVerifier(options.internalSecret);
+  // Verified once, where the request is admitted; the context reads that verdict.
+  const verifiedClaims = new WeakMap<IncomingMessage, InternalClaims>();
   const handle = createApolloHandler(apollo, async (req) => {
-    const claims = claimsOf(req)!;
+    const claims = verifiedClaims.get(req)!;
     const requestId = claims.requestId || randomUUID();
     return options.extendContext({
       requestId,
@@ -110,10 +120,12 @@ export async function startSubgraphServer<TContext extends RequestContext>(
       );
       return;
     }
-    if (!claimsOf(req)) {
+    const claims = credentials.verify(req.headers[INTERNAL_HEADER] as string | undefined);
+    if (!claims) {
       sendGraphQLError(res, 403, ErrorCode.FORBIDDEN, "Subgraphs accept requests from the gateway only");
       return;
     }
+    verifiedClaims.set(req, claims);
     handle(req, res).catch((error: unknown) => {
       logger.error("request failed", { error: String(error) });
       if (!res.headersSent) sendGraphQLError(res, 500, ErrorCode.INTERNAL_SERVER_ERROR, "Internal error");
