@@ -37,7 +37,7 @@ export class InternalCredentialVerifier {
     if (!claims) return undefined;
     // The oldest first: it is the one whose request is most likely over.
     if (this.verified.size >= this.kept) this.verified.delete(this.verified.keys().next().value!);
-    this.verified.set(header, deepFreeze(claims));
+    this.verified.set(header, frozen(claims));
     return claims;
   }
 
@@ -47,11 +47,14 @@ export class InternalCredentialVerifier {
   }
 }
 
-/** One request's claims are shared by its later calls: none of them may change what the next reads. */
-function deepFreeze<T>(value: T): T {
-  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
-    for (const nested of Object.values(value)) deepFreeze(nested);
-    Object.freeze(value);
+/**
+ * One request's claims are shared by its later calls: none of them may change what the next
+ * reads. The claims' own shape, not a walk of any object (the walk doubled a first sight's cost).
+ */
+function frozen(claims: InternalClaims): InternalClaims {
+  if (claims.identity) {
+    if (Array.isArray(claims.identity.roles)) Object.freeze(claims.identity.roles);
+    Object.freeze(claims.identity);
   }
-  return value;
+  return Object.freeze(claims);
 }
