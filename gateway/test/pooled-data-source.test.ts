@@ -145,4 +145,25 @@ describe("pooled data source: the deadline of a call", () => {
       await source.close();
     }
   });
+
+  it("reads an answer's headers by name and in full, making no functions per answer", async () => {
+    const source = new PooledGraphQLDataSource({ url, connections: 2, timeoutMs: 5_000, queueMs: 1_000, headersFor: () => ({}) });
+    try {
+      const [first, second] = [await process(source, "query { ok }"), await process(source, "query { ok }")];
+      const headers = (first as { http: { headers: Headers } }).http.headers;
+      assert.equal(headers.get("Content-Type"), "application/json");
+      assert.equal(headers.has("content-type"), true);
+      assert.equal(headers.get("x-absent"), null);
+      assert.ok([...headers].some(([name, value]) => name === "content-type" && value === "application/json"));
+      headers.set("x-added", "1");
+      assert.equal(headers.get("x-added"), "1", "a header set is read back");
+      assert.deepEqual([...headers.keys()].filter((name) => name === "x-added"), ["x-added"]);
+      // Methods shared by every answer: closures made (and named) per answer were 1.5% of the gateway's CPU.
+      const other = (second as { http: { headers: Headers } }).http.headers;
+      assert.notEqual(other, headers);
+      assert.equal(other.get, headers.get);
+    } finally {
+      await source.close();
+    }
+  });
 });
