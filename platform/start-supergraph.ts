@@ -40,7 +40,7 @@ export async function startSupergraph({ config, logger, ephemeralPorts = false, 
   // One process, one registry: every server here answers /metrics with all of it.
   configureMetrics({ service: "storefront", access: metricsAccessFor(config) });
   const { applyMigrations } = await import("../scripts/migrate/apply-migrations.js");
-  const opened = await openPlatform(config, logger, { migrate: async (url) => void (await applyMigrations(url)), keepEmbeddedEvents: true });
+  const opened = await openPlatform(config, logger, { migrate: async (url) => void (await applyMigrations(url)), keepEmbeddedData: true });
   const platform = decorateBus ? { ...opened, bus: decorateBus(opened.bus) } : opened;
   const closers: (() => Promise<void>)[] = [platform.close];
   const port = (name: SubgraphName) => (ephemeralPorts ? 0 : config.subgraphPorts[name]);

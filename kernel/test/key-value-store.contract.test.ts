@@ -1,11 +1,19 @@
 import assert from "node:assert/strict";
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import { EmbeddedKeyValueStore } from "#kernel";
 import { RedisKeyValueStore } from "#kernel/adapters.ts";
+import { JournaledKeyValueStore } from "#kernel/cache/journaled-key-value-store.ts";
 import { defineKeyValueStoreContract } from "#kernel/contracts/key-value-store.contract.ts";
 import { describeWithRealEngine } from "#kernel/testing";
 
 defineKeyValueStoreContract("embedded", async () => new EmbeddedKeyValueStore());
+// Every key kept, so each write also goes through the journal.
+defineKeyValueStoreContract("embedded, journaled", async () =>
+  JournaledKeyValueStore.open(await mkdtemp(join(tmpdir(), "kv-contract-")), { keptPrefixes: [""] }),
+);
 
 describeWithRealEngine({ suite: "KeyValueStore contract", engine: "redis", variable: "REDIS_URL" }, (url) => {
   defineKeyValueStoreContract("redis", async () => {

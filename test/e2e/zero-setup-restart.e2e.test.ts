@@ -18,7 +18,8 @@ const CART = `{ cart { totalQuantity items { quantity product { id name price { 
 /**
  * The zero-setup mode across a restart: with no document store, search engine or broker
  * configured, a product an admin created and repriced is still in the catalog, in search and
- * in the cart after the whole supergraph stops and starts again on the same data directory.
+ * in the cart after the whole supergraph stops and starts again on the same data directory;
+ * and a session logged out before the stop stays ended after it.
  */
 function defineRestartSuite(databaseEngine: DatabaseEngine) {
   describe(`zero-setup supergraph across a restart [PostgreSQL ${databaseEngine}]`, { timeout: 180_000 }, () => {
@@ -111,6 +112,21 @@ function defineRestartSuite(databaseEngine: DatabaseEngine) {
         const found = (await query(SEARCH, { q: word })).search;
         return found.totalCount === 1 && found.edges[0].node.price.amount === 1090;
       });
+    });
+
+    it("keeps a logged-out session's access token refused after the restart", async () => {
+      const email = `restart-${randomUUID().slice(0, 8)}@example.com`;
+      const signedUp = await query(`mutation ($email: String!) { signUp(input: { email: $email, password: "correct horse battery", name: "Ada" }) { accessToken refreshToken } }`, { email });
+      const { accessToken, refreshToken } = signedUp.signUp as { accessToken: string; refreshToken: string };
+      assert.equal((await query(`mutation ($refreshToken: String!) { logOut(refreshToken: $refreshToken) }`, { refreshToken }, accessToken)).logOut, true);
+      const refusedBefore = await postGraphQL(running!.gatewayUrl, CART, {}, { token: accessToken });
+      assert.equal(refusedBefore.errors?.[0]?.extensions?.code, "UNAUTHENTICATED");
+
+      await stop();
+      await start();
+      const refusedAfter = await postGraphQL(running!.gatewayUrl, CART, {}, { token: accessToken });
+      assert.equal(refusedAfter.data?.cart ?? null, null, "the ended session reads no cart");
+      assert.equal(refusedAfter.errors?.[0]?.extensions?.code, "UNAUTHENTICATED", JSON.stringify(refusedAfter.errors));
     });
   });
 }

@@ -29,8 +29,10 @@ export interface SessionsEndedPayload {
   sessionId?: string;
 }
 
-export const userSessionsKey = (userId: string) => `sessions-ended:user:${userId}`;
-export const sessionKey = (sessionId: string) => `sessions-ended:session:${sessionId}`;
+/** Every mark's key starts so; the one-process platform keeps these keys across a restart. */
+export const SESSION_END_KEY_PREFIX = "sessions-ended:";
+export const userSessionsKey = (userId: string) => `${SESSION_END_KEY_PREFIX}user:${userId}`;
+export const sessionKey = (sessionId: string) => `${SESSION_END_KEY_PREFIX}session:${sessionId}`;
 
 /** Records the end and announces it; resolves once a token issued afterwards is told apart from the ended ones. */
 export async function recordSessionsEnded(

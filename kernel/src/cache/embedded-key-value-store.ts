@@ -93,6 +93,12 @@ export class EmbeddedKeyValueStore implements KeyValueStore {
       .slice(0, count);
   }
 
+  /** A live string entry as it stands, with its expiry (Infinity: none), for a journal to copy. */
+  entry(key: string): { value: string; expiresAt: number } | null {
+    const value = this.read(key);
+    return value === null ? null : { value, expiresAt: this.entries.get(key)!.expiresAt };
+  }
+
   async ping() {}
 
   async close() {

@@ -160,7 +160,11 @@ export interface Config {
     /** Where the one-process mode's embedded bus keeps its log and offsets; unset: in memory only (tests). */
     embeddedDir?: string;
   };
-  cache: { redisUrl?: string };
+  cache: {
+    redisUrl?: string;
+    /** Where the one-process mode's embedded store keeps the keys that must outlive a restart (ended sessions); unset: in memory only (tests). */
+    embeddedDir?: string;
+  };
   /** OpenTelemetry traces (kernel/src/observability/tracing.ts); off unless an endpoint is set. */
   tracing: {
     /** OTLP/HTTP collector base URL; spans are sent to `<endpoint>/v1/traces`. */
@@ -482,7 +486,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       topicPrefix: read.string("KAFKA_TOPIC_PREFIX", ""),
       embeddedDir: persistedDir && `${persistedDir}/events`,
     },
-    cache: { redisUrl: read.optional("REDIS_URL") },
+    cache: { redisUrl: read.optional("REDIS_URL"), embeddedDir: persistedDir && `${persistedDir}/sessions` },
     tracing: { otlpEndpoint: otlpEndpoint(read), serviceName: read.string("OTEL_SERVICE_NAME", "storefront") },
     accounts: {
       mysqlUrl: read.optional("MYSQL_URL"),

@@ -4,6 +4,8 @@ import type { DomainEvent, EventBus } from "../events/event-bus.js";
 import type { KeyValueStore } from "../cache/key-value-store.js";
 import { EmbeddedEventBus } from "../events/embedded-event-bus.js";
 import { EmbeddedKeyValueStore } from "../cache/embedded-key-value-store.js";
+import { JournaledKeyValueStore } from "../cache/journaled-key-value-store.js";
+import { SESSION_END_KEY_PREFIX } from "../auth/session-revocation.js";
 import { withEmbeddedLagMetrics } from "../observability/metrics-consumer-lag-gauge.js";
 import type { Platform } from "./platform.js";
 
@@ -15,11 +17,12 @@ export interface OpenPlatformOptions {
   /** False for processes that keep no relational data (products, search, gateway). */
   needsDatabase?: boolean;
   /**
-   * Keep the embedded event bus on disk (EMBEDDED_DATA_DIR/events): for the one process that
-   * runs every subgraph. A process of a split deployment without Kafka has a bus no other
-   * process sees, and must not claim the shared directory.
+   * Keep the embedded event bus (EMBEDDED_DATA_DIR/events) and the ended sessions of the
+   * embedded key-value store (EMBEDDED_DATA_DIR/sessions) on disk: for the one process that
+   * runs every subgraph. A process of a split deployment without Kafka or Redis has a bus and
+   * a store no other process sees, and must not claim the shared directories.
    */
-  keepEmbeddedEvents?: boolean;
+  keepEmbeddedData?: boolean;
 }
 
 /** Opens every infrastructure role for this process; `close` releases them in reverse. */
@@ -45,9 +48,9 @@ export async function openPlatform(config: Config, logger: Logger, options: Open
       await options.migrate?.(databaseUrl);
     }
 
-    const bus = await openEventBus(config, logger, options.keepEmbeddedEvents === true);
+    const bus = await openEventBus(config, logger, options.keepEmbeddedData === true);
     closers.push(() => bus.close());
-    const kv = await openKeyValueStore(config, logger);
+    const kv = await openKeyValueStore(config, logger, options.keepEmbeddedData === true);
     closers.push(() => kv.close());
 
     return {
@@ -83,8 +86,13 @@ async function openEventBus(config: Config, logger: Logger, keepEmbedded: boolea
   return withConsumerLagMetrics(new KafkaEventBus({ ...kafka, logger }), kafka);
 }
 
-async function openKeyValueStore(config: Config, logger: Logger): Promise<KeyValueStore> {
-  if (!config.cache.redisUrl) return new EmbeddedKeyValueStore();
+async function openKeyValueStore(config: Config, logger: Logger, keepEmbedded: boolean): Promise<KeyValueStore> {
+  if (!config.cache.redisUrl) {
+    const dir = keepEmbedded ? config.cache.embeddedDir : undefined;
+    // An ended session must stay ended across a restart while its access tokens are still valid.
+    if (dir) return JournaledKeyValueStore.open(dir, { keptPrefixes: [SESSION_END_KEY_PREFIX], onWarning: (message, detail) => logger.warn(message, detail) });
+    return new EmbeddedKeyValueStore();
+  }
   const { RedisKeyValueStore } = await import("../adapters.js");
   const store = new RedisKeyValueStore(config.cache.redisUrl, { logger });
   // Start without Redis rather than not at all: its users fall back (inventory to
