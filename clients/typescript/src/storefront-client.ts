@@ -1,5 +1,5 @@
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
-import { CreateGuestCartDocument, RefreshSessionDocument } from "./generated/graphql.js";
+import { CreateGuestCartDocument, LogOutDocument, RefreshSessionDocument } from "./generated/graphql.js";
 import { describeOperation, requestBody, type OperationRequest } from "./operation-request.js";
 import { backoffDelayMs, DEFAULT_RETRY_POLICY, isSafeToRetry, isTransientStatus, type RetryPolicy } from "./retry-policy.js";
 import { createSessionKeeper, type Session } from "./session.js";
@@ -140,6 +140,12 @@ export function createStorefrontClient(options: StorefrontClientOptions) {
     ...options.subscriptions,
   });
 
+  function setSession(session: Session | undefined): void {
+    sessions.set(session);
+    if (session) setCartToken(undefined);
+    subscriptions.reconnect();
+  }
+
   return {
     /**
      * Runs a query or mutation and resolves with its typed data; rejects with a
@@ -165,10 +171,25 @@ export function createStorefrontClient(options: StorefrontClientOptions) {
      * the guest cart token: the logIn or signUp that carried it merged the guest cart into the
      * customer's cart.
      */
-    setSession(session: Session | undefined): void {
-      sessions.set(session);
-      if (session) setCartToken(undefined);
-      subscriptions.reconnect();
+    setSession,
+    /**
+     * Signs out: ends the session on the server (its refresh tokens stop working, its access
+     * tokens are refused and its sockets close) and forgets it here. Forgotten here whatever
+     * the server answers, so a shared device is signed out even offline; resolves whether the
+     * server ended the session (false: it could not be reached, or the session had ended).
+     */
+    async logOut(): Promise<boolean> {
+      const session = sessions.current;
+      if (!session) return false;
+      try {
+        // Keyed by the refresh token alone: an expired access token must not renew (and so
+        // rotate) the very session being ended.
+        return (await execute(LogOutDocument, { refreshToken: session.refreshToken }, { authenticated: false })).logOut;
+      } catch {
+        return false;
+      } finally {
+        if (sessions.current === session) setSession(undefined);
+      }
     },
     /**
      * The guest cart token, created on first use (createGuestCart) for a shopper who is not

@@ -134,6 +134,33 @@ describe("session renewal", () => {
   });
 });
 
+describe("signing out", () => {
+  test("logOut ends the session on the server and forgets it here: neither its access nor its refresh token works afterwards", async () => {
+    const shopper = await signedUpClient();
+    const ended = shopper.session!;
+    const sessions: (Session | undefined)[] = [];
+    const watched = client({ session: ended, onSessionChange: (session) => sessions.push(session) });
+    assert.equal(await watched.logOut(), true);
+    assert.deepEqual(sessions, [undefined]);
+    assert.equal(watched.session, undefined);
+
+    // The same tokens, kept by another copy of the page: refused, and not renewed.
+    const copy = client({ session: ended });
+    await assert.rejects(copy.request(MeDocument), (error: StorefrontError) => error.code === "UNAUTHENTICATED");
+    assert.equal(copy.session, undefined, "the ended refresh token renewed nothing");
+  });
+
+  test("logOut forgets the session even when the gateway cannot be reached", async () => {
+    const signedUp = await signedUpClient();
+    const offline: typeof fetch = async () => {
+      throw new TypeError("fetch failed");
+    };
+    const shopper = client({ session: signedUp.session, fetch: offline, retry: { maxAttempts: 1 } });
+    assert.equal(await shopper.logOut(), false);
+    assert.equal(shopper.session, undefined);
+  });
+});
+
 describe("retries", () => {
   test("checkout whose answer was lost is sent again with the same idempotency key and makes one order", async () => {
     const signedUp = await signedUpClient();

@@ -177,6 +177,9 @@ mutation CreateShippingMethod($input: CreateShippingMethodInput!) {
 `},{name:"LogIn",query:`mutation LogIn($email: String!, $password: String!) {
   logIn(email: $email, password: $password) { accessToken refreshToken expiresIn user { id email } }
 }
+`},{name:"LogOut",query:`mutation LogOut($refreshToken: String!) {
+  logOut(refreshToken: $refreshToken)
+}
 `},{name:"Me",query:`query Me {
   me { id email name roles defaultAddress { id country } addresses { id } }
 }

@@ -2,7 +2,8 @@
  * What the storefront tells a shopper when things are not on the happy path, in headless
  * Chromium against the real gateway: an order link opened signed out, the store unreachable,
  * an add to cart that fails after one that worked; and what a full page load would give a
- * screen reader or keyboard user on a route change (the tab's title, focus on the new page).
+ * screen reader or keyboard user on a route change (the tab's title, focus on the new page);
+ * and signing out, which must end the session on the server, not only in the tab.
  * Screenshots in test-artifacts/storefront/shopper-feedback/.
  */
 import assert from 'node:assert/strict';
@@ -90,5 +91,26 @@ describe('the storefront off the happy path', { skip }, () => {
     // render, a moment later: wait for it (the page's default timeout fails a focus that stays).
     await page.waitForFunction(() => document.activeElement?.id === 'main');
     assert.equal(await page.evaluate(() => document.activeElement?.id), 'main');
+  });
+
+  test('Sign out ends the session on the server: the tokens the tab held stop working', async () => {
+    const leaving = await signUpCustomer(supergraph, 'Leaving Customer');
+    const signedIn = await openStorefront(supergraph, 'shopper-feedback-sign-out', leaving.session);
+    try {
+      const { page, origin, shot } = signedIn;
+      await page.goto(`${origin}/shop#/account`);
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.getByRole('heading', { name: 'Create your account' }).waitFor();
+      await shot('signed-out');
+      const me = await supergraph.query(`{ me { email } }`, {}, leaving.session.accessToken);
+      assert.equal(me.errors?.[0]?.extensions?.code, 'UNAUTHENTICATED', JSON.stringify(me));
+      const renewed = await supergraph.query(`mutation($t: String!) { refreshToken(refreshToken: $t) { accessToken } }`, { t: leaving.session.refreshToken });
+      assert.equal(renewed.data?.refreshToken ?? null, null, 'the refresh token renews nothing');
+      assert.equal(await page.evaluate(() => sessionStorage.getItem('storefront.session')), null);
+      assert.deepEqual(signedIn.pageErrors, []);
+    } finally {
+      await signedIn.close();
+      await leaving.client.dispose();
+    }
   });
 });

@@ -13,6 +13,7 @@ export function AccountPage({ next, mode: startIn = "signUp" }: { next?: string;
   const logIn = useMutation(LogInDocument);
   const signUp = useMutation(SignUpDocument);
   const busy = logIn.busy || signUp.busy;
+  const [signingOut, setSigningOut] = useState(false);
   const field = (name: keyof typeof form) => ({
     id: `account-${name}`,
     value: form[name],
@@ -24,7 +25,16 @@ export function AccountPage({ next, mode: startIn = "signUp" }: { next?: string;
       <section>
         <h1>Your account</h1>
         <p>You are signed in.</p>
-        <button type="button" onClick={() => client.setSession(undefined)}>
+        {/* Ended on the server too: a token copied before signing out stops working. */}
+        <button
+          type="button"
+          disabled={signingOut}
+          onClick={async () => {
+            setSigningOut(true);
+            await client.logOut();
+            setSigningOut(false);
+          }}
+        >
           Sign out
         </button>
         <MyOrders />
