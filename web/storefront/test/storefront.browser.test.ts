@@ -75,6 +75,7 @@ test('a customer buys a product end to end on the supergraph as npm start runs i
   // A misspelt search says its results are for similar words; words as typed do not.
   await page.goto(`${origin}/shop#/search?q=${encodeURIComponent('wirless headphones')}`);
   await page.getByText('results for similar words').waitFor();
+  assert.equal(await page.locator('#listing-title').innerText(), 'Results for “wirless headphones”', 'the heading shows the words as typed');
   await page.goto(`${origin}/shop#/search?q=${encodeURIComponent('wireless headphones')}`);
   await page.getByText(/^\d+ products$/).waitFor();
   assert.equal(await page.getByText('results for similar words').count(), 0, 'words as typed match as typed');

@@ -31,7 +31,8 @@ export function ListingPage({ category, query }: { category?: string; query?: st
   const title = category ? categoryName(category) : `Results for “${query}”`;
   return (
     <section aria-labelledby="listing-title">
-      <h1 id="listing-title" class="capitalized">
+      {/* A category's slug stands in (capitalized) until its name loads; a query shows as typed. */}
+      <h1 id="listing-title" class={category ? "capitalized" : undefined}>
         {title}
       </h1>
       <div class="listing">
