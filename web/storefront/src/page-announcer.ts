@@ -16,7 +16,7 @@ export function usePageAnnouncer(route: Route): void {
     if (!main) return;
     const name = () => {
       const heading = main.querySelector("h1")?.textContent?.trim();
-      const title = heading ? `${heading} – ${STORE_NAME}` : STORE_NAME;
+      const title = heading && heading !== STORE_NAME ? `${heading} – ${STORE_NAME}` : STORE_NAME;
       if (document.title !== title) document.title = title;
     };
     name();

@@ -93,6 +93,19 @@ describe('the storefront off the happy path', { skip }, () => {
     assert.equal(await page.evaluate(() => document.activeElement?.id), 'main');
   });
 
+  test('every page has one main heading, the home page too, and the home page\'s title is the store\'s name', async () => {
+    const { page, origin } = shop;
+    for (const route of ['', '#/cart', '#/account', `#/product/${productId}`, '#/search?q=lamp']) {
+      await page.goto(`${origin}/shop${route}`);
+      await page.locator('main h1').first().waitFor({ state: 'attached' });
+      assert.equal(await page.locator('h1').count(), 1, `one h1 on /shop${route}`);
+    }
+    await page.goto(`${origin}/shop`);
+    await page.getByRole('heading', { name: 'New arrivals' }).waitFor();
+    assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Storefront');
+    assert.equal(await page.title(), 'Storefront');
+  });
+
   test('Sign out ends the session on the server: the tokens the tab held stop working', async () => {
     const leaving = await signUpCustomer(supergraph, 'Leaving Customer');
     const signedIn = await openStorefront(supergraph, 'shopper-feedback-sign-out', leaving.session);

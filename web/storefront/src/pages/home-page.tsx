@@ -14,33 +14,38 @@ export function HomePage() {
   const [newest] = useQuery(SearchProductsDocument, { query: "", sort: "NEWEST" });
   const categoryName = useCategoryName();
   return (
-    <Await loaded={newest}>
-      {({ search }) => (
-        <>
-          {trending.state === "done" && trending.data.trendingProducts.length > 0 && (
-            <section aria-labelledby="trending-title">
-              <h2 id="trending-title">Trending now</h2>
-              <ProductGrid label="Trending now" products={trending.data.trendingProducts} />
+    <>
+      {/* The page's main heading, as every page has one (screen readers jump to it); the
+          header shows the store's name already. */}
+      <h1 class="visually-hidden">Storefront</h1>
+      <Await loaded={newest}>
+        {({ search }) => (
+          <>
+            {trending.state === "done" && trending.data.trendingProducts.length > 0 && (
+              <section aria-labelledby="trending-title">
+                <h2 id="trending-title">Trending now</h2>
+                <ProductGrid label="Trending now" products={trending.data.trendingProducts} />
+              </section>
+            )}
+            <section aria-labelledby="categories-title">
+              <h2 id="categories-title">Shop by category</h2>
+              <ul class="chips">
+                {search.facets.categories.map((category) => (
+                  <li key={category.value}>
+                    <a href={href.category(category.value)}>
+                      {categoryName(category.value)} <span class="count">({category.count})</span>
+                    </a>
+                  </li>
+                ))}
+              </ul>
             </section>
-          )}
-          <section aria-labelledby="categories-title">
-            <h2 id="categories-title">Shop by category</h2>
-            <ul class="chips">
-              {search.facets.categories.map((category) => (
-                <li key={category.value}>
-                  <a href={href.category(category.value)}>
-                    {categoryName(category.value)} <span class="count">({category.count})</span>
-                  </a>
-                </li>
-              ))}
-            </ul>
-          </section>
-          <section aria-labelledby="new-title">
-            <h2 id="new-title">New arrivals</h2>
-            <ProductGrid label="New arrivals" products={search.edges.map((edge) => edge.node)} />
-          </section>
-        </>
-      )}
-    </Await>
+            <section aria-labelledby="new-title">
+              <h2 id="new-title">New arrivals</h2>
+              <ProductGrid label="New arrivals" products={search.edges.map((edge) => edge.node)} />
+            </section>
+          </>
+        )}
+      </Await>
+    </>
   );
 }
