@@ -1,4 +1,5 @@
 import { createPrivateKey } from "node:crypto";
+import { isIP } from "node:net";
 import { EnvReader } from "./env-reader.js";
 import { defaultMaxConnections } from "../runtime/open-file-limit.js";
 import { parseTrustedProxies, type ProxyTrust } from "../http/trusted-proxies.js";
@@ -330,7 +331,7 @@ function otlpEndpoint(read: EnvReader): string | undefined {
 /** The storefront's base URL for links in account emails; by default the gateway's own `/shop`. */
 function accountLinkBaseUrl(read: EnvReader, host: string, gatewayPort: number): string {
   // The default is built from the parsed port: a bad GATEWAY_PORT is its own problem, not this one's.
-  const base = read.optional("ACCOUNT_LINK_BASE_URL") ?? `http://${host}:${gatewayPort}/shop`;
+  const base = read.optional("ACCOUNT_LINK_BASE_URL") ?? `http://${hostInUrl(host)}:${gatewayPort}/shop`;
   try {
     if (!["http:", "https:"].includes(new URL(base).protocol)) read.problems.push("ACCOUNT_LINK_BASE_URL must be an http(s) URL");
   } catch {
@@ -340,7 +341,7 @@ function accountLinkBaseUrl(read: EnvReader, host: string, gatewayPort: number):
 }
 
 function objectStorage(read: EnvReader, persistedDir: string | undefined): Config["objects"] {
-  const url = read.optional("S3_URL");
+  const url = read.url("S3_URL", HTTP_SCHEMES, "http://127.0.0.1:9000");
   const bucket = read.string("S3_BUCKET", "storefront-images");
   if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) read.problems.push("S3_BUCKET must be a bucket name: 3-63 lowercase letters, digits, dots and hyphens");
   const s3 = url
@@ -360,17 +361,47 @@ function objectStorage(read: EnvReader, persistedDir: string | undefined): Confi
   };
 }
 
+const HTTP_SCHEMES = ["http:", "https:"] as const;
+
+/** `host:port` entries separated by commas; unset: the in-process bus. */
+function kafkaBrokers(read: EnvReader): string[] | undefined {
+  const raw = read.optional("KAFKA_BROKERS");
+  if (raw === undefined) return undefined;
+  const brokers = raw.split(",").map((broker) => broker.trim());
+  const valid = (broker: string) => /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(broker) && Number(broker.slice(broker.lastIndexOf(":") + 1)) <= 65535;
+  if (!brokers.every(valid)) read.problems.push(`KAFKA_BROKERS must be host:port entries separated by commas, such as 127.0.0.1:9092,127.0.0.1:9093 (got "${raw}")`);
+  return brokers;
+}
+
+/** An IPv6 address goes in brackets inside a URL. */
+const hostInUrl = (host: string) => (host.includes(":") ? `[${host}]` : host);
+
+/** The address every server binds to: an IP address or a host name, never a URL or with a port. */
+function hostSetting(read: EnvReader): string {
+  const host = read.string("HOST", "127.0.0.1");
+  let valid = false;
+  try {
+    valid = isIP(host) !== 0 || new URL(`http://${hostInUrl(host)}/`).hostname.toLowerCase() === host.toLowerCase();
+  } catch {
+    // Not a host: said below.
+  }
+  if (valid) return host;
+  read.problems.push(`HOST must be an IP address or a host name such as 127.0.0.1 or 0.0.0.0 (got "${host}")`);
+  // The URLs built from it below are then not this problem's to report again.
+  return "127.0.0.1";
+}
+
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const read = new EnvReader(env);
   const appEnv = read.oneOf("APP_ENV", ["development", "production", "test"] as const, "development");
-  const host = read.string("HOST", "127.0.0.1");
+  const host = hostSetting(read);
   const subgraphPorts = Object.fromEntries(
     SUBGRAPH_NAMES.map((name) => [name, read.int(`${name.toUpperCase()}_PORT`, DEFAULT_PORTS[name], { max: 65535 })]),
   ) as Record<SubgraphName, number>;
   const subgraphUrls = Object.fromEntries(
     SUBGRAPH_NAMES.map((name) => [
       name,
-      read.string(`${name.toUpperCase()}_URL`, `http://${host}:${subgraphPorts[name]}/graphql`),
+      read.urlList(`${name.toUpperCase()}_URL`, `http://${hostInUrl(host)}:${subgraphPorts[name]}/graphql`, HTTP_SCHEMES, `http://${name}:4000/graphql`),
     ]),
   ) as Record<SubgraphName, string>;
 
@@ -389,7 +420,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (read.optional("DEV_ADMIN_EMAIL") || read.optional("DEV_ADMIN_PASSWORD")) read.problems.push("DEV_ADMIN_EMAIL and DEV_ADMIN_PASSWORD are for development only");
     if (internalSecret.startsWith(DEV_SECRET)) read.problems.push("INTERNAL_SECRET must be set in production");
   }
-  const brokers = read.optional("KAFKA_BROKERS");
+  const brokers = kafkaBrokers(read);
   const accessTokenTtlSeconds = read.int("ACCESS_TOKEN_TTL_SECONDS", 900, { min: 30, max: 86_400 });
   // Development keeps day-long tokens for the explorer; elsewhere an hour, or the TTL if longer.
   const accessTokenMaxLifetimeSeconds = read.int("ACCESS_TOKEN_MAX_LIFETIME_SECONDS", appEnv === "development" ? 86_400 : Math.max(3_600, accessTokenTtlSeconds), { min: 30, max: 86_400 });
@@ -458,7 +489,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     subgraphPorts,
     auth: {
       jwtSecret,
-      jwksUrl: read.optional("JWKS_URL"),
+      jwksUrl: read.url("JWKS_URL", HTTP_SCHEMES, "http://accounts:4007/.well-known/jwks.json"),
       jwtIssuer: read.string("JWT_ISSUER", "storefront"),
       jwtPrivateKey: rsaPrivateKey(read, "JWT_PRIVATE_KEY"),
       accessTokenTtlSeconds,
@@ -467,29 +498,29 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       internalSecret,
     },
     relational: {
-      databaseUrl: read.optional("DATABASE_URL"),
+      databaseUrl: read.url("DATABASE_URL", ["postgresql:", "postgres:"], "postgresql://user:password@127.0.0.1:5432/storefront"),
       embeddedDir: read.string("EMBEDDED_DATA_DIR", ".data") + "/postgres",
       embeddedPort: read.int("EMBEDDED_PG_PORT", 54329, { min: 1, max: 65535 }),
     },
-    documents: { mongoUrl: read.optional("MONGO_URL"), embeddedDir: persistedDir && `${persistedDir}/documents` },
+    documents: { mongoUrl: read.url("MONGO_URL", ["mongodb:", "mongodb+srv:"], "mongodb://127.0.0.1:27017/storefront"), embeddedDir: persistedDir && `${persistedDir}/documents` },
     search: {
-      openSearchUrl: read.optional("OPENSEARCH_URL"),
-      elasticsearchUrl: read.optional("ELASTICSEARCH_URL"),
+      openSearchUrl: read.url("OPENSEARCH_URL", HTTP_SCHEMES, "http://127.0.0.1:9200"),
+      elasticsearchUrl: read.url("ELASTICSEARCH_URL", HTTP_SCHEMES, "http://127.0.0.1:9200"),
       indexName: read.string("SEARCH_INDEX", "products"),
       // At most 10,000: the exact-count flags weigh nothing in the cost measure, so a count asked
       // through them alone must stay cheap (about 5 ms of engine CPU at 10,000 matches).
       exactCountLimit: read.int("SEARCH_EXACT_COUNT_LIMIT", 1_000, { min: 1, max: 10_000 }),
     },
     events: {
-      kafkaBrokers: brokers ? brokers.split(",").map((b) => b.trim()) : undefined,
+      kafkaBrokers: brokers,
       clientId: read.string("KAFKA_CLIENT_ID", "storefront"),
       topicPrefix: read.string("KAFKA_TOPIC_PREFIX", ""),
       embeddedDir: persistedDir && `${persistedDir}/events`,
     },
-    cache: { redisUrl: read.optional("REDIS_URL"), embeddedDir: persistedDir && `${persistedDir}/sessions` },
+    cache: { redisUrl: read.url("REDIS_URL", ["redis:", "rediss:"], "redis://127.0.0.1:6379"), embeddedDir: persistedDir && `${persistedDir}/sessions` },
     tracing: { otlpEndpoint: otlpEndpoint(read), serviceName: read.string("OTEL_SERVICE_NAME", "storefront") },
     accounts: {
-      mysqlUrl: read.optional("MYSQL_URL"),
+      mysqlUrl: read.url("MYSQL_URL", ["mysql:"], "mysql://user:password@127.0.0.1:3306/accounts"),
       embeddedFile: appEnv === "development" ? read.string("EMBEDDED_DATA_DIR", ".data") + "/accounts/users.json" : undefined,
       devAdmin:
         appEnv === "development"
@@ -531,7 +562,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     catalog: {
       seedProducts: read.int("SEED_PRODUCTS", 600, { min: 0 }),
-      imageCdnUrl: read.optional("IMAGE_CDN_URL")?.replace(/\/+$/, ""),
+      imageCdnUrl: read.url("IMAGE_CDN_URL", HTTP_SCHEMES, "https://images.shop.example")?.replace(/\/+$/, ""),
       productCacheTtlMs: read.int("PRODUCT_CACHE_TTL_MS", 300_000, { min: 0 }),
       popularityFlushMs: read.int("POPULARITY_FLUSH_MS", 2_000, { min: 100, max: 86_400_000 }),
       // "array" while processes older than the text leaves still serve the same catalog.
@@ -539,7 +570,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     objects: objectStorage(read, persistedDir),
     payments: {
-      providerUrl: read.optional("PAYMENT_PROVIDER_URL"),
+      providerUrl: read.url("PAYMENT_PROVIDER_URL", HTTP_SCHEMES, "https://payments.provider.example"),
       providerTimeoutMs: read.int("PAYMENT_PROVIDER_TIMEOUT_MS", 5_000, { min: 10 }),
       maxAttempts: read.int("PAYMENT_MAX_ATTEMPTS", 4, { min: 1, max: 20 }),
       retryBaseMs: read.int("PAYMENT_RETRY_BASE_MS", 200, { min: 1 }),
@@ -562,7 +593,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     metrics: { token: read.optional("METRICS_TOKEN") },
     notifications: {
       port: read.int("NOTIFICATIONS_PORT", 4011, { max: 65535 }),
-      smtpUrl: read.optional("SMTP_URL"),
+      smtpUrl: read.url("SMTP_URL", ["smtp:", "smtps:"], "smtp://127.0.0.1:1025"),
       // Tests default to logs so that no run leaves files behind; development to a folder.
       dir: read.optional("NOTIFICATIONS_DIR") ?? (appEnv === "development" ? read.string("EMBEDDED_DATA_DIR", ".data") + "/notifications" : undefined),
       from: read.string("NOTIFICATIONS_FROM", "Storefront <orders@storefront.example>"),

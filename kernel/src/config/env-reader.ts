@@ -38,6 +38,34 @@ export class EnvReader {
     return raw as T;
   }
 
+  /**
+   * An optional URL whose scheme is one of `schemes` ("redis:"). The problem names the variable
+   * and the scheme found, never the value: connection URLs carry passwords, and the problems
+   * are printed. A misspelt URL stops the start here, instead of a driver's message that names
+   * no variable (or a start that quietly runs without the engine).
+   */
+  url(name: string, schemes: readonly string[], example: string): string | undefined {
+    const raw = this.optional(name);
+    if (raw !== undefined) this.checkUrl(name, raw, schemes, example);
+    return raw;
+  }
+
+  /** Like `url` with a default, for a comma-separated list of replicas' URLs. */
+  urlList(name: string, fallback: string, schemes: readonly string[], example: string): string {
+    const raw = this.optional(name);
+    if (raw === undefined) return fallback;
+    for (const entry of raw.split(",")) this.checkUrl(name, entry.trim(), schemes, example);
+    return raw;
+  }
+
+  private checkUrl(name: string, value: string, schemes: readonly string[], example: string): void {
+    // The scheme read as text: a MongoDB URL naming several hosts is no WHATWG URL.
+    const scheme = /^([a-z][a-z0-9+.-]*:)/i.exec(value)?.[1]?.toLowerCase();
+    if (scheme !== undefined && schemes.includes(scheme) && /^\/\/[^/?#\s]/.test(value.slice(scheme.length)) && (!scheme.startsWith("http") || URL.canParse(value))) return;
+    const found = scheme === undefined ? "it is not a URL" : schemes.includes(scheme) ? "it names no host" : `its scheme is "${scheme}"`;
+    this.problems.push(`${name} must be a URL such as ${example}, of scheme ${schemes.map((known) => known.replace(/:$/, "")).join(" or ")} (${found})`);
+  }
+
   bool(name: string, fallback: boolean): boolean {
     const raw = this.optional(name);
     if (raw === undefined) return fallback;
