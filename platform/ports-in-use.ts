@@ -19,6 +19,21 @@ export function portsToListenOn(config: Config): ListeningPort[] {
   ];
 }
 
+/**
+ * The one line for variables naming the same port, or undefined: the one process cannot
+ * listen twice on a port, and the bind that failed half-way through the start was blamed on
+ * whichever variable came first (GATEWAY_PORT, for a PAYMENT_SIMULATOR_PORT set to it).
+ */
+export function samePortMessage(ports: ListeningPort[]): string | undefined {
+  const byPort = new Map<number, string[]>();
+  // Port 0 asks the system for a free port: any number of servers may.
+  for (const { port, variable } of ports) if (port !== 0) byPort.set(port, [...(byPort.get(port) ?? []), variable]);
+  const clashes = [...byPort].filter(([, variables]) => variables.length > 1);
+  if (clashes.length === 0) return undefined;
+  const named = clashes.map(([port, variables]) => `${variables.slice(0, -1).join(", ")} and ${variables.at(-1)} name the same port ${port}`);
+  return `${named.join("; ")}: npm start runs every server in one process, each on a port of its own; set ${clashes.map(([, variables]) => variables.at(-1)).join(", ")} to another`;
+}
+
 function isInUse(port: number, host: string): Promise<boolean> {
   return new Promise((resolve) => {
     const probe = createServer();

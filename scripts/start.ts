@@ -5,7 +5,7 @@
 // answer at once even on a loaded machine, before the whole supergraph's module graph loads.
 import { ConfigError, loadConfig, type Config } from "#kernel/config/config.ts";
 import { stopOrphanedEmbeddedPostgres } from "../platform/orphaned-postgres.js";
-import { findPortsInUse, heldEmbeddedDataDir, isAddressInUse, portInUseMessage, portsInUseMessage, portsToListenOn, startFailureMessage } from "../platform/ports-in-use.js";
+import { findPortsInUse, heldEmbeddedDataDir, isAddressInUse, portInUseMessage, portsInUseMessage, portsToListenOn, samePortMessage, startFailureMessage } from "../platform/ports-in-use.js";
 
 const startedAt = performance.now();
 const config = configOrExit();
@@ -17,6 +17,11 @@ const orphan = await stopOrphanedEmbeddedPostgres(config).catch((error: unknown)
 });
 if (orphan) process.stderr.write(`Stopped the embedded PostgreSQL (pid ${orphan}) that an earlier npm start left running on ${config.relational.embeddedDir}\n`);
 const ports = portsToListenOn(config);
+const samePort = samePortMessage(ports);
+if (samePort) {
+  process.stderr.write(samePort + "\n");
+  process.exit(1);
+}
 const taken = await findPortsInUse(ports, config.host);
 const heldDataDir = heldEmbeddedDataDir(config);
 if (taken.length > 0 || heldDataDir) {

@@ -68,6 +68,19 @@ test("npm start on a port already in use exits at once with one line naming the 
   }
 });
 
+test("npm start with two port variables naming one port exits at once with one line naming both", async () => {
+  const env = await portsEnv();
+  const dataDir = mkdtempSync(join(tmpdir(), "same-port-"));
+  const run = secondStart({ ...env, PAYMENT_SIMULATOR_PORT: env.GATEWAY_PORT!, EMBEDDED_DATA_DIR: dataDir });
+  rmSync(dataDir, { recursive: true, force: true });
+  assert.equal(run.status, 1, `status ${run.status} signal ${run.signal}: ${run.stderr}`);
+  assert.equal(
+    run.stderr,
+    `GATEWAY_PORT and PAYMENT_SIMULATOR_PORT name the same port ${env.GATEWAY_PORT}: npm start runs every server in one process, each on a port of its own; set PAYMENT_SIMULATOR_PORT to another\n`,
+  );
+  assert.equal(run.stdout, "", "nothing started, nothing announced");
+});
+
 test("npm start with a mistyped variable lists the problem alone, without a stack trace", () => {
   const run = secondStart({ GATEWAY_PORT: "abc" });
   assert.equal(run.status, 1, run.stderr);
