@@ -44,6 +44,8 @@ const JOURNEY = [
   ['RefundOrder', { id: '<id of a paid order>', amount: 500, reason: 'Late delivery', idempotencyKey: 'goodwill-1' }, true],
   ['OrderAfterSale', { id: '<id from Checkout>' }, true],
   ['RefreshSession', { refreshToken: '<refreshToken from LogIn>' }, false],
+  // Ends that sign-in everywhere: its refresh token and access token stop working.
+  ['LogOut', { refreshToken: '<refreshToken from LogIn>' }, false],
   // The links arrive by email: in development as files under .data/notifications.
   ['ResendVerificationEmail', {}, true],
   ['VerifyEmail', { token: '<token after #token= in the verification email>' }, false],
