@@ -187,14 +187,21 @@ export function createPrismaPaymentStore(prisma: PrismaClient): PaymentStore {
         ORDER BY "updatedAt" LIMIT ${limit}`;
     },
 
+    // One statement, so one round trip and one snapshot: the order's status (for a charge),
+    // the lease renewed (counting a charge attempt) and the attempt logged, or nothing written
+    // when the lease is no longer ours or a cancel committed before this statement.
     async startAttempt(payment, kind, lease) {
-      // One statement, so one round trip: renew the lease (counting a charge attempt) and log
-      // the attempt, or do neither when the lease is no longer ours.
       const bump = kind === "CHARGE" ? 1 : 0;
-      const [started] = await queryDirect<{ number: number; attempts: number }>(prisma, Prisma.sql`
-        WITH held AS (
+      const orderCancelled =
+        kind === "CHARGE"
+          ? Prisma.sql`EXISTS (SELECT 1 FROM "Order" WHERE id = ${payment.orderId} AND "userId" = ${payment.userId} AND status = 'CANCELLED')`
+          : Prisma.sql`false`;
+      const [row] = await queryDirect<{ cancelled: boolean; number: number | null; attempts: number | null }>(prisma, Prisma.sql`
+        WITH cancelled AS (
+          SELECT ${orderCancelled} AS yes
+        ), held AS (
           UPDATE "Payment" SET attempts = attempts + ${bump}, "leaseUntil" = ${NOW} + ${millis(lease.ms)}, "updatedAt" = ${NOW}
-          WHERE id = ${payment.id} AND "userId" = ${payment.userId} AND "leaseOwner" = ${lease.owner}
+          WHERE id = ${payment.id} AND "userId" = ${payment.userId} AND "leaseOwner" = ${lease.owner} AND NOT (SELECT yes FROM cancelled)
           RETURNING id, attempts
         ), numbered AS (
           SELECT id, attempts, CASE WHEN ${kind} = 'CHARGE' THEN attempts
@@ -204,25 +211,7 @@ export function createPrismaPaymentStore(prisma: PrismaClient): PaymentStore {
           INSERT INTO "PaymentAttempt" ("paymentId", "userId", kind, number, "startedAt")
           SELECT id, ${payment.userId}, ${kind}::"PaymentAttemptKind", number, ${NOW} FROM numbered
         )
-        SELECT number, attempts FROM numbered`);
-      return started ?? null;
-    },
-
-    // The order's status and the attempt's start in one round trip, on one snapshot: a cancel
-    // committed before this statement is seen, and then nothing is written.
-    async startChargeUnlessCancelled(payment, lease) {
-      const [row] = await queryDirect<{ cancelled: boolean; number: number | null; attempts: number | null }>(prisma, Prisma.sql`
-        WITH cancelled AS (
-          SELECT EXISTS (SELECT 1 FROM "Order" WHERE id = ${payment.orderId} AND "userId" = ${payment.userId} AND status = 'CANCELLED') AS yes
-        ), held AS (
-          UPDATE "Payment" SET attempts = attempts + 1, "leaseUntil" = ${NOW} + ${millis(lease.ms)}, "updatedAt" = ${NOW}
-          WHERE id = ${payment.id} AND "userId" = ${payment.userId} AND "leaseOwner" = ${lease.owner} AND NOT (SELECT yes FROM cancelled)
-          RETURNING id, attempts
-        ), logged AS (
-          INSERT INTO "PaymentAttempt" ("paymentId", "userId", kind, number, "startedAt")
-          SELECT id, ${payment.userId}, 'CHARGE'::"PaymentAttemptKind", attempts, ${NOW} FROM held
-        )
-        SELECT (SELECT yes FROM cancelled) AS cancelled, held.attempts AS number, held.attempts FROM (SELECT 1) AS one LEFT JOIN held ON true`);
+        SELECT (SELECT yes FROM cancelled) AS cancelled, numbered.number, numbered.attempts FROM (SELECT 1) AS one LEFT JOIN numbered ON true`);
       if (row!.cancelled) return "cancelled";
       return row!.number === null ? null : { number: row!.number, attempts: row!.attempts! };
     },

@@ -108,7 +108,7 @@ export function createPaymentService(deps: PaymentServiceDeps) {
       // FAILED at once; an earlier call may have charged: settled from the provider's search.
       // Only a cancel landing between this read (with the attempt's start) and the call still
       // meets a charge, which the order then refunds.
-      const attempt = await store.startChargeUnlessCancelled(payment, lease);
+      const attempt = await store.startAttempt(payment, "CHARGE", lease);
       if (attempt === "cancelled") return cancelled(payment, lease, doubtfulCallEndedAt, signal, log);
       if (!attempt) {
         log.warn("payment lease lost; another process drives the payment");
@@ -251,7 +251,8 @@ export function createPaymentService(deps: PaymentServiceDeps) {
   async function refundOne(payment: Payment, refund: PaymentRefund, lease: Lease, signal: AbortSignal, log: Logger): Promise<"paid" | "later" | "lost"> {
     for (let call = 1; call <= retry.maxAttempts && !signal.aborted; call++) {
       const attempt = await store.startAttempt(payment, "REFUND", lease);
-      if (!attempt) return "lost";
+      // A refund is never held back by a cancel ("cancelled" answers charges only).
+      if (attempt === null || attempt === "cancelled") return "lost";
       const outcome = await provider.refund({ idempotencyKey: refund.idempotencyKey, chargeRef: payment.providerRef!, amount: refund.amount }, signal);
       await store.finishAttempt(payment, "REFUND", attempt.number, ATTEMPT_OUTCOME[outcome.kind], "reason" in outcome ? outcome.reason : outcome.ref);
       countPaymentAttempt("refund", outcome.kind);

@@ -86,12 +86,12 @@ export interface PaymentStore {
    */
   findStalled(idleMs: number, limit: number): Promise<PaymentKey[]>;
   /**
-   * Before a charge call, in one statement: "cancelled" (nothing written) when the customer has
-   * cancelled the payment's order, else as `startAttempt(payment, "CHARGE", lease)`.
+   * Before a provider call, in one statement: counts it (a CHARGE bumps `attempts`), logs it
+   * and renews the lease; null when the lease was lost. A CHARGE is "cancelled" instead, with
+   * nothing written, when the customer has cancelled the payment's order (a REFUND is never
+   * held back: it is what a cancel of a paid order asks for).
    */
-  startChargeUnlessCancelled(payment: PaymentKey & Pick<Payment, "orderId">, lease: Lease): Promise<{ number: number; attempts: number } | "cancelled" | null>;
-  /** Counts a provider call (CHARGE bumps `attempts`) and renews the lease; null when the lease was lost. */
-  startAttempt(payment: PaymentKey, kind: AttemptKind, lease: Lease): Promise<{ number: number; attempts: number } | null>;
+  startAttempt(payment: PaymentKey & Pick<Payment, "orderId">, kind: AttemptKind, lease: Lease): Promise<{ number: number; attempts: number } | "cancelled" | null>;
   finishAttempt(payment: PaymentKey, kind: AttemptKind, number: number, outcome: AttemptOutcome, detail: string): Promise<void>;
   /** When the payment's last charge call ended (or was sent, if it never ended); null if none was made. */
   lastChargeCallAt(payment: PaymentKey): Promise<Date | null>;
