@@ -9,7 +9,7 @@ import { createAfterSaleService } from "../src/domain/after-sale.service.js";
 import { createPaymentOutcomeHandler } from "../src/domain/payment-outcome.handler.js";
 import type { OrderStore } from "../src/ports/order-store.js";
 import { MAX_ADMIN_REFUNDS_PER_ORDER, MAX_REFUNDS_PER_ORDER } from "../src/domain/refund-plan.js";
-import { MAX_KEPT_RETURNS_PER_ORDER, MAX_REJECTED_RETURNS_PER_ORDER, MAX_RETURNS_PER_ORDER, MAX_STATUS_CHANGES_PER_ORDER } from "../src/domain/return-rules.js";
+import { MAX_KEPT_RETURNS_PER_ORDER, MAX_REJECTED_RETURNS_PER_ORDER, MAX_RETURNS_PER_ORDER, MAX_STATUS_CHANGES_PER_ORDER, KEYLESS_RETURN_REPEAT_MS } from "../src/domain/return-rules.js";
 
 const codeOf = (error: unknown) => (error as { extensions?: { code?: string } }).extensions?.code;
 const rejectsWith = (promise: Promise<unknown>, code: string) => assert.rejects(promise, (error) => codeOf(error) === code || assert.fail(`expected ${code}, got ${codeOf(error)}: ${String(error)}`));
@@ -404,6 +404,38 @@ function defineAfterSaleSuite(engine: DatabaseEngine): void {
       const again = await ask();
       assert.notEqual(again.id, answers[0]!.id, "a rejected request may be asked again");
       assert.deepEqual((await returnsNow()).map((r) => r.status), ["REJECTED", "REQUESTED", "REQUESTED"]);
+    });
+
+    it("without a key, the same request past the repeat bound is a new return, though the first is still open", async () => {
+      const { order } = await paidOrder("u-ret-later", { p1: 3 }, "DELIVERED");
+      const owner = as("u-ret-later");
+      const ask = () => h.afterSale.requestReturn(owner, order.id, [{ variantId: "p1", quantity: 1 }], "Broken");
+      const start = Date.now();
+      h.setNow(new Date(start));
+      try {
+        const first = await ask();
+        h.setNow(new Date(start + KEYLESS_RETURN_REPEAT_MS - 1_000));
+        assert.equal((await ask()).id, first.id, "a retry within the bound is the same return");
+        h.setNow(new Date(start + KEYLESS_RETURN_REPEAT_MS + 1_000));
+        const later = await ask();
+        assert.notEqual(later.id, first.id, "one more unit asked back later is its own return");
+        const returns = (await h.store.returnsOf([order.id])).get(order.id) ?? [];
+        assert.deepEqual(returns.map((r) => [r.status, r.items[0]!.quantity]), [["REQUESTED", 1], ["REQUESTED", 1]]);
+        assert.ok(returns.every((r) => typeof r.requestHash === "string"), "a keyless return stores its fingerprint");
+      } finally {
+        h.setNow(undefined);
+      }
+    });
+
+    it("without a key, a repeat is told by the open return's stored fingerprint, not one computed again from its lines", async () => {
+      const { order } = await paidOrder("u-ret-stored", { p1: 3 }, "DELIVERED");
+      const owner = as("u-ret-stored");
+      const first = await h.afterSale.requestReturn(owner, order.id, [{ variantId: "p1", quantity: 1 }], "Broken");
+      // Its lines as stored no longer hash to what was asked (a unit priced into the lines, a
+      // fingerprint that grew a field since): the stored fingerprint still names the request.
+      await h.prisma.$executeRaw`UPDATE "ReturnItem" SET quantity = 2 WHERE "returnId" = ${first.id}`;
+      const again = await h.afterSale.requestReturn(owner, order.id, [{ variantId: "p1", quantity: 1 }], "Broken");
+      assert.equal(again.id, first.id);
     });
 
     it("the return window of a delivery whose time was never recorded counts from placement: a refund or decision since does not open it again", async () => {

@@ -90,12 +90,12 @@ export function createAfterSaleService(deps: { store: OrderStore; returnWindowDa
         // Under the order's lock: of concurrent calls with one key (or, without one, asking the
         // same) the first creates the return and the others find it here, committed (the unique
         // (order, key) backs this up for keys).
-        const repeat = returnOfKey(returns, request, requestHash) ?? openTwinOf(returns, request, requestHash);
+        const at = clock();
+        const repeat = returnOfKey(returns, request, requestHash) ?? openTwinOf(returns, request, requestHash, at);
         if (repeat) {
           answer = { return: repeat, created: false };
           return null;
         }
-        const at = clock();
         const orderItems = await reads.items();
         const lines = returnLines(order, orderItems, returns, request.items, at, deps.returnWindowDays);
         assertRoomForReturn(orderId, returns, lines, returnableUnits(orderItems, returns));
@@ -110,7 +110,7 @@ export function createAfterSaleService(deps: { store: OrderStore; returnWindowDa
           createdAt: at,
           decidedAt: null,
           idempotencyKey: request.idempotencyKey,
-          requestHash: request.idempotencyKey === null ? null : requestHash,
+          requestHash,
         };
         answer = { return: created, created: true };
         const status = statusAfter(order, order.refundedAmount, openCount(returns) + 1, "Return requested by the customer", at);

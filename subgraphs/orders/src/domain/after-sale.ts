@@ -44,7 +44,10 @@ export interface Return {
   decidedAt: Date | null;
   /** The customer's key for the request, if they sent one: a retry under it answers with this return. */
   idempotencyKey: string | null;
-  /** Fingerprint of the lines and reason asked for (with a key): tells a retry from a reuse of the key. */
+  /**
+   * Fingerprint of the lines and reason asked for: tells a retry from a reuse of the key, and
+   * a keyless double submit from a new request. Null on keyless returns of earlier releases.
+   */
   requestHash: string | null;
 }
 

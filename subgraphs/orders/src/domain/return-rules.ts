@@ -128,16 +128,26 @@ export function returnOfKey(returns: readonly Return[], request: ReturnRequest, 
 }
 
 /**
- * The open return a request without a key repeats, if any: one still REQUESTED that asks for
- * the same lines with the same reason. Without a key nothing else tells a double click, or a
- * retry after a lost answer, from a new request; judged under the order's lock, the twin of a
- * request committed a moment earlier is found here, so a double submit makes one return, as
- * it does with a key. Once that return is decided the same request is a new one again (a
- * rejected request may be asked again).
+ * How long a request without a key may be a repeat of an open return asking the same: a
+ * double click, or a retry after a lost answer (the gateway's deadline, a client's retries).
+ * Past it the same lines with the same reason are a new request, whatever is still open.
  */
-export function openTwinOf(returns: readonly Return[], request: ReturnRequest, requestHash: string): Return | undefined {
+export const KEYLESS_RETURN_REPEAT_MS = 10 * 60_000;
+
+/**
+ * The open return a request without a key repeats, if any: one still REQUESTED, made within
+ * KEYLESS_RETURN_REPEAT_MS, that asks for the same lines with the same reason (its stored
+ * hash; a return stored without one is hashed from its lines). Without a key nothing else
+ * tells a double click, or a retry after a lost answer, from a new request; judged under the
+ * order's lock, the twin of a request committed a moment earlier is found here, so a double
+ * submit makes one return, as it does with a key. Once that return is decided, or older than
+ * the bound, the same request is a new one (a rejected request may be asked again; a customer
+ * returning one more unit later is not told about the first).
+ */
+export function openTwinOf(returns: readonly Return[], request: ReturnRequest, requestHash: string, now: Date): Return | undefined {
   if (request.idempotencyKey !== null) return undefined;
-  return returns.find((r) => r.status === "REQUESTED" && returnRequestHash(r) === requestHash);
+  const since = now.getTime() - KEYLESS_RETURN_REPEAT_MS;
+  return returns.find((r) => r.status === "REQUESTED" && r.createdAt.getTime() >= since && (r.requestHash ?? returnRequestHash(r)) === requestHash);
 }
 
 /**
