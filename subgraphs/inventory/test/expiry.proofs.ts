@@ -56,6 +56,24 @@ export function defineExpiryProofs(engine: string, createRig: RigFactory): void 
         assert.deepEqual(levels.get(P), { variantId: P, available: 0, reserved: 0 });
       }));
 
+    it("a conditional release frees only a hold its caller took and nobody reserved since, or one idle that long; another stays HELD", () =>
+      withStockedRig(createRig, { [P]: 10 }, { ttlMs: TTL }, async (rig) => {
+        const items = [{ variantId: P, quantity: 2 }];
+        const first = await rig.service.reserve("twice", items);
+        rig.clock.advance(1_000);
+        const second = await rig.service.reserve("twice", items);
+        assert.deepEqual([first.taken, second.taken], [true, false], "the second call found the units held");
+        // The first caller, refused, must not free the hold the second one is placing on.
+        assert.equal((await rig.service.release("twice", { ifExpiresAt: first.expiresAt, ifIdleForMs: 30_000 })).status, "HELD");
+        assert.equal((await rig.service.release("twice", { ifIdleForMs: 30_000 })).status, "HELD");
+        rig.clock.advance(30_000);
+        assert.equal((await rig.service.release("twice", { ifIdleForMs: 30_000 })).status, "RELEASED", "idle long enough: nobody is placing on it");
+        const own = await rig.service.reserve("own", items);
+        assert.equal((await rig.service.release("own", { ifExpiresAt: own.expiresAt, ifIdleForMs: 30_000 })).status, "RELEASED", "its caller took it and nobody reserved it since");
+        const levels = await assertMirrorAgrees(rig, [P]);
+        assert.deepEqual(levels.get(P), { variantId: P, available: 10, reserved: 0 });
+      }));
+
     it("holds an expired reservation again when its id is reserved again, counted once in the mirror", () =>
       withStockedRig(createRig, { [P]: 5 }, { ttlMs: TTL }, async (rig) => {
         await rig.service.reserve("order-1", [{ variantId: P, quantity: 3 }]);

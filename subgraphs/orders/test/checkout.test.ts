@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { describeWithRealEngine, engineSuiteTitle } from "#kernel/testing";
 import type { DatabaseEngine } from "../../../test/support/test-database.js";
-import { orderIdFor } from "../src/domain/checkout.service.js";
+import { LIVE_ATTEMPT_MAX_MS, orderIdFor } from "../src/domain/checkout.service.js";
 import { IdempotencyKeyTaken } from "../src/ports/order-store.js";
 import { startCheckoutHarness, type CheckoutHarness } from "./support/checkout-harness.js";
 
@@ -56,10 +56,11 @@ function defineCheckoutSuite(engine: DatabaseEngine): void {
       assert.equal((await h.cartOf("carol")).lines.length, 1, "the new cart is kept");
     });
 
-    it("a key retried after its first try held the cart and died unplaced, the cart changed since: IDEMPOTENCY_CONFLICT, and the first try's hold goes back at once", async () => {
+    it("a key retried after its first try held the cart and died unplaced, the cart changed since: IDEMPOTENCY_CONFLICT, and the first try's hold goes back once nobody can be placing on it", async () => {
       await h.addToCart("carla", "p1", 2);
       // The first try reserved the cart as it was, then its process died before placing the order.
       await h.reservations.port.reserve(orderIdFor("carla", "key-crashed"), [{ variantId: "p1", quantity: 2 }]);
+      h.reservations.idle(orderIdFor("carla", "key-crashed"), LIVE_ATTEMPT_MAX_MS + 1);
       const stock = h.reservations.available("p1");
       await h.addToCart("carla", "p2", 1);
       await assert.rejects(h.checkout.checkout("carla", "key-crashed"), (error) => codeOf(error) === "IDEMPOTENCY_CONFLICT");

@@ -92,7 +92,7 @@ function defineVariantsMigrationSuite(engine: string, adminUrl: () => string | u
       const checkout = createCheckoutService({
         store: createPrismaOrderStore({ prisma }),
         cart: createCheckoutCart({ prisma, catalog }),
-        reservations: { reserve: async (id, items) => void (await inventory.reserve(id, items)), commit: async () => {}, release: async () => {} },
+        reservations: { reserve: async (id, items) => inventory.reserve(id, items), commit: async () => {}, release: async () => {} },
         addresses: { savedAddress: async () => null },
         logger,
       });

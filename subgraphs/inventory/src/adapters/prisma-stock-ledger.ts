@@ -85,12 +85,13 @@ export class PrismaStockLedger implements StockLedger {
     return { kind: "committed", reservation: { ...reservation, status: "COMMITTED" }, change: { epoch: result.epoch, changes } };
   }
 
-  release(reservationId: string, now: Date): Promise<{ reservation: Reservation; change: LedgerChange } | null> {
+  release(reservationId: string, now: Date, options: { onlyExpiringBy?: Date } = {}): Promise<{ reservation: Reservation; change: LedgerChange } | null> {
     return this.change(async (tx) => {
       const reservation = await findReservation(tx, reservationId, { lock: true });
       if (!reservation) return null;
       const epoch = await readEpoch(tx);
       if (releaseStep(reservationId, reservation.status) === "unchanged") return { reservation, change: { epoch, changes: [] } };
+      if (options.onlyExpiringBy && reservation.expiresAt > options.onlyExpiringBy) return { reservation, change: { epoch, changes: [] } };
       const changes = await giveBack(tx, reservation.items, now);
       await setStatus(tx, [reservationId], "RELEASED", now);
       return { reservation: { ...reservation, status: "RELEASED" }, change: { epoch, changes } };

@@ -91,9 +91,10 @@ export function createInventoryService(deps: InventoryServiceDeps) {
      * Holds every item for `reservationTtlMs`, or none (OUT_OF_STOCK names the variant and
      * its available count). Repeating a request with the same id returns the same reservation:
      * a live hold gets a fresh expiry, and one that expired or was released holds its items
-     * again (or OUT_OF_STOCK), so a HELD answer is always a live hold.
+     * again (or OUT_OF_STOCK), so a HELD answer is always a live hold. `taken` says whether
+     * this call took the units (a new hold, or one taken again) or found them held already.
      */
-    async reserve(reservationId: string, requested: readonly StockItem[]): Promise<Reservation> {
+    async reserve(reservationId: string, requested: readonly StockItem[]): Promise<Reservation & { taken: boolean }> {
       const { reservationId: id, items } = validReservation(reservationId, requested, deps.maxQuantityPerOrder);
       const admission = await mirror.admit(id, items);
       // Sold out in the mirror. A repeat of an id still goes to the ledger, which refreshes it,
@@ -120,14 +121,14 @@ export function createInventoryService(deps: InventoryServiceDeps) {
       }
       if (result.kind !== "reserved") {
         if (admission.kind === "admitted") await mirror.giveBack(admission, items);
-        if (result.kind === "existing") return repeated(result.reservation, items);
+        if (result.kind === "existing") return { ...repeated(result.reservation, items), taken: false };
         if (result.kind === "short") throw outOfStockHolding(result.variantId, result.available, result.available === 0 ? await heldWhenNoneLeft(result.variantId) : undefined);
         throw unknownVariant(result.variantId);
       }
       if (admission.kind === "bypass" && admission.missingVariantId !== undefined) mirror.doubt(`counter of ${admission.missingVariantId} missing`);
       await mirror.settle(result.change, admission.kind === "admitted" ? admission : undefined);
       nudge();
-      return result.reservation;
+      return { ...result.reservation, taken: true };
     },
 
     /**
@@ -144,10 +145,23 @@ export function createInventoryService(deps: InventoryServiceDeps) {
       return result.reservation;
     },
 
-    /** Gives held units back (payment failed, order cancelled); idempotent. */
-    async release(reservationId: string): Promise<Reservation> {
+    /**
+     * Gives held units back (payment failed, order cancelled); idempotent. With conditions,
+     * only a hold no live attempt of its id may still be placing: one the caller took and no
+     * reserve refreshed since (`ifExpiresAt`, the expiry its reserve answered), or one no
+     * reserve touched for `ifIdleForMs` (a hold's last reserve is its expiry less the time to
+     * live). Another HELD one is answered unchanged: two tabs or a retry share an order id,
+     * and a refused one must not free the hold its twin is placing an order on.
+     */
+    async release(reservationId: string, conditions: { ifExpiresAt?: Date | null; ifIdleForMs?: number | null } = {}): Promise<Reservation> {
       const id = validReservationId(reservationId);
-      const result = await ledger.release(id, clock());
+      const { ifExpiresAt = null, ifIdleForMs = null } = conditions;
+      if (ifIdleForMs !== null && (!Number.isSafeInteger(ifIdleForMs) || ifIdleForMs < 0)) throw badInput("ifIdleForMs is a whole number of milliseconds, 0 or more", { field: "ifIdleForMs" });
+      if (ifExpiresAt !== null && Number.isNaN(ifExpiresAt.getTime())) throw badInput("ifExpiresAt is an ISO 8601 instant", { field: "ifExpiresAt" });
+      const now = clock();
+      const cutoffs = [ifExpiresAt?.getTime(), ifIdleForMs === null ? undefined : now.getTime() + deps.reservationTtlMs - ifIdleForMs].filter((at): at is number => at !== undefined);
+      const onlyExpiringBy = cutoffs.length === 0 ? undefined : new Date(Math.max(...cutoffs));
+      const result = await ledger.release(id, now, { onlyExpiringBy });
       if (!result) throw unknownReservation(id);
       await mirror.settle(result.change);
       if (result.change.changes.length > 0) nudge();

@@ -69,6 +69,8 @@ export type MutationCommitReservationArgs = {
 
 
 export type MutationReleaseReservationArgs = {
+  ifExpiresAt?: InputMaybe<Scalars['String']['input']>;
+  ifIdleForMs?: InputMaybe<Scalars['Int']['input']>;
   reservationId: Scalars['ID']['input'];
 };
 
@@ -130,6 +132,12 @@ export type Reservation = {
   /** The held variants, ordered by variant id. */
   items: Array<ReservedItem>;
   status: ReservationStatus;
+  /**
+   * On reserveStock's answer: true when this call took the units (a new hold, or an expired or
+   * released one taken again), false when it found them held by an earlier call with this id
+   * (it refreshed the expiry). Null on other answers.
+   */
+  taken?: Maybe<Scalars['Boolean']['output']>;
 };
 
 /** Internal: where a reservation is in its life. */
@@ -340,6 +348,7 @@ export type ReservationResolvers<ContextType = InventoryContext, ParentType exte
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   items?: Resolver<Array<ResolversTypes['ReservedItem']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['ReservationStatus'], ParentType, ContextType>;
+  taken?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
 }>;
 
 export type ReservedItemResolvers<ContextType = InventoryContext, ParentType extends ResolversParentTypes['ReservedItem'] = ResolversParentTypes['ReservedItem']> = ResolversObject<{

@@ -78,9 +78,11 @@ export interface StockLedger {
   commit(reservationId: string, now: Date): Promise<LedgerCommitResult | null>;
   /**
    * HELD → RELEASED (units back to `available`); RELEASED and EXPIRED unchanged; COMMITTED
-   * refused with ILLEGAL_TRANSITION. Null when the reservation does not exist.
+   * refused with ILLEGAL_TRANSITION. Null when the reservation does not exist. With
+   * `onlyExpiringBy`, a HELD one expiring later (reserved again since: a live attempt) is
+   * left unchanged, judged under the row's lock so no reserve can refresh it in between.
    */
-  release(reservationId: string, now: Date): Promise<{ reservation: Reservation; change: LedgerChange } | null>;
+  release(reservationId: string, now: Date, options?: { onlyExpiringBy?: Date }): Promise<{ reservation: Reservation; change: LedgerChange } | null>;
   /**
    * Expires up to `limit` HELD reservations whose `expiresAt` has passed and returns their
    * units. Rows other transactions hold are skipped (SKIP LOCKED), so several processes can

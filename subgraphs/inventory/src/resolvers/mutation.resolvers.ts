@@ -15,9 +15,9 @@ export const Mutation: MutationResolvers = {
     requireService(ctx);
     return ctx.service.commit(reservationId);
   },
-  releaseReservation: (_root, { reservationId }, ctx) => {
+  releaseReservation: (_root, { reservationId, ifExpiresAt, ifIdleForMs }, ctx) => {
     requireService(ctx);
-    return ctx.service.release(reservationId);
+    return ctx.service.release(reservationId, { ifExpiresAt: ifExpiresAt == null ? null : new Date(ifExpiresAt), ifIdleForMs });
   },
   returnStock: (_root, { returnId, items }, ctx) => {
     requireService(ctx);

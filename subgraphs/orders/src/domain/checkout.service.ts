@@ -6,11 +6,20 @@ import { paymentRequested, statusChanged } from "./order-events.js";
 import { checkRequestShape, optionsFingerprint, shippingAddressOf, type CheckoutRequest } from "./checkout-request.js";
 import type { CartContents, CheckoutCart, CheckoutLine } from "../ports/checkout-cart.js";
 import { CartChanged, CouponNotRedeemable, IdempotencyKeyTaken, type OrderStore } from "../ports/order-store.js";
-import type { StockReservations } from "../ports/stock-reservations.js";
+import type { HeldStock, StockReservations } from "../ports/stock-reservations.js";
 import type { SavedAddresses } from "../ports/saved-addresses.js";
 import { asCustomerRefusal, soldOutForGood, type SoldOutMemo } from "./sold-out-memo.js";
 
 const MAX_KEY_LENGTH = 200;
+
+/**
+ * How long after its last reserve a key's hold may still belong to an attempt that is placing
+ * its order: the reserve's answer (the inventory call's 10 s deadline) and one statement. Two
+ * tabs or a retry share a key's hold, so a refused attempt gives back a hold only when it took
+ * the hold and nobody reserved it since, or the hold was idle longer than this (its taker died
+ * or lost its answer); another is left to the attempt placing on it, or to expiry.
+ */
+export const LIVE_ATTEMPT_MAX_MS = 60_000;
 
 /**
  * Checkout: the cart becomes a PENDING order with a PENDING payment, and the caller gets it
@@ -184,13 +193,12 @@ export function createCheckoutService<Contents extends CartContents>(deps: {
         const keyHeldForAnotherCart = async (): Promise<Order> => {
           const winner = await store.findByIdempotencyKey(userId, key);
           if (winner) return replayTwin(winner);
-          // The key's hold names the cart as an earlier try of this key saw it (that try died
-          // or lost its answer before placing, and the cart changed since). No order holds it
-          // and this call is refused, so its units go back now, not at expiry: in a sale they
-          // would be held for nobody, the customer's own checkout with a new key among those
-          // refused. (A same-key twin still placing it has its payment take the units again on
-          // commit, or refunded, as when its cart is lost.)
-          await releaseHold("found its key holding another cart");
+          // The key's hold names the cart as another try of this key saw it. That try may
+          // have died or lost its answer before placing (the cart changed since): then its
+          // units go back rather than at expiry, or in a sale they would be held for nobody.
+          // Or it is another tab placing that very cart right now, and its hold is its order's.
+          // Only an idle hold is the first kind.
+          await releaseHold("found its key holding another cart", { unlessLive: true });
           throw conflict();
         };
         // Another tab's checkout of this cart may have won while this one held, priced or placed:
@@ -201,8 +209,17 @@ export function createCheckoutService<Contents extends CartContents>(deps: {
           const now = await deps.cart.read(userId).catch(() => undefined);
           return now && now.lines.length === 0 && now.lastOrderId && now.lastOrderId !== orderId ? now.lastOrderId : null;
         };
-        const releaseHold = (why: string) =>
-          reservations.release(orderId).catch((error: unknown) => log.warn(`hold of a checkout that ${why} left to expire`, { orderId, userId, error: String(error) }));
+        // Gives the key's hold back when no same-key attempt can still place an order on it:
+        // the cart no longer holds its lines (the order's statement takes exactly them), or
+        // (`unlessLive`) this attempt took the hold and no other reserved it since, or the
+        // hold was idle past LIVE_ATTEMPT_MAX_MS. A refusal that leaves the cart as it was
+        // (another cart under the key, a spent coupon, a failed statement) says nothing of a
+        // twin tab placing this very hold, so it gives back only a hold no such twin reserved.
+        let held: HeldStock | undefined;
+        const releaseHold = (why: string, options: { unlessLive?: true } = {}) =>
+          reservations
+            .release(orderId, options.unlessLive ? { ifIdleForMs: LIVE_ATTEMPT_MAX_MS, ...(held?.taken && { ifExpiresAt: held.expiresAt }) } : {})
+            .catch((error: unknown) => log.warn(`hold of a checkout that ${why} left to expire`, { orderId, userId, error: String(error) }));
         const lostTheCart = async (lost: CartChanged): Promise<Order> => {
           // A twin with this key took it: this call is its duplicate, and the hold is its hold.
           const twin = await store.findByIdempotencyKey(userId, key);
@@ -220,7 +237,7 @@ export function createCheckoutService<Contents extends CartContents>(deps: {
           // the customer was shown, so it is refused with the reason and nothing is written.
           const twin = await store.findByIdempotencyKey(userId, key);
           if (twin) return replayTwin(twin);
-          await releaseHold("lost its coupon");
+          await releaseHold("lost its coupon", { unlessLive: true });
           const takenBy = await cartTakenBy();
           if (takenBy) {
             log.info("checkout lost its cart to another", { orderId, userId, takenBy, linesLeft: 0 });
@@ -238,11 +255,11 @@ export function createCheckoutService<Contents extends CartContents>(deps: {
           // belong to must not lose its units).
           const placed = await store.findByIdempotencyKey(userId, key).catch(() => undefined);
           if (placed) return replayTwin(placed);
-          if (placed === null) await releaseHold("failed to place its order");
+          if (placed === null) await releaseHold("failed to place its order", { unlessLive: true });
           throw error;
         };
         try {
-          await reservations.reserve(orderId, ordered);
+          held = await reservations.reserve(orderId, ordered);
         } catch (error) {
           // The same id with other items: this key is being used for another cart right now.
           if (codeOf(error) === ErrorCode.IDEMPOTENCY_CONFLICT) return keyHeldForAnotherCart();

@@ -8,10 +8,23 @@
  * - commit: turns the hold into a sale; fails with RESERVATION_EXPIRED when an expired hold
  *   can no longer be re-reserved;
  * - release: gives the held units back (a hold that expired stays as it is); a committed
- *   (sold) hold is not undone: ILLEGAL_TRANSITION with extensions.from COMMITTED.
+ *   (sold) hold is not undone: ILLEGAL_TRANSITION with extensions.from COMMITTED. With
+ *   conditions, only a hold no other attempt of its id may still be placing: one the caller
+ *   took and no reserve refreshed since (`ifExpiresAt`, what its reserve answered), or one no
+ *   reserve touched for `ifIdleForMs`; another HELD one stays as it is.
  */
 export interface StockReservations {
-  reserve(reservationId: string, items: readonly { variantId: string; quantity: number }[]): Promise<void>;
+  /**
+   * Answers whether this call took the units (a new hold, or one taken again) or found them
+   * held by an earlier call of the id, and the expiry it left (a later reserve moves it on).
+   */
+  reserve(reservationId: string, items: readonly { variantId: string; quantity: number }[]): Promise<HeldStock>;
   commit(reservationId: string): Promise<void>;
-  release(reservationId: string): Promise<void>;
+  release(reservationId: string, conditions?: { ifExpiresAt?: Date; ifIdleForMs?: number }): Promise<void>;
+}
+
+/** What a reserve answered: whether the call took the units, and the hold's expiry it left. */
+export interface HeldStock {
+  taken: boolean;
+  expiresAt: Date;
 }

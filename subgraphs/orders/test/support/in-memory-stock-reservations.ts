@@ -7,14 +7,20 @@ type Status = "HELD" | "COMMITTED" | "RELEASED";
  * The inventory's reservation contract in memory, for tests of the orders service without
  * the inventory subgraph: idempotent per id (IDEMPOTENCY_CONFLICT for the same id with other
  * items; a released id holds its items again), all-or-nothing, OUT_OF_STOCK when short (with
- * nothing left, extensions.reserved: the units held),
+ * nothing left, extensions.reserved: the units held), a release under conditions kept for a
+ * hold reserved again since or lately,
  * RESERVATION_EXPIRED on commit for ids marked expired, and ILLEGAL_TRANSITION (from COMMITTED)
  * on releasing a sold hold. Sold units come back through
  * `returns` at most once per id, as the inventory applies a StockReturnRequested event.
  */
 export function createInMemoryStockReservations(stock: Record<string, number>) {
   const available = new Map(Object.entries(stock));
-  const reservations = new Map<string, { status: Status; items: { variantId: string; quantity: number }[] }>();
+  const reservations = new Map<string, { status: Status; items: { variantId: string; quantity: number }[]; expiresAt: Date }>();
+  // Each reserve moves its hold's expiry a time to live past now, and (a clock that never
+  // repeats) past the expiry an earlier reserve answered.
+  const ttlMs = 15 * 60_000;
+  let lastExpiry = 0;
+  const nextExpiry = () => new Date((lastExpiry = Math.max(lastExpiry + 1, Date.now() + ttlMs)));
   const expired = new Set<string>();
   const calls = { reserve: 0, commit: 0, release: 0, putBack: 0 };
   const putBack = new Map<string, { variantId: string; quantity: number }[]>();
@@ -34,7 +40,8 @@ export function createInMemoryStockReservations(stock: Record<string, number>) {
       const existing = reservations.get(id);
       if (existing) {
         if (JSON.stringify(existing.items) !== JSON.stringify(items)) throw new DomainError(ErrorCode.IDEMPOTENCY_CONFLICT, `Reservation ${id} holds other items`);
-        if (existing.status !== "RELEASED") return;
+        if (existing.status === "HELD") existing.expiresAt = nextExpiry();
+        if (existing.status !== "RELEASED") return { taken: false, expiresAt: existing.expiresAt };
       }
       for (const { variantId, quantity } of items) {
         const left = available.get(variantId) ?? 0;
@@ -45,10 +52,12 @@ export function createInMemoryStockReservations(stock: Record<string, number>) {
         }
       }
       for (const { variantId, quantity } of items) available.set(variantId, available.get(variantId)! - quantity);
-      reservations.set(id, { status: "HELD", items: [...items] });
+      const expiresAt = nextExpiry();
+      reservations.set(id, { status: "HELD", items: [...items], expiresAt });
       const during = duringNextReserve;
       duringNextReserve = undefined;
       await during?.();
+      return { taken: true, expiresAt };
     },
     async commit(id) {
       calls.commit += 1;
@@ -61,7 +70,7 @@ export function createInMemoryStockReservations(stock: Record<string, number>) {
       }
       if (reservation.status === "HELD") reservation.status = "COMMITTED";
     },
-    async release(id) {
+    async release(id, conditions = {}) {
       calls.release += 1;
       const reservation = reservations.get(id);
       // As the inventory: a sale is not undone by a release.
@@ -69,6 +78,12 @@ export function createInMemoryStockReservations(stock: Record<string, number>) {
         throw new DomainError(ErrorCode.ILLEGAL_TRANSITION, `Reservation ${id} is COMMITTED and cannot become RELEASED`, { reservationId: id, from: "COMMITTED", to: "RELEASED" });
       }
       if (!reservation || reservation.status !== "HELD") return;
+      const { ifExpiresAt, ifIdleForMs } = conditions;
+      if (ifExpiresAt !== undefined || ifIdleForMs !== undefined) {
+        const asReserved = ifExpiresAt !== undefined && reservation.expiresAt.getTime() <= ifExpiresAt.getTime();
+        const idle = ifIdleForMs !== undefined && reservation.expiresAt.getTime() - ttlMs <= Date.now() - ifIdleForMs;
+        if (!asReserved && !idle) return;
+      }
       reservation.status = "RELEASED";
       for (const { variantId, quantity } of reservation.items) available.set(variantId, available.get(variantId)! + quantity);
     },
@@ -90,6 +105,11 @@ export function createInMemoryStockReservations(stock: Record<string, number>) {
     available: (variantId: string) => available.get(variantId) ?? 0,
     statusOf: (id: string) => reservations.get(id)?.status,
     expire: (id: string) => void expired.add(id),
+    /** Makes a hold look reserved `ms` ago, its taker gone since (a process killed, say). */
+    idle: (id: string, ms: number) => {
+      const reservation = reservations.get(id)!;
+      reservation.expiresAt = new Date(reservation.expiresAt.getTime() - ms);
+    },
     /** Runs `step` while the next hold is taken: between a checkout's pricing and its order. */
     duringNextReserve: (step: () => Promise<void>) => void (duringNextReserve = step),
     /** Runs `step` before the next hold is looked at: a checkout priced, its hold not taken yet. */

@@ -1,0 +1,137 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { newEvent, PaymentEventTypes } from "#kernel";
+import { describeWithRealEngine, engineSuiteTitle } from "#kernel/testing";
+import type { DatabaseEngine } from "../../../test/support/test-database.js";
+import { LIVE_ATTEMPT_MAX_MS, orderIdFor } from "../src/domain/checkout.service.js";
+import { startCheckoutHarness, type CheckoutHarness } from "./support/checkout-harness.js";
+
+const codeOf = (error: unknown) => (error as { extensions?: { code?: string } }).extensions?.code;
+
+/**
+ * One idempotency key sent from two tabs at once (a key kept per checkout page, a double
+ * submit): both name one order and one stock hold. Tab A holds the stock and is placing its
+ * order when tab B is refused; B's refusal must leave the hold A's order is being placed on,
+ * or the order is PENDING with its units back on sale.
+ */
+function defineSameKeyTabsSuite(engine: DatabaseEngine): void {
+  describe(engineSuiteTitle("one checkout key in two tabs at once", engine === "real" ? "postgresql" : "embedded-postgres"), { timeout: 60_000 }, () => {
+    let h: CheckoutHarness;
+    // Tab A's checkout stops here, its hold taken, until the test lets it place its order.
+    let placing: { orderId: string; reached: () => void; goOn: Promise<void> } | undefined;
+    // The next statement placing this order fails as a dropped connection does.
+    let failPlaceOf: string | undefined;
+
+    before(async () => {
+      h = await startCheckoutHarness(engine, { p1: 100, p2: 100, p3: 100 }, {
+        beforePlace: async (orderId) => {
+          if (placing?.orderId === orderId) {
+            const stop = placing;
+            placing = undefined;
+            stop.reached();
+            await stop.goOn;
+          }
+          if (failPlaceOf === orderId) {
+            failPlaceOf = undefined;
+            throw new Error("Connection terminated unexpectedly");
+          }
+        },
+      });
+    });
+    after(() => h.close());
+
+    /** A tab checks out and stops with its hold taken, before its order's statement. */
+    async function tabAPlacing(userId: string, key: string) {
+      let reached!: () => void;
+      let goOn!: () => void;
+      const atPlace = new Promise<void>((resolve) => (reached = resolve));
+      placing = { orderId: orderIdFor(userId, key), reached, goOn: new Promise<void>((resolve) => (goOn = resolve)) };
+      const tabA = h.checkout.checkout(userId, key);
+      tabA.catch(() => undefined);
+      await atPlace;
+      return { tabA, goOn };
+    }
+
+    /** The order's payment succeeds: its hold is sold, or taken again if it was let go. */
+    async function pay(orderId: string) {
+      const payment = (await h.prisma.payment.findFirst({ where: { orderId } }))!;
+      await h.handlePaymentOutcome(newEvent(PaymentEventTypes.confirmed, orderId, { paymentId: payment.id, orderId, providerRef: `ch_${orderId}`, attempts: 1 }));
+    }
+
+    it("tab B, the cart edited meanwhile, is refused IDEMPOTENCY_CONFLICT and leaves tab A's hold: A's order keeps its units", async () => {
+      await h.addToCart("ann", "p1", 2);
+      const stock = h.reservations.available("p1");
+      const { tabA, goOn } = await tabAPlacing("ann", "key-1");
+      await h.addToCart("ann", "p2", 1);
+      await assert.rejects(h.checkout.checkout("ann", "key-1"), (error) => codeOf(error) === "IDEMPOTENCY_CONFLICT");
+      assert.equal(h.reservations.statusOf(orderIdFor("ann", "key-1")), "HELD", "tab A's hold is still held while A places its order");
+      goOn();
+      const order = await tabA;
+      assert.equal(order.status, "PENDING");
+      assert.equal(h.reservations.statusOf(order.id), "HELD");
+      assert.equal(h.reservations.available("p1"), stock - 2, "A's two units stay off sale");
+      await pay(order.id);
+      assert.equal((await h.store.findById(order.id))!.status, "PAID");
+      assert.equal(h.reservations.statusOf(order.id), "COMMITTED");
+      assert.equal(h.reservations.available("p1"), stock - 2, "sold once");
+      assert.deepEqual((await h.cartOf("ann")).lines.map((line) => line.variantId), ["p2"], "the line added meanwhile stays in the cart");
+    });
+
+    it("tab B, the same cart, fails to write its order while tab A places it: A's order keeps its hold", async () => {
+      await h.addToCart("bea", "p1", 1);
+      const stock = h.reservations.available("p1");
+      const { tabA, goOn } = await tabAPlacing("bea", "key-2");
+      failPlaceOf = orderIdFor("bea", "key-2");
+      await assert.rejects(h.checkout.checkout("bea", "key-2"), /Connection terminated/);
+      assert.equal(h.reservations.statusOf(orderIdFor("bea", "key-2")), "HELD", "B found the hold taken by A: it is not B's to give back");
+      goOn();
+      const order = await tabA;
+      assert.equal(h.reservations.statusOf(order.id), "HELD");
+      assert.equal(h.reservations.available("p1"), stock - 1);
+      assert.equal(await h.prisma.order.count({ where: { userId: "bea" } }), 1);
+    });
+
+    it("tab A fails to write its order after tab B reserved the same hold: B's order keeps it", async () => {
+      await h.addToCart("cid", "p3", 1);
+      const stock = h.reservations.available("p3");
+      const orderId = orderIdFor("cid", "key-3");
+      const tabA = await tabAPlacing("cid", "key-3");
+      const tabB = await tabAPlacing("cid", "key-3");
+      failPlaceOf = orderId;
+      tabA.goOn();
+      await assert.rejects(tabA.tabA, /Connection terminated/);
+      assert.equal(h.reservations.statusOf(orderId), "HELD", "A took the hold, but B reserved it since: B may be placing on it");
+      tabB.goOn();
+      const order = await tabB.tabA;
+      assert.equal(order.status, "PENDING");
+      assert.equal(h.reservations.statusOf(order.id), "HELD");
+      assert.equal(h.reservations.available("p3"), stock - 1);
+    });
+
+    it("a key retried after its first try held the cart and died unplaced: its own failure still gives the hold it took back", async () => {
+      await h.addToCart("dee", "p1", 1);
+      const stock = h.reservations.available("p1");
+      failPlaceOf = orderIdFor("dee", "key-4");
+      await assert.rejects(h.checkout.checkout("dee", "key-4"), /Connection terminated/);
+      assert.equal(h.reservations.available("p1"), stock, "the hold this try took and nobody else reserved goes back");
+    });
+
+    it("a hold idle past the placing deadline is given back by a refused same-key try; a younger one is not", async () => {
+      await h.addToCart("eve", "p2", 2);
+      const stock = h.reservations.available("p2");
+      // A first try reserved the cart as it was, then its process died before placing the order.
+      const orderId = orderIdFor("eve", "key-5");
+      await h.reservations.port.reserve(orderId, [{ variantId: "p2", quantity: 2 }]);
+      await h.addToCart("eve", "p3", 1);
+      await assert.rejects(h.checkout.checkout("eve", "key-5"), (error) => codeOf(error) === "IDEMPOTENCY_CONFLICT");
+      assert.equal(h.reservations.available("p2"), stock - 2, "a hold reserved a moment ago may be another tab's: it stays");
+      h.reservations.idle(orderId, LIVE_ATTEMPT_MAX_MS + 1_000);
+      await assert.rejects(h.checkout.checkout("eve", "key-5"), (error) => codeOf(error) === "IDEMPOTENCY_CONFLICT");
+      assert.equal(h.reservations.available("p2"), stock, "nobody can be placing on it any more: its units are back");
+      assert.equal(await h.prisma.order.count({ where: { userId: "eve" } }), 0);
+    });
+  });
+}
+
+defineSameKeyTabsSuite("embedded");
+describeWithRealEngine({ suite: "one checkout key in two tabs at once", engine: "postgresql", variable: "DATABASE_URL" }, () => defineSameKeyTabsSuite("real"));
