@@ -97,6 +97,22 @@ function definePricingApiSuite(engine: DatabaseEngine): void {
       assert.equal(codeOf(await run(`query { shippingMethods(countryCode: "France") { id } }`)), "BAD_USER_INPUT");
     });
 
+    it("creates a shipping method once under one idempotency key, however many calls race (a double click); the key reused for other terms is IDEMPOTENCY_CONFLICT", async () => {
+      const KEYED = `mutation($input: CreateShippingMethodInput!, $key: String) { createShippingMethod(input: $input, idempotencyKey: $key) { id name } }`;
+      const once = { ...method, name: "Once", countries: ["AT"] };
+      const answers = await Promise.all(Array.from({ length: 10 }, () => run(KEYED, { input: once, key: "new-method-1" }, admin)));
+      assert.deepEqual(answers.map((a) => a.errors), Array(10).fill(undefined), JSON.stringify(answers.map((a) => a.errors)));
+      assert.equal(new Set(answers.map((a) => a.data.createShippingMethod.id)).size, 1, "every call answered with one method");
+      assert.equal(await prisma.shippingMethod.count({ where: { countries: { has: "AT" } } }), 1, "one method created");
+      const conflict = await run(KEYED, { input: { ...once, price: 900 }, key: "new-method-1" }, admin);
+      assert.equal(codeOf(conflict), "IDEMPOTENCY_CONFLICT");
+      assert.equal(codeOf(await run(KEYED, { input: once, key: "" }, admin)), "BAD_USER_INPUT");
+      assert.equal(await prisma.shippingMethod.count({ where: { countries: { has: "AT" } } }), 1);
+      // Without a key each call is a new method, as before.
+      await run(KEYED, { input: once }, admin);
+      assert.equal(await prisma.shippingMethod.count({ where: { countries: { has: "AT" } } }), 2);
+    });
+
     it("refuses hostile shipping methods: negative prices, 10^12 amounts, 100 KB names", async () => {
       const before = await prisma.shippingMethod.count();
       assert.equal(codeOf(await run(CREATE_METHOD, { input: { ...method, price: -1 } }, admin)), "BAD_USER_INPUT");

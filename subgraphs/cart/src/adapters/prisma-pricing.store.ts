@@ -10,17 +10,33 @@ type CouponRow = Omit<Coupon, "startsAt" | "endsAt" | "type"> & { type: string; 
 export function createPrismaPricingStore(prisma: PrismaClient): PricingStore {
   return {
     async createShippingMethod(method, maxPerCountry) {
-      await prisma.$transaction(async (tx) => {
-        // One lock per country (in a fixed order, so two creates never wait on each other in
-        // turn), held to commit: of racing creates for a country, each counts the others' rows.
-        for (const country of [...new Set(method.countries)].sort()) {
-          await tx.$queryRaw`SELECT pg_advisory_xact_lock(hashtext(${`shipping-choices:${country}`}))::text`;
-          const [offered] = await tx.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM "ShippingMethod" WHERE ${country}::text = ANY(countries)`;
-          if ((offered?.n ?? 0) >= maxPerCountry) throw new ShippingChoicesFull(country, maxPerCountry);
-        }
-        await tx.shippingMethod.create({ data: shippingMethodRow(method) });
-      });
-      return method;
+      const stored = async () => {
+        const row = await prisma.shippingMethod.findUnique({ where: { id: method.id } });
+        return row && toShippingMethod(row);
+      };
+      try {
+        return await prisma.$transaction(async (tx) => {
+          // One lock per country (in a fixed order, so two creates never wait on each other in
+          // turn), held to commit: of racing creates for a country, each counts the others' rows.
+          const countries = [...new Set(method.countries)].sort();
+          for (const country of countries) await tx.$queryRaw`SELECT pg_advisory_xact_lock(hashtext(${`shipping-choices:${country}`}))::text`;
+          // A twin of this id (one key, a double click) committed while this one waited: it is
+          // the answer, and it is not counted against the countries a second time.
+          const twin = await tx.shippingMethod.findUnique({ where: { id: method.id } });
+          if (twin) return toShippingMethod(twin);
+          for (const country of countries) {
+            const [offered] = await tx.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM "ShippingMethod" WHERE ${country}::text = ANY(countries)`;
+            if ((offered?.n ?? 0) >= maxPerCountry) throw new ShippingChoicesFull(country, maxPerCountry);
+          }
+          await tx.shippingMethod.create({ data: shippingMethodRow(method) });
+          return method;
+        });
+      } catch (error) {
+        // A twin of this id for other countries (other locks) inserted it first.
+        const twin = (error as { code?: unknown }).code === "P2002" ? await stored() : null;
+        if (twin) return twin;
+        throw error;
+      }
     },
 
     async shippingMethodsTo(country) {

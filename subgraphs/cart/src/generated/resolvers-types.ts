@@ -280,7 +280,9 @@ export type Mutation = {
   /**
    * Creates a shipping method (admin). A country is offered at most 20 methods: one that would
    * be the 21st of any of its countries is refused with BAD_USER_INPUT (extensions.countryCode
-   * and limit), and nothing is created.
+   * and limit), and nothing is created. With an idempotencyKey the method is created once
+   * however often the call is sent (a double click, a retry after a lost answer): a repeat
+   * answers it; the key reused for another method is IDEMPOTENCY_CONFLICT.
    */
   createShippingMethod: ShippingMethod;
   /**
@@ -326,6 +328,7 @@ export type MutationCreateCouponArgs = {
 
 
 export type MutationCreateShippingMethodArgs = {
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
   input: CreateShippingMethodInput;
 };
 

@@ -39,7 +39,9 @@ export class ShippingChoicesFull extends Error {
  * rate is unique per (country, region, category), `setTaxRate` replacing it; the number of
  * live redemptions of a coupon never passes its usage limit (orders_place and a CHECK
  * constraint hold it, not this interface's callers); no country is offered more than
- * `maxPerCountry` shipping methods, however many creates race (ShippingChoicesFull).
+ * `maxPerCountry` shipping methods, however many creates race (ShippingChoicesFull); a
+ * shipping method's id is created once: a create under an id that exists (or that a racing
+ * create writes first) writes nothing and answers the stored method.
  */
 export interface PricingStore {
   createShippingMethod(method: ShippingMethod, maxPerCountry: number): Promise<ShippingMethod>;

@@ -1,5 +1,5 @@
-import { randomUUID } from "node:crypto";
-import { DomainError, ErrorCode, badInput } from "#kernel";
+import { createHash, randomUUID } from "node:crypto";
+import { DomainError, ErrorCode, badInput, validIdempotencyKey } from "#kernel";
 import { validCoupon, validCountryCode, validShippingMethod, validTaxRate, type CouponInput, type ShippingMethodInput } from "./pricing-input.js";
 import { CouponCodeTaken, ShippingChoicesFull, type PricingStore } from "../ports/pricing-store.js";
 import type { Coupon, ShippingMethod, TaxRate } from "./pricing-types.js";
@@ -15,9 +15,20 @@ export const MAX_SHIPPING_CHOICES = 20;
 export function createPricingAdminService(deps: { store: PricingStore }) {
   const { store } = deps;
   return {
-    async createShippingMethod(input: ShippingMethodInput): Promise<ShippingMethod> {
+    /**
+     * With an idempotency key the method is created once however often the call is repeated or
+     * doubled (its id derives from the key): a repeat answers it; the key reused for another
+     * method (name, price, countries, free-over or delivery days) is IDEMPOTENCY_CONFLICT.
+     */
+    async createShippingMethod(input: ShippingMethodInput, idempotencyKey: string | null = null): Promise<ShippingMethod> {
+      const key = idempotencyKey === null ? null : validIdempotencyKey(idempotencyKey);
+      const method: ShippingMethod = { id: key === null ? `shp_${randomUUID().replaceAll("-", "").slice(0, 24)}` : shippingMethodIdForKey(key), ...validShippingMethod(input) };
       try {
-        return await store.createShippingMethod({ id: `shp_${randomUUID().replaceAll("-", "").slice(0, 24)}`, ...validShippingMethod(input) }, MAX_SHIPPING_CHOICES);
+        const stored = await store.createShippingMethod(method, MAX_SHIPPING_CHOICES);
+        if (key !== null && !sameShippingMethod(stored, method)) {
+          throw new DomainError(ErrorCode.IDEMPOTENCY_CONFLICT, `Idempotency key ${key} already created shipping method ${stored.id} with other terms; use a new key for a new method`, { shippingMethodId: stored.id });
+        }
+        return stored;
       } catch (error) {
         if (error instanceof ShippingChoicesFull) {
           throw badInput(`${error.countryCode} is offered ${error.limit} shipping methods, the most a country takes; remove one before adding another`, {
@@ -53,3 +64,14 @@ export function createPricingAdminService(deps: { store: PricingStore }) {
 }
 
 export type PricingAdminService = ReturnType<typeof createPricingAdminService>;
+
+/** One shipping method per creation key: a repeat or a double click names the same id. */
+function shippingMethodIdForKey(key: string): string {
+  return `shp_${createHash("sha256").update(`create-shipping-method\n${key}`).digest("hex").slice(0, 24)}`;
+}
+
+/** Whether a stored method is the one a request describes (a repeat, not a reuse of its key). */
+function sameShippingMethod(a: ShippingMethod, b: ShippingMethod): boolean {
+  const terms = (m: ShippingMethod) => JSON.stringify([m.name, m.price, [...m.countries].sort(), m.freeOver ?? null, m.minDeliveryDays, m.maxDeliveryDays]);
+  return terms(a) === terms(b);
+}

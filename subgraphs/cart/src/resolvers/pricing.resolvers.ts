@@ -34,9 +34,9 @@ export const pricingMutation: Pick<MutationResolvers, "applyCoupon" | "removeCou
     await ctx.pricing.removeCoupon(cart);
     return cart;
   },
-  createShippingMethod: (_root, { input }, ctx) => {
+  createShippingMethod: (_root, { input, idempotencyKey }, ctx) => {
     requireAdmin(ctx);
-    return ctx.pricingAdmin.createShippingMethod(input);
+    return ctx.pricingAdmin.createShippingMethod(input, idempotencyKey ?? null);
   },
   setTaxRate: (_root, args, ctx) => {
     requireAdmin(ctx);

@@ -42,9 +42,9 @@
  *    epoch makes any process that finds it rebuild, which puts the units back from the
  *    ledger. The stopped process's later write, if it ever wakes, is counted once by 3.
  */
-import { badInput, validVariantTarget, type Logger, type VariantTarget } from "#kernel";
+import { badInput, validIdempotencyKey, validVariantTarget, type Logger, type VariantTarget } from "#kernel";
 import { outOfStockHolding, reservationConflict, reservationExpired, restockConflict, unknownProduct, unknownReservation, unknownVariant, variantRequired } from "./inventory.errors.js";
-import { sameItems, validReservation, validReservationId, validRestock, validRestockKey } from "./stock-rules.js";
+import { sameItems, validReservation, validReservationId, validRestock } from "./stock-rules.js";
 import type { Reservation, StockItem, StockLevel } from "./stock.js";
 import { createStockMirror, type StockMirrorOptions } from "./stock-mirror.js";
 import type { StockCache } from "../ports/stock-cache.js";
@@ -209,7 +209,7 @@ export function createInventoryService(deps: InventoryServiceDeps) {
      */
     async restock(target: VariantTarget, quantity: number, idempotencyKey: string | null = null): Promise<StockLevel> {
       const { variantId, productId } = validVariantTarget(target);
-      const key = idempotencyKey === null ? undefined : validRestockKey(idempotencyKey);
+      const key = idempotencyKey === null ? undefined : validIdempotencyKey(idempotencyKey);
       let id = variantId;
       if (id === undefined) {
         // Validated before the catalog is asked, so a refused request costs nothing.

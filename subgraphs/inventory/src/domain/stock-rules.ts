@@ -49,17 +49,6 @@ export function validRestock(variantId: string, quantity: number): StockItem {
   return { variantId: variant, quantity };
 }
 
-/** Longest restock idempotency key, as for the store's other keys. */
-export const MAX_RESTOCK_KEY_LENGTH = 200;
-
-/** A restock's idempotency key: 1 to 200 printable characters, kept as sent. */
-export function validRestockKey(key: string): string {
-  if (key.length < 1 || key.length > MAX_RESTOCK_KEY_LENGTH || /[\u0000-\u001f]/.test(key)) {
-    throw badInput(`idempotencyKey must be 1 to ${MAX_RESTOCK_KEY_LENGTH} printable characters`, { field: "idempotencyKey" });
-  }
-  return key;
-}
-
 /** Whether a repeated reservation request asks for what the first one holds (both in lock order). */
 export function sameItems(a: readonly StockItem[], b: readonly StockItem[]): boolean {
   return a.length === b.length && a.every((item, i) => item.variantId === b[i]!.variantId && item.quantity === b[i]!.quantity);

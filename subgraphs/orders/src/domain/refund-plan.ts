@@ -1,8 +1,8 @@
-import { DomainError, ErrorCode, MAX_ORDER_TOTAL, badInput, newEntityId, singleLineText } from "#kernel";
+import { DomainError, ErrorCode, MAX_ORDER_TOTAL, badInput, newEntityId, singleLineText, validIdempotencyKey } from "#kernel";
 import type { Order } from "./order.js";
 import type { Refund } from "./after-sale.js";
 import { refundRequested, type OutboxMessage } from "./order-events.js";
-import { validIdempotencyKey } from "./idempotency-key.js";
+
 import { MAX_KEPT_RETURNS_PER_ORDER } from "./return-rules.js";
 import type { NewRefund } from "../ports/order-store.js";
 

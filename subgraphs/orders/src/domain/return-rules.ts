@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
-import { DomainError, ErrorCode, badInput, singleLineText } from "#kernel";
+import { DomainError, ErrorCode, badInput, singleLineText, validIdempotencyKey } from "#kernel";
 import type { Order, OrderItem } from "./order.js";
 import type { Return, ReturnItem } from "./after-sale.js";
 import { isAfterDelivery } from "./order-state-machine.js";
-import { validIdempotencyKey } from "./idempotency-key.js";
+
 
 export const MAX_RETURN_REASON_LENGTH = 500;
 /**

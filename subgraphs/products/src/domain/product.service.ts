@@ -1,6 +1,6 @@
 import type { ProductSource } from "../listing/listing-card.js";
-import { randomUUID } from "node:crypto";
-import { badInput, notFound, pageSize, encodeCursor, decodeCursor } from "#kernel";
+import { createHash, randomUUID } from "node:crypto";
+import { badInput, notFound, pageSize, encodeCursor, decodeCursor, validIdempotencyKey } from "#kernel";
 import type { Product, ProductChanges } from "./product.js";
 import { validChanges, validSku, type ProductChangesInput } from "./product.validation.js";
 import { checkVariantSet, validOptions, validVariant, validVariantPrice, VARIANT_LIMITS, type ProductOptionInput, type ProductVariantInput } from "./product-variant.validation.js";
@@ -100,8 +100,14 @@ export function createProductService(deps: {
       return { edges, hasNextPage, endCursor: edges.at(-1)?.cursor ?? null, totalCount: () => store.count({ category }) };
     },
 
-    async create(input: CreateProductInput): Promise<Product> {
+    /**
+     * Adds a product. With an idempotency key the product is created once however often the
+     * call is repeated or doubled: its id derives from the key, and a repeat answers the product
+     * as it is now; the key reused for another SKU is IDEMPOTENCY_CONFLICT (nothing created).
+     */
+    async create(input: CreateProductInput, idempotencyKey: string | null = null): Promise<Product> {
       const sku = validSku(input.sku);
+      const key = idempotencyKey === null ? null : validIdempotencyKey(idempotencyKey);
       const { priceAmount, ...rest } = input;
       const fields = validChanges({ ...rest, images: input.images ?? [], attributes: input.attributes ?? [] }, input.currency);
       const options = validOptions(input.options ?? []);
@@ -112,7 +118,16 @@ export function createProductService(deps: {
       if (options.length === 0 && variantInputs.length > 0) throw badInput("Variants choose among options: give the product its options", { field: "options" });
       if (variantInputs.length > 0 && priceAmount != null) throw badInput("A product with variants costs what its variants cost: give each variant its priceAmount", { field: "priceAmount" });
       if (variantInputs.length === 0 && priceAmount == null) throw badInput("A product without variants needs a priceAmount", { field: "priceAmount" });
-      const id = `prod_${randomUUID().replaceAll("-", "").slice(0, 20)}`;
+      const id = key === null ? `prod_${randomUUID().replaceAll("-", "").slice(0, 20)}` : productIdForKey(key);
+      // The key's product, created by an earlier call: the answer, as it is now.
+      const repeat = async (): Promise<Product | undefined> => {
+        if (key === null) return undefined;
+        const created = (await store.findByIds([id])).get(id);
+        if (created && created.sku !== sku) throw keyConflict(key, created.id);
+        return created;
+      };
+      const earlier = await repeat();
+      if (earlier) return earlier;
       const variants = variantInputs.length
         ? variantInputs.map((variant, i) => validVariant({ id, options, currency: input.currency }, variant, variantIdOf(id, String(i + 1))))
         : [defaultVariant({ id, sku, price: validVariantPrice(priceAmount!, input.currency) })];
@@ -138,6 +153,9 @@ export function createProductService(deps: {
       try {
         await store.insert(product);
       } catch (error) {
+        // A twin with this key inserted it first (its SKU, or its id, is taken by it).
+        const twin = await repeat();
+        if (twin) return twin;
         if (error instanceof DuplicateSkuError) throw skuConflict(error.sku);
         throw error;
       }
@@ -178,3 +196,11 @@ function skuConflict(sku: string): DomainError {
 }
 
 export type ProductService = ReturnType<typeof createProductService>;
+
+/** One product per creation key: a repeat or a double click names the same id. */
+function productIdForKey(key: string): string {
+  return `prod_${createHash("sha256").update(`create-product\n${key}`).digest("hex").slice(0, 20)}`;
+}
+
+const keyConflict = (key: string, productId: string) =>
+  new DomainError(ErrorCode.IDEMPOTENCY_CONFLICT, `Idempotency key ${key} already created product ${productId} with another SKU; use a new key for a new product`, { productId });

@@ -208,7 +208,11 @@ export type Mutation = {
    * unknown product.
    */
   createImageUpload: ImageUpload;
-  /** Adds a product to the catalog (admin). */
+  /**
+   * Adds a product to the catalog (admin). With an idempotencyKey the product is created once
+   * however often the call is sent (a double click, a retry after a lost answer): a repeat
+   * answers the product as it is now; the key reused for another SKU is IDEMPOTENCY_CONFLICT.
+   */
   createProduct: Product;
   /** Removes a product from the catalog (admin). Returns the id removed. */
   deleteProduct: Scalars['ID']['output'];
@@ -257,6 +261,7 @@ export type MutationCreateImageUploadArgs = {
 
 
 export type MutationCreateProductArgs = {
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
   input: CreateProductInput;
 };
 

@@ -2,9 +2,9 @@ import { requireAdmin } from "#kernel";
 import type { MutationResolvers } from "../generated/resolvers-types.js";
 
 export const Mutation: MutationResolvers = {
-  createProduct: (_root, { input }, ctx) => {
+  createProduct: (_root, { input, idempotencyKey }, ctx) => {
     requireAdmin(ctx);
-    return ctx.service.create({ ...input, currency: input.currency ?? "USD" });
+    return ctx.service.create({ ...input, currency: input.currency ?? "USD" }, idempotencyKey ?? null);
   },
   updateProduct: (_root, { id, input }, ctx) => {
     requireAdmin(ctx);

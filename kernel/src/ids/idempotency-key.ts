@@ -1,10 +1,10 @@
-import { badInput } from "#kernel";
+import { badInput } from "../errors/domain-error.js";
 
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 200;
 
 /**
- * A caller's idempotency key for an after-sale request (a refund, a return): 1 to 200
- * printable characters, kept as sent. The same key names the same request within its order.
+ * A caller's idempotency key (a refund, a return, a restock, an admin's create): 1 to 200
+ * printable characters, kept as sent. Each mutation says what the same key names.
  */
 export function validIdempotencyKey(key: string): string {
   if (key.length < 1 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH || /[\u0000-\u001f]/.test(key)) {

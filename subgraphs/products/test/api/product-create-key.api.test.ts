@@ -1,0 +1,59 @@
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { after, before, describe, it } from "node:test";
+import { createLockService, EmbeddedKeyValueStore } from "#kernel";
+import { describeWithRealEngine, engineSuiteTitle } from "#kernel/testing";
+import { EmbeddedProductStore } from "../../src/adapters/embedded-product-store.js";
+import { MongoProductStore } from "../../src/adapters/mongo-product-store.js";
+import type { ProductStore } from "../../src/ports/product-store.js";
+import { rejectsWith, startProductsApi, type ProductsApiRig } from "./products-api-rig.js";
+
+const CREATE = `mutation($input: CreateProductInput!, $key: String) { createProduct(input: $input, idempotencyKey: $key) { id sku } }`;
+const COUNT = `query { products(first: 50) { totalCount } }`;
+
+defineCreateKeySuite("embedded", async () => ({ store: new EmbeddedProductStore(), dispose: async () => {} }));
+
+describeWithRealEngine({ suite: "createProduct idempotency key", engine: "mongodb", variable: "MONGO_URL" }, (url) => {
+  const locks = createLockService(new EmbeddedKeyValueStore());
+  defineCreateKeySuite("mongodb", async () => {
+    const store = await MongoProductStore.connect(url, {
+      database: "storefront_test",
+      collection: `money5_create_key_${randomUUID().replaceAll("-", "")}`,
+      lock: (id, work) => locks.withLock(`product:${id}`, work, { ttlMs: 5_000, waitMs: 10_000 }),
+    });
+    return { store, dispose: () => store.drop() };
+  });
+});
+
+/** An admin's double click on "create product": with a key, one product and one answer. */
+function defineCreateKeySuite(engine: string, open: () => Promise<{ store: ProductStore; dispose: () => Promise<unknown> }>) {
+  describe(engineSuiteTitle("createProduct under an idempotency key", engine), { timeout: 60_000 }, () => {
+    let rig: ProductsApiRig;
+    let dispose: () => Promise<unknown>;
+    before(async () => {
+      const opened = await open();
+      dispose = opened.dispose;
+      rig = await startProductsApi({ store: opened.store });
+    });
+    after(async () => {
+      await rig.close();
+      await dispose();
+    });
+    const input = (sku: string) => ({ sku, name: "Kettle", description: "Boils water.", category: "kitchen", brand: "Steam Co", priceAmount: 2999 });
+    const count = async () => (await rig.asAdmin<{ products: { totalCount: number } }>(COUNT)).products.totalCount;
+
+    it("creates one product however many calls under one key race, answers each with it, and refuses the key for another SKU", async () => {
+      const before = await count();
+      const answers = await Promise.all(Array.from({ length: 8 }, () => rig.asAdmin<{ createProduct: { id: string } }>(CREATE, { input: input("KETTLE-1"), key: "new-kettle" })));
+      assert.equal(new Set(answers.map((a) => a.createProduct.id)).size, 1, "every call answered with one product");
+      assert.equal(await count(), before + 1);
+      const late = await rig.asAdmin<{ createProduct: { id: string } }>(CREATE, { input: input("KETTLE-1"), key: "new-kettle" });
+      assert.equal(late.createProduct.id, answers[0]!.createProduct.id, "a retry after a lost answer gets the same product");
+      await rejectsWith(rig.asAdmin(CREATE, { input: input("KETTLE-2"), key: "new-kettle" }), "IDEMPOTENCY_CONFLICT");
+      await rejectsWith(rig.asAdmin(CREATE, { input: input("KETTLE-3"), key: "" }), "BAD_USER_INPUT");
+      // Without a key a SKU already taken stays CONFLICT, as before.
+      await rejectsWith(rig.asAdmin(CREATE, { input: input("KETTLE-1") }), "CONFLICT");
+      assert.equal(await count(), before + 1);
+    });
+  });
+}
