@@ -355,6 +355,33 @@ if (process.env.REDIS_URL) {
       assert.equal(refused.extensions.budget, "cost");
     });
 
+    it("refuses a caller over its budget from memory until the window turns: no Redis command a refusal", async () => {
+      const policy = policyWithCostBudget(10_000, { redis, keyPrefix: fresh() });
+      await policy.admit([costing(5_000), costing(4_990)], alice, "http-post");
+      // The first refusal asks Redis (a lease refused, then the 2,000 points lacking refused);
+      await refusal(policy.admit([costing(2_000)], alice, "http-post"));
+      const before = commands;
+      for (let i = 0; i < 50; i++) assert.equal((await refusal(policy.admit([costing(2_000)], alice, "http-post"))).code, "RATE_LIMITED");
+      // (it was 2 commands each: a consume and its reward; 4 for a signed-in caller with its network)
+      assert.equal(commands - before, 0, `${commands - before} Redis commands for 50 refusals`);
+      // What is still left is still spent: the 10 points the refusals did not touch.
+      const [small] = await policy.admit([costing(10)], alice, "http-post");
+      assert.ok(small!.charged);
+    });
+
+    it("refuses a small budget's caller from memory too, and admits again what this process gave back", async () => {
+      const limit = createCallerRateLimiter({ pointsPerMinute: 3, redis, keyPrefix: fresh() });
+      const granted = [];
+      for (let i = 0; i < 3; i++) granted.push(await limit("ip:192.0.2.44"));
+      assert.equal((await limit("ip:192.0.2.44")).allowed, false);
+      const before = commands;
+      for (let i = 0; i < 20; i++) assert.equal((await limit("ip:192.0.2.44")).allowed, false);
+      assert.equal(commands - before, 0, `${commands - before} Redis commands for 20 refusals (it was 2 each)`);
+      await limit.refund("ip:192.0.2.44", 1, granted[0]!.windowEndsAt!);
+      assert.equal((await limit("ip:192.0.2.44")).allowed, true, "the point given back is spent");
+      assert.equal((await limit("ip:192.0.2.44")).allowed, false);
+    });
+
     it("bounds two gateway processes together by the one shared budget", async () => {
       const keyPrefix = fresh();
       const processes = [policyWithCostBudget(10_000, { redis, keyPrefix }), policyWithCostBudget(10_000, { redis, keyPrefix })];

@@ -1,6 +1,7 @@
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
 import type { Redis } from "ioredis";
 import { NETWORKS_PER_SITE, networkSite } from "#kernel";
+import { createRefusalMemory } from "./refusal-memory.js";
 import { leaseSizeFor, withLocalLeases, type TakeFromSharedBudget } from "../performance/leased-rate-limit.js";
 
 export interface RateLimitDecision {
@@ -54,14 +55,21 @@ function createSingleKeyRateLimiter(options: { pointsPerMinute: number; redis?: 
   const limiter: RateLimiterAbstract = options.redis
     ? new RateLimiterRedis({ ...base, storeClient: options.redis, insuranceLimiter: new RateLimiterMemory(base) })
     : new RateLimiterMemory(base);
+  // A caller refused by the store is refused from memory until its window turns (see refusal-memory.ts).
+  const refusals = options.redis ? createRefusalMemory() : undefined;
   const take: TakeFromSharedBudget = async (callerKey, points) => {
+    const refusedFor = refusals?.refusedFor(callerKey, points);
+    if (refusedFor !== undefined) return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(refusedFor / 1000)), msBeforeReset: refusedFor };
     try {
       const result = await limiter.consume(callerKey, points);
+      refusals?.taken(callerKey, points);
       return { allowed: true, retryAfterSeconds: 0, msBeforeReset: result.msBeforeNext };
     } catch (rejection) {
       if (rejection instanceof RateLimiterRes) {
         // A refused request spends nothing: a batch too big for what is left leaves the rest usable.
         await limiter.reward(callerKey, points).catch(() => undefined);
+        // The count included this request's points: without them, what was left.
+        refusals?.remember(callerKey, options.pointsPerMinute - (rejection.consumedPoints - points), rejection.msBeforeNext);
         return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)), msBeforeReset: rejection.msBeforeNext };
       }
       throw rejection;
@@ -84,7 +92,7 @@ function createSingleKeyRateLimiter(options: { pointsPerMinute: number; redis?: 
   const refund = async (callerKey: string, points: number, windowEndsAt: number): Promise<void> => {
     if (points <= 0 || Date.now() >= windowEndsAt) return;
     if (leased?.giveBack(callerKey, points, windowEndsAt)) return;
-    await limiter.reward(callerKey, points).catch(() => undefined);
+    await limiter.reward(callerKey, points).then(() => refusals?.taken(callerKey, -points), () => undefined);
   };
   return Object.assign(limit, { refund });
 }
