@@ -90,4 +90,36 @@ describe("request policy: a refusal points at the part of the query to change", 
     assert.equal(refused.code, "QUERY_TOO_COMPLEX");
     assert.equal(refused.extensions.deepestField, "me.orders.edges.node.items.product.variants.product.variants.product.variants.product.name");
   });
+
+  it("names the selection holding too many aliases and its first aliased field, through root fragments", async () => {
+    const aliased = Array.from({ length: 31 }, (_, i) => `p${i}: product(id: "prod_0000001") { id }`).join("\n  ");
+    const query = `query Wide {\n  ...Wide\n}\nfragment Wide on Query {\n  ${aliased}\n}`;
+    const refused = await refusal(policy().admit([{ query }], CALLER, "http-post"));
+    assert.equal(refused.code, "QUERY_TOO_COMPLEX");
+    assert.equal(refused.extensions.aliases, 31);
+    assert.equal(refused.extensions.path, "");
+    assert.match(refused.message, /aliases 31 exceeds 30; at the operation's root 31 fields are aliased: ask for fewer aliased fields there/);
+    assert.deepEqual(refused.locations, [{ line: 5, column: 3 }]);
+  });
+
+  it("names where a fragment bomb's aliases land, counted as often as its spreads expand them", async () => {
+    const levels = Array.from({ length: 5 }, (_, i) => `fragment A${i + 1} on Product { ...A${i} ...A${i} }`).join("\n");
+    const query = `{ me { email } product(id: "prod_0000001") { ...A5 } }\nfragment A0 on Product { a: id b: name }\n${levels}`;
+    const refused = await refusal(policy().admit([{ query }], CALLER, "http-post"));
+    assert.equal(refused.extensions.aliases, 64);
+    assert.equal(refused.extensions.path, "product");
+    assert.match(refused.message, /under product 64 fields are aliased/);
+    assert.deepEqual(refused.locations, [{ line: 2, column: "fragment A0 on Product { ".length + 1 }]);
+  });
+
+  it("names the field selected too often in one selection, its path and its first place", async () => {
+    const query = `{\n  product(id: "prod_0000001") {\n    variants { ${"sku ".repeat(21)}}\n  }\n}`;
+    const refused = await refusal(policy().admit([{ query }], CALLER, "websocket"));
+    assert.equal(refused.code, "QUERY_TOO_COMPLEX");
+    assert.equal(refused.extensions.repeats, 21);
+    assert.equal(refused.extensions.field, "sku");
+    assert.equal(refused.extensions.path, "product.variants");
+    assert.match(refused.message, /repeats 21 exceeds 20; under product\.variants sku is selected 21 times: select it once/);
+    assert.deepEqual(refused.locations, [{ line: 3, column: "    variants { ".length + 1 }]);
+  });
 });

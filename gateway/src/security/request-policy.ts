@@ -7,6 +7,7 @@ import type { Caller } from "../rate-limit/caller.js";
 import { actualOperationCost, type ExecutedResult } from "./actual-operation-cost.js";
 import { createCostBudget, type CostBudgetLimiters, type CostCharge } from "./cost-budget.js";
 import { deepestField } from "./deepest-field.js";
+import { mostAliased, mostRepeated } from "./crowded-selection.js";
 import type { ListSizes } from "./list-sizes.js";
 import { measureOperation, UnmeasurableOperationError, type OperationMeasure } from "./measure-operation.js";
 import { hasOwnNetworkBudget, mayNameOwnNetworkBudgetField, type OperationBudgets } from "./operation-budgets.js";
@@ -272,10 +273,10 @@ export function createRequestPolicy(deps: {
     };
     if (measure.depth > limits.maxDepth) throw depthRefusal(query, operationName ?? undefined, measure.depth);
     over("introspectionDepth", measure.introspectionDepth, MAX_INTROSPECTION_DEPTH);
-    over("aliases", measure.aliases, limits.maxAliases);
+    if (measure.aliases > limits.maxAliases) throw crowdedRefusal(query, operationName ?? undefined, "aliases", measure.aliases, limits.maxAliases);
     if (measure.cost > limits.maxCost) throw costRefusal(query, operationName ?? undefined, variables, measure);
     over("introspectionCost", measure.introspectionCost, maxIntrospectionCost);
-    over("repeats", measure.repeats, limits.maxFieldRepeats);
+    if (measure.repeats > limits.maxFieldRepeats) throw crowdedRefusal(query, operationName ?? undefined, "repeats", measure.repeats, limits.maxFieldRepeats);
     keep(query, document);
     return {
       query,
@@ -332,6 +333,30 @@ export function createRequestPolicy(deps: {
       400,
       { source, position: deepest.node.loc.start },
     );
+  }
+
+  /**
+   * An operation with too many aliases, or one response name selected too often in one
+   * selection, told which selection (its response path) and where its first such field is: as
+   * for depth and cost, only refusals parse the text again with locations.
+   */
+  function crowdedRefusal(query: string, operationName: string | undefined, what: "aliases" | "repeats", value: number, limit: number): PolicyRefusal {
+    const base = `The operation is too complex: ${what} ${value} exceeds ${limit}`;
+    const extensions: Record<string, unknown> = { [what]: value, limit };
+    const source = new Source(query);
+    const located = parse(source, { maxTokens: limits.maxTokens });
+    const operation = chooseOperation(located, operationName);
+    const place = what === "aliases" ? mostAliased(located, operation) : mostRepeated(located, operation);
+    if (!place?.node.loc) return refuse(ErrorCode.QUERY_TOO_COMPLEX, base, extensions);
+    const where = place.path === "" ? "at the operation's root" : `under ${place.path}`;
+    const detail =
+      what === "aliases"
+        ? `${where} ${place.count} fields are aliased: ask for fewer aliased fields there`
+        : `${where} ${place.name} is selected ${place.count} times: select it once`;
+    return refuse(ErrorCode.QUERY_TOO_COMPLEX, `${base}; ${detail}`, { ...extensions, path: place.path, ...(place.name ? { field: place.name } : {}) }, 400, {
+      source,
+      position: place.node.loc.start,
+    });
   }
 
   /** The general budget: `operations` points to the caller, then to its network's ceiling. */
