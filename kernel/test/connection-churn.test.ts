@@ -96,4 +96,22 @@ describe("connection rate budget", () => {
     rate.admit("10.9.9.9");
     assert.equal(rate.tracked(), 1);
   });
+
+  it("tracks at most its cap of clients and sites however many sources connect within a minute", () => {
+    const rate = createConnectionRate({ perMinute: 10, maxTracked: 500 }, () => 0);
+    // 20,000 /64s over 2,000 /48 sites: before the cap every one of them was kept until the sweep.
+    for (let i = 0; i < 20_000; i += 1) rate.admit(`2001:db8:${(i % 2_000).toString(16)}:${i.toString(16)}::/64`);
+    assert.ok(rate.tracked() <= 1_000, `${rate.tracked()} tracked`);
+  });
+
+  it("keeps refusing a client over its budget while others fill the map: the cap buys it nothing", () => {
+    const rate = createConnectionRate({ perMinute: 10, maxTracked: 50 }, () => 0);
+    for (let i = 0; i < 10; i += 1) assert.equal(rate.admit("198.51.100.7"), true);
+    // Each of its attempts comes between other clients' connections, however many they are.
+    for (let round = 0; round < 200; round += 1) {
+      for (let other = 0; other < 10; other += 1) rate.admit(`10.1.${round}.${other}`);
+      assert.equal(rate.admit("198.51.100.7"), false, `round ${round}`);
+    }
+  });
 });
+

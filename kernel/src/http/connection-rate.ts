@@ -1,5 +1,11 @@
 import { NETWORKS_PER_SITE, networkSite } from "./client-network.js";
 
+/**
+ * Clients (and, apart, sites) tracked at most: about 100 bytes each, so 10 MB a map; a minute's
+ * new connections from 100,000 networks is more than any front of this gateway sees.
+ */
+const MAX_TRACKED = 100_000;
+
 interface Bucket {
   tokens: number;
   at: number;
@@ -11,9 +17,18 @@ interface Bucket {
  * (or a WebSocket that never sends `connection_init`) frees its place at once, and each costs
  * the server its accept, TLS-less handshake and parse. A /64 also draws on its /48 site, which
  * holds NETWORKS_PER_SITE networks' budgets, as every per-network budget does.
+ *
+ * Clients tracked are capped (`maxTracked` per map): without a cap, new sources (IPv6 /64s
+ * of many sites, each a key) grew the maps until the minute's sweep, as fast as they could
+ * connect. Past the cap the client that connected least recently is forgotten: a client
+ * being refused is touched by every attempt, so it stays; one forgotten has been quiet while
+ * `maxTracked` others connected, and its bucket has refilled for that long. Getting a
+ * client forgotten on purpose takes `maxTracked` connections from other networks, each
+ * spending a budget of its own, to buy back at most one minute's worth.
  * `now` is injectable so tests need no clock.
  */
-export function createConnectionRate(limits: { perMinute: number }, now: () => number = () => Date.now()) {
+export function createConnectionRate(limits: { perMinute: number; maxTracked?: number }, now: () => number = () => Date.now()) {
+  const maxTracked = limits.maxTracked ?? MAX_TRACKED;
   const byClient = new Map<string, Bucket>();
   const bySite = new Map<string, Bucket>();
   let sweptAt = now();
@@ -33,6 +48,13 @@ export function createConnectionRate(limits: { perMinute: number }, now: () => n
     }
   };
 
+  /** Keeps `bucket` as the most recent of `buckets`, forgetting the least recent past the cap. */
+  const keep = (buckets: Map<string, Bucket>, key: string, bucket: Bucket) => {
+    buckets.delete(key);
+    if (buckets.size >= maxTracked) buckets.delete(buckets.keys().next().value as string);
+    buckets.set(key, bucket);
+  };
+
   return {
     /** Takes one new connection from the client's budget; false when it has none left. */
     admit(client: string): boolean {
@@ -42,12 +64,12 @@ export function createConnectionRate(limits: { perMinute: number }, now: () => n
       const site = networkSite(client);
       const ours = site === undefined ? undefined : refilled(bySite, site, limits.perMinute * NETWORKS_PER_SITE, at);
       if (mine.tokens < 1 || (ours !== undefined && ours.tokens < 1)) {
-        byClient.set(client, mine);
-        if (site !== undefined && ours) bySite.set(site, ours);
+        keep(byClient, client, mine);
+        if (site !== undefined && ours) keep(bySite, site, ours);
         return false;
       }
-      byClient.set(client, { tokens: mine.tokens - 1, at });
-      if (site !== undefined && ours) bySite.set(site, { tokens: ours.tokens - 1, at });
+      keep(byClient, client, { tokens: mine.tokens - 1, at });
+      if (site !== undefined && ours) keep(bySite, site, { tokens: ours.tokens - 1, at });
       return true;
     },
     /** Clients (and sites) tracked: for tests of the sweep. */
