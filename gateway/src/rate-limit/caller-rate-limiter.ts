@@ -1,7 +1,8 @@
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
 import type { Redis } from "ioredis";
 import { NETWORKS_PER_SITE, networkSite } from "#kernel";
 import { createRefusalMemory } from "./refusal-memory.js";
+import { withStoreDeadline, type BudgetStore } from "./store-deadline.js";
 import { leaseSizeFor, withLocalLeases, type TakeFromSharedBudget } from "../performance/leased-rate-limit.js";
 
 export interface RateLimitDecision {
@@ -52,9 +53,11 @@ export function createCallerRateLimiter(options: { pointsPerMinute: number; redi
 /** One budget per key, shared through Redis when given. */
 function createSingleKeyRateLimiter(options: { pointsPerMinute: number; redis?: Redis; keyPrefix?: string; leaseMax?: number }) {
   const base = { points: options.pointsPerMinute, duration: 60, keyPrefix: options.keyPrefix ?? "rl:gateway" };
-  const limiter: RateLimiterAbstract = options.redis
-    ? new RateLimiterRedis({ ...base, storeClient: options.redis, insuranceLimiter: new RateLimiterMemory(base) })
-    : new RateLimiterMemory(base);
+  const memory = new RateLimiterMemory(base);
+  // On Redis: in memory while Redis is down (its insurance) or slow (the deadline).
+  const limiter: BudgetStore = options.redis
+    ? withStoreDeadline(new RateLimiterRedis({ ...base, storeClient: options.redis, insuranceLimiter: memory }), memory, options.redis)
+    : memory;
   // A caller refused by the store is refused from memory until its window turns (see refusal-memory.ts).
   const refusals = options.redis ? createRefusalMemory() : undefined;
   const take: TakeFromSharedBudget = async (callerKey, points) => {
