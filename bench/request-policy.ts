@@ -46,7 +46,7 @@ for (const [name, build] of cases) {
     const requests = build();
     const started = performance.now();
     try {
-      await policy.admit(requests, { key: "ip:bench", network: "ip:bench" }, "http-post");
+      await policy.admit(requests, { key: "ip:bench", network: "ip:bench", site: undefined }, "http-post");
       verdict = "admitted";
     } catch (error) {
       if (!(error instanceof PolicyRefusal)) throw error;

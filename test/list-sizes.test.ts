@@ -167,7 +167,7 @@ describe("introspection priced by what it returns", () => {
     persisted: (() => ({ ok: true })) as unknown as PersistedOperationCheck,
     listSizes: sizes,
   });
-  const caller = { key: "ip:192.0.2.1", network: "ip:192.0.2.1" };
+  const caller = { key: "ip:192.0.2.1", network: "ip:192.0.2.1", site: undefined };
 
   it("admits an explorer's full introspection query", async () => {
     const query = getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, schemaDescription: true, inputValueDeprecation: true, oneOf: true });
@@ -204,7 +204,7 @@ describe("the cost budget settled on the real schema (attack run 3, finding 1)",
       persisted: (() => ({ ok: true })) as unknown as PersistedOperationCheck,
       listSizes: sizes,
     });
-  const guests = { key: "ip:192.0.2.9", network: "ip:192.0.2.9" };
+  const guests = { key: "ip:192.0.2.9", network: "ip:192.0.2.9", site: undefined };
   const ATTACK = `{ a: product(id: "nope-a") { variants { images { url } options { name value } } } b: product(id: "nope-b") { variants { images { url } options { name value } } } c: product(id: "nope-c") { variants { images { url } options { name value } } } }`;
   /** A batch measured at exactly `points`: pages of ids (1 + 3 a product) topped up with `__typename`s. */
   function costingExactly(points: number) {

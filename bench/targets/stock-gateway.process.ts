@@ -36,7 +36,7 @@ const { url } = await startStandaloneServer(server, {
   context: async ({ req }) => {
     const header = req.headers.authorization;
     const identity: Identity | undefined = header?.startsWith("Bearer ") ? await verify(header.slice(7)) : undefined;
-    return { identity, requestId: crypto.randomUUID(), caller: { key: "ip:bench", network: "ip:bench" } };
+    return { identity, requestId: crypto.randomUUID(), caller: { key: "ip:bench", network: "ip:bench", site: undefined } };
   },
 });
 process.stdout.write(`BENCH_READY ${JSON.stringify({ url })}\n`);

@@ -9,7 +9,7 @@ import { allowAll, costing, limits, policyWithCostBudget } from "./support/cost-
 import { refusal } from "./support/policy-refusal.js";
 
 describe("cost budget: what a caller spends a minute, not how many operations", () => {
-  const alice = { key: "user:alice", network: "ip:192.0.2.1" };
+  const alice = { key: "user:alice", network: "ip:192.0.2.1", site: undefined };
 
   it("refuses RATE_LIMITED with retryAfterSeconds once a caller's operations have spent the minute's cost, whatever their count", async () => {
     const policy = policyWithCostBudget(10_000);
@@ -21,7 +21,7 @@ describe("cost budget: what a caller spends a minute, not how many operations", 
     assert.ok(refused.retryAfterSeconds! >= 1 && refused.retryAfterSeconds! <= 60);
     assert.equal(refused.extensions.retryAfterSeconds, refused.retryAfterSeconds);
     // Another caller's budget is their own.
-    await policy.admit([costing(2_500)], { key: "user:bob", network: "ip:198.51.100.7" }, "http-post");
+    await policy.admit([costing(2_500)], { key: "user:bob", network: "ip:198.51.100.7", site: undefined }, "http-post");
   });
 
   it("charges a batch its summed cost, all or nothing", async () => {
@@ -42,25 +42,25 @@ describe("cost budget: what a caller spends a minute, not how many operations", 
 
   it("pools a network's guests at ten times the budget, apart from its signed-in callers' ceiling: guests spending it refuse no customer, and customers spending theirs refuse no guest", async () => {
     const policy = policyWithCostBudget(5_000);
-    const guest = { key: "ip:203.0.113.50", network: "ip:203.0.113.50" };
+    const guest = { key: "ip:203.0.113.50", network: "ip:203.0.113.50", site: undefined };
     for (let i = 0; i < 10; i++) await policy.admit([costing(5_000)], guest, "http-post");
     assert.equal((await refusal(policy.admit([costing(10)], guest, "http-post"))).extensions.budget, "cost", "the guests' pool is spent");
-    for (let i = 0; i < 10; i++) await policy.admit([costing(5_000)], { key: `user:office-${i}`, network: guest.network }, "http-post");
-    assert.equal((await refusal(policy.admit([costing(10)], { key: "user:office-10", network: guest.network }, "http-post"))).extensions.budget, "cost", "the customers' ceiling is spent");
-    const other = { key: "ip:203.0.113.51", network: "ip:203.0.113.51" };
+    for (let i = 0; i < 10; i++) await policy.admit([costing(5_000)], { key: `user:office-${i}`, network: guest.network, site: undefined }, "http-post");
+    assert.equal((await refusal(policy.admit([costing(10)], { key: "user:office-10", network: guest.network, site: undefined }, "http-post"))).extensions.budget, "cost", "the customers' ceiling is spent");
+    const other = { key: "ip:203.0.113.51", network: "ip:203.0.113.51", site: undefined };
     await policy.admit([costing(5_000)], other, "http-post");
   });
 
   it("bounds a network's callers together at ten times the budget: fresh accounts do not multiply it", async () => {
     const policy = policyWithCostBudget(5_000);
-    for (let i = 0; i < 10; i++) await policy.admit([costing(5_000)], { key: `user:fresh-${i}`, network: "ip:203.0.113.9" }, "http-post");
-    const refused = await refusal(policy.admit([costing(10)], { key: "user:fresh-10", network: "ip:203.0.113.9" }, "http-post"));
+    for (let i = 0; i < 10; i++) await policy.admit([costing(5_000)], { key: `user:fresh-${i}`, network: "ip:203.0.113.9", site: undefined }, "http-post");
+    const refused = await refusal(policy.admit([costing(10)], { key: "user:fresh-10", network: "ip:203.0.113.9", site: undefined }, "http-post"));
     assert.equal(refused.extensions.budget, "cost");
   });
 });
 
 describe("cost budget: charged what an operation did, settled once it has run", () => {
-  const alice = { key: "user:alice", network: "ip:192.0.2.1" };
+  const alice = { key: "user:alice", network: "ip:192.0.2.1", site: undefined };
   const ids = (count: number) => ({ data: { products: Array.from({ length: count }, (_, i) => ({ id: `p${i}` })) } });
 
   it("gives back what the answer did not cost: a page that found nothing spends 1 of its 5,000", async () => {
@@ -87,10 +87,10 @@ describe("cost budget: charged what an operation did, settled once it has run", 
   it("gives back to the network's ceiling too, so ten accounts cannot spend it without doing the work", async () => {
     const policy = policyWithCostBudget(5_000);
     for (let i = 0; i < 10; i++) {
-      const [asked] = await policy.admit([costing(5_000)], { key: `user:fresh-${i}`, network: "ip:203.0.113.9" }, "http-post");
+      const [asked] = await policy.admit([costing(5_000)], { key: `user:fresh-${i}`, network: "ip:203.0.113.9", site: undefined }, "http-post");
       await policy.settle(asked!, asked!.charged, { data: { products: [] } });
     }
-    await policy.admit([costing(5_000)], { key: "user:fresh-10", network: "ip:203.0.113.9" }, "http-post");
+    await policy.admit([costing(5_000)], { key: "user:fresh-10", network: "ip:203.0.113.9", site: undefined }, "http-post");
   });
 
   it("gives nothing back for an answer an error cut (resolved work discarded under a null) or that has no data", async () => {
@@ -126,7 +126,7 @@ describe("cost budget: charged what an operation did, settled once it has run", 
 });
 
 describe("cost budget: a batch's copies of one text told apart by their variables", () => {
-  const mallory = { key: "user:mallory", network: "ip:192.0.2.66" };
+  const mallory = { key: "user:mallory", network: "ip:192.0.2.66", site: undefined };
   const PAGE = "query Page($n: Int!, $skip: Boolean!) { products(first: $n) @skip(if: $skip) { id } }";
 
   it("settles a skipped copy's empty answer on the skipped copy, not on the heavy one whose answer comes later", async () => {
@@ -144,7 +144,7 @@ describe("cost budget: a batch's copies of one text told apart by their variable
 });
 
 describe("signing in is not refused for a network's spent general or cost budget", () => {
-  const office = { key: "ip:198.51.100.40", network: "ip:198.51.100.40" };
+  const office = { key: "ip:198.51.100.40", network: "ip:198.51.100.40", site: undefined };
   const LOG_IN = { query: `mutation { logIn(email: "a@example.com", password: "pw") { accessToken } }` };
   const REFRESH = { query: `mutation { refreshToken(refreshToken: "t") { accessToken __typename } }` };
 
@@ -215,7 +215,7 @@ describe("signing in is not refused for a network's spent general or cost budget
 });
 
 describe("cost budget: planning a text the gateway has not seen is charged", () => {
-  const alice = { key: "user:alice", network: "ip:192.0.2.1" };
+  const alice = { key: "user:alice", network: "ip:192.0.2.1", site: undefined };
 
   it("charges an operation whose text the gateway has not planned a planning deposit, and settles it to the planning it took", async () => {
     // Planning is the gateway's work the measure does not see: a new text for every request made
@@ -279,13 +279,13 @@ describe("cost budget: planning a text the gateway has not seen is charged", () 
     // Its holder settled (planned): the next request of it is judged afresh.
     const holder = admitted.map(([operation]) => operation!).find((operation) => operation.planningDeposit > 0)!;
     await policy.settle(holder, holder.charged, { errors: [{ path: [] }] }, 1);
-    const bob = { key: "user:bob", network: "ip:198.51.100.7" };
+    const bob = { key: "user:bob", network: "ip:198.51.100.7", site: undefined };
     assert.equal((await policy.admit([costing(2)], bob, "http-post"))[0]!.planningDeposit, 20_000);
     // A request refused for its budget holds nothing: the text's next sender pays its deposit.
-    const carol = { key: "user:carol", network: "ip:198.51.100.8" };
+    const carol = { key: "user:carol", network: "ip:198.51.100.8", site: undefined };
     for (const cost of [4_000, 4_001]) await policy.admit([costing(cost)], carol, "http-post");
     assert.equal((await refusal(policy.admit([costing(9)], carol, "http-post"))).extensions.budget, "cost");
-    assert.equal((await policy.admit([costing(9)], { key: "user:dave", network: "ip:198.51.100.9" }, "http-post"))[0]!.planningDeposit, 20_000);
+    assert.equal((await policy.admit([costing(9)], { key: "user:dave", network: "ip:198.51.100.9", site: undefined }, "http-post"))[0]!.planningDeposit, 20_000);
   });
 
   it("cuts a deposit to what a minute's budget leaves beside the measure: no text is made too costly ever to run", async () => {
@@ -293,7 +293,7 @@ describe("cost budget: planning a text the gateway has not seen is charged", () 
     const policy = policyWithCostBudget(5_000, { isPrepared: () => false });
     const [heavy] = await policy.admit([costing(4_500)], alice, "http-post");
     assert.equal(heavy!.planningDeposit, 500);
-    const batch = await policy.admit([costing(1_500), costing(2_000)], { key: "user:bob", network: "ip:198.51.100.7" }, "http-post");
+    const batch = await policy.admit([costing(1_500), costing(2_000)], { key: "user:bob", network: "ip:198.51.100.7", site: undefined }, "http-post");
     assert.deepEqual(batch.map((operation) => operation.planningDeposit), [1_500, 0]);
   });
 });
@@ -301,8 +301,8 @@ describe("cost budget: planning a text the gateway has not seen is charged", () 
 /** The cost budget as the gateway runs it on Redis: leased, its refunds given back to the lease. */
 if (process.env.REDIS_URL) {
   describe("cost budget on Redis: leased, not two round trips a request", () => {
-    const alice = { key: "user:alice", network: "ip:192.0.2.1" };
-    const guest = { key: "ip:192.0.2.9", network: "ip:192.0.2.9" };
+    const alice = { key: "user:alice", network: "ip:192.0.2.1", site: undefined };
+    const guest = { key: "ip:192.0.2.9", network: "ip:192.0.2.9", site: undefined };
     const ids = (count: number) => ({ data: { products: Array.from({ length: count }, (_, i) => ({ id: `p${i}` })) } });
     let redis: Redis;
     let commands = 0;
@@ -332,7 +332,7 @@ if (process.env.REDIS_URL) {
     });
 
     it("asks Redis about once a lease for an IPv6 guest's reads too, whose /64 and /48 site are charged together", async () => {
-      const ipv6Guest = { key: "ip:2001:db8:5:6::/64", network: "ip:2001:db8:5:6::/64" };
+      const ipv6Guest = { key: "ip:2001:db8:5:6::/64", network: "ip:2001:db8:5:6::/64", site: "ip:2001:db8:5::/48" };
       const policy = policyWithCostBudget(150_000, { redis, keyPrefix: fresh() });
       const before = commands;
       for (let i = 0; i < 100; i++) {

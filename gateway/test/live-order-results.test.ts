@@ -121,7 +121,7 @@ describe("live order re-reads", () => {
 
   it("charges every re-read to the subscriber's general budget, retries included, and reads nothing once it is spent", async () => {
     // The policy HTTP requests go through, with a budget of 4 a minute: the subscribe takes one.
-    const caller = { key: "user:u1", network: "ip:192.0.2.1" };
+    const caller = { key: "user:u1", network: "ip:192.0.2.1", site: undefined };
     const policy = createRequestPolicy({
       limits: { maxDepth: 12, maxAliases: 30, maxCost: 5_000, maxFieldRepeats: 10, maxTokens: 1_000, maxBatchSize: 5 },
       rateLimit: createCallerRateLimiter({ pointsPerMinute: 4 }),

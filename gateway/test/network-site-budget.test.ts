@@ -2,14 +2,35 @@
 // holds 65,536 of them. Each /64 keeps its budget, and all of a /48's draw on one site ceiling.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { NETWORKS_PER_SITE, networkSite } from "#kernel";
+import { NETWORKS_PER_SITE, networkSite, siteOf } from "#kernel";
 import { createCallerRateLimiter } from "../src/rate-limit/caller-rate-limiter.js";
+import { callerOf, networkBudget, ownBudget } from "../src/rate-limit/caller.js";
 
 describe("per-network budgets and the IPv6 /48 site", () => {
   it("names the /48 of a key holding a /64, and nothing for IPv4 addresses, lone IPv6 addresses or users", () => {
     assert.equal(networkSite("ip:2001:db8:1:2::/64"), "ip:2001:db8:1::/48");
     assert.equal(networkSite("2001:db8:1:2::/64|cross-site"), "2001:db8:1::/48|cross-site");
     for (const key of ["ip:192.0.2.1", "ip:0:0:0:0:0:0:0:1", "user:usr_1", "ip:unknown"]) assert.equal(networkSite(key), undefined, key);
+  });
+
+  it("works out a caller's site once, from its network, and carries it to every budget key", () => {
+    assert.equal(siteOf("2001:db8:1:2::/64"), "2001:db8:1::/48");
+    for (const network of ["192.0.2.1", "0:0:0:0:0:0:0:1", "unknown"]) assert.equal(siteOf(network), undefined, network);
+    const guest = callerOf(undefined, "2001:db8:1:2::/64");
+    assert.deepEqual(guest, { key: "ip:2001:db8:1:2::/64", network: "ip:2001:db8:1:2::/64", site: "ip:2001:db8:1::/48" });
+    assert.deepEqual(ownBudget(guest), { key: "ip:2001:db8:1:2::/64", site: "ip:2001:db8:1::/48" });
+    assert.deepEqual(networkBudget(guest, "guests:"), { key: "guests:ip:2001:db8:1:2::/64", site: "guests:ip:2001:db8:1::/48" });
+    const customer = callerOf({ userId: "usr_1" }, "2001:db8:1:2::/64");
+    assert.deepEqual(ownBudget(customer), { key: "user:usr_1", site: undefined }, "a user's own budget has no site");
+    assert.deepEqual(networkBudget(customer), { key: "ip:2001:db8:1:2::/64", site: "ip:2001:db8:1::/48" });
+    assert.equal(callerOf(undefined, "192.0.2.1").site, undefined);
+  });
+
+  it("charges the site a budget key carries", async () => {
+    const limit = createCallerRateLimiter({ pointsPerMinute: 1, keyPrefix: "rl:carried" });
+    const site = "ip:2001:db8:7::/48";
+    for (let network = 0; network < NETWORKS_PER_SITE; network++) assert.equal((await limit({ key: `n${network}`, site }, 1)).allowed, true);
+    assert.equal((await limit({ key: "another", site }, 1)).allowed, false, "the site's budget is spent, whatever the keys");
   });
 
   it("refuses a new /64 of a /48 whose networks spent the site's budget together, and serves other sites and IPv4", async () => {

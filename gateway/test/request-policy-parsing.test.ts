@@ -5,7 +5,7 @@ import type { CallerRateLimiter } from "../src/rate-limit/caller-rate-limiter.js
 import type { PersistedOperationCheck } from "../src/security/persisted-operations.js";
 import { refusal } from "./support/policy-refusal.js";
 
-const CALLER = { key: "user:caller", network: "ip:192.0.2.1" };
+const CALLER = { key: "user:caller", network: "ip:192.0.2.1", site: undefined };
 const limits: OperationLimits = { maxDepth: 12, maxAliases: 30, maxCost: 5_000, maxFieldRepeats: 10, maxTokens: 2_000, maxBatchSize: 5 };
 
 function policy() {

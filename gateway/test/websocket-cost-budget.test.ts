@@ -27,7 +27,7 @@ describe("cost budget over WebSocket as over HTTP", () => {
     const gateway = await startWebSocketGateway({ execute, policy });
     cleanup = () => gateway.close();
     // The socket's caller as the endpoint makes it: the user, on the socket's network.
-    const caller = (userId: string) => ({ key: `user:${userId}`, network: "ip:127.0.0.1" });
+    const caller = (userId: string) => ({ key: `user:${userId}`, network: "ip:127.0.0.1", site: undefined });
     return { policy, gateway, executed, caller };
   }
 
@@ -63,7 +63,7 @@ describe("cost budget over WebSocket as over HTTP", () => {
     }
     socket.close();
     // The guests' pool (300,000) would be spent by 15 deposits kept: none was.
-    await policy.admit([costing(2)], { key: "ip:127.0.0.1", network: "ip:127.0.0.1" }, "http-post");
+    await policy.admit([costing(2)], { key: "ip:127.0.0.1", network: "ip:127.0.0.1", site: undefined }, "http-post");
   });
 
   it("gives back what a WebSocket answer that found nothing did not cost: the caller spends it after, over HTTP or WebSocket, and no more", async () => {

@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import { createCallerRateLimiter, type RateLimitDecision } from "./caller-rate-limiter.js";
-import type { Caller } from "./caller.js";
+import { networkBudget, ownBudget, type Caller } from "./caller.js";
 
 /** A caller's charge: allowed, or refused by its own points (`caller`) or its network's ceiling (`network`). */
 export interface CallerBudgetDecision extends RateLimitDecision {
@@ -28,10 +28,10 @@ export function createCallerBudget(options: { pointsPerMinute: number; networkMu
     keyPrefix: `${options.keyPrefix}:network`,
   });
   return async (caller, cost = 1) => {
-    const mine = await own(caller.key, cost);
+    const mine = await own(ownBudget(caller), cost);
     if (!mine.allowed) return { ...mine, refusedBy: "caller" };
     if (caller.key === caller.network) return mine;
-    const network = await ceiling(caller.network, cost);
+    const network = await ceiling(networkBudget(caller), cost);
     return network.allowed ? network : { ...network, refusedBy: "network" };
   };
 }

@@ -1,6 +1,7 @@
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
 import type { Redis } from "ioredis";
-import { NETWORKS_PER_SITE, networkSite } from "#kernel";
+import { networkSite, siteCapacity } from "#kernel";
+import type { BudgetKey } from "./caller.js";
 import { createRefusalMemory } from "./refusal-memory.js";
 import { withStoreDeadline, type BudgetStore } from "./store-deadline.js";
 import { leaseSizeFor, withLocalLeases, type TakeFromSharedBudget } from "../performance/leased-rate-limit.js";
@@ -30,10 +31,12 @@ export function createCallerRateLimiter(options: { pointsPerMinute: number; redi
   const own = createSingleKeyRateLimiter(options);
   // A key naming an IPv6 /64 also draws on its /48 site, NETWORKS_PER_SITE times the budget:
   // rotating /64s of one /48 (65,536 of them) buys no more than that.
-  const site = createSingleKeyRateLimiter({ ...options, pointsPerMinute: options.pointsPerMinute * NETWORKS_PER_SITE, keyPrefix: `${options.keyPrefix ?? "rl:gateway"}:site` });
-  const limit = async (callerKey: string, cost = 1): Promise<RateLimitDecision> => {
+  const site = createSingleKeyRateLimiter({ ...options, pointsPerMinute: siteCapacity(options.pointsPerMinute), keyPrefix: `${options.keyPrefix ?? "rl:gateway"}:site` });
+  // A caller's budget key carries its site; a bare key (an image budget's) is read for one.
+  const keysOf = (budget: string | BudgetKey): BudgetKey => (typeof budget === "string" ? { key: budget, site: networkSite(budget) } : budget);
+  const limit = async (budget: string | BudgetKey, cost = 1): Promise<RateLimitDecision> => {
+    const { key: callerKey, site: siteKey } = keysOf(budget);
     const decision = await own(callerKey, cost);
-    const siteKey = networkSite(callerKey);
     if (!decision.allowed || siteKey === undefined) return decision;
     const shared = await site(siteKey, cost);
     // A refund is given only while both windows charged are still open: the earlier end of the two.
@@ -42,9 +45,9 @@ export function createCallerRateLimiter(options: { pointsPerMinute: number; redi
     if (decision.windowEndsAt !== undefined) await own.refund(callerKey, cost, decision.windowEndsAt);
     return shared;
   };
-  const refund = async (callerKey: string, points: number, windowEndsAt: number): Promise<void> => {
+  const refund = async (budget: string | BudgetKey, points: number, windowEndsAt: number): Promise<void> => {
+    const { key: callerKey, site: siteKey } = keysOf(budget);
     await own.refund(callerKey, points, windowEndsAt);
-    const siteKey = networkSite(callerKey);
     if (siteKey !== undefined) await site.refund(siteKey, points, windowEndsAt);
   };
   return Object.assign(limit, { refund });
@@ -101,7 +104,7 @@ function createSingleKeyRateLimiter(options: { pointsPerMinute: number; redis?: 
 }
 
 /** Takes `cost` points from the caller's budget, or says when to retry. */
-export type CallerRateLimiter = (callerKey: string, cost?: number) => Promise<RateLimitDecision>;
+export type CallerRateLimiter = (budget: string | BudgetKey, cost?: number) => Promise<RateLimitDecision>;
 
 /** A limiter that can also give points back (the cost budget, settled after the work is done). */
 export type RefundableRateLimiter = ReturnType<typeof createCallerRateLimiter>;

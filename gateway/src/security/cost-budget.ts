@@ -1,5 +1,5 @@
 import type { RateLimitDecision, RefundableRateLimiter } from "../rate-limit/caller-rate-limiter.js";
-import type { Caller } from "../rate-limit/caller.js";
+import { networkBudget, ownBudget, type Caller } from "../rate-limit/caller.js";
 
 /** The cost budget's limiters: per caller, and the ceiling per network over all its callers. */
 export interface CostBudgetLimiters {
@@ -25,7 +25,7 @@ export interface CostCharge {
 export type CostDecision = { allowed: true; charge: CostCharge } | { allowed: false; retryAfterSeconds: number; tooCostly?: true };
 
 /** The key of a network's guest pool: every anonymous caller of the network, apart from its signed-in ceiling. */
-const guestPool = (caller: Caller) => `guests:${caller.network}`;
+const guestPool = (caller: Caller) => networkBudget(caller, "guests:");
 
 /**
  * The cost budget: charged an operation's measured (maximum) cost before it runs, so what is
@@ -44,15 +44,15 @@ export function createCostBudget(limiters: CostBudgetLimiters) {
       // refuses the network's signed-in customers, and one guest's budget is not everyone's
       // there (the review of attack run 3's fix: 150,000 a minute was about 26 pages for all).
       const guest = caller.key === caller.network;
-      const own = guest ? await limiters.perNetwork(guestPool(caller), cost) : await limiters.perCaller(caller.key, cost);
+      const own = guest ? await limiters.perNetwork(guestPool(caller), cost) : await limiters.perCaller(ownBudget(caller), cost);
       if (!own.allowed) return { allowed: false, retryAfterSeconds: own.retryAfterSeconds };
       const network = !guest;
       let ceiling: RateLimitDecision | undefined;
       if (network) {
-        ceiling = await limiters.perNetwork(caller.network, cost);
+        ceiling = await limiters.perNetwork(networkBudget(caller), cost);
         if (!ceiling.allowed) {
           // Refused as a whole: the caller's own points are not spent on a request that did not run.
-          if (own.windowEndsAt !== undefined) await limiters.perCaller.refund(caller.key, cost, own.windowEndsAt);
+          if (own.windowEndsAt !== undefined) await limiters.perCaller.refund(ownBudget(caller), cost, own.windowEndsAt);
           return { allowed: false, retryAfterSeconds: ceiling.retryAfterSeconds };
         }
       }
@@ -69,8 +69,8 @@ export function createCostBudget(limiters: CostBudgetLimiters) {
       // back to the lease they came from, which its window names.
       const own = charge.windows?.own ?? until;
       if (charge.guest) await limiters.perNetwork.refund(guestPool(charge.caller), points, own);
-      else await limiters.perCaller.refund(charge.caller.key, points, own);
-      if (charge.network) await limiters.perNetwork.refund(charge.caller.network, points, charge.windows?.ceiling ?? until);
+      else await limiters.perCaller.refund(ownBudget(charge.caller), points, own);
+      if (charge.network) await limiters.perNetwork.refund(networkBudget(charge.caller), points, charge.windows?.ceiling ?? until);
     },
   };
 }

@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import { createCallerRateLimiter, type RefundableRateLimiter } from "../rate-limit/caller-rate-limiter.js";
-import type { Caller } from "../rate-limit/caller.js";
+import { networkBudget, ownBudget, type Caller } from "../rate-limit/caller.js";
 
 export type BudgetName = "auth" | "checkout" | "search" | "views";
 
@@ -95,10 +95,10 @@ export function createOperationBudgets(perMinute: Record<BudgetName, number>, op
       for (const [budget, cost] of points) {
         // More than a whole window's budget can never pass: refuse without touching the count.
         if (cost > allowance[budget]) return { budget, retryAfterSeconds: 60 };
-        const own = await limiters[budget](CHARGED_TO_NETWORK.has(budget) ? caller.network : caller.key, cost);
+        const own = await limiters[budget](CHARGED_TO_NETWORK.has(budget) ? networkBudget(caller) : ownBudget(caller), cost);
         if (!own.allowed) return { budget, retryAfterSeconds: own.retryAfterSeconds };
         // An anonymous caller is its network already (the same key): no second count.
-        const network = caller.key === caller.network ? undefined : await ceilings[budget]?.(caller.network, cost);
+        const network = caller.key === caller.network ? undefined : await ceilings[budget]?.(networkBudget(caller), cost);
         if (network && !network.allowed) return { budget, retryAfterSeconds: network.retryAfterSeconds };
       }
       return undefined;

@@ -3,7 +3,7 @@ import { isDeepStrictEqual } from "node:util";
 import { getIntrospectionQuery, GraphQLError, Kind, parse, Source, type DocumentNode, type OperationDefinitionNode, type SourceLocation } from "graphql";
 import { countRateLimitRefusal, ErrorCode, isStorableText, rateLimitedMessage, unstorableLiteral, unstorableVariable } from "#kernel";
 import type { CallerRateLimiter } from "../rate-limit/caller-rate-limiter.js";
-import type { Caller } from "../rate-limit/caller.js";
+import { networkBudget, ownBudget, type Caller } from "../rate-limit/caller.js";
 import { actualOperationCost, type ExecutedResult } from "./actual-operation-cost.js";
 import { createCostBudget, type CostBudgetLimiters, type CostCharge } from "./cost-budget.js";
 import { deepestField } from "./deepest-field.js";
@@ -361,9 +361,9 @@ export function createRequestPolicy(deps: {
 
   /** The general budget: `operations` points to the caller, then to its network's ceiling. */
   async function chargeGeneral(caller: Caller, operations: number): Promise<void> {
-    let general = await deps.rateLimit(caller.key, operations);
+    let general = await deps.rateLimit(ownBudget(caller), operations);
     // An anonymous caller is its network already: its own budget is the tighter one.
-    if (general.allowed && caller.key !== caller.network) general = await deps.networkRateLimit(caller.network, operations);
+    if (general.allowed && caller.key !== caller.network) general = await deps.networkRateLimit(networkBudget(caller), operations);
     if (!general.allowed) {
       countRateLimitRefusal("general");
       throw new PolicyRefusal(429, ErrorCode.RATE_LIMITED, rateLimitedMessage("requests", general.retryAfterSeconds), { retryAfterSeconds: general.retryAfterSeconds }, general.retryAfterSeconds);

@@ -59,8 +59,9 @@ export function createApolloHandler<TContext extends BaseContext>(
     // The admission policy and Apollo read the one parse of the URL: what is judged is what runs.
     // (A POST's query string is not read by either: no parse on that path.)
     const search = req.method === "GET" ? new URL(req.url ?? "/", "http://localhost").search : "";
-    if (search && queryStringJsonNestsTooDeep(search)) return sendGraphQLError(res, 400, ErrorCode.BAD_USER_INPUT, TOO_DEEP);
-    const rejection = await options.admit?.(req.method === "GET" ? queryStringOperation(search) : body, req);
+    const params = search ? new URLSearchParams(search) : undefined;
+    if (params && queryStringJsonNestsTooDeep(params)) return sendGraphQLError(res, 400, ErrorCode.BAD_USER_INPUT, TOO_DEEP);
+    const rejection = await options.admit?.(req.method === "GET" ? queryStringOperation(params ?? new URLSearchParams()) : body, req);
     if (rejection) return sendGraphQLError(res, rejection.status, rejection.code, rejection.message, rejection.headers, rejection.extensions, rejection.locations);
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) {
@@ -89,8 +90,7 @@ export function createApolloHandler<TContext extends BaseContext>(
 const TOO_DEEP = `The request's JSON nests deeper than ${MAX_JSON_NESTING} levels`;
 
 /** Whether a GET's JSON parameters nest too deep (its query's selection braces are no JSON). */
-function queryStringJsonNestsTooDeep(search: string): boolean {
-  const params = new URLSearchParams(search);
+function queryStringJsonNestsTooDeep(params: URLSearchParams): boolean {
   return ["variables", "extensions"].some((name) => jsonNestsDeeperThan(params.get(name) ?? ""));
 }
 
@@ -106,8 +106,7 @@ export interface BodyRejection {
 }
 
 /** A GET request's operation (from the URL's `?…` part), shaped like a POST body so one check serves both. */
-function queryStringOperation(search: string): Record<string, unknown> {
-  const params = new URLSearchParams(search);
+function queryStringOperation(params: URLSearchParams): Record<string, unknown> {
   const json = (name: string): unknown => {
     try {
       return JSON.parse(params.get(name) ?? "null") ?? undefined;

@@ -120,14 +120,32 @@ function expandIPv6(address: string): number[] | undefined {
 export const NETWORKS_PER_SITE = 16;
 
 /**
+ * The IPv6 /48 site of a network as clientNetwork gives it (`2001:db8:1:2::/64` gives
+ * `2001:db8:1::/48`), or undefined for a network without one (an IPv4 address, a single IPv6
+ * address of ::/64, `unknown`). The one place the /48 rule is written: every per-network budget
+ * and cap draws on the site too, at NETWORKS_PER_SITE times its own (see `siteCapacity`).
+ * Read without a pattern: it is asked on every connection.
+ */
+export function siteOf(network: string): string | undefined {
+  if (!network.endsWith("::/64")) return undefined;
+  const groups = network.slice(0, -"::/64".length).split(":");
+  return groups.length === 4 ? `${groups[0]}:${groups[1]}:${groups[2]}::/48` : undefined;
+}
+
+/** What a /48 site holds of a budget or cap of `perNetwork` per network. */
+export const siteCapacity = (perNetwork: number): number => perNetwork * NETWORKS_PER_SITE;
+
+/**
  * The key of the IPv6 /48 site a key holding a /64 network belongs to (`ip:2001:db8:1:2::/64`
  * gives `ip:2001:db8:1::/48`, whatever comes before or after the network), or undefined for a
- * key without one (an IPv4 address, a single IPv6 address of ::/64, a user).
+ * key without one (an IPv4 address, a single IPv6 address of ::/64, a user). For keys made
+ * elsewhere (a subgraph's throttle, a budget keyed by more than a network); a gateway caller
+ * carries its site already (see Caller).
  */
 export function networkSite(key: string): string | undefined {
   // The network starts the key, or follows a prefix ending in a letter's colon (`ip:`) or a separator.
   const network = /(?<=^|[g-z]:|[^0-9a-f:])([0-9a-f]{1,4}):([0-9a-f]{1,4}):([0-9a-f]{1,4}):[0-9a-f]{1,4}::\/64/.exec(key);
   if (!network) return undefined;
-  const site = `${network[1]}:${network[2]}:${network[3]}::/48`;
+  const site = siteOf(network[0])!;
   return key.slice(0, network.index) + site + key.slice(network.index + network[0].length);
 }

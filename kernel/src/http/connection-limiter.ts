@@ -1,4 +1,4 @@
-import { NETWORKS_PER_SITE, networkSite } from "./client-network.js";
+import { siteCapacity, siteOf } from "./client-network.js";
 
 /**
  * Counts open connections in total and per client; `open` hands out a slot or refuses.
@@ -9,7 +9,7 @@ import { NETWORKS_PER_SITE, networkSite } from "./client-network.js";
 export function createConnectionLimiter(limits: { maxConnections: number; maxConnectionsPerClient: number }) {
   const byClient = new Map<string, number>();
   const bySite = new Map<string, number>();
-  const maxPerSite = limits.maxConnectionsPerClient * NETWORKS_PER_SITE;
+  const maxPerSite = siteCapacity(limits.maxConnectionsPerClient);
   let total = 0;
   const release = (counts: Map<string, number>, key: string) => {
     const left = (counts.get(key) ?? 1) - 1;
@@ -20,7 +20,7 @@ export function createConnectionLimiter(limits: { maxConnections: number; maxCon
     open(client: string): { release: () => void } | undefined {
       const mine = byClient.get(client) ?? 0;
       if (total >= limits.maxConnections || mine >= limits.maxConnectionsPerClient) return undefined;
-      const site = networkSite(client);
+      const site = siteOf(client);
       if (site !== undefined && (bySite.get(site) ?? 0) >= maxPerSite) return undefined;
       total += 1;
       byClient.set(client, mine + 1);

@@ -1,4 +1,4 @@
-import { NETWORKS_PER_SITE, networkSite } from "./client-network.js";
+import { siteCapacity, siteOf } from "./client-network.js";
 
 /**
  * Clients (and, apart, sites) tracked at most: about 100 bytes each, so 10 MB a map; a minute's
@@ -43,7 +43,7 @@ export function createConnectionRate(limits: { perMinute: number; maxTracked?: n
   const sweep = (at: number) => {
     if (at - sweptAt < 60_000) return;
     sweptAt = at;
-    for (const [buckets, capacity] of [[byClient, limits.perMinute], [bySite, limits.perMinute * NETWORKS_PER_SITE]] as const) {
+    for (const [buckets, capacity] of [[byClient, limits.perMinute], [bySite, siteCapacity(limits.perMinute)]] as const) {
       for (const [key, bucket] of buckets) if (bucket.tokens + (at - bucket.at) * (capacity / 60_000) >= capacity) buckets.delete(key);
     }
   };
@@ -61,8 +61,8 @@ export function createConnectionRate(limits: { perMinute: number; maxTracked?: n
       const at = now();
       sweep(at);
       const mine = refilled(byClient, client, limits.perMinute, at);
-      const site = networkSite(client);
-      const ours = site === undefined ? undefined : refilled(bySite, site, limits.perMinute * NETWORKS_PER_SITE, at);
+      const site = siteOf(client);
+      const ours = site === undefined ? undefined : refilled(bySite, site, siteCapacity(limits.perMinute), at);
       if (mine.tokens < 1 || (ours !== undefined && ours.tokens < 1)) {
         keep(byClient, client, mine);
         if (site !== undefined && ours) keep(bySite, site, ours);
