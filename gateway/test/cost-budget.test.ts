@@ -11,6 +11,26 @@ import { refusal } from "./support/policy-refusal.js";
 describe("cost budget: what a caller spends a minute, not how many operations", () => {
   const alice = { key: "user:alice", network: "ip:192.0.2.1", site: undefined };
 
+  it("charges the values of an operation's variables past the first 200, and keeps them charged once it has run", async () => {
+    const policy = policyWithCostBudget(10_000);
+    const filters = (count: number) => ({
+      query: `query($o: [OptionFilterInput!]) { products(first: 5, filter: { options: $o }) { edges { node { id } } } }`,
+      variables: { o: Array.from({ length: count }, (_, i) => ({ name: "c", values: [`r${i % 10}`] })) },
+    });
+    // 49 filters (197 values: the list, and an object, a name, a list and its value each) cost nothing more.
+    const [small] = await policy.admit([filters(49)], alice, "http-post");
+    assert.equal(small!.inputCost, 0);
+    // 1,250 filters: 5,001 values, 4,801 points; what the answer did not cost goes back, they do not.
+    const [large] = await policy.admit([filters(1_250)], alice, "http-post");
+    assert.equal(large!.inputCost, 4_801);
+    await policy.settle(large!, large!.charged, { data: null, errors: [{ path: ["products"] }] });
+    const [again] = await policy.admit([filters(1_250)], alice, "http-post");
+    await policy.settle(again!, again!.charged, { data: null, errors: [{ path: ["products"] }] });
+    const refused = await refusal(policy.admit([filters(1_250)], alice, "http-post"));
+    assert.equal(refused.code, "RATE_LIMITED", "a third is over 10,000 points");
+    assert.equal(refused.extensions.budget, "cost");
+  });
+
   it("refuses RATE_LIMITED with retryAfterSeconds once a caller's operations have spent the minute's cost, whatever their count", async () => {
     const policy = policyWithCostBudget(10_000);
     for (let i = 0; i < 4; i++) await policy.admit([costing(2_500)], alice, "http-post");
