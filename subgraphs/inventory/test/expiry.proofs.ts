@@ -74,6 +74,23 @@ export function defineExpiryProofs(engine: string, createRig: RigFactory): void 
         assert.deepEqual(levels.get(P), { variantId: P, available: 10, reserved: 0 });
       }));
 
+    it("a twin's reserve in the same millisecond as its taker's, or from a clock a little behind, keeps the taker's conditional release from freeing it", () =>
+      withStockedRig(createRig, { [P]: 10 }, { ttlMs: TTL }, async (rig) => {
+        const items = [{ variantId: P, quantity: 2 }];
+        // Two tabs' reserves race: the twin reads the clock no later than the taker (the same
+        // millisecond, or another replica a few behind) but reaches the ledger second.
+        for (const [id, twinBehindMs] of [["same-ms", 0], ["behind", 5]] as const) {
+          const first = await rig.service.reserve(id, items);
+          rig.clock.advance(-twinBehindMs);
+          const second = await rig.service.reserve(id, items);
+          rig.clock.advance(twinBehindMs);
+          assert.deepEqual([first.taken, second.taken], [true, false]);
+          const afterRefusal = await rig.service.release(id, { ifExpiresAt: first.expiresAt, ifIdleForMs: 30_000 });
+          assert.equal(afterRefusal.status, "HELD", `${id}: the twin is placing its order on this hold`);
+        }
+        assert.deepEqual((await rig.ledger.levels([P])).get(P), { variantId: P, available: 6, reserved: 4 });
+      }));
+
     it("holds an expired reservation again when its id is reserved again, counted once in the mirror", () =>
       withStockedRig(createRig, { [P]: 5 }, { ttlMs: TTL }, async (rig) => {
         await rig.service.reserve("order-1", [{ variantId: P, quantity: 3 }]);

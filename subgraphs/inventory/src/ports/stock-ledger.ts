@@ -62,7 +62,7 @@ export interface StockLedger {
    * Takes `items` (in lock order) from `available` into `reserved`, all or nothing, as a
    * reservation HELD until `expiresAt`. Reserving an id that exists never leaves a dead hold
    * behind a success (the id is the order id, so a retried checkout reserves it again):
-   * - HELD with the same items: its expiry moves to `expiresAt` (never earlier); "existing";
+   * - HELD with the same items: its expiry moves to `expiresAt`, and at least a millisecond past where it was (never earlier: each repeat leaves it later than any earlier answer); "existing";
    * - EXPIRED or RELEASED with the same items: the items are taken again, all or nothing, and
    *   it is HELD until `expiresAt`, answered "reserved" exactly like a new reservation (so the
    *   mirror counts it the same way), or "short"/"unknown" with nothing changed;
