@@ -1,4 +1,4 @@
-import { configureMetrics, createAccessTokenIssuer, metricsAccessFor, openPlatform, SUBGRAPH_NAMES, type Config, type EventBus, type Logger, type SubgraphName } from "#kernel";
+import { configureMetrics, createAccessTokenIssuer, httpOrigin, metricsAccessFor, openPlatform, SUBGRAPH_NAMES, type Config, type EventBus, type Logger, type SubgraphName } from "#kernel";
 import { createPrismaClient, startOutboxRelay } from "#kernel/relational";
 import { startProductsSubgraph } from "../subgraphs/products/src/products-subgraph.js";
 import { startInventorySubgraph } from "../subgraphs/inventory/src/inventory-subgraph.js";
@@ -49,7 +49,7 @@ export async function startSupergraph({ config, logger, ephemeralPorts = false, 
     let gatewayOrigin: string | undefined;
     const products = await startProductsSubgraph(platform, {
       port: port("products"),
-      images: { gatewayOrigin: () => gatewayOrigin ?? `http://${config.host}:${config.gateway.port}` },
+      images: { gatewayOrigin: () => gatewayOrigin ?? httpOrigin(config.host, config.gateway.port) },
     });
     closers.unshift(products.close);
     const subgraphUrls: Record<string, string> = { ...config.gateway.subgraphUrls, products: products.url };

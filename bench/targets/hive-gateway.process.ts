@@ -4,7 +4,7 @@
 // header, added to every subgraph request through its header propagation option.
 import { createServer } from "node:http";
 import { createGatewayRuntime } from "@graphql-hive/gateway";
-import { INTERNAL_HEADER, loadConfig, signInternalCredential, type Identity } from "#kernel";
+import { httpOrigin, INTERNAL_HEADER, loadConfig, signInternalCredential, type Identity } from "#kernel";
 import { createAccessTokenVerifier } from "../../gateway/src/auth/access-token-verifier.js";
 
 const config = loadConfig();
@@ -32,7 +32,7 @@ const gateway = createGatewayRuntime({
 });
 const server = createServer(gateway);
 server.listen(config.gateway.port, config.host, () => {
-  process.stdout.write(`BENCH_READY ${JSON.stringify({ url: `http://${config.host}:${config.gateway.port}/graphql` })}\n`);
+  process.stdout.write(`BENCH_READY ${JSON.stringify({ url: `${httpOrigin(config.host, config.gateway.port)}/graphql` })}\n`);
 });
 const stop = () => void Promise.resolve(gateway.dispose()).finally(() => server.close(() => process.exit(0)));
 process.on("SIGTERM", stop);

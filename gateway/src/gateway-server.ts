@@ -32,6 +32,7 @@ import { COST_LEASE_MAX, createCallerRateLimiter } from "./rate-limit/caller-rat
 import { createCallerBudget } from "./rate-limit/caller-budget.js";
 import { clientAddress } from "./http/client-address.js";
 import { clientNetwork } from "#kernel/http/client-network.ts";
+import { httpOrigin } from "#kernel/http/http-origin.ts";
 import { callerOf } from "./rate-limit/caller.js";
 import { createExplorerHandler } from "./explorer/index.js";
 import { createStorefrontHandler } from "./storefront/index.js";
@@ -288,7 +289,7 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
     (error: unknown) => logger.warn("persisted operations not planned ahead", { error: String(error) }),
   );
   return {
-    url: `http://${config.host}:${port}/graphql`,
+    url: `${httpOrigin(config.host, port)}/graphql`,
     port,
     async close() {
       await subscriptions.close();

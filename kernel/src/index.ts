@@ -13,6 +13,7 @@ export * from "./auth/request-context.js";
 export * from "./auth/access-token.js";
 export * from "./auth/guest-cart-token.js";
 export * from "./http/listen.js";
+export * from "./http/http-origin.js";
 export * from "./http/read-body.js";
 export * from "./http/json-nesting.js";
 export * from "./http/send-graphql-error.js";

@@ -1,4 +1,4 @@
-import { SUBGRAPH_NAMES, type SubgraphName } from "#kernel";
+import { httpOrigin, SUBGRAPH_NAMES, type SubgraphName } from "#kernel";
 
 /** Every kind of process the fleet runs. */
 export const FLEET_KINDS = ["gateway", ...SUBGRAPH_NAMES, "payment-simulator", "notifications"] as const;
@@ -112,7 +112,7 @@ export function planFleet(options: FleetOptions): FleetPlan {
   const slots = FLEET_KINDS.flatMap((kind) =>
     Array.from({ length: options.replicas[kind] }, (_, i) => ({ kind, index: i + 1, port: nextPort++ })),
   );
-  const url = (port: number, path = "/graphql") => `http://${options.host}:${port}${path}`;
+  const url = (port: number, path = "/graphql") => `${httpOrigin(options.host, port)}${path}`;
   const subgraphUrls = Object.fromEntries(
     SUBGRAPH_NAMES.map((name) => [
       name,

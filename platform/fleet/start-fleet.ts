@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import type { Logger } from "#kernel";
+import { httpOrigin, type Logger } from "#kernel";
 import { planFleet, type FleetOptions, type FleetPlan } from "./fleet-plan.js";
 import { superviseFleet, type FleetSupervisor } from "./fleet-supervisor.js";
 
@@ -44,7 +44,7 @@ export async function startFleet({ options, env, logDir, logger, readyTimeoutMs 
   const healthUrl = (name: string) => {
     const spec = supervisor.processes.get(name)?.spec;
     if (!spec) throw new Error(`No fleet process ${name}`);
-    return `http://${options.host}:${spec.port}/healthz`;
+    return `${httpOrigin(options.host, spec.port)}/healthz`;
   };
   const waitHealthy = async (name: string, timeoutMs = 60_000) => {
     const url = healthUrl(name);

@@ -1,6 +1,6 @@
 // `npm run start:fleet`: every subgraph, the gateway and the services as separate processes,
 // with replicas, on the real engines, supervised (a process that dies is started again).
-import { createLogger } from "#kernel";
+import { createLogger, httpOrigin } from "#kernel";
 import { findPortInUse } from "../../platform/ports-in-use.js";
 import { missingEngines, planFleet, readFleetOptions } from "../../platform/fleet/fleet-plan.js";
 import { startFleet } from "../../platform/fleet/start-fleet.js";
@@ -33,7 +33,7 @@ const logger = createLogger("info", { service: "fleet" });
 const env = { APP_ENV: "development", ...process.env };
 const fleet = await startFleet({ options, env, logDir, logger });
 const seconds = ((performance.now() - startedAt) / 1000).toFixed(1);
-const rows = fleet.plan.processes.map((spec) => `  ${spec.name.padEnd(20)} http://${options.host}:${spec.port}   pid ${fleet.supervisor.processes.get(spec.name)!.pid()}`);
+const rows = fleet.plan.processes.map((spec) => `  ${spec.name.padEnd(20)} ${httpOrigin(options.host, spec.port)}   pid ${fleet.supervisor.processes.get(spec.name)!.pid()}`);
 const ports = fleet.plan.processes.map((spec) => spec.port);
 process.stdout.write(
   [

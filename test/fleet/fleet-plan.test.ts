@@ -23,6 +23,12 @@ describe("fleet plan", () => {
     assert.equal(plan.subgraphUrls.products, "http://127.0.0.1:4102/graphql,http://127.0.0.1:4103/graphql");
   });
 
+  it("names an IPv6 host in brackets in every URL it plans", () => {
+    const plan = planFleet(optionsOf(["--host", "::1", "--base-port", "5000"]));
+    assert.equal(plan.gatewayUrls[0], "http://[::1]:5000/graphql");
+    for (const list of Object.values(plan.subgraphUrls)) for (const url of list.split(",")) assert.equal(new URL(url).hostname, "[::1]", url);
+  });
+
   it("gives every process the others' replica lists and its own port", () => {
     const plan = planFleet(optionsOf(["--replicas", "1", "--replicas-orders=3", "--base-port", "5000"]));
     const orders2 = plan.processes.find((p) => p.name === "orders-2")!;

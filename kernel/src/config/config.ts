@@ -3,6 +3,7 @@ import { isIP } from "node:net";
 import { EnvReader } from "./env-reader.js";
 import { defaultMaxConnections } from "../runtime/open-file-limit.js";
 import { parseTrustedProxies, type ProxyTrust } from "../http/trusted-proxies.js";
+import { hostInUrl } from "../http/http-origin.js";
 import type { LogLevel } from "../logging/logger.js";
 
 export const SUBGRAPH_NAMES = ["products", "search", "inventory", "cart", "orders", "payments", "accounts"] as const;
@@ -372,9 +373,6 @@ function kafkaBrokers(read: EnvReader): string[] | undefined {
   if (!brokers.every(valid)) read.problems.push(`KAFKA_BROKERS must be host:port entries separated by commas, such as 127.0.0.1:9092,127.0.0.1:9093 (got "${raw}")`);
   return brokers;
 }
-
-/** An IPv6 address goes in brackets inside a URL. */
-const hostInUrl = (host: string) => (host.includes(":") ? `[${host}]` : host);
 
 /** The address every server binds to: an IP address or a host name, never a URL or with a port. */
 function hostSetting(read: EnvReader): string {

@@ -8,6 +8,7 @@ import type { GraphQLSchema } from "graphql";
 import { createApolloHandler } from "../http/apollo-http-handler.js";
 import { sendGraphQLError } from "../http/send-graphql-error.js";
 import { listen, closeServer } from "../http/listen.js";
+import { httpOrigin } from "../http/http-origin.js";
 import { INTERNAL_HEADER, type InternalClaims } from "../auth/internal-credential.js";
 import { InternalCredentialVerifier } from "../auth/internal-credential-verifier.js";
 import type { RequestContext } from "../auth/request-context.js";
@@ -134,7 +135,7 @@ export async function startSubgraphServer<TContext extends RequestContext>(
   const port = await listen(server, options.port, options.host);
   logger.info("subgraph listening", { subgraph: options.name, port });
   return {
-    url: `http://${options.host}:${port}/graphql`,
+    url: `${httpOrigin(options.host, port)}/graphql`,
     port,
     close: async () => {
       await closeServer(server);

@@ -1,6 +1,7 @@
 import { setMaxListeners } from "node:events";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { setTimeout as delay } from "node:timers/promises";
+import { httpOrigin } from "#kernel/http/http-origin.ts";
 import { closeServer, listen } from "#kernel/http/listen.ts";
 import { readBody } from "#kernel/http/read-body.ts";
 import type { Logger } from "#kernel/logging/logger.ts";
@@ -241,7 +242,7 @@ export async function startPaymentSimulator(options: PaymentSimulatorOptions = {
   const port = await listen(server, options.port ?? 0, host);
   logger?.info("payment simulator listening", { port, latencyMs, rates: { decline: options.declineRate ?? 0, failure: options.failureRate ?? 0, timeout: options.timeoutRate ?? 0 } });
   return {
-    url: `http://${host}:${port}`,
+    url: httpOrigin(host, port),
     port,
     ledger: (filter) => ledger.list(filter),
     addRule: (rule) => script.add(rule),

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { createSignedUploadRoute, EmbeddedObjectStore, openObjectStore, type Platform, type Logger, type ObjectStore } from "#kernel";
+import { createSignedUploadRoute, EmbeddedObjectStore, httpOrigin, openObjectStore, type Platform, type Logger, type ObjectStore } from "#kernel";
 import type { ProductService } from "../domain/product.service.js";
 import { createImageUploadService, type ImageUploadService } from "./image-upload.service.js";
 import { startRenditionWorker } from "./rendition-worker.js";
@@ -40,7 +40,7 @@ export async function startProductImages(
   options: ProductImagesOptions = {},
 ): Promise<ProductImages> {
   const { config } = platform;
-  let origin = `http://${config.host}:${config.subgraphPorts.products}`;
+  let origin = httpOrigin(config.host, config.subgraphPorts.products);
   const objects = options.objects ?? (await openObjectStore(config, { uploadBaseUrl: () => `${origin}/uploads` }));
   const uploads = createImageUploadService({ objects, kv: platform.kv, products: deps.service, bus: platform.bus, maxBytes: config.objects.maxImageBytes, logger: deps.logger });
   const worker =
@@ -57,7 +57,7 @@ export async function startProductImages(
     listeningAt(url) {
       origin = url.replace(/\/+$/, "");
     },
-    baseUrl: () => config.catalog.imageCdnUrl ?? `${options.gatewayOrigin?.() ?? `http://${config.host}:${config.gateway.port}`}/images`,
+    baseUrl: () => config.catalog.imageCdnUrl ?? `${options.gatewayOrigin?.() ?? httpOrigin(config.host, config.gateway.port)}/images`,
     async stop() {
       await worker?.stop();
       if (!options.objects) await objects.close();
