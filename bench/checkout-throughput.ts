@@ -32,7 +32,6 @@
 // the exit code is 1 when the audit fails. Bounded: 120 s of checkouts at most.
 import { randomUUID } from "node:crypto";
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { availableParallelism, cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -47,6 +46,7 @@ import { fillCarts } from "./checkout/fill-carts.js";
 import { stockSnapshot, verifyMoney } from "./checkout/verify-money.js";
 import { cpuMsByRole, formatCpuBreakdown, sampleProcessCpu } from "./harness/process-cpu.js";
 import { startBenchProcess } from "./harness/child-process.js";
+import { freePort, platformPortsInRange } from "./harness/bench-environment.js";
 import { countStatements } from "./harness/statement-count.js";
 import { countTraffic, formatTraffic, nameServers } from "./harness/checkout-profile.js";
 
@@ -76,13 +76,6 @@ const CONCURRENCY = SCENARIO === "burst" || SCENARIO === "flash" ? CHECKOUTS : N
 const MAX_SECONDS = 120;
 const PRODUCTS = 40;
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 const describe = (samples: number[]) => {
   const sorted = [...samples].sort((a, b) => a - b);
@@ -101,7 +94,9 @@ if (databaseUrl) {
   const { applyMigrations } = await import("../scripts/migrate/apply-migrations.js");
   await applyMigrations(databaseUrl);
 }
-const simulator = await startPaymentSimulator({ latencyMs: Number(args["payment-latency-ms"]) });
+// BENCH_PORT_RANGE: every server of the run on a port of the range, the one-process layout too.
+const rangePorts = await platformPortsInRange();
+const simulator = await startPaymentSimulator({ port: Number(rangePorts.PAYMENT_SIMULATOR_PORT ?? 0), latencyMs: Number(args["payment-latency-ms"]) });
 const config = loadConfig({
   ...process.env,
   APP_ENV: "test",
@@ -110,6 +105,7 @@ const config = loadConfig({
   DATABASE_URL: databaseUrl,
   EMBEDDED_DATA_DIR: embeddedDir ?? ".data",
   EMBEDDED_PG_PORT: String(await freePort()),
+  ...rangePorts,
   PAYMENT_PROVIDER_URL: simulator.url,
   RATE_LIMIT_PER_MINUTE: "10000000",
   RATE_LIMIT_COST_PER_MINUTE: "2000000000",
@@ -132,7 +128,7 @@ async function startInThisProcess() {
   const running = await startSupergraph({
     config,
     logger,
-    ephemeralPorts: true,
+    ephemeralPorts: !rangePorts.BENCH_FIXED_PORTS,
     decorateBus: (bus) => {
       const named = bus.engine === "kafka" ? new NamespacedEventBus(bus, namespace) : bus;
       return trafficCount ? trafficCount.countingBus(named) : named;
@@ -167,6 +163,7 @@ async function startSplit() {
     GATEWAY_NEW_CONNECTIONS_PER_MINUTE: "100000000",
     RATE_LIMIT_CHECKOUT_PER_MINUTE: "10000000",
     RESPONSE_CACHE_TTL_SECONDS: "0",
+    ...rangePorts,
   };
   const subgraphs = await startBenchProcess({ name: "subgraphs", entry: "bench/targets/subgraphs.process.ts", env, logFile: join(logDir, "subgraphs.log") });
   const subgraphUrls = subgraphs.ready.subgraphUrls as Record<string, string>;
