@@ -1,4 +1,4 @@
-import { addressGroups } from "./client-network.js";
+import { BlockList, isIP } from "node:net";
 
 /**
  * Which X-Forwarded-For entries to believe (TRUST_PROXY):
@@ -17,64 +17,49 @@ export interface TrustedProxies {
   includes(address: string | undefined): boolean;
 }
 
-interface Network {
-  groups: number[];
-  prefixBits: number;
-}
-
 /**
  * Reads `10.0.0.0/8, 192.168.1.7, 2001:db8::/32`: addresses and CIDR networks of both families.
  * Returns the entries it could not read as `problems`; an IPv4 network matches an IPv4 client
  * whether the socket reports it plainly or IPv4-mapped (`::ffff:10.1.2.3`).
  */
 export function parseTrustedProxies(text: string): { proxies: TrustedProxies; problems: string[] } {
-  const networks: Network[] = [];
+  const list = new BlockList();
   const named: string[] = [];
   const problems: string[] = [];
   for (const entry of text.split(",").map((part) => part.trim()).filter((part) => part !== "")) {
-    const network = readNetwork(entry);
-    if (network) {
-      networks.push(network);
-      named.push(entry);
-    } else problems.push(entry);
+    const [address = "", prefix, ...rest] = entry.split("/");
+    const family = isIP(address);
+    const width = family === 6 ? 128 : 32;
+    if (family === 0 || rest.length > 0 || (prefix !== undefined && (!/^\d{1,3}$/.test(prefix) || Number(prefix) > width))) {
+      problems.push(entry);
+      continue;
+    }
+    // BlockList matches an IPv4 network against IPv4-mapped IPv6 addresses (::ffff:10.1.2.3) too.
+    list.addSubnet(address, prefix === undefined ? width : Number(prefix), family === 6 ? "ipv6" : "ipv4");
+    named.push(entry);
   }
   return {
     problems,
     proxies: {
       networks: named,
       includes(address) {
-        const groups = addressGroups(address);
-        return groups !== undefined && networks.some((network) => within(groups, network));
+        const bare = withoutPort((address ?? "").trim());
+        const family = isIP(bare);
+        return family !== 0 && list.check(bare, family === 6 ? "ipv6" : "ipv4");
       },
     },
   };
+}
+
+/** `10.0.0.1:5555` and `[2001:db8::2]:443`, as sockets and headers write them, without the port. */
+function withoutPort(address: string): string {
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(address);
+  if (bracketed) return bracketed[1]!;
+  return /^[\d.]+:\d+$/.test(address) ? address.slice(0, address.lastIndexOf(":")) : address;
 }
 
 /** Whether a connection's X-Forwarded-* headers were written by a proxy of the operator. */
 export function fromTrustedProxy(remoteAddress: string | undefined, trust: ProxyTrust | undefined): boolean {
   if (trust === undefined) return false;
   return typeof trust === "number" ? trust > 0 : trust.includes(remoteAddress);
-}
-
-function readNetwork(entry: string): Network | undefined {
-  const [address, prefix, ...rest] = entry.split("/");
-  if (rest.length > 0 || address === undefined || address.includes("[") || /:\d+$/.test(address) && address.includes(".")) return undefined;
-  const groups = addressGroups(address);
-  if (!groups) return undefined;
-  const ipv4 = !address.includes(":");
-  const width = ipv4 ? 32 : 128;
-  if (prefix !== undefined && !/^\d{1,3}$/.test(prefix)) return undefined;
-  const bits = prefix === undefined ? width : Number(prefix);
-  if (bits > width) return undefined;
-  return { groups, prefixBits: ipv4 ? 96 + bits : bits };
-}
-
-function within(groups: number[], network: Network): boolean {
-  for (let bit = 0; bit < network.prefixBits; bit += 16) {
-    const bitsHere = Math.min(16, network.prefixBits - bit);
-    const mask = (0xffff << (16 - bitsHere)) & 0xffff;
-    const index = bit / 16;
-    if ((groups[index]! & mask) !== (network.groups[index]! & mask)) return false;
-  }
-  return true;
 }
