@@ -369,10 +369,12 @@ try {
   const audit = await verifyMoney(dbUrl, stockBefore, simulator.ledger());
   for (const line of audit.lines) console.log(line);
   if (SCENARIO === "flash") {
-    // More customers than units, every payment succeeds: every unit must be sold.
+    // Every payment succeeds and each customer wants one unit: the sale must sell every unit,
+    // or one to every customer when the stock left from earlier runs is larger than the crowd.
     const sold = await soldUnits(dbUrl, FLASH_PRODUCT);
-    console.log(`audit: flash sale sold ${sold} of ${flashUnits} units to ${buyers.size} customers; undersold units ${flashUnits - sold}`);
-    failed ||= sold !== flashUnits;
+    const sellable = Math.min(flashUnits, CHECKOUTS);
+    console.log(`audit: flash sale sold ${sold} of ${flashUnits} units to ${buyers.size} customers; undersold units ${sellable - sold}`);
+    failed ||= sold !== sellable;
   }
   if (paid.length < ids.length) console.log(`audit: ${ids.length - paid.length} orders not PAID within 180 s`);
   failed ||= !audit.ok || paid.length < ids.length;
