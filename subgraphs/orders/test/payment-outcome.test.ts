@@ -147,6 +147,74 @@ function definePaymentOutcomeSuite(engine: DatabaseEngine): void {
       assert.deepEqual(lines, (await h.store.itemsOf([order.id])).get(order.id), "the same lines as the order's own read");
     });
 
+    // Kafka delivers at least once and, across partitions and a relay's retries, in any order;
+    // an event re-published under a new id is not caught by the processed-event record, so the
+    // order's status alone must make every late or repeated outcome harmless.
+    const sent = (orderId: string, type: string) => outboxFor(orderId, type).then((events) => events.length);
+
+    it("a PaymentFailed after the confirmation (a new event id) leaves the order PAID and its sold units sold", async () => {
+      const { order, paymentId } = await placeOrder("u-late-failure", 2);
+      await h.handlePaymentOutcome(confirmed(order.id, paymentId));
+      const { release } = h.reservations.calls;
+      const stock = h.reservations.available("p1");
+      await h.handlePaymentOutcome(failed(order.id, paymentId));
+      await h.handlePaymentOutcome(failed(order.id, paymentId));
+      assert.equal(await statusOf(order.id), "PAID");
+      assert.deepEqual([h.reservations.statusOf(order.id), h.reservations.calls.release, h.reservations.available("p1")], ["COMMITTED", release, stock], "nothing released");
+      assert.deepEqual(await history(order.id), ["->PENDING", "PENDING>PAID"]);
+    });
+
+    it("a PaymentConfirmed after the failure refunds the capture once and sells nothing: the released units stay on sale", async () => {
+      const stock = h.reservations.available("p1");
+      const { order, paymentId } = await placeOrder("u-late-success", 2);
+      await h.handlePaymentOutcome(failed(order.id, paymentId));
+      assert.equal(h.reservations.available("p1"), stock);
+      const { commit } = h.reservations.calls;
+      await h.handlePaymentOutcome(confirmed(order.id, paymentId));
+      await h.handlePaymentOutcome(confirmed(order.id, paymentId));
+      assert.equal(await statusOf(order.id), "PAYMENT_FAILED", "a failed order is not resurrected");
+      assert.deepEqual([h.reservations.calls.commit, h.reservations.statusOf(order.id), h.reservations.available("p1")], [commit, "RELEASED", stock], "no unit sold");
+      assert.deepEqual(((await h.store.refundsOf([order.id])).get(order.id) ?? []).map((r) => [r.amount.amount, r.status]), [[order.total.amount, "PENDING"]]);
+      assert.equal(await sent(order.id, "RefundRequested"), 1, "the money kept is asked back once");
+      assert.deepEqual(await history(order.id), ["->PENDING", "PENDING>PAYMENT_FAILED"]);
+    });
+
+    it("an old PaymentConfirmed replayed after a cancel of the paid order asks no second refund and puts no unit back twice", async () => {
+      const stock = h.reservations.available("p1");
+      const { order, paymentId } = await placeOrder("u-replay-cancel", 3);
+      await h.handlePaymentOutcome(confirmed(order.id, paymentId));
+      await h.orders.cancel(as("u-replay-cancel"), order.id);
+      assert.equal(h.reservations.available("p1"), stock);
+      const { commit, release } = h.reservations.calls;
+      await h.handlePaymentOutcome(confirmed(order.id, paymentId));
+      await h.handlePaymentOutcome(failed(order.id, paymentId));
+      assert.equal(await statusOf(order.id), "CANCELLED");
+      assert.deepEqual([await sent(order.id, "RefundRequested"), await sent(order.id, "StockReturnRequested")], [1, 1]);
+      assert.deepEqual([h.reservations.calls.commit, h.reservations.calls.release, h.reservations.available("p1")], [commit, release, stock]);
+      assert.equal((await h.store.findById(order.id))!.refundedAmount, order.total.amount);
+    });
+
+    it("old outcomes replayed after a full admin refund, and a repeated PaymentRefunded, change nothing", async () => {
+      const { order, paymentId } = await placeOrder("u-replay-refund", 2);
+      await h.handlePaymentOutcome(confirmed(order.id, paymentId));
+      const refund = await h.afterSale.refundOrder(as("admin-1", ["admin"]), order.id, { amount: null, reason: "all of it", idempotencyKey: "replay-refund" });
+      const paidBack = (refundRef: string) =>
+        newEvent(PaymentEventTypes.refunded, order.id, { paymentId, orderId: order.id, refundId: refund.id, refundRef, amount: order.total.amount, currency: order.total.currency });
+      await h.handlePaymentOutcome(paidBack("re_1"));
+      const settledRefund = async () => ((await h.store.refundsOf([order.id])).get(order.id) ?? []).map((r) => [r.amount.amount, r.status, r.providerRef]);
+      assert.deepEqual(await settledRefund(), [[order.total.amount, "SUCCEEDED", "re_1"]]);
+      const before = { history: await history(order.id), refunds: await sent(order.id, "RefundRequested"), restocks: await sent(order.id, "StockReturnRequested"), changes: await sent(order.id, "OrderStatusChanged") };
+      await h.handlePaymentOutcome(confirmed(order.id, paymentId));
+      await h.handlePaymentOutcome(failed(order.id, paymentId));
+      await h.handlePaymentOutcome(paidBack("re_2"));
+      assert.equal(await statusOf(order.id), "REFUNDED");
+      assert.deepEqual(await settledRefund(), [[order.total.amount, "SUCCEEDED", "re_1"]], "the refund is settled once, by its first answer");
+      assert.deepEqual(
+        { history: await history(order.id), refunds: await sent(order.id, "RefundRequested"), restocks: await sent(order.id, "StockReturnRequested"), changes: await sent(order.id, "OrderStatusChanged") },
+        before,
+      );
+    });
+
     it("throws on an event it cannot apply, so it is retried and then dead-lettered", async () => {
       await assert.rejects(h.handlePaymentOutcome(confirmed("ord_missing", "pay_missing")), /unknown order/);
       await assert.rejects(h.handlePaymentOutcome(newEvent(PaymentEventTypes.confirmed, "x", { nonsense: true })), /no orderId/);
