@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { PaymentEventTypes, Topics, newEvent, type RefundRequestedPayload } from "#kernel";
 import { engineSuiteTitle, waitFor } from "#kernel/testing";
+import { partialRefundKey } from "../src/domain/payment.js";
 import { openPaymentsHarness, type HarnessOptions, type PaymentsHarness, type TestPayment } from "./support/payments-harness.js";
 
 /**
@@ -78,6 +79,48 @@ export function defineRefundProcessingScenarios(engine: string, options: () => H
       assert.equal(h.simulator.ledger({ paymentId: payment.paymentId }).refunds.length, 1);
       const attempts = (await h.attempts(payment.paymentId)).filter((a) => a.kind === "REFUND");
       assert.deepEqual(attempts.map((a) => a.outcome), ["TRANSIENT_FAILURE", "TRANSIENT_FAILURE", "SUCCEEDED"]);
+    });
+
+    it("pays a refund whose answers came after the deadline once: the same key gets the provider's replay", async () => {
+      const payment = await captured(900);
+      // A timeout loses the answer, not the work: the first call already paid the refund, the
+      // second is answered (late again) with its replay.
+      h.simulator.addRule({ match: { operation: "refund", paymentId: payment.paymentId }, action: "timeout", times: 2 });
+      await h.bus.publish(Topics.payments, [refundEvent(payment, randomUUID(), 900)]);
+      await until("the payment is refunded", async () => (await h.paymentRow(payment.paymentId)).status === "REFUNDED");
+      const paid = h.simulator.ledger({ paymentId: payment.paymentId }).refunds;
+      assert.deepEqual(paid.map((r) => r.amount), [900], "one refund at the provider");
+      const [row] = await refundRows(payment.paymentId);
+      assert.deepEqual([row!.status, row!.providerRef], ["SUCCEEDED", paid[0]!.id]);
+      const attempts = (await h.attempts(payment.paymentId)).filter((a) => a.kind === "REFUND");
+      assert.deepEqual(attempts.map((a) => a.outcome), ["TIMEOUT", "TIMEOUT", "SUCCEEDED"]);
+    });
+
+    it("resumes a refund a crashed process left after the provider paid it, with the same key: still one refund", async () => {
+      const payment = await captured(1100);
+      const charge = (await h.paymentRow(payment.paymentId)).providerRef!;
+      // The dead process recorded the refund, claimed the payment, and its call reached the
+      // provider (paid); it died before recording the answer.
+      const refundId = randomUUID();
+      await h.prisma.paymentRefund.create({
+        data: { id: refundId, paymentId: payment.paymentId, userId: payment.userId, amount: 1100, currency: payment.currency, providerIdempotencyKey: partialRefundKey(refundId) },
+      });
+      const first = await fetch(`${h.simulator.url}/v1/refunds`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "idempotency-key": partialRefundKey(refundId) },
+        body: JSON.stringify({ charge, amount: 1100 }),
+      });
+      assert.equal(first.status, 200);
+      const longAgo = new Date(Date.now() - 60_000);
+      await h.prisma.payment.update({
+        where: { id_userId: { id: payment.paymentId, userId: payment.userId } },
+        data: { refundRequestedAt: longAgo, leaseOwner: "a-dead-process", leaseUntil: longAgo, updatedAt: longAgo },
+      });
+      await h.payments.processor.sweepOnce();
+      await until("the payment is refunded", async () => (await h.paymentRow(payment.paymentId)).status === "REFUNDED");
+      const paid = h.simulator.ledger({ paymentId: payment.paymentId }).refunds;
+      assert.deepEqual(paid.map((r) => r.amount), [1100], "the replayed refund, not a second one");
+      assert.deepEqual((await refundRows(payment.paymentId)).map((r) => [r.status, r.providerRef]), [["SUCCEEDED", paid[0]!.id]]);
     });
 
     it("charges with the payment-method token: pm_card_declined fails the payment, pm_card_transient succeeds after retries; the token is not kept", async () => {
