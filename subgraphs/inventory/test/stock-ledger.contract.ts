@@ -296,6 +296,24 @@ export function defineStockLedgerContract(engine: string, createDatabase: () => 
       );
     });
 
+    it("takes a released reservation's units again when a late commit arrives, once, or changes nothing when they are gone", async () => {
+      // A cancel (or a failed payment) released the hold, then its order's transaction died; the
+      // payment's confirmation is redelivered and commits the same id: the units are sold again
+      // from what is on sale, never sold without being taken.
+      const [a, r, other] = [ids("a"), ids("r"), ids("other")];
+      await stock({ [a]: 4 });
+      await reserve(r, [{ variantId: a, quantity: 3 }]);
+      await ledger.release(r, now);
+      await reserve(other, [{ variantId: a, quantity: 2 }]);
+      const refused = await ledger.commit(r, now);
+      assert.deepEqual(refused?.kind === "short" && [refused.variantId, refused.available], [a, 2]);
+      assert.deepEqual(await level(a), { variantId: a, available: 2, reserved: 2 }, "a refused commit changes nothing");
+      await ledger.release(other, now);
+      assert.equal((await ledger.commit(r, now))?.kind, "committed");
+      assert.equal((await ledger.commit(r, now))?.kind, "committed");
+      assert.deepEqual(await level(a), { variantId: a, available: 1, reserved: 0 }, "taken once");
+    });
+
     it("skips reservations another transaction holds instead of waiting for them", async () => {
       const [a, held, free] = [ids("a"), ids("held"), ids("free")];
       await stock({ [a]: 10 });
