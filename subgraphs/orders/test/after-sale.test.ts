@@ -106,6 +106,35 @@ function defineAfterSaleSuite(engine: DatabaseEngine): void {
       assert.equal(h.reservations.available("p1"), stock, "and the units came back once");
     });
 
+    it("a cancel whose transaction failed after releasing the hold, then the payment's confirmation: the units are sold again from what is on sale, or the order is cancelled and refunded", async () => {
+      const failing: OrderStore = { ...h.store, update: (id, decide, once) => h.store.update(id, async (...args) => (await decide(...args), Promise.reject(new Error("the transaction did not commit"))), once) };
+      const orders = createOrderService({ store: failing, reservations: h.reservations.port });
+      const pending = async (userId: string) => {
+        await h.addToCart(userId, "p1", 2);
+        const order = await h.checkout.checkout(userId, `key-${userId}-${Math.random()}`);
+        const payment = await h.prisma.payment.findFirstOrThrow({ where: { orderId: order.id } });
+        await assert.rejects(orders.cancel(as(userId), order.id), /did not commit/);
+        assert.deepEqual([await statusOf(order.id), h.reservations.statusOf(order.reservationId)], ["PENDING", "RELEASED"]);
+        return { order, confirmed: newEvent(PaymentEventTypes.confirmed, order.id, { paymentId: payment.id, orderId: order.id, providerRef: "ch_1", attempts: 1 }) };
+      };
+      // Units still on sale: the confirmation takes them again and the order is PAID.
+      const stock = h.reservations.available("p1");
+      const taken = await pending("u-cancel-died");
+      assert.equal(h.reservations.available("p1"), stock, "the released units were back on sale");
+      await h.handlePaymentOutcome(taken.confirmed);
+      assert.equal(await statusOf(taken.order.id), "PAID");
+      assert.equal(h.reservations.available("p1"), stock - 2, "the paid units are taken out of stock, once");
+      // Sold to someone else meanwhile: cancelled and the capture refunded, no unit sold twice.
+      const gone = await pending("u-cancel-died-sold-out");
+      const rest = h.reservations.available("p1");
+      await h.reservations.port.reserve("someone-else", [{ variantId: "p1", quantity: rest }]);
+      await h.handlePaymentOutcome(gone.confirmed);
+      assert.equal(await statusOf(gone.order.id), "CANCELLED");
+      assert.deepEqual((await refundsOf(gone.order.id)).map((r) => r.amount.amount), [gone.order.total.amount]);
+      assert.equal(h.reservations.available("p1"), 0);
+      await h.reservations.port.release("someone-else");
+    });
+
     it("refuses to cancel once shipped with a message saying why, and hides other customers' orders", async () => {
       const { order } = await paidOrder("u-shipped");
       await rejectsWith(h.orders.cancel(as("someone-else"), order.id), "NOT_FOUND");

@@ -68,6 +68,12 @@ export function createInMemoryStockReservations(stock: Record<string, number>) {
         for (const { variantId, quantity } of reservation.items) available.set(variantId, available.get(variantId)! + quantity);
         throw new DomainError(ErrorCode.RESERVATION_EXPIRED, "The reservation expired");
       }
+      // As the inventory: a released hold is taken again, all or none, or the commit is refused.
+      if (reservation.status === "RELEASED") {
+        if (reservation.items.some(({ variantId, quantity }) => available.get(variantId)! < quantity)) throw new DomainError(ErrorCode.RESERVATION_EXPIRED, "The reservation expired");
+        for (const { variantId, quantity } of reservation.items) available.set(variantId, available.get(variantId)! - quantity);
+        reservation.status = "COMMITTED";
+      }
       if (reservation.status === "HELD") reservation.status = "COMMITTED";
     },
     async release(id, conditions = {}) {
