@@ -52,14 +52,21 @@ export function createSoldOutMemo(options: { ttlMs?: number; maxVariants?: numbe
   };
 }
 
+/** What an inventory OUT_OF_STOCK refusal says, or undefined for any other error. */
+function outOfStockDetails(error: unknown): { variantId: string; available: number; reserved: unknown } | undefined {
+  const extensions = (error as { extensions?: { code?: unknown; variantId?: unknown; available?: unknown; reserved?: unknown } } | null)?.extensions;
+  if (extensions?.code !== ErrorCode.OUT_OF_STOCK || typeof extensions.variantId !== "string" || typeof extensions.available !== "number") return undefined;
+  return { variantId: extensions.variantId, available: extensions.available, reserved: extensions.reserved };
+}
+
 /**
  * The variant an inventory refusal names when it is sold out for good: nothing available and
  * nothing held by a checkout (extensions.reserved 0). "Only 2 left", or none left with units
  * held that may come back, is not.
  */
 export function soldOutForGood(error: unknown): string | undefined {
-  const extensions = (error as { extensions?: { code?: unknown; variantId?: unknown; available?: unknown; reserved?: unknown } } | null)?.extensions;
-  return extensions?.code === ErrorCode.OUT_OF_STOCK && extensions.available === 0 && extensions.reserved === 0 && typeof extensions.variantId === "string" ? extensions.variantId : undefined;
+  const refusal = outOfStockDetails(error);
+  return refusal && refusal.available === 0 && refusal.reserved === 0 ? refusal.variantId : undefined;
 }
 
 /**
@@ -67,7 +74,6 @@ export function soldOutForGood(error: unknown): string | undefined {
  * inventory's word to the orders service, not the customer's business. Other errors as they are.
  */
 export function asCustomerRefusal(error: unknown): unknown {
-  const extensions = (error as { extensions?: { code?: unknown; variantId?: unknown; available?: unknown } } | null)?.extensions;
-  if (extensions?.code !== ErrorCode.OUT_OF_STOCK || typeof extensions.variantId !== "string" || typeof extensions.available !== "number") return error;
-  return outOfStock(extensions.variantId, extensions.available);
+  const refusal = outOfStockDetails(error);
+  return refusal ? outOfStock(refusal.variantId, refusal.available) : error;
 }
