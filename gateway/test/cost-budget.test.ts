@@ -31,6 +31,22 @@ describe("cost budget: what a caller spends a minute, not how many operations", 
     assert.equal(refused.extensions.budget, "cost");
   });
 
+  it("charges a subscription's variables over the WebSocket as over HTTP, and again on every re-read", async () => {
+    const policy = policyWithCostBudget(10_000);
+    const filters = {
+      query: `query($o: [OptionFilterInput!]) { products(first: 5, filter: { options: $o }) { edges { node { id } } } }`,
+      variables: { o: Array.from({ length: 1_250 }, (_, i) => ({ name: "c", values: [`r${i % 10}`] })) },
+    };
+    const [admitted] = await policy.admit([filters], alice, "websocket");
+    assert.equal(admitted!.inputCost, 4_801);
+    await policy.settle(admitted!, admitted!.charged, { data: null, errors: [{ path: ["products"] }] });
+    // One re-read fits what is left of the minute; the next would take the values' points a third time.
+    await policy.readmit(admitted!, alice);
+    const refused = await refusal(policy.readmit(admitted!, alice));
+    assert.equal(refused.code, "RATE_LIMITED");
+    assert.equal(refused.extensions.budget, "cost");
+  });
+
   it("refuses RATE_LIMITED with retryAfterSeconds once a caller's operations have spent the minute's cost, whatever their count", async () => {
     const policy = policyWithCostBudget(10_000);
     for (let i = 0; i < 4; i++) await policy.admit([costing(2_500)], alice, "http-post");

@@ -51,6 +51,9 @@ function defineCreateKeySuite(engine: string, open: () => Promise<{ store: Produ
       assert.equal(late.createProduct.id, answers[0]!.createProduct.id, "a retry after a lost answer gets the same product");
       await rejectsWith(rig.asAdmin(CREATE, { input: input("KETTLE-2"), key: "new-kettle" }), "IDEMPOTENCY_CONFLICT");
       await rejectsWith(rig.asAdmin(CREATE, { input: input("KETTLE-3"), key: "" }), "BAD_USER_INPUT");
+      // A hostile key (a NUL byte, past 200 characters) is refused before anything is made.
+      await rejectsWith(rig.asAdmin(CREATE, { input: input("KETTLE-4"), key: "kettle\u0000again" }), "BAD_USER_INPUT");
+      await rejectsWith(rig.asAdmin(CREATE, { input: input("KETTLE-5"), key: "k".repeat(201) }), "BAD_USER_INPUT");
       // Without a key a SKU already taken stays CONFLICT, as before.
       await rejectsWith(rig.asAdmin(CREATE, { input: input("KETTLE-1") }), "CONFLICT");
       assert.equal(await count(), before + 1);
