@@ -34,7 +34,7 @@ describe("ElasticsearchIndex requests", () => {
       status: 200,
       body: {
         responses: [
-          { status: 200, hits: { hits: [{ _id: "prod_0000001", _source: { name: "Pixelon Pro Wireless Headphones", priceAmount: 4999, currency: "USD" }, sort: [12.5, "prod_0000001"] }] } },
+          { status: 200, hits: { hits: [{ fields: { "name.raw": ["Pixelon Pro Wireless Headphones"], priceAmount: [4999], currency: ["USD"] }, sort: [12.5, "prod_0000001"] }] } },
           { status: 200, hits: { total: { value: 1, relation: "eq" }, hits: [] }, aggregations: { categories: { buckets: [{ key: "electronics", doc_count: 1 }] }, brands: { buckets: [] }, prices: { buckets: [] } } },
         ],
       },
@@ -108,7 +108,7 @@ describe("ElasticsearchIndex requests", () => {
     assert.deepEqual(counts, JSON.parse(JSON.stringify(countsBody(request))));
     assert.deepEqual(page.search_after, [13, "prod_0000000"]);
     assert.equal(result.totalCount, 1);
-    assert.deepEqual(page._source, ["name", "priceAmount", "currency"], "only what a result shows");
+    assert.deepEqual([page.stored_fields, page.docvalue_fields], ["_none_", ["name.raw", "priceAmount", "currency"]], "only what a result shows, from doc values");
     assert.deepEqual(result.hits, [{ id: "prod_0000001", name: "Pixelon Pro Wireless Headphones", price: { amount: 4999, currency: "USD" }, sortKey: [12.5, "prod_0000001"] }]);
     assert.deepEqual(result.facets.categories, [{ value: "electronics", count: 1 }]);
   });

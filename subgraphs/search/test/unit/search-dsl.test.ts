@@ -94,4 +94,22 @@ describe("search DSL: counts", () => {
   });
 });
 
-const hit = (id: string, score: number) => ({ _id: id, sort: [score, id], _source: { name: id, priceAmount: 100, currency: "USD" } });
+const hit = (id: string, score: number) => ({ sort: [score, id], fields: { "name.raw": [id], priceAmount: [100], currency: ["USD"] } });
+
+describe("search DSL: a page's hits", () => {
+  it("reads what a result shows from doc values and no stored field (no _source, no _id), the id from the sort", () => {
+    for (const sort of ["RELEVANCE", "PRICE_ASC", "PRICE_DESC", "NEWEST"] as const) {
+      const body = hitsBody({ ...request(false), sort });
+      assert.equal(body.stored_fields, "_none_", sort);
+      assert.equal("_source" in body, false, sort);
+      assert.deepEqual(body.docvalue_fields, ["name.raw", "priceAmount", "currency"], sort);
+      assert.deepEqual(body.sort.at(-1), { id: "asc" }, `${sort}: the id is the last sort value`);
+    }
+    const page = parseSearchResponse(request(false), { hits: { hits: [{ sort: [1_767_225_600_000, "prod_7"], fields: { "name.raw": ["Lantern  Twin"], priceAmount: [4999], currency: ["EUR"] } }] } });
+    assert.deepEqual(page.hits, [{ id: "prod_7", name: "Lantern  Twin", price: { amount: 4999, currency: "EUR" }, sortKey: [1_767_225_600_000, "prod_7"] }]);
+  });
+
+  it("refuses a hit that came without a shown field rather than show it wrong", () => {
+    assert.throws(() => parseSearchResponse(request(false), { hits: { hits: [{ sort: [1, "prod_7"], fields: { "name.raw": ["Lantern"], currency: ["EUR"] } }] } }), /prod_7 came without its priceAmount/);
+  });
+});
