@@ -15,8 +15,8 @@
 // on a busy machine.
 //
 // `--profile` also asks the engine's profiler about the page alone (hits only), each word
-// `--rounds` times: the matches the page scored (a count: the same on any machine) and the
-// least time its query phase took (query and collector; the profiler's own cost included, so
+// `--rounds` times: the matches the page scored and the blocks its skipping stepped through
+// (counts: the same on any machine) and the least time its query phase took (query and collector; the profiler's own cost included, so
 // compare it only with another profiled run). Both hold where the machine is too busy for CPU
 // or latency figures.
 import { execFileSync } from "node:child_process";
@@ -123,13 +123,28 @@ try {
   await index.close();
 }
 
+interface ProfiledQuery {
+  time_in_nanos: number;
+  breakdown: { score_count: number; shallow_advance_count: number };
+  children?: ProfiledQuery[];
+}
+
 interface ProfiledSearch {
-  profile: { shards: { searches: { query: { time_in_nanos: number; breakdown: { score_count: number } }[]; collector: { time_in_nanos: number }[] }[] }[] };
+  profile: { shards: { searches: { query: ProfiledQuery[]; collector: { time_in_nanos: number }[] }[] }[] };
+}
+
+/**
+ * The blocks the page's skipping stepped through: each step bounds the next block's best score
+ * and skips it or reads it. The busiest clause reports them all (its parent steps it).
+ */
+function blocksStepped(query: ProfiledQuery): number {
+  return Math.max(query.breakdown.shallow_advance_count, ...(query.children ?? []).map(blocksStepped));
 }
 
 /** The page alone, as the profiler sees it: matches scored (a count) and the fastest query phase of the rounds. */
 async function profilePage(): Promise<void> {
   let scored = 0;
+  let stepped = 0;
   let fastest = 0;
   for (const text of words) {
     let least = Infinity;
@@ -137,11 +152,14 @@ async function profilePage(): Promise<void> {
       const body = { ...hitsBody(request(text, { total: false, facets: new Set() })), profile: true };
       const response = await fetch(`${url}/${values.index}/_search`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
       const search = ((await response.json()) as ProfiledSearch).profile.shards[0]!.searches[0]!;
-      if (round === 0) scored += search.query.reduce((sum, query) => sum + query.breakdown.score_count, 0);
+      if (round === 0) {
+        scored += search.query.reduce((sum, query) => sum + query.breakdown.score_count, 0);
+        stepped += Math.max(...search.query.map(blocksStepped));
+      }
       const nanos = [...search.query, ...search.collector].reduce((sum, part) => sum + part.time_in_nanos, 0);
       least = Math.min(least, nanos / 1e6);
     }
     fastest += least;
   }
-  console.log(`  page alone, profiled: ${Math.round(scored / words.length).toLocaleString("en")} matches scored a search; query phase ${(fastest / words.length).toFixed(2)} ms a search (the fastest of ${rounds})`);
+  console.log(`  page alone, profiled: ${Math.round(scored / words.length).toLocaleString("en")} matches scored and ${Math.round(stepped / words.length).toLocaleString("en")} blocks stepped through a search; query phase ${(fastest / words.length).toFixed(2)} ms a search (the fastest of ${rounds})`);
 }
