@@ -45,7 +45,7 @@ describe("ElasticsearchIndex requests", () => {
     },
     "POST /products/_search suggest": {
       status: 200,
-      body: { hits: { total: { value: 1, relation: "eq" }, hits: [{ _id: "prod_0000031", _score: null, sort: [3, 120, "Pixelon Pro Wireless Headphones", "prod_0000031"] }] } },
+      body: { hits: { total: { value: 1, relation: "eq" }, hits: [{ _score: null, sort: [3, 120, "Pixelon Pro Wireless Headphones", "prod_0000031"] }] } },
     },
     "POST /products/_search facet values": {
       status: 200,

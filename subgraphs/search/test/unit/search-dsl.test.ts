@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { countsBody, FUZZINESS, hitsBody, parseSearchResponse } from "../../src/adapters/search-dsl.js";
+import { parseSuggestResponse, suggestBody } from "../../src/adapters/suggest-dsl.js";
+import { typedText } from "../../src/domain/suggestion-match.js";
 import { EVERY_COUNT, type FacetName, type SearchRequest } from "../../src/ports/search-index.js";
 
 const request = (forgiveTypos: boolean): SearchRequest => ({ text: "wireless headphones", filter: {}, sort: "RELEVANCE", first: 20, forgiveTypos, counts: EVERY_COUNT });
@@ -107,6 +109,15 @@ describe("search DSL: a page's hits", () => {
     }
     const page = parseSearchResponse(request(false), { hits: { hits: [{ sort: [1_767_225_600_000, "prod_7"], fields: { "name.raw": ["Lantern  Twin"], priceAmount: [4999], currency: ["EUR"] } }] } });
     assert.deepEqual(page.hits, [{ id: "prod_7", name: "Lantern  Twin", price: { amount: 4999, currency: "EUR" }, sortKey: [1_767_225_600_000, "prod_7"] }]);
+  });
+
+  it("reads autocomplete's products from their sort values and no stored field (no _source, no _id)", () => {
+    const body = suggestBody(typedText("pixel hedph"), 8);
+    assert.equal(body.stored_fields, "_none_");
+    assert.equal("_source" in body, false);
+    assert.deepEqual(body.sort.at(-1), { id: "asc" });
+    const suggestions = parseSuggestResponse({ hits: { hits: [{ sort: [7, 120, "Pixelon Pro Wireless Headphones", "prod_0000031"] }] } });
+    assert.deepEqual(suggestions, [{ productId: "prod_0000031", quality: 7, popularity: 120, text: "Pixelon Pro Wireless Headphones" }]);
   });
 
   it("refuses a hit that came without a shown field rather than show it wrong", () => {
