@@ -64,4 +64,39 @@ describe("order value limits through the gateway", () => {
     // The provider takes it in one charge: the order is paid, not refused on every try.
     await waitFor("the largest order is PAID", async () => (await sg.query(`query($id: ID!) { order(id: $id) { status } }`, { id: placed.data!.checkout.id }, customer)).data?.order?.status === "PAID", { timeoutMs: 15_000, intervalMs: 100 });
   });
+
+  it("keeps a cart re-priced past what one order may cost answering with a code, and refuses to accept those prices", async () => {
+    const customer = await sg.token("value-repriced");
+    const bars = [await product("GOLD-R1", 100), await product("GOLD-R2", 100), await product("GOLD-R3", 100)];
+    for (const id of bars) {
+      const added = await sg.query(`mutation($id: ID!) { addToCart(productId: $id, quantity: 10) { totalQuantity } }`, { id }, customer);
+      assert.equal(added.errors, undefined, JSON.stringify(added.errors));
+    }
+    // Raised after the lines went in: 30 units at 99,999,999 is past what an Int carries.
+    for (const id of bars) {
+      const raised = await sg.query(`mutation($id: ID!) { updateProduct(id: $id, input: { priceAmount: 99999999 }) { id } }`, { id }, admin);
+      assert.equal(raised.errors, undefined, JSON.stringify(raised.errors));
+    }
+    const hasPriceChanges = async () => (await sg.query(`{ cart { hasPriceChanges } }`, {}, customer)).data?.cart?.hasPriceChanges === true;
+    await waitFor("the cart sees the new prices", hasPriceChanges, { timeoutMs: 10_000, intervalMs: 100 });
+    const shown = await sg.query(`{ cart { totalQuantity subtotal { amount } } }`, {}, customer);
+    assert.equal(shown.errors?.[0]?.extensions?.code, "BAD_USER_INPUT", JSON.stringify(shown.errors));
+    assert.match(shown.errors![0]!.message, /remove some units/);
+
+    const accepted = await sg.query(`mutation { acceptCartPrices { totalQuantity } }`, {}, customer);
+    assert.equal(accepted.errors?.[0]?.extensions?.code, "BAD_USER_INPUT", JSON.stringify(accepted));
+    assert.equal(await hasPriceChanges(), true, "the refused prices were not accepted");
+
+    // Brought down to what one order may cost, the cart shows its total and accepts the prices.
+    for (const id of bars.slice(1)) {
+      const removed = await sg.query(`mutation($id: ID!) { removeFromCart(productId: $id) { totalQuantity } }`, { id }, customer);
+      assert.equal(removed.errors, undefined, JSON.stringify(removed.errors));
+    }
+    const one = await sg.query(`mutation($id: ID!) { updateCartItem(productId: $id, quantity: 1) { subtotal { amount } } }`, { id: bars[0] }, customer);
+    assert.equal(one.errors, undefined, JSON.stringify(one.errors));
+    assert.equal(one.data!.updateCartItem.subtotal.amount, 99_999_999);
+    const fits = await sg.query(`mutation { acceptCartPrices { hasPriceChanges subtotal { amount } } }`, {}, customer);
+    assert.equal(fits.errors, undefined, JSON.stringify(fits.errors));
+    assert.deepEqual(fits.data!.acceptCartPrices, { hasPriceChanges: false, subtotal: { amount: 99_999_999 } });
+  });
 });

@@ -30,9 +30,10 @@ export function createPrismaCartStore(prisma: PrismaClient): CartStore {
         return readCart(tx, userId);
       }),
 
-    acceptPrices: (userId, prices) =>
+    acceptPrices: (userId, prices, allow) =>
       prisma.$transaction(async (tx) => {
-        await lockCart(tx, userId);
+        const cart = await lockCart(tx, userId);
+        allow?.(cart);
         for (const [variantId, price] of prices) {
           await tx.cartItem.updateMany({ where: { userId, variantId }, data: { unitAmount: price.amount, currency: price.currency } });
         }

@@ -1,5 +1,5 @@
 import { badInput, notFound, productIdOfVariant, validVariantTarget, variantNotFound, variantRequired, type Money, type VariantTarget } from "#kernel";
-import { checkCartValue, checkQuantity, priceCart, type CartLimits, type CatalogVariant, type PricedCart, type StoredCart } from "./cart.js";
+import { checkAcceptedPrices, checkCartValue, checkQuantity, priceCart, type CartLimits, type CatalogVariant, type PricedCart, type StoredCart } from "./cart.js";
 import type { CartStore } from "../ports/cart-store.js";
 import { planGuestCartMerge, StaleMergeFacts, type MergePlan } from "./guest-cart-merge.js";
 import { guestCartOwner } from "./cart-owner.js";
@@ -140,7 +140,7 @@ export function createCartService(deps: { store: CartStore; limits: CartLimits; 
     async acceptPrices(userId: string, lookups: CartLookups): Promise<PricedCart> {
       const current = await view(userId, lookups);
       const prices = new Map(current.lines.map((line) => [line.variantId, line.current]));
-      return price(await store.acceptPrices(userId, prices), lookups);
+      return price(await store.acceptPrices(userId, prices, (cart) => checkAcceptedPrices(cart, prices)), lookups);
     },
   };
 }

@@ -129,6 +129,39 @@ export function cartValue(cart: StoredCart, changed: { variantId: string; quanti
 }
 
 /**
+ * Refuses accepting the current prices when they take the cart's accepted value up and past
+ * what one order may hold (prices raised since the lines went in): accepted, such a cart
+ * looks ready to check out and is refused there. A cart that goes down in value may always
+ * accept, as it may always be brought down line by line.
+ */
+export function checkAcceptedPrices(cart: StoredCart, prices: ReadonlyMap<string, Money>): void {
+  const before = cart.lines.reduce((sum, line) => sum + line.accepted.amount * line.quantity, 0);
+  const after = cart.lines.reduce((sum, line) => sum + (prices.get(line.variantId) ?? line.accepted).amount * line.quantity, 0);
+  if (after > before && orderTotalProblem(after)) {
+    throw badInput(
+      `At today's prices this cart costs ${after.toLocaleString("en-US")} minor units of its currency, more than one order may (${MAX_ORDER_TOTAL.toLocaleString("en-US")}); remove some units, then accept the prices`,
+      { field: "cart", limit: MAX_ORDER_TOTAL },
+    );
+  }
+}
+
+/** The largest amount the schema's Int carries. */
+const LARGEST_SHOWN_AMOUNT = 2 ** 31 - 1;
+
+/**
+ * A cart amount at current prices, as the schema can carry it. Prices raised after the lines
+ * went in can take a cart past any order's size and past 2^31 minor units, which no Int
+ * holds: the customer is told what to do, with a code, rather than sent an internal error.
+ */
+export function shownCartAmount(amount: Money, field: "subtotal" | "lineTotal"): Money {
+  if (amount.amount <= LARGEST_SHOWN_AMOUNT) return amount;
+  throw badInput(
+    `At today's prices this cart costs more than one order may (${MAX_ORDER_TOTAL.toLocaleString("en-US")} minor units of its currency); remove some units`,
+    { field, limit: MAX_ORDER_TOTAL },
+  );
+}
+
+/**
  * Refuses a line change that would take the cart past what one order may hold: caught here,
  * before the line is written, rather than as a cart that can no longer be shown or paid.
  */

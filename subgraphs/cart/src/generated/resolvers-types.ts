@@ -44,7 +44,7 @@ export type Cart = {
   id: Scalars['ID']['output'];
   /** Lines in the order they were added. */
   items: Array<CartItem>;
-  /** Sum of all lines at current prices. */
+  /** Sum of all lines at current prices; BAD_USER_INPUT (extensions.limit) when prices raised since the lines went in take it past 2^31 minor units. */
   subtotal: Money;
   /** Total number of units. */
   totalQuantity: Scalars['Int']['output'];
@@ -248,7 +248,11 @@ export type Money = {
 
 export type Mutation = {
   __typename?: 'Mutation';
-  /** Accepts the current price of every line, after checkout reported PRICE_CHANGED. */
+  /**
+   * Accepts the current price of every line, after checkout reported PRICE_CHANGED. Prices
+   * raised so far that the cart would cost more than one order may (99,999,999 minor units) are
+   * refused with BAD_USER_INPUT (extensions.limit) and nothing is accepted: remove units first.
+   */
   acceptCartPrices: Cart;
   /**
    * Adds units of a variant to the cart (adding to its line if there is one). Name exactly one

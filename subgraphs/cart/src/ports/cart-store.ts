@@ -17,8 +17,11 @@ export interface CartStore {
    * and stores what it returns: a line, or null to remove it. `decide` may throw to refuse.
    */
   changeLine(userId: string, variantId: string, decide: (current: CartLine | undefined, cart: StoredCart) => CartLine | null): Promise<StoredCart>;
-  /** Sets the accepted price of each listed variant's line to the given price. */
-  acceptPrices(userId: string, prices: ReadonlyMap<string, Money>): Promise<StoredCart>;
+  /**
+   * Sets the accepted price of each listed variant's line to the given price. `allow` sees the
+   * cart locked, before anything is written, and may throw to refuse (nothing is written).
+   */
+  acceptPrices(userId: string, prices: ReadonlyMap<string, Money>, allow?: (cart: StoredCart) => void): Promise<StoredCart>;
   /**
    * Moves a guest cart into a customer's cart in one transaction: locks the guest cart, then
    * the customer's (always in that order, so merges never deadlock each other), writes the
