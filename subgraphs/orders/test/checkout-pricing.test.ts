@@ -82,6 +82,8 @@ function definePricingSuite(engine: DatabaseEngine): void {
         ]);
         const orders = await h.prisma.order.findMany({ where: { userId: user } });
         assert.deepEqual(orders.map((order) => order.totalAmount), [1100], `${user}: one order, at the total a tab showed`);
+        // The tab shown the stale total is never handed the order, under its own key or the other's: it charges 1100.
+        assert.equal(settled[1].status, "rejected", `${user}: the stale tab`);
         for (const outcome of settled) {
           if (outcome.status === "fulfilled") assert.equal(outcome.value.id, orders[0]!.id, user);
           else assert.ok(["PRICE_CHANGED", "CART_EMPTY"].includes(codeOf(outcome.reason)!), `${user}: ${codeOf(outcome.reason)}`);
@@ -168,6 +170,29 @@ function definePricingSuite(engine: DatabaseEngine): void {
         await assert.rejects(h.checkout.checkout("ida", checkoutRequest("ida-1", other)), (e) => codeOf(e) === "IDEMPOTENCY_CONFLICT", JSON.stringify(other));
       }
       assert.equal(await h.prisma.order.count({ where: { userId: "ida" } }), 1);
+    });
+
+    it("treats the same key with another payment method as IDEMPOTENCY_CONFLICT and with a shown total other than its order's as PRICE_CHANGED; a retry as sent is the same order", async () => {
+      await h.addToCart("ivo", "p2", 1);
+      const first = await h.checkout.checkout("ivo", checkoutRequest("ivo-1", { paymentMethod: "pm_card_visa", expectedTotal: 1100 }));
+      assert.equal(first.total.amount, 1100);
+      assert.equal((await h.checkout.checkout("ivo", checkoutRequest("ivo-1", { paymentMethod: "pm_card_visa", expectedTotal: 1100 }))).id, first.id, "a retry is the same order");
+      assert.equal((await h.checkout.checkout("ivo", checkoutRequest("ivo-1", { paymentMethod: "pm_card_visa" }))).id, first.id, "a retry without the shown total too");
+      // The first call's card is the one charged: a retry naming another (or none) was not it.
+      for (const other of [{ paymentMethod: "pm_card_mastercard" }, { paymentMethod: null }]) {
+        await assert.rejects(h.checkout.checkout("ivo", checkoutRequest("ivo-1", other)), (e) => codeOf(e) === "IDEMPOTENCY_CONFLICT", JSON.stringify(other));
+      }
+      // A tab shown another total is told what the key's order charges, not handed it.
+      await assert.rejects(h.checkout.checkout("ivo", checkoutRequest("ivo-1", { paymentMethod: "pm_card_visa", expectedTotal: 900 })), (e: any) => {
+        assert.deepEqual([codeOf(e), e.extensions?.orderId, e.extensions?.total?.amount], ["PRICE_CHANGED", first.id, 1100]);
+        return true;
+      });
+      // A key first used without a method keeps answering as before.
+      await h.addToCart("ivo", "p2", 1);
+      const plain = await h.checkout.checkout("ivo", checkoutRequest("ivo-2"));
+      assert.equal((await h.checkout.checkout("ivo", checkoutRequest("ivo-2"))).id, plain.id);
+      await assert.rejects(h.checkout.checkout("ivo", checkoutRequest("ivo-2", { paymentMethod: "pm_card_visa" })), (e) => codeOf(e) === "IDEMPOTENCY_CONFLICT");
+      assert.equal(await h.prisma.order.count({ where: { userId: "ivo" } }), 2);
     });
 
     it("uses the cart's coupon when none is given, and takes it off the cart with the order", async () => {

@@ -59,11 +59,13 @@ export async function shippingAddressOf(request: CheckoutRequest, userId: string
 }
 
 /**
- * The same address, shipping method and coupon argument always give the same fingerprint, so
- * a key reused with other ones is told from a retry even after the cart was emptied. The
- * address counts by what it says (a saved address and the same address typed are the same).
+ * The same address, shipping method, coupon argument and payment method always give the same
+ * fingerprint, so a key reused with other ones is told from a retry even after the cart was
+ * emptied. The address counts by what it says (a saved address and the same address typed are
+ * the same). Without a payment method the fingerprint is the one keys had before methods
+ * counted, so a retry of such an order placed before matches it still.
  */
-export function optionsFingerprint(address: OrderAddress, shippingMethodId: string, couponCode: string | null): string {
+export function optionsFingerprint(address: OrderAddress, shippingMethodId: string, couponCode: string | null, paymentMethod: string | null): string {
   const canonical = [
     address.recipientName,
     address.line1,
@@ -75,6 +77,8 @@ export function optionsFingerprint(address: OrderAddress, shippingMethodId: stri
     address.phone,
     shippingMethodId,
     couponCode,
+    // A retry under a key charges the method its first call named: another one is another request.
+    ...(paymentMethod === null ? [] : [paymentMethod]),
   ];
   return createHash("sha256").update(JSON.stringify(canonical)).digest("hex");
 }

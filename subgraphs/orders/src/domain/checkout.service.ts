@@ -48,8 +48,10 @@ export const LIVE_ATTEMPT_MAX_MS = 60_000;
  * the same key reserves the same id again.
  * What the order costs is never the client's to say: the cart's pricing computes subtotal,
  * discount, shipping and tax from server-side data (the same function as the cart's
- * estimate). A key names one address, shipping method and coupon argument too: reused with
- * others it is IDEMPOTENCY_CONFLICT, even once the cart is empty. The coupon is redeemed in
+ * estimate). A key names one address, shipping method, coupon argument and payment method
+ * too: reused with others it is IDEMPOTENCY_CONFLICT, even once the cart is empty; reused with
+ * a shown total (`expectedTotal`) other than its order's, PRICE_CHANGED naming that order.
+ * The coupon is redeemed in
  * the order's own statement under the coupon's row lock; when it is used up meanwhile, the
  * checkout writes nothing, gives its hold back and answers COUPON_INVALID with the reason
  * (placing the order without the discount would charge more than the customer was shown).
@@ -72,8 +74,15 @@ export function createCheckoutService<Contents extends CartContents>(deps: {
   const { store, reservations } = deps;
   const clock = deps.clock ?? (() => new Date());
 
-  function replay(existing: Order, requestHash: string | null, optionsHash: string): Order {
+  /**
+   * The order a repeated key placed, when this call asks for what placed it: the same cart (or
+   * an empty one, the first call took it), options and payment method. A caller shown another
+   * total than the order charges (a stale tab under the same key) is told so, as a checkout of
+   * its own would be, not handed an order it did not agree to.
+   */
+  function replay(existing: Order, requestHash: string | null, optionsHash: string, expectedTotal: number | null): Order {
     if (existing.optionsHash !== null && existing.optionsHash !== optionsHash) throw conflict();
+    if (expectedTotal !== null && expectedTotal !== existing.total.amount) throw keyChargesOtherTotal(expectedTotal, existing);
     if (requestHash === null || requestHash === existing.requestHash) return existing;
     throw conflict();
   }
@@ -104,14 +113,15 @@ export function createCheckoutService<Contents extends CartContents>(deps: {
       try {
         const [cart, address] = await Promise.all([deps.cart.price(contents), addressLookup]);
         const requestHash = cart.lines.length > 0 ? fingerprint(cart.lines) : null;
-        const optionsHash = optionsFingerprint(address, request.shippingMethodId, couponArgument);
+        const optionsHash = optionsFingerprint(address, request.shippingMethodId, couponArgument, request.paymentMethod ?? null);
+        const expectedTotal = request.expectedTotal ?? null;
         const destination = { country: address.country, region: address.region };
         const [existing, quote] = await Promise.all([
           store.findByIdempotencyKey(userId, key),
           // Priced alongside the key's lookup (one statement); a replay does not need it.
           cart.lines.length > 0 ? deps.cart.quote(cart, { destination, shippingMethodId: request.shippingMethodId, couponCode: couponArgument }).catch((error: unknown) => error as Error) : null,
         ]);
-        if (existing) return replay(existing, requestHash, optionsHash);
+        if (existing) return replay(existing, requestHash, optionsHash, expectedTotal);
         if (cart.lines.length === 0) {
           // This key has no order and never will (its cart is gone): a hold an earlier try of
           // it took (its answer lost, another checkout then took the cart) goes back now, not
@@ -129,8 +139,8 @@ export function createCheckoutService<Contents extends CartContents>(deps: {
         const { totals } = quote!;
         // The estimate the customer agreed to: a tax rate set since then would charge other than
         // that. Refused before anything is held (a repeat of a placed key was answered above).
-        if (request.expectedTotal !== null && request.expectedTotal !== undefined && request.expectedTotal !== totals.total.amount) {
-          throw totalChanged(request.expectedTotal, totals.total);
+        if (expectedTotal !== null && expectedTotal !== totals.total.amount) {
+          throw totalChanged(expectedTotal, totals.total);
         }
 
         const now = clock();
@@ -183,7 +193,7 @@ export function createCheckoutService<Contents extends CartContents>(deps: {
         // would stay held for an order that will never be paid, until the hold expired.
         const replayTwin = async (twin: Order): Promise<Order> => {
           if (twin.status === "CANCELLED" || twin.status === "PAYMENT_FAILED") await releaseHold("answered with an order that had ended");
-          return replay(twin, requestHash, optionsHash);
+          return replay(twin, requestHash, optionsHash, expectedTotal);
         };
         const answerWithWinner = async (error: unknown): Promise<Order> => {
           const winner = await store.findByIdempotencyKey(userId, key);
@@ -319,6 +329,13 @@ const totalChanged = (expectedTotal: number, total: Order["total"]) =>
     ErrorCode.PRICE_CHANGED,
     `The order now totals ${total.amount} (minor units of ${total.currency}), not the ${expectedTotal} you were shown (a rate changed since the estimate); nothing was charged: review the new total and check out again`,
     { expectedTotal, total, changes: [] },
+  );
+
+const keyChargesOtherTotal = (expectedTotal: number, order: Order) =>
+  new DomainError(
+    ErrorCode.PRICE_CHANGED,
+    `This idempotency key already placed order ${order.id}, which totals ${order.total.amount} (minor units of ${order.total.currency}), not the ${expectedTotal} you were shown; review that order before checking out again`,
+    { expectedTotal, total: order.total, orderId: order.id, changes: [] },
   );
 
 const codeOf = (error: unknown): unknown => (error as { extensions?: { code?: unknown } } | null)?.extensions?.code;
