@@ -128,7 +128,10 @@ export function attachGraphQLWebSocket(options: {
   const { logger, limits } = options;
   // A message over the limit closes the socket (1009) before it is buffered whole or parsed. A
   // browser page of another site is refused at the upgrade: it holds no place and spends no budget.
-  const wsServer = new WebSocketServer({ server: options.httpServer, maxPayload: options.maxMessageBytes });
+  // Pings are answered below, under the socket guard: ws's own answer cut a socket that had
+  // more than 60 pongs unsent (a burst of pings in one packet) with no close frame (1006), and
+  // a client that read its pongs could ping without limit, each ping a frame parsed and answered.
+  const wsServer = new WebSocketServer({ server: options.httpServer, maxPayload: options.maxMessageBytes, autoPong: false });
   answerUpgradeRefusals(wsServer, options.path, (req) => {
     if (sameSiteOrNoBrowser(req, { allowedOrigins: options.allowedOrigins, trustProxy: options.trustProxy })) return undefined;
     countRateLimitRefusal("websocket_origin");
@@ -206,10 +209,18 @@ export function attachGraphQLWebSocket(options: {
     // Registered before graphql-ws's own message listener: judged before it is handled.
     const guard = createSocketGuard(limits);
     guards.set(socket, guard);
-    socket.on("message", () => {
+    const judge = () => {
       const verdict = guard.onMessage(socket.bufferedAmount);
       if (verdict) drop(socket, verdict);
+      return verdict;
+    };
+    socket.on("message", judge);
+    // A ping or pong frame is a message too: browsers never send them, and the keep-alive's
+    // answers come one every KEEP_ALIVE_MS. A ping is answered only within the socket's rate.
+    socket.on("ping", (data) => {
+      if (!judge() && socket.readyState === socket.OPEN) socket.pong(data);
     });
+    socket.on("pong", judge);
   });
 
   const chargeOpening = (caller: Caller): Promise<CallerBudgetDecision> =>
