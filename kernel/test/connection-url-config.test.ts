@@ -39,6 +39,26 @@ describe("engine and service URLs are checked at start, naming the variable", ()
     });
   }
 
+  test("a URL written without its scheme names no part of itself: what precedes its colon is a user name", () => {
+    for (const [name, value] of [
+      ["DATABASE_URL", "admin:s3cret-pw@db:5432/storefront"],
+      ["REDIS_URL", "default:s3cret-pw@cache:6379"],
+      ["MONGO_URL", "storefront-admin:s3cret-pw@h1:27017,h2:27017"],
+    ] as const) {
+      const [found] = problems({ [name]: value });
+      assert.match(found!, /\(it starts with no scheme of these\)$/, found);
+      for (const part of ["admin", "default", "s3cret", "cache", "h1", "db:"]) assert.doesNotMatch(found!.slice(found!.indexOf("(")), new RegExp(part), found);
+    }
+    // A scheme some engine uses is named: it is the likely mistake, and no secret.
+    assert.match(problems({ DATABASE_URL: "mysql://u:s3cret-pw@db/storefront" })[0]!, /\(its scheme is "mysql:"\)$/);
+  });
+
+  test("KAFKA_BROKERS is not repeated when it is wrong: an entry written as a URL may carry a password", () => {
+    const [found] = problems({ KAFKA_BROKERS: "kafka-1:9092,SASL_SSL://svc-user:s3cret-pw@kafka-2:9093" });
+    assert.match(found!, /^- KAFKA_BROKERS must be host:port entries .*\(entry 2 of 2 is not\)$/);
+    assert.doesNotMatch(found!, /s3cret-pw|svc-user/);
+  });
+
   test("the forms the engines take are accepted: several MongoDB hosts, replicas' lists, a Redis database, TLS", () => {
     assert.deepEqual(
       problems({

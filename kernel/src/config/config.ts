@@ -370,7 +370,9 @@ function kafkaBrokers(read: EnvReader): string[] | undefined {
   if (raw === undefined) return undefined;
   const brokers = raw.split(",").map((broker) => broker.trim());
   const valid = (broker: string) => /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(broker) && Number(broker.slice(broker.lastIndexOf(":") + 1)) <= 65535;
-  if (!brokers.every(valid)) read.problems.push(`KAFKA_BROKERS must be host:port entries separated by commas, such as 127.0.0.1:9092,127.0.0.1:9093 (got "${raw}")`);
+  // The value is not repeated: an entry written as a URL may carry a user and password.
+  const wrong = brokers.findIndex((broker) => !valid(broker));
+  if (wrong >= 0) read.problems.push(`KAFKA_BROKERS must be host:port entries separated by commas, such as 127.0.0.1:9092,127.0.0.1:9093 (entry ${wrong + 1} of ${brokers.length} is not)`);
   return brokers;
 }
 

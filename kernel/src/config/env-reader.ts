@@ -2,6 +2,9 @@
  * Typed reads of one environment map, collecting every problem so a misconfigured start
  * fails once with the whole list rather than one variable at a time.
  */
+/** Schemes of the engines and services configured here: naming one leaks nothing of a value. */
+const KNOWN_SCHEMES: ReadonlySet<string> = new Set(["http:", "https:", "postgres:", "postgresql:", "mongodb:", "mongodb+srv:", "redis:", "rediss:", "mysql:", "mariadb:", "smtp:", "smtps:", "s3:", "kafka:", "amqp:", "file:"]);
+
 export class EnvReader {
   readonly problems: string[] = [];
 
@@ -62,7 +65,10 @@ export class EnvReader {
     // The scheme read as text: a MongoDB URL naming several hosts is no WHATWG URL.
     const scheme = /^([a-z][a-z0-9+.-]*:)/i.exec(value)?.[1]?.toLowerCase();
     if (scheme !== undefined && schemes.includes(scheme) && /^\/\/[^/?#\s]/.test(value.slice(scheme.length)) && (!scheme.startsWith("http") || URL.canParse(value))) return;
-    const found = scheme === undefined ? "it is not a URL" : schemes.includes(scheme) ? "it names no host" : `its scheme is "${scheme}"`;
+    // What was read before a colon is named only when it is a scheme some engine uses: in
+    // "admin:pw@db:5432" (a URL without its scheme) it is the user name, and a secret's part.
+    const found =
+      scheme === undefined ? "it is not a URL" : schemes.includes(scheme) ? "it names no host" : KNOWN_SCHEMES.has(scheme) ? `its scheme is "${scheme}"` : "it starts with no scheme of these";
     this.problems.push(`${name} must be a URL such as ${example}, of scheme ${schemes.map((known) => known.replace(/:$/, "")).join(" or ")} (${found})`);
   }
 
