@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { Supergraph } from "@apollo/federation-internals";
+import { Parser } from "graphql/language/parser.js";
 import { createRequestPolicy, type OperationLimits } from "../src/security/request-policy.js";
 import { listSizesOf } from "../src/security/list-sizes.js";
 import type { CallerRateLimiter } from "../src/rate-limit/caller-rate-limiter.js";
@@ -121,5 +122,34 @@ describe("request policy: a refusal points at the part of the query to change", 
     assert.equal(refused.extensions.path, "product.variants");
     assert.match(refused.message, /repeats 21 exceeds 20; under product\.variants sku is selected 21 times: select it once/);
     assert.deepEqual(refused.locations, [{ line: 3, column: "    variants { ".length + 1 }]);
+  });
+
+  it("points at the place of every limit's refusal from the one parse that admitted the text: the text is not parsed again", async () => {
+    const bomb = (field: string, levels: number) =>
+      `{ product(id: "prod_0000001") { ...B${levels} } }\nfragment B0 on Product { ${field} }\n${Array.from({ length: levels }, (_, i) => `fragment B${i + 1} on Product { ...B${i} ...B${i} }`).join("\n")}`;
+    const deep = "{ me { orders { edges { node { items { product { variants { product { variants { product { variants { product { name } } } } } } } } } } } } }";
+    const cases = {
+      aliases: bomb("a: id", 20),
+      repeats: bomb("id", 5),
+      depth: deep,
+      cost: `{ products(first: 1000) { edges { node { name variants { id stock } } } } }`,
+    };
+    const documents = { parsed: 0 };
+    const parseDocument = Parser.prototype.parseDocument;
+    Parser.prototype.parseDocument = function (this: Parser) {
+      documents.parsed += 1;
+      return parseDocument.call(this);
+    };
+    try {
+      for (const [limit, query] of Object.entries(cases)) {
+        documents.parsed = 0;
+        const refused = await refusal(policy().admit([{ query }], CALLER, "http-post"));
+        assert.ok(refused.extensions[limit] !== undefined, `${limit}: ${refused.message}`);
+        assert.equal(refused.locations?.length, 1, `${limit} points at its place`);
+        assert.equal(documents.parsed, 1, `${limit}: the text is parsed once`);
+      }
+    } finally {
+      Parser.prototype.parseDocument = parseDocument;
+    }
   });
 });

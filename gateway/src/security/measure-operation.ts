@@ -45,6 +45,26 @@ export interface OperationMeasure {
    * refusal to name what to ask fewer of. Undefined when nothing repeats.
    */
   costliestList?: CostliestList;
+  /**
+   * The selection holding the most aliased fields, and the one selecting one response name most
+   * often: found by this same walk, for a refusal to name what to thin out and where.
+   */
+  mostAliased?: CrowdedPlace;
+  mostRepeated?: CrowdedPlace;
+}
+
+/**
+ * A crowded selection of the operation: its response path (`""` the root), how many aliased
+ * fields (or selections of `name`) it holds, counted as the measure counts (each spread of a
+ * fragment counts its fields again), and the selection set it starts in (its fields may also
+ * come from fragments spread there).
+ */
+export interface CrowdedPlace {
+  path: string;
+  count: number;
+  selectionSet: SelectionSetNode;
+  /** For repeats: the response name selected `count` times. */
+  name?: string;
 }
 
 /** One list field of the operation and what it costs with everything it selects, each time it runs. */
@@ -92,11 +112,48 @@ interface Summary {
   responseNames: Map<string, number>;
   /** The costliest list at or below this level. */
   costliestList?: CostliestList;
+  /** Aliased fields at this level (not below), fragments spread here included. */
+  levelAliases: number;
+  /** The most aliased and most repeated selections below this level, their paths from it. */
+  aliased?: Place;
+  repeated?: Place;
 }
 
-const empty = (): Summary => ({ depth: 0, introspectionDepth: 0, aliases: 0, cost: 0, pagedCost: 0, introspectionCost: 0, repeats: 0, rootFields: new Map(), responseNames: new Map() });
+/** A CrowdedPlace whose path is built as it is found: response names, the outermost first. */
+interface Place {
+  path?: PathLink;
+  count: number;
+  selectionSet: SelectionSetNode;
+  name?: string;
+}
+
+interface PathLink {
+  name: string;
+  rest?: PathLink;
+}
+
+const empty = (): Summary => ({ depth: 0, introspectionDepth: 0, aliases: 0, cost: 0, pagedCost: 0, introspectionCost: 0, repeats: 0, rootFields: new Map(), responseNames: new Map(), levelAliases: 0 });
 
 const costlier = (a: CostliestList | undefined, b: CostliestList | undefined) => (!a || (b && b.cost > a.cost) ? b : a);
+/** The more crowded place; the one met first on a tie. */
+const busier = (a: Place | undefined, b: Place | undefined) => (!a || (b && b.count > a.count) ? b : a);
+const under = (name: string, place: Place | undefined): Place | undefined => place && { ...place, path: { name, rest: place.path } };
+
+/** The places of one complete selection set (`summary` of it, reached at `path`): its own and those below it. */
+function placesOf(summary: Summary, selectionSet: SelectionSetNode, path: PathLink | undefined): { aliased?: Place; repeated?: Place } {
+  let repeated: Place | undefined;
+  for (const [name, count] of summary.responseNames) if (!repeated || count > repeated.count) repeated = { path, count, selectionSet, name };
+  const aliased: Place | undefined = summary.levelAliases > 0 ? { path, count: summary.levelAliases, selectionSet } : undefined;
+  const below = (place: Place | undefined) => (path ? under(path.name, place) : place);
+  return { aliased: busier(aliased, below(summary.aliased)), repeated: busier(repeated, below(summary.repeated)) };
+}
+
+function crowdedPlace(place: Place | undefined): CrowdedPlace | undefined {
+  if (!place) return undefined;
+  const names: string[] = [];
+  for (let link = place.path; link; link = link.rest) names.push(link.name);
+  return { path: names.join("."), count: place.count, selectionSet: place.selectionSet, ...(place.name !== undefined ? { name: place.name } : {}) };
+}
 
 function addCounts(target: Map<string, number>, source: Map<string, number>): number {
   let most = 0;
@@ -117,6 +174,9 @@ function mergeInto(target: Summary, source: Summary): void {
   target.introspectionCost = add(target.introspectionCost, source.introspectionCost);
   addCounts(target.rootFields, source.rootFields);
   target.costliestList = costlier(target.costliestList, source.costliestList);
+  target.levelAliases = add(target.levelAliases, source.levelAliases);
+  target.aliased = busier(target.aliased, source.aliased);
+  target.repeated = busier(target.repeated, source.repeated);
   target.repeats = Math.max(target.repeats, source.repeats, addCounts(target.responseNames, source.responseNames));
 }
 
@@ -207,7 +267,9 @@ export function measureOperation(
           repeats: Math.max(1, child.repeats),
           rootFields: new Map([[name, 1]]),
           responseNames: new Map([[selection.alias?.value ?? name, 1]]),
+          levelAliases: selection.alias ? 1 : 0,
         };
+        if (selection.selectionSet) Object.assign(field, placesOf(child, selection.selectionSet, { name: selection.alias?.value ?? name }));
         // Introspection nests type references far deeper than data, and reading the schema
         // once costs more than any data operation: it has limits of its own.
         if (INTROSPECTION_ROOTS.has(name)) {
@@ -233,6 +295,20 @@ export function measureOperation(
     return summary;
   }
 
-  const { depth, introspectionDepth, aliases, cost, pagedCost, introspectionCost, repeats, rootFields, costliestList } = summarize(operation.selectionSet, sizes?.rootType(operation.operation));
-  return { depth, introspectionDepth, aliases, cost: add(cost, pagedCost), introspectionCost, repeats, rootFields, ...(costliestList ? { costliestList } : {}) };
+  const root = summarize(operation.selectionSet, sizes?.rootType(operation.operation));
+  const { depth, introspectionDepth, aliases, cost, pagedCost, introspectionCost, repeats, rootFields, costliestList } = root;
+  const places = placesOf(root, operation.selectionSet, undefined);
+  const [mostAliased, mostRepeated] = [crowdedPlace(places.aliased), crowdedPlace(places.repeated)];
+  return {
+    depth,
+    introspectionDepth,
+    aliases,
+    cost: add(cost, pagedCost),
+    introspectionCost,
+    repeats,
+    rootFields,
+    ...(costliestList ? { costliestList } : {}),
+    ...(mostAliased ? { mostAliased } : {}),
+    ...(mostRepeated ? { mostRepeated } : {}),
+  };
 }

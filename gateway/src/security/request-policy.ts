@@ -1,13 +1,14 @@
 import { createHash } from "node:crypto";
 import { isDeepStrictEqual } from "node:util";
-import { getIntrospectionQuery, GraphQLError, Kind, parse, Source, type DocumentNode, type OperationDefinitionNode, type SourceLocation } from "graphql";
+import { getIntrospectionQuery, GraphQLError, Kind, parse, Source, type DocumentNode, type FieldNode, type OperationDefinitionNode, type SourceLocation } from "graphql";
 import { countRateLimitRefusal, ErrorCode, isStorableText, rateLimitedMessage, unstorableLiteral, unstorableVariable } from "#kernel";
 import type { CallerRateLimiter } from "../rate-limit/caller-rate-limiter.js";
 import { networkBudget, ownBudget, type Caller } from "../rate-limit/caller.js";
 import { actualOperationCost, type ExecutedResult } from "./actual-operation-cost.js";
 import { createCostBudget, type CostBudgetLimiters, type CostCharge } from "./cost-budget.js";
 import { deepestField } from "./deepest-field.js";
-import { mostAliased, mostRepeated } from "./crowded-selection.js";
+import { firstCrowding } from "./crowded-selection.js";
+import { fieldStart, parseNotingFields } from "./field-positions.js";
 import type { ListSizes } from "./list-sizes.js";
 import { measureOperation, UnmeasurableOperationError, type OperationMeasure } from "./measure-operation.js";
 import { hasOwnNetworkBudget, mayNameOwnNetworkBudgetField, type OperationBudgets } from "./operation-budgets.js";
@@ -96,6 +97,13 @@ export interface AdmittedOperation {
   inputCost: number;
   /** What its admission took from the cost budget (measure.cost, inputCost and planningDeposit): settled once it has run. */
   charged?: CostCharge;
+}
+
+/** An operation as sent, parsed (without locations): what a refusal names a place of. */
+interface SentOperation {
+  query: string;
+  document: DocumentNode;
+  operation: OperationDefinitionNode;
 }
 
 /** Where in the query text a refusal points: a syntax error, the field that costs too much. */
@@ -219,7 +227,7 @@ export function createRequestPolicy(deps: {
     }
     let document: DocumentNode;
     try {
-      document = parse(query, { maxTokens: limits.maxTokens, noLocation: true });
+      document = parseNotingFields(query, { maxTokens: limits.maxTokens, noLocation: true });
     } catch (error) {
       const message = error instanceof GraphQLError ? error.message : "The query could not be parsed";
       const tooLong = /more th[ae]t? \d+ tokens/.test(message);
@@ -228,7 +236,10 @@ export function createRequestPolicy(deps: {
       const position = error instanceof GraphQLError && error.source && error.positions?.length ? { source: error.source, position: error.positions[0]! } : undefined;
       throw refuse("GRAPHQL_PARSE_FAILED", message, {}, 400, position);
     }
-    if (unstorableLiteral(document)) throw refuse(ErrorCode.BAD_USER_INPUT, UNSTORABLE_TEXT);
+    // The text itself is storable (admitOne checked): a literal can only hold what the text does
+    // not through an escape, so a text without one is not walked (a third of the CPU of
+    // admitting a new 1,000-token text).
+    if (query.includes("\\") && unstorableLiteral(document)) throw refuse(ErrorCode.BAD_USER_INPUT, UNSTORABLE_TEXT);
     return document;
   }
 
@@ -276,12 +287,13 @@ export function createRequestPolicy(deps: {
     const over = (what: string, value: number, max: number) => {
       if (value > max) throw refuse(ErrorCode.QUERY_TOO_COMPLEX, `The operation is too complex: ${what} ${value} exceeds ${max}`, { [what]: value, limit: max });
     };
-    if (measure.depth > limits.maxDepth) throw depthRefusal(query, operationName ?? undefined, measure.depth);
+    const sent: SentOperation = { query, document, operation };
+    if (measure.depth > limits.maxDepth) throw depthRefusal(sent, measure.depth);
     over("introspectionDepth", measure.introspectionDepth, MAX_INTROSPECTION_DEPTH);
-    if (measure.aliases > limits.maxAliases) throw crowdedRefusal(query, operationName ?? undefined, "aliases", measure.aliases, limits.maxAliases);
-    if (measure.cost > limits.maxCost) throw costRefusal(query, operationName ?? undefined, variables, measure);
+    if (measure.aliases > limits.maxAliases) throw crowdedRefusal(sent, measure, "aliases", measure.aliases, limits.maxAliases);
+    if (measure.cost > limits.maxCost) throw costRefusal(sent, measure);
     over("introspectionCost", measure.introspectionCost, maxIntrospectionCost);
-    if (measure.repeats > limits.maxFieldRepeats) throw crowdedRefusal(query, operationName ?? undefined, "repeats", measure.repeats, limits.maxFieldRepeats);
+    if (measure.repeats > limits.maxFieldRepeats) throw crowdedRefusal(sent, measure, "repeats", measure.repeats, limits.maxFieldRepeats);
     keep(query, document);
     return {
       query,
@@ -297,13 +309,18 @@ export function createRequestPolicy(deps: {
     };
   }
 
+  /** Where `field` (the place a refusal names) is in the text: noted by the parse, no parse again. */
+  function positionOf(sent: SentOperation, field: FieldNode | undefined): QueryPosition | undefined {
+    const start = field && fieldStart(field);
+    return start === undefined ? undefined : { source: new Source(sent.query), position: start };
+  }
+
   /**
    * An operation over the cost limit, told which list makes most of its cost and what that list
    * runs with (`products(first: 1000)`), at its line and column: the fix is nearly always a
-   * smaller page there. Only refusals pay for finding the place: the text is parsed again with
-   * locations (the kept and admitted documents have none) and measured again.
+   * smaller page there.
    */
-  function costRefusal(query: string, operationName: string | undefined, variables: unknown, measure: OperationMeasure): PolicyRefusal {
+  function costRefusal(sent: SentOperation, measure: OperationMeasure): PolicyRefusal {
     const base = `The operation is too complex: cost ${measure.cost} exceeds ${limits.maxCost}`;
     const extensions: Record<string, unknown> = { cost: measure.cost, limit: limits.maxCost };
     const list = measure.costliestList;
@@ -313,56 +330,39 @@ export function createRequestPolicy(deps: {
     Object.assign(extensions, { field: list.coordinate, fieldCost: list.cost, ...(list.argument ? { argument: list.argument.name, [list.argument.name]: list.argument.value } : {}) });
     const page = list.argument?.name ?? list.pageArguments[0];
     const advice = list.argument ? `send a smaller ${list.argument.name}` : page ? `send a smaller ${page} (it runs with ${list.items}), or ask for fewer fields under it` : `it returns up to ${list.items}: ask for fewer fields under it`;
-    let at: QueryPosition | undefined;
-    const source = new Source(query);
-    const located = parse(source, { maxTokens: limits.maxTokens });
-    const again = measureOperation(located, chooseOperation(located, operationName), (variables ?? {}) as Record<string, unknown>, deps.listSizes).costliestList;
-    if (again?.node.loc) at = { source, position: again.node.loc.start };
-    return refuse(ErrorCode.QUERY_TOO_COMPLEX, `${base}; the costliest list is ${named} (${list.coordinate}), ${list.cost} each time it runs: ${advice}`, extensions, 400, at);
+    return refuse(ErrorCode.QUERY_TOO_COMPLEX, `${base}; the costliest list is ${named} (${list.coordinate}), ${list.cost} each time it runs: ${advice}`, extensions, 400, positionOf(sent, list.node));
   }
 
   /**
    * An operation nested too deep, told the path to its deepest field and where that field is:
-   * as for the cost, only refusals parse the text again with locations.
+   * only refusals look for it, in one walk (each fragment walked once).
    */
-  function depthRefusal(query: string, operationName: string | undefined, depth: number): PolicyRefusal {
+  function depthRefusal(sent: SentOperation, depth: number): PolicyRefusal {
     const base = `The operation is too complex: depth ${depth} exceeds ${limits.maxDepth}`;
     const extensions: Record<string, unknown> = { depth, limit: limits.maxDepth };
-    const source = new Source(query);
-    const located = parse(source, { maxTokens: limits.maxTokens });
-    const deepest = deepestField(located, chooseOperation(located, operationName));
-    if (!deepest?.node.loc) return refuse(ErrorCode.QUERY_TOO_COMPLEX, base, extensions);
-    return refuse(
-      ErrorCode.QUERY_TOO_COMPLEX,
-      `${base}; the deepest field is ${deepest.path}: ask for it through fewer levels`,
-      { ...extensions, deepestField: deepest.path },
-      400,
-      { source, position: deepest.node.loc.start },
-    );
+    const deepest = deepestField(sent.document, sent.operation);
+    const at = positionOf(sent, deepest?.node);
+    if (!deepest || !at) return refuse(ErrorCode.QUERY_TOO_COMPLEX, base, extensions);
+    return refuse(ErrorCode.QUERY_TOO_COMPLEX, `${base}; the deepest field is ${deepest.path}: ask for it through fewer levels`, { ...extensions, deepestField: deepest.path }, 400, at);
   }
 
   /**
    * An operation with too many aliases, or one response name selected too often in one
-   * selection, told which selection (its response path) and where its first such field is: as
-   * for depth and cost, only refusals parse the text again with locations.
+   * selection, told which selection (its response path, as the measure found it) and where its
+   * first such field is.
    */
-  function crowdedRefusal(query: string, operationName: string | undefined, what: "aliases" | "repeats", value: number, limit: number): PolicyRefusal {
+  function crowdedRefusal(sent: SentOperation, measure: OperationMeasure, what: "aliases" | "repeats", value: number, limit: number): PolicyRefusal {
     const base = `The operation is too complex: ${what} ${value} exceeds ${limit}`;
     const extensions: Record<string, unknown> = { [what]: value, limit };
-    const source = new Source(query);
-    const located = parse(source, { maxTokens: limits.maxTokens });
-    const operation = chooseOperation(located, operationName);
-    const place = what === "aliases" ? mostAliased(located, operation) : mostRepeated(located, operation);
-    if (!place?.node.loc) return refuse(ErrorCode.QUERY_TOO_COMPLEX, base, extensions);
+    const place = what === "aliases" ? measure.mostAliased : measure.mostRepeated;
+    const at = place && positionOf(sent, firstCrowding(sent.document, place));
+    if (!place || !at) return refuse(ErrorCode.QUERY_TOO_COMPLEX, base, extensions);
     const where = place.path === "" ? "at the operation's root" : `under ${place.path}`;
     const detail =
       what === "aliases"
         ? `${where} ${place.count} fields are aliased: ask for fewer aliased fields there`
         : `${where} ${place.name} is selected ${place.count} times: select it once`;
-    return refuse(ErrorCode.QUERY_TOO_COMPLEX, `${base}; ${detail}`, { ...extensions, path: place.path, ...(place.name ? { field: place.name } : {}) }, 400, {
-      source,
-      position: place.node.loc.start,
-    });
+    return refuse(ErrorCode.QUERY_TOO_COMPLEX, `${base}; ${detail}`, { ...extensions, path: place.path, ...(place.name ? { field: place.name } : {}) }, 400, at);
   }
 
   /** The general budget: `operations` points to the caller, then to its network's ceiling. */
