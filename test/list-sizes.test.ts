@@ -70,6 +70,8 @@ describe("list sizes of the composed supergraph", () => {
     assert.equal(declaredSize("Category", "children"), CATEGORY_LIMITS.children);
     assert.equal(declaredSize("Query", "categories"), CATEGORY_LIMITS.children);
     assert.equal(declaredSize("Category", "breadcrumbs"), CATEGORY_LIMITS.depth);
+    assert.equal(sizes.field("Category", "children")?.treeTotal, CATEGORY_LIMITS.total);
+    assert.equal(sizes.field("Query", "categories")?.treeTotal, CATEGORY_LIMITS.total);
     assert.equal(declaredSize("User", "addresses"), MAX_ADDRESSES_PER_USER);
     assert.equal(declaredSize("Order", "returns"), MAX_RETURNS_PER_ORDER);
     assert.equal(declaredSize("Order", "refunds"), MAX_REFUNDS_PER_ORDER);
@@ -80,6 +82,31 @@ describe("list sizes of the composed supergraph", () => {
     assert.equal(declaredSize("SearchFacets", "options"), FACET_LIMITS.options);
     assert.equal(declaredSize("OptionFacet", "values"), FACET_LIMITS.valuesPerOption);
     assert.equal(declaredSize("SearchFacets", "priceRanges"), PRICE_RANGES.length);
+  });
+
+  it("counts a walk down the category tree at most CATEGORY_LIMITS.total a level: every level of it fits the cost limit", () => {
+    const levels = (n: number, fields: string): string => (n === 0 ? "" : `children { ${fields} ${levels(n - 1, fields)} }`);
+    const fields = "slug name productCount";
+    // Four levels with counts: 10, 100, 1,000, then 1,000 (not 10,000) categories.
+    const whole = measure(`{ categories { ${fields} ${levels(CATEGORY_LIMITS.depth - 1, fields)} } }`);
+    assert.equal(whole.cost, 7_441);
+    assert.ok(whole.cost <= config.gateway.limits.maxCost, `${whole.cost} fits MAX_QUERY_COST`);
+    // Three levels are as before, and a walk from one category is a walk too.
+    assert.equal(measure(`{ categories { ${fields} ${levels(2, fields)} } }`).cost, 3_441);
+    const fromOne = measure(`{ category(slug: "home") { ${fields} ${levels(CATEGORY_LIMITS.depth, fields)} } }`).cost;
+    assert.ok(fromOne <= config.gateway.limits.maxCost, `${fromOne} fits MAX_QUERY_COST`);
+    // Through fragments, as written out.
+    const spread = measure(`{ categories { ...L1 } } fragment L1 on Category { ${fields} children { ...L2 } } fragment L2 on Category { ${fields} children { ...L3 } } fragment L3 on Category { ${fields} children { ${fields} } }`);
+    assert.equal(spread.cost, whole.cost);
+  });
+
+  it("starts the count afresh past any other field: breadcrumbs and parents reach categories again, and each alias walks anew", () => {
+    // 1,000 categories at the third level, each with 4 breadcrumbs: 4,000 of them.
+    assert.equal(measure(`{ categories { children { children { breadcrumbs { slug } } } } }`).cost, 1 + 10 * (1 + 10 * (1 + 10 * (1 + 4))));
+    // 1,000 parents at the fourth level (the same 100 again), each with its 10 children.
+    assert.equal(measure(`{ categories { children { children { parent { children { slug } } } } } }`).cost, 1 + 10 * (1 + 10 * (1 + 10 * (1 + (1 + 10)))));
+    const twice = measure(`{ a: categories { children { slug } } b: categories { children { slug } } }`).cost;
+    assert.equal(twice, 2 * measure(`{ categories { children { slug } } }`).cost);
   });
 
   it("weighs every @requires field, and fails for one added without a weight", () => {

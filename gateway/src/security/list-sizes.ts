@@ -45,6 +45,12 @@ export interface FieldSize {
    * `@requires` field, for which the gateway first fetches the required fields).
    */
   weight?: number;
+  /**
+   * The nodes of a tree this list walks hold at most this many (its `@treeSize(total: N)`, the
+   * roots and each node's children): however many levels of it a query selects, one walk down
+   * it returns at most N items a level, where the lists' own sizes multiply past that.
+   */
+  treeTotal?: number;
 }
 
 export interface ListSizes {
@@ -102,6 +108,12 @@ function listSizeOf(field: GraphQLField<unknown, unknown> | undefined): ListSize
 function weightOf(field: GraphQLField<unknown, unknown> | undefined): number | undefined {
   const weight = field?.astNode?.directives?.find((d) => d.name.value === "cost")?.arguments?.find((a) => a.name.value === "weight")?.value;
   return weight?.kind === Kind.INT ? Number(weight.value) : undefined;
+}
+
+/** The field's `@treeSize(total: N)`, if declared. */
+function treeTotalOf(field: GraphQLField<unknown, unknown> | undefined): number | undefined {
+  const total = field?.astNode?.directives?.find((d) => d.name.value === "treeSize")?.arguments?.find((a) => a.name.value === "total")?.value;
+  return total?.kind === Kind.INT && Number(total.value) >= 1 ? Number(total.value) : undefined;
 }
 
 /** Whether some subgraph resolves the field with `@requires` (the supergraph's `@join__field(requires:)`). */
@@ -168,6 +180,7 @@ export function listSizesOf(api: GraphQLSchema, declared: GraphQLSchema = api): 
       const declaredAs = declaredField(type.name, field.name);
       const declaration = listSizeOf(declaredAs);
       const weight = weightOf(declaredAs);
+      const treeTotal = isListType(getNullableType(field.type)) ? treeTotalOf(declaredAs) : undefined;
       if (requiresFields(declaredAs) && weight === undefined) unweighted.push({ type: type.name, field: field.name });
       const pages = new Map<string, number>();
       for (const name of declaration?.slicingArguments ?? []) {
@@ -188,6 +201,7 @@ export function listSizesOf(api: GraphQLSchema, declared: GraphQLSchema = api): 
         ...(pages.size > 0 && (declaration?.sizedFields?.length ?? 0) > 0 ? { pagesSizedFields: true } : {}),
         ...(sizedByPage.has(key) ? { sizedByPage: true } : {}),
         ...(weight !== undefined && weight > 0 ? { weight } : {}),
+        ...(treeTotal !== undefined ? { treeTotal } : {}),
       });
     }
   }

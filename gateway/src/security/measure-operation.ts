@@ -233,28 +233,42 @@ export function measureOperation(
     return parent === undefined ? undefined : sizes?.field(parent, name);
   };
 
-  const fragmentSummary = (name: string): Summary => {
-    const known = measured.get(name);
+  /**
+   * A fragment is measured once for each tree walk it is spread in (`walked`: see summarize):
+   * a walk's figure takes few values (products of the lists' sizes, at most the tree's total).
+   */
+  const fragmentSummary = (name: string, walked: number): Summary => {
+    const key = walked === 1 ? name : `${name}@${walked}`;
+    const known = measured.get(key);
     if (known) return known;
     const fragment = fragments.get(name);
     if (!fragment) throw new UnmeasurableOperationError(`Unknown fragment "${name}"`);
     if (measuring.has(name)) throw new UnmeasurableOperationError(`Fragment "${name}" spreads itself`);
     measuring.add(name);
     // A fragment is measured on its own type condition, so one summary serves every spread.
-    const summary = summarize(fragment.selectionSet, fragment.typeCondition.name.value);
+    const summary = summarize(fragment.selectionSet, fragment.typeCondition.name.value, walked);
     measuring.delete(name);
-    measured.set(name, summary);
+    measured.set(key, summary);
     return summary;
   };
 
-  function summarize(selectionSet: SelectionSetNode, parent: string | undefined): Summary {
+  /**
+   * `walked`: when this selection set selects the items of a tree's list (`treeTotal`), how many
+   * such items one walk down the tree has reached at this level (the product of the tree lists'
+   * sizes above, within that total); 1 elsewhere. Any other field starts afresh below it: the
+   * nodes reached through it (a breadcrumb, a parent) are not the walk's own.
+   */
+  function summarize(selectionSet: SelectionSetNode, parent: string | undefined, walked = 1): Summary {
     const summary = empty();
     for (const selection of selectionSet.selections) {
       if (selection.kind === Kind.FIELD) {
         const name = selection.name.value;
         const shape = shapeOf(parent, name);
-        const child = selection.selectionSet ? summarize(selection.selectionSet, shape?.type) : empty();
-        const { items, argument } = itemsOf(selection, shape);
+        const sized = itemsOf(selection, shape);
+        const tree = shape?.treeTotal;
+        const items = tree === undefined ? sized.items : Math.min(sized.items, Math.max(1, Math.floor(tree / walked)));
+        const argument = sized.argument;
+        const child = selection.selectionSet ? summarize(selection.selectionSet, shape?.type, tree === undefined ? 1 : walked * items) : empty();
         // The field itself, and the work its resolution does that the selection does not show.
         const own = 1 + (shape?.weight ?? 0);
         const field: Summary = {
@@ -287,9 +301,9 @@ export function measureOperation(
         } else field.costliestList = child.costliestList;
         mergeInto(summary, field);
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        mergeInto(summary, summarize(selection.selectionSet, selection.typeCondition?.name.value ?? parent));
+        mergeInto(summary, summarize(selection.selectionSet, selection.typeCondition?.name.value ?? parent, walked));
       } else {
-        mergeInto(summary, fragmentSummary(selection.name.value));
+        mergeInto(summary, fragmentSummary(selection.name.value, walked));
       }
     }
     return summary;

@@ -1,6 +1,6 @@
 import { DomainError, ErrorCode, badInput, notFound } from "#kernel";
 import { DuplicateCategoryError, type CategoryStore } from "../ports/category-store.js";
-import { assertRoomUnder, CategoryTree, normaliseSlug, validCategoryName, validSlug, type Category } from "./category.js";
+import { assertRoomForOneMore, assertRoomUnder, CategoryTree, normaliseSlug, validCategoryName, validSlug, type Category } from "./category.js";
 
 /**
  * The category tree's rules: slugs lowercase and unique, a parent that exists, no cycles.
@@ -44,6 +44,7 @@ export function createCategoryService(deps: { store: CategoryStore; count: (slug
           category.parent = parent.slug;
         }
         assertRoomUnder(current, category.parent, 1);
+        assertRoomForOneMore(current);
         try {
           await store.insert(category);
         } catch (error) {

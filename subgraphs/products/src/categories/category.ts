@@ -23,12 +23,16 @@ export function validSlug(slug: string): string {
 export const validCategoryName = (name: string): string => singleLineText("name", name, { max: 100 });
 
 /**
- * The tree's shape: at most 10 roots and 10 categories directly below any one, 4 levels deep
- * (1,110 categories below the roots' level at most). These are the sizes the schema declares
- * for Query.categories, Category.children and Category.breadcrumbs, which the gateway's cost
- * measure counts: the storefront's three-level menu then measures 3,441, under MAX_QUERY_COST.
+ * The tree's shape: at most 10 roots and 10 categories directly below any one, 4 levels deep,
+ * and 1,000 categories in all. These are the sizes the schema declares for Query.categories
+ * and Category.children (@listSize 10, @treeSize 1,000) and Category.breadcrumbs (4), which the
+ * gateway's cost measure counts. Without the total, the shape alone holds 11,110 categories
+ * (11,100 below the roots' level), a walk of all four levels measured 12,221 and more, over
+ * MAX_QUERY_COST, and every customer's menu was that heavy to serve; with it one level of a
+ * walk counts at most 1,000, and four levels with counts measure 7,441. The storefront's
+ * three-level menu measures 3,441.
  */
-export const CATEGORY_LIMITS = { children: 10, depth: 4 } as const;
+export const CATEGORY_LIMITS = { children: 10, depth: 4, total: 1_000 } as const;
 
 /** The tree as read at once: parent and children lookups without another read. */
 export class CategoryTree {
@@ -41,6 +45,11 @@ export class CategoryTree {
       const parent = category.parent !== null && this.bySlug.has(category.parent) ? category.parent : null;
       this.children.set(parent, [...(this.children.get(parent) ?? []), category]);
     }
+  }
+
+  /** Categories in the tree. */
+  get size(): number {
+    return this.bySlug.size;
   }
 
   get(slug: string): Category | undefined {
@@ -100,6 +109,16 @@ export function assertRoomUnder(tree: CategoryTree, parent: string | null, heigh
   }
   const level = parent === null ? 0 : tree.breadcrumbs(parent).length;
   if (level + height > CATEGORY_LIMITS.depth) throw badInput(`The category tree is at most ${CATEGORY_LIMITS.depth} levels deep`, { field: "parent" });
+}
+
+/** Refuses a new category when the tree holds CATEGORY_LIMITS.total already (a move adds none). */
+export function assertRoomForOneMore(tree: CategoryTree): void {
+  if (tree.size >= CATEGORY_LIMITS.total) {
+    throw badInput(`The category tree holds at most ${CATEGORY_LIMITS.total.toLocaleString("en-US")} categories: remove or merge some before adding another`, {
+      field: "slug",
+      limit: CATEGORY_LIMITS.total,
+    });
+  }
 }
 
 export const nodeOf = (category: Category, tree: CategoryTree): CategoryNode => ({ ...category, tree });

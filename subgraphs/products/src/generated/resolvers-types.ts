@@ -805,6 +805,12 @@ export type CacheControlDirectiveArgs = {
 
 export type CacheControlDirectiveResolver<Result, Parent, ContextType = ProductsContext, Args = CacheControlDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
+export type TreeSizeDirectiveArgs = {
+  total: Scalars['Int']['input'];
+};
+
+export type TreeSizeDirectiveResolver<Result, Parent, ContextType = ProductsContext, Args = TreeSizeDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
 export type CatalogPageResolvers<ContextType = ProductsContext, ParentType extends ResolversParentTypes['CatalogPage'] = ResolversParentTypes['CatalogPage']> = ResolversObject<{
   endCursor?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
@@ -960,4 +966,5 @@ export type Resolvers<ContextType = ProductsContext> = ResolversObject<{
 
 export type DirectiveResolvers<ContextType = ProductsContext> = ResolversObject<{
   cacheControl?: CacheControlDirectiveResolver<any, any, ContextType>;
+  treeSize?: TreeSizeDirectiveResolver<any, any, ContextType>;
 }>;

@@ -46,4 +46,22 @@ describe("category tree limits (the sizes the schema declares for categories, ch
     await assert.rejects(categories.update("other", { parent: "level-3" }, true), refusedAs("parent"));
     await categories.update("other", { parent: "level-2" }, true);
   });
+
+  it("holds at most CATEGORY_LIMITS.total categories in all, refused as BAD_USER_INPUT naming the limit; moves stay allowed", async () => {
+    const categories = service();
+    // 10 roots, 100 children below them, then leaves below those until the tree is full.
+    const roots = Array.from({ length: 10 }, (_, r) => ({ slug: `r${r}`, name: `R${r}`, parent: null }));
+    const children = roots.flatMap((root) => Array.from({ length: 10 }, (_, c) => ({ slug: `${root.slug}-c${c}`, name: `C${c}`, parent: root.slug })));
+    const leaves = children.flatMap((child) => Array.from({ length: 9 }, (_, l) => ({ slug: `${child.slug}-l${l}`, name: `L${l}`, parent: child.slug })));
+    for (const category of [...roots, ...children, ...leaves].slice(0, CATEGORY_LIMITS.total)) await categories.create(category);
+    assert.equal((await categories.tree()).size, CATEGORY_LIMITS.total);
+    await assert.rejects(categories.create({ slug: "one-more", name: "One more", parent: "r0-c0-l0" }), (error: unknown) => {
+      const { extensions, message } = error as { extensions?: Record<string, unknown>; message: string };
+      assert.equal(extensions?.code, "BAD_USER_INPUT");
+      assert.equal(extensions?.limit, 1_000);
+      assert.match(message, /at most 1,000 categories/);
+      return true;
+    });
+    await categories.update("r0-c0-l0", { parent: "r0-c1" }, true);
+  });
 });
