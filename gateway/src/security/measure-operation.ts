@@ -194,6 +194,57 @@ export function measureOperation(
   sizes?: ListSizes,
 ): OperationMeasure {
   const variableDefaults = new Map(operation.variableDefinitions?.map((definition) => [definition.variable.name.value, definition.defaultValue]));
+  const { summarize } = measurer(document, variableDefaults, variables, sizes);
+  const root = summarize(operation.selectionSet, sizes?.rootType(operation.operation));
+  const { depth, introspectionDepth, aliases, cost, pagedCost, introspectionCost, repeats, rootFields, costliestList } = root;
+  const places = placesOf(root, operation.selectionSet, undefined);
+  const [mostAliased, mostRepeated] = [crowdedPlace(places.aliased), crowdedPlace(places.repeated)];
+  return {
+    depth,
+    introspectionDepth,
+    aliases,
+    cost: add(cost, pagedCost),
+    introspectionCost,
+    repeats,
+    rootFields,
+    ...(costliestList ? { costliestList } : {}),
+    ...(mostAliased ? { mostAliased } : {}),
+    ...(mostRepeated ? { mostRepeated } : {}),
+  };
+}
+
+/** What a document's shape comes to over every definition it holds, operations and fragments alike. */
+export interface DocumentShape {
+  depth: number;
+  aliases: number;
+  repeats: number;
+}
+
+/**
+ * The deepest, most aliased and most repeated of every operation and fragment of a document,
+ * not only the one a request runs: validation walks them all (and compares same-named fields
+ * pairwise), so an operation left unchosen, or a fragment nothing spreads, had its 900
+ * repeated fields validated at no limit. One pass, each fragment measured once.
+ */
+export function measureDocumentShape(document: DocumentNode): DocumentShape {
+  const { summarize, fragmentSummary } = measurer(document, new Map(), {}, undefined);
+  const shape: DocumentShape = { depth: 0, aliases: 0, repeats: 0 };
+  for (const definition of document.definitions) {
+    const summary =
+      definition.kind === Kind.OPERATION_DEFINITION ? summarize(definition.selectionSet, undefined) : definition.kind === Kind.FRAGMENT_DEFINITION ? fragmentSummary(definition.name.value, 1) : undefined;
+    if (!summary) continue;
+    // A fragment on an introspection type is read under __schema or __type, whose depth has a
+    // limit of its own (the measure of an operation spreading it applies it).
+    const introspective = definition.kind === Kind.FRAGMENT_DEFINITION && definition.typeCondition.name.value.startsWith("__");
+    if (!introspective) shape.depth = Math.max(shape.depth, summary.depth);
+    shape.aliases = Math.max(shape.aliases, summary.aliases);
+    shape.repeats = Math.max(shape.repeats, summary.repeats);
+  }
+  return shape;
+}
+
+/** The walk of one document's selections, for one operation's variables and the schema's sizes. */
+function measurer(document: DocumentNode, variableDefaults: ReadonlyMap<string, ValueNode | undefined>, variables: Record<string, unknown>, sizes: ListSizes | undefined) {
   const fragments = fragmentsOf(document);
   const measured = new Map<string, Summary>();
   const measuring = new Set<string>();
@@ -309,20 +360,5 @@ export function measureOperation(
     return summary;
   }
 
-  const root = summarize(operation.selectionSet, sizes?.rootType(operation.operation));
-  const { depth, introspectionDepth, aliases, cost, pagedCost, introspectionCost, repeats, rootFields, costliestList } = root;
-  const places = placesOf(root, operation.selectionSet, undefined);
-  const [mostAliased, mostRepeated] = [crowdedPlace(places.aliased), crowdedPlace(places.repeated)];
-  return {
-    depth,
-    introspectionDepth,
-    aliases,
-    cost: add(cost, pagedCost),
-    introspectionCost,
-    repeats,
-    rootFields,
-    ...(costliestList ? { costliestList } : {}),
-    ...(mostAliased ? { mostAliased } : {}),
-    ...(mostRepeated ? { mostRepeated } : {}),
-  };
+  return { summarize, fragmentSummary };
 }

@@ -10,7 +10,7 @@ import { deepestField } from "./deepest-field.js";
 import { firstCrowding } from "./crowded-selection.js";
 import { fieldStart, parseNotingFields } from "./field-positions.js";
 import type { ListSizes } from "./list-sizes.js";
-import { measureOperation, UnmeasurableOperationError, type OperationMeasure } from "./measure-operation.js";
+import { measureDocumentShape, measureOperation, UnmeasurableOperationError, type DocumentShape, type OperationMeasure } from "./measure-operation.js";
 import { hasOwnNetworkBudget, mayNameOwnNetworkBudgetField, type OperationBudgets } from "./operation-budgets.js";
 import type { PersistedOperationCheck } from "./persisted-operations.js";
 import { nestsDeeperThan } from "./request-values.js";
@@ -243,6 +243,33 @@ export function createRequestPolicy(deps: {
     return document;
   }
 
+  /** Documents of several definitions judged whole (a kept text is judged once: its shape does not change). */
+  const judgedWhole = new WeakSet<DocumentNode>();
+
+  /**
+   * Holds the operations a request does not run, and the fragments nothing spreads, to the
+   * depth, alias and repeat limits: validation walks every definition of the document.
+   */
+  function judgeWholeDocument(document: DocumentNode): void {
+    let shape: DocumentShape;
+    try {
+      shape = measureDocumentShape(document);
+    } catch (error) {
+      if (error instanceof UnmeasurableOperationError) throw refuse("GRAPHQL_VALIDATION_FAILED", error.message);
+      throw error;
+    }
+    const over = (what: keyof DocumentShape, max: number) => {
+      if (shape[what] <= max) return;
+      throw refuse(ErrorCode.QUERY_TOO_COMPLEX, `The document is too complex: ${what} ${shape[what]} exceeds ${max} in an operation or fragment the request does not run; send only what it runs`, {
+        [what]: shape[what],
+        limit: max,
+      });
+    };
+    over("depth", limits.maxDepth);
+    over("aliases", limits.maxAliases);
+    over("repeats", limits.maxFieldRepeats);
+  }
+
   /** Keeps an admitted text's document, the least recently used going first past either bound. */
   function keep(query: string, document: DocumentNode): void {
     if (parsed.has(query)) return;
@@ -294,6 +321,10 @@ export function createRequestPolicy(deps: {
     if (measure.cost > limits.maxCost) throw costRefusal(sent, measure);
     over("introspectionCost", measure.introspectionCost, maxIntrospectionCost);
     if (measure.repeats > limits.maxFieldRepeats) throw crowdedRefusal(sent, measure, "repeats", measure.repeats, limits.maxFieldRepeats);
+    if (document.definitions.length > 1 && !judgedWhole.has(document)) {
+      judgeWholeDocument(document);
+      judgedWhole.add(document);
+    }
     keep(query, document);
     return {
       query,
