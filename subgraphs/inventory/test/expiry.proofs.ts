@@ -74,6 +74,24 @@ export function defineExpiryProofs(engine: string, createRig: RigFactory): void 
         assert.deepEqual(levels.get(P), { variantId: P, available: 10, reserved: 0 });
       }));
 
+    it("a hold reserved a moment ago is not idle to a process whose time to live is longer (a rollout raising RESERVATION_TTL_MS)", () =>
+      withStockedRig(createRig, { [P]: 10 }, { ttlMs: TTL }, async (rig) => {
+        const items = [{ variantId: P, quantity: 2 }];
+        // Taken by a process of the old TTL; a replica already on four times it is asked to free
+        // it "if idle for 30 s" a second later. Its expiry is 3 TTLs short of what that replica
+        // would give a hold now, which no reserve's age explains.
+        const taken = await rig.service.reserve("rollout", items);
+        const upgraded = await rig.anotherProcess({ ttlMs: 4 * TTL });
+        rig.clock.advance(1_000);
+        assert.equal((await upgraded.release("rollout", { ifIdleForMs: 30_000 })).status, "HELD", "reserved 1 s ago: a twin may be placing on it");
+        assert.equal((await upgraded.release("rollout", { ifExpiresAt: new Date(taken.expiresAt.getTime() - 1), ifIdleForMs: 30_000 })).status, "HELD");
+        // And the other way round: a process of a shorter TTL still sees a long-idle hold as idle.
+        const shortened = await rig.anotherProcess({ ttlMs: TTL / 4 });
+        rig.clock.advance(30_000);
+        assert.equal((await shortened.release("rollout", { ifIdleForMs: 30_000 })).status, "RELEASED", "untouched for 31 s");
+        assert.deepEqual((await assertMirrorAgrees(rig, [P])).get(P), { variantId: P, available: 10, reserved: 0 });
+      }));
+
     it("a twin's reserve in the same millisecond as its taker's, or from a clock a little behind, keeps the taker's conditional release from freeing it", () =>
       withStockedRig(createRig, { [P]: 10 }, { ttlMs: TTL }, async (rig) => {
         const items = [{ variantId: P, quantity: 2 }];

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { badInput } from "#kernel";
 import { withDirectConnection, type PrismaClient } from "#kernel/relational";
-import { byVariantId, releaseStep } from "../domain/stock-rules.js";
+import { byVariantId, releasable, releaseStep, type ReleaseConditions } from "../domain/stock-rules.js";
 import type { Reservation, StockItem, StockLevel } from "../domain/stock.js";
 import { restockKeyId, type LedgerChange, type LedgerCommitResult, type LedgerReserveResult, type LedgerRestockResult, type MirrorRebuild, type StockLedger } from "../ports/stock-ledger.js";
 import {
@@ -85,13 +85,16 @@ export class PrismaStockLedger implements StockLedger {
     return { kind: "committed", reservation: { ...reservation, status: "COMMITTED" }, change: { epoch: result.epoch, changes } };
   }
 
-  release(reservationId: string, now: Date, options: { onlyExpiringBy?: Date } = {}): Promise<{ reservation: Reservation; change: LedgerChange } | null> {
+  release(reservationId: string, now: Date, options: ReleaseConditions = {}): Promise<{ reservation: Reservation; change: LedgerChange } | null> {
     return this.change(async (tx) => {
-      const reservation = await findReservation(tx, reservationId, { lock: true });
+      const [locked] = await tx.$queryRaw<{ lastReservedAt: Date }[]>`SELECT "updatedAt" AS "lastReservedAt" FROM "Reservation" WHERE id = ${reservationId} FOR UPDATE`;
+      const reservation = locked && (await findReservation(tx, reservationId));
       if (!reservation) return null;
       const epoch = await readEpoch(tx);
       if (releaseStep(reservationId, reservation.status) === "unchanged") return { reservation, change: { epoch, changes: [] } };
-      if (options.onlyExpiringBy && reservation.expiresAt > options.onlyExpiringBy) return { reservation, change: { epoch, changes: [] } };
+      // A HELD row's "updatedAt" is its last reserve: every reserve of an id sets it, and only a
+      // status change (which ends HELD) writes it otherwise.
+      if (!releasable(reservation.expiresAt, locked.lastReservedAt, options)) return { reservation, change: { epoch, changes: [] } };
       const changes = await giveBack(tx, reservation.items, now);
       await setStatus(tx, [reservationId], "RELEASED", now);
       return { reservation: { ...reservation, status: "RELEASED" }, change: { epoch, changes } };

@@ -149,9 +149,10 @@ export function createInventoryService(deps: InventoryServiceDeps) {
      * Gives held units back (payment failed, order cancelled); idempotent. With conditions,
      * only a hold no live attempt of its id may still be placing: one the caller took and no
      * reserve refreshed since (`ifExpiresAt`, the expiry its reserve answered), or one no
-     * reserve touched for `ifIdleForMs` (a hold's last reserve is its expiry less the time to
-     * live). Another HELD one is answered unchanged: two tabs or a retry share an order id,
-     * and a refused one must not free the hold its twin is placing an order on.
+     * reserve touched for `ifIdleForMs` (by the hold's own last-reserve time: a TTL changed
+     * since it was taken says nothing of its age). Another HELD one is answered unchanged: two
+     * tabs or a retry share an order id, and a refused one must not free the hold its twin is
+     * placing an order on.
      */
     async release(reservationId: string, conditions: { ifExpiresAt?: Date | null; ifIdleForMs?: number | null } = {}): Promise<Reservation> {
       const id = validReservationId(reservationId);
@@ -159,9 +160,10 @@ export function createInventoryService(deps: InventoryServiceDeps) {
       if (ifIdleForMs !== null && (!Number.isSafeInteger(ifIdleForMs) || ifIdleForMs < 0)) throw badInput("ifIdleForMs is a whole number of milliseconds, 0 or more", { field: "ifIdleForMs" });
       if (ifExpiresAt !== null && Number.isNaN(ifExpiresAt.getTime())) throw badInput("ifExpiresAt is an ISO 8601 instant", { field: "ifExpiresAt" });
       const now = clock();
-      const cutoffs = [ifExpiresAt?.getTime(), ifIdleForMs === null ? undefined : now.getTime() + deps.reservationTtlMs - ifIdleForMs].filter((at): at is number => at !== undefined);
-      const onlyExpiringBy = cutoffs.length === 0 ? undefined : new Date(Math.max(...cutoffs));
-      const result = await ledger.release(id, now, { onlyExpiringBy });
+      const result = await ledger.release(id, now, {
+        ...(ifExpiresAt !== null && { expiringBy: ifExpiresAt }),
+        ...(ifIdleForMs !== null && { reservedBy: new Date(now.getTime() - ifIdleForMs) }),
+      });
       if (!result) throw unknownReservation(id);
       await mirror.settle(result.change);
       if (result.change.changes.length > 0) nudge();

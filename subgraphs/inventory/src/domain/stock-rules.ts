@@ -66,6 +66,24 @@ export function commitStep(status: ReservationStatus): "commit" | "unchanged" | 
   return "reserve-again";
 }
 
+/**
+ * When a conditional release may give a HELD reservation back: `expiringBy`, its caller took it
+ * and no reserve refreshed it since (every reserve moves the expiry on); `reservedBy`, no reserve
+ * touched it after that instant (an attempt that reserved it then is dead or past its window).
+ * Either suffices; with neither the release is unconditional. Idleness is read from the row's
+ * last reserve, never derived from the expiry: the time to live is configuration, and a hold
+ * made under another TTL (a rollout changing it) would look idle, or busy, by the wrong amount.
+ */
+export interface ReleaseConditions {
+  expiringBy?: Date;
+  reservedBy?: Date;
+}
+
+export function releasable(expiresAt: Date, lastReservedAt: Date, { expiringBy, reservedBy }: ReleaseConditions): boolean {
+  if (expiringBy === undefined && reservedBy === undefined) return true;
+  return (expiringBy !== undefined && expiresAt <= expiringBy) || (reservedBy !== undefined && lastReservedAt <= reservedBy);
+}
+
 /** What releasing does: idempotent for holds already given back; a sale cannot be undone here. */
 export function releaseStep(reservationId: string, status: ReservationStatus): "release" | "unchanged" {
   if (status === "HELD") return "release";

@@ -1,4 +1,5 @@
 import type { AvailabilityChange, Reservation, StockItem, StockLevel } from "../domain/stock.js";
+import type { ReleaseConditions } from "../domain/stock-rules.js";
 
 /**
  * A committed ledger change: which epoch of the Redis mirror it belongs to (read under the
@@ -79,10 +80,11 @@ export interface StockLedger {
   /**
    * HELD → RELEASED (units back to `available`); RELEASED and EXPIRED unchanged; COMMITTED
    * refused with ILLEGAL_TRANSITION. Null when the reservation does not exist. With
-   * `onlyExpiringBy`, a HELD one expiring later (reserved again since: a live attempt) is
-   * left unchanged, judged under the row's lock so no reserve can refresh it in between.
+   * conditions, a HELD one they do not allow (see `releasable`: reserved again since, a live
+   * attempt) is left unchanged, judged under the row's lock so no reserve can refresh it in
+   * between.
    */
-  release(reservationId: string, now: Date, options?: { onlyExpiringBy?: Date }): Promise<{ reservation: Reservation; change: LedgerChange } | null>;
+  release(reservationId: string, now: Date, options?: ReleaseConditions): Promise<{ reservation: Reservation; change: LedgerChange } | null>;
   /**
    * Expires up to `limit` HELD reservations whose `expiresAt` has passed and returns their
    * units. Rows other transactions hold are skipped (SKIP LOCKED), so several processes can

@@ -36,7 +36,8 @@ export interface InventoryRig {
   cacheDown(): Promise<void>;
   /** Brings the mirror's server back, empty. */
   cacheUp(): Promise<void>;
-  anotherProcess(): Promise<InventoryService>;
+  /** `ttlMs`: that process's RESERVATION_TTL_MS, when it differs (a rollout changing it). */
+  anotherProcess(overrides?: { ttlMs?: number }): Promise<InventoryService>;
   close(): Promise<void>;
 }
 
@@ -74,7 +75,7 @@ async function buildRig(engine: string, database: DatabaseEngine, openCache: (na
   const closers: (() => Promise<void>)[] = [db.drop];
   const clock = testClock();
   const catalog = new Set<string>();
-  const serviceOn = (prisma: PrismaClient, cache: StockCache) => {
+  const serviceOn = (prisma: PrismaClient, cache: StockCache, ttlMs = options.ttlMs ?? 60_000) => {
     const service = createInventoryService({
       ledger: (options.wrapLedger ?? ((ledger) => ledger))(new PrismaStockLedger(prisma)),
       cache,
@@ -86,7 +87,7 @@ async function buildRig(engine: string, database: DatabaseEngine, openCache: (na
         variantExists: async (variantId) => catalog.has(variantId),
       },
       logger,
-      reservationTtlMs: options.ttlMs ?? 60_000,
+      reservationTtlMs: ttlMs,
       maxQuantityPerOrder: options.maxQuantityPerOrder ?? 10,
       clock: clock.now,
       mirror: options.mirror,
@@ -111,12 +112,12 @@ async function buildRig(engine: string, database: DatabaseEngine, openCache: (na
       catalog,
       cacheDown: handle.down,
       cacheUp: handle.up,
-      async anotherProcess() {
+      async anotherProcess(overrides = {}) {
         const otherPrisma = createPrismaClient(db.url, { poolSize: 10 });
         closers.unshift(() => otherPrisma.$disconnect());
         const other = await handle.connectAnother();
         closers.unshift(other.close);
-        return serviceOn(otherPrisma, other.cache);
+        return serviceOn(otherPrisma, other.cache, overrides.ttlMs);
       },
       async close() {
         for (const close of closers.splice(0)) await close().catch(() => undefined);

@@ -8,14 +8,14 @@ type Status = "HELD" | "COMMITTED" | "RELEASED";
  * the inventory subgraph: idempotent per id (IDEMPOTENCY_CONFLICT for the same id with other
  * items; a released id holds its items again), all-or-nothing, OUT_OF_STOCK when short (with
  * nothing left, extensions.reserved: the units held), a release under conditions kept for a
- * hold reserved again since or lately,
+ * hold reserved again since or lately (by its last reserve),
  * RESERVATION_EXPIRED on commit for ids marked expired, and ILLEGAL_TRANSITION (from COMMITTED)
  * on releasing a sold hold. Sold units come back through
  * `returns` at most once per id, as the inventory applies a StockReturnRequested event.
  */
 export function createInMemoryStockReservations(stock: Record<string, number>) {
   const available = new Map(Object.entries(stock));
-  const reservations = new Map<string, { status: Status; items: { variantId: string; quantity: number }[]; expiresAt: Date }>();
+  const reservations = new Map<string, { status: Status; items: { variantId: string; quantity: number }[]; expiresAt: Date; reservedAt: number }>();
   // Each reserve moves its hold's expiry a time to live past now, and (a clock that never
   // repeats) past the expiry an earlier reserve answered.
   const ttlMs = 15 * 60_000;
@@ -40,7 +40,7 @@ export function createInMemoryStockReservations(stock: Record<string, number>) {
       const existing = reservations.get(id);
       if (existing) {
         if (JSON.stringify(existing.items) !== JSON.stringify(items)) throw new DomainError(ErrorCode.IDEMPOTENCY_CONFLICT, `Reservation ${id} holds other items`);
-        if (existing.status === "HELD") existing.expiresAt = nextExpiry();
+        if (existing.status === "HELD") [existing.expiresAt, existing.reservedAt] = [nextExpiry(), Date.now()];
         if (existing.status !== "RELEASED") return { taken: false, expiresAt: existing.expiresAt };
       }
       for (const { variantId, quantity } of items) {
@@ -53,7 +53,7 @@ export function createInMemoryStockReservations(stock: Record<string, number>) {
       }
       for (const { variantId, quantity } of items) available.set(variantId, available.get(variantId)! - quantity);
       const expiresAt = nextExpiry();
-      reservations.set(id, { status: "HELD", items: [...items], expiresAt });
+      reservations.set(id, { status: "HELD", items: [...items], expiresAt, reservedAt: Date.now() });
       const during = duringNextReserve;
       duringNextReserve = undefined;
       await during?.();
@@ -87,7 +87,7 @@ export function createInMemoryStockReservations(stock: Record<string, number>) {
       const { ifExpiresAt, ifIdleForMs } = conditions;
       if (ifExpiresAt !== undefined || ifIdleForMs !== undefined) {
         const asReserved = ifExpiresAt !== undefined && reservation.expiresAt.getTime() <= ifExpiresAt.getTime();
-        const idle = ifIdleForMs !== undefined && reservation.expiresAt.getTime() - ttlMs <= Date.now() - ifIdleForMs;
+        const idle = ifIdleForMs !== undefined && reservation.reservedAt <= Date.now() - ifIdleForMs;
         if (!asReserved && !idle) return;
       }
       reservation.status = "RELEASED";
@@ -115,6 +115,7 @@ export function createInMemoryStockReservations(stock: Record<string, number>) {
     idle: (id: string, ms: number) => {
       const reservation = reservations.get(id)!;
       reservation.expiresAt = new Date(reservation.expiresAt.getTime() - ms);
+      reservation.reservedAt -= ms;
     },
     /** Runs `step` while the next hold is taken: between a checkout's pricing and its order. */
     duringNextReserve: (step: () => Promise<void>) => void (duringNextReserve = step),
