@@ -56,6 +56,7 @@ export * from "./graphql/subgraph-client.js";
 export * from "./events/dead-letter.js";
 export * from "./runtime/nudged-worker.js";
 export * from "./runtime/admission-gate.js";
+export * from "./runtime/money-path-deadlines.js";
 export * from "./persistence/index.js";
 export * from "./objects/object-store.js";
 export * from "./objects/object-key.js";

@@ -20,6 +20,13 @@ const TRANSIENT: [string, unknown][] = [
   ["pg: a deadlock, by SQLSTATE", Object.assign(new Error("deadlock detected"), { code: "40P01" })],
   ["a callee answering SERVICE_UNAVAILABLE", new DomainError(ErrorCode.SERVICE_UNAVAILABLE, "A service this operation needs is unavailable; please retry")],
   ["a wrapped cause", new Error("commit failed", { cause: prismaLike("Timed out fetching a new connection from the connection pool", "P2024") })],
+  // The pool's bounds (DATABASE_BOUNDS): the statement wrote nothing and may pass a moment later.
+  ["pg-pool: no pooled connection in time", new Error("timeout exceeded when trying to connect")],
+  ["pg: no new connection in time", new Error("Connection terminated due to connection timeout")],
+  ["pg: no answer in time", new Error("Query read timeout")],
+  ["pg: a statement cancelled at its timeout", Object.assign(new Error("canceling statement due to statement timeout"), { code: "57014" })],
+  ["the pg adapter: a statement cancelled at its timeout", prismaLike("Database error. Code: `57014`. Message: `canceling statement due to statement timeout`")],
+  ["pg: a transaction ended idle", Object.assign(new Error("terminating connection due to idle-in-transaction timeout"), { code: "25P03" })],
 ];
 const ABOUT_THE_EVENT: [string, unknown][] = [
   ["a malformed event", new Error("PaymentConfirmed ev_1 names no order")],

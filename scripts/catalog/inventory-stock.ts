@@ -11,7 +11,8 @@ import { openStockCache } from "../../subgraphs/inventory/src/adapters/open-stoc
  */
 export async function openInventoryStock(config: Config, logger: Logger) {
   const platform = await openPlatform(config, logger, { allowEmbeddedDatabase: false });
-  const prisma = createPrismaClient(platform.databaseUrl, { poolSize: 4 });
+  // A bulk load of up to millions of levels: not held to a service's statement bounds.
+  const prisma = createPrismaClient(platform.databaseUrl, { poolSize: 4, bounds: null });
   const service = createInventoryService({
     ledger: new PrismaStockLedger(prisma),
     cache: await openStockCache(platform),

@@ -10,11 +10,18 @@ import { LockBusyError } from "../cache/lock-service.js";
 const TRANSIENT_ERRNOS = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN", "UND_ERR_SOCKET", "UND_ERR_CLOSED", "UND_ERR_CONNECT_TIMEOUT"]);
 /** Prisma's "can't reach / timed out / closed / pool exhausted" codes. */
 const TRANSIENT_PRISMA_CODES = new Set(["P1001", "P1002", "P1008", "P1017", "P2024"]);
-/** PostgreSQL: connection exceptions (class 08), shutdown or crash (57P01-57P03), serialization failure, deadlock. */
-const TRANSIENT_SQLSTATE = /^(08[0-9A-Z]{3}|57P0[123]|40001|40P01)$/;
+/**
+ * PostgreSQL: connection exceptions (class 08), shutdown or crash (57P01-57P03), serialization
+ * failure, deadlock, and the pool's bounds (DATABASE_BOUNDS) as the server enforces them: a
+ * statement cancelled at its timeout (57014), a transaction left idle ended (25P03). The
+ * statement wrote nothing; the same step a moment later, on a less busy server, may pass.
+ */
+const TRANSIENT_SQLSTATE = /^(08[0-9A-Z]{3}|57P0[123]|57014|25P03|40001|40P01)$/;
 /** The same SQLSTATEs as the Prisma pg adapter words them ("Database error. Code: `57P01`"). */
-const TRANSIENT_SQLSTATE_IN_MESSAGE = /Code: `(08[0-9A-Z]{3}|57P0[123]|40001|40P01)`/;
-const TRANSIENT_DATABASE_MESSAGE = /can't reach database server|connection error and is not queryable|connection terminated unexpectedly|timed out fetching a new connection/i;
+const TRANSIENT_SQLSTATE_IN_MESSAGE = /Code: `(08[0-9A-Z]{3}|57P0[123]|57014|25P03|40001|40P01)`/;
+/** ...and as pg words the client's bounds: no pooled connection in time, none opened in time, no answer in time. */
+const TRANSIENT_DATABASE_MESSAGE =
+  /can't reach database server|connection error and is not queryable|connection terminated unexpectedly|timed out fetching a new connection|timeout exceeded when trying to connect|connection terminated due to connection timeout|^Query read timeout$/i;
 /** The search engine clients (Elasticsearch, OpenSearch): no connection, no answer in time, no node left. */
 const TRANSIENT_SEARCH_CLIENT_ERRORS = new Set(["ConnectionError", "TimeoutError", "NoLivingConnectionsError"]);
 /** A search cluster answering that it is overloaded or recovering (shards not yet assigned after a restart). */

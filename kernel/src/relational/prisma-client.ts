@@ -1,5 +1,6 @@
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
+import { DATABASE_BOUNDS, type DatabaseBounds } from "../runtime/money-path-deadlines.js";
 import { Prisma, PrismaClient } from "../../../prisma/generated/client/client.js";
 
 export type { PrismaClient } from "../../../prisma/generated/client/client.js";
@@ -17,12 +18,32 @@ const utcTimestamps = {
 /** How long a pooled connection nobody uses stays open (a burst's extra connections close after it). */
 const IDLE_CONNECTION_MS = 60_000;
 
-/** One Prisma client over a pg pool; the pool is the only connection state a process holds. */
-export function createPrismaClient(databaseUrl: string, { poolSize = 10 } = {}): PrismaClient {
+/**
+ * One Prisma client over a pg pool; the pool is the only connection state a process holds.
+ * Every wait on it is bounded (`bounds`, DATABASE_BOUNDS unless told): for a connection, for a
+ * statement on the server, for its answer, and for an open transaction left idle. Unbounded,
+ * a saturated pool or a slow database let a checkout place its order long after the window in
+ * which other attempts of its key wait for it (see money-path-deadlines.ts). Past a bound the
+ * caller gets an error that `isTransientInfrastructureError` knows (clients: SERVICE_UNAVAILABLE,
+ * retry) and the server has written nothing of the statement. `bounds: null` is for one-off
+ * scripts whose bulk statements may run long; a service's step that must is bounded in place.
+ */
+export function createPrismaClient(databaseUrl: string, { poolSize = 10, bounds = DATABASE_BOUNDS }: { poolSize?: number; bounds?: DatabaseBounds | null } = {}): PrismaClient {
   // pg closes a connection idle for 10 s by default, so a pool that only a periodic sweep uses
   // (every 5-10 s here) opened a new one each time: a backend start and a SCRAM handshake
   // (PBKDF2, milliseconds of CPU) per sweep, the largest part of an idle platform's database work.
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize, types: utcTimestamps, idleTimeoutMillis: IDLE_CONNECTION_MS });
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: poolSize,
+    types: utcTimestamps,
+    idleTimeoutMillis: IDLE_CONNECTION_MS,
+    ...(bounds && {
+      connectionTimeoutMillis: bounds.connectMs,
+      statement_timeout: bounds.statementMs,
+      query_timeout: bounds.answerMs,
+      idle_in_transaction_session_timeout: bounds.idleInTransactionMs,
+    }),
+  });
   // An idle connection the server ends (a restart, a failover, a dropped database) is an
   // 'error' on the pool, which pg-pool then replaces; unheard, it would end the process.
   pool.on("error", () => undefined);
@@ -64,11 +85,19 @@ export async function withDirectConnection<T>(prisma: PrismaClient, work: (clien
   const pool = pools.get(prisma);
   if (!pool) throw new Error("withDirectConnection needs a client made by createPrismaClient");
   const client = await pool.connect();
+  // The server may end the connection while `work` holds it between statements (a restart, a
+  // transaction idle past its bound): an 'error' on the client, which pg-pool hears only while
+  // the connection is idle in the pool. Unheard it would end the process; heard, the next
+  // statement of `work` fails, and the connection is dropped below.
+  const ended = () => undefined;
+  client.on("error", ended);
   try {
     const result = await work(client);
+    client.removeListener("error", ended);
     client.release();
     return result;
   } catch (error) {
+    client.removeListener("error", ended);
     client.release(error instanceof Error ? error : new Error(String(error)));
     throw error;
   }

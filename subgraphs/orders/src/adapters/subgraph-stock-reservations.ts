@@ -1,4 +1,4 @@
-import type { SubgraphClient } from "#kernel";
+import { STOCK_CALL_MS, type SubgraphClient } from "#kernel";
 import type { StockReservations } from "../ports/stock-reservations.js";
 
 const RESERVE = `mutation ReserveStock($reservationId: ID!, $items: [StockItemInput!]!) {
@@ -11,7 +11,7 @@ const RELEASE = `mutation ReleaseReservation($reservationId: ID!, $ifExpiresAt: 
 
 /** Stock holds through the inventory subgraph's internal mutations, as the orders service. */
 export function createSubgraphStockReservations(client: SubgraphClient, options: { timeoutMs?: number } = {}): StockReservations {
-  const timeoutMs = options.timeoutMs ?? 10_000;
+  const timeoutMs = options.timeoutMs ?? STOCK_CALL_MS;
   const call = (query: string, variables: Record<string, unknown>) => client.request(query, variables, { timeoutMs });
   return {
     reserve: async (reservationId, items) => {

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { badInput, DomainError, ErrorCode, MAX_CART_LINES, newEntityId, outOfStock, type AdmissionGate, type Logger } from "#kernel";
+import { badInput, DomainError, ErrorCode, LIVE_ATTEMPT_MAX_MS, MAX_CART_LINES, newEntityId, outOfStock, type AdmissionGate, type Logger } from "#kernel";
 import { couponInvalid } from "../../../cart/src/index.js";
 import type { Order, OrderItem } from "./order.js";
 import { paymentRequested, statusChanged } from "./order-events.js";
@@ -14,12 +14,13 @@ const MAX_KEY_LENGTH = 200;
 
 /**
  * How long after its last reserve a key's hold may still belong to an attempt that is placing
- * its order: the reserve's answer (the inventory call's 10 s deadline) and one statement. Two
- * tabs or a retry share a key's hold, so a refused attempt gives back a hold only when it took
- * the hold and nobody reserved it since, or the hold was idle longer than this (its taker died
- * or lost its answer); another is left to the attempt placing on it, or to expiry.
+ * its order: the reserve's answer (STOCK_CALL_MS), a pooled connection and one statement, each
+ * bounded so that together they stay well inside it (money-path-deadlines.ts). Two tabs or a
+ * retry share a key's hold, so a refused attempt gives back a hold only when it took the hold
+ * and nobody reserved it since, or the hold was idle longer than this (its taker died or lost
+ * its answer); another is left to the attempt placing on it, or to expiry.
  */
-export const LIVE_ATTEMPT_MAX_MS = 60_000;
+export { LIVE_ATTEMPT_MAX_MS };
 
 /**
  * Checkout: the cart becomes a PENDING order with a PENDING payment, and the caller gets it

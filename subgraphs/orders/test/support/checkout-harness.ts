@@ -1,4 +1,4 @@
-import { createLogger, isDefaultVariantId, productIdOfVariant, StockReturnEventTypes, type AdmissionGate, type Money, type StockReturnRequestedPayload } from "#kernel";
+import { createLogger, isDefaultVariantId, productIdOfVariant, StockReturnEventTypes, type AdmissionGate, type DatabaseBounds, type Money, type StockReturnRequestedPayload } from "#kernel";
 import { createPrismaClient } from "#kernel/relational";
 import { createTestDatabase, type DatabaseEngine } from "../../../../test/support/test-database.js";
 import { createCheckoutCart } from "../../../cart/src/checkout-cart.js";
@@ -26,10 +26,12 @@ export async function startCheckoutHarness(engine: DatabaseEngine, stock: Record
     beforeReserve?: (orderId: string) => Promise<void>;
     /** Awaited before a checkout's order is placed. */
     beforePlace?: (orderId: string) => Promise<void>;
+    /** The pg pool's size and bounds (10 and DATABASE_BOUNDS unless told). */
+    pool?: { size: number; bounds: DatabaseBounds };
   } = {},
 ) {
   const database = await createTestDatabase(engine);
-  const prisma = createPrismaClient(database.url, { poolSize: 10 });
+  const prisma = createPrismaClient(database.url, { poolSize: options.pool?.size ?? 10, ...(options.pool && { bounds: options.pool.bounds }) });
   const logger = createLogger("silent");
   // Stock keys are variant ids: "p1" is a product's default variant, "p4:red" a variant of p4.
   const prices = new Map<string, CatalogVariant>(
