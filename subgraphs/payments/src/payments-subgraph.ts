@@ -1,9 +1,12 @@
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
 import { startSubgraphServer, type Config, type Platform, type RunningServer } from "#kernel";
 import { createPrismaClient, startOutboxRelay, type PrismaClient } from "#kernel/relational";
 import { createPaymentsSchema } from "./subgraph.js";
 import { createPaymentsContext } from "./subgraph-context.js";
 import { createPaymentService, type PaymentService } from "./domain/payment.service.js";
 import { createPaymentProcessor, type PaymentProcessor } from "./domain/payment-processor.js";
+import { createLateCaptureSweep, LATE_CAPTURE_LOOKBACK_MS, type LateCaptureSweep } from "./domain/late-capture-sweep.js";
 import { createPrismaPaymentStore } from "./adapters/prisma-payment.store.js";
 import { HttpPaymentProvider } from "./adapters/http-payment-provider.js";
 import type { PaymentProvider } from "./ports/payment-provider.js";
@@ -24,6 +27,8 @@ export interface PaymentsSubgraphOptions {
 export interface RunningPayments extends RunningServer {
   service: PaymentService;
   processor: PaymentProcessor;
+  /** Refunds money the provider captured after its payment had failed. */
+  lateCaptures: LateCaptureSweep;
   store: PaymentStore;
 }
 
@@ -68,17 +73,28 @@ export async function startPaymentsSubgraph(platform: Platform, options: Payment
     recoveryIntervalMs: settings.recoveryIntervalMs,
     group: options.group,
   });
+  // Every recovery interval, as the recovery sweep; replicas running it at once refund nothing twice.
+  const lateCaptures = createLateCaptureSweep({
+    store,
+    provider,
+    logger,
+    lease: { owner: `${hostname()}:${process.pid}:late-capture:${randomUUID().slice(0, 8)}`, ms: leaseMsFor(settings) },
+    schedule: { firstAfterMs: settings.providerSearchLagMs, lookbackMs: LATE_CAPTURE_LOOKBACK_MS },
+    intervalMs: settings.recoveryIntervalMs,
+  });
 
   let server: RunningServer | undefined;
   const close = async () => {
     await server?.close();
     await processor.stop();
+    await lateCaptures.stop();
     await ownRelay?.stop();
     await provider.close();
     if (!options.prisma) await prisma.$disconnect();
   };
   try {
     await processor.start();
+    lateCaptures.start();
     server = await startSubgraphServer({
       name: "payments",
       schema: createPaymentsSchema(),
@@ -92,5 +108,5 @@ export async function startPaymentsSubgraph(platform: Platform, options: Payment
     await close();
     throw error;
   }
-  return { ...server, service, processor, store, close };
+  return { ...server, service, processor, lateCaptures, store, close };
 }

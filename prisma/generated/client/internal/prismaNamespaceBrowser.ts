@@ -379,7 +379,8 @@ export const PaymentScalarFieldEnum = {
   refundRequestedAt: 'refundRequestedAt',
   refundRef: 'refundRef',
   refundedAt: 'refundedAt',
-  paymentMethod: 'paymentMethod'
+  paymentMethod: 'paymentMethod',
+  lateCaptureCheckedAt: 'lateCaptureCheckedAt'
 } as const
 
 export type PaymentScalarFieldEnum = (typeof PaymentScalarFieldEnum)[keyof typeof PaymentScalarFieldEnum]

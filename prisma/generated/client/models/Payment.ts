@@ -57,6 +57,7 @@ export type PaymentMinAggregateOutputType = {
   refundRef: string | null
   refundedAt: Date | null
   paymentMethod: string | null
+  lateCaptureCheckedAt: Date | null
 }
 
 export type PaymentMaxAggregateOutputType = {
@@ -78,6 +79,7 @@ export type PaymentMaxAggregateOutputType = {
   refundRef: string | null
   refundedAt: Date | null
   paymentMethod: string | null
+  lateCaptureCheckedAt: Date | null
 }
 
 export type PaymentCountAggregateOutputType = {
@@ -99,6 +101,7 @@ export type PaymentCountAggregateOutputType = {
   refundRef: number
   refundedAt: number
   paymentMethod: number
+  lateCaptureCheckedAt: number
   _all: number
 }
 
@@ -132,6 +135,7 @@ export type PaymentMinAggregateInputType = {
   refundRef?: true
   refundedAt?: true
   paymentMethod?: true
+  lateCaptureCheckedAt?: true
 }
 
 export type PaymentMaxAggregateInputType = {
@@ -153,6 +157,7 @@ export type PaymentMaxAggregateInputType = {
   refundRef?: true
   refundedAt?: true
   paymentMethod?: true
+  lateCaptureCheckedAt?: true
 }
 
 export type PaymentCountAggregateInputType = {
@@ -174,6 +179,7 @@ export type PaymentCountAggregateInputType = {
   refundRef?: true
   refundedAt?: true
   paymentMethod?: true
+  lateCaptureCheckedAt?: true
   _all?: true
 }
 
@@ -282,6 +288,7 @@ export type PaymentGroupByOutputType = {
   refundRef: string | null
   refundedAt: Date | null
   paymentMethod: string | null
+  lateCaptureCheckedAt: Date | null
   _count: PaymentCountAggregateOutputType | null
   _avg: PaymentAvgAggregateOutputType | null
   _sum: PaymentSumAggregateOutputType | null
@@ -326,6 +333,7 @@ export type PaymentWhereInput = {
   refundRef?: Prisma.StringNullableFilter<"Payment"> | string | null
   refundedAt?: Prisma.DateTimeNullableFilter<"Payment"> | Date | string | null
   paymentMethod?: Prisma.StringNullableFilter<"Payment"> | string | null
+  lateCaptureCheckedAt?: Prisma.DateTimeNullableFilter<"Payment"> | Date | string | null
   locator?: Prisma.XOR<Prisma.OrderLocatorScalarRelationFilter, Prisma.OrderLocatorWhereInput>
   attemptLog?: Prisma.PaymentAttemptListRelationFilter
   refunds?: Prisma.PaymentRefundListRelationFilter
@@ -350,6 +358,7 @@ export type PaymentOrderByWithRelationInput = {
   refundRef?: Prisma.SortOrderInput | Prisma.SortOrder
   refundedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   paymentMethod?: Prisma.SortOrderInput | Prisma.SortOrder
+  lateCaptureCheckedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   locator?: Prisma.OrderLocatorOrderByWithRelationInput
   attemptLog?: Prisma.PaymentAttemptOrderByRelationAggregateInput
   refunds?: Prisma.PaymentRefundOrderByRelationAggregateInput
@@ -380,6 +389,7 @@ export type PaymentWhereUniqueInput = Prisma.AtLeast<{
   refundRef?: Prisma.StringNullableFilter<"Payment"> | string | null
   refundedAt?: Prisma.DateTimeNullableFilter<"Payment"> | Date | string | null
   paymentMethod?: Prisma.StringNullableFilter<"Payment"> | string | null
+  lateCaptureCheckedAt?: Prisma.DateTimeNullableFilter<"Payment"> | Date | string | null
   locator?: Prisma.XOR<Prisma.OrderLocatorScalarRelationFilter, Prisma.OrderLocatorWhereInput>
   attemptLog?: Prisma.PaymentAttemptListRelationFilter
   refunds?: Prisma.PaymentRefundListRelationFilter
@@ -404,6 +414,7 @@ export type PaymentOrderByWithAggregationInput = {
   refundRef?: Prisma.SortOrderInput | Prisma.SortOrder
   refundedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   paymentMethod?: Prisma.SortOrderInput | Prisma.SortOrder
+  lateCaptureCheckedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   _count?: Prisma.PaymentCountOrderByAggregateInput
   _avg?: Prisma.PaymentAvgOrderByAggregateInput
   _max?: Prisma.PaymentMaxOrderByAggregateInput
@@ -433,6 +444,7 @@ export type PaymentScalarWhereWithAggregatesInput = {
   refundRef?: Prisma.StringNullableWithAggregatesFilter<"Payment"> | string | null
   refundedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"Payment"> | Date | string | null
   paymentMethod?: Prisma.StringNullableWithAggregatesFilter<"Payment"> | string | null
+  lateCaptureCheckedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"Payment"> | Date | string | null
 }
 
 export type PaymentCreateInput = {
@@ -452,6 +464,7 @@ export type PaymentCreateInput = {
   refundRef?: string | null
   refundedAt?: Date | string | null
   paymentMethod?: string | null
+  lateCaptureCheckedAt?: Date | string | null
   locator: Prisma.OrderLocatorCreateNestedOneWithoutPaymentInput
   attemptLog?: Prisma.PaymentAttemptCreateNestedManyWithoutPaymentInput
   refunds?: Prisma.PaymentRefundCreateNestedManyWithoutPaymentInput
@@ -476,6 +489,7 @@ export type PaymentUncheckedCreateInput = {
   refundRef?: string | null
   refundedAt?: Date | string | null
   paymentMethod?: string | null
+  lateCaptureCheckedAt?: Date | string | null
   attemptLog?: Prisma.PaymentAttemptUncheckedCreateNestedManyWithoutPaymentInput
   refunds?: Prisma.PaymentRefundUncheckedCreateNestedManyWithoutPaymentInput
 }
@@ -497,6 +511,7 @@ export type PaymentUpdateInput = {
   refundRef?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   refundedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   paymentMethod?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  lateCaptureCheckedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   locator?: Prisma.OrderLocatorUpdateOneRequiredWithoutPaymentNestedInput
   attemptLog?: Prisma.PaymentAttemptUpdateManyWithoutPaymentNestedInput
   refunds?: Prisma.PaymentRefundUpdateManyWithoutPaymentNestedInput
@@ -521,6 +536,7 @@ export type PaymentUncheckedUpdateInput = {
   refundRef?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   refundedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   paymentMethod?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  lateCaptureCheckedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   attemptLog?: Prisma.PaymentAttemptUncheckedUpdateManyWithoutPaymentNestedInput
   refunds?: Prisma.PaymentRefundUncheckedUpdateManyWithoutPaymentNestedInput
 }
@@ -544,6 +560,7 @@ export type PaymentCreateManyInput = {
   refundRef?: string | null
   refundedAt?: Date | string | null
   paymentMethod?: string | null
+  lateCaptureCheckedAt?: Date | string | null
 }
 
 export type PaymentUpdateManyMutationInput = {
@@ -563,6 +580,7 @@ export type PaymentUpdateManyMutationInput = {
   refundRef?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   refundedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   paymentMethod?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  lateCaptureCheckedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
 
 export type PaymentUncheckedUpdateManyInput = {
@@ -584,6 +602,7 @@ export type PaymentUncheckedUpdateManyInput = {
   refundRef?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   refundedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   paymentMethod?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  lateCaptureCheckedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
 
 export type PaymentNullableScalarRelationFilter = {
@@ -625,6 +644,7 @@ export type PaymentCountOrderByAggregateInput = {
   refundRef?: Prisma.SortOrder
   refundedAt?: Prisma.SortOrder
   paymentMethod?: Prisma.SortOrder
+  lateCaptureCheckedAt?: Prisma.SortOrder
 }
 
 export type PaymentAvgOrderByAggregateInput = {
@@ -651,6 +671,7 @@ export type PaymentMaxOrderByAggregateInput = {
   refundRef?: Prisma.SortOrder
   refundedAt?: Prisma.SortOrder
   paymentMethod?: Prisma.SortOrder
+  lateCaptureCheckedAt?: Prisma.SortOrder
 }
 
 export type PaymentMinOrderByAggregateInput = {
@@ -672,6 +693,7 @@ export type PaymentMinOrderByAggregateInput = {
   refundRef?: Prisma.SortOrder
   refundedAt?: Prisma.SortOrder
   paymentMethod?: Prisma.SortOrder
+  lateCaptureCheckedAt?: Prisma.SortOrder
 }
 
 export type PaymentSumOrderByAggregateInput = {
@@ -765,6 +787,7 @@ export type PaymentCreateWithoutLocatorInput = {
   refundRef?: string | null
   refundedAt?: Date | string | null
   paymentMethod?: string | null
+  lateCaptureCheckedAt?: Date | string | null
   attemptLog?: Prisma.PaymentAttemptCreateNestedManyWithoutPaymentInput
   refunds?: Prisma.PaymentRefundCreateNestedManyWithoutPaymentInput
 }
@@ -786,6 +809,7 @@ export type PaymentUncheckedCreateWithoutLocatorInput = {
   refundRef?: string | null
   refundedAt?: Date | string | null
   paymentMethod?: string | null
+  lateCaptureCheckedAt?: Date | string | null
   attemptLog?: Prisma.PaymentAttemptUncheckedCreateNestedManyWithoutPaymentInput
   refunds?: Prisma.PaymentRefundUncheckedCreateNestedManyWithoutPaymentInput
 }
@@ -823,6 +847,7 @@ export type PaymentUpdateWithoutLocatorInput = {
   refundRef?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   refundedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   paymentMethod?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  lateCaptureCheckedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   attemptLog?: Prisma.PaymentAttemptUpdateManyWithoutPaymentNestedInput
   refunds?: Prisma.PaymentRefundUpdateManyWithoutPaymentNestedInput
 }
@@ -844,6 +869,7 @@ export type PaymentUncheckedUpdateWithoutLocatorInput = {
   refundRef?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   refundedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   paymentMethod?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  lateCaptureCheckedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   attemptLog?: Prisma.PaymentAttemptUncheckedUpdateManyWithoutPaymentNestedInput
   refunds?: Prisma.PaymentRefundUncheckedUpdateManyWithoutPaymentNestedInput
 }
@@ -865,6 +891,7 @@ export type PaymentCreateWithoutRefundsInput = {
   refundRef?: string | null
   refundedAt?: Date | string | null
   paymentMethod?: string | null
+  lateCaptureCheckedAt?: Date | string | null
   locator: Prisma.OrderLocatorCreateNestedOneWithoutPaymentInput
   attemptLog?: Prisma.PaymentAttemptCreateNestedManyWithoutPaymentInput
 }
@@ -888,6 +915,7 @@ export type PaymentUncheckedCreateWithoutRefundsInput = {
   refundRef?: string | null
   refundedAt?: Date | string | null
   paymentMethod?: string | null
+  lateCaptureCheckedAt?: Date | string | null
   attemptLog?: Prisma.PaymentAttemptUncheckedCreateNestedManyWithoutPaymentInput
 }
 
@@ -924,6 +952,7 @@ export type PaymentUpdateWithoutRefundsInput = {
   refundRef?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   refundedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   paymentMethod?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  lateCaptureCheckedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   locator?: Prisma.OrderLocatorUpdateOneRequiredWithoutPaymentNestedInput
   attemptLog?: Prisma.PaymentAttemptUpdateManyWithoutPaymentNestedInput
 }
@@ -947,6 +976,7 @@ export type PaymentUncheckedUpdateWithoutRefundsInput = {
   refundRef?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   refundedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   paymentMethod?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  lateCaptureCheckedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   attemptLog?: Prisma.PaymentAttemptUncheckedUpdateManyWithoutPaymentNestedInput
 }
 
@@ -967,6 +997,7 @@ export type PaymentCreateWithoutAttemptLogInput = {
   refundRef?: string | null
   refundedAt?: Date | string | null
   paymentMethod?: string | null
+  lateCaptureCheckedAt?: Date | string | null
   locator: Prisma.OrderLocatorCreateNestedOneWithoutPaymentInput
   refunds?: Prisma.PaymentRefundCreateNestedManyWithoutPaymentInput
 }
@@ -990,6 +1021,7 @@ export type PaymentUncheckedCreateWithoutAttemptLogInput = {
   refundRef?: string | null
   refundedAt?: Date | string | null
   paymentMethod?: string | null
+  lateCaptureCheckedAt?: Date | string | null
   refunds?: Prisma.PaymentRefundUncheckedCreateNestedManyWithoutPaymentInput
 }
 
@@ -1026,6 +1058,7 @@ export type PaymentUpdateWithoutAttemptLogInput = {
   refundRef?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   refundedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   paymentMethod?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  lateCaptureCheckedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   locator?: Prisma.OrderLocatorUpdateOneRequiredWithoutPaymentNestedInput
   refunds?: Prisma.PaymentRefundUpdateManyWithoutPaymentNestedInput
 }
@@ -1049,6 +1082,7 @@ export type PaymentUncheckedUpdateWithoutAttemptLogInput = {
   refundRef?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   refundedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   paymentMethod?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  lateCaptureCheckedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   refunds?: Prisma.PaymentRefundUncheckedUpdateManyWithoutPaymentNestedInput
 }
 
@@ -1111,6 +1145,7 @@ export type PaymentSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs 
   refundRef?: boolean
   refundedAt?: boolean
   paymentMethod?: boolean
+  lateCaptureCheckedAt?: boolean
   locator?: boolean | Prisma.OrderLocatorDefaultArgs<ExtArgs>
   attemptLog?: boolean | Prisma.Payment$attemptLogArgs<ExtArgs>
   refunds?: boolean | Prisma.Payment$refundsArgs<ExtArgs>
@@ -1136,6 +1171,7 @@ export type PaymentSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Exten
   refundRef?: boolean
   refundedAt?: boolean
   paymentMethod?: boolean
+  lateCaptureCheckedAt?: boolean
   locator?: boolean | Prisma.OrderLocatorDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["payment"]>
 
@@ -1158,6 +1194,7 @@ export type PaymentSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Exten
   refundRef?: boolean
   refundedAt?: boolean
   paymentMethod?: boolean
+  lateCaptureCheckedAt?: boolean
   locator?: boolean | Prisma.OrderLocatorDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["payment"]>
 
@@ -1180,9 +1217,10 @@ export type PaymentSelectScalar = {
   refundRef?: boolean
   refundedAt?: boolean
   paymentMethod?: boolean
+  lateCaptureCheckedAt?: boolean
 }
 
-export type PaymentOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "orderId" | "userId" | "status" | "amount" | "currency" | "attempts" | "providerRef" | "failureReason" | "createdAt" | "updatedAt" | "providerIdempotencyKey" | "leaseOwner" | "leaseUntil" | "refundRequestedAt" | "refundRef" | "refundedAt" | "paymentMethod", ExtArgs["result"]["payment"]>
+export type PaymentOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "orderId" | "userId" | "status" | "amount" | "currency" | "attempts" | "providerRef" | "failureReason" | "createdAt" | "updatedAt" | "providerIdempotencyKey" | "leaseOwner" | "leaseUntil" | "refundRequestedAt" | "refundRef" | "refundedAt" | "paymentMethod" | "lateCaptureCheckedAt", ExtArgs["result"]["payment"]>
 export type PaymentInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   locator?: boolean | Prisma.OrderLocatorDefaultArgs<ExtArgs>
   attemptLog?: boolean | Prisma.Payment$attemptLogArgs<ExtArgs>
@@ -1237,6 +1275,11 @@ export type $PaymentPayload<ExtArgs extends runtime.Types.Extensions.InternalArg
      * pm_card_ok), kept only until the charge settles: a resumed retry needs it, nothing after.
      */
     paymentMethod: string | null
+    /**
+     * When the late-capture sweep last asked the provider whether this FAILED payment's charge
+     * was captured after all (null: not yet); see late-capture-sweep.ts.
+     */
+    lateCaptureCheckedAt: Date | null
   }, ExtArgs["result"]["payment"]>
   composites: {}
 }
@@ -1681,6 +1724,7 @@ export interface PaymentFieldRefs {
   readonly refundRef: Prisma.FieldRef<"Payment", 'String'>
   readonly refundedAt: Prisma.FieldRef<"Payment", 'DateTime'>
   readonly paymentMethod: Prisma.FieldRef<"Payment", 'String'>
+  readonly lateCaptureCheckedAt: Prisma.FieldRef<"Payment", 'DateTime'>
 }
     
 

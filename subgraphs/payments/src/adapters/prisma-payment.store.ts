@@ -1,7 +1,7 @@
 import { Topics, type DomainEvent } from "#kernel";
 import { insertOutboxRows, outboxRows, Prisma, processOnce, queryDirect, type PrismaClient } from "#kernel/relational";
 import { chargeKey, isPaymentMethodToken, partialRefundKey, refundKey, type Payment, type PaymentRefund } from "../domain/payment.js";
-import { RefundBeyondPaymentError, UnknownPaymentError, type EventClaim, type Lease, type PaymentKey, type PaymentStore, type RefundOrder } from "../ports/payment-store.js";
+import { RefundBeyondPaymentError, UnknownPaymentError, type EventClaim, type LateCaptureSchedule, type Lease, type PaymentKey, type PaymentStore, type RefundOrder } from "../ports/payment-store.js";
 import { customerOfOrder, customersOfOrders, orderWasCancelled } from "./order-customer.sql.js";
 
 type Db = PrismaClient | Prisma.TransactionClient;
@@ -14,6 +14,21 @@ const NOW = Prisma.sql`(now() AT TIME ZONE 'UTC')`;
 const millis = (ms: number) => Prisma.sql`(${ms}::integer * interval '1 millisecond')`;
 const NEEDS_WORK = Prisma.sql`(status = 'PENDING' OR (status = 'SUCCEEDED' AND "refundRequestedAt" IS NOT NULL AND "refundedAt" IS NULL))`;
 const LEASE_FREE = Prisma.sql`("leaseUntil" IS NULL OR "leaseUntil" < ${NOW})`;
+
+/**
+ * A FAILED payment whose charge may have been captured after all, due for a check (see
+ * LateCaptureSchedule): a charge call was made and none was declined (the provider answers a
+ * key it declined with the decline, so that key never captures), nothing was refunded yet.
+ * "updatedAt" is when it failed: nothing else writes a FAILED payment but a refund attempt of
+ * this very sweep, which keeps a refund it owes due.
+ */
+const lateCaptureDue = ({ firstAfterMs, lookbackMs }: LateCaptureSchedule) => Prisma.sql`(
+  status = 'FAILED' AND "refundedAt" IS NULL AND attempts > 0 AND "updatedAt" > ${NOW} - ${millis(lookbackMs)}
+  AND COALESCE("lateCaptureCheckedAt" + greatest(${millis(firstAfterMs)}, "lateCaptureCheckedAt" - "updatedAt"), "updatedAt" + ${millis(firstAfterMs)}) <= ${NOW}
+  AND NOT EXISTS (
+    SELECT 1 FROM "PaymentAttempt" declined
+    WHERE declined."paymentId" = "Payment".id AND declined."userId" = "Payment"."userId" AND declined.kind = 'CHARGE' AND declined.outcome = 'DECLINED'
+  ))`;
 
 function toPayment(row: PaymentRow): Payment {
   return {
@@ -292,6 +307,46 @@ export function createPrismaPaymentStore(prisma: PrismaClient): PaymentStore {
 
     async releaseLease(payment, lease) {
       await prisma.$executeRaw`UPDATE "Payment" SET "leaseOwner" = NULL, "leaseUntil" = NULL WHERE id = ${payment.id} AND "userId" = ${payment.userId} AND "leaseOwner" = ${lease.owner}`;
+    },
+
+    // Served by ("status", "updatedAt"): the FAILED payments of the lookback only.
+    findLateCaptureChecks: (schedule, limit) =>
+      queryDirect<PaymentKey>(prisma, Prisma.sql`
+        SELECT id, "userId" FROM "Payment" WHERE ${lateCaptureDue(schedule)} AND ${LEASE_FREE}
+        ORDER BY "updatedAt" LIMIT ${limit}`),
+
+    // The lease only: "updatedAt" stays when the payment failed, which the schedule counts from.
+    async claimLateCaptureCheck(payment, schedule, lease) {
+      const [claimed] = await queryDirect<PaymentRow>(prisma, Prisma.sql`
+        UPDATE "Payment" SET "leaseOwner" = ${lease.owner}, "leaseUntil" = ${NOW} + ${millis(lease.ms)}
+        WHERE id = ${payment.id} AND "userId" = ${payment.userId} AND ${lateCaptureDue(schedule)} AND ${LEASE_FREE}
+        RETURNING *`);
+      return claimed ? toPayment(claimed) : null;
+    },
+
+    async finishLateCaptureCheck(payment, lease) {
+      await queryDirect(prisma, Prisma.sql`
+        UPDATE "Payment" SET "lateCaptureCheckedAt" = ${NOW}, "leaseOwner" = NULL, "leaseUntil" = NULL
+        WHERE id = ${payment.id} AND "userId" = ${payment.userId} AND "leaseOwner" = ${lease.owner}`);
+    },
+
+    // One statement: the payment's record and the refund's row, or neither.
+    async recordLateCaptureRefund(payment, lease, refund) {
+      const [recorded] = await queryDirect<{ id: string }>(prisma, Prisma.sql`
+        WITH recorded AS (
+          UPDATE "Payment" SET "providerRef" = ${refund.chargeRef}, "refundRef" = ${refund.refundRef}, "refundedAt" = ${NOW},
+            "lateCaptureCheckedAt" = ${NOW}, "leaseOwner" = NULL, "leaseUntil" = NULL, "updatedAt" = ${NOW}
+          WHERE id = ${payment.id} AND "userId" = ${payment.userId} AND "leaseOwner" = ${lease.owner} AND status = 'FAILED'
+          RETURNING id
+        ), refunded AS (
+          INSERT INTO "PaymentRefund" (id, "paymentId", "userId", amount, currency, status, "providerIdempotencyKey", "providerRef", "createdAt", "refundedAt")
+          SELECT ${refund.idempotencyKey}, ${payment.id}, ${payment.userId}, ${payment.amount.amount}, ${payment.amount.currency}, 'SUCCEEDED',
+            ${refund.idempotencyKey}, ${refund.refundRef}, ${NOW}, ${NOW}
+          FROM recorded
+          ON CONFLICT DO NOTHING
+        )
+        SELECT id FROM recorded`);
+      return recorded !== undefined;
     },
   };
 }

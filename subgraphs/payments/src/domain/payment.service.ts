@@ -44,7 +44,8 @@ export interface PaymentPatience {
 
 export const DEFAULT_PAYMENT_PATIENCE: PaymentPatience = { retryForMs: 600_000, searchLagMs: 60_000 };
 
-const ATTEMPT_OUTCOME: Record<ProviderOutcome["kind"], AttemptOutcome> = {
+/** How a provider call ended, as the attempt log records it. */
+export const ATTEMPT_OUTCOME: Record<ProviderOutcome["kind"], AttemptOutcome> = {
   succeeded: "SUCCEEDED",
   declined: "DECLINED",
   transient: "TRANSIENT_FAILURE",

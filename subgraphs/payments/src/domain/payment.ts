@@ -60,6 +60,8 @@ export interface OrderReference {
  */
 export const chargeKey = (paymentId: string) => `charge-${paymentId}`;
 export const refundKey = (paymentId: string) => `refund-${paymentId}`;
+/** The refund of a capture found on a payment that had failed: once, whichever process sends it. */
+export const lateCaptureRefundKey = (paymentId: string) => `refund-late-capture-${paymentId}`;
 /** One per refund of the orders subgraph: partial refunds of one payment each pay once. */
 export const partialRefundKey = (refundId: string) => `refund-${refundId}`;
 

@@ -1,6 +1,16 @@
 import type { DomainEvent } from "#kernel";
 import type { Payment, PaymentRefund } from "../domain/payment.js";
 
+/**
+ * When a FAILED payment is asked about again: first `firstAfterMs` after it failed, then each
+ * time its last check is as old as the payment was at that check (the interval doubles), until
+ * it failed `lookbackMs` ago.
+ */
+export interface LateCaptureSchedule {
+  firstAfterMs: number;
+  lookbackMs: number;
+}
+
 /** Who holds a payment while charging or refunding it, and for how long at a time. */
 export interface Lease {
   owner: string;
@@ -106,6 +116,22 @@ export interface PaymentStore {
    */
   finishRefunds(payment: PaymentKey, lease: Lease): Promise<Payment | null>;
   releaseLease(payment: PaymentKey, lease: Lease): Promise<void>;
+  /**
+   * FAILED payments whose charge calls may have taken money after all (a call was made, none was
+   * declined, nothing refunded), failed within `lookbackMs`, whose next provider check is due
+   * (see LateCaptureSchedule) and whose lease is free. Reads every partition, as findStalled.
+   */
+  findLateCaptureChecks(schedule: LateCaptureSchedule, limit: number): Promise<PaymentKey[]>;
+  /** Takes the lease of such a payment while its check is still due (another replica may have done it); null otherwise. */
+  claimLateCaptureCheck(payment: PaymentKey, schedule: LateCaptureSchedule, lease: Lease): Promise<Payment | null>;
+  /** The provider holds no capture for it: the check is recorded (the next is due later) and the lease freed. */
+  finishLateCaptureCheck(payment: PaymentKey, lease: Lease): Promise<void>;
+  /**
+   * A capture found and refunded: recorded once, while the lease is held (the payment's
+   * `providerRef`, `refundRef` and `refundedAt`, a SUCCEEDED PaymentRefund under the refund's
+   * key), which ends its checks; the lease is freed. False when the lease was lost.
+   */
+  recordLateCaptureRefund(payment: Payment, lease: Lease, refund: { chargeRef: string; refundRef: string; idempotencyKey: string }): Promise<boolean>;
   /** Whether the payment's order was cancelled by its customer (no new charge is sent for it then). */
   orderCancelled(payment: Pick<Payment, "orderId" | "userId">): Promise<boolean>;
 }
