@@ -1,4 +1,5 @@
 import { PrismaPg } from "@prisma/adapter-pg";
+import { setTimeout as delay } from "node:timers/promises";
 import pg from "pg";
 import { DATABASE_BOUNDS, type DatabaseBounds } from "../runtime/money-path-deadlines.js";
 import { Prisma, PrismaClient } from "../../../prisma/generated/client/client.js";
@@ -7,6 +8,7 @@ export type { PrismaClient } from "../../../prisma/generated/client/client.js";
 export { Prisma } from "../../../prisma/generated/client/client.js";
 
 const pools = new WeakMap<PrismaClient, pg.Pool>();
+const boundsOfClient = new WeakMap<PrismaClient, DatabaseBounds>();
 
 /** `timestamp` (without time zone) columns hold UTC here, as Prisma writes them. */
 const TIMESTAMP_OID = 1114;
@@ -58,8 +60,30 @@ export function createPrismaClient(databaseUrl: string, { poolSize = 10, bounds 
     },
   });
   pools.set(prisma, pool);
+  if (bounds) boundsOfClient.set(prisma, bounds);
   return prisma;
 }
+
+/**
+ * After `error` ended a statement sent at `sentAt` (a Date.now()), waits until the statement can
+ * no longer be running on the server, so that a read made next sees whether it committed. The
+ * server answered (an error with a SQLSTATE) or the statement was never sent (no connection in
+ * time): at once. Otherwise the connection was cut or gave no answer while the server may still
+ * be working (it notices a gone client only when it answers): until the connection and statement
+ * bounds have passed since `sentAt`, past which the server has cancelled it. Without bounds
+ * (`bounds: null`) nothing tells, and it returns at once.
+ */
+export async function untilSettledOnServer(prisma: PrismaClient, error: unknown, sentAt: number): Promise<void> {
+  const bounds = boundsOfClient.get(prisma);
+  if (!bounds || answeredByServer(error) || /timeout exceeded when trying to connect/i.test(String((error as { message?: unknown } | null)?.message))) return;
+  const left = sentAt + bounds.connectMs + bounds.statementMs - Date.now();
+  if (left > 0) await delay(left);
+}
+
+const answeredByServer = (error: unknown): boolean => {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && /^[0-9A-Z]{5}$/.test(code);
+};
 
 /**
  * One statement on the client's own pg pool, past Prisma's query pipeline: about 0.1 ms of

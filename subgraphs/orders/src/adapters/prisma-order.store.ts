@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { insertOutboxRows, outboxRows, Prisma, queryDirect, type PrismaClient } from "#kernel/relational";
+import { insertOutboxRows, outboxRows, Prisma, queryDirect, untilSettledOnServer, type PrismaClient } from "#kernel/relational";
 import type { Order, OrderAddress, OrderItem, OrderShippingMethod, OrderStatus, OrderStatusChange } from "../domain/order.js";
 import { CartChanged, CouponNotRedeemable, IdempotencyKeyTaken, type LockedOrderReads, type OrderStore } from "../ports/order-store.js";
 import { customerOf, customerOfOrder, customersOf } from "./order-locator.sql.js";
@@ -89,6 +89,7 @@ export function createPrismaOrderStore(deps: { prisma: PrismaClient; onCommit?: 
       // lines, first status change, payment and events, or nothing (an archived id among the
       // refusals: an archived order never comes back live).
       let result: PlaceResult;
+      const sentAt = Date.now();
       try {
         [{ result }] = await queryDirect<{ result: PlaceResult }>(prisma, Prisma.sql`
           SELECT orders_place(
@@ -108,6 +109,10 @@ export function createPrismaOrderStore(deps: { prisma: PrismaClient; onCommit?: 
       } catch (error) {
         // The id derives from the key: a collision on either means the key is taken.
         if (isUniqueViolation(error)) throw new IdempotencyKeyTaken(order.userId, order.idempotencyKey);
+        // The caller reads the key next to learn whether the order was written (and frees the
+        // hold if not): a statement still running on the server behind a cut connection could
+        // commit after that read, an order whose hold was given back.
+        await untilSettledOnServer(prisma, error, sentAt);
         throw error;
       }
       if (result.outcome === "archived") throw orderArchived(order.id);

@@ -115,7 +115,11 @@ export interface OrderStore {
    * such an order is kept for an order that will not ship (what the reconciler also looks at).
    */
   findUnrefundedCancelled(placedAfter: Date, changedBefore: Date, limit: number, after?: StalePendingCursor): Promise<StalePendingOrder[]>;
-  /** Writes the order, its lines, first status, payment, events and cart removal at once. */
+  /**
+   * Writes the order, its lines, first status, payment, events and cart removal at once. When
+   * it fails otherwise than by a refusal, the statement is no longer running anywhere by the
+   * time it throws: a read of the key then tells whether the order was written.
+   */
   place(order: NewOrder): Promise<void>;
   /** Returns the order after the update; null when the event was already applied (`once`). */
   update(

@@ -97,6 +97,7 @@ export async function startCheckoutHarness(engine: DatabaseEngine, stock: Record
   return {
     logger,
     prisma,
+    databaseUrl: database.url,
     store,
     checkout,
     orders,
