@@ -8,7 +8,7 @@ import { describeWithRealEngine, engineSuiteTitle } from "#kernel/testing";
 import { createTestDatabase, type DatabaseEngine } from "../../test/support/test-database.js";
 
 /** Small bounds, so a test waits a fraction of a second where a service waits seconds. */
-const BOUNDS: DatabaseBounds = { connectMs: 200, statementMs: 400, answerMs: 1_500, idleInTransactionMs: 400 };
+const BOUNDS: DatabaseBounds = { connectMs: 200, statementMs: 1_000, answerMs: 2_000, idleInTransactionMs: 500 };
 /** How long a test keeps the pool saturated at most: well past every bound above. */
 const GUARD_MS = 8_000;
 
