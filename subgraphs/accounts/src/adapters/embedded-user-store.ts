@@ -2,7 +2,7 @@ import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { Address, AddressFields, User } from "../domain/user.js";
 import type { AccountTokenPurpose } from "../domain/account-token.js";
-import { DuplicateEmailError, type AccountTokenRecord, type NewUser, type RefreshTokenRecord, type UserStore } from "../ports/user-store.js";
+import { DuplicateEmailError, type AccountTokenRecord, type NewUser, type RefreshTokenRecord, type UserStore, type UserStorePausePoints } from "../ports/user-store.js";
 
 interface StoredUser extends User {
   emailKey: string;
@@ -34,11 +34,14 @@ export class EmbeddedUserStore implements UserStore {
   private accountTokens = new Map<string, AccountTokenRecord>();
   private writing: Promise<void> = Promise.resolve();
 
-  private constructor(private readonly file?: string) {}
+  private constructor(
+    private readonly file?: string,
+    private readonly pauses: UserStorePausePoints = {},
+  ) {}
 
   /** A store kept in `file` (loaded when it exists), or in memory only without one. */
-  static async open(file?: string): Promise<EmbeddedUserStore> {
-    const store = new EmbeddedUserStore(file);
+  static async open(file?: string, { pauses }: { pauses?: UserStorePausePoints } = {}): Promise<EmbeddedUserStore> {
+    const store = new EmbeddedUserStore(file, pauses);
     if (file) {
       const text = await readFile(file, "utf8").catch((error: NodeJS.ErrnoException) => (error.code === "ENOENT" ? undefined : Promise.reject(error)));
       if (text) store.restore(JSON.parse(text, (key, value) => (DATE_FIELDS.has(key) && typeof value === "string" ? new Date(value) : value)) as Snapshot);
@@ -130,24 +133,32 @@ export class EmbeddedUserStore implements UserStore {
     await this.persist();
   }
 
+  async beginSession(first: RefreshTokenRecord, passwordHash: string): Promise<boolean> {
+    if (this.users.get(first.userId)?.passwordHash !== passwordHash) return false;
+    this.refreshTokens.set(first.id, { ...first });
+    await this.persist();
+    return true;
+  }
+
   async findRefreshToken(id: string): Promise<RefreshTokenRecord | null> {
     const token = this.refreshTokens.get(id);
     return token ? { ...token } : null;
   }
 
   async rotateRefreshToken(usedId: string, next: RefreshTokenRecord, now: Date): Promise<boolean> {
+    if (this.pauses.duringRotation) await this.pauses.duringRotation();
     const used = this.refreshTokens.get(usedId);
-    if (!used || used.usedAt || used.revokedAt || used.expiresAt <= now) return false;
+    if (!used || used.userId !== next.userId || used.familyId !== next.familyId || used.usedAt || used.revokedAt || used.expiresAt <= now) return false;
     used.usedAt = now;
     this.refreshTokens.set(next.id, { ...next });
     await this.persist();
     return true;
   }
 
-  async revokeRefreshFamily(familyId: string, now: Date): Promise<number> {
+  async revokeRefreshFamily({ userId, familyId }: { userId: string; familyId: string }, now: Date): Promise<number> {
     let revoked = 0;
     for (const token of this.refreshTokens.values()) {
-      if (token.familyId === familyId && !token.revokedAt) {
+      if (token.userId === userId && token.familyId === familyId && !token.revokedAt) {
         token.revokedAt = now;
         revoked += 1;
       }

@@ -4,7 +4,7 @@ import type { Address as AddressRow, User as UserRow, RefreshToken as RefreshTok
 import { parseMysqlUrl } from "../../../../prisma/accounts/migrator/connection.js";
 import type { Address, AddressFields, User } from "../domain/user.js";
 import type { AccountTokenPurpose } from "../domain/account-token.js";
-import { DuplicateEmailError, type AccountTokenRecord, type NewUser, type RefreshTokenRecord, type UserStore } from "../ports/user-store.js";
+import { DuplicateEmailError, type AccountTokenRecord, type NewUser, type RefreshTokenRecord, type UserStore, type UserStorePausePoints } from "../ports/user-store.js";
 
 const withDefaultFlag = { defaultOf: { select: { id: true } } } as const;
 type AddressWithFlag = AddressRow & { defaultOf: { id: string } | null };
@@ -19,13 +19,16 @@ type AddressWithFlag = AddressRow & { defaultOf: { id: string } | null };
 export class PrismaUserStore implements UserStore {
   readonly engine = "mysql";
 
-  private constructor(private readonly prisma: PrismaClient) {}
+  private constructor(
+    private readonly prisma: PrismaClient,
+    private readonly pauses: UserStorePausePoints,
+  ) {}
 
-  static async connect(url: string, { poolSize = 10 } = {}): Promise<PrismaUserStore> {
+  static async connect(url: string, { poolSize = 10, pauses = {} as UserStorePausePoints } = {}): Promise<PrismaUserStore> {
     const adapter = new PrismaMariaDb({ ...parseMysqlUrl(url), connectionLimit: poolSize });
     const prisma = new PrismaClient({ adapter });
     await prisma.$queryRaw`SELECT 1`;
-    return new PrismaUserStore(prisma);
+    return new PrismaUserStore(prisma, pauses);
   }
 
   async createUser(user: NewUser): Promise<User> {
@@ -108,21 +111,41 @@ export class PrismaUserStore implements UserStore {
     return row ? toRefreshToken(row) : null;
   }
 
+  async beginSession(first: RefreshTokenRecord, passwordHash: string): Promise<boolean> {
+    return this.prisma.$transaction(async (tx) => {
+      // A reset holds the user's row until it commits; the hash read under this lock is the one it left.
+      const [user] = await lockUser(tx, first.userId, "share");
+      if (user?.passwordHash !== passwordHash) return false;
+      await tx.refreshToken.create({ data: first });
+      return true;
+    });
+  }
+
   async rotateRefreshToken(usedId: string, next: RefreshTokenRecord, now: Date): Promise<boolean> {
     return this.prisma.$transaction(async (tx) => {
+      // Shared with the user's other rotations, exclusive against a family's revocation: one
+      // revoking between the mark and the insert saw neither the successor (not yet written)
+      // nor could it pass the marked row, and deadlocked or left the successor live.
+      await lockUser(tx, next.userId, "share");
       const { count } = await tx.refreshToken.updateMany({
-        where: { id: usedId, usedAt: null, revokedAt: null, expiresAt: { gt: now } },
+        where: { id: usedId, userId: next.userId, familyId: next.familyId, usedAt: null, revokedAt: null, expiresAt: { gt: now } },
         data: { usedAt: now },
       });
       if (count !== 1) return false;
+      if (this.pauses.duringRotation) await this.pauses.duringRotation();
       await tx.refreshToken.create({ data: next });
       return true;
     });
   }
 
-  async revokeRefreshFamily(familyId: string, now: Date): Promise<number> {
-    const { count } = await this.prisma.refreshToken.updateMany({ where: { familyId, revokedAt: null }, data: { revokedAt: now } });
-    return count;
+  async revokeRefreshFamily({ userId, familyId }: { userId: string; familyId: string }, now: Date): Promise<number> {
+    return this.prisma.$transaction(async (tx) => {
+      // Waits for rotations in flight to commit, so the UPDATE (a locking read: it sees what
+      // committed) finds their successors.
+      await lockUser(tx, userId, "update");
+      const { count } = await tx.refreshToken.updateMany({ where: { userId, familyId, revokedAt: null }, data: { revokedAt: now } });
+      return count;
+    });
   }
 
   async insertAccountToken(token: AccountTokenRecord): Promise<void> {
@@ -142,6 +165,10 @@ export class PrismaUserStore implements UserStore {
     return this.prisma.$transaction(async (tx) => {
       const userId = await useToken(tx, tokenHash, "PASSWORD_RESET", now);
       if (!userId) return null;
+      // Before the refresh tokens, as every session write takes it: rotations in flight commit
+      // first and their successors are revoked below; log-ins that checked the old password
+      // wait, then find the new one.
+      await lockUser(tx, userId, "update");
       await tx.accountToken.updateMany({ where: { userId, purpose: "PASSWORD_RESET", usedAt: null }, data: { usedAt: now } });
       await tx.refreshToken.updateMany({ where: { userId, revokedAt: null }, data: { revokedAt: now } });
       await tx.user.update({ where: { id: userId }, data: { passwordHash, updatedAt: now } });
@@ -164,6 +191,17 @@ export class PrismaUserStore implements UserStore {
 }
 
 type Transaction = Parameters<Parameters<PrismaClient["$transaction"]>[0]>[0];
+
+/**
+ * Locks the user's row for the rest of the transaction. Every write of a user's sessions takes
+ * it first (shared to start or rotate one, exclusive to revoke), so they never take row locks
+ * in opposite orders, and a revocation never runs between a rotation's two statements.
+ */
+function lockUser(tx: Transaction, userId: string, mode: "share" | "update"): Promise<{ passwordHash: string }[]> {
+  return mode === "share"
+    ? tx.$queryRaw`SELECT passwordHash FROM User WHERE id = ${userId} LOCK IN SHARE MODE`
+    : tx.$queryRaw`SELECT passwordHash FROM User WHERE id = ${userId} FOR UPDATE`;
+}
 
 /** Marks the token used when it is live; the racing loser's UPDATE waits on the row lock, then matches nothing. */
 async function useToken(tx: Transaction, tokenHash: string, purpose: AccountTokenPurpose, now: Date): Promise<string | null> {

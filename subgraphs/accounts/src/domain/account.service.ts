@@ -58,7 +58,11 @@ export function createAccountService(deps: AccountServiceDependencies) {
   let decoyHash: Promise<string> | undefined;
   const decoy = () => (decoyHash ??= hashPassword(randomBytes(16).toString("hex"), hashing));
 
-  async function startSession(user: User, familyId: string, previous?: RefreshTokenRecord): Promise<Session> {
+  /**
+   * A new session when `from` holds the password hash the caller checked (stored only while it
+   * is still the user's: a reset racing a log-in wins), else the next one of `from`'s family.
+   */
+  async function startSession(user: User, familyId: string, from: { passwordHash: string } | { previous: RefreshTokenRecord }): Promise<Session> {
     const now = clock();
     const refresh = newRefreshToken();
     const record: RefreshTokenRecord = {
@@ -71,10 +75,11 @@ export function createAccountService(deps: AccountServiceDependencies) {
       usedAt: null,
       revokedAt: null,
     };
-    if (!previous) await store.insertRefreshToken(record);
-    else if (!(await store.rotateRefreshToken(previous.id, record, now))) {
+    if ("passwordHash" in from) {
+      if (!(await store.beginSession(record, from.passwordHash))) throw wrongCredentials();
+    } else if (!(await store.rotateRefreshToken(from.previous.id, record, now))) {
       // Someone used this token between our read and our write: treat it as reuse.
-      await revokeFamily(previous, "refresh token used concurrently");
+      await revokeFamily(from.previous, "refresh token used concurrently");
       throw invalidRefreshToken();
     }
     // The refresh family is the session: its access tokens carry its id (sid), so ending it ends them.
@@ -83,33 +88,33 @@ export function createAccountService(deps: AccountServiceDependencies) {
   }
 
   async function revokeFamily(record: RefreshTokenRecord, reason: string): Promise<void> {
-    const revoked = await store.revokeRefreshFamily(record.familyId, clock());
+    const revoked = await store.revokeRefreshFamily(record, clock());
     logger.warn("refresh_token_family_revoked", { userId: record.userId, familyId: record.familyId, reason, revoked });
     await deps.endSession?.({ userId: record.userId, sessionId: record.familyId });
   }
 
-  async function createAccount(input: { email: string; password: string; name: string; role: AccountRole }): Promise<User> {
+  async function createAccount(input: { email: string; password: string; name: string; role: AccountRole }): Promise<{ user: User; passwordHash: string }> {
     const email = validEmail(input.email);
     const name = validName(input.name);
     const passwordHash = await hashPassword(validPassword(input.password), hashing);
     const id = `usr_${randomUUID().replaceAll("-", "").slice(0, 24)}`;
-    return store.createUser({ id, email, emailKey: emailKey(email), name, role: input.role, passwordHash, createdAt: clock() });
+    return { user: await store.createUser({ id, email, emailKey: emailKey(email), name, role: input.role, passwordHash, createdAt: clock() }), passwordHash };
   }
 
   return {
     findByIds: (ids: readonly string[]) => store.findUsersByIds(ids),
 
     async signUp(input: { email: string; password: string; name: string }): Promise<Session> {
-      let user: User;
+      let user: User, passwordHash: string;
       try {
-        user = await createAccount({ ...input, role: "customer" });
+        ({ user, passwordHash } = await createAccount({ ...input, role: "customer" }));
       } catch (error) {
         if (error instanceof DuplicateEmailError) throw new DomainError(ErrorCode.CONFLICT, "An account with this email already exists", { field: "email" });
         throw error;
       }
       logger.info("account_created", { userId: user.id });
       deps.onSignedUp?.(user);
-      return startSession(user, newTokenId("fam"));
+      return startSession(user, newTokenId("fam"), { passwordHash });
     },
 
     async logIn(email: string, password: string, clientAddress?: string): Promise<Session> {
@@ -128,7 +133,7 @@ export function createAccountService(deps: AccountServiceDependencies) {
       }
       await throttle.recordSuccess(attempt);
       logger.info("login_succeeded", { userId: found.user.id });
-      return startSession(found.user, newTokenId("fam"));
+      return startSession(found.user, newTokenId("fam"), { passwordHash: found.passwordHash });
     },
 
     async refresh(token: string): Promise<Session> {
@@ -142,7 +147,7 @@ export function createAccountService(deps: AccountServiceDependencies) {
       if (record.expiresAt <= clock()) throw invalidRefreshToken();
       const user = (await store.findUsersByIds([record.userId])).get(record.userId);
       if (!user) throw invalidRefreshToken();
-      return startSession(user, record.familyId, record);
+      return startSession(user, record.familyId, { previous: record });
     },
 
     /** Ends the token's session; false when the token was not a live one. */
@@ -150,7 +155,7 @@ export function createAccountService(deps: AccountServiceDependencies) {
       const parsed = parseRefreshToken(token);
       const record = parsed ? await store.findRefreshToken(parsed.id) : null;
       if (!parsed || !record || !secretMatches(parsed.secret, record.tokenHash) || record.revokedAt) return false;
-      const revoked = await store.revokeRefreshFamily(record.familyId, clock());
+      const revoked = await store.revokeRefreshFamily(record, clock());
       logger.info("logged_out", { userId: record.userId, familyId: record.familyId });
       // This device's session only: its access tokens too, on every gateway; other devices stay signed in.
       await deps.endSession?.({ userId: record.userId, sessionId: record.familyId });
@@ -162,7 +167,7 @@ export function createAccountService(deps: AccountServiceDependencies) {
       const existing = await store.findCredentials(emailKey(input.email));
       if (existing) return { user: existing.user, created: false };
       try {
-        return { user: await createAccount(input), created: true };
+        return { user: (await createAccount(input)).user, created: true };
       } catch (error) {
         if (!(error instanceof DuplicateEmailError)) throw error;
         const winner = await store.findCredentials(emailKey(input.email));

@@ -34,6 +34,20 @@ export interface AccountTokenRecord {
   usedAt: Date | null;
 }
 
+/**
+ * Points where a store waits for its caller, so a test can run another operation at the most
+ * dangerous moment of a multi-step write instead of hoping a race lands there. Production
+ * passes none (an absent hook is one property read).
+ */
+export interface UserStorePausePoints {
+  /**
+   * Inside a refresh-token rotation, while it holds what it holds: on MySQL between marking the
+   * used token and storing its successor (one transaction, two statements); in memory before
+   * the rotation's check and write, which run without an await between them.
+   */
+  duringRotation?: () => Promise<void>;
+}
+
 export class DuplicateEmailError extends Error {
   constructor() {
     super("An account with this email already exists");
@@ -75,14 +89,23 @@ export interface UserStore {
   countAddresses(userId: string): Promise<number>;
 
   insertRefreshToken(token: RefreshTokenRecord): Promise<void>;
+  /**
+   * Stores the first token of a new family (a log-in's session) only while the user's password
+   * hash is still `passwordHash`, the one the log-in checked; false otherwise (a password reset
+   * came between the check and now, or the user is gone), and nothing is stored.
+   */
+  beginSession(first: RefreshTokenRecord, passwordHash: string): Promise<boolean>;
   findRefreshToken(id: string): Promise<RefreshTokenRecord | null>;
   /**
    * Marks `usedId` used and stores `next`, atomically, only while `usedId` is neither used,
    * revoked nor expired at `now`. False means someone else used it first (or it was revoked).
+   * A revocation of the family (revokeRefreshFamily, resetPassword) racing it either comes
+   * first, and the rotation fails, or comes after, and revokes `next` too: no successor of a
+   * revoked family is ever left live.
    */
   rotateRefreshToken(usedId: string, next: RefreshTokenRecord, now: Date): Promise<boolean>;
-  /** Revokes every token of the family that is not revoked yet; returns how many. */
-  revokeRefreshFamily(familyId: string, now: Date): Promise<number>;
+  /** Revokes every token of the user's family that is not revoked yet; returns how many. */
+  revokeRefreshFamily(family: { userId: string; familyId: string }, now: Date): Promise<number>;
 
   /** Stores the token, and drops the user's tokens that expired by its creation (no use can come of them). */
   insertAccountToken(token: AccountTokenRecord): Promise<void>;

@@ -7,13 +7,13 @@ import { describeWithRealEngine } from "#kernel/testing";
 import { EmbeddedUserStore } from "../../src/adapters/embedded-user-store.js";
 import { PrismaUserStore } from "../../src/adapters/prisma-user-store.js";
 import { defineUserStoreContract } from "./user-store.contract.js";
-import { createMysqlTestDatabase } from "../support/mysql-test-database.js";
+import { createMysqlTestDatabase, statementRunningElsewhere } from "../support/mysql-test-database.js";
 
-defineUserStoreContract("embedded", () => EmbeddedUserStore.open());
+defineUserStoreContract("embedded", (pauses) => EmbeddedUserStore.open(undefined, { pauses }));
 
 const scratch = mkdtempSync(join(tmpdir(), "accounts-store-"));
 after(() => rmSync(scratch, { recursive: true, force: true }));
-defineUserStoreContract("embedded, kept in a file", () => EmbeddedUserStore.open(join(scratch, "contract", "users.json")));
+defineUserStoreContract("embedded, kept in a file", (pauses) => EmbeddedUserStore.open(join(scratch, "contract", "users.json"), { pauses }));
 
 describe("EmbeddedUserStore kept in a file", () => {
   it("finds users, addresses and refresh tokens again after a restart", async () => {
@@ -65,8 +65,12 @@ describe("EmbeddedUserStore kept in a file", () => {
 describeWithRealEngine({ suite: "UserStore contract", engine: "mysql", variable: "MYSQL_URL" }, (url) => {
   let database: Awaited<ReturnType<typeof createMysqlTestDatabase>> | undefined;
   after(async () => database?.drop());
-  defineUserStoreContract("mysql", async () => {
-    database = await createMysqlTestDatabase(url);
-    return PrismaUserStore.connect(database.url);
-  });
+  defineUserStoreContract(
+    "mysql",
+    async (pauses) => {
+      database = await createMysqlTestDatabase(url);
+      return PrismaUserStore.connect(database.url, { pauses });
+    },
+    { statementWaiting: () => statementRunningElsewhere(url, database!.name) },
+  );
 });

@@ -3,18 +3,26 @@ import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { engineSuiteTitle } from "#kernel/testing";
 import type { AddressFields } from "../../src/domain/user.js";
-import { DuplicateEmailError, type AccountTokenRecord, type NewUser, type RefreshTokenRecord, type UserStore } from "../../src/ports/user-store.js";
+import { DuplicateEmailError, type AccountTokenRecord, type NewUser, type RefreshTokenRecord, type UserStore, type UserStorePausePoints } from "../../src/ports/user-store.js";
 import { newAccountToken, type AccountTokenPurpose } from "../../src/domain/account-token.js";
 
 /**
  * The guarantees of the `UserStore` port, checked against one adapter. `create` returns a
  * store on fresh data; every test makes its own users, so tests never see each other's rows.
  */
-export function defineUserStoreContract(engine: string, create: () => Promise<UserStore>): void {
+export function defineUserStoreContract(
+  engine: string,
+  create: (pauses: UserStorePausePoints) => Promise<UserStore>,
+  engineProbe: {
+    /** True while a statement of this store waits in the engine (a row lock); absent where nothing ever waits. */
+    statementWaiting?: () => Promise<boolean>;
+  } = {},
+): void {
   describe(engineSuiteTitle("UserStore contract", engine), { timeout: 60_000 }, () => {
     let store: UserStore;
+    const pauses: UserStorePausePoints = {};
     before(async () => {
-      store = await create();
+      store = await create(pauses);
     });
     after(async () => {
       await store?.close();
@@ -199,12 +207,88 @@ export function defineUserStoreContract(engine: string, create: () => Promise<Us
       const [family, otherFamily] = [id("fam"), id("fam")];
       const tokens = [token(ann.id, family), token(ann.id, family, { usedAt: at(1) }), token(ann.id, otherFamily)];
       for (const t of tokens) await store.insertRefreshToken(t);
-      assert.equal(await store.revokeRefreshFamily(family, at(50)), 2);
+      assert.equal(await store.revokeRefreshFamily({ userId: ann.id, familyId: family }, at(50)), 2);
       assert.deepEqual((await store.findRefreshToken(tokens[0]!.id))?.revokedAt, at(50));
       assert.deepEqual((await store.findRefreshToken(tokens[1]!.id))?.revokedAt, at(50));
       assert.equal((await store.findRefreshToken(tokens[2]!.id))?.revokedAt, null);
-      assert.equal(await store.revokeRefreshFamily(family, at(60)), 0, "already revoked tokens keep their first revocation");
+      assert.equal(await store.revokeRefreshFamily({ userId: ann.id, familyId: family }, at(60)), 0, "already revoked tokens keep their first revocation");
       assert.deepEqual((await store.findRefreshToken(tokens[0]!.id))?.revokedAt, at(50));
+    });
+
+    /** Holds the next rotation at its pause point until released. */
+    function holdNextRotation() {
+      let reached!: () => void;
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (reached = resolve));
+      const released = new Promise<void>((resolve) => (release = resolve));
+      pauses.duringRotation = () => {
+        pauses.duringRotation = undefined;
+        reached();
+        return released;
+      };
+      return { held, release };
+    }
+
+    /** Resolves once `pending` settled or, where the engine can say so, waits on a lock held by the paused rotation. */
+    async function settledOrWaiting(pending: Promise<unknown>): Promise<void> {
+      let settled = false;
+      void pending.then(
+        () => (settled = true),
+        () => (settled = true),
+      );
+      while (!settled && !(await engineProbe.statementWaiting?.())) await new Promise((resolve) => setTimeout(resolve, engineProbe.statementWaiting ? 20 : 0));
+    }
+
+    /** Each way a session ends, prepared beforehand so that ending it is one store call. */
+    const sessionEnders = {
+      "a log-out (the family revoked)": async (userId: string, familyId: string) => async () => void (await store.revokeRefreshFamily({ userId, familyId }, at(1500))),
+      "a password reset": async (userId: string) => {
+        const link = await accountToken(userId, "PASSWORD_RESET");
+        return async () => assert.equal(await store.resetPassword(link.tokenHash, "scrypt$reset", at(1500)), userId);
+      },
+    };
+    for (const [ender, endSession] of Object.entries(sessionEnders)) {
+      // Ids decide where the successor lands in the family's index, before or after the used
+      // token; the statement ending the family walks that index, so both places are tried.
+      for (const successorSorts of ["before", "after"] as const) {
+        it(`leaves no live successor when ${ender} comes while a rotation is half done (successor id sorting ${successorSorts} the used one)`, async () => {
+          const ann = await user();
+          const family = id("fam");
+          const [low, high] = [`rt_0${id("x")}`, `rt_z${id("x")}`];
+          const used = token(ann.id, family, { id: successorSorts === "before" ? high : low });
+          const successor = token(ann.id, family, { id: successorSorts === "before" ? low : high });
+          await store.insertRefreshToken(used);
+          const end = await endSession(ann.id, family);
+
+          const rotation = holdNextRotation();
+          const rotating = store.rotateRefreshToken(used.id, successor, at(1000));
+          await rotation.held;
+          const ending = end();
+          await settledOrWaiting(ending);
+          rotation.release();
+          const [rotated] = await Promise.all([rotating, ending]);
+
+          const stored = await store.findRefreshToken(successor.id);
+          if (rotated) assert.deepEqual(stored?.revokedAt, at(1500), "the successor is revoked with its family");
+          else assert.equal(stored, null, "a refused rotation stores nothing");
+          assert.equal(await store.rotateRefreshToken(successor.id, token(ann.id, family), at(2000)), false, "the successor starts no new session");
+        });
+      }
+    }
+
+    it("begins a session only while the password it checked is still the user's", async () => {
+      const ann = await user();
+      const checked = (await store.findCredentials(ann.email))!.passwordHash;
+      const link = await accountToken(ann.id, "PASSWORD_RESET");
+      assert.equal(await store.resetPassword(link.tokenHash, "scrypt$after-reset", at(10)), ann.id);
+
+      const late = token(ann.id, id("fam"));
+      assert.equal(await store.beginSession(late, checked), false, "a log-in that checked the old password starts nothing");
+      assert.equal(await store.findRefreshToken(late.id), null);
+      const current = token(ann.id, id("fam"));
+      assert.equal(await store.beginSession(current, "scrypt$after-reset"), true);
+      assert.deepEqual(await store.findRefreshToken(current.id), current);
+      assert.equal(await store.beginSession(token("usr_gone", id("fam")), "scrypt$hash"), false, "nor for a user who does not exist");
     });
 
     async function accountToken(userId: string, purpose: AccountTokenPurpose, overrides: Partial<AccountTokenRecord> = {}): Promise<AccountTokenRecord> {

@@ -8,14 +8,17 @@ import { createAccountService } from "../../src/domain/account.service.js";
 import { emailKey } from "../../src/domain/account.validation.js";
 import { hashPassword } from "../../src/domain/password-hashing.js";
 import { failure } from "../support/domain-failure.js";
+import { newAccountToken } from "../../src/domain/account-token.js";
+import type { UserStorePausePoints } from "../../src/ports/user-store.js";
 
 const auth = { issuer: "storefront-test", secret: "unit-test-secret-0123456789-0123456789" };
 // Cheap scrypt for speed: these tests are about the rules, not the hash's strength.
 const FAST_SCRYPT = { N: 2 ** 10, r: 8, p: 1 };
 
-async function setup(options: { failuresPerAccount?: number; failuresPerAccountAllNetworks?: number; failuresPerAddress?: number; now?: () => Date } = {}) {
-  const store = await EmbeddedUserStore.open();
+async function setup(options: { failuresPerAccount?: number; failuresPerAccountAllNetworks?: number; failuresPerAddress?: number; now?: () => Date; pauses?: UserStorePausePoints } = {}) {
+  const store = await EmbeddedUserStore.open(undefined, { pauses: options.pauses });
   const logs: string[] = [];
+  const ended: { userId: string; sessionId: string }[] = [];
   const service = createAccountService({
     store,
     throttle: createLoginThrottle({
@@ -29,8 +32,9 @@ async function setup(options: { failuresPerAccount?: number; failuresPerAccountA
     logger: createLogger("debug", {}, (line) => logs.push(line)),
     clock: options.now,
     hashing: FAST_SCRYPT,
+    endSession: async (end) => void ended.push(end),
   });
-  return { store, service, logs };
+  return { store, service, logs, ended };
 }
 
 describe("account service: sign-up and log-in", () => {
@@ -252,5 +256,48 @@ describe("account service: refresh tokens", () => {
     assert.equal(await service.logOut("garbage"), false);
     assert.equal((await failure(service.refresh(phone.refreshToken))).code, ErrorCode.UNAUTHENTICATED);
     assert.ok(await service.refresh(laptop.refreshToken));
+  });
+});
+
+describe("account service: sessions racing their end", () => {
+  it("starts no session for a log-in whose password check a password reset overtook", async () => {
+    const { store, service } = await setup();
+    const { user } = await service.signUp({ email: "nia@example.com", password: "password-old", name: "Nia" });
+    const link = newAccountToken();
+    await store.insertAccountToken({ tokenHash: link.tokenHash, userId: user.id, purpose: "PASSWORD_RESET", expiresAt: new Date(Date.now() + 60_000), createdAt: new Date(), usedAt: null });
+    // The reset lands while the log-in hashes the old password it read a moment before.
+    const read = store.findCredentials.bind(store);
+    store.findCredentials = async (key) => {
+      const found = await read(key);
+      assert.equal(await store.resetPassword(link.tokenHash, "scrypt$new-password", new Date()), user.id);
+      return found;
+    };
+    const error = await failure(service.logIn("nia@example.com", "password-old"));
+    assert.equal(error.code, ErrorCode.UNAUTHENTICATED, "the old password no longer opens the account");
+  });
+
+  it("ends the session of a refresh that a log-out overtook, refresh tokens and access tokens alike", async () => {
+    const pauses: UserStorePausePoints = {};
+    const { service, ended } = await setup({ pauses });
+    const first = await service.signUp({ email: "oli@example.com", password: "password-oli", name: "Oli" });
+    let release!: () => void;
+    let held!: () => void;
+    const holding = new Promise<void>((resolve) => (held = resolve));
+    pauses.duringRotation = () => {
+      pauses.duringRotation = undefined;
+      held();
+      return new Promise<void>((resolve) => (release = resolve));
+    };
+    const refreshing = service.refresh(first.refreshToken).then(
+      (session) => ({ session }),
+      (error: unknown) => ({ error }),
+    );
+    await holding;
+    assert.equal(await service.logOut(first.refreshToken), true);
+    release();
+    const outcome = await refreshing;
+    if ("session" in outcome) assert.equal((await failure(service.refresh(outcome.session.refreshToken))).code, ErrorCode.UNAUTHENTICATED, "its new token died with the session");
+    else assert.equal((await failure(Promise.reject(outcome.error))).code, ErrorCode.UNAUTHENTICATED);
+    assert.ok(ended.some((end) => end.userId === first.user.id), "the session's access tokens are ended too");
   });
 });
