@@ -10,11 +10,18 @@ import type { Identity } from "./identity.js";
 export interface AccessTokenIssuer {
   readonly algorithm: "HS256" | "RS256";
   readonly ttlSeconds: number;
-  /** `sessionId` (the `sid` claim) names the sign-in the token belongs to, so ending that session ends its access tokens. */
-  issue(identity: Identity & { sessionId?: string }): Promise<{ token: string; expiresIn: number }>;
+  /**
+   * `sessionId` (the `sid` claim) names the sign-in the token belongs to, so ending that session
+   * ends its access tokens. `issuedAt` (default: now) is the moment the session was last found
+   * live: the token claims no later birth (`iat`), so an end of every session recorded after
+   * that check covers it however long the signing waited.
+   */
+  issue(identity: TokenSubject): Promise<{ token: string; expiresIn: number }>;
   /** The public key set for RS256 (what `/.well-known/jwks.json` serves); undefined for HS256. */
   publicJwks(): Promise<{ keys: JWK[] }> | undefined;
 }
+
+export type TokenSubject = Identity & { sessionId?: string; issuedAt?: Date };
 
 export interface AccessTokenIssuerOptions {
   issuer: string;
@@ -54,10 +61,10 @@ export function createAccessTokenIssuer(options: AccessTokenIssuerOptions): Acce
   };
 }
 
-function sign(identity: Identity & { sessionId?: string }, options: AccessTokenIssuerOptions, key: Uint8Array | KeyObject, header: { alg: string; kid?: string }): Promise<string> {
+function sign(identity: TokenSubject, options: AccessTokenIssuerOptions, key: Uint8Array | KeyObject, header: { alg: string; kid?: string }): Promise<string> {
   // One reading of the clock for both: each taken apart, a second can turn between them and
   // the token then lives ttl + 1 s, which a gateway whose limit is the ttl refuses.
-  const issuedAt = Math.floor(Date.now() / 1000);
+  const issuedAt = Math.floor(Math.min(identity.issuedAt?.getTime() ?? Infinity, Date.now()) / 1000);
   return new SignJWT({ roles: identity.roles, ...(identity.sessionId ? { sid: identity.sessionId } : {}) })
     .setProtectedHeader(header)
     .setSubject(identity.userId)

@@ -83,7 +83,9 @@ export function createAccountService(deps: AccountServiceDependencies) {
       throw invalidRefreshToken();
     }
     // The refresh family is the session: its access tokens carry its id (sid), so ending it ends them.
-    const access = await tokens.issue({ userId: user.id, roles: rolesOf(user), sessionId: familyId });
+    // Born when the store last found the session live: a reset ending every session after
+    // that covers this token even if signing it waited past the reset.
+    const access = await tokens.issue({ userId: user.id, roles: rolesOf(user), sessionId: familyId, issuedAt: now });
     return { accessToken: access.token, expiresIn: access.expiresIn, refreshToken: refresh.token, user };
   }
 

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { createAccessTokenIssuer, createLogger, ErrorCode } from "#kernel";
+import { decodeJwt } from "jose";
+import { createAccessTokenIssuer, createLogger, EmbeddedEventBus, EmbeddedKeyValueStore, ErrorCode, recordSessionsEnded, userSessionsKey, type AccessTokenIssuer } from "#kernel";
+import { endCovers } from "../../../../gateway/src/auth/session-revocations.js";
 import { createAccessTokenVerifier } from "../../../../gateway/src/auth/access-token-verifier.js";
 import { EmbeddedUserStore } from "../../src/adapters/embedded-user-store.js";
 import { createLoginThrottle } from "../../src/adapters/rate-limiter-login-throttle.js";
@@ -15,7 +17,7 @@ const auth = { issuer: "storefront-test", secret: "unit-test-secret-0123456789-0
 // Cheap scrypt for speed: these tests are about the rules, not the hash's strength.
 const FAST_SCRYPT = { N: 2 ** 10, r: 8, p: 1 };
 
-async function setup(options: { failuresPerAccount?: number; failuresPerAccountAllNetworks?: number; failuresPerAddress?: number; now?: () => Date; pauses?: UserStorePausePoints } = {}) {
+async function setup(options: { failuresPerAccount?: number; failuresPerAccountAllNetworks?: number; failuresPerAddress?: number; now?: () => Date; pauses?: UserStorePausePoints; beforeSigning?: () => Promise<void> } = {}) {
   const store = await EmbeddedUserStore.open(undefined, { pauses: options.pauses });
   const logs: string[] = [];
   const ended: { userId: string; sessionId: string }[] = [];
@@ -27,7 +29,7 @@ async function setup(options: { failuresPerAccount?: number; failuresPerAccountA
       failuresPerAddress: options.failuresPerAddress ?? 50,
       windowSeconds: 900,
     }),
-    tokens: createAccessTokenIssuer({ ...auth, ttlSeconds: 900 }),
+    tokens: signingAfter(createAccessTokenIssuer({ ...auth, ttlSeconds: 900 }), options.beforeSigning),
     refreshTokenTtlSeconds: 3600,
     logger: createLogger("debug", {}, (line) => logs.push(line)),
     clock: options.now,
@@ -35,6 +37,12 @@ async function setup(options: { failuresPerAccount?: number; failuresPerAccountA
     endSession: async (end) => void ended.push(end),
   });
   return { store, service, logs, ended };
+}
+
+/** The issuer, signing only once `wait` (a stalled process, say) is over. */
+function signingAfter(issuer: AccessTokenIssuer, wait?: () => Promise<void>): AccessTokenIssuer {
+  if (!wait) return issuer;
+  return { ...issuer, issue: async (subject) => (await wait(), issuer.issue(subject)) };
 }
 
 describe("account service: sign-up and log-in", () => {
@@ -299,5 +307,26 @@ describe("account service: sessions racing their end", () => {
     if ("session" in outcome) assert.equal((await failure(service.refresh(outcome.session.refreshToken))).code, ErrorCode.UNAUTHENTICATED, "its new token died with the session");
     else assert.equal((await failure(Promise.reject(outcome.error))).code, ErrorCode.UNAUTHENTICATED);
     assert.ok(ended.some((end) => end.userId === first.user.id), "the session's access tokens are ended too");
+  });
+
+  it("dates a log-in's access token at its session check, so a reset ending every session while it was being signed covers it", async () => {
+    const ends = new EmbeddedKeyValueStore();
+    let resetDuringSigning: (() => Promise<void>) | undefined;
+    const { store, service } = await setup({ beforeSigning: async () => resetDuringSigning?.() });
+    const { user } = await service.signUp({ email: "pia@example.com", password: "password-pia", name: "Pia" });
+    resetDuringSigning = async () => {
+      resetDuringSigning = undefined;
+      const link = newAccountToken();
+      await store.insertAccountToken({ tokenHash: link.tokenHash, userId: user.id, purpose: "PASSWORD_RESET", expiresAt: new Date(Date.now() + 60_000), createdAt: new Date(), usedAt: null });
+      assert.equal(await store.resetPassword(link.tokenHash, "scrypt$new-password", new Date()), user.id);
+      // As the reset answers: the end recorded, and the clock past its second.
+      await recordSessionsEnded({ kv: ends, bus: new EmbeddedEventBus(), maxTokenLifetimeSeconds: 900 }, { userId: user.id, everySession: true });
+    };
+    const session = await service.logIn("pia@example.com", "password-pia");
+    const claims = decodeJwt(session.accessToken);
+    const endedBefore = Number(await ends.get(userSessionsKey(user.id)));
+    assert.ok(endedBefore > 0, "the reset recorded its end");
+    assert.ok(endCovers({ userId: user.id, endedBefore }, { userId: user.id, issuedAt: claims.iat!, sessionId: claims.sid as string }), `a token of iat ${claims.iat} is refused by an end before ${endedBefore}`);
+    assert.equal((await failure(service.refresh(session.refreshToken))).code, ErrorCode.UNAUTHENTICATED, "and its refresh token died with the reset");
   });
 });
