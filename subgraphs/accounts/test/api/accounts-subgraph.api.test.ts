@@ -29,6 +29,34 @@ async function raceAddsAtTheAddressCap(call: Awaited<ReturnType<typeof startAcco
   assert.equal(listed.data?.me.addresses.length, MAX_ADDRESSES_PER_USER);
 }
 
+const REFRESH = `mutation ($token: String!) { refreshToken(refreshToken: $token) { refreshToken } }`;
+const LOG_OUT = `mutation ($token: String!) { logOut(refreshToken: $token) }`;
+
+/**
+ * A double-clicking customer and a thief racing the owner: of the refreshes of one token
+ * exactly one wins, and the reuse ends the whole session, the winner's new token included.
+ * A log-out racing a refresh of its session always answers, and leaves no token that renews.
+ */
+async function raceRefreshesOfOneSession(call: Awaited<ReturnType<typeof startAccounts>>["call"], email: string) {
+  const signUp = await call(`mutation ($input: SignUpInput!) { signUp(input: $input) { refreshToken } }`, { input: { email, password: "password-ok", name: "Ria" } });
+  const token = signUp.data!.signUp.refreshToken as string;
+  const raced = await Promise.all(Array.from({ length: 8 }, () => call(REFRESH, { token })));
+  const won = raced.filter((answer) => answer.errors === undefined);
+  assert.equal(won.length, 1, JSON.stringify(raced.map((answer) => answer.errors?.[0]?.message)));
+  for (const lost of raced.filter((answer) => answer.errors)) assert.equal(codeOf(lost), "UNAUTHENTICATED");
+  assert.equal(codeOf(await call(REFRESH, { token: won[0]!.data!.refreshToken.refreshToken })), "UNAUTHENTICATED", "the reuse ended the winner's session too");
+
+  for (let round = 0; round < 5; round++) {
+    const session = await call(LOG_IN.replace("user { id }", "refreshToken"), { email, password: "password-ok" });
+    const current = session.data!.logIn.refreshToken as string;
+    const [refreshed, loggedOut] = await Promise.all([call(REFRESH, { token: current }), call(LOG_OUT, { token: current })]);
+    assert.equal(loggedOut.errors, undefined, `round ${round}: the log-out answers: ${JSON.stringify(loggedOut.errors)}`);
+    const next = refreshed.data?.refreshToken.refreshToken as string | undefined;
+    if (next) assert.equal(codeOf(await call(REFRESH, { token: next })), "UNAUTHENTICATED", `round ${round}: the refresh's new token died with the session`);
+    else assert.equal(codeOf(refreshed), "UNAUTHENTICATED");
+  }
+}
+
 describe("accounts subgraph API", () => {
   let subject: Awaited<ReturnType<typeof startAccounts>>;
   before(async () => {
@@ -53,6 +81,10 @@ describe("accounts subgraph API", () => {
 
   it("keeps at most MAX_ADDRESSES_PER_USER addresses when adds race at the cap", async () => {
     await raceAddsAtTheAddressCap(subject.call, "address-cap@example.com");
+  });
+
+  it("lets one of racing refreshes of a token win and ends the session, and signs out whatever refresh races the log-out", async () => {
+    await raceRefreshesOfOneSession(subject.call, "refresh-race@example.com");
   });
 
   it("answers the internal defaultAddress query for services only", async () => {
@@ -173,6 +205,10 @@ describeWithRealEngine({ suite: "accounts subgraph API, email keys", engine: "my
 
     it("keeps at most MAX_ADDRESSES_PER_USER addresses when adds race at the cap", async () => {
       await raceAddsAtTheAddressCap(subject.call, "address-cap@example.com");
+    });
+
+    it("lets one of racing refreshes of a token win and ends the session, and signs out whatever refresh races the log-out", async () => {
+      await raceRefreshesOfOneSession(subject.call, "refresh-race@example.com");
     });
 
     it("keeps jose@ and josé@ as two accounts whose failed log-ins never count against each other, and refuses a zero-width variant", async () => {
