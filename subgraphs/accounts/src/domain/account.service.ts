@@ -152,13 +152,18 @@ export function createAccountService(deps: AccountServiceDependencies) {
       return startSession(user, record.familyId, { previous: record });
     },
 
-    /** Ends the token's session; false when the token was not a live one. */
+    /**
+     * Ends the token's session; false when the token was not a live one. A token already
+     * revoked ends its session's access tokens again: a log-out whose refresh tokens were
+     * revoked but whose end could not be recorded (the key-value store down) failed, and its
+     * retry must finish the job rather than find nothing to do.
+     */
     async logOut(token: string): Promise<boolean> {
       const parsed = parseRefreshToken(token);
       const record = parsed ? await store.findRefreshToken(parsed.id) : null;
-      if (!parsed || !record || !secretMatches(parsed.secret, record.tokenHash) || record.revokedAt) return false;
-      const revoked = await store.revokeRefreshFamily(record, clock());
-      logger.info("logged_out", { userId: record.userId, familyId: record.familyId });
+      if (!parsed || !record || !secretMatches(parsed.secret, record.tokenHash)) return false;
+      const revoked = record.revokedAt ? 0 : await store.revokeRefreshFamily(record, clock());
+      logger.info("logged_out", { userId: record.userId, familyId: record.familyId, revoked });
       // This device's session only: its access tokens too, on every gateway; other devices stay signed in.
       await deps.endSession?.({ userId: record.userId, sessionId: record.familyId });
       return revoked > 0;

@@ -17,7 +17,7 @@ const auth = { issuer: "storefront-test", secret: "unit-test-secret-0123456789-0
 // Cheap scrypt for speed: these tests are about the rules, not the hash's strength.
 const FAST_SCRYPT = { N: 2 ** 10, r: 8, p: 1 };
 
-async function setup(options: { failuresPerAccount?: number; failuresPerAccountAllNetworks?: number; failuresPerAddress?: number; now?: () => Date; pauses?: UserStorePausePoints; beforeSigning?: () => Promise<void> } = {}) {
+async function setup(options: { failuresPerAccount?: number; failuresPerAccountAllNetworks?: number; failuresPerAddress?: number; now?: () => Date; pauses?: UserStorePausePoints; beforeSigning?: () => Promise<void>; endSessionFails?: () => boolean } = {}) {
   const store = await EmbeddedUserStore.open(undefined, { pauses: options.pauses });
   const logs: string[] = [];
   const ended: { userId: string; sessionId: string }[] = [];
@@ -34,7 +34,10 @@ async function setup(options: { failuresPerAccount?: number; failuresPerAccountA
     logger: createLogger("debug", {}, (line) => logs.push(line)),
     clock: options.now,
     hashing: FAST_SCRYPT,
-    endSession: async (end) => void ended.push(end),
+    endSession: async (end) => {
+      if (options.endSessionFails?.()) throw new Error("key-value store unavailable");
+      ended.push(end);
+    },
   });
   return { store, service, logs, ended };
 }
@@ -328,5 +331,16 @@ describe("account service: sessions racing their end", () => {
     assert.ok(endedBefore > 0, "the reset recorded its end");
     assert.ok(endCovers({ userId: user.id, endedBefore }, { userId: user.id, issuedAt: claims.iat!, sessionId: claims.sid as string }), `a token of iat ${claims.iat} is refused by an end before ${endedBefore}`);
     assert.equal((await failure(service.refresh(session.refreshToken))).code, ErrorCode.UNAUTHENTICATED, "and its refresh token died with the reset");
+  });
+
+  it("ends the access tokens on a retried log-out whose first try revoked the refresh tokens but could not record the end", async () => {
+    let storeDown = true;
+    const { service, ended } = await setup({ endSessionFails: () => storeDown });
+    const session = await service.signUp({ email: "quin@example.com", password: "password-quin", name: "Quin" });
+    await assert.rejects(service.logOut(session.refreshToken), /key-value store unavailable/);
+    storeDown = false;
+    assert.equal(await service.logOut(session.refreshToken), false, "nothing left to revoke");
+    assert.deepEqual(ended, [{ userId: session.user.id, sessionId: ended[0]?.sessionId }], "but the session's access tokens are ended now");
+    assert.equal((await failure(service.refresh(session.refreshToken))).code, ErrorCode.UNAUTHENTICATED, "the refresh tokens went with the first try");
   });
 });
