@@ -34,7 +34,9 @@ const invalidToken = () => new DomainError(ErrorCode.INVALID_TOKEN, "This link i
  * - tokens are 256 random bits, stored as hashes, used once, and expire;
  * - a reset changes the password, ends every session (refresh token) of the account and uses
  *   up its other reset links, in one store transaction; two resets racing with one token:
- *   exactly one wins; then every access token issued before it is refused (endEverySession);
+ *   exactly one wins; then every access token issued before it is refused (endEverySession,
+ *   also called before the change, so a failure to record the later end leaves none of the
+ *   sessions from before the reset alive);
  * - requests are throttled per account and per client address, counted before any work.
  */
 export function createAccountMailService(deps: AccountMailServiceDependencies) {
@@ -88,12 +90,17 @@ export function createAccountMailService(deps: AccountMailServiceDependencies) {
       const password = validPassword(newPassword);
       const tokenHash = presentedTokenHash(token);
       // Checked before hashing, so a stream of made-up tokens costs no scrypt work.
-      if (!tokenHash || !(await store.findLiveAccountToken(tokenHash, "PASSWORD_RESET", clock()))) throw invalidToken();
+      const link = tokenHash ? await store.findLiveAccountToken(tokenHash, "PASSWORD_RESET", clock()) : null;
+      if (!tokenHash || !link) throw invalidToken();
       const passwordHash = await hashPassword(password, hashing);
+      // The access tokens end before the change as well as after it: the change uses the link
+      // up, so when the end after it cannot be recorded (the key-value store down) the customer
+      // cannot retry, and only this end keeps the sessions the reset is for from living on.
+      await deps.endEverySession?.(link.userId);
       const userId = await store.resetPassword(tokenHash, passwordHash, clock());
       if (!userId) throw invalidToken();
       logger.info("password_reset", { userId });
-      // The refresh tokens went in the reset's transaction; the access tokens already issued end here.
+      // The refresh tokens went in the reset's transaction; this ends access tokens of sessions begun since the first end.
       await deps.endEverySession?.(userId);
       const user = (await store.findUsersByIds([userId])).get(userId);
       if (user) await deps.loginThrottle?.forgiveAccount({ account: emailKey(user.email), address: clientAddress });

@@ -23,6 +23,7 @@ interface SetupOptions {
   /** How long handing a mail over takes (a slow broker). */
   mailerDelayMs?: number;
   file?: string;
+  endEverySession?: (userId: string) => Promise<void>;
 }
 
 async function setup(options: SetupOptions = {}) {
@@ -46,6 +47,7 @@ async function setup(options: SetupOptions = {}) {
     emailVerificationTtlHours: 48,
     clock,
     hashing: FAST_SCRYPT,
+    endEverySession: options.endEverySession,
   });
   const accounts = createAccountService({
     store,
@@ -125,6 +127,23 @@ describe("account mail: password reset", () => {
     const used = await failure(mail.resetPassword(token, "third-password-9"));
     assert.equal(used.code, ErrorCode.INVALID_TOKEN);
     assert.equal((await accounts.findByIds([ann.user.id])).get(ann.user.id)?.emailVerifiedAt !== null, true, "the link reached the mailbox: verified");
+  });
+
+  it("has ended every session when the end after the change cannot be recorded, though the used link cannot be retried", async () => {
+    const ended: string[] = [];
+    let endsLeft = 1;
+    const { mail, accounts, signUp, lastToken } = await setup({
+      endEverySession: async (userId) => {
+        if (endsLeft-- <= 0) throw new Error("key-value store unavailable");
+        ended.push(userId);
+      },
+    });
+    const ann = await signUp("reset-store-down@example.com");
+    await mail.requestPasswordReset("reset-store-down@example.com");
+    await mail.settled();
+    await assert.rejects(mail.resetPassword(lastToken(ann.user.id, "PASSWORD_RESET")!, "brand-new-password"), /key-value store unavailable/);
+    assert.deepEqual(ended, [ann.user.id], "the sessions from before the reset are ended all the same");
+    assert.equal((await failure(accounts.refresh(ann.refreshToken))).code, ErrorCode.UNAUTHENTICATED);
   });
 
   it("lets an owner locked out by failed log-ins in again once they reset the password", async () => {
