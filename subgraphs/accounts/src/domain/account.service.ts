@@ -62,8 +62,7 @@ export function createAccountService(deps: AccountServiceDependencies) {
    * A new session when `from` holds the password hash the caller checked (stored only while it
    * is still the user's: a reset racing a log-in wins), else the next one of `from`'s family.
    */
-  async function startSession(user: User, familyId: string, from: { passwordHash: string } | { previous: RefreshTokenRecord }): Promise<Session> {
-    const now = clock();
+  async function startSession(user: User, familyId: string, from: { passwordHash: string } | { previous: RefreshTokenRecord }, now = clock()): Promise<Session> {
     const refresh = newRefreshToken();
     const record: RefreshTokenRecord = {
       id: refresh.id,
@@ -146,10 +145,14 @@ export function createAccountService(deps: AccountServiceDependencies) {
         await revokeFamily(record, record.revokedAt ? "revoked refresh token presented" : "used refresh token presented again");
         throw invalidRefreshToken();
       }
-      if (record.expiresAt <= clock()) throw invalidRefreshToken();
+      // One reading of the clock for the check and the rotation: read twice, a token a moment
+      // from its expiry passed the first and failed the second, which took it for a
+      // concurrent use and ended the session.
+      const now = clock();
+      if (record.expiresAt <= now) throw invalidRefreshToken();
       const user = (await store.findUsersByIds([record.userId])).get(record.userId);
       if (!user) throw invalidRefreshToken();
-      return startSession(user, record.familyId, { previous: record });
+      return startSession(user, record.familyId, { previous: record }, now);
     },
 
     /**

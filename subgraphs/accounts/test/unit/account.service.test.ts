@@ -258,6 +258,23 @@ describe("account service: refresh tokens", () => {
     assert.equal((await failure(service.refresh(fresh.refreshToken))).code, ErrorCode.UNAUTHENTICATED, "expired after its hour");
   });
 
+  it("renews a token in its last millisecond though the clock turns during the renewal, and ends nothing", async () => {
+    let now = new Date("2026-01-01T00:00:00Z");
+    // Every reading of the clock finds it a millisecond further on.
+    const ticking = () => {
+      const reading = now;
+      now = new Date(now.getTime() + 1);
+      return reading;
+    };
+    const { store, service, ended } = await setup({ now: ticking });
+    const session = await service.signUp({ email: "rue@example.com", password: "password-rue", name: "Rue" });
+    const stored = await store.findRefreshToken(session.refreshToken.split(".")[0]!);
+    now = new Date(stored!.expiresAt.getTime() - 1);
+    const renewed = await service.refresh(session.refreshToken);
+    assert.equal(renewed.user.id, session.user.id);
+    assert.deepEqual(ended, [], "no session was ended");
+  });
+
   it("logs out: the session's refresh tokens stop working, other sessions do not", async () => {
     const { service } = await setup();
     const phone = await service.signUp({ email: "max@example.com", password: "password-max", name: "Max" });
