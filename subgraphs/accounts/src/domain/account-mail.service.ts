@@ -90,14 +90,17 @@ export function createAccountMailService(deps: AccountMailServiceDependencies) {
       const password = validPassword(newPassword);
       const tokenHash = presentedTokenHash(token);
       // Checked before hashing, so a stream of made-up tokens costs no scrypt work.
-      const link = tokenHash ? await store.findLiveAccountToken(tokenHash, "PASSWORD_RESET", clock()) : null;
+      // One reading of the clock for the check and the use: a link live at the check is not
+      // refused as expired by the use after the sessions were already ended for it.
+      const now = clock();
+      const link = tokenHash ? await store.findLiveAccountToken(tokenHash, "PASSWORD_RESET", now) : null;
       if (!tokenHash || !link) throw invalidToken();
       const passwordHash = await hashPassword(password, hashing);
       // The access tokens end before the change as well as after it: the change uses the link
       // up, so when the end after it cannot be recorded (the key-value store down) the customer
       // cannot retry, and only this end keeps the sessions the reset is for from living on.
       await deps.endEverySession?.(link.userId);
-      const userId = await store.resetPassword(tokenHash, passwordHash, clock());
+      const userId = await store.resetPassword(tokenHash, passwordHash, now);
       if (!userId) throw invalidToken();
       logger.info("password_reset", { userId });
       // The refresh tokens went in the reset's transaction; this ends access tokens of sessions begun since the first end.

@@ -24,12 +24,18 @@ interface SetupOptions {
   mailerDelayMs?: number;
   file?: string;
   endEverySession?: (userId: string) => Promise<void>;
+  /** Each reading of the clock finds it a millisecond further on. */
+  clockTicks?: boolean;
 }
 
 async function setup(options: SetupOptions = {}) {
   const store = await EmbeddedUserStore.open(options.file);
   let now = new Date("2026-03-01T10:00:00.000Z");
-  const clock = () => now;
+  const clock = () => {
+    const reading = now;
+    if (options.clockTicks) now = new Date(now.getTime() + 1);
+    return reading;
+  };
   const sent: AccountMailRequest[] = [];
   const loginThrottle = createLoginThrottle({ failuresPerAccount: 5, failuresPerAddress: 50, windowSeconds: 900 });
   const mail = createAccountMailService({
@@ -66,7 +72,7 @@ async function setup(options: SetupOptions = {}) {
   };
   /** The reset link mailed for `userId` by the last request. */
   const lastToken = (userId: string, purpose: AccountMailRequest["purpose"]) => sent.filter((r) => r.userId === userId && r.purpose === purpose).at(-1)?.token;
-  return { store, mail, accounts, sent, signUp, lastToken, advance: (ms: number) => void (now = new Date(now.getTime() + ms)) };
+  return { store, mail, accounts, sent, signUp, lastToken, advance: (ms: number) => void (now = new Date(now.getTime() + ms)), setNow: (moment: Date) => void (now = moment) };
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
@@ -144,6 +150,19 @@ describe("account mail: password reset", () => {
     await assert.rejects(mail.resetPassword(lastToken(ann.user.id, "PASSWORD_RESET")!, "brand-new-password"), /key-value store unavailable/);
     assert.deepEqual(ended, [ann.user.id], "the sessions from before the reset are ended all the same");
     assert.equal((await failure(accounts.refresh(ann.refreshToken))).code, ErrorCode.UNAUTHENTICATED);
+  });
+
+  it("resets with a link in its last millisecond though the clock turns during the reset", async () => {
+    const ended: string[] = [];
+    const { mail, store, signUp, lastToken, setNow } = await setup({ clockTicks: true, endEverySession: async (userId) => void ended.push(userId) });
+    const ann = await signUp("reset-last-moment@example.com");
+    await mail.requestPasswordReset("reset-last-moment@example.com");
+    await mail.settled();
+    const token = lastToken(ann.user.id, "PASSWORD_RESET")!;
+    const link = await store.findLiveAccountToken(hashAccountToken(token), "PASSWORD_RESET", new Date(0));
+    setNow(new Date(link!.expiresAt.getTime() - 1));
+    assert.equal(await mail.resetPassword(token, "brand-new-password"), true);
+    assert.deepEqual(ended, [ann.user.id, ann.user.id]);
   });
 
   it("lets an owner locked out by failed log-ins in again once they reset the password", async () => {
