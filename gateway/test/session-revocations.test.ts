@@ -45,7 +45,7 @@ describe("session revocations at the gateway", () => {
  */
 function defineSharedEnds(engine: string, open: () => Promise<KeyValueStore>) {
   describe(`session revocations shared by gateway replicas [${engine}]`, () => {
-    it("refuses on a replica that never heard the event a logged-out session and every token from before a reset, and accepts the next log-in's", async () => {
+    it("refuses on a replica that never heard the event a logged-out session and every token from before a reset, and accepts the next log-in's, whatever order ends land in", async () => {
       const kv = await open();
       const accountsBus = new EmbeddedEventBus();
       const replicaBus = new EmbeddedEventBus();
@@ -63,6 +63,14 @@ function defineSharedEnds(engine: string, open: () => Promise<KeyValueStore>) {
         assert.equal(await replica.hasEnded({ userId: bob, issuedAt: before, sessionId: "fam_bob_laptop" }), false, "another device of the user");
         assert.equal(await replica.hasEnded({ userId: ann, issuedAt: endedBefore - 1, sessionId: "fam_ann_1" }), true, "a token from before the reset");
         assert.equal(await replica.hasEnded({ userId: ann, issuedAt: endedBefore, sessionId: "fam_ann_2" }), false, "the log-in after it");
+
+        // An earlier end of every session landing after a later one (another accounts
+        // replica's slow write) leaves the later one standing.
+        const clockBehind = () => (endedBefore - 30) * 1000;
+        await recordSessionsEnded({ kv, bus: accountsBus, maxTokenLifetimeSeconds: 60 }, { userId: ann, everySession: true }, clockBehind);
+        assert.equal(Number(await kv.get(userSessionsKey(ann))), endedBefore);
+        const fresh = createSessionRevocations({ kv, bus: replicaBus, logger: createLogger("silent", {}) });
+        assert.equal(await fresh.hasEnded({ userId: ann, issuedAt: endedBefore - 1, sessionId: "fam_ann_1" }), true, "a token from before the later end stays refused");
       } finally {
         // Leave a shared server as it was found.
         await kv.delete(sessionKey(phone), userSessionsKey(ann));

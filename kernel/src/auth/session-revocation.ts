@@ -48,7 +48,9 @@ export async function recordSessionsEnded(
   }
   if (end.everySession) {
     const endedBefore = Math.floor(now() / 1000) + 1;
-    await deps.kv.set(userSessionsKey(end.userId), String(endedBefore), ttlMs);
+    // Never lowered: an earlier end landing after a later one (two replicas, a slow write)
+    // must not let the tokens between them pass again.
+    await deps.kv.raiseTo(userSessionsKey(end.userId), endedBefore, ttlMs);
     payload.endedBefore = endedBefore;
     // At most a second: the next log-in's token must not share the last ended second.
     const wait = endedBefore * 1000 - now();

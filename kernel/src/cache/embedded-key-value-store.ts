@@ -58,6 +58,14 @@ export class EmbeddedKeyValueStore implements KeyValueStore {
     return true;
   }
 
+  async raiseTo(key: string, value: number, ttlMs: number) {
+    const current = Number(this.read(key) ?? NaN);
+    if (current >= value) return current;
+    this.sets.delete(key);
+    this.entries.set(key, { value: String(value), expiresAt: this.now() + ttlMs });
+    return value;
+  }
+
   async increment(key: string, by: number, ttlMs?: number) {
     const current = this.read(key);
     if (current !== null && !/^-?\d+$/.test(current)) throw new Error(`Value at ${key} is not an integer`);

@@ -77,6 +77,12 @@ export class JournaledKeyValueStore implements KeyValueStore {
     return deleted;
   }
 
+  async raiseTo(key: string, value: number, ttlMs: number) {
+    const held = await this.inner.raiseTo(key, value, ttlMs);
+    if (held === value) await this.keep([key]);
+    return held;
+  }
+
   async increment(key: string, by: number, ttlMs?: number) {
     const next = await this.inner.increment(key, by, ttlMs);
     await this.keep([key]);

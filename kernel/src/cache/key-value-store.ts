@@ -27,6 +27,12 @@ export interface KeyValueStore {
   setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>;
   /** Deletes only while the key still holds `expected` (lock release by its owner). */
   deleteIfEquals(key: string, expected: string): Promise<boolean>;
+  /**
+   * Stores the integer `value` (with `ttlMs`) unless the key holds a larger integer already;
+   * resolves what the key holds afterwards. Writers racing with different values leave the
+   * largest whatever order they land in, where `set` would leave the last to arrive.
+   */
+  raiseTo(key: string, value: number, ttlMs: number): Promise<number>;
   /** Adds to an integer counter, creating it at 0; the TTL is set when it is created. */
   increment(key: string, by: number, ttlMs?: number): Promise<number>;
   /**

@@ -60,10 +60,21 @@ local top = redis.call('ZREVRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1, 'WITHSCOR
 redis.call('DEL', KEYS[1])
 return top`;
 
+/** SET KEYS[1] ARGV[1] PX ARGV[2] unless it holds a number at least as large; returns what it holds. */
+const RAISE_TO = `
+local current = tonumber(redis.call('GET', KEYS[1]))
+local wanted = tonumber(ARGV[1])
+if current ~= nil and current >= wanted then
+  return tostring(current)
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return ARGV[1]`;
+
 /** The scripts above, as ioredis exposes them once defined (EVALSHA, EVAL on a cache miss). */
 interface StoreScripts {
   kvDeleteIfEquals(key: string, expected: string): Promise<number>;
   kvIncrement(key: string, by: number, ttlMs: number): Promise<number>;
+  kvRaiseTo(key: string, value: number, ttlMs: number): Promise<string>;
   kvIncrementScores(numberOfKeys: number, ...keysAndArgs: (string | number)[]): Promise<number>;
   kvTopScores(numberOfKeys: number, ...keysAndArgs: (string | number)[]): Promise<string[]>;
 }
@@ -108,6 +119,7 @@ export class RedisKeyValueStore implements KeyValueStore {
     });
     this.client.defineCommand("kvDeleteIfEquals", { numberOfKeys: 1, lua: DELETE_IF_EQUALS });
     this.client.defineCommand("kvIncrement", { numberOfKeys: 1, lua: INCREMENT });
+    this.client.defineCommand("kvRaiseTo", { numberOfKeys: 1, lua: RAISE_TO });
     this.client.defineCommand("kvIncrementScores", { lua: INCREMENT_SCORES });
     this.client.defineCommand("kvTopScores", { lua: TOP_SCORES });
     // Without a listener ioredis prints every connection error to the console.
@@ -169,6 +181,10 @@ export class RedisKeyValueStore implements KeyValueStore {
 
   async deleteIfEquals(key: string, expected: string): Promise<boolean> {
     return (await this.scripts.kvDeleteIfEquals(key, expected)) === 1;
+  }
+
+  async raiseTo(key: string, value: number, ttlMs: number): Promise<number> {
+    return Number(await this.scripts.kvRaiseTo(key, value, ttlMs));
   }
 
   async increment(key: string, by: number, ttlMs?: number): Promise<number> {

@@ -80,6 +80,20 @@ export function defineKeyValueStoreContract(engine: string, create: () => Promis
       assert.equal(await store.deleteIfEquals(k, "owner-token"), false);
     });
 
+    it("keeps the largest of values raised in any order, with the TTL of the write that set it", async () => {
+      const k = key("raised");
+      assert.equal(await store.raiseTo(k, 101, 60_000), 101);
+      assert.equal(await store.raiseTo(k, 100, 60_000), 101, "a smaller value arriving later changes nothing");
+      assert.equal(await store.get(k), "101");
+      const raced = await Promise.all([105, 102, 104, 103].map((value) => store.raiseTo(k, value, 60_000)));
+      assert.ok(raced.every((held) => held >= 102 && held <= 105));
+      assert.equal(await store.get(k), "105");
+      const short = key("raised-short");
+      assert.equal(await store.raiseTo(short, 7, 300), 7);
+      await waitFor("the raised value expires with its TTL", async () => (await store.get(short)) === null, { timeoutMs: 3_000 });
+      assert.equal(await store.raiseTo(short, 1, 60_000), 1, "an expired value is no floor");
+    });
+
     it("counts every one of 200 concurrent increments exactly once", async () => {
       const k = key("counter");
       const results = await Promise.all(Array.from({ length: 200 }, () => store.increment(k, 1)));
