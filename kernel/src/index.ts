@@ -53,6 +53,7 @@ export * from "./runtime/open-platform.js";
 export * from "./runtime/run-until-signal.js";
 export * from "./runtime/run-service.js";
 export * from "./graphql/subgraph-client.js";
+export * from "./graphql/in-process-call.js";
 export * from "./events/dead-letter.js";
 export * from "./runtime/nudged-worker.js";
 export * from "./runtime/admission-gate.js";
