@@ -12,6 +12,7 @@ import { createPrismaArchiveDirectory } from "./adapters/prisma-archive-director
 import { archiveNamespace, createDuckDbArchiveFiles } from "./adapters/duckdb-archive-files.js";
 import { createArchiveReadingOrderStore } from "./domain/archive-reading-order-store.js";
 import { createSubgraphStockReservations } from "./adapters/subgraph-stock-reservations.js";
+import { createInProcessStockReservations, type InventoryHolds } from "./adapters/in-process-stock-reservations.js";
 import { createSoldOutMemo } from "./domain/sold-out-memo.js";
 import { startPaymentOutcomeConsumer } from "./consumers/payment-outcome.consumer.js";
 import { createPendingOrderReconciler, startPendingOrderReconciler, type PendingOrderReconciler } from "./domain/pending-order-reconciler.js";
@@ -27,6 +28,8 @@ export interface OrdersSubgraphOptions {
   /** Bound URLs of the subgraphs orders calls (the one-process mode knows them). */
   productsUrl?: string;
   inventoryUrl?: string;
+  /** The inventory service of this process: holds are taken and sold without an HTTP hop. */
+  inventoryService?: InventoryHolds;
   accountsUrl?: string;
   /** The payments subgraph (the reconciler asks it); a function when it starts after orders. */
   paymentsUrl?: string | (() => string);
@@ -64,7 +67,7 @@ export async function startOrdersSubgraph(platform: Platform, options: OrdersSub
   const objectsOnce = () => (objects ??= options.objects ? Promise.resolve(options.objects) : openObjectStore(config, { uploadBaseUrl: () => "" }));
   const files = createDuckDbArchiveFiles({ objects: objectsOnce, namespace: archiveNamespace(platform.databaseUrl) });
   const store = createArchiveReadingOrderStore(createPrismaOrderStore({ prisma, onCommit: () => outbox.nudge() }), { directory: createPrismaArchiveDirectory(prisma), files });
-  const reservations = createSubgraphStockReservations(inventory);
+  const reservations = options.inventoryService ? createInProcessStockReservations(options.inventoryService, { logger }) : createSubgraphStockReservations(inventory);
   const checkout = createCheckoutService({
     store,
     cart,
