@@ -89,6 +89,7 @@ export async function startSupergraph({ config, logger, ephemeralPorts = false, 
       port: port("cart"),
       prisma,
       productsUrl: subgraphUrls.products,
+      catalog: products.variants,
       inventoryUrl: subgraphUrls.inventory,
       accountsUrl: subgraphUrls.accounts,
     });
@@ -102,9 +103,10 @@ export async function startSupergraph({ config, logger, ephemeralPorts = false, 
       port: port("orders"),
       outbox,
       productsUrl: subgraphUrls.products,
+      // Prices and holds straight from the products and inventory services of this process:
+      // three hops fewer a checkout (the cart's `_entities`, the reserve, the commit).
+      catalog: products.variants,
       inventoryUrl: subgraphUrls.inventory,
-      // Holds straight from the inventory service of this process: two hops fewer a checkout
-      // (the reserve and the commit).
       inventoryService: inventory.service,
       accountsUrl: subgraphUrls.accounts,
       paymentsUrl: () => subgraphUrls.payments ?? "",

@@ -5,6 +5,8 @@ import { createCartContext } from "./subgraph-context.js";
 import { createCartService, type CartService } from "./domain/cart.service.js";
 import { createPrismaCartStore } from "./adapters/prisma-cart.store.js";
 import { createSubgraphProductCatalog } from "./adapters/subgraph-product-catalog.js";
+import { createInProcessProductCatalog } from "./adapters/in-process-product-catalog.js";
+import type { ProductCatalog } from "./ports/product-catalog.js";
 import { createSubgraphStockLevels } from "./adapters/subgraph-stock-levels.js";
 import { createSubgraphAddressBook } from "./adapters/subgraph-address-book.js";
 import { createPrismaPricingStore } from "./adapters/prisma-pricing.store.js";
@@ -19,6 +21,8 @@ export interface CartSubgraphOptions {
   prisma?: PrismaClient;
   /** Bound URLs of the subgraphs the cart calls (the one-process mode knows them). */
   productsUrl?: string;
+  /** The products service of this process: variants are read without an HTTP hop. */
+  catalog?: ProductCatalog;
   inventoryUrl?: string;
   accountsUrl?: string;
 }
@@ -40,7 +44,7 @@ export async function startCartSubgraph(platform: Platform, options: CartSubgrap
   const pricing = createCartPricingService({ store: pricingStore });
   const pricingAdmin = createPricingAdminService({ store: pricingStore });
   const addresses = createSubgraphAddressBook(accounts);
-  const catalog = createSubgraphProductCatalog(products);
+  const catalog = options.catalog ? createInProcessProductCatalog(options.catalog, { logger }) : createSubgraphProductCatalog(products);
   const stock = createSubgraphStockLevels(inventory);
   const store = createPrismaCartStore(prisma);
   const service = createCartService({

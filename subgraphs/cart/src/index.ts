@@ -3,6 +3,8 @@
 export { startCartSubgraph, type CartSubgraphOptions, type RunningCart } from "./cart-subgraph.js";
 export { createCheckoutCart, type CheckoutCart } from "./checkout-cart.js";
 export { createSubgraphProductCatalog } from "./adapters/subgraph-product-catalog.js";
+export { createInProcessProductCatalog } from "./adapters/in-process-product-catalog.js";
+export type { ProductCatalog } from "./ports/product-catalog.js";
 export { createSubgraphAddressBook } from "./adapters/subgraph-address-book.js";
 export { couponInvalid, normaliseCouponCode } from "./pricing/coupon.js";
 export { DEMO_SHIPPING_METHODS, seedDemoShippingMethods } from "./pricing/demo-shipping-methods.js";

@@ -1,6 +1,6 @@
 import { createAdmissionGate, createSubgraphClient, openObjectStore, startSubgraphServer, type ObjectStore, type Platform, type RunningServer, type Subscription } from "#kernel";
 import { createPrismaClient, startOutboxRelay, type PrismaClient } from "#kernel/relational";
-import { createCheckoutCart, createSubgraphAddressBook, createSubgraphProductCatalog } from "../../cart/src/index.js";
+import { createCheckoutCart, createInProcessProductCatalog, createSubgraphAddressBook, createSubgraphProductCatalog, type ProductCatalog } from "../../cart/src/index.js";
 import { createOrdersSchema } from "./subgraph.js";
 import { createOrdersContext } from "./subgraph-context.js";
 import { createCheckoutService, type CheckoutService } from "./domain/checkout.service.js";
@@ -28,6 +28,8 @@ export interface OrdersSubgraphOptions {
   /** Bound URLs of the subgraphs orders calls (the one-process mode knows them). */
   productsUrl?: string;
   inventoryUrl?: string;
+  /** The products service of this process: checkout prices its cart without an HTTP hop. */
+  catalog?: ProductCatalog;
   /** The inventory service of this process: holds are taken and sold without an HTTP hop. */
   inventoryService?: InventoryHolds;
   accountsUrl?: string;
@@ -61,7 +63,8 @@ export async function startOrdersSubgraph(platform: Platform, options: OrdersSub
   // Checkout reads a saved address by id from accounts (only when given an id, not a typed address).
   const accounts = client(options.accountsUrl ?? config.gateway.subgraphUrls.accounts);
 
-  const cart = createCheckoutCart({ prisma, catalog: createSubgraphProductCatalog(products) });
+  const catalog = options.catalog ? createInProcessProductCatalog(options.catalog, { logger }) : createSubgraphProductCatalog(products);
+  const cart = createCheckoutCart({ prisma, catalog });
   // Archived orders are read through the same store; DuckDB and the object store open on the first one read.
   let objects: Promise<ObjectStore> | undefined;
   const objectsOnce = () => (objects ??= options.objects ? Promise.resolve(options.objects) : openObjectStore(config, { uploadBaseUrl: () => "" }));

@@ -1,6 +1,7 @@
 import { startSubgraphServer, Topics, type DomainEvent, type Platform, type RunningServer } from "#kernel";
 import { createProductsSchema } from "./subgraph.js";
 import { createProductService, type ProductService } from "./domain/product.service.js";
+import { createVariantLookup, type VariantLookup } from "./domain/variant-lookup.js";
 import { productUpserted, startProductChangeRelay } from "./domain/product-change-relay.js";
 import { withPopularity } from "./domain/with-popularity.js";
 import { createProductCache, type ProductCache } from "./domain/product-cache.js";
@@ -37,6 +38,8 @@ export interface RunningProducts extends RunningServer {
   cache?: ProductCache;
   /** Image storage, uploads and origin. */
   images: ProductImages;
+  /** Variants as `_entities` answers them, for the services of this process (one-process layout). */
+  variants: VariantLookup;
 }
 
 export interface ProductsSubgraphOptions {
@@ -119,6 +122,7 @@ export async function startProductsSubgraph(platform: Platform, options: Product
     announceChanges: relay.nudge,
     cache,
     images,
+    variants: createVariantLookup(service.findByIds),
     async close() {
       await server.close();
       await relay.stop();
