@@ -44,7 +44,7 @@ describe("a call to another subgraph's service in this process", () => {
   let server: RunningServer;
   let client: ReturnType<typeof createSubgraphClient>;
   const logger = createLogger("silent");
-  const call = createInProcessCaller({ logger, timeoutMs: 200 });
+  const call = createInProcessCaller({ service: "callee", logger, timeoutMs: 200 });
   const fail = async (how: string): Promise<string> => {
     throw failures[how]!();
   };
@@ -68,7 +68,7 @@ describe("a call to another subgraph's service in this process", () => {
         () => assert.fail("the callee answered"),
         (error: unknown) => error,
       );
-      const inProcess = await call(() => fail(how)).then(
+      const inProcess = await call("fail", () => fail(how)).then(
         () => assert.fail("the callee answered"),
         (error: unknown) => error,
       );
@@ -77,23 +77,23 @@ describe("a call to another subgraph's service in this process", () => {
   }
 
   it("passes a refusal's extensions on (the sold-out memo reads `reserved`)", async () => {
-    const error = await call(() => fail("a coded refusal with details")).catch((e: unknown) => e);
+    const error = await call("fail", () => fail("a coded refusal with details")).catch((e: unknown) => e);
     assert.equal((error as DomainError).extensions.code, ErrorCode.OUT_OF_STOCK);
     assert.equal((error as DomainError).extensions.reserved, 3);
   });
 
   it("keeps the original error as the cause, for the log", async () => {
-    const error = await call(() => fail("a database restarting (SQLSTATE 57P01)")).catch((e: unknown) => e);
+    const error = await call("fail", () => fail("a database restarting (SQLSTATE 57P01)")).catch((e: unknown) => e);
     assert.equal(((error as Error).cause as { code?: string }).code, "57P01");
   });
 
   it("answers SERVICE_UNAVAILABLE, transient, when the service gives no answer by the deadline", async () => {
-    const error = await call(() => new Promise(() => undefined)).catch((e: unknown) => e);
+    const error = await call("fail", () => new Promise(() => undefined)).catch((e: unknown) => e);
     assert.equal((error as DomainError).extensions.code, ErrorCode.SERVICE_UNAVAILABLE);
     assert.equal(isTransientInfrastructureError(error), true);
   });
 
   it("answers what the service answers", async () => {
-    assert.deepEqual(await call(async () => ({ taken: true })), { taken: true });
+    assert.deepEqual(await call("reserve", async () => ({ taken: true })), { taken: true });
   });
 });

@@ -126,7 +126,9 @@ function defineSuite(engines: EngineSet, collector: () => Promise<SpanSource>): 
 
     linked("the gateway's call to the orders subgraph", (span) => span.kind === "client" && below(gateway)(span));
     const ordersServer = linked("the orders subgraph's checkout", (span) => span.kind === "server" && span.attributes["storefront.service"] === "orders");
-    linked("the inventory's reservation, called by orders", (span) => span.kind === "server" && span.attributes["storefront.service"] === "inventory" && below(ordersServer)(span));
+    // In one process orders calls the inventory service directly: its span is internal, not a server's.
+    const reservation = linked("the inventory's reservation, called by orders", (span) => span.kind === "internal" && span.name === "inventory reserveStock" && below(ordersServer)(span));
+    linked("a PostgreSQL statement of the reservation", (span) => isPostgres(span) && below(reservation)(span));
     linked("a PostgreSQL statement of the checkout", (span) => isPostgres(span) && below(ordersServer)(span));
     const published = linked("the PaymentRequested publish", (span) => isEvent(span, "producer", "PaymentRequested"));
     const charged = linked("the payments subgraph processing PaymentRequested", (span) => isEvent(span, "consumer", "PaymentRequested", "payments") && below(published)(span));

@@ -1,10 +1,14 @@
+import { context, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import { GraphQLError } from "graphql";
 import { DependencyFailed, DomainError, withoutStack } from "../errors/domain-error.js";
 import { ErrorCode, isPublicErrorCode } from "../errors/error-codes.js";
 import { createErrorFormatter } from "../errors/format-error.js";
 import type { Logger } from "../logging/logger.js";
+import { tracingEnabled } from "../observability/tracing-context.js";
 
 export interface InProcessCallOptions {
+  /** The called service, as its server's spans name it (`inventory`). */
+  service: string;
   /** Where the callee's server would have logged what it masked (its unexpected errors). */
   logger: Logger;
   /** The subgraph client's deadline for the same call. */
@@ -20,8 +24,10 @@ export interface InProcessCallOptions {
  * is SERVICE_UNAVAILABLE and transient; any other unexpected error is DependencyFailed, not
  * transient; no answer within `timeoutMs` is SERVICE_UNAVAILABLE, as the client's deadline is
  * (the callee's work goes on, as it does behind a request that timed out). The original
- * error travels as `cause`, for the log. Only the hop is saved: the HTTP request, the callee's
- * parse, validation and signed-identity check, and the JSON both ways.
+ * error travels as `cause`, for the log. Traced, the call is a span of the callee's
+ * (`inventory reserveStock`, `storefront.service`), where its server's span would have been.
+ * Only the hop is saved: the HTTP request, the callee's parse, validation and signed-identity
+ * check, and the JSON both ways.
  */
 export function createInProcessCaller(options: InProcessCallOptions) {
   const format = createErrorFormatter(options.logger);
@@ -39,7 +45,7 @@ export function createInProcessCaller(options: InProcessCallOptions) {
     return answer;
   }
 
-  return async function call<T>(work: () => Promise<T>): Promise<T> {
+  async function answer<T>(work: () => Promise<T>): Promise<T> {
     // What the client throws when its request gets no answer in time.
     const timedOut = new DomainError(ErrorCode.SERVICE_UNAVAILABLE, "A service this operation needs is unavailable; please retry");
     let timer: NodeJS.Timeout | undefined;
@@ -53,6 +59,25 @@ export function createInProcessCaller(options: InProcessCallOptions) {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** Runs `work` as the callee's `operation` (its mutation or query field, for the trace). */
+  return function call<T>(operation: string, work: () => Promise<T>): Promise<T> {
+    if (!tracingEnabled()) return answer(work);
+    const span = trace.getTracer("storefront-in-process").startSpan(`${options.service} ${operation}`, {
+      kind: SpanKind.INTERNAL,
+      attributes: { "storefront.service": options.service, "graphql.operation.name": operation },
+    });
+    return context.with(trace.setSpan(context.active(), span), async () => {
+      try {
+        return await answer(work);
+      } catch (error) {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+        throw error;
+      } finally {
+        span.end();
+      }
+    });
   };
 }
 

@@ -7,9 +7,9 @@ import type { ProductCatalog } from "../ports/product-catalog.js";
  * this keeps) without the HTTP and GraphQL hop a checkout paid for pricing its cart.
  */
 export function createInProcessProductCatalog(products: ProductCatalog, options: { logger: Logger; timeoutMs?: number }): ProductCatalog {
-  const call = createInProcessCaller({ logger: options.logger, timeoutMs: options.timeoutMs ?? 5000 });
+  const call = createInProcessCaller({ service: "products", logger: options.logger, timeoutMs: options.timeoutMs ?? 5000 });
   return {
-    findVariants: (ids) => call(() => products.findVariants(ids)),
-    variantIdsOf: (productIds) => call(() => products.variantIdsOf(productIds)),
+    findVariants: (ids) => call("_entities", () => products.findVariants(ids)),
+    variantIdsOf: (productIds) => call("_entities", () => products.variantIdsOf(productIds)),
   };
 }

@@ -15,14 +15,14 @@ export interface InventoryHolds {
  * commit.
  */
 export function createInProcessStockReservations(inventory: InventoryHolds, options: { logger: Logger; timeoutMs?: number }): StockReservations {
-  const call = createInProcessCaller({ logger: options.logger, timeoutMs: options.timeoutMs ?? 10_000 });
+  const call = createInProcessCaller({ service: "inventory", logger: options.logger, timeoutMs: options.timeoutMs ?? 10_000 });
   return {
     reserve: async (reservationId, items) => {
-      const held = await call(() => inventory.reserve(reservationId, items.map(({ variantId, quantity }) => ({ variantId, quantity }))));
+      const held = await call("reserveStock", () => inventory.reserve(reservationId, items.map(({ variantId, quantity }) => ({ variantId, quantity }))));
       return { taken: held.taken === true, expiresAt: new Date(held.expiresAt) };
     },
-    commit: async (reservationId) => void (await call(() => inventory.commit(reservationId))),
+    commit: async (reservationId) => void (await call("commitReservation", () => inventory.commit(reservationId))),
     release: async (reservationId, conditions = {}) =>
-      void (await call(() => inventory.release(reservationId, { ifExpiresAt: conditions.ifExpiresAt ?? null, ifIdleForMs: conditions.ifIdleForMs ?? null }))),
+      void (await call("releaseReservation", () => inventory.release(reservationId, { ifExpiresAt: conditions.ifExpiresAt ?? null, ifIdleForMs: conditions.ifIdleForMs ?? null }))),
   };
 }
