@@ -15,10 +15,22 @@ const outcomes = new Counter({
   registers: [metricsRegistry],
 });
 
+const lateCaptures = new Counter({
+  name: "storefront_payment_late_captures_total",
+  help: "Captures the provider made on payments that had already failed, by what the sweep did (refunded, refund_pending: owed to the customer and tried again).",
+  labelNames: ["outcome"] as const,
+  registers: [metricsRegistry],
+});
+
 export function countPaymentAttempt(operation: "charge" | "refund", outcome: string): void {
   attempts.inc({ operation, outcome });
 }
 
 export function countPaymentOutcome(status: "SUCCEEDED" | "FAILED"): void {
   outcomes.inc({ status });
+}
+
+/** A capture found on a failed payment: refunded, or a refund still owed (tried again). */
+export function countLateCapture(outcome: "refunded" | "refund_pending"): void {
+  lateCaptures.inc({ outcome });
 }

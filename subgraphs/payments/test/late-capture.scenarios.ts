@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { createLogger } from "#kernel";
+import { createLogger, metricsRegistry } from "#kernel";
 import { engineSuiteTitle, waitFor } from "#kernel/testing";
 import { lateCaptureRefundKey } from "../src/domain/payment.js";
 import { createLateCaptureSweep, LATE_CAPTURE_LOOKBACK_MS } from "../src/domain/late-capture-sweep.js";
@@ -19,6 +19,12 @@ export function defineLateCaptureScenarios(engine: string, options: () => Harnes
     const keyOf = (payment: TestPayment) => ({ id_userId: { id: payment.paymentId, userId: payment.userId } });
     /** Moves the payment's last change (when it failed) `ms` back. */
     const failedAgo = (payment: TestPayment, ms: number) => h.prisma.payment.update({ where: keyOf(payment), data: { updatedAt: new Date(Date.now() - ms) } });
+
+    /** What the late-capture counter holds for an outcome (operators are alerted on it). */
+    const lateCapturesCounted = async (outcome: string): Promise<number> => {
+      const metric = (await metricsRegistry.getMetricsAsJSON()).find((m) => m.name === "storefront_payment_late_captures_total");
+      return Number(metric?.values.find((v) => v.labels.outcome === outcome)?.value ?? 0);
+    };
 
     before(async () => {
       h = await openPaymentsHarness(options());
@@ -69,12 +75,15 @@ export function defineLateCaptureScenarios(engine: string, options: () => Harnes
       const payment = await failedWithItsCaptureHidden();
       assert.deepEqual(await h.payments.lateCaptures.sweepOnce(), [], "just failed: the search that failed it is the latest word");
       await failedAgo(payment, h.config.payments.providerSearchLagMs + 1_000);
+      const countedBefore = await lateCapturesCounted("refunded");
       assert.deepEqual(await h.payments.lateCaptures.sweepOnce(), ["refunded"]);
       await assertRefundedOnce(payment);
+      assert.equal(await lateCapturesCounted("refunded"), countedBefore + 1, "counted for the alert");
       // Later sweeps leave it alone: nothing is refunded twice.
       await failedAgo(payment, 10 * h.config.payments.providerSearchLagMs);
       assert.deepEqual(await h.payments.lateCaptures.sweepOnce(), []);
       await assertRefundedOnce(payment);
+      assert.equal(await lateCapturesCounted("refunded"), countedBefore + 1);
     });
 
     it("refunds once when the refund's answer is lost (a crash between refund and record) and two replicas sweep at once", async () => {

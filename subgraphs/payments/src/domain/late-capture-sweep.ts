@@ -1,4 +1,4 @@
-import type { Logger } from "#kernel";
+import { countLateCapture, type Logger } from "#kernel";
 import { lateCaptureRefundKey, type Payment } from "./payment.js";
 import { ATTEMPT_OUTCOME } from "./payment.service.js";
 import type { PaymentProvider } from "../ports/payment-provider.js";
@@ -75,10 +75,12 @@ export function createLateCaptureSweep(deps: {
     if (outcome.kind !== "succeeded") {
       // Owed to the customer: never dropped. Due again at the next sweep, under the same key.
       log.error("the refund of a capture on a failed payment is not paid yet; it is tried again", { outcome: outcome.kind, reason: outcome.reason });
+      countLateCapture("refund_pending");
       await store.releaseLease(payment, lease);
       return "refund-pending";
     }
     if (!(await store.recordLateCaptureRefund(payment, lease, { chargeRef, refundRef: outcome.ref, idempotencyKey }))) return "taken";
+    countLateCapture("refunded");
     log.warn("capture on a failed payment refunded", { providerRef: chargeRef, refundRef: outcome.ref, amount: payment.amount.amount });
     return "refunded";
   }
