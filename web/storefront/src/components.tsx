@@ -29,8 +29,8 @@ export interface ProductSummary {
   inStock: boolean;
 }
 
-export function ProductGrid({ products, label }: { products: ProductSummary[]; label: string }) {
-  if (products.length === 0) return <p>No products here yet.</p>;
+export function ProductGrid({ products, label, empty = "No products here yet." }: { products: ProductSummary[]; label: string; empty?: string }) {
+  if (products.length === 0) return <p>{empty}</p>;
   return (
     <ul class="product-grid" aria-label={label}>
       {products.map((product) => (

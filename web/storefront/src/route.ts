@@ -1,4 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
+import { searchWords } from "./search-words.js";
 
 /**
  * The page's routes live after the # (#/product/prod_1), so the server only serves /shop. The
@@ -37,7 +38,7 @@ export function parseRoute({ pathname = "", search = "", hash }: { pathname?: st
     case "category":
       return second ? { page: "category", name: second } : { page: "home" };
     case "search":
-      return { page: "search", query: params.get("q") ?? "" };
+      return { page: "search", query: searchWords(params.get("q") ?? "") };
     case "product":
       return second ? { page: "product", id: second } : { page: "home" };
     case "cart":

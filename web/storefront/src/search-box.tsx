@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { AutocompleteDocument, type AutocompleteQuery } from "../../../clients/typescript/src/index.js";
 import { client } from "./storefront-client.js";
 import { href, navigate } from "./route.js";
+import { SEARCH_QUERY_MAX_LENGTH } from "./search-words.js";
 
 type Suggestion = AutocompleteQuery["autocomplete"][number];
 
@@ -72,6 +73,7 @@ export function SearchBox({ initial = "" }: { initial?: string }) {
         type="search"
         placeholder="Search products"
         autocomplete="off"
+        maxLength={SEARCH_QUERY_MAX_LENGTH}
         role="combobox"
         list={undefined}
         aria-expanded={open}

@@ -3,6 +3,7 @@ import { formatCount, SearchProductsDocument, type SearchSort } from "../../../.
 import { Await, ProductGrid } from "../components.js";
 import { useCategoryName } from "../category-names.js";
 import { useQuery } from "../use-operation.js";
+import { noSearchResults, searchHeading } from "../search-words.js";
 
 const SORTS: { value: SearchSort; label: string }[] = [
   { value: "RELEVANCE", label: "Best match" },
@@ -28,7 +29,7 @@ export function ListingPage({ category, query }: { category?: string; query?: st
     filter: { ...(category ? { categories: [category] } : {}), ...(brands.length ? { brands } : {}), ...(optionFilter.length ? { options: optionFilter } : {}) },
   });
   const categoryName = useCategoryName();
-  const title = category ? categoryName(category) : `Results for “${query}”`;
+  const title = category ? categoryName(category) : searchHeading(query ?? "");
   return (
     <section aria-labelledby="listing-title">
       {/* A category's slug stands in (capitalized) until its name loads; a query shows as typed. */}
@@ -90,7 +91,7 @@ export function ListingPage({ category, query }: { category?: string; query?: st
                 <p aria-live="polite">
                   {formatCount(search.totalCount, search.totalCountIsExact)} products{search.typosForgiven && <> · nothing matched “{query}” as typed, so these are results for similar words</>}
                 </p>
-                <ProductGrid label={title} products={search.edges.map((edge) => edge.node)} />
+                <ProductGrid label={title} products={search.edges.map((edge) => edge.node)} empty={category ? undefined : noSearchResults(query ?? "")} />
               </>
             )}
           </Await>
