@@ -3,6 +3,7 @@ import { Await, ErrorNotice, Money } from "../components.js";
 import { href } from "../route.js";
 import { useMutation, useQuery } from "../use-operation.js";
 import { client } from "../storefront-client.js";
+import { itemCount } from "../item-count.js";
 
 /** A visitor who never added anything has no cart yet (no session, no guest cart token). */
 export function CartPage() {
@@ -66,7 +67,7 @@ function CartLines() {
                 ))}
               </ul>
               <p class="total">
-                Subtotal ({cart.totalQuantity} items): <Money money={cart.subtotal} />
+                Subtotal ({itemCount(cart.totalQuantity)}): <Money money={cart.subtotal} />
               </p>
               {/* Guests sign in (or up) first: that merges their cart into the account's. */}
               <a class="button" href={client.session ? href.checkout() : href.account(href.checkout())}>

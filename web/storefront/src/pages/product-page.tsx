@@ -6,6 +6,7 @@ import { useCategoryName } from "../category-names.js";
 import { href } from "../route.js";
 import { useMutation, useQuery } from "../use-operation.js";
 import { chosenVariant, initialChoice } from "./variant-choice.js";
+import { itemCount } from "../item-count.js";
 
 /**
  * One product: details, attributes, a choice of each option (size, colour...) for a product
@@ -95,7 +96,7 @@ export function ProductPage({ id }: { id: string }) {
               <ErrorNotice error={add.error} />
               {added !== undefined && (
                 <p role="status">
-                  Added. Your cart has {added} {added === 1 ? "item" : "items"}. <a href={href.cart()}>View cart</a>
+                  Added. Your cart has {itemCount(added)}. <a href={href.cart()}>View cart</a>
                 </p>
               )}
             </div>
