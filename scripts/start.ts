@@ -5,10 +5,16 @@
 // answer at once even on a loaded machine, before the whole supergraph's module graph loads.
 import { ConfigError, loadConfig, type Config } from "#kernel/config/config.ts";
 import { stopOrphanedEmbeddedPostgres } from "../platform/orphaned-postgres.js";
+import { unreadableConfiguredFiles } from "../platform/files-to-read.js";
 import { findPortsInUse, heldEmbeddedDataDir, isAddressInUse, portInUseMessage, portsInUseMessage, portsToListenOn, samePortMessage, startFailureMessage } from "../platform/ports-in-use.js";
 
 const startedAt = performance.now();
 const config = configOrExit();
+const unreadable = unreadableConfiguredFiles(config);
+if (unreadable.length > 0) {
+  process.stderr.write(`Invalid configuration:\n${unreadable.map((problem) => `- ${problem}`).join("\n")}\n(see the configuration table in README.md)\n`);
+  process.exit(1);
+}
 // An embedded PostgreSQL an earlier start left behind (kill -9, a second Ctrl-C) holds the
 // port and the data directory of this one: stopped first, so a start after a crash just works.
 const orphan = await stopOrphanedEmbeddedPostgres(config).catch((error: unknown) => {
