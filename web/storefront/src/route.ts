@@ -27,18 +27,36 @@ function linkToken(search: string, hash: string): string {
   return new URLSearchParams(hash.replace(/^#/, "")).get("token") ?? new URLSearchParams(search).get("token") ?? "";
 }
 
+/**
+ * Text of a link as the API can take it: NUL and unpaired surrogates removed (the gateway
+ * refuses them with a developer's message, "Variable $id: Text input must not contain NUL
+ * characters..."), whatever a pasted or mangled link holds.
+ */
+function storableText(text: string): string {
+  return text.replace(/\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, "");
+}
+
+/** One decoded part of a route; a malformed escape ("100%", "%ZZ") stays as typed instead of throwing, which left the page blank. */
+function routeText(part: string): string {
+  try {
+    return storableText(decodeURIComponent(part));
+  } catch {
+    return storableText(part);
+  }
+}
+
 export function parseRoute({ pathname = "", search = "", hash }: { pathname?: string; search?: string; hash: string }): Route {
   // A #/ route wins over the path: the header's links from a mailed link's page lead on.
   const link = hash.startsWith("#/") ? null : LINK_PAGE.exec(pathname);
   if (link) return { page: link[1] as "reset-password" | "verify-email", token: linkToken(search, hash) };
   const [path = "", query = ""] = hash.replace(/^#/, "").split("?");
   const params = new URLSearchParams(query);
-  const [, first, second] = path.split("/").map((part) => decodeURIComponent(part));
+  const [, first, second] = path.split("/").map(routeText);
   switch (first) {
     case "category":
       return second ? { page: "category", name: second } : { page: "home" };
     case "search":
-      return { page: "search", query: searchWords(params.get("q") ?? "") };
+      return { page: "search", query: searchWords(storableText(params.get("q") ?? "")) };
     case "product":
       return second ? { page: "product", id: second } : { page: "home" };
     case "cart":

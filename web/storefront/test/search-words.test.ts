@@ -29,3 +29,16 @@ test('a search of spaces is the empty search, headed "All products", not results
 test('a search that matches nothing says so, instead of "No products here yet."', () => {
   assert.equal(noSearchResults('🎧🎧'), 'No products match “🎧🎧”.');
 });
+
+test('a link with a malformed escape opens its page as typed instead of leaving the page blank', () => {
+  assert.deepEqual(parseRoute({ hash: '#/category/100%' }), { page: 'category', name: '100%' });
+  assert.deepEqual(parseRoute({ hash: '#/product/%ZZ' }), { page: 'product', id: '%ZZ' });
+  assert.deepEqual(parseRoute({ hash: '#/order/%E0%A4%A' }), { page: 'order', id: '%E0%A4%A' });
+});
+
+test('NUL and unpaired surrogates in a link never reach the API, which refuses them with a developer\'s message', () => {
+  assert.deepEqual(parseRoute({ hash: '#/product/a%00b' }), { page: 'product', id: 'ab' });
+  assert.deepEqual(parseRoute({ hash: '#/search?q=head%00phones' }), { page: 'search', query: 'headphones' });
+  assert.deepEqual(parseRoute({ hash: `#/category/${encodeURIComponent('x')}\uD800` }), { page: 'category', name: 'x' });
+  assert.deepEqual(parseRoute({ hash: '#/search?q=%F0%9F%8E%A7' }), { page: 'search', query: '🎧' });
+});
