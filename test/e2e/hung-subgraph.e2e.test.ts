@@ -35,7 +35,8 @@ async function blackHole(): Promise<{ url: string; received: () => number; open:
 }
 
 describe("a subgraph that never answers", () => {
-  const TIMEOUT_MS = 1_000;
+  // Long enough that a loaded machine answers what does not need the hung subgraph first.
+  const TIMEOUT_MS = 3_000;
   let sg: TestSupergraph;
   let hole: Awaited<ReturnType<typeof blackHole>>;
   let gateway: RunningGateway;
@@ -80,12 +81,13 @@ describe("a subgraph that never answers", () => {
   });
 
   it("keeps serving what does not need it while requests wait on it", async () => {
-    const waiting = Array.from({ length: 20 }, () => postGraphQL(gatewayUrl, `{ search(query: "lamp") { totalCount } }`, {}));
-    const started = Date.now();
+    let answeredWaiting = 0;
+    const waiting = Array.from({ length: 20 }, () => postGraphQL(gatewayUrl, `{ search(query: "lamp") { totalCount } }`, {}).finally(() => (answeredWaiting += 1)));
     const res = await postGraphQL(gatewayUrl, `{ product(id: "prod_0000001") { id name } }`, {});
     assert.equal(res.errors, undefined, JSON.stringify(res.errors));
     assert.equal(res.data?.product?.id, "prod_0000001");
-    assert.ok(Date.now() - started < 500, "served without waiting for the hung subgraph");
+    // Ordering, not a stopwatch: no waiting search can be answered before its deadline.
+    assert.equal(answeredWaiting, 0, "served while every request for the hung subgraph still waited");
     const codes = (await Promise.all(waiting)).map((r) => r.errors?.[0]?.extensions?.code);
     assert.deepEqual(new Set(codes), new Set(["SERVICE_UNAVAILABLE"]));
   });
