@@ -44,6 +44,7 @@ export * from "./catalog/variant-target.js";
 export * from "./pagination/cursor.js";
 export * from "./ids/entity-id.js";
 export * from "./ids/idempotency-key.js";
+export * from "./ids/request-fingerprint.js";
 export * from "./events/topics.js";
 export * from "./events/product-view-events.js";
 export * from "./events/account-mail-events.js";

@@ -232,6 +232,32 @@ function defineAfterSaleSuite(engine: DatabaseEngine): void {
       assert.equal((await refundsOf(order.id)).length, 1);
     });
 
+    it("counts the reason in the key: the same key and amount with another reason is IDEMPOTENCY_CONFLICT, not the first refund", async () => {
+      const { order } = await paidOrder("u-idem-reason", { p1: 2 });
+      const first = await h.afterSale.refundOrder(admin, order.id, { amount: 300, reason: "Scratch", idempotencyKey: "same" });
+      await rejectsWith(h.afterSale.refundOrder(admin, order.id, { amount: 300, reason: "Late delivery", idempotencyKey: "same" }), "IDEMPOTENCY_CONFLICT");
+      await rejectsWith(h.afterSale.refundOrder(admin, order.id, { reason: "Late delivery", idempotencyKey: "same" }), "IDEMPOTENCY_CONFLICT");
+      // The reason is compared as stored (trimmed), so a retry with stray spaces is the same refund.
+      assert.equal((await h.afterSale.refundOrder(admin, order.id, { amount: 300, reason: "  Scratch ", idempotencyKey: "same" })).id, first.id);
+      assert.equal((await refundsOf(order.id)).length, 1);
+      assert.equal((await refundEvents(order.id)).length, 1);
+    });
+
+    it("answers a refund stored before reasons counted (amount-only fingerprint) on a retry, and refuses its key with another reason", async () => {
+      const { order } = await paidOrder("u-idem-upgrade", { p1: 2 });
+      const first = await h.afterSale.refundOrder(admin, order.id, { amount: 300, reason: "Scratch", idempotencyKey: "old" });
+      const rest = await h.afterSale.refundOrder(admin, order.id, { reason: "Parcel lost", idempotencyKey: "old-rest" });
+      // As a row written by the earlier release holds it.
+      await h.prisma.refund.update({ where: { id: first.id }, data: { requestHash: "amount:300" } });
+      await h.prisma.refund.update({ where: { id: rest.id }, data: { requestHash: "rest" } });
+      assert.equal((await h.afterSale.refundOrder(admin, order.id, { amount: 300, reason: "Scratch", idempotencyKey: "old" })).id, first.id);
+      assert.equal((await h.afterSale.refundOrder(admin, order.id, { reason: "Parcel lost", idempotencyKey: "old-rest" })).id, rest.id);
+      await rejectsWith(h.afterSale.refundOrder(admin, order.id, { amount: 300, reason: "Another", idempotencyKey: "old" }), "IDEMPOTENCY_CONFLICT");
+      await rejectsWith(h.afterSale.refundOrder(admin, order.id, { amount: 301, reason: "Scratch", idempotencyKey: "old" }), "IDEMPOTENCY_CONFLICT");
+      assert.equal((await refundsOf(order.id)).length, 2);
+      assert.equal((await refundEvents(order.id)).length, 2);
+    });
+
     it("only admins refund, approve and reject; hostile amounts, reasons and keys are BAD_USER_INPUT and change nothing", async () => {
       const { order } = await paidOrder("u-hostile");
       await rejectsWith(h.afterSale.refundOrder(as("u-hostile"), order.id, { amount: 100, reason: "Mine", idempotencyKey: "x" }), "FORBIDDEN");

@@ -54,7 +54,7 @@ export function createAfterSaleService(deps: { store: OrderStore; returnWindowDa
           throw new DomainError(ErrorCode.ILLEGAL_TRANSITION, `Order ${orderId} is ${order.status}: only a paid order can be refunded`, { orderId, from: order.status });
         }
         if (!repeat) assertRoomForAdminRefund(order, refunds, request.amount);
-        const promise = promiseRefund(order, refunds, { idempotencyKey: key, amount: request.amount, reason: request.reason }, clock())!;
+        const promise = promiseRefund(order, refunds, { idempotencyKey: key, amount: request.amount, reason: request.reason, reasonIsRequested: true }, clock())!;
         refundId = promise.refund.id;
         if (!promise.created) return null;
         const at = clock();

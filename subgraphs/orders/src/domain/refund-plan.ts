@@ -1,4 +1,4 @@
-import { DomainError, ErrorCode, MAX_ORDER_TOTAL, badInput, newEntityId, singleLineText, validIdempotencyKey } from "#kernel";
+import { DomainError, ErrorCode, MAX_ORDER_TOTAL, badInput, newEntityId, requestFingerprint, singleLineText, validIdempotencyKey } from "#kernel";
 import type { Order } from "./order.js";
 import type { Refund } from "./after-sale.js";
 import { refundRequested, type OutboxMessage } from "./order-events.js";
@@ -47,6 +47,12 @@ export interface RefundRequest {
   /** Minor units; null asks for the rest (captured minus already refunded). */
   amount: number | null;
   reason: string;
+  /**
+   * Whether the reason is part of what the key names: true for an admin's refund, whose reason
+   * the caller chose; a refund the system makes (a cancel, an approved return) is named by its
+   * key alone, whatever wording its reason has.
+   */
+  reasonIsRequested?: boolean;
   returnId?: string | null;
   paymentId?: string;
 }
@@ -59,21 +65,44 @@ export interface RefundPromise {
   events: OutboxMessage[];
 }
 
-/** What the refund asks for, as the key's fingerprint: a retry asks the same, a reuse something else. */
-export const refundRequestHash = (amount: number | null) => (amount === null ? "rest" : `amount:${amount}`);
+/** What a refund asked for before reasons counted: its amount only (still in rows written then). */
+const amountOnlyHash = (amount: number | null) => (amount === null ? "rest" : `amount:${amount}`);
+
+/**
+ * What the refund asks for, as the key's fingerprint: a retry asks the same, a reuse something
+ * else. An admin's refund counts its reason too (the same key with another reason is another
+ * refund, not a retry); a system refund keeps the amount-only fingerprint.
+ */
+export function refundRequestHash(request: Pick<RefundRequest, "amount" | "reason" | "reasonIsRequested">): string {
+  if (!request.reasonIsRequested) return amountOnlyHash(request.amount);
+  return `v2:${requestFingerprint("refund", { amount: request.amount, reason: request.reason })}`;
+}
+
+/**
+ * Whether a stored refund is the one a request asks for. A refund stored before reasons
+ * counted holds the amount-only fingerprint: it is the same request when the amount matches
+ * and the reason it recorded is the one asked for now, so a retry across the upgrade is
+ * answered with it, never made twice.
+ */
+function sameRefundRequest(stored: Refund, request: RefundRequest, requestHash: string): boolean {
+  if (stored.requestHash === requestHash) return true;
+  if (!request.reasonIsRequested || stored.requestHash.startsWith("v2:")) return false;
+  return stored.requestHash === amountOnlyHash(request.amount) && stored.reason === request.reason;
+}
 
 /**
  * Promises a refund on a locked order: captured minus already refunded bounds it (the order
  * row's CHECK enforces the same bound in the database), the key makes a retry return the same
- * refund and a reuse with another amount fail with IDEMPOTENCY_CONFLICT. Null when there is
+ * refund and a reuse with another amount (or, for an admin's refund, another reason) fail with
+ * IDEMPOTENCY_CONFLICT. Null when there is
  * nothing left to give back and `rest` was asked for by the system (a cancel after a full refund).
  */
 export function promiseRefund(order: Order, existing: readonly Refund[], request: RefundRequest, at: Date, options: { quietWhenNothingLeft?: boolean } = {}): RefundPromise | null {
-  const requestHash = refundRequestHash(request.amount);
+  const requestHash = refundRequestHash(request);
   const same = existing.find((refund) => refund.idempotencyKey === request.idempotencyKey);
   if (same) {
-    if (same.requestHash !== requestHash) {
-      throw new DomainError(ErrorCode.IDEMPOTENCY_CONFLICT, `Idempotency key ${request.idempotencyKey} already names a refund of another amount on order ${order.id}`, {
+    if (!sameRefundRequest(same, request, requestHash)) {
+      throw new DomainError(ErrorCode.IDEMPOTENCY_CONFLICT, `Idempotency key ${request.idempotencyKey} already names a refund of another amount or reason on order ${order.id}`, {
         orderId: order.id,
         refundId: same.id,
       });

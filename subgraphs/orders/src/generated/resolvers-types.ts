@@ -102,7 +102,7 @@ export type Mutation = {
    * the captured total minus what is already refunded (REFUND_LIMIT_EXCEEDED, extensions.refundable);
    * sent to the payment provider with its own idempotency key and retried until it is paid.
    * Repeating a call with the same idempotencyKey returns the same refund; reusing a key with
-   * another amount fails with IDEMPOTENCY_CONFLICT. A full refund of a PAID order puts its units
+   * another amount or reason fails with IDEMPOTENCY_CONFLICT. A full refund of a PAID order puts its units
    * back in stock (nothing shipped) and ends it REFUNDED; after delivery a partial refund makes it
    * PARTIALLY_REFUNDED. An unpaid, cancelled or fully refunded order: ILLEGAL_TRANSITION. An
    * admin refunds one order at most 9 times, and the 9th refunds all that is left: a partial
