@@ -94,6 +94,7 @@ export function toProduct(doc: ProductDocument): Product {
     ...(doc.options ? { options: doc.options.map(({ name, values }) => ({ name, values: [...values] })) } : {}),
     ...(doc.variants ? { variants: doc.variants.map(toVariant) } : {}),
     ...(doc.lastVariantKey !== undefined ? { lastVariantKey: doc.lastVariantKey } : {}),
+    ...(doc.creationHash != null ? { creationHash: doc.creationHash } : {}),
     createdAt: new Date(doc.createdAt),
     updatedAt: new Date(doc.updatedAt),
     version: doc.version,

@@ -1,6 +1,6 @@
 import type { ProductSource } from "../listing/listing-card.js";
 import { createHash, randomUUID } from "node:crypto";
-import { badInput, notFound, pageSize, encodeCursor, decodeCursor, validIdempotencyKey } from "#kernel";
+import { badInput, notFound, pageSize, encodeCursor, decodeCursor, requestFingerprint, validIdempotencyKey } from "#kernel";
 import type { Product, ProductChanges } from "./product.js";
 import { validChanges, validSku, type ProductChangesInput } from "./product.validation.js";
 import { checkVariantSet, validOptions, validVariant, validVariantPrice, VARIANT_LIMITS, type ProductOptionInput, type ProductVariantInput } from "./product-variant.validation.js";
@@ -103,7 +103,9 @@ export function createProductService(deps: {
     /**
      * Adds a product. With an idempotency key the product is created once however often the
      * call is repeated or doubled: its id derives from the key, and a repeat answers the product
-     * as it is now; the key reused for another SKU is IDEMPOTENCY_CONFLICT (nothing created).
+     * as it is now; the key reused for another request (any field of the input: SKU, name,
+     * price, options, variants...) is IDEMPOTENCY_CONFLICT (nothing created). The product keeps
+     * the request's fingerprint; one created before it did is told by its SKU, as it was then.
      */
     async create(input: CreateProductInput, idempotencyKey: string | null = null): Promise<Product> {
       const sku = validSku(input.sku);
@@ -119,11 +121,12 @@ export function createProductService(deps: {
       if (variantInputs.length > 0 && priceAmount != null) throw badInput("A product with variants costs what its variants cost: give each variant its priceAmount", { field: "priceAmount" });
       if (variantInputs.length === 0 && priceAmount == null) throw badInput("A product without variants needs a priceAmount", { field: "priceAmount" });
       const id = key === null ? `prod_${randomUUID().replaceAll("-", "").slice(0, 20)}` : productIdForKey(key);
+      const creationHash = key === null ? undefined : createRequestHash({ sku, fields, currency: input.currency, priceAmount: priceAmount ?? null, options, variants: variantInputs });
       // The key's product, created by an earlier call: the answer, as it is now.
       const repeat = async (): Promise<Product | undefined> => {
         if (key === null) return undefined;
         const created = (await store.findByIds([id])).get(id);
-        if (created && created.sku !== sku) throw keyConflict(key, created.id);
+        if (created && (created.creationHash == null ? created.sku !== sku : created.creationHash !== creationHash)) throw keyConflict(key, created.id);
         return created;
       };
       const earlier = await repeat();
@@ -149,6 +152,7 @@ export function createProductService(deps: {
         createdAt: now,
         updatedAt: now,
         version: 1,
+        ...(creationHash === undefined ? {} : { creationHash }),
       };
       try {
         await store.insert(product);
@@ -202,5 +206,8 @@ function productIdForKey(key: string): string {
   return `prod_${createHash("sha256").update(`create-product\n${key}`).digest("hex").slice(0, 20)}`;
 }
 
+/** What a keyed createProduct asked for, every field that shapes the product, as checked. */
+const createRequestHash = (request: unknown) => requestFingerprint("create-product", request);
+
 const keyConflict = (key: string, productId: string) =>
-  new DomainError(ErrorCode.IDEMPOTENCY_CONFLICT, `Idempotency key ${key} already created product ${productId} with another SKU; use a new key for a new product`, { productId });
+  new DomainError(ErrorCode.IDEMPOTENCY_CONFLICT, `Idempotency key ${key} already created product ${productId} from another request; use a new key for a new product`, { productId });

@@ -76,6 +76,12 @@ export interface Product {
   /** Increases with every write; change events carry it so consumers apply them in order. */
   version: number;
   /**
+   * Fingerprint of the keyed createProduct request that made it: tells a retry under the key
+   * from a reuse for another product. Absent without a key, and on products created before it
+   * was kept (those are told by their SKU).
+   */
+  creationHash?: string;
+  /**
    * Units sold in paid orders, a ranking signal for listings and autocomplete; maintained from
    * order events, absent means none sold yet.
    */

@@ -211,7 +211,8 @@ export type Mutation = {
   /**
    * Adds a product to the catalog (admin). With an idempotencyKey the product is created once
    * however often the call is sent (a double click, a retry after a lost answer): a repeat
-   * answers the product as it is now; the key reused for another SKU is IDEMPOTENCY_CONFLICT.
+   * answers the product as it is now; the key reused for another input (another SKU, name,
+   * price, options...) is IDEMPOTENCY_CONFLICT.
    */
   createProduct: Product;
   /** Removes a product from the catalog (admin). Returns the id removed. */

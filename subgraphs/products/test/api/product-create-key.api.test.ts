@@ -8,7 +8,8 @@ import { MongoProductStore } from "../../src/adapters/mongo-product-store.js";
 import type { ProductStore } from "../../src/ports/product-store.js";
 import { rejectsWith, startProductsApi, type ProductsApiRig } from "./products-api-rig.js";
 
-const CREATE = `mutation($input: CreateProductInput!, $key: String) { createProduct(input: $input, idempotencyKey: $key) { id sku } }`;
+const CREATE = `mutation($input: CreateProductInput!, $key: String) { createProduct(input: $input, idempotencyKey: $key) { id sku name price { amount } } }`;
+const UPDATE = `mutation($id: ID!, $input: UpdateProductInput!) { updateProduct(id: $id, input: $input) { id } }`;
 const COUNT = `query { products(first: 50) { totalCount } }`;
 
 defineCreateKeySuite("embedded", async () => ({ store: new EmbeddedProductStore(), dispose: async () => {} }));
@@ -30,9 +31,11 @@ function defineCreateKeySuite(engine: string, open: () => Promise<{ store: Produ
   describe(engineSuiteTitle("createProduct under an idempotency key", engine), { timeout: 60_000 }, () => {
     let rig: ProductsApiRig;
     let dispose: () => Promise<unknown>;
+    let store: ProductStore;
     before(async () => {
       const opened = await open();
       dispose = opened.dispose;
+      store = opened.store;
       rig = await startProductsApi({ store: opened.store });
     });
     after(async () => {
@@ -56,6 +59,35 @@ function defineCreateKeySuite(engine: string, open: () => Promise<{ store: Produ
       await rejectsWith(rig.asAdmin(CREATE, { input: input("KETTLE-5"), key: "k".repeat(201) }), "BAD_USER_INPUT");
       // Without a key a SKU already taken stays CONFLICT, as before.
       await rejectsWith(rig.asAdmin(CREATE, { input: input("KETTLE-1") }), "CONFLICT");
+      assert.equal(await count(), before + 1);
+    });
+
+    it("refuses the key reused with the same SKU for another product (name, price, brand, currency) instead of answering the first", async () => {
+      const before = await count();
+      const first = await rig.asAdmin<{ createProduct: { id: string; name: string } }>(CREATE, { input: input("MUG-1"), key: "new-mug" });
+      await rejectsWith(rig.asAdmin(CREATE, { input: { ...input("MUG-1"), name: "Teapot" }, key: "new-mug" }), "IDEMPOTENCY_CONFLICT");
+      await rejectsWith(rig.asAdmin(CREATE, { input: { ...input("MUG-1"), priceAmount: 1 }, key: "new-mug" }), "IDEMPOTENCY_CONFLICT");
+      await rejectsWith(rig.asAdmin(CREATE, { input: { ...input("MUG-1"), brand: "Other Co" }, key: "new-mug" }), "IDEMPOTENCY_CONFLICT");
+      await rejectsWith(rig.asAdmin(CREATE, { input: { ...input("MUG-1"), currency: "EUR" }, key: "new-mug" }), "IDEMPOTENCY_CONFLICT");
+      // The same request, its fields listed in another order and its text with stray spaces, is a retry.
+      const { priceAmount, sku, ...rest } = input("MUG-1");
+      const retry = await rig.asAdmin<{ createProduct: { id: string } }>(CREATE, { input: { priceAmount, ...rest, name: " Kettle ", sku }, key: "new-mug" });
+      assert.equal(retry.createProduct.id, first.createProduct.id);
+      // Edited since, the product is still the key's: a retry answers it as it is now.
+      await rig.asAdmin(UPDATE, { id: first.createProduct.id, input: { name: "Kettle (renamed)" } });
+      const late = await rig.asAdmin<{ createProduct: { id: string; name: string } }>(CREATE, { input: input("MUG-1"), key: "new-mug" });
+      assert.deepEqual([late.createProduct.id, late.createProduct.name], [first.createProduct.id, "Kettle (renamed)"]);
+      assert.equal(await count(), before + 1);
+    });
+
+    it("answers a product created before fingerprints were kept by its SKU, as before, and never creates it twice", async () => {
+      const before = await count();
+      const first = await rig.asAdmin<{ createProduct: { id: string } }>(CREATE, { input: input("JUG-1"), key: "old-jug" });
+      // As the earlier release stored it: no fingerprint.
+      await store.update(first.createProduct.id, { creationHash: undefined } as never, new Date());
+      const retry = await rig.asAdmin<{ createProduct: { id: string } }>(CREATE, { input: input("JUG-1"), key: "old-jug" });
+      assert.equal(retry.createProduct.id, first.createProduct.id);
+      await rejectsWith(rig.asAdmin(CREATE, { input: input("JUG-2"), key: "old-jug" }), "IDEMPOTENCY_CONFLICT");
       assert.equal(await count(), before + 1);
     });
   });
