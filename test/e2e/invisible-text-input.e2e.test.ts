@@ -26,8 +26,8 @@ const Q = {
   refundOrder: `mutation($id: ID!, $reason: String!) { refundOrder(id: $id, amount: 1, reason: $reason, idempotencyKey: "${randomUUID()}") { id } }`,
   afterSale: `query($id: ID!) { order(id: $id) { status refunds { id } returns { id } } }`,
   createProduct: `mutation($input: CreateProductInput!) { createProduct(input: $input) { id name } }`,
-  setTaxRate: `mutation($region: String, $category: String) { setTaxRate(countryCode: "XA", region: $region, category: $category, rateBasisPoints: 1000) { region } }`,
-  createShippingMethod: `mutation($name: String!) { createShippingMethod(input: { name: $name, price: 100, currency: "USD", countries: ["XA"], minDeliveryDays: 1, maxDeliveryDays: 2 }) { id } }`,
+  setTaxRate: `mutation($region: String, $category: String) { setTaxRate(countryCode: "AQ", region: $region, category: $category, rateBasisPoints: 1000) { region } }`,
+  createShippingMethod: `mutation($name: String!) { createShippingMethod(input: { name: $name, price: 100, currency: "USD", countries: ["AQ"], minDeliveryDays: 1, maxDeliveryDays: 2 }) { id } }`,
   createCategory: `mutation($name: String!) { createCategory(input: { slug: "invisible-${randomUUID().slice(0, 6)}", name: $name }) { slug } }`,
   checkoutTo: `mutation($key: String!, $address: AddressInput!) { checkout(idempotencyKey: $key, shippingAddress: $address, shippingMethodId: "shp_standard") { id } }`,
 };
@@ -146,7 +146,7 @@ describe("invisible and control characters in free text, through the gateway", {
       assertRefused(await sg.query(Q.setTaxRate, { category: `books${text}` }, admin), "category", `setTaxRate category ${JSON.stringify(text)}`);
       assertRefused(await sg.query(Q.createShippingMethod, { name: `Express${text}` }, admin), "name", `createShippingMethod ${JSON.stringify(text)}`);
     }
-    assert.equal(await db.taxRate.count({ where: { countryCode: "XA" } }), 0);
-    assert.equal(await db.shippingMethod.count({ where: { countries: { has: "XA" } } }), 0);
+    assert.equal(await db.taxRate.count({ where: { countryCode: "AQ" } }), 0);
+    assert.equal(await db.shippingMethod.count({ where: { countries: { has: "AQ" } } }), 0);
   });
 });

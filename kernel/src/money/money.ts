@@ -1,4 +1,5 @@
 import { badInput } from "../errors/domain-error.js";
+import { isCurrencyCode } from "./currency-codes.js";
 
 /** Money as integer minor units plus an ISO 4217 code; never a float. */
 export interface Money {
@@ -12,7 +13,7 @@ export function money(amount: number, currency: string): Money {
   if (!Number.isSafeInteger(amount) || amount < 0 || amount > MAX_AMOUNT) {
     throw badInput("An amount must be a whole number of minor units between 0 and 10,000,000,000", { amount });
   }
-  if (!/^[A-Z]{3}$/.test(currency)) throw badInput("A currency must be a three-letter ISO 4217 code", { currency });
+  if (!isCurrencyCode(currency)) throw badInput("A currency must be an ISO 4217 code such as USD", { field: "currency", currency });
   return { amount, currency };
 }
 

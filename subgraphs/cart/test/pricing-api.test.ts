@@ -113,6 +113,29 @@ function definePricingApiSuite(engine: DatabaseEngine): void {
       assert.equal(await prisma.shippingMethod.count({ where: { countries: { has: "AT" } } }), 2);
     });
 
+    it("refuses country and currency codes that are not ISO ones, though shaped like them, with BAD_USER_INPUT and creates nothing", async () => {
+      const methods = await prisma.shippingMethod.count();
+      const coupons = await prisma.coupon.count();
+      for (const countries of [["ZZ"], ["DE", "XX"], ["UK"], ["EU"]]) {
+        const refused = await run(CREATE_METHOD, { input: { ...method, countries } }, admin);
+        assert.equal(codeOf(refused), "BAD_USER_INPUT", `${countries.join(",")}: ${JSON.stringify(refused)}`);
+        assert.equal(refused.errors?.[0]?.extensions?.field, "countries");
+      }
+      for (const currency of ["ZZZ", "XXX", "usd1"]) {
+        const refused = await run(CREATE_METHOD, { input: { ...method, currency } }, admin);
+        assert.equal(codeOf(refused), "BAD_USER_INPUT", currency);
+        assert.equal(refused.errors?.[0]?.extensions?.field, "currency");
+      }
+      assert.equal(codeOf(await run(SET_RATE, { c: "ZZ", bp: 100 }, admin)), "BAD_USER_INPUT");
+      assert.equal(codeOf(await run(`query { shippingMethods(countryCode: "ZZ") { id } }`)), "BAD_USER_INPUT");
+      assert.equal(codeOf(await run(CREATE_COUPON, { input: { code: "ZZZOFF", type: "FIXED_AMOUNT", value: 100, currency: "ZZZ" } }, admin)), "BAD_USER_INPUT");
+      assert.equal(await prisma.shippingMethod.count(), methods);
+      assert.equal(await prisma.coupon.count(), coupons);
+      // Real codes in any case still pass.
+      const made = await run(CREATE_METHOD, { input: { ...method, name: "Yen post", currency: "jpy", countries: ["jp", "Cw"] } }, admin);
+      assert.equal(made.errors, undefined, JSON.stringify(made.errors));
+    });
+
     it("refuses hostile shipping methods: negative prices, 10^12 amounts, 100 KB names", async () => {
       const before = await prisma.shippingMethod.count();
       assert.equal(codeOf(await run(CREATE_METHOD, { input: { ...method, price: -1 } }, admin)), "BAD_USER_INPUT");

@@ -1,4 +1,4 @@
-import { badInput, hasControlCharacter, hasInvisibleOrControlCharacter, isStorableText, optionalSingleLineText, regionOf, singleLineText } from "#kernel";
+import { badInput, hasControlCharacter, hasInvisibleOrControlCharacter, isCountryCode, isStorableText, optionalSingleLineText, regionOf, singleLineText } from "#kernel";
 import type { AddressFields } from "./user.js";
 
 /**
@@ -102,7 +102,7 @@ const OPTIONAL: Record<keyof Pick<AddressFields, "line2" | "region" | "phone">, 
 
 export function validCountry(country: string): string {
   const code = country.trim().toUpperCase();
-  if (!/^[A-Z]{2}$/.test(code)) throw badInput("country must be an ISO 3166-1 alpha-2 code such as DE", { field: "country" });
+  if (!isCountryCode(code)) throw badInput("country must be an ISO 3166-1 alpha-2 country code such as DE", { field: "country" });
   return code;
 }
 

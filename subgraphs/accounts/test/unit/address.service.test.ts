@@ -23,4 +23,18 @@ describe("address book", () => {
     const saved = await createAddressService({ store }).add("usr_ada", ADA);
     assert.equal((await store.defaultAddress("usr_ada"))?.id, saved.id);
   });
+
+  it("refuses a country that is not an ISO 3166-1 code, though two letters, with BAD_USER_INPUT and saves nothing", async () => {
+    const store = await EmbeddedUserStore.open();
+    await store.createUser({ id: "usr_bea", email: "bea@example.com", emailKey: "bea@example.com", name: "Bea", role: "customer", passwordHash: "x", createdAt: new Date() });
+    const addresses = createAddressService({ store });
+    for (const country of ["ZZ", "XX", "UK", "EU"]) {
+      const refused = await failure(addresses.add("usr_bea", { ...ADA, region: null, country }));
+      assert.equal(refused.code, ErrorCode.BAD_USER_INPUT, country);
+    }
+    assert.deepEqual((await addresses.listFor(["usr_bea"])).get("usr_bea"), []);
+    const saved = await addresses.add("usr_bea", { ...ADA, region: null, country: "gb" });
+    assert.equal(saved.country, "GB");
+    assert.equal((await failure(addresses.update("usr_bea", saved.id, { country: "ZZ" }))).code, ErrorCode.BAD_USER_INPUT);
+  });
 });

@@ -1,4 +1,4 @@
-import { badInput, isoDateTime, regionOf, singleLineText } from "#kernel";
+import { badInput, isCountryCode, isCurrencyCode, isoDateTime, regionOf, singleLineText } from "#kernel";
 import { COUPON_CODE_PATTERN } from "./coupon.js";
 import { normaliseCategory, normaliseRegion } from "./tax-rate.js";
 import type { Coupon, CouponType, ShippingMethod, TaxRate } from "./pricing-types.js";
@@ -20,13 +20,13 @@ function whole(field: string, value: number, min: number, max: number): number {
 
 export function validCountryCode(code: string, field = "countryCode"): string {
   const normal = code.trim().toUpperCase();
-  if (!/^[A-Z]{2}$/.test(normal)) throw badInput(`${field} must be an ISO 3166-1 alpha-2 code such as DE`, { field });
+  if (!isCountryCode(normal)) throw badInput(`${field} must be an ISO 3166-1 alpha-2 country code such as DE`, { field });
   return normal;
 }
 
 export function validCurrency(code: string, field = "currency"): string {
   const normal = code.trim().toUpperCase();
-  if (!/^[A-Z]{3}$/.test(normal)) throw badInput(`${field} must be an ISO 4217 code such as USD`, { field });
+  if (!isCurrencyCode(normal)) throw badInput(`${field} must be an ISO 4217 currency code such as USD`, { field });
   return normal;
 }
 

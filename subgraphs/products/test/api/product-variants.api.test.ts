@@ -121,6 +121,17 @@ function defineVariantApiSuite(engine: string, open: () => Promise<{ store: Prod
       await waitFor("the change event carries the variants", () => announced.some((p) => p.id === tee.id && p.variants.length === 3), { timeoutMs: 5_000 });
     });
 
+    it("refuses a currency that is not an ISO 4217 one, though three letters, on a product or its price, with BAD_USER_INPUT", async () => {
+      for (const currency of ["ZZZ", "XXX", "ABC"]) {
+        await rejectsWith(asAdmin(CREATE, { input: { ...teeInput(), currency } }), "BAD_USER_INPUT");
+        await rejectsWith(asAdmin(CREATE, { input: { sku: nextSku("MUG"), name: "Mug", description: "A mug.", category: "kitchen", brand: "Clay", priceAmount: 900, currency } }), "BAD_USER_INPUT");
+      }
+      const mug = await asAdmin<{ createProduct: ProductView }>(CREATE, { input: { sku: nextSku("MUG"), name: "Mug", description: "A mug.", category: "kitchen", brand: "Clay", priceAmount: 900, currency: "JPY" } });
+      assert.equal(mug.createProduct.price.currency, "JPY");
+      await rejectsWith(asAdmin(UPDATE_PRODUCT, { id: mug.createProduct.id, input: { priceAmount: 800, currency: "ZZZ" } }), "BAD_USER_INPUT");
+      assert.equal((await asAdmin<{ product: ProductView }>(PRODUCT, { id: mug.createProduct.id })).product.price.amount, 900);
+    });
+
     it("gives a product created without options its default variant, named and priced as the product", async () => {
       const sku = nextSku("LAMP");
       const lamp = await create({ sku, name: "Desk Lamp", description: "Bright.", priceAmount: 4999, category: "home", brand: "Lumo" });
