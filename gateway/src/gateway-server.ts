@@ -167,6 +167,8 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
     },
   });
   const readiness = cachedReadiness(config.gateway.subgraphUrls);
+  // Set at close: readiness fails at once while requests are still accepted and served.
+  let stopping = false;
   const imageRateLimit = createCallerRateLimiter({ pointsPerMinute: config.gateway.imageRequestsPerMinute, redis: deps.redis, keyPrefix: "rl:images" });
   const images = createImageOriginProxy({
     productsOrigin: replicas.sets.products!,
@@ -231,6 +233,7 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
         if (path === "/healthz") return json(res, 200, { status: "ok" });
         if (await serveMetrics(req, res)) return;
         if (path === "/readyz") {
+          if (stopping) return json(res, 503, { ready: false, status: "shutting down" });
           const report = await readiness();
           return json(res, report.ready ? 200 : 503, report);
         }
@@ -292,6 +295,14 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
     url: `${httpOrigin(config.host, port)}/graphql`,
     port,
     async close() {
+      // Load balancers keep sending until they see readiness fail (a probe period or two) or
+      // hear of the stop: a server that stopped accepting at once reset the requests queued for
+      // it meanwhile (5 of 30 concurrent searches when SIGTERM came 150 ms in).
+      stopping = true;
+      if (config.gateway.shutdownDelayMs > 0) {
+        logger.info("not ready; serving until the shutdown delay ends", { milliseconds: config.gateway.shutdownDelayMs });
+        await new Promise((resolve) => setTimeout(resolve, config.gateway.shutdownDelayMs));
+      }
       await subscriptions.close();
       await revocations?.stop();
       await feed.stop();

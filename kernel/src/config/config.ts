@@ -74,6 +74,12 @@ export interface Config {
     subgraphTimeoutMs: number;
     /** How long a subgraph call may wait for one of the pool's connections before it is refused OVERLOADED, unsent. */
     subgraphQueueMs: number;
+    /**
+     * On SIGTERM, how long /readyz answers 503 while the gateway keeps accepting and serving,
+     * so load balancers stop sending before it stops accepting (requests already queued then
+     * would be reset).
+     */
+    shutdownDelayMs: number;
     /** Caps on the gateway's sockets, HTTP and WebSocket alike (kernel/src/http/guarded-server.ts). */
     connections: {
       maxConnections: number;
@@ -450,6 +456,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       },
       subgraphTimeoutMs: read.int("GATEWAY_SUBGRAPH_TIMEOUT_MS", 10_000, { min: 100, max: 300_000 }),
       subgraphQueueMs: read.int("GATEWAY_SUBGRAPH_QUEUE_MS", 1_000, { min: 0, max: 300_000 }),
+      shutdownDelayMs: read.int("GATEWAY_SHUTDOWN_DELAY_MS", 0, { min: 0, max: 120_000 }),
       connections: {
         maxConnections: read.int("GATEWAY_MAX_CONNECTIONS", defaultMaxConnections(), { min: 1 }),
         maxConnectionsPerClient: read.int("GATEWAY_MAX_CONNECTIONS_PER_CLIENT", 256, { min: 1 }),
