@@ -58,8 +58,28 @@ export async function findPortInUse(ports: ListeningPort[], host: string): Promi
   return (await findPortsInUse(ports, host))[0];
 }
 
-export function portInUseMessage({ port, variable }: ListeningPort, host: string): string {
-  return `Port ${port} on ${host} is already in use (is another npm start running?); stop it, or set ${variable} to a free port, for example ${variable}=${port + 100} npm start`;
+export function portInUseMessage({ port, variable }: ListeningPort, host: string, kept: Record<string, string> = {}): string {
+  return `Port ${port} on ${host} is already in use (is another npm start running?); stop it, or set ${variable} to a free port, for example ${commandBeside([`${variable}=${port + 100}`], kept)}`;
+}
+
+/**
+ * The variables that place this start (its ports, its data directory) as the environment set
+ * them: a suggested command that moves one of them must repeat the others, or the copy-pasted
+ * command landed the gateway back on 4000 (`GATEWAY_PORT=4200 npm start`, only a subgraph's
+ * port taken) and the data in the default directory.
+ */
+export function placementSettings(ports: ListeningPort[], env: Record<string, string | undefined> = process.env): Record<string, string> {
+  const names = [...ports.map(({ variable }) => variable), "EMBEDDED_DATA_DIR"];
+  return Object.fromEntries(names.flatMap((name) => (env[name] ? [[name, env[name]!]] : [])));
+}
+
+/** `npm start` with `moves`, and every `kept` setting none of them replaces. */
+function commandBeside(moves: string[], kept: Record<string, string>): string {
+  const moved = new Set(moves.map((move) => move.split("=")[0]));
+  const repeated = Object.entries(kept)
+    .filter(([name]) => !moved.has(name))
+    .map(([name, value]) => `${name}=${/^[\w./:,@-]+$/.test(value) ? value : `'${value.replaceAll("'", `'\\''`)}'`}`);
+  return [...repeated, ...moves, "npm start"].join(" ");
 }
 
 /**
@@ -68,15 +88,15 @@ export function portInUseMessage({ port, variable }: ListeningPort, host: string
  * newcomer through one failed start per port and then the data directory, so the line gives
  * the whole command that starts beside it.
  */
-export function portsInUseMessage(taken: ListeningPort[], host: string, heldDataDir?: string): string {
-  if (taken.length === 1 && !heldDataDir) return portInUseMessage(taken[0]!, host);
+export function portsInUseMessage(taken: ListeningPort[], host: string, heldDataDir?: string, kept: Record<string, string> = {}): string {
+  if (taken.length === 1 && !heldDataDir) return portInUseMessage(taken[0]!, host, kept);
   const what = [
     ...(taken.length ? [`${taken.length === 1 ? "port" : "ports"} ${taken.map(({ port, variable }) => `${port} (${variable})`).join(", ")} on ${host}`] : []),
     ...(heldDataDir ? [`the data directory ${heldDataDir}`] : []),
   ].join(" and ");
   const moves = [...taken.map(({ port, variable }) => `${variable}=${port + 100}`), ...(heldDataDir ? [`EMBEDDED_DATA_DIR=${heldDataDir}-2`] : [])];
   const verb = taken.length + (heldDataDir ? 1 : 0) === 1 ? "is" : "are";
-  return `${what[0]!.toUpperCase()}${what.slice(1)} ${verb} in use by another process (is another npm start running?); stop it, or start this one beside it: ${moves.join(" ")} npm start`;
+  return `${what[0]!.toUpperCase()}${what.slice(1)} ${verb} in use by another process (is another npm start running?); stop it, or start this one beside it: ${commandBeside(moves, kept)}`;
 }
 
 /**

@@ -6,7 +6,7 @@
 import { ConfigError, loadConfig, type Config } from "#kernel/config/config.ts";
 import { stopOrphanedEmbeddedPostgres } from "../platform/orphaned-postgres.js";
 import { unreadableConfiguredFiles } from "../platform/files-to-read.js";
-import { findPortsInUse, heldEmbeddedDataDir, isAddressInUse, portInUseMessage, portsInUseMessage, portsToListenOn, samePortMessage, startFailureMessage } from "../platform/ports-in-use.js";
+import { findPortsInUse, heldEmbeddedDataDir, isAddressInUse, portInUseMessage, placementSettings, portsInUseMessage, portsToListenOn, samePortMessage, startFailureMessage } from "../platform/ports-in-use.js";
 
 const startedAt = performance.now();
 const config = configOrExit();
@@ -31,7 +31,7 @@ if (samePort) {
 const taken = await findPortsInUse(ports, config.host);
 const heldDataDir = heldEmbeddedDataDir(config);
 if (taken.length > 0 || heldDataDir) {
-  process.stderr.write(portsInUseMessage(taken, config.host, heldDataDir) + "\n");
+  process.stderr.write(portsInUseMessage(taken, config.host, heldDataDir, placementSettings(ports)) + "\n");
   process.exit(1);
 }
 const [{ createLogger, runUntilSignal }, { startSupergraph }] = await Promise.all([
@@ -43,7 +43,7 @@ const supergraph = await startSupergraph({ config, logger }).catch((error: unkno
   // Another start can take a port between the check above and its bind: the same one line.
   logger.debug("start failed", { stack: error instanceof Error ? error.stack : String(error) });
   const lost = isAddressInUse(error) ? ports.find(({ port }) => port === (error as { port?: number }).port) : undefined;
-  process.stderr.write((lost ? portInUseMessage(lost, config.host) : startFailureMessage(error)) + "\n");
+  process.stderr.write((lost ? portInUseMessage(lost, config.host, placementSettings(ports)) : startFailureMessage(error)) + "\n");
   process.exit(1);
 });
 const seconds = ((performance.now() - startedAt) / 1000).toFixed(1);

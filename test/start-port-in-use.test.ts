@@ -93,6 +93,43 @@ test("npm start on a port already in use exits at once with one line naming the 
   }
 });
 
+/** The variables a suggested `A=1 B=2 npm start` sets, in its order. */
+function settingsOf(command: string): Record<string, string> {
+  assert.match(command, / npm start$/);
+  return Object.fromEntries(command.replace(/ npm start$/, "").split(" ").map((pair) => pair.split("=") as [string, string]));
+}
+
+test("the command a blocked npm start suggests keeps every port and the data directory it was given, moving only what is taken", async () => {
+  const env = await portsEnv();
+  const dataDir = mkdtempSync(join(tmpdir(), "beside-"));
+  const given: Record<string, string> = { ...env, EMBEDDED_DATA_DIR: dataDir };
+  // npm start runs the notification service inside it, on no port of its own.
+  const placing = Object.fromEntries(Object.entries(given).filter(([name]) => name !== "NOTIFICATIONS_PORT"));
+  try {
+    for (const takenVariables of [["PRODUCTS_PORT"], ["PRODUCTS_PORT", "SEARCH_PORT"]]) {
+      const holders = await Promise.all(
+        takenVariables.map(async (variable) => {
+          const holder = createServer();
+          await new Promise<void>((resolve) => holder.listen(Number(env[variable]), "127.0.0.1", () => resolve()));
+          return holder;
+        }),
+      );
+      try {
+        const run = secondStart(given);
+        assert.equal(run.status, 1, `status ${run.status} signal ${run.signal}: ${run.stderr}`);
+        const command = /(?:for example|beside it:) (.*npm start)$/.exec(run.stderr.trim())?.[1];
+        assert.ok(command, run.stderr);
+        const moved = Object.fromEntries(takenVariables.map((variable) => [variable, String(Number(env[variable]) + 100)]));
+        assert.deepEqual(settingsOf(command), { ...placing, ...moved }, run.stderr);
+      } finally {
+        await Promise.all(holders.map((holder) => new Promise((resolve) => holder.close(resolve))));
+      }
+    }
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
 test("npm start with two port variables naming one port exits at once with one line naming both", async () => {
   const env = await portsEnv();
   const dataDir = mkdtempSync(join(tmpdir(), "same-port-"));
