@@ -5,6 +5,7 @@ import { usePageAnnouncer } from "./page-announcer.js";
 import { SearchBox } from "./search-box.js";
 import { HomePage } from "./pages/home-page.js";
 import { ListingPage } from "./pages/listing-page.js";
+import { CategoryPage } from "./pages/category-page.js";
 import { ProductPage } from "./pages/product-page.js";
 import { CartPage } from "./pages/cart-page.js";
 import { AccountPage } from "./pages/account-page.js";
@@ -19,7 +20,7 @@ function Page({ route }: { route: Route }) {
     case "home":
       return <HomePage />;
     case "category":
-      return <ListingPage key={route.name} category={route.name} />;
+      return <CategoryPage key={route.name} category={route.name} />;
     case "search":
       return <ListingPage key={route.query} query={route.query} />;
     case "product":

@@ -2,6 +2,7 @@ import type { ComponentChildren } from "preact";
 import { formatMoney, type StorefrontError } from "../../../clients/typescript/src/index.js";
 import { href } from "./route.js";
 import type { Loaded } from "./use-operation.js";
+import { isRetryable } from "./retryable.js";
 
 export function Money({ money }: { money: { amount: number; currency: string } }) {
   return <span class="money">{formatMoney(money)}</span>;
@@ -64,14 +65,14 @@ export function ErrorNotice({ error }: { error: StorefrontError | undefined }) {
   );
 }
 
-/** Shows a loading line, the error with a way to try again, or the content once the data is there. */
+/** Shows a loading line, the error (with a way to try again when trying again can help), or the content once the data is there. */
 export function Await<T>({ loaded, children }: { loaded: Loaded<T>; children: (data: T) => ComponentChildren }) {
   if (loaded.state === "loading") return <p aria-busy="true">Loading…</p>;
   if (loaded.state === "error")
     return (
       <>
         <ErrorNotice error={loaded.error} />
-        {loaded.retry && (
+        {loaded.retry && isRetryable(loaded.error) && (
           <button type="button" onClick={loaded.retry}>
             Try again
           </button>

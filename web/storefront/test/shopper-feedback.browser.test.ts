@@ -80,6 +80,40 @@ describe('the storefront off the happy path', { skip }, () => {
     await page.unroute('**/graphql');
   });
 
+  test('a refusal that can never succeed is shown without a "Try again"; a failure of the moment keeps it', async () => {
+    const { page, origin, shot } = shop;
+    const refuseWith = (code: string, status: number) =>
+      page.route('**/graphql', (route) =>
+        (route.request().postData() ?? '').includes('ProductPage')
+          ? route.fulfill({ status, contentType: 'application/json', body: JSON.stringify({ errors: [{ message: `Refused: ${code}`, extensions: { code } }] }) })
+          : route.continue(),
+      );
+    try {
+      await refuseWith('BAD_USER_INPUT', 200);
+      // From another page: the product page opens anew, with no alert left from earlier.
+      await page.goto(`${origin}/shop#/cart`);
+      await page.goto(`${origin}/shop#/product/${productId}`);
+      await page.getByText('Refused: BAD_USER_INPUT').waitFor();
+      assert.equal(await page.getByRole('button', { name: 'Try again' }).count(), 0, 'the same request would be refused again');
+      await shot('refused-no-retry');
+      await page.unroute('**/graphql');
+      await refuseWith('SERVICE_UNAVAILABLE', 503);
+      await page.goto(`${origin}/shop#/cart`);
+      await page.goto(`${origin}/shop#/product/${productId}`);
+      await page.getByRole('button', { name: 'Try again' }).waitFor();
+    } finally {
+      await page.unroute('**/graphql');
+    }
+  });
+
+  test('a category link naming no category opens a not-found page, not an empty category', async () => {
+    const { page, origin, shot } = shop;
+    await page.goto(`${origin}/shop#/category/nope`);
+    await page.getByRole('heading', { level: 1, name: 'Category not found' }).waitFor();
+    assert.equal(await page.getByText(/\b0 products\b/).count(), 0);
+    await shot('category-not-found');
+  });
+
   test('a route change names the page in the tab\'s title and moves focus to the new page', async () => {
     const { page, origin } = shop;
     await page.goto(`${origin}/shop#/product/${productId}`);
