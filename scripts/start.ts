@@ -5,14 +5,14 @@
 // answer at once even on a loaded machine, before the whole supergraph's module graph loads.
 import { ConfigError, loadConfig, type Config } from "#kernel/config/config.ts";
 import { stopOrphanedEmbeddedPostgres } from "../platform/orphaned-postgres.js";
-import { unreadableConfiguredFiles } from "../platform/files-to-read.js";
+import { unreadableFilesMessage } from "../platform/files-to-read.js";
 import { findPortsInUse, heldEmbeddedDataDir, isAddressInUse, portInUseMessage, placementSettings, portsInUseMessage, portsToListenOn, samePortMessage, startFailureMessage } from "../platform/ports-in-use.js";
 
 const startedAt = performance.now();
 const config = configOrExit();
-const unreadable = unreadableConfiguredFiles(config);
-if (unreadable.length > 0) {
-  process.stderr.write(`Invalid configuration:\n${unreadable.map((problem) => `- ${problem}`).join("\n")}\n(see the configuration table in README.md)\n`);
+const unreadable = unreadableFilesMessage(config);
+if (unreadable) {
+  process.stderr.write(unreadable + "\n");
   process.exit(1);
 }
 // An embedded PostgreSQL an earlier start left behind (kill -9, a second Ctrl-C) holds the

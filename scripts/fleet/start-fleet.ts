@@ -1,6 +1,7 @@
 // `npm run start:fleet`: every subgraph, the gateway and the services as separate processes,
 // with replicas, on the real engines, supervised (a process that dies is started again).
-import { createLogger, httpOrigin } from "#kernel";
+import { ConfigError, createLogger, httpOrigin, loadConfig } from "#kernel";
+import { unreadableFilesMessage } from "../../platform/files-to-read.js";
 import { findPortInUse } from "../../platform/ports-in-use.js";
 import { missingEngines, planFleet, readFleetOptions } from "../../platform/fleet/fleet-plan.js";
 import { startFleet } from "../../platform/fleet/start-fleet.js";
@@ -19,6 +20,17 @@ if (missing.length > 0) {
   process.exit(2);
 }
 const plan = planFleet(options);
+const env = { APP_ENV: "development", ...process.env };
+// What a gateway of the fleet will read, checked before any process starts: a mistyped
+// SUPERGRAPH_PATH otherwise started every subgraph and then left the gateways restarting.
+const checked = plan.processes.find((spec) => spec.kind === "gateway") ?? plan.processes[0];
+if (checked) {
+  const refusal = configurationRefusal({ ...env, ...checked.env });
+  if (refusal) {
+    process.stderr.write(`start:fleet: ${refusal}\n`);
+    process.exit(2);
+  }
+}
 const taken = await findPortInUse(
   plan.processes.map((spec) => ({ port: spec.port, variable: "FLEET_BASE_PORT" })),
   options.host,
@@ -30,7 +42,6 @@ if (taken) {
 
 const logDir = process.env.FLEET_LOG_DIR ?? ".data/fleet-logs";
 const logger = createLogger("info", { service: "fleet" });
-const env = { APP_ENV: "development", ...process.env };
 const fleet = await startFleet({ options, env, logDir, logger });
 const seconds = ((performance.now() - startedAt) / 1000).toFixed(1);
 const rows = fleet.plan.processes.map((spec) => `  ${spec.name.padEnd(20)} ${httpOrigin(options.host, spec.port)}   pid ${fleet.supervisor.processes.get(spec.name)!.pid()}`);
@@ -55,3 +66,13 @@ const stop = async (signal: string) => {
 };
 process.on("SIGINT", () => void stop("SIGINT"));
 process.on("SIGTERM", () => void stop("SIGTERM"));
+
+/** Why the fleet's processes would refuse this configuration (the same list npm start prints), or undefined. */
+function configurationRefusal(processEnv: Record<string, string | undefined>): string | undefined {
+  try {
+    return unreadableFilesMessage(loadConfig(processEnv));
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    return `${error.message}\n(see the configuration table in README.md)`;
+  }
+}
