@@ -30,6 +30,14 @@ export function countPaymentOutcome(status: "SUCCEEDED" | "FAILED"): void {
   outcomes.inc({ status });
 }
 
+/**
+ * Shows both outcomes at 0 from the sweep's start: the alert's increase() over a series that
+ * appears with its first capture would miss that capture.
+ */
+export function watchLateCaptures(): void {
+  for (const outcome of ["refunded", "refund_pending"] as const) lateCaptures.inc({ outcome }, 0);
+}
+
 /** A capture found on a failed payment: refunded, or a refund still owed (tried again). */
 export function countLateCapture(outcome: "refunded" | "refund_pending"): void {
   lateCaptures.inc({ outcome });

@@ -1,4 +1,4 @@
-import { countLateCapture, type Logger } from "#kernel";
+import { countLateCapture, watchLateCaptures, type Logger } from "#kernel";
 import { lateCaptureRefundKey, type Payment } from "./payment.js";
 import { ATTEMPT_OUTCOME } from "./payment.service.js";
 import type { PaymentProvider } from "../ports/payment-provider.js";
@@ -40,6 +40,7 @@ export function createLateCaptureSweep(deps: {
   intervalMs: number;
 }) {
   const { store, provider, logger, lease, schedule } = deps;
+  watchLateCaptures();
   const stopping = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   let sweeping: Promise<LateCaptureCheck[]> | undefined;
