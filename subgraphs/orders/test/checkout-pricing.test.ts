@@ -195,6 +195,23 @@ function definePricingSuite(engine: DatabaseEngine): void {
       assert.equal(await h.prisma.order.count({ where: { userId: "ivo" } }), 2);
     });
 
+    it("places one order when two tabs send one key with two cards at once: the other tab is told IDEMPOTENCY_CONFLICT, never handed the order", async () => {
+      for (let round = 0; round < 5; round++) {
+        const user = `tabs-${round}`;
+        await h.addToCart(user, "p2", 1);
+        const cards = ["pm_card_visa", "pm_card_mastercard"];
+        const results = await Promise.allSettled(cards.map((paymentMethod) => h.checkout.checkout(user, checkoutRequest(`${user}-k`, { paymentMethod }))));
+        const placed = results.flatMap((r, i) => (r.status === "fulfilled" ? [{ order: r.value, card: cards[i]! }] : []));
+        const refused = results.flatMap((r) => (r.status === "rejected" ? [codeOf(r.reason)] : []));
+        assert.equal(placed.length, 1, `round ${round}: ${JSON.stringify(refused)}`);
+        assert.deepEqual(refused, ["IDEMPOTENCY_CONFLICT"]);
+        assert.equal(await h.prisma.order.count({ where: { userId: user } }), 1);
+        // The card that placed it is the one its retries must name.
+        const { order, card } = placed[0]!;
+        assert.equal((await h.checkout.checkout(user, checkoutRequest(`${user}-k`, { paymentMethod: card }))).id, order.id);
+      }
+    });
+
     it("uses the cart's coupon when none is given, and takes it off the cart with the order", async () => {
       await admin.createCoupon({ code: "CARTCODE", type: "FIXED_AMOUNT", value: 250, currency: "USD" });
       await h.addToCart("cara", "p1", 1);
