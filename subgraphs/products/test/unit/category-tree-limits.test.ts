@@ -64,4 +64,15 @@ describe("category tree limits (the sizes the schema declares for categories, ch
     });
     await categories.update("r0-c0-l0", { parent: "r0-c1" }, true);
   });
+
+  it("lets one of several creates racing for the last place in, the others refused", async () => {
+    const categories = service();
+    const roots = Array.from({ length: 10 }, (_, r) => ({ slug: `r${r}`, name: `R${r}`, parent: null }));
+    const children = roots.flatMap((root) => Array.from({ length: 10 }, (_, c) => ({ slug: `${root.slug}-c${c}`, name: `C${c}`, parent: root.slug })));
+    const leaves = children.flatMap((child) => Array.from({ length: 9 }, (_, l) => ({ slug: `${child.slug}-l${l}`, name: `L${l}`, parent: child.slug })));
+    for (const category of [...roots, ...children, ...leaves].slice(0, CATEGORY_LIMITS.total - 1)) await categories.create(category);
+    const racing = await Promise.allSettled(Array.from({ length: 5 }, (_, i) => categories.create({ slug: `last-${i}`, name: `Last ${i}`, parent: "r0-c0" })));
+    assert.equal(racing.filter((r) => r.status === "fulfilled").length, 1);
+    assert.equal((await categories.tree()).size, CATEGORY_LIMITS.total);
+  });
 });
