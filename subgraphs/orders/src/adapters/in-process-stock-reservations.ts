@@ -1,4 +1,4 @@
-import { createInProcessCaller, type Logger } from "#kernel";
+import { createInProcessCaller, STOCK_CALL_MS, type Logger } from "#kernel";
 import type { StockReservations } from "../ports/stock-reservations.js";
 
 /** What orders needs of the inventory service when both run in one process. */
@@ -15,7 +15,7 @@ export interface InventoryHolds {
  * commit.
  */
 export function createInProcessStockReservations(inventory: InventoryHolds, options: { logger: Logger; timeoutMs?: number }): StockReservations {
-  const call = createInProcessCaller({ service: "inventory", logger: options.logger, timeoutMs: options.timeoutMs ?? 10_000 });
+  const call = createInProcessCaller({ service: "inventory", logger: options.logger, timeoutMs: options.timeoutMs ?? STOCK_CALL_MS });
   return {
     reserve: async (reservationId, items) => {
       const held = await call("reserveStock", () => inventory.reserve(reservationId, items.map(({ variantId, quantity }) => ({ variantId, quantity }))));
