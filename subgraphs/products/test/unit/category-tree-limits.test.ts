@@ -19,6 +19,14 @@ function service() {
   return createCategoryService({ store, count: async () => 0 });
 }
 
+/** Creates `count` categories: 10 roots, 100 children below them, then leaves below those. */
+async function fill(categories: ReturnType<typeof service>, count: number): Promise<void> {
+  const roots = Array.from({ length: 10 }, (_, r) => ({ slug: `r${r}`, name: `R${r}`, parent: null }));
+  const children = roots.flatMap((root) => Array.from({ length: 10 }, (_, c) => ({ slug: `${root.slug}-c${c}`, name: `C${c}`, parent: root.slug })));
+  const leaves = children.flatMap((child) => Array.from({ length: 9 }, (_, l) => ({ slug: `${child.slug}-l${l}`, name: `L${l}`, parent: child.slug })));
+  for (const category of [...roots, ...children, ...leaves].slice(0, count)) await categories.create(category);
+}
+
 const refusedAs = (field: string) => (error: unknown) => (error as { extensions?: Record<string, unknown> }).extensions?.field === field;
 
 describe("category tree limits (the sizes the schema declares for categories, children and breadcrumbs)", () => {
@@ -49,11 +57,7 @@ describe("category tree limits (the sizes the schema declares for categories, ch
 
   it("holds at most CATEGORY_LIMITS.total categories in all, refused as BAD_USER_INPUT naming the limit; moves stay allowed", async () => {
     const categories = service();
-    // 10 roots, 100 children below them, then leaves below those until the tree is full.
-    const roots = Array.from({ length: 10 }, (_, r) => ({ slug: `r${r}`, name: `R${r}`, parent: null }));
-    const children = roots.flatMap((root) => Array.from({ length: 10 }, (_, c) => ({ slug: `${root.slug}-c${c}`, name: `C${c}`, parent: root.slug })));
-    const leaves = children.flatMap((child) => Array.from({ length: 9 }, (_, l) => ({ slug: `${child.slug}-l${l}`, name: `L${l}`, parent: child.slug })));
-    for (const category of [...roots, ...children, ...leaves].slice(0, CATEGORY_LIMITS.total)) await categories.create(category);
+    await fill(categories, CATEGORY_LIMITS.total);
     assert.equal((await categories.tree()).size, CATEGORY_LIMITS.total);
     await assert.rejects(categories.create({ slug: "one-more", name: "One more", parent: "r0-c0-l0" }), (error: unknown) => {
       const { extensions, message } = error as { extensions?: Record<string, unknown>; message: string };
@@ -67,10 +71,7 @@ describe("category tree limits (the sizes the schema declares for categories, ch
 
   it("lets one of several creates racing for the last place in, the others refused", async () => {
     const categories = service();
-    const roots = Array.from({ length: 10 }, (_, r) => ({ slug: `r${r}`, name: `R${r}`, parent: null }));
-    const children = roots.flatMap((root) => Array.from({ length: 10 }, (_, c) => ({ slug: `${root.slug}-c${c}`, name: `C${c}`, parent: root.slug })));
-    const leaves = children.flatMap((child) => Array.from({ length: 9 }, (_, l) => ({ slug: `${child.slug}-l${l}`, name: `L${l}`, parent: child.slug })));
-    for (const category of [...roots, ...children, ...leaves].slice(0, CATEGORY_LIMITS.total - 1)) await categories.create(category);
+    await fill(categories, CATEGORY_LIMITS.total - 1);
     const racing = await Promise.allSettled(Array.from({ length: 5 }, (_, i) => categories.create({ slug: `last-${i}`, name: `Last ${i}`, parent: "r0-c0" })));
     assert.equal(racing.filter((r) => r.status === "fulfilled").length, 1);
     assert.equal((await categories.tree()).size, CATEGORY_LIMITS.total);
