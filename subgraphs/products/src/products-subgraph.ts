@@ -1,4 +1,4 @@
-import { startSubgraphServer, Topics, type DomainEvent, type Platform, type RunningServer } from "#kernel";
+import { createLockService, startSubgraphServer, Topics, type DomainEvent, type Platform, type RunningServer } from "#kernel";
 import { createProductsSchema } from "./subgraph.js";
 import { createProductService, type ProductService } from "./domain/product.service.js";
 import { createVariantLookup, type VariantLookup } from "./domain/variant-lookup.js";
@@ -94,7 +94,14 @@ export async function startProductsSubgraph(platform: Platform, options: Product
   const relay = startProductChangeRelay({ store, bus: platform.bus, logger, popularityOf });
   const service = createProductService({ store, cache, onWrite: relay.nudge, logger, popularityOf });
   const count = (category?: string) => store.count({ category });
-  const categories = createCategoryService({ store: categoryStore, count });
+  const treeLocks = createLockService(platform.kv);
+  const categories = createCategoryService({
+    store: categoryStore,
+    count,
+    // Longer than a write's reads and writes take at their deadlines (5 s), so a held lock
+    // does not lapse while its holder still writes.
+    treeLock: (work) => treeLocks.withLock("category-tree", work, { ttlMs: 15_000, waitMs: 5_000 }),
+  });
   const listing = createProductListingService({ listings, tree: categories.tree, findByIds: service.findByIds, count });
   const trendingDeps = { kv: platform.kv, clock: options.trendingClock, keyPrefix: options.trendingKeyPrefix, logger };
   const views = createProductViewService({ ...trendingDeps, bus: platform.bus, findByIds: service.findByIds });

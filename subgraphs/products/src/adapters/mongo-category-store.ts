@@ -13,7 +13,8 @@ const DUPLICATE_KEY = 11000;
 
 /**
  * The category tree on MongoDB/FerretDB, one small document per category keyed by its slug.
- * `all` reads the whole collection: it holds the tree's nodes, never products.
+ * `all` reads the whole collection: it holds the tree's nodes, never products. Every call
+ * gives up after `queryTimeoutMs`: the tree's writers hold a lock meant to outlast them.
  */
 export class MongoCategoryStore implements CategoryStore {
   readonly engine = "mongodb";
@@ -36,7 +37,7 @@ export class MongoCategoryStore implements CategoryStore {
 
   async insert(category: Category) {
     try {
-      await this.categories.insertOne({ _id: category.slug, name: category.name, parent: category.parent });
+      await this.categories.insertOne({ _id: category.slug, name: category.name, parent: category.parent }, { timeoutMS: this.maxTimeMS });
     } catch (error) {
       if (error instanceof MongoServerError && error.code === DUPLICATE_KEY) throw new DuplicateCategoryError(category.slug);
       throw error;
@@ -50,7 +51,7 @@ export class MongoCategoryStore implements CategoryStore {
   }
 
   async update(slug: string, changes: Partial<Pick<Category, "name" | "parent">>) {
-    const doc = await this.categories.findOneAndUpdate({ _id: slug }, { $set: changes }, { returnDocument: "after" });
+    const doc = await this.categories.findOneAndUpdate({ _id: slug }, { $set: changes }, { returnDocument: "after", timeoutMS: this.maxTimeMS });
     return doc ? toCategory(doc) : null;
   }
 

@@ -2,16 +2,24 @@ import { DomainError, ErrorCode, badInput, notFound } from "#kernel";
 import { DuplicateCategoryError, type CategoryStore } from "../ports/category-store.js";
 import { assertRoomForOneMore, assertRoomUnder, CategoryTree, normaliseSlug, validCategoryName, validSlug, type Category } from "./category.js";
 
+/** Runs a write of the tree while no other process writes it (see createCategoryService). */
+export type TreeWriteLock = <T>(work: () => Promise<T>) => Promise<T>;
+
 /**
- * The category tree's rules: slugs lowercase and unique, a parent that exists, no cycles.
- * Writes are serialised in this process so two moves cannot make a cycle between them.
+ * The category tree's rules: slugs lowercase and unique, a parent that exists, no cycles, the
+ * sizes of CATEGORY_LIMITS. Each rule is judged on the tree as read before the write, so two
+ * writes judged on the same tree can break it between them: two moves make a loop, two creates
+ * take the last place twice. Writes are therefore serialised, in this process and, through
+ * `treeLock` (the platform's shared lock), across every products replica.
  * `count(slug)` is the catalog's maintained live count of one category.
  */
-export function createCategoryService(deps: { store: CategoryStore; count: (slug: string) => Promise<number> }) {
+export function createCategoryService(deps: { store: CategoryStore; count: (slug: string) => Promise<number>; treeLock?: TreeWriteLock }) {
   const { store } = deps;
+  const acrossProcesses: TreeWriteLock = deps.treeLock ?? ((work) => work());
   let writes: Promise<unknown> = Promise.resolve();
   const serial = <T>(work: () => Promise<T>): Promise<T> => {
-    const run = writes.then(work, work);
+    const locked = () => acrossProcesses(work);
+    const run = writes.then(locked, locked);
     writes = run.catch(() => undefined);
     return run;
   };

@@ -40,10 +40,37 @@ export class CategoryTree {
   private readonly children = new Map<string | null, Category[]>();
 
   constructor(categories: readonly Category[]) {
-    this.bySlug = new Map(categories.map((category) => [category.slug, category]));
-    for (const category of [...categories].sort((a, b) => a.name.localeCompare(b.name) || a.slug.localeCompare(b.slug))) {
+    this.bySlug = new Map(categories.map((category) => [category.slug, { ...category, parent: category.parent !== null && category.parent !== category.slug ? category.parent : null }]));
+    this.breakCycles();
+    for (const category of [...this.bySlug.values()].sort((a, b) => a.name.localeCompare(b.name) || a.slug.localeCompare(b.slug))) {
       const parent = category.parent !== null && this.bySlug.has(category.parent) ? category.parent : null;
       this.children.set(parent, [...(this.children.get(parent) ?? []), category]);
+    }
+  }
+
+  /**
+   * A stored loop of parents (written by a store edited by hand, or by writers that did not
+   * share the tree's lock) is served with its smallest slug as a root. Without that, the loop's
+   * categories hang below no root: invisible in the menu, and every walk of their subtree
+   * recursing without end, the move that would mend them included.
+   */
+  private breakCycles(): void {
+    const done = new Set<string>();
+    for (const start of this.bySlug.keys()) {
+      const path: string[] = [];
+      const onPath = new Set<string>();
+      let at: string | null = start;
+      while (at !== null && !done.has(at) && !onPath.has(at)) {
+        path.push(at);
+        onPath.add(at);
+        at = this.bySlug.get(at)?.parent ?? null;
+      }
+      if (at !== null && onPath.has(at)) {
+        const loop = path.slice(path.indexOf(at));
+        const root = loop.reduce((smallest, slug) => (slug < smallest ? slug : smallest));
+        this.bySlug.set(root, { ...this.bySlug.get(root)!, parent: null });
+      }
+      for (const slug of path) done.add(slug);
     }
   }
 
