@@ -7,7 +7,7 @@ import { EmbeddedProductStore } from "../../src/adapters/embedded-product-store.
 import { MongoProductStore } from "../../src/adapters/mongo-product-store.js";
 import type { ProductStore } from "../../src/ports/product-store.js";
 import type { Product, ProductChangeEvent } from "../../src/domain/product.js";
-import { rejectsWith, shopper, startProductsApi, type ProductsApiRig } from "./products-api-rig.js";
+import { admin, rejectsWith, shopper, startProductsApi, type ProductsApiRig } from "./products-api-rig.js";
 
 const VARIANT_FIELDS = "id sku title options { name value } price { amount currency } images { url alt } product { id }";
 const PRODUCT_FIELDS = `id sku price { amount currency } priceRange { min { amount } max { amount } } options { name values } variants { ${VARIANT_FIELDS} }`;
@@ -233,9 +233,20 @@ function defineVariantApiSuite(engine: string, open: () => Promise<{ store: Prod
 
     it("keeps every one of many variants added to one product at once, each with its own key", async () => {
       const tee = await create({ ...teeInput(), options: [{ name: "Size", values: ["S"] }, { name: "Colour", values: Array.from({ length: 30 }, (_, i) => `C${i}`) }], variants: [{ sku: nextSku(), options: [{ name: "Size", value: "S" }, { name: "Colour", value: "C0" }], priceAmount: 500 }] });
-      const adds = Array.from({ length: 20 }, (_, i) =>
-        asAdmin<{ addProductVariant: VariantView }>(ADD, { productId: tee.id, input: { sku: `${tee.sku}-${i}`, options: [{ name: "Size", value: "S" }, { name: "Colour", value: `C${i + 1}` }], priceAmount: 600 + i } }),
-      );
+      // Writes of one product wait for each other up to a bound, then are refused CONFLICT
+      // ("please retry"); on a loaded machine 20 at once can pass it, and the admin retries.
+      // The client waits past that bound, so no add is given up while it may still be made.
+      const addRetryingBusy = async (i: number): Promise<{ addProductVariant: VariantView }> => {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            const input = { sku: `${tee.sku}-${i}`, options: [{ name: "Size", value: "S" }, { name: "Colour", value: `C${i + 1}` }], priceAmount: 600 + i };
+            return await rig.client.request<{ addProductVariant: VariantView }>(ADD, { productId: tee.id, input }, { identity: admin, timeoutMs: 60_000 });
+          } catch (error) {
+            if ((error as { extensions?: { code?: string } }).extensions?.code !== "CONFLICT" || attempt === 5) throw error;
+          }
+        }
+      };
+      const adds = Array.from({ length: 20 }, (_, i) => addRetryingBusy(i));
       const added = (await Promise.all(adds)).map((r) => r.addProductVariant.id);
       assert.equal(new Set(added).size, 20);
       const after = (await asAdmin<{ product: ProductView }>(PRODUCT, { id: tee.id })).product;
