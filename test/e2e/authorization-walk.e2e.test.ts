@@ -6,10 +6,12 @@
 // over HTTP and WebSocket and then checks the victim's account is as it was.
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { after, before, describe, it } from "node:test";
+import { after, before, it } from "node:test";
 import { buildClientSchema, getIntrospectionQuery, getNamedType, isObjectType, type GraphQLObjectType, type GraphQLSchema, type IntrospectionQuery } from "graphql";
 import { INTERNAL_HEADER, signInternalCredential, loadConfig } from "#kernel";
-import { startTestSupergraph, type TestSupergraph } from "../support/start-test-supergraph.js";
+import { realEngineUrl } from "#kernel/testing";
+import { describeOnEngines, startCheckoutSupergraph, type CheckoutSupergraph } from "../../subgraphs/orders/test/support/start-checkout-supergraph.js";
+import { createMysqlTestDatabase } from "../../subgraphs/accounts/test/support/mysql-test-database.js";
 import { RawGraphQLSocket } from "../support/raw-graphql-websocket.js";
 import { postGraphQL, type GraphQLResponse } from "../support/graphql-client.js";
 import { waitFor } from "#kernel/testing";
@@ -187,8 +189,9 @@ function clientTypes(schema: GraphQLSchema): GraphQLObjectType[] {
   return Object.values(schema.getTypeMap()).filter((type): type is GraphQLObjectType => isObjectType(type) && !type.name.startsWith("__"));
 }
 
-describe("authorization walk: every field a client reaches, as another customer and as a guest", () => {
-  let sg: TestSupergraph;
+describeOnEngines("authorization walk: every field a client reaches, as another customer and as a guest", (engines) => {
+  let sg: CheckoutSupergraph;
+  let accountsDatabase: Awaited<ReturnType<typeof createMysqlTestDatabase>> | undefined;
   let schema: GraphQLSchema;
   let victim: Victim;
   let victimToken: string;
@@ -207,7 +210,10 @@ describe("authorization walk: every field a client reaches, as another customer 
   };
 
   before(async () => {
-    sg = await startTestSupergraph({ env: { RATE_LIMIT_AUTH_PER_MINUTE: "1000", RATE_LIMIT_PER_MINUTE: "5000" } });
+    // On the real engines, accounts (addresses, users) is on MySQL too when one is configured.
+    const mysqlUrl = engines.database === "real" ? realEngineUrl("MYSQL_URL") : undefined;
+    if (mysqlUrl) accountsDatabase = await createMysqlTestDatabase(mysqlUrl);
+    sg = await startCheckoutSupergraph({ engines, env: { RATE_LIMIT_AUTH_PER_MINUTE: "1000", ...(accountsDatabase ? { MYSQL_URL: accountsDatabase.url } : {}) } });
     const introspection = await sg.query<IntrospectionQuery>(getIntrospectionQuery());
     schema = buildClientSchema(ok(introspection));
 
@@ -259,7 +265,10 @@ describe("authorization walk: every field a client reaches, as another customer 
     victimBefore = ok(await http(VICTIM_STATE, {}, as));
     victimGuestBefore = ok(await http(GUEST_CART, {}, { cart: victimGuestCart }));
   });
-  after(() => sg?.close());
+  after(async () => {
+    await sg?.close();
+    await accountsDatabase?.drop();
+  });
 
   it("has an entry for every root field a client can reach, and for every argument-taking field of a per-user type", () => {
     const reachable = new Set<string>();
