@@ -30,8 +30,12 @@ interface Victim {
   returnKey: string;
 }
 
+/** Every field of a per-user type a client can select without arguments (see `everyField`). */
+type EveryField = (typeName: string) => string;
+
 interface Probe {
-  query: string;
+  /** Selections of per-user types come from `every`, so a field added to one is walked too. */
+  query: string | ((every: EveryField) => string);
   variables?: (victim: Victim) => Record<string, unknown>;
   /** The operation names the victim's own things: another caller must be refused or get null. */
   namesVictim?: true;
@@ -62,30 +66,28 @@ const admin = (probe: Probe): Access => ({ kind: "admin", probe });
 const CATALOG: Access = { kind: "catalog" };
 const CREDENTIAL: Access = { kind: "credential" };
 
-const ORDER_SELECTION = `id status total { amount } shippingAddress { recipientName line1 } items { sku quantity } payment { id status } refunds { id } returns { id reason } statusHistory { to }`;
-
 /** Root fields, and fields of per-user types that take arguments, by "Type.field". */
 const ACCESS: Record<string, Access> = {
-  "Query.me": own({ query: `{ me { id email name roles addresses { id recipientName line1 } defaultAddress { id } } }`, victimSees: true }),
-  "Query.cart": own({ query: `{ cart { id couponCode items { variant { id } quantity } } }`, victimSees: true }),
-  "Query.order": own({ query: `query($id: ID!) { order(id: $id) { ${ORDER_SELECTION} } }`, variables: (v) => ({ id: v.deliveredOrderId }), namesVictim: true, victimSees: true }),
-  "Query.orders": own({ query: `{ orders(first: 10, includeArchived: true) { totalCount edges { node { ${ORDER_SELECTION} } } } }`, victimSees: true }),
+  "Query.me": own({ query: (every) => `{ me { ${every("User")} } }`, victimSees: true }),
+  "Query.cart": own({ query: (every) => `{ cart { ${every("Cart")} } }`, victimSees: true }),
+  "Query.order": own({ query: (every) => `query($id: ID!) { order(id: $id) { ${every("Order")} } }`, variables: (v) => ({ id: v.deliveredOrderId }), namesVictim: true, victimSees: true }),
+  "Query.orders": own({ query: (every) => `{ orders(first: 2, includeArchived: true) { totalCount edges { node { ${every("Order")} } } } }`, victimSees: true }),
   "Cart.estimate": own({
     query: `query($address: ID!) { cart { estimate(shippingAddressId: $address, shippingMethodId: "shp_standard") { total { amount } taxTotal { amount } } } }`,
     variables: (v) => ({ address: v.addressId }),
     namesVictim: true,
   }),
   "Subscription.orderStatusChanged": own({
-    query: `subscription($id: ID!) { orderStatusChanged(orderId: $id) { ${ORDER_SELECTION} } }`,
+    query: (every) => `subscription($id: ID!) { orderStatusChanged(orderId: $id) { ${every("Order")} } }`,
     variables: (v) => ({ id: v.deliveredOrderId }),
     namesVictim: true,
     victimSees: true,
   }),
 
   "Mutation.addAddress": own({ query: `mutation { addAddress(input: ${ATTACKER_ADDRESS}) { id line1 } }` }),
-  "Mutation.updateAddress": own({ query: `mutation($id: ID!) { updateAddress(id: $id, input: { line1: "Taken over" }) { id recipientName line1 } }`, variables: (v) => ({ id: v.addressId }), namesVictim: true }),
+  "Mutation.updateAddress": own({ query: (every) => `mutation($id: ID!) { updateAddress(id: $id, input: { line1: "Taken over" }) { ${every("Address")} } }`, variables: (v) => ({ id: v.addressId }), namesVictim: true }),
   "Mutation.removeAddress": own({ query: `mutation($id: ID!) { removeAddress(id: $id) }`, variables: (v) => ({ id: v.addressId }), namesVictim: true }),
-  "Mutation.setDefaultAddress": own({ query: `mutation($id: ID!) { setDefaultAddress(id: $id) { id recipientName line1 } }`, variables: (v) => ({ id: v.addressId }), namesVictim: true }),
+  "Mutation.setDefaultAddress": own({ query: (every) => `mutation($id: ID!) { setDefaultAddress(id: $id) { ${every("Address")} } }`, variables: (v) => ({ id: v.addressId }), namesVictim: true }),
   "Mutation.resendVerificationEmail": own({ query: `mutation { resendVerificationEmail }` }),
   "Mutation.addToCart": own({ query: `mutation { addToCart(productId: "${P_BOUGHT}", quantity: 1) { id items { variant { id } quantity } } }` }),
   "Mutation.updateCartItem": own({ query: `mutation { updateCartItem(productId: "${P_IN_CART}", quantity: 3) { id items { variant { id } quantity } } }` }),
@@ -94,25 +96,25 @@ const ACCESS: Record<string, Access> = {
   "Mutation.applyCoupon": own({ query: `mutation { applyCoupon(code: "${COUPON}") { id couponCode } }` }),
   "Mutation.removeCoupon": own({ query: `mutation { removeCoupon { id couponCode } }` }),
   "Mutation.checkout": own({
-    query: `mutation($key: String!, $address: ID!) { checkout(idempotencyKey: $key, shippingAddressId: $address, shippingMethodId: "shp_standard") { ${ORDER_SELECTION} } }`,
+    query: (every) => `mutation($key: String!, $address: ID!) { checkout(idempotencyKey: $key, shippingAddressId: $address, shippingMethodId: "shp_standard") { ${every("Order")} } }`,
     variables: (v) => ({ key: v.checkoutKey, address: v.addressId }),
     namesVictim: true,
   }),
-  "Mutation.cancelOrder": own({ query: `mutation($id: ID!) { cancelOrder(id: $id) { ${ORDER_SELECTION} } }`, variables: (v) => ({ id: v.paidOrderId }), namesVictim: true }),
+  "Mutation.cancelOrder": own({ query: (every) => `mutation($id: ID!) { cancelOrder(id: $id) { ${every("Order")} } }`, variables: (v) => ({ id: v.paidOrderId }), namesVictim: true }),
   "Mutation.requestReturn": own({
-    query: `mutation($id: ID!, $key: String) { requestReturn(orderId: $id, items: [{ variantId: "${P_BOUGHT}", quantity: 1 }], reason: "Too small", idempotencyKey: $key) { id status order { id } } }`,
+    query: (every) => `mutation($id: ID!, $key: String) { requestReturn(orderId: $id, items: [{ variantId: "${P_BOUGHT}", quantity: 1 }], reason: "Too small", idempotencyKey: $key) { ${every("Return")} } }`,
     variables: (v) => ({ id: v.deliveredOrderId, key: v.returnKey }),
     namesVictim: true,
   }),
 
-  "Mutation.shipOrder": admin({ query: `mutation($id: ID!) { shipOrder(id: $id) { ${ORDER_SELECTION} } }`, variables: (v) => ({ id: v.paidOrderId }) }),
-  "Mutation.deliverOrder": admin({ query: `mutation($id: ID!) { deliverOrder(id: $id) { ${ORDER_SELECTION} } }`, variables: (v) => ({ id: v.paidOrderId }) }),
+  "Mutation.shipOrder": admin({ query: (every) => `mutation($id: ID!) { shipOrder(id: $id) { ${every("Order")} } }`, variables: (v) => ({ id: v.paidOrderId }) }),
+  "Mutation.deliverOrder": admin({ query: (every) => `mutation($id: ID!) { deliverOrder(id: $id) { ${every("Order")} } }`, variables: (v) => ({ id: v.paidOrderId }) }),
   "Mutation.refundOrder": admin({
-    query: `mutation($id: ID!) { refundOrder(id: $id, amount: 1, reason: "walk", idempotencyKey: "walk-refund") { id order { ${ORDER_SELECTION} } } }`,
+    query: (every) => `mutation($id: ID!) { refundOrder(id: $id, amount: 1, reason: "walk", idempotencyKey: "walk-refund") { id order { ${every("Order")} } } }`,
     variables: (v) => ({ id: v.paidOrderId }),
   }),
-  "Mutation.approveReturn": admin({ query: `mutation($id: ID!) { approveReturn(id: $id) { id status order { ${ORDER_SELECTION} } } }`, variables: (v) => ({ id: v.returnId }) }),
-  "Mutation.rejectReturn": admin({ query: `mutation($id: ID!) { rejectReturn(id: $id, reason: "walk") { id status order { ${ORDER_SELECTION} } } }`, variables: (v) => ({ id: v.returnId }) }),
+  "Mutation.approveReturn": admin({ query: (every) => `mutation($id: ID!) { approveReturn(id: $id) { id status order { ${every("Order")} } } }`, variables: (v) => ({ id: v.returnId }) }),
+  "Mutation.rejectReturn": admin({ query: (every) => `mutation($id: ID!) { rejectReturn(id: $id, reason: "walk") { id status order { ${every("Order")} } } }`, variables: (v) => ({ id: v.returnId }) }),
   "Mutation.createShippingMethod": admin({
     query: `mutation { createShippingMethod(input: { name: "Walk", price: 0, currency: "USD", countries: ["US"], minDeliveryDays: 1, maxDeliveryDays: 2 }) { id } }`,
   }),
@@ -189,6 +191,26 @@ function clientTypes(schema: GraphQLSchema): GraphQLObjectType[] {
   return Object.values(schema.getTypeMap()).filter((type): type is GraphQLObjectType => isObjectType(type) && !type.name.startsWith("__"));
 }
 
+/**
+ * A selection of every argument-free field of a per-user type: its scalars, its per-user objects
+ * two levels down (scalars only below that, which keeps an order with all its returns, refunds
+ * and lines under the cost limit), and the id of shared objects (products, variants).
+ */
+function everyField(schema: GraphQLSchema, typeName: string, depth = 0, seen: ReadonlySet<string> = new Set()): string {
+  const type = schema.getType(typeName);
+  assert.ok(isObjectType(type), `${typeName} is an object type`);
+  const parts: string[] = [];
+  for (const field of Object.values(type.getFields())) {
+    if (field.args.length) continue;
+    const named = getNamedType(field.type);
+    if (!isObjectType(named)) parts.push(field.name);
+    else if (depth >= 2) continue;
+    else if (!PER_USER_TYPES.has(named.name) || seen.has(named.name)) parts.push(`${field.name} { __typename${"id" in named.getFields() ? " id" : ""} }`);
+    else parts.push(`${field.name} { ${everyField(schema, named.name, depth + 1, new Set(seen).add(typeName))} }`);
+  }
+  return parts.join(" ");
+}
+
 describeOnEngines("authorization walk: every field a client reaches, as another customer and as a guest", (engines) => {
   let sg: CheckoutSupergraph;
   let accountsDatabase: Awaited<ReturnType<typeof createMysqlTestDatabase>> | undefined;
@@ -213,7 +235,7 @@ describeOnEngines("authorization walk: every field a client reaches, as another 
     // On the real engines, accounts (addresses, users) is on MySQL too when one is configured.
     const mysqlUrl = engines.database === "real" ? realEngineUrl("MYSQL_URL") : undefined;
     if (mysqlUrl) accountsDatabase = await createMysqlTestDatabase(mysqlUrl);
-    sg = await startCheckoutSupergraph({ engines, env: { RATE_LIMIT_AUTH_PER_MINUTE: "1000", ...(accountsDatabase ? { MYSQL_URL: accountsDatabase.url } : {}) } });
+    sg = await startCheckoutSupergraph({ engines, env: { RATE_LIMIT_AUTH_PER_MINUTE: "1000", RATE_LIMIT_COST_PER_MINUTE: "10000000", ...(accountsDatabase ? { MYSQL_URL: accountsDatabase.url } : {}) } });
     const introspection = await sg.query<IntrospectionQuery>(getIntrospectionQuery());
     schema = buildClientSchema(ok(introspection));
 
@@ -320,7 +342,12 @@ describeOnEngines("authorization walk: every field a client reaches, as another 
 
   const fieldOf = (name: string) => name.split(".")[1]!;
   const topFieldOf = (name: string) => (name.startsWith("Cart.") ? "cart" : fieldOf(name));
-  const probes = () => Object.entries(ACCESS).flatMap(([name, access]) => (access.kind === "own" || access.kind === "admin" ? [{ name, kind: access.kind, probe: access.probe }] : []));
+  const probes = () =>
+    Object.entries(ACCESS).flatMap(([name, access]) => {
+      if (access.kind !== "own" && access.kind !== "admin") return [];
+      const { query } = access.probe;
+      return [{ name, kind: access.kind, probe: { ...access.probe, query: typeof query === "string" ? query : query((type) => everyField(schema, type)) } }];
+    });
 
   /** Runs an operation over a WebSocket as the token's user (anonymous without one), until its first answer. */
   async function overWebSocket(query: string, variables: Record<string, unknown>, token?: string): Promise<{ data?: any; errors?: any[] }> {
