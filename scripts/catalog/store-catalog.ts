@@ -9,7 +9,8 @@ import { toSearchDocument } from "../../subgraphs/search/src/domain/search-docum
 export function storeCatalog(store: ProductStore): CatalogSource {
   return {
     async *scan(batchSize: number) {
-      for await (const { products } of store.scan(batchSize)) yield products.map(toSearchDocument);
+      // Newest first, as the products service's catalogPage: see SearchEngineIndex.rebuild.
+      for await (const { products } of store.scan(batchSize, undefined, { newestFirst: true })) yield products.map(toSearchDocument);
     },
     close: () => store.close(),
   };

@@ -275,5 +275,23 @@ export function defineProductStoreContract(engine: string, create: () => Promise
       const rest = (await all(store.scan(100, batches[0]!.after))).flatMap((b) => b.products.map((p) => p.id));
       assert.deepEqual(rest, ids.slice(4), "a scan resumes just after the given batch");
     });
+
+    it("scans newest first when asked, resumes below a batch, and refuses a position of the other order", async () => {
+      const products = Array.from({ length: 11 }, () => sampleProduct());
+      await store.insertMany(products.slice(0, 6));
+      for (const product of products.slice(6)) await store.insert(product);
+      await store.remove(products[4]!.id, new Date());
+      await store.update(products[1]!.id, { name: "Renamed, still where its creation put it" }, new Date());
+      const newest = { newestFirst: true };
+      const batches = await all(store.scan(4, undefined, newest));
+      assert.deepEqual(batches.map((b) => b.products.length), [4, 4, 2]);
+      const ids = batches.flatMap((b) => b.products.map((p) => p.id));
+      assert.deepEqual(ids, products.filter((_, i) => i !== 4).map((p) => p.id).reverse());
+      const rest = (await all(store.scan(100, batches[0]!.after, newest))).flatMap((b) => b.products.map((p) => p.id));
+      assert.deepEqual(rest, ids.slice(4), "a newest-first scan resumes just below the given batch");
+      const oldest = await all(store.scan(4));
+      await assert.rejects(all(store.scan(4, batches[0]!.after)), /position/, "an oldest-first scan from a newest-first position");
+      await assert.rejects(all(store.scan(4, oldest[0]!.after, newest)), /position/, "a newest-first scan from an oldest-first position");
+    });
   });
 }

@@ -2,7 +2,8 @@ import type { Product } from "../domain/product.js";
 import { skusOf } from "../domain/product-variant.validation.js";
 import { withVariants } from "../domain/product-variants.js";
 import { EmbeddedCatalogJournal } from "./embedded-catalog-journal.js";
-import { DuplicateSkuError, type ListedProduct, type ProductEdit, type ProductListQuery, type ProductStore, type PublishedChange, type ScanBatch, type UnpublishedChange } from "../ports/product-store.js";
+import { resumeAfter, scanPosition } from "../domain/scan-position.js";
+import { DuplicateSkuError, type ListedProduct, type ProductEdit, type ProductListQuery, type ProductStore, type PublishedChange, type ScanBatch, type ScanOrder, type UnpublishedChange } from "../ports/product-store.js";
 
 interface Slot {
   product: Product;
@@ -141,14 +142,14 @@ export class EmbeddedProductStore implements ProductStore {
     await this.persist(marked);
   }
 
-  async *scan(batchSize: number, after?: string): AsyncIterable<ScanBatch> {
-    const from = after === undefined ? 0 : Number(after);
+  async *scan(batchSize: number, after?: string, order: ScanOrder = {}): AsyncIterable<ScanBatch> {
+    const from = resumeAfter(after, order);
     const live = this.live()
-      .filter((slot) => slot.seq > from)
-      .sort((a, b) => a.seq - b.seq);
+      .filter((slot) => from === undefined || (order.newestFirst ? slot.seq < from : slot.seq > from))
+      .sort((a, b) => (order.newestFirst ? b.seq - a.seq : a.seq - b.seq));
     for (let i = 0; i < live.length; i += batchSize) {
       const batch = live.slice(i, i + batchSize);
-      yield { products: batch.map((slot) => structuredClone(slot.product)), after: String(batch.at(-1)!.seq) };
+      yield { products: batch.map((slot) => structuredClone(slot.product)), after: scanPosition(batch.at(-1)!.seq, order) };
     }
   }
 

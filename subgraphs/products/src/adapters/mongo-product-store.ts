@@ -2,13 +2,14 @@ import { MongoClient, MongoServerError, type Collection } from "mongodb";
 import { createLockService, EmbeddedKeyValueStore } from "#kernel";
 import type { Product } from "../domain/product.js";
 import { skusOf } from "../domain/product-variant.validation.js";
-import { DuplicateSkuError, type ListedProduct, type ProductEdit, type ProductListQuery, type ProductStore, type PublishedChange, type ScanBatch, type UnpublishedChange } from "../ports/product-store.js";
+import { DuplicateSkuError, type ListedProduct, type ProductEdit, type ProductListQuery, type ProductStore, type PublishedChange, type ScanBatch, type ScanOrder, type UnpublishedChange } from "../ports/product-store.js";
 import { migrateCatalogLayout, type CatalogMigrationReport } from "./mongo-catalog-migration.js";
 import { migrateCatalogVariants, type VariantMigrationReport } from "./mongo-catalog-variant-migration.js";
 import { catalogCounters, listingCounter, liveCounter, type CatalogCounters, type ResourceLock } from "./mongo-catalog-counters.js";
 import { skuClaims, type SkuClaims, type SkuHolding } from "./mongo-sku-claims.js";
 import { categoryBlockKey, LISTING_BLOCK, PRODUCT_INDEXES, productQueries, toDocument, toProduct, type ProductDocument } from "./mongo-product-queries.js";
 import { mongoClientOptions } from "./mongo-client-options.js";
+import { resumeAfter, scanPosition } from "../domain/scan-position.js";
 
 const DUPLICATE_KEY = 11000;
 
@@ -245,25 +246,30 @@ export class MongoProductStore implements ProductStore {
     for (let i = 0; i < changes.length; i += 4) await Promise.all(changes.slice(i, i + 4).map(mark));
   }
 
-  async *scan(batchSize: number, after?: string): AsyncIterable<ScanBatch> {
-    // Block by block in listing order, oldest first, five blocks read at once: each block one
-    // indexed query, so a scan of a million products holds a few blocks in memory (a sorted
-    // cursor would make FerretDB load and sort the whole collection).
-    const from = after === undefined ? 0 : Number(after);
-    const last = await this.counters.value(listingCounter());
+  async *scan(batchSize: number, after?: string, order: ScanOrder = {}): AsyncIterable<ScanBatch> {
+    // Block by block in listing order, five blocks read at once: each block one indexed query
+    // (the plan test's "block of the whole catalog's listing"), so a scan of a million products
+    // holds a few blocks in memory, either way round (a sorted cursor would make FerretDB load
+    // and sort the whole collection). Newest first walks the blocks down from the last number.
+    const from = resumeAfter(after, order);
+    const lastBlock = Math.floor((await this.counters.value(listingCounter())) / LISTING_BLOCK);
+    const newestFirst = order.newestFirst === true;
+    const wanted = (seq: number) => from === undefined || (newestFirst ? seq < from : seq > from);
+    const firstBlock = from === undefined ? (newestFirst ? lastBlock : 0) : Math.floor((newestFirst ? from - 1 : from + 1) / LISTING_BLOCK);
+    const step = newestFirst ? -1 : 1;
     let batch: ProductDocument[] = [];
-    for (let first = Math.floor((from + 1) / LISTING_BLOCK); first <= Math.floor(last / LISTING_BLOCK); first += 5) {
-      const blocks = Array.from({ length: Math.min(5, Math.floor(last / LISTING_BLOCK) - first + 1) }, (_, i) => first + i);
+    for (let first = firstBlock; newestFirst ? first >= 0 : first <= lastBlock; first += 5 * step) {
+      const blocks = Array.from({ length: 5 }, (_, i) => first + i * step).filter((block) => block >= 0 && block <= lastBlock);
       const read = await Promise.all(blocks.map((block) => this.products.find(productQueries.listBlock(block), { maxTimeMS: this.maxTimeMS }).toArray()));
-      for (const doc of read.flat().filter((d) => d.seq > from).sort((a, b) => a.seq - b.seq)) {
+      for (const doc of read.flat().filter((d) => wanted(d.seq)).sort((a, b) => (a.seq - b.seq) * step)) {
         batch.push(doc);
         if (batch.length === batchSize) {
-          yield { products: batch.map(toProduct), after: String(batch.at(-1)!.seq) };
+          yield { products: batch.map(toProduct), after: scanPosition(batch.at(-1)!.seq, order) };
           batch = [];
         }
       }
     }
-    if (batch.length) yield { products: batch.map(toProduct), after: String(batch.at(-1)!.seq) };
+    if (batch.length) yield { products: batch.map(toProduct), after: scanPosition(batch.at(-1)!.seq, order) };
   }
 
   /** Drops the collection and its counters (tests and benchmarks that made their own). */

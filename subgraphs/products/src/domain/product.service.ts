@@ -84,7 +84,9 @@ export function createProductService(deps: {
     /** The live catalog, oldest first, a page at a time (reindexing search). */
     async catalogPage(args: { after?: string | null; first?: number | null }): Promise<CatalogPage> {
       const first = pageSize(args.first, { fallback: 500, max: 2_000 });
-      const iterator = store.scan(first, args.after ?? undefined)[Symbol.asyncIterator]();
+      // Newest first: the search index stores documents in the order it receives them, and a
+      // relevance page costs least on an index stored newest first (SearchEngineIndex.rebuild).
+      const iterator = store.scan(first, args.after ?? undefined, { newestFirst: true })[Symbol.asyncIterator]();
       const page = await iterator.next();
       await iterator.return?.();
       const products = await withPopularity(page.done ? [] : page.value.products, deps.popularityOf);

@@ -25,7 +25,7 @@ export type CacheControlScope =
   | 'PRIVATE'
   | 'PUBLIC';
 
-/** One page of the whole catalog, oldest first (internal, for search reindexing). */
+/** One page of the whole catalog, newest first (internal, for search reindexing). */
 export type CatalogPage = {
   __typename?: 'CatalogPage';
   /** Where this page ended; pass it as `after` to continue. */
@@ -500,7 +500,7 @@ export type ProductVariantInput = {
 
 export type Query = {
   __typename?: 'Query';
-  /** The live catalog, oldest first, a page at a time (internal: other services only). */
+  /** The live catalog, newest first, a page at a time (internal: other services only). */
   catalogPage: CatalogPage;
   /** The category tree: its roots, each with its children. */
   categories: Array<Category>;

@@ -20,6 +20,11 @@ export interface ListedProduct {
 }
 
 /** A batch of a full scan; `after` resumes the scan just after it. */
+/** The order a scan streams the catalog in; the default is oldest first. */
+export interface ScanOrder {
+  newestFirst?: boolean;
+}
+
 export interface ScanBatch {
   products: Product[];
   after: string;
@@ -90,10 +95,14 @@ export interface ProductStore {
    */
   markPublished(changes: readonly PublishedChange[]): Promise<void>;
   /**
-   * Streams every live product once, oldest first, from just after `after` (a batch's `after`
-   * from an earlier scan) when given (reindexing). A product written during the scan may be
-   * seen in either version; its change event follows anyway.
+   * Streams every live product once, oldest first (the order they were added), from just after
+   * `after` (a batch's `after` from an earlier scan of the same order) when given. A product
+   * written during the scan may be seen in either version; its change event follows anyway.
+   * `newestFirst` streams them newest first instead, each product where its creation puts it
+   * (updates do not move it): the search rebuild reads the catalog so, and the engine stores
+   * documents in the order it receives them (see SearchEngineIndex.rebuild). A product added
+   * during a newest-first scan is not in it: its change event brings it.
    */
-  scan(batchSize: number, after?: string): AsyncIterable<ScanBatch>;
+  scan(batchSize: number, after?: string, order?: ScanOrder): AsyncIterable<ScanBatch>;
   close(): Promise<void>;
 }

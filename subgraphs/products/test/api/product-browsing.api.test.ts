@@ -70,6 +70,18 @@ describe("categories and sorted, filtered listings through the products subgraph
     assert.equal((await asShopper<{ category: { productCount: number } }>(CATEGORY, { slug: "electronics" })).category.productCount, 3);
   });
 
+  it("gives other services the catalog newest first, a page at a time (the search rebuild's read)", async () => {
+    const CATALOG_PAGE = `query($after: ID, $first: Int) { catalogPage(after: $after, first: $first) { products { name } endCursor hasNextPage } }`;
+    type CatalogPage = { catalogPage: { products: { name: string }[]; endCursor: string | null; hasNextPage: boolean } };
+    const asService = (variables: Record<string, unknown>) => rig.client.request<CatalogPage>(CATALOG_PAGE, variables, { identity: { userId: "svc_search", roles: ["service"] } });
+    const first = (await asService({ first: 3 })).catalogPage;
+    assert.deepEqual(first.products.map((p) => p.name), ["Quiet Book", "Mega Television", "Alpha Headphones"]);
+    assert.equal(first.hasNextPage, true);
+    const rest = (await asService({ first: 3, after: first.endCursor })).catalogPage;
+    assert.deepEqual(rest.products.map((p) => p.name), ["Zen Speaker"]);
+    assert.equal(rest.hasNextPage, false);
+  });
+
   it("answers an unknown slug with NOT_FOUND, as a category and as a listing filter, old argument included", async () => {
     await rejectsWith(asShopper(CATEGORY, { slug: "nowhere" }), "NOT_FOUND");
     await rejectsWith(list({ filter: { categorySlug: "nowhere" } }), "NOT_FOUND");
