@@ -64,6 +64,9 @@ const OPTION_FACET_SIZE = 1_000;
 /** 0 edits below 4 letters, 1 below 6, 2 from 6 on; a swap of two letters counts as one. */
 export const FUZZINESS = "AUTO:4,6";
 
+/** Lucene's LogByteSizeMergePolicy: merges only adjacent segments (see indexDefinition). */
+export const MERGE_POLICY = "log_byte_size";
+
 /** How often new writes become searchable; well inside the 2 s write-to-search budget. */
 export const REFRESH_INTERVAL = "500ms";
 
@@ -89,6 +92,11 @@ export function indexDefinition(options: { bulkLoad?: boolean } = {}) {
       refresh_interval: options.bulkLoad ? "-1" : REFRESH_INTERVAL,
       // A bulk load that fails is simply redone, so it need not fsync every request.
       ...(options.bulkLoad ? { "translog.durability": "async" } : {}),
+      // Merges join neighbouring segments only, so documents keep the order they were written
+      // in: a rebuild writes the catalog newest first, and a relevance page costs least on an
+      // index stored so (SearchEngineIndex.rebuild). The default policy merges segments by
+      // size, wherever they lie, and its merge to one segment shuffles them.
+      "merge.policy": MERGE_POLICY,
       max_ngram_diff: INFIX_LENGTH.max - INFIX_LENGTH.min,
       analysis: {
         filter: {

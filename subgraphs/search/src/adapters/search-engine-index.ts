@@ -168,11 +168,15 @@ export class SearchEngineIndex implements SearchIndex {
       await delay(this.writeTargetTtlMs + 250);
 
       let indexed = 0;
-      // Two bulks in flight while the next page is read from the catalog: the engine indexes
-      // one while it receives the other.
+      // One bulk in flight while the next page is read from the catalog. The engine stores
+      // documents in the order one bulk at a time gives them (two bulks at once go to two
+      // in-memory segments, interleaving the order at the size of a segment), and the catalog
+      // comes newest first (catalogPage): block-max WAND then finds a relevance page's best
+      // matches in the first blocks of the index and skips nearly every later one, since recency
+      // is part of the score (BENCHMARKS.md, "Documents stored newest first").
       const writing: Promise<void>[] = [];
       for await (const documents of source) {
-        if (writing.length >= 2) await writing.shift();
+        if (writing.length >= 1) await writing.shift();
         const changes = documents.map((document): IndexChange => ({ kind: "upsert", document }));
         const write = this.transport({ method: "POST", path: "/_bulk", ndjson: bulkBody(changes, [name]) }).then(({ body }) => {
           const failures = bulkFailures(body);
@@ -215,6 +219,12 @@ export class SearchEngineIndex implements SearchIndex {
    * load leaves about twenty, and every search visits each of them (at 2,000,000 products a
    * search with facets took p50 40-46 ms on 18 segments, 27-32 ms on one). The index answers
    * meanwhile; a merge refused or failed costs only that speed, so it never fails the rebuild.
+   * This merge is the one step that does not keep the written order: the engines interleave the
+   * segments of a forced merge, oldest and newest in pairs (Lucene's ShuffleForcedMergePolicy,
+   * applied to an index without index sorting, which nested variants rule out). The newest
+   * products' segment still comes first or second, so a relevance page scores a few dozen
+   * matches more than on a strictly ordered index (BENCHMARKS.md, "Documents stored newest
+   * first"), against thousands on an unordered one.
    */
   private async mergeInBackground(name: string): Promise<void> {
     await this.transport({ method: "POST", path: `/${name}/_forcemerge`, querystring: { max_num_segments: "1", wait_for_completion: "false" } }).catch((error: unknown) =>
