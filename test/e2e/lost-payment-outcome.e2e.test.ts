@@ -15,6 +15,11 @@ const CANCEL = `mutation($id: ID!) { cancelOrder(id: $id) { id status } }`;
 /** Customers whose payment outcomes the orders consumer "loses": taken off the topic, never applied. */
 const LOSING = "lost-outcome-";
 
+/** Orders whose first RefundRequested the payments consumer takes off the topic without applying it. */
+const refundRequestsToLose = new Set<string>();
+/** Orders whose PaymentRefunded the orders consumer takes off the topic without applying it, every time. */
+const refundOutcomesToLose = new Set<string>();
+
 /**
  * The orders consumer acknowledges these customers' payment outcomes without applying them:
  * what a database crash forgetting the order's commit, or an event gone to the dead-letter
@@ -26,13 +31,24 @@ function losingOutcomes(bus: EventBus): EventBus {
     publish: (topic, events) => bus.publish(topic, events),
     close: () => bus.close(),
     subscribe(options: SubscribeOptions) {
+      if (options.group === "payments") {
+        return bus.subscribe({
+          ...options,
+          handle: async (event) => {
+            const orderId = (event.payload as { orderId?: string } | null)?.orderId ?? "";
+            if (event.type === PaymentEventTypes.refundRequested && refundRequestsToLose.delete(orderId)) return;
+            await options.handle(event);
+          },
+        });
+      }
       if (options.group !== "orders") return bus.subscribe(options);
       return bus.subscribe({
         ...options,
         handle: async (event) => {
           const outcome = event.type === PaymentEventTypes.confirmed || event.type === PaymentEventTypes.failed;
-          const userId = (event.payload as { userId?: string } | null)?.userId ?? "";
+          const { userId = "", orderId = "" } = (event.payload as { userId?: string; orderId?: string } | null) ?? {};
           if (outcome && userId.startsWith(LOSING)) return;
+          if (event.type === PaymentEventTypes.refunded && refundOutcomesToLose.has(orderId)) return;
           await options.handle(event);
         },
       });
@@ -119,6 +135,31 @@ describeOnEngines("a payment outcome lost on its way to the order", (engines) =>
     assert.equal(simulator.ledger({ orderId: order.id }).refunds.length, 1);
     // The hold went back with the cancel; the units were never sold.
     await waitFor("the held units are back", async () => dataOf(await sg.query(STOCK, { id: "prod_0000014" })).product.stock === stockBefore, { timeoutMs: 10_000 });
+  });
+
+  it("a refund whose request never reached payments is asked for again and paid once; one paid whose outcome was lost is shown paid", async () => {
+    const paidAndCancelled = async (name: string, losing: Set<string>) => {
+      const c = await customer(sg, `refund-${name}`);
+      const order = await c.placeOrder({ prod_0000015: 1 });
+      await waitForStatus(sg, c.token, order.id, "PAID");
+      losing.add(order.id);
+      assert.equal(dataOf(await sg.query(CANCEL, { id: order.id }, c.token)).cancelOrder.status, "CANCELLED");
+      return { c, order };
+    };
+    const requestLost = await paidAndCancelled("request-lost", refundRequestsToLose);
+    const outcomeLost = await paidAndCancelled("outcome-lost", refundOutcomesToLose);
+    for (const { c, order } of [requestLost, outcomeLost]) {
+      await waitFor(
+        `the refund of ${order.id} is paid and shown paid`,
+        async () => dataOf(await sg.query(ORDER, { id: order.id }, c.token)).order.refunds.every((r: { status: string }) => r.status === "SUCCEEDED"),
+        { timeoutMs: 15_000 },
+      );
+      assert.deepEqual(simulator.ledger({ orderId: order.id }).refunds.map((r) => r.amount), [order.total.amount], "refunded once, in full");
+    }
+    assert.equal(refundRequestsToLose.size, 0, "the first request was taken off the topic");
+    // Further passes find nothing lost and ask for nothing more.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    for (const { order } of [requestLost, outcomeLost]) assert.equal(simulator.ledger({ orderId: order.id }).refunds.length, 1);
   });
 
 });

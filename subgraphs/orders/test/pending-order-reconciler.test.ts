@@ -164,9 +164,12 @@ function defineReconcilerSuite(engine: DatabaseEngine): void {
       const refunds = (await h.store.refundsOf([captured.order.id])).get(captured.order.id);
       assert.deepEqual((refunds ?? []).map((r) => [r.amount.amount, r.status]), [[2000, "PENDING"]], "one refund of everything captured");
       assert.ok(passes.every((pass) => pass.cancelledExamined >= 1));
-      const requested = (await h.outbox("RefundRequested")).filter((e) => e.key === captured.order.id);
-      assert.equal(requested.length, 1, "one RefundRequested");
-      assert.equal((requested[0]!.payload as { paymentId?: string }).paymentId, captured.paymentId);
+      // One refund asked for. (These passes run a threshold ahead, so the refund they promise is
+      // already past it to them: one may ask for it again, under its own id, as for a request lost
+      // on the way.)
+      const requested = (await h.outbox("RefundRequested")).filter((e) => e.key === captured.order.id).map((e) => e.payload as { refundId?: string; paymentId?: string });
+      assert.deepEqual([...new Set(requested.map((payload) => payload.refundId))], [refunds![0]!.id], "one refund requested");
+      assert.ok(requested.every((payload) => payload.paymentId === captured.paymentId));
       const after = (await h.store.findById(captured.order.id))!;
       assert.deepEqual([after.status, after.refundedAmount], ["CANCELLED", 2000]);
       // The hold went back with the cancel and stays so: the units were never sold.
@@ -183,6 +186,55 @@ function defineReconcilerSuite(engine: DatabaseEngine): void {
       // A cancelled order placed longer ago than the watch is no longer read.
       const beyond = createPendingOrderReconciler({ store: h.store, payments, handle: h.handlePaymentOutcome, logger: h.logger, clock: () => new Date(Date.now() + CANCELLED_ORDER_WATCH_MS + 1_000) });
       assert.equal((await beyond.reconcileOnce({ afterMs: AFTER_MS })).cancelledExamined, 0);
+    });
+
+    it("asks again for a refund its RefundRequested never brought to payments, marks paid one whose PaymentRefunded was lost, and leaves one being paid alone", async () => {
+      const as = (userId: string): RequestContext => ({ requestId: "test", identity: { userId, roles: ["customer"] }, logger: h.logger });
+      /** A paid order its customer cancels: one refund of everything, promised here and announced once. */
+      async function cancelledAfterPayment(userId: string) {
+        const { order, paymentId } = await placeOrder(userId, 2);
+        await h.handlePaymentOutcome(newEvent(PaymentEventTypes.confirmed, order.id, { paymentId, orderId: order.id, providerRef: `ch-${userId}`, attempts: 1 }));
+        assert.equal((await h.orders.cancel(as(userId), order.id)).status, "CANCELLED");
+        const [refund] = (await h.store.refundsOf([order.id])).get(order.id)!;
+        return { order, paymentId, refund: refund! };
+      }
+      const requestsOf = async (orderId: string) => (await h.outbox("RefundRequested")).filter((e) => e.key === orderId).map((e) => e.payload as Record<string, unknown>);
+      // What the payments service recorded of a refund (the tables both services share).
+      const recordAtPayments = (c: Awaited<ReturnType<typeof cancelledAfterPayment>>, status: "PENDING" | "SUCCEEDED") =>
+        h.prisma.paymentRefund.create({
+          data: { id: c.refund.id, paymentId: c.paymentId, userId: c.order.userId, amount: 2000, currency: "USD", status, providerIdempotencyKey: `refund-${c.refund.id}`, ...(status === "SUCCEEDED" && { providerRef: `re-${c.refund.id}`, refundedAt: new Date() }) },
+        });
+      const lost = await cancelledAfterPayment("u-refund-request-lost");
+      const unheard = await cancelledAfterPayment("u-refund-outcome-lost");
+      const paying = await cancelledAfterPayment("u-refund-being-paid");
+      await recordAtPayments(unheard, "SUCCEEDED");
+      await recordAtPayments(paying, "PENDING");
+      for (const c of [lost, unheard, paying]) assert.equal((await requestsOf(c.order.id)).length, 1, "the cancel announced its refund once");
+
+      // Within the threshold the request may still be on its way: nothing is asked again.
+      const young = createPendingOrderReconciler({ store: h.store, payments, handle: h.handlePaymentOutcome, logger: h.logger });
+      await young.reconcileOnce({ afterMs: AFTER_MS });
+      assert.equal((await requestsOf(lost.order.id)).length, 1);
+
+      const pass = await reconciler().reconcileOnce({ afterMs: AFTER_MS });
+      assert.ok(pass.refundsRequestedAgain >= 1 && pass.refundsSettled >= 1, JSON.stringify(pass));
+      assert.equal((await requestsOf(lost.order.id)).length, 2);
+      const [first, again] = await requestsOf(lost.order.id);
+      const asked = (payload: Record<string, unknown> | undefined) => [payload?.orderId, payload?.refundId, payload?.amount, payload?.currency];
+      assert.deepEqual(asked(again), asked(first), "asked again for the same refund: its id and amount");
+      assert.deepEqual(asked(again), [lost.order.id, lost.refund.id, 2000, "USD"]);
+      assert.equal(again!.paymentId, lost.paymentId);
+      const settled = (await h.store.findRefund(unheard.refund.id))!;
+      assert.deepEqual([settled.status, settled.providerRef], ["SUCCEEDED", `re-${unheard.refund.id}`]);
+      assert.equal((await h.store.findRefund(paying.refund.id))!.status, "PENDING");
+      assert.equal((await requestsOf(paying.order.id)).length, 1, "a refund the payments service is paying is its own sweep's");
+      assert.equal((await requestsOf(unheard.order.id)).length, 1);
+
+      // Recorded at payments at last: no pass asks for it again.
+      await recordAtPayments(lost, "PENDING");
+      await reconciler().reconcileOnce({ afterMs: AFTER_MS });
+      assert.equal((await requestsOf(lost.order.id)).length, 2);
+      assert.equal((await h.store.findRefund(unheard.refund.id))!.status, "SUCCEEDED");
     });
 
     it("works off a backlog in batches, oldest first", async () => {

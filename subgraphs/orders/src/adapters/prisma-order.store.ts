@@ -66,6 +66,43 @@ export function createPrismaOrderStore(deps: { prisma: PrismaClient; onCommit?: 
           ${after ? Prisma.sql`AND ("createdAt", id) > (${after.createdAt}, ${after.id})` : Prisma.empty} ORDER BY "createdAt", id LIMIT ${limit}`,
       ),
 
+    // The ("status", "createdAt") index of refunds; each refund's payment rows read in its
+    // customer's partition (the locator names it).
+    async findUnsettledRefunds(askedAfter, askedBefore, limit, after) {
+      const rows = await queryDirect<{
+        id: string;
+        orderId: string;
+        userId: string;
+        amount: number;
+        currency: string;
+        createdAt: Date;
+        paymentId: string | null;
+        paidStatus: string | null;
+        paidRef: string | null;
+      }>(
+        prisma,
+        Prisma.sql`SELECT r.id, r."orderId", l."userId", r.amount, r.currency, r."createdAt", p.id AS "paymentId",
+            pr.status::text AS "paidStatus", pr."providerRef" AS "paidRef"
+          FROM "Refund" r
+          JOIN "OrderLocator" l ON l.id = r."orderId"
+          LEFT JOIN "Payment" p ON p."orderId" = r."orderId" AND p."userId" = l."userId"
+          LEFT JOIN "PaymentRefund" pr ON pr.id = r.id AND pr."userId" = l."userId"
+          WHERE r.status = 'PENDING' AND r."createdAt" > ${askedAfter} AND r."createdAt" < ${askedBefore}
+            AND (pr.id IS NULL OR pr.status = 'SUCCEEDED')
+            ${after ? Prisma.sql`AND (r."createdAt", r.id) > (${after.createdAt}, ${after.id})` : Prisma.empty}
+          ORDER BY r."createdAt", r.id LIMIT ${limit}`,
+      );
+      return rows.map((row) => ({
+        id: row.id,
+        orderId: row.orderId,
+        userId: row.userId,
+        amount: { amount: row.amount, currency: row.currency },
+        paymentId: row.paymentId,
+        atPayments: row.paidStatus === "SUCCEEDED" ? { status: "SUCCEEDED" as const, providerRef: row.paidRef } : null,
+        createdAt: row.createdAt,
+      }));
+    },
+
     itemsOf: (orderIds) => itemsIn(prisma, orderIds),
 
     refundsOf: (orderIds) => afterSale.refundsOf(prisma, orderIds),

@@ -1,5 +1,15 @@
-import { countReconciledOrders, PaymentEventTypes, startNudgedWorker, type DomainEvent, type Logger, type PaymentConfirmedPayload, type PaymentFailedPayload } from "#kernel";
-import type { OrderStore, StalePendingCursor } from "../ports/order-store.js";
+import {
+  countReconciledOrders,
+  PaymentEventTypes,
+  startNudgedWorker,
+  type DomainEvent,
+  type Logger,
+  type PaymentConfirmedPayload,
+  type PaymentFailedPayload,
+  type PaymentRefundedPayload,
+} from "#kernel";
+import type { OrderStore, StalePendingCursor, UnsettledRefund } from "../ports/order-store.js";
+import { refundRequested } from "./order-events.js";
 import type { OrderPayment, PaymentOutcomes } from "../ports/payment-outcomes.js";
 
 export interface ReconcileSettings {
@@ -23,6 +33,10 @@ export interface ReconcilePass {
   cancelledExamined: number;
   /** Cancelled orders whose capture the lost confirmation would have refunded: refunded now. */
   cancelledRefunded: number;
+  /** Refunds the payments service never recorded (their RefundRequested lost): asked for again. */
+  refundsRequestedAgain: number;
+  /** Refunds the payments service paid whose PaymentRefunded was lost: marked paid here. */
+  refundsSettled: number;
 }
 
 /**
@@ -66,6 +80,7 @@ export function createPendingOrderReconciler(deps: {
   // them would hide every newer order from the reconciler for good.
   let cursor: StalePendingCursor | undefined;
   let cancelledCursor: StalePendingCursor | undefined;
+  let refundCursor: StalePendingCursor | undefined;
 
   async function applyOutcome(order: { id: string; userId: string }, payment: OrderPayment, suffix = ""): Promise<void> {
     const base = { paymentId: payment.paymentId, orderId: order.id, attempts: payment.attempts, userId: order.userId, amount: payment.amount, currency: payment.currency };
@@ -97,6 +112,62 @@ export function createPendingOrderReconciler(deps: {
     }
   }
 
+  /**
+   * Up to `batchSize` refunds promised at least `afterMs` ago (within the watch) and lost on
+   * the way to or from the payments service. Nothing else asks for a refund again: the payments
+   * service learns of one only from its RefundRequested, so a request dead-lettered or lost kept
+   * the customer's money for good while the order showed it refunded. Asked for again under the
+   * refund's own id, the request is paid once whoever asks (payments records a refund id once);
+   * one paid whose PaymentRefunded was lost is settled through the handler, once.
+   */
+  async function settleLostRefunds(pass: ReconcilePass, afterMs: number, batchSize: number): Promise<void> {
+    const now = clock().getTime();
+    const lost = await deps.store.findUnsettledRefunds(new Date(now - CANCELLED_ORDER_WATCH_MS), new Date(now - afterMs), batchSize, refundCursor);
+    const last = lost.at(-1);
+    refundCursor = lost.length < batchSize || !last ? undefined : { id: last.id, createdAt: last.createdAt };
+    for (const refund of lost) {
+      if (refund.atPayments) {
+        await deps.handle(refundedEvent(refund, refund.atPayments.providerRef));
+        pass.refundsSettled++;
+        deps.logger.warn("refund marked paid by the reconciler: its PaymentRefunded had not been applied", { orderId: refund.orderId, refundId: refund.id });
+        continue;
+      }
+      if (await requestAgain(refund)) {
+        pass.refundsRequestedAgain++;
+        deps.logger.warn("refund asked for again by the reconciler: the payments service never recorded it", { orderId: refund.orderId, refundId: refund.id, amount: refund.amount.amount });
+      }
+    }
+  }
+
+  /** A RefundRequested for the refund as it was promised, written under the order's lock while it is still PENDING. */
+  async function requestAgain(refund: UnsettledRefund): Promise<boolean> {
+    let asked = false;
+    await deps.store.update(refund.orderId, async (order, reads) => {
+      const current = order ? (await reads.refunds()).find((r) => r.id === refund.id) : undefined;
+      if (current?.status !== "PENDING") return null;
+      asked = true;
+      const payload = { orderId: refund.orderId, refundId: refund.id, amount: current.amount.amount, currency: current.amount.currency, ...(refund.paymentId && { paymentId: refund.paymentId }) };
+      return { events: [refundRequested(payload, clock())] };
+    });
+    return asked;
+  }
+
+  const refundedEvent = (refund: UnsettledRefund, providerRef: string | null): DomainEvent<PaymentRefundedPayload> => ({
+    id: `reconciled:${refund.id}:refunded`,
+    type: PaymentEventTypes.refunded,
+    key: refund.orderId,
+    occurredAt: clock().toISOString(),
+    payload: {
+      paymentId: refund.paymentId ?? "",
+      orderId: refund.orderId,
+      refundId: refund.id,
+      userId: refund.userId,
+      refundRef: providerRef ?? "",
+      amount: refund.amount.amount,
+      currency: refund.amount.currency,
+    },
+  });
+
   return {
     /**
      * One pass over up to `batchSize` stale PENDING orders, oldest first from where the last
@@ -104,9 +175,20 @@ export function createPendingOrderReconciler(deps: {
      * to `batchSize` cancelled orders with less than their total refunded, the same way.
      */
     async reconcileOnce(settings: Pick<ReconcileSettings, "afterMs" | "batchSize">): Promise<ReconcilePass> {
-      const pass: ReconcilePass = { examined: 0, applied: 0, paymentPending: 0, noPayment: 0, unresolved: 0, cancelledExamined: 0, cancelledRefunded: 0 };
+      const pass: ReconcilePass = {
+        examined: 0,
+        applied: 0,
+        paymentPending: 0,
+        noPayment: 0,
+        unresolved: 0,
+        cancelledExamined: 0,
+        cancelledRefunded: 0,
+        refundsRequestedAgain: 0,
+        refundsSettled: 0,
+      };
       const batchSize = settings.batchSize ?? 100;
       await refundLostCaptures(pass, settings.afterMs, batchSize);
+      await settleLostRefunds(pass, settings.afterMs, batchSize);
       const stale = await deps.store.findStalePending(new Date(clock().getTime() - settings.afterMs), batchSize, cursor);
       const last = stale.at(-1);
       cursor = stale.length < batchSize || !last ? undefined : { id: last.id, createdAt: last.createdAt };
@@ -148,9 +230,10 @@ export function startPendingOrderReconciler(reconciler: PendingOrderReconciler, 
     pollMs: settings.intervalMs,
     drain: async () => {
       const pass = await reconciler.reconcileOnce(settings);
-      countReconciledOrders("applied", pass.applied + pass.cancelledRefunded);
+      const applied = pass.applied + pass.cancelledRefunded + pass.refundsRequestedAgain + pass.refundsSettled;
+      countReconciledOrders("applied", applied);
       countReconciledOrders("unresolved", pass.unresolved);
-      if (pass.applied > 0 || pass.unresolved > 0 || pass.cancelledRefunded > 0) logger.info("pending-order reconciliation pass", { ...pass });
+      if (applied > 0 || pass.unresolved > 0) logger.info("pending-order reconciliation pass", { ...pass });
       // A full batch means more may be waiting: go on at the next poll rather than at once,
       // so a backlog after a long outage is worked off without a burst.
       return pass.examined > 0;

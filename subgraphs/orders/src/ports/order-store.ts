@@ -116,6 +116,14 @@ export interface OrderStore {
    */
   findUnrefundedCancelled(placedAfter: Date, changedBefore: Date, limit: number, after?: StalePendingCursor): Promise<StalePendingOrder[]>;
   /**
+   * Refunds still PENDING here, asked for after `askedAfter` and before `askedBefore`, oldest
+   * first and, given `after`, past that one, that the payments tables (the database both share)
+   * show lost on the way: never recorded there (the RefundRequested did not arrive), or paid
+   * there (the PaymentRefunded did not arrive). One the payments service is still paying is not
+   * returned: its own sweep pays it.
+   */
+  findUnsettledRefunds(askedAfter: Date, askedBefore: Date, limit: number, after?: StalePendingCursor): Promise<UnsettledRefund[]>;
+  /**
    * Writes the order, its lines, first status, payment, events and cart removal at once. When
    * it fails otherwise than by a refusal, the statement is no longer running anywhere by the
    * time it throws: a read of the key then tells whether the order was written.
@@ -137,3 +145,16 @@ export interface StalePendingOrder {
 }
 
 export type StalePendingCursor = Pick<StalePendingOrder, "id" | "createdAt">;
+
+/** A refund promised here whose request or outcome went missing between orders and payments. */
+export interface UnsettledRefund {
+  id: string;
+  orderId: string;
+  userId: string;
+  amount: Money;
+  /** The order's payment; null only for an order whose payment row is gone. */
+  paymentId: string | null;
+  /** What payments made of it: nothing (never recorded), or paid with the provider's reference. */
+  atPayments: { status: "SUCCEEDED"; providerRef: string | null } | null;
+  createdAt: Date;
+}
