@@ -223,7 +223,7 @@ export interface Config {
     /** How long a checkout waits for a place before it is refused as OVERLOADED, having done nothing. */
     checkoutMaxWaitMs: number;
   };
-  /** Most distinct products one cart holds (quantities per product follow inventory.maxQuantityPerOrder). */
+  /** Most distinct variants one cart holds (quantities per variant follow inventory.maxQuantityPerOrder). */
   cart: {
     maxLines: number;
     /** How long a guest cart (anonymous cart token) lives after its last change before the sweep deletes it. */
