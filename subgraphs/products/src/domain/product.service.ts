@@ -81,7 +81,7 @@ export function createProductService(deps: {
   return {
     findByIds: (ids: readonly string[]) => (cache ? cache.getMany(ids, (missing) => store.findByIds(missing)) : store.findByIds(ids)),
 
-    /** The live catalog, oldest first, a page at a time (reindexing search). */
+    /** The live catalog, newest first, a page at a time (reindexing search). */
     async catalogPage(args: { after?: string | null; first?: number | null }): Promise<CatalogPage> {
       const first = pageSize(args.first, { fallback: 500, max: 2_000 });
       // Newest first: the search index stores documents in the order it receives them, and a

@@ -19,12 +19,12 @@ export interface ListedProduct {
   position: ListPosition;
 }
 
-/** A batch of a full scan; `after` resumes the scan just after it. */
 /** The order a scan streams the catalog in; the default is oldest first. */
 export interface ScanOrder {
   newestFirst?: boolean;
 }
 
+/** A batch of a full scan; `after` resumes the scan just after it. */
 export interface ScanBatch {
   products: Product[];
   after: string;
