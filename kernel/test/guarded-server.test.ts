@@ -245,6 +245,11 @@ describe("guarded HTTP server: a client that stops reading", () => {
   });
 });
 
+/** The JSON error body of a raw answer, whether sent with a length or in chunks. */
+function errorsOf(answer: string): { errors: { message: string; extensions: { code: string } }[] } {
+  return JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4).replace(/^[0-9a-f]+\r\n([\s\S]*)\r\n0\r\n\r\n$/, "$1"));
+}
+
 /** Writes raw bytes on a fresh socket and reads what comes back until the server closes it. */
 function exchange(port: number, bytes: string): Promise<string> {
   return new Promise((resolve) => {
@@ -264,7 +269,7 @@ describe("guarded HTTP server: requests it cannot read", async () => {
   it("answers every bytes-level refusal with a JSON error and its code, then closes the socket", async () => {
     const cases: [string, string, number][] = [
       ["a request line that is not HTTP", "HELLO\r\n\r\n", 400],
-      ["a garbled chunk size", "POST / HTTP/1.1\r\nHost: x\r\ntransfer-encoding: chunked\r\n\r\nZZ\r\n{}\r\n0\r\n\r\n", 400],
+      ["a garbled chunk size (a body in chunks is refused at its headers)", "POST / HTTP/1.1\r\nHost: x\r\ntransfer-encoding: chunked\r\n\r\nZZ\r\n{}\r\n0\r\n\r\n", 411],
       ["Content-Length and Transfer-Encoding together (request smuggling)", "POST / HTTP/1.1\r\nHost: x\r\ncontent-length: 5\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\n", 400],
       ["two different Content-Lengths", "POST / HTTP/1.1\r\nHost: x\r\ncontent-length: 2\r\ncontent-length: 3\r\n\r\n{}", 400],
       ["a control character in a header", "GET / HTTP/1.1\r\nHost: x\r\nX-A: a\x01b\r\n\r\n", 400],
@@ -276,11 +281,30 @@ describe("guarded HTTP server: requests it cannot read", async () => {
     for (const [name, bytes, status] of cases) {
       const answer = await exchange(port, bytes);
       assert.match(answer, new RegExp(`^HTTP/1\\.1 ${status} `), name);
-      const body = JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4).replace(/^[0-9a-f]+\r\n([\s\S]*)\r\n0\r\n\r\n$/, "$1")) as { errors: { message: string; extensions: { code: string } }[] };
+      const body = errorsOf(answer);
       assert.equal(body.errors[0]!.extensions.code, "BAD_USER_INPUT", name);
       assert.ok(body.errors[0]!.message.length > 20, name);
     }
     // A request that reads is still served on the same server.
     assert.equal(await get(port), 200);
+  });
+
+  it("refuses a body sent in chunks (Transfer-Encoding) 411 before reading any of it, and closes the socket", async () => {
+    let listened = 0;
+    server.prependListener("request", () => (listened += 1));
+    // Each one-byte chunk was handed to JavaScript on its own: 100 KB sent so took 0.6 s of a
+    // gateway's CPU. The chunks never end here: only a refusal at the headers answers at once.
+    const oneByteChunks = "1\r\nx\r\n".repeat(5_000);
+    for (const [method, path] of [["POST", "/graphql"], ["GET", "/healthz"]]) {
+      const answer = await exchange(port, `${method} ${path} HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n${oneByteChunks}`);
+      assert.match(answer, /^HTTP\/1\.1 411 /, `${method} ${path}`);
+      const body = errorsOf(answer);
+      assert.equal(body.errors[0]!.extensions.code, "BAD_USER_INPUT");
+      assert.match(body.errors[0]!.message, /Content-Length/);
+    }
+    assert.equal(listened, 2);
+    // A body with its length is read and answered as before.
+    const answer = await exchange(port, "POST / HTTP/1.1\r\nHost: x\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}");
+    assert.match(answer, /^HTTP\/1\.1 200 [\s\S]*ok$/);
   });
 });

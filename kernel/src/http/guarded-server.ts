@@ -2,7 +2,7 @@ import { createServer, type RequestListener, type Server } from "node:http";
 import { clientNetwork } from "./client-network.js";
 import { createConnectionLimiter } from "./connection-limiter.js";
 import { createConnectionRate } from "./connection-rate.js";
-import { answerUnreadableRequest, refuseWithoutHost } from "./unreadable-request.js";
+import { answerUnreadableRequest, refuseChunkedBody, refuseWithoutHost } from "./unreadable-request.js";
 
 export type ConnectionRefusal = "server_full" | "client_full" | "client_churn";
 
@@ -72,7 +72,7 @@ export function createGuardedServer(guards: ConnectionGuards, listener: RequestL
       requireHostHeader: false,
     },
     (req, res) => {
-      if (!refuseWithoutHost(req, res)) listener(req, res);
+      if (!refuseWithoutHost(req, res) && !refuseChunkedBody(req, res)) listener(req, res);
     },
   );
   server.on("clientError", answerUnreadableRequest);

@@ -1,6 +1,7 @@
 import { createServer } from "node:http";
 import { listen, closeServer } from "../http/listen.js";
 import { sendGraphQLError } from "../http/send-graphql-error.js";
+import { refuseChunkedBody } from "../http/unreadable-request.js";
 import { ErrorCode } from "../errors/error-codes.js";
 import { serveMetrics } from "./metrics-route.js";
 
@@ -10,6 +11,7 @@ import { serveMetrics } from "./metrics-route.js";
  */
 export async function startHealthServer(options: { name: string; port: number; host: string }): Promise<{ port: number; close(): Promise<void> }> {
   const server = createServer((req, res) => {
+    if (refuseChunkedBody(req, res)) return;
     serveMetrics(req, res)
       .then((answered) => {
         if (answered) return;
