@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { GraphQLError, type GraphQLFormattedError } from "graphql";
 import { badInput, createErrorFormatter, createLogger, DomainError, ErrorCode, revealsInternals } from "#kernel";
 
@@ -194,5 +196,21 @@ describe("the error formatter and field suggestions", () => {
   it("keeps suggestions where they are asked for (the gateway outside production)", () => {
     const { format } = formatterWithLog({ fieldSuggestions: true });
     for (const [message] of hints) assert.equal(format(validation(message), undefined).message, message);
+  });
+});
+
+describe("the error formatter reads a message in time linear in it", () => {
+  it("judges a million characters echoing a client's words, line breaks or hints, and still finds a statement or a hint", async () => {
+    // Messages quote what clients send. Each text of the fixture held a thread for minutes to
+    // hours (90,000 characters of them took 3.8 to 58 s: a pattern backtracking from every start
+    // is quadratic), where a linear reading takes milliseconds: the deadline only tells
+    // "finished" from "never".
+    const child = spawn(process.execPath, ["--import", "tsx", new URL("./fixtures/judge-error-texts.ts", import.meta.url).pathname], { stdio: ["ignore", "pipe", "inherit"] });
+    let output = "";
+    child.stdout.on("data", (chunk) => (output += chunk));
+    const exited = await Promise.race([once(child, "exit"), new Promise((resolve) => setTimeout(resolve, 30_000)).then(() => undefined)]);
+    child.kill("SIGKILL");
+    assert.ok(exited, "the formatter finished judging");
+    assert.deepEqual(JSON.parse(output), { revealsInternals: [false, false, false, false, true, false], hintsLeftAlone: true, hintStripped: " kept" });
   });
 });

@@ -19,6 +19,18 @@ const INTERNAL_EXTENSIONS = new Set(["stacktrace", "exception", "cause", "origin
 const SUGGESTION = / ?Did you mean\b[^?]*\?/g;
 
 /**
+ * The message without its "Did you mean ...?" hints, in time linear in the message. Messages
+ * echo what clients send, and the pattern alone ran from each "Did you mean" it met to the end
+ * of a text holding no "?" after it: a 90 KB message of those words took 3.8 s. Only the text
+ * up to the last "?" can hold a hint, and there every scan ends at a "?" it consumes.
+ */
+function withoutSuggestions(message: string): string {
+  const lastQuestionMark = message.lastIndexOf("?");
+  if (lastQuestionMark < 0) return message;
+  return message.slice(0, lastQuestionMark + 1).replace(SUGGESTION, "") + message.slice(lastQuestionMark + 1);
+}
+
+/**
  * Builds the one formatter every server uses. What a client sees is only what was written
  * for clients:
  * - an error without a public code, or INTERNAL_SERVER_ERROR, is masked and logged;
@@ -69,7 +81,7 @@ export function createErrorFormatter(logger: Logger, options: ErrorFormatterOpti
       // an overloaded service are counted, not logged: a line each would add to the overload.)
       logger.warn("dependency unavailable", { message: formatted.message, path: formatted.path, error: describe(error) });
     }
-    if (!options.fieldSuggestions) message = message.replace(SUGGESTION, "");
+    if (!options.fieldSuggestions) message = withoutSuggestions(message);
     return { ...formatted, message, extensions };
   };
 }
