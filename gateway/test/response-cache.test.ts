@@ -63,8 +63,8 @@ describe("response cache", () => {
   it("holds at most its bytes: the least recently used go first, and an answer over an eighth of them is not stored", () => {
     const { cache } = cacheAt(); // 1,000 bytes, 3 entries
     assert.equal(cache.store("big", "x", [], cache.ticket(), 126), false, "over 1,000 / 8");
-    assert.equal(cache.store("a", "a", [], cache.ticket(), 125), true);
-    assert.equal(cache.store("b", "b", [], cache.ticket(), 125), true);
+    assert.equal(cache.store("a", "a", [], cache.ticket(), 124), true, "124 and its key of 1");
+    assert.equal(cache.store("b", "b", [], cache.ticket(), 124), true);
     const small = createResponseCache<string>({ maxEntries: 100, maxBytes: 1_000, ttlMs: 10_000, settleMs: 0 });
     for (let n = 0; n < 20; n++) small.store(`k${n}`, "v", [], small.ticket(), 120);
     assert.ok(small.bytes <= 1_000, `${small.bytes} bytes held`);
@@ -72,7 +72,17 @@ describe("response cache", () => {
     assert.equal(small.get("k19"), "v");
     assert.equal(small.get("k11"), undefined);
     small.store("k19", "w", [], small.ticket(), 60);
-    assert.equal(small.bytes, 7 * 120 + 60, "a replaced answer gives its bytes back");
+    assert.equal(small.bytes, 7 * (120 + 3) + (60 + 3), "a replaced answer gives its bytes back");
+  });
+
+  it("counts its keys in its bytes: small answers keyed by what a client wrote cannot hold more", () => {
+    // A public answer of 30 bytes keyed by a 90 KB operation name or variable value: 10,000 of
+    // them held 900 MB under the count alone.
+    const small = createResponseCache<string>({ maxEntries: 10_000, maxBytes: 1_000_000, ttlMs: 10_000, settleMs: 0 });
+    for (let n = 0; n < 1_000; n++) small.store(`q:${n}:${"x".repeat(90_000)}`, '{"data":{"product":null}}', [], small.ticket(), 25);
+    assert.ok(small.bytes <= 1_000_000, `${small.bytes} bytes held`);
+    assert.equal(small.size, 11);
+    assert.equal(small.store(`q:${"x".repeat(200_000)}`, "v", [], small.ticket(), 1), false, "a key over an eighth of the bytes is not stored");
   });
 
   it("drops expired answers when it next stores, not only when they are asked for again", () => {
@@ -82,7 +92,7 @@ describe("response cache", () => {
     advance(10_001);
     cache.store("c", "c", [], cache.ticket(), 100);
     assert.equal(cache.size, 1);
-    assert.equal(cache.bytes, 100);
+    assert.equal(cache.bytes, 101);
     assert.equal(cache.stats.evictions, 0, "expiry is not an eviction");
   });
 });

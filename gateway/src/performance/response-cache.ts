@@ -16,9 +16,11 @@ interface Entry<T> {
 export interface ResponseCacheOptions {
   maxEntries: number;
   /**
-   * What the entries may hold together, by the size of their answers: a count alone let a
-   * few thousand large public answers (a 100-product page is over 1 MB held) take gigabytes.
-   * One answer over an eighth of it is not stored.
+   * What the entries may hold together, by the size of their answers and of their keys: a
+   * count alone let a few thousand large public answers (a 100-product page is over 1 MB held)
+   * take gigabytes, and answers alone let small ones keyed by what a client wrote (an operation
+   * name, a variable's value, up to a whole 100 KB body) hold 10,000 keys of 90 KB. One entry
+   * over an eighth of it is not stored.
    */
   maxBytes: number;
   ttlMs: number;
@@ -109,11 +111,12 @@ export function createResponseCache<T>(options: ResponseCacheOptions) {
     },
 
     /**
-     * Stores unless an invalidation of one of the tags happened since `ticket`, or the answer
-     * (of `size` bytes) is too large for the cache; returns whether it did.
+     * Stores unless an invalidation of one of the tags happened since `ticket`, or the entry
+     * (an answer of `size` bytes, and its key) is too large for the cache; returns whether it did.
      */
-    store(key: string, value: T, tags: readonly CacheTag[], ticket: number, size: number, ttlMs = options.ttlMs): boolean {
+    store(key: string, value: T, tags: readonly CacheTag[], ticket: number, answerSize: number, ttlMs = options.ttlMs): boolean {
       const now = clock();
+      const size = answerSize + key.length;
       if (size > options.maxBytes / 8) {
         stats.refusedStores += 1;
         return false;
