@@ -61,6 +61,21 @@ function defineProductCacheTests(engine: string, openStore: () => Promise<KeyVal
       assert.equal(loader.state.loads, 1);
     });
 
+    it("keeps nothing in the shared store for an id longer than any the catalog issues, and still finds the products asked with it", async () => {
+      const store = new EmbeddedProductStore();
+      const p = product();
+      await store.insert(p);
+      const loader = gatedLoader(store);
+      const cache = createProductCache({ kv, ttlMs: 60_000 });
+      const made = `prod_${"x".repeat(90_000)}`;
+      for (let round = 0; round < 2; round++) {
+        const found = await cache.getMany([p.id, made], loader.load);
+        assert.deepEqual([...found.keys()], [p.id]);
+      }
+      assert.equal(await kv.get(`catalog:product:${made}`), null);
+      assert.equal(await kv.get(`catalog:product:${made}:gen`), null);
+    });
+
     it("remembers a missing product until it is created and invalidated", async () => {
       const store = new EmbeddedProductStore();
       const p = product();
