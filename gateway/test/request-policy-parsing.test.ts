@@ -54,6 +54,31 @@ describe("request policy: a query text parsed once", () => {
     assert.deepEqual(gate.parsedKept(), { texts: 0, characters: 0 });
   });
 
+  it("refuses a name longer than 128 characters wherever it stands, at its line and column, and takes one of 128", async () => {
+    const gate = policy();
+    const long = "n".repeat(129);
+    const places: [string, string][] = [
+      ["a field", `{ ${long} }`],
+      ["an alias", `{ ${long}: __typename }`],
+      ["an argument", `{ product(${long}: "x") { id } }`],
+      ["a variable", `query($${long}: Int) { __typename }`],
+      ["a type", `query($v: ${long}) { __typename }`],
+      ["a directive", `{ __typename @${long} }`],
+      ["an enum value", `{ products(first: 1, sort: { field: ${long} }) { edges { node { id } } } }`],
+      ["an input field", `{ products(first: 1, filter: { ${long}: 1 }) { edges { node { id } } } }`],
+      ["a fragment", `{ ...${long} } fragment ${long} on Query { __typename }`],
+      ["an operation", `query ${long} { __typename }`],
+    ];
+    for (const [place, query] of places) {
+      const refused = await refusal(gate.admit([{ query }], CALLER, "http-post"));
+      assert.equal(refused.code, "GRAPHQL_PARSE_FAILED", place);
+      assert.match(refused.message, /A name has at most 128 characters; this one has 129/, place);
+      assert.deepEqual(refused.locations, [{ line: 1, column: query.indexOf(long) + 1 }], place);
+    }
+    const [admitted] = await gate.admit([{ query: `{ ${"n".repeat(128)}: __typename }` }], CALLER, "http-post");
+    assert.ok(admitted);
+  });
+
   it("still applies every per-request check to a text it knows: operation name, transport, limits", async () => {
     const gate = policy();
     const query = `query A { products(first: 1) { edges { node { id } } } } mutation B { logout }`;
