@@ -5,7 +5,7 @@ import { connect, type Socket } from "node:net";
 import { request } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, describe, it } from "node:test";
-import { clientNetwork, closeServer, createGuardedServer, defaultMaxConnections, maxConnectionsFor, openFileLimit, type ConnectionGuards, type ConnectionRefusal } from "#kernel";
+import { clientNetwork, closeServer, createGuardedServer, defaultMaxConnections, maxConnectionsFor, openFileLimit, startHealthServer, type ConnectionGuards, type ConnectionRefusal } from "#kernel";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -306,5 +306,16 @@ describe("guarded HTTP server: requests it cannot read", async () => {
     // A body with its length is read and answered as before.
     const answer = await exchange(port, "POST / HTTP/1.1\r\nHost: x\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}");
     assert.match(answer, /^HTTP\/1\.1 200 [\s\S]*ok$/);
+  });
+
+  it("refuses a body sent in chunks at the health server of a process that serves no HTTP of its own, as at every other", async () => {
+    const health = await startHealthServer({ name: "notifications", port: 0, host: "127.0.0.1" });
+    try {
+      const answer = await exchange(health.port, `GET /healthz HTTP/1.1\r\nHost: x\r\ntransfer-encoding: chunked\r\n\r\n${"1\r\nx\r\n".repeat(5_000)}`);
+      assert.match(answer, /^HTTP\/1\.1 411 /);
+      assert.equal(errorsOf(answer).errors[0]!.extensions.code, "BAD_USER_INPUT");
+    } finally {
+      await health.close();
+    }
   });
 });
