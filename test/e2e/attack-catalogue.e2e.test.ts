@@ -673,7 +673,9 @@ describe("attack catalogue: one client cannot take every socket of the gateway",
     try {
       await Promise.all(settled);
       const held = () => sockets.filter((socket) => !socket.destroyed).length;
-      for (let i = 0; i < 100 && held() > 50; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+      // The closes of 1,950 sockets take the gateway a while on a loaded machine (63 still open
+      // after 5 s at load 12): waited for, up to 30 s.
+      for (let i = 0; i < 600 && held() > 50; i++) await new Promise((resolve) => setTimeout(resolve, 50));
       // 50 at most; a keep-alive socket this process opened before may hold one of the 50.
       assert.ok(held() <= 50 && held() >= 45, `the gateway keeps the client's first sockets up to its cap and closes the rest (${held()} held)`);
 
