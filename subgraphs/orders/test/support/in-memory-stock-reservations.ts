@@ -26,10 +26,29 @@ export function createInMemoryStockReservations(stock: Record<string, number>) {
   const putBack = new Map<string, { variantId: string; quantity: number }[]>();
   let duringNextReserve: (() => Promise<void>) | undefined;
   let beforeNextReserve: (() => Promise<void>) | undefined;
+  let afterNextCommit: (() => Promise<void>) | undefined;
 
   /** Units of a variant held now, as the inventory tells with an OUT_OF_STOCK of nothing left. */
   const held = (variantId: string) =>
     [...reservations.values()].filter((r) => r.status === "HELD").reduce((sum, r) => sum + r.items.filter((i) => i.variantId === variantId).reduce((n, i) => n + i.quantity, 0), 0);
+
+  async function commitOf(id: string): Promise<void> {
+    calls.commit += 1;
+    const reservation = reservations.get(id);
+    if (!reservation) throw new DomainError(ErrorCode.NOT_FOUND, `Reservation ${id} was not found`);
+    if (expired.has(id) && reservation.status === "HELD") {
+      reservation.status = "RELEASED";
+      for (const { variantId, quantity } of reservation.items) available.set(variantId, available.get(variantId)! + quantity);
+      throw new DomainError(ErrorCode.RESERVATION_EXPIRED, "The reservation expired");
+    }
+    // As the inventory: a released hold is taken again, all or none, or the commit is refused.
+    if (reservation.status === "RELEASED") {
+      if (reservation.items.some(({ variantId, quantity }) => available.get(variantId)! < quantity)) throw new DomainError(ErrorCode.RESERVATION_EXPIRED, "The reservation expired");
+      for (const { variantId, quantity } of reservation.items) available.set(variantId, available.get(variantId)! - quantity);
+      reservation.status = "COMMITTED";
+    }
+    if (reservation.status === "HELD") reservation.status = "COMMITTED";
+  }
 
   const port: StockReservations = {
     async reserve(id, items) {
@@ -60,21 +79,10 @@ export function createInMemoryStockReservations(stock: Record<string, number>) {
       return { taken: true, expiresAt };
     },
     async commit(id) {
-      calls.commit += 1;
-      const reservation = reservations.get(id);
-      if (!reservation) throw new DomainError(ErrorCode.NOT_FOUND, `Reservation ${id} was not found`);
-      if (expired.has(id) && reservation.status === "HELD") {
-        reservation.status = "RELEASED";
-        for (const { variantId, quantity } of reservation.items) available.set(variantId, available.get(variantId)! + quantity);
-        throw new DomainError(ErrorCode.RESERVATION_EXPIRED, "The reservation expired");
-      }
-      // As the inventory: a released hold is taken again, all or none, or the commit is refused.
-      if (reservation.status === "RELEASED") {
-        if (reservation.items.some(({ variantId, quantity }) => available.get(variantId)! < quantity)) throw new DomainError(ErrorCode.RESERVATION_EXPIRED, "The reservation expired");
-        for (const { variantId, quantity } of reservation.items) available.set(variantId, available.get(variantId)! - quantity);
-        reservation.status = "COMMITTED";
-      }
-      if (reservation.status === "HELD") reservation.status = "COMMITTED";
+      await commitOf(id);
+      const after = afterNextCommit;
+      afterNextCommit = undefined;
+      await after?.();
     },
     async release(id, conditions = {}) {
       calls.release += 1;
@@ -119,6 +127,8 @@ export function createInMemoryStockReservations(stock: Record<string, number>) {
     },
     /** Runs `step` while the next hold is taken: between a checkout's pricing and its order. */
     duringNextReserve: (step: () => Promise<void>) => void (duringNextReserve = step),
+    /** Runs `step` once the next commit has sold its hold, before the commit answers: a payment outcome between its two writes. */
+    afterNextCommit: (step: () => Promise<void>) => void (afterNextCommit = step),
     /** Runs `step` before the next hold is looked at: a checkout priced, its hold not taken yet. */
     beforeNextReserve: (step: () => Promise<void>) => void (beforeNextReserve = step),
   };
