@@ -96,8 +96,52 @@ const answeredByServer = (error: unknown): boolean => {
 export async function queryDirect<T>(prisma: PrismaClient, query: Prisma.Sql): Promise<T[]> {
   const pool = pools.get(prisma);
   if (!pool) throw new Error("queryDirect needs a client made by createPrismaClient");
-  const values = query.values.map((value) => (value instanceof Date ? value.toISOString() : value));
-  return (await pool.query(query.text, values)).rows as T[];
+  return (await pool.query(query.text, pgValues(query))).rows as T[];
+}
+
+/** Dates sent as UTC, as Prisma sends them (timestamp columns hold UTC). */
+const pgValues = (query: Prisma.Sql): unknown[] => query.values.map((value) => (value instanceof Date ? value.toISOString() : value));
+
+/** Runs one statement of a transaction: `Prisma.sql` in (as `queryDirect` takes it), rows out. */
+export type TransactionStatement = <T>(query: Prisma.Sql) => Promise<T[]>;
+
+/**
+ * One transaction on a connection of the client's own pg pool, past Prisma's interactive
+ * transaction: BEGIN, the statements `work` sends, COMMIT; ROLLBACK when `work` throws. Prisma's
+ * machinery (a transaction id, an item per statement through its engine and its adapter) cost
+ * more of node's time than the statements of the hottest transaction (the payment outcome,
+ * once a checkout). The bounds are the pool's, as for every statement of the client: a
+ * connection waited for at most `connectMs`, each statement `statementMs`, and `work` left
+ * idle between statements (an outside call with a row locked) at most `idleInTransactionMs`,
+ * past which the server ends the connection and the transaction with it. The connection goes
+ * back to the pool only when the server confirmed the end of the transaction; otherwise it is
+ * closed, so no lock or open transaction outlives the call.
+ */
+export async function inDirectTransaction<T>(prisma: PrismaClient, work: (statement: TransactionStatement) => Promise<T>): Promise<T> {
+  const pool = pools.get(prisma);
+  if (!pool) throw new Error("inDirectTransaction needs a client made by createPrismaClient");
+  const client = await pool.connect();
+  // As in withDirectConnection: an end of the connection between statements is heard here and
+  // fails the next statement, rather than ending the process.
+  const ended = () => undefined;
+  client.on("error", ended);
+  const statement: TransactionStatement = async <R>(query: Prisma.Sql) => (await client.query(query.text, pgValues(query))).rows as R[];
+  try {
+    await client.query("BEGIN");
+    const result = await work(statement);
+    await client.query("COMMIT");
+    client.removeListener("error", ended);
+    client.release();
+    return result;
+  } catch (error) {
+    const rolledBack = await client.query("ROLLBACK").then(
+      () => true,
+      () => false,
+    );
+    client.removeListener("error", ended);
+    client.release(rolledBack ? undefined : error instanceof Error ? error : new Error(String(error)));
+    throw error;
+  }
 }
 
 /**

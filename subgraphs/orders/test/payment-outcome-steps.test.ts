@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import pg from "pg";
-import { newEvent, PaymentEventTypes, type Identity, type RequestContext } from "#kernel";
+import { createLogger, newEvent, PaymentEventTypes, type Identity, type RequestContext } from "#kernel";
 import { describeWithRealEngine, engineSuiteTitle } from "#kernel/testing";
 import type { DatabaseEngine } from "../../../test/support/test-database.js";
+import { createPrismaOrderStore } from "../src/adapters/prisma-order.store.js";
+import { createPaymentOutcomeHandler } from "../src/domain/payment-outcome.handler.js";
 import { startCheckoutHarness, type CheckoutHarness } from "./support/checkout-harness.js";
 
 /**
@@ -152,6 +154,27 @@ function definePaymentOutcomeStepsSuite(engine: DatabaseEngine): void {
       await h.handlePaymentOutcome(event);
       assert.deepEqual(await history(old.id), ["->PENDING", "PENDING>PAID"]);
       await assert.rejects(h.handlePaymentOutcome(confirmed("ord_missing", "pay_missing", "u-named")), /unknown order/);
+    });
+
+    it("decides PAID in four round trips to PostgreSQL, BEGIN and COMMIT included: the lines come with the lock", async () => {
+      const { order, paymentId } = await placeOrder("u-trips", 2);
+      // The store alone (the harness's wraps it with reads of its own).
+      const handle = createPaymentOutcomeHandler({ store: createPrismaOrderStore({ prisma: h.prisma }), reservations: h.reservations.port, logger: createLogger("silent") });
+      const query = pg.Client.prototype.query;
+      let sentStatements = 0;
+      pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+        if (this !== admin) sentStatements += 1;
+        return (query as (...a: unknown[]) => unknown).apply(this, args);
+      } as typeof query;
+      try {
+        await handle(confirmed(order.id, paymentId, "u-trips"));
+      } finally {
+        pg.Client.prototype.query = query;
+      }
+      assert.equal(await statusOf(order.id), "PAID");
+      assert.equal(sentStatements, 4);
+      const sold = (await h.outbox("OrderStatusChanged")).filter((e) => e.key === order.id).map((e) => (e.payload as { sold?: unknown }).sold);
+      assert.deepEqual(sold, [undefined, [{ productId: "p1", variantId: "p1", quantity: 2 }]]);
     });
   });
 }

@@ -19,16 +19,19 @@ function definePaymentOutcomeSuite(engine: DatabaseEngine): void {
 
     const as = (userId: string, roles: Identity["roles"] = ["customer"]): RequestContext => ({ requestId: "test", identity: { userId, roles }, logger: h.logger });
 
+    // Outcomes name the order's customer, as the payments service sends them.
+    const customers = new Map<string, string>();
     async function placeOrder(userId: string, quantity = 1) {
       await h.addToCart(userId, "p1", quantity);
       const order = await h.checkout.checkout(userId, `key-${userId}-${Math.random()}`);
       const payment = await h.prisma.payment.findFirstOrThrow({ where: { orderId: order.id } });
+      customers.set(order.id, userId);
       return { order, paymentId: payment.id };
     }
     const confirmed = (orderId: string, paymentId: string) =>
-      newEvent(PaymentEventTypes.confirmed, orderId, { paymentId, orderId, providerRef: `ref-${orderId}`, attempts: 1 });
+      newEvent(PaymentEventTypes.confirmed, orderId, { paymentId, orderId, providerRef: `ref-${orderId}`, attempts: 1, userId: customers.get(orderId) });
     const failed = (orderId: string, paymentId: string) =>
-      newEvent(PaymentEventTypes.failed, orderId, { paymentId, orderId, reason: "Card declined", attempts: 1 });
+      newEvent(PaymentEventTypes.failed, orderId, { paymentId, orderId, reason: "Card declined", attempts: 1, userId: customers.get(orderId) });
     const history = async (orderId: string) => (await h.store.historyOf([orderId])).get(orderId)!.map((c) => `${c.from ?? "-"}>${c.to}`);
     const statusOf = async (orderId: string) => (await h.store.findById(orderId))!.status;
     const outboxFor = async (orderId: string, type: string) => (await h.outbox(type)).filter((e) => e.key === orderId);

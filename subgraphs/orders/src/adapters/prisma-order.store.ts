@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { insertOutboxRows, outboxRows, Prisma, queryDirect, untilSettledOnServer, type PrismaClient } from "#kernel/relational";
+import { inDirectTransaction, insertOutboxRows, outboxRows, Prisma, queryDirect, untilSettledOnServer, type PrismaClient, type TransactionStatement } from "#kernel/relational";
 import type { Order, OrderAddress, OrderItem, OrderShippingMethod, OrderStatus, OrderStatusChange } from "../domain/order.js";
 import { CartChanged, CouponNotRedeemable, IdempotencyKeyTaken, type LockedOrderReads, type OrderStore } from "../ports/order-store.js";
 import { customerOf, customerOfOrder, customersOf } from "./order-locator.sql.js";
@@ -10,10 +10,6 @@ type OrderRow = Prisma.OrderGetPayload<object>;
 
 /** What orders_place answers: placed, or the archive's, the cart's "changed" or the coupon's refusal (then nothing was written). */
 type PlaceResult = { outcome: "placed" } | { outcome: "archived" } | { outcome: "changed"; linesLeft: number; lastOrderId: string | null } | { outcome: "coupon"; reason: string };
-
-// An update may wait on the inventory while it holds the order's row lock. Generous
-// limits, still bounded.
-const UPDATE_OPTIONS = { maxWait: 10_000, timeout: 20_000 };
 
 /** Orders in PostgreSQL; `onCommit` runs after every commit that wrote outbox events. */
 export function createPrismaOrderStore(deps: { prisma: PrismaClient; onCommit?: () => void }): OrderStore {
@@ -159,31 +155,29 @@ export function createPrismaOrderStore(deps: { prisma: PrismaClient; onCommit?: 
       committed();
     },
 
-    async update(orderId, decide, once) {
+    async update(orderId, decide, once, customer) {
       let wroteEvents = false;
-      // Three statements in the transaction: claim the event (with `once`), lock and read the
-      // order in one; decide (which may call the inventory) with the row locked; write the
-      // transition, its history and its events in one.
-      const apply = async (tx: Prisma.TransactionClient): Promise<{ order: Order | null } | "duplicate"> => {
-        const [locked] = once
-          ? await tx.$queryRaw<LockedRow[]>`
-              WITH fresh AS (
-                INSERT INTO "ProcessedEvent" (consumer, "eventId", "processedAt") VALUES (${once.consumer}, ${once.event.id}, now())
-                ON CONFLICT DO NOTHING RETURNING 1
-              )
-              SELECT EXISTS (SELECT 1 FROM fresh) AS fresh, locked.*
-              FROM (SELECT 1) AS one LEFT JOIN LATERAL (
-                SELECT ${ORDER_COLUMNS} FROM "Order" WHERE id = ${orderId} AND "userId" = ${customerOf(orderId)} AND EXISTS (SELECT 1 FROM fresh) FOR UPDATE
-              ) AS locked ON true`
-          : await tx.$queryRaw<LockedRow[]>`SELECT true AS fresh, ${ORDER_COLUMNS} FROM "Order" WHERE id = ${orderId} AND "userId" = ${customerOf(orderId)} FOR UPDATE`;
+      // BEGIN, two statements, COMMIT on a pooled connection of its own rather than in Prisma's
+      // interactive transaction (a checkout's payment outcome runs this once): claim the event
+      // (with `once`), lock and read the order and, its customer known, its lines, in one;
+      // decide (which may call the inventory) with the row locked; write the transition, its
+      // history and its events in one.
+      const apply = async (statement: TransactionStatement): Promise<{ order: Order | null } | "duplicate"> => {
+        const claim = once
+          ? Prisma.sql`INSERT INTO "ProcessedEvent" (consumer, "eventId", "processedAt") VALUES (${once.consumer}, ${once.event.id}, now()) ON CONFLICT DO NOTHING RETURNING 1`
+          : NO_CLAIM;
+        let locked = customer === undefined ? undefined : (await statement<LockedRow>(lockedWithLines(orderId, customer, claim)))[0];
+        // No customer told, or the order is not that customer's: found through its locator, the
+        // claim made once.
+        if (!locked || (locked.fresh && !locked.id)) [locked] = await statement<LockedRow>(lockedByLocator(orderId, locked ? NO_CLAIM : claim));
         // Applied before: the ProcessedEvent row exists (a concurrent twin waited on it and committed).
         if (locked && !locked.fresh) return "duplicate";
         const current = locked?.id ? toOrder(locked as OrderRow) : null;
         const reads: LockedOrderReads = {
           // The customer and the currency are the locked row's: one statement, no locator.
-          items: async () => (current ? linesOfLocked(tx, current) : []),
-          refunds: async () => (await afterSale.refundsOf(tx, [orderId])).get(orderId) ?? [],
-          returns: async () => (await afterSale.returnsOf(tx, [orderId])).get(orderId) ?? [],
+          items: async () => (!current ? [] : locked?.lines ? locked.lines.map((row) => toItem(row, current.total.currency)) : linesOfLocked(statement, current)),
+          refunds: async () => (current ? afterSale.refundsOfLocked(statement, current.id) : []),
+          returns: async () => (current ? afterSale.returnsOfLocked(statement, { id: current.id, userId: current.userId, currency: current.total.currency }) : []),
         };
         const update = await decide(current, reads);
         if (!current || !update) return { order: current };
@@ -191,15 +185,15 @@ export function createPrismaOrderStore(deps: { prisma: PrismaClient; onCommit?: 
         wroteEvents = update.events.length > 0;
         // After-sale records first: a refund beyond the total fails the CHECK here and the
         // whole decision (transition and events included) rolls back.
-        const wroteRecords = await afterSale.write(tx, current, update);
+        const wroteRecords = await afterSale.write(statement, current, update);
         if (!update.transition) {
-          if (wroteEvents) await tx.$executeRaw`${insertOutboxRows(events)}`;
+          if (wroteEvents) await statement(insertOutboxRows(events));
           if (!wroteRecords) return { order: current };
-          const [row] = await tx.$queryRaw<OrderRow[]>`SELECT ${ORDER_COLUMNS} FROM "Order" WHERE id = ${orderId} AND "userId" = ${current.userId}`;
+          const [row] = await statement<OrderRow>(Prisma.sql`SELECT ${ORDER_COLUMNS} FROM "Order" WHERE id = ${orderId} AND "userId" = ${current.userId}`);
           return { order: toOrder(row!) };
         }
         const { from, to, reason, at } = update.transition;
-        const [updated] = await tx.$queryRaw<OrderRow[]>`
+        const [updated] = await statement<OrderRow>(Prisma.sql`
           WITH updated AS (
             UPDATE "Order" SET status = ${to}::"OrderStatus", "statusReason" = ${reason}, "updatedAt" = ${at}::timestamp(3),
               "deliveredAt" = CASE WHEN ${to} = 'DELIVERED' THEN COALESCE("deliveredAt", ${at}::timestamp(3)) ELSE "deliveredAt" END
@@ -208,10 +202,10 @@ export function createPrismaOrderStore(deps: { prisma: PrismaClient; onCommit?: 
             INSERT INTO "OrderStatusChange" (id, "orderId", "userId", "from", "to", reason, at)
             VALUES (${randomUUID()}, ${orderId}, ${current.userId}, ${from}::"OrderStatus", ${to}::"OrderStatus", ${reason}, ${at}::timestamp(3))
           ), announced AS (${insertOutboxRows(events)})
-          SELECT * FROM updated`;
+          SELECT * FROM updated`);
         return { order: toOrder(updated!) };
       };
-      const result = await prisma.$transaction(apply, UPDATE_OPTIONS);
+      const result = await inDirectTransaction(prisma, apply);
       if (result === "duplicate") return null;
       if (wroteEvents) committed();
       return result.order;
@@ -240,10 +234,10 @@ type ItemRow = Prisma.OrderItemGetPayload<object>;
  * customer (the partition) and currency are known, so one statement (the payment outcome
  * reads them on every checkout, inside the order's lock).
  */
-async function linesOfLocked(tx: Prisma.TransactionClient, order: Order): Promise<OrderItem[]> {
-  const rows = await tx.$queryRaw<ItemRow[]>`
+async function linesOfLocked(statement: TransactionStatement, order: Order): Promise<OrderItem[]> {
+  const rows = await statement<ItemRow>(Prisma.sql`
     SELECT "orderId", "userId", "variantId", "productId", name, sku, "variantTitle", options, "unitAmount", quantity, "discountAmount", "taxAmount"
-    FROM "OrderItem" WHERE "userId" = ${order.userId} AND "orderId" = ${order.id} ORDER BY "variantId"`;
+    FROM "OrderItem" WHERE "userId" = ${order.userId} AND "orderId" = ${order.id} ORDER BY "variantId"`);
   return rows.map((row) => toItem(row, order.total.currency));
 }
 
@@ -281,7 +275,40 @@ const itemRow = (item: OrderItem) => ({
 const ORDER_COLUMNS = Prisma.sql`id, "userId", status::text AS status, "statusReason", currency, "totalAmount", "idempotencyKey", "requestHash", "reservationId", "createdAt", "updatedAt", "refundedAmount", "deliveredAt",
   "subtotalAmount", "discountAmount", "shippingAmount", "taxAmount", "shippingAddress", "shippingMethod", "couponCode", "optionsHash"`;
 
-type LockedRow = { fresh: boolean } & Partial<OrderRow>;
+type LockedRow = { fresh: boolean; lines?: ItemRow[] | null } & Partial<OrderRow>;
+
+/** The claim of an update that applies no event: always fresh. */
+const NO_CLAIM = Prisma.sql`SELECT 1`;
+
+/**
+ * Claims the event (`claim` answers a row when this statement made the claim, or always
+ * without one) and, when it did, locks the order and reads it: the order by its customer, one
+ * partition planned, and its lines with it; no row when the order is not this customer's.
+ */
+const lockedWithLines = (orderId: string, customer: string, claim: Prisma.Sql) => Prisma.sql`
+  WITH fresh AS (${claim})
+  SELECT EXISTS (SELECT 1 FROM fresh) AS fresh, locked.*, lines.lines
+  FROM (SELECT 1) AS one
+  LEFT JOIN LATERAL (
+    SELECT ${ORDER_COLUMNS} FROM "Order" WHERE id = ${orderId} AND "userId" = ${customer} AND EXISTS (SELECT 1 FROM fresh) FOR UPDATE
+  ) AS locked ON true
+  LEFT JOIN LATERAL (
+    SELECT jsonb_agg(jsonb_build_object(${ITEM_FIELDS}) ORDER BY "variantId") AS lines
+    FROM "OrderItem" WHERE "userId" = ${customer} AND "orderId" = ${orderId} AND locked.id IS NOT NULL
+  ) AS lines ON true`;
+
+/** As lockedWithLines, the customer found through the order's locator, without the lines. */
+const lockedByLocator = (orderId: string, claim: Prisma.Sql) => Prisma.sql`
+  WITH fresh AS (${claim})
+  SELECT EXISTS (SELECT 1 FROM fresh) AS fresh, locked.*
+  FROM (SELECT 1) AS one LEFT JOIN LATERAL (
+    SELECT ${ORDER_COLUMNS} FROM "Order" WHERE id = ${orderId} AND "userId" = ${customerOf(orderId)} AND EXISTS (SELECT 1 FROM fresh) FOR UPDATE
+  ) AS locked ON true`;
+
+/** An order line as a JSON object of ItemRow's fields, for a statement that reads lines beside their order. */
+const ITEM_FIELDS = Prisma.raw(
+  ["orderId", "userId", "variantId", "productId", "name", "sku", "variantTitle", "options", "unitAmount", "quantity", "discountAmount", "taxAmount"].map((column) => `'${column}', "${column}"`).join(", "),
+);
 
 /**
  * An order by id alone in one statement (the locked read of `update` has this shape): one

@@ -44,7 +44,7 @@ export function createArchiveReadingOrderStore(live: OrderStore, archive: { dire
       return (await live.findById(id)) ?? (await archived(id));
     },
 
-    async update(orderId, decide, once) {
+    async update(orderId, decide, once, customer) {
       // Not live: the directory is asked after the transaction, so a transaction never waits
       // on a second connection (many at once would empty the pool); a missing order that is
       // not archived is decided again as before.
@@ -57,12 +57,13 @@ export function createArchiveReadingOrderStore(live: OrderStore, archive: { dire
             return decide(current, reads);
           },
           once,
+          customer,
         );
       } catch (error) {
         if (error !== notLive) throw error;
       }
       if ((await directory.find([orderId])).size > 0) throw orderArchived(orderId);
-      return live.update(orderId, decide, once);
+      return live.update(orderId, decide, once, customer);
     },
 
     async listWithArchive(userId, first, after) {

@@ -89,6 +89,8 @@ export function createPaymentOutcomeHandler(deps: { store: OrderStore; reservati
         return event.type === PaymentEventTypes.confirmed ? confirmed(order, payload as PaymentConfirmedPayload, reads) : failed(order, payload as PaymentFailedPayload);
       },
       { consumer: ORDERS_CONSUMER, event },
+      // Payments name the order's customer (events from before that do not).
+      typeof payload.userId === "string" && payload.userId !== "" ? payload.userId : undefined,
     );
   };
 }

@@ -129,11 +129,16 @@ export interface OrderStore {
    * time it throws: a read of the key then tells whether the order was written.
    */
   place(order: NewOrder): Promise<void>;
-  /** Returns the order after the update; null when the event was already applied (`once`). */
+  /**
+   * Returns the order after the update; null when the event was already applied (`once`).
+   * `customer`, when the caller knows whose order it is (an event that names the customer), lets
+   * the store find the order without its locator; a wrong one costs a lookup, never a wrong order.
+   */
   update(
     orderId: string,
     decide: (order: Order | null, reads: LockedOrderReads) => Promise<OrderUpdate | null>,
     once?: { consumer: string; event: DomainEvent },
+    customer?: string,
   ): Promise<Order | null>;
 }
 
