@@ -119,6 +119,26 @@ function defineRelaySuite(engine: DatabaseEngine): void {
       assert.deepEqual(slowBus.published.map((e) => e.id), [first.id], "the holder's snapshot had only the first row");
       assert.deepEqual(bus.published.map((e) => e.id), [second.id]);
     });
+
+    it("publishes a batch in one transaction on a connection of its own, past Prisma's interactive transactions", async () => {
+      const event = { ...newEvent("Tested", "key-d", { n: 1 }), id: randomUUID() };
+      await prisma.$transaction((tx) => writeOutbox(tx, "relay.test", [event]));
+      const own = Object.getOwnPropertyDescriptor(prisma, "$transaction");
+      const interactive = prisma.$transaction.bind(prisma);
+      let throughPrisma = 0;
+      Object.defineProperty(prisma, "$transaction", { configurable: true, value: (...args: Parameters<typeof interactive>) => ((throughPrisma += 1), interactive(...args)) });
+      const bus = recordingBus();
+      const relay = startOutboxRelay({ prisma, bus, logger, pollMs: 10 });
+      try {
+        await waitFor("the row published", () => bus.published.length > 0);
+      } finally {
+        await relay.stop();
+        if (own) Object.defineProperty(prisma, "$transaction", own);
+        else delete (prisma as { $transaction?: unknown }).$transaction;
+      }
+      assert.deepEqual([bus.published.map((e) => e.id), throughPrisma], [[event.id], 0]);
+      assert.equal(await unpublished(), 0);
+    });
   });
 }
 

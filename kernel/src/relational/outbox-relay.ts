@@ -2,7 +2,7 @@ import { eventFromOutboxRow } from "./outbox-trace.js";
 import { outsideAnyTrace } from "../observability/tracing-context.js";
 import type { DomainEvent, EventBus } from "../events/event-bus.js";
 import type { Logger } from "../logging/logger.js";
-import type { PrismaClient } from "./prisma-client.js";
+import { inDirectTransaction, Prisma, type PrismaClient } from "./prisma-client.js";
 import { startNudgedWorker } from "../runtime/nudged-worker.js";
 import { watchOutboxBacklog } from "../observability/metrics-outbox-backlog.js";
 
@@ -32,13 +32,17 @@ export function startOutboxRelay(deps: { prisma: PrismaClient; bus: EventBus; lo
 
   /** Publishes the next batch; `busy` when another relay holds the lock (its snapshot may predate our rows). */
   async function relayBatch(): Promise<{ published: number; busy: boolean }> {
-    return prisma.$transaction(async (tx) => {
+    // On a pooled connection of its own, not in Prisma's interactive transaction: the relay runs
+    // after most commits of a checkout, and Prisma's machinery cost more than its statement.
+    // The connection's bounds hold it as Prisma's 30 s timeout did: a publish that stalls
+    // past the pool's idle-in-transaction bound (30 s) ends the transaction, its rows unpublished.
+    return inDirectTransaction(prisma, async (statement) => {
       // One statement: the relay lock, then the oldest unpublished rows, marked published. If
       // publishing fails, the transaction rolls back and they are unpublished again. The
       // re-check of "publishedAt" skips rows a relay that held the lock just before published
       // after this statement's snapshot was taken. The join answers one row (with no id) when
       // nothing moved, saying whether the lock was ours.
-      const answer = await tx.$queryRaw<(Partial<OutboxRow> & { locked: boolean })[]>`
+      const answer = await statement<Partial<OutboxRow> & { locked: boolean }>(Prisma.sql`
         WITH relay AS (SELECT pg_try_advisory_xact_lock(${RELAY_LOCK}) AS locked),
         due AS (
           SELECT id FROM "OutboxEvent" WHERE "publishedAt" IS NULL AND (SELECT locked FROM relay)
@@ -49,7 +53,7 @@ export function startOutboxRelay(deps: { prisma: PrismaClient; bus: EventBus; lo
           FROM due WHERE row.id = due.id AND row."publishedAt" IS NULL
           RETURNING row.id, row.topic, row.key, row.type, row.payload, row."occurredAt"
         )
-        SELECT relay.locked, moved.* FROM relay LEFT JOIN moved ON true`;
+        SELECT relay.locked, moved.* FROM relay LEFT JOIN moved ON true`);
       const rows = answer.filter((row): row is OutboxRow & { locked: boolean } => row.id != null);
       if (rows.length === 0) return { published: 0, busy: !answer[0]?.locked };
       rows.sort((a, b) => a.occurredAt.getTime() - b.occurredAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -63,7 +67,7 @@ export function startOutboxRelay(deps: { prisma: PrismaClient; bus: EventBus; lo
       // a part of this poll's.
       for (const [topic, events] of byTopic) await outsideAnyTrace(() => bus.publish(topic, events));
       return { published: rows.length, busy: false };
-    }, { timeout: 30_000 });
+    });
   }
 
   const worker = startNudgedWorker({
