@@ -83,3 +83,4 @@ export * from "./observability/metrics-stock-mirror.js";
 export * from "./observability/metrics-outbox-backlog.js";
 export * from "./observability/metrics-consumer-lag-gauge.js";
 export * from "./auth/session-revocation.js";
+export * from "./readiness/index.js";

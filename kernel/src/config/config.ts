@@ -127,6 +127,11 @@ export interface Config {
     };
   };
   subgraphPorts: Record<SubgraphName, number>;
+  /**
+   * On SIGTERM, how long a subgraph process answers /readyz with 503 while it keeps accepting
+   * and serving, so balancers and the gateways stop sending before it stops accepting.
+   */
+  subgraphShutdownDelayMs: number;
   auth: {
     /** HS256 secret for access tokens (development and tests). */
     jwtSecret: string;
@@ -404,6 +409,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const subgraphPorts = Object.fromEntries(
     SUBGRAPH_NAMES.map((name) => [name, read.int(`${name.toUpperCase()}_PORT`, DEFAULT_PORTS[name], { max: 65535 })]),
   ) as Record<SubgraphName, number>;
+  const subgraphShutdownDelayMs = read.int("SUBGRAPH_SHUTDOWN_DELAY_MS", 0, { min: 0, max: 120_000 });
   const subgraphUrls = Object.fromEntries(
     SUBGRAPH_NAMES.map((name) => [
       name,
@@ -494,6 +500,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       },
     },
     subgraphPorts,
+    subgraphShutdownDelayMs,
     auth: {
       jwtSecret,
       jwksUrl: read.url("JWKS_URL", HTTP_SCHEMES, "http://accounts:4007/.well-known/jwks.json"),

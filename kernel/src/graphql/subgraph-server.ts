@@ -20,6 +20,8 @@ import type { Logger } from "../logging/logger.js";
 import { tracingOperationPlugin } from "../observability/tracing-graphql-plugin.js";
 import { graphqlMetricsPlugin } from "../observability/metrics-graphql.js";
 import { METRICS_PATH, serveMetrics } from "../observability/metrics-route.js";
+import { createShutdownDelay } from "../readiness/shutdown-delay.js";
+import type { SubgraphReadiness } from "../readiness/subgraph-readiness.js";
 
 export interface SubgraphServerOptions<TContext extends RequestContext> {
   name: string;
@@ -40,6 +42,12 @@ export interface SubgraphServerOptions<TContext extends RequestContext> {
    * route), asked for any path but /healthz and /graphql: resolves true when it answered.
    */
   publicHandler?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+  /**
+   * What /readyz answers from (`subgraphReadiness`): 503 while an engine it needs does not
+   * answer, and from the moment `close` is called, while it keeps serving for the process's
+   * shutdown delay. Without it, ready until closed and closed at once.
+   */
+  readiness?: SubgraphReadiness;
 }
 
 export interface RunningServer {
@@ -96,10 +104,23 @@ export async function startSubgraphServer<TContext extends RequestContext>(
   // Headers within 10 s and a socket cap keep idle sockets from using up the process's file
   // descriptors; the whole request may take Node's usual 5 minutes, since a public route may
   // receive an image upload (10 MB) over a slow link.
+  const shutdown = options.readiness?.shutdown ?? createShutdownDelay(0);
+  const readiness = async (res: ServerResponse) => {
+    const report = shutdown.stopping ? { ready: false, status: "shutting down" } : ((await options.readiness?.report()) ?? { ready: true, status: "ready" });
+    res.writeHead(report.ready ? 200 : 503, { "content-type": "application/json" }).end(JSON.stringify({ ...report, subgraph: options.name }));
+  };
   const server: Server = createGuardedServer({ maxConnections: defaultMaxConnections(), requestTimeoutMs: 300_000 }, (req, res) => {
     const path = (req.url ?? "/").split("?")[0];
+    // Alive while it runs, whatever its engines: a restart would not bring them back.
     if (path === "/healthz") {
       res.writeHead(200, { "content-type": "application/json" }).end(`{"status":"ok","subgraph":"${options.name}"}`);
+      return;
+    }
+    if (path === "/readyz") {
+      readiness(res).catch((error: unknown) => {
+        logger.error("readiness failed", { error: String(error) });
+        if (!res.headersSent) sendGraphQLError(res, 500, ErrorCode.INTERNAL_SERVER_ERROR, "Internal error");
+      });
       return;
     }
     if (path === METRICS_PATH) return void serveMetrics(req, res).catch((error: unknown) => logger.error("metrics failed", { error: String(error) }));
@@ -138,6 +159,8 @@ export async function startSubgraphServer<TContext extends RequestContext>(
     url: `${httpOrigin(options.host, port)}/graphql`,
     port,
     close: async () => {
+      // Not ready at once, serving on through the delay, then drained (see ShutdownDelay).
+      await shutdown.begin();
       await closeServer(server);
       await apollo.stop();
     },

@@ -8,6 +8,8 @@ import { JournaledKeyValueStore } from "../cache/journaled-key-value-store.js";
 import { SESSION_END_KEY_PREFIX } from "../auth/session-revocation.js";
 import { withEmbeddedLagMetrics } from "../observability/metrics-consumer-lag-gauge.js";
 import type { Platform } from "./platform.js";
+import { platformProbes } from "../readiness/platform-probes.js";
+import { createShutdownDelay } from "../readiness/shutdown-delay.js";
 
 export interface OpenPlatformOptions {
   /** Brings the database schema up to date (applied at start in embedded mode). */
@@ -52,6 +54,8 @@ export async function openPlatform(config: Config, logger: Logger, options: Open
     closers.push(() => bus.close());
     const kv = await openKeyValueStore(config, logger, options.keepEmbeddedData === true);
     closers.push(() => kv.close());
+    const probes = platformProbes(config, databaseUrl, kv);
+    closers.push(async () => void (await Promise.all(Object.values(probes).map((probe) => probe.close?.()))));
 
     return {
       config,
@@ -63,6 +67,7 @@ export async function openPlatform(config: Config, logger: Logger, options: Open
       bus,
       kv,
       engines: { relational, events: bus.engine, cache: kv.engine },
+      readiness: { shutdown: createShutdownDelay(config.subgraphShutdownDelayMs, logger), probes },
       close: () => closeAll(closers),
     };
   } catch (error) {

@@ -4,3 +4,4 @@ export * from "./real-engine.js";
 export * from "./runs-in-ci.js";
 export * from "./namespaced-event-bus.js";
 export * from "./platform-over.js";
+export * from "./cuttable-proxy.js";

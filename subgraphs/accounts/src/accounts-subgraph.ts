@@ -1,4 +1,4 @@
-import { createAccessTokenIssuer, recordSessionsEnded, startSubgraphServer, type AccessTokenIssuer, type Platform, type RunningServer } from "#kernel";
+import { createAccessTokenIssuer, recordSessionsEnded, startSubgraphServer, subgraphReadiness, type AccessTokenIssuer, type Platform, type RunningServer } from "#kernel";
 import type { Redis } from "ioredis";
 import { createAccountsSchema } from "./subgraph.js";
 import { createAccountsContext } from "./subgraph-context.js";
@@ -70,6 +70,7 @@ export async function startAccountsSubgraph(
       extendContext: (base) => ({ ...createAccountsContext(base, accounts, addresses, mail), guestCarts }),
       port: options.port ?? config.subgraphPorts.accounts,
       host: config.host,
+      readiness: subgraphReadiness(platform, { needs: ["users"], uses: ["cache"] }),
       publicRoutes: jwksRoute(tokens),
     });
     logger.info("accounts ready", { store: store.engine, throttle: throttle.engine, tokens: tokens.algorithm });

@@ -1,4 +1,4 @@
-import { createSubgraphClient, startSubgraphServer, watchStockMirror, type Platform, type RunningServer } from "#kernel";
+import { createSubgraphClient, startSubgraphServer, subgraphReadiness, watchStockMirror, type Platform, type RunningServer } from "#kernel";
 import { createPrismaClient, startOutboxRelay, type PrismaClient } from "#kernel/relational";
 import { createInventorySchema } from "./subgraph.js";
 import { createInventoryContext } from "./subgraph-context.js";
@@ -68,6 +68,7 @@ export async function startInventorySubgraph(platform: Platform, options: Invent
       extendContext: (base) => createInventoryContext(base, service),
       port: options.port ?? config.subgraphPorts.inventory,
       host: config.host,
+      readiness: subgraphReadiness(platform, { needs: ["relational"], uses: ["cache"] }),
     });
     return {
       ...server,

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
-import { startSubgraphServer, type Config, type Platform, type RunningServer } from "#kernel";
+import { startSubgraphServer, subgraphReadiness, type Config, type Platform, type RunningServer } from "#kernel";
 import { createPrismaClient, startOutboxRelay, type PrismaClient } from "#kernel/relational";
 import { createPaymentsSchema } from "./subgraph.js";
 import { createPaymentsContext } from "./subgraph-context.js";
@@ -103,6 +103,7 @@ export async function startPaymentsSubgraph(platform: Platform, options: Payment
       extendContext: (base) => createPaymentsContext(base, service),
       port: options.port ?? config.subgraphPorts.payments,
       host: config.host,
+      readiness: subgraphReadiness(platform, { needs: ["relational"] }),
     });
   } catch (error) {
     await close();
