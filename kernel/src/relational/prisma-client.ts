@@ -67,18 +67,33 @@ export function createPrismaClient(databaseUrl: string, { poolSize = 10, bounds 
 /**
  * After `error` ended a statement sent at `sentAt` (a Date.now()), waits until the statement can
  * no longer be running on the server, so that a read made next sees whether it committed. The
- * server answered (an error with a SQLSTATE) or the statement was never sent (no connection in
- * time): at once. Otherwise the connection was cut or gave no answer while the server may still
- * be working (it notices a gone client only when it answers): until the connection and statement
- * bounds have passed since `sentAt`, past which the server has cancelled it. Without bounds
+ * server answered (an error with a SQLSTATE) or the statement was never sent (no connection
+ * opened for it, refused or not in time): at once. Otherwise the connection was cut or gave no
+ * answer while the server may still be working (it notices a gone client only when it
+ * answers): until the connection and statement bounds have passed since `sentAt`, past which
+ * the server has cancelled it. Without bounds
  * (`bounds: null`) nothing tells, and it returns at once.
  */
 export async function untilSettledOnServer(prisma: PrismaClient, error: unknown, sentAt: number): Promise<void> {
   const bounds = boundsOfClient.get(prisma);
-  if (!bounds || answeredByServer(error) || /timeout exceeded when trying to connect/i.test(String((error as { message?: unknown } | null)?.message))) return;
+  if (!bounds || answeredByServer(error) || neverSent(error)) return;
   const left = sentAt + bounds.connectMs + bounds.statementMs - Date.now();
   if (left > 0) await delay(left);
 }
+
+/**
+ * The statement never left this process: no connection was opened for it, in time or at all
+ * (the server refused it, its name did not resolve). A connection reset (ECONNRESET) is not
+ * among them: the statement may have been sent before it.
+ */
+const NEVER_SENT_ERRNOS = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN"]);
+const neverSent = (error: unknown): boolean => {
+  for (let cause = error as { code?: unknown; message?: unknown; cause?: unknown } | null, depth = 0; cause && depth < 5; cause = cause.cause as typeof cause, depth++) {
+    if (typeof cause.code === "string" && NEVER_SENT_ERRNOS.has(cause.code)) return true;
+    if (/timeout exceeded when trying to connect/i.test(String(cause.message))) return true;
+  }
+  return false;
+};
 
 const answeredByServer = (error: unknown): boolean => {
   const code = (error as { code?: unknown } | null)?.code;
