@@ -19,9 +19,13 @@ const TRANSIENT_PRISMA_CODES = new Set(["P1001", "P1002", "P1008", "P1017", "P20
 const TRANSIENT_SQLSTATE = /^(08[0-9A-Z]{3}|57P0[123]|57014|25P03|40001|40P01)$/;
 /** The same SQLSTATEs as the Prisma pg adapter words them ("Database error. Code: `57P01`"). */
 const TRANSIENT_SQLSTATE_IN_MESSAGE = /Code: `(08[0-9A-Z]{3}|57P0[123]|57014|25P03|40001|40P01)`/;
-/** ...and as pg words the client's bounds: no pooled connection in time, none opened in time, no answer in time. */
+/**
+ * ...and as pg words the client's bounds: no pooled connection in time, none opened in time, no
+ * answer in time; and as Prisma words its own (P2028, "Unable to start a transaction in the given
+ * time": no connection for the transaction within its maxWait, nothing of it run).
+ */
 const TRANSIENT_DATABASE_MESSAGE =
-  /can't reach database server|connection error and is not queryable|connection terminated unexpectedly|timed out fetching a new connection|timeout exceeded when trying to connect|connection terminated due to connection timeout|^Query read timeout$/i;
+  /can't reach database server|connection error and is not queryable|connection terminated unexpectedly|timed out fetching a new connection|timeout exceeded when trying to connect|connection terminated due to connection timeout|^Query read timeout$|unable to start a transaction in the given time/i;
 /** The search engine clients (Elasticsearch, OpenSearch): no connection, no answer in time, no node left. */
 const TRANSIENT_SEARCH_CLIENT_ERRORS = new Set(["ConnectionError", "TimeoutError", "NoLivingConnectionsError"]);
 /** A search cluster answering that it is overloaded or recovering (shards not yet assigned after a restart). */
