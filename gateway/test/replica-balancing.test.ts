@@ -3,12 +3,14 @@ import assert from "node:assert/strict";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { GraphQLError } from "graphql";
-import { createErrorFormatter, createLogger } from "#kernel";
+import { buildSubgraphSchema } from "@apollo/subgraph";
+import { parse } from "graphql";
+import { createErrorFormatter, createLogger, createShutdownDelay, startSubgraphServer, subgraphReadiness } from "#kernel";
 import { waitFor } from "#kernel/testing";
 import { replicaUrls, ReplicaSet, sendToAReplica } from "#kernel/http/replica-set.ts";
 import { PooledGraphQLDataSource } from "../src/performance/pooled-data-source.js";
 
-/** A subgraph stand-in: /healthz answers, /graphql counts what it received and runs `answer`. */
+/** A subgraph stand-in: /healthz answers, /graphql (and /readyz) count what they received and run `answer`. */
 async function fakeReplica(answer: (req: IncomingMessage, res: ServerResponse, body: string) => void = (_req, res) => res.end(JSON.stringify({ data: { ok: true } }))) {
   const received: string[] = [];
   const sockets = new Set<Socket>();
@@ -112,6 +114,29 @@ describe("ReplicaSet", () => {
 });
 
 describe("balancing real connections", () => {
+  it("takes a replica told to stop out of rotation while it still serves, before it stops accepting", async () => {
+    const start = (delayMs: number) =>
+      startSubgraphServer({
+        name: "toy",
+        schema: buildSubgraphSchema({ typeDefs: parse("type Query { ok: Boolean }"), resolvers: { Query: { ok: () => true } } }),
+        internalSecret: "replica-balancing-secret-0123456789",
+        logger: createLogger("silent"),
+        extendContext: (base) => base,
+        port: 0,
+        host: "127.0.0.1",
+        readiness: subgraphReadiness({ readiness: { shutdown: createShutdownDelay(delayMs), probes: {} } }, { needs: [] }),
+      });
+    const stopping = await start(10_000);
+    const staying = await start(0);
+    const set = new ReplicaSet({ name: "toy", urls: [stopping.url, staying.url] }).start();
+    close.push(() => set.stop(), () => staying.close());
+    const closed = stopping.close();
+    close.push(() => closed);
+    await waitFor("the stopping replica is out of rotation", () => set.replicas[0]!.healthy === false, { timeoutMs: 5_000 });
+    assert.equal((await fetch(`${new URL(stopping.url).origin}/healthz`)).status, 200, "still accepting and serving");
+    for (let i = 0; i < 4; i++) assert.equal(set.pick().url, staying.url);
+  });
+
   it("drops a killed replica within a second, with no traffic, and takes it back once it listens again", async () => {
     const a = await fakeReplica();
     const b = await fakeReplica();

@@ -4,7 +4,7 @@ import type { Logger } from "../logging/logger.js";
 export interface Replica {
   /** The replica's GraphQL URL, e.g. `http://127.0.0.1:4101/graphql`. */
   readonly url: string;
-  /** Scheme, host and port: where its pool connects and `/healthz` lives. */
+  /** Scheme, host and port: where its pool connects and `/readyz` lives. */
   readonly origin: string;
   /** Requests sent to it and not yet answered, by this process. */
   inFlight: number;
@@ -22,7 +22,7 @@ export interface ReplicaSetOptions {
   checkTimeoutMs?: number;
   logger?: Logger;
   /**
-   * Asks one replica whether it is up (tests replace it); `/healthz` by default. False or a
+   * Asks one replica whether it is up (tests replace it); `/readyz` by default. False or a
    * refused connection takes the replica out at once; a check that only ran out of time
    * counts as a strike (see `slowChecksToEject`).
    */
@@ -45,7 +45,7 @@ export function replicaUrls(value: string): string[] {
  * dead one none.
  *
  * A replica leaves the rotation the moment a connection to it fails (passive ejection, reported
- * by the caller with `eject`) or a health check fails, and comes back when `/healthz` answers
+ * by the caller with `eject`) or a health check fails, and comes back when `/readyz` answers
  * again; checks run every `checkIntervalMs` (500 ms) with a `checkTimeoutMs` (400 ms) limit,
  * so a dead replica that gets no traffic is dropped within a second too. With one URL there
  * is nothing to choose and nothing is checked: the single-process layouts pay nothing.
@@ -186,10 +186,17 @@ export async function sendToAReplica<T>(set: ReplicaSet, idempotent: boolean, se
   }
 }
 
+/**
+ * Asks a replica's `/readyz`, not `/healthz`: a replica told to stop fails it at once while it
+ * keeps serving for SUBGRAPH_SHUTDOWN_DELAY_MS, so it leaves the rotation before it stops
+ * accepting and no request is sent to a socket it is closing; one whose engine is down leaves
+ * it too (and when every replica says so, panic mode spreads requests over all as before). A
+ * replica of an earlier version has no `/readyz` (404): it is judged alive, as `/healthz` did.
+ */
 async function probeHealth(origin: string, timeoutMs: number): Promise<boolean> {
-  const response = await fetch(`${origin}/healthz`, { signal: AbortSignal.timeout(timeoutMs) });
+  const response = await fetch(`${origin}/readyz`, { signal: AbortSignal.timeout(timeoutMs) });
   await response.body?.cancel();
-  return response.ok;
+  return response.ok || response.status === 404;
 }
 
 /**
