@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { buildSubgraphSchema } from "@apollo/subgraph";
 import { parse } from "graphql";
-import { createLogger, createShutdownDelay, INTERNAL_HEADER, postgresProbe, signInternalCredential, startSubgraphServer, subgraphReadiness, type RunningServer, type ShutdownDelay } from "#kernel";
+import { cachedEngineReadiness, createLogger, createShutdownDelay, INTERNAL_HEADER, postgresProbe, signInternalCredential, startSubgraphServer, subgraphReadiness, type RunningServer, type ShutdownDelay } from "#kernel";
 import { describeWithRealEngine, startCuttableProxy, waitFor, type CuttableProxy } from "#kernel/testing";
 
 const SECRET = "subgraph-readiness-test-secret-0123456789";
@@ -113,5 +113,20 @@ describe("a subgraph told to stop, within its process's shutdown delay", () => {
     assert.deepEqual(await inFlight, { status: 200, body: { data: { slow: "done" } } }, "the request in flight at the stop is answered");
     await closing;
     await assert.rejects(fetch(`${origin(first)}/healthz`), "closed once the delay and the drain are over");
+  });
+});
+
+describe("a readiness report past its reuse", () => {
+  it("is answered at once while the next one is made, so no check waits on a hung engine's probe", async () => {
+    let now = 0;
+    let answer: () => Promise<void> = async () => undefined;
+    const report = cachedEngineReadiness({ needs: { relational: () => answer() } }, 2_000, () => now);
+    assert.equal((await report()).ready, true);
+    answer = () => new Promise(() => undefined);
+    now = 5_000;
+    const next = report();
+    const atOnce = await Promise.race([next.then(() => true), new Promise<boolean>((resolve) => setImmediate(() => resolve(false)))]);
+    assert.equal(atOnce, true, "the last report, without waiting for the hung probe");
+    assert.equal((await next).ready, true);
   });
 });

@@ -26,22 +26,26 @@ const PROBE_DEADLINE_MS = 1_000;
 
 /**
  * Readiness from the engines a process depends on, each probe bounded by a deadline (an engine
- * that accepts connections but never answers is down, not slow), the report reused for
- * `reuseMs` and shared by the requests that arrive while one is being made, so probes from
- * several orchestrators and balancers cost one round of engine calls.
+ * that accepts connections but never answers is down, not slow). The report is reused for
+ * `reuseMs`, and one older than that is still answered while a new one is made in the
+ * background, shared by every request meanwhile: probes from several orchestrators and
+ * balancers cost one round of engine calls, and none waits on it (the gateways give a check
+ * 400 ms, less than a stalled engine's probe takes to time out). Only the first waits.
  */
 export function cachedEngineReadiness(dependencies: EngineDependencies, reuseMs = 2_000, clock: () => number = Date.now) {
   let last: { at: number; report: EngineReadinessReport } | undefined;
   let inFlight: Promise<EngineReadinessReport> | undefined;
-  return (): Promise<EngineReadinessReport> => {
-    if (last && clock() - last.at < reuseMs) return Promise.resolve(last.report);
-    inFlight ??= probeEngines(dependencies)
+  const refresh = () =>
+    (inFlight ??= probeEngines(dependencies)
       .then((report) => {
         last = { at: clock(), report };
         return report;
       })
-      .finally(() => (inFlight = undefined));
-    return inFlight;
+      .finally(() => (inFlight = undefined)));
+  return (): Promise<EngineReadinessReport> => {
+    if (!last) return refresh();
+    if (clock() - last.at >= reuseMs) void refresh();
+    return Promise.resolve(last.report);
   };
 }
 
