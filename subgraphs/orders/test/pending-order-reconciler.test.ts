@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { newEvent, PaymentEventTypes, type RequestContext } from "#kernel";
+import { newEvent, PaymentEventTypes, type Identity, type RequestContext } from "#kernel";
 import { describeWithRealEngine, engineSuiteTitle } from "#kernel/testing";
 import type { DatabaseEngine } from "../../../test/support/test-database.js";
 import { CANCELLED_ORDER_WATCH_MS, createPendingOrderReconciler } from "../src/domain/pending-order-reconciler.js";
@@ -235,6 +235,75 @@ function defineReconcilerSuite(engine: DatabaseEngine): void {
       await reconciler().reconcileOnce({ afterMs: AFTER_MS });
       assert.equal((await requestsOf(lost.order.id)).length, 2);
       assert.equal((await h.store.findRefund(unheard.refund.id))!.status, "SUCCEEDED");
+    });
+
+    it("asks again for sold units a cancel, a full refund or an approved return promised back that the inventory never recorded, once each", async () => {
+      const as = (userId: string, roles: Identity["roles"] = ["customer"]): RequestContext => ({ requestId: "test", identity: { userId, roles }, logger: h.logger });
+      const admin = as("admin-stock", ["admin"]);
+      async function paid(userId: string, quantity: number) {
+        const { order, paymentId } = await placeOrder(userId, quantity);
+        await h.handlePaymentOutcome(newEvent(PaymentEventTypes.confirmed, order.id, { paymentId, orderId: order.id, providerRef: `ch-${userId}`, attempts: 1 }));
+        return order;
+      }
+      // The inventory's tables both services share: the hold's fate, and the returns it applied.
+      const holdIs = (order: { reservationId: string }, status: "COMMITTED" | "RELEASED") =>
+        h.prisma.reservation.create({ data: { id: order.reservationId, status, expiresAt: new Date(Date.now() + 60_000) } });
+      const recordAtInventory = (returnId: string) => h.prisma.stockReturn.create({ data: { id: returnId, items: [] } });
+      const requestsOf = async (orderId: string) =>
+        (await h.outbox("StockReturnRequested")).filter((e) => e.key === orderId).map((e) => e.payload as { returnId: string; orderId: string; items: { variantId: string; quantity: number }[] });
+
+      const available = h.reservations.available("p1");
+      const cancelled = await paid("u-stock-cancel-lost", 2);
+      await holdIs(cancelled, "COMMITTED");
+      await h.orders.cancel(as(cancelled.userId), cancelled.id);
+      const refunded = await paid("u-stock-refund-lost", 3);
+      await holdIs(refunded, "COMMITTED");
+      await h.afterSale.refundOrder(admin, refunded.id, { reason: "Out of stock", idempotencyKey: "stock-refund" });
+      assert.equal((await h.store.findById(refunded.id))!.status, "REFUNDED");
+      const returned = await paid("u-stock-return-lost", 2);
+      await h.orders.ship(admin, returned.id);
+      await h.orders.deliver(admin, returned.id);
+      const ret = await h.afterSale.requestReturn(as(returned.userId), returned.id, [{ variantId: "p1", quantity: 1 }], "Too big");
+      await h.afterSale.approveReturn(admin, ret.id);
+      // Not promised back (a hold released with the cancel), or recorded by the inventory already.
+      const released = await placeOrder("u-stock-released", 1);
+      await holdIs(released.order, "RELEASED");
+      await h.orders.cancel(as(released.order.userId), released.order.id);
+      const recorded = await paid("u-stock-recorded", 1);
+      await holdIs(recorded, "COMMITTED");
+      await h.orders.cancel(as(recorded.userId), recorded.id);
+      await recordAtInventory(`cancel:${recorded.id}`);
+
+      const promised = [
+        { order: cancelled, returnId: `cancel:${cancelled.id}`, items: [{ variantId: "p1", quantity: 2 }] },
+        { order: refunded, returnId: `refund:${refunded.id}`, items: [{ variantId: "p1", quantity: 3 }] },
+        { order: returned, returnId: `return:${ret.id}`, items: [{ variantId: "p1", quantity: 1 }] },
+      ];
+      for (const { order, returnId, items } of promised) assert.deepEqual(await requestsOf(order.id), [{ returnId, orderId: order.id, items }], "the change announced its return once");
+      const backOnce = h.reservations.available("p1");
+      assert.equal(backOnce, available - 2 - 3 - 2 - 1 + 2 + 3 + 1 + 1, "each return applied once (the released hold came back with its cancel)");
+
+      // Within the threshold the request may still be on its way: nothing is asked again.
+      const young = createPendingOrderReconciler({ store: h.store, payments, handle: h.handlePaymentOutcome, logger: h.logger });
+      await young.reconcileOnce({ afterMs: AFTER_MS });
+      for (const { order } of promised) assert.equal((await requestsOf(order.id)).length, 1);
+
+      const pass = await reconciler().reconcileOnce({ afterMs: AFTER_MS, batchSize: 1000 });
+      for (const { order, returnId, items } of promised) {
+        const [first, again] = await requestsOf(order.id);
+        assert.deepEqual(again, first, `asked again for ${returnId}: the same id and units`);
+        assert.deepEqual(again, { returnId, orderId: order.id, items });
+      }
+      assert.ok(pass.stockReturnsRequestedAgain >= 3, JSON.stringify(pass));
+      assert.equal((await requestsOf(released.order.id)).length, 0, "a released hold was never sold: nothing to return");
+      assert.equal((await requestsOf(recorded.id)).length, 1, "a return the inventory recorded is not asked again");
+      // The inventory applies a return id once: asked twice, the units came back once.
+      assert.equal(h.reservations.available("p1"), backOnce);
+
+      // Recorded at the inventory at last: no pass asks for them again.
+      for (const { returnId } of promised) await recordAtInventory(returnId);
+      await reconciler().reconcileOnce({ afterMs: AFTER_MS, batchSize: 1000 });
+      for (const { order } of promised) assert.equal((await requestsOf(order.id)).length, 2);
     });
 
     it("works off a backlog in batches, oldest first", async () => {

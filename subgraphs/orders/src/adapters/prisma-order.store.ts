@@ -99,6 +99,30 @@ export function createPrismaOrderStore(deps: { prisma: PrismaClient; onCommit?: 
       }));
     },
 
+    // Two index ranges: status changes by ("to", "at"), approved returns by ("status",
+    // "decidedAt"); each checked against the inventory's once-only StockReturn rows. A cancel
+    // put units back only when its hold had been sold (committed): a released hold went back
+    // with the cancel itself.
+    findUnreturnedStock: (changedAfter, changedBefore, limit, after) =>
+      queryDirect<{ returnId: string; orderId: string; userId: string; changedAt: Date }>(
+        prisma,
+        Prisma.sql`SELECT x."returnId", x."orderId", x."userId", x."changedAt" FROM (
+            SELECT CASE WHEN c."to" = 'CANCELLED' THEN 'cancel:' ELSE 'refund:' END || c."orderId" AS "returnId", c."orderId", c."userId", c.at AS "changedAt"
+              FROM "OrderStatusChange" c
+              JOIN "Order" o ON o.id = c."orderId" AND o."userId" = c."userId"
+              LEFT JOIN "Reservation" rv ON rv.id = o."reservationId"
+              WHERE c."to" IN ('CANCELLED', 'REFUNDED') AND c.at > ${changedAfter} AND c.at < ${changedBefore}
+                AND ((c."to" = 'CANCELLED' AND rv.status = 'COMMITTED') OR (c."to" = 'REFUNDED' AND c."from" = 'PAID'))
+            UNION ALL
+            SELECT 'return:' || r.id, r."orderId", r."userId", r."decidedAt"
+              FROM "Return" r
+              WHERE r.status = 'APPROVED' AND r."decidedAt" > ${changedAfter} AND r."decidedAt" < ${changedBefore}
+          ) x
+          WHERE NOT EXISTS (SELECT 1 FROM "StockReturn" s WHERE s.id = x."returnId")
+            ${after ? Prisma.sql`AND (x."changedAt", x."returnId") > (${after.changedAt}, ${after.returnId})` : Prisma.empty}
+          ORDER BY x."changedAt", x."returnId" LIMIT ${limit}`,
+      ),
+
     itemsOf: (orderIds) => itemsIn(prisma, orderIds),
 
     refundsOf: (orderIds) => afterSale.refundsOf(prisma, orderIds),

@@ -8,8 +8,9 @@ import {
   type PaymentFailedPayload,
   type PaymentRefundedPayload,
 } from "#kernel";
-import type { OrderStore, StalePendingCursor, UnsettledRefund } from "../ports/order-store.js";
-import { refundRequested } from "./order-events.js";
+import type { OrderStore, StalePendingCursor, UnreturnedStock, UnreturnedStockCursor, UnsettledRefund } from "../ports/order-store.js";
+import { cancelRestockId, refundRestockId, returnRestockId } from "./after-sale.js";
+import { refundRequested, stockReturnRequested } from "./order-events.js";
 import type { OrderPayment, PaymentOutcomes } from "../ports/payment-outcomes.js";
 
 export interface ReconcileSettings {
@@ -37,6 +38,8 @@ export interface ReconcilePass {
   refundsRequestedAgain: number;
   /** Refunds the payments service paid whose PaymentRefunded was lost: marked paid here. */
   refundsSettled: number;
+  /** Sold units promised back to stock the inventory never recorded (their StockReturnRequested lost): asked for again. */
+  stockReturnsRequestedAgain: number;
 }
 
 /**
@@ -81,6 +84,7 @@ export function createPendingOrderReconciler(deps: {
   let cursor: StalePendingCursor | undefined;
   let cancelledCursor: StalePendingCursor | undefined;
   let refundCursor: StalePendingCursor | undefined;
+  let stockReturnCursor: UnreturnedStockCursor | undefined;
 
   async function applyOutcome(order: { id: string; userId: string }, payment: OrderPayment, suffix = ""): Promise<void> {
     const base = { paymentId: payment.paymentId, orderId: order.id, attempts: payment.attempts, userId: order.userId, amount: payment.amount, currency: payment.currency };
@@ -152,6 +156,46 @@ export function createPendingOrderReconciler(deps: {
     return asked;
   }
 
+  /**
+   * Up to `batchSize` returns of sold units promised at least `afterMs` ago (within the watch)
+   * that the inventory never recorded. The inventory learns of them only from their
+   * StockReturnRequested, so one dead-lettered or lost kept the units off sale for good. Asked
+   * for again under the same return id, they come back once whoever asks (the inventory records
+   * a return id once), so a request that was merely slow returns nothing twice.
+   */
+  async function returnLostStock(pass: ReconcilePass, afterMs: number, batchSize: number): Promise<void> {
+    const now = clock().getTime();
+    const lost = await deps.store.findUnreturnedStock(new Date(now - CANCELLED_ORDER_WATCH_MS), new Date(now - afterMs), batchSize, stockReturnCursor);
+    const last = lost.at(-1);
+    stockReturnCursor = lost.length < batchSize || !last ? undefined : { returnId: last.returnId, changedAt: last.changedAt };
+    for (const promised of lost) {
+      if (await requestStockReturnAgain(promised)) {
+        pass.stockReturnsRequestedAgain++;
+        deps.logger.warn("stock return asked for again by the reconciler: the inventory never recorded it", { orderId: promised.orderId, returnId: promised.returnId });
+      }
+    }
+  }
+
+  /** The StockReturnRequested the change wrote, again, under the order's lock while the change still stands. */
+  async function requestStockReturnAgain(promised: UnreturnedStock): Promise<boolean> {
+    let asked = false;
+    await deps.store.update(promised.orderId, async (order, reads) => {
+      if (!order) return null;
+      let items: { variantId: string; quantity: number }[] | undefined;
+      if (promised.returnId === cancelRestockId(order.id) && order.status === "CANCELLED") items = await reads.items();
+      else if (promised.returnId === refundRestockId(order.id) && order.status === "REFUNDED") items = await reads.items();
+      else {
+        const approved = (await reads.returns()).find((r) => r.status === "APPROVED" && returnRestockId(r.id) === promised.returnId);
+        items = approved?.items;
+      }
+      if (!items) return null;
+      asked = true;
+      const payload = { returnId: promised.returnId, orderId: order.id, items: items.map(({ variantId, quantity }) => ({ variantId, quantity })) };
+      return { events: [stockReturnRequested(payload, clock())] };
+    });
+    return asked;
+  }
+
   const refundedEvent = (refund: UnsettledRefund, providerRef: string | null): DomainEvent<PaymentRefundedPayload> => ({
     id: `reconciled:${refund.id}:refunded`,
     type: PaymentEventTypes.refunded,
@@ -172,7 +216,9 @@ export function createPendingOrderReconciler(deps: {
     /**
      * One pass over up to `batchSize` stale PENDING orders, oldest first from where the last
      * pass stopped (after the newest, the next pass starts again from the oldest), and over up
-     * to `batchSize` cancelled orders with less than their total refunded, the same way.
+     * to `batchSize` cancelled orders with less than their total refunded, refunds lost on the
+     * way to or from payments, and sold units promised back to stock the inventory never
+     * recorded, the same way.
      */
     async reconcileOnce(settings: Pick<ReconcileSettings, "afterMs" | "batchSize">): Promise<ReconcilePass> {
       const pass: ReconcilePass = {
@@ -185,10 +231,12 @@ export function createPendingOrderReconciler(deps: {
         cancelledRefunded: 0,
         refundsRequestedAgain: 0,
         refundsSettled: 0,
+        stockReturnsRequestedAgain: 0,
       };
       const batchSize = settings.batchSize ?? 100;
       await refundLostCaptures(pass, settings.afterMs, batchSize);
       await settleLostRefunds(pass, settings.afterMs, batchSize);
+      await returnLostStock(pass, settings.afterMs, batchSize);
       const stale = await deps.store.findStalePending(new Date(clock().getTime() - settings.afterMs), batchSize, cursor);
       const last = stale.at(-1);
       cursor = stale.length < batchSize || !last ? undefined : { id: last.id, createdAt: last.createdAt };
@@ -230,7 +278,7 @@ export function startPendingOrderReconciler(reconciler: PendingOrderReconciler, 
     pollMs: settings.intervalMs,
     drain: async () => {
       const pass = await reconciler.reconcileOnce(settings);
-      const applied = pass.applied + pass.cancelledRefunded + pass.refundsRequestedAgain + pass.refundsSettled;
+      const applied = pass.applied + pass.cancelledRefunded + pass.refundsRequestedAgain + pass.refundsSettled + pass.stockReturnsRequestedAgain;
       countReconciledOrders("applied", applied);
       countReconciledOrders("unresolved", pass.unresolved);
       if (applied > 0 || pass.unresolved > 0) logger.info("pending-order reconciliation pass", { ...pass });

@@ -124,6 +124,13 @@ export interface OrderStore {
    */
   findUnsettledRefunds(askedAfter: Date, askedBefore: Date, limit: number, after?: StalePendingCursor): Promise<UnsettledRefund[]>;
   /**
+   * Sold units promised back to stock between `changedAfter` and `changedBefore` that the
+   * inventory's tables (the database both share) show no return of: a cancel whose hold was
+   * committed (`cancel:<orderId>`), a PAID order refunded in full (`refund:<orderId>`), an
+   * approved return (`return:<returnId>`). Oldest first and, given `after`, past that one.
+   */
+  findUnreturnedStock(changedAfter: Date, changedBefore: Date, limit: number, after?: UnreturnedStockCursor): Promise<UnreturnedStock[]>;
+  /**
    * Writes the order, its lines, first status, payment, events and cart removal at once. When
    * it fails otherwise than by a refusal, the statement is no longer running anywhere by the
    * time it throws: a read of the key then tells whether the order was written.
@@ -163,3 +170,15 @@ export interface UnsettledRefund {
   atPayments: { status: "SUCCEEDED"; providerRef: string | null } | null;
   createdAt: Date;
 }
+
+/** Units an order change promised back to stock (its StockReturnRequested) that the inventory never recorded. */
+export interface UnreturnedStock {
+  /** The inventory's once-only id: `cancel:<orderId>`, `refund:<orderId>` or `return:<returnId>`. */
+  returnId: string;
+  orderId: string;
+  userId: string;
+  /** When the change that promised them committed. */
+  changedAt: Date;
+}
+
+export type UnreturnedStockCursor = Pick<UnreturnedStock, "returnId" | "changedAt">;
