@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, it } from "node:test";
-import { PaymentEventTypes, type EventBus, type SubscribeOptions } from "#kernel";
+import { PaymentEventTypes, StockReturnEventTypes, type EventBus, type SubscribeOptions } from "#kernel";
 import { waitFor } from "#kernel/testing";
 import { startPaymentSimulator, type RunningPaymentSimulator } from "../../services/payment-simulator/src/index.js";
 import { describeOnEngines, startCheckoutSupergraph, type CheckoutSupergraph } from "../../subgraphs/orders/test/support/start-checkout-supergraph.js";
@@ -19,6 +19,8 @@ const LOSING = "lost-outcome-";
 const refundRequestsToLose = new Set<string>();
 /** Orders whose PaymentRefunded the orders consumer takes off the topic without applying it, every time. */
 const refundOutcomesToLose = new Set<string>();
+/** Orders whose first StockReturnRequested the inventory consumer takes off the topic without applying it. */
+const stockReturnsToLose = new Set<string>();
 
 /**
  * The orders consumer acknowledges these customers' payment outcomes without applying them:
@@ -31,6 +33,16 @@ function losingOutcomes(bus: EventBus): EventBus {
     publish: (topic, events) => bus.publish(topic, events),
     close: () => bus.close(),
     subscribe(options: SubscribeOptions) {
+      if (options.group === "inventory") {
+        return bus.subscribe({
+          ...options,
+          handle: async (event) => {
+            const orderId = (event.payload as { orderId?: string } | null)?.orderId ?? "";
+            if (event.type === StockReturnEventTypes.requested && stockReturnsToLose.delete(orderId)) return;
+            await options.handle(event);
+          },
+        });
+      }
       if (options.group === "payments") {
         return bus.subscribe({
           ...options,
@@ -162,4 +174,18 @@ describeOnEngines("a payment outcome lost on its way to the order", (engines) =>
     for (const { order } of [requestLost, outcomeLost]) assert.equal(simulator.ledger({ orderId: order.id }).refunds.length, 1);
   });
 
+  it("units a cancel of a paid order sent back, whose request never reached the inventory, come back on sale once", async () => {
+    const c = await customer(sg, "stock-return-lost");
+    const stockBefore = dataOf(await sg.query(STOCK, { id: "prod_0000016" })).product.stock;
+    const order = await c.placeOrder({ prod_0000016: 2 });
+    await waitForStatus(sg, c.token, order.id, "PAID");
+    assert.equal(dataOf(await sg.query(STOCK, { id: "prod_0000016" })).product.stock, stockBefore - 2, "sold");
+    stockReturnsToLose.add(order.id);
+    assert.equal(dataOf(await sg.query(CANCEL, { id: order.id }, c.token)).cancelOrder.status, "CANCELLED");
+    await waitFor("the sold units are back on sale", async () => dataOf(await sg.query(STOCK, { id: "prod_0000016" })).product.stock === stockBefore, { timeoutMs: 15_000 });
+    assert.equal(stockReturnsToLose.size, 0, "the first request was taken off the topic");
+    // Further passes find the return recorded and ask for nothing more: back once, not twice.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    assert.equal(dataOf(await sg.query(STOCK, { id: "prod_0000016" })).product.stock, stockBefore);
+  });
 });
