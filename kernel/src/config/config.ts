@@ -197,7 +197,9 @@ export interface Config {
      * network is locked out of the account, its owner's is not), per account over every network
      * (the ceiling against guessing spread over many networks) and per network over accounts.
      */
-    loginThrottle: { failuresPerAccountFromAddress: number; failuresPerAccount: number; failuresPerAddress: number; windowSeconds: number };
+    loginThrottle: { failuresPerAccountFromAddress: number; failuresPerAccount: number; failuresPerAddress: number; failuresPerDevice: number; windowSeconds: number };
+    /** How long a device proof (what a client that signed in sends with its next log-ins) stays good. */
+    deviceProofTtlSeconds: number;
     /** One-time links mailed to account holders: password reset and email verification. */
     mail: {
       passwordResetTtlMinutes: number;
@@ -544,8 +546,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         failuresPerAccountFromAddress: read.int("LOGIN_FAILURES_PER_ACCOUNT", 5, { min: 1 }),
         failuresPerAccount: read.int("LOGIN_FAILURES_PER_ACCOUNT_ALL_NETWORKS", 50, { min: 1 }),
         failuresPerAddress: read.int("LOGIN_FAILURES_PER_ADDRESS", 50, { min: 1 }),
+        failuresPerDevice: read.int("LOGIN_FAILURES_PER_DEVICE", 10, { min: 1 }),
         windowSeconds: read.int("LOGIN_THROTTLE_WINDOW_SECONDS", 900, { min: 1 }),
       },
+      deviceProofTtlSeconds: read.int("LOGIN_DEVICE_PROOF_TTL_DAYS", 90, { min: 1, max: 400 }) * 86_400,
       mail: {
         passwordResetTtlMinutes: read.int("PASSWORD_RESET_TTL_MINUTES", 30, { min: 1, max: 24 * 60 }),
         emailVerificationTtlHours: read.int("EMAIL_VERIFICATION_TTL_HOURS", 48, { min: 1, max: 30 * 24 }),

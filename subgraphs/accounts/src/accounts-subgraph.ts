@@ -9,6 +9,7 @@ import { createEventBusAccountMailer } from "./adapters/event-bus-account-mailer
 import { openUserStore } from "./adapters/open-user-store.js";
 import { createSubgraphGuestCartMerge } from "./adapters/subgraph-guest-cart-merge.js";
 import { createLoginThrottle } from "./adapters/rate-limiter-login-throttle.js";
+import { createDeviceProofs } from "./domain/login-device-proof.js";
 import { JWKS_PATH, jwksRoute } from "./http/jwks-route.js";
 import type { UserStore } from "./ports/user-store.js";
 
@@ -53,6 +54,7 @@ export async function startAccountsSubgraph(
   const accounts = createAccountService({
     store,
     throttle,
+    deviceProofs: createDeviceProofs({ secret: config.auth.internalSecret, ttlSeconds: config.accounts.deviceProofTtlSeconds }),
     tokens,
     refreshTokenTtlSeconds: config.auth.refreshTokenTtlSeconds,
     logger,

@@ -9,6 +9,8 @@ export interface LoginThrottleOptions {
   /** Per account over every address. */
   failuresPerAccount: number;
   failuresPerAddress: number;
+  /** Per known device (an attempt with a verified device proof); without it devices are not told apart (mail). */
+  failuresPerDevice?: number;
   windowSeconds: number;
   /** Shared counters for every instance; without it each process counts on its own. */
   redis?: Redis;
@@ -17,7 +19,8 @@ export interface LoginThrottleOptions {
 
 /**
  * The login throttle on rate-limiter-flexible: Redis counters (atomic Lua, one key per
- * account, per account and address, and per address, expiring with the window) when Redis is configured, memory
+ * account, per account and address, per address and per account and device, expiring with the
+ * window) when Redis is configured, memory
  * otherwise. Should Redis fail, an in-memory insurance limiter keeps counting in this
  * process: a brute force is slowed down rather than let through or blocking every log-in.
  */
@@ -37,6 +40,18 @@ export function createLoginThrottle(options: LoginThrottleOptions): LoginThrottl
   const byPair = options.failuresPerAccountFromAddress ? limiter("account-address", options.failuresPerAccountFromAddress) : undefined;
   // An address is a network (no spaces); an email key holds no whitespace either.
   const pairKey = (attempt: LoginAttempt) => `${attempt.address ?? "unknown"} ${attempt.account}`;
+  const byDevice = options.failuresPerDevice ? limiter("account-device", options.failuresPerDevice) : undefined;
+  const deviceKey = (attempt: LoginAttempt) => (byDevice && attempt.device ? `${attempt.device} ${attempt.account}` : undefined);
+  // What refuses an attempt: a known device its own count alone, anyone else every counter.
+  const judgedBy = (attempt: LoginAttempt) => {
+    const device = deviceKey(attempt);
+    return device ? [{ limiter: byDevice!, key: device }] : counters(attempt);
+  };
+  // What a failure adds to: a known device's failures count on the account's ceiling too.
+  const countedOn = (attempt: LoginAttempt) => {
+    const device = deviceKey(attempt);
+    return device ? [{ limiter: byDevice!, key: device }, { limiter: byAccount, key: attempt.account }] : counters(attempt);
+  };
   const counters = (attempt: LoginAttempt) => [
     { limiter: byAccount, key: attempt.account },
     ...(byPair ? [{ limiter: byPair, key: pairKey(attempt) }] : []),
@@ -52,7 +67,7 @@ export function createLoginThrottle(options: LoginThrottleOptions): LoginThrottl
     engine: options.redis ? "redis" : "memory",
 
     async check(attempt): Promise<ThrottleDecision> {
-      const states = await Promise.all(counters(attempt).map(async ({ limiter, key }) => ({ limiter, state: await limiter.get(key) })));
+      const states = await Promise.all(judgedBy(attempt).map(async ({ limiter, key }) => ({ limiter, state: await limiter.get(key) })));
       const exhausted = states.filter(({ limiter, state }) => state !== null && state.consumedPoints >= limiter.points);
       if (exhausted.length === 0) return { allowed: true, retryAfterSeconds: 0 };
       const waitMs = Math.max(...exhausted.map(({ state }) => state!.msBeforeNext));
@@ -61,7 +76,7 @@ export function createLoginThrottle(options: LoginThrottleOptions): LoginThrottl
 
     async recordFailure(attempt) {
       await Promise.all(
-        counters(attempt).map(({ limiter, key }) =>
+        countedOn(attempt).map(({ limiter, key }) =>
           // Past the budget consume rejects; the count still went up, which is all we need here.
           limiter.consume(key).catch((rejection: unknown) => {
             if (!(rejection instanceof RateLimiterRes)) throw rejection;
@@ -71,6 +86,8 @@ export function createLoginThrottle(options: LoginThrottleOptions): LoginThrottl
     },
 
     async recordSuccess(attempt) {
+      const device = deviceKey(attempt);
+      if (device) return void (await byDevice!.delete(device));
       await (byPair ? byPair.delete(pairKey(attempt)) : byAccount.delete(attempt.account));
     },
 

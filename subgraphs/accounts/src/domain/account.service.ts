@@ -5,7 +5,8 @@ import { emailAsGiven, emailKey, validEmail, validName, validPassword } from "./
 import { DEFAULT_SCRYPT, hashPassword, verifyPassword, type ScryptParameters } from "./password-hashing.js";
 import { newRefreshToken, newTokenId, parseRefreshToken, secretMatches } from "./refresh-token.js";
 import { DuplicateEmailError, type RefreshTokenRecord, type UserStore } from "../ports/user-store.js";
-import type { LoginThrottle } from "../ports/login-throttle.js";
+import type { LoginAttempt, LoginThrottle } from "../ports/login-throttle.js";
+import type { DeviceProofs } from "./login-device-proof.js";
 
 /** What signing up, logging in and refreshing hand to the client. */
 export interface Session {
@@ -13,11 +14,15 @@ export interface Session {
   refreshToken: string;
   expiresIn: number;
   user: User;
+  /** After signing up or logging in, when the service issues device proofs: send it with this client's next logIn. */
+  deviceProof?: string;
 }
 
 export interface AccountServiceDependencies {
   store: UserStore;
   throttle: LoginThrottle;
+  /** Recognises clients that signed in before, for the throttle; without it every client is unknown. */
+  deviceProofs?: DeviceProofs;
   tokens: AccessTokenIssuer;
   refreshTokenTtlSeconds: number;
   logger: Logger;
@@ -45,7 +50,10 @@ const throttled = (retryAfterSeconds: number) => {
  * - a wrong password and an unknown email fail alike, in message and in time (an unknown
  *   email is still checked against a hash), so log-in does not reveal who has an account;
  * - log-ins are throttled per account from each client address, per account over every
- *   address (a higher ceiling) and per client address (LoginThrottle);
+ *   address (a higher ceiling) and per client address (LoginThrottle); a client holding a
+ *   live device proof for the account (issued at its last log-in, bound to the account and to
+ *   the password it was issued under) is judged by its own budget instead, so nobody can lock
+ *   a customer's known device out by failing from elsewhere;
  * - refresh tokens are single-use: each refresh replaces the token, and presenting a used
  *   token again (a stolen copy, or the victim after the thief) revokes its whole family;
  * - a refresh token family is a session, named in its access tokens (`sid`): logging out or
@@ -88,6 +96,11 @@ export function createAccountService(deps: AccountServiceDependencies) {
     return { accessToken: access.token, expiresIn: access.expiresIn, refreshToken: refresh.token, user };
   }
 
+  async function admit(attempt: LoginAttempt): Promise<void> {
+    const decision = await throttle.check(attempt);
+    if (!decision.allowed) throw throttled(decision.retryAfterSeconds);
+  }
+
   async function revokeFamily(record: RefreshTokenRecord, reason: string): Promise<void> {
     const revoked = await store.revokeRefreshFamily(record, clock());
     logger.warn("refresh_token_family_revoked", { userId: record.userId, familyId: record.familyId, reason, revoked });
@@ -115,16 +128,25 @@ export function createAccountService(deps: AccountServiceDependencies) {
       }
       logger.info("account_created", { userId: user.id });
       deps.onSignedUp?.(user);
-      return startSession(user, newTokenId("fam"), { passwordHash });
+      const session = await startSession(user, newTokenId("fam"), { passwordHash });
+      return { ...session, deviceProof: deps.deviceProofs?.issue(emailKey(user.email), passwordHash, clock()) };
     },
 
-    async logIn(email: string, password: string, clientAddress?: string): Promise<Session> {
+    async logIn(email: string, password: string, clientAddress?: string, deviceProof?: string | null): Promise<Session> {
       // Well-formed, as given: an account made under an earlier rule for new addresses still
       // signs in. A spelling no account has finds none (keys compare exactly).
-      const attempt = { account: emailKey(emailAsGiven(email)), address: clientAddress };
-      const decision = await throttle.check(attempt);
-      if (!decision.allowed) throw throttled(decision.retryAfterSeconds);
-      const found = await store.findCredentials(attempt.account);
+      const account = emailKey(emailAsGiven(email));
+      const now = clock();
+      // A proof that is not this account's, forged or expired counts for nothing: an unknown client.
+      const device = deviceProof ? (deps.deviceProofs?.verify(deviceProof, account, now) ?? null) : null;
+      let attempt: LoginAttempt = { account, address: clientAddress, device: device?.deviceId };
+      await admit(attempt);
+      const found = await store.findCredentials(account);
+      if (device && !(found && deps.deviceProofs!.issuedUnder(device, found.passwordHash))) {
+        // Issued under a password since reset: judged as the unknown client it now is.
+        attempt = { account, address: clientAddress };
+        await admit(attempt);
+      }
       // Hash something even for an unknown email, so timing does not tell them apart.
       const matches = (await verifyPassword(password, found?.passwordHash ?? (await decoy()))) && found !== null && password.length <= 128;
       if (!matches) {
@@ -133,8 +155,10 @@ export function createAccountService(deps: AccountServiceDependencies) {
         throw wrongCredentials();
       }
       await throttle.recordSuccess(attempt);
-      logger.info("login_succeeded", { userId: found.user.id });
-      return startSession(found.user, newTokenId("fam"), { passwordHash: found.passwordHash });
+      logger.info("login_succeeded", { userId: found.user.id, knownDevice: attempt.device !== undefined });
+      const session = await startSession(found.user, newTokenId("fam"), { passwordHash: found.passwordHash });
+      // A known device keeps its id (and its count), with a renewed expiry.
+      return { ...session, deviceProof: deps.deviceProofs?.issue(account, found.passwordHash, now, attempt.device) };
     },
 
     async refresh(token: string): Promise<Session> {

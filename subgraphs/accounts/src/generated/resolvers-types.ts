@@ -95,6 +95,13 @@ export type AuthPayload = {
   __typename?: 'AuthPayload';
   /** Access token (JWT) for the gateway. */
   accessToken: Scalars['String']['output'];
+  /**
+   * After signUp and logIn (null after refreshToken): this client's device proof for the
+   * account. Keep it (it stays good for LOGIN_DEVICE_PROOF_TTL_DAYS, renewed at each logIn that
+   * sends it, and ends with a password reset) and send it with the next logIn for this account,
+   * so failed log-ins from other clients cannot lock this one out.
+   */
+  deviceProof?: Maybe<Scalars['String']['output']>;
   /** Seconds until the access token expires. */
   expiresIn: Scalars['Int']['output'];
   /**
@@ -126,6 +133,12 @@ export type Mutation = {
    * The guest cart is deleted in the same transaction, so a repeated or concurrent logIn with
    * the same token adds it once; the token then names a new, empty guest cart. A merge that
    * fails does not fail the sign-in: the guest cart stays and merges at a later logIn.
+   *
+   * Send the `deviceProof` this client received at its last signUp or logIn: failed log-ins
+   * from other clients (more than LOGIN_FAILURES_PER_ACCOUNT_ALL_NETWORKS of them) lock the account
+   * for clients without one, never for this client, which is judged by its own count
+   * (LOGIN_FAILURES_PER_DEVICE). A proof that is forged, expired, another account's or from
+   * before a password reset is ignored: the client is judged as one without a proof.
    */
   logIn: AuthPayload;
   /** Ends the session the refresh token belongs to (this device's sign-in): none of its refresh tokens work any more, its access tokens are refused and the sockets they opened close (4401). Other sessions of the account go on. */
@@ -180,6 +193,7 @@ export type MutationAddAddressArgs = {
 
 
 export type MutationLogInArgs = {
+  deviceProof?: InputMaybe<Scalars['String']['input']>;
   email: Scalars['String']['input'];
   password: Scalars['String']['input'];
 };
@@ -441,6 +455,7 @@ export type AddressResolvers<ContextType = AccountsContext, ParentType extends R
 
 export type AuthPayloadResolvers<ContextType = AccountsContext, ParentType extends ResolversParentTypes['AuthPayload'] = ResolversParentTypes['AuthPayload']> = ResolversObject<{
   accessToken?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  deviceProof?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   expiresIn?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   refreshToken?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   user?: Resolver<ResolversTypes['User'], ParentType, ContextType>;

@@ -1,7 +1,12 @@
-/** Whose attempts are counted: the account (email key) and, when known, the client address (a network). */
+/**
+ * Whose attempts are counted: the account (email key), when known the client address (a
+ * network), and for a client that proved it signed in to this account before (a verified
+ * device proof) its device id.
+ */
 export interface LoginAttempt {
   account: string;
   address?: string;
+  device?: string;
 }
 
 export interface ThrottleDecision {
@@ -21,6 +26,12 @@ export interface ThrottleDecision {
  * locked the owner out, renewable forever; counted per pair, the guesser's network is locked
  * out of the account and the owner's is not, while the ceiling still stops a guess spread over
  * many networks (OWASP's authentication cheat sheet: lock the pair, cap the account higher).
+ *
+ * Why per device: the ceiling alone let anyone who knows a customer's email keep the customer
+ * locked out from a botnet. A known device (an attempt with `device`, when the throttle counts
+ * devices) is judged by its own budget only, so failures from elsewhere never refuse it; its
+ * own failures still count on the account's ceiling, against unknown clients (OWASP's device
+ * cookies). Without `device` an attempt is judged as before.
  */
 export interface LoginThrottle {
   readonly engine: string;
@@ -29,8 +40,9 @@ export interface LoginThrottle {
   recordFailure(attempt: LoginAttempt): Promise<void>;
   /**
    * A successful log-in forgives the account's failures from its address (all of the
-   * account's, without a per-address threshold); never the address's failures, and never the
-   * account's ceiling, which a guess spread over other networks may still be filling.
+   * account's, without a per-address threshold), or from a known device that device's;
+   * never the address's failures, and never the account's ceiling, which a guess spread over
+   * other networks may still be filling.
    */
   recordSuccess(attempt: LoginAttempt): Promise<void>;
   /** A password reset forgives the account's failures everywhere and from the resetting address: what was guessed at is no longer the password. */

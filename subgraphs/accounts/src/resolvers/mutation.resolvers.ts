@@ -4,7 +4,7 @@ import { mergeGuestCart } from "./merge-guest-cart.js";
 
 export const Mutation: MutationResolvers = {
   signUp: async (_root, { input }, ctx) => mergeGuestCart(ctx, await ctx.accounts.signUp(input)),
-  logIn: async (_root, { email, password }, ctx) => mergeGuestCart(ctx, await ctx.accounts.logIn(email, password, ctx.clientAddress)),
+  logIn: async (_root, { email, password, deviceProof }, ctx) => mergeGuestCart(ctx, await ctx.accounts.logIn(email, password, ctx.clientAddress, deviceProof)),
   refreshToken: (_root, { refreshToken }, ctx) => ctx.accounts.refresh(refreshToken),
   logOut: (_root, { refreshToken }, ctx) => ctx.accounts.logOut(refreshToken),
   addAddress: (_root, { input }, ctx) => ctx.addresses.add(requireUser(ctx).userId, input),

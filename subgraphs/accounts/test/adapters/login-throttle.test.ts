@@ -24,6 +24,10 @@ describe("login throttle [memory]", () => {
     await assertConsumeHoldsTheBudget([createLoginThrottle(limits)]);
   });
 
+  it("judges a known device by its own budget: failures from everywhere else never refuse it", async () => {
+    await assertKnownDeviceHasItsOwnBudget([createLoginThrottle({ ...limits, failuresPerAccount: 10, failuresPerDevice: 4 })]);
+  });
+
   it("counts the /64s of one IPv6 /48 together: guesses spread over new networks of one site stop at the site's budget", async () => {
     const throttle = createLoginThrottle(limits);
     const { NETWORKS_PER_SITE } = await import("#kernel");
@@ -37,6 +41,27 @@ describe("login throttle [memory]", () => {
     assert.equal((await throttle.consume({ account: "other@example.com", address: "192.0.2.9" })).allowed, true);
   });
 });
+
+/**
+ * A botnet fills the account's ceiling from many networks: a client without a device is
+ * refused, a known device is not, until its own failures use up its own budget; another
+ * device of the account keeps its budget.
+ */
+async function assertKnownDeviceHasItsOwnBudget(instances: ReturnType<typeof createLoginThrottle>[]) {
+  const account = `known-${randomUUID()}@example.com`;
+  const at = (i: number) => instances[i % instances.length]!;
+  for (let i = 0; i < 12; i++) await at(i).recordFailure({ account, address: `203.0.113.${i}` });
+  assert.equal((await at(0).check({ account, address: "198.51.100.1" })).allowed, false, "an unknown client is locked out");
+  const laptop = { account, address: "198.51.100.1", device: "laptop-device-id" };
+  assert.equal((await at(1).check(laptop)).allowed, true, "the known device is not");
+  for (let i = 0; i < 4; i++) await at(i).recordFailure({ ...laptop, address: `192.0.2.${i}` });
+  assert.equal((await at(0).check(laptop)).allowed, false, "its own failures lock it");
+  assert.equal((await at(1).check({ ...laptop, device: "phone-device-id" })).allowed, true, "another device keeps its budget");
+  assert.equal((await at(0).check({ account: `other-${randomUUID()}@example.com`, address: "198.51.100.1", device: "laptop-device-id" })).allowed, true, "a device is counted per account");
+  await at(1).recordSuccess(laptop);
+  assert.equal((await at(0).check(laptop)).allowed, true, "a success forgives the device its failures");
+  assert.equal((await at(0).check({ account, address: "198.51.100.1" })).allowed, false, "and not the account its ceiling");
+}
 
 /** 10 concurrent consumes for one account, spread over the given instances: 3 pass; then the address's 5. */
 async function assertConsumeHoldsTheBudget(instances: ReturnType<typeof createLoginThrottle>[]) {
@@ -53,12 +78,13 @@ describeWithRealEngine({ suite: "login throttle", engine: "redis", variable: "RE
   describe("login throttle [redis]", () => {
     const stores: RedisKeyValueStore[] = [];
     after(async () => Promise.all(stores.map((s) => s.close())));
-    async function instance(keyPrefix: string) {
+    async function instance(keyPrefix: string, budgets: Omit<Parameters<typeof createLoginThrottle>[0], "redis" | "keyPrefix"> = limits) {
       const store = new RedisKeyValueStore(url);
       await store.connect();
       stores.push(store);
-      return createLoginThrottle({ ...limits, redis: store.client, keyPrefix });
+      return createLoginThrottle({ ...budgets, redis: store.client, keyPrefix });
     }
+
 
     it("holds across instances: failures counted by one process refuse log-ins at another", async () => {
       const prefix = `test-login-${randomUUID()}`;
@@ -78,6 +104,12 @@ describeWithRealEngine({ suite: "login throttle", engine: "redis", variable: "RE
     it("consumes atomically across instances: of 10 concurrent attempts exactly the budget passes", async () => {
       const prefix = `test-consume-${randomUUID()}`;
       await assertConsumeHoldsTheBudget([await instance(prefix), await instance(prefix)]);
+    });
+
+    it("judges a known device by its own budget across instances: failures from everywhere else never refuse it", async () => {
+      const prefix = `test-device-${randomUUID()}`;
+      const devices = { ...limits, failuresPerAccount: 10, failuresPerDevice: 4 };
+      await assertKnownDeviceHasItsOwnBudget([await instance(prefix, devices), await instance(prefix, devices)]);
     });
 
     it("counts a client address across accounts and instances", async () => {

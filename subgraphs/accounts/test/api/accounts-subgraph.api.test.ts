@@ -161,6 +161,55 @@ describe("accounts subgraph API: failed log-ins counted per account and network"
   });
 });
 
+const SIGN_UP_ON_DEVICE = `mutation ($input: SignUpInput!) { signUp(input: $input) { user { id } deviceProof } }`;
+const LOG_IN_ON_DEVICE = `mutation ($email: String!, $password: String!, $deviceProof: String) { logIn(email: $email, password: $password, deviceProof: $deviceProof) { user { id } deviceProof } }`;
+
+/**
+ * Locking a customer out on purpose: failures for her email from 12 networks (past the
+ * account's ceiling of 10) refuse every client without a device proof, and never her known
+ * devices, each judged by its own budget of 3; another account's proof, a forged one and none
+ * at all give nothing. Clients that send no proof get what they got before.
+ */
+async function knownDevicesOutlastALockout(call: Awaited<ReturnType<typeof startAccounts>>["call"], email: string) {
+  const signUp = await call(SIGN_UP_ON_DEVICE, { input: { email, password: "password-owner", name: "Owner" } });
+  assert.equal(signUp.errors, undefined, JSON.stringify(signUp.errors));
+  const laptop: string = signUp.data!.signUp.deviceProof;
+  const phoneLogIn = await call(LOG_IN_ON_DEVICE, { email, password: "password-owner" }, { clientAddress: "198.51.100.30" });
+  const phone: string = phoneLogIn.data!.logIn.deviceProof;
+  const other = await call(SIGN_UP_ON_DEVICE, { input: { email: `other-${email}`, password: "password-other", name: "Other" } });
+  for (let i = 0; i < 12; i++) await call(LOG_IN, { email, password: `guess-${i}-pw` }, { clientAddress: `203.0.113.${100 + i}` });
+
+  const home = { clientAddress: "198.51.100.20" };
+  assert.equal(codeOf(await call(LOG_IN, { email, password: "password-owner" }, home)), "RATE_LIMITED", "a client without a proof is locked out");
+  const forged = laptop.slice(0, -3) + (laptop.slice(-3) === "AAA" ? "BBB" : "AAA");
+  for (const deviceProof of [other.data!.signUp.deviceProof, forged, "", null]) {
+    assert.equal(codeOf(await call(LOG_IN_ON_DEVICE, { email, password: "password-owner", deviceProof }, home)), "RATE_LIMITED", String(deviceProof));
+  }
+  const known = await call(LOG_IN_ON_DEVICE, { email, password: "password-owner", deviceProof: laptop }, home);
+  assert.equal(known.errors, undefined, JSON.stringify(known.errors));
+  assert.equal(known.data!.logIn.user.id, signUp.data!.signUp.user.id);
+
+  // A thief with the phone's proof gets the phone's 3 failures, then the phone is locked; the laptop is not.
+  for (let i = 0; i < 3; i++) assert.equal(codeOf(await call(LOG_IN_ON_DEVICE, { email, password: `thief-${i}-pw`, deviceProof: phone }, { clientAddress: `192.0.2.${i}` })), "UNAUTHENTICATED");
+  assert.equal(codeOf(await call(LOG_IN_ON_DEVICE, { email, password: "password-owner", deviceProof: phone }, home)), "RATE_LIMITED");
+  const again = await call(LOG_IN_ON_DEVICE, { email, password: "password-owner", deviceProof: known.data!.logIn.deviceProof }, home);
+  assert.equal(again.errors, undefined, JSON.stringify(again.errors));
+}
+
+const DEVICE_BUDGETS = { LOGIN_FAILURES_PER_ACCOUNT_ALL_NETWORKS: "10", LOGIN_FAILURES_PER_DEVICE: "3" };
+
+describe("accounts subgraph API: known devices against a lockout", () => {
+  let subject: Awaited<ReturnType<typeof startAccounts>>;
+  before(async () => {
+    subject = await startAccounts(DEVICE_BUDGETS);
+  });
+  after(() => subject.close());
+
+  it("signs the customer's known devices in past a lockout from many networks, each until its own failures lock it", async () => {
+    await knownDevicesOutlastALockout(subject.call, "device-owner@example.com");
+  });
+});
+
 describe("accounts subgraph API with RS256 tokens", () => {
   let running: Awaited<ReturnType<typeof startAccounts>>;
   let accounts: RunningAccounts;
@@ -194,17 +243,24 @@ describeWithRealEngine({ suite: "accounts subgraph API, email keys", engine: "my
   describe("accounts subgraph API on MySQL: one email key, one account", { timeout: 60_000 }, () => {
     let database: Awaited<ReturnType<typeof createMysqlTestDatabase>>;
     let subject: Awaited<ReturnType<typeof startAccounts>>;
+    let devices: Awaited<ReturnType<typeof startAccounts>>;
     before(async () => {
       database = await createMysqlTestDatabase(baseUrl);
       subject = await startAccounts({}, { store: await PrismaUserStore.connect(database.url) });
+      devices = await startAccounts(DEVICE_BUDGETS, { store: await PrismaUserStore.connect(database.url) });
     });
     after(async () => {
+      await devices?.close();
       await subject?.close();
       await database?.drop();
     });
 
     it("keeps at most MAX_ADDRESSES_PER_USER addresses when adds race at the cap", async () => {
       await raceAddsAtTheAddressCap(subject.call, "address-cap@example.com");
+    });
+
+    it("signs the customer's known devices in past a lockout from many networks, each until its own failures lock it", async () => {
+      await knownDevicesOutlastALockout(devices.call, "device-owner@example.com");
     });
 
     it("lets one of racing refreshes of a token win and ends the session, and signs out whatever refresh races the log-out", async () => {
