@@ -174,8 +174,8 @@ mutation CreateShippingMethod($input: CreateShippingMethodInput!) {
 `},{name:"DeliverOrder",query:`mutation DeliverOrder($id: ID!) {
   deliverOrder(id: $id) { id status }
 }
-`},{name:"LogIn",query:`mutation LogIn($email: String!, $password: String!) {
-  logIn(email: $email, password: $password) { accessToken refreshToken expiresIn user { id email } }
+`},{name:"LogIn",query:`mutation LogIn($email: String!, $password: String!, $deviceProof: String) {
+  logIn(email: $email, password: $password, deviceProof: $deviceProof) { accessToken refreshToken expiresIn deviceProof user { id email } }
 }
 `},{name:"LogOut",query:`mutation LogOut($refreshToken: String!) {
   logOut(refreshToken: $refreshToken)
@@ -357,7 +357,7 @@ query ShippingMethods($countryCode: String!) {
   shippingMethods(countryCode: $countryCode) { id name price { amount currency } freeOver { amount currency } minDeliveryDays maxDeliveryDays }
 }
 `},{name:"SignUp",query:`mutation SignUp($input: SignUpInput!) {
-  signUp(input: $input) { accessToken refreshToken expiresIn user { id email name } }
+  signUp(input: $input) { accessToken refreshToken expiresIn deviceProof user { id email name } }
 }
 `},{name:"TrendingProducts",query:`# The most viewed products of the last hour (or day), for the whole shop or one category and the
 # categories below it: a "trending now" rail.

@@ -1,6 +1,7 @@
 import { useState } from "preact/hooks";
 import { LogInDocument, MyOrdersDocument, SignUpDocument } from "../../../../clients/typescript/src/index.js";
 import { client } from "../storefront-client.js";
+import { deviceProofFor, keepDeviceProof } from "../device-proofs.js";
 import { Await, ErrorNotice, Money } from "../components.js";
 import { href, navigate } from "../route.js";
 import { useMutation, useQuery } from "../use-operation.js";
@@ -51,8 +52,9 @@ export function AccountPage({ next, mode: startIn = "signUp" }: { next?: string;
           const payload =
             mode === "signUp"
               ? (await signUp.run({ input: { name: form.name, email: form.email, password: form.password } }))?.signUp
-              : (await logIn.run({ email: form.email, password: form.password }))?.logIn;
+              : (await logIn.run({ email: form.email, password: form.password, deviceProof: deviceProofFor(form.email) ?? null }))?.logIn;
           if (!payload) return;
+          keepDeviceProof(form.email, payload.deviceProof);
           client.setSession({ accessToken: payload.accessToken, refreshToken: payload.refreshToken });
           navigate(next ?? href.home());
         }}
