@@ -267,6 +267,14 @@ function defineCheckoutSuite(engine: DatabaseEngine): void {
       await assert.rejects(h.checkout.checkout("grace", "  "), (error) => codeOf(error) === "BAD_USER_INPUT");
     });
 
+    it("refuses a key holding control characters, as every other idempotency key is, before any work", async () => {
+      await h.addToCart("keyless", "p1", 1);
+      for (const key of ["key\ng2", "key\u0000g2", "\tkey-g2"]) {
+        await assert.rejects(h.checkout.checkout("keyless", key), (error) => codeOf(error) === "BAD_USER_INPUT" && /printable/.test((error as Error).message));
+      }
+      assert.equal(await h.prisma.order.count({ where: { userId: "keyless" } }), 0);
+    });
+
     it("drops lines of products that left the catalog from the order and from the cart", async () => {
       await h.addToCart("heidi", "p1", 1);
       await h.addToCart("heidi", "p2", 1);

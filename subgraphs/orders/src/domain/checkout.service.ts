@@ -346,9 +346,10 @@ export function orderIdFor(userId: string, key: string): string {
   return `ord_${createHash("sha256").update(`${userId}\n${key}`).digest("hex").slice(0, 32)}`;
 }
 
+/** Printable like every other idempotency key of the platform (validIdempotencyKey), and not blank. */
 function validKey(key: string): string {
-  if (key.trim().length === 0 || key.length > MAX_KEY_LENGTH) {
-    throw badInput(`An idempotency key has 1-${MAX_KEY_LENGTH} characters; send a fresh random one per checkout`, { field: "idempotencyKey" });
+  if (key.trim().length === 0 || key.length > MAX_KEY_LENGTH || /[\u0000-\u001f]/.test(key)) {
+    throw badInput(`An idempotency key has 1-${MAX_KEY_LENGTH} printable characters; send a fresh random one per checkout`, { field: "idempotencyKey" });
   }
   return key;
 }
