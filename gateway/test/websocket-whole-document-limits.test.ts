@@ -42,4 +42,34 @@ describe("whole-document limits over WebSocket", () => {
       socket.close();
     });
   }
+
+  const longName = "L".repeat(200);
+  const longNames: [string, { query: string; operationName?: string }][] = [
+    ["an operation name", { query: `subscription ${longName} { __typename }` }],
+    ["an alias at the root", { query: `query { ${longName}: __typename }` }],
+    ["a fragment spread at the root", { query: `query { ...${longName} } fragment ${longName} on Query { __typename }` }],
+    ["an enum value", { query: `query { products(sort: { field: ${longName} }) { totalCount } }` }],
+  ];
+  for (const [name, payload] of longNames) {
+    it(`refuses ${name} over 128 characters as a syntax error, as over HTTP, and runs nothing`, async () => {
+      const executed: unknown[] = [];
+      const gateway = await startWebSocketGateway({
+        execute: async (request: unknown) => (executed.push(request), { data: { __typename: "Query" } }),
+        policy: policyWithCostBudget(100_000),
+      });
+      cleanup = () => gateway.close();
+      const socket = await RawGraphQLSocket.connect(gateway.url, await gateway.token("u-names"));
+      socket.subscribe("long", payload);
+      const { next, error } = await socket.result("long");
+      assert.deepEqual(next, []);
+      const [refused] = (error?.payload ?? []) as { message: string; extensions: { code: string } }[];
+      assert.equal(refused?.extensions.code, "GRAPHQL_PARSE_FAILED", JSON.stringify(error));
+      assert.match(refused!.message, /at most 128 characters; this one has 200/);
+      assert.ok(!JSON.stringify(error).includes(longName), "the name is not echoed back");
+      assert.deepEqual(executed, []);
+      socket.subscribe("ok", { query: "query A { __typename }" });
+      assert.deepEqual((await socket.result("ok")).next[0]!.payload, { data: { __typename: "Query" } });
+      socket.close();
+    });
+  }
 });
