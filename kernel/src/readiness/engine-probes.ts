@@ -1,3 +1,4 @@
+import { withDeadline } from "../events/with-deadline.js";
 import type { EngineProbe } from "./engine-readiness.js";
 
 /**
@@ -11,14 +12,10 @@ function keptConnection<C>(open: () => Promise<C>, ask: (connection: C) => Promi
   let connection: Promise<C> | undefined;
   const probe: EngineProbe = async () => {
     const current = (connection ??= open());
-    let answered = false;
     try {
-      await Promise.race([
-        current.then(ask).then(() => (answered = true)),
-        // The readiness deadline abandons a probe without cancelling it: drop the connection
-        // then too, or one stalled connection would answer every later probe with the stall.
-        new Promise((_, reject) => setTimeout(() => !answered && reject(new Error("no answer in time")), 900).unref()),
-      ]);
+      // The readiness deadline abandons a probe without cancelling it: drop the connection
+      // then too, or one stalled connection would answer every later probe with the stall.
+      await withDeadline(900, "readiness probe", () => current.then(ask));
     } catch (error) {
       if (connection === current) connection = undefined;
       current.then(drop, () => undefined);
