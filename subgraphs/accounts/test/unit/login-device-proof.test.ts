@@ -48,7 +48,7 @@ describe("device proofs", () => {
     const later = [...parts];
     later[2] = (parseInt(parts[2]!, 36) + 365 * DAY).toString(36);
     assert.equal(proofs.verify(later.join("."), "ann@example.com", t0), null);
-    for (const junk of ["", "dp1", `${proof}x`, proof.replace("dp1", "dp2"), "dp1....", "x".repeat(10_000)]) assert.equal(proofs.verify(junk, "ann@example.com", t0), null, junk.slice(0, 40));
+    for (const junk of ["", "dp1", `${proof}x`, proof.replace("dp1", "dp2"), "dp1....", "x".repeat(10_000), `${proof}\u0000`, proof.replace(".", "\u0000"), `dp1.${"A".repeat(100_000)}`, `${parts.slice(0, 4).join(".")}.${"A".repeat(100_000)}`]) assert.equal(proofs.verify(junk, "ann@example.com", t0), null, junk.slice(0, 40));
   });
 });
 
