@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { createLogger, newEvent, type DomainEvent, type EventBus, type SubscribeOptions, type Subscription } from "#kernel";
-import { createPrismaClient, startOutboxRelay, writeOutbox, type PrismaClient } from "#kernel/relational";
+import { createPrismaClient, OUTBOX_PUBLISHED_RETENTION_MS, prunePublishedOutbox, startOutboxRelay, writeOutbox, type PrismaClient } from "#kernel/relational";
 import { createTestDatabase, hasDatabase, type DatabaseEngine } from "../../test/support/test-database.js";
 
 /** Records what is published; fails the first `failures` publishes. */
@@ -46,6 +46,63 @@ function defineRelaySuite(engine: DatabaseEngine): void {
     after(async () => {
       await prisma.$disconnect();
       await database.drop();
+    });
+
+    /** Rows of `count` events on `topic`, published `daysAgo` days ago by the database's clock (null: not yet). */
+    async function rowsPublished(topic: string, count: number, daysAgo: number | null): Promise<string[]> {
+      const events = Array.from({ length: count }, (_, i) => newEvent("Tested", `key-r${i % 3}`, { n: i }));
+      await prisma.$transaction((tx) => writeOutbox(tx, topic, events));
+      const ids = events.map((e) => e.id);
+      if (daysAgo !== null) {
+        await prisma.$executeRaw`UPDATE "OutboxEvent" SET "publishedAt" = (now() AT TIME ZONE 'UTC') - make_interval(days => ${daysAgo}::int) WHERE id = ANY(${ids}::text[])`;
+      }
+      return ids;
+    }
+    const remaining = async (topic: string) => (await prisma.outboxEvent.findMany({ where: { topic }, select: { id: true } })).map((r) => r.id).sort();
+
+    it("deletes published rows past the retention, a bounded batch at a time, and never an unpublished row however old", async () => {
+      const topic = `retention.${randomUUID().slice(0, 8)}`;
+      const old = await rowsPublished(topic, 25, 8);
+      const recent = await rowsPublished(topic, 4, 6);
+      const owed = await rowsPublished(topic, 3, null);
+      await prisma.$executeRaw`UPDATE "OutboxEvent" SET "occurredAt" = "occurredAt" - interval '30 days' WHERE id = ANY(${owed}::text[])`;
+      const week = OUTBOX_PUBLISHED_RETENTION_MS;
+      assert.equal(week, 7 * 86_400_000, "a week, as long as a topic keeps its events");
+      assert.equal(await prunePublishedOutbox(prisma, { retentionMs: week, limit: 10 }), 10, "one batch, no more");
+      assert.equal((await remaining(topic)).length, 32 - 10);
+      let deleted = 10;
+      for (let batch; (batch = await prunePublishedOutbox(prisma, { retentionMs: week, limit: 10 })) > 0; ) deleted += batch;
+      assert.equal(deleted, old.length);
+      assert.deepEqual(await remaining(topic), [...recent, ...owed].sort(), "within the week, and still owed to the bus, are kept");
+    });
+
+    it("two pruners at once delete each due row once between them", async () => {
+      const topic = `retention.${randomUUID().slice(0, 8)}`;
+      await rowsPublished(topic, 300, 9);
+      const kept = await rowsPublished(topic, 2, 1);
+      const counts = await Promise.all([0, 1, 2].map(async () => {
+        let total = 0;
+        for (let batch; (batch = await prunePublishedOutbox(prisma, { retentionMs: OUTBOX_PUBLISHED_RETENTION_MS, limit: 25 })) > 0; ) total += batch;
+        return total;
+      }));
+      assert.equal(counts.reduce((a, b) => a + b, 0), 300, `${counts.join("+")} deleted`);
+      assert.deepEqual(await remaining(topic), [...kept].sort());
+    });
+
+    it("a running relay deletes what it published once that is past the retention, and keeps the rest", async () => {
+      const topic = `retention.${randomUUID().slice(0, 8)}`;
+      const due = await rowsPublished(topic, 5, 10);
+      const fresh = await rowsPublished(topic, 2, null);
+      const bus = recordingBus();
+      const relay = startOutboxRelay({ prisma, bus, logger, pollMs: 10, retention: { everyMs: 20, batchSize: 2 } });
+      try {
+        await waitFor("the old rows deleted and the new ones published", async () => (await remaining(topic)).length === fresh.length && (await unpublished()) === 0);
+      } finally {
+        await relay.stop();
+      }
+      assert.deepEqual(await remaining(topic), [...fresh].sort(), "published just now: kept");
+      assert.ok(due.every((id) => !bus.published.some((e) => e.id === id)), "rows published long ago are not published again");
+      assert.deepEqual(bus.published.filter((e) => fresh.includes(e.id)).map((e) => e.id).sort(), [...fresh].sort());
     });
 
     it("publishes every row exactly once and each key's events in commit order, with three relays draining at once", async () => {

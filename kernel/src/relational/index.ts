@@ -4,4 +4,5 @@ export * from "./embedded-postgres-server.js";
 export * from "./prisma-client.js";
 export * from "./outbox.js";
 export * from "./outbox-relay.js";
+export * from "./outbox-retention.js";
 export * from "./process-once.js";

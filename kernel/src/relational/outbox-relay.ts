@@ -5,6 +5,7 @@ import type { Logger } from "../logging/logger.js";
 import { inDirectTransaction, Prisma, type PrismaClient } from "./prisma-client.js";
 import { startNudgedWorker } from "../runtime/nudged-worker.js";
 import { watchOutboxBacklog } from "../observability/metrics-outbox-backlog.js";
+import { startOutboxRetention } from "./outbox-retention.js";
 
 interface OutboxRow {
   id: string;
@@ -25,8 +26,18 @@ const RELAY_LOCK = 7_340_021;
  * - A failed publish leaves the rows unpublished; the next poll retries them, so a broker
  *   outage delays events but never loses them (at-least-once; consumers dedupe by id).
  * - `nudge()` after a commit publishes at once instead of waiting for the next poll.
+ * - Published rows are deleted once past their retention (see startOutboxRetention), so the
+ *   table holds what is owed to the bus and a bounded tail, not every event ever written.
  */
-export function startOutboxRelay(deps: { prisma: PrismaClient; bus: EventBus; logger: Logger; pollMs?: number; idlePollMs?: number; batchSize?: number }) {
+export function startOutboxRelay(deps: {
+  prisma: PrismaClient;
+  bus: EventBus;
+  logger: Logger;
+  pollMs?: number;
+  idlePollMs?: number;
+  batchSize?: number;
+  retention?: { retentionMs?: number; everyMs?: number; batchSize?: number };
+}) {
   const { prisma, bus, logger } = deps;
   const batchSize = deps.batchSize ?? 200;
 
@@ -92,7 +103,14 @@ export function startOutboxRelay(deps: { prisma: PrismaClient; bus: EventBus; lo
     },
   });
   const unwatchBacklog = watchOutboxBacklog(prisma);
-  return { nudge: worker.nudge, stop: () => (unwatchBacklog(), worker.stop()) };
+  const retention = startOutboxRetention({ prisma, logger, ...deps.retention });
+  return {
+    nudge: worker.nudge,
+    stop: async (): Promise<void> => {
+      unwatchBacklog();
+      await Promise.all([worker.stop(), retention.stop()]);
+    },
+  };
 }
 
 export type OutboxRelay = ReturnType<typeof startOutboxRelay>;
