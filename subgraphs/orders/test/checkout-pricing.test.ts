@@ -272,6 +272,33 @@ function definePricingSuite(engine: DatabaseEngine): void {
       assert.equal(await redeemed("LASTONE"), 0, "the failed payment gave it back, once");
       assert.equal(await h.prisma.couponRedemption.count({ where: { coupon: { code: "LASTONE" }, releasedAt: null } }), 0);
     });
+
+    it("gives the coupon use back when a PAID order is refunded in full before it ships, as a cancel does; not for a shipped one", async () => {
+      await admin.createCoupon({ code: "UNSHIPPED", type: "PERCENTAGE", value: 500, usageLimit: 1 });
+      const adminCtx: RequestContext = { requestId: "test", identity: { userId: "admin-1", roles: ["admin"] }, logger: h.logger };
+      const paid = async (userId: string) => {
+        await h.addToCart(userId, "p1", 2);
+        const order = await h.checkout.checkout(userId, checkoutRequest(`${userId}-1`, { couponCode: "UNSHIPPED" }));
+        const paymentId = (await h.prisma.payment.findFirstOrThrow({ where: { orderId: order.id } })).id;
+        await h.handlePaymentOutcome(newEvent(PaymentEventTypes.confirmed, order.id, { paymentId, orderId: order.id, providerRef: "ch_1", attempts: 1 }));
+        return order;
+      };
+      const unshipped = await paid("rafe");
+      assert.equal(await redeemed("UNSHIPPED"), 1);
+      // In two steps: a partial refund changes nothing, the rest ends the order REFUNDED from PAID.
+      await h.afterSale.refundOrder(adminCtx, unshipped.id, { amount: 100, reason: "Late", idempotencyKey: "part" });
+      assert.equal(await redeemed("UNSHIPPED"), 1);
+      await h.afterSale.refundOrder(adminCtx, unshipped.id, { reason: "Out of stock at the warehouse", idempotencyKey: "rest" });
+      assert.equal((await h.store.findById(unshipped.id))!.status, "REFUNDED");
+      assert.equal(await redeemed("UNSHIPPED"), 0, "nothing shipped: the use is back");
+      assert.equal(await h.prisma.couponRedemption.count({ where: { coupon: { code: "UNSHIPPED" }, releasedAt: null } }), 0);
+
+      const shipped = await paid("sian");
+      await h.orders.ship(adminCtx, shipped.id);
+      await h.afterSale.refundOrder(adminCtx, shipped.id, { reason: "Parcel lost", idempotencyKey: "all" });
+      assert.equal((await h.store.findById(shipped.id))!.status, "REFUNDED");
+      assert.equal(await redeemed("UNSHIPPED"), 1, "a shipped order kept its use");
+    });
   });
 }
 
