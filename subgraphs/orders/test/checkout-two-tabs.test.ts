@@ -8,6 +8,8 @@ import { createPricingAdminService } from "../../cart/src/pricing/pricing-admin.
 import { orderIdFor } from "../src/domain/checkout.service.js";
 import { startCheckoutHarness, type CheckoutHarness } from "./support/checkout-harness.js";
 import { checkoutRequest } from "./support/checkout-defaults.js";
+import { guestCartOwner } from "../../cart/src/domain/cart-owner.js";
+import { planGuestCartMerge } from "../../cart/src/domain/guest-cart-merge.js";
 
 const extensionsOf = (error: unknown) => (error as { extensions?: Record<string, unknown> }).extensions ?? {};
 
@@ -35,8 +37,8 @@ function defineTwoTabsSuite(engine: DatabaseEngine): void {
     });
     after(() => h.close());
 
-    /** Tab B reads the cart, stops at `step`, tab A checks out, then tab B goes on. */
-    async function twoTabs(userId: string, step: "reserve" | "place", couponCode?: string) {
+    /** Tab B reads the cart, stops at `step`, tab A checks out, `between` runs, then tab B goes on. */
+    async function twoTabs(userId: string, step: "reserve" | "place", couponCode?: string, between?: () => Promise<void>) {
       let reached!: () => void;
       let release!: () => void;
       const bReached = new Promise<void>((resolve) => (reached = resolve));
@@ -47,6 +49,7 @@ function defineTwoTabsSuite(engine: DatabaseEngine): void {
       );
       await bReached;
       const orderA = await h.checkout.checkout(userId, checkoutRequest("tab-a", couponCode ? { couponCode } : {}));
+      await between?.();
       release();
       return { orderA, refusal: await tabB };
     }
@@ -68,6 +71,32 @@ function defineTwoTabsSuite(engine: DatabaseEngine): void {
       assert.equal(orderA.couponCode, "ONCE");
       assert.equal(h.reservations.available("plenty"), before - 2, "only tab A's units are held");
       assert.equal(await h.prisma.order.count({ where: { userId: "coupon" } }), 1);
+    });
+
+    it("the tab whose priced line was bought by the other tab and then put back (a guest cart merged at sign-in, the item added again) places nothing: one order, the line stays in the cart", async () => {
+      const price = { amount: 1000, currency: "USD" };
+      const putBack = {
+        // A third tab signs in: the guest cart's same line (same quantity, same price) lands in the cart tab A just emptied.
+        "merged from a guest cart": async (userId: string) => {
+          const guest = guestCartOwner(`guest-of-${userId}`);
+          await h.cartStore.changeLine(guest, "plenty", () => ({ variantId: "plenty", productId: "plenty", quantity: 1, accepted: price, addedAt: new Date(Date.now() - 60_000) }));
+          const variant = { id: "plenty", productId: "plenty", name: "Product plenty", title: "Product plenty", sku: "SKU-plenty", options: [], price, category: "general" };
+          const facts = { variants: new Map([["plenty", variant]]), available: new Map([["plenty", 100]]) };
+          assert.ok(await h.cartStore.mergeGuestCart(guest, userId, (g, c) => planGuestCartMerge(g, c, facts, { maxQuantityPerLine: 10, maxLines: MAX_CART_LINES })));
+        },
+        "added again": (userId: string) => h.addToCart(userId, "plenty", 1),
+      };
+      for (const [how, again] of Object.entries(putBack)) {
+        const userId = `put-back-${how.split(" ")[0]}`;
+        await h.addToCart(userId, "plenty", 1);
+        const before = h.reservations.available("plenty");
+        const { orderA, refusal } = await twoTabs(userId, "place", undefined, () => again(userId));
+        assert.equal(extensionsOf(refusal).code, "CART_CHANGED", `${how}: ${String(refusal)}`);
+        assert.equal(await h.prisma.order.count({ where: { userId } }), 1, `${how}: one click bought one order`);
+        assert.deepEqual((await h.cartOf(userId)).lines.map((l) => [l.variantId, l.quantity]), [["plenty", 1]], `${how}: the line put back is still in the cart`);
+        assert.equal(h.reservations.available("plenty"), before - 1, `${how}: only tab A's unit is held`);
+        assert.equal(orderA.total.amount, 1000);
+      }
     });
 
     it("a customer whose own cart is still there is told the coupon is used up, as before", async () => {

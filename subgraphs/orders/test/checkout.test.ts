@@ -6,6 +6,7 @@ import type { DatabaseEngine } from "../../../test/support/test-database.js";
 import { LIVE_ATTEMPT_MAX_MS, orderIdFor } from "../src/domain/checkout.service.js";
 import { IdempotencyKeyTaken } from "../src/ports/order-store.js";
 import { startCheckoutHarness, type CheckoutHarness } from "./support/checkout-harness.js";
+import { lineAddedAt } from "./support/checkout-defaults.js";
 
 const codeOf = (error: unknown) => (error as { extensions?: { code?: string } }).extensions?.code;
 
@@ -117,7 +118,7 @@ function defineCheckoutSuite(engine: DatabaseEngine): void {
         items: [{ orderId: "ord_other", variantId: "p1", productId: "p1", name: "Product p1", sku: "SKU-p1", variantTitle: "Product p1", options: [], quantity: 1, unitPrice: price, discount: null, tax: null }],
         payment: { id: randomUUID(), amount: price, method: null },
         events: [],
-        cart: { ordered: [{ variantId: "p1", quantity: 1, accepted: price }], unavailable: [] },
+        cart: { ordered: [{ variantId: "p1", quantity: 1, accepted: price, addedAt: await lineAddedAt(h.prisma, "mallory", "p1") }], unavailable: [] },
         couponId: null,
       });
       await assert.rejects(place, (error) => error instanceof IdempotencyKeyTaken);
@@ -138,6 +139,18 @@ function defineCheckoutSuite(engine: DatabaseEngine): void {
       const payment = await h.prisma.payment.findFirstOrThrow({ where: { id: paymentId } });
       assert.deepEqual([payment.orderId, payment.status, payment.paymentMethod], ["ord_rolling", "PENDING", null]);
       assert.deepEqual((await h.cartOf("rolling")).lines, []);
+    });
+
+    it("still places an order for the previous release's call of orders_place with a payment method and no line times (a rolling deploy)", async () => {
+      await h.addToCart("rolling-30", "p1", 1);
+      const item = { variantId: "p1", productId: "p1", name: "Product p1", sku: "SKU-p1", variantTitle: "Product p1", options: [], quantity: 1, unitAmount: 1000 };
+      const [row] = await h.prisma.$queryRawUnsafe<{ result: { outcome: string } }[]>(
+        `SELECT orders_place($1, $2, 'PENDING', 'USD', 1000, $3, 'hash', $1, now()::timestamp(3), $4::jsonb, $5, $6, 1000, 'USD', '[]'::jsonb,
+           ARRAY['p1'], ARRAY[1], ARRAY[1000], ARRAY['USD'], ARRAY[]::text[], 1000, 0, 0, 0, NULL::jsonb, NULL::jsonb, NULL::text, NULL::text, NULL::text, 'pm_card_ok'::text) AS result`,
+        "ord_rolling_30", "rolling-30", "key-rolling-30", JSON.stringify([item]), randomUUID(), randomUUID(),
+      );
+      assert.equal(row?.result.outcome, "placed");
+      assert.deepEqual((await h.cartOf("rolling-30")).lines, []);
     });
 
     it("gives back the hold a same-key twin took again after its order had already been cancelled (a double click, then a cancel)", async () => {

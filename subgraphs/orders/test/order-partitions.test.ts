@@ -7,6 +7,7 @@ import type { DatabaseEngine } from "../../../test/support/test-database.js";
 import { orderByIdStatement } from "../src/adapters/prisma-order.store.js";
 import { IdempotencyKeyTaken } from "../src/ports/order-store.js";
 import { startCheckoutHarness, type CheckoutHarness } from "./support/checkout-harness.js";
+import { lineAddedAt } from "./support/checkout-defaults.js";
 import { partitionScans, type PlanNode } from "./support/partition-scans.js";
 
 function definePartitionSuite(engine: DatabaseEngine): void {
@@ -90,7 +91,7 @@ function definePartitionSuite(engine: DatabaseEngine): void {
         items: [{ orderId: taken.id, variantId: "p1", productId: "p1", name: "Product p1", sku: "SKU-p1", variantTitle: "Product p1", options: [], quantity: 1, unitPrice: price, discount: null, tax: null }],
         payment: { id: randomUUID(), amount: price, method: null },
         events: [],
-        cart: { ordered: [{ variantId: "p1", quantity: 1, accepted: price }], unavailable: [] },
+        cart: { ordered: [{ variantId: "p1", quantity: 1, accepted: price, addedAt: await lineAddedAt(h.prisma, other, "p1") }], unavailable: [] },
         couponId: null,
       });
       await assert.rejects(place, (error) => error instanceof IdempotencyKeyTaken);

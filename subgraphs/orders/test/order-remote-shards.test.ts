@@ -12,6 +12,7 @@ import { CartChanged, IdempotencyKeyTaken, type OrderStore } from "../src/ports/
 import { remainderOf } from "../../../scripts/orders/remote-shards.js";
 import { partitionScans, type PlanNode } from "./support/partition-scans.js";
 import { openTwoServers } from "./support/two-servers.js";
+import { lineAddedAt } from "./support/checkout-defaults.js";
 import { createPrismaPaymentStore } from "../../payments/src/adapters/prisma-payment.store.js";
 
 const scansOf = (plan: PlanNode) => partitionScans(plan, "Order");
@@ -135,7 +136,7 @@ describeWithRealEngine({ suite: "orders sharded over two PostgreSQL servers", en
         items: [{ orderId: id, variantId: "p1", productId: "p1", name: "Lamp", sku: "SKU-p1", variantTitle: "Lamp", options: [], quantity: 1, unitPrice: price, discount: null, tax: null }],
         payment: { id: `pay_${randomUUID()}`, amount: price, method: null },
         events: [],
-        cart: { ordered: [{ variantId: "p1", quantity: 1, accepted: price }], unavailable: [] },
+        cart: { ordered: [{ variantId: "p1", quantity: 1, accepted: price, addedAt: await lineAddedAt(prisma, userId, "p1") }], unavailable: [] },
         couponId: null,
       });
       return order;

@@ -53,6 +53,8 @@ export interface PricedLine {
   quantity: number;
   accepted: Money;
   current: Money;
+  /** When the line was put in the cart: a line removed and put back is another line (checkout takes the one it priced). */
+  addedAt: Date;
 }
 
 /**
@@ -96,6 +98,7 @@ export function priceCart(cart: StoredCart, variants: ReadonlyMap<string, Catalo
       quantity: line.quantity,
       accepted: line.accepted,
       current: variant.price,
+      addedAt: line.addedAt,
     });
   }
   return { userId: cart.userId, updatedAt: cart.updatedAt, lastOrderId: cart.lastOrderId, lines, unavailable };

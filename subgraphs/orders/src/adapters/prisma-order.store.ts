@@ -161,7 +161,8 @@ export function createPrismaOrderStore(deps: { prisma: PrismaClient; onCommit?: 
             ${order.subtotal.amount}::int, ${order.discountTotal.amount}::int, ${order.shippingTotal.amount}::int, ${order.taxTotal.amount}::int,
             ${order.shippingAddress === null ? null : JSON.stringify(order.shippingAddress)}::jsonb,
             ${order.shippingMethod === null ? null : JSON.stringify(order.shippingMethod)}::jsonb,
-            ${couponId}::text, ${order.couponCode}::text, ${order.optionsHash}::text, ${payment.method}::text
+            ${couponId}::text, ${order.couponCode}::text, ${order.optionsHash}::text, ${payment.method}::text,
+            ${cart.ordered.map((l) => l.addedAt.toISOString())}::timestamp(3)[]
           ) AS result`) as [{ result: PlaceResult }];
       } catch (error) {
         // The id derives from the key: a collision on either means the key is taken.

@@ -184,7 +184,7 @@ export function createCheckoutService<Contents extends CartContents>(deps: {
           tax: charged.get(line.variantId)!.tax,
         }));
         const ordered = items.map(({ variantId, quantity }) => ({ variantId, quantity }));
-        const priced = cart.lines.map(({ variantId, quantity, accepted }) => ({ variantId, quantity, accepted }));
+        const priced = cart.lines.map(({ variantId, quantity, accepted, addedAt }) => ({ variantId, quantity, accepted, addedAt }));
         const paymentId = newEntityId("pay");
         const paymentMethod = request.paymentMethod ?? null;
 

@@ -16,6 +16,8 @@ export interface CheckoutLine {
   quantity: number;
   accepted: Money;
   current: Money;
+  /** When the line was put in the cart: the order takes this line, not one put back since with the same quantity and price. */
+  addedAt: Date;
 }
 
 /**

@@ -11,7 +11,7 @@ export interface NewOrder {
   payment: { id: string; amount: Money; method: string | null };
   events: OutboxMessage[];
   /** What leaves the cart in the same transaction: the lines as priced, exactly. */
-  cart: { ordered: { variantId: string; quantity: number; accepted: Money }[]; unavailable: string[] };
+  cart: { ordered: { variantId: string; quantity: number; accepted: Money; addedAt: Date }[]; unavailable: string[] };
   /** The coupon redeemed in the same transaction, within its limits, or none. */
   couponId: string | null;
 }

@@ -29,3 +29,8 @@ export const checkoutRequest = (idempotencyKey: string, extra: Partial<CheckoutR
   shippingMethodId: TEST_SHIPPING_METHOD_ID,
   ...extra,
 });
+
+/** When a cart line was put in the cart: a test calling the order store's `place` itself names the line it takes by it. */
+export async function lineAddedAt(prisma: PrismaClient, userId: string, variantId: string): Promise<Date> {
+  return (await prisma.cartItem.findUniqueOrThrow({ where: { userId_variantId: { userId, variantId } } })).addedAt;
+}
