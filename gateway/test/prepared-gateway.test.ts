@@ -252,4 +252,24 @@ describe("prepared gateway", () => {
       await server.stop();
     }
   });
+  it("reports the first invalid variable value only, asking no subgraph (red team: 9,000 unknown enum values took 1.4 s and 9,000 errors, 700 unknown keys a 64 MB answer)", async () => {
+    const subgraphs = recordingSubgraphs();
+    const server = await serverOver(new PreparedGateway(SDL, subgraphs.build));
+    try {
+      const kinds = await server.run("query Suggest($kinds: [SuggestionKind!]) { autocomplete(prefix: \"lamp\", kinds: $kinds) { text } }", { kinds: ["PRODUCT", ...Array.from({ length: 9_000 }, (_, i) => `KIND${i}`)] });
+      assert.equal(kinds?.errors?.length, 1, "one error, not one per invalid value");
+      const kindError = kinds!.errors![0] as { message: string; extensions: { code: string } };
+      assert.equal(kindError.extensions.code, "BAD_USER_INPUT");
+      assert.match(kindError.message, /KIND0.*kinds\[1\]/);
+
+      const filter = Object.fromEntries(Array.from({ length: 700 }, (_, i) => [`unknownField${i}`, "x".repeat(100)]));
+      const keys = await server.run("query Listing($filter: ProductFilter) { products(first: 1, filter: $filter) { edges { node { id } } } }", { filter });
+      assert.equal(keys?.errors?.length, 1);
+      assert.equal((keys!.errors![0] as { extensions: { code: string } }).extensions.code, "BAD_USER_INPUT");
+      assert.ok(JSON.stringify(keys).length < 2 * JSON.stringify(filter).length, "the object is quoted once, not once per unknown key");
+      assert.deepEqual(subgraphs.asked, []);
+    } finally {
+      await server.stop();
+    }
+  });
 });

@@ -6,8 +6,9 @@ import { buildOperationContext, type OperationContext } from "@apollo/gateway/di
 import { QueryPlanner, type QueryPlan } from "@apollo/query-planner";
 import type { GatewayExecutor, GatewayInterface, GatewaySchemaLoadOrUpdateCallback } from "@apollo/server-gateway-interface";
 import { setImmediate as nextTurn } from "node:timers/promises";
-import { execute, getVariableValues, GraphQLError, Kind, parse, validate, type DocumentNode, type GraphQLSchema } from "graphql";
+import { execute, GraphQLError, Kind, parse, validate, type DocumentNode, type GraphQLSchema } from "graphql";
 import { answeredByIntrospection } from "./introspection-only.js";
+import { invalidVariables } from "./invalid-variables.js";
 
 /**
  * Operations prepared at most. Clients send a few dozen operation texts, each with a plan of a
@@ -181,8 +182,8 @@ export class PreparedGateway implements GatewayInterface {
     }
     const definitions = operation.context.operation.variableDefinitions;
     if (definitions && definitions.length > 0) {
-      const { errors } = getVariableValues(this.schema, definitions, request.variables ?? {});
-      if (errors) return { errors };
+      const errors = invalidVariables(this.schema, definitions, request.variables ?? {});
+      if (errors) return { errors: [...errors] };
     }
     return executeQueryPlan(operation.plan, this.services, requestContext as never, operation.context, this.supergraphSchema, this.apiSchema, undefined);
   };
