@@ -30,4 +30,14 @@ describe("page arguments: a refused one is named, with what it takes", () => {
     const refused = refusal(() => decodeCursor("not-a-cursor", (value): value is number => typeof value === "number"));
     assert.equal(refused.extensions.field, "after");
   });
+
+  it("refuses a cursor longer than any page gives without decoding it or quoting it back (red team: 90,000 characters returned whole)", () => {
+    let decoded = false;
+    const forged = Buffer.from(JSON.stringify({ key: [1, "x".repeat(5_000)] })).toString("base64url");
+    const refused = refusal(() => decodeCursor(forged, (value): value is unknown => (decoded = true)));
+    assert.equal(refused.extensions.code, "BAD_USER_INPUT");
+    assert.equal(refused.extensions.field, "after");
+    assert.equal(refused.extensions.cursor, undefined, "not quoted back");
+    assert.equal(decoded, false, "not decoded");
+  });
 });

@@ -5,7 +5,16 @@ export function encodeCursor(value: unknown): string {
   return Buffer.from(JSON.stringify(value)).toString("base64url");
 }
 
+/**
+ * The longest cursor any page gives, with room to spare: the longest made (a search's, a sort
+ * value and an id) has about 130 characters. A longer one is no cursor of ours, refused before
+ * it is decoded and without being quoted back: a 90,000-character one was decoded, handed to
+ * the search engine's validation and returned whole in the error.
+ */
+export const MAX_CURSOR_LENGTH = 1_024;
+
 export function decodeCursor<T>(cursor: string, isValid: (value: unknown) => value is T): T {
+  if (cursor.length > MAX_CURSOR_LENGTH) throw badInput("The cursor is not valid; use a cursor from a previous page", { field: "after" });
   try {
     const value: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString());
     if (isValid(value)) return value;
