@@ -49,6 +49,7 @@ import { startResponseCache } from "./performance/start-response-cache.js";
 import { tracingOperationPlugin } from "#kernel/observability/tracing-graphql-plugin.js";
 import { startSubgraphReplicas } from "./balancing/subgraph-replicas.js";
 import { planningKey } from "./execution/planning-time.js";
+import { VALIDATION_OPTIONS } from "./execution/mistakes-reported.js";
 
 export interface GatewayDependencies {
   config: Config;
@@ -95,6 +96,7 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
     gateway,
     formatError: createErrorFormatter(logger, { fieldSuggestions: config.env !== "production" }),
     includeStacktraceInErrorResponses: false,
+    validationOptions: VALIDATION_OPTIONS,
     introspection: config.env !== "production",
     csrfPrevention: true,
     allowBatchedHttpRequests: true,

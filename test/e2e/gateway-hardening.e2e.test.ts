@@ -96,6 +96,33 @@ describe("gateway hardening: each attack is refused with its code while legitima
     }
   });
 
+  it("tells a refused request of its first ten validation errors and its first invalid variable value, over HTTP and WebSocket alike (red team: 100 errors took 15-18 ms, 9,000 invalid values 1.4 s)", async () => {
+    const unknownFields = `{ ${Array.from({ length: 100 }, (_, i) => `prodcut${i}`).join(" ")} }`;
+    // Not a search: this suite's search budget is 3 a minute.
+    const listing = `query Listing($options: [OptionFilterInput!]) { products(first: 1, filter: { options: $options }) { edges { node { id } } } }`;
+    const options = Array.from({ length: 2_000 }, (_, i) => ({ nam: `Size${i}` }));
+    const overHttp = await sg.query(unknownFields, {}, token);
+    assert.equal(overHttp.status, 400);
+    assert.equal(overHttp.errors?.length, 11, "ten, then that validation stopped");
+    assert.ok(overHttp.errors!.every((error) => error.extensions?.code === "GRAPHQL_VALIDATION_FAILED"));
+    const variablesOverHttp = await sg.query(listing, { options }, token);
+    assert.equal(variablesOverHttp.status, 400);
+    assert.deepEqual(variablesOverHttp.errors?.map((error) => error.extensions?.code), ["BAD_USER_INPUT"]);
+    const ws = wsClient(sg.gatewayUrl, token);
+    const overWs = (payload: { query: string; variables?: Record<string, unknown> }) =>
+      new Promise<readonly { extensions?: Record<string, unknown> }[]>((resolve, reject) => {
+        ws.subscribe(payload, { next: (result) => resolve((result.errors ?? []) as never), error: (errors) => resolve(errors as never), complete: () => undefined });
+        setTimeout(() => reject(new Error("no answer")), 10_000).unref();
+      });
+    try {
+      assert.equal((await overWs({ query: unknownFields })).length, 11);
+      assert.deepEqual((await overWs({ query: listing, variables: { options } })).map((error) => error.extensions?.code), ["BAD_USER_INPUT"]);
+    } finally {
+      await ws.dispose();
+    }
+    await assertLegitStillServed(sg, token);
+  });
+
   it("refuses a batch flood but serves a small batch", async () => {
     const post = (count: number) =>
       fetch(sg.gatewayUrl, {

@@ -8,7 +8,7 @@ import type { GatewayExecutor, GatewayInterface, GatewaySchemaLoadOrUpdateCallba
 import { setImmediate as nextTurn } from "node:timers/promises";
 import { execute, GraphQLError, Kind, parse, validate, type DocumentNode, type GraphQLSchema } from "graphql";
 import { answeredByIntrospection } from "./introspection-only.js";
-import { invalidVariables } from "./invalid-variables.js";
+import { invalidVariables } from "./mistakes-reported.js";
 
 /**
  * Operations prepared at most. Clients send a few dozen operation texts, each with a plan of a
