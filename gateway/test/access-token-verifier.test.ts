@@ -103,21 +103,32 @@ describe("access tokens: the claims the gateway requires", () => {
 });
 
 describe("access tokens: a verified token remembered", () => {
-  const SKEW_MS = 30_000;
-
-  it("refuses a remembered token from the very second it expires, as one never seen before", async () => {
+  it("refuses a token, remembered or not, from the second it expires: the skew excuses an early iat, not a late exp", async () => {
     let now = NOW;
     const verify = createAccessTokenVerifier({ ...auth, maxLifetimeSeconds: 3_600, now: () => now });
     const fresh = createAccessTokenVerifier({ ...auth, maxLifetimeSeconds: 3_600, now: () => now });
     const short = await token({ sub: "usr_1", iat: nowSeconds, exp: nowSeconds + 5 });
     assert.equal((await verify(short)).userId, "usr_1");
     assert.equal(verify.remembered(), 1);
-    now = new Date((nowSeconds + 5) * 1000 + SKEW_MS - 1);
-    assert.equal((await verify(short)).userId, "usr_1", "the last millisecond of the skew");
+    now = new Date((nowSeconds + 5) * 1000 - 1);
+    assert.equal((await verify(short)).userId, "usr_1", "its last millisecond");
     assert.equal((await fresh(short)).userId, "usr_1");
-    now = new Date((nowSeconds + 5) * 1000 + SKEW_MS);
-    await refusal(verify(short));
-    await refusal(fresh(short));
+    // Was accepted for 30 s more over HTTP, while a socket it opened closed at exp.
+    now = new Date((nowSeconds + 5) * 1000);
+    assert.match((await refusal(verify(short))).message, /has expired/);
+    assert.match((await refusal(fresh(short))).message, /has expired/);
+    now = new Date((nowSeconds + 5 + 29) * 1000);
+    await refusal(createAccessTokenVerifier({ ...auth, maxLifetimeSeconds: 3_600, now: () => now })(short));
+  });
+
+  it("tells a socket the moment HTTP starts refusing its token", async () => {
+    const verify = createAccessTokenVerifier({ ...auth, maxLifetimeSeconds: 3_600, now: () => NOW });
+    const issued = await token({ sub: "usr_1", iat: nowSeconds - 10, exp: nowSeconds + 900 });
+    const first = await verify.verifyToken(issued);
+    const remembered = await verify.verifyToken(issued);
+    assert.equal(first.refusedFromMs, (nowSeconds + 900) * 1000);
+    assert.equal(remembered.refusedFromMs, first.refusedFromMs);
+    assert.deepEqual(first.session, { userId: "usr_1", issuedAt: nowSeconds - 10, sessionId: undefined });
   });
 
   it("refuses a token whose signature or claims differ by one character from a remembered one", async () => {

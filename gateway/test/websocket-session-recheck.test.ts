@@ -9,10 +9,10 @@ import { parse, type OperationDefinitionNode } from "graphql";
 import { createLogger, EmbeddedKeyValueStore, issueAccessToken, recordSessionsEnded, type EventBus, type Identity } from "#kernel";
 import { attachGraphQLWebSocket } from "../src/subscriptions/graphql-websocket.js";
 import { createSessionRevocations } from "../src/auth/session-revocations.js";
-import type { AccessTokenVerifier } from "../src/auth/access-token-verifier.js";
 import type { RequestPolicy } from "../src/security/request-policy.js";
 import type { OrderStatusFeed } from "../src/subscriptions/order-status-feed.js";
 import { RawGraphQLSocket } from "../../test/support/raw-graphql-websocket.js";
+import { unsignedTokenVerifier } from "./support/unsigned-token-verifier.js";
 
 const AUTH = { secret: "websocket-session-recheck-secret", issuer: "test" };
 const ME = { query: "{ me { id } }" };
@@ -39,10 +39,8 @@ async function gatewaySockets(recheckSessionsEveryMs: number) {
   await revocations.start();
   const executed: string[] = [];
   const httpServer: Server = createServer();
-  // Tokens are taken as signed: what is judged here is the session, not the signature.
-  const verify = Object.assign(async (token: string) => ({ userId: JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString()).sub, roles: ["customer"] }) as Identity, {
-    remembered: () => 0,
-  }) as unknown as AccessTokenVerifier;
+  // Tokens are taken as signed: what is judged here is not the signature.
+  const verify = unsignedTokenVerifier();
   const policy = {
     admit: async ([payload]: { query: string }[]) => {
       const document = parse(payload!.query);

@@ -10,13 +10,29 @@ const ROLES: readonly Role[] = ["customer", "admin"];
 /** The most ACCESS_TOKEN_MAX_LIFETIME_SECONDS allows, for callers that do not say. */
 const DEFAULT_MAX_LIFETIME_SECONDS = 86_400;
 
-/** Accounts and the gateway run on different hosts: their clocks may disagree this much. */
+/**
+ * Accounts and the gateway run on different hosts: their clocks may disagree this much. It
+ * excuses an `iat` a little ahead of this clock only. `exp` is judged to the second, the one
+ * moment HTTP and WebSocket both use: excused here too, a token refused by no HTTP request for
+ * 30 s past its expiry was closed on a socket at its expiry (and a socket opened in those 30 s
+ * was acknowledged, then closed at once). Clients renew 30 s ahead (the typed client's margin).
+ */
 const CLOCK_SKEW_SECONDS = 30;
 
 /** Longest user id a token may name (ids are `usr_` and 24 hex digits; room to spare). */
 const MAX_SUBJECT_LENGTH = 128;
 
 export class InvalidTokenError extends Error {}
+
+const EXPIRED = "The access token has expired; renew it with refreshToken, or log in again";
+
+/** A token that passed every check: who it names, its session, and when it stops being accepted. */
+export interface VerifiedToken {
+  identity: Identity;
+  session: TokenSession;
+  /** The first moment (ms since the epoch) the verifier refuses the token: what ends a socket it opened. */
+  refusedFromMs: number;
+}
 
 /**
  * What to tell a caller whose token jose refused. An expired token and a header that holds no
@@ -26,7 +42,7 @@ export class InvalidTokenError extends Error {}
  */
 function refusalMessage(error: unknown): string {
   const code = (error as { code?: unknown } | undefined)?.code;
-  if (code === "ERR_JWT_EXPIRED") return "The access token has expired; renew it with refreshToken, or log in again";
+  if (code === "ERR_JWT_EXPIRED") return EXPIRED;
   if (code === "ERR_JWS_INVALID" || code === "ERR_JWT_INVALID") return "That is not an access token: send the accessToken of logIn or signUp, as Bearer <token>";
   return "The access token is invalid or expired";
 }
@@ -70,10 +86,10 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions) {
   const maxRemembered = options.maxRemembered ?? 10_000;
   // Keyed by the whole token: another signature or claim is another key. Only tokens that
   // passed every check below are kept, so a flood of bad ones takes no room.
-  const verified = new Map<string, { identity: Identity; session: TokenSession; until: number }>();
+  const verified = new Map<string, { identity: Identity; session: TokenSession; until: number; refusedFrom: number }>();
 
   /** The token's claims once its signature, issuer and time claims check out; refuses otherwise. */
-  async function verifiedClaims(token: string, now: Date | undefined): Promise<JWTPayload> {
+  async function verifiedClaims(token: string, now: Date | undefined, nowMs: number): Promise<JWTPayload> {
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, key as Uint8Array, {
@@ -89,8 +105,16 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions) {
       throw new InvalidTokenError(refusalMessage(error));
     }
     if (payload.exp! - payload.iat! > maxLifetime) throw new InvalidTokenError("The access token lives longer than this gateway accepts; sign in again");
+    if (nowMs >= refusedFrom(payload)) throw new InvalidTokenError(EXPIRED);
     return payload;
   }
+
+  /**
+   * The first moment the token is refused by time: its expiry, to the second, or the lifetime
+   * bound past its `iat` (with the skew, as jwtVerify's maxTokenAge judges it). A later `iat`
+   * cannot become valid-then-invalid as time moves on.
+   */
+  const refusedFrom = (payload: JWTPayload) => Math.min(payload.exp!, payload.iat! + maxLifetime + CLOCK_SKEW_SECONDS) * 1000;
 
   function identityOf(payload: JWTPayload): Identity {
     const userId = payload.sub;
@@ -106,37 +130,38 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions) {
     return { userId: identity.userId, issuedAt: payload.iat!, sessionId: typeof payload.sid === "string" ? payload.sid : undefined };
   }
 
-  function remember(token: string, identity: Identity, session: TokenSession, payload: JWTPayload, nowMs: number): void {
-    // The first moment jwtVerify would refuse it by time: expired, or older than the lifetime
-    // bound (both with the skew). A later `iat` cannot become valid-then-invalid as time moves on.
-    const refusedFrom = Math.min(payload.exp! + CLOCK_SKEW_SECONDS, payload.iat! + maxLifetime + CLOCK_SKEW_SECONDS) * 1000;
-    verified.set(token, { identity, session, until: Math.min(nowMs + REMEMBER_VERIFIED_MS, refusedFrom) });
+  function remember(token: string, identity: Identity, session: TokenSession, refusedFromMs: number, nowMs: number): void {
+    verified.set(token, { identity, session, until: Math.min(nowMs + REMEMBER_VERIFIED_MS, refusedFromMs), refusedFrom: refusedFromMs });
     if (verified.size > maxRemembered) verified.delete(verified.keys().next().value!);
   }
 
-  const verify = async (token: string): Promise<Identity> => {
+  /** Every check, for HTTP and WebSocket alike; a socket ends at `refusedFromMs`, when HTTP starts refusing. */
+  const verifyToken = async (token: string): Promise<VerifiedToken> => {
     const now = options.now?.();
     const nowMs = now?.getTime() ?? Date.now();
     const known = verified.get(token);
     let identity: Identity;
     let session: TokenSession;
-    if (known && nowMs < known.until) ({ identity, session } = known);
+    let refusedFromMs: number;
+    if (known && nowMs < known.until) ({ identity, session, refusedFrom: refusedFromMs } = known);
     else {
       if (known) verified.delete(token);
-      const payload = await verifiedClaims(token, now);
+      const payload = await verifiedClaims(token, now, nowMs);
       identity = identityOf(payload);
       session = sessionOf(identity, payload);
-      remember(token, identity, session, payload, nowMs);
+      refusedFromMs = refusedFrom(payload);
+      remember(token, identity, session, refusedFromMs, nowMs);
     }
     // Asked every time (from memory nearly always): a log-out or a password reset ends the
     // session's tokens before they expire.
     if (options.revocations && (await options.revocations.hasEnded(session))) throw new InvalidTokenError("This session has ended (logged out, or the password was reset); sign in again");
     // Asked every time: an account closed since the token was verified ends it here.
     if (options.subjects && !(await options.subjects.hasAccount(identity.userId))) throw new InvalidTokenError("The access token's user has no account");
-    return { userId: identity.userId, roles: [...identity.roles] };
+    return { identity: { userId: identity.userId, roles: [...identity.roles] }, session, refusedFromMs };
   };
+  const verify = async (token: string): Promise<Identity> => (await verifyToken(token)).identity;
   /** How many verified tokens are remembered now (tests, metrics). */
-  return Object.assign(verify, { remembered: () => verified.size });
+  return Object.assign(verify, { verifyToken, remembered: () => verified.size });
 }
 
 export type AccessTokenVerifier = ReturnType<typeof createAccessTokenVerifier>;

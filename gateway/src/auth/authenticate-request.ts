@@ -1,16 +1,21 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { Identity } from "#kernel";
-import { InvalidTokenError, type AccessTokenVerifier } from "./access-token-verifier.js";
+import { InvalidTokenError, type AccessTokenVerifier, type VerifiedToken } from "./access-token-verifier.js";
 
 /**
  * Reads `Authorization: Bearer <token>`. No header means an anonymous caller; a header with
  * a bad token is an error rather than silently anonymous, so clients notice expiry.
  */
 export async function authenticate(verify: AccessTokenVerifier, authorization: string | undefined): Promise<Identity | undefined> {
+  return (await authenticateToken(verify, authorization))?.identity;
+}
+
+/** As `authenticate`, with the token's session and the moment it stops being accepted (a WebSocket ends then). */
+export async function authenticateToken(verify: AccessTokenVerifier, authorization: string | undefined): Promise<VerifiedToken | undefined> {
   if (!authorization) return undefined;
   const match = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
   if (!match) throw new InvalidTokenError('The Authorization header must be "Bearer <access token>"');
-  return verify(match[1]!);
+  return verify.verifyToken(match[1]!);
 }
 
 /**

@@ -1,11 +1,10 @@
 import type { IncomingMessage, Server } from "node:http";
 import { randomUUID } from "node:crypto";
 import { WebSocketServer, type WebSocket } from "ws";
-import { decodeJwt } from "jose";
 import { GraphQLError, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLFormattedError } from "graphql";
 import { countRateLimitRefusal, countWebSocketConnection, countWebSocketSubscription, ErrorCode, isPublicErrorCode, rateLimited, type Identity, type Logger } from "#kernel";
 import { InvalidTokenError, type AccessTokenVerifier } from "../auth/access-token-verifier.js";
-import { authenticate, connectionAuthorization } from "../auth/authenticate-request.js";
+import { authenticateToken, connectionAuthorization } from "../auth/authenticate-request.js";
 import type { GatewayContext } from "../gateway-context.js";
 import { PolicyRefusal, type AdmittedOperation, type RequestPolicy } from "../security/request-policy.js";
 import { callerOf, type Caller } from "../rate-limit/caller.js";
@@ -278,7 +277,8 @@ export function attachGraphQLWebSocket(options: {
         const clientAddress = options.clientAddress(ctx.extra.request);
         try {
           const header = connectionAuthorization(ctx.connectionParams);
-          const identity = await authenticate(options.verify, header);
+          const verified = await authenticateToken(options.verify, header);
+          const identity = verified?.identity;
           const caller = callerOf(identity, clientNetwork(clientAddress));
           // Within the cap on open sockets, one network could still open, sign in and close
           // about a thousand a second (attack run 1): each signed-in opening spends a point of
@@ -294,11 +294,11 @@ export function attachGraphQLWebSocket(options: {
           // Gone while it was judged: nothing is kept for it (its close has been handled).
           if (ctx.extra.socket.readyState !== ctx.extra.socket.OPEN) return false;
           ctx.extra.state = { identity, caller, clientAddress, active: new Map() };
-          // The token was checked once, here: the connection ends when the token does, so a
-          // socket never outlives the authorisation it was opened with.
-          if (identity && header) {
-            closeAtExpiry(ctx.extra, header);
-            ctx.extra.session = tokenSession(identity.userId, header);
+          // The token was checked once, here: the connection ends at the moment HTTP starts
+          // refusing the token, so a socket never outlives the authorisation it was opened with.
+          if (verified && identity) {
+            closeAtExpiry(ctx.extra, verified.refusedFromMs);
+            ctx.extra.session = verified.session;
             let set = signedIn.get(identity.userId);
             if (!set) signedIn.set(identity.userId, (set = new Set()));
             set.add(ctx.extra);
@@ -467,18 +467,11 @@ function openingRefusal(decision: CallerBudgetDecision, caller: Caller): string 
   return `Too many new connections ${whose}; retry in ${decision.retryAfterSeconds} s`;
 }
 
-function closeAtExpiry(extra: Extra, authorization: string): void {
-  const token = authorization.replace(/^Bearer\s+/i, "");
-  const expiresAt = (decodeJwt(token).exp ?? 0) * 1000;
+function closeAtExpiry(extra: Extra, expiresAt: number): void {
   // setTimeout holds at most ~24.8 days; tokens live far less (ACCESS_TOKEN_MAX_LIFETIME_SECONDS).
   const wait = Math.min(Math.max(0, expiresAt - Date.now()), 2 ** 31 - 1);
   extra.expiry = setTimeout(() => extra.socket.close(TOKEN_EXPIRED, "The access token expired; reconnect with a fresh one"), wait);
   extra.expiry.unref();
-}
-
-function tokenSession(userId: string, authorization: string): TokenSession {
-  const claims = decodeJwt(authorization.replace(/^Bearer\s+/i, ""));
-  return { userId, issuedAt: claims.iat ?? 0, sessionId: typeof claims.sid === "string" ? claims.sid : undefined };
 }
 
 function publicError(error: GraphQLError): GraphQLFormattedError {

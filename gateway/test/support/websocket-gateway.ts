@@ -5,11 +5,12 @@ import type { AddressInfo } from "node:net";
 import { parse, type OperationDefinitionNode } from "graphql";
 import { createLogger, issueAccessToken, type Identity } from "#kernel";
 import { attachGraphQLWebSocket, type ExecuteThroughGateway } from "../../src/subscriptions/graphql-websocket.js";
-import type { AccessTokenVerifier } from "../../src/auth/access-token-verifier.js";
 import type { RequestPolicy } from "../../src/security/request-policy.js";
 import type { OrderStatusFeed, OrderStatusListener } from "../../src/subscriptions/order-status-feed.js";
 import type { WebSocketLimits } from "../../src/subscriptions/websocket-limits.js";
 import type { CallerBudget } from "../../src/rate-limit/caller-budget.js";
+import { unsignedTokenVerifier } from "./unsigned-token-verifier.js";
+import type { AccessTokenVerifier } from "../../src/auth/access-token-verifier.js";
 
 const AUTH = { secret: "websocket-gateway-test-secret", issuer: "test" };
 
@@ -32,14 +33,13 @@ export async function startWebSocketGateway(options: {
   openingBudget?: CallerBudget;
   /** The request policy every operation goes through; every operation admitted, budgets free, unless given. */
   policy?: RequestPolicy;
+  /** The token verifier; unless given, tokens are taken as signed (their claims read, not checked). */
+  verify?: AccessTokenVerifier;
 }) {
   const listeners = new Set<OrderStatusListener>();
   const feed = { listen: (_orderId: string, listener: OrderStatusListener) => (listeners.add(listener), () => listeners.delete(listener)) } as unknown as OrderStatusFeed;
   const httpServer: Server = createServer();
-  // Tokens are taken as signed: the subject is read, the signature not checked.
-  const verify = Object.assign(async (token: string) => ({ userId: JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString()).sub, roles: ["customer"] }) as Identity, {
-    remembered: () => 0,
-  }) as unknown as AccessTokenVerifier;
+  const verify = options.verify ?? unsignedTokenVerifier();
   const sockets = attachGraphQLWebSocket({
     httpServer,
     path: "/graphql",
