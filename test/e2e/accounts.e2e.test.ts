@@ -71,14 +71,19 @@ function defineAccountScenarios(engine: string, env: () => Promise<Record<string
       assert.equal(other.data?.logIn.user.id, bystander.user.id);
     });
 
-    it("rotates refresh tokens, and reuse of an old one revokes the whole family", async () => {
+    it("rotates refresh tokens, answers a replay with the same successor, and a reuse after the successor's use revokes the whole family", async () => {
       const fay = await signUp("fay");
       const second = await supergraph.query(REFRESH, { token: fay.refreshToken });
       const rotated = second.data!.refreshToken;
       assert.notEqual(rotated.refreshToken, fay.refreshToken);
       assert.equal((await supergraph.query(ME, {}, rotated.accessToken)).data?.me.id, fay.user.id);
-      assert.equal(codeOf(await supergraph.query(REFRESH, { token: fay.refreshToken })), "UNAUTHENTICATED", "the old token is refused");
-      assert.equal(codeOf(await supergraph.query(REFRESH, { token: rotated.refreshToken })), "UNAUTHENTICATED", "and its family with it");
+      // A second tab, or a retry of a refresh whose answer was lost: the same successor.
+      const replayed = await supergraph.query(REFRESH, { token: fay.refreshToken });
+      assert.equal(replayed.data?.refreshToken.refreshToken, rotated.refreshToken);
+      const third = (await supergraph.query(REFRESH, { token: rotated.refreshToken })).data!.refreshToken;
+      assert.equal(codeOf(await supergraph.query(REFRESH, { token: fay.refreshToken })), "UNAUTHENTICATED", "the old token is refused once its successor was used");
+      assert.equal(codeOf(await supergraph.query(REFRESH, { token: third.refreshToken })), "UNAUTHENTICATED", "and its family with it");
+      assert.equal(codeOf(await supergraph.query(ME, {}, third.accessToken)), "UNAUTHENTICATED", "its access tokens too");
     });
 
     it("logs out: the refresh token is revoked", async () => {

@@ -57,6 +57,7 @@ export async function startAccountsSubgraph(
     deviceProofs: createDeviceProofs({ secret: config.auth.internalSecret, ttlSeconds: config.accounts.deviceProofTtlSeconds }),
     tokens,
     refreshTokenTtlSeconds: config.auth.refreshTokenTtlSeconds,
+    refreshTokenKey: config.auth.internalSecret,
     logger,
     endSession: (end) => recordSessionsEnded(ended, end),
     onSignedUp: (user) => mail.mailVerification(user.id),

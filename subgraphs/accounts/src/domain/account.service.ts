@@ -3,7 +3,7 @@ import { countRateLimitRefusal, DomainError, ErrorCode, rateLimited, type Access
 import { rolesOf, type AccountRole, type User } from "./user.js";
 import { emailAsGiven, emailKey, validEmail, validName, validPassword } from "./account.validation.js";
 import { DEFAULT_SCRYPT, hashPassword, verifyPassword, type ScryptParameters } from "./password-hashing.js";
-import { newRefreshToken, newTokenId, parseRefreshToken, secretMatches } from "./refresh-token.js";
+import { newRefreshToken, newTokenId, parseRefreshToken, secretMatches, successorRefreshToken, type IssuedRefreshToken } from "./refresh-token.js";
 import { DuplicateEmailError, type RefreshTokenRecord, type UserStore } from "../ports/user-store.js";
 import type { LoginAttempt, LoginThrottle } from "../ports/login-throttle.js";
 import type { DeviceProofs } from "./login-device-proof.js";
@@ -25,6 +25,12 @@ export interface AccountServiceDependencies {
   deviceProofs?: DeviceProofs;
   tokens: AccessTokenIssuer;
   refreshTokenTtlSeconds: number;
+  /**
+   * Derives each rotated refresh token from the one it replaces (the same on every replica), so
+   * a token presented again within REFRESH_REPLAY_SECONDS of its rotation gets the same
+   * successor. Without it, a key of this process's own.
+   */
+  refreshTokenKey?: string;
   logger: Logger;
   clock?: () => Date;
   hashing?: ScryptParameters;
@@ -36,6 +42,15 @@ export interface AccountServiceDependencies {
   /** Told of each account signUp creates (the verification mail); sign-up does not wait for it. */
   onSignedUp?: (user: User) => void;
 }
+
+/**
+ * How long after its rotation a refresh token presented again is a replay of the same refresh
+ * (two tabs of one session renewing at once, a retry of a refresh whose answer was lost) and is
+ * answered with the same successor; later, it is a reuse and ends the session. Within it a thief
+ * replaying a stolen token gets the successor the customer holds, one live chain whose next
+ * reuse by either still ends the session (the "reuse interval" of Auth0 and Okta).
+ */
+export const REFRESH_REPLAY_SECONDS = 30;
 
 const wrongCredentials = () => new DomainError(ErrorCode.UNAUTHENTICATED, "The email or password is incorrect");
 const invalidRefreshToken = () => new DomainError(ErrorCode.UNAUTHENTICATED, "The refresh token is invalid or expired; log in again");
@@ -63,18 +78,25 @@ export function createAccountService(deps: AccountServiceDependencies) {
   const { store, throttle, tokens, logger } = deps;
   const clock = deps.clock ?? (() => new Date());
   const hashing = deps.hashing ?? DEFAULT_SCRYPT;
+  const refreshKey = deps.refreshTokenKey ?? randomBytes(32).toString("base64url");
   let decoyHash: Promise<string> | undefined;
   const decoy = () => (decoyHash ??= hashPassword(randomBytes(16).toString("hex"), hashing));
 
   /**
-   * A new session when `from` holds the password hash the caller checked (stored only while it
-   * is still the user's: a reset racing a log-in wins), else the next one of `from`'s family.
+   * A new session for `user` holding the password hash the caller checked: stored only while it
+   * is still the user's, so a reset racing a log-in wins.
    */
-  async function startSession(user: User, familyId: string, from: { passwordHash: string } | { previous: RefreshTokenRecord }, now = clock()): Promise<Session> {
+  async function startSession(user: User, passwordHash: string, now = clock()): Promise<Session> {
+    const familyId = newTokenId("fam");
     const refresh = newRefreshToken();
-    const record: RefreshTokenRecord = {
+    if (!(await store.beginSession(refreshRecord(refresh, user.id, familyId, now), passwordHash))) throw wrongCredentials();
+    return sessionWith(user, familyId, refresh, now);
+  }
+
+  function refreshRecord(refresh: IssuedRefreshToken, userId: string, familyId: string, now: Date): RefreshTokenRecord {
+    return {
       id: refresh.id,
-      userId: user.id,
+      userId,
       familyId,
       tokenHash: refresh.tokenHash,
       expiresAt: new Date(now.getTime() + deps.refreshTokenTtlSeconds * 1000),
@@ -82,18 +104,38 @@ export function createAccountService(deps: AccountServiceDependencies) {
       usedAt: null,
       revokedAt: null,
     };
-    if ("passwordHash" in from) {
-      if (!(await store.beginSession(record, from.passwordHash))) throw wrongCredentials();
-    } else if (!(await store.rotateRefreshToken(from.previous.id, record, now))) {
-      // Someone used this token between our read and our write: treat it as reuse.
-      await revokeFamily(from.previous, "refresh token used concurrently");
-      throw invalidRefreshToken();
-    }
-    // The refresh family is the session: its access tokens carry its id (sid), so ending it ends them.
-    // Born when the store last found the session live: a reset ending every session after
-    // that covers this token even if signing it waited past the reset.
+  }
+
+  /**
+   * The answer for a session the store found live at `now`: its access token carries the
+   * family's id (sid), so ending the family ends it, and is born at `now`, so a reset ending
+   * every session after that covers it even if signing it waited past the reset.
+   */
+  async function sessionWith(user: User, familyId: string, refresh: IssuedRefreshToken, now: Date): Promise<Session> {
     const access = await tokens.issue({ userId: user.id, roles: rolesOf(user), sessionId: familyId, issuedAt: now });
     return { accessToken: access.token, expiresIn: access.expiresIn, refreshToken: refresh.token, user };
+  }
+
+  /**
+   * A used token presented again: within REFRESH_REPLAY_SECONDS of its rotation, and while its
+   * successor is unused and live, the same successor again (with a new access token); otherwise
+   * a reuse, which ends the session.
+   */
+  async function replay(presented: { id: string; secret: string }, now: Date): Promise<Session> {
+    // Read again: a rotation that beat ours committed between our read and our write.
+    const used = await store.findRefreshToken(presented.id);
+    if (!used) throw invalidRefreshToken();
+    const withinReplay = used.usedAt !== null && !used.revokedAt && now.getTime() - used.usedAt.getTime() <= REFRESH_REPLAY_SECONDS * 1000;
+    const successor = successorRefreshToken(presented, refreshKey);
+    const next = withinReplay ? await store.findRefreshToken(successor.id) : null;
+    const live = next && next.familyId === used.familyId && next.userId === used.userId && !next.usedAt && !next.revokedAt && next.expiresAt > now && next.tokenHash === successor.tokenHash;
+    const user = live ? (await store.findUsersByIds([used.userId])).get(used.userId) : undefined;
+    if (!user) {
+      await revokeFamily(used, used.revokedAt ? "revoked refresh token presented" : "used refresh token presented again");
+      throw invalidRefreshToken();
+    }
+    logger.info("refresh_token_replayed", { userId: used.userId, familyId: used.familyId });
+    return sessionWith(user, used.familyId, successor, now);
   }
 
   async function admit(attempt: LoginAttempt): Promise<void> {
@@ -128,7 +170,7 @@ export function createAccountService(deps: AccountServiceDependencies) {
       }
       logger.info("account_created", { userId: user.id });
       deps.onSignedUp?.(user);
-      const session = await startSession(user, newTokenId("fam"), { passwordHash });
+      const session = await startSession(user, passwordHash);
       return { ...session, deviceProof: deps.deviceProofs?.issue(emailKey(user.email), passwordHash, clock()) };
     },
 
@@ -156,7 +198,7 @@ export function createAccountService(deps: AccountServiceDependencies) {
       }
       await throttle.recordSuccess(attempt);
       logger.info("login_succeeded", { userId: found.user.id, knownDevice: attempt.device !== undefined });
-      const session = await startSession(found.user, newTokenId("fam"), { passwordHash: found.passwordHash });
+      const session = await startSession(found.user, found.passwordHash);
       // A known device keeps its id (and its count), with a renewed expiry.
       return { ...session, deviceProof: deps.deviceProofs?.issue(account, found.passwordHash, now, attempt.device) };
     },
@@ -165,18 +207,18 @@ export function createAccountService(deps: AccountServiceDependencies) {
       const parsed = parseRefreshToken(token);
       const record = parsed ? await store.findRefreshToken(parsed.id) : null;
       if (!parsed || !record || !secretMatches(parsed.secret, record.tokenHash)) throw invalidRefreshToken();
-      if (record.usedAt || record.revokedAt) {
-        await revokeFamily(record, record.revokedAt ? "revoked refresh token presented" : "used refresh token presented again");
-        throw invalidRefreshToken();
-      }
-      // One reading of the clock for the check and the rotation: read twice, a token a moment
+      // One reading of the clock for the checks and the rotation: read twice, a token a moment
       // from its expiry passed the first and failed the second, which took it for a
       // concurrent use and ended the session.
       const now = clock();
+      if (record.usedAt || record.revokedAt) return replay(parsed, now);
       if (record.expiresAt <= now) throw invalidRefreshToken();
       const user = (await store.findUsersByIds([record.userId])).get(record.userId);
       if (!user) throw invalidRefreshToken();
-      return startSession(user, record.familyId, { previous: record }, now);
+      const successor = successorRefreshToken(parsed, refreshKey);
+      // Lost to a rotation of the same token between our read and our write: a replay of it.
+      if (!(await store.rotateRefreshToken(record.id, refreshRecord(successor, user.id, record.familyId, now), now))) return replay(parsed, now);
+      return sessionWith(user, record.familyId, successor, now);
     },
 
     /**

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 
 /**
  * Refresh tokens are `<id>.<secret>`: the id finds the stored row, the secret proves
@@ -18,6 +18,20 @@ export const newTokenId = (prefix: string) => `${prefix}_${randomBytes(16).toStr
 export function newRefreshToken(): IssuedRefreshToken {
   const id = newTokenId("rt");
   const secret = randomBytes(32).toString("base64url");
+  return { id, token: `${id}.${secret}`, tokenHash: hashSecret(secret) };
+}
+
+/**
+ * The token that replaces `previous` at its rotation: derived from it under the service's key
+ * (an HMAC: nobody without the key computes it from the token), so the same used token always
+ * gets the same successor. A client presenting its token again a moment after the rotation (a
+ * second tab, a retry of a refresh whose answer was lost) is handed that successor again,
+ * rather than a second live branch of the session or an end to it.
+ */
+export function successorRefreshToken(previous: { id: string; secret: string }, key: string): IssuedRefreshToken {
+  const derive = (purpose: string, input: string) => createHmac("sha256", key).update(`refresh-token-successor:${purpose}:${input}`).digest();
+  const id = `rt_${derive("id", previous.id).subarray(0, 16).toString("base64url")}`;
+  const secret = derive("secret", `${previous.id}.${previous.secret}`).toString("base64url");
   return { id, token: `${id}.${secret}`, tokenHash: hashSecret(secret) };
 }
 

@@ -106,7 +106,8 @@ export type AuthPayload = {
   expiresIn: Scalars['Int']['output'];
   /**
    * Single-use refresh token: `refreshToken` returns a new one with each new access token.
-   * Using a refresh token a second time ends the whole session.
+   * Presented again within 30 s of its use (a second tab, a retried request) it gets the same
+   * new one; presented again later, or after that new one was used, it ends the whole session.
    */
   refreshToken: Scalars['String']['output'];
   /** The signed-in user. */

@@ -6,7 +6,7 @@ import { endCovers } from "../../../../gateway/src/auth/session-revocations.js";
 import { createAccessTokenVerifier } from "../../../../gateway/src/auth/access-token-verifier.js";
 import { EmbeddedUserStore } from "../../src/adapters/embedded-user-store.js";
 import { createLoginThrottle } from "../../src/adapters/rate-limiter-login-throttle.js";
-import { createAccountService } from "../../src/domain/account.service.js";
+import { createAccountService, REFRESH_REPLAY_SECONDS } from "../../src/domain/account.service.js";
 import { emailKey } from "../../src/domain/account.validation.js";
 import { hashPassword } from "../../src/domain/password-hashing.js";
 import { failure } from "../support/domain-failure.js";
@@ -236,15 +236,54 @@ describe("account service: refresh tokens", () => {
     assert.equal(third.user.id, first.user.id);
   });
 
-  it("revokes the whole family when a used refresh token comes back", async () => {
-    const { service } = await setup();
+  it("revokes the whole family when a used refresh token comes back after the replay window", async () => {
+    let now = new Date("2026-01-01T00:00:00Z");
+    const { service } = await setup({ now: () => now });
     const first = await service.signUp({ email: "kim@example.com", password: "password-kim", name: "Kim" });
     const second = await service.refresh(first.refreshToken);
+    now = new Date(now.getTime() + REFRESH_REPLAY_SECONDS * 1000 + 1);
     assert.equal((await failure(service.refresh(first.refreshToken))).code, ErrorCode.UNAUTHENTICATED);
     assert.equal((await failure(service.refresh(second.refreshToken))).code, ErrorCode.UNAUTHENTICATED, "the latest token died with its family");
     // Other sessions of the same user are other families and live on.
     const other = await service.logIn("kim@example.com", "password-kim");
     assert.ok(await service.refresh(other.refreshToken));
+  });
+
+  it("keeps two tabs signed in that renew one session at once: one successor for both, nothing ended", async () => {
+    const { service, ended, store } = await setup();
+    const first = await service.signUp({ email: "tab@example.com", password: "password-tab", name: "Tab" });
+    const [a, b] = await Promise.all([service.refresh(first.refreshToken), service.refresh(first.refreshToken)]);
+    assert.equal(a.refreshToken, b.refreshToken, "the same successor: one live chain, not two");
+    assert.deepEqual(ended, [], "no session was ended");
+    const family = (await store.findRefreshToken(first.refreshToken.split(".")[0]!))!.familyId;
+    assert.equal((await createAccessTokenVerifier(auth).verifyToken(b.accessToken)).session.sessionId, family);
+    const next = await service.refresh(a.refreshToken);
+    assert.equal(next.user.id, first.user.id, "the successor renews the session");
+  });
+
+  it("answers a refresh retried after its answer was lost with the same successor, until that successor is used", async () => {
+    let now = new Date("2026-01-01T00:00:00Z");
+    const { service, ended } = await setup({ now: () => now });
+    const first = await service.signUp({ email: "retry@example.com", password: "password-retry", name: "Retry" });
+    const lost = await service.refresh(first.refreshToken);
+    now = new Date(now.getTime() + 5_000);
+    const retried = await service.refresh(first.refreshToken);
+    assert.equal(retried.refreshToken, lost.refreshToken);
+    assert.equal(ended.length, 0, "no session was ended");
+    const third = await service.refresh(retried.refreshToken);
+    // The successor has been used: the first token again is a reuse, whoever holds it.
+    assert.equal((await failure(service.refresh(first.refreshToken))).code, ErrorCode.UNAUTHENTICATED);
+    assert.equal((await failure(service.refresh(third.refreshToken))).code, ErrorCode.UNAUTHENTICATED, "the session ended");
+    assert.ok(ended.length > 0 && ended.every((end) => end.userId === first.user.id), "its access tokens ended too");
+  });
+
+  it("replays nothing for a logged-out session", async () => {
+    const { service } = await setup();
+    const first = await service.signUp({ email: "gone@example.com", password: "password-gone", name: "Gone" });
+    const second = await service.refresh(first.refreshToken);
+    assert.equal(await service.logOut(second.refreshToken), true);
+    assert.equal((await failure(service.refresh(first.refreshToken))).code, ErrorCode.UNAUTHENTICATED);
+    assert.equal((await failure(service.refresh(second.refreshToken))).code, ErrorCode.UNAUTHENTICATED);
   });
 
   it("refuses expired, malformed and forged refresh tokens", async () => {
