@@ -17,7 +17,14 @@ export interface AccountMailRequestedPayload {
   sealedToken: string;
   /** When the token stops working (ISO 8601), so the mail can say how long it is valid. */
   expiresAt: string;
+  /**
+   * Why a reset link is mailed: absent when the customer asked for one, `sign-up-with-taken-email`
+   * when someone tried to create an account with this address (the mail tells its owner so).
+   */
+  reason?: AccountMailReason;
 }
+
+export type AccountMailReason = "sign-up-with-taken-email";
 
 /** The sealing purpose of account mail tokens (sealSecret), shared by accounts and notifications. */
 export const ACCOUNT_MAIL_SEAL = "account-mail-token";

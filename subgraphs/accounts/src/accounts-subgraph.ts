@@ -61,6 +61,7 @@ export async function startAccountsSubgraph(
     logger,
     endSession: (end) => recordSessionsEnded(ended, end),
     onSignedUp: (user) => mail.mailVerification(user.id),
+    onSignUpWithTakenEmail: (email, clientAddress) => mail.noticeSignUpWithTakenEmail(email, clientAddress),
   });
   const addresses = createAddressService({ store });
   const guestCarts = createSubgraphGuestCartMerge({ cartUrl: options.cartUrl ?? (() => config.gateway.subgraphUrls.cart), internalSecret: config.auth.internalSecret });

@@ -23,6 +23,15 @@ export function draftAccountMail(event: DomainEvent, links: AccountLinks): Notif
   const valid = validFor(expiresAt - Date.parse(event.occurredAt));
   if (event.type === AccountMailEventTypes.passwordResetRequested) {
     const link = `${links.baseUrl}/reset-password#token=${token}`;
+    if (p.reason === "sign-up-with-taken-email") {
+      return {
+        kind: "PASSWORD_RESET",
+        userId: p.userId,
+        emailOnly: true,
+        subject: "Someone tried to create a Storefront account with your email",
+        text: `Someone tried to create a Storefront account with this email address, which already has one. If it was you, log in; if you forgot your password, choose a new one with this link within ${valid}:\n\n${link}\n\nThe link works once. If it was not you, ignore this email: your account and password stay as they are.`,
+      };
+    }
     return {
       kind: "PASSWORD_RESET",
       userId: p.userId,

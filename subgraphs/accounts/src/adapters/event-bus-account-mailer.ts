@@ -14,8 +14,8 @@ const EVENT_TYPE = {
  */
 export function createEventBusAccountMailer(deps: { bus: EventBus; internalSecret: string }): AccountMailer {
   return {
-    async send({ purpose, userId, token, expiresAt }) {
-      const payload: AccountMailRequestedPayload = { userId, sealedToken: sealSecret(deps.internalSecret, ACCOUNT_MAIL_SEAL, token), expiresAt: expiresAt.toISOString() };
+    async send({ purpose, userId, token, expiresAt, reason }) {
+      const payload: AccountMailRequestedPayload = { userId, sealedToken: sealSecret(deps.internalSecret, ACCOUNT_MAIL_SEAL, token), expiresAt: expiresAt.toISOString(), ...(reason ? { reason } : {}) };
       await deps.bus.publish(Topics.accountMail, [newEvent(EVENT_TYPE[purpose], userId, payload)]);
     },
   };

@@ -1,4 +1,4 @@
-import { countRateLimitRefusal, DomainError, ErrorCode, rateLimited, unauthenticated, type Logger } from "#kernel";
+import { countRateLimitRefusal, DomainError, ErrorCode, rateLimited, unauthenticated, type AccountMailReason, type Logger } from "#kernel";
 import { emailAsGiven, emailKey, validEmail, validPassword } from "./account.validation.js";
 import { DEFAULT_SCRYPT, hashPassword, type ScryptParameters } from "./password-hashing.js";
 import { newAccountToken, presentedTokenHash, type AccountTokenPurpose } from "./account-token.js";
@@ -21,6 +21,9 @@ export interface AccountMailServiceDependencies {
   /** Ends every access token of the user issued so far (the reset's "ends every session"). */
   endEverySession?: (userId: string) => Promise<void>;
 }
+
+/** An account this new took the sign-up's place a moment ago: its owner double-clicked, nobody else. */
+export const SIGN_UP_NOTICE_QUIET_MS = 10 * 60_000;
 
 /** One answer for an unknown, used or expired token: which one it was helps only an attacker. */
 const invalidToken = () => new DomainError(ErrorCode.INVALID_TOKEN, "This link is invalid or has expired; ask for a new one");
@@ -65,13 +68,13 @@ export function createAccountMailService(deps: AccountMailServiceDependencies) {
     }
   }
 
-  async function mailLink(purpose: AccountTokenPurpose, userId: string): Promise<void> {
+  async function mailLink(purpose: AccountTokenPurpose, userId: string, reason?: AccountMailReason): Promise<void> {
     const now = clock();
     const { token, tokenHash } = newAccountToken();
     const expiresAt = new Date(now.getTime() + lifetimeMs[purpose]);
     await store.insertAccountToken({ tokenHash, userId, purpose, expiresAt, createdAt: now, usedAt: null });
-    await mailer.send({ purpose, userId, token, expiresAt });
-    logger.info("account_mail_requested", { userId, purpose });
+    await mailer.send({ purpose, userId, token, expiresAt, ...(reason ? { reason } : {}) });
+    logger.info("account_mail_requested", { userId, purpose, reason });
   }
 
   return {
@@ -84,6 +87,24 @@ export function createAccountMailService(deps: AccountMailServiceDependencies) {
         if (found) await mailLink("PASSWORD_RESET", found.user.id);
       });
       return true;
+    },
+
+    /**
+     * Someone tried to sign up with `email`, which an account holds: its owner is mailed a
+     * reset link saying so (the sign-up page cannot tell them: it would tell anyone), drawn on
+     * the email's and the network's reset budget, so sign-ups cannot flood a mailbox; past it,
+     * or for an account made in the last SIGN_UP_NOTICE_QUIET_MS (its own sign-up clicked twice),
+     * nothing is mailed. The caller never waits for it.
+     */
+    noticeSignUpWithTakenEmail(email: string, clientAddress?: string): void {
+      afterAnswering("taken email notice", async () => {
+        const key = emailKey(emailAsGiven(email));
+        const found = await store.findCredentials(key);
+        if (!found || clock().getTime() - found.user.createdAt.getTime() < SIGN_UP_NOTICE_QUIET_MS) return;
+        const decision = await throttle.consume({ account: `reset:${key}`, address: clientAddress });
+        if (!decision.allowed) return void logger.info("taken_email_notice_skipped", { userId: found.user.id, reason: "budget" });
+        await mailLink("PASSWORD_RESET", found.user.id, "sign-up-with-taken-email");
+      });
     },
 
     async resetPassword(token: string, newPassword: string, clientAddress?: string): Promise<true> {

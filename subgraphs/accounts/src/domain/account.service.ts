@@ -41,6 +41,8 @@ export interface AccountServiceDependencies {
   endSession?: (end: { userId: string; sessionId: string }) => Promise<void>;
   /** Told of each account signUp creates (the verification mail); sign-up does not wait for it. */
   onSignedUp?: (user: User) => void;
+  /** Told of a sign-up with an email an account holds (a notice to its owner); sign-up does not wait for it. */
+  onSignUpWithTakenEmail?: (email: string, clientAddress?: string) => void;
 }
 
 /**
@@ -160,13 +162,17 @@ export function createAccountService(deps: AccountServiceDependencies) {
   return {
     findByIds: (ids: readonly string[]) => store.findUsersByIds(ids),
 
-    async signUp(input: { email: string; password: string; name: string }): Promise<Session> {
+    async signUp(input: { email: string; password: string; name: string }, clientAddress?: string): Promise<Session> {
       let user: User, passwordHash: string;
       try {
         ({ user, passwordHash } = await createAccount({ ...input, role: "customer" }));
       } catch (error) {
-        if (error instanceof DuplicateEmailError) throw new DomainError(ErrorCode.CONFLICT, "An account with this email already exists", { field: "email" });
-        throw error;
+        if (!(error instanceof DuplicateEmailError)) throw error;
+        // Sign-up signs in at once, so its answer cannot hide a taken email (a session it
+        // could not give, or a log-in with the chosen password, would tell); the owner is told
+        // instead, so probing an address is seen by whoever reads its mail.
+        deps.onSignUpWithTakenEmail?.(input.email, clientAddress);
+        throw new DomainError(ErrorCode.CONFLICT, "An account with this email already exists: log in, or ask for a password reset", { field: "email" });
       }
       logger.info("account_created", { userId: user.id });
       deps.onSignedUp?.(user);

@@ -1,3 +1,4 @@
+import type { AccountMailReason } from "#kernel";
 import type { AccountTokenPurpose } from "../domain/account-token.js";
 
 /** A one-time link to mail to the account holder; the address is the account's, looked up when sending. */
@@ -6,6 +7,8 @@ export interface AccountMailRequest {
   userId: string;
   token: string;
   expiresAt: Date;
+  /** Why it is mailed, when the holder did not ask for it. */
+  reason?: AccountMailReason;
 }
 
 /**

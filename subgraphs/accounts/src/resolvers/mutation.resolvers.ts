@@ -3,7 +3,7 @@ import type { MutationResolvers } from "../generated/resolvers-types.js";
 import { mergeGuestCart } from "./merge-guest-cart.js";
 
 export const Mutation: MutationResolvers = {
-  signUp: async (_root, { input }, ctx) => mergeGuestCart(ctx, await ctx.accounts.signUp(input)),
+  signUp: async (_root, { input }, ctx) => mergeGuestCart(ctx, await ctx.accounts.signUp(input, ctx.clientAddress)),
   logIn: async (_root, { email, password, deviceProof }, ctx) => mergeGuestCart(ctx, await ctx.accounts.logIn(email, password, ctx.clientAddress, deviceProof)),
   refreshToken: (_root, { refreshToken }, ctx) => ctx.accounts.refresh(refreshToken),
   logOut: (_root, { refreshToken }, ctx) => ctx.accounts.logOut(refreshToken),

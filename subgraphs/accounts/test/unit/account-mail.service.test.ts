@@ -8,7 +8,7 @@ import { createAccessTokenIssuer, createLogger, DomainError, ErrorCode } from "#
 import { EmbeddedUserStore } from "../../src/adapters/embedded-user-store.js";
 import { createLoginThrottle } from "../../src/adapters/rate-limiter-login-throttle.js";
 import { createAccountService } from "../../src/domain/account.service.js";
-import { createAccountMailService } from "../../src/domain/account-mail.service.js";
+import { createAccountMailService, SIGN_UP_NOTICE_QUIET_MS } from "../../src/domain/account-mail.service.js";
 import { hashAccountToken } from "../../src/domain/account-token.js";
 import type { AccountMailRequest } from "../../src/ports/account-mailer.js";
 import { failure } from "../support/domain-failure.js";
@@ -64,6 +64,7 @@ async function setup(options: SetupOptions = {}) {
     clock,
     hashing: FAST_SCRYPT,
     onSignedUp: (user) => mail.mailVerification(user.id),
+    onSignUpWithTakenEmail: (email, clientAddress) => mail.noticeSignUpWithTakenEmail(email, clientAddress),
   });
   const signUp = async (email: string, password = "old-password-1") => {
     const session = await accounts.signUp({ email, password, name: "Ann" });
@@ -241,6 +242,31 @@ describe("account mail: password reset", () => {
     assert.equal(spread.filter((r) => r.status === "fulfilled").length, 5, "one address, many emails");
     assert.equal(await mail.requestPasswordReset("spread-7@example.com", "198.51.100.3"), true, "another address is not held up");
     await mail.settled();
+  });
+});
+
+describe("account mail: a sign-up with a taken email", () => {
+  it("tells the owner, with a working reset link, within the email's reset budget", async () => {
+    const { mail, accounts, sent, signUp, lastToken, advance } = await setup({ perAccount: 3 });
+    const ann = await signUp("taken@example.com");
+    advance(SIGN_UP_NOTICE_QUIET_MS);
+    for (let i = 0; i < 5; i++) {
+      const error = await failure(accounts.signUp({ email: i % 2 ? "TAKEN@example.com " : "taken@example.com", password: `attacker-pw-${i}`, name: "Eve" }, "203.0.113.7"));
+      assert.equal(error.code, ErrorCode.CONFLICT);
+    }
+    await mail.settled();
+    const notices = sent.filter((r) => r.reason === "sign-up-with-taken-email");
+    assert.equal(notices.length, 3, "the email's reset budget: sign-ups cannot flood the mailbox");
+    assert.ok(notices.every((r) => r.userId === ann.user.id && r.purpose === "PASSWORD_RESET"));
+    assert.equal(await mail.resetPassword(lastToken(ann.user.id, "PASSWORD_RESET")!, "new-password-1"), true, "the notice's link resets the password");
+  });
+
+  it("mails nothing for the account's own sign-up clicked twice", async () => {
+    const { mail, accounts, sent, signUp } = await setup();
+    await signUp("twice@example.com");
+    assert.equal((await failure(accounts.signUp({ email: "twice@example.com", password: "old-password-1", name: "Ann" }))).code, ErrorCode.CONFLICT);
+    await mail.settled();
+    assert.equal(sent.filter((r) => r.reason).length, 0);
   });
 });
 
