@@ -56,12 +56,28 @@ export function validEmail(email: string): string {
     hasInvisibleOrControlCharacter(trimmed) ||
     !isStorableText(trimmed) ||
     UNCOMPOSED_MARK.test(trimmed.normalize("NFKC")) ||
-    !EMAIL.test(trimmed)
+    !EMAIL.test(trimmed) ||
+    !domainLabels(trimmed).every((label) => label.length > 0)
   ) {
     throw badInput("Give a valid email address", { field: "email" });
   }
+  if (domainLabels(trimmed).some((label) => ACE_LABEL.test(label))) {
+    throw badInput("Type the email's domain as it reads (bücher.de, not xn--bcher-kva.de)", { field: "email" });
+  }
   return trimmed;
 }
+
+/**
+ * The labels of an address's domain. One mailbox must have one key, and a domain has more
+ * spellings than its letter case: with a trailing dot (the DNS root: ann@example.com.) or in
+ * its ASCII-compatible form (ann@xn--bcher-kva.de is ann@bücher.de), each made a second account
+ * for the same mailbox. A new address has no empty label and is typed as it reads; the key
+ * keeps domains as they read, so accounts made before keep theirs.
+ */
+const domainLabels = (email: string): string[] => email.slice(email.lastIndexOf("@") + 1).split(".");
+
+/** A label in IDNA's ASCII-compatible encoding (RFC 5890): the punycode spelling of a Unicode label. */
+const ACE_LABEL = /^xn--/i;
 
 /**
  * 8 to 128 characters, not all of them whitespace: the upper bound keeps one log-in from

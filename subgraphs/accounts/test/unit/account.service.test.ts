@@ -68,6 +68,19 @@ describe("account service: sign-up and log-in", () => {
     assert.equal(error.code, ErrorCode.CONFLICT);
   });
 
+  it("refuses at sign-up the spellings of a domain that would make a second account for one mailbox", async () => {
+    const { service } = await setup();
+    await service.signUp({ email: "ann@bücher.de", password: "password-1", name: "Ann" });
+    for (const twin of ["ann@xn--bcher-kva.de", "ann@XN--BCHER-KVA.de", "ann@bücher.de.", "ann@bücher..de", "ann@mail.xn--bcher-kva.de"]) {
+      const error = await failure(service.signUp({ email: twin, password: "password-2", name: "Twin" }));
+      assert.equal(error.code, ErrorCode.BAD_USER_INPUT, twin);
+      assert.equal(error.extensions.field, "email");
+    }
+    // Log-in takes any well-formed spelling (accounts made before keep theirs): a spelling no account has finds none.
+    assert.equal((await failure(service.logIn("ann@xn--bcher-kva.de", "password-1"))).code, ErrorCode.UNAUTHENTICATED);
+    assert.ok(await service.signUp({ email: "bo@bücher.de", password: "password-3", name: "Bo" }), "a Unicode domain as it reads is welcome");
+  });
+
   it("rejects bad input with BAD_USER_INPUT naming the field", async () => {
     const { service } = await setup();
     for (const [input, field] of [
