@@ -32,6 +32,13 @@ interface CloseEventLike {
 }
 
 /** Codes that say "not now": the stream is followed on (or subscribed again), never ended. */
+/**
+ * The gateway's close when the socket's token stopped being accepted: it expired (a socket
+ * ends when its token does), or its session ended. Subscribed again once, a new socket signs in
+ * with the session's renewed token; an ended session renews nothing, and fails for good.
+ */
+const TOKEN_NO_LONGER_ACCEPTED = 4401;
+
 const TRANSIENT_CODES: ReadonlySet<string> = new Set(["SERVICE_UNAVAILABLE", "INTERNAL_SERVER_ERROR", "RATE_LIMITED", "NETWORK_ERROR"]);
 
 const isCloseEvent = (value: unknown): value is CloseEventLike =>
@@ -105,6 +112,9 @@ export function createSubscriptions(options: SubscriptionOptions & { url: string
       let retry: ReturnType<typeof setTimeout> | undefined;
       let attempts = 0;
       let generation = 0;
+      // Set when a 4401 made us subscribe again with a renewed token, cleared by the next result:
+      // a second 4401 before any result means the session cannot be renewed.
+      let resignedIn = false;
       const onReconnect = () => {
         if (!done) handlers.reconnecting?.();
       };
@@ -141,6 +151,7 @@ export function createSubscriptions(options: SubscriptionOptions & { url: string
             next: (result) => {
               if (done || generation !== mine) return;
               endedByFailure = undefined;
+              resignedIn = false;
               if (!result.errors?.length) {
                 attempts = 0;
                 if (result.data) handlers.next(result.data);
@@ -161,6 +172,13 @@ export function createSubscriptions(options: SubscriptionOptions & { url: string
             },
             error: (thrown) => {
               if (done || generation !== mine) return;
+              if (isCloseEvent(thrown) && thrown.code === TOKEN_NO_LONGER_ACCEPTED && !resignedIn) {
+                // The access token lives minutes, a followed order days: the page goes on
+                // with the renewed session, from the order's current state.
+                resignedIn = true;
+                handlers.reconnecting?.();
+                return start();
+              }
               const failure = asError(thrown, request.operationName);
               if (TRANSIENT_CODES.has(failure.code)) again(failure);
               else fail(failure);

@@ -22,6 +22,7 @@ let server: WebSocketServer;
 let url: string;
 const scripts: Script[] = [];
 let subscribes = 0;
+const inits: unknown[] = [];
 
 before(async () => {
   server = new WebSocketServer({ port: 0, host: "127.0.0.1", handleProtocols: () => "graphql-transport-ws" });
@@ -29,7 +30,10 @@ before(async () => {
     socket.on("message", (data) => {
       const message = JSON.parse(String(data)) as { type: string; id?: string };
       const send = (reply: unknown) => socket.readyState === socket.OPEN && socket.send(JSON.stringify(reply));
-      if (message.type === "connection_init") send({ type: "connection_ack" });
+      if (message.type === "connection_init") {
+        inits.push((message as { payload?: unknown }).payload);
+        send({ type: "connection_ack" });
+      }
       if (message.type === "ping") send({ type: "pong" });
       if (message.type === "subscribe") scripts[subscribes++]?.(send, socket, message.id!);
     });
@@ -93,6 +97,57 @@ test("follows an order across a partial answer, a transient failure the gateway 
     assert.equal(missing.code, "NOT_FOUND");
     await new Promise((resolve) => setTimeout(resolve, 200));
     assert.equal(subscribes, 5, "not subscribed again");
+  } finally {
+    await subscriptions.dispose();
+  }
+});
+
+test("follows an order past its access token's expiry: the socket closed 4401 is reopened once with the renewed token", async () => {
+  const start = subscribes;
+  const initsBefore = inits.length;
+  scripts[start] = (send, socket, id) => {
+    send({ id, type: "next", payload: { data: order("PAID") } });
+    setTimeout(() => socket.close(4401, "The access token expired; reconnect with a fresh one"), 20);
+  };
+  scripts[start + 1] = (send, _socket, id) => {
+    send({ id, type: "next", payload: { data: order("SHIPPED") } });
+    send({ id, type: "complete" });
+  };
+  // The session keeper renews an expired token when asked for one: the second socket gets it.
+  const tokens = ["token-1", "token-2"];
+  const subscriptions = createSubscriptions({ url, webSocketImpl: WebSocket, retryBaseDelayMs: 20, accessToken: async () => (tokens.length > 1 ? tokens.shift() : tokens[0]) });
+  const seen: string[] = [];
+  let completed = false;
+  let failure: StorefrontError | undefined;
+  subscriptions.subscribe<ReturnType<typeof order>>(subscription(`subscription { orderStatusChanged(orderId: "ord_1") { id status payment { status } } }`), {}, {
+    next: (data) => void seen.push(data.orderStatusChanged.status),
+    error: (error) => void (failure = error),
+    complete: () => void (completed = true),
+  });
+  try {
+    await waitFor("the stream completes or fails", () => completed || failure !== undefined, { timeoutMs: 10_000 });
+    assert.equal(failure, undefined, failure?.message);
+    assert.deepEqual(seen, ["PAID", "SHIPPED"]);
+    assert.deepEqual(inits.slice(initsBefore), [{ Authorization: "Bearer token-1" }, { Authorization: "Bearer token-2" }]);
+  } finally {
+    await subscriptions.dispose();
+  }
+});
+
+test("fails with UNAUTHENTICATED, once, when the reopened socket is closed 4401 again (an ended session renews nothing)", async () => {
+  const start = subscribes;
+  const closeAtOnce: Script = (_send, socket) => setTimeout(() => socket.close(4401, "This session has ended (logged out, or the password was reset); sign in again"), 10);
+  scripts[start] = closeAtOnce;
+  scripts[start + 1] = closeAtOnce;
+  scripts[start + 2] = closeAtOnce;
+  const subscriptions = createSubscriptions({ url, webSocketImpl: WebSocket, retryBaseDelayMs: 20, accessToken: async () => "ended-session-token" });
+  let failure: StorefrontError | undefined;
+  subscriptions.subscribe(subscription(`subscription { orderStatusChanged(orderId: "ord_1") { id status } }`), {}, { next: () => undefined, error: (error) => void (failure = error) });
+  try {
+    await waitFor("the subscription fails", () => failure !== undefined, { timeoutMs: 10_000 });
+    assert.equal(failure!.code, "UNAUTHENTICATED");
+    assert.match(failure!.message, /session has ended/);
+    assert.equal(subscribes - start, 2, "subscribed again once, not in a loop");
   } finally {
     await subscriptions.dispose();
   }
