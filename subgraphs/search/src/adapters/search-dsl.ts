@@ -167,22 +167,44 @@ function matchingClause(text: string, forgiveTypos: boolean) {
   };
 }
 
+/** How a match ranks: exact words in telling fields first, whole phrases in the name above all. */
+function rankingClauses(text: string, forgiveTypos: boolean) {
+  return [
+    { multi_match: { query: text, fields: RANKING_FIELDS, type: "most_fields" } },
+    // Typo'd words found in the name rank above those found elsewhere. Only the name: each
+    // fuzzy field costs the engine an automaton per word, and over the five ranking fields
+    // this clause was most of a forgiving search (4 words of 19 letters at 1,000,000
+    // products: 100 ms of engine CPU of 130, where a search costs 10-30).
+    ...(forgiveTypos ? [{ match: { name: { query: text, fuzziness: FUZZINESS, prefix_length: 0, boost: 2 } } }] : []),
+    { match_phrase: { name: { query: text, boost: 3 } } },
+  ];
+}
+
 function textQuery(text: string, forgiveTypos: boolean) {
-  return {
-    bool: {
-      must: [matchingClause(text, forgiveTypos)],
-      // How it ranks: exact words in telling fields first, whole phrases in the name above all.
-      should: [
-        { multi_match: { query: text, fields: RANKING_FIELDS, type: "most_fields" } },
-        // Typo'd words found in the name rank above those found elsewhere. Only the name: each
-        // fuzzy field costs the engine an automaton per word, and over the five ranking fields
-        // this clause was most of a forgiving search (4 words of 19 letters at 1,000,000
-        // products: 100 ms of engine CPU of 130, where a search costs 10-30).
-        ...(forgiveTypos ? [{ match: { name: { query: text, fuzziness: FUZZINESS, prefix_length: 0, boost: 2 } } }] : []),
-        { match_phrase: { name: { query: text, boost: 3 } } },
-      ],
-    },
-  };
+  return { bool: { must: [matchingClause(text, forgiveTypos)], should: rankingClauses(text, forgiveTypos) } };
+}
+
+/**
+ * A relevance page of words as typed: what must match is a filter, and every clause that scores
+ * (the matching words, the ranking clauses, recency) is one flat disjunction beside it. Each
+ * score is the same as with the words as a scoring clause and recency beside them, to the bit.
+ *
+ * Why: recency's posting list covers every product, so the engine steps through the whole
+ * catalog in blocks of 128 products, bounding each block's best score before it skips it (about
+ * 7,900 steps a page at 1,000,000 products, whatever the words). With the words nested under a
+ * required clause, each step walked their query tree twice; flat, the filter is never bounded
+ * and each step reads each scoring clause once (BENCHMARKS.md, "One flat disjunction").
+ *
+ * Why the score is the same: every part but recency is a field score or a boost of 1, a multiple
+ * of 0.5 under 2^10, and recency is one float; the engine adds the parts in double precision,
+ * exactly in any order, and rounds the sum to a float once, as the nested form's float additions
+ * rounded it. Typos forgiven keep the nested form: fuzzy matches score fractions of a boost,
+ * whose sums round differently by grouping, and the flat form would build each fuzzy automaton
+ * twice (filter and score).
+ */
+function relevanceQuery(text: string, filters: Record<string, unknown>[]) {
+  const matching = matchingClause(text, false);
+  return { bool: { filter: [matching, ...filters], should: [...matching.bool.should, ...rankingClauses(text, false), RECENCY_CLAUSE] } };
 }
 
 function filterClauses(request: SearchRequest) {
@@ -239,16 +261,19 @@ export function hitsBody(request: SearchRequest) {
     // values). The id is the sort's last value (every sort ends with it).
     stored_fields: "_none_",
     docvalue_fields: Object.values(HIT_FIELDS),
-    query: {
-      bool: {
-        must: text ? [textQuery(text, request.forgiveTypos)] : [{ match_all: {} }],
-        filter: filterClauses(request),
-        // Beside the words, not among their ranking clauses: the engine then bounds each block
-        // of matches by the words' best score plus the block's newest product, and skips the
-        // blocks that cannot make the page.
-        ...(text && request.sort === "RELEVANCE" ? { should: [RECENCY_CLAUSE] } : {}),
-      },
-    },
+    query:
+      text && request.sort === "RELEVANCE" && !request.forgiveTypos
+        ? relevanceQuery(text, filterClauses(request))
+        : {
+            bool: {
+              must: text ? [textQuery(text, request.forgiveTypos)] : [{ match_all: {} }],
+              filter: filterClauses(request),
+              // Beside the words, not among their ranking clauses: the engine then bounds each
+              // block of matches by the words' best score plus the block's newest product, and
+              // skips the blocks that cannot make the page.
+              ...(text && request.sort === "RELEVANCE" ? { should: [RECENCY_CLAUSE] } : {}),
+            },
+          },
     sort: SORTS[request.sort],
     ...(request.after ? { search_after: request.after } : {}),
   };

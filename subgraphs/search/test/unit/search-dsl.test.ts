@@ -124,3 +124,27 @@ describe("search DSL: a page's hits", () => {
     assert.throws(() => parseSearchResponse(request(false), { hits: { hits: [{ sort: [1, "prod_7"], fields: { "name.raw": ["Lantern"], currency: ["EUR"] } }] } }), /prod_7 came without its priceAmount/);
   });
 });
+
+/** The clauses directly under a body's top-level `bool`, by occurrence. */
+const topLevel = (body: ReturnType<typeof hitsBody>) => body.query.bool as { must?: unknown[]; filter?: unknown[]; should?: unknown[] };
+const kinds = (clauses: unknown[] = []) => clauses.map((clause) => Object.keys(clause as object)[0]);
+
+describe("search DSL: a relevance page", () => {
+  it("requires the words as typed as a filter and scores through one flat disjunction beside it", () => {
+    // Recency's blocks cover the catalog and each is bounded before it is skipped: nested under a
+    // required clause, the words' tree was walked twice a block (BENCHMARKS.md, "One flat disjunction").
+    const filtered = { ...request(false), filter: { categories: ["audio"] } };
+    const query = topLevel(hitsBody(filtered));
+    assert.equal(query.must, undefined, "nothing scores as a required clause");
+    assert.deepEqual(query.filter, [(countsBody(filtered)!.query.bool.filter as unknown[])[0], { terms: { category: ["audio"] } }], "the page requires what the counts count");
+    assert.deepEqual(kinds(query.should), ["match", "match_bool_prefix", "multi_match", "match_phrase", "rank_feature"]);
+  });
+
+  it("keeps the words as a scoring clause where the flat sum could round differently or nothing is ranked", () => {
+    // Typos forgiven: fuzzy matches score fractions of a boost. Other orders and no words: no score.
+    for (const body of [hitsBody(request(true)), hitsBody({ ...request(false), sort: "NEWEST" }), hitsBody({ ...request(false), text: " " })]) {
+      assert.equal(kinds(topLevel(body).must).length, 1);
+    }
+    assert.deepEqual(kinds(topLevel(hitsBody(request(true))).should), ["rank_feature"]);
+  });
+});
