@@ -61,6 +61,7 @@ export * from "./events/dead-letter.js";
 export * from "./runtime/nudged-worker.js";
 export * from "./runtime/admission-gate.js";
 export * from "./runtime/money-path-deadlines.js";
+export * from "./runtime/anchored-clock.js";
 export * from "./persistence/index.js";
 export * from "./objects/object-store.js";
 export * from "./objects/object-key.js";

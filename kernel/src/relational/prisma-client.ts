@@ -185,3 +185,13 @@ export async function withDirectConnection<T>(prisma: PrismaClient, work: (clien
     throw error;
   }
 }
+
+/**
+ * The database's time, the one clock every replica shares: read by `startAnchoredClock` so that
+ * times stamped by one process and judged by another agree whatever their hosts' clocks say.
+ */
+export async function readDatabaseClock(prisma: PrismaClient): Promise<Date> {
+  const [row] = await queryDirect<{ now: Date }>(prisma, Prisma.sql`SELECT clock_timestamp() AS now`);
+  if (!row) throw new Error("the database answered no time");
+  return new Date(row.now);
+}

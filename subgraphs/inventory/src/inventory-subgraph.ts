@@ -1,5 +1,5 @@
-import { createSubgraphClient, startSubgraphServer, subgraphReadiness, watchStockMirror, type Platform, type RunningServer } from "#kernel";
-import { createPrismaClient, startOutboxRelay, type PrismaClient } from "#kernel/relational";
+import { createSubgraphClient, startAnchoredClock, startSubgraphServer, subgraphReadiness, watchStockMirror, type Platform, type RunningServer } from "#kernel";
+import { createPrismaClient, readDatabaseClock, startOutboxRelay, type PrismaClient } from "#kernel/relational";
 import { createInventorySchema } from "./subgraph.js";
 import { createInventoryContext } from "./subgraph-context.js";
 import { createInventoryService, type InventoryService } from "./domain/inventory.service.js";
@@ -39,8 +39,12 @@ export async function startInventorySubgraph(platform: Platform, options: Invent
     internalSecret: config.auth.internalSecret,
     serviceName: "inventory",
   });
+  // Holds are stamped by the replica that takes them and expired by whichever sweeps first:
+  // both read the database's time, so a replica whose host clock is off frees no hold early.
+  const clock = await startAnchoredClock({ reference: () => readDatabaseClock(prisma), logger });
   const service = createInventoryService({
     ledger: new PrismaStockLedger(prisma),
+    clock: clock.now,
     cache,
     catalog: createSubgraphProductCatalog(products),
     logger,
@@ -91,6 +95,7 @@ export async function startInventorySubgraph(platform: Platform, options: Invent
     await ownRelay?.stop();
     await cache.close();
     await products.close();
+    clock.stop();
     if (!options.prisma) await prisma.$disconnect();
   }
 }
