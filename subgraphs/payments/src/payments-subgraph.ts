@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
-import { startSubgraphServer, subgraphReadiness, type Config, type Platform, type RunningServer } from "#kernel";
-import { createPrismaClient, startOutboxRelay, type PrismaClient } from "#kernel/relational";
+import { startAnchoredClock, startSubgraphServer, subgraphReadiness, type Config, type Platform, type RunningServer } from "#kernel";
+import { createPrismaClient, readDatabaseClock, startOutboxRelay, type PrismaClient } from "#kernel/relational";
 import { createPaymentsSchema } from "./subgraph.js";
 import { createPaymentsContext } from "./subgraph-context.js";
 import { createPaymentService, type PaymentService } from "./domain/payment.service.js";
@@ -54,9 +54,14 @@ export async function startPaymentsSubgraph(platform: Platform, options: Payment
   const outbox = options.outbox ?? ownRelay!;
   const provider: PaymentProvider = new HttpPaymentProvider({ baseUrl: providerUrl, timeoutMs: settings.providerTimeoutMs });
   const store = createPrismaPaymentStore(prisma);
+  // A payment's age and its last call's end are stamped by the database (and by the orders
+  // process that placed it): judged by this host's clock, one running ahead gave up on a
+  // payment seconds old, or believed the provider's "no charge" before its search could show one.
+  const clock = await startAnchoredClock({ reference: () => readDatabaseClock(prisma), logger });
   const service = createPaymentService({
     store,
     provider,
+    clock: () => clock.now().getTime(),
     retry: { maxAttempts: settings.maxAttempts, baseMs: settings.retryBaseMs, maxMs: settings.retryMaxMs },
     patience: { retryForMs: settings.retryForMs, searchLagMs: settings.providerSearchLagMs },
     logger,
@@ -90,6 +95,7 @@ export async function startPaymentsSubgraph(platform: Platform, options: Payment
     await lateCaptures.stop();
     await ownRelay?.stop();
     await provider.close();
+    clock.stop();
     if (!options.prisma) await prisma.$disconnect();
   };
   try {
