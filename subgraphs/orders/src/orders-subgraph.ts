@@ -1,5 +1,5 @@
-import { createAdmissionGate, createSubgraphClient, openObjectStore, startSubgraphServer, subgraphReadiness, type ObjectStore, type Platform, type RunningServer, type Subscription } from "#kernel";
-import { createPrismaClient, startOutboxRelay, type PrismaClient } from "#kernel/relational";
+import { createAdmissionGate, createSubgraphClient, openObjectStore, startAnchoredClock, startSubgraphServer, subgraphReadiness, type ObjectStore, type Platform, type RunningServer, type Subscription } from "#kernel";
+import { createPrismaClient, readDatabaseClock, startOutboxRelay, type PrismaClient } from "#kernel/relational";
 import { createCheckoutCart, createInProcessProductCatalog, createSubgraphAddressBook, createSubgraphProductCatalog, type ProductCatalog } from "../../cart/src/index.js";
 import { createOrdersSchema } from "./subgraph.js";
 import { createOrdersContext } from "./subgraph-context.js";
@@ -70,6 +70,10 @@ export async function startOrdersSubgraph(platform: Platform, options: OrdersSub
   const objectsOnce = () => (objects ??= options.objects ? Promise.resolve(options.objects) : openObjectStore(config, { uploadBaseUrl: () => "" }));
   const files = createDuckDbArchiveFiles({ objects: objectsOnce, namespace: archiveNamespace(platform.databaseUrl) });
   const store = createArchiveReadingOrderStore(createPrismaOrderStore({ prisma, onCommit: () => outbox.nudge() }), { directory: createPrismaArchiveDirectory(prisma), files });
+  // An order's and its payment's times are read by other processes (payments' patience, the
+  // reconciler's windows, the return window): stamped by the database's time, not this host's.
+  const anchored = await startAnchoredClock({ reference: () => readDatabaseClock(prisma), logger });
+  const clock = anchored.now;
   const reservations = options.inventoryService ? createInProcessStockReservations(options.inventoryService, { logger }) : createSubgraphStockReservations(inventory);
   const checkout = createCheckoutService({
     store,
@@ -77,12 +81,13 @@ export async function startOrdersSubgraph(platform: Platform, options: OrdersSub
     reservations,
     addresses: createSubgraphAddressBook(accounts),
     logger,
+    clock,
     soldOut: createSoldOutMemo(),
     admission: createAdmissionGate({ name: "checkouts", maxInFlight: config.orders.checkoutMaxInFlight, maxWaitMs: config.orders.checkoutMaxWaitMs }),
   });
-  const orders = createOrderService({ store, reservations });
-  const afterSale = createAfterSaleService({ store, returnWindowDays: config.orders.returnWindowDays });
-  const handle = createPaymentOutcomeHandler({ store, reservations, logger });
+  const orders = createOrderService({ store, reservations, clock });
+  const afterSale = createAfterSaleService({ store, returnWindowDays: config.orders.returnWindowDays, clock });
+  const handle = createPaymentOutcomeHandler({ store, reservations, logger, clock });
   // Payments may start after orders in one process: its client is made on the first question.
   let payments: ReturnType<typeof client> | undefined;
   const paymentsClient = () => {
@@ -91,7 +96,7 @@ export async function startOrdersSubgraph(platform: Platform, options: OrdersSub
     if (!url) throw new Error("the payments subgraph is not up yet");
     return (payments = client(url));
   };
-  const reconciler = createPendingOrderReconciler({ store, payments: createSubgraphPaymentOutcomes(paymentsClient), handle, logger });
+  const reconciler = createPendingOrderReconciler({ store, payments: createSubgraphPaymentOutcomes(paymentsClient), handle, logger, clock });
 
   let consumer: Subscription | undefined;
   let server: RunningServer | undefined;
@@ -104,6 +109,7 @@ export async function startOrdersSubgraph(platform: Platform, options: OrdersSub
     await Promise.all([products.close(), inventory.close(), accounts.close(), payments?.close()]);
     await files.close();
     if (objects && !options.objects) await (await objects).close();
+    anchored.stop();
     if (!options.prisma) await prisma.$disconnect();
   };
   try {
