@@ -7,8 +7,10 @@ import { QueryPlanner, type QueryPlan } from "@apollo/query-planner";
 import type { GatewayExecutor, GatewayInterface, GatewaySchemaLoadOrUpdateCallback } from "@apollo/server-gateway-interface";
 import { setImmediate as nextTurn } from "node:timers/promises";
 import { execute, GraphQLError, Kind, parse, validate, type DocumentNode, type GraphQLSchema } from "graphql";
+import { trace } from "@opentelemetry/api";
 import { answeredByIntrospection } from "./introspection-only.js";
 import { invalidVariables } from "./mistakes-reported.js";
+import { PreparedExecution } from "./prepared-execution.js";
 
 /**
  * Operations prepared at most. Clients send a few dozen operation texts, each with a plan of a
@@ -31,6 +33,8 @@ interface PreparedOperation {
   document: DocumentNode;
   context: OperationContext;
   plan: QueryPlan;
+  /** The plan run by the gateway's own executor; undefined where only the stock executor runs it. */
+  execution: PreparedExecution | undefined;
   /** What keeping it weighs against PREPARED_KEPT_WEIGHT: its text's characters and its plan's as JSON. */
   weight: number;
   /** Planned ahead from the persisted manifest: kept whatever callers' own texts weigh. */
@@ -64,6 +68,7 @@ export class PreparedGateway implements GatewayInterface {
   private readonly listeners = new Set<GatewaySchemaLoadOrUpdateCallback>();
   private planned?: PlannedListener;
 
+  private readonly ownExecutor: boolean;
   private readonly kept: number;
   private readonly keptWeight: number;
   private weight = 0;
@@ -72,8 +77,9 @@ export class PreparedGateway implements GatewayInterface {
   constructor(
     private readonly supergraphSdl: string,
     buildService: (subgraph: { name: string; url: string }) => GraphQLDataSource,
-    options: { kept?: number; keptWeight?: number } = {},
+    options: { kept?: number; keptWeight?: number; executor?: PlanExecutor } = {},
   ) {
+    this.ownExecutor = (options.executor ?? "prepared") === "prepared";
     this.kept = options.kept ?? PREPARED_KEPT;
     this.keptWeight = options.keptWeight ?? PREPARED_KEPT_WEIGHT;
     this.supergraph = Supergraph.build(supergraphSdl);
@@ -152,6 +158,11 @@ export class PreparedGateway implements GatewayInterface {
     return prepared;
   }
 
+  /** Whether `query` is prepared to run on the gateway's own executor rather than the stock one (tests). */
+  runsOwnExecutor(query: string, operationName: string | undefined): boolean {
+    return this.prepared.get(textKey(query, operationName))?.execution !== undefined;
+  }
+
   /** Tells `listener` what each planning took, with the request's context (one listener). */
   whenPlanned(listener: PlannedListener): void {
     this.planned = listener;
@@ -184,6 +195,11 @@ export class PreparedGateway implements GatewayInterface {
     if (definitions && definitions.length > 0) {
       const errors = invalidVariables(this.schema, definitions, request.variables ?? {});
       if (errors) return { errors: [...errors] };
+    }
+    // A traced request (or one whose usage is reported) runs the stock executor, whose spans
+    // and trace nodes it records; the gateway's own executor records neither.
+    if (operation.execution && !requestContext.metrics.captureTraces && trace.getActiveSpan() === undefined) {
+      return operation.execution.execute(requestContext, this.services, this.supergraphSchema);
     }
     return executeQueryPlan(operation.plan, this.services, requestContext as never, operation.context, this.supergraphSchema, this.apiSchema, undefined);
   };
@@ -229,7 +245,8 @@ export class PreparedGateway implements GatewayInterface {
     const context = buildOperationContext({ schema: this.schema, operationDocument: document, operationName });
     const plan = this.planner.buildQueryPlan(operationFromDocument(this.apiSchema, document, { operationName }));
     // Writing the plan out also flattens the strings the planner built piece by piece.
-    const operation = { document, context, plan, weight: source.length + JSON.stringify(plan).length };
+    const execution = this.ownExecutor ? PreparedExecution.prepare(this.apiSchema, context, plan) : undefined;
+    const operation = { document, context, plan, execution, weight: source.length + JSON.stringify(plan).length };
     // One heavier than everything kept may weigh is served, not kept.
     if (operation.weight > this.keptWeight) return { operation, planned: true };
     this.prepared.set(key, operation);
@@ -243,6 +260,12 @@ export class PreparedGateway implements GatewayInterface {
     return { operation, planned: true };
   }
 }
+
+/**
+ * What runs a prepared operation's plan: `prepared`, the gateway's own executor (the federation
+ * operation built once per text, no spans), or `stock`, @apollo/gateway's `executeQueryPlan`.
+ */
+export type PlanExecutor = "prepared" | "stock";
 
 /** What a planning took (ms of the process's CPU), for the request whose context it was made in. */
 export type PlannedListener = (contextValue: unknown, query: string, operationName: string | undefined, milliseconds: number) => void;
