@@ -86,6 +86,7 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
     subgraphConnections: config.gateway.performance.subgraphConnections,
     subgraphTimeoutMs: config.gateway.subgraphTimeoutMs,
     subgraphQueueMs: config.gateway.subgraphQueueMs,
+    planExecutor: config.gateway.planExecutor,
   });
   // Public catalog answers from memory, invalidated by the catalog's change events (off when
   // RESPONSE_CACHE_TTL_SECONDS=0).

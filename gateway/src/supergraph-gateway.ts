@@ -3,7 +3,7 @@ import { INTERNAL_HEADER, signInternalCredential, timeSubgraphCalls } from "#ker
 import type { ReplicaSet } from "#kernel/http/replica-set.ts";
 import type { GatewayContext } from "./gateway-context.js";
 import { PooledGraphQLDataSource } from "./performance/pooled-data-source.js";
-import { PreparedGateway } from "./execution/prepared-gateway.js";
+import { PreparedGateway, type PlanExecutor } from "./execution/prepared-gateway.js";
 
 /**
  * The federation gateway on the checked-in supergraph (static composition: no polling, no
@@ -22,6 +22,8 @@ export function createSupergraphGateway(options: {
   subgraphTimeoutMs: number;
   /** How long a subgraph call may wait for a pooled connection before it is refused OVERLOADED, unsent. */
   subgraphQueueMs: number;
+  /** What runs a prepared operation's plan (GATEWAY_PLAN_EXECUTOR). */
+  planExecutor?: PlanExecutor;
 }): { gateway: PreparedGateway; supergraphSdl: string; close(): Promise<void> } {
   const supergraphSdl = readFileSync(options.supergraphPath, "utf8");
   const sources: PooledGraphQLDataSource[] = [];
@@ -52,7 +54,7 @@ export function createSupergraphGateway(options: {
       });
       sources.push(source);
       return timeSubgraphCalls(name, source);
-  });
+  }, { executor: options.planExecutor });
   return {
     gateway,
     supergraphSdl,

@@ -5,21 +5,26 @@ import { computeResponse } from "@apollo/gateway/dist/resultShaping.js";
 import type { PlanNode, QueryPlan } from "@apollo/query-planner";
 import type { GatewayExecutionResult, GatewayGraphQLRequestContext } from "@apollo/server-gateway-interface";
 import { GraphQLError, Kind, type GraphQLSchema, type SelectionNode } from "graphql";
+import { ResponseShape } from "./response-shape.js";
 import { runPlanNode, runsOnOwnExecutor, type PlanRun } from "./plan-runner.js";
 
 /**
  * One operation's plan, run by the gateway's own executor: what `executeQueryPlan` rebuilt on
  * every request (the federation `Operation`, from the operation's definitions) is built once
- * here, when the operation is prepared. The answer is the stock executor's, byte for byte: the
- * same fetches, merged by the same functions, shaped by the same `computeResponse`, with the
- * same errors (`prepared-execution-equality.test.ts` compares them over the persisted
+ * here, when the operation is prepared, and so is its response shape (`response-shape.ts`). The
+ * answer is the stock executor's, byte for byte: the same fetches, merged by the same functions,
+ * shaped as `computeResponse` shapes it, with the same errors (`prepared-execution-equality.test.ts` compares them over the persisted
  * operations and crafted ones).
  */
 export class PreparedExecution {
+  private readonly responseShape: ResponseShape;
+
   private constructor(
     private readonly plan: QueryPlan,
     private readonly operation: Operation,
-  ) {}
+  ) {
+    this.responseShape = ResponseShape.compile(operation);
+  }
 
   /**
    * The execution of `plan`, or undefined when the plan holds what only the stock executor runs
@@ -52,14 +57,16 @@ export class PreparedExecution {
     let data: Record<string, unknown> | null | undefined;
     try {
       let completionErrors: GraphQLError[];
-      ({ data, errors: completionErrors } = computeResponse({
-        operation: this.operation,
-        variables,
-        input: merged,
-        introspectionHandling: () => {
-          throw new Error("Operations reading the schema run the stock executor");
-        },
-      }));
+      ({ data, errors: completionErrors } =
+        this.responseShape.shape(merged, variables) ??
+        computeResponse({
+          operation: this.operation,
+          variables,
+          input: merged,
+          introspectionHandling: () => {
+            throw new Error("Operations reading the schema run the stock executor");
+          },
+        }));
       if (errors.length === 0 && completionErrors.length > 0) return { extensions: { valueCompletion: completionErrors }, data };
     } catch (error) {
       if (error instanceof GraphQLError) return { errors: [error] };

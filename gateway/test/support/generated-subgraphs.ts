@@ -36,6 +36,8 @@ export interface Misbehaviour {
   nullEntities: number;
   /** The whole call fails: a rejected fetch, or errors without data. */
   fails: number;
+  /** Each `__typename` of the answer left out, null, or naming another type (an object, the root, an enum, none). */
+  typenames?: number;
 }
 
 export const SCENARIOS: Misbehaviour[] = [
@@ -46,6 +48,8 @@ export const SCENARIOS: Misbehaviour[] = [
   { nulls: 0, throws: 0, corrupts: 1, nullEntities: 0, fails: 0 },
   { nulls: 0.2, throws: 0.1, corrupts: 0.5, nullEntities: 0.2, fails: 0 },
   { nulls: 0, throws: 0, corrupts: 0, nullEntities: 0, fails: 0.5 },
+  { nulls: 0, throws: 0, corrupts: 0, nullEntities: 0, fails: 0, typenames: 0.3 },
+  { nulls: 0.1, throws: 0, corrupts: 0, nullEntities: 0, fails: 0, typenames: 0.7 },
 ];
 
 /** A number in [0, 1) decided by the words given: the same words, the same number, in every run. */
@@ -72,7 +76,7 @@ export function generatedSubgraphs(sdls: Record<string, string>) {
     }),
   );
   const documents = new Map<string, DocumentNode>();
-  const state = { scenario: 0, asked: [] as { subgraph: string; query: string; variables: string }[] };
+  const state = { scenario: 0, salt: 0, asked: [] as { subgraph: string; query: string; variables: string }[] };
 
   const build = ({ name }: { name: string }): GraphQLDataSource => ({
     async process({ request }) {
@@ -81,7 +85,7 @@ export function generatedSubgraphs(sdls: Record<string, string>) {
       const variables = (request.variables ?? {}) as Record<string, unknown>;
       state.asked.push({ subgraph: name, query, variables: JSON.stringify(variables) });
       const misbehaviour = SCENARIOS[state.scenario]!;
-      const seed = [state.scenario, name, query, variables];
+      const seed = [state.scenario, state.salt, name, query, variables];
       const failing = chance("fails", ...seed);
       if (failing < misbehaviour.fails / 2) throw new Error(`${name} is unreachable`);
       if (failing < misbehaviour.fails) return { errors: [{ message: `${name} refused`, extensions: { code: "SERVICE_UNAVAILABLE" } }] };
@@ -115,6 +119,7 @@ export function generatedSubgraphs(sdls: Record<string, string>) {
       });
       const answer = JSON.parse(JSON.stringify(result)) as { data?: Record<string, unknown> | null; errors?: unknown[] };
       if (answer.data && chance("corrupt", ...seed) < misbehaviour.corrupts) corrupt(answer.data, seed);
+      if (answer.data && misbehaviour.typenames) misnameTypes(answer.data, misbehaviour.typenames, seed, Object.keys(schemas.get(name)!.getTypeMap()));
       return answer as never;
     },
   });
@@ -170,6 +175,20 @@ function corrupt(data: Record<string, unknown>, seed: unknown[]): void {
   else if (how < 0.6) delete target[key];
   else if (how < 0.8) target[key] = typeof target[key] === "number" ? "not a number" : 12.5;
   else target[key] = { unexpected: true };
+}
+
+/** Misnames the answer's objects: each `__typename` kept, left out, null, or another type's name. */
+function misnameTypes(value: unknown, share: number, seed: unknown[], typeNames: string[], at = "") {
+  if (Array.isArray(value)) return value.forEach((element, index) => misnameTypes(element, share, seed, typeNames, `${at}.${index}`));
+  if (!value || typeof value !== "object") return;
+  const object = value as Record<string, unknown>;
+  for (const key of Object.keys(object)) misnameTypes(object[key], share, seed, typeNames, `${at}.${key}`);
+  if (!("__typename" in object) || chance("misname", ...seed, at) >= share) return;
+  const how = chance("misname how", ...seed, at);
+  if (how < 0.3) delete object.__typename;
+  else if (how < 0.4) object.__typename = null;
+  else if (how < 0.5) object.__typename = "NoSuchType";
+  else object.__typename = typeNames[Math.floor(chance("misname as", ...seed, at) * typeNames.length)];
 }
 
 /** Values for an operation's variables: every required one, and the optional ones when `optional` says so. */

@@ -74,6 +74,8 @@ export interface Config {
     subgraphTimeoutMs: number;
     /** How long a subgraph call may wait for one of the pool's connections before it is refused OVERLOADED, unsent. */
     subgraphQueueMs: number;
+    /** What runs a prepared operation's plan: the gateway's own executor, or @apollo/gateway's. */
+    planExecutor: "prepared" | "stock";
     /**
      * On SIGTERM, how long /readyz answers 503 while the gateway keeps accepting and serving,
      * so load balancers stop sending before it stops accepting (requests already queued then
@@ -464,6 +466,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       },
       subgraphTimeoutMs: read.int("GATEWAY_SUBGRAPH_TIMEOUT_MS", 10_000, { min: 100, max: 300_000 }),
       subgraphQueueMs: read.int("GATEWAY_SUBGRAPH_QUEUE_MS", 1_000, { min: 0, max: 300_000 }),
+      planExecutor: read.oneOf("GATEWAY_PLAN_EXECUTOR", ["prepared", "stock"] as const, "prepared"),
       shutdownDelayMs: read.int("GATEWAY_SHUTDOWN_DELAY_MS", 0, { min: 0, max: 120_000 }),
       connections: {
         maxConnections: read.int("GATEWAY_MAX_CONNECTIONS", defaultMaxConnections(), { min: 1 }),
