@@ -161,6 +161,18 @@ describe("prepared gateway", () => {
     }
   });
 
+  it("weighs an operation run on its own executor as its text and twice its plan: the execution holds about what the plan does", async () => {
+    const stock = new PreparedGateway(SDL, recordingSubgraphs().build, { executor: "stock" });
+    const prepared = new PreparedGateway(SDL, recordingSubgraphs().build, { executor: "prepared" });
+    // One operation, prepared by name and without: two texts' worth, two plans each.
+    assert.equal(await stock.prepareAhead([WITH_STOCK]), 2);
+    assert.equal(await prepared.prepareAhead([WITH_STOCK]), 2);
+    assert.ok(prepared.runsOwnExecutor(WITH_STOCK, "Stocked") && !stock.runsOwnExecutor(WITH_STOCK, "Stocked"));
+    const plans = stock.preparedWeight() - 2 * WITH_STOCK.length;
+    assert.ok(plans > 0);
+    assert.equal(prepared.preparedWeight(), stock.preparedWeight() + plans);
+  });
+
   it("says which texts it holds planned, and what each planning took, once per text, with the request's context", async () => {
     const subgraphs = recordingSubgraphs();
     const gateway = new PreparedGateway(SDL, subgraphs.build);
