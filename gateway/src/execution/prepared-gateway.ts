@@ -198,7 +198,7 @@ export class PreparedGateway implements GatewayInterface {
     }
     // A traced request (or one whose usage is reported) runs the stock executor, whose spans
     // and trace nodes it records; the gateway's own executor records neither.
-    if (operation.execution && !requestContext.metrics.captureTraces && trace.getActiveSpan() === undefined) {
+    if (operation.execution && !requestContext.metrics.captureTraces && !trace.getActiveSpan()?.isRecording()) {
       return operation.execution.execute(requestContext, this.services, this.supergraphSchema);
     }
     return executeQueryPlan(operation.plan, this.services, requestContext as never, operation.context, this.supergraphSchema, this.apiSchema, undefined);
