@@ -13,8 +13,9 @@ import { runPlanNode, runsOnOwnExecutor, type PlanRun } from "./plan-runner.js";
  * every request (the federation `Operation`, from the operation's definitions) is built once
  * here, when the operation is prepared, and so is its response shape (`response-shape.ts`). The
  * answer is the stock executor's, byte for byte: the same fetches, merged by the same functions,
- * shaped as `computeResponse` shapes it, with the same errors (`prepared-execution-equality.test.ts` compares them over the persisted
- * operations and crafted ones).
+ * shaped as `computeResponse` shapes it, with the same errors
+ * (`prepared-execution-equality.test.ts` compares them over the persisted operations and
+ * crafted ones).
  */
 export class PreparedExecution {
   private readonly responseShape: ResponseShape;
@@ -28,8 +29,8 @@ export class PreparedExecution {
 
   /**
    * The execution of `plan`, or undefined when the plan holds what only the stock executor runs
-   * (@defer, subscriptions, schema fields beside fetched ones) or the operation cannot be rebuilt (the stock executor answers that
-   * request with its own error).
+   * (@defer, subscriptions, schema fields beside fetched ones) or the operation cannot be
+   * rebuilt (the stock executor answers that request with its own error).
    */
   static prepare(apiSchema: Schema, operationContext: OperationContext, plan: QueryPlan): PreparedExecution | undefined {
     if (plan.node && !runsOnOwnExecutor(plan.node)) return undefined;
