@@ -14,13 +14,16 @@ const JOURNEY = [
   ['SignUp', { input: { email: 'you@example.com', password: 'at least 8 characters', name: 'Your Name' } }, false],
   ['SearchProducts', { query: 'wireless headphones', sort: 'RELEVANCE' }, false],
   ['Autocomplete', { prefix: 'hea' }, false],
-  ['CategoryListing', { category: 'electronics', first: 5 }, false],
+  ['Categories', {}, false],
+  ['CategoryListing', { slug: 'electronics', first: 5 }, false],
   ['ProductPage', { id: 'prod_0000001' }, false],
+  // Sent beside ProductPage (the query itself records nothing); TrendingProducts counts the views.
+  ['RecordProductView', { productId: 'prod_0000001' }, false],
+  ['TrendingProducts', { window: 'LAST_HOUR', first: 5 }, false],
   // A guest's cart: put the token in the headers as {"X-Cart-Token": "<token>"} for the cart tabs and LogIn/SignUp.
   ['CreateGuestCart', {}, false],
   ['AddToCart', { productId: 'prod_0000001', quantity: 1 }, true],
   ['UpdateCartItem', { productId: 'prod_0000001', quantity: 2 }, true],
-  ['RemoveFromCart', { productId: 'prod_0000001' }, true],
   ['Cart', {}, true],
   ['Me', {}, true],
   ['AddAddress', { input: { recipientName: 'Your Name', line1: '1 Main Street', city: 'Springfield', region: 'IL', postalCode: '12345', country: 'US', makeDefault: true } }, true],
@@ -34,6 +37,10 @@ const JOURNEY = [
   ['OrderStatus', { orderId: '<id from Checkout>' }, true],
   ['OrderDetails', { id: '<id from Checkout>' }, true],
   ['MyOrders', {}, true],
+  ['OrderHistory', {}, true],
+  // Taking a line or the coupon out of a cart (checkout empties it: AddToCart first).
+  ['RemoveFromCart', { productId: 'prod_0000001' }, true],
+  ['RemoveCoupon', {}, true],
   // After payment: cancel until shipped (a paid order is refunded in full), or, once delivered, return.
   ['CancelOrder', { id: '<id from Checkout>' }, true],
   ['ShipOrder', { id: '<id of a paid order>' }, true],
@@ -46,6 +53,10 @@ const JOURNEY = [
   ['RefreshSession', { refreshToken: '<refreshToken from LogIn>' }, false],
   // Ends that sign-in everywhere: its refresh token and access token stop working.
   ['LogOut', { refreshToken: '<refreshToken from LogIn>' }, false],
+  // Admin tabs: a shipping method, and a product picture in two steps (PUT the bytes to the uploadUrl between them).
+  ['CreateShippingMethod', { input: { name: 'Next day', price: 2499, currency: 'USD', countries: ['US'], minDeliveryDays: 1, maxDeliveryDays: 1 } }, true],
+  ['CreateImageUpload', { productId: 'prod_0000001', contentType: 'image/png', bytes: 1024 }, true],
+  ['AttachProductImage', { productId: 'prod_0000001', uploadId: '<uploadId from CreateImageUpload>', alt: 'The charger, front view' }, true],
   // The links arrive by email: in development as files under .data/notifications.
   ['ResendVerificationEmail', {}, true],
   ['VerifyEmail', { token: '<token after #token= in the verification email>' }, false],
