@@ -63,6 +63,36 @@ describe("HTTP handler: cross-site requests", () => {
   });
 });
 
+describe("HTTP handler: a mutation or subscription sent by GET", () => {
+  it("is told to use POST (or the WebSocket) rather than that it looks forged, before admission", async () => {
+    const handler = await startHandler();
+    try {
+      const refusals = [
+        ["mutation { hello }", "Mutations are sent with POST"],
+        ["  # a comment first\n,mutation Named { hello }", "Mutations are sent with POST"],
+        ["subscription { hello }", "Subscriptions are served over WebSocket (graphql-ws) on this same URL"],
+      ] as const;
+      for (const [query, message] of refusals) {
+        const response = await fetch(`${handler.url}?query=${encodeURIComponent(query)}`);
+        assert.equal(response.status, 405, query);
+        assert.equal(response.headers.get("allow"), "POST");
+        const answer = (await response.json()) as { errors: { message: string; extensions: { code: string } }[] };
+        assert.equal(answer.errors[0]!.message, message);
+        assert.equal(answer.errors[0]!.extensions.code, "OPERATION_NOT_ALLOWED");
+      }
+      assert.equal(handler.admitted(), 0, "nothing reached admission");
+      // A query, or text that is no GraphQL, keeps the cross-site refusal.
+      for (const query of ["{ hello }", "query { hello }", "\u0000mutation"]) {
+        const response = await fetch(`${handler.url}?query=${encodeURIComponent(query)}`);
+        assert.equal(response.status, 400, query);
+        assert.equal(((await response.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code, "BAD_REQUEST");
+      }
+    } finally {
+      await handler.close();
+    }
+  });
+});
+
 describe("HTTP handler: requests that are no GraphQL request", () => {
   it("answers a method other than GET and POST 405 with the methods it takes, and a compressed body 415, both before admission", async () => {
     const handler = await startHandler();

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { HeaderMap, type ApolloServer, type BaseContext } from "@apollo/server";
+import { Lexer, Source, TokenKind } from "graphql";
 import { readBody, BodyTooLargeError, InvalidUtf8Error } from "./read-body.js";
 import { jsonNestsDeeperThan, MAX_JSON_NESTING } from "./json-nesting.js";
 import { sendGraphQLError } from "./send-graphql-error.js";
@@ -43,7 +44,13 @@ export function createApolloHandler<TContext extends BaseContext>(
       req.resume();
       return sendGraphQLError(res, 415, ErrorCode.BAD_USER_INPUT, `A request body in Content-Encoding ${encoding} is not accepted: send it uncompressed`, { "accept-encoding": "identity" });
     }
-    if (options.csrfPrevention && mayBeCrossSite(req)) return sendGraphQLError(res, 400, "BAD_REQUEST", crossSiteRefusal(req, options.howToSend));
+    if (options.csrfPrevention && mayBeCrossSite(req)) {
+      // A GET is refused either way; one carrying a mutation was told it looked forged, and
+      // that adding a header would pass, when no header makes a mutation by GET run.
+      const notByGet = req.method === "GET" ? operationNeverSentByGet(req.url) : undefined;
+      if (notByGet) return sendGraphQLError(res, 405, ErrorCode.OPERATION_NOT_ALLOWED, notByGet, { allow: "POST" });
+      return sendGraphQLError(res, 400, "BAD_REQUEST", crossSiteRefusal(req, options.howToSend));
+    }
     let body: unknown;
     try {
       const raw = req.method === "POST" ? await readBody(req, bodyLimitBytes) : "";
@@ -132,6 +139,26 @@ function crossSiteRefusal(req: IncomingMessage, howToSend: string | undefined): 
   if (req.method === "GET" && !new URLSearchParams((req.url ?? "").split("?")[1] ?? "").has("query")) return `The request has no query: ${howToSend}`;
   if (req.method === "POST") return `${CROSS_SITE_REFUSAL}. To send a query: ${howToSend}`;
   return CROSS_SITE_REFUSAL;
+}
+
+/**
+ * Why a GET's query can never run by GET, read from its first keyword only (one token, no
+ * parse: this answer is given before anything is admitted). A document whose chosen operation
+ * is a later one is judged as before, by the admission policy once the request is sent right.
+ */
+function operationNeverSentByGet(url: string | undefined): string | undefined {
+  const query = new URLSearchParams((url ?? "").split("?")[1] ?? "").get("query");
+  if (!query) return undefined;
+  let first: { kind: string; value?: string | undefined };
+  try {
+    first = new Lexer(new Source(query)).advance();
+  } catch {
+    return undefined;
+  }
+  if (first.kind !== TokenKind.NAME) return undefined;
+  if (first.value === "mutation") return "Mutations are sent with POST";
+  if (first.value === "subscription") return "Subscriptions are served over WebSocket (graphql-ws) on this same URL";
+  return undefined;
 }
 
 /**
