@@ -69,6 +69,12 @@ export const SESSION_RECHECK_MS = 30_000;
 const RECHECK_BATCH = 64;
 
 const SESSION_ENDED = "This session has ended (logged out, or the password was reset); sign in again";
+/**
+ * A WebSocket has no headers of its own: a client that put its token under another name (token,
+ * headers, the URL) was told only "Sign in", although it believed it had.
+ */
+const SIGN_IN_TO_FOLLOW =
+  'Sign in to follow an order: send {"Authorization": "Bearer <accessToken>"} as the connection_init payload (graphql-ws connectionParams)';
 
 /** What onSubscribe hands to execute/subscribe: the admitted operation and who runs it. */
 interface AdmittedContext {
@@ -351,7 +357,7 @@ export function attachGraphQLWebSocket(options: {
           const subscription = admitted!.operation.operation === "subscription";
           let live: LiveOrderPlan | undefined;
           if (subscription) {
-            if (!state.identity) return refusal(ErrorCode.UNAUTHENTICATED, "Sign in to follow an order");
+            if (!state.identity) return refusal(ErrorCode.UNAUTHENTICATED, SIGN_IN_TO_FOLLOW);
             const plan = planLiveOrder(admitted!.document, admitted!.operationName, admitted!.variables);
             if ("error" in plan) return refusal(ErrorCode.BAD_USER_INPUT, plan.error);
             live = plan;
