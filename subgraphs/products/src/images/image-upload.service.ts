@@ -15,6 +15,7 @@ import type { ProductService } from "../domain/product.service.js";
 import { validAlt } from "../domain/product.validation.js";
 import { FILE_EXTENSIONS, formatOfContentType, sniffImageFormat, UPLOAD_CONTENT_TYPES, type UploadFormat } from "./image-formats.js";
 import { decodeImage } from "./image-decoding.js";
+import { withoutPrivateMetadata } from "./image-metadata.js";
 import { contentHashOf, originalKey } from "./image-renditions.js";
 import type { ImageAttachedPayload } from "./image-events.js";
 
@@ -48,7 +49,8 @@ const refused = (reason: string, message: string, details: Record<string, unknow
  * (product, type, exact length) and hands out a presigned PUT URL; the client sends the bytes
  * straight to object storage. `attachProductImage` then trusts nothing the client said: it
  * reads what arrived, checks its length and its magic bytes against the declared type,
- * decodes it fully, stores it under its content hash and announces ImageAttached for the
+ * decodes it fully, drops the metadata that would tell where and by whom a photo was taken,
+ * stores it under its content hash and announces ImageAttached for the
  * renditions worker. The unchecked upload is never served (the origin serves `images/` only).
  */
 export function createImageUploadService(deps: {
@@ -142,9 +144,17 @@ export function createImageUploadService(deps: {
           : refused("UNDECODABLE", "The upload starts like an image but does not decode as one");
       }
 
-      const contentHash = createHash("sha256").update(bytes).digest("hex");
+      let served: Buffer;
+      try {
+        served = await withoutPrivateMetadata(bytes, format);
+      } catch (error) {
+        await discard();
+        throw /pixel limit/i.test(String(error)) ? refused("TOO_LARGE", "The image has too many pixels") : refused("UNDECODABLE", "The upload starts like an image but does not decode as one");
+      }
+
+      const contentHash = createHash("sha256").update(served).digest("hex");
       const url = originalKey(contentHash, FILE_EXTENSIONS[format]);
-      if (!(await objects.head(url))) await objects.put(url, bytes, { contentType: UPLOAD_CONTENT_TYPES[format] });
+      if (!(await objects.head(url))) await objects.put(url, served, { contentType: UPLOAD_CONTENT_TYPES[format] });
       const product = await deps.products.attachImage(
         productId,
         { url, alt, width: decoded.width, height: decoded.height },

@@ -140,6 +140,33 @@ function defineImageSuite(engine: string, objectStore: () => Promise<ObjectStore
       await waitFor("the renditions are recorded", async () => /-w200\.jpg 200w$/.test((await rig.asAdmin<{ product: { images: { srcset: string }[] } }>(`query($id: ID!) { product(id: $id) { images { srcset } } }`, { id: productId })).product.images[0]!.srcset), { timeoutMs: 60_000 });
     });
 
+    it("serves no EXIF, XMP or GPS position of an uploaded photo, turned upright, in each format", async () => {
+      const productId = await newProduct();
+      const exif = { IFD0: { Make: "PhoneMaker", Model: "Phone 12" }, IFD3: { GPSLatitudeRef: "N", GPSLatitude: "51/1 30/1 26/1", GPSLongitudeRef: "W", GPSLongitude: "0/1 7/1 39/1" } };
+      const xmp = '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description xmlns:exif="http://ns.adobe.com/exif/1.0/" exif:GPSLatitude="51,30.43N"/></rdf:RDF></x:xmpmeta>';
+      for (const format of ["jpeg", "png", "webp", "avif"] as const) {
+        // Stored 240 wide and 160 high, shown turned a quarter (EXIF orientation 6): 160 by 240.
+        const photo = await sharp(await picture(240, 160, format)).withExif(exif).withXmp(xmp).withMetadata({ orientation: 6 })[format]().toBuffer();
+        const sent = await sharp(photo).metadata();
+        // AVIF writes the orientation as a transform of its own, which decoders apply.
+        assert.ok(sent.exif && sent.xmp && (sent.orientation === 6 || format === "avif"), `the ${format} sent carries EXIF, XMP and an orientation`);
+        const ticket = await createUpload(productId, `image/${format}`, photo.length);
+        assert.equal(await put(ticket, photo), 200);
+        const image = (await attach(productId, ticket.uploadId)).images.at(-1)!;
+        assert.deepEqual([image.width, image.height], [160, 240], format);
+        const served = await fetchImage(image.url);
+        assert.equal(served.status, 200);
+        assert.equal(served.type, `image/${format}`);
+        const metadata = await sharp(served.bytes).metadata();
+        assert.equal(metadata.format, format === "avif" ? "heif" : format);
+        assert.equal(metadata.exif, undefined, `${format}: no EXIF served`);
+        assert.equal(metadata.xmp, undefined, `${format}: no XMP served`);
+        assert.ok(!served.bytes.includes("GPSLatitude") && !served.bytes.includes("PhoneMaker"), `${format}: neither the position nor the device in the bytes`);
+        assert.equal(metadata.orientation ?? 1, 1, `${format}: turned upright, as its size says`);
+        assert.deepEqual([metadata.width, metadata.height], [160, 240], format);
+      }
+    });
+
     it("keeps one image when the same upload is attached twice at once and once more later", async () => {
       const productId = await newProduct();
       const png = await picture(400, 300);
