@@ -1,6 +1,7 @@
 import sharp, { type Metadata } from "sharp";
 import { MAX_IMAGE_PIXELS } from "./image-decoding.js";
 import type { UploadFormat } from "./image-formats.js";
+import { withImageSlot } from "./image-work.js";
 
 /** Metadata a camera or an editor writes that may say where and by whom a photo was taken. */
 const hasPrivateMetadata = (metadata: Metadata) =>
@@ -14,7 +15,11 @@ const hasPrivateMetadata = (metadata: Metadata) =>
  * format, turned upright first (its EXIF orientation goes with the EXIF), every frame kept,
  * its colour profile kept.
  */
-export async function withoutPrivateMetadata(bytes: Buffer, format: UploadFormat): Promise<Buffer> {
+export function withoutPrivateMetadata(bytes: Buffer, format: UploadFormat): Promise<Buffer> {
+  return withImageSlot(() => encodedWithoutMetadata(bytes, format));
+}
+
+async function encodedWithoutMetadata(bytes: Buffer, format: UploadFormat): Promise<Buffer> {
   const metadata = await sharp(bytes, { limitInputPixels: MAX_IMAGE_PIXELS }).metadata();
   if (!hasPrivateMetadata(metadata)) return bytes;
   const animated = (metadata.pages ?? 1) > 1;

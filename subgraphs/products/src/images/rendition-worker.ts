@@ -3,6 +3,7 @@ import { readObjectBytes, Topics, withDeadLetter, type DomainEvent, type EventBu
 import type { ProductService } from "../domain/product.service.js";
 import type { ImageAttachedPayload } from "./image-events.js";
 import { MAX_IMAGE_PIXELS } from "./image-decoding.js";
+import { withImageSlot } from "./image-work.js";
 import { contentHashOf, RENDITION_FORMATS, renditionKey, renditionWidthsFor, type RenditionFormat } from "./image-renditions.js";
 
 export const RENDITIONS_GROUP = "catalog.image-renditions";
@@ -11,6 +12,10 @@ const CONTENT_TYPES: Record<RenditionFormat, string> = { webp: "image/webp", avi
 
 /** One rendition: the original turned upright, scaled to `width`, encoded. */
 export function encodeRendition(original: Buffer, width: number, format: RenditionFormat): Promise<Buffer> {
+  return withImageSlot(() => encoded(original, width, format));
+}
+
+function encoded(original: Buffer, width: number, format: RenditionFormat): Promise<Buffer> {
   const image = sharp(original, { limitInputPixels: MAX_IMAGE_PIXELS }).rotate().resize({ width, withoutEnlargement: true }).flatten(format === "jpeg" ? { background: "#ffffff" } : false);
   if (format === "webp") return image.webp({ quality: 80 }).toBuffer();
   if (format === "avif") return image.avif({ quality: 50, effort: 2 }).toBuffer();
