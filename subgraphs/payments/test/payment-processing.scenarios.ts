@@ -320,9 +320,8 @@ export function definePaymentProcessingScenarios(engine: string, options: () => 
       assert.equal(h.simulator.ledger({ paymentId }).charges.length, 0, "nothing executed at the provider, nothing to refund");
     };
 
-    it("asks whether the order was cancelled in the statement that starts the charge call: four statements a first charge", async () => {
-      const payment = await h.createPayment({ amount: 1500 });
-      // Every statement naming this payment or its order, from any pg client, while it is driven.
+    /** Every statement naming this payment or its order, from any pg client, while `work` runs. */
+    const statementsOf = async (payment: { paymentId: string; orderId: string }, work: () => Promise<void>): Promise<string[]> => {
       const query = pg.Client.prototype.query;
       const sent: string[] = [];
       pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
@@ -333,16 +332,46 @@ export function definePaymentProcessingScenarios(engine: string, options: () => 
         return (query as (...a: unknown[]) => unknown).apply(this, args);
       } as typeof query;
       try {
-        await h.payments.processor.handle(h.requestEvent(payment));
-        await h.payments.processor.idle();
+        await work();
       } finally {
         pg.Client.prototype.query = query;
       }
+      return sent;
+    };
+
+    it("logs the call that declines a payment in the statement that settles it: three statements, the attempt DECLINED", async () => {
+      const payment = await h.createPayment({ amount: 1500 });
+      h.simulator.addRule({ match: { customer: payment.userId }, action: "decline", declineCode: "card_declined" });
+      const sent = await statementsOf(payment, async () => {
+        await h.payments.processor.handle(h.requestEvent(payment));
+        await h.payments.processor.idle();
+      });
+      const row = await h.paymentRow(payment.paymentId);
+      assert.equal(row.status, "FAILED");
+      const [attempt, ...more] = await h.attempts(payment.paymentId);
+      assert.equal(more.length, 0);
+      assert.equal(attempt!.outcome, "DECLINED");
+      assert.equal(attempt!.detail, "card_declined");
+      assert.ok(attempt!.finishedAt, "the call's end is logged with the outcome");
+      assert.equal(sent.length, 3, sent.join("\n"));
+    });
+
+    it("asks whether the order was cancelled in the statement that starts the charge call, and logs its end in the settlement: three statements a first charge", async () => {
+      const payment = await h.createPayment({ amount: 1500 });
+      const sent = await statementsOf(payment, async () => {
+        await h.payments.processor.handle(h.requestEvent(payment));
+        await h.payments.processor.idle();
+      });
       const row = await h.paymentRow(payment.paymentId);
       assert.equal(row.status, "SUCCEEDED");
       assertCapturedOnce(payment.paymentId, row.providerRef);
-      // The claim, the attempt's start (with the cancel check), its end, the settlement.
-      assert.equal(sent.length, 4, sent.join("\n"));
+      const [attempt, ...more] = await h.attempts(payment.paymentId);
+      assert.equal(more.length, 0);
+      assert.equal(attempt!.outcome, "SUCCEEDED");
+      assert.equal(attempt!.detail, row.providerRef);
+      assert.ok(attempt!.finishedAt, "the call's end is logged with the outcome");
+      // The claim, the attempt's start (with the cancel check), the settlement with the attempt's end.
+      assert.equal(sent.length, 3, sent.join("\n"));
     });
 
     it("sends no charge for an order cancelled before its payment's first drive (a backlog, a lagging consumer): FAILED at once, PaymentFailed published", async () => {

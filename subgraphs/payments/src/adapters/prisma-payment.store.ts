@@ -1,7 +1,18 @@
 import { Topics, type DomainEvent } from "#kernel";
 import { insertOutboxRows, outboxRows, Prisma, processOnce, queryDirect, type PrismaClient } from "#kernel/relational";
 import { chargeKey, isPaymentMethodToken, partialRefundKey, refundKey, type Payment, type PaymentRefund } from "../domain/payment.js";
-import { RefundBeyondPaymentError, UnknownPaymentError, type EventClaim, type LateCaptureSchedule, type Lease, type PaymentKey, type PaymentStore, type RefundOrder } from "../ports/payment-store.js";
+import {
+  RefundBeyondPaymentError,
+  UnknownPaymentError,
+  type AttemptKind,
+  type EventClaim,
+  type FinishedCall,
+  type LateCaptureSchedule,
+  type Lease,
+  type PaymentKey,
+  type PaymentStore,
+  type RefundOrder,
+} from "../ports/payment-store.js";
 import { customerOfOrder, customersOfOrders, orderWasCancelled } from "./order-customer.sql.js";
 
 type Db = PrismaClient | Prisma.TransactionClient;
@@ -14,6 +25,11 @@ const NOW = Prisma.sql`(now() AT TIME ZONE 'UTC')`;
 const millis = (ms: number) => Prisma.sql`(${ms}::integer * interval '1 millisecond')`;
 const NEEDS_WORK = Prisma.sql`(status = 'PENDING' OR (status = 'SUCCEEDED' AND "refundRequestedAt" IS NOT NULL AND "refundedAt" IS NULL))`;
 const LEASE_FREE = Prisma.sql`("leaseUntil" IS NULL OR "leaseUntil" < ${NOW})`;
+
+/** Ends a provider call's attempt log entry: its outcome, the provider's word, when. */
+const finishedAttempt = (payment: PaymentKey, kind: AttemptKind, { number, outcome, detail }: FinishedCall) => Prisma.sql`
+  UPDATE "PaymentAttempt" SET outcome = ${outcome}::"PaymentAttemptOutcome", detail = ${detail.slice(0, 500)}, "finishedAt" = ${NOW}
+  WHERE "paymentId" = ${payment.id} AND "userId" = ${payment.userId} AND kind = ${kind}::"PaymentAttemptKind" AND number = ${number}`;
 
 /**
  * A FAILED payment whose charge may have been captured after all, due for a check (see
@@ -232,9 +248,7 @@ export function createPrismaPaymentStore(prisma: PrismaClient): PaymentStore {
     },
 
     async finishAttempt(payment, kind, number, outcome, detail) {
-      await queryDirect(prisma, Prisma.sql`
-        UPDATE "PaymentAttempt" SET outcome = ${outcome}::"PaymentAttemptOutcome", detail = ${detail.slice(0, 500)}, "finishedAt" = ${NOW}
-        WHERE "paymentId" = ${payment.id} AND "userId" = ${payment.userId} AND kind = ${kind}::"PaymentAttemptKind" AND number = ${number}`);
+      await queryDirect(prisma, finishedAttempt(payment, kind, { number, outcome, detail }));
     },
 
     // From the attempt log, which every release writes (a column only this one set would be
@@ -248,12 +262,14 @@ export function createPrismaPaymentStore(prisma: PrismaClient): PaymentStore {
     },
 
     // Settling is one statement: the status change (only while the lease is ours) and its
-    // outcome event commit together, or neither happens.
-    async settleCharge(payment, lease, result, event) {
+    // outcome event commit together, or neither happens. The call that settles it is logged
+    // in it too (whoever holds the lease, as finishAttempt): one round trip a charge fewer.
+    async settleCharge(payment, lease, result, event, call) {
       const providerRef = result.status === "SUCCEEDED" ? result.providerRef : null;
       const failureReason = result.status === "FAILED" ? result.reason : null;
+      const logged = call ? Prisma.sql`logged AS (${finishedAttempt(payment, "CHARGE", call)}),` : Prisma.empty;
       const [settled] = await queryDirect<PaymentRow>(prisma, Prisma.sql`
-        WITH settled AS (
+        WITH ${logged} settled AS (
           UPDATE "Payment" SET status = ${result.status}::"PaymentStatus", "providerRef" = ${providerRef}, "failureReason" = ${failureReason},
             "leaseOwner" = NULL, "leaseUntil" = NULL, "updatedAt" = ${NOW}, "paymentMethod" = NULL
           WHERE id = ${payment.id} AND "userId" = ${payment.userId} AND "leaseOwner" = ${lease.owner} AND status = 'PENDING'

@@ -13,7 +13,7 @@ import {
 import { canView, chargeKey, owesRefund, type Payment, type PaymentRefund } from "./payment.js";
 import { backoffDelayMs, type RetryPolicy } from "./retry-policy.js";
 import type { PaymentProvider, ProviderOutcome } from "../ports/payment-provider.js";
-import type { AttemptOutcome, Lease, PaymentStore } from "../ports/payment-store.js";
+import type { AttemptOutcome, FinishedCall, Lease, PaymentStore } from "../ports/payment-store.js";
 
 export interface PaymentServiceDeps {
   store: PaymentStore;
@@ -127,7 +127,11 @@ export function createPaymentService(deps: PaymentServiceDeps) {
         },
         signal,
       );
-      await store.finishAttempt(payment, "CHARGE", attempt.number, ATTEMPT_OUTCOME[outcome.kind], "reason" in outcome ? outcome.reason : outcome.ref);
+      const answered: FinishedCall = { number: attempt.number, outcome: ATTEMPT_OUTCOME[outcome.kind], detail: "reason" in outcome ? outcome.reason : outcome.ref };
+      // An answer that settles the payment is logged in the settling statement (one round trip
+      // a charge fewer, and the log and the outcome commit together); any other is logged now.
+      const settlesNow = outcome.kind === "succeeded" || outcome.kind === "declined" || (outcome.kind === "rejected" && !outcome.keyReused);
+      if (!settlesNow) await store.finishAttempt(payment, "CHARGE", answered.number, answered.outcome, answered.detail);
       countPaymentAttempt("charge", outcome.kind);
       last = outcome;
       if (outcome.kind === "timeout" || (outcome.kind === "transient" && outcome.mayHaveCharged === true)) {
@@ -135,15 +139,15 @@ export function createPaymentService(deps: PaymentServiceDeps) {
         doubtInThisDrive = true;
       }
       stillProcessing = outcome.kind === "transient" && outcome.stillProcessing === true;
-      if (outcome.kind === "succeeded") return settle(payment, lease, { status: "SUCCEEDED", providerRef: outcome.ref }, attempts, log);
-      if (outcome.kind === "declined") return settle(payment, lease, { status: "FAILED", reason: `The card was declined (${outcome.reason})` }, attempts, log);
+      if (outcome.kind === "succeeded") return settle(payment, lease, { status: "SUCCEEDED", providerRef: outcome.ref }, attempts, log, answered);
+      if (outcome.kind === "declined") return settle(payment, lease, { status: "FAILED", reason: `The card was declined (${outcome.reason})` }, attempts, log, answered);
       if (outcome.kind === "rejected") {
         const reason = `The payment provider refused the payment (${outcome.reason})`;
         // The provider holds another request under this payment's key (one sent before the
         // payment's terms were fixed): that request may have taken the money, so it is asked.
         // Any other answer to the same key and terms is the provider's replay, and final.
         if (outcome.keyReused) return settleInDoubt(payment, lease, attempts, reason, doubtfulCallEndedAt ?? clock(), signal, log);
-        return settle(payment, lease, { status: "FAILED", reason }, attempts, log);
+        return settle(payment, lease, { status: "FAILED", reason }, attempts, log, answered);
       }
       log.info("payment attempt failed; will retry", { attempt: attempts, outcome: outcome.kind, reason: outcome.reason });
       if (call < retry.maxAttempts) await pause(backoffDelayMs(call, retry, random), signal);
@@ -231,13 +235,15 @@ export function createPaymentService(deps: PaymentServiceDeps) {
     result: { status: "SUCCEEDED"; providerRef: string } | { status: "FAILED"; reason: string },
     attempts: number,
     log: Logger,
+    /** The charge call whose answer this is, logged with the outcome. */
+    call?: FinishedCall,
   ): Promise<Payment | null> {
     const common = { paymentId: payment.id, orderId: payment.orderId, attempts, userId: payment.userId, amount: payment.amount.amount, currency: payment.amount.currency };
     const event =
       result.status === "SUCCEEDED"
         ? newEvent<PaymentConfirmedPayload>(PaymentEventTypes.confirmed, payment.orderId, { ...common, providerRef: result.providerRef })
         : newEvent<PaymentFailedPayload>(PaymentEventTypes.failed, payment.orderId, { ...common, reason: result.reason });
-    const settled = await store.settleCharge(payment, lease, result, event);
+    const settled = await store.settleCharge(payment, lease, result, event, call);
     if (!settled) {
       log.warn("payment lease lost before settling; another process settles it");
       return null;

@@ -37,6 +37,13 @@ export interface RequestedPayment {
 export type AttemptKind = "CHARGE" | "REFUND";
 export type AttemptOutcome = "SUCCEEDED" | "DECLINED" | "TRANSIENT_FAILURE" | "TIMEOUT" | "REJECTED";
 
+/** A charge call's end as its attempt log records it: which attempt, how it ended, the provider's word. */
+export interface FinishedCall {
+  number: number;
+  outcome: AttemptOutcome;
+  detail: string;
+}
+
 /**
  * What a consumed event did to its payment:
  * - `duplicate`: this consumer had already applied this event (ProcessedEvent);
@@ -105,8 +112,18 @@ export interface PaymentStore {
   finishAttempt(payment: PaymentKey, kind: AttemptKind, number: number, outcome: AttemptOutcome, detail: string): Promise<void>;
   /** When the payment's last charge call ended (or was sent, if it never ended); null if none was made. */
   lastChargeCallAt(payment: PaymentKey): Promise<Date | null>;
-  /** Sets the final status, writes `event` to the outbox and frees the lease; null when the lease was lost. */
-  settleCharge(payment: PaymentKey, lease: Lease, result: { status: "SUCCEEDED"; providerRef: string } | { status: "FAILED"; reason: string }, event: DomainEvent): Promise<Payment | null>;
+  /**
+   * Sets the final status, writes `event` to the outbox and frees the lease; null when the lease
+   * was lost. `call`, the charge call whose answer settles the payment, is finished in the same
+   * statement (as `finishAttempt` would, lease or not): its log and the outcome commit together.
+   */
+  settleCharge(
+    payment: PaymentKey,
+    lease: Lease,
+    result: { status: "SUCCEEDED"; providerRef: string } | { status: "FAILED"; reason: string },
+    event: DomainEvent,
+    call?: FinishedCall,
+  ): Promise<Payment | null>;
   /** Marks one refund paid and writes `event` (outbox) while the lease is held; false when the lease was lost. */
   settleRefund(refund: PaymentRefund, lease: Lease, refundRef: string, event: DomainEvent): Promise<boolean>;
   /**
