@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { randomUUID } from "node:crypto";
-import { createLogger, EmbeddedEventBus, EmbeddedKeyValueStore, newEvent, recordSessionsEnded, SessionsEndedEventType, Topics, sessionKey, userSessionsKey, type KeyValueStore } from "#kernel";
+import { createLogger, EmbeddedEventBus, EmbeddedKeyValueStore, MARKS_KEPT_SINCE_KEY, newEvent, recordSessionsEnded, SessionsEndedEventType, Topics, sessionKey, userSessionsKey, type KeyValueStore } from "#kernel";
 import { RedisKeyValueStore } from "#kernel/adapters.ts";
-import { describeWithRealEngine } from "#kernel/testing";
+import { Redis } from "ioredis";
+import { describeWithRealEngine, startThrowawayRedis } from "#kernel/testing";
 import { createSessionRevocations } from "../src/auth/session-revocations.js";
 
 describe("session revocations at the gateway", () => {
@@ -89,5 +90,81 @@ describeWithRealEngine({ suite: "session revocations shared by gateway replicas"
     const store = new RedisKeyValueStore(url);
     await store.connect();
     return store;
+  }),
+);
+
+/**
+ * The store comes back empty (a Redis restart without persistence, a FLUSHDB): the marks of
+ * ended sessions are gone, and a replica that never heard of an end would let its tokens in.
+ */
+function defineLostMarks(engine: string, open: () => Promise<{ kv: KeyValueStore; lose(): Promise<void>; close(): Promise<void> }>) {
+  describe(`session revocations after the store lost its marks [${engine}]`, () => {
+    it("refuses every token issued before the loss until it is renewed, the ended session's among them, and accepts those issued after", async () => {
+      const { kv, lose, close } = await open();
+      const accountsBus = new EmbeddedEventBus();
+      const replicaBus = new EmbeddedEventBus();
+      const silent = createLogger("silent", {});
+      const replica = createSessionRevocations({ kv, bus: replicaBus, logger: silent });
+      await replica.start();
+      try {
+        const issued = Math.floor(Date.now() / 1000) - 5;
+        const [phone, laptop] = [{ userId: "usr_bob", issuedAt: issued, sessionId: "fam_phone" }, { userId: "usr_bob", issuedAt: issued, sessionId: "fam_laptop" }];
+        assert.equal(await replica.hasEnded(laptop), false, "a new store refuses nothing");
+        await recordSessionsEnded({ kv, bus: accountsBus, maxTokenLifetimeSeconds: 60 }, { userId: "usr_bob", sessionId: "fam_phone" });
+
+        // A replica running since before the loss that never heard of the phone's end.
+        const other = createSessionRevocations({ kv, bus: new EmbeddedEventBus(), logger: silent });
+        await other.start();
+        await lose();
+        assert.equal(await other.hasEnded(phone), true, "the logged-out session, its mark lost");
+        assert.equal(await other.hasEnded(laptop), true, "a live session's token from before the loss must be renewed");
+        const since = Number(await kv.get(MARKS_KEPT_SINCE_KEY));
+        assert.ok(since >= issued + 5, "the loss is dated when it was noticed");
+        assert.equal(await other.hasEnded({ ...laptop, issuedAt: since }), false, "the renewed token");
+
+        // A replica started after the loss refuses the same tokens.
+        const late = createSessionRevocations({ kv, bus: new EmbeddedEventBus(), logger: silent });
+        await late.start();
+        assert.equal(await late.hasEnded(phone), true);
+        assert.equal(await late.hasEnded({ ...laptop, issuedAt: since }), false);
+        await late.stop();
+        await other.stop();
+      } finally {
+        await replica.stop();
+        await accountsBus.close();
+        await replicaBus.close();
+        await close();
+      }
+    });
+  });
+}
+
+defineLostMarks("embedded", async () => {
+  const kv = new EmbeddedKeyValueStore();
+  return {
+    kv,
+    // The embedded store has no flush: its marks and marker deleted stand for a store come back empty.
+    lose: () => kv.delete(sessionKey("fam_phone"), userSessionsKey("usr_bob"), MARKS_KEPT_SINCE_KEY),
+    close: () => kv.close(),
+  };
+});
+describeWithRealEngine({ suite: "session revocations after the store lost its marks", engine: "redis", variable: "REDIS_URL" }, () =>
+  defineLostMarks("redis", async () => {
+    // A server of the test's own: the shared one is never flushed.
+    const server = await startThrowawayRedis();
+    const kv = new RedisKeyValueStore(server.url);
+    await kv.connect();
+    return {
+      kv,
+      lose: async () => {
+        const admin = new Redis(server.url);
+        await admin.flushdb();
+        await admin.quit();
+      },
+      close: async () => {
+        await kv.close();
+        await server.kill();
+      },
+    };
   }),
 );

@@ -1,4 +1,4 @@
-import { sessionKey, SessionsEndedEventType, Topics, userSessionsKey, type EventBus, type KeyValueStore, type Logger, type SessionsEndedPayload, type Subscription } from "#kernel";
+import { MARKS_KEPT_SINCE_KEY, MARKS_KEPT_SINCE_TTL_MS, sessionKey, SessionsEndedEventType, Topics, userSessionsKey, type EventBus, type KeyValueStore, type Logger, type SessionsEndedPayload, type Subscription } from "#kernel";
 
 /**
  * How long a user's and a session's marks are taken from memory. The SessionsEnded event
@@ -28,6 +28,14 @@ export const endCovers = (end: SessionsEndedPayload, token: TokenSession) =>
  * the sockets it covers, and rechecks them through `hasEnded` for an event it missed). When the
  * store cannot answer, the last answer stands (none: the token is accepted, and its expiry
  * still ends it): a Redis outage must not sign every customer out.
+ *
+ * A store that comes back without its data (a Redis restart without persistence, a FLUSHDB)
+ * answers "never ended" for every session it forgot. Each read also fetches the store's marker
+ * (MARKS_KEPT_SINCE_KEY): a gateway that has seen it and then finds it gone writes the second it
+ * noticed, and every gateway then refuses tokens issued before that second. Clients renew them
+ * with their refresh tokens, which the accounts database keeps revoked for an ended session, so
+ * only the ended sessions stay out. A loss while no gateway runs goes unseen (the first to start
+ * takes the empty store as new); the marks of that window then live only as long as its tokens.
  */
 export function createSessionRevocations(deps: { kv: KeyValueStore; bus: EventBus; logger: Logger; now?: () => number }) {
   const now = deps.now ?? Date.now;
@@ -35,6 +43,10 @@ export function createSessionRevocations(deps: { kv: KeyValueStore; bus: EventBu
   const sessions = new Map<string, { ended: boolean; until: number }>();
   const listeners = new Set<(end: SessionsEndedPayload) => void>();
   let subscription: Subscription | undefined;
+  // The second since which the store holds every mark, as last read; tokens issued before it are refused.
+  let keptSince = 0;
+  // Whether this gateway has seen the marker: only then does its absence mean the store lost it.
+  let sawMarker = false;
   const MAX_ENTRIES = 100_000;
 
   const keep = <T>(map: Map<string, T>, key: string, value: T) => {
@@ -62,10 +74,23 @@ export function createSessionRevocations(deps: { kv: KeyValueStore; bus: EventBu
     return pending;
   }
 
+  async function learnMarker(stored: string | null): Promise<void> {
+    let value = stored;
+    if (value === null) {
+      const since = sawMarker ? String(Math.floor(now() / 1000)) : "0";
+      value = (await deps.kv.setIfAbsent(MARKS_KEPT_SINCE_KEY, since, MARKS_KEPT_SINCE_TTL_MS)) ? since : await deps.kv.get(MARKS_KEPT_SINCE_KEY);
+      if (sawMarker) deps.logger.warn("the ended sessions' store lost its marks: tokens issued before this second are refused until renewed", { since: Number(value ?? since) });
+    }
+    sawMarker = true;
+    const second = Number(value ?? 0);
+    if (Number.isFinite(second)) keptSince = Math.max(keptSince, second);
+  }
+
   async function readNow(token: TokenSession): Promise<void> {
     const until = now() + REMEMBER_MS;
     try {
-      const [user, session] = await deps.kv.getMany([userSessionsKey(token.userId), token.sessionId ? sessionKey(token.sessionId) : userSessionsKey(token.userId)]);
+      const [user, session, marker] = await deps.kv.getMany([userSessionsKey(token.userId), token.sessionId ? sessionKey(token.sessionId) : userSessionsKey(token.userId), MARKS_KEPT_SINCE_KEY]);
+      await learnMarker(marker ?? null);
       // An end is for good: a read that left before an end was written, and came back after
       // the event told of it, must not undo it.
       const stored = user ? Number(user) : undefined;
@@ -79,6 +104,12 @@ export function createSessionRevocations(deps: { kv: KeyValueStore; bus: EventBu
 
   return {
     async start(): Promise<void> {
+      // Best effort: the marker written (or seen) now makes a loss from here on noticeable.
+      try {
+        await learnMarker(await deps.kv.get(MARKS_KEPT_SINCE_KEY));
+      } catch (error) {
+        deps.logger.warn("ended sessions could not be read", { error: error instanceof Error ? error.message : String(error) });
+      }
       subscription = await deps.bus.subscribe({
         topic: Topics.sessionsEnded,
         group: "gateway-sessions",
@@ -99,7 +130,7 @@ export function createSessionRevocations(deps: { kv: KeyValueStore; bus: EventBu
       const session = token.sessionId ? sessions.get(token.sessionId) : undefined;
       if (!user || user.until <= t || (token.sessionId && (!session || session.until <= t))) await read(token);
       const endedBefore = users.get(token.userId)?.endedBefore;
-      return (endedBefore !== undefined && token.issuedAt < endedBefore) || (token.sessionId !== undefined && sessions.get(token.sessionId)?.ended === true);
+      return token.issuedAt < keptSince || (endedBefore !== undefined && token.issuedAt < endedBefore) || (token.sessionId !== undefined && sessions.get(token.sessionId)?.ended === true);
     },
     /** Hears every session end this gateway learns of; returns the function that stops it. */
     onEnded(listener: (end: SessionsEndedPayload) => void): () => void {

@@ -33,6 +33,16 @@ export interface SessionsEndedPayload {
 export const SESSION_END_KEY_PREFIX = "sessions-ended:";
 export const userSessionsKey = (userId: string) => `${SESSION_END_KEY_PREFIX}user:${userId}`;
 export const sessionKey = (sessionId: string) => `${SESSION_END_KEY_PREFIX}session:${sessionId}`;
+/**
+ * Since when (epoch seconds) the store has held every mark: "0" from the first start on. A store
+ * that lost its data (a Redis restart without persistence, a FLUSHDB) lost this key with the
+ * marks, and the gateway that notices writes the second it noticed: tokens issued before it
+ * are refused until renewed, since the marks that would have refused the ended ones are gone
+ * (refresh tokens are revoked in the accounts database, which keeps them).
+ */
+export const MARKS_KEPT_SINCE_KEY = `${SESSION_END_KEY_PREFIX}kept-since`;
+/** The marker's lifetime: its expiry would read as a loss, so it outlives any deployment. */
+export const MARKS_KEPT_SINCE_TTL_MS = 10 * 365 * 24 * 3600 * 1000;
 
 /** Records the end and announces it; resolves once a token issued afterwards is told apart from the ended ones. */
 export async function recordSessionsEnded(

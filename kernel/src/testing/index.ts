@@ -5,3 +5,4 @@ export * from "./runs-in-ci.js";
 export * from "./namespaced-event-bus.js";
 export * from "./platform-over.js";
 export * from "./cuttable-proxy.js";
+export * from "./throwaway-redis.js";

@@ -10,7 +10,7 @@ import { mirrorNamespace } from "../../src/adapters/open-stock-cache.js";
 import type { StockCache } from "../../src/ports/stock-cache.js";
 import type { StockLedger } from "../../src/ports/stock-ledger.js";
 import type { StockMirrorOptions } from "../../src/domain/stock-mirror.js";
-import { startThrowawayRedis } from "./throwaway-redis.js";
+import { startThrowawayRedis } from "#kernel/testing";
 
 /** A controllable clock: reservations expire when a test says so, not after a sleep. */
 export interface TestClock {

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { accessSync, constants } from "node:fs";
 import { connect, createServer } from "node:net";
 import { delimiter, join } from "node:path";
-import { waitFor } from "#kernel/testing";
+import { waitFor } from "./wait-for.js";
 
 /** A redis-server of this test's own, on a free port, that the test may stop and start. */
 export interface ThrowawayRedis {
