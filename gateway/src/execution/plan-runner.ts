@@ -118,9 +118,7 @@ async function runFetch(run: PlanRun, fetch: FetchNode, cursor: Cursor): Promise
   if (!(received._entities && Array.isArray(received._entities))) throw new Error(`Expected "data._entities" in response to be an array`);
   const receivedEntities = received._entities as (Record<string, unknown> | null)[];
   if (receivedEntities.length !== representations.length) throw new Error(`Expected "data._entities" to contain ${representations.length} elements`);
-  // Bounded by the entities, not the representations, as the stock executor is: past the
-  // representations both merge `undefined` into `undefined`, which changes nothing.
-  for (let i = 0; i < entities.length; i++) {
+  for (let i = 0; i < representations.length; i++) {
     const receivedEntity = receivedEntities[i];
     const existingEntity = entities[representationToEntity[i]!] as Record<string, unknown>;
     if (receivedEntity && !receivedEntity.__typename) receivedEntity.__typename = existingEntity.__typename;

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { badInput, DomainError, ErrorCode, LIVE_ATTEMPT_MAX_MS, MAX_CART_LINES, newEntityId, outOfStock, type AdmissionGate, type Logger } from "#kernel";
+import { badInput, DomainError, ErrorCode, isValidIdempotencyKey, LIVE_ATTEMPT_MAX_MS, MAX_CART_LINES, MAX_IDEMPOTENCY_KEY_LENGTH, newEntityId, outOfStock, type AdmissionGate, type Logger } from "#kernel";
 import { couponInvalid } from "../../../cart/src/index.js";
 import type { Order, OrderItem } from "./order.js";
 import { paymentRequested, statusChanged } from "./order-events.js";
@@ -9,8 +9,6 @@ import { CartChanged, CouponNotRedeemable, IdempotencyKeyTaken, type OrderStore 
 import type { HeldStock, StockReservations } from "../ports/stock-reservations.js";
 import type { SavedAddresses } from "../ports/saved-addresses.js";
 import { asCustomerRefusal, soldOutForGood, type SoldOutMemo } from "./sold-out-memo.js";
-
-const MAX_KEY_LENGTH = 200;
 
 /**
  * How long after its last reserve a key's hold may still belong to an attempt that is placing
@@ -348,8 +346,8 @@ export function orderIdFor(userId: string, key: string): string {
 
 /** Printable like every other idempotency key of the platform (validIdempotencyKey), and not blank. */
 function validKey(key: string): string {
-  if (key.trim().length === 0 || key.length > MAX_KEY_LENGTH || /[\u0000-\u001f]/.test(key)) {
-    throw badInput(`An idempotency key has 1-${MAX_KEY_LENGTH} printable characters; send a fresh random one per checkout`, { field: "idempotencyKey" });
+  if (key.trim().length === 0 || !isValidIdempotencyKey(key)) {
+    throw badInput(`An idempotency key has 1-${MAX_IDEMPOTENCY_KEY_LENGTH} printable characters; send a fresh random one per checkout`, { field: "idempotencyKey" });
   }
   return key;
 }
