@@ -3,7 +3,8 @@
  * `__typename`), the same field twice with different arguments, named and inline fragments
  * (nested, without a type condition, under a directive), `@skip` and `@include` on literals and
  * on variables with and without defaults, defaults on other variables, entity fetches under
- * lists, several root fields from several subgraphs.
+ * lists, several root fields from several subgraphs, fragments at the root (with an aliased
+ * `__typename`).
  */
 export const CRAFTED_OPERATIONS = [
   `query Aliases($id: ID!) { first: product(id: $id) { key: id title: name t: __typename cost: price { cents: amount currency } } second: product(id: "other") { id name __typename } }`,
@@ -18,5 +19,6 @@ export const CRAFTED_OPERATIONS = [
   `query Twice($id: ID!) { product(id: $id) { id a: stock b: stock n: name variants { id s: stock } } again: product(id: $id) { id stock } }`,
   `query Typename { __typename product(id: "p") { __typename tn: __typename } }`,
   `query Trending($window: TrendingWindow!) { trendingProducts(window: $window, first: 4) { id name stock variants { id inStock } } }`,
+  `query RootFragments($id: ID!) { ...Root ... on Query { t: __typename again: product(id: $id) { id stock } } } fragment Root on Query { product(id: $id) { id name ...Stocked } } fragment Stocked on Product { stock inStock }`,
   `query OrderPage($id: ID!) { order(id: $id) { id status total { amount } payment { id status amount { amount } } lines { product { id name stock } variant { id inStock } } } }`,
 ];
