@@ -40,6 +40,26 @@ describe("session revocations at the gateway", () => {
   });
 });
 
+describe("session revocations when the store's marker cannot be written", () => {
+  it("still refuses an ended session whose mark was read (a read-only store user, a replica)", async () => {
+    const store = new EmbeddedKeyValueStore();
+    const kv: KeyValueStore = Object.assign(Object.create(store), {
+      setIfAbsent: async () => {
+        throw new Error("READONLY You can't write against a read only replica");
+      },
+    });
+    const bus = new EmbeddedEventBus();
+    try {
+      await recordSessionsEnded({ kv: store, bus, maxTokenLifetimeSeconds: 60 }, { userId: "usr_1", sessionId: "ses_1" });
+      const revocations = createSessionRevocations({ kv, bus: new EmbeddedEventBus(), logger: createLogger("silent", {}) });
+      assert.equal(await revocations.hasEnded({ userId: "usr_1", issuedAt: Math.floor(Date.now() / 1000) - 10, sessionId: "ses_1" }), true);
+    } finally {
+      await bus.close();
+      await store.close();
+    }
+  });
+});
+
 /**
  * A gateway replica that never heard the SessionsEnded event (it missed it, or started after
  * it) still refuses what ended: the marks are in the key-value store all replicas share.

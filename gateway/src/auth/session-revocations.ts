@@ -90,13 +90,14 @@ export function createSessionRevocations(deps: { kv: KeyValueStore; bus: EventBu
     const until = now() + REMEMBER_MS;
     try {
       const [user, session, marker] = await deps.kv.getMany([userSessionsKey(token.userId), token.sessionId ? sessionKey(token.sessionId) : userSessionsKey(token.userId), MARKS_KEPT_SINCE_KEY]);
-      await learnMarker(marker ?? null);
       // An end is for good: a read that left before an end was written, and came back after
       // the event told of it, must not undo it.
       const stored = user ? Number(user) : undefined;
       const known = users.get(token.userId)?.endedBefore;
       keep(users, token.userId, { endedBefore: known === undefined ? stored : stored === undefined ? known : Math.max(known, stored), until });
       if (token.sessionId) keep(sessions, token.sessionId, { ended: session !== null || sessions.get(token.sessionId)?.ended === true, until });
+      // After the marks are kept: a marker that cannot be written must not cost the marks read.
+      await learnMarker(marker ?? null);
     } catch (error) {
       deps.logger.warn("ended sessions could not be read", { userId: token.userId, error: error instanceof Error ? error.message : String(error) });
     }
