@@ -51,17 +51,21 @@ export function emailAsGiven(email: string): string {
 
 export function validEmail(email: string): string {
   const trimmed = email.trim();
+  // Judged as the key will read it (emailKey folds with NFKC): a full-width "ｘｎ--" or "．"
+  // is the key's "xn--" or ".".
+  const normalized = trimmed.normalize("NFKC");
+  const labels = domainLabels(normalized);
   if (
     trimmed.length > 254 ||
     hasInvisibleOrControlCharacter(trimmed) ||
     !isStorableText(trimmed) ||
-    UNCOMPOSED_MARK.test(trimmed.normalize("NFKC")) ||
+    UNCOMPOSED_MARK.test(normalized) ||
     !EMAIL.test(trimmed) ||
-    !domainLabels(trimmed).every((label) => label.length > 0)
+    !labels.every((label) => label.length > 0)
   ) {
     throw badInput("Give a valid email address", { field: "email" });
   }
-  if (domainLabels(trimmed).some((label) => ACE_LABEL.test(label))) {
+  if (labels.some((label) => ACE_LABEL.test(label))) {
     throw badInput("Type the email's domain as it reads (bücher.de, not xn--bcher-kva.de)", { field: "email" });
   }
   return trimmed;
