@@ -137,6 +137,7 @@ export function createStorefrontClient(options: StorefrontClientOptions) {
   const subscriptions = createSubscriptions({
     url: options.webSocketUrl ?? options.url.replace(/^http/, "ws"),
     accessToken: () => sessions.accessToken(),
+    renew: () => sessions.renew(),
     ...options.subscriptions,
   });
 

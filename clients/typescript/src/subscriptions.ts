@@ -51,7 +51,14 @@ const isCloseEvent = (value: unknown): value is CloseEventLike =>
  * so a subscriber resumes from where the order is, not from where the drop left it. A refused
  * access token is never retried in silence: the subscription fails at once with the reason.
  */
-export function createSubscriptions(options: SubscriptionOptions & { url: string; accessToken: () => Promise<string | undefined> }) {
+export function createSubscriptions(
+  options: SubscriptionOptions & {
+    url: string;
+    accessToken: () => Promise<string | undefined>;
+    /** Renews the session (its refresh token) before a socket closed 4401 is reopened. */
+    renew?: () => Promise<unknown>;
+  },
+) {
   const retryBaseDelayMs = options.retryBaseDelayMs ?? 500;
   const reconnectListeners = new Set<() => void>();
   let client: Client | undefined;
@@ -177,7 +184,11 @@ export function createSubscriptions(options: SubscriptionOptions & { url: string
                 // with the renewed session, from the order's current state.
                 resignedIn = true;
                 handlers.reconnecting?.();
-                return start();
+                // A token still in date may be refused too (its session's marks lost with the
+                // gateway's store): renewed first, as a refused HTTP call's is.
+                if (!options.renew) return start();
+                void options.renew().then(start, start);
+                return;
               }
               const failure = asError(thrown, request.operationName);
               if (TRANSIENT_CODES.has(failure.code)) again(failure);

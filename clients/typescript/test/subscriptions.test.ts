@@ -134,6 +134,39 @@ test("follows an order past its access token's expiry: the socket closed 4401 is
   }
 });
 
+test("renews a token still in date that the gateway refused (4401) before the socket reopens, as HTTP does", async () => {
+  const start = subscribes;
+  const initsBefore = inits.length;
+  scripts[start] = (_send, socket) => setTimeout(() => socket.close(4401, "This session has ended (logged out, or the password was reset); sign in again"), 10);
+  scripts[start + 1] = (send, _socket, id) => {
+    send({ id, type: "next", payload: { data: order("PAID") } });
+    send({ id, type: "complete" });
+  };
+  // The token is not near its expiry, so asking for it again gives the same one: only a renewal changes it.
+  let current = "in-date-token";
+  const subscriptions = createSubscriptions({
+    url,
+    webSocketImpl: WebSocket,
+    retryBaseDelayMs: 20,
+    accessToken: async () => current,
+    renew: async () => void (current = "renewed-token"),
+  });
+  let completed = false;
+  let failure: StorefrontError | undefined;
+  subscriptions.subscribe(subscription(`subscription { orderStatusChanged(orderId: "ord_1") { id status payment { status } } }`), {}, {
+    next: () => undefined,
+    error: (error) => void (failure = error),
+    complete: () => void (completed = true),
+  });
+  try {
+    await waitFor("the stream completes or fails", () => completed || failure !== undefined, { timeoutMs: 10_000 });
+    assert.equal(failure, undefined, failure?.message);
+    assert.deepEqual(inits.slice(initsBefore), [{ Authorization: "Bearer in-date-token" }, { Authorization: "Bearer renewed-token" }]);
+  } finally {
+    await subscriptions.dispose();
+  }
+});
+
 test("fails with UNAUTHENTICATED, once, when the reopened socket is closed 4401 again (an ended session renews nothing)", async () => {
   const start = subscribes;
   const closeAtOnce: Script = (_send, socket) => setTimeout(() => socket.close(4401, "This session has ended (logged out, or the password was reset); sign in again"), 10);
