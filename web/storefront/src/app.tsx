@@ -59,7 +59,7 @@ export function App() {
         <SearchBox key={route.page === "search" ? route.query : "search"} initial={route.page === "search" ? route.query : ""} />
         <nav aria-label="Account">
           <a href={href.cart()}>Cart</a>
-          <a href={href.account()}>{signedIn ? "Account" : "Sign in"}</a>
+          <a href={signedIn ? href.account() : href.logIn()}>{signedIn ? "Account" : "Sign in"}</a>
         </nav>
       </header>
       <main id="main" tabIndex={-1}>

@@ -80,8 +80,10 @@ export const href = {
   search: (query: string) => `#/search?q=${encodeURIComponent(query)}`,
   product: (id: string) => `#/product/${encodeURIComponent(id)}`,
   cart: () => "#/cart",
+  /** The account page: signed in, the customer's account; signed out, the form that creates one. */
   account: (next?: string) => (next ? `#/account?next=${encodeURIComponent(next)}` : "#/account"),
-  logIn: () => "#/account?mode=logIn",
+  /** The same page with the sign-in form open: where every link that says "Sign in" leads. */
+  logIn: (next?: string) => (next ? `#/account?mode=logIn&next=${encodeURIComponent(next)}` : "#/account?mode=logIn"),
   forgotPassword: () => "#/forgot-password",
   checkout: () => "#/checkout",
   order: (id: string) => `#/order/${encodeURIComponent(id)}`,

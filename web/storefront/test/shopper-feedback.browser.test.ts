@@ -39,8 +39,40 @@ describe('the storefront off the happy path', { skip }, () => {
     const signIn = page.getByRole('link', { name: 'Sign in' }).last();
     await page.getByText('to see this order').waitFor();
     assert.equal(await page.getByText('does not exist').count(), 0);
-    assert.equal(await signIn.getAttribute('href'), `#/account?next=${encodeURIComponent(`#/order/${orderId}`)}`, 'signing in leads back to the order');
     await shot('order-signed-out');
+    // The link opens the sign-in form, not the one that creates an account, and leads back to
+    // the order (in a browser of its own: the shared one stays signed out).
+    const returning = await openStorefront(supergraph, 'shopper-feedback-order-sign-in');
+    try {
+      await returning.page.goto(`${returning.origin}/shop#/order/${orderId}`);
+      await returning.page.getByText('to see this order').waitFor();
+      await returning.page.getByRole('main').getByRole('link', { name: 'Sign in' }).click();
+      await returning.page.getByRole('heading', { name: 'Sign in' }).waitFor();
+      await returning.page.getByLabel('Email').fill(customer.email);
+      await returning.page.getByLabel('Password').fill(customer.password);
+      await returning.page.locator('form').getByRole('button', { name: 'Sign in' }).click();
+      await returning.page.locator('#order-title').waitFor();
+      assert.equal(decodeURIComponent(returning.page.url().split('#/order/')[1] ?? ''), orderId);
+      assert.deepEqual(returning.pageErrors, []);
+    } finally {
+      await returning.close();
+    }
+  });
+
+  test('every link that says "Sign in" opens the sign-in form', async () => {
+    const { page, origin, shot } = shop;
+    await page.goto(`${origin}/shop`);
+    await page.getByRole('navigation', { name: 'Account' }).getByRole('link', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    assert.equal(await page.getByRole('heading', { name: 'Create your account' }).count(), 0);
+    await shot('header-sign-in');
+    await page.goto(`${origin}/shop#/checkout`);
+    await page.getByText('to check out').waitFor();
+    await page.getByRole('main').getByRole('link', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    // A new customer is one click from the other form.
+    await page.getByRole('button', { name: 'Create an account' }).click();
+    await page.getByRole('heading', { name: 'Create your account' }).waitFor();
   });
 
   test('an unreachable store is told in the shopper\'s words, with a way to try again that works once it is back', async () => {

@@ -43,7 +43,7 @@ export function CheckoutPage() {
         {({ me }) =>
           !me ? (
             <p>
-              <a href={href.account(href.checkout())}>Sign in</a> to check out.
+              <a href={href.logIn(href.checkout())}>Sign in</a> to check out.
             </p>
           ) : !me.defaultAddress ? (
             <form

@@ -79,7 +79,7 @@ export function OrderPage({ id }: { id: string }) {
             <p>This order is not in your account.</p>
           ) : (
             <p>
-              <a href={href.account(href.order(id))}>Sign in</a> to see this order.
+              <a href={href.logIn(href.order(id))}>Sign in</a> to see this order.
             </p>
           );
         const status = live?.status ?? order.status;

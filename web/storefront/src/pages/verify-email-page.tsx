@@ -50,7 +50,7 @@ export function VerifyEmailPage({ token }: { token: string }) {
           )
         ) : (
           <p>
-            <a href={href.account()}>Sign in</a> to have a new link sent.
+            <a href={href.logIn()}>Sign in</a> to have a new link sent.
           </p>
         ))}
     </section>
