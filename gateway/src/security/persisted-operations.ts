@@ -22,6 +22,14 @@ function extensionShapeProblem(extension: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * The refusal under PERSISTED_OPERATIONS_ONLY. Most often met by a client developer whose
+ * operation changed by one field or one space since the manifest was built: it says that the
+ * exact text counts and how an operation gets in.
+ */
+export const NOT_PERSISTED =
+  "Only persisted operations run here (PERSISTED_OPERATIONS_ONLY), matched by the SHA-256 of their exact text: add a new or edited operation to schema/operations and run npm run build:operations, which writes the manifest this gateway loads";
+
 export type PersistedCheck = { ok: true } | { ok: false; code: "OPERATION_NOT_ALLOWED" | "BAD_USER_INPUT" | "PERSISTED_QUERY_NOT_FOUND"; message: string };
 
 /**
@@ -54,7 +62,7 @@ export function loadPersistedOperations(path: string | undefined, only: boolean)
       id = hash;
     } else if (only) {
       id = typeof body.query === "string" ? operationId(body.query) : undefined;
-      if (id === undefined || !manifest.has(id)) return { ok: false, code: "OPERATION_NOT_ALLOWED", message: "Only persisted operations are accepted here" };
+      if (id === undefined || !manifest.has(id)) return { ok: false, code: "OPERATION_NOT_ALLOWED", message: NOT_PERSISTED };
     }
     if (extension === undefined || extension === null) return { ok: true };
     const problem = extensionShapeProblem(extension);
