@@ -4,7 +4,8 @@ import { GraphiQL } from 'graphiql';
 import { createGraphiQLFetcher } from '@graphiql/toolkit';
 import 'graphiql/graphiql.css';
 import { guidePlugin } from './explorer-guide.js';
-import { goldenTabs, TOKEN_PLACEHOLDER } from './golden-tabs.js';
+import { goldenTabs } from './golden-tabs.js';
+import { createSessionTokens } from './session-tokens.js';
 import { operationNameFor } from './operation-name.js';
 
 const wsProtocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
@@ -17,45 +18,23 @@ const baseFetcher = createGraphiQLFetcher({
   subscriptionUrl: wsProtocol + '//' + location.host + '/graphql',
 });
 
-/** The access token of the last LogIn or SignUp run here; in memory only, never stored. */
-let lastAccessToken;
-
-function withToken(headers) {
-  if (!headers) return headers;
-  const filled = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (typeof value === 'string' && value.includes(TOKEN_PLACEHOLDER)) {
-      // Without a token yet, leave the header out: the gateway then says "sign in" instead of
-      // "invalid token".
-      if (lastAccessToken) filled[name] = value.replace(TOKEN_PLACEHOLDER, lastAccessToken);
-    } else {
-      filled[name] = value;
-    }
-  }
-  return filled;
-}
-
-function rememberToken(result) {
-  const data = result && result.data;
-  const payload = data && (data.logIn || data.signUp || data.refreshToken);
-  if (payload && typeof payload.accessToken === 'string') lastAccessToken = payload.accessToken;
-}
+const tokens = createSessionTokens();
 
 function fetcher(params, options) {
   const sent = { ...params, operationName: operationNameFor(params.query, params.operationName) };
-  const result = baseFetcher(sent, { ...options, headers: withToken(options && options.headers) });
+  const result = baseFetcher(sent, { ...options, headers: tokens.fill(options && options.headers) });
   // HTTP results come as a promise of a result or of an async iterable of results (multipart
   // answers); subscriptions as an async iterable or an observable, which never carry a token.
   const tap = (value) => {
     if (value && typeof value[Symbol.asyncIterator] === 'function') {
       return (async function* () {
         for await (const part of value) {
-          rememberToken(part);
+          tokens.remember(part);
           yield part;
         }
       })();
     }
-    rememberToken(value);
+    tokens.remember(value);
     return value;
   };
   return result && typeof result.then === 'function' ? result.then(tap) : tap(result);

@@ -18,7 +18,8 @@ function Guide() {
       '; development customer: ', code('customer@storefront.test'), ' / ', code('customer-password-dev-only'),
       ') or ', code('SignUp'), '. Tabs that need a customer carry the header ', code('{"Authorization": "Bearer <accessToken>"}'),
       ': the explorer puts the token of your last LogIn or SignUp in place of ', code('<accessToken>'),
-      ' (in memory only). Paste another token there to act as someone else. Access tokens are short-lived: ',
+      ' (in memory only). Admin tabs (', code('SetTaxRate'), ', ', code('ShipOrder'), ', ', code('ApproveReturn'), ', ...) carry ', code('<adminAccessToken>'),
+      ' instead: the token of the last admin who logged in here, so after LogIn as the admin and SignUp as a customer each tab runs as the account it needs. Paste another token there to act as someone else. Access tokens are short-lived: ',
       code('RefreshSession'), ' trades the refresh token for new ones.',
     ),
     h(
