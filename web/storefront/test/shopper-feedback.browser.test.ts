@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTestSupergraph, type TestSupergraph } from '../../../test/support/start-test-supergraph.js';
 import { browserSkipReason } from '../../../test/support/headless-chromium.js';
+import { AddAddressDocument, AddToCartDocument } from '../../../clients/typescript/src/index.js';
 import { openStorefront, placeOrder, signUpCustomer, stockedProduct, type Customer, type StorefrontBrowser } from './support/storefront-browser.js';
 
 const skip = browserSkipReason('storefront shopper feedback browser test');
@@ -73,6 +74,30 @@ describe('the storefront off the happy path', { skip }, () => {
     // A new customer is one click from the other form.
     await page.getByRole('button', { name: 'Create an account' }).click();
     await page.getByRole('heading', { name: 'Create your account' }).waitFor();
+  });
+
+  test('on a phone, each shipping choice at checkout is a radio button beside its words, not a bar across the screen above them', async () => {
+    const buyer = await signUpCustomer(supergraph, 'Phone Buyer');
+    await buyer.client.request(AddAddressDocument, { input: { recipientName: 'Phone Buyer', line1: '1 Main Street', city: 'Springfield', region: 'IL', postalCode: '62701', country: 'US', makeDefault: true } });
+    await buyer.client.request(AddToCartDocument, { productId, quantity: 1 });
+    const signedIn = await openStorefront(supergraph, 'shopper-feedback-shipping-choice', buyer.session);
+    try {
+      const { page, origin, shot } = signedIn;
+      await page.goto(`${origin}/shop#/checkout`);
+      const choices = page.getByRole('group', { name: 'Shipping' }).getByRole('radio');
+      await choices.first().waitFor();
+      await shot('shipping-choices');
+      for (const radio of await choices.all()) {
+        const box = (await radio.boundingBox())!;
+        const label = (await radio.locator('xpath=..').boundingBox())!;
+        assert.ok(box.width <= 32, `the radio is ${box.width} px wide`);
+        assert.ok(box.y + box.height / 2 > label.y + label.height / 4, 'the radio sits on its words\' line, not above them');
+      }
+      assert.deepEqual(signedIn.pageErrors, []);
+    } finally {
+      await signedIn.close();
+      await buyer.client.dispose();
+    }
   });
 
   test('an unreachable store is told in the shopper\'s words, with a way to try again that works once it is back', async () => {

@@ -127,7 +127,7 @@ function PlaceOrder({ addressId, country, idempotencyKey }: { addressId: string;
             <fieldset>
               <legend>Shipping</legend>
               {shippingMethods.map((method) => (
-                <label key={method.id} class="choice">
+                <label key={method.id} class="check">
                   <input type="radio" name="shipping" checked={method.id === shippingMethodId} onChange={() => setChosen(method.id)} />
                   {method.name} ({method.minDeliveryDays}–{method.maxDeliveryDays} days) <Money money={method.price} />
                 </label>
