@@ -7,6 +7,7 @@ import { href } from "../route.js";
 import { useMutation, useQuery } from "../use-operation.js";
 import { chosenVariant, initialChoice } from "./variant-choice.js";
 import { itemCount } from "../item-count.js";
+import { attributeLabel } from "../attribute-label.js";
 
 /**
  * One product: details, attributes, a choice of each option (size, colour...) for a product
@@ -67,7 +68,7 @@ export function ProductPage({ id }: { id: string }) {
                 <dl class="attributes">
                   {product.attributes.map((attribute) => (
                     <div key={attribute.name}>
-                      <dt>{attribute.name}</dt>
+                      <dt>{attributeLabel(attribute.name)}</dt>
                       <dd>{attribute.value}</dd>
                     </div>
                   ))}
