@@ -135,6 +135,21 @@ function defineAfterSaleSuite(engine: DatabaseEngine): void {
       await h.reservations.port.release("someone-else");
     });
 
+    it("ships and delivers once when an admin asks twice at once (a double click): both answers are the order, one status change and one event each; a step back is still refused", async () => {
+      const { order } = await paidOrder("u-ship-twice");
+      const statusEvents = async () => (await h.outbox("OrderStatusChanged")).filter((e) => e.key === order.id).map((e) => (e.payload as { to: string }).to);
+      for (const step of ["SHIPPED", "DELIVERED"] as const) {
+        const twice = await Promise.allSettled([0, 1].map(() => (step === "SHIPPED" ? h.orders.ship(admin, order.id) : h.orders.deliver(admin, order.id))));
+        assert.deepEqual(twice.map((answer) => (answer.status === "fulfilled" ? answer.value.status : codeOf(answer.reason))), [step, step]);
+        const again = step === "SHIPPED" ? await h.orders.ship(admin, order.id) : await h.orders.deliver(admin, order.id);
+        assert.equal(again.status, step, "a retry after a lost answer is answered too");
+      }
+      const once = ["DELIVERED", "PAID", "PENDING", "SHIPPED"];
+      assert.deepEqual((await statusEvents()).sort(), once, "each status announced once");
+      assert.deepEqual((await h.prisma.orderStatusChange.findMany({ where: { orderId: order.id } })).map((c) => c.to).sort(), once, "each status recorded once");
+      await rejectsWith(h.orders.ship(admin, order.id), "ILLEGAL_TRANSITION");
+    });
+
     it("refuses to cancel once shipped with a message saying why, and hides other customers' orders", async () => {
       const { order } = await paidOrder("u-shipped");
       await rejectsWith(h.orders.cancel(as("someone-else"), order.id), "NOT_FOUND");

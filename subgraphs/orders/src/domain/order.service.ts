@@ -27,7 +27,8 @@ export const canSee = (identity: Identity | undefined, order: Order): boolean =>
  * ship (a PENDING one's stock hold is released before the cancel commits; a PAID one's payment
  * is refunded in full and its sold units are put back by events written with the cancel, so
  * they come back exactly when it commits, and so is a PENDING one whose hold a payment
- * confirmation already sold), admins ship and deliver.
+ * confirmation already sold), admins ship and deliver. Asking for the status an order already
+ * has (a double click, a retry after a lost answer) answers it as it is and changes nothing.
  */
 export function createOrderService(deps: { store: OrderStore & Partial<Pick<ArchiveReadingOrderStore, "listWithArchive" | "countWithArchive">>; reservations: StockReservations; clock?: () => Date }) {
   const { store, reservations } = deps;
@@ -109,6 +110,8 @@ export function createOrderService(deps: { store: OrderStore & Partial<Pick<Arch
     requireAdmin(ctx);
     const order = await store.update(id, async (current) => {
       if (!current) throw notFound("Order", id);
+      // Already there (a double click, a retry after a lost answer): answered as it is, announced once.
+      if (current.status === to) return null;
       return transitionTo(current, to, null, clock());
     });
     ctx.logger.info("order status changed by admin", { orderId: id, to });

@@ -95,7 +95,7 @@ export type Mutation = {
    * COUPON_INVALID (reason USAGE_LIMIT_REACHED or CUSTOMER_LIMIT_REACHED) and nothing is charged.
    */
   checkout: Order;
-  /** Marks a shipped order as delivered (admin). */
+  /** Marks a shipped order as delivered (admin). An order already DELIVERED is answered as it is (a double click or a retry changes nothing). */
   deliverOrder: Order;
   /**
    * Gives money back for a paid order (admin): part of it, or all that is left. Never more than
@@ -131,7 +131,7 @@ export type Mutation = {
    * (BAD_USER_INPUT): customer service can still refund what is due.
    */
   requestReturn: Return;
-  /** Marks a paid order as shipped (admin). */
+  /** Marks a paid order as shipped (admin). An order already SHIPPED is answered as it is (a double click or a retry changes nothing). */
   shipOrder: Order;
 };
 
