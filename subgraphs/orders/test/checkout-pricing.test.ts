@@ -101,6 +101,26 @@ function definePricingSuite(engine: DatabaseEngine): void {
       assert.equal(order.shippingAddress?.region, "NY");
     });
 
+    it("answers a retry of a checkout to a saved address edited or removed since (on another device) with its order; the key names that address id, a new key the address as it is now", async () => {
+      const home = { ...TEST_ADDRESS, line2: null, phone: null };
+      h.saveAddress("ada", "adr_home", home);
+      h.saveAddress("ada", "adr_work", home);
+      await h.addToCart("ada", "p1", 1);
+      const request = { idempotencyKey: "ada-1", shippingAddressId: "adr_home", shippingMethodId: express };
+      const order = await h.checkout.checkout("ada", request);
+      h.saveAddress("ada", "adr_home", { ...home, line1: "2 Other Street" });
+      const afterEdit = await h.checkout.checkout("ada", request);
+      assert.deepEqual([afterEdit.id, afterEdit.shippingAddress?.line1], [order.id, home.line1], "the order, shipping where it was placed to");
+      h.removeAddress("ada", "adr_home");
+      assert.equal((await h.checkout.checkout("ada", request)).id, order.id, "after the address was removed too");
+      assert.equal((await h.checkout.checkout("ada", { ...request, expectedTotal: order.total.amount })).id, order.id);
+      await assert.rejects(h.checkout.checkout("ada", { ...request, expectedTotal: order.total.amount + 1 }), (e) => codeOf(e) === "PRICE_CHANGED");
+      await assert.rejects(h.checkout.checkout("ada", { ...request, shippingAddressId: "adr_work" }), (e) => codeOf(e) === "IDEMPOTENCY_CONFLICT", "another address id under the key");
+      await assert.rejects(h.checkout.checkout("ada", { ...request, paymentMethod: "pm_card_visa" }), (e) => codeOf(e) === "NOT_FOUND", "another request to the removed address");
+      await assert.rejects(h.checkout.checkout("ada", { ...request, idempotencyKey: "ada-2" }), (e) => codeOf(e) === "NOT_FOUND", "a new key to the removed address");
+      assert.equal(await h.prisma.order.count({ where: { userId: "ada" } }), 1);
+    });
+
     it("taxes a US address by its state however the state is spelled, refuses one it cannot tell, and asks for a saved one it cannot tell to be fixed", async () => {
       await h.addToCart("rita", "p1", 1);
       const typed = (key: string, region: string | undefined) => checkoutRequest(key, { shippingAddress: { ...TEST_ADDRESS, region } });

@@ -61,20 +61,19 @@ export async function shippingAddressOf(request: CheckoutRequest, userId: string
 /**
  * The same address, shipping method, coupon argument and payment method always give the same
  * fingerprint, so a key reused with other ones is told from a retry even after the cart was
- * emptied. The address counts by what it says (a saved address and the same address typed are
- * the same). Without a payment method the fingerprint is the one keys had before methods
- * counted, so a retry of such an order placed before matches it still.
+ * emptied. A saved address counts by its id: the customer may edit or remove it on another
+ * device while a checkout's answer is lost, and the retry of that very checkout is still the
+ * same request (answered with its order, which keeps the address as it was). A typed address
+ * counts by what it says. Without a payment method the fingerprint is the one keys had before
+ * methods counted, so a retry of such an order placed before matches it still.
  */
-export function optionsFingerprint(address: OrderAddress, shippingMethodId: string, couponCode: string | null, paymentMethod: string | null): string {
+export function optionsFingerprint(address: OrderAddress | { savedAddressId: string }, shippingMethodId: string, couponCode: string | null, paymentMethod: string | null): string {
+  const destination =
+    "savedAddressId" in address
+      ? ["saved-address", address.savedAddressId]
+      : [address.recipientName, address.line1, address.line2, address.city, address.region, address.postalCode, address.country, address.phone];
   const canonical = [
-    address.recipientName,
-    address.line1,
-    address.line2,
-    address.city,
-    address.region,
-    address.postalCode,
-    address.country,
-    address.phone,
+    ...destination,
     shippingMethodId,
     couponCode,
     // A retry under a key charges the method its first call named: another one is another request.
@@ -82,3 +81,4 @@ export function optionsFingerprint(address: OrderAddress, shippingMethodId: stri
   ];
   return createHash("sha256").update(JSON.stringify(canonical)).digest("hex");
 }
+

@@ -47,8 +47,9 @@ export { LIVE_ATTEMPT_MAX_MS };
  * the same key reserves the same id again.
  * What the order costs is never the client's to say: the cart's pricing computes subtotal,
  * discount, shipping and tax from server-side data (the same function as the cart's
- * estimate). A key names one address, shipping method, coupon argument and payment method
- * too: reused with others it is IDEMPOTENCY_CONFLICT, even once the cart is empty; reused with
+ * estimate). A key names one address (a saved one by its id: edited or removed since, a retry
+ * is still its order's), shipping method, coupon argument and payment method too: reused with
+ * others it is IDEMPOTENCY_CONFLICT, even once the cart is empty; reused with
  * a shown total (`expectedTotal`) other than its order's, PRICE_CHANGED naming that order.
  * The coupon is redeemed in
  * the order's own statement under the coupon's row lock; when it is used up meanwhile, the
@@ -79,8 +80,8 @@ export function createCheckoutService<Contents extends CartContents>(deps: {
    * total than the order charges (a stale tab under the same key) is told so, as a checkout of
    * its own would be, not handed an order it did not agree to.
    */
-  function replay(existing: Order, requestHash: string | null, optionsHash: string, expectedTotal: number | null): Order {
-    if (existing.optionsHash !== null && existing.optionsHash !== optionsHash) throw conflict();
+  function replay(existing: Order, requestHash: string | null, sameOptions: ReadonlySet<string>, expectedTotal: number | null): Order {
+    if (existing.optionsHash !== null && !sameOptions.has(existing.optionsHash)) throw conflict();
     if (expectedTotal !== null && expectedTotal !== existing.total.amount) throw keyChargesOtherTotal(expectedTotal, existing);
     if (requestHash === null || requestHash === existing.requestHash) return existing;
     throw conflict();
@@ -91,10 +92,25 @@ export function createCheckoutService<Contents extends CartContents>(deps: {
       const key = validKey(request.idempotencyKey);
       checkRequestShape(request);
       const couponArgument = request.couponCode ? request.couponCode.trim().toUpperCase() : null;
+      const paymentMethod = request.paymentMethod ?? null;
+      // A saved address counts by its id, known before it is read (see optionsFingerprint).
+      const askedOptions = request.shippingAddressId ? optionsFingerprint({ savedAddressId: request.shippingAddressId }, request.shippingMethodId, couponArgument, paymentMethod) : null;
       const addressLookup = shippingAddressOf(request, userId, deps.addresses);
       // Handled now: a refusal below may never await it, and a lookup failing unawaited would
       // be an unhandled rejection. Awaiting it later still throws its error.
       addressLookup.catch(() => undefined);
+      // The saved address this key's order shipped to may have been edited or removed since
+      // (on another device, while this retry's first answer was lost): the retry is still
+      // answered with its order, not with the address's refusal.
+      const addressOrOrder = addressLookup.then(
+        (address) => ({ address, placed: undefined }),
+        async (error: unknown) => {
+          const placed = askedOptions === null ? null : await store.findByIdempotencyKey(userId, key);
+          if (placed?.optionsHash !== askedOptions) throw error;
+          return { address: undefined, placed };
+        },
+      );
+      addressOrOrder.catch(() => undefined);
       // The cart first, then the key: a twin that commits in between empties the cart and
       // creates the order in one transaction, so this call sees either the full cart or the order.
       const contents = await deps.cart.read(userId);
@@ -103,24 +119,27 @@ export function createCheckoutService<Contents extends CartContents>(deps: {
       // unless the key already names an order (a late retry): its answer stands, sold out or not.
       // A bad address is still told first (the lookup ran alongside the cart's read).
       if (soldOut !== undefined && !(await store.findByIdempotencyKey(userId, key))) {
-        await addressLookup;
+        await addressOrOrder;
         throw outOfStock(soldOut, 0);
       }
       // The work starts here: past the gate's capacity a checkout waits, then is refused having
       // done nothing (the refusals above stay cheap and are never queued behind it).
       const leave = await deps.admission?.enter();
       try {
-        const [cart, address] = await Promise.all([deps.cart.price(contents), addressLookup]);
+        const [cart, { address, placed }] = await Promise.all([deps.cart.price(contents), addressOrOrder]);
         const requestHash = cart.lines.length > 0 ? fingerprint(cart.lines) : null;
-        const optionsHash = optionsFingerprint(address, request.shippingMethodId, couponArgument, request.paymentMethod ?? null);
         const expectedTotal = request.expectedTotal ?? null;
+        if (placed) return replay(placed, requestHash, new Set([askedOptions!]), expectedTotal);
+        const optionsHash = askedOptions ?? optionsFingerprint(address, request.shippingMethodId, couponArgument, paymentMethod);
+        // Orders placed before a saved address counted by its id carry what it said.
+        const sameOptions = new Set([optionsHash, optionsFingerprint(address, request.shippingMethodId, couponArgument, paymentMethod)]);
         const destination = { country: address.country, region: address.region };
         const [existing, quote] = await Promise.all([
           store.findByIdempotencyKey(userId, key),
           // Priced alongside the key's lookup (one statement); a replay does not need it.
           cart.lines.length > 0 ? deps.cart.quote(cart, { destination, shippingMethodId: request.shippingMethodId, couponCode: couponArgument }).catch((error: unknown) => error as Error) : null,
         ]);
-        if (existing) return replay(existing, requestHash, optionsHash, expectedTotal);
+        if (existing) return replay(existing, requestHash, sameOptions, expectedTotal);
         if (cart.lines.length === 0) {
           // This key has no order and never will (its cart is gone): a hold an earlier try of
           // it took (its answer lost, another checkout then took the cart) goes back now, not
@@ -184,7 +203,6 @@ export function createCheckoutService<Contents extends CartContents>(deps: {
         const ordered = items.map(({ variantId, quantity }) => ({ variantId, quantity }));
         const priced = cart.lines.map(({ variantId, quantity, accepted, addedAt }) => ({ variantId, quantity, accepted, addedAt }));
         const paymentId = newEntityId("pay");
-        const paymentMethod = request.paymentMethod ?? null;
 
         // A twin with this key placed its order, and that order may have ended already
         // (cancelled, payment failed), which released its hold. This call took the same hold
@@ -192,7 +210,7 @@ export function createCheckoutService<Contents extends CartContents>(deps: {
         // would stay held for an order that will never be paid, until the hold expired.
         const replayTwin = async (twin: Order): Promise<Order> => {
           if (twin.status === "CANCELLED" || twin.status === "PAYMENT_FAILED") await releaseHold("answered with an order that had ended");
-          return replay(twin, requestHash, optionsHash, expectedTotal);
+          return replay(twin, requestHash, sameOptions, expectedTotal);
         };
         const answerWithWinner = async (error: unknown): Promise<Order> => {
           const winner = await store.findByIdempotencyKey(userId, key);

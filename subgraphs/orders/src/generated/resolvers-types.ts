@@ -87,8 +87,9 @@ export type Mutation = {
    * that took the cart) or, when its lines changed meanwhile, CART_CHANGED; nothing is
    * charged for them. Subtotal, discount, shipping and tax are computed here from the catalog's
    * prices and the store's rates (see Order.total): a client never sends an amount, and the
-   * payment is for the order's total. A key also names its address, shipping method, coupon
-   * argument and payment method: reusing it with other ones is IDEMPOTENCY_CONFLICT, and with an
+   * payment is for the order's total. A key also names its address (a saved one by its id, so a
+   * retry is answered with the order even after that address was edited or removed), shipping
+   * method, coupon argument and payment method: reusing it with other ones is IDEMPOTENCY_CONFLICT, and with an
    * expectedTotal other than its order's total PRICE_CHANGED (extensions.orderId names the
    * order). The coupon (the argument, else
    * the cart's) is checked again here: a coupon used up by other orders meanwhile fails with

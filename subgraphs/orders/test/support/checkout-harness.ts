@@ -110,6 +110,8 @@ export async function startCheckoutHarness(engine: DatabaseEngine, stock: Record
     catalogCalls,
     /** Saves an address in the stand-in address book (the accounts subgraph's). */
     saveAddress: (userId: string, id: string, address: OrderAddress) => void savedAddresses.set(`${userId}/${id}`, address),
+    /** Removes a saved address from the stand-in address book. */
+    removeAddress: (userId: string, id: string) => void savedAddresses.delete(`${userId}/${id}`),
     commits: () => commits,
     /** Puts a line in the cart at the catalog's current price, as addToCart does. */
     async addToCart(userId: string, variantId: string, quantity: number): Promise<void> {
