@@ -5,6 +5,10 @@ import assert from "node:assert/strict";
 import { createLockService, createLogger, DependencyFailed, DomainError, EmbeddedEventBus, EmbeddedKeyValueStore, ErrorCode, metricsRegistry, newEvent, withDeadLetter, type DomainEvent } from "#kernel";
 import { parseExposition, total } from "../../test/support/prometheus-scrape.js";
 import { isTransientInfrastructureError } from "#kernel/errors/transient-error.ts";
+import { describeWithRealEngine, realEngineUrl } from "#kernel/testing";
+import { MongoClient, MongoServerError } from "mongodb";
+import { GraphQLError } from "graphql";
+import { createErrorFormatter } from "#kernel/errors/format-error.ts";
 
 const event = (): DomainEvent => newEvent("PaymentConfirmed", "ord_1", { orderId: "ord_1" });
 
@@ -27,6 +31,8 @@ const TRANSIENT: [string, unknown][] = [
   ["pg: a statement cancelled at its timeout", Object.assign(new Error("canceling statement due to statement timeout"), { code: "57014" })],
   ["the pg adapter: a statement cancelled at its timeout", prismaLike("Database error. Code: `57014`. Message: `canceling statement due to statement timeout`")],
   ["pg: a transaction ended idle", Object.assign(new Error("terminating connection due to idle-in-transaction timeout"), { code: "25P03" })],
+  ["MongoDB shutting down", new MongoServerError({ code: 91, errmsg: "The server is in quiesce mode and will shut down" })],
+  ["MongoDB primary stepped down", new MongoServerError({ code: 189, errmsg: "PrimarySteppedDown" })],
 ];
 const ABOUT_THE_EVENT: [string, unknown][] = [
   ["a malformed event", new Error("PaymentConfirmed ev_1 names no order")],
@@ -34,6 +40,8 @@ const ABOUT_THE_EVENT: [string, unknown][] = [
   ["a constraint violation", Object.assign(new Error("duplicate key"), { code: "23505" })],
   ["a mail server down, said in words only", new Error("connect ECONNREFUSED mail server")],
   ["nothing", undefined],
+  ["MongoDB: a duplicate key", new MongoServerError({ code: 11000, errmsg: "E11000 duplicate key error collection: storefront.products" })],
+  ["MongoDB: a document refused by validation", new MongoServerError({ code: 121, errmsg: "Document failed validation" })],
   // A callee's INTERNAL_SERVER_ERROR (inventory refusing a commit on a CHECK): clients are told
   // SERVICE_UNAVAILABLE, but retrying the event for ever blocked its partition.
   ["a callee's unexpected error", new DependencyFailed()],
@@ -153,6 +161,11 @@ async function realEngineFailures(): Promise<{ transient: [string, unknown][]; a
   redisDown.on("error", () => {});
   const redisHung = new Redis({ port: holePort, maxRetriesPerRequest: 0, commandTimeout: 300 });
   redisHung.on("error", () => {});
+  const mongo = (port: number) => {
+    const client = new MongoClient(`mongodb://127.0.0.1:${port}/storefront`, { serverSelectionTimeoutMS: 400, connectTimeoutMS: 300 });
+    clients.push(client);
+    return caught(client.db().collection("products").findOne({ _id: "prod_1" as never }));
+  };
   try {
     return {
       transient: [
@@ -164,6 +177,8 @@ async function realEngineFailures(): Promise<{ transient: [string, unknown][]; a
         ["Elasticsearch recovering (503)", await search(Elasticsearch, recoveringPort)],
         ["Redis unreachable", await caught(redisDown.get("stock:p1"))],
         ["Redis not answering", await caught(redisHung.get("stock:p1"))],
+        ["MongoDB unreachable", await mongo(closed)],
+        ["MongoDB not answering", await mongo(holePort)],
       ],
       aboutTheRequest: [
         ["OpenSearch refusing the query (400)", await search(OpenSearch, refusingPort)],
@@ -180,8 +195,55 @@ async function realEngineFailures(): Promise<{ transient: [string, unknown][]; a
   }
 }
 
-test("the search cluster and Redis down, hung or recovering are infrastructure failures, as real clients report them", async () => {
+test("the search cluster, MongoDB and Redis down, hung or recovering are infrastructure failures, as real clients report them", async () => {
   const { transient, aboutTheRequest } = await realEngineFailures();
   for (const [name, error] of transient) assert.equal(isTransientInfrastructureError(error), true, `${name}: ${String(error)}`);
   for (const [name, error] of aboutTheRequest) assert.equal(isTransientInfrastructureError(error), false, `${name}: ${String(error)}`);
+});
+
+// A FerretDB or MongoDB restart while the products subgraph served: its listing answered
+// INTERNAL_SERVER_ERROR ("connection 11 to 127.0.0.1:27017 closed"), and the popularity consumer
+// dead-lettered a paid order's OrderStatusChanged, so that sale never counted.
+describeWithRealEngine({ suite: "MongoDB closing a connection under an operation", engine: "mongodb", variable: "MONGO_URL" }, (url) => {
+  test("is an infrastructure failure: clients are told SERVICE_UNAVAILABLE, events are retried, never dead-lettered", async () => {
+    const { createServer, connect } = await import("node:net");
+    const engine = new URL(url);
+    const sockets = new Set<import("node:net").Socket>();
+    // A proxy in front of the engine, whose connections are cut as an engine restart cuts them.
+    const proxy = createServer((client) => {
+      const upstream = connect(Number(engine.port || 27017), engine.hostname);
+      for (const socket of [client, upstream]) {
+        sockets.add(socket);
+        socket.on("error", () => undefined);
+        socket.on("close", () => (client.destroy(), upstream.destroy()));
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    const port = (proxy.address() as import("node:net").AddressInfo).port;
+    const client = new MongoClient(`mongodb://127.0.0.1:${port}/storefront`, { serverSelectionTimeoutMS: 2_000, retryReads: false, retryWrites: false, maxPoolSize: 1 });
+    try {
+      const products = client.db().collection("dead_letter_transient_probe");
+      await products.findOne({});
+      for (const socket of sockets) socket.destroy();
+      const cut = await products.findOne({}).then(() => assert.fail("the cut connection answered"), (error: unknown) => error);
+      assert.equal(isTransientInfrastructureError(cut), true, String(cut));
+      const wrapped = new GraphQLError(String(cut), { originalError: cut as Error });
+      assert.equal(createErrorFormatter(createLogger("silent"))(wrapped.toJSON(), wrapped).extensions?.code, "SERVICE_UNAVAILABLE");
+      const bus = new EmbeddedEventBus();
+      const dead: DomainEvent[] = [];
+      await bus.subscribe({ topic: "orders.status-changed.dead-letter", group: "watch", handle: async (e) => void dead.push(e) });
+      const handle = withDeadLetter({ bus, topic: "orders.status-changed", consumer: "products-popularity", logger: createLogger("silent"), maxAttempts: 3 }, async () => {
+        throw cut;
+      });
+      const paid = newEvent("OrderStatusChanged", "ord_1", { orderId: "ord_1", to: "PAID" });
+      for (let attempt = 0; attempt < 6; attempt++) await assert.rejects(handle(paid));
+      await bus.close();
+      assert.deepEqual(dead, []);
+    } finally {
+      await client.close();
+      for (const socket of sockets) socket.destroy();
+      proxy.close();
+    }
+  });
 });

@@ -30,12 +30,33 @@ const TRANSIENT_DATABASE_MESSAGE =
 const TRANSIENT_SEARCH_CLIENT_ERRORS = new Set(["ConnectionError", "TimeoutError", "NoLivingConnectionsError"]);
 /** A search cluster answering that it is overloaded or recovering (shards not yet assigned after a restart). */
 const TRANSIENT_SEARCH_STATUS = new Set([429, 502, 503, 504]);
+/**
+ * The MongoDB driver (MongoDB, FerretDB): a connection closed or reset under an operation, no
+ * server selectable in time (down, restarting, unreachable), a pool cleared after such an error
+ * or with no connection free in time, an operation past its time limit.
+ */
+const TRANSIENT_MONGO_ERRORS = new Set([
+  "MongoNetworkError",
+  "MongoNetworkTimeoutError",
+  "MongoServerSelectionError",
+  "MongoPoolClearedError",
+  "MongoWaitQueueTimeoutError",
+  "MongoOperationTimeoutError",
+]);
+/**
+ * A MongoDB server that is shutting down, stepping down or cannot reach its peers, by the codes
+ * the driver itself retries reads on (HostUnreachable, HostNotFound, NetworkTimeout,
+ * ShutdownInProgress, PrimarySteppedDown, ExceededTimeLimit, SocketException, NotWritablePrimary,
+ * InterruptedAtShutdown, InterruptedDueToReplStateChange, NotPrimaryNoSecondaryOk,
+ * NotPrimaryOrSecondary).
+ */
+const TRANSIENT_MONGO_SERVER_CODES = new Set([6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436]);
 /** ioredis without an offline queue says "not connected" and "no answer in time" in words only. */
 const TRANSIENT_REDIS_MESSAGE = /^(Stream isn't writeable and enableOfflineQueue options is false|Connection is closed\.|Command timed out)$/;
 
 /**
  * Whether a handler failed because something it needs is unreachable for now (a database,
- * the search cluster or Redis restarting, a connection reset, a service answering
+ * the search cluster, MongoDB or Redis restarting, a connection reset, a service answering
  * SERVICE_UNAVAILABLE), not because of the event. Such a failure says nothing about the event,
  * so it must not count toward moving the event to a dead-letter topic: a 1.3-second PostgreSQL
  * restart once dead-lettered payment confirmations (five in-place retries in 350 ms), leaving
@@ -54,6 +75,8 @@ export function isTransientInfrastructureError(error: unknown): boolean {
     if (typeof code === "string" && (TRANSIENT_ERRNOS.has(code) || TRANSIENT_PRISMA_CODES.has(code) || TRANSIENT_SQLSTATE.test(code))) return true;
     if (typeof message === "string" && (TRANSIENT_SQLSTATE_IN_MESSAGE.test(message) || TRANSIENT_DATABASE_MESSAGE.test(message) || TRANSIENT_REDIS_MESSAGE.test(message))) return true;
     if (name === "MaxRetriesPerRequestError") return true;
+    if (typeof name === "string" && TRANSIENT_MONGO_ERRORS.has(name)) return true;
+    if (name === "MongoServerError" && typeof code === "number" && TRANSIENT_MONGO_SERVER_CODES.has(code)) return true;
     // Only the search clients' errors carry `meta`; a bare TimeoutError (an AbortSignal's) is a
     // callee that did not answer, which a poison event can cause every time.
     if (meta !== undefined && typeof name === "string") {
