@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { createLockService, createLogger, DependencyFailed, DomainError, EmbeddedEventBus, EmbeddedKeyValueStore, ErrorCode, metricsRegistry, newEvent, withDeadLetter, type DomainEvent } from "#kernel";
 import { parseExposition, total } from "../../test/support/prometheus-scrape.js";
 import { isTransientInfrastructureError } from "#kernel/errors/transient-error.ts";
-import { describeWithRealEngine, realEngineUrl } from "#kernel/testing";
+import { describeWithRealEngine } from "#kernel/testing";
 import { MongoClient, MongoServerError } from "mongodb";
 import { GraphQLError } from "graphql";
 import { createErrorFormatter } from "#kernel/errors/format-error.ts";
@@ -31,6 +31,7 @@ const TRANSIENT: [string, unknown][] = [
   ["pg: a statement cancelled at its timeout", Object.assign(new Error("canceling statement due to statement timeout"), { code: "57014" })],
   ["the pg adapter: a statement cancelled at its timeout", prismaLike("Database error. Code: `57014`. Message: `canceling statement due to statement timeout`")],
   ["pg: a transaction ended idle", Object.assign(new Error("terminating connection due to idle-in-transaction timeout"), { code: "25P03" })],
+  ["a raw statement whose connection timed out", prismaLike("Invalid `prisma.$queryRaw()` invocation:\n\nRaw query failed. Code: `N/A`. Message: `Operation has timed out`", "P2010")],
   ["MongoDB shutting down", new MongoServerError({ code: 91, errmsg: "The server is in quiesce mode and will shut down" })],
   ["MongoDB primary stepped down", new MongoServerError({ code: 189, errmsg: "PrimarySteppedDown" })],
 ];
@@ -40,6 +41,7 @@ const ABOUT_THE_EVENT: [string, unknown][] = [
   ["a constraint violation", Object.assign(new Error("duplicate key"), { code: "23505" })],
   ["a mail server down, said in words only", new Error("connect ECONNREFUSED mail server")],
   ["nothing", undefined],
+  ["a raw statement refused by a constraint", prismaLike("Invalid `prisma.$queryRaw()` invocation:\n\nRaw query failed. Code: `23514`. Message: `new row violates check constraint`", "P2010")],
   ["MongoDB: a duplicate key", new MongoServerError({ code: 11000, errmsg: "E11000 duplicate key error collection: storefront.products" })],
   ["MongoDB: a document refused by validation", new MongoServerError({ code: 121, errmsg: "Document failed validation" })],
   // A callee's INTERNAL_SERVER_ERROR (inventory refusing a commit on a CHECK): clients are told
@@ -209,7 +211,8 @@ describeWithRealEngine({ suite: "MongoDB closing a connection under an operation
     const { createServer, connect } = await import("node:net");
     const engine = new URL(url);
     const sockets = new Set<import("node:net").Socket>();
-    // A proxy in front of the engine, whose connections are cut as an engine restart cuts them.
+    // A proxy in front of the engine that closes its connections as an engine shutting down does
+    // (FIN, no errno; the kernel's cuttable proxy resets them, which an errno already told).
     const proxy = createServer((client) => {
       const upstream = connect(Number(engine.port || 27017), engine.hostname);
       for (const socket of [client, upstream]) {

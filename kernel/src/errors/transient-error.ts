@@ -25,7 +25,13 @@ const TRANSIENT_SQLSTATE_IN_MESSAGE = /Code: `(08[0-9A-Z]{3}|57P0[123]|57014|25P
  * time": no connection for the transaction within its maxWait, nothing of it run).
  */
 const TRANSIENT_DATABASE_MESSAGE =
-  /can't reach database server|connection error and is not queryable|connection terminated unexpectedly|timed out fetching a new connection|timeout exceeded when trying to connect|connection terminated due to connection timeout|^Query read timeout$|unable to start a transaction in the given time/i;
+  /can't reach database server|connection error and is not queryable|connection terminated unexpectedly|timed out fetching a new connection|timeout exceeded when trying to connect|connection terminated due to connection timeout|^Query read timeout$|unable to start a transaction in the given time|server has closed the connection/i;
+/**
+ * A raw statement (P2010) that met a connection-level failure: Prisma words the kinds it codes
+ * P1017 (closed) and P1008 (socket timeout) for its own queries into the raw query's message,
+ * with no SQLSTATE ("Raw query failed. Code: `N/A`. Message: `Operation has timed out`").
+ */
+const TRANSIENT_RAW_QUERY_MESSAGE = /Raw query failed\. Code: `N\/A`\. Message: `Operation has timed out`/;
 /** The search engine clients (Elasticsearch, OpenSearch): no connection, no answer in time, no node left. */
 const TRANSIENT_SEARCH_CLIENT_ERRORS = new Set(["ConnectionError", "TimeoutError", "NoLivingConnectionsError"]);
 /** A search cluster answering that it is overloaded or recovering (shards not yet assigned after a restart). */
@@ -73,7 +79,7 @@ export function isTransientInfrastructureError(error: unknown): boolean {
     // A coded GraphQL error (ours, or a callee's rethrown) is transient only when it says so.
     if (extensions?.code !== undefined) return extensions.code === ErrorCode.SERVICE_UNAVAILABLE;
     if (typeof code === "string" && (TRANSIENT_ERRNOS.has(code) || TRANSIENT_PRISMA_CODES.has(code) || TRANSIENT_SQLSTATE.test(code))) return true;
-    if (typeof message === "string" && (TRANSIENT_SQLSTATE_IN_MESSAGE.test(message) || TRANSIENT_DATABASE_MESSAGE.test(message) || TRANSIENT_REDIS_MESSAGE.test(message))) return true;
+    if (typeof message === "string" && (TRANSIENT_SQLSTATE_IN_MESSAGE.test(message) || TRANSIENT_DATABASE_MESSAGE.test(message) || TRANSIENT_RAW_QUERY_MESSAGE.test(message) || TRANSIENT_REDIS_MESSAGE.test(message))) return true;
     if (name === "MaxRetriesPerRequestError") return true;
     if (typeof name === "string" && TRANSIENT_MONGO_ERRORS.has(name)) return true;
     if (name === "MongoServerError" && typeof code === "number" && TRANSIENT_MONGO_SERVER_CODES.has(code)) return true;
