@@ -176,7 +176,7 @@ async function developmentAccess(config: Config, accounts: { admin: DevAccount |
   if (config.env !== "development" || !accounts.customer) return [];
   // Signed like the accounts subgraph signs (HS256 or RS256), as long as the gateway allows.
   const ttlSeconds = Math.min(86_400, config.auth.accessTokenMaxLifetimeSeconds);
-  const devTokens = createAccessTokenIssuer({ issuer: config.auth.jwtIssuer, secret: config.auth.jwtSecret, privateKeyPem: config.auth.jwtPrivateKey, ttlSeconds });
+  const devTokens = createAccessTokenIssuer({ issuer: config.auth.jwtIssuer, audience: config.auth.jwtAudience, secret: config.auth.jwtSecret, privateKeyPem: config.auth.jwtPrivateKey, ttlSeconds });
   const customer = (await devTokens.issue({ userId: accounts.customer.userId, roles: ["customer"] })).token;
   const admin = accounts.admin && (await devTokens.issue({ userId: accounts.admin.userId, roles: ["customer", "admin"] })).token;
   const lifetime = ttlSeconds % 3600 === 0 ? `${ttlSeconds / 3600} h` : `${Math.floor(ttlSeconds / 60)} min`;

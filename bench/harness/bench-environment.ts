@@ -4,7 +4,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
-import { SUBGRAPH_NAMES, type Config } from "#kernel";
+import { DEFAULT_TOKEN_AUDIENCE, SUBGRAPH_NAMES, type Config } from "#kernel";
 import { applyMigrations } from "../../scripts/migrate/apply-migrations.js";
 
 /**
@@ -59,6 +59,8 @@ export async function prepareBenchEnvironment(config: Config, seedProducts: numb
     SEED_PRODUCTS: String(seedProducts),
     JWT_SECRET: randomBytes(32).toString("hex"),
     INTERNAL_SECRET: randomBytes(32).toString("hex"),
+    // Named, as production needs (our gateway runs so): the default, which the run's tokens carry.
+    JWT_AUDIENCE: DEFAULT_TOKEN_AUDIENCE,
     KAFKA_CLIENT_ID: "storefront-bench",
     ...BENCH_BUDGETS,
   };

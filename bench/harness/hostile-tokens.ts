@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { SignJWT } from "jose";
+import { DEFAULT_TOKEN_AUDIENCE } from "#kernel";
 
 /**
  * Access tokens every gateway under test must refuse for `userId`: a peer that let one of
@@ -11,7 +12,7 @@ export async function hostileTokens(auth: { secret: string; issuer: string }, us
   const key = new TextEncoder().encode(auth.secret);
   const now = Math.floor(Date.now() / 1000);
   const signed = (claims: { iss?: string; iat?: number; exp?: number }, secret = key) =>
-    new SignJWT({ roles: ["customer"] }).setProtectedHeader({ alg: "HS256" }).setSubject(userId).setIssuer(claims.iss ?? auth.issuer).setIssuedAt(claims.iat ?? now).setExpirationTime(claims.exp ?? now + 600).sign(secret);
+    new SignJWT({ roles: ["customer"] }).setProtectedHeader({ alg: "HS256" }).setSubject(userId).setIssuer(claims.iss ?? auth.issuer).setAudience(DEFAULT_TOKEN_AUDIENCE).setIssuedAt(claims.iat ?? now).setExpirationTime(claims.exp ?? now + 600).sign(secret);
   const base64url = (value: object) => Buffer.from(JSON.stringify(value)).toString("base64url");
   const genuine = await signed({});
   const [header, , signature] = genuine.split(".");

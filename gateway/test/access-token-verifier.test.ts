@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { SignJWT } from "jose";
-import { createAccessTokenIssuer, loadConfig } from "#kernel";
+import { createAccessTokenIssuer, DEFAULT_TOKEN_AUDIENCE, loadConfig } from "#kernel";
 import { accessTokenVerifierFor, createAccessTokenVerifier, InvalidTokenError } from "../src/auth/access-token-verifier.js";
 import { authenticate } from "../src/auth/authenticate-request.js";
 import type { SubjectDirectory } from "../src/auth/subject-directory.js";
@@ -13,7 +13,7 @@ const nowSeconds = NOW.getTime() / 1000;
 
 /** A token with exactly the claims given: nothing filled in. */
 function token(claims: { sub?: string; iat?: number; exp?: number; roles?: string[] }): Promise<string> {
-  return new SignJWT({ roles: claims.roles ?? ["customer"], ...claims }).setProtectedHeader({ alg: "HS256" }).setIssuer(auth.issuer).sign(key);
+  return new SignJWT({ roles: claims.roles ?? ["customer"], ...claims }).setProtectedHeader({ alg: "HS256" }).setIssuer(auth.issuer).setAudience(DEFAULT_TOKEN_AUDIENCE).sign(key);
 }
 
 async function refusal(work: Promise<unknown>): Promise<InvalidTokenError> {
@@ -31,6 +31,21 @@ describe("access tokens: the claims the gateway requires", () => {
   it("accepts a token as the accounts subgraph issues it", async () => {
     const issued = await createAccessTokenIssuer({ ...auth, ttlSeconds: 900 }).issue({ userId: "usr_1", roles: ["customer", "admin"] });
     assert.deepEqual(await createAccessTokenVerifier({ ...auth, maxLifetimeSeconds: 900 })(issued.token), { userId: "usr_1", roles: ["customer", "admin"] });
+  });
+
+  it("refuses a token another deployment issued with the same secret, or one naming no deployment, saying it is not this store's", async () => {
+    const staging = createAccessTokenIssuer({ ...auth, audience: "storefront-staging", ttlSeconds: 900 });
+    const production = createAccessTokenIssuer({ ...auth, audience: "storefront-production", ttlSeconds: 900 });
+    const verifyProduction = createAccessTokenVerifier({ ...auth, audience: "storefront-production", maxLifetimeSeconds: 900 });
+    const nowSeconds = Math.floor(Date.now() / 1000);
+    // As every token was signed before audiences: the same secret, issuer and claims, no `aud`.
+    const withoutAudience = await new SignJWT({ roles: ["customer"] }).setProtectedHeader({ alg: "HS256" }).setIssuer(auth.issuer).setSubject("usr_1").setIssuedAt(nowSeconds).setExpirationTime(nowSeconds + 900).sign(key);
+    for (const token of [(await staging.issue({ userId: "usr_1", roles: ["customer", "admin"] })).token, withoutAudience]) {
+      const refused = await refusal(verifyProduction(token));
+      assert.match(refused.message, /not issued for this store; renew it with refreshToken/);
+      assert.ok(Buffer.byteLength(refused.message) <= 123, "short enough to close a WebSocket with");
+    }
+    assert.deepEqual(await verifyProduction((await production.issue({ userId: "usr_1", roles: ["customer"] })).token), { userId: "usr_1", roles: ["customer"] });
   });
 
   it("accepts a token issued as the clock's second turns: it lives exactly its ttl, the gateway's limit", async () => {
@@ -213,7 +228,7 @@ describe("access tokens: subjects without an account", () => {
     // here accounts is unreachable, so only a verifier that never asks can accept.
     assert.equal(await verifyMadeUpUser({ APP_ENV: "test" }), "made-up-user");
     assert.equal(await verifyMadeUpUser({ APP_ENV: "development" }), "made-up-user");
-    const production = await verifyMadeUpUser({ APP_ENV: "production", JWT_SECRET: auth.secret, INTERNAL_SECRET: "internal-production-secret-0123456789" });
+    const production = await verifyMadeUpUser({ APP_ENV: "production", JWT_AUDIENCE: "storefront-production", JWT_SECRET: auth.secret, INTERNAL_SECRET: "internal-production-secret-0123456789" });
     assert.ok(production instanceof Error, `production accepted a user nobody could confirm: ${String(production)}`);
   });
 });
@@ -221,7 +236,7 @@ describe("access tokens: subjects without an account", () => {
 /** The configuration's verifier on a token for a made-up user, with accounts unreachable: its user id, or the error. */
 async function verifyMadeUpUser(env: Record<string, string>): Promise<unknown> {
   const config = loadConfig({ ...env, ACCOUNTS_URL: "http://127.0.0.1:9/graphql" });
-  const issuer = createAccessTokenIssuer({ issuer: config.auth.jwtIssuer, secret: config.auth.jwtSecret, ttlSeconds: config.auth.accessTokenTtlSeconds });
+  const issuer = createAccessTokenIssuer({ issuer: config.auth.jwtIssuer, audience: config.auth.jwtAudience, secret: config.auth.jwtSecret, ttlSeconds: config.auth.accessTokenTtlSeconds });
   const { token: issued } = await issuer.issue({ userId: "made-up-user", roles: ["customer"] });
   return accessTokenVerifierFor(config)(issued).then(
     (identity) => identity.userId,

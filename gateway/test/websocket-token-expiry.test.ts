@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
 import { SignJWT } from "jose";
+import { DEFAULT_TOKEN_AUDIENCE } from "#kernel";
 import { createAccessTokenVerifier, InvalidTokenError } from "../src/auth/access-token-verifier.js";
 import { authenticate } from "../src/auth/authenticate-request.js";
 import { RawGraphQLSocket } from "../../test/support/raw-graphql-websocket.js";
@@ -11,7 +12,7 @@ import { startWebSocketGateway } from "./support/websocket-gateway.js";
 const AUTH = { secret: "websocket-token-expiry-secret-0123456789", issuer: "test" };
 
 const signed = (iat: number, exp: number) =>
-  new SignJWT({ roles: ["customer"] }).setProtectedHeader({ alg: "HS256" }).setSubject("usr_expiring").setIssuer(AUTH.issuer).setIssuedAt(iat).setExpirationTime(exp).sign(new TextEncoder().encode(AUTH.secret));
+  new SignJWT({ roles: ["customer"] }).setProtectedHeader({ alg: "HS256" }).setSubject("usr_expiring").setIssuer(AUTH.issuer).setAudience(DEFAULT_TOKEN_AUDIENCE).setIssuedAt(iat).setExpirationTime(exp).sign(new TextEncoder().encode(AUTH.secret));
 
 const execute = async () => ({ data: { me: null } });
 

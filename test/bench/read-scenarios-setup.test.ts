@@ -6,7 +6,7 @@
 // seconds instead of leaving a bench run with nothing measured. Small: 100 products, 2 clients.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { createLogger, EmbeddedEventBus, loadConfig } from "#kernel";
+import { createLogger, DEFAULT_TOKEN_AUDIENCE, EmbeddedEventBus, loadConfig } from "#kernel";
 import { startGateway, type RunningGateway } from "../../gateway/src/gateway-server.js";
 import { checkTargetAnswers, checkTargetRefusals } from "../../bench/harness/answer-check.js";
 import { BENCH_BUDGETS } from "../../bench/harness/bench-environment.js";
@@ -16,7 +16,7 @@ import type { ScenarioSetup } from "../../bench/scenarios/scenario.js";
 import type { TargetName } from "../../bench/targets/targets.js";
 import { startTestSupergraph, type TestSupergraph } from "../support/start-test-supergraph.js";
 
-const SECRETS = { JWT_SECRET: "bench-scenarios-test-secret-0123456789abcdef", INTERNAL_SECRET: "bench-scenarios-test-internal-0123456789abcdef" };
+const SECRETS = { JWT_SECRET: "bench-scenarios-test-secret-0123456789abcdef", JWT_AUDIENCE: DEFAULT_TOKEN_AUDIENCE, INTERNAL_SECRET: "bench-scenarios-test-internal-0123456789abcdef" };
 const PRODUCTS = 100;
 const CONNECTIONS = 2;
 /** The targets this test can stand up in-process; the peers answer from the same subgraphs. */

@@ -14,6 +14,7 @@ import { TEST_DESTINATION } from "../../subgraphs/orders/test/support/storefront
 const PRODUCTION = {
   APP_ENV: "production",
   JWT_SECRET: "production-hygiene-secret-0123456789-0123456789",
+  JWT_AUDIENCE: "storefront-production-hygiene",
   INTERNAL_SECRET: "production-hygiene-internal-0123456789-0123456789",
   SEED_PRODUCTS: "10",
   RATE_LIMIT_AUTH_PER_MINUTE: "1000",
@@ -48,7 +49,7 @@ describe("npm start with APP_ENV=production", { timeout: 120_000 }, () => {
 
   /** Signs exactly these claims with the production key, as anyone holding it could. */
   const signed = (claims: { sub: string; iat?: number; exp?: number }) =>
-    new SignJWT({ roles: ["customer"], ...claims }).setProtectedHeader({ alg: "HS256" }).setIssuer(config.auth.jwtIssuer).sign(new TextEncoder().encode(config.auth.jwtSecret));
+    new SignJWT({ roles: ["customer"], ...claims }).setProtectedHeader({ alg: "HS256" }).setIssuer(config.auth.jwtIssuer).setAudience(config.auth.jwtAudience).sign(new TextEncoder().encode(config.auth.jwtSecret));
 
   async function signUp(): Promise<{ id: string; accessToken: string }> {
     const email = `prod-${randomUUID().slice(0, 8)}@example.com`;

@@ -32,7 +32,7 @@ export async function startTestSupergraph(
     await database.drop();
     throw error;
   }
-  const auth = { secret: config.auth.jwtSecret, issuer: config.auth.jwtIssuer };
+  const auth = { secret: config.auth.jwtSecret, issuer: config.auth.jwtIssuer, audience: config.auth.jwtAudience };
   return {
     ...supergraph,
     token: (userId, roles = ["customer"], ttlSeconds) => issueAccessToken(auth, { userId, roles }, ttlSeconds),
@@ -55,6 +55,7 @@ export async function startPersistedOnlySupergraph(operations: readonly string[]
     env: {
       APP_ENV: "production",
       JWT_SECRET: "production-test-secret-0123456789abcdef",
+      JWT_AUDIENCE: "storefront-persisted-test",
       INTERNAL_SECRET: "production-test-internal-0123456789abcdef",
       PERSISTED_OPERATIONS_PATH: manifest,
       PERSISTED_OPERATIONS_ONLY: "true",

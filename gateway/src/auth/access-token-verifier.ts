@@ -1,5 +1,5 @@
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from "jose";
-import { createSubgraphClient, hasControlCharacter, isStorableText, type Config, type Identity, type Role } from "#kernel";
+import { createSubgraphClient, DEFAULT_TOKEN_AUDIENCE, hasControlCharacter, isStorableText, type Config, type Identity, type Role } from "#kernel";
 import type { SubjectDirectory } from "./subject-directory.js";
 import { createAccountsSubjectDirectory } from "./accounts-subject-directory.js";
 import { cachedSubjectDirectory } from "./cached-subject-directory.js";
@@ -25,6 +25,7 @@ const MAX_SUBJECT_LENGTH = 128;
 export class InvalidTokenError extends Error {}
 
 const EXPIRED = "The access token has expired; renew it with refreshToken, or log in again";
+const WRONG_AUDIENCE = "The access token was not issued for this store; renew it with refreshToken, or log in again";
 
 /** A token that passed every check: who it names, its session, and when it stops being accepted. */
 export interface VerifiedToken {
@@ -43,6 +44,9 @@ export interface VerifiedToken {
 function refusalMessage(error: unknown): string {
   const code = (error as { code?: unknown } | undefined)?.code;
   if (code === "ERR_JWT_EXPIRED") return EXPIRED;
+  // No `aud`, or another deployment's: a token from before audiences (renewing gives one with
+  // it), or one another deployment sharing this key signed.
+  if (code === "ERR_JWT_CLAIM_VALIDATION_FAILED" && (error as { claim?: unknown }).claim === "aud") return WRONG_AUDIENCE;
   if (code === "ERR_JWS_INVALID" || code === "ERR_JWT_INVALID") return "That is not an access token: send the accessToken of logIn or signUp, as Bearer <token>";
   return "The access token is invalid or expired";
 }
@@ -51,6 +55,8 @@ export interface AccessTokenVerifierOptions {
   secret: string;
   jwksUrl?: string;
   issuer: string;
+  /** The `aud` a token must name: this deployment's (default `DEFAULT_TOKEN_AUDIENCE`). */
+  audience?: string;
   /** Longest lifetime (exp - iat) accepted; default one day. */
   maxLifetimeSeconds?: number;
   /** When given, a token whose subject has no account is refused (production). */
@@ -75,7 +81,8 @@ const REMEMBER_VERIFIED_MS = 60_000;
  * Verifies access tokens: RS256 against a JWKS in production, HS256 with a shared secret in
  * development and tests. The token's `sub` is the user id and `roles` its roles.
  *
- * A token must carry `exp` and `iat`, be issued no later than now (give or take the clock
+ * A token must name this deployment in `aud` (a token of another deployment sharing the key is
+ * refused), carry `exp` and `iat`, be issued no later than now (give or take the clock
  * skew), and live no longer than `maxLifetimeSeconds`: a signature alone would otherwise
  * make a token without `exp` valid forever. With `subjects`, its user must also exist.
  */
@@ -94,6 +101,7 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions) {
     try {
       ({ payload } = await jwtVerify(token, key as Uint8Array, {
         issuer: options.issuer,
+        audience: options.audience ?? DEFAULT_TOKEN_AUDIENCE,
         algorithms,
         requiredClaims: ["exp", "iat", "sub"],
         // Also refuses an `iat` in the future, beyond the skew.
@@ -185,6 +193,7 @@ export function accessTokenVerifierFor(config: Config, revocations?: SessionRevo
     secret: config.auth.jwtSecret,
     jwksUrl: config.auth.jwksUrl,
     issuer: config.auth.jwtIssuer,
+    audience: config.auth.jwtAudience,
     maxLifetimeSeconds: config.auth.accessTokenMaxLifetimeSeconds,
     subjects,
     revocations,

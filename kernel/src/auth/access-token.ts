@@ -23,8 +23,17 @@ export interface AccessTokenIssuer {
 
 export type TokenSubject = Identity & { sessionId?: string; issuedAt?: Date };
 
+/**
+ * The audience of tokens whose issuer or verifier is given none: development, tests and tools.
+ * A deployment names its own (`JWT_AUDIENCE`, required in production), so another deployment's
+ * tokens are refused even where the two share a signing secret or key.
+ */
+export const DEFAULT_TOKEN_AUDIENCE = "storefront";
+
 export interface AccessTokenIssuerOptions {
   issuer: string;
+  /** The deployment the tokens are for (`aud`); default `DEFAULT_TOKEN_AUDIENCE`. */
+  audience?: string;
   ttlSeconds: number;
   /** HS256 secret, used when no private key is given. */
   secret: string;
@@ -69,12 +78,13 @@ function sign(identity: TokenSubject, options: AccessTokenIssuerOptions, key: Ui
     .setProtectedHeader(header)
     .setSubject(identity.userId)
     .setIssuer(options.issuer)
+    .setAudience(options.audience ?? DEFAULT_TOKEN_AUDIENCE)
     .setIssuedAt(issuedAt)
     .setExpirationTime(issuedAt + options.ttlSeconds)
     .sign(key);
 }
 
 /** Issues an HS256 access token (development tokens and tests). */
-export async function issueAccessToken(options: { secret: string; issuer: string }, identity: Identity, ttlSeconds = 3600): Promise<string> {
+export async function issueAccessToken(options: { secret: string; issuer: string; audience?: string }, identity: Identity, ttlSeconds = 3600): Promise<string> {
   return (await createAccessTokenIssuer({ ...options, ttlSeconds }).issue(identity)).token;
 }

@@ -5,6 +5,7 @@ import { defaultMaxConnections } from "../runtime/open-file-limit.js";
 import { parseTrustedProxies, type ProxyTrust } from "../http/trusted-proxies.js";
 import { hostInUrl } from "../http/http-origin.js";
 import type { LogLevel } from "../logging/logger.js";
+import { DEFAULT_TOKEN_AUDIENCE } from "../auth/access-token.js";
 
 export const SUBGRAPH_NAMES = ["products", "search", "inventory", "cart", "orders", "payments", "accounts"] as const;
 export type SubgraphName = (typeof SUBGRAPH_NAMES)[number];
@@ -140,6 +141,11 @@ export interface Config {
     /** RS256 key set for access tokens in production; wins over the secret when set. */
     jwksUrl?: string;
     jwtIssuer: string;
+    /**
+     * This deployment's name in its access tokens (`aud`): the gateway refuses tokens made for
+     * another, so two deployments sharing JWT_SECRET (or a key) do not accept each other's.
+     */
+    jwtAudience: string;
     /** RS256 private key (PEM) the accounts subgraph signs access tokens with; its public half is served as a JWKS. */
     jwtPrivateKey?: string;
     /** Lifetime of an access token; short, because a token stays valid until it expires. */
@@ -435,6 +441,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     // Production has no default account: a seeded admin with known credentials is a back door.
     if (read.optional("DEV_ADMIN_EMAIL") || read.optional("DEV_ADMIN_PASSWORD")) read.problems.push("DEV_ADMIN_EMAIL and DEV_ADMIN_PASSWORD are for development only");
     if (internalSecret.startsWith(DEV_SECRET)) read.problems.push("INTERNAL_SECRET must be set in production");
+    // A default would be every deployment's: staging and production sharing a secret would take
+    // each other's tokens again.
+    if (!read.optional("JWT_AUDIENCE")) read.problems.push("JWT_AUDIENCE must be set in production: a name of this deployment (storefront-production), so another deployment's access tokens are refused");
   }
   const brokers = kafkaBrokers(read);
   const accessTokenTtlSeconds = read.int("ACCESS_TOKEN_TTL_SECONDS", 900, { min: 30, max: 86_400 });
@@ -510,6 +519,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       jwtSecret,
       jwksUrl: read.url("JWKS_URL", HTTP_SCHEMES, "http://accounts:4007/.well-known/jwks.json"),
       jwtIssuer: read.string("JWT_ISSUER", "storefront"),
+      jwtAudience: read.string("JWT_AUDIENCE", DEFAULT_TOKEN_AUDIENCE),
       jwtPrivateKey: rsaPrivateKey(read, "JWT_PRIVATE_KEY"),
       accessTokenTtlSeconds,
       accessTokenMaxLifetimeSeconds,

@@ -33,6 +33,7 @@ export async function startAccountsSubgraph(
   const store = options.store ?? (await openUserStore(config, logger));
   const tokens = createAccessTokenIssuer({
     issuer: config.auth.jwtIssuer,
+    audience: config.auth.jwtAudience,
     secret: config.auth.jwtSecret,
     privateKeyPem: config.auth.jwtPrivateKey,
     ttlSeconds: config.auth.accessTokenTtlSeconds,

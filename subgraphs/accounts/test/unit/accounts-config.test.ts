@@ -7,7 +7,7 @@ import { createLoginThrottle } from "../../src/adapters/rate-limiter-login-throt
 import { createAccountService } from "../../src/domain/account.service.js";
 import { DEV_CUSTOMER, seedDevAdmin, seedDevCustomer } from "../../src/seed-dev-admin.js";
 
-const production = { APP_ENV: "production", JWT_SECRET: "a-production-secret-0123456789-0123456789", INTERNAL_SECRET: "another-production-secret-0123456789" };
+const production = { APP_ENV: "production", JWT_AUDIENCE: "storefront-production", JWT_SECRET: "a-production-secret-0123456789-0123456789", INTERNAL_SECRET: "another-production-secret-0123456789" };
 const rsaPem = () => generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs8", format: "pem" }).toString();
 
 describe("accounts configuration", () => {
@@ -28,6 +28,13 @@ describe("accounts configuration", () => {
     assert.throws(() => loadConfig({ JWT_PRIVATE_KEY: "not a key" }), /JWT_PRIVATE_KEY must be a PEM private key/);
     const ec = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ type: "pkcs8", format: "pem" }).toString();
     assert.throws(() => loadConfig({ JWT_PRIVATE_KEY: ec }), /must be an RSA private key/);
+  });
+
+  it("refuses to start production without JWT_AUDIENCE, which a default would give every deployment alike", () => {
+    const { JWT_AUDIENCE: _audience, ...unnamed } = production;
+    assert.throws(() => loadConfig(unnamed), (error: unknown) => error instanceof ConfigError && /JWT_AUDIENCE must be set in production/.test(error.message));
+    assert.equal(loadConfig(production).auth.jwtAudience, "storefront-production");
+    assert.equal(loadConfig({ APP_ENV: "development" }).auth.jwtAudience, "storefront");
   });
 
   it("lets production sign with a private key instead of a shared secret", () => {
