@@ -22,7 +22,20 @@ const CLOCK_SKEW_SECONDS = 30;
 /** Longest user id a token may name (ids are `usr_` and 24 hex digits; room to spare). */
 const MAX_SUBJECT_LENGTH = 128;
 
-export class InvalidTokenError extends Error {}
+export class InvalidTokenError extends Error {
+  /**
+   * Whether the session's refresh token cures it: a token not issued for this deployment (one
+   * from before audiences, which every signed-in client holds right after the upgrade). A
+   * socket refused for it closes as one whose token stopped being accepted (4401), which
+   * clients answer by renewing, rather than as a refusal they give up on (4403).
+   */
+  constructor(
+    message: string,
+    readonly renewable = false,
+  ) {
+    super(message);
+  }
+}
 
 const EXPIRED = "The access token has expired; renew it with refreshToken, or log in again";
 const WRONG_AUDIENCE = "The access token was not issued for this store; renew it with refreshToken, or log in again";
@@ -110,7 +123,8 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions) {
         currentDate: now,
       }));
     } catch (error) {
-      throw new InvalidTokenError(refusalMessage(error));
+      const message = refusalMessage(error);
+      throw new InvalidTokenError(message, message === WRONG_AUDIENCE);
     }
     if (payload.exp! - payload.iat! > maxLifetime) throw new InvalidTokenError("The access token lives longer than this gateway accepts; sign in again");
     if (nowMs >= refusedFrom(payload)) throw new InvalidTokenError(EXPIRED);

@@ -325,7 +325,7 @@ export function attachGraphQLWebSocket(options: {
               return false;
             }
           }
-          ctx.extra.socket.close(unjudged ? 1013 : 4403, unjudged ? "Signing in is unavailable for a moment; retry" : error.message);
+          ctx.extra.socket.close(unjudged ? 1013 : error.renewable ? TOKEN_EXPIRED : 4403, unjudged ? "Signing in is unavailable for a moment; retry" : error.message);
           return false;
         }
       },
