@@ -124,6 +124,28 @@ describe("npm start with APP_ENV=production", { timeout: 120_000 }, () => {
     }
   });
 
+  it("refuses a token signed with this deployment's secret for another deployment, or for none, and renews the session's", async () => {
+    const email = `prod-${randomUUID().slice(0, 8)}@example.com`;
+    const signedUp = await query(`mutation ($e: String!) { signUp(input: { email: $e, password: "password-123", name: "Prod" }) { accessToken refreshToken user { id } } }`, { e: email });
+    const { refreshToken, user } = signedUp.data!.signUp as { refreshToken: string; user: { id: string } };
+    const now = Math.floor(Date.now() / 1000);
+    const claims = { roles: ["customer"], sub: user.id, iat: now, exp: now + 900 };
+    const key = new TextEncoder().encode(config.auth.jwtSecret);
+    const tokens = {
+      "issued before audiences": await new SignJWT(claims).setProtectedHeader({ alg: "HS256" }).setIssuer(config.auth.jwtIssuer).sign(key),
+      "another deployment's": await new SignJWT(claims).setProtectedHeader({ alg: "HS256" }).setIssuer(config.auth.jwtIssuer).setAudience("storefront-staging").sign(key),
+    };
+    for (const [what, token] of Object.entries(tokens)) {
+      const refused = await query(ME, {}, token);
+      assert.equal(refused.status, 401, what);
+      assert.equal(refused.errors?.[0]?.extensions?.code, "UNAUTHENTICATED", what);
+      assert.match(refused.errors?.[0]?.message ?? "", /not issued for this store/, what);
+      assert.equal(await webSocketWith(token), 4401, what);
+    }
+    const renewed = await query(`mutation ($r: String!) { refreshToken(refreshToken: $r) { accessToken } }`, { r: refreshToken });
+    assert.equal((await query(ME, {}, (renewed.data!.refreshToken as { accessToken: string }).accessToken)).data?.me.id, user.id);
+  });
+
   it("refuses a token living longer than ACCESS_TOKEN_MAX_LIFETIME_SECONDS (one hour here)", async () => {
     const user = await signUp();
     const now = Math.floor(Date.now() / 1000);
