@@ -6,6 +6,7 @@ import { parseTrustedProxies, type ProxyTrust } from "../http/trusted-proxies.js
 import { hostInUrl } from "../http/http-origin.js";
 import type { LogLevel } from "../logging/logger.js";
 import { DEFAULT_TOKEN_AUDIENCE } from "../auth/access-token.js";
+import { developmentExposureProblem } from "./development-exposure.js";
 
 export const SUBGRAPH_NAMES = ["products", "search", "inventory", "cart", "orders", "payments", "accounts"] as const;
 export type SubgraphName = (typeof SUBGRAPH_NAMES)[number];
@@ -444,6 +445,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     // A default would be every deployment's: staging and production sharing a secret would take
     // each other's tokens again.
     if (!read.optional("JWT_AUDIENCE")) read.problems.push("JWT_AUDIENCE must be set in production: a name of this deployment (storefront-production), so another deployment's access tokens are refused");
+  }
+  // Outside production tokens for made-up users are accepted, and development seeds an admin.
+  if (appEnv !== "production") {
+    const published = [
+      jwtSecret === DEV_SECRET && !read.optional("JWKS_URL") && !read.optional("JWT_PRIVATE_KEY") ? "JWT_SECRET" : undefined,
+      internalSecret.startsWith(DEV_SECRET) ? "INTERNAL_SECRET" : undefined,
+      appEnv === "development" && !read.optional("DEV_ADMIN_PASSWORD") ? "DEV_ADMIN_PASSWORD" : undefined,
+    ].filter((name): name is string => name !== undefined);
+    const exposed = developmentExposureProblem(host, published);
+    if (exposed) read.problems.push(exposed);
   }
   const brokers = kafkaBrokers(read);
   const accessTokenTtlSeconds = read.int("ACCESS_TOKEN_TTL_SECONDS", 900, { min: 30, max: 86_400 });
