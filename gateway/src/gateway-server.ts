@@ -14,6 +14,7 @@ import {
   fromTrustedProxy,
   createGuardedServer,
   GATEWAY_INACTIVITY_TIMEOUT_MS,
+  loopbackHostCheck,
   graphqlMetricsPlugin,
   serveMetrics,
   type Config,
@@ -228,6 +229,7 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
         : {}),
       onRefused: countRefusedConnection,
       inactivityTimeoutMs: GATEWAY_INACTIVITY_TIMEOUT_MS,
+      acceptsHost: loopbackHostCheck(config),
     },
     (req, res) => {
       countGatewayResponse(req, res);
@@ -268,6 +270,7 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
     clientAddress: (req) => clientAddress(req, config.gateway.trustProxy),
     allowedOrigins: config.gateway.websocket.allowedOrigins,
     trustProxy: config.gateway.trustProxy,
+    acceptsHost: loopbackHostCheck(config),
     openingBudget: createCallerBudget({
       pointsPerMinute: config.gateway.websocket.connectionsPerMinute,
       networkMultiple: config.gateway.rateLimitNetworkMultiple,

@@ -1,5 +1,6 @@
 // The shared kernel's public surface: add exports here with intention.
 export * from "./config/config.js";
+export { hostHeaderNamesLoopback, loopbackHostCheck, REBOUND_HOST_MESSAGE } from "./config/development-exposure.js";
 export * from "./errors/error-codes.js";
 export * from "./errors/domain-error.js";
 export * from "./errors/format-error.js";

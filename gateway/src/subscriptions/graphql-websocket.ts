@@ -2,7 +2,7 @@ import type { IncomingMessage, Server } from "node:http";
 import { randomUUID } from "node:crypto";
 import { WebSocketServer, type WebSocket } from "ws";
 import { GraphQLError, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLFormattedError } from "graphql";
-import { countRateLimitRefusal, countWebSocketConnection, countWebSocketSubscription, ErrorCode, isPublicErrorCode, rateLimited, type Identity, type Logger } from "#kernel";
+import { countRateLimitRefusal, countWebSocketConnection, countWebSocketSubscription, ErrorCode, isPublicErrorCode, rateLimited, REBOUND_HOST_MESSAGE, type Identity, type Logger } from "#kernel";
 import { InvalidTokenError, type AccessTokenVerifier } from "../auth/access-token-verifier.js";
 import { authenticateToken, connectionAuthorization } from "../auth/authenticate-request.js";
 import type { GatewayContext } from "../gateway-context.js";
@@ -129,6 +129,8 @@ export function attachGraphQLWebSocket(options: {
   allowedOrigins?: readonly string[];
   /** Proxies in front whose X-Forwarded-Host is believed (TRUST_PROXY). */
   trustProxy?: ProxyTrust;
+  /** Which Host headers an upgrade may name, as the HTTP server judges requests; every one when left out. */
+  acceptsHost?: (host: string | undefined) => boolean;
 }) {
   const { logger, limits } = options;
   // A message over the limit closes the socket (1009) before it is buffered whole or parsed. A
@@ -138,6 +140,8 @@ export function attachGraphQLWebSocket(options: {
   // a client that read its pongs could ping without limit, each ping a frame parsed and answered.
   const wsServer = new WebSocketServer({ server: options.httpServer, maxPayload: options.maxMessageBytes, autoPong: false });
   answerUpgradeRefusals(wsServer, options.path, (req) => {
+    // A rebound page's socket names its own domain as both Origin and Host: the origin check passes it.
+    if (options.acceptsHost && !options.acceptsHost(req.headers.host)) return { status: 403, code: ErrorCode.FORBIDDEN, message: REBOUND_HOST_MESSAGE };
     if (sameSiteOrNoBrowser(req, { allowedOrigins: options.allowedOrigins, trustProxy: options.trustProxy })) return undefined;
     countRateLimitRefusal("websocket_origin");
     return { status: 401, code: ErrorCode.FORBIDDEN, message: "WebSockets are opened from this site's pages (the Origin names another site)" };

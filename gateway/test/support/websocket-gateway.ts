@@ -35,6 +35,8 @@ export async function startWebSocketGateway(options: {
   policy?: RequestPolicy;
   /** The token verifier; unless given, tokens are taken as signed (their claims read, not checked). */
   verify?: AccessTokenVerifier;
+  /** Which Host headers an upgrade may name; every one unless given. */
+  acceptsHost?: (host: string | undefined) => boolean;
 }) {
   const listeners = new Set<OrderStatusListener>();
   const feed = { listen: (_orderId: string, listener: OrderStatusListener) => (listeners.add(listener), () => listeners.delete(listener)) } as unknown as OrderStatusFeed;
@@ -52,6 +54,7 @@ export async function startWebSocketGateway(options: {
     feed,
     execute: options.execute,
     logger: createLogger("silent"),
+    acceptsHost: options.acceptsHost,
   });
   await new Promise<void>((resolve) => httpServer.listen(0, "127.0.0.1", resolve));
   return {

@@ -136,6 +136,12 @@ export interface Config {
    * and serving, so balancers and the gateways stop sending before it stops accepting.
    */
   subgraphShutdownDelayMs: number;
+  /**
+   * The credentials still at their published defaults outside production (JWT_SECRET,
+   * INTERNAL_SECRET, DEV_ADMIN_PASSWORD): while any is, the platform binds loopback only, and in
+   * development answers only requests naming loopback (development-exposure.ts).
+   */
+  publishedCredentials: readonly string[];
   auth: {
     /** HS256 secret for access tokens (development and tests). */
     jwtSecret: string;
@@ -447,8 +453,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (!read.optional("JWT_AUDIENCE")) read.problems.push("JWT_AUDIENCE must be set in production: a name of this deployment (storefront-production), so another deployment's access tokens are refused");
   }
   // Outside production tokens for made-up users are accepted, and development seeds an admin.
+  let published: string[] = [];
   if (appEnv !== "production") {
-    const published = [
+    published = [
       jwtSecret === DEV_SECRET && !read.optional("JWKS_URL") && !read.optional("JWT_PRIVATE_KEY") ? "JWT_SECRET" : undefined,
       internalSecret.startsWith(DEV_SECRET) ? "INTERNAL_SECRET" : undefined,
       appEnv === "development" && !read.optional("DEV_ADMIN_PASSWORD") ? "DEV_ADMIN_PASSWORD" : undefined,
@@ -465,6 +472,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const gatewayPort = read.int("GATEWAY_PORT", 4000, { max: 65535 });
   const config: Config = {
     env: appEnv,
+    publishedCredentials: published,
     logLevel: read.oneOf("LOG_LEVEL", ["debug", "info", "warn", "error", "silent"] as const, appEnv === "test" ? "silent" : "info"),
     host,
     gateway: {

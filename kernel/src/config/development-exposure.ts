@@ -29,3 +29,29 @@ export function developmentExposureProblem(host: string, published: readonly str
     `(anyone reaching it could act as an admin): set APP_ENV=production with its own secrets, set ${published.length === 1 ? "it" : "them"}, or listen on HOST=127.0.0.1`
   );
 }
+
+/**
+ * Whether a request's Host header names this machine by a loopback name or address. A web page
+ * whose domain an attacker re-points at 127.0.0.1 (DNS rebinding) reaches a platform on loopback
+ * as the same origin, Host and Origin both naming that domain: CSRF checks and the WebSocket's
+ * origin check pass, and the published credentials do the rest.
+ */
+export function hostHeaderNamesLoopback(host: string | undefined): boolean {
+  if (!host) return false;
+  const name = host.startsWith("[") ? host.slice(0, host.indexOf("]") + 1) : host.replace(/:\d*$/, "");
+  // RFC 6761: every name under .localhost is loopback, and browsers resolve it so themselves.
+  return isLoopbackHost(name) || name.toLowerCase().endsWith(".localhost");
+}
+
+/**
+ * The Host check of a platform on published credentials (development, which binds loopback
+ * only while they are in use): requests must name loopback. Undefined, no check, once the
+ * operator's own credentials are set, and outside development.
+ */
+export function loopbackHostCheck(config: { env: string; publishedCredentials: readonly string[] }): ((host: string | undefined) => boolean) | undefined {
+  return config.env === "development" && config.publishedCredentials.length > 0 ? hostHeaderNamesLoopback : undefined;
+}
+
+/** The refusal of a request naming this platform otherwise, in every server's words. */
+export const REBOUND_HOST_MESSAGE =
+  "This development platform answers only at localhost or 127.0.0.1: its credentials are published, and a page that reaches it under another name (DNS rebinding) could use them. Set JWT_SECRET, INTERNAL_SECRET and DEV_ADMIN_PASSWORD of your own to serve other names";

@@ -48,6 +48,8 @@ export interface SubgraphServerOptions<TContext extends RequestContext> {
    * shutdown delay. Without it, ready until closed and closed at once.
    */
   readiness?: SubgraphReadiness;
+  /** Which Host headers are served (`loopbackHostCheck` of the configuration); every one when left out. */
+  acceptsHost?: (host: string | undefined) => boolean;
 }
 
 export interface RunningServer {
@@ -109,7 +111,7 @@ export async function startSubgraphServer<TContext extends RequestContext>(
     const report = shutdown.stopping ? { ready: false, status: "shutting down" } : ((await options.readiness?.report()) ?? { ready: true, status: "ready" });
     res.writeHead(report.ready ? 200 : 503, { "content-type": "application/json" }).end(JSON.stringify({ ...report, subgraph: options.name }));
   };
-  const server: Server = createGuardedServer({ maxConnections: defaultMaxConnections(), requestTimeoutMs: 300_000 }, (req, res) => {
+  const server: Server = createGuardedServer({ maxConnections: defaultMaxConnections(), requestTimeoutMs: 300_000, acceptsHost: options.acceptsHost }, (req, res) => {
     const path = (req.url ?? "/").split("?")[0];
     // Alive while it runs, whatever its engines: a restart would not bring them back.
     if (path === "/healthz") {

@@ -3,6 +3,9 @@ import { clientNetwork } from "./client-network.js";
 import { createConnectionLimiter } from "./connection-limiter.js";
 import { createConnectionRate } from "./connection-rate.js";
 import { answerUnreadableRequest, refuseChunkedBody, refuseWithoutHost } from "./unreadable-request.js";
+import { sendGraphQLError } from "./send-graphql-error.js";
+import { ErrorCode } from "../errors/error-codes.js";
+import { REBOUND_HOST_MESSAGE } from "../config/development-exposure.js";
 
 export type ConnectionRefusal = "server_full" | "client_full" | "client_churn";
 
@@ -40,6 +43,11 @@ export interface ConnectionGuards {
    */
   inactivityTimeoutMs?: number;
   onRefused?: (reason: ConnectionRefusal) => void;
+  /**
+   * Whether a request's Host header may be served (`loopbackHostCheck`): a refused one is 403
+   * FORBIDDEN before anything else runs. Every Host when left out.
+   */
+  acceptsHost?: (host: string | undefined) => boolean;
 }
 
 /** Long enough for a slow mobile link to send headers; short enough that idle sockets cannot pile up. */
@@ -72,7 +80,13 @@ export function createGuardedServer(guards: ConnectionGuards, listener: RequestL
       requireHostHeader: false,
     },
     (req, res) => {
-      if (!refuseWithoutHost(req, res) && !refuseChunkedBody(req, res)) listener(req, res);
+      if (refuseWithoutHost(req, res) || refuseChunkedBody(req, res)) return;
+      if (guards.acceptsHost && !guards.acceptsHost(req.headers.host)) {
+        req.resume();
+        sendGraphQLError(res, 403, ErrorCode.FORBIDDEN, REBOUND_HOST_MESSAGE);
+        return;
+      }
+      listener(req, res);
     },
   );
   server.on("clientError", answerUnreadableRequest);

@@ -1,4 +1,4 @@
-import { createAccessTokenIssuer, recordSessionsEnded, startSubgraphServer, subgraphReadiness, type AccessTokenIssuer, type Platform, type RunningServer } from "#kernel";
+import { createAccessTokenIssuer, loopbackHostCheck, recordSessionsEnded, startSubgraphServer, subgraphReadiness, type AccessTokenIssuer, type Platform, type RunningServer } from "#kernel";
 import type { Redis } from "ioredis";
 import { createAccountsSchema } from "./subgraph.js";
 import { createAccountsContext } from "./subgraph-context.js";
@@ -75,6 +75,7 @@ export async function startAccountsSubgraph(
       extendContext: (base) => ({ ...createAccountsContext(base, accounts, addresses, mail), guestCarts }),
       port: options.port ?? config.subgraphPorts.accounts,
       host: config.host,
+      acceptsHost: loopbackHostCheck(config),
       readiness: subgraphReadiness(platform, { needs: ["users"], uses: ["cache"] }),
       publicRoutes: jwksRoute(tokens),
     });

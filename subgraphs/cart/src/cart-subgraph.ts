@@ -1,4 +1,4 @@
-import { createSubgraphClient, issueGuestCartToken, startSubgraphServer, subgraphReadiness, type Platform, type RunningServer } from "#kernel";
+import { createSubgraphClient, issueGuestCartToken, loopbackHostCheck, startSubgraphServer, subgraphReadiness, type Platform, type RunningServer } from "#kernel";
 import { createPrismaClient, type PrismaClient } from "#kernel/relational";
 import { createCartSchema } from "./subgraph.js";
 import { createCartContext } from "./subgraph-context.js";
@@ -60,6 +60,7 @@ export async function startCartSubgraph(platform: Platform, options: CartSubgrap
     extendContext: (base) => ({ ...createCartContext(base, { service, catalog, stock, issueGuestCartToken: issueToken }), ...createCartPricingContext({ pricing, pricingAdmin, addresses }) }),
     port: options.port ?? config.subgraphPorts.cart,
     host: config.host,
+    acceptsHost: loopbackHostCheck(config),
     readiness: subgraphReadiness(platform, { needs: ["relational"] }),
   });
   const sweep = startGuestCartSweep({ store, ttlSeconds: config.cart.guestCartTtlSeconds, logger });

@@ -1,4 +1,4 @@
-import { createSubgraphClient, startAnchoredClock, startSubgraphServer, subgraphReadiness, watchStockMirror, type Platform, type RunningServer } from "#kernel";
+import { createSubgraphClient, loopbackHostCheck, startAnchoredClock, startSubgraphServer, subgraphReadiness, watchStockMirror, type Platform, type RunningServer } from "#kernel";
 import { createPrismaClient, readDatabaseClock, startOutboxRelay, type PrismaClient } from "#kernel/relational";
 import { createInventorySchema } from "./subgraph.js";
 import { createInventoryContext } from "./subgraph-context.js";
@@ -72,6 +72,7 @@ export async function startInventorySubgraph(platform: Platform, options: Invent
       extendContext: (base) => createInventoryContext(base, service),
       port: options.port ?? config.subgraphPorts.inventory,
       host: config.host,
+      acceptsHost: loopbackHostCheck(config),
       readiness: subgraphReadiness(platform, { needs: ["relational"], uses: ["cache"] }),
     });
     return {

@@ -1,4 +1,4 @@
-import { createAdmissionGate, createSubgraphClient, openObjectStore, startAnchoredClock, startSubgraphServer, subgraphReadiness, type ObjectStore, type Platform, type RunningServer, type Subscription } from "#kernel";
+import { createAdmissionGate, createSubgraphClient, loopbackHostCheck, openObjectStore, startAnchoredClock, startSubgraphServer, subgraphReadiness, type ObjectStore, type Platform, type RunningServer, type Subscription } from "#kernel";
 import { createPrismaClient, readDatabaseClock, startOutboxRelay, type PrismaClient } from "#kernel/relational";
 import { createCheckoutCart, createInProcessProductCatalog, createSubgraphAddressBook, createSubgraphProductCatalog, type ProductCatalog } from "../../cart/src/index.js";
 import { createOrdersSchema } from "./subgraph.js";
@@ -122,6 +122,7 @@ export async function startOrdersSubgraph(platform: Platform, options: OrdersSub
       extendContext: (base) => createOrdersContext(base, { orders, checkout, afterSale, store }),
       port: options.port ?? config.subgraphPorts.orders,
       host: config.host,
+      acceptsHost: loopbackHostCheck(config),
       readiness: subgraphReadiness(platform, { needs: ["relational"], uses: ["cache"] }),
     });
     reconciling = startPendingOrderReconciler(reconciler, { afterMs: config.orders.reconcileAfterMs, intervalMs: config.orders.reconcileIntervalMs }, logger);

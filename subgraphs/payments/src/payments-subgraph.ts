@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
-import { startAnchoredClock, startSubgraphServer, subgraphReadiness, type Config, type Platform, type RunningServer } from "#kernel";
+import { loopbackHostCheck, startAnchoredClock, startSubgraphServer, subgraphReadiness, type Config, type Platform, type RunningServer } from "#kernel";
 import { createPrismaClient, readDatabaseClock, startOutboxRelay, type PrismaClient } from "#kernel/relational";
 import { createPaymentsSchema } from "./subgraph.js";
 import { createPaymentsContext } from "./subgraph-context.js";
@@ -109,6 +109,7 @@ export async function startPaymentsSubgraph(platform: Platform, options: Payment
       extendContext: (base) => createPaymentsContext(base, service),
       port: options.port ?? config.subgraphPorts.payments,
       host: config.host,
+      acceptsHost: loopbackHostCheck(config),
       readiness: subgraphReadiness(platform, { needs: ["relational"] }),
     });
   } catch (error) {

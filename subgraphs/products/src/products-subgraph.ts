@@ -1,4 +1,4 @@
-import { createLockService, startSubgraphServer, subgraphReadiness, Topics, type DomainEvent, type Platform, type RunningServer } from "#kernel";
+import { createLockService, loopbackHostCheck, startSubgraphServer, subgraphReadiness, Topics, type DomainEvent, type Platform, type RunningServer } from "#kernel";
 import { createProductsSchema } from "./subgraph.js";
 import { createProductService, type ProductService } from "./domain/product.service.js";
 import { createVariantLookup, type VariantLookup } from "./domain/variant-lookup.js";
@@ -116,6 +116,7 @@ export async function startProductsSubgraph(platform: Platform, options: Product
     extendContext: (base) => createProductsContext(base, service, images.baseUrl(), { listing, categories, views, trending, uploads: images.uploads }),
     port: options.port ?? config.subgraphPorts.products,
     host: config.host,
+    acceptsHost: loopbackHostCheck(config),
     readiness: subgraphReadiness(platform, { needs: ["documents"], uses: ["cache"] }),
     publicHandler: images.publicHandler,
   });

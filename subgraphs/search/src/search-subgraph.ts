@@ -1,4 +1,4 @@
-import { isTransientInfrastructureError, startSubgraphServer, subgraphReadiness, type DomainEvent, type Logger, type Platform, type RunningServer } from "#kernel";
+import { isTransientInfrastructureError, loopbackHostCheck, startSubgraphServer, subgraphReadiness, type DomainEvent, type Logger, type Platform, type RunningServer } from "#kernel";
 import type { ProductChangeEvent } from "../../products/src/domain/product.js";
 import { createSearchSchema } from "./subgraph.js";
 import { createSearchContext } from "./subgraph-context.js";
@@ -68,6 +68,7 @@ export async function startSearchSubgraph(platform: Platform, options: SearchSub
       extendContext: (base) => createSearchContext(base, service),
       port: options.port ?? config.subgraphPorts.search,
       host: config.host,
+      acceptsHost: loopbackHostCheck(config),
       readiness: subgraphReadiness(platform, { needs: ["search"] }),
     });
     closers.unshift(server.close);
