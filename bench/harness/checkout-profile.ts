@@ -1,11 +1,13 @@
 import { subscribe } from "node:diagnostics_channel";
 import { Redis } from "ioredis";
+import { Collection } from "mongodb";
 import pg from "pg";
 import type { DomainEvent, EventBus, SubscribeOptions, Subscription } from "../../kernel/src/events/event-bus.js";
 
 /**
  * What one process sends to every other process while it works, counted by kind: HTTP
- * requests by destination, SQL statements by text, Redis commands by name, events by topic.
+ * requests by destination, SQL statements by text, Redis commands by name, document-store
+ * operations by collection, events by topic.
  * Read per checkout, these say where a checkout's work goes whatever the machine's load
  * (CPU per process says what each costs). Counters only ever grow; take a snapshot before
  * and after.
@@ -14,12 +16,19 @@ export interface TrafficSnapshot {
   http: Map<string, number>;
   sql: Map<string, number>;
   redis: Map<string, number>;
+  /** MongoDB/FerretDB operations by collection and method (a cursor counts once, when made; findOne once). */
+  mongo: Map<string, number>;
   events: Map<string, number>;
   /** publish calls (each one producer round trip, whatever the number of events). */
   publishes: Map<string, number>;
 }
 
-const traffic: TrafficSnapshot = { http: new Map(), sql: new Map(), redis: new Map(), events: new Map(), publishes: new Map() };
+const traffic: TrafficSnapshot = { http: new Map(), sql: new Map(), redis: new Map(), mongo: new Map(), events: new Map(), publishes: new Map() };
+/** The Collection methods that send a command (or open a cursor that does). */
+const MONGO_OPERATIONS = [
+  "insertOne", "insertMany", "bulkWrite", "updateOne", "updateMany", "replaceOne", "deleteOne", "deleteMany",
+  "find", "findOne", "findOneAndUpdate", "findOneAndReplace", "findOneAndDelete", "aggregate", "countDocuments", "distinct",
+] as const;
 const bump = (counts: Map<string, number>, key: string, by = 1) => counts.set(key, (counts.get(key) ?? 0) + by);
 const UNCOUNTED = Symbol.for("bench.traffic.uncounted");
 let installed = false;
@@ -70,6 +79,23 @@ export function countTraffic(): { snapshot(): TrafficSnapshot; uncountedClient<T
       bump(traffic.redis, String((command as { name?: string }).name ?? "?").toUpperCase());
       return (sendCommand as (...a: unknown[]) => unknown).call(this, command, ...rest);
     } as typeof sendCommand;
+    const prototype = Collection.prototype as unknown as Record<string, (...a: unknown[]) => unknown>;
+    // findOne opens its cursor with find, insertMany hands over to bulkWrite, both before their
+    // first await: a call made while another is being entered is part of that one.
+    let entering = false;
+    for (const method of MONGO_OPERATIONS) {
+      const original = prototype[method]!;
+      prototype[method] = function (this: Collection, ...args: unknown[]) {
+        if (entering) return original.apply(this, args);
+        bump(traffic.mongo, `${this.collectionName}.${method}`);
+        entering = true;
+        try {
+          return original.apply(this, args);
+        } finally {
+          entering = false;
+        }
+      };
+    }
     subscribe("undici:request:create", (message) => {
       const { request } = message as { request: { origin?: string | URL; path?: string; method?: string; body?: unknown } };
       const port = /:(\d+)$/.exec(String(request.origin ?? ""))?.[1] ?? "?";
@@ -82,6 +108,7 @@ export function countTraffic(): { snapshot(): TrafficSnapshot; uncountedClient<T
       http: new Map(traffic.http),
       sql: new Map(traffic.sql),
       redis: new Map(traffic.redis),
+      mongo: new Map(traffic.mongo),
       events: new Map(traffic.events),
       publishes: new Map(traffic.publishes),
     }),
@@ -121,6 +148,7 @@ export function formatTraffic(before: TrafficSnapshot, after: TrafficSnapshot, u
   section("HTTP requests", "http");
   section("SQL statements", "sql");
   section("Redis commands", "redis");
+  section("MongoDB/FerretDB operations", "mongo");
   section("events published", "events");
   section("publish calls", "publishes");
   return lines;
