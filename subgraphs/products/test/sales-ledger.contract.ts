@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import { engineSuiteTitle } from "#kernel/testing";
-import type { SalesBatch, SalesLedger } from "../src/ports/sales-ledger.js";
+import type { SaleLine, SalesBatch, SalesLedger } from "../src/ports/sales-ledger.js";
 
 /** The guarantees of the `SalesLedger` port against one adapter; `create` returns an empty ledger per test. */
 export function defineSalesLedgerContract(engine: string, create: () => Promise<SalesLedger>): void {
@@ -14,6 +14,7 @@ export function defineSalesLedgerContract(engine: string, create: () => Promise<
       await ledger?.close();
     });
 
+    const record = (orderId: string, lines: SaleLine[]) => ledger.record([{ orderId, lines }]);
     const drained = async (limit = 100) => {
       const batches: SalesBatch[] = [];
       await ledger.drain(limit, async (batch) => void batches.push(batch));
@@ -21,35 +22,49 @@ export function defineSalesLedgerContract(engine: string, create: () => Promise<
     };
 
     it("records an order once, a redelivery is refused, and a batch sums units per product", async () => {
-      assert.equal(await ledger.record("ord_1", [{ productId: "p1", quantity: 2 }, { productId: "p2", quantity: 1 }]), true);
-      assert.equal(await ledger.record("ord_1", [{ productId: "p1", quantity: 2 }]), false);
-      assert.equal(await ledger.record("ord_2", [{ productId: "p1", quantity: 3 }]), true);
+      assert.deepEqual(await record("ord_1", [{ productId: "p1", quantity: 2 }, { productId: "p2", quantity: 1 }]), ["ord_1"]);
+      assert.deepEqual(await record("ord_1", [{ productId: "p1", quantity: 2 }]), []);
+      assert.deepEqual(await record("ord_2", [{ productId: "p1", quantity: 3 }]), ["ord_2"]);
       const [first, ...rest] = await drained();
       assert.deepEqual(rest, []);
       assert.deepEqual(first!.units, new Map([["p1", 5], ["p2", 1]]));
       assert.deepEqual(await drained(), [], "nothing waits once applied");
-      assert.equal(await ledger.record("ord_2", [{ productId: "p1", quantity: 3 }]), false, "still refused after its batch");
-      await ledger.record("ord_3", [{ productId: "p3", quantity: 1 }]);
+      assert.deepEqual(await record("ord_2", [{ productId: "p1", quantity: 3 }]), [], "still refused after its batch");
+      await record("ord_3", [{ productId: "p3", quantity: 1 }]);
       const [next] = await drained();
       assert.ok(next!.batch > first!.batch);
       assert.deepEqual(next!.units, new Map([["p3", 1]]));
     });
 
     it("offers a batch whose application failed again, same number and units, before any new sale", async () => {
-      await ledger.record("ord_a", [{ productId: "p1", quantity: 1 }]);
+      await record("ord_a", [{ productId: "p1", quantity: 1 }]);
       let failed: SalesBatch | undefined;
       await assert.rejects(ledger.drain(100, async (batch) => {
         failed = batch;
         throw new Error("the process died here");
       }));
-      await ledger.record("ord_b", [{ productId: "p2", quantity: 4 }]);
+      await record("ord_b", [{ productId: "p2", quantity: 4 }]);
       const [again, next] = [...(await drained()), ...(await drained())];
       assert.deepEqual(again, failed);
       assert.deepEqual(next!.units, new Map([["p2", 4]]));
     });
 
+    it("records many orders in one call, each once: those recorded before, or twice in the call, are left out", async () => {
+      await record("ord_old", [{ productId: "p1", quantity: 1 }]);
+      const kept = await ledger.record([
+        { orderId: "ord_new1", lines: [{ productId: "p1", quantity: 2 }] },
+        { orderId: "ord_old", lines: [{ productId: "p1", quantity: 1 }] },
+        { orderId: "ord_new2", lines: [{ productId: "p2", quantity: 3 }] },
+        { orderId: "ord_new1", lines: [{ productId: "p1", quantity: 2 }] },
+      ]);
+      assert.deepEqual(kept.sort(), ["ord_new1", "ord_new2"]);
+      assert.deepEqual(await ledger.record([]), []);
+      const [batch] = await drained();
+      assert.deepEqual(batch!.units, new Map([["p1", 3], ["p2", 3]]));
+    });
+
     it("takes at most `limit` orders a batch, and concurrent drains apply each order once", async () => {
-      for (let i = 0; i < 25; i++) await ledger.record(`ord_${i}`, [{ productId: "hot", quantity: 1 }]);
+      for (let i = 0; i < 25; i++) await record(`ord_${i}`, [{ productId: "hot", quantity: 1 }]);
       const applied: SalesBatch[] = [];
       const sizes = await Promise.all(Array.from({ length: 4 }, () => ledger.drain(10, async (batch) => void applied.push(batch))));
       while ((await ledger.drain(10, async (batch) => void applied.push(batch))) > 0);

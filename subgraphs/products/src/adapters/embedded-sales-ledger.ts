@@ -1,5 +1,5 @@
 import { Journal } from "#kernel";
-import { unitsOf, type SaleLine, type SalesBatch, type SalesLedger } from "../ports/sales-ledger.js";
+import { unitsOf, type Sale, type SaleLine, type SalesBatch, type SalesLedger } from "../ports/sales-ledger.js";
 
 type LedgerRecord = { sale: { orderId: string; lines: SaleLine[]; batch: number } } | { state: { open: number | null; last: number } };
 
@@ -28,12 +28,16 @@ export class EmbeddedSalesLedger implements SalesLedger {
     return ledger;
   }
 
-  async record(orderId: string, lines: readonly SaleLine[]) {
-    if (this.sales.has(orderId)) return false;
-    const sale = { lines: lines.map((line) => ({ ...line })), batch: 0 };
-    this.sales.set(orderId, sale);
-    await this.journal?.append([{ sale: { orderId, ...sale } }]);
-    return true;
+  async record(sales: readonly Sale[]) {
+    const kept: { orderId: string; lines: SaleLine[]; batch: number }[] = [];
+    for (const { orderId, lines } of sales) {
+      if (this.sales.has(orderId)) continue;
+      const sale = { lines: lines.map((line) => ({ ...line })), batch: 0 };
+      this.sales.set(orderId, sale);
+      kept.push({ orderId, ...sale });
+    }
+    if (kept.length) await this.journal?.append(kept.map((sale) => ({ sale })));
+    return kept.map((sale) => sale.orderId);
   }
 
   drain(limit: number, apply: (batch: SalesBatch) => Promise<void>): Promise<number> {

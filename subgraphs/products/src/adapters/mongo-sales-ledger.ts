@@ -1,6 +1,5 @@
 import type { Collection, Db, IndexDescription } from "mongodb";
-import { MongoServerError } from "mongodb";
-import { unitsOf, type SaleLine, type SalesBatch, type SalesLedger } from "../ports/sales-ledger.js";
+import { unitsOf, type Sale, type SaleLine, type SalesBatch, type SalesLedger } from "../ports/sales-ledger.js";
 import type { ResourceLock } from "./mongo-catalog-counters.js";
 
 interface SaleDocument {
@@ -28,6 +27,12 @@ export const SALES_INDEXES: (IndexDescription & { name: string })[] = [{ key: { 
  * insert refuses a redelivered one) and a state document naming the open batch. Sales not
  * batched yet are found by equality on `batch` (0), an indexed field; a batch is opened,
  * applied and closed under one lock across processes.
+ *
+ * The document engine's cost is per round trip, so nothing here is one per sale: the sales
+ * a consumer hands over together go in as one insert, and a batch's members are marked and
+ * read back in one update and one read, whatever their number. The update names its orders
+ * and `batch: 0` both: FerretDB serves a filter on `_id` with `$in` by reading the whole
+ * collection, the equality on `batch` from its index (the sales waiting, a few at most).
  */
 export function mongoSalesLedger(db: Db, collection: string, options: { lock: ResourceLock; maxTimeMS: number }): SalesLedger & { ensureIndexes(): Promise<void>; drop(): Promise<void> } {
   const sales = db.collection<SaleDocument>(collection);
@@ -41,13 +46,18 @@ export function mongoSalesLedger(db: Db, collection: string, options: { lock: Re
       const missing = SALES_INDEXES.filter((index) => !existing.has(index.name));
       if (missing.length) await sales.createIndexes(missing);
     },
-    async record(orderId, lines) {
+    async record(recorded: readonly Sale[]) {
+      if (recorded.length === 0) return [];
+      const documents = recorded.map(({ orderId, lines }) => ({ _id: orderId, lines: lines.map(({ productId, quantity }) => ({ productId, quantity })), batch: 0 }));
       try {
-        await sales.insertOne({ _id: orderId, lines: lines.map(({ productId, quantity }) => ({ productId, quantity })), batch: 0 });
-        return true;
+        await sales.insertMany(documents, { ordered: false });
+        return documents.map((document) => document._id);
       } catch (error) {
-        if (error instanceof MongoServerError && error.code === DUPLICATE_KEY) return false;
-        throw error;
+        // Unordered: every other order went in; those refused as duplicates were recorded before.
+        const refused = ([] as { index: number; code?: number }[]).concat((error as { writeErrors?: { index: number; code?: number }[] }).writeErrors ?? []);
+        if (refused.length === 0 || refused.some((each) => each.code !== DUPLICATE_KEY)) throw error;
+        const duplicates = new Set(refused.map((each) => each.index));
+        return documents.filter((_, index) => !duplicates.has(index)).map((document) => document._id);
       }
     },
     drain(limit: number, apply: (batch: SalesBatch) => Promise<void>) {
@@ -63,11 +73,9 @@ export function mongoSalesLedger(db: Db, collection: string, options: { lock: Re
           orderIds = waiting.map((sale) => sale._id);
           await states.replaceOne({ _id: STATE }, { open: batch, last: batch, sales: orderIds }, { upsert: true });
         }
-        const members: SaleDocument[] = [];
-        for (let i = 0; i < orderIds.length; i += 8) {
-          const marked = await Promise.all(orderIds.slice(i, i + 8).map((id) => sales.findOneAndUpdate({ _id: id }, { $set: { batch: batch! } }, { returnDocument: "after" })));
-          for (const sale of marked) if (sale) members.push(sale);
-        }
+        // A batch resumed after a crash marks again only what the crash left unmarked.
+        await sales.updateMany({ batch: 0, _id: { $in: orderIds } }, { $set: { batch } });
+        const members = await sales.find({ batch }, { maxTimeMS, projection: { lines: 1 } }).toArray();
         await apply({ batch, units: unitsOf(members.map((sale) => sale.lines)) });
         await states.updateOne({ _id: STATE }, { $set: { open: null, sales: [] } });
         return members.length;

@@ -1,6 +1,7 @@
 import { OrderEventTypes, Topics, withDeadLetter, type EventBus, type Logger, type OrderStatusChangedPayload, type Subscription } from "#kernel";
+import { coalescingHandler } from "#kernel/events/coalescing-handler.ts";
 import type { ListingIndex } from "../ports/listing-index.js";
-import type { SalesBatch, SalesLedger } from "../ports/sales-ledger.js";
+import type { Sale, SalesBatch, SalesLedger } from "../ports/sales-ledger.js";
 
 export const POPULARITY_GROUP = "products-popularity";
 
@@ -9,7 +10,8 @@ const IDLE_SWEEP_MS = 30_000;
 
 /**
  * Popularity (units sold) from paid orders. Each PAID event's lines are recorded in the sales
- * ledger (once per order: a redelivery finds it there); every `flushMs` the sales recorded
+ * ledger (once per order: a redelivery finds it there), the orders the bus hands over at once
+ * in one write (a key each, in parallel; see coalescingHandler); every `flushMs` the sales recorded
  * since (here, or by any process within IDLE_SWEEP_MS) are applied as one batch, one write
  * per product whatever it sold, so a sale peak of 500 orders/s makes one write per hot product
  * per flush, not 500. Popularity lives in the listing index only: it is not a catalog write
@@ -39,15 +41,18 @@ export async function startPopularityFeed(deps: {
   const { ledger, listings, logger } = deps;
   /** Whether a sale was recorded here since the last flush tick (see the flush timer). */
   let recordedSinceTick = false;
+  const recordTogether = coalescingHandler<Sale>(async (sales) => {
+    await ledger.record(sales);
+    recordedSinceTick = true;
+  });
   const handle = withDeadLetter({ bus: deps.bus, topic: Topics.orderStatusChanged, consumer: POPULARITY_GROUP, logger }, async (event) => {
     if (event.type !== OrderEventTypes.statusChanged) return;
     const payload = event.payload as OrderStatusChangedPayload;
     if (payload.to !== "PAID" || !payload.sold?.length) return;
-    await ledger.record(
-      payload.orderId,
-      payload.sold.filter((line) => Number.isSafeInteger(line.quantity) && line.quantity > 0).map(({ productId, quantity }) => ({ productId, quantity })),
-    );
-    recordedSinceTick = true;
+    await recordTogether({
+      orderId: payload.orderId,
+      lines: payload.sold.filter((line) => Number.isSafeInteger(line.quantity) && line.quantity > 0).map(({ productId, quantity }) => ({ productId, quantity })),
+    });
   });
   const subscription = await deps.bus.subscribe({ topic: Topics.orderStatusChanged, group: POPULARITY_GROUP, start: "earliest", handle });
 
