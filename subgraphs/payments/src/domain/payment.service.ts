@@ -12,6 +12,7 @@ import {
 } from "#kernel";
 import { canView, chargeKey, owesRefund, type Payment, type PaymentRefund } from "./payment.js";
 import { backoffDelayMs, type RetryPolicy } from "./retry-policy.js";
+import { chargeVerdict, type ChargeResult } from "./charge-verdict.js";
 import type { PaymentProvider, ProviderOutcome } from "../ports/payment-provider.js";
 import type { AttemptOutcome, FinishedCall, Lease, PaymentStore } from "../ports/payment-store.js";
 
@@ -128,10 +129,10 @@ export function createPaymentService(deps: PaymentServiceDeps) {
         signal,
       );
       const answered: FinishedCall = { number: attempt.number, outcome: ATTEMPT_OUTCOME[outcome.kind], detail: "reason" in outcome ? outcome.reason : outcome.ref };
+      const verdict = chargeVerdict(outcome);
       // An answer that settles the payment is logged in the settling statement (one round trip
       // a charge fewer, and the log and the outcome commit together); any other is logged now.
-      const settlesNow = outcome.kind === "succeeded" || outcome.kind === "declined" || (outcome.kind === "rejected" && !outcome.keyReused);
-      if (!settlesNow) await store.finishAttempt(payment, "CHARGE", answered.number, answered.outcome, answered.detail);
+      if (verdict.kind !== "settle") await store.finishAttempt(payment, "CHARGE", answered.number, answered.outcome, answered.detail);
       countPaymentAttempt("charge", outcome.kind);
       last = outcome;
       if (outcome.kind === "timeout" || (outcome.kind === "transient" && outcome.mayHaveCharged === true)) {
@@ -139,17 +140,11 @@ export function createPaymentService(deps: PaymentServiceDeps) {
         doubtInThisDrive = true;
       }
       stillProcessing = outcome.kind === "transient" && outcome.stillProcessing === true;
-      if (outcome.kind === "succeeded") return settle(payment, lease, { status: "SUCCEEDED", providerRef: outcome.ref }, attempts, log, answered);
-      if (outcome.kind === "declined") return settle(payment, lease, { status: "FAILED", reason: `The card was declined (${outcome.reason})` }, attempts, log, answered);
-      if (outcome.kind === "rejected") {
-        const reason = `The payment provider refused the payment (${outcome.reason})`;
-        // The provider holds another request under this payment's key (one sent before the
-        // payment's terms were fixed): that request may have taken the money, so it is asked.
-        // Any other answer to the same key and terms is the provider's replay, and final.
-        if (outcome.keyReused) return settleInDoubt(payment, lease, attempts, reason, doubtfulCallEndedAt ?? clock(), signal, log);
-        return settle(payment, lease, { status: "FAILED", reason }, attempts, log, answered);
-      }
-      log.info("payment attempt failed; will retry", { attempt: attempts, outcome: outcome.kind, reason: outcome.reason });
+      if (verdict.kind === "settle") return settle(payment, lease, verdict.result, attempts, log, answered);
+      // The provider holds another request under this payment's key (one sent before the
+      // payment's terms were fixed): that request may have taken the money, so it is asked.
+      if (verdict.kind === "ask") return settleInDoubt(payment, lease, attempts, verdict.reason, doubtfulCallEndedAt ?? clock(), signal, log);
+      log.info("payment attempt failed; will retry", { attempt: attempts, outcome: outcome.kind, reason: answered.detail });
       if (call < retry.maxAttempts) await pause(backoffDelayMs(call, retry, random), signal);
     }
     if (signal.aborted) {
@@ -232,7 +227,7 @@ export function createPaymentService(deps: PaymentServiceDeps) {
   async function settle(
     payment: Payment,
     lease: Lease,
-    result: { status: "SUCCEEDED"; providerRef: string } | { status: "FAILED"; reason: string },
+    result: ChargeResult,
     attempts: number,
     log: Logger,
     /** The charge call whose answer this is, logged with the outcome. */
