@@ -56,7 +56,7 @@ export async function startSupergraph({ config, logger, ephemeralPorts = false, 
 
     // One Prisma pool and ONE transactional outbox relay for every relational subgraph here.
     const prisma = createPrismaClient(platform.databaseUrl);
-    const outbox = startOutboxRelay({ prisma, bus: platform.bus, logger });
+    const outbox = startOutboxRelay({ prisma, bus: platform.bus, logger, retention: { processedEventsMs: config.events.redeliveryWindowMs } });
     closers.unshift(async () => {
       await outbox.stop();
       await prisma.$disconnect();

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { createLogger, newEvent, type DomainEvent, type EventBus, type SubscribeOptions, type Subscription } from "#kernel";
-import { createPrismaClient, OUTBOX_PUBLISHED_RETENTION_MS, prunePublishedOutbox, startOutboxRelay, writeOutbox, type PrismaClient } from "#kernel/relational";
+import { createPrismaClient, OUTBOX_PUBLISHED_RETENTION_MS, PROCESSED_EVENT_RETENTION_MS, processOnce, pruneProcessedEvents, prunePublishedOutbox, startOutboxRelay, writeOutbox, type PrismaClient } from "#kernel/relational";
 import { createTestDatabase, hasDatabase, type DatabaseEngine } from "../../test/support/test-database.js";
 
 /** Records what is published; fails the first `failures` publishes. */
@@ -103,6 +103,46 @@ function defineRelaySuite(engine: DatabaseEngine): void {
       assert.deepEqual(await remaining(topic), [...fresh].sort(), "published just now: kept");
       assert.ok(due.every((id) => !bus.published.some((e) => e.id === id)), "rows published long ago are not published again");
       assert.deepEqual(bus.published.filter((e) => fresh.includes(e.id)).map((e) => e.id).sort(), [...fresh].sort());
+    });
+
+    /** Events `consumer` applied `daysAgo` days ago (by the database's clock); their ids. */
+    async function processedAgo(consumer: string, count: number, daysAgo: number): Promise<string[]> {
+      const events = Array.from({ length: count }, (_, i) => newEvent("Tested", `key-p${i}`, { n: i }));
+      for (const event of events) assert.equal(await processOnce(prisma, consumer, event, async () => {}), true);
+      const ids = events.map((e) => e.id);
+      await prisma.$executeRaw`UPDATE "ProcessedEvent" SET "processedAt" = (now() AT TIME ZONE 'UTC') - make_interval(days => ${daysAgo}::int) WHERE consumer = ${consumer} AND "eventId" = ANY(${ids}::text[])`;
+      return ids;
+    }
+    const remembered = async (consumer: string) => (await prisma.processedEvent.findMany({ where: { consumer }, select: { eventId: true } })).map((r) => r.eventId).sort();
+
+    it("forgets applied events once the bus can no longer hand them over, a bounded batch at a time, and keeps the rest", async () => {
+      const [a, b] = [`consumer-a.${randomUUID().slice(0, 8)}`, `consumer-b.${randomUUID().slice(0, 8)}`];
+      await processedAgo(a, 12, 15);
+      await processedAgo(b, 3, 20);
+      const kept = [...(await processedAgo(a, 2, 13)), ...(await processedAgo(a, 1, 0))];
+      assert.equal(PROCESSED_EVENT_RETENTION_MS, 14 * 86_400_000, "Kafka's default retention and segment roll, a week each");
+      assert.equal(await pruneProcessedEvents(prisma, { retentionMs: PROCESSED_EVENT_RETENTION_MS, limit: 10 }), 10, "one batch, no more");
+      let deleted = 10;
+      for (let batch; (batch = await pruneProcessedEvents(prisma, { retentionMs: PROCESSED_EVENT_RETENTION_MS, limit: 10 })) > 0; ) deleted += batch;
+      assert.ok(deleted >= 15, `${deleted} deleted`);
+      assert.deepEqual(await remembered(a), [...kept].sort(), "within the window: kept");
+      assert.deepEqual(await remembered(b), []);
+    });
+
+    it("a running relay forgets applied events past the configured window, and a redelivery within it is still refused", async () => {
+      const consumer = `consumer-r.${randomUUID().slice(0, 8)}`;
+      await processedAgo(consumer, 4, 3);
+      const recent = await processedAgo(consumer, 2, 1);
+      const relay = startOutboxRelay({ prisma, bus: recordingBus(), logger, pollMs: 10, retention: { everyMs: 20, processedEventsMs: 2 * 86_400_000 } });
+      try {
+        await waitFor("the records older than two days deleted", async () => (await remembered(consumer)).length === recent.length);
+      } finally {
+        await relay.stop();
+      }
+      assert.deepEqual(await remembered(consumer), [...recent].sort());
+      const again = newEvent("Tested", "key-p0", { n: 0 });
+      again.id = recent[0]!;
+      assert.equal(await processOnce(prisma, consumer, again, async () => assert.fail("applied twice")), false);
     });
 
     it("publishes every row exactly once and each key's events in commit order, with three relays draining at once", async () => {

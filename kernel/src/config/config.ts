@@ -187,6 +187,11 @@ export interface Config {
     topicPrefix: string;
     /** Where the one-process mode's embedded bus keeps its log and offsets; unset: in memory only (tests). */
     embeddedDir?: string;
+    /**
+     * How long the bus may still hand an event over again (Kafka: the topics' retention.ms
+     * plus segment.ms); consumers' records of applied events are deleted past it.
+     */
+    redeliveryWindowMs: number;
   };
   cache: {
     redisUrl?: string;
@@ -564,6 +569,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       clientId: read.string("KAFKA_CLIENT_ID", "storefront"),
       topicPrefix: read.string("KAFKA_TOPIC_PREFIX", ""),
       embeddedDir: persistedDir && `${persistedDir}/events`,
+      redeliveryWindowMs: read.int("EVENT_REDELIVERY_WINDOW_HOURS", 336, { min: 24, max: 87_600 }) * 3_600_000,
     },
     cache: { redisUrl: read.url("REDIS_URL", ["redis:", "rediss:"], "redis://127.0.0.1:6379"), embeddedDir: persistedDir && `${persistedDir}/sessions` },
     tracing: { otlpEndpoint: otlpEndpoint(read), serviceName: read.string("OTEL_SERVICE_NAME", "storefront") },

@@ -36,7 +36,7 @@ export function startOutboxRelay(deps: {
   pollMs?: number;
   idlePollMs?: number;
   batchSize?: number;
-  retention?: { retentionMs?: number; everyMs?: number; batchSize?: number };
+  retention?: { retentionMs?: number; processedEventsMs?: number; everyMs?: number; batchSize?: number };
 }) {
   const { prisma, bus, logger } = deps;
   const batchSize = deps.batchSize ?? 200;

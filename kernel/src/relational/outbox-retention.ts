@@ -11,6 +11,19 @@ import { Prisma, queryDirect, type PrismaClient } from "./prisma-client.js";
  */
 export const OUTBOX_PUBLISHED_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
 
+/**
+ * How long a consumer's record of an event it applied (`ProcessedEvent`, the at-most-once
+ * guard of every consumer) is kept, unless EVENT_REDELIVERY_WINDOW_HOURS says otherwise: as
+ * long as the bus can still hand the event over again. Kafka deletes a log segment once its
+ * newest event is past the topic's retention (retention.ms, a week by default), and a segment
+ * takes events for up to segment.ms (a week by default) before the next one starts, so an
+ * event can be read again (a group whose offsets were lost starts from the earliest) for up
+ * to two weeks after it was written, and it was processed after it was written. Past that
+ * the record guards nothing, and without this every event ever applied stayed, a row per
+ * event per consumer.
+ */
+export const PROCESSED_EVENT_RETENTION_MS = 14 * 24 * 60 * 60 * 1000;
+
 /** Rows one delete takes: a short statement that holds few locks, repeated until none are due. */
 export const OUTBOX_PRUNE_BATCH = 1_000;
 
@@ -38,25 +51,62 @@ export async function prunePublishedOutbox(prisma: PrismaClient, options: { rete
 }
 
 /**
+ * Deletes up to `limit` records of applied events older than `retentionMs` (by the database's
+ * clock, which stamped processedAt), oldest first; how many it deleted. Rows another pruner is
+ * deleting are skipped, as for the outbox.
+ */
+export async function pruneProcessedEvents(prisma: PrismaClient, options: { retentionMs: number; limit: number }): Promise<number> {
+  // Served by the processedAt index: the records past the cutoff are a range.
+  const rows = await queryDirect<{ deleted: number }>(
+    prisma,
+    Prisma.sql`
+      WITH due AS (
+        SELECT consumer, "eventId" FROM "ProcessedEvent"
+        WHERE "processedAt" < (now() AT TIME ZONE 'UTC') - make_interval(secs => ${options.retentionMs}::float8 / 1000)
+        ORDER BY "processedAt" LIMIT ${options.limit}
+        FOR UPDATE SKIP LOCKED
+      ),
+      gone AS (DELETE FROM "ProcessedEvent" AS row USING due WHERE row.consumer = due.consumer AND row."eventId" = due."eventId" RETURNING 1)
+      SELECT count(*)::int AS deleted FROM gone`,
+  );
+  return rows[0]?.deleted ?? 0;
+}
+
+/**
  * Keeps the outbox to its unpublished rows and a bounded tail of published ones: every
  * `everyMs` (and once at start) deletes published rows past `retentionMs`, a batch at a time
  * until none are due. Without it every event ever written stayed in the table, growing it (and
  * its index, which the relay's every poll reads) by a row per event for good.
  */
-export function startOutboxRetention(deps: { prisma: PrismaClient; logger: Logger; retentionMs?: number; everyMs?: number; batchSize?: number }) {
+export function startOutboxRetention(deps: {
+  prisma: PrismaClient;
+  logger: Logger;
+  retentionMs?: number;
+  /** How long a record of an applied event is kept (see PROCESSED_EVENT_RETENTION_MS). */
+  processedEventsMs?: number;
+  everyMs?: number;
+  batchSize?: number;
+}) {
   const retentionMs = deps.retentionMs ?? OUTBOX_PUBLISHED_RETENTION_MS;
+  const processedEventsMs = deps.processedEventsMs ?? PROCESSED_EVENT_RETENTION_MS;
   const limit = deps.batchSize ?? OUTBOX_PRUNE_BATCH;
+  /** Deletes with `prune` a batch at a time until none are due (or the worker stops); how many. */
+  const pruneAll = async (prune: (options: { retentionMs: number; limit: number }) => Promise<number>, ms: number, isStopped: () => boolean) => {
+    let deleted = 0;
+    for (;;) {
+      const batch = await prune({ retentionMs: ms, limit });
+      deleted += batch;
+      if (batch < limit || isStopped()) return deleted;
+    }
+  };
   return startNudgedWorker({
     pollMs: deps.everyMs ?? 60_000,
     drain: async (isStopped) => {
-      let deleted = 0;
-      for (;;) {
-        const batch = await prunePublishedOutbox(deps.prisma, { retentionMs, limit });
-        deleted += batch;
-        if (batch < limit || isStopped()) break;
-      }
+      const deleted = await pruneAll((options) => prunePublishedOutbox(deps.prisma, options), retentionMs, isStopped);
       if (deleted > 0) deps.logger.info("published outbox rows past their retention deleted", { deleted, retentionMs });
-      return deleted > 0;
+      const forgotten = isStopped() ? 0 : await pruneAll((options) => pruneProcessedEvents(deps.prisma, options), processedEventsMs, isStopped);
+      if (forgotten > 0) deps.logger.info("records of applied events past the redelivery window deleted", { deleted: forgotten, retentionMs: processedEventsMs });
+      return deleted + forgotten > 0;
     },
     onError: (error, failures) => {
       if (failures === 1 || failures % 50 === 0) deps.logger.warn("outbox retention could not delete published rows; will retry", { error: String(error), failures });

@@ -31,7 +31,7 @@ export async function startInventorySubgraph(platform: Platform, options: Invent
   const { config } = platform;
   const logger = platform.logger.child({ subgraph: "inventory" });
   const prisma = options.prisma ?? createPrismaClient(platform.databaseUrl, { poolSize: 20 });
-  const ownRelay = options.outbox ? undefined : startOutboxRelay({ prisma, bus: platform.bus, logger });
+  const ownRelay = options.outbox ? undefined : startOutboxRelay({ prisma, bus: platform.bus, logger, retention: { processedEventsMs: platform.config.events.redeliveryWindowMs } });
   const outbox = options.outbox ?? ownRelay!;
   const cache = options.cache ?? (await openStockCache(platform));
   const products = createSubgraphClient({

@@ -55,7 +55,7 @@ export async function startOrdersSubgraph(platform: Platform, options: OrdersSub
   const { config, bus } = platform;
   const logger = platform.logger.child({ subgraph: "orders" });
   const prisma = options.prisma ?? createPrismaClient(platform.databaseUrl);
-  const ownRelay = options.outbox ? undefined : startOutboxRelay({ prisma, bus, logger });
+  const ownRelay = options.outbox ? undefined : startOutboxRelay({ prisma, bus, logger, retention: { processedEventsMs: platform.config.events.redeliveryWindowMs } });
   const outbox = options.outbox ?? ownRelay!;
   const client = (url: string) => createSubgraphClient({ url, internalSecret: config.auth.internalSecret, serviceName: "orders" });
   const products = client(options.productsUrl ?? config.gateway.subgraphUrls.products);

@@ -50,7 +50,7 @@ export async function startPaymentsSubgraph(platform: Platform, options: Payment
   const providerUrl = options.providerUrl ?? settings.providerUrl;
   if (!providerUrl) throw new Error("The payments subgraph needs a payment provider: set PAYMENT_PROVIDER_URL");
   const prisma = options.prisma ?? createPrismaClient(platform.databaseUrl);
-  const ownRelay = options.outbox ? undefined : startOutboxRelay({ prisma, bus, logger });
+  const ownRelay = options.outbox ? undefined : startOutboxRelay({ prisma, bus, logger, retention: { processedEventsMs: platform.config.events.redeliveryWindowMs } });
   const outbox = options.outbox ?? ownRelay!;
   const provider: PaymentProvider = new HttpPaymentProvider({ baseUrl: providerUrl, timeoutMs: settings.providerTimeoutMs });
   const store = createPrismaPaymentStore(prisma);
