@@ -107,6 +107,31 @@ describe("leased rate limit", () => {
     assert.equal(limit.giveBack("ip:7", 10, chargedUntil), false, "the charge's window may have ended: nothing is given");
   });
 
+  it("takes back a refund that arrives while a new lease is being asked for, and spends it", async () => {
+    const now = 0;
+    const shared = sharedBudget(100_000, () => now);
+    let release: (() => void) | undefined;
+    // The store answers the second lease only when told: a round trip in flight.
+    const slowTake: TakeFromSharedBudget = async (key, wanted) => {
+      if (shared.calls.count === 1) await new Promise<void>((resolve) => (release = resolve));
+      return shared.take(key, wanted);
+    };
+    const limit = withLocalLeases(slowTake, 100, () => now);
+    const first = await limit("ip:8", 100);
+    assert.equal(first.allowed, true);
+    const renewing = limit("ip:8", 30);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.ok(release, "the second lease is being asked for");
+    assert.equal(limit.giveBack("ip:8", 60, first.windowEndsAt!), true, "the first request's refund lands in the lease it was spent from");
+    release!();
+    assert.equal((await renewing).allowed, true);
+    // Held now: 60 given back + a lease of 100 - 30 spent = 130.
+    for (let i = 0; i < 13; i++) assert.equal((await limit("ip:8", 10)).allowed, true);
+    assert.equal(shared.calls.count, 2, "the refund paid for requests instead of going to the store");
+    assert.equal((await limit("ip:8", 10)).allowed, true);
+    assert.equal(shared.calls.count, 3);
+  });
+
   it("never lets weighted requests with refunds past the budget across processes, and spends a budget's last points", async () => {
     const now = 0;
     let used = 0;
