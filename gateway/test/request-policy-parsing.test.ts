@@ -31,6 +31,16 @@ describe("request policy: a query text parsed once", () => {
     assert.equal(costly.code, "QUERY_TOO_COMPLEX", "the cost is measured with this request's variables");
   });
 
+  it("measures a repeated text once per page size, not once per request", async () => {
+    const gate = policy();
+    const query = `query Page($first: Int, $after: String) { products(first: $first, after: $after) { edges { node { id } } } }`;
+    const [a] = await gate.admit([{ query, variables: { first: 5, after: "x" } }], CALLER, "http-post");
+    const [b] = await gate.admit([{ query, variables: { first: 5, after: "y" } }], CALLER, "http-post");
+    const [c] = await gate.admit([{ query, variables: { first: 50 } }], CALLER, "http-post");
+    assert.equal(b!.measure, a!.measure, "the same page size: the measure of the first request");
+    assert.notEqual(c!.measure.cost, a!.measure.cost, "another page size: measured for it");
+  });
+
   it("answers a request that is no GraphQL request (a browser tab on /graphql, a query posted as text) with how to send one", async () => {
     const gate = policy();
     const noQuery = await refusal(gate.admit([{}], CALLER, "http-get"));

@@ -11,6 +11,7 @@ import { firstCrowding } from "./crowded-selection.js";
 import { fieldStart, parseNotingFields } from "./field-positions.js";
 import type { ListSizes } from "./list-sizes.js";
 import { measureDocumentShape, measureOperation, UnmeasurableOperationError, type DocumentShape, type OperationMeasure } from "./measure-operation.js";
+import { createRememberedMeasures } from "./remembered-measures.js";
 import { hasOwnNetworkBudget, mayNameOwnNetworkBudgetField, type OperationBudgets } from "./operation-budgets.js";
 import type { PersistedOperationCheck } from "./persisted-operations.js";
 import { nestsDeeperThan } from "./request-values.js";
@@ -208,6 +209,7 @@ export function createRequestPolicy(deps: {
   const maxIntrospectionCost = SCHEMA_READINGS_PER_OPERATION * fullIntrospection.introspectionCost;
   const parsed = new Map<string, DocumentNode>();
   let parsedCharacters = 0;
+  const measureOf = createRememberedMeasures(deps.listSizes);
   /**
    * Texts whose planning deposit one admission holds (a digest of planningKey -> when), so
    * concurrent ones hold none. Keyed by digest: a text may be 100 KB, and 10,000 of them kept
@@ -306,7 +308,7 @@ export function createRequestPolicy(deps: {
 
     let measure: OperationMeasure;
     try {
-      measure = measureOperation(document, operation, (variables ?? {}) as Record<string, unknown>, deps.listSizes);
+      measure = measureOf(document, operation, (variables ?? {}) as Record<string, unknown>);
     } catch (error) {
       if (error instanceof UnmeasurableOperationError) throw refuse("GRAPHQL_VALIDATION_FAILED", error.message);
       throw error;
