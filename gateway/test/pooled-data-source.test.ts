@@ -105,7 +105,20 @@ describe("pooled data source: the deadline of a call", () => {
   before(async () => {
     // `{ hang }` is never answered; anything else at once.
     ({ server, url } = await fakeSubgraph((body, res) => {
-      if (!body.includes("hang")) res.writeHead(200, { "content-type": "application/json" }).end('{"data":{"ok":true}}');
+      if (body.includes("halfway")) res.writeHead(200, { "content-type": "application/json" }).write('{"data":{"ok":');
+      else if (body.includes("pieces")) {
+        const text = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify({ data: { name: "Crème brûlée ✓ 🍮", list: Array.from({ length: 2_000 }, (_, i) => `é${i}`) } }))]);
+        res.writeHead(200, [["content-type", "application/json"], ["x-repeated", "a"], ["x-repeated", "b"], ["x-empty", ""]]);
+        // Every piece ends inside a character: each split is one byte into a two-byte é.
+        const cuts = [0, text.indexOf("é") + 1, text.indexOf("✓") + 1, text.indexOf("🍮") + 2, text.lastIndexOf("é") + 1, text.length];
+        (async () => {
+          for (let i = 1; i < cuts.length; i++) {
+            res.write(text.subarray(cuts[i - 1], cuts[i]));
+            await new Promise((resolve) => setTimeout(resolve, 5));
+          }
+          res.end();
+        })();
+      } else if (!body.includes("hang")) res.writeHead(200, { "content-type": "application/json" }).end('{"data":{"ok":true}}');
     }));
   });
   after(() => {
@@ -142,6 +155,43 @@ describe("pooled data source: the deadline of a call", () => {
     } finally {
       AbortSignal.timeout = timeout;
       AbortSignal.any = any;
+      await source.close();
+    }
+  });
+
+  it("makes no abort signal of its own per call, and still abandons a call whose answer stopped halfway at the deadline", async () => {
+    const source = new PooledGraphQLDataSource({ url, connections: 2, timeoutMs: 300, queueMs: 1_000, headersFor: () => ({}) });
+    const Original = globalThis.AbortController;
+    let made = 0;
+    globalThis.AbortController = class extends Original {
+      constructor() {
+        super();
+        made++;
+      }
+    };
+    try {
+      for (let i = 0; i < 3; i++) assert.deepEqual((await process(source, "query { ok }", new Original().signal)).data, { ok: true });
+      assert.equal(made, 0, "an AbortController per call, and undici's listener on its signal, were 3% of the gateway's CPU");
+    } finally {
+      globalThis.AbortController = Original;
+    }
+    try {
+      await assert.rejects(process(source, "query { halfway }"), (error: Error & { code?: string }) => error.name === "SubgraphTimeoutError" && error.code === "ETIMEDOUT");
+      assert.deepEqual((await process(source, "query { ok }")).data, { ok: true }, "the pool serves on");
+    } finally {
+      await source.close();
+    }
+  });
+
+  it("reads an answer written in pieces as one text (a character split between pieces, a byte-order mark dropped) and a repeated header as a list", async () => {
+    const source = new PooledGraphQLDataSource({ url, connections: 2, timeoutMs: 5_000, queueMs: 1_000, headersFor: () => ({}) });
+    try {
+      const answer = await process(source, "query { pieces }");
+      assert.deepEqual(answer.data, { name: "Crème brûlée ✓ 🍮", list: Array.from({ length: 2_000 }, (_, i) => `é${i}`) });
+      const headers = (answer as { http: { headers: Headers } }).http.headers;
+      assert.equal(headers.get("x-repeated"), "a, b");
+      assert.equal(headers.get("x-empty"), "");
+    } finally {
       await source.close();
     }
   });
