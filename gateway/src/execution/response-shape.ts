@@ -80,6 +80,13 @@ export class ResponseShape {
     return new ResponseShape(schema, operation, compileSelections(schema, operation.selectionSet));
   }
 
+  /** How many (fragment, type) answers the shape remembers (tests: they are bounded by the schema's types). */
+  typesRemembered(): number {
+    const count = (selections: SelectionShape[] | undefined): number =>
+      (selections ?? []).reduce((sum, selection) => sum + (selection.kind === "fragment" ? selection.applies.size : 0) + count(selection.selections), 0);
+    return count(this.selections);
+  }
+
   /** The client's data and completion errors from the merged fetches, or undefined where `computeResponse` must answer. */
   shape(input: Record<string, unknown>, variables: Record<string, unknown> | undefined): { data: Record<string, unknown> | null; errors: GraphQLError[] } | undefined {
     const walk = new ShapeWalk(this.schema, this.readsVariables ? { __proto__: null, ...this.variableDefaults, ...variables } : {});
@@ -194,7 +201,10 @@ class ShapeWalk {
     if (applies === undefined) {
       if (typename) {
         const type = this.schema.type(typename);
-        applies = !!type && isSubtype(condition, type as never);
+        // A name the schema does not know is a subgraph's mistake, not one of a few types:
+        // not remembered, so answers naming ever new types cannot grow the shape kept per text.
+        if (!type) return false;
+        applies = isSubtype(condition, type as never);
       } else {
         applies = isSubtype(condition, parentType);
       }
