@@ -6,6 +6,10 @@ import { OpenSearchIndex } from "../src/adapters/open-search-index.js";
 import { hitsBody } from "../src/adapters/search-dsl.js";
 import type { SearchRequest } from "../src/ports/search-index.js";
 import { judgedCatalog } from "./search-index.contract.js";
+import { recencyKeyOf } from "../src/domain/word-recency.js";
+
+/** Names the engine folds and splits in every way word-recency.ts must follow. */
+const UNUSUAL_NAMES = ["Crème Brûlée Torch ½inch", "Søren Ærø Straße Lamp", "O'Neil Wetsuit 3.5mm", "ﬁne ＡＢＣ Café™ Kettle", "İstanbul Wi-Fi Router①", "Łódź Ðoor Þing"];
 
 // A relevance page sends its clauses as one flat disjunction beside the words as a filter
 // (search-dsl.ts, relevanceQuery), where it sent the words as a scoring clause and recency
@@ -15,7 +19,9 @@ describeWithRealEngine({ suite: "Relevance scores, flat and nested", engine: "op
   describe(engineSuiteTitle("Relevance scores, flat and nested", "opensearch"), { timeout: 60_000 }, () => {
     const base = url.replace(/\/$/, "");
     const alias = `scores_${randomUUID().replaceAll("-", "").slice(0, 12)}`;
-    const catalog = judgedCatalog();
+    const judged = judgedCatalog();
+    const unusual = UNUSUAL_NAMES.map((name, i) => ({ ...judged[i]!, id: `prod_unusual_${i}`, name, description: `${name}. ${judged[i]!.description}`, createdAt: judged[i]!.createdAt + i * 3_600_000 }));
+    const catalog = [...judged, ...unusual];
     let index: OpenSearchIndex | undefined;
     before(async () => {
       index = await OpenSearchIndex.connect(url, { alias, retireDelayMs: 100 });
@@ -71,6 +77,39 @@ describeWithRealEngine({ suite: "Relevance scores, flat and nested", engine: "op
         compared += flatScores.length;
       }
       assert.ok(compared > 200, `only ${compared} matches compared`);
+    });
+
+    // Recency read under a start of a searched word (word-recency.ts) must be the product-wide
+    // recency for every match, or a cursor's score would not be the one the next page finds.
+    const request = (partial: Partial<SearchRequest>) => ({ text: "", filter: {}, sort: "RELEVANCE", first: 20, forgiveTypos: false, counts: { total: false, facets: new Set() }, ...partial }) as SearchRequest;
+    const sameScoresByWord = async (partial: Partial<SearchRequest>) => {
+      const [byWord, productWide] = [hitsBody(request(partial)).query, hitsBody(request(partial), { recencyByWord: false }).query];
+      const scores = await scored(byWord);
+      assert.deepEqual(scores, await scored(productWide), JSON.stringify(partial));
+      return scores.length;
+    };
+
+    it("scores every match the same with recency read under a searched word as with the product-wide feature, to the bit", async () => {
+      let compared = 0;
+      const byWord = requests.filter((partial) => JSON.stringify(hitsBody(request(partial))).includes('"wordRecency.'));
+      assert.ok(byWord.length >= requests.length - 2, `${byWord.length} of ${requests.length} read recency under a word`);
+      for (const partial of byWord) compared += await sameScoresByWord(partial);
+      assert.ok(compared > 200, `only ${compared} matches compared`);
+    });
+
+    it("finds the key in every product holding a word the engine reads, however it folds and splits the text", async () => {
+      let searched = 0;
+      for (const name of UNUSUAL_NAMES) {
+        const response = await fetch(`${base}/${alias}/_analyze`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ analyzer: "product_text", text: name }) });
+        const tokens = ((await response.json()) as { tokens: { token: string }[] }).tokens.map((token) => token.token);
+        // Each word the engine reads as a search of its own, whole and as typed (its first four letters).
+        for (const text of [...tokens, ...tokens.map((token) => token.slice(0, 4))]) {
+          if (recencyKeyOf(text) === undefined) continue;
+          assert.ok((await sameScoresByWord({ text })) > 0, `${text} (from ${name}) matches`);
+          searched++;
+        }
+      }
+      assert.ok(searched > 20, `only ${searched} searches`);
     });
   });
 });

@@ -11,6 +11,7 @@ import { indexVersion } from "../domain/index-version.js";
 import { ENGINE_TIME_LIMIT, refuseTimedOut } from "./search-time-limit.js";
 import { capOf, cappedFacets, cappedTotal, countingLimit } from "../domain/count-cap.js";
 import { RECENCY_WEIGHT, recencyFeature } from "../domain/recency-rank.js";
+import { recencyKeyOf, recencyKeys } from "../domain/word-recency.js";
 import { FIELD_SCORES } from "../domain/field-scores.js";
 
 /**
@@ -24,9 +25,14 @@ import { FIELD_SCORES } from "../domain/field-scores.js";
  * 5: `all_text` indexes its words' prefixes, so the word still being typed is one term.
  * 6: the ranked text fields score a word by the field it is in, not by how rare it is across
  * the catalog (see WORD_SCORING), and documents carry their recency as a rank feature.
+ * 7: documents carry their recency a second time under the starts of their words
+ * (`wordRecency`, see word-recency.ts); scores are unchanged.
  * A step that changes scores steps RANKING_VERSION (search-cursor.ts) too.
  */
-export const MAPPING_VERSION = 6;
+export const MAPPING_VERSION = 7;
+
+/** The first mapping whose documents hold `wordRecency`: a relevance page on an older index reads the product-wide recency. */
+export const WORD_RECENCY_SINCE = 7;
 
 /** Plain fields added since version 1, which an existing index can take without a rebuild. */
 export const ADDED_FIELDS = {
@@ -42,6 +48,9 @@ export const ADDED_FIELDS = {
   priceBands: { type: "keyword", eager_global_ordinals: true },
   // Breaks ties between equally good matches, newer first (see recency-rank.ts).
   recency: { type: "rank_feature" },
+  // The same recency under each start of each word (see word-recency.ts): a relevance page reads
+  // it under one searched word, a list of that word's products rather than of the whole catalog.
+  wordRecency: { type: "rank_features" },
 } as const;
 
 /**
@@ -189,11 +198,12 @@ function textQuery(text: string, forgiveTypos: boolean) {
  * (the matching words, the ranking clauses, recency) is one flat disjunction beside it. Each
  * score is the same as with the words as a scoring clause and recency beside them, to the bit.
  *
- * Why: recency's posting list covers every product, so the engine steps through the whole
- * catalog in blocks of 128 products, bounding each block's best score before it skips it (about
- * 7,900 steps a page at 1,000,000 products, whatever the words). With the words nested under a
- * required clause, each step walked their query tree twice; flat, the filter is never bounded
- * and each step reads each scoring clause once (BENCHMARKS.md, "One flat disjunction").
+ * Why: the engine steps through the scoring clauses' blocks, bounding each block's best score
+ * before it skips it, and a block ends where any clause's block ends. With the words nested under
+ * a required clause, each step walked their query tree twice; flat, the filter is never bounded
+ * and each step reads each scoring clause once (BENCHMARKS.md, "One flat disjunction"). Recency
+ * is read under a start of a searched word (`recencyClause`), so the blocks are those of the
+ * word's products; the product-wide feature had one block per 128 products of the catalog.
  *
  * Why the score is the same: every part but recency is a field score or a boost of 1, a multiple
  * of 0.5 under 2^10, and recency is one float; the engine adds the parts in double precision,
@@ -202,9 +212,9 @@ function textQuery(text: string, forgiveTypos: boolean) {
  * whose sums round differently by grouping, and the flat form would build each fuzzy automaton
  * twice (filter and score).
  */
-function relevanceQuery(text: string, filters: Record<string, unknown>[]) {
+function relevanceQuery(text: string, filters: Record<string, unknown>[], recencyByWord: boolean) {
   const matching = matchingClause(text, false);
-  return { bool: { filter: [matching, ...filters], should: [...matching.bool.should, ...rankingClauses(text, false), RECENCY_CLAUSE] } };
+  return { bool: { filter: [matching, ...filters], should: [...matching.bool.should, ...rankingClauses(text, false), recencyByWord ? recencyClause(text) : RECENCY_CLAUSE] } };
 }
 
 function filterClauses(request: SearchRequest) {
@@ -223,6 +233,16 @@ function filterClauses(request: SearchRequest) {
 
 /** Newer first among equal matches (see recency-rank.ts): `RECENCY_WEIGHT · ln(1 + recency)`. */
 const RECENCY_CLAUSE = { rank_feature: { field: "recency", log: { scaling_factor: 1 }, boost: RECENCY_WEIGHT } };
+
+/**
+ * The same recency read under a start of one searched word (see word-recency.ts), which every
+ * product matching the words holds: the same score, from a list of that word's products. Words
+ * too short for a key read the product-wide feature.
+ */
+function recencyClause(text: string) {
+  const key = recencyKeyOf(text);
+  return key === undefined ? RECENCY_CLAUSE : { rank_feature: { ...RECENCY_CLAUSE.rank_feature, field: `wordRecency.${key}` } };
+}
 
 const SORTS = {
   RELEVANCE: [{ _score: "desc" }, { id: "asc" }],
@@ -245,9 +265,10 @@ const HIT_FIELDS = { name: "name.raw", priceAmount: "priceAmount", currency: "cu
 
 /**
  * The page: its hits (plus one to know whether another follows), with nothing counted; the
- * counts over all matches are `countsBody`, sent alongside.
+ * counts over all matches are `countsBody`, sent alongside. `recencyByWord: false` for an index
+ * made before `wordRecency` (mapping 7), whose documents do not hold it until it is rebuilt.
  */
-export function hitsBody(request: SearchRequest) {
+export function hitsBody(request: SearchRequest, options: { recencyByWord?: boolean } = {}) {
   const text = request.text.trim();
   return {
     size: request.first + 1,
@@ -263,7 +284,7 @@ export function hitsBody(request: SearchRequest) {
     docvalue_fields: Object.values(HIT_FIELDS),
     query:
       text && request.sort === "RELEVANCE" && !request.forgiveTypos
-        ? relevanceQuery(text, filterClauses(request))
+        ? relevanceQuery(text, filterClauses(request), options.recencyByWord ?? true)
         : {
             bool: {
               must: text ? [textQuery(text, request.forgiveTypos)] : [{ match_all: {} }],
@@ -358,6 +379,12 @@ export function parseSearchResponse(request: SearchRequest, page: unknown, count
   };
 }
 
+/** The document's recency under each start of the words its `all_text` holds (the fields copied to it). */
+function wordRecency(document: SearchDocument, recency: number): Record<string, number> {
+  const texts = [document.name, document.description, document.category, document.brand, ...document.attributes, ...document.optionFacets];
+  return Object.fromEntries(recencyKeys(texts).map((key) => [key, recency]));
+}
+
 /**
  * A bulk body (NDJSON) writing each change to each target with external versioning (see
  * indexVersion): the engine keeps a document (or a delete's tombstone) unless the change's version is higher,
@@ -369,7 +396,8 @@ export function bulkBody(changes: readonly IndexChange[], targets: readonly stri
     for (const change of changes) {
       if (change.kind === "upsert") {
         lines.push(JSON.stringify({ index: { _index: target, _id: change.document.id, version: indexVersion(change), version_type: "external" } }));
-        lines.push(JSON.stringify({ ...(change.document satisfies SearchDocument), priceBands: priceBands(change.document), recency: recencyFeature(change.document.createdAt) }));
+        const recency = recencyFeature(change.document.createdAt);
+        lines.push(JSON.stringify({ ...(change.document satisfies SearchDocument), priceBands: priceBands(change.document), recency, wordRecency: wordRecency(change.document, recency) }));
       } else {
         lines.push(JSON.stringify({ delete: { _index: target, _id: change.id, version: indexVersion(change), version_type: "external" } }));
       }

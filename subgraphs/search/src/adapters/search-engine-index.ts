@@ -2,7 +2,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import type { Logger } from "#kernel";
 import type { FacetValues, IndexChange, ProductSuggestion, SearchDocument, SearchHits, SearchIndex, SearchRequest } from "../ports/search-index.js";
 import type { TypedText } from "../domain/suggestion-match.js";
-import { ADDED_FIELDS, bulkBody, bulkFailures, indexDefinition, MAPPING_VERSION, countsBody, hitsBody, parseSearchResponse, REFRESH_INTERVAL } from "./search-dsl.js";
+import { ADDED_FIELDS, bulkBody, bulkFailures, indexDefinition, MAPPING_VERSION, countsBody, hitsBody, parseSearchResponse, REFRESH_INTERVAL, WORD_RECENCY_SINCE } from "./search-dsl.js";
 import { SEARCH_CLIENT_WAIT_MS } from "./search-time-limit.js";
 import { facetValuesBody, parseFacetValuesResponse, parseSuggestResponse, suggestBody } from "./suggest-dsl.js";
 
@@ -55,6 +55,12 @@ export class SearchEngineIndex implements SearchIndex {
   private readonly retiring = new Set<Promise<void>>();
   private facetValuesRead?: { values: Promise<FacetValues>; until: number };
   private outdatedMapping = false;
+  /**
+   * Whether every document behind the alias holds its recency under its words (mapping 7): known
+   * once ensureIndex has read the mapping or made the index, and after a rebuild. Until then a
+   * relevance page reads the product-wide recency, which scores the same, only at more cost.
+   */
+  private wordRecencyHeld = false;
 
   constructor(
     readonly engine: string,
@@ -78,6 +84,8 @@ export class SearchEngineIndex implements SearchIndex {
       throw error;
     });
     if (created) this.options.logger?.info("search index created", { alias: this.options.alias });
+    // Made now by this version, or just now by another process of it.
+    this.wordRecencyHeld = true;
   }
 
   async apply(changes: readonly IndexChange[]): Promise<void> {
@@ -95,10 +103,11 @@ export class SearchEngineIndex implements SearchIndex {
    */
   async search(request: SearchRequest): Promise<SearchHits> {
     const counts = countsBody(request);
-    const [page, counted] = counts ? await this.searchAll([hitsBody(request), counts]) : [await this.searchOne(hitsBody(request)), undefined];
+    const page = hitsBody(request, { recencyByWord: this.wordRecencyHeld });
+    const [answered, counted] = counts ? await this.searchAll([page, counts]) : [await this.searchOne(page), undefined];
     // An empty page past the last one, uncounted: whether anything matched at all.
-    const pastTheEnd = !counted && request.after !== undefined && (page as { hits: { hits: unknown[] } }).hits.hits.length === 0;
-    return parseSearchResponse(request, page, pastTheEnd ? await this.searchOne(countsBody(request, { whetherAny: true })) : counted);
+    const pastTheEnd = !counted && request.after !== undefined && (answered as { hits: { hits: unknown[] } }).hits.hits.length === 0;
+    return parseSearchResponse(request, answered, pastTheEnd ? await this.searchOne(countsBody(request, { whetherAny: true })) : counted);
   }
 
   private async searchOne(body: unknown): Promise<unknown> {
@@ -201,6 +210,7 @@ export class SearchEngineIndex implements SearchIndex {
       this.targets = undefined;
       this.facetValuesRead = undefined;
       this.outdatedMapping = false;
+      this.wordRecencyHeld = true;
       this.options.logger?.info("search index rebuilt", { alias, index: name, indexed });
       this.retire(previous);
       return { indexed };
@@ -253,6 +263,7 @@ export class SearchEngineIndex implements SearchIndex {
   private async upgradeMapping(): Promise<void> {
     const { body } = await this.transport({ method: "GET", path: `/${this.options.alias}/_mapping` });
     const versions = Object.values(body as Record<string, { mappings?: { _meta?: { mappingVersion?: number } } }>).map((index) => index.mappings?._meta?.mappingVersion ?? 1);
+    this.wordRecencyHeld = Math.min(...versions) >= WORD_RECENCY_SINCE;
     if (Math.min(...versions) >= MAPPING_VERSION) return;
     await this.transport({ method: "PUT", path: `/${this.options.alias}/_mapping`, body: { properties: ADDED_FIELDS } });
     this.outdatedMapping = true;

@@ -140,6 +140,18 @@ describe("search DSL: a relevance page", () => {
     assert.deepEqual(kinds(query.should), ["match", "match_bool_prefix", "multi_match", "match_phrase", "rank_feature"]);
   });
 
+  it("reads recency under a start of a searched word, not from the feature every product holds", () => {
+    // The product-wide feature's blocks cover the catalog: a page stepped through one per 128
+    // products whatever the words (BENCHMARKS.md, "Recency read through a word").
+    const recency = (body: ReturnType<typeof hitsBody>) => (topLevel(body).should!.at(-1) as { rank_feature: { field: string; log: unknown; boost: number } }).rank_feature;
+    const byWord = recency(hitsBody(request(false)));
+    const productWide = recency(hitsBody(request(false), { recencyByWord: false }));
+    assert.equal(byWord.field, "wordRecency.wireless");
+    assert.equal(productWide.field, "recency", "an index awaiting its upgrade rebuild holds no recency under words");
+    assert.deepEqual({ ...byWord, field: "recency" }, productWide, "the same function of the same value");
+    assert.equal(recency(hitsBody({ ...request(false), text: "tv" })).field, "recency", "no word long enough for a key");
+  });
+
   it("keeps the words as a scoring clause where the flat sum could round differently or nothing is ranked", () => {
     // Typos forgiven: fuzzy matches score fractions of a boost. Other orders and no words: no score.
     for (const body of [hitsBody(request(true)), hitsBody({ ...request(false), sort: "NEWEST" }), hitsBody({ ...request(false), text: " " })]) {
