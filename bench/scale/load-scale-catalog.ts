@@ -49,8 +49,18 @@ export async function loadScaleCatalog(env: Record<string, string | undefined>, 
   try {
     const [products, stocked, searchable] = await Promise.all([store.count({}), stockRows(config), index.count().catch(() => 0)]);
     if (products === size && stocked === size) {
-      if (searchable === size) log(`reusing the ${size.toLocaleString("en")}-product catalog "${env.SEARCH_INDEX}"`);
-      else {
+      if (searchable === size) {
+        // A platform started on an index of an older mapping rebuilds it in the background, an
+        // hour's load at 1M under the figures and the old index's pages until it ends.
+        await index.ensureIndex();
+        if (await index.needsRebuild()) {
+          throw new Error(
+            `the search index "${env.SEARCH_INDEX}" was made by an older mapping; rebuild it first (newest first, from the store): ` +
+              `MONGO_URL=${env.MONGO_URL ?? "<the catalog's>"} SEARCH_INDEX=${env.SEARCH_INDEX} npx tsx scripts/catalog/reindex.ts --from-store`,
+          );
+        }
+        log(`reusing the ${size.toLocaleString("en")}-product catalog "${env.SEARCH_INDEX}"`);
+      } else {
         log(`rebuilding only the search index "${env.SEARCH_INDEX}" (found ${searchable} of ${size} documents)`);
         await rebuildSearchIndex(index, size, log);
       }
