@@ -319,3 +319,68 @@ describe("guarded HTTP server: requests it cannot read", async () => {
     }
   });
 });
+
+describe("guarded HTTP server: requests pipelined on one connection", () => {
+  /** Sends `count` GETs in one write; resolves with what came back once the socket closes or `responses` have come. */
+  function pipelined(port: number, count: number, responses: number): Promise<string> {
+    return new Promise((resolve) => {
+      const socket = connect({ port, host: "127.0.0.1" });
+      let answer = "";
+      const done = () => {
+        socket.destroy();
+        resolve(answer);
+      };
+      socket.on("data", (chunk) => {
+        answer += chunk.toString("utf8");
+        if ((answer.match(/HTTP\/1\.1 \d{3} /g) ?? []).length >= responses) done();
+      });
+      socket.on("error", () => {});
+      socket.on("close", done);
+      socket.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n".repeat(count));
+    });
+  }
+  const statusesOf = (answer: string) => [...answer.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((match) => Number(match[1]));
+
+  it("serves them one after another, in order, each once the one before it is answered", async () => {
+    let running = 0;
+    let mostAtOnce = 0;
+    let served = 0;
+    const server = createGuardedServer({ maxConnections: 100 }, (_req, res) => {
+      running += 1;
+      mostAtOnce = Math.max(mostAtOnce, running);
+      const turn = ++served;
+      setTimeout(() => {
+        running -= 1;
+        res.end(`answer ${turn}`);
+      }, 10);
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const answer = await pipelined((server.address() as AddressInfo).port, 5, 5);
+      assert.deepEqual(statusesOf(answer), [200, 200, 200, 200, 200]);
+      assert.deepEqual([...answer.matchAll(/answer (\d)/g)].map((match) => match[1]), ["1", "2", "3", "4", "5"]);
+      assert.equal(mostAtOnce, 1);
+    } finally {
+      await closeServer(server);
+    }
+  });
+
+  it("serves nothing of what was pipelined behind an answer that closes the connection (a spent budget's 429)", async () => {
+    let served = 0;
+    const server = createGuardedServer({ maxConnections: 100 }, (_req, res) => {
+      served += 1;
+      setImmediate(() => res.writeHead(429, { connection: "close", "retry-after": "30" }).end("spent"));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const answer = await pipelined((server.address() as AddressInfo).port, 200, 200);
+      assert.deepEqual(statusesOf(answer), [429]);
+      assert.equal(served, 1);
+      // A new connection is served as before.
+      assert.equal(await get((server.address() as AddressInfo).port), 429);
+      assert.equal(served, 2);
+    } finally {
+      await closeServer(server);
+    }
+  });
+});

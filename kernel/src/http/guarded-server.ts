@@ -2,6 +2,7 @@ import { createServer, type RequestListener, type Server } from "node:http";
 import { clientNetwork } from "./client-network.js";
 import { createConnectionLimiter } from "./connection-limiter.js";
 import { createConnectionRate } from "./connection-rate.js";
+import { servedInTurn } from "./requests-in-turn.js";
 import { answerUnreadableRequest, refuseChunkedBody, refuseWithoutHost } from "./unreadable-request.js";
 import { sendGraphQLError } from "./send-graphql-error.js";
 import { ErrorCode } from "../errors/error-codes.js";
@@ -79,7 +80,7 @@ export function createGuardedServer(guards: ConnectionGuards, listener: RequestL
       // Checked below, so the refusal says what is missing like every other.
       requireHostHeader: false,
     },
-    (req, res) => {
+    servedInTurn((req, res) => {
       if (refuseWithoutHost(req, res) || refuseChunkedBody(req, res)) return;
       if (guards.acceptsHost && !guards.acceptsHost(req.headers.host)) {
         req.resume();
@@ -87,7 +88,7 @@ export function createGuardedServer(guards: ConnectionGuards, listener: RequestL
         return;
       }
       listener(req, res);
-    },
+    }),
   );
   server.on("clientError", answerUnreadableRequest);
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
