@@ -6,6 +6,7 @@ import {
   createApolloHandler,
   createErrorFormatter,
   sendGraphQLError,
+  budgetRefusalHeaders,
   listen,
   closeServer,
   ErrorCode,
@@ -165,7 +166,8 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
         return undefined;
       } catch (error) {
         if (!(error instanceof PolicyRefusal)) throw error;
-        const headers: Record<string, string> = error.retryAfterSeconds ? { "retry-after": String(error.retryAfterSeconds) } : {};
+        const headers: Record<string, string> =
+          error.status === 429 ? budgetRefusalHeaders(error.retryAfterSeconds) : error.retryAfterSeconds ? { "retry-after": String(error.retryAfterSeconds) } : {};
         return { status: error.status, code: error.code, message: error.message, headers, extensions: error.extensions, locations: error.locations };
       }
     },

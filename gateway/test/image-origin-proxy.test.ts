@@ -65,6 +65,8 @@ describe("image origin proxy: a budget per client network", () => {
       const refused = await fetch(`http://127.0.0.1:${port}/images/products/a.webp`);
       assert.equal(refused.status, 429);
       assert.ok(Number(refused.headers.get("retry-after")) >= 1);
+      // Its connection ends with it: the client's next request opens one the connection budgets count.
+      assert.equal(refused.headers.get("connection"), "close");
       assert.equal(asked, 3, "the refused request reached no origin");
       network = "ip:198.51.100.1";
       assert.equal((await fetch(`http://127.0.0.1:${port}/images/products/a.webp`)).status, 200);

@@ -18,6 +18,7 @@ export * from "./http/http-origin.js";
 export * from "./http/read-body.js";
 export * from "./http/json-nesting.js";
 export * from "./http/send-graphql-error.js";
+export * from "./http/budget-refusal-headers.js";
 export * from "./http/apollo-http-handler.js";
 export * from "./http/guarded-server.js";
 export * from "./http/connection-limiter.js";

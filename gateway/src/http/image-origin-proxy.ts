@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Readable } from "node:stream";
-import { countRateLimitRefusal, rateLimitedMessage, type Logger } from "#kernel";
+import { budgetRefusalHeaders, countRateLimitRefusal, rateLimitedMessage, type Logger } from "#kernel";
 import { ReplicaSet, sendToAReplica } from "#kernel/http/replica-set.ts";
 import type { RateLimitDecision } from "../rate-limit/caller-rate-limiter.js";
 
@@ -56,7 +56,7 @@ export function createImageOriginProxy(options: {
     if (allowed && !allowed.allowed) {
       countRateLimitRefusal("images");
       res
-        .writeHead(429, { "content-type": "text/plain; charset=utf-8", "retry-after": String(allowed.retryAfterSeconds), "cache-control": "no-store" })
+        .writeHead(429, { "content-type": "text/plain; charset=utf-8", ...budgetRefusalHeaders(allowed.retryAfterSeconds), "cache-control": "no-store" })
         .end(rateLimitedMessage("image requests", allowed.retryAfterSeconds));
       return true;
     }
