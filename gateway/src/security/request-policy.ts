@@ -126,6 +126,14 @@ export class PolicyRefusal extends Error {
     super(message);
   }
 
+  /**
+   * Whether the caller can run nothing at all until `retryAfterSeconds` has passed: its general
+   * or cost budget is spent (every operation takes a point of each), not a per-field budget.
+   */
+  get callerSpent(): boolean {
+    return this.status === 429 && (this.extensions.budget === undefined || this.extensions.budget === "cost");
+  }
+
   /** Line and column of what is refused, as GraphQL errors give them (`locations`), when it is one place of the text. */
   get locations(): readonly SourceLocation[] | undefined {
     return this.toGraphQLError().locations;
