@@ -22,7 +22,7 @@ function upgrade(url: string, path: string, headers: Record<string, string>): Pr
 }
 
 describe("WebSocket upgrades refused", () => {
-  it("answer another path 404, a foreign page 401 and a malformed handshake 400, each in JSON with its code", async () => {
+  it("answer another path 404, a foreign page 401, a malformed handshake 400 and too many headers 431, each in JSON with its code", async () => {
     const gateway = await startWebSocketGateway({ execute: async () => ({ data: {} }) });
     try {
       const cases: [string, Record<string, string>, number, string][] = [
@@ -30,6 +30,7 @@ describe("WebSocket upgrades refused", () => {
         ["/graphql", { origin: "https://attacker.example" }, 401, "FORBIDDEN"],
         ["/graphql", { "sec-websocket-version": "12" }, 400, "BAD_USER_INPUT"],
         ["/graphql", { "sec-websocket-key": "short" }, 400, "BAD_USER_INPUT"],
+        ["/graphql", Object.fromEntries(Array.from({ length: 150 }, (_, n) => [`x-pad-${n}`, "1"])), 431, "BAD_USER_INPUT"],
       ];
       for (const [path, headers, status, code] of cases) {
         const refused = await upgrade(gateway.url, path, headers);

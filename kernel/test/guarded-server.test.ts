@@ -5,7 +5,7 @@ import { connect, type Socket } from "node:net";
 import { request } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, describe, it } from "node:test";
-import { clientNetwork, closeServer, createGuardedServer, defaultMaxConnections, maxConnectionsFor, openFileLimit, startHealthServer, type ConnectionGuards, type ConnectionRefusal } from "#kernel";
+import { clientNetwork, closeServer, createGuardedServer, defaultMaxConnections, MAX_REQUEST_HEADERS, maxConnectionsFor, openFileLimit, startHealthServer, type ConnectionGuards, type ConnectionRefusal } from "#kernel";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -314,6 +314,38 @@ describe("guarded HTTP server: requests it cannot read", async () => {
       const answer = await exchange(health.port, `GET /healthz HTTP/1.1\r\nHost: x\r\ntransfer-encoding: chunked\r\n\r\n${"1\r\nx\r\n".repeat(5_000)}`);
       assert.match(answer, /^HTTP\/1\.1 411 /);
       assert.equal(errorsOf(answer).errors[0]!.extensions.code, "BAD_USER_INPUT");
+    } finally {
+      await health.close();
+    }
+  });
+});
+
+describe("guarded HTTP server: too many headers", async () => {
+  const { server, port } = await guardedServer({ maxConnections: 100 });
+  after(() => closeServer(server));
+  /** A GET with `count` headers in all (Host and Connection among them). */
+  const withHeaders = (count: number) => `GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n${Array.from({ length: count - 2 }, (_, n) => `x-${n}: 1\r\n`).join("")}\r\n`;
+
+  it("refuses a request with 1,500 tiny distinct headers 431 in JSON saying so, rather than dropping the ones past Node's count", async () => {
+    const answer = await exchange(port, withHeaders(1_500));
+    assert.match(answer, /^HTTP\/1\.1 431 /);
+    const body = errorsOf(answer);
+    assert.equal(body.errors[0]!.extensions.code, "BAD_USER_INPUT");
+    assert.match(body.errors[0]!.message, /more than 100 headers/);
+  });
+
+  it(`serves ${MAX_REQUEST_HEADERS} headers and refuses one more`, async () => {
+    assert.match(await exchange(port, withHeaders(MAX_REQUEST_HEADERS)), /^HTTP\/1\.1 200 /);
+    assert.match(await exchange(port, withHeaders(MAX_REQUEST_HEADERS + 1)), /^HTTP\/1\.1 431 /);
+  });
+
+  it("refuses them at the health server of a process that serves no HTTP of its own, as at every other", async () => {
+    const health = await startHealthServer({ name: "notifications", port: 0, host: "127.0.0.1" });
+    try {
+      const answer = await exchange(health.port, withHeaders(1_500).replace("GET / ", "GET /healthz "));
+      assert.match(answer, /^HTTP\/1\.1 431 /);
+      assert.equal(errorsOf(answer).errors[0]!.extensions.code, "BAD_USER_INPUT");
+      assert.match(await exchange(health.port, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"), /^HTTP\/1\.1 200 /);
     } finally {
       await health.close();
     }

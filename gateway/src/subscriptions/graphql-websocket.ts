@@ -2,7 +2,7 @@ import type { IncomingMessage, Server } from "node:http";
 import { randomUUID } from "node:crypto";
 import { WebSocketServer, type WebSocket } from "ws";
 import { GraphQLError, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLFormattedError } from "graphql";
-import { countRateLimitRefusal, countWebSocketConnection, countWebSocketSubscription, ErrorCode, isPublicErrorCode, rateLimited, REBOUND_HOST_MESSAGE, type Identity, type Logger } from "#kernel";
+import { countRateLimitRefusal, countWebSocketConnection, countWebSocketSubscription, ErrorCode, isPublicErrorCode, rateLimited, REBOUND_HOST_MESSAGE, tooManyHeaders, type Identity, type Logger } from "#kernel";
 import { InvalidTokenError, type AccessTokenVerifier } from "../auth/access-token-verifier.js";
 import { authenticateToken, connectionAuthorization } from "../auth/authenticate-request.js";
 import type { GatewayContext } from "../gateway-context.js";
@@ -151,6 +151,9 @@ export function attachGraphQLWebSocket(options: {
   // a client that read its pongs could ping without limit, each ping a frame parsed and answered.
   const wsServer = new WebSocketServer({ server: options.httpServer, maxPayload: options.maxMessageBytes, maxFragments: MAX_MESSAGE_FRAGMENTS, autoPong: false });
   answerUpgradeRefusals(wsServer, options.path, (req) => {
+    // An upgrade never reaches the HTTP server's request guards: judged by the same function.
+    const crowded = tooManyHeaders(req);
+    if (crowded) return { status: 431, code: ErrorCode.BAD_USER_INPUT, message: crowded };
     // A rebound page's socket names its own domain as both Origin and Host: the origin check passes it.
     if (options.acceptsHost && !options.acceptsHost(req.headers.host)) return { status: 403, code: ErrorCode.FORBIDDEN, message: REBOUND_HOST_MESSAGE };
     if (sameSiteOrNoBrowser(req, { allowedOrigins: options.allowedOrigins, trustProxy: options.trustProxy })) return undefined;

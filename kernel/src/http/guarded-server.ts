@@ -3,6 +3,7 @@ import { clientNetwork } from "./client-network.js";
 import { createConnectionLimiter } from "./connection-limiter.js";
 import { createConnectionRate } from "./connection-rate.js";
 import { servedInTurn } from "./requests-in-turn.js";
+import { COLLECTED_HEADERS, refuseTooManyHeaders } from "./header-count.js";
 import { answerUnreadableRequest, refuseChunkedBody, refuseWithoutHost } from "./unreadable-request.js";
 import { sendGraphQLError } from "./send-graphql-error.js";
 import { ErrorCode } from "../errors/error-codes.js";
@@ -81,7 +82,7 @@ export function createGuardedServer(guards: ConnectionGuards, listener: RequestL
       requireHostHeader: false,
     },
     servedInTurn((req, res) => {
-      if (refuseWithoutHost(req, res) || refuseChunkedBody(req, res)) return;
+      if (refuseTooManyHeaders(req, res) || refuseWithoutHost(req, res) || refuseChunkedBody(req, res)) return;
       if (guards.acceptsHost && !guards.acceptsHost(req.headers.host)) {
         req.resume();
         sendGraphQLError(res, 403, ErrorCode.FORBIDDEN, REBOUND_HOST_MESSAGE);
@@ -91,6 +92,8 @@ export function createGuardedServer(guards: ConnectionGuards, listener: RequestL
     }),
   );
   server.on("clientError", answerUnreadableRequest);
+  // Collected past the limit only as far as telling that a request is over it (refused above).
+  server.maxHeadersCount = COLLECTED_HEADERS;
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   // With no 'timeout' listener, Node destroys a socket idle this long.
   if (guards.inactivityTimeoutMs !== undefined) server.timeout = guards.inactivityTimeoutMs;
