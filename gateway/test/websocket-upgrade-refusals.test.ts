@@ -6,7 +6,7 @@ import { describe, it } from "node:test";
 import { startWebSocketGateway } from "./support/websocket-gateway.js";
 
 /** Sends an upgrade request and reads the refusal: status, content type and body. */
-function upgrade(url: string, path: string, headers: Record<string, string>): Promise<{ status: number; type: string; body: string }> {
+function upgrade(url: string, path: string, headers: Record<string, string>): Promise<{ status: number; type: string; sniff: string; body: string }> {
   const { port } = new URL(url);
   return new Promise((resolve, reject) => {
     const req = request({ host: "127.0.0.1", port, path, headers: { connection: "Upgrade", upgrade: "websocket", "sec-websocket-version": "13", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==", "sec-websocket-protocol": "graphql-transport-ws", ...headers } });
@@ -14,7 +14,7 @@ function upgrade(url: string, path: string, headers: Record<string, string>): Pr
     req.on("response", (response) => {
       let body = "";
       response.on("data", (chunk) => (body += chunk));
-      response.on("end", () => resolve({ status: response.statusCode ?? 0, type: String(response.headers["content-type"]), body }));
+      response.on("end", () => resolve({ status: response.statusCode ?? 0, type: String(response.headers["content-type"]), sniff: String(response.headers["x-content-type-options"]), body }));
     });
     req.on("error", reject);
     req.end();
@@ -36,6 +36,7 @@ describe("WebSocket upgrades refused", () => {
         const refused = await upgrade(gateway.url, path, headers);
         assert.equal(refused.status, status, `${path} ${JSON.stringify(headers)}`);
         assert.match(refused.type, /application\/json/);
+        assert.equal(refused.sniff, "nosniff");
         const answer = JSON.parse(refused.body) as { errors: { message: string; extensions: { code: string } }[] };
         assert.equal(answer.errors[0]!.extensions.code, code);
         assert.ok(answer.errors[0]!.message.length > 10);

@@ -22,6 +22,7 @@ export * from "./http/budget-refusal-headers.js";
 export * from "./http/apollo-http-handler.js";
 export * from "./http/guarded-server.js";
 export * from "./http/header-count.js";
+export * from "./http/no-sniff.js";
 export * from "./http/connection-limiter.js";
 export * from "./http/client-network.js";
 export * from "./http/connection-rate.js";

@@ -266,7 +266,7 @@ describe("guarded HTTP server: requests it cannot read", async () => {
   const { server, port } = await guardedServer({ maxConnections: 100, headersTimeoutMs: 300, requestTimeoutMs: 300 });
   after(() => closeServer(server));
 
-  it("answers every bytes-level refusal with a JSON error and its code, then closes the socket", async () => {
+  it("answers every bytes-level refusal with a JSON error and its code, marked nosniff, then closes the socket", async () => {
     const cases: [string, string, number][] = [
       ["a request line that is not HTTP", "HELLO\r\n\r\n", 400],
       ["a garbled chunk size (a body in chunks is refused at its headers)", "POST / HTTP/1.1\r\nHost: x\r\ntransfer-encoding: chunked\r\n\r\nZZ\r\n{}\r\n0\r\n\r\n", 411],
@@ -281,12 +281,14 @@ describe("guarded HTTP server: requests it cannot read", async () => {
     for (const [name, bytes, status] of cases) {
       const answer = await exchange(port, bytes);
       assert.match(answer, new RegExp(`^HTTP/1\\.1 ${status} `), name);
+      assert.match(answer, /\r\nx-content-type-options: nosniff\r\n/i, name);
       const body = errorsOf(answer);
       assert.equal(body.errors[0]!.extensions.code, "BAD_USER_INPUT", name);
       assert.ok(body.errors[0]!.message.length > 20, name);
     }
-    // A request that reads is still served on the same server.
+    // A request that reads is still served on the same server, marked as every answer is.
     assert.equal(await get(port), 200);
+    assert.match(await exchange(port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"), /^HTTP\/1\.1 200 [\s\S]*\r\nx-content-type-options: nosniff\r\n/i);
   });
 
   it("refuses a body sent in chunks (Transfer-Encoding) 411 before reading any of it, and closes the socket", async () => {

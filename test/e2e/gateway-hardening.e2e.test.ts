@@ -35,6 +35,28 @@ describe("gateway hardening: each attack is refused with its code while legitima
     await assertLegitStillServed(sg, token);
   });
 
+  it("marks every answer nosniff, JSON and text alike: GraphQL, its refusals, health, readiness, an image's 4xx, a subgraph's", async () => {
+    const origin = new URL(sg.gatewayUrl).origin;
+    const answers = [
+      await fetch(sg.gatewayUrl, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: LEGIT }) }),
+      await fetch(sg.gatewayUrl, { method: "POST", headers: { "content-type": "application/json" }, body: "{" }),
+      await fetch(`${origin}/healthz`),
+      await fetch(`${origin}/readyz`),
+      await fetch(`${origin}/images/products/no-such-image.webp`),
+      await fetch(`${origin}/images/x`, { method: "DELETE" }),
+      await fetch(`${origin}/no-such-page`),
+      await fetch(`${new URL(sg.subgraphUrls.products!).origin}/readyz`),
+    ];
+    for (const answer of answers) {
+      await answer.arrayBuffer();
+      assert.equal(answer.headers.get("x-content-type-options"), "nosniff", `${answer.url} ${answer.status}`);
+    }
+    assert.deepEqual(
+      answers.map((answer) => answer.status),
+      [200, 400, 200, 200, 404, 405, 404, 200],
+    );
+  });
+
   it("refuses an over-deep query (QUERY_TOO_COMPLEX)", async () => {
     const res = await sg.query(`{ products(first: 1) { edges { node { images { url } } } } }`, {}, token);
     assert.equal(res.status, 400);

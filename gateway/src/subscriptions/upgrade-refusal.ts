@@ -1,7 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import type { WebSocketServer } from "ws";
-import { ErrorCode } from "#kernel";
+import { ErrorCode, NO_SNIFF } from "#kernel";
 
 /** Why an upgrade is refused, answered as every other refusal is: JSON with `extensions.code`. */
 export interface UpgradeRefusal {
@@ -10,7 +10,7 @@ export interface UpgradeRefusal {
   message: string;
 }
 
-const JSON_HEADERS = { "Content-Type": "application/json; charset=utf-8" };
+const JSON_HEADERS = { "Content-Type": "application/json; charset=utf-8", [NO_SNIFF[0]]: NO_SNIFF[1] };
 const bodyOf = (refusal: UpgradeRefusal) => JSON.stringify({ errors: [{ message: refusal.message, extensions: { code: refusal.code } }] });
 
 /**
@@ -33,7 +33,7 @@ export function answerUpgradeRefusals(wsServer: WebSocketServer, path: string, j
     const body = bodyOf(refusal);
     socket.once("finish", () => socket.destroy());
     socket.end(
-      `HTTP/1.1 ${refusal.status} ${refusal.status === 405 ? "Method Not Allowed" : "Bad Request"}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      `HTTP/1.1 ${refusal.status} ${refusal.status === 405 ? "Method Not Allowed" : "Bad Request"}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n${NO_SNIFF[0]}: ${NO_SNIFF[1]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
     );
   });
 }

@@ -4,6 +4,7 @@ import { createConnectionLimiter } from "./connection-limiter.js";
 import { createConnectionRate } from "./connection-rate.js";
 import { servedInTurn } from "./requests-in-turn.js";
 import { COLLECTED_HEADERS, refuseTooManyHeaders } from "./header-count.js";
+import { NO_SNIFF } from "./no-sniff.js";
 import { answerUnreadableRequest, refuseChunkedBody, refuseWithoutHost } from "./unreadable-request.js";
 import { sendGraphQLError } from "./send-graphql-error.js";
 import { ErrorCode } from "../errors/error-codes.js";
@@ -82,6 +83,8 @@ export function createGuardedServer(guards: ConnectionGuards, listener: RequestL
       requireHostHeader: false,
     },
     servedInTurn((req, res) => {
+      // Every answer, refusals included: a browser never guesses an answer's type from its body.
+      res.setHeader(NO_SNIFF[0], NO_SNIFF[1]);
       if (refuseTooManyHeaders(req, res) || refuseWithoutHost(req, res) || refuseChunkedBody(req, res)) return;
       if (guards.acceptsHost && !guards.acceptsHost(req.headers.host)) {
         req.resume();

@@ -2,6 +2,7 @@ import { STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:ht
 import type { Duplex } from "node:stream";
 import { ErrorCode } from "../errors/error-codes.js";
 import { sendGraphQLError } from "./send-graphql-error.js";
+import { NO_SNIFF } from "./no-sniff.js";
 
 /**
  * What a client is told when its bytes are no HTTP request the server can read (a garbled
@@ -18,7 +19,7 @@ export function answerUnreadableRequest(error: NodeJS.ErrnoException, socket: Du
     const [status, message] = refusalOf(error.code);
     const body = JSON.stringify({ errors: [{ message, extensions: { code: ErrorCode.BAD_USER_INPUT } }] });
     socket.write(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${NO_SNIFF[0]}: ${NO_SNIFF[1]}\r\nconnection: close\r\n\r\n${body}`,
     );
   }
   socket.destroy(error);
