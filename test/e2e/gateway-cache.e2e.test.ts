@@ -87,6 +87,20 @@ describe("the gateway's response cache", () => {
     assert.deepEqual(second.data, first.data);
   });
 
+  it("says on a hit and on a coalesced answer the caching headers its miss said", async () => {
+    const NAME = `query Name($id: ID!) { product(id: $id) { id name } }`;
+    const id = "prod_0000021";
+    const burst = await Promise.all(Array.from({ length: 8 }, () => query(NAME, { id })));
+    const miss = burst.find((answer) => answer.headers.get("x-response-cache") === "miss");
+    const policy = miss?.headers.get("cache-control");
+    assert.match(policy ?? "", /^max-age=\d+, public$/, "a public answer says so");
+    for (const answer of burst) assert.equal(answer.headers.get("cache-control"), policy, answer.headers.get("x-response-cache") ?? "");
+    await becomesHit(NAME, { id });
+    const hit = await query(NAME, { id });
+    assert.equal(hit.headers.get("x-response-cache"), "hit");
+    assert.equal(hit.headers.get("cache-control"), policy);
+  });
+
   it("keys an answer by the variables its operation declares: variables it ignores make no new entry", async () => {
     await becomesHit(PRODUCT, { id: "prod_0000004" });
     for (let n = 0; n < 5; n++) {

@@ -1,5 +1,5 @@
 import { setTimeout as delay } from "node:timers/promises";
-import { HeaderMap, type ApolloServerPlugin } from "@apollo/server";
+import { HeaderMap, type ApolloServerPlugin, type GraphQLRequestContext } from "@apollo/server";
 import type { FormattedExecutionResult, OperationDefinitionNode } from "graphql";
 import { countCacheLookups } from "#kernel";
 import type { GatewayContext } from "../gateway-context.js";
@@ -17,6 +17,19 @@ function declaredVariables(operation: OperationDefinitionNode | undefined): stri
   return operation?.variableDefinitions?.map((definition) => definition.variable.name.value) ?? [];
 }
 
+/**
+ * A stored answer and the caching policy its execution earned (the subgraphs' hints, what the
+ * miss's `cache-control` said): a hit or a coalesced answer says the same, for it is the same
+ * answer, kept current by the catalog's change events. Without it a hit, which runs nothing,
+ * had no hints and said `no-store` where its miss had said `max-age=30, public`.
+ */
+export interface CachedAnswer {
+  result: FormattedExecutionResult;
+  policy: ReturnType<CachePolicy["policyIfCacheable"]>;
+}
+
+type CachePolicy = GraphQLRequestContext<GatewayContext>["overallCachePolicy"];
+
 /** A request waiting for an identical one in flight gives up and runs itself after this long. */
 const COALESCE_WAIT_MS = 5_000;
 
@@ -29,13 +42,13 @@ const COALESCE_WAIT_MS = 5_000;
  * looked up or stored; everything else (carts, orders, accounts, mutations) bypasses it and
  * is answered by the subgraphs for its caller alone. Answers with errors are never stored.
  */
-export function responseCachePlugin(cache: ResponseCache<FormattedExecutionResult>, policy: PublicCatalogPolicy): ApolloServerPlugin<GatewayContext> {
+export function responseCachePlugin(cache: ResponseCache<CachedAnswer>, policy: PublicCatalogPolicy): ApolloServerPlugin<GatewayContext> {
   const plans = new Map<string, CachePlan>();
   // Misses in flight, by key. Identical public queries arriving meanwhile wait for the first
   // one's answer instead of asking the subgraphs again (no stampede when a popular entry
   // expires or is invalidated). They get it only if it was stored, i.e. only what a cache hit
   // could have served them; otherwise they run on their own.
-  const inFlight = new Map<string, Promise<FormattedExecutionResult | undefined>>();
+  const inFlight = new Map<string, Promise<CachedAnswer | undefined>>();
 
   return {
     async requestDidStart() {
@@ -43,7 +56,7 @@ export function responseCachePlugin(cache: ResponseCache<FormattedExecutionResul
       let plan: CachePlan | undefined;
       let ticket = 0;
       let hit: "hit" | "coalesced" | undefined;
-      let settle: ((result: FormattedExecutionResult | undefined) => void) | undefined;
+      let settle: ((answer: CachedAnswer | undefined) => void) | undefined;
       return {
         async responseForOperation(requestContext) {
           const { queryHash, document, operationName, request, schema } = requestContext;
@@ -62,17 +75,17 @@ export function responseCachePlugin(cache: ResponseCache<FormattedExecutionResul
           const cached = cache.get(key);
           if (cached) {
             hit = "hit";
-            return { body: { kind: "single", singleResult: cached }, http: { status: undefined, headers: new HeaderMap() } };
+            return answerWith(cached, requestContext.overallCachePolicy);
           }
           const leader = inFlight.get(key);
           if (leader) {
             const shared = await Promise.race([leader, delay(COALESCE_WAIT_MS, undefined, { ref: false })]);
             if (shared) {
               hit = "coalesced";
-              return { body: { kind: "single", singleResult: shared }, http: { status: undefined, headers: new HeaderMap() } };
+              return answerWith(shared, requestContext.overallCachePolicy);
             }
           } else {
-            const own = new Promise<FormattedExecutionResult | undefined>((resolve) => (settle = resolve));
+            const own = new Promise<CachedAnswer | undefined>((resolve) => (settle = resolve));
             const ownKey = key;
             inFlight.set(ownKey, own);
             void own.then(() => {
@@ -88,7 +101,7 @@ export function responseCachePlugin(cache: ResponseCache<FormattedExecutionResul
           response.http.headers.set(CACHE_STATUS_HEADER, hit ?? (key ? "miss" : "bypass"));
           if (key) countCacheLookups("response", hit ?? "miss");
           if (hit || !key || !plan?.cacheable) return;
-          let stored: FormattedExecutionResult | undefined;
+          let stored: CachedAnswer | undefined;
           try {
             if (response.body.kind !== "single") return;
             const result = response.body.singleResult;
@@ -97,7 +110,8 @@ export function responseCachePlugin(cache: ResponseCache<FormattedExecutionResul
             const tags: CacheTag[] = [...ids].map((id) => `product:${id}` as const);
             if (plan.listing || missing) tags.push(LISTINGS);
             if (plan.untraceable) tags.push(ANY_PRODUCT);
-            if (cache.store(key, result, tags, ticket, JSON.stringify(result).length)) stored = result;
+            const answer: CachedAnswer = { result, policy: requestContext.overallCachePolicy.policyIfCacheable() };
+            if (cache.store(key, answer, tags, ticket, JSON.stringify(result).length)) stored = answer;
           } finally {
             settle?.(stored);
           }
@@ -105,4 +119,10 @@ export function responseCachePlugin(cache: ResponseCache<FormattedExecutionResul
       };
     },
   };
+}
+
+/** The stored answer, with the caching policy it was stored with (the cache-control plugin writes the header from it). */
+function answerWith(answer: CachedAnswer, overall: CachePolicy) {
+  if (answer.policy) overall.replace(answer.policy);
+  return { body: { kind: "single" as const, singleResult: answer.result }, http: { status: undefined, headers: new HeaderMap() } };
 }

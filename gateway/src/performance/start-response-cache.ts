@@ -1,16 +1,15 @@
 import type { ApolloServerPlugin } from "@apollo/server";
-import type { FormattedExecutionResult } from "graphql";
 import type { Config, DomainEvent, EventBus, Logger } from "#kernel";
 import type { GatewayContext } from "../gateway-context.js";
 import { createPublicCatalogPolicy } from "./public-catalog-policy.js";
 import { createResponseCache, type ResponseCache } from "./response-cache.js";
-import { responseCachePlugin } from "./response-cache-plugin.js";
+import { responseCachePlugin, type CachedAnswer } from "./response-cache-plugin.js";
 import { startCatalogInvalidation } from "./catalog-invalidation.js";
 
 export interface RunningResponseCache {
   /** The Apollo plugins to install: none when the cache is off. */
   plugins: ApolloServerPlugin<GatewayContext>[];
-  cache?: ResponseCache<FormattedExecutionResult>;
+  cache?: ResponseCache<CachedAnswer>;
   stop(): Promise<void>;
 }
 
@@ -29,7 +28,7 @@ export async function startResponseCache(deps: {
 }): Promise<RunningResponseCache> {
   const { settings } = deps;
   if (settings.responseCacheTtlSeconds === 0) return { plugins: [], stop: async () => undefined };
-  const cache = createResponseCache<FormattedExecutionResult>({
+  const cache = createResponseCache<CachedAnswer>({
     maxEntries: settings.responseCacheMaxEntries,
     maxBytes: settings.responseCacheMaxMegabytes * 1024 * 1024,
     ttlMs: settings.responseCacheTtlSeconds * 1000,
