@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { createLogger, newEvent, type DomainEvent, type EventBus, type SubscribeOptions, type Subscription } from "#kernel";
-import { createPrismaClient, OUTBOX_PUBLISHED_RETENTION_MS, PROCESSED_EVENT_RETENTION_MS, processOnce, pruneProcessedEvents, prunePublishedOutbox, startOutboxRelay, writeOutbox, type PrismaClient } from "#kernel/relational";
+import { createPrismaClient, OUTBOX_PUBLISHED_RETENTION_MS, PROCESSED_EVENT_RETENTION_MS, processOnce, pruneProcessedEvents, prunePublishedOutbox, pruneStockReturns, startOutboxRelay, writeOutbox, type PrismaClient } from "#kernel/relational";
 import { createTestDatabase, hasDatabase, type DatabaseEngine } from "../../test/support/test-database.js";
 
 /** Records what is published; fails the first `failures` publishes. */
@@ -143,6 +143,48 @@ function defineRelaySuite(engine: DatabaseEngine): void {
       const again = newEvent("Tested", "key-p0", { n: 0 });
       again.id = recent[0]!;
       assert.equal(await processOnce(prisma, consumer, again, async () => assert.fail("applied twice")), false);
+    });
+
+    /** Records of units put back `hoursAgo` hours ago (by the database's clock); their ids. */
+    async function returnedAgo(prefix: string, count: number, hoursAgo: number): Promise<string[]> {
+      const ids = Array.from({ length: count }, (_, i) => `${prefix}:${hoursAgo}h:${i}`);
+      await prisma.$executeRaw`
+        INSERT INTO "StockReturn" (id, items, "createdAt")
+        SELECT id, '[{"variantId":"prod_x","quantity":1}]'::jsonb, (now() AT TIME ZONE 'UTC') - make_interval(hours => ${hoursAgo}::int)
+        FROM unnest(${ids}::text[]) AS id`;
+      return ids;
+    }
+    const returnsKept = async (prefix: string) => (await prisma.$queryRaw<{ id: string }[]>`SELECT id FROM "StockReturn" WHERE id LIKE ${`${prefix}:%`}`).map((r) => r.id).sort();
+
+    it("forgets units put back once past the redelivery window, a bounded batch at a time, and never within two days", async () => {
+      const prefix = `return:${randomUUID().slice(0, 8)}`;
+      await returnedAgo(prefix, 12, 15 * 24);
+      const kept = [...(await returnedAgo(prefix, 2, 13 * 24)), ...(await returnedAgo(prefix, 1, 0))];
+      assert.equal(await pruneStockReturns(prisma, { retentionMs: PROCESSED_EVENT_RETENTION_MS, limit: 10 }), 10, "one batch, no more");
+      while ((await pruneStockReturns(prisma, { retentionMs: PROCESSED_EVENT_RETENTION_MS, limit: 10 })) > 0);
+      assert.deepEqual(await returnsKept(prefix), [...kept].sort(), "within the window: kept");
+      // The orders reconciler asks again for units promised within the last day whose record it
+      // does not find: a window that short still keeps a record two days.
+      const young = `return:${randomUUID().slice(0, 8)}`;
+      const recent = await returnedAgo(young, 2, 36);
+      await returnedAgo(young, 2, 50);
+      while ((await pruneStockReturns(prisma, { retentionMs: 86_400_000, limit: 10 })) > 0);
+      assert.deepEqual(await returnsKept(young), [...recent].sort());
+    });
+
+    it("a running relay forgets units put back past the configured window, and a record within it still refuses the same return", async () => {
+      const prefix = `cancel:${randomUUID().slice(0, 8)}`;
+      await returnedAgo(prefix, 4, 4 * 24);
+      const recent = await returnedAgo(prefix, 2, 24);
+      const relay = startOutboxRelay({ prisma, bus: recordingBus(), logger, pollMs: 10, retention: { everyMs: 20, processedEventsMs: 3 * 86_400_000 } });
+      try {
+        await waitFor("the records older than three days deleted", async () => (await returnsKept(prefix)).length === recent.length);
+      } finally {
+        await relay.stop();
+      }
+      assert.deepEqual(await returnsKept(prefix), [...recent].sort());
+      const again = await prisma.$queryRaw<{ id: string }[]>`INSERT INTO "StockReturn" (id, items) VALUES (${recent[0]!}, '[]'::jsonb) ON CONFLICT (id) DO NOTHING RETURNING id`;
+      assert.deepEqual(again, [], "the inventory's once-only insert finds it");
     });
 
     it("publishes every row exactly once and each key's events in commit order, with three relays draining at once", async () => {

@@ -51,25 +51,62 @@ export async function prunePublishedOutbox(prisma: PrismaClient, options: { rete
 }
 
 /**
- * Deletes up to `limit` records of applied events older than `retentionMs` (by the database's
- * clock, which stamped processedAt), oldest first; how many it deleted. Rows another pruner is
- * deleting are skipped, as for the outbox.
+ * How long the inventory's once-only record of units put back (`StockReturn`: `cancel:<order>`,
+ * `refund:<order>`, `return:<return>`, `restock:<key>`) is kept at least, whatever the
+ * redelivery window says: the orders reconciler asks again for units promised back within the
+ * last day whose record it does not find (CANCELLED_ORDER_WATCH_MS), so a record must outlive
+ * that day by more than any clock skew between the two subgraphs, or the units would come back twice.
  */
-export async function pruneProcessedEvents(prisma: PrismaClient, options: { retentionMs: number; limit: number }): Promise<number> {
-  // Served by the processedAt index: the records past the cutoff are a range.
+export const STOCK_RETURN_MIN_RETENTION_MS = 2 * 24 * 60 * 60 * 1000;
+
+/** A table of once-only records, each stamped when it was written: what a pruner needs to know of it. */
+interface StampedRecords {
+  table: string;
+  key: readonly string[];
+  stampedAt: string;
+}
+
+const PROCESSED_EVENTS: StampedRecords = { table: "ProcessedEvent", key: ["consumer", "eventId"], stampedAt: "processedAt" };
+const STOCK_RETURNS: StampedRecords = { table: "StockReturn", key: ["id"], stampedAt: "createdAt" };
+
+/**
+ * Deletes up to `limit` records older than `retentionMs` (by the database's clock, which stamped
+ * them), oldest first; how many it deleted. Served by an index on the stamp: the records past
+ * the cutoff are a range. Rows another pruner is deleting are skipped, as for the outbox.
+ */
+async function pruneStamped(prisma: PrismaClient, records: StampedRecords, options: { retentionMs: number; limit: number }): Promise<number> {
+  // Identifiers from the constants above, never from input.
+  const name = (identifier: string) => Prisma.raw(`"${identifier}"`);
+  const key = Prisma.join(records.key.map(name));
+  const sameKey = Prisma.join(records.key.map((column) => Prisma.sql`row.${name(column)} = due.${name(column)}`), " AND ");
   const rows = await queryDirect<{ deleted: number }>(
     prisma,
     Prisma.sql`
       WITH due AS (
-        SELECT consumer, "eventId" FROM "ProcessedEvent"
-        WHERE "processedAt" < (now() AT TIME ZONE 'UTC') - make_interval(secs => ${options.retentionMs}::float8 / 1000)
-        ORDER BY "processedAt" LIMIT ${options.limit}
+        SELECT ${key} FROM ${name(records.table)}
+        WHERE ${name(records.stampedAt)} < (now() AT TIME ZONE 'UTC') - make_interval(secs => ${options.retentionMs}::float8 / 1000)
+        ORDER BY ${name(records.stampedAt)} LIMIT ${options.limit}
         FOR UPDATE SKIP LOCKED
       ),
-      gone AS (DELETE FROM "ProcessedEvent" AS row USING due WHERE row.consumer = due.consumer AND row."eventId" = due."eventId" RETURNING 1)
+      gone AS (DELETE FROM ${name(records.table)} AS row USING due WHERE ${sameKey} RETURNING 1)
       SELECT count(*)::int AS deleted FROM gone`,
   );
   return rows[0]?.deleted ?? 0;
+}
+
+/** Deletes up to `limit` records of applied events older than `retentionMs`, oldest first; how many. */
+export function pruneProcessedEvents(prisma: PrismaClient, options: { retentionMs: number; limit: number }): Promise<number> {
+  return pruneStamped(prisma, PROCESSED_EVENTS, options);
+}
+
+/**
+ * Deletes up to `limit` records of units put back older than `retentionMs` (at least
+ * STOCK_RETURN_MIN_RETENTION_MS), oldest first; how many. Each is the inventory's guard against
+ * applying one return twice: a StockReturnRequested redelivered, or asked for again by the orders
+ * reconciler, or a restock sent again under its key. Past the redelivery window none can come.
+ */
+export function pruneStockReturns(prisma: PrismaClient, options: { retentionMs: number; limit: number }): Promise<number> {
+  return pruneStamped(prisma, STOCK_RETURNS, { ...options, retentionMs: Math.max(options.retentionMs, STOCK_RETURN_MIN_RETENTION_MS) });
 }
 
 /**
@@ -82,7 +119,10 @@ export function startOutboxRetention(deps: {
   prisma: PrismaClient;
   logger: Logger;
   retentionMs?: number;
-  /** How long a record of an applied event is kept (see PROCESSED_EVENT_RETENTION_MS). */
+  /**
+   * How long a record of an applied event is kept (see PROCESSED_EVENT_RETENTION_MS): a
+   * consumer's ProcessedEvent, and the inventory's StockReturn (see pruneStockReturns).
+   */
   processedEventsMs?: number;
   everyMs?: number;
   batchSize?: number;
@@ -106,7 +146,9 @@ export function startOutboxRetention(deps: {
       if (deleted > 0) deps.logger.info("published outbox rows past their retention deleted", { deleted, retentionMs });
       const forgotten = isStopped() ? 0 : await pruneAll((options) => pruneProcessedEvents(deps.prisma, options), processedEventsMs, isStopped);
       if (forgotten > 0) deps.logger.info("records of applied events past the redelivery window deleted", { deleted: forgotten, retentionMs: processedEventsMs });
-      return deleted + forgotten > 0;
+      const returns = isStopped() ? 0 : await pruneAll((options) => pruneStockReturns(deps.prisma, options), processedEventsMs, isStopped);
+      if (returns > 0) deps.logger.info("records of units put back past the redelivery window deleted", { deleted: returns, retentionMs: processedEventsMs });
+      return deleted + forgotten + returns > 0;
     },
     onError: (error, failures) => {
       if (failures === 1 || failures % 50 === 0) deps.logger.warn("outbox retention could not delete published rows; will retry", { error: String(error), failures });

@@ -67,7 +67,8 @@ export type ReservationItem = Prisma.ReservationItemModel
 /**
  * Model StockReturn
  * Units put back into stock after they were sold (a paid order cancelled, a return approved),
- * at most once per id (`cancel:<orderId>`, `return:<returnId>`).
+ * at most once per id (`cancel:<orderId>`, `return:<returnId>`), and restocks by their key
+ * (`restock:<key>`); deleted once past EVENT_REDELIVERY_WINDOW_HOURS (the outbox retention pass).
  */
 export type StockReturn = Prisma.StockReturnModel
 /**
