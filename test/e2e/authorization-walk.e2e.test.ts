@@ -376,6 +376,7 @@ describeOnEngines("authorization walk: every field a client reaches, as another 
         assertNothingOfTheVictim(label, body, variables);
         if (kind === "admin") {
           assert.equal(body.errors?.[0]?.extensions?.code, "FORBIDDEN", `${label}: ${JSON.stringify(body)}`);
+          assert.match(body.errors?.[0]?.message ?? "", /sign in with an account that has the admin role/, `${label}: says what to do`);
           assert.equal(body.data?.[fieldOf(name)] ?? null, null, label);
         } else if (probe.namesVictim) assertRefusedOrNull(label, body, topFieldOf(name));
       }

@@ -18,8 +18,11 @@ export function requireUser(ctx: RequestContext): Identity {
   return ctx.identity;
 }
 
+/** Said to a signed-in caller without the admin role: what it lacks and what to do about it. */
+export const NEEDS_ADMIN_MESSAGE = "This operation needs the admin role: sign in with an account that has the admin role (this account does not) and send its access token";
+
 export function requireAdmin(ctx: RequestContext): Identity {
   const identity = requireUser(ctx);
-  if (!identity.roles.includes("admin")) throw forbidden("This operation needs the admin role");
+  if (!identity.roles.includes("admin")) throw forbidden(NEEDS_ADMIN_MESSAGE);
   return identity;
 }

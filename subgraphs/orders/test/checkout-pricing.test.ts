@@ -72,6 +72,32 @@ function definePricingSuite(engine: DatabaseEngine): void {
       }
     });
 
+    it("says what changed the total: a line whose product left the catalog since the estimate, else a rate, shipping or the coupon", async () => {
+      await h.addToCart("una", "p2", 1);
+      await h.addToCart("una", "p3", 1);
+      let shown = 0;
+      await assert.rejects(h.checkout.checkout("una", checkoutRequest("una-1", { expectedTotal: 1 })), (e: any) => {
+        assert.equal(codeOf(e), "PRICE_CHANGED");
+        assert.match(e.message, /not the 1 you were shown: a tax rate, a shipping price or the coupon changed since the estimate/);
+        assert.equal(e.extensions?.unavailable, undefined);
+        shown = e.extensions.total.amount;
+        return true;
+      });
+      const restore = h.removeFromCatalog("p3");
+      try {
+        await assert.rejects(h.checkout.checkout("una", checkoutRequest("una-2", { expectedTotal: shown })), (e: any) => {
+          assert.equal(codeOf(e), "PRICE_CHANGED");
+          assert.match(e.message, new RegExp(`not the ${shown} you were shown: a product in your cart can no longer be bought \\(variant p3\\) and is left out of the order`));
+          assert.doesNotMatch(e.message, /rate/);
+          assert.deepEqual(e.extensions?.unavailable, ["p3"]);
+          assert.ok(e.extensions.total.amount < shown);
+          return true;
+        });
+      } finally {
+        restore();
+      }
+    });
+
     it("places one order for two tabs checking out at once, one shown a stale total, with their own keys or one key", async () => {
       // Shown: 1000 + 10 % Illinois tax. One tab shows 999 (a stale page), the other 1100.
       for (const [user, keys] of [["tabs-two-keys", ["k-right", "k-stale"]], ["tabs-one-key", ["k-same", "k-same"]]] as const) {

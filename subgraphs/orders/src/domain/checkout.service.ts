@@ -155,10 +155,10 @@ export function createCheckoutService<Contents extends CartContents>(deps: {
         checkPrices(cart.lines);
         if (quote instanceof Error) throw quote;
         const { totals } = quote!;
-        // The estimate the customer agreed to: a tax rate set since then would charge other than
-        // that. Refused before anything is held (a repeat of a placed key was answered above).
+        // The estimate the customer agreed to: a tax rate set since then, or a line whose product
+        // was deleted since, would charge other than that. Refused before anything is held (a repeat of a placed key was answered above).
         if (expectedTotal !== null && expectedTotal !== totals.total.amount) {
-          throw totalChanged(expectedTotal, totals.total);
+          throw totalChanged(expectedTotal, totals.total, cart.unavailable);
         }
 
         const now = clock();
@@ -341,12 +341,22 @@ const cartChanged = () =>
     "Your cart changed while checking out (another checkout or an edit took or changed some of its lines); nothing was charged: review the cart and check out again with a new idempotency key",
   );
 
-const totalChanged = (expectedTotal: number, total: Order["total"]) =>
-  new DomainError(
+/**
+ * The total differs from the estimate's. What changed is said as far as checkout knows it: lines
+ * whose product left the catalog since (left out of the order, so the total fell) are named;
+ * otherwise only a rate or the coupon can have moved, for a line's own price is checked first.
+ */
+const totalChanged = (expectedTotal: number, total: Order["total"], unavailable: readonly string[]) => {
+  const why =
+    unavailable.length > 0
+      ? `${unavailable.length === 1 ? "a product" : `${unavailable.length} products`} in your cart can no longer be bought (variant ${unavailable.join(", ")}) and ${unavailable.length === 1 ? "is" : "are"} left out of the order`
+      : "a tax rate, a shipping price or the coupon changed since the estimate";
+  return new DomainError(
     ErrorCode.PRICE_CHANGED,
-    `The order now totals ${total.amount} (minor units of ${total.currency}), not the ${expectedTotal} you were shown (a rate changed since the estimate); nothing was charged: review the new total and check out again`,
-    { expectedTotal, total, changes: [] },
+    `The order now totals ${total.amount} (minor units of ${total.currency}), not the ${expectedTotal} you were shown: ${why}; nothing was charged: review the new total and check out again`,
+    { expectedTotal, total, changes: [], ...(unavailable.length > 0 && { unavailable: [...unavailable] }) },
   );
+};
 
 const keyChargesOtherTotal = (expectedTotal: number, order: Order) =>
   new DomainError(
