@@ -2,6 +2,7 @@ import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { Address, AddressFields, User } from "../domain/user.js";
 import type { AccountTokenPurpose } from "../domain/account-token.js";
+import { sameAddress } from "../domain/address-identity.js";
 import { DuplicateEmailError, type AccountTokenRecord, type NewUser, type RefreshTokenRecord, type UserStore, type UserStorePausePoints } from "../ports/user-store.js";
 
 interface StoredUser extends User {
@@ -73,7 +74,7 @@ export class EmbeddedUserStore implements UserStore {
 
   async listAddresses(userIds: readonly string[]): Promise<Map<string, Address[]>> {
     const result = new Map<string, Address[]>(userIds.map((id) => [id, []]));
-    const all = [...this.addresses.values()].sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id));
+    const all = [...this.addresses.values()].sort(byCreation);
     for (const address of all) result.get(address.userId)?.push(this.view(address));
     return result;
   }
@@ -81,7 +82,15 @@ export class EmbeddedUserStore implements UserStore {
   async addAddress(userId: string, address: AddressFields & { id: string; createdAt: Date }, makeDefault: boolean, limit: number): Promise<Address | null> {
     const user = this.users.get(userId);
     if (!user) throw new Error(`No user ${userId}`);
-    // Counted and written with no await between: concurrent adds are judged one at a time.
+    // Looked up, counted and written with no await between: concurrent adds are judged one at a time.
+    const twin = [...this.addresses.values()].filter((a) => a.userId === userId).sort(byCreation).find((existing) => sameAddress(existing, address));
+    if (twin) {
+      if (makeDefault && user.defaultAddressId !== twin.id) {
+        user.defaultAddressId = twin.id;
+        await this.persist();
+      }
+      return this.view(twin);
+    }
     if (this.addressCount(userId) >= limit) return null;
     this.addresses.set(address.id, { ...address, userId, updatedAt: address.createdAt });
     if (makeDefault || user.defaultAddressId === null) user.defaultAddressId = address.id;
@@ -252,3 +261,6 @@ export class EmbeddedUserStore implements UserStore {
 function publicUser({ emailKey: _key, passwordHash: _hash, ...user }: StoredUser): User {
   return { ...user };
 }
+
+/** Oldest first, as address books are listed. */
+const byCreation = (a: { createdAt: Date; id: string }, b: { createdAt: Date; id: string }): number => a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id);

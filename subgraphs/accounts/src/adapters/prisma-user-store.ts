@@ -4,6 +4,7 @@ import type { Address as AddressRow, User as UserRow, RefreshToken as RefreshTok
 import { parseMysqlUrl } from "../../../../prisma/accounts/migrator/connection.js";
 import type { Address, AddressFields, User } from "../domain/user.js";
 import type { AccountTokenPurpose } from "../domain/account-token.js";
+import { sameAddress } from "../domain/address-identity.js";
 import { DuplicateEmailError, type AccountTokenRecord, type NewUser, type RefreshTokenRecord, type UserStore, type UserStorePausePoints } from "../ports/user-store.js";
 
 const withDefaultFlag = { defaultOf: { select: { id: true } } } as const;
@@ -65,7 +66,14 @@ export class PrismaUserStore implements UserStore {
     return this.prisma.$transaction(async (tx) => {
       // The user's row lock makes concurrent adds count one after another.
       await tx.$queryRaw`SELECT id FROM User WHERE id = ${userId} FOR UPDATE`;
-      if ((await tx.address.count({ where: { userId } })) >= limit) return null;
+      const kept = await tx.address.findMany({ where: { userId }, include: withDefaultFlag, orderBy: [{ createdAt: "asc" }, { id: "asc" }] });
+      const twin = kept.map(toAddress).find((existing) => sameAddress(existing, address));
+      if (twin) {
+        if (!makeDefault || twin.isDefault) return twin;
+        await tx.user.update({ where: { id: userId }, data: { defaultAddressId: twin.id } });
+        return { ...twin, isDefault: true };
+      }
+      if (kept.length >= limit) return null;
       await tx.address.create({ data: { ...address, userId, updatedAt: address.createdAt } });
       // Without makeDefault, only a user who has no default yet gets this one.
       await tx.user.updateMany({ where: makeDefault ? { id: userId } : { id: userId, defaultAddressId: null }, data: { defaultAddressId: address.id } });

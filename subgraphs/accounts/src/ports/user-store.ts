@@ -79,7 +79,9 @@ export interface UserStore {
   /**
    * Adds an address unless the user keeps `limit` already (null then, nothing written): the
    * count is judged with the user locked, so concurrent adds never take a user past it. The
-   * address becomes the default when asked, or when the user has none.
+   * address becomes the default when asked, or when the user has none. One the user keeps
+   * already (the same reading, `sameAddress`) is answered instead of a twin, made the default
+   * when asked; judged under the same lock, so twenty identical adds at once keep one address.
    */
   addAddress(userId: string, address: AddressFields & { id: string; createdAt: Date }, makeDefault: boolean, limit: number): Promise<Address | null>;
   updateAddress(userId: string, addressId: string, changes: Partial<AddressFields>, now: Date): Promise<Address | null>;

@@ -123,6 +123,25 @@ export function defineUserStoreContract(
       assert.ok(kept.some((a) => a.id === defaultId), "the default is one of the addresses kept");
     });
 
+    it("answers an address the user keeps already (the same reading) with it, however many identical adds race, and makes it the default when asked", async () => {
+      const ann = await user();
+      const first = await addAddress(ann.id, { ...fields(), id: id("adr"), createdAt: at(1) }, false);
+      const raced = await Promise.all(Array.from({ length: 20 }, (_, n) => store.addAddress(ann.id, { ...fields(), id: id("adr"), createdAt: at(2 + n) }, false, 20)));
+      assert.deepEqual(raced.map((a) => a?.id), Array.from({ length: 20 }, () => first.id));
+      const retyped = await addAddress(ann.id, { ...fields({ recipientName: "ANN  example", line1: " main street 1 " }), id: id("adr"), createdAt: at(30) }, false);
+      assert.equal(retyped.id, first.id, "letter case and spacing make no other address");
+      assert.deepEqual(retyped, first, "kept as first written");
+      const other = await addAddress(ann.id, { ...fields({ city: "Hamburg" }), id: id("adr"), createdAt: at(31) }, true);
+      assert.equal(other.isDefault, true);
+      const again = await addAddress(ann.id, { ...fields(), id: id("adr"), createdAt: at(32) }, true);
+      assert.deepEqual([again.id, again.isDefault], [first.id, true], "asked to be the default, the kept one becomes it");
+      assert.equal((await store.defaultAddress(ann.id))?.id, first.id);
+      assert.equal(await store.countAddresses(ann.id), 2);
+      // Another user's identical address is theirs alone.
+      const bob = await user();
+      assert.notEqual((await addAddress(bob.id, { ...fields(), id: id("adr"), createdAt: at(1) }, false)).id, first.id);
+    });
+
     it("stores every address field as given, nulls included", async () => {
       const ann = await user();
       const full = fields({ line2: "Floor 3", region: "Bavaria", phone: "+49 30 1234", country: "AT" });
@@ -136,7 +155,7 @@ export function defineUserStoreContract(
       const [ann, bob, cid] = [await user(), await user(), await user()];
       await addAddress(ann.id, { ...fields(), id: id("adr"), createdAt: at(1) }, false);
       await addAddress(bob.id, { ...fields(), id: id("adr"), createdAt: at(1) }, false);
-      await addAddress(bob.id, { ...fields(), id: id("adr"), createdAt: at(2) }, false);
+      await addAddress(bob.id, { ...fields({ city: "Hamburg" }), id: id("adr"), createdAt: at(2) }, false);
       const listed = await store.listAddresses([ann.id, bob.id, cid.id]);
       assert.deepEqual([ann.id, bob.id, cid.id].map((u) => listed.get(u)?.length), [1, 2, 0]);
       assert.ok(listed.get(bob.id)!.every((a) => a.userId === bob.id));
@@ -158,7 +177,7 @@ export function defineUserStoreContract(
     it("sets the default to one of the user's own addresses, and clears it when that address is removed", async () => {
       const ann = await user();
       const first = await addAddress(ann.id, { ...fields(), id: id("adr"), createdAt: at(1) }, false);
-      const second = await addAddress(ann.id, { ...fields(), id: id("adr"), createdAt: at(2) }, false);
+      const second = await addAddress(ann.id, { ...fields({ city: "Hamburg" }), id: id("adr"), createdAt: at(2) }, false);
       assert.equal((await store.setDefaultAddress(ann.id, second.id))?.isDefault, true);
       assert.equal((await store.defaultAddress(ann.id))?.id, second.id);
       assert.equal(await store.removeAddress(ann.id, second.id), true);

@@ -29,6 +29,25 @@ async function raceAddsAtTheAddressCap(call: Awaited<ReturnType<typeof startAcco
   assert.equal(listed.data?.me.addresses.length, MAX_ADDRESSES_PER_USER);
 }
 
+/**
+ * A double-clicked "Save address" (here twenty clicks at once), and the same address typed again
+ * in other letter case and spacing: one address, every answer naming it.
+ */
+async function raceIdenticalAdds(call: Awaited<ReturnType<typeof startAccounts>>["call"], email: string) {
+  const signUp = await call(SIGN_UP, { input: { email, password: "password-ok", name: "Ina" } });
+  const user: Identity = { userId: signUp.data!.signUp.user.id, roles: ["customer"] };
+  const add = (line1: string, city = "Oslo") => call(`mutation ($line1: String!, $city: String!) { addAddress(input: { recipientName: "Ina", line1: $line1, city: $city, postalCode: "0150", country: "NO" }) { id } }`, { line1, city }, { identity: user });
+  const raced = await Promise.all(Array.from({ length: 20 }, () => add("Road 1")));
+  assert.deepEqual(raced.map((r) => r.errors), Array.from({ length: 20 }, () => undefined));
+  const ids = new Set(raced.map((r) => r.data!.addAddress.id));
+  assert.equal(ids.size, 1, "every click answered with the one address");
+  assert.equal((await add("  road   1 ", "OSLO")).data!.addAddress.id, [...ids][0], "the same address in other case and spacing");
+  const other = await add("Road 2");
+  assert.ok(!ids.has(other.data!.addAddress.id), "another address is added");
+  const listed = await call(`query { me { addresses { id } } }`, {}, { identity: user });
+  assert.equal(listed.data?.me.addresses.length, 2);
+}
+
 const REFRESH = `mutation ($token: String!) { refreshToken(refreshToken: $token) { refreshToken } }`;
 const LOG_OUT = `mutation ($token: String!) { logOut(refreshToken: $token) }`;
 
@@ -85,6 +104,10 @@ describe("accounts subgraph API", () => {
 
   it("keeps at most MAX_ADDRESSES_PER_USER addresses when adds race at the cap", async () => {
     await raceAddsAtTheAddressCap(subject.call, "address-cap@example.com");
+  });
+
+  it("keeps one address for twenty identical adds at once, and for the same address in other case and spacing", async () => {
+    await raceIdenticalAdds(subject.call, "address-twins@example.com");
   });
 
   it("answers racing refreshes of a token with one successor and ends nothing, and signs out whatever refresh races the log-out", async () => {
@@ -261,6 +284,10 @@ describeWithRealEngine({ suite: "accounts subgraph API, email keys", engine: "my
 
     it("keeps at most MAX_ADDRESSES_PER_USER addresses when adds race at the cap", async () => {
       await raceAddsAtTheAddressCap(subject.call, "address-cap@example.com");
+    });
+
+    it("keeps one address for twenty identical adds at once, and for the same address in other case and spacing", async () => {
+      await raceIdenticalAdds(subject.call, "address-twins@example.com");
     });
 
     it("signs the customer's known devices in past a lockout from many networks, each until its own failures lock it", async () => {
