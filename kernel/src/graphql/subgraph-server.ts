@@ -15,6 +15,7 @@ import type { RequestContext } from "../auth/request-context.js";
 import { isGuestCartId } from "../auth/guest-cart-token.js";
 import { createErrorFormatter } from "../errors/format-error.js";
 import { textInputGuardPlugin } from "./text-input-guard-plugin.js";
+import { declaredCacheHintsPlugin } from "./declared-cache-hints-plugin.js";
 import { ErrorCode } from "../errors/error-codes.js";
 import type { Logger } from "../logging/logger.js";
 import { tracingOperationPlugin } from "../observability/tracing-graphql-plugin.js";
@@ -78,12 +79,15 @@ export async function startSubgraphServer<TContext extends RequestContext>(
     // Traces are for Apollo's hosted studio, which this platform does not report to.
     plugins: [
       ApolloServerPluginInlineTraceDisabled(),
-      // Cache hints only from a schema that can give one. Without @cacheControl every answer is
-      // uncacheable, as a missing header tells the gateway too, and Apollo's plugin wrapped every
-      // field's resolver to collect hints that could never be there.
-      ...(options.schema.getDirective("cacheControl") ? [] : [ApolloServerPluginCacheControlDisabled()]),
+      // Cache hints only from a schema that can give one, and only as declared (no resolver sets
+      // one): without @cacheControl every answer is uncacheable, as a missing header tells the
+      // gateway too, and Apollo's plugin wrapped every field's resolver to collect hints that
+      // could never be there; with it, Apollo's plugin worked each field's hint out anew per
+      // resolved field (see declared-cache-hints-plugin.ts).
+      ApolloServerPluginCacheControlDisabled(),
       textInputGuardPlugin<TContext>(),
       graphqlMetricsPlugin<TContext>(options.name),
+      ...(options.schema.getDirective("cacheControl") ? [declaredCacheHintsPlugin<TContext>()] : []),
     ],
   });
   apollo.addPlugin(tracingOperationPlugin(options.name));
