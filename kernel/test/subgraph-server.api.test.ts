@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { buildSubgraphSchema } from "@apollo/subgraph";
 import { parse } from "graphql";
-import { badInput, createLogger, INTERNAL_HEADER, signInternalCredential, startSubgraphServer, type RunningServer } from "#kernel";
+import { randomUUID } from "node:crypto";
+import { badInput, createLogger, INTERNAL_HEADER, sharedInternalCredentialVerifier, signInternalCredential, startSubgraphServer, type RunningServer } from "#kernel";
 
 const SECRET = "subgraph-server-test-secret-0123456789";
 const PRISMA_MESSAGE =
@@ -214,5 +215,40 @@ describe("a subgraph server whose schema gives cache hints", () => {
   it("still tells the gateway each answer's hint", async () => {
     assert.equal(await cacheControlOf("{ cached }"), "max-age=30, public");
     assert.equal(await cacheControlOf("{ cached fresh }"), "no-store");
+  });
+});
+
+describe("subgraph servers of one process", () => {
+  const startWith = (secret: string) =>
+    startSubgraphServer({
+      name: "shared",
+      schema: buildSubgraphSchema({ typeDefs: parse("type Query { whoami: String }"), resolvers: { Query: { whoami: (_root: unknown, _args: unknown, context: unknown) => (context as { identity?: { userId: string } }).identity?.userId ?? "anonymous" } } }),
+      internalSecret: secret,
+      logger: createLogger("error", {}, () => undefined),
+      extendContext: (base) => base,
+      port: 0,
+      host: "127.0.0.1",
+    });
+  const whoami = async (server: RunningServer, header: string) => {
+    const response = await fetch(server.url, { method: "POST", headers: { "content-type": "application/json", [INTERNAL_HEADER]: header }, body: JSON.stringify({ query: "{ whoami }" }) });
+    return { status: response.status, body: (await response.json()) as { data?: { whoami: string } } };
+  };
+
+  it("verify a request's header once for all of them, and only for servers of the secret that signed it", async () => {
+    const secret = `shared-secret-${randomUUID()}`;
+    const other = `other-secret-${randomUUID()}`;
+    const servers = [await startWith(secret), await startWith(secret), await startWith(other)];
+    try {
+      const header = signInternalCredential(secret, { requestId: "r1", identity: { userId: "u1", roles: ["customer"] } });
+      assert.deepEqual((await whoami(servers[0]!, header)).body.data, { whoami: "u1" });
+      assert.deepEqual((await whoami(servers[1]!, header)).body.data, { whoami: "u1" });
+      // Verified by the first server, found by the second: one header remembered for both.
+      assert.equal(sharedInternalCredentialVerifier(secret).size(), 1);
+      // Remembered under its own secret only: a server of another secret refuses it.
+      assert.equal((await whoami(servers[2]!, header)).status, 403);
+      assert.equal(sharedInternalCredentialVerifier(other).size(), 0);
+    } finally {
+      await Promise.all(servers.map((server) => server.close()));
+    }
   });
 });

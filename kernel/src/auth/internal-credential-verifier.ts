@@ -58,3 +58,22 @@ function frozen(claims: InternalClaims): InternalClaims {
   }
   return Object.freeze(claims);
 }
+
+/** Secrets whose verifiers a process keeps: one in production; tests start servers with others. */
+const SHARED_SECRETS_KEPT = 8;
+const shared = new Map<string, InternalCredentialVerifier>();
+
+/**
+ * The process's verifier for one secret, shared by its subgraph servers. Where several subgraphs
+ * run in one process (`npm start`, the benchmark's subgraphs), the gateway's calls of one request
+ * to each of them carry the same header, and each server verified it in full: an HMAC and a
+ * JSON parse per subgraph called. A header is remembered only under the secret that verified it.
+ */
+export function sharedInternalCredentialVerifier(secret: string): InternalCredentialVerifier {
+  let verifier = shared.get(secret);
+  if (!verifier) {
+    if (shared.size >= SHARED_SECRETS_KEPT) shared.delete(shared.keys().next().value!);
+    shared.set(secret, (verifier = new InternalCredentialVerifier(secret)));
+  }
+  return verifier;
+}

@@ -10,7 +10,7 @@ import { sendGraphQLError } from "../http/send-graphql-error.js";
 import { listen, closeServer } from "../http/listen.js";
 import { httpOrigin } from "../http/http-origin.js";
 import { INTERNAL_HEADER, type InternalClaims } from "../auth/internal-credential.js";
-import { InternalCredentialVerifier } from "../auth/internal-credential-verifier.js";
+import { sharedInternalCredentialVerifier } from "../auth/internal-credential-verifier.js";
 import type { RequestContext } from "../auth/request-context.js";
 import { isGuestCartId } from "../auth/guest-cart-token.js";
 import { createErrorFormatter } from "../errors/format-error.js";
@@ -92,7 +92,7 @@ export async function startSubgraphServer<TContext extends RequestContext>(
   });
   apollo.addPlugin(tracingOperationPlugin(options.name));
   await apollo.start();
-  const credentials = new InternalCredentialVerifier(options.internalSecret);
+  const credentials = sharedInternalCredentialVerifier(options.internalSecret);
   // Verified once, where the request is admitted; the context reads that verdict.
   const verifiedClaims = new WeakMap<IncomingMessage, InternalClaims>();
   const handle = createApolloHandler(apollo, async (req) => {
