@@ -49,6 +49,8 @@ const subgraphs: Record<string, { context: string; mappers: Record<string, strin
     mappers: {
       Cart: "../domain/cart.js#PricedCart",
       CartItem: "../domain/cart.js#PricedLine",
+      OrderAddedToCart: "../domain/cart.service.js#OrderAddedToCart",
+      OrderLineToCart: "../domain/order-to-cart.js#OrderLineToCart",
       CartEstimate: "../pricing/cart-pricing.service.js#CartQuote",
       CartEstimateLine: "../pricing/order-totals.js#LineTotals",
       ShippingMethod: "../pricing/pricing-types.js#ShippingMethod",

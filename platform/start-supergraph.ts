@@ -92,6 +92,8 @@ export async function startSupergraph({ config, logger, ephemeralPorts = false, 
       catalog: products.variants,
       inventoryUrl: subgraphUrls.inventory,
       accountsUrl: subgraphUrls.accounts,
+      // addOrderToCart reads the orders subgraph, which starts after the cart.
+      ordersUrl: () => subgraphUrls.orders!,
     });
     closers.unshift(cart.close);
     subgraphUrls.cart = cart.url;

@@ -62,6 +62,7 @@ describe("list sizes of the composed supergraph", () => {
     assert.equal(declaredSize("Order", "items"), MAX_CART_LINES);
     assert.equal(declaredSize("Order", "lines"), MAX_CART_LINES);
     assert.equal(declaredSize("Return", "items"), MAX_CART_LINES);
+    assert.equal(declaredSize("OrderAddedToCart", "lines"), MAX_CART_LINES);
     assert.ok(config.cart.maxLines <= MAX_CART_LINES);
     assert.equal(declaredSize("Product", "variants"), VARIANT_LIMITS.variants);
     assert.equal(declaredSize("Product", "options"), VARIANT_LIMITS.options);

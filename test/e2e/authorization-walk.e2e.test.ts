@@ -93,6 +93,11 @@ const ACCESS: Record<string, Access> = {
   "Mutation.updateCartItem": own({ query: `mutation { updateCartItem(productId: "${P_IN_CART}", quantity: 3) { id items { variant { id } quantity } } }` }),
   "Mutation.removeFromCart": own({ query: `mutation { removeFromCart(productId: "${P_IN_CART}") { id items { variant { id } quantity } } }` }),
   "Mutation.acceptCartPrices": own({ query: `mutation { acceptCartPrices { id items { variant { id } } } }` }),
+  "Mutation.addOrderToCart": own({
+    query: `mutation($id: ID!) { addOrderToCart(orderId: $id) { orderId addedUnits lines { variantId name variantTitle ordered added quantityInCart outcome } cart { id items { variant { id } quantity } } } }`,
+    variables: (v) => ({ id: v.deliveredOrderId }),
+    namesVictim: true,
+  }),
   "Mutation.applyCoupon": own({ query: `mutation { applyCoupon(code: "${COUPON}") { id couponCode } }` }),
   "Mutation.removeCoupon": own({ query: `mutation { removeCoupon { id couponCode } }` }),
   "Mutation.checkout": own({
@@ -161,7 +166,7 @@ const ACCESS: Record<string, Access> = {
  */
 const PER_USER_TYPES = new Set([
   "User", "Address", "AuthPayload", "GuestCart", "Cart", "CartItem", "CartEstimate", "CartEstimateLine",
-  "Order", "OrderConnection", "OrderEdge", "OrderItem", "OrderAddress", "OrderShippingMethod", "OrderStatusChange",
+  "OrderAddedToCart", "OrderLineToCart", "Order", "OrderConnection", "OrderEdge", "OrderItem", "OrderAddress", "OrderShippingMethod", "OrderStatusChange",
   "Payment", "Refund", "Return", "ReturnItem",
 ]);
 const SHARED_TYPES = new Set([

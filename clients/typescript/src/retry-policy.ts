@@ -18,10 +18,11 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 3, baseDelayMs: 
  * same answer. Checkout, RefundOrder and RequestReturn are keyed by `idempotencyKey`: a retry
  * sends the SAME key and gets the same order, refund or return back. Approving or rejecting a return again returns it
  * as it is and changes nothing (the schema promises both), and so does cancelling an order
- * already cancelled. Adding to the cart is not (a lost answer retried would add twice), nor
+ * already cancelled. Putting an order's items back in the cart (AddOrderToCart) raises each line
+ * to the order's quantity, so a second run finds them there and adds nothing. Adding to the cart is not (a lost answer retried would add twice), nor
  * refreshing a session (its refresh token is spent by the first try).
  */
-export const IDEMPOTENT_MUTATIONS: ReadonlySet<string> = new Set(["Checkout", "RefundOrder", "RequestReturn", "ApproveReturn", "RejectReturn", "CancelOrder"]);
+export const IDEMPOTENT_MUTATIONS: ReadonlySet<string> = new Set(["Checkout", "RefundOrder", "RequestReturn", "ApproveReturn", "RejectReturn", "CancelOrder", "AddOrderToCart"]);
 
 /** Queries read only; of the mutations, only the idempotent ones. Subscriptions reconnect instead. */
 export function isSafeToRetry(operation: OperationTypeNode | "query" | "mutation" | "subscription", operationName: string | undefined): boolean {

@@ -47,6 +47,8 @@ const JOURNEY = [
   ['RemoveCoupon', {}, 'customer'],
   // After payment: cancel until shipped (a paid order is refunded in full), or, once delivered, return.
   ['CancelOrder', { id: '<id from Checkout>' }, 'customer'],
+  // A declined or cancelled order's items back in the cart (or buy again): a repeat adds nothing.
+  ['AddOrderToCart', { orderId: '<id from Checkout>' }, 'customer'],
   ['ShipOrder', { id: '<id of a paid order>' }, 'admin'],
   ['DeliverOrder', { id: '<id of a shipped order>' }, 'admin'],
   ['RequestReturn', { orderId: '<id of a delivered order>', items: [{ variantId: '<variant id from OrderDetails>', quantity: 1 }], reason: 'Too small', idempotencyKey: 'my-first-return-1' }, 'customer'],

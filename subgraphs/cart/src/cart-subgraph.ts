@@ -9,6 +9,7 @@ import { createInProcessProductCatalog } from "./adapters/in-process-product-cat
 import type { ProductCatalog } from "./ports/product-catalog.js";
 import { createSubgraphStockLevels } from "./adapters/subgraph-stock-levels.js";
 import { createSubgraphAddressBook } from "./adapters/subgraph-address-book.js";
+import { createSubgraphOrderHistory } from "./adapters/subgraph-order-history.js";
 import { createPrismaPricingStore } from "./adapters/prisma-pricing.store.js";
 import { createCartPricingService } from "./pricing/cart-pricing.service.js";
 import { createPricingAdminService } from "./pricing/pricing-admin.service.js";
@@ -25,6 +26,8 @@ export interface CartSubgraphOptions {
   catalog?: ProductCatalog;
   inventoryUrl?: string;
   accountsUrl?: string;
+  /** Where the orders subgraph answers, asked at the first addOrderToCart (it may start after the cart). */
+  ordersUrl?: () => string;
 }
 
 export interface RunningCart extends RunningServer {
@@ -40,6 +43,8 @@ export async function startCartSubgraph(platform: Platform, options: CartSubgrap
   const products = client(options.productsUrl ?? config.gateway.subgraphUrls.products);
   const inventory = client(options.inventoryUrl ?? config.gateway.subgraphUrls.inventory);
   const accounts = client(options.accountsUrl ?? config.gateway.subgraphUrls.accounts);
+  let orders: ReturnType<typeof client> | undefined;
+  const orderHistory = createSubgraphOrderHistory(() => (orders ??= client(options.ordersUrl?.() ?? config.gateway.subgraphUrls.orders)));
   const pricingStore = createPrismaPricingStore(prisma);
   const pricing = createCartPricingService({ store: pricingStore });
   const pricingAdmin = createPricingAdminService({ store: pricingStore });
@@ -57,7 +62,7 @@ export async function startCartSubgraph(platform: Platform, options: CartSubgrap
     schema: createCartSchema(),
     internalSecret: config.auth.internalSecret,
     logger,
-    extendContext: (base) => ({ ...createCartContext(base, { service, catalog, stock, issueGuestCartToken: issueToken }), ...createCartPricingContext({ pricing, pricingAdmin, addresses }) }),
+    extendContext: (base) => ({ ...createCartContext(base, { service, catalog, stock, orderHistory, issueGuestCartToken: issueToken }), ...createCartPricingContext({ pricing, pricingAdmin, addresses }) }),
     port: options.port ?? config.subgraphPorts.cart,
     host: config.host,
     acceptsHost: loopbackHostCheck(config),
@@ -70,7 +75,7 @@ export async function startCartSubgraph(platform: Platform, options: CartSubgrap
     async close() {
       await sweep.stop();
       await server.close();
-      await Promise.all([products.close(), inventory.close(), accounts.close()]);
+      await Promise.all([products.close(), inventory.close(), accounts.close(), orders?.close()]);
       if (!options.prisma) await prisma.$disconnect();
     },
   };

@@ -4,6 +4,7 @@ import { loadSchemaFile } from "#kernel";
 import { Query } from "./resolvers/query.resolvers.js";
 import { Mutation } from "./resolvers/mutation.resolvers.js";
 import { Cart, CartItem } from "./resolvers/cart.resolvers.js";
+import { OrderAddedToCart, OrderLineToCart } from "./resolvers/order-to-cart.resolvers.js";
 import { cartPricing, CartEstimate, CartEstimateLine, Coupon, pricingMutation, pricingQuery } from "./resolvers/pricing.resolvers.js";
 
 export const typeDefs = loadSchemaFile(import.meta.url, "../schema.graphql");
@@ -12,6 +13,8 @@ export const resolvers = {
   Mutation: { ...Mutation, ...pricingMutation },
   Cart: { ...Cart, ...cartPricing },
   CartItem,
+  OrderAddedToCart,
+  OrderLineToCart,
   CartEstimate,
   CartEstimateLine,
   Coupon,

@@ -55,7 +55,7 @@ function definePricingApiSuite(engine: DatabaseEngine): void {
       const addresses = { savedAddress: async (userId: string, id: string) => addressBook.get(`${userId}/${id}`) ?? null };
       run = async (query, variables = {}, who = {}) => {
         const base = { requestId: "test", logger, ...who };
-        const contextValue = { ...createCartContext(base, { service, catalog, stock, issueGuestCartToken: () => issueGuestCartToken(SECRET) }), ...createCartPricingContext({ pricing, pricingAdmin, addresses }) };
+        const contextValue = { ...createCartContext(base, { service, catalog, stock, orderHistory: { linesOf: async () => null }, issueGuestCartToken: () => issueGuestCartToken(SECRET) }), ...createCartPricingContext({ pricing, pricingAdmin, addresses }) };
         return (await graphql({ schema, source: query, variableValues: variables, contextValue })) as Response;
       };
     });

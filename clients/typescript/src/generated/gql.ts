@@ -15,6 +15,7 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  */
 type Documents = {
     "mutation AddAddress($input: AddressInput!) {\n  addAddress(input: $input) {\n    id\n    recipientName\n    line1\n    city\n    postalCode\n    country\n  }\n}": typeof types.AddAddressDocument,
+    "mutation AddOrderToCart($orderId: ID!) {\n  addOrderToCart(orderId: $orderId) {\n    orderId\n    addedUnits\n    lines {\n      variantId\n      name\n      variantTitle\n      ordered\n      added\n      quantityInCart\n      outcome\n    }\n    cart {\n      id\n      totalQuantity\n      subtotal {\n        amount\n        currency\n      }\n    }\n  }\n}": typeof types.AddOrderToCartDocument,
     "mutation AddToCart($variantId: ID, $productId: ID, $quantity: Int!) {\n  addToCart(variantId: $variantId, productId: $productId, quantity: $quantity) {\n    id\n    totalQuantity\n    subtotal {\n      amount\n      currency\n    }\n  }\n}": typeof types.AddToCartDocument,
     "mutation ApplyCoupon($code: String!) {\n  applyCoupon(code: $code) {\n    id\n    couponCode\n    subtotal {\n      amount\n      currency\n    }\n  }\n}": typeof types.ApplyCouponDocument,
     "mutation ApproveReturn($id: ID!) {\n  approveReturn(id: $id) {\n    id\n    status\n    decidedAt\n    refund {\n      id\n      amount {\n        amount\n        currency\n      }\n      status\n    }\n    order {\n      id\n      status\n      refundedTotal {\n        amount\n        currency\n      }\n    }\n  }\n}": typeof types.ApproveReturnDocument,
@@ -61,6 +62,7 @@ type Documents = {
 };
 const documents: Documents = {
     "mutation AddAddress($input: AddressInput!) {\n  addAddress(input: $input) {\n    id\n    recipientName\n    line1\n    city\n    postalCode\n    country\n  }\n}": types.AddAddressDocument,
+    "mutation AddOrderToCart($orderId: ID!) {\n  addOrderToCart(orderId: $orderId) {\n    orderId\n    addedUnits\n    lines {\n      variantId\n      name\n      variantTitle\n      ordered\n      added\n      quantityInCart\n      outcome\n    }\n    cart {\n      id\n      totalQuantity\n      subtotal {\n        amount\n        currency\n      }\n    }\n  }\n}": types.AddOrderToCartDocument,
     "mutation AddToCart($variantId: ID, $productId: ID, $quantity: Int!) {\n  addToCart(variantId: $variantId, productId: $productId, quantity: $quantity) {\n    id\n    totalQuantity\n    subtotal {\n      amount\n      currency\n    }\n  }\n}": types.AddToCartDocument,
     "mutation ApplyCoupon($code: String!) {\n  applyCoupon(code: $code) {\n    id\n    couponCode\n    subtotal {\n      amount\n      currency\n    }\n  }\n}": types.ApplyCouponDocument,
     "mutation ApproveReturn($id: ID!) {\n  approveReturn(id: $id) {\n    id\n    status\n    decidedAt\n    refund {\n      id\n      amount {\n        amount\n        currency\n      }\n      status\n    }\n    order {\n      id\n      status\n      refundedTotal {\n        amount\n        currency\n      }\n    }\n  }\n}": types.ApproveReturnDocument,
@@ -124,6 +126,10 @@ export function graphql(source: string): unknown;
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "mutation AddAddress($input: AddressInput!) {\n  addAddress(input: $input) {\n    id\n    recipientName\n    line1\n    city\n    postalCode\n    country\n  }\n}"): (typeof documents)["mutation AddAddress($input: AddressInput!) {\n  addAddress(input: $input) {\n    id\n    recipientName\n    line1\n    city\n    postalCode\n    country\n  }\n}"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "mutation AddOrderToCart($orderId: ID!) {\n  addOrderToCart(orderId: $orderId) {\n    orderId\n    addedUnits\n    lines {\n      variantId\n      name\n      variantTitle\n      ordered\n      added\n      quantityInCart\n      outcome\n    }\n    cart {\n      id\n      totalQuantity\n      subtotal {\n        amount\n        currency\n      }\n    }\n  }\n}"): (typeof documents)["mutation AddOrderToCart($orderId: ID!) {\n  addOrderToCart(orderId: $orderId) {\n    orderId\n    addedUnits\n    lines {\n      variantId\n      name\n      variantTitle\n      ordered\n      added\n      quantityInCart\n      outcome\n    }\n    cart {\n      id\n      totalQuantity\n      subtotal {\n        amount\n        currency\n      }\n    }\n  }\n}"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -30,6 +30,14 @@ export function createPrismaCartStore(prisma: PrismaClient): CartStore {
         return readCart(tx, userId);
       }),
 
+    putLines: (userId, decide) =>
+      prisma.$transaction(async (tx) => {
+        const decision = decide(await lockCart(tx, userId));
+        await writeLines(tx, userId, decision.lines);
+        if (decision.lines.length > 0) await tx.cart.update({ where: { userId }, data: customerChange() });
+        return { decision, cart: await readCart(tx, userId) };
+      }),
+
     acceptPrices: (userId, prices, allow) =>
       prisma.$transaction(async (tx) => {
         const cart = await lockCart(tx, userId);
@@ -50,14 +58,7 @@ export function createPrismaCartStore(prisma: PrismaClient): CartStore {
         const guest = await readCart(tx, guestOwner);
         const customer = await lockCart(tx, customerOwner);
         const decided = plan(guest, customer);
-        for (const line of decided.lines) {
-          const data = { quantity: line.quantity, unitAmount: line.accepted.amount, currency: line.accepted.currency };
-          await tx.cartItem.upsert({
-            where: { userId_variantId: { userId: customerOwner, variantId: line.variantId } },
-            create: { userId: customerOwner, variantId: line.variantId, productId: line.productId, ...data, addedAt: line.addedAt },
-            update: data,
-          });
-        }
+        await writeLines(tx, customerOwner, decided.lines);
         if (decided.lines.length > 0) await tx.cart.update({ where: { userId: customerOwner }, data: customerChange() });
         // The customer's coupon wins; the guest's comes along only to a cart without one
         // (checkout judges it again, per-customer limits included).
@@ -76,6 +77,18 @@ export function createPrismaCartStore(prisma: PrismaClient): CartStore {
           ORDER BY "updatedAt" LIMIT ${limit} FOR UPDATE SKIP LOCKED)`;
     },
   };
+}
+
+/** Writes each line over its variant's line in the owner's cart, or as a new line (keeping the given addedAt). */
+async function writeLines(tx: Prisma.TransactionClient, userId: string, lines: readonly CartLine[]): Promise<void> {
+  for (const line of lines) {
+    const data = { quantity: line.quantity, unitAmount: line.accepted.amount, currency: line.accepted.currency };
+    await tx.cartItem.upsert({
+      where: { userId_variantId: { userId, variantId: line.variantId } },
+      create: { userId, variantId: line.variantId, productId: line.productId, ...data, addedAt: line.addedAt },
+      update: data,
+    });
+  }
 }
 
 /** A change by the customer: the cart is no longer what the last order left of it. */

@@ -3,6 +3,18 @@ import { checkAcceptedPrices, checkCartValue, checkQuantity, priceCart, type Car
 import type { CartStore } from "../ports/cart-store.js";
 import { planGuestCartMerge, StaleMergeFacts, type MergePlan } from "./guest-cart-merge.js";
 import { guestCartOwner } from "./cart-owner.js";
+import { planOrderToCart, type OrderLineToCart } from "./order-to-cart.js";
+import type { OrderHistory } from "../ports/order-history.js";
+
+/** What addOrderToCart answers: the cart after it, and what became of each of the order's lines. */
+export interface OrderAddedToCart {
+  orderId: string;
+  cart: PricedCart;
+  lines: OrderLineToCart[];
+}
+
+/** Longer than any order id the orders subgraph makes: answered as a missing order without asking it. */
+const MAX_ORDER_ID_LENGTH = 200;
 
 /**
  * Per-request lookups into other subgraphs, batched and cached for the request (DataLoader),
@@ -134,6 +146,23 @@ export function createCartService(deps: { store: CartStore; limits: CartLimits; 
           if (!(error instanceof StaleMergeFacts) || attempt >= 3) throw error;
         }
       }
+    },
+
+    /**
+     * Puts an order's lines back in the customer's cart (buy again; a declined payment; an order
+     * cancelled to change it) by the rules of planOrderToCart, all lines in one transaction
+     * under the cart's lock, so twenty clicks at once leave the cart as one click does. The
+     * order is read as the customer's: another customer's order is NOT_FOUND with the message a
+     * missing one gets. Variants and stock are read before the lock, as addToCart reads them.
+     */
+    async addOrder(userId: string, orderId: string, orders: OrderHistory, lookups: CartLookups): Promise<OrderAddedToCart> {
+      const ordered = orderId.length <= MAX_ORDER_ID_LENGTH ? await orders.linesOf(userId, orderId) : null;
+      if (!ordered) throw notFound("Order", orderId);
+      const ids = [...new Set(ordered.map((line) => line.variantId))];
+      const [variants, levels] = await Promise.all([lookups.variants(ids), Promise.all(ids.map((id) => lookups.available(id)))]);
+      const facts = { variants, available: new Map(ids.map((id, i) => [id, levels[i]!])) };
+      const { decision, cart } = await store.putLines(userId, (locked) => planOrderToCart(ordered, locked, facts, limits, clock()));
+      return { orderId, cart: await price(cart, lookups), lines: decision.results };
     },
 
     /** Accepts the current price of every line still in the catalog. */

@@ -18,6 +18,13 @@ export interface CartStore {
    */
   changeLine(userId: string, variantId: string, decide: (current: CartLine | undefined, cart: StoredCart) => CartLine | null): Promise<StoredCart>;
   /**
+   * Locks the cart, gives `decide` the cart and writes the lines its decision lists (each
+   * replacing its variant's line, or a new one), all in one transaction; `decide` may throw to
+   * refuse. The cart counts as changed only when a line is written, so a decision to write
+   * nothing (a repeat) leaves it exactly as it was.
+   */
+  putLines<T extends { lines: CartLine[] }>(userId: string, decide: (cart: StoredCart) => T): Promise<{ decision: T; cart: StoredCart }>;
+  /**
    * Sets the accepted price of each listed variant's line to the given price. `allow` sees the
    * cart locked, before anything is written, and may throw to refuse (nothing is written).
    */

@@ -1,5 +1,6 @@
 import { decodeCursor, encodeCursor, ErrorCode, isAdmin, notFound, pageSize, requireAdmin, requireUser, type Identity, type RequestContext } from "#kernel";
-import type { Order } from "./order.js";
+import type { Order, OrderItem } from "./order.js";
+import { isArchived } from "./order-archive.js";
 import type { ArchiveReadingOrderStore } from "./archive-reading-order-store.js";
 import { transitionTo } from "./order-transition.js";
 import { onCancel } from "./order-state-machine.js";
@@ -41,6 +42,18 @@ export function createOrderService(deps: { store: OrderStore & Partial<Pick<Arch
 
   return {
     order: (ctx: RequestContext, id: string) => visibleOrder(ctx.identity, id),
+
+    /**
+     * The lines of one of a customer's orders, whatever its status, archived ones included
+     * (the cart's "buy again"); null when the customer has no order with that id, so another
+     * customer's order reads as a missing one.
+     */
+    async linesOf(customerId: string, orderId: string): Promise<OrderItem[] | null> {
+      const order = await store.findById(orderId);
+      if (!order || order.userId !== customerId) return null;
+      if (isArchived(order)) return order.archived.items;
+      return (await store.itemsOf([orderId])).get(orderId) ?? [];
+    },
 
     /** A customer's orders, newest first; with includeArchived, the archived ones too (one cursor for both). */
     async list(ctx: RequestContext, args: { first?: number | null; after?: string | null; includeArchived?: boolean | null }): Promise<OrderPage> {

@@ -396,10 +396,22 @@ export type ProductVariant = {
 
 export type Query = {
   __typename?: 'Query';
+  /**
+   * Internal (the cart subgraph's addOrderToCart, role service): the lines of one of a customer's
+   * orders, archived ones included, whatever its status; null when that customer has no order
+   * with that id (another customer's order reads exactly as a missing one).
+   */
+  customerOrderLines?: Maybe<Array<OrderItem>>;
   /** One of the signed-in customer's orders (admins see any), or null. */
   order?: Maybe<Order>;
   /** The signed-in customer's orders, newest first. */
   orders: OrderConnection;
+};
+
+
+export type QueryCustomerOrderLinesArgs = {
+  orderId: Scalars['ID']['input'];
+  userId: Scalars['ID']['input'];
 };
 
 
@@ -760,6 +772,7 @@ export type ProductVariantResolvers<ContextType = OrdersContext, ParentType exte
 }>;
 
 export type QueryResolvers<ContextType = OrdersContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
+  customerOrderLines?: Resolver<Maybe<Array<ResolversTypes['OrderItem']>>, ParentType, ContextType, RequireFields<QueryCustomerOrderLinesArgs, 'orderId' | 'userId'>>;
   order?: Resolver<Maybe<ResolversTypes['Order']>, ParentType, ContextType, RequireFields<QueryOrderArgs, 'id'>>;
   orders?: Resolver<ResolversTypes['OrderConnection'], ParentType, ContextType, RequireFields<QueryOrdersArgs, 'first' | 'includeArchived'>>;
 }>;

@@ -1,8 +1,13 @@
+import { forbidden, requireUser } from "#kernel";
 import type { OrderConnectionResolvers, QueryResolvers } from "../generated/resolvers-types.js";
 
 export const Query: QueryResolvers = {
   order: (_root, { id }, ctx) => ctx.orderById.load(id),
   orders: (_root, args, ctx) => ctx.orders.list(ctx, args),
+  customerOrderLines: (_root, { userId, orderId }, ctx) => {
+    if (!requireUser(ctx).roles.includes("service")) throw forbidden("Only services may read another customer's order lines");
+    return ctx.orders.linesOf(userId, orderId);
+  },
 };
 
 export const OrderConnection: OrderConnectionResolvers = {

@@ -1,0 +1,92 @@
+// "Buy again" through the gateway: a declined payment or a cancelled order leaves the cart
+// empty, and addOrderToCart puts the order's items back, once however often it is clicked.
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { after, before, it } from "node:test";
+import { describeOnEngines, startCheckoutSupergraph, type CheckoutSupergraph } from "../../subgraphs/orders/test/support/start-checkout-supergraph.js";
+import { postGraphQL } from "../support/graphql-client.js";
+import { codeOf, createStockedProduct, customer, dataOf, TEST_DESTINATION, waitForStatus } from "../../subgraphs/orders/test/support/storefront-operations.js";
+
+const ADD_ORDER_TO_CART = `mutation($id: ID!) { addOrderToCart(orderId: $id) {
+  orderId addedUnits
+  lines { variantId variant { id } name variantTitle ordered added quantityInCart outcome }
+  cart { totalQuantity hasPriceChanges items { quantity product { id } unitPrice { amount } } }
+} }`;
+const CART = `{ cart { totalQuantity items { quantity product { id } } } }`;
+const CHECKOUT_WITH = `mutation($key: String!, $pm: String!) { checkout(idempotencyKey: $key, ${TEST_DESTINATION}, paymentMethod: $pm) { id status } }`;
+
+describeOnEngines("addOrderToCart through the gateway", (engines) => {
+  let sg: CheckoutSupergraph;
+  let admin: string;
+  let p1: string;
+  let p2: string;
+  before(async () => {
+    sg = await startCheckoutSupergraph({ engines, env: { RATE_LIMIT_COST_PER_MINUTE: "10000000" } });
+    admin = await sg.token("admin-buy-again", ["admin"]);
+    // Products of one variant each, whose variant id is the product's.
+    [p1, p2] = [await createStockedProduct(sg, 500, 1500), await createStockedProduct(sg, 500, 700)];
+  });
+  after(() => sg?.close());
+
+  const cartOf = async (token: string) => dataOf(await sg.query(CART, {}, token)).cart.items.map((item: any) => [item.product.id, item.quantity]).sort();
+
+  it("puts a declined order's items back in the emptied cart, and twenty clicks at once leave the cart one click makes", async () => {
+    const c = await customer(sg);
+    await c.add(p1, 2);
+    await c.add(p2, 1);
+    const order = dataOf(await sg.query(CHECKOUT_WITH, { key: randomUUID(), pm: "pm_card_declined" }, c.token)).checkout;
+    await waitForStatus(sg, c.token, order.id, "PAYMENT_FAILED");
+    assert.deepEqual(await cartOf(c.token), [], "checkout took the lines");
+
+    const answers = await Promise.all(Array.from({ length: 20 }, () => sg.query(ADD_ORDER_TO_CART, { id: order.id }, c.token)));
+    const results = answers.map((answer) => dataOf(answer).addOrderToCart);
+    assert.deepEqual(await cartOf(c.token), [[p1, 2], [p2, 1]].sort());
+    assert.equal(results.reduce((sum, result) => sum + result.addedUnits, 0), 3, "the units were added once in all");
+    const first = results.find((result) => result.addedUnits > 0);
+    assert.deepEqual(first.lines.map((line: any) => [line.variantId, line.variant?.id, line.ordered, line.added, line.outcome]).sort(), [[p1, p1, 2, 2, "ADDED"], [p2, p2, 1, 1, "ADDED"]].sort());
+    assert.ok(first.lines.every((line: any) => line.name.length > 0));
+    assert.ok(results.filter((result) => result !== first).every((result) => result.lines.every((line: any) => line.outcome === "ALREADY_IN_CART")));
+    assert.equal(first.cart.hasPriceChanges, false, "priced at today's price, nothing to accept");
+
+    // The cart checks out again.
+    const again = dataOf(await sg.query(CHECKOUT_WITH, { key: randomUUID(), pm: "pm_card_ok" }, c.token)).checkout;
+    await waitForStatus(sg, c.token, again.id, "PAID");
+  });
+
+  it("puts a cancelled order's items back at today's price, and tells of a product gone since", async () => {
+    const c = await customer(sg);
+    const leaving = await createStockedProduct(sg, 5, 900);
+    await c.add(p1, 1);
+    await c.add(leaving, 2);
+    const order = dataOf(await c.checkout()).checkout;
+    dataOf(await sg.query(`mutation($id: ID!) { cancelOrder(id: $id) { status } }`, { id: order.id }, c.token));
+    dataOf(await sg.query(`mutation($id: ID!) { deleteProduct(id: $id) }`, { id: leaving }, admin));
+    dataOf(await sg.query(`mutation($id: ID!, $amount: Int!) { updateProduct(id: $id, input: { priceAmount: $amount }) { id } }`, { id: p1, amount: 1700 }, admin));
+    const result = dataOf(await sg.query(ADD_ORDER_TO_CART, { id: order.id }, c.token)).addOrderToCart;
+    assert.deepEqual(result.cart.items.map((item: any) => [item.product.id, item.unitPrice.amount]), [[p1, 1700]], "at today's price, not the order's 1500");
+    assert.equal(result.cart.hasPriceChanges, false, "nothing to accept before checkout");
+    const byVariant = new Map<string, any>(result.lines.map((line: any) => [line.variantId, line]));
+    assert.deepEqual([byVariant.get(p1)?.added, byVariant.get(p1)?.outcome], [1, "ADDED"]);
+    assert.deepEqual([byVariant.get(leaving)?.added, byVariant.get(leaving)?.outcome], [0, "NO_LONGER_SOLD"]);
+    assert.equal(byVariant.get(leaving)?.variant, null, "the catalog no longer knows the variant");
+    assert.equal(byVariant.get(leaving)?.name, "Test product", "named as it was ordered");
+    assert.deepEqual(await cartOf(c.token), [[p1, 1]]);
+  });
+
+  it("refuses another customer's order as a missing one, and guests", async () => {
+    const owner = await customer(sg);
+    const order = await owner.placeOrder({ [p1]: 1 });
+    const other = await customer(sg);
+    const theirs = await sg.query(ADD_ORDER_TO_CART, { id: order.id }, other.token);
+    const missing = await sg.query(ADD_ORDER_TO_CART, { id: `ord_${randomUUID()}` }, other.token);
+    assert.equal(codeOf(theirs), "NOT_FOUND");
+    assert.equal(codeOf(missing), "NOT_FOUND");
+    assert.equal(theirs.errors![0]!.message.replace(order.id, "<id>"), missing.errors![0]!.message.replace(/ord_[0-9a-f-]+/, "<id>"));
+    assert.deepEqual(await cartOf(other.token), []);
+
+    assert.equal(codeOf(await sg.query(ADD_ORDER_TO_CART, { id: order.id })), "UNAUTHENTICATED");
+    const guest = dataOf(await sg.query(`mutation { createGuestCart { token } }`)).createGuestCart.token;
+    const asGuest = await postGraphQL(sg.gatewayUrl, ADD_ORDER_TO_CART, { id: order.id }, { headers: { "x-cart-token": guest } });
+    assert.equal(codeOf(asGuest), "UNAUTHENTICATED");
+  });
+});
