@@ -16,6 +16,7 @@ import { useQuery } from "../use-operation.js";
 import { ORDER_STATUS_LABELS } from "./order-status-labels.js";
 import { OrderAfterSale } from "./order-after-sale.js";
 import { CancelOrderAction, RequestReturnAction, type OrderChanged } from "./order-actions.js";
+import { AddOrderToCartAction } from "./order-to-cart-action.js";
 
 const STEPS: OrderStatus[] = ["PENDING", "PAID", "SHIPPED", "DELIVERED"];
 
@@ -33,7 +34,8 @@ interface LiveState {
 
 /**
  * The order, following its status live until a final one; the page never needs a reload. The
- * customer cancels it here until it ships and asks for returns once it is delivered; refunds
+ * customer cancels it here until it ships, asks for returns once it is delivered, and puts its
+ * items back in the cart (after a declined payment or a cancel, or to buy again); refunds
  * and returns show below, refreshed whenever the status moves.
  */
 export function OrderPage({ id }: { id: string }) {
@@ -126,6 +128,7 @@ export function OrderPage({ id }: { id: string }) {
               Total: <Money money={order.total} />
             </p>
             <CancelOrderAction id={order.id} status={status} onChanged={changed} />
+            <AddOrderToCartAction orderId={order.id} status={status} />
             {afterSale.state === "done" && afterSale.data.order && (
               <>
                 <RequestReturnAction orderId={order.id} status={status} items={order.items} afterSale={afterSale.data.order} onChanged={changed} />

@@ -60,8 +60,8 @@ export async function stockedProduct(supergraph: TestSupergraph, name: string, u
   return product.id;
 }
 
-/** The customer buys `quantity` of the product with a typed address; resolves once the order has `status`. */
-export async function placeOrder(customer: Customer, productId: string, quantity: number, status: OrderStatus = 'PAID'): Promise<string> {
+/** The customer buys `quantity` of the product with a typed address (and the simulator's `paymentMethod` token); resolves once the order has `status`. */
+export async function placeOrder(customer: Customer, productId: string, quantity: number, status: OrderStatus = 'PAID', paymentMethod?: string): Promise<string> {
   const { client } = customer;
   await client.request(AddToCartDocument, { productId, quantity });
   const { shippingMethods } = await client.request(ShippingMethodsDocument, { countryCode: 'US' });
@@ -69,6 +69,7 @@ export async function placeOrder(customer: Customer, productId: string, quantity
     idempotencyKey: randomUUID(),
     shippingAddress: { recipientName: 'Browser Customer', line1: '1 Main Street', city: 'Springfield', region: 'IL', postalCode: '62701', country: 'US' },
     shippingMethodId: shippingMethods[0]!.id,
+    paymentMethod,
   });
   await waitFor(`order ${checkout.id} is ${status}`, async () => (await client.request(OrderDetailsDocument, { id: checkout.id })).order?.status === status, { timeoutMs: WAIT_MS, intervalMs: 100 });
   return checkout.id;
