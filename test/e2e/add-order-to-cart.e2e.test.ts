@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, it } from "node:test";
+import { createSubgraphClient, loadConfig } from "#kernel";
 import { describeOnEngines, startCheckoutSupergraph, type CheckoutSupergraph } from "../../subgraphs/orders/test/support/start-checkout-supergraph.js";
 import { postGraphQL } from "../support/graphql-client.js";
 import { codeOf, createStockedProduct, customer, dataOf, TEST_DESTINATION, waitForStatus } from "../../subgraphs/orders/test/support/storefront-operations.js";
@@ -88,5 +89,22 @@ describeOnEngines("addOrderToCart through the gateway", (engines) => {
     const guest = dataOf(await sg.query(`mutation { createGuestCart { token } }`)).createGuestCart.token;
     const asGuest = await postGraphQL(sg.gatewayUrl, ADD_ORDER_TO_CART, { id: order.id }, { headers: { "x-cart-token": guest } });
     assert.equal(codeOf(asGuest), "UNAUTHENTICATED");
+  });
+
+  it("reads order lines from the orders subgraph only as a service, and only for the order's own customer", async () => {
+    const owner = await customer(sg);
+    const order = await owner.placeOrder({ [p1]: 2 });
+    const orders = createSubgraphClient({ url: sg.subgraphUrls.orders!, internalSecret: loadConfig({ APP_ENV: "test" }).auth.internalSecret, serviceName: "cart" });
+    const LINES = `query($userId: ID!, $orderId: ID!) { customerOrderLines(userId: $userId, orderId: $orderId) { variant { id } quantity } }`;
+    try {
+      const own = await orders.request<{ customerOrderLines: unknown }>(LINES, { userId: owner.userId, orderId: order.id });
+      assert.deepEqual(own.customerOrderLines, [{ variant: { id: p1 }, quantity: 2 }]);
+      const other = await orders.request<{ customerOrderLines: unknown }>(LINES, { userId: "someone-else", orderId: order.id });
+      assert.equal(other.customerOrderLines, null, "another customer's order reads as missing");
+      const asCustomer = await orders.request(LINES, { userId: owner.userId, orderId: order.id }, { identity: { userId: owner.userId, roles: ["customer"] } }).catch((error: { extensions?: { code?: string } }) => error);
+      assert.equal((asCustomer as { extensions?: { code?: string } }).extensions?.code, "FORBIDDEN", "a customer's own credential does not read it");
+    } finally {
+      await orders.close();
+    }
   });
 });
