@@ -38,6 +38,8 @@ export interface InventoryRig {
   cacheUp(): Promise<void>;
   /** `ttlMs`: that process's RESERVATION_TTL_MS, when it differs (a rollout changing it). */
   anotherProcess(overrides?: { ttlMs?: number }): Promise<InventoryService>;
+  /** The services `anotherProcess` made, whose mirrors check and rebuild on their own timers. */
+  readonly others: readonly InventoryService[];
   close(): Promise<void>;
 }
 
@@ -102,6 +104,7 @@ async function buildRig(engine: string, database: DatabaseEngine, openCache: (na
     const handle = await openCache(mirrorNamespace(db.url));
     closers.unshift(handle.close);
     const service = serviceOn(prisma, handle.cache);
+    const others: InventoryService[] = [];
     return {
       engine,
       service,
@@ -117,8 +120,11 @@ async function buildRig(engine: string, database: DatabaseEngine, openCache: (na
         closers.unshift(() => otherPrisma.$disconnect());
         const other = await handle.connectAnother();
         closers.unshift(other.close);
-        return serviceOn(otherPrisma, other.cache, overrides.ttlMs);
+        const process = serviceOn(otherPrisma, other.cache, overrides.ttlMs);
+        others.push(process);
+        return process;
       },
+      others,
       async close() {
         for (const close of closers.splice(0)) await close().catch(() => undefined);
       },

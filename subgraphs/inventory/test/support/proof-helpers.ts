@@ -45,13 +45,24 @@ export async function waitUntilTrusted(service: InventoryService): Promise<void>
  * service trusts. Returns the ledger levels for further checks.
  */
 export async function assertMirrorAgrees(rig: InventoryRig, variantIds: string[]) {
-  // A read first: it adopts a marker another process wrote, or starts a due rebuild.
-  await rig.service.availability(variantIds);
-  await waitUntilTrusted(rig.service);
-  await rig.service.availability(variantIds);
+  // Every other process of the rig rebuilds on its own timers (one just started rebuilds at
+  // once): until this service's next check adopts the marker such a rebuild wrote, the two
+  // differ legitimately, so the epochs are awaited, not read once.
+  let mirror = await rig.cache.read(variantIds);
+  await waitFor(
+    "the mirror is at the epoch the service trusts",
+    async () => {
+      for (const other of rig.others) await other.mirror.settled();
+      // A read first: it adopts a marker another process wrote, or starts a due rebuild.
+      await rig.service.availability(variantIds);
+      await waitUntilTrusted(rig.service);
+      await rig.service.availability(variantIds);
+      mirror = await rig.cache.read(variantIds);
+      return mirror.epoch !== null && mirror.epoch === rig.service.mirror.status().epoch;
+    },
+    { timeoutMs: 20_000 },
+  );
   const levels = await rig.ledger.levels(variantIds);
-  const mirror = await rig.cache.read(variantIds);
-  assert.equal(mirror.epoch, rig.service.mirror.status().epoch, "the mirror is at the epoch the service trusts");
   assert.deepEqual(
     Object.fromEntries(variantIds.map((id, i) => [id, mirror.available[i]])),
     Object.fromEntries(variantIds.map((id) => [id, levels.get(id)?.available ?? null])),
