@@ -1,4 +1,4 @@
-import type { Dispatcher } from "undici";
+import { util, type Dispatcher } from "undici";
 
 /** A subgraph's whole answer: its status, its headers as undici parses them, its body as text. */
 export interface ExchangedAnswer {
@@ -22,7 +22,7 @@ export interface Exchange {
  * listener on the call's signal, and a readable stream for the body that was then only read to
  * its end (about 10% of the gateway's CPU on a product read with undici's parsing). What is sent
  * and what comes back are the same: the body decoded as `body.text()` decodes it (UTF-8, a
- * byte-order mark dropped), the headers parsed as undici's `parseHeaders` parses them, and every error of the
+ * byte-order mark dropped), the headers parsed by undici's own `util.parseHeaders`, and every error of the
  * connection or of an abort given as undici gives it to `request`.
  */
 export function exchange(pool: Dispatcher, request: { path: string; headers: Record<string, string>; body: string }): Exchange {
@@ -48,7 +48,7 @@ export function exchange(pool: Dispatcher, request: { path: string; headers: Rec
       // An informational answer (100 Continue) is not the answer.
       if (status < 200) return true;
       statusCode = status;
-      headers = parseHeaders(rawHeaders as unknown as Buffer[]);
+      headers = util.parseHeaders(rawHeaders as unknown as Buffer[]) as Record<string, string | string[]>;
       return true;
     },
     onData(chunk) {
@@ -84,19 +84,4 @@ function decode(chunks: Buffer[], length: number): string {
   const buffer = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length);
   const start = buffer.length > 2 && buffer[0] === 0xef && buffer[1] === 0xbb && buffer[2] === 0xbf ? 3 : 0;
   return buffer.toString("utf8", start);
-}
-
-/** As undici's `parseHeaders`: names lowercased (latin1), values UTF-8, a repeated header's values in an array. */
-function parseHeaders(raw: Buffer[]): Record<string, string | string[]> {
-  const headers: Record<string, string | string[]> = {};
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!.toString("latin1").toLowerCase();
-    const value = raw[i + 1]!.toString("utf8");
-    const known = headers[name];
-    if (!known) headers[name] = value;
-    else if (typeof known === "string") headers[name] = [known, value];
-    else known.push(value);
-  }
-  if ("content-length" in headers && "content-disposition" in headers) headers["content-disposition"] = Buffer.from(headers["content-disposition"] as string).toString("latin1");
-  return headers;
 }
