@@ -84,10 +84,16 @@ export function onPaymentFailed(status: OrderStatus): "fail" | "ignore" {
 export function onCancel(orderId: string, status: OrderStatus): "release" | "refund" {
   if (status === "PENDING") return "release";
   if (status === "PAID") return "refund";
-  const shipped = status !== "PAYMENT_FAILED" && status !== "CANCELLED";
-  throw new DomainError(
-    ErrorCode.ILLEGAL_TRANSITION,
-    shipped ? `Order ${orderId} has shipped (${status}) and can no longer be cancelled; request a return once it is delivered` : `An order that is ${status} cannot be cancelled`,
-    { orderId, from: status, to: "CANCELLED" },
-  );
+  throw new DomainError(ErrorCode.ILLEGAL_TRANSITION, whyNotCancellable(orderId, status), { orderId, from: status, to: "CANCELLED" });
+}
+
+/**
+ * Why a cancel is refused, as the customer can act on it. REFUNDED says nothing of shipping: an
+ * admin may have refunded a PAID order in full before it left (nothing shipped, nothing to
+ * return, all the money given back), so it is told as a refund, not as a shipment.
+ */
+function whyNotCancellable(orderId: string, status: OrderStatus): string {
+  if (status === "REFUNDED") return `Order ${orderId} was refunded in full (${status}) and can no longer be cancelled; there is nothing left to pay back`;
+  if (status === "PAYMENT_FAILED" || status === "CANCELLED") return `An order that is ${status} cannot be cancelled`;
+  return `Order ${orderId} has shipped (${status}) and can no longer be cancelled; request a return once it is delivered`;
 }

@@ -66,6 +66,12 @@ describe("order state machine", () => {
       assert.throws(() => onCancel("o1", status), (error: Error) => codeOf(error) === "ILLEGAL_TRANSITION" && error.message.includes(status), status);
     }
     assert.throws(() => onCancel("o1", "SHIPPED"), /has shipped .* request a return/);
+    // A PAID order refunded in full before it shipped: nothing was sent, so nothing to return.
+    assert.throws(
+      () => onCancel("o1", "REFUNDED"),
+      (error: Error) => /refunded in full/.test(error.message) && !/shipped|return/.test(error.message),
+      "a refunded order is not told it shipped",
+    );
   });
 
   it("puts an order where its refunds and open returns say, never below a full refund", () => {
