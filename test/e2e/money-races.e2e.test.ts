@@ -1,0 +1,154 @@
+// Races a customer with two tabs or devices and an admin at the same moment can start on the
+// money and stock path, through the gateway, each ending with the money at the provider and the
+// stock checked: "buy again" (addOrderToCart) racing checkout and a guest cart's merge at
+// sign-in, one guest token in two sessions, and a customer's cancel racing an admin's refunds
+// and shipment of the same paid order.
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { after, before, it } from "node:test";
+import { waitFor } from "#kernel/testing";
+import { startPaymentSimulator, type RunningPaymentSimulator } from "../../services/payment-simulator/src/index.js";
+import { describeOnEngines, startCheckoutSupergraph, type CheckoutSupergraph } from "../../subgraphs/orders/test/support/start-checkout-supergraph.js";
+import { codeOf, createStockedProduct, customer, dataOf, Ops, stockOf, TEST_DESTINATION, waitForStatus } from "../../subgraphs/orders/test/support/storefront-operations.js";
+import { postGraphQL } from "../support/graphql-client.js";
+
+const Q = {
+  order: `query($id: ID!) { order(id: $id) { id status total { amount } refundedTotal { amount } refunds { status } } }`,
+  refundOrder: `mutation($id: ID!, $amount: Int, $reason: String!, $key: String!) { refundOrder(id: $id, amount: $amount, reason: $reason, idempotencyKey: $key) { id } }`,
+  addOrderToCart: `mutation($id: ID!) { addOrderToCart(orderId: $id) { addedUnits } }`,
+  cart: `{ cart { items { quantity product { id } } } }`,
+  checkout: `mutation($key: String!, $pm: String!) { checkout(idempotencyKey: $key, ${TEST_DESTINATION}, paymentMethod: $pm) { id items { quantity product { id } } } }`,
+  createGuestCart: `mutation { createGuestCart { token } }`,
+  add: `mutation($productId: ID!, $quantity: Int!) { addToCart(productId: $productId, quantity: $quantity) { totalQuantity } }`,
+  signUp: `mutation($input: SignUpInput!) { signUp(input: $input) { accessToken } }`,
+  logIn: `mutation($email: String!, $password: String!) { logIn(email: $email, password: $password) { accessToken } }`,
+};
+const PASSWORD = "race-password-123";
+const ROUNDS = 4;
+
+describeOnEngines("money races through the gateway", (engines) => {
+  let sg: CheckoutSupergraph;
+  let simulator: RunningPaymentSimulator;
+  let admin: string;
+  before(async () => {
+    simulator = await startPaymentSimulator({ latencyMs: 10 });
+    sg = await startCheckoutSupergraph({ engines, env: { PAYMENT_PROVIDER_URL: simulator.url, RATE_LIMIT_COST_PER_MINUTE: "10000000", RATE_LIMIT_AUTH_PER_MINUTE: "100000" } });
+    admin = await sg.token("admin-money-races", ["admin"]);
+  });
+  after(async () => {
+    await sg?.close();
+    await simulator?.close();
+  });
+
+  const as = (cartToken: string | undefined, query: string, variables: Record<string, unknown> = {}, accessToken?: string) =>
+    postGraphQL(sg.gatewayUrl, query, variables, { token: accessToken, headers: cartToken ? { "x-cart-token": cartToken } : {} });
+  const cartOf = async (accessToken?: string, cartToken?: string) =>
+    new Map<string, number>(dataOf(await as(cartToken, Q.cart, {}, accessToken)).cart.items.map((item: any) => [item.product.id, item.quantity]));
+  const captures = (orderId: string) => simulator.ledger({ orderId }).charges.length;
+  const netAtProvider = (orderId: string) => {
+    const { charges, refunds } = simulator.ledger({ orderId });
+    return charges.reduce((sum, c) => sum + c.amount, 0) - refunds.reduce((sum, r) => sum + r.amount, 0);
+  };
+  const signedUp = async () => dataOf(await as(undefined, Q.signUp, { input: { email: `race-${randomUUID().slice(0, 8)}@example.com`, password: PASSWORD, name: "Race" } })).signUp.accessToken as string;
+
+  it("checkout racing addOrderToCart of a declined order: the order is the cart as it read it or CART_CHANGED, the put-back units are never lost, one capture", async () => {
+    for (let round = 0; round < ROUNDS; round++) {
+      const [p, q] = [await createStockedProduct(sg, 20, 1000), await createStockedProduct(sg, 20, 500)];
+      const c = await customer(sg);
+      await c.add(p, 2);
+      await c.add(q, 1);
+      const declined = dataOf(await sg.query(Q.checkout, { key: randomUUID(), pm: "pm_card_declined" }, c.token)).checkout;
+      await waitForStatus(sg, c.token, declined.id, "PAYMENT_FAILED");
+      await c.add(p, 1);
+      const [placedAnswer, putBack] = await Promise.all([sg.query(Q.checkout, { key: randomUUID(), pm: "pm_card_ok" }, c.token), sg.query(Q.addOrderToCart, { id: declined.id }, c.token)]);
+      const added = dataOf(putBack).addOrderToCart.addedUnits;
+      const cart = [...(await cartOf(c.token))].sort();
+      const placed = placedAnswer.data?.checkout;
+      const ordered = placed ? placed.items.map((item: any) => [item.product.id, item.quantity]).sort() : null;
+      if (placed && added === 3) {
+        // Checkout took the one unit first; the declined order's units then went back in whole.
+        assert.deepEqual(ordered, [[p, 1]]);
+        assert.deepEqual(cart, [[p, 2], [q, 1]].sort());
+      } else if (placed) {
+        // Put back first (one more p, one q), and checkout read and bought the cart after it.
+        assert.equal(added, 2);
+        assert.deepEqual(ordered, [[p, 2], [q, 1]].sort());
+        assert.deepEqual(cart, []);
+      } else {
+        // Checkout read one p, then the put-back raised that line: nothing placed, nothing held.
+        assert.equal(codeOf(placedAnswer), "CART_CHANGED");
+        assert.equal(added, 2);
+        assert.deepEqual(cart, [[p, 2], [q, 1]].sort());
+      }
+      const sold = new Map<string, number>(ordered ?? []);
+      if (placed) {
+        await waitForStatus(sg, c.token, placed.id, "PAID");
+        assert.equal(captures(placed.id), 1);
+      }
+      await waitFor("stock is what the order bought", async () => (await stockOf(sg, p)) === 20 - (sold.get(p) ?? 0) && (await stockOf(sg, q)) === 20 - (sold.get(q) ?? 0), { timeoutMs: 10_000 });
+      assert.equal(captures(declined.id), 0);
+    }
+  });
+
+  it("addOrderToCart racing a guest cart merged at sign-in: both land, in either order", async () => {
+    for (let round = 0; round < ROUNDS; round++) {
+      const [p, q] = [await createStockedProduct(sg, 50, 1000), await createStockedProduct(sg, 50, 800)];
+      const accessToken = await signedUp();
+      const email = (dataOf(await as(undefined, `{ me { email } }`, {}, accessToken)).me.email) as string;
+      dataOf(await as(undefined, Q.add, { productId: p, quantity: 2 }, accessToken));
+      const declined = dataOf(await as(undefined, Q.checkout, { key: randomUUID(), pm: "pm_card_declined" }, accessToken)).checkout;
+      await waitForStatus(sg, accessToken, declined.id, "PAYMENT_FAILED");
+      const guest = dataOf(await as(undefined, Q.createGuestCart)).createGuestCart.token as string;
+      dataOf(await as(guest, Q.add, { productId: p, quantity: 3 }));
+      dataOf(await as(guest, Q.add, { productId: q, quantity: 1 }));
+      const [putBack, login] = await Promise.all([as(undefined, Q.addOrderToCart, { id: declined.id }, accessToken), as(guest, Q.logIn, { email, password: PASSWORD })]);
+      dataOf(putBack);
+      dataOf(login);
+      const cart = await cartOf(accessToken);
+      // Put back first: 2, then the guest's 3 added to it. Merged first: 3, already at least the order's 2.
+      assert.ok(cart.get(p) === 5 || cart.get(p) === 3, `p: ${cart.get(p)}`);
+      assert.equal(cart.get(q), 1);
+      assert.equal((await cartOf(undefined, guest)).size, 0, "the guest cart is gone");
+    }
+  });
+
+  it("one guest token in two sessions: adds racing the other session's sign-in merge are all kept, in the account or the guest cart", async () => {
+    for (let round = 0; round < ROUNDS; round++) {
+      const p = await createStockedProduct(sg, 50, 1000);
+      const accessToken = await signedUp();
+      const email = (dataOf(await as(undefined, `{ me { email } }`, {}, accessToken)).me.email) as string;
+      const guest = dataOf(await as(undefined, Q.createGuestCart)).createGuestCart.token as string;
+      dataOf(await as(guest, Q.add, { productId: p, quantity: 1 }));
+      const answers = await Promise.all([as(guest, Q.logIn, { email, password: PASSWORD }), ...Array.from({ length: 4 }, () => as(guest, Q.add, { productId: p, quantity: 1 }))]);
+      for (const answer of answers) dataOf(answer);
+      const inAccount = (await cartOf(accessToken)).get(p) ?? 0;
+      const leftAsGuest = (await cartOf(undefined, guest)).get(p) ?? 0;
+      assert.equal(inAccount + leftAsGuest, 5, `account ${inAccount}, guest ${leftAsGuest}`);
+    }
+  });
+
+  it("a customer's cancel, an admin's refund of the rest, a partial refund and shipOrder at once on a PAID order: one end, money and stock to match", async () => {
+    for (let round = 0; round < ROUNDS; round++) {
+      const p = await createStockedProduct(sg, 10, 1000);
+      const c = await customer(sg);
+      const order = await c.placeOrder({ [p]: 2 });
+      await waitForStatus(sg, c.token, order.id, "PAID");
+      const [cancel, , , ship] = await Promise.all([
+        sg.query(Ops.cancelOrder, { id: order.id }, c.token),
+        sg.query(Q.refundOrder, { id: order.id, amount: null, reason: "the rest", key: randomUUID() }, admin),
+        sg.query(Q.refundOrder, { id: order.id, amount: 300, reason: "a part", key: randomUUID() }, admin),
+        sg.query(Ops.shipOrder, { id: order.id }, admin),
+      ]);
+      await waitFor("refunds paid", async () => dataOf(await sg.query(Q.order, { id: order.id }, admin)).order.refunds.every((r: { status: string }) => r.status === "SUCCEEDED"), { timeoutMs: 15_000 });
+      const settled = dataOf(await sg.query(Q.order, { id: order.id }, admin)).order;
+      assert.ok(settled.refundedTotal.amount <= settled.total.amount);
+      assert.equal(captures(order.id), 1);
+      assert.equal(netAtProvider(order.id), settled.total.amount - settled.refundedTotal.amount, `${settled.status}: the provider keeps what was not refunded`);
+      const shipped = !!ship.data?.shipOrder;
+      if (settled.status === "CANCELLED") assert.ok(!shipped && !!cancel.data?.cancelOrder);
+      // Units come back when nothing left: a cancel, or a full refund before shipping.
+      const expected = shipped ? 8 : settled.status === "CANCELLED" || settled.status === "REFUNDED" ? 10 : 8;
+      await waitFor(`stock ${expected} for ${settled.status}`, async () => (await stockOf(sg, p)) === expected, { timeoutMs: 10_000 });
+    }
+  });
+});
