@@ -161,6 +161,18 @@ export function returnWindowOpensAt(order: Pick<Order, "deliveredAt" | "createdA
 }
 
 /**
+ * Why a return cannot be asked for, as the customer can act on it: an order on its way is
+ * returned once delivered; an ended one never will be. REFUNDED may have ended before shipping
+ * (an admin's full refund of a PAID order) or after delivery: either way all the money is back
+ * and a return would refund nothing.
+ */
+function whyNoReturn(order: Order): string {
+  if (order.status === "REFUNDED") return `Order ${order.id} was refunded in full (${order.status}): there is nothing left to return it for`;
+  if (order.status === "CANCELLED" || order.status === "PAYMENT_FAILED") return `Order ${order.id} is ${order.status}: nothing was sent, so there is nothing to return`;
+  return `Order ${order.id} is ${order.status}: returns can be requested once it is delivered`;
+}
+
+/**
  * The lines of a return on a locked order: only after delivery, within the window, variants
  * the order bought, no more units than are still returnable; priced at what the order paid.
  */
@@ -173,7 +185,7 @@ export function returnLines(
   windowDays: number,
 ): ReturnItem[] {
   if (!isAfterDelivery(order.status)) {
-    throw new DomainError(ErrorCode.ILLEGAL_TRANSITION, `Order ${order.id} is ${order.status}: returns can be requested once it is delivered`, { orderId: order.id, from: order.status });
+    throw new DomainError(ErrorCode.ILLEGAL_TRANSITION, whyNoReturn(order), { orderId: order.id, from: order.status });
   }
   const closesAt = new Date(returnWindowOpensAt(order).getTime() + windowDays * DAY_MS);
   if (now.getTime() > closesAt.getTime()) {

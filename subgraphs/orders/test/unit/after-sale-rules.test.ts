@@ -84,7 +84,15 @@ describe("refund and return rules", () => {
     assert.deepEqual(returnLines(order(), items, [], [{ variantId: "a", quantity: 2 }], at, 30), [{ variantId: "a", quantity: 2, unitPrice: usd(1500) }]);
     assert.throws(() => returnLines(order(), items, [], [{ variantId: "a", quantity: 3 }], at, 30), (e) => codeOf(e) === "QUANTITY_LIMIT_EXCEEDED");
     assert.throws(() => returnLines(order(), items, [], [{ variantId: "zz", quantity: 1 }], at, 30), (e) => codeOf(e) === "NOT_FOUND");
-    assert.throws(() => returnLines(order({ status: "SHIPPED" }), items, [], [{ variantId: "a", quantity: 1 }], at, 30), (e) => codeOf(e) === "ILLEGAL_TRANSITION");
+    assert.throws(() => returnLines(order({ status: "SHIPPED" }), items, [], [{ variantId: "a", quantity: 1 }], at, 30), (e) => codeOf(e) === "ILLEGAL_TRANSITION" && /once it is delivered/.test((e as Error).message));
+    // An ended order will never be delivered (or was, and is refunded in full): not told to wait for a delivery.
+    for (const status of ["REFUNDED", "CANCELLED", "PAYMENT_FAILED"] as const) {
+      assert.throws(
+        () => returnLines(order({ status }), items, [], [{ variantId: "a", quantity: 1 }], at, 30),
+        (e) => codeOf(e) === "ILLEGAL_TRANSITION" && (e as Error).message.includes(status) && !/once it is delivered/.test((e as Error).message),
+        status,
+      );
+    }
     const late = new Date(at.getTime() + 30 * 86_400_000 + 1);
     assert.throws(() => returnLines(order(), items, [], [{ variantId: "a", quantity: 1 }], late, 30), (e) => codeOf(e) === "RETURN_WINDOW_CLOSED");
     assert.equal(returnLines(order(), items, [], [{ variantId: "a", quantity: 1 }], new Date(late.getTime() - 1), 30).length, 1, "the last millisecond of the window still counts");
