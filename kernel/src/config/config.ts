@@ -224,8 +224,11 @@ export interface Config {
     mail: {
       passwordResetTtlMinutes: number;
       emailVerificationTtlHours: number;
-      /** Mail requests (reset, resend verification) allowed per account and per client address within the window. */
-      throttle: { perAccount: number; perAddress: number; windowSeconds: number };
+      /**
+       * Mail requests (reset, resend verification) allowed within the window: per account from
+       * one client network, per account over every network, and per client address.
+       */
+      throttle: { perAccount: number; perAccountAllNetworks: number; perAddress: number; windowSeconds: number };
     };
   };
   inventory: {
@@ -593,6 +596,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         emailVerificationTtlHours: read.int("EMAIL_VERIFICATION_TTL_HOURS", 48, { min: 1, max: 30 * 24 }),
         throttle: {
           perAccount: read.int("ACCOUNT_MAIL_PER_ACCOUNT", 5, { min: 1 }),
+          perAccountAllNetworks: read.int("ACCOUNT_MAIL_PER_ACCOUNT_ALL_NETWORKS", 20, { min: 1 }),
           perAddress: read.int("ACCOUNT_MAIL_PER_ADDRESS", 30, { min: 1 }),
           windowSeconds: read.int("ACCOUNT_MAIL_WINDOW_SECONDS", 3_600, { min: 1 }),
         },

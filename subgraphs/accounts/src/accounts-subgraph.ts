@@ -101,8 +101,14 @@ export async function startAccountsSubgraph(
   }
 }
 
-/** The mail throttle is the login throttle's machinery with the mail budgets. */
+/**
+ * The mail throttle is the login throttle's machinery with the mail budgets, counted as failed
+ * log-ins are: an email's requests per client network, so a stranger who spends them refuses
+ * that network and not the owner's; and a higher ceiling per email over every network, which
+ * bounds what one mailbox receives. Counted per email alone, five requests from anywhere
+ * refused the owner's own reset for the rest of the hour.
+ */
 function mailThrottleLimits(config: Platform["config"]) {
-  const { perAccount, perAddress, windowSeconds } = config.accounts.mail.throttle;
-  return { failuresPerAccount: perAccount, failuresPerAddress: perAddress, windowSeconds };
+  const { perAccount, perAccountAllNetworks, perAddress, windowSeconds } = config.accounts.mail.throttle;
+  return { failuresPerAccountFromAddress: perAccount, failuresPerAccount: perAccountAllNetworks, failuresPerAddress: perAddress, windowSeconds };
 }

@@ -4,7 +4,7 @@ import { NETWORKS_PER_SITE, networkSite } from "#kernel";
 import type { LoginAttempt, LoginThrottle, ThrottleDecision } from "../ports/login-throttle.js";
 
 export interface LoginThrottleOptions {
-  /** Per account from one address: the low threshold (log-ins). Without it the account counts alone (mail). */
+  /** Per account from one address: the low threshold. Without it the account counts alone. */
   failuresPerAccountFromAddress?: number;
   /** Per account over every address. */
   failuresPerAccount: number;
@@ -52,12 +52,28 @@ export function createLoginThrottle(options: LoginThrottleOptions): LoginThrottl
     const device = deviceKey(attempt);
     return device ? [{ limiter: byDevice!, key: device }, { limiter: byAccount, key: attempt.account }] : counters(attempt);
   };
-  const counters = (attempt: LoginAttempt) => [
-    { limiter: byAccount, key: attempt.account },
+  const counters = (attempt: LoginAttempt) => [{ limiter: byAccount, key: attempt.account }, ...clientCounters(attempt)];
+  /** The counters of the client making the attempt: its network's for the account, and its network's and site's overall. */
+  const clientCounters = (attempt: LoginAttempt) => [
     ...(byPair ? [{ limiter: byPair, key: pairKey(attempt) }] : []),
     ...(attempt.address ? [{ limiter: byAddress, key: attempt.address }] : []),
     ...siteOf(attempt).map((site) => ({ limiter: bySite, key: site })),
   ];
+  /** Counts a point on each counter at once; the longest wait among those that refused, else 0. */
+  const consumeAll = async (each: { limiter: RateLimiterAbstract; key: string }[]): Promise<number> => {
+    const waits = await Promise.all(
+      each.map(({ limiter, key }) =>
+        limiter.consume(key).then(
+          () => 0,
+          (rejection: unknown) => {
+            if (!(rejection instanceof RateLimiterRes)) throw rejection;
+            return Math.max(1, rejection.msBeforeNext);
+          },
+        ),
+      ),
+    );
+    return Math.max(0, ...waits);
+  };
   const siteOf = (attempt: LoginAttempt): string[] => {
     const site = attempt.address === undefined ? undefined : networkSite(attempt.address);
     return site === undefined ? [] : [site];
@@ -96,18 +112,10 @@ export function createLoginThrottle(options: LoginThrottleOptions): LoginThrottl
     },
 
     async consume(attempt): Promise<ThrottleDecision> {
-      const waits = await Promise.all(
-        counters(attempt).map(({ limiter, key }) =>
-          limiter.consume(key).then(
-            () => 0,
-            (rejection: unknown) => {
-              if (!(rejection instanceof RateLimiterRes)) throw rejection;
-              return Math.max(1, rejection.msBeforeNext);
-            },
-          ),
-        ),
-      );
-      const waitMs = Math.max(0, ...waits);
+      // The client's own counters first; the account's ceiling only for what they let through.
+      // Counted on the ceiling as well, the requests a stranger's network was refused spent it
+      // and refused the owner's network too: the per-network budget held nobody off.
+      const waitMs = (await consumeAll(clientCounters(attempt))) || (await consumeAll([{ limiter: byAccount, key: attempt.account }]));
       return waitMs === 0 ? { allowed: true, retryAfterSeconds: 0 } : { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) };
     },
   };

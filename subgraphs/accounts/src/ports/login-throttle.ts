@@ -48,9 +48,10 @@ export interface LoginThrottle {
   /** A password reset forgives the account's failures everywhere and from the resetting address: what was guessed at is no longer the password. */
   forgiveAccount(attempt: LoginAttempt): Promise<void>;
   /**
-   * Counts one attempt on both counters and decides in the same step, so concurrent requests
-   * cannot all pass a check before any is counted: for requests that cost something whether
-   * or not they succeed (mailing a link).
+   * Counts one attempt and decides in the same step, so concurrent requests cannot all pass a
+   * check before any is counted: for requests that cost something whether or not they succeed
+   * (mailing a link). The account's ceiling counts only attempts the client's own counters
+   * allowed, so a client refused for the account cannot go on spending it for everyone.
    */
   consume(attempt: LoginAttempt): Promise<ThrottleDecision>;
 }

@@ -28,6 +28,10 @@ describe("login throttle [memory]", () => {
     await assertKnownDeviceHasItsOwnBudget([createLoginThrottle({ ...limits, failuresPerAccount: 10, failuresPerDevice: 4 })]);
   });
 
+  it("consumes the account's ceiling only for what a network's own budget let through: a stranger refused for it cannot spend the owner's", async () => {
+    await assertRefusedNetworkSpendsNoCeiling([createLoginThrottle(pairLimits)]);
+  });
+
   it("counts the /64s of one IPv6 /48 together: guesses spread over new networks of one site stop at the site's budget", async () => {
     const throttle = createLoginThrottle(limits);
     const { NETWORKS_PER_SITE } = await import("#kernel");
@@ -61,6 +65,24 @@ async function assertKnownDeviceHasItsOwnBudget(instances: ReturnType<typeof cre
   await at(1).recordSuccess(laptop);
   assert.equal((await at(0).check(laptop)).allowed, true, "a success forgives the device its failures");
   assert.equal((await at(0).check({ account, address: "198.51.100.1" })).allowed, false, "and not the account its ceiling");
+}
+
+const pairLimits = { failuresPerAccountFromAddress: 2, failuresPerAccount: 5, failuresPerAddress: 50, windowSeconds: 60 };
+
+/**
+ * A stranger's network asks 20 times for one account (a reset mail): it gets its own 2, the
+ * ceiling counts those alone, so the owner's network still gets its 2; the ceiling (5) then
+ * holds for requests spread over networks.
+ */
+async function assertRefusedNetworkSpendsNoCeiling(instances: ReturnType<typeof createLoginThrottle>[]) {
+  const account = `reset:owner-${randomUUID()}@example.com`;
+  const at = (i: number) => instances[i % instances.length]!;
+  const stranger = await Promise.all(Array.from({ length: 20 }, (_, i) => at(i).consume({ account, address: "203.0.113.20" })));
+  assert.equal(stranger.filter((d) => d.allowed).length, 2);
+  const owner = [await at(0).consume({ account, address: "198.51.100.21" }), await at(1).consume({ account, address: "198.51.100.21" })];
+  assert.deepEqual(owner.map((d) => d.allowed), [true, true], "the owner's network keeps its budget");
+  assert.equal((await at(0).consume({ account, address: "192.0.2.22" })).allowed, true, "5th of the ceiling");
+  assert.equal((await at(1).consume({ account, address: "192.0.2.23" })).allowed, false, "the ceiling holds over networks");
 }
 
 /** 10 concurrent consumes for one account, spread over the given instances: 3 pass; then the address's 5. */
@@ -110,6 +132,11 @@ describeWithRealEngine({ suite: "login throttle", engine: "redis", variable: "RE
       const prefix = `test-device-${randomUUID()}`;
       const devices = { ...limits, failuresPerAccount: 10, failuresPerDevice: 4 };
       await assertKnownDeviceHasItsOwnBudget([await instance(prefix, devices), await instance(prefix, devices)]);
+    });
+
+    it("consumes the account's ceiling across instances only for what a network's own budget let through", async () => {
+      const prefix = `test-ceiling-${randomUUID()}`;
+      await assertRefusedNetworkSpendsNoCeiling([await instance(prefix, pairLimits), await instance(prefix, pairLimits)]);
     });
 
     it("counts a client address across accounts and instances", async () => {

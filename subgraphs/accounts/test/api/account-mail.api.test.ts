@@ -26,7 +26,7 @@ function defineAccountMailScenarios(engine: string, env: () => Promise<Record<st
 
     before(async () => {
       // Budgets large enough for the scenarios; the throttle scenario spends a small one of its own address.
-      subject = await startAccounts({ ACCOUNT_MAIL_PER_ACCOUNT: "3", ACCOUNT_MAIL_PER_ADDRESS: "1000", ...(await env()) });
+      subject = await startAccounts({ ACCOUNT_MAIL_PER_ACCOUNT: "3", ACCOUNT_MAIL_PER_ACCOUNT_ALL_NETWORKS: "7", ACCOUNT_MAIL_PER_ADDRESS: "1000", ...(await env()) });
       await subject.bus.subscribe({ topic: Topics.accountMail, group: "mail-observer", handle: async (event) => void mailed.push(event as DomainEvent<AccountMailRequestedPayload>) });
     });
     after(() => subject?.close());
@@ -123,6 +123,23 @@ function defineAccountMailScenarios(engine: string, env: () => Promise<Record<st
       assert.ok(refused.errors![0]!.extensions!.retryAfterSeconds > 0);
       await subject.accounts.mail.settled();
       assert.equal(mailsFor(dee.user.id, AccountMailEventTypes.passwordResetRequested), 3, "refused requests mail nothing");
+    });
+
+    it("leaves a customer's own network its reset budget when a stranger spent the email's from theirs, up to the email's ceiling", async () => {
+      const fay = await signUp("fay");
+      const ask = (clientAddress: string) => subject.call(REQUEST_RESET, { email: fay.user.email }, { clientAddress });
+      const stranger = await Promise.all(Array.from({ length: 4 }, () => ask("198.51.100.60")));
+      assert.equal(stranger.filter((a) => a.data?.requestPasswordReset === true).length, 3, "the stranger's network has the email's budget of 3");
+      assert.equal(codeOf(stranger.find((a) => !a.data)!), "RATE_LIMITED");
+      assert.deepEqual((await ask("203.0.113.61")).data, { requestPasswordReset: true }, "the owner's network is not refused");
+      await subject.accounts.mail.settled();
+      assert.equal(mailsFor(fay.user.id, AccountMailEventTypes.passwordResetRequested), 4, "the owner's request mailed a link");
+      // Spread over networks, the email's ceiling (7) bounds what the mailbox receives.
+      const spread = await Promise.all(["192.0.2.62", "192.0.2.63", "192.0.2.64", "192.0.2.65"].map(ask));
+      assert.equal(spread.filter((a) => a.data?.requestPasswordReset === true).length, 3);
+      assert.equal(codeOf(await ask("192.0.2.66")), "RATE_LIMITED");
+      await subject.accounts.mail.settled();
+      assert.equal(mailsFor(fay.user.id, AccountMailEventTypes.passwordResetRequested), 7);
     });
 
     it("verifies the email with the link mailed at sign-up, once; resends only while unverified and only for a signed-in user", async () => {
