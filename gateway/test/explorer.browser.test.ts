@@ -376,6 +376,26 @@ describe('GraphQL explorer in a browser', { skip: skipReason }, () => {
     );
   });
 
+  test('keeps no password, access token or query it was given in the browser, only its layout', async () => {
+    // Run above: SignUp's password in the variables pane, a pasted token in the headers pane.
+    const kept = await page.evaluate(() => {
+      const entries: Record<string, string> = {};
+      for (const store of [localStorage, sessionStorage]) {
+        for (let i = 0; i < store.length; i++) entries[store.key(i)!] = store.getItem(store.key(i)!) ?? '';
+      }
+      return entries;
+    });
+    const text = JSON.stringify(kept);
+    assert.ok(!text.includes('correct horse battery staple'), `a password is kept: ${text.slice(0, 300)}`);
+    assert.ok(!text.includes(target!.authorization.replace(/^Bearer /, '')), `an access token is kept: ${text.slice(0, 300)}`);
+    assert.ok(!text.includes('orderStatusChanged'), 'an operation run here is kept');
+    assert.deepEqual(
+      Object.keys(kept).filter((key) => !/^graphiql:(theme|editorFlex|secondaryEditorFlex|docExplorerFlex|visiblePlugin)$/.test(key)),
+      [],
+      'only the theme and the panes\' sizes outlive the page',
+    );
+  });
+
   test('no request leaves the local origin', () => {
     const origin = new URL(target!.url);
     const wsOrigin = `${origin.protocol === 'https:' ? 'wss:' : 'ws:'}//${origin.host}`;

@@ -6,6 +6,7 @@ import 'graphiql/graphiql.css';
 import { guidePlugin } from './explorer-guide.js';
 import { goldenTabs } from './golden-tabs.js';
 import { createSessionTokens } from './session-tokens.js';
+import { createExplorerStorage } from './explorer-storage.js';
 import { operationNameFor } from './operation-name.js';
 
 const wsProtocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
@@ -51,8 +52,9 @@ function Explorer() {
     isHeadersEditorEnabled: true,
     plugins: [guidePlugin],
     visiblePlugin: guidePlugin,
-    // Tokens stay in memory only, never in localStorage.
+    // Tokens, passwords and operations stay in memory only (see explorer-storage.js).
     shouldPersistHeaders: false,
+    storage: createExplorerStorage(() => window.localStorage),
   }, createElement(GraphiQL.Logo, null, 'Storefront'));
 }
 
