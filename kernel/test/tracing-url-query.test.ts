@@ -1,12 +1,14 @@
-// A request's query string reaches a trace by its names only: a mailed link a mail client
-// rewrote to ?token=..., or a GraphQL GET's variables, would otherwise sit in the trace store
-// (url.query of the server span) for as long as it keeps traces.
+// What a trace keeps of a request's data: a query string by its names only (a mailed link a
+// mail client rewrote to ?token=..., or a GraphQL GET's variables, would otherwise sit in the
+// trace store for as long as it keeps traces), a Redis command by its name (keys hold emails).
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { it } from "node:test";
 import { SpanKind } from "@opentelemetry/api";
+import { RedisKeyValueStore } from "#kernel/adapters.ts";
+import { describeWithRealEngine } from "#kernel/testing";
 import { traceThisProcess } from "./support/traced-process.js";
 
 const traced = await traceThisProcess();
@@ -37,4 +39,26 @@ it("keeps a request's query parameter names in its server span and none of their
   } finally {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
+});
+
+describeWithRealEngine({ suite: "tracing Redis commands", engine: "redis", variable: "REDIS_URL" }, (url) => {
+  it("names a Redis command and not its keys or values: a log-in throttle's key holds the email", async () => {
+    const store = new RedisKeyValueStore(url);
+    await store.connect();
+    try {
+      const email = `traced-${randomUUID()}@example.com`;
+      const request = await traced.inSpan("request", async (span) => {
+        await store.set(`login:account:${email}`, "secret-value-1", 60);
+        await store.get(`login:account:${email}`);
+        await store.delete(`login:account:${email}`);
+        return span;
+      });
+      const commands = (await traced.finished()).filter((span) => span.spanContext().traceId === request.traceId && span.kind === SpanKind.CLIENT);
+      assert.ok(commands.length >= 3, `Redis spans: ${commands.map((span) => span.name).join(", ")}`);
+      const recorded = JSON.stringify(commands.map((span) => [span.name, span.attributes]));
+      assert.ok(!recorded.includes(email) && !recorded.includes("secret-value-1"), recorded.slice(0, 600));
+    } finally {
+      await store.close();
+    }
+  });
 });

@@ -120,7 +120,9 @@ async function loadInstrumentations(): Promise<Instrumentation[]> {
     // A request that already names its trace (a client's own traceparent) is its sender's.
     new UndiciInstrumentation({ ignoreRequestHook: (request) => carriesTraceparent(request.headers) }),
     new PgInstrumentation({ requireParentSpan: true }),
-    new IORedisInstrumentation({ requireParentSpan: true }),
+    // A command's name and how many arguments it had: its keys name customers (the log-in
+    // throttle's holds the email), and the default kept every argument of GET, DEL and EVAL.
+    new IORedisInstrumentation({ requireParentSpan: true, dbStatementSerializer: (command, args) => `${command} [${args.length} arguments]` }),
     new MongoDBInstrumentation({ requireParentSpan: true }),
     new PrismaInstrumentation({ ignoreSpanTypes: ["prisma:client:serialize", "prisma:client:connect"] }),
   ];
