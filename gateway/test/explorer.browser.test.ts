@@ -241,7 +241,7 @@ describe('GraphQL explorer in a browser', { skip: skipReason }, () => {
   const pageErrors: string[] = [];
   const consoleErrors: string[] = [];
   const graphqlPostHeaders: Record<string, string>[] = [];
-  const graphqlPostBodies: { operationName?: string }[] = [];
+  const graphqlPostBodies: { operationName?: string; variables?: Record<string, unknown> }[] = [];
 
   before(async () => {
     target = await startExplorerTarget();
@@ -252,7 +252,7 @@ describe('GraphQL explorer in a browser', { skip: skipReason }, () => {
       requestedUrls.push(request.url());
       if (request.method() === 'POST' && new URL(request.url()).pathname === '/graphql') {
         graphqlPostHeaders.push(request.headers());
-        graphqlPostBodies.push(JSON.parse(request.postData() ?? '{}') as { operationName?: string });
+        graphqlPostBodies.push(JSON.parse(request.postData() ?? '{}') as { operationName?: string; variables?: Record<string, unknown> });
       }
     });
     page = await context.newPage();
@@ -300,6 +300,25 @@ describe('GraphQL explorer in a browser', { skip: skipReason }, () => {
     await guide.waitFor({ timeout: WAIT_MS });
     const text = await guide.innerText();
     for (const topic of ['Log in', 'minor unit', 'idempotencyKey', 'DELIVERED']) assert.ok(text.includes(topic), `the guide covers ${topic}`);
+  });
+
+  test('the tab it opens on, LogIn, runs as it is: its example variables are in the variables editor', async () => {
+    // Before anything else touches the page: what a first visitor sees and runs first.
+    assert.equal(await page.locator('.graphiql-tab-active .graphiql-tab-button').textContent(), 'LogIn');
+    await page.waitForFunction(() => {
+      const editors = [...document.querySelectorAll('.graphiql-editor-tool .graphiql-editor .CodeMirror')] as (Element & { CodeMirror?: { getValue(): string } })[];
+      return editors.some((host) => host.CodeMirror?.getValue().includes('"email"'));
+    }, undefined, { timeout: WAIT_MS }).catch(() => undefined);
+    const variables = await page.evaluate(() =>
+      ([...document.querySelectorAll('.graphiql-editor-tool .graphiql-editor .CodeMirror')] as (Element & { CodeMirror?: { getValue(): string } })[]).map((host) => host.CodeMirror?.getValue() ?? ''),
+    );
+    assert.ok(variables.some((text) => text.includes('"admin@storefront.test"')), `the variables editor holds LogIn's example: ${JSON.stringify(variables)}`);
+    const before = graphqlPostBodies.length;
+    await page.locator('.graphiql-execute-button').click();
+    const shown = await waitForResultContaining(page, '"logIn"');
+    assert.doesNotMatch(shown, /was not provided/);
+    const sent = graphqlPostBodies.slice(before);
+    assert.deepEqual(sent.map((body) => [body.operationName, body.variables?.email]), [['LogIn', 'admin@storefront.test']]);
   });
 
   test('a query run right after replacing the example is sent under its own name', async () => {
