@@ -214,3 +214,15 @@ test("npm start after one killed with -9 stops the embedded PostgreSQL it left r
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
+
+test("the data directories a blocked npm start suggests are ignored by git, as the default one is", async () => {
+  const { portsInUseMessage } = await import("../platform/ports-in-use.js");
+  const line = portsInUseMessage([], "127.0.0.1", ".data");
+  const suggested = /EMBEDDED_DATA_DIR=(\S+)/.exec(line)?.[1];
+  assert.ok(suggested, line);
+  // A second start's embedded PostgreSQL and accounts file must never land in a commit by `git add -A`.
+  for (const dir of [".data", suggested, `${suggested}-2`]) {
+    const check = spawnSync("git", ["check-ignore", "-q", `${dir}/postgres/PG_VERSION`]);
+    assert.equal(check.status, 0, `${dir}/ is ignored by git`);
+  }
+});
