@@ -19,17 +19,24 @@ const KIND_LABEL: Record<Suggestion["kind"], string | null> = { PRODUCT: null, C
  * Search with suggestions as you type: a WAI-ARIA combobox. Arrow keys move through the
  * suggestions (products, categories and brands), Enter opens the chosen one (or searches the
  * text), Escape closes the list.
+ *
+ * Suggestions are asked for only for words the shopper typed here, and shown only while the
+ * box has focus: the box is mounted again with the words of every results page, and asking for
+ * those opened the list over the page's sort and filters, where a tap beside it could not close
+ * it (the box never had focus to lose).
  */
 export function SearchBox({ initial = "" }: { initial?: string }) {
   const [text, setText] = useState(initial);
   const [suggestions, setSuggestions] = useState<AutocompleteQuery["autocomplete"]>([]);
   const [active, setActive] = useState(-1);
   const [open, setOpen] = useState(false);
+  const [typed, setTyped] = useState(false);
   const latest = useRef(0);
+  const input = useRef<HTMLInputElement>(null);
 
   useEffect(() => {
     const prefix = text.trim();
-    if (prefix.length < 2) {
+    if (!typed || prefix.length < 2) {
       setSuggestions([]);
       return;
     }
@@ -40,17 +47,23 @@ export function SearchBox({ initial = "" }: { initial?: string }) {
           if (round !== latest.current) return;
           setSuggestions(autocomplete);
           setActive(-1);
-          setOpen(autocomplete.length > 0);
+          setOpen(autocomplete.length > 0 && document.activeElement === input.current);
         },
         () => setSuggestions([]),
       );
     }, 120);
     return () => clearTimeout(timer);
-  }, [text]);
+  }, [text, typed]);
+
+  /** Closes the list, and keeps an answer still on its way from opening it again. */
+  const close = () => {
+    latest.current++;
+    setOpen(false);
+  };
 
   const choose = (index: number) => {
     const suggestion = suggestions[index];
-    setOpen(false);
+    close();
     if (suggestion) navigate(destination(suggestion));
   };
 
@@ -61,7 +74,7 @@ export function SearchBox({ initial = "" }: { initial?: string }) {
       onSubmit={(event) => {
         event.preventDefault();
         if (open && active >= 0) return choose(active);
-        setOpen(false);
+        close();
         navigate(href.search(text.trim()));
       }}
     >
@@ -70,6 +83,7 @@ export function SearchBox({ initial = "" }: { initial?: string }) {
       </label>
       <input
         id="search-input"
+        ref={input}
         type="search"
         placeholder="Search products"
         autocomplete="off"
@@ -81,7 +95,10 @@ export function SearchBox({ initial = "" }: { initial?: string }) {
         aria-autocomplete="list"
         aria-activedescendant={open && active >= 0 ? `suggestion-${active}` : undefined}
         value={text}
-        onInput={(event) => setText((event.target as HTMLInputElement).value)}
+        onInput={(event) => {
+          setTyped(true);
+          setText((event.target as HTMLInputElement).value);
+        }}
         onKeyDown={(event) => {
           if (event.key === "ArrowDown" && suggestions.length) {
             event.preventDefault();
@@ -91,10 +108,10 @@ export function SearchBox({ initial = "" }: { initial?: string }) {
             event.preventDefault();
             setActive((index) => (index <= 0 ? suggestions.length - 1 : index - 1));
           } else if (event.key === "Escape") {
-            setOpen(false);
+            close();
           }
         }}
-        onBlur={() => setTimeout(() => setOpen(false), 150)}
+        onBlur={() => setTimeout(close, 150)}
       />
       <button type="submit">Search</button>
       {open && (

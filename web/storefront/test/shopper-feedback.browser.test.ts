@@ -197,6 +197,39 @@ describe('the storefront off the happy path', { skip }, () => {
     assert.equal(await page.title(), 'Storefront');
   });
 
+  test('a results page leaves its sort and filters in view: suggestions open only while the shopper types, and close once the search is sent', async () => {
+    const { page, origin, shot, operationsSent } = shop;
+    const suggestions = page.getByRole('listbox', { name: 'Suggestions' });
+    await page.goto(`${origin}/shop`);
+    const search = page.getByRole('combobox', { name: 'Search products' });
+    await search.click();
+    await search.pressSequentially('Feedback la', { delay: 30 });
+    await suggestions.waitFor();
+    const sent = operationsSent.length;
+    await search.press('Enter');
+    await page.locator('#listing-title').filter({ hasText: 'Feedback la' }).waitFor();
+    await page.getByText(/^\d+ products?/).waitFor();
+    // The box, mounted again with the words searched, asked for suggestions and opened them
+    // over the sort and the filters, and a tap beside it did not close them (it had no focus).
+    await page.waitForLoadState('networkidle');
+    await shot('results-after-enter');
+    assert.equal(await suggestions.count(), 0, 'no suggestion list over the results');
+    assert.deepEqual(operationsSent.slice(sent).filter((name) => name === 'Autocomplete'), [], 'no suggestions asked for the words already searched');
+    await page.getByLabel('Sort by').click({ trial: true, timeout: 2_000 });
+    // A results link opened as it is (shared, bookmarked, back button) likewise.
+    await page.goto(`${origin}/shop#/search?q=${encodeURIComponent('Feedback lamp')}`);
+    await page.locator('#listing-title').filter({ hasText: 'Feedback lamp' }).waitFor();
+    await page.getByText(/^\d+ products?/).waitFor();
+    await page.waitForLoadState('networkidle');
+    assert.equal(await suggestions.count(), 0, 'no suggestion list over the results of a link');
+    await page.getByLabel('Sort by').click({ trial: true, timeout: 2_000 });
+    // Typing again offers suggestions again.
+    await search.click();
+    await search.fill('');
+    await search.pressSequentially('Feedback la', { delay: 30 });
+    await suggestions.waitFor();
+  });
+
   test('Sign out ends the session on the server: the tokens the tab held stop working', async () => {
     const leaving = await signUpCustomer(supergraph, 'Leaving Customer');
     const signedIn = await openStorefront(supergraph, 'shopper-feedback-sign-out', leaving.session);
