@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { isProcessRunning, SUBGRAPH_NAMES, type Config } from "#kernel";
+import { databaseStartAdvice, type ConfiguredDatabases } from "#kernel/relational/database-start-advice.ts";
 
 /** A port `npm start` binds, and the variable that moves it. */
 export interface ListeningPort {
@@ -131,10 +132,12 @@ export function isAddressInUse(error: unknown): boolean {
 }
 
 /** One line for a start that failed for another reason: what failed, without a stack trace. */
-export function startFailureMessage(error: unknown): string {
+export function startFailureMessage(error: unknown, databases: ConfiguredDatabases = {}): string {
   if ((error as { dataDirInUse?: boolean } | undefined)?.dataDirInUse) {
     return `${(error as Error).message}; stop it, or set EMBEDDED_DATA_DIR to another directory, for example EMBEDDED_DATA_DIR=.data-2 npm start`;
   }
+  const advice = databaseStartAdvice(error, databases);
+  if (advice) return `npm start could not start: ${advice}`;
   const reason = error instanceof Error ? error.message : String(error);
   return `npm start could not start: ${reason}`;
 }

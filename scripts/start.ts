@@ -43,7 +43,8 @@ const supergraph = await startSupergraph({ config, logger }).catch((error: unkno
   // Another start can take a port between the check above and its bind: the same one line.
   logger.debug("start failed", { stack: error instanceof Error ? error.stack : String(error) });
   const lost = isAddressInUse(error) ? ports.find(({ port }) => port === (error as { port?: number }).port) : undefined;
-  process.stderr.write((lost ? portInUseMessage(lost, config.host, placementSettings(ports)) : startFailureMessage(error)) + "\n");
+  const databases = { DATABASE_URL: config.relational.databaseUrl, MYSQL_URL: config.accounts.mysqlUrl };
+  process.stderr.write((lost ? portInUseMessage(lost, config.host, placementSettings(ports)) : startFailureMessage(error, databases)) + "\n");
   process.exit(1);
 });
 const seconds = ((performance.now() - startedAt) / 1000).toFixed(1);
