@@ -230,6 +230,26 @@ describe('the storefront off the happy path', { skip }, () => {
     await suggestions.waitFor();
   });
 
+  test('a category link spelt in capitals, or naming a parent category, lists the products the category holds', async () => {
+    const { page, origin, shot } = shop;
+    const tree = await supergraph.query<{ categories: { slug: string; name: string; productCount: number; children: { slug: string; name: string; productCount: number }[] }[] }>(
+      `{ categories { slug name productCount children { slug name productCount } } }`,
+    );
+    const parent = tree.data!.categories.find((category) => category.children.some((child) => child.productCount > 0));
+    const leaf = parent?.children.find((child) => child.productCount > 0);
+    assert.ok(parent && leaf, `a parent category with products in a child: ${JSON.stringify(tree.data)}`);
+    for (const [typed, name] of [[leaf.slug.toUpperCase(), leaf.name], [parent.slug, parent.name]] as const) {
+      await page.goto(`${origin}/shop#/category/${encodeURIComponent(typed)}`);
+      await page.locator('#listing-title').filter({ hasText: name }).waitFor();
+      const count = page.getByText(/^[\d,]+\+? products$/);
+      await count.waitFor();
+      await shot(`category-${typed}`);
+      assert.notEqual(await count.innerText(), '0 products', `#/category/${typed} lists products`);
+      assert.equal(await page.getByText('No products here yet').count(), 0);
+      assert.ok((await page.locator('.product-card').count()) > 0, `#/category/${typed} shows product cards`);
+    }
+  });
+
   test('Sign out ends the session on the server: the tokens the tab held stop working', async () => {
     const leaving = await signUpCustomer(supergraph, 'Leaving Customer');
     const signedIn = await openStorefront(supergraph, 'shopper-feedback-sign-out', leaving.session);

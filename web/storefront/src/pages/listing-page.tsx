@@ -15,8 +15,11 @@ const SORTS: { value: SearchSort; label: string }[] = [
 /** Adds or removes one value from a list of chosen values. */
 const toggle = (chosen: string[], value: string, checked: boolean) => (checked ? [...chosen, value] : chosen.filter((v) => v !== value));
 
-/** A category, or search results: facets to narrow by brand and by option values (Colour, Size), and a sort order. */
-export function ListingPage({ category, query }: { category?: string; query?: string }) {
+/**
+ * A category, or search results: facets to narrow by brand and by option values (Colour, Size),
+ * and a sort order. A category lists its `categories` (itself and those below it) when given.
+ */
+export function ListingPage({ category, categories, query }: { category?: string; categories?: string[]; query?: string }) {
   const [sort, setSort] = useState<SearchSort>(category ? "NEWEST" : "RELEVANCE");
   const [brands, setBrands] = useState<string[]>([]);
   const [options, setOptions] = useState<Record<string, string[]>>({});
@@ -26,7 +29,7 @@ export function ListingPage({ category, query }: { category?: string; query?: st
   const [result] = useQuery(SearchProductsDocument, {
     query: query ?? "",
     sort,
-    filter: { ...(category ? { categories: [category] } : {}), ...(brands.length ? { brands } : {}), ...(optionFilter.length ? { options: optionFilter } : {}) },
+    filter: { ...(category ? { categories: categories ?? [category] } : {}), ...(brands.length ? { brands } : {}), ...(optionFilter.length ? { options: optionFilter } : {}) },
   });
   const categoryName = useCategoryName();
   const title = category ? categoryName(category) : searchHeading(query ?? "");
