@@ -47,17 +47,10 @@ const tabs = goldenTabs();
  * GraphiQL 3 opens the first of `defaultTabs` with its query but fills the variables and
  * headers editors only from the `variables` and `headers` props (or storage), so LogIn, the tab
  * the guide runs first, opened with no variables and answered `Variable "$email" ... was not
- * provided`. On a first visit (no tabs stored) the first tab's own are given as those props;
- * a later visit reopens the stored tabs as they were left.
+ * provided`. Tabs are never stored (see explorer-storage.js), so every visit opens on the
+ * golden tabs, and the first one's own variables and headers are given as those props.
  */
-function storedTabs() {
-  try {
-    return localStorage.getItem('graphiql:tabState') !== null;
-  } catch {
-    return false;
-  }
-}
-const opening = storedTabs() ? {} : { variables: tabs[0].variables, headers: tabs[0].headers };
+const opening = { variables: tabs[0].variables, headers: tabs[0].headers };
 
 function Explorer() {
   return createElement(GraphiQL, {
