@@ -16,6 +16,11 @@ function prismaLike(message: string, code?: string): Error {
   return Object.assign(new Error(message), { name: "PrismaClientKnownRequestError", ...(code && { code }) });
 }
 
+/** A Prisma error from its pg adapter: the server's SQLSTATE kept in `meta`. */
+function adapterError(code: string, message: string, cause: { originalCode: string; kind: string }): Error {
+  return Object.assign(new Error(message), { name: "PrismaClientKnownRequestError", code, meta: { driverAdapterError: { name: "DriverAdapterError", cause } } });
+}
+
 const TRANSIENT: [string, unknown][] = [
   ["Prisma: can't reach the server", prismaLike("Can't reach database server at 127.0.0.1:5432", "P1001")],
   ["the pg adapter: server shut down", prismaLike("Database error. Code: `57P01`. Message: `terminating connection due to unexpected postmaster exit`")],
@@ -32,6 +37,19 @@ const TRANSIENT: [string, unknown][] = [
   ["the pg adapter: a statement cancelled at its timeout", prismaLike("Database error. Code: `57014`. Message: `canceling statement due to statement timeout`")],
   ["pg: a transaction ended idle", Object.assign(new Error("terminating connection due to idle-in-transaction timeout"), { code: "25P03" })],
   ["a raw statement whose connection timed out", prismaLike("Invalid `prisma.$queryRaw()` invocation:\n\nRaw query failed. Code: `N/A`. Message: `Operation has timed out`", "P2010")],
+  // A lock not had within an operator's lock_timeout, and a server out of a resource (class 53),
+  // as pg, a raw statement and a model query report them (shapes taken from PostgreSQL 18).
+  ["pg: a lock not had within lock_timeout", Object.assign(new Error("canceling statement due to lock timeout"), { code: "55P03" })],
+  ["a raw statement: a lock not had within lock_timeout", prismaLike("Invalid `prisma.$executeRaw()` invocation:\n\nRaw query failed. Code: `55P03`. Message: `canceling statement due to lock timeout`", "P2010")],
+  ["pg: a full disk", Object.assign(new Error("could not extend file: No space left on device"), { code: "53100" })],
+  ["pg: out of memory", Object.assign(new Error("out of memory"), { code: "53200" })],
+  ["a model query on a full disk", adapterError("P2039", "Database error. Code: `53100`. Message: `could not extend file: No space left on device`", { originalCode: "53100", kind: "postgres" })],
+  // Prisma words these without the SQLSTATE: only its code and the adapter's cause say it.
+  ["a model query in a deadlock", adapterError("P2034", "Transaction failed due to a write conflict or a deadlock. Please retry your transaction", { originalCode: "40P01", kind: "TransactionWriteConflict" })],
+  ["every connection slot taken", adapterError("P2037", "Too many database connections opened: too many connections for role \"app\"", { originalCode: "53300", kind: "TooManyConnections" })],
+  ["MariaDB: a lock waited for past innodb_lock_wait_timeout", adapterError("P2010", "Raw query failed. Code: `1205`. Message: `Lock wait timeout exceeded; try restarting transaction`", { originalCode: "1205", kind: "mysql" })],
+  ["MariaDB: a full table", adapterError("P2039", "Database error. Code: `1114`.", { originalCode: "1114", kind: "mysql" })],
+  ["an adapter's SQLSTATE alone", adapterError("P2039", "Database error.", { originalCode: "55P03", kind: "postgres" })],
   ["MongoDB shutting down", new MongoServerError({ code: 91, errmsg: "The server is in quiesce mode and will shut down" })],
   ["MongoDB primary stepped down", new MongoServerError({ code: 189, errmsg: "PrimarySteppedDown" })],
 ];
@@ -39,6 +57,9 @@ const ABOUT_THE_EVENT: [string, unknown][] = [
   ["a malformed event", new Error("PaymentConfirmed ev_1 names no order")],
   ["a coded refusal", new DomainError(ErrorCode.NOT_FOUND, "Order ord_1 was not found")],
   ["a constraint violation", Object.assign(new Error("duplicate key"), { code: "23505" })],
+  ["MariaDB: a duplicate key", adapterError("P2002", "Unique constraint failed", { originalCode: "1062", kind: "UniqueConstraintViolation" })],
+  ["MariaDB: a value too long", adapterError("P2000", "The provided value for the column is too long", { originalCode: "1406", kind: "LengthMismatch" })],
+  ["a model query refused by a constraint", adapterError("P2002", "Unique constraint failed on the fields: (`id`)", { originalCode: "23505", kind: "UniqueConstraintViolation" })],
   ["a mail server down, said in words only", new Error("connect ECONNREFUSED mail server")],
   ["nothing", undefined],
   ["a raw statement refused by a constraint", prismaLike("Invalid `prisma.$queryRaw()` invocation:\n\nRaw query failed. Code: `23514`. Message: `new row violates check constraint`", "P2010")],

@@ -8,17 +8,25 @@ import { LockBusyError } from "../cache/lock-service.js";
  * the same outage as ECONNRESET, in the words the HTTP client uses.
  */
 const TRANSIENT_ERRNOS = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN", "UND_ERR_SOCKET", "UND_ERR_CLOSED", "UND_ERR_CONNECT_TIMEOUT"]);
-/** Prisma's "can't reach / timed out / closed / pool exhausted" codes. */
-const TRANSIENT_PRISMA_CODES = new Set(["P1001", "P1002", "P1008", "P1017", "P2024"]);
+/**
+ * Prisma's "can't reach / timed out / closed / pool exhausted" codes, and the two it gives a
+ * server's refusal of its own in place of the SQLSTATE: a write conflict or deadlock (P2034,
+ * from 40001 and 40P01) and the server's connection slots all taken (P2037, from 53300).
+ */
+const TRANSIENT_PRISMA_CODES = new Set(["P1001", "P1002", "P1008", "P1017", "P2024", "P2034", "P2037"]);
 /**
  * PostgreSQL: connection exceptions (class 08), shutdown or crash (57P01-57P03), serialization
  * failure, deadlock, and the pool's bounds (DATABASE_BOUNDS) as the server enforces them: a
- * statement cancelled at its timeout (57014), a transaction left idle ended (25P03). The
- * statement wrote nothing; the same step a moment later, on a less busy server, may pass.
+ * statement cancelled at its timeout (57014), a transaction left idle ended (25P03); a lock
+ * not had within a `lock_timeout` an operator set (55P03); and the server out of a resource
+ * (class 53: disk full, out of memory, every connection slot taken). The statement wrote
+ * nothing; the same step a moment later, on a less busy server, may pass. Read as a fault of
+ * the event, a full disk or a lock held by a migration dead-lettered payment confirmations.
  */
-const TRANSIENT_SQLSTATE = /^(08[0-9A-Z]{3}|57P0[123]|57014|25P03|40001|40P01)$/;
+const TRANSIENT_SQLSTATES = "08[0-9A-Z]{3}|57P0[123]|57014|25P03|40001|40P01|55P03|53[0-9A-Z]{3}";
+const TRANSIENT_SQLSTATE = new RegExp(`^(${TRANSIENT_SQLSTATES})$`);
 /** The same SQLSTATEs as the Prisma pg adapter words them ("Database error. Code: `57P01`"). */
-const TRANSIENT_SQLSTATE_IN_MESSAGE = /Code: `(08[0-9A-Z]{3}|57P0[123]|57014|25P03|40001|40P01)`/;
+const TRANSIENT_SQLSTATE_IN_MESSAGE = new RegExp(`Code: \`(${TRANSIENT_SQLSTATES})\``);
 /**
  * ...and as pg words the client's bounds: no pooled connection in time, none opened in time, no
  * answer in time; and as Prisma words its own (P2028, "Unable to start a transaction in the given
@@ -32,6 +40,12 @@ const TRANSIENT_DATABASE_MESSAGE =
  * with no SQLSTATE ("Raw query failed. Code: `N/A`. Message: `Operation has timed out`").
  */
 const TRANSIENT_RAW_QUERY_MESSAGE = /Raw query failed\. Code: `N\/A`\. Message: `Operation has timed out`/;
+/**
+ * MySQL and MariaDB, by the errno Prisma's adapter keeps: a lock waited for past
+ * innodb_lock_wait_timeout (1205), a full disk or table (1021, 1114). Their deadlocks and a
+ * server out of connections come as P2034 and P2037.
+ */
+const TRANSIENT_MYSQL_ERRNOS = new Set(["1205", "1021", "1114"]);
 /** The search engine clients (Elasticsearch, OpenSearch): no connection, no answer in time, no node left. */
 const TRANSIENT_SEARCH_CLIENT_ERRORS = new Set(["ConnectionError", "TimeoutError", "NoLivingConnectionsError"]);
 /** A search cluster answering that it is overloaded or recovering (shards not yet assigned after a restart). */
@@ -79,12 +93,18 @@ export function isTransientInfrastructureError(error: unknown): boolean {
     // A coded GraphQL error (ours, or a callee's rethrown) is transient only when it says so.
     if (extensions?.code !== undefined) return extensions.code === ErrorCode.SERVICE_UNAVAILABLE;
     if (typeof code === "string" && (TRANSIENT_ERRNOS.has(code) || TRANSIENT_PRISMA_CODES.has(code) || TRANSIENT_SQLSTATE.test(code))) return true;
+    // Prisma keeps the server's own code beside its own, whatever its message says.
+    const server = (meta as { driverAdapterError?: { cause?: { originalCode?: unknown; kind?: unknown } } } | undefined)?.driverAdapterError?.cause;
+    if (typeof server?.originalCode === "string") {
+      if (server.kind === "mysql" ? TRANSIENT_MYSQL_ERRNOS.has(server.originalCode) : TRANSIENT_SQLSTATE.test(server.originalCode)) return true;
+    }
     if (typeof message === "string" && (TRANSIENT_SQLSTATE_IN_MESSAGE.test(message) || TRANSIENT_DATABASE_MESSAGE.test(message) || TRANSIENT_RAW_QUERY_MESSAGE.test(message) || TRANSIENT_REDIS_MESSAGE.test(message))) return true;
     if (name === "MaxRetriesPerRequestError") return true;
     if (typeof name === "string" && TRANSIENT_MONGO_ERRORS.has(name)) return true;
     if (name === "MongoServerError" && typeof code === "number" && TRANSIENT_MONGO_SERVER_CODES.has(code)) return true;
-    // Only the search clients' errors carry `meta`; a bare TimeoutError (an AbortSignal's) is a
-    // callee that did not answer, which a poison event can cause every time.
+    // Of the errors carrying `meta` (Prisma's too), only the search clients' bear these names; a
+    // bare TimeoutError (an AbortSignal's) is a callee that did not answer, which a poison event
+    // can cause every time.
     if (meta !== undefined && typeof name === "string") {
       if (TRANSIENT_SEARCH_CLIENT_ERRORS.has(name)) return true;
       if (name === "ResponseError" && TRANSIENT_SEARCH_STATUS.has(meta?.statusCode as number)) return true;

@@ -28,10 +28,12 @@ export async function startCheckoutHarness(engine: DatabaseEngine, stock: Record
     beforePlace?: (orderId: string) => Promise<void>;
     /** The pg pool's size and bounds (10 and DATABASE_BOUNDS unless told). */
     pool?: { size: number; bounds: DatabaseBounds };
+    /** Server settings of every session the service opens (e.g. an operator's `lock_timeout`). */
+    sessionSettings?: Record<string, string>;
   } = {},
 ) {
   const database = await createTestDatabase(engine);
-  const prisma = createPrismaClient(database.url, { poolSize: options.pool?.size ?? 10, ...(options.pool && { bounds: options.pool.bounds }) });
+  const prisma = createPrismaClient(withSessionSettings(database.url, options.sessionSettings), { poolSize: options.pool?.size ?? 10, ...(options.pool && { bounds: options.pool.bounds }) });
   const logger = createLogger("silent");
   // Stock keys are variant ids: "p1" is a product's default variant, "p4:red" a variant of p4.
   const prices = new Map<string, CatalogVariant>(
@@ -147,3 +149,12 @@ export async function startCheckoutHarness(engine: DatabaseEngine, stock: Record
 }
 
 export type CheckoutHarness = Awaited<ReturnType<typeof startCheckoutHarness>>;
+
+/** `url` whose sessions start with `settings` (libpq's `options=-c name=value`). */
+function withSessionSettings(url: string, settings: Record<string, string> = {}): string {
+  const entries = Object.entries(settings);
+  if (entries.length === 0) return url;
+  const parsed = new URL(url);
+  parsed.searchParams.set("options", entries.map(([name, value]) => `-c ${name}=${value}`).join(" "));
+  return parsed.toString();
+}
