@@ -3,7 +3,9 @@ import { embeddedRig } from "./support/inventory-rig.js";
 import { defineOversellingProofs } from "./overselling.proofs.js";
 import { defineExpiryProofs } from "./expiry.proofs.js";
 import { defineStoppedAdmissionProofs } from "./stopped-admission.proofs.js";
+import { defineStoppedGiveBackProofs } from "./stopped-give-back.proofs.js";
 
 defineOversellingProofs("embedded", embeddedRig);
 defineExpiryProofs("embedded", embeddedRig);
 defineStoppedAdmissionProofs("embedded", embeddedRig);
+defineStoppedGiveBackProofs("embedded", embeddedRig);

@@ -5,11 +5,13 @@ import { realRig } from "./support/inventory-rig.js";
 import { defineOversellingProofs } from "./overselling.proofs.js";
 import { defineExpiryProofs } from "./expiry.proofs.js";
 import { defineStoppedAdmissionProofs } from "./stopped-admission.proofs.js";
+import { defineStoppedGiveBackProofs } from "./stopped-give-back.proofs.js";
 
 describeWithRealEngine({ suite: "Inventory proofs", engine: "postgresql", variable: "TEST_PG_REAL_URL" }, () => {
   describeWithRealEngine({ suite: "Inventory proofs", engine: "redis", variable: "REDIS_URL" }, (redisUrl) => {
     defineOversellingProofs("postgresql+redis", realRig(redisUrl));
     defineExpiryProofs("postgresql+redis", realRig(redisUrl));
     defineStoppedAdmissionProofs("postgresql+redis", realRig(redisUrl));
+    defineStoppedGiveBackProofs("postgresql+redis", realRig(redisUrl));
   });
 });

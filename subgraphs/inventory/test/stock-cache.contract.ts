@@ -115,6 +115,30 @@ export function defineStockCacheContract(engine: string, create: (namespace: str
       assert.deepEqual(await counters("a"), [3], "settling never touches the counters");
     });
 
+    it("records a give-back at the marker's epoch, or the rebuild's under way, until it is settled, touching no counter", async () => {
+      const older = await fresh({ a: 5 });
+      // Another process rebuilt since this one last looked: the record goes to the current epoch.
+      const epoch = await fresh({ a: 5 });
+      const expected = token();
+      assert.equal(await cache.expectGiveBack(expected), epoch);
+      assert.notEqual(epoch, older);
+      assert.equal(await cache.unsettledAdmissions(60_000), 0, "younger than asked");
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      assert.equal(await cache.unsettledAdmissions(100), 1);
+      await cache.settleAdmission(epoch, expected);
+      assert.equal(await cache.unsettledAdmissions(0), 0);
+      assert.deepEqual(await counters("a"), [5], "recording and settling never touch the counters");
+      const rebuilding = randomUUID();
+      await cache.beginRebuild(rebuilding);
+      const during = token();
+      assert.equal(await cache.expectGiveBack(during), rebuilding, "no marker: the rebuild's epoch, whose counters the change will reach");
+      await replaceMirror(cache, rebuilding, [{ variantId: "a", available: 5 }]);
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      assert.equal(await cache.unsettledAdmissions(100), 1, "still unsettled once the rebuild is done");
+      await cache.settleAdmission(rebuilding, during);
+      assert.equal(await cache.unsettledAdmissions(0), 0);
+    });
+
     it("drops the unsettled admissions of an epoch a rebuild replaced, and counts none while one runs", async () => {
       const old = await fresh({ a: 5 });
       assert.deepEqual(await cache.reserve(old, `r-${randomUUID()}`, [{ variantId: "a", quantity: 1 }], token()), { kind: "reserved" });

@@ -56,6 +56,14 @@ export class EmbeddedStockCache implements StockCache {
     });
   }
 
+  async expectGiveBack(token: string): Promise<string | null> {
+    return this.call(() => {
+      const epoch = this.marker ?? this.rebuild?.epoch ?? null;
+      if (epoch !== null) this.unsettled.set(`${epoch} ${token}`, this.now());
+      return epoch;
+    });
+  }
+
   async settleAdmission(epoch: string, token: string): Promise<void> {
     this.call(() => this.unsettled.delete(`${epoch} ${token}`));
   }

@@ -36,6 +36,18 @@ redis.call('ZADD', KEYS[3], now, ARGV[1] .. ' ' .. ARGV[3])
 return {'reserved'}`;
 
 /**
+ * Records a give-back (the token ARGV[1]) in KEYS[3] at the engine's time, as RESERVE records an
+ * admission, at the marker's epoch (KEYS[1]) or else the rebuild's under way (KEYS[2]); returns
+ * that epoch, or false when there is neither.
+ */
+const EXPECT = `
+local epoch = redis.call('GET', KEYS[1]) or redis.call('GET', KEYS[2])
+if not epoch then return false end
+${NOW_MS}
+redis.call('ZADD', KEYS[3], now, epoch .. ' ' .. ARGV[1])
+return epoch`;
+
+/**
  * Counts the admissions (KEYS[2]) recorded at least ARGV[1] ms ago at the marker's epoch
  * (KEYS[1]), and drops the old ones of any other epoch. Epoch and token are split at the last
  * space: tokens have none.
@@ -159,6 +171,7 @@ type Script = (numberOfKeys: number, ...keysThenArgs: (string | number)[]) => Pr
 
 interface StockScripts {
   stockReserve(numberOfKeys: number, ...keysThenArgs: (string | number)[]): Promise<ScriptReply>;
+  stockExpect(numberOfKeys: number, ...keysThenArgs: string[]): Promise<string | null>;
   stockUnsettled: Script;
   stockAdjust: Script;
   stockLoad: Script;
@@ -212,6 +225,7 @@ export class RedisStockCache implements StockCache {
     this.rebuildKeys = [this.markerKey, rebuild, `${rebuild}-filling`, `${rebuild}-deltas`, `${rebuild}-loaded`];
     this.leaseMs = options.rebuildLeaseMs ?? DEFAULT_REBUILD_LEASE_MS;
     client.defineCommand("stockReserve", { lua: RESERVE });
+    client.defineCommand("stockExpect", { lua: EXPECT });
     client.defineCommand("stockUnsettled", { lua: UNSETTLED });
     client.defineCommand("stockAdjust", { lua: ADJUST });
     client.defineCommand("stockLoad", { lua: LOAD });
@@ -256,6 +270,11 @@ export class RedisStockCache implements StockCache {
       default:
         throw new Error(`Unexpected reply from the reserve script: ${String(kind)}`);
     }
+  }
+
+  async expectGiveBack(token: string): Promise<string | null> {
+    if (/\s/.test(token)) throw new Error("A give-back token has no spaces");
+    return (await this.scripts.stockExpect(3, this.markerKey, this.rebuildKeys[1]!, this.admissionsKey, token)) ?? null;
   }
 
   async settleAdmission(epoch: string, token: string): Promise<void> {

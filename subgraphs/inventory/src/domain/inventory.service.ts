@@ -41,6 +41,12 @@
  *    outcome is settled there; one left unsettled for UNSETTLED_ADMISSION_MS at the current
  *    epoch makes any process that finds it rebuild, which puts the units back from the
  *    ledger. The stopped process's later write, if it ever wakes, is counted once by 3.
+ *    A change that gives units back (a release, a return, a restock, an expiry) is recorded
+ *    the same way before its ledger write and settled once the mirror holds it: a process
+ *    stopped after the commit and before the adjust would otherwise leave the counters short
+ *    of those units on every process until one restarted. A commit that takes an expired
+ *    hold's units again is not recorded: a mirror left holding them admits a buyer the
+ *    ledger then refuses, which sells nothing wrongly.
  */
 import { badInput, validIdempotencyKey, validVariantTarget, type Logger, type VariantTarget } from "#kernel";
 import { outOfStockHolding, reservationConflict, reservationExpired, restockConflict, unknownProduct, unknownReservation, unknownVariant, variantRequired } from "./inventory.errors.js";
@@ -159,13 +165,17 @@ export function createInventoryService(deps: InventoryServiceDeps) {
       const { ifExpiresAt = null, ifIdleForMs = null } = conditions;
       if (ifIdleForMs !== null && (!Number.isSafeInteger(ifIdleForMs) || ifIdleForMs < 0)) throw badInput("ifIdleForMs is a whole number of milliseconds, 0 or more", { field: "ifIdleForMs" });
       if (ifExpiresAt !== null && Number.isNaN(ifExpiresAt.getTime())) throw badInput("ifExpiresAt is an ISO 8601 instant", { field: "ifExpiresAt" });
+      const expected = await mirror.expectGiveBack();
       const now = clock();
       const result = await ledger.release(id, now, {
         ...(ifExpiresAt !== null && { expiringBy: ifExpiresAt }),
         ...(ifIdleForMs !== null && { reservedBy: new Date(now.getTime() - ifIdleForMs) }),
       });
-      if (!result) throw unknownReservation(id);
-      await mirror.settle(result.change);
+      if (!result) {
+        await mirror.withdraw(expected);
+        throw unknownReservation(id);
+      }
+      await mirror.settle(result.change, expected);
       if (result.change.changes.length > 0) nudge();
       return result.reservation;
     },
@@ -178,8 +188,9 @@ export function createInventoryService(deps: InventoryServiceDeps) {
       // Units that were sold come back whatever today's per-order limit is: a limit lowered
       // since the sale must not keep them off sale (the return would fail on every delivery).
       const { reservationId: id, items } = validReservation(returnId, requested, Number.MAX_SAFE_INTEGER);
+      const expected = await mirror.expectGiveBack();
       const result = await ledger.putBack(id, items, clock());
-      await mirror.settle(result.change);
+      await mirror.settle(result.change, expected);
       if (result.change.changes.length > 0) nudge();
       if (!result.repeated) logger.info("sold units put back", { returnId: id, items: items.length });
       return { id, items };
@@ -187,9 +198,10 @@ export function createInventoryService(deps: InventoryServiceDeps) {
 
     /** Expires up to `limit` reservations past their time and returns their units; how many. */
     async expireDue(limit: number): Promise<number> {
+      const expected = await mirror.expectGiveBack();
       const { expired, change } = await ledger.expireDue(clock(), limit);
+      await mirror.settle(change, expected);
       if (expired.length === 0) return 0;
-      await mirror.settle(change);
       nudge();
       logger.info("reservations expired", { count: expired.length, reservationIds: expired.slice(0, 20) });
       return expired.length;
@@ -222,21 +234,29 @@ export function createInventoryService(deps: InventoryServiceDeps) {
         id = variants[0]!;
       }
       const item = validRestock(id, quantity);
+      const expected = await mirror.expectGiveBack();
       let restocked = await ledger.restock(item, clock(), key);
       if (!restocked) {
-        if (variantId !== undefined && !(await catalog.variantExists(item.variantId))) throw unknownVariant(item.variantId);
+        if (variantId !== undefined && !(await catalog.variantExists(item.variantId))) {
+          await mirror.withdraw(expected);
+          throw unknownVariant(item.variantId);
+        }
         // The variant's level is created empty, then restocked like any other: twins of one
         // key (a double click on a new product) then meet at the same row and the same key.
         const created = await ledger.createLevels([{ variantId: item.variantId, available: 0 }], (epoch, rows) => mirror.load(epoch, rows), clock());
         if (created.length > 0) nudge();
         restocked = await ledger.restock(item, clock(), key);
-        if (!restocked) throw unknownVariant(item.variantId);
+        if (!restocked) {
+          await mirror.withdraw(expected);
+          throw unknownVariant(item.variantId);
+        }
       }
       if (restocked.repeatOf) {
+        await mirror.withdraw(expected);
         if (!sameItems(restocked.repeatOf, [item])) throw restockConflict(key!);
         return restocked.level;
       }
-      await mirror.settle(restocked.change);
+      await mirror.settle(restocked.change, expected);
       nudge();
       return restocked.level;
     },

@@ -22,6 +22,12 @@ export type Admission =
 /** An admission as the mirror recorded it. */
 export type AdmittedAt = Extract<Admission, { kind: "admitted" }>;
 
+/** A give-back recorded in the mirror before its ledger write (see `expectGiveBack`). */
+export interface ExpectedGiveBack {
+  epoch: string;
+  token: string;
+}
+
 /** How often a rebuild renews its lease on the mirror: several times a lease. */
 const RENEW_EVERY_MS = DEFAULT_REBUILD_LEASE_MS / 5;
 
@@ -187,7 +193,7 @@ export function createStockMirror(deps: { cache: StockCache; ledger: StockLedger
   }
 
   /** The admission's units are accounted for: the ledger answered and the mirror holds its answer. */
-  async function settleAdmission(admission: AdmittedAt): Promise<void> {
+  async function settleAdmission(admission: AdmittedAt | ExpectedGiveBack): Promise<void> {
     // Left unsettled (a lost reply), it only costs a needless rebuild once it is old.
     await cache.settleAdmission(admission.epoch, admission.token).catch(() => undefined);
   }
@@ -272,12 +278,40 @@ export function createStockMirror(deps: { cache: StockCache; ledger: StockLedger
     },
 
     /**
+     * Records, before the ledger write, a change that gives units back, whether this process
+     * trusts the mirror or not (others may: the change is fenced by the epoch the ledger
+     * reports, not by this process's trust). Undefined when nothing was recorded (no mirror
+     * built, or the cache unreachable: a rebuild comes first anyway). Settled by `settle` once
+     * the mirror holds it; left unsettled by a process that stopped in between, it makes
+     * another process rebuild (see `checkAdmissions`): the units would otherwise stay missing
+     * from the counters, an undersell on every process, until one restarted. A rebuild begun
+     * between the record and the ledger's commit leaves that window open, for its moment.
+     */
+    async expectGiveBack(): Promise<ExpectedGiveBack | undefined> {
+      const token = randomUUID();
+      try {
+        const epoch = await cache.expectGiveBack(token);
+        return epoch === null ? undefined : { epoch, token };
+      } catch (error) {
+        doubt("expecting a give-back failed", error);
+        return undefined;
+      }
+    },
+
+    /** Settles a give-back the ledger made nothing of (no such hold, a repeated restock). */
+    async withdraw(expected: ExpectedGiveBack | undefined): Promise<void> {
+      if (expected) await settleAdmission(expected);
+    },
+
+    /**
      * Brings the mirror up to a committed ledger change. A change reports the epoch whose
      * counters do not contain it yet (or contain it because this very request was admitted
      * at that epoch), so applying its deltas fenced by that epoch counts it exactly once.
      */
-    async settle(change: LedgerChange, admission?: AdmittedAt): Promise<void> {
-      const deltas = admission?.epoch === change.epoch ? [] : change.changes.filter((c) => c.delta !== 0);
+    async settle(change: LedgerChange, recorded?: AdmittedAt | ExpectedGiveBack): Promise<void> {
+      // An admission's units left the counters with it; a give-back's are not in them yet.
+      const admitted = recorded !== undefined && "kind" in recorded;
+      const deltas = admitted && recorded.epoch === change.epoch ? [] : change.changes.filter((c) => c.delta !== 0);
       if (deltas.length > 0) {
         try {
           await cache.adjust(change.epoch, deltas);
@@ -286,7 +320,7 @@ export function createStockMirror(deps: { cache: StockCache; ledger: StockLedger
           return;
         }
       }
-      if (admission) await settleAdmission(admission);
+      if (recorded) await settleAdmission(recorded);
     },
 
     /** Counters for variants new to the ledger, written before their rows commit. */

@@ -55,7 +55,18 @@ export interface StockCache {
    * `token` with the engine's time until `settleAdmission` (see `unsettledAdmissions`).
    */
   reserve(epoch: string, reservationId: string, items: readonly StockItem[], token: string): Promise<CacheReserveOutcome>;
-  /** The admission `token` reached its outcome: the ledger answered and the mirror holds it. */
+  /**
+   * Records `token` with the engine's time, as `reserve` records an admission, for a ledger
+   * change about to give units back that the counters do not hold yet (a release, a return, a
+   * restock, an expiry), until `settleAdmission`: a process that stops between the ledger's
+   * commit and `adjust` is found by `unsettledAdmissions` as one that stopped after an
+   * admission is. Recorded at the marker's epoch, or the rebuild's under way, read in the same
+   * atomic step (a process's own idea of the epoch may be older: then the record would be
+   * dropped as moot while the change lands at the current one); returns that epoch, or null
+   * (nothing recorded) when there is neither.
+   */
+  expectGiveBack(token: string): Promise<string | null>;
+  /** The admission or give-back `token` reached its outcome: the ledger answered and the mirror holds it. */
   settleAdmission(epoch: string, token: string): Promise<void>;
   /**
    * Admissions recorded at least `olderThanMs` ago by the engine's clock and never settled,
