@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import pg from "pg";
 import { createPrismaClient, inDirectTransaction, Prisma, queryDirect, type PrismaClient } from "#kernel/relational";
 import { createTestDatabase, hasDatabase, type DatabaseEngine } from "../../test/support/test-database.js";
 
@@ -48,6 +49,82 @@ function defineDirectTransactionSuite(engine: DatabaseEngine): void {
         (error) => (error as { code?: string }).code === "23505",
       );
       assert.deepEqual([await rows(), await backend()], [[1], pid], "nothing written, the same connection, usable");
+    });
+
+    it("sends BEGIN with the first statement and COMMIT with the last it is told of: two statements, two round trips", async () => {
+      const sent: string[] = [];
+      const query = pg.Client.prototype.query;
+      pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+        const first = args[0];
+        sent.push(typeof first === "string" ? first : String((first as { text?: unknown }).text));
+        return (query as (...a: unknown[]) => unknown).apply(this, args);
+      } as typeof query;
+      let answer: { id: number }[];
+      try {
+        answer = await inDirectTransaction(prisma, async (statement) => {
+          await statement(Prisma.sql`INSERT INTO direct_probe (id) VALUES (${5})`);
+          return statement<{ id: number }>(Prisma.sql`UPDATE direct_probe SET id = ${6} WHERE id = ${5} RETURNING id`, { andCommit: true });
+        });
+      } finally {
+        pg.Client.prototype.query = query;
+      }
+      assert.deepEqual(answer, [{ id: 6 }]);
+      assert.equal(sent.length, 2, sent.join(" | "));
+      assert.match(sent[0]!, /^BEGIN; INSERT/);
+      assert.match(sent[1]!, /RETURNING id; COMMIT$/);
+      assert.deepEqual(await rows(), [1, 6], "committed");
+      await queryDirect(prisma, Prisma.sql`DELETE FROM direct_probe WHERE id = 6`);
+    });
+
+    it("refuses a statement after the committing one, and rolls back when the committing one fails", async () => {
+      const pid = await backend();
+      await assert.rejects(
+        inDirectTransaction(prisma, async (statement) => {
+          await statement(Prisma.sql`INSERT INTO direct_probe (id) VALUES (${7})`, { andCommit: true });
+          await statement(Prisma.sql`INSERT INTO direct_probe (id) VALUES (${8})`);
+        }),
+        /has committed/,
+      );
+      await assert.rejects(
+        inDirectTransaction(prisma, async (statement) => {
+          await statement(Prisma.sql`INSERT INTO direct_probe (id) VALUES (${9})`);
+          await statement(Prisma.sql`INSERT INTO direct_probe (id) VALUES (${1})`, { andCommit: true });
+        }),
+        (error) => (error as { code?: string }).code === "23505",
+      );
+      assert.deepEqual([await rows(), await backend()], [[1, 7], pid], "the first committed alone, nothing of the second; the same connection");
+      await queryDirect(prisma, Prisma.sql`DELETE FROM direct_probe WHERE id = 7`);
+    });
+
+    it("reads and writes the same values written in as literals as sent as parameters", async () => {
+      // Every kind of value the write path sends, and text that tries to end its literal.
+      const values = [
+        "it's",
+        "back\\slash \\' and '' quotes",
+        "E'x'); DROP TABLE direct_probe; --",
+        "naïve 東京 \u{1F600}",
+        "",
+        null,
+        42,
+        -7.25,
+        true,
+        new Date("2026-12-06T10:41:02.345Z"),
+        { payload: { amount: 1999, note: "a 'quoted' \\ thing", nested: [1, null, "x"] } },
+        ["a", "b'c", null],
+      ];
+      const probe = (value: unknown) => Prisma.sql`SELECT ${value}::text AS text`;
+      for (const value of values) {
+        const [asParameter] = await queryDirect<{ text: string }>(prisma, probe(value));
+        const [asLiteral] = await inDirectTransaction(prisma, (statement) => statement<{ text: string }>(probe(value)));
+        assert.deepEqual(asLiteral, asParameter, `value ${JSON.stringify(value)}`);
+      }
+      // Typed by their context alike: a LIMIT, a jsonb cast, a timestamp, an array compared.
+      const typed = Prisma.sql`SELECT (${'{"a":[1,2]}'}::jsonb -> 'a') AS a, ${new Date("2026-01-02T03:04:05.678Z")}::timestamp(3) AS at,
+        ${"b"} = ANY(${["a", "b"]}::text[]) AS found FROM generate_series(1, 5) LIMIT ${2}`;
+      const asParameters = await queryDirect(prisma, typed);
+      const asLiterals = await inDirectTransaction(prisma, (statement) => statement(typed, { andCommit: true }));
+      assert.deepEqual(asLiterals, asParameters);
+      assert.equal(asLiterals.length, 2);
     });
 
     it("closes a connection whose transaction's end the server did not confirm", async () => {

@@ -2,6 +2,7 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import { setTimeout as delay } from "node:timers/promises";
 import pg from "pg";
 import { DATABASE_BOUNDS, type DatabaseBounds } from "../runtime/money-path-deadlines.js";
+import { withLiterals } from "./literal-statement.js";
 import { Prisma, PrismaClient } from "../../../prisma/generated/client/client.js";
 
 export type { PrismaClient } from "../../../prisma/generated/client/client.js";
@@ -117,8 +118,12 @@ export async function queryDirect<T>(prisma: PrismaClient, query: Prisma.Sql): P
 /** Dates sent as UTC, as Prisma sends them (timestamp columns hold UTC). */
 const pgValues = (query: Prisma.Sql): unknown[] => query.values.map((value) => (value instanceof Date ? value.toISOString() : value));
 
-/** Runs one statement of a transaction: `Prisma.sql` in (as `queryDirect` takes it), rows out. */
-export type TransactionStatement = <T>(query: Prisma.Sql) => Promise<T[]>;
+/**
+ * Runs one statement of a transaction: `Prisma.sql` in (as `queryDirect` takes it), rows out.
+ * `andCommit` makes it the transaction's last: it commits in the same round trip, and a
+ * statement sent after it is refused.
+ */
+export type TransactionStatement = <T>(query: Prisma.Sql, options?: { andCommit?: boolean }) => Promise<T[]>;
 
 /**
  * One transaction on a connection of the client's own pg pool, past Prisma's interactive
@@ -140,11 +145,25 @@ export async function inDirectTransaction<T>(prisma: PrismaClient, work: (statem
   // fails the next statement, rather than ending the process.
   const ended = () => undefined;
   client.on("error", ended);
-  const statement: TransactionStatement = async <R>(query: Prisma.Sql) => (await client.query(query.text, pgValues(query))).rows as R[];
+  // BEGIN rides in the first statement's round trip and COMMIT in the last's when the work
+  // says which that is (each a simple-protocol query of two statements, values written as
+  // literals: see withLiterals); otherwise COMMIT follows on its own. The payment outcome's
+  // transaction is then three round trips, not five.
+  let begun = false;
+  let committed = false;
+  const statement: TransactionStatement = async <R>(query: Prisma.Sql, options: { andCommit?: boolean } = {}) => {
+    if (committed) throw new Error("this transaction has committed; a statement after its last one is a bug");
+    if (begun && !options.andCommit) return (await client.query(query.text, pgValues(query))).rows as R[];
+    const opening = !begun;
+    begun = true;
+    const answers = (await client.query(`${opening ? "BEGIN; " : ""}${withLiterals(query)}${options.andCommit ? "; COMMIT" : ""}`)) as unknown as pg.QueryResult | pg.QueryResult[];
+    if (options.andCommit) committed = true;
+    const answer = Array.isArray(answers) ? answers[opening ? 1 : 0]! : answers;
+    return answer.rows as R[];
+  };
   try {
-    await client.query("BEGIN");
     const result = await work(statement);
-    await client.query("COMMIT");
+    if (begun && !committed) await client.query("COMMIT");
     client.removeListener("error", ended);
     client.release();
     return result;

@@ -156,7 +156,7 @@ function definePaymentOutcomeStepsSuite(engine: DatabaseEngine): void {
       await assert.rejects(h.handlePaymentOutcome(confirmed("ord_missing", "pay_missing", "u-named")), /unknown order/);
     });
 
-    it("decides PAID in four round trips to PostgreSQL, BEGIN and COMMIT included: the lines come with the lock", async () => {
+    it("decides PAID in two round trips to PostgreSQL: BEGIN with the lock and the lines, COMMIT with the transition", async () => {
       const { order, paymentId } = await placeOrder("u-trips", 2);
       // The store alone (the harness's wraps it with reads of its own).
       const handle = createPaymentOutcomeHandler({ store: createPrismaOrderStore({ prisma: h.prisma }), reservations: h.reservations.port, logger: createLogger("silent") });
@@ -172,7 +172,7 @@ function definePaymentOutcomeStepsSuite(engine: DatabaseEngine): void {
         pg.Client.prototype.query = query;
       }
       assert.equal(await statusOf(order.id), "PAID");
-      assert.equal(sentStatements, 4);
+      assert.equal(sentStatements, 2);
       const sold = (await h.outbox("OrderStatusChanged")).filter((e) => e.key === order.id).map((e) => (e.payload as { sold?: unknown }).sold);
       assert.deepEqual(sold, [undefined, [{ productId: "p1", variantId: "p1", quantity: 2 }]]);
     });

@@ -182,11 +182,11 @@ export function createPrismaOrderStore(deps: { prisma: PrismaClient; onCommit?: 
 
     async update(orderId, decide, once, customer) {
       let wroteEvents = false;
-      // BEGIN, two statements, COMMIT on a pooled connection of its own rather than in Prisma's
-      // interactive transaction (a checkout's payment outcome runs this once): claim the event
-      // (with `once`), lock and read the order and, its customer known, its lines, in one;
-      // decide (which may call the inventory) with the row locked; write the transition, its
-      // history and its events in one.
+      // Two round trips on a pooled connection of its own rather than Prisma's interactive
+      // transaction (a checkout's payment outcome runs this once): BEGIN with the claim of the
+      // event (with `once`), the lock and read of the order and, its customer known, its lines;
+      // decide (which may call the inventory) with the row locked; the transition, its history
+      // and its events with COMMIT.
       const apply = async (statement: TransactionStatement): Promise<{ order: Order | null } | "duplicate"> => {
         const claim = once
           ? Prisma.sql`INSERT INTO "ProcessedEvent" (consumer, "eventId", "processedAt") VALUES (${once.consumer}, ${once.event.id}, now()) ON CONFLICT DO NOTHING RETURNING 1`
@@ -227,7 +227,7 @@ export function createPrismaOrderStore(deps: { prisma: PrismaClient; onCommit?: 
             INSERT INTO "OrderStatusChange" (id, "orderId", "userId", "from", "to", reason, at)
             VALUES (${randomUUID()}, ${orderId}, ${current.userId}, ${from}::"OrderStatus", ${to}::"OrderStatus", ${reason}, ${at}::timestamp(3))
           ), announced AS (${insertOutboxRows(events)})
-          SELECT * FROM updated`);
+          SELECT * FROM updated`, { andCommit: true });
         return { order: toOrder(updated!) };
       };
       const result = await inDirectTransaction(prisma, apply);
