@@ -6,6 +6,7 @@ import { generateHydratedPaths } from "@apollo/gateway/dist/executeQueryPlan.js"
 import { deepMerge } from "@apollo/gateway/dist/utilities/deepMerge.js";
 import { evaluateCondition, type FetchNode, type PlanNode, type QueryPlanSelectionNode, type ResponsePath, type SubscriptionNode } from "@apollo/query-planner";
 import { GraphQLError, Kind, type GraphQLFormattedError, type GraphQLSchema } from "graphql";
+import { withoutStack } from "#kernel";
 
 /** A place in the merged result a node writes into (what `executeQueryPlan` calls a cursor). */
 interface Cursor {
@@ -166,14 +167,19 @@ function lazyErrorPath(fetch: FetchNode, cursor: Cursor): (path: ErrorPath) => (
   };
 }
 
-/** A subgraph's error as the client sees it: its code kept (or DOWNSTREAM_SERVICE_ERROR), the subgraph named. */
+/**
+ * A subgraph's error as the client sees it: its code kept (or DOWNSTREAM_SERVICE_ERROR), the
+ * subgraph named. Built without a stack: it is the subgraph's answer relayed, and where the
+ * gateway built it says nothing (a page of 3,000 relayed errors spent a seventh of its CPU
+ * capturing stacks).
+ */
 function downstreamServiceError(original: GraphQLFormattedError, serviceName: string, errorPath: (path: ErrorPath) => (string | number)[] | undefined): GraphQLError {
   const message = original.message || `Error while fetching subquery from service "${serviceName}"`;
   const { extensions } = original;
   const options = { originalError: original as Error, path: errorPath(original.path), extensions: { ...extensions, serviceName } };
   const codeDef = errorCodeDef(original as GraphQLError);
-  if (!codeDef && extensions?.code) return new GraphQLError(message, options);
-  return (codeDef ?? ERRORS.DOWNSTREAM_SERVICE_ERROR).err(message, options);
+  if (!codeDef && extensions?.code) return withoutStack(() => new GraphQLError(message, options));
+  return withoutStack(() => (codeDef ?? ERRORS.DOWNSTREAM_SERVICE_ERROR).err(message, options));
 }
 
 /** The representation of `source` the fetch's `requires` selects, or null when it lacks a required field. */

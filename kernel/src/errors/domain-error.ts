@@ -8,7 +8,8 @@ import { isDefaultVariantId, productIdOfVariant } from "../catalog/variant-id.js
  *
  * It carries no stack: it is an answer, not a bug, and every GraphQL layer it passes reads
  * `stack`, which under source maps costs a refusal more than its database round trips (a flash
- * sale's losers, a flood of RATE_LIMITED answers).
+ * sale's losers, a flood of RATE_LIMITED answers). Not even the one line of a stack without
+ * frames (see `unstacked`).
  */
 export class DomainError extends GraphQLError {
   readonly code: ErrorCode;
@@ -22,6 +23,7 @@ export class DomainError extends GraphQLError {
     } finally {
       Error.stackTraceLimit = frames;
     }
+    unstacked(this);
     this.code = code;
     this.name = "DomainError";
   }
@@ -35,10 +37,25 @@ export function withoutStack<T>(build: () => T): T {
   const frames = Error.stackTraceLimit;
   Error.stackTraceLimit = 0;
   try {
-    return build();
+    const built = build();
+    if (built instanceof Error) unstacked(built);
+    return built;
   } finally {
     Error.stackTraceLimit = frames;
   }
+}
+
+/**
+ * Leaves an error built without frames no `stack` at all. graphql-js locates every error a
+ * resolver throws in a new GraphQLError, which captures a stack and then, when the thrown error
+ * has one, puts that in its place with Object.defineProperty; V8 formats a captured stack when
+ * it is redefined (ten frames, through source maps), only for it to be dropped. With no stack to
+ * copy it keeps its own capture unformatted: a page of 3,000 such errors (an aliased argument
+ * out of range on every product) took 414 ms of CPU against 18 ms for the same page answered,
+ * most of it formatting stacks nobody read. Assigned, not redefined: assigning formats nothing.
+ */
+function unstacked(error: Error): void {
+  error.stack = undefined;
 }
 
 /**
