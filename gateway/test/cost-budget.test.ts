@@ -133,7 +133,8 @@ describe("cost budget: charged what an operation did, settled once it has run", 
     const policy = policyWithCostBudget(10_000);
     const [cut] = await policy.admit([costing(5_000)], alice, "http-post");
     await policy.settle(cut!, cut!.charged, { data: { products: null }, errors: [{ path: ["products", 3, "id"] }] });
-    const [failed] = await policy.admit([costing(5_000)], alice, "http-post");
+    // 5,000 kept and 20 for the error: 4,980 left.
+    const [failed] = await policy.admit([costing(4_980)], alice, "http-post");
     await policy.settle(failed!, failed!.charged, { errors: [{}] });
     await refusal(policy.admit([costing(2)], alice, "http-post"));
   });
@@ -144,6 +145,46 @@ describe("cost budget: charged what an operation did, settled once it has run", 
     // As a WebSocket answer comes: the gateway's nulls in extensions, not in errors.
     await policy.settle(page!, page!.charged, { data: { products: null }, extensions: { valueCompletion: [{ message: "Cannot return null for non-nullable field Product.id.", path: ["products", 0, "id"] }] } });
     await refusal(policy.admit([costing(4_000), costing(2_100)], alice, "http-post"));
+  });
+
+  /** A page of `count` products each nulled by its own field's error (a nullable item), as subgraphs answer an argument out of range. */
+  const erred = (count: number) => ({
+    data: { products: Array.from({ length: count }, () => null) },
+    errors: Array.from({ length: count }, (_, i) => ({ message: "width is 1 to 10000 pixels", path: ["products", i] })),
+  });
+
+  it("charges each error an answer holds 20 points beyond its measure: making errors spends what it took", async () => {
+    const policy = policyWithCostBudget(10_000);
+    const [page] = await policy.admit([costing(101)], alice, "http-post");
+    await policy.settle(page!, page!.charged, erred(100));
+    // The page's 1 (100 nulls cost nothing) and its 100 errors' 2,000: 7,999 left (9,999 before errors were priced).
+    await policy.admit([costing(4_000), costing(3_999)], alice, "http-post");
+    const refused = await refusal(policy.admit([costing(2)], alice, "http-post"));
+    assert.equal(refused.extensions.budget, "cost");
+  });
+
+  it("charges errors past what is left, so an answer of errors refuses its caller's next request, and its network's guests' for guests", async () => {
+    const policy = policyWithCostBudget(1_000);
+    const [page] = await policy.admit([costing(101)], alice, "http-post");
+    await policy.settle(page!, page!.charged, erred(100));
+    const refused = await refusal(policy.admit([costing(2)], alice, "http-post"));
+    assert.equal(refused.code, "RATE_LIMITED");
+    assert.equal(refused.extensions.budget, "cost");
+    assert.ok(refused.retryAfterSeconds! > 0);
+    // A guest's errors come from its network's guests' pool (10,000 here): 6 pages of them spend it.
+    const guest = { key: "ip:192.0.2.30", network: "ip:192.0.2.30", site: undefined };
+    for (let i = 0; i < 5; i++) {
+      const [guestPage] = await policy.admit([costing(101)], guest, "http-post");
+      await policy.settle(guestPage!, guestPage!.charged, erred(100));
+    }
+    assert.equal((await refusal(policy.admit([costing(2)], { ...guest, key: guest.key }, "http-post"))).extensions.budget, "cost");
+  });
+
+  it("charges no error a request was refused with, only those placed at a field", async () => {
+    const policy = policyWithCostBudget(10_000);
+    const [page] = await policy.admit([costing(101)], alice, "http-post");
+    await policy.settle(page!, page!.charged, { data: { products: [] }, errors: Array.from({ length: 11 }, () => ({ path: undefined })) });
+    await policy.admit([costing(5_000), costing(4_999)], alice, "http-post");
   });
 
   it("settles each answer of a batch on its own operation, by its text, once", async () => {
@@ -389,6 +430,18 @@ if (process.env.REDIS_URL) {
       const refused = await refusal(policy.admit([costing(2)], alice, "http-post"));
       assert.equal(refused.code, "RATE_LIMITED");
       assert.equal(refused.extensions.budget, "cost");
+    });
+
+    it("charges an answer's errors to the shared count past the lease, refusing the caller once overdrawn", async () => {
+      const policy = policyWithCostBudget(10_000, { redis, keyPrefix: fresh() });
+      const [page] = await policy.admit([costing(101)], alice, "http-post");
+      await policy.settle(page!, page!.charged, {
+        data: { products: Array.from({ length: 100 }, () => null) },
+        errors: Array.from({ length: 100 }, (_, i) => ({ path: ["products", i] })),
+      });
+      // 2,000 points for the errors and the page's lease: more than any lease holds is refused.
+      await policy.admit([costing(4_000), costing(3_500)], alice, "http-post");
+      assert.equal((await refusal(policy.admit([costing(2_001)], alice, "http-post"))).extensions.budget, "cost");
     });
 
     it("refuses a caller over its budget from memory until the window turns: no Redis command a refusal", async () => {

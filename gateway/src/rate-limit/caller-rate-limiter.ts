@@ -50,7 +50,12 @@ export function createCallerRateLimiter(options: { pointsPerMinute: number; redi
     await own.refund(callerKey, points, windowEndsAt);
     if (siteKey !== undefined) await site.refund(siteKey, points, windowEndsAt);
   };
-  return Object.assign(limit, { refund });
+  const spend = async (budget: string | BudgetKey, points: number): Promise<void> => {
+    const { key: callerKey, site: siteKey } = keysOf(budget);
+    await own.spend(callerKey, points);
+    if (siteKey !== undefined) await site.spend(siteKey, points);
+  };
+  return Object.assign(limit, { refund, spend });
 }
 
 /** One budget per key, shared through Redis when given. */
@@ -100,7 +105,22 @@ function createSingleKeyRateLimiter(options: { pointsPerMinute: number; redis?: 
     if (leased?.giveBack(callerKey, points, windowEndsAt)) return;
     await limiter.reward(callerKey, points).then(() => refusals?.taken(callerKey, -points), () => undefined);
   };
-  return Object.assign(limit, { refund });
+  /**
+   * Takes points for work already done (an answer's errors, priced once it has run), whatever
+   * is left: never refused, and a budget it overdraws refuses the caller's next requests until
+   * its window turns. From the shared count, past any lease this process holds.
+   */
+  const spend = async (callerKey: string, points: number): Promise<void> => {
+    if (points <= 0) return;
+    try {
+      await limiter.consume(callerKey, points);
+      refusals?.taken(callerKey, points);
+    } catch (rejection) {
+      // Overdrawn: the count keeps the points (nothing is given back), and the caller is refused.
+      if (rejection instanceof RateLimiterRes) refusals?.remember(callerKey, options.pointsPerMinute - rejection.consumedPoints, rejection.msBeforeNext);
+    }
+  };
+  return Object.assign(limit, { refund, spend });
 }
 
 /** Takes `cost` points from the caller's budget, or says when to retry. */

@@ -72,6 +72,18 @@ export function createCostBudget(limiters: CostBudgetLimiters) {
       else await limiters.perCaller.refund(ownBudget(charge.caller), points, own);
       if (charge.network) await limiters.perNetwork.refund(networkBudget(charge.caller), points, charge.windows?.ceiling ?? until);
     },
+
+    /**
+     * Takes `points` more from the budgets `charge` was taken from, for work its operation did
+     * beyond its measure (see ANSWER_ERROR_POINTS), whatever is left: the work is done, so it is
+     * never refused, and a budget it overdraws refuses the caller's next request.
+     */
+    async spend(charge: CostCharge, points: number): Promise<void> {
+      if (points <= 0) return;
+      if (charge.guest) await limiters.perNetwork.spend(guestPool(charge.caller), points);
+      else await limiters.perCaller.spend(ownBudget(charge.caller), points);
+      if (charge.network) await limiters.perNetwork.spend(networkBudget(charge.caller), points);
+    },
   };
 }
 
