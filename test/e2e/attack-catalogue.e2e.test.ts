@@ -744,3 +744,52 @@ describe("attack catalogue: one client cannot churn the gateway's sockets", () =
     assert.equal(churned, 6);
   });
 });
+
+/** 40 products, 15 aliased images each with a width out of range: 600 errors, measured about 1,250. */
+const ERRORS_PAGE = `{ products(first: 40) { edges { node { ${aliased(15, (i) => `f${i}: featuredImage { url(width: 0) }`)} } } } }`;
+
+describe("attack catalogue: an answer's errors are paid for, over every transport", () => {
+  let sg: TestSupergraph;
+  before(async () => {
+    sg = await startTestSupergraph({ env: { RATE_LIMIT_COST_PER_MINUTE: "20000" } });
+    // Planned once first, by another caller: the cases below then hold no planning deposit.
+    assert.equal((await post(sg, { query: ERRORS_PAGE }, await sg.token("error-planner"))).status, 200);
+  });
+  after(() => sg.close());
+
+  it("refuses a caller's third page of errors over HTTP, where their measures alone would pass 16", async () => {
+    const token = await sg.token("error-pager");
+    const first = await post(sg, { query: ERRORS_PAGE }, token);
+    assert.equal(first.status, 200);
+    assert.equal(first.body.errors.length, 600, "every product's images out of range");
+    assertCleanError(first.body.errors[0], "BAD_USER_INPUT");
+    // The second is admitted on its measure, and its errors overdraw the minute's 20,000.
+    assert.equal((await post(sg, { query: ERRORS_PAGE }, token)).status, 200);
+    const third = await post(sg, { query: ERRORS_PAGE }, token);
+    assert.equal(third.status, 429);
+    assert.equal(third.body.errors[0].extensions.budget, "cost");
+  });
+
+  it("charges a batch's answers their errors, each operation's its own", async () => {
+    const token = await sg.token("error-batcher");
+    const batch = await post(sg, [{ query: ERRORS_PAGE }, { query: ERRORS_PAGE }], token);
+    assert.equal(batch.status, 200);
+    assert.equal(batch.body.length, 2);
+    assert.equal((await post(sg, { query: ERRORS_PAGE }, token)).status, 429);
+  });
+
+  it("refuses a caller's third page of errors over WebSocket, then ends its socket", async () => {
+    const socket = await RawGraphQLSocket.connect(sg.gatewayUrl, await sg.token("error-socket"));
+    for (const id of ["one", "two"]) {
+      socket.subscribe(id, { query: ERRORS_PAGE });
+      const { next, error } = await socket.result(id);
+      assert.equal(error, undefined, JSON.stringify(error));
+      assert.equal(next[0]!.payload.errors.length, 600);
+    }
+    socket.subscribe("three", { query: ERRORS_PAGE });
+    const refused = (await socket.result("three")).error?.payload?.[0];
+    assertCleanError(refused, "RATE_LIMITED");
+    assert.equal(refused.extensions.budget, "cost");
+    assert.equal((await socket.closedWith()).code, 1013);
+  });
+});
