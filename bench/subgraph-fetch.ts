@@ -4,9 +4,10 @@
 // product read of `product-uncached`: the planned texts, one signed header per read sent on
 // both of its calls. The figure is the child's CPU time (/proc/<pid>/stat) per read.
 //
-//   npx tsx bench/subgraph-fetch.ts [--reads 4000] [--rounds 5] [--concurrency 16] [--products 100] [--port 42300] [--redis-db 14] [--profile-dir DIR]
+//   npx tsx bench/subgraph-fetch.ts [--reads 4000] [--rounds 5] [--concurrency 16] [--products 100] [--port 42300] [--redis-db 14] [--profile-dir DIR] [--runner bundle|tsx]
 //
-// Compare two versions of the code by running this script from each, alternately.
+// The servers' process runs this file built into plain JavaScript, as production runs (`--runner
+// tsx`: through tsx). Compare two versions of the code by running this script from each, alternately.
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -22,6 +23,7 @@ import { createInventorySchema } from "../subgraphs/inventory/src/subgraph.js";
 import { createInventoryContext } from "../subgraphs/inventory/src/subgraph-context.js";
 import type { InventoryService } from "../subgraphs/inventory/src/domain/inventory.service.js";
 import { seedDemoCatalog } from "../platform/seed-demo-catalog.js";
+import { entryArguments, type EntryRunner } from "./harness/built-entry.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -35,6 +37,7 @@ const { values: args } = parseArgs({
     // Writes the servers' V8 CPU profile into this folder when they stop.
     "profile-dir": { type: "string" },
     port: { type: "string", default: "42300" },
+    runner: { type: "string", default: "bundle" },
     secret: { type: "string", default: "bench-subgraph-fetch-secret-0123456789" },
   },
 });
@@ -109,7 +112,8 @@ function cpuTicks(pid: number): number {
 }
 
 async function drive(): Promise<void> {
-  const child = spawn(process.execPath, [...(args["profile-dir"] ? ["--cpu-prof", `--cpu-prof-dir=${args["profile-dir"]}`] : []), "--import", "tsx", new URL(import.meta.url).pathname, "--serve", "--products", args.products!, "--port", args.port!, "--secret", SECRET, ...(args["redis-db"] ? ["--redis-db", args["redis-db"]] : [])], {
+  const entry = await entryArguments(new URL(import.meta.url).pathname, args.runner as EntryRunner);
+  const child = spawn(process.execPath, [...(args["profile-dir"] ? ["--cpu-prof", `--cpu-prof-dir=${args["profile-dir"]}`] : []), ...entry.args, "--serve", "--products", args.products!, "--port", args.port!, "--secret", SECRET, ...(args["redis-db"] ? ["--redis-db", args["redis-db"]] : [])], {
     env: { ...process.env, NODE_ENV: "production" },
     stdio: ["ignore", "pipe", "inherit"],
   });
@@ -177,4 +181,5 @@ async function drive(): Promise<void> {
   const exited = new Promise((resolve) => child.once("exit", resolve));
   child.kill("SIGTERM");
   await exited;
+  await entry.cleanup();
 }

@@ -12,6 +12,7 @@ import { loadConfig, startHealthServer, SUBGRAPH_NAMES } from "#kernel";
 import { waitFor } from "#kernel/testing";
 import { startPaymentSimulator, type RunningPaymentSimulator } from "../services/payment-simulator/src/index.js";
 import { renderKustomization, type Manifest } from "./support/kustomize-render.js";
+import { buildServer, SERVER_ENTRIES } from "../scripts/build-server.js";
 import { variablesInReadmeTable } from "./support/configuration-table.js";
 import { startTestSupergraph, type TestSupergraph } from "./support/start-test-supergraph.js";
 
@@ -62,9 +63,12 @@ for (const [overlay, expected] of Object.entries(OVERLAYS)) {
       for (const deployment of manifests.filter((m) => m.kind === "Deployment")) {
         const container = containerOf(deployment);
         assert.equal(container.image, expected.image, deployment.metadata.name);
-        const [node, flag, loader, script] = container.command;
-        assert.deepEqual([node, flag, loader], ["node", "--import", "tsx"]);
-        assert.ok(existsSync(script), `${deployment.metadata.name}: ${script}`);
+        // The image's build (npm run build:server) writes dist/server/<name>.js for each server.
+        const [node, script, ...rest] = container.command;
+        assert.equal(node, "node");
+        assert.deepEqual(rest, []);
+        const built = /^dist\/server\/([\w-]+)\.js$/.exec(script)?.[1];
+        assert.ok(built && built in SERVER_ENTRIES && existsSync(SERVER_ENTRIES[built]!), `${deployment.metadata.name}: ${script}`);
         for (const kind of ["requests", "limits"]) for (const resource of ["cpu", "memory"]) assert.ok(container.resources?.[kind]?.[resource], `${deployment.metadata.name} ${kind}.${resource}`);
         assert.equal(container.securityContext.allowPrivilegeEscalation, false);
         assert.equal(deployment.spec.template.spec.securityContext.runAsNonRoot, true);
@@ -72,6 +76,7 @@ for (const [overlay, expected] of Object.entries(OVERLAYS)) {
         // The image's user is the one the pod insists on.
         assert.equal(deployment.spec.template.spec.securityContext.runAsUser, Number(/^USER (\d+)/m.exec(readFileSync("deploy/Dockerfile", "utf8"))?.[1]));
       }
+      assert.match(readFileSync("deploy/Dockerfile", "utf8"), /^RUN npm run build:server$/m, "the image builds the servers it runs");
       const node = /^FROM node:(\d+)/m.exec(readFileSync("deploy/Dockerfile", "utf8"))?.[1];
       assert.equal(node, /\d+/.exec(JSON.parse(readFileSync("package.json", "utf8")).engines.node)?.[0], "the image's Node is the one package.json names");
     });
@@ -182,6 +187,8 @@ describe("a process started as its Deployment starts it", () => {
     const port = await freePort();
     // The overlay's configuration, but on loopback and without the engines this machine lacks.
     const env = { ...process.env, ...environmentOf(manifests), HOST: "127.0.0.1", PRODUCTS_PORT: String(port), MONGO_URL: "", KAFKA_BROKERS: "", REDIS_URL: "", S3_URL: "", OTEL_EXPORTER_OTLP_ENDPOINT: "", LOG_LEVEL: "silent" };
+    // As the image does: the servers built first.
+    await buildServer();
     const [command, ...args] = container.command as string[];
     const child = spawn(command!, args, { env, stdio: "ignore" });
     try {

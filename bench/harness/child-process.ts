@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
 import { createWriteStream } from "node:fs";
+import { entryArguments, runnerFromEnv, type EntryRunner } from "./built-entry.js";
 
 /** A process the harness started: its pid, its log, and how to stop it. */
 export interface BenchProcess {
@@ -15,7 +16,8 @@ export interface BenchProcess {
 const READY_PREFIX = "BENCH_READY ";
 
 /**
- * Starts `tsx <entry>` in its own process (its own core share, its own heap) and waits until
+ * Starts `entry` in its own process (its own core share, its own heap), built into plain
+ * JavaScript first as production runs it (`BENCH_RUNNER=tsx`: through tsx), and waits until
  * it prints `BENCH_READY {json}` on stdout or, with `readyUrl`, until that URL answers 200.
  * Output goes to `logFile`, never to the harness's terminal.
  */
@@ -27,14 +29,16 @@ export async function startBenchProcess(options: {
   logFile: string;
   readyUrl?: string;
   timeoutMs?: number;
+  runner?: EntryRunner;
 }): Promise<BenchProcess> {
   const log = createWriteStream(options.logFile, { flags: "a" });
   // BENCH_CPU_PROFILE_DIR: each process writes V8 CPU profiles (one per thread, the module
   // loader's too) into a folder named after it when it exits; node takes no --cpu-prof from NODE_OPTIONS.
   const profile = process.env.BENCH_CPU_PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE_DIR}/${options.name}`] : [];
-  const child = spawn(process.execPath, [...profile, "--import", "tsx", options.entry, ...(options.args ?? [])], { env: options.env as NodeJS.ProcessEnv, stdio: ["ignore", "pipe", "pipe"] });
+  const entry = await entryArguments(options.entry, options.runner ?? runnerFromEnv());
+  const child = spawn(process.execPath, [...profile, ...entry.args, ...(options.args ?? [])], { env: options.env as NodeJS.ProcessEnv, stdio: ["ignore", "pipe", "pipe"] });
   child.stderr!.pipe(log);
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve())).then(() => entry.cleanup());
   const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
     const timer = setTimeout(() => {
       // Never leave a half-started process behind.

@@ -4,6 +4,7 @@ import { mkdir, readFile } from "node:fs/promises";
 import { setTimeout as delay } from "node:timers/promises";
 import { SUBGRAPH_NAMES } from "#kernel";
 import { freePort } from "../harness/bench-environment.js";
+import { entryArguments, runnerFromEnv } from "../harness/built-entry.js";
 
 export interface PlatformProcess {
   pid: number;
@@ -17,8 +18,8 @@ export interface PlatformProcess {
 }
 
 /**
- * `npm start` (scripts/start.ts) as a process of its own, on free ports, with `env`: the
- * platform exactly as a user starts it (`nodeArgs` e.g. `--cpu-prof`). Resolves once it
+ * `npm start` (scripts/start.ts built, or through tsx with `BENCH_RUNNER=tsx`) as a process of
+ * its own, on free ports, with `env`: the platform exactly as a user starts it (`nodeArgs` e.g. `--cpu-prof`). Resolves once it
  * printed its banner.
  */
 export async function startPlatformProcess(env: Record<string, string | undefined>, logFile: string, nodeArgs: string[] = []): Promise<PlatformProcess> {
@@ -26,12 +27,14 @@ export async function startPlatformProcess(env: Record<string, string | undefine
   for (const name of SUBGRAPH_NAMES) ports[`${name.toUpperCase()}_PORT`] = String(await freePort());
   await mkdir(logFile.replace(/\/[^/]+$/, ""), { recursive: true });
   const log = createWriteStream(logFile);
+  // From before the build, as `npm start` builds first.
   const startedAt = performance.now();
+  const entry = await entryArguments("scripts/start.ts", runnerFromEnv(env));
   // node itself (not npm, not npx): one process, whose CPU /proc reports.
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, "--import", "tsx", "scripts/start.ts"], { env: { ...env, ...ports }, stdio: ["ignore", "pipe", "pipe"] });
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, ...entry.args], { env: { ...env, ...ports }, stdio: ["ignore", "pipe", "pipe"] });
   child.stderr!.pipe(log);
   let stdout = "";
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code))).finally(() => entry.cleanup());
   const ready = new Promise<void>((resolve, reject) => {
     child.stdout!.on("data", (chunk: Buffer) => {
       stdout += chunk.toString();
