@@ -4,7 +4,7 @@
 // product read of `product-uncached`: the planned texts, one signed header per read sent on
 // both of its calls. The figure is the child's CPU time (/proc/<pid>/stat) per read.
 //
-//   npx tsx bench/subgraph-fetch.ts [--reads 4000] [--rounds 5] [--concurrency 16] [--products 100] [--port 42300] [--redis-db 14] [--profile-dir DIR] [--runner bundle|tsx]
+//   npx tsx bench/subgraph-fetch.ts [--reads 4000] [--rounds 5] [--concurrency 16] [--products 100] [--port 42300] [--redis-db 14] [--profile-dir DIR] [--runner bundle|tsx] [--apollo-only]
 //
 // The servers' process runs this file built into plain JavaScript, as production runs (`--runner
 // tsx`: through tsx). Compare two versions of the code by running this script from each, alternately.
@@ -38,6 +38,8 @@ const { values: args } = parseArgs({
     "profile-dir": { type: "string" },
     port: { type: "string", default: "42300" },
     runner: { type: "string", default: "bundle" },
+    // Every request through Apollo Server's pipeline: no prepared queries (the reference path).
+    "apollo-only": { type: "boolean", default: false },
     secret: { type: "string", default: "bench-subgraph-fetch-secret-0123456789" },
   },
 });
@@ -76,6 +78,7 @@ async function serve(): Promise<void> {
     extendContext: (base) => createInventoryContext(base, inventoryService),
     port: port + 1,
     host: "127.0.0.1",
+    preparedQueries: !args["apollo-only"],
   });
   process.stdout.write(`READY ${JSON.stringify({ products: products.url, inventory: inventory.url })}\n`);
   process.on("SIGTERM", () => void Promise.all([products.close(), inventory.close()]).finally(() => process.exit(0)));
@@ -113,7 +116,7 @@ function cpuTicks(pid: number): number {
 
 async function drive(): Promise<void> {
   const entry = await entryArguments(new URL(import.meta.url).pathname, args.runner as EntryRunner);
-  const child = spawn(process.execPath, [...(args["profile-dir"] ? ["--cpu-prof", `--cpu-prof-dir=${args["profile-dir"]}`] : []), ...entry.args, "--serve", "--products", args.products!, "--port", args.port!, "--secret", SECRET, ...(args["redis-db"] ? ["--redis-db", args["redis-db"]] : [])], {
+  const child = spawn(process.execPath, [...(args["profile-dir"] ? ["--cpu-prof", `--cpu-prof-dir=${args["profile-dir"]}`] : []), ...entry.args, "--serve", "--products", args.products!, "--port", args.port!, "--secret", SECRET, ...(args["apollo-only"] ? ["--apollo-only"] : []), ...(args["redis-db"] ? ["--redis-db", args["redis-db"]] : [])], {
     env: { ...process.env, NODE_ENV: "production" },
     stdio: ["ignore", "pipe", "inherit"],
   });

@@ -30,6 +30,7 @@ export * from "./http/trusted-proxies.js";
 export * from "./runtime/open-file-limit.js";
 export * from "./graphql/load-schema-file.js";
 export * from "./graphql/subgraph-server.js";
+export * from "./graphql/prepared-subgraph-queries.js";
 export * from "./graphql/text-input-guard-plugin.js";
 export * from "./graphql/selected-fields.js";
 export * from "./text/well-formed-text.js";

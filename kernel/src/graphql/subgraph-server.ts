@@ -16,6 +16,7 @@ import { isGuestCartId } from "../auth/guest-cart-token.js";
 import { createErrorFormatter } from "../errors/format-error.js";
 import { textInputGuardPlugin } from "./text-input-guard-plugin.js";
 import { declaredCacheHintsPlugin } from "./declared-cache-hints-plugin.js";
+import { preparedSubgraphQueries } from "./prepared-subgraph-queries.js";
 import { ErrorCode } from "../errors/error-codes.js";
 import type { Logger } from "../logging/logger.js";
 import { tracingOperationPlugin } from "../observability/tracing-graphql-plugin.js";
@@ -51,6 +52,8 @@ export interface SubgraphServerOptions<TContext extends RequestContext> {
   readiness?: SubgraphReadiness;
   /** Which Host headers are served (`loopbackHostCheck` of the configuration); every one when left out. */
   acceptsHost?: (host: string | undefined) => boolean;
+  /** `false`: every request through Apollo Server's pipeline (the reference the prepared queries are tested against). */
+  preparedQueries?: boolean;
 }
 
 export interface RunningServer {
@@ -69,6 +72,7 @@ export async function startSubgraphServer<TContext extends RequestContext>(
   options: SubgraphServerOptions<TContext>,
 ): Promise<RunningServer> {
   const { logger } = options;
+  const hasCacheHints = options.schema.getDirective("cacheControl") !== undefined;
   const apollo = new ApolloServer<TContext>({
     schema: options.schema,
     formatError: createErrorFormatter(logger),
@@ -87,7 +91,7 @@ export async function startSubgraphServer<TContext extends RequestContext>(
       ApolloServerPluginCacheControlDisabled(),
       textInputGuardPlugin<TContext>(),
       graphqlMetricsPlugin<TContext>(options.name),
-      ...(options.schema.getDirective("cacheControl") ? [declaredCacheHintsPlugin<TContext>()] : []),
+      ...(hasCacheHints ? [declaredCacheHintsPlugin<TContext>()] : []),
     ],
   });
   apollo.addPlugin(tracingOperationPlugin(options.name));
@@ -95,7 +99,7 @@ export async function startSubgraphServer<TContext extends RequestContext>(
   const credentials = sharedInternalCredentialVerifier(options.internalSecret);
   // Verified once, where the request is admitted; the context reads that verdict.
   const verifiedClaims = new WeakMap<IncomingMessage, InternalClaims>();
-  const handle = createApolloHandler(apollo, async (req) => {
+  const context = async (req: IncomingMessage) => {
     const claims = verifiedClaims.get(req)!;
     const requestId = claims.requestId || randomUUID();
     return options.extendContext({
@@ -105,7 +109,11 @@ export async function startSubgraphServer<TContext extends RequestContext>(
       guestCartId: isGuestCartId(claims.guestCartId) ? claims.guestCartId : undefined,
       logger: logger.child({ requestId, userId: claims.identity?.userId }),
     });
-  });
+  };
+  // The gateway's error-free reads without Apollo Server's pipeline, where no cache hint has to
+  // be worked out per resolved field (see prepared-subgraph-queries.ts).
+  const answer = hasCacheHints || options.preparedQueries === false ? undefined : preparedSubgraphQueries({ schema: options.schema, server: options.name, context });
+  const handle = createApolloHandler(apollo, context, { answer });
 
   // Headers within 10 s and a socket cap keep idle sockets from using up the process's file
   // descriptors; the whole request may take Node's usual 5 minutes, since a public route may

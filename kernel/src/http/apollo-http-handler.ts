@@ -30,6 +30,11 @@ export function createApolloHandler<TContext extends BaseContext>(
      * someone's first request).
      */
     howToSend?: string;
+    /**
+     * Answers an admitted request without Apollo Server when it can answer it exactly
+     * (`preparedSubgraphQueries`): resolves true once it answered, false having sent nothing.
+     */
+    answer?: (body: unknown, req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
   } = {},
 ) {
   const bodyLimitBytes = options.bodyLimitBytes ?? 1_000_000;
@@ -70,6 +75,7 @@ export function createApolloHandler<TContext extends BaseContext>(
     if (params && queryStringJsonNestsTooDeep(params)) return sendGraphQLError(res, 400, ErrorCode.BAD_USER_INPUT, TOO_DEEP);
     const rejection = await options.admit?.(req.method === "GET" ? queryStringOperation(params ?? new URLSearchParams()) : body, req);
     if (rejection) return sendGraphQLError(res, rejection.status, rejection.code, rejection.message, rejection.headers, rejection.extensions, rejection.locations);
+    if (options.answer && (await options.answer(body, req, res))) return;
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(", ") : value);

@@ -37,16 +37,23 @@ export function graphqlMetricsPlugin<TContext extends BaseContext>(server: strin
       const startedAt = performance.now();
       return {
         async willSendResponse(requestContext) {
-          const operation = operationLabel(server, requestContext.operationName ?? requestContext.request.operationName ?? onlyOperationName(requestContext.document));
-          const kind = requestContext.operation?.operation ?? "unknown";
-          const failed = requestContext.errors ?? [];
-          for (const error of failed) errors.inc({ server, operation, code: errorCodeLabel(error.extensions?.code) });
-          operations.inc({ server, operation, kind, outcome: failed.length ? "error" : "ok" });
-          duration.observe({ server, operation, kind }, (performance.now() - startedAt) / 1000);
+          const name = requestContext.operationName ?? requestContext.request.operationName ?? onlyOperationName(requestContext.document);
+          recordGraphQLOperation(server, name, requestContext.operation?.operation ?? "unknown", requestContext.errors ?? [], startedAt);
         },
       };
     },
   };
+}
+
+/**
+ * Counts one answered operation (`startedAt` from `performance.now()` when it was received):
+ * the plugin's record, and that of a subgraph's prepared queries, which answer without Apollo's hooks.
+ */
+export function recordGraphQLOperation(server: string, name: string | null | undefined, kind: string, failed: readonly { extensions?: Readonly<Record<string, unknown>> }[], startedAt: number): void {
+  const operation = operationLabel(server, name);
+  for (const error of failed) errors.inc({ server, operation, code: errorCodeLabel(error.extensions?.code) });
+  operations.inc({ server, operation, kind, outcome: failed.length ? "error" : "ok" });
+  duration.observe({ server, operation, kind }, (performance.now() - startedAt) / 1000);
 }
 
 /** A document's operation name when it has one operation, for answers that failed before it was chosen. */

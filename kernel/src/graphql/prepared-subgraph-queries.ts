@@ -1,0 +1,107 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { execute, getOperationAST, Kind, parse, validate, type DocumentNode, type ExecutionResult, type GraphQLSchema, type OperationDefinitionNode } from "graphql";
+import { unstorableLiteral, unstorableVariable } from "./text-input-guard-plugin.js";
+import { recordGraphQLOperation } from "../observability/metrics-graphql.js";
+import { tracingEnabled } from "../observability/tracing-context.js";
+
+/** A query text seen before: its document, valid against the schema, and the operations it holds. */
+interface PreparedText {
+  document: DocumentNode;
+  /** By name; the one anonymous operation under "". */
+  operations: Map<string, OperationDefinitionNode>;
+}
+
+/** At most this many texts are kept: the gateway's planned fetches are a closed set far smaller. */
+const KEPT_TEXTS = 2_000;
+
+/**
+ * The answer to an error-free query a subgraph has prepared, without Apollo Server's request
+ * pipeline (the text's SHA-256 and document store, plugin hooks, content negotiation, its
+ * response assembly): about a fifth of a subgraph's CPU per entity fetch. It answers byte for
+ * byte what Apollo Server answers (status 200, `content-type: application/json;
+ * charset=utf-8`, `JSON.stringify(result) + "\n"`), and counts the operation in the same
+ * metrics. `test/prepared-subgraph-queries.test.ts` compares both paths.
+ *
+ * It answers only what it can answer exactly, and hands everything else to Apollo Server
+ * (`false`) before any resolver runs: a POST whose JSON body holds a string `query` and nothing
+ * but `operationName` and `variables` objects, no `Accept` header (the gateway sends none), a
+ * text that parses and validates and names a query operation, text input the guard admits,
+ * variables that coerce, and tracing off (Apollo's plugin names the span). A query whose
+ * execution ends in errors is answered by Apollo Server too, asked again from the start, so
+ * errors, their codes, statuses, logs and metrics come from the one formatter; only queries
+ * (reads) come here, so asking again changes nothing but the time the failure takes. Mutations
+ * and schemas with `@cacheControl` hints (whose header Apollo's hooks work out per resolved
+ * field) never come here.
+ */
+export function preparedSubgraphQueries<TContext>(options: { schema: GraphQLSchema; server: string; context: (req: IncomingMessage) => Promise<TContext> }) {
+  const prepared = new Map<string, PreparedText | null>();
+
+  const prepare = (text: string): PreparedText | null => {
+    let document: DocumentNode;
+    try {
+      document = parse(text);
+    } catch {
+      return null;
+    }
+    if (validate(options.schema, document).length > 0 || unstorableLiteral(document)) return null;
+    const operations = new Map<string, OperationDefinitionNode>();
+    for (const definition of document.definitions) {
+      if (definition.kind === Kind.OPERATION_DEFINITION) operations.set(definition.name?.value ?? "", definition);
+    }
+    return { document, operations };
+  };
+
+  const preparedFor = (text: string): PreparedText | null => {
+    let found = prepared.get(text);
+    if (found === undefined) {
+      found = prepare(text);
+      if (prepared.size >= KEPT_TEXTS) prepared.delete(prepared.keys().next().value!);
+      prepared.set(text, found);
+    }
+    return found;
+  };
+
+  /** Answers `body` on `res` and resolves true, or resolves false having sent nothing nor run anything. */
+  return async (body: unknown, req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+    const startedAt = performance.now();
+    if (req.method !== "POST" || req.headers.accept !== undefined || tracingEnabled()) return false;
+    const request = plainRequest(body);
+    if (!request) return false;
+    const text = preparedFor(request.query);
+    if (!text) return false;
+    const operation = getOperationAST(text.document, request.operationName);
+    if (!operation || operation.operation !== "query") return false;
+    if (unstorableVariable(request.variables) !== undefined) return false;
+    let result: ExecutionResult;
+    try {
+      const contextValue = await options.context(req);
+      result = await execute({ schema: options.schema, document: text.document, operationName: request.operationName, variableValues: request.variables, contextValue });
+    } catch {
+      // A context that could not be made, an execution that threw: Apollo Server's answer.
+      return false;
+    }
+    // Variables that did not coerce (nothing ran), or errors of the execution: Apollo Server's answer.
+    if (result.errors) return false;
+    const answer = JSON.stringify({ data: result.data }) + "\n";
+    recordGraphQLOperation(options.server, operation.name?.value ?? request.operationName, "query", [], startedAt);
+    res.statusCode = 200;
+    res.setHeader("content-type", "application/json; charset=utf-8");
+    res.end(answer);
+    return true;
+  };
+}
+
+/** The body as the gateway sends it, or undefined for anything Apollo Server must judge. */
+function plainRequest(body: unknown): { query: string; operationName: string | undefined; variables: Record<string, unknown> | undefined } | undefined {
+  if (body === null || typeof body !== "object" || Array.isArray(body)) return undefined;
+  let query: string | undefined;
+  let operationName: string | undefined;
+  let variables: Record<string, unknown> | undefined;
+  for (const [key, value] of Object.entries(body)) {
+    if (key === "query" && typeof value === "string") query = value;
+    else if (key === "operationName" && (typeof value === "string" || value === null)) operationName = value ?? undefined;
+    else if (key === "variables" && (value === null || (typeof value === "object" && !Array.isArray(value)))) variables = (value ?? undefined) as Record<string, unknown> | undefined;
+    else return undefined;
+  }
+  return query ? { query, operationName, variables } : undefined;
+}
