@@ -4,7 +4,7 @@
 // product read of `product-uncached`: the planned texts, one signed header per read sent on
 // both of its calls. The figure is the child's CPU time (/proc/<pid>/stat) per read.
 //
-//   npx tsx bench/subgraph-fetch.ts [--reads 4000] [--rounds 5] [--concurrency 16] [--products 100] [--port 42300] [--redis-db 14] [--profile-dir DIR] [--runner bundle|tsx] [--apollo-only]
+//   npx tsx bench/subgraph-fetch.ts [--reads 4000] [--rounds 5] [--concurrency 16] [--products 100] [--port 42300 (0: any free ports)] [--redis-db 14] [--profile-dir DIR] [--runner bundle|tsx] [--apollo-only]
 //
 // The servers' process runs this file built into plain JavaScript, as production runs (`--runner
 // tsx`: through tsx). Compare two versions of the code by running this script from each, alternately.
@@ -76,7 +76,7 @@ async function serve(): Promise<void> {
     internalSecret: SECRET,
     logger: createLogger("silent"),
     extendContext: (base) => createInventoryContext(base, inventoryService),
-    port: port + 1,
+    port: port === 0 ? 0 : port + 1,
     host: "127.0.0.1",
     preparedQueries: !args["apollo-only"],
   });
