@@ -3,6 +3,7 @@ import { EVERY_COUNT, type SearchCounts, type SearchFacets, type SearchFilter, t
 import { suggestCompletions, type SuggestionKind } from "./autocomplete.js";
 import { searchAsTyped } from "./search-as-typed.js";
 import { positionAfter, searchCursor } from "./search-cursor.js";
+import { engineWords, MAX_SEARCH_WORDS } from "./search-words.js";
 
 /** A product search answers with: a search result's carries its name and price as indexed (`@provides`), a suggestion's its id only. */
 export type FoundProduct = Pick<SearchHit, "id"> & Partial<Pick<SearchHit, "name" | "price">>;
@@ -103,6 +104,10 @@ export function createSearchService(deps: SearchServiceDeps) {
     async search(args: SearchArgs, counts: SearchCounts = EVERY_COUNT): Promise<SearchPage> {
       const text = args.query.trim();
       if (text.length > 200) throw badInput("A search query has at most 200 characters", { field: "query" });
+      // Refused, not cut: the words past the bound would change what matches, unseen.
+      if (engineWords(text).length > MAX_SEARCH_WORDS) {
+        throw badInput(`A search query has at most ${MAX_SEARCH_WORDS} words (each Chinese or Japanese character and each emoji counts as one)`, { field: "query", maxWords: MAX_SEARCH_WORDS });
+      }
       const sort = args.sort ?? "RELEVANCE";
       const first = pageSize(args.first, { fallback: 20, max: 100 });
       const order = orderOf(text, sort);

@@ -96,7 +96,9 @@ export type Query = {
    */
   autocomplete: Array<Suggestion>;
   /**
-   * Full-text product search with typo tolerance, filters, facets and sorting. `after` takes an
+   * Full-text product search with typo tolerance, filters, facets and sorting. `query` has at most
+   * 200 characters and 32 words (each Chinese or Japanese character and each emoji counts as a word),
+   * else BAD_USER_INPUT. `after` takes an
    * `endCursor` of the same search and sort; a cursor from an earlier version whose order no
    * longer holds is refused with CURSOR_OUTDATED (start again without `after`).
    */
