@@ -1,6 +1,6 @@
 /**
  * A customer's order page after the purchase, in headless Chromium against the real gateway:
- * cancelling a paid order (CANCELLED and its full refund appear without a reload; a double
+ * cancelling a paid order (one tap asks first; CANCELLED and its full refund appear without a reload; a double
  * click sends one cancel; a second tab on the same order follows along), and asking for a
  * return of a delivered order, then seeing the admin's approval arrive live. Screenshots in
  * test-artifacts/storefront/order-actions/.
@@ -46,7 +46,13 @@ describe('the order page: cancel and return', { skip }, () => {
 
     await page.evaluate(() => ((window as unknown as { sameDocument: boolean }).sameDocument = true));
     const before = shop.operationsSent.length;
-    await page.getByRole('button', { name: 'Cancel order' }).dblclick();
+    // One tap only asks: a cancel cannot be undone.
+    await page.getByRole('button', { name: 'Cancel order' }).click();
+    await page.getByRole('button', { name: 'Keep the order' }).click();
+    await page.getByRole('button', { name: 'Cancel order' }).click();
+    await shop.shot('cancel-asked');
+    assert.deepEqual(shop.operationsSent.slice(before).filter((name) => name === 'CancelOrder'), [], 'asking to cancel sends nothing');
+    await page.getByRole('button', { name: 'Yes, cancel the order' }).dblclick();
     await orderStatusShown(page, 'Cancelled');
     await page.getByTestId('refunded-total').filter({ hasText: `Refunded ${formatMoney(order!.total)} of ${formatMoney(order!.total)}` }).waitFor();
     await shop.shot('cancelled');
@@ -75,7 +81,8 @@ describe('the order page: cancel and return', { skip }, () => {
     await page.goto(`${shop.origin}/shop#/order/${encodeURIComponent(orderId)}`);
     await orderStatusShown(page, 'Paid');
     const before = shop.operationsSent.length;
-    await page.getByRole('button', { name: 'Cancel order' }).evaluate((button: HTMLButtonElement) => {
+    await page.getByRole('button', { name: 'Cancel order' }).click();
+    await page.getByRole('button', { name: 'Yes, cancel the order' }).evaluate((button: HTMLButtonElement) => {
       button.click();
       button.click();
     });

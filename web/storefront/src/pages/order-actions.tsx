@@ -17,15 +17,29 @@ const HOLDING_RETURNS: ReadonlySet<string> = new Set(["REQUESTED", "APPROVED"]);
 export type OrderChanged = (change: { status: OrderStatus; statusReason?: string | null }) => void;
 
 /**
- * Cancel until shipped. The button is disabled while the call is in flight, and a second click
- * in the same moment gets the first call's answer (useMutation): one cancel is sent.
+ * Cancel until shipped, asked twice: a cancel cannot be undone and the button sits near "Buy
+ * again", so one tap only asks whether to cancel. The confirming button is disabled while the call
+ * is in flight, and a second click in the same moment gets the first call's answer
+ * (useMutation): one cancel is sent.
  */
 export function CancelOrderAction({ id, status, onChanged }: { id: string; status: OrderStatus; onChanged: OrderChanged }) {
   const cancel = useMutation(CancelOrderDocument);
+  const [confirming, setConfirming] = useState(false);
   if (!CANCELLABLE.has(status)) return null;
+  const consequence = status === "PAID" ? "the payment is refunded in full" : "nothing will be charged";
+  if (!confirming) {
+    return (
+      <div class="order-action">
+        <p class="muted">{status === "PAID" ? "You can cancel until the order ships; the payment is refunded in full." : "You can cancel until the order ships."}</p>
+        <button type="button" onClick={() => setConfirming(true)}>
+          Cancel order
+        </button>
+      </div>
+    );
+  }
   return (
-    <div class="order-action">
-      <p class="muted">{status === "PAID" ? "You can cancel until the order ships; the payment is refunded in full." : "You can cancel until the order ships."}</p>
+    <div class="order-action" role="group" aria-labelledby="cancel-question">
+      <p id="cancel-question">Cancel this order? This cannot be undone; {consequence}.</p>
       <button
         type="button"
         disabled={cancel.busy}
@@ -35,7 +49,10 @@ export function CancelOrderAction({ id, status, onChanged }: { id: string; statu
           if (result) onChanged(result.cancelOrder);
         }}
       >
-        Cancel order
+        Yes, cancel the order
+      </button>{" "}
+      <button type="button" class="secondary" disabled={cancel.busy} onClick={() => setConfirming(false)}>
+        Keep the order
       </button>
       <ErrorNotice error={cancel.error} />
     </div>
