@@ -74,15 +74,15 @@ export class DependencyFailed extends DomainError {
 export const badInput = (message: string, details?: Record<string, unknown>) =>
   new DomainError(ErrorCode.BAD_USER_INPUT, message, details);
 
-/** Longest id a NOT_FOUND quotes back: no id the platform makes is longer. */
-const MAX_QUOTED_ID_LENGTH = 200;
+/** No id the platform makes is longer: a longer one is missing without asking anyone. */
+export const LONGEST_ID = 200;
 
 /**
  * An id nothing has: quoted back when it could be one of ours, not when it is longer than any
  * (a 90 KB "id" was answered twice over, in the message and in `extensions.id`).
  */
 export const notFound = (what: string, id: string) =>
-  id.length <= MAX_QUOTED_ID_LENGTH
+  id.length <= LONGEST_ID
     ? new DomainError(ErrorCode.NOT_FOUND, `${what} ${id} was not found`, { id })
     : new DomainError(ErrorCode.NOT_FOUND, `${what} was not found: its id is ${id.length} characters, longer than any id`, { idLength: id.length });
 

@@ -1,4 +1,4 @@
-import { badInput, notFound, productIdOfVariant, validVariantTarget, variantNotFound, variantRequired, type Money, type VariantTarget } from "#kernel";
+import { badInput, LONGEST_ID, notFound, productIdOfVariant, validVariantTarget, variantNotFound, variantRequired, type Money, type VariantTarget } from "#kernel";
 import { checkAcceptedPrices, checkCartValue, checkQuantity, priceCart, type CartLimits, type CatalogVariant, type PricedCart, type StoredCart } from "./cart.js";
 import type { CartStore } from "../ports/cart-store.js";
 import { planGuestCartMerge, StaleMergeFacts, type MergePlan } from "./guest-cart-merge.js";
@@ -12,9 +12,6 @@ export interface OrderAddedToCart {
   cart: PricedCart;
   lines: OrderLineToCart[];
 }
-
-/** Longer than any order id the orders subgraph makes: answered as a missing order without asking it. */
-const MAX_ORDER_ID_LENGTH = 200;
 
 /**
  * Per-request lookups into other subgraphs, batched and cached for the request (DataLoader),
@@ -156,7 +153,7 @@ export function createCartService(deps: { store: CartStore; limits: CartLimits; 
      * missing one gets. Variants and stock are read before the lock, as addToCart reads them.
      */
     async addOrder(userId: string, orderId: string, orders: OrderHistory, lookups: CartLookups): Promise<OrderAddedToCart> {
-      const ordered = orderId.length <= MAX_ORDER_ID_LENGTH ? await orders.linesOf(userId, orderId) : null;
+      const ordered = orderId.length <= LONGEST_ID ? await orders.linesOf(userId, orderId) : null;
       if (!ordered) throw notFound("Order", orderId);
       const ids = [...new Set(ordered.map((line) => line.variantId))];
       const [variants, levels] = await Promise.all([lookups.variants(ids), Promise.all(ids.map((id) => lookups.available(id)))]);
