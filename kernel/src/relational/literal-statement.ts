@@ -29,5 +29,8 @@ function literal(value: unknown): string {
   const prepared = prepareValue(value instanceof Date ? value.toISOString() : value);
   if (prepared === null) return "NULL";
   if (typeof prepared !== "string") throw new Error("a statement written with literals takes no bytes; send it with parameters");
+  // The simple protocol sends the text NUL-terminated: a NUL inside a literal would end the
+  // statement there, so it is refused here, as PostgreSQL refuses it in a parameter.
+  if (prepared.includes("\0")) throw new Error("a value holding a NUL character cannot be sent to PostgreSQL");
   return pg.escapeLiteral(prepared);
 }
