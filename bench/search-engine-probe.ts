@@ -22,6 +22,7 @@
 import { execFileSync } from "node:child_process";
 import { parseArgs } from "node:util";
 import { processCpuMs } from "./scale/platform-process.js";
+import { NewestFirstSpool } from "./scale/newest-first-spool.js";
 import { createLogger, loadConfig } from "#kernel";
 import { connectSearchIndex } from "../subgraphs/search/src/adapters/connect-search-index.js";
 import { toSearchDocument } from "../subgraphs/search/src/domain/search-document.js";
@@ -55,15 +56,20 @@ const clients = Number(values.clients);
 if (values.build) {
   const index = await connectSearchIndex(loadConfig({ ...process.env, SEARCH_INDEX: values.index }), createLogger("warn", { service: "search-probe" }));
   const startedAt = performance.now();
-  async function* batches() {
+  // Newest first, as the platform's rebuild writes a catalog (see NewestFirstSpool).
+  const spool = await NewestFirstSpool.create<SearchDocument>();
+  let indexed: number;
+  try {
     let batch: SearchDocument[] = [];
     for (const generated of generateCatalog({ count: size })) {
       batch.push(toSearchDocument(generated.product));
-      if (batch.length === 1_000) yield batch.splice(0);
+      if (batch.length === 1_000) await spool.append(batch.splice(0));
     }
-    if (batch.length) yield batch;
+    await spool.append(batch);
+    ({ indexed } = await index.rebuild(spool.newestFirst()));
+  } finally {
+    await spool.close();
   }
-  const { indexed } = await index.rebuild(batches());
   await index.close();
   console.log(`built ${values.index}: ${indexed} documents in ${((performance.now() - startedAt) / 1000).toFixed(0)} s (merging to one segment in the background)`);
 }

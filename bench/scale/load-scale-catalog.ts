@@ -9,6 +9,7 @@ import { generateCatalog, type GeneratedProduct } from "../../subgraphs/products
 import { connectSearchIndex } from "../../subgraphs/search/src/adapters/connect-search-index.js";
 import { toSearchDocument } from "../../subgraphs/search/src/domain/search-document.js";
 import type { SearchDocument, SearchIndex } from "../../subgraphs/search/src/ports/search-index.js";
+import { NewestFirstSpool } from "./newest-first-spool.js";
 
 /**
  * One deployment's worth of a generated catalog on the real engines, named `name` everywhere
@@ -59,7 +60,12 @@ export async function loadScaleCatalog(env: Record<string, string | undefined>, 
               `MONGO_URL=${env.MONGO_URL ?? "<the catalog's>"} SEARCH_INDEX=${env.SEARCH_INDEX} npx tsx scripts/catalog/reindex.ts --from-store`,
           );
         }
-        log(`reusing the ${size.toLocaleString("en")}-product catalog "${env.SEARCH_INDEX}"`);
+        if (await storedNewestFirst(required(env, "OPENSEARCH_URL"), required(env, "SEARCH_INDEX"))) {
+          log(`reusing the ${size.toLocaleString("en")}-product catalog "${env.SEARCH_INDEX}"`);
+        } else {
+          log(`rebuilding only the search index "${env.SEARCH_INDEX}": it is stored oldest first, where the platform's rebuild stores the catalog newest first`);
+          await rebuildSearchIndex(index, size, log);
+        }
       } else {
         log(`rebuilding only the search index "${env.SEARCH_INDEX}" (found ${searchable} of ${size} documents)`);
         await rebuildSearchIndex(index, size, log);
@@ -72,27 +78,27 @@ export async function loadScaleCatalog(env: Record<string, string | undefined>, 
     const fresh = await MongoProductStore.connect(config.documents.mongoUrl!, { maxPoolSize: 16 });
     const stock = await openInventoryStock(config, logger);
     const startedAt = performance.now();
+    const spool = await NewestFirstSpool.create<SearchDocument>();
     try {
-      async function* batches(): AsyncIterable<SearchDocument[]> {
-        let batch: GeneratedProduct[] = [];
-        let loaded = 0;
-        const flush = async () => {
-          await fresh.insertMany(batch.map((g) => g.product), { announce: false });
-          await stock.seed(batch.flatMap((g) => g.variantStock));
-          loaded += batch.length;
-          if (loaded % 50_000 === 0) log(`  ${loaded.toLocaleString("en")} loaded, ${Math.round(loaded / ((performance.now() - startedAt) / 1000))}/s`);
-          const documents = batch.map((g) => toSearchDocument(g.product));
-          batch = [];
-          return documents;
-        };
-        for (const generated of generateCatalog({ count: size })) {
-          batch.push(generated);
-          if (batch.length === 1_000) yield await flush();
-        }
-        if (batch.length) yield await flush();
+      let batch: GeneratedProduct[] = [];
+      let loaded = 0;
+      const flush = async () => {
+        await fresh.insertMany(batch.map((g) => g.product), { announce: false });
+        await stock.seed(batch.flatMap((g) => g.variantStock));
+        await spool.append(batch.map((g) => toSearchDocument(g.product)));
+        loaded += batch.length;
+        if (loaded % 50_000 === 0) log(`  ${loaded.toLocaleString("en")} loaded, ${Math.round(loaded / ((performance.now() - startedAt) / 1000))}/s`);
+        batch = [];
+      };
+      for (const generated of generateCatalog({ count: size })) {
+        batch.push(generated);
+        if (batch.length === 1_000) await flush();
       }
-      await index.rebuild(batches());
+      await flush();
+      log(`products and stock loaded in ${((performance.now() - startedAt) / 1000).toFixed(0)} s; the search index next, newest first`);
+      await index.rebuild(spool.newestFirst());
     } finally {
+      await spool.close();
       await fresh.close();
       await stock.close();
     }
@@ -114,19 +120,41 @@ export async function loadScaleCatalog(env: Record<string, string | undefined>, 
  */
 async function rebuildSearchIndex(index: SearchIndex, size: number, log: (line: string) => void): Promise<void> {
   const startedAt = performance.now();
-  async function* batches(): AsyncIterable<SearchDocument[]> {
+  const spool = await NewestFirstSpool.create<SearchDocument>();
+  try {
     let batch: SearchDocument[] = [];
     for (const generated of generateCatalog({ count: size })) {
       batch.push(toSearchDocument(generated.product));
       if (batch.length === 1_000) {
-        yield batch;
+        await spool.append(batch);
         batch = [];
       }
     }
-    if (batch.length) yield batch;
+    await spool.append(batch);
+    await index.rebuild(spool.newestFirst());
+  } finally {
+    await spool.close();
   }
-  await index.rebuild(batches());
-  log(`search index rebuilt in ${((performance.now() - startedAt) / 1000).toFixed(0)} s`);
+  log(`search index rebuilt newest first in ${((performance.now() - startedAt) / 1000).toFixed(0)} s`);
+}
+
+/**
+ * Whether the index holds its newest product first, as the platform's rebuild writes it (see
+ * NewestFirstSpool). Live writes since (a bench's own updates) are appended after, as on a
+ * live platform, and leave the first product as it was.
+ */
+async function storedNewestFirst(url: string, alias: string): Promise<boolean> {
+  const first = async (sort: unknown) => {
+    const response = await fetch(`${url}/${alias}/_search`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ size: 1, sort, _source: false, docvalue_fields: ["createdAt"] }),
+    });
+    if (!response.ok) throw new Error(`reading the order of "${alias}": ${response.status} ${await response.text()}`);
+    const body = (await response.json()) as { hits: { hits: { fields: { createdAt: string[] } }[] } };
+    return Number(body.hits.hits[0]?.fields.createdAt[0]);
+  };
+  return (await first(["_doc"])) === (await first([{ createdAt: "desc" }]));
 }
 
 /**
