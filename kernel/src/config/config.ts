@@ -179,6 +179,8 @@ export interface Config {
     indexName: string;
     /** Matches a search counts exactly; past it its total and facets are lower bounds ("10,000+"). */
     exactCountLimit: number;
+    /** How often the index's stored order is checked (see search-order.ts); 0 never. */
+    reorderCheckMs: number;
   };
   events: {
     kafkaBrokers?: string[];
@@ -566,6 +568,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       // At most 10,000: the exact-count flags weigh nothing in the cost measure, so a count asked
       // through them alone must stay cheap (about 5 ms of engine CPU at 10,000 matches).
       exactCountLimit: read.int("SEARCH_EXACT_COUNT_LIMIT", 1_000, { min: 1, max: 10_000 }),
+      reorderCheckMs: read.int("SEARCH_REORDER_CHECK_SECONDS", 600, { min: 0 }) * 1000,
     },
     events: {
       kafkaBrokers: brokers,

@@ -5,6 +5,7 @@ import { createSearchContext } from "./subgraph-context.js";
 import { createSearchService } from "./domain/search.service.js";
 import { startProductIndexer } from "./domain/product-indexer.js";
 import { reindexCatalog } from "./domain/reindex.js";
+import { startSearchOrderKeeper, type ReorderPolicy } from "./domain/search-order.js";
 import { connectSearchIndex } from "./adapters/connect-search-index.js";
 import { productsSubgraphCatalog } from "./adapters/products-subgraph-catalog.js";
 import type { CatalogSource } from "./ports/catalog-source.js";
@@ -22,6 +23,8 @@ export interface SearchSubgraphOptions {
   catalog?: CatalogSource;
   /** The products subgraph's URL (one-process mode passes the bound one). */
   productsUrl?: string;
+  /** When the stored order calls for a rebuild (tests lower it; see search-order.ts). */
+  reorderPolicy?: ReorderPolicy;
   /** Told after each change the indexer applied (tests). */
   onIndexed?: (event: DomainEvent<ProductChangeEvent>) => void;
 }
@@ -29,7 +32,8 @@ export interface SearchSubgraphOptions {
 /**
  * Starts the search subgraph: the index, the indexer that follows catalog changes, an
  * initial build when the index is empty (first start, or after losing the search engine), a
- * background rebuild when it was made by an older mapping (an upgrade), then the server.
+ * background rebuild when it was made by an older mapping (an upgrade) or when products
+ * appended since its last rebuild call for one (search-order.ts), then the server.
  */
 export async function startSearchSubgraph(platform: Platform, options: SearchSubgraphOptions = {}): Promise<RunningSearch> {
   const { config } = platform;
@@ -44,6 +48,15 @@ export async function startSearchSubgraph(platform: Platform, options: SearchSub
     // Subscribed before the build: a change made while it runs reaches both indexes.
     const indexer = await startProductIndexer({ bus: platform.bus, index, logger, onIndexed: options.onIndexed });
     closers.unshift(() => indexer.stop());
+    // One rebuild of this process at a time, whoever asks (an upgrade at start, the order keeper).
+    let rebuilding: Promise<unknown> | undefined;
+    const rebuildInBackground = (): Promise<boolean> => {
+      if (rebuilding) return Promise.resolve(false);
+      rebuilding = reindexCatalog({ index, catalog, logger }).finally(() => {
+        rebuilding = undefined;
+      });
+      return rebuilding.then(() => true);
+    };
     if (await index.needsRebuild()) {
       // An empty index has nothing to answer with: built before serving (seconds at the
       // demo's size). An index made by an older mapping keeps answering behind its alias
@@ -52,11 +65,23 @@ export async function startSearchSubgraph(platform: Platform, options: SearchSub
       if ((await index.count()) === 0) await buildOnceTheCatalogAnswers(() => reindexCatalog({ index, catalog, logger }), logger);
       else {
         logger.info("search index is rebuilt in the background; the current one answers until it is done");
-        void reindexCatalog({ index, catalog, logger }).then(
+        void rebuildInBackground().then(
           () => logger.info("search index rebuilt"),
           (error: unknown) => logger.warn("search index rebuild failed; the next start tries again", { error: String(error) }),
         );
       }
+    }
+    if (config.search.reorderCheckMs > 0) {
+      const keeper = startSearchOrderKeeper({
+        index,
+        kv: platform.kv,
+        indexName: config.search.indexName,
+        intervalMs: config.search.reorderCheckMs,
+        rebuild: rebuildInBackground,
+        logger,
+        policy: options.reorderPolicy,
+      });
+      closers.unshift(async () => keeper.stop());
     }
 
     const service = createSearchService({ index, exactCountLimit: config.search.exactCountLimit });

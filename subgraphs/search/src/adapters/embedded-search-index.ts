@@ -1,5 +1,5 @@
 import MiniSearch, { type SearchOptions } from "minisearch";
-import type { FacetCount, FacetValues, IndexChange, ProductSuggestion, SearchDocument, SearchHits, SearchIndex, SearchRequest, SortKey } from "../ports/search-index.js";
+import type { FacetCount, FacetValues, IndexChange, ProductSuggestion, SearchDocument, SearchHits, SearchIndex, SearchRequest, SortKey, StorageOrder } from "../ports/search-index.js";
 import { inPriceRange, PRICE_RANGES } from "../domain/price-ranges.js";
 import { fold, type TypedText } from "../domain/suggestion-match.js";
 import { groupOptionFacets, variantPredicate } from "../domain/variant-facets.js";
@@ -169,6 +169,11 @@ export class EmbeddedSearchIndex implements SearchIndex {
 
   async count(): Promise<number> {
     return this.current.documents.size;
+  }
+
+  /** Every page reads every match here, in no stored order: always as good as rebuilt. */
+  async storageOrder(): Promise<StorageOrder> {
+    return { documents: this.current.documents.size, writtenInOrder: this.current.documents.size };
   }
 
   async refresh(): Promise<void> {}

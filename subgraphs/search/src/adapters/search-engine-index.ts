@@ -1,6 +1,6 @@
 import { setTimeout as delay } from "node:timers/promises";
 import type { Logger } from "#kernel";
-import type { FacetValues, IndexChange, ProductSuggestion, SearchDocument, SearchHits, SearchIndex, SearchRequest } from "../ports/search-index.js";
+import type { FacetValues, IndexChange, ProductSuggestion, SearchDocument, SearchHits, SearchIndex, SearchRequest, StorageOrder } from "../ports/search-index.js";
 import type { TypedText } from "../domain/suggestion-match.js";
 import { ADDED_FIELDS, bulkBody, bulkFailures, indexDefinition, MAPPING_VERSION, countsBody, hitsBody, parseSearchResponse, REFRESH_INTERVAL, WORD_RECENCY_SINCE } from "./search-dsl.js";
 import { SEARCH_CLIENT_WAIT_MS } from "./search-time-limit.js";
@@ -175,6 +175,13 @@ export class SearchEngineIndex implements SearchIndex {
     return status === 404 ? 0 : (body as { count: number }).count;
   }
 
+  async storageOrder(): Promise<StorageOrder> {
+    const [documents, { status, body }] = await Promise.all([this.count(), this.transport({ method: "GET", path: `/${this.options.alias}/_mapping` })]);
+    if (status === 404) return { documents, writtenInOrder: 0 };
+    const written = Object.values(body as Record<string, { mappings?: { _meta?: { writtenInOrder?: number } } }>).map((index) => index.mappings?._meta?.writtenInOrder ?? 0);
+    return { documents, writtenInOrder: Math.min(...written) };
+  }
+
   async refresh(): Promise<void> {
     // Reads after a refresh see every write before it, suggestions' brands and categories too.
     this.facetValuesRead = undefined;
@@ -218,6 +225,8 @@ export class SearchEngineIndex implements SearchIndex {
       await Promise.all(writing);
 
       await this.transport({ method: "PUT", path: `/${name}/_settings`, body: { index: { refresh_interval: REFRESH_INTERVAL, "translog.durability": "request" } } });
+      // What this rebuild wrote newest first; products created after it are appended (storageOrder).
+      await this.transport({ method: "PUT", path: `/${name}/_mapping`, body: { _meta: { mappingVersion: MAPPING_VERSION, writtenInOrder: indexed } } });
       await this.transport({ method: "POST", path: `/${name}/_refresh` });
       await this.mergeInBackground(name);
       const previous = await this.aliasIndexes(alias);

@@ -169,6 +169,18 @@ export interface FacetValue {
   popularity: number;
 }
 
+/**
+ * How the index stores its documents, as far as a relevance page's cost goes: the last rebuild
+ * wrote the catalog newest first (`writtenInOrder` documents), and every product created since
+ * is appended after them. See search-order.ts.
+ */
+export interface StorageOrder {
+  /** Searchable documents now. */
+  documents: number;
+  /** Documents the last rebuild wrote newest first (0 for an index filled by live changes alone). */
+  writtenInOrder: number;
+}
+
 export interface FacetValues {
   brands: FacetValue[];
   categories: FacetValue[];
@@ -204,6 +216,8 @@ export interface SearchIndex {
   facetValues(): Promise<FacetValues>;
   /** Searchable documents now. */
   count(): Promise<number>;
+  /** The documents now against those the last rebuild wrote in order (see StorageOrder). */
+  storageOrder(): Promise<StorageOrder>;
   /** Makes every applied change visible to searches now (engines refresh on a short interval). */
   refresh(): Promise<void>;
   rebuild(source: AsyncIterable<SearchDocument[]>, onProgress?: (indexed: number) => void): Promise<{ indexed: number }>;
