@@ -12,22 +12,22 @@ import {
   type GraphQLSchema,
 } from "graphql";
 
-type CacheScope = "PUBLIC" | "PRIVATE";
+export type CacheScope = "PUBLIC" | "PRIVATE";
 
-interface CacheHint {
+export interface CacheHint {
   maxAge?: number;
   scope?: CacheScope;
 }
 
 /** What a field adds to an answer's policy: as a nested field, and as a root field. */
-interface FieldHints {
+export interface FieldHints {
   nested: CacheHint | undefined;
   root: CacheHint | undefined;
   /** Its own hint before the field resolves, and whether it may then stay without an age. */
   rule: FieldRule;
 }
 
-interface FieldRule {
+export interface FieldRule {
   start: CacheHint;
   /** Without an age once resolved, it makes the answer uncacheable (a composite that does not inherit, a root field). */
   ageless: { nested: boolean; root: boolean };
@@ -38,7 +38,7 @@ interface FieldRule {
  * `_entities` restricts the field with each entity type's hint. Every other field's hint is as
  * declared.
  */
-const HINTED_AT_RUN_TIME = new Set(["_entities"]);
+export const HINTED_AT_RUN_TIME = new Set(["_entities"]);
 
 /**
  * Apollo Server's cache-control rules (`ApolloServerPluginCacheControl`: a resolved field's
@@ -88,15 +88,20 @@ export function declaredCacheHintsPlugin<TContext extends BaseContext>(): Apollo
             if (maxAge === undefined || existing.hint.maxAge < maxAge) maxAge = existing.hint.maxAge;
             if (scope !== "PRIVATE") scope = existing.hint.scope;
           }
-          const cacheable = maxAge !== undefined && maxAge !== 0 && existing.kind !== "uncacheable" && response.body.kind === "single" && !response.body.singleResult.errors;
-          response.http.headers.set("cache-control", cacheable ? `max-age=${maxAge}, ${(scope ?? "PUBLIC").toLowerCase()}` : UNCACHEABLE);
+          const cacheable = existing.kind !== "uncacheable" && response.body.kind === "single" && !response.body.singleResult.errors;
+          response.http.headers.set("cache-control", cacheable ? cacheControlHeader(maxAge, scope) : UNCACHEABLE);
         },
       };
     },
   };
 }
 
-const UNCACHEABLE = "no-store";
+export const UNCACHEABLE = "no-store";
+
+/** The `Cache-Control` header of an error-free answer under this policy, as Apollo's plugin writes it. */
+export function cacheControlHeader(maxAge: number | undefined, scope: CacheScope | undefined): string {
+  return maxAge !== undefined && maxAge !== 0 ? `max-age=${maxAge}, ${(scope ?? "PUBLIC").toLowerCase()}` : UNCACHEABLE;
+}
 const CACHEABLE_HEADER = /^max-age=(\d+), (public|private)$/;
 
 type ExistingHeader = { kind: "none" | "uncacheable" | "unparsable" } | { kind: "cacheable"; hint: { maxAge: number; scope: CacheScope } };
@@ -111,7 +116,7 @@ function existingHeader(header: string | undefined): ExistingHeader {
 }
 
 /** Every object and interface field's hints, by type and field name; fields that add nothing are left out. */
-function fieldHintsOf(schema: GraphQLSchema): Map<string, Map<string, FieldHints>> {
+export function fieldHintsOf(schema: GraphQLSchema): Map<string, Map<string, FieldHints>> {
   const byType = new Map<string, Map<string, FieldHints>>();
   for (const type of Object.values(schema.getTypeMap())) {
     if (type.name.startsWith("__") || !(isObjectType(type) || isInterfaceType(type))) continue;
@@ -127,7 +132,7 @@ function fieldHintsOf(schema: GraphQLSchema): Map<string, Map<string, FieldHints
   return byType;
 }
 
-const NO_RULE: FieldRule = { start: {}, ageless: { nested: false, root: true } };
+export const NO_RULE: FieldRule = { start: {}, ageless: { nested: false, root: true } };
 
 /**
  * A field's own hint: its type's, replaced by the field's (or, with `inheritMaxAge` on the field
@@ -183,7 +188,7 @@ function hintedAtRunTime(info: GraphQLResolveInfo & { cacheControl?: unknown }, 
 }
 
 /** The policy shape Apollo's `info.cacheControl.cacheHint` has (restrict is a minimum, replace overrides). */
-class FieldPolicy implements CacheHint {
+export class FieldPolicy implements CacheHint {
   maxAge: number | undefined;
   scope: CacheScope | undefined;
 
@@ -214,7 +219,7 @@ interface Annotation {
 }
 
 /** A type's hint: from its definition, else from the first extension that gives one. */
-function typeAnnotation(type: GraphQLCompositeType): Annotation {
+export function typeAnnotation(type: GraphQLCompositeType): Annotation {
   const fromDefinition = annotation(type.astNode?.directives);
   if (fromDefinition) return fromDefinition;
   for (const extension of type.extensionASTNodes) {

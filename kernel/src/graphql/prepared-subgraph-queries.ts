@@ -3,12 +3,15 @@ import { execute, getOperationAST, Kind, parse, validate, type DocumentNode, typ
 import { unstorableLiteral, unstorableVariable } from "./text-input-guard-plugin.js";
 import { recordGraphQLOperation } from "../observability/metrics-graphql.js";
 import { tracingEnabled } from "../observability/tracing-context.js";
+import { preparedCachePolicies, type PreparedCachePolicy } from "./prepared-cache-policy.js";
 
 /** A query text seen before: its document, valid against the schema, and the operations it holds. */
 interface PreparedText {
   document: DocumentNode;
   /** By name; the one anonymous operation under "". */
   operations: Map<string, OperationDefinitionNode>;
+  /** With cache hints: each operation's header, or undefined where it is Apollo Server's to work out. */
+  cachePolicies: Map<OperationDefinitionNode, PreparedCachePolicy | undefined> | undefined;
 }
 
 /** At most this many texts are kept: the gateway's planned fetches are a closed set far smaller. */
@@ -30,11 +33,14 @@ const KEPT_TEXTS = 2_000;
  * execution ends in errors is answered by Apollo Server too, asked again from the start, so
  * errors, their codes, statuses, logs and metrics come from the one formatter; only queries
  * (reads) come here, so asking again changes nothing but the time the failure takes. Mutations
- * and schemas with `@cacheControl` hints (whose header Apollo's hooks work out per resolved
- * field) never come here.
+ * never come here. With `cacheHints` (a schema with declared `@cacheControl` hints), the answer
+ * carries the `Cache-Control` header `declaredCacheHintsPlugin` gives it, worked out once per
+ * text (`prepared-cache-policy.ts`); a text or request whose header would depend on what the
+ * resolvers return is handed over.
  */
-export function preparedSubgraphQueries<TContext>(options: { schema: GraphQLSchema; server: string; context: (req: IncomingMessage) => Promise<TContext> }) {
+export function preparedSubgraphQueries<TContext>(options: { schema: GraphQLSchema; server: string; context: (req: IncomingMessage) => Promise<TContext>; cacheHints?: boolean }) {
   const prepared = new Map<string, PreparedText | null>();
+  const cachePolicyOf = options.cacheHints ? preparedCachePolicies(options.schema) : undefined;
 
   const prepare = (text: string): PreparedText | null => {
     let document: DocumentNode;
@@ -45,10 +51,13 @@ export function preparedSubgraphQueries<TContext>(options: { schema: GraphQLSche
     }
     if (validate(options.schema, document).length > 0 || unstorableLiteral(document)) return null;
     const operations = new Map<string, OperationDefinitionNode>();
+    const cachePolicies = cachePolicyOf ? new Map<OperationDefinitionNode, PreparedCachePolicy | undefined>() : undefined;
     for (const definition of document.definitions) {
-      if (definition.kind === Kind.OPERATION_DEFINITION) operations.set(definition.name?.value ?? "", definition);
+      if (definition.kind !== Kind.OPERATION_DEFINITION) continue;
+      operations.set(definition.name?.value ?? "", definition);
+      cachePolicies?.set(definition, cachePolicyOf!(document, definition));
     }
-    return { document, operations };
+    return { document, operations, cachePolicies };
   };
 
   const preparedFor = (text: string): PreparedText | null => {
@@ -72,6 +81,11 @@ export function preparedSubgraphQueries<TContext>(options: { schema: GraphQLSche
     const operation = getOperationAST(text.document, request.operationName);
     if (!operation || operation.operation !== "query") return false;
     if (unstorableVariable(request.variables) !== undefined) return false;
+    let cacheControl: string | undefined;
+    if (text.cachePolicies) {
+      cacheControl = text.cachePolicies.get(operation)?.(request.variables);
+      if (cacheControl === undefined) return false;
+    }
     let result: ExecutionResult;
     try {
       const contextValue = await options.context(req);
@@ -86,6 +100,7 @@ export function preparedSubgraphQueries<TContext>(options: { schema: GraphQLSche
     recordGraphQLOperation(options.server, operation.name?.value ?? request.operationName, "query", [], startedAt);
     res.statusCode = 200;
     res.setHeader("content-type", "application/json; charset=utf-8");
+    if (cacheControl !== undefined) res.setHeader("cache-control", cacheControl);
     res.end(answer);
     return true;
   };

@@ -110,9 +110,9 @@ export async function startSubgraphServer<TContext extends RequestContext>(
       logger: logger.child({ requestId, userId: claims.identity?.userId }),
     });
   };
-  // The gateway's error-free reads without Apollo Server's pipeline, where no cache hint has to
-  // be worked out per resolved field (see prepared-subgraph-queries.ts).
-  const answer = hasCacheHints || options.preparedQueries === false ? undefined : preparedSubgraphQueries({ schema: options.schema, server: options.name, context });
+  // The gateway's error-free reads without Apollo Server's pipeline; with cache hints, where the
+  // answer's header can be worked out once per text (see prepared-subgraph-queries.ts).
+  const answer = options.preparedQueries === false ? undefined : preparedSubgraphQueries({ schema: options.schema, server: options.name, context, cacheHints: hasCacheHints });
   const handle = createApolloHandler(apollo, context, { answer });
 
   // Headers within 10 s and a socket cap keep idle sockets from using up the process's file
