@@ -8,7 +8,11 @@
 //
 // The servers' process runs this file built into plain JavaScript, as production runs (`--runner
 // tsx`: through tsx). Compare two versions of the code by running this script from each, alternately.
+// Every read's answers (Cache-Control header and body) must equal its product's first; their
+// digest, printed at the end, must equal the `--apollo-only` run's (both servers through Apollo
+// Server's pipeline: the reference).
 import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { parse } from "graphql";
@@ -56,7 +60,7 @@ async function serve(): Promise<void> {
   const kv = args["redis-db"] && process.env.REDIS_URL ? await redisStore(process.env.REDIS_URL, args["redis-db"]) : new EmbeddedKeyValueStore();
   const platform = platformOver({ config, bus, kv });
   const port = Number(args.port);
-  const products = await startProductsSubgraph(platform, { port, images: { gatewayOrigin: () => "http://127.0.0.1" } });
+  const products = await startProductsSubgraph(platform, { port, images: { gatewayOrigin: () => "http://127.0.0.1" }, preparedQueries: !args["apollo-only"] });
   const stock = new Map<string, number>();
   await seedDemoCatalog({
     store: products.store,
@@ -132,24 +136,36 @@ async function drive(): Promise<void> {
   const fetches = plannedFetches();
   const pools = { products: new Pool(new URL(urls.products).origin, { connections: Number(args.concurrency) }), inventory: new Pool(new URL(urls.inventory).origin, { connections: Number(args.concurrency) }) };
   const header = () => signInternalCredential(SECRET, { requestId: crypto.randomUUID() });
-  const list = JSON.parse(await callNamed("products", header(), `{ products(first: ${args.products}) { edges { node { id variants { id } } } } }`, undefined, {})) as {
+  const listed = await callNamed("products", header(), `{ products(first: ${args.products}) { edges { node { id variants { id } } } } }`, undefined, {});
+  const list = JSON.parse(listed.slice(listed.indexOf("\n") + 1)) as {
     data: { products: { edges: { node: { id: string; variants: { id: string }[] } }[] } };
   };
   const catalog = list.data.products.edges.map((edge) => edge.node);
   const productsOperation = parse(fetches.products).definitions[0] as { name?: { value: string } };
   const inventoryOperation = parse(fetches.inventory).definitions[0] as { name?: { value: string } };
+  // Each product's two answers (Cache-Control header and body) as first seen: every later read
+  // must equal them, and their digest, printed at the end, equals the `--apollo-only` run's
+  // (Apollo Server's pipeline, the reference).
+  const firstSeen = new Map<string, string>();
+  const sameAsFirst = (key: string, answer: string) => {
+    const seen = firstSeen.get(key);
+    if (seen === undefined) firstSeen.set(key, answer);
+    else if (seen !== answer) throw new Error(`${key} answered ${answer}, first ${seen}`);
+  };
   // One product read: the products fetch, then inventory's entity fetch with what it required.
   const read = async (index: number) => {
     const product = catalog[index % catalog.length]!;
     const signed = header();
     const first = await callNamed("products", signed, fetches.products, productsOperation.name?.value, { id: product.id });
     if (!first.includes(`"id":"${product.id}"`) || first.includes(`"errors"`)) throw new Error(`products answered ${first}`);
+    sameAsFirst(`products ${product.id}`, first);
     const representations = [{ __typename: "Product", id: product.id, variants: product.variants.map((variant) => ({ id: variant.id })) }];
     const second = await callNamed("inventory", signed, fetches.inventory, inventoryOperation.name?.value, { representations });
     if (!second.includes(`"stock":`) || second.includes(`"errors"`)) throw new Error(`inventory answered ${second}`);
+    sameAsFirst(`inventory ${product.id}`, second);
   };
   async function callNamed(service: "products" | "inventory", signed: string, query: string, operationName: string | undefined, variables: Record<string, unknown>) {
-    const { statusCode, body } = await pools[service].request({
+    const { statusCode, headers, body } = await pools[service].request({
       path: "/graphql",
       method: "POST",
       headers: { "content-type": "application/json", [INTERNAL_HEADER]: signed },
@@ -157,7 +173,7 @@ async function drive(): Promise<void> {
     });
     const text = await body.text();
     if (statusCode !== 200) throw new Error(`${service} answered ${statusCode}: ${text}`);
-    return text;
+    return `cache-control: ${headers["cache-control"] ?? "(none)"}\n${text}`;
   }
   const round = async (reads: number) => {
     let next = 0;
@@ -179,6 +195,9 @@ async function drive(): Promise<void> {
   const sorted = [...figures].sort((a, b) => a - b);
   console.log(`servers' CPU µs per product read (products + inventory fetch): median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(1)}; rounds ${figures.map((f) => f.toFixed(1)).join(", ")}`);
   console.log(`texts: ${fetches.products}\n       ${fetches.inventory}`);
+  const digest = createHash("sha256");
+  for (const key of [...firstSeen.keys()].sort()) digest.update(`${key}\n${firstSeen.get(key)}\n`);
+  console.log(`answers: ${firstSeen.size}, each read equal to the first; digest ${digest.digest("hex").slice(0, 16)} (compare with --apollo-only); products' header: ${firstSeen.values().next().value?.split("\n")[0]}`);
   await pools.products.close();
   await pools.inventory.close();
   const exited = new Promise((resolve) => child.once("exit", resolve));

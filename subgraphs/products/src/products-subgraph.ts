@@ -60,6 +60,8 @@ export interface ProductsSubgraphOptions {
   onCacheInvalidated?: (event: DomainEvent<ProductChangeEvent>) => void;
   /** Object store and renditions worker of product images (tests). */
   images?: ProductImagesOptions;
+  /** `false`: every request through Apollo Server's pipeline (the reference a benchmark compares against). */
+  preparedQueries?: boolean;
 }
 
 /** Starts the products subgraph on the platform: store, hot cache, change relay, service, server. */
@@ -119,6 +121,7 @@ export async function startProductsSubgraph(platform: Platform, options: Product
     acceptsHost: loopbackHostCheck(config),
     readiness: subgraphReadiness(platform, { needs: ["documents"], uses: ["cache"] }),
     publicHandler: images.publicHandler,
+    preparedQueries: options.preparedQueries,
   });
   images.listeningAt(server.url.replace(/\/graphql$/, ""));
   return {
