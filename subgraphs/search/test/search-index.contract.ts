@@ -271,6 +271,19 @@ export function defineSearchIndexContract(engine: string, create: () => Promise<
       await index.refresh();
     });
 
+    it("matches a lone word of one or two letters as a whole word only; from three letters, or after another word, as a start too", async () => {
+      const names = ["Zorbo Tv Bracket", "Zorbo Tvx Speaker", "Zorbo Tvxq Lamp"];
+      await index.apply(upserts(names.map((name, i) => doc(`prod_w${i + 1}`, 1, name))));
+      await index.refresh();
+      const found = async (text: string) => (await index.search(request({ text }))).hits.map((h) => h.id).sort();
+      assert.deepEqual(await found("tv"), ["prod_w1"], "two letters alone: the word tv, not every word starting so");
+      assert.deepEqual(await found("tvx"), ["prod_w2", "prod_w3"], "three letters: the word and the words starting so");
+      assert.deepEqual(await found("zorbo t"), ["prod_w1", "prod_w2", "prod_w3"], "after another word, a start from one letter");
+      assert.deepEqual(await found("tv zorbo"), ["prod_w1"], "a word before the last one is whole");
+      await index.apply(names.map((_, i) => ({ kind: "delete", id: `prod_w${i + 1}`, version: 2 })));
+      await index.refresh();
+    });
+
     it("never lets an older or repeated change overwrite a newer one", async () => {
       await index.apply([{ kind: "upsert", document: doc("prod_v1", 3, "Quokka Lantern") }]);
       await index.apply([{ kind: "upsert", document: doc("prod_v1", 2, "Wombat Lantern") }]);

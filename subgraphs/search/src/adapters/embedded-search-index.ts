@@ -8,15 +8,16 @@ import { indexVersion } from "../domain/index-version.js";
 import { capOf, cappedFacets, cappedTotal, countingLimit } from "../domain/count-cap.js";
 import { recencyScore } from "../domain/recency-rank.js";
 import { FIELD_SCORES, type RankedField } from "../domain/field-scores.js";
+import { lastWordIsPrefix } from "../domain/search-words.js";
 
 /** Edits forgiven per word, as the engines' AUTO:4,6 (MiniSearch counts a swap as two). */
 const fuzziness = (term: string): number | false => (term.length < 4 ? false : term.length < 6 ? 1 : 2);
 
-/** The same matching rule as the engines: every word, typos forgiven when asked, the last one may be a prefix. */
+/** The same matching rule as the engines: every word, typos forgiven when asked, the last one may be a prefix (see lastWordIsPrefix). */
 const MATCHING: SearchOptions = {
   combineWith: "AND",
   fuzzy: false,
-  prefix: (_term, i, terms) => i === terms.length - 1,
+  prefix: (_term, i, terms) => i === terms.length - 1 && lastWordIsPrefix(terms),
 };
 
 /**

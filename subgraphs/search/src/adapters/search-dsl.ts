@@ -13,6 +13,7 @@ import { capOf, cappedFacets, cappedTotal, countingLimit } from "../domain/count
 import { RECENCY_WEIGHT, recencyFeature } from "../domain/recency-rank.js";
 import { recencyKeyOf, recencyKeys } from "../domain/word-recency.js";
 import { FIELD_SCORES } from "../domain/field-scores.js";
+import { engineWords, lastWordIsPrefix } from "../domain/search-words.js";
 
 /**
  * The mapping's version, kept in the index's `_meta`. An index made by an older one is brought
@@ -162,15 +163,18 @@ export function indexDefinition(options: { bulkLoad?: boolean } = {}) {
   };
 }
 
-/** What matches: every word (typos forgiven when asked), or every word with the last one still being typed (a prefix). */
+/**
+ * What matches: every word (typos forgiven when asked), or every word with the last one still
+ * being typed (a prefix; see lastWordIsPrefix). A lone short word matches whole:
+ * the second clause is then the first again, so a product matching the words scores what it
+ * did when the prefix clause matched it too, and relevance cursors keep their ranking version.
+ */
 function matchingClause(text: string, forgiveTypos: boolean) {
   const typos = forgiveTypos ? { fuzziness: FUZZINESS, prefix_length: 0 } : {};
+  const words = { match: { all_text: { query: text, operator: "and", ...typos } } };
   return {
     bool: {
-      should: [
-        { match: { all_text: { query: text, operator: "and", ...typos } } },
-        { match_bool_prefix: { all_text: { query: text, operator: "and", ...typos } } },
-      ],
+      should: [words, lastWordIsPrefix(engineWords(text)) ? { match_bool_prefix: { all_text: { query: text, operator: "and", ...typos } } } : words],
       minimum_should_match: 1,
     },
   };

@@ -3,7 +3,7 @@ import { EVERY_COUNT, type SearchCounts, type SearchFacets, type SearchFilter, t
 import { suggestCompletions, type SuggestionKind } from "./autocomplete.js";
 import { searchAsTyped } from "./search-as-typed.js";
 import { positionAfter, searchCursor } from "./search-cursor.js";
-import { engineWords, MAX_SEARCH_WORDS } from "./search-words.js";
+import { engineWords, MAX_SEARCH_WORDS, tooShortToSearch } from "./search-words.js";
 
 /** A product search answers with: a search result's carries its name and price as indexed (`@provides`), a suggestion's its id only. */
 export type FoundProduct = Pick<SearchHit, "id"> & Partial<Pick<SearchHit, "name" | "price">>;
@@ -107,6 +107,9 @@ export function createSearchService(deps: SearchServiceDeps) {
       // Refused, not cut: the words past the bound would change what matches, unseen.
       if (engineWords(text).length > MAX_SEARCH_WORDS) {
         throw badInput(`A search query has at most ${MAX_SEARCH_WORDS} words (each Chinese or Japanese character and each emoji counts as one)`, { field: "query", maxWords: MAX_SEARCH_WORDS });
+      }
+      if (tooShortToSearch(text)) {
+        throw badInput("A search needs a word of at least 2 letters or digits; for completions from the first letter, ask autocomplete", { field: "query", minWordLength: 2 });
       }
       const sort = args.sort ?? "RELEVANCE";
       const first = pageSize(args.first, { fallback: 20, max: 100 });
