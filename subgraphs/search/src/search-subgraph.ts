@@ -8,7 +8,9 @@ import { reindexCatalog } from "./domain/reindex.js";
 import { startSearchOrderKeeper, type ReorderPolicy } from "./domain/search-order.js";
 import { connectSearchIndex } from "./adapters/connect-search-index.js";
 import { productsSubgraphCatalog } from "./adapters/products-subgraph-catalog.js";
+import { productsSubgraphCategories } from "./adapters/products-subgraph-categories.js";
 import type { CatalogSource } from "./ports/catalog-source.js";
+import type { CategoryScopes } from "./ports/category-scopes.js";
 import type { SearchIndex } from "./ports/search-index.js";
 
 export interface RunningSearch extends RunningServer {
@@ -21,6 +23,8 @@ export interface SearchSubgraphOptions {
   index?: SearchIndex;
   /** Where the initial build reads the catalog; by default the products subgraph at `productsUrl`. */
   catalog?: CatalogSource;
+  /** What lies below each category, for category filters; by default the products subgraph's tree at `productsUrl`. */
+  categories?: CategoryScopes;
   /** The products subgraph's URL (one-process mode passes the bound one). */
   productsUrl?: string;
   /** When the stored order calls for a rebuild (tests lower it; see search-order.ts). */
@@ -42,7 +46,10 @@ export async function startSearchSubgraph(platform: Platform, options: SearchSub
   const catalog =
     options.catalog ??
     productsSubgraphCatalog({ url: options.productsUrl ?? config.gateway.subgraphUrls.products, internalSecret: config.auth.internalSecret });
-  const closers: (() => Promise<void>)[] = [() => index.close(), () => catalog.close()];
+  const categories =
+    options.categories ??
+    productsSubgraphCategories({ url: options.productsUrl ?? config.gateway.subgraphUrls.products, internalSecret: config.auth.internalSecret, logger });
+  const closers: (() => Promise<void>)[] = [() => index.close(), () => catalog.close(), () => categories.close()];
   try {
     await index.ensureIndex();
     // Subscribed before the build: a change made while it runs reaches both indexes.
@@ -84,7 +91,7 @@ export async function startSearchSubgraph(platform: Platform, options: SearchSub
       closers.unshift(async () => keeper.stop());
     }
 
-    const service = createSearchService({ index, exactCountLimit: config.search.exactCountLimit });
+    const service = createSearchService({ index, categories, exactCountLimit: config.search.exactCountLimit });
     const server = await startSubgraphServer({
       name: "search",
       schema: createSearchSchema(),

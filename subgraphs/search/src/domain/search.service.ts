@@ -4,6 +4,9 @@ import { suggestCompletions, type SuggestionKind } from "./autocomplete.js";
 import { searchAsTyped } from "./search-as-typed.js";
 import { positionAfter, searchCursor } from "./search-cursor.js";
 import { engineWords, MAX_SEARCH_WORDS, tooShortToSearch } from "./search-words.js";
+import { categorySlugOf } from "./category-scope.js";
+import { brandSpellings } from "./brand-spellings.js";
+import type { CategoryScopes } from "../ports/category-scopes.js";
 
 /** A product search answers with: a search result's carries its name and price as indexed (`@provides`), a suggestion's its id only. */
 export type FoundProduct = Pick<SearchHit, "id"> & Partial<Pick<SearchHit, "name" | "price">>;
@@ -88,8 +91,26 @@ export function boundedFacets(facets: SearchFacets): SearchFacets {
  */
 export const orderOf = (text: string, sort: SearchSort): SearchSort => (sort === "RELEVANCE" && text === "" ? "NEWEST" : sort);
 
+/**
+ * The filter as the index applies it: a category names itself in any case and every category
+ * below it (as the products subgraph's `categorySlug` does), a brand every spelling of it
+ * whatever its case. The index knows each product by its own category and brand as written,
+ * so `categories: ["Clothing"]` or a parent category matched nothing.
+ */
+async function scopedFilter(filter: SearchFilter, index: SearchIndex, categories: CategoryScopes | undefined): Promise<SearchFilter> {
+  const scoped = { ...filter };
+  if (filter.categories?.length) {
+    const slugs = filter.categories.map(categorySlugOf);
+    scoped.categories = categories ? await categories.within(slugs) : [...new Set(slugs)];
+  }
+  if (filter.brands?.length) scoped.brands = brandSpellings(filter.brands, (await index.facetValues()).brands);
+  return scoped;
+}
+
 export interface SearchServiceDeps {
   index: SearchIndex;
+  /** What lies below each category; without it a category filter matches the named categories only. */
+  categories?: CategoryScopes;
   /**
    * Matches counted exactly (SEARCH_EXACT_COUNT_LIMIT); past it the total and facets are lower
    * bounds (see count-cap.ts). Unset: every match is counted.
@@ -98,7 +119,7 @@ export interface SearchServiceDeps {
 }
 
 export function createSearchService(deps: SearchServiceDeps) {
-  const { index, exactCountLimit } = deps;
+  const { index, exactCountLimit, categories } = deps;
   return {
     /** `counts`: what the caller reads of the counts over all matches (by default, all of them). */
     async search(args: SearchArgs, counts: SearchCounts = EVERY_COUNT): Promise<SearchPage> {
@@ -115,7 +136,8 @@ export function createSearchService(deps: SearchServiceDeps) {
       const first = pageSize(args.first, { fallback: 20, max: 100 });
       const order = orderOf(text, sort);
       const after: SortKey | undefined = args.after ? positionAfter(args.after, sort, order) : undefined;
-      const result = await searchAsTyped(index, { text, filter: validFilter(args.filter), sort: order, first, after, counts: { ...counts, exactUpTo: exactCountLimit } });
+      const filter = await scopedFilter(validFilter(args.filter), index, categories);
+      const result = await searchAsTyped(index, { text, filter, sort: order, first, after, counts: { ...counts, exactUpTo: exactCountLimit } });
       const edges = result.hits.map((hit) => ({ cursor: searchCursor(sort, order, hit.sortKey), node: { id: hit.id, name: hit.name, price: hit.price } }));
       return {
         totalCount: result.totalCount,
