@@ -209,9 +209,13 @@ export type Role =
 
 /** Narrows search results. Values within one field are alternatives (OR); fields combine with AND. */
 export type SearchFilter = {
-  /** Brand values (as in `SearchFacets.brands`). */
+  /** Brand values (as in `SearchFacets.brands`), in any case and with or without accents: each matches every spelling of the brand. */
   brands?: Array<string> | null | undefined;
-  /** Category values (as in `SearchFacets.categories`). */
+  /**
+   * Category slugs (as in `SearchFacets.categories`), in any case: each matches the products of
+   * that category and of every category below it, as `products(filter: { categorySlug })` does
+   * (a category moved or added reaches search within a minute). An unknown slug matches nothing.
+   */
   categories?: Array<string> | null | undefined;
   /**
    * Option values, for example Colour: Red and Size: M or L. Every named option must match (AND),

@@ -130,7 +130,8 @@ export function createSearchService(deps: SearchServiceDeps) {
         throw badInput(`A search query has at most ${MAX_SEARCH_WORDS} words (each Chinese or Japanese character and each emoji counts as one)`, { field: "query", maxWords: MAX_SEARCH_WORDS });
       }
       if (tooShortToSearch(text)) {
-        throw badInput("A search needs a word of at least 2 letters or digits; for completions from the first letter, ask autocomplete", { field: "query", minWordLength: 2 });
+        // Said so a storefront can show it as it is; the schema points developers to autocomplete.
+        throw badInput("Type a word of at least 2 letters or digits to search", { field: "query", minWordLength: 2 });
       }
       const sort = args.sort ?? "RELEVANCE";
       const first = pageSize(args.first, { fallback: 20, max: 100 });

@@ -70,7 +70,7 @@ describe("search: a query of single letters is no search", () => {
         assert.equal(error.code, ErrorCode.BAD_USER_INPUT);
         assert.equal(error.extensions.field, "query");
         assert.equal(error.extensions.minWordLength, 2);
-        assert.match(error.message, /autocomplete/);
+        assert.match(error.message, /at least 2 letters or digits/);
         return true;
       });
       assert.deepEqual(asked, []);
