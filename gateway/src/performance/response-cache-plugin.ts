@@ -42,7 +42,19 @@ const COALESCE_WAIT_MS = 5_000;
  * looked up or stored; everything else (carts, orders, accounts, mutations) bypasses it and
  * is answered by the subgraphs for its caller alone. Answers with errors are never stored.
  */
-export function responseCachePlugin(cache: ResponseCache<CachedAnswer>, policy: PublicCatalogPolicy): ApolloServerPlugin<GatewayContext> {
+export function responseCachePlugin(
+  cache: ResponseCache<CachedAnswer>,
+  policy: PublicCatalogPolicy,
+  options: {
+    /**
+     * Whether answers carry CACHE_STATUS_HEADER. The cache is shared by every caller, so its
+     * `hit` tells whoever asks that someone asked the same (a search's words, an autocomplete's
+     * prefix) within its lifetime: a probe for other people's searches. Development and the
+     * benchmarks read it; production leaves it out (RESPONSE_CACHE_STATUS_HEADER).
+     */
+    statusHeader: boolean;
+  } = { statusHeader: true },
+): ApolloServerPlugin<GatewayContext> {
   const plans = new Map<string, CachePlan>();
   // Misses in flight, by key. Identical public queries arriving meanwhile wait for the first
   // one's answer instead of asking the subgraphs again (no stampede when a popular entry
@@ -98,7 +110,7 @@ export function responseCachePlugin(cache: ResponseCache<CachedAnswer>, policy: 
 
         async willSendResponse(requestContext) {
           const { response } = requestContext;
-          response.http.headers.set(CACHE_STATUS_HEADER, hit ?? (key ? "miss" : "bypass"));
+          if (options.statusHeader) response.http.headers.set(CACHE_STATUS_HEADER, hit ?? (key ? "miss" : "bypass"));
           if (key) countCacheLookups("response", hit ?? "miss");
           if (hit || !key || !plan?.cacheable) return;
           let stored: CachedAnswer | undefined;

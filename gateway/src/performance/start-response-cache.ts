@@ -36,7 +36,7 @@ export async function startResponseCache(deps: {
   });
   const invalidation = await startCatalogInvalidation({ bus: deps.bus, cache: cache as ResponseCache<unknown>, logger: deps.logger, onApplied: deps.onApplied });
   return {
-    plugins: [responseCachePlugin(cache, createPublicCatalogPolicy(deps.supergraphSdl))],
+    plugins: [responseCachePlugin(cache, createPublicCatalogPolicy(deps.supergraphSdl), { statusHeader: settings.responseCacheStatusHeader })],
     cache,
     async stop() {
       await invalidation.stop();

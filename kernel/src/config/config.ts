@@ -128,6 +128,12 @@ export interface Config {
       responseCacheMaxMegabytes: number;
       /** After a change event, responses touching that product are not cached for this long. */
       responseCacheSettleMs: number;
+      /**
+       * Whether answers say what the response cache did (`x-response-cache`). Off in production:
+       * a `hit` for a search tells any caller that someone else searched those words within the
+       * cache's lifetime.
+       */
+      responseCacheStatusHeader: boolean;
     };
   };
   subgraphPorts: Record<SubgraphName, number>;
@@ -540,6 +546,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         responseCacheMaxEntries: read.int("RESPONSE_CACHE_MAX_ENTRIES", 10_000, { min: 1 }),
         responseCacheMaxMegabytes: read.int("RESPONSE_CACHE_MAX_MB", 16, { min: 1, max: 16_384 }),
         responseCacheSettleMs: read.int("RESPONSE_CACHE_SETTLE_MS", 1_000, { min: 0, max: 60_000 }),
+        responseCacheStatusHeader: read.bool("RESPONSE_CACHE_STATUS_HEADER", appEnv !== "production"),
       },
     },
     subgraphPorts,
