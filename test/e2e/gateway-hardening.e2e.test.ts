@@ -25,9 +25,18 @@ describe("gateway hardening: each attack is refused with its code while legitima
 
   it("tells a browser tab on /graphql and a query posted as text how to send one, refusing them before admission", async () => {
     const tab = await fetch(sg.gatewayUrl, { headers: { accept: "text/html" } });
-    const tabAnswer = (await tab.json()) as { errors: { message: string }[] };
+    const tabAnswer = (await tab.json()) as { errors: { message: string; extensions: { code: string } }[] };
     assert.equal(tab.status, 400);
     assert.match(tabAnswer.errors[0]!.message, /^The request has no query: POST \{"query".*\/explorer/);
+    // The code the same request gets when it is admitted (with a preflight header) and when it is posted empty.
+    assert.equal(tabAnswer.errors[0]!.extensions.code, "BAD_USER_INPUT");
+    for (const sent of [
+      fetch(sg.gatewayUrl, { headers: { "apollo-require-preflight": "true" } }),
+      fetch(sg.gatewayUrl, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" }),
+    ]) {
+      const answer = (await (await sent).json()) as { errors: { extensions: { code: string } }[] };
+      assert.equal(answer.errors[0]!.extensions.code, "BAD_USER_INPUT");
+    }
     const text = await fetch(sg.gatewayUrl, { method: "POST", headers: { "content-type": "text/plain" }, body: "{ me { id } }" });
     const textAnswer = (await text.json()) as { errors: { message: string }[] };
     assert.equal(text.status, 400);

@@ -54,7 +54,10 @@ export function createApolloHandler<TContext extends BaseContext>(
       // that adding a header would pass, when no header makes a mutation by GET run.
       const notByGet = req.method === "GET" ? operationNeverSentByGet(req.url) : undefined;
       if (notByGet) return sendGraphQLError(res, 405, ErrorCode.OPERATION_NOT_ALLOWED, notByGet, { allow: "POST" });
-      return sendGraphQLError(res, 400, "BAD_REQUEST", crossSiteRefusal(req, options.howToSend));
+      // A GET with no query at all is the request the admission policy refuses as BAD_USER_INPUT
+      // when it carries a preflight header; the same request gets the same code without one.
+      const refusal = crossSiteRefusal(req, options.howToSend);
+      return sendGraphQLError(res, 400, refusal.startsWith(NO_QUERY) ? ErrorCode.BAD_USER_INPUT : "BAD_REQUEST", refusal);
     }
     let body: unknown;
     try {
@@ -140,9 +143,11 @@ const CROSS_SITE_REFUSAL =
   `${[...SENT_WITHOUT_PREFLIGHT].join(", ")}, or a non-empty ${PREFLIGHT_HEADERS.join(" or ")} header`;
 
 /** The cross-site refusal, with how to send a request when this one was none (a page opened, text posted). */
+const NO_QUERY = "The request has no query";
+
 function crossSiteRefusal(req: IncomingMessage, howToSend: string | undefined): string {
   if (!howToSend) return CROSS_SITE_REFUSAL;
-  if (req.method === "GET" && !new URLSearchParams((req.url ?? "").split("?")[1] ?? "").has("query")) return `The request has no query: ${howToSend}`;
+  if (req.method === "GET" && !new URLSearchParams((req.url ?? "").split("?")[1] ?? "").has("query")) return `${NO_QUERY}: ${howToSend}`;
   if (req.method === "POST") return `${CROSS_SITE_REFUSAL}. To send a query: ${howToSend}`;
   return CROSS_SITE_REFUSAL;
 }
