@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { createSocketGuard } from "../src/subscriptions/socket-guard.js";
 
 describe("socket guard", () => {
-  const limits = { maxMessagesPerSecond: 10, maxBufferedBytes: 1_000 };
+  const limits = { maxMessagesPerSecond: 10, maxBufferedBytes: 1_000, maxBytesPerSecond: 10_000 };
 
   it("lets a burst of the per-second rate through, then judges the socket flooding", () => {
     let now = 0;
@@ -31,5 +31,15 @@ describe("socket guard", () => {
     assert.equal(guard.onSend(1_000), undefined);
     assert.equal(guard.onSend(1_001), "not-reading");
     assert.equal(guard.onMessage(5_000), "not-reading");
+  });
+
+  it("judges a socket oversending once its messages weigh more than the byte rate, whatever their number", () => {
+    let now = 0;
+    const guard = createSocketGuard(limits, () => now);
+    assert.equal(guard.onMessage(0, 10_000), undefined, "one message of the whole burst fits");
+    assert.equal(guard.onMessage(0, 1), "oversending");
+    now += 500;
+    assert.equal(guard.onMessage(0, 5_000), undefined, "half a second refills half the bytes");
+    assert.equal(guard.onMessage(0, 1), "oversending");
   });
 });

@@ -63,6 +63,11 @@ const TRY_AGAIN_LATER = 1013;
  */
 export const MAX_MESSAGE_FRAGMENTS = 100;
 
+/** The refusal counter's budget label of each verdict. */
+const REFUSAL_BUDGET: Record<SocketVerdict, string> = { flooding: "websocket_messages", oversending: "websocket_bytes", "not-reading": "websocket_unread" };
+
+const byteLength = (data: Buffer | ArrayBuffer | Buffer[]): number => (Array.isArray(data) ? data.reduce((sum, part) => sum + part.length, 0) : data.byteLength);
+
 /** How long a socket closed for flooding may take to say goodbye before it is cut. */
 const CLOSE_GRACE_MS = 1_000;
 
@@ -210,10 +215,16 @@ export function attachGraphQLWebSocket(options: {
    */
   const drop = (socket: WebSocket, verdict: SocketVerdict) => {
     if (socket.readyState !== socket.OPEN) return;
-    countRateLimitRefusal(verdict === "flooding" ? "websocket_messages" : "websocket_unread");
+    countRateLimitRefusal(REFUSAL_BUDGET[verdict]);
     logger.warn("websocket dropped", { verdict, bufferedBytes: socket.bufferedAmount });
     if (verdict === "not-reading") return void socket.terminate();
-    socket.close(POLICY_VIOLATION, `Too many messages (at most ${limits.maxMessagesPerSecond} a second)`);
+    socket.close(
+      POLICY_VIOLATION,
+      verdict === "flooding" ? `Too many messages (at most ${limits.maxMessagesPerSecond} a second)` : `Too many bytes (at most ${options.maxMessageBytes} a second)`,
+    );
+    // Nothing more is read from it: what it sends during the grace would be received and
+    // checked for nobody (the close frame goes out all the same; its answer is not awaited).
+    socket.pause();
     setTimeout(() => socket.terminate(), CLOSE_GRACE_MS).unref();
   };
 
@@ -230,10 +241,11 @@ export function attachGraphQLWebSocket(options: {
     // onConnect). Until then it holds one of the capped places, for at most graphql-ws's 3 s.
     socket.once("close", countWebSocketConnection());
     // Registered before graphql-ws's own message listener: judged before it is handled.
-    const guard = createSocketGuard(limits);
+    // A socket may send as many bytes a second as the largest message it may send.
+    const guard = createSocketGuard({ ...limits, maxBytesPerSecond: options.maxMessageBytes });
     guards.set(socket, guard);
-    const judge = () => {
-      const verdict = guard.onMessage(socket.bufferedAmount);
+    const judge = (data: Buffer | ArrayBuffer | Buffer[]) => {
+      const verdict = guard.onMessage(socket.bufferedAmount, byteLength(data));
       if (verdict) drop(socket, verdict);
       return verdict;
     };
@@ -241,7 +253,7 @@ export function attachGraphQLWebSocket(options: {
     // A ping or pong frame is a message too: browsers never send them, and the keep-alive's
     // answers come one every KEEP_ALIVE_MS. A ping is answered only within the socket's rate.
     socket.on("ping", (data) => {
-      if (!judge() && socket.readyState === socket.OPEN) socket.pong(data);
+      if (!judge(data) && socket.readyState === socket.OPEN) socket.pong(data);
     });
     socket.on("pong", judge);
   });

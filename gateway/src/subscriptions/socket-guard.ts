@@ -1,7 +1,10 @@
 import type { WebSocketLimits } from "./websocket-limits.js";
 
-/** Why a socket must go: it sends faster than any budget admits, or does not read what it is sent. */
-export type SocketVerdict = "flooding" | "not-reading";
+/**
+ * Why a socket must go: it sends more messages, or more bytes, than any budget admits, or
+ * does not read what it is sent.
+ */
+export type SocketVerdict = "flooding" | "oversending" | "not-reading";
 
 /**
  * What one WebSocket may cost the gateway beyond the caller's budgets. Every message is
@@ -10,18 +13,33 @@ export type SocketVerdict = "flooding" | "not-reading";
  * 2 GB of the gateway within 21 s. So each socket gets a message rate (a token bucket: a burst
  * of `maxMessagesPerSecond`, refilled at that rate; more than any caller's general budget admits
  * anyway) and a cap on bytes queued for it (beyond what the kernel holds).
+ *
+ * Messages are not all alike: a graphql-ws ping, pong or complete spends no budget, yet may be
+ * as large as a subscribe (its payload or id is any JSON), and its bytes are received, checked,
+ * parsed (with graphql-ws's reviver) and, for a ping, echoed back. 16 sockets of one address
+ * sending 45 pings of 99 KB a second, within the message rate, held 44% of a gateway core (16
+ * sockets of empty pings: 7.5%). So bytes have a bucket too: `maxBytesPerSecond`, a burst of as
+ * many (the gateway gives it the largest message it takes, so one of those always fits).
  */
-export function createSocketGuard(limits: Pick<WebSocketLimits, "maxMessagesPerSecond" | "maxBufferedBytes">, now: () => number = Date.now) {
+export function createSocketGuard(
+  limits: Pick<WebSocketLimits, "maxMessagesPerSecond" | "maxBufferedBytes"> & { maxBytesPerSecond: number },
+  now: () => number = Date.now,
+) {
   let tokens = limits.maxMessagesPerSecond;
+  let bytes = limits.maxBytesPerSecond;
   let refilledAt = now();
   return {
-    /** A message arrived; `bufferedBytes` are queued for the client. */
-    onMessage(bufferedBytes: number): SocketVerdict | undefined {
+    /** A message of `messageBytes` arrived; `bufferedBytes` are queued for the client. */
+    onMessage(bufferedBytes: number, messageBytes = 0): SocketVerdict | undefined {
       const at = now();
-      tokens = Math.min(limits.maxMessagesPerSecond, tokens + ((at - refilledAt) / 1000) * limits.maxMessagesPerSecond);
+      const seconds = (at - refilledAt) / 1000;
+      tokens = Math.min(limits.maxMessagesPerSecond, tokens + seconds * limits.maxMessagesPerSecond);
+      bytes = Math.min(limits.maxBytesPerSecond, bytes + seconds * limits.maxBytesPerSecond);
       refilledAt = at;
       if (tokens < 1) return "flooding";
+      if (bytes < messageBytes) return "oversending";
       tokens -= 1;
+      bytes -= messageBytes;
       return this.onSend(bufferedBytes);
     },
     /** An answer is about to be queued; `bufferedBytes` are queued already. */

@@ -50,6 +50,9 @@ export function serveGraphQLOverWebSocket<E extends { socket: WebSocket; request
         close: (code, reason) => socket.close(code, reason),
         onMessage: (handle) =>
           socket.on("message", async (data) => {
+            // Judged and being closed (a flood: see socket-guard.ts): what was already received
+            // with the message that tipped it is not parsed or answered for nobody.
+            if (socket.readyState !== socket.OPEN) return;
             const text = String(data);
             // graphql-ws parses with a reviver, which overflowed the stack on deep nesting: the
             // socket was closed as the server's failure, with an error logged for each message.
