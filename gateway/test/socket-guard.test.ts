@@ -36,10 +36,14 @@ describe("socket guard", () => {
   it("judges a socket oversending once its messages weigh more than the byte rate, whatever their number", () => {
     let now = 0;
     const guard = createSocketGuard(limits, () => now);
-    assert.equal(guard.onMessage(0, 10_000), undefined, "one message of the whole burst fits");
+    assert.equal(guard.onMessage(0, 10_000), undefined);
+    assert.equal(guard.onMessage(0, 10_000), undefined, "the burst holds two seconds' bytes");
     assert.equal(guard.onMessage(0, 1), "oversending");
     now += 500;
-    assert.equal(guard.onMessage(0, 5_000), undefined, "half a second refills half the bytes");
+    assert.equal(guard.onMessage(0, 5_000), undefined, "half a second refills half a second's bytes");
+    assert.equal(guard.onMessage(0, 1), "oversending");
+    now += 60_000;
+    assert.equal(guard.onMessage(0, 20_000), undefined, "a pause banks no more than the burst");
     assert.equal(guard.onMessage(0, 1), "oversending");
   });
 });

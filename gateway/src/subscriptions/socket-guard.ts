@@ -18,15 +18,18 @@ export type SocketVerdict = "flooding" | "oversending" | "not-reading";
  * as large as a subscribe (its payload or id is any JSON), and its bytes are received, checked,
  * parsed (with graphql-ws's reviver) and, for a ping, echoed back. 16 sockets of one address
  * sending 45 pings of 99 KB a second, within the message rate, held 44% of a gateway core (16
- * sockets of empty pings: 7.5%). So bytes have a bucket too: `maxBytesPerSecond`, a burst of as
- * many (the gateway gives it the largest message it takes, so one of those always fits).
+ * sockets of empty pings: 7.5%). So bytes have a bucket too: `maxBytesPerSecond` (the gateway
+ * gives it the largest message it takes), a burst of twice as many: with a burst of one largest
+ * message, a client sending one a second was closed whenever two arrived a few milliseconds
+ * less than a second apart.
  */
 export function createSocketGuard(
   limits: Pick<WebSocketLimits, "maxMessagesPerSecond" | "maxBufferedBytes"> & { maxBytesPerSecond: number },
   now: () => number = Date.now,
 ) {
   let tokens = limits.maxMessagesPerSecond;
-  let bytes = limits.maxBytesPerSecond;
+  const byteBurst = 2 * limits.maxBytesPerSecond;
+  let bytes = byteBurst;
   let refilledAt = now();
   return {
     /** A message of `messageBytes` arrived; `bufferedBytes` are queued for the client. */
@@ -34,7 +37,7 @@ export function createSocketGuard(
       const at = now();
       const seconds = (at - refilledAt) / 1000;
       tokens = Math.min(limits.maxMessagesPerSecond, tokens + seconds * limits.maxMessagesPerSecond);
-      bytes = Math.min(limits.maxBytesPerSecond, bytes + seconds * limits.maxBytesPerSecond);
+      bytes = Math.min(byteBurst, bytes + seconds * limits.maxBytesPerSecond);
       refilledAt = at;
       if (tokens < 1) return "flooding";
       if (bytes < messageBytes) return "oversending";
