@@ -7,6 +7,7 @@ import { COLLECTED_HEADERS, refuseTooManyHeaders } from "./header-count.js";
 import { NO_SNIFF } from "./no-sniff.js";
 import { answerUnreadableRequest, refuseChunkedBody, refuseWithoutHost } from "./unreadable-request.js";
 import { sendGraphQLError } from "./send-graphql-error.js";
+import { closeWhenBodyUnread } from "./unread-body.js";
 import { ErrorCode } from "../errors/error-codes.js";
 import { REBOUND_HOST_MESSAGE } from "../config/development-exposure.js";
 
@@ -85,6 +86,7 @@ export function createGuardedServer(guards: ConnectionGuards, listener: RequestL
     servedInTurn((req, res) => {
       // Every answer, refusals included: a browser never guesses an answer's type from its body.
       res.setHeader(NO_SNIFF[0], NO_SNIFF[1]);
+      closeWhenBodyUnread(req, res);
       if (refuseTooManyHeaders(req, res) || refuseWithoutHost(req, res) || refuseChunkedBody(req, res)) return;
       if (guards.acceptsHost && !guards.acceptsHost(req.headers.host)) {
         req.resume();
