@@ -24,6 +24,7 @@ import { graphqlMetricsPlugin } from "../observability/metrics-graphql.js";
 import { METRICS_PATH, serveMetrics } from "../observability/metrics-route.js";
 import { createShutdownDelay } from "../readiness/shutdown-delay.js";
 import type { SubgraphReadiness } from "../readiness/subgraph-readiness.js";
+import { locateCodedErrors } from "./coded-errors-located.js";
 
 export interface SubgraphServerOptions<TContext extends RequestContext> {
   name: string;
@@ -72,6 +73,8 @@ export async function startSubgraphServer<TContext extends RequestContext>(
   options: SubgraphServerOptions<TContext>,
 ): Promise<RunningServer> {
   const { logger } = options;
+  // Coded errors reach graphql-js located, without the two stacks it would capture for each.
+  locateCodedErrors(options.schema);
   const hasCacheHints = options.schema.getDirective("cacheControl") !== undefined;
   const apollo = new ApolloServer<TContext>({
     schema: options.schema,
