@@ -18,6 +18,7 @@ import {
   loopbackHostCheck,
   graphqlMetricsPlugin,
   serveMetrics,
+  createDocumentStore,
   type Config,
   type EventBus,
   type Logger,
@@ -99,6 +100,8 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
     gateway,
     formatError: createErrorFormatter(logger, { fieldSuggestions: config.env !== "production" }),
     includeStacktraceInErrorResponses: false,
+    // Weighed by the text each parsed document holds, which Apollo's own store leaves out.
+    documentStore: createDocumentStore(),
     validationOptions: VALIDATION_OPTIONS,
     introspection: config.env !== "production",
     csrfPrevention: true,

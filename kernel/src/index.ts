@@ -33,6 +33,7 @@ export * from "./graphql/subgraph-server.js";
 export * from "./graphql/prepared-subgraph-queries.js";
 export * from "./graphql/text-input-guard-plugin.js";
 export * from "./graphql/selected-fields.js";
+export * from "./graphql/document-store.js";
 export * from "./text/well-formed-text.js";
 export * from "./text/human-text.js";
 export * from "./text/address-region.js";

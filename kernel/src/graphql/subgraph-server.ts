@@ -25,6 +25,7 @@ import { METRICS_PATH, serveMetrics } from "../observability/metrics-route.js";
 import { createShutdownDelay } from "../readiness/shutdown-delay.js";
 import type { SubgraphReadiness } from "../readiness/subgraph-readiness.js";
 import { locateCodedErrors } from "./coded-errors-located.js";
+import { createDocumentStore } from "./document-store.js";
 
 export interface SubgraphServerOptions<TContext extends RequestContext> {
   name: string;
@@ -80,6 +81,7 @@ export async function startSubgraphServer<TContext extends RequestContext>(
     schema: options.schema,
     formatError: createErrorFormatter(logger),
     includeStacktraceInErrorResponses: false,
+    documentStore: createDocumentStore(),
     introspection: true,
     csrfPrevention: false,
     stopOnTerminationSignals: false,
