@@ -3,6 +3,7 @@ import { createSubgraphClient, DEFAULT_TOKEN_AUDIENCE, hasControlCharacter, isSt
 import type { SubjectDirectory } from "./subject-directory.js";
 import { createAccountsSubjectDirectory } from "./accounts-subject-directory.js";
 import { cachedSubjectDirectory } from "./cached-subject-directory.js";
+import { createHs256Verifier } from "./hs256-token.js";
 import type { SessionRevocations, TokenSession } from "./session-revocations.js";
 
 const ROLES: readonly Role[] = ["customer", "admin"];
@@ -84,9 +85,9 @@ export interface AccessTokenVerifierOptions {
 
 /**
  * How long a verified token is taken on its word without checking its signature again. A page
- * sends one token many times, and a signature check costs about 100 µs of CPU (WebCrypto: a
- * key import and a thread-pool job) against a map lookup. Bounded so a key rotation (JWKS) is
- * honoured within it; a token's own expiry still ends it to the second.
+ * sends one token many times, and a signature check costs tens of µs of CPU (an RS256 one
+ * far more) against a map lookup. Bounded so a key rotation (JWKS) is honoured within it; a
+ * token's own expiry still ends it to the second.
  */
 const REMEMBER_VERIFIED_MS = 60_000;
 
@@ -100,8 +101,10 @@ const REMEMBER_VERIFIED_MS = 60_000;
  * make a token without `exp` valid forever. With `subjects`, its user must also exist.
  */
 export function createAccessTokenVerifier(options: AccessTokenVerifierOptions) {
-  const key = options.jwksUrl ? createRemoteJWKSet(new URL(options.jwksUrl)) : new TextEncoder().encode(options.secret);
-  const algorithms = options.jwksUrl ? ["RS256"] : ["HS256"];
+  const jwks = options.jwksUrl ? createRemoteJWKSet(new URL(options.jwksUrl)) : undefined;
+  // HS256 on node's HMAC, not jose's WebCrypto path (see hs256-token.ts); RS256 stays jose's.
+  const hs256 = jwks ? undefined : createHs256Verifier(options.secret);
+  const audience = options.audience ?? DEFAULT_TOKEN_AUDIENCE;
   const maxLifetime = options.maxLifetimeSeconds ?? DEFAULT_MAX_LIFETIME_SECONDS;
   const maxRemembered = options.maxRemembered ?? 10_000;
   // Keyed by the whole token: another signature or claim is another key. Only tokens that
@@ -112,16 +115,18 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions) {
   async function verifiedClaims(token: string, now: Date | undefined, nowMs: number): Promise<JWTPayload> {
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, key as Uint8Array, {
-        issuer: options.issuer,
-        audience: options.audience ?? DEFAULT_TOKEN_AUDIENCE,
-        algorithms,
-        requiredClaims: ["exp", "iat", "sub"],
-        // Also refuses an `iat` in the future, beyond the skew.
-        maxTokenAge: maxLifetime,
-        clockTolerance: CLOCK_SKEW_SECONDS,
-        currentDate: now,
-      }));
+      if (hs256) payload = hs256(token, { issuer: options.issuer, audience, maxTokenAge: maxLifetime, clockTolerance: CLOCK_SKEW_SECONDS }, now);
+      else
+        ({ payload } = await jwtVerify(token, jwks!, {
+          issuer: options.issuer,
+          audience,
+          algorithms: ["RS256"],
+          requiredClaims: ["exp", "iat", "sub"],
+          // Also refuses an `iat` in the future, beyond the skew.
+          maxTokenAge: maxLifetime,
+          clockTolerance: CLOCK_SKEW_SECONDS,
+          currentDate: now,
+        }));
     } catch (error) {
       const message = refusalMessage(error);
       throw new InvalidTokenError(message, message === WRONG_AUDIENCE);
