@@ -444,6 +444,29 @@ if (process.env.REDIS_URL) {
       assert.equal((await refusal(policy.admit([costing(2_001)], alice, "http-post"))).extensions.budget, "cost");
     });
 
+    it("takes an answer's error points from the lease that holds them: a refused checkout asks Redis nothing of its own", async () => {
+      const policy = policyWithCostBudget(150_000, { redis, keyPrefix: fresh() });
+      const refusedCheckout = { data: { products: [null] }, errors: [{ message: "sold out", path: ["products", 0], extensions: { code: "OUT_OF_STOCK" } }] };
+      const before = commands;
+      for (let i = 0; i < 100; i++) {
+        const [asked] = await policy.admit([costing(21)], alice, "http-post");
+        await policy.settle(asked!, asked!.charged, refusedCheckout);
+      }
+      // 21 points an answer (1 for the page, 20 for its error) from leases of 1,500: two leases
+      // each for the caller's budget and its network's ceiling, 4 commands. It was two consumes
+      // an answer besides: 202.
+      assert.ok(commands - before <= 10, `${commands - before} Redis commands for 100 refused answers`);
+    });
+
+    it("counts error points taken from a lease as if taken from the shared count: the budget ends at the same point", async () => {
+      const policy = policyWithCostBudget(10_000, { redis, keyPrefix: fresh() });
+      const [page] = await policy.admit([costing(50)], alice, "http-post");
+      await policy.settle(page!, page!.charged, { data: { products: [null] }, errors: [{ path: ["products", 0] }] });
+      // 1 for the page and 20 for its error: 9,979 left, every one of them spendable, and no more.
+      await policy.admit([costing(5_000), costing(4_979)], alice, "http-post");
+      assert.equal((await refusal(policy.admit([costing(1)], alice, "http-post"))).extensions.budget, "cost");
+    });
+
     it("refuses a caller over its budget from memory until the window turns: no Redis command a refusal", async () => {
       const policy = policyWithCostBudget(10_000, { redis, keyPrefix: fresh() });
       await policy.admit([costing(5_000), costing(4_990)], alice, "http-post");

@@ -131,5 +131,18 @@ export function withLocalLeases(take: TakeFromSharedBudget, leaseSize: number, c
     return true;
   };
 
-  return Object.assign(decide, { giveBack });
+  /**
+   * Takes `points` for work already done (an answer's errors) from the caller's open lease when
+   * it holds them all: they were taken from the shared count when leased, so the caller's total
+   * is the same as taking them from the count now, without the round trip. Answers false (and
+   * takes nothing) when no open lease holds them; the shared count is then the caller's to ask.
+   */
+  const spendFromLease = (callerKey: string, points: number): boolean => {
+    const lease = leases.get(callerKey);
+    if (!lease || lease.expiresAt <= clock() || lease.remaining < points) return false;
+    lease.remaining -= points;
+    return true;
+  };
+
+  return Object.assign(decide, { giveBack, spendFromLease });
 }

@@ -108,10 +108,12 @@ function createSingleKeyRateLimiter(options: { pointsPerMinute: number; redis?: 
   /**
    * Takes points for work already done (an answer's errors, priced once it has run), whatever
    * is left: never refused, and a budget it overdraws refuses the caller's next requests until
-   * its window turns. From the shared count, past any lease this process holds.
+   * its window turns. From the lease this process holds when it covers them (a refused
+   * checkout's one error: no round trip), else from the shared count, past the lease.
    */
   const spend = async (callerKey: string, points: number): Promise<void> => {
     if (points <= 0) return;
+    if (leased?.spendFromLease(callerKey, points)) return;
     try {
       await limiter.consume(callerKey, points);
       refusals?.taken(callerKey, points);
