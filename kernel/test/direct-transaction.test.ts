@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import pg from "pg";
-import { createPrismaClient, inDirectTransaction, Prisma, queryDirect, type PrismaClient } from "#kernel/relational";
+import { createPrismaClient, inDirectTransaction, Prisma, queryDirect, queryDirectTogether, type PrismaClient } from "#kernel/relational";
 import { createTestDatabase, hasDatabase, type DatabaseEngine } from "../../test/support/test-database.js";
 
 function defineDirectTransactionSuite(engine: DatabaseEngine): void {
@@ -125,6 +125,29 @@ function defineDirectTransactionSuite(engine: DatabaseEngine): void {
       const asLiterals = await inDirectTransaction(prisma, (statement) => statement(typed, { andCommit: true }));
       assert.deepEqual(asLiterals, asParameters);
       assert.equal(asLiterals.length, 2);
+    });
+
+    it("reads several statements in one round trip, each its own rows in order, values as literals", async () => {
+      const sent: unknown[] = [];
+      const query = pg.Client.prototype.query;
+      pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+        sent.push(args[0]);
+        return (query as (...a: unknown[]) => unknown).apply(this, args);
+      } as typeof query;
+      const awkward = "it's; DROP TABLE direct_probe; --\\";
+      let answers: unknown[][];
+      try {
+        answers = await queryDirectTogether(prisma, [
+          Prisma.sql`SELECT ${awkward}::text AS text, ${null}::int AS nothing`,
+          Prisma.sql`SELECT id FROM direct_probe WHERE id > ${-1} ORDER BY id`,
+          Prisma.sql`SELECT id FROM direct_probe WHERE id = ${-5}`,
+        ]);
+      } finally {
+        pg.Client.prototype.query = query;
+      }
+      assert.equal(sent.length, 1, "one round trip");
+      assert.deepEqual(answers, [[{ text: awkward, nothing: null }], (await rows()).map((id) => ({ id })), []]);
+      assert.deepEqual(await queryDirectTogether(prisma, [Prisma.sql`SELECT ${1}::int AS one`]), [[{ one: 1 }]], "one statement alone");
     });
 
     it("closes a connection whose transaction's end the server did not confirm", async () => {

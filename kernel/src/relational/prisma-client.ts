@@ -115,6 +115,22 @@ export async function queryDirect<T>(prisma: PrismaClient, query: Prisma.Sql): P
   return (await pool.query(query.text, pgValues(query))).rows as T[];
 }
 
+/**
+ * Several read statements in one round trip, in order, on one pooled connection: a
+ * simple-protocol query of the statements, each with its values written as literals (see
+ * withLiterals), so a step that needs two reads before it can answer (a sold-out checkout's
+ * cart and its key) pays one write to the server and one wake-up instead of two. Each
+ * statement reads its own snapshot, as it would sent alone, one after the other. Answers
+ * each statement's rows, in the order given.
+ */
+export async function queryDirectTogether(prisma: PrismaClient, queries: readonly Prisma.Sql[]): Promise<unknown[][]> {
+  const pool = pools.get(prisma);
+  if (!pool) throw new Error("queryDirectTogether needs a client made by createPrismaClient");
+  if (queries.length === 0) return [];
+  const answers = (await pool.query(queries.map(withLiterals).join("; "))) as unknown as pg.QueryResult | pg.QueryResult[];
+  return (Array.isArray(answers) ? answers : [answers]).map((answer) => answer.rows);
+}
+
 /** Dates sent as UTC, as Prisma sends them (timestamp columns hold UTC). */
 const pgValues = (query: Prisma.Sql): unknown[] => query.values.map((value) => (value instanceof Date ? value.toISOString() : value));
 

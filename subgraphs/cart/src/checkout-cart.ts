@@ -1,6 +1,6 @@
-import type { PrismaClient } from "#kernel/relational";
+import type { Prisma, PrismaClient } from "#kernel/relational";
 import { priceCart, type PricedCart, type StoredCart } from "./domain/cart.js";
-import { createPrismaCartStore } from "./adapters/prisma-cart.store.js";
+import { createPrismaCartStore, readCartAlong } from "./adapters/prisma-cart.store.js";
 import { createPrismaPricingStore } from "./adapters/prisma-pricing.store.js";
 import { createCartPricingService, type CartQuote } from "./pricing/cart-pricing.service.js";
 import type { Destination } from "./pricing/pricing-types.js";
@@ -24,6 +24,11 @@ import type { ProductCatalog } from "./ports/product-catalog.js";
 export interface CheckoutCart {
   /** The cart as stored, before the catalog is asked. */
   read(userId: string): Promise<StoredCart>;
+  /**
+   * The cart as `read` gives it and the rows of one read statement of the caller's (the orders'
+   * own table), sent after the cart's in the same round trip.
+   */
+  readAlong<T>(userId: string, alongside: Prisma.Sql): Promise<{ cart: StoredCart; alongside: T[] }>;
   /** The stored cart at current catalog prices (per variant), with the accepted price of each line. */
   price(cart: StoredCart): Promise<PricedCart>;
   /** The totals checkout charges for this cart, shipping method, destination and coupon. */
@@ -35,6 +40,7 @@ export function createCheckoutCart(deps: { prisma: PrismaClient; catalog: Produc
   const pricing = createCartPricingService({ store: createPrismaPricingStore(deps.prisma), clock: deps.clock });
   return {
     read: (userId) => store.find(userId),
+    readAlong: (userId, alongside) => readCartAlong(deps.prisma, userId, alongside),
     async price(cart) {
       if (cart.lines.length === 0) return priceCart(cart, new Map());
       return priceCart(cart, await deps.catalog.findVariants(cart.lines.map((line) => line.variantId)));

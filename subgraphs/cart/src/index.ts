@@ -12,4 +12,4 @@ export { normaliseRegion } from "./pricing/tax-rate.js";
 export type { AddressBook } from "./ports/address-book.js";
 export type { CartQuote } from "./pricing/cart-pricing.service.js";
 export type { Destination, PostalAddress } from "./pricing/pricing-types.js";
-export type { PricedCart, PricedLine } from "./domain/cart.js";
+export type { PricedCart, PricedLine, StoredCart } from "./domain/cart.js";

@@ -7,6 +7,7 @@ import { createCheckoutService, type CheckoutService } from "./domain/checkout.s
 import { createOrderService, type OrderService } from "./domain/order.service.js";
 import { createAfterSaleService, type AfterSaleService } from "./domain/after-sale.service.js";
 import { createPaymentOutcomeHandler } from "./domain/payment-outcome.handler.js";
+import { withOrderOfKey } from "./adapters/cart-with-order-of-key.js";
 import { createPrismaOrderStore } from "./adapters/prisma-order.store.js";
 import { createPrismaArchiveDirectory } from "./adapters/prisma-archive-directory.js";
 import { archiveNamespace, createDuckDbArchiveFiles } from "./adapters/duckdb-archive-files.js";
@@ -64,7 +65,7 @@ export async function startOrdersSubgraph(platform: Platform, options: OrdersSub
   const accounts = client(options.accountsUrl ?? config.gateway.subgraphUrls.accounts);
 
   const catalog = options.catalog ? createInProcessProductCatalog(options.catalog, { logger }) : createSubgraphProductCatalog(products);
-  const cart = createCheckoutCart({ prisma, catalog });
+  const cart = withOrderOfKey(createCheckoutCart({ prisma, catalog }));
   // Archived orders are read through the same store; DuckDB and the object store open on the first one read.
   let objects: Promise<ObjectStore> | undefined;
   const objectsOnce = () => (objects ??= options.objects ? Promise.resolve(options.objects) : openObjectStore(config, { uploadBaseUrl: () => "" }));

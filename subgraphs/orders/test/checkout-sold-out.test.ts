@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import pg from "pg";
 import { describeWithRealEngine, engineSuiteTitle } from "#kernel/testing";
 import type { DatabaseEngine } from "../../../test/support/test-database.js";
 import { createSoldOutMemo } from "../src/domain/sold-out-memo.js";
@@ -49,6 +50,25 @@ function defineSoldOutSuite(engine: DatabaseEngine): void {
       assert.equal(h.reservations.available("plenty"), 100, "no hold taken for the other lines");
       assert.equal(await h.prisma.order.count({ where: { userId: { in: ["first-loser", "l2", "l3", "l4", "l5"] } } }), 0);
       assert.equal((await h.cartOf("l2")).lines.length, 2, "the cart is kept");
+    });
+
+    it("refuses a loser with one round trip to PostgreSQL: the cart and the key's order read together", async () => {
+      for (const loser of ["trip-1", "trip-2"]) await h.addToCart(loser, "flash", 1);
+      const query = pg.Client.prototype.query;
+      let sent = 0;
+      pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+        sent += 1;
+        return (query as (...a: unknown[]) => unknown).apply(this, args);
+      } as typeof query;
+      try {
+        for (const loser of ["trip-1", "trip-2"]) {
+          await assert.rejects(h.checkout.checkout(loser, `k-${loser}`), (error) => extensionsOf(error).code === "OUT_OF_STOCK");
+        }
+      } finally {
+        pg.Client.prototype.query = query;
+      }
+      assert.equal(sent, 2, "one round trip a refusal (it was two: the cart, then the key)");
+      assert.equal((await h.cartOf("trip-1")).lines.length, 1, "the cart is kept");
     });
 
     it("asks the inventory again once the moment has passed: units that came back are sold", async () => {

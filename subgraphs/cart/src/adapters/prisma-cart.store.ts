@@ -1,5 +1,5 @@
 import { productIdOfVariant, type Money } from "#kernel";
-import { Prisma, queryDirect, type PrismaClient } from "#kernel/relational";
+import { Prisma, queryDirect, queryDirectTogether, type PrismaClient } from "#kernel/relational";
 import type { CartLine, StoredCart } from "../domain/cart.js";
 import type { CartStore } from "../ports/cart-store.js";
 import { isGuestOwner } from "../domain/cart-owner.js";
@@ -111,16 +111,30 @@ async function lockCart(tx: Prisma.TransactionClient, userId: string): Promise<S
  * Times come as epoch milliseconds: the columns have no time zone, and Prisma's are UTC.
  */
 async function readCartAtOnce(prisma: PrismaClient, userId: string): Promise<StoredCart> {
-  const [row] = await queryDirect<{ updated_at: string; last_order_id: string | null; items: { variantId: string; productId: string; quantity: number; unitAmount: number; currency: string; addedAt: number }[] }>(
-    prisma,
-    Prisma.sql`
+  const [row] = await queryDirect<StoredCartRow>(prisma, storedCartStatement(userId));
+  return storedCartOf(userId, row);
+}
+
+/**
+ * The stored cart and the rows of one more read statement of the caller's, sent after it in
+ * the same round trip (see queryDirectTogether): the cart is read first, as `find` reads it.
+ */
+export async function readCartAlong<T>(prisma: PrismaClient, userId: string, alongside: Prisma.Sql): Promise<{ cart: StoredCart; alongside: T[] }> {
+  const [cartRows, rows] = await queryDirectTogether(prisma, [storedCartStatement(userId), alongside]);
+  return { cart: storedCartOf(userId, cartRows![0] as StoredCartRow | undefined), alongside: rows as T[] };
+}
+
+type StoredCartRow = { updated_at: string; last_order_id: string | null; items: { variantId: string; productId: string; quantity: number; unitAmount: number; currency: string; addedAt: number }[] };
+
+const storedCartStatement = (userId: string) => Prisma.sql`
       SELECT (extract(epoch FROM c."updatedAt") * 1000)::bigint AS updated_at, c."lastOrderId" AS last_order_id,
         coalesce((
           SELECT json_agg(json_build_object('variantId', i."variantId", 'productId', i."productId", 'quantity', i.quantity, 'unitAmount', i."unitAmount",
                    'currency', i.currency, 'addedAt', (extract(epoch FROM i."addedAt") * 1000)::bigint) ORDER BY i."addedAt", i."variantId")
           FROM "CartItem" i WHERE i."userId" = c."userId"), '[]'::json) AS items
-      FROM "Cart" c WHERE c."userId" = ${userId}::text`,
-  );
+      FROM "Cart" c WHERE c."userId" = ${userId}::text`;
+
+function storedCartOf(userId: string, row: StoredCartRow | undefined): StoredCart {
   if (!row) return { userId, updatedAt: null, lastOrderId: null, lines: [] };
   return {
     userId,

@@ -27,7 +27,7 @@ export function createPrismaOrderStore(deps: { prisma: PrismaClient; onCommit?: 
 
     // On every checkout: one statement on the pool rather than Prisma's query pipeline.
     async findByIdempotencyKey(userId, idempotencyKey) {
-      const [row] = await queryDirect<OrderRow>(prisma, Prisma.sql`SELECT ${ORDER_COLUMNS} FROM "Order" WHERE "userId" = ${userId} AND "idempotencyKey" = ${idempotencyKey}`);
+      const [row] = await queryDirect<OrderRow>(prisma, orderOfKeyStatement(userId, idempotencyKey));
       return row ? toOrder(row) : null;
     },
 
@@ -340,6 +340,13 @@ const ITEM_FIELDS = Prisma.raw(
  * partition read, pruned when the locator's subquery has run, none for an unknown id.
  */
 export const orderByIdStatement = (id: string) => Prisma.sql`SELECT ${ORDER_COLUMNS} FROM "Order" WHERE id = ${id} AND "userId" = ${customerOf(id)}`;
+
+/** The order a customer's idempotency key placed (`findByIdempotencyKey`), as a statement to send with others. */
+export const orderOfKeyStatement = (userId: string, idempotencyKey: string) =>
+  Prisma.sql`SELECT ${ORDER_COLUMNS} FROM "Order" WHERE "userId" = ${userId} AND "idempotencyKey" = ${idempotencyKey}`;
+
+/** An order from a row of `orderOfKeyStatement` or `orderByIdStatement`. */
+export const orderOfRow = (row: unknown): Order => toOrder(row as OrderRow);
 
 function toOrder(row: OrderRow): Order {
   return {

@@ -113,12 +113,15 @@ export function createCheckoutService<Contents extends CartContents>(deps: {
       addressOrOrder.catch(() => undefined);
       // The cart first, then the key: a twin that commits in between empties the cart and
       // creates the order in one transaction, so this call sees either the full cart or the order.
-      const contents = await deps.cart.read(userId);
+      // While a sale has variants remembered sold out, the key's order is read with the cart in
+      // one round trip (the cart's statement first): a loser is refused on those two reads.
+      const withKey = deps.soldOut?.remembersAny() && deps.cart.readWithOrderOfKey ? await deps.cart.readWithOrderOfKey(userId, key) : undefined;
+      const contents = withKey ? withKey.contents : await deps.cart.read(userId);
       const soldOut = contents.lines.length > 0 ? deps.soldOut?.soldOutAmong(contents.lines.map((line) => line.variantId)) : undefined;
       // A flash sale's losers stop here, before the catalog lookup, pricing and the inventory,
       // unless the key already names an order (a late retry): its answer stands, sold out or not.
       // A bad address is still told first (the lookup ran alongside the cart's read).
-      if (soldOut !== undefined && !(await store.findByIdempotencyKey(userId, key))) {
+      if (soldOut !== undefined && !(withKey ? withKey.placed : await store.findByIdempotencyKey(userId, key))) {
         await addressOrOrder;
         throw outOfStock(soldOut, 0);
       }

@@ -20,6 +20,8 @@ export interface SoldOutMemo {
   remember(variantId: string): void;
   /** The first of these variants remembered as sold out and not yet expired. */
   soldOutAmong(variantIds: readonly string[]): string | undefined;
+  /** Whether any variant is remembered (an expired one may still count until it is next asked about). */
+  remembersAny(): boolean;
 }
 
 export function createSoldOutMemo(options: { ttlMs?: number; maxVariants?: number; clock?: () => number } = {}): SoldOutMemo {
@@ -38,6 +40,7 @@ export function createSoldOutMemo(options: { ttlMs?: number; maxVariants?: numbe
       until.delete(variantId);
       until.set(variantId, now() + ttlMs);
     },
+    remembersAny: () => until.size > 0,
     soldOutAmong(variantIds) {
       if (until.size === 0) return undefined;
       const at = now();

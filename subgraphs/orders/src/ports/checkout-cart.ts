@@ -1,4 +1,5 @@
 import type { Money } from "#kernel";
+import type { Order } from "../domain/order.js";
 
 /**
  * A cart line at checkout: one variant, with the catalog's names for it (the order's
@@ -61,6 +62,12 @@ export interface CartContents {
  */
 export interface CheckoutCart<Contents extends CartContents = CartContents> {
   read(userId: string): Promise<Contents>;
+  /**
+   * The cart as `read` gives it and the order this customer's key placed (null: none), read in
+   * one round trip, the cart first: what a checkout of a variant remembered sold out needs to be
+   * refused (or answered with its order) with one statement. Optional: without it, two.
+   */
+  readWithOrderOfKey?(userId: string, idempotencyKey: string): Promise<{ contents: Contents; placed: Order | null }>;
   price(contents: Contents): Promise<CartToOrder>;
   /**
    * Prices the cart for delivery, strictly: NOT_FOUND for an unknown shipping method,

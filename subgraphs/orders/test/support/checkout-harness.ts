@@ -5,6 +5,7 @@ import { createCheckoutCart } from "../../../cart/src/checkout-cart.js";
 import { createPrismaCartStore } from "../../../cart/src/adapters/prisma-cart.store.js";
 import type { CatalogVariant } from "../../../cart/src/domain/cart.js";
 import { createPrismaOrderStore } from "../../src/adapters/prisma-order.store.js";
+import { withOrderOfKey } from "../../src/adapters/cart-with-order-of-key.js";
 import { createCheckoutService } from "../../src/domain/checkout.service.js";
 import type { SoldOutMemo } from "../../src/domain/sold-out-memo.js";
 import { createOrderService } from "../../src/domain/order.service.js";
@@ -57,7 +58,8 @@ export async function startCheckoutHarness(engine: DatabaseEngine, stock: Record
   };
   const reservations = createInMemoryStockReservations(stock);
   const cartStore = createPrismaCartStore(prisma);
-  const cart = createCheckoutCart({ prisma, catalog });
+  // As the subgraph wires it: the cart and a key's order readable in one round trip.
+  const cart = withOrderOfKey(createCheckoutCart({ prisma, catalog }));
   let commits = 0;
   const committedStore = createPrismaOrderStore({ prisma, onCommit: () => void (commits += 1) });
   // What the inventory does with the StockReturnRequested events an order change writes: put the
