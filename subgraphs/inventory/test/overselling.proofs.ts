@@ -266,6 +266,47 @@ export function defineOversellingProofs(engine: string, createRig: RigFactory): 
         assert.equal(await rig.prisma.reservation.count(), 0);
       }));
 
+    it("sells exactly the stock and every restock to a flash sale they land in, with holds sold, released and returned meanwhile, then exactly what is left", () =>
+      withStockedRig(createRig, { [HOT]: 20 }, {}, async (rig) => {
+        // 600 buyers of one unit; ten deliveries of 3 units, each sent twice at once (a double
+        // click on the admin's restock); every third hold sold, every fifth given back (its
+        // payment failed) and every seventh sold hold returned, all while the sale runs.
+        let sold = 0;
+        let released = 0;
+        let returned = 0;
+        const buyers = range(600).map(async (i) => {
+          const outcome = await buy(rig.service, `order-${i}`, [{ variantId: HOT, quantity: 1 }]);
+          if (!outcome.sold) return outcome;
+          if (i % 5 === 0) {
+            await rig.service.release(`order-${i}`);
+            released += 1;
+          } else if (i % 3 === 0) {
+            await rig.service.commit(`order-${i}`);
+            sold += 1;
+            if (i % 7 === 0) {
+              await rig.service.returnStock(`return-${i}`, [{ variantId: HOT, quantity: 1 }]);
+              returned += 1;
+            }
+          }
+          return outcome;
+        });
+        const restocks = range(10).flatMap((i) => [i, i]).map((i) => rig.service.restock({ variantId: HOT }, 3, `delivery-${i}`));
+        const outcomes = await Promise.all(buyers);
+        await Promise.all(restocks);
+        const { sold: reserved, codes } = tally(outcomes);
+        assert.deepEqual([...codes], ["OUT_OF_STOCK"]);
+        const supply = 20 + 10 * 3 + released + returned;
+        const held = reserved - released - sold;
+        const levels = await assertMirrorAgrees(rig, [HOT]);
+        assert.deepEqual(levels.get(HOT), { variantId: HOT, available: supply - reserved, reserved: held }, `${reserved} reserved, ${released} released, ${sold} sold, ${returned} returned`);
+        assert.deepEqual(await reservationsByStatus(rig), Object.fromEntries(Object.entries({ HELD: held, COMMITTED: sold, RELEASED: released }).filter(([, n]) => n > 0)));
+        // What the sale left on sale is sold to the next buyers, to the unit, and nothing more.
+        const left = supply - reserved;
+        const late = await Promise.all(range(left + 20).map((i) => buy(rig.service, `late-${i}`, [{ variantId: HOT, quantity: 1 }])));
+        assert.equal(tally(late).sold, left);
+        assert.deepEqual((await assertMirrorAgrees(rig, [HOT])).get(HOT), { variantId: HOT, available: 0, reserved: held + left });
+      }));
+
     it("keeps every product's units accounted for under 200 concurrent random multi-item carts", () => {
       const products = range(5).map((i) => `prod_m${i}`);
       const initial = new Map(products.map((id, i) => [id, 8 + i * 3]));
