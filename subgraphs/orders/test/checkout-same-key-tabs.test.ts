@@ -116,6 +116,63 @@ function defineSameKeyTabsSuite(engine: DatabaseEngine): void {
       assert.equal(h.reservations.available("p1"), stock, "the hold this try took and nobody else reserved goes back");
     });
 
+    it("tab B finding the cart emptied by another tab gives the key's hold back, and tab A cannot place on it even once the same lines are put back", async () => {
+      await h.addToCart("fay", "p1", 2);
+      const stock = h.reservations.available("p1");
+      const orderId = orderIdFor("fay", "key-6");
+      const { tabA, goOn } = await tabAPlacing("fay", "key-6");
+      // A third tab empties the cart: B, the same key, finds it empty and no order under the key.
+      await h.cartStore.changeLine("fay", "p1", () => null);
+      await assert.rejects(h.checkout.checkout("fay", "key-6"), (error) => codeOf(error) === "CART_EMPTY");
+      assert.equal(h.reservations.statusOf(orderId), "RELEASED", "the empty cart's key gives its hold back at once");
+      assert.equal(h.reservations.available("p1"), stock);
+      // The very same line (variant, quantity, price) goes back before A places: it is another
+      // line (added anew), so A, priced on the one removed, must not place an order on a hold let go.
+      await h.addToCart("fay", "p1", 2);
+      goOn();
+      await assert.rejects(tabA, (error) => codeOf(error) === "CART_CHANGED");
+      assert.equal(await h.prisma.order.count({ where: { userId: "fay" } }), 0, "no order without a hold");
+      assert.equal(h.reservations.available("p1"), stock, "no unit held for nobody");
+      assert.deepEqual((await h.cartOf("fay")).lines.map((line) => [line.variantId, line.quantity]), [["p1", 2]], "the line put back stays in the cart");
+    });
+
+    /** Another tab sets a line's quantity, as updateCartItem does: the line keeps when it was added. */
+    const setQuantity = (userId: string, variantId: string, quantity: number) => h.cartStore.changeLine(userId, variantId, (current) => ({ ...current!, quantity }));
+
+    it("tab A losing the cart to a quantity edit leaves the key's hold to tab B, which places the cart once the edit is undone: the order keeps its units", async () => {
+      await h.addToCart("gus", "p2", 2);
+      const stock = h.reservations.available("p2");
+      const orderId = orderIdFor("gus", "key-7");
+      const tabA = await tabAPlacing("gus", "key-7");
+      const tabB = await tabAPlacing("gus", "key-7");
+      await setQuantity("gus", "p2", 3);
+      tabA.goOn();
+      await assert.rejects(tabA.tabA, (error) => codeOf(error) === "CART_CHANGED");
+      assert.equal(h.reservations.statusOf(orderId), "HELD", "B reserved the hold after A: B may still place on it");
+      await setQuantity("gus", "p2", 2);
+      tabB.goOn();
+      const order = await tabB.tabA;
+      assert.equal(order.status, "PENDING");
+      assert.equal(h.reservations.statusOf(order.id), "HELD", "a PENDING order comes with a live hold");
+      assert.equal(h.reservations.available("p2"), stock - 2);
+      await pay(order.id);
+      assert.equal((await h.store.findById(order.id))!.status, "PAID");
+      assert.equal(h.reservations.statusOf(order.id), "COMMITTED");
+      assert.equal(h.reservations.available("p2"), stock - 2, "sold once");
+    });
+
+    it("one tab losing its cart to a quantity edit still gives its hold back at once", async () => {
+      await h.addToCart("hal", "p3", 2);
+      const stock = h.reservations.available("p3");
+      const { tabA, goOn } = await tabAPlacing("hal", "key-8");
+      await setQuantity("hal", "p3", 1);
+      goOn();
+      await assert.rejects(tabA, (error) => codeOf(error) === "CART_CHANGED");
+      assert.equal(h.reservations.statusOf(orderIdFor("hal", "key-8")), "RELEASED");
+      assert.equal(h.reservations.available("p3"), stock);
+      assert.equal(await h.prisma.order.count({ where: { userId: "hal" } }), 0);
+    });
+
     it("a hold idle past the placing deadline is given back by a refused same-key try; a younger one is not", async () => {
       await h.addToCart("eve", "p2", 2);
       const stock = h.reservations.available("p2");

@@ -9,7 +9,7 @@ import { orderArchived } from "../domain/order-archive.js";
 type OrderRow = Prisma.OrderGetPayload<object>;
 
 /** What orders_place answers: placed, or the archive's, the cart's "changed" or the coupon's refusal (then nothing was written). */
-type PlaceResult = { outcome: "placed" } | { outcome: "archived" } | { outcome: "changed"; linesLeft: number; lastOrderId: string | null } | { outcome: "coupon"; reason: string };
+type PlaceResult = { outcome: "placed" } | { outcome: "archived" } | { outcome: "changed"; linesLeft: number; lastOrderId: string | null; pricedLinesLeft?: number } | { outcome: "coupon"; reason: string };
 
 /** Orders in PostgreSQL; `onCommit` runs after every commit that wrote outbox events. */
 export function createPrismaOrderStore(deps: { prisma: PrismaClient; onCommit?: () => void }): OrderStore {
@@ -175,7 +175,7 @@ export function createPrismaOrderStore(deps: { prisma: PrismaClient; onCommit?: 
       }
       if (result.outcome === "archived") throw orderArchived(order.id);
       if (result.outcome !== "placed" && result.outcome !== "changed" && result.outcome !== "coupon") throw new Error(`orders_place answered ${JSON.stringify(result)}`);
-      if (result.outcome === "changed") throw new CartChanged(order.userId, result.linesLeft, result.lastOrderId);
+      if (result.outcome === "changed") throw new CartChanged(order.userId, result.linesLeft, result.lastOrderId, result.pricedLinesLeft ?? null);
       if (result.outcome === "coupon") throw new CouponNotRedeemable(result.reason);
       committed();
     },

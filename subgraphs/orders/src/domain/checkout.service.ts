@@ -240,7 +240,8 @@ export function createCheckoutService<Contents extends CartContents>(deps: {
           return now && now.lines.length === 0 && now.lastOrderId && now.lastOrderId !== orderId ? now.lastOrderId : null;
         };
         // Gives the key's hold back when no same-key attempt can still place an order on it:
-        // the cart no longer holds its lines (the order's statement takes exactly them), or
+        // the cart no longer holds its lines, not even edited (the order's statement takes
+        // exactly them, and a line removed and put back is another line), or
         // (`unlessLive`) this attempt took the hold and no other reserved it since, or the
         // hold was idle past LIVE_ATTEMPT_MAX_MS. A refusal that leaves the cart as it was
         // (another cart under the key, a spent coupon, a failed statement) says nothing of a
@@ -254,11 +255,13 @@ export function createCheckoutService<Contents extends CartContents>(deps: {
           // A twin with this key took it: this call is its duplicate, and the hold is its hold.
           const twin = await store.findByIdempotencyKey(userId, key);
           if (twin) return replayTwin(twin);
-          // Another checkout of this cart won. This key's hold belongs to no order, so its units
-          // go back now rather than at expiry. (A same-key twin still in flight finds the lines
-          // gone too; should the customer put the very same lines back before it places them,
-          // its payment takes the units again on commit, or is refunded.)
-          await releaseHold("lost its cart");
+          // Another checkout of this cart won, or the customer edited it. With none of the priced
+          // lines left (taken by an order or removed: a line put back is added anew), no same-key
+          // twin can place on this key's hold any more, so its units go back now rather than at
+          // expiry. A line only edited since (its quantity or price) can be edited back, and a
+          // twin priced on it would then place its order: the hold goes back only if no twin
+          // reserved it since this call, or an order would be PENDING with its units on sale.
+          await releaseHold("lost its cart", lost.pricedLinesLeft === 0 ? {} : { unlessLive: true });
           log.info("checkout lost its cart to another", { orderId, userId, takenBy: lost.lastOrderId, linesLeft: lost.linesLeft });
           throw lost.linesLeft === 0 ? cartEmpty(lost.lastOrderId) : cartChanged();
         };

@@ -69,7 +69,17 @@ export class IdempotencyKeyTaken extends Error {
  * lines last, unless the cart changed since.
  */
 export class CartChanged extends Error {
-  constructor(readonly userId: string, readonly linesLeft: number, readonly lastOrderId: string | null) {
+  constructor(
+    readonly userId: string,
+    readonly linesLeft: number,
+    readonly lastOrderId: string | null,
+    /**
+     * Of the lines being ordered, how many the cart still holds as lines (the variant, added at
+     * the same time), whatever their quantity or price now: such a line, edited back, is again
+     * the line a same-key twin priced. Null when the database did not say (counted as some).
+     */
+    readonly pricedLinesLeft: number | null = null,
+  ) {
     super(`The cart of user ${userId} no longer holds the lines being ordered`);
   }
 }
