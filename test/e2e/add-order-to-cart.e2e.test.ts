@@ -14,6 +14,9 @@ const ADD_ORDER_TO_CART = `mutation($id: ID!) { addOrderToCart(orderId: $id) {
   cart { totalQuantity hasPriceChanges items { quantity product { id } unitPrice { amount } } }
 } }`;
 const CART = `{ cart { totalQuantity items { quantity product { id } } } }`;
+const CREATE_COUPON = `mutation($input: CreateCouponInput!) { createCoupon(input: $input) { code } }`;
+const APPLY_COUPON = `mutation($code: String!) { applyCoupon(code: $code) { couponCode } }`;
+const CHECKOUT_PRICED = `mutation($key: String!, $pm: String!) { checkout(idempotencyKey: $key, ${TEST_DESTINATION}, paymentMethod: $pm) { id couponCode discountTotal { amount } } }`;
 const CHECKOUT_WITH = `mutation($key: String!, $pm: String!) { checkout(idempotencyKey: $key, ${TEST_DESTINATION}, paymentMethod: $pm) { id status } }`;
 
 describeOnEngines("addOrderToCart through the gateway", (engines) => {
@@ -52,6 +55,40 @@ describeOnEngines("addOrderToCart through the gateway", (engines) => {
     // The cart checks out again.
     const again = dataOf(await sg.query(CHECKOUT_WITH, { key: randomUUID(), pm: "pm_card_ok" }, c.token)).checkout;
     await waitForStatus(sg, c.token, again.id, "PAID");
+  });
+
+  it("puts a declined order's coupon back with its items, as its use was given back; a coupon used up since, or a kept order's, stays off", async () => {
+    const code = `BACK${randomUUID().slice(0, 8).toUpperCase()}`;
+    dataOf(await sg.query(CREATE_COUPON, { input: { code, type: "PERCENTAGE", value: 1000, usageLimit: 1 } }, admin));
+    const couponOf = async (token: string) => dataOf(await sg.query(`{ cart { couponCode } }`, {}, token)).cart.couponCode;
+    const declinedWithCoupon = async (productId: string, quantity: number) => {
+      const c = await customer(sg);
+      await c.add(productId, quantity);
+      dataOf(await sg.query(APPLY_COUPON, { code }, c.token));
+      const declined = dataOf(await sg.query(CHECKOUT_WITH, { key: randomUUID(), pm: "pm_card_declined" }, c.token)).checkout;
+      await waitForStatus(sg, c.token, declined.id, "PAYMENT_FAILED");
+      assert.equal(await couponOf(c.token), null, "the order took the coupon off the cart");
+      return { c, declined };
+    };
+    const { c, declined } = await declinedWithCoupon(p1, 2);
+    const { c: late, declined: lateDeclined } = await declinedWithCoupon(p2, 1);
+
+    // Two clicks at once: the items and the coupon go back once.
+    for (const answer of await Promise.all([sg.query(ADD_ORDER_TO_CART, { id: declined.id }, c.token), sg.query(ADD_ORDER_TO_CART, { id: declined.id }, c.token)])) dataOf(answer);
+    assert.deepEqual(await cartOf(c.token), [[p1, 2]]);
+    assert.equal(await couponOf(c.token), code, "the declined order's coupon is back on the cart");
+    const paid = dataOf(await sg.query(CHECKOUT_PRICED, { key: randomUUID(), pm: "pm_card_ok" }, c.token)).checkout;
+    assert.deepEqual([paid.couponCode, paid.discountTotal.amount], [code, 300], "charged what the declined order would have cost");
+    await waitForStatus(sg, c.token, paid.id, "PAID");
+
+    // The paid order kept its use: buying it again puts its items back, not its coupon.
+    dataOf(await sg.query(ADD_ORDER_TO_CART, { id: paid.id }, c.token));
+    assert.deepEqual([await cartOf(c.token), await couponOf(c.token)], [[[p1, 2]], null]);
+
+    // The coupon's one use is taken now: the other declined order's items go back without it.
+    const putBack = dataOf(await sg.query(ADD_ORDER_TO_CART, { id: lateDeclined.id }, late.token)).addOrderToCart;
+    assert.equal(putBack.addedUnits, 1);
+    assert.deepEqual([await cartOf(late.token), await couponOf(late.token)], [[[p2, 1]], null]);
   });
 
   it("puts a cancelled order's items back at today's price, and tells of a product gone since", async () => {
@@ -103,6 +140,9 @@ describeOnEngines("addOrderToCart through the gateway", (engines) => {
       assert.equal(other.customerOrderLines, null, "another customer's order reads as missing");
       const asCustomer = await orders.request(LINES, { userId: owner.userId, orderId: order.id }, { identity: { userId: owner.userId, roles: ["customer"] } }).catch((error: { extensions?: { code?: string } }) => error);
       assert.equal((asCustomer as { extensions?: { code?: string } }).extensions?.code, "FORBIDDEN", "a customer's own credential does not read it");
+      const COUPON = `query($userId: ID!, $orderId: ID!) { customerOrderCouponGivenBack(userId: $userId, orderId: $orderId) }`;
+      const couponAsCustomer = await orders.request(COUPON, { userId: owner.userId, orderId: order.id }, { identity: { userId: owner.userId, roles: ["customer"] } }).catch((error: { extensions?: { code?: string } }) => error);
+      assert.equal((couponAsCustomer as { extensions?: { code?: string } }).extensions?.code, "FORBIDDEN", "nor the order's given-back coupon");
     } finally {
       await orders.close();
     }

@@ -15,6 +15,7 @@ import { createPricingAdminService, MAX_SHIPPING_CHOICES } from "../src/pricing/
 import { createCartPricingContext } from "../src/pricing/cart-pricing-context.js";
 import type { CatalogVariant } from "../src/domain/cart.js";
 import type { PostalAddress } from "../src/pricing/pricing-types.js";
+import type { PastOrder } from "../src/ports/order-history.js";
 
 const SECRET = "pricing-api-tests-secret-0123456789";
 type Response = { data?: any; errors?: readonly { message: string; extensions?: Record<string, unknown> }[] };
@@ -42,6 +43,8 @@ function definePricingApiSuite(engine: DatabaseEngine): void {
     const addressBook = new Map<string, PostalAddress>([
       ["ann/adr_1", { recipientName: "Ann", line1: "1 Rue", line2: null, city: "Berlin", region: null, postalCode: "10115", country: "DE", phone: null }],
     ]);
+    // Orders the stand-in orders subgraph knows, by "customer/order id".
+    const pastOrders = new Map<string, PastOrder>();
     let run: (query: string, variables?: Record<string, unknown>, who?: { identity?: Identity; guestCartId?: string }) => Promise<Response>;
 
     before(async () => {
@@ -55,7 +58,7 @@ function definePricingApiSuite(engine: DatabaseEngine): void {
       const addresses = { savedAddress: async (userId: string, id: string) => addressBook.get(`${userId}/${id}`) ?? null };
       run = async (query, variables = {}, who = {}) => {
         const base = { requestId: "test", logger, ...who };
-        const contextValue = { ...createCartContext(base, { service, catalog, stock, orderHistory: { linesOf: async () => null }, issueGuestCartToken: () => issueGuestCartToken(SECRET) }), ...createCartPricingContext({ pricing, pricingAdmin, addresses }) };
+        const contextValue = { ...createCartContext(base, { service, catalog, stock, orderHistory: { orderOf: async (userId, orderId) => pastOrders.get(`${userId}/${orderId}`) ?? null }, issueGuestCartToken: () => issueGuestCartToken(SECRET) }), ...createCartPricingContext({ pricing, pricingAdmin, addresses }) };
         return (await graphql({ schema, source: query, variableValues: variables, contextValue })) as Response;
       };
     });
@@ -274,6 +277,36 @@ function definePricingApiSuite(engine: DatabaseEngine): void {
       const final = (await run(ESTIMATE, { c: "DE" }, ray)).data.cart;
       assert.ok([null, "RACE-A", "RACE-B"].includes(final.couponCode));
       assert.equal(final.estimate.couponCode, final.couponCode, "the estimate prices the coupon the cart holds");
+    });
+
+    it("puts an order's given-back coupon back with its items on a cart without one; a coupon the customer applied, even at the same moment, stays; one that no longer applies stays off", async () => {
+      const PUT_BACK = `mutation($id: ID!) { addOrderToCart(orderId: $id) { addedUnits cart { couponCode } } }`;
+      const line = { variantId: "p1", productId: "p1", quantity: 2, name: "p1", variantTitle: "p1" };
+      const declined = (userId: string, couponGivenBack: string | null) => pastOrders.set(`${userId}/ord_declined`, { lines: [line], couponGivenBack });
+      // (Plain objects: graphql-js answers objects without a prototype.)
+      const putBack = async (who: ReturnType<typeof customer>) => JSON.parse(JSON.stringify((await run(PUT_BACK, { id: "ord_declined" }, who)).data.addOrderToCart));
+
+      declined("zed", "welcome10");
+      assert.deepEqual(await putBack(customer("zed")), { addedUnits: 2, cart: { couponCode: "WELCOME10" } });
+      assert.deepEqual(await putBack(customer("zed")), { addedUnits: 0, cart: { couponCode: "WELCOME10" } }, "a repeat changes nothing");
+
+      declined("zoe", "WELCOME10");
+      await run(ADD, { id: "p2", q: 1 }, customer("zoe"));
+      await run(APPLY, { code: "race-a" }, customer("zoe"));
+      assert.deepEqual(await putBack(customer("zoe")), { addedUnits: 2, cart: { couponCode: "RACE-A" } }, "the coupon the customer chose stays");
+
+      declined("zia", "OLD");
+      assert.deepEqual(await putBack(customer("zia")), { addedUnits: 2, cart: { couponCode: null } }, "an expired coupon stays off; the items go back all the same");
+
+      // The put-back racing the customer's own applyCoupon in another tab: the customer's wins, in either order.
+      for (let round = 0; round < 5; round++) {
+        const userId = `zak-${round}`;
+        declined(userId, "WELCOME10");
+        await run(ADD, { id: "p2", q: 1 }, customer(userId));
+        const answers = await Promise.all([run(PUT_BACK, { id: "ord_declined" }, customer(userId)), run(APPLY, { code: "race-b" }, customer(userId))]);
+        assert.deepEqual(answers.filter((r) => r.errors), []);
+        assert.equal((await run(ESTIMATE, { c: "DE" }, customer(userId))).data.cart.couponCode, "RACE-B");
+      }
     });
 
     it("works the same for a guest's cart", async () => {

@@ -78,8 +78,8 @@ export function createPrismaPricingStore(prisma: PrismaClient): PricingStore {
       return coupon;
     },
 
-    async setCartCoupon(cartKey, code) {
-      const { count } = await prisma.cart.updateMany({ where: { userId: cartKey }, data: { couponCode: code, updatedAt: new Date() } });
+    async setCartCoupon(cartKey, code, options = {}) {
+      const { count } = await prisma.cart.updateMany({ where: { userId: cartKey, ...(options.onlyIfNone && { couponCode: null }) }, data: { couponCode: code, updatedAt: new Date() } });
       return count > 0;
     },
 

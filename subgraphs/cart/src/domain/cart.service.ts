@@ -11,6 +11,8 @@ export interface OrderAddedToCart {
   orderId: string;
   cart: PricedCart;
   lines: OrderLineToCart[];
+  /** The order's coupon, when the order gave its use back: the caller puts it back on the cart if it applies. */
+  couponGivenBack: string | null;
 }
 
 /**
@@ -153,13 +155,14 @@ export function createCartService(deps: { store: CartStore; limits: CartLimits; 
      * missing one gets. Variants and stock are read before the lock, as addToCart reads them.
      */
     async addOrder(userId: string, orderId: string, orders: OrderHistory, lookups: CartLookups): Promise<OrderAddedToCart> {
-      const ordered = orderId.length <= LONGEST_ID ? await orders.linesOf(userId, orderId) : null;
-      if (!ordered) throw notFound("Order", orderId);
+      const past = orderId.length <= LONGEST_ID ? await orders.orderOf(userId, orderId) : null;
+      if (!past) throw notFound("Order", orderId);
+      const ordered = past.lines;
       const ids = [...new Set(ordered.map((line) => line.variantId))];
       const [variants, levels] = await Promise.all([lookups.variants(ids), Promise.all(ids.map((id) => lookups.available(id)))]);
       const facts = { variants, available: new Map(ids.map((id, i) => [id, levels[i]!])) };
       const { decision, cart } = await store.putLines(userId, (locked) => planOrderToCart(ordered, locked, facts, limits, clock()));
-      return { orderId, cart: await price(cart, lookups), lines: decision.results };
+      return { orderId, cart: await price(cart, lookups), lines: decision.results, couponGivenBack: past.couponGivenBack };
     },
 
     /** Accepts the current price of every line still in the catalog. */

@@ -9,11 +9,18 @@ export interface OrderedLine {
   variantTitle: string;
 }
 
+/** One of the customer's past orders, as "buy again" needs it. */
+export interface PastOrder {
+  lines: OrderedLine[];
+  /** The coupon the order was placed with, when the order gave its use back (payment failed, cancelled); else null. */
+  couponGivenBack: string | null;
+}
+
 /** The orders subgraph's past orders, as the cart reads them. */
 export interface OrderHistory {
   /**
-   * The lines of one of the customer's orders, whatever its status; null when the customer has
-   * no order with that id (another customer's order answers null too).
+   * One of the customer's orders, whatever its status; null when the customer has no order
+   * with that id (another customer's order answers null too).
    */
-  linesOf(customerId: string, orderId: string): Promise<OrderedLine[] | null>;
+  orderOf(customerId: string, orderId: string): Promise<PastOrder | null>;
 }

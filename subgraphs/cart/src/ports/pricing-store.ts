@@ -49,8 +49,11 @@ export interface PricingStore {
   shippingMethodsTo(country: string): Promise<ShippingMethod[]>;
   setTaxRate(rate: TaxRate): Promise<TaxRate>;
   createCoupon(coupon: Coupon): Promise<Coupon>;
-  /** Sets (or with null clears) the coupon of an existing cart; false when the cart has no row. */
-  setCartCoupon(cartKey: string, code: string | null): Promise<boolean>;
+  /**
+   * Sets (or with null clears) the coupon of an existing cart; false when the cart has no row,
+   * or (`onlyIfNone`) when it holds a coupon already.
+   */
+  setCartCoupon(cartKey: string, code: string | null, options?: { onlyIfNone?: boolean }): Promise<boolean>;
   cartCouponCodes(cartKeys: readonly string[]): Promise<Map<string, string | null>>;
   read(query: { shippingMethodId: string | null; country: string | null; couponCode: string | null; userId: string | null; cartKey: string | null }): Promise<PricingData>;
 }

@@ -103,6 +103,26 @@ export function createCartPricingService(deps: { store: PricingStore; clock?: ()
       if (!(await store.setCartCoupon(cart.userId, normal))) throw new DomainError(ErrorCode.CART_EMPTY, "Your cart is empty: add products before applying a coupon");
     },
 
+    /**
+     * Puts back the coupon of an order put back in the cart whose use the order gave back (a
+     * declined payment, a cancel), so the cart costs what that order did: only on a cart with
+     * lines and no coupon of its own (one the customer applied meanwhile stays, in one
+     * conditional write), and only if it applies to the cart now. A coupon that no longer does
+     * (used up, expired since) stays off without a word: the items went back all the same, and
+     * the estimate shows the total without it. True when the coupon was put on.
+     */
+    async restoreCoupon(cart: PricedCart, userId: string, code: string): Promise<boolean> {
+      const normal = normaliseCouponCode(code);
+      if (normal === null || cart.lines.length === 0) return false;
+      try {
+        await quote(cart, { cartKey: cart.userId, userId, destination: null, shippingMethodId: null, couponCode: normal, strict: false });
+      } catch (error) {
+        if ((error as { extensions?: { code?: unknown } }).extensions?.code === ErrorCode.COUPON_INVALID) return false;
+        throw error;
+      }
+      return store.setCartCoupon(cart.userId, normal, { onlyIfNone: true });
+    },
+
     /** Takes the coupon off the cart; removing none is not an error (a double submit is harmless). */
     async removeCoupon(cart: PricedCart): Promise<void> {
       await store.setCartCoupon(cart.userId, null);

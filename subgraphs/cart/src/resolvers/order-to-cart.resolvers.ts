@@ -2,10 +2,13 @@ import { unauthenticated } from "#kernel";
 import { cartOwnerOf } from "../domain/cart-owner.js";
 import type { MutationResolvers, OrderAddedToCartResolvers, OrderLineToCartResolvers } from "../generated/resolvers-types.js";
 
-export const addOrderToCart: MutationResolvers["addOrderToCart"] = (_root, { orderId }, ctx) => {
+export const addOrderToCart: MutationResolvers["addOrderToCart"] = async (_root, { orderId }, ctx) => {
   // A guest's cart token names a cart, never a customer: guests have no orders to read.
   if (!ctx.identity) throw unauthenticated("Sign in to put an order's items back in your cart");
-  return ctx.service.addOrder(cartOwnerOf(ctx), orderId, ctx.orderHistory, ctx.lookups);
+  const owner = cartOwnerOf(ctx);
+  const added = await ctx.service.addOrder(owner, orderId, ctx.orderHistory, ctx.lookups);
+  if (added.couponGivenBack !== null) await ctx.pricing.restoreCoupon(added.cart, owner, added.couponGivenBack);
+  return added;
 };
 
 export const OrderAddedToCart: OrderAddedToCartResolvers = {

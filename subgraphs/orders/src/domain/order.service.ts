@@ -55,6 +55,17 @@ export function createOrderService(deps: { store: OrderStore & Partial<Pick<Arch
       return (await store.itemsOf([orderId])).get(orderId) ?? [];
     },
 
+    /**
+     * The coupon a customer's order was placed with, when the order gave its use back (its
+     * payment failed or it was cancelled: the coupon's redemption is released in the status
+     * change's transaction); null for any other order and for another customer's.
+     */
+    async couponGivenBackOf(customerId: string, orderId: string): Promise<string | null> {
+      const order = await store.findById(orderId);
+      if (!order || order.userId !== customerId) return null;
+      return order.status === "PAYMENT_FAILED" || order.status === "CANCELLED" ? order.couponCode : null;
+    },
+
     /** A customer's orders, newest first; with includeArchived, the archived ones too (one cursor for both). */
     async list(ctx: RequestContext, args: { first?: number | null; after?: string | null; includeArchived?: boolean | null }): Promise<OrderPage> {
       const { userId } = requireUser(ctx);

@@ -397,6 +397,13 @@ export type ProductVariant = {
 export type Query = {
   __typename?: 'Query';
   /**
+   * Internal (the cart subgraph's addOrderToCart, role service): the coupon code one of a
+   * customer's orders was placed with when the order gave the coupon's use back (its payment
+   * failed, or it was cancelled), so that putting the order back in the cart puts its coupon back
+   * too; null for any other order, and for another customer's.
+   */
+  customerOrderCouponGivenBack?: Maybe<Scalars['String']['output']>;
+  /**
    * Internal (the cart subgraph's addOrderToCart, role service): the lines of one of a customer's
    * orders, archived ones included, whatever its status; null when that customer has no order
    * with that id (another customer's order reads exactly as a missing one).
@@ -406,6 +413,12 @@ export type Query = {
   order?: Maybe<Order>;
   /** The signed-in customer's orders, newest first. */
   orders: OrderConnection;
+};
+
+
+export type QueryCustomerOrderCouponGivenBackArgs = {
+  orderId: Scalars['ID']['input'];
+  userId: Scalars['ID']['input'];
 };
 
 
@@ -772,6 +785,7 @@ export type ProductVariantResolvers<ContextType = OrdersContext, ParentType exte
 }>;
 
 export type QueryResolvers<ContextType = OrdersContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
+  customerOrderCouponGivenBack?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType, RequireFields<QueryCustomerOrderCouponGivenBackArgs, 'orderId' | 'userId'>>;
   customerOrderLines?: Resolver<Maybe<Array<ResolversTypes['OrderItem']>>, ParentType, ContextType, RequireFields<QueryCustomerOrderLinesArgs, 'orderId' | 'userId'>>;
   order?: Resolver<Maybe<ResolversTypes['Order']>, ParentType, ContextType, RequireFields<QueryOrderArgs, 'id'>>;
   orders?: Resolver<ResolversTypes['OrderConnection'], ParentType, ContextType, RequireFields<QueryOrdersArgs, 'first' | 'includeArchived'>>;

@@ -8,6 +8,10 @@ export const Query: QueryResolvers = {
     if (!requireUser(ctx).roles.includes("service")) throw forbidden("Only services may read another customer's order lines");
     return ctx.orders.linesOf(userId, orderId);
   },
+  customerOrderCouponGivenBack: (_root, { userId, orderId }, ctx) => {
+    if (!requireUser(ctx).roles.includes("service")) throw forbidden("Only services may read another customer's order coupon");
+    return ctx.orders.couponGivenBackOf(userId, orderId);
+  },
 };
 
 export const OrderConnection: OrderConnectionResolvers = {

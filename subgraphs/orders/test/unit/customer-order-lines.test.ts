@@ -11,9 +11,11 @@ const item = (orderId: string, variantId: string, quantity: number) =>
 
 /** A store of two orders of "ada": one live (its lines in the store), one archived (its lines in its file). */
 function storeOf(): OrderStore {
-  const live = { id: "live", userId: "ada", status: "PAYMENT_FAILED" } as unknown as Order;
-  const archived = { id: "old", userId: "ada", status: "DELIVERED", archived: { items: [item("old", "v-old", 3)], history: [], refunds: [], returns: [] } } as unknown as ArchivedOrder;
-  const orders = new Map<string, Order>([["live", live], ["old", archived]]);
+  const live = { id: "live", userId: "ada", status: "PAYMENT_FAILED", couponCode: "SPRING10" } as unknown as Order;
+  const archived = { id: "old", userId: "ada", status: "DELIVERED", couponCode: "SPRING10", archived: { items: [item("old", "v-old", 3)], history: [], refunds: [], returns: [] } } as unknown as ArchivedOrder;
+  const cancelled = { id: "cancelled", userId: "ada", status: "CANCELLED", couponCode: "WINTER5" } as unknown as Order;
+  const plain = { id: "plain", userId: "ada", status: "CANCELLED", couponCode: null } as unknown as Order;
+  const orders = new Map<string, Order>([["live", live], ["old", archived], ["cancelled", cancelled], ["plain", plain]]);
   return {
     findById: async (id: string) => orders.get(id) ?? null,
     itemsOf: async (ids: readonly string[]) => new Map(ids.filter((id) => id === "live").map((id) => [id, [item(id, "v-live", 2)]])),
@@ -33,5 +35,14 @@ describe("the lines of a customer's order (addOrderToCart's read)", () => {
     assert.equal(await lines("bob", "live"), null);
     assert.equal(await lines("bob", "old"), null);
     assert.equal(await lines("ada", "missing"), null);
+  });
+
+  it("names the coupon of an order that gave its use back (payment failed, cancelled), and of no other order or customer", async () => {
+    assert.equal(await orders.couponGivenBackOf("ada", "live"), "SPRING10");
+    assert.equal(await orders.couponGivenBackOf("ada", "cancelled"), "WINTER5");
+    assert.equal(await orders.couponGivenBackOf("ada", "old"), null, "a delivered order kept its coupon's use");
+    assert.equal(await orders.couponGivenBackOf("ada", "plain"), null);
+    assert.equal(await orders.couponGivenBackOf("bob", "live"), null, "another customer's order reads as a missing one");
+    assert.equal(await orders.couponGivenBackOf("ada", "missing"), null);
   });
 });
