@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, it } from "node:test";
 import { waitFor } from "#kernel/testing";
+import { createPrismaClient } from "#kernel/relational";
 import { startPaymentSimulator, type RunningPaymentSimulator } from "../../services/payment-simulator/src/index.js";
 import { describeOnEngines, startCheckoutSupergraph, type CheckoutSupergraph } from "../../subgraphs/orders/test/support/start-checkout-supergraph.js";
 import { codeOf, createStockedProduct, customer, dataOf, Ops, stockOf, TEST_DESTINATION, waitForStatus } from "../../subgraphs/orders/test/support/storefront-operations.js";
@@ -22,6 +23,8 @@ const Q = {
   add: `mutation($productId: ID!, $quantity: Int!) { addToCart(productId: $productId, quantity: $quantity) { totalQuantity } }`,
   signUp: `mutation($input: SignUpInput!) { signUp(input: $input) { accessToken } }`,
   logIn: `mutation($email: String!, $password: String!) { logIn(email: $email, password: $password) { accessToken } }`,
+  restock: `mutation($id: ID!, $q: Int!, $key: String!) { restock(productId: $id, quantity: $q, idempotencyKey: $key) { available } }`,
+  status: `query($id: ID!) { order(id: $id) { status total { amount } } }`,
 };
 const PASSWORD = "race-password-123";
 const ROUNDS = 4;
@@ -149,6 +152,78 @@ describeOnEngines("money races through the gateway", (engines) => {
       // Units come back when nothing left: a cancel, or a full refund before shipping.
       const expected = shipped ? 8 : settled.status === "CANCELLED" || settled.status === "REFUNDED" ? 10 : 8;
       await waitFor(`stock ${expected} for ${settled.status}`, async () => (await stockOf(sg, p)) === expected, { timeoutMs: 10_000 });
+    }
+  });
+
+  it("a flash sale at scale: 150 buyers of 5 units, a restock of 3 sent twice amid it, every tenth card declined; then the losers again: every unit sold once, captures and stock agree", async () => {
+    const BUYERS = 150;
+    const p = await createStockedProduct(sg, 5, 900);
+    const buyers = await Promise.all(Array.from({ length: BUYERS }, () => customer(sg)));
+    for (const b of buyers) await b.add(p, 1);
+    /** One tab's checkout as clients send it: SERVICE_UNAVAILABLE (OVERLOADED) is retried under its key. */
+    const checkout = async (token: string, pm: string) => {
+      const key = randomUUID();
+      for (;;) {
+        const answer = await sg.query(Q.checkout, { key, pm }, token);
+        if (codeOf(answer) !== "SERVICE_UNAVAILABLE") return answer;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    };
+    const delivery = randomUUID();
+    const [answers] = await Promise.all([
+      Promise.all(buyers.map((b, i) => checkout(b.token, i % 10 === 0 ? "pm_card_declined" : "pm_card_ok"))),
+      Promise.all([1, 2].map(() => sg.query(Q.restock, { id: p, q: 3, key: delivery }, admin).then(dataOf))),
+    ]);
+    const SUPPLY = 5 + 3;
+    const placed = new Map<string, { token: string; id: string }>();
+    const losers: number[] = [];
+    answers.forEach((answer, i) => {
+      if (answer.data?.checkout) placed.set(answer.data.checkout.id, { token: buyers[i]!.token, id: answer.data.checkout.id });
+      else {
+        assert.equal(codeOf(answer), "OUT_OF_STOCK", JSON.stringify(answer.errors));
+        losers.push(i);
+      }
+    });
+
+    // Every placed order ends PAID or PAYMENT_FAILED; then the losers (new keys, good cards) buy
+    // what the declines and the restock left, for as long as the inventory says units are left.
+    const settle = async () => {
+      const statuses = new Map<string, { status: string; amount: number }>();
+      for (const { token, id } of placed.values()) {
+        await waitFor(`order ${id} settled`, async () => ["PAID", "PAYMENT_FAILED"].includes(dataOf(await sg.query(Q.status, { id }, token)).order.status), { timeoutMs: 30_000 });
+        const order = dataOf(await sg.query(Q.status, { id }, token)).order;
+        statuses.set(id, { status: order.status, amount: order.total.amount });
+      }
+      return statuses;
+    };
+    let statuses = await settle();
+    const paidCount = () => [...statuses.values()].filter((o) => o.status === "PAID").length;
+    assert.ok(paidCount() <= SUPPLY, `${paidCount()} paid of ${SUPPLY}`);
+    while (losers.length > 0 && (await stockOf(sg, p)) > 0) {
+      const i = losers.shift()!;
+      const answer = await checkout(buyers[i]!.token, "pm_card_ok");
+      if (answer.data?.checkout) placed.set(answer.data.checkout.id, { token: buyers[i]!.token, id: answer.data.checkout.id });
+      else {
+        assert.equal(codeOf(answer), "OUT_OF_STOCK");
+        losers.push(i);
+      }
+      statuses = await settle();
+    }
+    assert.equal(paidCount(), SUPPLY, "every unit of the supply is sold, none twice");
+    assert.equal(await stockOf(sg, p), 0);
+
+    // Money: one capture of each paid order's total, none for a declined one; nothing held.
+    for (const [id, { status, amount }] of statuses) {
+      const { charges, refunds } = simulator.ledger({ orderId: id });
+      assert.deepEqual([charges.map((c) => c.amount), refunds.length], [status === "PAID" ? [amount] : [], 0], `${id} ${status}`);
+    }
+    const db = createPrismaClient(sg.databaseUrl, { poolSize: 1 });
+    try {
+      assert.equal(await db.reservation.count({ where: { id: { in: [...placed.keys()] }, status: "HELD" } }), 0, "no hold left");
+      const sold = await db.orderItem.aggregate({ _sum: { quantity: true }, where: { productId: p, order: { status: "PAID" } } });
+      assert.equal(sold._sum.quantity, SUPPLY);
+    } finally {
+      await db.$disconnect();
     }
   });
 });
