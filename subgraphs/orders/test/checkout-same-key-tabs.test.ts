@@ -5,6 +5,7 @@ import { describeWithRealEngine, engineSuiteTitle } from "#kernel/testing";
 import type { DatabaseEngine } from "../../../test/support/test-database.js";
 import { LIVE_ATTEMPT_MAX_MS, orderIdFor } from "../src/domain/checkout.service.js";
 import { startCheckoutHarness, type CheckoutHarness } from "./support/checkout-harness.js";
+import { TEST_ADDRESS, TEST_SHIPPING_METHOD_ID } from "./support/checkout-defaults.js";
 
 const codeOf = (error: unknown) => (error as { extensions?: { code?: string } }).extensions?.code;
 
@@ -171,6 +172,31 @@ function defineSameKeyTabsSuite(engine: DatabaseEngine): void {
       assert.equal(h.reservations.statusOf(orderIdFor("hal", "key-8")), "RELEASED");
       assert.equal(h.reservations.available("p3"), stock);
       assert.equal(await h.prisma.order.count({ where: { userId: "hal" } }), 0);
+    });
+
+    it("a saved address edited in another tab while the order is being placed: the order ships to the address it was priced for, and a retry of its key answers it", async () => {
+      await h.prisma.taxRate.createMany({ data: [{ countryCode: "US", region: "WA", rateBasisPoints: 650 }, { countryCode: "US", region: "OR", rateBasisPoints: 0 }] });
+      const home = { ...TEST_ADDRESS, region: "WA", line2: null, phone: null };
+      h.saveAddress("ivy", "adr_home", home);
+      await h.addToCart("ivy", "p1", 1);
+      const request = { idempotencyKey: "key-9", shippingAddressId: "adr_home", shippingMethodId: TEST_SHIPPING_METHOD_ID };
+      let reached!: () => void;
+      let goOn!: () => void;
+      const atPlace = new Promise<void>((resolve) => (reached = resolve));
+      placing = { orderId: orderIdFor("ivy", "key-9"), reached, goOn: new Promise<void>((resolve) => (goOn = resolve)) };
+      const tabA = h.checkout.checkout("ivy", request);
+      await atPlace;
+      // The other tab moves the saved address to another state, taxed otherwise.
+      h.saveAddress("ivy", "adr_home", { ...home, line1: "9 New Street", region: "OR" });
+      goOn();
+      const order = await tabA;
+      assert.deepEqual([order.shippingAddress?.line1, order.shippingAddress?.region, order.taxTotal.amount, order.total.amount], ["1 Main Street", "WA", 65, 1065], "the address and the tax it was priced with, together");
+      const stored = (await h.store.findById(order.id))!;
+      assert.deepEqual([stored.shippingAddress?.region, stored.taxTotal.amount, stored.total.amount], ["WA", 65, 1065]);
+      assert.equal((await h.checkout.checkout("ivy", request)).id, order.id, "a retry of the key is its order, not a new one to the new address");
+      await h.addToCart("ivy", "p1", 1);
+      const next = await h.checkout.checkout("ivy", { ...request, idempotencyKey: "key-10" });
+      assert.deepEqual([next.shippingAddress?.region, next.taxTotal.amount], ["OR", 0], "the next checkout ships to the address as edited");
     });
 
     it("a hold idle past the placing deadline is given back by a refused same-key try; a younger one is not", async () => {
