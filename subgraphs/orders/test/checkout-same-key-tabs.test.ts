@@ -6,6 +6,7 @@ import type { DatabaseEngine } from "../../../test/support/test-database.js";
 import { LIVE_ATTEMPT_MAX_MS, orderIdFor } from "../src/domain/checkout.service.js";
 import { startCheckoutHarness, type CheckoutHarness } from "./support/checkout-harness.js";
 import { TEST_ADDRESS, TEST_SHIPPING_METHOD_ID } from "./support/checkout-defaults.js";
+import type { CheckoutRequest } from "../src/domain/checkout-request.js";
 
 const codeOf = (error: unknown) => (error as { extensions?: { code?: string } }).extensions?.code;
 
@@ -42,12 +43,13 @@ function defineSameKeyTabsSuite(engine: DatabaseEngine): void {
     after(() => h.close());
 
     /** A tab checks out and stops with its hold taken, before its order's statement. */
-    async function tabAPlacing(userId: string, key: string) {
+    async function tabAPlacing(userId: string, request: string | CheckoutRequest) {
       let reached!: () => void;
       let goOn!: () => void;
       const atPlace = new Promise<void>((resolve) => (reached = resolve));
+      const key = typeof request === "string" ? request : request.idempotencyKey;
       placing = { orderId: orderIdFor(userId, key), reached, goOn: new Promise<void>((resolve) => (goOn = resolve)) };
-      const tabA = h.checkout.checkout(userId, key);
+      const tabA = h.checkout.checkout(userId, request);
       tabA.catch(() => undefined);
       await atPlace;
       return { tabA, goOn };
@@ -180,12 +182,7 @@ function defineSameKeyTabsSuite(engine: DatabaseEngine): void {
       h.saveAddress("ivy", "adr_home", home);
       await h.addToCart("ivy", "p1", 1);
       const request = { idempotencyKey: "key-9", shippingAddressId: "adr_home", shippingMethodId: TEST_SHIPPING_METHOD_ID };
-      let reached!: () => void;
-      let goOn!: () => void;
-      const atPlace = new Promise<void>((resolve) => (reached = resolve));
-      placing = { orderId: orderIdFor("ivy", "key-9"), reached, goOn: new Promise<void>((resolve) => (goOn = resolve)) };
-      const tabA = h.checkout.checkout("ivy", request);
-      await atPlace;
+      const { tabA, goOn } = await tabAPlacing("ivy", request);
       // The other tab moves the saved address to another state, taxed otherwise.
       h.saveAddress("ivy", "adr_home", { ...home, line1: "9 New Street", region: "OR" });
       goOn();
