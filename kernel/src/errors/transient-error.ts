@@ -42,10 +42,14 @@ const TRANSIENT_DATABASE_MESSAGE =
 const TRANSIENT_RAW_QUERY_MESSAGE = /Raw query failed\. Code: `N\/A`\. Message: `Operation has timed out`/;
 /**
  * MySQL and MariaDB, by the errno Prisma's adapter keeps: a lock waited for past
- * innodb_lock_wait_timeout (1205), a full disk or table (1021, 1114). Their deadlocks and a
- * server out of connections come as P2034 and P2037.
+ * innodb_lock_wait_timeout (1205), a full disk or table (1021, 1114), a server shutting down
+ * (1053) or ending the connection (1927); and the MariaDB connector's own words for an outage:
+ * a socket closed under a statement (45009), no connection made in time (45012), a command on a
+ * closed connection (45013), no answer in time (45026), no pooled connection in time (45028, a
+ * refused or silent server). Their deadlocks and a server out of connections come as P2034 and
+ * P2037.
  */
-const TRANSIENT_MYSQL_ERRNOS = new Set(["1205", "1021", "1114"]);
+const TRANSIENT_MYSQL_ERRNOS = new Set(["1205", "1021", "1114", "1053", "1927", "45009", "45012", "45013", "45026", "45028"]);
 /** The search engine clients (Elasticsearch, OpenSearch): no connection, no answer in time, no node left. */
 const TRANSIENT_SEARCH_CLIENT_ERRORS = new Set(["ConnectionError", "TimeoutError", "NoLivingConnectionsError"]);
 /** A search cluster answering that it is overloaded or recovering (shards not yet assigned after a restart). */

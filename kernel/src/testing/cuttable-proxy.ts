@@ -5,7 +5,9 @@ import { connect, createServer, type Server, type Socket } from "node:net";
  * engine other processes share: `refuse` stops listening and resets every connection (the
  * engine is down), `stall` keeps accepting but forwards nothing either way (the engine hangs),
  * `pass` restores it (connections made during a stall are reset, as the engine's restart
- * would).
+ * would). `strand` keeps passing new connections but silences those open now for good (a
+ * firewall or NAT that lost their state: no answer and no reset ever reaches either end), and
+ * `delay` passes everything that many milliseconds late (a slow path).
  */
 export interface CuttableProxy {
   port: number;
@@ -14,6 +16,10 @@ export interface CuttableProxy {
   pass(): Promise<void>;
   refuse(): Promise<void>;
   stall(): Promise<void>;
+  /** Silences the connections open now for good; new ones pass. */
+  strand(): void;
+  /** Every chunk either way is forwarded this many milliseconds late (0: at once). */
+  delay(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -24,6 +30,8 @@ export async function startCuttableProxy(target: { host: string; port: number },
   let mode: Mode = "pass";
   const sockets = new Set<Socket>();
   const stalled = new Set<Socket>();
+  const stranded = new WeakSet<Socket>();
+  let delayMs = 0;
   const track = (socket: Socket) => {
     sockets.add(socket);
     socket.on("error", () => undefined);
@@ -40,8 +48,13 @@ export async function startCuttableProxy(target: { host: string; port: number },
     }
     const upstream = connect(target.port, target.host);
     track(upstream);
-    client.on("data", (chunk) => mode === "pass" && upstream.write(chunk));
-    upstream.on("data", (chunk) => mode === "pass" && client.write(chunk));
+    const forward = (to: Socket) => (chunk: Buffer) => {
+      if (mode !== "pass" || stranded.has(client)) return;
+      if (delayMs === 0) to.write(chunk);
+      else setTimeout(() => !stranded.has(client) && to.write(chunk), delayMs);
+    };
+    client.on("data", forward(upstream));
+    upstream.on("data", forward(client));
     client.once("close", () => upstream.destroy());
     upstream.once("close", () => client.destroy());
   });
@@ -80,6 +93,12 @@ export async function startCuttableProxy(target: { host: string; port: number },
     async stall() {
       mode = "stall";
       if (!server.listening) await listen(port);
+    },
+    strand() {
+      for (const socket of sockets) stranded.add(socket);
+    },
+    delay(ms) {
+      delayMs = ms;
     },
     async close() {
       const closing = stopListening();

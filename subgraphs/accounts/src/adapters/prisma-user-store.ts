@@ -2,6 +2,8 @@ import { PrismaMariaDb } from "@prisma/adapter-mariadb";
 import { PrismaClient, Prisma } from "../../../../prisma/accounts/generated/client.js";
 import type { Address as AddressRow, User as UserRow, RefreshToken as RefreshTokenRow, AccountToken as AccountTokenRow } from "../../../../prisma/accounts/generated/client.js";
 import { parseMysqlUrl } from "../../../../prisma/accounts/migrator/connection.js";
+import type { DatabaseBounds } from "#kernel/runtime/money-path-deadlines.ts";
+import { boundedMysqlPool } from "./bounded-mysql-pool.js";
 import type { Address, AddressFields, User } from "../domain/user.js";
 import type { AccountTokenPurpose } from "../domain/account-token.js";
 import { sameAddress } from "../domain/address-identity.js";
@@ -23,13 +25,16 @@ export class PrismaUserStore implements UserStore {
   private constructor(
     private readonly prisma: PrismaClient,
     private readonly pauses: UserStorePausePoints,
+    private readonly pool: { end(): Promise<void> },
   ) {}
 
-  static async connect(url: string, { poolSize = 10, pauses = {} as UserStorePausePoints } = {}): Promise<PrismaUserStore> {
-    const adapter = new PrismaMariaDb({ ...parseMysqlUrl(url), connectionLimit: poolSize });
-    const prisma = new PrismaClient({ adapter });
+  static async connect(url: string, { poolSize = 10, pauses = {} as UserStorePausePoints, bounds }: { poolSize?: number; pauses?: UserStorePausePoints; bounds?: Pick<DatabaseBounds, "connectMs" | "answerMs"> } = {}): Promise<PrismaUserStore> {
+    // Ours to end: Prisma connects its adapter again after a connection's failure, which an
+    // adapter that owns an external pool refuses.
+    const pool = boundedMysqlPool(parseMysqlUrl(url), { connectionLimit: poolSize, bounds });
+    const prisma = new PrismaClient({ adapter: new PrismaMariaDb(pool) });
     await prisma.$queryRaw`SELECT 1`;
-    return new PrismaUserStore(prisma, pauses);
+    return new PrismaUserStore(prisma, pauses, pool);
   }
 
   async createUser(user: NewUser): Promise<User> {
@@ -195,6 +200,7 @@ export class PrismaUserStore implements UserStore {
 
   async close(): Promise<void> {
     await this.prisma.$disconnect();
+    await this.pool.end();
   }
 }
 
