@@ -26,9 +26,10 @@ export class MongoCategoryStore implements CategoryStore {
   ) {}
 
   static async connect(url: string, options: { database?: string; collection?: string; queryTimeoutMs?: number } = {}) {
-    const client = new MongoClient(url, mongoClientOptions(2));
+    const maxTimeMS = options.queryTimeoutMs ?? 5_000;
+    const client = new MongoClient(url, mongoClientOptions(2, maxTimeMS));
     await client.connect();
-    return new MongoCategoryStore(client, client.db(options.database).collection(options.collection ?? "categories"), options.queryTimeoutMs ?? 5_000);
+    return new MongoCategoryStore(client, client.db(options.database).collection(options.collection ?? "categories"), maxTimeMS);
   }
 
   async all() {

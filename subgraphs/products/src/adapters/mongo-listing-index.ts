@@ -80,7 +80,8 @@ export class MongoListingIndex implements ListingIndex {
     url: string,
     options: { database?: string; collection?: string; lock?: ResourceLock; queryTimeoutMs?: number; maxPoolSize?: number; leafFormat?: LeafFormat } = {},
   ) {
-    const client = new MongoClient(url, mongoClientOptions(options.maxPoolSize ?? 8));
+    const maxTimeMS = options.queryTimeoutMs ?? 5_000;
+    const client = new MongoClient(url, mongoClientOptions(options.maxPoolSize ?? 8, maxTimeMS));
     await client.connect();
     try {
       const db = client.db(options.database);
@@ -88,7 +89,6 @@ export class MongoListingIndex implements ListingIndex {
       const documents = db.collection<StoredListingDocument>(`${name}_listings`);
       await ensureLeafIndexes(documents);
       const lock = options.lock ?? inProcessLock();
-      const maxTimeMS = options.queryTimeoutMs ?? 5_000;
       const leafFormat = options.leafFormat ?? "text";
       const sales = mongoSalesLedger(db, `${name}_sales`, { lock, maxTimeMS });
       await sales.ensureIndexes();

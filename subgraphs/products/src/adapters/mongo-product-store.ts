@@ -55,7 +55,8 @@ export class MongoProductStore implements ProductStore {
 
   /** Connects and creates the indexes the catalog's queries need (idempotent). */
   static async connect(url: string, options: MongoProductStoreOptions = {}): Promise<MongoProductStore> {
-    const client = new MongoClient(url, mongoClientOptions(options.maxPoolSize ?? 8));
+    const maxTimeMS = options.queryTimeoutMs ?? 5_000;
+    const client = new MongoClient(url, mongoClientOptions(options.maxPoolSize ?? 8, maxTimeMS));
     await client.connect();
     try {
       const db = client.db(options.database);
@@ -67,7 +68,6 @@ export class MongoProductStore implements ProductStore {
       const missing = PRODUCT_INDEXES.filter((index) => !existing.has(index.name));
       if (missing.length) await products.createIndexes(missing);
       const lock = options.lock ?? inProcessLock();
-      const maxTimeMS = options.queryTimeoutMs ?? 5_000;
       const holding: SkuHolding = async (productId, sku) => {
         const doc = await products.findOne({ _id: productId }, { maxTimeMS });
         if (!doc) return "absent";
