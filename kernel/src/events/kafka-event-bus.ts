@@ -1,5 +1,5 @@
 import kafkajs, { Kafka, Partitioners, logLevel } from "kafkajs";
-import type { Admin, LogEntry, Producer } from "kafkajs";
+import type { Admin, ISocketFactory, LogEntry, Producer } from "kafkajs";
 import type { DomainEvent, EventBus, SubscribeOptions, Subscription } from "./event-bus.js";
 import type { Logger } from "../logging/logger.js";
 import { GroupMember, kafkaGroupId, sharedGroupSpec, type StartOffset } from "./kafka-group-member.js";
@@ -46,9 +46,11 @@ export interface KafkaEventBusOptions {
    * topic names; dead-letter topics follow, being topics published through this bus.
    */
   topicPrefix?: string;
+  /** How the client opens its broker connections (kafkajs's own by default); tests cut them with it. */
+  socketFactory?: ISocketFactory;
 }
 
-type Settings = Required<Omit<KafkaEventBusOptions, "logger">>;
+type Settings = Required<Omit<KafkaEventBusOptions, "logger" | "socketFactory">>;
 
 const DEFAULTS: Omit<Settings, "brokers" | "clientId"> = {
   partitions: 3,
@@ -101,6 +103,7 @@ export class KafkaEventBus implements EventBus {
       brokers: options.brokers,
       clientId: options.clientId,
       connectionTimeout: 1_000,
+      ...(options.socketFactory && { socketFactory: options.socketFactory }),
       requestTimeout: 5_000,
       // Short retries everywhere (kafkajs defaults to backing off up to 30 s): the caller,
       // an outbox relay or a consumer restart, tries again later anyway.
@@ -114,11 +117,12 @@ export class KafkaEventBus implements EventBus {
     if (this.closed) throw new Error("Event bus is closed");
     if (events.length === 0) return;
     const name = this.settings.topicPrefix + topic;
+    let producer: Promise<Producer> | undefined;
     await publishTraced(this.engine, topic, events, (traced) =>
       withDeadline(this.settings.publishTimeoutMs, `Kafka: publishing to ${name}`, async () => {
         await this.ensureTopic(name);
-        const producer = await this.connectedProducer();
-        await producer.send({
+        producer = this.connectedProducer();
+        await (await producer).send({
           topic: name,
           acks: -1,
           timeout: this.settings.publishTimeoutMs,
@@ -131,7 +135,18 @@ export class KafkaEventBus implements EventBus {
           })),
         });
       }),
-    );
+    ).catch((error: unknown) => {
+      // kafkajs keeps a connection whose requests time out: a broker connection gone silent (a
+      // hung broker, a path that lost its state) failed every later send for good, though a new
+      // connection would have served. A failed publish gives up its producer, so the next one
+      // (the relay's retry) connects anew; the old one is let go in the background, as its
+      // disconnect may wait on the silent connection.
+      if (producer && this.producer === producer) {
+        this.producer = undefined;
+        void producer.then((stale) => stale.disconnect()).catch(() => undefined);
+      }
+      throw error;
+    });
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
