@@ -12,6 +12,3 @@ export function slugsWithin(children: CategoryChildren, slugs: readonly string[]
   for (const slug of slugs) visit(slug);
   return [...found];
 }
-
-/** How a filter value names a category: the slug in any case, with spaces around it ignored (as `category(slug)` reads it). */
-export const categorySlugOf = (value: string): string => value.trim().toLowerCase();

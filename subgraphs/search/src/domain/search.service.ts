@@ -4,7 +4,7 @@ import { suggestCompletions, type SuggestionKind } from "./autocomplete.js";
 import { searchAsTyped } from "./search-as-typed.js";
 import { positionAfter, searchCursor } from "./search-cursor.js";
 import { engineWords, MAX_SEARCH_WORDS, tooShortToSearch } from "./search-words.js";
-import { categorySlugOf } from "./category-scope.js";
+import { normaliseSlug } from "../../../products/src/categories/category.js";
 import { brandSpellings } from "./brand-spellings.js";
 import type { CategoryScopes } from "../ports/category-scopes.js";
 
@@ -100,7 +100,7 @@ export const orderOf = (text: string, sort: SearchSort): SearchSort => (sort ===
 async function scopedFilter(filter: SearchFilter, index: SearchIndex, categories: CategoryScopes | undefined): Promise<SearchFilter> {
   const scoped = { ...filter };
   if (filter.categories?.length) {
-    const slugs = filter.categories.map(categorySlugOf);
+    const slugs = filter.categories.map(normaliseSlug);
     scoped.categories = categories ? await categories.within(slugs) : [...new Set(slugs)];
   }
   if (filter.brands?.length) scoped.brands = brandSpellings(filter.brands, (await index.facetValues()).brands);
