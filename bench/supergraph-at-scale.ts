@@ -1,7 +1,7 @@
 // The whole supergraph at the catalog's design size on the real engines (FerretDB, PostgreSQL,
-// Redis, OpenSearch, Kafka), against the demo size in the same run: `npm start` time to ready
-// and idle CPU, then through the gateway `product(id)` with stock, a listing page with its
-// total, a deep cursor page, search with facets and with hits only (all uncached: response cache and hot product
+// Redis, OpenSearch, Kafka), against the demo size in the same run: `npm start` time to ready,
+// the stock mirror built after it, then idle CPU, then through the gateway `product(id)` with
+// stock, a listing page with its total, a deep cursor page, search with facets and with hits only (all uncached: response cache and hot product
 // cache off), write to searchable, and whether the hot product cache fills at that size.
 //
 //   eval "$(scripts/services.sh env)"
@@ -62,6 +62,8 @@ interface SizeResult {
   name: string;
   readySeconds: number;
   wallSeconds: number;
+  /** From the banner to the stock mirror trusted: the one catalog-sized step after the start. */
+  mirrorSeconds: number;
   idleCpuMs: number;
   idleSeconds: number;
   figures: Figure[];
@@ -158,6 +160,8 @@ async function runSize({ size, name, redisDb }: (typeof sizes)[number]): Promise
   try {
     console.log(platform.banner.replace(/^/gm, "  | "));
     console.log(`  npm start ready in ${platform.readySeconds} s (its banner); ${platform.wallSeconds.toFixed(1)} s from spawning the process`);
+    const mirrorSeconds = await stockMirrorBuilt(platform.gatewayUrl);
+    console.log(`  stock mirror built ${mirrorSeconds} s after the banner (reservations use the ledger alone until then)`);
     await delay(5_000);
     const idleSeconds = Number(values["idle-seconds"]);
     const cpuBefore = await processCpuMs(platform.pid);
@@ -213,10 +217,25 @@ async function runSize({ size, name, redisDb }: (typeof sizes)[number]): Promise
     console.log(`  write to searchable (${freshness.writes} writes): p50 ${freshness.p50} ms  p99 ${freshness.p99} ms  max ${freshness.max} ms`);
     const hotCache = await checkHotCache(config, size);
     console.log(`  hot product cache: ${hotCache.filled} of ${hotCache.products} products read once were served from it after (catalog load p99 ${hotCache.loadP99} ms)`);
-    return { size, name, readySeconds: platform.readySeconds, wallSeconds: Number(platform.wallSeconds.toFixed(1)), idleCpuMs, idleSeconds, figures, freshness, hotCache };
+    return { size, name, readySeconds: platform.readySeconds, wallSeconds: Number(platform.wallSeconds.toFixed(1)), mirrorSeconds, idleCpuMs, idleSeconds, figures, freshness, hotCache };
   } finally {
     await engineRequestCache(name, true);
     await platform.stop();
+  }
+}
+
+/**
+ * Seconds until the platform's `/metrics` says the stock mirror is trusted: the inventory
+ * builds it once the platform serves, reading every stock level (the idle figure starts after).
+ */
+async function stockMirrorBuilt(gatewayUrl: string): Promise<number> {
+  const startedAt = performance.now();
+  const metricsUrl = gatewayUrl.replace(/\/graphql$/, "/metrics");
+  for (;;) {
+    const text = await (await fetch(metricsUrl)).text();
+    if (/^storefront_stock_mirror_trusted\{[^}]*\} 1$/m.test(text)) return Number(((performance.now() - startedAt) / 1000).toFixed(1));
+    if (performance.now() - startedAt > 600_000) throw new Error("the stock mirror was not built in 10 min");
+    await delay(250);
   }
 }
 
@@ -262,6 +281,7 @@ if (results.length === 2) {
   console.log("|---|---:|---:|---:|");
   const row = (name: string, a: number, b: number, unit: string) => console.log(`| ${name} | ${a} ${unit} | ${b} ${unit} | ${(b / a).toFixed(2)}x |`);
   row("npm start, ready in", small.readySeconds, large.readySeconds, "s");
+  row("stock mirror built, after ready", small.mirrorSeconds, large.mirrorSeconds, "s");
   row(`idle CPU over ${large.idleSeconds} s`, small.idleCpuMs, large.idleCpuMs, "ms");
   for (const [i, figure] of large.figures.entries()) {
     const other = small.figures[i]!;

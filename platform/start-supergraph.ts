@@ -62,7 +62,9 @@ export async function startSupergraph({ config, logger, ephemeralPorts = false, 
       await prisma.$disconnect();
     });
     // Inventory before the catalog seed (it records the demo stock) and before cart and orders.
-    const inventory = await startInventorySubgraph(platform, { port: port("inventory"), prisma, outbox, productsUrl: products.url });
+    // Its stock mirror is built once the platform serves (below): at the design's catalog the
+    // rebuild reads millions of stock levels, which would slow every step of the start.
+    const inventory = await startInventorySubgraph(platform, { port: port("inventory"), prisma, outbox, productsUrl: products.url, deferMirror: true });
     closers.unshift(inventory.close);
     subgraphUrls.inventory = inventory.url;
     await seedDemoCatalog({
@@ -140,6 +142,7 @@ export async function startSupergraph({ config, logger, ephemeralPorts = false, 
     const gateway = await startGateway({ config: gatewayConfig, logger, bus: platform.bus, kv: platform.kv, port: ephemeralPorts ? 0 : config.gateway.port });
     gatewayOrigin = gateway.url.replace(/\/graphql$/, "");
     closers.unshift(gateway.close);
+    inventory.service.mirror.start();
 
     return {
       gatewayUrl: gateway.url,

@@ -24,6 +24,11 @@ export interface InventoryOptions {
   productsUrl?: string;
   /** Replaces the mirror chosen from the platform (tests). */
   cache?: StockCache;
+  /**
+   * Leaves the stock mirror to the caller's `service.mirror.start()` (a process that starts
+   * the whole platform starts it once everything serves); until then the ledger answers alone.
+   */
+  deferMirror?: boolean;
 }
 
 /** Starts the inventory subgraph on the platform: ledger, mirror, service, sweeper, server. */
@@ -52,7 +57,7 @@ export async function startInventorySubgraph(platform: Platform, options: Invent
     maxQuantityPerOrder: config.inventory.maxQuantityPerOrder,
     onOutboxWrite: () => outbox.nudge(),
   });
-  service.mirror.start();
+  if (!options.deferMirror) service.mirror.start();
   const unwatchMirror = watchStockMirror(service.mirror.status, cache.engine);
   const sweeper = startReservationSweeper({
     expireDue: service.expireDue,

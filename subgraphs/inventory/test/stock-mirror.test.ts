@@ -82,6 +82,34 @@ describe("The stock mirror", { timeout: 60_000 }, () => {
       assert.notEqual(rig.service.mirror.status().epoch, epoch);
     }));
 
+  it("rebuilds nothing before it is started: the ledger answers alone, then start builds it once", () =>
+    withStockedRig(embeddedRig, { [P]: 3 }, {}, async (rig) => {
+      let rebuildsAsked = 0;
+      const counting: StockLedger = Object.assign(Object.create(rig.ledger) as StockLedger, {
+        rebuildMirror: (mirror: MirrorRebuild) => {
+          rebuildsAsked += 1;
+          return rig.ledger.rebuildMirror(mirror);
+        },
+      });
+      const cache = new EmbeddedStockCache();
+      const mirror = createStockMirror({ cache, ledger: counting, logger: silent, checkEveryMs: 20 });
+      try {
+        // What a request before the start asks: each would have started a rebuild.
+        assert.equal(await mirror.read([P]), null, "no mirror to read yet");
+        assert.deepEqual(await mirror.admit("before-start", [{ variantId: P, quantity: 1 }]), { kind: "bypass" });
+        mirror.doubt("a write before the start");
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        await mirror.settled();
+        assert.equal(rebuildsAsked, 0, "nothing read every stock level before the start");
+        mirror.start();
+        await waitFor("the started mirror is trusted", () => mirror.status().trusted, { timeoutMs: 10_000 });
+        assert.equal(rebuildsAsked, 1);
+        assert.deepEqual((await mirror.read([P]))?.get(P), 3);
+      } finally {
+        await mirror.stop();
+      }
+    }));
+
   it("keeps its rebuild while reading the levels outlasts the mirror's lease: a process starting meanwhile waits for it rather than taking it over", () =>
     withStockedRig(embeddedRig, { [P]: 3 }, {}, async (rig) => {
       const cache = new EmbeddedStockCache({ rebuildLeaseMs: 300 });

@@ -78,6 +78,8 @@ export function createStockMirror(deps: { cache: StockCache; ledger: StockLedger
   let timer: NodeJS.Timeout | undefined;
   let admissionTimer: NodeJS.Timeout | undefined;
   let checkingAdmissions = false;
+  /** Until `start`, the mirror is never rebuilt: every reservation and read goes to the ledger alone. */
+  let started = false;
   let stopped = false;
   const counts = { admitted: 0, bypassed: 0, rebuilds: 0, adopted: 0 };
 
@@ -87,7 +89,7 @@ export function createStockMirror(deps: { cache: StockCache; ledger: StockLedger
 
   /** Starts a rebuild when one is due and none runs; never waits for it. */
   function refresh(): void {
-    if (stopped || rebuilding || trustedEpoch() !== null || Date.now() < retryAt) return;
+    if (!started || stopped || rebuilding || trustedEpoch() !== null || Date.now() < retryAt) return;
     rebuilding = rebuild().finally(() => {
       rebuilding = undefined;
       // Doubts raised while it ran were not covered by its snapshot: go again.
@@ -223,10 +225,16 @@ export function createStockMirror(deps: { cache: StockCache; ledger: StockLedger
     },
 
     /**
-     * Rebuilds at start, so the first requests already take the fast path, then checks
-     * every `checkEveryMs`: a reconnected or emptied cache is rebuilt even without traffic.
+     * Rebuilds at start, so the requests from then on take the fast path, then checks every
+     * `checkEveryMs`: a reconnected or emptied cache is rebuilt even without traffic. Before
+     * it, reservations and reads go to the ledger alone and start no rebuild: a process that
+     * starts the whole platform starts the mirror once it serves, as the rebuild reads every
+     * stock level (millions of rows at the design's catalog) and would slow every other step
+     * of the start.
      */
     start(): void {
+      if (stopped) return;
+      started = true;
       refresh();
       timer ??= setInterval(refresh, deps.checkEveryMs ?? 250);
       timer.unref();
