@@ -219,6 +219,21 @@ export function defineStockCacheContract(engine: string, create: (namespace: str
       );
     });
 
+    it("stops a fill once its signal aborts: the rest of the counters unwritten and no marker set", async () => {
+      await fresh({ v0: 1 });
+      const variants = Array.from({ length: 20_000 }, (_, i) => ({ variantId: `stop-${i}`, available: 3 }));
+      const epoch = randomUUID();
+      await cache.beginRebuild(epoch);
+      const stop = new AbortController();
+      const filled = cache.fillRebuild(epoch, variants, stop.signal);
+      stop.abort();
+      assert.equal(await filled, false);
+      const { epoch: marker, available } = await cache.read(variants.map((v) => v.variantId));
+      assert.equal(marker, null, "a stopped fill sets no marker");
+      assert.ok(available.filter((n) => n !== null).length < variants.length, "the chunks after the stop are not written");
+      assert.equal(await cache.fillRebuild(randomUUID(), variants, AbortSignal.abort()), false, "an aborted signal writes nothing at all");
+    });
+
     it("refuses to finish a rebuild another one took over, and leaves the other's counters", async () => {
       await fresh({ a: 1 });
       const [first, second] = [randomUUID(), randomUUID()];

@@ -435,6 +435,25 @@ export function defineStockLedgerContract(engine: string, createDatabase: () => 
       assert.equal((await level(a))?.available, 7);
     });
 
+    it("stops reading the levels once the rebuild's signal aborts, and rejects without filling the mirror", async () => {
+      await stock({ [ids("a")]: 1 });
+      const stop = new AbortController();
+      let filled = false;
+      await assert.rejects(
+        ledger.rebuildMirror({
+          signal: stop.signal,
+          begin: async () => stop.abort(),
+          fill: async () => void (filled = true),
+        }),
+        { name: "AbortError" },
+      );
+      assert.equal(filled, false);
+      const a = ids("after");
+      await stock({ [a]: 2 });
+      const result = await reserve(ids("after-stop"), [{ variantId: a, quantity: 1 }]);
+      assert.equal(result.kind, "reserved", "no fence or lock was left behind");
+    });
+
     it("keeps the old epoch when the mirror cannot begin a rebuild", async () => {
       const epoch = await ledger.currentEpoch();
       await assert.rejects(

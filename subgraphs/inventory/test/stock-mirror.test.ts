@@ -110,6 +110,26 @@ describe("The stock mirror", { timeout: 60_000 }, () => {
       }
     }));
 
+  it("stops a rebuild under way when the process stops, rather than waiting for a read that grows with the catalog", () =>
+    withStockedRig(embeddedRig, { [P]: 3 }, {}, async (rig) => {
+      const reading = deferred();
+      // A read of every level that would go on for good unless told to stop.
+      const endless: StockLedger = Object.assign(Object.create(rig.ledger) as StockLedger, {
+        rebuildMirror: (mirror: MirrorRebuild) =>
+          new Promise<string>((_, reject) => {
+            reading.resolve();
+            mirror.signal?.addEventListener("abort", () => reject(mirror.signal!.reason));
+          }),
+      });
+      const lines: string[] = [];
+      const mirror = createStockMirror({ cache: new EmbeddedStockCache(), ledger: endless, logger: createLogger("warn", {}, (line) => lines.push(line)) });
+      mirror.start();
+      await reading.promise;
+      const stoppedIn = await Promise.race([mirror.stop().then(() => "stopped"), new Promise((resolve) => setTimeout(resolve, 5_000, "still waiting"))]);
+      assert.equal(stoppedIn, "stopped");
+      assert.deepEqual(lines, [], "a stop is no failure to warn about");
+    }));
+
   it("keeps its rebuild while reading the levels outlasts the mirror's lease: a process starting meanwhile waits for it rather than taking it over", () =>
     withStockedRig(embeddedRig, { [P]: 3 }, {}, async (rig) => {
       const cache = new EmbeddedStockCache({ rebuildLeaseMs: 300 });

@@ -134,9 +134,10 @@ export class EmbeddedStockCache implements StockCache {
   }
 
   /** In steps with a turn of the event loop between them, as the Redis mirror's commands interleave with others. */
-  async fillRebuild(epoch: string, levels: readonly { variantId: string; available: number }[]): Promise<boolean> {
+  async fillRebuild(epoch: string, levels: readonly { variantId: string; available: number }[], signal?: AbortSignal): Promise<boolean> {
     const step = (work: (rebuild: NonNullable<EmbeddedStockCache["rebuild"]>) => void) =>
       this.call(() => {
+        if (signal?.aborted) return false;
         const rebuild = this.current();
         if (rebuild?.epoch !== epoch) return false;
         work(rebuild);

@@ -313,13 +313,13 @@ export class RedisStockCache implements StockCache {
     return (await this.scripts.stockRenew(1, this.rebuildKeys[1]!, epoch, this.leaseMs)) === 1;
   }
 
-  async fillRebuild(epoch: string, levels: readonly { variantId: string; available: number }[]): Promise<boolean> {
-    if (!(await this.clearOldCounters(epoch))) return false;
+  async fillRebuild(epoch: string, levels: readonly { variantId: string; available: number }[], signal?: AbortSignal): Promise<boolean> {
+    if (signal?.aborted || !(await this.clearOldCounters(epoch))) return false;
     if ((await this.withRebuildKeys(this.scripts.stockStartFilling, [], [epoch, this.leaseMs])) !== 1) return false;
-    const written = await inParallel(chunked(levels), WRITES_IN_FLIGHT, (chunk) =>
-      this.withRebuildKeys(this.scripts.stockFill, chunk.map((l) => this.key(l.variantId)), [epoch, this.leaseMs, ...chunk.map((l) => l.available)]),
+    const written = await inParallel(chunked(levels), WRITES_IN_FLIGHT, async (chunk) =>
+      signal?.aborted ? 0 : this.withRebuildKeys(this.scripts.stockFill, chunk.map((l) => this.key(l.variantId)), [epoch, this.leaseMs, ...chunk.map((l) => l.available)]),
     );
-    if (written.some((done) => done !== 1)) return false;
+    if (signal?.aborted || written.some((done) => done !== 1)) return false;
     return (await this.withRebuildKeys(this.scripts.stockFinishRebuild, [], [epoch])) === 1;
   }
 

@@ -67,6 +67,8 @@ export function createStockMirror(deps: { cache: StockCache; ledger: StockLedger
   let doubts = 0;
   let clearedDoubts = 0;
   let rebuilding: Promise<void> | undefined;
+  /** Stops this process's rebuild under way at its next page or chunk (see `stop`). */
+  const stopping = new AbortController();
   /** The epoch this process's own rebuild fills, while it does. */
   let filling: string | undefined;
   /** Another process's rebuild this process saw under way, and on which session. */
@@ -129,6 +131,7 @@ export function createStockMirror(deps: { cache: StockCache; ledger: StockLedger
         return;
       }
       const next = await ledger.rebuildMirror({
+        signal: stopping.signal,
         begin: async (newEpoch) => {
           filling = newEpoch;
           await cache.beginRebuild(newEpoch);
@@ -144,7 +147,9 @@ export function createStockMirror(deps: { cache: StockCache; ledger: StockLedger
           renewing.unref();
         },
         fill: async (newEpoch, levels) => {
-          if (!(await cache.fillRebuild(newEpoch, levels))) throw new Error("another rebuild took the mirror over");
+          if (!(await cache.fillRebuild(newEpoch, levels, stopping.signal))) {
+            throw new Error(stopping.signal.aborted ? "stopped" : "another rebuild took the mirror over");
+          }
         },
       });
       trust(next, session, doubtsBefore);
@@ -153,6 +158,8 @@ export function createStockMirror(deps: { cache: StockCache; ledger: StockLedger
       counts.rebuilds += 1;
       logger.info("stock mirror rebuilt", { epoch: next, engine: cache.engine });
     } catch (error) {
+      // A stop ends it on purpose: its lease lapses as a crashed one's would.
+      if (stopped) return;
       failures += 1;
       retryAt = Date.now() + Math.min(100 * 2 ** failures, 5_000);
       if (failures === 1 || failures % 20 === 0) {
@@ -376,8 +383,10 @@ export function createStockMirror(deps: { cache: StockCache; ledger: StockLedger
       while (rebuilding) await rebuilding;
     },
 
+    /** Stops the checks, and a rebuild under way at its next page or chunk rather than its end. */
     async stop(): Promise<void> {
       stopped = true;
+      stopping.abort();
       clearInterval(timer);
       clearInterval(admissionTimer);
       while (rebuilding) await rebuilding;

@@ -102,8 +102,9 @@ export interface StockCache {
    * Replaces every counter with `levels` (the ledger's snapshot at `epoch`) plus the deltas
    * kept for each, writes the variants loaded since `beginRebuild`, then sets the marker to
    * `epoch`. Stock changes go on meanwhile. False, and nothing more written, when another
-   * rebuild took over or this one went unrenewed past its lease.
+   * rebuild took over or this one went unrenewed past its lease, or once `signal` aborts (its
+   * next chunk is not written and the marker is not set).
    */
-  fillRebuild(epoch: string, levels: readonly { variantId: string; available: number }[]): Promise<boolean>;
+  fillRebuild(epoch: string, levels: readonly { variantId: string; available: number }[], signal?: AbortSignal): Promise<boolean>;
   close(): Promise<void>;
 }

@@ -13,6 +13,12 @@ export interface LedgerChange {
 /** The mirror's side of a rebuild (see `StockLedger.rebuildMirror`). */
 export interface MirrorRebuild {
   begin(epoch: string): Promise<void>;
+  /**
+   * Once aborted, the read of the levels stops at its next page and the rebuild rejects, the
+   * mirror left unfilled (its lease lapses): a process that stops never waits for a read that
+   * grows with the catalog.
+   */
+  signal?: AbortSignal;
   /** Rejects when the mirror could not be filled at `epoch` (another rebuild took over). */
   fill(epoch: string, levels: StockLevel[]): Promise<void>;
 }
