@@ -18,8 +18,11 @@ import {
 } from "./stock-ledger-statements.js";
 
 const INT4_MAX = 2_147_483_647;
-/** How long the client waits for a page of a mirror rebuild's read of the levels. */
-const FULL_READ_MS = 10 * 60_000;
+/**
+ * How long one page of a mirror rebuild's read of the levels may take, on the server and in
+ * the client: a page takes well under a second on a busy machine, so a page past it is stuck.
+ */
+const PAGE_READ_MS = 120_000;
 /** Levels a rebuild reads at once: a few hundred ms of a busy server, a few MB of the process. */
 const REBUILD_PAGE = 50_000;
 
@@ -224,14 +227,14 @@ export class PrismaStockLedger implements StockLedger {
       await client.query("SELECT pg_current_snapshot()");
       await client.query(`SELECT pg_advisory_unlock(${MIRROR_FENCE})`);
       // The one read of a service that grows with the catalog (1.4 million levels: 1.4 s on
-      // this machine's server, more into a busy process), so it is exempt from the pool's
-      // statement bounds; it holds no lock, only its snapshot, and ends with its transaction.
-      // Read by pages of a cursor, so a stop (the signal) is heard between two pages rather
-      // than after millions of rows.
-      await client.query("SET LOCAL statement_timeout = 0");
+      // this machine's server, more into a busy process), so its pages have a bound of their
+      // own rather than the pool's statement bound; it holds no lock, only its snapshot, and
+      // ends with its transaction. Read by pages of a cursor, so a stop (the signal) is heard
+      // between two pages rather than after millions of rows.
+      await client.query(`SET LOCAL statement_timeout = ${PAGE_READ_MS}`);
       await client.query(`DECLARE mirror_levels NO SCROLL CURSOR FOR SELECT "variantId", available, reserved FROM "StockLevel"`);
       // `query_timeout` per query: pg reads it, its types do not declare it.
-      const nextPage = { text: `FETCH FORWARD ${REBUILD_PAGE} FROM mirror_levels`, query_timeout: FULL_READ_MS } as { text: string };
+      const nextPage = { text: `FETCH FORWARD ${REBUILD_PAGE} FROM mirror_levels`, query_timeout: PAGE_READ_MS } as { text: string };
       const rows: StockLevel[] = [];
       for (;;) {
         mirror.signal?.throwIfAborted();
