@@ -58,7 +58,8 @@ if (args.role === "rebuilder") {
   const start = performance.now();
   mirror.start();
   await until(() => mirror.status().trusted);
-  console.log(JSON.stringify({ trustedAfterMs: performance.now() - start }));
+  // Peak resident memory: the rebuild holds what it has read until the mirror has it.
+  console.log(JSON.stringify({ trustedAfterMs: performance.now() - start, maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024) }));
   await mirror.stop();
   for (const store of stores) await store.close();
   await prisma.$disconnect();
@@ -129,7 +130,8 @@ try {
     const firstTrustedAgain = performance.now();
     await sleep(settleMs);
     const after = service.mirror.status();
-    console.log(`rebuild ${round}: the new process trusted the mirror after ${ms(JSON.parse(other.stdout.trim().split("\n").at(-1)!).trustedAfterMs)} (${ms(end - start)} from its spawn); the running one ${ms(firstTrustedAgain - start)} (${after.rebuilds - before.rebuilds} own rebuilds, ${(after as { adopted?: number }).adopted !== undefined ? (after as { adopted: number }).adopted - ((before as { adopted?: number }).adopted ?? 0) : "-"} adopted, ${after.bypassed - before.bypassed} reservations by the ledger alone)`);
+    const rebuilder = JSON.parse(other.stdout.trim().split("\n").at(-1)!) as { trustedAfterMs: number; maxRssMb: number };
+    console.log(`rebuild ${round}: the new process trusted the mirror after ${ms(rebuilder.trustedAfterMs)} (${ms(end - start)} from its spawn, peak RSS ${rebuilder.maxRssMb} MB); the running one ${ms(firstTrustedAgain - start)} (${after.rebuilds - before.rebuilds} own rebuilds, ${(after as { adopted?: number }).adopted !== undefined ? (after as { adopted: number }).adopted - ((before as { adopted?: number }).adopted ?? 0) : "-"} adopted, ${after.bypassed - before.bypassed} reservations by the ledger alone)`);
     report("  before", done.filter((d) => d.at >= start - settleMs && d.at < start), settleMs);
     report("  during", done.filter((d) => d.at >= start && d.at < end), end - start);
     report("  after ", done.filter((d) => d.at >= end && d.at < end + settleMs), settleMs);

@@ -410,7 +410,7 @@ export function defineStockLedgerContract(engine: string, createDatabase: () => 
           await release.promise;
         },
         fill: async (_epoch, levels) => {
-          snapshot = levels.find((l) => l.variantId === a)?.available;
+          for await (const page of levels) snapshot ??= page.find((l) => l.variantId === a)?.available;
           // Held back during `begin`, it goes through now, and so does a new one.
           await heldChange;
           duringFill = await reserve(during, [{ variantId: a, quantity: 1 }]);
@@ -433,6 +433,25 @@ export function defineStockLedgerContract(engine: string, createDatabase: () => 
       assert.equal(duringFill?.kind === "reserved" && duringFill.change.epoch, epoch, "a change during the fill goes through and reports the new epoch");
       assert.equal(await ledger.currentEpoch(), epoch);
       assert.equal((await level(a))?.available, 7);
+    });
+
+    it("hands the mirror the snapshot by pages, each read once the one before is taken, every level once", async () => {
+      const paged = new PrismaStockLedger(prisma, { rebuildPage: 2 });
+      const mine = [ids("p"), ids("p"), ids("p"), ids("p"), ids("p")];
+      await stock(Object.fromEntries(mine.map((id, i) => [id, i + 1])));
+      const pages: number[] = [];
+      const seen = new Map<string, number>();
+      await paged.rebuildMirror({
+        begin: async () => {},
+        fill: async (_epoch, levels) => {
+          for await (const page of levels) {
+            pages.push(page.length);
+            for (const { variantId, available } of page) seen.set(variantId, (seen.get(variantId) ?? 0) + available);
+          }
+        },
+      });
+      assert.ok(pages.length > 1 && pages.every((size) => size <= 2), `pages of at most 2 levels, got ${pages.join(", ")}`);
+      assert.deepEqual(mine.map((id) => seen.get(id)), [1, 2, 3, 4, 5], "each level once, as the ledger has it");
     });
 
     it("stops reading the levels once the rebuild's signal aborts, and rejects without filling the mirror", async () => {

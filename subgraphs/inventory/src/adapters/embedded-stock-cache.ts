@@ -1,6 +1,6 @@
 import { setImmediate as nextTurn } from "node:timers/promises";
 import type { StockItem } from "../domain/stock.js";
-import { ADMISSION_MEMORY_MS, DEFAULT_REBUILD_LEASE_MS, type CacheReserveOutcome, type StockCache } from "../ports/stock-cache.js";
+import { ADMISSION_MEMORY_MS, DEFAULT_REBUILD_LEASE_MS, pagesOf, type CacheReserveOutcome, type CounterLevels, type StockCache } from "../ports/stock-cache.js";
 
 /**
  * The stock mirror in memory, for the zero-setup mode and tests; the same semantics as the
@@ -134,7 +134,7 @@ export class EmbeddedStockCache implements StockCache {
   }
 
   /** In steps with a turn of the event loop between them, as the Redis mirror's commands interleave with others. */
-  async fillRebuild(epoch: string, levels: readonly { variantId: string; available: number }[], signal?: AbortSignal): Promise<boolean> {
+  async fillRebuild(epoch: string, levels: CounterLevels, signal?: AbortSignal): Promise<boolean> {
     const step = (work: (rebuild: NonNullable<EmbeddedStockCache["rebuild"]>) => void) =>
       this.call(() => {
         if (signal?.aborted) return false;
@@ -147,15 +147,17 @@ export class EmbeddedStockCache implements StockCache {
     if (!step(() => this.counters.clear())) return false;
     await nextTurn();
     if (!step((rebuild) => (rebuild.filling = true))) return false;
-    for (let i = 0; i < levels.length; i += FILL_CHUNK) {
-      await nextTurn();
-      const written = step((rebuild) => {
-        for (const { variantId, available } of levels.slice(i, i + FILL_CHUNK)) {
-          this.counters.set(variantId, available + (rebuild.deltas.get(variantId) ?? 0));
-          rebuild.deltas.delete(variantId);
-        }
-      });
-      if (!written) return false;
+    for await (const page of pagesOf(levels)) {
+      for (let i = 0; i < page.length; i += FILL_CHUNK) {
+        await nextTurn();
+        const written = step((rebuild) => {
+          for (const { variantId, available } of page.slice(i, i + FILL_CHUNK)) {
+            this.counters.set(variantId, available + (rebuild.deltas.get(variantId) ?? 0));
+            rebuild.deltas.delete(variantId);
+          }
+        });
+        if (!written) return false;
+      }
     }
     await nextTurn();
     return step((rebuild) => {

@@ -29,6 +29,7 @@ const REBUILD_PAGE = 50_000;
 /** The stock ledger on PostgreSQL through Prisma; see the port for its guarantees. */
 export class PrismaStockLedger implements StockLedger {
   private readonly transactionOptions: { maxWait: number; timeout: number };
+  private readonly rebuildPage: number;
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -36,9 +37,10 @@ export class PrismaStockLedger implements StockLedger {
      * How long a change may wait for a pooled connection, and run. A burst of buyers queues
      * for the pool; the caller's own timeout bounds what it is still willing to wait for.
      */
-    options: { maxWaitMs?: number; timeoutMs?: number } = {},
+    options: { maxWaitMs?: number; timeoutMs?: number; rebuildPage?: number } = {},
   ) {
     this.transactionOptions = { maxWait: options.maxWaitMs ?? 60_000, timeout: options.timeoutMs ?? 20_000 };
+    this.rebuildPage = options.rebuildPage ?? REBUILD_PAGE;
   }
 
   async levels(variantIds: readonly string[]): Promise<Map<string, StockLevel>> {
@@ -204,7 +206,7 @@ export class PrismaStockLedger implements StockLedger {
 
   async rebuildMirror(mirror: MirrorRebuild): Promise<string> {
     const epoch = randomUUID();
-    const levels = await withDirectConnection(this.prisma, async (client) => {
+    await withDirectConnection(this.prisma, async (client) => {
       // Session-level, so it can end between the two transactions below: it waits for every
       // change in flight (each holds the fence shared until it commits) and holds new ones
       // back only while the epoch moves and the snapshot is taken, not while it is read.
@@ -231,21 +233,33 @@ export class PrismaStockLedger implements StockLedger {
       // own rather than the pool's statement bound; it holds no lock, only its snapshot, and
       // ends with its transaction. Read by pages of a cursor, so a stop (the signal) is heard
       // between two pages rather than after millions of rows.
-      await client.query(`SET LOCAL statement_timeout = ${PAGE_READ_MS}`);
+      // The mirror writes each page between two reads: as long as a page may take, not the
+      // pool's bound for a transaction left idle by a hung process.
+      await client.query(`SET LOCAL statement_timeout = ${PAGE_READ_MS}; SET LOCAL idle_in_transaction_session_timeout = ${PAGE_READ_MS}`);
       await client.query(`DECLARE mirror_levels NO SCROLL CURSOR FOR SELECT "variantId", available, reserved FROM "StockLevel"`);
       // `query_timeout` per query: pg reads it, its types do not declare it.
-      const nextPage = { text: `FETCH FORWARD ${REBUILD_PAGE} FROM mirror_levels`, query_timeout: PAGE_READ_MS } as { text: string };
-      const rows: StockLevel[] = [];
-      for (;;) {
-        mirror.signal?.throwIfAborted();
-        const page = await client.query<StockLevel>(nextPage);
-        for (const row of page.rows) rows.push(row);
-        if (page.rows.length < REBUILD_PAGE) break;
+      const pageSize = this.rebuildPage;
+      const nextPage = { text: `FETCH FORWARD ${pageSize} FROM mirror_levels`, query_timeout: PAGE_READ_MS } as { text: string };
+      let exhausted = false;
+      const signal = mirror.signal;
+      // Each page is read as the mirror takes the one before: one page in the process at a time
+      // (2.8M levels held at once took 935 MB), the snapshot open until the mirror has them all.
+      async function* pages(): AsyncGenerator<StockLevel[]> {
+        for (;;) {
+          signal?.throwIfAborted();
+          const page = await client.query<StockLevel>(nextPage);
+          if (page.rows.length > 0) yield page.rows;
+          if (page.rows.length < pageSize) {
+            exhausted = true;
+            return;
+          }
+        }
       }
+      signal?.throwIfAborted();
+      await mirror.fill(epoch, pages());
+      if (!exhausted) throw new Error("the mirror's fill ended before it took every level");
       await client.query("COMMIT");
-      return rows;
     });
-    await mirror.fill(epoch, levels);
     return epoch;
   }
 

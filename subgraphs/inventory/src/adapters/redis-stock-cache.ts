@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
 import { inParallel } from "#kernel/runtime/in-parallel.ts";
 import type { StockItem } from "../domain/stock.js";
-import { ADMISSION_MEMORY_MS, DEFAULT_REBUILD_LEASE_MS, type CacheReserveOutcome, type StockCache } from "../ports/stock-cache.js";
+import { ADMISSION_MEMORY_MS, DEFAULT_REBUILD_LEASE_MS, pagesOf, type CacheReserveOutcome, type CounterLevels, type StockCache } from "../ports/stock-cache.js";
 
 /** Lua's stack takes about 8,000 values at once; the scripts unpack fewer. */
 const UNPACK_LIMIT = 4_000;
@@ -313,13 +313,15 @@ export class RedisStockCache implements StockCache {
     return (await this.scripts.stockRenew(1, this.rebuildKeys[1]!, epoch, this.leaseMs)) === 1;
   }
 
-  async fillRebuild(epoch: string, levels: readonly { variantId: string; available: number }[], signal?: AbortSignal): Promise<boolean> {
+  async fillRebuild(epoch: string, levels: CounterLevels, signal?: AbortSignal): Promise<boolean> {
     if (signal?.aborted || !(await this.clearOldCounters(epoch))) return false;
     if ((await this.withRebuildKeys(this.scripts.stockStartFilling, [], [epoch, this.leaseMs])) !== 1) return false;
-    const written = await inParallel(chunked(levels), WRITES_IN_FLIGHT, async (chunk) =>
-      signal?.aborted ? 0 : this.withRebuildKeys(this.scripts.stockFill, chunk.map((l) => this.key(l.variantId)), [epoch, this.leaseMs, ...chunk.map((l) => l.available)]),
-    );
-    if (signal?.aborted || written.some((done) => done !== 1)) return false;
+    for await (const page of pagesOf(levels)) {
+      const written = await inParallel(chunked(page), WRITES_IN_FLIGHT, async (chunk) =>
+        signal?.aborted ? 0 : this.withRebuildKeys(this.scripts.stockFill, chunk.map((l) => this.key(l.variantId)), [epoch, this.leaseMs, ...chunk.map((l) => l.available)]),
+      );
+      if (signal?.aborted || written.some((done) => done !== 1)) return false;
+    }
     return (await this.withRebuildKeys(this.scripts.stockFinishRebuild, [], [epoch])) === 1;
   }
 

@@ -33,6 +33,18 @@ export const DEFAULT_REBUILD_LEASE_MS = 15_000;
  */
 export const UNSETTLED_ADMISSION_MS = 30_000;
 
+/** What a rebuild writes: every level at once, or pages of them as the ledger reads them. */
+export type CounterLevels = readonly CounterLevel[] | AsyncIterable<readonly CounterLevel[]>;
+export interface CounterLevel {
+  variantId: string;
+  available: number;
+}
+
+/** The levels as pages, whichever way they were given. */
+export function pagesOf(levels: CounterLevels): AsyncIterable<readonly CounterLevel[]> | Iterable<readonly CounterLevel[]> {
+  return Symbol.asyncIterator in levels ? levels : [levels];
+}
+
 /**
  * The hot-path mirror of each variant's `available` (Redis), fenced by an epoch marker.
  * Guarantees every adapter keeps (the contract suite checks them):
@@ -105,6 +117,6 @@ export interface StockCache {
    * rebuild took over or this one went unrenewed past its lease, or once `signal` aborts (its
    * next chunk is not written and the marker is not set).
    */
-  fillRebuild(epoch: string, levels: readonly { variantId: string; available: number }[], signal?: AbortSignal): Promise<boolean>;
+  fillRebuild(epoch: string, levels: CounterLevels, signal?: AbortSignal): Promise<boolean>;
   close(): Promise<void>;
 }

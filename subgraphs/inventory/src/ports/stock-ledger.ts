@@ -19,8 +19,12 @@ export interface MirrorRebuild {
    * grows with the catalog.
    */
   signal?: AbortSignal;
-  /** Rejects when the mirror could not be filled at `epoch` (another rebuild took over). */
-  fill(epoch: string, levels: StockLevel[]): Promise<void>;
+  /**
+   * Gets the snapshot's levels by pages, each read as the one before is consumed (a process
+   * holds a page at a time, whatever the catalog's size); must consume every page. Rejects
+   * when the mirror could not be filled at `epoch` (another rebuild took over, or a stop).
+   */
+  fill(epoch: string, levels: AsyncIterable<StockLevel[]>): Promise<void>;
 }
 
 export type LedgerReserveResult =
