@@ -16,8 +16,10 @@ function definePricingSuite(engine: DatabaseEngine): void {
     let h: CheckoutHarness;
     let admin: ReturnType<typeof createPricingAdminService>;
     let express: string;
+    // What another tab does while a checkout's order is being placed (after it priced the cart).
+    let whilePlacing: () => Promise<void> = async () => {};
     before(async () => {
-      h = await startCheckoutHarness(engine, { p1: 10_000, p2: 100, p3: 100 });
+      h = await startCheckoutHarness(engine, { p1: 10_000, p2: 100, p3: 100 }, { beforePlace: () => whilePlacing() });
       admin = createPricingAdminService({ store: createPrismaPricingStore(h.prisma) });
       express = (await admin.createShippingMethod({ name: "Express", price: 1500, currency: "USD", countries: ["US", "CA"], freeOver: 20_000, minDeliveryDays: 1, maxDeliveryDays: 2 })).id;
       await admin.setTaxRate({ countryCode: "US", rateBasisPoints: 500 });
@@ -266,6 +268,34 @@ function definePricingSuite(engine: DatabaseEngine): void {
       assert.equal(order.discountTotal.amount, 250);
       assert.equal(order.couponCode, "CARTCODE");
       assert.equal((await h.prisma.cart.findUniqueOrThrow({ where: { userId: "cara" } })).couponCode, null);
+    });
+
+    it("takes off the cart only the coupon its order redeemed: one the checkout named instead stays, and so does one applied in another tab while the order was placed", async () => {
+      await admin.createCoupon({ code: "KEPTONCART", type: "FIXED_AMOUNT", value: 300, currency: "USD" });
+      await admin.createCoupon({ code: "NAMEDATCHECKOUT", type: "FIXED_AMOUNT", value: 100, currency: "USD" });
+      const cartCoupon = async (userId: string) => (await h.prisma.cart.findUniqueOrThrow({ where: { userId } })).couponCode;
+
+      // A code given at checkout is used instead of the cart's, which the order never touched.
+      await h.addToCart("cole", "p1", 1);
+      await h.prisma.cart.update({ where: { userId: "cole" }, data: { couponCode: "KEPTONCART" } });
+      const named = await h.checkout.checkout("cole", checkoutRequest("cole-1", { couponCode: "namedAtCheckout" }));
+      assert.equal(named.couponCode, "NAMEDATCHECKOUT");
+      assert.equal(named.discountTotal.amount, 100);
+      assert.equal(await cartCoupon("cole"), "KEPTONCART", "the cart's own coupon, unused, is still there");
+      await h.addToCart("cole", "p1", 1);
+      assert.equal((await h.checkout.checkout("cole", checkoutRequest("cole-2"))).discountTotal.amount, 300, "and the next order gets it");
+      assert.equal(await cartCoupon("cole"), null, "that order used it: it is off the cart");
+
+      // Tab B checks out with the cart's coupon; tab A applies another after B priced the cart.
+      await h.addToCart("tess", "p1", 1);
+      await h.prisma.cart.update({ where: { userId: "tess" }, data: { couponCode: "NAMEDATCHECKOUT" } });
+      whilePlacing = async () => {
+        whilePlacing = async () => {};
+        await h.prisma.cart.update({ where: { userId: "tess" }, data: { couponCode: "KEPTONCART" } });
+      };
+      const priced = await h.checkout.checkout("tess", checkoutRequest("tess-1"));
+      assert.equal(priced.couponCode, "NAMEDATCHECKOUT", "the order uses the coupon it was priced with");
+      assert.equal(await cartCoupon("tess"), "KEPTONCART", "tab A's coupon, applied after, stays for the next order");
     });
 
     it("200 concurrent checkouts by different customers against a coupon limited to 50: exactly 50 discounted orders, the others COUPON_INVALID with their holds released", async () => {
