@@ -10,6 +10,7 @@ import {
   ShippingMethodsDocument,
 } from "../../../../clients/typescript/src/index.js";
 import { Await, ErrorNotice, Money } from "../components.js";
+import { checkoutKeySpent } from "../checkout-key.js";
 import { href, navigate } from "../route.js";
 import { useMutation, useQuery } from "../use-operation.js";
 
@@ -27,12 +28,14 @@ type AddressForm = Record<(typeof ADDRESS_FIELDS)[number]["name"], string>;
 
 /**
  * Delivery address, then the order. The idempotency key is made once per visit of this page:
- * a retried or double-clicked "Place order" sends the same key and gets the same order.
+ * a retried or double-clicked "Place order" sends the same key and gets the same order. A
+ * refusal that binds the key to a cart the page no longer shows makes a new one (checkout-key.ts).
  */
 export function CheckoutPage() {
   const [me, reloadMe] = useQuery(MeDocument, {});
   const [cart] = useQuery(CartDocument, {});
-  const [idempotencyKey] = useState(() => crypto.randomUUID());
+  const [idempotencyKey, setIdempotencyKey] = useState(() => crypto.randomUUID());
+  const renewKey = () => setIdempotencyKey(crypto.randomUUID());
   const [address, setAddress] = useState<AddressForm>({ recipientName: "", line1: "", city: "", region: "", postalCode: "", country: "US" });
   const addAddress = useMutation(AddAddressDocument);
 
@@ -89,7 +92,7 @@ export function CheckoutPage() {
                           </li>
                         ))}
                       </ul>
-                      <PlaceOrder addressId={me.defaultAddress!.id} country={me.defaultAddress!.country} idempotencyKey={idempotencyKey} />
+                      <PlaceOrder addressId={me.defaultAddress!.id} country={me.defaultAddress!.country} idempotencyKey={idempotencyKey} onKeySpent={renewKey} />
                     </>
                   )
                 }
@@ -108,7 +111,7 @@ export function CheckoutPage() {
  * it sends the total it shows, so an order that would cost otherwise (a tax rate changed since)
  * is refused with PRICE_CHANGED and the totals are read again.
  */
-function PlaceOrder({ addressId, country, idempotencyKey }: { addressId: string; country: string; idempotencyKey: string }) {
+function PlaceOrder({ addressId, country, idempotencyKey, onKeySpent }: { addressId: string; country: string; idempotencyKey: string; onKeySpent: () => void }) {
   const [methods] = useQuery(ShippingMethodsDocument, { countryCode: country });
   const [chosen, setChosen] = useState<string | undefined>();
   const [code, setCode] = useState("");
@@ -117,6 +120,9 @@ function PlaceOrder({ addressId, country, idempotencyKey }: { addressId: string;
   const checkout = useMutation(CheckoutDocument);
   const [shownTotal, setShownTotal] = useState<number | undefined>();
   const [refused, setRefused] = useState(0);
+  useEffect(() => {
+    if (checkoutKeySpent(checkout.error)) onKeySpent();
+  }, [checkout.error]);
   return (
     <Await loaded={methods}>
       {({ shippingMethods }) => {
