@@ -3,7 +3,8 @@
  * gateway: the cart changed in another tab while an order was being placed (CART_CHANGED) binds
  * the key to the cart as it was, so the page's next "Place order" sends a new key and places the
  * cart as it now shows; a failure that says nothing of the cart (no answer) keeps the key, so
- * the retry is the same checkout. Screenshots in test-artifacts/storefront/checkout-key/.
+ * the retry is the same checkout, with the total first shown, and is answered with the order
+ * when its first call placed it. Screenshots in test-artifacts/storefront/checkout-key/.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -14,7 +15,7 @@ import { openStorefront, signUpCustomer, stockedProduct, type Customer, type Sto
 
 const skip = browserSkipReason('storefront checkout key browser test');
 
-describe('the checkout page after the cart changed in another tab', { skip }, () => {
+describe('the checkout page\'s idempotency key across refusals and lost answers', { skip }, () => {
   let supergraph: TestSupergraph;
   let buyer: Customer;
   let productId: string;
@@ -80,5 +81,45 @@ describe('the checkout page after the cart changed in another tab', { skip }, ()
     assert.equal(order?.total.amount, Number(shownThen.replace(/\D/g, '')), `the order charges the total shown after the change (${shownThen})`);
     assert.deepEqual(order?.items.map((item) => item.quantity), [3]);
     assert.deepEqual(shop.pageErrors, []);
+  });
+
+  test('a Place order whose every answer was lost after its first call placed the order: the next click is answered with that order', async () => {
+    const shopper = await signUpCustomer(supergraph, 'Lost Answer Buyer');
+    await shopper.client.request(AddAddressDocument, { input: { recipientName: 'Lost Answer Buyer', line1: '1 Main Street', city: 'Springfield', region: 'IL', postalCode: '62701', country: 'US', makeDefault: true } });
+    await shopper.client.request(AddToCartDocument, { productId, quantity: 2 });
+    const tab = await openStorefront(supergraph, 'checkout-key-lost-answer', shopper.session);
+    try {
+      const { page, origin, shot } = tab;
+      const sent: { idempotencyKey: string; expectedTotal: number }[] = [];
+      let placedId: string | undefined;
+      await page.route('**/graphql', async (route) => {
+        const body = route.request().postDataJSON() as { operationName?: string; variables?: { idempotencyKey: string; expectedTotal: number } } | null;
+        if (body?.operationName !== 'Checkout') return route.fallback();
+        sent.push(body.variables!);
+        // The first call reaches the store and places the order; its answer and those of the
+        // client's own retries never come back.
+        if (sent.length === 1) placedId = ((await (await route.fetch()).json()) as { data: { checkout: { id: string } } }).data.checkout.id;
+        if (sent.length <= 3) return route.abort('connectionreset');
+        return route.fallback();
+      });
+      await page.goto(`${origin}/shop#/checkout`);
+      const placeOrder = page.getByRole('button', { name: 'Place order' });
+      await page.locator('dd.total').waitFor();
+      const shown = await page.locator('dd.total').innerText();
+      await placeOrder.click();
+      await page.getByRole('alert').getByText('We could not reach the store').waitFor();
+      assert.equal(sent.length, 3, 'the client sent the call three times');
+      assert.equal(await page.locator('dd.total').innerText(), shown, 'the total first shown stays');
+      await shot('no-answer');
+      await placeOrder.click();
+      await page.locator('#order-title').waitFor();
+      assert.equal(decodeURIComponent(page.url().split('#/order/')[1] ?? ''), placedId, 'the page shows the order the first call placed');
+      assert.equal(new Set(sent.map((v) => v.idempotencyKey)).size, 1, 'every call under one key');
+      assert.equal(new Set(sent.map((v) => v.expectedTotal)).size, 1, 'every call with the total first shown');
+      assert.deepEqual(tab.pageErrors, []);
+    } finally {
+      await tab.close();
+      await shopper.client.dispose();
+    }
   });
 });

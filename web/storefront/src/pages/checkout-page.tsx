@@ -11,6 +11,7 @@ import {
 } from "../../../../clients/typescript/src/index.js";
 import { Await, ErrorNotice, Money } from "../components.js";
 import { checkoutKeySpent } from "../checkout-key.js";
+import { isRetryable } from "../retryable.js";
 import { href, navigate } from "../route.js";
 import { useMutation, useQuery } from "../use-operation.js";
 
@@ -121,7 +122,14 @@ function PlaceOrder({ addressId, country, idempotencyKey, onKeySpent }: { addres
   const [shownTotal, setShownTotal] = useState<number | undefined>();
   const [refused, setRefused] = useState(0);
   useEffect(() => {
-    if (checkoutKeySpent(checkout.error)) onKeySpent();
+    const error = checkout.error;
+    if (!error) return;
+    if (checkoutKeySpent(error)) onKeySpent();
+    // A failure with no verdict (no answer, the store busy) may have come after the order was
+    // placed: the shown total stays, so the next click is the same request under the same key
+    // and is answered with that order. Read again, the estimate would be the emptied cart's, and
+    // the retry would be refused for a total its own order does not charge.
+    if (!isRetryable(error)) setRefused((n) => n + 1);
   }, [checkout.error]);
   return (
     <Await loaded={methods}>
@@ -167,7 +175,6 @@ function PlaceOrder({ addressId, country, idempotencyKey, onKeySpent }: { addres
               onClick={async () => {
                 const placed = await checkout.run({ idempotencyKey, shippingAddressId: addressId, shippingMethodId, expectedTotal: shownTotal });
                 if (placed) navigate(href.order(placed.checkout.id));
-                else setRefused((n) => n + 1);
               }}
             >
               Place order
@@ -179,7 +186,7 @@ function PlaceOrder({ addressId, country, idempotencyKey, onKeySpent }: { addres
   );
 }
 
-/** The estimate for the chosen method; `round` changes whenever the coupon may have, or a checkout was refused. */
+/** The estimate for the chosen method; `round` changes whenever the coupon may have, or a checkout was refused (not merely unanswered). */
 function Totals({
   addressId,
   shippingMethodId,
