@@ -1,4 +1,4 @@
-import type { StorefrontError } from "../../../clients/typescript/src/index.js";
+import { StorefrontError } from "../../../clients/typescript/src/index.js";
 
 /**
  * Refusals after which a checkout's idempotency key names another cart than the one the page
@@ -13,3 +13,9 @@ import type { StorefrontError } from "../../../clients/typescript/src/index.js";
 const KEY_SPENT: ReadonlySet<string> = new Set(["CART_CHANGED", "IDEMPOTENCY_CONFLICT"]);
 
 export const checkoutKeySpent = (error: StorefrontError | undefined): boolean => error !== undefined && KEY_SPENT.has(error.code);
+
+/** The refusal as a shopper can act on it: the server's IDEMPOTENCY_CONFLICT speaks of keys, which the page renews itself. */
+export function checkoutErrorShown(error: StorefrontError | undefined): StorefrontError | undefined {
+  if (error?.code !== "IDEMPOTENCY_CONFLICT") return error;
+  return new StorefrontError(error.code, "Your cart is not the one this order was started with. Nothing more was charged: check the total and place the order again.", error.details);
+}

@@ -56,7 +56,6 @@ const SHOPPER_MESSAGES: Partial<Record<string, string>> = {
   NETWORK_ERROR: "We could not reach the store. Check your connection and try again.",
   // The server's words ask for a new idempotency key, which the checkout page makes itself (checkout-key.ts).
   CART_CHANGED: "Your cart changed while the order was being placed (in another tab or window). Nothing was charged: check the total and place the order again.",
-  IDEMPOTENCY_CONFLICT: "Your cart is not the one this order was started with. Nothing more was charged: check the total and place the order again.",
 };
 
 export function ErrorNotice({ error }: { error: StorefrontError | undefined }) {

@@ -131,4 +131,49 @@ describe('the order page: cancel and return', { skip }, () => {
     assert.deepEqual(shop.pageErrors, []);
     assert.deepEqual(shop.foreignRequests, [], 'every request stays on the gateway origin');
   });
+
+  test('a return whose answers were all lost, edited and sent again: the return its first send made is shown, the form emptied, and no second one is made', async () => {
+    const { page } = shop;
+    const orderId = await placeOrder(customer, productId, 2);
+    const admin = await supergraph.token('order-page-admin', ['customer', 'admin']);
+    for (const step of ['shipOrder', 'deliverOrder']) {
+      const moved = await supergraph.query(`mutation($id: ID!) { ${step}(id: $id) { status } }`, { id: orderId }, admin);
+      assert.equal(moved.errors, undefined, JSON.stringify(moved.errors));
+    }
+    const keys: string[] = [];
+    const handler = async (route: import('playwright-core').Route) => {
+      const body = route.request().postDataJSON() as { operationName?: string; variables?: { idempotencyKey: string } } | null;
+      if (body?.operationName !== 'RequestReturn') return route.fallback();
+      keys.push(body.variables!.idempotencyKey);
+      // The first send reaches the store and makes the return; its answer and the client's own
+      // retries never come back.
+      if (keys.length === 1) await route.fetch();
+      if (keys.length <= 3) return route.abort('connectionreset');
+      return route.fallback();
+    };
+    await page.route('**/graphql', handler);
+    try {
+      await page.goto(`${shop.origin}/shop#/order/${encodeURIComponent(orderId)}`);
+      await orderStatusShown(page, 'Delivered');
+      await page.getByLabel(/Units of Order page lamp to return, up to 2/).fill('1');
+      const reason = page.getByLabel('Why are you sending them back?');
+      await reason.fill('Scratched on arrival');
+      await page.getByRole('button', { name: 'Request return' }).click();
+      await page.getByRole('alert').getByText('We could not reach the store').waitFor();
+      // The shopper rewords it and sends again, under the key of the send that made the return.
+      await reason.fill('Scratched on arrival, and the wrong colour');
+      await page.getByRole('button', { name: 'Request return' }).click();
+      await page.getByTestId('return-status').filter({ hasText: 'waiting for a decision' }).waitFor();
+      await page.getByLabel(/Units of Order page lamp to return, up to 1/).waitFor();
+      await waitFor('the form is emptied', async () => (await reason.inputValue()) === '', { timeoutMs: WAIT_MS });
+      assert.equal(await page.getByRole('alert').count(), 0, 'no refusal is shown for the return that was made');
+      await shop.shot('return-made-answer-lost');
+      assert.equal(keys.length, 4);
+      assert.equal(new Set(keys).size, 1, 'the edited send went under the same key, as a retry of a lost answer must');
+      const { order } = await customer.client.request(OrderAfterSaleDocument, { id: orderId });
+      assert.deepEqual(order?.returns.map((r) => ({ units: r.items.map((i) => i.quantity), reason: r.reason })), [{ units: [1], reason: 'Scratched on arrival' }], 'one return, the one the first send made');
+    } finally {
+      await page.unroute('**/graphql', handler);
+    }
+  });
 });

@@ -10,7 +10,7 @@ import {
   ShippingMethodsDocument,
 } from "../../../../clients/typescript/src/index.js";
 import { Await, ErrorNotice, Money } from "../components.js";
-import { checkoutKeySpent } from "../checkout-key.js";
+import { checkoutErrorShown, checkoutKeySpent } from "../checkout-key.js";
 import { isRetryable } from "../retryable.js";
 import { href, navigate } from "../route.js";
 import { useMutation, useQuery } from "../use-operation.js";
@@ -167,7 +167,7 @@ function PlaceOrder({ addressId, country, idempotencyKey, onKeySpent }: { addres
               onRemoveCoupon={() => void removeCoupon.run({})}
               onShown={setShownTotal}
             />
-            <ErrorNotice error={checkout.error} />
+            <ErrorNotice error={checkoutErrorShown(checkout.error)} />
             {/* Placed only against a total on the page: the order may not be charged more than it says. */}
             <button
               type="button"

@@ -1,4 +1,4 @@
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { CancelOrderDocument, RequestReturnDocument, type OrderDetailsQuery, type OrderStatus } from "../../../../clients/typescript/src/index.js";
 import { ErrorNotice } from "../components.js";
 import { useMutation } from "../use-operation.js";
@@ -74,13 +74,43 @@ export function returnableUnits(items: readonly OrderLine[], returns: AfterSale[
  * A return of delivered units: how many of each line, and why. Lines whose variant left the
  * catalog cannot be named, so they are not offered. One key per return asked for: a send
  * whose answer was lost, retried, is answered with the same return; a new one after success.
+ * A send whose answers were all lost may have made the return, and the form, edited before it
+ * is sent again, then asks another return under that key: IDEMPOTENCY_CONFLICT, for every send
+ * after it. That refusal says the key's return exists, so it ends the form as a success does:
+ * a new key, the form emptied and the order's returns read again (the one made is among them).
  */
-export function RequestReturnAction({ orderId, status, items, afterSale, onChanged }: { orderId: string; status: OrderStatus; items: readonly OrderLine[]; afterSale: AfterSale; onChanged: OrderChanged }) {
+export function RequestReturnAction({
+  orderId,
+  status,
+  items,
+  afterSale,
+  onChanged,
+  onReturnMade,
+}: {
+  orderId: string;
+  status: OrderStatus;
+  items: readonly OrderLine[];
+  afterSale: AfterSale;
+  onChanged: OrderChanged;
+  /** A return was made under a key whose answer the form did not get: the order's returns are read again. */
+  onReturnMade: () => void;
+}) {
   const [units, setUnits] = useState<Record<string, number>>({});
   const [reason, setReason] = useState("");
   const [sent, setSent] = useState(false);
   const [idempotencyKey, setIdempotencyKey] = useState(() => crypto.randomUUID());
   const request = useMutation(RequestReturnDocument);
+  const made = () => {
+    setIdempotencyKey(crypto.randomUUID());
+    setUnits({});
+    setReason("");
+    setSent(true);
+  };
+  useEffect(() => {
+    if (request.error?.code !== "IDEMPOTENCY_CONFLICT") return;
+    made();
+    onReturnMade();
+  }, [request.error]);
   if (!AFTER_DELIVERY.has(status)) return null;
   const left = returnableUnits(items, afterSale.returns);
   const lines = items.filter((item) => item.variant && (left.get(item.variant.id) ?? 0) > 0);
@@ -96,10 +126,7 @@ export function RequestReturnAction({ orderId, status, items, afterSale, onChang
         event.preventDefault();
         const result = await request.run({ orderId, items: chosen, reason: reason.trim(), idempotencyKey });
         if (!result) return;
-        setIdempotencyKey(crypto.randomUUID());
-        setUnits({});
-        setReason("");
-        setSent(true);
+        made();
         if (result.requestReturn.order) onChanged({ status: result.requestReturn.order.status });
       }}
     >
@@ -130,7 +157,8 @@ export function RequestReturnAction({ orderId, status, items, afterSale, onChang
       })}
       <label for="return-reason">Why are you sending them back?</label>
       <textarea id="return-reason" required maxLength={500} rows={3} value={reason} onInput={(event) => setReason((event.target as HTMLTextAreaElement).value)} />
-      <ErrorNotice error={request.error} />
+      {/* A conflict is the key's return, already made: the form ends as after a success. */}
+      <ErrorNotice error={request.error?.code === "IDEMPOTENCY_CONFLICT" ? undefined : request.error} />
       <button type="submit" disabled={request.busy || chosen.length === 0 || reason.trim() === ""}>
         Request return
       </button>

@@ -131,7 +131,7 @@ export function OrderPage({ id }: { id: string }) {
             <AddOrderToCartAction orderId={order.id} status={status} />
             {afterSale.state === "done" && afterSale.data.order && (
               <>
-                <RequestReturnAction orderId={order.id} status={status} items={order.items} afterSale={afterSale.data.order} onChanged={changed} />
+                <RequestReturnAction orderId={order.id} status={status} items={order.items} afterSale={afterSale.data.order} onChanged={changed} onReturnMade={reloadAfterSale} />
                 <OrderAfterSale afterSale={afterSale.data.order} reload={reloadAfterSale} />
               </>
             )}
