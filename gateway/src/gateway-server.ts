@@ -14,6 +14,7 @@ import {
   countRefusedConnection,
   fromTrustedProxy,
   createGuardedServer,
+  renewedPlatformCredential,
   GATEWAY_INACTIVITY_TIMEOUT_MS,
   loopbackHostCheck,
   graphqlMetricsPlugin,
@@ -182,6 +183,7 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
   const images = createImageOriginProxy({
     productsOrigin: replicas.sets.products!,
     logger,
+    credential: renewedPlatformCredential(config.auth.internalSecret, "gateway-images"),
     // Per client network: an image request carries no token, and a CDN in front asks each image once.
     budget: (req) => imageRateLimit(imageBudgetKey(req, clientNetwork(clientAddress(req, config.gateway.trustProxy)))),
   });

@@ -2,7 +2,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
 import { connect } from "node:net";
-import { createLogger } from "#kernel";
+import { createLogger, INTERNAL_HEADER, renewedPlatformCredential, verifyInternalCredential } from "#kernel";
 import { createImageOriginProxy, imageBudgetKey } from "../src/http/image-origin-proxy.js";
 import { createCallerRateLimiter } from "../src/rate-limit/caller-rate-limiter.js";
 
@@ -90,6 +90,30 @@ describe("image origin proxy: a budget per client network", () => {
       assert.equal((await image("cross-site", 3)).status, 429);
       // ... while the storefront's pages, in the same browsers, still show their images.
       for (let i = 0; i < 3; i++) assert.equal((await image("same-origin", i)).status, 200);
+    } finally {
+      origin.close();
+      gateway.close();
+    }
+  });
+});
+
+describe("image origin proxy: the platform's own caller at products", () => {
+  it("signs each fetch with the platform's credential, so products never closes its sockets as a stranger's", async () => {
+    const secret = "image-proxy-test-secret-0123456789";
+    const credentials: (string | undefined)[] = [];
+    const origin = createServer((req, res) => {
+      credentials.push(req.headers[INTERNAL_HEADER] as string | undefined);
+      res.writeHead(200, { "content-type": "image/webp" }).end("img");
+    });
+    const proxy = createImageOriginProxy({ productsOrigin: `http://127.0.0.1:${await listen(origin)}`, logger: createLogger("silent"), credential: renewedPlatformCredential(secret, "gateway-images") });
+    const gateway = createServer((req, res) => void proxy(req, res).then((served) => served || res.writeHead(418).end()));
+    const port = await listen(gateway);
+    try {
+      assert.equal(await rawGet(port, "/images/products/a.webp"), 200);
+      assert.equal(await rawGet(port, "/images/products/b.webp"), 200);
+      assert.equal(credentials.length, 2);
+      for (const credential of credentials) assert.ok(verifyInternalCredential(secret, credential), "a valid credential of the platform's secret");
+      assert.equal(verifyInternalCredential(secret, credentials[0])!.identity, undefined, "naming no identity: it grants nothing");
     } finally {
       origin.close();
       gateway.close();

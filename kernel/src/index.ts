@@ -24,6 +24,7 @@ export * from "./http/guarded-server.js";
 export * from "./http/header-count.js";
 export * from "./http/no-sniff.js";
 export * from "./http/connection-limiter.js";
+export * from "./http/stranger-sockets.js";
 export * from "./http/client-network.js";
 export * from "./http/connection-rate.js";
 export * from "./http/trusted-proxies.js";

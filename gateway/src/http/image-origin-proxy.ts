@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Readable } from "node:stream";
-import { budgetRefusalHeaders, countRateLimitRefusal, rateLimitedMessage, type Logger } from "#kernel";
+import { budgetRefusalHeaders, countRateLimitRefusal, INTERNAL_HEADER, rateLimitedMessage, type Logger } from "#kernel";
 import { ReplicaSet, sendToAReplica } from "#kernel/http/replica-set.ts";
 import type { RateLimitDecision } from "../rate-limit/caller-rate-limiter.js";
 
@@ -36,6 +36,12 @@ export function createImageOriginProxy(options: {
   logger: Logger;
   /** Charges a point to the request's client; absent, nothing is counted (tests). */
   budget?: (req: IncomingMessage) => Promise<RateLimitDecision>;
+  /**
+   * The platform's credential (`renewedPlatformCredential`), sent with each fetch so products
+   * counts the gateway's sockets as its own caller's, never as a stranger's it may close to make
+   * room (stranger-sockets.ts): a page of images for many shoppers holds dozens at once.
+   */
+  credential?: () => string;
 }) {
   const products = typeof options.productsOrigin === "string" ? new ReplicaSet({ name: "products", urls: [options.productsOrigin.replace(/\/+$/, "")] }) : options.productsOrigin;
   return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
@@ -66,7 +72,10 @@ export function createImageOriginProxy(options: {
       response = await sendToAReplica(products, true, (replica) =>
         fetch(`${replica.origin}${path}`, {
           method: req.method,
-          headers: typeof conditional === "string" ? { "if-none-match": conditional } : {},
+          headers: {
+            ...(typeof conditional === "string" ? { "if-none-match": conditional } : {}),
+            ...(options.credential ? { [INTERNAL_HEADER]: options.credential() } : {}),
+          },
           redirect: "manual",
           signal: AbortSignal.timeout(30_000),
         }),

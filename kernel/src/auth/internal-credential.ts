@@ -35,6 +35,21 @@ export function signInternalCredential(
   return `v1.${payload}.${mac(secret, payload)}`;
 }
 
+/**
+ * One anonymous credential for a caller that is the platform itself rather than a client's
+ * request (the gateway fetching images from products): signed again once half its validity has
+ * passed, so each call does not sign its own. It names no identity and so grants nothing; a
+ * server that checks it learns only that the socket is the platform's (`vouchForSocket`).
+ */
+export function renewedPlatformCredential(secret: string, requestId: string, clock: () => number = Date.now): () => string {
+  let signed: { header: string; at: number } | undefined;
+  return () => {
+    const now = clock();
+    if (!signed || now - signed.at >= VALIDITY_MS / 2) signed = { header: signInternalCredential(secret, { requestId }, now), at: now };
+    return signed.header;
+  };
+}
+
 /** Returns the claims, or undefined when the header is missing, forged or expired. */
 export function verifyInternalCredential(
   secret: string,

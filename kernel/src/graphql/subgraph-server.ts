@@ -1,5 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { createGuardedServer } from "../http/guarded-server.js";
+import { vouchForSocket } from "../http/stranger-sockets.js";
 import { defaultMaxConnections } from "../runtime/open-file-limit.js";
 import { randomUUID } from "node:crypto";
 import { ApolloServer } from "@apollo/server";
@@ -22,6 +23,7 @@ import type { Logger } from "../logging/logger.js";
 import { tracingOperationPlugin } from "../observability/tracing-graphql-plugin.js";
 import { graphqlMetricsPlugin } from "../observability/metrics-graphql.js";
 import { METRICS_PATH, serveMetrics } from "../observability/metrics-route.js";
+import { countStrangerSocketClosed } from "../observability/metrics-gateway.js";
 import { createShutdownDelay } from "../readiness/shutdown-delay.js";
 import type { SubgraphReadiness } from "../readiness/subgraph-readiness.js";
 import { locateCodedErrors } from "./coded-errors-located.js";
@@ -63,6 +65,15 @@ export interface RunningServer {
   port: number;
   close(): Promise<void>;
 }
+
+/**
+ * Sockets one client network may hold on a subgraph port before a signed request vouches for
+ * them; past it its oldest such socket is closed (stranger-sockets.ts). A subgraph's strangers
+ * are probes, scrapers and whoever reached a port the gateway alone should call: a handful.
+ * Seven subgraph servers of one process hold at most 448 of one client's, where the open-file
+ * limit is 20,000 here.
+ */
+const STRANGER_SOCKETS_PER_CLIENT = 64;
 
 /**
  * Serves one subgraph. Every GraphQL request must carry the gateway's signed credential;
@@ -128,8 +139,12 @@ export async function startSubgraphServer<TContext extends RequestContext>(
     const report = shutdown.stopping ? { ready: false, status: "shutting down" } : ((await options.readiness?.report()) ?? { ready: true, status: "ready" });
     res.writeHead(report.ready ? 200 : 503, { "content-type": "application/json" }).end(JSON.stringify({ ...report, subgraph: options.name }));
   };
-  const server: Server = createGuardedServer({ maxConnections: defaultMaxConnections(), requestTimeoutMs: 300_000, acceptsHost: options.acceptsHost }, (req, res) => {
+  const server: Server = createGuardedServer({ maxConnections: defaultMaxConnections(), maxStrangersPerClient: STRANGER_SOCKETS_PER_CLIENT, onStrangerClosed: () => countStrangerSocketClosed(options.name), requestTimeoutMs: 300_000, acceptsHost: options.acceptsHost }, (req, res) => {
     const path = (req.url ?? "/").split("?")[0];
+    // A request signed by the platform (the gateway's calls, its image fetches) makes its socket
+    // the platform's own: never closed to make room for a stranger's.
+    const claims = credentials.verify(req.headers[INTERNAL_HEADER] as string | undefined);
+    if (claims) vouchForSocket(req.socket);
     // Alive while it runs, whatever its engines: a restart would not bring them back.
     if (path === "/healthz") {
       res.writeHead(200, { "content-type": "application/json" }).end(`{"status":"ok","subgraph":"${options.name}"}`);
@@ -161,7 +176,6 @@ export async function startSubgraphServer<TContext extends RequestContext>(
       );
       return;
     }
-    const claims = credentials.verify(req.headers[INTERNAL_HEADER] as string | undefined);
     if (!claims) {
       sendGraphQLError(res, 403, ErrorCode.FORBIDDEN, "Subgraphs accept requests from the gateway only");
       return;

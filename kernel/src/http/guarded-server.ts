@@ -2,6 +2,7 @@ import { createServer, type RequestListener, type Server } from "node:http";
 import { clientNetwork } from "./client-network.js";
 import { createConnectionLimiter } from "./connection-limiter.js";
 import { createConnectionRate } from "./connection-rate.js";
+import { createStrangerSockets } from "./stranger-sockets.js";
 import { servedInTurn } from "./requests-in-turn.js";
 import { COLLECTED_HEADERS, refuseTooManyHeaders } from "./header-count.js";
 import { NO_SNIFF } from "./no-sniff.js";
@@ -30,6 +31,16 @@ export interface ConnectionGuards {
    * it. HTTP requests and WebSocket upgrades alike: each begins as a socket.
    */
   newConnectionsPerMinute?: number;
+  /**
+   * Sockets one client network may hold at once before a request on them is vouched for
+   * (`vouchForSocket`); past it that client's oldest such socket is closed to make room (see
+   * stranger-sockets.ts). For servers whose callers share an address with anyone else on the
+   * machine (a subgraph, reached by the gateway over loopback), where a cap refusing new sockets
+   * would shut their own caller out. Every peer counts: no exemption.
+   */
+  maxStrangersPerClient?: number;
+  /** Told each time a stranger's socket is closed to make room for its client's newer one. */
+  onStrangerClosed?: () => void;
   /**
    * Peers the per-client guards leave alone: the operator's proxies, from whose address every
    * client behind them arrives.
@@ -107,6 +118,10 @@ export function createGuardedServer(guards: ConnectionGuards, listener: RequestL
   const perClient =
     guards.maxConnectionsPerClient === undefined ? undefined : createConnectionLimiter({ maxConnections: Number.POSITIVE_INFINITY, maxConnectionsPerClient: guards.maxConnectionsPerClient });
   const churn = guards.newConnectionsPerMinute === undefined ? undefined : createConnectionRate({ perMinute: guards.newConnectionsPerMinute });
+  if (guards.maxStrangersPerClient !== undefined) {
+    const strangers = createStrangerSockets({ maxPerClient: guards.maxStrangersPerClient, onEvicted: guards.onStrangerClosed });
+    server.on("connection", (socket) => strangers.admit(socket, clientNetwork(socket.remoteAddress)));
+  }
   if (perClient || churn) {
     server.on("connection", (socket) => {
       if (guards.exemptPeer?.(socket.remoteAddress)) return;

@@ -96,3 +96,14 @@ export function countWebSocketConnection(): () => void {
 export function countWebSocketSubscription(change: 1 | -1): void {
   websocketSubscriptions.inc(change);
 }
+
+const strangerSocketsClosed = new Counter({
+  name: "storefront_stranger_sockets_closed_total",
+  help: "Sockets a server closed because their client network held 64 others no signed request had vouched for (a subgraph's port reached by someone other than the platform), by server.",
+  labelNames: ["server"] as const,
+  registers: [metricsRegistry],
+});
+
+export function countStrangerSocketClosed(server: string): void {
+  strangerSocketsClosed.inc({ server });
+}

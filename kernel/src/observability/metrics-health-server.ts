@@ -4,6 +4,10 @@ import { createGuardedServer } from "../http/guarded-server.js";
 import { defaultMaxConnections } from "../runtime/open-file-limit.js";
 import { ErrorCode } from "../errors/error-codes.js";
 import { serveMetrics } from "./metrics-route.js";
+import { countStrangerSocketClosed } from "./metrics-gateway.js";
+
+/** Sockets one client network may hold on a health port; past it its oldest is closed (stranger-sockets.ts). */
+const HEALTH_SOCKETS_PER_CLIENT = 64;
 
 /**
  * `/healthz` and `/metrics` for a process that serves no HTTP of its own (the notification
@@ -11,7 +15,8 @@ import { serveMetrics } from "./metrics-route.js";
  * every other server of the platform, so a request is judged the same wherever it arrives.
  */
 export async function startHealthServer(options: { name: string; port: number; host: string }): Promise<{ port: number; close(): Promise<void> }> {
-  const server = createGuardedServer({ maxConnections: defaultMaxConnections() }, (req, res) => {
+  // Its callers are a probe and a scraper: a client past a few sockets is a stranger flooding it.
+  const server = createGuardedServer({ maxConnections: defaultMaxConnections(), maxStrangersPerClient: HEALTH_SOCKETS_PER_CLIENT, onStrangerClosed: () => countStrangerSocketClosed(options.name) }, (req, res) => {
     serveMetrics(req, res)
       .then((answered) => {
         if (answered) return;
