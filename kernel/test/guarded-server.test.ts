@@ -5,7 +5,7 @@ import { connect, type Socket } from "node:net";
 import { request } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, describe, it } from "node:test";
-import { clientNetwork, closeServer, createGuardedServer, defaultMaxConnections, MAX_REQUEST_HEADERS, maxConnectionsFor, openFileLimit, startHealthServer, type ConnectionGuards, type ConnectionRefusal } from "#kernel";
+import { clientNetwork, closeServer, createGuardedServer, defaultMaxConnections, MAX_PIPELINED, MAX_REQUEST_HEADERS, maxConnectionsFor, openFileLimit, PIPELINE_FLOOD_CONNECTIONS, startHealthServer, type ConnectionGuards, type ConnectionRefusal } from "#kernel";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -394,6 +394,44 @@ describe("guarded HTTP server: requests pipelined on one connection", () => {
       assert.deepEqual(statusesOf(answer), [200, 200, 200, 200, 200]);
       assert.deepEqual([...answer.matchAll(/answer (\d)/g)].map((match) => match[1]), ["1", "2", "3", "4", "5"]);
       assert.equal(mostAtOnce, 1);
+    } finally {
+      await closeServer(server);
+    }
+  });
+
+  it("cuts off a connection pipelining more than MAX_PIPELINED requests, and charges its network's new-connection budget for it", async () => {
+    let served = 0;
+    const refused: ConnectionRefusal[] = [];
+    // Fewer than one cut-off connection costs: the debt it leaves takes a minute to refill.
+    const perMinute = PIPELINE_FLOOD_CONNECTIONS / 2;
+    const server = createGuardedServer({ maxConnections: 100, maxConnectionsPerClient: 50, newConnectionsPerMinute: perMinute, onRefused: (reason) => refused.push(reason) }, (_req, res) => {
+      served += 1;
+      setImmediate(() => res.end("ok"));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      // 2,000 tiny requests in one write: all of them were served before, free of any budget.
+      const answer = await pipelined(port, 2_000, 2_000);
+      assert.ok(statusesOf(answer).length <= MAX_PIPELINED + 1, `${statusesOf(answer).length} answers`);
+      assert.ok(served <= MAX_PIPELINED + 1, `${served} served`);
+      assert.deepEqual(refused, ["client_pipelining"]);
+      assert.notEqual(await get(port), 200, "the network has spent its new connections for a while");
+      assert.equal(refused.at(-1), "client_churn");
+      assert.equal(await get(port, "127.0.0.2"), 200, "another network is served");
+      const polite = await pipelined(port, MAX_PIPELINED, MAX_PIPELINED);
+      assert.ok(statusesOf(polite).length === 0 || statusesOf(polite).every((status) => status === 200));
+    } finally {
+      await closeServer(server);
+    }
+  });
+
+  it("serves a few pipelined requests from a network with budget left", async () => {
+    const server = createGuardedServer({ maxConnections: 100, maxConnectionsPerClient: 50, newConnectionsPerMinute: 1_000 }, (_req, res) => void setImmediate(() => res.end("ok")));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const answer = await pipelined((server.address() as AddressInfo).port, MAX_PIPELINED, MAX_PIPELINED);
+      assert.deepEqual(statusesOf(answer), Array.from({ length: MAX_PIPELINED }, () => 200));
     } finally {
       await closeServer(server);
     }

@@ -72,6 +72,19 @@ export function createConnectionRate(limits: { perMinute: number; maxTracked?: n
       if (site !== undefined && ours) keep(bySite, site, { tokens: ours.tokens - 1, at });
       return true;
     },
+    /**
+     * Takes `points` more from the client's (and its site's) budget, into debt as far as one
+     * bucket's worth: what a connection cost the server beyond being opened.
+     */
+    spend(client: string, points: number): void {
+      const at = now();
+      const mine = refilled(byClient, client, limits.perMinute, at);
+      keep(byClient, client, { tokens: Math.max(-limits.perMinute, mine.tokens - points), at });
+      const site = siteOf(client);
+      if (site === undefined) return;
+      const ours = refilled(bySite, site, siteCapacity(limits.perMinute), at);
+      keep(bySite, site, { tokens: Math.max(-siteCapacity(limits.perMinute), ours.tokens - points), at });
+    },
     /** Clients (and sites) tracked: for tests of the sweep. */
     tracked(): number {
       return byClient.size + bySite.size;

@@ -10,10 +10,26 @@ import type { Socket } from "node:net";
  * Served in turn, nothing queued behind an answer that closes the connection runs. Browsers
  * and the platform's own clients never pipeline (undici's pipelining is 1): nothing of theirs waits.
  */
-export function servedInTurn(listener: RequestListener): RequestListener {
+/**
+ * Requests a connection may have waiting behind the one being answered. Node parses whatever a
+ * read brings (64 KB: about 1,700 tiny requests) before any handler can act, so a client that
+ * pipelines is cut off where it shows it, and `onPipelineFlood` lets the server charge it
+ * (guarded-server.ts spends its network's new-connection budget as for PIPELINE_FLOOD_CONNECTIONS).
+ */
+export const MAX_PIPELINED = 8;
+
+export function servedInTurn(listener: RequestListener, onPipelineFlood?: (socket: Socket) => void): RequestListener {
   const waiting = new WeakMap<Socket, (() => void)[]>();
   return (req: IncomingMessage, res: ServerResponse) => {
     const socket = req.socket;
+    if (onPipelineFlood && (waiting.get(socket)?.length ?? 0) >= MAX_PIPELINED) {
+      // Nothing more of this connection is served or read; what Node already parsed is dropped.
+      if (!socket.destroyed) {
+        onPipelineFlood(socket);
+        socket.destroy();
+      }
+      return;
+    }
     const serve = () => {
       res.once("close", () => {
         const queue = waiting.get(socket);

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Counter, Gauge, Histogram } from "prom-client";
 import { metricsRegistry } from "./metrics-registry.js";
+import type { ConnectionRefusal } from "../http/guarded-server.js";
 
 const subgraphCalls = new Histogram({
   name: "storefront_gateway_subgraph_request_duration_seconds",
@@ -28,7 +29,7 @@ const refusals = new Counter({
 
 const refusedConnections = new Counter({
   name: "storefront_gateway_connections_refused_total",
-  help: "Sockets the gateway closed as soon as it accepted them: server_full (GATEWAY_MAX_CONNECTIONS open) or client_full (the client network held GATEWAY_MAX_CONNECTIONS_PER_CLIENT) or client_churn (it opened GATEWAY_NEW_CONNECTIONS_PER_MINUTE new sockets in the last minute).",
+  help: "Sockets the gateway closed as soon as it accepted them: server_full (GATEWAY_MAX_CONNECTIONS open) or client_full (the client network held GATEWAY_MAX_CONNECTIONS_PER_CLIENT) or client_churn (it opened GATEWAY_NEW_CONNECTIONS_PER_MINUTE new sockets in the last minute), or client_pipelining (a socket closed once it pipelined more than 8 requests).",
   labelNames: ["reason"] as const,
   registers: [metricsRegistry],
 });
@@ -75,7 +76,7 @@ export function countGatewayResponse(req: IncomingMessage, res: ServerResponse):
   res.once("finish", () => httpResponses.inc({ route, status: String(res.statusCode) }));
 }
 
-export function countRefusedConnection(reason: "server_full" | "client_full" | "client_churn"): void {
+export function countRefusedConnection(reason: ConnectionRefusal): void {
   refusedConnections.inc({ reason });
 }
 
