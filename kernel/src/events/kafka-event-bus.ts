@@ -8,6 +8,7 @@ import { withDeadline } from "./with-deadline.js";
 import { setTimeout as delay } from "node:timers/promises";
 import { handleTraced, publishTraced } from "../observability/tracing-events.js";
 import { fixKafkaRequestQueueIdleLoop } from "./kafkajs-request-queue-fix.js";
+import { KafkaClientSlot } from "./kafka-client-slot.js";
 
 fixKafkaRequestQueueIdleLoop();
 
@@ -86,8 +87,9 @@ export class KafkaEventBus implements EventBus {
   readonly engine = "kafka";
   private readonly kafka: Kafka;
   private readonly settings: Settings;
-  private producer?: Promise<Producer>;
-  private admin?: Promise<Admin>;
+  /** Each given up after a failed call, so a connection gone silent is not used again. */
+  private readonly producer: KafkaClientSlot<Producer>;
+  private readonly admin: KafkaClientSlot<Admin>;
   /** Topics known to exist, or being created: one creation per topic and process. */
   private readonly topics = new Map<string, Promise<void>>();
   private readonly members = new Set<GroupMember>();
@@ -111,6 +113,20 @@ export class KafkaEventBus implements EventBus {
       logLevel: options.logger ? logLevel.WARN : logLevel.NOTHING,
       logCreator: () => (entry) => forwardLog(options.logger, entry),
     });
+    this.producer = new KafkaClientSlot(() =>
+      // Idempotent: the broker drops a batch it already has when kafkajs retries a send,
+      // so a retry never duplicates or reorders. kafkajs defaults an idempotent producer to
+      // endless retries, which would hang a publish while the broker is down; the retries
+      // are bounded instead (and the warning about it muted below), because the outbox
+      // relay above retries the whole publish, and consumers are idempotent by contract.
+      this.kafka.producer({
+        idempotent: true,
+        allowAutoTopicCreation: false,
+        createPartitioner: Partitioners.DefaultPartitioner,
+        retry: { initialRetryTime: 100, maxRetryTime: 1_000, retries: 3 },
+      }),
+    );
+    this.admin = new KafkaClientSlot(() => this.kafka.admin());
   }
 
   async publish(topic: string, events: DomainEvent[]): Promise<void> {
@@ -121,7 +137,7 @@ export class KafkaEventBus implements EventBus {
     await publishTraced(this.engine, topic, events, (traced) =>
       withDeadline(this.settings.publishTimeoutMs, `Kafka: publishing to ${name}`, async () => {
         await this.ensureTopic(name);
-        producer = this.connectedProducer();
+        producer = this.producer.connected();
         await (await producer).send({
           topic: name,
           acks: -1,
@@ -136,15 +152,9 @@ export class KafkaEventBus implements EventBus {
         });
       }),
     ).catch((error: unknown) => {
-      // kafkajs keeps a connection whose requests time out: a broker connection gone silent (a
-      // hung broker, a path that lost its state) failed every later send for good, though a new
-      // connection would have served. A failed publish gives up its producer, so the next one
-      // (the relay's retry) connects anew; the old one is let go in the background, as its
-      // disconnect may wait on the silent connection.
-      if (producer && this.producer === producer) {
-        this.producer = undefined;
-        void producer.then((stale) => stale.disconnect()).catch(() => undefined);
-      }
+      // Given up at the deadline too, not only when kafkajs's own retries end: the relay's
+      // next try then connects anew (see KafkaClientSlot).
+      if (producer) this.producer.giveUp(producer);
       throw error;
     });
   }
@@ -181,16 +191,7 @@ export class KafkaEventBus implements EventBus {
     await Promise.all([...members.map((member) => this.stopMember(member)), this.fanOut?.close()]);
     // Members leave their groups before the clients go, so partitions move on at once.
     await Promise.all(this.leaving);
-    await Promise.all(
-      [this.producer, this.admin].map(async (client) => {
-        if (!client) return;
-        try {
-          await (await client).disconnect();
-        } catch {
-          // It never connected; nothing to release.
-        }
-      }),
-    );
+    await Promise.all([this.producer.close(), this.admin.close()]);
   }
 
   private async stopMember(member: GroupMember): Promise<void> {
@@ -215,7 +216,7 @@ export class KafkaEventBus implements EventBus {
   private ensureTopic(topic: string): Promise<void> {
     let ready = this.topics.get(topic);
     if (!ready) {
-      ready = this.connectedAdmin().then(async (admin) => {
+      ready = this.admin.use(async (admin) => {
         // A loaded broker can take longer to elect a new topic's leaders than kafkajs waits
         // ("does not host this topic-partition"): asked again, within the subscribe deadline.
         const deadline = Date.now() + this.settings.subscribeTimeoutMs;
@@ -242,52 +243,16 @@ export class KafkaEventBus implements EventBus {
 
   /** The current end of each partition of `topic` on which `groupId` has committed nothing. */
   private async uncommittedEnds(topic: string, groupId: string): Promise<StartOffset[]> {
-    const admin = await this.connectedAdmin();
-    const [committed, ends] = await Promise.all([admin.fetchOffsets({ groupId, topics: [topic] }), this.topicEnds(topic)]);
+    const [committed, ends] = await Promise.all([this.admin.use((admin) => admin.fetchOffsets({ groupId, topics: [topic] })), this.topicEnds(topic)]);
     const uncommitted = new Set((committed[0]?.partitions ?? []).filter((p) => Number(p.offset) < 0).map((p) => p.partition));
     return ends.filter((end) => uncommitted.has(end.partition));
   }
 
   /** The current end of each partition of `topic`: where what is published next lands. */
   private async topicEnds(topic: string): Promise<StartOffset[]> {
-    const ends = await (await this.connectedAdmin()).fetchTopicOffsets(topic);
+    const ends = await this.admin.use((admin) => admin.fetchTopicOffsets(topic));
     return ends.map(({ partition, high }) => ({ partition, offset: high }));
   }
-
-  private connectedProducer(): Promise<Producer> {
-    this.producer ??= connectOnce(
-      // Idempotent: the broker drops a batch it already has when kafkajs retries a send,
-      // so a retry never duplicates or reorders. kafkajs defaults an idempotent producer to
-      // endless retries, which would hang a publish while the broker is down; the retries
-      // are bounded instead (and the warning about it muted below), because the outbox
-      // relay above retries the whole publish, and consumers are idempotent by contract.
-      this.kafka.producer({
-        idempotent: true,
-        allowAutoTopicCreation: false,
-        createPartitioner: Partitioners.DefaultPartitioner,
-        retry: { initialRetryTime: 100, maxRetryTime: 1_000, retries: 3 },
-      }),
-      () => (this.producer = undefined),
-    );
-    return this.producer;
-  }
-
-  private connectedAdmin(): Promise<Admin> {
-    this.admin ??= connectOnce(this.kafka.admin(), () => (this.admin = undefined));
-    return this.admin;
-  }
-}
-
-/** Connects a kafkajs client once; a failed connection is forgotten so the next call retries. */
-function connectOnce<T extends Producer | Admin>(client: T, forget: () => void): Promise<T> {
-  return client.connect().then(
-    () => client,
-    async (error: unknown) => {
-      forget();
-      await client.disconnect().catch(() => {});
-      throw error;
-    },
-  );
 }
 
 function forwardLog(logger: Logger | undefined, { namespace, level, log }: LogEntry): void {
@@ -311,7 +276,7 @@ function routineLevel(namespace: string, message: string): "drop" | "info" | und
   // Every error response is logged by the connection, then handled (or reported) by the
   // layer that sent the request: a rebalance notice, "topic already exists", a failed send.
   if (namespace === "Connection" && message.startsWith("Response ")) return "drop";
-  // The bounded retries are deliberate (see connectedProducer).
+  // The bounded retries are deliberate (see the producer made in the constructor).
   if (message.startsWith("Limiting retries for the idempotent producer")) return "drop";
   if (message.startsWith("The group is rebalancing, re-joining")) return "info";
   return undefined;

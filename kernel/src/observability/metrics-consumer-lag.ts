@@ -1,6 +1,7 @@
-import { Kafka, logLevel, type Admin } from "kafkajs";
+import { Kafka, logLevel, type Admin, type ISocketFactory } from "kafkajs";
 import type { EventBus, SubscribeOptions } from "../events/event-bus.js";
 import { kafkaGroupId } from "../events/kafka-group-member.js";
+import { KafkaClientSlot } from "../events/kafka-client-slot.js";
 import { watchConsumerLag, type GroupLag } from "./metrics-consumer-lag-gauge.js";
 
 /** A subscription as Kafka names it, and where its group starts without a committed offset. */
@@ -14,43 +15,37 @@ interface Consumed {
  * The Kafka event bus, with the consumer lag of every group it subscribes exported on scrape.
  * The admin client is its own (connected on the first scrape), so a scrape never queues
  * behind the bus's publishes, and it answers within the collector's deadline or not at all.
+ * A scrape that fails gives that client up, so a connection gone silent is not asked again.
  */
-export function withConsumerLagMetrics(bus: EventBus, kafka: { brokers: string[]; clientId: string; topicPrefix: string }): EventBus {
-  let admin: Promise<Admin> | undefined;
+export function withConsumerLagMetrics(bus: EventBus, kafka: { brokers: string[]; clientId: string; topicPrefix: string; socketFactory?: ISocketFactory }): EventBus {
   const client = new Kafka({
     brokers: kafka.brokers,
     clientId: `${kafka.clientId}-metrics`,
     connectionTimeout: 1_000,
     requestTimeout: 1_500,
     retry: { retries: 0 },
+    ...(kafka.socketFactory && { socketFactory: kafka.socketFactory }),
     logLevel: logLevel.NOTHING,
   });
-  const connected = (): Promise<Admin> => {
-    admin ??= (async () => {
-      const created = client.admin();
-      try {
-        await created.connect();
-        return created;
-      } catch (error) {
-        admin = undefined;
-        await created.disconnect().catch(() => undefined);
-        throw error;
-      }
-    })();
-    return admin;
-  };
+  const admin = new KafkaClientSlot<Admin>(() => client.admin());
   /** This bus's groups, by "groupId topic", with how many of its subscriptions use each. */
   const consumed = new Map<string, { entry: Consumed; subscriptions: number }>();
 
   async function lagOf(): Promise<GroupLag[]> {
     const entries = [...consumed.values()].map(({ entry }) => entry);
     if (!entries.length) return [];
-    const broker = await connected();
-    const ends = new Map<string, Promise<{ partition: number; high: string; low: string }[]>>();
+    return admin.use((broker) => lagOfEach(broker, entries));
+  }
+
+  async function lagOfEach(broker: Admin, entries: Consumed[]): Promise<GroupLag[]> {
+    // The topics' ends first: they load the cluster's metadata, without which a new client's
+    // group-offset read finds no broker (kafkajs, with no retry here) and the scrape failed.
+    const ends = new Map<string, Awaited<ReturnType<Admin["fetchTopicOffsets"]>>>();
+    await Promise.all([...new Set(entries.map((entry) => entry.topic))].map(async (topic) => ends.set(topic, await broker.fetchTopicOffsets(topic))));
     return Promise.all(
       entries.map(async (entry) => {
-        if (!ends.has(entry.topic)) ends.set(entry.topic, broker.fetchTopicOffsets(entry.topic));
-        const [[committed], topicEnds] = await Promise.all([broker.fetchOffsets({ groupId: entry.groupId, topics: [entry.topic] }), ends.get(entry.topic)!]);
+        const [committed] = await broker.fetchOffsets({ groupId: entry.groupId, topics: [entry.topic] });
+        const topicEnds = ends.get(entry.topic)!;
         const at = new Map(committed?.partitions.map((p) => [p.partition, Number(p.offset)]) ?? []);
         let lag = 0;
         for (const { partition, high, low } of topicEnds) {
@@ -98,7 +93,7 @@ export function withConsumerLagMetrics(bus: EventBus, kafka: { brokers: string[]
       unwatch();
       for (const untrack of [...untracks]) untrack();
       await bus.close();
-      if (admin) await (await admin.catch(() => undefined))?.disconnect().catch(() => undefined);
+      await admin.close();
     },
   };
 }

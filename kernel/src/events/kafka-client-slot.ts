@@ -1,0 +1,62 @@
+import type { Admin, Producer } from "kafkajs";
+
+/**
+ * A kafkajs producer or admin client, connected at its first use and shared by the calls after.
+ *
+ * kafkajs keeps a connection whose requests time out: a broker connection gone silent (a hung
+ * broker, a network path that lost its state) failed every later call on that client for good,
+ * though a new connection would have been served. So a call that fails gives its client up, and
+ * the next call connects anew; the old client is let go in the background, as its disconnect may
+ * itself wait on the silent connection. A failed connect is forgotten the same way.
+ */
+export class KafkaClientSlot<T extends Producer | Admin> {
+  private current?: Promise<T>;
+
+  constructor(private readonly create: () => T) {}
+
+  /** The connected client, connecting one first if there is none. */
+  connected(): Promise<T> {
+    if (!this.current) {
+      const client = this.create();
+      const connecting: Promise<T> = client.connect().then(
+        () => client,
+        async (error: unknown) => {
+          if (this.current === connecting) this.current = undefined;
+          await client.disconnect().catch(() => undefined);
+          throw error;
+        },
+      );
+      this.current = connecting;
+    }
+    return this.current;
+  }
+
+  /** Runs `work` on the connected client; a failure gives that client up. */
+  async use<R>(work: (client: T) => Promise<R>): Promise<R> {
+    const client = this.connected();
+    try {
+      return await work(await client);
+    } catch (error) {
+      this.giveUp(client);
+      throw error;
+    }
+  }
+
+  /** Forgets `client` if it is still the one in use (a later call may have replaced it already). */
+  giveUp(client: Promise<T>): void {
+    if (this.current !== client) return;
+    this.current = undefined;
+    void client.then((stale) => stale.disconnect()).catch(() => undefined);
+  }
+
+  /** Disconnects the client in use, if one ever connected. */
+  async close(): Promise<void> {
+    const client = this.current;
+    this.current = undefined;
+    try {
+      await (await client)?.disconnect();
+    } catch {
+      // It never connected; nothing to release.
+    }
+  }
+}
