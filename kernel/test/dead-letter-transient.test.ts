@@ -8,6 +8,8 @@ import { isTransientInfrastructureError } from "#kernel/errors/transient-error.t
 import { describeWithRealEngine } from "#kernel/testing";
 import { MongoClient, MongoServerError } from "mongodb";
 import { GraphQLError } from "graphql";
+import kafkajs from "kafkajs";
+import { KafkaEventBus } from "../src/events/kafka-event-bus.js";
 import { createErrorFormatter } from "#kernel/errors/format-error.ts";
 
 const event = (): DomainEvent => newEvent("PaymentConfirmed", "ord_1", { orderId: "ord_1" });
@@ -52,6 +54,9 @@ const TRANSIENT: [string, unknown][] = [
   ["an adapter's SQLSTATE alone", adapterError("P2039", "Database error.", { originalCode: "55P03", kind: "postgres" })],
   ["MongoDB shutting down", new MongoServerError({ code: 91, errmsg: "The server is in quiesce mode and will shut down" })],
   ["MongoDB primary stepped down", new MongoServerError({ code: 189, errmsg: "PrimarySteppedDown" })],
+  ["Kafka: a request timed out", new kafkajs.KafkaJSRequestTimeoutError("Request Metadata(key: 3, version: 6) timed out")],
+  ["Kafka: retries used up on a request timeout", new kafkajs.KafkaJSNumberOfRetriesExceeded(new kafkajs.KafkaJSRequestTimeoutError("Request Fetch(key: 1, version: 11) timed out"), { retryCount: 5, retryTime: 1000 })],
+  ["Kafka: no leader yet", new kafkajs.KafkaJSProtocolError({ message: "There is no leader for this topic-partition", type: "LEADER_NOT_AVAILABLE", code: 5, retriable: true } as unknown as Error)],
 ];
 const ABOUT_THE_EVENT: [string, unknown][] = [
   ["a malformed event", new Error("PaymentConfirmed ev_1 names no order")],
@@ -65,6 +70,7 @@ const ABOUT_THE_EVENT: [string, unknown][] = [
   ["a raw statement refused by a constraint", prismaLike("Invalid `prisma.$queryRaw()` invocation:\n\nRaw query failed. Code: `23514`. Message: `new row violates check constraint`", "P2010")],
   ["MongoDB: a duplicate key", new MongoServerError({ code: 11000, errmsg: "E11000 duplicate key error collection: storefront.products" })],
   ["MongoDB: a document refused by validation", new MongoServerError({ code: 121, errmsg: "Document failed validation" })],
+  ["Kafka: an event too large for the broker", new kafkajs.KafkaJSProtocolError({ message: "The request included a message larger than the max message size the server will accept", type: "MESSAGE_TOO_LARGE", code: 10, retriable: false } as unknown as Error)],
   // A callee's INTERNAL_SERVER_ERROR (inventory refusing a commit on a CHECK): clients are told
   // SERVICE_UNAVAILABLE, but retrying the event for ever blocked its partition.
   ["a callee's unexpected error", new DependencyFailed()],
@@ -184,6 +190,11 @@ async function realEngineFailures(): Promise<{ transient: [string, unknown][]; a
   redisDown.on("error", () => {});
   const redisHung = new Redis({ port: holePort, maxRetriesPerRequest: 0, commandTimeout: 300 });
   redisHung.on("error", () => {});
+  const kafka = (port: number) => {
+    const bus = new KafkaEventBus({ brokers: [`127.0.0.1:${port}`], clientId: "transient-probe", publishTimeoutMs: 600 });
+    clients.push(bus);
+    return caught(bus.publish("orders.events", [event()]));
+  };
   const mongo = (port: number) => {
     const client = new MongoClient(`mongodb://127.0.0.1:${port}/storefront`, { serverSelectionTimeoutMS: 400, connectTimeoutMS: 300 });
     clients.push(client);
@@ -202,6 +213,8 @@ async function realEngineFailures(): Promise<{ transient: [string, unknown][]; a
         ["Redis not answering", await caught(redisHung.get("stock:p1"))],
         ["MongoDB unreachable", await mongo(closed)],
         ["MongoDB not answering", await mongo(holePort)],
+        ["Kafka unreachable", await kafka(closed)],
+        ["Kafka not answering (the publish deadline)", await kafka(holePort)],
       ],
       aboutTheRequest: [
         ["OpenSearch refusing the query (400)", await search(OpenSearch, refusingPort)],
@@ -218,7 +231,7 @@ async function realEngineFailures(): Promise<{ transient: [string, unknown][]; a
   }
 }
 
-test("the search cluster, MongoDB and Redis down, hung or recovering are infrastructure failures, as real clients report them", async () => {
+test("the search cluster, MongoDB, Redis and Kafka down, hung or recovering are infrastructure failures, as real clients report them", async () => {
   const { transient, aboutTheRequest } = await realEngineFailures();
   for (const [name, error] of transient) assert.equal(isTransientInfrastructureError(error), true, `${name}: ${String(error)}`);
   for (const [name, error] of aboutTheRequest) assert.equal(isTransientInfrastructureError(error), false, `${name}: ${String(error)}`);

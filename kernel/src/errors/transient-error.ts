@@ -1,6 +1,7 @@
 import { ErrorCode } from "./error-codes.js";
 import { DependencyFailed } from "./domain-error.js";
 import { LockBusyError } from "../cache/lock-service.js";
+import { DeadlineExceeded } from "../events/with-deadline.js";
 
 /**
  * Socket errnos, and undici's names for a connection closed under a request (the other side
@@ -93,6 +94,10 @@ export function isTransientInfrastructureError(error: unknown): boolean {
     // Another holder's lock: it ends within its TTL. A burst of stock events over one listing
     // on a busy machine (a fresh start seeding the catalog) once dead-lettered 78 of them.
     if (cause instanceof LockBusyError) return true;
+    // An engine call past its deadline (a publish while the broker is down or its connection
+    // silent): read as a fault of the event, it dead-lettered events whose handler publishes,
+    // and a client was told INTERNAL_SERVER_ERROR for a sign-out that only needs a retry.
+    if (cause instanceof DeadlineExceeded) return true;
     const { code, message, extensions, name, meta } = cause as { code?: unknown; message?: unknown; extensions?: { code?: unknown }; name?: unknown; meta?: { statusCode?: unknown } };
     // A coded GraphQL error (ours, or a callee's rethrown) is transient only when it says so.
     if (extensions?.code !== undefined) return extensions.code === ErrorCode.SERVICE_UNAVAILABLE;
@@ -104,6 +109,9 @@ export function isTransientInfrastructureError(error: unknown): boolean {
     }
     if (typeof message === "string" && (TRANSIENT_SQLSTATE_IN_MESSAGE.test(message) || TRANSIENT_DATABASE_MESSAGE.test(message) || TRANSIENT_RAW_QUERY_MESSAGE.test(message) || TRANSIENT_REDIS_MESSAGE.test(message))) return true;
     if (name === "MaxRetriesPerRequestError") return true;
+    // kafkajs marks what a later try may pass (no connection, a request timed out, a leader or
+    // coordinator moving); its retries used up wrap the last such error, read as the cause.
+    if (typeof name === "string" && name.startsWith("KafkaJS") && (cause as { retriable?: unknown }).retriable === true) return true;
     if (typeof name === "string" && TRANSIENT_MONGO_ERRORS.has(name)) return true;
     if (name === "MongoServerError" && typeof code === "number" && TRANSIENT_MONGO_SERVER_CODES.has(code)) return true;
     // Of the errors carrying `meta` (Prisma's too), only the search clients' bear these names; a
