@@ -57,9 +57,9 @@ export async function startSearchSubgraph(platform: Platform, options: SearchSub
     closers.unshift(() => indexer.stop());
     // One rebuild of this process at a time, whoever asks (an upgrade at start, the order keeper).
     let rebuilding: Promise<unknown> | undefined;
-    const rebuildInBackground = (): Promise<boolean> => {
+    const rebuildInBackground = (claim: { dropAbandonedBuilds?: boolean } = {}): Promise<boolean> => {
       if (rebuilding) return Promise.resolve(false);
-      rebuilding = reindexCatalog({ index, catalog, logger }).finally(() => {
+      rebuilding = reindexCatalog({ index, catalog, logger, ...claim }).finally(() => {
         rebuilding = undefined;
       });
       return rebuilding.then(() => true);

@@ -1,6 +1,6 @@
 import { setTimeout as delay } from "node:timers/promises";
 import type { Logger } from "#kernel";
-import type { FacetValues, IndexChange, ProductSuggestion, SearchDocument, SearchHits, SearchIndex, SearchRequest, StorageOrder } from "../ports/search-index.js";
+import type { FacetValues, IndexChange, ProductSuggestion, RebuildOptions, SearchDocument, SearchHits, SearchIndex, SearchRequest, StorageOrder } from "../ports/search-index.js";
 import type { TypedText } from "../domain/suggestion-match.js";
 import { ADDED_FIELDS, bulkBody, bulkFailures, indexDefinition, MAPPING_VERSION, countsBody, hitsBody, parseSearchResponse, REFRESH_INTERVAL, WORD_RECENCY_SINCE } from "./search-dsl.js";
 import { SEARCH_CLIENT_WAIT_MS } from "./search-time-limit.js";
@@ -191,13 +191,20 @@ export class SearchEngineIndex implements SearchIndex {
     }
   }
 
-  async rebuild(source: AsyncIterable<SearchDocument[]>, onProgress?: (indexed: number) => void): Promise<{ indexed: number }> {
+  async rebuild(source: AsyncIterable<SearchDocument[]>, onProgress?: (indexed: number) => void, options: RebuildOptions = {}): Promise<{ indexed: number }> {
     const { alias } = this.options;
     const name = `${alias}_${Date.now()}`;
     await this.transport({ method: "PUT", path: `/${name}`, body: indexDefinition({ bulkLoad: true }) });
     try {
       const stale = await this.aliasIndexes(this.building);
       await this.updateAliases([...stale.map((index) => ({ remove: { index, alias: this.building } })), { add: { index: name, alias: this.building } }]);
+      // A rebuild killed half-way left its index behind the building alias (each one a copy of
+      // the catalog, on the engine for good). Deleted only under the claim: without it, the index
+      // may be a live rebuild's, which then fails on its own.
+      if (options.dropAbandonedBuilds && stale.length) {
+        this.options.logger?.warn("deleting search indexes left by a rebuild that did not finish", { indexes: stale });
+        await this.transport({ method: "DELETE", path: `/${stale.join(",")}` });
+      }
       // Every indexer now sees the new index within its target TTL; from then on each live
       // change reaches it, so the scan below may start.
       await delay(this.writeTargetTtlMs + 250);

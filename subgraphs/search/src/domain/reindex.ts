@@ -13,9 +13,11 @@ export async function reindexCatalog(deps: {
   logger?: Logger;
   batchSize?: number;
   onProgress?: (indexed: number) => void;
+  /** See RebuildOptions.dropAbandonedBuilds: only for a caller holding the rebuild claim. */
+  dropAbandonedBuilds?: boolean;
 }): Promise<{ indexed: number; seconds: number }> {
   const startedAt = performance.now();
-  const { indexed } = await deps.index.rebuild(deps.catalog.scan(deps.batchSize ?? 1_000), deps.onProgress);
+  const { indexed } = await deps.index.rebuild(deps.catalog.scan(deps.batchSize ?? 1_000), deps.onProgress, { dropAbandonedBuilds: deps.dropAbandonedBuilds });
   const seconds = (performance.now() - startedAt) / 1000;
   deps.logger?.info("catalog reindexed", { engine: deps.index.engine, indexed, seconds: Number(seconds.toFixed(2)) });
   return { indexed, seconds };

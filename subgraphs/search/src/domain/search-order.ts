@@ -42,8 +42,11 @@ export interface SearchOrderKeeperOptions {
   /** Names the index among deployments sharing the cache (one rebuild at a time across replicas). */
   indexName: string;
   intervalMs: number;
-  /** Rebuilds from the catalog; resolves false when a rebuild of this process is already running. */
-  rebuild: () => Promise<boolean>;
+  /**
+   * Rebuilds from the catalog; resolves false when a rebuild of this process is already running.
+   * Called holding the rebuild claim, so it may delete what a dead rebuild left (RebuildOptions).
+   */
+  rebuild: (options: { dropAbandonedBuilds: true }) => Promise<boolean>;
   logger?: Logger;
   policy?: ReorderPolicy;
 }
@@ -75,7 +78,7 @@ export function startSearchOrderKeeper(options: SearchOrderKeeperOptions): { che
         documents: now.documents,
         writtenInOrder: now.writtenInOrder,
       });
-      const rebuilt = await options.rebuild();
+      const rebuilt = await options.rebuild({ dropAbandonedBuilds: true });
       previous = undefined;
       return rebuilt;
     } finally {

@@ -197,6 +197,16 @@ export interface FacetValues {
  * - `rebuild` fills a new index from the catalog while searches keep answering from the
  *   old one and live changes reach both, then switches over atomically.
  */
+/** How a rebuild treats what an earlier one left. */
+export interface RebuildOptions {
+  /**
+   * The caller holds the one rebuild claim (`search:reorder:<index>`), so no other rebuild runs:
+   * an index still being built is one whose rebuild died (a process killed half-way), and is
+   * deleted rather than left on the engine for good. Without the claim it is only let go.
+   */
+  dropAbandonedBuilds?: boolean;
+}
+
 export interface SearchIndex {
   readonly engine: string;
   /** Creates the index when it does not exist yet (idempotent). */
@@ -220,6 +230,6 @@ export interface SearchIndex {
   storageOrder(): Promise<StorageOrder>;
   /** Makes every applied change visible to searches now (engines refresh on a short interval). */
   refresh(): Promise<void>;
-  rebuild(source: AsyncIterable<SearchDocument[]>, onProgress?: (indexed: number) => void): Promise<{ indexed: number }>;
+  rebuild(source: AsyncIterable<SearchDocument[]>, onProgress?: (indexed: number) => void, options?: RebuildOptions): Promise<{ indexed: number }>;
   close(): Promise<void>;
 }
