@@ -27,6 +27,7 @@ import { createInventorySchema } from "../subgraphs/inventory/src/subgraph.js";
 import { createInventoryContext } from "../subgraphs/inventory/src/subgraph-context.js";
 import type { InventoryService } from "../subgraphs/inventory/src/domain/inventory.service.js";
 import { seedDemoCatalog } from "../platform/seed-demo-catalog.js";
+import { seedListing } from "../subgraphs/products/src/listing/seed-listing.js";
 import { entryArguments, type EntryRunner } from "./harness/built-entry.js";
 
 const { values: args } = parseArgs({
@@ -68,7 +69,7 @@ async function serve(): Promise<void> {
     logger: createLogger("silent"),
     stock: async (levels) => void levels.forEach((level) => stock.set(level.variantId, level.stock)),
     announce: products.announceChanges,
-    list: (seeded) => products.listings.sync(new Map(seeded.map((product) => [product.id, product]))),
+    ...seedListing(products.listings),
   });
   const inventoryService = {
     availability: async (ids: readonly string[]) => new Map(ids.map((id) => [id, stock.get(id) ?? 0])),

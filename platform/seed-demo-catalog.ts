@@ -19,6 +19,12 @@ export async function seedDemoCatalog(options: {
    */
   list?: (products: GeneratedProduct["product"][]) => Promise<void>;
   /**
+   * Tells the listings each variant's seeded stock before anything can list the batch (the
+   * change feed may list it once `announce` has run): listed in stock from the start, the
+   * seed's own stock events then move no listing entry (see seedListing).
+   */
+  listStock?: (levels: GeneratedProduct["variantStock"]) => Promise<void>;
+  /**
    * Told after each batch is written: the catalog's change relay publishes the batch's events
    * now instead of at its idle poll, so they are out before the rest of the platform starts
    * (a gateway hearing them seconds later would refuse to cache those products meanwhile).
@@ -37,8 +43,10 @@ export async function seedDemoCatalog(options: {
   const batch: GeneratedProduct[] = [];
   const flush = async () => {
     await options.store.insertMany(batch.map((g) => g.product));
+    const levels = batch.flatMap((g) => g.variantStock);
+    await options.listStock?.(levels);
     options.announce?.();
-    await options.stock?.(batch.flatMap((g) => g.variantStock));
+    await options.stock?.(levels);
     const products = batch.map((g) => g.product);
     if (options.list) await whileBusy(() => options.list!(products), options.busyRetryMs ?? 60_000, options.logger);
     batch.length = 0;

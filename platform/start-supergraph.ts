@@ -1,6 +1,7 @@
 import { configureMetrics, createAccessTokenIssuer, httpOrigin, metricsAccessFor, openPlatform, SUBGRAPH_NAMES, type Config, type EventBus, type Logger, type SubgraphName } from "#kernel";
 import { createPrismaClient, startOutboxRelay } from "#kernel/relational";
 import { startProductsSubgraph } from "../subgraphs/products/src/products-subgraph.js";
+import { seedListing } from "../subgraphs/products/src/listing/seed-listing.js";
 import { startInventorySubgraph } from "../subgraphs/inventory/src/inventory-subgraph.js";
 import { startSearchSubgraph } from "../subgraphs/search/src/search-subgraph.js";
 import { startAccountsSubgraph } from "../subgraphs/accounts/src/accounts-subgraph.js";
@@ -73,8 +74,7 @@ export async function startSupergraph({ config, logger, ephemeralPorts = false, 
       logger,
       stock: async (levels) => void (await inventory.service.seedStock(levels)),
       announce: products.announceChanges,
-      // By version, like the event feed running meanwhile: whichever comes second changes nothing.
-      list: (seeded) => products.listings.sync(new Map(seeded.map((product) => [product.id, product]))),
+      ...seedListing(products.listings),
     });
     // Search follows catalog changes and, on an empty index, builds it from the seeded catalog.
     const search = await startSearchSubgraph(platform, { port: port("search"), productsUrl: products.url });

@@ -4,6 +4,7 @@
 import { createLogger, loadConfig, openPlatform } from "#kernel";
 import { createPrismaClient } from "#kernel/relational";
 import { startProductsSubgraph } from "../../subgraphs/products/src/products-subgraph.js";
+import { seedListing } from "../../subgraphs/products/src/listing/seed-listing.js";
 import { startInventorySubgraph } from "../../subgraphs/inventory/src/inventory-subgraph.js";
 import { seedDemoShippingMethods } from "../../subgraphs/cart/src/index.js";
 import { seedDemoCatalog } from "../seed-demo-catalog.js";
@@ -19,7 +20,7 @@ const seeded = await seedDemoCatalog({
   logger,
   stock: async (levels) => void (await inventory.service.seedStock(levels)),
   announce: products.announceChanges,
-  list: (batch) => products.listings.sync(new Map(batch.map((product) => [product.id, product]))),
+  ...seedListing(products.listings),
 });
 const prisma = createPrismaClient(platform.databaseUrl);
 if (config.catalog.seedProducts > 0) await seedDemoShippingMethods(prisma);
