@@ -153,7 +153,13 @@ export type PaymentStatus =
 
 /** A price range in minor units; either end may be open. */
 export type PriceRangeInput = {
+  /**
+   * Where the range ends, in minor units, exclusive (a product at exactly this price is not in
+   * it), as a `PriceRangeCount` bucket ends, so a facet's range passed back counts the same; above
+   * `min` when both are given. Null for no upper bound.
+   */
   max?: number | null | undefined;
+  /** The lowest price matched, in minor units (inclusive); null for no lower bound. */
   min?: number | null | undefined;
 };
 

@@ -209,6 +209,7 @@ export type Order = {
    * proportion to their subtotals (largest remainder) for the tax.
    */
   discountTotal: Money;
+  /** The order's id (ord_...), as order(id:) and the order's mutations take it. */
   id: Scalars['ID']['output'];
   /** Lines as bought, one per variant: names, SKU and price are those at checkout. */
   items: Array<OrderItem>;
@@ -235,6 +236,7 @@ export type Order = {
   shippingMethod?: Maybe<OrderShippingMethod>;
   /** The shipping method's price, or 0 when the subtotal after discount reached its free-over amount. Not taxed. */
   shippingTotal: Money;
+  /** Where the order stands; statusHistory tells how it got there. */
   status: OrderStatus;
   /** Every status the order went through, oldest first. */
   statusHistory: Array<OrderStatusChange>;
@@ -281,15 +283,20 @@ export type OrderAddress = {
 /** A page of orders, newest first. */
 export type OrderConnection = {
   __typename?: 'OrderConnection';
+  /** The orders of this page, each with its cursor. */
   edges: Array<OrderEdge>;
+  /** Whether another page follows, and the cursor to ask for it. */
   pageInfo: PageInfo;
+  /** How many orders the listing holds in all pages. */
   totalCount: Scalars['Int']['output'];
 };
 
 /** An order and its position in a listing. */
 export type OrderEdge = {
   __typename?: 'OrderEdge';
+  /** Pass it as `after` to list the orders that follow this one. */
   cursor: Scalars['String']['output'];
+  /** The order. */
   node: Order;
 };
 
@@ -302,6 +309,7 @@ export type OrderItem = {
   name: Scalars['String']['output'];
   /** The product (current catalog data), or null once it left the catalog; name keeps what was bought. */
   product?: Maybe<Product>;
+  /** Units bought. */
   quantity: Scalars['Int']['output'];
   /** The variant's SKU at checkout. */
   sku: Scalars['String']['output'];
@@ -370,6 +378,7 @@ export type OrderStatusChange = {
   from?: Maybe<OrderStatus>;
   /** Why, when there is something to say. */
   reason?: Maybe<Scalars['String']['output']>;
+  /** The status the order moved to. */
   to: OrderStatus;
 };
 
@@ -449,6 +458,7 @@ export type Refund = {
   amount: Money;
   /** When it was requested (ISO 8601). */
   createdAt: Scalars['String']['output'];
+  /** The refund's id. */
   id: Scalars['ID']['output'];
   /** The order the refund belongs to. */
   order?: Maybe<Order>;
@@ -456,6 +466,7 @@ export type Refund = {
   reason: Scalars['String']['output'];
   /** When the provider paid it (ISO 8601), once it did. */
   refundedAt?: Maybe<Scalars['String']['output']>;
+  /** Whether the money has reached the customer, is on its way, or failed to. */
   status: RefundStatus;
 };
 
@@ -478,6 +489,7 @@ export type Return = {
   decidedAt?: Maybe<Scalars['String']['output']>;
   /** Why it was rejected, when it was. */
   decisionReason?: Maybe<Scalars['String']['output']>;
+  /** The return's id, as approveReturn and rejectReturn take it. */
   id: Scalars['ID']['output'];
   /** The units sent back, per variant, at the price the order paid. */
   items: Array<ReturnItem>;
@@ -487,6 +499,7 @@ export type Return = {
   reason: Scalars['String']['output'];
   /** The refund an approval made; null until then (or when nothing was left to refund). */
   refund?: Maybe<Refund>;
+  /** Where the return stands: requested, approved (the units come back) or rejected. */
   status: ReturnStatus;
 };
 
@@ -520,6 +533,7 @@ export type ReturnStatus =
   /** Requested by the customer; waits for an admin's decision. */
   | 'REQUESTED';
 
+/** What a client is told as it happens, over graphql-ws on the GraphQL URL. */
 export type Subscription = {
   __typename?: 'Subscription';
   /**
@@ -531,6 +545,7 @@ export type Subscription = {
 };
 
 
+/** What a client is told as it happens, over graphql-ws on the GraphQL URL. */
 export type SubscriptionOrderStatusChangedArgs = {
   orderId: Scalars['ID']['input'];
 };

@@ -29,6 +29,7 @@ export type Money = {
 /** The payments subgraph adds its payment to every order. */
 export type Order = {
   __typename?: 'Order';
+  /** The order's id (ord_...), as order(id:) and the order's mutations take it. */
   id: Scalars['ID']['output'];
   /** The order's payment, null when the order has none. */
   payment?: Maybe<Payment>;
@@ -37,6 +38,7 @@ export type Order = {
 /** The charge for one order. Only the order's customer and admins can see it. */
 export type Payment = {
   __typename?: 'Payment';
+  /** The amount charged (or to be charged): the order's total, in its currency. */
   amount: Money;
   /** How many times the provider was called. */
   attempts: Scalars['Int']['output'];
@@ -44,9 +46,11 @@ export type Payment = {
   createdAt: Scalars['String']['output'];
   /** Why the payment failed, when it did. */
   failureReason?: Maybe<Scalars['String']['output']>;
+  /** The payment's id. */
   id: Scalars['ID']['output'];
   /** When the last of the money was given back (ISO 8601), once all of it was. */
   refundedAt?: Maybe<Scalars['String']['output']>;
+  /** Where the charge stands with the payment provider. */
   status: PaymentStatus;
   /** When the payment last changed (ISO 8601). */
   updatedAt: Scalars['String']['output'];

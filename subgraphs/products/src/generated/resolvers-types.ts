@@ -22,7 +22,9 @@ export type Scalars = {
 
 /** Who may cache a response: any shared cache (PUBLIC) or only the caller's own (PRIVATE). */
 export type CacheControlScope =
+  /** Only the caller's own cache may keep the response. */
   | 'PRIVATE'
+  /** Any cache may keep the response, shared ones included. */
   | 'PUBLIC';
 
 /** One page of the whole catalog, newest first (internal, for search reindexing). */
@@ -68,17 +70,25 @@ export type CreateCategoryInput = {
 
 /** A new product (admin). */
 export type CreateProductInput = {
+  /** Category-specific facts shown on the product page (at most 50). */
   attributes?: Array<ProductAttributeInput>;
+  /** The brand shoppers see and filter by (at most 100 characters). */
   brand: Scalars['String']['input'];
+  /** The slug of the product's category, in lowercase (home-kitchen). */
   category: Scalars['String']['input'];
+  /** ISO 4217 code of every price of the product. */
   currency?: Scalars['String']['input'];
+  /** What the product is, in plain text (at most 5,000 characters). */
   description: Scalars['String']['input'];
+  /** Its pictures, the first shown on listings (at most 20). */
   images?: Array<ImageInput>;
+  /** The name shoppers see and search (at most 200 characters). */
   name: Scalars['String']['input'];
   /** The ways the product varies (at most 3); give `variants` with them. */
   options?: Array<ProductOptionInput>;
   /** Price in minor units of the product's default variant; required without `variants`, refused with them. */
   priceAmount?: InputMaybe<Scalars['Int']['input']>;
+  /** The product's SKU, unique across the catalog: 3-40 letters, digits or dashes, kept in capitals. */
   sku: Scalars['String']['input'];
   /** The product's variants (at most 100), each with distinct option values; without options the product gets its default variant. */
   variants?: Array<ProductVariantInput>;
@@ -148,6 +158,7 @@ export type ImageFormat =
 
 /** A picture to attach to a product. */
 export type ImageInput = {
+  /** The picture described for screen readers (at most 200 characters); empty for a decorative one. */
   alt: Scalars['String']['input'];
   /** A blob path (products/lamp-900/1.jpg), served through the image CDN, or an absolute http(s) URL. */
   url: Scalars['String']['input'];
@@ -186,6 +197,10 @@ export type Money = {
   currency: Scalars['String']['output'];
 };
 
+/**
+ * What changes the store: sign-up and sign-in, the cart and checkout, orders after the sale,
+ * and the admin's catalog, stock, prices and coupons. Each names the role it needs.
+ */
 export type Mutation = {
   __typename?: 'Mutation';
   /** Adds a variant to a product that has options (admin); it gets a key the product never used. */
@@ -236,12 +251,20 @@ export type Mutation = {
 };
 
 
+/**
+ * What changes the store: sign-up and sign-in, the cart and checkout, orders after the sale,
+ * and the admin's catalog, stock, prices and coupons. Each names the role it needs.
+ */
 export type MutationAddProductVariantArgs = {
   input: ProductVariantInput;
   productId: Scalars['ID']['input'];
 };
 
 
+/**
+ * What changes the store: sign-up and sign-in, the cart and checkout, orders after the sale,
+ * and the admin's catalog, stock, prices and coupons. Each names the role it needs.
+ */
 export type MutationAttachProductImageArgs = {
   alt: Scalars['String']['input'];
   productId: Scalars['ID']['input'];
@@ -249,11 +272,19 @@ export type MutationAttachProductImageArgs = {
 };
 
 
+/**
+ * What changes the store: sign-up and sign-in, the cart and checkout, orders after the sale,
+ * and the admin's catalog, stock, prices and coupons. Each names the role it needs.
+ */
 export type MutationCreateCategoryArgs = {
   input: CreateCategoryInput;
 };
 
 
+/**
+ * What changes the store: sign-up and sign-in, the cart and checkout, orders after the sale,
+ * and the admin's catalog, stock, prices and coupons. Each names the role it needs.
+ */
 export type MutationCreateImageUploadArgs = {
   bytes: Scalars['Int']['input'];
   contentType: Scalars['String']['input'];
@@ -261,39 +292,67 @@ export type MutationCreateImageUploadArgs = {
 };
 
 
+/**
+ * What changes the store: sign-up and sign-in, the cart and checkout, orders after the sale,
+ * and the admin's catalog, stock, prices and coupons. Each names the role it needs.
+ */
 export type MutationCreateProductArgs = {
   idempotencyKey?: InputMaybe<Scalars['String']['input']>;
   input: CreateProductInput;
 };
 
 
+/**
+ * What changes the store: sign-up and sign-in, the cart and checkout, orders after the sale,
+ * and the admin's catalog, stock, prices and coupons. Each names the role it needs.
+ */
 export type MutationDeleteProductArgs = {
   id: Scalars['ID']['input'];
 };
 
 
+/**
+ * What changes the store: sign-up and sign-in, the cart and checkout, orders after the sale,
+ * and the admin's catalog, stock, prices and coupons. Each names the role it needs.
+ */
 export type MutationRecordProductViewArgs = {
   productId: Scalars['ID']['input'];
 };
 
 
+/**
+ * What changes the store: sign-up and sign-in, the cart and checkout, orders after the sale,
+ * and the admin's catalog, stock, prices and coupons. Each names the role it needs.
+ */
 export type MutationRemoveProductVariantArgs = {
   id: Scalars['ID']['input'];
 };
 
 
+/**
+ * What changes the store: sign-up and sign-in, the cart and checkout, orders after the sale,
+ * and the admin's catalog, stock, prices and coupons. Each names the role it needs.
+ */
 export type MutationUpdateCategoryArgs = {
   input: UpdateCategoryInput;
   slug: Scalars['String']['input'];
 };
 
 
+/**
+ * What changes the store: sign-up and sign-in, the cart and checkout, orders after the sale,
+ * and the admin's catalog, stock, prices and coupons. Each names the role it needs.
+ */
 export type MutationUpdateProductArgs = {
   id: Scalars['ID']['input'];
   input: UpdateProductInput;
 };
 
 
+/**
+ * What changes the store: sign-up and sign-in, the cart and checkout, orders after the sale,
+ * and the admin's catalog, stock, prices and coupons. Each names the role it needs.
+ */
 export type MutationUpdateProductVariantArgs = {
   id: Scalars['ID']['input'];
   input: UpdateProductVariantInput;
@@ -386,7 +445,9 @@ export type ProductAttribute = {
 
 /** A category-specific attribute. */
 export type ProductAttributeInput = {
+  /** The attribute's name, as shoppers read it (material, capacity; at most 60 characters, not starting with $ nor holding a dot). */
   name: Scalars['String']['input'];
+  /** Its value (at most 500 characters). */
   value: Scalars['String']['input'];
 };
 
@@ -498,6 +559,10 @@ export type ProductVariantInput = {
   sku: Scalars['String']['input'];
 };
 
+/**
+ * What the storefront reads: the catalog, its categories and search, a caller's cart, orders
+ * and account. Every field is answered by the subgraph that owns its data, through one gateway.
+ */
 export type Query = {
   __typename?: 'Query';
   /** The live catalog, newest first, a page at a time (internal: other services only). */
@@ -528,22 +593,38 @@ export type Query = {
 };
 
 
+/**
+ * What the storefront reads: the catalog, its categories and search, a caller's cart, orders
+ * and account. Every field is answered by the subgraph that owns its data, through one gateway.
+ */
 export type QueryCatalogPageArgs = {
   after?: InputMaybe<Scalars['ID']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
+/**
+ * What the storefront reads: the catalog, its categories and search, a caller's cart, orders
+ * and account. Every field is answered by the subgraph that owns its data, through one gateway.
+ */
 export type QueryCategoryArgs = {
   slug: Scalars['String']['input'];
 };
 
 
+/**
+ * What the storefront reads: the catalog, its categories and search, a caller's cart, orders
+ * and account. Every field is answered by the subgraph that owns its data, through one gateway.
+ */
 export type QueryProductArgs = {
   id: Scalars['ID']['input'];
 };
 
 
+/**
+ * What the storefront reads: the catalog, its categories and search, a caller's cart, orders
+ * and account. Every field is answered by the subgraph that owns its data, through one gateway.
+ */
 export type QueryProductsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   category?: InputMaybe<Scalars['String']['input']>;
@@ -553,6 +634,10 @@ export type QueryProductsArgs = {
 };
 
 
+/**
+ * What the storefront reads: the catalog, its categories and search, a caller's cart, orders
+ * and account. Every field is answered by the subgraph that owns its data, through one gateway.
+ */
 export type QueryTrendingProductsArgs = {
   categorySlug?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
@@ -600,11 +685,17 @@ export type UpdateCategoryInput = {
 
 /** Changes to a product (admin); omitted fields stay as they are. */
 export type UpdateProductInput = {
+  /** Replaces every attribute (at most 50). */
   attributes?: InputMaybe<Array<ProductAttributeInput>>;
+  /** A new brand (at most 100 characters). */
   brand?: InputMaybe<Scalars['String']['input']>;
+  /** Moves the product to the category of this slug. */
   category?: InputMaybe<Scalars['String']['input']>;
+  /** A new description (at most 5,000 characters). */
   description?: InputMaybe<Scalars['String']['input']>;
+  /** Replaces every picture (at most 20). */
   images?: InputMaybe<Array<ImageInput>>;
+  /** A new name (at most 200 characters). */
   name?: InputMaybe<Scalars['String']['input']>;
   /** New price in minor units; only for a product with a single variant (it is that variant's price). */
   priceAmount?: InputMaybe<Scalars['Int']['input']>;

@@ -18,13 +18,17 @@ export type Scalars = {
 
 /** Who may cache a response: any shared cache (PUBLIC) or only the caller's own (PRIVATE). */
 export type CacheControlScope =
+  /** Only the caller's own cache may keep the response. */
   | 'PRIVATE'
+  /** Any cache may keep the response, shared ones included. */
   | 'PUBLIC';
 
 /** How many matches share one facet value. */
 export type FacetCount = {
   __typename?: 'FacetCount';
+  /** How many matches have it. */
   count: Scalars['Int']['output'];
+  /** The value (a category slug, a brand, an option value), as a filter takes it. */
   value: Scalars['String']['output'];
 };
 
@@ -64,14 +68,23 @@ export type PageInfo = {
 /** How many matches fall in a price range (minor units; max exclusive, open when null). */
 export type PriceRangeCount = {
   __typename?: 'PriceRangeCount';
+  /** How many matches are priced in the range. */
   count: Scalars['Int']['output'];
+  /** The range's end in minor units (exclusive); null when the range is open above. */
   max?: Maybe<Scalars['Int']['output']>;
+  /** The range's lowest price in minor units (inclusive); null when the range is open below. */
   min?: Maybe<Scalars['Int']['output']>;
 };
 
 /** A price range in minor units; either end may be open. */
 export type PriceRangeInput = {
+  /**
+   * Where the range ends, in minor units, exclusive (a product at exactly this price is not in
+   * it), as a `PriceRangeCount` bucket ends, so a facet's range passed back counts the same; above
+   * `min` when both are given. Null for no upper bound.
+   */
   max?: InputMaybe<Scalars['Int']['input']>;
+  /** The lowest price matched, in minor units (inclusive); null for no lower bound. */
   min?: InputMaybe<Scalars['Int']['input']>;
 };
 
