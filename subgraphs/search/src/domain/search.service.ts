@@ -59,6 +59,9 @@ function validFilter(filter: SearchArgs["filter"]): SearchFilter {
     const max = price.max ?? undefined;
     if ((min !== undefined && min < 0) || (max !== undefined && max < 0)) throw badInput("Prices are not negative", { field: "price" });
     if (min !== undefined && max !== undefined && min > max) throw badInput("The price minimum is above the maximum", { field: "price" });
+    // The range ends before max (as a price facet's bucket does), so min = max holds no price:
+    // an answer of no products would read as "nothing at that price".
+    if (min !== undefined && min === max) throw badInput(`The price maximum is exclusive: for prices of exactly ${min}, send max ${min + 1}`, { field: "price", min, max });
     result.price = { min, max };
   }
   return result;
