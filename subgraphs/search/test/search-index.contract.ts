@@ -72,6 +72,15 @@ export function defineSearchIndexContract(engine: string, create: () => Promise<
       for (const judgment of JUDGED_QUERIES) it(judgment.name, () => checkJudgment(index, judgment, catalog));
     });
 
+    it("finds a product by its SKU or a variant's, in any case", async () => {
+      const products = [...generateCatalog({ count: JUDGED_CATALOG_SIZE })].map((g) => g.product);
+      const varied = products.find((product) => product.variants.length > 1)!;
+      for (const [sku, id] of [[products[0]!.sku, products[0]!.id], [products[0]!.sku.toLowerCase(), products[0]!.id], [varied.variants.at(-1)!.sku, varied.id]] as const) {
+        const result = await index.search(request({ text: sku, first: 3 }));
+        assert.equal(result.hits[0]?.id, id, `${sku} finds ${id}`);
+      }
+    });
+
     it("counts facets over all matches, not just the page", async () => {
       const result = await index.search(request({ text: "", filter: { brands: ["Voltix", "Sonora"] }, first: 1 }));
       const matches = documents.filter((d) => d.brand === "Voltix" || d.brand === "Sonora");

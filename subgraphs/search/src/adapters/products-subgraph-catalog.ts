@@ -4,7 +4,7 @@ import { toSearchDocument, type IndexableProduct } from "../domain/search-docume
 
 const CATALOG_PAGE = `query CatalogPage($after: ID, $first: Int) {
   catalogPage(after: $after, first: $first) {
-    products { id name description category brand attributes { name value } price { amount currency } variants { options { name value } price { amount } } createdAt version popularity }
+    products { id sku name description category brand attributes { name value } price { amount currency } variants { sku options { name value } price { amount } } createdAt version popularity }
     endCursor
     hasNextPage
   }

@@ -5,8 +5,10 @@ import { variantFields } from "./variant-facets.js";
 /** The product fields search reads, whether from an event, the catalog scan or the store. */
 export type IndexableProduct = Pick<Product, "id" | "name" | "description" | "category" | "brand" | "attributes" | "version" | "popularity"> & {
   price: { amount: number; currency: string };
+  /** The product's SKU (its default variant's); absent where a caller has none to give. */
+  sku?: string;
   /** Absent in events from before variants: the product is then its own single variant. */
-  variants?: { options: { name: string; value: string }[]; price: { amount: number } }[];
+  variants?: { sku?: string; options: { name: string; value: string }[]; price: { amount: number } }[];
   createdAt: Date | string;
 };
 
@@ -21,13 +23,24 @@ export function toSearchDocument(product: IndexableProduct): SearchDocument {
     description: product.description,
     category: product.category,
     brand: product.brand,
-    attributes: Object.values(product.attributes ?? {}),
+    attributes: [...Object.values(product.attributes ?? {}), ...skusOf(product)],
     ...variantFields(product),
     currency: product.price.currency,
     createdAt: new Date(product.createdAt).getTime(),
     popularity: product.popularity ?? 0,
     version: product.version,
   };
+}
+
+/**
+ * The product's SKUs and its variants', searched as facts of the product: a shopper or a clerk
+ * typing one from a receipt, a label or an order line (AUT-0000600, any case, or its number
+ * alone) finds its product, where the search once answered nothing. Kept with the attribute
+ * values, so neither engine's mapping changes; a product indexed before is found by its SKU
+ * once it is indexed again (any change, or a rebuild).
+ */
+function skusOf(product: IndexableProduct): string[] {
+  return [...new Set([product.sku, ...(product.variants ?? []).map((variant) => variant.sku)].filter((sku): sku is string => !!sku))];
 }
 
 /** The index change a catalog event asks for. */
