@@ -1,6 +1,7 @@
 import type { Product, ProductChangeEvent } from "../../../products/src/domain/product.js";
 import type { IndexChange, SearchDocument } from "../ports/search-index.js";
 import { variantFields } from "./variant-facets.js";
+import { symbolNameWords } from "./symbol-names.js";
 
 /** The product fields search reads, whether from an event, the catalog scan or the store. */
 export type IndexableProduct = Pick<Product, "id" | "name" | "description" | "category" | "brand" | "attributes" | "version" | "popularity"> & {
@@ -23,7 +24,11 @@ export function toSearchDocument(product: IndexableProduct): SearchDocument {
     description: product.description,
     category: product.category,
     brand: product.brand,
-    attributes: [...Object.values(product.attributes ?? {}), ...skusOf(product)],
+    attributes: [
+      ...Object.values(product.attributes ?? {}),
+      ...skusOf(product),
+      ...symbolNameWords([product.name, product.description, ...Object.values(product.attributes ?? {})]),
+    ],
     ...variantFields(product),
     currency: product.price.currency,
     createdAt: new Date(product.createdAt).getTime(),

@@ -6,6 +6,7 @@ import { positionAfter, searchCursor } from "./search-cursor.js";
 import { engineWords, MAX_SEARCH_WORDS, tooShortToSearch } from "./search-words.js";
 import { normaliseSlug } from "../../../products/src/categories/category.js";
 import { brandSpellings } from "./brand-spellings.js";
+import { spellSymbolNames } from "./symbol-names.js";
 import type { CategoryScopes } from "../ports/category-scopes.js";
 
 /** A product search answers with: a search result's carries its name and price as indexed (`@provides`), a suggestion's its id only. */
@@ -126,8 +127,10 @@ export function createSearchService(deps: SearchServiceDeps) {
   return {
     /** `counts`: what the caller reads of the counts over all matches (by default, all of them). */
     async search(args: SearchArgs, counts: SearchCounts = EVERY_COUNT): Promise<SearchPage> {
-      const text = args.query.trim();
-      if (text.length > 200) throw badInput("A search query has at most 200 characters", { field: "query" });
+      const typed = args.query.trim();
+      if (typed.length > 200) throw badInput("A search query has at most 200 characters", { field: "query" });
+      // "C#" as the one word the index holds for it, not the letter "c" (see symbol-names.ts).
+      const text = spellSymbolNames(typed);
       // Refused, not cut: the words past the bound would change what matches, unseen.
       if (engineWords(text).length > MAX_SEARCH_WORDS) {
         throw badInput(`A search query has at most ${MAX_SEARCH_WORDS} words (each Chinese or Japanese character and each emoji counts as one)`, { field: "query", maxWords: MAX_SEARCH_WORDS });

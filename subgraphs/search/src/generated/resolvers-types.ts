@@ -113,8 +113,8 @@ export type Query = {
    * 200 characters and 32 words (each Chinese or Japanese character and each emoji counts as a word),
    * else BAD_USER_INPUT. A lone word of one or two letters matches whole words only ("tv"); a
    * lone word of three letters or more, or the last of several words, matches the start of words
-   * too ("head", "yoga m"). A query of single letters only ("a", "x 1") is refused with
-   * BAD_USER_INPUT: completing what is being typed is `autocomplete`'s work. `after` takes an
+   * too ("head", "yoga m"). A letter with # or ++ (C#, F#, C++) is a word of its own, in any
+   * case. A query of single letters only ("a", "x 1") is refused with BAD_USER_INPUT: completing what is being typed is `autocomplete`'s work. `after` takes an
    * `endCursor` of the same search and sort; a cursor from an earlier version whose order no
    * longer holds is refused with CURSOR_OUTDATED (start again without `after`).
    */
