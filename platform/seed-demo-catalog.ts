@@ -26,8 +26,8 @@ export async function seedDemoCatalog(options: {
    */
   listStock?: (levels: GeneratedProduct["variantStock"]) => Promise<void>;
   /**
-   * Told after each batch is written: the catalog's change relay publishes the batch's events
-   * now instead of at its idle poll, so they are out before the rest of the platform starts
+   * Told after each batch is written and listed: the catalog's change relay publishes the
+   * batch's events now instead of at its idle poll, so they are out before the rest of the platform starts
    * (a gateway hearing them seconds later would refuse to cache those products meanwhile).
    */
   announce?: () => void;
@@ -48,10 +48,14 @@ export async function seedDemoCatalog(options: {
     // Spares the listings work, nothing more: without it the stock events list the flags, so a
     // failed write here (FerretDB timing out its PostgreSQL under load) must not end a start.
     await options.listStock?.(levels).catch((error: unknown) => options.logger.warn("the listings learn this batch's stock from its events instead", { error: String(error) }));
-    options.announce?.();
-    await options.stock?.(levels);
+    // Listed before its change events leave and before inventory sends its stock events: the
+    // change feed then finds the batch listed and the stock flags as they are, so neither
+    // writes a listing. Listed after them, the seed met both on every listing's lock, the
+    // change feed listing the same products under the same product locks.
     const products = batch.map((g) => g.product);
     if (options.list) await whileBusy(() => options.list!(products), options.busyRetryMs ?? 60_000, options.logger);
+    options.announce?.();
+    await options.stock?.(levels);
     batch.length = 0;
   };
   for (const generated of generateCatalog({ count: options.count })) {

@@ -113,6 +113,21 @@ describe("seeding the demo catalog's listings with their stock", () => {
     assert.equal(listed.length, 30);
   });
 
+  it("lists each batch before its change events are announced and inventory is given its stock", async () => {
+    const steps: string[] = [];
+    await seedDemoCatalog({
+      store: new EmbeddedProductStore(),
+      count: 600,
+      logger,
+      listStock: async (levels) => void steps.push(`listStock ${new Set(levels.map((level) => productIdOfVariant(level.variantId))).size}`),
+      list: async (products) => void steps.push(`list ${products.length}`),
+      announce: () => void steps.push("announce"),
+      stock: async () => void steps.push("stock"),
+    });
+    // Listed first, the change feed and the stock flags find nothing to write in the listings.
+    assert.deepEqual(steps, ["listStock 500", "list 500", "announce", "stock", "listStock 100", "list 100", "announce", "stock"]);
+  });
+
   const mongoUrl = process.env.MONGO_URL;
   it("on MongoDB, the seed's stock events then take no listing's lock", { skip: !mongoUrl && "MONGO_URL is not set" }, async () => {
     const locks = createLockService(new EmbeddedKeyValueStore());
