@@ -1,12 +1,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { randomUUID } from "node:crypto";
-import { ApolloServer } from "@apollo/server";
 import type { Redis } from "ioredis";
 import {
-  createApolloHandler,
-  createErrorFormatter,
   sendGraphQLError,
-  budgetRefusalHeaders,
   listen,
   closeServer,
   ErrorCode,
@@ -17,17 +13,14 @@ import {
   renewedPlatformCredential,
   GATEWAY_INACTIVITY_TIMEOUT_MS,
   loopbackHostCheck,
-  graphqlMetricsPlugin,
   serveMetrics,
-  createDocumentStore,
   type Config,
   type EventBus,
   type Logger,
   type KeyValueStore,
 } from "#kernel";
-import type { GatewayContext } from "./gateway-context.js";
 import { createSupergraphGateway } from "./supergraph-gateway.js";
-import { incompleteResultPlugin } from "./execution/incomplete-result-plugin.js";
+import { startGraphQLEndpoint } from "./graphql-endpoint.js";
 import { accessTokenVerifierFor, InvalidTokenError } from "./auth/access-token-verifier.js";
 import { createSessionRevocations } from "./auth/session-revocations.js";
 import { authenticate, authorizationHeader } from "./auth/authenticate-request.js";
@@ -42,18 +35,14 @@ import { createExplorerHandler } from "./explorer/index.js";
 import { createStorefrontHandler } from "./storefront/index.js";
 import { createOperationBudgets } from "./security/operation-budgets.js";
 import { loadPersistedOperations } from "./security/persisted-operations.js";
-import { createRequestPolicy, HOW_TO_SEND, PolicyRefusal, type OperationRequest } from "./security/request-policy.js";
+import { createRequestPolicy } from "./security/request-policy.js";
 import { listSizesOf } from "./security/list-sizes.js";
-import { costSettlementPlugin } from "./security/cost-settlement-plugin.js";
 import { createOrderStatusFeed } from "./subscriptions/order-status-feed.js";
 import { attachGraphQLWebSocket } from "./subscriptions/graphql-websocket.js";
 import { cachedReadiness } from "./http/readiness.js";
 import { createImageOriginProxy, imageBudgetKey } from "./http/image-origin-proxy.js";
 import { startResponseCache } from "./performance/start-response-cache.js";
-import { tracingOperationPlugin } from "#kernel/observability/tracing-graphql-plugin.js";
 import { startSubgraphReplicas } from "./balancing/subgraph-replicas.js";
-import { planningKey } from "./execution/planning-time.js";
-import { VALIDATION_OPTIONS } from "./execution/mistakes-reported.js";
 
 export interface GatewayDependencies {
   config: Config;
@@ -97,24 +86,6 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
   const responseCache = await startResponseCache({ settings: config.gateway.performance, supergraphSdl, bus: deps.bus, logger });
 
   const { limits } = config.gateway;
-  const apollo = new ApolloServer<GatewayContext>({
-    gateway,
-    formatError: createErrorFormatter(logger, { fieldSuggestions: config.env !== "production" }),
-    includeStacktraceInErrorResponses: false,
-    // Weighed by the text each parsed document holds, which Apollo's own store leaves out.
-    documentStore: createDocumentStore(),
-    validationOptions: VALIDATION_OPTIONS,
-    introspection: config.env !== "production",
-    csrfPrevention: true,
-    allowBatchedHttpRequests: true,
-    stopOnTerminationSignals: false,
-    // Limits and budgets are judged before Apollo sees a request (the request policy), so a
-    // cached answer is still refused to a caller over its limits.
-    plugins: [incompleteResultPlugin<GatewayContext>(), ...responseCache.plugins, graphqlMetricsPlugin<GatewayContext>("gateway"), costSettlementPlugin<GatewayContext>()],
-  });
-  apollo.addPlugin(tracingOperationPlugin("gateway"));
-  await apollo.start();
-
   const revocations = deps.kv ? createSessionRevocations({ kv: deps.kv, bus: deps.bus, logger }) : undefined;
   await revocations?.start();
   const verify = accessTokenVerifierFor(config, revocations);
@@ -150,32 +121,16 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
     listSizes: listSizesOf(gateway.schema, gateway.supergraphSchema),
     isPrepared: (query, operationName) => gateway.isPrepared(query, operationName),
   });
-  // What each planning took goes to the request it was made for: its deposit is settled to it.
-  // (Apollo Server runs each operation on a shallow copy of the context: the map is shared.)
-  gateway.whenPlanned((contextValue, query, operationName, milliseconds) => {
-    (contextValue as GatewayContext).planning?.set(planningKey(query, operationName), milliseconds);
+  const endpoint = await startGraphQLEndpoint({
+    gateway,
+    logger,
+    development: config.env !== "production",
+    responseCache,
+    policy,
+    maxRequestBytes: limits.maxRequestBytes,
+    persistedAnswers: config.gateway.persistedAnswers,
   });
-  const graphql = createApolloHandler(apollo, async (req) => (req as AuthenticatedRequest).gatewayContext, {
-    bodyLimitBytes: limits.maxRequestBytes,
-    csrfPrevention: true,
-    howToSend: HOW_TO_SEND,
-    admit: async (body, req) => {
-      const requests = (Array.isArray(body) ? body : [body]) as OperationRequest[];
-      const transport = req.method === "GET" ? "http-get" : "http-post";
-      try {
-        const context = (req as AuthenticatedRequest).gatewayContext;
-        const admitted = await policy.admit(requests, context.caller, transport);
-        // Charged their measured maxima: each operation's answer settles what it really cost.
-        context.settleCost = policy.settlementFor(admitted, (query, operationName) => context.planning?.get(planningKey(query, operationName)));
-        return undefined;
-      } catch (error) {
-        if (!(error instanceof PolicyRefusal)) throw error;
-        const headers: Record<string, string> =
-          error.status === 429 ? budgetRefusalHeaders(error.retryAfterSeconds) : error.retryAfterSeconds ? { "retry-after": String(error.retryAfterSeconds) } : {};
-        return { status: error.status, code: error.code, message: error.message, headers, extensions: error.extensions, locations: error.locations };
-      }
-    },
-  });
+  const { apollo } = endpoint;
   const readiness = cachedReadiness(config.gateway.subgraphUrls);
   // Set at close: readiness fails at once while requests are still accepted and served.
   let stopping = false;
@@ -217,9 +172,8 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
     res.once("close", () => {
       if (!res.writableFinished) gone.abort();
     });
-    (req as AuthenticatedRequest).gatewayContext = { requestId, identity, caller, clientAddress: address, guestCartId, signal: gone.signal, planning: new Map() };
     res.setHeader("x-request-id", requestId);
-    await graphql(req, res);
+    await endpoint.handle(req, res, { requestId, identity, caller, clientAddress: address, guestCartId, signal: gone.signal, planning: new Map() });
   }
 
   const server = createGuardedServer(
@@ -326,10 +280,6 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
       replicas.stop();
     },
   };
-}
-
-interface AuthenticatedRequest extends IncomingMessage {
-  gatewayContext: GatewayContext;
 }
 
 function requestIdOf(req: IncomingMessage): string {

@@ -34,24 +34,27 @@ export function incompleteResultPlugin<TContext extends object>(): ApolloServerP
     async requestDidStart() {
       return {
         async willSendResponse({ response }) {
-          if (response.body.kind !== "single") return;
-          const result = response.body.singleResult;
-          const completion = result.extensions?.valueCompletion as ValueCompletionError[] | undefined;
-          if (!completion) return;
-          const { valueCompletion: _reported, ...extensions } = result.extensions!;
-          result.extensions = Object.keys(extensions).length ? extensions : undefined;
-          const reports = (Array.isArray(completion) && completion.length ? completion : [{}]).filter((report) => !entityGone(result.data, report.path));
-          if (reports.length === 0) return;
-          result.errors = [
-            ...(result.errors ?? []),
-            ...reports.map((report) => ({
-              message: "Part of the answer could not be completed: a record it refers to is missing or changed; retry shortly",
-              ...(Array.isArray(report.path) ? { path: report.path } : {}),
-              extensions: { code: ErrorCode.SERVICE_UNAVAILABLE, reason: "INCOMPLETE_RESULT" },
-            })),
-          ];
+          if (response.body.kind === "single") reportIncompleteResult(response.body.singleResult);
         },
       };
     },
   };
+}
+
+/** An answer's `extensions.valueCompletion` made errors with a code, in place (the plugin's, and the persisted answers' own path's). */
+export function reportIncompleteResult(result: { data?: unknown; errors?: readonly unknown[]; extensions?: Record<string, unknown> }): void {
+  const completion = result.extensions?.valueCompletion as ValueCompletionError[] | undefined;
+  if (!completion) return;
+  const { valueCompletion: _reported, ...extensions } = result.extensions!;
+  result.extensions = Object.keys(extensions).length ? extensions : undefined;
+  const reports = (Array.isArray(completion) && completion.length ? completion : [{}]).filter((report) => !entityGone(result.data, report.path));
+  if (reports.length === 0) return;
+  result.errors = [
+    ...(result.errors ?? []),
+    ...reports.map((report) => ({
+      message: "Part of the answer could not be completed: a record it refers to is missing or changed; retry shortly",
+      ...(Array.isArray(report.path) ? { path: report.path } : {}),
+      extensions: { code: ErrorCode.SERVICE_UNAVAILABLE, reason: "INCOMPLETE_RESULT" },
+    })),
+  ];
 }

@@ -4,9 +4,9 @@ import type { GraphQLDataSource } from "@apollo/gateway";
 import { executeQueryPlan } from "@apollo/gateway/dist/executeQueryPlan.js";
 import { buildOperationContext, type OperationContext } from "@apollo/gateway/dist/operationContext.js";
 import { QueryPlanner, type QueryPlan } from "@apollo/query-planner";
-import type { GatewayExecutor, GatewayInterface, GatewaySchemaLoadOrUpdateCallback } from "@apollo/server-gateway-interface";
+import type { GatewayExecutionResult, GatewayExecutor, GatewayGraphQLRequestContext, GatewayInterface, GatewaySchemaLoadOrUpdateCallback } from "@apollo/server-gateway-interface";
 import { setImmediate as nextTurn } from "node:timers/promises";
-import { execute, GraphQLError, Kind, parse, validate, type DocumentNode, type GraphQLSchema } from "graphql";
+import { execute, GraphQLError, Kind, parse, validate, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from "graphql";
 import { trace } from "@opentelemetry/api";
 import { answeredByIntrospection } from "./introspection-only.js";
 import { invalidVariables } from "./mistakes-reported.js";
@@ -65,6 +65,8 @@ export class PreparedGateway implements GatewayInterface {
   private readonly planner: QueryPlanner;
   private readonly services: Record<string, GraphQLDataSource>;
   private readonly prepared = new Map<string, PreparedOperation>();
+  /** The persisted operations planned ahead that run on the own executor, by text, then by the name a client sends. */
+  private readonly persistedRuns = new Map<string, Map<string | undefined, PersistedRun>>();
   private readonly listeners = new Set<GatewaySchemaLoadOrUpdateCallback>();
   private planned?: PlannedListener;
 
@@ -103,6 +105,7 @@ export class PreparedGateway implements GatewayInterface {
   async stop(): Promise<void> {
     this.stopped = true;
     this.prepared.clear();
+    this.persistedRuns.clear();
     this.weight = 0;
   }
 
@@ -149,6 +152,7 @@ export class PreparedGateway implements GatewayInterface {
           // every customer's first requests rely on.
           const kept = this.prepared.get(key);
           if (kept) kept.pinned = true;
+          if (kept?.execution) this.keepPersistedRun(source, operationName, kept, kept.execution);
           prepared++;
         } catch {
           // Refused by the planner: answered so when a client asks.
@@ -156,6 +160,32 @@ export class PreparedGateway implements GatewayInterface {
       }
     }
     return prepared;
+  }
+
+  /**
+   * The persisted operation `query` and `operationName` (as the client sends them) name, as an
+   * answer without Apollo Server runs it (`persisted-answers.ts`): found by its text, no hash,
+   * for the persisted texts are a closed set planned ahead. Undefined for any other text, and
+   * for one whose plan runs on the stock executor only.
+   */
+  persisted(query: string, operationName: string | undefined): PersistedRun | undefined {
+    return this.persistedRuns.get(query)?.get(operationName);
+  }
+
+  private keepPersistedRun(source: string, operationName: string | undefined, operation: PreparedOperation, execution: PreparedExecution): void {
+    // Answered by graphql-js from the schema, not by a plan (see the executor).
+    if (answeredByIntrospection(operation.document, operationName)) return;
+    const definition = operation.context.operation;
+    const definitions = definition.variableDefinitions ?? [];
+    const run: PersistedRun = {
+      document: operation.document,
+      operation: definition,
+      acceptsVariables: (variables) => definitions.length === 0 || invalidVariables(this.schema, definitions, variables) === undefined,
+      execute: (requestContext) => execution.execute(requestContext, this.services, this.supergraphSchema),
+    };
+    let byName = this.persistedRuns.get(source);
+    if (!byName) this.persistedRuns.set(source, (byName = new Map()));
+    byName.set(operationName, run);
   }
 
   /** Whether `query` is prepared to run on the gateway's own executor rather than the stock one (tests). */
@@ -264,6 +294,21 @@ export class PreparedGateway implements GatewayInterface {
     }
     return { operation, planned: true };
   }
+}
+
+/**
+ * A persisted operation planned ahead, run without Apollo Server's request pipeline: what the
+ * executor does for it, its variables checked first, as the executor checks them.
+ */
+export interface PersistedRun {
+  /** The document it was planned from (the request policy and the response cache read it). */
+  document: DocumentNode;
+  /** The operation the client's name (or its absence) chooses. */
+  operation: OperationDefinitionNode;
+  /** Whether the variables coerce; where they do not, the executor's answer is an error, Apollo Server's to write. */
+  acceptsVariables(variables: Record<string, unknown>): boolean;
+  /** Runs the plan on the own executor, as the executor does for a request whose variables coerce. */
+  execute(requestContext: GatewayGraphQLRequestContext): Promise<GatewayExecutionResult>;
 }
 
 /**

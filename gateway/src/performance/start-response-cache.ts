@@ -1,4 +1,5 @@
 import type { ApolloServerPlugin } from "@apollo/server";
+import type { DocumentNode, GraphQLSchema } from "graphql";
 import type { Config, DomainEvent, EventBus, Logger } from "#kernel";
 import type { GatewayContext } from "../gateway-context.js";
 import { createPublicCatalogPolicy } from "./public-catalog-policy.js";
@@ -10,6 +11,12 @@ export interface RunningResponseCache {
   /** The Apollo plugins to install: none when the cache is off. */
   plugins: ApolloServerPlugin<GatewayContext>[];
   cache?: ResponseCache<CachedAnswer>;
+  /**
+   * For an answer written without the plugins (persisted-answers.ts): whether the cache looks
+   * this operation up, and the status header it gives one it does not (`bypass`), if any.
+   * Absent when the cache is off.
+   */
+  bypass?: { looksUp(schema: GraphQLSchema, document: DocumentNode, operationName: string | undefined): boolean; statusHeader: boolean };
   stop(): Promise<void>;
 }
 
@@ -35,9 +42,11 @@ export async function startResponseCache(deps: {
     settleMs: settings.responseCacheSettleMs,
   });
   const invalidation = await startCatalogInvalidation({ bus: deps.bus, cache: cache as ResponseCache<unknown>, logger: deps.logger, onApplied: deps.onApplied });
+  const policy = createPublicCatalogPolicy(deps.supergraphSdl);
   return {
-    plugins: [responseCachePlugin(cache, createPublicCatalogPolicy(deps.supergraphSdl), { statusHeader: settings.responseCacheStatusHeader })],
+    plugins: [responseCachePlugin(cache, policy, { statusHeader: settings.responseCacheStatusHeader })],
     cache,
+    bypass: { looksUp: (schema, document, operationName) => policy(schema, document, operationName).cacheable, statusHeader: settings.responseCacheStatusHeader },
     async stop() {
       await invalidation.stop();
       cache.clear();

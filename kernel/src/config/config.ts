@@ -79,6 +79,12 @@ export interface Config {
     /** What runs a prepared operation's plan: the gateway's own executor, or @apollo/gateway's. */
     planExecutor: "prepared" | "stock";
     /**
+     * What answers an HTTP request of one persisted operation planned ahead: `own`, the
+     * gateway's path without Apollo Server's request pipeline (persisted-answers.ts), or
+     * `apollo`, Apollo Server's pipeline, as every other request.
+     */
+    persistedAnswers: "own" | "apollo";
+    /**
      * On SIGTERM, how long /readyz answers 503 while the gateway keeps accepting and serving,
      * so load balancers stop sending before it stops accepting (requests already queued then
      * would be reset).
@@ -511,6 +517,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       subgraphTimeoutMs: read.int("GATEWAY_SUBGRAPH_TIMEOUT_MS", 10_000, { min: 100, max: 300_000 }),
       subgraphQueueMs: read.int("GATEWAY_SUBGRAPH_QUEUE_MS", 1_000, { min: 0, max: 300_000 }),
       planExecutor: read.oneOf("GATEWAY_PLAN_EXECUTOR", ["prepared", "stock"] as const, "prepared"),
+      persistedAnswers: read.oneOf("GATEWAY_PERSISTED_ANSWERS", ["own", "apollo"] as const, "own"),
       shutdownDelayMs: read.int("GATEWAY_SHUTDOWN_DELAY_MS", 0, { min: 0, max: 120_000 }),
       connections: {
         maxConnections: read.int("GATEWAY_MAX_CONNECTIONS", defaultMaxConnections(), { min: 1 }),
