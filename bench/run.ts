@@ -2,7 +2,7 @@
 // Starts the subgraphs in one process, each gateway under test in its own, and drives load
 // from this one; checks every answer; prints and records the results (bench/results/*.json,
 // BENCHMARKS.md). See BENCHMARKS.md for the commands and the process layout.
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { loadConfig } from "#kernel";
@@ -14,7 +14,8 @@ import { runLoad } from "./harness/load-run.js";
 import { warmUpUntilFlat } from "./harness/warm-up.js";
 import { appendToBenchmarks, currentCommit, machineFacts, ratiosOf, scenarioTable, writeResults, type RunReport, type ScenarioReport, type TargetRun } from "./harness/report.js";
 import { BENCHMARKS_HEADER } from "./harness/benchmarks-header.js";
-import { READ_SCENARIOS } from "./scenarios/read-scenarios.js";
+import { READ_SCENARIOS, SCENARIO_OPERATIONS } from "./scenarios/read-scenarios.js";
+import { operationId, PERSISTED_MANIFEST_PATH } from "../schema/golden-operations.js";
 import { externalScenarioFiles, runExternalScenario } from "./scenarios/external-scenarios.js";
 import { COMPILED_ROUTERS, startTarget, TARGETS, type RunningTarget, type TargetName } from "./targets/targets.js";
 
@@ -105,6 +106,11 @@ try {
       connections: settings.connections,
     });
 
+    // Our gateways' persisted manifest: the platform's, and the scenarios' texts (see SCENARIO_OPERATIONS).
+    const persistedManifest = `${logDir}/persisted-operations.json`;
+    const manifest = JSON.parse(readFileSync(PERSISTED_MANIFEST_PATH, "utf8")) as Record<string, string>;
+    for (const text of SCENARIO_OPERATIONS) manifest[operationId(text)] = text;
+    writeFileSync(persistedManifest, JSON.stringify(manifest));
     const wanted = [...new Set(scenarios.flatMap((s) => s.targets))].filter((t) => !onlyTargets || onlyTargets.has(t));
     const running = new Map<TargetName, RunningTarget>();
     for (const name of wanted) {
@@ -117,7 +123,7 @@ try {
         console.log(`skipping ${name}: ${binary} is not built (scripts/routers/build.sh)`);
         continue;
       }
-      const target = await startTarget(name, { env: baseEnv as Record<string, string>, subgraphUrls, logDir, sharedBus: environment.sharedBus });
+      const target = await startTarget(name, { env: baseEnv as Record<string, string>, subgraphUrls, logDir, sharedBus: environment.sharedBus, persistedManifest });
       stops.unshift(target.stop);
       running.set(name, target);
       report.targets[name] = TARGETS[name];

@@ -59,8 +59,8 @@ async function settledPage(setup: ScenarioSetup, shopper: Shopper, deadlineMs: n
 export const personalised: BenchScenario = {
   name: "personalised",
   description: `a signed-in customer's account page per virtual client: cart of ${CART_LINES} lines with product names and stock, and the last ${ORDERS_EACH} orders with their products (uncached)`,
-  targets: ["stock", "hive", "apollo-router", "hive-router", "ours"],
-  pairs: [["ours", "stock"], ["ours", "hive"], ["ours", "apollo-router"], ["ours", "hive-router"], ["hive-router", "ours"]],
+  targets: ["stock", "hive", "apollo-router", "hive-router", "ours-apollo", "ours"],
+  pairs: [["ours", "stock"], ["ours", "hive"], ["ours", "apollo-router"], ["ours", "hive-router"], ["hive-router", "ours"], ["ours", "ours-apollo"]],
   async prepare(setup) {
     if (!setup.inventory) throw new Error("The personalised page reads stock: the inventory subgraph must run");
     const shoppers = setup.connections;

@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from "node:util";
 import { INTERNAL_HEADER } from "#kernel";
 import type { LoadRequest } from "../harness/load-run.js";
 import type { TargetName } from "../targets/targets.js";
-import { personalised } from "./personalised-scenario.js";
+import { ACCOUNT_PAGE, personalised } from "./personalised-scenario.js";
 import { body, dataOf, expectData, firstProductsVariants, rotate, signUpCustomer, type BenchScenario, type ScenarioSetup } from "./scenario.js";
 
 const GATEWAYS: TargetName[] = ["stock", "hive", "ours"];
@@ -11,6 +11,15 @@ const CACHED: TargetName[] = ["ours-cached", "ours-cached-2w"];
 /** The product page's fields; stock comes from the inventory subgraph (the cross-subgraph part). */
 const productFields = (inventory: boolean) => `id name brand category price { amount currency } images { url alt }${inventory ? " stock inStock" : ""}`;
 const productQuery = (inventory: boolean) => `query ProductPage($id: ID!) { product(id: $id) { ${productFields(inventory)} } }`;
+const listingQuery = (inventory: boolean) => `query Listing($category: String) { products(first: 20, category: $category) { totalCount edges { cursor node { ${productFields(inventory)} } } pageInfo { hasNextPage endCursor } } }`;
+const searchText = (inventory: boolean) => `query Search($q: String!) { search(query: $q, first: 10) { totalCount edges { node { ${productFields(inventory)} } } } }`;
+
+/**
+ * Every operation text the read scenarios send through a gateway, with and without the inventory
+ * subgraph: a storefront sends persisted operations only, so our targets get these in their
+ * persisted manifest (planned ahead, answered on the persisted path) as its clients' would be.
+ */
+export const SCENARIO_OPERATIONS: string[] = [true, false].flatMap((inventory) => [productQuery(inventory), listingQuery(inventory), searchText(inventory)]).concat(ACCOUNT_PAGE);
 
 /** Product pages through a gateway, and (for `direct`) the products subgraph's share of them. */
 async function productPages(setup: ScenarioSetup, ids: string[]) {
@@ -38,8 +47,8 @@ async function productPages(setup: ScenarioSetup, ids: string[]) {
 export const productUncached: BenchScenario = {
   name: "product-uncached",
   description: "product by id with stock, every product of the catalog in turn (gateway response cache off)",
-  targets: ["direct", "stock", "stock-pooled", "hive", "apollo-router", "hive-router", "ours", "ours-2w"],
-  pairs: [["ours", "stock"], ["ours", "hive"], ["ours", "apollo-router"], ["ours", "hive-router"], ["hive-router", "ours"], ["stock-pooled", "stock"], ["ours", "stock-pooled"], ["ours-2w", "ours"], ["direct", "ours"]],
+  targets: ["direct", "stock", "stock-pooled", "hive", "apollo-router", "hive-router", "ours-apollo", "ours", "ours-2w"],
+  pairs: [["ours", "stock"], ["ours", "hive"], ["ours", "apollo-router"], ["ours", "hive-router"], ["hive-router", "ours"], ["stock-pooled", "stock"], ["ours", "stock-pooled"], ["ours-2w", "ours"], ["direct", "ours"], ["ours", "ours-apollo"]],
   prepare: (setup) => productPages(setup, setup.productIds),
 };
 
@@ -57,7 +66,7 @@ export const listingPage: BenchScenario = {
   targets: [...GATEWAYS, ...CACHED],
   pairs: [["ours-cached", "stock"], ["ours-cached", "hive"], ["ours-cached", "ours"], ["ours-cached-2w", "ours-cached"], ["ours", "stock"]],
   async prepare(setup) {
-    const query = `query Listing($category: String) { products(first: 20, category: $category) { totalCount edges { cursor node { ${productFields(setup.inventory)} } } pageInfo { hasNextPage endCursor } } }`;
+    const query = listingQuery(setup.inventory);
     const sample = dataOf(await setup.reference(`{ products(first: 100) { edges { node { category } } } }`), "categories");
     const categories = [...new Set(sample.products.edges.map((e: { node: { category: string } }) => e.node.category))].slice(0, 5) as string[];
     const requests: LoadRequest[] = [];
@@ -77,7 +86,7 @@ export const searchQuery: BenchScenario = {
   targets: [...GATEWAYS, ...CACHED],
   pairs: [["ours-cached", "stock"], ["ours-cached", "hive"], ["ours-cached-2w", "ours-cached"], ["ours", "stock"]],
   async prepare(setup) {
-    const query = `query Search($q: String!) { search(query: $q, first: 10) { totalCount edges { node { ${productFields(setup.inventory)} } } } }`;
+    const query = searchText(setup.inventory);
     const names = dataOf(await setup.reference(`{ products(first: 40) { edges { node { name brand } } } }`), "names");
     const terms = [...new Set(names.products.edges.map((e: { node: { brand: string } }) => e.node.brand.toLowerCase()))].slice(0, 8) as string[];
     // The index is built from the catalog at start: the expected answers are read once it

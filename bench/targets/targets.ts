@@ -4,7 +4,7 @@ import { startBenchProcess } from "../harness/child-process.js";
 import { ROUTER_BIN_DIR } from "./compiled-router.js";
 
 /** What the load generator can aim at. */
-export type TargetName = "direct" | "stock" | "stock-pooled" | "hive" | "hive-router" | "apollo-router" | "ours" | "ours-2w" | "ours-cached" | "ours-cached-2w";
+export type TargetName = "direct" | "stock" | "stock-pooled" | "hive" | "hive-router" | "apollo-router" | "ours" | "ours-apollo" | "ours-2w" | "ours-cached" | "ours-cached-2w";
 
 export const TARGETS: Record<TargetName, string> = {
   direct: "the products subgraph called directly (the floor: no gateway at all)",
@@ -14,6 +14,7 @@ export const TARGETS: Record<TargetName, string> = {
   "hive-router": "Hive Router 0.3.10 (Rust, crate hive-router), default settings, JWT and our signed header by configuration",
   "apollo-router": "Apollo Router 2.17.0 (Rust, crate apollo-router), default settings, JWT and our signed header by a native plugin",
   ours: "our gateway, one process (GATEWAY_WORKERS=1, the default), response cache off",
+  "ours-apollo": "ours with every request through Apollo Server's pipeline (GATEWAY_PERSISTED_ANSWERS=apollo)",
   "ours-2w": "our gateway, 2 node:cluster workers, response cache off",
   "ours-cached": "our gateway, one process, public catalog response cache on",
   "ours-cached-2w": "our gateway, 2 node:cluster workers, public catalog response cache on",
@@ -36,7 +37,7 @@ export const COMPILED_ROUTERS: Partial<Record<TargetName, string>> = {
 /** Starts one target in its own process against the subgraphs the run started. */
 export async function startTarget(
   name: TargetName,
-  context: { env: Record<string, string>; subgraphUrls: Record<string, string>; logDir: string; sharedBus: boolean },
+  context: { env: Record<string, string>; subgraphUrls: Record<string, string>; logDir: string; sharedBus: boolean; persistedManifest?: string },
 ): Promise<RunningTarget> {
   if (name === "direct") return { name, url: context.subgraphUrls.products!, stop: async () => undefined };
   const port = await freePort();
@@ -61,6 +62,8 @@ export async function startTarget(
       APP_ENV: "production",
       GATEWAY_WORKERS: name.endsWith("-2w") ? "2" : "1",
       RESPONSE_CACHE_TTL_SECONDS: cached ? "30" : "0",
+      GATEWAY_PERSISTED_ANSWERS: name === "ours-apollo" ? "apollo" : "own",
+      ...(context.persistedManifest ? { PERSISTED_OPERATIONS_PATH: context.persistedManifest } : {}),
     });
     child = await startBenchProcess({ name, entry: "gateway/src/main.ts", env, logFile, readyUrl: `http://127.0.0.1:${port}/healthz` });
   }
