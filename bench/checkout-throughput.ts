@@ -76,6 +76,13 @@ const CHECKOUTS = SCENARIO === "sustained" ? RATE * Number(args.seconds) : Numbe
 const CONCURRENCY = SCENARIO === "burst" || SCENARIO === "flash" ? CHECKOUTS : Number(args.concurrency);
 const MAX_SECONDS = 120;
 const PRODUCTS = 40;
+const IDLE_SAMPLE_MS = 5_000;
+/**
+ * Engines other jobs use too: their rate with no checkout running is someone else's work. The
+ * run's own processes and database backends are not (their first seconds still start up).
+ */
+const SHARED_ENGINE = (role: string) => !role.startsWith("node:") && role !== "postgresql: this run";
+const perSecond = (byRole: Map<string, number>, seconds: number) => new Map([...byRole].map(([role, ms]) => [role, ms / seconds]));
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 const describe = (samples: number[]) => {
@@ -278,9 +285,19 @@ try {
     }
   };
   const roles = platform.roles;
-  const cpuDatabase = PROFILE && realDatabase ? benchDatabase : undefined;
+  // PostgreSQL split by the database its backends serve: with --profile, and always in the
+  // split layout, whose figures are read by process on a server other jobs share.
+  const cpuDatabase = (PROFILE || LAYOUT === "split") && realDatabase ? benchDatabase : undefined;
+  // What every process spends with no checkout running (shared engines serve other jobs too),
+  // to read the per-checkout figures against.
+  const idleBeforeRun = sampleProcessCpu(roles, cpuDatabase);
+  const idleStarted = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, IDLE_SAMPLE_MS));
+  const idleMsPerSecond = perSecond(cpuMsByRole(idleBeforeRun, sampleProcessCpu(roles, cpuDatabase)), (performance.now() - idleStarted) / 1000);
   const trafficBefore = trafficCount?.snapshot();
   const cpuBefore = sampleProcessCpu(roles, cpuDatabase);
+  // The checkouts' span on the clock V8 stamps CPU profile samples with (monotonic, µs).
+  const profileWindowStart = process.hrtime.bigint() / 1000n;
   const statementsBefore = statementCount.snapshot();
   const deadline = Date.now() + MAX_SECONDS * 1000;
   const wallStarted = performance.now();
@@ -318,6 +335,7 @@ try {
   while ((await paidCount()) < ids.length && Date.now() < drainDeadline) await new Promise((resolve) => setTimeout(resolve, 100));
   const drainedAt = Date.now();
   const cpuByRole = cpuMsByRole(cpuBefore, sampleProcessCpu(roles, cpuDatabase));
+  const runSeconds = (drainedAt - lastAnswerAt) / 1000 + wallSeconds;
   const statementsAfter = statementCount.snapshot();
   const { rows: paid } = await db.query<{ orderId: string; at: Date }>(`SELECT "orderId", at FROM "OrderStatusChange" WHERE "orderId" = ANY($1::text[]) AND "to" = 'PAID'`, [ids]);
   await db.end();
@@ -325,6 +343,10 @@ try {
   console.log(`${paid.length} of ${ids.length} orders PAID; pipeline drained ${((drainedAt - lastAnswerAt) / 1000).toFixed(2)} s after the last answer; ${(paid.length / ((drainedAt - lastAnswerAt) / 1000 + wallSeconds)).toFixed(0)} paid orders/s overall`);
   console.log(`CPU per checkout answered PENDING, by process (${pendingAfter.length} checkouts, from the first checkout until the pipeline drained):`);
   for (const line of formatCpuBreakdown(cpuByRole, Math.max(1, pendingAfter.length), "checkout")) console.log(line);
+  console.log(`the same, less each shared engine's idle rate (${(IDLE_SAMPLE_MS / 1000).toFixed(0)} s sampled before the checkouts) over the ${runSeconds.toFixed(1)} s:`);
+  const netOfIdle = new Map([...cpuByRole].map(([role, ms]) => [role, Math.max(0, ms - (SHARED_ENGINE(role) ? (idleMsPerSecond.get(role) ?? 0) * runSeconds : 0))]));
+  for (const line of formatCpuBreakdown(netOfIdle, Math.max(1, pendingAfter.length), "checkout")) console.log(line);
+  if (process.env.BENCH_CPU_PROFILE_DIR) console.log(`profile window (monotonic µs): ${profileWindowStart}-${process.hrtime.bigint() / 1000n}`);
   if (LAYOUT === "one") {
     const per = (n: number) => (n / Math.max(1, pendingAfter.length)).toFixed(1);
     console.log(`SQL per checkout answered PENDING: ${per(statementsAfter.statements - statementsBefore.statements)} statements in ${per(statementsAfter.transactions - statementsBefore.transactions)} transactions`);

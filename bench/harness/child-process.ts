@@ -88,7 +88,9 @@ export async function startBenchProcess(options: {
     ready,
     async stop() {
       if (child.exitCode === null) child.kill("SIGTERM");
-      const killer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+      // A profiled process writes its profile as it exits: on a loaded machine that and a
+      // graceful close take longer than 10 s, and a kill would lose the profile.
+      const killer = setTimeout(() => child.kill("SIGKILL"), process.env.BENCH_CPU_PROFILE_DIR ? 60_000 : 10_000);
       await exited;
       clearTimeout(killer);
       log.end();
