@@ -199,6 +199,13 @@ describe("persisted operations answered without Apollo Server's pipeline answer 
             const wrong = Object.fromEntries(operation.variableDefinitions.map((definition) => [definition.variable.name.value, { not: ["a value"] }]));
             const answer = await compare(own, apollo, 0, { query: text, operationName: name, variables: wrong }, {}, `${name} with wrong variables`);
             assert.match(answer, /^400 .*BAD_USER_INPUT/, `${name}: wrong variables refused`);
+            // Hostile values the request policy lets through to execution: NUL bytes in every
+            // string, and each variable nested 200 deep. The same answer on both paths.
+            const valid = variablesFor(own.gateway.schema, operation.variableDefinitions, true, [name, 0]);
+            await compare(own, apollo, 0, { query: text, operationName: name, variables: withNulBytes(valid) }, {}, `${name} with NUL bytes`);
+            const deep = Object.fromEntries(operation.variableDefinitions.map((definition) => [definition.variable.name.value, nested(200)]));
+            const deepAnswer = await compare(own, apollo, 0, { query: text, operationName: name, variables: deep }, {}, `${name} nested 200 deep`);
+            assert.match(deepAnswer, /^400 /, `${name}: a value nested 200 deep refused`);
           }
         }
       }
@@ -241,3 +248,18 @@ describe("persisted operations answered without Apollo Server's pipeline answer 
     assert.ok(bypassed > 0 && looked > 0, `${bypassed} bypassed, ${looked} looked up`);
   });
 });
+
+/** `value` with a NUL byte inside every string it holds. */
+function withNulBytes(value: unknown): unknown {
+  if (typeof value === "string") return `${value}\u0000${value}`;
+  if (Array.isArray(value)) return value.map(withNulBytes);
+  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, withNulBytes(inner)]));
+  return value;
+}
+
+/** An object nested `depth` levels deep. */
+function nested(depth: number): unknown {
+  let value: unknown = "end";
+  for (let i = 0; i < depth; i++) value = { inner: value };
+  return value;
+}
