@@ -24,10 +24,11 @@ function silentSocket(port: number): Promise<Socket | undefined> {
 }
 
 /** One request, on `agent`'s kept-alive socket when it has one: the status and whether the socket was reused. */
-function send(port: number, options: { path: string; method?: string; signed?: boolean; agent?: Agent | false; body?: string }) {
+function send(port: number, options: { path: string; method?: string; signed?: boolean; forged?: boolean; agent?: Agent | false; body?: string }) {
   return new Promise<{ status: number; reused: boolean; body: string }>((resolve, reject) => {
     const headers: Record<string, string> = { "content-type": "application/json" };
     if (options.signed) headers[INTERNAL_HEADER] = signInternalCredential(SECRET, { requestId: "stranger-test" });
+    if (options.forged) headers[INTERNAL_HEADER] = signInternalCredential(`${SECRET}-guessed`, { requestId: "stranger-test" });
     const req = request({ port, host: "127.0.0.1", path: options.path, method: options.method ?? "GET", headers, agent: options.agent ?? false }, (res) => {
       let body = "";
       res.on("data", (chunk) => (body += chunk));
@@ -63,6 +64,18 @@ describe("a subgraph port and the sockets of strangers", () => {
     assert.equal(open(sockets), CAP, "the newest are kept");
     assert.ok(sockets.slice(-CAP).every((socket) => socket && !socket.destroyed && !socket.readableEnded), "the ones kept are the last opened");
     for (const socket of sockets) socket?.destroy();
+  });
+
+  it("takes a credential signed with another secret for a stranger's: its socket is closed like any other", async () => {
+    const forger = new Agent({ keepAlive: true, maxSockets: 1 });
+    assert.equal((await send(server.port, { path: "/healthz", forged: true, agent: forger })).status, 200);
+    const flood: (Socket | undefined)[] = [];
+    for (let i = 0; i < 2 * CAP; i++) flood.push(await silentSocket(server.port));
+    await until(() => open(flood) <= CAP);
+    const again = await send(server.port, { path: "/healthz", forged: true, agent: forger });
+    assert.equal(again.reused, false, "the forged credential vouched for nothing: its kept-alive socket was closed");
+    for (const socket of flood) socket?.destroy();
+    forger.destroy();
   });
 
   it("keeps a signed caller's socket through a flood of strangers, and serves its new ones during it", async () => {
