@@ -6,7 +6,12 @@
 //
 //   eval "$(scripts/services.sh env)"
 //   nice -n 10 npx tsx bench/supergraph-at-scale.ts --products 1000000 --name catalog_1m [--compare 600]
-//       [--duration 10] [--warmup 5] [--connections 1,8] [--writes 20] [--load-only] [--redis-db 8]
+//       [--duration 10] [--warmup 5] [--connections 1,8] [--writes 20] [--load-only] [--redis-db 8] [--cold]
+//
+// Before measuring, each size's catalog is read into memory (FerretDB's tables on PostgreSQL,
+// `pg_prewarm`), as a store serving its catalog keeps it; `--cold` leaves the caches as they are
+// (a product read at random then costs the disk's random reads). Each figure prints the pages
+// the document engine read from outside its buffers per request.
 //
 // Each size is a deployment of its own on the shared engines (see scaleEnvironment), loaded by
 // this script (products, stock, search documents; ~20-30 min for 1M here) or reused when a
@@ -24,6 +29,7 @@ import { postGraphQL } from "../test/support/graphql-client.js";
 import { runFreshness, type FreshnessResult } from "./search-freshness.js";
 import { loadScaleCatalog, scaleEnvironment } from "./scale/load-scale-catalog.js";
 import { processCpuMs, startPlatformProcess } from "./scale/platform-process.js";
+import { catalogPagesInMemory, pageReads, type CatalogPages } from "./scale/catalog-pages.js";
 
 const { values } = parseArgs({
   options: {
@@ -40,6 +46,9 @@ const { values } = parseArgs({
     "load-only": { type: "boolean", default: false },
     // Another size beside the 1M one keeps its stock mirror and hot products apart from it.
     "redis-db": { type: "string", default: "8" },
+    // Measure with the catalog's pages where the engines' caches happen to leave them (after a
+    // load, a restart or other work), instead of read into memory first.
+    cold: { type: "boolean", default: false },
   },
 });
 const durationMs = Number(values.duration) * 1000;
@@ -55,6 +64,8 @@ interface Figure {
   p50: number;
   p99: number;
   max: number;
+  /** Pages the document engine read from outside its own buffers, per request (-1: not known). */
+  pageReadsPerRequest: number;
 }
 
 interface SizeResult {
@@ -64,6 +75,7 @@ interface SizeResult {
   wallSeconds: number;
   /** From the banner to the stock mirror trusted: the one catalog-sized step after the start. */
   mirrorSeconds: number;
+  catalogPages: CatalogPages | undefined;
   idleCpuMs: number;
   idleSeconds: number;
   figures: Figure[];
@@ -88,9 +100,15 @@ async function closedLoop(clients: number, forMs: number, firstN: number, op: (n
   return latencies.sort((a, b) => a - b);
 }
 
-function figureOf(name: string, clients: number, forMs: number, latencies: number[]): Figure {
+function figureOf(name: string, clients: number, forMs: number, latencies: number[], pagesRead: number | undefined): Figure {
   const at = (q: number) => Number(latencies[Math.min(latencies.length - 1, Math.ceil(q * latencies.length) - 1)]!.toFixed(1));
-  return { name, clients, perSecond: Math.round(latencies.length / (forMs / 1000)), p50: at(0.5), p99: at(0.99), max: at(1) };
+  const pageReadsPerRequest = pagesRead === undefined ? -1 : Number((pagesRead / latencies.length).toFixed(2));
+  return { name, clients, perSecond: Math.round(latencies.length / (forMs / 1000)), p50: at(0.5), p99: at(0.99), max: at(1), pageReadsPerRequest };
+}
+
+function printFigure(label: string, figure: Figure): void {
+  const reads = figure.pageReadsPerRequest >= 0 ? `  ${figure.pageReadsPerRequest} page reads/request` : "";
+  console.log(`  ${label.padEnd(40)} ${String(figure.clients).padStart(2)} clients ${String(figure.perSecond).padStart(6)}/s  p50 ${figure.p50} ms  p99 ${figure.p99} ms  max ${figure.max} ms${reads}`);
 }
 
 /**
@@ -100,12 +118,23 @@ function figureOf(name: string, clients: number, forMs: number, latencies: numbe
  */
 async function measure(name: string, clients: number, warmupFrom: number, op: (n: number) => Promise<void>): Promise<Figure> {
   if (warmupMs > 0) {
-    const cold = figureOf(name, clients, warmupMs, await closedLoop(clients, warmupMs, warmupFrom, op));
-    console.log(`  ${`${name}, warm-up`.padEnd(40)} ${String(clients).padStart(2)} clients ${String(cold.perSecond).padStart(6)}/s  p50 ${cold.p50} ms  p99 ${cold.p99} ms  max ${cold.max} ms`);
+    const readsBefore = await pageReads(currentSchema);
+    const latencies = await closedLoop(clients, warmupMs, warmupFrom, op);
+    printFigure(`${name}, warm-up`, figureOf(name, clients, warmupMs, latencies, await since(readsBefore)));
   }
-  const figure = figureOf(name, clients, durationMs, await closedLoop(clients, durationMs, 0, op));
-  console.log(`  ${name.padEnd(40)} ${String(clients).padStart(2)} clients ${String(figure.perSecond).padStart(6)}/s  p50 ${figure.p50} ms  p99 ${figure.p99} ms  max ${figure.max} ms`);
+  const readsBefore = await pageReads(currentSchema);
+  const latencies = await closedLoop(clients, durationMs, 0, op);
+  const figure = figureOf(name, clients, durationMs, latencies, await since(readsBefore));
+  printFigure(name, figure);
   return figure;
+}
+
+/** The size being measured: its schema in the document engine's PostgreSQL. */
+let currentSchema = "";
+
+async function since(before: number | undefined): Promise<number | undefined> {
+  const now = await pageReads(currentSchema);
+  return before === undefined || now === undefined ? undefined : now - before;
 }
 
 async function query(url: string, text: string, variables: Record<string, unknown> = {}) {
@@ -134,6 +163,7 @@ async function engineRequestCache(alias: string, enable: boolean): Promise<void>
 
 async function runSize({ size, name, redisDb }: (typeof sizes)[number]): Promise<SizeResult | undefined> {
   console.log(`\n${size.toLocaleString("en")} products ("${name}")`);
+  currentSchema = name;
   const env = {
     ...scaleEnvironment(name, redisDb),
     APP_ENV: "development",
@@ -162,6 +192,8 @@ async function runSize({ size, name, redisDb }: (typeof sizes)[number]): Promise
     console.log(`  npm start ready in ${platform.readySeconds} s (its banner); ${platform.wallSeconds.toFixed(1)} s from spawning the process`);
     const mirrorSeconds = await stockMirrorBuilt(platform.gatewayUrl);
     console.log(`  stock mirror built ${mirrorSeconds} s after the banner (reservations use the ledger alone until then)`);
+    const catalogPages = values.cold ? undefined : await catalogPagesInMemory(name);
+    if (catalogPages) console.log(`  catalog pages read into memory: ${(catalogPages.bytes / 2 ** 20).toFixed(0)} MiB in ${catalogPages.seconds} s (a store serving traffic keeps them there; --cold measures without)`);
     await delay(5_000);
     const idleSeconds = Number(values["idle-seconds"]);
     const cpuBefore = await processCpuMs(platform.pid);
@@ -217,7 +249,7 @@ async function runSize({ size, name, redisDb }: (typeof sizes)[number]): Promise
     console.log(`  write to searchable (${freshness.writes} writes): p50 ${freshness.p50} ms  p99 ${freshness.p99} ms  max ${freshness.max} ms`);
     const hotCache = await checkHotCache(config, size);
     console.log(`  hot product cache: ${hotCache.filled} of ${hotCache.products} products read once were served from it after (catalog load p99 ${hotCache.loadP99} ms)`);
-    return { size, name, readySeconds: platform.readySeconds, wallSeconds: Number(platform.wallSeconds.toFixed(1)), mirrorSeconds, idleCpuMs, idleSeconds, figures, freshness, hotCache };
+    return { size, name, readySeconds: platform.readySeconds, wallSeconds: Number(platform.wallSeconds.toFixed(1)), mirrorSeconds, catalogPages, idleCpuMs, idleSeconds, figures, freshness, hotCache };
   } finally {
     await engineRequestCache(name, true);
     await platform.stop();
@@ -287,6 +319,7 @@ if (results.length === 2) {
     const other = small.figures[i]!;
     row(`${figure.name}, ${figure.clients} client(s), p50`, other.p50, figure.p50, "ms");
     row(`${figure.name}, ${figure.clients} client(s), p99`, other.p99, figure.p99, "ms");
+    if (figure.pageReadsPerRequest >= 0 && other.pageReadsPerRequest >= 0) console.log(`| ${figure.name}, ${figure.clients} client(s), pages read from outside the buffers per request | ${other.pageReadsPerRequest} | ${figure.pageReadsPerRequest} | |`);
   }
   row("write to searchable, p50", small.freshness.p50, large.freshness.p50, "ms");
   row("write to searchable, p99", small.freshness.p99, large.freshness.p99, "ms");
