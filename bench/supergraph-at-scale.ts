@@ -1,7 +1,7 @@
 // The whole supergraph at the catalog's design size on the real engines (FerretDB, PostgreSQL,
 // Redis, OpenSearch, Kafka), against the demo size in the same run: `npm start` time to ready,
 // the stock mirror built after it, then idle CPU, then through the gateway `product(id)` with
-// stock, a listing page with its total, a deep cursor page, search with facets and with hits only (all uncached: response cache and hot product
+// stock, a listing page with its total, a deep cursor page, search with facets and with hits only, autocomplete at the first keystrokes (all uncached: response cache and hot product
 // cache off), write to searchable, and whether the hot product cache fills at that size.
 //
 //   eval "$(scripts/services.sh env)"
@@ -149,6 +149,8 @@ const DEEP_PAGE = `query($after: String) { products(first: 20, after: $after) { 
 // A results list without counts (a phone's first screen, an infinite scroll): no facet or
 // total is made for it.
 const SEARCH_HITS = `query($q: String!) { search(query: $q, first: 20) { edges { node { id name price { amount currency } } } pageInfo { hasNextPage } } }`;
+// What the search box asks at each of the first keystrokes.
+const AUTOCOMPLETE = `query($prefix: String!) { autocomplete(prefix: $prefix, first: 8) { __typename } }`;
 const SEARCH = `query($q: String!) { search(query: $q, first: 20) { totalCount edges { node { id name price { amount currency } } } facets { categories { value count } brands { value count } priceRanges { min max count } } } }`;
 
 /** Turns the engine's request cache for one search alias off or back on. */
@@ -241,6 +243,13 @@ async function runSize({ size, name, redisDb }: (typeof sizes)[number]): Promise
         await measure("search, hits only", clients, 0, async (n) => {
           const data = await query(url, SEARCH_HITS, { q: words[n % words.length] });
           if (data.search.edges.length === 0) throw new Error(`no hits for ${words[n % words.length]}`);
+        }),
+      );
+      figures.push(
+        await measure("autocomplete, 1-3 letters typed", clients, 0, async (n) => {
+          const prefix = words[n % words.length]!.slice(0, 1 + (n % 3));
+          const data = await query(url, AUTOCOMPLETE, { prefix });
+          if (data.autocomplete.length === 0) throw new Error(`no suggestion for ${prefix}`);
         }),
       );
     }
