@@ -6,6 +6,7 @@ import { createSearchService } from "./domain/search.service.js";
 import { startProductIndexer } from "./domain/product-indexer.js";
 import { reindexCatalog } from "./domain/reindex.js";
 import { startSearchOrderKeeper, type ReorderPolicy } from "./domain/search-order.js";
+import { withRebuildClaim } from "./domain/rebuild-claim.js";
 import { connectSearchIndex } from "./adapters/connect-search-index.js";
 import { productsSubgraphCatalog } from "./adapters/products-subgraph-catalog.js";
 import { productsSubgraphCategories } from "./adapters/products-subgraph-categories.js";
@@ -36,7 +37,8 @@ export interface SearchSubgraphOptions {
 /**
  * Starts the search subgraph: the index, the indexer that follows catalog changes, an
  * initial build when the index is empty (first start, or after losing the search engine), a
- * background rebuild when it was made by an older mapping (an upgrade) or when products
+ * background rebuild when it was made by an older mapping or holds documents of an older
+ * format (an upgrade; one replica at a time, under the rebuild claim) or when products
  * appended since its last rebuild call for one (search-order.ts), then the server.
  */
 export async function startSearchSubgraph(platform: Platform, options: SearchSubgraphOptions = {}): Promise<RunningSearch> {
@@ -71,9 +73,13 @@ export async function startSearchSubgraph(platform: Platform, options: SearchSub
       // background, so the subgraph is ready at once; a failed build is retried at next start.
       if ((await index.count()) === 0) await buildOnceTheCatalogAnswers(() => reindexCatalog({ index, catalog, logger }), logger);
       else {
+        // Under the rebuild claim: replicas of a new version starting together rebuild once.
         logger.info("search index is rebuilt in the background; the current one answers until it is done");
-        void rebuildInBackground().then(
-          () => logger.info("search index rebuilt"),
+        void withRebuildClaim(platform.kv, config.search.indexName, () => rebuildInBackground({ dropAbandonedBuilds: true })).then(
+          (outcome) =>
+            outcome.claimed
+              ? logger.info("search index rebuilt")
+              : logger.info("another replica holds the search index's rebuild claim and rebuilds it; this one answers from the current index meanwhile"),
           (error: unknown) => logger.warn("search index rebuild failed; the next start tries again", { error: String(error) }),
         );
       }

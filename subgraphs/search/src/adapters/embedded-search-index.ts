@@ -9,6 +9,7 @@ import { capOf, cappedFacets, cappedTotal, countingLimit } from "../domain/count
 import { recencyScore } from "../domain/recency-rank.js";
 import { FIELD_SCORES, type RankedField } from "../domain/field-scores.js";
 import { lastWordIsPrefix } from "../domain/search-words.js";
+import { DOCUMENT_FORMAT } from "../domain/document-format.js";
 
 /** Edits forgiven per word, as the engines' AUTO:4,6 (MiniSearch counts a swap as two). */
 const fuzziness = (term: string): number | false => (term.length < 4 ? false : term.length < 6 ? 1 : 2);
@@ -38,10 +39,13 @@ interface Generation {
   /** Highest version seen per product, deletes included: the embedded external versioning. */
   versions: Map<string, number>;
   suggestions: EmbeddedSuggestions;
+  /** The format of the documents it was filled with (document-format.ts). */
+  documentFormat: number;
 }
 
-function newGeneration(): Generation {
+function newGeneration(documentFormat = DOCUMENT_FORMAT): Generation {
   return {
+    documentFormat,
     text: new MiniSearch<SearchDocument>({
       fields: ["name", "brand", "category", "attributes", "optionValues", "description"],
       extractField: (document, field) => {
@@ -98,8 +102,17 @@ function facetCounts(values: string[]): FacetCount[] {
  */
 export class EmbeddedSearchIndex implements SearchIndex {
   readonly engine = "embedded";
-  private current = newGeneration();
+  private current: Generation;
   private building?: Generation;
+
+  /**
+   * `documentFormat`: the format of the documents it is first given, when they were made by an
+   * older version (a process holding documents from before an upgrade); such an index calls for
+   * a rebuild as an engine's does. A rebuild writes the current format.
+   */
+  constructor(options: { documentFormat?: number } = {}) {
+    this.current = newGeneration(options.documentFormat);
+  }
 
   async ensureIndex(): Promise<void> {}
 
@@ -165,7 +178,7 @@ export class EmbeddedSearchIndex implements SearchIndex {
   }
 
   async needsRebuild(): Promise<boolean> {
-    return this.current.documents.size === 0;
+    return this.current.documents.size === 0 || this.current.documentFormat < DOCUMENT_FORMAT;
   }
 
   async count(): Promise<number> {

@@ -14,6 +14,7 @@ import { RECENCY_WEIGHT, recencyFeature } from "../domain/recency-rank.js";
 import { recencyKeyOf, recencyKeys } from "../domain/word-recency.js";
 import { FIELD_SCORES } from "../domain/field-scores.js";
 import { engineWords, lastWordIsPrefix } from "../domain/search-words.js";
+import { DOCUMENT_FORMAT } from "../domain/document-format.js";
 
 /**
  * The mapping's version, kept in the index's `_meta`. An index made by an older one is brought
@@ -93,6 +94,14 @@ const WORD_SCORING = { similarity: "boolean" } as const;
 /** The fields that rank a match with their scores (brand and category as words, not values). */
 const RANKING_FIELDS = Object.entries(FIELD_SCORES).map(([field, score]) => `${field === "brand" || field === "category" ? `${field}.text` : field}^${score}`);
 
+/**
+ * What an index records of the code that wrote it, in its mapping's `_meta`. An update of
+ * `_meta` replaces the whole object, so every write of it names every key.
+ */
+export function indexMeta(extra: { writtenInOrder?: number } = {}) {
+  return { mappingVersion: MAPPING_VERSION, documentFormat: DOCUMENT_FORMAT, ...extra };
+}
+
 export function indexDefinition(options: { bulkLoad?: boolean } = {}) {
   return {
     settings: {
@@ -127,7 +136,7 @@ export function indexDefinition(options: { bulkLoad?: boolean } = {}) {
     },
     mappings: {
       dynamic: "strict",
-      _meta: { mappingVersion: MAPPING_VERSION },
+      _meta: indexMeta(),
       properties: {
         id: { type: "keyword" },
         // Every searchable word in one field, so the words of a query may match in different

@@ -2,9 +2,10 @@ import { setTimeout as delay } from "node:timers/promises";
 import type { Logger } from "#kernel";
 import type { FacetValues, IndexChange, ProductSuggestion, RebuildOptions, SearchDocument, SearchHits, SearchIndex, SearchRequest, StorageOrder } from "../ports/search-index.js";
 import type { TypedText } from "../domain/suggestion-match.js";
-import { ADDED_FIELDS, bulkBody, bulkFailures, indexDefinition, MAPPING_VERSION, countsBody, hitsBody, parseSearchResponse, REFRESH_INTERVAL, WORD_RECENCY_SINCE } from "./search-dsl.js";
+import { ADDED_FIELDS, bulkBody, bulkFailures, indexDefinition, indexMeta, MAPPING_VERSION, countsBody, hitsBody, parseSearchResponse, REFRESH_INTERVAL, WORD_RECENCY_SINCE } from "./search-dsl.js";
 import { SEARCH_CLIENT_WAIT_MS } from "./search-time-limit.js";
 import { facetValuesBody, parseFacetValuesResponse, parseSuggestResponse, suggestBody } from "./suggest-dsl.js";
+import { DOCUMENT_FORMAT, UNRECORDED_DOCUMENT_FORMAT } from "../domain/document-format.js";
 
 export interface EngineRequest {
   method: "GET" | "PUT" | "POST" | "DELETE";
@@ -59,7 +60,8 @@ export class SearchEngineIndex implements SearchIndex {
   private facetValuesRead?: { values: Promise<FacetValues>; until: number };
   /** The brands and categories of the last read that succeeded: what keystrokes are answered from. */
   private facetValuesKept?: FacetValues;
-  private outdatedMapping = false;
+  /** The index was made by an older mapping or holds documents of an older format: rebuilt at start. */
+  private madeByOlderVersion = false;
   /**
    * Whether every document behind the alias holds its recency under its words (mapping 7): known
    * once ensureIndex has read the mapping or made the index, and after a rebuild. Until then a
@@ -167,7 +169,7 @@ export class SearchEngineIndex implements SearchIndex {
   }
 
   async needsRebuild(): Promise<boolean> {
-    return this.outdatedMapping || (await this.count()) === 0;
+    return this.madeByOlderVersion || (await this.count()) === 0;
   }
 
   async count(): Promise<number> {
@@ -233,7 +235,7 @@ export class SearchEngineIndex implements SearchIndex {
 
       await this.transport({ method: "PUT", path: `/${name}/_settings`, body: { index: { refresh_interval: REFRESH_INTERVAL, "translog.durability": "request" } } });
       // What this rebuild wrote newest first; products created after it are appended (storageOrder).
-      await this.transport({ method: "PUT", path: `/${name}/_mapping`, body: { _meta: { mappingVersion: MAPPING_VERSION, writtenInOrder: indexed } } });
+      await this.transport({ method: "PUT", path: `/${name}/_mapping`, body: { _meta: indexMeta({ writtenInOrder: indexed }) } });
       await this.transport({ method: "POST", path: `/${name}/_refresh` });
       await this.mergeInBackground(name);
       const previous = await this.aliasIndexes(alias);
@@ -244,7 +246,7 @@ export class SearchEngineIndex implements SearchIndex {
       ]);
       this.targets = undefined;
       this.facetValuesRead = undefined;
-      this.outdatedMapping = false;
+      this.madeByOlderVersion = false;
       this.wordRecencyHeld = true;
       this.options.logger?.info("search index rebuilt", { alias, index: name, indexed });
       this.retire(previous);
@@ -293,16 +295,28 @@ export class SearchEngineIndex implements SearchIndex {
   /**
    * An index made by an older mapping takes the fields added since (so live changes, which
    * carry them, are still accepted) and is marked for a rebuild, which brings the rest
-   * (analyzers, sub-fields) with a new index behind the alias.
+   * (analyzers, sub-fields) with a new index behind the alias. An index holding documents of an
+   * older format (document-format.ts) needs no field but is marked for a rebuild as well: its
+   * documents lack words this version searches for.
    */
   private async upgradeMapping(): Promise<void> {
     const { body } = await this.transport({ method: "GET", path: `/${this.options.alias}/_mapping` });
-    const versions = Object.values(body as Record<string, { mappings?: { _meta?: { mappingVersion?: number } } }>).map((index) => index.mappings?._meta?.mappingVersion ?? 1);
+    const metas = Object.values(body as Record<string, { mappings?: { _meta?: { mappingVersion?: number; documentFormat?: number } } }>).map((index) => index.mappings?._meta ?? {});
+    const versions = metas.map((meta) => meta.mappingVersion ?? 1);
+    const formats = metas.map((meta) => meta.documentFormat ?? UNRECORDED_DOCUMENT_FORMAT);
     this.wordRecencyHeld = Math.min(...versions) >= WORD_RECENCY_SINCE;
-    if (Math.min(...versions) >= MAPPING_VERSION) return;
-    await this.transport({ method: "PUT", path: `/${this.options.alias}/_mapping`, body: { properties: ADDED_FIELDS } });
-    this.outdatedMapping = true;
-    this.options.logger?.info("search index mapping is older than this version; it will be rebuilt", { alias: this.options.alias, versions, current: MAPPING_VERSION });
+    const mappingOutdated = Math.min(...versions) < MAPPING_VERSION;
+    const formatOutdated = Math.min(...formats) < DOCUMENT_FORMAT;
+    if (mappingOutdated) await this.transport({ method: "PUT", path: `/${this.options.alias}/_mapping`, body: { properties: ADDED_FIELDS } });
+    if (!mappingOutdated && !formatOutdated) return;
+    this.madeByOlderVersion = true;
+    this.options.logger?.info("search index was made by an older version; it will be rebuilt", {
+      alias: this.options.alias,
+      versions,
+      current: MAPPING_VERSION,
+      documentFormats: formats,
+      currentDocumentFormat: DOCUMENT_FORMAT,
+    });
   }
 
   private async writeTargets(): Promise<string[]> {

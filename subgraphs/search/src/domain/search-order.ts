@@ -1,6 +1,6 @@
-import { randomUUID } from "node:crypto";
 import type { KeyValueStore, Logger } from "#kernel";
 import type { SearchIndex, StorageOrder } from "../ports/search-index.js";
+import { withRebuildClaim } from "./rebuild-claim.js";
 
 /**
  * Keeps the search index stored newest first, which is what keeps a relevance page's cost from
@@ -51,9 +51,6 @@ export interface SearchOrderKeeperOptions {
   policy?: ReorderPolicy;
 }
 
-/** How long one replica's claim on the rebuild holds if it dies while rebuilding. */
-const REBUILD_CLAIM_MS = 3 * 60 * 60_000;
-
 /**
  * Checks the index's order every `intervalMs` and rebuilds it when due (see reorderDue). One
  * replica rebuilds: the claim is a cache key held for the rebuild's length.
@@ -61,16 +58,13 @@ const REBUILD_CLAIM_MS = 3 * 60 * 60_000;
 export function startSearchOrderKeeper(options: SearchOrderKeeperOptions): { check(): Promise<boolean>; stop(): void } {
   let previous: StorageOrder | undefined;
   let checking: Promise<boolean> | undefined;
-  const claimKey = `search:reorder:${options.indexName}`;
 
   async function checkOnce(): Promise<boolean> {
     const now = await options.index.storageOrder();
     const due = reorderDue(previous, now, options.policy);
     previous = now;
     if (!due) return false;
-    const token = randomUUID();
-    if (!(await options.kv.setIfAbsent(claimKey, token, REBUILD_CLAIM_MS))) return false;
-    try {
+    const outcome = await withRebuildClaim(options.kv, options.indexName, async () => {
       // Another replica may have rebuilt it between the look above and this claim.
       const claimed = await options.index.storageOrder();
       if (!reorderDue(now, claimed, options.policy)) return false;
@@ -81,9 +75,8 @@ export function startSearchOrderKeeper(options: SearchOrderKeeperOptions): { che
       const rebuilt = await options.rebuild({ dropAbandonedBuilds: true });
       previous = undefined;
       return rebuilt;
-    } finally {
-      await options.kv.deleteIfEquals(claimKey, token).catch(() => undefined);
-    }
+    });
+    return outcome.claimed && outcome.result;
   }
 
   const check = (): Promise<boolean> => {
