@@ -81,6 +81,19 @@ export function defineSearchIndexContract(engine: string, create: () => Promise<
       }
     });
 
+    it("folds a word typed in full-width forms or with ß as the engines' ASCII folding does", async () => {
+      const words = documents.flatMap((d) => d.name.split(/\s+/)).filter((word) => /^[A-Za-z]{5,}$/.test(word));
+      const plain = words[0]!;
+      const withDoubleS = words.find((word) => word.includes("ss"))!;
+      const fullWidth = (word: string) => [...word].map((char) => String.fromCharCode(char.charCodeAt(0) + 0xfee0)).join("");
+      const ids = async (text: string) => (await index.search(request({ text, first: 50 }))).hits.map((hit) => hit.id);
+      for (const [typed, meant] of [[fullWidth(plain), plain], [withDoubleS.replace("ss", "ß"), withDoubleS]] as const) {
+        const expected = await ids(meant);
+        assert.ok(expected.length > 0, `${meant} finds products`);
+        assert.deepEqual(await ids(typed), expected, `${typed} finds what ${meant} finds`);
+      }
+    });
+
     it("counts facets over all matches, not just the page", async () => {
       const result = await index.search(request({ text: "", filter: { brands: ["Voltix", "Sonora"] }, first: 1 }));
       const matches = documents.filter((d) => d.brand === "Voltix" || d.brand === "Sonora");

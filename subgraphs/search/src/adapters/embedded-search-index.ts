@@ -1,7 +1,8 @@
 import MiniSearch, { type SearchOptions } from "minisearch";
 import type { FacetCount, FacetValues, IndexChange, ProductSuggestion, SearchDocument, SearchHits, SearchIndex, SearchRequest, SortKey, StorageOrder } from "../ports/search-index.js";
 import { inPriceRange, PRICE_RANGES } from "../domain/price-ranges.js";
-import { fold, type TypedText } from "../domain/suggestion-match.js";
+import type { TypedText } from "../domain/suggestion-match.js";
+import { foldAsEngines } from "../domain/engine-folding.js";
 import { groupOptionFacets, variantPredicate } from "../domain/variant-facets.js";
 import { EmbeddedSuggestions } from "./embedded-suggestions.js";
 import { indexVersion } from "../domain/index-version.js";
@@ -54,7 +55,7 @@ function newGeneration(documentFormat = DOCUMENT_FORMAT): Generation {
         const value = (document as unknown as Record<string, unknown>)[field];
         return Array.isArray(value) ? value.join(" ") : String(value ?? "");
       },
-      processTerm: fold,
+      processTerm: foldAsEngines,
       searchOptions: MATCHING,
     }),
     documents: new Map(),

@@ -22,30 +22,14 @@
  * better match (recency is worth less than the smallest difference between two word scores).
  */
 
+import { foldAsEngines } from "./engine-folding.js";
+
 /** The starts of a word kept as keys: shorter ones name most of the catalog, longer ones add keys and no selectivity. */
 export const RECENCY_KEY_LENGTH = { min: 3, max: 8 } as const;
 
-/** Letters the engine's ASCII folding rewrites that Unicode decomposition leaves whole. */
-const FOLDED_LETTERS: Record<string, string> = {
-  ß: "ss", æ: "ae", ø: "o", œ: "oe", đ: "d", ð: "d", ł: "l", ŀ: "l", þ: "th", ı: "i", ħ: "h", ŧ: "t", ŋ: "n", ſ: "s", ƒ: "f",
-  ﬀ: "ff", ﬁ: "fi", ﬂ: "fl", ﬃ: "ffi", ﬄ: "ffl", ﬅ: "st", ﬆ: "st",
-};
-const FOLDED_LETTER = new RegExp(`[${Object.keys(FOLDED_LETTERS).join("")}]`, "gu");
-
-/** Full-width forms (U+FF01 to U+FF5E) read as the ASCII they stand for, as the engine folds them. */
-const FULL_WIDTH = /[\uFF01-\uFF5E]/gu;
-
 /** Runs of plain letters and digits in `text`, folded as the engine folds words. */
 export function foldedRuns(text: string): string[] {
-  const folded = text
-    // Canonical decomposition only: compatibility forms (½, ™, ①) would become digits and
-    // letters where the engine sees no word, and a key could then start inside one.
-    .normalize("NFD")
-    .replace(/\p{M}+/gu, "")
-    .replace(FULL_WIDTH, (char) => String.fromCharCode(char.charCodeAt(0) - 0xfee0))
-    .toLowerCase()
-    .replace(FOLDED_LETTER, (char) => FOLDED_LETTERS[char]!);
-  return folded.split(/[^a-z0-9]+/).filter((run) => run.length > 0);
+  return foldAsEngines(text).split(/[^a-z0-9]+/).filter((run) => run.length > 0);
 }
 
 /** Every key a product with these texts holds (each word's starts of RECENCY_KEY_LENGTH). */
