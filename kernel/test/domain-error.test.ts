@@ -60,4 +60,12 @@ describe("DomainError", () => {
     assert.ok(huge.message.length < 200, huge.message.slice(0, 300));
     assert.equal(JSON.stringify(huge.extensions).includes("xxxx"), false);
   });
+
+  it("says a missing id was empty instead of quoting nothing back", () => {
+    for (const id of ["", "   "]) {
+      const empty = notFound("Category", id);
+      assert.equal(empty.message, "Category was not found: the id given is empty");
+      assert.deepEqual(empty.extensions, { code: ErrorCode.NOT_FOUND, id });
+    }
+  });
 });

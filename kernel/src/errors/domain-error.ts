@@ -79,12 +79,15 @@ export const LONGEST_ID = 200;
 
 /**
  * An id nothing has: quoted back when it could be one of ours, not when it is longer than any
- * (a 90 KB "id" was answered twice over, in the message and in `extensions.id`).
+ * (a 90 KB "id" was answered twice over, in the message and in `extensions.id`), and said to be
+ * empty when it is (`category(slug: "")` read "Category  was not found").
  */
 export const notFound = (what: string, id: string) =>
-  id.length <= LONGEST_ID
-    ? new DomainError(ErrorCode.NOT_FOUND, `${what} ${id} was not found`, { id })
-    : new DomainError(ErrorCode.NOT_FOUND, `${what} was not found: its id is ${id.length} characters, longer than any id`, { idLength: id.length });
+  id.trim() === ""
+    ? new DomainError(ErrorCode.NOT_FOUND, `${what} was not found: the id given is empty`, { id })
+    : id.length <= LONGEST_ID
+      ? new DomainError(ErrorCode.NOT_FOUND, `${what} ${id} was not found`, { id })
+      : new DomainError(ErrorCode.NOT_FOUND, `${what} was not found: its id is ${id.length} characters, longer than any id`, { idLength: id.length });
 
 /**
  * The one wording of every RATE_LIMITED answer, wherever it comes from (gateway budgets,
