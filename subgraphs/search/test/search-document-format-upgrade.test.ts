@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { describe, it } from "node:test";
 import { createLogger, createSubgraphClient, loadConfig, openPlatform } from "#kernel";
-import { describeWithRealEngine } from "#kernel/testing";
+import { describeWithRealEngine, waitFor } from "#kernel/testing";
 import { generateCatalog } from "../../products/src/catalog/generate-catalog.js";
 import { EmbeddedSearchIndex } from "../src/adapters/embedded-search-index.js";
 import { OpenSearchIndex } from "../src/adapters/open-search-index.js";
@@ -55,17 +55,17 @@ function defineFormatUpgrade(engine: string, makeOlderIndex: (alias: string, old
     const found = (query: string) => client.request<{ search: { totalCount: number; edges: { node: { id: string } }[] } }>(SEARCH, { query }).then((d) => d.search.edges.map((e) => e.node.id));
     try {
       assert.equal(await index.needsRebuild(), true, "an index of an older document format calls for a rebuild");
-      await waitUntil(async () => scanned);
+      await waitFor("the rebuild reads the catalog", () => scanned, { timeoutMs: 30_000 });
       assert.ok(await platform.kv.get(`search:reorder:${alias}`), "the start's rebuild holds the rebuild claim, so one replica rebuilds");
       assert.deepEqual(await found(sku), [], "the older documents miss the SKU (the gap being closed)");
       assert.equal((await index.count()) > 0, true, "the older index answers meanwhile");
 
       release();
-      await waitUntil(async () => !(await index.needsRebuild()));
+      await waitFor("the rebuild is done", async () => !(await index.needsRebuild()), { timeoutMs: 60_000, intervalMs: 50 });
       await index.refresh();
       assert.deepEqual(await found(sku), [skuOwner], "found by its SKU once rebuilt");
       assert.deepEqual(await found("C#"), ["book-csharp"], "found by C# once rebuilt");
-      await waitUntil(async () => (await platform.kv.get(`search:reorder:${alias}`)) === null);
+      await waitFor("the claim is given back", async () => (await platform.kv.get(`search:reorder:${alias}`)) === null);
     } finally {
       release();
       await client.close();
@@ -127,11 +127,3 @@ describeWithRealEngine({ suite: "Search index document format", engine: "opensea
     }
   });
 });
-
-async function waitUntil(condition: () => Promise<boolean>, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error("the condition did not hold in time");
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
