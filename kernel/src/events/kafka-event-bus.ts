@@ -8,9 +8,11 @@ import { withDeadline } from "./with-deadline.js";
 import { setTimeout as delay } from "node:timers/promises";
 import { handleTraced, publishTraced } from "../observability/tracing-events.js";
 import { fixKafkaRequestQueueIdleLoop } from "./kafkajs-request-queue-fix.js";
+import { closeKafkaConnectionsOnRequestTimeout } from "./kafkajs-timed-out-connection-fix.js";
 import { KafkaClientSlot } from "./kafka-client-slot.js";
 
 fixKafkaRequestQueueIdleLoop();
+closeKafkaConnectionsOnRequestTimeout();
 
 export interface KafkaEventBusOptions {
   brokers: string[];
