@@ -18,9 +18,10 @@ import { withConsumerLagMetrics } from "../src/observability/metrics-consumer-la
 const PUBLISH_TIMEOUT_MS = 2_000;
 
 /** The client's own connections, so a test can silence them without touching the shared broker. */
-function silenceableSockets(): { socketFactory: ISocketFactory; silence(): void; destroy(): void } {
+function silenceableSockets(): { socketFactory: ISocketFactory; silence(): void; destroy(): void; open(): number } {
   const sockets: net.Socket[] = [];
   return {
+    open: () => sockets.filter((socket) => !socket.destroyed).length,
     socketFactory: ({ host, port, onConnect }) => {
       const socket = net.connect({ host, port }, onConnect);
       sockets.push(socket);
@@ -51,6 +52,10 @@ describeWithRealEngine({ suite: "a Kafka publisher whose broker connection goes 
         const outcomes: string[] = [];
         for (let n = 2; n < 5; n++) outcomes.push(await publish(n).then(() => "published", (error: Error) => error.message));
         assert.deepEqual(outcomes, ["published", "published", "published"]);
+        // kafkajs went on retrying the given-up send past its deadline, and a retry after the
+        // producer's disconnect opened a connection nothing ever closed (it kept the process alive).
+        await bus.close();
+        await waitFor("every connection of the closed bus is closed", () => sockets.open() === 0, { timeoutMs: 30_000, intervalMs: 100 });
       } finally {
         sockets.destroy();
         await bus.close();

@@ -42,11 +42,19 @@ export class KafkaClientSlot<T extends Producer | Admin> {
     }
   }
 
-  /** Forgets `client` if it is still the one in use (a later call may have replaced it already). */
-  giveUp(client: Promise<T>): void {
+  /**
+   * Forgets `client` if it is still the one in use (a later call may have replaced it already).
+   * It is disconnected once `pending` (the call given up on, which kafkajs goes on retrying past
+   * its caller's deadline) has settled: disconnected before, a retry of that call connected the
+   * client again, and that connection stayed open for good, with nothing left to close it.
+   */
+  giveUp(client: Promise<T>, pending?: Promise<unknown>): void {
     if (this.current !== client) return;
     this.current = undefined;
-    void client.then((stale) => stale.disconnect()).catch(() => undefined);
+    void Promise.allSettled([pending])
+      .then(() => client)
+      .then((stale) => stale.disconnect())
+      .catch(() => undefined);
   }
 
   /** Disconnects the client in use, if one ever connected. */

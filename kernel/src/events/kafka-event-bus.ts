@@ -136,11 +136,12 @@ export class KafkaEventBus implements EventBus {
     if (events.length === 0) return;
     const name = this.settings.topicPrefix + topic;
     let producer: Promise<Producer> | undefined;
+    let sending: Promise<unknown> | undefined;
     await publishTraced(this.engine, topic, events, (traced) =>
       withDeadline(this.settings.publishTimeoutMs, `Kafka: publishing to ${name}`, async () => {
         await this.ensureTopic(name);
         producer = this.producer.connected();
-        await (await producer).send({
+        sending = producer.then((connected) => connected.send({
           topic: name,
           acks: -1,
           timeout: this.settings.publishTimeoutMs,
@@ -151,12 +152,13 @@ export class KafkaEventBus implements EventBus {
             // trace context where every OpenTelemetry-aware Kafka client looks for it.
             headers: { "event-id": event.id, "event-type": event.type, ...trace },
           })),
-        });
+        }));
+        await sending;
       }),
     ).catch((error: unknown) => {
       // Given up at the deadline too, not only when kafkajs's own retries end: the relay's
       // next try then connects anew (see KafkaClientSlot).
-      if (producer) this.producer.giveUp(producer);
+      if (producer) this.producer.giveUp(producer, sending);
       throw error;
     });
   }
