@@ -7,31 +7,13 @@
 // after reported the collector down. A failed call now gives its client up.
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import net from "node:net";
 import { describe, it } from "node:test";
-import type { ISocketFactory } from "kafkajs";
 import { newEvent, renderMetrics } from "#kernel";
-import { describeWithRealEngine, waitFor } from "#kernel/testing";
+import { describeWithRealEngine, silenceableSockets, waitFor } from "#kernel/testing";
 import { KafkaEventBus } from "../src/events/kafka-event-bus.js";
 import { withConsumerLagMetrics } from "../src/observability/metrics-consumer-lag.js";
 
 const PUBLISH_TIMEOUT_MS = 2_000;
-
-/** The client's own connections, so a test can silence them without touching the shared broker. */
-function silenceableSockets(): { socketFactory: ISocketFactory; silence(): void; destroy(): void; open(): number } {
-  const sockets: net.Socket[] = [];
-  return {
-    open: () => sockets.filter((socket) => !socket.destroyed).length,
-    socketFactory: ({ host, port, onConnect }) => {
-      const socket = net.connect({ host, port }, onConnect);
-      sockets.push(socket);
-      return socket;
-    },
-    // Every connection open now stops reading the broker's answers: requests go out, nothing comes back.
-    silence: () => sockets.forEach((socket) => socket.pause()),
-    destroy: () => sockets.forEach((socket) => socket.destroy()),
-  };
-}
 
 describeWithRealEngine({ suite: "a Kafka publisher whose broker connection goes silent", engine: "kafka", variable: "KAFKA_BROKERS" }, (brokers) => {
   const busOn = (sockets: ReturnType<typeof silenceableSockets>) =>

@@ -4,26 +4,10 @@
 // without an event delivered. A request past its timeout now closes its connection.
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import net from "node:net";
 import { describe, it } from "node:test";
-import type { ISocketFactory } from "kafkajs";
 import { createLogger, newEvent } from "#kernel";
-import { describeWithRealEngine, waitFor } from "#kernel/testing";
+import { describeWithRealEngine, silenceableSockets, waitFor } from "#kernel/testing";
 import { KafkaEventBus } from "../src/events/kafka-event-bus.js";
-
-/** The client's own connections, so a test can silence them without touching the shared broker. */
-function silenceableSockets(): { socketFactory: ISocketFactory; silence(): void; destroy(): void } {
-  const sockets: net.Socket[] = [];
-  return {
-    socketFactory: ({ host, port, onConnect }) => {
-      const socket = net.connect({ host, port }, onConnect);
-      sockets.push(socket);
-      return socket;
-    },
-    silence: () => sockets.forEach((socket) => socket.pause()),
-    destroy: () => sockets.forEach((socket) => socket.destroy()),
-  };
-}
 
 describeWithRealEngine({ suite: "a Kafka consumer whose broker connection goes silent", engine: "kafka", variable: "KAFKA_BROKERS" }, (brokers) => {
   describe("a Kafka consumer whose broker connection goes silent", { timeout: 120_000 }, () => {

@@ -6,3 +6,4 @@ export * from "./namespaced-event-bus.js";
 export * from "./platform-over.js";
 export * from "./cuttable-proxy.js";
 export * from "./throwaway-redis.js";
+export * from "./silenceable-sockets.js";
