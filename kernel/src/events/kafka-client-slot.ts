@@ -11,6 +11,8 @@ import type { Admin, Producer } from "kafkajs";
  */
 export class KafkaClientSlot<T extends Producer | Admin> {
   private current?: Promise<T>;
+  /** Calls made through `use` and not yet settled, by the client they run on. */
+  private readonly calls = new WeakMap<Promise<T>, Set<Promise<unknown>>>();
 
   constructor(private readonly create: () => T) {}
 
@@ -34,24 +36,37 @@ export class KafkaClientSlot<T extends Producer | Admin> {
   /** Runs `work` on the connected client; a failure gives that client up. */
   async use<R>(work: (client: T) => Promise<R>): Promise<R> {
     const client = this.connected();
+    const call = client.then(work);
+    this.track(client, call);
     try {
-      return await work(await client);
+      return await call;
     } catch (error) {
       this.giveUp(client);
       throw error;
     }
   }
 
+  private track(client: Promise<T>, call: Promise<unknown>): void {
+    let calls = this.calls.get(client);
+    if (!calls) this.calls.set(client, (calls = new Set()));
+    calls.add(call);
+    void call.then(
+      () => calls.delete(call),
+      () => calls.delete(call),
+    );
+  }
+
   /**
    * Forgets `client` if it is still the one in use (a later call may have replaced it already).
    * It is disconnected once `pending` (the call given up on, which kafkajs goes on retrying past
-   * its caller's deadline) has settled: disconnected before, a retry of that call connected the
-   * client again, and that connection stayed open for good, with nothing left to close it.
+   * its caller's deadline) and every other call still running on it through `use` have settled:
+   * disconnected before, a retry of such a call connected the client again, and that connection
+   * stayed open for good, with nothing left to close it.
    */
   giveUp(client: Promise<T>, pending?: Promise<unknown>): void {
     if (this.current !== client) return;
     this.current = undefined;
-    void Promise.allSettled([pending])
+    void Promise.allSettled([pending, ...(this.calls.get(client) ?? [])])
       .then(() => client)
       .then((stale) => stale.disconnect())
       .catch(() => undefined);
