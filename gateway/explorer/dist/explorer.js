@@ -10,8 +10,8 @@ mutation AddOrderToCart($orderId: ID!) {
     cart { id totalQuantity subtotal { amount currency } }
   }
 }
-`},{name:"AddToCart",query:`mutation AddToCart($variantId: ID, $productId: ID, $quantity: Int!) {
-  addToCart(variantId: $variantId, productId: $productId, quantity: $quantity) { id totalQuantity subtotal { amount currency } }
+`},{name:"AddToCart",query:`mutation AddToCart($variantId: ID, $productId: ID, $quantity: Int!, $idempotencyKey: String) {
+  addToCart(variantId: $variantId, productId: $productId, quantity: $quantity, idempotencyKey: $idempotencyKey) { id totalQuantity subtotal { amount currency } }
 }
 `},{name:"ApplyCoupon",query:`# Puts a coupon on the cart (checked now, COUPON_INVALID with a reason otherwise, and again at checkout).
 mutation ApplyCoupon($code: String!) {
@@ -309,8 +309,8 @@ mutation RejectReturn($id: ID!, $reason: String!) {
 mutation RemoveCoupon {
   removeCoupon { id couponCode }
 }
-`},{name:"RemoveFromCart",query:`mutation RemoveFromCart($variantId: ID, $productId: ID) {
-  removeFromCart(variantId: $variantId, productId: $productId) { id totalQuantity subtotal { amount currency } }
+`},{name:"RemoveFromCart",query:`mutation RemoveFromCart($variantId: ID, $productId: ID, $idempotencyKey: String) {
+  removeFromCart(variantId: $variantId, productId: $productId, idempotencyKey: $idempotencyKey) { id totalQuantity subtotal { amount currency } }
 }
 `},{name:"RequestPasswordReset",query:`# Asks for a password-reset link by email: always true (nobody learns whether the email has an
 # account), and the account, if there is one, gets a link that works once for 30 minutes.
@@ -380,8 +380,8 @@ query TrendingProducts($window: TrendingWindow! = LAST_HOUR, $categorySlug: Stri
     inStock
   }
 }
-`},{name:"UpdateCartItem",query:`mutation UpdateCartItem($variantId: ID, $productId: ID, $quantity: Int!) {
-  updateCartItem(variantId: $variantId, productId: $productId, quantity: $quantity) { id totalQuantity subtotal { amount currency } }
+`},{name:"UpdateCartItem",query:`mutation UpdateCartItem($variantId: ID, $productId: ID, $quantity: Int!, $idempotencyKey: String) {
+  updateCartItem(variantId: $variantId, productId: $productId, quantity: $quantity, idempotencyKey: $idempotencyKey) { id totalQuantity subtotal { amount currency } }
 }
 `},{name:"VerifyEmail",query:`# Confirms the account's email with the token from the verification link mailed at sign-up (after
 # \`#token=\`); works without signing in. INVALID_TOKEN for a used, expired or unknown token.

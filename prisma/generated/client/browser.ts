@@ -53,6 +53,14 @@ export type StockReturn = Prisma.StockReturnModel
  */
 export type Cart = Prisma.CartModel
 /**
+ * Model CartMutationKey
+ * An idempotency key a cart mutation (addToCart, updateCartItem, removeFromCart,
+ * acceptCartPrices) was sent with, and a fingerprint of the request it named: a retry after a
+ * lost answer finds it and changes nothing again. Written under the cart's lock with the change
+ * itself; kept CART_MUTATION_KEY_TTL (a day) and pruned by the cart's next keyed change.
+ */
+export type CartMutationKey = Prisma.CartMutationKeyModel
+/**
  * Model CartItem
  * One line of a cart: units of one variant.
  */

@@ -403,6 +403,7 @@ export const ModelName = {
   ReservationItem: 'ReservationItem',
   StockReturn: 'StockReturn',
   Cart: 'Cart',
+  CartMutationKey: 'CartMutationKey',
   CartItem: 'CartItem',
   ShippingMethod: 'ShippingMethod',
   TaxRate: 'TaxRate',
@@ -437,7 +438,7 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
     omit: GlobalOmitOptions
   }
   meta: {
-    modelProps: "stockLevel" | "stockMirrorEpoch" | "reservation" | "reservationItem" | "stockReturn" | "cart" | "cartItem" | "shippingMethod" | "taxRate" | "coupon" | "couponRedemption" | "order" | "orderItem" | "orderStatusChange" | "orderLocator" | "archivedOrder" | "orderArchiveBatch" | "refund" | "return" | "returnItem" | "payment" | "paymentRefund" | "paymentAttempt" | "outboxEvent" | "processedEvent"
+    modelProps: "stockLevel" | "stockMirrorEpoch" | "reservation" | "reservationItem" | "stockReturn" | "cart" | "cartMutationKey" | "cartItem" | "shippingMethod" | "taxRate" | "coupon" | "couponRedemption" | "order" | "orderItem" | "orderStatusChange" | "orderLocator" | "archivedOrder" | "orderArchiveBatch" | "refund" | "return" | "returnItem" | "payment" | "paymentRefund" | "paymentAttempt" | "outboxEvent" | "processedEvent"
     txIsolationLevel: TransactionIsolationLevel
   }
   model: {
@@ -882,6 +883,80 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         count: {
           args: Prisma.CartCountArgs<ExtArgs>
           result: runtime.Types.Utils.Optional<Prisma.CartCountAggregateOutputType> | number
+        }
+      }
+    }
+    CartMutationKey: {
+      payload: Prisma.$CartMutationKeyPayload<ExtArgs>
+      fields: Prisma.CartMutationKeyFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.CartMutationKeyFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CartMutationKeyPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.CartMutationKeyFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CartMutationKeyPayload>
+        }
+        findFirst: {
+          args: Prisma.CartMutationKeyFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CartMutationKeyPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.CartMutationKeyFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CartMutationKeyPayload>
+        }
+        findMany: {
+          args: Prisma.CartMutationKeyFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CartMutationKeyPayload>[]
+        }
+        create: {
+          args: Prisma.CartMutationKeyCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CartMutationKeyPayload>
+        }
+        createMany: {
+          args: Prisma.CartMutationKeyCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.CartMutationKeyCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CartMutationKeyPayload>[]
+        }
+        delete: {
+          args: Prisma.CartMutationKeyDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CartMutationKeyPayload>
+        }
+        update: {
+          args: Prisma.CartMutationKeyUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CartMutationKeyPayload>
+        }
+        deleteMany: {
+          args: Prisma.CartMutationKeyDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.CartMutationKeyUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.CartMutationKeyUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CartMutationKeyPayload>[]
+        }
+        upsert: {
+          args: Prisma.CartMutationKeyUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CartMutationKeyPayload>
+        }
+        aggregate: {
+          args: Prisma.CartMutationKeyAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateCartMutationKey>
+        }
+        groupBy: {
+          args: Prisma.CartMutationKeyGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.CartMutationKeyGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.CartMutationKeyCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.CartMutationKeyCountAggregateOutputType> | number
         }
       }
     }
@@ -2391,6 +2466,16 @@ export const CartScalarFieldEnum = {
 export type CartScalarFieldEnum = (typeof CartScalarFieldEnum)[keyof typeof CartScalarFieldEnum]
 
 
+export const CartMutationKeyScalarFieldEnum = {
+  userId: 'userId',
+  key: 'key',
+  fingerprint: 'fingerprint',
+  createdAt: 'createdAt'
+} as const
+
+export type CartMutationKeyScalarFieldEnum = (typeof CartMutationKeyScalarFieldEnum)[keyof typeof CartMutationKeyScalarFieldEnum]
+
+
 export const CartItemScalarFieldEnum = {
   userId: 'userId',
   variantId: 'variantId',
@@ -3088,6 +3173,7 @@ export type GlobalOmitConfig = {
   reservationItem?: Prisma.ReservationItemOmit
   stockReturn?: Prisma.StockReturnOmit
   cart?: Prisma.CartOmit
+  cartMutationKey?: Prisma.CartMutationKeyOmit
   cartItem?: Prisma.CartItemOmit
   shippingMethod?: Prisma.ShippingMethodOmit
   taxRate?: Prisma.TaxRateOmit

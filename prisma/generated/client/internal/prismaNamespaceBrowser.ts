@@ -57,6 +57,7 @@ export const ModelName = {
   ReservationItem: 'ReservationItem',
   StockReturn: 'StockReturn',
   Cart: 'Cart',
+  CartMutationKey: 'CartMutationKey',
   CartItem: 'CartItem',
   ShippingMethod: 'ShippingMethod',
   TaxRate: 'TaxRate',
@@ -153,6 +154,16 @@ export const CartScalarFieldEnum = {
 } as const
 
 export type CartScalarFieldEnum = (typeof CartScalarFieldEnum)[keyof typeof CartScalarFieldEnum]
+
+
+export const CartMutationKeyScalarFieldEnum = {
+  userId: 'userId',
+  key: 'key',
+  fingerprint: 'fingerprint',
+  createdAt: 'createdAt'
+} as const
+
+export type CartMutationKeyScalarFieldEnum = (typeof CartMutationKeyScalarFieldEnum)[keyof typeof CartMutationKeyScalarFieldEnum]
 
 
 export const CartItemScalarFieldEnum = {

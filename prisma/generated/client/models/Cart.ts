@@ -183,6 +183,7 @@ export type CartWhereInput = {
   guest?: Prisma.BoolFilter<"Cart"> | boolean
   couponCode?: Prisma.StringNullableFilter<"Cart"> | string | null
   items?: Prisma.CartItemListRelationFilter
+  mutationKeys?: Prisma.CartMutationKeyListRelationFilter
 }
 
 export type CartOrderByWithRelationInput = {
@@ -192,6 +193,7 @@ export type CartOrderByWithRelationInput = {
   guest?: Prisma.SortOrder
   couponCode?: Prisma.SortOrderInput | Prisma.SortOrder
   items?: Prisma.CartItemOrderByRelationAggregateInput
+  mutationKeys?: Prisma.CartMutationKeyOrderByRelationAggregateInput
 }
 
 export type CartWhereUniqueInput = Prisma.AtLeast<{
@@ -204,6 +206,7 @@ export type CartWhereUniqueInput = Prisma.AtLeast<{
   guest?: Prisma.BoolFilter<"Cart"> | boolean
   couponCode?: Prisma.StringNullableFilter<"Cart"> | string | null
   items?: Prisma.CartItemListRelationFilter
+  mutationKeys?: Prisma.CartMutationKeyListRelationFilter
 }, "userId">
 
 export type CartOrderByWithAggregationInput = {
@@ -235,6 +238,7 @@ export type CartCreateInput = {
   guest?: boolean
   couponCode?: string | null
   items?: Prisma.CartItemCreateNestedManyWithoutCartInput
+  mutationKeys?: Prisma.CartMutationKeyCreateNestedManyWithoutCartInput
 }
 
 export type CartUncheckedCreateInput = {
@@ -244,6 +248,7 @@ export type CartUncheckedCreateInput = {
   guest?: boolean
   couponCode?: string | null
   items?: Prisma.CartItemUncheckedCreateNestedManyWithoutCartInput
+  mutationKeys?: Prisma.CartMutationKeyUncheckedCreateNestedManyWithoutCartInput
 }
 
 export type CartUpdateInput = {
@@ -253,6 +258,7 @@ export type CartUpdateInput = {
   guest?: Prisma.BoolFieldUpdateOperationsInput | boolean
   couponCode?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   items?: Prisma.CartItemUpdateManyWithoutCartNestedInput
+  mutationKeys?: Prisma.CartMutationKeyUpdateManyWithoutCartNestedInput
 }
 
 export type CartUncheckedUpdateInput = {
@@ -262,6 +268,7 @@ export type CartUncheckedUpdateInput = {
   guest?: Prisma.BoolFieldUpdateOperationsInput | boolean
   couponCode?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   items?: Prisma.CartItemUncheckedUpdateManyWithoutCartNestedInput
+  mutationKeys?: Prisma.CartMutationKeyUncheckedUpdateManyWithoutCartNestedInput
 }
 
 export type CartCreateManyInput = {
@@ -325,6 +332,20 @@ export type BoolFieldUpdateOperationsInput = {
   set?: boolean
 }
 
+export type CartCreateNestedOneWithoutMutationKeysInput = {
+  create?: Prisma.XOR<Prisma.CartCreateWithoutMutationKeysInput, Prisma.CartUncheckedCreateWithoutMutationKeysInput>
+  connectOrCreate?: Prisma.CartCreateOrConnectWithoutMutationKeysInput
+  connect?: Prisma.CartWhereUniqueInput
+}
+
+export type CartUpdateOneRequiredWithoutMutationKeysNestedInput = {
+  create?: Prisma.XOR<Prisma.CartCreateWithoutMutationKeysInput, Prisma.CartUncheckedCreateWithoutMutationKeysInput>
+  connectOrCreate?: Prisma.CartCreateOrConnectWithoutMutationKeysInput
+  upsert?: Prisma.CartUpsertWithoutMutationKeysInput
+  connect?: Prisma.CartWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.CartUpdateToOneWithWhereWithoutMutationKeysInput, Prisma.CartUpdateWithoutMutationKeysInput>, Prisma.CartUncheckedUpdateWithoutMutationKeysInput>
+}
+
 export type CartCreateNestedOneWithoutItemsInput = {
   create?: Prisma.XOR<Prisma.CartCreateWithoutItemsInput, Prisma.CartUncheckedCreateWithoutItemsInput>
   connectOrCreate?: Prisma.CartCreateOrConnectWithoutItemsInput
@@ -339,12 +360,65 @@ export type CartUpdateOneRequiredWithoutItemsNestedInput = {
   update?: Prisma.XOR<Prisma.XOR<Prisma.CartUpdateToOneWithWhereWithoutItemsInput, Prisma.CartUpdateWithoutItemsInput>, Prisma.CartUncheckedUpdateWithoutItemsInput>
 }
 
+export type CartCreateWithoutMutationKeysInput = {
+  userId: string
+  updatedAt?: Date | string
+  lastOrderId?: string | null
+  guest?: boolean
+  couponCode?: string | null
+  items?: Prisma.CartItemCreateNestedManyWithoutCartInput
+}
+
+export type CartUncheckedCreateWithoutMutationKeysInput = {
+  userId: string
+  updatedAt?: Date | string
+  lastOrderId?: string | null
+  guest?: boolean
+  couponCode?: string | null
+  items?: Prisma.CartItemUncheckedCreateNestedManyWithoutCartInput
+}
+
+export type CartCreateOrConnectWithoutMutationKeysInput = {
+  where: Prisma.CartWhereUniqueInput
+  create: Prisma.XOR<Prisma.CartCreateWithoutMutationKeysInput, Prisma.CartUncheckedCreateWithoutMutationKeysInput>
+}
+
+export type CartUpsertWithoutMutationKeysInput = {
+  update: Prisma.XOR<Prisma.CartUpdateWithoutMutationKeysInput, Prisma.CartUncheckedUpdateWithoutMutationKeysInput>
+  create: Prisma.XOR<Prisma.CartCreateWithoutMutationKeysInput, Prisma.CartUncheckedCreateWithoutMutationKeysInput>
+  where?: Prisma.CartWhereInput
+}
+
+export type CartUpdateToOneWithWhereWithoutMutationKeysInput = {
+  where?: Prisma.CartWhereInput
+  data: Prisma.XOR<Prisma.CartUpdateWithoutMutationKeysInput, Prisma.CartUncheckedUpdateWithoutMutationKeysInput>
+}
+
+export type CartUpdateWithoutMutationKeysInput = {
+  userId?: Prisma.StringFieldUpdateOperationsInput | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  lastOrderId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  guest?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  couponCode?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  items?: Prisma.CartItemUpdateManyWithoutCartNestedInput
+}
+
+export type CartUncheckedUpdateWithoutMutationKeysInput = {
+  userId?: Prisma.StringFieldUpdateOperationsInput | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  lastOrderId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  guest?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  couponCode?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  items?: Prisma.CartItemUncheckedUpdateManyWithoutCartNestedInput
+}
+
 export type CartCreateWithoutItemsInput = {
   userId: string
   updatedAt?: Date | string
   lastOrderId?: string | null
   guest?: boolean
   couponCode?: string | null
+  mutationKeys?: Prisma.CartMutationKeyCreateNestedManyWithoutCartInput
 }
 
 export type CartUncheckedCreateWithoutItemsInput = {
@@ -353,6 +427,7 @@ export type CartUncheckedCreateWithoutItemsInput = {
   lastOrderId?: string | null
   guest?: boolean
   couponCode?: string | null
+  mutationKeys?: Prisma.CartMutationKeyUncheckedCreateNestedManyWithoutCartInput
 }
 
 export type CartCreateOrConnectWithoutItemsInput = {
@@ -377,6 +452,7 @@ export type CartUpdateWithoutItemsInput = {
   lastOrderId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   guest?: Prisma.BoolFieldUpdateOperationsInput | boolean
   couponCode?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  mutationKeys?: Prisma.CartMutationKeyUpdateManyWithoutCartNestedInput
 }
 
 export type CartUncheckedUpdateWithoutItemsInput = {
@@ -385,6 +461,7 @@ export type CartUncheckedUpdateWithoutItemsInput = {
   lastOrderId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   guest?: Prisma.BoolFieldUpdateOperationsInput | boolean
   couponCode?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  mutationKeys?: Prisma.CartMutationKeyUncheckedUpdateManyWithoutCartNestedInput
 }
 
 
@@ -394,10 +471,12 @@ export type CartUncheckedUpdateWithoutItemsInput = {
 
 export type CartCountOutputType = {
   items: number
+  mutationKeys: number
 }
 
 export type CartCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   items?: boolean | CartCountOutputTypeCountItemsArgs
+  mutationKeys?: boolean | CartCountOutputTypeCountMutationKeysArgs
 }
 
 /**
@@ -417,6 +496,13 @@ export type CartCountOutputTypeCountItemsArgs<ExtArgs extends runtime.Types.Exte
   where?: Prisma.CartItemWhereInput
 }
 
+/**
+ * CartCountOutputType without action
+ */
+export type CartCountOutputTypeCountMutationKeysArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.CartMutationKeyWhereInput
+}
+
 
 export type CartSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   userId?: boolean
@@ -425,6 +511,7 @@ export type CartSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = r
   guest?: boolean
   couponCode?: boolean
   items?: boolean | Prisma.Cart$itemsArgs<ExtArgs>
+  mutationKeys?: boolean | Prisma.Cart$mutationKeysArgs<ExtArgs>
   _count?: boolean | Prisma.CartCountOutputTypeDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["cart"]>
 
@@ -455,6 +542,7 @@ export type CartSelectScalar = {
 export type CartOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"userId" | "updatedAt" | "lastOrderId" | "guest" | "couponCode", ExtArgs["result"]["cart"]>
 export type CartInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   items?: boolean | Prisma.Cart$itemsArgs<ExtArgs>
+  mutationKeys?: boolean | Prisma.Cart$mutationKeysArgs<ExtArgs>
   _count?: boolean | Prisma.CartCountOutputTypeDefaultArgs<ExtArgs>
 }
 export type CartIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {}
@@ -464,6 +552,7 @@ export type $CartPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs =
   name: "Cart"
   objects: {
     items: Prisma.$CartItemPayload<ExtArgs>[]
+    mutationKeys: Prisma.$CartMutationKeyPayload<ExtArgs>[]
   }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     userId: string
@@ -877,6 +966,7 @@ readonly fields: CartFieldRefs;
 export interface Prisma__CartClient<T, Null = never, ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs, GlobalOmitOptions = {}> extends Prisma.PrismaPromise<T> {
   readonly [Symbol.toStringTag]: "PrismaPromise"
   items<T extends Prisma.Cart$itemsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Cart$itemsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$CartItemPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  mutationKeys<T extends Prisma.Cart$mutationKeysArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Cart$mutationKeysArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$CartMutationKeyPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   /**
    * Attaches callbacks for the resolution and/or rejection of the Promise.
    * @param onfulfilled The callback to execute when the Promise is resolved.
@@ -1325,6 +1415,30 @@ export type Cart$itemsArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs
   take?: number
   skip?: number
   distinct?: Prisma.CartItemScalarFieldEnum | Prisma.CartItemScalarFieldEnum[]
+}
+
+/**
+ * Cart.mutationKeys
+ */
+export type Cart$mutationKeysArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the CartMutationKey
+   */
+  select?: Prisma.CartMutationKeySelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the CartMutationKey
+   */
+  omit?: Prisma.CartMutationKeyOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.CartMutationKeyInclude<ExtArgs> | null
+  where?: Prisma.CartMutationKeyWhereInput
+  orderBy?: Prisma.CartMutationKeyOrderByWithRelationInput | Prisma.CartMutationKeyOrderByWithRelationInput[]
+  cursor?: Prisma.CartMutationKeyWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.CartMutationKeyScalarFieldEnum | Prisma.CartMutationKeyScalarFieldEnum[]
 }
 
 /**

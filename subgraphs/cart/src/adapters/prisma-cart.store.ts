@@ -3,6 +3,7 @@ import { Prisma, queryDirect, queryDirectTogether, type PrismaClient } from "#ke
 import type { CartLine, StoredCart } from "../domain/cart.js";
 import type { CartStore } from "../ports/cart-store.js";
 import { isGuestOwner } from "../domain/cart-owner.js";
+import { CART_MUTATION_KEY_TTL_MS, isRepeat, type CartMutationKey } from "../domain/cart-mutation-key.js";
 
 type Db = PrismaClient | Prisma.TransactionClient;
 
@@ -11,9 +12,10 @@ export function createPrismaCartStore(prisma: PrismaClient): CartStore {
   return {
     find: (userId) => readCartAtOnce(prisma, userId),
 
-    changeLine: (userId, variantId, decide) =>
+    changeLine: (userId, variantId, decide, key) =>
       prisma.$transaction(async (tx) => {
         const cart = await lockCart(tx, userId);
+        if (key && (await repeated(tx, userId, key))) return cart;
         const current = cart.lines.find((line) => line.variantId === variantId);
         const next = decide(current, cart);
         if (next === null) {
@@ -27,8 +29,12 @@ export function createPrismaCartStore(prisma: PrismaClient): CartStore {
           });
         }
         await tx.cart.update({ where: { userId }, data: customerChange() });
+        if (key) await recordKey(tx, userId, key);
         return readCart(tx, userId);
       }),
+
+    recordedKey: async (userId, key) =>
+      (await prisma.cartMutationKey.findUnique({ where: { userId_key: { userId, key } }, select: { fingerprint: true } }))?.fingerprint,
 
     putLines: (userId, decide) =>
       prisma.$transaction(async (tx) => {
@@ -38,14 +44,16 @@ export function createPrismaCartStore(prisma: PrismaClient): CartStore {
         return { decision, cart: await readCart(tx, userId) };
       }),
 
-    acceptPrices: (userId, prices, allow) =>
+    acceptPrices: (userId, prices, allow, key) =>
       prisma.$transaction(async (tx) => {
         const cart = await lockCart(tx, userId);
+        if (key && (await repeated(tx, userId, key))) return cart;
         allow?.(cart);
         for (const [variantId, price] of prices) {
           await tx.cartItem.updateMany({ where: { userId, variantId }, data: { unitAmount: price.amount, currency: price.currency } });
         }
         await tx.cart.update({ where: { userId }, data: customerChange() });
+        if (key) await recordKey(tx, userId, key);
         return readCart(tx, userId);
       }),
 
@@ -89,6 +97,23 @@ async function writeLines(tx: Prisma.TransactionClient, userId: string, lines: r
       update: data,
     });
   }
+}
+
+/**
+ * Whether the cart (locked by the caller) recorded this key already for the same request; a
+ * key recorded for another request is IDEMPOTENCY_CONFLICT. A repeat writes nothing at all,
+ * not even the cart's change time: the last order's name on the cart stays.
+ */
+async function repeated(tx: Prisma.TransactionClient, userId: string, key: CartMutationKey): Promise<boolean> {
+  const recorded = await tx.cartMutationKey.findUnique({ where: { userId_key: { userId, key: key.key } }, select: { fingerprint: true } });
+  return isRepeat(key, recorded?.fingerprint);
+}
+
+/** Records a key with its change, and prunes this cart's keys past their time (one index range). */
+async function recordKey(tx: Prisma.TransactionClient, userId: string, key: CartMutationKey): Promise<void> {
+  const now = new Date();
+  await tx.cartMutationKey.deleteMany({ where: { userId, createdAt: { lt: new Date(now.getTime() - CART_MUTATION_KEY_TTL_MS) } } });
+  await tx.cartMutationKey.create({ data: { userId, key: key.key, fingerprint: key.fingerprint, createdAt: now } });
 }
 
 /** A change by the customer: the cart is no longer what the last order left of it. */

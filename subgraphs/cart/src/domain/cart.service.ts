@@ -1,10 +1,11 @@
-import { badInput, LONGEST_ID, notFound, productIdOfVariant, validVariantTarget, variantNotFound, variantRequired, type Money, type VariantTarget } from "#kernel";
+import { badInput, DomainError, LONGEST_ID, notFound, productIdOfVariant, validVariantTarget, variantNotFound, variantRequired, type Money, type VariantTarget } from "#kernel";
 import { checkAcceptedPrices, checkCartValue, checkQuantity, priceCart, type CartLimits, type CatalogVariant, type PricedCart, type StoredCart } from "./cart.js";
 import type { CartStore } from "../ports/cart-store.js";
 import { planGuestCartMerge, StaleMergeFacts, type MergePlan } from "./guest-cart-merge.js";
 import { guestCartOwner } from "./cart-owner.js";
 import { planOrderToCart, type OrderLineToCart } from "./order-to-cart.js";
 import type { OrderHistory } from "../ports/order-history.js";
+import { cartMutationKey, isRepeat, type CartMutationKey } from "./cart-mutation-key.js";
 
 /** What addOrderToCart answers: the cart after it, and what became of each of the order's lines. */
 export interface OrderAddedToCart {
@@ -33,7 +34,9 @@ const missingLine = (variantId: string) => notFound("Cart line for product", var
  * limit and the variant's stock; a cart holds one currency; each line remembers the price the
  * customer accepted, which is refreshed whenever they act on the line, so checkout can refuse
  * a silent price change. A line is named by its variant, or by its product when the product
- * has a single variant (VARIANT_REQUIRED otherwise).
+ * has a single variant (VARIANT_REQUIRED otherwise). Every line mutation and acceptPrices
+ * takes an optional idempotency key (cart-mutation-key.ts): under it the change is made once
+ * however often the call is sent, and a repeat answers the cart as it is now.
  */
 export function createCartService(deps: { store: CartStore; limits: CartLimits; clock?: () => Date }) {
   const { store, limits } = deps;
@@ -72,57 +75,96 @@ export function createCartService(deps: { store: CartStore; limits: CartLimits; 
   const view = async (userId: string, lookups: CartLookups): Promise<PricedCart> => price(await store.find(userId), lookups);
 
   /**
-   * Removes a variant's line. A line the cart does not hold is NOT_FOUND, as it is for
-   * `update`: both name a line, and both say the same when it is not there.
+   * Runs a keyed change, and answers its refusal as a repeat when the key was recorded: the
+   * catalog reads made before the cart's lock may refuse the retry of a change already made
+   * (its product left the catalog since: NOT_FOUND; gained variants: VARIANT_REQUIRED), and
+   * a repeat is answered with the cart as it is, never with a refusal of a change made. (The
+   * store's own check, under the lock, covers every refusal after the reads.)
    */
-  async function remove(userId: string, target: VariantTarget, lookups: CartLookups): Promise<PricedCart> {
-    const variantId = await variantIdOf(target, lookups);
-    const cart = await store.changeLine(userId, variantId, (current) => {
-      if (!current) throw missingLine(variantId);
-      return null;
-    });
-    return price(cart, lookups);
+  async function keyed(userId: string, key: CartMutationKey | undefined, lookups: CartLookups, change: () => Promise<PricedCart>): Promise<PricedCart> {
+    try {
+      return await change();
+    } catch (error) {
+      if (!key || !(error instanceof DomainError)) throw error;
+      const recorded = await store.recordedKey(userId, key.key).catch(() => undefined);
+      if (!isRepeat(key, recorded)) throw error;
+      return view(userId, lookups);
+    }
   }
+
+  const removeLine = (userId: string, target: VariantTarget, lookups: CartLookups, key: CartMutationKey | undefined): Promise<PricedCart> =>
+    keyed(userId, key, lookups, async () => {
+      const variantId = await variantIdOf(target, lookups);
+      const cart = await store.changeLine(
+        userId,
+        variantId,
+        (current) => {
+          if (!current) throw missingLine(variantId);
+          return null;
+        },
+        key,
+      );
+      return price(cart, lookups);
+    });
+
+  const remove = (userId: string, target: VariantTarget, lookups: CartLookups, idempotencyKey?: string | null): Promise<PricedCart> =>
+    removeLine(userId, target, lookups, cartMutationKey("removeFromCart", idempotencyKey, { ...target }));
 
   return {
     view,
     remove,
 
-    async add(userId: string, target: VariantTarget, quantity: number, lookups: CartLookups): Promise<PricedCart> {
+    async add(userId: string, target: VariantTarget, quantity: number, lookups: CartLookups, idempotencyKey?: string | null): Promise<PricedCart> {
       const valid = validVariantTarget(target);
       if (!Number.isInteger(quantity) || quantity < 1) throw badInput("A quantity must be a whole number of at least 1", { field: "quantity", ...valid });
-      const variantId = await variantIdOf(valid, lookups);
-      const [variant, available] = await Promise.all([variantOf(variantId, lookups), lookups.available(variantId)]);
-      const cart = await store.changeLine(userId, variantId, (current, cart) => {
-        if (!current && cart.lines.length >= limits.maxLines) throw badInput(`A cart holds at most ${limits.maxLines} different products`, { variantId });
-        sameCurrency(cart, variantId, variant.price);
-        const total = (current?.quantity ?? 0) + quantity;
-        checkQuantity(variantId, total, available, limits);
-        const line = { variantId, productId: productIdOfVariant(variantId), quantity: total, accepted: variant.price, addedAt: current?.addedAt ?? clock() };
-        checkCartValue(cart, line);
-        return line;
+      const key = cartMutationKey("addToCart", idempotencyKey, { ...target, quantity });
+      return keyed(userId, key, lookups, async () => {
+        const variantId = await variantIdOf(valid, lookups);
+        const [variant, available] = await Promise.all([variantOf(variantId, lookups), lookups.available(variantId)]);
+        const cart = await store.changeLine(
+          userId,
+          variantId,
+          (current, cart) => {
+            if (!current && cart.lines.length >= limits.maxLines) throw badInput(`A cart holds at most ${limits.maxLines} different products`, { variantId });
+            sameCurrency(cart, variantId, variant.price);
+            const total = (current?.quantity ?? 0) + quantity;
+            checkQuantity(variantId, total, available, limits);
+            const line = { variantId, productId: productIdOfVariant(variantId), quantity: total, accepted: variant.price, addedAt: current?.addedAt ?? clock() };
+            checkCartValue(cart, line);
+            return line;
+          },
+          key,
+        );
+        return price(cart, lookups);
       });
-      return price(cart, lookups);
     },
 
     /** Sets a line's quantity; 0 removes it. */
-    async update(userId: string, target: VariantTarget, quantity: number, lookups: CartLookups): Promise<PricedCart> {
+    async update(userId: string, target: VariantTarget, quantity: number, lookups: CartLookups, idempotencyKey?: string | null): Promise<PricedCart> {
       const valid = validVariantTarget(target);
-      if (quantity === 0) return remove(userId, valid, lookups);
       if (!Number.isInteger(quantity) || quantity < 0) throw badInput("A quantity must be a whole number, 0 to remove the line", { field: "quantity", ...valid });
-      const variantId = await variantIdOf(valid, lookups);
-      const [variant, available] = await Promise.all([variantOf(variantId, lookups), lookups.available(variantId)]);
-      const cart = await store.changeLine(userId, variantId, (current, cart) => {
-        if (!current) throw missingLine(variantId);
-        sameCurrency(cart, variantId, variant.price);
-        checkQuantity(variantId, quantity, available, limits);
-        const line = { ...current, quantity, accepted: variant.price };
-        // Only a change that adds value is judged: a cart over the limit (filled under an older
-        // one, or re-priced) can always be brought down.
-        if (line.accepted.amount * line.quantity > current.accepted.amount * current.quantity) checkCartValue(cart, line);
-        return line;
+      const key = cartMutationKey("updateCartItem", idempotencyKey, { ...target, quantity });
+      if (quantity === 0) return removeLine(userId, valid, lookups, key);
+      return keyed(userId, key, lookups, async () => {
+        const variantId = await variantIdOf(valid, lookups);
+        const [variant, available] = await Promise.all([variantOf(variantId, lookups), lookups.available(variantId)]);
+        const cart = await store.changeLine(
+          userId,
+          variantId,
+          (current, cart) => {
+            if (!current) throw missingLine(variantId);
+            sameCurrency(cart, variantId, variant.price);
+            checkQuantity(variantId, quantity, available, limits);
+            const line = { ...current, quantity, accepted: variant.price };
+            // Only a change that adds value is judged: a cart over the limit (filled under an older
+            // one, or re-priced) can always be brought down.
+            if (line.accepted.amount * line.quantity > current.accepted.amount * current.quantity) checkCartValue(cart, line);
+            return line;
+          },
+          key,
+        );
+        return price(cart, lookups);
       });
-      return price(cart, lookups);
     },
 
     /**
@@ -166,10 +208,11 @@ export function createCartService(deps: { store: CartStore; limits: CartLimits; 
     },
 
     /** Accepts the current price of every line still in the catalog. */
-    async acceptPrices(userId: string, lookups: CartLookups): Promise<PricedCart> {
+    async acceptPrices(userId: string, lookups: CartLookups, idempotencyKey?: string | null): Promise<PricedCart> {
+      const key = cartMutationKey("acceptCartPrices", idempotencyKey, {});
       const current = await view(userId, lookups);
       const prices = new Map(current.lines.map((line) => [line.variantId, line.current]));
-      return price(await store.acceptPrices(userId, prices, (cart) => checkAcceptedPrices(cart, prices)), lookups);
+      return price(await store.acceptPrices(userId, prices, (cart) => checkAcceptedPrices(cart, prices), key), lookups);
     },
   };
 }

@@ -254,6 +254,7 @@ export type Mutation = {
    * Accepts the current price of every line, after checkout reported PRICE_CHANGED. Prices
    * raised so far that the cart would cost more than one order may (99,999,999 minor units) are
    * refused with BAD_USER_INPUT (extensions.limit) and nothing is accepted: remove units first.
+   * Under an idempotencyKey a repeat accepts nothing more: prices that moved since stay to accept.
    */
   acceptCartPrices: Cart;
   /**
@@ -275,7 +276,8 @@ export type Mutation = {
    * of variantId and productId (BAD_USER_INPUT otherwise); productId alone means the product's
    * only variant and fails with VARIANT_REQUIRED for a product with several. NOT_FOUND for a
    * variant the catalog does not know; OUT_OF_STOCK (extensions.variantId, productId and
-   * available) beyond the variant's stock.
+   * available) beyond the variant's stock. Adding is not safe to repeat by itself (a retry after
+   * a lost answer adds the units again): send an idempotencyKey, and a repeat under it adds nothing.
    */
   addToCart: Cart;
   /**
@@ -314,7 +316,8 @@ export type Mutation = {
   removeCoupon: Cart;
   /**
    * Removes a variant's line from the cart, named as for addToCart. NOT_FOUND when the cart
-   * holds no line for the variant, as for updateCartItem.
+   * holds no line for the variant, as for updateCartItem. Under an idempotencyKey a repeat answers
+   * the cart (not NOT_FOUND) and leaves the line alone if another tab put it back since.
    */
   removeFromCart: Cart;
   /**
@@ -324,9 +327,15 @@ export type Mutation = {
   setTaxRate: TaxRate;
   /**
    * Sets the quantity of a line; 0 removes it. The line is named as for addToCart. NOT_FOUND
-   * when the cart holds no line for the variant.
+   * when the cart holds no line for the variant. Under an idempotencyKey a repeat changes nothing:
+   * an edit made since in another tab stays.
    */
   updateCartItem: Cart;
+};
+
+
+export type MutationAcceptCartPricesArgs = {
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
 };
 
 
@@ -336,6 +345,7 @@ export type MutationAddOrderToCartArgs = {
 
 
 export type MutationAddToCartArgs = {
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
   productId?: InputMaybe<Scalars['ID']['input']>;
   quantity?: Scalars['Int']['input'];
   variantId?: InputMaybe<Scalars['ID']['input']>;
@@ -365,6 +375,7 @@ export type MutationMergeGuestCartArgs = {
 
 
 export type MutationRemoveFromCartArgs = {
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
   productId?: InputMaybe<Scalars['ID']['input']>;
   variantId?: InputMaybe<Scalars['ID']['input']>;
 };
@@ -379,6 +390,7 @@ export type MutationSetTaxRateArgs = {
 
 
 export type MutationUpdateCartItemArgs = {
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
   productId?: InputMaybe<Scalars['ID']['input']>;
   quantity: Scalars['Int']['input'];
   variantId?: InputMaybe<Scalars['ID']['input']>;
@@ -703,7 +715,7 @@ export type MoneyResolvers<ContextType = CartContext, ParentType extends Resolve
 }>;
 
 export type MutationResolvers<ContextType = CartContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
-  acceptCartPrices?: Resolver<ResolversTypes['Cart'], ParentType, ContextType>;
+  acceptCartPrices?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, Partial<MutationAcceptCartPricesArgs>>;
   addOrderToCart?: Resolver<ResolversTypes['OrderAddedToCart'], ParentType, ContextType, RequireFields<MutationAddOrderToCartArgs, 'orderId'>>;
   addToCart?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, RequireFields<MutationAddToCartArgs, 'quantity'>>;
   applyCoupon?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, RequireFields<MutationApplyCouponArgs, 'code'>>;

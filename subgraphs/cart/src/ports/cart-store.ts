@@ -1,6 +1,7 @@
 import type { Money } from "#kernel";
 import type { CartLine, StoredCart } from "../domain/cart.js";
 import type { MergePlan } from "../domain/guest-cart-merge.js";
+import type { CartMutationKey } from "../domain/cart-mutation-key.js";
 
 /**
  * The relational role for carts, keyed by owner (a user id, or a guest key: cart-owner.ts).
@@ -16,7 +17,7 @@ export interface CartStore {
    * Locks the cart, gives `decide` the current line of the variant (undefined when absent)
    * and stores what it returns: a line, or null to remove it. `decide` may throw to refuse.
    */
-  changeLine(userId: string, variantId: string, decide: (current: CartLine | undefined, cart: StoredCart) => CartLine | null): Promise<StoredCart>;
+  changeLine(userId: string, variantId: string, decide: (current: CartLine | undefined, cart: StoredCart) => CartLine | null, key?: CartMutationKey): Promise<StoredCart>;
   /**
    * Locks the cart, gives `decide` the cart and writes the lines its decision lists (each
    * replacing its variant's line, or a new one), all in one transaction; `decide` may throw to
@@ -24,11 +25,13 @@ export interface CartStore {
    * nothing (a repeat) leaves it exactly as it was.
    */
   putLines<T extends { lines: CartLine[] }>(userId: string, decide: (cart: StoredCart) => T): Promise<{ decision: T; cart: StoredCart }>;
+  /** The fingerprint recorded with a cart mutation's key, if this cart recorded the key. */
+  recordedKey(userId: string, key: string): Promise<string | undefined>;
   /**
    * Sets the accepted price of each listed variant's line to the given price. `allow` sees the
    * cart locked, before anything is written, and may throw to refuse (nothing is written).
    */
-  acceptPrices(userId: string, prices: ReadonlyMap<string, Money>, allow?: (cart: StoredCart) => void): Promise<StoredCart>;
+  acceptPrices(userId: string, prices: ReadonlyMap<string, Money>, allow?: (cart: StoredCart) => void, key?: CartMutationKey): Promise<StoredCart>;
   /**
    * Moves a guest cart into a customer's cart in one transaction: locks the guest cart, then
    * the customer's (always in that order, so merges never deadlock each other), writes the

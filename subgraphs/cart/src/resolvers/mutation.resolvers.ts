@@ -4,10 +4,11 @@ import { createGuestCart, mergeGuestCart } from "./guest-cart.resolvers.js";
 import { addOrderToCart } from "./order-to-cart.resolvers.js";
 
 export const Mutation: MutationResolvers = {
-  addToCart: (_root, { variantId, productId, quantity }, ctx) => ctx.service.add(cartOwnerOf(ctx), { variantId, productId }, quantity, ctx.lookups),
-  updateCartItem: (_root, { variantId, productId, quantity }, ctx) => ctx.service.update(cartOwnerOf(ctx), { variantId, productId }, quantity, ctx.lookups),
-  removeFromCart: (_root, { variantId, productId }, ctx) => ctx.service.remove(cartOwnerOf(ctx), { variantId, productId }, ctx.lookups),
-  acceptCartPrices: (_root, _args, ctx) => ctx.service.acceptPrices(cartOwnerOf(ctx), ctx.lookups),
+  addToCart: (_root, { variantId, productId, quantity, idempotencyKey }, ctx) => ctx.service.add(cartOwnerOf(ctx), { variantId, productId }, quantity, ctx.lookups, idempotencyKey),
+  updateCartItem: (_root, { variantId, productId, quantity, idempotencyKey }, ctx) =>
+    ctx.service.update(cartOwnerOf(ctx), { variantId, productId }, quantity, ctx.lookups, idempotencyKey),
+  removeFromCart: (_root, { variantId, productId, idempotencyKey }, ctx) => ctx.service.remove(cartOwnerOf(ctx), { variantId, productId }, ctx.lookups, idempotencyKey),
+  acceptCartPrices: (_root, { idempotencyKey }, ctx) => ctx.service.acceptPrices(cartOwnerOf(ctx), ctx.lookups, idempotencyKey),
   addOrderToCart,
   createGuestCart,
   mergeGuestCart,
