@@ -19,15 +19,26 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 3, baseDelayMs: 
  * sends the SAME key and gets the same order, refund or return back. Approving or rejecting a return again returns it
  * as it is and changes nothing (the schema promises both), and so does cancelling an order
  * already cancelled. Putting an order's items back in the cart (AddOrderToCart) raises each line
- * to the order's quantity, so a second run finds them there and adds nothing. Adding to the cart is not (a lost answer retried would add twice), nor
- * refreshing a session (its refresh token is spent by the first try).
+ * to the order's quantity, so a second run finds them there and adds nothing. Refreshing a
+ * session is not (its refresh token is spent by the first try).
  */
 export const IDEMPOTENT_MUTATIONS: ReadonlySet<string> = new Set(["Checkout", "RefundOrder", "RequestReturn", "ApproveReturn", "RejectReturn", "CancelOrder", "AddOrderToCart"]);
 
-/** Queries read only; of the mutations, only the idempotent ones. Subscriptions reconnect instead. */
-export function isSafeToRetry(operation: OperationTypeNode | "query" | "mutation" | "subscription", operationName: string | undefined): boolean {
+/**
+ * Cart mutations that are safe to send again only under an `idempotencyKey`: without one, a
+ * lost answer retried would add the units twice (AddToCart), remove a line another tab put
+ * back (RemoveFromCart) or undo another tab's edit (UpdateCartItem). With one, the cart
+ * changes once and a repeat answers it as it is.
+ */
+export const KEYED_CART_MUTATIONS: ReadonlySet<string> = new Set(["AddToCart", "UpdateCartItem", "RemoveFromCart"]);
+
+/** Queries read only; of the mutations, only the idempotent ones, and keyed cart changes sent with a key. Subscriptions reconnect instead. */
+export function isSafeToRetry(operation: OperationTypeNode | "query" | "mutation" | "subscription", operationName: string | undefined, variables?: unknown): boolean {
   if (operation === "query") return true;
-  return operation === "mutation" && operationName !== undefined && IDEMPOTENT_MUTATIONS.has(operationName);
+  if (operation !== "mutation" || operationName === undefined) return false;
+  if (IDEMPOTENT_MUTATIONS.has(operationName)) return true;
+  const key = (variables as { idempotencyKey?: unknown } | undefined)?.idempotencyKey;
+  return KEYED_CART_MUTATIONS.has(operationName) && typeof key === "string" && key.length > 0;
 }
 
 /** Answers that say "try again": no answer at all, the gateway or a proxy overloaded or failing. */

@@ -90,7 +90,7 @@ export function createStorefrontClient(options: StorefrontClientOptions) {
     { authenticated }: { authenticated: boolean },
   ): Promise<TResult> {
     const request = describeOperation(document);
-    const retryable = isSafeToRetry(request.operation, request.operationName);
+    const retryable = isSafeToRetry(request.operation, request.operationName, variables);
     let renewed = false;
     for (let attempt = 1; ; attempt++) {
       let error: StorefrontError;

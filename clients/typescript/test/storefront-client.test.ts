@@ -14,6 +14,8 @@ import {
   CheckoutDocument,
   DeliverOrderDocument,
   RefundOrderDocument,
+  RemoveFromCartDocument,
+  UpdateCartItemDocument,
   OrderAfterSaleDocument,
   MeDocument,
   MyOrdersDocument,
@@ -225,6 +227,26 @@ describe("retries", () => {
     await assert.rejects(shopper.request(AddToCartDocument, { productId: "prod_0000005", quantity: 1 }), (error: StorefrontError) => error.code === "NETWORK_ERROR");
     assert.equal(sent.filter((s) => s.operationName === "AddToCart").length, 1);
     assert.equal((await shopper.request(CartDocument)).cart.totalQuantity, 1, "the lost answer's change happened once");
+  });
+
+  test("addToCart, a quantity set and a removal sent with an idempotency key, their answers lost, are sent again under it and change the cart once each", async () => {
+    const signedUp = await signedUpClient();
+    const added = recordingFetch("AddToCart");
+    const adder = client({ session: signedUp.session, fetch: added.fetchImpl });
+    const { addToCart } = await adder.request(AddToCartDocument, { productId: "prod_0000008", quantity: 2, idempotencyKey: "add-lost-1" });
+    assert.deepEqual(added.sent.filter((s) => s.operationName === "AddToCart").map((s) => s.variables.idempotencyKey), ["add-lost-1", "add-lost-1"]);
+    assert.equal(addToCart.totalQuantity, 2, "the retry answers the cart the first call made");
+
+    const updated = recordingFetch("UpdateCartItem");
+    const updater = client({ session: signedUp.session, fetch: updated.fetchImpl });
+    await updater.request(UpdateCartItemDocument, { productId: "prod_0000008", quantity: 5, idempotencyKey: "set-lost-1" });
+    assert.equal(updated.sent.filter((s) => s.operationName === "UpdateCartItem").length, 2);
+
+    const removed = recordingFetch("RemoveFromCart");
+    const remover = client({ session: signedUp.session, fetch: removed.fetchImpl });
+    const { removeFromCart } = await remover.request(RemoveFromCartDocument, { productId: "prod_0000008", idempotencyKey: "remove-lost-1" });
+    assert.equal(removed.sent.filter((s) => s.operationName === "RemoveFromCart").length, 2, "sent again, answered the cart rather than NOT_FOUND");
+    assert.equal(removeFromCart.totalQuantity, 0);
   });
 });
 

@@ -4,6 +4,7 @@ import { href } from "../route.js";
 import { useMutation, useQuery } from "../use-operation.js";
 import { client } from "../storefront-client.js";
 import { itemCount } from "../item-count.js";
+import { useChangeKeys } from "../change-key.js";
 
 /** A visitor who never added anything has no cart yet (no session, no guest cart token). */
 export function CartPage() {
@@ -24,6 +25,9 @@ function CartLines() {
   const [cart, reload] = useQuery(CartDocument, {});
   const update = useMutation(UpdateCartItemDocument);
   const remove = useMutation(RemoveFromCartDocument);
+  // A quantity set or a removal sent again after no answer is made once (change-key.ts).
+  const changeKeys = useChangeKeys();
+  const keyed = <T extends object>(request: T) => ({ ...request, idempotencyKey: changeKeys.keyFor(request) });
   return (
     <section aria-labelledby="cart-title">
       <h1 id="cart-title">Your cart</h1>
@@ -55,12 +59,26 @@ function CartLines() {
                         value={item.quantity}
                         onChange={async (event) => {
                           const quantity = Number((event.target as HTMLInputElement).value);
-                          if (quantity >= 1 && (await update.run({ variantId: item.variant.id, quantity }))) reload();
+                          const request = { variantId: item.variant.id, quantity };
+                          if (quantity >= 1 && (await update.run(keyed(request)))) {
+                            changeKeys.made(request);
+                            reload();
+                          }
                         }}
                       />
                     </label>
                     <Money money={item.lineTotal} />
-                    <button type="button" class="link" onClick={async () => (await remove.run({ variantId: item.variant.id })) && reload()}>
+                    <button
+                      type="button"
+                      class="link"
+                      onClick={async () => {
+                        const request = { variantId: item.variant.id };
+                        if (await remove.run(keyed(request))) {
+                          changeKeys.made(request);
+                          reload();
+                        }
+                      }}
+                    >
                       Remove<span class="visually-hidden"> {item.product.name}</span>
                     </button>
                   </li>

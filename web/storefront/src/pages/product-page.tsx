@@ -8,6 +8,7 @@ import { useMutation, useQuery } from "../use-operation.js";
 import { chosenVariant, initialChoice } from "./variant-choice.js";
 import { itemCount } from "../item-count.js";
 import { attributeLabel } from "../attribute-label.js";
+import { useChangeKeys } from "../change-key.js";
 
 /**
  * One product: details, attributes, a choice of each option (size, colour...) for a product
@@ -25,6 +26,7 @@ export function ProductPage({ id }: { id: string }) {
   const [added, setAdded] = useState<number | undefined>();
   const [choice, setChoice] = useState<Record<string, string> | undefined>();
   const add = useMutation(AddToCartDocument);
+  const changeKeys = useChangeKeys();
   return (
     <Await loaded={product}>
       {({ product }) => {
@@ -84,8 +86,13 @@ export function ProductPage({ id }: { id: string }) {
                   // A guest shops with a guest cart; signing in at checkout merges it.
                   // Without a token the add below fails and shows why.
                   if (!client.session) await client.guestCartToken().catch(() => undefined);
-                  const result = await add.run({ variantId: variant.id, quantity });
-                  if (result) setAdded(result.addToCart.totalQuantity);
+                  // "Add to cart" clicked again after no answer is the same add: its key makes it once.
+                  const request = { variantId: variant.id, quantity };
+                  const result = await add.run({ ...request, idempotencyKey: changeKeys.keyFor(request) });
+                  if (result) {
+                    changeKeys.made(request);
+                    setAdded(result.addToCart.totalQuantity);
+                  }
                 }}
               >
                 <label for="quantity">Quantity</label>
