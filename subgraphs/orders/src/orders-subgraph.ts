@@ -4,6 +4,7 @@ import { createCheckoutCart, createInProcessProductCatalog, createSubgraphAddres
 import { createOrdersSchema } from "./subgraph.js";
 import { createOrdersContext } from "./subgraph-context.js";
 import { createCheckoutService, type CheckoutService } from "./domain/checkout.service.js";
+import { createHoldFollowUps } from "./domain/hold-follow-ups.js";
 import { createOrderService, type OrderService } from "./domain/order.service.js";
 import { createAfterSaleService, type AfterSaleService } from "./domain/after-sale.service.js";
 import { createPaymentOutcomeHandler } from "./domain/payment-outcome.handler.js";
@@ -76,6 +77,7 @@ export async function startOrdersSubgraph(platform: Platform, options: OrdersSub
   const anchored = await startAnchoredClock({ reference: () => readDatabaseClock(prisma), logger });
   const clock = anchored.now;
   const reservations = options.inventoryService ? createInProcessStockReservations(options.inventoryService, { logger }) : createSubgraphStockReservations(inventory);
+  const holdFollowUps = createHoldFollowUps({ onError: (orderId, error) => logger.warn("second look at a hold left to a twin failed; the hold expires", { orderId, error: String(error) }) });
   const checkout = createCheckoutService({
     store,
     cart,
@@ -85,6 +87,7 @@ export async function startOrdersSubgraph(platform: Platform, options: OrdersSub
     clock,
     soldOut: createSoldOutMemo(),
     admission: createAdmissionGate({ name: "checkouts", maxInFlight: config.orders.checkoutMaxInFlight, maxWaitMs: config.orders.checkoutMaxWaitMs }),
+    holdFollowUps,
   });
   const orders = createOrderService({ store, reservations, clock });
   const afterSale = createAfterSaleService({ store, returnWindowDays: config.orders.returnWindowDays, clock });
@@ -104,6 +107,7 @@ export async function startOrdersSubgraph(platform: Platform, options: OrdersSub
   let reconciling: { stop(): Promise<void> } | undefined;
   const close = async () => {
     await server?.close();
+    holdFollowUps.stop();
     await reconciling?.stop();
     await consumer?.stop();
     await ownRelay?.stop();

@@ -3,7 +3,7 @@ import { after, before, describe, it } from "node:test";
 import { newEvent, PaymentEventTypes } from "#kernel";
 import { describeWithRealEngine, engineSuiteTitle } from "#kernel/testing";
 import type { DatabaseEngine } from "../../../test/support/test-database.js";
-import { LIVE_ATTEMPT_MAX_MS, orderIdFor } from "../src/domain/checkout.service.js";
+import { HOLD_FOLLOW_UP_MARGIN_MS, LIVE_ATTEMPT_MAX_MS, orderIdFor } from "../src/domain/checkout.service.js";
 import { startCheckoutHarness, type CheckoutHarness } from "./support/checkout-harness.js";
 import { TEST_ADDRESS, TEST_SHIPPING_METHOD_ID } from "./support/checkout-defaults.js";
 import type { CheckoutRequest } from "../src/domain/checkout-request.js";
@@ -23,6 +23,9 @@ function defineSameKeyTabsSuite(engine: DatabaseEngine): void {
     let placing: { orderId: string; reached: () => void; goOn: Promise<void> } | undefined;
     // The next statement placing this order fails as a dropped connection does.
     let failPlaceOf: string | undefined;
+    // Second looks at holds left to a twin, run by the test when it has let the time pass.
+    const looks = new Map<string, { afterMs: number; look: () => Promise<void> }>();
+    const holdFollowUps = { schedule: (orderId: string, afterMs: number, look: () => Promise<void>) => void (looks.has(orderId) || looks.set(orderId, { afterMs, look })), stop: () => looks.clear() };
 
     before(async () => {
       h = await startCheckoutHarness(engine, { p1: 100, p2: 100, p3: 100 }, {
@@ -38,6 +41,7 @@ function defineSameKeyTabsSuite(engine: DatabaseEngine): void {
             throw new Error("Connection terminated unexpectedly");
           }
         },
+        holdFollowUps,
       });
     });
     after(() => h.close());
@@ -162,6 +166,60 @@ function defineSameKeyTabsSuite(engine: DatabaseEngine): void {
       assert.equal((await h.store.findById(order.id))!.status, "PAID");
       assert.equal(h.reservations.statusOf(order.id), "COMMITTED");
       assert.equal(h.reservations.available("p2"), stock - 2, "sold once");
+    });
+
+    it("both tabs of one key refused for a quantity edit: the key's hold goes back once no tab can be placing, not at its expiry", async () => {
+      await h.addToCart("jon", "p1", 2);
+      const stock = h.reservations.available("p1");
+      const orderId = orderIdFor("jon", "key-11");
+      const tabA = await tabAPlacing("jon", "key-11");
+      const tabB = await tabAPlacing("jon", "key-11");
+      await setQuantity("jon", "p1", 3);
+      tabA.goOn();
+      await assert.rejects(tabA.tabA, (error) => codeOf(error) === "CART_CHANGED");
+      tabB.goOn();
+      await assert.rejects(tabB.tabA, (error) => codeOf(error) === "CART_CHANGED");
+      assert.equal(h.reservations.statusOf(orderId), "HELD", "each left the hold to the other, which may have been placing on it");
+      const due = looks.get(orderId);
+      assert.ok(due, "a second look at the hold is due");
+      assert.equal(due.afterMs, LIVE_ATTEMPT_MAX_MS + HOLD_FOLLOW_UP_MARGIN_MS, "once no try of the key can be live");
+      h.reservations.idle(orderId, LIVE_ATTEMPT_MAX_MS + 1_000);
+      await due.look();
+      assert.equal(h.reservations.statusOf(orderId), "RELEASED");
+      assert.equal(h.reservations.available("p1"), stock, "the units are on sale again, 15 minutes before the hold's expiry");
+      assert.equal(await h.prisma.order.count({ where: { userId: "jon" } }), 0);
+    });
+
+    it("the second look leaves a hold an order of the key was placed on, and one a try of the key reserved since", async () => {
+      await h.addToCart("kim", "p2", 2);
+      const stock = h.reservations.available("p2");
+      const orderId = orderIdFor("kim", "key-12");
+      const tabA = await tabAPlacing("kim", "key-12");
+      const tabB = await tabAPlacing("kim", "key-12");
+      await setQuantity("kim", "p2", 3);
+      tabA.goOn();
+      await assert.rejects(tabA.tabA, (error) => codeOf(error) === "CART_CHANGED");
+      await setQuantity("kim", "p2", 2);
+      tabB.goOn();
+      const order = await tabB.tabA;
+      h.reservations.idle(orderId, LIVE_ATTEMPT_MAX_MS + 1_000);
+      await looks.get(orderId)!.look();
+      assert.equal(h.reservations.statusOf(order.id), "HELD", "the order's hold stays");
+      assert.equal(h.reservations.available("p2"), stock - 2);
+
+      // A hold a new try of the key reserved a moment ago is that try's.
+      await h.addToCart("lou", "p3", 1);
+      const louOrder = orderIdFor("lou", "key-13");
+      const louA = await tabAPlacing("lou", "key-13");
+      const louB = await tabAPlacing("lou", "key-13");
+      await setQuantity("lou", "p3", 2);
+      louA.goOn();
+      louB.goOn();
+      await assert.rejects(louA.tabA, (error) => codeOf(error) === "CART_CHANGED");
+      await assert.rejects(louB.tabA, (error) => codeOf(error) === "CART_CHANGED");
+      await h.reservations.port.reserve(louOrder, [{ variantId: "p3", quantity: 1 }]);
+      await looks.get(louOrder)!.look();
+      assert.equal(h.reservations.statusOf(louOrder), "HELD", "reserved since: a try may be placing on it");
     });
 
     it("one tab losing its cart to a quantity edit still gives its hold back at once", async () => {

@@ -9,6 +9,7 @@ import { CartChanged, CouponNotRedeemable, IdempotencyKeyTaken, type OrderStore 
 import type { HeldStock, StockReservations } from "../ports/stock-reservations.js";
 import type { SavedAddresses } from "../ports/saved-addresses.js";
 import { asCustomerRefusal, soldOutForGood, type SoldOutMemo } from "./sold-out-memo.js";
+import type { HoldFollowUps } from "./hold-follow-ups.js";
 
 /**
  * How long after its last reserve a key's hold may still belong to an attempt that is placing
@@ -19,6 +20,9 @@ import { asCustomerRefusal, soldOutForGood, type SoldOutMemo } from "./sold-out-
  * its answer); another is left to the attempt placing on it, or to expiry.
  */
 export { LIVE_ATTEMPT_MAX_MS };
+
+/** How long past LIVE_ATTEMPT_MAX_MS a hold's second look waits: the hold's own idle check then passes. */
+export const HOLD_FOLLOW_UP_MARGIN_MS = 5_000;
 
 /**
  * Checkout: the cart becomes a PENDING order with a PENDING payment, and the caller gets it
@@ -70,6 +74,8 @@ export function createCheckoutService<Contents extends CartContents>(deps: {
   soldOut?: SoldOutMemo;
   /** Bounds the checkouts at work at once; past it they wait, then are refused OVERLOADED. */
   admission?: AdmissionGate;
+  /** Looks again at a hold a refused try left to a twin, once no twin can be live (hold-follow-ups.ts). */
+  holdFollowUps?: HoldFollowUps;
 }) {
   const { store, reservations } = deps;
   const clock = deps.clock ?? (() => new Date());
@@ -247,10 +253,20 @@ export function createCheckoutService<Contents extends CartContents>(deps: {
         // (another cart under the key, a spent coupon, a failed statement) says nothing of a
         // twin tab placing this very hold, so it gives back only a hold no such twin reserved.
         let held: HeldStock | undefined;
-        const releaseHold = (why: string, options: { unlessLive?: true } = {}) =>
-          reservations
+        const releaseHold = async (why: string, options: { unlessLive?: true } = {}) => {
+          await reservations
             .release(orderId, options.unlessLive ? { ifIdleForMs: LIVE_ATTEMPT_MAX_MS, ...(held?.taken && { ifExpiresAt: held.expiresAt }) } : {})
             .catch((error: unknown) => log.warn(`hold of a checkout that ${why} left to expire`, { orderId, userId, error: String(error) }));
+          // Kept for a twin that may be placing on it: should the twin be refused too, nobody
+          // would ask again before the hold expires. Once no try can be live, the hold goes back
+          // unless an order was placed on it or a reserve touched it since.
+          if (options.unlessLive) {
+            deps.holdFollowUps?.schedule(orderId, LIVE_ATTEMPT_MAX_MS + HOLD_FOLLOW_UP_MARGIN_MS, async () => {
+              if (await store.findByIdempotencyKey(userId, key)) return;
+              await reservations.release(orderId, { ifIdleForMs: LIVE_ATTEMPT_MAX_MS });
+            });
+          }
+        };
         const lostTheCart = async (lost: CartChanged): Promise<Order> => {
           // A twin with this key took it: this call is its duplicate, and the hold is its hold.
           const twin = await store.findByIdempotencyKey(userId, key);

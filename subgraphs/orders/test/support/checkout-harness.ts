@@ -7,6 +7,7 @@ import type { CatalogVariant } from "../../../cart/src/domain/cart.js";
 import { createPrismaOrderStore } from "../../src/adapters/prisma-order.store.js";
 import { withOrderOfKey } from "../../src/adapters/cart-with-order-of-key.js";
 import { createCheckoutService } from "../../src/domain/checkout.service.js";
+import type { HoldFollowUps } from "../../src/domain/hold-follow-ups.js";
 import type { SoldOutMemo } from "../../src/domain/sold-out-memo.js";
 import { createOrderService } from "../../src/domain/order.service.js";
 import { createAfterSaleService } from "../../src/domain/after-sale.service.js";
@@ -31,6 +32,8 @@ export async function startCheckoutHarness(engine: DatabaseEngine, stock: Record
     pool?: { size: number; bounds: DatabaseBounds };
     /** Server settings of every session the service opens (e.g. an operator's `lock_timeout`). */
     sessionSettings?: Record<string, string>;
+    /** Second looks at holds left to a twin (none unless told). */
+    holdFollowUps?: HoldFollowUps;
   } = {},
 ) {
   const database = await createTestDatabase(engine);
@@ -88,7 +91,7 @@ export async function startCheckoutHarness(engine: DatabaseEngine, stock: Record
   const { beforeReserve, beforePlace } = options;
   const heldReservations = beforeReserve ? { ...reservations.port, reserve: async (...args: Parameters<typeof reservations.port.reserve>) => (await beforeReserve(args[0]), reservations.port.reserve(...args)) } : reservations.port;
   const heldStore = beforePlace ? { ...store, place: async (...args: Parameters<typeof store.place>) => (await beforePlace(args[0].order.id), store.place(...args)) } : store;
-  const service = createCheckoutService({ store: heldStore, cart, reservations: heldReservations, addresses, logger, soldOut: options.soldOut, admission: options.admission });
+  const service = createCheckoutService({ store: heldStore, cart, reservations: heldReservations, addresses, logger, soldOut: options.soldOut, admission: options.admission, holdFollowUps: options.holdFollowUps });
   // A key alone checks out to the test address with free shipping (checkout-defaults.ts).
   const checkout = {
     checkout: (userId: string, request: string | CheckoutRequest, log?: typeof logger) => service.checkout(userId, typeof request === "string" ? checkoutRequest(request) : request, log),
