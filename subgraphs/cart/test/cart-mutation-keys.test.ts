@@ -12,6 +12,7 @@ import { createTestDatabase, type DatabaseEngine } from "../../../test/support/t
 import { createPrismaCartStore } from "../src/adapters/prisma-cart.store.js";
 import { createCartService, type CartLookups } from "../src/domain/cart.service.js";
 import type { CatalogVariant } from "../src/domain/cart.js";
+import { guestCartOwner } from "../src/domain/cart-owner.js";
 
 const codeOf = async (promise: Promise<unknown>): Promise<string | undefined> => {
   try {
@@ -136,6 +137,21 @@ function defineCartMutationKeySuite(engine: DatabaseEngine): void {
       assert.deepEqual(retried.unavailable, ["leaving"], "the line is there, shown as no longer sold");
       assert.equal(await codeOf(service.add("c-leaving", { productId: "leaving" }, 1, lookups, "leave-2")), "NOT_FOUND", "a new add of it is refused");
       assert.equal(await codeOf(service.add("c-leaving", { productId: "leaving" }, 2, lookups, "leave-1")), "IDEMPOTENCY_CONFLICT");
+    });
+
+    it("a guest's add whose answer was lost before signing in, sent again after it, is the add the merge brought", async () => {
+      const guest = guestCartOwner("guest-retry");
+      await service.add(guest, { productId: "p1" }, 2, lookups, "guest-add");
+      await service.mergeGuest("guest-retry", "c-signed-in", lookups);
+      const retried = await service.add("c-signed-in", { productId: "p1" }, 2, lookups, "guest-add");
+      assert.deepEqual(retried.lines.map((line) => [line.variantId, line.quantity]), [["p1", 2]]);
+      assert.equal(await codeOf(service.add("c-signed-in", { productId: "p1" }, 3, lookups, "guest-add")), "IDEMPOTENCY_CONFLICT");
+      // A key the customer used already stays the customer's.
+      await service.add("c-signed-in", { productId: "p2" }, 1, lookups, "both-used");
+      await service.add(guestCartOwner("guest-two"), { productId: "p1" }, 1, lookups, "both-used");
+      await service.mergeGuest("guest-two", "c-signed-in", lookups);
+      await service.add("c-signed-in", { productId: "p2" }, 1, lookups, "both-used");
+      assert.deepEqual(await lines("c-signed-in"), [["p1", 3, 1000], ["p2", 1, 500]]);
     });
 
     it("a key of more than 200 characters is refused before anything is written", async () => {

@@ -72,6 +72,11 @@ export function createPrismaCartStore(prisma: PrismaClient): CartStore {
         // (checkout judges it again, per-customer limits included).
         await tx.$executeRaw`UPDATE "Cart" c SET "couponCode" = g."couponCode" FROM "Cart" g
           WHERE c."userId" = ${customerOwner} AND g."userId" = ${guestOwner} AND c."couponCode" IS NULL AND g."couponCode" IS NOT NULL`;
+        // The guest's change keys come along: an add whose answer was lost before the sign-in,
+        // sent again after it (now on the customer's cart), is the change the merge brought.
+        await tx.$executeRaw`INSERT INTO "CartMutationKey" ("userId", "key", "fingerprint", "createdAt")
+          SELECT ${customerOwner}, "key", "fingerprint", "createdAt" FROM "CartMutationKey" WHERE "userId" = ${guestOwner}
+          ON CONFLICT ("userId", "key") DO NOTHING`;
         await tx.cart.delete({ where: { userId: guestOwner } });
         return { plan: decided, cart: await readCart(tx, customerOwner) };
       }),

@@ -35,7 +35,8 @@ export interface CartStore {
   /**
    * Moves a guest cart into a customer's cart in one transaction: locks the guest cart, then
    * the customer's (always in that order, so merges never deadlock each other), writes the
-   * lines `plan` returns and deletes the guest cart with all its lines. A merge that finds the
+   * lines `plan` returns, moves the guest's change keys to the customer's cart (a key the
+   * customer recorded already stays theirs) and deletes the guest cart with all its lines. A merge that finds the
    * guest cart gone (merged or swept already) changes nothing and returns null, so a repeated
    * or concurrent merge of one token adds its lines once.
    */
