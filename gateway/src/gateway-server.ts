@@ -242,11 +242,7 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
     revocations,
     feed,
     logger,
-    execute: async (request, context) => {
-      const response = await apollo.executeOperation(request, { contextValue: context });
-      if (response.body.kind !== "single") throw new Error("Operations over WebSocket return one result");
-      return response.body.singleResult as never;
-    },
+    execute: endpoint.execute,
   });
 
   const port = await listen(server, deps.port ?? config.gateway.port, config.host);

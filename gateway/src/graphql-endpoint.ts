@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { ApolloServer } from "@apollo/server";
+import type { DocumentNode, ExecutionResult } from "graphql";
 import { budgetRefusalHeaders, createApolloHandler, createDocumentStore, createErrorFormatter, graphqlMetricsPlugin, type Logger } from "#kernel";
 import { tracingOperationPlugin } from "#kernel/observability/tracing-graphql-plugin.js";
 import type { GatewayContext } from "./gateway-context.js";
@@ -17,12 +18,19 @@ export interface GraphQLEndpoint {
   apollo: ApolloServer<GatewayContext>;
   /** Serves one request of the GraphQL URL for the caller `context` says (authenticated before). */
   handle(req: IncomingMessage, res: ServerResponse, context: GatewayContext): Promise<void>;
+  /**
+   * Runs one operation the request policy admitted outside HTTP (a WebSocket subscribe message)
+   * for the caller `context` says: on the own path when it is a persisted operation it answers,
+   * else through Apollo Server's pipeline, with the same plugins and formatter either way.
+   */
+  execute(request: { query: string | DocumentNode; variables?: Record<string, unknown>; operationName?: string }, context: GatewayContext): Promise<ExecutionResult>;
 }
 
 /**
- * The gateway's GraphQL over HTTP: the request policy admits each request (limits, budgets,
- * persisted-only), then a persisted operation planned ahead is answered on the gateway's own
- * path (`persisted-answers.ts`, unless `persistedAnswers` is `apollo`) and everything else by
+ * The gateway's GraphQL over HTTP (and the operations WebSocket runs): the request policy admits
+ * each request (limits, budgets, persisted-only), then a persisted operation planned ahead is
+ * answered on the gateway's own path (`persisted-answers.ts`, unless `persistedAnswers` is
+ * `apollo`) and everything else by
  * Apollo Server, with the same plugins, formatter and settlement. One home for this wiring, so
  * the equality test runs the endpoint the gateway runs.
  */
@@ -63,6 +71,7 @@ export async function startGraphQLEndpoint(deps: {
     (contextValue as GatewayContext).planning?.set(planningKey(query, operationName), milliseconds);
   });
   const contextOf = async (req: IncomingMessage) => (req as AuthenticatedRequest).gatewayContext;
+  const own = deps.persistedAnswers === "own" ? persistedAnswers({ gateway, context: contextOf, formatError, logger: apollo.logger, responseCache: deps.responseCache.bypass }) : undefined;
   const graphql = createApolloHandler(apollo, contextOf, {
     bodyLimitBytes: deps.maxRequestBytes,
     csrfPrevention: true,
@@ -83,15 +92,20 @@ export async function startGraphQLEndpoint(deps: {
         return { status: error.status, code: error.code, message: error.message, headers, extensions: error.extensions, locations: error.locations };
       }
     },
-    ...(deps.persistedAnswers === "own"
-      ? { answer: persistedAnswers({ gateway, context: contextOf, formatError, logger: apollo.logger, responseCache: deps.responseCache.bypass }) }
-      : {}),
+    ...(own ? { answer: own.http } : {}),
   });
   return {
     apollo,
     async handle(req, res, context) {
       (req as AuthenticatedRequest).gatewayContext = context;
       await graphql(req, res);
+    },
+    async execute(request, context) {
+      const answered = await own?.operation(request, context);
+      if (answered) return answered as ExecutionResult;
+      const response = await apollo.executeOperation(request, { contextValue: context });
+      if (response.body.kind !== "single") throw new Error("Operations over WebSocket return one result");
+      return response.body.singleResult as ExecutionResult;
     },
   };
 }

@@ -10,7 +10,7 @@ import { SUBGRAPHS, SUPERGRAPH_PATH } from "../../schema/subgraphs.js";
 import { PERSISTED_MANIFEST_PATH, readGoldenOperations, readReleasedOperations } from "../../schema/golden-operations.js";
 import type { GatewayContext } from "../src/gateway-context.js";
 import { PreparedGateway } from "../src/execution/prepared-gateway.js";
-import { startGraphQLEndpoint } from "../src/graphql-endpoint.js";
+import { startGraphQLEndpoint, type GraphQLEndpoint } from "../src/graphql-endpoint.js";
 import { callerOf } from "../src/rate-limit/caller.js";
 import { createCallerRateLimiter } from "../src/rate-limit/caller-rate-limiter.js";
 import { createRequestPolicy, type RequestPolicy } from "../src/security/request-policy.js";
@@ -44,10 +44,14 @@ interface Side {
   gateway: PreparedGateway;
   subgraphs: ReturnType<typeof generatedSubgraphs>;
   url: string;
-  /** Requests Apollo Server's pipeline was asked to answer. */
-  pipeline: { count: number };
+  /** Requests Apollo Server's pipeline was asked to answer, and of them by GET. */
+  pipeline: { count: number; byGet: number };
   /** Each settled answer's cost settlement, as the request policy was handed it. */
   settled: string[];
+  /** Runs an admitted operation as a WebSocket subscribe message runs it (`GraphQLEndpoint.execute`). */
+  execute: GraphQLEndpoint["execute"];
+  /** Operations run outside HTTP that Apollo Server's pipeline was asked to run. */
+  executed: { count: number };
   close(): Promise<void>;
 }
 
@@ -92,12 +96,19 @@ async function sideWith(persistedAnswers: "own" | "apollo", options: { responseC
   }
   const logger = createLogger("error", {}, () => undefined);
   const endpoint = await startGraphQLEndpoint({ gateway, logger, development: false, responseCache, policy, maxRequestBytes: 100_000, persistedAnswers });
-  const pipeline = { count: 0 };
+  const pipeline = { count: 0, byGet: 0 };
   const execute = endpoint.apollo.executeHTTPGraphQLRequest.bind(endpoint.apollo);
   endpoint.apollo.executeHTTPGraphQLRequest = (request) => {
     pipeline.count++;
+    if (request.httpGraphQLRequest.method === "GET") pipeline.byGet++;
     return execute(request);
   };
+  const executed = { count: 0 };
+  const executeOperation = endpoint.apollo.executeOperation.bind(endpoint.apollo);
+  endpoint.apollo.executeOperation = ((request: never, options: never) => {
+    executed.count++;
+    return executeOperation(request, options);
+  }) as typeof endpoint.apollo.executeOperation;
   const server: Server = createServer((req, res) => {
     const user = req.headers["x-test-user"];
     const identity = typeof user === "string" ? { userId: user, roles: ["customer" as const] } : undefined;
@@ -114,6 +125,8 @@ async function sideWith(persistedAnswers: "own" | "apollo", options: { responseC
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`,
     pipeline,
     settled,
+    execute: endpoint.execute,
+    executed,
     async close() {
       await new Promise((resolve) => server.close(resolve));
       await endpoint.apollo.stop();
@@ -139,25 +152,29 @@ function withCacheHint(name: string, source: GraphQLDataSource, asked: { subgrap
   };
 }
 
+/** How a request travels: a JSON POST, or a GET with the operation in its query string. */
+type Method = "POST" | "GET";
+
 /** Status, headers and body as a client reads them. */
-async function ask(url: string, body: unknown, headers: Record<string, string | undefined>): Promise<string> {
-  const sent: Record<string, string> = { "content-type": "application/json" };
+async function ask(url: string, body: unknown, headers: Record<string, string | undefined>, method: Method = "POST"): Promise<string> {
+  // A GET carries no content type: the header only a preflighted request may carry lets it past the cross-site rule.
+  const sent: Record<string, string> = method === "POST" ? { "content-type": "application/json" } : { "apollo-require-preflight": "true" };
   for (const [name, value] of Object.entries(headers)) if (value !== undefined) sent[name] = value;
-  const response = await fetch(url, { method: "POST", headers: sent, body: JSON.stringify(body) });
+  const response = method === "POST" ? await fetch(url, { method, headers: sent, body: JSON.stringify(body) }) : await fetch(withQueryString(url, body as Record<string, unknown>), { headers: sent });
   const kept = [...response.headers].filter(([name]) => !UNCOMPARED.has(name)).sort(([a], [b]) => a.localeCompare(b));
   return `${response.status} ${JSON.stringify(kept)} ${await response.text()}`;
 }
 
 /** One request to both sides, the subgraphs in the same scenario: the same answer, the same subgraph calls, the same settlement. */
-async function compare(own: Side, apollo: Side, scenario: number, body: unknown, headers: Record<string, string | undefined>, label: string): Promise<string> {
+async function compare(own: Side, apollo: Side, scenario: number, body: unknown, headers: Record<string, string | undefined>, label: string, method: Method = "POST"): Promise<string> {
   for (const side of [own, apollo]) {
     side.subgraphs.state.scenario = scenario;
     side.subgraphs.state.salt = 0;
     side.subgraphs.state.asked.length = 0;
     side.settled.length = 0;
   }
-  const expected = await ask(apollo.url, body, headers);
-  const actual = await ask(own.url, body, headers);
+  const expected = await ask(apollo.url, body, headers, method);
+  const actual = await ask(own.url, body, headers, method);
   assert.equal(actual, expected, label);
   assert.deepEqual(own.subgraphs.state.asked, apollo.subgraphs.state.asked, `${label}: the subgraphs were asked the same, for the same caller`);
   assert.deepEqual(own.settled, apollo.settled, `${label}: the same cost settled`);
@@ -172,6 +189,7 @@ describe("persisted operations answered without Apollo Server's pipeline answer 
     let withErrors = 0;
     let cacheable = 0;
     let turn = 0;
+    let byGet = 0;
     try {
       for (const text of PERSISTED) {
         const operations = parse(text).definitions.filter((definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION);
@@ -188,8 +206,12 @@ describe("persisted operations answered without Apollo Server's pipeline answer 
               // (A text of one operation may leave its name out.)
               const operationName = turn % 5 === 0 && operations.length === 1 ? undefined : name;
               const body = turn % 3 === 0 ? { extensions: { persistedQuery: { version: 1, sha256Hash: operationId(text) } }, variables, operationName } : { query: text, operationName, variables };
-              const answer = await compare(own, apollo, scenario, body, { accept, "x-test-user": user }, `${name} scenario ${scenario} ${user ?? "guest"} accept ${accept} ${JSON.stringify(body).slice(0, 200)}`);
+              // Queries by GET too, every other time (a mutation's GET is refused before either path;
+              // a GET asking for HTML is Apollo Server's landing page, a random nonce in it).
+              const method: Method = operation.operation === "query" && optional && accept !== "text/html" ? "GET" : "POST";
+              const answer = await compare(own, apollo, scenario, body, { accept, "x-test-user": user }, `${method} ${name} scenario ${scenario} ${user ?? "guest"} accept ${accept} ${JSON.stringify(body).slice(0, 200)}`, method);
               compared++;
+              if (method === "GET") byGet++;
               if (answer.includes('"errors"')) withErrors++;
               if (/"cache-control","max-age/.test(answer)) cacheable++;
             }
@@ -199,6 +221,8 @@ describe("persisted operations answered without Apollo Server's pipeline answer 
             const wrong = Object.fromEntries(operation.variableDefinitions.map((definition) => [definition.variable.name.value, { not: ["a value"] }]));
             const answer = await compare(own, apollo, 0, { query: text, operationName: name, variables: wrong }, {}, `${name} with wrong variables`);
             assert.match(answer, /^400 .*BAD_USER_INPUT/, `${name}: wrong variables refused`);
+            if (operation.operation === "query") await compare(own, apollo, 0, { query: text, operationName: name, variables: wrong }, {}, `GET ${name} with wrong variables`, "GET");
+            else assert.match(await compare(own, apollo, 0, { query: text, operationName: name, variables: wrong }, {}, `GET ${name}`, "GET"), /^405 /, `${name}: a mutation by GET refused`);
             // Hostile values the request policy lets through to execution: NUL bytes in every
             // string, and each variable nested 200 deep. The same answer on both paths.
             const valid = variablesFor(own.gateway.schema, operation.variableDefinitions, true, [name, 0]);
@@ -219,10 +243,77 @@ describe("persisted operations answered without Apollo Server's pipeline answer 
     assert.ok(compared >= PERSISTED.length * SCENARIOS.length * 2 - 50, `${compared} answers compared`);
     assert.ok(withErrors > compared / 10, `${withErrors} of ${compared} answers carry errors`);
     assert.ok(cacheable > 0, "some answers are cacheable: the Cache-Control headers compared were not all no-store");
+    assert.ok(byGet > compared / 10, `${byGet} of ${compared} requests sent by GET`);
     // The own path answered most requests: the pipeline met only the Accept it leaves to it, the
     // wrong variables, subscriptions' texts and the batch.
     assert.ok(own.pipeline.count < compared / 4, `the pipeline answered ${own.pipeline.count} of the own side's ${compared} requests`);
     assert.ok(apollo.pipeline.count >= compared, "every request of the reference went through the pipeline");
+    // By GET, the pipeline met only wrong variables (its words for them) and mutations refused before either path.
+    assert.ok(own.pipeline.byGet < byGet / 4, `the pipeline answered ${own.pipeline.byGet} of the own side's ${byGet} GETs`);
+  });
+
+  it("over WebSocket: every persisted operation, every subgraph behaviour, signed in and not, and bad variables, as Apollo Server's executeOperation gives it", async () => {
+    const own = await sideWith("own");
+    const apollo = await sideWith("apollo");
+    let compared = 0;
+    let withErrors = 0;
+    const run = async (scenario: number, request: { query: string; operationName?: string; variables?: Record<string, unknown> }, user: string | undefined, label: string) => {
+      const results: string[] = [];
+      for (const side of [apollo, own]) {
+        side.subgraphs.state.scenario = scenario;
+        side.subgraphs.state.salt = 0;
+        side.subgraphs.state.asked.length = 0;
+        // As the WebSocket server makes it for each subscribe message: a context of its own.
+        const identity = user ? { userId: user, roles: ["customer" as const] } : undefined;
+        const context: GatewayContext = { requestId: "r-1", identity, caller: callerOf(identity, "203.0.113.7"), clientAddress: "203.0.113.7", planning: new Map() };
+        // What graphql-ws sends: the result written out as JSON.
+        results.push(JSON.stringify(await side.execute(request, context)));
+      }
+      assert.equal(results[1], results[0], label);
+      assert.deepEqual(own.subgraphs.state.asked, apollo.subgraphs.state.asked, `${label}: the subgraphs were asked the same, for the same caller`);
+      compared++;
+      if (results[0]!.includes('"errors"')) withErrors++;
+    };
+    try {
+      for (const text of PERSISTED) {
+        const operations = parse(text).definitions.filter((definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION);
+        for (const operation of operations) {
+          const name = operation.name?.value;
+          if (operation.operation === "subscription") continue;
+          for (let scenario = 0; scenario < SCENARIOS.length; scenario++) {
+            const optional = scenario % 2 === 1;
+            const user = scenario % 3 === 0 ? undefined : "u-1";
+            const variables = variablesFor(own.gateway.schema, operation.variableDefinitions, optional, [name, scenario]);
+            await run(scenario, { query: text, operationName: name, variables }, user, `ws ${name} scenario ${scenario} ${user ?? "guest"}`);
+          }
+          if (operation.variableDefinitions?.length) {
+            const wrong = Object.fromEntries(operation.variableDefinitions.map((definition) => [definition.variable.name.value, { not: ["a value"] }]));
+            await run(0, { query: text, operationName: name, variables: wrong }, undefined, `ws ${name} with wrong variables`);
+          }
+        }
+      }
+    } finally {
+      await own.close();
+      await apollo.close();
+    }
+    assert.ok(withErrors > compared / 10, `${withErrors} of ${compared} results carry errors`);
+    // The pipeline ran only the wrong variables (its words for them) on the own side.
+    assert.ok(own.executed.count < compared / 4, `the pipeline ran ${own.executed.count} of the own side's ${compared} operations`);
+    assert.ok(apollo.executed.count >= compared, "every operation of the reference went through the pipeline");
+  });
+
+  it("a GET of a persisted operation's hash alone, the first request either endpoint sees, is answered from the manifest on both paths", async () => {
+    const own = await sideWith("own");
+    const apollo = await sideWith("apollo");
+    try {
+      const text = PERSISTED.find((query) => /^\s*query\b/.test(query) && !/\$/.test(query))!;
+      const body = { extensions: { persistedQuery: { version: 1, sha256Hash: operationId(text) } } };
+      const answer = await compare(own, apollo, 0, body, {}, "GET of a hash alone", "GET");
+      assert.match(answer, /^200 .*"data":/, "answered, not PersistedQueryNotFound");
+    } finally {
+      await own.close();
+      await apollo.close();
+    }
   });
 
   it("with the response cache on: what it looks up goes through the pipeline, what it bypasses says so on both paths", async () => {
@@ -262,4 +353,14 @@ function nested(depth: number): unknown {
   let value: unknown = "end";
   for (let i = 0; i < depth; i++) value = { inner: value };
   return value;
+}
+
+/** `url` with the operation in its query string, each JSON value written as JSON (as a GraphQL GET sends it). */
+function withQueryString(url: string, body: Record<string, unknown>): string {
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(body)) {
+    if (value === undefined) continue;
+    params.set(name, typeof value === "string" ? value : JSON.stringify(value));
+  }
+  return `${url}?${params}`;
 }

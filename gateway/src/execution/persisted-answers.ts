@@ -31,7 +31,7 @@ const CONTENT_TYPE_FOR_ACCEPT = new Map<string | undefined, string>([
 ]);
 
 /**
- * Answers an admitted HTTP request of one persisted operation without Apollo Server's request
+ * Answers an admitted HTTP request (POST, or GET) of one persisted operation without Apollo Server's request
  * pipeline. The persisted operations are a closed set, planned ahead (`prepareAhead`): for each
  * the gateway holds the document, the plan and its executor, so what the pipeline still did
  * per request (the text's SHA-256 and document-store lookup, the plugins' eleven hooks, content
@@ -48,7 +48,7 @@ const CONTENT_TYPE_FOR_ACCEPT = new Map<string | undefined, string>([
  * byte: `persisted-answers-equality.test.ts` runs every persisted operation through both.
  *
  * It answers only what it can answer exactly and hands everything else to Apollo Server
- * (`false`) before anything has run: a batch, a GET, a body with other keys, an `Accept` header
+ * (`false`) before anything has run: a batch, a GET of anything but a query (or of a hash alone), a body with other keys, an `Accept` header
  * not in the table above, a text that is not a persisted one planned ahead on the own executor,
  * variables that do not coerce (the pipeline words that refusal), an operation the response
  * cache looks up, and any request while traces are recorded (Apollo's plugin names the span and
@@ -73,19 +73,22 @@ export function persistedAnswers(deps: {
     return answer;
   };
 
-  /** Answers `body` on `res` and resolves true, or resolves false having sent nothing nor run anything. */
-  return async (body: unknown, req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
-    const startedAt = performance.now();
-    if (req.method !== "POST" || !sentAsJson(req)) return false;
-    const contentType = CONTENT_TYPE_FOR_ACCEPT.get(req.headers.accept);
-    if (!contentType) return false;
-    if (tracingEnabled() || trace.getActiveSpan()?.isRecording()) return false;
-    const request = plainRequest(body);
-    if (!request) return false;
+  /**
+   * The run that answers `request` on this path, or undefined for one that is Apollo Server's
+   * (decided before anything runs).
+   */
+  const runFor = (request: PlainRequest): PersistedRun | undefined => {
+    if (tracingEnabled() || trace.getActiveSpan()?.isRecording()) return undefined;
     const run = deps.gateway.persisted(request.query, request.operationName);
-    if (!run || !run.acceptsVariables(request.variables ?? {}) || cacheLooksUp(run)) return false;
+    if (!run || !run.acceptsVariables(request.variables ?? {}) || cacheLooksUp(run)) return undefined;
+    return run;
+  };
 
-    const contextValue = await deps.context(req);
+  /**
+   * Runs the plan and does what the plugins do with its result, in their order, up to what only
+   * HTTP has (headers and status): the answer as Apollo Server's `singleResult`.
+   */
+  const answer = async (run: PersistedRun, request: PlainRequest, contextValue: GatewayContext, startedAt: number): Promise<Answer> => {
     const operationName = run.operation.name?.value;
     const overallCachePolicy = newCachePolicy();
     const requestContext = {
@@ -116,21 +119,69 @@ export function persistedAnswers(deps: {
     const formatted = errors ? formatErrorsAsApollo(errors, deps.formatError) : undefined;
     let status = formatted?.status;
     if (!status && errors?.length && (failed || result.data === undefined)) status = failed ? 500 : 400;
-    const answer: { data?: unknown; errors?: readonly GraphQLFormattedError[]; extensions?: Record<string, unknown> } = failed ? { errors: formatted!.errors } : { ...result, errors: formatted?.errors };
+    const body: SingleResult = failed ? { errors: formatted!.errors } : { ...result, errors: formatted?.errors };
 
     // The plugins' willSendResponse, in the order Apollo Server runs them.
-    reportIncompleteResult(answer);
-    for (const [name, value] of formatted?.headers ?? []) res.setHeader(name, value);
-    if (deps.responseCache?.statusHeader) res.setHeader("x-response-cache", "bypass");
+    reportIncompleteResult(body);
     recordGraphQLOperation("gateway", operationName ?? request.operationName, run.operation.operation, errors ?? [], startedAt);
-    if (contextValue.settleCost) await contextValue.settleCost(request, { data: answer.data as never, errors: answer.errors, extensions: answer.extensions });
+    if (contextValue.settleCost) await contextValue.settleCost(request, { data: body.data as never, errors: body.errors, extensions: body.extensions });
     const policy = overallCachePolicy.policyIfCacheable();
-    res.setHeader("cache-control", policy && !answer.errors ? `max-age=${policy.maxAge}, ${policy.scope.toLowerCase()}` : "no-store");
-    res.setHeader("content-type", contentType);
-    res.statusCode = status ?? 200;
-    res.end(JSON.stringify({ errors: answer.errors, data: answer.data, extensions: answer.extensions }) + "\n");
-    return true;
+    return { body, status, headers: formatted?.headers ?? [], cacheControl: policy && !body.errors ? `max-age=${policy.maxAge}, ${policy.scope.toLowerCase()}` : "no-store" };
   };
+
+  return {
+    /** Answers `body` on `res` and resolves true, or resolves false having sent nothing nor run anything. */
+    async http(body: unknown, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+      const startedAt = performance.now();
+      // A GET's operation is its query string's (the handler shapes it like a body); Apollo Server
+      // runs only queries by GET, and the request policy refused the rest before this.
+      if (req.method !== "GET" && (req.method !== "POST" || !sentAsJson(req))) return false;
+      const contentType = CONTENT_TYPE_FOR_ACCEPT.get(req.headers.accept);
+      if (!contentType) return false;
+      const request = plainRequest(body);
+      if (!request) return false;
+      const run = runFor(request);
+      if (!run || (req.method === "GET" && run.operation.operation !== "query")) return false;
+
+      const answered = await answer(run, request, await deps.context(req), startedAt);
+      for (const [name, value] of answered.headers) res.setHeader(name, value);
+      if (deps.responseCache?.statusHeader) res.setHeader("x-response-cache", "bypass");
+      res.setHeader("cache-control", answered.cacheControl);
+      res.setHeader("content-type", contentType);
+      res.statusCode = answered.status ?? 200;
+      const { errors, data, extensions } = answered.body;
+      res.end(JSON.stringify({ errors, data, extensions }) + "\n");
+      return true;
+    },
+
+    /**
+     * The result of an operation sent over WebSocket (graphql-ws), admitted by the request
+     * policy as every subscribe message is, as `apollo.executeOperation` gives it; undefined,
+     * having run nothing, for one that is Apollo Server's. A text given as a parsed document
+     * (a live order's re-run) is Apollo Server's.
+     */
+    async operation(request: { query: unknown; operationName?: string | null; variables?: Record<string, unknown> | null }, contextValue: GatewayContext): Promise<SingleResult | undefined> {
+      const startedAt = performance.now();
+      if (typeof request.query !== "string") return undefined;
+      const plain: PlainRequest = { query: request.query, operationName: request.operationName ?? undefined, variables: request.variables ?? undefined, extensions: undefined };
+      const run = runFor(plain);
+      if (!run) return undefined;
+      return (await answer(run, plain, contextValue, startedAt)).body;
+    },
+  };
+}
+
+/** An answer as Apollo Server's `singleResult`. */
+type SingleResult = { data?: unknown; errors?: readonly GraphQLFormattedError[]; extensions?: Record<string, unknown> };
+
+interface Answer {
+  body: SingleResult;
+  /** The status the errors ask for, if any. */
+  status: number | undefined;
+  /** Headers the errors ask for. */
+  headers: Iterable<[string, string]>;
+  /** The `Cache-Control` header Apollo's cache-control plugin writes over HTTP. */
+  cacheControl: string;
 }
 
 /** Whether the body was read as JSON (a request in another content type is the pipeline's to judge). */
@@ -158,6 +209,8 @@ function plainRequest(body: unknown): PlainRequest | undefined {
   let variables: Record<string, unknown> | undefined;
   let extensions: Record<string, unknown> | undefined;
   for (const [key, value] of Object.entries(body)) {
+    // A GET's parameter left out (its shape has every key).
+    if (value === undefined) continue;
     if (key === "query" && typeof value === "string") query = value;
     else if (key === "operationName" && (typeof value === "string" || value === null)) operationName = value ?? undefined;
     else if (key === "variables" && (value === null || isRecord(value))) variables = (value ?? undefined) as Record<string, unknown> | undefined;

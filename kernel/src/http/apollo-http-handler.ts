@@ -32,7 +32,9 @@ export function createApolloHandler<TContext extends BaseContext>(
     howToSend?: string;
     /**
      * Answers an admitted request without Apollo Server when it can answer it exactly
-     * (`preparedSubgraphQueries`): resolves true once it answered, false having sent nothing.
+     * (`preparedSubgraphQueries`, `persistedAnswers`): given the body a POST's JSON parsed to, or
+     * a GET's query string shaped like one (unset parameters left undefined), it resolves true
+     * once it answered, false having sent nothing.
      */
     answer?: (body: unknown, req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
   } = {},
@@ -73,12 +75,21 @@ export function createApolloHandler<TContext extends BaseContext>(
     if ((req.url ?? "").includes("#")) return sendGraphQLError(res, 400, ErrorCode.BAD_USER_INPUT, "The request URL must not contain '#'");
     // The admission policy and Apollo read the one parse of the URL: what is judged is what runs.
     // (A POST's query string is not read by either: no parse on that path.)
-    const search = req.method === "GET" ? new URL(req.url ?? "/", "http://localhost").search : "";
+    let search = req.method === "GET" ? new URL(req.url ?? "/", "http://localhost").search : "";
     const params = search ? new URLSearchParams(search) : undefined;
     if (params && queryStringJsonNestsTooDeep(params)) return sendGraphQLError(res, 400, ErrorCode.BAD_USER_INPUT, TOO_DEEP);
-    const rejection = await options.admit?.(req.method === "GET" ? queryStringOperation(params ?? new URLSearchParams()) : body, req);
+    const operation = req.method === "GET" ? queryStringOperation(params ?? new URLSearchParams()) : body;
+    const rejection = await options.admit?.(operation, req);
     if (rejection) return sendGraphQLError(res, rejection.status, rejection.code, rejection.message, rejection.headers, rejection.extensions, rejection.locations);
-    if (options.answer && (await options.answer(body, req, res))) return;
+    // `admit` fills in the text of a persisted operation sent by its hash alone. A POST's body
+    // carries it to Apollo Server; a GET's URL must too, or Apollo Server answered the hash
+    // from its own cache of texts it had seen, and PersistedQueryNotFound to a first caller.
+    const filled = (operation as { query?: unknown } | undefined)?.query;
+    if (params && !params.has("query") && typeof filled === "string") {
+      params.set("query", filled);
+      search = `?${params}`;
+    }
+    if (options.answer && (await options.answer(operation, req, res))) return;
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(", ") : value);
