@@ -1,5 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { Hash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { buildClientSchema, getIntrospectionQuery, graphqlSync, type IntrospectionQuery } from "graphql";
 import { ApolloServer } from "@apollo/server";
@@ -222,6 +223,25 @@ describe("prepared gateway", () => {
     } finally {
       process.cpuUsage = cpuUsage;
       await server.stop();
+    }
+  });
+
+  it("says a persisted text planned ahead is prepared without hashing it (asked for every request by the request policy)", async () => {
+    const gateway = new PreparedGateway(SDL, recordingSubgraphs().build);
+    await gateway.prepareAhead([WITH_STOCK]);
+    const digest = Hash.prototype.digest;
+    let digests = 0;
+    Hash.prototype.digest = function (this: Hash, ...args: Parameters<typeof digest>) {
+      digests++;
+      return digest.apply(this, args);
+    } as typeof digest;
+    try {
+      assert.deepEqual([gateway.isPrepared(WITH_STOCK, "Stocked"), gateway.isPrepared(WITH_STOCK, undefined)], [true, true]);
+      assert.equal(digests, 0, "no SHA-256 of the text");
+      assert.equal(gateway.isPrepared(PRODUCT, "ProductPage"), false, "a text not planned ahead is looked up by its hash");
+      assert.ok(digests > 0);
+    } finally {
+      Hash.prototype.digest = digest;
     }
   });
 
