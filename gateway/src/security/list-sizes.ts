@@ -211,9 +211,19 @@ export function listSizesOf(api: GraphQLSchema, declared: GraphQLSchema = api): 
     mutation: api.getMutationType()?.name,
     subscription: api.getSubscriptionType()?.name,
   };
+  // By type, then field: asked for every field of every object an answer holds (its actual cost),
+  // where joining the two names into one key was 1% of the gateway's CPU on a product read.
+  const byType = new Map<string, Map<string, FieldSize>>();
+  for (const [key, size] of sizes) {
+    const dot = key.indexOf(".");
+    const type = key.slice(0, dot);
+    let fields = byType.get(type);
+    if (!fields) byType.set(type, (fields = new Map()));
+    fields.set(key.slice(dot + 1), size);
+  }
   return {
     rootType: (kind) => roots[kind],
-    field: (type, field) => sizes.get(`${type}.${field}`),
+    field: (type, field) => byType.get(type)?.get(field),
   };
 }
 
