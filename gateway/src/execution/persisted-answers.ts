@@ -31,28 +31,31 @@ const CONTENT_TYPE_FOR_ACCEPT = new Map<string | undefined, string>([
 ]);
 
 /**
- * Answers an admitted HTTP request (POST, or GET) of one persisted operation without Apollo Server's request
- * pipeline. The persisted operations are a closed set, planned ahead (`prepareAhead`): for each
- * the gateway holds the document, the plan and its executor, so what the pipeline still did
- * per request (the text's SHA-256 and document-store lookup, the plugins' eleven hooks, content
+ * Answers an admitted request of one persisted operation, by HTTP (a JSON POST, or a GET of a
+ * query) or over WebSocket (`operation`), without Apollo Server's request pipeline. The
+ * persisted operations are a closed set, planned ahead (`prepareAhead`): for each the gateway
+ * holds the document, the plan and its executor, so what the pipeline still did per request
+ * (the text's SHA-256 and document-store lookup, the plugins' eleven hooks, content
  * negotiation, the response's header map and assembly) is done here once per text or not at all.
  *
  * Nothing moves before it: the body is read and the request policy admits it (authentication,
  * rate limits, cost and field budgets, depth, alias and token limits, the persisted-only rule)
- * in `createApolloHandler`, as for every request; the subgraphs get the same signed identity
- * header from the same data sources. After the plan has run, what the plugins did is done in
- * their order, with their own code where it is shared: the incomplete result made errors, the
- * response cache's `bypass` header, the operation's metrics, the cost settlement, then the
- * `Cache-Control` header Apollo's cache-control plugin writes. Errors are formatted by the
- * server's own formatter as Apollo Server formats them. The answer is Apollo Server's, byte for
- * byte: `persisted-answers-equality.test.ts` runs every persisted operation through both.
+ * in `createApolloHandler`, or in the WebSocket server for a subscribe message, as for every
+ * request; the subgraphs get the same signed identity header from the same data sources. After
+ * the plan has run, what the plugins did is done in their order, with their own code where it
+ * is shared: the incomplete result made errors, the response cache's `bypass` header, the
+ * operation's metrics, the cost settlement, then the `Cache-Control` header Apollo's
+ * cache-control plugin writes. Errors are formatted by the server's own formatter as Apollo
+ * Server formats them. The answer is Apollo Server's, byte for byte, on every transport:
+ * `persisted-answers-equality.test.ts` runs every persisted operation through both.
  *
  * It answers only what it can answer exactly and hands everything else to Apollo Server
- * (`false`) before anything has run: a batch, a GET of anything but a query (or of a hash alone), a body with other keys, an `Accept` header
- * not in the table above, a text that is not a persisted one planned ahead on the own executor,
+ * (`false`, or undefined) before anything has run: a batch, a GET of anything but a query, a
+ * body with other keys, an `Accept` header not in the table above, a text that is not a
+ * persisted one planned ahead on the own executor (or one given as a parsed document),
  * variables that do not coerce (the pipeline words that refusal), an operation the response
- * cache looks up, and any request while traces are recorded (Apollo's plugin names the span and
- * the stock executor records its own).
+ * cache looks up, and any request while traces are recorded (Apollo's plugin names the span
+ * and the stock executor records its own).
  */
 export function persistedAnswers(deps: {
   gateway: PreparedGateway;
