@@ -1,7 +1,8 @@
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
+import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
 import type { Redis } from "ioredis";
 import { networkSite, siteCapacity } from "#kernel";
 import type { BudgetKey } from "./caller.js";
+import { createRedisBudgetStore } from "./redis-budget-store.js";
 import { createRefusalMemory } from "./refusal-memory.js";
 import { withStoreDeadline, type BudgetStore } from "./store-deadline.js";
 import { leaseSizeFor, withLocalLeases, type TakeFromSharedBudget } from "../performance/leased-rate-limit.js";
@@ -62,9 +63,10 @@ export function createCallerRateLimiter(options: { pointsPerMinute: number; redi
 function createSingleKeyRateLimiter(options: { pointsPerMinute: number; redis?: Redis; keyPrefix?: string; leaseMax?: number }) {
   const base = { points: options.pointsPerMinute, duration: 60, keyPrefix: options.keyPrefix ?? "rl:gateway" };
   const memory = new RateLimiterMemory(base);
-  // On Redis: in memory while Redis is down (its insurance) or slow (the deadline).
+  // On Redis: in memory while Redis is down (its insurance) or slow (the deadline); the
+  // charges of one turn of the event loop, every budget's, ride in one script (see redis-budget-store.ts).
   const limiter: BudgetStore = options.redis
-    ? withStoreDeadline(new RateLimiterRedis({ ...base, storeClient: options.redis, insuranceLimiter: memory }), memory, options.redis)
+    ? withStoreDeadline(createRedisBudgetStore({ redis: options.redis, points: base.points, duration: base.duration, keyPrefix: base.keyPrefix, insurance: memory }), memory, options.redis)
     : memory;
   // A caller refused by the store is refused from memory until its window turns (see refusal-memory.ts).
   const refusals = options.redis ? createRefusalMemory() : undefined;

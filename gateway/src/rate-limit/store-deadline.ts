@@ -39,7 +39,7 @@ export interface BudgetStore {
  * A command past its deadline may still be carried out by Redis: its points are then counted
  * there as well as in memory, refusing a caller a little early, never letting it past.
  */
-export function withStoreDeadline(store: RateLimiterAbstract, memory: RateLimiterAbstract, connection: StoreConnection, clock: () => number = Date.now): BudgetStore {
+export function withStoreDeadline(store: BudgetStore, memory: RateLimiterAbstract, connection: StoreConnection, clock: () => number = Date.now): BudgetStore {
   let health = healthOf.get(connection);
   if (!health) healthOf.set(connection, (health = { slowUntil: 0 }));
   const known = health;
