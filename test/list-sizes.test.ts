@@ -191,7 +191,7 @@ describe("introspection priced by what it returns", () => {
     limits: { ...config.gateway.limits },
     rateLimit: allowAll,
     networkRateLimit: allowAll,
-    budgets: { charge: async () => undefined },
+    budgets: { charge: async () => ({ giveBack: async () => {} }) },
     persisted: (() => ({ ok: true })) as unknown as PersistedOperationCheck,
     listSizes: sizes,
   });
@@ -228,7 +228,7 @@ describe("the cost budget settled on the real schema (attack run 3, finding 1)",
       networkRateLimit: allowAll,
       // A network's guests share a pool of the network's ceiling: here as large as one caller's budget.
       costRateLimit: { perMinute: budget, perCaller: createCallerRateLimiter({ pointsPerMinute: budget }), perNetwork: createCallerRateLimiter({ pointsPerMinute: budget }) },
-      budgets: { charge: async () => undefined },
+      budgets: { charge: async () => ({ giveBack: async () => {} }) },
       persisted: (() => ({ ok: true })) as unknown as PersistedOperationCheck,
       listSizes: sizes,
     });

@@ -234,7 +234,7 @@ describe("signing in is not refused for a network's spent general or cost budget
       budgets: {
         charge: async (fields) => {
           for (const [field, runs] of fields) for (let i = 0; i < runs; i++) charged.push(field);
-          return undefined;
+          return { giveBack: async () => {} };
         },
       },
       persisted: (() => ({ ok: true })) as unknown as PersistedOperationCheck,
@@ -266,7 +266,7 @@ describe("signing in is not refused for a network's spent general or cost budget
       limits,
       rateLimit: createCallerRateLimiter({ pointsPerMinute: 1 }),
       networkRateLimit: createCallerRateLimiter({ pointsPerMinute: 30, keyPrefix: "rl:network" }),
-      budgets: { charge: async () => undefined },
+      budgets: { charge: async () => ({ giveBack: async () => {} }) },
       persisted: (() => ((judged += 1), { ok: true })) as unknown as PersistedOperationCheck,
     });
     await policy.admit([costing(2)], office, "http-post");
@@ -325,7 +325,7 @@ describe("cost budget: planning a text the gateway has not seen is charged", () 
   it("gives back the cost of a request a per-field budget refuses after its cost was charged", async () => {
     let searchesLeft = 0;
     // A field budget that refuses once spent, as the search budget does.
-    const policy = policyWithCostBudget(10_000, { budgets: { charge: async () => (searchesLeft-- > 0 ? undefined : { budget: "search" as const, retryAfterSeconds: 60 }) } });
+    const policy = policyWithCostBudget(10_000, { budgets: { charge: async () => ({ giveBack: async () => {}, ...(searchesLeft-- > 0 ? {} : { refused: { budget: "search" as const, retryAfterSeconds: 60 } }) }) } });
     assert.equal((await refusal(policy.admit([costing(4_000)], alice, "http-post"))).extensions.budget, "search");
     assert.equal((await refusal(policy.admit([costing(4_000)], alice, "http-post"))).extensions.budget, "search");
     searchesLeft = 1;

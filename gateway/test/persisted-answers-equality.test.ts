@@ -69,7 +69,7 @@ async function sideWith(persistedAnswers: "own" | "apollo", options: { responseC
       perCaller: createCallerRateLimiter({ pointsPerMinute: 10_000_000, keyPrefix: "rl:cost" }),
       perNetwork: createCallerRateLimiter({ pointsPerMinute: 100_000_000, keyPrefix: "rl:cost:network" }),
     },
-    budgets: { charge: async () => undefined },
+    budgets: { charge: async () => ({ giveBack: async () => {} }) },
     persisted: loadPersistedOperations(PERSISTED_MANIFEST_PATH, false),
     listSizes: listSizesOf(gateway.schema, gateway.supergraphSchema),
     isPrepared: (query, operationName) => gateway.isPrepared(query, operationName),

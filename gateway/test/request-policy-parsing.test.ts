@@ -13,7 +13,7 @@ function policy() {
     limits,
     rateLimit: (async () => ({ allowed: true, retryAfterSeconds: 0 })) as unknown as CallerRateLimiter,
     networkRateLimit: (async () => ({ allowed: true, retryAfterSeconds: 0 })) as unknown as CallerRateLimiter,
-    budgets: { charge: async () => undefined },
+    budgets: { charge: async () => ({ giveBack: async () => {} }) },
     persisted: (() => ({ ok: true })) as unknown as PersistedOperationCheck,
   });
 }

@@ -36,7 +36,7 @@ describe("WebSocket subscribes refused for a spent budget", () => {
 
   it("keeps the socket of a subscribe refused by a per-field budget (search), and serves the next one", async () => {
     let refusals = 1;
-    const { gateway } = await start({ charge: async () => (refusals-- > 0 ? { budget: "search", retryAfterSeconds: 30 } : undefined) });
+    const { gateway } = await start({ charge: async () => ({ giveBack: async () => {}, ...(refusals-- > 0 ? { refused: { budget: "search", retryAfterSeconds: 30 } } : {}) }) });
     const socket = await RawGraphQLSocket.connect(gateway.url, await gateway.token("u-searcher"));
     socket.subscribe("searches", costing(2));
     const { error } = await socket.result("searches");

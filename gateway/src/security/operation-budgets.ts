@@ -62,16 +62,30 @@ export interface BudgetRefusal {
   retryAfterSeconds: number;
 }
 
+/** What charging a request's per-field budgets decided: the budget that refused it, if any, and how to give its points back. */
+export interface FieldBudgetsCharge {
+  refused?: BudgetRefusal;
+  /**
+   * Gives back every point this charge took (nothing was taken when it was refused): the
+   * request was refused by another budget charged beside it, and ran nothing.
+   */
+  giveBack(): Promise<void>;
+}
+
 export interface OperationBudgets {
   /**
    * Charges one point per run of a budgeted root field (`{ a: search b: search }` is two
-   * searches), summed over every operation of a request, all or nothing per budget.
-   * Returns the first budget exhausted, if any. The auth budget is charged to the caller's
-   * network; the others to the caller, and to its network's ceiling of `networkMultiple`
-   * times the budget (a refusal there may leave the caller's own points spent).
+   * searches), summed over every operation of a request, all or nothing: the request's
+   * budgets, and each one's network ceiling, are charged together (their round trips to Redis
+   * ride in one script), and a refusal by any gives back what the others took. The auth budget
+   * is charged to the caller's network; the others to the caller, and to its network's
+   * ceiling of `networkMultiple` times the budget. Answers the first budget exhausted, in the
+   * order the request names them.
    */
-  charge(rootFields: Iterable<[string, number]>, caller: Caller): Promise<BudgetRefusal | undefined>;
+  charge(rootFields: Iterable<[string, number]>, caller: Caller): Promise<FieldBudgetsCharge>;
 }
+
+const nothingToGiveBack = async () => {};
 
 export function createOperationBudgets(perMinute: Record<BudgetName, number>, options: { redis?: Redis; networkMultiple: number }): OperationBudgets {
   const { redis, networkMultiple } = options;
@@ -92,16 +106,27 @@ export function createOperationBudgets(perMinute: Record<BudgetName, number>, op
         const budget = BUDGET_OF_FIELD[field];
         if (budget) points.set(budget, (points.get(budget) ?? 0) + runs);
       }
-      for (const [budget, cost] of points) {
-        // More than a whole window's budget can never pass: refuse without touching the count.
-        if (cost > allowance[budget]) return { budget, retryAfterSeconds: 60 };
-        const own = await limiters[budget](CHARGED_TO_NETWORK.has(budget) ? networkBudget(caller) : ownBudget(caller), cost);
-        if (!own.allowed) return { budget, retryAfterSeconds: own.retryAfterSeconds };
+      // More than a whole window's budget can never pass: refused without touching any count.
+      for (const [budget, cost] of points) if (cost > allowance[budget]) return { refused: { budget, retryAfterSeconds: 60 }, giveBack: nothingToGiveBack };
+      const charges = [...points].flatMap(([budget, cost]) => {
+        const own = { budget, cost, limiter: limiters[budget], key: CHARGED_TO_NETWORK.has(budget) ? networkBudget(caller) : ownBudget(caller) };
         // An anonymous caller is its network already (the same key): no second count.
-        const network = caller.key === caller.network ? undefined : await ceilings[budget]?.(networkBudget(caller), cost);
-        if (network && !network.allowed) return { budget, retryAfterSeconds: network.retryAfterSeconds };
-      }
-      return undefined;
+        const ceiling = ceilings[budget];
+        return ceiling && caller.key !== caller.network ? [own, { budget, cost, limiter: ceiling, key: networkBudget(caller) }] : [own];
+      });
+      const decisions = await Promise.all(charges.map((charge) => charge.limiter(charge.key, charge.cost)));
+      const giveBack = async () => {
+        await Promise.all(
+          charges.map((charge, i) => {
+            const decision = decisions[i]!;
+            return decision.allowed && decision.windowEndsAt !== undefined ? charge.limiter.refund(charge.key, charge.cost, decision.windowEndsAt) : undefined;
+          }),
+        );
+      };
+      const refusedAt = decisions.findIndex((decision) => !decision.allowed);
+      if (refusedAt < 0) return { giveBack };
+      await giveBack();
+      return { refused: { budget: charges[refusedAt]!.budget, retryAfterSeconds: decisions[refusedAt]!.retryAfterSeconds }, giveBack: nothingToGiveBack };
     },
   };
 }

@@ -180,7 +180,8 @@ const notAnOperation = (transport: Transport) => (transport === "websocket" ? "E
  *    and its network's ceiling; once an operation has run, `settle` gives back what it did
  *    not cost (its measure is a maximum: a product that does not exist costs its null);
  * 5. the per-field budgets (search, checkout, auth), charged per run of each field over the
- *    whole request (auth to the network, whatever token came with it; see Caller).
+ *    whole request (auth to the network, whatever token came with it; see Caller), together
+ *    with the cost budget: all or nothing, on one Redis round trip.
  * A request whose every operation only signs up or in (root fields with a per-network budget of
  * their own: logIn, signUp, refreshToken, ...) is not refused by the general or cost budget
  * when those are spent: a network's shared guest budget, spent by someone else's browsing,
@@ -417,9 +418,12 @@ export function createRequestPolicy(deps: {
     }
   }
 
-  /** The per-field budgets, over every run of a budgeted root field in the request. */
-  async function chargeFields(admitted: readonly AdmittedOperation[], caller: Caller): Promise<void> {
-    const refused = await deps.budgets.charge(
+  /**
+   * The per-field budgets, over every run of a budgeted root field in the request. Answers
+   * what gives their points back; throws the refusal.
+   */
+  async function chargeFields(admitted: readonly AdmittedOperation[], caller: Caller): Promise<() => Promise<void>> {
+    const { refused, giveBack } = await deps.budgets.charge(
       admitted.flatMap((operation) => [...operation.measure.rootFields]),
       caller,
     );
@@ -433,6 +437,35 @@ export function createRequestPolicy(deps: {
         refused.retryAfterSeconds,
       );
     }
+    return giveBack;
+  }
+
+  /**
+   * The cost budget (`cost`, see chargeCost) and the per-field budgets charged together, so
+   * their round trips to Redis ride in one script (redis-budget-store.ts): a checkout's cost
+   * and checkout budgets were two round trips one after the other. All or nothing: a refusal
+   * by either gives back what the other took, as if it had not been charged. The cost budget's
+   * refusal comes first (it was charged first), and is let pass as `costCharge` decides.
+   */
+  async function chargeCostAndFields(costCharge: () => Promise<CostCharge | undefined>, cost: number, admitted: readonly AdmittedOperation[], caller: Caller): Promise<CostCharge | undefined> {
+    const fields = chargeFields(admitted, caller);
+    // Settled below whatever the cost budget says: never a rejection left unhandled meanwhile.
+    fields.catch(() => undefined);
+    let charged: CostCharge | undefined;
+    try {
+      charged = await costCharge();
+    } catch (error) {
+      await fields.then((giveBack) => giveBack(), () => undefined).catch(() => undefined);
+      throw error;
+    }
+    try {
+      await fields;
+    } catch (error) {
+      // Refused by a per-field budget: what the cost budget was charged goes back.
+      if (charged) await costBudget?.refund(charged, cost).catch(() => undefined);
+      throw error;
+    }
+    return charged;
   }
 
   /**
@@ -544,13 +577,11 @@ export function createRequestPolicy(deps: {
       let cost = 0;
       try {
         cost = withPlanningDeposits(admitAll(), held);
-        charged = await unlessSigningIn(() => chargeCost(cost, caller), signsIn);
-        await chargeFields(admitAll(), caller);
+        charged = await chargeCostAndFields(() => unlessSigningIn(() => chargeCost(cost, caller), signsIn), cost, admitAll(), caller);
       } catch (error) {
-        // Refused: nothing of it will be planned, so its deposits are held for nobody, and what a
-        // per-field budget refused after the cost was charged ran nothing: its cost goes back.
+        // Refused: nothing of it will be planned, so its deposits are held for nobody (what it
+        // was charged went back in chargeCostAndFields).
         for (const key of held) depositsHeld.delete(key);
-        if (charged) await costBudget?.refund(charged, cost).catch(() => undefined);
         throw error;
       }
       const operations = admitAll();
@@ -576,9 +607,8 @@ export function createRequestPolicy(deps: {
      */
     async readmit(operation: AdmittedOperation, caller: Caller): Promise<CostCharge | undefined> {
       await chargeGeneral(caller, 1);
-      const charged = await chargeCost(operation.measure.cost + operation.inputCost, caller);
-      await chargeFields([operation], caller);
-      return charged;
+      const cost = operation.measure.cost + operation.inputCost;
+      return chargeCostAndFields(() => chargeCost(cost, caller), cost, [operation], caller);
     },
 
     /**

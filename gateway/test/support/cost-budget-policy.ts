@@ -28,7 +28,7 @@ export function policyWithCostBudget(
       perCaller: createCallerRateLimiter({ pointsPerMinute: perMinute, keyPrefix: prefix, ...shared }),
       perNetwork: createCallerRateLimiter({ pointsPerMinute: perMinute * 10, keyPrefix: `${prefix}:network`, ...shared }),
     },
-    budgets: options.budgets ?? { charge: async () => undefined },
+    budgets: options.budgets ?? { charge: async () => ({ giveBack: async () => {} }) },
     persisted: (() => ({ ok: true })) as unknown as PersistedOperationCheck,
   });
 }
