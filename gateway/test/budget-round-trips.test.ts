@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { Redis } from "ioredis";
+import { metricsRegistry } from "#kernel";
 import { COST_LEASE_MAX, createCallerRateLimiter } from "../src/rate-limit/caller-rate-limiter.js";
 import { createOperationBudgets } from "../src/security/operation-budgets.js";
 import { createRequestPolicy } from "../src/security/request-policy.js";
@@ -11,6 +12,34 @@ import { refusal } from "./support/policy-refusal.js";
 
 /** A request checking out, as the storefront sends it: the cost budget and the checkout budget. */
 const checkout = { query: `mutation { checkout(idempotencyKey: "k") { id status } }` };
+
+/** Refusals counted, by budget, from the gateway's metrics. */
+async function refusalsOf(budget: string): Promise<number> {
+  const metric = await metricsRegistry.getSingleMetric("storefront_rate_limit_refusals_total")!.get();
+  return metric.values.find((value) => value.labels.budget === budget)?.value ?? 0;
+}
+
+describe("budgets charged together", () => {
+  it("counts a request's refusal once, by the budget that refused it, though another refused it beside", async () => {
+    const budgets = createOperationBudgets({ auth: 10, checkout: 1, search: 300, views: 120 }, { networkMultiple: 10 });
+    const policy = createRequestPolicy({
+      limits,
+      rateLimit: allowAll,
+      networkRateLimit: allowAll,
+      costRateLimit: { perMinute: 10_000, perCaller: createCallerRateLimiter({ pointsPerMinute: 10_000, keyPrefix: "rl:cost" }), perNetwork: createCallerRateLimiter({ pointsPerMinute: 100_000, keyPrefix: "rl:cost:network" }) },
+      budgets,
+      persisted: (() => ({ ok: true })) as unknown as PersistedOperationCheck,
+    });
+    const customer = { key: `user:${randomUUID()}`, network: `ip:test-${randomUUID()}`, site: undefined };
+    const [first] = await policy.admit([checkout], customer, "http-post");
+    // Both budgets spent: the minute's one checkout, and all the cost points but one.
+    await policy.admit([costing(5_000), costing(10_000 - first!.measure.cost - 5_000 - 1)], customer, "http-post");
+    const [cost, checkouts] = [await refusalsOf("cost"), await refusalsOf("checkout")];
+    assert.equal((await refusal(policy.admit([checkout], customer, "http-post"))).extensions.budget, "cost");
+    assert.equal((await refusalsOf("cost")) - cost, 1);
+    assert.equal((await refusalsOf("checkout")) - checkouts, 0, "the checkout budget's refusal was not the request's");
+  });
+});
 
 /** Budgets on a Redis whose every socket write and command is counted. */
 if (process.env.REDIS_URL) {

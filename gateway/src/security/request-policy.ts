@@ -420,7 +420,8 @@ export function createRequestPolicy(deps: {
 
   /**
    * The per-field budgets, over every run of a budgeted root field in the request. Answers
-   * what gives their points back; throws the refusal.
+   * what gives their points back; throws the refusal (counted by chargeCostAndFields, which
+   * knows whether it is the request's).
    */
   async function chargeFields(admitted: readonly AdmittedOperation[], caller: Caller): Promise<() => Promise<void>> {
     const { refused, giveBack } = await deps.budgets.charge(
@@ -428,7 +429,6 @@ export function createRequestPolicy(deps: {
       caller,
     );
     if (refused) {
-      countRateLimitRefusal(refused.budget);
       throw new PolicyRefusal(
         429,
         ErrorCode.RATE_LIMITED,
@@ -462,6 +462,7 @@ export function createRequestPolicy(deps: {
       await fields;
     } catch (error) {
       // Refused by a per-field budget: what the cost budget was charged goes back.
+      if (error instanceof PolicyRefusal && typeof error.extensions.budget === "string") countRateLimitRefusal(error.extensions.budget);
       if (charged) await costBudget?.refund(charged, cost).catch(() => undefined);
       throw error;
     }
