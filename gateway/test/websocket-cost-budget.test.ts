@@ -8,6 +8,8 @@ import { RawGraphQLSocket } from "../../test/support/raw-graphql-websocket.js";
 import { startWebSocketGateway } from "./support/websocket-gateway.js";
 import { costing, policyWithCostBudget } from "./support/cost-budget-policy.js";
 import { refusal } from "./support/policy-refusal.js";
+import { planningKey } from "../src/execution/planning-time.js";
+import type { GatewayContext } from "../src/gateway-context.js";
 
 describe("cost budget over WebSocket as over HTTP", () => {
   let cleanup: (() => Promise<void>) | undefined;
@@ -64,6 +66,32 @@ describe("cost budget over WebSocket as over HTTP", () => {
     socket.close();
     // The guests' pool (300,000) would be spent by 15 deposits kept: none was.
     await policy.admit([costing(2)], { key: "ip:127.0.0.1", network: "ip:127.0.0.1", site: undefined }, "http-post");
+  });
+
+  it("keeps of a live subscription's planning deposit what planning its query took, as over HTTP and for a WebSocket query (attack: a new subscription text a subscribe planned for free)", async () => {
+    // Every read plans for 50 ms, as the gateway notes it on the read's context: the whole 20,000-point deposit.
+    // The HTTP pages that probe the budget after are planned already: they hold no deposit.
+    const probe = costing(5_000);
+    const policy = policyWithCostBudget(30_000, { isPrepared: (query) => query === probe.query });
+    const execute = async (request: { query: unknown }, context: GatewayContext): Promise<ExecutionResult> => {
+      context.planning?.set(planningKey(typeof request.query === "string" ? request.query : print(request.query as never), undefined), 50);
+      return typeof request.query === "string" ? { data: { products: [] } } : { data: { orderStatusChanged: null } };
+    };
+    const gateway = await startWebSocketGateway({ execute, policy });
+    cleanup = () => gateway.close();
+    const caller = (userId: string) => ({ key: `user:${userId}`, network: "ip:127.0.0.1", site: undefined });
+    for (const [userId, operation] of [
+      ["u-live", { query: 'subscription { orderStatusChanged(orderId: "o-unknown") { status } }' }],
+      ["u-query", costing(2)],
+    ] as const) {
+      const socket = await RawGraphQLSocket.connect(gateway.url, await gateway.token(userId));
+      socket.subscribe("planned", operation);
+      assert.ok((await socket.result("planned")).next.length > 0, "answered");
+      socket.close();
+      // 20,000 of the 30,000 went on planning: 5,000 more fit, 10,000 do not.
+      await policy.admit([probe], caller(userId), "http-post");
+      assert.equal((await refusal(policy.admit([probe], caller(userId), "http-post"))).extensions.budget, "cost", userId);
+    }
   });
 
   it("gives back what a WebSocket answer that found nothing did not cost: the caller spends it after, over HTTP or WebSocket, and no more", async () => {
