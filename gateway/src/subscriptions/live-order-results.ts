@@ -18,6 +18,8 @@ const FINAL_STATUSES = new Set(["CANCELLED", "PAYMENT_FAILED", "REFUNDED"]);
 export interface LiveOrderPlan {
   query: DocumentNode;
   orderId: string;
+  /** Where each answer holds the order: `orderStatusChanged`, or the client's alias of it. */
+  responseKey: string;
 }
 
 /** Plans `orderStatusChanged`, or says why the subscription cannot be served. */
@@ -26,7 +28,7 @@ export function planLiveOrder(document: DocumentNode, operationName: string | un
   if ("error" in rewritten) return rewritten;
   const orderId = argumentValue(rewritten.field, "orderId", variables);
   if (typeof orderId !== "string") return { error: "orderId is required" };
-  return { query: rewritten.query, orderId };
+  return { query: rewritten.query, orderId, responseKey: rewritten.responseKey };
 }
 
 function argumentValue(field: FieldNode, name: string, variables: Record<string, unknown>): unknown {
@@ -160,7 +162,7 @@ export function liveOrderResults(options: {
         firstRead = false;
         // Stopped while reading: nobody waits for this answer (nor for a `next` after `complete`).
         if (signal.aborted) return;
-        const order = (result.data as Record<string, Record<string, unknown> | null> | undefined)?.orderStatusChanged;
+        const order = (result.data as Record<string, Record<string, unknown> | null> | undefined)?.[plan.responseKey];
         if (!order && !isTransient(result)) {
           yield result.errors?.length
             ? { errors: result.errors }

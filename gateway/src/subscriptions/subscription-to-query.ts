@@ -1,4 +1,4 @@
-import { Kind, type DocumentNode, type FieldNode, type OperationDefinitionNode } from "graphql";
+import { Kind, visit, type DocumentNode, type FieldNode, type FragmentDefinitionNode, type OperationDefinitionNode } from "graphql";
 
 export const STATUS_PROBE_ALIAS = "__liveStatus";
 
@@ -7,8 +7,9 @@ export const STATUS_PROBE_ALIAS = "__liveStatus";
  * `query { orderStatusChanged: order(id: X) { ...selection, __liveStatus: status } }`.
  * The gateway cannot execute subscriptions, but it can run this query through the query
  * planner on every status change, so a subscriber may select fields of any subgraph.
+ * `responseKey` is where the answer holds the order: the client's alias, if it chose one.
  */
-export function subscriptionToQuery(document: DocumentNode, operationName?: string | null): { query: DocumentNode; field: FieldNode } | { error: string } {
+export function subscriptionToQuery(document: DocumentNode, operationName?: string | null): { query: DocumentNode; field: FieldNode; responseKey: string } | { error: string } {
   const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
   const operation = operationName ? operations.find((o) => o.name?.value === operationName) : operations.length === 1 ? operations[0] : undefined;
   if (!operation || operation.operation !== "subscription") return { error: "Send exactly one subscription operation" };
@@ -17,6 +18,9 @@ export function subscriptionToQuery(document: DocumentNode, operationName?: stri
   if (fields.length !== 1 || field?.kind !== Kind.FIELD || field.name.value !== "orderStatusChanged") {
     return { error: "Subscribe to exactly one field: orderStatusChanged" };
   }
+  // A subscription's one field is always selected (the spec's single root field rule): skipped,
+  // the order was told missing to its owner, every time.
+  if (field.directives?.length) return { error: "orderStatusChanged takes no directives (@skip, @include): a subscription's one field is always selected" };
   const rewritten: FieldNode = {
     ...field,
     alias: field.alias ?? { kind: Kind.NAME, value: "orderStatusChanged" },
@@ -33,9 +37,30 @@ export function subscriptionToQuery(document: DocumentNode, operationName?: stri
   const query: DocumentNode = {
     kind: Kind.DOCUMENT,
     definitions: [
-      ...document.definitions.filter((d) => d.kind === Kind.FRAGMENT_DEFINITION),
+      ...fragmentsSpreadBy(operation, document),
       { ...operation, operation: "query" as OperationDefinitionNode["operation"], selectionSet: { kind: Kind.SELECTION_SET, selections: [rewritten] } },
     ],
   };
-  return { query, field };
+  return { query, field, responseKey: rewritten.alias!.value };
+}
+
+/**
+ * The fragments `operation` spreads, directly or through other fragments. A document of several
+ * operations sharing fragments is sent with an operationName; the others' fragments, unused in
+ * the query run, would fail its validation and end the stream.
+ */
+function fragmentsSpreadBy(operation: OperationDefinitionNode, document: DocumentNode): FragmentDefinitionNode[] {
+  const byName = new Map(document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]));
+  const used = new Map<string, FragmentDefinitionNode>();
+  const walk = (node: OperationDefinitionNode | FragmentDefinitionNode) =>
+    visit(node, {
+      FragmentSpread(spread) {
+        const fragment = byName.get(spread.name.value);
+        if (!fragment || used.has(fragment.name.value)) return;
+        used.set(fragment.name.value, fragment);
+        walk(fragment);
+      },
+    });
+  walk(operation);
+  return [...used.values()];
 }
