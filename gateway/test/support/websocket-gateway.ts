@@ -22,6 +22,7 @@ const admitEverything = {
   },
   readmit: async () => undefined,
   settle: async () => undefined,
+  release: async () => undefined,
 } as unknown as RequestPolicy;
 
 export async function startWebSocketGateway(options: {
