@@ -9,6 +9,7 @@ import { createRequestPolicy } from "../src/security/request-policy.js";
 import type { PersistedOperationCheck } from "../src/security/persisted-operations.js";
 import { allowAll, costing, limits } from "./support/cost-budget-policy.js";
 import { refusal } from "./support/policy-refusal.js";
+import { countedRedis, type CountedRedis } from "./support/counted-redis.js";
 
 /** A request checking out, as the storefront sends it: the cost budget and the checkout budget. */
 const checkout = { query: `mutation { checkout(idempotencyKey: "k") { id status } }` };
@@ -44,23 +45,11 @@ describe("budgets charged together", () => {
 /** Budgets on a Redis whose every socket write and command is counted. */
 if (process.env.REDIS_URL) {
   describe("budgets on Redis: one round trip for every budget a request charges together", () => {
+    let counted: CountedRedis;
     let redis: Redis;
-    let commands = 0;
-    let writes = 0;
     before(async () => {
-      redis = new Redis(process.env.REDIS_URL!);
-      await redis.ping();
-      const send = redis.sendCommand.bind(redis);
-      redis.sendCommand = ((...args: Parameters<Redis["sendCommand"]>) => {
-        commands++;
-        return send(...args);
-      }) as Redis["sendCommand"];
-      const stream = (redis as unknown as { stream: { write: (...args: unknown[]) => boolean } }).stream;
-      const write = stream.write.bind(stream);
-      stream.write = (...args: unknown[]) => {
-        writes++;
-        return write(...args);
-      };
+      counted = await countedRedis(process.env.REDIS_URL!);
+      redis = counted.redis;
     });
     after(async () => {
       await redis.quit();
@@ -88,11 +77,11 @@ if (process.env.REDIS_URL) {
       const network = `ip:test-${randomUUID()}`;
       // The network's ceilings leased by a first customer (and the script loaded).
       await policy.admit([checkout], { key: `user:${randomUUID()}`, network, site: undefined }, "http-post");
-      const [commandsBefore, writesBefore] = [commands, writes];
+      const [commandsBefore, writesBefore] = [counted.commands, counted.writes];
       for (let i = 0; i < 10; i++) await policy.admit([checkout], { key: `user:${randomUUID()}`, network, site: undefined }, "http-post");
       // Each new customer has no lease of either budget: two leases to take, in one script.
-      assert.equal(commands - commandsBefore, 10, `${commands - commandsBefore} Redis commands for 10 checkouts (it was 20: the cost budget's, then the checkout budget's)`);
-      assert.equal(writes - writesBefore, 10, `${writes - writesBefore} socket writes for 10 checkouts`);
+      assert.equal(counted.commands - commandsBefore, 10, `${counted.commands - commandsBefore} Redis commands for 10 checkouts (it was 20: the cost budget's, then the checkout budget's)`);
+      assert.equal(counted.writes - writesBefore, 10, `${counted.writes - writesBefore} socket writes for 10 checkouts`);
     });
 
     it("gives back the checkout point of a checkout the cost budget refuses, and the cost of one the checkout budget refuses", async () => {

@@ -5,27 +5,16 @@ import { Redis } from "ioredis";
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
 import { createCallerRateLimiter } from "../src/rate-limit/caller-rate-limiter.js";
 import { createRedisBudgetStore } from "../src/rate-limit/redis-budget-store.js";
+import { countedRedis, type CountedRedis } from "./support/counted-redis.js";
 
 /** The budgets' store on Redis, its commands and socket writes counted. */
 if (process.env.REDIS_URL) {
   describe("budget store on Redis", () => {
+    let counted: CountedRedis;
     let redis: Redis;
-    let commands = 0;
-    let writes = 0;
     before(async () => {
-      redis = new Redis(process.env.REDIS_URL!);
-      await redis.ping();
-      const send = redis.sendCommand.bind(redis);
-      redis.sendCommand = ((...args: Parameters<Redis["sendCommand"]>) => {
-        commands++;
-        return send(...args);
-      }) as Redis["sendCommand"];
-      const stream = (redis as unknown as { stream: { write: (...args: unknown[]) => boolean } }).stream;
-      const write = stream.write.bind(stream);
-      stream.write = (...args: unknown[]) => {
-        writes++;
-        return write(...args);
-      };
+      counted = await countedRedis(process.env.REDIS_URL!);
+      redis = counted.redis;
     });
     after(async () => {
       await redis.quit();
@@ -34,11 +23,11 @@ if (process.env.REDIS_URL) {
     it("sends the charges of every budget asked in one turn in one script: one command and one socket write", async () => {
       const budgets = [3, 600, 150_000].map((pointsPerMinute) => createCallerRateLimiter({ pointsPerMinute, redis, keyPrefix: `rl:test:${randomUUID()}` }));
       await Promise.all(budgets.map((limit) => limit("ip:192.0.2.72"))); // the script loaded
-      const [commandsBefore, writesBefore] = [commands, writes];
+      const [commandsBefore, writesBefore] = [counted.commands, counted.writes];
       const decisions = await Promise.all(budgets.flatMap((limit) => [limit("ip:192.0.2.73"), limit("ip:192.0.2.74")]));
       assert.ok(decisions.every((decision) => decision.allowed));
-      assert.equal(commands - commandsBefore, 1, `${commands - commandsBefore} Redis commands for 6 charges of new callers (it was 6)`);
-      assert.equal(writes - writesBefore, 1, `${writes - writesBefore} socket writes for 6 charges`);
+      assert.equal(counted.commands - commandsBefore, 1, `${counted.commands - commandsBefore} Redis commands for 6 charges of new callers (it was 6)`);
+      assert.equal(counted.writes - writesBefore, 1, `${counted.writes - writesBefore} socket writes for 6 charges`);
       // Each charged its own count, a lease at a time (one point for budgets of 100 or less).
       const [small] = budgets;
       for (let i = 0; i < 2; i++) assert.equal((await small!("ip:192.0.2.73")).allowed, true);
