@@ -7,7 +7,7 @@ export const MAX_IDEMPOTENCY_KEY_LENGTH = 200;
  * printable characters, kept as sent. Each mutation says what the same key names.
  */
 export const isValidIdempotencyKey = (key: string): boolean =>
-  key.length >= 1 && key.length <= MAX_IDEMPOTENCY_KEY_LENGTH && !/[\u0000-\u001f]/.test(key);
+  key.length >= 1 && key.length <= MAX_IDEMPOTENCY_KEY_LENGTH && !/[\u0000-\u001f\u007f-\u009f]/.test(key);
 
 export function validIdempotencyKey(key: string): string {
   if (!isValidIdempotencyKey(key)) {

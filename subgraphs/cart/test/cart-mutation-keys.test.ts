@@ -158,6 +158,17 @@ function defineCartMutationKeySuite(engine: DatabaseEngine): void {
       assert.equal(await codeOf(service.add("c-long", { productId: "p1" }, 1, lookups, "k".repeat(201))), "BAD_USER_INPUT");
       assert.deepEqual(await lines("c-long"), []);
     });
+
+    it("a key that is empty or holds NUL or control characters is refused on every keyed mutation, and changes nothing", async () => {
+      await service.add("c-bad-key", { productId: "p1" }, 2, lookups);
+      for (const bad of ["", "a\u0000b", "tab\there", "line\nbreak", "\u007f", "c1\u0085control"]) {
+        assert.equal(await codeOf(service.add("c-bad-key", { productId: "p1" }, 1, lookups, bad)), "BAD_USER_INPUT", `add under ${JSON.stringify(bad)}`);
+        assert.equal(await codeOf(service.update("c-bad-key", { productId: "p1" }, 5, lookups, bad)), "BAD_USER_INPUT", `update under ${JSON.stringify(bad)}`);
+        assert.equal(await codeOf(service.remove("c-bad-key", { productId: "p1" }, lookups, bad)), "BAD_USER_INPUT", `remove under ${JSON.stringify(bad)}`);
+        assert.equal(await codeOf(service.acceptPrices("c-bad-key", lookups, bad)), "BAD_USER_INPUT", `acceptPrices under ${JSON.stringify(bad)}`);
+      }
+      assert.deepEqual(await lines("c-bad-key"), [["p1", 2, 1000]]);
+    });
   });
 }
 

@@ -107,7 +107,8 @@ export function createCartService(deps: { store: CartStore; limits: CartLimits; 
       return price(cart, lookups);
     });
 
-  const remove = (userId: string, target: VariantTarget, lookups: CartLookups, idempotencyKey?: string | null): Promise<PricedCart> =>
+  // Async, as every other mutation: a refused key is a rejected promise, never a synchronous throw.
+  const remove = async (userId: string, target: VariantTarget, lookups: CartLookups, idempotencyKey?: string | null): Promise<PricedCart> =>
     removeLine(userId, target, lookups, cartMutationKey("removeFromCart", idempotencyKey, { ...target }));
 
   return {
