@@ -29,7 +29,7 @@ import { postGraphQL } from "../test/support/graphql-client.js";
 import { runFreshness, type FreshnessResult } from "./search-freshness.js";
 import { loadScaleCatalog, scaleEnvironment } from "./scale/load-scale-catalog.js";
 import { processCpuMs, startPlatformProcess } from "./scale/platform-process.js";
-import { catalogPagesInMemory, pageReads, type CatalogPages } from "./scale/catalog-pages.js";
+import { catalogPagesInMemory, openPageReads, type CatalogPages, type PageReads } from "./scale/catalog-pages.js";
 
 const { values } = parseArgs({
   options: {
@@ -116,25 +116,17 @@ function printFigure(label: string, figure: Figure): void {
  * numbers from `warmupFrom` during the warm-up and from 0 after, so callers that derive ids
  * from `n` keep the two apart.
  */
-async function measure(name: string, clients: number, warmupFrom: number, op: (n: number) => Promise<void>): Promise<Figure> {
-  if (warmupMs > 0) {
-    const readsBefore = await pageReads(currentSchema);
-    const latencies = await closedLoop(clients, warmupMs, warmupFrom, op);
-    printFigure(`${name}, warm-up`, figureOf(name, clients, warmupMs, latencies, await since(readsBefore)));
-  }
-  const readsBefore = await pageReads(currentSchema);
-  const latencies = await closedLoop(clients, durationMs, 0, op);
-  const figure = figureOf(name, clients, durationMs, latencies, await since(readsBefore));
+async function measure(pages: PageReads | undefined, name: string, clients: number, warmupFrom: number, op: (n: number) => Promise<void>): Promise<Figure> {
+  const window = async (forMs: number, firstN: number): Promise<Figure> => {
+    const before = await pages?.count();
+    const latencies = await closedLoop(clients, forMs, firstN, op);
+    const after = await pages?.count();
+    return figureOf(name, clients, forMs, latencies, before === undefined || after === undefined ? undefined : after - before);
+  };
+  if (warmupMs > 0) printFigure(`${name}, warm-up`, await window(warmupMs, warmupFrom));
+  const figure = await window(durationMs, 0);
   printFigure(name, figure);
   return figure;
-}
-
-/** The size being measured: its schema in the document engine's PostgreSQL. */
-let currentSchema = "";
-
-async function since(before: number | undefined): Promise<number | undefined> {
-  const now = await pageReads(currentSchema);
-  return before === undefined || now === undefined ? undefined : now - before;
 }
 
 async function query(url: string, text: string, variables: Record<string, unknown> = {}) {
@@ -165,7 +157,6 @@ async function engineRequestCache(alias: string, enable: boolean): Promise<void>
 
 async function runSize({ size, name, redisDb }: (typeof sizes)[number]): Promise<SizeResult | undefined> {
   console.log(`\n${size.toLocaleString("en")} products ("${name}")`);
-  currentSchema = name;
   const env = {
     ...scaleEnvironment(name, redisDb),
     APP_ENV: "development",
@@ -189,6 +180,7 @@ async function runSize({ size, name, redisDb }: (typeof sizes)[number]): Promise
   // Uncached in the engine too: a search's counts are a request without hits, which the
   // engine's request cache would otherwise answer from the second time on.
   await engineRequestCache(name, false);
+  const pages = await openPageReads(name);
   try {
     console.log(platform.banner.replace(/^/gm, "  | "));
     console.log(`  npm start ready in ${platform.readySeconds} s (its banner); ${platform.wallSeconds.toFixed(1)} s from spawning the process`);
@@ -221,37 +213,37 @@ async function runSize({ size, name, redisDb }: (typeof sizes)[number]): Promise
     const figures: Figure[] = [];
     for (const clients of clientCounts) {
       figures.push(
-        await measure("product(id) with stock", clients, Math.floor(size / 2), async (n) => {
+        await measure(pages, "product(id) with stock", clients, Math.floor(size / 2), async (n) => {
           const data = await query(url, PRODUCT, { id: id(n) });
           if (data.product?.id !== id(n)) throw new Error(`product ${id(n)} missing`);
         }),
       );
       figures.push(
-        await measure("listing page 1 with totalCount", clients, 0, async () => {
+        await measure(pages, "listing page 1 with totalCount", clients, 0, async () => {
           const data = await query(url, PAGE);
           if (data.products.edges.length !== 20 || data.products.totalCount !== size) throw new Error(`page 1 of ${data.products.edges.length} of ${data.products.totalCount}`);
         }),
       );
       figures.push(
-        await measure("deep cursor page (50 across the catalog)", clients, 0, async (n) => {
+        await measure(pages, "deep cursor page (50 across the catalog)", clients, 0, async (n) => {
           const data = await query(url, DEEP_PAGE, { after: deepCursors[n % deepCursors.length] });
           if (data.products.edges.length !== 20) throw new Error(`deep page of ${data.products.edges.length}`);
         }),
       );
       figures.push(
-        await measure("search with facets", clients, 0, async (n) => {
+        await measure(pages, "search with facets", clients, 0, async (n) => {
           const data = await query(url, SEARCH, { q: words[n % words.length] });
           if (data.search.facets.categories.length === 0) throw new Error(`no facets for ${words[n % words.length]}`);
         }),
       );
       figures.push(
-        await measure("search, hits only", clients, 0, async (n) => {
+        await measure(pages, "search, hits only", clients, 0, async (n) => {
           const data = await query(url, SEARCH_HITS, { q: words[n % words.length] });
           if (data.search.edges.length === 0) throw new Error(`no hits for ${words[n % words.length]}`);
         }),
       );
       figures.push(
-        await measure("autocomplete, 1-3 letters typed", clients, 0, async (n) => {
+        await measure(pages, "autocomplete, 1-3 letters typed", clients, 0, async (n) => {
           const prefix = words[n % words.length]!.slice(0, 1 + (n % 3));
           const data = await query(url, AUTOCOMPLETE, { prefix });
           if (data.autocomplete.length === 0) throw new Error(`no suggestion for ${prefix}`);
@@ -266,6 +258,7 @@ async function runSize({ size, name, redisDb }: (typeof sizes)[number]): Promise
     return { size, name, readySeconds: platform.readySeconds, wallSeconds: Number(platform.wallSeconds.toFixed(1)), mirrorSeconds, catalogPages, idleCpuMs, idleSeconds, figures, freshness, hotCache };
   } finally {
     await engineRequestCache(name, true);
+    await pages?.close();
     await platform.stop();
   }
 }

@@ -51,18 +51,31 @@ export async function catalogPagesInMemory(schema: string): Promise<CatalogPages
   });
 }
 
-/**
- * Pages of the schema's tables and indexes read from outside PostgreSQL's buffers so far (the
- * page cache or the disk). The server publishes its counters about a second late, so a
- * window's difference is close, not exact.
- */
-export async function pageReads(schema: string): Promise<number | undefined> {
-  return withBackend(async (client) => {
-    const { rows } = await client.query<{ reads: string }>(
-      `SELECT coalesce(sum(coalesce(heap_blks_read, 0) + coalesce(idx_blks_read, 0) + coalesce(toast_blks_read, 0) + coalesce(tidx_blks_read, 0)), 0) AS reads
-         FROM pg_statio_user_tables WHERE schemaname = $1`,
-      [schema],
-    );
-    return Number(rows[0]!.reads);
-  });
+/** Pages of a schema's tables and indexes read from outside PostgreSQL's buffers, counted on one connection. */
+export interface PageReads {
+  /**
+   * The count so far (the page cache or the disk). The server publishes its counters about a
+   * second late, so a window's difference is close, not exact.
+   */
+  count(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Undefined when the document engine is not FerretDB on the PostgreSQL of DATABASE_URL. */
+export async function openPageReads(schema: string): Promise<PageReads | undefined> {
+  const url = documentEngineBackend();
+  if (!url) return undefined;
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  return {
+    async count() {
+      const { rows } = await client.query<{ reads: string }>(
+        `SELECT coalesce(sum(coalesce(heap_blks_read, 0) + coalesce(idx_blks_read, 0) + coalesce(toast_blks_read, 0) + coalesce(tidx_blks_read, 0)), 0) AS reads
+           FROM pg_statio_user_tables WHERE schemaname = $1`,
+        [schema],
+      );
+      return Number(rows[0]!.reads);
+    },
+    close: () => client.end(),
+  };
 }
