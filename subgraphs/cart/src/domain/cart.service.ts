@@ -107,6 +107,23 @@ export function createCartService(deps: { store: CartStore; limits: CartLimits; 
       return price(cart, lookups);
     });
 
+  /**
+   * A keyed change of one variant's line, its variant and stock read first (outside the cart's
+   * lock): `decide` gets them and returns what the store's changeLine decides with.
+   */
+  const changeReadLine = (
+    userId: string,
+    target: VariantTarget,
+    lookups: CartLookups,
+    key: CartMutationKey | undefined,
+    decide: (variantId: string, variant: Awaited<ReturnType<typeof variantOf>>, available: Awaited<ReturnType<CartLookups["available"]>>) => Parameters<CartStore["changeLine"]>[2],
+  ): Promise<PricedCart> =>
+    keyed(userId, key, lookups, async () => {
+      const variantId = await variantIdOf(target, lookups);
+      const [variant, available] = await Promise.all([variantOf(variantId, lookups), lookups.available(variantId)]);
+      return price(await store.changeLine(userId, variantId, decide(variantId, variant, available), key), lookups);
+    });
+
   // Async, as every other mutation: a refused key is a rejected promise, never a synchronous throw.
   const remove = async (userId: string, target: VariantTarget, lookups: CartLookups, idempotencyKey?: string | null): Promise<PricedCart> =>
     removeLine(userId, target, lookups, cartMutationKey("removeFromCart", idempotencyKey, { ...target }));
@@ -119,24 +136,14 @@ export function createCartService(deps: { store: CartStore; limits: CartLimits; 
       const valid = validVariantTarget(target);
       if (!Number.isInteger(quantity) || quantity < 1) throw badInput("A quantity must be a whole number of at least 1", { field: "quantity", ...valid });
       const key = cartMutationKey("addToCart", idempotencyKey, { ...target, quantity });
-      return keyed(userId, key, lookups, async () => {
-        const variantId = await variantIdOf(valid, lookups);
-        const [variant, available] = await Promise.all([variantOf(variantId, lookups), lookups.available(variantId)]);
-        const cart = await store.changeLine(
-          userId,
-          variantId,
-          (current, cart) => {
-            if (!current && cart.lines.length >= limits.maxLines) throw badInput(`A cart holds at most ${limits.maxLines} different products`, { variantId });
-            sameCurrency(cart, variantId, variant.price);
-            const total = (current?.quantity ?? 0) + quantity;
-            checkQuantity(variantId, total, available, limits);
-            const line = { variantId, productId: productIdOfVariant(variantId), quantity: total, accepted: variant.price, addedAt: current?.addedAt ?? clock() };
-            checkCartValue(cart, line);
-            return line;
-          },
-          key,
-        );
-        return price(cart, lookups);
+      return changeReadLine(userId, valid, lookups, key, (variantId, variant, available) => (current, cart) => {
+        if (!current && cart.lines.length >= limits.maxLines) throw badInput(`A cart holds at most ${limits.maxLines} different products`, { variantId });
+        sameCurrency(cart, variantId, variant.price);
+        const total = (current?.quantity ?? 0) + quantity;
+        checkQuantity(variantId, total, available, limits);
+        const line = { variantId, productId: productIdOfVariant(variantId), quantity: total, accepted: variant.price, addedAt: current?.addedAt ?? clock() };
+        checkCartValue(cart, line);
+        return line;
       });
     },
 
@@ -146,25 +153,15 @@ export function createCartService(deps: { store: CartStore; limits: CartLimits; 
       if (!Number.isInteger(quantity) || quantity < 0) throw badInput("A quantity must be a whole number, 0 to remove the line", { field: "quantity", ...valid });
       const key = cartMutationKey("updateCartItem", idempotencyKey, { ...target, quantity });
       if (quantity === 0) return removeLine(userId, valid, lookups, key);
-      return keyed(userId, key, lookups, async () => {
-        const variantId = await variantIdOf(valid, lookups);
-        const [variant, available] = await Promise.all([variantOf(variantId, lookups), lookups.available(variantId)]);
-        const cart = await store.changeLine(
-          userId,
-          variantId,
-          (current, cart) => {
-            if (!current) throw missingLine(variantId);
-            sameCurrency(cart, variantId, variant.price);
-            checkQuantity(variantId, quantity, available, limits);
-            const line = { ...current, quantity, accepted: variant.price };
-            // Only a change that adds value is judged: a cart over the limit (filled under an older
-            // one, or re-priced) can always be brought down.
-            if (line.accepted.amount * line.quantity > current.accepted.amount * current.quantity) checkCartValue(cart, line);
-            return line;
-          },
-          key,
-        );
-        return price(cart, lookups);
+      return changeReadLine(userId, valid, lookups, key, (variantId, variant, available) => (current, cart) => {
+        if (!current) throw missingLine(variantId);
+        sameCurrency(cart, variantId, variant.price);
+        checkQuantity(variantId, quantity, available, limits);
+        const line = { ...current, quantity, accepted: variant.price };
+        // Only a change that adds value is judged: a cart over the limit (filled under an older
+        // one, or re-priced) can always be brought down.
+        if (line.accepted.amount * line.quantity > current.accepted.amount * current.quantity) checkCartValue(cart, line);
+        return line;
       });
     },
 
