@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
 import { after, before, describe, it } from "node:test";
 import { ElasticsearchIndex } from "../src/adapters/elasticsearch-index.js";
-import { bulkBody, countsBody, hitsBody } from "../src/adapters/search-dsl.js";
+import { bulkBody, countsBody, hitsBody, indexMeta } from "../src/adapters/search-dsl.js";
+import { suggestionTiers, tierPageBody } from "../src/adapters/suggestion-tiers.js";
 import { facetValuesBody, suggestBody } from "../src/adapters/suggest-dsl.js";
 import { suggestCompletions } from "../src/domain/autocomplete.js";
 import { typedText } from "../src/domain/suggestion-match.js";
@@ -29,6 +30,10 @@ describe("ElasticsearchIndex requests", () => {
   const responses: Record<string, { status: number; body: unknown }> = {
     "GET /": { status: 200, body: { name: "es", cluster_name: "es", version: { number: "8.19.2", build_flavor: "default" }, tagline: "You Know, for Search" } },
     "GET /_alias/products_building": { status: 404, body: { error: "alias [products_building] missing", status: 404 } },
+    "GET /_alias/products_building_suggestions": { status: 404, body: { error: "alias [products_building_suggestions] missing", status: 404 } },
+    "GET /_alias/products": { status: 200, body: { products_1: { aliases: { products: {} } } } },
+    "GET /_alias/products_suggestions": { status: 200, body: { products_1_suggestions: { aliases: { products_suggestions: {} } } } },
+    "GET /products/_mapping": { status: 200, body: { products_1: { mappings: { _meta: indexMeta() } } } },
     "POST /_bulk?require_alias=true": { status: 200, body: { errors: false, items: [] } },
     "POST /products/_msearch": {
       status: 200,
@@ -65,7 +70,12 @@ describe("ElasticsearchIndex requests", () => {
         // Autocomplete's two reads share the search path; their bodies tell them apart.
         const route = `${req.method} ${req.url}`;
         const kind = body.includes('"collapse"') ? " suggest" : body.includes('"size":0') ? " facet values" : "";
-        const answer = responses[route + kind] ?? responses[route] ?? { status: 500, body: { error: `unexpected ${req.method} ${req.url}` } };
+        // Suggestion tiers: the first holds the one product, the others nothing.
+        const tiers = route === "POST /products_suggestions/_msearch" && {
+          status: 200,
+          body: { responses: body.trim().split("\n").filter((_, i) => i % 2 === 1).map((_, t) => ({ status: 200, hits: { hits: t === 0 ? [{ sort: [120, "Pixelon Pro Wireless Headphones", "prod_0000031"] }] : [] } })) },
+        };
+        const answer = tiers || (responses[route + kind] ?? responses[route] ?? { status: 500, body: { error: `unexpected ${req.method} ${req.url}` } });
         res.writeHead(answer.status, { "content-type": "application/json", "x-elastic-product": "Elasticsearch" }).end(JSON.stringify(answer.body));
       });
     });
@@ -88,11 +98,15 @@ describe("ElasticsearchIndex requests", () => {
     await index.apply(changes);
     const bulk = requests.find((r) => r.url.startsWith("/_bulk"))!;
     assert.equal(bulk.url, "/_bulk?require_alias=true");
-    assert.equal(bulk.body, bulkBody(changes, ["products"]));
+    assert.equal(bulk.body, bulkBody(changes, ["products"], ["products_suggestions"]));
     assert.match(bulk.contentType!, /^application\/vnd\.elasticsearch\+x-ndjson; compatible-with=8$/);
     const actions = bulk.body.trim().split("\n").map((line) => JSON.parse(line));
-    assert.deepEqual(actions[0], { index: { _index: "products", _id: document!.id, version: document!.version * 2 ** 32 + document!.popularity, version_type: "external" } });
-    assert.deepEqual(actions[2], { delete: { _index: "products", _id: "prod_gone", version: 5 * 2 ** 32 - 1, version_type: "external" } });
+    const version = document!.version * 2 ** 32 + document!.popularity;
+    assert.deepEqual(actions[0], { index: { _index: "products_suggestions", _id: document!.id, version, version_type: "external" } });
+    assert.deepEqual(actions[1], { id: document!.id, name: document!.name, popularity: document!.popularity }, "a suggestion is the name and the units sold");
+    assert.deepEqual(actions[2], { delete: { _index: "products_suggestions", _id: "prod_gone", version: 5 * 2 ** 32 - 1, version_type: "external" } });
+    assert.deepEqual(actions[3], { index: { _index: "products", _id: document!.id, version, version_type: "external" } });
+    assert.deepEqual(actions[5], { delete: { _index: "products", _id: "prod_gone", version: 5 * 2 ** 32 - 1, version_type: "external" } });
   });
 
   it("sends the shared DSL's page and counts to the alias as one multi-search and reads hits, cursors and facets back", async () => {
@@ -130,5 +144,21 @@ describe("ElasticsearchIndex requests", () => {
     assert.deepEqual(sent.find((b) => b.collapse), JSON.parse(JSON.stringify(suggestBody(typedText("pixel hedph"), 5))));
     assert.deepEqual(sent.find((b) => b.size === 0), JSON.parse(JSON.stringify(facetValuesBody())));
     assert.deepEqual(suggestions, [{ kind: "PRODUCT", text: "Pixelon Pro Wireless Headphones", productId: "prod_0000031" }]);
+  });
+
+  it("once it has seen the suggestion index, reads autocomplete's tiers from it as one multi-search", async () => {
+    const { port } = server.address() as { port: number };
+    const current = await ElasticsearchIndex.connect(`http://127.0.0.1:${port}`, { alias: "products" });
+    try {
+      await current.ensureIndex();
+      requests.length = 0;
+      const suggestions = await suggestCompletions(current, "pixel hedph", { limit: 5, kinds: ["PRODUCT"] });
+      assert.deepEqual(requests.map((r) => `${r.method} ${r.url}`), ["POST /products_suggestions/_msearch"]);
+      const bodies = requests[0]!.body.trim().split("\n").filter((_, i) => i % 2 === 1).map((line) => JSON.parse(line));
+      assert.deepEqual(bodies, JSON.parse(JSON.stringify(suggestionTiers(typedText("pixel hedph"))!.map((tier) => tierPageBody(tier, 8)))));
+      assert.deepEqual(suggestions, [{ kind: "PRODUCT", text: "Pixelon Pro Wireless Headphones", productId: "prod_0000031" }]);
+    } finally {
+      await current.close();
+    }
   });
 });

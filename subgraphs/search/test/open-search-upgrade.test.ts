@@ -17,6 +17,7 @@ function versionOneDefinition() {
   delete definition.settings.max_ngram_diff;
   delete definition.settings.analysis.filter.word_infixes;
   delete definition.settings.analysis.analyzer.word_infix_index;
+  delete definition.settings.analysis.analyzer.name_phrase_text;
   delete definition.settings.analysis.char_filter;
   delete definition.settings.analysis.normalizer;
   delete definition.mappings._meta;

@@ -102,6 +102,40 @@ export function indexMeta(extra: { writtenInOrder?: number } = {}) {
   return { mappingVersion: MAPPING_VERSION, documentFormat: DOCUMENT_FORMAT, ...extra };
 }
 
+/** How names and the words inside them are analysed: shared by the product and the suggestion index. */
+const ANALYSIS = {
+  filter: {
+    word_prefixes: { type: "edge_ngram", min_gram: 1, max_gram: MAX_WORD_PREFIX },
+    word_infixes: { type: "ngram", min_gram: INFIX_LENGTH.min, max_gram: INFIX_LENGTH.max },
+  },
+  analyzer: {
+    product_text: { type: "custom", tokenizer: "standard", filter: ["lowercase", "asciifolding"] },
+    // Indexes every prefix of every word: "head" finds "Wireless Headphones".
+    word_prefix_index: { type: "custom", tokenizer: "standard", filter: ["lowercase", "asciifolding", "word_prefixes"] },
+    // Indexes every stretch of 3 to 10 letters inside a word: "phones" finds "Headphones".
+    word_infix_index: { type: "custom", tokenizer: "standard", filter: ["lowercase", "asciifolding", "word_infixes"] },
+    name_phrase_text: { type: "custom", tokenizer: "keyword", char_filter: ["word_separators"], filter: ["lowercase", "asciifolding", "trim"] },
+  },
+  // A name's words folded and joined by single spaces, as `phraseOf` makes them, as one term
+  // (the suggestion index indexes its starts: see NAME_START_PREFIX).
+  char_filter: { word_separators: { type: "pattern_replace", pattern: "[^\\p{L}\\p{N}'’]+", replacement: " " } },
+  normalizer: { name_phrase: { type: "custom", char_filter: ["word_separators"], filter: ["lowercase", "asciifolding", "trim"] } },
+};
+
+/** A name as autocomplete reads it: its words, their starts and insides, its phrase and itself. */
+const NAME_FIELD = {
+  type: "text",
+  analyzer: "product_text",
+  ...WORD_SCORING,
+  fields: {
+    prefix: { type: "text", analyzer: "word_prefix_index", search_analyzer: "product_text" },
+    infix: { type: "text", analyzer: "word_infix_index", search_analyzer: "product_text", index_options: "docs" },
+    // A name starting with the typed words ranks first.
+    phrase: { type: "keyword", normalizer: "name_phrase" },
+    raw: { type: "keyword" },
+  },
+} as const;
+
 export function indexDefinition(options: { bulkLoad?: boolean } = {}) {
   return {
     settings: {
@@ -117,22 +151,7 @@ export function indexDefinition(options: { bulkLoad?: boolean } = {}) {
       // size, wherever they lie, and its merge to one segment shuffles them.
       "merge.policy": MERGE_POLICY,
       max_ngram_diff: INFIX_LENGTH.max - INFIX_LENGTH.min,
-      analysis: {
-        filter: {
-          word_prefixes: { type: "edge_ngram", min_gram: 1, max_gram: MAX_WORD_PREFIX },
-          word_infixes: { type: "ngram", min_gram: INFIX_LENGTH.min, max_gram: INFIX_LENGTH.max },
-        },
-        analyzer: {
-          product_text: { type: "custom", tokenizer: "standard", filter: ["lowercase", "asciifolding"] },
-          // Indexes every prefix of every word: "head" finds "Wireless Headphones".
-          word_prefix_index: { type: "custom", tokenizer: "standard", filter: ["lowercase", "asciifolding", "word_prefixes"] },
-          // Indexes every stretch of 3 to 10 letters inside a word: "phones" finds "Headphones".
-          word_infix_index: { type: "custom", tokenizer: "standard", filter: ["lowercase", "asciifolding", "word_infixes"] },
-        },
-        // A name's words folded and joined by single spaces, as `phraseOf` makes them.
-        char_filter: { word_separators: { type: "pattern_replace", pattern: "[^\\p{L}\\p{N}'’]+", replacement: " " } },
-        normalizer: { name_phrase: { type: "custom", char_filter: ["word_separators"], filter: ["lowercase", "asciifolding", "trim"] } },
-      },
+      analysis: ANALYSIS,
     },
     mappings: {
       dynamic: "strict",
@@ -144,19 +163,7 @@ export function indexDefinition(options: { bulkLoad?: boolean } = {}) {
         // its words are terms of their own: the last word as typed ("head") reads one posting
         // list, where a prefix query gathered every word starting so into a set first.
         all_text: { type: "text", analyzer: "product_text", ...WORD_SCORING, index_prefixes: { min_chars: 1, max_chars: ALL_TEXT_PREFIX_MAX } },
-        name: {
-          type: "text",
-          analyzer: "product_text",
-          ...WORD_SCORING,
-          copy_to: "all_text",
-          fields: {
-            prefix: { type: "text", analyzer: "word_prefix_index", search_analyzer: "product_text" },
-            infix: { type: "text", analyzer: "word_infix_index", search_analyzer: "product_text", index_options: "docs" },
-            // A name starting with the typed words ranks first.
-            phrase: { type: "keyword", normalizer: "name_phrase" },
-            raw: { type: "keyword" },
-          },
-        },
+        name: { ...NAME_FIELD, copy_to: "all_text" },
         description: { type: "text", analyzer: "product_text", ...WORD_SCORING, copy_to: "all_text" },
         // Facet fields build their global ordinals at refresh, not in the first search after it.
         category: { type: "keyword", copy_to: "all_text", eager_global_ordinals: true, fields: { text: { type: "text", analyzer: "product_text", ...WORD_SCORING } } },
@@ -167,6 +174,58 @@ export function indexDefinition(options: { bulkLoad?: boolean } = {}) {
         createdAt: { type: "date", format: "epoch_millis" },
         version: { type: "long" },
         ...ADDED_FIELDS,
+      },
+    },
+  };
+}
+
+/** Typed phrases up to this long are one term of the suggestion index's `name.start` (the engines allow at most 19). */
+export const NAME_START_PREFIX = 19;
+
+/**
+ * A name's phrase (as `name.phrase` holds it) with its starts as terms of their own: "a name
+ * starts with what was typed" is one posting list to walk, where a prefix query over the
+ * phrases gathers the documents of every phrase starting so before the first match is read.
+ */
+const NAME_START_FIELD = { type: "text", analyzer: "name_phrase_text", index_options: "docs", index_prefixes: { min_chars: 1, max_chars: NAME_START_PREFIX } } as const;
+
+/**
+ * The order a suggestion index stores its documents in, which is the order autocomplete ranks
+ * equally good matches in (popularity, then name, then id). A read sorted so, scoring nothing,
+ * stops after the first matches of each segment instead of visiting every match.
+ */
+export const SUGGESTION_ORDER = [
+  { field: "popularity", order: "desc" },
+  { field: "name.raw", order: "asc" },
+  { field: "id", order: "asc" },
+] as const;
+
+/**
+ * The suggestion index beside the product index: one flat document per product (id, name,
+ * popularity), sorted by SUGGESTION_ORDER. The product index cannot be sorted so: the engines
+ * refuse index sorting on an index with nested fields, and it keeps its newest-first order for
+ * relevance pages. Written by the same bulk requests, with the same external versions, as the
+ * product index, so the two never disagree on which change of a product is the latest.
+ */
+export function suggestionIndexDefinition(options: { bulkLoad?: boolean } = {}) {
+  return {
+    settings: {
+      number_of_shards: 1,
+      number_of_replicas: 0,
+      refresh_interval: options.bulkLoad ? "-1" : REFRESH_INTERVAL,
+      ...(options.bulkLoad ? { "translog.durability": "async" } : {}),
+      max_ngram_diff: INFIX_LENGTH.max - INFIX_LENGTH.min,
+      analysis: ANALYSIS,
+      "sort.field": SUGGESTION_ORDER.map((key) => key.field),
+      "sort.order": SUGGESTION_ORDER.map((key) => key.order),
+    },
+    mappings: {
+      dynamic: "strict",
+      _meta: indexMeta(),
+      properties: {
+        id: { type: "keyword" },
+        name: { ...NAME_FIELD, fields: { ...NAME_FIELD.fields, start: NAME_START_FIELD } },
+        popularity: { type: "long" },
       },
     },
   };
@@ -399,12 +458,25 @@ function wordRecency(document: SearchDocument, recency: number): Record<string, 
 }
 
 /**
- * A bulk body (NDJSON) writing each change to each target with external versioning (see
- * indexVersion): the engine keeps a document (or a delete's tombstone) unless the change's version is higher,
- * which makes indexing idempotent and ordered per product whatever the delivery order.
+ * A bulk body (NDJSON) writing each change to each target, and its name and popularity to each
+ * suggestion target, with external versioning (see indexVersion): the engine keeps a document
+ * (or a delete's tombstone) unless the change's version is higher, which makes indexing
+ * idempotent and ordered per product whatever the delivery order.
  */
-export function bulkBody(changes: readonly IndexChange[], targets: readonly string[]): string {
+export function bulkBody(changes: readonly IndexChange[], targets: readonly string[], suggestionTargets: readonly string[] = []): string {
   const lines: string[] = [];
+  for (const target of suggestionTargets) {
+    for (const change of changes) {
+      const id = change.kind === "upsert" ? change.document.id : change.id;
+      const action = { _index: target, _id: id, version: indexVersion(change), version_type: "external" };
+      if (change.kind === "delete") {
+        lines.push(JSON.stringify({ delete: action }));
+        continue;
+      }
+      const { name, popularity } = change.document;
+      lines.push(JSON.stringify({ index: action }), JSON.stringify({ id, name, popularity }));
+    }
+  }
   for (const target of targets) {
     for (const change of changes) {
       if (change.kind === "upsert") {

@@ -2,8 +2,9 @@ import { setTimeout as delay } from "node:timers/promises";
 import type { Logger } from "#kernel";
 import type { FacetValues, IndexChange, ProductSuggestion, RebuildOptions, SearchDocument, SearchHits, SearchIndex, SearchRequest, StorageOrder } from "../ports/search-index.js";
 import type { TypedText } from "../domain/suggestion-match.js";
-import { ADDED_FIELDS, bulkBody, bulkFailures, indexDefinition, indexMeta, MAPPING_VERSION, countsBody, hitsBody, parseSearchResponse, REFRESH_INTERVAL, WORD_RECENCY_SINCE } from "./search-dsl.js";
-import { SEARCH_CLIENT_WAIT_MS } from "./search-time-limit.js";
+import { ADDED_FIELDS, bulkBody, bulkFailures, indexDefinition, indexMeta, MAPPING_VERSION, countsBody, hitsBody, parseSearchResponse, REFRESH_INTERVAL, suggestionIndexDefinition, WORD_RECENCY_SINCE } from "./search-dsl.js";
+import { refuseTimedOut, SEARCH_CLIENT_WAIT_MS } from "./search-time-limit.js";
+import { readSuggestionTiers } from "./suggestion-tiers.js";
 import { facetValuesBody, parseFacetValuesResponse, parseSuggestResponse, suggestBody } from "./suggest-dsl.js";
 import { DOCUMENT_FORMAT, UNRECORDED_DOCUMENT_FORMAT } from "../domain/document-format.js";
 
@@ -39,6 +40,9 @@ export interface SearchEngineIndexOptions {
   facetValuesTtlMs?: number;
 }
 
+/** The suggestion index's alias beside a product alias (its concrete indexes: the product index's name and this suffix). */
+const SUGGESTIONS = "_suggestions";
+
 /** How soon a failed read of the brands and categories autocomplete suggests is tried again. */
 export const FACET_VALUES_RETRY_MS = 5_000;
 
@@ -50,12 +54,18 @@ export const FACET_VALUES_RETRY_MS = 5_000;
  * `writeTargetTtlMs`, and the rebuild waits that long before it scans the catalog, so no
  * change made after the scan started can miss the new index). External versions make the
  * scan and the live changes commute. Then one atomic alias update moves the read alias.
+ *
+ * Each product index has a suggestion index beside it (`<index>_suggestions`, read through
+ * `<alias>_suggestions`), written by the same bulk requests and moved by the same alias
+ * updates: autocomplete reads it in its own sorted order (suggestion-tiers.ts).
  */
 export class SearchEngineIndex implements SearchIndex {
   private readonly building: string;
+  private readonly suggestions: string;
+  private readonly buildingSuggestions: string;
   private readonly writeTargetTtlMs: number;
   private readonly retireDelayMs: number;
-  private targets?: { names: string[]; until: number };
+  private targets?: { names: string[]; suggestions: string[]; until: number };
   private readonly retiring = new Set<Promise<void>>();
   private facetValuesRead?: { values: Promise<FacetValues>; until: number };
   /** The brands and categories of the last read that succeeded: what keystrokes are answered from. */
@@ -68,6 +78,12 @@ export class SearchEngineIndex implements SearchIndex {
    * relevance page reads the product-wide recency, which scores the same, only at more cost.
    */
   private wordRecencyHeld = false;
+  /**
+   * Whether the alias has its suggestion index (known once ensureIndex has looked, and after a
+   * rebuild). Without one (an index made before suggestion indexes) autocomplete asks the
+   * product index, at more cost, until the rebuild that ensureIndex asks for makes one.
+   */
+  private suggestionsHeld = false;
 
   constructor(
     readonly engine: string,
@@ -75,32 +91,41 @@ export class SearchEngineIndex implements SearchIndex {
     private readonly options: SearchEngineIndexOptions,
   ) {
     this.building = `${options.alias}_building`;
+    this.suggestions = `${options.alias}${SUGGESTIONS}`;
+    this.buildingSuggestions = `${this.building}${SUGGESTIONS}`;
     this.writeTargetTtlMs = options.writeTargetTtlMs ?? 1_000;
     this.retireDelayMs = options.retireDelayMs ?? 5_000;
   }
 
   async ensureIndex(): Promise<void> {
     if ((await this.aliasIndexes(this.options.alias)).length > 0) return this.upgradeMapping();
-    const created = await this.transport({
-      method: "PUT",
-      path: `/${this.options.alias}_initial`,
-      body: { ...indexDefinition(), aliases: { [this.options.alias]: {} } },
-    }).catch((error: unknown) => {
-      // Another process created it first: just as good.
-      if (String(error).includes("resource_already_exists_exception")) return undefined;
-      throw error;
-    });
+    // The suggestion index first: a product index found at start then always has one, unless
+    // it was made before suggestion indexes were (upgradeMapping).
+    await this.createOnce(`${this.options.alias}_initial${SUGGESTIONS}`, { ...suggestionIndexDefinition(), aliases: { [this.suggestions]: {} } });
+    const created = await this.createOnce(`${this.options.alias}_initial`, { ...indexDefinition(), aliases: { [this.options.alias]: {} } });
     if (created) this.options.logger?.info("search index created", { alias: this.options.alias });
     // Made now by this version, or just now by another process of it.
     this.wordRecencyHeld = true;
+    this.suggestionsHeld = true;
+  }
+
+  /** Creates an index; false when another process created it first (just as good). */
+  private async createOnce(name: string, body: unknown): Promise<boolean> {
+    return this.transport({ method: "PUT", path: `/${name}`, body }).then(
+      () => true,
+      (error: unknown) => {
+        if (String(error).includes("resource_already_exists_exception")) return false;
+        throw error;
+      },
+    );
   }
 
   async apply(changes: readonly IndexChange[]): Promise<void> {
     if (changes.length === 0) return;
     const targets = await this.writeTargets();
     // require_alias: a write to an alias that is gone must fail, not auto-create an index.
-    const { body } = await this.transport({ method: "POST", path: "/_bulk", ndjson: bulkBody(changes, targets), querystring: { require_alias: "true" } });
-    const failures = bulkFailures(body, [this.building]);
+    const { body } = await this.transport({ method: "POST", path: "/_bulk", ndjson: bulkBody(changes, targets.names, targets.suggestions), querystring: { require_alias: "true" } });
+    const failures = bulkFailures(body, [this.building, this.buildingSuggestions]);
     if (failures.length) throw new Error(`Indexing failed for ${failures.length} change(s): ${failures.slice(0, 3).join("; ")}`);
   }
 
@@ -117,14 +142,14 @@ export class SearchEngineIndex implements SearchIndex {
     return parseSearchResponse(request, answered, pastTheEnd ? await this.searchOne(countsBody(request, { whetherAny: true })) : counted);
   }
 
-  private async searchOne(body: unknown): Promise<unknown> {
-    return (await this.transport({ method: "POST", path: `/${this.options.alias}/_search`, body, timeoutMs: SEARCH_CLIENT_WAIT_MS })).body;
+  private async searchOne(body: unknown, alias = this.options.alias, timeoutMs = SEARCH_CLIENT_WAIT_MS): Promise<unknown> {
+    return (await this.transport({ method: "POST", path: `/${alias}/_search`, body, timeoutMs })).body;
   }
 
   /** Several searches in one request; fails as a single search would when any of them fails. */
-  private async searchAll(bodies: unknown[]): Promise<unknown[]> {
+  private async searchAll(bodies: unknown[], alias = this.options.alias, timeoutMs = SEARCH_CLIENT_WAIT_MS): Promise<unknown[]> {
     const ndjson = bodies.map((body) => `{}\n${JSON.stringify(body)}\n`).join("");
-    const { body } = await this.transport({ method: "POST", path: `/${this.options.alias}/_msearch`, ndjson, timeoutMs: SEARCH_CLIENT_WAIT_MS });
+    const { body } = await this.transport({ method: "POST", path: `/${alias}/_msearch`, ndjson, timeoutMs });
     const responses = (body as { responses?: { status?: number; error?: { type?: string; reason?: string } | string }[] }).responses ?? [];
     if (responses.length !== bodies.length) throw new Error(`multi-search answered ${responses.length} of ${bodies.length} searches`);
     for (const response of responses) {
@@ -136,10 +161,22 @@ export class SearchEngineIndex implements SearchIndex {
     return responses;
   }
 
+  /**
+   * From the suggestion index, tier by tier in its stored order; the scored query (on the
+   * product index while there is no suggestion index) when the typed text has too many tiers.
+   * Every read of one keystroke shares one wait, however many it takes.
+   */
   async suggestProducts(typed: TypedText, limit: number): Promise<ProductSuggestion[]> {
     if (typed.words.length === 0) return [];
-    const { body } = await this.transport({ method: "POST", path: `/${this.options.alias}/_search`, body: suggestBody(typed, limit), timeoutMs: SEARCH_CLIENT_WAIT_MS });
-    return parseSuggestResponse(body);
+    if (!this.suggestionsHeld) return parseSuggestResponse(await this.searchOne(suggestBody(typed, limit)));
+    const giveUpAt = Date.now() + SEARCH_CLIENT_WAIT_MS;
+    const timeLeft = () => {
+      const left = giveUpAt - Date.now();
+      if (left <= 0) refuseTimedOut({ timed_out: true });
+      return left;
+    };
+    const tiered = await readSuggestionTiers(typed, limit, (bodies) => this.searchAll(bodies, this.suggestions, timeLeft()));
+    return tiered ?? parseSuggestResponse(await this.searchOne(suggestBody(typed, limit), this.suggestions, timeLeft()));
   }
 
   /**
@@ -188,7 +225,7 @@ export class SearchEngineIndex implements SearchIndex {
     // Reads after a refresh see every write before it, suggestions' brands and categories too.
     this.facetValuesRead = undefined;
     this.facetValuesKept = undefined;
-    for (const alias of [this.options.alias, this.building]) {
+    for (const alias of [this.options.alias, this.building, this.suggestions, this.buildingSuggestions]) {
       if ((await this.aliasIndexes(alias)).length) await this.transport({ method: "POST", path: `/${alias}/_refresh` });
     }
   }
@@ -196,10 +233,16 @@ export class SearchEngineIndex implements SearchIndex {
   async rebuild(source: AsyncIterable<SearchDocument[]>, onProgress?: (indexed: number) => void, options: RebuildOptions = {}): Promise<{ indexed: number }> {
     const { alias } = this.options;
     const name = `${alias}_${Date.now()}`;
+    const suggestions = `${name}${SUGGESTIONS}`;
     await this.transport({ method: "PUT", path: `/${name}`, body: indexDefinition({ bulkLoad: true }) });
     try {
-      const stale = await this.aliasIndexes(this.building);
-      await this.updateAliases([...stale.map((index) => ({ remove: { index, alias: this.building } })), { add: { index: name, alias: this.building } }]);
+      await this.transport({ method: "PUT", path: `/${suggestions}`, body: suggestionIndexDefinition({ bulkLoad: true }) });
+      const stale = [...(await this.aliasIndexes(this.building)), ...(await this.aliasIndexes(this.buildingSuggestions))];
+      await this.updateAliases([
+        ...stale.map((index) => ({ remove: { index, alias: index.endsWith(SUGGESTIONS) ? this.buildingSuggestions : this.building } })),
+        { add: { index: name, alias: this.building } },
+        { add: { index: suggestions, alias: this.buildingSuggestions } },
+      ]);
       // A rebuild killed half-way left its index behind the building alias (each one a copy of
       // the catalog, on the engine for good). Deleted only under the claim: without it, the index
       // may be a live rebuild's, which then fails on its own.
@@ -222,7 +265,7 @@ export class SearchEngineIndex implements SearchIndex {
       for await (const documents of source) {
         if (writing.length >= 1) await writing.shift();
         const changes = documents.map((document): IndexChange => ({ kind: "upsert", document }));
-        const write = this.transport({ method: "POST", path: "/_bulk", ndjson: bulkBody(changes, [name]) }).then(({ body }) => {
+        const write = this.transport({ method: "POST", path: "/_bulk", ndjson: bulkBody(changes, [name], [suggestions]) }).then(({ body }) => {
           const failures = bulkFailures(body);
           if (failures.length) throw new Error(`Rebuild failed for ${failures.length} document(s): ${failures.slice(0, 3).join("; ")}`);
           indexed += documents.length;
@@ -233,26 +276,32 @@ export class SearchEngineIndex implements SearchIndex {
       }
       await Promise.all(writing);
 
-      await this.transport({ method: "PUT", path: `/${name}/_settings`, body: { index: { refresh_interval: REFRESH_INTERVAL, "translog.durability": "request" } } });
+      const both = `${name},${suggestions}`;
+      await this.transport({ method: "PUT", path: `/${both}/_settings`, body: { index: { refresh_interval: REFRESH_INTERVAL, "translog.durability": "request" } } });
       // What this rebuild wrote newest first; products created after it are appended (storageOrder).
       await this.transport({ method: "PUT", path: `/${name}/_mapping`, body: { _meta: indexMeta({ writtenInOrder: indexed }) } });
-      await this.transport({ method: "POST", path: `/${name}/_refresh` });
-      await this.mergeInBackground(name);
+      await this.transport({ method: "POST", path: `/${both}/_refresh` });
+      await this.mergeInBackground(both);
       const previous = await this.aliasIndexes(alias);
+      const previousSuggestions = await this.aliasIndexes(this.suggestions);
       await this.updateAliases([
         ...previous.map((index) => ({ remove: { index, alias } })),
+        ...previousSuggestions.map((index) => ({ remove: { index, alias: this.suggestions } })),
         { add: { index: name, alias } },
+        { add: { index: suggestions, alias: this.suggestions } },
         { remove: { index: name, alias: this.building } },
+        { remove: { index: suggestions, alias: this.buildingSuggestions } },
       ]);
       this.targets = undefined;
       this.facetValuesRead = undefined;
       this.madeByOlderVersion = false;
       this.wordRecencyHeld = true;
+      this.suggestionsHeld = true;
       this.options.logger?.info("search index rebuilt", { alias, index: name, indexed });
-      this.retire(previous);
+      this.retire([...previous, ...previousSuggestions]);
       return { indexed };
     } catch (error) {
-      await this.transport({ method: "DELETE", path: `/${name}` }).catch(() => undefined);
+      await this.transport({ method: "DELETE", path: `/${name},${suggestions}`, querystring: { ignore_unavailable: "true" } }).catch(() => undefined);
       throw error;
     }
   }
@@ -297,7 +346,8 @@ export class SearchEngineIndex implements SearchIndex {
    * carry them, are still accepted) and is marked for a rebuild, which brings the rest
    * (analyzers, sub-fields) with a new index behind the alias. An index holding documents of an
    * older format (document-format.ts) needs no field but is marked for a rebuild as well: its
-   * documents lack words this version searches for.
+   * documents lack words this version searches for. So is one without a suggestion index beside
+   * it (made before there were any): the rebuild makes both.
    */
   private async upgradeMapping(): Promise<void> {
     const { body } = await this.transport({ method: "GET", path: `/${this.options.alias}/_mapping` });
@@ -308,7 +358,8 @@ export class SearchEngineIndex implements SearchIndex {
     const mappingOutdated = Math.min(...versions) < MAPPING_VERSION;
     const formatOutdated = Math.min(...formats) < DOCUMENT_FORMAT;
     if (mappingOutdated) await this.transport({ method: "PUT", path: `/${this.options.alias}/_mapping`, body: { properties: ADDED_FIELDS } });
-    if (!mappingOutdated && !formatOutdated) return;
+    this.suggestionsHeld = (await this.aliasIndexes(this.suggestions)).length > 0;
+    if (!mappingOutdated && !formatOutdated && this.suggestionsHeld) return;
     this.madeByOlderVersion = true;
     this.options.logger?.info("search index was made by an older version; it will be rebuilt", {
       alias: this.options.alias,
@@ -316,15 +367,21 @@ export class SearchEngineIndex implements SearchIndex {
       current: MAPPING_VERSION,
       documentFormats: formats,
       currentDocumentFormat: DOCUMENT_FORMAT,
+      suggestionIndex: this.suggestionsHeld,
     });
   }
 
-  private async writeTargets(): Promise<string[]> {
+  /** The aliases a live change is written to: the product ones, and the suggestion ones that exist. */
+  private async writeTargets(): Promise<{ names: string[]; suggestions: string[] }> {
     if (!this.targets || this.targets.until < Date.now()) {
-      const building = (await this.aliasIndexes(this.building)).length > 0;
-      this.targets = { names: building ? [this.options.alias, this.building] : [this.options.alias], until: Date.now() + this.writeTargetTtlMs };
+      const [building, suggestions, buildingSuggestions] = await Promise.all([this.building, this.suggestions, this.buildingSuggestions].map(async (a) => (await this.aliasIndexes(a)).length > 0));
+      this.targets = {
+        names: building ? [this.options.alias, this.building] : [this.options.alias],
+        suggestions: [...(suggestions ? [this.suggestions] : []), ...(buildingSuggestions ? [this.buildingSuggestions] : [])],
+        until: Date.now() + this.writeTargetTtlMs,
+      };
     }
-    return this.targets.names;
+    return this.targets;
   }
 
   private async aliasIndexes(alias: string): Promise<string[]> {

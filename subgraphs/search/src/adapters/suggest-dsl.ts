@@ -13,24 +13,30 @@ const TYPO_EXPANSIONS = 128;
 
 const scored = (filter: Record<string, unknown>, boost: number) => ({ constant_score: { filter, boost } });
 
-function wordClause(word: string) {
-  const budget = typoBudget(word);
-  return {
-    dis_max: {
-      queries: [
-        scored({ term: { name: word } }, WORD_QUALITY.exact),
-        ...(word.length <= MAX_WORD_PREFIX ? [scored({ term: { "name.prefix": word } }, WORD_QUALITY.wordStart)] : []),
-        ...(word.length >= INFIX_LENGTH.min && word.length <= INFIX_LENGTH.max ? [scored({ term: { "name.infix": word } }, WORD_QUALITY.infix)] : []),
-        // A fuzzy term over the word prefixes is a typo'd prefix: "hedph" finds "headphones". A
-        // word too long to come within the budget of any indexed prefix is not sent (nor is the
-        // engine asked to build an automaton for it).
-        ...(budget > 0 && word.length <= MAX_WORD_PREFIX + budget
-          ? [scored({ fuzzy: { "name.prefix": { value: word, fuzziness: budget, transpositions: true, prefix_length: 0, max_expansions: TYPO_EXPANSIONS } } }, WORD_QUALITY.typo)]
-          : []),
-      ],
-    },
-  };
+/** One way a typed word can match a word of a name: its quality and the engine's filter for it. */
+export interface WordLevel {
+  quality: number;
+  filter: Record<string, unknown>;
 }
+
+/** The ways a typed word can match a name's words, best first (suggestion-match.ts wordQuality). */
+export function wordLevels(word: string): WordLevel[] {
+  const budget = typoBudget(word);
+  return [
+    { quality: WORD_QUALITY.exact, filter: { term: { name: word } } },
+    ...(word.length <= MAX_WORD_PREFIX ? [{ quality: WORD_QUALITY.wordStart, filter: { term: { "name.prefix": word } } }] : []),
+    ...(word.length >= INFIX_LENGTH.min && word.length <= INFIX_LENGTH.max ? [{ quality: WORD_QUALITY.infix, filter: { term: { "name.infix": word } } }] : []),
+    // A fuzzy term over the word prefixes is a typo'd prefix: "hedph" finds "headphones". A
+    // word too long to come within the budget of any indexed prefix is not sent (nor is the
+    // engine asked to build an automaton for it).
+    ...(budget > 0 && word.length <= MAX_WORD_PREFIX + budget
+      ? [{ quality: WORD_QUALITY.typo, filter: { fuzzy: { "name.prefix": { value: word, fuzziness: budget, transpositions: true, prefix_length: 0, max_expansions: TYPO_EXPANSIONS } } } }]
+      : []),
+  ];
+}
+
+/** A word's score is its best level's: the best of constant scores. */
+const wordClause = (word: string) => ({ dis_max: { queries: wordLevels(word).map((level) => scored(level.filter, level.quality)) } });
 
 /**
  * Distinct names (collapsed), best first; sort values carry the score, popularity, name and id,
