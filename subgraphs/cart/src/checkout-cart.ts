@@ -1,8 +1,8 @@
 import type { Prisma, PrismaClient } from "#kernel/relational";
 import { priceCart, type PricedCart, type StoredCart } from "./domain/cart.js";
 import { createPrismaCartStore, readCartAlong } from "./adapters/prisma-cart.store.js";
-import { createPrismaPricingStore } from "./adapters/prisma-pricing.store.js";
-import { createCartPricingService, type CartQuote } from "./pricing/cart-pricing.service.js";
+import { createPrismaPricingStore, pricingDataOf, pricingStatement } from "./adapters/prisma-pricing.store.js";
+import { createCartPricingService, pricingQueryOf, type CartQuote, type QuoteRequest } from "./pricing/cart-pricing.service.js";
 import type { Destination } from "./pricing/pricing-types.js";
 import type { ProductCatalog } from "./ports/product-catalog.js";
 
@@ -26,13 +26,22 @@ export interface CheckoutCart {
   read(userId: string): Promise<StoredCart>;
   /**
    * The cart as `read` gives it and the rows of one read statement of the caller's (the orders'
-   * own table), sent after the cart's in the same round trip.
+   * own table), sent after the cart's in the same round trip; with `quoting`, the pricing data
+   * that request's quote reads too, third in the same round trip, and `quote` then prices with
+   * it (what `quote` answers for the same request, one statement fewer).
    */
-  readAlong<T>(userId: string, alongside: Prisma.Sql): Promise<{ cart: StoredCart; alongside: T[] }>;
+  readAlong<T>(userId: string, alongside: Prisma.Sql, quoting?: QuoteAsked): Promise<{ cart: StoredCart; alongside: T[]; quote?: (cart: PricedCart) => Promise<CartQuote> }>;
   /** The stored cart at current catalog prices (per variant), with the accepted price of each line. */
   price(cart: StoredCart): Promise<PricedCart>;
   /** The totals checkout charges for this cart, shipping method, destination and coupon. */
-  quote(cart: PricedCart, request: { destination: Destination; shippingMethodId: string; couponCode: string | null }): Promise<CartQuote>;
+  quote(cart: PricedCart, request: QuoteAsked): Promise<CartQuote>;
+}
+
+/** What checkout prices a cart for: where it goes, how, with which coupon (null: the cart's). */
+export interface QuoteAsked {
+  destination: Destination;
+  shippingMethodId: string;
+  couponCode: string | null;
 }
 
 export function createCheckoutCart(deps: { prisma: PrismaClient; catalog: ProductCatalog; clock?: () => Date }): CheckoutCart {
@@ -40,12 +49,32 @@ export function createCheckoutCart(deps: { prisma: PrismaClient; catalog: Produc
   const pricing = createCartPricingService({ store: createPrismaPricingStore(deps.prisma), clock: deps.clock });
   return {
     read: (userId) => store.find(userId),
-    readAlong: (userId, alongside) => readCartAlong(deps.prisma, userId, alongside),
+    async readAlong<T>(userId: string, alongside: Prisma.Sql, quoting?: QuoteAsked) {
+      const request = quoting && quoteRequest(userId, quoting);
+      // A coupon code no coupon can have is refused by `quote` unread.
+      const query = request && pricingQueryOf(request);
+      const read = await readCartAlong(deps.prisma, userId, query ? [alongside, pricingStatement(query)] : [alongside]);
+      const pricingData = query ? pricingDataOf(read.alongside[1]![0]) : undefined;
+      return {
+        cart: read.cart,
+        alongside: read.alongside[0] as T[],
+        ...(request && pricingData && { quote: (cart: PricedCart) => pricing.quote(cart, request, pricingData) }),
+      };
+    },
     async price(cart) {
       if (cart.lines.length === 0) return priceCart(cart, new Map());
       return priceCart(cart, await deps.catalog.findVariants(cart.lines.map((line) => line.variantId)));
     },
-    quote: (cart, request) =>
-      pricing.quote(cart, { cartKey: cart.userId, userId: cart.userId, destination: request.destination, shippingMethodId: request.shippingMethodId, couponCode: request.couponCode, strict: true }),
+    quote: (cart, request) => pricing.quote(cart, quoteRequest(cart.userId, request)),
   };
 }
+
+/** Checkout's quotes are strict: a coupon that does not apply, a missing method are refused, not left out. */
+const quoteRequest = (userId: string, { destination, shippingMethodId, couponCode }: QuoteAsked): QuoteRequest => ({
+  cartKey: userId,
+  userId,
+  destination,
+  shippingMethodId,
+  couponCode,
+  strict: true,
+});

@@ -146,12 +146,13 @@ async function readCartAtOnce(prisma: PrismaClient, userId: string): Promise<Sto
 }
 
 /**
- * The stored cart and the rows of one more read statement of the caller's, sent after it in
- * the same round trip (see queryDirectTogether): the cart is read first, as `find` reads it.
+ * The stored cart and the rows of more read statements of the caller's, sent after it in the
+ * same round trip (see queryDirectTogether), each its own rows in the order given: the cart is
+ * read first, as `find` reads it.
  */
-export async function readCartAlong<T>(prisma: PrismaClient, userId: string, alongside: Prisma.Sql): Promise<{ cart: StoredCart; alongside: T[] }> {
-  const [cartRows, rows] = await queryDirectTogether(prisma, [storedCartStatement(userId), alongside]);
-  return { cart: storedCartOf(userId, cartRows![0] as StoredCartRow | undefined), alongside: rows as T[] };
+export async function readCartAlong(prisma: PrismaClient, userId: string, alongside: readonly Prisma.Sql[]): Promise<{ cart: StoredCart; alongside: unknown[][] }> {
+  const [cartRows, ...rows] = await queryDirectTogether(prisma, [storedCartStatement(userId), ...alongside]);
+  return { cart: storedCartOf(userId, cartRows![0] as StoredCartRow | undefined), alongside: rows };
 }
 
 type StoredCartRow = { updated_at: string; last_order_id: string | null; items: { variantId: string; productId: string; quantity: number; unitAmount: number; currency: string; addedAt: number }[] };

@@ -1,5 +1,5 @@
 import { Prisma, queryDirect, type PrismaClient } from "#kernel/relational";
-import { CouponCodeTaken, ShippingChoicesFull, type PricingData, type PricingStore } from "../ports/pricing-store.js";
+import { CouponCodeTaken, ShippingChoicesFull, type PricingData, type PricingQuery, type PricingStore } from "../ports/pricing-store.js";
 import type { Coupon, CouponType, ShippingMethod, TaxRate } from "../pricing/pricing-types.js";
 
 type ShippingRow = { id: string; name: string; priceAmount: number; currency: string; countries: string[]; freeOverAmount: number | null; minDeliveryDays: number; maxDeliveryDays: number };
@@ -91,10 +91,20 @@ export function createPrismaPricingStore(prisma: PrismaClient): PricingStore {
     },
 
     // Checkout's hot path: everything pricing needs in one statement, straight on the pool.
-    async read({ shippingMethodId, country, couponCode, userId, cartKey }) {
-      const [row] = await queryDirect<{ method: ShippingRow | null; cheaper: number | null; rates: TaxRow[]; coupon: CouponRow | null; used: number; cart_coupon: string | null }>(
-        prisma,
-        Prisma.sql`
+    async read(query) {
+      const [row] = await queryDirect<PricingRow>(prisma, pricingStatement(query));
+      return pricingDataOf(row);
+    },
+  };
+}
+
+type PricingRow = { method: ShippingRow | null; cheaper: number | null; rates: TaxRow[]; coupon: CouponRow | null; used: number; cart_coupon: string | null };
+
+/**
+ * Everything pricing reads for one quote (PricingStore's `read`), as a statement to send with
+ * others in one round trip (see queryDirectTogether); `pricingDataOf` reads its row.
+ */
+export const pricingStatement = ({ shippingMethodId, country, couponCode, userId, cartKey }: PricingQuery) => Prisma.sql`
           WITH wanted AS (
             SELECT coalesce(${couponCode}::text, (SELECT "couponCode" FROM "Cart" WHERE "userId" = ${cartKey}::text)) AS code
           )
@@ -107,18 +117,18 @@ export function createPrismaPricingStore(prisma: PrismaClient): PricingStore {
             (SELECT row_to_json(c) FROM "Coupon" c, wanted WHERE c.code = wanted.code) AS coupon,
             (SELECT count(*)::int FROM "CouponRedemption" r JOIN "Coupon" c ON c.id = r."couponId", wanted
               WHERE c.code = wanted.code AND r."userId" = ${userId}::text AND r."releasedAt" IS NULL) AS used,
-            (SELECT "couponCode" FROM "Cart" WHERE "userId" = ${cartKey}::text) AS cart_coupon`,
-      );
-      const data: PricingData = {
-        shippingMethod: row?.method ? toShippingMethod(row.method) : null,
-        cheaperShippingMethods: row?.cheaper ?? 0,
-        taxRates: (row?.rates ?? []).map(toTaxRate),
-        coupon: row?.coupon ? toCoupon(row.coupon) : null,
-        usedByCustomer: row?.used ?? 0,
-        cartCouponCode: row?.cart_coupon ?? null,
-      };
-      return data;
-    },
+            (SELECT "couponCode" FROM "Cart" WHERE "userId" = ${cartKey}::text) AS cart_coupon`;
+
+/** The pricing data from the row of `pricingStatement`. */
+export function pricingDataOf(row: unknown): PricingData {
+  const found = row as PricingRow | undefined;
+  return {
+    shippingMethod: found?.method ? toShippingMethod(found.method) : null,
+    cheaperShippingMethods: found?.cheaper ?? 0,
+    taxRates: (found?.rates ?? []).map(toTaxRate),
+    coupon: found?.coupon ? toCoupon(found.coupon) : null,
+    usedByCustomer: found?.used ?? 0,
+    cartCouponCode: found?.cart_coupon ?? null,
   };
 }
 

@@ -16,6 +16,15 @@ export interface PricingData {
   cartCouponCode: string | null;
 }
 
+/** What one quote reads: the method, the destination country's rates, the coupon (this code, or the cart's) and its use by the customer. */
+export interface PricingQuery {
+  shippingMethodId: string | null;
+  country: string | null;
+  couponCode: string | null;
+  userId: string | null;
+  cartKey: string | null;
+}
+
 /** Thrown by `createCoupon` when the code (in any letter case) is taken. */
 export class CouponCodeTaken extends Error {
   constructor(readonly code: string) {
@@ -55,5 +64,5 @@ export interface PricingStore {
    */
   setCartCoupon(cartKey: string, code: string | null, options?: { onlyIfNone?: boolean }): Promise<boolean>;
   cartCouponCodes(cartKeys: readonly string[]): Promise<Map<string, string | null>>;
-  read(query: { shippingMethodId: string | null; country: string | null; couponCode: string | null; userId: string | null; cartKey: string | null }): Promise<PricingData>;
+  read(query: PricingQuery): Promise<PricingData>;
 }

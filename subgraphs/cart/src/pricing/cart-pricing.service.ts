@@ -5,7 +5,7 @@ import { couponInvalid, couponProblem, normaliseCouponCode, type CouponProblem }
 import { normaliseRegion } from "./tax-rate.js";
 import { validCountryCode } from "./pricing-input.js";
 import type { Coupon, Destination, ShippingMethod } from "./pricing-types.js";
-import type { PricingStore } from "../ports/pricing-store.js";
+import type { PricingData, PricingQuery, PricingStore } from "../ports/pricing-store.js";
 import { MAX_SHIPPING_CHOICES } from "./pricing-admin.service.js";
 
 /** A priced cart: the totals, and the coupon and shipping method they used. */
@@ -30,6 +30,13 @@ export interface QuoteRequest {
   strict: boolean;
 }
 
+/** What a quote of this request reads; null for a coupon code no coupon can have (the quote refuses it unread). */
+export function pricingQueryOf(request: QuoteRequest): PricingQuery | null {
+  const couponCode = request.couponCode === null ? null : normaliseCouponCode(request.couponCode);
+  if (request.couponCode !== null && couponCode === null) return null;
+  return { shippingMethodId: request.shippingMethodId, country: request.destination?.country ?? null, couponCode, userId: request.userId, cartKey: request.cartKey };
+}
+
 const shippingUnavailable = (message: string, shippingMethodId: string) => new DomainError(ErrorCode.SHIPPING_UNAVAILABLE, message, { shippingMethodId });
 
 /**
@@ -41,17 +48,16 @@ export function createCartPricingService(deps: { store: PricingStore; clock?: ()
   const { store } = deps;
   const clock = deps.clock ?? (() => new Date());
 
-  async function quote(cart: PricedCart, request: QuoteRequest): Promise<CartQuote> {
+  /**
+   * `read`: the pricing data read for this very request already (`pricingQueryOf`'s query, sent
+   * with other statements in one round trip); read here otherwise.
+   */
+  async function quote(cart: PricedCart, request: QuoteRequest, read?: PricingData): Promise<CartQuote> {
     const currency = cartCurrency(cart);
-    const explicitCode = request.couponCode === null ? null : normaliseCouponCode(request.couponCode);
-    if (request.couponCode !== null && explicitCode === null) throw couponInvalid("UNKNOWN", null);
-    const data = await store.read({
-      shippingMethodId: request.shippingMethodId,
-      country: request.destination?.country ?? null,
-      couponCode: explicitCode,
-      userId: request.userId,
-      cartKey: request.cartKey,
-    });
+    const query = pricingQueryOf(request);
+    if (!query) throw couponInvalid("UNKNOWN", null);
+    const explicitCode = query.couponCode;
+    const data = read ?? (await store.read(query));
     const method = data.shippingMethod;
     if (request.shippingMethodId !== null) {
       if (!method) throw notFound("Shipping method", request.shippingMethodId);

@@ -59,6 +59,20 @@ export async function shippingAddressOf(request: CheckoutRequest, userId: string
 }
 
 /**
+ * Where a typed address ships, known before anything is read (a saved one is the accounts'
+ * to tell); null for a saved address, or a typed one shippingAddressOf refuses.
+ */
+export function typedDestinationOf(request: CheckoutRequest): { country: string; region: string | null } | null {
+  if (!request.shippingAddress) return null;
+  try {
+    const { country, region } = validAddress(request.shippingAddress);
+    return { country, region };
+  } catch {
+    return null;
+  }
+}
+
+/**
  * The same address, shipping method, coupon argument and payment method always give the same
  * fingerprint, so a key reused with other ones is told from a retry even after the cart was
  * emptied. A saved address counts by its id: the customer may edit or remove it on another

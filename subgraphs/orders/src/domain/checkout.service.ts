@@ -3,7 +3,7 @@ import { badInput, DomainError, ErrorCode, isValidIdempotencyKey, LIVE_ATTEMPT_M
 import { couponInvalid } from "../../../cart/src/index.js";
 import type { Order, OrderItem } from "./order.js";
 import { paymentRequested, statusChanged } from "./order-events.js";
-import { checkRequestShape, optionsFingerprint, shippingAddressOf, type CheckoutRequest } from "./checkout-request.js";
+import { checkRequestShape, optionsFingerprint, shippingAddressOf, typedDestinationOf, type CheckoutRequest } from "./checkout-request.js";
 import type { CartContents, CheckoutCart, CheckoutLine } from "../ports/checkout-cart.js";
 import { CartChanged, CouponNotRedeemable, IdempotencyKeyTaken, type OrderStore } from "../ports/order-store.js";
 import type { HeldStock, StockReservations } from "../ports/stock-reservations.js";
@@ -119,9 +119,14 @@ export function createCheckoutService<Contents extends CartContents>(deps: {
       addressOrOrder.catch(() => undefined);
       // The cart first, then the key: a twin that commits in between empties the cart and
       // creates the order in one transaction, so this call sees either the full cart or the order.
-      // While a sale has variants remembered sold out, the key's order is read with the cart in
-      // one round trip (the cart's statement first): a loser is refused on those two reads.
-      const withKey = deps.soldOut?.remembersAny() && deps.cart.readWithOrderOfKey ? await deps.cart.readWithOrderOfKey(userId, key) : undefined;
+      // Both are read in one round trip (the cart's statement first), and with them, for an
+      // address typed at checkout, the pricing data of the quote: a checkout then reads once
+      // before it reserves. While a sale has variants remembered sold out, the pricing read is
+      // left out: a loser is refused on the first two reads alone.
+      const destination = deps.soldOut?.remembersAny() ? null : typedDestinationOf(request);
+      const withKey = deps.cart.readWithOrderOfKey
+        ? await deps.cart.readWithOrderOfKey(userId, key, destination ? { destination, shippingMethodId: request.shippingMethodId, couponCode: couponArgument } : undefined)
+        : undefined;
       const contents = withKey ? withKey.contents : await deps.cart.read(userId);
       const soldOut = contents.lines.length > 0 ? deps.soldOut?.soldOutAmong(contents.lines.map((line) => line.variantId)) : undefined;
       // A flash sale's losers stop here, before the catalog lookup, pricing and the inventory,
@@ -142,11 +147,13 @@ export function createCheckoutService<Contents extends CartContents>(deps: {
         const optionsHash = askedOptions ?? optionsFingerprint(address, request.shippingMethodId, couponArgument, paymentMethod);
         // Orders placed before a saved address counted by its id carry what it said.
         const sameOptions = new Set([optionsHash, optionsFingerprint(address, request.shippingMethodId, couponArgument, paymentMethod)]);
-        const destination = { country: address.country, region: address.region };
+        const quoting = { destination: { country: address.country, region: address.region }, shippingMethodId: request.shippingMethodId, couponCode: couponArgument };
+        // The key's order as read with the cart (a twin placing since is found by the order's own
+        // statement: IdempotencyKeyTaken, or CartChanged then the key, below); without that
+        // read, the key is read alongside the quote's own.
         const [existing, quote] = await Promise.all([
-          store.findByIdempotencyKey(userId, key),
-          // Priced alongside the key's lookup (one statement); a replay does not need it.
-          cart.lines.length > 0 ? deps.cart.quote(cart, { destination, shippingMethodId: request.shippingMethodId, couponCode: couponArgument }).catch((error: unknown) => error as Error) : null,
+          withKey ? withKey.placed : store.findByIdempotencyKey(userId, key),
+          cart.lines.length > 0 ? (withKey?.quote ? withKey.quote(cart) : deps.cart.quote(cart, quoting)).catch((error: unknown) => error as Error) : null,
         ]);
         if (existing) return replay(existing, requestHash, sameOptions, expectedTotal);
         if (cart.lines.length === 0) {

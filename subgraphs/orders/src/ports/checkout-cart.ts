@@ -65,14 +65,27 @@ export interface CheckoutCart<Contents extends CartContents = CartContents> {
   /**
    * The cart as `read` gives it and the order this customer's key placed (null: none), read in
    * one round trip, the cart first: what a checkout of a variant remembered sold out needs to be
-   * refused (or answered with its order) with one statement. Optional: without it, two.
+   * refused (or answered with its order) with one statement. With `quoting`, the pricing data of
+   * that quote is read in the same round trip, and `quote` prices with it as `quote` below would
+   * for the same request. Optional: without it, a round trip each.
    */
-  readWithOrderOfKey?(userId: string, idempotencyKey: string): Promise<{ contents: Contents; placed: Order | null }>;
+  readWithOrderOfKey?(
+    userId: string,
+    idempotencyKey: string,
+    quoting?: QuoteAsked,
+  ): Promise<{ contents: Contents; placed: Order | null; quote?(cart: CartToOrder): Promise<CheckoutQuote> }>;
   price(contents: Contents): Promise<CartToOrder>;
   /**
    * Prices the cart for delivery, strictly: NOT_FOUND for an unknown shipping method,
    * SHIPPING_UNAVAILABLE when it does not serve the destination or the cart's currency,
    * COUPON_INVALID (with the reason) for the given coupon, or the cart's, when it does not apply.
    */
-  quote(cart: CartToOrder, request: { destination: { country: string; region: string | null }; shippingMethodId: string; couponCode: string | null }): Promise<CheckoutQuote>;
+  quote(cart: CartToOrder, request: QuoteAsked): Promise<CheckoutQuote>;
+}
+
+/** What a cart is priced for at checkout: where it goes, how, and the coupon argument (null: the cart's). */
+export interface QuoteAsked {
+  destination: { country: string; region: string | null };
+  shippingMethodId: string;
+  couponCode: string | null;
 }
