@@ -6,6 +6,8 @@ import { describeWithRealEngine } from "#kernel/testing";
 import { EmbeddedStockCache } from "../src/adapters/embedded-stock-cache.js";
 import { RedisStockCache } from "../src/adapters/redis-stock-cache.js";
 import { defineStockCacheContract } from "./stock-cache.contract.js";
+import { replaceMirror } from "./support/replace-mirror.js";
+import { countedRedis } from "../../../gateway/test/support/counted-redis.js";
 
 defineStockCacheContract("embedded", async (_namespace, options) => new EmbeddedStockCache(options));
 
@@ -45,6 +47,33 @@ describeWithRealEngine({ suite: "RedisStockCache during a rolling update", engin
       if (keys.length > 0) await store.client.del(...keys);
       await cache.close();
       await store.close();
+    }
+  });
+});
+
+describeWithRealEngine({ suite: "RedisStockCache's settling", engine: "redis", variable: "REDIS_URL" }, (url) => {
+  it("settles the admissions of one turn of the event loop with one ZREM, each caller told once it is done", async () => {
+    const counted = await countedRedis(url);
+    const namespace = `settling-${randomUUID().slice(0, 8)}:`;
+    const cache = new RedisStockCache(counted.redis, { namespace });
+    try {
+      const epoch = randomUUID();
+      await replaceMirror(cache, epoch, [{ variantId: "a", available: 100 }]);
+      const tokens = Array.from({ length: 6 }, () => randomUUID());
+      for (const token of tokens) assert.deepEqual(await cache.reserve(epoch, `r-${token}`, [{ variantId: "a", quantity: 1 }], token), { kind: "reserved" });
+      const [commands, writes] = [counted.commands, counted.writes];
+      // As ledger answers arriving in one turn settle them: each a caller of its own.
+      await Promise.all(tokens.map((token) => cache.settleAdmission(epoch, token)));
+      assert.deepEqual([counted.commands - commands, counted.writes - writes], [1, 1], "one ZREM for six settles (it was six)");
+      assert.equal(await cache.unsettledAdmissions(0), 0, "every one settled");
+      // A settle asked in a later turn goes in a ZREM of its own, and a member gone already is no error.
+      await cache.settleAdmission(epoch, tokens[0]!);
+      assert.equal(counted.commands - commands, 3, "the ZREM, the count, and this turn's ZREM");
+    } finally {
+      const keys = await counted.redis.keys(`${namespace}*`);
+      if (keys.length > 0) await counted.redis.del(...keys);
+      await cache.close();
+      counted.redis.disconnect();
     }
   });
 });

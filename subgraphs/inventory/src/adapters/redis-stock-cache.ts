@@ -209,6 +209,8 @@ export class RedisStockCache implements StockCache {
   private readonly rebuildKeys: readonly string[];
   private readonly leaseMs: number;
   private sessionNumber: number;
+  /** Admissions settled in this turn, not sent yet (see settleAdmission). */
+  private settling: { members: string[]; sent: Promise<void> } | undefined;
   private readonly onReady = () => {
     this.sessionNumber += 1;
   };
@@ -277,8 +279,23 @@ export class RedisStockCache implements StockCache {
     return (await this.scripts.stockExpect(3, this.markerKey, this.rebuildKeys[1]!, this.admissionsKey, token)) ?? null;
   }
 
-  async settleAdmission(epoch: string, token: string): Promise<void> {
-    await this.client.zrem(this.admissionsKey, `${epoch} ${token}`);
+  /**
+   * The admissions settled during one turn of the event loop (every ledger answer the poll
+   * phase brought, each a checkout's) leave in one ZREM, sent once the turn's callbacks ran:
+   * one round trip and one socket write instead of one each. A member gone already (settled
+   * twice, cleared by a rebuild) is no error, as for ZREM alone.
+   */
+  settleAdmission(epoch: string, token: string): Promise<void> {
+    if (!this.settling) {
+      const batch = { members: [] as string[], sent: Promise.resolve() };
+      batch.sent = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+        if (this.settling === batch) this.settling = undefined;
+        await this.client.zrem(this.admissionsKey, ...batch.members);
+      });
+      this.settling = batch;
+    }
+    this.settling.members.push(`${epoch} ${token}`);
+    return this.settling.sent;
   }
 
   async unsettledAdmissions(olderThanMs: number): Promise<number> {
