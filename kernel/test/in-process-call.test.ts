@@ -96,4 +96,19 @@ describe("a call to another subgraph's service in this process", () => {
   it("answers what the service answers", async () => {
     assert.deepEqual(await call("reserve", async () => ({ taken: true })), { taken: true });
   });
+
+  it("builds no error for a call answered in time: the deadline's error is made only when it passes", async () => {
+    const capture = Error.captureStackTrace;
+    let captured = 0;
+    Error.captureStackTrace = (...args: Parameters<typeof capture>) => {
+      captured += 1;
+      return capture(...args);
+    };
+    try {
+      for (let i = 0; i < 5; i++) assert.deepEqual(await call("reserve", async () => ({ taken: true })), { taken: true });
+    } finally {
+      Error.captureStackTrace = capture;
+    }
+    assert.equal(captured, 0, "no stack captured for five answered calls (one error built each before)");
+  });
 });
