@@ -1,26 +1,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import pg from "pg";
 import { describeWithRealEngine, engineSuiteTitle } from "#kernel/testing";
 import type { DatabaseEngine } from "../../../test/support/test-database.js";
+import { queriesSentDuring as roundTrips } from "../../../test/support/sent-queries.js";
 import { startCheckoutHarness, type CheckoutHarness } from "./support/checkout-harness.js";
 import { checkoutRequest, TEST_ADDRESS, TEST_SHIPPING_METHOD_ID } from "./support/checkout-defaults.js";
-
-/** Queries sent to PostgreSQL while `work` runs (each one round trip: a write and a wake-up of a backend). */
-async function roundTrips(work: () => Promise<unknown>): Promise<number> {
-  const query = pg.Client.prototype.query;
-  let sent = 0;
-  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-    sent += 1;
-    return (query as (...a: unknown[]) => unknown).apply(this, args);
-  } as typeof query;
-  try {
-    await work();
-  } finally {
-    pg.Client.prototype.query = query;
-  }
-  return sent;
-}
 
 /**
  * What a checkout costs PostgreSQL before the order's own statement: the cart, the key's order

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import pg from "pg";
 import { describeWithRealEngine, engineSuiteTitle } from "#kernel/testing";
 import type { DatabaseEngine } from "../../../test/support/test-database.js";
+import { queriesSentDuring } from "../../../test/support/sent-queries.js";
 import { createSoldOutMemo } from "../src/domain/sold-out-memo.js";
 import { orderIdFor } from "../src/domain/checkout.service.js";
 import { startCheckoutHarness, type CheckoutHarness } from "./support/checkout-harness.js";
@@ -54,19 +54,11 @@ function defineSoldOutSuite(engine: DatabaseEngine): void {
 
     it("refuses a loser with one round trip to PostgreSQL: the cart and the key's order read together", async () => {
       for (const loser of ["trip-1", "trip-2"]) await h.addToCart(loser, "flash", 1);
-      const query = pg.Client.prototype.query;
-      let sent = 0;
-      pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-        sent += 1;
-        return (query as (...a: unknown[]) => unknown).apply(this, args);
-      } as typeof query;
-      try {
+      const sent = await queriesSentDuring(async () => {
         for (const loser of ["trip-1", "trip-2"]) {
           await assert.rejects(h.checkout.checkout(loser, `k-${loser}`), (error) => extensionsOf(error).code === "OUT_OF_STOCK");
         }
-      } finally {
-        pg.Client.prototype.query = query;
-      }
+      });
       assert.equal(sent, 2, "one round trip a refusal (it was two: the cart, then the key)");
       assert.equal((await h.cartOf("trip-1")).lines.length, 1, "the cart is kept");
     });
