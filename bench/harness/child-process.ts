@@ -30,12 +30,14 @@ export async function startBenchProcess(options: {
   readyUrl?: string;
   timeoutMs?: number;
   runner?: EntryRunner;
+  /** Another checkout of the project to build `entry` from (see `entryArguments`). */
+  root?: string;
 }): Promise<BenchProcess> {
   const log = createWriteStream(options.logFile, { flags: "a" });
   // BENCH_CPU_PROFILE_DIR: each process writes V8 CPU profiles (one per thread, the module
   // loader's too) into a folder named after it when it exits; node takes no --cpu-prof from NODE_OPTIONS.
   const profile = process.env.BENCH_CPU_PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE_DIR}/${options.name}`] : [];
-  const entry = await entryArguments(options.entry, options.runner ?? runnerFromEnv());
+  const entry = await entryArguments(options.entry, options.runner ?? runnerFromEnv(), options.root);
   const child = spawn(process.execPath, [...profile, ...entry.args, ...(options.args ?? [])], { env: options.env as NodeJS.ProcessEnv, stdio: ["ignore", "pipe", "pipe"] });
   child.stderr!.pipe(log);
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve())).then(() => entry.cleanup());
