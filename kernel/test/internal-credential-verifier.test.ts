@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
 import { describe, it } from "node:test";
 import { InternalCredentialVerifier, signInternalCredential } from "#kernel";
 
@@ -15,6 +16,18 @@ function tampered(header: string, part: number): string {
 }
 
 describe("the subgraphs' internal credential verifier", () => {
+  it("signs with HMAC-SHA-256 under the secret's UTF-8 bytes, whichever secret signed before", () => {
+    // The key is imported once per secret: secrets taking turns must not sign with each other's.
+    const secrets = [SECRET, "another-secret", "", "ß€😀 non-ASCII", "k".repeat(200), SECRET];
+    for (const secret of secrets) {
+      const header = signInternalCredential(secret, { requestId: "r1" }, T0);
+      const [, payload, signature] = header.split(".");
+      assert.equal(signature, createHmac("sha256", Buffer.from(secret, "utf8")).update(payload!).digest("base64url"), `secret ${JSON.stringify(secret.slice(0, 20))}`);
+      assert.ok(new InternalCredentialVerifier(secret, 10, () => T0).verify(header));
+      if (secret !== SECRET) assert.equal(new InternalCredentialVerifier(SECRET, 10, () => T0).verify(header), undefined);
+    }
+  });
+
   it("gives a valid header's claims, and the same claims when it comes back", () => {
     const verifier = new InternalCredentialVerifier(SECRET, 10, () => T0);
     const header = signInternalCredential(SECRET, { requestId: "r1", identity: { userId: "u1", roles: ["customer"] } }, T0);
