@@ -1,7 +1,9 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createServer, type Server, type ServerResponse } from "node:http";
-import { PooledGraphQLDataSource } from "../src/performance/pooled-data-source.js";
+import { RemoteGraphQLDataSource, type GraphQLDataSource } from "@apollo/gateway";
+import { PooledGraphQLDataSource, requestBody } from "../src/performance/pooled-data-source.js";
+import { newCachePolicy } from "../src/execution/overall-cache-policy.js";
 import type { GatewayContext } from "../src/gateway-context.js";
 
 /** A stand-in subgraph on a free port that reads each request's whole body, then answers as told. */
@@ -214,6 +216,65 @@ describe("pooled data source: the deadline of a call", () => {
       assert.equal(other.get, headers.get);
     } finally {
       await source.close();
+    }
+  });
+});
+
+describe("pooled data source: a subgraph's Cache-Control", () => {
+  /** Values as subgraphs and proxies write them, and mistakes; null: no header. */
+  const VALUES = [null, "max-age=60, public", "public, max-age=60", "max-age=5", "private, max-age=100", "public, private, max-age=7", "max-age=abc", "max-age=-1", "no-store", "max-age=10, s-maxage=5", "MAX-AGE=9, Public", 'max-age="20"', "max-age=0"];
+  let server: Server;
+  let url: string;
+  before(async () => {
+    ({ server, url } = await fakeSubgraph((body, res) => {
+      const { variables } = JSON.parse(body) as { variables: { cacheControl: string | null } };
+      res.writeHead(200, { "content-type": "application/json", ...(variables.cacheControl === null ? {} : { "cache-control": variables.cacheControl }) }).end('{"data":{"ok":true}}');
+    }));
+  });
+  after(() => server.close());
+
+  /** The answer's policy after a call answered with `cacheControl`, from a policy that was `start`. */
+  const policyAfter = async (source: GraphQLDataSource, cacheControl: string | null, start: { maxAge?: number; scope?: "PUBLIC" | "PRIVATE" }) => {
+    const overallCachePolicy = newCachePolicy();
+    overallCachePolicy.replace(start);
+    await source.process({ kind: "incoming operation", request: { query: "query { ok }", variables: { cacheControl } }, context: {}, incomingRequestContext: { overallCachePolicy }, pathInIncomingRequest: [] } as never);
+    return { maxAge: overallCachePolicy.maxAge, scope: overallCachePolicy.scope };
+  };
+
+  it("narrows the answer's policy as the stock data source does, for a value read before or not", async () => {
+    const pooled = new PooledGraphQLDataSource({ url, connections: 2, timeoutMs: 5_000, queueMs: 1_000, headersFor: () => ({}) });
+    const stock = new RemoteGraphQLDataSource({ url });
+    try {
+      // Twice each: the second answer's value was read before.
+      for (const round of [1, 2]) {
+        for (const value of VALUES) {
+          for (const start of [{}, { maxAge: 30, scope: "PUBLIC" as const }, { maxAge: 3, scope: "PRIVATE" as const }]) {
+            assert.deepEqual(await policyAfter(pooled, value, start), await policyAfter(stock, value, start), `round ${round}, ${JSON.stringify(value)} from ${JSON.stringify(start)}`);
+          }
+        }
+      }
+    } finally {
+      await pooled.close();
+    }
+  });
+});
+
+describe("pooled data source: a call's body", () => {
+  it("is the stock body byte for byte, a query's JSON written once per text or on every call", () => {
+    const queries = ['query A($id:ID!){product(id:$id){id name}}', 'query "quoted" \\ back\u2028line\ttab é 😀 \ud800 lone', ""];
+    const representation = Object.assign(Object.create(null) as Record<string, unknown>, { __typename: "Product", id: "p1" });
+    const variableSets = [undefined, null, {}, { id: "p1" }, { representations: [representation, null] }, { nested: { list: [1, "two", true, null], skipped: undefined } }];
+    for (const round of [1, 2]) {
+      for (const query of queries) {
+        for (const variables of variableSets) {
+          for (const operationName of [undefined, null, "A", 'B"\n']) {
+            for (const extensions of [undefined, null, { persistedQuery: { version: 1 } }]) {
+              const stock = JSON.stringify({ query, variables, operationName, extensions });
+              assert.equal(requestBody(query, variables, operationName, extensions), stock, `round ${round}: ${stock}`);
+            }
+          }
+        }
+      }
     }
   });
 });

@@ -74,8 +74,7 @@ export class PooledGraphQLDataSource extends RemoteGraphQLDataSource<GatewayCont
     const headers: Record<string, string> = { "content-type": "application/json", ...this.headersFor(options.context as GatewayContext) };
     // A plan's own headers (a trace request) travel too, as the stock data source sends them.
     if (request.http?.headers) for (const [name, value] of request.http.headers) headers[name.toLowerCase()] ??= value;
-    // The stock body, key for key: the query first (isQueryBody reads it), then what the plan sent.
-    const body = JSON.stringify({ query: request.query, variables: request.variables, operationName: request.operationName, extensions: request.extensions });
+    const body = requestBody(request.query, request.variables, request.operationName, request.extensions);
     // A read nobody waits for any more is dropped; a mutation is always sent and seen through,
     // whether or not its client is still there (the next root field of `mutation { a b }` too).
     const signal = isQueryBody(body) ? (options.context as GatewayContext | undefined)?.signal : undefined;
@@ -98,7 +97,10 @@ export class PooledGraphQLDataSource extends RemoteGraphQLDataSource<GatewayCont
     const policy = "incomingRequestContext" in options ? options.incomingRequestContext.overallCachePolicy : undefined;
     // A subgraph's Cache-Control narrows the whole answer's, as the stock data source does.
     if (this.honorSubgraphCacheControlHeader && policy && "restrict" in policy) policy.restrict(cacheHint(response.headers.get("cache-control")));
-    return { ...(answer as GatewayGraphQLResponse), http: response as never };
+    // The parsed answer is this call's own: given its `http` in place rather than copied (a
+    // spread per subgraph answer was 1% of the gateway's CPU on a product read).
+    (answer as { http?: unknown }).http = response;
+    return answer as GatewayGraphQLResponse;
   }
 
   /** Closes the pools' connections (gateway shutdown). */
@@ -107,8 +109,29 @@ export class PooledGraphQLDataSource extends RemoteGraphQLDataSource<GatewayCont
   }
 }
 
+type CacheHint = Readonly<{ maxAge: number; scope?: "PRIVATE" | "PUBLIC" }>;
+
+/** Hints of the Cache-Control values the subgraphs sent, by value: a subgraph sends a few. */
+const hintsRead = new Map<string | null, CacheHint>();
+/** Past this many values, a value is read on each answer that sends it, not remembered. */
+const MOST_HINTS_REMEMBERED = 256;
+
+/**
+ * A subgraph's Cache-Control as the stock data source reads it, read once per value: parsing
+ * every answer's header (Apollo's parser, then our checks) was 0.7% of the gateway's CPU on a
+ * product read. A policy's `restrict` only reads the hint, so one frozen hint serves every answer.
+ */
+function cacheHint(header: string | null): CacheHint {
+  let hint = hintsRead.get(header);
+  if (hint === undefined) {
+    hint = Object.freeze(readCacheHint(header));
+    if (hintsRead.size < MOST_HINTS_REMEMBERED) hintsRead.set(header, hint);
+  }
+  return hint;
+}
+
 /** A subgraph's Cache-Control as the stock data source reads it (its own parser): max-age and scope, else uncacheable. */
-function cacheHint(header: string | null): { maxAge: number; scope?: "PRIVATE" | "PUBLIC" } {
+function readCacheHint(header: string | null): CacheHint {
   const parsed = parseCacheControlHeader(header);
   const maxAge = parsed["max-age"];
   return {
@@ -116,6 +139,33 @@ function cacheHint(header: string | null): { maxAge: number; scope?: "PRIVATE" |
     // As the stock data source: public, read after private, wins when both are given.
     ...(parsed.public === true ? { scope: "PUBLIC" as const } : parsed.private === true ? { scope: "PRIVATE" as const } : {}),
   };
+}
+
+/** Each fetch text's JSON string, by text: the plans' fetches are a few texts, sent on every call. */
+const queriesWritten = new Map<string, string>();
+/** Past this many texts (plans of ever new operations), a text is written on each call, not remembered. */
+const MOST_QUERIES_REMEMBERED = 2_000;
+
+/**
+ * The stock body, key for key and byte for byte `JSON.stringify({ query, variables,
+ * operationName, extensions })`: the query first (isQueryBody reads it), then what the plan
+ * sent, a key left out where its value is (JSON's undefined). The query's JSON is written once
+ * per fetch text: escaping the same text on every call was 0.6% of the gateway's CPU.
+ */
+export function requestBody(query: string, variables: unknown, operationName: unknown, extensions: unknown): string {
+  let written = queriesWritten.get(query);
+  if (written === undefined) {
+    written = JSON.stringify(query);
+    if (queriesWritten.size < MOST_QUERIES_REMEMBERED) queriesWritten.set(query, written);
+  }
+  let body = `{"query":${written}`;
+  const variablesJson = JSON.stringify(variables);
+  if (variablesJson !== undefined) body += `,"variables":${variablesJson}`;
+  const operationNameJson = JSON.stringify(operationName);
+  if (operationNameJson !== undefined) body += `,"operationName":${operationNameJson}`;
+  const extensionsJson = JSON.stringify(extensions);
+  if (extensionsJson !== undefined) body += `,"extensions":${extensionsJson}`;
+  return `${body}}`;
 }
 
 /** Bad gateway, service unavailable, gateway timeout: the subgraph is not there for now. */
