@@ -4,7 +4,7 @@
  * (nested, without a type condition, under a directive), `@skip` and `@include` on literals and
  * on variables with and without defaults, defaults on other variables, entity fetches under
  * lists, several root fields from several subgraphs, fragments at the root (with an aliased
- * `__typename`).
+ * `__typename`), aliases that name what an object's prototype holds (`__proto__`, `constructor`).
  */
 export const CRAFTED_OPERATIONS = [
   `query Aliases($id: ID!) { first: product(id: $id) { key: id title: name t: __typename cost: price { cents: amount currency } } second: product(id: "other") { id name __typename } }`,
@@ -20,5 +20,7 @@ export const CRAFTED_OPERATIONS = [
   `query Typename { __typename product(id: "p") { __typename tn: __typename } }`,
   `query Trending($window: TrendingWindow!) { trendingProducts(window: $window, first: 4) { id name stock variants { id inStock } } }`,
   `query RootFragments($id: ID!) { ...Root ... on Query { t: __typename again: product(id: $id) { id stock } } } fragment Root on Query { product(id: $id) { id name ...Stocked } } fragment Stocked on Product { stock inStock }`,
+  // Aliases that name what a plain object's prototype holds: keys of the answer like any other.
+  `query PrototypeNames($id: ID!) { __proto__: product(id: $id) { constructor: id toString: name __proto__: price { hasOwnProperty: amount } valueOf: stock } }`,
   `query OrderPage($id: ID!) { order(id: $id) { id status total { amount } payment { id status amount { amount } } lines { product { id name stock } variant { id inStock } } } }`,
 ];
