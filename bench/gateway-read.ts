@@ -5,13 +5,17 @@
 // a read costs the subgraphs and the engines is left out, so the gateway's share is measured on
 // its own, with less of the machine's noise in it.
 //
-//   npx tsx bench/gateway-read.ts [--baseline <checkout>] [--rounds 5] [--duration 8] [--connections 16] [--syscalls]
+//   npx tsx bench/gateway-read.ts [--baseline <checkout>] [--rounds 5] [--duration 8] [--connections 16] [--rate <req/s>] [--syscalls]
 //
 // --baseline: a second gateway, built from another checkout of the project (a worktree at the
 // commit to compare with, its node_modules linked), measured in the same run: the two are
 // driven in turn, round by round (the order swapped every round), so both meet the same load.
 // Every answer of either must equal, byte for byte, the first answer of its product (status,
 // the headers that say what it is, and the body).
+// --rate: requests a second, the same for both (open loop), instead of as fast as each answers.
+// A gateway's CPU per read falls as its rate rises (more work per turn of its event loop), so
+// on a loaded machine, where the two get different shares of the cores, a closed loop's figures
+// compare different rates; at one rate below what either can serve, they compare the same work.
 // --syscalls: after the rounds, counts each gateway's system calls per read over one more round
 // of each (strace -c on the process): the socket writes and reads a read costs.
 //
@@ -39,12 +43,14 @@ const { values: args } = parseArgs({
     warmup: { type: "string", default: "5" },
     connections: { type: "string", default: "16" },
     products: { type: "string", default: "100" },
+    rate: { type: "string" },
     syscalls: { type: "boolean", default: false },
   },
 });
 const ROUNDS = Number(args.rounds);
 const DURATION = Number(args.duration);
 const CONNECTIONS = Number(args.connections);
+const RATE = args.rate ? Number(args.rate) : undefined;
 
 /** bench/scenarios/read-scenarios.ts's product read: products, then inventory for stock. */
 const PRODUCT_READ = "query ProductPage($id: ID!) { product(id: $id) { id name brand category price { amount currency } images { url alt } stock inStock } }";
@@ -199,7 +205,7 @@ try {
   };
   const round = async (gateway: Gateway, seconds: number) => {
     const before = cpuTicks(gateway.process.pid);
-    const load = await runLoad({ url: gateway.url, connections: CONNECTIONS, durationSeconds: seconds, next: request });
+    const load = await runLoad({ url: gateway.url, connections: CONNECTIONS, durationSeconds: seconds, next: request, overallRate: RATE });
     const after = cpuTicks(gateway.process.pid);
     if (load.errors || load.wrong) throw new Error(`${gateway.label}: ${load.errors} errors, ${load.wrong} wrong answers (${load.firstWrong ?? ""})`);
     const user = after.user - before.user;

@@ -27,7 +27,14 @@ export interface LoadResult {
  * this process) and checks EVERY response with the scenario's `check`: a benchmark that
  * counted fast wrong answers would reward a broken cache.
  */
-export async function runLoad(options: { url: string; connections: number; durationSeconds: number; next: (client: number) => LoadRequest }): Promise<LoadResult> {
+export async function runLoad(options: {
+  url: string;
+  connections: number;
+  durationSeconds: number;
+  next: (client: number) => LoadRequest;
+  /** Requests a second over all connections (autocannon's overallRate); unset, each sends its next as soon as it is answered. */
+  overallRate?: number;
+}): Promise<LoadResult> {
   let wrong = 0;
   let firstWrong: string | undefined;
   const cache: Record<string, number> = {};
@@ -60,6 +67,7 @@ export async function runLoad(options: { url: string; connections: number; durat
     duration: options.durationSeconds,
     pipelining: 1,
     timeout: 10,
+    ...(options.overallRate ? { overallRate: options.overallRate } : {}),
     requests: [requestOf(0) as never],
     setupClient(client: { setRequests(requests: unknown[]): void }) {
       client.setRequests([requestOf(clients++ % options.connections)]);
