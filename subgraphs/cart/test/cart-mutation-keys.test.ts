@@ -13,6 +13,7 @@ import { createPrismaCartStore } from "../src/adapters/prisma-cart.store.js";
 import { createCartService, type CartLookups } from "../src/domain/cart.service.js";
 import type { CatalogVariant } from "../src/domain/cart.js";
 import { guestCartOwner } from "../src/domain/cart-owner.js";
+import { CART_MUTATION_KEYS_KEPT } from "../src/domain/cart-mutation-key.js";
 
 const codeOf = async (promise: Promise<unknown>): Promise<string | undefined> => {
   try {
@@ -152,6 +153,21 @@ function defineCartMutationKeySuite(engine: DatabaseEngine): void {
       await service.mergeGuest("guest-two", "c-signed-in", lookups);
       await service.add("c-signed-in", { productId: "p2" }, 1, lookups, "both-used");
       assert.deepEqual(await lines("c-signed-in"), [["p1", 3, 1000], ["p2", 1, 500]]);
+    });
+
+    it("a cart keeps only its newest keys, however many changes it takes in a day, a merged guest's included", async () => {
+      const keyOf = (i: number) => `many-${String(i).padStart(4, "0")}`;
+      const changes = CART_MUTATION_KEYS_KEPT + 5;
+      for (let i = 0; i < changes; i++) await service.acceptPrices("c-many", lookups, keyOf(i));
+      const kept = async () => (await prisma.cartMutationKey.findMany({ where: { userId: "c-many" }, select: { key: true } })).map((row) => row.key).sort();
+      assert.deepEqual(await kept(), Array.from({ length: CART_MUTATION_KEYS_KEPT }, (_, i) => keyOf(i + 5)), "the five oldest are pruned");
+      // The newest is still a repeat; a guest's keys brought in at sign-in count too.
+      assert.equal(await codeOf(service.add("c-many", { productId: "p1" }, 1, lookups, keyOf(changes - 1))), "IDEMPOTENCY_CONFLICT");
+      await service.add(guestCartOwner("guest-many"), { productId: "p1" }, 1, lookups, "guest-newest");
+      await service.mergeGuest("guest-many", "c-many", lookups);
+      const merged = await kept();
+      assert.equal(merged.length, CART_MUTATION_KEYS_KEPT);
+      assert.ok(merged.includes("guest-newest") && !merged.includes(keyOf(5)), "the guest's newer key is kept, the cart's oldest pruned");
     });
 
     it("a key of more than 200 characters is refused before anything is written", async () => {

@@ -45,6 +45,8 @@ function definePricingApiSuite(engine: DatabaseEngine): void {
     ]);
     // Orders the stand-in orders subgraph knows, by "customer/order id".
     const pastOrders = new Map<string, PastOrder>();
+    // Runs after the pricing data is read (a checkout taking the cart at that moment).
+    let afterPricingRead: (() => Promise<void>) | undefined;
     let run: (query: string, variables?: Record<string, unknown>, who?: { identity?: Identity; guestCartId?: string }) => Promise<Response>;
 
     before(async () => {
@@ -53,6 +55,12 @@ function definePricingApiSuite(engine: DatabaseEngine): void {
       prisma = createPrismaClient(database.url, { poolSize: 10 });
       const service = createCartService({ store: createPrismaCartStore(prisma), limits: { maxQuantityPerLine: 10, maxLines: 50 } });
       const pricingStore = createPrismaPricingStore(prisma);
+      const pricingRead = pricingStore.read;
+      pricingStore.read = async (query) => {
+        const data = await pricingRead(query);
+        await afterPricingRead?.();
+        return data;
+      };
       const pricing = createCartPricingService({ store: pricingStore });
       const pricingAdmin = createPricingAdminService({ store: pricingStore });
       const addresses = { savedAddress: async (userId: string, id: string) => addressBook.get(`${userId}/${id}`) ?? null };
@@ -277,6 +285,50 @@ function definePricingApiSuite(engine: DatabaseEngine): void {
       const final = (await run(ESTIMATE, { c: "DE" }, ray)).data.cart;
       assert.ok([null, "RACE-A", "RACE-B"].includes(final.couponCode));
       assert.equal(final.estimate.couponCode, final.couponCode, "the estimate prices the coupon the cart holds");
+    });
+
+    it("applies or removes a coupon once under an idempotency key: a retry leaves what another tab did since, ten at once change it once, the key reused for another code is IDEMPOTENCY_CONFLICT", async () => {
+      const kay = customer("kay-keyed-coupon");
+      const APPLY_KEYED = `mutation($code: String!, $key: String) { applyCoupon(code: $code, idempotencyKey: $key) { couponCode } }`;
+      const REMOVE_KEYED = `mutation($key: String) { removeCoupon(idempotencyKey: $key) { couponCode } }`;
+      const couponOf = async () => (await prisma.cart.findUniqueOrThrow({ where: { userId: "kay-keyed-coupon" } })).couponCode;
+      await run(ADD, { id: "p1", q: 1 }, kay);
+      await run(CREATE_COUPON, { input: { code: "TAB-A", type: "PERCENTAGE", value: 500 } }, admin);
+      await run(CREATE_COUPON, { input: { code: "TAB-B", type: "PERCENTAGE", value: 700 } }, admin);
+      const applied = await Promise.all(Array.from({ length: 10 }, () => run(APPLY_KEYED, { code: "tab-a", key: "apply-a" }, kay)));
+      assert.deepEqual(applied.map((a) => a.errors), Array(10).fill(undefined), JSON.stringify(applied.map((a) => a.errors)));
+      assert.equal((await run(REMOVE_KEYED, { key: "remove-1" }, kay)).data.removeCoupon.couponCode, null); // tab B
+      const retried = await run(APPLY_KEYED, { code: "TAB-A", key: "apply-a" }, kay);
+      assert.equal(retried.errors, undefined, JSON.stringify(retried.errors));
+      assert.equal(retried.data.applyCoupon.couponCode, null, "the retry answers the cart as it is: the coupon another tab took off stays off");
+      assert.equal(codeOf(await run(APPLY_KEYED, { code: "tab-b", key: "apply-a" }, kay)), "IDEMPOTENCY_CONFLICT");
+      assert.equal(await couponOf(), null);
+      await run(APPLY_KEYED, { code: "tab-b", key: "apply-b" }, kay);
+      assert.equal((await run(REMOVE_KEYED, { key: "remove-1" }, kay)).data.removeCoupon.couponCode, "TAB-B", "a removal retried leaves the coupon applied since");
+      assert.equal(await couponOf(), "TAB-B");
+      // An apply whose coupon was spent by the order it then went into is answered as the repeat it is.
+      await prisma.coupon.update({ where: { code: "TAB-B" }, data: { active: false } });
+      assert.equal((await run(APPLY_KEYED, { code: "tab-b", key: "apply-b" }, kay)).data?.applyCoupon.couponCode, "TAB-B");
+      assert.equal(codeOf(await run(APPLY_KEYED, { code: "tab-b", key: "apply-b2" }, kay)), "COUPON_INVALID", "a new apply of it is judged");
+      assert.equal(codeOf(await run(APPLY_KEYED, { code: "tab-a", key: "" }, kay)), "BAD_USER_INPUT");
+    });
+
+    it("refuses a coupon with CART_EMPTY when a checkout takes the cart's lines while it is checked, and leaves no coupon on the emptied cart", async () => {
+      const lee = customer("lee-coupon-race");
+      await run(ADD, { id: "p1", q: 1 }, lee);
+      await run(CREATE_COUPON, { input: { code: "LATE", type: "PERCENTAGE", value: 500 } }, admin);
+      afterPricingRead = async () => {
+        afterPricingRead = undefined;
+        // The order's transaction: the priced lines go, the cart names the order.
+        await prisma.$transaction([
+          prisma.cartItem.deleteMany({ where: { userId: "lee-coupon-race" } }),
+          prisma.cart.update({ where: { userId: "lee-coupon-race" }, data: { lastOrderId: "ord_took_it" } }),
+        ]);
+      };
+      const applied = await run(APPLY, { code: "late" }, lee);
+      assert.equal(codeOf(applied), "CART_EMPTY", JSON.stringify(applied));
+      const cart = await prisma.cart.findUniqueOrThrow({ where: { userId: "lee-coupon-race" } });
+      assert.deepEqual([cart.couponCode, cart.lastOrderId], [null, "ord_took_it"], "no coupon waits on the emptied cart, which still names its order");
     });
 
     it("puts an order's given-back coupon back with its items on a cart without one; a coupon the customer applied, even at the same moment, stays; one that no longer applies stays off", async () => {

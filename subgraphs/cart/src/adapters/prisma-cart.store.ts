@@ -3,7 +3,7 @@ import { Prisma, queryDirect, queryDirectTogether, type PrismaClient } from "#ke
 import type { CartLine, StoredCart } from "../domain/cart.js";
 import type { CartStore } from "../ports/cart-store.js";
 import { isGuestOwner } from "../domain/cart-owner.js";
-import { CART_MUTATION_KEY_TTL_MS, isRepeat, type CartMutationKey } from "../domain/cart-mutation-key.js";
+import { CART_MUTATION_KEY_TTL_MS, CART_MUTATION_KEYS_KEPT, isRepeat, type CartMutationKey } from "../domain/cart-mutation-key.js";
 
 type Db = PrismaClient | Prisma.TransactionClient;
 
@@ -57,6 +57,18 @@ export function createPrismaCartStore(prisma: PrismaClient): CartStore {
         return readCart(tx, userId);
       }),
 
+    setCoupon: (userId, code, allow, key) =>
+      prisma.$transaction(async (tx) => {
+        const cart = await lockCart(tx, userId);
+        if (key && (await repeated(tx, userId, key))) return cart;
+        allow(cart);
+        // The coupon it holds already: nothing changes, not even the change time.
+        const held = code === null ? { couponCode: { not: null } } : { OR: [{ couponCode: null }, { couponCode: { not: code } }] };
+        await tx.cart.updateMany({ where: { userId, ...held }, data: { couponCode: code, updatedAt: new Date() } });
+        if (key) await recordKey(tx, userId, key);
+        return readCart(tx, userId);
+      }),
+
     mergeGuestCart: (guestOwner, customerOwner, plan) =>
       prisma.$transaction(async (tx) => {
         // No row, no merge: a merge that waited on this lock behind another one finds the
@@ -77,6 +89,7 @@ export function createPrismaCartStore(prisma: PrismaClient): CartStore {
         await tx.$executeRaw`INSERT INTO "CartMutationKey" ("userId", "key", "fingerprint", "createdAt")
           SELECT ${customerOwner}, "key", "fingerprint", "createdAt" FROM "CartMutationKey" WHERE "userId" = ${guestOwner}
           ON CONFLICT ("userId", "key") DO NOTHING`;
+        await keepNewestKeys(tx, customerOwner);
         await tx.cart.delete({ where: { userId: guestOwner } });
         return { plan: decided, cart: await readCart(tx, customerOwner) };
       }),
@@ -114,11 +127,21 @@ async function repeated(tx: Prisma.TransactionClient, userId: string, key: CartM
   return isRepeat(key, recorded?.fingerprint);
 }
 
-/** Records a key with its change, and prunes this cart's keys past their time (one index range). */
+/**
+ * Records a key with its change, and prunes this cart's keys past their time or past its
+ * newest CART_MUTATION_KEYS_KEPT (one index range of the cart's keys, at most that many and one).
+ */
 async function recordKey(tx: Prisma.TransactionClient, userId: string, key: CartMutationKey): Promise<void> {
   const now = new Date();
   await tx.cartMutationKey.deleteMany({ where: { userId, createdAt: { lt: new Date(now.getTime() - CART_MUTATION_KEY_TTL_MS) } } });
   await tx.cartMutationKey.create({ data: { userId, key: key.key, fingerprint: key.fingerprint, createdAt: now } });
+  await keepNewestKeys(tx, userId);
+}
+
+/** Deletes the cart's keys older than its newest CART_MUTATION_KEYS_KEPT (the cart is locked by the caller). */
+async function keepNewestKeys(tx: Prisma.TransactionClient, userId: string): Promise<void> {
+  await tx.$executeRaw`DELETE FROM "CartMutationKey" WHERE "userId" = ${userId} AND "key" IN (
+    SELECT "key" FROM "CartMutationKey" WHERE "userId" = ${userId} ORDER BY "createdAt" DESC, "key" DESC OFFSET ${CART_MUTATION_KEYS_KEPT})`;
 }
 
 /** A change by the customer: the cart is no longer what the last order left of it. */

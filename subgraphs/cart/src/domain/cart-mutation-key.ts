@@ -17,7 +17,14 @@ export interface CartMutationKey {
 /** How long a key is kept: far past any retry of a lost answer, short enough to prune. */
 export const CART_MUTATION_KEY_TTL_MS = 24 * 60 * 60 * 1000;
 
-export type CartMutationKind = "addToCart" | "updateCartItem" | "removeFromCart" | "acceptCartPrices";
+/**
+ * How many keys a cart keeps at most, its newest (older ones are pruned with each change): a
+ * day's keys are otherwise bounded only by the gateway's mutation budgets, thousands of rows a
+ * cart. A retry comes seconds after its change, not a hundred changes later.
+ */
+export const CART_MUTATION_KEYS_KEPT = 100;
+
+export type CartMutationKind = "addToCart" | "updateCartItem" | "removeFromCart" | "acceptCartPrices" | "applyCoupon" | "removeCoupon";
 
 /**
  * The key of a request as sent (the variant or product it names, the quantity): a key

@@ -1,4 +1,4 @@
-import { badInput, DomainError, LONGEST_ID, notFound, productIdOfVariant, validVariantTarget, variantNotFound, variantRequired, type Money, type VariantTarget } from "#kernel";
+import { badInput, DomainError, ErrorCode, LONGEST_ID, notFound, productIdOfVariant, validVariantTarget, variantNotFound, variantRequired, type Money, type VariantTarget } from "#kernel";
 import { checkAcceptedPrices, checkCartValue, checkQuantity, priceCart, type CartLimits, type CatalogVariant, type PricedCart, type StoredCart } from "./cart.js";
 import type { CartStore } from "../ports/cart-store.js";
 import { planGuestCartMerge, StaleMergeFacts, type MergePlan } from "./guest-cart-merge.js";
@@ -28,6 +28,9 @@ export interface CartLookups {
 }
 
 const missingLine = (variantId: string) => notFound("Cart line for product", variantId);
+
+/** A coupon goes on a cart with lines only. */
+export const cartEmptyForCoupon = () => new DomainError(ErrorCode.CART_EMPTY, "Your cart is empty: add products before applying a coupon");
 
 /**
  * Cart rules: lines are per variant; quantities are whole, positive, within the per-order
@@ -203,6 +206,24 @@ export function createCartService(deps: { store: CartStore; limits: CartLimits; 
       const facts = { variants, available: new Map(ids.map((id, i) => [id, levels[i]!])) };
       const { decision, cart } = await store.putLines(userId, (locked) => planOrderToCart(ordered, locked, facts, limits, clock()));
       return { orderId, cart: await price(cart, lookups), lines: decision.results, couponGivenBack: past.couponGivenBack };
+    },
+
+    /**
+     * Puts a coupon on the cart (`code` normalised), or with null takes it off, under an
+     * optional key as the line changes: a retry after a lost answer applies nothing another tab
+     * changed since. `check` judges the coupon against the cart read before the lock (the
+     * pricing data is read there, as addToCart reads the catalog); under the lock the cart must
+     * still hold lines, so a coupon never lands on a cart a checkout emptied meanwhile.
+     */
+    async setCoupon(userId: string, code: string | null, lookups: CartLookups, idempotencyKey: string | null | undefined, check?: (cart: PricedCart) => Promise<void>): Promise<PricedCart> {
+      const key = code === null ? cartMutationKey("removeCoupon", idempotencyKey, {}) : cartMutationKey("applyCoupon", idempotencyKey, { code });
+      return keyed(userId, key, lookups, async () => {
+        if (check) await check(await view(userId, lookups));
+        const allow = (cart: StoredCart) => {
+          if (code !== null && cart.lines.length === 0) throw cartEmptyForCoupon();
+        };
+        return price(await store.setCoupon(userId, code, allow, key), lookups);
+      });
     },
 
     /** Accepts the current price of every line still in the catalog. */

@@ -284,7 +284,9 @@ export type Mutation = {
    * Applies a coupon to the cart, replacing any other. Checked now (COUPON_INVALID with
    * extensions.reason: UNKNOWN, INACTIVE, NOT_STARTED, EXPIRED, USAGE_LIMIT_REACHED,
    * CUSTOMER_LIMIT_REACHED, CURRENCY_MISMATCH, MINIMUM_NOT_MET) and again at checkout. CART_EMPTY
-   * for a cart without lines.
+   * for a cart without lines, and for one a checkout emptied while the coupon was checked. Under
+   * an idempotencyKey a repeat applies nothing: a coupon removed or replaced since in another tab
+   * stays so.
    */
   applyCoupon: Cart;
   /** Creates a coupon (admin). CONFLICT when the code exists in any letter case. */
@@ -312,7 +314,10 @@ export type Mutation = {
    * cart into the customer's cart and deletes it, in one transaction.
    */
   mergeGuestCart: GuestCartMerge;
-  /** Takes the coupon off the cart; a cart without one is returned unchanged. */
+  /**
+   * Takes the coupon off the cart; a cart without one is returned unchanged. Under an
+   * idempotencyKey a repeat takes nothing off: a coupon applied since in another tab stays.
+   */
   removeCoupon: Cart;
   /**
    * Removes a variant's line from the cart, named as for addToCart. NOT_FOUND when the cart
@@ -354,6 +359,7 @@ export type MutationAddToCartArgs = {
 
 export type MutationApplyCouponArgs = {
   code: Scalars['String']['input'];
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
 };
 
 
@@ -371,6 +377,11 @@ export type MutationCreateShippingMethodArgs = {
 export type MutationMergeGuestCartArgs = {
   customerId: Scalars['ID']['input'];
   guestCartId: Scalars['ID']['input'];
+};
+
+
+export type MutationRemoveCouponArgs = {
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
 };
 
 
@@ -723,7 +734,7 @@ export type MutationResolvers<ContextType = CartContext, ParentType extends Reso
   createGuestCart?: Resolver<ResolversTypes['GuestCart'], ParentType, ContextType>;
   createShippingMethod?: Resolver<ResolversTypes['ShippingMethod'], ParentType, ContextType, RequireFields<MutationCreateShippingMethodArgs, 'input'>>;
   mergeGuestCart?: Resolver<ResolversTypes['GuestCartMerge'], ParentType, ContextType, RequireFields<MutationMergeGuestCartArgs, 'customerId' | 'guestCartId'>>;
-  removeCoupon?: Resolver<ResolversTypes['Cart'], ParentType, ContextType>;
+  removeCoupon?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, Partial<MutationRemoveCouponArgs>>;
   removeFromCart?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, Partial<MutationRemoveFromCartArgs>>;
   setTaxRate?: Resolver<ResolversTypes['TaxRate'], ParentType, ContextType, RequireFields<MutationSetTaxRateArgs, 'countryCode' | 'rateBasisPoints'>>;
   updateCartItem?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, RequireFields<MutationUpdateCartItemArgs, 'quantity'>>;

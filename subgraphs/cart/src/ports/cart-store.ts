@@ -9,7 +9,9 @@ import type { CartMutationKey } from "../domain/cart-mutation-key.js";
  * - a cart persists per owner until its lines are removed (it survives restarts); a guest's
  *   cart until `deleteIdleGuestCarts` finds it idle or a merge takes it;
  * - `changeLine` runs its decision with the user's cart locked, so two concurrent changes of
- *   one cart apply one after the other and never lose an update.
+ *   one cart apply one after the other and never lose an update;
+ * - a cart keeps the keys of its keyed changes a day, and at most CART_MUTATION_KEYS_KEPT of
+ *   them (its newest), pruned in the transaction that records one.
  */
 export interface CartStore {
   find(userId: string): Promise<StoredCart>;
@@ -32,6 +34,12 @@ export interface CartStore {
    * cart locked, before anything is written, and may throw to refuse (nothing is written).
    */
   acceptPrices(userId: string, prices: ReadonlyMap<string, Money>, allow?: (cart: StoredCart) => void, key?: CartMutationKey): Promise<StoredCart>;
+  /**
+   * Locks the cart and sets its coupon (null takes it off), under an optional key as
+   * `changeLine`. `allow` sees the cart locked, before anything is written, and may throw to
+   * refuse. Setting the coupon the cart holds writes only the key.
+   */
+  setCoupon(userId: string, code: string | null, allow: (cart: StoredCart) => void, key?: CartMutationKey): Promise<StoredCart>;
   /**
    * Moves a guest cart into a customer's cart in one transaction: locks the guest cart, then
    * the customer's (always in that order, so merges never deadlock each other), writes the

@@ -1,5 +1,6 @@
 import { DomainError, ErrorCode, notFound, badInput, checkSavedAddress, regionOf } from "#kernel";
 import { cartCurrency, type PricedCart } from "../domain/cart.js";
+import { cartEmptyForCoupon } from "../domain/cart.service.js";
 import { computeOrderTotals, type OrderTotals } from "./order-totals.js";
 import { couponInvalid, couponProblem, normaliseCouponCode, type CouponProblem } from "./coupon.js";
 import { normaliseRegion } from "./tax-rate.js";
@@ -99,14 +100,20 @@ export function createCartPricingService(deps: { store: PricingStore; clock?: ()
   return {
     quote,
 
-    /** Puts a coupon on a cart with lines, if it applies to it now (COUPON_INVALID with the reason otherwise). */
-    async applyCoupon(cart: PricedCart, userId: string | null, code: string): Promise<void> {
-      if (code.length > 100) throw couponInvalid("UNKNOWN", null);
-      if (cart.lines.length === 0) throw new DomainError(ErrorCode.CART_EMPTY, "Your cart is empty: add products before applying a coupon");
-      const normal = normaliseCouponCode(code);
+    /**
+     * The code a customer typed, as the cart stores it (upper case, trimmed); COUPON_INVALID
+     * (UNKNOWN) when it cannot be a code.
+     */
+    couponToApply(code: string): string {
+      const normal = code.length > 100 ? null : normaliseCouponCode(code);
       if (normal === null) throw couponInvalid("UNKNOWN", null);
-      await quote(cart, { cartKey: cart.userId, userId, destination: null, shippingMethodId: null, couponCode: normal, strict: false });
-      if (!(await store.setCartCoupon(cart.userId, normal))) throw new DomainError(ErrorCode.CART_EMPTY, "Your cart is empty: add products before applying a coupon");
+      return normal;
+    },
+
+    /** Whether a coupon (a code couponToApply gave) applies to a cart with lines now: COUPON_INVALID with the reason, or CART_EMPTY. */
+    async checkCoupon(cart: PricedCart, userId: string | null, code: string): Promise<void> {
+      if (cart.lines.length === 0) throw cartEmptyForCoupon();
+      await quote(cart, { cartKey: cart.userId, userId, destination: null, shippingMethodId: null, couponCode: code, strict: false });
     },
 
     /**
@@ -127,11 +134,6 @@ export function createCartPricingService(deps: { store: PricingStore; clock?: ()
         throw error;
       }
       return store.setCartCoupon(cart.userId, normal, { onlyIfNone: true });
-    },
-
-    /** Takes the coupon off the cart; removing none is not an error (a double submit is harmless). */
-    async removeCoupon(cart: PricedCart): Promise<void> {
-      await store.setCartCoupon(cart.userId, null);
     },
 
     couponCodes: (cartKeys: readonly string[]) => store.cartCouponCodes(cartKeys),

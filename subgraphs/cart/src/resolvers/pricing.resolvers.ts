@@ -1,7 +1,6 @@
 import { badInput, notFound, requireAdmin, requireUser } from "#kernel";
 import { cartOwnerOf, isGuestOwner } from "../domain/cart-owner.js";
 import { destinationOf, savedDestinationOf } from "../pricing/cart-pricing.service.js";
-import type { CartContext } from "../subgraph-context.js";
 import type { PricedCart } from "../domain/cart.js";
 import type { Destination } from "../pricing/pricing-types.js";
 import type {
@@ -13,9 +12,6 @@ import type {
   CartResolvers,
 } from "../generated/resolvers-types.js";
 
-/** The cart the request acts on, through the one "current cart owner" path. */
-const currentCart = (ctx: CartContext): Promise<PricedCart> => ctx.service.view(cartOwnerOf(ctx), ctx.lookups);
-
 /** The customer behind a cart, for per-customer coupon limits; null for a guest's cart. */
 const customerOf = (cart: PricedCart): string | null => (isGuestOwner(cart.userId) ? null : cart.userId);
 
@@ -24,16 +20,11 @@ export const pricingQuery: Pick<QueryResolvers, "shippingMethods"> = {
 };
 
 export const pricingMutation: Pick<MutationResolvers, "applyCoupon" | "removeCoupon" | "createShippingMethod" | "setTaxRate" | "createCoupon"> = {
-  applyCoupon: async (_root, { code }, ctx) => {
-    const cart = await currentCart(ctx);
-    await ctx.pricing.applyCoupon(cart, customerOf(cart), code);
-    return cart;
+  applyCoupon: (_root, { code, idempotencyKey }, ctx) => {
+    const normal = ctx.pricing.couponToApply(code);
+    return ctx.service.setCoupon(cartOwnerOf(ctx), normal, ctx.lookups, idempotencyKey, (cart) => ctx.pricing.checkCoupon(cart, customerOf(cart), normal));
   },
-  removeCoupon: async (_root, _args, ctx) => {
-    const cart = await currentCart(ctx);
-    await ctx.pricing.removeCoupon(cart);
-    return cart;
-  },
+  removeCoupon: (_root, { idempotencyKey }, ctx) => ctx.service.setCoupon(cartOwnerOf(ctx), null, ctx.lookups, idempotencyKey),
   createShippingMethod: (_root, { input, idempotencyKey }, ctx) => {
     requireAdmin(ctx);
     return ctx.pricingAdmin.createShippingMethod(input, idempotencyKey ?? null);

@@ -14,6 +14,7 @@ import { checkoutErrorShown, checkoutKeySpent } from "../checkout-key.js";
 import { isRetryable } from "../retryable.js";
 import { href, navigate } from "../route.js";
 import { useMutation, useQuery } from "../use-operation.js";
+import { useChangeKeys } from "../change-key.js";
 
 const ADDRESS_FIELDS = [
   { name: "recipientName", label: "Full name", autocomplete: "name", required: true },
@@ -118,6 +119,8 @@ function PlaceOrder({ addressId, country, idempotencyKey, onKeySpent }: { addres
   const [code, setCode] = useState("");
   const applyCoupon = useMutation(ApplyCouponDocument);
   const removeCoupon = useMutation(RemoveCouponDocument);
+  // A coupon applied or removed again after no answer is changed once (change-key.ts).
+  const changeKeys = useChangeKeys();
   const checkout = useMutation(CheckoutDocument);
   const [shownTotal, setShownTotal] = useState<number | undefined>();
   const [refused, setRefused] = useState(0);
@@ -150,7 +153,11 @@ function PlaceOrder({ addressId, country, idempotencyKey, onKeySpent }: { addres
             <form
               onSubmit={async (event) => {
                 event.preventDefault();
-                if (await applyCoupon.run({ code })) setCode("");
+                const request = { code: code.trim().toUpperCase() };
+                if (await applyCoupon.run({ ...request, idempotencyKey: changeKeys.keyFor({ apply: request }) })) {
+                  changeKeys.made({ apply: request });
+                  setCode("");
+                }
               }}
             >
               <label for="coupon-code">Coupon code</label>
@@ -164,7 +171,9 @@ function PlaceOrder({ addressId, country, idempotencyKey, onKeySpent }: { addres
               addressId={addressId}
               shippingMethodId={shippingMethodId}
               round={`${applyCoupon.busy}${removeCoupon.busy}${refused}`}
-              onRemoveCoupon={() => void removeCoupon.run({})}
+              onRemoveCoupon={async () => {
+                if (await removeCoupon.run({ idempotencyKey: changeKeys.keyFor({ remove: true }) })) changeKeys.made({ remove: true });
+              }}
               onShown={setShownTotal}
             />
             <ErrorNotice error={checkoutErrorShown(checkout.error)} />
@@ -197,7 +206,7 @@ function Totals({
   addressId: string;
   shippingMethodId: string;
   round: string;
-  onRemoveCoupon: () => void;
+  onRemoveCoupon: () => void | Promise<void>;
   onShown: (total: number | undefined) => void;
 }) {
   const [estimate, reload] = useQuery(CartEstimateDocument, { shippingAddressId: addressId, shippingMethodId });
