@@ -170,6 +170,18 @@ function defineCartMutationKeySuite(engine: DatabaseEngine): void {
       assert.ok(merged.includes("guest-newest") && !merged.includes(keyOf(5)), "the guest's newer key is kept, the cart's oldest pruned");
     });
 
+    it("a key past its day is forgotten, whether or not a change since pruned it: the request under it is a new change", async () => {
+      await service.add("c-day-old", { productId: "p1" }, 1, lookups, "day-old");
+      await prisma.$executeRaw`UPDATE "CartMutationKey" SET "createdAt" = "createdAt" - interval '25 hours' WHERE "userId" = 'c-day-old'`;
+      await service.add("c-day-old", { productId: "p1" }, 2, lookups, "day-old");
+      assert.deepEqual(await lines("c-day-old"), [["p1", 3, 1000]], "another request under the day-old key is made, not IDEMPOTENCY_CONFLICT");
+      await prisma.$executeRaw`UPDATE "CartMutationKey" SET "createdAt" = "createdAt" - interval '25 hours' WHERE "userId" = 'c-day-old'`;
+      await service.add("c-day-old", { productId: "p1" }, 2, lookups, "day-old");
+      assert.deepEqual(await lines("c-day-old"), [["p1", 5, 1000]], "the same request a day later is a new change, as the schema says");
+      await service.add("c-day-old", { productId: "p1" }, 2, lookups, "day-old");
+      assert.deepEqual(await lines("c-day-old"), [["p1", 5, 1000]], "and is recorded anew: its repeat changes nothing");
+    });
+
     it("a key of more than 200 characters is refused before anything is written", async () => {
       assert.equal(await codeOf(service.add("c-long", { productId: "p1" }, 1, lookups, "k".repeat(201))), "BAD_USER_INPUT");
       assert.deepEqual(await lines("c-long"), []);

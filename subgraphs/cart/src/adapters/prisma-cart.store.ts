@@ -33,8 +33,7 @@ export function createPrismaCartStore(prisma: PrismaClient): CartStore {
         return readCart(tx, userId);
       }),
 
-    recordedKey: async (userId, key) =>
-      (await prisma.cartMutationKey.findUnique({ where: { userId_key: { userId, key } }, select: { fingerprint: true } }))?.fingerprint,
+    recordedKey: async (userId, key) => liveFingerprint(await prisma.cartMutationKey.findUnique({ where: { userId_key: { userId, key } }, select: { fingerprint: true, createdAt: true } })),
 
     putLines: (userId, decide) =>
       prisma.$transaction(async (tx) => {
@@ -123,8 +122,18 @@ async function writeLines(tx: Prisma.TransactionClient, userId: string, lines: r
  * not even the cart's change time: the last order's name on the cart stays.
  */
 async function repeated(tx: Prisma.TransactionClient, userId: string, key: CartMutationKey): Promise<boolean> {
-  const recorded = await tx.cartMutationKey.findUnique({ where: { userId_key: { userId, key: key.key } }, select: { fingerprint: true } });
-  return isRepeat(key, recorded?.fingerprint);
+  const recorded = await tx.cartMutationKey.findUnique({ where: { userId_key: { userId, key: key.key } }, select: { fingerprint: true, createdAt: true } });
+  return isRepeat(key, liveFingerprint(recorded));
+}
+
+/**
+ * A recorded key's fingerprint within its day. One past it is forgotten whether or not a
+ * change since pruned it (the prune runs with the next keyed change): the key is judged the
+ * same way at any time, and recordKey's prune makes room for its new record.
+ */
+function liveFingerprint(recorded: { fingerprint: string; createdAt: Date } | null): string | undefined {
+  if (!recorded || recorded.createdAt.getTime() < Date.now() - CART_MUTATION_KEY_TTL_MS) return undefined;
+  return recorded.fingerprint;
 }
 
 /**
