@@ -222,6 +222,28 @@ function defineSameKeyTabsSuite(engine: DatabaseEngine): void {
       assert.equal(h.reservations.statusOf(louOrder), "HELD", "reserved since: a try may be placing on it");
     });
 
+    it("a line removed and put back between two tabs of one key: the tab placing the new line keeps its hold, and the order its units", async () => {
+      await h.addToCart("rob", "p2", 2);
+      const stock = h.reservations.available("p2");
+      const orderId = orderIdFor("rob", "key-21");
+      const tabA = await tabAPlacing("rob", "key-21");
+      // Removed and added again: a new line of the same variant, quantity and price.
+      await h.cartStore.changeLine("rob", "p2", () => null);
+      await h.addToCart("rob", "p2", 2);
+      const tabB = await tabAPlacing("rob", "key-21");
+      tabA.goOn();
+      await assert.rejects(tabA.tabA, (error) => codeOf(error) === "CART_CHANGED");
+      assert.equal(h.reservations.statusOf(orderId), "HELD", "B reserved the hold since A: B may be placing on it");
+      tabB.goOn();
+      const order = await tabB.tabA;
+      assert.equal(order.status, "PENDING");
+      assert.equal(h.reservations.statusOf(order.id), "HELD", "a PENDING order keeps its hold");
+      assert.equal(h.reservations.available("p2"), stock - 2, "its two units stay off sale");
+      await pay(order.id);
+      assert.equal(h.reservations.statusOf(order.id), "COMMITTED");
+      assert.equal(h.reservations.available("p2"), stock - 2, "sold once");
+    });
+
     it("one tab losing its cart to a quantity edit still gives its hold back at once", async () => {
       await h.addToCart("hal", "p3", 2);
       const stock = h.reservations.available("p3");

@@ -278,13 +278,15 @@ export function createCheckoutService<Contents extends CartContents>(deps: {
           // A twin with this key took it: this call is its duplicate, and the hold is its hold.
           const twin = await store.findByIdempotencyKey(userId, key);
           if (twin) return replayTwin(twin);
-          // Another checkout of this cart won, or the customer edited it. With none of the priced
-          // lines left (taken by an order or removed: a line put back is added anew), no same-key
-          // twin can place on this key's hold any more, so its units go back now rather than at
-          // expiry. A line only edited since (its quantity or price) can be edited back, and a
-          // twin priced on it would then place its order: the hold goes back only if no twin
-          // reserved it since this call, or an order would be PENDING with its units on sale.
-          await releaseHold("lost its cart", lost.pricedLinesLeft === 0 ? {} : { unlessLive: true });
+          // Another checkout of this cart won, or the customer edited it. With the cart empty
+          // (its priced lines taken by an order or removed), no same-key twin can place on this
+          // key's hold any more, so its units go back now rather than at expiry. A line only
+          // edited since (its quantity or price) can be edited back, and a line removed and put
+          // back is a new line with the same variant, quantity and price: a twin priced on it
+          // reserves this very hold (the same items) and places its order. With any line left,
+          // the hold goes back only if no twin reserved it since this call, or an order would be
+          // PENDING with its units on sale.
+          await releaseHold("lost its cart", lost.pricedLinesLeft === 0 && lost.linesLeft === 0 ? {} : { unlessLive: true });
           log.info("checkout lost its cart to another", { orderId, userId, takenBy: lost.lastOrderId, linesLeft: lost.linesLeft });
           throw lost.linesLeft === 0 ? cartEmpty(lost.lastOrderId) : cartChanged();
         };
