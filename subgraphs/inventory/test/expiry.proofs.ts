@@ -199,4 +199,34 @@ export function defineExpiryProofs(engine: string, createRig: RigFactory): void 
         }
       }));
   });
+
+  // Its own suite: every proof here builds a rig, and the expiry suite's time is spent already.
+  describe(`Checkout tries counted on a hold [${engine}]`, { timeout: 60_000 }, () => {
+    it("tries leaving a hold count themselves out: the last of them out frees it at once, a reserve since counts one in again, and a sold hold counts nothing", () =>
+      withStockedRig(createRig, { [P]: 10 }, { ttlMs: TTL }, async (rig) => {
+        const items = [{ variantId: P, quantity: 2 }];
+        const leave = (id: string) => rig.service.release(id, { ifIdleForMs: 30_000, leaving: true });
+        await rig.service.reserve("tabs", items);
+        await rig.service.reserve("tabs", items);
+        assert.equal((await leave("tabs")).status, "HELD", "the other tab may be placing its order on it");
+        await rig.service.reserve("tabs", items); // a retry of the key, since
+        assert.equal((await leave("tabs")).status, "HELD", "the retry may be placing");
+        assert.equal((await leave("tabs")).status, "RELEASED", "the last one out, seconds before any idle window");
+        assert.deepEqual((await assertMirrorAgrees(rig, [P])).get(P), { variantId: P, available: 10, reserved: 0 });
+        // Taken again once released: the count goes on, so a try of the released hold leaving late frees nothing.
+        await rig.service.reserve("again", items);
+        await rig.service.release("again");
+        await rig.service.reserve("again", items);
+        assert.equal((await leave("again")).status, "HELD");
+        assert.equal((await leave("again")).status, "RELEASED");
+        // A hold placed on (its try never leaves) and one from before the count stay.
+        await rig.service.reserve("placed", items);
+        await rig.service.reserve("placed", items);
+        assert.equal((await leave("placed")).status, "HELD", "the other try placed its order on it");
+        assert.equal((await rig.service.commit("placed")).status, "COMMITTED");
+        await rig.service.reserve("old", items);
+        await rig.prisma.$executeRaw`UPDATE "Reservation" SET "liveTries" = NULL WHERE id = 'old'`;
+        assert.equal((await leave("old")).status, "HELD", "its tries were never counted");
+      }));
+  });
 }

@@ -20,8 +20,18 @@ export type ReservationModel = runtime.Types.Result.DefaultSelection<Prisma.$Res
 
 export type AggregateReservation = {
   _count: ReservationCountAggregateOutputType | null
+  _avg: ReservationAvgAggregateOutputType | null
+  _sum: ReservationSumAggregateOutputType | null
   _min: ReservationMinAggregateOutputType | null
   _max: ReservationMaxAggregateOutputType | null
+}
+
+export type ReservationAvgAggregateOutputType = {
+  liveTries: number | null
+}
+
+export type ReservationSumAggregateOutputType = {
+  liveTries: number | null
 }
 
 export type ReservationMinAggregateOutputType = {
@@ -30,6 +40,7 @@ export type ReservationMinAggregateOutputType = {
   expiresAt: Date | null
   createdAt: Date | null
   updatedAt: Date | null
+  liveTries: number | null
 }
 
 export type ReservationMaxAggregateOutputType = {
@@ -38,6 +49,7 @@ export type ReservationMaxAggregateOutputType = {
   expiresAt: Date | null
   createdAt: Date | null
   updatedAt: Date | null
+  liveTries: number | null
 }
 
 export type ReservationCountAggregateOutputType = {
@@ -46,9 +58,18 @@ export type ReservationCountAggregateOutputType = {
   expiresAt: number
   createdAt: number
   updatedAt: number
+  liveTries: number
   _all: number
 }
 
+
+export type ReservationAvgAggregateInputType = {
+  liveTries?: true
+}
+
+export type ReservationSumAggregateInputType = {
+  liveTries?: true
+}
 
 export type ReservationMinAggregateInputType = {
   id?: true
@@ -56,6 +77,7 @@ export type ReservationMinAggregateInputType = {
   expiresAt?: true
   createdAt?: true
   updatedAt?: true
+  liveTries?: true
 }
 
 export type ReservationMaxAggregateInputType = {
@@ -64,6 +86,7 @@ export type ReservationMaxAggregateInputType = {
   expiresAt?: true
   createdAt?: true
   updatedAt?: true
+  liveTries?: true
 }
 
 export type ReservationCountAggregateInputType = {
@@ -72,6 +95,7 @@ export type ReservationCountAggregateInputType = {
   expiresAt?: true
   createdAt?: true
   updatedAt?: true
+  liveTries?: true
   _all?: true
 }
 
@@ -113,6 +137,18 @@ export type ReservationAggregateArgs<ExtArgs extends runtime.Types.Extensions.In
   /**
    * {@link https://www.prisma.io/docs/concepts/components/prisma-client/aggregations Aggregation Docs}
    * 
+   * Select which fields to average
+  **/
+  _avg?: ReservationAvgAggregateInputType
+  /**
+   * {@link https://www.prisma.io/docs/concepts/components/prisma-client/aggregations Aggregation Docs}
+   * 
+   * Select which fields to sum
+  **/
+  _sum?: ReservationSumAggregateInputType
+  /**
+   * {@link https://www.prisma.io/docs/concepts/components/prisma-client/aggregations Aggregation Docs}
+   * 
    * Select which fields to find the minimum value
   **/
   _min?: ReservationMinAggregateInputType
@@ -143,6 +179,8 @@ export type ReservationGroupByArgs<ExtArgs extends runtime.Types.Extensions.Inte
   take?: number
   skip?: number
   _count?: ReservationCountAggregateInputType | true
+  _avg?: ReservationAvgAggregateInputType
+  _sum?: ReservationSumAggregateInputType
   _min?: ReservationMinAggregateInputType
   _max?: ReservationMaxAggregateInputType
 }
@@ -153,7 +191,10 @@ export type ReservationGroupByOutputType = {
   expiresAt: Date
   createdAt: Date
   updatedAt: Date
+  liveTries: number | null
   _count: ReservationCountAggregateOutputType | null
+  _avg: ReservationAvgAggregateOutputType | null
+  _sum: ReservationSumAggregateOutputType | null
   _min: ReservationMinAggregateOutputType | null
   _max: ReservationMaxAggregateOutputType | null
 }
@@ -182,6 +223,7 @@ export type ReservationWhereInput = {
   expiresAt?: Prisma.DateTimeFilter<"Reservation"> | Date | string
   createdAt?: Prisma.DateTimeFilter<"Reservation"> | Date | string
   updatedAt?: Prisma.DateTimeFilter<"Reservation"> | Date | string
+  liveTries?: Prisma.IntNullableFilter<"Reservation"> | number | null
   items?: Prisma.ReservationItemListRelationFilter
 }
 
@@ -191,6 +233,7 @@ export type ReservationOrderByWithRelationInput = {
   expiresAt?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
+  liveTries?: Prisma.SortOrderInput | Prisma.SortOrder
   items?: Prisma.ReservationItemOrderByRelationAggregateInput
 }
 
@@ -203,6 +246,7 @@ export type ReservationWhereUniqueInput = Prisma.AtLeast<{
   expiresAt?: Prisma.DateTimeFilter<"Reservation"> | Date | string
   createdAt?: Prisma.DateTimeFilter<"Reservation"> | Date | string
   updatedAt?: Prisma.DateTimeFilter<"Reservation"> | Date | string
+  liveTries?: Prisma.IntNullableFilter<"Reservation"> | number | null
   items?: Prisma.ReservationItemListRelationFilter
 }, "id">
 
@@ -212,9 +256,12 @@ export type ReservationOrderByWithAggregationInput = {
   expiresAt?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
+  liveTries?: Prisma.SortOrderInput | Prisma.SortOrder
   _count?: Prisma.ReservationCountOrderByAggregateInput
+  _avg?: Prisma.ReservationAvgOrderByAggregateInput
   _max?: Prisma.ReservationMaxOrderByAggregateInput
   _min?: Prisma.ReservationMinOrderByAggregateInput
+  _sum?: Prisma.ReservationSumOrderByAggregateInput
 }
 
 export type ReservationScalarWhereWithAggregatesInput = {
@@ -226,6 +273,7 @@ export type ReservationScalarWhereWithAggregatesInput = {
   expiresAt?: Prisma.DateTimeWithAggregatesFilter<"Reservation"> | Date | string
   createdAt?: Prisma.DateTimeWithAggregatesFilter<"Reservation"> | Date | string
   updatedAt?: Prisma.DateTimeWithAggregatesFilter<"Reservation"> | Date | string
+  liveTries?: Prisma.IntNullableWithAggregatesFilter<"Reservation"> | number | null
 }
 
 export type ReservationCreateInput = {
@@ -234,6 +282,7 @@ export type ReservationCreateInput = {
   expiresAt: Date | string
   createdAt?: Date | string
   updatedAt?: Date | string
+  liveTries?: number | null
   items?: Prisma.ReservationItemCreateNestedManyWithoutReservationInput
 }
 
@@ -243,6 +292,7 @@ export type ReservationUncheckedCreateInput = {
   expiresAt: Date | string
   createdAt?: Date | string
   updatedAt?: Date | string
+  liveTries?: number | null
   items?: Prisma.ReservationItemUncheckedCreateNestedManyWithoutReservationInput
 }
 
@@ -252,6 +302,7 @@ export type ReservationUpdateInput = {
   expiresAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  liveTries?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   items?: Prisma.ReservationItemUpdateManyWithoutReservationNestedInput
 }
 
@@ -261,6 +312,7 @@ export type ReservationUncheckedUpdateInput = {
   expiresAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  liveTries?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   items?: Prisma.ReservationItemUncheckedUpdateManyWithoutReservationNestedInput
 }
 
@@ -270,6 +322,7 @@ export type ReservationCreateManyInput = {
   expiresAt: Date | string
   createdAt?: Date | string
   updatedAt?: Date | string
+  liveTries?: number | null
 }
 
 export type ReservationUpdateManyMutationInput = {
@@ -278,6 +331,7 @@ export type ReservationUpdateManyMutationInput = {
   expiresAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  liveTries?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
 }
 
 export type ReservationUncheckedUpdateManyInput = {
@@ -286,6 +340,7 @@ export type ReservationUncheckedUpdateManyInput = {
   expiresAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  liveTries?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
 }
 
 export type ReservationCountOrderByAggregateInput = {
@@ -294,6 +349,11 @@ export type ReservationCountOrderByAggregateInput = {
   expiresAt?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
+  liveTries?: Prisma.SortOrder
+}
+
+export type ReservationAvgOrderByAggregateInput = {
+  liveTries?: Prisma.SortOrder
 }
 
 export type ReservationMaxOrderByAggregateInput = {
@@ -302,6 +362,7 @@ export type ReservationMaxOrderByAggregateInput = {
   expiresAt?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
+  liveTries?: Prisma.SortOrder
 }
 
 export type ReservationMinOrderByAggregateInput = {
@@ -310,6 +371,11 @@ export type ReservationMinOrderByAggregateInput = {
   expiresAt?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
+  liveTries?: Prisma.SortOrder
+}
+
+export type ReservationSumOrderByAggregateInput = {
+  liveTries?: Prisma.SortOrder
 }
 
 export type ReservationScalarRelationFilter = {
@@ -319,6 +385,14 @@ export type ReservationScalarRelationFilter = {
 
 export type EnumReservationStatusFieldUpdateOperationsInput = {
   set?: $Enums.ReservationStatus
+}
+
+export type NullableIntFieldUpdateOperationsInput = {
+  set?: number | null
+  increment?: number
+  decrement?: number
+  multiply?: number
+  divide?: number
 }
 
 export type ReservationCreateNestedOneWithoutItemsInput = {
@@ -341,6 +415,7 @@ export type ReservationCreateWithoutItemsInput = {
   expiresAt: Date | string
   createdAt?: Date | string
   updatedAt?: Date | string
+  liveTries?: number | null
 }
 
 export type ReservationUncheckedCreateWithoutItemsInput = {
@@ -349,6 +424,7 @@ export type ReservationUncheckedCreateWithoutItemsInput = {
   expiresAt: Date | string
   createdAt?: Date | string
   updatedAt?: Date | string
+  liveTries?: number | null
 }
 
 export type ReservationCreateOrConnectWithoutItemsInput = {
@@ -373,6 +449,7 @@ export type ReservationUpdateWithoutItemsInput = {
   expiresAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  liveTries?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
 }
 
 export type ReservationUncheckedUpdateWithoutItemsInput = {
@@ -381,6 +458,7 @@ export type ReservationUncheckedUpdateWithoutItemsInput = {
   expiresAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  liveTries?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
 }
 
 
@@ -420,6 +498,7 @@ export type ReservationSelect<ExtArgs extends runtime.Types.Extensions.InternalA
   expiresAt?: boolean
   createdAt?: boolean
   updatedAt?: boolean
+  liveTries?: boolean
   items?: boolean | Prisma.Reservation$itemsArgs<ExtArgs>
   _count?: boolean | Prisma.ReservationCountOutputTypeDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["reservation"]>
@@ -430,6 +509,7 @@ export type ReservationSelectCreateManyAndReturn<ExtArgs extends runtime.Types.E
   expiresAt?: boolean
   createdAt?: boolean
   updatedAt?: boolean
+  liveTries?: boolean
 }, ExtArgs["result"]["reservation"]>
 
 export type ReservationSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
@@ -438,6 +518,7 @@ export type ReservationSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.E
   expiresAt?: boolean
   createdAt?: boolean
   updatedAt?: boolean
+  liveTries?: boolean
 }, ExtArgs["result"]["reservation"]>
 
 export type ReservationSelectScalar = {
@@ -446,9 +527,10 @@ export type ReservationSelectScalar = {
   expiresAt?: boolean
   createdAt?: boolean
   updatedAt?: boolean
+  liveTries?: boolean
 }
 
-export type ReservationOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "status" | "expiresAt" | "createdAt" | "updatedAt", ExtArgs["result"]["reservation"]>
+export type ReservationOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "status" | "expiresAt" | "createdAt" | "updatedAt" | "liveTries", ExtArgs["result"]["reservation"]>
 export type ReservationInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   items?: boolean | Prisma.Reservation$itemsArgs<ExtArgs>
   _count?: boolean | Prisma.ReservationCountOutputTypeDefaultArgs<ExtArgs>
@@ -467,6 +549,12 @@ export type $ReservationPayload<ExtArgs extends runtime.Types.Extensions.Interna
     expiresAt: Date
     createdAt: Date
     updatedAt: Date
+    /**
+     * Checkout tries of the id that reserved it and have not left it (a refused try leaves; a
+     * placed order's never does): the last to leave gives the hold back at once. Null for holds
+     * from before the count, whose tries nobody counted.
+     */
+    liveTries: number | null
   }, ExtArgs["result"]["reservation"]>
   composites: {}
 }
@@ -896,6 +984,7 @@ export interface ReservationFieldRefs {
   readonly expiresAt: Prisma.FieldRef<"Reservation", 'DateTime'>
   readonly createdAt: Prisma.FieldRef<"Reservation", 'DateTime'>
   readonly updatedAt: Prisma.FieldRef<"Reservation", 'DateTime'>
+  readonly liveTries: Prisma.FieldRef<"Reservation", 'Int'>
 }
     
 

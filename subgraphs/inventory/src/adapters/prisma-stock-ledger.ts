@@ -103,7 +103,14 @@ export class PrismaStockLedger implements StockLedger {
       if (releaseStep(reservationId, reservation.status) === "unchanged") return { reservation, change: { epoch, changes: [] } };
       // A HELD row's "updatedAt" is its last reserve: every reserve of an id sets it, and only a
       // status change (which ends HELD) writes it otherwise.
-      if (!releasable(reservation.expiresAt, locked.lastReservedAt, options)) return { reservation, change: { epoch, changes: [] } };
+      // A try leaving counts itself out under the row's lock: of two leaving at once, the
+      // second sees the first gone. A count from before counting (NULL) stays NULL, never 0
+      // (greatest() would skip the NULL and answer 0).
+      const left = options.leaving
+        ? await tx.$queryRaw<{ liveTries: number | null }[]>`
+            UPDATE "Reservation" SET "liveTries" = CASE WHEN "liveTries" > 0 THEN "liveTries" - 1 ELSE "liveTries" END WHERE id = ${reservationId} RETURNING "liveTries"`
+        : [];
+      if (!releasable(reservation.expiresAt, locked.lastReservedAt, options, left[0]?.liveTries === 0)) return { reservation, change: { epoch, changes: [] } };
       const changes = await giveBack(tx, reservation.items, now);
       await setStatus(tx, [reservationId], "RELEASED", now);
       return { reservation: { ...reservation, status: "RELEASED" }, change: { epoch, changes } };

@@ -156,13 +156,14 @@ export function createInventoryService(deps: InventoryServiceDeps) {
      * only a hold no live attempt of its id may still be placing: one the caller took and no
      * reserve refreshed since (`ifExpiresAt`, the expiry its reserve answered), or one no
      * reserve touched for `ifIdleForMs` (by the hold's own last-reserve time: a TTL changed
-     * since it was taken says nothing of its age). Another HELD one is answered unchanged: two
-     * tabs or a retry share an order id, and a refused one must not free the hold its twin is
-     * placing an order on.
+     * since it was taken says nothing of its age), or (`leaving`, a refused try whose reserve
+     * counted it in) one whose every counted try has left. Another HELD one is answered
+     * unchanged: two tabs or a retry share an order id, and a refused one must not free the
+     * hold its twin is placing an order on.
      */
-    async release(reservationId: string, conditions: { ifExpiresAt?: Date | null; ifIdleForMs?: number | null } = {}): Promise<Reservation> {
+    async release(reservationId: string, conditions: { ifExpiresAt?: Date | null; ifIdleForMs?: number | null; leaving?: boolean | null } = {}): Promise<Reservation> {
       const id = validReservationId(reservationId);
-      const { ifExpiresAt = null, ifIdleForMs = null } = conditions;
+      const { ifExpiresAt = null, ifIdleForMs = null, leaving = null } = conditions;
       if (ifIdleForMs !== null && (!Number.isSafeInteger(ifIdleForMs) || ifIdleForMs < 0)) throw badInput("ifIdleForMs is a whole number of milliseconds, 0 or more", { field: "ifIdleForMs" });
       if (ifExpiresAt !== null && Number.isNaN(ifExpiresAt.getTime())) throw badInput("ifExpiresAt is an ISO 8601 instant", { field: "ifExpiresAt" });
       const expected = await mirror.expectGiveBack();
@@ -170,6 +171,7 @@ export function createInventoryService(deps: InventoryServiceDeps) {
       const result = await ledger.release(id, now, {
         ...(ifExpiresAt !== null && { expiringBy: ifExpiresAt }),
         ...(ifIdleForMs !== null && { reservedBy: new Date(now.getTime() - ifIdleForMs) }),
+        ...(leaving === true && { leaving: true }),
       });
       if (!result) {
         await mirror.withdraw(expected);

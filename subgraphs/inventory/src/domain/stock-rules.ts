@@ -70,18 +70,21 @@ export function commitStep(status: ReservationStatus): "commit" | "unchanged" | 
  * When a conditional release may give a HELD reservation back: `expiringBy`, its caller took it
  * and no reserve refreshed it since (every reserve moves the expiry on); `reservedBy`, no reserve
  * touched it after that instant (an attempt that reserved it then is dead or past its window).
- * Either suffices; with neither the release is unconditional. Idleness is read from the row's
+ * `leaving`: a checkout try counting itself out of the hold's live tries (every reserve counted
+ * one in): the last one out, no order placed on it, frees it (`leftLast`).
+ * Any suffices; with none the release is unconditional. Idleness is read from the row's
  * last reserve, never derived from the expiry: the time to live is configuration, and a hold
  * made under another TTL (a rollout changing it) would look idle, or busy, by the wrong amount.
  */
 export interface ReleaseConditions {
   expiringBy?: Date;
   reservedBy?: Date;
+  leaving?: boolean;
 }
 
-export function releasable(expiresAt: Date, lastReservedAt: Date, { expiringBy, reservedBy }: ReleaseConditions): boolean {
-  if (expiringBy === undefined && reservedBy === undefined) return true;
-  return (expiringBy !== undefined && expiresAt <= expiringBy) || (reservedBy !== undefined && lastReservedAt <= reservedBy);
+export function releasable(expiresAt: Date, lastReservedAt: Date, { expiringBy, reservedBy, leaving }: ReleaseConditions, leftLast = false): boolean {
+  if (expiringBy === undefined && reservedBy === undefined && !leaving) return true;
+  return (expiringBy !== undefined && expiresAt <= expiringBy) || (reservedBy !== undefined && lastReservedAt <= reservedBy) || (leaving === true && leftLast);
 }
 
 /** What releasing does: idempotent for holds already given back; a sale cannot be undone here. */

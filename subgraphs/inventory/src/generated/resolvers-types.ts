@@ -71,6 +71,7 @@ export type MutationCommitReservationArgs = {
 export type MutationReleaseReservationArgs = {
   ifExpiresAt?: InputMaybe<Scalars['String']['input']>;
   ifIdleForMs?: InputMaybe<Scalars['Int']['input']>;
+  leaving?: InputMaybe<Scalars['Boolean']['input']>;
   reservationId: Scalars['ID']['input'];
 };
 
@@ -294,8 +295,8 @@ export type ResolversTypes = ResolversObject<{
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
-  Product: ResolverTypeWrapper<ProductReferenceModel>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  Product: ResolverTypeWrapper<ProductReferenceModel>;
   ProductVariant: ResolverTypeWrapper<VariantReferenceModel>;
   Reservation: ResolverTypeWrapper<ReservationModel>;
   ReservationStatus: ReservationStatus;
@@ -311,8 +312,8 @@ export type ResolversParentTypes = ResolversObject<{
   ID: Scalars['ID']['output'];
   String: Scalars['String']['output'];
   Int: Scalars['Int']['output'];
-  Product: ProductReferenceModel;
   Boolean: Scalars['Boolean']['output'];
+  Product: ProductReferenceModel;
   ProductVariant: VariantReferenceModel;
   Reservation: ReservationModel;
   ReservedItem: ReservedItem;

@@ -92,7 +92,8 @@ export interface StockLedger {
    * refused with ILLEGAL_TRANSITION. Null when the reservation does not exist. With
    * conditions, a HELD one they do not allow (see `releasable`: reserved again since, a live
    * attempt) is left unchanged, judged under the row's lock so no reserve can refresh it in
-   * between.
+   * between. `leaving` counts a try out of the hold's live tries first (whatever else the
+   * conditions say), and frees the hold when it was the last.
    */
   release(reservationId: string, now: Date, options?: ReleaseConditions): Promise<{ reservation: Reservation; change: LedgerChange } | null>;
   /**

@@ -15,9 +15,9 @@ export const Mutation: MutationResolvers = {
     requireService(ctx);
     return ctx.service.commit(reservationId);
   },
-  releaseReservation: (_root, { reservationId, ifExpiresAt, ifIdleForMs }, ctx) => {
+  releaseReservation: (_root, { reservationId, ifExpiresAt, ifIdleForMs, leaving }, ctx) => {
     requireService(ctx);
-    return ctx.service.release(reservationId, { ifExpiresAt: ifExpiresAt == null ? null : new Date(ifExpiresAt), ifIdleForMs });
+    return ctx.service.release(reservationId, { ifExpiresAt: ifExpiresAt == null ? null : new Date(ifExpiresAt), ifIdleForMs, leaving });
   },
   returnStock: (_root, { returnId, items }, ctx) => {
     requireService(ctx);

@@ -5,7 +5,7 @@ import type { StockReservations } from "../ports/stock-reservations.js";
 export interface InventoryHolds {
   reserve(reservationId: string, items: readonly { variantId: string; quantity: number }[]): Promise<{ expiresAt: Date; taken: boolean }>;
   commit(reservationId: string): Promise<unknown>;
-  release(reservationId: string, conditions?: { ifExpiresAt?: Date | null; ifIdleForMs?: number | null }): Promise<unknown>;
+  release(reservationId: string, conditions?: { ifExpiresAt?: Date | null; ifIdleForMs?: number | null; leaving?: boolean | null }): Promise<unknown>;
 }
 
 /**
@@ -23,6 +23,6 @@ export function createInProcessStockReservations(inventory: InventoryHolds, opti
     },
     commit: async (reservationId) => void (await call("commitReservation", () => inventory.commit(reservationId))),
     release: async (reservationId, conditions = {}) =>
-      void (await call("releaseReservation", () => inventory.release(reservationId, { ifExpiresAt: conditions.ifExpiresAt ?? null, ifIdleForMs: conditions.ifIdleForMs ?? null }))),
+      void (await call("releaseReservation", () => inventory.release(reservationId, { ifExpiresAt: conditions.ifExpiresAt ?? null, ifIdleForMs: conditions.ifIdleForMs ?? null, leaving: conditions.leaving ?? null }))),
   };
 }

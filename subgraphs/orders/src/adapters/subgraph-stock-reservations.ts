@@ -5,8 +5,8 @@ const RESERVE = `mutation ReserveStock($reservationId: ID!, $items: [StockItemIn
   reserveStock(reservationId: $reservationId, items: $items) { id status expiresAt taken }
 }`;
 const COMMIT = `mutation CommitReservation($reservationId: ID!) { commitReservation(reservationId: $reservationId) { id status } }`;
-const RELEASE = `mutation ReleaseReservation($reservationId: ID!, $ifExpiresAt: String, $ifIdleForMs: Int) {
-  releaseReservation(reservationId: $reservationId, ifExpiresAt: $ifExpiresAt, ifIdleForMs: $ifIdleForMs) { id status }
+const RELEASE = `mutation ReleaseReservation($reservationId: ID!, $ifExpiresAt: String, $ifIdleForMs: Int, $leaving: Boolean) {
+  releaseReservation(reservationId: $reservationId, ifExpiresAt: $ifExpiresAt, ifIdleForMs: $ifIdleForMs, leaving: $leaving) { id status }
 }`;
 
 /** Stock holds through the inventory subgraph's internal mutations, as the orders service. */
@@ -20,6 +20,6 @@ export function createSubgraphStockReservations(client: SubgraphClient, options:
     },
     commit: async (reservationId) => void (await call(COMMIT, { reservationId })),
     release: async (reservationId, conditions = {}) =>
-      void (await call(RELEASE, { reservationId, ifExpiresAt: conditions.ifExpiresAt?.toISOString() ?? null, ifIdleForMs: conditions.ifIdleForMs ?? null })),
+      void (await call(RELEASE, { reservationId, ifExpiresAt: conditions.ifExpiresAt?.toISOString() ?? null, ifIdleForMs: conditions.ifIdleForMs ?? null, leaving: conditions.leaving ?? null })),
   };
 }

@@ -260,9 +260,12 @@ export function createCheckoutService<Contents extends CartContents>(deps: {
         // (another cart under the key, a spent coupon, a failed statement) says nothing of a
         // twin tab placing this very hold, so it gives back only a hold no such twin reserved.
         let held: HeldStock | undefined;
+        // A try whose reserve answered counted itself into the hold's live tries: it leaves
+        // with its refusal, and the last try out frees the hold at once, in whatever process
+        // the others ran (a try that placed its order never leaves, so its hold stays).
         const releaseHold = async (why: string, options: { unlessLive?: true } = {}) => {
           await reservations
-            .release(orderId, options.unlessLive ? { ifIdleForMs: LIVE_ATTEMPT_MAX_MS, ...(held?.taken && { ifExpiresAt: held.expiresAt }) } : {})
+            .release(orderId, options.unlessLive ? { ifIdleForMs: LIVE_ATTEMPT_MAX_MS, ...(held?.taken && { ifExpiresAt: held.expiresAt }), ...(held && { leaving: true }) } : {})
             .catch((error: unknown) => log.warn(`hold of a checkout that ${why} left to expire`, { orderId, userId, error: String(error) }));
           // Kept for a twin that may be placing on it: should the twin be refused too, nobody
           // would ask again before the hold expires. Once no try can be live, the hold goes back

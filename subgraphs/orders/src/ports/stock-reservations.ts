@@ -11,7 +11,9 @@
  *   (sold) hold is not undone: ILLEGAL_TRANSITION with extensions.from COMMITTED. With
  *   conditions, only a hold no other attempt of its id may still be placing: one the caller
  *   took and no reserve refreshed since (`ifExpiresAt`, what its reserve answered), or one no
- *   reserve touched for `ifIdleForMs`; another HELD one stays as it is.
+ *   reserve touched for `ifIdleForMs`, or (`leaving`) one whose every try left: each reserve
+ *   that answers counts a live try in, each leaving release (a refused try) one out, and the
+ *   last one out frees it; another HELD one stays as it is.
  */
 export interface StockReservations {
   /**
@@ -20,7 +22,7 @@ export interface StockReservations {
    */
   reserve(reservationId: string, items: readonly { variantId: string; quantity: number }[]): Promise<HeldStock>;
   commit(reservationId: string): Promise<void>;
-  release(reservationId: string, conditions?: { ifExpiresAt?: Date; ifIdleForMs?: number }): Promise<void>;
+  release(reservationId: string, conditions?: { ifExpiresAt?: Date; ifIdleForMs?: number; leaving?: true }): Promise<void>;
 }
 
 /** What a reserve answered: whether the call took the units, and the hold's expiry it left. */

@@ -8,14 +8,15 @@ type Status = "HELD" | "COMMITTED" | "RELEASED";
  * the inventory subgraph: idempotent per id (IDEMPOTENCY_CONFLICT for the same id with other
  * items; a released id holds its items again), all-or-nothing, OUT_OF_STOCK when short (with
  * nothing left, extensions.reserved: the units held), a release under conditions kept for a
- * hold reserved again since or lately (by its last reserve),
+ * hold reserved again since or lately (by its last reserve), a leaving release counting a try
+ * out of the live tries every reserve counted in (the last one out frees the hold),
  * RESERVATION_EXPIRED on commit for ids marked expired, and ILLEGAL_TRANSITION (from COMMITTED)
  * on releasing a sold hold. Sold units come back through
  * `returns` at most once per id, as the inventory applies a StockReturnRequested event.
  */
 export function createInMemoryStockReservations(stock: Record<string, number>) {
   const available = new Map(Object.entries(stock));
-  const reservations = new Map<string, { status: Status; items: { variantId: string; quantity: number }[]; expiresAt: Date; reservedAt: number }>();
+  const reservations = new Map<string, { status: Status; items: { variantId: string; quantity: number }[]; expiresAt: Date; reservedAt: number; liveTries: number }>();
   // Each reserve moves its hold's expiry a time to live past now, and (a clock that never
   // repeats) past the expiry an earlier reserve answered.
   const ttlMs = 15 * 60_000;
@@ -59,7 +60,7 @@ export function createInMemoryStockReservations(stock: Record<string, number>) {
       const existing = reservations.get(id);
       if (existing) {
         if (JSON.stringify(existing.items) !== JSON.stringify(items)) throw new DomainError(ErrorCode.IDEMPOTENCY_CONFLICT, `Reservation ${id} holds other items`);
-        if (existing.status === "HELD") [existing.expiresAt, existing.reservedAt] = [nextExpiry(), Date.now()];
+        if (existing.status === "HELD") [existing.expiresAt, existing.reservedAt, existing.liveTries] = [nextExpiry(), Date.now(), existing.liveTries + 1];
         if (existing.status !== "RELEASED") return { taken: false, expiresAt: existing.expiresAt };
       }
       for (const { variantId, quantity } of items) {
@@ -72,7 +73,7 @@ export function createInMemoryStockReservations(stock: Record<string, number>) {
       }
       for (const { variantId, quantity } of items) available.set(variantId, available.get(variantId)! - quantity);
       const expiresAt = nextExpiry();
-      reservations.set(id, { status: "HELD", items: [...items], expiresAt, reservedAt: Date.now() });
+      reservations.set(id, { status: "HELD", items: [...items], expiresAt, reservedAt: Date.now(), liveTries: (existing?.liveTries ?? 0) + 1 });
       const during = duringNextReserve;
       duringNextReserve = undefined;
       await during?.();
@@ -92,11 +93,13 @@ export function createInMemoryStockReservations(stock: Record<string, number>) {
         throw new DomainError(ErrorCode.ILLEGAL_TRANSITION, `Reservation ${id} is COMMITTED and cannot become RELEASED`, { reservationId: id, from: "COMMITTED", to: "RELEASED" });
       }
       if (!reservation || reservation.status !== "HELD") return;
-      const { ifExpiresAt, ifIdleForMs } = conditions;
-      if (ifExpiresAt !== undefined || ifIdleForMs !== undefined) {
+      const { ifExpiresAt, ifIdleForMs, leaving } = conditions;
+      if (leaving) reservation.liveTries = Math.max(reservation.liveTries - 1, 0);
+      if (ifExpiresAt !== undefined || ifIdleForMs !== undefined || leaving) {
         const asReserved = ifExpiresAt !== undefined && reservation.expiresAt.getTime() <= ifExpiresAt.getTime();
         const idle = ifIdleForMs !== undefined && reservation.reservedAt <= Date.now() - ifIdleForMs;
-        if (!asReserved && !idle) return;
+        const leftLast = leaving === true && reservation.liveTries === 0;
+        if (!asReserved && !idle && !leftLast) return;
       }
       reservation.status = "RELEASED";
       for (const { variantId, quantity } of reservation.items) available.set(variantId, available.get(variantId)! + quantity);
