@@ -6,7 +6,7 @@ import { countRateLimitRefusal, countWebSocketConnection, countWebSocketSubscrip
 import { InvalidTokenError, type AccessTokenVerifier } from "../auth/access-token-verifier.js";
 import { authenticateToken, connectionAuthorization } from "../auth/authenticate-request.js";
 import type { GatewayContext } from "../gateway-context.js";
-import { PolicyRefusal, type AdmittedOperation, type RequestPolicy } from "../security/request-policy.js";
+import { PolicyRefusal, type AdmittedOperation, type OperationRequest, type RequestPolicy } from "../security/request-policy.js";
 import { callerOf, type Caller } from "../rate-limit/caller.js";
 import type { CallerBudget, CallerBudgetDecision } from "../rate-limit/caller-budget.js";
 import { clientNetwork } from "#kernel/http/client-network.ts";
@@ -17,7 +17,7 @@ import { createSocketGuard, type SocketGuard, type SocketVerdict } from "./socke
 import { liveOrderResults, planLiveOrder, type LiveOrderPlan } from "./live-order-results.js";
 import type { OrderStatusFeed } from "./order-status-feed.js";
 import { endCovers, type SessionRevocations, type TokenSession } from "../auth/session-revocations.js";
-import { serveGraphQLOverWebSocket } from "./websocket-transport.js";
+import { sentPayload, serveGraphQLOverWebSocket } from "./websocket-transport.js";
 import { answerUpgradeRefusals } from "./upgrade-refusal.js";
 import { traceOperation, traceSubscription, type TracedOperation } from "./websocket-spans.js";
 import { stoppableResult } from "./stoppable-result.js";
@@ -389,7 +389,8 @@ export function attachGraphQLWebSocket(options: {
             endSession(ctx.extra);
             return refusal(ErrorCode.UNAUTHENTICATED, SESSION_ENDED);
           }
-          [admitted] = await options.policy.admit([payload], state.caller, "websocket");
+          // As the client sent it: a payload of the wrong shape is refused here, for this operation alone.
+          [admitted] = await options.policy.admit([sentPayload(payload) as OperationRequest], state.caller, "websocket");
           // Closed (or its place released) while being judged: nothing more runs for it.
           if (state.active.get(id) !== slot || ctx.extra.socket.readyState !== ctx.extra.socket.OPEN) return refusal(ErrorCode.RATE_LIMITED, "This connection is closing");
           const subscription = admitted!.operation.operation === "subscription";

@@ -3,6 +3,44 @@ import type { WebSocket, WebSocketServer } from "ws";
 import { CloseCode, handleProtocols, makeServer, type ServerOptions } from "graphql-ws";
 import { jsonNestsDeeperThan, MAX_JSON_NESTING, type Logger } from "#kernel";
 
+/**
+ * Where a subscribe's payload that graphql-ws would refuse is carried to `onSubscribe`, as
+ * the client sent it (see `sentPayload`). A symbol: no client's JSON can name it.
+ */
+const SENT_PAYLOAD = Symbol("sentPayload");
+
+/**
+ * The payload of a subscribe as the client sent it: what `onSubscribe` judges. graphql-ws
+ * closes the whole socket (4400) on a payload whose `variables`, `operationName`, `query` or
+ * `extensions` has the wrong JSON type, where HTTP answers the same operation BAD_USER_INPUT:
+ * every other operation on the socket, live order subscriptions included, ended with one
+ * client's mistake. Such a payload reaches `onSubscribe` in an envelope graphql-ws accepts,
+ * and is refused there by the request policy, for that operation alone, as over HTTP.
+ */
+export function sentPayload(payload: unknown): unknown {
+  return payload !== null && typeof payload === "object" && SENT_PAYLOAD in payload ? (payload as { [SENT_PAYLOAD]: unknown })[SENT_PAYLOAD] : payload;
+}
+
+/** A subscribe message whose payload graphql-ws would refuse, its payload wrapped for `onSubscribe` (else the message as it is). */
+function carryingMalformedPayload(message: unknown): unknown {
+  if (message === null || typeof message !== "object") return message;
+  const { type, id, payload } = message as { type?: unknown; id?: unknown; payload?: unknown };
+  // Without an id there is no operation to answer: graphql-ws closes the socket, as before.
+  if (type !== "subscribe" || typeof id !== "string" || id === "") return message;
+  if (isObject(payload)) {
+    const { query, variables, operationName, extensions } = payload;
+    const acceptable =
+      typeof query === "string" &&
+      (variables == null || isObject(variables)) &&
+      (operationName == null || typeof operationName === "string") &&
+      (extensions == null || isObject(extensions));
+    if (acceptable) return message;
+  }
+  return { ...message, payload: { query: "", [SENT_PAYLOAD]: payload } };
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === "object" && !Array.isArray(value);
+
 /** How often an idle socket is pinged; one that has not answered by the next ping is cut. */
 const KEEP_ALIVE_MS = 12_000;
 
@@ -57,8 +95,16 @@ export function serveGraphQLOverWebSocket<E extends { socket: WebSocket; request
             // graphql-ws parses with a reviver, which overflowed the stack on deep nesting: the
             // socket was closed as the server's failure, with an error logged for each message.
             if (jsonNestsDeeperThan(text)) return socket.close(CloseCode.BadRequest, `Invalid message: its JSON nests deeper than ${MAX_JSON_NESTING} levels`);
+            // Parsed once, here: graphql-ws takes the message parsed.
+            let message: unknown;
             try {
-              await handle(text);
+              message = JSON.parse(text);
+            } catch {
+              message = text; // graphql-ws closes with its own 4400 for what is not JSON
+            }
+            try {
+              // graphql-ws reads a message given parsed as it reads one it parses (parseMessage).
+              await handle(carryingMalformedPayload(message) as string);
             } catch (error) {
               logger.error("websocket message failed", { error: error instanceof Error ? error.message : String(error) });
               if (socket.readyState === socket.OPEN) socket.close(CloseCode.InternalServerError, "Internal server error");
