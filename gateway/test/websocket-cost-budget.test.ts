@@ -10,6 +10,7 @@ import { costing, policyWithCostBudget } from "./support/cost-budget-policy.js";
 import { refusal } from "./support/policy-refusal.js";
 import { planningKey } from "../src/execution/planning-time.js";
 import type { GatewayContext } from "../src/gateway-context.js";
+import { STATUS_PROBE_ALIAS } from "../src/subscriptions/subscription-to-query.js";
 
 describe("cost budget over WebSocket as over HTTP", () => {
   let cleanup: (() => Promise<void>) | undefined;
@@ -92,6 +93,32 @@ describe("cost budget over WebSocket as over HTTP", () => {
       await policy.admit([probe], caller(userId), "http-post");
       assert.equal((await refusal(policy.admit([probe], caller(userId), "http-post"))).extensions.budget, "cost", userId);
     }
+  });
+
+  it("charges a live subscription's re-read a planning deposit when its query's plan was let go, and keeps what planning took (attack: an evicted live text planned again on every change, free)", async () => {
+    // The live query is never prepared (its plan evicted by 2,000 other texts): every read plans, 50 ms each.
+    // The HTTP pages that probe the budget after are planned already: they hold no deposit.
+    const probe = costing(4_000);
+    const policy = policyWithCostBudget(45_000, { isPrepared: (query) => query.startsWith("{ products") });
+    let status = "PAID";
+    const execute = async (request: { query: unknown }, context: GatewayContext): Promise<ExecutionResult> => {
+      context.planning?.set(planningKey(typeof request.query === "string" ? request.query : print(request.query as never), undefined), 50);
+      return { data: { orderStatusChanged: { status, [STATUS_PROBE_ALIAS]: status } } };
+    };
+    const gateway = await startWebSocketGateway({ execute, policy });
+    cleanup = () => gateway.close();
+    const socket = await RawGraphQLSocket.connect(gateway.url, await gateway.token("u-reread"));
+    socket.subscribe("live", { query: 'subscription { orderStatusChanged(orderId: "o1") { status } }' });
+    await socket.waitFor((m) => m.id === "live" && m.type === "next");
+    status = "SHIPPED";
+    gateway.orderChanged();
+    // Sent once settled: the re-read's planning has been charged when it arrives.
+    await socket.waitFor((m) => m.id === "live" && m.type === "next" && m.payload?.data?.orderStatusChanged?.status === "SHIPPED");
+    socket.close();
+    // Two plannings of 20,000 each and the reads' measures: under 5,000 of the 45,000 are left.
+    const caller = { key: "user:u-reread", network: "ip:127.0.0.1", site: undefined };
+    await policy.admit([probe], caller, "http-post");
+    assert.equal((await refusal(policy.admit([costing(2_000)], caller, "http-post"))).extensions.budget, "cost");
   });
 
   it("gives back what a WebSocket answer that found nothing did not cost: the caller spends it after, over HTTP or WebSocket, and no more", async () => {

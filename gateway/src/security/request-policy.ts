@@ -225,6 +225,8 @@ export function createRequestPolicy(deps: {
    * whole would hold a gigabyte.
    */
   const depositsHeld = new Map<string, number>();
+  /** The planning deposits re-reads were charged (`readmit`), by their charge, for `settle`. */
+  const rereadDeposits = new WeakMap<CostCharge, number>();
   const heldKey = (operation: Pick<AdmittedOperation, "query" | "sentName">) => createHash("sha256").update(planningKey(operation.query, operation.sentName)).digest("base64");
 
   /** The query's document: kept from an earlier admission, or parsed under the token limit; refuses what cannot be stored. */
@@ -536,8 +538,8 @@ export function createRequestPolicy(deps: {
     if (!costBudget || !charged) return;
     const measured = operation.measure.cost;
     // The deposit goes back but for what the planning took (nothing when it was planned already);
-    // a re-read (a live subscription's) was charged none.
-    const deposit = charged === operation.charged ? operation.planningDeposit : 0;
+    // a re-read (a live subscription's) holds one only when its text had to be planned again.
+    const deposit = charged === operation.charged ? operation.planningDeposit : (rereadDeposits.get(charged) ?? 0);
     const planningUnused = deposit - planningPoints(planningMs, deposit);
     // Paths the gateway nulled while completing values count as errors, whatever the transport:
     // what was fetched under them was work done (attack run 5, F3: WebSocket answers skipped this).
@@ -602,14 +604,21 @@ export function createRequestPolicy(deps: {
 
     /**
      * Charges an admitted operation that runs again without a new request (a live
-     * subscription's re-read) as a new request of it would be charged: a general point and its
-     * budgeted fields. Its limits were judged at admission and are not measured again. Throws
-     * the PolicyRefusal such a request would get.
+     * subscription's re-read) as a new request of it would be charged: a general point, its
+     * measure and budgeted fields, and a planning deposit when `runs` (the text the re-read
+     * runs) is not prepared. Its limits were judged at admission and are not measured again.
+     * Throws the PolicyRefusal such a request would get.
      */
-    async readmit(operation: AdmittedOperation, caller: Caller): Promise<CostCharge | undefined> {
+    async readmit(operation: AdmittedOperation, caller: Caller, runs?: string): Promise<CostCharge | undefined> {
       await chargeGeneral(caller, 1);
-      const cost = operation.measure.cost + operation.inputCost;
-      return chargeCostAndFields(() => chargeCost(cost, caller), cost, [operation], caller);
+      const measured = operation.measure.cost + operation.inputCost;
+      // The text a re-read runs is planned again once the gateway has let its plan go (2,000
+      // texts kept): charged a deposit then, as a new text over HTTP is, settled to what it took.
+      const deposit = runs !== undefined && deps.isPrepared && !deps.isPrepared(runs, undefined) ? Math.min(PLANNING_DEPOSIT, costBudget ? Math.max(0, deps.costRateLimit!.perMinute - measured) : 0) : 0;
+      const cost = measured + deposit;
+      const charged = await chargeCostAndFields(() => chargeCost(cost, caller), cost, [operation], caller);
+      if (charged && deposit > 0) rereadDeposits.set(charged, deposit);
+      return charged;
     },
 
     /**

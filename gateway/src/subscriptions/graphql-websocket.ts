@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server } from "node:http";
 import { randomUUID } from "node:crypto";
 import { WebSocketServer, type WebSocket } from "ws";
-import { GraphQLError, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLFormattedError } from "graphql";
+import { GraphQLError, print, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLFormattedError } from "graphql";
 import { countRateLimitRefusal, countWebSocketConnection, countWebSocketSubscription, ErrorCode, isPublicErrorCode, rateLimited, REBOUND_HOST_MESSAGE, tooManyHeaders, type Identity, type Logger } from "#kernel";
 import { InvalidTokenError, type AccessTokenVerifier } from "../auth/access-token-verifier.js";
 import { authenticateToken, connectionAuthorization } from "../auth/authenticate-request.js";
@@ -437,19 +437,24 @@ export function attachGraphQLWebSocket(options: {
       },
       subscribe: (args) => {
         const { admitted, gateway, live, traced } = args.contextValue as AdmittedContext;
+        // The text every read runs, as Apollo Server prints the plan's document to run it.
+        const runs = print(live!.query);
         return liveOrderResults({
           plan: live!,
           variables: admitted.variables,
           context: gateway,
           feed: options.feed,
           execute: options.execute,
-          // Each re-read is charged as the subscribe was: the same budgets, the same refusals.
-          charge: () => options.policy.readmit(admitted, gateway.caller),
+          // Each re-read is charged as the subscribe was: the same budgets, the same refusals,
+          // and a planning deposit when the gateway has let the live query's plan go.
+          charge: () => options.policy.readmit(admitted, gateway.caller, runs),
           // The first read is the subscribe's, charged at its admission with a planning deposit
           // (the subscription's text is never the one planned): settled, as over HTTP, to what
           // planning the live query took. Given back whole, a new text for each subscribe was
           // planned for free: 47 ms of the gateway's CPU a subscribe, at 600 a minute a customer.
-          settle: (charged, result, first) => options.policy.settle(admitted, first ? admitted.charged : charged, result, first ? plannedMs(gateway) : 0),
+          // A re-read settles its own deposit the same way: its text evicted from the 2,000
+          // plans kept (by other texts) was planned again on every status change, uncharged.
+          settle: (charged, result, first, read) => options.policy.settle(admitted, first ? admitted.charged : charged, result, plannedMs(read)),
           trace: traceSubscription(traced),
         });
       },

@@ -113,9 +113,10 @@ export function liveOrderResults(options: {
   /**
    * Settles a read once answered (RequestPolicy.settle): the cost budget gets back what the
    * answer did not cost. `charged` is the re-read's charge; for the first read, undefined (the
-   * subscribe's admission charged it: `first` says so).
+   * subscribe's admission charged it: `first` says so). `read` is the context the read ran
+   * under, its own: what planning it noted there is that read's.
    */
-  settle?: (charged: CostCharge | undefined, result: ExecutionResult, first: boolean) => Promise<void>;
+  settle?: (charged: CostCharge | undefined, result: ExecutionResult, first: boolean, read: GatewayContext) => Promise<void>;
   /** Spans of the first answer and of each update (see websocket-spans.ts). */
   trace: SubscriptionTrace & { first(work: () => Promise<ExecutionResult>): Promise<ExecutionResult> };
   /** Overrides LIVE_ORDER_RETRY (tests). */
@@ -145,8 +146,10 @@ export function liveOrderResults(options: {
         throw error;
       }
     }
-    const result = await options.execute({ query: plan.query, variables }, { ...context, signal, requestId: `${context.requestId}:${Date.now()}` });
-    await options.settle?.(charged, result, first);
+    // A map of its own: what planning this read took is what its settlement keeps.
+    const readContext: GatewayContext = { ...context, signal, requestId: `${context.requestId}:${Date.now()}`, planning: new Map() };
+    const result = await options.execute({ query: plan.query, variables }, readContext);
+    await options.settle?.(charged, result, first, readContext);
     return result;
   };
 
