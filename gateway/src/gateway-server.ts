@@ -243,6 +243,7 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
     feed,
     logger,
     execute: endpoint.execute,
+    schema: gateway.schema,
   });
 
   const port = await listen(server, deps.port ?? config.gateway.port, config.host);

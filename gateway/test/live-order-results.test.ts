@@ -25,7 +25,7 @@ function following(answer: (read: number) => ExecutionResult, options: { charge?
   } as unknown as OrderStatusFeed;
   let reads = 0;
   const stream = liveOrderResults({
-    plan: { query: parse("query { orderStatusChanged: order(id: \"o1\") { status } }"), orderId: "o1", responseKey: "orderStatusChanged" },
+    plan: { query: parse("query { orderStatusChanged: order(id: \"o1\") { status } }"), orderId: "o1", responseKey: "orderStatusChanged", statusKey: STATUS_PROBE_ALIAS },
     variables: {},
     context: { requestId: "r", caller: "user:u1", clientAddress: "127.0.0.1" } as never,
     feed,

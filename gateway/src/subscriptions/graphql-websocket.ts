@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server } from "node:http";
 import { randomUUID } from "node:crypto";
 import { WebSocketServer, type WebSocket } from "ws";
-import { GraphQLError, print, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLFormattedError } from "graphql";
+import { GraphQLError, print, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from "graphql";
 import { countRateLimitRefusal, countWebSocketConnection, countWebSocketSubscription, ErrorCode, isPublicErrorCode, rateLimited, REBOUND_HOST_MESSAGE, tooManyHeaders, type Identity, type Logger } from "#kernel";
 import { InvalidTokenError, type AccessTokenVerifier } from "../auth/access-token-verifier.js";
 import { authenticateToken, connectionAuthorization } from "../auth/authenticate-request.js";
@@ -21,6 +21,7 @@ import { sentPayload, serveGraphQLOverWebSocket } from "./websocket-transport.js
 import { answerUpgradeRefusals } from "./upgrade-refusal.js";
 import { traceOperation, traceSubscription, type TracedOperation } from "./websocket-spans.js";
 import { stoppableResult } from "./stoppable-result.js";
+import { subscriptionMistakes } from "./subscription-mistakes.js";
 
 /** Runs one operation through the gateway (query planning, subgraphs), as the HTTP path does. */
 export type ExecuteThroughGateway = (
@@ -149,6 +150,11 @@ export function attachGraphQLWebSocket(options: {
   recheckSessionsEveryMs?: number;
   feed: OrderStatusFeed;
   execute: ExecuteThroughGateway;
+  /**
+   * The API schema a subscription's document and variables are validated against as the client
+   * wrote them (see subscription-mistakes.ts); absent, only the live query run is (tests).
+   */
+  schema?: GraphQLSchema;
   logger: Logger;
   /** Origins besides the gateway's own host whose pages may open sockets (WS_ALLOWED_ORIGINS). */
   allowedOrigins?: readonly string[];
@@ -401,6 +407,8 @@ export function attachGraphQLWebSocket(options: {
             if (held > MAX_LIVE_SUBSCRIPTION_BYTES) {
               return refusal(ErrorCode.BAD_USER_INPUT, `A subscription is kept while it is followed: its text and variables hold at most ${MAX_LIVE_SUBSCRIPTION_BYTES} bytes together (these hold ${held})`, { limit: MAX_LIVE_SUBSCRIPTION_BYTES });
             }
+            const mistakes = options.schema && subscriptionMistakes(options.schema, admitted!);
+            if (mistakes) return [...mistakes];
             const plan = planLiveOrder(admitted!.document, admitted!.operationName, admitted!.variables);
             if ("error" in plan) return refusal(ErrorCode.BAD_USER_INPUT, plan.error);
             live = plan;
@@ -468,9 +476,12 @@ export function attachGraphQLWebSocket(options: {
         if (state) for (const id of [...state.active.keys()]) release(state, id);
       },
       // Results are already formatted (coded, masked) by the gateway's error formatter: send them as they are.
-      onNext: (ctx, _id, _payload, _args, result) => {
+      onNext: (ctx, _id, _payload, args, result) => {
         const verdict = guards.get(ctx.extra.socket)?.onSend(ctx.extra.socket.bufferedAmount);
         if (verdict) drop(ctx.extra.socket, verdict);
+        // A live answer's errors were located in the order query the gateway printed, not in the
+        // client's subscription: their paths (the client's response keys) say where they are.
+        if ((args.contextValue as AdmittedContext | undefined)?.live && result.errors) return { ...result, errors: result.errors.map(unlocated) };
         return { ...result };
       },
       // Only coded, public errors reach the client; anything else is masked like over HTTP.
@@ -559,6 +570,12 @@ function closeAtExpiry(extra: Extra, expiresAt: number): void {
  */
 function plannedMs(context: GatewayContext): number {
   return [...(context.planning?.values() ?? [])].reduce((sum, ms) => sum + ms, 0);
+}
+
+/** An error as the client gets it, without the lines and columns of a text it did not send. */
+function unlocated(error: GraphQLFormattedError | GraphQLError): GraphQLFormattedError {
+  const { message, path, extensions } = error;
+  return { message, ...(path ? { path } : {}), ...(extensions ? { extensions: { ...extensions } } : {}) };
 }
 
 function publicError(error: GraphQLError): GraphQLFormattedError {

@@ -1,7 +1,7 @@
 import { GraphQLError, type DocumentNode, type ExecutionResult, type FieldNode } from "graphql";
 import { ErrorCode } from "#kernel";
 import type { GatewayContext } from "../gateway-context.js";
-import { subscriptionToQuery, STATUS_PROBE_ALIAS } from "./subscription-to-query.js";
+import { subscriptionToQuery } from "./subscription-to-query.js";
 import { createAsyncQueue, TIMED_OUT } from "./async-signal-queue.js";
 import type { OrderStatusFeed } from "./order-status-feed.js";
 import type { ExecuteThroughGateway } from "./graphql-websocket.js";
@@ -20,6 +20,8 @@ export interface LiveOrderPlan {
   orderId: string;
   /** Where each answer holds the order: `orderStatusChanged`, or the client's alias of it. */
   responseKey: string;
+  /** Where the order holds its status, read for the gateway and taken out of the answer. */
+  statusKey: string;
 }
 
 /** Plans `orderStatusChanged`, or says why the subscription cannot be served. */
@@ -28,7 +30,7 @@ export function planLiveOrder(document: DocumentNode, operationName: string | un
   if ("error" in rewritten) return rewritten;
   const orderId = argumentValue(rewritten.field, "orderId", variables);
   if (typeof orderId !== "string") return { error: "orderId is required" };
-  return { query: rewritten.query, orderId, responseKey: rewritten.responseKey };
+  return { query: rewritten.query, orderId, responseKey: rewritten.responseKey, statusKey: rewritten.statusKey };
 }
 
 function argumentValue(field: FieldNode, name: string, variables: Record<string, unknown>): unknown {
@@ -174,8 +176,8 @@ export function liveOrderResults(options: {
         }
         let update: ExecutionResult | undefined;
         if (order) {
-          const status = order[STATUS_PROBE_ALIAS];
-          delete order[STATUS_PROBE_ALIAS];
+          const status = order[plan.statusKey];
+          delete order[plan.statusKey];
           update = result;
           if (typeof status === "string" && FINAL_STATUSES.has(status)) {
             yield result;

@@ -2,7 +2,7 @@
 // an operation's execution does and see what the endpoint does around it.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { parse, type OperationDefinitionNode } from "graphql";
+import { parse, type GraphQLSchema, type OperationDefinitionNode } from "graphql";
 import { createLogger, issueAccessToken, type Identity } from "#kernel";
 import { attachGraphQLWebSocket, type ExecuteThroughGateway } from "../../src/subscriptions/graphql-websocket.js";
 import type { RequestPolicy } from "../../src/security/request-policy.js";
@@ -38,6 +38,8 @@ export async function startWebSocketGateway(options: {
   verify?: AccessTokenVerifier;
   /** Which Host headers an upgrade may name; every one unless given. */
   acceptsHost?: (host: string | undefined) => boolean;
+  /** The API schema subscriptions are validated against; unvalidated unless given. */
+  schema?: GraphQLSchema;
 }) {
   const listeners = new Set<OrderStatusListener>();
   const feed = { listen: (_orderId: string, listener: OrderStatusListener) => (listeners.add(listener), () => listeners.delete(listener)) } as unknown as OrderStatusFeed;
@@ -54,6 +56,7 @@ export async function startWebSocketGateway(options: {
     verify,
     feed,
     execute: options.execute,
+    schema: options.schema,
     logger: createLogger("silent"),
     acceptsHost: options.acceptsHost,
   });
