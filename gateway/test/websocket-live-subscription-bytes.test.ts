@@ -7,6 +7,7 @@ import { RawGraphQLSocket } from "../../test/support/raw-graphql-websocket.js";
 import { startWebSocketGateway } from "./support/websocket-gateway.js";
 import { MAX_LIVE_SUBSCRIPTION_BYTES } from "../src/subscriptions/graphql-websocket.js";
 import { STATUS_PROBE_ALIAS } from "../src/subscriptions/subscription-to-query.js";
+import { waitFor } from "#kernel/testing";
 
 const FOLLOW = 'subscription($o: ID!) { orderStatusChanged(orderId: $o) { status } }';
 
@@ -38,5 +39,45 @@ describe("bytes a live subscription holds", () => {
     await socket.waitFor((message) => message.type === "next" && message.id === "plain");
     assert.equal(reads, 1);
     socket.close();
+  });
+  it("refuses SERVICE_UNAVAILABLE a subscribe past the bytes every socket's live subscriptions hold together, keeps the socket, and takes one again once one ends", async () => {
+    let reads = 0;
+    const padded = (n: number) => ({ query: `# ${"x".repeat(4_000)}\n${FOLLOW}`, variables: { o: `o${n}` } });
+    const held = Buffer.byteLength(padded(1).query) + Buffer.byteLength(JSON.stringify(padded(1).variables));
+    const gateway = await startWebSocketGateway({
+      execute: async () => (reads++, { data: { orderStatusChanged: { status: "PAID", [STATUS_PROBE_ALIAS]: "PAID" } } }),
+      // Room for two such subscriptions in the process, whoever holds them.
+      limits: { maxLiveSubscriptionBytes: held * 2 + held / 2 },
+    });
+    cleanup = () => gateway.close();
+    const first = await RawGraphQLSocket.connect(gateway.url, await gateway.token("u-first"));
+    const second = await RawGraphQLSocket.connect(gateway.url, await gateway.token("u-second"));
+    first.subscribe("a", padded(1));
+    second.subscribe("b", padded(2));
+    await first.waitFor((message) => message.type === "next" && message.id === "a");
+    await second.waitFor((message) => message.type === "next" && message.id === "b");
+    // A third customer, on a socket of its own: within its own caps, past the process's.
+    const third = await RawGraphQLSocket.connect(gateway.url, await gateway.token("u-third"));
+    third.subscribe("c", padded(3));
+    const { next, error } = await third.result("c");
+    assert.deepEqual(next, []);
+    const [refused] = (error?.payload ?? []) as { extensions: { code: string; limit: number; retryAfterSeconds: number } }[];
+    assert.equal(refused?.extensions.code, "SERVICE_UNAVAILABLE");
+    assert.equal(refused.extensions.limit, held * 2 + held / 2);
+    assert.ok(refused.extensions.retryAfterSeconds > 0);
+    assert.equal(reads, 2, "nothing was read for it");
+    assert.equal(third.closed, undefined, "the socket stays open");
+    // One ends: its bytes are free again.
+    first.send({ id: "a", type: "complete" });
+    let tries = 0;
+    await waitFor("the third subscribe is followed", async () => {
+      const id = `c${++tries}`;
+      third.subscribe(id, padded(3));
+      const answer = await third.waitFor((message) => (message.type === "next" || message.type === "error") && message.id === id);
+      return answer.type === "next";
+    });
+    first.close();
+    second.close();
+    third.close();
   });
 });

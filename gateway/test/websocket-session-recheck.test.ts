@@ -51,7 +51,7 @@ async function gatewaySockets(recheckSessionsEveryMs: number) {
     httpServer,
     path: "/graphql",
     policy,
-    limits: { maxConnections: 100, maxConnectionsPerClient: 100, maxOperationsPerConnection: 10, maxSubscriptionsPerUser: 10, maxMessagesPerSecond: 100, maxBufferedBytes: 1_000_000 },
+    limits: { maxConnections: 100, maxConnectionsPerClient: 100, maxOperationsPerConnection: 10, maxSubscriptionsPerUser: 10, maxLiveSubscriptionBytes: 10_000_000, maxMessagesPerSecond: 100, maxBufferedBytes: 1_000_000 },
     maxMessageBytes: 100_000,
     clientAddress: () => "127.0.0.1",
     openingBudget: async () => ({ allowed: true, retryAfterSeconds: 0 }),

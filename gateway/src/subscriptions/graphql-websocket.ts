@@ -39,6 +39,8 @@ interface ConnectionState {
 
 interface RunningOperation {
   subscription: boolean;
+  /** What a live subscription's text and variables hold, counted in the process's total until it ends. */
+  heldBytes: number;
   /** Aborted when the operation ends, the client completes it or the socket closes: its subgraph calls are dropped. */
   stop: AbortController;
 }
@@ -73,6 +75,9 @@ export const MAX_MESSAGE_FRAGMENTS = 100;
  * tokens fits in this.
  */
 export const MAX_LIVE_SUBSCRIPTION_BYTES = 16_384;
+
+/** When a subscribe refused for the process's live subscription bytes is told to come back. */
+const LIVE_BYTES_RETRY_SECONDS = 5;
 
 /** The refusal counter's budget label of each verdict. */
 const REFUSAL_BUDGET: Record<SocketVerdict, string> = { flooding: "websocket_messages", oversending: "websocket_bytes", "not-reading": "websocket_unread" };
@@ -183,6 +188,12 @@ export function attachGraphQLWebSocket(options: {
   });
   const connections = createConnectionLimiter(limits);
   const subscriptionsByUser = new Map<string, number>();
+  /**
+   * Bytes held by every live subscription of this process (limits.maxLiveSubscriptionBytes):
+   * the per-customer cap bounds one account, and accounts are free to make, so 2,000 of them
+   * following 32 orders with 16 KB each would hold 1 GB (2.3 times as much heap).
+   */
+  let liveBytes = 0;
   const guards = new WeakMap<WebSocket, SocketGuard>();
   // Signed-in sockets by user, so a session's end closes the sockets it opened, on this gateway.
   const signedIn = new Map<string, Set<Extra>>();
@@ -286,6 +297,7 @@ export function attachGraphQLWebSocket(options: {
     if (!operation) return;
     state.active.delete(id);
     operation.stop.abort();
+    liveBytes -= operation.heldBytes;
     if (operation.subscription && state.identity) {
       countWebSocketSubscription(-1);
       const left = (subscriptionsByUser.get(state.identity.userId) ?? 1) - 1;
@@ -385,7 +397,7 @@ export function attachGraphQLWebSocket(options: {
         if (state.active.has(id)) return refusal(ErrorCode.BAD_USER_INPUT, "An operation with this id is already running on this connection");
         // The place is taken before anything is awaited: subscribes arriving in one burst are
         // each counted against the cap, not all judged against the size before any of them.
-        const slot: RunningOperation = { subscription: false, stop: new AbortController() };
+        const slot: RunningOperation = { subscription: false, heldBytes: 0, stop: new AbortController() };
         state.active.set(id, slot);
         let kept = false;
         let admitted: AdmittedOperation | undefined;
@@ -417,6 +429,15 @@ export function attachGraphQLWebSocket(options: {
               countRateLimitRefusal("websocket_subscriptions");
               return [rateLimited(`live subscriptions for this customer (at most ${limits.maxSubscriptionsPerUser})`, 1)];
             }
+            if (liveBytes + held > limits.maxLiveSubscriptionBytes) {
+              countRateLimitRefusal("websocket_live_bytes");
+              return refusal(ErrorCode.SERVICE_UNAVAILABLE, "This server follows as many orders as it can hold now; subscribe again in a moment", {
+                retryAfterSeconds: LIVE_BYTES_RETRY_SECONDS,
+                limit: limits.maxLiveSubscriptionBytes,
+              });
+            }
+            liveBytes += held;
+            slot.heldBytes = held;
             subscriptionsByUser.set(state.identity.userId, following + 1);
             countWebSocketSubscription(1);
             slot.subscription = true;

@@ -8,6 +8,11 @@ export interface WebSocketLimits {
   maxOperationsPerConnection: number;
   /** Live subscriptions of one signed-in customer, across all their sockets. */
   maxSubscriptionsPerUser: number;
+  /**
+   * Bytes of text and variables held by the live subscriptions of every socket of this process
+   * together (each holds at most MAX_LIVE_SUBSCRIPTION_BYTES).
+   */
+  maxLiveSubscriptionBytes: number;
   /** Messages one socket may send a second (a burst of as many); past that it is closed. */
   maxMessagesPerSecond: number;
   /** Bytes queued for a socket whose client does not read them; past that it is dropped. */

@@ -49,7 +49,7 @@ export async function startWebSocketGateway(options: {
     httpServer,
     path: "/graphql",
     policy: options.policy ?? admitEverything,
-    limits: { maxConnections: 100, maxConnectionsPerClient: 100, maxOperationsPerConnection: 10, maxSubscriptionsPerUser: 10, maxMessagesPerSecond: 100, maxBufferedBytes: 1_000_000, ...options.limits },
+    limits: { maxConnections: 100, maxConnectionsPerClient: 100, maxOperationsPerConnection: 10, maxSubscriptionsPerUser: 10, maxLiveSubscriptionBytes: 10_000_000, maxMessagesPerSecond: 100, maxBufferedBytes: 1_000_000, ...options.limits },
     maxMessageBytes: 100_000,
     clientAddress: () => options.clientAddress ?? "127.0.0.1",
     openingBudget: options.openingBudget ?? (async () => ({ allowed: true, retryAfterSeconds: 0 })),
