@@ -220,41 +220,53 @@ export class KafkaEventBus implements EventBus {
   private ensureTopic(topic: string): Promise<void> {
     let ready = this.topics.get(topic);
     if (!ready) {
-      ready = this.admin.use(async (admin) => {
-        // A loaded broker can take longer to elect a new topic's leaders than kafkajs waits
-        // ("does not host this topic-partition"): asked again, within the subscribe deadline.
-        const deadline = Date.now() + this.settings.subscribeTimeoutMs;
-        for (let pause = 100; ; pause = Math.min(pause * 2, 2_000)) {
-          try {
-            // Resolves false when the topic already exists, which is just as good.
-            await admin.createTopics({
-              waitForLeaders: true,
-              topics: [{ topic, numPartitions: this.settings.partitions, replicationFactor: this.settings.replicationFactor }],
-            });
-            return;
-          } catch (error) {
-            if (!isTopicStillSettling(error) || this.closed || Date.now() + pause >= deadline) throw error;
-            this.options.logger?.warn("kafka_topic_not_ready", { topic, error: String(error) });
-            await delay(pause);
-          }
-        }
-      });
+      ready = this.whileSettling(`creating ${topic}`, () =>
+        this.admin.use(async (admin) => {
+          // Resolves false when the topic already exists, which is just as good.
+          await admin.createTopics({
+            waitForLeaders: true,
+            topics: [{ topic, numPartitions: this.settings.partitions, replicationFactor: this.settings.replicationFactor }],
+          });
+        }),
+      );
       this.topics.set(topic, ready);
       ready.catch(() => this.topics.delete(topic));
     }
     return ready;
   }
 
+  /**
+   * `work` asked again while the broker says a topic's leaders or a group's coordinator are
+   * still being settled (kafkajs gives up on some of these at once: a partition's ends read
+   * while its leadership moves answer "not the leader", and a subscription at "latest" made
+   * right after its topic's creation failed so about once in six), within the subscribe
+   * deadline. Each failed try gave its admin client up (see KafkaClientSlot), so the next one
+   * reads the leaders afresh. A broker that cannot be reached is not this: that fails at once.
+   */
+  private async whileSettling<T>(what: string, work: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + this.settings.subscribeTimeoutMs;
+    for (let pause = 100; ; pause = Math.min(pause * 2, 2_000)) {
+      try {
+        return await work();
+      } catch (error) {
+        if (!isLeadershipSettling(error) || this.closed || Date.now() + pause >= deadline) throw error;
+        this.options.logger?.warn("kafka_leadership_settling", { what, error: String(error) });
+        await delay(pause);
+      }
+    }
+  }
+
   /** The current end of each partition of `topic` on which `groupId` has committed nothing. */
   private async uncommittedEnds(topic: string, groupId: string): Promise<StartOffset[]> {
-    const [committed, ends] = await Promise.all([this.admin.use((admin) => admin.fetchOffsets({ groupId, topics: [topic] })), this.topicEnds(topic)]);
+    const committedOffsets = this.whileSettling(`reading ${groupId}'s offsets`, () => this.admin.use((admin) => admin.fetchOffsets({ groupId, topics: [topic] })));
+    const [committed, ends] = await Promise.all([committedOffsets, this.topicEnds(topic)]);
     const uncommitted = new Set((committed[0]?.partitions ?? []).filter((p) => Number(p.offset) < 0).map((p) => p.partition));
     return ends.filter((end) => uncommitted.has(end.partition));
   }
 
   /** The current end of each partition of `topic`: where what is published next lands. */
   private async topicEnds(topic: string): Promise<StartOffset[]> {
-    const ends = await this.admin.use((admin) => admin.fetchTopicOffsets(topic));
+    const ends = await this.whileSettling(`reading ${topic}'s ends`, () => this.admin.use((admin) => admin.fetchTopicOffsets(topic)));
     return ends.map(({ partition, high }) => ({ partition, offset: high }));
   }
 }
@@ -291,13 +303,25 @@ function withoutUndefined<T extends object>(value: T): Partial<T> {
 }
 
 /**
- * The broker answered, but the new topic's partitions have no leader yet. A broker that cannot
- * be reached is not this: that fails at once, as a publish during an outage must.
+ * The broker answered, but a topic's partitions have no leader yet (a new topic), their
+ * leadership is moving, or a group's coordinator is loading or moving. A broker that cannot be
+ * reached is not this: that fails at once, as a publish during an outage must.
  */
-function isTopicStillSettling(error: unknown): boolean {
+const SETTLING = new Set([
+  "UNKNOWN_TOPIC_OR_PARTITION",
+  "LEADER_NOT_AVAILABLE",
+  "NOT_LEADER_FOR_PARTITION",
+  "FENCED_LEADER_EPOCH",
+  "UNKNOWN_LEADER_EPOCH",
+  "NOT_CONTROLLER",
+  "COORDINATOR_LOAD_IN_PROGRESS",
+  "COORDINATOR_NOT_AVAILABLE",
+  "NOT_COORDINATOR",
+]);
+
+function isLeadershipSettling(error: unknown): boolean {
   for (let cause: unknown = error; cause instanceof kafkajs.KafkaJSError; cause = (cause as { cause?: unknown }).cause) {
-    const type = (cause as { type?: string }).type;
-    if (type === "UNKNOWN_TOPIC_OR_PARTITION" || type === "LEADER_NOT_AVAILABLE" || type === "NOT_CONTROLLER") return true;
+    if (SETTLING.has((cause as { type?: string }).type ?? "")) return true;
   }
   return false;
 }
