@@ -3,6 +3,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import pg from "pg";
 import { DATABASE_BOUNDS, type DatabaseBounds } from "../runtime/money-path-deadlines.js";
 import { withLiterals } from "./literal-statement.js";
+import { ProbingPool } from "./probing-pool.js";
 import { Prisma, PrismaClient } from "../../../prisma/generated/client/client.js";
 
 export type { PrismaClient } from "../../../prisma/generated/client/client.js";
@@ -35,7 +36,9 @@ export function createPrismaClient(databaseUrl: string, { poolSize = 10, bounds 
   // pg closes a connection idle for 10 s by default, so a pool that only a periodic sweep uses
   // (every 5-10 s here) opened a new one each time: a backend start and a SCRAM handshake
   // (PBKDF2, milliseconds of CPU) per sweep, the largest part of an idle platform's database work.
-  const pool = new pg.Pool({
+  // Probing: a connection whose server silently vanished is found in about a second, not by a
+  // request waiting out the answer bound (see ProbingPool).
+  const pool = new ProbingPool({
     connectionString: databaseUrl,
     max: poolSize,
     types: utcTimestamps,
