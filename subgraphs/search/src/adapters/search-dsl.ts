@@ -136,22 +136,29 @@ const NAME_FIELD = {
   },
 } as const;
 
+/** What the product and the suggestion index share: one shard, their bulk-load mode, the name analysis. */
+function sharedSettings(options: { bulkLoad?: boolean }) {
+  return {
+    number_of_shards: 1,
+    number_of_replicas: 0,
+    // A bulk load refreshes once at the end rather than every interval.
+    refresh_interval: options.bulkLoad ? "-1" : REFRESH_INTERVAL,
+    // A bulk load that fails is simply redone, so it need not fsync every request.
+    ...(options.bulkLoad ? { "translog.durability": "async" } : {}),
+    max_ngram_diff: INFIX_LENGTH.max - INFIX_LENGTH.min,
+    analysis: ANALYSIS,
+  };
+}
+
 export function indexDefinition(options: { bulkLoad?: boolean } = {}) {
   return {
     settings: {
-      number_of_shards: 1,
-      number_of_replicas: 0,
-      // A bulk load refreshes once at the end rather than every interval.
-      refresh_interval: options.bulkLoad ? "-1" : REFRESH_INTERVAL,
-      // A bulk load that fails is simply redone, so it need not fsync every request.
-      ...(options.bulkLoad ? { "translog.durability": "async" } : {}),
+      ...sharedSettings(options),
       // Merges join neighbouring segments only, so documents keep the order they were written
       // in: a rebuild writes the catalog newest first, and a relevance page costs least on an
       // index stored so (SearchEngineIndex.rebuild). The default policy merges segments by
       // size, wherever they lie, and its merge to one segment shuffles them.
       "merge.policy": MERGE_POLICY,
-      max_ngram_diff: INFIX_LENGTH.max - INFIX_LENGTH.min,
-      analysis: ANALYSIS,
     },
     mappings: {
       dynamic: "strict",
@@ -210,12 +217,7 @@ export const SUGGESTION_ORDER = [
 export function suggestionIndexDefinition(options: { bulkLoad?: boolean } = {}) {
   return {
     settings: {
-      number_of_shards: 1,
-      number_of_replicas: 0,
-      refresh_interval: options.bulkLoad ? "-1" : REFRESH_INTERVAL,
-      ...(options.bulkLoad ? { "translog.durability": "async" } : {}),
-      max_ngram_diff: INFIX_LENGTH.max - INFIX_LENGTH.min,
-      analysis: ANALYSIS,
+      ...sharedSettings(options),
       "sort.field": SUGGESTION_ORDER.map((key) => key.field),
       "sort.order": SUGGESTION_ORDER.map((key) => key.order),
     },
