@@ -244,6 +244,7 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
     logger,
     execute: endpoint.execute,
     schema: gateway.schema,
+    fieldSuggestions: config.env !== "production",
   });
 
   const port = await listen(server, deps.port ?? config.gateway.port, config.host);

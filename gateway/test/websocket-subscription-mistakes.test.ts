@@ -54,6 +54,27 @@ describe("a live subscription's mistakes", () => {
     socket.close();
   });
 
+  it("never spell out the schema with graphql-js's \"Did you mean\" hints, unless outside production", async () => {
+    const execute = async (): Promise<ExecutionResult> => ({ data: null });
+    const typo = { query: 'subscription { orderStatusChanged(orderId: "o1") { statu } }' };
+    for (const fieldSuggestions of [false, true]) {
+      const gateway = await startWebSocketGateway({ execute, schema, fieldSuggestions });
+      const socket = await RawGraphQLSocket.connect(gateway.url, await gateway.token("u-hints"));
+      try {
+        socket.subscribe("typo", typo);
+        const { error } = await socket.result("typo");
+        const [mistake] = error!.payload as { message: string; extensions: { code: string } }[];
+        assert.equal(mistake!.extensions.code, "GRAPHQL_VALIDATION_FAILED");
+        assert.match(mistake!.message, /^Cannot query field "statu" on type "Order"\./);
+        if (fieldSuggestions) assert.match(mistake!.message, /Did you mean "status"/);
+        else assert.doesNotMatch(mistake!.message, /Did you mean|"status"/, "production gives no hint of the schema");
+      } finally {
+        socket.close();
+        await gateway.close();
+      }
+    }
+  });
+
   it("reads the status under a key the client's document does not use, so a field it aliases __liveStatus is kept as its own", async () => {
     const plan = planLiveOrder(parse('subscription { orderStatusChanged(orderId: "o1") { __liveStatus: id status } }'), undefined, {});
     assert.ok(!("error" in plan));

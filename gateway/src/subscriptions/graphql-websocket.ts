@@ -160,6 +160,8 @@ export function attachGraphQLWebSocket(options: {
    * wrote them (see subscription-mistakes.ts); absent, only the live query run is (tests).
    */
   schema?: GraphQLSchema;
+  /** Keep graphql-js's "Did you mean" hints in a subscription's mistakes (outside production only). */
+  fieldSuggestions?: boolean;
   logger: Logger;
   /** Origins besides the gateway's own host whose pages may open sockets (WS_ALLOWED_ORIGINS). */
   allowedOrigins?: readonly string[];
@@ -419,7 +421,7 @@ export function attachGraphQLWebSocket(options: {
             if (held > MAX_LIVE_SUBSCRIPTION_BYTES) {
               return refusal(ErrorCode.BAD_USER_INPUT, `A subscription is kept while it is followed: its text and variables hold at most ${MAX_LIVE_SUBSCRIPTION_BYTES} bytes together (these hold ${held})`, { limit: MAX_LIVE_SUBSCRIPTION_BYTES });
             }
-            const mistakes = options.schema && subscriptionMistakes(options.schema, admitted!);
+            const mistakes = options.schema && subscriptionMistakes(options.schema, admitted!, { fieldSuggestions: options.fieldSuggestions });
             if (mistakes) return [...mistakes];
             const plan = planLiveOrder(admitted!.document, admitted!.operationName, admitted!.variables);
             if ("error" in plan) return refusal(ErrorCode.BAD_USER_INPUT, plan.error);

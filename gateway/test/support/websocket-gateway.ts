@@ -40,6 +40,8 @@ export async function startWebSocketGateway(options: {
   acceptsHost?: (host: string | undefined) => boolean;
   /** The API schema subscriptions are validated against; unvalidated unless given. */
   schema?: GraphQLSchema;
+  /** Keep "Did you mean" hints in subscription mistakes, as outside production. */
+  fieldSuggestions?: boolean;
 }) {
   const listeners = new Set<OrderStatusListener>();
   const feed = { listen: (_orderId: string, listener: OrderStatusListener) => (listeners.add(listener), () => listeners.delete(listener)) } as unknown as OrderStatusFeed;
@@ -57,6 +59,7 @@ export async function startWebSocketGateway(options: {
     feed,
     execute: options.execute,
     schema: options.schema,
+    fieldSuggestions: options.fieldSuggestions,
     logger: createLogger("silent"),
     acceptsHost: options.acceptsHost,
   });

@@ -24,7 +24,7 @@ const SUGGESTION = / ?Did you mean\b[^?]*\?/g;
  * of a text holding no "?" after it: a 90 KB message of those words took 3.8 s. Only the text
  * up to the last "?" can hold a hint, and there every scan ends at a "?" it consumes.
  */
-function withoutSuggestions(message: string): string {
+export function withoutSuggestions(message: string): string {
   const lastQuestionMark = message.lastIndexOf("?");
   if (lastQuestionMark < 0) return message;
   return message.slice(0, lastQuestionMark + 1).replace(SUGGESTION, "") + message.slice(lastQuestionMark + 1);
