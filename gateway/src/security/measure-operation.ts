@@ -243,20 +243,28 @@ export function measureDocumentShape(document: DocumentNode): DocumentShape {
   return shape;
 }
 
+/** A value as a GraphQL Int (32-bit signed), or undefined when no Int holds it. */
+const asInt = (value: unknown): number | undefined => (Number.isInteger(value) && Math.abs(value as number) <= 2 ** 31 - 1 ? (value as number) : undefined);
+
 /** The walk of one document's selections, for one operation's variables and the schema's sizes. */
 function measurer(document: DocumentNode, variableDefaults: ReadonlyMap<string, ValueNode | undefined>, variables: Record<string, unknown>, sizes: ListSizes | undefined) {
   const fragments = fragmentsOf(document);
   const measured = new Map<string, Summary>();
   const measuring = new Set<string>();
 
-  /** The number a page-size argument will run with, or undefined when the schema's default applies. */
+  /**
+   * The number a page-size argument will run with, or undefined when the schema's default
+   * applies. A value no GraphQL Int holds (1e400, 2.5, past 2^31) never runs: validation or
+   * variable coercion refuses it with the client's mistake (GRAPHQL_VALIDATION_FAILED,
+   * BAD_USER_INPUT), which pricing it first turned into QUERY_TOO_COMPLEX for "first: Infinity".
+   */
   const sizeOf = (value: ValueNode | undefined): number | undefined => {
-    if (value?.kind === Kind.INT) return Number(value.value);
+    if (value?.kind === Kind.INT) return asInt(Number(value.value));
     if (value?.kind !== Kind.VARIABLE) return undefined;
     const given = variables[value.name.value];
-    if (given !== undefined) return typeof given === "number" ? given : undefined;
+    if (given !== undefined) return asInt(given);
     const fallback = variableDefaults.get(value.name.value);
-    return fallback?.kind === Kind.INT ? Number(fallback.value) : undefined;
+    return fallback?.kind === Kind.INT ? asInt(Number(fallback.value)) : undefined;
   };
   /**
    * Items the field returns at most: its page as it will run, else its declared size, else one;
