@@ -13,9 +13,9 @@ mutation AddOrderToCart($orderId: ID!) {
 `},{name:"AddToCart",query:`mutation AddToCart($variantId: ID, $productId: ID, $quantity: Int!, $idempotencyKey: String) {
   addToCart(variantId: $variantId, productId: $productId, quantity: $quantity, idempotencyKey: $idempotencyKey) { id totalQuantity subtotal { amount currency } }
 }
-`},{name:"ApplyCoupon",query:`# Puts a coupon on the cart (checked now, COUPON_INVALID with a reason otherwise, and again at checkout).
-mutation ApplyCoupon($code: String!) {
-  applyCoupon(code: $code) { id couponCode subtotal { amount currency } }
+`},{name:"ApplyCoupon",query:`# Puts a coupon on the cart (checked now, COUPON_INVALID with a reason otherwise, and again at checkout); a repeat under its key applies nothing.
+mutation ApplyCoupon($code: String!, $idempotencyKey: String) {
+  applyCoupon(code: $code, idempotencyKey: $idempotencyKey) { id couponCode subtotal { amount currency } }
 }
 `},{name:"ApproveReturn",query:`# Admin: accepts a requested return: its units are refunded at the price paid and go back to stock, once however often it is approved.
 mutation ApproveReturn($id: ID!) {
@@ -305,9 +305,9 @@ mutation RejectReturn($id: ID!, $reason: String!) {
     order { id status }
   }
 }
-`},{name:"RemoveCoupon",query:`# Takes the coupon off the cart.
-mutation RemoveCoupon {
-  removeCoupon { id couponCode }
+`},{name:"RemoveCoupon",query:`# Takes the coupon off the cart; a repeat under its key takes nothing off.
+mutation RemoveCoupon($idempotencyKey: String) {
+  removeCoupon(idempotencyKey: $idempotencyKey) { id couponCode }
 }
 `},{name:"RemoveFromCart",query:`mutation RemoveFromCart($variantId: ID, $productId: ID, $idempotencyKey: String) {
   removeFromCart(variantId: $variantId, productId: $productId, idempotencyKey: $idempotencyKey) { id totalQuantity subtotal { amount currency } }
