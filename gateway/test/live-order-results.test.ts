@@ -107,9 +107,11 @@ describe("live order re-reads", () => {
 
   it("gives up on reads that keep failing transiently: the stream ends SERVICE_UNAVAILABLE, not retrying, and reads no more", async () => {
     const live = following(() => ({ errors: [error("SERVICE_UNAVAILABLE")] as never }), { retry: { ...RETRY, giveUpAfterMs: 60 } });
-    await waitFor("the stream gives up", () => live.ended(), { timeoutMs: 2_000 });
+    await waitFor("the stream gives up", () => live.ended(), { timeoutMs: 10_000 });
     const reads = live.reads();
-    assert.ok(reads > 3, `retried before giving up (${reads} reads)`);
+    // The first failure starts the window, so only a later read can end it: at least one retry
+    // happens however slowly timers fire (a count of retries inside 60 ms depended on the load).
+    assert.ok(reads >= 2, `retried before giving up (${reads} reads)`);
     const last = live.sent.at(-1)!;
     assert.equal(last.data, undefined, "no data: a client subscribes again rather than taking it as an answer");
     assert.deepEqual(codesOf(last), ["SERVICE_UNAVAILABLE"]);
