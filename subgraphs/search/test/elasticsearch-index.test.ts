@@ -31,6 +31,10 @@ describe("ElasticsearchIndex requests", () => {
     "GET /": { status: 200, body: { name: "es", cluster_name: "es", version: { number: "8.19.2", build_flavor: "default" }, tagline: "You Know, for Search" } },
     "GET /_alias/products_building": { status: 404, body: { error: "alias [products_building] missing", status: 404 } },
     "GET /_alias/products_building_suggestions": { status: 404, body: { error: "alias [products_building_suggestions] missing", status: 404 } },
+    "GET /_alias/products_building,products_suggestions,products_building_suggestions": {
+      status: 404,
+      body: { error: "aliases [products_building,products_building_suggestions] missing", status: 404, products_1_suggestions: { aliases: { products_suggestions: {} } } },
+    },
     "GET /_alias/products": { status: 200, body: { products_1: { aliases: { products: {} } } } },
     "GET /_alias/products_suggestions": { status: 200, body: { products_1_suggestions: { aliases: { products_suggestions: {} } } } },
     "GET /products/_mapping": { status: 200, body: { products_1: { mappings: { _meta: indexMeta() } } } },
@@ -96,6 +100,11 @@ describe("ElasticsearchIndex requests", () => {
       { kind: "delete" as const, id: "prod_gone", version: 4 },
     ];
     await index.apply(changes);
+    assert.deepEqual(
+      requests.filter((r) => r.url.startsWith("/_alias/")).map((r) => r.url),
+      ["/_alias/products_building,products_suggestions,products_building_suggestions"],
+      "the write targets are read in one request",
+    );
     const bulk = requests.find((r) => r.url.startsWith("/_bulk"))!;
     assert.equal(bulk.url, "/_bulk?require_alias=true");
     assert.equal(bulk.body, bulkBody(changes, ["products"], ["products_suggestions"]));

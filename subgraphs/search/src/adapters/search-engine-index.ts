@@ -374,7 +374,8 @@ export class SearchEngineIndex implements SearchIndex {
   /** The aliases a live change is written to: the product ones, and the suggestion ones that exist. */
   private async writeTargets(): Promise<{ names: string[]; suggestions: string[] }> {
     if (!this.targets || this.targets.until < Date.now()) {
-      const [building, suggestions, buildingSuggestions] = await Promise.all([this.building, this.suggestions, this.buildingSuggestions].map(async (a) => (await this.aliasIndexes(a)).length > 0));
+      const held = await this.heldAliases([this.building, this.suggestions, this.buildingSuggestions]);
+      const [building, suggestions, buildingSuggestions] = [this.building, this.suggestions, this.buildingSuggestions].map((alias) => held.has(alias));
       this.targets = {
         names: building ? [this.options.alias, this.building] : [this.options.alias],
         suggestions: [...(suggestions ? [this.suggestions] : []), ...(buildingSuggestions ? [this.buildingSuggestions] : [])],
@@ -382,6 +383,20 @@ export class SearchEngineIndex implements SearchIndex {
       };
     }
     return this.targets;
+  }
+
+  /**
+   * Which of these aliases exist, in one request: the engines answer 404 naming the missing ones
+   * beside the indexes of those found.
+   */
+  private async heldAliases(aliases: readonly string[]): Promise<Set<string>> {
+    const { body } = await this.transport({ method: "GET", path: `/_alias/${aliases.join(",")}` });
+    const held = new Set<string>();
+    for (const [index, entry] of Object.entries(body as Record<string, unknown>)) {
+      if (index === "error" || index === "status") continue;
+      for (const alias of Object.keys((entry as { aliases?: Record<string, unknown> }).aliases ?? {})) held.add(alias);
+    }
+    return held;
   }
 
   private async aliasIndexes(alias: string): Promise<string[]> {
