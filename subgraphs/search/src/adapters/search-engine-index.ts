@@ -237,9 +237,12 @@ export class SearchEngineIndex implements SearchIndex {
     await this.transport({ method: "PUT", path: `/${name}`, body: indexDefinition({ bulkLoad: true }) });
     try {
       await this.transport({ method: "PUT", path: `/${suggestions}`, body: suggestionIndexDefinition({ bulkLoad: true }) });
-      const stale = [...(await this.aliasIndexes(this.building)), ...(await this.aliasIndexes(this.buildingSuggestions))];
+      const staleProducts = await this.aliasIndexes(this.building);
+      const staleSuggestions = await this.aliasIndexes(this.buildingSuggestions);
+      const stale = [...staleProducts, ...staleSuggestions];
       await this.updateAliases([
-        ...stale.map((index) => ({ remove: { index, alias: index.endsWith(SUGGESTIONS) ? this.buildingSuggestions : this.building } })),
+        ...staleProducts.map((index) => ({ remove: { index, alias: this.building } })),
+        ...staleSuggestions.map((index) => ({ remove: { index, alias: this.buildingSuggestions } })),
         { add: { index: name, alias: this.building } },
         { add: { index: suggestions, alias: this.buildingSuggestions } },
       ]);
