@@ -48,5 +48,20 @@ describeWithRealEngine({ suite: "Search index rebuild after one killed half-way"
       await index.rebuild((async function* () { yield catalog; })());
       assert.ok((await indexesOf()).includes(running), "a rebuild without the claim does not delete what may be a running rebuild's index");
     });
+
+    it("a rebuild holding the claim deletes the suggestion index a killed rebuild left beside its product index", async () => {
+      index ??= await OpenSearchIndex.connect(url, { alias, retireDelayMs: 50 });
+      await index.ensureIndex();
+      const killed = `${alias}_1000000000003`;
+      await abandonedBuild(killed);
+      await send("PUT", `/${killed}_suggestions`, { aliases: { [`${alias}_building_suggestions`]: {} } });
+      await index.rebuild((async function* () { yield judgedCatalog().slice(0, 20); })(), undefined, { dropAbandonedBuilds: true });
+      const left = await indexesOf();
+      assert.ok(!left.includes(killed) && !left.includes(`${killed}_suggestions`), `both of the killed rebuild's indexes are gone: ${left.join(", ")}`);
+      const building = await send("GET", `/_alias/${alias}_building_suggestions`);
+      assert.equal(building.status, 404, "no suggestion index is being built any more");
+      const suggestions = await send("GET", `/_alias/${alias}_suggestions`);
+      assert.equal(Object.keys(suggestions).length, 1, `one suggestion index answers: ${JSON.stringify(suggestions)}`);
+    });
   });
 });
