@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import pg from "pg";
 import { PaymentEventTypes, Topics, newEvent } from "#kernel";
 import { engineSuiteTitle, waitFor } from "#kernel/testing";
 import { chargeKey } from "../src/domain/payment.js";
 import { NOTHING_CHARGED } from "../src/domain/payment.service.js";
 import { CUSTOMER_MAIL_DOMAIN } from "../../../services/notifications/src/index.js";
 import { openPaymentsHarness, type HarnessOptions, type PaymentsHarness } from "./support/payments-harness.js";
+import { watchQueriesDuring } from "../../../test/support/sent-queries.js";
 
 /**
  * The payment flow's guarantees, run against each engine pair (embedded PostgreSQL with the
@@ -322,20 +322,10 @@ export function definePaymentProcessingScenarios(engine: string, options: () => 
 
     /** Every statement naming this payment or its order, from any pg client, while `work` runs. */
     const statementsOf = async (payment: { paymentId: string; orderId: string }, work: () => Promise<void>): Promise<string[]> => {
-      const query = pg.Client.prototype.query;
       const sent: string[] = [];
-      pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-        const [first, second] = args as [{ text?: string; values?: unknown[] } | string, unknown[] | undefined];
-        const values = typeof first === "string" ? second : first?.values;
-        const text = typeof first === "string" ? first : first?.text;
-        if (values?.some((v) => v === payment.paymentId || v === payment.orderId)) sent.push(String(text).replace(/\s+/g, " ").slice(0, 60));
-        return (query as (...a: unknown[]) => unknown).apply(this, args);
-      } as typeof query;
-      try {
-        await work();
-      } finally {
-        pg.Client.prototype.query = query;
-      }
+      await watchQueriesDuring(work, ({ text, values }) => {
+        if (values?.some((v) => v === payment.paymentId || v === payment.orderId)) sent.push(text.replace(/\s+/g, " ").slice(0, 60));
+      });
       return sent;
     };
 
