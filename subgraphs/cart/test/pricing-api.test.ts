@@ -287,6 +287,21 @@ function definePricingApiSuite(engine: DatabaseEngine): void {
       assert.equal(final.estimate.couponCode, final.couponCode, "the estimate prices the coupon the cart holds");
     });
 
+    it("refuses a coupon change under an empty key or one holding NUL or control characters, and changes nothing", async () => {
+      const nel = customer("nel-hostile-coupon-key");
+      const APPLY_KEYED = `mutation($code: String!, $key: String) { applyCoupon(code: $code, idempotencyKey: $key) { couponCode } }`;
+      const REMOVE_KEYED = `mutation($key: String) { removeCoupon(idempotencyKey: $key) { couponCode } }`;
+      await run(ADD, { id: "p1", q: 1 }, nel);
+      await run(CREATE_COUPON, { input: { code: "NEL-A", type: "PERCENTAGE", value: 500 } }, admin);
+      await run(CREATE_COUPON, { input: { code: "NEL-B", type: "PERCENTAGE", value: 600 } }, admin);
+      assert.equal((await run(APPLY_KEYED, { code: "nel-a", key: "nel-first" }, nel)).data.applyCoupon.couponCode, "NEL-A");
+      for (const bad of ["", "a\u0000b", "tab\there", "\u007f", "c1\u0085control"]) {
+        assert.equal(codeOf(await run(APPLY_KEYED, { code: "nel-b", key: bad }, nel)), "BAD_USER_INPUT", `apply under ${JSON.stringify(bad)}`);
+        assert.equal(codeOf(await run(REMOVE_KEYED, { key: bad }, nel)), "BAD_USER_INPUT", `remove under ${JSON.stringify(bad)}`);
+      }
+      assert.equal((await prisma.cart.findUniqueOrThrow({ where: { userId: "nel-hostile-coupon-key" } })).couponCode, "NEL-A");
+    });
+
     it("applies or removes a coupon once under an idempotency key: a retry leaves what another tab did since, ten at once change it once, the key reused for another code is IDEMPOTENCY_CONFLICT", async () => {
       const kay = customer("kay-keyed-coupon");
       const APPLY_KEYED = `mutation($code: String!, $key: String) { applyCoupon(code: $code, idempotencyKey: $key) { couponCode } }`;
