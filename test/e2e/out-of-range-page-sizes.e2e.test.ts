@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { startTestSupergraph, type TestSupergraph } from "../support/start-test-supergraph.js";
+import { RawGraphQLSocket } from "../support/raw-graphql-websocket.js";
 
 const PRODUCTS = "query Page($n: Int) { products(first: $n) { edges { node { id } } } }";
 
@@ -28,6 +29,20 @@ describe("page sizes outside what an Int holds", { timeout: 120_000 }, () => {
     }
     const fine = await post(JSON.stringify({ query: PRODUCTS, variables: { n: 2 } }));
     assert.equal(fine.errors, undefined, JSON.stringify(fine.errors));
+  });
+
+  it("answers the same over the WebSocket as over HTTP", async () => {
+    const socket = await RawGraphQLSocket.connect(sg.gatewayUrl, await sg.token("ws-page-sizes"));
+    try {
+      for (const [id, n] of [["big", 3_000_000_000], ["fraction", 2.5]] as const) {
+        socket.subscribe(id, { query: PRODUCTS, variables: { n } });
+        const { next, error } = await socket.result(id);
+        const errors = (error?.payload ?? next[0]?.payload.errors) as { extensions?: { code?: string } }[] | undefined;
+        assert.equal(errors?.[0]?.extensions?.code, "BAD_USER_INPUT", `${id}: ${JSON.stringify({ next, error })}`);
+      }
+    } finally {
+      socket.close();
+    }
   });
 
   it("answers a literal no Int holds GRAPHQL_VALIDATION_FAILED", async () => {
