@@ -5,13 +5,14 @@
 // text is asked both ways in turn, one at a time, and the answers must be equal.
 //
 //   eval "$(scripts/services.sh env)"
-//   npx tsx bench/autocomplete-engine.ts --products catalog_2m --suggestions catalog_2m_suggestions [--rounds 5]
+//   npx tsx bench/autocomplete-engine.ts --products catalog_2m --suggestions catalog_2m_names [--build] [--rounds 5]
 //
 // --products and --suggestions name an alias or index on OPENSEARCH_URL holding the same
-// catalog (a suggestion index can be copied from a product index with _reindex of id, name and
-// popularity into suggestionIndexDefinition()). Prints, per way, the client's wall time and the
+// catalog. --build first makes the suggestion index `<products>_names` from the product index
+// (SearchEngineIndex.rebuildSuggestions, timed). Prints, per way, the client's wall time and the
 // engine's own `took` summed over the reads of one keystroke, p50 and p99, and reads per keystroke.
 import { parseArgs } from "node:util";
+import { OpenSearchIndex } from "../subgraphs/search/src/adapters/open-search-index.js";
 import { parseSuggestResponse, suggestBody } from "../subgraphs/search/src/adapters/suggest-dsl.js";
 import { readSuggestionTiers } from "../subgraphs/search/src/adapters/suggestion-tiers.js";
 import { typedText, type TypedText } from "../subgraphs/search/src/domain/suggestion-match.js";
@@ -22,6 +23,7 @@ const { values } = parseArgs({
     suggestions: { type: "string" },
     rounds: { type: "string", default: "5" },
     limit: { type: "string", default: "8" },
+    build: { type: "boolean", default: false },
   },
 });
 const url = (process.env.OPENSEARCH_URL ?? "").replace(/\/$/, "");
@@ -30,6 +32,20 @@ if (!url || !values.products || !values.suggestions) {
   process.exit(2);
 }
 const limit = Number(values.limit);
+
+if (values.build) {
+  const index = await OpenSearchIndex.connect(url, { alias: values.products });
+  const started = performance.now();
+  let lastLog = 0;
+  const { indexed } = await index.rebuildSuggestions({}, (done) => {
+    if (performance.now() - lastLog > 30_000) {
+      lastLog = performance.now();
+      console.log(`  ${done.toLocaleString("en")} products read into the suggestion index, ${((performance.now() - started) / 1000).toFixed(0)} s`);
+    }
+  });
+  await index.close();
+  console.log(`suggestion index built from ${indexed.toLocaleString("en")} products in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}
 
 /** Typed as a shopper starts: one to three letters of common name words, then a word and a half. */
 const TEXTS = [

@@ -4,6 +4,7 @@ import { after, before, describe, it } from "node:test";
 import { ElasticsearchIndex } from "../src/adapters/elasticsearch-index.js";
 import { bulkBody, countsBody, hitsBody, indexMeta } from "../src/adapters/search-dsl.js";
 import { suggestionTiers, tierPageBody } from "../src/adapters/suggestion-tiers.js";
+import { memberUpdateLines, nameDocumentId } from "../src/adapters/suggestion-names.js";
 import { facetValuesBody, suggestBody } from "../src/adapters/suggest-dsl.js";
 import { suggestCompletions } from "../src/domain/autocomplete.js";
 import { typedText } from "../src/domain/suggestion-match.js";
@@ -30,13 +31,13 @@ describe("ElasticsearchIndex requests", () => {
   const responses: Record<string, { status: number; body: unknown }> = {
     "GET /": { status: 200, body: { name: "es", cluster_name: "es", version: { number: "8.19.2", build_flavor: "default" }, tagline: "You Know, for Search" } },
     "GET /_alias/products_building": { status: 404, body: { error: "alias [products_building] missing", status: 404 } },
-    "GET /_alias/products_building_suggestions": { status: 404, body: { error: "alias [products_building_suggestions] missing", status: 404 } },
-    "GET /_alias/products_building,products_suggestions,products_building_suggestions": {
+    "GET /_alias/products_building_names": { status: 404, body: { error: "alias [products_building_names] missing", status: 404 } },
+    "GET /_alias/products_building,products_names,products_building_names": {
       status: 404,
-      body: { error: "aliases [products_building,products_building_suggestions] missing", status: 404, products_1_suggestions: { aliases: { products_suggestions: {} } } },
+      body: { error: "aliases [products_building,products_building_names] missing", status: 404, products_1_names: { aliases: { products_names: {} } } },
     },
     "GET /_alias/products": { status: 200, body: { products_1: { aliases: { products: {} } } } },
-    "GET /_alias/products_suggestions": { status: 200, body: { products_1_suggestions: { aliases: { products_suggestions: {} } } } },
+    "GET /_alias/products_names": { status: 200, body: { products_1_names: { aliases: { products_names: {} } } } },
     "GET /products/_mapping": { status: 200, body: { products_1: { mappings: { _meta: indexMeta() } } } },
     "POST /_bulk?require_alias=true": { status: 200, body: { errors: false, items: [] } },
     "POST /products/_msearch": {
@@ -65,6 +66,29 @@ describe("ElasticsearchIndex requests", () => {
     },
   };
 
+  /**
+   * A bulk answered as the engine does: product writes applied, each member update answered
+   * with the member it now holds (a change the member document had not seen, after a name it
+   * had), each name update answered as sure.
+   */
+  const bulkAnswer = (route: string, body: string) => {
+    if (!route.startsWith("POST /_bulk")) return undefined;
+    const lines = body.trim().split("\n").map((line) => JSON.parse(line));
+    const items: unknown[] = [];
+    for (let i = 0; i < lines.length; i++) {
+      const [action, meta] = Object.entries(lines[i])[0] as [string, { _index: string; _id: string }];
+      const concrete = meta._index.replace(/^products(_names)?$/, "products_1$1");
+      if (action === "delete") {
+        items.push({ delete: { _index: concrete, _id: meta._id, status: 200 } });
+        continue;
+      }
+      const doc = lines[++i];
+      const member = doc.script?.params?.version !== undefined && doc.script.params.ops === undefined ? { ...doc.script.params, previous: "Pixelon Old Name" } : undefined;
+      items.push({ [action]: { _index: concrete, _id: meta._id, status: 200, ...(action === "update" ? { get: { _source: member ? { member } : { unsure: false } } } : {}) } });
+    }
+    return { status: 200, body: { errors: false, items } };
+  };
+
   before(async () => {
     server = createServer((req, res) => {
       let body = "";
@@ -75,11 +99,11 @@ describe("ElasticsearchIndex requests", () => {
         const route = `${req.method} ${req.url}`;
         const kind = body.includes('"collapse"') ? " suggest" : body.includes('"size":0') ? " facet values" : "";
         // Suggestion tiers: the first holds the one product, the others nothing.
-        const tiers = route === "POST /products_suggestions/_msearch" && {
+        const tiers = route === "POST /products_names/_msearch" && {
           status: 200,
           body: { responses: body.trim().split("\n").filter((_, i) => i % 2 === 1).map((_, t) => ({ status: 200, hits: { hits: t === 0 ? [{ sort: [120, "Pixelon Pro Wireless Headphones", "prod_0000031"] }] : [] } })) },
         };
-        const answer = tiers || (responses[route + kind] ?? responses[route] ?? { status: 500, body: { error: `unexpected ${req.method} ${req.url}` } });
+        const answer = tiers || bulkAnswer(route, body) || (responses[route + kind] ?? responses[route] ?? { status: 500, body: { error: `unexpected ${req.method} ${req.url}` } });
         res.writeHead(answer.status, { "content-type": "application/json", "x-elastic-product": "Elasticsearch" }).end(JSON.stringify(answer.body));
       });
     });
@@ -102,20 +126,25 @@ describe("ElasticsearchIndex requests", () => {
     await index.apply(changes);
     assert.deepEqual(
       requests.filter((r) => r.url.startsWith("/_alias/")).map((r) => r.url),
-      ["/_alias/products_building,products_suggestions,products_building_suggestions"],
+      ["/_alias/products_building,products_names,products_building_names"],
       "the write targets are read in one request",
     );
-    const bulk = requests.find((r) => r.url.startsWith("/_bulk"))!;
-    assert.equal(bulk.url, "/_bulk?require_alias=true");
-    assert.equal(bulk.body, bulkBody(changes, ["products"], ["products_suggestions"]));
-    assert.match(bulk.contentType!, /^application\/vnd\.elasticsearch\+x-ndjson; compatible-with=8$/);
-    const actions = bulk.body.trim().split("\n").map((line) => JSON.parse(line));
+    const [bulk, names] = requests.filter((r) => r.url.startsWith("/_bulk"));
+    assert.equal(bulk!.url, "/_bulk?require_alias=true");
+    assert.equal(bulk!.body, bulkBody(changes, ["products"]) + changes.flatMap((change) => memberUpdateLines(change, "products_names")).join("\n") + "\n");
+    assert.match(bulk!.contentType!, /^application\/vnd\.elasticsearch\+x-ndjson; compatible-with=8$/);
+    const actions = bulk!.body.trim().split("\n").map((line) => JSON.parse(line));
     const version = document!.version * 2 ** 32 + document!.popularity;
-    assert.deepEqual(actions[0], { index: { _index: "products_suggestions", _id: document!.id, version, version_type: "external" } });
-    assert.deepEqual(actions[1], { id: document!.id, name: document!.name, popularity: document!.popularity }, "a suggestion is the name and the units sold");
-    assert.deepEqual(actions[2], { delete: { _index: "products_suggestions", _id: "prod_gone", version: 5 * 2 ** 32 - 1, version_type: "external" } });
-    assert.deepEqual(actions[3], { index: { _index: "products", _id: document!.id, version, version_type: "external" } });
-    assert.deepEqual(actions[5], { delete: { _index: "products", _id: "prod_gone", version: 5 * 2 ** 32 - 1, version_type: "external" } });
+    assert.deepEqual(actions[0], { index: { _index: "products", _id: document!.id, version, version_type: "external" } });
+    assert.deepEqual(actions[2], { delete: { _index: "products", _id: "prod_gone", version: 5 * 2 ** 32 - 1, version_type: "external" } });
+    assert.deepEqual(actions[3], { update: { _index: "products_names", _id: `m:${document!.id}`, retry_on_conflict: 5 } });
+    assert.deepEqual(actions[4].script.params, { id: document!.id, name: document!.name, popularity: document!.popularity, version }, "a member is the name, the units sold and the version");
+    assert.deepEqual(actions[6].script.params, { id: "prod_gone", name: null, popularity: 0, version: 5 * 2 ** 32 - 1 });
+    // Step two, to the concrete index the members were written in: the names joined and left.
+    assert.ok(names, "the names the members moved between are written next");
+    const nameActions = names!.body.trim().split("\n").map((line) => JSON.parse(line));
+    const targets = nameActions.filter((_, i) => i % 2 === 0).map((action) => [action.update._index, action.update._id]);
+    assert.deepEqual(targets.sort(), [["products_1_names", nameDocumentId(document!.name)], ["products_1_names", nameDocumentId("Pixelon Old Name")]].sort());
   });
 
   it("sends the shared DSL's page and counts to the alias as one multi-search and reads hits, cursors and facets back", async () => {
@@ -162,9 +191,9 @@ describe("ElasticsearchIndex requests", () => {
       await current.ensureIndex();
       requests.length = 0;
       const suggestions = await suggestCompletions(current, "pixel hedph", { limit: 5, kinds: ["PRODUCT"] });
-      assert.deepEqual(requests.map((r) => `${r.method} ${r.url}`), ["POST /products_suggestions/_msearch"]);
+      assert.deepEqual(requests.map((r) => `${r.method} ${r.url}`), ["POST /products_names/_msearch"]);
       const bodies = requests[0]!.body.trim().split("\n").filter((_, i) => i % 2 === 1).map((line) => JSON.parse(line));
-      assert.deepEqual(bodies, JSON.parse(JSON.stringify(suggestionTiers(typedText("pixel hedph"))!.map((tier) => tierPageBody(tier, 8)))));
+      assert.deepEqual(bodies, JSON.parse(JSON.stringify(suggestionTiers(typedText("pixel hedph"))!.map((tier) => tierPageBody(tier, 5)))));
       assert.deepEqual(suggestions, [{ kind: "PRODUCT", text: "Pixelon Pro Wireless Headphones", productId: "prod_0000031" }]);
     } finally {
       await current.close();

@@ -54,13 +54,13 @@ describeWithRealEngine({ suite: "Search index rebuild after one killed half-way"
       await index.ensureIndex();
       const killed = `${alias}_1000000000003`;
       await abandonedBuild(killed);
-      await send("PUT", `/${killed}_suggestions`, { aliases: { [`${alias}_building_suggestions`]: {} } });
+      await send("PUT", `/${killed}_names`, { aliases: { [`${alias}_building_names`]: {} } });
       await index.rebuild((async function* () { yield judgedCatalog().slice(0, 20); })(), undefined, { dropAbandonedBuilds: true });
       const left = await indexesOf();
-      assert.ok(!left.includes(killed) && !left.includes(`${killed}_suggestions`), `both of the killed rebuild's indexes are gone: ${left.join(", ")}`);
-      const building = await send("GET", `/_alias/${alias}_building_suggestions`);
+      assert.ok(!left.includes(killed) && !left.includes(`${killed}_names`), `both of the killed rebuild's indexes are gone: ${left.join(", ")}`);
+      const building = await send("GET", `/_alias/${alias}_building_names`);
       assert.equal(building.status, 404, "no suggestion index is being built any more");
-      const suggestions = await send("GET", `/_alias/${alias}_suggestions`);
+      const suggestions = await send("GET", `/_alias/${alias}_names`);
       assert.equal(Object.keys(suggestions).length, 1, `one suggestion index answers: ${JSON.stringify(suggestions)}`);
     });
   });

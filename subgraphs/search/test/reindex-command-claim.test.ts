@@ -68,7 +68,7 @@ describeWithRealEngine({ suite: "The reindex command under the search index's re
       const indexes = await indexesOf();
       assert.ok(!indexes.includes(killed), "the killed rebuild's index is gone");
       const built = indexes[0]!;
-      assert.deepEqual(indexes, [built, `${built}_suggestions`], "the index built and its suggestion index");
+      assert.deepEqual(indexes, [built, `${built}_names`], "the index built and its suggestion index");
       assert.deepEqual(await aliasedTo(), [built], "the alias names the index built");
       assert.equal(await kv!.get(rebuildClaimKey(alias)), null, "the claim is given back");
     });

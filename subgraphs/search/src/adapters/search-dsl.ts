@@ -15,6 +15,7 @@ import { recencyKeyOf, recencyKeys } from "../domain/word-recency.js";
 import { FIELD_SCORES } from "../domain/field-scores.js";
 import { engineWords, lastWordIsPrefix } from "../domain/search-words.js";
 import { DOCUMENT_FORMAT } from "../domain/document-format.js";
+import { SUGGESTION_BOOKKEEPING_FIELDS, SUGGESTION_FORMAT } from "./suggestion-names.js";
 
 /**
  * The mapping's version, kept in the index's `_meta`. An index made by an older one is brought
@@ -208,11 +209,11 @@ export const SUGGESTION_ORDER = [
 ] as const;
 
 /**
- * The suggestion index beside the product index: one flat document per product (id, name,
- * popularity), sorted by SUGGESTION_ORDER. The product index cannot be sorted so: the engines
- * refuse index sorting on an index with nested fields, and it keeps its newest-first order for
- * relevance pages. Written by the same bulk requests, with the same external versions, as the
- * product index, so the two never disagree on which change of a product is the latest.
+ * The suggestion index beside the product index: one flat document per distinct name (its best
+ * product's id and units sold) and one member document per product (suggestion-names.ts),
+ * sorted by SUGGESTION_ORDER. The product index cannot be sorted so: the engines refuse index
+ * sorting on an index with nested fields, and it keeps its newest-first order for relevance
+ * pages. Member documents hold no name field, so they match no suggestion filter and sort last.
  */
 export function suggestionIndexDefinition(options: { bulkLoad?: boolean } = {}) {
   return {
@@ -223,11 +224,12 @@ export function suggestionIndexDefinition(options: { bulkLoad?: boolean } = {}) 
     },
     mappings: {
       dynamic: "strict",
-      _meta: indexMeta(),
+      _meta: { ...indexMeta(), suggestionFormat: SUGGESTION_FORMAT },
       properties: {
         id: { type: "keyword" },
         name: { ...NAME_FIELD, fields: { ...NAME_FIELD.fields, start: NAME_START_FIELD } },
         popularity: { type: "long" },
+        ...SUGGESTION_BOOKKEEPING_FIELDS,
       },
     },
   };
@@ -465,20 +467,8 @@ function wordRecency(document: SearchDocument, recency: number): Record<string, 
  * (or a delete's tombstone) unless the change's version is higher, which makes indexing
  * idempotent and ordered per product whatever the delivery order.
  */
-export function bulkBody(changes: readonly IndexChange[], targets: readonly string[], suggestionTargets: readonly string[] = []): string {
+export function bulkBody(changes: readonly IndexChange[], targets: readonly string[]): string {
   const lines: string[] = [];
-  for (const target of suggestionTargets) {
-    for (const change of changes) {
-      const id = change.kind === "upsert" ? change.document.id : change.id;
-      const action = { _index: target, _id: id, version: indexVersion(change), version_type: "external" };
-      if (change.kind === "delete") {
-        lines.push(JSON.stringify({ delete: action }));
-        continue;
-      }
-      const { name, popularity } = change.document;
-      lines.push(JSON.stringify({ index: action }), JSON.stringify({ id, name, popularity }));
-    }
-  }
   for (const target of targets) {
     for (const change of changes) {
       if (change.kind === "upsert") {

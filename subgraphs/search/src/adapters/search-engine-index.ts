@@ -5,6 +5,7 @@ import type { TypedText } from "../domain/suggestion-match.js";
 import { ADDED_FIELDS, bulkBody, bulkFailures, indexDefinition, indexMeta, MAPPING_VERSION, countsBody, hitsBody, parseSearchResponse, REFRESH_INTERVAL, suggestionIndexDefinition, WORD_RECENCY_SINCE } from "./search-dsl.js";
 import { refuseTimedOut, SEARCH_CLIENT_WAIT_MS } from "./search-time-limit.js";
 import { readSuggestionTiers } from "./suggestion-tiers.js";
+import { bulkItemOf, memberCreateLines, memberUpdateLines, moveOfCreate, moveOfUpdate, nameUpdates, recomputeName, SUGGESTION_FORMAT, unsureNames, type BulkItem, type NameMove } from "./suggestion-names.js";
 import { facetValuesBody, parseFacetValuesResponse, parseSuggestResponse, suggestBody } from "./suggest-dsl.js";
 import { DOCUMENT_FORMAT, UNRECORDED_DOCUMENT_FORMAT } from "../domain/document-format.js";
 
@@ -41,7 +42,14 @@ export interface SearchEngineIndexOptions {
 }
 
 /** The suggestion index's alias beside a product alias (its concrete indexes: the product index's name and this suffix). */
-const SUGGESTIONS = "_suggestions";
+const SUGGESTIONS = "_names";
+
+/**
+ * The alias of the suggestion indexes made before SUGGESTION_FORMAT 2 (one document per
+ * product): neither read nor written any more, and deleted once a suggestion index of the
+ * current format replaces them.
+ */
+const FORMER_SUGGESTIONS = "_suggestions";
 
 /** How soon a failed read of the brands and categories autocomplete suggests is tried again. */
 export const FACET_VALUES_RETRY_MS = 5_000;
@@ -63,6 +71,7 @@ export class SearchEngineIndex implements SearchIndex {
   private readonly building: string;
   private readonly suggestions: string;
   private readonly buildingSuggestions: string;
+  private readonly formerSuggestions: string;
   private readonly writeTargetTtlMs: number;
   private readonly retireDelayMs: number;
   private targets?: { names: string[]; suggestions: string[]; until: number };
@@ -93,6 +102,7 @@ export class SearchEngineIndex implements SearchIndex {
     this.building = `${options.alias}_building`;
     this.suggestions = `${options.alias}${SUGGESTIONS}`;
     this.buildingSuggestions = `${this.building}${SUGGESTIONS}`;
+    this.formerSuggestions = `${options.alias}${FORMER_SUGGESTIONS}`;
     this.writeTargetTtlMs = options.writeTargetTtlMs ?? 1_000;
     this.retireDelayMs = options.retireDelayMs ?? 5_000;
   }
@@ -123,10 +133,37 @@ export class SearchEngineIndex implements SearchIndex {
   async apply(changes: readonly IndexChange[]): Promise<void> {
     if (changes.length === 0) return;
     const targets = await this.writeTargets();
+    const productLines = bulkBody(changes, targets.names);
+    const memberLines = targets.suggestions.flatMap((target) => changes.flatMap((change) => memberUpdateLines(change, target)));
     // require_alias: a write to an alias that is gone must fail, not auto-create an index.
-    const { body } = await this.transport({ method: "POST", path: "/_bulk", ndjson: bulkBody(changes, targets.names, targets.suggestions), querystring: { require_alias: "true" } });
-    const failures = bulkFailures(body, [this.building, this.buildingSuggestions]);
+    const { body } = await this.transport({ method: "POST", path: "/_bulk", ndjson: productLines + (memberLines.length ? memberLines.join("\n") + "\n" : ""), querystring: { require_alias: "true" } });
+    const items = (body as { items?: Record<string, BulkItem>[] }).items ?? [];
+    const productItems = changes.length * targets.names.length;
+    const failures = bulkFailures({ errors: true, items: items.slice(0, productItems) }, [this.building, this.buildingSuggestions]);
+    const moves: NameMove[] = [];
+    for (const [i, entry] of items.slice(productItems).entries()) {
+      const item = bulkItemOf(entry);
+      const change = changes[i % changes.length]!;
+      const move = item && moveOfUpdate(item, change);
+      if (move) moves.push(move);
+      else if (item && item.status >= 300 && !(item.error?.type === "index_not_found_exception" && item.error.reason?.includes(this.buildingSuggestions))) {
+        failures.push(`${item.status} ${item.error?.type ?? ""}: ${item.error?.reason ?? ""}`);
+      }
+    }
     if (failures.length) throw new Error(`Indexing failed for ${failures.length} change(s): ${failures.slice(0, 3).join("; ")}`);
+    await this.writeNames(moves);
+  }
+
+  /**
+   * Step 2 of suggestion-names.ts: the names the products joined and left, in the concrete
+   * indexes step 1 wrote (an alias may have moved in between: a rebuild that just finished),
+   * then the names whose best left read again.
+   */
+  private async writeNames(moves: readonly NameMove[]): Promise<void> {
+    const { lines, names } = nameUpdates(moves);
+    if (lines.length === 0) return;
+    const { body } = await this.transport({ method: "POST", path: "/_bulk", ndjson: lines.join("\n") + "\n" });
+    for (const { index, name } of unsureNames(body, names)) await recomputeName(this.transport, index, name);
   }
 
   /**
@@ -268,9 +305,7 @@ export class SearchEngineIndex implements SearchIndex {
       for await (const documents of source) {
         if (writing.length >= 1) await writing.shift();
         const changes = documents.map((document): IndexChange => ({ kind: "upsert", document }));
-        const write = this.transport({ method: "POST", path: "/_bulk", ndjson: bulkBody(changes, [name], [suggestions]) }).then(({ body }) => {
-          const failures = bulkFailures(body);
-          if (failures.length) throw new Error(`Rebuild failed for ${failures.length} document(s): ${failures.slice(0, 3).join("; ")}`);
+        const write = this.writeRebuildBatch(documents, bulkBody(changes, [name]), changes.length, suggestions).then(() => {
           indexed += documents.length;
           onProgress?.(indexed);
         });
@@ -287,9 +322,11 @@ export class SearchEngineIndex implements SearchIndex {
       await this.mergeInBackground(both);
       const previous = await this.aliasIndexes(alias);
       const previousSuggestions = await this.aliasIndexes(this.suggestions);
+      const formerSuggestions = await this.aliasIndexes(this.formerSuggestions);
       await this.updateAliases([
         ...previous.map((index) => ({ remove: { index, alias } })),
         ...previousSuggestions.map((index) => ({ remove: { index, alias: this.suggestions } })),
+        ...formerSuggestions.map((index) => ({ remove: { index, alias: this.formerSuggestions } })),
         { add: { index: name, alias } },
         { add: { index: suggestions, alias: this.suggestions } },
         { remove: { index: name, alias: this.building } },
@@ -301,7 +338,7 @@ export class SearchEngineIndex implements SearchIndex {
       this.wordRecencyHeld = true;
       this.suggestionsHeld = true;
       this.options.logger?.info("search index rebuilt", { alias, index: name, indexed });
-      this.retire([...previous, ...previousSuggestions]);
+      this.retire([...previous, ...previousSuggestions, ...formerSuggestions]);
       return { indexed };
     } catch (error) {
       await this.transport({ method: "DELETE", path: `/${name},${suggestions}`, querystring: { ignore_unavailable: "true" } }).catch(() => undefined);
@@ -311,6 +348,101 @@ export class SearchEngineIndex implements SearchIndex {
 
   async close(): Promise<void> {
     await Promise.all(this.retiring);
+  }
+
+  /**
+   * One batch of a rebuild: the product index's lines (none when only suggestions are
+   * rebuilt) and each product's member document created in the new suggestion index, then
+   * the names they joined.
+   */
+  private async writeRebuildBatch(documents: readonly SearchDocument[], productLines: string, productItems: number, suggestions: string): Promise<void> {
+    const memberLines = documents.flatMap((document) => memberCreateLines(document, suggestions));
+    const { body } = await this.transport({ method: "POST", path: "/_bulk", ndjson: productLines + memberLines.join("\n") + "\n" });
+    const items = (body as { items?: Record<string, BulkItem>[] }).items ?? [];
+    const failures = bulkFailures({ errors: true, items: items.slice(0, productItems) });
+    const moves: NameMove[] = [];
+    for (const [i, entry] of items.slice(productItems).entries()) {
+      const item = bulkItemOf(entry);
+      const move = item && moveOfCreate(item, documents[i]!);
+      if (move) moves.push(move);
+      else if (item && item.status !== 409) failures.push(`${item.status} ${item.error?.type ?? ""}: ${item.error?.reason ?? ""}`);
+    }
+    if (failures.length) throw new Error(`Rebuild failed for ${failures.length} document(s): ${failures.slice(0, 3).join("; ")}`);
+    await this.writeNames(moves);
+  }
+
+  /**
+   * Whether the product index is current but its suggestion index is missing or of an older
+   * format: rebuildSuggestions makes one from the product index, minutes where a rebuild
+   * from the catalog takes an hour at a million products.
+   */
+  async suggestionsOutdated(): Promise<boolean> {
+    return !this.madeByOlderVersion && !this.suggestionsHeld && (await this.count()) > 0;
+  }
+
+  /**
+   * A new suggestion index from the product index, with no downtime: live changes reach it
+   * through the building alias from the start (the scan waits the write targets' TTL out, as a
+   * rebuild does), member documents the scan finds already written are left as they are, and
+   * autocomplete reads the product index until the alias moves.
+   */
+  async rebuildSuggestions(options: RebuildOptions = {}, onProgress?: (indexed: number) => void): Promise<{ indexed: number }> {
+    const suggestions = `${this.options.alias}_${Date.now()}${SUGGESTIONS}`;
+    await this.transport({ method: "PUT", path: `/${suggestions}`, body: suggestionIndexDefinition({ bulkLoad: true }) });
+    try {
+      const stale = await this.aliasIndexes(this.buildingSuggestions);
+      await this.updateAliases([...stale.map((index) => ({ remove: { index, alias: this.buildingSuggestions } })), { add: { index: suggestions, alias: this.buildingSuggestions } }]);
+      if (options.dropAbandonedBuilds && stale.length) await this.transport({ method: "DELETE", path: `/${stale.join(",")}` });
+      await delay(this.writeTargetTtlMs + 250);
+      let indexed = 0;
+      let writing: Promise<void> | undefined;
+      for await (const documents of this.scanProductIndex()) {
+        await writing;
+        writing = this.writeRebuildBatch(documents, "", 0, suggestions).then(() => {
+          indexed += documents.length;
+          onProgress?.(indexed);
+        });
+        writing.catch(() => undefined);
+      }
+      await writing;
+      await this.transport({ method: "PUT", path: `/${suggestions}/_settings`, body: { index: { refresh_interval: REFRESH_INTERVAL, "translog.durability": "request" } } });
+      await this.transport({ method: "POST", path: `/${suggestions}/_refresh` });
+      await this.mergeInBackground(suggestions);
+      const previous = await this.aliasIndexes(this.suggestions);
+      const former = await this.aliasIndexes(this.formerSuggestions);
+      await this.updateAliases([
+        ...previous.map((index) => ({ remove: { index, alias: this.suggestions } })),
+        ...former.map((index) => ({ remove: { index, alias: this.formerSuggestions } })),
+        { add: { index: suggestions, alias: this.suggestions } },
+        { remove: { index: suggestions, alias: this.buildingSuggestions } },
+      ]);
+      this.targets = undefined;
+      this.suggestionsHeld = true;
+      this.retire([...previous, ...former]);
+      this.options.logger?.info("suggestion index rebuilt from the product index", { alias: this.suggestions, index: suggestions, indexed });
+      return { indexed };
+    } catch (error) {
+      await this.transport({ method: "DELETE", path: `/${suggestions}`, querystring: { ignore_unavailable: "true" } }).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Every product document's suggestion fields, a page at a time in stored order (a scroll: no sort to pay for). */
+  private async *scanProductIndex(pageSize = 2_000): AsyncGenerator<SearchDocument[]> {
+    const fields = ["id", "name", "popularity", "version"];
+    let page = await this.transport({ method: "POST", path: `/${this.options.alias}/_search`, querystring: { scroll: "2m" }, body: { size: pageSize, sort: ["_doc"], _source: fields } });
+    let scrollId: string | undefined;
+    try {
+      for (;;) {
+        const body = page.body as { _scroll_id?: string; hits: { hits: { _source: SearchDocument }[] } };
+        scrollId = body._scroll_id;
+        if (body.hits.hits.length === 0) return;
+        yield body.hits.hits.map((hit) => hit._source);
+        page = await this.transport({ method: "POST", path: "/_search/scroll", body: { scroll: "2m", scroll_id: scrollId } });
+      }
+    } finally {
+      if (scrollId) await this.transport({ method: "DELETE", path: "/_search/scroll", body: { scroll_id: scrollId } }).catch(() => undefined);
+    }
   }
 
   /**
@@ -349,8 +481,8 @@ export class SearchEngineIndex implements SearchIndex {
    * carry them, are still accepted) and is marked for a rebuild, which brings the rest
    * (analyzers, sub-fields) with a new index behind the alias. An index holding documents of an
    * older format (document-format.ts) needs no field but is marked for a rebuild as well: its
-   * documents lack words this version searches for. So is one without a suggestion index beside
-   * it (made before there were any): the rebuild makes both.
+   * documents lack words this version searches for. The rebuild makes a suggestion index too;
+   * a current index without one of the current format only needs that (rebuildSuggestions).
    */
   private async upgradeMapping(): Promise<void> {
     const { body } = await this.transport({ method: "GET", path: `/${this.options.alias}/_mapping` });
@@ -362,7 +494,9 @@ export class SearchEngineIndex implements SearchIndex {
     const formatOutdated = Math.min(...formats) < DOCUMENT_FORMAT;
     if (mappingOutdated) await this.transport({ method: "PUT", path: `/${this.options.alias}/_mapping`, body: { properties: ADDED_FIELDS } });
     this.suggestionsHeld = (await this.aliasIndexes(this.suggestions)).length > 0;
-    if (!mappingOutdated && !formatOutdated && this.suggestionsHeld) return;
+    // Without a suggestion index of the current format, a current product index is enough to
+    // make one from (suggestionsOutdated).
+    if (!mappingOutdated && !formatOutdated) return;
     this.madeByOlderVersion = true;
     this.options.logger?.info("search index was made by an older version; it will be rebuilt", {
       alias: this.options.alias,

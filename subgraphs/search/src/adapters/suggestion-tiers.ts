@@ -11,9 +11,8 @@
  * one-letter prefix matches most of a catalog). The order is the scoring query's (suggestBody)
  * exactly: score, then popularity, name and id.
  *
- * Names are distinct in a suggestion list; the index holds one document per product, so a name
- * sold as many products comes up many times in a row. A page whose last name was already taken
- * is followed by one read starting after that name's last product (search_after).
+ * The index holds one document per distinct name (suggestion-names.ts), so the first `limit`
+ * documents of each tier are all that tier can give: one multi-search answers a keystroke.
  */
 import type { ProductSuggestion } from "../ports/search-index.js";
 import { NAME_START_BONUS, type TypedText } from "../domain/suggestion-match.js";
@@ -35,12 +34,6 @@ export interface SuggestionTier {
  * and text that specific matches few names.
  */
 export const MAX_TIER_COMBINATIONS = 32;
-
-/** Reads one suggestion may take (pages and follow-ups); past it the scored query answers. */
-export const MAX_SUGGESTION_READS = 24;
-
-/** Sorts after every product id: search_after it skips the rest of a name's products at one popularity. */
-const PAST_EVERY_ID = "\u{10FFFF}";
 
 /** The tiers of a typed text, best score first; undefined when there would be too many. */
 export function suggestionTiers(typed: TypedText): SuggestionTier[] | undefined {
@@ -90,7 +83,7 @@ function* cartesian<T>(lists: T[][], prefix: T[] = []): Generator<T[]> {
 }
 
 /** One page of a tier in the index's own order, scoring nothing and counting nothing. */
-export function tierPageBody(tier: SuggestionTier, size: number, after?: readonly unknown[]) {
+export function tierPageBody(tier: SuggestionTier, size: number) {
   return {
     size,
     ...ENGINE_TIME_LIMIT,
@@ -98,7 +91,6 @@ export function tierPageBody(tier: SuggestionTier, size: number, after?: readonl
     track_total_hits: false,
     query: { bool: { filter: [tier.filter] } },
     sort: SUGGESTION_ORDER.map((key) => ({ [key.field]: key.order })),
-    ...(after ? { search_after: after } : {}),
   };
 }
 
@@ -117,34 +109,21 @@ export function parseTierPage(body: unknown): TierHit[] {
 export type SuggestionSearches = (bodies: unknown[]) => Promise<unknown[]>;
 
 /**
- * The first `limit` distinct names for a typed text, best first, read tier by tier; undefined
- * when the text has too many tiers or the names take more than MAX_SUGGESTION_READS reads
- * (the caller then asks the scored query). The first page of every tier goes in one
- * multi-search: each stops after its first hits, so a tier nobody needs costs little, where
- * asking tier after tier cost a round trip per empty tier.
+ * The first `limit` names for a typed text, best first, read tier by tier; undefined when the
+ * text has too many tiers (the caller then asks the scored query). The first page of every tier
+ * goes in one multi-search: each stops after its first hits, so a tier nobody needs costs
+ * little, where asking tier after tier cost a round trip per empty tier.
  */
 export async function readSuggestionTiers(typed: TypedText, limit: number, searches: SuggestionSearches): Promise<ProductSuggestion[] | undefined> {
   const tiers = suggestionTiers(typed);
   if (!tiers) return undefined;
   if (tiers.length === 0 || limit <= 0) return [];
-  const pageSize = Math.max(limit, 8);
-  const firstPages = (await searches(tiers.map((tier) => tierPageBody(tier, pageSize)))).map(parseTierPage);
-  let reads = tiers.length;
+  const pages = (await searches(tiers.map((tier) => tierPageBody(tier, limit)))).map(parseTierPage);
   const found: ProductSuggestion[] = [];
-  const taken = new Set<string>();
   for (const [t, tier] of tiers.entries()) {
-    let page = firstPages[t]!;
-    for (;;) {
-      for (const hit of page) {
-        if (taken.has(hit.name)) continue;
-        taken.add(hit.name);
-        found.push({ productId: hit.id, quality: tier.score, popularity: hit.popularity, text: hit.name });
-        if (found.length === limit) return found;
-      }
-      if (page.length < pageSize) break;
-      if (++reads > MAX_SUGGESTION_READS) return undefined;
-      const last = page[page.length - 1]!;
-      page = (await searches([tierPageBody(tier, pageSize, [last.popularity, last.name, PAST_EVERY_ID])])).map(parseTierPage)[0] ?? [];
+    for (const hit of pages[t]!) {
+      found.push({ productId: hit.id, quality: tier.score, popularity: hit.popularity, text: hit.name });
+      if (found.length === limit) return found;
     }
   }
   return found;

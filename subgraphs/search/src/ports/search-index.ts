@@ -231,5 +231,12 @@ export interface SearchIndex {
   /** Makes every applied change visible to searches now (engines refresh on a short interval). */
   refresh(): Promise<void>;
   rebuild(source: AsyncIterable<SearchDocument[]>, onProgress?: (indexed: number) => void, options?: RebuildOptions): Promise<{ indexed: number }>;
+  /**
+   * Adapters keeping autocomplete in an index of its own: whether the product index is current
+   * but that one is missing or of an older format, and its rebuild from the product index
+   * (no catalog read), with no downtime.
+   */
+  suggestionsOutdated?(): Promise<boolean>;
+  rebuildSuggestions?(options?: RebuildOptions): Promise<{ indexed: number }>;
   close(): Promise<void>;
 }
