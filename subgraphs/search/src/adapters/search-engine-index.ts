@@ -51,6 +51,41 @@ const SUGGESTIONS = "_names";
  */
 const FORMER_SUGGESTIONS = "_suggestions";
 
+/**
+ * Names a rebuild holds before writing them: each name's document is written once per this
+ * many names instead of once per product (a name sold as 550 products was rewritten 550 times,
+ * its analysed fields each time). Bounded, so a catalog of as many names as products does not
+ * hold them all in memory.
+ */
+const REBUILD_NAMES_HELD = 100_000;
+
+const NAME_UPDATES_PER_REQUEST = 1_000;
+
+/**
+ * The best product offered to each name by a rebuild's batches so far. Keeping only the best is
+ * what the name documents' keep-the-better offer would do with all of them; live changes meanwhile
+ * write their own offers and departures, which commute with these (suggestion-names.ts).
+ */
+class RebuildNames {
+  private best = new Map<string, NameMove>();
+
+  get size(): number {
+    return this.best.size;
+  }
+
+  offer(move: NameMove): void {
+    const key = `${move.index}\u0000${move.joined}`;
+    const held = this.best.get(key);
+    if (!held || move.popularity > held.popularity || (move.popularity === held.popularity && move.productId < held.productId)) this.best.set(key, move);
+  }
+
+  take(): NameMove[] {
+    const moves = [...this.best.values()];
+    this.best = new Map();
+    return moves;
+  }
+}
+
 /** How soon a failed read of the brands and categories autocomplete suggests is tried again. */
 export const FACET_VALUES_RETRY_MS = 5_000;
 
@@ -161,9 +196,12 @@ export class SearchEngineIndex implements SearchIndex {
    */
   private async writeNames(moves: readonly NameMove[]): Promise<void> {
     const { lines, names } = nameUpdates(moves);
-    if (lines.length === 0) return;
-    const { body } = await this.transport({ method: "POST", path: "/_bulk", ndjson: lines.join("\n") + "\n" });
-    for (const { index, name } of unsureNames(body, names)) await recomputeName(this.transport, index, name);
+    // A rebuild's names in requests of a bounded size (each line carries its script).
+    for (let start = 0; start < names.length; start += NAME_UPDATES_PER_REQUEST) {
+      const ndjson = lines.slice(start * 2, (start + NAME_UPDATES_PER_REQUEST) * 2).join("\n") + "\n";
+      const { body } = await this.transport({ method: "POST", path: "/_bulk", ndjson });
+      for (const { index, name } of unsureNames(body, names.slice(start, start + NAME_UPDATES_PER_REQUEST))) await recomputeName(this.transport, index, name);
+    }
   }
 
   /**
@@ -295,6 +333,7 @@ export class SearchEngineIndex implements SearchIndex {
       await delay(this.writeTargetTtlMs + 250);
 
       let indexed = 0;
+      const names = new RebuildNames();
       // One bulk in flight while the next page is read from the catalog. The engine stores
       // documents in the order one bulk at a time gives them (two bulks at once go to two
       // in-memory segments, interleaving the order at the size of a segment), and the catalog
@@ -305,7 +344,7 @@ export class SearchEngineIndex implements SearchIndex {
       for await (const documents of source) {
         if (writing.length >= 1) await writing.shift();
         const changes = documents.map((document): IndexChange => ({ kind: "upsert", document }));
-        const write = this.writeRebuildBatch(documents, bulkBody(changes, [name]), changes.length, suggestions).then(() => {
+        const write = this.writeRebuildBatch(documents, bulkBody(changes, [name]), changes.length, suggestions, names).then(() => {
           indexed += documents.length;
           onProgress?.(indexed);
         });
@@ -313,6 +352,7 @@ export class SearchEngineIndex implements SearchIndex {
         writing.push(write);
       }
       await Promise.all(writing);
+      await this.writeNames(names.take());
 
       const both = `${name},${suggestions}`;
       await this.transport({ method: "PUT", path: `/${both}/_settings`, body: { index: { refresh_interval: REFRESH_INTERVAL, "translog.durability": "request" } } });
@@ -352,23 +392,22 @@ export class SearchEngineIndex implements SearchIndex {
 
   /**
    * One batch of a rebuild: the product index's lines (none when only suggestions are
-   * rebuilt) and each product's member document created in the new suggestion index, then
-   * the names they joined.
+   * rebuilt) and each product's member document created in the new suggestion index; the
+   * names they joined go to `names`, written once per name rather than once per product.
    */
-  private async writeRebuildBatch(documents: readonly SearchDocument[], productLines: string, productItems: number, suggestions: string): Promise<void> {
+  private async writeRebuildBatch(documents: readonly SearchDocument[], productLines: string, productItems: number, suggestions: string, names: RebuildNames): Promise<void> {
     const memberLines = documents.flatMap((document) => memberCreateLines(document, suggestions));
     const { body } = await this.transport({ method: "POST", path: "/_bulk", ndjson: productLines + memberLines.join("\n") + "\n" });
     const items = (body as { items?: Record<string, BulkItem>[] }).items ?? [];
     const failures = bulkFailures({ errors: true, items: items.slice(0, productItems) });
-    const moves: NameMove[] = [];
     for (const [i, entry] of items.slice(productItems).entries()) {
       const item = bulkItemOf(entry);
       const move = item && moveOfCreate(item, documents[i]!);
-      if (move) moves.push(move);
+      if (move) names.offer(move);
       else if (item && item.status !== 409) failures.push(`${item.status} ${item.error?.type ?? ""}: ${item.error?.reason ?? ""}`);
     }
     if (failures.length) throw new Error(`Rebuild failed for ${failures.length} document(s): ${failures.slice(0, 3).join("; ")}`);
-    await this.writeNames(moves);
+    if (names.size >= REBUILD_NAMES_HELD) await this.writeNames(names.take());
   }
 
   /**
@@ -395,16 +434,18 @@ export class SearchEngineIndex implements SearchIndex {
       if (options.dropAbandonedBuilds && stale.length) await this.transport({ method: "DELETE", path: `/${stale.join(",")}` });
       await delay(this.writeTargetTtlMs + 250);
       let indexed = 0;
+      const names = new RebuildNames();
       let writing: Promise<void> | undefined;
       for await (const documents of this.scanProductIndex()) {
         await writing;
-        writing = this.writeRebuildBatch(documents, "", 0, suggestions).then(() => {
+        writing = this.writeRebuildBatch(documents, "", 0, suggestions, names).then(() => {
           indexed += documents.length;
           onProgress?.(indexed);
         });
         writing.catch(() => undefined);
       }
       await writing;
+      await this.writeNames(names.take());
       await this.transport({ method: "PUT", path: `/${suggestions}/_settings`, body: { index: { refresh_interval: REFRESH_INTERVAL, "translog.durability": "request" } } });
       await this.transport({ method: "POST", path: `/${suggestions}/_refresh` });
       await this.mergeInBackground(suggestions);
