@@ -4,7 +4,7 @@ import { it } from "node:test";
 import { createLogger, loadConfig, openPlatform } from "#kernel";
 import { describeWithRealEngine } from "#kernel/testing";
 import { OpenSearchIndex } from "../src/adapters/open-search-index.js";
-import { indexDefinition } from "../src/adapters/search-dsl.js";
+import { bulkBody, indexDefinition } from "../src/adapters/search-dsl.js";
 import { startSearchSubgraph } from "../src/search-subgraph.js";
 import type { CatalogSource } from "../src/ports/catalog-source.js";
 import { judgedCatalog } from "./search-index.contract.js";
@@ -47,6 +47,37 @@ describeWithRealEngine({ suite: "Search subgraph start after an upgrade", engine
       assert.equal(await index.count(), catalog.length, "the new index holds the whole catalog");
     } finally {
       release();
+      await search.close();
+      await platform.close();
+      await send("DELETE", `/${alias}_*`).catch(() => undefined);
+    }
+  });
+
+  it("makes the suggestion index a current product index lacks from that index, in the background, without reading the catalog", { timeout: 90_000 }, async () => {
+    const base = url.replace(/\/$/, "");
+    const alias = `startup_${randomUUID().replaceAll("-", "").slice(0, 12)}`;
+    const send = (method: string, path: string, body?: unknown, ndjson?: string) =>
+      fetch(`${base}${path}`, { method, headers: { "content-type": ndjson ? "application/x-ndjson" : "application/json" }, body: ndjson ?? (body === undefined ? undefined : JSON.stringify(body)) }).then((r) => r.json() as Promise<any>);
+    const catalog = judgedCatalog().slice(0, 60);
+    await send("PUT", `/${alias}_current`, { ...indexDefinition(), aliases: { [alias]: {} } });
+    await send("POST", "/_bulk?refresh=true", undefined, bulkBody(catalog.map((document) => ({ kind: "upsert" as const, document })), [alias]));
+    const untouched: CatalogSource = {
+      // eslint-disable-next-line require-yield
+      async *scan() {
+        throw new Error("the catalog was read");
+      },
+      close: async () => {},
+    };
+    const platform = await openPlatform(loadConfig({ APP_ENV: "test", LOG_LEVEL: "silent" }), createLogger("silent"), { needsDatabase: false });
+    const index = await OpenSearchIndex.connect(url, { alias, retireDelayMs: 100 });
+    const search = await startSearchSubgraph(platform, { port: 0, index, catalog: untouched });
+    try {
+      assert.equal(await index.needsRebuild(), false);
+      await waitUntil(async () => !(await index.suggestionsOutdated()));
+      await index.refresh();
+      const names = await send("POST", `/${alias}_names/_count`, { query: { exists: { field: "name" } } });
+      assert.equal(names.count, new Set(catalog.map((d) => d.name)).size, "a document per distinct name");
+    } finally {
       await search.close();
       await platform.close();
       await send("DELETE", `/${alias}_*`).catch(() => undefined);
