@@ -123,7 +123,7 @@ function defineSameKeyTabsSuite(engine: DatabaseEngine): void {
       assert.equal(h.reservations.available("p1"), stock, "the hold this try took and nobody else reserved goes back");
     });
 
-    it("tab B finding the cart emptied by another tab gives the key's hold back, and tab A cannot place on it even once the same lines are put back", async () => {
+    it("tab B finding the cart emptied by another tab leaves the key's hold to tab A, which cannot place on it once the same lines are put back and gives it back as the last try out", async () => {
       await h.addToCart("fay", "p1", 2);
       const stock = h.reservations.available("p1");
       const orderId = orderIdFor("fay", "key-6");
@@ -131,16 +131,92 @@ function defineSameKeyTabsSuite(engine: DatabaseEngine): void {
       // A third tab empties the cart: B, the same key, finds it empty and no order under the key.
       await h.cartStore.changeLine("fay", "p1", () => null);
       await assert.rejects(h.checkout.checkout("fay", "key-6"), (error) => codeOf(error) === "CART_EMPTY");
-      assert.equal(h.reservations.statusOf(orderId), "RELEASED", "the empty cart's key gives its hold back at once");
-      assert.equal(h.reservations.available("p1"), stock);
+      assert.equal(h.reservations.statusOf(orderId), "HELD", "A reserved it a moment ago: a try of the key may be placing on it");
       // The very same line (variant, quantity, price) goes back before A places: it is another
-      // line (added anew), so A, priced on the one removed, must not place an order on a hold let go.
+      // line (added anew), so A, priced on the one removed, must not place an order on it.
       await h.addToCart("fay", "p1", 2);
       goOn();
       await assert.rejects(tabA, (error) => codeOf(error) === "CART_CHANGED");
+      assert.equal(h.reservations.statusOf(orderId), "RELEASED", "A, the last try out, gave it back");
       assert.equal(await h.prisma.order.count({ where: { userId: "fay" } }), 0, "no order without a hold");
       assert.equal(h.reservations.available("p1"), stock, "no unit held for nobody");
       assert.deepEqual((await h.cartOf("fay")).lines.map((line) => [line.variantId, line.quantity]), [["p1", 2]], "the line put back stays in the cart");
+    });
+
+    /** The next release waits until the test lets it go on: a refused try about to give its hold back. */
+    function pauseNextRelease() {
+      let reached!: () => void;
+      let goOn!: () => void;
+      const atRelease = new Promise<void>((resolve) => (reached = resolve));
+      const proceed = new Promise<void>((resolve) => (goOn = resolve));
+      h.reservations.beforeNextRelease(async () => {
+        reached();
+        await proceed;
+      });
+      return { atRelease, goOn };
+    }
+
+    it("tab B finding the cart empty leaves the key's hold to tab C, which reserved it once the line was put back: C's order keeps its units", async () => {
+      await h.addToCart("uma", "p1", 2);
+      const stock = h.reservations.available("p1");
+      const orderId = orderIdFor("uma", "key-31");
+      // The cart emptied in another tab; B (a double click on the checkout page) reads it empty.
+      await h.cartStore.changeLine("uma", "p1", () => null);
+      const releasing = pauseNextRelease();
+      const tabB = h.checkout.checkout("uma", "key-31");
+      tabB.catch(() => undefined);
+      await releasing.atRelease;
+      // The line goes back and C, the same key, prices it, reserves the key's hold and places.
+      await h.addToCart("uma", "p1", 2);
+      const tabC = await tabAPlacing("uma", "key-31");
+      releasing.goOn();
+      await assert.rejects(tabB, (error) => codeOf(error) === "CART_EMPTY");
+      assert.equal(h.reservations.statusOf(orderId), "HELD", "C reserved the hold after B read the cart: C may be placing on it");
+      tabC.goOn();
+      const order = await tabC.tabA;
+      assert.equal(order.status, "PENDING");
+      assert.equal(h.reservations.statusOf(order.id), "HELD", "a PENDING order keeps its hold");
+      assert.equal(h.reservations.available("p1"), stock - 2, "its two units stay off sale");
+      await pay(order.id);
+      assert.equal(h.reservations.statusOf(order.id), "COMMITTED");
+      assert.equal(h.reservations.available("p1"), stock - 2, "sold once");
+    });
+
+    it("tab A losing its emptied cart leaves the key's hold to tab C, which reserved it once the line was put back: C's order keeps its units", async () => {
+      await h.addToCart("vic", "p2", 2);
+      const stock = h.reservations.available("p2");
+      const orderId = orderIdFor("vic", "key-32");
+      const tabA = await tabAPlacing("vic", "key-32");
+      // The cart emptied in another tab: A's statement finds its lines gone, and A gives back.
+      await h.cartStore.changeLine("vic", "p2", () => null);
+      const releasing = pauseNextRelease();
+      tabA.goOn();
+      await releasing.atRelease;
+      await h.addToCart("vic", "p2", 2);
+      const tabC = await tabAPlacing("vic", "key-32");
+      releasing.goOn();
+      await assert.rejects(tabA.tabA, (error) => codeOf(error) === "CART_EMPTY");
+      assert.equal(h.reservations.statusOf(orderId), "HELD", "C reserved the hold after A's statement: C may be placing on it");
+      tabC.goOn();
+      const order = await tabC.tabA;
+      assert.equal(order.status, "PENDING");
+      assert.equal(h.reservations.statusOf(order.id), "HELD", "a PENDING order keeps its hold");
+      assert.equal(h.reservations.available("p2"), stock - 2, "its two units stay off sale");
+    });
+
+    it("a try finding the cart empty gives back a hold its key's dead try left, once idle past the placing deadline", async () => {
+      await h.addToCart("wes", "p3", 1);
+      const stock = h.reservations.available("p3");
+      const orderId = orderIdFor("wes", "key-33");
+      // A first try reserved, then its process died before placing; the cart was emptied since.
+      await h.reservations.port.reserve(orderId, [{ variantId: "p3", quantity: 1 }]);
+      await h.cartStore.changeLine("wes", "p3", () => null);
+      await assert.rejects(h.checkout.checkout("wes", "key-33"), (error) => codeOf(error) === "CART_EMPTY");
+      assert.equal(h.reservations.statusOf(orderId), "HELD", "reserved a moment ago: a try may be placing on it");
+      h.reservations.idle(orderId, LIVE_ATTEMPT_MAX_MS + 1_000);
+      await looks.get(orderId)!.look();
+      assert.equal(h.reservations.statusOf(orderId), "RELEASED", "the second look gives it back once no try can be live");
+      assert.equal(h.reservations.available("p3"), stock);
     });
 
     /** Another tab sets a line's quantity, as updateCartItem does: the line keeps when it was added. */

@@ -156,13 +156,47 @@ export function createCheckoutService<Contents extends CartContents>(deps: {
           cart.lines.length > 0 ? (withKey?.quote ? withKey.quote(cart) : deps.cart.quote(cart, quoting)).catch((error: unknown) => error as Error) : null,
         ]);
         if (existing) return replay(existing, requestHash, sameOptions, expectedTotal);
+        const orderId = orderIdFor(userId, key);
+        // Gives the key's hold back when no same-key attempt can still place an order on it:
+        // the cart no longer holds its lines, not even edited (the order's statement takes
+        // exactly them, and a line removed and put back is another line), or
+        // (`unlessLive`) this attempt took the hold and no other reserved it since, or the
+        // hold was idle past LIVE_ATTEMPT_MAX_MS. A refusal that leaves the cart as it was
+        // (another cart under the key, a spent coupon, a failed statement) says nothing of a
+        // twin tab placing this very hold, so it gives back only a hold no such twin reserved.
+        let held: HeldStock | undefined;
+        // A try whose reserve answered counted itself into the hold's live tries: it leaves
+        // with its refusal, and the last try out frees the hold at once, in whatever process
+        // the others ran (a try that placed its order never leaves, so its hold stays).
+        const releaseHold = async (why: string, options: { unlessLive?: true } = {}) => {
+          const released = await reservations
+            .release(orderId, options.unlessLive ? { ifIdleForMs: LIVE_ATTEMPT_MAX_MS, ...(held?.taken && { ifExpiresAt: held.expiresAt }), ...(held && { leaving: true }) } : {})
+            .then(
+              () => true,
+              (error: unknown) => {
+                // No hold under the key: no try of it ever reserved, so nothing is left to look at.
+                if (codeOf(error) === ErrorCode.NOT_FOUND) return false;
+                log.warn(`hold of a checkout that ${why} left to expire`, { orderId, userId, error: String(error) });
+                return true;
+              },
+            );
+          // Kept for a twin that may be placing on it: should the twin be refused too, nobody
+          // would ask again before the hold expires. Once no try can be live, the hold goes back
+          // unless an order was placed on it or a reserve touched it since.
+          if (released && options.unlessLive) {
+            deps.holdFollowUps?.schedule(orderId, LIVE_ATTEMPT_MAX_MS + HOLD_FOLLOW_UP_MARGIN_MS, async () => {
+              if (await store.findByIdempotencyKey(userId, key)) return;
+              await reservations.release(orderId, { ifIdleForMs: LIVE_ATTEMPT_MAX_MS });
+            });
+          }
+        };
         if (cart.lines.length === 0) {
-          // This key has no order and never will (its cart is gone): a hold an earlier try of
-          // it took (its answer lost, another checkout then took the cart) goes back now, not
-          // at expiry, so a retried checkout never strands units in a sale.
-          await reservations.release(orderIdFor(userId, key)).catch((error: unknown) => {
-            if (codeOf(error) !== ErrorCode.NOT_FOUND) log.warn("hold of a checkout whose cart is gone left to expire", { userId, error: String(error) });
-          });
+          // This key has no order yet: a hold an earlier try of it took (it died, or lost its
+          // answer, before placing) must not stay off sale until expiry. But the cart read
+          // empty a moment ago may hold a line again by now (put back in another tab), and a
+          // twin of this key priced on it reserves this very hold and places its order: the
+          // hold goes back only when no try of the key can be live, now or at the second look.
+          await releaseHold("found its cart empty", { unlessLive: true });
           throw cartEmpty(cart.lastOrderId);
         }
         // An order holds at most a cart's lines (the size the schema declares for Order.items):
@@ -179,7 +213,6 @@ export function createCheckoutService<Contents extends CartContents>(deps: {
 
         const now = clock();
         const total = totals.total;
-        const orderId = orderIdFor(userId, key);
         const order: Order = {
           id: orderId,
           userId,
@@ -252,44 +285,18 @@ export function createCheckoutService<Contents extends CartContents>(deps: {
           const now = await deps.cart.read(userId).catch(() => undefined);
           return now && now.lines.length === 0 && now.lastOrderId && now.lastOrderId !== orderId ? now.lastOrderId : null;
         };
-        // Gives the key's hold back when no same-key attempt can still place an order on it:
-        // the cart no longer holds its lines, not even edited (the order's statement takes
-        // exactly them, and a line removed and put back is another line), or
-        // (`unlessLive`) this attempt took the hold and no other reserved it since, or the
-        // hold was idle past LIVE_ATTEMPT_MAX_MS. A refusal that leaves the cart as it was
-        // (another cart under the key, a spent coupon, a failed statement) says nothing of a
-        // twin tab placing this very hold, so it gives back only a hold no such twin reserved.
-        let held: HeldStock | undefined;
-        // A try whose reserve answered counted itself into the hold's live tries: it leaves
-        // with its refusal, and the last try out frees the hold at once, in whatever process
-        // the others ran (a try that placed its order never leaves, so its hold stays).
-        const releaseHold = async (why: string, options: { unlessLive?: true } = {}) => {
-          await reservations
-            .release(orderId, options.unlessLive ? { ifIdleForMs: LIVE_ATTEMPT_MAX_MS, ...(held?.taken && { ifExpiresAt: held.expiresAt }), ...(held && { leaving: true }) } : {})
-            .catch((error: unknown) => log.warn(`hold of a checkout that ${why} left to expire`, { orderId, userId, error: String(error) }));
-          // Kept for a twin that may be placing on it: should the twin be refused too, nobody
-          // would ask again before the hold expires. Once no try can be live, the hold goes back
-          // unless an order was placed on it or a reserve touched it since.
-          if (options.unlessLive) {
-            deps.holdFollowUps?.schedule(orderId, LIVE_ATTEMPT_MAX_MS + HOLD_FOLLOW_UP_MARGIN_MS, async () => {
-              if (await store.findByIdempotencyKey(userId, key)) return;
-              await reservations.release(orderId, { ifIdleForMs: LIVE_ATTEMPT_MAX_MS });
-            });
-          }
-        };
         const lostTheCart = async (lost: CartChanged): Promise<Order> => {
           // A twin with this key took it: this call is its duplicate, and the hold is its hold.
           const twin = await store.findByIdempotencyKey(userId, key);
           if (twin) return replayTwin(twin);
-          // Another checkout of this cart won, or the customer edited it. With the cart empty
-          // (its priced lines taken by an order or removed), no same-key twin can place on this
-          // key's hold any more, so its units go back now rather than at expiry. A line only
-          // edited since (its quantity or price) can be edited back, and a line removed and put
-          // back is a new line with the same variant, quantity and price: a twin priced on it
-          // reserves this very hold (the same items) and places its order. With any line left,
-          // the hold goes back only if no twin reserved it since this call, or an order would be
-          // PENDING with its units on sale.
-          await releaseHold("lost its cart", lost.pricedLinesLeft === 0 && lost.linesLeft === 0 ? {} : { unlessLive: true });
+          // Another checkout of this cart won, or the customer edited it. A line only edited
+          // since (its quantity or price) can be edited back, and a line removed and put back is
+          // a new line with the same variant, quantity and price: a twin priced on it reserves
+          // this very hold (the same items) and places its order. That holds even when the
+          // statement found the cart empty, for the line may be put back the moment after. So
+          // the hold goes back only if no twin reserved it since this call (this try the last
+          // one out), or an order would be PENDING with its units on sale.
+          await releaseHold("lost its cart", { unlessLive: true });
           log.info("checkout lost its cart to another", { orderId, userId, takenBy: lost.lastOrderId, linesLeft: lost.linesLeft });
           throw lost.linesLeft === 0 ? cartEmpty(lost.lastOrderId) : cartChanged();
         };

@@ -28,6 +28,7 @@ export function createInMemoryStockReservations(stock: Record<string, number>) {
   let duringNextReserve: (() => Promise<void>) | undefined;
   let beforeNextReserve: (() => Promise<void>) | undefined;
   let afterNextCommit: (() => Promise<void>) | undefined;
+  let beforeNextRelease: (() => Promise<void>) | undefined;
 
   /** Units of a variant held now, as the inventory tells with an OUT_OF_STOCK of nothing left. */
   const held = (variantId: string) =>
@@ -86,6 +87,9 @@ export function createInMemoryStockReservations(stock: Record<string, number>) {
       await after?.();
     },
     async release(id, conditions = {}) {
+      const before = beforeNextRelease;
+      beforeNextRelease = undefined;
+      await before?.();
       calls.release += 1;
       const reservation = reservations.get(id);
       // As the inventory: a sale is not undone by a release.
@@ -134,5 +138,7 @@ export function createInMemoryStockReservations(stock: Record<string, number>) {
     afterNextCommit: (step: () => Promise<void>) => void (afterNextCommit = step),
     /** Runs `step` before the next hold is looked at: a checkout priced, its hold not taken yet. */
     beforeNextReserve: (step: () => Promise<void>) => void (beforeNextReserve = step),
+    /** Runs `step` before the next release is looked at: a refused checkout about to give its hold back. */
+    beforeNextRelease: (step: () => Promise<void>) => void (beforeNextRelease = step),
   };
 }
