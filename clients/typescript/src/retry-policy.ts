@@ -27,11 +27,12 @@ export const IDEMPOTENT_MUTATIONS: ReadonlySet<string> = new Set(["Checkout", "R
 /**
  * Cart mutations that are safe to send again only under an `idempotencyKey`: without one, a
  * lost answer retried would add the units twice (AddToCart), remove a line another tab put
- * back (RemoveFromCart), undo another tab's edit (UpdateCartItem) or put back a coupon another
- * tab took off or replaced (ApplyCoupon, RemoveCoupon). With one, the cart changes once and a
- * repeat answers it as it is.
+ * back (RemoveFromCart), undo another tab's edit (UpdateCartItem), put back a coupon another
+ * tab took off or replaced (ApplyCoupon, RemoveCoupon) or accept prices that moved after the
+ * shopper agreed to them (AcceptCartPrices). With one, the cart changes once and a repeat
+ * answers it as it is.
  */
-export const KEYED_CART_MUTATIONS: ReadonlySet<string> = new Set(["AddToCart", "UpdateCartItem", "RemoveFromCart", "ApplyCoupon", "RemoveCoupon"]);
+export const KEYED_CART_MUTATIONS: ReadonlySet<string> = new Set(["AddToCart", "UpdateCartItem", "RemoveFromCart", "AcceptCartPrices", "ApplyCoupon", "RemoveCoupon"]);
 
 /** Queries read only; of the mutations, only the idempotent ones, and keyed cart changes sent with a key. Subscriptions reconnect instead. */
 export function isSafeToRetry(operation: OperationTypeNode | "query" | "mutation" | "subscription", operationName: string | undefined, variables?: unknown): boolean {

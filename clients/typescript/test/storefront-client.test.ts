@@ -9,6 +9,7 @@ import { waitFor } from "../../../kernel/src/testing/wait-for.js";
 import { PERSISTED_MANIFEST_PATH } from "../../../schema/golden-operations.js";
 import { startTestSupergraph, type TestSupergraph } from "../../../test/support/start-test-supergraph.js";
 import {
+  AcceptCartPricesDocument,
   AddToCartDocument,
   CartDocument,
   CheckoutDocument,
@@ -229,7 +230,7 @@ describe("retries", () => {
     assert.equal((await shopper.request(CartDocument)).cart.totalQuantity, 1, "the lost answer's change happened once");
   });
 
-  test("addToCart, a quantity set and a removal sent with an idempotency key, their answers lost, are sent again under it and change the cart once each", async () => {
+  test("addToCart, a quantity set, a removal and accepting prices sent with an idempotency key, their answers lost, are sent again under it and change the cart once each; accepting prices without a key is not sent again", async () => {
     const signedUp = await signedUpClient();
     const added = recordingFetch("AddToCart");
     const adder = client({ session: signedUp.session, fetch: added.fetchImpl });
@@ -247,6 +248,21 @@ describe("retries", () => {
     const { removeFromCart } = await remover.request(RemoveFromCartDocument, { productId: "prod_0000008", idempotencyKey: "remove-lost-1" });
     assert.equal(removed.sent.filter((s) => s.operationName === "RemoveFromCart").length, 2, "sent again, answered the cart rather than NOT_FOUND");
     assert.equal(removeFromCart.totalQuantity, 0);
+
+    // Accepting the cart's prices: the sign-ups of one address are budgeted, so the same shopper.
+    await client({ session: signedUp.session }).request(AddToCartDocument, { productId: "prod_0000009", quantity: 1 });
+    const keyed = recordingFetch("AcceptCartPrices");
+    const accepter = client({ session: signedUp.session, fetch: keyed.fetchImpl });
+    const { acceptCartPrices } = await accepter.request(AcceptCartPricesDocument, { idempotencyKey: "accept-lost-1" });
+    assert.deepEqual(keyed.sent.filter((s) => s.operationName === "AcceptCartPrices").map((s) => s.variables.idempotencyKey), ["accept-lost-1", "accept-lost-1"]);
+    assert.equal(acceptCartPrices.hasPriceChanges, false);
+    assert.deepEqual(acceptCartPrices.items.map((item) => item.quantity), [1]);
+
+    // Without a key a second run would accept prices that moved after the shopper agreed to them.
+    const bare = recordingFetch("AcceptCartPrices");
+    const unkeyed = client({ session: signedUp.session, fetch: bare.fetchImpl });
+    await assert.rejects(unkeyed.request(AcceptCartPricesDocument, {}), (error: StorefrontError) => error.code === "NETWORK_ERROR");
+    assert.equal(bare.sent.filter((s) => s.operationName === "AcceptCartPrices").length, 1);
   });
 });
 

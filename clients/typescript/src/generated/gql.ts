@@ -14,6 +14,7 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
  */
 type Documents = {
+    "mutation AcceptCartPrices($idempotencyKey: String) {\n  acceptCartPrices(idempotencyKey: $idempotencyKey) {\n    id\n    hasPriceChanges\n    subtotal {\n      amount\n      currency\n    }\n    items {\n      quantity\n      unitPrice {\n        amount\n        currency\n      }\n      acceptedUnitPrice {\n        amount\n        currency\n      }\n      variant {\n        id\n      }\n    }\n  }\n}": typeof types.AcceptCartPricesDocument,
     "mutation AddAddress($input: AddressInput!) {\n  addAddress(input: $input) {\n    id\n    recipientName\n    line1\n    city\n    postalCode\n    country\n  }\n}": typeof types.AddAddressDocument,
     "mutation AddOrderToCart($orderId: ID!) {\n  addOrderToCart(orderId: $orderId) {\n    orderId\n    addedUnits\n    lines {\n      variantId\n      name\n      variantTitle\n      ordered\n      added\n      quantityInCart\n      outcome\n    }\n    cart {\n      id\n      totalQuantity\n      subtotal {\n        amount\n        currency\n      }\n    }\n  }\n}": typeof types.AddOrderToCartDocument,
     "mutation AddToCart($variantId: ID, $productId: ID, $quantity: Int!, $idempotencyKey: String) {\n  addToCart(\n    variantId: $variantId\n    productId: $productId\n    quantity: $quantity\n    idempotencyKey: $idempotencyKey\n  ) {\n    id\n    totalQuantity\n    subtotal {\n      amount\n      currency\n    }\n  }\n}": typeof types.AddToCartDocument,
@@ -61,6 +62,7 @@ type Documents = {
     "mutation VerifyEmail($token: String!) {\n  verifyEmail(token: $token)\n}": typeof types.VerifyEmailDocument,
 };
 const documents: Documents = {
+    "mutation AcceptCartPrices($idempotencyKey: String) {\n  acceptCartPrices(idempotencyKey: $idempotencyKey) {\n    id\n    hasPriceChanges\n    subtotal {\n      amount\n      currency\n    }\n    items {\n      quantity\n      unitPrice {\n        amount\n        currency\n      }\n      acceptedUnitPrice {\n        amount\n        currency\n      }\n      variant {\n        id\n      }\n    }\n  }\n}": types.AcceptCartPricesDocument,
     "mutation AddAddress($input: AddressInput!) {\n  addAddress(input: $input) {\n    id\n    recipientName\n    line1\n    city\n    postalCode\n    country\n  }\n}": types.AddAddressDocument,
     "mutation AddOrderToCart($orderId: ID!) {\n  addOrderToCart(orderId: $orderId) {\n    orderId\n    addedUnits\n    lines {\n      variantId\n      name\n      variantTitle\n      ordered\n      added\n      quantityInCart\n      outcome\n    }\n    cart {\n      id\n      totalQuantity\n      subtotal {\n        amount\n        currency\n      }\n    }\n  }\n}": types.AddOrderToCartDocument,
     "mutation AddToCart($variantId: ID, $productId: ID, $quantity: Int!, $idempotencyKey: String) {\n  addToCart(\n    variantId: $variantId\n    productId: $productId\n    quantity: $quantity\n    idempotencyKey: $idempotencyKey\n  ) {\n    id\n    totalQuantity\n    subtotal {\n      amount\n      currency\n    }\n  }\n}": types.AddToCartDocument,
@@ -122,6 +124,10 @@ const documents: Documents = {
  */
 export function graphql(source: string): unknown;
 
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "mutation AcceptCartPrices($idempotencyKey: String) {\n  acceptCartPrices(idempotencyKey: $idempotencyKey) {\n    id\n    hasPriceChanges\n    subtotal {\n      amount\n      currency\n    }\n    items {\n      quantity\n      unitPrice {\n        amount\n        currency\n      }\n      acceptedUnitPrice {\n        amount\n        currency\n      }\n      variant {\n        id\n      }\n    }\n  }\n}"): (typeof documents)["mutation AcceptCartPrices($idempotencyKey: String) {\n  acceptCartPrices(idempotencyKey: $idempotencyKey) {\n    id\n    hasPriceChanges\n    subtotal {\n      amount\n      currency\n    }\n    items {\n      quantity\n      unitPrice {\n        amount\n        currency\n      }\n      acceptedUnitPrice {\n        amount\n        currency\n      }\n      variant {\n        id\n      }\n    }\n  }\n}"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
