@@ -43,7 +43,10 @@ if (!config.search.openSearchUrl && !config.search.elasticsearchUrl) args.fail("
 // The replicas' claim lives in the shared cache: without REDIS_URL no other process could
 // see this one's, nor it theirs.
 const redisUrl = config.cache.redisUrl ?? args.fail("Set REDIS_URL: the search index's rebuild claim is shared through it with the search replicas");
-const kv: KeyValueStore = new RedisKeyValueStore(redisUrl, { logger });
+const redis = new RedisKeyValueStore(redisUrl, { logger });
+// Commands sent before the connection is ready are refused, not queued (enableOfflineQueue).
+await redis.connect().catch((error: unknown) => args.fail(`REDIS_URL does not answer: ${String(error)}`));
+const kv: KeyValueStore = redis;
 const claimKey = rebuildClaimKey(config.search.indexName);
 const wait = args.flag("wait");
 // Every mistake in the arguments is told before the claim is taken: a refusal exits at once,
@@ -84,8 +87,11 @@ try {
             },
           }
         : undefined,
+      // A claim this command no longer holds (it stalled past the lease) may let another
+      // rebuild delete this one's build as abandoned: said, so a failure that follows is understood.
+      onLost: () => process.stderr.write(`the rebuild claim ${claimKey} lapsed while this command rebuilt; another rebuild may have taken it\n`),
       // Ctrl-C or a stop mid-build gives the claim back (the half-built index is deleted by
-      // the next rebuild that holds it); only a kill -9 leaves it to expire.
+      // the next rebuild that holds it); a kill -9 stops its renewal, and it lapses within a minute.
       onClaimed: (release) => {
         for (const signal of ["SIGINT", "SIGTERM"] as const) {
           process.once(signal, () => {

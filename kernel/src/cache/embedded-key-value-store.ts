@@ -58,6 +58,12 @@ export class EmbeddedKeyValueStore implements KeyValueStore {
     return true;
   }
 
+  async extendIfEquals(key: string, expected: string, ttlMs: number) {
+    if (this.read(key) !== expected) return false;
+    this.entries.set(key, { value: expected, expiresAt: this.now() + ttlMs });
+    return true;
+  }
+
   async raiseTo(key: string, value: number, ttlMs: number) {
     const current = Number(this.read(key) ?? NaN);
     if (current >= value) return current;

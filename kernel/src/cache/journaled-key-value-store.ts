@@ -77,6 +77,12 @@ export class JournaledKeyValueStore implements KeyValueStore {
     return deleted;
   }
 
+  async extendIfEquals(key: string, expected: string, ttlMs: number) {
+    const extended = await this.inner.extendIfEquals(key, expected, ttlMs);
+    if (extended) await this.keep([key]);
+    return extended;
+  }
+
   async raiseTo(key: string, value: number, ttlMs: number) {
     const held = await this.inner.raiseTo(key, value, ttlMs);
     if (held === value) await this.keep([key]);

@@ -27,6 +27,8 @@ export interface KeyValueStore {
   setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>;
   /** Deletes only while the key still holds `expected` (lock release by its owner). */
   deleteIfEquals(key: string, expected: string): Promise<boolean>;
+  /** Sets a new TTL only while the key still holds `expected` (a lock renewed by its owner); true when it did. */
+  extendIfEquals(key: string, expected: string, ttlMs: number): Promise<boolean>;
   /**
    * Stores the integer `value` (with `ttlMs`) unless the key holds a larger integer already;
    * resolves what the key holds afterwards. Writers racing with different values leave the

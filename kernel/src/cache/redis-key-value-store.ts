@@ -19,6 +19,12 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0`;
 
+const EXTEND_IF_EQUALS = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0`;
+
 /** INCRBY that sets the TTL only when this call created the counter. */
 const INCREMENT = `
 local created = redis.call('EXISTS', KEYS[1]) == 0
@@ -73,6 +79,7 @@ return ARGV[1]`;
 /** The scripts above, as ioredis exposes them once defined (EVALSHA, EVAL on a cache miss). */
 interface StoreScripts {
   kvDeleteIfEquals(key: string, expected: string): Promise<number>;
+  kvExtendIfEquals(key: string, expected: string, ttlMs: number): Promise<number>;
   kvIncrement(key: string, by: number, ttlMs: number): Promise<number>;
   kvRaiseTo(key: string, value: number, ttlMs: number): Promise<string>;
   kvIncrementScores(numberOfKeys: number, ...keysAndArgs: (string | number)[]): Promise<number>;
@@ -118,6 +125,7 @@ export class RedisKeyValueStore implements KeyValueStore {
       disconnectTimeout: 200,
     });
     this.client.defineCommand("kvDeleteIfEquals", { numberOfKeys: 1, lua: DELETE_IF_EQUALS });
+    this.client.defineCommand("kvExtendIfEquals", { numberOfKeys: 1, lua: EXTEND_IF_EQUALS });
     this.client.defineCommand("kvIncrement", { numberOfKeys: 1, lua: INCREMENT });
     this.client.defineCommand("kvRaiseTo", { numberOfKeys: 1, lua: RAISE_TO });
     this.client.defineCommand("kvIncrementScores", { lua: INCREMENT_SCORES });
@@ -181,6 +189,10 @@ export class RedisKeyValueStore implements KeyValueStore {
 
   async deleteIfEquals(key: string, expected: string): Promise<boolean> {
     return (await this.scripts.kvDeleteIfEquals(key, expected)) === 1;
+  }
+
+  async extendIfEquals(key: string, expected: string, ttlMs: number): Promise<boolean> {
+    return (await this.scripts.kvExtendIfEquals(key, expected, ttlMs)) === 1;
   }
 
   async raiseTo(key: string, value: number, ttlMs: number): Promise<number> {

@@ -80,6 +80,20 @@ export function defineKeyValueStoreContract(engine: string, create: () => Promis
       assert.equal(await store.deleteIfEquals(k, "owner-token"), false);
     });
 
+    it("extends a key's TTL on extendIfEquals only while the key holds the expected value", async () => {
+      const k = key("renewed");
+      assert.equal(await store.setIfAbsent(k, "owner-token", 300), true);
+      assert.equal(await store.extendIfEquals(k, "someone-else", 60_000), false);
+      assert.equal(await store.extendIfEquals(k, "owner-token", 60_000), true);
+      // Past the first TTL the key is still held: the owner's renewal moved it.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      assert.equal(await store.get(k), "owner-token");
+      assert.equal(await store.setIfAbsent(k, "taker", 60_000), false);
+      await store.delete(k);
+      assert.equal(await store.extendIfEquals(k, "owner-token", 60_000), false, "a key gone is not brought back");
+      assert.equal(await store.get(k), null);
+    });
+
     it("keeps the largest of values raised in any order, with the TTL of the write that set it", async () => {
       const k = key("raised");
       assert.equal(await store.raiseTo(k, 101, 60_000), 101);

@@ -71,11 +71,36 @@ export async function startSearchSubgraph(platform: Platform, options: SearchSub
       // demo's size). An index made by an older mapping keeps answering behind its alias
       // while the new one is built, which takes an hour at a million products: in the
       // background, so the subgraph is ready at once; a failed build is retried at next start.
-      if ((await index.count()) === 0) await buildOnceTheCatalogAnswers(() => reindexCatalog({ index, catalog, logger }), logger);
-      else {
+      // The first build takes the rebuild claim too: replicas starting together on an empty
+      // index build it once, and a claimed rebuild (the order keeper, the reindex command)
+      // never deletes this build as one a killed rebuild left. While another holds the claim
+      // this replica waits for it (it has nothing to answer with), then builds only if the
+      // index is still empty.
+      if ((await index.count()) === 0) {
+        await buildOnceTheCatalogAnswers(async () => {
+          let told = false;
+          await withRebuildClaim(
+            platform.kv,
+            config.search.indexName,
+            async () => {
+              if ((await index.count()) === 0) await reindexCatalog({ index, catalog, logger, dropAbandonedBuilds: true });
+            },
+            {
+              wait: {
+                pollMs: FIRST_BUILD_CLAIM_POLL_MS,
+                onHeld: () => {
+                  if (!told) logger.info("another rebuild holds the empty search index's rebuild claim; this replica waits for it before serving");
+                  told = true;
+                },
+              },
+              onLost: claimLost(logger),
+            },
+          );
+        }, logger);
+      } else {
         // Under the rebuild claim: replicas of a new version starting together rebuild once.
         logger.info("search index is rebuilt in the background; the current one answers until it is done");
-        void withRebuildClaim(platform.kv, config.search.indexName, () => rebuildInBackground({ dropAbandonedBuilds: true })).then(
+        void withRebuildClaim(platform.kv, config.search.indexName, () => rebuildInBackground({ dropAbandonedBuilds: true }), { onLost: claimLost(logger) }).then(
           (outcome) =>
             outcome.claimed
               ? logger.info("search index rebuilt")
@@ -124,6 +149,12 @@ export async function startSearchSubgraph(platform: Platform, options: SearchSub
     throw error;
   }
 }
+
+/** How often a replica whose index is empty asks for the rebuild claim another holds. */
+const FIRST_BUILD_CLAIM_POLL_MS = 500;
+
+/** A rebuild whose claim lapsed (the process stalled past its lease) may be another's to delete. */
+const claimLost = (logger: Logger) => () => logger.warn("the search index's rebuild claim lapsed while this replica rebuilt; another rebuild may have taken it");
 
 /**
  * The first build needs the products subgraph. Started as its own process, search may come up

@@ -2,8 +2,13 @@ import { randomUUID } from "node:crypto";
 import { setTimeout as delay } from "node:timers/promises";
 import type { KeyValueStore } from "#kernel";
 
-/** How long one replica's claim on the rebuild holds if it dies while rebuilding. */
-const REBUILD_CLAIM_MS = 3 * 60 * 60_000;
+/**
+ * How long a rebuild claim outlives its holder's last renewal. The holder renews it every quarter
+ * of this while it rebuilds, so a rebuild of any length keeps it; a holder killed mid-rebuild
+ * (kill -9, a lost host, an out-of-memory kill) stops renewing and its claim is free within a
+ * minute, instead of stopping every rebuild for hours (a fixed three-hour claim did).
+ */
+export const REBUILD_CLAIM_LEASE_MS = 60_000;
 
 /** The cache key every rebuilder of `indexName` takes: replicas at start, the order keeper, the reindex command. */
 export function rebuildClaimKey(indexName: string): string {
@@ -15,9 +20,16 @@ export interface RebuildClaimOptions {
   wait?: RebuildClaimWait;
   /**
    * Told once the claim is taken, with its release: a process stopped by a signal mid-rebuild
-   * gives it back, rather than stopping every rebuild until the claim expires.
+   * gives it back at once, rather than leaving it to lapse.
    */
   onClaimed?: (release: () => Promise<void>) => void;
+  /**
+   * Told when a renewal finds the claim no longer this holder's (the process stalled past the
+   * lease, and another rebuilder may have taken it): that rebuild may delete this one's build.
+   */
+  onLost?: () => void;
+  /** How long the claim outlives a missed renewal (REBUILD_CLAIM_LEASE_MS unless told). */
+  leaseMs?: number;
 }
 
 export interface RebuildClaimWait {
@@ -34,17 +46,18 @@ export interface RebuildClaimWait {
  * or not at all when another replica holds it: that one is rebuilding, and every replica
  * rebuilding at once would make as many copies of the catalog on the engine. Whoever holds it
  * may delete what a dead rebuild left (RebuildOptions.dropAbandonedBuilds). With `wait`, a held
- * claim is asked for again until it is free (or the wait is aborted) instead of given up.
+ * claim is asked for again until it is free (or the wait is aborted) instead of given up. The
+ * claim is a lease renewed while `rebuild` runs, so a holder that died frees it within the lease.
  */
 export async function withRebuildClaim<T>(
   kv: KeyValueStore,
   indexName: string,
   rebuild: () => Promise<T>,
-  { wait, onClaimed }: RebuildClaimOptions = {},
+  { wait, onClaimed, onLost, leaseMs = REBUILD_CLAIM_LEASE_MS }: RebuildClaimOptions = {},
 ): Promise<{ claimed: true; result: T } | { claimed: false }> {
   const key = rebuildClaimKey(indexName);
   const token = randomUUID();
-  while (!(await kv.setIfAbsent(key, token, REBUILD_CLAIM_MS))) {
+  while (!(await kv.setIfAbsent(key, token, leaseMs))) {
     if (!wait || wait.signal?.aborted) return { claimed: false };
     wait.onHeld?.();
     try {
@@ -53,7 +66,22 @@ export async function withRebuildClaim<T>(
       return { claimed: false };
     }
   }
-  const release = async () => void (await kv.deleteIfEquals(key, token).catch(() => undefined));
+  let released = false;
+  // A renewal the store did not answer is tried again at the next beat: three beats fit a lease.
+  const renewal = setInterval(() => {
+    void kv.extendIfEquals(key, token, leaseMs).then(
+      (held) => {
+        if (!held && !released) onLost?.();
+      },
+      () => undefined,
+    );
+  }, leaseMs / 4);
+  renewal.unref();
+  const release = async () => {
+    released = true;
+    clearInterval(renewal);
+    await kv.deleteIfEquals(key, token).catch(() => undefined);
+  };
   onClaimed?.(release);
   try {
     return { claimed: true, result: await rebuild() };
