@@ -112,7 +112,7 @@ export async function startSearchSubgraph(platform: Platform, options: SearchSub
       // Minutes, from the product index; autocomplete reads the product index meanwhile.
       const rebuildSuggestions = index.rebuildSuggestions.bind(index);
       logger.info("suggestion index is rebuilt from the product index in the background");
-      void withRebuildClaim(platform.kv, config.search.indexName, () => rebuildSuggestions({ dropAbandonedBuilds: true })).then(
+      void withRebuildClaim(platform.kv, config.search.indexName, () => rebuildSuggestions({ dropAbandonedBuilds: true }), { onLost: claimLost(logger) }).then(
         (outcome) => logger.info(outcome.claimed ? "suggestion index rebuilt" : "another replica holds the search index's rebuild claim; this one suggests from the product index meanwhile"),
         (error: unknown) => logger.warn("suggestion index rebuild failed; the next start tries again", { error: String(error) }),
       );
