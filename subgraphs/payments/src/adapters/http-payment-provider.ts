@@ -1,5 +1,5 @@
 import { neverConnected } from "#kernel/http/replica-set.ts";
-import { Agent, fetch } from "undici";
+import { Agent } from "undici";
 import type { ChargeLookup, ChargeRequest, PaymentProvider, ProviderOutcome, RefundRequest } from "../ports/payment-provider.js";
 
 export interface HttpPaymentProviderOptions {
@@ -65,26 +65,31 @@ export class HttpPaymentProvider implements PaymentProvider {
     return this.dispatcher.close();
   }
 
+  // Dispatcher.request, not fetch: the same HTTP exchange without WHATWG Request, Headers,
+  // Response and body streams, which cost several times the exchange's own CPU on the path
+  // every checkout takes (see BENCHMARKS.md, "The payment provider's call without fetch").
   private async call(method: "GET" | "POST", path: string, init: { idempotencyKey?: string; body?: unknown }, signal?: AbortSignal): Promise<Answer> {
     const timeout = AbortSignal.timeout(this.options.timeoutMs);
     const deadline = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    const url = new URL(path, this.options.baseUrl);
     try {
-      const response = await fetch(new URL(path, this.options.baseUrl), {
+      const response = await this.dispatcher.request({
+        origin: url.origin,
+        path: url.pathname + url.search,
         method,
         headers: { "content-type": "application/json", ...(init.idempotencyKey ? { "idempotency-key": init.idempotencyKey } : {}) },
         body: init.body === undefined ? undefined : JSON.stringify(init.body),
         signal: deadline,
-        dispatcher: this.dispatcher,
       });
       let text: string;
       try {
-        text = await response.text();
+        text = await response.body.text();
       } catch {
         // The status came but the body did not (cut, or stalled past the deadline): whatever the
         // provider did is in its answer, so the call is in doubt, even for a 2xx.
-        return { gaveUp: { kind: "transient", reason: `provider answered ${response.status} but its body could not be read`, mayHaveCharged: true } };
+        return { gaveUp: { kind: "transient", reason: `provider answered ${response.statusCode} but its body could not be read`, mayHaveCharged: true } };
       }
-      return { status: response.status, body: parseJson(text) };
+      return { status: response.statusCode, body: parseJson(text) };
     } catch (error) {
       if (timeout.aborted) return { gaveUp: { kind: "timeout", reason: `no answer within ${this.options.timeoutMs} ms` } };
       if (signal?.aborted) return { gaveUp: { kind: "timeout", reason: "the call was interrupted" } };
