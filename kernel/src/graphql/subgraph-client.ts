@@ -1,4 +1,4 @@
-import { Agent, fetch, type Response } from "undici";
+import { Agent, type Dispatcher } from "undici";
 import { GraphQLError } from "graphql";
 import { INTERNAL_HEADER, signInternalCredential } from "../auth/internal-credential.js";
 import type { Identity } from "../auth/identity.js";
@@ -27,12 +27,25 @@ export function createSubgraphClient(options: { url: string; internalSecret: str
   const dispatcher = new Agent({ connections: options.connections ?? 32, keepAliveTimeout: 60_000 });
   const replicas = new ReplicaSet({ name: options.url, urls: replicaUrls(options.url) }).start();
   const serviceIdentity: Identity = { userId: `service:${options.serviceName}`, roles: ["service"] };
+  const targets = new Map<string, { origin: string; path: string }>();
+  const targetOf = (url: string) => {
+    let target = targets.get(url);
+    if (!target) {
+      const parsed = new URL(url);
+      target = { origin: parsed.origin, path: parsed.pathname + parsed.search };
+      targets.set(url, target);
+    }
+    return target;
+  };
   return {
     async request<TData>(query: string, variables: Record<string, unknown> = {}, request: SubgraphRequestOptions = {}): Promise<TData> {
-      let response: Response;
+      let response: Dispatcher.ResponseData;
       try {
+        // Dispatcher.request, not fetch: the same exchange without WHATWG Request, Headers,
+        // Response and body streams, which cost several times the exchange's own CPU.
         response = await sendToAReplica(replicas, !/^\s*mutation\b/.test(query), (replica) =>
-          fetch(replica.url, {
+          dispatcher.request({
+            ...targetOf(replica.url),
             method: "POST",
             headers: {
               "content-type": "application/json",
@@ -43,7 +56,6 @@ export function createSubgraphClient(options: { url: string; internalSecret: str
             },
             body: JSON.stringify({ query, variables }),
             signal: AbortSignal.timeout(request.timeoutMs ?? 5000),
-            dispatcher,
           }),
         );
       } catch (error) {
@@ -53,7 +65,7 @@ export function createSubgraphClient(options: { url: string; internalSecret: str
         unavailable.cause = error;
         throw unavailable;
       }
-      const body = (await response.json().catch(() => ({}))) as { data?: TData; errors?: { message: string; extensions?: Record<string, unknown> }[] };
+      const body = (await response.body.json().catch(() => ({}))) as { data?: TData; errors?: { message: string; extensions?: Record<string, unknown> }[] };
       const first = body.errors?.[0];
       if (first) {
         const code = first.extensions?.code;
@@ -68,7 +80,7 @@ export function createSubgraphClient(options: { url: string; internalSecret: str
       if (!body.data) {
         // No GraphQL answer at all: a proxy's or a restarting process's 5xx is an outage; a 2xx
         // without data is the callee's fault.
-        if (response.status >= 500) throw new DomainError(ErrorCode.SERVICE_UNAVAILABLE, "A service this operation needs is unavailable; please retry");
+        if (response.statusCode >= 500) throw new DomainError(ErrorCode.SERVICE_UNAVAILABLE, "A service this operation needs is unavailable; please retry");
         throw new DependencyFailed("A service this operation needs gave no answer");
       }
       return body.data;
