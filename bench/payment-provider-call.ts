@@ -11,6 +11,7 @@ import { spawn } from "node:child_process";
 import { parseArgs } from "node:util";
 import { Agent, fetch } from "undici";
 import { HttpPaymentProvider } from "../subgraphs/payments/src/adapters/http-payment-provider.js";
+import { compareCpuPerCall } from "./harness/cpu-per-call.js";
 
 const { values: args } = parseArgs({ options: { charges: { type: "string", default: "3000" }, rounds: { type: "string", default: "3" }, port: { type: "string", default: "0" } } });
 const CHARGES = Number(args.charges);
@@ -52,41 +53,13 @@ function adapterCharger() {
     (await provider.charge({ idempotencyKey: key, amount: { amount: 1999, currency: "USD" }, customerId: "bench", paymentId: key, orderId: key })).kind === "succeeded";
 }
 
-const chargers = { "undici fetch (before)": fetchCharger(), "HttpPaymentProvider (Dispatcher.request)": adapterCharger() };
-
-async function round(name: keyof typeof chargers, tag: string): Promise<number> {
-  const charge = chargers[name];
-  let next = 0;
-  const runAll = async (count: number, prefix: string) =>
-    Promise.all(
-      Array.from({ length: IN_FLIGHT }, async () => {
-        while (next < count) {
-          const key = `${prefix}-${next++}`;
-          if (!(await charge(key))) throw new Error(`charge ${key} was not answered succeeded`);
-        }
-      }),
-    );
-  await runAll(300, `${tag}-warm`); // warm-up: JIT and connections
-  next = 0;
-  const before = process.cpuUsage();
-  await runAll(CHARGES, tag);
-  const used = process.cpuUsage(before);
-  return (used.user + used.system) / CHARGES;
-}
-
-const run = Date.now().toString(36);
 console.log(`${CHARGES} charges a round, ${IN_FLIGHT} in flight, simulator at ${baseUrl} (its own process, no latency)`);
-const figures = new Map<string, number[]>();
-for (let r = 1; r <= Number(args.rounds); r++) {
-  for (const name of Object.keys(chargers) as (keyof typeof chargers)[]) {
-    const us = await round(name, `${run}-${r}-${name.length}`);
-    figures.set(name, [...(figures.get(name) ?? []), us]);
-    console.log(`round ${r}: ${name.padEnd(42)} ${us.toFixed(0).padStart(6)} µs CPU a charge`);
-  }
-}
-for (const [name, values] of figures) {
-  const sorted = [...values].sort((a, b) => a - b);
-  console.log(`median: ${name.padEnd(42)} ${sorted[Math.floor(sorted.length / 2)]!.toFixed(0).padStart(6)} µs CPU a charge`);
-}
+await compareCpuPerCall({
+  callers: { "undici fetch (before)": fetchCharger(), "HttpPaymentProvider (Dispatcher.request)": adapterCharger() },
+  calls: CHARGES,
+  rounds: Number(args.rounds),
+  inFlight: IN_FLIGHT,
+  unit: "charge",
+});
 simulator.kill();
 process.exit(0);

@@ -11,6 +11,7 @@ import { spawn } from "node:child_process";
 import { parseArgs } from "node:util";
 import { Agent, fetch } from "undici";
 import { createSubgraphClient, INTERNAL_HEADER, signInternalCredential } from "#kernel";
+import { compareCpuPerCall } from "./harness/cpu-per-call.js";
 
 const { values: args } = parseArgs({ options: { calls: { type: "string", default: "3000" }, rounds: { type: "string", default: "3" } } });
 const CALLS = Number(args.calls);
@@ -57,37 +58,13 @@ function clientCaller() {
   return async (orderId: string) => (await client.request<{ reserveStock: { status: string } }>(QUERY, { orderId })).reserveStock.status === "HELD";
 }
 
-const callers = { "undici fetch (before)": fetchCaller(), "subgraph client (Dispatcher.request)": clientCaller() };
-
-async function round(name: keyof typeof callers): Promise<number> {
-  const call = callers[name];
-  let next = 0;
-  const runAll = (count: number) =>
-    Promise.all(
-      Array.from({ length: IN_FLIGHT }, async () => {
-        while (next < count) if (!(await call(`ord_${next++}`))) throw new Error("a call was not answered HELD");
-      }),
-    );
-  await runAll(300); // warm-up: JIT and connections
-  next = 0;
-  const before = process.cpuUsage();
-  await runAll(CALLS);
-  const used = process.cpuUsage(before);
-  return (used.user + used.system) / CALLS;
-}
-
 console.log(`${CALLS} calls a round, ${IN_FLIGHT} in flight, server at ${url} (its own process)`);
-const figures = new Map<string, number[]>();
-for (let r = 1; r <= Number(args.rounds); r++) {
-  for (const name of Object.keys(callers) as (keyof typeof callers)[]) {
-    const us = await round(name);
-    figures.set(name, [...(figures.get(name) ?? []), us]);
-    console.log(`round ${r}: ${name.padEnd(40)} ${us.toFixed(0).padStart(6)} µs CPU a call`);
-  }
-}
-for (const [name, values] of figures) {
-  const sorted = [...values].sort((a, b) => a - b);
-  console.log(`median: ${name.padEnd(40)} ${sorted[Math.floor(sorted.length / 2)]!.toFixed(0).padStart(6)} µs CPU a call`);
-}
+await compareCpuPerCall({
+  callers: { "undici fetch (before)": fetchCaller(), "subgraph client (Dispatcher.request)": clientCaller() },
+  calls: CALLS,
+  rounds: Number(args.rounds),
+  inFlight: IN_FLIGHT,
+  unit: "call",
+});
 server.kill();
 process.exit(0);
