@@ -189,6 +189,27 @@ describe("attack catalogue: budgets count operations and field runs, not request
     assert.equal(over.status, 429, "2 more would make 6");
   });
 
+  it("charges every run of a mutation field a general point: 30 aliased cart writes are refused and none runs; a batch of root fragments counts each", async () => {
+    // One general point bought 30 serial cart writes (467 ms of the platform's CPU against 31 ms
+    // for one), and a batch of ten such operations 300 (3.8 s): 600 points a minute, 18,000 writes.
+    const token = await sg.token("alias-writer");
+    const productId = await inStockProduct(sg, token);
+    const added = await sg.query(`mutation($id: ID!) { addToCart(productId: $id, quantity: 1) { totalQuantity } }`, { id: productId }, token);
+    assert.equal(added.data!.addToCart.totalQuantity, 1);
+    const writes = (count: number) => aliased(count, (i) => `u${i}: updateCartItem(productId: $id, quantity: 2) { totalQuantity }`);
+    const refused = await sg.query(`mutation($id: ID!) { ${writes(30)} }`, { id: productId }, token);
+    assert.equal(refused.status, 429, JSON.stringify(refused.errors ?? refused.data).slice(0, 300));
+    assertCleanError(refused.errors?.[0], "RATE_LIMITED");
+    assert.equal(refused.data, undefined);
+    assert.equal((await sg.query(`{ cart { totalQuantity } }`, {}, token)).data!.cart.totalQuantity, 1, "no write ran");
+    // 4 points spent; two operations of 10 writes from a root fragment are 20 of the 21 left.
+    const ten = { query: `mutation($id: ID!) { ...W } fragment W on Mutation { ${writes(10)} }`, variables: { id: productId } };
+    const served = await post(sg, [ten, ten], token);
+    assert.equal(served.status, 200, JSON.stringify(served.body).slice(0, 300));
+    assert.equal(served.body[1].data.u9.totalQuantity, 2);
+    assert.equal((await post(sg, [ten], token)).status, 429, "10 more are over the minute's 25");
+  });
+
   it("charges searches spread over a batch together", async () => {
     const token = await sg.token("batch-searcher");
     const batch = Array.from({ length: 3 }, () => ({ query: `{ a: search(query: "lamp") { totalCount } b: search(query: "desk") { totalCount } }` }));
@@ -411,6 +432,22 @@ describe("attack catalogue: the WebSocket path has every HTTP protection", () =>
     socket.subscribe("two", { query: `{ a: search(query: "lamp") { totalCount } b: search(query: "desk") { totalCount } }` });
     assertCleanError((await socket.result("two")).error?.payload?.[0], "RATE_LIMITED");
     socket.close();
+  });
+
+  it("charges a mutation's aliased writes over WebSocket as over HTTP, then ends the socket whose budget they spent", async () => {
+    const writer = await sg.token("socket-writer");
+    const productId = await inStockProduct(sg, writer);
+    await sg.query(`mutation($id: ID!) { addToCart(productId: $id, quantity: 1) { totalQuantity } }`, { id: productId }, writer);
+    const writes = (count: number) => `mutation($id: ID!) { ${aliased(count, (i) => `u${i}: updateCartItem(productId: $id, quantity: 2) { totalQuantity }`)} }`;
+    const socket = await RawGraphQLSocket.connect(sg.gatewayUrl, writer);
+    // 2 points spent: 30 writes take 30 of the 38 left, 10 more are over the minute's 40.
+    socket.subscribe("thirty", { query: writes(30), variables: { id: productId } });
+    const thirty = await socket.result("thirty");
+    assert.equal(thirty.error, undefined, JSON.stringify(thirty.error));
+    assert.equal(thirty.next[0]!.payload.data.u29.totalQuantity, 2);
+    socket.subscribe("ten", { query: writes(10), variables: { id: productId } });
+    assertCleanError((await socket.result("ten")).error?.payload?.[0], "RATE_LIMITED");
+    assert.equal((await socket.closedWith()).code, 1013);
   });
 
   it("refuses an over-limit subscription with a coded error, not a crash", async () => {
