@@ -1,11 +1,11 @@
-// Adversarial: a live subscription is kept for as long as its order is followed, its text and
-// variables with it. What one may hold is bounded, so a client's sockets full of subscriptions
+// Adversarial: a live subscription is kept for as long as its order is followed, its id, text
+// and variables with it. What one may hold is bounded, so a client's sockets full of subscriptions
 // padded with comments and unused variables cannot grow the gateway by megabytes each.
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
 import { RawGraphQLSocket } from "../../test/support/raw-graphql-websocket.js";
 import { startWebSocketGateway } from "./support/websocket-gateway.js";
-import { MAX_LIVE_SUBSCRIPTION_BYTES } from "../src/subscriptions/graphql-websocket.js";
+import { MAX_LIVE_SUBSCRIPTION_BYTES, MAX_OPERATION_ID_LENGTH } from "../src/subscriptions/graphql-websocket.js";
 import { STATUS_PROBE_ALIAS } from "../src/subscriptions/subscription-to-query.js";
 import { waitFor } from "#kernel/testing";
 
@@ -40,6 +40,36 @@ describe("bytes a live subscription holds", () => {
     assert.equal(reads, 1);
     socket.close();
   });
+  it("refuses BAD_USER_INPUT an operation whose id is longer than 128 characters, subscription or query, reading nothing and keeping the socket", async () => {
+    // 24 subscriptions with ids of 90 KB were kept beside 150 bytes of text each, uncounted,
+    // and every status change sent each id again.
+    let reads = 0;
+    const gateway = await startWebSocketGateway({
+      execute: async () => (reads++, { data: { orderStatusChanged: { status: "PAID", [STATUS_PROBE_ALIAS]: "PAID" } } }),
+    });
+    cleanup = () => gateway.close();
+    const socket = await RawGraphQLSocket.connect(gateway.url, await gateway.token("u-long-ids"));
+    const long = (tag: string) => `${tag}-${"x".repeat(90_000)}`;
+    socket.subscribe(long("live"), { query: FOLLOW, variables: { o: "o1" } });
+    socket.subscribe(long("query"), { query: "{ __typename }" });
+    for (const tag of ["live", "query"]) {
+      const { error } = await socket.result(long(tag));
+      const [refused] = (error?.payload ?? []) as { message: string; extensions: { code: string; limit: number } }[];
+      assert.equal(refused?.extensions.code, "BAD_USER_INPUT", tag);
+      assert.equal(refused.extensions.limit, MAX_OPERATION_ID_LENGTH);
+    }
+    assert.equal(reads, 0, "nothing was read for them");
+    assert.equal(socket.closed, undefined, "the socket stays open");
+    const uuid = "6f1c2a4e-8b7d-4c3e-9a1f-2d5e6b7c8a90";
+    const longest = "i".repeat(MAX_OPERATION_ID_LENGTH);
+    for (const id of [uuid, longest]) {
+      socket.subscribe(id, { query: FOLLOW, variables: { o: "o1" } });
+      await socket.waitFor((message) => message.type === "next" && message.id === id);
+    }
+    assert.equal(reads, 2);
+    socket.close();
+  });
+
   it("refuses SERVICE_UNAVAILABLE a subscribe past the bytes every socket's live subscriptions hold together, keeps the socket, and takes one again once one ends", async () => {
     let reads = 0;
     const padded = (n: number) => ({ query: `# ${"x".repeat(4_000)}\n${FOLLOW}`, variables: { o: `o${n}` } });

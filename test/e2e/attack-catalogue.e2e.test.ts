@@ -450,6 +450,18 @@ describe("attack catalogue: the WebSocket path has every HTTP protection", () =>
     assert.equal((await socket.closedWith()).code, 1013);
   });
 
+  it("refuses an operation id of 90 KB, which every message of the operation would repeat, keeping the socket", async () => {
+    const socket = await RawGraphQLSocket.connect(sg.gatewayUrl, await sg.token("socket-long-id"));
+    const long = `q-${"x".repeat(90_000)}`;
+    socket.subscribe(long, { query: LEGIT });
+    const refused = (await socket.result(long)).error?.payload?.[0];
+    assertCleanError(refused, "BAD_USER_INPUT");
+    assert.equal(refused.extensions.limit, 128);
+    socket.subscribe("short", { query: LEGIT });
+    assert.equal((await socket.result("short")).next[0]!.payload.data.product.id, "prod_0000001");
+    socket.close();
+  });
+
   it("refuses an over-limit subscription with a coded error, not a crash", async () => {
     const socket = await RawGraphQLSocket.connect(sg.gatewayUrl, token);
     const selection = aliased(40, (i) => `a${i}: status`);

@@ -76,6 +76,16 @@ export const MAX_MESSAGE_FRAGMENTS = 100;
  */
 export const MAX_LIVE_SUBSCRIPTION_BYTES = 16_384;
 
+/**
+ * Characters an operation id may hold. graphql-ws clients send a UUID (36) or a counter, and
+ * the server repeats the id in every message of the operation, keeps it while the operation
+ * runs (a live subscription for as long as its order is followed) and never counted it: 24
+ * subscriptions with ids of 90 KB were kept beside 150 bytes of text each, outside
+ * MAX_LIVE_SUBSCRIPTION_BYTES and the process's WS_MAX_LIVE_SUBSCRIPTION_BYTES, and one status
+ * change sent their client 2.2 MB.
+ */
+export const MAX_OPERATION_ID_LENGTH = 128;
+
 /** When a subscribe refused for the process's live subscription bytes is told to come back. */
 const LIVE_BYTES_RETRY_SECONDS = 5;
 
@@ -392,6 +402,10 @@ export function attachGraphQLWebSocket(options: {
         // A socket being dropped does no more work, whatever is still in its pipe.
         if (ctx.extra.socket.readyState !== ctx.extra.socket.OPEN) return refusal(ErrorCode.RATE_LIMITED, "This connection is closing");
         if (!state) return refusal(ErrorCode.UNAUTHENTICATED, "Initialise the connection first");
+        // Refused before anything is held for it (its refusal repeats the id once).
+        if (id.length > MAX_OPERATION_ID_LENGTH) {
+          return refusal(ErrorCode.BAD_USER_INPUT, `An operation id holds at most ${MAX_OPERATION_ID_LENGTH} characters (a UUID holds 36)`, { limit: MAX_OPERATION_ID_LENGTH });
+        }
         if (state.active.size >= limits.maxOperationsPerConnection) {
           countRateLimitRefusal("websocket_operations");
           return [rateLimited(`operations at once on this connection (at most ${limits.maxOperationsPerConnection})`, 1)];
@@ -417,9 +431,9 @@ export function attachGraphQLWebSocket(options: {
           let live: LiveOrderPlan | undefined;
           if (subscription) {
             if (!state.identity) return refusal(ErrorCode.UNAUTHENTICATED, SIGN_IN_TO_FOLLOW);
-            const held = Buffer.byteLength(admitted!.query) + Buffer.byteLength(JSON.stringify(admitted!.variables));
+            const held = Buffer.byteLength(id) + Buffer.byteLength(admitted!.query) + Buffer.byteLength(JSON.stringify(admitted!.variables));
             if (held > MAX_LIVE_SUBSCRIPTION_BYTES) {
-              return refusal(ErrorCode.BAD_USER_INPUT, `A subscription is kept while it is followed: its text and variables hold at most ${MAX_LIVE_SUBSCRIPTION_BYTES} bytes together (these hold ${held})`, { limit: MAX_LIVE_SUBSCRIPTION_BYTES });
+              return refusal(ErrorCode.BAD_USER_INPUT, `A subscription is kept while it is followed: its id, text and variables hold at most ${MAX_LIVE_SUBSCRIPTION_BYTES} bytes together (these hold ${held})`, { limit: MAX_LIVE_SUBSCRIPTION_BYTES });
             }
             const mistakes = options.schema && subscriptionMistakes(options.schema, admitted!, { fieldSuggestions: options.fieldSuggestions });
             if (mistakes) return [...mistakes];

@@ -9,7 +9,7 @@ export interface WebSocketLimits {
   /** Live subscriptions of one signed-in customer, across all their sockets. */
   maxSubscriptionsPerUser: number;
   /**
-   * Bytes of text and variables held by the live subscriptions of every socket of this process
+   * Bytes of ids, text and variables held by the live subscriptions of every socket of this process
    * together (each holds at most MAX_LIVE_SUBSCRIPTION_BYTES).
    */
   maxLiveSubscriptionBytes: number;

@@ -106,7 +106,7 @@ export interface Config {
       connectionsPerMinute: number;
       maxOperationsPerConnection: number;
       maxSubscriptionsPerUser: number;
-      /** Bytes of text and variables the live subscriptions of every socket of this process hold together. */
+      /** Bytes of ids, text and variables the live subscriptions of every socket of this process hold together. */
       maxLiveSubscriptionBytes: number;
       maxMessagesPerSecond: number;
       maxBufferedBytes: number;
