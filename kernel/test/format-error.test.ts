@@ -214,3 +214,21 @@ describe("the error formatter reads a message in time linear in it", () => {
     assert.deepEqual(JSON.parse(output), { revealsInternals: [false, false, false, false, true, false], hintsLeftAlone: true, hintStripped: " kept" });
   });
 });
+
+describe("error messages a client is sent are bounded", () => {
+  it("shortens a message quoting a 90,000-digit value to its first 1,000 characters, saying how much was left out, whole characters only", () => {
+    const format = createErrorFormatter(createLogger("silent", { service: "test" }));
+    const quoted = new GraphQLError(`Int cannot represent non 32-bit signed integer value: ${"9".repeat(90_000)}`, { extensions: { code: "GRAPHQL_VALIDATION_FAILED" } });
+    const formatted = format(quoted.toJSON(), quoted);
+    assert.equal(formatted.extensions?.code, "GRAPHQL_VALIDATION_FAILED");
+    assert.ok(formatted.message.length < 1_100, `${formatted.message.length} characters`);
+    assert.match(formatted.message, /^Int cannot represent non 32-bit signed integer value: 9{100}/);
+    assert.match(formatted.message, /… \(89054 more characters left out\)$/);
+    // A pair cut at the bound would leave half a character: the pair goes whole.
+    const emoji = new GraphQLError(`${"x".repeat(999)}😀${"y".repeat(10)}`, { extensions: { code: "BAD_USER_INPUT" } });
+    const cut = format(emoji.toJSON(), emoji).message;
+    assert.ok(cut.startsWith(`${"x".repeat(999)}…`), cut.slice(990, 1_010));
+    const short = new GraphQLError("A search query has at most 200 characters", { extensions: { code: "BAD_USER_INPUT" } });
+    assert.equal(format(short.toJSON(), short).message, "A search query has at most 200 characters");
+  });
+});

@@ -272,6 +272,26 @@ describe("attack catalogue: client mistakes answer 4xx with a code, never 500", 
     assert.ok(JSON.stringify(res.body).length < 500, "the refusal stays small");
   });
 
+  it("quotes at most 1,000 characters of a refused value, over HTTP and WebSocket alike (a 90,000-digit literal came back whole)", async () => {
+    const literal = await post(sg, { query: `{ products(first: ${"9".repeat(90_000)}) { edges { node { id } } } }` }, token);
+    assert.equal(literal.status, 400);
+    assertCleanError(literal.body.errors?.[0], "GRAPHQL_VALIDATION_FAILED");
+    const variable = await post(sg, { query: "query($n: Int) { products(first: $n) { edges { node { id } } } }", variables: { n: "9".repeat(90_000) } }, token);
+    assert.equal(variable.status, 400);
+    assertCleanError(variable.body.errors?.[0], "BAD_USER_INPUT");
+    for (const answer of [literal, variable]) {
+      assert.ok(JSON.stringify(answer.body).length < 1_500, `${JSON.stringify(answer.body).length} bytes answered`);
+      assert.match(answer.body.errors[0].message, /more characters left out\)$/);
+    }
+    const socket = await RawGraphQLSocket.connect(sg.gatewayUrl, token);
+    socket.subscribe("long", { query: `{ products(first: ${"9".repeat(90_000)}) { edges { node { id } } } }` });
+    const { next, error } = await socket.result("long");
+    const refused = error?.payload?.[0] ?? next[0]?.payload?.errors?.[0];
+    assertCleanError(refused, "GRAPHQL_VALIDATION_FAILED");
+    assert.ok(refused.message.length < 1_100, `${refused.message.length} characters`);
+    socket.close();
+  });
+
   it("refuses mutations over GET", async () => {
     const res = await fetch(`${sg.gatewayUrl}?query=${encodeURIComponent('mutation { logOut(refreshToken: "x") }')}`, { headers: { "apollo-require-preflight": "true" } });
     assert.equal(res.status, 405);

@@ -82,8 +82,23 @@ export function createErrorFormatter(logger: Logger, options: ErrorFormatterOpti
       logger.warn("dependency unavailable", { message: formatted.message, path: formatted.path, error: describe(error) });
     }
     if (!options.fieldSuggestions) message = withoutSuggestions(message);
-    return { ...formatted, message, extensions };
+    return { ...formatted, message: shortened(message), extensions };
   };
+}
+
+/**
+ * Characters of a message a client is sent. graphql-js quotes a value it refuses whole, and
+ * names are bounded but values are not: a 90,000-digit Int literal came back in a 90 KB
+ * message, a 99 KB string variable given for an Int in a 198 KB one (quoted twice). No
+ * message written for clients comes near this.
+ */
+export const MAX_MESSAGE_CHARACTERS = 1_000;
+
+function shortened(message: string): string {
+  if (message.length <= MAX_MESSAGE_CHARACTERS) return message;
+  // Never half a surrogate pair: the answer stays valid UTF-8 text.
+  const end = /[\uD800-\uDBFF]/.test(message[MAX_MESSAGE_CHARACTERS - 1]!) ? MAX_MESSAGE_CHARACTERS - 1 : MAX_MESSAGE_CHARACTERS;
+  return `${message.slice(0, end)}… (${message.length - end} more characters left out)`;
 }
 
 const originalOf = (error: unknown): unknown => (error as { originalError?: unknown } | null)?.originalError ?? error;
