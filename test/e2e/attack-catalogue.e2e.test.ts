@@ -241,6 +241,11 @@ describe("attack catalogue: client mistakes answer 4xx with a code, never 500", 
     ["variables that are not an object", () => ({ query: LEGIT, variables: [1, 2] }), 400, "BAD_USER_INPUT"],
     ["an empty batch", () => [], 400, "BAD_USER_INPUT"],
     ["a batch entry that is not an object", () => [1, "x"], 400, "BAD_USER_INPUT"],
+    ["two operations of one name", () => ({ query: "query A { __typename } query A { __typename }", operationName: "A" }), 400, "GRAPHQL_VALIDATION_FAILED"],
+    ["900 repeated @include directives", () => ({ query: `{ product(id: "prod_0000001") { id ${"@include(if: true) ".repeat(900)} } }` }), 400, "QUERY_TOO_COMPLEX"],
+    ["300 fragments nothing spreads", () => ({ query: `{ __typename } ${Array.from({ length: 300 }, (_, i) => `fragment F${i} on Query { __typename }`).join(" ")}` }), 400, "QUERY_TOO_COMPLEX"],
+    ["an operation hidden under __proto__", () => `{"__proto__":{"query":"{ __typename }"}}`, 400, "BAD_USER_INPUT"],
+    ["a variable hidden under __proto__", () => `{"query":"query($id: ID!) { product(id: $id) { id } }","variables":{"__proto__":{"id":"prod_0000001"}}}`, 400, "BAD_USER_INPUT"],
   ];
   for (const [name, body, status, code] of cases) {
     it(`refuses ${name} with ${status} ${code}`, async () => {
@@ -290,6 +295,20 @@ describe("attack catalogue: client mistakes answer 4xx with a code, never 500", 
     assertCleanError(refused, "GRAPHQL_VALIDATION_FAILED");
     assert.ok(refused.message.length < 1_100, `${refused.message.length} characters`);
     socket.close();
+  });
+
+  it("answers __proto__ and constructor aliases as data, over HTTP, a batch and a JSON body with a duplicate key judged as it runs", async () => {
+    const query = `{ __proto__: product(id: "prod_0000001") { constructor: id __proto__: variants { toString: id } } }`;
+    const single = await post(sg, { query }, token);
+    assert.equal(single.status, 200, JSON.stringify(single.body).slice(0, 300));
+    assert.equal(Object.getOwnPropertyDescriptor(single.body.data, "__proto__")?.value.constructor, "prod_0000001");
+    const batch = await post(sg, [{ query }, { query: LEGIT }], token);
+    assert.equal(batch.status, 200);
+    assert.equal(batch.body[1].data.product.id, "prod_0000001");
+    // The last of two "query" keys is the one judged and the one run (JSON.parse keeps the last).
+    const twice = await post(sg, `{"query":${JSON.stringify(HOPS)},"query":${JSON.stringify(LEGIT)}}`, token);
+    assert.equal(twice.status, 200);
+    assert.equal(twice.body.data.product.id, "prod_0000001");
   });
 
   it("refuses mutations over GET", async () => {
