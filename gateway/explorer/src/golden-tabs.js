@@ -37,6 +37,8 @@ const JOURNEY = [
   ['CreateCoupon', { input: { code: 'WELCOME10', type: 'PERCENTAGE', value: 1000, usageLimit: 100, perCustomerLimit: 1 } }, 'admin'],
   ['ApplyCoupon', { code: 'welcome10' }, 'customer'],
   ['CartEstimate', { shippingAddressId: '<id from AddAddress>', shippingMethodId: 'shp_express' }, 'customer'],
+  // When Checkout answers PRICE_CHANGED: the current prices accepted (a repeat under the key accepts nothing more), then Checkout again.
+  ['AcceptCartPrices', { idempotencyKey: 'accept-prices-1' }, 'customer'],
   ['Checkout', { idempotencyKey: 'my-first-order-1', shippingAddressId: '<id from AddAddress>', shippingMethodId: 'shp_express' }, 'customer'],
   ['OrderStatus', { orderId: '<id from Checkout>' }, 'customer'],
   ['OrderDetails', { id: '<id from Checkout>' }, 'customer'],
