@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { createPrivateKey } from "node:crypto";
 import { isIP } from "node:net";
 import { EnvReader } from "./env-reader.js";
@@ -234,6 +235,11 @@ export interface Config {
      * (the ceiling against guessing spread over many networks) and per network over accounts.
      */
     loginThrottle: { failuresPerAccountFromAddress: number; failuresPerAccount: number; failuresPerAddress: number; failuresPerDevice: number; windowSeconds: number };
+    /**
+     * Password derivations (scrypt) at once in one accounts process, and the places in their line
+     * one client network may hold (password-work-gate.ts).
+     */
+    passwordChecks: { atOnce: number; perNetwork: number };
     /** How long a device proof (what a client that signed in sends with its next log-ins) stays good. */
     deviceProofTtlSeconds: number;
     /** One-time links mailed to account holders: password reset and email verification. */
@@ -609,6 +615,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         failuresPerAddress: read.int("LOGIN_FAILURES_PER_ADDRESS", 50, { min: 1 }),
         failuresPerDevice: read.int("LOGIN_FAILURES_PER_DEVICE", 10, { min: 1 }),
         windowSeconds: read.int("LOGIN_THROTTLE_WINDOW_SECONDS", 900, { min: 1 }),
+      },
+      passwordChecks: {
+        atOnce: read.int("PASSWORD_CHECKS_AT_ONCE", Math.max(1, availableParallelism() - 1), { min: 1, max: 64 }),
+        perNetwork: read.int("PASSWORD_CHECKS_PER_NETWORK", 8, { min: 1, max: 1_000 }),
       },
       deviceProofTtlSeconds: read.int("LOGIN_DEVICE_PROOF_TTL_DAYS", 90, { min: 1, max: 400 }) * 86_400,
       mail: {

@@ -3,6 +3,7 @@ import type { Redis } from "ioredis";
 import { createAccountsSchema } from "./subgraph.js";
 import { createAccountsContext } from "./subgraph-context.js";
 import { createAccountService, type AccountService } from "./domain/account.service.js";
+import { createPasswordWorkGate, passwordWorkLimits } from "./domain/password-work-gate.js";
 import { createAddressService, type AddressService } from "./domain/address.service.js";
 import { createAccountMailService, type AccountMailService } from "./domain/account-mail.service.js";
 import { createEventBusAccountMailer } from "./adapters/event-bus-account-mailer.js";
@@ -41,6 +42,7 @@ export async function startAccountsSubgraph(
   // The Redis store exposes its connection; rate-limiter-flexible runs its own scripts on it.
   const redis = platform.kv.engine === "redis" ? (platform.kv as unknown as { client: Redis }).client : undefined;
   const throttle = createLoginThrottle({ ...config.accounts.loginThrottle, redis });
+  const passwordWork = createPasswordWorkGate(passwordWorkLimits(config.accounts.passwordChecks));
   const ended = { kv: platform.kv, bus: platform.bus, maxTokenLifetimeSeconds: config.auth.accessTokenMaxLifetimeSeconds };
   const mail = createAccountMailService({
     store,
@@ -51,6 +53,7 @@ export async function startAccountsSubgraph(
     passwordResetTtlMinutes: config.accounts.mail.passwordResetTtlMinutes,
     emailVerificationTtlHours: config.accounts.mail.emailVerificationTtlHours,
     endEverySession: (userId) => recordSessionsEnded(ended, { userId, everySession: true }),
+    passwordWork,
   });
   const accounts = createAccountService({
     store,
@@ -63,6 +66,7 @@ export async function startAccountsSubgraph(
     endSession: (end) => recordSessionsEnded(ended, end),
     onSignedUp: (user) => mail.mailVerification(user.id),
     onSignUpWithTakenEmail: (email, clientAddress) => mail.noticeSignUpWithTakenEmail(email, clientAddress),
+    passwordWork,
   });
   const addresses = createAddressService({ store });
   const guestCarts = createSubgraphGuestCartMerge({ cartUrl: options.cartUrl ?? (() => config.gateway.subgraphUrls.cart), internalSecret: config.auth.internalSecret });

@@ -1,6 +1,7 @@
 import { countRateLimitRefusal, DomainError, ErrorCode, rateLimited, unauthenticated, type AccountMailReason, type Logger } from "#kernel";
 import { emailAsGiven, emailKey, validEmail, validPassword } from "./account.validation.js";
 import { DEFAULT_SCRYPT, hashPassword, type ScryptParameters } from "./password-hashing.js";
+import { createPasswordWorkGate, DEFAULT_PASSWORD_WORK, type PasswordWorkGate } from "./password-work-gate.js";
 import { newAccountToken, presentedTokenHash, type AccountTokenPurpose } from "./account-token.js";
 import type { UserStore } from "../ports/user-store.js";
 import type { LoginThrottle } from "../ports/login-throttle.js";
@@ -18,6 +19,8 @@ export interface AccountMailServiceDependencies {
   emailVerificationTtlHours: number;
   clock?: () => Date;
   hashing?: ScryptParameters;
+  /** Every password derivation waits its turn here (shared with the account service); one of its own without. */
+  passwordWork?: PasswordWorkGate;
   /** Ends every access token of the user issued so far (the reset's "ends every session"). */
   endEverySession?: (userId: string) => Promise<void>;
 }
@@ -46,6 +49,7 @@ export function createAccountMailService(deps: AccountMailServiceDependencies) {
   const { store, mailer, throttle, logger } = deps;
   const clock = deps.clock ?? (() => new Date());
   const hashing = deps.hashing ?? DEFAULT_SCRYPT;
+  const passwordWork = deps.passwordWork ?? createPasswordWorkGate(DEFAULT_PASSWORD_WORK);
   const lifetimeMs: Record<AccountTokenPurpose, number> = {
     PASSWORD_RESET: deps.passwordResetTtlMinutes * 60_000,
     EMAIL_VERIFICATION: deps.emailVerificationTtlHours * 3_600_000,
@@ -116,7 +120,7 @@ export function createAccountMailService(deps: AccountMailServiceDependencies) {
       const now = clock();
       const link = tokenHash ? await store.findLiveAccountToken(tokenHash, "PASSWORD_RESET", now) : null;
       if (!tokenHash || !link) throw invalidToken();
-      const passwordHash = await hashPassword(password, hashing);
+      const passwordHash = await passwordWork.run(clientAddress, () => hashPassword(password, hashing));
       // The access tokens end before the change as well as after it: the change uses the link
       // up, so when the end after it cannot be recorded (the key-value store down) the customer
       // cannot retry, and only this end keeps the sessions the reset is for from living on.

@@ -3,6 +3,7 @@ import { countRateLimitRefusal, DomainError, ErrorCode, rateLimited, type Access
 import { rolesOf, type AccountRole, type User } from "./user.js";
 import { emailAsGiven, emailKey, validEmail, validName, validPassword } from "./account.validation.js";
 import { DEFAULT_SCRYPT, hashPassword, verifyPassword, type ScryptParameters } from "./password-hashing.js";
+import { createPasswordWorkGate, DEFAULT_PASSWORD_WORK, type PasswordWorkGate } from "./password-work-gate.js";
 import { newRefreshToken, newTokenId, parseRefreshToken, secretMatches, successorRefreshToken, type IssuedRefreshToken } from "./refresh-token.js";
 import { DuplicateEmailError, type RefreshTokenRecord, type UserStore } from "../ports/user-store.js";
 import type { LoginAttempt, LoginThrottle } from "../ports/login-throttle.js";
@@ -34,6 +35,8 @@ export interface AccountServiceDependencies {
   logger: Logger;
   clock?: () => Date;
   hashing?: ScryptParameters;
+  /** Every password derivation waits its turn here (shared with the mail service's resets); one of its own without. */
+  passwordWork?: PasswordWorkGate;
   /**
    * Ends the access tokens of a session whose refresh tokens were just revoked (a log-out, a
    * refresh token presented twice), so the session ends on every gateway, not only at refresh.
@@ -80,6 +83,7 @@ export function createAccountService(deps: AccountServiceDependencies) {
   const { store, throttle, tokens, logger } = deps;
   const clock = deps.clock ?? (() => new Date());
   const hashing = deps.hashing ?? DEFAULT_SCRYPT;
+  const passwordWork = deps.passwordWork ?? createPasswordWorkGate(DEFAULT_PASSWORD_WORK);
   const refreshKey = deps.refreshTokenKey ?? randomBytes(32).toString("base64url");
   let decoyHash: Promise<string> | undefined;
   const decoy = () => (decoyHash ??= hashPassword(randomBytes(16).toString("hex"), hashing));
@@ -151,10 +155,11 @@ export function createAccountService(deps: AccountServiceDependencies) {
     await deps.endSession?.({ userId: record.userId, sessionId: record.familyId });
   }
 
-  async function createAccount(input: { email: string; password: string; name: string; role: AccountRole }): Promise<{ user: User; passwordHash: string }> {
+  async function createAccount(input: { email: string; password: string; name: string; role: AccountRole }, clientAddress?: string): Promise<{ user: User; passwordHash: string }> {
     const email = validEmail(input.email);
     const name = validName(input.name);
-    const passwordHash = await hashPassword(validPassword(input.password), hashing);
+    const password = validPassword(input.password);
+    const passwordHash = await passwordWork.run(clientAddress, () => hashPassword(password, hashing));
     const id = `usr_${randomUUID().replaceAll("-", "").slice(0, 24)}`;
     return { user: await store.createUser({ id, email, emailKey: emailKey(email), name, role: input.role, passwordHash, createdAt: clock() }), passwordHash };
   }
@@ -165,7 +170,7 @@ export function createAccountService(deps: AccountServiceDependencies) {
     async signUp(input: { email: string; password: string; name: string }, clientAddress?: string): Promise<Session> {
       let user: User, passwordHash: string;
       try {
-        ({ user, passwordHash } = await createAccount({ ...input, role: "customer" }));
+        ({ user, passwordHash } = await createAccount({ ...input, role: "customer" }, clientAddress));
       } catch (error) {
         if (!(error instanceof DuplicateEmailError)) throw error;
         // Sign-up signs in at once, so its answer cannot hide a taken email (a session it
@@ -196,7 +201,7 @@ export function createAccountService(deps: AccountServiceDependencies) {
         await admit(attempt);
       }
       // Hash something even for an unknown email, so timing does not tell them apart.
-      const matches = (await verifyPassword(password, found?.passwordHash ?? (await decoy()))) && found !== null && password.length <= 128;
+      const matches = (await passwordWork.run(clientAddress, async () => verifyPassword(password, found?.passwordHash ?? (await decoy())))) && found !== null && password.length <= 128;
       if (!matches) {
         await throttle.recordFailure(attempt);
         logger.info("login_failed", { userId: found?.user.id });
