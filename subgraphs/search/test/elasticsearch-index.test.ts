@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
 import { after, before, describe, it } from "node:test";
 import { ElasticsearchIndex } from "../src/adapters/elasticsearch-index.js";
-import { bulkBody, countsBody, hitsBody, indexMeta } from "../src/adapters/search-dsl.js";
+import { bulkBody, countsBody, hitsBody, indexMeta, suggestionIndexDefinition } from "../src/adapters/search-dsl.js";
 import { suggestionTiers, tierPageBody } from "../src/adapters/suggestion-tiers.js";
 import { memberUpdateLines, nameDocumentId } from "../src/adapters/suggestion-names.js";
 import { facetValuesBody, suggestBody } from "../src/adapters/suggest-dsl.js";
@@ -38,6 +38,7 @@ describe("ElasticsearchIndex requests", () => {
     },
     "GET /_alias/products": { status: 200, body: { products_1: { aliases: { products: {} } } } },
     "GET /_alias/products_names": { status: 200, body: { products_1_names: { aliases: { products_names: {} } } } },
+    "GET /products_names/_mapping": { status: 200, body: { products_1_names: { mappings: { _meta: suggestionIndexDefinition().mappings._meta } } } },
     "GET /products/_mapping": { status: 200, body: { products_1: { mappings: { _meta: indexMeta() } } } },
     "POST /_bulk?require_alias=true": { status: 200, body: { errors: false, items: [] } },
     "POST /products/_msearch": {

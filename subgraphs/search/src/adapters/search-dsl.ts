@@ -15,7 +15,7 @@ import { recencyKeyOf, recencyKeys } from "../domain/word-recency.js";
 import { FIELD_SCORES } from "../domain/field-scores.js";
 import { engineWords, lastWordIsPrefix } from "../domain/search-words.js";
 import { DOCUMENT_FORMAT } from "../domain/document-format.js";
-import { SUGGESTION_BOOKKEEPING_FIELDS, SUGGESTION_FORMAT } from "./suggestion-names.js";
+import { describeBulkItem, SUGGESTION_BOOKKEEPING_FIELDS, SUGGESTION_FORMAT } from "./suggestion-names.js";
 
 /**
  * The mapping's version, kept in the index's `_meta`. An index made by an older one is brought
@@ -502,7 +502,7 @@ export function bulkFailures(body: unknown, optionalTargets: readonly string[] =
     const item = Object.values(entry)[0];
     if (!item || item.status < 300 || item.status === 409 || (item.status === 404 && !item.error)) continue;
     if (item.error?.type === "index_not_found_exception" && optionalTargets.some((t) => item.error?.reason?.includes(t))) continue;
-    failures.push(`${item.status} ${item.error?.type ?? ""}: ${item.error?.reason ?? ""}`);
+    failures.push(describeBulkItem(item));
   }
   return failures;
 }

@@ -5,7 +5,7 @@ import type { TypedText } from "../domain/suggestion-match.js";
 import { ADDED_FIELDS, bulkBody, bulkFailures, indexDefinition, indexMeta, MAPPING_VERSION, countsBody, hitsBody, parseSearchResponse, REFRESH_INTERVAL, suggestionIndexDefinition, WORD_RECENCY_SINCE } from "./search-dsl.js";
 import { refuseTimedOut, SEARCH_CLIENT_WAIT_MS } from "./search-time-limit.js";
 import { readSuggestionTiers } from "./suggestion-tiers.js";
-import { bulkItemOf, memberCreateLines, memberUpdateLines, moveOfCreate, moveOfUpdate, nameUpdates, recomputeName, SUGGESTION_FORMAT, unsureNames, type BulkItem, type NameMove } from "./suggestion-names.js";
+import { bulkItemOf, describeBulkItem, memberCreateLines, memberUpdateLines, moveOfCreate, moveOfUpdate, nameUpdates, recomputeName, SUGGESTION_FORMAT, unsureNames, type BulkItem, type NameMove } from "./suggestion-names.js";
 import { facetValuesBody, parseFacetValuesResponse, parseSuggestResponse, suggestBody } from "./suggest-dsl.js";
 import { DOCUMENT_FORMAT, UNRECORDED_DOCUMENT_FORMAT } from "../domain/document-format.js";
 
@@ -182,7 +182,7 @@ export class SearchEngineIndex implements SearchIndex {
       const move = item && moveOfUpdate(item, change);
       if (move) moves.push(move);
       else if (item && item.status >= 300 && !(item.error?.type === "index_not_found_exception" && item.error.reason?.includes(this.buildingSuggestions))) {
-        failures.push(`${item.status} ${item.error?.type ?? ""}: ${item.error?.reason ?? ""}`);
+        failures.push(describeBulkItem(item));
       }
     }
     if (failures.length) throw new Error(`Indexing failed for ${failures.length} change(s): ${failures.slice(0, 3).join("; ")}`);
@@ -404,7 +404,7 @@ export class SearchEngineIndex implements SearchIndex {
       const item = bulkItemOf(entry);
       const move = item && moveOfCreate(item, documents[i]!);
       if (move) names.offer(move);
-      else if (item && item.status !== 409) failures.push(`${item.status} ${item.error?.type ?? ""}: ${item.error?.reason ?? ""}`);
+      else if (item && item.status !== 409) failures.push(describeBulkItem(item));
     }
     if (failures.length) throw new Error(`Rebuild failed for ${failures.length} document(s): ${failures.slice(0, 3).join("; ")}`);
     if (names.size >= REBUILD_NAMES_HELD) await this.writeNames(names.take());
@@ -534,7 +534,7 @@ export class SearchEngineIndex implements SearchIndex {
     const mappingOutdated = Math.min(...versions) < MAPPING_VERSION;
     const formatOutdated = Math.min(...formats) < DOCUMENT_FORMAT;
     if (mappingOutdated) await this.transport({ method: "PUT", path: `/${this.options.alias}/_mapping`, body: { properties: ADDED_FIELDS } });
-    this.suggestionsHeld = (await this.aliasIndexes(this.suggestions)).length > 0;
+    this.suggestionsHeld = await this.suggestionIndexCurrent();
     // Without a suggestion index of the current format, a current product index is enough to
     // make one from (suggestionsOutdated).
     if (!mappingOutdated && !formatOutdated) return;
@@ -547,6 +547,14 @@ export class SearchEngineIndex implements SearchIndex {
       currentDocumentFormat: DOCUMENT_FORMAT,
       suggestionIndex: this.suggestionsHeld,
     });
+  }
+
+  /** Whether the suggestion alias names an index of SUGGESTION_FORMAT (one GET, as reading the alias was). */
+  private async suggestionIndexCurrent(): Promise<boolean> {
+    const { status, body } = await this.transport({ method: "GET", path: `/${this.suggestions}/_mapping` });
+    if (status === 404) return false;
+    const formats = Object.values(body as Record<string, { mappings?: { _meta?: { suggestionFormat?: number } } }>).map((index) => index.mappings?._meta?.suggestionFormat);
+    return formats.length > 0 && formats.every((format) => format === SUGGESTION_FORMAT);
   }
 
   /** The aliases a live change is written to: the product ones, and the suggestion ones that exist. */

@@ -142,6 +142,10 @@ export interface BulkItem {
   get?: { _source?: { member?: MemberState & { previous: string | null } } };
 }
 
+/** A bulk item's outcome as a failure message names it. */
+export const describeBulkItem = (item: { status: number; error?: { type?: string; reason?: string } } | undefined): string =>
+  `${item?.status ?? "?"} ${item?.error?.type ?? ""}: ${item?.error?.reason ?? ""}`;
+
 export const bulkItemOf = (entry: Record<string, BulkItem>): BulkItem | undefined => Object.values(entry)[0];
 
 /**
@@ -198,7 +202,7 @@ export function unsureNames(body: unknown, names: readonly { index: string; name
   const failures: string[] = [];
   const unsure: { index: string; name: string }[] = [];
   for (const [i, item] of items.entries()) {
-    if (!item || item.status >= 300) failures.push(`${item?.status ?? "?"} ${item?.error?.type ?? ""}: ${item?.error?.reason ?? ""}`);
+    if (!item || item.status >= 300) failures.push(describeBulkItem(item));
     else if ((item.get?._source as { unsure?: boolean } | undefined)?.unsure === true) unsure.push(names[i]!);
   }
   if (failures.length) throw new Error(`Suggestion names failed for ${failures.length} name(s): ${failures.slice(0, 3).join("; ")}`);
