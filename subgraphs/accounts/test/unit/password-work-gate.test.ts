@@ -79,6 +79,18 @@ describe("password work gate", () => {
     assert.equal(await gate.run("B", async () => "b"), "b");
   });
 
+  it("puts callers without a known network in one line of their own, as one network", async () => {
+    const gate = createPasswordWorkGate({ concurrency: 1, perNetwork: 2, queue: 100, maxWaitMs: 5_000 });
+    const log: string[] = [];
+    const [first, second] = [manual(log, "first"), manual(log, "second")];
+    const runs = [gate.run(undefined, first.derive), gate.run("", second.derive)];
+    await assert.rejects(gate.run(undefined, async () => "third"), (error) => code(error) === "RATE_LIMITED");
+    assert.equal(await Promise.race([gate.run("10.0.0.1", async () => "known"), settle().then(() => "queued")]), "queued", "a known network still gets in line");
+    first.finish();
+    second.finish();
+    await Promise.all(runs);
+  });
+
   it("gives the places of a derivation that fails back", async () => {
     const gate = createPasswordWorkGate({ concurrency: 1, perNetwork: 1, queue: 10, maxWaitMs: 5_000 });
     await assert.rejects(gate.run("A", async () => Promise.reject(new Error("boom"))), /boom/);
