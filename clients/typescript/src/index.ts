@@ -4,7 +4,7 @@ export { persistedOperations, type PersistedOperationName } from "./generated/pe
 export { createStorefrontClient, type StorefrontClient, type StorefrontClientOptions, type VariablesArgument } from "./storefront-client.js";
 export type { Session } from "./session.js";
 export { StorefrontError } from "./storefront-error.js";
-export { DEFAULT_RETRY_POLICY, IDEMPOTENT_MUTATIONS, KEYED_CART_MUTATIONS, type RetryPolicy } from "./retry-policy.js";
+export { DEFAULT_RETRY_POLICY, IDEMPOTENT_MUTATIONS, KEYED_MUTATIONS, type RetryPolicy } from "./retry-policy.js";
 export type { SubscriptionHandlers, SubscriptionOptions } from "./subscriptions.js";
 export { formatMoney, isFinalOrderStatus, describeOrderState } from "./order-display.js";
 export { formatCount } from "./search-counts.js";

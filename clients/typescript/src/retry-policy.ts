@@ -18,29 +18,35 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 3, baseDelayMs: 
  * same answer. Checkout, RefundOrder and RequestReturn are keyed by `idempotencyKey`: a retry
  * sends the SAME key and gets the same order, refund or return back. Approving or rejecting a return again returns it
  * as it is and changes nothing (the schema promises both), and so does cancelling an order
- * already cancelled. Putting an order's items back in the cart (AddOrderToCart) raises each line
- * to the order's quantity, so a second run finds them there and adds nothing. Refreshing a
+ * already cancelled, and marking an order shipped or delivered that is so already (ShipOrder,
+ * DeliverOrder); attaching an upload already attached keeps one image (AttachProductImage).
+ * Putting an order's items back in the cart (AddOrderToCart) raises each line
+ * to the order's quantity, so a second run finds them there and adds nothing. What is created
+ * under a natural key is answered again, not made twice: an address that reads as one the
+ * customer keeps (AddAddress), a coupon's code with the same terms (CreateCoupon), a tax rate's
+ * country, region and category (SetTaxRate, which sets the same rate again). Refreshing a
  * session is not (its refresh token is spent by the first try).
  */
-export const IDEMPOTENT_MUTATIONS: ReadonlySet<string> = new Set(["Checkout", "RefundOrder", "RequestReturn", "ApproveReturn", "RejectReturn", "CancelOrder", "AddOrderToCart"]);
+export const IDEMPOTENT_MUTATIONS: ReadonlySet<string> = new Set(["Checkout", "RefundOrder", "RequestReturn", "ApproveReturn", "RejectReturn", "CancelOrder", "AddOrderToCart", "ShipOrder", "DeliverOrder", "AttachProductImage", "AddAddress", "CreateCoupon", "SetTaxRate"]);
 
 /**
- * Cart mutations that are safe to send again only under an `idempotencyKey`: without one, a
- * lost answer retried would add the units twice (AddToCart), remove a line another tab put
- * back (RemoveFromCart), undo another tab's edit (UpdateCartItem), put back a coupon another
- * tab took off or replaced (ApplyCoupon, RemoveCoupon) or accept prices that moved after the
- * shopper agreed to them (AcceptCartPrices). With one, the cart changes once and a repeat
- * answers it as it is.
+ * Mutations that are safe to send again only under an `idempotencyKey`: without one, a lost
+ * answer retried would add the units twice (AddToCart), remove a line another tab put back
+ * (RemoveFromCart), undo another tab's edit (UpdateCartItem), put back a coupon another tab
+ * took off or replaced (ApplyCoupon, RemoveCoupon), accept prices that moved after the shopper
+ * agreed to them (AcceptCartPrices) or create a second shipping method (CreateShippingMethod,
+ * which has no natural key: two methods may share every term). With one, the change is made
+ * once and a repeat answers it as it is.
  */
-export const KEYED_CART_MUTATIONS: ReadonlySet<string> = new Set(["AddToCart", "UpdateCartItem", "RemoveFromCart", "AcceptCartPrices", "ApplyCoupon", "RemoveCoupon"]);
+export const KEYED_MUTATIONS: ReadonlySet<string> = new Set(["AddToCart", "UpdateCartItem", "RemoveFromCart", "AcceptCartPrices", "ApplyCoupon", "RemoveCoupon", "CreateShippingMethod"]);
 
-/** Queries read only; of the mutations, only the idempotent ones, and keyed cart changes sent with a key. Subscriptions reconnect instead. */
+/** Queries read only; of the mutations, only the idempotent ones, and keyed ones sent with a key. Subscriptions reconnect instead. */
 export function isSafeToRetry(operation: OperationTypeNode | "query" | "mutation" | "subscription", operationName: string | undefined, variables?: unknown): boolean {
   if (operation === "query") return true;
   if (operation !== "mutation" || operationName === undefined) return false;
   if (IDEMPOTENT_MUTATIONS.has(operationName)) return true;
   const key = (variables as { idempotencyKey?: unknown } | undefined)?.idempotencyKey;
-  return KEYED_CART_MUTATIONS.has(operationName) && typeof key === "string" && key.length > 0;
+  return KEYED_MUTATIONS.has(operationName) && typeof key === "string" && key.length > 0;
 }
 
 /** Answers that say "try again": no answer at all, the gateway or a proxy overloaded or failing. */

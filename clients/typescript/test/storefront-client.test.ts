@@ -10,9 +10,12 @@ import { PERSISTED_MANIFEST_PATH } from "../../../schema/golden-operations.js";
 import { startTestSupergraph, type TestSupergraph } from "../../../test/support/start-test-supergraph.js";
 import {
   AcceptCartPricesDocument,
+  AddAddressDocument,
   AddToCartDocument,
   CartDocument,
   CheckoutDocument,
+  CreateCouponDocument,
+  CreateShippingMethodDocument,
   DeliverOrderDocument,
   RefundOrderDocument,
   RemoveFromCartDocument,
@@ -23,6 +26,7 @@ import {
   OrderStatusDocument,
   ProductPageDocument,
   ShipOrderDocument,
+  ShippingMethodsDocument,
   SignUpDocument,
   createStorefrontClient,
   StorefrontError,
@@ -177,6 +181,29 @@ describe("retries", () => {
     const { orders } = await shopper.request(MyOrdersDocument);
     assert.equal(orders.totalCount, 1);
     assert.equal(orders.edges[0]?.node.id, checkout.id);
+  });
+
+  test("a shipping method (under its key), a coupon and an address whose answers were lost are sent again and each exists once", async () => {
+    const admin = { accessToken: await supergraph.token("client-creates-admin", ["customer", "admin"]), refreshToken: "none" };
+    const method = recordingFetch("CreateShippingMethod");
+    const input = { name: "Lost answer express", price: 1999, currency: "USD", countries: ["NZ"], minDeliveryDays: 1, maxDeliveryDays: 2 };
+    const { createShippingMethod } = await client({ session: admin, fetch: method.fetchImpl }).request(CreateShippingMethodDocument, { input, idempotencyKey: "lost-method-1" });
+    assert.deepEqual(method.sent.filter((s) => s.operationName === "CreateShippingMethod").map((s) => s.variables.idempotencyKey), ["lost-method-1", "lost-method-1"]);
+    const { shippingMethods } = await client().request(ShippingMethodsDocument, { countryCode: "NZ" });
+    assert.deepEqual(shippingMethods.map((m) => m.id), [createShippingMethod.id], "one method");
+
+    const coupon = recordingFetch("CreateCoupon");
+    const { createCoupon } = await client({ session: admin, fetch: coupon.fetchImpl }).request(CreateCouponDocument, { input: { code: "LOSTANSWER5", type: "PERCENTAGE", value: 500, usageLimit: 10 } });
+    assert.equal(coupon.sent.filter((s) => s.operationName === "CreateCoupon").length, 2, "sent again");
+    assert.equal(createCoupon.code, "LOSTANSWER5", "answered the coupon the first try made, not CONFLICT");
+
+    const shopper = await signedUpClient();
+    const address = recordingFetch("AddAddress");
+    const home = { recipientName: "Lost Answer", line1: "2 Retry Road", city: "Springfield", region: "IL", postalCode: "62701", country: "US" };
+    const { addAddress } = await client({ session: shopper.session, fetch: address.fetchImpl }).request(AddAddressDocument, { input: home });
+    assert.equal(address.sent.filter((s) => s.operationName === "AddAddress").length, 2, "sent again");
+    const { me } = await shopper.request(MeDocument);
+    assert.deepEqual(me?.addresses.map((a) => a.id), [addAddress.id], "one address");
   });
 
   test("an admin's refund whose answer was lost is sent again with the same idempotency key and gives money back once", async () => {

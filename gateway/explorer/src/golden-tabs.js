@@ -59,7 +59,7 @@ const JOURNEY = [
   ['RefundOrder', { id: '<id of a paid order>', amount: 500, reason: 'Late delivery', idempotencyKey: 'goodwill-1' }, 'admin'],
   ['OrderAfterSale', { id: '<id from Checkout>' }, 'customer'],
   // Admin tabs: a shipping method, and a product picture in two steps (PUT the bytes to the uploadUrl between them).
-  ['CreateShippingMethod', { input: { name: 'Next day', price: 2499, currency: 'USD', countries: ['US'], minDeliveryDays: 1, maxDeliveryDays: 1 } }, 'admin'],
+  ['CreateShippingMethod', { input: { name: 'Next day', price: 2499, currency: 'USD', countries: ['US'], minDeliveryDays: 1, maxDeliveryDays: 1 }, idempotencyKey: 'next-day-method-1' }, 'admin'],
   ['CreateImageUpload', { productId: 'prod_0000001', contentType: 'image/png', bytes: 1024 }, 'admin'],
   ['AttachProductImage', { productId: 'prod_0000001', uploadId: '<uploadId from CreateImageUpload>', alt: 'The charger, front view' }, 'admin'],
   // The links arrive by email: in development as files under .data/notifications.

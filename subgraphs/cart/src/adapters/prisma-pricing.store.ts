@@ -72,8 +72,11 @@ export function createPrismaPricingStore(prisma: PrismaClient): PricingStore {
           },
         });
       } catch (error) {
-        if ((error as { code?: unknown }).code === "P2002") throw new CouponCodeTaken(coupon.code);
-        throw error;
+        if ((error as { code?: unknown }).code !== "P2002") throw error;
+        const holder = await prisma.coupon.findUnique({ where: { code: coupon.code } });
+        // Deleted between the insert and this read: the code is free again, yet not this call's.
+        if (!holder) throw error;
+        throw new CouponCodeTaken(coupon.code, toCoupon(holder));
       }
       return coupon;
     },

@@ -289,7 +289,11 @@ export type Mutation = {
    * stays so.
    */
   applyCoupon: Cart;
-  /** Creates a coupon (admin). CONFLICT when the code exists in any letter case. */
+  /**
+   * Creates a coupon (admin). The code is the coupon's key, in any letter case: the same code
+   * with the same terms again (a double click, a retry after a lost answer) answers the coupon
+   * already made, as it is now, and creates nothing; the code held by other terms is CONFLICT.
+   */
   createCoupon: Coupon;
   /**
    * Starts a cart for a shopper without an account. Send the returned token as the

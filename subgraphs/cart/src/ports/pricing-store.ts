@@ -25,9 +25,12 @@ export interface PricingQuery {
   cartKey: string | null;
 }
 
-/** Thrown by `createCoupon` when the code (in any letter case) is taken. */
+/** Thrown by `createCoupon` when the code (in any letter case) is taken; `holder` is the coupon that holds it. */
 export class CouponCodeTaken extends Error {
-  constructor(readonly code: string) {
+  constructor(
+    readonly code: string,
+    readonly holder: Coupon,
+  ) {
     super(`Coupon code ${code} is taken`);
   }
 }

@@ -51,13 +51,19 @@ export function createPricingAdminService(deps: { store: PricingStore }) {
     /** Upserts: the same (country, region, category) keeps one rate, the last one set. */
     setTaxRate: (input: Parameters<typeof validTaxRate>[0]): Promise<TaxRate> => store.setTaxRate(validTaxRate(input)),
 
+    /**
+     * The code is the coupon's natural key: a repeat of the same terms (a double click, a retry
+     * after a lost answer, two admins' tabs) answers the coupon that holds the code, as it is
+     * now, and creates nothing; the code taken by other terms is CONFLICT.
+     */
     async createCoupon(input: CouponInput): Promise<Coupon> {
       const coupon: Coupon = { id: `cpn_${randomUUID().replaceAll("-", "").slice(0, 24)}`, ...validCoupon(input), redeemedCount: 0 };
       try {
         return await store.createCoupon(coupon);
       } catch (error) {
-        if (error instanceof CouponCodeTaken) throw new DomainError(ErrorCode.CONFLICT, `A coupon with code ${coupon.code} exists already (codes ignore letter case)`, { couponCode: coupon.code });
-        throw error;
+        if (!(error instanceof CouponCodeTaken)) throw error;
+        if (sameCouponTerms(error.holder, coupon)) return error.holder;
+        throw new DomainError(ErrorCode.CONFLICT, `A coupon with code ${coupon.code} exists already with other terms (codes ignore letter case)`, { couponCode: coupon.code });
       }
     },
   };
@@ -73,5 +79,12 @@ function shippingMethodIdForKey(key: string): string {
 /** Whether a stored method is the one a request describes (a repeat, not a reuse of its key). */
 function sameShippingMethod(a: ShippingMethod, b: ShippingMethod): boolean {
   const terms = (m: ShippingMethod) => JSON.stringify([m.name, m.price, [...m.countries].sort(), m.freeOver ?? null, m.minDeliveryDays, m.maxDeliveryDays]);
+  return terms(a) === terms(b);
+}
+
+/** Whether a stored coupon is the one a request describes: its code and every term it was created with. */
+function sameCouponTerms(a: Coupon, b: Coupon): boolean {
+  const terms = (c: Coupon) =>
+    JSON.stringify([c.code, c.type, c.value, c.currency, c.minSubtotalAmount, c.startsAt?.getTime() ?? null, c.endsAt?.getTime() ?? null, c.usageLimit, c.perCustomerLimit, c.active]);
   return terms(a) === terms(b);
 }

@@ -42,6 +42,11 @@ export function createCategoryService(deps: { store: CategoryStore; count: (slug
       return counts.reduce((sum, n) => sum + n, 0);
     },
 
+    /**
+     * The slug is the category's natural key: a repeat of the same name under the same parent (a
+     * double click, a retry after a lost answer) answers the category as it is and writes
+     * nothing; the slug taken by another name or place is CONFLICT.
+     */
     create(input: { slug: string; name: string; parent?: string | null }): Promise<Category> {
       return serial(async () => {
         const category: Category = { slug: validSlug(input.slug), name: validCategoryName(input.name), parent: null };
@@ -51,13 +56,18 @@ export function createCategoryService(deps: { store: CategoryStore; count: (slug
           if (!parent) throw badInput(`No category ${normaliseSlug(input.parent).slice(0, 100)} to be the parent`, { field: "parent" });
           category.parent = parent.slug;
         }
+        const earlier = current.get(category.slug);
+        if (earlier) return sameCategoryOr(earlier, category);
         assertRoomUnder(current, category.parent, 1);
         assertRoomForOneMore(current);
         try {
           await store.insert(category);
         } catch (error) {
-          if (error instanceof DuplicateCategoryError) throw new DomainError(ErrorCode.CONFLICT, `Category ${category.slug} already exists`, { field: "slug" });
-          throw error;
+          if (!(error instanceof DuplicateCategoryError)) throw error;
+          // Inserted meanwhile by a writer that did not hold the tree's lock.
+          const twin = (await tree()).get(category.slug);
+          if (!twin) throw error;
+          return sameCategoryOr(twin, category);
         }
         return category;
       });
@@ -91,3 +101,9 @@ export function createCategoryService(deps: { store: CategoryStore; count: (slug
 }
 
 export type CategoryService = ReturnType<typeof createCategoryService>;
+
+/** The stored category when it is the one asked for again; CONFLICT when its slug names another. */
+function sameCategoryOr(stored: Category, asked: Category): Category {
+  if (stored.name === asked.name && stored.parent === asked.parent) return stored;
+  throw new DomainError(ErrorCode.CONFLICT, `Category ${asked.slug} already exists with another name or parent`, { field: "slug" });
+}

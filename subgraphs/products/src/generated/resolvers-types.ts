@@ -214,7 +214,12 @@ export type Mutation = {
    * seconds.
    */
   attachProductImage: Product;
-  /** Adds a category to the tree (admin). CONFLICT when the slug is taken. */
+  /**
+   * Adds a category to the tree (admin). The slug is the category's key, in any letter case: the
+   * same name under the same parent again (a double click, a retry after a lost answer) answers
+   * the category already made and changes nothing; the slug taken by another name or parent is
+   * CONFLICT.
+   */
   createCategory: Category;
   /**
    * Starts an image upload for a product (admin): a presigned URL accepting exactly `bytes`

@@ -141,6 +141,20 @@ describe("categories and sorted, filtered listings through the products subgraph
     await rejectsWith(count({ inStock: true }), "QUERY_TOO_COMPLEX");
   });
 
+  it("creates a category once when the same create is sent twice or more at once or again after a lost answer; its slug under another name or parent is CONFLICT", async () => {
+    type Created = { createCategory: { slug: string; name: string; parent: { slug: string } | null } };
+    const input = { slug: "Novels", name: "Novels", parent: "books" };
+    const twins = await Promise.all(Array.from({ length: 6 }, () => asAdmin<Created>(CREATE_CATEGORY, { input })));
+    assert.deepEqual(new Set(twins.map(({ createCategory: { slug, name, parent } }) => JSON.stringify({ slug, name, parent }))), new Set([JSON.stringify({ slug: "novels", name: "Novels", parent: { slug: "books" } })]));
+    const retried = await asAdmin<Created>(CREATE_CATEGORY, { input: { ...input, slug: "NOVELS", parent: "BOOKS" } });
+    assert.equal(retried.createCategory.slug, "novels");
+    const tree = await asShopper<{ category: { children: { slug: string }[] } }>(CATEGORY, { slug: "books" });
+    assert.deepEqual(tree.category.children.map((child) => child.slug), ["novels"], "one category made");
+    await rejectsWith(asAdmin(CREATE_CATEGORY, { input: { ...input, name: "Fiction" } }), "CONFLICT");
+    await rejectsWith(asAdmin(CREATE_CATEGORY, { input: { ...input, parent: "electronics" } }), "CONFLICT");
+    await rejectsWith(asAdmin(CREATE_CATEGORY, { input: { slug: "novels", name: "Novels" } }), "CONFLICT");
+  });
+
   it("validates category writes: admins only, slugs unique and well formed, parents that exist, no cycles", async () => {
     await rejectsWith(asShopper(CREATE_CATEGORY, { input: { slug: "toys", name: "Toys" } }), "FORBIDDEN");
     await rejectsWith(asAdmin(CREATE_CATEGORY, { input: { slug: "AUDIO", name: "Again" } }), "CONFLICT");
