@@ -60,7 +60,7 @@ try {
   const outcome = await withRebuildClaim(
     kv,
     config.search.indexName,
-    async () => {
+    async (lease) => {
       let total: number;
       if (args.flag("from-store")) {
         const store = await openProductStore(config);
@@ -74,7 +74,7 @@ try {
         catalog = productsSubgraphCatalog({ url, internalSecret: config.auth.internalSecret });
       }
       const progress = createProgressBar(`indexing into ${index.engine}`, total);
-      const { indexed } = await reindexCatalog({ index, catalog, logger, batchSize, dropAbandonedBuilds: true, onProgress: (n) => progress.update(n) });
+      const { indexed } = await reindexCatalog({ index, catalog, logger, batchSize, dropAbandonedBuilds: true, lease, onProgress: (n) => progress.update(n) });
       return { indexed, ...progress.finish(indexed) };
     },
     {

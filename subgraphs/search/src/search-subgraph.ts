@@ -12,7 +12,7 @@ import { productsSubgraphCatalog } from "./adapters/products-subgraph-catalog.js
 import { productsSubgraphCategories } from "./adapters/products-subgraph-categories.js";
 import type { CatalogSource } from "./ports/catalog-source.js";
 import type { CategoryScopes } from "./ports/category-scopes.js";
-import type { SearchIndex } from "./ports/search-index.js";
+import type { RebuildLease, SearchIndex } from "./ports/search-index.js";
 
 export interface RunningSearch extends RunningServer {
   index: SearchIndex;
@@ -59,7 +59,7 @@ export async function startSearchSubgraph(platform: Platform, options: SearchSub
     closers.unshift(() => indexer.stop());
     // One rebuild of this process at a time, whoever asks (an upgrade at start, the order keeper).
     let rebuilding: Promise<unknown> | undefined;
-    const rebuildInBackground = (claim: { dropAbandonedBuilds?: boolean } = {}): Promise<boolean> => {
+    const rebuildInBackground = (claim: { dropAbandonedBuilds?: boolean; lease?: RebuildLease } = {}): Promise<boolean> => {
       if (rebuilding) return Promise.resolve(false);
       rebuilding = reindexCatalog({ index, catalog, logger, ...claim }).finally(() => {
         rebuilding = undefined;
@@ -82,8 +82,8 @@ export async function startSearchSubgraph(platform: Platform, options: SearchSub
           await withRebuildClaim(
             platform.kv,
             config.search.indexName,
-            async () => {
-              if ((await index.count()) === 0) await reindexCatalog({ index, catalog, logger, dropAbandonedBuilds: true });
+            async (lease) => {
+              if ((await index.count()) === 0) await reindexCatalog({ index, catalog, logger, dropAbandonedBuilds: true, lease });
             },
             {
               wait: {
@@ -100,7 +100,7 @@ export async function startSearchSubgraph(platform: Platform, options: SearchSub
       } else {
         // Under the rebuild claim: replicas of a new version starting together rebuild once.
         logger.info("search index is rebuilt in the background; the current one answers until it is done");
-        void withRebuildClaim(platform.kv, config.search.indexName, () => rebuildInBackground({ dropAbandonedBuilds: true }), { onLost: claimLost(logger) }).then(
+        void withRebuildClaim(platform.kv, config.search.indexName, (lease) => rebuildInBackground({ dropAbandonedBuilds: true, lease }), { onLost: claimLost(logger) }).then(
           (outcome) =>
             outcome.claimed
               ? logger.info("search index rebuilt")
@@ -112,7 +112,7 @@ export async function startSearchSubgraph(platform: Platform, options: SearchSub
       // Minutes, from the product index; autocomplete reads the product index meanwhile.
       const rebuildSuggestions = index.rebuildSuggestions.bind(index);
       logger.info("suggestion index is rebuilt from the product index in the background");
-      void withRebuildClaim(platform.kv, config.search.indexName, () => rebuildSuggestions({ dropAbandonedBuilds: true }), { onLost: claimLost(logger) }).then(
+      void withRebuildClaim(platform.kv, config.search.indexName, (lease) => rebuildSuggestions({ dropAbandonedBuilds: true, lease }), { onLost: claimLost(logger) }).then(
         (outcome) => logger.info(outcome.claimed ? "suggestion index rebuilt" : "another replica holds the search index's rebuild claim; this one suggests from the product index meanwhile"),
         (error: unknown) => logger.warn("suggestion index rebuild failed; the next start tries again", { error: String(error) }),
       );

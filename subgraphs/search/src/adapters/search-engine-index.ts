@@ -5,6 +5,7 @@ import type { TypedText } from "../domain/suggestion-match.js";
 import { ADDED_FIELDS, bulkBody, bulkFailures, indexDefinition, indexMeta, MAPPING_VERSION, countsBody, hitsBody, parseSearchResponse, REFRESH_INTERVAL, suggestionIndexDefinition, WORD_RECENCY_SINCE } from "./search-dsl.js";
 import { refuseTimedOut, SEARCH_CLIENT_WAIT_MS } from "./search-time-limit.js";
 import { readSuggestionTiers } from "./suggestion-tiers.js";
+import { ownAlias, REQUIRE_ALIAS, withOwnAlias } from "./own-index-alias.js";
 import { bulkItemOf, describeBulkItem, memberCreateLines, memberUpdateLines, moveOfCreate, moveOfUpdate, nameUpdates, recomputeName, SUGGESTION_FORMAT, unsureNames, type BulkItem, type NameMove } from "./suggestion-names.js";
 import { facetValuesBody, parseFacetValuesResponse, parseSuggestResponse, suggestBody } from "./suggest-dsl.js";
 import { DOCUMENT_FORMAT, UNRECORDED_DOCUMENT_FORMAT } from "../domain/document-format.js";
@@ -128,6 +129,8 @@ export class SearchEngineIndex implements SearchIndex {
    * product index, at more cost, until the rebuild that ensureIndex asks for makes one.
    */
   private suggestionsHeld = false;
+  /** Concrete indexes known to carry their own alias (own-index-alias.ts). */
+  private readonly ownAliased = new Set<string>();
 
   constructor(
     readonly engine: string,
@@ -146,8 +149,9 @@ export class SearchEngineIndex implements SearchIndex {
     if ((await this.aliasIndexes(this.options.alias)).length > 0) return this.upgradeMapping();
     // The suggestion index first: a product index found at start then always has one, unless
     // it was made before suggestion indexes were (upgradeMapping).
-    await this.createOnce(`${this.options.alias}_initial${SUGGESTIONS}`, { ...suggestionIndexDefinition(), aliases: { [this.suggestions]: {} } });
-    const created = await this.createOnce(`${this.options.alias}_initial`, { ...indexDefinition(), aliases: { [this.options.alias]: {} } });
+    const initial = `${this.options.alias}_initial`;
+    await this.createOnce(`${initial}${SUGGESTIONS}`, withOwnAlias(`${initial}${SUGGESTIONS}`, { ...suggestionIndexDefinition(), aliases: { [this.suggestions]: {} } }));
+    const created = await this.createOnce(initial, withOwnAlias(initial, { ...indexDefinition(), aliases: { [this.options.alias]: {} } }));
     if (created) this.options.logger?.info("search index created", { alias: this.options.alias });
     // Made now by this version, or just now by another process of it.
     this.wordRecencyHeld = true;
@@ -194,14 +198,30 @@ export class SearchEngineIndex implements SearchIndex {
    * indexes step 1 wrote (an alias may have moved in between: a rebuild that just finished),
    * then the names whose best left read again.
    */
-  private async writeNames(moves: readonly NameMove[]): Promise<void> {
+  private async writeNames(moves: readonly NameMove[], signal?: AbortSignal): Promise<void> {
+    await this.giveOwnAliases(new Set(moves.map((move) => move.index)));
     const { lines, names } = nameUpdates(moves);
     // A rebuild's names in requests of a bounded size (each line carries its script).
     for (let start = 0; start < names.length; start += NAME_UPDATES_PER_REQUEST) {
+      signal?.throwIfAborted();
       const ndjson = lines.slice(start * 2, (start + NAME_UPDATES_PER_REQUEST) * 2).join("\n") + "\n";
-      const { body } = await this.transport({ method: "POST", path: "/_bulk", ndjson });
+      const { body } = await this.transport({ method: "POST", path: "/_bulk", ndjson, querystring: REQUIRE_ALIAS });
       for (const { index, name } of unsureNames(body, names.slice(start, start + NAME_UPDATES_PER_REQUEST))) await recomputeName(this.transport, index, name);
     }
+  }
+
+  /**
+   * Gives the indexes their own alias (own-index-alias.ts) when this process has not seen them
+   * with one: those made before indexes were created with it, or by a process of that version
+   * still running. Adding an alias to an index that is gone fails and creates nothing; the
+   * index is then left out (its writes fail, as a retired index's should).
+   */
+  private async giveOwnAliases(indexes: ReadonlySet<string>): Promise<void> {
+    const unseen = [...indexes].filter((index) => !this.ownAliased.has(index));
+    if (unseen.length === 0) return;
+    const { status } = await this.transport({ method: "POST", path: "/_aliases", body: { actions: unseen.map((index) => ({ add: { index, alias: ownAlias(index) } })) } });
+    if (status < 300) for (const index of unseen) this.ownAliased.add(index);
+    else if (unseen.length > 1) for (const index of unseen) await this.giveOwnAliases(new Set([index]));
   }
 
   /**
@@ -309,9 +329,11 @@ export class SearchEngineIndex implements SearchIndex {
     const { alias } = this.options;
     const name = `${alias}_${Date.now()}`;
     const suggestions = `${name}${SUGGESTIONS}`;
-    await this.transport({ method: "PUT", path: `/${name}`, body: indexDefinition({ bulkLoad: true }) });
+    const signal = options.lease?.signal;
+    await this.transport({ method: "PUT", path: `/${name}`, body: withOwnAlias(name, indexDefinition({ bulkLoad: true })) });
     try {
-      await this.transport({ method: "PUT", path: `/${suggestions}`, body: suggestionIndexDefinition({ bulkLoad: true }) });
+      await this.transport({ method: "PUT", path: `/${suggestions}`, body: withOwnAlias(suggestions, suggestionIndexDefinition({ bulkLoad: true })) });
+      this.ownAliased.add(name).add(suggestions);
       const staleProducts = await this.aliasIndexes(this.building);
       const staleSuggestions = await this.aliasIndexes(this.buildingSuggestions);
       const stale = [...staleProducts, ...staleSuggestions];
@@ -344,7 +366,7 @@ export class SearchEngineIndex implements SearchIndex {
       for await (const documents of source) {
         if (writing.length >= 1) await writing.shift();
         const changes = documents.map((document): IndexChange => ({ kind: "upsert", document }));
-        const write = this.writeRebuildBatch(documents, bulkBody(changes, [name]), changes.length, suggestions, names).then(() => {
+        const write = this.writeRebuildBatch(documents, bulkBody(changes, [ownAlias(name)]), changes.length, suggestions, names, signal).then(() => {
           indexed += documents.length;
           onProgress?.(indexed);
         });
@@ -352,7 +374,7 @@ export class SearchEngineIndex implements SearchIndex {
         writing.push(write);
       }
       await Promise.all(writing);
-      await this.writeNames(names.take());
+      await this.writeNames(names.take(), signal);
 
       const both = `${name},${suggestions}`;
       await this.transport({ method: "PUT", path: `/${both}/_settings`, body: { index: { refresh_interval: REFRESH_INTERVAL, "translog.durability": "request" } } });
@@ -363,6 +385,8 @@ export class SearchEngineIndex implements SearchIndex {
       const previous = await this.aliasIndexes(alias);
       const previousSuggestions = await this.aliasIndexes(this.suggestions);
       const formerSuggestions = await this.aliasIndexes(this.formerSuggestions);
+      // Last: a rebuild that lost its claim meanwhile must not replace what its taker serves.
+      await options.lease?.confirm();
       await this.updateAliases([
         ...previous.map((index) => ({ remove: { index, alias } })),
         ...previousSuggestions.map((index) => ({ remove: { index, alias: this.suggestions } })),
@@ -395,9 +419,10 @@ export class SearchEngineIndex implements SearchIndex {
    * rebuilt) and each product's member document created in the new suggestion index; the
    * names they joined go to `names`, written once per name rather than once per product.
    */
-  private async writeRebuildBatch(documents: readonly SearchDocument[], productLines: string, productItems: number, suggestions: string, names: RebuildNames): Promise<void> {
-    const memberLines = documents.flatMap((document) => memberCreateLines(document, suggestions));
-    const { body } = await this.transport({ method: "POST", path: "/_bulk", ndjson: productLines + memberLines.join("\n") + "\n" });
+  private async writeRebuildBatch(documents: readonly SearchDocument[], productLines: string, productItems: number, suggestions: string, names: RebuildNames, signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
+    const memberLines = documents.flatMap((document) => memberCreateLines(document, ownAlias(suggestions)));
+    const { body } = await this.transport({ method: "POST", path: "/_bulk", ndjson: productLines + memberLines.join("\n") + "\n", querystring: REQUIRE_ALIAS });
     const items = (body as { items?: Record<string, BulkItem>[] }).items ?? [];
     const failures = bulkFailures({ errors: true, items: items.slice(0, productItems) });
     for (const [i, entry] of items.slice(productItems).entries()) {
@@ -407,7 +432,7 @@ export class SearchEngineIndex implements SearchIndex {
       else if (item && item.status !== 409) failures.push(describeBulkItem(item));
     }
     if (failures.length) throw new Error(`Rebuild failed for ${failures.length} document(s): ${failures.slice(0, 3).join("; ")}`);
-    if (names.size >= REBUILD_NAMES_HELD) await this.writeNames(names.take());
+    if (names.size >= REBUILD_NAMES_HELD) await this.writeNames(names.take(), signal);
   }
 
   /**
@@ -427,7 +452,9 @@ export class SearchEngineIndex implements SearchIndex {
    */
   async rebuildSuggestions(options: RebuildOptions = {}, onProgress?: (indexed: number) => void): Promise<{ indexed: number }> {
     const suggestions = `${this.options.alias}_${Date.now()}${SUGGESTIONS}`;
-    await this.transport({ method: "PUT", path: `/${suggestions}`, body: suggestionIndexDefinition({ bulkLoad: true }) });
+    const signal = options.lease?.signal;
+    await this.transport({ method: "PUT", path: `/${suggestions}`, body: withOwnAlias(suggestions, suggestionIndexDefinition({ bulkLoad: true })) });
+    this.ownAliased.add(suggestions);
     try {
       const stale = await this.aliasIndexes(this.buildingSuggestions);
       await this.updateAliases([...stale.map((index) => ({ remove: { index, alias: this.buildingSuggestions } })), { add: { index: suggestions, alias: this.buildingSuggestions } }]);
@@ -438,19 +465,20 @@ export class SearchEngineIndex implements SearchIndex {
       let writing: Promise<void> | undefined;
       for await (const documents of this.scanProductIndex()) {
         await writing;
-        writing = this.writeRebuildBatch(documents, "", 0, suggestions, names).then(() => {
+        writing = this.writeRebuildBatch(documents, "", 0, suggestions, names, signal).then(() => {
           indexed += documents.length;
           onProgress?.(indexed);
         });
         writing.catch(() => undefined);
       }
       await writing;
-      await this.writeNames(names.take());
+      await this.writeNames(names.take(), signal);
       await this.transport({ method: "PUT", path: `/${suggestions}/_settings`, body: { index: { refresh_interval: REFRESH_INTERVAL, "translog.durability": "request" } } });
       await this.transport({ method: "POST", path: `/${suggestions}/_refresh` });
       await this.mergeInBackground(suggestions);
       const previous = await this.aliasIndexes(this.suggestions);
       const former = await this.aliasIndexes(this.formerSuggestions);
+      await options.lease?.confirm();
       await this.updateAliases([
         ...previous.map((index) => ({ remove: { index, alias: this.suggestions } })),
         ...former.map((index) => ({ remove: { index, alias: this.formerSuggestions } })),
@@ -590,7 +618,13 @@ export class SearchEngineIndex implements SearchIndex {
     return status === 404 ? [] : Object.keys(body as Record<string, unknown>);
   }
 
+  /**
+   * All the actions or none, as the engines apply them; an action on an index that is gone (a
+   * build deleted by another rebuilder) fails the whole update, which must fail the caller: a
+   * rebuild that took it for done would retire the indexes its alias still names.
+   */
   private async updateAliases(actions: Record<string, unknown>[]): Promise<void> {
-    await this.transport({ method: "POST", path: "/_aliases", body: { actions } });
+    const { status, body } = await this.transport({ method: "POST", path: "/_aliases", body: { actions } });
+    if (status >= 300) throw new Error(`moving the search aliases failed (${status}): ${JSON.stringify(body).slice(0, 500)}`);
   }
 }

@@ -23,10 +23,14 @@
  *
  * A change replayed (same version as the member document holds) runs step 2 again: a writer
  * that stopped between the steps leaves nothing wrong once the change is delivered again.
+ * Step 2 names the concrete index step 1 answered from, which a rebuild may retire (delete)
+ * between the steps: its writes go through the index's own alias (own-index-alias.ts), so one
+ * arriving after the index went fails rather than creating an index with a dynamic mapping.
  */
 import { createHash } from "node:crypto";
 import type { IndexChange, SearchDocument } from "../ports/search-index.js";
 import { indexVersion } from "../domain/index-version.js";
+import { ownAlias, REQUIRE_ALIAS } from "./own-index-alias.js";
 
 /** Bumped when what the suggestion index holds changes; an index of another format is rebuilt (from the product index). */
 export const SUGGESTION_FORMAT = 2;
@@ -188,7 +192,7 @@ export function nameUpdates(moves: readonly NameMove[], now = Date.now()): { lin
   const lines: string[] = [];
   for (const { index, name, ops } of byName.values()) {
     lines.push(
-      JSON.stringify({ update: { _index: index, _id: nameDocumentId(name), retry_on_conflict: 5 } }),
+      JSON.stringify({ update: { _index: ownAlias(index), _id: nameDocumentId(name), retry_on_conflict: 5, require_alias: true } }),
       JSON.stringify({ _source: ["unsure"], scripted_upsert: true, upsert: {}, script: { source: NAME_SCRIPT, params: { name, ops, now, kept: DEPARTURE_KEPT_MS } } }),
     );
   }
@@ -225,16 +229,17 @@ interface NameSource {
  * member change is followed by its name's step 2, which would have changed the document.
  */
 export async function recomputeName(transport: Transport, index: string, name: string): Promise<void> {
-  const path = `/${index}/_doc/${encodeURIComponent(nameDocumentId(name))}`;
+  const target = ownAlias(index);
+  const path = `/${target}/_doc/${encodeURIComponent(nameDocumentId(name))}`;
   for (let attempt = 0; attempt < RECOMPUTE_TRIES; attempt++) {
     const { status, body } = await transport({ method: "GET", path });
     if (status === 404) return;
     const current = body as { _seq_no: number; _primary_term: number; _source: NameSource };
     if (current._source.unsure !== true) return;
-    await transport({ method: "POST", path: `/${index}/_refresh` });
+    await transport({ method: "POST", path: `/${target}/_refresh` });
     const found = await transport({
       method: "POST",
-      path: `/${index}/_search`,
+      path: `/${target}/_search`,
       body: { size: 1, query: { term: { "member.name": name } }, sort: [{ "member.popularity": "desc" }, { "member.id": "asc" }], _source: ["member"] },
     });
     const best = (found.body as { hits: { hits: { _source: { member: MemberState } }[] } }).hits.hits[0]?._source.member;
@@ -244,7 +249,7 @@ export async function recomputeName(transport: Transport, index: string, name: s
       method: "PUT",
       path,
       body: next,
-      querystring: { if_seq_no: String(current._seq_no), if_primary_term: String(current._primary_term) },
+      querystring: { if_seq_no: String(current._seq_no), if_primary_term: String(current._primary_term), ...REQUIRE_ALIAS },
     }).then(
       () => true,
       (error: unknown) => {

@@ -1,5 +1,5 @@
 import type { KeyValueStore, Logger } from "#kernel";
-import type { SearchIndex, StorageOrder } from "../ports/search-index.js";
+import type { RebuildLease, SearchIndex, StorageOrder } from "../ports/search-index.js";
 import { withRebuildClaim } from "./rebuild-claim.js";
 
 /**
@@ -46,7 +46,7 @@ export interface SearchOrderKeeperOptions {
    * Rebuilds from the catalog; resolves false when a rebuild of this process is already running.
    * Called holding the rebuild claim, so it may delete what a dead rebuild left (RebuildOptions).
    */
-  rebuild: (options: { dropAbandonedBuilds: true }) => Promise<boolean>;
+  rebuild: (options: { dropAbandonedBuilds: true; lease: RebuildLease }) => Promise<boolean>;
   logger?: Logger;
   policy?: ReorderPolicy;
 }
@@ -64,7 +64,7 @@ export function startSearchOrderKeeper(options: SearchOrderKeeperOptions): { che
     const due = reorderDue(previous, now, options.policy);
     previous = now;
     if (!due) return false;
-    const outcome = await withRebuildClaim(options.kv, options.indexName, async () => {
+    const outcome = await withRebuildClaim(options.kv, options.indexName, async (lease) => {
       // Another replica may have rebuilt it between the look above and this claim.
       const claimed = await options.index.storageOrder();
       if (!reorderDue(now, claimed, options.policy)) return false;
@@ -72,7 +72,7 @@ export function startSearchOrderKeeper(options: SearchOrderKeeperOptions): { che
         documents: now.documents,
         writtenInOrder: now.writtenInOrder,
       });
-      const rebuilt = await options.rebuild({ dropAbandonedBuilds: true });
+      const rebuilt = await options.rebuild({ dropAbandonedBuilds: true, lease });
       previous = undefined;
       return rebuilt;
     });

@@ -205,6 +205,21 @@ export interface RebuildOptions {
    * deleted rather than left on the engine for good. Without the claim it is only let go.
    */
   dropAbandonedBuilds?: boolean;
+  /**
+   * The claim's lease, for a caller holding it: a rebuild whose claim is lost (its holder stalled
+   * past the lease, and another rebuilder may have taken it and deleted this build) stops
+   * writing and fails, and it confirms the claim just before it moves the aliases, so it never
+   * replaces what a rebuild holding the claim now serves or builds.
+   */
+  lease?: RebuildLease;
+}
+
+/** The rebuild claim as its holder sees it while it rebuilds (rebuild-claim.ts). */
+export interface RebuildLease {
+  /** Aborted, with the reason, once a renewal finds the claim another's or lapsed. */
+  readonly signal: AbortSignal;
+  /** Renews the claim now; rejects (and aborts `signal`) when it is no longer this holder's. */
+  confirm(): Promise<void>;
 }
 
 export interface SearchIndex {
