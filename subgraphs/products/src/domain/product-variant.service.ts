@@ -1,5 +1,5 @@
 import { badInput, notFound, productIdOfVariant, variantIdOf } from "#kernel";
-import type { Product, ProductChanges, ProductImage, VariantOfProduct } from "./product.js";
+import type { Product, ProductChanges, ProductImage, ProductVariant, VariantOfProduct } from "./product.js";
 import { validImages, validSku } from "./product.validation.js";
 import { checkVariantSet, validVariant, validVariantPrice, type ProductVariantInput } from "./product-variant.validation.js";
 import { lowestPrice } from "./product-variants.js";
@@ -17,6 +17,20 @@ const variantOf = (product: Product, variantId: string): VariantOfProduct => {
   return { ...variant, product };
 };
 
+/** Refuses an add's write from inside the product's edit: the variant asked for is the one held. */
+class VariantHeldAlready extends Error {
+  constructor(readonly variant: VariantOfProduct) {
+    super(`variant ${variant.id} is held already`);
+  }
+}
+
+/** Whether a held variant is the one an add describes: its option values and every term it was given. */
+const sameVariant = (a: ProductVariant, b: ProductVariant): boolean => {
+  const terms = (v: ProductVariant) =>
+    JSON.stringify([v.sku, v.options.map((o) => [o.name, o.value]), v.price.amount, v.price.currency, (v.images ?? []).map((image) => [image.url, image.alt])]);
+  return terms(a) === terms(b);
+};
+
 /** A variant id whose product does not exist names no variant. */
 const missingVariant = (variantId: string) => () => notFound("ProductVariant", variantId);
 
@@ -28,21 +42,33 @@ const missingVariant = (variantId: string) => () => notFound("ProductVariant", v
 export function createVariantOperations(deps: { edit: (productId: string, change: ProductEdit, missing?: () => Error) => Promise<Product> }) {
   const { edit } = deps;
   return {
-    /** Adds a variant with the next key the product has never handed out. */
+    /**
+     * Adds a variant with the next key the product has never handed out. Its option values are
+     * its natural key: the same variant asked for again (a double click, a retry after a lost
+     * answer, judged under the product's write lock) answers the one the product holds and
+     * writes nothing; the same values with another SKU, price or pictures stay refused.
+     */
     async addVariant(productId: string, input: ProductVariantInput): Promise<VariantOfProduct> {
       let id = "";
-      const product = await edit(productId, (current): ProductChanges => {
-        if (current.options.length === 0) {
-          throw badInput("A product without options has only its default variant", { field: "options", productId });
-        }
-        const key = current.lastVariantKey + 1;
-        id = variantIdOf(current.id, String(key));
-        const variant = validVariant({ id: current.id, options: current.options, currency: current.price.currency }, input, id);
-        const variants = [...current.variants, variant];
-        checkVariantSet({ sku: current.sku, options: current.options, variants });
-        return { variants, lastVariantKey: key, price: lowestPrice(variants) };
-      });
-      return variantOf(product, id);
+      try {
+        const product = await edit(productId, (current): ProductChanges => {
+          if (current.options.length === 0) {
+            throw badInput("A product without options has only its default variant", { field: "options", productId });
+          }
+          const key = current.lastVariantKey + 1;
+          id = variantIdOf(current.id, String(key));
+          const variant = validVariant({ id: current.id, options: current.options, currency: current.price.currency }, input, id);
+          const twin = current.variants.find((held) => sameVariant(held, variant));
+          if (twin) throw new VariantHeldAlready(variantOf(current, twin.id));
+          const variants = [...current.variants, variant];
+          checkVariantSet({ sku: current.sku, options: current.options, variants });
+          return { variants, lastVariantKey: key, price: lowestPrice(variants) };
+        });
+        return variantOf(product, id);
+      } catch (error) {
+        if (error instanceof VariantHeldAlready) return error.variant;
+        throw error;
+      }
     },
 
     /** Changes a variant's SKU, price or pictures; a default variant's SKU is its product's. */

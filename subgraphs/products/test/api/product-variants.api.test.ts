@@ -231,6 +231,19 @@ function defineVariantApiSuite(engine: string, open: () => Promise<{ store: Prod
       assert.equal((results.find((r) => r.status === "rejected") as PromiseRejectedResult).reason.extensions.code, "CONFLICT");
     });
 
+    it("adds a variant once when the same add is sent several times at once or again after a lost answer; its options with other terms stay refused", async () => {
+      const tee = await create({ ...teeInput(), options: [{ name: "Size", values: ["S", "M"] }, { name: "Colour", values: ["Red"] }], variants: [{ sku: nextSku(), options: [{ name: "Size", value: "S" }, { name: "Colour", value: "Red" }], priceAmount: 500 }] });
+      const input = { sku: `${tee.sku}-M`, options: [{ name: "Size", value: "M" }, { name: "Colour", value: "Red" }], priceAmount: 700 };
+      const twins = await Promise.all(Array.from({ length: 3 }, () => rig.client.request<{ addProductVariant: VariantView }>(ADD, { productId: tee.id, input }, { identity: admin, timeoutMs: 60_000 })));
+      assert.equal(new Set(twins.map((twin) => twin.addProductVariant.id)).size, 1, "every call answered with one variant");
+      const retried = await asAdmin<{ addProductVariant: VariantView }>(ADD, { productId: tee.id, input });
+      assert.equal(retried.addProductVariant.id, twins[0]!.addProductVariant.id);
+      const after = (await asAdmin<{ product: ProductView }>(PRODUCT, { id: tee.id })).product;
+      assert.equal(after.variants.length, 2, "one variant added");
+      await rejectsWith(asAdmin(ADD, { productId: tee.id, input: { ...input, priceAmount: 800 } }), "BAD_USER_INPUT");
+      await rejectsWith(asAdmin(ADD, { productId: tee.id, input: { ...input, sku: `${tee.sku}-M2` } }), "BAD_USER_INPUT");
+    });
+
     it("keeps every one of many variants added to one product at once, each with its own key", async () => {
       const tee = await create({ ...teeInput(), options: [{ name: "Size", values: ["S"] }, { name: "Colour", values: Array.from({ length: 30 }, (_, i) => `C${i}`) }], variants: [{ sku: nextSku(), options: [{ name: "Size", value: "S" }, { name: "Colour", value: "C0" }], priceAmount: 500 }] });
       // Writes of one product wait for each other up to a bound, then are refused CONFLICT
