@@ -79,7 +79,8 @@ function recordingFetch(loseAnswerOf?: string) {
 }
 
 before(async () => {
-  supergraph = await startTestSupergraph({ env: { PERSISTED_OPERATIONS_PATH: PERSISTED_MANIFEST_PATH, PERSISTED_OPERATIONS_ONLY: "true" } });
+  // Each test signs its own customer up, more than the default sign-ups a minute of one network.
+  supergraph = await startTestSupergraph({ env: { PERSISTED_OPERATIONS_PATH: PERSISTED_MANIFEST_PATH, PERSISTED_OPERATIONS_ONLY: "true", RATE_LIMIT_AUTH_PER_MINUTE: "1000" } });
 });
 after(async () => {
   await Promise.all(clients.map((c) => c.dispose()));

@@ -203,7 +203,12 @@ export type Money = {
  */
 export type Mutation = {
   __typename?: 'Mutation';
-  /** Adds a variant to a product that has options (admin); it gets a key the product never used. */
+  /**
+   * Adds a variant to a product that has options (admin); it gets a key the product never used.
+   * Its option values are its key: the same variant again (same options, SKU, price and pictures:
+   * a double click, a retry after a lost answer) answers the one the product holds and adds
+   * nothing; the same options with other terms are BAD_USER_INPUT.
+   */
   addProductVariant: ProductVariant;
   /**
    * Checks what was uploaded and adds it to the product's images (admin). The bytes decide, not
