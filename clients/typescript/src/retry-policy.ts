@@ -25,9 +25,11 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 3, baseDelayMs: 
  * under a natural key is answered again, not made twice: an address that reads as one the
  * customer keeps (AddAddress), a coupon's code with the same terms (CreateCoupon), a tax rate's
  * country, region and category (SetTaxRate, which sets the same rate again). Refreshing a
- * session is not (its refresh token is spent by the first try).
+ * session (RefreshSession) with a refresh token presented again within 30 s of its use
+ * (REFRESH_REPLAY_SECONDS) is answered with the same successor, and every retry of this policy
+ * comes within that: a lost answer retried keeps the session where it ended it before.
  */
-export const IDEMPOTENT_MUTATIONS: ReadonlySet<string> = new Set(["Checkout", "RefundOrder", "RequestReturn", "ApproveReturn", "RejectReturn", "CancelOrder", "AddOrderToCart", "ShipOrder", "DeliverOrder", "AttachProductImage", "AddAddress", "CreateCoupon", "SetTaxRate"]);
+export const IDEMPOTENT_MUTATIONS: ReadonlySet<string> = new Set(["Checkout", "RefundOrder", "RequestReturn", "ApproveReturn", "RejectReturn", "CancelOrder", "AddOrderToCart", "ShipOrder", "DeliverOrder", "AttachProductImage", "AddAddress", "CreateCoupon", "SetTaxRate", "RefreshSession"]);
 
 /**
  * Mutations that are safe to send again only under an `idempotencyKey`: without one, a lost

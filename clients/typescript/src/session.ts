@@ -28,13 +28,18 @@ export function isExpiring(token: string, nowSeconds = Date.now() / 1000): boole
 /**
  * Holds the session and renews it with its refresh token. Renewals are shared: many calls
  * failing at once over an expired token trigger ONE refresh (a refresh token works once, so
- * two parallel refreshes would end the session).
+ * two parallel refreshes would end the session). Only a refresh token refused ends the session
+ * here: one whose renewal went unanswered (a lost answer, a gateway down) is kept, since the
+ * server may not have seen it, or answers the same successor to it again for a while.
  */
 export function createSessionKeeper(options: {
   initial?: Session;
   refresh: (refreshToken: string) => Promise<Session>;
   onChange?: (session: Session | undefined) => void;
+  /** Whether a failed refresh was the server refusing the token (else the renewal only failed to get through). */
+  isRefusal?: (error: unknown) => boolean;
 }) {
+  const isRefusal = options.isRefusal ?? (() => true);
   let session = options.initial;
   let renewing: Promise<Session | undefined> | undefined;
 
@@ -60,8 +65,8 @@ export function createSessionKeeper(options: {
             if (session === spent) set(fresh);
             return session;
           },
-          () => {
-            if (session === spent) set(undefined);
+          (error: unknown) => {
+            if (session === spent && isRefusal(error)) set(undefined);
             return undefined;
           },
         )

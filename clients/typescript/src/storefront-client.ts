@@ -51,6 +51,7 @@ export function createStorefrontClient(options: StorefrontClientOptions) {
       const { refreshToken: renewed } = await execute(RefreshSessionDocument, { refreshToken }, { authenticated: false });
       return { accessToken: renewed.accessToken, refreshToken: renewed.refreshToken };
     },
+    isRefusal: (error) => !(error instanceof StorefrontError) || !isTransientFailure(error),
   });
 
   async function post<T>(request: OperationRequest, variables: unknown, token: string | undefined): Promise<{ status: number; answer: GraphQLAnswer<T>; retryAfter?: number }> {
@@ -115,9 +116,7 @@ export function createStorefrontClient(options: StorefrontClientOptions) {
       }
       // SERVICE_UNAVAILABLE: a service was down, past its deadline, or too busy to start the
       // operation (reason OVERLOADED); an idempotent mutation sent again under its key is safe.
-      const transient =
-        error.code === "NETWORK_ERROR" || error.code === "RATE_LIMITED" || error.code === "SERVICE_UNAVAILABLE" || (error.details.status !== undefined && isTransientStatus(error.details.status));
-      if (!transient || !retryable || attempt >= policy.maxAttempts) throw error;
+      if (!isTransientFailure(error) || !retryable || attempt >= policy.maxAttempts) throw error;
       const hintMs = error.details.retryAfterSeconds !== undefined ? error.details.retryAfterSeconds * 1000 : undefined;
       if (hintMs !== undefined && hintMs > policy.maxRetryAfterMs) throw error;
       // Up to half the hint again: the clients a busy service refused together come back spread out.
@@ -222,3 +221,8 @@ export function createStorefrontClient(options: StorefrontClientOptions) {
 }
 
 export type StorefrontClient = ReturnType<typeof createStorefrontClient>;
+
+/** A failure that says "try again" rather than "no": nothing answered, a service down or busy, a rate limit. */
+function isTransientFailure(error: StorefrontError): boolean {
+  return error.code === "NETWORK_ERROR" || error.code === "RATE_LIMITED" || error.code === "SERVICE_UNAVAILABLE" || (error.details.status !== undefined && isTransientStatus(error.details.status));
+}

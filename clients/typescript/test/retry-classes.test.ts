@@ -14,7 +14,6 @@ const NEVER_REPEATED: Record<string, string> = {
   SignUp: "a repeat is CONFLICT (the email is taken by the first try); the customer logs in",
   LogIn: "each try counts against the log-in throttle",
   LogOut: "ends a session; the caller forgets the token either way",
-  RefreshSession: "the refresh token is spent by the first try",
   CreateGuestCart: "stores nothing: a second cart token costs nothing and is never used",
   CreateImageUpload: "an upload slot that expires unused; the admin asks for another",
   RecordProductView: "a view counted once in 5 minutes: the repeat answers false, not the first answer",

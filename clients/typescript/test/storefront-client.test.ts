@@ -134,6 +134,39 @@ describe("session renewal", () => {
     assert.notEqual(sessions[0]?.accessToken, "expired.or.revoked");
   });
 
+  test("a renewal whose answer was lost is sent again with the same refresh token, and the session goes on with the successor", async () => {
+    const signedUp = await signedUpClient();
+    const sessions: (Session | undefined)[] = [];
+    const { sent, fetchImpl } = recordingFetch("RefreshSession");
+    const shopper = client({ session: { accessToken: "expired.or.revoked", refreshToken: signedUp.session!.refreshToken }, onSessionChange: (s) => sessions.push(s), fetch: fetchImpl });
+    const { me } = await shopper.request(MeDocument);
+    assert.match(me?.email ?? "", /^client-\d+@example\.com$/);
+    const refreshes = sent.filter((s) => s.operationName === "RefreshSession").map((s) => s.variables.refreshToken);
+    assert.deepEqual(refreshes, [signedUp.session!.refreshToken, signedUp.session!.refreshToken], "sent again with the same token");
+    assert.equal(sessions.length, 1);
+    assert.notEqual(sessions[0], undefined, "the session goes on");
+    // The successor is the family's live token: it renews again, the session not ended as a reuse.
+    const later = client({ session: { accessToken: "expired.or.revoked", refreshToken: sessions[0]!.refreshToken } });
+    assert.ok((await later.request(MeDocument)).me?.id);
+  });
+
+  test("a renewal that cannot get through keeps the session, which renews once the gateway answers", async () => {
+    const signedUp = await signedUpClient();
+    const sessions: (Session | undefined)[] = [];
+    let down = true;
+    const fetchImpl: typeof fetch = async (input, init) => {
+      const body = JSON.parse(String(init?.body)) as { operationName?: string };
+      if (down && body.operationName === "RefreshSession") throw new TypeError("fetch failed");
+      return fetch(input, init);
+    };
+    const shopper = client({ session: { accessToken: "expired.or.revoked", refreshToken: signedUp.session!.refreshToken }, onSessionChange: (s) => sessions.push(s), fetch: fetchImpl, retry: { maxAttempts: 2, baseDelayMs: 10 } });
+    await assert.rejects(shopper.request(MeDocument));
+    assert.deepEqual(sessions, [], "the session is kept");
+    assert.equal(shopper.session?.refreshToken, signedUp.session!.refreshToken);
+    down = false;
+    assert.ok((await shopper.request(MeDocument)).me?.id, "renewed once the gateway answers");
+  });
+
   test("a refresh token that no longer works ends the session and surfaces UNAUTHENTICATED", async () => {
     const sessions: (Session | undefined)[] = [];
     const shopper = client({ session: { accessToken: "expired.or.revoked", refreshToken: "spent" }, onSessionChange: (s) => sessions.push(s) });
