@@ -99,6 +99,11 @@ export class GroupMember {
   private readonly delivering = new Set<Promise<void>>();
   /** Group joins of the current consumer: a slow batch from before a join is not committed after it. */
   private joins = 0;
+  /**
+   * The batches of the fetch kafkajs is handing out now (not those finishing in the background),
+   * and the offsets of those already handled, resolved only when the last of them ends.
+   */
+  private fetched = { inHand: 0, handled: [] as HandledBatch[] };
   /** Settles once the consumer has left the group, after `stop`. */
   left: Promise<void> = Promise.resolve();
 
@@ -146,6 +151,7 @@ export class GroupMember {
       retry: { initialRetryTime: 100, maxRetryTime: 2_000, retries: 5, restartOnFailure: async () => false },
     });
     this.consumer = consumer;
+    this.fetched = { inHand: 0, handled: [] };
     let joining = true;
     let crashedWhileJoining!: (error: Error) => void;
     const crash = new Promise<never>((_, reject) => (crashedWhileJoining = reject));
@@ -207,18 +213,37 @@ export class GroupMember {
     await Promise.allSettled(this.delivering);
   }
 
+  /**
+   * kafkajs commits every offset resolved so far after each batch it hands out, and a fetch under
+   * load brings a batch of most partitions: one OffsetCommit request per partition per fetch.
+   * A handled batch's offset is therefore resolved only when the last batch of its fetch ends
+   * (before kafkajs fetches again), so kafkajs's commit after that batch carries the whole fetch
+   * and its commits after the others find nothing to send. Delivery stays at-least-once: an
+   * offset is resolved only after its batch was handled, and a batch cut short is resolved
+   * never; a rebalance between a batch's end and its fetch's end only delivers it again.
+   */
   private async deliverBatch(payload: EachBatchPayload): Promise<void> {
     if (this.stopped) throw new MemberStopped();
-    const delivery = this.deliverEvents(payload);
+    const fetched = this.fetched;
+    fetched.inHand += 1;
+    const delivery = this.deliverEvents(payload, fetched);
     this.delivering.add(delivery);
     try {
       await delivery;
     } finally {
       this.delivering.delete(delivery);
+      fetched.inHand -= 1;
+      // Also when this batch failed: kafkajs then commits what was resolved before rethrowing.
+      if (fetched.inHand === 0) await this.resolveHandled(fetched);
     }
   }
 
-  private async deliverEvents(payload: EachBatchPayload): Promise<void> {
+  private async resolveHandled(fetched: typeof this.fetched): Promise<void> {
+    const resolved = fetched.handled.splice(0).filter((batch) => this.resolveBatch(batch));
+    await resolved.at(-1)?.heartbeat();
+  }
+
+  private async deliverEvents(payload: EachBatchPayload, fetched: typeof this.fetched): Promise<void> {
     const { batch, heartbeat, isStale } = payload;
     const { topic, partition } = batch;
     const events: { key: string; event: DomainEvent; offset: string }[] = [];
@@ -231,13 +256,18 @@ export class GroupMember {
     const consumer = this.consumer;
     const joins = this.joins;
     const handling = handleByKey(events, ({ event, offset }) => this.deliver({ topic, partition, offset }, event, heartbeat, isStale), this.settings.keyConcurrency);
-    if (await settlesWithin(handling, this.settings.slowBatchMs)) return this.finishBatch(payload);
+    if (await settlesWithin(handling, this.settings.slowBatchMs)) {
+      fetched.handled.push({ ...payload, joins });
+      return;
+    }
     // kafkajs fetches again only once every batch of the last fetch is done: a slow key (a
     // payment provider taking seconds) would hold back every partition of this member. Its
     // partition is paused instead, and the batch finishes on its own.
     const resume = payload.pause();
     const background = handling
-      .then(() => (consumer === this.consumer && joins === this.joins ? this.finishBatch(payload) : undefined))
+      .then(async () => {
+        if (consumer === this.consumer && this.resolveBatch({ ...payload, joins })) await payload.heartbeat();
+      })
       .catch((error: unknown) => {
         // Left unresolved: the partition's owner reads the batch again from its first event.
         this.logger?.warn("event_batch_left_unfinished", { ...this.spec.label, partition, error: error instanceof Error ? error.message : String(error) });
@@ -249,14 +279,17 @@ export class GroupMember {
     this.delivering.add(background);
   }
 
-  /** Marks a handled batch's events as handled and commits them. */
-  private async finishBatch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isStale }: EachBatchPayload): Promise<void> {
+  /**
+   * Marks a handled batch's events as handled, unless the group was joined again since it was
+   * fetched; kafkajs commits them after the batch it is handing out (a slow batch finishing in
+   * the background: after the next one).
+   */
+  private resolveBatch({ batch, resolveOffset, isStale, joins }: HandledBatch): boolean {
     const last = batch.messages.at(-1);
-    if (!last || isStale()) return;
+    if (!last || isStale() || joins !== this.joins) return false;
     resolveOffset(last.offset);
     this.spec.handled?.(batch.topic, batch.partition, last.offset);
-    await commitOffsetsIfNecessary();
-    await heartbeat();
+    return true;
   }
 
   private async deliver(at: EventPosition, event: DomainEvent, heartbeat: () => Promise<void>, isStale: () => boolean): Promise<void> {
@@ -304,10 +337,9 @@ export class GroupMember {
   }
 }
 
-/**
- * Thrown from a handler loop that was told to stop. A retriable KafkaJSError, so kafkajs
- * neither logs it as a handler failure nor crashes the consumer, which is shutting down.
- */
+/** A batch whose events were all handled, and the group join it was fetched in. */
+type HandledBatch = Pick<EachBatchPayload, "batch" | "resolveOffset" | "heartbeat" | "isStale"> & { joins: number };
+
 /** A crash while joining, or a broker error kafkajs marks retriable, may pass on a new consumer. */
 function isWorthRetrying(error: unknown): error is Error {
   return error instanceof ConsumerCrashedWhileJoining || (error instanceof kafkajs.KafkaJSError && error.retriable);
@@ -319,6 +351,10 @@ class ConsumerCrashedWhileJoining extends Error {
   }
 }
 
+/**
+ * Thrown from a handler loop that was told to stop. A retriable KafkaJSError, so kafkajs
+ * neither logs it as a handler failure nor crashes the consumer, which is shutting down.
+ */
 class MemberStopped extends kafkajs.KafkaJSError {
   constructor() {
     super("The subscription stopped before the event was handled", { retriable: true });
