@@ -1,4 +1,5 @@
 import { subscribe } from "node:diagnostics_channel";
+import { createRequire } from "node:module";
 import { Redis } from "ioredis";
 import { Collection } from "mongodb";
 import pg from "pg";
@@ -21,9 +22,11 @@ export interface TrafficSnapshot {
   events: Map<string, number>;
   /** publish calls (each one producer round trip, whatever the number of events). */
   publishes: Map<string, number>;
+  /** Requests kafkajs sends to the brokers, by API (Fetch, OffsetCommit, Produce, Heartbeat, ...). */
+  kafka: Map<string, number>;
 }
 
-const traffic: TrafficSnapshot = { http: new Map(), sql: new Map(), redis: new Map(), mongo: new Map(), events: new Map(), publishes: new Map() };
+const traffic: TrafficSnapshot = { http: new Map(), sql: new Map(), redis: new Map(), mongo: new Map(), events: new Map(), publishes: new Map(), kafka: new Map() };
 /** The Collection methods that send a command (or open a cursor that does). */
 const MONGO_OPERATIONS = [
   "insertOne", "insertMany", "bulkWrite", "updateOne", "updateMany", "replaceOne", "deleteOne", "deleteMany",
@@ -96,6 +99,13 @@ export function countTraffic(): { snapshot(): TrafficSnapshot; uncountedClient<T
         }
       };
     }
+    // Every request of every kafkajs client (producers, consumers, admin) goes through one send.
+    const Connection = createRequire(import.meta.url)("kafkajs/src/network/connection.js") as { prototype: Record<string, (...a: unknown[]) => unknown> };
+    const send = Connection.prototype.send!;
+    Connection.prototype.send = function (this: unknown, ...args: unknown[]) {
+      bump(traffic.kafka, String((args[0] as { request?: { apiName?: string } }).request?.apiName ?? "?"));
+      return send.apply(this, args);
+    };
     subscribe("undici:request:create", (message) => {
       const { request } = message as { request: { origin?: string | URL; path?: string; method?: string; body?: unknown } };
       const port = /:(\d+)$/.exec(String(request.origin ?? ""))?.[1] ?? "?";
@@ -111,6 +121,7 @@ export function countTraffic(): { snapshot(): TrafficSnapshot; uncountedClient<T
       mongo: new Map(traffic.mongo),
       events: new Map(traffic.events),
       publishes: new Map(traffic.publishes),
+      kafka: new Map(traffic.kafka),
     }),
     uncountedClient: (client) => Object.assign(client, { [UNCOUNTED]: true as const }),
     countingBus: (bus) => new CountingEventBus(bus),
@@ -151,5 +162,6 @@ export function formatTraffic(before: TrafficSnapshot, after: TrafficSnapshot, u
   section("MongoDB/FerretDB operations", "mongo");
   section("events published", "events");
   section("publish calls", "publishes");
+  section("Kafka requests", "kafka");
   return lines;
 }
