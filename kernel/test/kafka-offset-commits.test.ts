@@ -112,6 +112,28 @@ describeWithRealEngine({ suite: "Kafka: offset commits", engine: "kafka", variab
     }
   });
 
+  it("commits a fetch whose batches all end at once in one request", { timeout: 120_000 }, async () => {
+    const run = randomUUID().slice(0, 8);
+    const topic = `offset-commits-together.${run}`;
+    const keys = [keyOf(0), ...otherPartitionsKeys()];
+    const events = keys.flatMap((key) => Array.from({ length: 5 }, (_, i) => newEvent("together.tested", key, { i })));
+    const handled: string[] = [];
+    const wire = countingOffsetCommits();
+    const bus = busWith(`offset-commits-together-${run}`, wire.socketFactory);
+    try {
+      // On the broker before the member joins: its first fetch brings every partition's batch,
+      // and handlers that answer at once end them all in the same turn.
+      await bus.publish(topic, events);
+      await bus.subscribe({ topic, group: `offset-commits-together-${run}`, start: "earliest", handle: async (event) => void handled.push(event.id) });
+      await until("every event is handled", () => handled.length >= events.length);
+      await delay(500);
+      assert.equal(handled.length, events.length, "each event handled once");
+      assert.equal(wire.commits(), 1, "one OffsetCommit request for the fetch");
+    } finally {
+      await bus.close();
+    }
+  });
+
   it("commits a fetch's handled batches when its last batch is cut short by a stop, and delivers the cut one again", { timeout: 120_000 }, async () => {
     const run = randomUUID().slice(0, 8);
     const topic = `offset-commits-cut.${run}`;

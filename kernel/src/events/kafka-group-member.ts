@@ -1,7 +1,7 @@
 import kafkajs from "kafkajs";
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from "kafkajs";
 import { setMaxListeners } from "node:events";
-import { setTimeout as delay } from "node:timers/promises";
+import { setImmediate, setTimeout as delay } from "node:timers/promises";
 import type { DomainEvent, SubscribeOptions } from "./event-bus.js";
 import type { Logger } from "../logging/logger.js";
 import { withDeadline } from "./with-deadline.js";
@@ -239,6 +239,12 @@ export class GroupMember {
   }
 
   private async resolveHandled(fetched: typeof this.fetched): Promise<void> {
+    // kafkajs reads what to commit a few promise callbacks after each batch returns, and marks it
+    // committed only once the broker answers: batches that ended just before this one would each
+    // send the whole fetch again if it were resolved before their reads. They are done by the
+    // next turn of the event loop.
+    await setImmediate();
+    if (fetched.inHand > 0) return;
     const resolved = fetched.handled.splice(0).filter((batch) => this.resolveBatch(batch));
     await resolved.at(-1)?.heartbeat();
   }
