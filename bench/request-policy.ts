@@ -17,7 +17,7 @@ const policy = createRequestPolicy({
   limits: { maxDepth: 12, maxAliases: 30, maxCost: 5000, maxFieldRepeats: 20, maxTokens: 1000, maxBatchSize: 10 },
   rateLimit: createCallerRateLimiter({ pointsPerMinute: 1e9 }),
   networkRateLimit: createCallerRateLimiter({ pointsPerMinute: 1e9 }),
-  budgets: createOperationBudgets({ auth: 1e9, checkout: 1e9, search: 1e9, views: 1e9 }, { networkMultiple: 1 }),
+  budgets: createOperationBudgets({ auth: 1e9, checkout: 1e9, search: 1e9, views: 1e9, guestCarts: 1e9 }, { networkMultiple: 1 }),
   persisted: loadPersistedOperations(undefined, false),
 });
 

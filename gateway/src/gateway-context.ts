@@ -20,4 +20,9 @@ export interface GatewayContext extends CostSettling {
    * with the context, so the copies Apollo Server runs each operation on share it.
    */
   planning?: PlanningTimes;
+  /**
+   * Called once the request policy has admitted an HTTP request's operations (their general
+   * budget counted them): the request gives back its point of the other requests' budget.
+   */
+  admitted?: () => void;
 }

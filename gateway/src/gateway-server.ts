@@ -30,7 +30,8 @@ import { createCallerBudget } from "./rate-limit/caller-budget.js";
 import { clientAddress } from "./http/client-address.js";
 import { clientNetwork } from "#kernel/http/client-network.ts";
 import { httpOrigin } from "#kernel/http/http-origin.ts";
-import { callerOf } from "./rate-limit/caller.js";
+import { callerOf, networkBudget } from "./rate-limit/caller.js";
+import { createOtherRequestsBudget } from "./http/other-requests-budget.js";
 import { createExplorerHandler } from "./explorer/index.js";
 import { createStorefrontHandler } from "./storefront/index.js";
 import { createOperationBudgets } from "./security/operation-budgets.js";
@@ -135,12 +136,17 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
   // Set at close: readiness fails at once while requests are still accepted and served.
   let stopping = false;
   const imageRateLimit = createCallerRateLimiter({ pointsPerMinute: config.gateway.imageRequestsPerMinute, redis: deps.redis, keyPrefix: "rl:images" });
+  const otherRequests = createOtherRequestsBudget({ pointsPerMinute: config.gateway.otherRequestsPerMinute, redis: deps.redis });
   const images = createImageOriginProxy({
     productsOrigin: replicas.sets.products!,
     logger,
     credential: renewedPlatformCredential(config.auth.internalSecret, "gateway-images"),
     // Per client network: an image request carries no token, and a CDN in front asks each image once.
-    budget: (req) => imageRateLimit(imageBudgetKey(req, clientNetwork(clientAddress(req, config.gateway.trustProxy)))),
+    budget: async (req) => {
+      const decision = await imageRateLimit(imageBudgetKey(req, clientNetwork(clientAddress(req, config.gateway.trustProxy))));
+      if (decision.allowed) otherRequests.countedElsewhere(req);
+      return decision;
+    },
   });
 
   async function handleGraphQL(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -173,7 +179,16 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
       if (!res.writableFinished) gone.abort();
     });
     res.setHeader("x-request-id", requestId);
-    await endpoint.handle(req, res, { requestId, identity, caller, clientAddress: address, guestCartId, signal: gone.signal, planning: new Map() });
+    await endpoint.handle(req, res, {
+      requestId,
+      identity,
+      caller,
+      clientAddress: address,
+      guestCartId,
+      signal: gone.signal,
+      planning: new Map(),
+      admitted: () => otherRequests.countedElsewhere(req),
+    });
   }
 
   const server = createGuardedServer(
@@ -196,6 +211,9 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
       countGatewayResponse(req, res);
       const path = (req.url ?? "/").split("?")[0];
       const route = async () => {
+        // First, before any of the request is read: what no budget of its own counts is
+        // counted here (see other-requests-budget.ts).
+        if (!(await otherRequests.enter(req, res, networkBudget(callerOf(undefined, clientAddress(req, config.gateway.trustProxy)))))) return;
         if (path === "/healthz") return json(res, 200, { status: "ok" });
         if (await serveMetrics(req, res)) return;
         if (path === "/readyz") {

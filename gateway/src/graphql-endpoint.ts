@@ -82,6 +82,7 @@ export async function startGraphQLEndpoint(deps: {
       try {
         const context = (req as AuthenticatedRequest).gatewayContext;
         const admitted = await policy.admit(requests, context.caller, transport);
+        context.admitted?.();
         // Charged their measured maxima: each operation's answer settles what it really cost.
         context.settleCost = policy.settlementFor(admitted, (query, operationName) => context.planning?.get(planningKey(query, operationName)));
         return undefined;

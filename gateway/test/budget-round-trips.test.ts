@@ -22,7 +22,7 @@ async function refusalsOf(budget: string): Promise<number> {
 
 describe("budgets charged together", () => {
   it("counts a request's refusal once, by the budget that refused it, though another refused it beside", async () => {
-    const budgets = createOperationBudgets({ auth: 10, checkout: 1, search: 300, views: 120 }, { networkMultiple: 10 });
+    const budgets = createOperationBudgets({ auth: 10, checkout: 1, search: 300, views: 120, guestCarts: 30 }, { networkMultiple: 10 });
     const policy = createRequestPolicy({
       limits,
       rateLimit: allowAll,
@@ -59,7 +59,7 @@ if (process.env.REDIS_URL) {
     function gatewayPolicy(checkoutsPerMinute: number, costPerMinute = 150_000) {
       // The per-field budgets' keys are the gateway's own: each test's callers and networks are new.
       const prefix = `rl:test:${randomUUID()}`;
-      const budgets = createOperationBudgets({ auth: 10, checkout: checkoutsPerMinute, search: 300, views: 120 }, { redis, networkMultiple: 10 });
+      const budgets = createOperationBudgets({ auth: 10, checkout: checkoutsPerMinute, search: 300, views: 120, guestCarts: 30 }, { redis, networkMultiple: 10 });
       const cost = (keyPrefix: string, pointsPerMinute: number) => createCallerRateLimiter({ pointsPerMinute, redis, keyPrefix, leaseMax: COST_LEASE_MAX });
       const policy = createRequestPolicy({
         limits,

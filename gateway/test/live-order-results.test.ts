@@ -128,7 +128,7 @@ describe("live order re-reads", () => {
       limits: { maxDepth: 12, maxAliases: 30, maxCost: 5_000, maxFieldRepeats: 10, maxTokens: 1_000, maxBatchSize: 5 },
       rateLimit: createCallerRateLimiter({ pointsPerMinute: 4 }),
       networkRateLimit: createCallerRateLimiter({ pointsPerMinute: 40, keyPrefix: "rl:network" }),
-      budgets: createOperationBudgets({ auth: 10, checkout: 10, search: 10, views: 10 }, { networkMultiple: 10 }),
+      budgets: createOperationBudgets({ auth: 10, checkout: 10, search: 10, views: 10, guestCarts: 10 }, { networkMultiple: 10 }),
       persisted: (() => ({ ok: true })) as unknown as PersistedOperationCheck,
     });
     const [admitted] = await policy.admit([{ query: `subscription { orderStatusChanged(orderId: "o1") { status } }` }], caller, "websocket");

@@ -2,7 +2,7 @@ import type { Redis } from "ioredis";
 import { createCallerRateLimiter, type RefundableRateLimiter } from "../rate-limit/caller-rate-limiter.js";
 import { networkBudget, ownBudget, type Caller } from "../rate-limit/caller.js";
 
-export type BudgetName = "auth" | "checkout" | "search" | "views";
+export type BudgetName = "auth" | "checkout" | "search" | "views" | "guestCarts";
 
 /** A budget a refusal can name: the configured ones, and signing in (the auth budget times the network multiple). */
 type ChargedBudget = BudgetName | "signIn";
@@ -29,6 +29,10 @@ const BUDGET_OF_FIELD: Record<string, ChargedBudget> = {
   search: "search",
   autocomplete: "search",
   recordProductView: "views",
+  // A guest cart token is free to mint, and each one a cart row once a line goes in (kept
+  // 30 days): without a budget of its own a network's guests made 300 rows a minute on their
+  // general points, 13 million a month for one address.
+  createGuestCart: "guestCarts",
 };
 
 /**
@@ -36,7 +40,13 @@ const BUDGET_OF_FIELD: Record<string, ChargedBudget> = {
  * network whatever token is sent, since a token is what they hand out (a fresh account's
  * token bought a fresh auth budget: 25 signUps in seconds from one address).
  */
-const CHARGED_TO_NETWORK: ReadonlySet<ChargedBudget> = new Set(["auth", "signIn"]);
+const SIGNS_IN: ReadonlySet<ChargedBudget> = new Set(["auth", "signIn"]);
+
+/**
+ * Budgets charged to the client's network whatever token is sent: signing up or in, and
+ * minting guest carts (what a token, anyone's, would otherwise multiply).
+ */
+const CHARGED_TO_NETWORK: ReadonlySet<ChargedBudget> = new Set([...SIGNS_IN, "guestCarts"]);
 
 /**
  * Whether a root field signs up or in (or mails for it): charged to a per-network budget of its
@@ -45,7 +55,7 @@ const CHARGED_TO_NETWORK: ReadonlySet<ChargedBudget> = new Set(["auth", "signIn"
  */
 export const hasOwnNetworkBudget = (field: string): boolean => {
   const budget = BUDGET_OF_FIELD[field];
-  return budget !== undefined && CHARGED_TO_NETWORK.has(budget);
+  return budget !== undefined && SIGNS_IN.has(budget);
 };
 
 const OWN_NETWORK_BUDGET_FIELDS = Object.keys(BUDGET_OF_FIELD).filter(hasOwnNetworkBudget);
@@ -77,8 +87,8 @@ export interface OperationBudgets {
    * Charges one point per run of a budgeted root field (`{ a: search b: search }` is two
    * searches), summed over every operation of a request, all or nothing: the request's
    * budgets, and each one's network ceiling, are charged together (their round trips to Redis
-   * ride in one script), and a refusal by any gives back what the others took. The auth budget
-   * is charged to the caller's network; the others to the caller, and to its network's
+   * ride in one script), and a refusal by any gives back what the others took. The auth and
+   * guest cart budgets are charged to the caller's network; the others to the caller, and to its network's
    * ceiling of `networkMultiple` times the budget. Answers the first budget exhausted, in the
    * order the request names them.
    */

@@ -566,15 +566,19 @@ export function createRequestPolicy(deps: {
       // spent budget only what the storefront's own sign-in reads passes (attack run 5, F2).
       // A text naming no such field cannot be one: refused as it is, unparsed (a refused request
       // of 9,000 variables was admitted in full to find out, 8.6 ms each, at any rate).
+      // A request its own admission refuses (an unknown persisted id, a text that does not
+      // parse) signs in to nothing: the budget's refusal stands, closing its connection, where
+      // that admission's 400 kept a spent caller's flood of unknown persisted ids answered on
+      // one connection at no charge.
       const signsIn = () =>
         requests.every((request) => {
           const query = (request as OperationRequest | null)?.query;
           return typeof query !== "string" || mayNameOwnNetworkBudgetField(query);
         }) &&
-        admitAll().every((operation) => {
+        admittedOrRefused(admitAll)?.every((operation) => {
           const fields = [...operation.measure.rootFields.keys()];
           return operation.measure.cost <= SIGN_IN_COST && fields.some(hasOwnNetworkBudget) && fields.every((field) => field === "__typename" || hasOwnNetworkBudget(field));
-        });
+        }) === true;
       await unlessSigningIn(() => chargeGeneral(caller, requests.length), signsIn);
       // Each mutation field runs as a request of its own would (see writesBeyondTheFirst): the
       // runs past each operation's first are charged once the text says how many there are.
@@ -721,6 +725,16 @@ function inputCostOf(variables: unknown): number {
   }
   // The variables object itself is no value of the client's.
   return Math.max(0, values - 1 - INPUT_VALUES_FREE);
+}
+
+/** The operations `admit` answers, or undefined when their admission refuses them. */
+function admittedOrRefused(admit: () => AdmittedOperation[]): AdmittedOperation[] | undefined {
+  try {
+    return admit();
+  } catch (error) {
+    if (error instanceof PolicyRefusal) return undefined;
+    throw error;
+  }
 }
 
 /** The operation to run: the named one, or the only one; anything else is the client's mistake. */

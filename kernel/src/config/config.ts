@@ -117,9 +117,15 @@ export interface Config {
       allowedOrigins: string[];
     };
     /** Separate per-minute budgets for expensive operations, on top of the general one. */
-    budgets: { auth: number; checkout: number; search: number; views: number };
+    budgets: { auth: number; checkout: number; search: number; views: number; guestCarts: number };
     /** Image requests (`/images/...`) one client network may send a minute to the gateway's image route. */
     imageRequestsPerMinute: number;
+    /**
+     * Requests one client network may send a minute that no other budget counts: refused
+     * before an operation is admitted (a bad token, an unreadable body), health, metrics,
+     * pages and paths that do not exist.
+     */
+    otherRequestsPerMinute: number;
     /** JSON manifest of persisted operations (sha256 -> query); see schema/operations. */
     persistedOperationsPath?: string;
     /** Refuse any operation that is not in the manifest (production clients). */
@@ -549,8 +555,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         checkout: read.int("RATE_LIMIT_CHECKOUT_PER_MINUTE", 30, { min: 1 }),
         search: read.int("RATE_LIMIT_SEARCH_PER_MINUTE", 300, { min: 1 }),
         views: read.int("RATE_LIMIT_VIEWS_PER_MINUTE", 120, { min: 1 }),
+        guestCarts: read.int("RATE_LIMIT_GUEST_CARTS_PER_MINUTE", 30, { min: 1 }),
       },
       imageRequestsPerMinute: read.int("RATE_LIMIT_IMAGES_PER_MINUTE", 6_000, { min: 1 }),
+      otherRequestsPerMinute: read.int("RATE_LIMIT_OTHER_REQUESTS_PER_MINUTE", 1_200, { min: 1 }),
       persistedOperationsPath: read.optional("PERSISTED_OPERATIONS_PATH"),
       persistedOperationsOnly: read.bool("PERSISTED_OPERATIONS_ONLY", false),
       performance: {
