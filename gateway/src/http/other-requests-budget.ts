@@ -43,7 +43,7 @@ export function createOtherRequestsBudget(options: { pointsPerMinute: number; re
         return true;
       }
       countRateLimitRefusal(OTHER_REQUESTS_BUDGET);
-      req.resume();
+      // Its body is not read: the answer closes the connection (see unread-body.ts).
       sendGraphQLError(res, 429, ErrorCode.RATE_LIMITED, rateLimitedMessage("requests", decision.retryAfterSeconds), budgetRefusalHeaders(decision.retryAfterSeconds), {
         retryAfterSeconds: decision.retryAfterSeconds,
         budget: OTHER_REQUESTS_BUDGET,
