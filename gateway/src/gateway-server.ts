@@ -256,6 +256,7 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
       redis: deps.redis,
       keyPrefix: "rl:websocket:openings",
     }),
+    otherRequests,
     verify,
     revocations,
     feed,

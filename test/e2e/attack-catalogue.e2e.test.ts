@@ -950,6 +950,22 @@ describe("attack catalogue: what no budget of its own counts is counted at the d
     }
   });
 
+  it("charges a subscribe refused before admission (an id too long) a point of the same budget over WebSocket, and ends the socket past it", async () => {
+    // 16 sockets of one address sent 700 such refusals a second, 14% of a core, every socket kept.
+    const socket = await RawGraphQLSocket.connect(sg.gatewayUrl);
+    for (let i = 0; i < 20; i++) {
+      const id = `${"x".repeat(129)}${i}`;
+      socket.subscribe(id, { query: "{ __typename }" });
+      assert.equal((await socket.result(id)).error?.payload?.[0]?.extensions?.code, "BAD_USER_INPUT");
+    }
+    const last = `${"x".repeat(129)}-last`;
+    socket.subscribe(last, { query: "{ __typename }" });
+    const refused = (await socket.result(last)).error?.payload?.[0];
+    assertCleanError(refused, "RATE_LIMITED");
+    assert.equal(refused.extensions.budget, "other_requests");
+    assert.equal((await socket.closedWith()).code, 1013);
+  });
+
   it("charges every createGuestCart, aliased or not, to its network's guest cart budget whatever token it carries", async () => {
     const create = (from: string, query = "mutation { createGuestCart { token } }", headers: Record<string, string> = {}) => graphql(from, JSON.stringify({ query }), headers);
     assert.equal((await create("127.0.0.8")).status, 200);

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Redis } from "ioredis";
 import { budgetRefusalHeaders, countRateLimitRefusal, ErrorCode, rateLimitedMessage, sendGraphQLError } from "#kernel";
-import { createCallerRateLimiter } from "../rate-limit/caller-rate-limiter.js";
+import { createCallerRateLimiter, type RateLimitDecision } from "../rate-limit/caller-rate-limiter.js";
 import type { BudgetKey } from "../rate-limit/caller.js";
 
 /** The refusal's name, in `extensions.budget` and `storefront_rate_limit_refusals_total`. */
@@ -15,6 +15,12 @@ export interface OtherRequestsBudget {
   enter(req: IncomingMessage, res: ServerResponse, network: BudgetKey): Promise<boolean>;
   /** A budget of its own counted `req` (an admitted operation, an image): its point goes back. */
   countedElsewhere(req: IncomingMessage): void;
+  /**
+   * Takes a point for a WebSocket message refused before the request policy would charge it (an
+   * operation id too long, one already running, past the operations a socket may run at once):
+   * the same budget, so a refusal costs a point over either transport.
+   */
+  take(network: BudgetKey): Promise<RateLimitDecision>;
 }
 
 /**
@@ -56,5 +62,6 @@ export function createOtherRequestsBudget(options: { pointsPerMinute: number; re
       held.delete(req);
       void limiter.refund(point.network, 1, point.windowEndsAt).catch(() => undefined);
     },
+    take: (network) => limiter(network, 1),
   };
 }
