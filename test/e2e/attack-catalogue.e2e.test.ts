@@ -966,6 +966,31 @@ describe("attack catalogue: what no budget of its own counts is counted at the d
     assert.equal((await socket.closedWith()).code, 1013);
   });
 
+  it("charges each graphql-ws ping a point of the same budget, and ends the socket past it", async () => {
+    // Pings spent nothing: 16 sockets of one address had 720 a second answered, 6% of a core.
+    const socket = new WebSocket(sg.gatewayUrl.replace(/^http/, "ws"), "graphql-transport-ws", { localAddress: "127.0.0.10" });
+    const messages: string[] = [];
+    let waiting: (() => void) | undefined;
+    socket.on("message", (data) => {
+      messages.push(JSON.parse(String(data)).type);
+      waiting?.();
+    });
+    const closed = new Promise<number>((resolve) => socket.on("close", (code) => (waiting?.(), resolve(code))));
+    const next = () => new Promise<void>((resolve) => (waiting = resolve));
+    await new Promise((resolve) => socket.on("open", resolve));
+    socket.send(JSON.stringify({ type: "connection_init", payload: {} }));
+    await next();
+    assert.deepEqual(messages, ["connection_ack"]);
+    for (let i = 0; i < 25 && socket.readyState === WebSocket.OPEN; i++) {
+      socket.send(JSON.stringify({ type: "ping" }));
+      await next();
+    }
+    const ended = await Promise.race([closed, new Promise<string>((resolve) => setTimeout(() => resolve("still open"), 10_000).unref())]);
+    socket.terminate();
+    assert.equal(ended, 1013);
+    assert.equal(messages.filter((type) => type === "pong").length, 21, "20 pings within the budget, and the one that spent it, are answered");
+  });
+
   it("charges every createGuestCart, aliased or not, to its network's guest cart budget whatever token it carries", async () => {
     const create = (from: string, query = "mutation { createGuestCart { token } }", headers: Record<string, string> = {}) => graphql(from, JSON.stringify({ query }), headers);
     assert.equal((await create("127.0.0.8")).status, 200);
