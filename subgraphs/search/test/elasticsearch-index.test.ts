@@ -41,6 +41,7 @@ describe("ElasticsearchIndex requests", () => {
     "GET /products_names/_mapping": { status: 200, body: { products_1_names: { mappings: { _meta: suggestionIndexDefinition().mappings._meta } } } },
     "GET /products/_mapping": { status: 200, body: { products_1: { mappings: { _meta: indexMeta() } } } },
     "POST /_bulk?require_alias=true": { status: 200, body: { errors: false, items: [] } },
+    "POST /_aliases": { status: 200, body: { acknowledged: true } },
     "POST /products/_msearch": {
       status: 200,
       body: {
@@ -141,11 +142,15 @@ describe("ElasticsearchIndex requests", () => {
     assert.deepEqual(actions[3], { update: { _index: "products_names", _id: `m:${document!.id}`, retry_on_conflict: 5 } });
     assert.deepEqual(actions[4].script.params, { id: document!.id, name: document!.name, popularity: document!.popularity, version }, "a member is the name, the units sold and the version");
     assert.deepEqual(actions[6].script.params, { id: "prod_gone", name: null, popularity: 0, version: 5 * 2 ** 32 - 1 });
-    // Step two, to the concrete index the members were written in: the names joined and left.
+    // Step two, to the concrete index the members were written in, through its own alias (an
+    // index deleted meanwhile is not created again): the names joined and left.
+    const [ownAlias] = requests.filter((r) => r.url === "/_aliases");
+    assert.deepEqual(JSON.parse(ownAlias!.body), { actions: [{ add: { index: "products_1_names", alias: "products_1_names_own" } }] }, "the index is given its own alias once");
     assert.ok(names, "the names the members moved between are written next");
+    assert.equal(names!.url, "/_bulk?require_alias=true");
     const nameActions = names!.body.trim().split("\n").map((line) => JSON.parse(line));
     const targets = nameActions.filter((_, i) => i % 2 === 0).map((action) => [action.update._index, action.update._id]);
-    assert.deepEqual(targets.sort(), [["products_1_names", nameDocumentId(document!.name)], ["products_1_names", nameDocumentId("Pixelon Old Name")]].sort());
+    assert.deepEqual(targets.sort(), [["products_1_names_own", nameDocumentId(document!.name)], ["products_1_names_own", nameDocumentId("Pixelon Old Name")]].sort());
   });
 
   it("sends the shared DSL's page and counts to the alias as one multi-search and reads hits, cursors and facets back", async () => {
