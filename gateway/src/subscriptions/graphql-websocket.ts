@@ -128,7 +128,7 @@ interface AdmittedContext {
 }
 
 const refusalError = (code: string, message: string, extensions: Record<string, unknown> = {}) => new GraphQLError(message, { extensions: { code, ...extensions } });
-const refusal = (code: string, message: string, extensions: Record<string, unknown> = {}) => [refusalError(code, message, extensions)];
+const refusal = (...args: Parameters<typeof refusalError>) => [refusalError(...args)];
 
 /**
  * graphql-ws on the gateway's own port, under the same request policy as HTTP: every
@@ -329,9 +329,9 @@ export function attachGraphQLWebSocket(options: {
    * 16 sockets of one address sent 700 such refusals a second (ids of 129 characters), 0.2 ms
    * of CPU each, 14% of a core, with every socket kept open.
    */
-  const chargedRefusal = async (extra: Extra, errors: GraphQLError[]): Promise<GraphQLError[]> => {
+  const chargedRefusal = async (extra: Extra, error: GraphQLError): Promise<GraphQLError[]> => {
     const spent = await otherRequestSpent(extra);
-    if (!spent) return errors;
+    if (!spent) return [error];
     closeAfterBudgetRefusal(extra.socket, spent);
     return [spent.toGraphQLError()];
   };
@@ -450,15 +450,13 @@ export function attachGraphQLWebSocket(options: {
         if (!state) return refusal(ErrorCode.UNAUTHENTICATED, "Initialise the connection first");
         // Refused before anything is held for it (its refusal repeats the id once).
         if (id.length > MAX_OPERATION_ID_LENGTH) {
-          return chargedRefusal(ctx.extra, [
-            refusalError(ErrorCode.BAD_USER_INPUT, `An operation id holds at most ${MAX_OPERATION_ID_LENGTH} characters (a UUID holds 36)`, { limit: MAX_OPERATION_ID_LENGTH }),
-          ]);
+          return chargedRefusal(ctx.extra, refusalError(ErrorCode.BAD_USER_INPUT, `An operation id holds at most ${MAX_OPERATION_ID_LENGTH} characters (a UUID holds 36)`, { limit: MAX_OPERATION_ID_LENGTH }));
         }
         if (state.active.size >= limits.maxOperationsPerConnection) {
           countRateLimitRefusal("websocket_operations");
-          return chargedRefusal(ctx.extra, [rateLimited(`operations at once on this connection (at most ${limits.maxOperationsPerConnection})`, 1)]);
+          return chargedRefusal(ctx.extra, rateLimited(`operations at once on this connection (at most ${limits.maxOperationsPerConnection})`, 1));
         }
-        if (state.active.has(id)) return chargedRefusal(ctx.extra, [refusalError(ErrorCode.BAD_USER_INPUT, "An operation with this id is already running on this connection")]);
+        if (state.active.has(id)) return chargedRefusal(ctx.extra, refusalError(ErrorCode.BAD_USER_INPUT, "An operation with this id is already running on this connection"));
         // The place is taken before anything is awaited: subscribes arriving in one burst are
         // each counted against the cap, not all judged against the size before any of them.
         const slot: RunningOperation = { subscription: false, heldBytes: 0, stop: new AbortController() };
