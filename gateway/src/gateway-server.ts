@@ -149,7 +149,7 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
     },
   });
 
-  async function handleGraphQL(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function handleGraphQL(req: IncomingMessage, res: ServerResponse, address: string): Promise<void> {
     const requestId = requestIdOf(req);
     let identity;
     try {
@@ -170,7 +170,6 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
     // The caller's budgets are charged per operation by the request policy. A guest is keyed by
     // address like any anonymous caller, never by its cart token: minting tokens buys no budget;
     // nor do access tokens, for what they buy is capped per network (see Caller).
-    const address = clientAddress(req, config.gateway.trustProxy);
     const caller = callerOf(identity, address);
     // A client that goes away before its answer stops the subgraph calls it is waiting on:
     // nobody reads what they would bring back.
@@ -213,7 +212,8 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
       const route = async () => {
         // First, before any of the request is read: what no budget of its own counts is
         // counted here (see other-requests-budget.ts).
-        if (!(await otherRequests.enter(req, res, networkBudget(callerOf(undefined, clientAddress(req, config.gateway.trustProxy)))))) return;
+        const address = clientAddress(req, config.gateway.trustProxy);
+        if (!(await otherRequests.enter(req, res, networkBudget(callerOf(undefined, address))))) return;
         if (path === "/healthz") return json(res, 200, { status: "ok" });
         if (await serveMetrics(req, res)) return;
         if (path === "/readyz") {
@@ -228,7 +228,7 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
         if (await images(req, res)) return;
         if (explorer(req, res)) return;
         if (storefront(req, res)) return;
-        if (path === "/graphql") return handleGraphQL(req, res);
+        if (path === "/graphql") return handleGraphQL(req, res, address);
         sendGraphQLError(res, 404, ErrorCode.NOT_FOUND, "Not found");
       };
       route().catch((error: unknown) => {
