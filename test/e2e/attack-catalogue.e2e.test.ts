@@ -1008,14 +1008,16 @@ describe("attack catalogue: what no budget of its own counts is counted at the d
 
   it("charges createGuestCart runs hidden in root fragments and spread over a batch as it charges aliases, all or nothing", async () => {
     const send = (from: string, body: unknown) => graphql(from, JSON.stringify(body));
-    const inFragments = await send("127.0.0.10", {
+    // Addresses no other test of this supergraph uses: budgets are per network and last a minute.
+    const [fragmentsFrom, batchFrom] = ["127.0.0.30", "127.0.0.31"];
+    const inFragments = await send(fragmentsFrom, {
       query: "mutation { ...A ... on Mutation { b: createGuestCart { token } ... on Mutation { c: createGuestCart { token } d: createGuestCart { token } } } } fragment A on Mutation { a: createGuestCart { token } }",
     });
     assert.equal(inFragments.status, 429, inFragments.text);
     assert.equal(inFragments.extensions?.budget, "guestCarts");
-    const batch = await send("127.0.0.11", Array.from({ length: 4 }, () => ({ query: "mutation { createGuestCart { token } }" })));
+    const batch = await send(batchFrom, Array.from({ length: 4 }, () => ({ query: "mutation { createGuestCart { token } }" })));
     assert.equal(batch.status, 429, batch.text);
-    for (const from of ["127.0.0.10", "127.0.0.11"]) {
+    for (const from of [fragmentsFrom, batchFrom]) {
       for (let i = 0; i < 3; i++) assert.equal((await send(from, { query: "mutation { createGuestCart { token } }" })).status, 200, `${from}: the refused request took nothing`);
     }
   });
