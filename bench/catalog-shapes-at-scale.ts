@@ -18,6 +18,7 @@ import { createSearchService, type SearchArgs } from "../subgraphs/search/src/do
 import { EVERY_COUNT, type SearchCounts } from "../subgraphs/search/src/ports/search-index.js";
 import { facetValuesBody } from "../subgraphs/search/src/adapters/suggest-dsl.js";
 import { searchCursor } from "../subgraphs/search/src/domain/search-cursor.js";
+import { SUGGESTION_FORMAT } from "../subgraphs/search/src/adapters/suggestion-names.js";
 
 const { values } = parseArgs({
   options: {
@@ -91,9 +92,15 @@ async function searchShapes() {
   const index = new SearchEngineIndex("opensearch", transport, { alias });
   const mapping = (await (await fetch(`${openSearchUrl}/${alias}/_mapping`)).json()) as Record<string, { mappings?: { _meta?: { mappingVersion?: number } } }>;
   const version = Object.values(mapping)[0]?.mappings?._meta?.mappingVersion;
-  console.log(`search index ${alias}: mapping ${version}, ${((await (await fetch(`${openSearchUrl}/${alias}/_count`)).json()) as { count: number }).count} documents`);
   // As a process of the platform on an index of this mapping would read it (see ensureIndex).
   (index as unknown as { wordRecencyHeld: boolean }).wordRecencyHeld = (version ?? 0) >= 7;
+  // Likewise autocomplete reads the suggestion index when it is of the current format (as the
+  // platform's start finds it), and the scored query on the products otherwise.
+  const names = await fetch(`${openSearchUrl}/${alias}_names/_mapping`);
+  const nameFormats = names.ok ? Object.values((await names.json()) as Record<string, { mappings?: { _meta?: { suggestionFormat?: number } } }>).map((each) => each.mappings?._meta?.suggestionFormat) : [];
+  const suggestionsHeld = nameFormats.length > 0 && nameFormats.every((format) => format === SUGGESTION_FORMAT);
+  (index as unknown as { suggestionsHeld: boolean }).suggestionsHeld = suggestionsHeld;
+  console.log(`search index ${alias}: mapping ${version}, suggestions from ${suggestionsHeld ? "the suggestion index" : "the products (no current suggestion index)"}, ${((await (await fetch(`${openSearchUrl}/${alias}/_count`)).json()) as { count: number }).count} documents`);
   const service = createSearchService({ index, exactCountLimit: 1_000 });
   const pageOnly: SearchCounts = { total: false, facets: new Set() };
   const run = (args: SearchArgs, counts: SearchCounts = EVERY_COUNT) => async () => {
@@ -176,6 +183,11 @@ async function searchShapes() {
     ["8 one-letter words", "a b c d e f g h"],
     ["100 characters of one word", "a".repeat(100)],
     ["CJK", "東京タワー家電製品無線".repeat(9).slice(0, 100)],
+    ["one accented letter", "é"],
+    ["one Cyrillic letter", "ж"],
+    ["one ideograph", "東"],
+    ["one emoji", "🎮"],
+    ["one digit", "7"],
   ];
   for (const [name, prefix] of prefixes) {
     await measure(`autocomplete "${name}" products`, async () => `${(await service.autocomplete({ prefix, first: 20, kinds: ["PRODUCT"] })).length} suggestions`);
