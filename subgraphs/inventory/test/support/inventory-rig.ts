@@ -1,4 +1,4 @@
-import { createLogger, productIdOfVariant, type LogLevel } from "#kernel";
+import { createLogger, DATABASE_BOUNDS, productIdOfVariant, type DatabaseBounds, type LogLevel } from "#kernel";
 import { createPrismaClient, type PrismaClient } from "#kernel/relational";
 import { RedisKeyValueStore } from "#kernel/adapters.ts";
 import { createTestDatabase, type DatabaseEngine } from "../../../../test/support/test-database.js";
@@ -11,6 +11,14 @@ import type { StockCache } from "../../src/ports/stock-cache.js";
 import type { StockLedger } from "../../src/ports/stock-ledger.js";
 import type { StockMirrorOptions } from "../../src/domain/stock-mirror.js";
 import { startThrowawayRedis } from "#kernel/testing";
+
+/**
+ * The services' bounds, but a connection is waited for as long as a proof may take: a thousand
+ * buyers queue on 20 connections, and on a loaded machine the queue outlasted the 5 s a service
+ * waits, refusing buyers SERVICE_UNAVAILABLE where the proofs count sales and OUT_OF_STOCK. The
+ * pool's own bound is proved in kernel/test/prisma-client-bounds.test.ts.
+ */
+const PROOF_BOUNDS: DatabaseBounds = { ...DATABASE_BOUNDS, connectMs: 60_000 };
 
 /** A controllable clock: reservations expire when a test says so, not after a sleep. */
 export interface TestClock {
@@ -99,7 +107,7 @@ async function buildRig(engine: string, database: DatabaseEngine, openCache: (na
     return service;
   };
   try {
-    const prisma = createPrismaClient(db.url, { poolSize: 20 });
+    const prisma = createPrismaClient(db.url, { poolSize: 20, bounds: PROOF_BOUNDS });
     closers.unshift(() => prisma.$disconnect());
     const handle = await openCache(mirrorNamespace(db.url));
     closers.unshift(handle.close);
@@ -116,7 +124,7 @@ async function buildRig(engine: string, database: DatabaseEngine, openCache: (na
       cacheDown: handle.down,
       cacheUp: handle.up,
       async anotherProcess(overrides = {}) {
-        const otherPrisma = createPrismaClient(db.url, { poolSize: 10 });
+        const otherPrisma = createPrismaClient(db.url, { poolSize: 10, bounds: PROOF_BOUNDS });
         closers.unshift(() => otherPrisma.$disconnect());
         const other = await handle.connectAnother();
         closers.unshift(other.close);
