@@ -27,9 +27,10 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 3, baseDelayMs: 
  * country, region and category (SetTaxRate, which sets the same rate again). Refreshing a
  * session (RefreshSession) with a refresh token presented again within 30 s of its use
  * (REFRESH_REPLAY_SECONDS) is answered with the same successor, and every retry of this policy
- * comes within that: a lost answer retried keeps the session where it ended it before.
+ * comes within that: a lost answer retried keeps the session where it ended it before. Logging
+ * out (LogOut) with a token of a session ended already answers true again, as the first try did.
  */
-export const IDEMPOTENT_MUTATIONS: ReadonlySet<string> = new Set(["Checkout", "RefundOrder", "RequestReturn", "ApproveReturn", "RejectReturn", "CancelOrder", "AddOrderToCart", "ShipOrder", "DeliverOrder", "AttachProductImage", "AddAddress", "CreateCoupon", "SetTaxRate", "RefreshSession"]);
+export const IDEMPOTENT_MUTATIONS: ReadonlySet<string> = new Set(["Checkout", "RefundOrder", "RequestReturn", "ApproveReturn", "RejectReturn", "CancelOrder", "AddOrderToCart", "ShipOrder", "DeliverOrder", "AttachProductImage", "AddAddress", "CreateCoupon", "SetTaxRate", "RefreshSession", "LogOut"]);
 
 /**
  * Mutations that are safe to send again only under an `idempotencyKey`: without one, a lost

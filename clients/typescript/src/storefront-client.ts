@@ -176,7 +176,9 @@ export function createStorefrontClient(options: StorefrontClientOptions) {
      * Signs out: ends the session on the server (its refresh tokens stop working, its access
      * tokens are refused and its sockets close) and forgets it here. Forgotten here whatever
      * the server answers, so a shared device is signed out even offline; resolves whether the
-     * server ended the session (false: it could not be reached, or the session had ended).
+     * server ended the session (false: it could not be reached, or did not know the token). An
+     * answer lost on the way is asked for again: the server answers a session it ended already
+     * as it answered the first try.
      */
     async logOut(): Promise<boolean> {
       const session = sessions.current;

@@ -13,7 +13,6 @@ import { IDEMPOTENT_MUTATIONS, KEYED_MUTATIONS } from "../src/retry-policy.js";
 const NEVER_REPEATED: Record<string, string> = {
   SignUp: "a repeat is CONFLICT (the email is taken by the first try); the customer logs in",
   LogIn: "each try counts against the log-in throttle",
-  LogOut: "ends a session; the caller forgets the token either way",
   CreateGuestCart: "stores nothing: a second cart token costs nothing and is never used",
   CreateImageUpload: "an upload slot that expires unused; the admin asks for another",
   RecordProductView: "a view counted once in 5 minutes: the repeat answers false, not the first answer",

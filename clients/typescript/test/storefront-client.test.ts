@@ -191,6 +191,18 @@ describe("signing out", () => {
     assert.equal(copy.session, undefined, "the ended refresh token renewed nothing");
   });
 
+  test("logOut whose answer was lost is sent again with the same refresh token, and resolves true with the session ended", async () => {
+    const signedUp = await signedUpClient();
+    const ended = signedUp.session!;
+    const { sent, fetchImpl } = recordingFetch("LogOut");
+    const shopper = client({ session: ended, fetch: fetchImpl });
+    assert.equal(await shopper.logOut(), true, "told the session ended, as the lost answer said");
+    assert.deepEqual(sent.filter((s) => s.operationName === "LogOut").map((s) => s.variables.refreshToken), [ended.refreshToken, ended.refreshToken]);
+    assert.equal(shopper.session, undefined);
+    const copy = client({ session: ended });
+    await assert.rejects(copy.request(MeDocument), (error: StorefrontError) => error.code === "UNAUTHENTICATED");
+  });
+
   test("logOut forgets the session even when the gateway cannot be reached", async () => {
     const signedUp = await signedUpClient();
     const offline: typeof fetch = async () => {

@@ -233,10 +233,13 @@ export function createAccountService(deps: AccountServiceDependencies) {
     },
 
     /**
-     * Ends the token's session; false when the token was not a live one. A token already
-     * revoked ends its session's access tokens again: a log-out whose refresh tokens were
-     * revoked but whose end could not be recorded (the key-value store down) failed, and its
-     * retry must finish the job rather than find nothing to do.
+     * Ends the token's session. True whenever the token is one this service issued (its secret
+     * matches): its session is ended once this answers, whether by this call or an earlier one,
+     * so a log-out sent again after its answer was lost answers as the first try did. False only
+     * for a token it does not know, which ends nothing. The holder of a token learns nothing a
+     * refresh would not tell them. A token already revoked ends its session's access tokens
+     * again: a log-out whose refresh tokens were revoked but whose end could not be recorded
+     * (the key-value store down) failed, and its retry must finish the job.
      */
     async logOut(token: string): Promise<boolean> {
       const parsed = parseRefreshToken(token);
@@ -246,7 +249,7 @@ export function createAccountService(deps: AccountServiceDependencies) {
       logger.info("logged_out", { userId: record.userId, familyId: record.familyId, revoked });
       // This device's session only: its access tokens too, on every gateway; other devices stay signed in.
       await deps.endSession?.({ userId: record.userId, sessionId: record.familyId });
-      return revoked > 0;
+      return true;
     },
 
     /** Creates the account unless its email is taken (the development admin seed). */

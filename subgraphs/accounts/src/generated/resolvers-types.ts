@@ -142,7 +142,7 @@ export type Mutation = {
    * before a password reset is ignored: the client is judged as one without a proof.
    */
   logIn: AuthPayload;
-  /** Ends the session the refresh token belongs to (this device's sign-in): none of its refresh tokens work any more, its access tokens are refused and the sockets they opened close (4401). Other sessions of the account go on. */
+  /** Ends the session the refresh token belongs to (this device's sign-in): none of its refresh tokens work any more, its access tokens are refused and the sockets they opened close (4401). Other sessions of the account go on. True once the session is ended, also for a log-out sent again (its first answer lost) or a session ended before; false only for a token the service did not issue. */
   logOut: Scalars['Boolean']['output'];
   /** Exchanges a refresh token for a new access token and a new refresh token. */
   refreshToken: AuthPayload;

@@ -332,10 +332,31 @@ describe("account service: refresh tokens", () => {
     const phone = await service.signUp({ email: "max@example.com", password: "password-max", name: "Max" });
     const laptop = await service.logIn("max@example.com", "password-max");
     assert.equal(await service.logOut(phone.refreshToken), true);
-    assert.equal(await service.logOut(phone.refreshToken), false, "already logged out");
     assert.equal(await service.logOut("garbage"), false);
     assert.equal((await failure(service.refresh(phone.refreshToken))).code, ErrorCode.UNAUTHENTICATED);
     assert.ok(await service.refresh(laptop.refreshToken));
+  });
+});
+
+describe("account service: a log-out sent again", () => {
+  it("answers a log-out sent again after its answer was lost as the first: true, the session ended, no other session touched", async () => {
+    const { service, ended } = await setup();
+    const phone = await service.signUp({ email: "ros@example.com", password: "password-ros", name: "Ros" });
+    const laptop = await service.logIn("ros@example.com", "password-ros");
+    assert.equal(await service.logOut(phone.refreshToken), true, "the first try, whose answer the network lost");
+    assert.equal(await service.logOut(phone.refreshToken), true, "the retry");
+    assert.equal((await failure(service.refresh(phone.refreshToken))).code, ErrorCode.UNAUTHENTICATED);
+    assert.ok(await service.refresh(laptop.refreshToken), "the other device stays signed in");
+    assert.ok(ended.length >= 1 && ended.every((end) => end.userId === phone.user.id));
+  });
+
+  it("answers false, ending nothing, for a token whose id is known but whose secret is not the one issued", async () => {
+    const { service } = await setup();
+    const session = await service.signUp({ email: "sol@example.com", password: "password-sol", name: "Sol" });
+    const [id, secret] = session.refreshToken.split(".") as [string, string];
+    const forged = `${id}.${secret.slice(0, -1)}${secret.endsWith("A") ? "B" : "A"}`;
+    assert.equal(await service.logOut(forged), false);
+    assert.ok(await service.refresh(session.refreshToken), "the session goes on");
   });
 });
 
@@ -408,7 +429,7 @@ describe("account service: sessions racing their end", () => {
     const session = await service.signUp({ email: "quin@example.com", password: "password-quin", name: "Quin" });
     await assert.rejects(service.logOut(session.refreshToken), /key-value store unavailable/);
     storeDown = false;
-    assert.equal(await service.logOut(session.refreshToken), false, "nothing left to revoke");
+    assert.equal(await service.logOut(session.refreshToken), true, "the session is ended, as the first try meant");
     assert.deepEqual(ended, [{ userId: session.user.id, sessionId: ended[0]?.sessionId }], "but the session's access tokens are ended now");
     assert.equal((await failure(service.refresh(session.refreshToken))).code, ErrorCode.UNAUTHENTICATED, "the refresh tokens went with the first try");
   });
