@@ -220,7 +220,7 @@ try {
   const prices = new Map<string, { amount: number; currency: string }>();
   for (let i = 0; i < PRODUCTS; i++) {
     const id = productId(i);
-    if (SCENARIO !== "flash" || id !== FLASH_PRODUCT) await gql(`mutation($id: ID!) { restock(productId: $id, quantity: 1000000) { available } }`, { id }, admin);
+    if (SCENARIO !== "flash" || id !== FLASH_PRODUCT) await gql(`mutation($id: ID!) { restock(productId: $id, quantity: 1000000, idempotencyKey: "${randomUUID()}") { available } }`, { id }, admin);
     const { product } = await gql(`query($id: ID!) { product(id: $id) { price { amount currency } } }`, { id }, admin);
     prices.set(id, product.price);
   }
@@ -228,7 +228,7 @@ try {
   if (SCENARIO === "flash") {
     const { product } = await gql(`query($id: ID!) { product(id: $id) { stock } }`, { id: FLASH_PRODUCT }, admin);
     flashUnits = Math.max(1, Math.floor(CHECKOUTS / 10));
-    if (product.stock < flashUnits) await gql(`mutation($id: ID!, $q: Int!) { restock(productId: $id, quantity: $q) { available } }`, { id: FLASH_PRODUCT, q: flashUnits - product.stock }, admin);
+    if (product.stock < flashUnits) await gql(`mutation($id: ID!, $q: Int!) { restock(productId: $id, quantity: $q, idempotencyKey: "${randomUUID()}") { available } }`, { id: FLASH_PRODUCT, q: flashUnits - product.stock }, admin);
     else flashUnits = product.stock;
     console.log(`flash sale: ${flashUnits} units of ${FLASH_PRODUCT} for ${CHECKOUTS} customers`);
   }

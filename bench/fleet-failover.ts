@@ -110,7 +110,7 @@ try {
   const listing = await postGraphQL<{ products: { edges: { node: { id: string } }[] } }>(gateway, `{ products(first: 20) { edges { node { id } } } }`);
   const productIds = listing.data!.products.edges.map((edge) => edge.node.id);
   const admin = await issueAccessToken(auth, { userId: "fleet-bench-admin", roles: ["admin"] });
-  for (const id of productIds) await postGraphQL(gateway, `mutation($id: ID!) { restock(productId: $id, quantity: 100000) { available } }`, { id }, { token: admin });
+  for (const id of productIds) await postGraphQL(gateway, `mutation($id: ID!) { restock(productId: $id, quantity: 100000, idempotencyKey: "${randomUUID()}") { available } }`, { id }, { token: admin });
 
   const load = startFleetLoad({ gatewayUrls: fleet.plan.gatewayUrls, auth, productIds, browsers: Number(args.browsers), shoppers: Number(args.shoppers), shopperPauseMs: 100, requestDeadlineMs: 60_000 });
   const snapshot = (report: FleetLoadReport) => ({

@@ -7,6 +7,7 @@
 //
 // Real engines when DATABASE_URL / REDIS_URL are set (`eval "$(scripts/services.sh env postgres redis)"`),
 // embedded ones otherwise. Everything runs in this one process: client and servers share the CPUs.
+import { randomUUID } from "node:crypto";
 import { cpus } from "node:os";
 import { parseArgs } from "node:util";
 import pg from "pg";
@@ -143,8 +144,8 @@ rows.push(await load("reserveStock, one hot product", reserveOne(viaHttp, "http-
 rows.push(await load("reserveStock, 1000 products", reserveOne(viaHttp, "http-many", productId)));
 rows.push(await load("reserveStock, hot product sold out (refused)", reserveOne(viaHttp, "http-out", () => SOLD_OUT, true)));
 section("public gateway (reservations are internal: clients reserve through checkout)");
-rows.push(await load("restock (admin), one hot product", () => viaGateway(`mutation($id: ID!) { restock(variantId: $id, quantity: 1) { available } }`, { id: HOT }, admin)));
-rows.push(await load("restock (admin), 1000 products", (n) => viaGateway(`mutation($id: ID!) { restock(variantId: $id, quantity: 1) { available } }`, { id: productId(n) }, admin)));
+rows.push(await load("restock (admin), one hot product", () => viaGateway(`mutation($id: ID!) { restock(variantId: $id, quantity: 1, idempotencyKey: "${randomUUID()}") { available } }`, { id: HOT }, admin)));
+rows.push(await load("restock (admin), 1000 products", (n) => viaGateway(`mutation($id: ID!) { restock(variantId: $id, quantity: 1, idempotencyKey: "${randomUUID()}") { available } }`, { id: productId(n) }, admin)));
 rows.push(await load("product { stock inStock }, one hot product", () => viaGateway(`query($id: ID!) { product(id: $id) { id stock inStock } }`, { id: HOT })));
 rows.push(await load("products(first: 20) { stock }", () => viaGateway(`{ products(first: 20) { edges { node { id stock } } } }`, {})));
 

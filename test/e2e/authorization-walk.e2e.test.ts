@@ -245,7 +245,7 @@ describeOnEngines("authorization walk: every field a client reaches, as another 
     schema = buildClientSchema(ok(introspection));
 
     const adminToken = await sg.token("walk-admin", ["customer", "admin"]);
-    for (const id of [P_BOUGHT, P_IN_CART, P_GUEST]) ok(await sg.query(`mutation($id: ID!) { restock(productId: $id, quantity: 100) { available } }`, { id }, adminToken));
+    for (const id of [P_BOUGHT, P_IN_CART, P_GUEST]) ok(await sg.query(`mutation($id: ID!) { restock(productId: $id, quantity: 100, idempotencyKey: "${randomUUID()}") { available } }`, { id }, adminToken));
     ok(await sg.query(`mutation { createCoupon(input: { code: "${COUPON}", type: PERCENTAGE, value: 1000 }) { code } }`, {}, adminToken));
 
     const email = `victim-${randomUUID().slice(0, 8)}@example.com`;

@@ -54,7 +54,7 @@ describe("errors a client reads are consistent", () => {
     }, admin);
     assert.equal(created.errors, undefined, JSON.stringify(created.errors));
     const id = created.data!.createProduct.id as string;
-    const restocked = await sg.query(`mutation($v: ID!, $q: Int!) { restock(variantId: $v, quantity: $q) { available } }`, { v: id, q: units }, admin);
+    const restocked = await sg.query(`mutation($v: ID!, $q: Int!) { restock(variantId: $v, quantity: $q, idempotencyKey: "${randomUUID()}") { available } }`, { v: id, q: units }, admin);
     assert.equal(restocked.errors, undefined, JSON.stringify(restocked.errors));
     return id;
   }

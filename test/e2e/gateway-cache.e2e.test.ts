@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createLogger, issueAccessToken, loadConfig, Topics, type DomainEvent, type EventBus } from "#kernel";
@@ -143,7 +144,7 @@ describe("the gateway's response cache", () => {
     await becomesHit(PRODUCT, { id });
     const cached = await query(PRODUCT, { id });
     const mark = applied.length;
-    const restock = await query(`mutation($id: ID!) { restock(productId: $id, quantity: 5) { available } }`, { id }, admin);
+    const restock = await query(`mutation($id: ID!) { restock(productId: $id, quantity: 5, idempotencyKey: "${randomUUID()}") { available } }`, { id }, admin);
     assert.equal(restock.errors, undefined, JSON.stringify(restock.errors));
     const available = restock.data!.restock.available;
     assert.equal(available, cached.data!.product.stock + 5);

@@ -36,7 +36,7 @@ describe("hostile text input, through the gateway and at each subgraph", { timeo
   before(async () => {
     sg = await startTestSupergraph();
     const admin = await sg.token("hostile-text-admin", ["admin"]);
-    const restocked = await sg.query(`mutation ($id: ID!) { restock(productId: $id, quantity: 100) { available } }`, { id: PRODUCT }, admin);
+    const restocked = await sg.query(`mutation ($id: ID!) { restock(productId: $id, quantity: 100, idempotencyKey: "${randomUUID()}") { available } }`, { id: PRODUCT }, admin);
     assert.equal(restocked.errors, undefined, JSON.stringify(restocked.errors));
   });
   after(() => sg?.close());

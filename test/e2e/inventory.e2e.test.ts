@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createSubgraphClient, loadConfig } from "#kernel";
@@ -30,7 +31,7 @@ describe("inventory through the gateway", () => {
   });
 
   it("lets an admin restock a product, and the product shows the new stock", async () => {
-    const restocked = await sg.query(`mutation { restock(productId: "${FIRST}", quantity: 5) { variantId productId available reserved } }`, {}, admin);
+    const restocked = await sg.query(`mutation { restock(productId: "${FIRST}", quantity: 5, idempotencyKey: "${randomUUID()}") { variantId productId available reserved } }`, {}, admin);
     assert.equal(restocked.errors, undefined);
     // A product without options: its only variant has the product's id.
     assert.deepEqual(restocked.data!.restock, { variantId: FIRST, productId: FIRST, available: seeded.get(FIRST)! + 5, reserved: 0 });
@@ -48,7 +49,7 @@ describe("inventory through the gateway", () => {
     assert.equal(created.errors, undefined);
     const { id, stock, inStock } = created.data!.createProduct;
     assert.deepEqual([stock, inStock], [0, false]);
-    const restocked = await sg.query(`mutation($id: ID!) { restock(productId: $id, quantity: 3) { available } }`, { id }, admin);
+    const restocked = await sg.query(`mutation($id: ID!) { restock(productId: $id, quantity: 3, idempotencyKey: "${randomUUID()}") { available } }`, { id }, admin);
     assert.equal(restocked.data?.restock.available, 3, JSON.stringify(restocked.errors));
     const product = await sg.query(`query($id: ID!) { product(id: $id) { stock inStock } }`, { id });
     assert.deepEqual(product.data!.product, { stock: 3, inStock: true });
@@ -57,7 +58,7 @@ describe("inventory through the gateway", () => {
   it("adds a keyed restock once when an admin's click is sent ten times at once, also for a product new to the inventory", async () => {
     const stockOf = async (id: string) => (await sg.query(`query($id: ID!) { product(id: $id) { stock } }`, { id })).data!.product.stock as number;
     const restock = (id: string, quantity: number, key: string) =>
-      sg.query(`mutation($id: ID!, $q: Int!, $key: String) { restock(productId: $id, quantity: $q, idempotencyKey: $key) { available } }`, { id, q: quantity, key }, admin);
+      sg.query(`mutation($id: ID!, $q: Int!, $key: String!) { restock(productId: $id, quantity: $q, idempotencyKey: $key) { available } }`, { id, q: quantity, key }, admin);
     const product = "prod_0000002";
     const before = await stockOf(product);
     const clicks = await Promise.all(Array.from({ length: 10 }, () => restock(product, 7, "delivery-2026-12-05-a")));
@@ -74,13 +75,23 @@ describe("inventory through the gateway", () => {
     assert.equal(await stockOf(id), 4);
   });
 
+  it("refuses a restock sent without an idempotencyKey, adding nothing: no send of a delivery, first or retried, adds its units twice", async () => {
+    const product = "prod_0000003";
+    const stockOf = async () => (await sg.query(`query($id: ID!) { product(id: $id) { stock } }`, { id: product })).data!.product.stock as number;
+    const before = await stockOf();
+    const keyless = `mutation($id: ID!) { restock(productId: $id, quantity: 6) { available } }`;
+    const sends = [await sg.query(keyless, { id: product }, admin), await sg.query(keyless, { id: product }, admin)];
+    assert.deepEqual(sends.map((send) => send.errors?.[0]?.extensions?.code), ["GRAPHQL_VALIDATION_FAILED", "GRAPHQL_VALIDATION_FAILED"]);
+    assert.equal(await stockOf(), before, "nothing added");
+  });
+
   it("refuses restock to customers and anonymous callers, and bad input with coded errors", async () => {
-    const mutation = `mutation { restock(productId: "${FIRST}", quantity: 5) { available } }`;
+    const mutation = `mutation { restock(productId: "${FIRST}", quantity: 5, idempotencyKey: "${randomUUID()}") { available } }`;
     assert.equal((await sg.query(mutation)).errors?.[0]?.extensions?.code, "UNAUTHENTICATED");
     assert.equal((await sg.query(mutation, {}, await sg.token("u1"))).errors?.[0]?.extensions?.code, "FORBIDDEN");
-    const zero = await sg.query(`mutation { restock(productId: "${FIRST}", quantity: 0) { available } }`, {}, admin);
+    const zero = await sg.query(`mutation { restock(productId: "${FIRST}", quantity: 0, idempotencyKey: "${randomUUID()}") { available } }`, {}, admin);
     assert.equal(zero.errors?.[0]?.extensions?.code, "BAD_USER_INPUT");
-    const unknown = await sg.query(`mutation { restock(productId: "prod_nope", quantity: 1) { available } }`, {}, admin);
+    const unknown = await sg.query(`mutation { restock(productId: "prod_nope", quantity: 1, idempotencyKey: "${randomUUID()}") { available } }`, {}, admin);
     assert.equal(unknown.errors?.[0]?.extensions?.code, "NOT_FOUND");
     const product = await sg.query(`{ product(id: "${FIRST}") { stock } }`);
     assert.equal(product.data!.product.stock, seeded.get(FIRST)! + 5, "refused restocks changed nothing");

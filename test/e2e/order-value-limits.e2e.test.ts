@@ -2,6 +2,7 @@
 // The limit is what one charge can take at the provider (99,999,999 minor units): an order
 // past it used to be placed and then refused by the provider on every try, and past 2^31 its
 // amounts overflowed (INTERNAL_SERVER_ERROR after the cart line was already written).
+import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { startTestSupergraph, type TestSupergraph } from "../support/start-test-supergraph.js";
@@ -27,7 +28,7 @@ describe("order value limits through the gateway", () => {
     );
     assert.equal(created.errors, undefined, JSON.stringify(created.errors));
     const id = created.data!.createProduct.id as string;
-    const restocked = await sg.query(`mutation($id: ID!) { restock(productId: $id, quantity: 100) { available } }`, { id }, admin);
+    const restocked = await sg.query(`mutation($id: ID!) { restock(productId: $id, quantity: 100, idempotencyKey: "${randomUUID()}") { available } }`, { id }, admin);
     assert.equal(restocked.errors, undefined, JSON.stringify(restocked.errors));
     return id;
   }

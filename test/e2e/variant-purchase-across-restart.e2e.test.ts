@@ -24,7 +24,7 @@ type Mode = "zero-setup" | "real";
 const REAL = ["DATABASE_URL", "MONGO_URL", "OPENSEARCH_URL", "KAFKA_BROKERS", "REDIS_URL"] as const;
 
 const CREATE = `mutation($input: CreateProductInput!) { createProduct(input: $input) { id variants { id title sku } } }`;
-const RESTOCK = `mutation($variantId: ID!, $quantity: Int!) { restock(variantId: $variantId, quantity: $quantity) { available } }`;
+const RESTOCK = `mutation($variantId: ID!, $quantity: Int!, $idempotencyKey: String!) { restock(variantId: $variantId, quantity: $quantity, idempotencyKey: $idempotencyKey) { available } }`;
 const SEARCH = `query($q: String!, $filter: SearchFilter) { search(query: $q, filter: $filter) { totalCount edges { node { id } } facets { options { name values { value count } } } } }`;
 const LISTING = `query($filter: ProductFilter, $after: String) { products(first: 50, after: $after, filter: $filter, sort: { field: PRICE }) { edges { node { id } } pageInfo { hasNextPage endCursor } } }`;
 const SUGGEST = `query($prefix: String!) { autocomplete(prefix: $prefix, first: 8) { kind text product { id } } }`;
@@ -127,7 +127,7 @@ function defineJourney(mode: Mode) {
       const twin = (await call(CREATE, { input: { sku: `JRN-${tag}-ALP`, name: `${word} Alpine Jacket`, description: "A twin", category: "clothing", brand: "Journey Outfitters", priceAmount: 4_000, currency: "USD" } }, admin)).createProduct.id as string;
       const byTitle = new Map<string, { id: string; sku: string }>(createProduct.variants.map((v: { id: string; title: string; sku: string }) => [v.title, v]));
       assert.deepEqual([...byTitle.keys()].sort(), ["Blue / L", "Blue / M", "Red / L", "Red / M"]);
-      for (const [title, { id }] of byTitle) await call(RESTOCK, { variantId: id, quantity: title === "Red / M" ? 3 : 7 }, admin);
+      for (const [title, { id }] of byTitle) await call(RESTOCK, { variantId: id, quantity: title === "Red / M" ? 3 : 7, idempotencyKey: randomUUID() }, admin);
       const redM = byTitle.get("Red / M")!;
 
       // Found by facet in search and in the listing, and by a typo in autocomplete.

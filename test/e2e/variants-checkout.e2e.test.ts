@@ -9,7 +9,7 @@ import { codeOf, customer, dataOf, TEST_DESTINATION } from "../../subgraphs/orde
 // bought in a given colour and size; each variant sells out on its own.
 
 const CREATE = `mutation($input: CreateProductInput!) { createProduct(input: $input) { id variants { id sku title } } }`;
-const RESTOCK = `mutation($variantId: ID, $productId: ID, $quantity: Int!) { restock(variantId: $variantId, productId: $productId, quantity: $quantity) { variantId productId available } }`;
+const RESTOCK = `mutation($variantId: ID, $productId: ID, $quantity: Int!, $idempotencyKey: String!) { restock(variantId: $variantId, productId: $productId, quantity: $quantity, idempotencyKey: $idempotencyKey) { variantId productId available } }`;
 const PAGE = `query($id: ID!) { product(id: $id) { id stock inStock variants { id title stock inStock } } }`;
 const ADD = `mutation($variantId: ID, $productId: ID, $quantity: Int!) { addToCart(variantId: $variantId, productId: $productId, quantity: $quantity) {
   totalQuantity items { quantity variant { id title sku } product { id name } unitPrice { amount } } } }`;
@@ -59,14 +59,14 @@ describeOnEngines("variants through the gateway: stock, cart and checkout per va
     const redM = byTitle.get("Red / M")!;
     const blueM = byTitle.get("Blue / M")!;
     for (const [v, units] of [[redM, red], [blueM, blue]] as const) {
-      if (units > 0) dataOf(await sg.query(RESTOCK, { variantId: v.id, quantity: units }, admin));
+      if (units > 0) dataOf(await sg.query(RESTOCK, { variantId: v.id, quantity: units, idempotencyKey: randomUUID() }, admin));
     }
     return { productId: created.id as string, redM, blueM };
   }
 
   it("restocks per variant, and shows a product page's stock per variant and summed", async () => {
     const tee = await tShirt(1, 2);
-    const restocked = dataOf(await sg.query(RESTOCK, { variantId: tee.blueM.id, quantity: 3 }, admin)).restock;
+    const restocked = dataOf(await sg.query(RESTOCK, { variantId: tee.blueM.id, quantity: 3, idempotencyKey: randomUUID() }, admin)).restock;
     assert.deepEqual(restocked, { variantId: tee.blueM.id, productId: tee.productId, available: 5 });
     const page = dataOf(await sg.query(PAGE, { id: tee.productId })).product;
     assert.equal(page.stock, 6);
@@ -74,11 +74,11 @@ describeOnEngines("variants through the gateway: stock, cart and checkout per va
     const stockOf = new Map(page.variants.map((v: { title: string; stock: number; inStock: boolean }) => [v.title, [v.stock, v.inStock]]));
     assert.deepEqual(Object.fromEntries(stockOf), { "Red / M": [1, true], "Blue / M": [5, true] });
 
-    assert.equal(codeOf(await sg.query(RESTOCK, { productId: tee.productId, quantity: 1 }, admin)), "VARIANT_REQUIRED");
-    assert.equal(codeOf(await sg.query(RESTOCK, { variantId: `${tee.productId}:999`, quantity: 1 }, admin)), "NOT_FOUND");
-    assert.equal(codeOf(await sg.query(RESTOCK, { variantId: tee.redM.id, productId: tee.productId, quantity: 1 }, admin)), "BAD_USER_INPUT");
-    assert.equal(codeOf(await sg.query(RESTOCK, { quantity: 1 }, admin)), "BAD_USER_INPUT");
-    assert.equal(codeOf(await sg.query(RESTOCK, { variantId: `${tee.productId}:${"x".repeat(10_240)}`, quantity: 1 }, admin)), "BAD_USER_INPUT");
+    assert.equal(codeOf(await sg.query(RESTOCK, { productId: tee.productId, quantity: 1, idempotencyKey: randomUUID() }, admin)), "VARIANT_REQUIRED");
+    assert.equal(codeOf(await sg.query(RESTOCK, { variantId: `${tee.productId}:999`, quantity: 1, idempotencyKey: randomUUID() }, admin)), "NOT_FOUND");
+    assert.equal(codeOf(await sg.query(RESTOCK, { variantId: tee.redM.id, productId: tee.productId, quantity: 1, idempotencyKey: randomUUID() }, admin)), "BAD_USER_INPUT");
+    assert.equal(codeOf(await sg.query(RESTOCK, { quantity: 1, idempotencyKey: randomUUID() }, admin)), "BAD_USER_INPUT");
+    assert.equal(codeOf(await sg.query(RESTOCK, { variantId: `${tee.productId}:${"x".repeat(10_240)}`, quantity: 1, idempotencyKey: randomUUID() }, admin)), "BAD_USER_INPUT");
     assert.equal(dataOf(await sg.query(PAGE, { id: tee.productId })).product.stock, 6, "refused restocks changed nothing");
   });
 

@@ -68,7 +68,7 @@ function defineRestartSuite(databaseEngine: DatabaseEngine) {
       );
       const id = created.createProduct.id as string;
       await query(`mutation ($id: ID!) { updateProduct(id: $id, input: { priceAmount: 3150 }) { id } }`, { id }, admin);
-      await query(`mutation ($id: ID!) { restock(productId: $id, quantity: 5) { available } }`, { id }, admin);
+      await query(`mutation ($id: ID!) { restock(productId: $id, quantity: 5, idempotencyKey: "${randomUUID()}") { available } }`, { id }, admin);
       await query(`mutation ($id: ID!) { addToCart(productId: $id, quantity: 2) { totalQuantity } }`, { id }, customer);
       await waitFor("search shows the new price", async () => {
         const found = (await query(SEARCH, { q: word })).search;

@@ -98,7 +98,7 @@ else
       assert.equal(productIds.length, 10, JSON.stringify(listing.errors));
       const admin = await issueAccessToken(auth, { userId: "fleet-admin", roles: ["admin"] });
       for (const id of productIds) {
-        const restocked = await postGraphQL(gateway(0), `mutation($id: ID!) { restock(productId: $id, quantity: 5000) { available } }`, { id }, { token: admin });
+        const restocked = await postGraphQL(gateway(0), `mutation($id: ID!) { restock(productId: $id, quantity: 5000, idempotencyKey: "${randomUUID()}") { available } }`, { id }, { token: admin });
         assert.equal(restocked.errors, undefined, JSON.stringify(restocked.errors));
       }
     });

@@ -3,6 +3,7 @@
 // client's real types, and runs it against a running gateway (only the URL is changed, and
 // Node 20 is given a WebSocket class, as the README says): it logs in, adds to the cart, checks
 // out and follows the order to PAID.
+import { randomUUID } from "node:crypto";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -70,7 +71,7 @@ describe("the client README's typed call", () => {
     });
     assert.equal(signUp.errors, undefined, JSON.stringify(signUp.errors));
     const admin = await supergraph.token("readme-admin", ["customer", "admin"]);
-    const restocked = await supergraph.query(`mutation { restock(variantId: "prod_0000001", quantity: 5) { available } }`, {}, admin);
+    const restocked = await supergraph.query(`mutation { restock(variantId: "prod_0000001", quantity: 5, idempotencyKey: "${randomUUID()}") { available } }`, {}, admin);
     assert.equal(restocked.errors, undefined, JSON.stringify(restocked.errors));
 
     const file = path.join(WORK_DIR, "typed-call-run.mts");

@@ -68,7 +68,7 @@ export function defineOversellingProofs(engine: string, createRig: RigFactory): 
         const sold = await rejectsWithCode(rig.service.reserve("order-d", [{ variantId: HOT, quantity: 1 }]), "OUT_OF_STOCK");
         assert.deepEqual([sold.available, sold.reserved], [0, 0], "sold out for good");
         // "Only 1 left" says nothing of holds: the caller remembers only a variant with none left.
-        await rig.service.restock({ variantId: HOT }, 1);
+        await rig.service.restock({ variantId: HOT }, 1, "delivery-after-sell-out");
         const short = await rejectsWithCode(rig.service.reserve("order-e", [{ variantId: HOT, quantity: 2 }]), "OUT_OF_STOCK");
         assert.deepEqual([short.available, short.reserved], [1, undefined]);
       }));

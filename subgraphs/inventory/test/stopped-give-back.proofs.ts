@@ -111,7 +111,7 @@ export function defineStoppedGiveBackProofs(engine: string, createRig: RigFactor
     it("sells the units of a restock made by a process that died before the mirror heard", () =>
       provesNoUnitStranded(createRig, "restock", {
         before: async () => undefined,
-        giveBack: (rig) => rig.service.restock({ variantId: HOT }, 3),
+        giveBack: (rig) => rig.service.restock({ variantId: HOT }, 3, "delivery-of-three"),
         available: 8,
       }));
 
@@ -133,7 +133,7 @@ export function defineStoppedGiveBackProofs(engine: string, createRig: RigFactor
         await rig.service.reserve("order-paid", [{ variantId: HOT, quantity: 1 }]);
         await rig.service.commit("order-paid");
         await rig.service.returnStock("return-1", [{ variantId: HOT, quantity: 1 }]);
-        await rig.service.restock({ variantId: HOT }, 1);
+        await rig.service.restock({ variantId: HOT }, 1, "delivery-of-one");
         await new Promise((resolve) => setTimeout(resolve, MIRROR.unsettledAfterMs + 4 * MIRROR.admissionCheckEveryMs));
         assert.equal(await rig.cache.unsettledAdmissions(0), 0, "every give-back was settled");
         const after = rig.service.mirror.status();

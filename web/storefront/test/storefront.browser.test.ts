@@ -6,6 +6,7 @@
  * following the status live, without a reload. Screenshots of every step are kept in
  * test-artifacts/storefront/journey/ (git-ignored).
  */
+import { randomUUID } from "node:crypto";
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -199,7 +200,7 @@ async function createTwoColourTee(supergraph: TestSupergraph): Promise<string> {
   assert.equal(created.errors, undefined, JSON.stringify(created.errors));
   const { id, variants } = created.data!.createProduct as { id: string; variants: { id: string; title: string }[] };
   for (const { id: variantId, title } of variants) {
-    const restocked = await supergraph.query(`mutation($v: ID!, $q: Int!) { restock(variantId: $v, quantity: $q) { available } }`, { v: variantId, q: title.startsWith('Blue') ? 2 : 1 }, admin);
+    const restocked = await supergraph.query(`mutation($v: ID!, $q: Int!) { restock(variantId: $v, quantity: $q, idempotencyKey: "${randomUUID()}") { available } }`, { v: variantId, q: title.startsWith('Blue') ? 2 : 1 }, admin);
     assert.equal(restocked.errors, undefined, JSON.stringify(restocked.errors));
   }
   return id;

@@ -219,13 +219,14 @@ export function createInventoryService(deps: InventoryServiceDeps) {
      * Adds units to one variant (admin), named by its id, or by its product's id when the
      * product has a single variant (VARIANT_REQUIRED otherwise). A variant the catalog knows
      * but the inventory does not yet is created; one the catalog does not know is NOT_FOUND.
-     * With an idempotency key the units are added once, however often the call is repeated
-     * or doubled: a repeat answers the level as it is now, and the key reused for another
-     * variant or quantity is IDEMPOTENCY_CONFLICT (nothing added).
+     * The idempotency key names the delivery: its units are added once, however often the
+     * call is repeated or doubled; a repeat answers the level as it is now, and the key reused
+     * for another variant or quantity is IDEMPOTENCY_CONFLICT (nothing added). Required, as a
+     * restock has no natural key to tell a retry from a second delivery of the same units.
      */
-    async restock(target: VariantTarget, quantity: number, idempotencyKey: string | null = null): Promise<StockLevel> {
+    async restock(target: VariantTarget, quantity: number, idempotencyKey: string): Promise<StockLevel> {
       const { variantId, productId } = validVariantTarget(target);
-      const key = idempotencyKey === null ? undefined : validIdempotencyKey(idempotencyKey);
+      const key = validIdempotencyKey(idempotencyKey);
       let id = variantId;
       if (id === undefined) {
         // Validated before the catalog is asked, so a refused request costs nothing.
@@ -255,7 +256,7 @@ export function createInventoryService(deps: InventoryServiceDeps) {
       }
       if (restocked.repeatOf) {
         await mirror.withdraw(expected);
-        if (!sameItems(restocked.repeatOf, [item])) throw restockConflict(key!);
+        if (!sameItems(restocked.repeatOf, [item])) throw restockConflict(key);
         return restocked.level;
       }
       await mirror.settle(restocked.change, expected);

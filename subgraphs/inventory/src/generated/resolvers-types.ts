@@ -47,11 +47,12 @@ export type Mutation = {
    * Adds units to one variant's stock (admin). Name exactly one of variantId and productId
    * (BAD_USER_INPUT otherwise); productId alone means the product's only variant and fails with
    * VARIANT_REQUIRED for a product with several. Fails with BAD_USER_INPUT for a quantity outside
-   * 1..1000000 and NOT_FOUND for a product or variant the catalog does not know. With an
-   * idempotencyKey the units are added once however often the call is sent (a double click, a
-   * retry after a lost answer): a repeat answers the level as it is now, and the key reused for
-   * another variant or quantity fails with IDEMPOTENCY_CONFLICT, adding nothing. Without one,
-   * every call adds its units.
+   * 1..1000000 and NOT_FOUND for a product or variant the catalog does not know. The
+   * idempotencyKey names the delivery: its units are added once however often the call is sent
+   * (a double click, a retry after a lost answer), a repeat answers the level as it is now, and
+   * the key reused for another variant or quantity fails with IDEMPOTENCY_CONFLICT, adding
+   * nothing. It is required: a restock has no natural key (two deliveries of the same units are
+   * two restocks), so without one a retried send would add its units twice.
    */
   restock: StockLevel;
   /**
@@ -83,7 +84,7 @@ export type MutationReserveStockArgs = {
 
 
 export type MutationRestockArgs = {
-  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  idempotencyKey: Scalars['String']['input'];
   productId?: InputMaybe<Scalars['ID']['input']>;
   quantity: Scalars['Int']['input'];
   variantId?: InputMaybe<Scalars['ID']['input']>;
@@ -326,7 +327,7 @@ export type MutationResolvers<ContextType = InventoryContext, ParentType extends
   commitReservation?: Resolver<ResolversTypes['Reservation'], ParentType, ContextType, RequireFields<MutationCommitReservationArgs, 'reservationId'>>;
   releaseReservation?: Resolver<ResolversTypes['Reservation'], ParentType, ContextType, RequireFields<MutationReleaseReservationArgs, 'reservationId'>>;
   reserveStock?: Resolver<ResolversTypes['Reservation'], ParentType, ContextType, RequireFields<MutationReserveStockArgs, 'items' | 'reservationId'>>;
-  restock?: Resolver<ResolversTypes['StockLevel'], ParentType, ContextType, RequireFields<MutationRestockArgs, 'quantity'>>;
+  restock?: Resolver<ResolversTypes['StockLevel'], ParentType, ContextType, RequireFields<MutationRestockArgs, 'idempotencyKey' | 'quantity'>>;
   returnStock?: Resolver<ResolversTypes['StockReturn'], ParentType, ContextType, RequireFields<MutationReturnStockArgs, 'items' | 'returnId'>>;
 }>;
 

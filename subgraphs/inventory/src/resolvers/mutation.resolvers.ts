@@ -5,7 +5,7 @@ import { requireService } from "./require-service.js";
 export const Mutation: MutationResolvers = {
   restock: (_root, { variantId, productId, quantity, idempotencyKey }, ctx) => {
     requireAdmin(ctx);
-    return ctx.service.restock({ variantId, productId }, quantity, idempotencyKey ?? null);
+    return ctx.service.restock({ variantId, productId }, quantity, idempotencyKey);
   },
   reserveStock: (_root, { reservationId, items }, ctx) => {
     requireService(ctx);

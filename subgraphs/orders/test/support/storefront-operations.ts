@@ -74,7 +74,7 @@ export async function waitForStatus(sg: CheckoutSupergraph, token: string, order
 /** Seeded stock is random and small; tests that buy make sure there is enough first. */
 export async function restock(sg: CheckoutSupergraph, productIds: string[], quantity = 1_000): Promise<void> {
   const admin = await sg.token("restocking-admin", ["admin"]);
-  for (const id of productIds) dataOf(await sg.query(`mutation($id: ID!, $q: Int!) { restock(productId: $id, quantity: $q) { available } }`, { id, q: quantity }, admin));
+  for (const id of productIds) dataOf(await sg.query(`mutation($id: ID!, $q: Int!) { restock(productId: $id, quantity: $q, idempotencyKey: "${randomUUID()}") { available } }`, { id, q: quantity }, admin));
 }
 
 /** A new catalog product with exactly `stock` units, for tests that need a known stock level. */

@@ -55,7 +55,7 @@ export async function stockedProduct(supergraph: TestSupergraph, name: string, u
   );
   assert.equal(created.errors, undefined, JSON.stringify(created.errors));
   const product = created.data!.createProduct as { id: string; variants: { id: string }[] };
-  const restocked = await supergraph.query(`mutation($v: ID!, $q: Int!) { restock(variantId: $v, quantity: $q) { available } }`, { v: product.variants[0]!.id, q: units }, admin);
+  const restocked = await supergraph.query(`mutation($v: ID!, $q: Int!) { restock(variantId: $v, quantity: $q, idempotencyKey: "${randomUUID()}") { available } }`, { v: product.variants[0]!.id, q: units }, admin);
   assert.equal(restocked.errors, undefined, JSON.stringify(restocked.errors));
   return product.id;
 }
