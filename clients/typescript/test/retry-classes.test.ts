@@ -11,7 +11,6 @@ import { IDEMPOTENT_MUTATIONS, KEYED_MUTATIONS } from "../src/retry-policy.js";
 
 /** Mutations a lost answer must surface rather than repeat, and why. */
 const NEVER_REPEATED: Record<string, string> = {
-  SignUp: "a repeat is CONFLICT (the email is taken by the first try); the customer logs in",
   LogIn: "each try counts against the log-in throttle",
   CreateGuestCart: "stores nothing: a second cart token costs nothing and is never used",
   CreateImageUpload: "an upload slot that expires unused; the admin asks for another",

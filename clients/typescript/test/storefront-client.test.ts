@@ -175,6 +175,20 @@ describe("session renewal", () => {
   });
 });
 
+describe("signing up", () => {
+  test("signUp whose answer was lost is sent again and signs in the account the first try made, not CONFLICT", async () => {
+    const { sent, fetchImpl } = recordingFetch("SignUp");
+    const shopper = client({ fetch: fetchImpl });
+    const input = { email: `client-lost-sign-up-${++customers}@example.com`, password: "correct horse battery staple", name: "Client" };
+    const { signUp } = await shopper.request(SignUpDocument, { input });
+    assert.equal(sent.filter((s) => s.operationName === "SignUp").length, 2, "sent again");
+    shopper.setSession({ accessToken: signUp.accessToken, refreshToken: signUp.refreshToken });
+    const { me } = await shopper.request(MeDocument);
+    assert.equal(me?.id, signUp.user.id);
+    assert.equal(me?.email, input.email);
+  });
+});
+
 describe("signing out", () => {
   test("logOut ends the session on the server and forgets it here: neither its access nor its refresh token works afterwards", async () => {
     const shopper = await signedUpClient();

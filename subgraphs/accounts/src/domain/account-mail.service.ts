@@ -3,6 +3,7 @@ import { emailAsGiven, emailKey, validEmail, validPassword } from "./account.val
 import { DEFAULT_SCRYPT, hashPassword, type ScryptParameters } from "./password-hashing.js";
 import { createPasswordWorkGate, DEFAULT_PASSWORD_WORK, type PasswordWorkGate } from "./password-work-gate.js";
 import { newAccountToken, presentedTokenHash, type AccountTokenPurpose } from "./account-token.js";
+import { madeWithinSignUpRepeat } from "./sign-up-repeat.js";
 import type { UserStore } from "../ports/user-store.js";
 import type { LoginThrottle } from "../ports/login-throttle.js";
 import type { AccountMailer } from "../ports/account-mailer.js";
@@ -25,8 +26,6 @@ export interface AccountMailServiceDependencies {
   endEverySession?: (userId: string) => Promise<void>;
 }
 
-/** An account this new took the sign-up's place a moment ago: its owner double-clicked, nobody else. */
-export const SIGN_UP_NOTICE_QUIET_MS = 10 * 60_000;
 
 /** One answer for an unknown, used or expired token: which one it was helps only an attacker. */
 const invalidToken = () => new DomainError(ErrorCode.INVALID_TOKEN, "This link is invalid or has expired; ask for a new one");
@@ -97,14 +96,14 @@ export function createAccountMailService(deps: AccountMailServiceDependencies) {
      * Someone tried to sign up with `email`, which an account holds: its owner is mailed a
      * reset link saying so (the sign-up page cannot tell them: it would tell anyone), drawn on
      * the email's and the network's reset budget, so sign-ups cannot flood a mailbox; past it,
-     * or for an account made in the last SIGN_UP_NOTICE_QUIET_MS (its own sign-up clicked twice),
+     * or for an account made within SIGN_UP_REPEAT_WINDOW_MS (its own sign-up sent twice),
      * nothing is mailed. The caller never waits for it.
      */
     noticeSignUpWithTakenEmail(email: string, clientAddress?: string): void {
       afterAnswering("taken email notice", async () => {
         const key = emailKey(emailAsGiven(email));
         const found = await store.findCredentials(key);
-        if (!found || clock().getTime() - found.user.createdAt.getTime() < SIGN_UP_NOTICE_QUIET_MS) return;
+        if (!found || madeWithinSignUpRepeat(found.user, clock())) return;
         const decision = await throttle.consume({ account: `reset:${key}`, address: clientAddress });
         if (!decision.allowed) return void logger.info("taken_email_notice_skipped", { userId: found.user.id, reason: "budget" });
         await mailLink("PASSWORD_RESET", found.user.id, "sign-up-with-taken-email");

@@ -8,6 +8,7 @@ import { newRefreshToken, newTokenId, parseRefreshToken, secretMatches, successo
 import { DuplicateEmailError, type RefreshTokenRecord, type UserStore } from "../ports/user-store.js";
 import type { LoginAttempt, LoginThrottle } from "../ports/login-throttle.js";
 import type { DeviceProofs } from "./login-device-proof.js";
+import { madeWithinSignUpRepeat } from "./sign-up-repeat.js";
 
 /** What signing up, logging in and refreshing hand to the client. */
 export interface Session {
@@ -77,7 +78,10 @@ const throttled = (retryAfterSeconds: number) => {
  * - refresh tokens are single-use: each refresh replaces the token, and presenting a used
  *   token again (a stolen copy, or the victim after the thief) revokes its whole family;
  * - a refresh token family is a session, named in its access tokens (`sid`): logging out or
- *   revoking the family ends those access tokens too (`endSession`), not only the refresh.
+ *   revoking the family ends those access tokens too (`endSession`), not only the refresh;
+ * - a sign-up sent again (a double click, a lost answer) signs in the account its first try
+ *   made, and only with that password, under the log-in throttle; any other sign-up with a
+ *   taken email is CONFLICT.
  */
 export function createAccountService(deps: AccountServiceDependencies) {
   const { store, throttle, tokens, logger } = deps;
@@ -164,6 +168,33 @@ export function createAccountService(deps: AccountServiceDependencies) {
     return { user: await store.createUser({ id, email, emailKey: emailKey(email), name, role: input.role, passwordHash, createdAt: clock() }), passwordHash };
   }
 
+  /**
+   * A sign-up whose email is taken, when it is the account's own sign-up sent again (its answer
+   * lost, a double click): the account was made within SIGN_UP_REPEAT_WINDOW_MS and the
+   * password is the one it was made with. That repeat signs the account in, as the first try
+   * did; anything else is undefined (CONFLICT, as before). The password is checked as a log-in
+   * checks it, through the log-in throttle, so sign-up is no unthrottled way to guess the
+   * password of a new account; and for every taken email, against a decoy for an older account,
+   * so neither the answer nor its time tells someone without the password how old an account is.
+   */
+  async function signInRepeatedSignUp(input: { email: string; password: string }, clientAddress?: string): Promise<Session | undefined> {
+    const account = emailKey(validEmail(input.email));
+    const attempt: LoginAttempt = { account, address: clientAddress };
+    if (!(await throttle.check(attempt)).allowed) return undefined;
+    const now = clock();
+    const found = await store.findCredentials(account);
+    const repeat = found !== null && madeWithinSignUpRepeat(found.user, now) ? found : null;
+    const matches = await passwordWork.run(clientAddress, async () => verifyPassword(input.password, repeat?.passwordHash ?? (await decoy())));
+    if (!matches || !repeat) {
+      await throttle.recordFailure(attempt);
+      return undefined;
+    }
+    await throttle.recordSuccess(attempt);
+    logger.info("sign_up_repeated", { userId: repeat.user.id });
+    const session = await startSession(repeat.user, repeat.passwordHash, now);
+    return { ...session, deviceProof: deps.deviceProofs?.issue(account, repeat.passwordHash, now) };
+  }
+
   return {
     findByIds: (ids: readonly string[]) => store.findUsersByIds(ids),
 
@@ -173,6 +204,8 @@ export function createAccountService(deps: AccountServiceDependencies) {
         ({ user, passwordHash } = await createAccount({ ...input, role: "customer" }, clientAddress));
       } catch (error) {
         if (!(error instanceof DuplicateEmailError)) throw error;
+        const repeated = await signInRepeatedSignUp(input, clientAddress);
+        if (repeated) return repeated;
         // Sign-up signs in at once, so its answer cannot hide a taken email (a session it
         // could not give, or a log-in with the chosen password, would tell); the owner is told
         // instead, so probing an address is seen by whoever reads its mail.

@@ -173,7 +173,11 @@ export type Mutation = {
   /** Makes one of the signed-in user's addresses the default. NOT_FOUND for any other id. */
   setDefaultAddress: Address;
   /**
-   * Creates a customer account and signs it in. CONFLICT when the email is taken. With an
+   * Creates a customer account and signs it in. CONFLICT when the email is taken, but for the
+   * same sign-up sent again (a double click, a retry after a lost answer): within 10 minutes of
+   * the account's making, a signUp with its email and the password it was made with signs that
+   * account in. Such a repeat is checked as a logIn is and counts against the same failed log-in
+   * budget; another password answers CONFLICT as before. With an
    * `X-Cart-Token` header, the guest cart is merged into the new customer's cart, as for logIn.
    */
   signUp: AuthPayload;

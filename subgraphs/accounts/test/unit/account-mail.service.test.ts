@@ -8,7 +8,8 @@ import { createAccessTokenIssuer, createLogger, DomainError, ErrorCode } from "#
 import { EmbeddedUserStore } from "../../src/adapters/embedded-user-store.js";
 import { createLoginThrottle } from "../../src/adapters/rate-limiter-login-throttle.js";
 import { createAccountService } from "../../src/domain/account.service.js";
-import { createAccountMailService, SIGN_UP_NOTICE_QUIET_MS } from "../../src/domain/account-mail.service.js";
+import { createAccountMailService } from "../../src/domain/account-mail.service.js";
+import { SIGN_UP_REPEAT_WINDOW_MS } from "../../src/domain/sign-up-repeat.js";
 import { hashAccountToken } from "../../src/domain/account-token.js";
 import type { AccountMailRequest } from "../../src/ports/account-mailer.js";
 import { failure } from "../support/domain-failure.js";
@@ -249,7 +250,7 @@ describe("account mail: a sign-up with a taken email", () => {
   it("tells the owner, with a working reset link, within the email's reset budget", async () => {
     const { mail, accounts, sent, signUp, lastToken, advance } = await setup({ perAccount: 3 });
     const ann = await signUp("taken@example.com");
-    advance(SIGN_UP_NOTICE_QUIET_MS);
+    advance(SIGN_UP_REPEAT_WINDOW_MS);
     for (let i = 0; i < 5; i++) {
       const error = await failure(accounts.signUp({ email: i % 2 ? "TAKEN@example.com " : "taken@example.com", password: `attacker-pw-${i}`, name: "Eve" }, "203.0.113.7"));
       assert.equal(error.code, ErrorCode.CONFLICT);
@@ -261,10 +262,11 @@ describe("account mail: a sign-up with a taken email", () => {
     assert.equal(await mail.resetPassword(lastToken(ann.user.id, "PASSWORD_RESET")!, "new-password-1"), true, "the notice's link resets the password");
   });
 
-  it("mails nothing for the account's own sign-up clicked twice", async () => {
+  it("signs in the account's own sign-up clicked twice and mails nothing, nor for a second click with a mistyped password", async () => {
     const { mail, accounts, sent, signUp } = await setup();
-    await signUp("twice@example.com");
-    assert.equal((await failure(accounts.signUp({ email: "twice@example.com", password: "old-password-1", name: "Ann" }))).code, ErrorCode.CONFLICT);
+    const first = await signUp("twice@example.com");
+    assert.equal((await accounts.signUp({ email: "twice@example.com", password: "old-password-1", name: "Ann" })).user.id, first.user.id);
+    assert.equal((await failure(accounts.signUp({ email: "twice@example.com", password: "old-password-2", name: "Ann" }))).code, ErrorCode.CONFLICT);
     await mail.settled();
     assert.equal(sent.filter((r) => r.reason).length, 0);
   });

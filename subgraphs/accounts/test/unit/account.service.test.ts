@@ -12,6 +12,7 @@ import { hashPassword } from "../../src/domain/password-hashing.js";
 import { failure } from "../support/domain-failure.js";
 import { newAccountToken } from "../../src/domain/account-token.js";
 import type { UserStorePausePoints } from "../../src/ports/user-store.js";
+import { SIGN_UP_REPEAT_WINDOW_MS } from "../../src/domain/sign-up-repeat.js";
 
 const auth = { issuer: "storefront-test", secret: "unit-test-secret-0123456789-0123456789" };
 // Cheap scrypt for speed: these tests are about the rules, not the hash's strength.
@@ -335,6 +336,43 @@ describe("account service: refresh tokens", () => {
     assert.equal(await service.logOut("garbage"), false);
     assert.equal((await failure(service.refresh(phone.refreshToken))).code, ErrorCode.UNAUTHENTICATED);
     assert.ok(await service.refresh(laptop.refreshToken));
+  });
+});
+
+describe("account service: a sign-up sent again", () => {
+  it("signs in a sign-up sent again with the same email and password after its answer was lost: the account the first made, no CONFLICT", async () => {
+    const { service } = await setup();
+    const first = await service.signUp({ email: "tam@example.com", password: "password-tam", name: "Tam" }, "198.51.100.20");
+    const again = await service.signUp({ email: "Tam@Example.com", password: "password-tam", name: "Tam" }, "198.51.100.20");
+    assert.equal(again.user.id, first.user.id);
+    assert.ok(await service.refresh(again.refreshToken), "a live session");
+    assert.ok(await service.refresh(first.refreshToken), "and the first try's, had its answer arrived, lives on");
+  });
+
+  it("gives both sends of a double-clicked sign-up the one account's session", async () => {
+    const { service } = await setup();
+    const both = await Promise.all([0, 1].map(() => service.signUp({ email: "uma@example.com", password: "password-uma", name: "Uma" }, "198.51.100.21")));
+    assert.equal(both[0]!.user.id, both[1]!.user.id);
+  });
+
+  it("answers CONFLICT to a taken email with another password, each a failed log-in: sign-up guesses a new account's password no faster than log-in", async () => {
+    const { service } = await setup({ failuresPerAccount: 3 });
+    await service.signUp({ email: "val@example.com", password: "password-val", name: "Val" }, "198.51.100.22");
+    const attacker = "203.0.113.22";
+    for (let guess = 0; guess < 3; guess++) {
+      assert.equal((await failure(service.signUp({ email: "val@example.com", password: `guess-number-${guess}`, name: "X" }, attacker))).code, ErrorCode.CONFLICT);
+    }
+    assert.equal((await failure(service.signUp({ email: "val@example.com", password: "password-val", name: "X" }, attacker))).code, ErrorCode.CONFLICT, "the right guess past the budget signs nothing in");
+    assert.equal((await failure(service.logIn("val@example.com", "password-val", attacker))).code, ErrorCode.RATE_LIMITED, "the guesses spent the log-in budget");
+    assert.ok(await service.logIn("val@example.com", "password-val", "198.51.100.22"), "the owner's network is not locked out");
+  });
+
+  it("answers CONFLICT to the right password once the account is older than SIGN_UP_REPEAT_WINDOW_MS: a later sign-up is no log-in", async () => {
+    let now = new Date("2026-03-01T10:00:00Z");
+    const { service } = await setup({ now: () => now });
+    await service.signUp({ email: "wes@example.com", password: "password-wes", name: "Wes" });
+    now = new Date(now.getTime() + SIGN_UP_REPEAT_WINDOW_MS);
+    assert.equal((await failure(service.signUp({ email: "wes@example.com", password: "password-wes", name: "Wes" }))).code, ErrorCode.CONFLICT);
   });
 });
 
