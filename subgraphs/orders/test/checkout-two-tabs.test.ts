@@ -99,6 +99,51 @@ function defineTwoTabsSuite(engine: DatabaseEngine): void {
       }
     });
 
+    /** Tab A checks out and stops at `step` with its cart priced; `edit` runs (another tab), then tab A goes on. */
+    async function checkoutAround(userId: string, step: "reserve" | "place", edit: () => Promise<void>) {
+      let reached!: () => void;
+      let release!: () => void;
+      const aReached = new Promise<void>((resolve) => (reached = resolve));
+      held = { orderId: orderIdFor(userId, "tab-a"), step, reached, release: new Promise<void>((resolve) => (release = resolve)) };
+      const tabA = h.checkout.checkout(userId, checkoutRequest("tab-a")).then(
+        (order) => ({ order }),
+        (error: unknown) => ({ error }),
+      );
+      await aReached;
+      await edit();
+      release();
+      return tabA;
+    }
+
+    it("a line another tab adds while the checkout is placing is neither bought nor lost: the order charges what was priced, the new line stays in the cart, unheld", async () => {
+      for (const step of ["reserve", "place"] as const) {
+        const userId = `added-mid-checkout-${step}`;
+        await h.addToCart(userId, "plenty", 2);
+        const [plentyBefore, lastBefore] = [h.reservations.available("plenty"), h.reservations.available("last")];
+        const outcome = await checkoutAround(userId, step, () => h.addToCart(userId, "last", 1));
+        assert.ok("order" in outcome, `${step}: ${String((outcome as { error?: unknown }).error)}`);
+        const items = (await h.store.itemsOf([outcome.order.id])).get(outcome.order.id) ?? [];
+        assert.deepEqual(items.map((item) => [item.variantId, item.quantity]), [["plenty", 2]], `${step}: the order holds what was priced`);
+        assert.equal(outcome.order.subtotal.amount, 2 * items[0]!.unitPrice.amount, `${step}: and charges for it alone`);
+        assert.deepEqual((await h.cartOf(userId)).lines.map((l) => [l.variantId, l.quantity]), [["last", 1]], `${step}: the line added meanwhile is still in the cart`);
+        assert.equal(h.reservations.available("plenty"), plentyBefore - 2, `${step}: the order's units held once`);
+        assert.equal(h.reservations.available("last"), lastBefore, `${step}: the line not bought holds nothing`);
+        assert.equal(await h.prisma.order.count({ where: { userId } }), 1);
+      }
+    });
+
+    it("a quantity another tab raises while the checkout is placing is not bought at the old quantity: CART_CHANGED, nothing held, no order, the raised line kept", async () => {
+      const userId = "raised-mid-checkout";
+      await h.addToCart(userId, "plenty", 1);
+      const before = h.reservations.available("plenty");
+      const outcome = await checkoutAround(userId, "place", () => h.addToCart(userId, "plenty", 2));
+      assert.ok("error" in outcome, "tab A placed an order for a line changed under it");
+      assert.equal(extensionsOf(outcome.error).code, "CART_CHANGED", String(outcome.error));
+      assert.equal(await h.prisma.order.count({ where: { userId } }), 0);
+      assert.equal(h.reservations.available("plenty"), before, "tab A's hold went back");
+      assert.deepEqual((await h.cartOf(userId)).lines.map((l) => [l.variantId, l.quantity]), [["plenty", 3]]);
+    });
+
     it("a customer whose own cart is still there is told the coupon is used up, as before", async () => {
       await admin.createCoupon({ code: "GONE", type: "PERCENTAGE", value: 1000, usageLimit: 1 });
       await h.addToCart("first", "plenty", 1);
