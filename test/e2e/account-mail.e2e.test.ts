@@ -70,7 +70,7 @@ describeOnEngines("account mail through the gateway: verify the email, reset the
     const verification = await linkToken(mailDir, "email_verification", email, "verify-email");
     assert.deepEqual((await sg.query(VERIFY, { token: verification })).data, { verifyEmail: true });
     assert.equal((await sg.query(ME, {}, session.accessToken)).data?.me.emailVerified, true);
-    assert.equal(codeOf(await sg.query(VERIFY, { token: verification })), "INVALID_TOKEN", "the link works once");
+    assert.deepEqual((await sg.query(VERIFY, { token: verification })).data, { verifyEmail: true }, "the link opened again answers as the first time");
 
     // Asked in other letters: the mail still goes to the address the account holds.
     assert.deepEqual((await sg.query(REQUEST_RESET, { email: email.toUpperCase() })).data, { requestPasswordReset: true });

@@ -151,7 +151,7 @@ describeOnEngines("guest carts and account mail under abuse", (engines) => {
     }
   });
 
-  it("verifies an email once when two tabs open the link at the same time", async () => {
+  it("verifies an email once when two tabs open the link at the same time, and tells both it is verified", async () => {
     const target = email("tabs");
     dataOf(await from(newAddress(), SIGN_UP, { input: { email: target, password: "first-password-1", name: "Tabs" } }));
     let token: string | undefined;
@@ -168,7 +168,7 @@ describeOnEngines("guest carts and account mail under abuse", (engines) => {
       { timeoutMs: 20_000 },
     );
     const answers = await Promise.all([from(newAddress(), VERIFY, { token }), from(newAddress(), VERIFY, { token })]);
-    assert.deepEqual(answers.map((answer) => answer.data?.verifyEmail ?? codeOf(answer)).sort(), ["INVALID_TOKEN", true].sort());
+    assert.deepEqual(answers.map((answer) => answer.data?.verifyEmail ?? codeOf(answer)), [true, true], "each tab is told what happened");
   });
 
   it("adds every line once when two tabs of one guest add to a fresh cart at the same time", async () => {

@@ -30,9 +30,10 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 3, baseDelayMs: 
  * comes within that: a lost answer retried keeps the session where it ended it before. Logging
  * out (LogOut) with a token of a session ended already answers true again, as the first try did.
  * Signing up (SignUp) again with the email and password of an account the first try made a
- * moment ago (within 10 minutes) signs that account in rather than answering CONFLICT.
+ * moment ago (within 10 minutes) signs that account in rather than answering CONFLICT, and a
+ * verification link's token sent again (VerifyEmail) answers true again within its lifetime.
  */
-export const IDEMPOTENT_MUTATIONS: ReadonlySet<string> = new Set(["Checkout", "RefundOrder", "RequestReturn", "ApproveReturn", "RejectReturn", "CancelOrder", "AddOrderToCart", "ShipOrder", "DeliverOrder", "AttachProductImage", "AddAddress", "CreateCoupon", "SetTaxRate", "RefreshSession", "LogOut", "SignUp"]);
+export const IDEMPOTENT_MUTATIONS: ReadonlySet<string> = new Set(["Checkout", "RefundOrder", "RequestReturn", "ApproveReturn", "RejectReturn", "CancelOrder", "AddOrderToCart", "ShipOrder", "DeliverOrder", "AttachProductImage", "AddAddress", "CreateCoupon", "SetTaxRate", "RefreshSession", "LogOut", "SignUp", "VerifyEmail"]);
 
 /**
  * Mutations that are safe to send again only under an `idempotencyKey`: without one, a lost

@@ -187,6 +187,11 @@ export class EmbeddedUserStore implements UserStore {
     return token ? { ...token } : null;
   }
 
+  async findAccountToken(tokenHash: string, purpose: AccountTokenPurpose): Promise<AccountTokenRecord | null> {
+    const token = this.accountTokens.get(tokenHash);
+    return token && token.purpose === purpose ? { ...token } : null;
+  }
+
   async resetPassword(tokenHash: string, passwordHash: string, now: Date): Promise<string | null> {
     const token = this.liveToken(tokenHash, "PASSWORD_RESET", now);
     const user = token && this.users.get(token.userId);

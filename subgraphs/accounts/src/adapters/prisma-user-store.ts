@@ -174,6 +174,11 @@ export class PrismaUserStore implements UserStore {
     return row ? toAccountToken(row) : null;
   }
 
+  async findAccountToken(tokenHash: string, purpose: AccountTokenPurpose): Promise<AccountTokenRecord | null> {
+    const row = await this.prisma.accountToken.findFirst({ where: { tokenHash, purpose } });
+    return row ? toAccountToken(row) : null;
+  }
+
   async resetPassword(tokenHash: string, passwordHash: string, now: Date): Promise<string | null> {
     return this.prisma.$transaction(async (tx) => {
       const userId = await useToken(tx, tokenHash, "PASSWORD_RESET", now);

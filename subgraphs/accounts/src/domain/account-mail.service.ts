@@ -149,11 +149,24 @@ export function createAccountMailService(deps: AccountMailServiceDependencies) {
       return true;
     },
 
+    /**
+     * Verifies the email with a live link. The link opened again within its lifetime (a double
+     * click, a reload, a retry after a lost answer) answers true again while the email stays
+     * verified: its first use did what the link is for, and only its holder can ask.
+     */
     async verifyEmail(token: string): Promise<true> {
       const tokenHash = presentedTokenHash(token);
-      const userId = tokenHash ? await store.verifyEmail(tokenHash, clock()) : null;
-      if (!userId) throw invalidToken();
-      logger.info("email_verified", { userId });
+      if (!tokenHash) throw invalidToken();
+      const now = clock();
+      const userId = await store.verifyEmail(tokenHash, now);
+      if (userId) {
+        logger.info("email_verified", { userId });
+        return true;
+      }
+      const used = await store.findAccountToken(tokenHash, "EMAIL_VERIFICATION");
+      if (!used?.usedAt || used.expiresAt <= now) throw invalidToken();
+      const user = (await store.findUsersByIds([used.userId])).get(used.userId);
+      if (!user?.emailVerifiedAt) throw invalidToken();
       return true;
     },
 

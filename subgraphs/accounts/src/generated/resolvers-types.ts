@@ -185,8 +185,10 @@ export type Mutation = {
   updateAddress: Address;
   /**
    * Marks the account's email verified with the token from a verification link; no sign-in
-   * needed. The token works once and expires after `EMAIL_VERIFICATION_TTL_HOURS` (48 by
-   * default). INVALID_TOKEN, with one message, for a token that is unknown, used or expired.
+   * needed. The token expires after `EMAIL_VERIFICATION_TTL_HOURS` (48 by default); sent again
+   * before then (a double click, a reload, a retry after a lost answer) it answers true again,
+   * the email verified once. INVALID_TOKEN, with one message, for a token that is unknown or
+   * expired.
    */
   verifyEmail: Scalars['Boolean']['output'];
 };

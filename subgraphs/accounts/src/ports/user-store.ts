@@ -113,6 +113,8 @@ export interface UserStore {
   insertAccountToken(token: AccountTokenRecord): Promise<void>;
   /** The token when it exists for this purpose, unused and unexpired at `now`; null otherwise. */
   findLiveAccountToken(tokenHash: string, purpose: AccountTokenPurpose, now: Date): Promise<AccountTokenRecord | null>;
+  /** The token as kept for this purpose, used or not, expired or not (until dropped); null otherwise. */
+  findAccountToken(tokenHash: string, purpose: AccountTokenPurpose): Promise<AccountTokenRecord | null>;
   /**
    * Uses a live PASSWORD_RESET token and, atomically with it: sets the password hash, uses
    * every other reset token of the user, revokes all their refresh tokens and marks the email

@@ -327,6 +327,18 @@ export function defineUserStoreContract(
       assert.equal(await store.findLiveAccountToken(used.tokenHash, "PASSWORD_RESET", at(2)), null, "used");
     });
 
+    it("finds a one-time token for its purpose in whatever state it is kept: live, used or expired", async () => {
+      const ann = await user();
+      const live = await accountToken(ann.id, "EMAIL_VERIFICATION");
+      const used = await accountToken(ann.id, "EMAIL_VERIFICATION", { usedAt: at(1) });
+      const expired = await accountToken(ann.id, "PASSWORD_RESET", { expiresAt: at(10) });
+      assert.deepEqual(await store.findAccountToken(live.tokenHash, "EMAIL_VERIFICATION"), live);
+      assert.deepEqual(await store.findAccountToken(used.tokenHash, "EMAIL_VERIFICATION"), used);
+      assert.deepEqual(await store.findAccountToken(expired.tokenHash, "PASSWORD_RESET"), expired);
+      assert.equal(await store.findAccountToken(live.tokenHash, "PASSWORD_RESET"), null, "another purpose");
+      assert.equal(await store.findAccountToken(newAccountToken().tokenHash, "EMAIL_VERIFICATION"), null, "unknown");
+    });
+
     it("drops a user's expired tokens when it stores a new one, and nobody else's", async () => {
       const [ann, bob] = [await user(), await user()];
       const expired = await accountToken(ann.id, "EMAIL_VERIFICATION", { expiresAt: at(10) });

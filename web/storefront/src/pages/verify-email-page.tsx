@@ -7,8 +7,8 @@ import { useMutation } from "../use-operation.js";
 
 /**
  * Where the mailed verification link lands (/shop/verify-email#token=...): it confirms the
- * address on opening, signed in or not. A used, expired or made-up token is INVALID_TOKEN; a
- * signed-in customer can have a new link sent from here.
+ * address on opening, signed in or not, and says so again when reopened (a reload). An expired
+ * or made-up token is INVALID_TOKEN; a signed-in customer can have a new link sent from here.
  */
 export function VerifyEmailPage({ token }: { token: string }) {
   const verify = useMutation(VerifyEmailDocument);
