@@ -31,9 +31,10 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 3, baseDelayMs: 
  * out (LogOut) with a token of a session ended already answers true again, as the first try did.
  * Signing up (SignUp) again with the email and password of an account the first try made a
  * moment ago (within 10 minutes) signs that account in rather than answering CONFLICT, and a
- * verification link's token sent again (VerifyEmail) answers true again within its lifetime.
+ * verification link's token sent again (VerifyEmail) answers true again within its lifetime,
+ * as a reset link's does with the password it set (ResetPassword).
  */
-export const IDEMPOTENT_MUTATIONS: ReadonlySet<string> = new Set(["Checkout", "RefundOrder", "RequestReturn", "ApproveReturn", "RejectReturn", "CancelOrder", "AddOrderToCart", "ShipOrder", "DeliverOrder", "AttachProductImage", "AddAddress", "CreateCoupon", "SetTaxRate", "RefreshSession", "LogOut", "SignUp", "VerifyEmail"]);
+export const IDEMPOTENT_MUTATIONS: ReadonlySet<string> = new Set(["Checkout", "RefundOrder", "RequestReturn", "ApproveReturn", "RejectReturn", "CancelOrder", "AddOrderToCart", "ShipOrder", "DeliverOrder", "AttachProductImage", "AddAddress", "CreateCoupon", "SetTaxRate", "RefreshSession", "LogOut", "SignUp", "VerifyEmail", "ResetPassword"]);
 
 /**
  * Mutations that are safe to send again only under an `idempotencyKey`: without one, a lost

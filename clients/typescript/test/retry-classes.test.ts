@@ -16,7 +16,6 @@ const NEVER_REPEATED: Record<string, string> = {
   CreateImageUpload: "an upload slot that expires unused; the admin asks for another",
   RecordProductView: "a view counted once in 5 minutes: the repeat answers false, not the first answer",
   RequestPasswordReset: "mails a new link each time",
-  ResetPassword: "the token works once",
   ResendVerificationEmail: "mails a new link each time",
 };
 

@@ -1,6 +1,6 @@
 import { countRateLimitRefusal, DomainError, ErrorCode, rateLimited, unauthenticated, type AccountMailReason, type Logger } from "#kernel";
 import { emailAsGiven, emailKey, validEmail, validPassword } from "./account.validation.js";
-import { DEFAULT_SCRYPT, hashPassword, type ScryptParameters } from "./password-hashing.js";
+import { DEFAULT_SCRYPT, hashPassword, verifyPassword, type ScryptParameters } from "./password-hashing.js";
 import { createPasswordWorkGate, DEFAULT_PASSWORD_WORK, type PasswordWorkGate } from "./password-work-gate.js";
 import { newAccountToken, presentedTokenHash, type AccountTokenPurpose } from "./account-token.js";
 import { madeWithinSignUpRepeat } from "./sign-up-repeat.js";
@@ -80,6 +80,29 @@ export function createAccountMailService(deps: AccountMailServiceDependencies) {
     logger.info("account_mail_requested", { userId, purpose, reason });
   }
 
+  /**
+   * A reset link sent again with the password it set (the answer to its use lost, a double
+   * click): true again, changing nothing, while the link is within its lifetime and that password
+   * is still the account's. The password is checked as a log-in checks it, under the log-in
+   * throttle, so a used link is no unthrottled way to guess the password set with it; anything
+   * else is INVALID_TOKEN, as for any used link.
+   */
+  async function answerRepeatedReset(tokenHash: string, password: string, now: Date, clientAddress?: string): Promise<true> {
+    const used = await store.findAccountToken(tokenHash, "PASSWORD_RESET");
+    const user = used?.usedAt && used.expiresAt > now ? (await store.findUsersByIds([used.userId])).get(used.userId) : undefined;
+    if (!user || !deps.loginThrottle) throw invalidToken();
+    const attempt = { account: emailKey(user.email), address: clientAddress };
+    if (!(await deps.loginThrottle.check(attempt)).allowed) throw invalidToken();
+    const credentials = await store.findCredentials(attempt.account);
+    const matches = credentials !== null && credentials.user.id === user.id && (await passwordWork.run(clientAddress, () => verifyPassword(password, credentials.passwordHash)));
+    if (!matches) {
+      await deps.loginThrottle.recordFailure(attempt);
+      throw invalidToken();
+    }
+    logger.info("password_reset_repeated", { userId: user.id });
+    return true;
+  }
+
   return {
     /** Always true for a well-formed email (BAD_USER_INPUT otherwise); RATE_LIMITED past the budget. */
     async requestPasswordReset(email: string, clientAddress?: string): Promise<true> {
@@ -118,14 +141,16 @@ export function createAccountMailService(deps: AccountMailServiceDependencies) {
       // refused as expired by the use after the sessions were already ended for it.
       const now = clock();
       const link = tokenHash ? await store.findLiveAccountToken(tokenHash, "PASSWORD_RESET", now) : null;
-      if (!tokenHash || !link) throw invalidToken();
+      if (!tokenHash) throw invalidToken();
+      if (!link) return answerRepeatedReset(tokenHash, password, now, clientAddress);
       const passwordHash = await passwordWork.run(clientAddress, () => hashPassword(password, hashing));
       // The access tokens end before the change as well as after it: the change uses the link
       // up, so when the end after it cannot be recorded (the key-value store down) the customer
       // cannot retry, and only this end keeps the sessions the reset is for from living on.
       await deps.endEverySession?.(link.userId);
       const userId = await store.resetPassword(tokenHash, passwordHash, now);
-      if (!userId) throw invalidToken();
+      // Used since the check: by a twin of this very reset (a double click), or another.
+      if (!userId) return answerRepeatedReset(tokenHash, password, now, clientAddress);
       logger.info("password_reset", { userId });
       // The refresh tokens went in the reset's transaction; this ends access tokens of sessions begun since the first end.
       await deps.endEverySession?.(userId);

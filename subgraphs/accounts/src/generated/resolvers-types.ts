@@ -166,8 +166,12 @@ export type Mutation = {
    * Sets a new password with the token from a reset link. The token works once; the reset ends
    * every session of the account (its refresh tokens stop working, access tokens issued before
    * it are refused and the sockets they opened close with 4401), makes its other reset links useless and marks the email
-   * verified. INVALID_TOKEN, with one message, for a token that is unknown, used or expired;
-   * BAD_USER_INPUT for a password signUp would refuse. Log in with the new password afterwards.
+   * verified. The same reset sent again within the link's lifetime (a double click, a retry
+   * after a lost answer: the token with the password it set, still the account's) answers true
+   * again and changes nothing; it is checked as a logIn is and counts against the same failed
+   * log-in budget. INVALID_TOKEN, with one message, for a token that is unknown, used (with
+   * another password) or expired; BAD_USER_INPUT for a password signUp would refuse. Log in
+   * with the new password afterwards.
    */
   resetPassword: Scalars['Boolean']['output'];
   /** Makes one of the signed-in user's addresses the default. NOT_FOUND for any other id. */

@@ -46,7 +46,7 @@ function defineAccountMailScenarios(engine: string, env: () => Promise<Record<st
     }
     const mailsFor = (userId: string, type: string) => mailed.filter((e) => e.payload.userId === userId && e.type === type).length;
 
-    it("resets a password by the mailed link: the new password logs in, the old one and the old refresh token do not, the link works once", async () => {
+    it("resets a password by the mailed link: the new password logs in, the old one and the old refresh token do not, the link works once (sent again with its password, it answers alike)", async () => {
       const ann = await signUp("ann");
       assert.deepEqual((await subject.call(REQUEST_RESET, { email: ann.user.email.toUpperCase() })).data, { requestPasswordReset: true });
       const token = await mailedToken(ann.user.id, AccountMailEventTypes.passwordResetRequested);
@@ -58,6 +58,7 @@ function defineAccountMailScenarios(engine: string, env: () => Promise<Record<st
       assert.equal((await subject.call(LOG_IN, { email: ann.user.email, password: "second-password-2" })).data?.logIn.user.id, ann.user.id);
       assert.equal(codeOf(await subject.call(LOG_IN, { email: ann.user.email, password: ann.password })), "UNAUTHENTICATED");
       assert.equal(codeOf(await subject.call(REFRESH, { token: ann.refreshToken })), "UNAUTHENTICATED", "every session ended");
+      assert.deepEqual((await subject.call(RESET, { token, password: "second-password-2" })).data, { resetPassword: true }, "sent again with its password (the answer lost): answered alike");
       const again = await subject.call(RESET, { token, password: "third-password-3" });
       assert.equal(codeOf(again), "INVALID_TOKEN");
       assert.equal((await subject.call(ME, {}, { identity: ann.identity })).data?.me.emailVerified, true, "the link reached the mailbox");

@@ -215,6 +215,34 @@ describe("account mail: password reset", () => {
     assert.equal((await accounts.logIn("race@example.com", winner)).user.id, ann.user.id);
   });
 
+  it("answers a reset sent again with the password it set (its answer lost, a double click) true again, ending no session begun since", async () => {
+    const { mail, accounts, signUp, lastToken, advance } = await setup();
+    const ann = await signUp("reset-again@example.com");
+    await mail.requestPasswordReset("reset-again@example.com");
+    await mail.settled();
+    const token = lastToken(ann.user.id, "PASSWORD_RESET")!;
+    assert.deepEqual(await Promise.all([mail.resetPassword(token, "brand-new-password"), mail.resetPassword(token, "brand-new-password")]), [true, true], "a double click");
+    const signedIn = await accounts.logIn("reset-again@example.com", "brand-new-password");
+    advance(60_000);
+    assert.equal(await mail.resetPassword(token, "brand-new-password"), true, "the answer lost, asked again");
+    assert.ok(await accounts.refresh(signedIn.refreshToken), "the session begun after the reset goes on");
+    advance(30 * 60_000);
+    assert.equal((await failure(mail.resetPassword(token, "brand-new-password"))).code, ErrorCode.INVALID_TOKEN, "past its lifetime, a used link is no answer");
+  });
+
+  it("refuses a used reset link with another password, each a failed log-in: a used link guesses the password set with it no faster than log-in", async () => {
+    const { mail, accounts, signUp, lastToken } = await setup();
+    const ann = await signUp("reset-guess@example.com");
+    await mail.requestPasswordReset("reset-guess@example.com");
+    await mail.settled();
+    const token = lastToken(ann.user.id, "PASSWORD_RESET")!;
+    assert.equal(await mail.resetPassword(token, "the-real-password", "198.51.100.30"), true);
+    const attacker = "203.0.113.30";
+    for (let guess = 0; guess < 5; guess++) assert.equal((await failure(mail.resetPassword(token, `guess-number-${guess}`, attacker))).code, ErrorCode.INVALID_TOKEN);
+    assert.equal((await failure(mail.resetPassword(token, "the-real-password", attacker))).code, ErrorCode.INVALID_TOKEN, "the right guess past the budget is told nothing");
+    assert.equal((await failure(accounts.logIn("reset-guess@example.com", "the-real-password", attacker))).code, ErrorCode.RATE_LIMITED, "the guesses spent the log-in budget");
+  });
+
   it("refuses hostile emails with BAD_USER_INPUT, and mails a look-alike only to the account it normalises to", async () => {
     const { mail, sent, signUp } = await setup();
     const ann = await signUp("ann@example.com");
