@@ -93,6 +93,36 @@ describeOnEngines("money races through the gateway", (engines) => {
     }
   });
 
+  it("checkout racing another tab's removeCoupon or applyCoupon of another code: the order carries the discount of the coupon it names and no other, and the provider captures its total once", async () => {
+    const codes = [`RACE10${randomUUID().slice(0, 6)}`.toUpperCase(), `RACE20${randomUUID().slice(0, 6)}`.toUpperCase()];
+    for (const [code, value] of [[codes[0]!, 1000], [codes[1]!, 2000]] as const) dataOf(await sg.query(`mutation($input: CreateCouponInput!) { createCoupon(input: $input) { code } }`, { input: { code, type: "PERCENTAGE", value } }, admin));
+    const checkout = `mutation($key: String!) { checkout(idempotencyKey: $key, ${TEST_DESTINATION}, paymentMethod: "pm_card_ok") { id couponCode subtotal { amount } discountTotal { amount } shippingTotal { amount } taxTotal { amount } total { amount } } }`;
+    const otherTab = { remove: `mutation { removeCoupon { totalQuantity } }`, replace: `mutation($code: String!) { applyCoupon(code: $code) { totalQuantity } }` };
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [how, edit] of Object.entries(otherTab)) {
+        const p = await createStockedProduct(sg, 10, 1000);
+        const c = await customer(sg);
+        await c.add(p, 2);
+        dataOf(await sg.query(otherTab.replace, { code: codes[0] }, c.token));
+        const [placedAnswer, edited] = await Promise.all([sg.query(checkout, { key: randomUUID() }, c.token), sg.query(edit, { code: codes[1] }, c.token)]);
+        const placed = placedAnswer.data?.checkout;
+        // The other tab came second to a cart the checkout had emptied: nothing to put a coupon on.
+        if (edited.errors) assert.deepEqual([codeOf(edited), placed?.couponCode], ["CART_EMPTY", codes[0]], `${how}: ${JSON.stringify(edited.errors)}`);
+        if (!placed) {
+          assert.equal(codeOf(placedAnswer), "CART_CHANGED", `${how}: ${JSON.stringify(placedAnswer.errors)}`);
+          continue;
+        }
+        const discount = { [codes[0]!]: 200, [codes[1]!]: 400 }[placed.couponCode as string] ?? 0;
+        assert.equal(placed.subtotal.amount, 2000, how);
+        assert.equal(placed.discountTotal.amount, discount, `${how}: the discount is that of ${placed.couponCode}`);
+        assert.equal(placed.total.amount, 2000 - discount + placed.shippingTotal.amount + placed.taxTotal.amount, how);
+        await waitForStatus(sg, c.token, placed.id, "PAID");
+        assert.equal(captures(placed.id), 1, how);
+        assert.equal(netAtProvider(placed.id), placed.total.amount, `${how}: the provider holds the order's total`);
+      }
+    }
+  });
+
   it("addOrderToCart racing a guest cart merged at sign-in: both land, in either order", async () => {
     for (let round = 0; round < ROUNDS; round++) {
       const [p, q] = [await createStockedProduct(sg, 50, 1000), await createStockedProduct(sg, 50, 800)];
