@@ -159,28 +159,49 @@ export function createPrismaPaymentStore(prisma: PrismaClient): PaymentStore {
       // recorded only when the payment exists, and the claim runs only when the record is new.
       // A concurrent duplicate waits on the ProcessedEvent key and then records nothing, as
       // in the transaction form; an unknown payment records nothing, so the event is retried.
-      const rows = await queryDirect<{ source: "claimed" | "current"; fresh: boolean } & PaymentRow>(prisma, Prisma.sql`
+      // A payment never called with something to charge also has its first charge call started
+      // here (`starting`, judged on the statement's snapshot, with the order's cancel check as
+      // startAttempt makes it): one commit a payment fewer. The claim then also requires the
+      // row it locks to be uncalled still, so a claim that counts a call counts exactly that one.
+      const rows = await queryDirect<{ source: "claimed" | "current"; fresh: boolean; starting: boolean; cancelled: boolean } & PaymentRow>(prisma, Prisma.sql`
         WITH current AS (SELECT * FROM "Payment" WHERE id = ${paymentId} AND "userId" = ${userId}),
         fresh AS (
           INSERT INTO "ProcessedEvent" (consumer, "eventId", "processedAt")
           SELECT ${consumer}, ${event.id}, now() WHERE EXISTS (SELECT 1 FROM current)
           ON CONFLICT DO NOTHING RETURNING 1
         ),
+        uncalled AS (
+          SELECT status = 'PENDING' AND attempts = 0 AND amount > 0 AS yes,
+            EXISTS (SELECT 1 FROM "Order" WHERE id = current."orderId" AND "userId" = ${userId} AND status = 'CANCELLED') AS cancelled
+          FROM current
+        ),
+        starting AS (SELECT COALESCE((SELECT yes AND NOT cancelled FROM uncalled), false) AS yes),
         claimed AS (
           UPDATE "Payment" SET "leaseOwner" = ${lease.owner}, "leaseUntil" = ${NOW} + ${millis(lease.ms)},
             "providerIdempotencyKey" = COALESCE("providerIdempotencyKey", ${chargeKey(paymentId)}), "updatedAt" = ${NOW},
-            "paymentMethod" = CASE WHEN status = 'PENDING' AND attempts = 0 THEN COALESCE("paymentMethod", ${paymentMethod}) ELSE "paymentMethod" END
+            "paymentMethod" = CASE WHEN status = 'PENDING' AND attempts = 0 THEN COALESCE("paymentMethod", ${paymentMethod}) ELSE "paymentMethod" END,
+            attempts = attempts + CASE WHEN (SELECT yes FROM starting) THEN 1 ELSE 0 END
           WHERE id = ${paymentId} AND "userId" = ${userId} AND ${NEEDS_WORK} AND ${LEASE_FREE} AND EXISTS (SELECT 1 FROM fresh)
+            AND (NOT (SELECT yes FROM starting) OR attempts = 0)
           RETURNING *
+        ),
+        logged AS (
+          INSERT INTO "PaymentAttempt" ("paymentId", "userId", kind, number, "startedAt")
+          SELECT id, "userId", 'CHARGE', attempts, ${NOW} FROM claimed WHERE (SELECT yes FROM starting)
         )
-        SELECT 'claimed' AS source, EXISTS (SELECT 1 FROM fresh) AS fresh, claimed.* FROM claimed
+        SELECT 'claimed' AS source, EXISTS (SELECT 1 FROM fresh) AS fresh, (SELECT yes FROM starting) AS starting,
+          COALESCE((SELECT yes AND cancelled FROM uncalled), false) AS cancelled, claimed.* FROM claimed
         UNION ALL
-        SELECT 'current' AS source, EXISTS (SELECT 1 FROM fresh) AS fresh, current.* FROM current`);
+        SELECT 'current' AS source, EXISTS (SELECT 1 FROM fresh) AS fresh, false, false, current.* FROM current`);
       const current = rows.find((row) => row.source === "current");
       if (!current) throw new UnknownPaymentError(paymentId);
       if (!current.fresh) return { kind: "duplicate" };
       const claimed = rows.find((row) => row.source === "claimed");
-      return claimed ? { kind: "claimed", payment: toPayment(claimed) } : { kind: "unclaimable", payment: toPayment(current) };
+      if (!claimed) return { kind: "unclaimable", payment: toPayment(current) };
+      if (claimed.cancelled) return { kind: "claimed", payment: toPayment(claimed), firstCharge: "cancelled" };
+      if (!claimed.starting) return { kind: "claimed", payment: toPayment(claimed) };
+      // The payment as claimed, before the call this claim started (as its drive would see it).
+      return { kind: "claimed", payment: { ...toPayment(claimed), attempts: claimed.attempts - 1 }, firstCharge: { number: claimed.attempts, attempts: claimed.attempts } };
     },
 
     async claimForRefund(consumer, event, refund, lease) {

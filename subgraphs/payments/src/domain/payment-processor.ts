@@ -4,7 +4,7 @@ import { setMaxListeners } from "node:events";
 import { PaymentEventTypes, Topics, withDeadLetter, type DomainEvent, type EventBus, type Logger, type RefundRequestedPayload, type Subscription } from "#kernel";
 import type { Payment } from "./payment.js";
 import type { PaymentService } from "./payment.service.js";
-import type { EventClaim, Lease, PaymentStore } from "../ports/payment-store.js";
+import type { EventClaim, Lease, PaymentStore, StartedAttempt } from "../ports/payment-store.js";
 
 export const PAYMENTS_CONSUMER = "payments";
 
@@ -27,7 +27,8 @@ export interface PaymentProcessorOptions {
 /**
  * Consumes PaymentRequested and RefundRequested (group `payments`) without holding the
  * partition while a provider is slow: the handler only claims the payment (in the
- * transaction that records the event as processed) and drives it in the background, so the
+ * transaction that records the event as processed, which also starts a never-called
+ * payment's first charge call) and drives it in the background, so the
  * payment stays PENDING while retries run and the next event is read at once. A bounded
  * number of drives run at a time; past that the handler waits (backpressure).
  *
@@ -49,9 +50,9 @@ export function createPaymentProcessor(options: PaymentProcessorOptions) {
   let sweeping: Promise<void> | undefined;
 
   /** Runs a claimed payment in the background; its slot frees when the drive ends. */
-  function launch(payment: Payment): void {
+  function launch(payment: Payment, firstCharge?: StartedAttempt): void {
     const drive = service
-      .drive(payment, lease, stopping.signal)
+      .drive(payment, lease, stopping.signal, firstCharge)
       .catch((error: unknown) => logger.error("payment drive failed; the recovery sweep will resume it", { paymentId: payment.id, error: String(error) }))
       .finally(() => {
         drives.delete(drive);
@@ -69,7 +70,7 @@ export function createPaymentProcessor(options: PaymentProcessorOptions) {
       slots.release();
       throw error;
     }
-    if (claim.kind === "claimed") launch(claim.payment);
+    if (claim.kind === "claimed") launch(claim.payment, claim.firstCharge);
     else slots.release();
   }
 

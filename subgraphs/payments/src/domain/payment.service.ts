@@ -14,7 +14,7 @@ import { canView, chargeKey, owesRefund, type Payment, type PaymentRefund } from
 import { backoffDelayMs, type RetryPolicy } from "./retry-policy.js";
 import { chargeVerdict, type ChargeResult } from "./charge-verdict.js";
 import type { PaymentProvider, ProviderOutcome } from "../ports/payment-provider.js";
-import type { AttemptOutcome, FinishedCall, Lease, PaymentStore } from "../ports/payment-store.js";
+import type { AttemptOutcome, FinishedCall, Lease, PaymentStore, StartedAttempt } from "../ports/payment-store.js";
 
 export interface PaymentServiceDeps {
   store: PaymentStore;
@@ -76,7 +76,8 @@ export function createPaymentService(deps: PaymentServiceDeps) {
   const eventsWritten = deps.onEventsWritten ?? (() => {});
   const pause = (ms: number, signal: AbortSignal) => delay(ms, undefined, { signal }).catch(() => undefined);
 
-  async function charge(payment: Payment, lease: Lease, signal: AbortSignal): Promise<Payment | null> {
+  /** `firstCall`: the first charge call, already started by the payment's claim (see PaymentStore.claimForRequest). */
+  async function charge(payment: Payment, lease: Lease, signal: AbortSignal, firstCall?: StartedAttempt): Promise<Payment | null> {
     const log = logger.child({ paymentId: payment.id, orderId: payment.orderId, userId: payment.userId });
     // An order that costs nothing (a full discount, free shipping) has nothing to charge:
     // providers refuse a charge of 0, which failed the order and released its stock. One
@@ -110,7 +111,9 @@ export function createPaymentService(deps: PaymentServiceDeps) {
       // FAILED at once; an earlier call may have charged: settled from the provider's search.
       // Only a cancel landing between this read (with the attempt's start) and the call still
       // meets a charge, which the order then refunds.
-      const attempt = await store.startAttempt(payment, "CHARGE", lease);
+      // A claim starts the first call only of a payment never called with an amount to charge,
+      // which this loop's first turn is the first step for.
+      const attempt = call === 1 && firstCall !== undefined ? firstCall : await store.startAttempt(payment, "CHARGE", lease);
       if (attempt === "cancelled") return cancelled(payment, lease, doubtfulCallEndedAt, signal, log);
       if (!attempt) {
         log.warn("payment lease lost; another process drives the payment");
@@ -319,10 +322,11 @@ export function createPaymentService(deps: PaymentServiceDeps) {
     /** The payment as the caller may see it: null when it is someone else's. */
     visibleTo: (payment: Payment | null, identity: Identity): Payment | null => (payment && canView(payment, identity) ? payment : null),
 
-    async drive(payment: Payment, lease: Lease, signal: AbortSignal): Promise<void> {
+    /** `firstCharge`: the charge call the payment's claim started, if it did. */
+    async drive(payment: Payment, lease: Lease, signal: AbortSignal, firstCharge?: StartedAttempt): Promise<void> {
       let current: Payment | null = payment;
       if (current.status === "PENDING") {
-        current = await charge(current, lease, signal);
+        current = await charge(current, lease, signal, firstCharge);
         // Settling freed the lease; a refund asked for meanwhile needs it again.
         if (current && owesRefund(current)) current = await store.claim(current, lease);
       }

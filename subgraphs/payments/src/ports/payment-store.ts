@@ -45,12 +45,21 @@ export interface FinishedCall {
 }
 
 /**
+ * A provider call started before it is sent (see `startAttempt`): its number and the payment's
+ * charge attempts now, or, for a charge, "cancelled" when the customer cancelled the payment's
+ * order and nothing was written.
+ */
+export type StartedAttempt = { number: number; attempts: number } | "cancelled";
+
+/**
  * What a consumed event did to its payment:
  * - `duplicate`: this consumer had already applied this event (ProcessedEvent);
- * - `claimed`: the caller now holds the payment's lease and must drive it;
+ * - `claimed`: the caller now holds the payment's lease and must drive it; `firstCharge`, when
+ *   present, is the payment's first charge call, started by the claim itself (see
+ *   `claimForRequest`), and `payment` is the payment as claimed, before that call;
  * - `unclaimable`: nothing to drive now (settled, or another process holds the lease).
  */
-export type EventClaim = { kind: "duplicate" } | { kind: "claimed"; payment: Payment } | { kind: "unclaimable"; payment: Payment };
+export type EventClaim = { kind: "duplicate" } | { kind: "claimed"; payment: Payment; firstCharge?: StartedAttempt } | { kind: "unclaimable"; payment: Payment };
 
 /** Which refund a RefundRequested asks for (see RefundRequestedPayload). */
 export interface RefundOrder {
@@ -89,7 +98,15 @@ export interface PaymentStore {
   /** Through the orders' locator: an order id that is not live reads no payment partition. */
   findByOrderIds(orderIds: readonly string[]): Promise<Map<string, Payment>>;
   findById(key: PaymentKey): Promise<Payment | null>;
-  /** Applies a PaymentRequested: claims the payment when it is PENDING and free. Throws UnknownPaymentError. */
+  /**
+   * Applies a PaymentRequested: claims the payment when it is PENDING and free. Throws
+   * UnknownPaymentError. A payment never called that has something to charge (no charge
+   * attempt yet, an amount above 0), whose drive would start a charge call first thing, has
+   * that call started in the same commit, as `startAttempt` would (the order's cancel check,
+   * the count, the log): `firstCharge`. A crash after this commit leaves a call logged that was
+   * perhaps never sent, as a crash after `startAttempt` always did: the next drive sends the
+   * same key again.
+   */
   claimForRequest(consumer: string, event: DomainEvent, payment: RequestedPayment, lease: Lease): Promise<EventClaim>;
   /** Applies a RefundRequested: records the refund (once per refund id), then claims the payment when it owes a refund and is free. */
   claimForRefund(consumer: string, event: DomainEvent, refund: RefundOrder, lease: Lease): Promise<EventClaim>;
@@ -108,7 +125,7 @@ export interface PaymentStore {
    * nothing written, when the customer has cancelled the payment's order (a REFUND is never
    * held back: it is what a cancel of a paid order asks for).
    */
-  startAttempt(payment: PaymentKey & Pick<Payment, "orderId">, kind: AttemptKind, lease: Lease): Promise<{ number: number; attempts: number } | "cancelled" | null>;
+  startAttempt(payment: PaymentKey & Pick<Payment, "orderId">, kind: AttemptKind, lease: Lease): Promise<StartedAttempt | null>;
   finishAttempt(payment: PaymentKey, kind: AttemptKind, number: number, outcome: AttemptOutcome, detail: string): Promise<void>;
   /** When the payment's last charge call ended (or was sent, if it never ended); null if none was made. */
   lastChargeCallAt(payment: PaymentKey): Promise<Date | null>;
