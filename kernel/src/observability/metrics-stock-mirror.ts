@@ -4,7 +4,7 @@ import { metricsRegistry } from "./metrics-registry.js";
 /**
  * What the inventory's stock mirror reports about itself (subgraphs/inventory's stock-mirror.ts):
  * trusted at `epoch`, or fenced off; reservations it admitted and bypassed; rebuilds it made and
- * rebuilds of other processes it adopted; doubts.
+ * mirrors it proved current and adopted instead of rebuilding; doubts.
  */
 export interface StockMirrorState {
   trusted: boolean;
@@ -41,8 +41,12 @@ function cumulative(name: string, help: string, field: keyof typeof retired) {
 
 cumulative("storefront_stock_mirror_admissions_total", "Reservations the Redis stock mirror admitted before the ledger confirmed them (the fast path).", "admitted");
 cumulative("storefront_stock_mirror_bypasses_total", "Reservations decided by the PostgreSQL ledger alone because the mirror was not trusted or lacked a counter.", "bypassed");
-cumulative("storefront_stock_mirror_rebuilds_total", "Times the mirror was rebuilt from the ledger under a new epoch (at start, after a reconnect or a doubt).", "rebuilds");
-cumulative("storefront_stock_mirror_adoptions_total", "Times a process took up a rebuild another process finished instead of rebuilding itself.", "adopted");
+cumulative("storefront_stock_mirror_rebuilds_total", "Times the mirror was rebuilt from the ledger under a new epoch (a start or reconnect that could not prove it current, or a doubt).", "rebuilds");
+cumulative(
+  "storefront_stock_mirror_adoptions_total",
+  "Times a process took up a mirror it proved current (complete on the server's current run, at the ledger's epoch, no admission left without its outcome) instead of rebuilding it: at its start, after a reconnect, or at the end of another process's rebuild.",
+  "adopted",
+);
 cumulative("storefront_stock_mirror_doubts_total", "Mirror writes whose outcome was unknown; each one fences the mirror off until the next rebuild.", "doubts");
 
 new Gauge({

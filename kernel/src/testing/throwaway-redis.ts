@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { accessSync, constants } from "node:fs";
+import { accessSync, constants, mkdtempSync, rmSync } from "node:fs";
 import { connect, createServer } from "node:net";
+import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { waitFor } from "./wait-for.js";
 
@@ -9,7 +10,10 @@ export interface ThrowawayRedis {
   url: string;
   /** Kills the server (SIGKILL, like a crash) and waits until it is gone. */
   kill(): Promise<void>;
-  /** Starts it again on the same port, empty, and waits until it answers PING. */
+  /**
+   * Starts it again on the same port, and waits until it answers PING: empty, or with
+   * `snapshots` holding what the last SAVE wrote (a server restored from an old snapshot).
+   */
   start(): Promise<void>;
 }
 
@@ -54,14 +58,24 @@ function pings(port: number): Promise<boolean> {
   });
 }
 
-/** Starts a dedicated, persistence-free redis-server; stop it with `kill` when done. */
-export async function startThrowawayRedis(): Promise<ThrowawayRedis> {
+/**
+ * Starts a dedicated redis-server; stop it with `kill` when done. Persistence-free, unless
+ * `snapshots`: then it writes a snapshot on SAVE only (never on its own) and loads the last one
+ * when it starts.
+ */
+export async function startThrowawayRedis({ snapshots = false } = {}): Promise<ThrowawayRedis> {
   const binary = findRedisServer();
   const port = await freePort();
   let child: ChildProcess | undefined;
+  const persistence: string[] = [];
+  if (snapshots) {
+    const dir = mkdtempSync(join(tmpdir(), "throwaway-redis-"));
+    process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+    persistence.push("--dir", dir, "--dbfilename", "dump.rdb");
+  }
 
   async function start(): Promise<void> {
-    child = spawn(binary, ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no"], { stdio: "ignore" });
+    child = spawn(binary, ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no", ...persistence], { stdio: "ignore" });
     await waitFor(`redis-server answers on port ${port}`, () => pings(port), { timeoutMs: 10_000, intervalMs: 20 });
   }
 

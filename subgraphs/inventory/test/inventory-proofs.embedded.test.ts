@@ -4,8 +4,10 @@ import { defineOversellingProofs } from "./overselling.proofs.js";
 import { defineExpiryProofs } from "./expiry.proofs.js";
 import { defineStoppedAdmissionProofs } from "./stopped-admission.proofs.js";
 import { defineStoppedGiveBackProofs } from "./stopped-give-back.proofs.js";
+import { defineRestartProofs } from "./restart.proofs.js";
 
 defineOversellingProofs("embedded", embeddedRig);
 defineExpiryProofs("embedded", embeddedRig);
 defineStoppedAdmissionProofs("embedded", embeddedRig);
 defineStoppedGiveBackProofs("embedded", embeddedRig);
+defineRestartProofs("embedded", embeddedRig);

@@ -6,6 +6,7 @@ import { defineOversellingProofs } from "./overselling.proofs.js";
 import { defineExpiryProofs } from "./expiry.proofs.js";
 import { defineStoppedAdmissionProofs } from "./stopped-admission.proofs.js";
 import { defineStoppedGiveBackProofs } from "./stopped-give-back.proofs.js";
+import { defineRestartProofs } from "./restart.proofs.js";
 
 describeWithRealEngine({ suite: "Inventory proofs", engine: "postgresql", variable: "TEST_PG_REAL_URL" }, () => {
   describeWithRealEngine({ suite: "Inventory proofs", engine: "redis", variable: "REDIS_URL" }, (redisUrl) => {
@@ -13,5 +14,6 @@ describeWithRealEngine({ suite: "Inventory proofs", engine: "postgresql", variab
     defineExpiryProofs("postgresql+redis", realRig(redisUrl));
     defineStoppedAdmissionProofs("postgresql+redis", realRig(redisUrl));
     defineStoppedGiveBackProofs("postgresql+redis", realRig(redisUrl));
+    defineRestartProofs("postgresql+redis", realRig(redisUrl));
   });
 });

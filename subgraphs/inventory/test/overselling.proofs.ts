@@ -158,6 +158,8 @@ export function defineOversellingProofs(engine: string, createRig: RigFactory): 
         const before = rig.service.mirror.status();
         const { filling, go } = pause();
         const other = await rig.anotherProcess();
+        // A start alone adopts the current mirror: a write of its own it lost makes it rebuild.
+        other.mirror.doubt("a write whose reply was lost");
         await filling.promise;
         // With the other's rebuild stopped mid-way, sales and returns go on (a stop-the-world
         // rebuild would hold them until it ends, and this would never finish).
@@ -185,6 +187,8 @@ export function defineOversellingProofs(engine: string, createRig: RigFactory): 
       return withStockedRig(createRig, { [HOT]: 3 }, { wrapLedger: pauseNextFill }, async (rig) => {
         const { filling, go } = pause();
         const other = await rig.anotherProcess();
+        // A start alone adopts the current mirror: a write of its own it lost makes it rebuild.
+        other.mirror.doubt("a write whose reply was lost");
         await filling.promise;
         try {
           // The mirror is being rebuilt, so both tabs go to the ledger at once.

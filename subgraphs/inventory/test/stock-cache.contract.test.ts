@@ -51,6 +51,28 @@ describeWithRealEngine({ suite: "RedisStockCache during a rolling update", engin
   });
 });
 
+describeWithRealEngine({ suite: "RedisStockCache's completion during a rolling update", engine: "redis", variable: "REDIS_URL" }, (url) => {
+  it("vouches for no marker a build that writes no completion set after a completed rebuild", async () => {
+    const store = new RedisKeyValueStore(url);
+    await store.connect();
+    const namespace = `rolling-${randomUUID().slice(0, 8)}:`;
+    const cache = new RedisStockCache(store.client, { namespace });
+    try {
+      const epoch = randomUUID();
+      await replaceMirror(cache, epoch, [{ variantId: "a", available: 5 }]);
+      assert.equal(await cache.completedEpoch(), epoch);
+      // An older build's rebuild: its own counters and marker, the completion it does not know left as it was.
+      await store.client.mset(`${namespace}stock:a`, "7", `${namespace}stock-epoch`, "older-build");
+      assert.equal(await cache.completedEpoch(), null);
+    } finally {
+      const keys = await store.client.keys(`${namespace}*`);
+      if (keys.length > 0) await store.client.del(...keys);
+      await cache.close();
+      await store.close();
+    }
+  });
+});
+
 describeWithRealEngine({ suite: "RedisStockCache's settling", engine: "redis", variable: "REDIS_URL" }, (url) => {
   it("settles the admissions of one turn of the event loop with one ZREM, each caller told once it is done", async () => {
     const counted = await countedRedis(url);

@@ -269,6 +269,30 @@ export function defineStockCacheContract(engine: string, create: (namespace: str
       }
     });
 
+    it("vouches for a rebuild once its last step ran, whatever is written at its epoch since, and for none while another is begun, stopped or taken over", async () => {
+      const epoch = await fresh({ a: 5 });
+      assert.equal(await cache.completedEpoch(), epoch);
+      assert.deepEqual(await cache.reserve(epoch, `r-${randomUUID()}`, [{ variantId: "a", quantity: 2 }], token()), { kind: "reserved" });
+      assert.equal(await cache.adjust(epoch, [{ variantId: "a", delta: 1 }]), true);
+      assert.equal(await cache.completedEpoch(), epoch, "writes fenced by its epoch keep it complete");
+
+      const stopped = randomUUID();
+      await cache.beginRebuild(stopped);
+      assert.equal(await cache.completedEpoch(), null, "a rebuild begun replaces it");
+      const stopping = new AbortController();
+      stopping.abort();
+      assert.equal(await cache.fillRebuild(stopped, [{ variantId: "a", available: 5 }], stopping.signal), false);
+      assert.equal(await cache.completedEpoch(), null, "a rebuild stopped mid-way never completes");
+
+      const [first, second] = [randomUUID(), randomUUID()];
+      await cache.beginRebuild(first);
+      await cache.beginRebuild(second);
+      assert.equal(await cache.fillRebuild(first, [{ variantId: "a", available: 5 }]), false);
+      assert.equal(await cache.completedEpoch(), null, "one taken over never completes");
+      assert.equal(await cache.fillRebuild(second, [{ variantId: "a", available: 4 }]), true);
+      assert.equal(await cache.completedEpoch(), second);
+    });
+
     it("keeps its session while the connection stays up", async () => {
       const session = cache.session();
       await fresh({ a: 1 });

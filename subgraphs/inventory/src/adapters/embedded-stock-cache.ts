@@ -117,6 +117,11 @@ export class EmbeddedStockCache implements StockCache {
     return this.call(() => ({ epoch: this.marker, rebuilding: this.current()?.epoch ?? null, available: variantIds.map((id) => this.counters.get(id) ?? null) }));
   }
 
+  /** Memory is lost with the process or a restart (`up`), so a marker here is always a finished rebuild's. */
+  async completedEpoch(): Promise<string | null> {
+    return this.call(() => this.marker);
+  }
+
   async beginRebuild(epoch: string): Promise<void> {
     this.call(() => {
       this.marker = null;

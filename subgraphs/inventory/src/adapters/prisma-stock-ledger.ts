@@ -270,8 +270,13 @@ export class PrismaStockLedger implements StockLedger {
     return epoch;
   }
 
+  /**
+   * Under the shared fence, as a change reads it: a rebuild whose start is under way (its
+   * epoch stored but not committed, the mirror's marker dropped already) is waited for, so the
+   * epoch answered is never one such a rebuild is replacing.
+   */
   currentEpoch(): Promise<string> {
-    return readEpoch(this.prisma);
+    return this.change((tx) => readEpoch(tx));
   }
 
   async close(): Promise<void> {

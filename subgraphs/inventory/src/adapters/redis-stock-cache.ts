@@ -99,9 +99,18 @@ for i = 6, #KEYS do
 end
 return 1`;
 
-/** Takes any rebuild over: no marker, nothing kept, this epoch under a lease. ARGV: epoch, lease ms. */
+/**
+ * The id of this run of the server: a restart makes a new one, even one that restored the data
+ * of the old run from a snapshot (which lacks the writes made after it).
+ */
+const RUN_ID = `local runId = string.match(redis.call('INFO', 'server'), 'run_id:(%w+)')`;
+
+/**
+ * Takes any rebuild over: no marker, no completion (KEYS[6]), nothing kept, this epoch under a
+ * lease. ARGV: epoch, lease ms.
+ */
 const BEGIN_REBUILD = `
-redis.call('DEL', KEYS[1], KEYS[3], KEYS[4], KEYS[5])
+redis.call('DEL', KEYS[1], KEYS[3], KEYS[4], KEYS[5], KEYS[6])
 redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
 return 1`;
 
@@ -150,8 +159,10 @@ return 1`;
 
 /**
  * Writes the variants loaded during the rebuild (with their deltas), drops deltas for variants
- * it neither had nor loaded, and sets the marker. The loaded counters' names come from the
- * hash rather than KEYS: this runs on one Redis, never a cluster.
+ * it neither had nor loaded, and sets the marker, and beside it the completion (KEYS[6]): the
+ * epoch and the server's run, which vouch that every write since is in this server's memory.
+ * The loaded counters' names come from the hash rather than KEYS: this runs on one Redis,
+ * never a cluster.
  */
 const FINISH_REBUILD = `${PHASE}
 if phase ~= 'filling' then return 0 end
@@ -164,7 +175,21 @@ for i = 1, #loaded, 2 do
 end
 redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5])
 redis.call('SET', KEYS[1], ARGV[1])
+${RUN_ID}
+redis.call('SET', KEYS[6], ARGV[1] .. ' ' .. runId)
 return 1`;
+
+/**
+ * The marker (KEYS[1]) when the completion (KEYS[2]) names it and this run of the server;
+ * false otherwise: no rebuild finished, one began since, an older build's rebuild set the
+ * marker (it writes no completion), or the server restarted since (restored or not).
+ */
+const COMPLETED = `
+local marker = redis.call('GET', KEYS[1])
+if not marker then return false end
+${RUN_ID}
+if redis.call('GET', KEYS[2]) ~= marker .. ' ' .. runId then return false end
+return marker`;
 
 type ScriptReply = [string, (string | number)?, number?, number?];
 type Script = (numberOfKeys: number, ...keysThenArgs: (string | number)[]) => Promise<number>;
@@ -172,6 +197,7 @@ type Script = (numberOfKeys: number, ...keysThenArgs: (string | number)[]) => Pr
 interface StockScripts {
   stockReserve(numberOfKeys: number, ...keysThenArgs: (string | number)[]): Promise<ScriptReply>;
   stockExpect(numberOfKeys: number, ...keysThenArgs: string[]): Promise<string | null>;
+  stockCompleted(numberOfKeys: number, ...keys: string[]): Promise<string | null>;
   stockUnsettled: Script;
   stockAdjust: Script;
   stockLoad: Script;
@@ -194,7 +220,8 @@ const WRITES_IN_FLIGHT = 16;
 
 /**
  * The stock mirror on Redis: counters `{namespace}stock:{variantId}`, the epoch marker
- * `{namespace}stock-epoch`, and while a rebuild runs `{namespace}stock-rebuild*`. The
+ * `{namespace}stock-epoch`, the last finished rebuild and the server run it finished on
+ * `{namespace}stock-complete`, and while a rebuild runs `{namespace}stock-rebuild*`. The
  * namespace keeps two databases that share one Redis (test databases, staging) from ever
  * mixing counters. Runs on a connection it does not own (the process's key-value store), so
  * `close` leaves the connection open.
@@ -207,6 +234,8 @@ export class RedisStockCache implements StockCache {
   private readonly admissionsKey: string;
   /** Marker, rebuild, filling, kept deltas, loaded counters: the PHASE layout of the scripts. */
   private readonly rebuildKeys: readonly string[];
+  /** The epoch and server run of the last rebuild that finished (see COMPLETED). */
+  private readonly completionKey: string;
   private readonly leaseMs: number;
   private sessionNumber: number;
   /** Admissions settled in this turn, not sent yet (see settleAdmission). */
@@ -225,9 +254,11 @@ export class RedisStockCache implements StockCache {
     this.admissionsKey = `${this.prefix}stock-admissions`;
     const rebuild = `${this.prefix}stock-rebuild`;
     this.rebuildKeys = [this.markerKey, rebuild, `${rebuild}-filling`, `${rebuild}-deltas`, `${rebuild}-loaded`];
+    this.completionKey = `${this.prefix}stock-complete`;
     this.leaseMs = options.rebuildLeaseMs ?? DEFAULT_REBUILD_LEASE_MS;
     client.defineCommand("stockReserve", { lua: RESERVE });
     client.defineCommand("stockExpect", { lua: EXPECT });
+    client.defineCommand("stockCompleted", { lua: COMPLETED });
     client.defineCommand("stockUnsettled", { lua: UNSETTLED });
     client.defineCommand("stockAdjust", { lua: ADJUST });
     client.defineCommand("stockLoad", { lua: LOAD });
@@ -322,8 +353,12 @@ export class RedisStockCache implements StockCache {
     return { epoch: marker ?? null, rebuilding: rebuilding ?? null, available: values.map((value) => (value === null ? null : Number(value))) };
   }
 
+  async completedEpoch(): Promise<string | null> {
+    return (await this.scripts.stockCompleted(2, this.markerKey, this.completionKey)) ?? null;
+  }
+
   async beginRebuild(epoch: string): Promise<void> {
-    await this.withRebuildKeys(this.scripts.stockBeginRebuild, [], [epoch, this.leaseMs]);
+    await this.withRebuildKeys(this.scripts.stockBeginRebuild, [this.completionKey], [epoch, this.leaseMs]);
   }
 
   async renewRebuild(epoch: string): Promise<boolean> {
@@ -339,7 +374,7 @@ export class RedisStockCache implements StockCache {
       );
       if (signal?.aborted || written.some((done) => done !== 1)) return false;
     }
-    return (await this.withRebuildKeys(this.scripts.stockFinishRebuild, [], [epoch])) === 1;
+    return (await this.withRebuildKeys(this.scripts.stockFinishRebuild, [this.completionKey], [epoch])) === 1;
   }
 
   async close(): Promise<void> {

@@ -25,12 +25,16 @@
  *    rebuild in between never double-counts.
  * 4. Nothing stale is trusted. A process trusts the mirror only after rebuilding it on its
  *    current connection session, or adopting a newer marker that the ledger confirms as its
- *    current epoch (while trusted, or a rebuild it saw under way whose epoch is newer than its
- *    start and last doubt), and with no doubt raised since. Redis restarted empty has no
- *    marker; any reconnection changes the session; a write whose outcome is unknown (timeout,
- *    dropped connection, ledger error after an admission) raises a doubt. Each leads to a
- *    rebuild from the ledger before the mirror is used again; while one runs, the ledger
- *    alone decides.
+ *    current epoch while trusted, or finding it provably current (at its start, after a
+ *    reconnection, or once another process's rebuild ends): the rebuild's last atomic step
+ *    recorded it complete on the server's current run, its epoch is the ledger's current
+ *    one, no admission at it went without its outcome past the rule of 8, and no doubt of
+ *    this process predates it. Redis restarted empty has no marker, one restored from a
+ *    snapshot shows another run; any reconnection changes the session; a write whose outcome
+ *    is unknown (timeout, dropped connection, ledger error after an admission) raises a doubt.
+ *    Each leads to a rebuild from the ledger (or an adoption as above) before the mirror is
+ *    used again; while one runs, the ledger alone decides. A start rebuilds only when it
+ *    cannot prove the mirror current, so a rolling restart leaves every fast path on.
  * 5. Redis down: admission is skipped and the ledger alone decides (row locks and
  *    conditional updates), so selling continues correctly, a little slower.
  * 6. No Redis lock is needed: the critical sections are PostgreSQL's (row locks, the fence),

@@ -46,7 +46,7 @@ export type MirrorStatus = StockMirrorState;
 /**
  * Decides when this process may trust the Redis mirror, and keeps it equal to the ledger.
  * See the invariants at the top of inventory.service.ts. In short, the mirror is trusted
- * only after this process rebuilt it (or sees a marker the ledger confirms as current),
+ * only after this process rebuilt it, or found it provably current (see `currentMirror`),
  * on the same connection session, with no doubt raised since; any write whose outcome is
  * unknown raises a doubt, and a doubt is only ever cleared by a rebuild from the ledger.
  */
@@ -71,8 +71,6 @@ export function createStockMirror(deps: { cache: StockCache; ledger: StockLedger
   const stopping = new AbortController();
   /** The epoch this process's own rebuild fills, while it does. */
   let filling: string | undefined;
-  /** Another process's rebuild this process saw under way, and on which session. */
-  let awaited: { epoch: string; session: number } | undefined;
   /** The ledger's epoch as read after `doubts` doubts: only a rebuild since covers them. */
   let baseline: { epoch: string; doubts: number } | undefined;
   let failures = 0;
@@ -100,11 +98,37 @@ export function createStockMirror(deps: { cache: StockCache; ledger: StockLedger
   }
 
   /**
-   * Makes the mirror trusted again: adopts a rebuild another process finished, waits for one
-   * under way, or rebuilds. Adopting is only sound for a rebuild this process saw under way
-   * and then done, whose snapshot is newer than this process's start and its last doubt (a
-   * write it lost, or one a process that crashed before it started may have lost): one whose
-   * epoch differs from the ledger's epoch read after those, and is the ledger's current one.
+   * The epoch of a mirror that is provably as good as one this process would rebuild now, or
+   * null. Each clause closes one way a mirror goes wrong:
+   * - the engine vouches that the rebuild at that epoch finished and that nothing written
+   *   since was lost (killed mid-rebuild: no completion; restarted or flushed: none, or one of
+   *   another run of the server; an older snapshot restored: the same);
+   * - it is the ledger's current epoch, read under the fence every change reads it under, so
+   *   every change since the snapshot reported it and was counted in by its epoch fence;
+   * - no admission or give-back at that epoch has gone without its outcome for as long as
+   *   only a stopped process leaves one (a process killed between the mirror and the ledger
+   *   left its units out of the counters: `checkAdmissions`' rule, applied before trusting
+   *   rather than after); a younger one is a live process's, or is caught by that rule later;
+   * - no doubt of this process is outstanding that the rebuild did not come after: a write
+   *   of ours whose outcome is unknown is only covered by a snapshot taken since (an epoch
+   *   other than the ledger's as read after the doubt).
+   * What a write with an unknown outcome can leave in the counters is either recorded with it
+   * (an admission, a give-back: found by the third clause) or more units than the ledger has,
+   * which the ledger refuses: never a sale it should not make.
+   */
+  async function currentMirror(doubtsBefore: number, against: { epoch: string }): Promise<string | null> {
+    const complete = await cache.completedEpoch();
+    if (complete === null) return null;
+    if (doubtsBefore !== clearedDoubts && complete === against.epoch) return null;
+    if (complete !== (await ledger.currentEpoch())) return null;
+    if ((await cache.unsettledAdmissions(deps.unsettledAfterMs ?? UNSETTLED_ADMISSION_MS)) > 0) return null;
+    return complete;
+  }
+
+  /**
+   * Makes the mirror trusted again: adopts a mirror that is provably current (at a start, a
+   * rolling restart turns no process's fast path off), waits for another process's rebuild
+   * under way, or rebuilds.
    */
   async function rebuild(): Promise<void> {
     let renewing: NodeJS.Timeout | undefined;
@@ -115,18 +139,16 @@ export function createStockMirror(deps: { cache: StockCache; ledger: StockLedger
       // that an unreachable cache would only make wait for a timeout.
       const probe = await cache.read([]);
       if (baseline?.doubts !== doubtsBefore) baseline = { epoch: await ledger.currentEpoch(), doubts: doubtsBefore };
-      // Seen filling and then done on one connection session: a server restarted in between
-      // could be showing a marker it restored with older counters.
-      const sawItFilled = probe.epoch !== null && awaited?.epoch === probe.epoch && awaited.session === session;
-      if (sawItFilled && probe.epoch !== baseline.epoch && probe.epoch === (await ledger.currentEpoch())) {
-        trust(probe.epoch, session, doubtsBefore);
+      const current = probe.epoch === null ? null : await currentMirror(doubtsBefore, baseline);
+      if (current !== null) {
+        trust(current, session, doubtsBefore);
         counts.adopted += 1;
+        logger.info("stock mirror adopted: it is complete at the ledger's current epoch", { epoch: current, engine: cache.engine });
         return;
       }
       // Another process fills the mirror: rebuilding now would take that over and be taken
-      // over in turn. Its end is adopted (or, too old for us, followed by our own rebuild).
+      // over in turn. Its end is adopted (or, not current for us, followed by our own rebuild).
       if (probe.rebuilding !== null && probe.rebuilding !== filling) {
-        awaited = { epoch: probe.rebuilding, session };
         retryAt = Date.now() + WAIT_FOR_OTHER_MS;
         return;
       }

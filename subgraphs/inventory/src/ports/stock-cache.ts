@@ -101,6 +101,15 @@ export interface StockCache {
    */
   read(variantIds: readonly string[]): Promise<{ epoch: string | null; rebuilding: string | null; available: (number | null)[] }>;
   /**
+   * The marker, when the engine vouches that its counters hold that rebuild's snapshot and
+   * every write applied since: the rebuild finished (its last atomic step, the one that sets
+   * the marker, records it) and the engine has not restarted since, so nothing written since
+   * was lost. Null otherwise: no rebuild finished, one began since, or the engine restarted
+   * (a restart that restored a snapshot shows an old marker over counters that lack the
+   * writes made after the snapshot).
+   */
+  completedEpoch(): Promise<string | null>;
+  /**
    * Starts a rebuild at `epoch` and takes it over from any other: drops the marker (so every
    * call fenced by an older epoch is refused from here on) and from now keeps the deltas and
    * loads of calls fenced by `epoch` for `fillRebuild`. Quick: the ledger calls it while stock

@@ -135,7 +135,7 @@ export interface StockLedger {
    * is in the snapshot; one after reports the new epoch (and the mirror keeps it for the fill).
    */
   rebuildMirror(mirror: MirrorRebuild): Promise<string>;
-  /** The epoch of the last committed rebuild ("none" before the first). */
+  /** The epoch of the last committed rebuild ("none" before the first), read under the shared fence. */
   currentEpoch(): Promise<string>;
   close(): Promise<void>;
 }

@@ -42,7 +42,7 @@ export interface InventoryRig {
   catalog: Set<string>;
   /** Stops the mirror's server (Redis killed, or the embedded one switched off). */
   cacheDown(): Promise<void>;
-  /** Brings the mirror's server back, empty. */
+  /** Brings the mirror's server back, empty (or, "with-snapshots", with its last SAVE). */
   cacheUp(): Promise<void>;
   /** `ttlMs`: that process's RESERVATION_TTL_MS, when it differs (a rollout changing it). */
   anotherProcess(overrides?: { ttlMs?: number }): Promise<InventoryService>;
@@ -54,12 +54,17 @@ export interface InventoryRig {
 export interface RigOptions {
   ttlMs?: number;
   maxQuantityPerOrder?: number;
-  /** The Redis rig then runs its own redis-server, which `cacheDown`/`cacheUp` stop and start. */
-  restartableCache?: boolean;
+  /**
+   * The Redis rig then runs its own redis-server, which `cacheDown`/`cacheUp` stop and start;
+   * "with-snapshots": it comes back with what its last SAVE wrote.
+   */
+  restartableCache?: boolean | "with-snapshots";
   /** Wraps the service's ledger (fault injection). */
   wrapLedger?: (ledger: StockLedger) => StockLedger;
   /** Timings of every process's stock mirror checks. */
   mirror?: StockMirrorOptions;
+  /** How long a rebuild stays under way unrenewed (a killed one holds the others off this long). */
+  rebuildLeaseMs?: number;
 }
 
 export type RigFactory = (options?: RigOptions) => Promise<InventoryRig>;
@@ -146,7 +151,7 @@ async function buildRig(engine: string, database: DatabaseEngine, openCache: (na
 /** Embedded PostgreSQL and the in-memory mirror (shared by every "process" of the rig, as one server). */
 export const embeddedRig: RigFactory = (options = {}) =>
   buildRig("embedded", "embedded", async () => {
-    const cache = new EmbeddedStockCache();
+    const cache = new EmbeddedStockCache({ rebuildLeaseMs: options.rebuildLeaseMs });
     return {
       cache,
       connectAnother: async () => ({ cache, close: async () => {} }),
@@ -160,12 +165,12 @@ export const embeddedRig: RigFactory = (options = {}) =>
 export function realRig(redisUrl: string): RigFactory {
   return (options = {}) =>
     buildRig("postgresql+redis", "real", async (namespace) => {
-      const server = options.restartableCache ? await startThrowawayRedis() : undefined;
+      const server = options.restartableCache ? await startThrowawayRedis({ snapshots: options.restartableCache === "with-snapshots" }) : undefined;
       const url = server?.url ?? redisUrl;
       const connect = async () => {
         const store = new RedisKeyValueStore(url, { commandTimeoutMs: 1_000 });
         await store.connect();
-        return { cache: new RedisStockCache(store.client, { namespace }), store };
+        return { cache: new RedisStockCache(store.client, { namespace, rebuildLeaseMs: options.rebuildLeaseMs }), store };
       };
       const main = await connect();
       const others: RedisKeyValueStore[] = [];
