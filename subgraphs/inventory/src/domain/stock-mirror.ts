@@ -114,7 +114,9 @@ export function createStockMirror(deps: { cache: StockCache; ledger: StockLedger
    *   other than the ledger's as read after the doubt).
    * What a write with an unknown outcome can leave in the counters is either recorded with it
    * (an admission, a give-back: found by the third clause) or more units than the ledger has,
-   * which the ledger refuses: never a sale it should not make.
+   * which the ledger refuses: never a sale it should not make. Left open: a give-back whose
+   * record and adjust both failed, in a process killed before its own rebuild began (its
+   * doubt dies with it); only the next doubt or rebuild counts those units back.
    */
   async function currentMirror(doubtsBefore: number, against: { epoch: string }): Promise<string | null> {
     const complete = await cache.completedEpoch();
