@@ -29,48 +29,40 @@ describeWithRealEngine({ suite: "StockCache contract", engine: "redis", variable
 });
 
 describeWithRealEngine({ suite: "RedisStockCache during a rolling update", engine: "redis", variable: "REDIS_URL" }, (url) => {
-  it("stops a rebuild once a build that knows no rebuild keys sets its own marker meanwhile", async () => {
+  /** A mirror under a namespace of its own, and what an older build's rebuild writes into it: its counters and its marker, nothing else. */
+  async function withOlderBuild(body: (cache: RedisStockCache, olderBuildFinishes: () => Promise<void>) => Promise<void>): Promise<void> {
     const store = new RedisKeyValueStore(url);
     await store.connect();
     const namespace = `rolling-${randomUUID().slice(0, 8)}:`;
     const cache = new RedisStockCache(store.client, { namespace });
     try {
+      await body(cache, async () => void (await store.client.mset(`${namespace}stock:a`, "7", `${namespace}stock-epoch`, "older-build")));
+    } finally {
+      const keys = await store.client.keys(`${namespace}*`);
+      if (keys.length > 0) await store.client.del(...keys);
+      await cache.close();
+      await store.close();
+    }
+  }
+
+  it("stops a rebuild once a build that knows no rebuild keys sets its own marker meanwhile", () =>
+    withOlderBuild(async (cache, olderBuildFinishes) => {
       const epoch = randomUUID();
       await cache.beginRebuild(epoch);
-      // What an older build's rebuild leaves: its counters and its marker, the rebuild keys untouched.
-      await store.client.mset(`${namespace}stock:a`, "7", `${namespace}stock-epoch`, "older-build");
+      await olderBuildFinishes();
       assert.equal(await cache.adjust(epoch, [{ variantId: "a", delta: -1 }]), false);
       assert.equal(await cache.fillRebuild(epoch, [{ variantId: "a", available: 50 }]), false);
       assert.deepEqual(await cache.read(["a"]), { epoch: "older-build", rebuilding: epoch, available: [7] });
-    } finally {
-      const keys = await store.client.keys(`${namespace}*`);
-      if (keys.length > 0) await store.client.del(...keys);
-      await cache.close();
-      await store.close();
-    }
-  });
-});
+    }));
 
-describeWithRealEngine({ suite: "RedisStockCache's completion during a rolling update", engine: "redis", variable: "REDIS_URL" }, (url) => {
-  it("vouches for no marker a build that writes no completion set after a completed rebuild", async () => {
-    const store = new RedisKeyValueStore(url);
-    await store.connect();
-    const namespace = `rolling-${randomUUID().slice(0, 8)}:`;
-    const cache = new RedisStockCache(store.client, { namespace });
-    try {
+  it("vouches for no marker a build that writes no completion set after a completed rebuild", () =>
+    withOlderBuild(async (cache, olderBuildFinishes) => {
       const epoch = randomUUID();
       await replaceMirror(cache, epoch, [{ variantId: "a", available: 5 }]);
       assert.equal(await cache.completedEpoch(), epoch);
-      // An older build's rebuild: its own counters and marker, the completion it does not know left as it was.
-      await store.client.mset(`${namespace}stock:a`, "7", `${namespace}stock-epoch`, "older-build");
+      await olderBuildFinishes();
       assert.equal(await cache.completedEpoch(), null);
-    } finally {
-      const keys = await store.client.keys(`${namespace}*`);
-      if (keys.length > 0) await store.client.del(...keys);
-      await cache.close();
-      await store.close();
-    }
-  });
+    }));
 });
 
 describeWithRealEngine({ suite: "RedisStockCache's settling", engine: "redis", variable: "REDIS_URL" }, (url) => {
