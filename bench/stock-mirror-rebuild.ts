@@ -1,12 +1,14 @@
 // What a stock mirror rebuild costs the stock changes running beside it, at the size of a
 // database's stock table (1,415,552 variants for the 1M catalog). One inventory "process"
 // reserves and releases one unit of random variants without pause (`--changers` at once);
-// another process starts, which rebuilds the mirror from the ledger, as every inventory start
-// does. Reported per rebuild: how long it took, and the changes before, during and after it
+// another process starts, which rebuilds the mirror from the ledger (as a doubt makes a process
+// do; a start alone adopts a mirror it can prove current). With `--restart`, it starts as a
+// rolling restart does: it adopts the current mirror, and the figures are those of a start.
+// Reported per rebuild: how long it took, and the changes before, during and after it
 // (per second, p50 / p99 / max, and the longest spell in which no change finished).
 //
 //   eval "$(scripts/services.sh env)"
-//   npx tsx bench/stock-mirror-rebuild.ts --database catalog_1m [--changers 8] [--rebuilds 3]
+//   npx tsx bench/stock-mirror-rebuild.ts --database catalog_1m [--changers 8] [--rebuilds 3] [--restart]
 //
 // Real PostgreSQL and Redis only. The counters live under a namespace of their own, removed at
 // the end with the bench's reservations and their StockChanged events; the variants' stock is
@@ -31,6 +33,7 @@ const { values: args } = parseArgs({
     namespace: { type: "string" },
     role: { type: "string", default: "changer" },
     settle: { type: "string", default: "3" },
+    restart: { type: "boolean", default: false },
   },
 });
 const baseUrl = process.env.DATABASE_URL;
@@ -53,13 +56,16 @@ async function redisCache(): Promise<RedisStockCache> {
 }
 
 if (args.role === "rebuilder") {
-  // The other process: starts a mirror (which rebuilds at once), says when it trusts it, and ends.
+  // The other process: starts a mirror (which rebuilds at once, or with --restart adopts the
+  // current one), says when it trusts it, and ends.
   const mirror = createStockMirror({ cache: await redisCache(), ledger: new PrismaStockLedger(prisma), logger });
+  if (!args.restart) mirror.doubt("the bench asks for a rebuild");
   const start = performance.now();
   mirror.start();
   await until(() => mirror.status().trusted);
   // Peak resident memory: the rebuild holds what it has read until the mirror has it.
-  console.log(JSON.stringify({ trustedAfterMs: performance.now() - start, maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024) }));
+  const { rebuilds, adopted } = mirror.status();
+  console.log(JSON.stringify({ trustedAfterMs: performance.now() - start, maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024), rebuilds, adopted }));
   await mirror.stop();
   for (const store of stores) await store.close();
   await prisma.$disconnect();
@@ -127,14 +133,14 @@ try {
     const start = performance.now();
     // Another process, as in production: its rebuild's reading and parsing of every level
     // does not share this process's event loop.
-    const other = await execFileAsync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...(args.database ? ["--database", args.database] : []), "--role", "rebuilder", "--namespace", namespace], { encoding: "utf8", env: process.env });
+    const other = await execFileAsync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...(args.database ? ["--database", args.database] : []), ...(args.restart ? ["--restart"] : []), "--role", "rebuilder", "--namespace", namespace], { encoding: "utf8", env: process.env });
     const end = performance.now();
     await until(() => service.mirror.status().trusted);
     const firstTrustedAgain = performance.now();
     await sleep(settleMs);
     const after = service.mirror.status();
-    const rebuilder = JSON.parse(other.stdout.trim().split("\n").at(-1)!) as { trustedAfterMs: number; maxRssMb: number };
-    console.log(`rebuild ${round}: the new process trusted the mirror after ${ms(rebuilder.trustedAfterMs)} (${ms(end - start)} from its spawn, peak RSS ${rebuilder.maxRssMb} MB); the running one ${ms(firstTrustedAgain - start)} (${after.rebuilds - before.rebuilds} own rebuilds, ${(after as { adopted?: number }).adopted !== undefined ? (after as { adopted: number }).adopted - ((before as { adopted?: number }).adopted ?? 0) : "-"} adopted, ${after.bypassed - before.bypassed} reservations by the ledger alone)`);
+    const rebuilder = JSON.parse(other.stdout.trim().split("\n").at(-1)!) as { trustedAfterMs: number; maxRssMb: number; rebuilds: number; adopted: number };
+    console.log(`rebuild ${round}: the new process trusted the mirror after ${ms(rebuilder.trustedAfterMs)} (${rebuilder.rebuilds} rebuilds, ${rebuilder.adopted} adopted; ${ms(end - start)} from its spawn, peak RSS ${rebuilder.maxRssMb} MB); the running one ${ms(firstTrustedAgain - start)} (${after.rebuilds - before.rebuilds} own rebuilds, ${(after as { adopted?: number }).adopted !== undefined ? (after as { adopted: number }).adopted - ((before as { adopted?: number }).adopted ?? 0) : "-"} adopted, ${after.bypassed - before.bypassed} reservations by the ledger alone)`);
     report("  before", done.filter((d) => d.at >= start - settleMs && d.at < start), settleMs);
     report("  during", done.filter((d) => d.at >= start && d.at < end), end - start);
     report("  after ", done.filter((d) => d.at >= end && d.at < end + settleMs), settleMs);
