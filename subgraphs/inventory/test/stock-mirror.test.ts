@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
 import { describe, it } from "node:test";
 import { createLogger } from "#kernel";
 import { waitFor } from "#kernel/testing";
@@ -62,6 +63,29 @@ describe("The stock mirror", { timeout: 60_000 }, () => {
       assert.equal(after.rebuilds, mine.rebuilds);
       assert.equal(after.admitted, mine.admitted + 1, "the reservation went through the adopted mirror");
       await assertMirrorAgrees(rig, [P]);
+    }));
+
+  it("adopts at its start a mirror whose unsettled admission is young (a live process's), and rebuilds rather than adopt one holding an admission past the unsettled rule", () =>
+    withStockedRig(embeddedRig, { [P]: 5 }, {}, async (rig) => {
+      let now = Date.now();
+      const cache = new EmbeddedStockCache({ clock: () => now });
+      const startedMirror = async () => {
+        const mirror = createStockMirror({ cache, ledger: rig.ledger, logger: silent, unsettledAfterMs: 30_000 });
+        mirror.start();
+        await waitFor("the started mirror is trusted", () => mirror.status().trusted, { timeoutMs: 10_000 });
+        await mirror.stop();
+        return mirror.status();
+      };
+      const { epoch } = await startedMirror();
+      // A process killed after the mirror took 2 units, before the ledger heard of them.
+      assert.deepEqual(await cache.reserve(epoch!, "killed-order", [{ variantId: P, quantity: 2 }], randomUUID()), { kind: "reserved" });
+      const young = await startedMirror();
+      assert.deepEqual([young.rebuilds, young.adopted, young.epoch], [0, 1, epoch]);
+      now += 30_000;
+      const late = await startedMirror();
+      assert.deepEqual([late.rebuilds, late.adopted], [1, 0]);
+      assert.notEqual(late.epoch, epoch);
+      assert.deepEqual((await cache.read([P])).available, [5], "the units the killed process took are back");
     }));
 
   it("answers stock reads from the ledger while the mirror is down, and refuses sold-out items there too", () =>
