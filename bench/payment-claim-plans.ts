@@ -21,6 +21,7 @@ import { newEvent, PaymentEventTypes } from "#kernel";
 import { createPrismaClient } from "#kernel/relational";
 import { createPrismaPaymentStore } from "../subgraphs/payments/src/adapters/prisma-payment.store.js";
 import { applyMigrations } from "../scripts/migrate/apply-migrations.js";
+import { fillWithPaidOrders, placePendingPayment } from "./harness/payments-beside.js";
 import { watchQueriesDuring, type SentQuery } from "../test/support/sent-queries.js";
 
 const { values: args } = parseArgs({ options: { rounds: { type: "string", default: "7" }, block: { type: "string", default: "150" } } });
@@ -44,31 +45,9 @@ try {
     const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
     return Number(fields[11]) + Number(fields[12]);
   };
-  await client.query(`INSERT INTO "OrderLocator" (id, "userId") SELECT 'o' || g, 'u' || (g % 5000) FROM generate_series(1, 50000) g`);
-  await client.query(`
-    INSERT INTO "Order" (id, "userId", status, currency, "totalAmount", "subtotalAmount", "idempotencyKey", "requestHash", "reservationId", "createdAt", "updatedAt")
-    SELECT 'o' || g, 'u' || (g % 5000), CASE WHEN g % 7 = 0 THEN 'CANCELLED'::"OrderStatus" ELSE 'PAID'::"OrderStatus" END, 'USD', 100, 100, 'k' || g, 'bench', 'res_bench', now(), now()
-    FROM generate_series(1, 50000) g`);
-  await client.query(`
-    INSERT INTO "Payment" (id, "orderId", "userId", status, amount, currency, attempts, "createdAt", "updatedAt")
-    SELECT 'p' || g, 'o' || g, 'u' || (g % 5000), 'SUCCEEDED', 100, 'USD', 1, now(), now() FROM generate_series(1, 50000) g`);
-  await client.query(`ANALYZE`);
+  await fillWithPaidOrders(client);
 
-  /** What checkout writes: an order and its PENDING payment, never called. */
-  async function placed() {
-    const [paymentId, orderId, userId] = [`pay_${randomUUID().slice(0, 18)}`, `ord_${randomUUID().slice(0, 18)}`, `user-${randomUUID().slice(0, 8)}`];
-    await client.query(
-      `WITH locator AS (INSERT INTO "OrderLocator" (id, "userId") VALUES ($1, $2)),
-      placed AS (
-        INSERT INTO "Order" (id, "userId", status, currency, "totalAmount", "subtotalAmount", "idempotencyKey", "requestHash", "reservationId", "createdAt", "updatedAt")
-        VALUES ($1, $2, 'PENDING', 'USD', 2599, 2599, $4, 'bench', 'res_bench', now(), now())
-      )
-      INSERT INTO "Payment" (id, "orderId", "userId", status, amount, currency, attempts, "createdAt", "updatedAt")
-      VALUES ($3, $1, $2, 'PENDING', 2599, 'USD', 0, now(), now())`,
-      [orderId, userId, paymentId, randomUUID()],
-    );
-    return { paymentId, orderId, userId };
-  }
+  const placed = () => placePendingPayment(client);
 
   // The claim's statement as the store sends it, then its values for each new payment.
   const model = await placed();

@@ -20,6 +20,7 @@ import { newEvent, PaymentEventTypes } from "#kernel";
 import { createPrismaClient } from "#kernel/relational";
 import { createPrismaPaymentStore } from "../subgraphs/payments/src/adapters/prisma-payment.store.js";
 import { applyMigrations } from "../scripts/migrate/apply-migrations.js";
+import { fillWithPaidOrders, placePendingPayment } from "./harness/payments-beside.js";
 import { watchQueriesDuring, type SentQuery } from "../test/support/sent-queries.js";
 
 const { values: args } = parseArgs({ options: { rounds: { type: "string", default: "6" }, block: { type: "string", default: "150" }, plans: { type: "boolean", default: false } } });
@@ -41,32 +42,9 @@ try {
   await applyMigrations(url);
   await client.connect();
   const own = (await client.query<{ pid: number }>(`SELECT pg_backend_pid() AS pid`)).rows[0]!.pid;
-  await client.query(`INSERT INTO "OrderLocator" (id, "userId") SELECT 'o' || g, 'u' || (g % 5000) FROM generate_series(1, 50000) g`);
-  await client.query(`
-    INSERT INTO "Order" (id, "userId", status, currency, "totalAmount", "subtotalAmount", "idempotencyKey", "requestHash", "reservationId", "createdAt", "updatedAt")
-    SELECT 'o' || g, 'u' || (g % 5000), CASE WHEN g % 7 = 0 THEN 'CANCELLED'::"OrderStatus" ELSE 'PAID'::"OrderStatus" END, 'USD', 100, 100, 'k' || g, 'bench', 'res_bench', now(), now()
-    FROM generate_series(1, 50000) g`);
-  await client.query(`
-    INSERT INTO "Payment" (id, "orderId", "userId", status, amount, currency, attempts, "createdAt", "updatedAt")
-    SELECT 'p' || g, 'o' || g, 'u' || (g % 5000), 'SUCCEEDED', 100, 'USD', 1, now(), now() FROM generate_series(1, 50000) g`);
-  await client.query(`INSERT INTO "PaymentAttempt" ("paymentId", "userId", kind, number, "startedAt") SELECT 'p' || g, 'u' || (g % 5000), 'CHARGE', 1, now() FROM generate_series(1, 50000) g`);
-  await client.query(`ANALYZE`);
+  await fillWithPaidOrders(client);
 
-  /** What checkout writes: an order and its PENDING payment, never called. */
-  async function placed() {
-    const [paymentId, orderId, userId] = [`pay_${randomUUID().slice(0, 18)}`, `ord_${randomUUID().slice(0, 18)}`, `user-${randomUUID().slice(0, 8)}`];
-    await client.query(
-      `WITH locator AS (INSERT INTO "OrderLocator" (id, "userId") VALUES ($1, $2)),
-      placed AS (
-        INSERT INTO "Order" (id, "userId", status, currency, "totalAmount", "subtotalAmount", "idempotencyKey", "requestHash", "reservationId", "createdAt", "updatedAt")
-        VALUES ($1, $2, 'PENDING', 'USD', 2599, 2599, $4, 'bench', 'res_bench', now(), now())
-      )
-      INSERT INTO "Payment" (id, "orderId", "userId", status, amount, currency, attempts, "createdAt", "updatedAt")
-      VALUES ($3, $1, $2, 'PENDING', 2599, 'USD', 0, now(), now())`,
-      [orderId, userId, paymentId, randomUUID()],
-    );
-    return { paymentId, orderId, userId };
-  }
+  const placed = () => placePendingPayment(client);
 
   /** A checkout's payment: its claim starting the first charge call, then its settlement. */
   async function paid(payment: Awaited<ReturnType<typeof placed>>) {
@@ -79,7 +57,7 @@ try {
   }
 
   const backendsTicks = async () => {
-    const pids = (await client.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> $1`, [own])).rows.map((row) => row.pid);
+    const pids = (await client.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> $1`, [own])).rows.map((row) => row.pid);
     let ticks = 0;
     for (const pid of pids) {
       const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
