@@ -25,7 +25,8 @@ const utcTimestamps = {
 const IDLE_CONNECTION_MS = 60_000;
 
 /**
- * One Prisma client over a pg pool; the pool is the only connection state a process holds.
+ * One Prisma client over a pg pool; the pool (and, once `queryPrepared` sends a statement, a
+ * second one of up to `poolSize` connections for those) is the only connection state a process holds.
  * Every wait on it is bounded (`bounds`, DATABASE_BOUNDS unless told): for a connection, for a
  * statement on the server, for its answer, and for an open transaction left idle. Unbounded,
  * a saturated pool or a slow database let a checkout place its order long after the window in
