@@ -22,19 +22,15 @@ import { createPrismaClient } from "#kernel/relational";
 import { createPrismaPaymentStore } from "../subgraphs/payments/src/adapters/prisma-payment.store.js";
 import { applyMigrations } from "../scripts/migrate/apply-migrations.js";
 import { fillWithPaidOrders, placePendingPayment } from "./harness/payments-beside.js";
+import { createScratchDatabase } from "./harness/scratch-database.js";
 import { watchQueriesDuring, type SentQuery } from "../test/support/sent-queries.js";
 
 const { values: args } = parseArgs({ options: { rounds: { type: "string", default: "7" }, block: { type: "string", default: "150" } } });
 const ROUNDS = Number(args.rounds);
 const BLOCK = Number(args.block);
 
-const server = process.env.DATABASE_URL;
-if (!server) throw new Error('DATABASE_URL names no PostgreSQL: eval "$(scripts/services.sh env)" first');
-const name = `bench_${randomUUID().replaceAll("-", "").slice(0, 12)}`;
-const admin = new pg.Client({ connectionString: server });
-await admin.connect();
-await admin.query(`CREATE DATABASE ${name}`);
-const url = Object.assign(new URL(server), { pathname: `/${name}` }).toString();
+const scratch = await createScratchDatabase();
+const url = scratch.url;
 const prisma = createPrismaClient(url, { poolSize: 1 });
 const client = new pg.Client({ connectionString: url });
 try {
@@ -91,6 +87,5 @@ try {
 } finally {
   await client.end().catch(() => undefined);
   await prisma.$disconnect();
-  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await admin.end();
+  await scratch.drop();
 }

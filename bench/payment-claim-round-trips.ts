@@ -13,26 +13,18 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import pg from "pg";
 import { newEvent, PaymentEventTypes } from "#kernel";
 import { createPrismaClient, Prisma, queryDirect } from "#kernel/relational";
 import { createPrismaPaymentStore } from "../subgraphs/payments/src/adapters/prisma-payment.store.js";
 import { applyMigrations } from "../scripts/migrate/apply-migrations.js";
+import { createScratchDatabase } from "./harness/scratch-database.js";
 
 const { values: args } = parseArgs({ options: { payments: { type: "string", default: "2000" }, block: { type: "string", default: "200" } } });
 const PAYMENTS = Number(args.payments);
 const BLOCK = Number(args.block);
 
-const server = process.env.DATABASE_URL;
-if (!server) throw new Error('DATABASE_URL names no PostgreSQL: eval "$(scripts/services.sh env)" first');
-const name = `bench_${randomUUID().replaceAll("-", "").slice(0, 12)}`;
-const admin = async (statement: string) => {
-  const client = new pg.Client({ connectionString: server });
-  await client.connect();
-  await client.query(statement).finally(() => client.end());
-};
-await admin(`CREATE DATABASE ${name}`);
-const url = Object.assign(new URL(server), { pathname: `/${name}` }).toString();
+const scratch = await createScratchDatabase();
+const url = scratch.url;
 const prisma = createPrismaClient(url, { poolSize: 1 });
 try {
   await applyMigrations(url);
@@ -98,5 +90,5 @@ try {
   }
 } finally {
   await prisma.$disconnect();
-  await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await scratch.drop();
 }

@@ -13,22 +13,14 @@ import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { createPrismaClient, inDirectTransaction, Prisma, queryDirect } from "#kernel/relational";
-import pg from "pg";
+import { createScratchDatabase } from "./harness/scratch-database.js";
 
 const { values: args } = parseArgs({ options: { transactions: { type: "string", default: "4000" }, block: { type: "string", default: "200" } } });
 const TRANSACTIONS = Number(args.transactions);
 const BLOCK = Number(args.block);
 
-const server = process.env.DATABASE_URL;
-if (!server) throw new Error("DATABASE_URL names no PostgreSQL: eval \"$(scripts/services.sh env)\" first");
-const name = `bench_${randomUUID().replaceAll("-", "").slice(0, 12)}`;
-const admin = async (statement: string) => {
-  const client = new pg.Client({ connectionString: server });
-  await client.connect();
-  await client.query(statement).finally(() => client.end());
-};
-await admin(`CREATE DATABASE ${name}`);
-const prisma = createPrismaClient(Object.assign(new URL(server), { pathname: `/${name}` }).toString(), { poolSize: 1 });
+const scratch = await createScratchDatabase();
+const prisma = createPrismaClient(scratch.url, { poolSize: 1 });
 try {
   await queryDirect(prisma, Prisma.sql`CREATE TABLE probe_order (id text PRIMARY KEY, status text NOT NULL, "updatedAt" timestamp(3) NOT NULL)`);
   await queryDirect(prisma, Prisma.sql`CREATE TABLE probe_claim (id text PRIMARY KEY)`);
@@ -85,5 +77,5 @@ try {
   }
 } finally {
   await prisma.$disconnect();
-  await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await scratch.drop();
 }
