@@ -11,13 +11,13 @@
 // Engine: DATABASE_URL's server (`eval "$(scripts/services.sh env)"`), a fresh database dropped
 // afterwards.
 import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { newEvent, PaymentEventTypes } from "#kernel";
 import { createPrismaClient, Prisma, queryDirect } from "#kernel/relational";
 import { createPrismaPaymentStore } from "../subgraphs/payments/src/adapters/prisma-payment.store.js";
 import { applyMigrations } from "../scripts/migrate/apply-migrations.js";
 import { createScratchDatabase } from "./harness/scratch-database.js";
+import { emptyTotals, measureBlock, perCall } from "./harness/block-cpu.js";
 
 const { values: args } = parseArgs({ options: { payments: { type: "string", default: "2000" }, block: { type: "string", default: "200" } } });
 const PAYMENTS = Number(args.payments);
@@ -31,10 +31,6 @@ try {
   const store = createPrismaPaymentStore(prisma);
   const lease = { owner: "bench", ms: 60_000 };
   const { pid } = (await queryDirect<{ pid: number }>(prisma, Prisma.sql`SELECT pg_backend_pid() AS pid`))[0]!;
-  const backendTicks = () => {
-    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-    return Number(fields[11]) + Number(fields[12]);
-  };
 
   /** What checkout writes: an order and its PENDING payment; `attempts` 1 for a payment called before. */
   async function placed(attempts: number) {
@@ -69,24 +65,19 @@ try {
       },
     },
   };
-  const totals = new Map(Object.keys(shapes).map((shape) => [shape, { node: 0, backend: 0, wall: 0, n: 0 }]));
+  const totals = new Map(Object.keys(shapes).map((shape) => [shape, emptyTotals()]));
   for (let done = 0; done < PAYMENTS; done += BLOCK) {
     for (const [shape, { attempts, run }] of Object.entries(shapes)) {
-      const payments = [];
+      const payments: Awaited<ReturnType<typeof placed>>[] = [];
       for (let i = 0; i < BLOCK; i++) payments.push(await placed(attempts));
-      const [cpu, ticks, started] = [process.cpuUsage(), backendTicks(), performance.now()];
-      for (const payment of payments) await run(payment);
-      const used = process.cpuUsage(cpu);
-      const total = totals.get(shape)!;
-      total.node += (used.user + used.system) / 1000;
-      total.backend += (backendTicks() - ticks) * 10;
-      total.wall += performance.now() - started;
-      total.n += BLOCK;
+      await measureBlock(totals.get(shape)!, pid, BLOCK, async () => {
+        for (const payment of payments) await run(payment);
+      });
     }
   }
   console.log(`${PAYMENTS} payments of each shape, alternating in blocks of ${BLOCK}, one connection on PostgreSQL`);
   for (const [shape, t] of totals) {
-    console.log(`${shape}: node ${(t.node / t.n).toFixed(3)} ms, backend ${(t.backend / t.n).toFixed(3)} ms, wall ${(t.wall / t.n).toFixed(3)} ms per payment`);
+    console.log(perCall(shape, t, "payment"));
   }
 } finally {
   await prisma.$disconnect();

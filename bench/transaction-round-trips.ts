@@ -10,10 +10,10 @@
 // Engine: DATABASE_URL's server (`eval "$(scripts/services.sh env)"`), a fresh database dropped
 // afterwards.
 import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { createPrismaClient, inDirectTransaction, Prisma, queryDirect } from "#kernel/relational";
 import { createScratchDatabase } from "./harness/scratch-database.js";
+import { emptyTotals, measureBlock, perCall } from "./harness/block-cpu.js";
 
 const { values: args } = parseArgs({ options: { transactions: { type: "string", default: "4000" }, block: { type: "string", default: "200" } } });
 const TRANSACTIONS = Number(args.transactions);
@@ -26,10 +26,6 @@ try {
   await queryDirect(prisma, Prisma.sql`CREATE TABLE probe_claim (id text PRIMARY KEY)`);
   await queryDirect(prisma, Prisma.sql`CREATE TABLE probe_history (id text PRIMARY KEY, "orderId" text NOT NULL, payload jsonb NOT NULL)`);
   const { pid } = (await queryDirect<{ pid: number }>(prisma, Prisma.sql`SELECT pg_backend_pid() AS pid`))[0]!;
-  const backendTicks = () => {
-    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-    return Number(fields[11]) + Number(fields[12]);
-  };
 
   const claimAndLock = (orderId: string) => Prisma.sql`
     WITH fresh AS (INSERT INTO probe_claim (id) VALUES (${randomUUID()}) ON CONFLICT DO NOTHING RETURNING 1)
@@ -55,25 +51,20 @@ try {
       });
     },
   };
-  const totals = new Map(Object.keys(shapes).map((name) => [name, { node: 0, backend: 0, wall: 0, n: 0 }]));
+  const totals = new Map(Object.keys(shapes).map((name) => [name, emptyTotals()]));
   const orders = Array.from({ length: 100 }, (_, i) => `ord_${i}`);
   for (const id of orders) await queryDirect(prisma, Prisma.sql`INSERT INTO probe_order (id, status, "updatedAt") VALUES (${id}, 'PENDING', now())`);
   for (let done = 0; done < TRANSACTIONS; done += BLOCK) {
     for (const [name, run] of Object.entries(shapes)) {
-      const [cpu, ticks, started] = [process.cpuUsage(), backendTicks(), performance.now()];
-      for (let i = 0; i < BLOCK; i++) await run(orders[i % orders.length]!);
-      const used = process.cpuUsage(cpu);
-      const total = totals.get(name)!;
-      total.node += (used.user + used.system) / 1000;
-      total.backend += (backendTicks() - ticks) * 10;
-      total.wall += performance.now() - started;
-      total.n += BLOCK;
+      await measureBlock(totals.get(name)!, pid, BLOCK, async () => {
+        for (let i = 0; i < BLOCK; i++) await run(orders[i % orders.length]!);
+      });
     }
   }
   console.log(`${TRANSACTIONS} transactions of each shape, alternating in blocks of ${BLOCK}, one connection on PostgreSQL`);
   console.log(`(the 4-round-trip shape sends SELECT 1 where BEGIN went alone: inDirectTransaction sends BEGIN with its first statement now)`);
   for (const [name, t] of totals) {
-    console.log(`${name}: node ${(t.node / t.n).toFixed(3)} ms, backend ${(t.backend / t.n).toFixed(3)} ms, wall ${(t.wall / t.n).toFixed(3)} ms per transaction`);
+    console.log(perCall(name, t, "transaction"));
   }
 } finally {
   await prisma.$disconnect();
