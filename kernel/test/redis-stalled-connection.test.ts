@@ -69,3 +69,61 @@ test("a Redis connection that stops answering is dropped, so the next commands f
     await redis.close();
   }
 });
+
+/**
+ * A Redis whose first connection dies with a command unanswered (a server killed or restarted
+ * mid-command); every later connection answers.
+ */
+function redisThatDropsItsFirstConnection() {
+  let connections = 0;
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((socket) => {
+    const connection = ++connections;
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    socket.on("error", () => undefined);
+    socket.on("data", (bytes) => {
+      for (const name of bytes.toString("latin1").matchAll(/\*\d+\r\n\$\d+\r\n([A-Za-z]+)\r\n/g)) {
+        const command = name[1]!.toUpperCase();
+        if (command === "INFO") {
+          const info = "# Server\r\nloading:0\r\n";
+          socket.write(`$${info.length}\r\n${info}\r\n`);
+        } else if (command === "GET" && connection === 1) {
+          setTimeout(() => socket.destroy(), 20);
+        } else if (command === "GET") socket.write("$-1\r\n");
+        else socket.write("+OK\r\n");
+      }
+    });
+  });
+  return {
+    server,
+    connections: () => connections,
+    async close() {
+      for (const socket of sockets) socket.destroy();
+      server.close();
+    },
+  };
+}
+
+test("a connection that died with a command unanswered is made again once: the new one outlives the dead one's deadline", { timeout: 10_000 }, async () => {
+  const redis = redisThatDropsItsFirstConnection();
+  redis.server.listen(0, "127.0.0.1");
+  await once(redis.server, "listening");
+  const { port } = redis.server.address() as { port: number };
+  const store = new RedisKeyValueStore(`redis://127.0.0.1:${port}`, { commandTimeoutMs: 400 });
+  try {
+    await store.connect();
+    await assert.rejects(store.client.get("in-flight"));
+    if (store.client.status !== "ready") await once(store.client, "ready");
+    assert.equal(await store.client.get("answered"), null);
+    // Past the first command's deadline: its timer belonged to the dead connection and must not
+    // tear down the one that replaced it (every command on it would be refused meanwhile).
+    await new Promise((elapsed) => setTimeout(elapsed, 600));
+    assert.equal(store.client.status, "ready");
+    assert.equal(redis.connections(), 2, "one reconnection, no second one");
+    assert.equal(await store.client.get("still-answered"), null);
+  } finally {
+    await store.close();
+    await redis.close();
+  }
+});

@@ -119,6 +119,9 @@ export class RedisKeyValueStore implements KeyValueStore {
       socketTimeout: commandTimeoutMs,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
+      // The replies every script and limiter here was written against; RESP3 (ioredis 6's
+      // default) adds a handshake round trip and a registration command to every connection.
+      protocol: 2,
       retryStrategy: (attempt) => Math.min(100 * attempt, 2_000),
       // ioredis waits this long for a socket to close on disconnect, even one that never
       // opened; its 2 s default holds a process open after closing during an outage.

@@ -10,7 +10,7 @@ import { mirrorNamespace } from "../../src/adapters/open-stock-cache.js";
 import type { StockCache } from "../../src/ports/stock-cache.js";
 import type { StockLedger } from "../../src/ports/stock-ledger.js";
 import type { StockMirrorOptions } from "../../src/domain/stock-mirror.js";
-import { startThrowawayRedis } from "#kernel/testing";
+import { startThrowawayRedis, waitFor } from "#kernel/testing";
 
 /**
  * The services' bounds, but a connection is waited for as long as a proof may take: a thousand
@@ -42,7 +42,10 @@ export interface InventoryRig {
   catalog: Set<string>;
   /** Stops the mirror's server (Redis killed, or the embedded one switched off). */
   cacheDown(): Promise<void>;
-  /** Brings the mirror's server back, empty (or, "with-snapshots", with its last SAVE). */
+  /**
+   * Brings the mirror's server back, empty (or, "with-snapshots", with its last SAVE), once
+   * every connection the rig holds has reconnected to it.
+   */
   cacheUp(): Promise<void>;
   /** `ttlMs`: that process's RESERVATION_TTL_MS, when it differs (a rollout changing it). */
   anotherProcess(overrides?: { ttlMs?: number }): Promise<InventoryService>;
@@ -182,7 +185,14 @@ export function realRig(redisUrl: string): RigFactory {
           return { cache: other.cache, close: () => other.store.close() };
         },
         down: async () => server!.kill(),
-        up: async () => server!.start(),
+        async up() {
+          await server!.start();
+          // Every connection of the rig is back before the test reads through one: each
+          // reconnects on its own backoff (up to 2 s), and a read sent before then is refused.
+          for (const store of [main.store, ...others]) {
+            await waitFor("the rig's connections to the restarted server are back", () => store.client.status === "ready", { timeoutMs: 20_000 });
+          }
+        },
         async close() {
           // Leave the shared Redis as it was found.
           if (!server) {
