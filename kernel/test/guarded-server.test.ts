@@ -245,6 +245,101 @@ describe("guarded HTTP server: a client that stops reading", () => {
   });
 });
 
+describe("guarded HTTP server: what a client leaves unread", () => {
+  /** 512 KB: less than the kernel takes on loopback, so the server is done writing at once. */
+  const ANSWER_BYTES = 512 * 1024;
+
+  async function answering(guards: Partial<ConnectionGuards> = {}) {
+    const server = createGuardedServer({ maxConnections: 100, ...guards }, (req, res) => {
+      req.resume();
+      req.on("end", () => res.end(Buffer.alloc(ANSWER_BYTES, 120)));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const closedAt = new Promise<number>((resolve) => server.on("request", (req) => req.socket.once("close", () => resolve(Date.now()))));
+    return { server, port: (server.address() as AddressInfo).port, closedAt };
+  }
+
+  /** A client that asks for one answer and reads nothing of it until told to. */
+  async function notReading(port: number, headers = "") {
+    const socket = connect({ port, host: "127.0.0.1" });
+    socket.pause();
+    await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+    socket.write(`GET / HTTP/1.1\r\nHost: x\r\n${headers}\r\n`);
+    return {
+      /** Reads everything left: the bytes, and the error that ended the socket, if any. */
+      read: () =>
+        new Promise<{ bytes: number; error?: string }>((resolve) => {
+          let bytes = 0;
+          let error: string | undefined;
+          socket.on("data", (chunk: Buffer) => (bytes += chunk.length));
+          socket.on("error", (e: NodeJS.ErrnoException) => (error = e.code));
+          socket.once("close", () => resolve({ bytes, error }));
+          socket.resume();
+        }),
+    };
+  }
+
+  it("drops an answer its client never reads once the connection the client asked closed has lingered, where it stayed in the kernel after the server let go", async () => {
+    // Before, the server forgot the socket as soon as the kernel held the answer: the kernel kept
+    // it (FIN-WAIT-1) for as long as the client kept its window shut, outside every socket cap.
+    const { server, port, closedAt } = await answering({ closeLingerMs: 300 });
+    try {
+      const client = await notReading(port, "Connection: close\r\n");
+      const closed = await Promise.race([closedAt, sleep(5_000).then(() => undefined)]);
+      assert.ok(closed !== undefined, "the server let the socket go");
+      await sleep(100);
+      // The client's own kernel holds what it took before it stopped reading (128 KB here).
+      const { bytes } = await client.read();
+      assert.ok(bytes < ANSWER_BYTES, `what was left was dropped: ${bytes} bytes reached the client, the answer has ${ANSWER_BYTES}`);
+    } finally {
+      await closeServer(server);
+    }
+  });
+
+  it("drops what a client left unread when its socket is cut at the inactivity deadline", async () => {
+    // 8 MB: more than the kernel takes, so the server waits on the client until its deadline.
+    const server = createGuardedServer({ maxConnections: 100, inactivityTimeoutMs: 300 }, (req, res) => {
+      req.resume();
+      req.on("end", () => res.end(Buffer.alloc(8 * 1024 * 1024, 120)));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const closedAt = new Promise<number>((resolve) => server.on("request", (req) => req.socket.once("close", () => resolve(Date.now()))));
+    try {
+      const client = await notReading((server.address() as AddressInfo).port);
+      const closed = await Promise.race([closedAt, sleep(5_000).then(() => undefined)]);
+      assert.ok(closed !== undefined, "the server cut the socket");
+      await sleep(100);
+      // Before, the server's kernel went on holding megabytes of it (4 MB on loopback).
+      const { bytes } = await client.read();
+      assert.ok(bytes < 1024 * 1024, `what the server's kernel held was dropped: ${bytes} bytes reached the client`);
+    } finally {
+      await closeServer(server);
+    }
+  });
+
+  it("delivers the whole answer of a connection its client asked closed to a client that reads it, ending it cleanly", async () => {
+    const { server, port } = await answering({ closeLingerMs: 300 });
+    try {
+      const client = await notReading(port, "Connection: close\r\n");
+      const { bytes, error } = await client.read();
+      assert.equal(error, undefined);
+      assert.ok(bytes > ANSWER_BYTES, `${bytes} bytes read, the answer and its head`);
+    } finally {
+      await closeServer(server);
+    }
+  });
+
+  it("does not wait for a lingering socket when the server closes", async () => {
+    const { server, port, closedAt } = await answering({ closeLingerMs: 60_000 });
+    await notReading(port, "Connection: close\r\n");
+    await sleep(200);
+    const started = Date.now();
+    await closeServer(server);
+    await closedAt;
+    assert.ok(Date.now() - started < 3_000, `closed in ${Date.now() - started} ms, not after the linger`);
+  });
+});
+
 /** The JSON error body of a raw answer, whether sent with a length or in chunks. */
 function errorsOf(answer: string): { errors: { message: string; extensions: { code: string } }[] } {
   return JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4).replace(/^[0-9a-f]+\r\n([\s\S]*)\r\n0\r\n\r\n$/, "$1"));

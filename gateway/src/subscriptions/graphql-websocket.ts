@@ -1,8 +1,9 @@
 import type { IncomingMessage, Server } from "node:http";
 import { randomUUID } from "node:crypto";
+import type { Socket } from "node:net";
 import { WebSocketServer, type WebSocket } from "ws";
 import { GraphQLError, print, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from "graphql";
-import { countRateLimitRefusal, countWebSocketConnection, countWebSocketSubscription, ErrorCode, isPublicErrorCode, rateLimited, rateLimitedMessage, REBOUND_HOST_MESSAGE, tooManyHeaders, type Identity, type Logger } from "#kernel";
+import { countRateLimitRefusal, countWebSocketConnection, countWebSocketSubscription, ErrorCode, isPublicErrorCode, rateLimited, rateLimitedMessage, REBOUND_HOST_MESSAGE, resetWhenCut, tooManyHeaders, type Identity, type Logger } from "#kernel";
 import { InvalidTokenError, type AccessTokenVerifier } from "../auth/access-token-verifier.js";
 import { authenticateToken, connectionAuthorization } from "../auth/authenticate-request.js";
 import type { GatewayContext } from "../gateway-context.js";
@@ -277,6 +278,8 @@ export function attachGraphQLWebSocket(options: {
 
   // Registered before graphql-ws's own listener: an over-cap socket is closed before it is served.
   wsServer.on("connection", (socket, request) => {
+    // Its closing handshake, not the HTTP server's lingering close, ends it; a cut resets it.
+    resetWhenCut(request.socket as Socket);
     const network = clientNetwork(options.clientAddress(request));
     const slot = connections.open(network);
     if (!slot) {

@@ -10,6 +10,7 @@ import { NO_SNIFF } from "./no-sniff.js";
 import { answerUnreadableRequest, refuseChunkedBody, refuseWithoutHost } from "./unreadable-request.js";
 import { sendGraphQLError } from "./send-graphql-error.js";
 import { closeWhenBodyUnread } from "./unread-body.js";
+import { CLOSE_LINGER_MS, resetSocket, resetUnreadOnClose, type LingeringSockets } from "./unread-answer-reset.js";
 import { ErrorCode } from "../errors/error-codes.js";
 import { REBOUND_HOST_MESSAGE } from "../config/development-exposure.js";
 
@@ -65,6 +66,11 @@ export interface ConnectionGuards {
    * longer than this on one request before it writes).
    */
   inactivityTimeoutMs?: number;
+  /**
+   * How long a connection the server closes keeps what its client has not read before it is
+   * dropped (see unread-answer-reset.ts); CLOSE_LINGER_MS when left out.
+   */
+  closeLingerMs?: number;
   onRefused?: (reason: ConnectionRefusal) => void;
   /**
    * Whether a request's Host header may be served (`loopbackHostCheck`): a refused one is 403
@@ -130,8 +136,21 @@ export function createGuardedServer(guards: ConnectionGuards, listener: RequestL
   // Collected past the limit only as far as telling that a request is over it (refused above).
   server.maxHeadersCount = COLLECTED_HEADERS;
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
-  // With no 'timeout' listener, Node destroys a socket idle this long.
   if (guards.inactivityTimeoutMs !== undefined) server.timeout = guards.inactivityTimeoutMs;
+  // A socket idle past a deadline (this one, or a kept-alive socket's KEEP_ALIVE_TIMEOUT_MS) is
+  // reset rather than closed with a FIN: whatever its client left unread in the kernel goes with
+  // it (nginx's reset_timedout_connection), where Node's close left it there for as long as the
+  // client kept its window shut.
+  server.on("timeout", (socket: Socket) => resetSocket(socket));
+  // First of the server's own listeners: every socket it closes later, refused at accept or not.
+  const lingering: LingeringSockets = { closing: () => !server.listening, lingering: new Set() };
+  server.on("connection", (socket: Socket) => resetUnreadOnClose(socket, lingering, guards.closeLingerMs ?? CLOSE_LINGER_MS));
+  // A closing server waits for every socket: it cuts those lingering rather than wait out their linger.
+  const close = server.close;
+  server.close = function (this: Server, callback?: (error?: Error) => void) {
+    for (const socket of lingering.lingering) resetSocket(socket);
+    return close.call(this, callback);
+  } as Server["close"];
   server.maxConnections = guards.maxConnections;
   server.on("drop", () => guards.onRefused?.("server_full"));
   const perClient =

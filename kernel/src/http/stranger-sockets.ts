@@ -1,4 +1,5 @@
 import type { Socket } from "node:net";
+import { resetSocket } from "./unread-answer-reset.js";
 
 /**
  * Sockets each client network holds before a request on them has been vouched for (a
@@ -44,7 +45,8 @@ export function createStrangerSockets(options: { maxPerClient: number; onEvicted
       while (strangers.size >= options.maxPerClient) {
         const oldest: Socket = strangers.values().next().value!;
         forget(oldest, client);
-        oldest.destroy();
+        // Cut, not closed: a close would keep it (and its descriptor) while what it was sent lingers.
+        resetSocket(oldest);
         options.onEvicted?.();
       }
       // forget() drops a set it empties (a cap of 1): this socket goes into it all the same.
