@@ -10,7 +10,11 @@ function upgrade(url: string, path: string, headers: Record<string, string>): Pr
   const { port } = new URL(url);
   return new Promise((resolve, reject) => {
     const req = request({ host: "127.0.0.1", port, path, headers: { connection: "Upgrade", upgrade: "websocket", "sec-websocket-version": "13", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==", "sec-websocket-protocol": "graphql-transport-ws", ...headers } });
-    req.on("upgrade", () => reject(new Error("upgraded")));
+    // Closed by the client: left open, the gateway's close would wait out its closing handshake and cut it.
+    req.on("upgrade", (_response, socket) => {
+      socket.destroy();
+      reject(new Error("upgraded"));
+    });
     req.on("response", (response) => {
       let body = "";
       response.on("data", (chunk) => (body += chunk));

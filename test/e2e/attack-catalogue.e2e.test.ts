@@ -796,6 +796,43 @@ describe("attack catalogue: one client cannot take every socket of the gateway",
     }
     assert.fail("the client's slots were not given back");
   });
+
+  it("drops the answers a client asked closed and never reads once they have lingered, where the kernel kept them after the gateway let go", async () => {
+    // Before, the gateway forgot each socket once the kernel held its answer and a FIN: 40
+    // answers of 445 KB held 17.6 MB in FIN-WAIT-1 for as long as their client lived, counted by
+    // no cap. A batch of three pages of 29 descriptions: more than a client's kernel takes
+    // unread, less than the gateway's kernel takes on loopback.
+    const query = `{ products(first: 100) { edges { node { ${aliased(29, (i) => `d${i}: description`)} } } } }`;
+    const body = JSON.stringify([{ query }, { query }, { query }]);
+    const answerBytes = (await (await fetch(sg.gatewayUrl, { method: "POST", headers: { "content-type": "application/json" }, body })).arrayBuffer()).byteLength;
+    const { hostname, port } = new URL(sg.gatewayUrl);
+    const sockets = await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        const socket = connect({ host: hostname, port: Number(port), localAddress: "127.0.0.40" });
+        socket.on("error", () => {});
+        socket.pause();
+        await new Promise((resolve) => socket.once("connect", resolve));
+        socket.write(`POST /graphql HTTP/1.1\r\nHost: ${hostname}\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+        return socket;
+      }),
+    );
+    // Past CLOSE_LINGER_MS (5 s), with room for a loaded machine.
+    await new Promise((resolve) => setTimeout(resolve, 12_000));
+    const read = await Promise.all(
+      sockets.map(
+        (socket) =>
+          new Promise<number>((resolve) => {
+            let bytes = 0;
+            socket.on("data", (chunk: Buffer) => (bytes += chunk.length));
+            socket.once("close", () => resolve(bytes));
+            socket.resume();
+          }),
+      ),
+    );
+    // What each client's own kernel took before it stopped reading (128 KB here) reached it; the rest was dropped.
+    for (const bytes of read) assert.ok(bytes < answerBytes, `the gateway's kernel let go of the unread answer: ${bytes} of its ${answerBytes} bytes reached the client`);
+    await assertLegitServed(sg);
+  });
 });
 
 describe("attack catalogue: one client cannot churn the gateway's sockets", () => {
