@@ -2,7 +2,7 @@
 // of the process. These cases hold sockets the way that client did and check who is still served.
 import assert from "node:assert/strict";
 import { connect, type Socket } from "node:net";
-import { request } from "node:http";
+import { Agent, get as httpGet, request } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, describe, it } from "node:test";
 import { clientNetwork, closeServer, createGuardedServer, defaultMaxConnections, MAX_PIPELINED, MAX_REQUEST_HEADERS, maxConnectionsFor, openFileLimit, PIPELINE_FLOOD_CONNECTIONS, startHealthServer, type ConnectionGuards, type ConnectionRefusal } from "#kernel";
@@ -337,6 +337,27 @@ describe("guarded HTTP server: what a client leaves unread", () => {
     await closeServer(server);
     await closedAt;
     assert.ok(Date.now() - started < 3_000, `closed in ${Date.now() - started} ms, not after the linger`);
+  });
+
+  it("closes with a kept-alive connection idle after its answer: the idle socket is closed, not left lingering with nothing to keep the close going", async () => {
+    // Node's close destroys idle kept-alive sockets while the server still listens; taken for
+    // a close that lingers, they held the close open with only an unreferenced timer behind it.
+    const { server, port } = await answering({ closeLingerMs: 60_000 });
+    const agent = new Agent({ keepAlive: true });
+    try {
+      const answered = await new Promise<number>((resolve, reject) =>
+        httpGet({ port, host: "127.0.0.1", path: "/", agent }, (res) => {
+          res.resume();
+          res.on("end", () => resolve(res.statusCode ?? 0));
+        }).on("error", reject),
+      );
+      assert.equal(answered, 200);
+      const closing = new Promise<string>((resolve) => server.close(() => resolve("closed")));
+      assert.equal(await Promise.race([closing, sleep(5_000).then(() => "still open after 5 s")]), "closed");
+    } finally {
+      agent.destroy();
+      server.closeAllConnections();
+    }
   });
 });
 

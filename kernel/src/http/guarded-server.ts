@@ -143,11 +143,16 @@ export function createGuardedServer(guards: ConnectionGuards, listener: RequestL
   // client kept its window shut.
   server.on("timeout", (socket: Socket) => resetSocket(socket));
   // First of the server's own listeners: every socket it closes later, refused at accept or not.
-  const lingering: LingeringSockets = { closing: () => !server.listening, lingering: new Set() };
+  // Closing from the moment close() is called: Node's close first destroys the idle kept-alive
+  // sockets while the server still listens, and a linger then would hold the close open.
+  let closeCalled = false;
+  const lingering: LingeringSockets = { closing: () => closeCalled || !server.listening, lingering: new Set() };
+  server.on("listening", () => (closeCalled = false));
   server.on("connection", (socket: Socket) => resetUnreadOnClose(socket, lingering, guards.closeLingerMs ?? CLOSE_LINGER_MS));
   // A closing server waits for every socket: it cuts those lingering rather than wait out their linger.
   const close = server.close;
   server.close = function (this: Server, callback?: (error?: Error) => void) {
+    closeCalled = true;
     for (const socket of lingering.lingering) resetSocket(socket);
     return close.call(this, callback);
   } as Server["close"];
