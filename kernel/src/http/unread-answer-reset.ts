@@ -24,14 +24,47 @@ interface ReadableHandle {
   readStop?: () => number;
 }
 
+interface WritableStateView {
+  finalCalled?: boolean;
+  errored?: unknown;
+}
+
 /**
  * Closes `socket` at once, dropping what it was sending (a TCP reset, SO_LINGER 0): nothing
  * of it stays in the kernel once the process lets it go.
+ *
+ * A socket whose shutdown is under way (its `end()` handed to libuv, the FIN not yet sent:
+ * a turn of the loop) is reset once that shutdown is done. libuv refuses a reset meanwhile
+ * (EINVAL), and Node then marks the handle closing without closing it: the socket never
+ * closed, its descriptor and its place in its client's caps were never given back, and the
+ * process could not exit (its last cleanup waits for every handle to close, spinning).
  */
 export function resetSocket(socket: Socket): void {
-  if (socket.destroyed) return;
+  if (socket.destroyed || resetting.has(socket)) return;
+  if (shutdownUnderWay(socket)) {
+    if (waitingForShutdown.has(socket)) return;
+    waitingForShutdown.add(socket);
+    const retry = () => {
+      socket.off("finish", retry);
+      socket.off("error", retry);
+      waitingForShutdown.delete(socket);
+      resetSocket(socket);
+    };
+    socket.once("finish", retry);
+    socket.once("error", retry);
+    return;
+  }
   resetting.add(socket);
   socket.resetAndDestroy();
+}
+
+/** Sockets whose reset waits for their shutdown to end. */
+const waitingForShutdown = new WeakSet<Socket>();
+
+/** Whether `socket` asked libuv to shut its sending side and has not heard back. */
+function shutdownUnderWay(socket: Socket): boolean {
+  const state = (socket as unknown as { _writableState?: WritableStateView })._writableState;
+  return state?.finalCalled === true && !socket.writableFinished && !state.errored;
 }
 
 /**
