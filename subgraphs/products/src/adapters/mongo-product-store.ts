@@ -164,8 +164,16 @@ export class MongoProductStore implements ProductStore {
     } catch (error) {
       // Ordered: the products before the failing one are in.
       written = failedIndex(error) ?? 0;
-      const unwritten = new Set(products.slice(written).map((p) => p.id));
-      await this.skus.release(claims.filter((claim) => unwritten.has(claim.productId)));
+      // A product whose id is in already was written by a twin (one idempotency key sent twice
+      // at once): the claims it shares with this call are that twin's, and stay.
+      const unwritten = products.slice(written).map((p) => p.id);
+      const released = new Set<string>();
+      for (let i = 0; i < unwritten.length; i += 16) {
+        const batch = unwritten.slice(i, i + 16);
+        const present = await Promise.all(batch.map((id) => this.products.findOne({ _id: id }, { projection: { _id: 1 }, maxTimeMS: this.maxTimeMS })));
+        batch.forEach((id, j) => present[j] === null && released.add(id));
+      }
+      await this.skus.release(claims.filter((claim) => released.has(claim.productId)));
       throw asDuplicateSku(error, products);
     } finally {
       const added = products.slice(0, written);

@@ -62,6 +62,24 @@ function defineCreateKeySuite(engine: string, open: () => Promise<{ store: Produ
       assert.equal(await count(), before + 1);
     });
 
+    it("keeps the SKUs of a product created by calls racing under one key taken: a variant SKU of it asked for by another product is CONFLICT", async () => {
+      const tee = (sku: string) => ({
+        ...input(sku),
+        priceAmount: undefined,
+        options: [{ name: "Size", values: ["S", "M"] }],
+        variants: [
+          { sku: `${sku}-S`, options: [{ name: "Size", value: "S" }], priceAmount: 1000 },
+          { sku: `${sku}-M`, options: [{ name: "Size", value: "M" }], priceAmount: 1100 },
+        ],
+      });
+      const answers = await Promise.all(Array.from({ length: 8 }, () => rig.asAdmin<{ createProduct: { id: string } }>(CREATE, { input: tee("TEE-1"), key: "new-tee" })));
+      assert.equal(new Set(answers.map((a) => a.createProduct.id)).size, 1);
+      const before = await count();
+      const thief = { ...tee("TEE-2"), variants: [{ sku: "TEE-1-M", options: [{ name: "Size", value: "S" }], priceAmount: 500 }] };
+      await rejectsWith(rig.asAdmin(CREATE, { input: thief }), "CONFLICT");
+      assert.equal(await count(), before);
+    });
+
     it("refuses the key reused with the same SKU for another product (name, price, brand, currency) instead of answering the first", async () => {
       const before = await count();
       const first = await rig.asAdmin<{ createProduct: { id: string; name: string } }>(CREATE, { input: input("MUG-1"), key: "new-mug" });
