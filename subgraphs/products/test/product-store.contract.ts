@@ -186,6 +186,8 @@ export function defineProductStoreContract(engine: string, create: () => Promise
       assert.equal((await store.list({ first: 10 })).items.length, 0);
       assert.equal(await store.count({ category: product.category }), 0);
       assert.equal(await store.remove(product.id, new Date()), false);
+      assert.equal(await store.wasDeleted(product.id), true, "a deletion sent again is told from an id never had");
+      assert.equal(await store.wasDeleted(sampleProduct().id), false);
       assert.equal(await store.update(product.id, { name: "ghost" }, new Date()), null);
       await store.insert(sampleProduct({ sku: product.sku }));
     });
@@ -217,7 +219,7 @@ export function defineProductStoreContract(engine: string, create: () => Promise
       assert.deepEqual(after.map((c) => [c.productId, c.version, c.product?.name]), [[product.id, 2, "Written meanwhile"]]);
     });
 
-    it("announces a removal as a tombstone with the next version, then forgets it", async () => {
+    it("announces a removal as a tombstone with the next version once, and keeps the tombstone", async () => {
       const product = sampleProduct();
       await store.insert(product);
       await store.markPublished(await store.unpublishedChanges(10));
@@ -226,6 +228,8 @@ export function defineProductStoreContract(engine: string, create: () => Promise
       assert.deepEqual([tombstone!.productId, tombstone!.version, tombstone!.deleted, tombstone!.product], [product.id, 2, true, undefined]);
       await store.markPublished([tombstone!]);
       assert.deepEqual(await store.unpublishedChanges(10), []);
+      assert.equal(await store.wasDeleted(product.id), true);
+      assert.equal((await store.findByIds([product.id])).size, 0);
     });
 
     it("loads a bulk without announcing it when asked, for a load a reindex follows", async () => {

@@ -115,6 +115,10 @@ export class EmbeddedProductStore implements ProductStore {
     return true;
   }
 
+  async wasDeleted(id: string) {
+    return this.slots.get(id)?.deleted === true;
+  }
+
   async unpublishedChanges(limit: number) {
     const changes: UnpublishedChange[] = [];
     for (const slot of this.slots.values()) {
@@ -136,7 +140,6 @@ export class EmbeddedProductStore implements ProductStore {
       const slot = this.slots.get(productId);
       if (!slot || slot.product.version !== version) continue;
       slot.publishedVersion = version;
-      if (slot.deleted) this.slots.delete(productId);
       marked.push(productId);
     }
     await this.persist(marked);
@@ -171,7 +174,7 @@ export class EmbeddedProductStore implements ProductStore {
   private claimSkus(productId: string, skus: readonly string[]) {
     for (const sku of skus) {
       const owner = this.skus.get(sku);
-      if (owner !== undefined && owner !== productId && !this.slots.get(owner)?.deleted) throw new DuplicateSkuError(sku);
+      if (owner !== undefined && owner !== productId && !this.slots.get(owner)?.deleted) throw new DuplicateSkuError(sku, owner);
     }
     for (const sku of skus) this.skus.set(sku, productId);
   }

@@ -30,8 +30,8 @@ export interface MongoProductStoreOptions {
 /**
  * The catalog on MongoDB, written for the subset FerretDB v1 serves well: single-document
  * writes and equality filters on indexed fields (see mongo-product-queries.ts for why every
- * read is one). A deleted product keeps a tombstone (with its SKU released) until its
- * deletion has been announced.
+ * read is one). A deleted product keeps a tombstone (with its SKU released), announced once
+ * and kept after, so a deletion sent again is answered as done.
  *
  * MongoDB applies each single-document update atomically. FerretDB v1 does not: it reads the
  * document, applies the update in its own code and writes the whole document back, so two
@@ -230,6 +230,10 @@ export class MongoProductStore implements ProductStore {
     return true;
   }
 
+  async wasDeleted(id: string) {
+    return (await this.products.findOne({ _id: id, deleted: true }, { maxTimeMS: this.maxTimeMS, projection: { _id: 1 } })) !== null;
+  }
+
   async unpublishedChanges(limit: number) {
     // No sort: FerretDB would read every pending document to sort them; unsorted, it stops
     // after `limit`. Consumers order each product's events by version, not by this page.
@@ -245,12 +249,8 @@ export class MongoProductStore implements ProductStore {
     // holds PostgreSQL connections per statement and deadlocks once they outnumber its pool
     // (reproduced here: a 100-update bulk write, or 8 concurrent updates, on a pool of 8).
     // Matching on the version leaves a product written again meanwhile pending.
-    const mark = ({ productId, version, deleted }: PublishedChange) =>
-      this.lock<unknown>(productId, () =>
-        deleted
-          ? this.products.deleteOne({ ...productQueries.byIdAndVersion(productId, version), deleted: true })
-          : this.products.updateOne(productQueries.byIdAndVersion(productId, version), { $set: { pending: false } }),
-      );
+    const mark = ({ productId, version }: PublishedChange) =>
+      this.lock<unknown>(productId, () => this.products.updateOne(productQueries.byIdAndVersion(productId, version), { $set: { pending: false } }));
     for (let i = 0; i < changes.length; i += 4) await Promise.all(changes.slice(i, i + 4).map(mark));
   }
 

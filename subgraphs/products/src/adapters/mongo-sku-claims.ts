@@ -71,7 +71,7 @@ export function skuClaims(db: Db, collection: string, deps: { lock: ResourceLock
         if (await takeOver(entry.productId, entry.sku)) mine.push(entry);
         else {
           await this.release(mine);
-          throw new DuplicateSkuError(entry.sku);
+          throw new DuplicateSkuError(entry.sku, await this.holder(entry.sku));
         }
       }
     },

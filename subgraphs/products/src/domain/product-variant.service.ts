@@ -31,6 +31,19 @@ const sameVariant = (a: ProductVariant, b: ProductVariant): boolean => {
   return terms(a) === terms(b);
 };
 
+/** Whether the variant is one the product handed out (keys count up from 1) and no longer holds. */
+const wasRemoved = (product: Product, variantId: string): boolean => {
+  const key = Number(variantId.slice(product.id.length + 1));
+  return (
+    variantId.startsWith(`${product.id}:`) &&
+    variantIdOf(product.id, String(key)) === variantId &&
+    Number.isSafeInteger(key) &&
+    key >= 1 &&
+    key <= product.lastVariantKey &&
+    !product.variants.some((v) => v.id === variantId)
+  );
+};
+
 /** A variant id whose product does not exist names no variant. */
 const missingVariant = (variantId: string) => () => notFound("ProductVariant", variantId);
 
@@ -39,7 +52,10 @@ const missingVariant = (variantId: string) => () => notFound("ProductVariant", v
  * computed from the product as it is at write time (see ProductEdit), so concurrent edits of
  * one product never lose a variant, and each is announced by the product's change event.
  */
-export function createVariantOperations(deps: { edit: (productId: string, change: ProductEdit, missing?: () => Error) => Promise<Product> }) {
+export function createVariantOperations(deps: {
+  edit: (productId: string, change: ProductEdit, missing?: () => Error) => Promise<Product>;
+  findByIds: (ids: readonly string[]) => Promise<Map<string, Product>>;
+}) {
   const { edit } = deps;
   return {
     /**
@@ -92,15 +108,26 @@ export function createVariantOperations(deps: { edit: (productId: string, change
       return variantOf(product, variantId);
     },
 
-    /** Removes a variant; its key is never handed out again. The last one stays. */
+    /**
+     * Removes a variant; its key is never handed out again. The last one stays. A variant the
+     * product had and lost already (a removal sent again after a lost answer, a double click)
+     * answers the product as it is: the removal asked for is done. A key never handed out is
+     * NOT_FOUND.
+     */
     async removeVariant(variantId: string): Promise<Product> {
       const productId = productIdOfVariant(variantId);
-      return edit(productId, (current): ProductChanges => {
-        variantOf(current, variantId);
-        const variants = current.variants.filter((v) => v.id !== variantId);
-        if (variants.length === 0) throw badInput("A product keeps at least one variant: delete the product instead", { field: "id", variantId });
-        return { variants, price: lowestPrice(variants) };
-      }, missingVariant(variantId));
+      try {
+        return await edit(productId, (current): ProductChanges => {
+          variantOf(current, variantId);
+          const variants = current.variants.filter((v) => v.id !== variantId);
+          if (variants.length === 0) throw badInput("A product keeps at least one variant: delete the product instead", { field: "id", variantId });
+          return { variants, price: lowestPrice(variants) };
+        }, missingVariant(variantId));
+      } catch (error) {
+        const product = (await deps.findByIds([productId])).get(productId);
+        if (product && wasRemoved(product, variantId)) return product;
+        throw error;
+      }
     },
   };
 }

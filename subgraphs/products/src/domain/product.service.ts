@@ -78,6 +78,21 @@ export function createProductService(deps: {
     return updated;
   };
 
+  /**
+   * Without a key the SKU is the product's natural key: the product holding it, created by this
+   * very request (the same fingerprint: a double click, a retry after a lost answer), is the
+   * answer. A twin sent at once may hold the SKU's claim before its product is written, so the
+   * holder is waited for a moment; another request's product stays a CONFLICT.
+   */
+  const sameCreation = async (holder: string | undefined, creationHash: string): Promise<Product | undefined> => {
+    if (holder === undefined) return undefined;
+    for (const deadline = Date.now() + TWIN_WRITE_WAIT_MS; ; await new Promise((resolve) => setTimeout(resolve, 25))) {
+      const held = (await store.findByIds([holder])).get(holder);
+      if (held) return held.creationHash === creationHash ? held : undefined;
+      if (Date.now() > deadline) return undefined;
+    }
+  };
+
   return {
     findByIds: (ids: readonly string[]) => (cache ? cache.getMany(ids, (missing) => store.findByIds(missing)) : store.findByIds(ids)),
 
@@ -123,12 +138,14 @@ export function createProductService(deps: {
       if (variantInputs.length > 0 && priceAmount != null) throw badInput("A product with variants costs what its variants cost: give each variant its priceAmount", { field: "priceAmount" });
       if (variantInputs.length === 0 && priceAmount == null) throw badInput("A product without variants needs a priceAmount", { field: "priceAmount" });
       const id = key === null ? `prod_${randomUUID().replaceAll("-", "").slice(0, 20)}` : productIdForKey(key);
-      const creationHash = key === null ? undefined : createRequestHash({ sku, fields, currency: input.currency, priceAmount: priceAmount ?? null, options, variants: variantInputs });
-      // The key's product, created by an earlier call: the answer, as it is now.
+      const creationHash = createRequestHash({ sku, fields, currency: input.currency, priceAmount: priceAmount ?? null, options, variants: variantInputs });
+      // The key's product, created by an earlier call: the answer, as it is now (deleted since:
+      // NOT_FOUND, never made again under its id).
       const repeat = async (): Promise<Product | undefined> => {
         if (key === null) return undefined;
         const created = (await store.findByIds([id])).get(id);
         if (created && (created.creationHash == null ? created.sku !== sku : created.creationHash !== creationHash)) throw keyConflict(key, created.id);
+        if (!created && (await store.wasDeleted(id))) throw new DomainError(ErrorCode.NOT_FOUND, `Product ${id}, created under idempotency key ${key}, was deleted since; use a new key for a new product`, { id });
         return created;
       };
       const earlier = await repeat();
@@ -154,7 +171,7 @@ export function createProductService(deps: {
         createdAt: now,
         updatedAt: now,
         version: 1,
-        ...(creationHash === undefined ? {} : { creationHash }),
+        creationHash,
       };
       try {
         await store.insert(product);
@@ -162,7 +179,11 @@ export function createProductService(deps: {
         // A twin with this key inserted it first (its SKU, or its id, is taken by it).
         const twin = await repeat();
         if (twin) return twin;
-        if (error instanceof DuplicateSkuError) throw skuConflict(error.sku);
+        if (error instanceof DuplicateSkuError) {
+          const same = key === null && error.sku === sku ? await sameCreation(error.holder, creationHash) : undefined;
+          if (same) return same;
+          throw skuConflict(error.sku);
+        }
         throw error;
       }
       await written(product.id);
@@ -185,17 +206,25 @@ export function createProductService(deps: {
       });
     },
 
-    ...createVariantOperations({ edit }),
+    ...createVariantOperations({ edit, findByIds: (ids) => store.findByIds(ids) }),
 
     ...createProductImageOperations({ edit, findByIds: (ids) => store.findByIds(ids) }),
 
+    /**
+     * Removing is reaching a state: a catalog without the product. One removed already (a
+     * deletion sent again after a lost answer, a double click, another admin) answers its id
+     * again; an id the catalog never had is NOT_FOUND.
+     */
     async remove(id: string): Promise<string> {
-      if (!(await store.remove(id, clock()))) throw notFound("Product", id);
-      await written(id);
+      if (await store.remove(id, clock())) await written(id);
+      else if (!(await store.wasDeleted(id))) throw notFound("Product", id);
       return id;
     },
   };
 }
+
+/** How long an unkeyed create waits for the twin whose claim on its SKU came first to be written. */
+const TWIN_WRITE_WAIT_MS = 2_000;
 
 function skuConflict(sku: string): DomainError {
   return new DomainError(ErrorCode.CONFLICT, `SKU ${sku} is already used by another product`, { field: "sku", sku });

@@ -237,10 +237,16 @@ export type Mutation = {
    * Adds a product to the catalog (admin). With an idempotencyKey the product is created once
    * however often the call is sent (a double click, a retry after a lost answer): a repeat
    * answers the product as it is now; the key reused for another input (another SKU, name,
-   * price, options...) is IDEMPOTENCY_CONFLICT.
+   * price, options...) is IDEMPOTENCY_CONFLICT, and a key whose product was deleted since
+   * NOT_FOUND. Without a key the SKU is the product's key: the same input again answers the
+   * product it made, as it is now, and the SKU asked for with other input is CONFLICT.
    */
   createProduct: Product;
-  /** Removes a product from the catalog (admin). Returns the id removed. */
+  /**
+   * Removes a product from the catalog (admin). Returns the id removed, also for a product
+   * removed before (a double click, a retry after a lost answer); NOT_FOUND for an id the
+   * catalog never had.
+   */
   deleteProduct: Scalars['ID']['output'];
   /**
    * Counts a view of a product for the trending rankings; anyone may call it, signed in or not.
@@ -250,7 +256,11 @@ export type Mutation = {
    * (RATE_LIMITED beyond it).
    */
   recordProductView: Scalars['Boolean']['output'];
-  /** Removes a variant (admin); a product keeps at least one. Returns the product. */
+  /**
+   * Removes a variant (admin); a product keeps at least one. Returns the product, also for a
+   * variant it lost before (a double click, a retry after a lost answer); NOT_FOUND for a
+   * variant it never had.
+   */
   removeProductVariant: Product;
   /** Renames or moves a category (admin). BAD_USER_INPUT for a move that would make a cycle. */
   updateCategory: Category;

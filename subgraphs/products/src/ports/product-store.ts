@@ -49,7 +49,11 @@ export type PublishedChange = Pick<UnpublishedChange, "productId" | "version" | 
 export type ProductEdit = ProductChanges | ((current: Product) => ProductChanges);
 
 export class DuplicateSkuError extends Error {
-  constructor(readonly sku: string) {
+  /** `holder`: the product holding the SKU, when the store knows it (it may not be written yet). */
+  constructor(
+    readonly sku: string,
+    readonly holder?: string,
+  ) {
     super(`SKU ${sku} already exists`);
   }
 }
@@ -60,7 +64,8 @@ export class DuplicateSkuError extends Error {
  *   throw DuplicateSkuError);
  * - every write bumps `version` and is recorded as unpublished in the same single-document
  *   write, so a write and its change event can never diverge even without transactions;
- * - deleted products are invisible to reads at once, and leave a tombstone until published;
+ * - deleted products are invisible to reads at once and leave a tombstone for good, so a
+ *   deletion sent again is told from an id the catalog never had (`wasDeleted`);
  * - a read touches a bounded number of products whatever the catalog's size (an id, a block
  *   of a listing, a counter), never the whole collection: the catalog is sized for millions.
  */
@@ -88,10 +93,12 @@ export interface ProductStore {
   insertMany(products: Product[], options?: { announce?: boolean }): Promise<void>;
   update(id: string, edit: ProductEdit, now: Date): Promise<Product | null>;
   remove(id: string, now: Date): Promise<boolean>;
+  /** Whether the id names a product this catalog removed (its tombstone). */
+  wasDeleted(id: string): Promise<boolean>;
   unpublishedChanges(limit: number): Promise<UnpublishedChange[]>;
   /**
    * Marks changes as announced, each unless a newer write to its product happened meanwhile;
-   * a published delete drops its tombstone. Batched: the relay marks a whole page at once.
+   * a published delete keeps its tombstone. Batched: the relay marks a whole page at once.
    */
   markPublished(changes: readonly PublishedChange[]): Promise<void>;
   /**

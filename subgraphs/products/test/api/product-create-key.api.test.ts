@@ -57,9 +57,32 @@ function defineCreateKeySuite(engine: string, open: () => Promise<{ store: Produ
       // A hostile key (a NUL byte, past 200 characters) is refused before anything is made.
       await rejectsWith(rig.asAdmin(CREATE, { input: input("KETTLE-4"), key: "kettle\u0000again" }), "BAD_USER_INPUT");
       await rejectsWith(rig.asAdmin(CREATE, { input: input("KETTLE-5"), key: "k".repeat(201) }), "BAD_USER_INPUT");
-      // Without a key a SKU already taken stays CONFLICT, as before.
-      await rejectsWith(rig.asAdmin(CREATE, { input: input("KETTLE-1") }), "CONFLICT");
+      // Without a key the same request is answered with the product; the SKU asked for other terms stays CONFLICT.
+      assert.equal((await rig.asAdmin<{ createProduct: { id: string } }>(CREATE, { input: input("KETTLE-1") })).createProduct.id, answers[0]!.createProduct.id);
+      await rejectsWith(rig.asAdmin(CREATE, { input: { ...input("KETTLE-1"), priceAmount: 3999 } }), "CONFLICT");
       assert.equal(await count(), before + 1);
+    });
+
+    it("without a key the SKU is the product's key: the same request sent again or eight times at once is one product, answered to each; another request for the SKU is CONFLICT", async () => {
+      const before = await count();
+      const answers = await Promise.all(Array.from({ length: 8 }, () => rig.asAdmin<{ createProduct: { id: string } }>(CREATE, { input: input("PAN-1") })));
+      assert.equal(new Set(answers.map((a) => a.createProduct.id)).size, 1, "every call answered with one product");
+      const late = await rig.asAdmin<{ createProduct: { id: string } }>(CREATE, { input: input("PAN-1") });
+      assert.equal(late.createProduct.id, answers[0]!.createProduct.id, "a retry after a lost answer gets the same product");
+      await rejectsWith(rig.asAdmin(CREATE, { input: { ...input("PAN-1"), name: "Wok" } }), "CONFLICT");
+      assert.equal(await count(), before + 1);
+    });
+
+    it("answers a deletion sent again with the id removed, an id never had with NOT_FOUND, and a key whose product was deleted with NOT_FOUND, never making it again", async () => {
+      const DELETE = `mutation($id: ID!) { deleteProduct(id: $id) }`;
+      const before = await count();
+      const { id } = (await rig.asAdmin<{ createProduct: { id: string } }>(CREATE, { input: input("TRAY-1"), key: "new-tray" })).createProduct;
+      const deletions = await Promise.all([1, 2].map(() => rig.asAdmin<{ deleteProduct: string }>(DELETE, { id })));
+      assert.deepEqual(deletions, [{ deleteProduct: id }, { deleteProduct: id }]);
+      assert.deepEqual(await rig.asAdmin(DELETE, { id }), { deleteProduct: id }, "sent again after a lost answer");
+      await rejectsWith(rig.asAdmin(DELETE, { id: "prod_never_had" }), "NOT_FOUND");
+      await rejectsWith(rig.asAdmin(CREATE, { input: input("TRAY-1"), key: "new-tray" }), "NOT_FOUND");
+      assert.equal(await count(), before);
     });
 
     it("keeps the SKUs of a product created by calls racing under one key taken: a variant SKU of it asked for by another product is CONFLICT", async () => {
