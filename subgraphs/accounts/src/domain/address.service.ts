@@ -1,14 +1,15 @@
-import { randomUUID } from "node:crypto";
 import { badInput, notFound, regionOf, unauthenticated } from "#kernel";
 import type { Address } from "./user.js";
 import { validAddress, validAddressChanges, type AddressInput } from "./account.validation.js";
+import { newAddressId, wasIssuedTo } from "./address-id.js";
 import type { UserStore } from "../ports/user-store.js";
 
 export const MAX_ADDRESSES_PER_USER = 20;
 
 /**
  * A user's address book. Every operation is scoped to the caller: an address id of another
- * user fails with the same NOT_FOUND as an id that never existed, so ids leak nothing.
+ * user fails with the same NOT_FOUND as an id that never existed, so ids leak nothing (but for
+ * the removal of one the caller had, which answers as the removal it repeats).
  */
 export function createAddressService(deps: { store: UserStore; clock?: () => Date }) {
   const { store } = deps;
@@ -24,7 +25,7 @@ export function createAddressService(deps: { store: UserStore; clock?: () => Dat
       // A validly signed token may name no account (one signed for a made-up user, or for an
       // account since removed): the caller is told to sign in, not given an internal error.
       if (!(await store.findUsersByIds([userId])).has(userId)) throw unauthenticated("Your access token names no account; sign up or log in again");
-      const id = `adr_${randomUUID().replaceAll("-", "").slice(0, 24)}`;
+      const id = newAddressId(userId);
       // The cap is the size the schema declares for User.addresses (the gateway's cost measure
       // counts on it), so the store judges it with the user locked, not this call beforehand.
       const added = await store.addAddress(userId, { ...fields, id, createdAt: clock() }, input.makeDefault ?? false, MAX_ADDRESSES_PER_USER);
@@ -45,8 +46,13 @@ export function createAddressService(deps: { store: UserStore; clock?: () => Dat
       return updated;
     },
 
+    /**
+     * Removing is reaching a state: an address book without the address. One this user had and
+     * removed already (a removal sent again after a lost answer, a double click, another tab)
+     * answers its id again; an id never theirs is NOT_FOUND, as every other operation answers.
+     */
     async remove(userId: string, addressId: string): Promise<string> {
-      if (!(await store.removeAddress(userId, addressId))) throw notFound("Address", addressId);
+      if (!(await store.removeAddress(userId, addressId)) && !wasIssuedTo(addressId, userId)) throw notFound("Address", addressId);
       return addressId;
     },
 

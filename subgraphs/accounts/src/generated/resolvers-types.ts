@@ -146,7 +146,10 @@ export type Mutation = {
   logOut: Scalars['Boolean']['output'];
   /** Exchanges a refresh token for a new access token and a new refresh token. */
   refreshToken: AuthPayload;
-  /** Deletes one of the signed-in user's addresses and returns its id. NOT_FOUND for any other id. */
+  /**
+   * Deletes one of the signed-in user's addresses and returns its id, also for one of theirs
+   * deleted before (a double click, a retry after a lost answer). NOT_FOUND for any other id.
+   */
   removeAddress: Scalars['ID']['output'];
   /**
    * Mails a password-reset link to the account with this email, if there is one. Always true,

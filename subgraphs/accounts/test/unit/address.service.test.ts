@@ -37,4 +37,18 @@ describe("address book", () => {
     assert.equal(saved.country, "GB");
     assert.equal((await failure(addresses.update("usr_bea", saved.id, { country: "ZZ" }))).code, ErrorCode.BAD_USER_INPUT);
   });
+
+  it("answers a removal sent again with the id removed, and another account's or a made-up id with NOT_FOUND", async () => {
+    const store = await EmbeddedUserStore.open();
+    for (const id of ["usr_cy", "usr_dee"]) await store.createUser({ id, email: `${id}@example.com`, emailKey: `${id}@example.com`, name: id, role: "customer", passwordHash: "x", createdAt: new Date() });
+    const addresses = createAddressService({ store });
+    const mine = await addresses.add("usr_cy", ADA);
+    const theirs = await addresses.add("usr_dee", ADA);
+    assert.deepEqual(await Promise.all([addresses.remove("usr_cy", mine.id), addresses.remove("usr_cy", mine.id)]), [mine.id, mine.id]);
+    assert.equal(await addresses.remove("usr_cy", mine.id), mine.id, "sent again after a lost answer");
+    assert.equal((await failure(addresses.remove("usr_dee", mine.id))).code, ErrorCode.NOT_FOUND, "removed, but never that account's");
+    assert.equal((await failure(addresses.remove("usr_cy", theirs.id))).code, ErrorCode.NOT_FOUND);
+    assert.equal((await failure(addresses.remove("usr_cy", `adr_${"a".repeat(36)}`))).code, ErrorCode.NOT_FOUND);
+    assert.equal((await addresses.listFor(["usr_dee"])).get("usr_dee")!.length, 1, "the other account's address stays");
+  });
 });
