@@ -95,14 +95,20 @@ export function createCartService(deps: { store: CartStore; limits: CartLimits; 
     }
   }
 
+  /**
+   * Removing is reaching a state: a cart without the line. A line already gone (the repeat of a
+   * removal whose answer was lost, a double click, another tab's removal) answers the cart as it
+   * is; only a variant the catalog does not know, and the cart does not hold, is NOT_FOUND.
+   */
   const removeLine = (userId: string, target: VariantTarget, lookups: CartLookups, key: CartMutationKey | undefined): Promise<PricedCart> =>
     keyed(userId, key, lookups, async () => {
       const variantId = await variantIdOf(target, lookups);
+      const known = Boolean((await lookups.variants([variantId])).get(variantId));
       const cart = await store.changeLine(
         userId,
         variantId,
         (current) => {
-          if (!current) throw missingLine(variantId);
+          if (!current && !known) throw missingLine(variantId);
           return null;
         },
         key,

@@ -324,9 +324,12 @@ export type Mutation = {
    */
   removeCoupon: Cart;
   /**
-   * Removes a variant's line from the cart, named as for addToCart. NOT_FOUND when the cart
-   * holds no line for the variant, as for updateCartItem. Under an idempotencyKey a repeat answers
-   * the cart (not NOT_FOUND) and leaves the line alone if another tab put it back since.
+   * Removes a variant's line from the cart, named as for addToCart. A cart without the line is
+   * what was asked: a removal sent again (a double click, a retry after a lost answer) or a line
+   * another tab removed first answers the cart as it is, not NOT_FOUND, which is only for a variant
+   * the catalog does not know and the cart does not hold. Without a key, a repeat that comes after
+   * another tab put the line back removes it again: under an idempotencyKey a repeat changes
+   * nothing and leaves that line alone.
    */
   removeFromCart: Cart;
   /**
@@ -336,8 +339,9 @@ export type Mutation = {
   setTaxRate: TaxRate;
   /**
    * Sets the quantity of a line; 0 removes it. The line is named as for addToCart. NOT_FOUND
-   * when the cart holds no line for the variant. Under an idempotencyKey a repeat changes nothing:
-   * an edit made since in another tab stays.
+   * when the cart holds no line for the variant, but for 0, which answers the cart as
+   * removeFromCart does. Under an idempotencyKey a repeat changes nothing: an edit made since in
+   * another tab stays.
    */
   updateCartItem: Cart;
 };
