@@ -119,9 +119,13 @@ function definePricingApiSuite(engine: DatabaseEngine): void {
       assert.equal(codeOf(conflict), "IDEMPOTENCY_CONFLICT");
       assert.equal(codeOf(await run(KEYED, { input: once, key: "" }, admin)), "BAD_USER_INPUT");
       assert.equal(await prisma.shippingMethod.count({ where: { countries: { has: "AT" } } }), 1);
-      // Without a key each call is a new method, as before.
-      await run(KEYED, { input: once }, admin);
-      assert.equal(await prisma.shippingMethod.count({ where: { countries: { has: "AT" } } }), 2);
+      // Without a key the terms are the method's key: the first call makes one, its repeats (in
+      // any order of countries) answer it, and other terms are another method.
+      const unkeyed = await Promise.all(Array.from({ length: 3 }, () => run(KEYED, { input: once }, admin)));
+      assert.equal(new Set(unkeyed.map((a) => a.data.createShippingMethod.id)).size, 1, JSON.stringify(unkeyed.map((a) => a.errors)));
+      assert.equal((await run(KEYED, { input: { ...once, countries: ["AT", "CH"] } }, admin)).data.createShippingMethod.id === unkeyed[0]!.data.createShippingMethod.id, false);
+      const reordered = await run(KEYED, { input: { ...once, countries: ["CH", "AT"] } }, admin);
+      assert.equal(await prisma.shippingMethod.count({ where: { countries: { has: "AT" } } }), 3, JSON.stringify(reordered.errors));
     });
 
     it("refuses country and currency codes that are not ISO ones, though shaped like them, with BAD_USER_INPUT and creates nothing", async () => {

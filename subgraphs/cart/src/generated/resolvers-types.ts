@@ -310,7 +310,8 @@ export type Mutation = {
    * be the 21st of any of its countries is refused with BAD_USER_INPUT (extensions.countryCode
    * and limit), and nothing is created. With an idempotencyKey the method is created once
    * however often the call is sent (a double click, a retry after a lost answer): a repeat
-   * answers it; the key reused for another method is IDEMPOTENCY_CONFLICT.
+   * answers it; the key reused for another method is IDEMPOTENCY_CONFLICT. Without one the
+   * terms are the method's key: the same input again answers the method it made.
    */
   createShippingMethod: ShippingMethod;
   /**

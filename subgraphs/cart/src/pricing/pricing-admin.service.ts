@@ -19,10 +19,14 @@ export function createPricingAdminService(deps: { store: PricingStore }) {
      * With an idempotency key the method is created once however often the call is repeated or
      * doubled (its id derives from the key): a repeat answers it; the key reused for another
      * method (name, price, countries, free-over or delivery days) is IDEMPOTENCY_CONFLICT.
+     * Without one its terms are its natural key (two methods alike in every term are one choice
+     * to a customer): its id derives from them, so the same method sent again is answered with
+     * the one made, never made twice.
      */
     async createShippingMethod(input: ShippingMethodInput, idempotencyKey: string | null = null): Promise<ShippingMethod> {
       const key = idempotencyKey === null ? null : validIdempotencyKey(idempotencyKey);
-      const method: ShippingMethod = { id: key === null ? `shp_${randomUUID().replaceAll("-", "").slice(0, 24)}` : shippingMethodIdForKey(key), ...validShippingMethod(input) };
+      const terms = validShippingMethod(input);
+      const method: ShippingMethod = { id: key === null ? shippingMethodIdForTerms(terms) : shippingMethodIdForKey(key), ...terms };
       try {
         const stored = await store.createShippingMethod(method, MAX_SHIPPING_CHOICES);
         if (key !== null && !sameShippingMethod(stored, method)) {
@@ -76,10 +80,16 @@ function shippingMethodIdForKey(key: string): string {
   return `shp_${createHash("sha256").update(`create-shipping-method\n${key}`).digest("hex").slice(0, 24)}`;
 }
 
+/** What makes a shipping method the one it is, whatever the order its countries were listed in. */
+const shippingTerms = (m: Omit<ShippingMethod, "id">) => JSON.stringify([m.name, m.price, [...m.countries].sort(), m.freeOver ?? null, m.minDeliveryDays, m.maxDeliveryDays]);
+
+function shippingMethodIdForTerms(terms: Omit<ShippingMethod, "id">): string {
+  return `shp_${createHash("sha256").update(`shipping-method-terms\n${shippingTerms(terms)}`).digest("hex").slice(0, 24)}`;
+}
+
 /** Whether a stored method is the one a request describes (a repeat, not a reuse of its key). */
 function sameShippingMethod(a: ShippingMethod, b: ShippingMethod): boolean {
-  const terms = (m: ShippingMethod) => JSON.stringify([m.name, m.price, [...m.countries].sort(), m.freeOver ?? null, m.minDeliveryDays, m.maxDeliveryDays]);
-  return terms(a) === terms(b);
+  return shippingTerms(a) === shippingTerms(b);
 }
 
 /** Whether a stored coupon is the one a request describes: its code and every term it was created with. */
