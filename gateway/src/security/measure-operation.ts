@@ -92,6 +92,8 @@ export class UnmeasurableOperationError extends Error {}
 const SATURATED = 1e12;
 const add = (a: number, b: number) => Math.min(SATURATED, a + b);
 const times = (a: number, b: number) => Math.min(SATURATED, a * b);
+/** The saturating sum and product, for other measures of a document to count as this one does. */
+export { add as saturatingAdd, times as saturatingTimes };
 
 const PAGE_SIZE_ARGUMENTS = new Set(["first", "last", "limit"]);
 /** Introspection root fields: priced by a measure of their own (introspectionCost), not by cost. */
