@@ -26,6 +26,7 @@ export * from "./http/no-sniff.js";
 export * from "./http/connection-limiter.js";
 export * from "./http/stranger-sockets.js";
 export { CLOSE_LINGER_MS, resetSocket, resetWhenCut } from "./http/unread-answer-reset.js";
+export { STALLED_READER_MS } from "./http/stalled-reader-reset.js";
 export { MAX_PIPELINED } from "./http/requests-in-turn.js";
 export * from "./http/client-network.js";
 export * from "./http/connection-rate.js";

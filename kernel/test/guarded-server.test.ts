@@ -5,7 +5,8 @@ import { connect, type Socket } from "node:net";
 import { Agent, get as httpGet, request } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, describe, it } from "node:test";
-import { clientNetwork, closeServer, createGuardedServer, defaultMaxConnections, MAX_PIPELINED, MAX_REQUEST_HEADERS, maxConnectionsFor, openFileLimit, PIPELINE_FLOOD_CONNECTIONS, startHealthServer, type ConnectionGuards, type ConnectionRefusal } from "#kernel";
+import { clientNetwork, closeServer, createGuardedServer, defaultMaxConnections, MAX_PIPELINED, MAX_REQUEST_HEADERS, maxConnectionsFor, openFileLimit, PIPELINE_FLOOD_CONNECTIONS, resetWhenCut, startHealthServer, type ConnectionGuards, type ConnectionRefusal } from "#kernel";
+import { WebSocketServer } from "ws";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -339,6 +340,48 @@ describe("guarded HTTP server: what a client leaves unread", () => {
     assert.ok(Date.now() - started < 3_000, `closed in ${Date.now() - started} ms, not after the linger`);
   });
 
+  it("drops an answer a kept-alive client leaves unread once it has taken nothing of it for the stall deadline, where it stayed in the kernel until the keep-alive timeout", async () => {
+    // Before, the kernel took the whole answer, Node saw it finished, and the socket waited 65 s
+    // for the next request with the answer parked: 64 such sockets of one address held 21.7 MB.
+    const { server, port, closedAt } = await answering({ stalledReaderMs: 500 });
+    try {
+      const client = await notReading(port);
+      const closed = await Promise.race([closedAt, sleep(10_000).then(() => undefined)]);
+      assert.ok(closed !== undefined, "the server let the kept-alive socket of a client that reads nothing go");
+      const { bytes } = await client.read();
+      assert.ok(bytes < ANSWER_BYTES, `what was left was dropped: ${bytes} bytes reached the client, the answer has ${ANSWER_BYTES}`);
+    } finally {
+      await closeServer(server);
+    }
+  });
+
+  it("keeps serving a client that reads its answer slowly, past many stall deadlines, then keeps its connection alive", async () => {
+    const { server, port } = await answering({ stalledReaderMs: 2_000 });
+    const socket = connect({ port, host: "127.0.0.1" });
+    try {
+      socket.pause();
+      await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+      socket.write(`GET / HTTP/1.1\r\nHost: x\r\n\r\n`);
+      const startedAt = Date.now();
+      let bytes = 0;
+      let error: string | undefined;
+      socket.on("error", (e: NodeJS.ErrnoException) => (error = e.code));
+      // 8 KB every 100 ms: the 512 KB answer takes about 6 s, three stall deadlines.
+      while (bytes < ANSWER_BYTES && !socket.destroyed) {
+        await sleep(100);
+        const chunk = socket.read(8 * 1024) ?? socket.read();
+        if (chunk) bytes += chunk.length;
+      }
+      assert.equal(error, undefined);
+      assert.ok(bytes >= ANSWER_BYTES, `the whole answer arrived (${bytes} bytes)`);
+      assert.ok(Date.now() - startedAt > 4_000, "it was read slowly");
+      assert.equal(socket.destroyed, false, "the connection is still open for its next request");
+    } finally {
+      socket.destroy();
+      await closeServer(server);
+    }
+  });
+
   it("closes with a kept-alive connection idle after its answer: the idle socket is closed, not left lingering with nothing to keep the close going", async () => {
     // Node's close destroys idle kept-alive sockets while the server still listens; taken for
     // a close that lingers, they held the close open with only an unreferenced timer behind it.
@@ -357,6 +400,65 @@ describe("guarded HTTP server: what a client leaves unread", () => {
     } finally {
       agent.destroy();
       server.closeAllConnections();
+    }
+  });
+});
+
+describe("guarded HTTP server: what a WebSocket client leaves unread", () => {
+  /** One message of 512 KB: the server's kernel takes it whole on loopback. */
+  const PUSHED_BYTES = 512 * 1024;
+
+  /** A server that pushes one large message to each socket, its socket guarded as the gateway guards it. */
+  async function pushing(guards: Partial<ConnectionGuards> = {}) {
+    const server = createGuardedServer({ maxConnections: 100, ...guards }, (_req, res) => res.end());
+    const sockets = new WebSocketServer({ server });
+    const closed: Promise<void>[] = [];
+    sockets.on("connection", (socket, request) => {
+      resetWhenCut(request.socket);
+      closed.push(new Promise((resolve) => request.socket.once("close", () => resolve())));
+      socket.on("error", () => {});
+      socket.send(Buffer.alloc(PUSHED_BYTES, 120));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    return { server, sockets, port: (server.address() as AddressInfo).port, closed };
+  }
+
+  /** A raw client that opens a WebSocket, reads nothing, and once pushed to sends a FIN without any close frame. */
+  async function halfClosing(port: number) {
+    const socket = connect({ port, host: "127.0.0.1" });
+    socket.on("error", () => {});
+    await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+    socket.write(`GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`);
+    // The upgrade's answer and the first of the push, then nothing more is read.
+    const first = await new Promise<Buffer>((resolve) => socket.once("data", resolve));
+    socket.pause();
+    socket.end();
+    return {
+      /** Every byte the client got, the upgrade's answer included. */
+      read: () =>
+        new Promise<number>((resolve) => {
+          let bytes = first.length;
+          socket.on("data", (chunk: Buffer) => (bytes += chunk.length));
+          socket.once("close", () => resolve(bytes));
+          socket.resume();
+        }),
+    };
+  }
+
+  it("drops what was pushed to a WebSocket whose client sent a FIN without the closing handshake, once it has lingered", async () => {
+    // Before, ws ended the socket at the FIN and Node let go of it: the kernel kept the unread
+    // push (FIN-WAIT-1) for as long as the client kept its window shut, outside every cap.
+    const { server, sockets, port, closed } = await pushing({ closeLingerMs: 300, stalledReaderMs: 60_000 });
+    try {
+      const client = await halfClosing(port);
+      await until(() => closed.length === 1);
+      await Promise.race([closed[0], sleep(10_000)]);
+      await sleep(200);
+      const bytes = await client.read();
+      assert.ok(bytes < PUSHED_BYTES, `what was left was dropped: ${bytes} bytes reached the client, the push has ${PUSHED_BYTES}`);
+    } finally {
+      sockets.close();
+      await closeServer(server);
     }
   });
 });

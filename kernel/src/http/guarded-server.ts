@@ -11,6 +11,7 @@ import { answerUnreadableRequest, refuseChunkedBody, refuseWithoutHost } from ".
 import { sendGraphQLError } from "./send-graphql-error.js";
 import { closeWhenBodyUnread } from "./unread-body.js";
 import { CLOSE_LINGER_MS, resetSocket, resetUnreadOnClose, type LingeringSockets } from "./unread-answer-reset.js";
+import { resetWhenStalled, STALLED_READER_MS } from "./stalled-reader-reset.js";
 import { ErrorCode } from "../errors/error-codes.js";
 import { REBOUND_HOST_MESSAGE } from "../config/development-exposure.js";
 
@@ -71,6 +72,11 @@ export interface ConnectionGuards {
    * dropped (see unread-answer-reset.ts); CLOSE_LINGER_MS when left out.
    */
   closeLingerMs?: number;
+  /**
+   * How long a client may leave what it was sent unacknowledged without taking a byte of it
+   * before its socket is reset (see stalled-reader-reset.ts); STALLED_READER_MS when left out.
+   */
+  stalledReaderMs?: number;
   onRefused?: (reason: ConnectionRefusal) => void;
   /**
    * Whether a request's Host header may be served (`loopbackHostCheck`): a refused one is 403
@@ -148,7 +154,10 @@ export function createGuardedServer(guards: ConnectionGuards, listener: RequestL
   let closeCalled = false;
   const lingering: LingeringSockets = { closing: () => closeCalled || !server.listening, lingering: new Set() };
   server.on("listening", () => (closeCalled = false));
-  server.on("connection", (socket: Socket) => resetUnreadOnClose(socket, lingering, guards.closeLingerMs ?? CLOSE_LINGER_MS));
+  server.on("connection", (socket: Socket) => {
+    resetUnreadOnClose(socket, lingering, guards.closeLingerMs ?? CLOSE_LINGER_MS);
+    resetWhenStalled(socket, guards.stalledReaderMs ?? STALLED_READER_MS);
+  });
   // A closing server waits for every socket: it cuts those lingering rather than wait out their linger.
   const close = server.close;
   server.close = function (this: Server, callback?: (error?: Error) => void) {

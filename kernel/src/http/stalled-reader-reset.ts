@@ -1,0 +1,125 @@
+import type { Socket } from "node:net";
+import { socketInode, unacknowledgedBytes } from "./kernel-send-queues.js";
+import { resetSocket } from "./unread-answer-reset.js";
+
+/**
+ * How long a socket may hold bytes its client has not acknowledged without the client taking a
+ * single one of them. A client that reads, however slowly, opens its window and acknowledges
+ * something every round trip or two; one that stopped reading (or whose network is gone) holds
+ * a shut window, and everything the server's kernel took for it stays there.
+ */
+export const STALLED_READER_MS = 15_000;
+
+/** The least time between two looks at the kernel's socket tables. */
+const MIN_SCAN_INTERVAL_MS = 1_000;
+/**
+ * A look's reading of the tables costs at most a fiftieth of the time between looks, up to the
+ * longest wait, past which a stall would go unseen for too long.
+ */
+const SCAN_COST_SHARE = 50;
+const MAX_SCAN_INTERVAL_MS = 5_000;
+
+interface Watched {
+  stallMs: number;
+  /** The socket's inode once looked up; null where it has none the tables list. */
+  inode?: string | null;
+  /** Bytes handed to the kernel the client has acknowledged, as last seen. */
+  acknowledged: number;
+  /** When the client last acknowledged something (or the socket last had everything taken). */
+  progressAt: number;
+  /** Bytes handed to the kernel up to which the client is known to have taken everything. */
+  drainedUpTo: number;
+  /** Whether the client was last seen holding bytes back: a stall is timed from when it began. */
+  holding: boolean;
+}
+
+interface WriteQueueOwner {
+  _handle?: { writeQueueSize?: number } | null;
+}
+
+/** Bytes of `socket` the kernel has taken: written, less what Node and libuv still queue. */
+function handedToKernel(socket: Socket): number {
+  const queued = socket.writableLength + ((socket as unknown as WriteQueueOwner)._handle?.writeQueueSize ?? 0);
+  return (socket.bytesWritten ?? 0) - queued;
+}
+
+const watched = new Map<Socket, Watched>();
+let scheduled: NodeJS.Timeout | undefined;
+/** False once the tables proved unreadable here (not Linux): nothing is watched then. */
+let tablesReadable = true;
+let nextDelayMs = MIN_SCAN_INTERVAL_MS;
+
+/**
+ * Resets `socket` once its client has left bytes unacknowledged for `stallMs` without taking one.
+ * An answer the kernel took whole finishes at once as far as Node knows, and a kept-alive
+ * socket then waits for the client's next request for the keep-alive timeout (65 s), however
+ * much of its answer is still unread: 64 sockets of one address that asked a 534 KB answer
+ * each and read none parked 21.7 MB in the gateway's kernel for those 65 s, renewed at the
+ * pace of its budgets (a network's guests could park about 90 MB this way, a /48 sixteen
+ * times that). Slow readers are never cut: each byte they take is progress.
+ *
+ * One watch for the process, however many servers it runs: each look reads the kernel's table
+ * of every socket of the network namespace, so looks are spaced by what the last one cost, and
+ * only sockets with bytes not yet known taken are looked for.
+ */
+export function resetWhenStalled(socket: Socket, stallMs: number = STALLED_READER_MS): void {
+  if (!tablesReadable) return;
+  watched.set(socket, { stallMs, acknowledged: 0, progressAt: Date.now(), drainedUpTo: 0, holding: false });
+  socket.once("close", () => watched.delete(socket));
+  schedule();
+}
+
+function schedule(): void {
+  if (scheduled || watched.size === 0 || !tablesReadable) return;
+  scheduled = setTimeout(() => {
+    void look()
+      .catch(() => undefined)
+      .finally(() => {
+        scheduled = undefined;
+        schedule();
+      });
+  }, nextDelayMs);
+  scheduled.unref();
+}
+
+async function look(): Promise<void> {
+  const now = Date.now();
+  // Sockets whose kernel may still hold something of theirs; the count of handed bytes is
+  // taken before the tables are read, so nothing handed meanwhile is counted as acknowledged.
+  const suspects: { socket: Socket; state: Watched; handed: number }[] = [];
+  for (const [socket, state] of watched) {
+    const handed = handedToKernel(socket);
+    if (socket.destroyed || state.inode === null || handed <= state.drainedUpTo) continue;
+    suspects.push({ socket, state, handed });
+  }
+  if (suspects.length === 0) return;
+  await Promise.all(suspects.filter((s) => s.state.inode === undefined).map(async (s) => (s.state.inode = (await socketInode(s.socket)) ?? null)));
+  const inodes = new Set(suspects.flatMap((s) => (s.state.inode ? [s.state.inode] : [])));
+  if (inodes.size === 0) return;
+  const unacknowledged = await unacknowledgedBytes(inodes, (parseMs) => {
+    nextDelayMs = Math.min(MAX_SCAN_INTERVAL_MS, Math.max(MIN_SCAN_INTERVAL_MS, parseMs * SCAN_COST_SHARE));
+  });
+  if (!unacknowledged) {
+    tablesReadable = false;
+    watched.clear();
+    return;
+  }
+  for (const { socket, state, handed } of suspects) {
+    const left = state.inode ? unacknowledged.get(state.inode) : undefined;
+    if (left === undefined || socket.destroyed) continue;
+    if (left === 0) {
+      state.drainedUpTo = handed;
+      state.acknowledged = handed;
+      state.holding = false;
+      continue;
+    }
+    const acknowledged = handed - left;
+    if (acknowledged > state.acknowledged || !state.holding) {
+      state.acknowledged = Math.max(state.acknowledged, acknowledged);
+      state.progressAt = now;
+      state.holding = true;
+    } else if (now - state.progressAt >= state.stallMs) {
+      resetSocket(socket);
+    }
+  }
+}
