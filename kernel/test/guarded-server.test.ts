@@ -355,8 +355,58 @@ describe("guarded HTTP server: what a client leaves unread", () => {
     }
   });
 
+  it("resets a client that never reads an answer larger than the kernel takes, once it has taken nothing for the stall deadline", async () => {
+    // 8 MB: the kernel holds 4 MB of it and Node the rest, the write never completing.
+    const server = createGuardedServer({ maxConnections: 100, stalledReaderMs: 500 }, (req, res) => {
+      req.resume();
+      req.on("end", () => res.end(Buffer.alloc(8 * 1024 * 1024, 120)));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const closedAt = new Promise<number>((resolve) => server.on("request", (req) => req.socket.once("close", () => resolve(Date.now()))));
+    try {
+      const client = await notReading((server.address() as AddressInfo).port);
+      const closed = await Promise.race([closedAt, sleep(10_000).then(() => undefined)]);
+      assert.ok(closed !== undefined, "the server cut the socket of a client that reads nothing");
+      const { bytes } = await client.read();
+      assert.ok(bytes < 1024 * 1024, `what the server's kernel held was dropped: ${bytes} bytes reached the client`);
+    } finally {
+      await closeServer(server);
+    }
+  });
+
+  it("resets a client that reads so slowly that it would take more than four stall deadlines to read what the kernel holds for it, though it never stalls", async () => {
+    // 4 MB: what the kernel takes for one socket on loopback. Read at 64 KB every 400 ms, it
+    // would have taken 25 s, acknowledging something at every look, the kernel holding megabytes all along.
+    const server = createGuardedServer({ maxConnections: 100, stalledReaderMs: 500 }, (req, res) => {
+      req.resume();
+      req.on("end", () => res.end(Buffer.alloc(4 * 1024 * 1024, 120)));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const socket = connect({ port: (server.address() as AddressInfo).port, host: "127.0.0.1" });
+    try {
+      socket.on("error", () => {});
+      socket.pause();
+      await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+      socket.write(`GET / HTTP/1.1\r\nHost: x\r\n\r\n`);
+      let bytes = 0;
+      const deadline = Date.now() + 10_000;
+      while (!socket.destroyed && Date.now() < deadline) {
+        await sleep(400);
+        const chunk = socket.read(64 * 1024) ?? socket.read();
+        if (chunk) bytes += chunk.length;
+        // Whatever the client's own kernel held is read once the reset is known.
+        if (socket.readableEnded || socket.closed) break;
+      }
+      assert.ok(socket.destroyed || socket.closed || socket.readableEnded, `the server cut the socket (${bytes} bytes read meanwhile)`);
+      assert.ok(bytes < 4 * 1024 * 1024, `what the kernel held was dropped: ${bytes} bytes reached the client`);
+    } finally {
+      socket.destroy();
+      await closeServer(server);
+    }
+  });
+
   it("keeps serving a client that reads its answer slowly, past many stall deadlines, then keeps its connection alive", async () => {
-    const { server, port } = await answering({ stalledReaderMs: 2_000 });
+    const { server, port } = await answering({ stalledReaderMs: 3_000 });
     const socket = connect({ port, host: "127.0.0.1" });
     try {
       socket.pause();
@@ -366,7 +416,8 @@ describe("guarded HTTP server: what a client leaves unread", () => {
       let bytes = 0;
       let error: string | undefined;
       socket.on("error", (e: NodeJS.ErrnoException) => (error = e.code));
-      // 8 KB every 100 ms: the 512 KB answer takes about 6 s, three stall deadlines.
+      // 8 KB every 100 ms: the 512 KB answer takes about 6 s, two stall deadlines, and what the
+      // kernel holds (the answer less what the client's kernel took) is read within four.
       while (bytes < ANSWER_BYTES && !socket.destroyed) {
         await sleep(100);
         const chunk = socket.read(8 * 1024) ?? socket.read();

@@ -10,6 +10,17 @@ import { resetSocket } from "./unread-answer-reset.js";
  */
 export const STALLED_READER_MS = 15_000;
 
+/**
+ * How many stall deadlines a client may take to read what the server's kernel holds for it, at
+ * the pace it has been reading (60 s with the 15 s deadline). A client acknowledging a segment
+ * now and then is never stalled, yet at 1 KB/s it would hold a 1.7 MB answer for half an hour:
+ * the kernel grows a socket's send buffer to its link (a few hundred KB on a slow one, up to
+ * 4 MB), so a reader whose own link is the limit drains it within seconds.
+ */
+const DRAIN_DEADLINES = 4;
+/** What the kernel may hold for a client, however slowly it reads: a fast link's round trip of data. */
+const HELD_BYTES_FLOOR = 64 * 1024;
+
 /** The least time between two looks at the kernel's socket tables. */
 const MIN_SCAN_INTERVAL_MS = 1_000;
 /**
@@ -31,16 +42,27 @@ interface Watched {
   drainedUpTo: number;
   /** Whether the client was last seen holding bytes back: a stall is timed from when it began. */
   holding: boolean;
+  /**
+   * Since when the kernel has held more than HELD_BYTES_FLOOR for the client at every look, and
+   * what it had acknowledged then: its pace over that time is its own, not what it was sent.
+   */
+  backlog?: { at: number; acknowledged: number };
 }
 
-interface WriteQueueOwner {
+interface DispatchedBytesOwner {
+  /** Bytes Node has handed to libuv, which writes what the kernel takes and queues the rest. */
+  _bytesDispatched?: number;
   _handle?: { writeQueueSize?: number } | null;
 }
 
-/** Bytes of `socket` the kernel has taken: written, less what Node and libuv still queue. */
+/**
+ * Bytes of `socket` the kernel has taken: handed to libuv, less what libuv still queues. Not
+ * `bytesWritten` less `writableLength`: a write in progress counts in both until it completes,
+ * so an answer larger than the kernel takes showed nothing taken until the kernel had it all.
+ */
 function handedToKernel(socket: Socket): number {
-  const queued = socket.writableLength + ((socket as unknown as WriteQueueOwner)._handle?.writeQueueSize ?? 0);
-  return (socket.bytesWritten ?? 0) - queued;
+  const owner = socket as unknown as DispatchedBytesOwner;
+  return (owner._bytesDispatched ?? 0) - (owner._handle?.writeQueueSize ?? 0);
 }
 
 const watched = new Map<Socket, Watched>();
@@ -56,7 +78,8 @@ let nextDelayMs = MIN_SCAN_INTERVAL_MS;
  * much of its answer is still unread: 64 sockets of one address that asked a 534 KB answer
  * each and read none parked 21.7 MB in the gateway's kernel for those 65 s, renewed at the
  * pace of its budgets (a network's guests could park about 90 MB this way, a /48 sixteen
- * times that). Slow readers are never cut: each byte they take is progress.
+ * times that). A client that reads, however slowly, is not stalled; one that reads too slowly
+ * to take what the kernel holds for it within DRAIN_DEADLINES deadlines is cut as well.
  *
  * One watch for the process, however many servers it runs: each look reads the kernel's table
  * of every socket of the network namespace, so looks are spaced by what the last one cost, and
@@ -111,15 +134,36 @@ async function look(): Promise<void> {
       state.drainedUpTo = handed;
       state.acknowledged = handed;
       state.holding = false;
+      state.backlog = undefined;
       continue;
     }
     const acknowledged = handed - left;
-    if (acknowledged > state.acknowledged || !state.holding) {
+    if (!state.holding) {
+      state.holding = true;
       state.acknowledged = Math.max(state.acknowledged, acknowledged);
       state.progressAt = now;
-      state.holding = true;
+      continue;
+    }
+    if (acknowledged > state.acknowledged) {
+      state.acknowledged = acknowledged;
+      state.progressAt = now;
     } else if (now - state.progressAt >= state.stallMs) {
       resetSocket(socket);
+      continue;
     }
+    if (left <= HELD_BYTES_FLOOR) {
+      state.backlog = undefined;
+      continue;
+    }
+    if (!state.backlog) {
+      state.backlog = { at: now, acknowledged: state.acknowledged };
+      continue;
+    }
+    // Its pace over at least one stall deadline of backlog: could it take what is held within DRAIN_DEADLINES of them?
+    const paceMs = now - state.backlog.at;
+    if (paceMs < state.stallMs) continue;
+    const bytesPerMs = (state.acknowledged - state.backlog.acknowledged) / paceMs;
+    if (left > bytesPerMs * DRAIN_DEADLINES * state.stallMs) resetSocket(socket);
+    else state.backlog = { at: now, acknowledged: state.acknowledged };
   }
 }
