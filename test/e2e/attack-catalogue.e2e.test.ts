@@ -872,6 +872,44 @@ describe("attack catalogue: one client cannot take every socket of the gateway",
     for (const bytes of read) assert.ok(bytes < answerBytes, `the gateway's kernel let go of the unread answer: ${bytes} of its ${answerBytes} bytes reached the client`);
     await assertLegitServed(sg);
   });
+
+  it("drops the answers a kept-alive client never reads once it has taken nothing of them for the stall deadline, where the kernel kept them until the keep-alive timeout", async () => {
+    // Before, Node saw each answer finished once the kernel took it, and the kept-alive socket
+    // waited 65 s for a next request: 64 such sockets of one address parked 21.7 MB.
+    const query = `{ products(first: 100) { edges { node { ${aliased(29, (i) => `d${i}: description`)} } } } }`;
+    const body = JSON.stringify([{ query }, { query }, { query }]);
+    const answerBytes = (await (await fetch(sg.gatewayUrl, { method: "POST", headers: { "content-type": "application/json" }, body })).arrayBuffer()).byteLength;
+    const { hostname, port } = new URL(sg.gatewayUrl);
+    const sockets = await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        const socket = connect({ host: hostname, port: Number(port), localAddress: "127.0.0.41" });
+        socket.on("error", () => {});
+        socket.pause();
+        await new Promise((resolve) => socket.once("connect", resolve));
+        socket.write(`POST /graphql HTTP/1.1\r\nHost: ${hostname}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+        return socket;
+      }),
+    );
+    // Past STALLED_READER_MS (15 s) and a few looks at the kernel's tables, well before the 65 s keep-alive timeout.
+    await new Promise((resolve) => setTimeout(resolve, 35_000));
+    const read = await Promise.all(
+      sockets.map(
+        (socket) =>
+          new Promise<number>((resolve) => {
+            let bytes = 0;
+            socket.on("data", (chunk: Buffer) => (bytes += chunk.length));
+            // A socket still open delivers the whole answer within moments on loopback.
+            const done = () => resolve(bytes);
+            socket.once("close", done);
+            setTimeout(done, 3_000);
+            socket.resume();
+          }),
+      ),
+    );
+    for (const socket of sockets) socket.destroy();
+    for (const bytes of read) assert.ok(bytes < answerBytes, `the gateway's kernel let go of the unread answer: ${bytes} of its ${answerBytes} bytes reached the client`);
+    await assertLegitServed(sg);
+  });
 });
 
 describe("attack catalogue: one client cannot churn the gateway's sockets", () => {
