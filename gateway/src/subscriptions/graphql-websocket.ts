@@ -23,6 +23,7 @@ import { sentPayload, serveGraphQLOverWebSocket } from "./websocket-transport.js
 import { answerUpgradeRefusals } from "./upgrade-refusal.js";
 import { traceOperation, traceSubscription, type TracedOperation } from "./websocket-spans.js";
 import { stoppableResult } from "./stoppable-result.js";
+import { cutUnansweredClose } from "./unanswered-close.js";
 import { subscriptionMistakes } from "./subscription-mistakes.js";
 
 /** Runs one operation through the gateway (query planning, subgraphs), as the HTTP path does. */
@@ -280,6 +281,7 @@ export function attachGraphQLWebSocket(options: {
   wsServer.on("connection", (socket, request) => {
     // Its closing handshake, not the HTTP server's lingering close, ends it; a cut resets it.
     resetWhenCut(request.socket as Socket);
+    cutUnansweredClose(socket);
     const network = clientNetwork(options.clientAddress(request));
     const slot = connections.open(network);
     if (!slot) {
