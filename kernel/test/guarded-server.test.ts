@@ -474,8 +474,8 @@ describe("guarded HTTP server: what a WebSocket client leaves unread", () => {
     return { server, sockets, port: (server.address() as AddressInfo).port, closed };
   }
 
-  /** A raw client that opens a WebSocket, reads nothing, and once pushed to sends a FIN without any close frame. */
-  async function halfClosing(port: number) {
+  /** A raw client that opens a WebSocket and reads nothing past the first of what is pushed; `halfClose` then sends a FIN without any close frame. */
+  async function halfClosing(port: number, halfClose = true) {
     const socket = connect({ port, host: "127.0.0.1" });
     socket.on("error", () => {});
     await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
@@ -483,8 +483,9 @@ describe("guarded HTTP server: what a WebSocket client leaves unread", () => {
     // The upgrade's answer and the first of the push, then nothing more is read.
     const first = await new Promise<Buffer>((resolve) => socket.once("data", resolve));
     socket.pause();
-    socket.end();
+    if (halfClose) socket.end();
     return {
+      socket,
       /** Every byte the client got, the upgrade's answer included. */
       read: () =>
         new Promise<number>((resolve) => {
@@ -495,6 +496,23 @@ describe("guarded HTTP server: what a WebSocket client leaves unread", () => {
         }),
     };
   }
+
+  it("drops what was pushed to a WebSocket whose client stops reading, once it has taken nothing for the stall deadline", async () => {
+    // Before, only the protocol's own keep-alive ping (when it has one) ended such a socket.
+    const { server, sockets, port, closed } = await pushing({ stalledReaderMs: 500 });
+    const client = await halfClosing(port, false);
+    try {
+      await until(() => closed.length === 1);
+      const cut = await Promise.race([closed[0]!.then(() => true), sleep(10_000).then(() => false)]);
+      assert.ok(cut, "the server cut the socket of a client that reads nothing");
+      const bytes = await client.read();
+      assert.ok(bytes < PUSHED_BYTES, `what was left was dropped: ${bytes} bytes reached the client, the push has ${PUSHED_BYTES}`);
+    } finally {
+      client.socket.destroy();
+      sockets.close();
+      await closeServer(server);
+    }
+  });
 
   it("drops what was pushed to a WebSocket whose client sent a FIN without the closing handshake, once it has lingered", async () => {
     // Before, ws ended the socket at the FIN and Node let go of it: the kernel kept the unread
