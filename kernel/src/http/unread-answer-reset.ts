@@ -108,19 +108,17 @@ export function resetUnreadOnClose(socket: Socket, server: LingeringSockets, lin
 }
 
 /**
- * For a socket another protocol has taken over (a WebSocket): reset at once when it is cut
- * without ending (a client that stopped reading or answering pings, a close it never
- * answered), and otherwise closed as `resetUnreadOnClose` closes a connection, lingering and
- * then reset, when the server installed it. An end says nothing of what the client read: ws
- * ends a socket whose client sent a FIN without the closing handshake, or sent its close frame
- * and stopped reading, and a plain close left everything pushed to it and unread in the kernel
- * (FIN-WAIT-1) for as long as the client kept its window shut.
+ * For a socket another protocol has taken over (a WebSocket): closed as Node closes it once
+ * that protocol has ended it (a WebSocket's closing handshake, answered, shows its client read
+ * everything before it), and reset when it is cut without ending (a client that stopped
+ * reading or answering pings, a close it never answered), which would otherwise leave what it
+ * did not read in the kernel as `resetUnreadOnClose` tells. No lingering: the protocol's own
+ * close is waited on by whoever counts the socket.
  */
 export function resetWhenCut(socket: Socket): void {
-  const closeGracefully = socket.destroy;
+  const destroy = Socket.prototype.destroy;
   socket.destroy = function (this: Socket, error?: Error) {
-    if (resetting.has(this) || this.destroyed || this.bytesWritten === 0) return Socket.prototype.destroy.call(this, error);
-    if (this.writableEnded) return closeGracefully.call(this, error);
+    if (this.writableEnded || this.bytesWritten === 0 || resetting.has(this) || this.destroyed) return destroy.call(this, error);
     resetSocket(this);
     return this;
   };
