@@ -5,40 +5,32 @@ import { test } from "node:test";
 import { RedisKeyValueStore } from "#kernel/adapters.ts";
 
 /**
- * A Redis that completes the handshake of every connection, then may stop answering
- * (a server blocked by a slow script or a fork, a network path that went silent): it
- * reads what it is sent and answers nothing, keeping the connection open.
+ * Enough of a Redis for ioredis, on a free port: each command (an array whose first bulk string
+ * is its name) goes to `onCommand` with its connection's number, which answers it or not; the
+ * handshake's INFO is answered as a loaded server's unless `onCommand` says it handled it.
  */
-function stallingRedis() {
-  let stalled = false;
-  const commands: string[] = [];
+async function fakeRedis(onCommand: (command: string, socket: Socket, connection: number) => boolean) {
+  let connections = 0;
   const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {
+    const connection = ++connections;
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
     socket.on("error", () => undefined);
     socket.on("data", (bytes) => {
-      // Enough of RESP for ioredis: each command is an array whose first bulk string is its name.
       for (const name of bytes.toString("latin1").matchAll(/\*\d+\r\n\$\d+\r\n([A-Za-z]+)\r\n/g)) {
         const command = name[1]!.toUpperCase();
-        if (stalled) continue;
-        if (command === "INFO") {
-          const info = "# Server\r\nloading:0\r\n";
-          socket.write(`$${info.length}\r\n${info}\r\n`);
-        } else if (command === "GET") {
-          commands.push(command);
-          socket.write("$-1\r\n");
-        } else socket.write("+OK\r\n");
+        if (onCommand(command, socket, connection) || command !== "INFO") continue;
+        const info = "# Server\r\nloading:0\r\n";
+        socket.write(`$${info.length}\r\n${info}\r\n`);
       }
     });
   });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
   return {
-    server,
-    commands,
-    connections: () => sockets.size,
-    stall: () => {
-      stalled = true;
-    },
+    url: `redis://127.0.0.1:${(server.address() as { port: number }).port}`,
+    connections: () => connections,
     async close() {
       for (const socket of sockets) socket.destroy();
       server.close();
@@ -46,12 +38,35 @@ function stallingRedis() {
   };
 }
 
+/**
+ * A Redis that completes the handshake of every connection, then may stop answering
+ * (a server blocked by a slow script or a fork, a network path that went silent): it
+ * reads what it is sent and answers nothing, keeping the connection open.
+ */
+async function stallingRedis() {
+  let stalled = false;
+  const commands: string[] = [];
+  const redis = await fakeRedis((command, socket) => {
+    if (stalled) return true;
+    if (command === "INFO") return false;
+    if (command === "GET") {
+      commands.push(command);
+      socket.write("$-1\r\n");
+    } else socket.write("+OK\r\n");
+    return true;
+  });
+  return {
+    ...redis,
+    commands,
+    stall: () => {
+      stalled = true;
+    },
+  };
+}
+
 test("a Redis connection that stops answering is dropped, so the next commands fail at once instead of each waiting out its timeout", { timeout: 10_000 }, async () => {
-  const redis = stallingRedis();
-  redis.server.listen(0, "127.0.0.1");
-  await once(redis.server, "listening");
-  const { port } = redis.server.address() as { port: number };
-  const store = new RedisKeyValueStore(`redis://127.0.0.1:${port}`, { commandTimeoutMs: 300 });
+  const redis = await stallingRedis();
+  const store = new RedisKeyValueStore(redis.url, { commandTimeoutMs: 300 });
   try {
     await store.connect();
     assert.equal(await store.client.get("answered"), null);
@@ -74,43 +89,17 @@ test("a Redis connection that stops answering is dropped, so the next commands f
  * A Redis whose first connection dies with a command unanswered (a server killed or restarted
  * mid-command); every later connection answers.
  */
-function redisThatDropsItsFirstConnection() {
-  let connections = 0;
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((socket) => {
-    const connection = ++connections;
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-    socket.on("error", () => undefined);
-    socket.on("data", (bytes) => {
-      for (const name of bytes.toString("latin1").matchAll(/\*\d+\r\n\$\d+\r\n([A-Za-z]+)\r\n/g)) {
-        const command = name[1]!.toUpperCase();
-        if (command === "INFO") {
-          const info = "# Server\r\nloading:0\r\n";
-          socket.write(`$${info.length}\r\n${info}\r\n`);
-        } else if (command === "GET" && connection === 1) {
-          setTimeout(() => socket.destroy(), 20);
-        } else if (command === "GET") socket.write("$-1\r\n");
-        else socket.write("+OK\r\n");
-      }
-    });
+const redisThatDropsItsFirstConnection = () =>
+  fakeRedis((command, socket, connection) => {
+    if (command === "INFO") return false;
+    if (command === "GET" && connection === 1) setTimeout(() => socket.destroy(), 20);
+    else socket.write(command === "GET" ? "$-1\r\n" : "+OK\r\n");
+    return true;
   });
-  return {
-    server,
-    connections: () => connections,
-    async close() {
-      for (const socket of sockets) socket.destroy();
-      server.close();
-    },
-  };
-}
 
 test("a connection that died with a command unanswered is made again once: the new one outlives the dead one's deadline", { timeout: 10_000 }, async () => {
-  const redis = redisThatDropsItsFirstConnection();
-  redis.server.listen(0, "127.0.0.1");
-  await once(redis.server, "listening");
-  const { port } = redis.server.address() as { port: number };
-  const store = new RedisKeyValueStore(`redis://127.0.0.1:${port}`, { commandTimeoutMs: 400 });
+  const redis = await redisThatDropsItsFirstConnection();
+  const store = new RedisKeyValueStore(redis.url, { commandTimeoutMs: 400 });
   try {
     await store.connect();
     await assert.rejects(store.client.get("in-flight"));
