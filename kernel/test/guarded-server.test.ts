@@ -250,10 +250,11 @@ describe("guarded HTTP server: what a client leaves unread", () => {
   /** 512 KB: less than the kernel takes on loopback, so the server is done writing at once. */
   const ANSWER_BYTES = 512 * 1024;
 
-  async function answering(guards: Partial<ConnectionGuards> = {}) {
+  /** A server answering every request with `answerBytes` bytes; when each request's socket closed. */
+  async function answering(guards: Partial<ConnectionGuards> = {}, answerBytes = ANSWER_BYTES) {
     const server = createGuardedServer({ maxConnections: 100, ...guards }, (req, res) => {
       req.resume();
-      req.on("end", () => res.end(Buffer.alloc(ANSWER_BYTES, 120)));
+      req.on("end", () => res.end(Buffer.alloc(answerBytes, 120)));
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const closedAt = new Promise<number>((resolve) => server.on("request", (req) => req.socket.once("close", () => resolve(Date.now()))));
@@ -299,14 +300,9 @@ describe("guarded HTTP server: what a client leaves unread", () => {
 
   it("drops what a client left unread when its socket is cut at the inactivity deadline", async () => {
     // 8 MB: more than the kernel takes, so the server waits on the client until its deadline.
-    const server = createGuardedServer({ maxConnections: 100, inactivityTimeoutMs: 300 }, (req, res) => {
-      req.resume();
-      req.on("end", () => res.end(Buffer.alloc(8 * 1024 * 1024, 120)));
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const closedAt = new Promise<number>((resolve) => server.on("request", (req) => req.socket.once("close", () => resolve(Date.now()))));
+    const { server, port, closedAt } = await answering({ inactivityTimeoutMs: 300 }, 8 * 1024 * 1024);
     try {
-      const client = await notReading((server.address() as AddressInfo).port);
+      const client = await notReading(port);
       const closed = await Promise.race([closedAt, sleep(5_000).then(() => undefined)]);
       assert.ok(closed !== undefined, "the server cut the socket");
       await sleep(100);
@@ -357,14 +353,9 @@ describe("guarded HTTP server: what a client leaves unread", () => {
 
   it("resets a client that never reads an answer larger than the kernel takes, once it has taken nothing for the stall deadline", async () => {
     // 8 MB: the kernel holds 4 MB of it and Node the rest, the write never completing.
-    const server = createGuardedServer({ maxConnections: 100, stalledReaderMs: 500 }, (req, res) => {
-      req.resume();
-      req.on("end", () => res.end(Buffer.alloc(8 * 1024 * 1024, 120)));
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const closedAt = new Promise<number>((resolve) => server.on("request", (req) => req.socket.once("close", () => resolve(Date.now()))));
+    const { server, port, closedAt } = await answering({ stalledReaderMs: 500 }, 8 * 1024 * 1024);
     try {
-      const client = await notReading((server.address() as AddressInfo).port);
+      const client = await notReading(port);
       const closed = await Promise.race([closedAt, sleep(10_000).then(() => undefined)]);
       assert.ok(closed !== undefined, "the server cut the socket of a client that reads nothing");
       const { bytes } = await client.read();
