@@ -28,15 +28,34 @@ export async function socketInode(socket: Socket): Promise<string | undefined> {
 }
 
 /**
+ * A line of a socket table, as the kernel formats it (`tcp4_seq_show`, `tcp6_seq_show`):
+ * "sl: local rem st tx_queue:rx_queue tr:when retrnsmt uid timeout inode ...", capturing
+ * `tx_queue` (hex) and the inode. One pass of one expression over the table, about three times
+ * faster than splitting each line into its fields (13-17 ms against 42-61 ms for 21,000 sockets).
+ */
+const SOCKET_LINE = /^ *\d+: [0-9A-F]+:[0-9A-F]+ [0-9A-F]+:[0-9A-F]+ [0-9A-F]{2} ([0-9A-F]+):[0-9A-F]+ [0-9A-F]+:[0-9A-F]+ [0-9A-F]+ +\d+ +-?\d+ (\d+) /gm;
+
+/** The unacknowledged bytes of each socket of `inodes` that one socket table's text lists, into `found`. */
+export function readSendQueues(table: string, inodes: ReadonlySet<string>, found: Map<string, number>): void {
+  const line = new RegExp(SOCKET_LINE.source, SOCKET_LINE.flags);
+  for (let match; (match = line.exec(table)); ) {
+    const inode = match[2]!;
+    if (inodes.has(inode)) found.set(inode, parseInt(match[1]!, 16));
+  }
+}
+
+/**
  * The unacknowledged bytes of each socket of `inodes` the kernel still lists, by inode, or
  * undefined where the tables cannot be read. A scan reads every socket of the namespace (about
- * 150 bytes each): callers pace themselves by `tookMs`, the time its reading held the thread.
+ * 150 bytes each), and the kernel's writing of the tables costs more than their parsing (at
+ * 21,000 sockets 53-63 ms of system time a read against 13-17 ms of parsing): callers pace
+ * themselves by `tookMs`, the whole scan's time from the first read to the last line parsed.
  */
-export async function unacknowledgedBytes(inodes: ReadonlySet<string>, tookMs?: (ms: number) => void): Promise<Map<string, number> | undefined> {
+export async function unacknowledgedBytes(inodes: ReadonlySet<string>, tookMs?: (ms: number) => void, tables: readonly string[] = SOCKET_TABLES): Promise<Map<string, number> | undefined> {
   const found = new Map<string, number>();
   let readAny = false;
-  let held = 0;
-  for (const table of SOCKET_TABLES) {
+  const started = performance.now();
+  for (const table of tables) {
     let text: string;
     try {
       text = await readFile(table, "latin1");
@@ -44,17 +63,8 @@ export async function unacknowledgedBytes(inodes: ReadonlySet<string>, tookMs?: 
       continue;
     }
     readAny = true;
-    const started = performance.now();
-    for (const line of text.split("\n")) {
-      // "sl local rem st tx_queue:rx_queue tr:when retrnsmt uid timeout inode ..."
-      const fields = line.trim().split(/\s+/);
-      const inode = fields[9];
-      if (inode === undefined || !inodes.has(inode)) continue;
-      const queues = fields[4]!;
-      found.set(inode, parseInt(queues.slice(0, queues.indexOf(":")), 16));
-    }
-    held += performance.now() - started;
+    readSendQueues(text, inodes, found);
   }
-  tookMs?.(held);
+  tookMs?.(performance.now() - started);
   return readAny ? found : undefined;
 }
