@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { test } from "node:test";
 import { readSendQueues, socketInode, unacknowledgedBytes } from "../src/http/kernel-send-queues.js";
-import { lookInterval, STALLED_READER_MS } from "../src/http/stalled-reader-reset.js";
+import { handedToKernel, lookInterval, STALLED_READER_MS } from "../src/http/stalled-reader-reset.js";
 
 const onLinux = process.platform === "linux";
 
@@ -102,4 +102,21 @@ test("however costly a look, the next one comes within a stall deadline", () => 
   assert.equal(lookInterval(0), 1_000);
   assert.equal(lookInterval(60), 3_000);
   assert.equal(lookInterval(10_000), STALLED_READER_MS);
+});
+
+test("the private counts the watch reads exist on this Node: what the kernel took of a large write, not all of it", async () => {
+  // `_bytesDispatched` and `_handle.writeQueueSize` are Node's own: a Node upgrade that renames
+  // them would leave the watch seeing nothing taken and resetting nothing, silently.
+  const { served, close } = await connectionReadingNothing();
+  try {
+    const answer = Buffer.alloc(16 * 1024 * 1024, 1);
+    served.write(answer);
+    let taken = 0;
+    for (let look = 0; look < 100 && taken === 0; look++, await delay(20)) taken = handedToKernel(served);
+    assert.ok(taken > 0, "the kernel took part of the write");
+    assert.ok(taken < answer.length, `a client reading nothing cannot have let the kernel take it all (${taken})`);
+    assert.equal(typeof (served as unknown as { _bytesDispatched?: unknown })._bytesDispatched, "number");
+  } finally {
+    close();
+  }
 });

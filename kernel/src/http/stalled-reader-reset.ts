@@ -65,7 +65,7 @@ interface DispatchedBytesOwner {
  * `bytesWritten` less `writableLength`: a write in progress counts in both until it completes,
  * so an answer larger than the kernel takes showed nothing taken until the kernel had it all.
  */
-function handedToKernel(socket: Socket): number {
+export function handedToKernel(socket: Socket): number {
   const owner = socket as unknown as DispatchedBytesOwner;
   return (owner._bytesDispatched ?? 0) - (owner._handle?.writeQueueSize ?? 0);
 }
