@@ -7,7 +7,7 @@
 // added to the schema without a row here fails the first test.
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, it } from "node:test";
@@ -17,7 +17,7 @@ import { startPaymentSimulator, type RunningPaymentSimulator } from "../../servi
 import { describeOnEngines, startCheckoutSupergraph, type CheckoutSupergraph } from "../../subgraphs/orders/test/support/start-checkout-supergraph.js";
 import { codeOf, createStockedProduct, dataOf, stockOf, TEST_DESTINATION, waitForStatus } from "../../subgraphs/orders/test/support/storefront-operations.js";
 import { postGraphQL, type GraphQLResponse } from "../support/graphql-client.js";
-import { mailTo } from "../support/mail-folder.js";
+import { mailsTo, mailTo } from "../support/mail-folder.js";
 
 type Answer = GraphQLResponse;
 /** Sends one request. */
@@ -70,7 +70,15 @@ async function linkToken(world: World, kind: string, to: string): Promise<string
   return /#token=([A-Za-z0-9_-]+)/.exec(mail!)![1]!;
 }
 
-const mailsTo = (world: World, kind: string, to: string) => readdirSync(world.mailDir).filter((name) => name.includes(`-${kind}-`) && mailTo(world.mailDir, kind, to) !== undefined).length;
+/**
+ * How many mails of this kind `to` has, once the first is there and a second had the time of
+ * a slow delivery to follow it (a second one comes from the same Kafka partition just behind it).
+ */
+async function mailCount(world: World, kind: string, to: string): Promise<number> {
+  await waitFor(`the ${kind} mail to ${to}`, () => mailsTo(world.mailDir, kind, to).length > 0, { timeoutMs: 20_000 });
+  await waitFor(`a second ${kind} mail to ${to}`, () => mailsTo(world.mailDir, kind, to).length > 1, { timeoutMs: 3_000 }).catch(() => undefined);
+  return mailsTo(world.mailDir, kind, to).length;
+}
 
 async function shopper(world: World, lines: Record<string, number> = {}) {
   const token = await world.sg.token(`twice-${randomUUID().slice(0, 8)}`);
@@ -209,12 +217,15 @@ const REPEATS: Record<string, RepeatCase> = {
     },
   },
   requestPasswordReset: {
-    answers: "true again (it tells nobody whether the account exists); each asks for a link",
+    answers: "true again, as for an email without an account; one link mailed, which resets the password",
     async run(world, twice) {
       const user = await account(world);
-      const answers = both(await twice(() => send(world, `mutation($e: String!) { requestPasswordReset(email: $e) }`, { e: user.email })));
-      assert.deepEqual(answers, [{ requestPasswordReset: true }, { requestPasswordReset: true }]);
-      await linkToken(world, "password_reset", user.email);
+      const ask = (email: string) => send(world, `mutation($e: String!) { requestPasswordReset(email: $e) }`, { e: email });
+      assert.deepEqual(both(await twice(() => ask(user.email))), [{ requestPasswordReset: true }, { requestPasswordReset: true }]);
+      assert.deepEqual(both(await twice(() => ask(`nobody-${randomUUID().slice(0, 8)}@example.com`))), [{ requestPasswordReset: true }, { requestPasswordReset: true }]);
+      assert.equal(await mailCount(world, "password_reset", user.email), 1);
+      const token = await linkToken(world, "password_reset", user.email);
+      assert.deepEqual(dataOf(await send(world, `mutation($t: String!, $p: String!) { resetPassword(token: $t, newPassword: $p) }`, { t: token, p: "twice-reset-password-7" })), { resetPassword: true });
     },
   },
   resetPassword: {
@@ -239,13 +250,15 @@ const REPEATS: Record<string, RepeatCase> = {
     },
   },
   resendVerificationEmail: {
-    answers: "true for each link mailed, never an error; once verified, false",
+    answers: "true again; within a minute of the sign-up's mail nothing more is mailed, and its link verifies",
     async run(world, twice) {
       const user = await account(world);
       await linkToken(world, "email_verification", user.email);
       const answers = both(await twice(() => send(world, `mutation { resendVerificationEmail }`, {}, user.accessToken)));
-      for (const answer of answers) assert.equal(typeof answer.resendVerificationEmail, "boolean");
-      assert.ok(mailsTo(world, "email_verification", user.email) >= 1);
+      assert.deepEqual(answers, [{ resendVerificationEmail: true }, { resendVerificationEmail: true }]);
+      assert.equal(await mailCount(world, "email_verification", user.email), 1);
+      dataOf(await send(world, `mutation($t: String!) { verifyEmail(token: $t) }`, { t: await linkToken(world, "email_verification", user.email) }));
+      assert.equal(dataOf(await send(world, `{ me { emailVerified } }`, {}, user.accessToken)).me.emailVerified, true);
     },
   },
 
@@ -615,6 +628,9 @@ describeOnEngines("every mutation sent twice through the gateway", (engines) => 
         RATE_LIMIT_COST_PER_MINUTE: "10000000",
         RATE_LIMIT_AUTH_PER_MINUTE: "100000",
         RATE_LIMIT_GUEST_CARTS_PER_MINUTE: "100000",
+        // The per-address mail budget counts in the shared Redis, where every test asking for
+        // account mail from 127.0.0.1 within the hour spends it: this table counts mails, not budgets.
+        ACCOUNT_MAIL_PER_ADDRESS: "100000",
       },
     });
     world.admin = await world.sg.token("admin-every-mutation-twice", ["customer", "admin"]);

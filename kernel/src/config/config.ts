@@ -252,6 +252,8 @@ export interface Config {
     mail: {
       passwordResetTtlMinutes: number;
       emailVerificationTtlHours: number;
+      /** How long a mailed, unused link answers a new request for a link of its purpose, mailing nothing (0: never). */
+      repeatWindowSeconds: number;
       /**
        * Mail requests (reset, resend verification) allowed within the window: per account from
        * one client network, per account over every network, and per client address.
@@ -632,6 +634,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       mail: {
         passwordResetTtlMinutes: read.int("PASSWORD_RESET_TTL_MINUTES", 30, { min: 1, max: 24 * 60 }),
         emailVerificationTtlHours: read.int("EMAIL_VERIFICATION_TTL_HOURS", 48, { min: 1, max: 30 * 24 }),
+        repeatWindowSeconds: read.int("ACCOUNT_MAIL_REPEAT_WINDOW_SECONDS", 60, { min: 0, max: 3_600 }),
         throttle: {
           perAccount: read.int("ACCOUNT_MAIL_PER_ACCOUNT", 5, { min: 1 }),
           perAccountAllNetworks: read.int("ACCOUNT_MAIL_PER_ACCOUNT_ALL_NETWORKS", 20, { min: 1 }),

@@ -52,6 +52,7 @@ export async function startAccountsSubgraph(
     logger,
     passwordResetTtlMinutes: config.accounts.mail.passwordResetTtlMinutes,
     emailVerificationTtlHours: config.accounts.mail.emailVerificationTtlHours,
+    repeatWindowSeconds: config.accounts.mail.repeatWindowSeconds,
     endEverySession: (userId) => recordSessionsEnded(ended, { userId, everySession: true }),
     passwordWork,
   });

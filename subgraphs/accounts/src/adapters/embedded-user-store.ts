@@ -182,6 +182,19 @@ export class EmbeddedUserStore implements UserStore {
     await this.persist();
   }
 
+  async insertAccountTokenUnlessRecent(token: AccountTokenRecord, since: Date): Promise<boolean> {
+    const recent = [...this.accountTokens.values()].some(
+      (held) => held.userId === token.userId && held.purpose === token.purpose && held.createdAt > since && !held.usedAt && held.expiresAt > token.createdAt,
+    );
+    if (recent) return false;
+    await this.insertAccountToken(token);
+    return true;
+  }
+
+  async dropAccountToken(tokenHash: string): Promise<void> {
+    if (this.accountTokens.delete(tokenHash)) await this.persist();
+  }
+
   async findLiveAccountToken(tokenHash: string, purpose: AccountTokenPurpose, now: Date): Promise<AccountTokenRecord | null> {
     const token = this.liveToken(tokenHash, purpose, now);
     return token ? { ...token } : null;

@@ -169,6 +169,24 @@ export class PrismaUserStore implements UserStore {
     await this.prisma.accountToken.deleteMany({ where: { userId: token.userId, expiresAt: { lte: token.createdAt } } }).catch(() => undefined);
   }
 
+  async insertAccountTokenUnlessRecent(token: AccountTokenRecord, since: Date): Promise<boolean> {
+    const stored = await this.prisma.$transaction(async (tx) => {
+      // The user's row lock orders racing requests: the second reads after the first committed.
+      await lockUser(tx, token.userId, "update");
+      const recent = await tx.accountToken.findFirst({ where: { userId: token.userId, purpose: token.purpose, createdAt: { gt: since }, usedAt: null, expiresAt: { gt: token.createdAt } }, select: { tokenHash: true } });
+      if (recent) return false;
+      await tx.accountToken.create({ data: token });
+      return true;
+    });
+    // The prune outside the transaction, as insertAccountToken does it.
+    if (stored) await this.prisma.accountToken.deleteMany({ where: { userId: token.userId, expiresAt: { lte: token.createdAt } } }).catch(() => undefined);
+    return stored;
+  }
+
+  async dropAccountToken(tokenHash: string): Promise<void> {
+    await this.prisma.accountToken.deleteMany({ where: { tokenHash } });
+  }
+
   async findLiveAccountToken(tokenHash: string, purpose: AccountTokenPurpose, now: Date): Promise<AccountTokenRecord | null> {
     const row = await this.prisma.accountToken.findFirst({ where: { tokenHash, purpose, usedAt: null, expiresAt: { gt: now } } });
     return row ? toAccountToken(row) : null;

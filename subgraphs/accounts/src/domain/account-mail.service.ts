@@ -18,6 +18,12 @@ export interface AccountMailServiceDependencies {
   logger: Logger;
   passwordResetTtlMinutes: number;
   emailVerificationTtlHours: number;
+  /**
+   * How long a mailed, still unused link answers a new request for a link of its purpose: a
+   * double click, a second tab or a resend after a lost answer comes within seconds, and mailing
+   * each would leave the customer two mails and two working links. 0 mails every request.
+   */
+  repeatWindowSeconds: number;
   clock?: () => Date;
   hashing?: ScryptParameters;
   /** Every password derivation waits its turn here (shared with the account service); one of its own without. */
@@ -42,7 +48,9 @@ const invalidToken = () => new DomainError(ErrorCode.INVALID_TOKEN, "This link i
  *   exactly one wins; then every access token issued before it is refused (endEverySession,
  *   also called before the change, so a failure to record the later end leaves none of the
  *   sessions from before the reset alive);
- * - requests are throttled per account and per client address, counted before any work.
+ * - requests are throttled per account and per client address, counted before any work;
+ * - a request repeated within the repeat window while the link mailed for the first
+ *   is unused answers as the first did and mails nothing (mailLink), however the requests race.
  */
 export function createAccountMailService(deps: AccountMailServiceDependencies) {
   const { store, mailer, throttle, logger } = deps;
@@ -71,12 +79,29 @@ export function createAccountMailService(deps: AccountMailServiceDependencies) {
     }
   }
 
+  /**
+   * Mails a new link, unless one of its purpose went out within the repeat window and
+   * is still unused: a double click, two tabs or a resend after a lost answer mail one link, and
+   * the one mailed stays valid. A link whose mail could not be handed over is dropped, so asking
+   * again mails at once; a crash between storing it and the hand-over holds the next mail back
+   * for the window at most.
+   */
   async function mailLink(purpose: AccountTokenPurpose, userId: string, reason?: AccountMailReason): Promise<void> {
     const now = clock();
     const { token, tokenHash } = newAccountToken();
     const expiresAt = new Date(now.getTime() + lifetimeMs[purpose]);
-    await store.insertAccountToken({ tokenHash, userId, purpose, expiresAt, createdAt: now, usedAt: null });
-    await mailer.send({ purpose, userId, token, expiresAt, ...(reason ? { reason } : {}) });
+    const record = { tokenHash, userId, purpose, expiresAt, createdAt: now, usedAt: null };
+    if (deps.repeatWindowSeconds === 0) await store.insertAccountToken(record);
+    else if (!(await store.insertAccountTokenUnlessRecent(record, new Date(now.getTime() - deps.repeatWindowSeconds * 1000)))) {
+      logger.info("account_mail_repeat_skipped", { userId, purpose, reason });
+      return;
+    }
+    try {
+      await mailer.send({ purpose, userId, token, expiresAt, ...(reason ? { reason } : {}) });
+    } catch (error) {
+      await store.dropAccountToken(tokenHash).catch(() => undefined);
+      throw error;
+    }
     logger.info("account_mail_requested", { userId, purpose, reason });
   }
 
@@ -164,7 +189,7 @@ export function createAccountMailService(deps: AccountMailServiceDependencies) {
       afterAnswering("email verification", () => mailLink("EMAIL_VERIFICATION", userId));
     },
 
-    /** True when a new link was mailed; false when the address is verified already. */
+    /** True when a link was mailed (by this request, or by its repeat within the window); false when the address is verified already. */
     async resendVerification(userId: string, clientAddress?: string): Promise<boolean> {
       const user = (await store.findUsersByIds([userId])).get(userId);
       if (!user) throw unauthenticated("Sign in again: this account no longer exists");

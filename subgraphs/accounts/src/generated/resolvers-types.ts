@@ -157,12 +157,16 @@ export type Mutation = {
    * account; the link goes to the address the account holds, never to the text sent here.
    * BAD_USER_INPUT for a malformed email; RATE_LIMITED, with `retryAfterSeconds`, after too
    * many requests for one email or from one client address. The link works once, for
-   * `PASSWORD_RESET_TTL_MINUTES` (30 by default), and asking again sends a new one.
+   * `PASSWORD_RESET_TTL_MINUTES` (30 by default). Asking again within a minute of a link
+   * mailed and not used yet (a double click, two tabs, a retry after a lost answer) answers true
+   * and mails nothing: that link stays the one that works. Later, asking again mails a new one.
    */
   requestPasswordReset: Scalars['Boolean']['output'];
   /**
    * Mails the signed-in user a new verification link: true when one was sent, false when the
-   * email is verified already. RATE_LIMITED, with `retryAfterSeconds`, after too many requests.
+   * email is verified already. Within a minute of a link mailed and not used yet (the sign-up's,
+   * a double click, two tabs) it answers true and mails nothing: that link stays valid.
+   * RATE_LIMITED, with `retryAfterSeconds`, after too many requests.
    */
   resendVerificationEmail: Scalars['Boolean']['output'];
   /**

@@ -111,6 +111,15 @@ export interface UserStore {
 
   /** Stores the token, and drops the user's tokens that expired by its creation (no use can come of them). */
   insertAccountToken(token: AccountTokenRecord): Promise<void>;
+  /**
+   * Stores the token as insertAccountToken does, unless the user holds a token of its purpose
+   * made after `since` that is unused and unexpired at the token's creation: false then,
+   * and nothing is stored. Judged with the user locked, so of requests racing for one user and
+   * purpose exactly one stores its token (a double click mails one link).
+   */
+  insertAccountTokenUnlessRecent(token: AccountTokenRecord, since: Date): Promise<boolean>;
+  /** Removes a token (its mail could not be handed over: a link nobody received must not hold back the next). */
+  dropAccountToken(tokenHash: string): Promise<void>;
   /** The token when it exists for this purpose, unused and unexpired at `now`; null otherwise. */
   findLiveAccountToken(tokenHash: string, purpose: AccountTokenPurpose, now: Date): Promise<AccountTokenRecord | null>;
   /** The token as kept for this purpose, used or not, expired or not (until dropped); null otherwise. */

@@ -339,6 +339,35 @@ export function defineUserStoreContract(
       assert.equal(await store.findAccountToken(newAccountToken().tokenHash, "EMAIL_VERIFICATION"), null, "unknown");
     });
 
+    it("stores one of 10 racing tokens of one purpose made within the window; another purpose, another user, or a token past it, used or expired is no bar", async () => {
+      const [ann, bob] = [await user(), await user()];
+      const fresh = (userId: string, purpose: AccountTokenPurpose, createdAt = at(100)): AccountTokenRecord => ({ tokenHash: newAccountToken().tokenHash, userId, purpose, expiresAt: at(1_800_000), createdAt, usedAt: null });
+      const racing = Array.from({ length: 10 }, () => fresh(ann.id, "PASSWORD_RESET"));
+      const stored = await Promise.all(racing.map((record) => store.insertAccountTokenUnlessRecent(record, at(0))));
+      assert.equal(stored.filter(Boolean).length, 1, "exactly one stored");
+      const live = await Promise.all(racing.map((record) => store.findLiveAccountToken(record.tokenHash, "PASSWORD_RESET", at(101))));
+      assert.deepEqual(live.filter((found) => found !== null).map((found) => found!.tokenHash), [racing[stored.indexOf(true)]!.tokenHash], "the stored one is the one live");
+      assert.equal(await store.insertAccountTokenUnlessRecent(fresh(ann.id, "EMAIL_VERIFICATION"), at(0)), true, "another purpose");
+      assert.equal(await store.insertAccountTokenUnlessRecent(fresh(bob.id, "PASSWORD_RESET"), at(0)), true, "another user");
+      assert.equal(await store.insertAccountTokenUnlessRecent(fresh(ann.id, "PASSWORD_RESET", at(200)), at(100)), true, "the held one is not after the window's start");
+
+      const carl = await user();
+      await accountToken(carl.id, "PASSWORD_RESET", { createdAt: at(100), usedAt: at(150) });
+      assert.equal(await store.insertAccountTokenUnlessRecent(fresh(carl.id, "PASSWORD_RESET", at(200)), at(0)), true, "a used one");
+      const dora = await user();
+      await accountToken(dora.id, "PASSWORD_RESET", { createdAt: at(100), expiresAt: at(150) });
+      assert.equal(await store.insertAccountTokenUnlessRecent(fresh(dora.id, "PASSWORD_RESET", at(200)), at(0)), true, "an expired one");
+    });
+
+    it("drops a token, and only that one", async () => {
+      const ann = await user();
+      const [dropped, kept] = [await accountToken(ann.id, "PASSWORD_RESET"), await accountToken(ann.id, "PASSWORD_RESET")];
+      await store.dropAccountToken(dropped.tokenHash);
+      assert.equal(await store.findAccountToken(dropped.tokenHash, "PASSWORD_RESET"), null);
+      assert.deepEqual(await store.findAccountToken(kept.tokenHash, "PASSWORD_RESET"), kept);
+      await store.dropAccountToken(dropped.tokenHash);
+    });
+
     it("drops a user's expired tokens when it stores a new one, and nobody else's", async () => {
       const [ann, bob] = [await user(), await user()];
       const expired = await accountToken(ann.id, "EMAIL_VERIFICATION", { expiresAt: at(10) });

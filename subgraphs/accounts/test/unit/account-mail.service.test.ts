@@ -15,6 +15,8 @@ import type { AccountMailRequest } from "../../src/ports/account-mailer.js";
 import { failure } from "../support/domain-failure.js";
 
 const FAST_SCRYPT = { N: 2 ** 10, r: 8, p: 1 };
+/** The repeat window the service is set up with (ACCOUNT_MAIL_REPEAT_WINDOW_SECONDS' default). */
+const ACCOUNT_MAIL_REPEAT_WINDOW_MS = 60_000;
 const scratch = mkdtempSync(join(tmpdir(), "account-mail-"));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -23,6 +25,8 @@ interface SetupOptions {
   perAddress?: number;
   /** How long handing a mail over takes (a slow broker). */
   mailerDelayMs?: number;
+  /** The hand-over fails while this answers true (a broker outage). */
+  mailerDown?: () => boolean;
   file?: string;
   endEverySession?: (userId: string) => Promise<void>;
   /** Each reading of the clock finds it a millisecond further on. */
@@ -44,6 +48,7 @@ async function setup(options: SetupOptions = {}) {
     mailer: {
       async send(request) {
         if (options.mailerDelayMs) await delay(options.mailerDelayMs);
+        if (options.mailerDown?.()) throw new Error("broker unavailable");
         sent.push(request);
       },
     },
@@ -52,6 +57,7 @@ async function setup(options: SetupOptions = {}) {
     logger: createLogger("silent"),
     passwordResetTtlMinutes: 30,
     emailVerificationTtlHours: 48,
+    repeatWindowSeconds: ACCOUNT_MAIL_REPEAT_WINDOW_MS / 1000,
     clock,
     hashing: FAST_SCRYPT,
     endEverySession: options.endEverySession,
@@ -282,6 +288,8 @@ describe("account mail: a sign-up with a taken email", () => {
     for (let i = 0; i < 5; i++) {
       const error = await failure(accounts.signUp({ email: i % 2 ? "TAKEN@example.com " : "taken@example.com", password: `attacker-pw-${i}`, name: "Eve" }, "203.0.113.7"));
       assert.equal(error.code, ErrorCode.CONFLICT);
+      await mail.settled();
+      advance(ACCOUNT_MAIL_REPEAT_WINDOW_MS);
     }
     await mail.settled();
     const notices = sent.filter((r) => r.reason === "sign-up-with-taken-email");
@@ -329,13 +337,83 @@ describe("account mail: email verification", () => {
   });
 
   it("resends a link while unverified, throttled, and answers false once verified", async () => {
-    const { mail, sent, signUp, lastToken } = await setup({ perAccount: 2 });
+    const { mail, sent, signUp, lastToken, advance } = await setup({ perAccount: 2 });
     const ann = await signUp("again@example.com");
+    advance(ACCOUNT_MAIL_REPEAT_WINDOW_MS);
     assert.equal(await mail.resendVerification(ann.user.id, "203.0.113.9"), true);
     assert.equal(sent.filter((r) => r.purpose === "EMAIL_VERIFICATION").length, 2);
+    advance(ACCOUNT_MAIL_REPEAT_WINDOW_MS);
     assert.equal(await mail.resendVerification(ann.user.id, "203.0.113.9"), true);
     assert.equal((await failure(mail.resendVerification(ann.user.id, "203.0.113.9"))).code, ErrorCode.RATE_LIMITED);
     await mail.verifyEmail(lastToken(ann.user.id, "EMAIL_VERIFICATION")!);
     assert.equal(await mail.resendVerification(ann.user.id, "203.0.113.9"), false);
+  });
+});
+
+describe("account mail: a request repeated (a double click, two tabs, a resend after a lost answer)", () => {
+  const MODES = [
+    { name: "one after the other", twice: async <T>(ask: () => Promise<T>) => [await ask(), await ask()] },
+    { name: "both at once", twice: <T>(ask: () => Promise<T>) => Promise.all([ask(), ask()]) },
+  ];
+  const mailsOf = (sent: AccountMailRequest[], userId: string, purpose: AccountMailRequest["purpose"]) => sent.filter((r) => r.userId === userId && r.purpose === purpose);
+
+  for (const mode of MODES) {
+    it(`asked for a reset twice ${mode.name}: true twice, as for an unknown email, and one link mailed, which resets the password`, async () => {
+      const { mail, sent, signUp } = await setup();
+      const ann = await signUp(`twice-reset-${mode.name.length}@example.com`);
+      assert.deepEqual(await mode.twice(() => mail.requestPasswordReset(ann.user.email)), [true, true]);
+      assert.deepEqual(await mode.twice(() => mail.requestPasswordReset("nobody-twice@example.com")), [true, true], "the same answers for an email without an account");
+      await mail.settled();
+      const links = mailsOf(sent, ann.user.id, "PASSWORD_RESET");
+      assert.equal(links.length, 1);
+      assert.equal(await mail.resetPassword(links[0]!.token, "twice-new-password"), true);
+    });
+
+    it(`asked to resend the verification twice ${mode.name}: true twice, and one link mailed besides the sign-up's, which stays valid`, async () => {
+      const { mail, sent, signUp, advance } = await setup();
+      const ann = await signUp(`twice-verify-${mode.name.length}@example.com`);
+      assert.deepEqual(await mode.twice(() => mail.resendVerification(ann.user.id)), [true, true], "within the window of the sign-up's own mail");
+      assert.equal(mailsOf(sent, ann.user.id, "EMAIL_VERIFICATION").length, 1, "the sign-up's link answers both");
+      advance(ACCOUNT_MAIL_REPEAT_WINDOW_MS);
+      assert.deepEqual(await mode.twice(() => mail.resendVerification(ann.user.id)), [true, true]);
+      const links = mailsOf(sent, ann.user.id, "EMAIL_VERIFICATION");
+      assert.equal(links.length, 2, "one more link past the window, however the two requests came");
+      assert.equal(await mail.verifyEmail(links[0]!.token), true, "the first link still works");
+    });
+  }
+
+  it("mails a new link once the window has passed, or once the link mailed was used", async () => {
+    const { mail, sent, signUp, advance } = await setup();
+    const ann = await signUp("window@example.com");
+    await mail.requestPasswordReset(ann.user.email);
+    await mail.settled();
+    advance(ACCOUNT_MAIL_REPEAT_WINDOW_MS - 1);
+    await mail.requestPasswordReset(ann.user.email);
+    await mail.settled();
+    assert.equal(mailsOf(sent, ann.user.id, "PASSWORD_RESET").length, 1, "still within the window");
+    advance(1);
+    await mail.requestPasswordReset(ann.user.email);
+    await mail.settled();
+    const links = mailsOf(sent, ann.user.id, "PASSWORD_RESET");
+    assert.equal(links.length, 2, "past the window");
+    assert.equal(await mail.resetPassword(links[1]!.token, "window-new-password"), true);
+    await mail.requestPasswordReset(ann.user.email);
+    await mail.settled();
+    assert.equal(mailsOf(sent, ann.user.id, "PASSWORD_RESET").length, 3, "the links mailed are used: a new one goes out at once");
+  });
+
+  it("holds nothing back after a hand-over that failed: asking again mails at once", async () => {
+    let down = true;
+    const { mail, sent, signUp } = await setup({ mailerDown: () => down });
+    const ann = await signUp("broker-down@example.com");
+    await mail.requestPasswordReset(ann.user.email);
+    await mail.settled();
+    assert.equal(mailsOf(sent, ann.user.id, "PASSWORD_RESET").length, 0);
+    down = false;
+    await mail.requestPasswordReset(ann.user.email);
+    await mail.settled();
+    const links = mailsOf(sent, ann.user.id, "PASSWORD_RESET");
+    assert.equal(links.length, 1);
+    assert.equal(await mail.resetPassword(links[0]!.token, "after-outage-password"), true);
   });
 });
