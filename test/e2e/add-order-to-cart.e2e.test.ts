@@ -143,6 +143,12 @@ describeOnEngines("addOrderToCart through the gateway", (engines) => {
       const COUPON = `query($userId: ID!, $orderId: ID!) { customerOrderCouponGivenBack(userId: $userId, orderId: $orderId) }`;
       const couponAsCustomer = await orders.request(COUPON, { userId: owner.userId, orderId: order.id }, { identity: { userId: owner.userId, roles: ["customer"] } }).catch((error: { extensions?: { code?: string } }) => error);
       assert.equal((couponAsCustomer as { extensions?: { code?: string } }).extensions?.code, "FORBIDDEN", "nor the order's given-back coupon");
+      const STATUS = `query($userId: ID!, $orderId: ID!) { customerOrderStatus(userId: $userId, orderId: $orderId) }`;
+      const status = await orders.request<{ customerOrderStatus: string | null }>(STATUS, { userId: owner.userId, orderId: order.id });
+      assert.ok(["PENDING", "PAID"].includes(status.customerOrderStatus!), String(status.customerOrderStatus));
+      assert.equal((await orders.request<{ customerOrderStatus: string | null }>(STATUS, { userId: "someone-else", orderId: order.id })).customerOrderStatus, null, "another customer's order's status reads as missing");
+      const statusAsCustomer = await orders.request(STATUS, { userId: owner.userId, orderId: order.id }, { identity: { userId: owner.userId, roles: ["customer"] } }).catch((error: { extensions?: { code?: string } }) => error);
+      assert.equal((statusAsCustomer as { extensions?: { code?: string } }).extensions?.code, "FORBIDDEN", "nor its status");
     } finally {
       await orders.close();
     }

@@ -302,12 +302,24 @@ const REPEATS: Record<string, RepeatCase> = {
     },
   },
   addOrderToCart: {
-    answers: "the order's units in the cart once: the repeat finds them there and adds nothing",
+    answers: "the order's units in the cart once: the repeat finds them there and adds nothing; a declined order's, once for good: after that cart's checkout, ALREADY_PUT_BACK",
     async run(world, twice) {
+      const putBack = (id: string, token: string) => send(world, `mutation($id: ID!) { addOrderToCart(orderId: $id) { addedUnits lines { outcome } cart { totalQuantity } } }`, { id }, token);
       const order = await paidOrder(world, 2);
-      const answers = both(await twice(() => send(world, `mutation($id: ID!) { addOrderToCart(orderId: $id) { addedUnits cart { totalQuantity } } }`, { id: order.id }, order.token)));
+      const answers = both(await twice(() => putBack(order.id, order.token)));
       assert.deepEqual(answers.map((a) => a.addOrderToCart.addedUnits).sort(), [0, 2]);
       assert.equal(dataOf(await send(world, CART, {}, order.token)).cart.totalQuantity, 2);
+
+      const product = await createStockedProduct(world.sg, 10, 1000);
+      const customer = await shopper(world, { [product]: 2 });
+      const declined = dataOf(await send(world, CHECKOUT.replace("pm_card_ok", "pm_card_declined"), { key: randomUUID() }, customer.token)).checkout;
+      await waitForStatus(world.sg, customer.token, declined.id, "PAYMENT_FAILED");
+      assert.deepEqual(both(await twice(() => putBack(declined.id, customer.token))).map((a) => a.addOrderToCart.addedUnits).sort(), [0, 2]);
+      const paid = dataOf(await send(world, CHECKOUT, { key: randomUUID() }, customer.token)).checkout;
+      const late = both(await twice(() => putBack(declined.id, customer.token)));
+      for (const answer of late) assert.deepEqual(answer.addOrderToCart, { addedUnits: 0, lines: [{ outcome: "ALREADY_PUT_BACK" }], cart: { totalQuantity: 0 } });
+      await waitForStatus(world.sg, customer.token, paid.id, "PAID");
+      assert.equal(await stockOf(world.sg, product), 8, "the declined order's units sold once");
     },
   },
   acceptCartPrices: {

@@ -36,7 +36,7 @@ describe("fields and types marked @inaccessible stay inside the platform", () =>
 
   it("finds the internal fields it guards in the supergraph", () => {
     const names = hidden.fields.map((f) => `${f.type}.${f.field}`);
-    for (const expected of ["Query.catalogPage", "Product.popularity", "Product.version", "Mutation.reserveStock", "Mutation.returnStock", "Query.customerOrderLines", "Query.customerOrderCouponGivenBack"]) {
+    for (const expected of ["Query.catalogPage", "Product.popularity", "Product.version", "Mutation.reserveStock", "Mutation.returnStock", "Query.customerOrderLines", "Query.customerOrderCouponGivenBack", "Query.customerOrderStatus"]) {
       assert.ok(names.includes(expected), `${expected} is marked @inaccessible (found: ${names.join(", ")})`);
     }
   });

@@ -35,6 +35,8 @@ const Q = {
   setTaxRate: `mutation($r: String!, $bp: Int!) { setTaxRate(countryCode: "US", region: $r, rateBasisPoints: $bp) { rateBasisPoints } }`,
   setPrice: `mutation($id: ID!, $price: Int!) { updateProduct(id: $id, input: { priceAmount: $price }) { id } }`,
   order: `query($id: ID!) { order(id: $id) { status } }`,
+  checkoutDeclined: `mutation($key: String!) { checkout(idempotencyKey: $key, ${TEST_DESTINATION}, paymentMethod: "pm_card_declined") { id } }`,
+  putBack: `mutation($id: ID!) { addOrderToCart(orderId: $id) { addedUnits lines { outcome quantityInCart } } }`,
 };
 
 type Lines = Map<string, number>;
@@ -116,6 +118,34 @@ describeOnEngines("one account checking out in one tab while another tab changes
           assert.deepEqual(sorted(cart), [], how);
         }
         await settled(token, placed, ordered, [p, q]);
+      }
+    }
+  });
+
+  it("a declined order retried from two tabs, one after the other or at once: its items go back once and one order buys them, captured once; the other tab's put-back adds nothing and its checkout is CART_EMPTY", async () => {
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const how of ["one after the other", "at once"] as const) {
+        const [p, q] = [await createStockedProduct(sg, STOCK, 1000), await createStockedProduct(sg, STOCK, 700)];
+        const token = await sg.token(`tabs-${randomUUID().slice(0, 8)}`);
+        dataOf(await send(Q.add, { p, q: 2 }, token));
+        dataOf(await send(Q.add, { p: q, q: 1 }, token));
+        const declined = dataOf(await send(Q.checkoutDeclined, { key: randomUUID() }, token)).checkout;
+        await waitForStatus(sg, token, declined.id, "PAYMENT_FAILED");
+        // Each tab: "retry" puts the declined order's items back, then checks out under a key of its own.
+        const retry = async () => {
+          const putBack = dataOf(await send(Q.putBack, { id: declined.id }, token)).addOrderToCart;
+          return { putBack, checkout: await send(Q.checkout, { key: randomUUID() }, token) };
+        };
+        const tabs = how === "at once" ? await Promise.all([retry(), retry()]) : [await retry(), await retry()];
+        const placed = tabs.map((tab) => tab.checkout.data?.checkout).filter(Boolean);
+        assert.equal(placed.length, 1, `${how}: ${JSON.stringify(tabs.map((tab) => tab.checkout.errors))}`);
+        const refused = tabs.find((tab) => !tab.checkout.data?.checkout)!;
+        assert.equal(codeOf(refused.checkout), "CART_EMPTY", JSON.stringify(refused.checkout.errors));
+        assert.equal(tabs.reduce((units, tab) => units + tab.putBack.addedUnits, 0), 3, `${how}: the order's 3 units put back once in all`);
+        if (how === "one after the other") assert.deepEqual(tabs[1]!.putBack.lines, [{ outcome: "ALREADY_PUT_BACK", quantityInCart: 0 }, { outcome: "ALREADY_PUT_BACK", quantityInCart: 0 }]);
+        assert.deepEqual(sorted(linesOf(placed[0].items)), sorted(new Map([[p, 2], [q, 1]])));
+        assert.deepEqual(sorted(await cartOf(token)), [], "nothing left to buy a second time");
+        await settled(token, placed[0], linesOf(placed[0].items), [p, q]);
       }
     }
   });

@@ -61,6 +61,13 @@ export type Cart = Prisma.CartModel
  */
 export type CartMutationKey = Prisma.CartMutationKeyModel
 /**
+ * Model CartOrderPutBack
+ * An order never paid for (its payment declined, or cancelled) whose items addOrderToCart put
+ * back in this cart: such an order stands for one purchase, so its items go back once, however
+ * many tabs ask. Written under the cart's lock with the lines it put back.
+ */
+export type CartOrderPutBack = Prisma.CartOrderPutBackModel
+/**
  * Model CartItem
  * One line of a cart: units of one variant.
  */

@@ -31,14 +31,14 @@ function lookupsOver(prices: Map<string, { amount: number; currency?: string }>,
   };
 }
 
-/** Orders in memory, each with its customer: the orders subgraph's rule, another customer's order reads as missing. */
-function ordersOf(orders: Record<string, { userId: string; lines: [string, number][] }>): OrderHistory {
+/** Orders in memory, each with its customer (and a status: PAID unless given): the orders subgraph's rule, another customer's order reads as missing. */
+function ordersOf(orders: Record<string, { userId: string; lines: [string, number][]; status?: string }>): OrderHistory {
   return {
     async orderOf(customerId, orderId) {
       const order = orders[orderId];
       if (!order || order.userId !== customerId) return null;
       const lines = order.lines.map(([variantId, quantity]): OrderedLine => ({ variantId, productId: productIdOfVariant(variantId), quantity, name: `Name of ${variantId}`, variantTitle: variantId }));
-      return { lines, couponGivenBack: null };
+      return { lines, couponGivenBack: null, status: order.status ?? "PAID" };
     },
   };
 }
@@ -117,6 +117,51 @@ function defineOrderToCartSuite(engine: DatabaseEngine): void {
       const added = results.reduce((sum, result) => sum + result.lines.reduce((units, line) => units + line.added, 0), 0);
       assert.equal(added, 6, "the 6 units were added by one call, none by the other 19");
       assert.equal(results.filter((result) => result.lines.some((line) => line.added > 0)).length, 1);
+    });
+
+    for (const status of ["PAYMENT_FAILED", "CANCELLED"]) {
+      it(`puts a ${status} order's items back once: once the cart that got them was checked out or emptied, another tab's put-back adds nothing and says ALREADY_PUT_BACK`, async () => {
+        const customer = `cust-once-${status}`;
+        const orders = ordersOf({ [`o-${status}`]: { userId: customer, lines: [["p1", 2], ["p3", 1]], status } });
+        const first = await service.addOrder(customer, `o-${status}`, orders, lookups);
+        assert.deepEqual(outcomes(first), [["p1", 2, 2, "ADDED"], ["p3", 1, 1, "ADDED"]]);
+        assert.deepEqual(outcomes(await service.addOrder(customer, `o-${status}`, orders, lookups)), [["p1", 0, 2, "ALREADY_IN_CART"], ["p3", 0, 1, "ALREADY_IN_CART"]], "while the cart holds them");
+        // Tab A checks the cart out (its lines taken), and the customer keeps one unit of p3 in another purchase's cart.
+        await prisma.cartItem.deleteMany({ where: { userId: customer } });
+        await service.add(customer, { productId: "p3" }, 1, lookups);
+        const again = await service.addOrder(customer, `o-${status}`, orders, lookups);
+        assert.deepEqual(outcomes(again), [["p1", 0, 0, "ALREADY_PUT_BACK"], ["p3", 0, 1, "ALREADY_IN_CART"]]);
+        assert.equal(again.couponGivenBack, null, "its coupon left with its items");
+        assert.deepEqual(await cartLines(customer), [["p3", 1, 700]]);
+      });
+    }
+
+    it("puts a declined order's items back once however many tabs ask at once, before and after the cart was checked out; an order that was paid is bought again each time", async () => {
+      const orders = ordersOf({
+        declined: { userId: "cust-tabs", lines: [["p1", 2], ["p2:red", 1]], status: "PAYMENT_FAILED" },
+        paid: { userId: "cust-tabs", lines: [["p3", 1]], status: "DELIVERED" },
+      });
+      const units = (results: Awaited<ReturnType<typeof service.addOrder>>[]) => results.reduce((sum, result) => sum + result.lines.reduce((added, line) => added + line.added, 0), 0);
+      const tabs = () => Promise.all(Array.from({ length: 10 }, () => service.addOrder("cust-tabs", "declined", orders, lookups)));
+      assert.equal(units(await tabs()), 3, "the order's 3 units added once in all");
+      await prisma.cartItem.deleteMany({ where: { userId: "cust-tabs" } });
+      const late = await tabs();
+      assert.equal(units(late), 0);
+      assert.ok(late.every((result) => result.lines.every((line) => line.outcome === "ALREADY_PUT_BACK")));
+      assert.deepEqual(await cartLines("cust-tabs"), []);
+
+      for (let purchase = 0; purchase < 2; purchase++) {
+        assert.deepEqual(outcomes(await service.addOrder("cust-tabs", "paid", orders, lookups)), [["p3", 1, 1, "ADDED"]], "buy again, once more");
+        await prisma.cartItem.deleteMany({ where: { userId: "cust-tabs" } });
+      }
+    });
+
+    it("records no put-back that added nothing: a declined order put back into a cart that held its items already goes back after that cart was checked out", async () => {
+      const orders = ordersOf({ held: { userId: "cust-held-once", lines: [["p1", 1]], status: "PAYMENT_FAILED" } });
+      await service.add("cust-held-once", { productId: "p1" }, 1, lookups);
+      assert.deepEqual(outcomes(await service.addOrder("cust-held-once", "held", orders, lookups)), [["p1", 0, 1, "ALREADY_IN_CART"]]);
+      await prisma.cartItem.deleteMany({ where: { userId: "cust-held-once" } });
+      assert.deepEqual(outcomes(await service.addOrder("cust-held-once", "held", orders, lookups)), [["p1", 1, 1, "ADDED"]]);
     });
 
     it("refuses another customer's order exactly as a missing one: NOT_FOUND, the same message, the cart untouched", async () => {

@@ -361,7 +361,7 @@ function definePricingApiSuite(engine: DatabaseEngine): void {
     it("puts an order's given-back coupon back with its items on a cart without one; a coupon the customer applied, even at the same moment, stays; one that no longer applies stays off", async () => {
       const PUT_BACK = `mutation($id: ID!) { addOrderToCart(orderId: $id) { addedUnits cart { couponCode } } }`;
       const line = { variantId: "p1", productId: "p1", quantity: 2, name: "p1", variantTitle: "p1" };
-      const declined = (userId: string, couponGivenBack: string | null) => pastOrders.set(`${userId}/ord_declined`, { lines: [line], couponGivenBack });
+      const declined = (userId: string, couponGivenBack: string | null) => pastOrders.set(`${userId}/ord_declined`, { lines: [line], couponGivenBack, status: "PAYMENT_FAILED" });
       // (Plain objects: graphql-js answers objects without a prototype.)
       const putBack = async (who: ReturnType<typeof customer>) => JSON.parse(JSON.stringify((await run(PUT_BACK, { id: "ord_declined" }, who)).data.addOrderToCart));
 

@@ -89,6 +89,13 @@ export type OrderLineToCartOutcome =
   | 'ADDED'
   /** The cart already held at least the order's quantity (a repeated call, a double click): nothing added. */
   | 'ALREADY_IN_CART'
+  /**
+   * The order was never paid for (PAYMENT_FAILED, CANCELLED) and its items were put back in the
+   * cart before (another tab, an earlier click): such an order stands for one purchase, so they go
+   * back once and nothing is added; quantityInCart says how many the cart holds now (0 once that
+   * cart was checked out).
+   */
+  | 'ALREADY_PUT_BACK'
   /** The cart already holds CART_MAX_LINES other lines: nothing added. */
   | 'CART_FULL'
   /** The variant is priced in another currency than the cart's other lines: nothing added. */

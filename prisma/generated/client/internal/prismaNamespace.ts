@@ -404,6 +404,7 @@ export const ModelName = {
   StockReturn: 'StockReturn',
   Cart: 'Cart',
   CartMutationKey: 'CartMutationKey',
+  CartOrderPutBack: 'CartOrderPutBack',
   CartItem: 'CartItem',
   ShippingMethod: 'ShippingMethod',
   TaxRate: 'TaxRate',
@@ -438,7 +439,7 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
     omit: GlobalOmitOptions
   }
   meta: {
-    modelProps: "stockLevel" | "stockMirrorEpoch" | "reservation" | "reservationItem" | "stockReturn" | "cart" | "cartMutationKey" | "cartItem" | "shippingMethod" | "taxRate" | "coupon" | "couponRedemption" | "order" | "orderItem" | "orderStatusChange" | "orderLocator" | "archivedOrder" | "orderArchiveBatch" | "refund" | "return" | "returnItem" | "payment" | "paymentRefund" | "paymentAttempt" | "outboxEvent" | "processedEvent"
+    modelProps: "stockLevel" | "stockMirrorEpoch" | "reservation" | "reservationItem" | "stockReturn" | "cart" | "cartMutationKey" | "cartOrderPutBack" | "cartItem" | "shippingMethod" | "taxRate" | "coupon" | "couponRedemption" | "order" | "orderItem" | "orderStatusChange" | "orderLocator" | "archivedOrder" | "orderArchiveBatch" | "refund" | "return" | "returnItem" | "payment" | "paymentRefund" | "paymentAttempt" | "outboxEvent" | "processedEvent"
     txIsolationLevel: TransactionIsolationLevel
   }
   model: {
@@ -957,6 +958,80 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         count: {
           args: Prisma.CartMutationKeyCountArgs<ExtArgs>
           result: runtime.Types.Utils.Optional<Prisma.CartMutationKeyCountAggregateOutputType> | number
+        }
+      }
+    }
+    CartOrderPutBack: {
+      payload: Prisma.$CartOrderPutBackPayload<ExtArgs>
+      fields: Prisma.CartOrderPutBackFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.CartOrderPutBackFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CartOrderPutBackPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.CartOrderPutBackFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CartOrderPutBackPayload>
+        }
+        findFirst: {
+          args: Prisma.CartOrderPutBackFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CartOrderPutBackPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.CartOrderPutBackFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CartOrderPutBackPayload>
+        }
+        findMany: {
+          args: Prisma.CartOrderPutBackFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CartOrderPutBackPayload>[]
+        }
+        create: {
+          args: Prisma.CartOrderPutBackCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CartOrderPutBackPayload>
+        }
+        createMany: {
+          args: Prisma.CartOrderPutBackCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.CartOrderPutBackCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CartOrderPutBackPayload>[]
+        }
+        delete: {
+          args: Prisma.CartOrderPutBackDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CartOrderPutBackPayload>
+        }
+        update: {
+          args: Prisma.CartOrderPutBackUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CartOrderPutBackPayload>
+        }
+        deleteMany: {
+          args: Prisma.CartOrderPutBackDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.CartOrderPutBackUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.CartOrderPutBackUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CartOrderPutBackPayload>[]
+        }
+        upsert: {
+          args: Prisma.CartOrderPutBackUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$CartOrderPutBackPayload>
+        }
+        aggregate: {
+          args: Prisma.CartOrderPutBackAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateCartOrderPutBack>
+        }
+        groupBy: {
+          args: Prisma.CartOrderPutBackGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.CartOrderPutBackGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.CartOrderPutBackCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.CartOrderPutBackCountAggregateOutputType> | number
         }
       }
     }
@@ -2477,6 +2552,15 @@ export const CartMutationKeyScalarFieldEnum = {
 export type CartMutationKeyScalarFieldEnum = (typeof CartMutationKeyScalarFieldEnum)[keyof typeof CartMutationKeyScalarFieldEnum]
 
 
+export const CartOrderPutBackScalarFieldEnum = {
+  userId: 'userId',
+  orderId: 'orderId',
+  createdAt: 'createdAt'
+} as const
+
+export type CartOrderPutBackScalarFieldEnum = (typeof CartOrderPutBackScalarFieldEnum)[keyof typeof CartOrderPutBackScalarFieldEnum]
+
+
 export const CartItemScalarFieldEnum = {
   userId: 'userId',
   variantId: 'variantId',
@@ -3175,6 +3259,7 @@ export type GlobalOmitConfig = {
   stockReturn?: Prisma.StockReturnOmit
   cart?: Prisma.CartOmit
   cartMutationKey?: Prisma.CartMutationKeyOmit
+  cartOrderPutBack?: Prisma.CartOrderPutBackOmit
   cartItem?: Prisma.CartItemOmit
   shippingMethod?: Prisma.ShippingMethodOmit
   taxRate?: Prisma.TaxRateOmit

@@ -58,6 +58,7 @@ export const ModelName = {
   StockReturn: 'StockReturn',
   Cart: 'Cart',
   CartMutationKey: 'CartMutationKey',
+  CartOrderPutBack: 'CartOrderPutBack',
   CartItem: 'CartItem',
   ShippingMethod: 'ShippingMethod',
   TaxRate: 'TaxRate',
@@ -165,6 +166,15 @@ export const CartMutationKeyScalarFieldEnum = {
 } as const
 
 export type CartMutationKeyScalarFieldEnum = (typeof CartMutationKeyScalarFieldEnum)[keyof typeof CartMutationKeyScalarFieldEnum]
+
+
+export const CartOrderPutBackScalarFieldEnum = {
+  userId: 'userId',
+  orderId: 'orderId',
+  createdAt: 'createdAt'
+} as const
+
+export type CartOrderPutBackScalarFieldEnum = (typeof CartOrderPutBackScalarFieldEnum)[keyof typeof CartOrderPutBackScalarFieldEnum]
 
 
 export const CartItemScalarFieldEnum = {

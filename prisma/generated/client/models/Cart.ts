@@ -184,6 +184,7 @@ export type CartWhereInput = {
   couponCode?: Prisma.StringNullableFilter<"Cart"> | string | null
   items?: Prisma.CartItemListRelationFilter
   mutationKeys?: Prisma.CartMutationKeyListRelationFilter
+  putBacks?: Prisma.CartOrderPutBackListRelationFilter
 }
 
 export type CartOrderByWithRelationInput = {
@@ -194,6 +195,7 @@ export type CartOrderByWithRelationInput = {
   couponCode?: Prisma.SortOrderInput | Prisma.SortOrder
   items?: Prisma.CartItemOrderByRelationAggregateInput
   mutationKeys?: Prisma.CartMutationKeyOrderByRelationAggregateInput
+  putBacks?: Prisma.CartOrderPutBackOrderByRelationAggregateInput
 }
 
 export type CartWhereUniqueInput = Prisma.AtLeast<{
@@ -207,6 +209,7 @@ export type CartWhereUniqueInput = Prisma.AtLeast<{
   couponCode?: Prisma.StringNullableFilter<"Cart"> | string | null
   items?: Prisma.CartItemListRelationFilter
   mutationKeys?: Prisma.CartMutationKeyListRelationFilter
+  putBacks?: Prisma.CartOrderPutBackListRelationFilter
 }, "userId">
 
 export type CartOrderByWithAggregationInput = {
@@ -239,6 +242,7 @@ export type CartCreateInput = {
   couponCode?: string | null
   items?: Prisma.CartItemCreateNestedManyWithoutCartInput
   mutationKeys?: Prisma.CartMutationKeyCreateNestedManyWithoutCartInput
+  putBacks?: Prisma.CartOrderPutBackCreateNestedManyWithoutCartInput
 }
 
 export type CartUncheckedCreateInput = {
@@ -249,6 +253,7 @@ export type CartUncheckedCreateInput = {
   couponCode?: string | null
   items?: Prisma.CartItemUncheckedCreateNestedManyWithoutCartInput
   mutationKeys?: Prisma.CartMutationKeyUncheckedCreateNestedManyWithoutCartInput
+  putBacks?: Prisma.CartOrderPutBackUncheckedCreateNestedManyWithoutCartInput
 }
 
 export type CartUpdateInput = {
@@ -259,6 +264,7 @@ export type CartUpdateInput = {
   couponCode?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   items?: Prisma.CartItemUpdateManyWithoutCartNestedInput
   mutationKeys?: Prisma.CartMutationKeyUpdateManyWithoutCartNestedInput
+  putBacks?: Prisma.CartOrderPutBackUpdateManyWithoutCartNestedInput
 }
 
 export type CartUncheckedUpdateInput = {
@@ -269,6 +275,7 @@ export type CartUncheckedUpdateInput = {
   couponCode?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   items?: Prisma.CartItemUncheckedUpdateManyWithoutCartNestedInput
   mutationKeys?: Prisma.CartMutationKeyUncheckedUpdateManyWithoutCartNestedInput
+  putBacks?: Prisma.CartOrderPutBackUncheckedUpdateManyWithoutCartNestedInput
 }
 
 export type CartCreateManyInput = {
@@ -346,6 +353,20 @@ export type CartUpdateOneRequiredWithoutMutationKeysNestedInput = {
   update?: Prisma.XOR<Prisma.XOR<Prisma.CartUpdateToOneWithWhereWithoutMutationKeysInput, Prisma.CartUpdateWithoutMutationKeysInput>, Prisma.CartUncheckedUpdateWithoutMutationKeysInput>
 }
 
+export type CartCreateNestedOneWithoutPutBacksInput = {
+  create?: Prisma.XOR<Prisma.CartCreateWithoutPutBacksInput, Prisma.CartUncheckedCreateWithoutPutBacksInput>
+  connectOrCreate?: Prisma.CartCreateOrConnectWithoutPutBacksInput
+  connect?: Prisma.CartWhereUniqueInput
+}
+
+export type CartUpdateOneRequiredWithoutPutBacksNestedInput = {
+  create?: Prisma.XOR<Prisma.CartCreateWithoutPutBacksInput, Prisma.CartUncheckedCreateWithoutPutBacksInput>
+  connectOrCreate?: Prisma.CartCreateOrConnectWithoutPutBacksInput
+  upsert?: Prisma.CartUpsertWithoutPutBacksInput
+  connect?: Prisma.CartWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.CartUpdateToOneWithWhereWithoutPutBacksInput, Prisma.CartUpdateWithoutPutBacksInput>, Prisma.CartUncheckedUpdateWithoutPutBacksInput>
+}
+
 export type CartCreateNestedOneWithoutItemsInput = {
   create?: Prisma.XOR<Prisma.CartCreateWithoutItemsInput, Prisma.CartUncheckedCreateWithoutItemsInput>
   connectOrCreate?: Prisma.CartCreateOrConnectWithoutItemsInput
@@ -367,6 +388,7 @@ export type CartCreateWithoutMutationKeysInput = {
   guest?: boolean
   couponCode?: string | null
   items?: Prisma.CartItemCreateNestedManyWithoutCartInput
+  putBacks?: Prisma.CartOrderPutBackCreateNestedManyWithoutCartInput
 }
 
 export type CartUncheckedCreateWithoutMutationKeysInput = {
@@ -376,6 +398,7 @@ export type CartUncheckedCreateWithoutMutationKeysInput = {
   guest?: boolean
   couponCode?: string | null
   items?: Prisma.CartItemUncheckedCreateNestedManyWithoutCartInput
+  putBacks?: Prisma.CartOrderPutBackUncheckedCreateNestedManyWithoutCartInput
 }
 
 export type CartCreateOrConnectWithoutMutationKeysInput = {
@@ -401,6 +424,7 @@ export type CartUpdateWithoutMutationKeysInput = {
   guest?: Prisma.BoolFieldUpdateOperationsInput | boolean
   couponCode?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   items?: Prisma.CartItemUpdateManyWithoutCartNestedInput
+  putBacks?: Prisma.CartOrderPutBackUpdateManyWithoutCartNestedInput
 }
 
 export type CartUncheckedUpdateWithoutMutationKeysInput = {
@@ -410,6 +434,63 @@ export type CartUncheckedUpdateWithoutMutationKeysInput = {
   guest?: Prisma.BoolFieldUpdateOperationsInput | boolean
   couponCode?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   items?: Prisma.CartItemUncheckedUpdateManyWithoutCartNestedInput
+  putBacks?: Prisma.CartOrderPutBackUncheckedUpdateManyWithoutCartNestedInput
+}
+
+export type CartCreateWithoutPutBacksInput = {
+  userId: string
+  updatedAt?: Date | string
+  lastOrderId?: string | null
+  guest?: boolean
+  couponCode?: string | null
+  items?: Prisma.CartItemCreateNestedManyWithoutCartInput
+  mutationKeys?: Prisma.CartMutationKeyCreateNestedManyWithoutCartInput
+}
+
+export type CartUncheckedCreateWithoutPutBacksInput = {
+  userId: string
+  updatedAt?: Date | string
+  lastOrderId?: string | null
+  guest?: boolean
+  couponCode?: string | null
+  items?: Prisma.CartItemUncheckedCreateNestedManyWithoutCartInput
+  mutationKeys?: Prisma.CartMutationKeyUncheckedCreateNestedManyWithoutCartInput
+}
+
+export type CartCreateOrConnectWithoutPutBacksInput = {
+  where: Prisma.CartWhereUniqueInput
+  create: Prisma.XOR<Prisma.CartCreateWithoutPutBacksInput, Prisma.CartUncheckedCreateWithoutPutBacksInput>
+}
+
+export type CartUpsertWithoutPutBacksInput = {
+  update: Prisma.XOR<Prisma.CartUpdateWithoutPutBacksInput, Prisma.CartUncheckedUpdateWithoutPutBacksInput>
+  create: Prisma.XOR<Prisma.CartCreateWithoutPutBacksInput, Prisma.CartUncheckedCreateWithoutPutBacksInput>
+  where?: Prisma.CartWhereInput
+}
+
+export type CartUpdateToOneWithWhereWithoutPutBacksInput = {
+  where?: Prisma.CartWhereInput
+  data: Prisma.XOR<Prisma.CartUpdateWithoutPutBacksInput, Prisma.CartUncheckedUpdateWithoutPutBacksInput>
+}
+
+export type CartUpdateWithoutPutBacksInput = {
+  userId?: Prisma.StringFieldUpdateOperationsInput | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  lastOrderId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  guest?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  couponCode?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  items?: Prisma.CartItemUpdateManyWithoutCartNestedInput
+  mutationKeys?: Prisma.CartMutationKeyUpdateManyWithoutCartNestedInput
+}
+
+export type CartUncheckedUpdateWithoutPutBacksInput = {
+  userId?: Prisma.StringFieldUpdateOperationsInput | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  lastOrderId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  guest?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  couponCode?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  items?: Prisma.CartItemUncheckedUpdateManyWithoutCartNestedInput
+  mutationKeys?: Prisma.CartMutationKeyUncheckedUpdateManyWithoutCartNestedInput
 }
 
 export type CartCreateWithoutItemsInput = {
@@ -419,6 +500,7 @@ export type CartCreateWithoutItemsInput = {
   guest?: boolean
   couponCode?: string | null
   mutationKeys?: Prisma.CartMutationKeyCreateNestedManyWithoutCartInput
+  putBacks?: Prisma.CartOrderPutBackCreateNestedManyWithoutCartInput
 }
 
 export type CartUncheckedCreateWithoutItemsInput = {
@@ -428,6 +510,7 @@ export type CartUncheckedCreateWithoutItemsInput = {
   guest?: boolean
   couponCode?: string | null
   mutationKeys?: Prisma.CartMutationKeyUncheckedCreateNestedManyWithoutCartInput
+  putBacks?: Prisma.CartOrderPutBackUncheckedCreateNestedManyWithoutCartInput
 }
 
 export type CartCreateOrConnectWithoutItemsInput = {
@@ -453,6 +536,7 @@ export type CartUpdateWithoutItemsInput = {
   guest?: Prisma.BoolFieldUpdateOperationsInput | boolean
   couponCode?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   mutationKeys?: Prisma.CartMutationKeyUpdateManyWithoutCartNestedInput
+  putBacks?: Prisma.CartOrderPutBackUpdateManyWithoutCartNestedInput
 }
 
 export type CartUncheckedUpdateWithoutItemsInput = {
@@ -462,6 +546,7 @@ export type CartUncheckedUpdateWithoutItemsInput = {
   guest?: Prisma.BoolFieldUpdateOperationsInput | boolean
   couponCode?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   mutationKeys?: Prisma.CartMutationKeyUncheckedUpdateManyWithoutCartNestedInput
+  putBacks?: Prisma.CartOrderPutBackUncheckedUpdateManyWithoutCartNestedInput
 }
 
 
@@ -472,11 +557,13 @@ export type CartUncheckedUpdateWithoutItemsInput = {
 export type CartCountOutputType = {
   items: number
   mutationKeys: number
+  putBacks: number
 }
 
 export type CartCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   items?: boolean | CartCountOutputTypeCountItemsArgs
   mutationKeys?: boolean | CartCountOutputTypeCountMutationKeysArgs
+  putBacks?: boolean | CartCountOutputTypeCountPutBacksArgs
 }
 
 /**
@@ -503,6 +590,13 @@ export type CartCountOutputTypeCountMutationKeysArgs<ExtArgs extends runtime.Typ
   where?: Prisma.CartMutationKeyWhereInput
 }
 
+/**
+ * CartCountOutputType without action
+ */
+export type CartCountOutputTypeCountPutBacksArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.CartOrderPutBackWhereInput
+}
+
 
 export type CartSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   userId?: boolean
@@ -512,6 +606,7 @@ export type CartSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = r
   couponCode?: boolean
   items?: boolean | Prisma.Cart$itemsArgs<ExtArgs>
   mutationKeys?: boolean | Prisma.Cart$mutationKeysArgs<ExtArgs>
+  putBacks?: boolean | Prisma.Cart$putBacksArgs<ExtArgs>
   _count?: boolean | Prisma.CartCountOutputTypeDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["cart"]>
 
@@ -543,6 +638,7 @@ export type CartOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = run
 export type CartInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   items?: boolean | Prisma.Cart$itemsArgs<ExtArgs>
   mutationKeys?: boolean | Prisma.Cart$mutationKeysArgs<ExtArgs>
+  putBacks?: boolean | Prisma.Cart$putBacksArgs<ExtArgs>
   _count?: boolean | Prisma.CartCountOutputTypeDefaultArgs<ExtArgs>
 }
 export type CartIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {}
@@ -553,6 +649,7 @@ export type $CartPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs =
   objects: {
     items: Prisma.$CartItemPayload<ExtArgs>[]
     mutationKeys: Prisma.$CartMutationKeyPayload<ExtArgs>[]
+    putBacks: Prisma.$CartOrderPutBackPayload<ExtArgs>[]
   }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     userId: string
@@ -967,6 +1064,7 @@ export interface Prisma__CartClient<T, Null = never, ExtArgs extends runtime.Typ
   readonly [Symbol.toStringTag]: "PrismaPromise"
   items<T extends Prisma.Cart$itemsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Cart$itemsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$CartItemPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   mutationKeys<T extends Prisma.Cart$mutationKeysArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Cart$mutationKeysArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$CartMutationKeyPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  putBacks<T extends Prisma.Cart$putBacksArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Cart$putBacksArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$CartOrderPutBackPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   /**
    * Attaches callbacks for the resolution and/or rejection of the Promise.
    * @param onfulfilled The callback to execute when the Promise is resolved.
@@ -1439,6 +1537,30 @@ export type Cart$mutationKeysArgs<ExtArgs extends runtime.Types.Extensions.Inter
   take?: number
   skip?: number
   distinct?: Prisma.CartMutationKeyScalarFieldEnum | Prisma.CartMutationKeyScalarFieldEnum[]
+}
+
+/**
+ * Cart.putBacks
+ */
+export type Cart$putBacksArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the CartOrderPutBack
+   */
+  select?: Prisma.CartOrderPutBackSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the CartOrderPutBack
+   */
+  omit?: Prisma.CartOrderPutBackOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.CartOrderPutBackInclude<ExtArgs> | null
+  where?: Prisma.CartOrderPutBackWhereInput
+  orderBy?: Prisma.CartOrderPutBackOrderByWithRelationInput | Prisma.CartOrderPutBackOrderByWithRelationInput[]
+  cursor?: Prisma.CartOrderPutBackWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.CartOrderPutBackScalarFieldEnum | Prisma.CartOrderPutBackScalarFieldEnum[]
 }
 
 /**

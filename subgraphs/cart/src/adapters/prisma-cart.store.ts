@@ -35,11 +35,14 @@ export function createPrismaCartStore(prisma: PrismaClient): CartStore {
 
     recordedKey: async (userId, key) => liveFingerprint(await prisma.cartMutationKey.findUnique({ where: { userId_key: { userId, key } }, select: { fingerprint: true, createdAt: true } })),
 
-    putLines: (userId, decide) =>
+    putLines: (userId, decide, putBackOf) =>
       prisma.$transaction(async (tx) => {
-        const decision = decide(await lockCart(tx, userId));
+        const cart = await lockCart(tx, userId);
+        const putBackBefore = putBackOf !== undefined && (await tx.cartOrderPutBack.findUnique({ where: { userId_orderId: { userId, orderId: putBackOf } }, select: { orderId: true } })) !== null;
+        const decision = decide(cart, putBackBefore);
         await writeLines(tx, userId, decision.lines);
         if (decision.lines.length > 0) await tx.cart.update({ where: { userId }, data: customerChange() });
+        if (putBackOf !== undefined && !putBackBefore && decision.lines.length > 0) await tx.cartOrderPutBack.create({ data: { userId, orderId: putBackOf } });
         return { decision, cart: await readCart(tx, userId) };
       }),
 

@@ -3,7 +3,7 @@ import { checkAcceptedPrices, checkCartValue, checkQuantity, priceCart, type Car
 import type { CartStore } from "../ports/cart-store.js";
 import { planGuestCartMerge, StaleMergeFacts, type MergePlan } from "./guest-cart-merge.js";
 import { guestCartOwner } from "./cart-owner.js";
-import { planOrderToCart, type OrderLineToCart } from "./order-to-cart.js";
+import { planOrderToCart, putBackOnce, type OrderLineToCart } from "./order-to-cart.js";
 import type { OrderHistory } from "../ports/order-history.js";
 import { cartMutationKey, isRepeat, type CartMutationKey } from "./cart-mutation-key.js";
 
@@ -210,8 +210,11 @@ export function createCartService(deps: { store: CartStore; limits: CartLimits; 
       const ids = [...new Set(ordered.map((line) => line.variantId))];
       const [variants, levels] = await Promise.all([lookups.variants(ids), Promise.all(ids.map((id) => lookups.available(id)))]);
       const facts = { variants, available: new Map(ids.map((id, i) => [id, levels[i]!])) };
-      const { decision, cart } = await store.putLines(userId, (locked) => planOrderToCart(ordered, locked, facts, limits, clock()));
-      return { orderId, cart: await price(cart, lookups), lines: decision.results, couponGivenBack: past.couponGivenBack };
+      const once = putBackOnce(past.status);
+      const { decision, cart } = await store.putLines(userId, (locked, putBackBefore) => planOrderToCart(ordered, locked, facts, limits, clock(), putBackBefore), once ? orderId : undefined);
+      // Its items went back before and left the cart since (checked out, removed): so did its coupon.
+      const gone = decision.results.some((result) => result.outcome === "ALREADY_PUT_BACK");
+      return { orderId, cart: await price(cart, lookups), lines: decision.results, couponGivenBack: gone ? null : past.couponGivenBack };
     },
 
     /**

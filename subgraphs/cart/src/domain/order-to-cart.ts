@@ -6,6 +6,7 @@ import type { OrderedLine } from "../ports/order-history.js";
 export type OrderLineOutcome =
   | "ADDED"
   | "ALREADY_IN_CART"
+  | "ALREADY_PUT_BACK"
   | "LIMITED_BY_STOCK"
   | "QUANTITY_LIMIT"
   | "ORDER_VALUE_LIMIT"
@@ -30,6 +31,15 @@ export interface OrderToCartFacts {
   available: ReadonlyMap<string, number>;
 }
 
+/**
+ * Whether the order's items go back in the cart only once. An order that was never paid for (its
+ * payment declined, or cancelled) stands for one purchase the customer still means to make:
+ * once its items were put back, putting them back again (another tab, after the first tab
+ * checked out) would buy them twice. An order that went through is bought again as often as
+ * asked: each time is a purchase of its own.
+ */
+export const putBackOnce = (status: string | null): boolean => status === "PAYMENT_FAILED" || status === "CANCELLED";
+
 /** The cart lines to write and each order line's result. */
 export interface OrderToCartPlan {
   lines: CartLine[];
@@ -45,9 +55,11 @@ export interface OrderToCartPlan {
  *   cost (MAX_ORDER_TOTAL); a variant that left the catalog, is sold out, is priced in
  *   another currency than the cart, or would be a line past CART_MAX_LINES is skipped;
  * - every unit is priced as addToCart prices it: a line that gets units accepts the
- *   variant's current price (the order's old price plays no part).
+ *   variant's current price (the order's old price plays no part);
+ * - `putBackBefore` (an order put back once only, putBackOnce, whose items went back before):
+ *   nothing is added; a line the cart holds fewer units of than ordered is ALREADY_PUT_BACK.
  */
-export function planOrderToCart(order: readonly OrderedLine[], cart: StoredCart, facts: OrderToCartFacts, limits: CartLimits, now: Date): OrderToCartPlan {
+export function planOrderToCart(order: readonly OrderedLine[], cart: StoredCart, facts: OrderToCartFacts, limits: CartLimits, now: Date, putBackBefore = false): OrderToCartPlan {
   const held = new Map(cart.lines.map((line) => [line.variantId, line]));
   let lineCount = cart.lines.length;
   let value = cart.lines.reduce((sum, line) => sum + line.accepted.amount * line.quantity, 0);
@@ -65,6 +77,10 @@ export function planOrderToCart(order: readonly OrderedLine[], cart: StoredCart,
     }
     if (had >= line.quantity) {
       skip("ALREADY_IN_CART");
+      continue;
+    }
+    if (putBackBefore) {
+      skip("ALREADY_PUT_BACK");
       continue;
     }
     // A cart holds one currency: that of its other lines (the line itself may change with its price, as in addToCart).

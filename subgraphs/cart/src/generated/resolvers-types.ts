@@ -264,7 +264,10 @@ export type Mutation = {
    * order's quantity: a line it holds is raised to it (never lowered), a missing one is added.
    * Units are priced as addToCart prices them, at the variant's current price (the order's price
    * plays no part). Safe to repeat by construction: a second call (a double click, a retry after
-   * a lost answer, twenty at once) finds the quantities there and adds nothing. Lines that cannot
+   * a lost answer, twenty at once) finds the quantities there and adds nothing. The items of an
+   * order never paid for (PAYMENT_FAILED, CANCELLED) go back once: it stands for one purchase, so
+   * once they were put back (and, say, checked out in another tab) a later call adds nothing and
+   * answers ALREADY_PUT_BACK for the lines the cart no longer holds. Lines that cannot
    * go in are skipped and told in `lines[].outcome`: the variant no longer sold or sold out, the
    * cart full (CART_MAX_LINES), another currency; units are capped by the stock, the per-line
    * limit and what one order may cost. Another customer's order is NOT_FOUND with the message a
@@ -456,6 +459,13 @@ export type OrderLineToCartOutcome =
   | 'ADDED'
   /** The cart already held at least the order's quantity (a repeated call, a double click): nothing added. */
   | 'ALREADY_IN_CART'
+  /**
+   * The order was never paid for (PAYMENT_FAILED, CANCELLED) and its items were put back in the
+   * cart before (another tab, an earlier click): such an order stands for one purchase, so they go
+   * back once and nothing is added; quantityInCart says how many the cart holds now (0 once that
+   * cart was checked out).
+   */
+  | 'ALREADY_PUT_BACK'
   /** The cart already holds CART_MAX_LINES other lines: nothing added. */
   | 'CART_FULL'
   /** The variant is priced in another currency than the cart's other lines: nothing added. */

@@ -24,9 +24,12 @@ export interface CartStore {
    * Locks the cart, gives `decide` the cart and writes the lines its decision lists (each
    * replacing its variant's line, or a new one), all in one transaction; `decide` may throw to
    * refuse. The cart counts as changed only when a line is written, so a decision to write
-   * nothing (a repeat) leaves it exactly as it was.
+   * nothing (a repeat) leaves it exactly as it was. With `putBackOf` (an order whose items go
+   * back once), `decide` is told whether this cart put that order's items back before, and a
+   * decision that writes lines records that it did, in the same transaction: of racing calls,
+   * and after a crash, either the lines and the record are there or neither is.
    */
-  putLines<T extends { lines: CartLine[] }>(userId: string, decide: (cart: StoredCart) => T): Promise<{ decision: T; cart: StoredCart }>;
+  putLines<T extends { lines: CartLine[] }>(userId: string, decide: (cart: StoredCart, putBackBefore: boolean) => T, putBackOf?: string): Promise<{ decision: T; cart: StoredCart }>;
   /** The fingerprint recorded with a cart mutation's key, if this cart recorded the key. */
   recordedKey(userId: string, key: string): Promise<string | undefined>;
   /**

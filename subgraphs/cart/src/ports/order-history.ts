@@ -14,6 +14,8 @@ export interface PastOrder {
   lines: OrderedLine[];
   /** The coupon the order was placed with, when the order gave its use back (payment failed, cancelled); else null. */
   couponGivenBack: string | null;
+  /** The order's status (the orders subgraph's OrderStatus); null when the orders subgraph does not say (a release before it did). */
+  status: string | null;
 }
 
 /** The orders subgraph's past orders, as the cart reads them. */

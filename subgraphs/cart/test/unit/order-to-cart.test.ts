@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { CartLine, CatalogVariant, StoredCart } from "../../src/domain/cart.js";
-import { planOrderToCart } from "../../src/domain/order-to-cart.js";
+import { planOrderToCart, putBackOnce } from "../../src/domain/order-to-cart.js";
 import type { OrderedLine } from "../../src/ports/order-history.js";
 
 const money = (amount: number, currency = "USD") => ({ amount, currency });
@@ -45,5 +45,16 @@ describe("planOrderToCart", () => {
   it("fills the cart's last lines in the order's line order and tells the rest CART_FULL", () => {
     const plan = planOrderToCart([ordered("b", 1), ordered("c", 1), ordered("d", 1)], cart([held("a", 1)]), facts([["b", variant("b"), 9], ["c", variant("c"), 9], ["d", variant("d"), 9]]), limits, NOW);
     assert.deepEqual(outcomes(plan), [["b", 1, 1, "ADDED"], ["c", 1, 1, "ADDED"], ["d", 0, 0, "CART_FULL"]]);
+  });
+
+  it("adds nothing for an order put back before: a line the cart no longer holds in full is ALREADY_PUT_BACK, one it holds ALREADY_IN_CART", () => {
+    const plan = planOrderToCart([ordered("a", 2), ordered("b", 1), ordered("gone", 1)], cart([held("a", 1), held("b", 1)]), facts([["a", variant("a"), 9], ["b", variant("b"), 9], ["gone", null, 0]]), limits, NOW, true);
+    assert.deepEqual(outcomes(plan), [["a", 0, 1, "ALREADY_PUT_BACK"], ["b", 0, 1, "ALREADY_IN_CART"], ["gone", 0, 0, "NO_LONGER_SOLD"]]);
+    assert.deepEqual(plan.lines, []);
+  });
+
+  it("puts back once only the orders never paid for: declined or cancelled", () => {
+    assert.deepEqual(["PAYMENT_FAILED", "CANCELLED"].map(putBackOnce), [true, true]);
+    assert.deepEqual(["PENDING", "PAID", "SHIPPED", "DELIVERED", "RETURN_REQUESTED", "PARTIALLY_REFUNDED", "REFUNDED", null].map(putBackOnce), [false, false, false, false, false, false, false, false]);
   });
 });

@@ -1,5 +1,5 @@
 import { decodeCursor, encodeCursor, ErrorCode, isAdmin, notFound, pageSize, requireAdmin, requireUser, type Identity, type RequestContext } from "#kernel";
-import type { Order, OrderItem } from "./order.js";
+import type { Order, OrderItem, OrderStatus } from "./order.js";
 import { isArchived } from "./order-archive.js";
 import type { ArchiveReadingOrderStore } from "./archive-reading-order-store.js";
 import { transitionTo } from "./order-transition.js";
@@ -64,6 +64,12 @@ export function createOrderService(deps: { store: OrderStore & Partial<Pick<Arch
       const order = await store.findById(orderId);
       if (!order || order.userId !== customerId) return null;
       return order.status === "PAYMENT_FAILED" || order.status === "CANCELLED" ? order.couponCode : null;
+    },
+
+    /** The status of one of a customer's orders, archived ones included; null for another customer's, or none. */
+    async statusOf(customerId: string, orderId: string): Promise<OrderStatus | null> {
+      const order = await store.findById(orderId);
+      return order && order.userId === customerId ? order.status : null;
     },
 
     /** A customer's orders, newest first; with includeArchived, the archived ones too (one cursor for both). */

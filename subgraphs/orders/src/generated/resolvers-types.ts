@@ -418,6 +418,13 @@ export type Query = {
    * with that id (another customer's order reads exactly as a missing one).
    */
   customerOrderLines?: Maybe<Array<OrderItem>>;
+  /**
+   * Internal (the cart subgraph's addOrderToCart, role service): the status of one of a
+   * customer's orders, archived ones included, so that the items of an order that was never paid
+   * for (PAYMENT_FAILED, CANCELLED) are put back in the cart once; null when that customer has no
+   * order with that id (another customer's order reads exactly as a missing one).
+   */
+  customerOrderStatus?: Maybe<OrderStatus>;
   /** One of the signed-in customer's orders (admins see any), or null. */
   order?: Maybe<Order>;
   /** The signed-in customer's orders, newest first. */
@@ -432,6 +439,12 @@ export type QueryCustomerOrderCouponGivenBackArgs = {
 
 
 export type QueryCustomerOrderLinesArgs = {
+  orderId: Scalars['ID']['input'];
+  userId: Scalars['ID']['input'];
+};
+
+
+export type QueryCustomerOrderStatusArgs = {
   orderId: Scalars['ID']['input'];
   userId: Scalars['ID']['input'];
 };
@@ -802,6 +815,7 @@ export type ProductVariantResolvers<ContextType = OrdersContext, ParentType exte
 export type QueryResolvers<ContextType = OrdersContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
   customerOrderCouponGivenBack?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType, RequireFields<QueryCustomerOrderCouponGivenBackArgs, 'orderId' | 'userId'>>;
   customerOrderLines?: Resolver<Maybe<Array<ResolversTypes['OrderItem']>>, ParentType, ContextType, RequireFields<QueryCustomerOrderLinesArgs, 'orderId' | 'userId'>>;
+  customerOrderStatus?: Resolver<Maybe<ResolversTypes['OrderStatus']>, ParentType, ContextType, RequireFields<QueryCustomerOrderStatusArgs, 'orderId' | 'userId'>>;
   order?: Resolver<Maybe<ResolversTypes['Order']>, ParentType, ContextType, RequireFields<QueryOrderArgs, 'id'>>;
   orders?: Resolver<ResolversTypes['OrderConnection'], ParentType, ContextType, RequireFields<QueryOrdersArgs, 'first' | 'includeArchived'>>;
 }>;

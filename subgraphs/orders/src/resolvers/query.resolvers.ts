@@ -12,6 +12,10 @@ export const Query: QueryResolvers = {
     if (!requireUser(ctx).roles.includes("service")) throw forbidden("Only services may read another customer's order coupon");
     return ctx.orders.couponGivenBackOf(userId, orderId);
   },
+  customerOrderStatus: (_root, { userId, orderId }, ctx) => {
+    if (!requireUser(ctx).roles.includes("service")) throw forbidden("Only services may read another customer's order status");
+    return ctx.orders.statusOf(userId, orderId);
+  },
 };
 
 export const OrderConnection: OrderConnectionResolvers = {

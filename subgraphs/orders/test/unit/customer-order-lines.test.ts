@@ -45,4 +45,11 @@ describe("the lines of a customer's order (addOrderToCart's read)", () => {
     assert.equal(await orders.couponGivenBackOf("bob", "live"), null, "another customer's order reads as a missing one");
     assert.equal(await orders.couponGivenBackOf("ada", "missing"), null);
   });
+
+  it("tells a customer's order's status, archived or live, and of no other customer's", async () => {
+    assert.equal(await orders.statusOf("ada", "live"), "PAYMENT_FAILED");
+    assert.equal(await orders.statusOf("ada", "old"), "DELIVERED");
+    assert.equal(await orders.statusOf("bob", "live"), null, "another customer's order reads as a missing one");
+    assert.equal(await orders.statusOf("ada", "missing"), null);
+  });
 });

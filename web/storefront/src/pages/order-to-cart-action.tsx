@@ -31,6 +31,8 @@ export function lineNote(line: PutBackLine): string | null {
       return `${name} did not fit: your cart holds as many different items as it can.`;
     case "CURRENCY_MISMATCH":
       return `${name} is priced in another currency than your cart.`;
+    case "ALREADY_PUT_BACK":
+      return `${name} was put back in your cart before (in another tab or window), so it is not added again: see your orders if you bought it.`;
     default:
       return `${name} could not go back in your cart.`;
   }
