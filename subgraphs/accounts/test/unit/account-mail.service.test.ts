@@ -382,6 +382,18 @@ describe("account mail: a request repeated (a double click, two tabs, a resend a
     });
   }
 
+  it("tells an account's owner once of a sign-up with their email sent from two tabs at once, and its reset link works", async () => {
+    const { mail, accounts, sent, signUp, advance } = await setup();
+    const ann = await signUp("taken-twice@example.com");
+    advance(SIGN_UP_REPEAT_WINDOW_MS);
+    const attempts = await Promise.allSettled([0, 1].map(() => accounts.signUp({ email: "taken-twice@example.com", password: "someone-else-1", name: "Eve" }, "203.0.113.8")));
+    assert.deepEqual(attempts.map((attempt) => attempt.status), ["rejected", "rejected"]);
+    await mail.settled();
+    const notices = sent.filter((r) => r.userId === ann.user.id && r.reason === "sign-up-with-taken-email");
+    assert.equal(notices.length, 1);
+    assert.equal(await mail.resetPassword(notices[0]!.token, "owner-new-password"), true);
+  });
+
   it("mails a new link once the window has passed, or once the link mailed was used", async () => {
     const { mail, sent, signUp, advance } = await setup();
     const ann = await signUp("window@example.com");
