@@ -49,6 +49,9 @@ describeOnEngines("account mail through the gateway: verify the email, reset the
         NOTIFICATIONS_DIR: mailDir,
         ACCOUNT_LINK_BASE_URL: "https://shop.example.test",
         RATE_LIMIT_AUTH_PER_MINUTE: "1000",
+        // The per-address mail budget counts in the shared Redis, where every test asking for
+        // account mail from 127.0.0.1 within the hour spends it: these scenarios are no budget's.
+        ACCOUNT_MAIL_PER_ADDRESS: "100000",
         ...(mysql ? { MYSQL_URL: mysql.url } : {}),
       },
     });
