@@ -202,6 +202,8 @@ export function createCartService(deps: { store: CartStore; limits: CartLimits; 
      * under the cart's lock, so twenty clicks at once leave the cart as one click does. The
      * order is read as the customer's: another customer's order is NOT_FOUND with the message a
      * missing one gets. Variants and stock are read before the lock, as addToCart reads them.
+     * An order never paid for (putBackOnce) goes back once: the put-back is recorded with its
+     * lines, so another tab's put-back after this cart's checkout adds nothing.
      */
     async addOrder(userId: string, orderId: string, orders: OrderHistory, lookups: CartLookups): Promise<OrderAddedToCart> {
       const past = orderId.length <= LONGEST_ID ? await orders.orderOf(userId, orderId) : null;
