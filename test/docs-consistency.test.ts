@@ -49,3 +49,15 @@ test("docker-compose.yml gives FerretDB's PostgreSQL database the GIN twins befo
   assert.ok(ferretdb.depends_on && "postgres" in ferretdb.depends_on, "FerretDB starts after PostgreSQL (and so after its init scripts)");
   assert.match(ferretdb.environment?.FERRETDB_POSTGRESQL_URL ?? "", /postgres:5432\/ferretdb\?.*statement_timeout=/);
 });
+
+test("the README's sign-up example makes the account the typed client README's call logs in as", () => {
+  // A newcomer signs up as the README shows, then copies the client's call: with two passwords
+  // for one email, the sign-up the client README asks for was CONFLICT and the call's logIn
+  // UNAUTHENTICATED.
+  const signUp = /signUp\(input: \{ name: "(\w+)", email: "([^"]+)",\s+password: "([^"]+)" \}\)/.exec(readFileSync("README.md", "utf8"));
+  assert.ok(signUp, "the README shows a signUp");
+  const clientReadme = readFileSync("clients/typescript/README.md", "utf8");
+  const logIn = /LogInDocument, \{ email: "([^"]+)", password: "([^"]+)" \}/.exec(clientReadme);
+  assert.ok(logIn, "the client README's call logs in");
+  assert.deepEqual({ email: signUp[2], password: signUp[3] }, { email: logIn[1], password: logIn[2] });
+});
