@@ -21,8 +21,8 @@ export function orphanedEmbeddedPostgres(config: Config): number | undefined {
 }
 
 /**
- * Stops the embedded PostgreSQL an earlier `npm start` left behind (killed with -9, a second
- * Ctrl-C, a closed terminal): it kept the port and the data directory, so every later start
+ * Stops the embedded PostgreSQL an earlier `npm start` left behind (killed with -9 or by the
+ * OOM killer, or by an earlier version that did not stop it): it kept the port and the data directory, so every later start
  * was refused as if another one ran. A server whose spawning process is gone serves no one; it
  * is stopped the way PostgreSQL's own fast shutdown does (SIGINT), as a journal's LOCK of a
  * process that is gone is taken over. Resolves with its pid once it has exited, or undefined

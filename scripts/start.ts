@@ -15,7 +15,7 @@ if (unreadable) {
   process.stderr.write(unreadable + "\n");
   process.exit(1);
 }
-// An embedded PostgreSQL an earlier start left behind (kill -9, a second Ctrl-C) holds the
+// An embedded PostgreSQL an earlier start left behind (kill -9, the OOM killer) holds the
 // port and the data directory of this one: stopped first, so a start after a crash just works.
 const orphan = await stopOrphanedEmbeddedPostgres(config).catch((error: unknown) => {
   process.stderr.write(startFailureMessage(error) + "\n");
