@@ -9,7 +9,7 @@ function Guide() {
     { className: 'storefront-guide' },
     h('div', { className: 'graphiql-doc-explorer-title' }, 'Start here'),
     h('p', null, 'Each tab above is one of the operations our apps ship with (', code('schema/operations'), '), with example variables. Run one with Ctrl-Enter or the play button.'),
-    h('p', null, 'Run them in order. A variable such as ', code('"<id from AddAddress>"'), ' is yours to fill: paste the id that tab answered (only ', code('<accessToken>'), ' is filled in for you).'),
+    h('p', null, 'Run them in order. A variable such as ', code('"<id from AddAddress>"'), ' is yours to fill: paste the id that tab answered (only the tokens, ', code('<accessToken>'), ' and ', code('<adminAccessToken>'), ', are filled in for you).'),
     h('h3', null, '1. Log in'),
     h(
       'p',
