@@ -3,6 +3,7 @@ import { formatMoney, type StorefrontError } from "../../../clients/typescript/s
 import { href } from "./route.js";
 import type { Loaded } from "./use-operation.js";
 import { isRetryable } from "./retryable.js";
+import { fieldMessage } from "./field-message.js";
 
 export function Money({ money }: { money: { amount: number; currency: string } }) {
   return <span class="money">{formatMoney(money)}</span>;
@@ -58,11 +59,12 @@ const SHOPPER_MESSAGES: Partial<Record<string, string>> = {
   CART_CHANGED: "Your cart changed while the order was being placed (in another tab or window). Nothing was charged: check the total and place the order again.",
 };
 
-export function ErrorNotice({ error }: { error: StorefrontError | undefined }) {
+/** The error told to the shopper; `fields` are the labels of the form it answers, by argument name (field-message.ts). */
+export function ErrorNotice({ error, fields = {} }: { error: StorefrontError | undefined; fields?: Readonly<Record<string, string>> }) {
   if (!error) return null;
   return (
     <p class="error" role="alert">
-      {SHOPPER_MESSAGES[error.code] ?? error.message}
+      {SHOPPER_MESSAGES[error.code] ?? fieldMessage(error.message, error.details.extensions, fields)}
     </p>
   );
 }

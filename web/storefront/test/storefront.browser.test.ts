@@ -150,8 +150,14 @@ test('a customer buys a product end to end on the supergraph as npm start runs i
   await page.getByLabel('Full name').fill('Browser Buyer');
   await page.getByLabel('Street and number').fill('1 Main Street');
   await page.getByLabel('City').fill('Springfield');
-  await page.getByLabel('State or province').fill('IL');
   await page.getByLabel('Postal code').fill('12345');
+  // A misspelt state is refused in the form's own words: the shopper never saw "region".
+  await page.getByLabel('State or province').fill('Ilinois');
+  await page.getByRole('button', { name: 'Use this address' }).click();
+  const refusal = page.getByRole('alert').filter({ hasText: /must be a US state/ });
+  await refusal.waitFor();
+  assert.match(await refusal.innerText(), /^State or province must be a US state/);
+  await page.getByLabel('State or province').fill('IL');
   await shot('address');
   await page.getByRole('button', { name: 'Use this address' }).click();
   await page.getByRole('button', { name: 'Place order' }).waitFor();

@@ -28,6 +28,8 @@ const ADDRESS_FIELDS = [
 
 type AddressForm = Record<(typeof ADDRESS_FIELDS)[number]["name"], string>;
 
+const ADDRESS_LABELS: Readonly<Record<string, string>> = Object.fromEntries(ADDRESS_FIELDS.map(({ name, label }) => [name, label]));
+
 /**
  * Delivery address, then the order. The idempotency key is made once per visit of this page:
  * a retried or double-clicked "Place order" sends the same key and gets the same order. A
@@ -71,7 +73,7 @@ export function CheckoutPage() {
                   />
                 </div>
               ))}
-              <ErrorNotice error={addAddress.error} />
+              <ErrorNotice error={addAddress.error} fields={ADDRESS_LABELS} />
               <button type="submit" disabled={addAddress.busy}>
                 Use this address
               </button>
