@@ -2,6 +2,7 @@ import type { IncomingMessage } from "node:http";
 import type { WebSocket, WebSocketServer } from "ws";
 import { CloseCode, handleProtocols, makeServer, type ServerOptions } from "graphql-ws";
 import { jsonNestsDeeperThan, MAX_JSON_NESTING, type Logger } from "#kernel";
+import { fieldsTheGatewayReads } from "./fields-the-gateway-reads.js";
 
 /**
  * Where a subscribe's payload that graphql-ws would refuse is carried to `onSubscribe`, as
@@ -86,8 +87,18 @@ export function serveGraphQLOverWebSocket<E extends { socket: WebSocket; request
             socket.send(data, () => resolve());
           }),
         close: (code, reason) => socket.close(code, reason),
-        onMessage: (handle) =>
-          socket.on("message", async (data) => {
+        onMessage: (handle) => {
+          // Awaits graphql-ws's handling, which for a subscription lasts as long as it lives: it
+          // holds only the message as given, never the bytes or the parse they came in.
+          const handled = async (message: unknown) => {
+            try {
+              await handle(message as string);
+            } catch (error) {
+              logger.error("websocket message failed", { error: error instanceof Error ? error.message : String(error) });
+              if (socket.readyState === socket.OPEN) socket.close(CloseCode.InternalServerError, "Internal server error");
+            }
+          };
+          socket.on("message", (data) => {
             // Judged and being closed (a flood: see socket-guard.ts): what was already received
             // with the message that tipped it is not parsed or answered for nobody.
             if (socket.readyState !== socket.OPEN) return;
@@ -102,14 +113,11 @@ export function serveGraphQLOverWebSocket<E extends { socket: WebSocket; request
             } catch {
               message = text; // graphql-ws closes with its own 4400 for what is not JSON
             }
-            try {
-              // graphql-ws reads a message given parsed as it reads one it parses (parseMessage).
-              await handle(carryingMalformedPayload(message) as string);
-            } catch (error) {
-              logger.error("websocket message failed", { error: error instanceof Error ? error.message : String(error) });
-              if (socket.readyState === socket.OPEN) socket.close(CloseCode.InternalServerError, "Internal server error");
-            }
-          }),
+            // graphql-ws reads a message given parsed as it reads one it parses (parseMessage),
+            // and keeps it: only what the gateway reads of it is given.
+            void handled(carryingMalformedPayload(fieldsTheGatewayReads(message)));
+          });
+        },
       },
       extraOf(socket, request),
     );
