@@ -8,6 +8,8 @@ import { startWebSocketGateway } from "./support/websocket-gateway.js";
 import { MAX_LIVE_SUBSCRIPTION_BYTES, MAX_OPERATION_ID_LENGTH } from "../src/subscriptions/graphql-websocket.js";
 import { STATUS_PROBE_ALIAS } from "../src/subscriptions/subscription-to-query.js";
 import { waitFor } from "#kernel/testing";
+import { parse } from "graphql";
+import { liveSubscriptionWeight } from "../src/subscriptions/live-subscription-weight.js";
 
 const FOLLOW = 'subscription($o: ID!) { orderStatusChanged(orderId: $o) { status } }';
 
@@ -73,7 +75,7 @@ describe("bytes a live subscription holds", () => {
   it("refuses SERVICE_UNAVAILABLE a subscribe past the bytes every socket's live subscriptions hold together, keeps the socket, and takes one again once one ends", async () => {
     let reads = 0;
     const padded = (n: number) => ({ query: `# ${"x".repeat(4_000)}\n${FOLLOW}`, variables: { o: `o${n}` } });
-    const held = Buffer.byteLength(padded(1).query) + Buffer.byteLength(JSON.stringify(padded(1).variables));
+    const held = liveSubscriptionWeight("a", padded(1).query, padded(1).variables, parse(padded(1).query, { noLocation: true }));
     const gateway = await startWebSocketGateway({
       execute: async () => (reads++, { data: { orderStatusChanged: { status: "PAID", [STATUS_PROBE_ALIAS]: "PAID" } } }),
       // Room for two such subscriptions in the process, whoever holds them.

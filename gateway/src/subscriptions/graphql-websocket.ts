@@ -25,6 +25,7 @@ import { traceOperation, traceSubscription, type TracedOperation } from "./webso
 import { stoppableResult } from "./stoppable-result.js";
 import { cutUnansweredClose } from "./unanswered-close.js";
 import { subscriptionMistakes } from "./subscription-mistakes.js";
+import { liveSubscriptionWeight, PARSED_NODE_BYTES } from "./live-subscription-weight.js";
 
 /** Runs one operation through the gateway (query planning, subgraphs), as the HTTP path does. */
 export type ExecuteThroughGateway = (
@@ -70,14 +71,15 @@ const TRY_AGAIN_LATER = 1013;
 export const MAX_MESSAGE_FRAGMENTS = 100;
 
 /**
- * Bytes a live subscription's text and variables may hold together. A subscription is kept for
- * as long as its order is followed, its text and variables with it, where a query's go when it
- * is answered: 32 subscriptions of 45 KB of comment and 45 KB of unused variables grew the
- * gateway by 6.8 MB (2.3 times what was sent), so the accounts of one /48 following orders
- * could hold 860 MB. The storefront's subscription holds 209 bytes; a selection of 1,000
- * tokens fits in this.
+ * Bytes a live subscription may weigh (`liveSubscriptionWeight`: its id, text and variables, and
+ * its document as parsed). A subscription is kept for as long as its order is followed, its
+ * text, variables and parse with it, where a query's go when it is answered: 32 subscriptions of
+ * 45 KB of comment and 45 KB of unused variables grew the gateway by 6.8 MB (2.3 times what was
+ * sent), so the accounts of one /48 following orders could hold 860 MB. The storefront's
+ * subscription weighs 6.9 KB, one selecting every field of an order 40 KB; a selection of
+ * about 200 fields fits in this.
  */
-export const MAX_LIVE_SUBSCRIPTION_BYTES = 16_384;
+export const MAX_LIVE_SUBSCRIPTION_BYTES = 65_536;
 
 /**
  * Characters an operation id may hold. graphql-ws clients send a UUID (36) or a counter, and
@@ -211,9 +213,9 @@ export function attachGraphQLWebSocket(options: {
   const connections = createConnectionLimiter(limits);
   const subscriptionsByUser = new Map<string, number>();
   /**
-   * Bytes held by every live subscription of this process (limits.maxLiveSubscriptionBytes):
+   * Bytes held by every live subscription of this process, as each weighs (limits.maxLiveSubscriptionBytes):
    * the per-customer cap bounds one account, and accounts are free to make, so 2,000 of them
-   * following 32 orders with 16 KB each would hold 1 GB (2.3 times as much heap).
+   * following 32 orders with 64 KB each would hold 4 GB.
    */
   let liveBytes = 0;
   const guards = new WeakMap<WebSocket, SocketGuard>();
@@ -482,9 +484,13 @@ export function attachGraphQLWebSocket(options: {
           let live: LiveOrderPlan | undefined;
           if (subscription) {
             if (!state.identity) return refusal(ErrorCode.UNAUTHENTICATED, SIGN_IN_TO_FOLLOW);
-            const held = Buffer.byteLength(id) + Buffer.byteLength(admitted!.query) + Buffer.byteLength(JSON.stringify(admitted!.variables));
+            const held = liveSubscriptionWeight(id, admitted!.query, admitted!.variables, admitted!.document);
             if (held > MAX_LIVE_SUBSCRIPTION_BYTES) {
-              return refusal(ErrorCode.BAD_USER_INPUT, `A subscription is kept while it is followed: its id, text and variables hold at most ${MAX_LIVE_SUBSCRIPTION_BYTES} bytes together (these hold ${held})`, { limit: MAX_LIVE_SUBSCRIPTION_BYTES });
+              return refusal(
+                ErrorCode.BAD_USER_INPUT,
+                `A subscription is kept while it is followed: its id, text, variables and their parse weigh at most ${MAX_LIVE_SUBSCRIPTION_BYTES} bytes together (these weigh ${held}, each field selected about ${2 * PARSED_NODE_BYTES}): select fewer fields`,
+                { limit: MAX_LIVE_SUBSCRIPTION_BYTES },
+              );
             }
             const mistakes = options.schema && subscriptionMistakes(options.schema, admitted!, { fieldSuggestions: options.fieldSuggestions });
             if (mistakes) return [...mistakes];

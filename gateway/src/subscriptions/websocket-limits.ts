@@ -9,8 +9,8 @@ export interface WebSocketLimits {
   /** Live subscriptions of one signed-in customer, across all their sockets. */
   maxSubscriptionsPerUser: number;
   /**
-   * Bytes of ids, text and variables held by the live subscriptions of every socket of this process
-   * together (each holds at most MAX_LIVE_SUBSCRIPTION_BYTES).
+   * Bytes of ids, text, variables and parses held by the live subscriptions of every socket of this process
+   * together, as each weighs (liveSubscriptionWeight; each at most MAX_LIVE_SUBSCRIPTION_BYTES).
    */
   maxLiveSubscriptionBytes: number;
   /** Messages one socket may send a second (a burst of as many); past that it is closed. */

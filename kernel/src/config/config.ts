@@ -546,7 +546,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         connectionsPerMinute: read.int("WS_CONNECTIONS_PER_MINUTE", 120, { min: 1 }),
         maxOperationsPerConnection: read.int("WS_MAX_OPERATIONS_PER_CONNECTION", 16, { min: 1 }),
         maxSubscriptionsPerUser: read.int("WS_MAX_SUBSCRIPTIONS_PER_USER", 32, { min: 1 }),
-        maxLiveSubscriptionBytes: read.int("WS_MAX_LIVE_SUBSCRIPTION_BYTES", 33_554_432, { min: 16_384 }),
+        // At least what one subscription may weigh (MAX_LIVE_SUBSCRIPTION_BYTES), so one always fits.
+        maxLiveSubscriptionBytes: read.int("WS_MAX_LIVE_SUBSCRIPTION_BYTES", 33_554_432, { min: 65_536 }),
         maxMessagesPerSecond: read.int("WS_MAX_MESSAGES_PER_SECOND", 50, { min: 1 }),
         maxBufferedBytes: read.int("WS_MAX_BUFFERED_BYTES", 1_048_576, { min: 1_024 }),
         sessionRecheckMs: read.int("WS_SESSION_RECHECK_MS", 30_000, { min: 100 }),
