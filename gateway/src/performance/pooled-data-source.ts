@@ -143,8 +143,15 @@ function readCacheHint(header: string | null): CacheHint {
 
 /** Each fetch text's JSON string, by text: the plans' fetches are a few texts, sent on every call. */
 const queriesWritten = new Map<string, string>();
-/** Past this many texts (plans of ever new operations), a text is written on each call, not remembered. */
+/**
+ * Fetch texts remembered at most, and their characters: the oldest goes first past either. A
+ * fetch's text is the caller's to shape (a literal argument is written into it whole), and a
+ * count alone bounded nothing: 2,000 product ids written as 90 KB literals were held forever,
+ * each text with its JSON, 360 MB. The golden operations' fetches hold a few hundred characters each.
+ */
 const MOST_QUERIES_REMEMBERED = 2_000;
+const MOST_QUERY_CHARACTERS_REMEMBERED = 2_000_000;
+let queryCharactersRemembered = 0;
 
 /**
  * The stock body, key for key and byte for byte `JSON.stringify({ query, variables,
@@ -156,7 +163,7 @@ export function requestBody(query: string, variables: unknown, operationName: un
   let written = queriesWritten.get(query);
   if (written === undefined) {
     written = JSON.stringify(query);
-    if (queriesWritten.size < MOST_QUERIES_REMEMBERED) queriesWritten.set(query, written);
+    remember(query, written);
   }
   let body = `{"query":${written}`;
   const variablesJson = JSON.stringify(variables);
@@ -166,6 +173,19 @@ export function requestBody(query: string, variables: unknown, operationName: un
   const extensionsJson = JSON.stringify(extensions);
   if (extensionsJson !== undefined) body += `,"extensions":${extensionsJson}`;
   return `${body}}`;
+}
+
+/** Remembers a fetch text's JSON, letting the oldest go past the count or the characters (one longer than them all is not kept). */
+function remember(query: string, written: string): void {
+  const characters = query.length + written.length;
+  if (characters > MOST_QUERY_CHARACTERS_REMEMBERED) return;
+  queriesWritten.set(query, written);
+  queryCharactersRemembered += characters;
+  for (const [oldest, json] of queriesWritten) {
+    if (queriesWritten.size <= MOST_QUERIES_REMEMBERED && queryCharactersRemembered <= MOST_QUERY_CHARACTERS_REMEMBERED) break;
+    queriesWritten.delete(oldest);
+    queryCharactersRemembered -= oldest.length + json.length;
+  }
 }
 
 /** Bad gateway, service unavailable, gateway timeout: the subgraph is not there for now. */
