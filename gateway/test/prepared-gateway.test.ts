@@ -2,7 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Hash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { buildClientSchema, getIntrospectionQuery, graphqlSync, type IntrospectionQuery } from "graphql";
+import { buildClientSchema, getIntrospectionQuery, graphqlSync, parse, type IntrospectionQuery } from "graphql";
 import { ApolloServer } from "@apollo/server";
 import { ApolloGateway, type GraphQLDataSource } from "@apollo/gateway";
 import type { GatewayInterface } from "@apollo/server-gateway-interface";
@@ -162,14 +162,15 @@ describe("prepared gateway", () => {
     }
   });
 
-  it("weighs an operation run on its own executor as its text and twice its plan: the execution holds about what the plan does", async () => {
+  it("weighs an operation run on its own executor as its text, its parse and twice its plan: the execution holds about what the plan does", async () => {
     const stock = new PreparedGateway(SDL, recordingSubgraphs().build, { executor: "stock" });
     const prepared = new PreparedGateway(SDL, recordingSubgraphs().build, { executor: "prepared" });
     // One operation, prepared by name and without: two texts' worth, two plans each.
     assert.equal(await stock.prepareAhead([WITH_STOCK]), 2);
     assert.equal(await prepared.prepareAhead([WITH_STOCK]), 2);
     assert.ok(prepared.runsOwnExecutor(WITH_STOCK, "Stocked") && !stock.runsOwnExecutor(WITH_STOCK, "Stocked"));
-    const plans = stock.preparedWeight() - 2 * WITH_STOCK.length;
+    // Each of the two holds the text and its parse (weighed by its JSON) besides its plans.
+    const plans = stock.preparedWeight() - 2 * (WITH_STOCK.length + JSON.stringify(parse(WITH_STOCK)).length);
     assert.ok(plans > 0);
     assert.equal(prepared.preparedWeight(), stock.preparedWeight() + plans);
   });

@@ -20,10 +20,11 @@ import { PreparedExecution } from "./prepared-execution.js";
  */
 const PREPARED_KEPT = 2_000;
 /**
- * The weight prepared operations may hold together: the characters of their texts and of their
- * plans written out as JSON. Filled with the heaviest texts the limits admit, it held 4 MB
- * (43 texts of 30 long aliases) to 17 MB (416 texts of 30 products through one large fragment,
- * whose plans outweigh their texts 15 times); the golden operations weigh 41,000 together.
+ * The weight prepared operations may hold together: the characters of their texts, and of their
+ * parses and plans written out as JSON. Filled with the heaviest texts the limits admit, it held
+ * 4 MB (43 texts of 30 long aliases) to 17 MB (416 texts of 30 products through one large
+ * fragment, whose plans outweigh their texts 15 times), and about 50 MB of the densest texts
+ * (30 aliased products of ten fields, 6 bytes a unit; their parses unweighed, 250 MB).
  */
 const PREPARED_KEPT_WEIGHT = 8_000_000;
 
@@ -283,8 +284,13 @@ export class PreparedGateway implements GatewayInterface {
     // The execution (the federation operation and its response shape) holds about what the
     // plan does, so it counts as the plan once more: the heap held per unit of weight stays at or
     // below the stock executor's. 40 texts of 30 long aliases: 1.6 bytes a unit (2.3-2.8 stock,
-    // 3.0 uncounted); of a large fragment spread 30 times: 5.4 (6.9 stock, 10.7 uncounted).
-    const operation = { document, context, plan, execution, weight: source.length + planWeight * (execution ? 2 : 1) };
+    // 3.0 uncounted); of a large fragment spread 30 times: 5.4 (6.9 stock, 10.7 uncounted). The
+    // document is kept parsed with its locations (the context is made of its nodes), weighed as
+    // the parsed-document store weighs it, by its JSON: a dense text of the limits (30 aliased
+    // products of ten fields, 3.6 KB) holds 360 KB so, and weighed by its text and plan alone
+    // such texts held 38 bytes a unit (250 MB in the 8,000,000).
+    const weight = source.length + JSON.stringify(document).length + planWeight * (execution ? 2 : 1);
+    const operation = { document, context, plan, execution, weight };
     // One heavier than everything kept may weigh is served, not kept.
     if (operation.weight > this.keptWeight) return { operation, planned: true };
     this.prepared.set(key, operation);
