@@ -40,4 +40,5 @@ function operationOf(payload: Record<string, unknown>): Record<string, unknown> 
 const persistedQueryOf = (extensions: Record<string, unknown>): Record<string, unknown> =>
   extensions.persistedQuery === undefined ? {} : { persistedQuery: extensions.persistedQuery };
 
-const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === "object" && !Array.isArray(value);
+/** A JSON object (not null, not an array), as graphql-ws judges a payload. */
+export const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === "object" && !Array.isArray(value);

@@ -2,7 +2,7 @@ import type { IncomingMessage } from "node:http";
 import type { WebSocket, WebSocketServer } from "ws";
 import { CloseCode, handleProtocols, makeServer, type ServerOptions } from "graphql-ws";
 import { jsonNestsDeeperThan, MAX_JSON_NESTING, type Logger } from "#kernel";
-import { fieldsTheGatewayReads } from "./fields-the-gateway-reads.js";
+import { fieldsTheGatewayReads, isObject } from "./fields-the-gateway-reads.js";
 
 /**
  * Where a subscribe's payload that graphql-ws would refuse is carried to `onSubscribe`, as
@@ -40,7 +40,6 @@ function carryingMalformedPayload(message: unknown): unknown {
   return { ...message, payload: { query: "", [SENT_PAYLOAD]: payload } };
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === "object" && !Array.isArray(value);
 
 /** How often an idle socket is pinged; one that has not answered by the next ping is cut. */
 const KEEP_ALIVE_MS = 12_000;
