@@ -6,21 +6,12 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { runInNewContext } from "node:vm";
-import { setFlagsFromString } from "node:v8";
 import { ApolloServer } from "@apollo/server";
 import type { GraphQLDataSource } from "@apollo/gateway";
 import { SUPERGRAPH_PATH } from "../../schema/subgraphs.js";
 import { PreparedGateway } from "../src/execution/prepared-gateway.js";
+import { heapAfterGc, MB } from "../../test/support/heap-after-gc.js";
 
-setFlagsFromString("--expose-gc");
-const gc = runInNewContext("gc") as () => void;
-const heapAfterGc = () => {
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed;
-};
-const MB = 1024 * 1024;
 const SDL = readFileSync(SUPERGRAPH_PATH, "utf8");
 const FIELDS = "id sku name description category brand createdAt updatedAt price { amount currency }";
 /** 30 aliased products of ten fields: as dense as the token limit allows, all valid. */

@@ -3,26 +3,17 @@
 // authorization of the one and the query, operation name, variables and persisted-query hash of
 // the other, and counts only those: anything else a client pads them with must not be held.
 import assert from "node:assert/strict";
-import { runInNewContext } from "node:vm";
-import { setFlagsFromString } from "node:v8";
 import { afterEach, describe, it } from "node:test";
 import { RawGraphQLSocket } from "../../test/support/raw-graphql-websocket.js";
 import { startWebSocketGateway } from "./support/websocket-gateway.js";
 import { STATUS_PROBE_ALIAS } from "../src/subscriptions/subscription-to-query.js";
+import { heapAfterGc, MB } from "../../test/support/heap-after-gc.js";
 
-setFlagsFromString("--expose-gc");
-const gc = runInNewContext("gc") as () => void;
-const heapAfterGc = () => {
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed;
-};
 
 /** 95 KB of JSON that parses into 32,000 empty objects: about 2 MB of heap held whole. */
 const padding = () => Array.from({ length: 32_000 }, () => ({}));
 const FOLLOW = "subscription($o: ID!) { orderStatusChanged(orderId: $o) { status } }";
 const SOCKETS = 12;
-const MB = 1024 * 1024;
 
 describe("what the gateway holds of a WebSocket client's messages", () => {
   let cleanup: (() => Promise<void>) | undefined;

@@ -3,8 +3,6 @@
 // bytes each subscription and the process's subscriptions may hold count what is held, parse
 // included, so a dense selection cannot hold megabytes under a count of kilobytes.
 import assert from "node:assert/strict";
-import { runInNewContext } from "node:vm";
-import { setFlagsFromString } from "node:v8";
 import { afterEach, describe, it } from "node:test";
 import { parse } from "graphql";
 import { RawGraphQLSocket } from "../../test/support/raw-graphql-websocket.js";
@@ -13,14 +11,8 @@ import { policyWithCostBudget } from "./support/cost-budget-policy.js";
 import { MAX_LIVE_SUBSCRIPTION_BYTES } from "../src/subscriptions/graphql-websocket.js";
 import { liveSubscriptionWeight } from "../src/subscriptions/live-subscription-weight.js";
 import { STATUS_PROBE_ALIAS } from "../src/subscriptions/subscription-to-query.js";
+import { heapAfterGc } from "../../test/support/heap-after-gc.js";
 
-setFlagsFromString("--expose-gc");
-const gc = runInNewContext("gc") as () => void;
-const heapAfterGc = () => {
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed;
-};
 
 /** A subscription selecting `fields` fields of short distinct names (`n` keeps each text new). */
 const selecting = (fields: number, n: number) => `subscription($o: ID!) { orderStatusChanged(orderId: $o) { status ${Array.from({ length: fields }, (_, i) => `f${i}`).join(" ")} } } # ${n}`;

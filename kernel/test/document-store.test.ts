@@ -2,20 +2,12 @@
 // text the document keeps (`loc.source.body`): a 95 KB text weighed 474 bytes, so about 66,000
 // unique texts (6 GB) fitted its 30 MiB, and the gateway grew 413 MB on 2,400 of them.
 import assert from "node:assert/strict";
-import { runInNewContext } from "node:vm";
-import { setFlagsFromString } from "node:v8";
 import { after, before, describe, it } from "node:test";
 import { buildSubgraphSchema } from "@apollo/subgraph";
 import { parse } from "graphql";
 import { createDocumentStore, createLogger, INTERNAL_HEADER, signInternalCredential, startSubgraphServer, type RunningServer } from "#kernel";
+import { heapAfterGc } from "../../test/support/heap-after-gc.js";
 
-setFlagsFromString("--expose-gc");
-const gc = runInNewContext("gc") as () => void;
-const heapAfterGc = () => {
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed;
-};
 
 const commented = (i: number, characters: number) => `{ __typename } # ${i} ${"x".repeat(characters)}`;
 

@@ -5,21 +5,12 @@
 // (10 KB each, 700 KB parsed with locations) held 106 MB.
 import assert from "node:assert/strict";
 import { request } from "node:http";
-import { runInNewContext } from "node:vm";
-import { setFlagsFromString } from "node:v8";
 import { after, before, describe, it } from "node:test";
 import { buildSubgraphSchema } from "@apollo/subgraph";
 import { parse } from "graphql";
 import { createLogger, INTERNAL_HEADER, signInternalCredential, startSubgraphServer, type RunningServer } from "#kernel";
+import { heapAfterGc, MB } from "../../test/support/heap-after-gc.js";
 
-setFlagsFromString("--expose-gc");
-const gc = runInNewContext("gc") as () => void;
-const heapAfterGc = () => {
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed;
-};
-const MB = 1024 * 1024;
 const SECRET = "prepared-subgraph-memory-secret-0123456789";
 
 /** 900 aliases of one field: valid, and parsed into about 700 KB with its locations. */

@@ -5,18 +5,9 @@
 // forever by both. What is remembered is bounded by the characters it holds.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { runInNewContext } from "node:vm";
-import { setFlagsFromString } from "node:v8";
 import { startTestSupergraph, type TestSupergraph } from "../support/start-test-supergraph.js";
+import { heapAfterGc, MB } from "../support/heap-after-gc.js";
 
-setFlagsFromString("--expose-gc");
-const gc = runInNewContext("gc") as () => void;
-const heapAfterGc = () => {
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed;
-};
-const MB = 1024 * 1024;
 
 describe("texts remembered by the gateway and the subgraphs", () => {
   let sg: TestSupergraph;
