@@ -49,6 +49,7 @@ export * from "./events/embedded-event-bus.js";
 export * from "./cache/key-value-store.js";
 export * from "./cache/embedded-key-value-store.js";
 export * from "./cache/lock-service.js";
+export * from "./cache/weighed-memo.js";
 export * from "./money/money.js";
 export * from "./money/currency-codes.js";
 export * from "./catalog/variant-id.js";

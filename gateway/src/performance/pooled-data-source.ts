@@ -5,7 +5,7 @@ import type { GatewayGraphQLResponse } from "@apollo/server-gateway-interface";
 import type { Fetcher, FetcherHeaders, FetcherResponse } from "@apollo/utils.fetcher";
 import { Headers, Pool } from "undici";
 import { exchange, type Exchange } from "./subgraph-exchange.js";
-import { ErrorCode } from "#kernel";
+import { ErrorCode, WeighedMemo } from "#kernel";
 import { replicaUrls, ReplicaSet, sendToAReplica, type Replica } from "#kernel/http/replica-set.ts";
 import { createAdmissionGate, type AdmissionGate } from "#kernel/runtime/admission-gate.ts";
 import type { GatewayContext } from "../gateway-context.js";
@@ -141,8 +141,6 @@ function readCacheHint(header: string | null): CacheHint {
   };
 }
 
-/** Each fetch text's JSON string, by text: the plans' fetches are a few texts, sent on every call. */
-const queriesWritten = new Map<string, string>();
 /**
  * Fetch texts remembered at most, and their characters: the oldest goes first past either. A
  * fetch's text is the caller's to shape (a literal argument is written into it whole), and a
@@ -151,7 +149,8 @@ const queriesWritten = new Map<string, string>();
  */
 const MOST_QUERIES_REMEMBERED = 2_000;
 const MOST_QUERY_CHARACTERS_REMEMBERED = 2_000_000;
-let queryCharactersRemembered = 0;
+/** Each fetch text's JSON string, by text: the plans' fetches are a few texts, sent on every call. */
+const queriesWritten = new WeighedMemo<string, string>({ weight: MOST_QUERY_CHARACTERS_REMEMBERED, entries: MOST_QUERIES_REMEMBERED });
 
 /**
  * The stock body, key for key and byte for byte `JSON.stringify({ query, variables,
@@ -163,7 +162,7 @@ export function requestBody(query: string, variables: unknown, operationName: un
   let written = queriesWritten.get(query);
   if (written === undefined) {
     written = JSON.stringify(query);
-    remember(query, written);
+    queriesWritten.set(query, written, query.length + written.length);
   }
   let body = `{"query":${written}`;
   const variablesJson = JSON.stringify(variables);
@@ -173,19 +172,6 @@ export function requestBody(query: string, variables: unknown, operationName: un
   const extensionsJson = JSON.stringify(extensions);
   if (extensionsJson !== undefined) body += `,"extensions":${extensionsJson}`;
   return `${body}}`;
-}
-
-/** Remembers a fetch text's JSON, letting the oldest go past the count or the characters (one longer than them all is not kept). */
-function remember(query: string, written: string): void {
-  const characters = query.length + written.length;
-  if (characters > MOST_QUERY_CHARACTERS_REMEMBERED) return;
-  queriesWritten.set(query, written);
-  queryCharactersRemembered += characters;
-  for (const [oldest, json] of queriesWritten) {
-    if (queriesWritten.size <= MOST_QUERIES_REMEMBERED && queryCharactersRemembered <= MOST_QUERY_CHARACTERS_REMEMBERED) break;
-    queriesWritten.delete(oldest);
-    queryCharactersRemembered -= oldest.length + json.length;
-  }
 }
 
 /** Bad gateway, service unavailable, gateway timeout: the subgraph is not there for now. */

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { isDeepStrictEqual } from "node:util";
 import { getIntrospectionQuery, GraphQLError, Kind, parse, Source, type DocumentNode, type FieldNode, type OperationDefinitionNode, type SourceLocation } from "graphql";
-import { countRateLimitRefusal, ErrorCode, isStorableText, rateLimitedMessage, unstorableLiteral, unstorableVariable } from "#kernel";
+import { countRateLimitRefusal, ErrorCode, WeighedMemo, isStorableText, rateLimitedMessage, unstorableLiteral, unstorableVariable } from "#kernel";
 import type { CallerRateLimiter } from "../rate-limit/caller-rate-limiter.js";
 import { networkBudget, ownBudget, type Caller } from "../rate-limit/caller.js";
 import { actualOperationCost, type ExecutedResult } from "./actual-operation-cost.js";
@@ -226,8 +226,7 @@ export function createRequestPolicy(deps: {
   const costBudget = deps.costRateLimit && createCostBudget(deps.costRateLimit);
   const fullIntrospection = measureOperation(FULL_INTROSPECTION, FULL_INTROSPECTION.definitions[0] as OperationDefinitionNode, {}, deps.listSizes);
   const maxIntrospectionCost = SCHEMA_READINGS_PER_OPERATION * fullIntrospection.introspectionCost;
-  const parsed = new Map<string, DocumentNode>();
-  let parsedCharacters = 0;
+  const parsed = new WeighedMemo<string, DocumentNode>({ weight: PARSED_KEPT_CHARACTERS, entries: PARSED_KEPT, refreshOnRead: true });
   const measureOf = createRememberedMeasures(deps.listSizes);
   /**
    * Texts whose planning deposit one admission holds (a digest of planningKey -> when), so
@@ -242,12 +241,7 @@ export function createRequestPolicy(deps: {
   /** The query's document: kept from an earlier admission, or parsed under the token limit; refuses what cannot be stored. */
   function documentOf(query: string): DocumentNode {
     const known = parsed.get(query);
-    if (known) {
-      // Most recently used last: the oldest entry is the first to go.
-      parsed.delete(query);
-      parsed.set(query, known);
-      return known;
-    }
+    if (known) return known;
     let document: DocumentNode;
     try {
       document = parseNotingFields(query, { maxTokens: limits.maxTokens, noLocation: true });
@@ -306,14 +300,7 @@ export function createRequestPolicy(deps: {
 
   /** Keeps an admitted text's document, the least recently used going first past either bound. */
   function keep(query: string, document: DocumentNode): void {
-    if (parsed.has(query)) return;
-    parsed.set(query, document);
-    parsedCharacters += query.length;
-    for (const oldest of parsed.keys()) {
-      if (parsed.size <= PARSED_KEPT && parsedCharacters <= PARSED_KEPT_CHARACTERS) break;
-      parsed.delete(oldest);
-      parsedCharacters -= oldest.length;
-    }
+    if (!parsed.has(query)) parsed.set(query, document, query.length);
   }
 
   function admitOne(request: OperationRequest, transport: Transport): AdmittedOperation {
@@ -683,7 +670,7 @@ export function createRequestPolicy(deps: {
     },
 
     /** Query texts held parsed now, and their characters (tests). */
-    parsedKept: () => ({ texts: parsed.size, characters: parsedCharacters }),
+    parsedKept: () => ({ texts: parsed.size, characters: parsed.weight }),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { DocumentNode } from "graphql";
+import { WeighedMemo } from "../cache/weighed-memo.js";
 
 /**
  * Characters of operation text (and of the parse it holds) a server's parsed-document store
@@ -16,40 +17,18 @@ export const DOCUMENT_STORE_CHARACTERS = 8_000_000;
  * `documentStore`.
  */
 export function createDocumentStore(maxCharacters = DOCUMENT_STORE_CHARACTERS) {
-  const entries = new Map<string, { document: DocumentNode; weight: number }>();
-  let held = 0;
-  const forget = (key: string) => {
-    const entry = entries.get(key);
-    if (!entry) return;
-    entries.delete(key);
-    held -= entry.weight;
-  };
+  const documents = new WeighedMemo<string, DocumentNode>({ weight: maxCharacters, refreshOnRead: true });
   return {
     async get(key: string): Promise<DocumentNode | undefined> {
-      const entry = entries.get(key);
-      if (!entry) return undefined;
-      // Most recently used last: the map's order is the eviction order.
-      entries.delete(key);
-      entries.set(key, entry);
-      return entry.document;
+      return documents.get(key);
     },
     async set(key: string, document: DocumentNode): Promise<void> {
-      forget(key);
-      const weight = (document.loc?.source.body.length ?? 0) + JSON.stringify(document).length;
-      if (weight > maxCharacters) return;
-      entries.set(key, { document, weight });
-      held += weight;
-      for (const oldest of entries.keys()) {
-        if (held <= maxCharacters) break;
-        forget(oldest);
-      }
+      documents.set(key, document, (document.loc?.source.body.length ?? 0) + JSON.stringify(document).length);
     },
     async delete(key: string): Promise<boolean> {
-      const had = entries.has(key);
-      forget(key);
-      return had;
+      return documents.delete(key);
     },
     /** Documents and characters held (tests). */
-    held: () => ({ documents: entries.size, characters: held }),
+    held: () => ({ documents: documents.size, characters: documents.weight }),
   };
 }

@@ -4,6 +4,7 @@ import { unstorableLiteral, unstorableVariable } from "./text-input-guard-plugin
 import { recordGraphQLOperation } from "../observability/metrics-graphql.js";
 import { tracingEnabled } from "../observability/tracing-context.js";
 import { preparedCachePolicies, type PreparedCachePolicy } from "./prepared-cache-policy.js";
+import { WeighedMemo } from "../cache/weighed-memo.js";
 
 /** A query text seen before: its document, valid against the schema, and the operations it holds. */
 interface PreparedText {
@@ -47,9 +48,8 @@ const KEPT_WEIGHT = 4_000_000;
  * resolvers return is handed over.
  */
 export function preparedSubgraphQueries<TContext>(options: { schema: GraphQLSchema; server: string; context: (req: IncomingMessage) => Promise<TContext>; cacheHints?: boolean }) {
-  /** Each text's preparation (null: refused), with its weight against KEPT_WEIGHT. */
-  const prepared = new Map<string, { found: PreparedText | null; weight: number }>();
-  let keptWeight = 0;
+  /** Each text's preparation (null: refused), weighed against KEPT_WEIGHT. */
+  const prepared = new WeighedMemo<string, PreparedText | null>({ weight: KEPT_WEIGHT, entries: KEPT_TEXTS });
   const cachePolicyOf = options.cacheHints ? preparedCachePolicies(options.schema) : undefined;
 
   const prepare = (text: string): PreparedText | null => {
@@ -72,23 +72,10 @@ export function preparedSubgraphQueries<TContext>(options: { schema: GraphQLSche
 
   const preparedFor = (text: string): PreparedText | null => {
     const known = prepared.get(text);
-    if (known) return known.found;
+    if (known !== undefined) return known;
     const found = prepare(text);
-    keep(text, found);
+    prepared.set(text, found, text.length + (found ? JSON.stringify(found.document).length : 0));
     return found;
-  };
-
-  /** Keeps a text's preparation, letting the oldest go past the count or the weight (one weighing more than them all is not kept). */
-  const keep = (text: string, found: PreparedText | null): void => {
-    const weight = text.length + (found ? JSON.stringify(found.document).length : 0);
-    if (weight > KEPT_WEIGHT) return;
-    prepared.set(text, { found, weight });
-    keptWeight += weight;
-    for (const [oldest, kept] of prepared) {
-      if (prepared.size <= KEPT_TEXTS && keptWeight <= KEPT_WEIGHT) break;
-      prepared.delete(oldest);
-      keptWeight -= kept.weight;
-    }
   };
 
   /** Answers `body` on `res` and resolves true, or resolves false having sent nothing nor run anything. */
