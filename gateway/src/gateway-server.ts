@@ -287,10 +287,13 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
         logger.info("not ready; serving until the shutdown delay ends", { milliseconds: config.gateway.shutdownDelayMs });
         await new Promise((resolve) => setTimeout(resolve, config.gateway.shutdownDelayMs));
       }
+      // The HTTP server is closing before the WebSockets are told to go: a socket lingering
+      // past its protocol's end (see unread-answer-reset.ts) is cut then, not waited for.
+      const serverClosed = closeServer(server);
       await subscriptions.close();
       await revocations?.stop();
       await feed.stop();
-      await closeServer(server);
+      await serverClosed;
       await apollo.stop();
       await responseCache.stop();
       await closeSubgraphPools();

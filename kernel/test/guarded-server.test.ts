@@ -7,6 +7,7 @@ import type { AddressInfo } from "node:net";
 import { after, describe, it } from "node:test";
 import { clientNetwork, closeServer, createGuardedServer, defaultMaxConnections, MAX_PIPELINED, MAX_REQUEST_HEADERS, maxConnectionsFor, openFileLimit, PIPELINE_FLOOD_CONNECTIONS, resetWhenCut, startHealthServer, type ConnectionGuards, type ConnectionRefusal } from "#kernel";
 import { WebSocketServer } from "ws";
+import { heldForConnection, waitFor } from "#kernel/testing";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -465,7 +466,7 @@ describe("guarded HTTP server: what a WebSocket client leaves unread", () => {
     return { server, sockets, port: (server.address() as AddressInfo).port, closed };
   }
 
-  /** A raw client that opens a WebSocket and reads nothing past the first of what is pushed. */
+  /** A raw client that opens a WebSocket and reads nothing past the first of what is pushed (so it sees no FIN of the server's, and sends none back). */
   async function notReadingPushes(port: number) {
     const socket = connect({ port, host: "127.0.0.1" });
     socket.on("error", () => {});
@@ -503,6 +504,29 @@ describe("guarded HTTP server: what a WebSocket client leaves unread", () => {
       await closeServer(server);
     }
   });
+
+  for (const ending of ["a FIN without the closing handshake", "its close frame, reading no more"] as const) {
+    it(`drops what was pushed to a WebSocket whose client sent ${ending}, once its socket has lingered`, async () => {
+      // Before, ws ended the socket and Node let go of it once the protocol was over: the
+      // kernel kept the unread push (FIN-WAIT-1) for as long as the client kept its window shut,
+      // outside every cap.
+      const { server, sockets, port, closed } = await pushing({ closeLingerMs: 300, stalledReaderMs: 600_000 });
+      const client = await notReadingPushes(port);
+      try {
+        const held = () => heldForConnection(port, client.socket.localPort!);
+        await waitFor("the server's kernel holds what the client has not read", async () => (await held()) > 0);
+        // A close frame from a client is masked: a zero key leaves its payload (1000) as it is.
+        if (ending === "its close frame, reading no more") client.socket.write(Buffer.from([0x88, 0x82, 0, 0, 0, 0, 0x03, 0xe8]));
+        else client.socket.end();
+        await waitFor("the server's kernel holds nothing for the client", async () => (await held()) === 0, { timeoutMs: 20_000, intervalMs: 100 });
+        await closed[0];
+      } finally {
+        client.socket.destroy();
+        sockets.close();
+        await closeServer(server);
+      }
+    });
+  }
 });
 
 /** The JSON error body of a raw answer, whether sent with a length or in chunks. */

@@ -24,6 +24,7 @@ import { answerUpgradeRefusals } from "./upgrade-refusal.js";
 import { traceOperation, traceSubscription, type TracedOperation } from "./websocket-spans.js";
 import { stoppableResult } from "./stoppable-result.js";
 import { cutUnansweredClose } from "./unanswered-close.js";
+import { onProtocolEnd } from "./protocol-end.js";
 import { subscriptionMistakes } from "./subscription-mistakes.js";
 import { liveSubscriptionWeight, PARSED_NODE_BYTES } from "./live-subscription-weight.js";
 
@@ -281,7 +282,8 @@ export function attachGraphQLWebSocket(options: {
 
   // Registered before graphql-ws's own listener: an over-cap socket is closed before it is served.
   wsServer.on("connection", (socket, request) => {
-    // Its closing handshake, not the HTTP server's lingering close, ends it; a cut resets it.
+    // Ended, it lingers as a connection the server closes (what its client left unread is
+    // dropped once the linger is over); cut, it is reset at once.
     resetWhenCut(request.socket as Socket);
     cutUnansweredClose(socket);
     const network = clientNetwork(options.clientAddress(request));
@@ -290,10 +292,11 @@ export function attachGraphQLWebSocket(options: {
       socket.close(TRY_AGAIN_LATER, "Too many connections; try again later");
       return;
     }
-    socket.once("close", slot.release);
+    // Given back when the protocol ends, not when the TCP socket behind it is done lingering.
+    onProtocolEnd(socket, request.socket as Socket, slot.release);
     // Nothing is charged here: who opened the socket is known at its connection_init (see
     // onConnect). Until then it holds one of the capped places, for at most graphql-ws's 3 s.
-    socket.once("close", countWebSocketConnection());
+    onProtocolEnd(socket, request.socket as Socket, countWebSocketConnection());
     // Registered before graphql-ws's own message listener: judged before it is handled.
     // A socket may send as many bytes a second as the largest message it may send.
     const guard = createSocketGuard({ ...limits, maxBytesPerSecond: options.maxMessageBytes });

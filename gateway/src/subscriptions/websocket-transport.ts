@@ -1,6 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import type { WebSocket, WebSocketServer } from "ws";
 import { CloseCode, handleProtocols, makeServer, type ServerOptions } from "graphql-ws";
+import { onProtocolEnd } from "./protocol-end.js";
 import { jsonNestsDeeperThan, MAX_JSON_NESTING, type Logger } from "#kernel";
 import { fieldsTheGatewayReads, isObject } from "./fields-the-gateway-reads.js";
 
@@ -121,9 +122,10 @@ export function serveGraphQLOverWebSocket<E extends { socket: WebSocket; request
       extraOf(socket, request),
     );
 
-    socket.once("close", (code, reason) => {
+    // The operations end with the protocol, while the TCP socket may still linger.
+    onProtocolEnd(socket, request.socket, (code, reason) => {
       clearInterval(keepAlive);
-      closed(code, String(reason)).catch((error: unknown) => logger.error("websocket close failed", { error: error instanceof Error ? error.message : String(error) }));
+      closed(code, reason).catch((error: unknown) => logger.error("websocket close failed", { error: error instanceof Error ? error.message : String(error) }));
     });
   });
 

@@ -3,7 +3,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { parse, type GraphQLSchema, type OperationDefinitionNode } from "graphql";
-import { createLogger, issueAccessToken, type Identity } from "#kernel";
+import { createGuardedServer, createLogger, issueAccessToken, type ConnectionGuards, type Identity } from "#kernel";
 import { attachGraphQLWebSocket, type ExecuteThroughGateway } from "../../src/subscriptions/graphql-websocket.js";
 import type { RequestPolicy } from "../../src/security/request-policy.js";
 import type { OrderStatusFeed, OrderStatusListener } from "../../src/subscriptions/order-status-feed.js";
@@ -42,10 +42,12 @@ export async function startWebSocketGateway(options: {
   schema?: GraphQLSchema;
   /** Keep "Did you mean" hints in subscription mistakes, as outside production. */
   fieldSuggestions?: boolean;
+  /** The HTTP server's guards, as the gateway's own server has them; a plain server unless given. */
+  guards?: ConnectionGuards;
 }) {
   const listeners = new Set<OrderStatusListener>();
   const feed = { listen: (_orderId: string, listener: OrderStatusListener) => (listeners.add(listener), () => listeners.delete(listener)) } as unknown as OrderStatusFeed;
-  const httpServer: Server = createServer();
+  const httpServer: Server = options.guards ? createGuardedServer(options.guards, (_req, res) => res.end()) : createServer();
   const verify = options.verify ?? unsignedTokenVerifier();
   const sockets = attachGraphQLWebSocket({
     httpServer,
@@ -69,9 +71,15 @@ export async function startWebSocketGateway(options: {
     token: (userId: string) => issueAccessToken(AUTH, { userId, roles: ["customer"] } as Identity),
     /** Publishes a status change of the followed order to every live subscription. */
     orderChanged: () => listeners.forEach((listener) => listener({ orderId: "o1" } as never, undefined)),
+    /** Live subscriptions listening to the order status feed now. */
+    following: () => listeners.size,
+    /** Sockets the HTTP server holds now, WebSockets and lingering ones among them. */
+    sockets: () => new Promise<number>((resolve, reject) => httpServer.getConnections((error, count) => (error ? reject(error) : resolve(count)))),
     async close() {
+      // As the gateway closes: the HTTP server first, so sockets lingering past their protocol's end are cut.
+      const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
       await sockets.close();
-      await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      await closed;
     },
   };
 }

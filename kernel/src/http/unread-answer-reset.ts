@@ -20,6 +20,9 @@ export interface LingeringSockets {
 /** Sockets being reset on purpose: their destroy is the real one. */
 const resetting = new WeakSet<Socket>();
 
+/** The lingering close `resetUnreadOnClose` gave each socket, for a protocol that ends it itself. */
+const lingeringClose = new WeakMap<Socket, Socket["destroy"]>();
+
 interface ReadableHandle {
   readStop?: () => number;
 }
@@ -105,20 +108,37 @@ export function resetUnreadOnClose(socket: Socket, server: LingeringSockets, lin
     });
     return this;
   };
+  lingeringClose.set(socket, socket.destroy);
 }
 
 /**
- * For a socket another protocol has taken over (a WebSocket): closed as Node closes it once
- * that protocol has ended it (a WebSocket's closing handshake, answered, shows its client read
- * everything before it), and reset when it is cut without ending (a client that stopped
- * reading or answering pings, a close it never answered), which would otherwise leave what it
- * did not read in the kernel as `resetUnreadOnClose` tells. No lingering: the protocol's own
- * close is waited on by whoever counts the socket.
+ * For a socket another protocol has taken over (a WebSocket): reset at once when it is cut
+ * without ending (a client that stopped reading or answering pings, a close it never
+ * answered), and closed as `resetUnreadOnClose` closes a connection, lingering and then reset,
+ * from the moment that protocol ends it (its closing handshake, a FIN without one), where its
+ * server installed that close. The end says nothing of what the client read: ws ends a socket
+ * whose client sent a FIN without the closing handshake, or sent its close frame and stopped
+ * reading, and a plain close left everything pushed to it and unread in the kernel (FIN-WAIT-1)
+ * for as long as the client kept its window shut. The linger starts at the end, not when ws
+ * lets go of the socket: ws waits for what it queued to be taken (a client that sent its FIN
+ * and reads nothing takes none of it) or for the client's FIN (one that sent its close frame and
+ * stopped reading never sends it).
+ *
+ * Whoever counts the protocol's connections gives their places back when the protocol ends,
+ * not when the lingering socket closes: the socket itself stays counted in its client's caps
+ * of sockets until it is gone, as any connection the server closes.
  */
 export function resetWhenCut(socket: Socket): void {
-  const destroy = Socket.prototype.destroy;
+  const closeGracefully = lingeringClose.get(socket);
+  const end = socket.end;
+  socket.end = function (this: Socket, ...args: unknown[]) {
+    (end as (...args: unknown[]) => Socket).apply(this, args);
+    if (closeGracefully && !this.destroyed && !resetting.has(this)) closeGracefully.call(this);
+    return this;
+  } as Socket["end"];
   socket.destroy = function (this: Socket, error?: Error) {
-    if (this.writableEnded || this.bytesWritten === 0 || resetting.has(this) || this.destroyed) return destroy.call(this, error);
+    if (resetting.has(this) || this.destroyed || this.bytesWritten === 0) return Socket.prototype.destroy.call(this, error);
+    if (this.writableEnded) return (closeGracefully ?? Socket.prototype.destroy).call(this, error);
     resetSocket(this);
     return this;
   };

@@ -7,3 +7,4 @@ export * from "./platform-over.js";
 export * from "./cuttable-proxy.js";
 export * from "./throwaway-redis.js";
 export * from "./silenceable-sockets.js";
+export * from "./connection-send-queue.js";
