@@ -56,5 +56,7 @@ function watchProtocol(socket: WebSocket, tcp: Socket): Watch {
   // A frame ws could not send or parse: ws is closing the socket itself.
   socket.once("error", () => end(ABNORMAL_CLOSURE, ""));
   socket.once("close", (code, reason) => end(code, String(reason)));
+  // Closed before anyone watched (a socket refused as it opened): over already.
+  if (socket.readyState !== socket.OPEN) end(ABNORMAL_CLOSURE, "");
   return watch;
 }
