@@ -10,6 +10,15 @@ export interface ListeningPort {
   variable: string;
 }
 
+/**
+ * A port found taken, and whether a server listens on it: where none does, a connection of this
+ * machine holds it as its own end (any port of the range the system gives outgoing connections
+ * may be taken so, for as long as that connection lives), and no other start is to blame.
+ */
+export interface TakenPort extends ListeningPort {
+  heldBy?: "server" | "connection";
+}
+
 /** Every port the one-process mode listens on with this configuration, the gateway's first. */
 export function portsToListenOn(config: Config): ListeningPort[] {
   return [
@@ -48,10 +57,52 @@ function isInUse(port: number, host: string): Promise<boolean> {
  * `npm start` then stops at once with one line, instead of failing half-way through with a
  * raw EADDRINUSE from whichever server happened to bind first.
  */
-export async function findPortsInUse(ports: ListeningPort[], host: string): Promise<ListeningPort[]> {
+export async function findPortsInUse(ports: ListeningPort[], host: string): Promise<TakenPort[]> {
   const taken: ListeningPort[] = [];
   for (const candidate of ports) if (await isInUse(candidate.port, host)) taken.push(candidate);
-  return taken;
+  if (taken.length === 0) return [];
+  const listening = listeningPorts();
+  return taken.map((candidate) => (listening ? { ...candidate, heldBy: listening.has(candidate.port) ? "server" : "connection" } : candidate));
+}
+
+/** The ports a socket of this network namespace listens on, from the kernel's socket tables; undefined where there are none (not Linux). */
+function listeningPorts(): Set<number> | undefined {
+  const ports = new Set<number>();
+  let readAny = false;
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    let text: string;
+    try {
+      text = readFileSync(table, "latin1");
+    } catch {
+      continue;
+    }
+    readAny = true;
+    // "sl local_address rem_address st ...": an address is HEXIP:HEXPORT, state 0A is LISTEN.
+    for (const match of text.matchAll(/^ *\d+: [0-9A-F]+:([0-9A-F]+) [0-9A-F]+:[0-9A-F]+ 0A /gm)) ports.add(parseInt(match[1]!, 16));
+  }
+  return readAny ? ports : undefined;
+}
+
+/** The range of ports the system gives outgoing connections, as it says, or Linux's default. */
+function outgoingPortRange(): string {
+  try {
+    const [low, high] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/);
+    if (low && high) return `${low}-${high}`;
+  } catch {
+    // Not Linux: its default is named.
+  }
+  return "32768-60999";
+}
+
+const heldByConnections = (taken: TakenPort[]) => taken.length > 0 && taken.every(({ heldBy }) => heldBy === "connection");
+
+/** Why a taken port is taken, as far as can be told: another server, or a connection's own end. */
+function takenBecause(taken: TakenPort[]): string {
+  if (heldByConnections(taken)) {
+    const range = outgoingPortRange();
+    return `(no server listens on ${taken.length === 1 ? "it" : "them"}: this machine's outgoing connections take their own ends from the ports ${range}, and one holds ${taken.length === 1 ? "it" : "each"} for now; try again, or choose ports outside ${range})`;
+  }
+  return "(is another npm start running?)";
 }
 
 /** The first of `ports` something already listens on. */
@@ -59,8 +110,9 @@ export async function findPortInUse(ports: ListeningPort[], host: string): Promi
   return (await findPortsInUse(ports, host))[0];
 }
 
-export function portInUseMessage({ port, variable }: ListeningPort, host: string, kept: Record<string, string> = {}): string {
-  return `Port ${port} on ${host} is already in use (is another npm start running?); stop it, or set ${variable} to a free port, for example ${commandBeside([`${variable}=${port + 100}`], kept)}`;
+export function portInUseMessage(taken: TakenPort, host: string, kept: Record<string, string> = {}): string {
+  const { port, variable } = taken;
+  return `Port ${port} on ${host} is already in use ${takenBecause([taken])}; ${heldByConnections([taken]) ? "" : "stop it, or "}set ${variable} to a free port, for example ${commandBeside([`${variable}=${port + 100}`], kept)}`;
 }
 
 /**
@@ -89,7 +141,7 @@ function commandBeside(moves: string[], kept: Record<string, string>): string {
  * newcomer through one failed start per port and then the data directory, so the line gives
  * the whole command that starts beside it.
  */
-export function portsInUseMessage(taken: ListeningPort[], host: string, heldDataDir?: string, kept: Record<string, string> = {}): string {
+export function portsInUseMessage(taken: TakenPort[], host: string, heldDataDir?: string, kept: Record<string, string> = {}): string {
   if (taken.length === 1 && !heldDataDir) return portInUseMessage(taken[0]!, host, kept);
   const what = [
     ...(taken.length ? [`${taken.length === 1 ? "port" : "ports"} ${taken.map(({ port, variable }) => `${port} (${variable})`).join(", ")} on ${host}`] : []),
@@ -97,7 +149,9 @@ export function portsInUseMessage(taken: ListeningPort[], host: string, heldData
   ].join(" and ");
   const moves = [...taken.map(({ port, variable }) => `${variable}=${port + 100}`), ...(heldDataDir ? [`EMBEDDED_DATA_DIR=${heldDataDir}-2`] : [])];
   const verb = taken.length + (heldDataDir ? 1 : 0) === 1 ? "is" : "are";
-  return `${what[0]!.toUpperCase()}${what.slice(1)} ${verb} in use by another process (is another npm start running?); stop it, or start this one beside it: ${commandBeside(moves, kept)}`;
+  const byConnections = !heldDataDir && heldByConnections(taken);
+  const because = byConnections ? takenBecause(taken) : "(is another npm start running?)";
+  return `${what[0]!.toUpperCase()}${what.slice(1)} ${verb} in use by another process ${because}; ${byConnections ? "" : "stop it, or "}start this one beside it: ${commandBeside(moves, kept)}`;
 }
 
 /**

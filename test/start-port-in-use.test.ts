@@ -5,7 +5,8 @@ import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
+import { once } from "node:events";
 import type { AddressInfo } from "node:net";
 import { portsEnv, startEnv } from "./support/start-command.js";
 
@@ -48,6 +49,27 @@ test("npm start on a port already in use exits at once with one line naming the 
     assert.equal(run.stdout, "", "nothing started, nothing announced");
   } finally {
     await new Promise((resolve) => holder.close(resolve));
+  }
+});
+
+test("npm start on a port an outgoing connection holds as its own end says so, rather than blaming another start", { skip: process.platform !== "linux" }, async () => {
+  const server = createServer((socket) => socket.on("error", () => {}));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  // A port no server listens on, taken as the local end the system gave an outgoing connection
+  // (one bound to a port of its choosing does not block a server's bind; one given its port does).
+  const connection = connect({ port: (server.address() as AddressInfo).port, host: "127.0.0.1" });
+  await once(connection, "connect");
+  const port = connection.localPort!;
+  try {
+    const run = secondStart({ GATEWAY_PORT: String(port) });
+    assert.equal(run.status, 1, `status ${run.status} signal ${run.signal}: ${run.stderr}`);
+    const lines = run.stderr.trim().split("\n");
+    assert.equal(lines.length, 1, run.stderr);
+    assert.match(lines[0]!, new RegExp(`^Port ${port} on 127\\.0\\.0\\.1 is already in use \\(no server listens on it: this machine's outgoing connections take their own ends from the ports \\d+-\\d+, and one holds it for now; try again, or choose ports outside \\d+-\\d+\\); set GATEWAY_PORT to a free port`));
+    assert.doesNotMatch(lines[0]!, /another npm start|stop it/);
+  } finally {
+    connection.destroy();
+    await new Promise((resolve) => server.close(resolve));
   }
 });
 
