@@ -3,6 +3,7 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { isProcessRunning, SUBGRAPH_NAMES, type Config } from "#kernel";
 import { databaseStartAdvice, type ConfiguredDatabases } from "#kernel/relational/database-start-advice.ts";
+import { LISTEN_STATE, readSocketTables, socketTableEntries } from "#kernel/http/kernel-send-queues.ts";
 
 /** A port `npm start` binds, and the variable that moves it. */
 export interface ListeningPort {
@@ -61,26 +62,17 @@ export async function findPortsInUse(ports: ListeningPort[], host: string): Prom
   const taken: ListeningPort[] = [];
   for (const candidate of ports) if (await isInUse(candidate.port, host)) taken.push(candidate);
   if (taken.length === 0) return [];
-  const listening = listeningPorts();
+  const listening = await listeningPorts();
   return taken.map((candidate) => (listening ? { ...candidate, heldBy: listening.has(candidate.port) ? "server" : "connection" } : candidate));
 }
 
 /** The ports a socket of this network namespace listens on, from the kernel's socket tables; undefined where there are none (not Linux). */
-function listeningPorts(): Set<number> | undefined {
+async function listeningPorts(): Promise<Set<number> | undefined> {
+  const texts = await readSocketTables();
+  if (texts.length === 0) return undefined;
   const ports = new Set<number>();
-  let readAny = false;
-  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
-    let text: string;
-    try {
-      text = readFileSync(table, "latin1");
-    } catch {
-      continue;
-    }
-    readAny = true;
-    // "sl local_address rem_address st ...": an address is HEXIP:HEXPORT, state 0A is LISTEN.
-    for (const match of text.matchAll(/^ *\d+: [0-9A-F]+:([0-9A-F]+) [0-9A-F]+:[0-9A-F]+ 0A /gm)) ports.add(parseInt(match[1]!, 16));
-  }
-  return readAny ? ports : undefined;
+  for (const text of texts) for (const entry of socketTableEntries(text)) if (entry.state === LISTEN_STATE) ports.add(entry.localPort);
+  return ports;
 }
 
 /** The range of ports the system gives outgoing connections, as it says, or Linux's default. */

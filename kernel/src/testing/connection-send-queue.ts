@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { readSocketTables, socketTableEntries } from "../http/kernel-send-queues.js";
 
 /**
  * Bytes the kernel holds unacknowledged on the server's side of the TCP connection between
@@ -9,17 +9,8 @@ import { readFile } from "node:fs/promises";
  */
 export async function heldForConnection(serverPort: number, clientPort: number): Promise<number> {
   let held = 0;
-  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
-    const text = await readFile(table, "latin1").catch(() => "");
-    for (const line of text.split("\n").slice(1)) {
-      // "sl local_address rem_address st tx_queue:rx_queue ...", addresses as HEXIP:HEXPORT
-      const [, local, remote, , queues] = line.trim().split(/\s+/);
-      if (!local || !remote || !queues) continue;
-      if (portOf(local) !== serverPort || portOf(remote) !== clientPort) continue;
-      held += parseInt(queues.slice(0, queues.indexOf(":")), 16);
-    }
+  for (const text of await readSocketTables()) {
+    for (const entry of socketTableEntries(text)) if (entry.localPort === serverPort && entry.remotePort === clientPort) held += entry.unacknowledged;
   }
   return held;
 }
-
-const portOf = (address: string): number => parseInt(address.slice(address.lastIndexOf(":") + 1), 16);
