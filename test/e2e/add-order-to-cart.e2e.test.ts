@@ -128,6 +128,23 @@ describeOnEngines("addOrderToCart through the gateway", (engines) => {
     assert.equal(codeOf(asGuest), "UNAUTHENTICATED");
   });
 
+  it("refuses hostile order ids with a coded answer, before anything is put back, and a declined order's items still go back once after them", async () => {
+    const c = await customer(sg);
+    await c.add(p1, 1);
+    const order = dataOf(await c.checkout()).checkout;
+    dataOf(await sg.query(`mutation($id: ID!) { cancelOrder(id: $id) { status } }`, { id: order.id }, c.token));
+    for (const hostile of [`${order.id}\u0000`, "\u0000".repeat(64), `${order.id}${"x".repeat(100_000)}`, "ord_🛒", ""]) {
+      const answer = await sg.query(ADD_ORDER_TO_CART, { id: hostile }, c.token);
+      assert.ok(answer.errors?.length, `an answer with errors for ${JSON.stringify(hostile.slice(0, 40))}`);
+      assert.ok(["BAD_USER_INPUT", "NOT_FOUND"].includes(codeOf(answer)!), `${codeOf(answer)} for ${JSON.stringify(hostile.slice(0, 40))}`);
+      assert.doesNotMatch(JSON.stringify(answer), /\n\s+at /, "no stack trace");
+    }
+    assert.deepEqual(await cartOf(c.token), []);
+    const first = dataOf(await sg.query(ADD_ORDER_TO_CART, { id: order.id }, c.token)).addOrderToCart;
+    assert.equal(first.addedUnits, 1);
+    assert.deepEqual(await cartOf(c.token), [[p1, 1]]);
+  });
+
   it("reads order lines from the orders subgraph only as a service, and only for the order's own customer", async () => {
     const owner = await customer(sg);
     const order = await owner.placeOrder({ [p1]: 2 });
