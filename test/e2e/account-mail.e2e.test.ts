@@ -7,7 +7,8 @@ import { after, before, it } from "node:test";
 import { realEngineUrl, waitFor } from "#kernel/testing";
 import { describeOnEngines, startCheckoutSupergraph, type CheckoutSupergraph } from "../../subgraphs/orders/test/support/start-checkout-supergraph.js";
 import { createMysqlTestDatabase } from "../../subgraphs/accounts/test/support/mysql-test-database.js";
-import { mailTo } from "../support/mail-folder.js";
+import { mailsTo, mailTo } from "../support/mail-folder.js";
+import { RawGraphQLSocket } from "../support/raw-graphql-websocket.js";
 
 // Issue #13: a customer confirms their email and resets a forgotten password by links the
 // notification service mails (captured here from the folder sender), through the gateway.
@@ -98,5 +99,24 @@ describeOnEngines("account mail through the gateway: verify the email, reset the
     assert.deepEqual(visible(await sg.query(REQUEST_RESET, { email: known })), answer);
     await linkToken(mailDir, "password_reset", known, "reset-password");
     assert.equal(mailTo(mailDir, "password_reset", unknown), undefined);
+  });
+
+  it("mails one reset link for a request sent over HTTP and the same over the WebSocket at once, and the link works", async () => {
+    const email = `Ria.${randomUUID().slice(0, 8)}@example.com`;
+    await sg.query(SIGN_UP, { input: { email, password: "first-password-1", name: "Ria" } });
+    const socket = await RawGraphQLSocket.connect(sg.gatewayUrl);
+    try {
+      socket.subscribe("reset", { query: REQUEST_RESET, variables: { email } });
+      const [overHttp, overSocket] = await Promise.all([sg.query(REQUEST_RESET, { email }), socket.waitFor((message) => message.id === "reset" && message.type === "next")]);
+      assert.deepEqual(overHttp.data, { requestPasswordReset: true });
+      assert.deepEqual((overSocket.payload as { data?: unknown }).data, { requestPasswordReset: true });
+    } finally {
+      socket.socket.close();
+    }
+    const token = await linkToken(mailDir, "password_reset", email, "reset-password");
+    // Both answers are in: a second mail would have been handed over before them.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal(mailsTo(mailDir, "password_reset", email).length, 1);
+    assert.equal(codeOf(await sg.query(RESET, { token, newPassword: "second-password-2" })), undefined);
   });
 });
