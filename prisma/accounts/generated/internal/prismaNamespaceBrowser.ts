@@ -127,7 +127,8 @@ export const AccountTokenScalarFieldEnum = {
   purpose: 'purpose',
   expiresAt: 'expiresAt',
   createdAt: 'createdAt',
-  usedAt: 'usedAt'
+  usedAt: 'usedAt',
+  mailedAt: 'mailedAt'
 } as const
 
 export type AccountTokenScalarFieldEnum = (typeof AccountTokenScalarFieldEnum)[keyof typeof AccountTokenScalarFieldEnum]

@@ -32,6 +32,7 @@ export type AccountTokenMinAggregateOutputType = {
   expiresAt: Date | null
   createdAt: Date | null
   usedAt: Date | null
+  mailedAt: Date | null
 }
 
 export type AccountTokenMaxAggregateOutputType = {
@@ -41,6 +42,7 @@ export type AccountTokenMaxAggregateOutputType = {
   expiresAt: Date | null
   createdAt: Date | null
   usedAt: Date | null
+  mailedAt: Date | null
 }
 
 export type AccountTokenCountAggregateOutputType = {
@@ -50,6 +52,7 @@ export type AccountTokenCountAggregateOutputType = {
   expiresAt: number
   createdAt: number
   usedAt: number
+  mailedAt: number
   _all: number
 }
 
@@ -61,6 +64,7 @@ export type AccountTokenMinAggregateInputType = {
   expiresAt?: true
   createdAt?: true
   usedAt?: true
+  mailedAt?: true
 }
 
 export type AccountTokenMaxAggregateInputType = {
@@ -70,6 +74,7 @@ export type AccountTokenMaxAggregateInputType = {
   expiresAt?: true
   createdAt?: true
   usedAt?: true
+  mailedAt?: true
 }
 
 export type AccountTokenCountAggregateInputType = {
@@ -79,6 +84,7 @@ export type AccountTokenCountAggregateInputType = {
   expiresAt?: true
   createdAt?: true
   usedAt?: true
+  mailedAt?: true
   _all?: true
 }
 
@@ -161,6 +167,7 @@ export type AccountTokenGroupByOutputType = {
   expiresAt: Date
   createdAt: Date
   usedAt: Date | null
+  mailedAt: Date | null
   _count: AccountTokenCountAggregateOutputType | null
   _min: AccountTokenMinAggregateOutputType | null
   _max: AccountTokenMaxAggregateOutputType | null
@@ -191,6 +198,7 @@ export type AccountTokenWhereInput = {
   expiresAt?: Prisma.DateTimeFilter<"AccountToken"> | Date | string
   createdAt?: Prisma.DateTimeFilter<"AccountToken"> | Date | string
   usedAt?: Prisma.DateTimeNullableFilter<"AccountToken"> | Date | string | null
+  mailedAt?: Prisma.DateTimeNullableFilter<"AccountToken"> | Date | string | null
   user?: Prisma.XOR<Prisma.UserScalarRelationFilter, Prisma.UserWhereInput>
 }
 
@@ -201,6 +209,7 @@ export type AccountTokenOrderByWithRelationInput = {
   expiresAt?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   usedAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  mailedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   user?: Prisma.UserOrderByWithRelationInput
   _relevance?: Prisma.AccountTokenOrderByRelevanceInput
 }
@@ -215,6 +224,7 @@ export type AccountTokenWhereUniqueInput = Prisma.AtLeast<{
   expiresAt?: Prisma.DateTimeFilter<"AccountToken"> | Date | string
   createdAt?: Prisma.DateTimeFilter<"AccountToken"> | Date | string
   usedAt?: Prisma.DateTimeNullableFilter<"AccountToken"> | Date | string | null
+  mailedAt?: Prisma.DateTimeNullableFilter<"AccountToken"> | Date | string | null
   user?: Prisma.XOR<Prisma.UserScalarRelationFilter, Prisma.UserWhereInput>
 }, "tokenHash">
 
@@ -225,6 +235,7 @@ export type AccountTokenOrderByWithAggregationInput = {
   expiresAt?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   usedAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  mailedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   _count?: Prisma.AccountTokenCountOrderByAggregateInput
   _max?: Prisma.AccountTokenMaxOrderByAggregateInput
   _min?: Prisma.AccountTokenMinOrderByAggregateInput
@@ -240,6 +251,7 @@ export type AccountTokenScalarWhereWithAggregatesInput = {
   expiresAt?: Prisma.DateTimeWithAggregatesFilter<"AccountToken"> | Date | string
   createdAt?: Prisma.DateTimeWithAggregatesFilter<"AccountToken"> | Date | string
   usedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"AccountToken"> | Date | string | null
+  mailedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"AccountToken"> | Date | string | null
 }
 
 export type AccountTokenCreateInput = {
@@ -248,6 +260,7 @@ export type AccountTokenCreateInput = {
   expiresAt: Date | string
   createdAt?: Date | string
   usedAt?: Date | string | null
+  mailedAt?: Date | string | null
   user: Prisma.UserCreateNestedOneWithoutAccountTokensInput
 }
 
@@ -258,6 +271,7 @@ export type AccountTokenUncheckedCreateInput = {
   expiresAt: Date | string
   createdAt?: Date | string
   usedAt?: Date | string | null
+  mailedAt?: Date | string | null
 }
 
 export type AccountTokenUpdateInput = {
@@ -266,6 +280,7 @@ export type AccountTokenUpdateInput = {
   expiresAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   usedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  mailedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   user?: Prisma.UserUpdateOneRequiredWithoutAccountTokensNestedInput
 }
 
@@ -276,6 +291,7 @@ export type AccountTokenUncheckedUpdateInput = {
   expiresAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   usedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  mailedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
 
 export type AccountTokenCreateManyInput = {
@@ -285,6 +301,7 @@ export type AccountTokenCreateManyInput = {
   expiresAt: Date | string
   createdAt?: Date | string
   usedAt?: Date | string | null
+  mailedAt?: Date | string | null
 }
 
 export type AccountTokenUpdateManyMutationInput = {
@@ -293,6 +310,7 @@ export type AccountTokenUpdateManyMutationInput = {
   expiresAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   usedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  mailedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
 
 export type AccountTokenUncheckedUpdateManyInput = {
@@ -302,6 +320,7 @@ export type AccountTokenUncheckedUpdateManyInput = {
   expiresAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   usedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  mailedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
 
 export type AccountTokenListRelationFilter = {
@@ -327,6 +346,7 @@ export type AccountTokenCountOrderByAggregateInput = {
   expiresAt?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   usedAt?: Prisma.SortOrder
+  mailedAt?: Prisma.SortOrder
 }
 
 export type AccountTokenMaxOrderByAggregateInput = {
@@ -336,6 +356,7 @@ export type AccountTokenMaxOrderByAggregateInput = {
   expiresAt?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   usedAt?: Prisma.SortOrder
+  mailedAt?: Prisma.SortOrder
 }
 
 export type AccountTokenMinOrderByAggregateInput = {
@@ -345,6 +366,7 @@ export type AccountTokenMinOrderByAggregateInput = {
   expiresAt?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   usedAt?: Prisma.SortOrder
+  mailedAt?: Prisma.SortOrder
 }
 
 export type AccountTokenCreateNestedManyWithoutUserInput = {
@@ -399,6 +421,7 @@ export type AccountTokenCreateWithoutUserInput = {
   expiresAt: Date | string
   createdAt?: Date | string
   usedAt?: Date | string | null
+  mailedAt?: Date | string | null
 }
 
 export type AccountTokenUncheckedCreateWithoutUserInput = {
@@ -407,6 +430,7 @@ export type AccountTokenUncheckedCreateWithoutUserInput = {
   expiresAt: Date | string
   createdAt?: Date | string
   usedAt?: Date | string | null
+  mailedAt?: Date | string | null
 }
 
 export type AccountTokenCreateOrConnectWithoutUserInput = {
@@ -445,6 +469,7 @@ export type AccountTokenScalarWhereInput = {
   expiresAt?: Prisma.DateTimeFilter<"AccountToken"> | Date | string
   createdAt?: Prisma.DateTimeFilter<"AccountToken"> | Date | string
   usedAt?: Prisma.DateTimeNullableFilter<"AccountToken"> | Date | string | null
+  mailedAt?: Prisma.DateTimeNullableFilter<"AccountToken"> | Date | string | null
 }
 
 export type AccountTokenCreateManyUserInput = {
@@ -453,6 +478,7 @@ export type AccountTokenCreateManyUserInput = {
   expiresAt: Date | string
   createdAt?: Date | string
   usedAt?: Date | string | null
+  mailedAt?: Date | string | null
 }
 
 export type AccountTokenUpdateWithoutUserInput = {
@@ -461,6 +487,7 @@ export type AccountTokenUpdateWithoutUserInput = {
   expiresAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   usedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  mailedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
 
 export type AccountTokenUncheckedUpdateWithoutUserInput = {
@@ -469,6 +496,7 @@ export type AccountTokenUncheckedUpdateWithoutUserInput = {
   expiresAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   usedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  mailedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
 
 export type AccountTokenUncheckedUpdateManyWithoutUserInput = {
@@ -477,6 +505,7 @@ export type AccountTokenUncheckedUpdateManyWithoutUserInput = {
   expiresAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   usedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  mailedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
 
 
@@ -488,6 +517,7 @@ export type AccountTokenSelect<ExtArgs extends runtime.Types.Extensions.Internal
   expiresAt?: boolean
   createdAt?: boolean
   usedAt?: boolean
+  mailedAt?: boolean
   user?: boolean | Prisma.UserDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["accountToken"]>
 
@@ -500,9 +530,10 @@ export type AccountTokenSelectScalar = {
   expiresAt?: boolean
   createdAt?: boolean
   usedAt?: boolean
+  mailedAt?: boolean
 }
 
-export type AccountTokenOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"tokenHash" | "userId" | "purpose" | "expiresAt" | "createdAt" | "usedAt", ExtArgs["result"]["accountToken"]>
+export type AccountTokenOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"tokenHash" | "userId" | "purpose" | "expiresAt" | "createdAt" | "usedAt" | "mailedAt", ExtArgs["result"]["accountToken"]>
 export type AccountTokenInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   user?: boolean | Prisma.UserDefaultArgs<ExtArgs>
 }
@@ -522,6 +553,11 @@ export type $AccountTokenPayload<ExtArgs extends runtime.Types.Extensions.Intern
     expiresAt: Date
     createdAt: Date
     usedAt: Date | null
+    /**
+     * When its mail was handed over; a token left null past the hand-over's time was lost with
+     * its process and does not hold back the next mail.
+     */
+    mailedAt: Date | null
   }, ExtArgs["result"]["accountToken"]>
   composites: {}
 }
@@ -898,6 +934,7 @@ export interface AccountTokenFieldRefs {
   readonly expiresAt: Prisma.FieldRef<"AccountToken", 'DateTime'>
   readonly createdAt: Prisma.FieldRef<"AccountToken", 'DateTime'>
   readonly usedAt: Prisma.FieldRef<"AccountToken", 'DateTime'>
+  readonly mailedAt: Prisma.FieldRef<"AccountToken", 'DateTime'>
 }
     
 

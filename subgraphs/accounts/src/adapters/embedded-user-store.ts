@@ -10,16 +10,18 @@ interface StoredUser extends User {
   passwordHash: string;
 }
 type StoredAddress = Omit<Address, "isDefault">;
+/** A one-time token as kept: with when its mail was handed over, which no reader is given. */
+type StoredAccountToken = AccountTokenRecord & { mailedAt?: Date | null };
 
 interface Snapshot {
   users: StoredUser[];
   addresses: StoredAddress[];
   refreshTokens: RefreshTokenRecord[];
   /** Absent in files written before one-time tokens existed. */
-  accountTokens?: AccountTokenRecord[];
+  accountTokens?: StoredAccountToken[];
 }
 
-const DATE_FIELDS = new Set(["createdAt", "updatedAt", "expiresAt", "usedAt", "revokedAt", "emailVerifiedAt"]);
+const DATE_FIELDS = new Set(["createdAt", "updatedAt", "expiresAt", "usedAt", "revokedAt", "emailVerifiedAt", "mailedAt"]);
 
 /**
  * The user store of the zero-setup mode: in memory, optionally kept in a JSON file so that
@@ -32,7 +34,7 @@ export class EmbeddedUserStore implements UserStore {
   private users = new Map<string, StoredUser>();
   private addresses = new Map<string, StoredAddress>();
   private refreshTokens = new Map<string, RefreshTokenRecord>();
-  private accountTokens = new Map<string, AccountTokenRecord>();
+  private accountTokens = new Map<string, StoredAccountToken>();
   private writing: Promise<void> = Promise.resolve();
 
   private constructor(
@@ -182,13 +184,26 @@ export class EmbeddedUserStore implements UserStore {
     await this.persist();
   }
 
-  async insertAccountTokenUnlessRecent(token: AccountTokenRecord, since: Date): Promise<boolean> {
+  async insertAccountTokenUnlessRecent(token: AccountTokenRecord, since: Date, handingOverSince: Date): Promise<boolean> {
     const recent = [...this.accountTokens.values()].some(
-      (held) => held.userId === token.userId && held.purpose === token.purpose && held.createdAt > since && !held.usedAt && held.expiresAt > token.createdAt,
+      (held) =>
+        held.userId === token.userId &&
+        held.purpose === token.purpose &&
+        held.createdAt > since &&
+        !held.usedAt &&
+        held.expiresAt > token.createdAt &&
+        (Boolean(held.mailedAt) || held.createdAt > handingOverSince),
     );
     if (recent) return false;
     await this.insertAccountToken(token);
     return true;
+  }
+
+  async markAccountTokenMailed(tokenHash: string, at: Date): Promise<void> {
+    const token = this.accountTokens.get(tokenHash);
+    if (!token) return;
+    token.mailedAt = at;
+    await this.persist();
   }
 
   async dropAccountToken(tokenHash: string): Promise<void> {
@@ -197,12 +212,12 @@ export class EmbeddedUserStore implements UserStore {
 
   async findLiveAccountToken(tokenHash: string, purpose: AccountTokenPurpose, now: Date): Promise<AccountTokenRecord | null> {
     const token = this.liveToken(tokenHash, purpose, now);
-    return token ? { ...token } : null;
+    return token ? tokenRecord(token) : null;
   }
 
   async findAccountToken(tokenHash: string, purpose: AccountTokenPurpose): Promise<AccountTokenRecord | null> {
     const token = this.accountTokens.get(tokenHash);
-    return token && token.purpose === purpose ? { ...token } : null;
+    return token && token.purpose === purpose ? tokenRecord(token) : null;
   }
 
   async resetPassword(tokenHash: string, passwordHash: string, now: Date): Promise<string | null> {
@@ -232,7 +247,7 @@ export class EmbeddedUserStore implements UserStore {
     await this.writing;
   }
 
-  private liveToken(tokenHash: string, purpose: AccountTokenPurpose, now: Date): AccountTokenRecord | undefined {
+  private liveToken(tokenHash: string, purpose: AccountTokenPurpose, now: Date): StoredAccountToken | undefined {
     const token = this.accountTokens.get(tokenHash);
     return token && token.purpose === purpose && !token.usedAt && token.expiresAt > now ? token : undefined;
   }
@@ -282,3 +297,7 @@ function publicUser({ emailKey: _key, passwordHash: _hash, ...user }: StoredUser
 
 /** Oldest first, as address books are listed. */
 const byCreation = (a: { createdAt: Date; id: string }, b: { createdAt: Date; id: string }): number => a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id);
+
+function tokenRecord({ mailedAt: _mailedAt, ...record }: StoredAccountToken): AccountTokenRecord {
+  return record;
+}

@@ -169,11 +169,19 @@ export class PrismaUserStore implements UserStore {
     await this.prisma.accountToken.deleteMany({ where: { userId: token.userId, expiresAt: { lte: token.createdAt } } }).catch(() => undefined);
   }
 
-  async insertAccountTokenUnlessRecent(token: AccountTokenRecord, since: Date): Promise<boolean> {
+  async insertAccountTokenUnlessRecent(token: AccountTokenRecord, since: Date, handingOverSince: Date): Promise<boolean> {
     const stored = await this.prisma.$transaction(async (tx) => {
       // The user's row lock orders racing requests: the second reads after the first committed.
       await lockUser(tx, token.userId, "update");
-      const recent = await tx.accountToken.findFirst({ where: { userId: token.userId, purpose: token.purpose, createdAt: { gt: since }, usedAt: null, expiresAt: { gt: token.createdAt } }, select: { tokenHash: true } });
+      const recent = await tx.accountToken.findFirst({ where: {
+          userId: token.userId,
+          purpose: token.purpose,
+          createdAt: { gt: since },
+          usedAt: null,
+          expiresAt: { gt: token.createdAt },
+          OR: [{ mailedAt: { not: null } }, { createdAt: { gt: handingOverSince } }],
+        },
+        select: { tokenHash: true } });
       if (recent) return false;
       await tx.accountToken.create({ data: token });
       return true;
@@ -181,6 +189,10 @@ export class PrismaUserStore implements UserStore {
     // The prune outside the transaction, as insertAccountToken does it.
     if (stored) await this.prisma.accountToken.deleteMany({ where: { userId: token.userId, expiresAt: { lte: token.createdAt } } }).catch(() => undefined);
     return stored;
+  }
+
+  async markAccountTokenMailed(tokenHash: string, at: Date): Promise<void> {
+    await this.prisma.accountToken.updateMany({ where: { tokenHash }, data: { mailedAt: at } });
   }
 
   async dropAccountToken(tokenHash: string): Promise<void> {
@@ -282,6 +294,7 @@ function toRefreshToken(row: RefreshTokenRow): RefreshTokenRecord {
   return { ...row };
 }
 
-function toAccountToken(row: AccountTokenRow): AccountTokenRecord {
-  return { ...row };
+/** When its mail was handed over is the store's own business (see insertAccountTokenUnlessRecent). */
+function toAccountToken({ mailedAt: _mailedAt, ...row }: AccountTokenRow): AccountTokenRecord {
+  return row;
 }

@@ -34,6 +34,13 @@ export interface AccountMailServiceDependencies {
 
 
 /** One answer for an unknown, used or expired token: which one it was helps only an attacker. */
+/**
+ * Longer than handing a mail over can take (the event bus gives up on a publish after 5 s): a
+ * link still unmarked this long after it was stored was lost with its process before its mail
+ * went out. A hand-over slower than this lets a repeat mail a second link, both valid.
+ */
+const HAND_OVER_MS = 15_000;
+
 const invalidToken = () => new DomainError(ErrorCode.INVALID_TOKEN, "This link is invalid or has expired; ask for a new one");
 
 /**
@@ -83,8 +90,8 @@ export function createAccountMailService(deps: AccountMailServiceDependencies) {
    * Mails a new link, unless one of its purpose went out within the repeat window and
    * is still unused: a double click, two tabs or a resend after a lost answer mail one link, and
    * the one mailed stays valid. A link whose mail could not be handed over is dropped, so asking
-   * again mails at once; a crash between storing it and the hand-over holds the next mail back
-   * for the window at most.
+   * again mails at once; one whose process stopped between storing it and the hand-over is
+   * never marked mailed, and holds the next mail back for HAND_OVER_MS at most.
    */
   async function mailLink(purpose: AccountTokenPurpose, userId: string, reason?: AccountMailReason): Promise<void> {
     const now = clock();
@@ -92,7 +99,7 @@ export function createAccountMailService(deps: AccountMailServiceDependencies) {
     const expiresAt = new Date(now.getTime() + lifetimeMs[purpose]);
     const record = { tokenHash, userId, purpose, expiresAt, createdAt: now, usedAt: null };
     if (deps.repeatWindowSeconds === 0) await store.insertAccountToken(record);
-    else if (!(await store.insertAccountTokenUnlessRecent(record, new Date(now.getTime() - deps.repeatWindowSeconds * 1000)))) {
+    else if (!(await store.insertAccountTokenUnlessRecent(record, new Date(now.getTime() - deps.repeatWindowSeconds * 1000), new Date(now.getTime() - HAND_OVER_MS)))) {
       logger.info("account_mail_repeat_skipped", { userId, purpose, reason });
       return;
     }
@@ -102,6 +109,9 @@ export function createAccountMailService(deps: AccountMailServiceDependencies) {
       await store.dropAccountToken(tokenHash).catch(() => undefined);
       throw error;
     }
+    // Not marked, the link would be taken for one lost with its process once HAND_OVER_MS has
+    // passed, and a repeat would mail a second (valid) link: a failed mark costs no more.
+    await store.markAccountTokenMailed(tokenHash, clock()).catch((error: unknown) => logger.warn("account_mail_mark_failed", { userId, purpose, error: String(error) }));
     logger.info("account_mail_requested", { userId, purpose, reason });
   }
 

@@ -113,11 +113,16 @@ export interface UserStore {
   insertAccountToken(token: AccountTokenRecord): Promise<void>;
   /**
    * Stores the token as insertAccountToken does, unless the user holds a token of its purpose
-   * made after `since` that is unused and unexpired at the token's creation: false then,
-   * and nothing is stored. Judged with the user locked, so of requests racing for one user and
-   * purpose exactly one stores its token (a double click mails one link).
+   * made after `since` that is unused and unexpired at the token's creation, and that was either
+   * mailed (markAccountTokenMailed) or made after `handingOverSince` (its mail may still be on
+   * its way): false then, and nothing is stored. Judged with the user locked, so of requests
+   * racing for one user and purpose exactly one stores its token (a double click mails one link).
+   * A token never marked mailed and older than `handingOverSince` was lost with its process
+   * between being stored and its mail being handed over: it holds nothing back.
    */
-  insertAccountTokenUnlessRecent(token: AccountTokenRecord, since: Date): Promise<boolean>;
+  insertAccountTokenUnlessRecent(token: AccountTokenRecord, since: Date, handingOverSince: Date): Promise<boolean>;
+  /** Records that the token's mail was handed over (see insertAccountTokenUnlessRecent). */
+  markAccountTokenMailed(tokenHash: string, at: Date): Promise<void>;
   /** Removes a token (its mail could not be handed over: a link nobody received must not hold back the next). */
   dropAccountToken(tokenHash: string): Promise<void>;
   /** The token when it exists for this purpose, unused and unexpired at `now`; null otherwise. */

@@ -343,20 +343,37 @@ export function defineUserStoreContract(
       const [ann, bob] = [await user(), await user()];
       const fresh = (userId: string, purpose: AccountTokenPurpose, createdAt = at(100)): AccountTokenRecord => ({ tokenHash: newAccountToken().tokenHash, userId, purpose, expiresAt: at(1_800_000), createdAt, usedAt: null });
       const racing = Array.from({ length: 10 }, () => fresh(ann.id, "PASSWORD_RESET"));
-      const stored = await Promise.all(racing.map((record) => store.insertAccountTokenUnlessRecent(record, at(0))));
+      const stored = await Promise.all(racing.map((record) => store.insertAccountTokenUnlessRecent(record, at(0), at(0))));
       assert.equal(stored.filter(Boolean).length, 1, "exactly one stored");
       const live = await Promise.all(racing.map((record) => store.findLiveAccountToken(record.tokenHash, "PASSWORD_RESET", at(101))));
       assert.deepEqual(live.filter((found) => found !== null).map((found) => found!.tokenHash), [racing[stored.indexOf(true)]!.tokenHash], "the stored one is the one live");
-      assert.equal(await store.insertAccountTokenUnlessRecent(fresh(ann.id, "EMAIL_VERIFICATION"), at(0)), true, "another purpose");
-      assert.equal(await store.insertAccountTokenUnlessRecent(fresh(bob.id, "PASSWORD_RESET"), at(0)), true, "another user");
-      assert.equal(await store.insertAccountTokenUnlessRecent(fresh(ann.id, "PASSWORD_RESET", at(200)), at(100)), true, "the held one is not after the window's start");
+      assert.equal(await store.insertAccountTokenUnlessRecent(fresh(ann.id, "EMAIL_VERIFICATION"), at(0), at(0)), true, "another purpose");
+      assert.equal(await store.insertAccountTokenUnlessRecent(fresh(bob.id, "PASSWORD_RESET"), at(0), at(0)), true, "another user");
+      assert.equal(await store.insertAccountTokenUnlessRecent(fresh(ann.id, "PASSWORD_RESET", at(200)), at(100), at(100)), true, "the held one is not after the window's start");
 
       const carl = await user();
       await accountToken(carl.id, "PASSWORD_RESET", { createdAt: at(100), usedAt: at(150) });
-      assert.equal(await store.insertAccountTokenUnlessRecent(fresh(carl.id, "PASSWORD_RESET", at(200)), at(0)), true, "a used one");
+      assert.equal(await store.insertAccountTokenUnlessRecent(fresh(carl.id, "PASSWORD_RESET", at(200)), at(0), at(0)), true, "a used one");
       const dora = await user();
       await accountToken(dora.id, "PASSWORD_RESET", { createdAt: at(100), expiresAt: at(150) });
-      assert.equal(await store.insertAccountTokenUnlessRecent(fresh(dora.id, "PASSWORD_RESET", at(200)), at(0)), true, "an expired one");
+      assert.equal(await store.insertAccountTokenUnlessRecent(fresh(dora.id, "PASSWORD_RESET", at(200)), at(0), at(0)), true, "an expired one");
+    });
+
+    it("holds back a new token with an unused one mailed within the window, or one still being handed over, but not with one whose hand-over was lost", async () => {
+      const fresh = (userId: string, createdAt: Date): AccountTokenRecord => ({ tokenHash: newAccountToken().tokenHash, userId, purpose: "PASSWORD_RESET", expiresAt: at(1_800_000), createdAt, usedAt: null });
+      const [mailed, lost, underWay] = [await user(), await user(), await user()];
+      const held = { mailed: fresh(mailed.id, at(100)), lost: fresh(lost.id, at(100)), underWay: fresh(underWay.id, at(100)) };
+      for (const record of Object.values(held)) assert.equal(await store.insertAccountTokenUnlessRecent(record, at(0), at(0)), true);
+      await store.markAccountTokenMailed(held.mailed.tokenHash, at(110));
+      await store.markAccountTokenMailed(newAccountToken().tokenHash, at(110));
+      assert.equal(await store.insertAccountTokenUnlessRecent(fresh(mailed.id, at(200)), at(0), at(150)), false, "mailed, within the window");
+      const afterLoss = fresh(lost.id, at(200));
+      assert.equal(await store.insertAccountTokenUnlessRecent(afterLoss, at(0), at(150)), true, "never mailed, past its hand-over");
+      assert.ok(await store.findLiveAccountToken(afterLoss.tokenHash, "PASSWORD_RESET", at(201)), "the new one is stored and live");
+      assert.equal(await store.insertAccountTokenUnlessRecent(fresh(lost.id, at(210)), at(0), at(150)), false, "the new one, being handed over, holds back the next");
+      assert.equal(await store.insertAccountTokenUnlessRecent(fresh(underWay.id, at(200)), at(0), at(50)), false, "not mailed yet, still within its hand-over");
+      assert.equal(await store.insertAccountTokenUnlessRecent(fresh(mailed.id, at(300)), at(250), at(250)), true, "mailed, but before the window");
+      assert.deepEqual(await store.findAccountToken(held.mailed.tokenHash, "PASSWORD_RESET"), held.mailed, "the mark is not part of the token as read");
     });
 
     it("drops a token, and only that one", async () => {

@@ -10,7 +10,7 @@ import { createLoginThrottle } from "../../src/adapters/rate-limiter-login-throt
 import { createAccountService } from "../../src/domain/account.service.js";
 import { createAccountMailService } from "../../src/domain/account-mail.service.js";
 import { SIGN_UP_REPEAT_WINDOW_MS } from "../../src/domain/sign-up-repeat.js";
-import { hashAccountToken } from "../../src/domain/account-token.js";
+import { hashAccountToken, newAccountToken } from "../../src/domain/account-token.js";
 import type { AccountMailRequest } from "../../src/ports/account-mailer.js";
 import { failure } from "../support/domain-failure.js";
 
@@ -412,6 +412,29 @@ describe("account mail: a request repeated (a double click, two tabs, a resend a
     await mail.requestPasswordReset(ann.user.email);
     await mail.settled();
     assert.equal(mailsOf(sent, ann.user.id, "PASSWORD_RESET").length, 3, "the links mailed are used: a new one goes out at once");
+  });
+
+  it("holds the next mail back only while a hand-over could be under way, after a process stopped between storing a link and handing its mail over", async () => {
+    const { mail, sent, signUp, store, advance } = await setup();
+    const ann = await signUp("stopped-hand-over@example.com");
+    // What the stopped process left: its link stored, the mail never handed over.
+    const stoppedAt = new Date("2026-03-01T10:00:00.000Z");
+    const left = { tokenHash: newAccountToken().tokenHash, userId: ann.user.id, purpose: "PASSWORD_RESET" as const, expiresAt: new Date(stoppedAt.getTime() + 1_800_000), createdAt: stoppedAt, usedAt: null };
+    assert.equal(await store.insertAccountTokenUnlessRecent(left, new Date(0), new Date(0)), true);
+    advance(14_000);
+    await mail.requestPasswordReset(ann.user.email);
+    await mail.settled();
+    assert.equal(mailsOf(sent, ann.user.id, "PASSWORD_RESET").length, 0, "its mail may still be on its way");
+    advance(1_000);
+    await mail.requestPasswordReset(ann.user.email);
+    await mail.settled();
+    const links = mailsOf(sent, ann.user.id, "PASSWORD_RESET");
+    assert.equal(links.length, 1, "15 s on, long before the repeat window's 60 s, a link goes out");
+    advance(30_000);
+    await mail.requestPasswordReset(ann.user.email);
+    await mail.settled();
+    assert.equal(mailsOf(sent, ann.user.id, "PASSWORD_RESET").length, 1, "the link mailed holds a repeat back for the window, as before");
+    assert.equal(await mail.resetPassword(links[0]!.token, "after-stop-password"), true);
   });
 
   it("holds nothing back after a hand-over that failed: asking again mails at once", async () => {
