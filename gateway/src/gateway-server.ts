@@ -32,6 +32,7 @@ import { clientNetwork } from "#kernel/http/client-network.ts";
 import { httpOrigin } from "#kernel/http/http-origin.ts";
 import { callerOf, networkBudget } from "./rate-limit/caller.js";
 import { createOtherRequestsBudget } from "./http/other-requests-budget.js";
+import { createCrossOriginPages } from "./http/cross-origin-pages.js";
 import { createExplorerHandler } from "./explorer/index.js";
 import { createStorefrontHandler } from "./storefront/index.js";
 import { createOperationBudgets } from "./security/operation-budgets.js";
@@ -107,6 +108,7 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
     }),
   };
   const explorer = createExplorerHandler();
+  const crossOrigin = createCrossOriginPages(config.gateway.crossOrigin);
   const storefront = createStorefrontHandler();
   const feed = createOrderStatusFeed(deps.bus, logger);
   await feed.start();
@@ -213,6 +215,8 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
         // First, before any of the request is read: what no budget of its own counts is
         // counted here (see other-requests-budget.ts).
         const address = clientAddress(req, config.gateway.trustProxy);
+        // Before any answer, refusals included: a page allowed to call the API reads them all.
+        if (path === "/graphql") crossOrigin.expose(req, res);
         if (!(await otherRequests.enter(req, res, networkBudget(callerOf(undefined, address))))) return;
         if (path === "/healthz") return json(res, 200, { status: "ok" });
         if (await serveMetrics(req, res)) return;
@@ -228,7 +232,7 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
         if (await images(req, res)) return;
         if (explorer(req, res)) return;
         if (storefront(req, res)) return;
-        if (path === "/graphql") return handleGraphQL(req, res, address);
+        if (path === "/graphql") return crossOrigin.answerPreflight(req, res) ? undefined : handleGraphQL(req, res, address);
         sendGraphQLError(res, 404, ErrorCode.NOT_FOUND, "Not found");
       };
       route().catch((error: unknown) => {
@@ -248,6 +252,7 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
     maxMessageBytes: limits.maxRequestBytes,
     clientAddress: (req) => clientAddress(req, config.gateway.trustProxy),
     allowedOrigins: config.gateway.websocket.allowedOrigins,
+    crossOriginPages: crossOrigin,
     trustProxy: config.gateway.trustProxy,
     acceptsHost: loopbackHostCheck(config),
     openingBudget: createCallerBudget({

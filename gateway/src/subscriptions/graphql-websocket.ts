@@ -27,6 +27,7 @@ import { cutUnansweredClose } from "./unanswered-close.js";
 import { onProtocolEnd } from "./protocol-end.js";
 import { subscriptionMistakes } from "./subscription-mistakes.js";
 import { liveSubscriptionWeight, PARSED_NODE_BYTES } from "./live-subscription-weight.js";
+import type { CrossOriginPages } from "../http/cross-origin-pages.js";
 
 /** Runs one operation through the gateway (query planning, subgraphs), as the HTTP path does. */
 export type ExecuteThroughGateway = (
@@ -188,6 +189,8 @@ export function attachGraphQLWebSocket(options: {
   logger: Logger;
   /** Origins besides the gateway's own host whose pages may open sockets (WS_ALLOWED_ORIGINS). */
   allowedOrigins?: readonly string[];
+  /** Pages of other origins allowed to call the API (CORS_ALLOWED_ORIGINS, this machine's in development): theirs too. */
+  crossOriginPages?: Pick<CrossOriginPages, "allows">;
   /** Proxies in front whose X-Forwarded-Host is believed (TRUST_PROXY). */
   trustProxy?: ProxyTrust;
   /** Which Host headers an upgrade may name, as the HTTP server judges requests; every one when left out. */
@@ -207,7 +210,7 @@ export function attachGraphQLWebSocket(options: {
     if (crowded) return { status: 431, code: ErrorCode.BAD_USER_INPUT, message: crowded };
     // A rebound page's socket names its own domain as both Origin and Host: the origin check passes it.
     if (options.acceptsHost && !options.acceptsHost(req.headers.host)) return { status: 403, code: ErrorCode.FORBIDDEN, message: REBOUND_HOST_MESSAGE };
-    if (sameSiteOrNoBrowser(req, { allowedOrigins: options.allowedOrigins, trustProxy: options.trustProxy })) return undefined;
+    if (sameSiteOrNoBrowser(req, { allowedOrigins: options.allowedOrigins, crossOriginPages: options.crossOriginPages, trustProxy: options.trustProxy })) return undefined;
     countRateLimitRefusal("websocket_origin");
     return { status: 401, code: ErrorCode.FORBIDDEN, message: "WebSockets are opened from this site's pages (the Origin names another site)" };
   });
@@ -600,14 +603,17 @@ export function attachGraphQLWebSocket(options: {
 
 /**
  * Whether a WebSocket upgrade may be served: it has no Origin (not a browser: an app, a server)
- * or one naming the host it was sent to, as the HTTP API is (it sends no CORS headers, so only
- * its own pages read its answers). Browsers let any page open a WebSocket anywhere, Origin
+ * or one naming the host it was sent to, or a page the HTTP API lets read its answers (CORS:
+ * a named origin, this machine's pages in development). Browsers let any page open a WebSocket anywhere, Origin
  * being the one thing they guarantee: a page of another site opened 16 anonymous sockets from
  * each visitor's browser, the whole of its address's WS_MAX_CONNECTIONS_PER_CLIENT, and the
  * storefront's live order page of everyone behind that address was refused for as long as the
  * page stayed open (the browser answers the keep-alive pings). Exported for tests.
  */
-export function sameSiteOrNoBrowser(request: IncomingMessage, options: { allowedOrigins?: readonly string[]; trustProxy?: ProxyTrust } = {}): boolean {
+export function sameSiteOrNoBrowser(
+  request: IncomingMessage,
+  options: { allowedOrigins?: readonly string[]; crossOriginPages?: Pick<CrossOriginPages, "allows">; trustProxy?: ProxyTrust } = {},
+): boolean {
   const origin = request.headers.origin;
   if (origin === undefined) return true;
   let url: URL;
@@ -619,6 +625,8 @@ export function sameSiteOrNoBrowser(request: IncomingMessage, options: { allowed
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") return false;
   if (options.allowedOrigins?.includes(url.origin)) return true;
+  // A page that may read the API's answers over HTTP gains nothing by being refused its sockets.
+  if (options.crossOriginPages?.allows(origin)) return true;
   // The host the browser asked: behind a trusted proxy that rewrites Host (nginx's default, a
   // CDN), the one it forwards; a client's own X-Forwarded-Host is not believed otherwise.
   const forwarded = fromTrustedProxy(request.socket?.remoteAddress, options.trustProxy) ? headerValue(request.headers["x-forwarded-host"])?.split(",")[0]?.trim() : undefined;

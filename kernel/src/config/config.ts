@@ -116,6 +116,13 @@ export interface Config {
       /** Origins of pages besides the gateway's own host that may open sockets (WS_ALLOWED_ORIGINS). */
       allowedOrigins: string[];
     };
+    /** Pages of other origins that may call the API from a browser, over HTTP and WebSocket (gateway/src/http/cross-origin-pages.ts). */
+    crossOrigin: {
+      /** CORS_ALLOWED_ORIGINS. */
+      allowedOrigins: string[];
+      /** Pages served from this machine (localhost, 127.x.x.x, [::1], any port): in development. */
+      loopbackPages: boolean;
+    };
     /** Separate per-minute budgets for expensive operations, on top of the general one. */
     budgets: { auth: number; checkout: number; search: number; views: number; guestCarts: number };
     /** Image requests (`/images/...`) one client network may send a minute to the gateway's image route. */
@@ -551,7 +558,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         maxMessagesPerSecond: read.int("WS_MAX_MESSAGES_PER_SECOND", 50, { min: 1 }),
         maxBufferedBytes: read.int("WS_MAX_BUFFERED_BYTES", 1_048_576, { min: 1_024 }),
         sessionRecheckMs: read.int("WS_SESSION_RECHECK_MS", 30_000, { min: 100 }),
-        allowedOrigins: allowedOrigins(read.optional("WS_ALLOWED_ORIGINS"), read.problems),
+        allowedOrigins: allowedOrigins("WS_ALLOWED_ORIGINS", read.optional("WS_ALLOWED_ORIGINS"), read.problems),
+      },
+      crossOrigin: {
+        allowedOrigins: allowedOrigins("CORS_ALLOWED_ORIGINS", read.optional("CORS_ALLOWED_ORIGINS"), read.problems),
+        loopbackPages: appEnv === "development",
       },
       budgets: {
         auth: read.int("RATE_LIMIT_AUTH_PER_MINUTE", 10, { min: 1 }),
@@ -729,10 +740,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 }
 
 /**
- * `WS_ALLOWED_ORIGINS`: comma-separated origins (`https://shop.example.com`) whose pages may open
- * WebSockets beside the gateway's own host; each normalised as a browser sends it.
- */
-/**
  * TRUST_PROXY: `true`/`false` and a count as before (every connection is taken as coming through
  * that many proxies), or the proxies' addresses and CIDR networks, comma-separated.
  */
@@ -747,7 +754,11 @@ function proxyTrust(read: EnvReader): ProxyTrust {
   return proxies;
 }
 
-function allowedOrigins(value: string | undefined, problems: string[]): string[] {
+/**
+ * `WS_ALLOWED_ORIGINS`, `CORS_ALLOWED_ORIGINS`: comma-separated origins (`https://shop.example.com`)
+ * whose pages may use the API beside the gateway's own host; each normalised as a browser sends it.
+ */
+function allowedOrigins(variable: string, value: string | undefined, problems: string[]): string[] {
   if (!value?.trim()) return [];
   return value.split(",").flatMap((entry) => {
     const text = entry.trim();
@@ -760,7 +771,7 @@ function allowedOrigins(value: string | undefined, problems: string[]): string[]
     }
     // An origin names a scheme, a host and a port, nothing more.
     if (url && (url.protocol === "http:" || url.protocol === "https:") && url.pathname === "/" && !url.search && !url.hash && !url.username) return [url.origin];
-    problems.push(`WS_ALLOWED_ORIGINS: ${text} is not an origin such as https://shop.example.com`);
+    problems.push(`${variable}: ${text} is not an origin such as https://shop.example.com`);
     return [];
   });
 }

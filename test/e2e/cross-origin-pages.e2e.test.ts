@@ -1,0 +1,121 @@
+// A web app built on the API is served from its own origin (a dev server on another port, a
+// storefront on its own domain): the browser asks the API before each call with a header
+// (a preflight) and lets the page read only answers that name its origin.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { request } from "undici";
+import WebSocket from "ws";
+import { loadConfig } from "#kernel";
+import { createCrossOriginPages } from "../../gateway/src/http/cross-origin-pages.js";
+import { startTestSupergraph, type TestSupergraph } from "../support/start-test-supergraph.js";
+
+const APP = "http://localhost:5173";
+const OTHER_SITE = "https://evil.example";
+
+/** A request as a browser sends it for a page of `origin` (undici sends Origin as given, as browsers do). */
+async function send(url: string, init: { method: string; origin: string; headers?: Record<string, string>; body?: string }) {
+  const answer = await request(url, { method: init.method as "POST", headers: { origin: init.origin, ...init.headers }, body: init.body });
+  const text = await answer.body.text();
+  return { status: answer.statusCode, header: (name: string) => answer.headers[name] as string | undefined, json: () => JSON.parse(text) };
+}
+
+const preflight = (url: string, origin: string, headers: string) =>
+  send(url, { method: "OPTIONS", origin, headers: { "access-control-request-method": "POST", "access-control-request-headers": headers } });
+
+const post = (url: string, origin: string, query: string, headers: Record<string, string> = {}) =>
+  send(url, { method: "POST", origin, headers: { "content-type": "application/json", ...headers }, body: JSON.stringify({ query }) });
+
+/** Opens a graphql-ws socket as a page of `origin` and sends connection_init: acknowledged, or how it was refused. */
+function openSocket(url: string, origin: string): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = new WebSocket(url.replace(/^http/, "ws"), "graphql-transport-ws", { headers: { origin } });
+    socket.on("open", () => socket.send(JSON.stringify({ type: "connection_init", payload: {} })));
+    socket.on("message", (data) => {
+      if (JSON.parse(String(data)).type === "connection_ack") {
+        socket.close();
+        resolve("acknowledged");
+      }
+    });
+    socket.on("unexpected-response", (_request, response) => {
+      resolve(`refused ${response.statusCode}`);
+      socket.terminate();
+    });
+    socket.on("close", (code) => resolve(`closed ${code}`));
+    socket.on("error", () => undefined);
+  });
+}
+
+describe("pages of other origins calling the API from a browser", () => {
+  let sg: TestSupergraph;
+  before(async () => {
+    sg = await startTestSupergraph({ env: { CORS_ALLOWED_ORIGINS: `${APP}, https://shop.example` } });
+  });
+  after(() => sg.close());
+
+  it("answers an allowed page's preflight with what its calls send: POST, JSON, the token and the guest cart's header", async () => {
+    const answer = await preflight(sg.gatewayUrl, APP, "content-type,authorization,x-cart-token");
+    assert.equal(answer.status, 204);
+    assert.equal(answer.header("access-control-allow-origin"), APP);
+    assert.equal(answer.header("access-control-allow-credentials"), "true");
+    assert.match(answer.header("access-control-allow-methods") ?? "", /\bPOST\b/);
+    for (const name of ["content-type", "authorization", "x-cart-token"]) assert.match(answer.header("access-control-allow-headers") ?? "", new RegExp(`\\b${name}\\b`, "i"));
+    assert.ok(Number(answer.header("access-control-max-age")) > 0);
+  });
+
+  it("lets an allowed page read its answers, refusals included, with the code, the request id and when to retry", async () => {
+    const served = await post(sg.gatewayUrl, APP, `{ product(id: "prod_0000001") { id } }`);
+    assert.equal(served.status, 200);
+    assert.equal(served.json().data.product.id, "prod_0000001");
+    assert.equal(served.header("access-control-allow-origin"), APP);
+    assert.match(served.header("access-control-expose-headers") ?? "", /x-request-id/);
+    assert.match(served.header("access-control-expose-headers") ?? "", /retry-after/);
+    assert.match(served.header("vary") ?? "", /origin/i);
+
+    const expired = await sg.token("cors-expired-user", ["customer"], -60);
+    const refused = await post(sg.gatewayUrl, APP, "{ me { id } }", { authorization: `Bearer ${expired}` });
+    assert.equal(refused.status, 401);
+    assert.equal(refused.json().errors[0].extensions.code, "UNAUTHENTICATED");
+    assert.equal(refused.header("access-control-allow-origin"), APP, "a refusal the page cannot read is a bare network error to it");
+
+    const badCart = await post(sg.gatewayUrl, "https://shop.example", "{ cart { id } }", { "x-cart-token": "forged" });
+    assert.equal(badCart.json().errors[0].extensions.code, "BAD_USER_INPUT");
+    assert.equal(badCart.header("access-control-allow-origin"), "https://shop.example");
+  });
+
+  it("tells another site's preflight FORBIDDEN, naming the setting, and lets that site's pages read no answer", async () => {
+    const answer = await preflight(sg.gatewayUrl, OTHER_SITE, "content-type");
+    assert.equal(answer.status, 403);
+    assert.equal(answer.json().errors[0].extensions.code, "FORBIDDEN");
+    assert.match(answer.json().errors[0].message, /CORS_ALLOWED_ORIGINS/);
+    assert.equal(answer.header("access-control-allow-origin"), undefined);
+    for (const origin of [OTHER_SITE, "null", "http://localhost:5174"]) {
+      const served = await post(sg.gatewayUrl, origin, `{ product(id: "prod_0000001") { id } }`);
+      assert.equal(served.header("access-control-allow-origin"), undefined, origin);
+    }
+  });
+
+  it("lets an allowed page open the live order socket, and no other site's", async () => {
+    assert.equal(await openSocket(sg.gatewayUrl, APP), "acknowledged");
+    assert.equal(await openSocket(sg.gatewayUrl, OTHER_SITE), "refused 401");
+  });
+});
+
+describe("which pages may call the API by default", () => {
+  it("in development, every page served from this machine, on any port: a web app's dev server works with no setting", () => {
+    const pages = createCrossOriginPages(loadConfig({ APP_ENV: "development" }).gateway.crossOrigin);
+    for (const origin of ["http://localhost:5173", "http://127.0.0.1:3000", "http://[::1]:8080", "http://app.localhost:5173", "https://localhost"]) assert.equal(pages.allows(origin), true, origin);
+    // A page whose domain was re-pointed at 127.0.0.1 still names its own domain.
+    for (const origin of ["http://evil.example:5173", "http://localhost.evil.example", "null", "file://"]) assert.equal(pages.allows(origin), false, origin);
+  });
+
+  it("in production and test, only the origins CORS_ALLOWED_ORIGINS names, which must be origins", () => {
+    for (const APP_ENV of ["production", "test"]) {
+      const env = { APP_ENV, JWT_SECRET: "production-test-secret-0123456789abcdef", JWT_AUDIENCE: "storefront-cors-test", INTERNAL_SECRET: "production-test-internal-0123456789abcdef" };
+      assert.equal(createCrossOriginPages(loadConfig(env).gateway.crossOrigin).allows("http://localhost:5173"), false, APP_ENV);
+      const named = createCrossOriginPages(loadConfig({ ...env, CORS_ALLOWED_ORIGINS: "https://www.shop.example/" }).gateway.crossOrigin);
+      assert.equal(named.allows("https://www.shop.example"), true);
+      assert.equal(named.allows("https://m.shop.example"), false);
+    }
+    assert.throws(() => loadConfig({ APP_ENV: "test", CORS_ALLOWED_ORIGINS: "https://shop.example/path" }), /CORS_ALLOWED_ORIGINS/);
+  });
+});
