@@ -26,7 +26,6 @@ export const ErrorCode = {
   /** The shipping method does not ship to the address's country or in the cart's currency. */
   SHIPPING_UNAVAILABLE: "SHIPPING_UNAVAILABLE",
   ILLEGAL_TRANSITION: "ILLEGAL_TRANSITION",
-  PAYMENT_DECLINED: "PAYMENT_DECLINED",
   UNAUTHENTICATED: "UNAUTHENTICATED",
   FORBIDDEN: "FORBIDDEN",
   /** A refund asked for more than the captured amount minus what is already refunded (extensions.refundable). */
@@ -53,7 +52,7 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 const known = new Set<string>(Object.values(ErrorCode));
 
 /** Apollo and graphql-js codes that are safe to pass through to clients unchanged. */
-const passThrough = new Set([
+export const LIBRARY_ERROR_CODES: ReadonlySet<string> = new Set([
   "GRAPHQL_PARSE_FAILED",
   "GRAPHQL_VALIDATION_FAILED",
   "PERSISTED_QUERY_NOT_FOUND",
@@ -63,5 +62,5 @@ const passThrough = new Set([
 ]);
 
 export function isPublicErrorCode(code: unknown): code is string {
-  return typeof code === "string" && (known.has(code) || passThrough.has(code));
+  return typeof code === "string" && (known.has(code) || LIBRARY_ERROR_CODES.has(code));
 }
