@@ -1,4 +1,5 @@
-import { getVariableValues, type GraphQLError, type GraphQLSchema, type validate, type VariableDefinitionNode } from "graphql";
+import { getVariableValues, GraphQLError, type GraphQLSchema, type validate, type VariableDefinitionNode } from "graphql";
+import { undeclaredVariablesHint } from "./misnamed-request-parts.js";
 
 /**
  * How many mistakes a refused request is told of: a request's text and variables are the
@@ -37,5 +38,10 @@ export function invalidVariables(
   const { errors } = getVariableValues(schema, definitions, variables, { maxErrors: VARIABLE_ERRORS_REPORTED });
   // The limit's own error comes last, names no variable and carries no code: the first
   // invalid value is the answer.
-  return errors ? errors.slice(0, VARIABLE_ERRORS_REPORTED) : undefined;
+  if (!errors) return undefined;
+  return errors.slice(0, VARIABLE_ERRORS_REPORTED).map((error) => {
+    // graphql-js's own words for a required variable absent from the request.
+    const hint = error.message.endsWith(" was not provided.") ? undeclaredVariablesHint(definitions, variables) : "";
+    return hint ? new GraphQLError(error.message + hint, { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, originalError: error.originalError, extensions: error.extensions }) : error;
+  });
 }

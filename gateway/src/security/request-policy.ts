@@ -16,6 +16,7 @@ import { createRememberedMeasures } from "./remembered-measures.js";
 import { hasOwnNetworkBudget, mayNameOwnNetworkBudgetField, type OperationBudgets } from "./operation-budgets.js";
 import type { PersistedOperationCheck } from "./persisted-operations.js";
 import { nestsDeeperThan } from "./request-values.js";
+import { operationNamesHint, variablesShapeHint } from "../execution/misnamed-request-parts.js";
 import { PLANNING_DEPOSIT, planningKey, planningPoints } from "../execution/planning-time.js";
 
 export interface OperationLimits {
@@ -311,7 +312,7 @@ export function createRequestPolicy(deps: {
     if (typeof query !== "string" || query.trim() === "") throw refuse(ErrorCode.BAD_USER_INPUT, noQuery(transport));
     if (operationName !== undefined && operationName !== null && typeof operationName !== "string") throw refuse(ErrorCode.BAD_USER_INPUT, "operationName must be a string");
     if (variables !== undefined && variables !== null && (typeof variables !== "object" || Array.isArray(variables))) {
-      throw refuse(ErrorCode.BAD_USER_INPUT, "variables must be a JSON object");
+      throw refuse(ErrorCode.BAD_USER_INPUT, `variables must be a JSON object${variablesShapeHint(variables)}`);
     }
     if (!isStorableText(query)) throw refuse(ErrorCode.BAD_USER_INPUT, UNSTORABLE_TEXT);
     const variable = unstorableVariable((variables ?? {}) as Record<string, unknown>);
@@ -755,6 +756,9 @@ function chooseOperation(document: DocumentNode, operationName: string | undefin
   }
   const named = operations.find((o) => o.name?.value === operationName);
   // The name is the client's text: quoted only when short, so a refusal stays small whatever was sent.
-  if (!named) throw refuse(ErrorCode.BAD_USER_INPUT, operationName.length <= 100 ? `The document has no operation named ${JSON.stringify(operationName)}` : "The document has no operation of the given operationName");
+  if (!named) {
+    const asked = operationName.length <= 100 ? `named ${JSON.stringify(operationName)}` : "of the given operationName";
+    throw refuse(ErrorCode.BAD_USER_INPUT, `The document has no operation ${asked}${operationNamesHint(operations)}`);
+  }
   return named;
 }
