@@ -2,30 +2,10 @@
 // site must not be able to hold the places of its visitors' addresses, nor spend their budgets.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import WebSocket from "ws";
 import { loadConfig, parseTrustedProxies } from "#kernel";
 import { sameSiteOrNoBrowser } from "../src/subscriptions/graphql-websocket.js";
 import { startWebSocketGateway } from "./support/websocket-gateway.js";
-
-/** Opens a graphql-ws socket with these headers and sends connection_init: acknowledged, or how it ended. */
-function initialise(url: string, headers: Record<string, string>): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = new WebSocket(url.replace(/^http/, "ws"), "graphql-transport-ws", { headers });
-    socket.on("open", () => socket.send(JSON.stringify({ type: "connection_init", payload: {} })));
-    socket.on("message", (data) => {
-      if (JSON.parse(String(data)).type === "connection_ack") {
-        socket.close();
-        resolve("acknowledged");
-      }
-    });
-    socket.on("unexpected-response", (_request, response) => {
-      resolve(`refused ${response.statusCode}`);
-      socket.terminate();
-    });
-    socket.on("close", (code) => resolve(`closed ${code}`));
-    socket.on("error", () => undefined);
-  });
-}
+import { openSocketAs as initialise } from "./support/socket-opening.js";
 
 describe("WebSocket upgrades from browser pages of other sites", () => {
   it("refuses a socket a page of another site opens, at the upgrade, so 16 of them leave the address's places to its own pages", async () => {

@@ -4,10 +4,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { request } from "undici";
-import WebSocket from "ws";
 import { loadConfig } from "#kernel";
 import { createCrossOriginPages } from "../../gateway/src/http/cross-origin-pages.js";
 import { startTestSupergraph, type TestSupergraph } from "../support/start-test-supergraph.js";
+import { openSocketAs } from "../../gateway/test/support/socket-opening.js";
 
 const APP = "http://localhost:5173";
 const OTHER_SITE = "https://evil.example";
@@ -25,25 +25,7 @@ const preflight = (url: string, origin: string, headers: string) =>
 const post = (url: string, origin: string, query: string, headers: Record<string, string> = {}) =>
   send(url, { method: "POST", origin, headers: { "content-type": "application/json", ...headers }, body: JSON.stringify({ query }) });
 
-/** Opens a graphql-ws socket as a page of `origin` and sends connection_init: acknowledged, or how it was refused. */
-function openSocket(url: string, origin: string): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = new WebSocket(url.replace(/^http/, "ws"), "graphql-transport-ws", { headers: { origin } });
-    socket.on("open", () => socket.send(JSON.stringify({ type: "connection_init", payload: {} })));
-    socket.on("message", (data) => {
-      if (JSON.parse(String(data)).type === "connection_ack") {
-        socket.close();
-        resolve("acknowledged");
-      }
-    });
-    socket.on("unexpected-response", (_request, response) => {
-      resolve(`refused ${response.statusCode}`);
-      socket.terminate();
-    });
-    socket.on("close", (code) => resolve(`closed ${code}`));
-    socket.on("error", () => undefined);
-  });
-}
+const openSocket = (url: string, origin: string) => openSocketAs(url, { origin });
 
 describe("pages of other origins calling the API from a browser", () => {
   let sg: TestSupergraph;
