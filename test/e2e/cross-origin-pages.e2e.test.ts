@@ -70,6 +70,9 @@ describe("pages of other origins calling the API from a browser", () => {
     assert.equal(answer.json().errors[0].extensions.code, "FORBIDDEN");
     assert.match(answer.json().errors[0].message, /CORS_ALLOWED_ORIGINS/);
     assert.equal(answer.header("access-control-allow-origin"), undefined);
+    const long = await preflight(sg.gatewayUrl, `https://${"a".repeat(10_000)}.example`, "content-type");
+    assert.equal(long.status, 403);
+    assert.ok(long.json().errors[0].message.length < 300, "a refusal quotes no origin longer than an origin is");
     for (const origin of [OTHER_SITE, "null", "http://localhost:5174"]) {
       const served = await post(sg.gatewayUrl, origin, `{ product(id: "prod_0000001") { id } }`);
       assert.equal(served.header("access-control-allow-origin"), undefined, origin);

@@ -30,6 +30,8 @@ export interface CrossOriginPages {
 const EXPOSED_HEADERS = "retry-after, x-request-id, x-response-cache";
 /** How long a browser may reuse a preflight's answer (Chromium caps it at 2 h, Firefox at 24 h). */
 const PREFLIGHT_MAX_AGE_SECONDS = 600;
+/** The longest Origin a refusal quotes (a scheme, a 63-letter label or a few, a port). */
+const MAX_QUOTED_ORIGIN = 200;
 
 export function createCrossOriginPages(options: { allowedOrigins: readonly string[]; loopbackPages: boolean }): CrossOriginPages {
   const named = new Set(options.allowedOrigins);
@@ -65,7 +67,9 @@ export function createCrossOriginPages(options: { allowedOrigins: readonly strin
       req.resume();
       if (allowedOriginOf(req) === undefined) {
         // The browser shows the page a CORS failure; this says why to whoever opens the network tab.
-        sendGraphQLError(res, 403, ErrorCode.FORBIDDEN, `Pages of ${req.headers.origin} may not call this API from a browser: name the origin in CORS_ALLOWED_ORIGINS`);
+        // The header is the client's text: quoted only when it is as short as an origin is.
+        const origin = req.headers.origin.length <= MAX_QUOTED_ORIGIN ? req.headers.origin : "this origin";
+        sendGraphQLError(res, 403, ErrorCode.FORBIDDEN, `Pages of ${origin} may not call this API from a browser: name the origin in CORS_ALLOWED_ORIGINS`);
         return true;
       }
       res.writeHead(204, {
