@@ -2,7 +2,10 @@
 // collector's deadline, says so in storefront_metrics_collector_up, and is asked once at a time.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { MAX_OPERATION_NAMES, errorCodeLabel, operationLabel, registerKnownOperationNames, renderMetrics, watchOutboxBacklog, watchStockMirror } from "#kernel";
+import { MAX_OPERATION_NAMES, errorCodeLabel, operationLabel, registerKnownOperationNames, registerPersistedOperationNames, renderMetrics, watchOutboxBacklog, watchStockMirror } from "#kernel";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 const sampleOf = (text: string, line: RegExp) => Number(line.exec(text)?.[1]);
 
@@ -86,6 +89,38 @@ describe("label values from clients", () => {
     assert.equal(operationLabel("other-server", "OneTooMany"), "OneTooMany", "each server has its own cap");
     registerKnownOperationNames(["ProductPage"]);
     assert.equal(operationLabel("labels-test", "ProductPage"), "ProductPage");
+  });
+
+  it("a subgraph counts the gateway's fetches of a known operation under their own names after a flood of client-chosen ones", () => {
+    // The gateway names each fetch of a plan `<operation>__<subgraph>__<n>` after the client's
+    // operation name, so at a subgraph every name is a client's: 150 invented ones took every
+    // place, and the persisted operations' fetches were counted as other from then on.
+    for (let i = 0; i < MAX_OPERATION_NAMES; i++) operationLabel("fetch-labels-test", `Flood${i}__accounts__0`);
+    assert.equal(operationLabel("fetch-labels-test", "Invented__accounts__0"), "other");
+    registerKnownOperationNames(["MyOrders"]);
+    assert.equal(operationLabel("fetch-labels-test", "MyOrders__orders__0"), "MyOrders__orders__0");
+    assert.equal(operationLabel("fetch-labels-test", "MyOrders__accounts__12"), "MyOrders__accounts__12");
+    // Only that shape, of that name: a look-alike is a client's name like any other.
+    assert.equal(operationLabel("fetch-labels-test", "MyOrdersX__orders__0"), "other");
+    assert.equal(operationLabel("fetch-labels-test", "MyOrders__orders__x"), "other");
+    assert.equal(operationLabel("fetch-labels-test", "MyOrders__orders"), "other");
+    assert.equal(operationLabel("fetch-labels-test", "X__MyOrders__orders__0"), "other");
+    // A known name of 80 characters keeps its fetches' series, longer than a name may be.
+    const longest = `L${"o".repeat(78)}g`;
+    registerKnownOperationNames([longest]);
+    assert.equal(operationLabel("fetch-labels-test", `${longest}__orders__0`), `${longest}__orders__0`);
+  });
+
+  it("a subgraph process reads the persisted-operation manifest's names, as the gateway does, so their fetches keep their series there", () => {
+    const manifest = join(mkdtempSync(join(tmpdir(), "manifest-labels-")), "operations.json");
+    writeFileSync(manifest, JSON.stringify({ a: "query ShelfPage($id: ID!) { product(id: $id) { id } }", b: "mutation   RestockShelf { __typename }" }));
+    for (let i = 0; i < MAX_OPERATION_NAMES; i++) operationLabel("manifest-labels-test", `Flood${i}__inventory__0`);
+    assert.equal(operationLabel("manifest-labels-test", "ShelfPage__products__0"), "other");
+    assert.equal(registerPersistedOperationNames(manifest), true);
+    assert.equal(operationLabel("manifest-labels-test", "ShelfPage__products__0"), "ShelfPage__products__0");
+    assert.equal(operationLabel("manifest-labels-test", "RestockShelf__inventory__1"), "RestockShelf__inventory__1");
+    // An unreadable manifest registers nothing and says so, rather than stopping the process.
+    assert.equal(registerPersistedOperationNames(join(tmpdir(), "no-such-manifest.json")), false);
   });
 
   it("error codes: ours as they are, anything else masked or bounded", () => {

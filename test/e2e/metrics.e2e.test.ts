@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { after, before, it } from "node:test";
-import { MAX_OPERATION_NAMES, registerKnownOperationNames } from "#kernel";
+import { MAX_OPERATION_NAMES, operationLabel, registerKnownOperationNames } from "#kernel";
 import { waitFor } from "#kernel/testing";
 import { describeOnEngines, startCheckoutSupergraph, type CheckoutSupergraph } from "../../subgraphs/orders/test/support/start-checkout-supergraph.js";
 import { codeOf, customer, dataOf, Ops, restock, waitForStatus } from "../../subgraphs/orders/test/support/storefront-operations.js";
@@ -177,6 +177,21 @@ describeOnEngines("metrics of a running platform", (engines) => {
     persistedNames.push(persisted);
     dataOf(await sg.query(`query ${persisted} { __typename }`));
     assert.equal(total(await metrics(), "storefront_graphql_operations_total", { server: "gateway", operation: persisted }), 1);
+  });
+
+  it("a persisted operation's fetches keep their own series at the subgraphs they reach after invented names took every place there", async () => {
+    // At a subgraph the gateway's fetches are named after the client's operation
+    // (`<operation>__<subgraph>__<n>`): every name there is a client's. Fill the places of both
+    // subgraphs the operation reaches, as 150 requests of invented names do.
+    for (const server of ["products", "inventory"]) for (let i = 0; i < MAX_OPERATION_NAMES; i++) operationLabel(server, `Invented${i}_${randomUUID().slice(0, 4)}__${server}__0`);
+    const persisted = `PersistedFetch${randomUUID().slice(0, 6)}`;
+    registerKnownOperationNames([persisted]);
+    persistedNames.push(persisted);
+    dataOf(await sg.query(`query ${persisted}($id: ID!) { product(id: $id) { id name stock } }`, { id: "prod_0000013" }));
+    const now = await metrics();
+    // stock lives in inventory: products answers the plan's first fetch, inventory its second.
+    assert.equal(total(now, "storefront_graphql_operations_total", { server: "products", operation: `${persisted}__products__0` }), 1);
+    assert.equal(total(now, "storefront_graphql_operations_total", { server: "inventory", operation: `${persisted}__inventory__1` }), 1);
   });
 
   it("engine-backed gauges answer on scrape: the outbox backlog, and each consumer group's lag on the bus in use", async () => {

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { registerKnownOperationNames } from "#kernel";
+import { operationNamesIn, registerKnownOperationNames } from "#kernel";
 
 export const operationId = (query: string): string => createHash("sha256").update(query).digest("hex");
 
@@ -43,7 +43,7 @@ export function loadPersistedOperations(path: string | undefined, only: boolean)
     if (!existsSync(path)) throw new Error(`PERSISTED_OPERATIONS_PATH ${path} does not exist`);
     for (const [id, query] of Object.entries(JSON.parse(readFileSync(path, "utf8")) as Record<string, string>)) manifest.set(id, query);
     // The names clients were built with always get their own series in the metrics.
-    registerKnownOperationNames([...manifest.values()].flatMap((query) => [...query.matchAll(/\b(?:query|mutation|subscription)\s+([A-Za-z_]\w*)/g)].map((m) => m[1]!)));
+    registerKnownOperationNames(operationNamesIn(manifest.values()));
   }
   if (only && manifest.size === 0) throw new Error("PERSISTED_OPERATIONS_ONLY needs a non-empty PERSISTED_OPERATIONS_PATH manifest");
 

@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+
 /**
  * Label values from outside the process (operation names, error codes) are bounded before
  * they become series: Prometheus keeps every label combination it ever saw, so a client
@@ -20,21 +22,59 @@ export function registerKnownOperationNames(names: Iterable<string>): void {
   for (const name of names) if (OPERATION_NAME.test(name)) knownNames.add(name);
 }
 
+/** The operation names written in operation texts (`query Cart`, `mutation Checkout(...)`). */
+export function operationNamesIn(texts: Iterable<string>): string[] {
+  return [...texts].flatMap((text) => [...text.matchAll(/\b(?:query|mutation|subscription)\s+([A-Za-z_]\w*)/g)].map((match) => match[1]!));
+}
+
 /**
- * The label an operation is counted under: its name when well formed and either known or
- * among the first `MAX_OPERATION_NAMES` seen by this server, "anonymous" without a name,
- * "other" otherwise.
+ * Registers the names of the persisted-operation manifest at `path` (`{ sha256: query }`) in this
+ * process. Every process of the platform reads PERSISTED_OPERATIONS_PATH, not only the gateway:
+ * a subgraph hears the names inside the gateway's fetch names, and without the manifest the
+ * first 150 names a client invented there took every place. Returns false, registering
+ * nothing, for a manifest it cannot read (the gateway refuses to start on one; a subgraph's
+ * metrics are no reason to).
+ */
+export function registerPersistedOperationNames(path: string): boolean {
+  let texts: unknown[];
+  try {
+    texts = Object.values(JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>);
+  } catch {
+    return false;
+  }
+  registerKnownOperationNames(operationNamesIn(texts.filter((text): text is string => typeof text === "string")));
+  return true;
+}
+
+/**
+ * The label an operation is counted under: its name when it is known (or the gateway's fetch
+ * of a known one), or well formed and among the first `MAX_OPERATION_NAMES` seen by this
+ * server; "anonymous" without a name, "other" otherwise.
  */
 export function operationLabel(server: string, name: string | null | undefined): string {
   if (!name) return "anonymous";
+  // Before the length bound: a known name's fetch is longer than the name.
+  if (knownNames.has(name) || isFetchOfKnownOperation(name)) return name;
   if (!OPERATION_NAME.test(name)) return "other";
-  if (knownNames.has(name)) return name;
   let names = admittedNames.get(server);
   if (!names) admittedNames.set(server, (names = new Set()));
   if (names.has(name)) return name;
   if (names.size >= MAX_OPERATION_NAMES) return "other";
   names.add(name);
   return name;
+}
+
+/** How the gateway's query planner names a plan's fetch from one subgraph: `<operation>__<subgraph>__<n>`. */
+const PLAN_FETCH = /^([A-Za-z_][A-Za-z0-9_]{0,79})__[a-z][a-z0-9-]{0,39}__\d{1,4}$/;
+
+/**
+ * Whether `name` is the gateway's fetch of a known operation. A subgraph hears the client's
+ * operation name only inside such names, so without this every name there was a client's: 150
+ * invented ones took every place, and the persisted operations' fetches counted as other.
+ */
+function isFetchOfKnownOperation(name: string): boolean {
+  const operation = PLAN_FETCH.exec(name)?.[1];
+  return operation !== undefined && knownNames.has(operation);
 }
 
 const admittedCodes = new Set<string>();

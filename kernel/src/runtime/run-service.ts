@@ -2,6 +2,7 @@ import { ConfigError, loadConfig, type Config } from "../config/config.js";
 import { createLogger, type Logger } from "../logging/logger.js";
 import { configureMetrics } from "../observability/metrics-registry.js";
 import { metricsAccessFor } from "../observability/metrics-route.js";
+import { registerPersistedOperationNames } from "../observability/metrics-labels.js";
 import { runUntilSignal } from "./run-until-signal.js";
 
 /**
@@ -23,6 +24,8 @@ export async function runService(
     const config = loadConfig();
     logger = createLogger(config.logLevel, { service });
     if (options.metrics !== false) configureMetrics({ service, access: metricsAccessFor(config) });
+    const manifest = config.gateway.persistedOperationsPath;
+    if (manifest && !registerPersistedOperationNames(manifest)) logger.warn("persisted operations unreadable: their names are counted as any client's in the metrics", { path: manifest });
     const closers = await start({ config, logger });
     if (closers) runUntilSignal(logger, closers);
   } catch (error) {
