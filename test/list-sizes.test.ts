@@ -10,12 +10,13 @@ import { loadConfig, MAX_CART_LINES } from "#kernel";
 import { composeSupergraph } from "../schema/compose-supergraph.js";
 import { readGoldenOperations, readReleasedOperations } from "../schema/golden-operations.js";
 import { SUPERGRAPH_PATH } from "../schema/subgraphs.js";
-import { listSizesOf, undeclaredCosts, undeclaredLists } from "../gateway/src/security/list-sizes.js";
+import { CHARACTERS_PER_COST_POINT, listSizesOf, undeclaredCosts, undeclaredLists } from "../gateway/src/security/list-sizes.js";
 import { measureOperation } from "../gateway/src/security/measure-operation.js";
 import { createRequestPolicy, PolicyRefusal } from "../gateway/src/security/request-policy.js";
 import { createCallerRateLimiter, type CallerRateLimiter } from "../gateway/src/rate-limit/caller-rate-limiter.js";
 import type { PersistedOperationCheck } from "../gateway/src/security/persisted-operations.js";
 import { VARIANT_LIMITS } from "../subgraphs/products/src/domain/product-variant.validation.js";
+import { MAX_ATTRIBUTE_VALUE_LENGTH, MAX_DESCRIPTION_LENGTH } from "../subgraphs/products/src/domain/product.validation.js";
 import { CATEGORY_LIMITS } from "../subgraphs/products/src/categories/category.js";
 import { MAX_ADDRESSES_PER_USER } from "../subgraphs/accounts/src/domain/address.service.js";
 import { MAX_RETURNS_PER_ORDER, MAX_STATUS_CHANGES_PER_ORDER } from "../subgraphs/orders/src/domain/return-rules.js";
@@ -128,6 +129,16 @@ describe("list sizes of the composed supergraph", () => {
       assert.equal(sizes.field("Product", field)?.weight, 1 + VARIANT_LIMITS.variants);
       assert.ok(sizes.field("Product", field)!.weight! >= required, `${field}: the weight covers variants { id } (${required})`);
     }
+  });
+
+  it("weighs the texts of a product that may hold hundreds of characters by them, so an answer's size is bounded by its measure", () => {
+    assert.equal(sizes.field("Product", "description")?.weight, Math.ceil(MAX_DESCRIPTION_LENGTH / CHARACTERS_PER_COST_POINT));
+    assert.equal(sizes.field("ProductAttribute", "value")?.weight, Math.ceil(MAX_ATTRIBUTE_VALUE_LENGTH / CHARACTERS_PER_COST_POINT));
+    // 29 aliased descriptions of a page of 100: 14.5 MB at their maximum, now past the limit.
+    const aliased = Array.from({ length: 29 }, (_, i) => `d${i}: description`).join(" ");
+    assert.ok(measure(`{ products(first: 100) { edges { node { ${aliased} } } } }`).cost > config.gateway.limits.maxCost);
+    // A page of 100 cards, each with its description: what a listing shows, within it.
+    assert.ok(measure(`{ products(first: 100) { edges { node { id name description } } } }`).cost <= config.gateway.limits.maxCost);
   });
 
   it("the checked-in supergraph carries the same sizes (the gateway reads that one)", () => {

@@ -782,8 +782,18 @@ describe("attack catalogue: one client cannot take every socket of the gateway",
   before(async () => {
     // Its 2,000 sockets test the cap on open ones, not the budget of new ones.
     sg = await startTestSupergraph({ env: { GATEWAY_MAX_CONNECTIONS_PER_CLIENT: "50", GATEWAY_NEW_CONNECTIONS_PER_MINUTE: "100000" } });
+    // Descriptions of 1,250 characters: a page of 40 products with three of them answers 150 KB
+    // within the cost limit (a description weighs what it may hold, so 29 of them are refused).
+    const admin = await sg.token("socket-cap-admin", ["customer", "admin"]);
+    for (let n = 1; n <= 40; n++) {
+      const answer = await sg.query(`mutation($id: ID!, $d: String!) { updateProduct(id: $id, input: { description: $d }) { id } }`, { id: `prod_${String(n).padStart(7, "0")}`, d: "Built to last, easy to use. ".repeat(45).slice(0, 1_250) }, admin);
+      assert.equal(answer.errors, undefined, JSON.stringify(answer.errors));
+    }
   });
   after(() => sg.close());
+
+  /** A batch of three pages of three long descriptions: 450 KB, more than a client's kernel takes unread, less than the gateway's kernel takes on loopback. */
+  const LARGE_BATCH = JSON.stringify(Array.from({ length: 3 }, () => ({ query: `{ products(first: 40) { edges { node { ${aliased(3, (i) => `d${i}: description`)} } } } }` })));
 
   /** The gateway as seen from another client address on this machine. */
   const fromElsewhere = new Agent({ localAddress: "127.0.0.2" });
@@ -839,11 +849,10 @@ describe("attack catalogue: one client cannot take every socket of the gateway",
   it("drops the answers a client asked closed and never reads once they have lingered, where the kernel kept them after the gateway let go", async () => {
     // Before, the gateway forgot each socket once the kernel held its answer and a FIN: 40
     // answers of 445 KB held 17.6 MB in FIN-WAIT-1 for as long as their client lived, counted by
-    // no cap. A batch of three pages of 29 descriptions: more than a client's kernel takes
-    // unread, less than the gateway's kernel takes on loopback.
-    const query = `{ products(first: 100) { edges { node { ${aliased(29, (i) => `d${i}: description`)} } } } }`;
-    const body = JSON.stringify([{ query }, { query }, { query }]);
+    // no cap.
+    const body = LARGE_BATCH;
     const answerBytes = (await (await fetch(sg.gatewayUrl, { method: "POST", headers: { "content-type": "application/json" }, body })).arrayBuffer()).byteLength;
+    assert.ok(answerBytes > 400_000, `the batch is answered in full: ${answerBytes} bytes`);
     const { hostname, port } = new URL(sg.gatewayUrl);
     const sockets = await Promise.all(
       Array.from({ length: 4 }, async () => {
@@ -876,9 +885,9 @@ describe("attack catalogue: one client cannot take every socket of the gateway",
   it("drops the answers a kept-alive client never reads once it has taken nothing of them for the stall deadline, where the kernel kept them until the keep-alive timeout", async () => {
     // Before, Node saw each answer finished once the kernel took it, and the kept-alive socket
     // waited 65 s for a next request: 64 such sockets of one address parked 21.7 MB.
-    const query = `{ products(first: 100) { edges { node { ${aliased(29, (i) => `d${i}: description`)} } } } }`;
-    const body = JSON.stringify([{ query }, { query }, { query }]);
+    const body = LARGE_BATCH;
     const answerBytes = (await (await fetch(sg.gatewayUrl, { method: "POST", headers: { "content-type": "application/json" }, body })).arrayBuffer()).byteLength;
+    assert.ok(answerBytes > 400_000, `the batch is answered in full: ${answerBytes} bytes`);
     const { hostname, port } = new URL(sg.gatewayUrl);
     const sockets = await Promise.all(
       Array.from({ length: 4 }, async () => {

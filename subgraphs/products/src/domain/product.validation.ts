@@ -38,13 +38,16 @@ export function validImages(list: ProductImage[]): ProductImage[] {
   });
 }
 
+/** Characters an attribute's value holds at most (the gateway's cost measure weighs it by them). */
+export const MAX_ATTRIBUTE_VALUE_LENGTH = 500;
+
 function attributes(list: { name: string; value: string }[]): Record<string, string> {
   if (list.length > 50) throw badInput("A product has at most 50 attributes", { field: "attributes" });
   const result: Record<string, string> = {};
   for (const { name, value } of list) {
     const key = text("attribute name", name, 60);
     if (key.startsWith("$") || key.includes(".")) throw badInput("Attribute names cannot start with $ or contain dots", { field: "attributes", name });
-    result[key] = text("attribute value", value, 500);
+    result[key] = text("attribute value", value, MAX_ATTRIBUTE_VALUE_LENGTH);
   }
   return result;
 }
@@ -60,11 +63,14 @@ export interface ProductChangesInput {
   attributes?: { name: string; value: string }[] | null;
 }
 
+/** Characters a product's description holds at most (the gateway's cost measure weighs it by them). */
+export const MAX_DESCRIPTION_LENGTH = 5_000;
+
 /** Checks and normalises admin input; every problem is a coded BAD_USER_INPUT error. */
 export function validChanges(input: ProductChangesInput, currentCurrency: string): ProductChanges {
   const changes: ProductChanges = {};
   if (input.name != null) changes.name = text("name", input.name, 200);
-  if (input.description != null) changes.description = multiLineText("description", input.description, { max: 5000 });
+  if (input.description != null) changes.description = multiLineText("description", input.description, { max: MAX_DESCRIPTION_LENGTH });
   if (input.priceAmount != null) changes.price = unitPrice(input.priceAmount, input.currency ?? currentCurrency);
   if (input.category != null) {
     const category = input.category.trim().toLowerCase();

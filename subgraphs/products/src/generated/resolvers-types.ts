@@ -415,7 +415,12 @@ export type Product = {
   category: Scalars['String']['output'];
   /** When the product was created (ISO 8601). */
   createdAt: Scalars['String']['output'];
-  /** Long description shown on the product page. */
+  /**
+   * Long description shown on the product page (at most 5,000 characters). It weighs 25 in the
+   * gateway's cost measure, a point for each 200 characters it may hold, so the size of an
+   * answer is counted as its fields are: 29 aliased descriptions of a page of 100 products
+   * measured 3,101 and answered 14.5 MB.
+   */
   description: Scalars['String']['output'];
   /**
    * The main picture (the first of images), null when there is none. Listings carry it with the
@@ -459,7 +464,7 @@ export type ProductAttribute = {
   __typename?: 'ProductAttribute';
   /** Attribute name, for example colour or screenSize. */
   name: Scalars['String']['output'];
-  /** Attribute value as displayed. */
+  /** Attribute value as displayed (at most 500 characters; it weighs 3 in the gateway's cost measure, a point for each 200). */
   value: Scalars['String']['output'];
 };
 
