@@ -102,6 +102,22 @@ describe("the gateway's response cache", () => {
     assert.equal(hit.headers.get("cache-control"), policy);
   });
 
+  it("says a public answer varies by Accept, whose media type it negotiates, so a shared cache keeps one per media type", async () => {
+    const url = new URL(sg.gatewayUrl);
+    url.searchParams.set("query", `{ product(id: "prod_0000022") { id name } }`);
+    const types = new Map<string, string | null>();
+    for (const accept of ["application/json", "application/graphql-response+json"]) {
+      const answer = await fetch(url, { headers: { accept, "apollo-require-preflight": "1" } });
+      assert.equal(answer.status, 200, await answer.clone().text());
+      await answer.text();
+      // Kept by a CDN under the URL alone, the first client's media type was every later client's.
+      assert.match(answer.headers.get("cache-control") ?? "", /public/);
+      assert.match(answer.headers.get("vary") ?? "", /\baccept\b/i, accept);
+      types.set(accept, answer.headers.get("content-type"));
+    }
+    assert.notEqual(types.get("application/json"), types.get("application/graphql-response+json"), "the media type follows Accept");
+  });
+
   it("keys an answer by the variables its operation declares: variables it ignores make no new entry", async () => {
     await becomesHit(PRODUCT, { id: "prod_0000004" });
     for (let n = 0; n < 5; n++) {

@@ -89,6 +89,10 @@ export function createApolloHandler<TContext extends BaseContext>(
       params.set("query", filled);
       search = `?${params}`;
     }
+    // The answer's media type follows Accept (application/json or graphql-response+json), and a
+    // public answer may be kept by a shared cache: without this a CDN kept the first client's
+    // media type under the URL and served it to every later one, whatever they accept.
+    res.setHeader("vary", "Accept");
     if (options.answer && (await options.answer(operation, req, res))) return;
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) {
@@ -103,7 +107,7 @@ export function createApolloHandler<TContext extends BaseContext>(
       },
       context: () => context(req),
     });
-    for (const [key, value] of response.headers) res.setHeader(key, value);
+    for (const [key, value] of response.headers) res.setHeader(key, key === "vary" ? `Accept, ${value}` : value);
     res.statusCode = response.status ?? 200;
     if (response.body.kind === "complete") {
       res.end(response.body.string);
