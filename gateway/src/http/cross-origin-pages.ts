@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { ErrorCode, hostHeaderNamesLoopback, sendGraphQLError } from "#kernel";
+import { varyBy } from "#kernel/http/vary.ts";
 
 /**
  * Which web pages of other origins may call the GraphQL API (CORS, over HTTP) and open its
@@ -55,7 +56,7 @@ export function createCrossOriginPages(options: { allowedOrigins: readonly strin
     allows,
     expose(req, res) {
       // Every answer depends on the Origin now: a shared cache keeps one per origin.
-      res.setHeader("vary", "Origin");
+      varyBy(res, "Origin");
       const origin = allowedOriginOf(req);
       if (origin === undefined) return;
       res.setHeader("access-control-allow-origin", origin);

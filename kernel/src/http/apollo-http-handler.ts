@@ -3,6 +3,7 @@ import { HeaderMap, type ApolloServer, type BaseContext } from "@apollo/server";
 import { Lexer, Source, TokenKind } from "graphql";
 import { readBody, BodyTooLargeError, InvalidUtf8Error } from "./read-body.js";
 import { jsonNestsDeeperThan, MAX_JSON_NESTING } from "./json-nesting.js";
+import { varyBy } from "./vary.js";
 import { sendGraphQLError } from "./send-graphql-error.js";
 import { ErrorCode } from "../errors/error-codes.js";
 
@@ -92,7 +93,7 @@ export function createApolloHandler<TContext extends BaseContext>(
     // The answer's media type follows Accept (application/json or graphql-response+json), and a
     // public answer may be kept by a shared cache: without this a CDN kept the first client's
     // media type under the URL and served it to every later one, whatever they accept.
-    res.setHeader("vary", "Accept");
+    varyBy(res, "Accept");
     if (options.answer && (await options.answer(operation, req, res))) return;
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) {
@@ -107,7 +108,10 @@ export function createApolloHandler<TContext extends BaseContext>(
       },
       context: () => context(req),
     });
-    for (const [key, value] of response.headers) res.setHeader(key, key === "vary" ? `Accept, ${value}` : value);
+    for (const [key, value] of response.headers) {
+      if (key === "vary") varyBy(res, ...value.split(","));
+      else res.setHeader(key, value);
+    }
     res.statusCode = response.status ?? 200;
     if (response.body.kind === "complete") {
       res.end(response.body.string);
