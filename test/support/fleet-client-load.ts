@@ -20,6 +20,8 @@ export interface FleetLoadOptions {
   requestDeadlineMs?: number;
   /** Pause between two shoppers' purchases, per shopper: keeps the checkout rate steady. */
   shopperPauseMs?: number;
+  /** The payment method of a shopper's i-th checkout (a test card, `pm_card_declined` say); the store's default when undefined. */
+  paymentMethodOf?: (shopper: number, i: number) => string | undefined;
 }
 
 export interface FleetLoadReport {
@@ -30,9 +32,9 @@ export interface FleetLoadReport {
   retriedReads: number;
   checkoutsStarted: number;
   /** Checkouts answered with an order (maybe after retries). */
-  accepted: { userId: string; orderId: string; key: string; token: string }[];
+  accepted: { userId: string; orderId: string; key: string; token: string; paymentMethod?: string }[];
   /** Checkouts that never got an order within the deadline: the target is 0. */
-  failedCheckouts: { userId: string; key: string; reason: string }[];
+  failedCheckouts: { userId: string; key: string; token: string; paymentMethod?: string; reason: string }[];
   retriedCheckouts: number;
   /** Wall-clock times (ms since epoch) of every failed first try, to see how long disruption lasted. */
   firstTryFailures: number[];
@@ -43,7 +45,9 @@ const PRODUCT = `query Product($id: ID!) { product(id: $id) { id name stock pric
 const LISTING = `query Listing { products(first: 5) { edges { node { id name stock } } } }`;
 const ADD = `mutation Add($productId: ID!) { addToCart(productId: $productId, quantity: 1) { totalQuantity } }`;
 const CART = `query Cart { cart { totalQuantity } }`;
-const CHECKOUT = `mutation Checkout($key: String!) { checkout(idempotencyKey: $key, shippingAddress: { recipientName: "Fleet Shopper", line1: "1 Main Street", city: "Springfield", region: "IL", postalCode: "62701", country: "US" }, shippingMethodId: "shp_standard") { id status } }`;
+/** A shopper's checkout; sent again under its key (a retry after a crash), it must find the same order. */
+export const CHECKOUT = `mutation Checkout($key: String!) { checkout(idempotencyKey: $key, shippingAddress: { recipientName: "Fleet Shopper", line1: "1 Main Street", city: "Springfield", region: "IL", postalCode: "62701", country: "US" }, shippingMethodId: "shp_standard") { id status } }`;
+export const CHECKOUT_PAYING_WITH = `mutation Checkout($key: String!, $paymentMethod: String!) { checkout(idempotencyKey: $key, shippingAddress: { recipientName: "Fleet Shopper", line1: "1 Main Street", city: "Springfield", region: "IL", postalCode: "62701", country: "US" }, shippingMethodId: "shp_standard", paymentMethod: $paymentMethod) { id status } }`;
 
 type Answer = { ok: true; data: any } | { ok: false; retry: boolean; kind: string };
 
@@ -106,13 +110,14 @@ export function startFleetLoad(options: FleetLoadOptions) {
       const productId = options.productIds[(shopper + i) % options.productIds.length]!;
       const added = await addOnce(productId, token);
       if (!added.ok) {
-        report.failedCheckouts.push({ userId, key, reason: `add to cart: ${added.kind}` });
+        report.failedCheckouts.push({ userId, key, token, reason: `add to cart: ${added.kind}` });
         continue;
       }
-      const { answer, tries } = await send(CHECKOUT, { key }, token);
+      const paymentMethod = options.paymentMethodOf?.(shopper, i);
+      const { answer, tries } = paymentMethod ? await send(CHECKOUT_PAYING_WITH, { key, paymentMethod }, token) : await send(CHECKOUT, { key }, token);
       if (tries > 1) report.retriedCheckouts++;
-      if (answer.ok) report.accepted.push({ userId, orderId: answer.data.checkout.id, key, token });
-      else report.failedCheckouts.push({ userId, key, reason: answer.kind });
+      if (answer.ok) report.accepted.push({ userId, orderId: answer.data.checkout.id, key, token, paymentMethod });
+      else report.failedCheckouts.push({ userId, key, token, paymentMethod, reason: answer.kind });
       await new Promise((resolve) => setTimeout(resolve, options.shopperPauseMs ?? 100));
     }
   }
