@@ -88,6 +88,43 @@ describe("The stock mirror", { timeout: 60_000 }, () => {
       assert.deepEqual((await cache.read([P])).available, [5], "the units the killed process took are back");
     }));
 
+  it("rebuilds at its start, rather than adopt, a mirror another process doubted and was killed before rebuilding: the units that process gave back without recording or counting them are counted", () =>
+    withStockedRig(embeddedRig, { [P]: 5 }, {}, async (rig) => {
+      const cache = rig.cache as EmbeddedStockCache;
+      await rig.service.reserve("held-order", [{ variantId: P, quantity: 2 }]);
+      // The process that dies reaches the mirror until a partition cuts it off from it.
+      let cutOff = false;
+      const unreachable = () => Promise.reject(new Error("the mirror is unreachable from this process"));
+      const partitioned: EmbeddedStockCache = Object.assign(Object.create(cache) as EmbeddedStockCache, {
+        read: (ids: readonly string[]) => (cutOff ? unreachable() : cache.read(ids)),
+        expectGiveBack: (token: string) => (cutOff ? unreachable() : cache.expectGiveBack(token)),
+        adjust: (epoch: string, deltas: readonly { variantId: string; delta: number }[]) => (cutOff ? unreachable() : cache.adjust(epoch, deltas)),
+      });
+      const dying = createStockMirror({ cache: partitioned, ledger: rig.ledger, logger: silent });
+      dying.start();
+      await waitFor("the dying process trusts the mirror", () => dying.status().trusted, { timeoutMs: 10_000 });
+      const doubted = dying.status().epoch;
+      cutOff = true;
+      // Its give-back: the record fails, the ledger takes the units back, the count fails.
+      const expected = await dying.expectGiveBack();
+      assert.equal(expected, undefined);
+      const released = await rig.ledger.release("held-order", new Date());
+      await dying.settle(released!.change, expected);
+      assert.equal(dying.status().trusted, false);
+      // Killed before its rebuild could begin (it cannot reach the mirror), its doubt gone with it.
+      await dying.stop();
+      assert.deepEqual((await cache.read([P])).available, [3], "the mirror is 2 units short of the ledger");
+      const next = createStockMirror({ cache, ledger: rig.ledger, logger: silent });
+      try {
+        next.start();
+        await waitFor("the next process trusts the mirror", () => next.status().trusted, { timeoutMs: 10_000 });
+        assert.notEqual(next.status().epoch, doubted, "not adopted at the doubted epoch");
+        assert.deepEqual((await cache.read([P])).available, [5], "the given-back units are on sale");
+      } finally {
+        await next.stop();
+      }
+    }));
+
   it("answers stock reads from the ledger while the mirror is down, and refuses sold-out items there too", () =>
     withStockedRig(embeddedRig, { [P]: 2 }, {}, async (rig) => {
       await rig.cacheDown();

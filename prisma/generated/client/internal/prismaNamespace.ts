@@ -2494,7 +2494,8 @@ export type StockLevelScalarFieldEnum = (typeof StockLevelScalarFieldEnum)[keyof
 export const StockMirrorEpochScalarFieldEnum = {
   id: 'id',
   epoch: 'epoch',
-  rebuiltAt: 'rebuiltAt'
+  rebuiltAt: 'rebuiltAt',
+  doubtedEpoch: 'doubtedEpoch'
 } as const
 
 export type StockMirrorEpochScalarFieldEnum = (typeof StockMirrorEpochScalarFieldEnum)[keyof typeof StockMirrorEpochScalarFieldEnum]

@@ -40,18 +40,21 @@ export type StockMirrorEpochMinAggregateOutputType = {
   id: number | null
   epoch: string | null
   rebuiltAt: Date | null
+  doubtedEpoch: string | null
 }
 
 export type StockMirrorEpochMaxAggregateOutputType = {
   id: number | null
   epoch: string | null
   rebuiltAt: Date | null
+  doubtedEpoch: string | null
 }
 
 export type StockMirrorEpochCountAggregateOutputType = {
   id: number
   epoch: number
   rebuiltAt: number
+  doubtedEpoch: number
   _all: number
 }
 
@@ -68,18 +71,21 @@ export type StockMirrorEpochMinAggregateInputType = {
   id?: true
   epoch?: true
   rebuiltAt?: true
+  doubtedEpoch?: true
 }
 
 export type StockMirrorEpochMaxAggregateInputType = {
   id?: true
   epoch?: true
   rebuiltAt?: true
+  doubtedEpoch?: true
 }
 
 export type StockMirrorEpochCountAggregateInputType = {
   id?: true
   epoch?: true
   rebuiltAt?: true
+  doubtedEpoch?: true
   _all?: true
 }
 
@@ -173,6 +179,7 @@ export type StockMirrorEpochGroupByOutputType = {
   id: number
   epoch: string
   rebuiltAt: Date
+  doubtedEpoch: string | null
   _count: StockMirrorEpochCountAggregateOutputType | null
   _avg: StockMirrorEpochAvgAggregateOutputType | null
   _sum: StockMirrorEpochSumAggregateOutputType | null
@@ -202,12 +209,14 @@ export type StockMirrorEpochWhereInput = {
   id?: Prisma.IntFilter<"StockMirrorEpoch"> | number
   epoch?: Prisma.StringFilter<"StockMirrorEpoch"> | string
   rebuiltAt?: Prisma.DateTimeFilter<"StockMirrorEpoch"> | Date | string
+  doubtedEpoch?: Prisma.StringNullableFilter<"StockMirrorEpoch"> | string | null
 }
 
 export type StockMirrorEpochOrderByWithRelationInput = {
   id?: Prisma.SortOrder
   epoch?: Prisma.SortOrder
   rebuiltAt?: Prisma.SortOrder
+  doubtedEpoch?: Prisma.SortOrderInput | Prisma.SortOrder
 }
 
 export type StockMirrorEpochWhereUniqueInput = Prisma.AtLeast<{
@@ -217,12 +226,14 @@ export type StockMirrorEpochWhereUniqueInput = Prisma.AtLeast<{
   NOT?: Prisma.StockMirrorEpochWhereInput | Prisma.StockMirrorEpochWhereInput[]
   epoch?: Prisma.StringFilter<"StockMirrorEpoch"> | string
   rebuiltAt?: Prisma.DateTimeFilter<"StockMirrorEpoch"> | Date | string
+  doubtedEpoch?: Prisma.StringNullableFilter<"StockMirrorEpoch"> | string | null
 }, "id">
 
 export type StockMirrorEpochOrderByWithAggregationInput = {
   id?: Prisma.SortOrder
   epoch?: Prisma.SortOrder
   rebuiltAt?: Prisma.SortOrder
+  doubtedEpoch?: Prisma.SortOrderInput | Prisma.SortOrder
   _count?: Prisma.StockMirrorEpochCountOrderByAggregateInput
   _avg?: Prisma.StockMirrorEpochAvgOrderByAggregateInput
   _max?: Prisma.StockMirrorEpochMaxOrderByAggregateInput
@@ -237,54 +248,63 @@ export type StockMirrorEpochScalarWhereWithAggregatesInput = {
   id?: Prisma.IntWithAggregatesFilter<"StockMirrorEpoch"> | number
   epoch?: Prisma.StringWithAggregatesFilter<"StockMirrorEpoch"> | string
   rebuiltAt?: Prisma.DateTimeWithAggregatesFilter<"StockMirrorEpoch"> | Date | string
+  doubtedEpoch?: Prisma.StringNullableWithAggregatesFilter<"StockMirrorEpoch"> | string | null
 }
 
 export type StockMirrorEpochCreateInput = {
   id?: number
   epoch: string
   rebuiltAt?: Date | string
+  doubtedEpoch?: string | null
 }
 
 export type StockMirrorEpochUncheckedCreateInput = {
   id?: number
   epoch: string
   rebuiltAt?: Date | string
+  doubtedEpoch?: string | null
 }
 
 export type StockMirrorEpochUpdateInput = {
   id?: Prisma.IntFieldUpdateOperationsInput | number
   epoch?: Prisma.StringFieldUpdateOperationsInput | string
   rebuiltAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  doubtedEpoch?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 export type StockMirrorEpochUncheckedUpdateInput = {
   id?: Prisma.IntFieldUpdateOperationsInput | number
   epoch?: Prisma.StringFieldUpdateOperationsInput | string
   rebuiltAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  doubtedEpoch?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 export type StockMirrorEpochCreateManyInput = {
   id?: number
   epoch: string
   rebuiltAt?: Date | string
+  doubtedEpoch?: string | null
 }
 
 export type StockMirrorEpochUpdateManyMutationInput = {
   id?: Prisma.IntFieldUpdateOperationsInput | number
   epoch?: Prisma.StringFieldUpdateOperationsInput | string
   rebuiltAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  doubtedEpoch?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 export type StockMirrorEpochUncheckedUpdateManyInput = {
   id?: Prisma.IntFieldUpdateOperationsInput | number
   epoch?: Prisma.StringFieldUpdateOperationsInput | string
   rebuiltAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  doubtedEpoch?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 export type StockMirrorEpochCountOrderByAggregateInput = {
   id?: Prisma.SortOrder
   epoch?: Prisma.SortOrder
   rebuiltAt?: Prisma.SortOrder
+  doubtedEpoch?: Prisma.SortOrder
 }
 
 export type StockMirrorEpochAvgOrderByAggregateInput = {
@@ -295,16 +315,22 @@ export type StockMirrorEpochMaxOrderByAggregateInput = {
   id?: Prisma.SortOrder
   epoch?: Prisma.SortOrder
   rebuiltAt?: Prisma.SortOrder
+  doubtedEpoch?: Prisma.SortOrder
 }
 
 export type StockMirrorEpochMinOrderByAggregateInput = {
   id?: Prisma.SortOrder
   epoch?: Prisma.SortOrder
   rebuiltAt?: Prisma.SortOrder
+  doubtedEpoch?: Prisma.SortOrder
 }
 
 export type StockMirrorEpochSumOrderByAggregateInput = {
   id?: Prisma.SortOrder
+}
+
+export type NullableStringFieldUpdateOperationsInput = {
+  set?: string | null
 }
 
 
@@ -313,27 +339,31 @@ export type StockMirrorEpochSelect<ExtArgs extends runtime.Types.Extensions.Inte
   id?: boolean
   epoch?: boolean
   rebuiltAt?: boolean
+  doubtedEpoch?: boolean
 }, ExtArgs["result"]["stockMirrorEpoch"]>
 
 export type StockMirrorEpochSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   id?: boolean
   epoch?: boolean
   rebuiltAt?: boolean
+  doubtedEpoch?: boolean
 }, ExtArgs["result"]["stockMirrorEpoch"]>
 
 export type StockMirrorEpochSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   id?: boolean
   epoch?: boolean
   rebuiltAt?: boolean
+  doubtedEpoch?: boolean
 }, ExtArgs["result"]["stockMirrorEpoch"]>
 
 export type StockMirrorEpochSelectScalar = {
   id?: boolean
   epoch?: boolean
   rebuiltAt?: boolean
+  doubtedEpoch?: boolean
 }
 
-export type StockMirrorEpochOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "epoch" | "rebuiltAt", ExtArgs["result"]["stockMirrorEpoch"]>
+export type StockMirrorEpochOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "epoch" | "rebuiltAt" | "doubtedEpoch", ExtArgs["result"]["stockMirrorEpoch"]>
 
 export type $StockMirrorEpochPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   name: "StockMirrorEpoch"
@@ -342,6 +372,12 @@ export type $StockMirrorEpochPayload<ExtArgs extends runtime.Types.Extensions.In
     id: number
     epoch: string
     rebuiltAt: Date
+    /**
+     * The epoch a process doubted (a mirror write of unknown outcome) before it rebuilt: while it
+     * is still `epoch`, a starting process rebuilds the mirror instead of adopting it, so a doubt
+     * outlives the process that raised it (see stock-mirror.ts).
+     */
+    doubtedEpoch: string | null
   }, ExtArgs["result"]["stockMirrorEpoch"]>
   composites: {}
 }
@@ -768,6 +804,7 @@ export interface StockMirrorEpochFieldRefs {
   readonly id: Prisma.FieldRef<"StockMirrorEpoch", 'Int'>
   readonly epoch: Prisma.FieldRef<"StockMirrorEpoch", 'String'>
   readonly rebuiltAt: Prisma.FieldRef<"StockMirrorEpoch", 'DateTime'>
+  readonly doubtedEpoch: Prisma.FieldRef<"StockMirrorEpoch", 'String'>
 }
     
 

@@ -279,6 +279,16 @@ export class PrismaStockLedger implements StockLedger {
     return this.change((tx) => readEpoch(tx));
   }
 
+  async recordDoubt(): Promise<void> {
+    // Not under the fence: a rebuild moving the epoch meanwhile makes the doubt moot either way.
+    await this.prisma.$executeRaw`UPDATE "StockMirrorEpoch" SET "doubtedEpoch" = epoch WHERE id = 1`;
+  }
+
+  async isDoubted(epoch: string): Promise<boolean> {
+    const rows = await this.prisma.$queryRaw<unknown[]>`SELECT 1 AS doubted FROM "StockMirrorEpoch" WHERE id = 1 AND epoch = ${epoch} AND "doubtedEpoch" = ${epoch}`;
+    return rows.length > 0;
+  }
+
   async close(): Promise<void> {
     await this.prisma.$disconnect();
   }

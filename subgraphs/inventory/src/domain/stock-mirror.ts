@@ -78,6 +78,8 @@ export function createStockMirror(deps: { cache: StockCache; ledger: StockLedger
   let timer: NodeJS.Timeout | undefined;
   let admissionTimer: NodeJS.Timeout | undefined;
   let checkingAdmissions = false;
+  /** This spell's doubt on its way to the ledger (or there), until a rebuild or adoption. */
+  let recordingDoubt: Promise<void> | undefined;
   /** Until `start`, the mirror is never rebuilt: every reservation and read goes to the ledger alone. */
   let started = false;
   let stopped = false;
@@ -114,15 +116,17 @@ export function createStockMirror(deps: { cache: StockCache; ledger: StockLedger
    *   other than the ledger's as read after the doubt).
    * What a write with an unknown outcome can leave in the counters is either recorded with it
    * (an admission, a give-back: found by the third clause) or more units than the ledger has,
-   * which the ledger refuses: never a sale it should not make. Left open: a give-back whose
-   * record and adjust both failed, in a process killed before its own rebuild began (its
-   * doubt dies with it); only the next doubt or rebuild counts those units back.
+   * which the ledger refuses: never a sale it should not make;
+   * - no process recorded a doubt at that epoch in the ledger: a give-back whose record and
+   *   adjust both failed leaves nothing in the mirror to find, and its process, killed before
+   *   its own rebuild began, would take its doubt with it (see `doubt`).
    */
   async function currentMirror(doubtsBefore: number, against: { epoch: string }): Promise<string | null> {
     const complete = await cache.completedEpoch();
     if (complete === null) return null;
     if (doubtsBefore !== clearedDoubts && complete === against.epoch) return null;
     if (complete !== (await ledger.currentEpoch())) return null;
+    if (await ledger.isDoubted(complete)) return null;
     if ((await cache.unsettledAdmissions(deps.unsettledAfterMs ?? UNSETTLED_ADMISSION_MS)) > 0) return null;
     return complete;
   }
@@ -196,14 +200,24 @@ export function createStockMirror(deps: { cache: StockCache; ledger: StockLedger
   }
 
   function trust(at: string, session: number, doubtsCovered: number): void {
+    recordingDoubt = undefined;
     epoch = at;
     verifiedSession = session;
     clearedDoubts = doubtsCovered;
     baseline = { epoch: at, doubts: doubtsCovered };
   }
 
-  /** The outcome of a mirror write is unknown: distrust the mirror until it is rebuilt. */
+  /**
+   * The outcome of a mirror write is unknown: distrust the mirror until it is rebuilt. The
+   * doubt is also recorded in the ledger (once until the next rebuild: an outage doubts every
+   * call), so a process killed before its rebuild began leaves it to the next one that starts;
+   * a rebuild between the write and the record only costs the next start a needless rebuild.
+   */
   function doubt(reason: string, error?: unknown): void {
+    recordingDoubt ??= ledger.recordDoubt().catch(() => {
+      // The ledger unreachable too: the next doubt tries again.
+      recordingDoubt = undefined;
+    });
     doubts += 1;
     // Once per spell (an outage fails every call), then a reminder every thousand doubts.
     const spell = doubts - clearedDoubts;

@@ -137,5 +137,13 @@ export interface StockLedger {
   rebuildMirror(mirror: MirrorRebuild): Promise<string>;
   /** The epoch of the last committed rebuild ("none" before the first), read under the shared fence. */
   currentEpoch(): Promise<string>;
+  /**
+   * Records that the mirror at the current epoch may have lost count (a write of unknown
+   * outcome), so the doubt outlives the process: until a rebuild replaces that epoch, no
+   * process adopts the mirror (`isDoubted`).
+   */
+  recordDoubt(): Promise<void>;
+  /** Whether a doubt was recorded against `epoch` and no rebuild replaced it since. */
+  isDoubted(epoch: string): Promise<boolean>;
   close(): Promise<void>;
 }
