@@ -157,7 +157,8 @@ else
             : await postGraphQL<{ checkout: { id: string } }>(gateway(), CHECKOUT, { key }, { token });
           if (answer.data?.checkout) return { orderId: answer.data.checkout.id };
           code = String(answer.errors?.[0]?.extensions?.code ?? "no code");
-          if (code !== "SERVICE_UNAVAILABLE" && code !== "INTERNAL_SERVER_ERROR") return { code };
+          // UNAUTHENTICATED: signed the second before the loss was noticed; the next try's token is newer.
+          if (!["SERVICE_UNAVAILABLE", "INTERNAL_SERVER_ERROR", "UNAUTHENTICATED"].includes(code)) return { code };
         } catch (error) {
           code = String(error);
         }
