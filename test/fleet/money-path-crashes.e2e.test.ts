@@ -129,6 +129,9 @@ else
     const count = async (sql: string) => Number((await db.query<{ n: string }>(sql)).rows[0]!.n);
     const ordersPlaced = () => count(`SELECT count(*) AS n FROM "Order"`);
     const holdsTaken = () => count(`SELECT count(*) AS n FROM "Reservation"`);
+    /** Payments settled whose order has not heard of it yet. */
+    const outcomesNotApplied = () =>
+      count(`SELECT count(*) AS n FROM "Payment" p JOIN "Order" o ON o.id = p."orderId" AND o."userId" = p."userId" WHERE p.status IN ('SUCCEEDED', 'FAILED') AND o.status = 'PENDING'`);
 
     /** Kills the named processes at once and waits until each is restarted and answers again. */
     async function crash(names: string[]): Promise<void> {
@@ -238,7 +241,13 @@ else
           await kafka.crash();
           await waitFor(`${whileDown} orders placed with the broker down`, async () => (await ordersPlaced()) >= beforeBroker + whileDown, { timeoutMs: 240_000 });
           phases.push(`Kafka killed at ${beforeBroker} orders, started at ${await ordersPlaced()}`);
+          // Payments drove the charges meanwhile (its recovery sweep): their outcomes wait in its
+          // outbox. Orders is killed once it has applied some of that backlog, mid-drain.
+          const backlog = await outcomesNotApplied();
           await kafka.start();
+          await waitFor("orders applies outcomes from the backlog", async () => backlog === 0 || (await outcomesNotApplied()) < backlog, { timeoutMs: 240_000 });
+          phases.push(`orders killed draining a backlog of ${backlog} outcomes, ${await outcomesNotApplied()} left`);
+          await crash(["orders-1"]);
           await moreAccepted(load.report, 3, "after Kafka restarted");
 
           // All three money processes at once, with checkouts and charges under way.
