@@ -19,8 +19,8 @@ import { VARIANT_LIMITS } from "../subgraphs/products/src/domain/product-variant
 import { MAX_ATTRIBUTE_VALUE_LENGTH, MAX_DESCRIPTION_LENGTH } from "../subgraphs/products/src/domain/product.validation.js";
 import { CATEGORY_LIMITS } from "../subgraphs/products/src/categories/category.js";
 import { MAX_ADDRESSES_PER_USER } from "../subgraphs/accounts/src/domain/address.service.js";
-import { MAX_RETURN_DECISION_REASON_LENGTH, MAX_RETURN_REASON_LENGTH, MAX_RETURNS_PER_ORDER, MAX_STATUS_CHANGES_PER_ORDER } from "../subgraphs/orders/src/domain/return-rules.js";
-import { MAX_REFUND_REASON_LENGTH, MAX_REFUNDS_PER_ORDER } from "../subgraphs/orders/src/domain/refund-plan.js";
+import { MAX_RETURNS_PER_ORDER, MAX_STATUS_CHANGES_PER_ORDER } from "../subgraphs/orders/src/domain/return-rules.js";
+import { MAX_REFUNDS_PER_ORDER } from "../subgraphs/orders/src/domain/refund-plan.js";
 import { MAX_SHIPPING_CHOICES } from "../subgraphs/cart/src/pricing/pricing-admin.service.js";
 import { FACET_LIMITS } from "../subgraphs/search/src/domain/search.service.js";
 import { PRICE_RANGES } from "../subgraphs/search/src/domain/price-ranges.js";
@@ -139,15 +139,6 @@ describe("list sizes of the composed supergraph", () => {
     assert.ok(measure(`{ products(first: 100) { edges { node { ${aliased} } } } }`).cost > config.gateway.limits.maxCost);
     // A page of 100 cards, each with its description: what a listing shows, within it.
     assert.ok(measure(`{ products(first: 100) { edges { node { id name description } } } }`).cost <= config.gateway.limits.maxCost);
-  });
-
-  it("weighs the reasons an order's refunds, returns and status changes carry by the characters they may hold, as a product's texts", () => {
-    const weightOf = (length: number) => Math.ceil(length / CHARACTERS_PER_COST_POINT);
-    assert.equal(sizes.field("Refund", "reason")?.weight, weightOf(MAX_REFUND_REASON_LENGTH));
-    assert.equal(sizes.field("Return", "reason")?.weight, weightOf(MAX_RETURN_REASON_LENGTH));
-    assert.equal(sizes.field("Return", "decisionReason")?.weight, weightOf(MAX_RETURN_DECISION_REASON_LENGTH));
-    // A refund's reason is the order's status change's reason too.
-    assert.equal(sizes.field("OrderStatusChange", "reason")?.weight, weightOf(Math.max(MAX_REFUND_REASON_LENGTH, MAX_RETURN_DECISION_REASON_LENGTH)));
   });
 
   it("the checked-in supergraph carries the same sizes (the gateway reads that one)", () => {

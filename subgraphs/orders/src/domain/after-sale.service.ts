@@ -4,7 +4,7 @@ import { refundRestockId, returnRefundKey, returnRestockId, type Refund, type Re
 import { afterSaleStatus, isRefundable } from "./order-state-machine.js";
 import { transitionTo } from "./order-transition.js";
 import { assertRoomForAdminRefund, promiseRefund, validRefundArguments } from "./refund-plan.js";
-import { assertRoomForReturn, MAX_RETURN_DECISION_REASON_LENGTH, returnableUnits, returnLines, openTwinOf, returnOfKey, returnRefundAmount, returnRequestHash, validReturnArguments } from "./return-rules.js";
+import { assertRoomForReturn, returnableUnits, returnLines, openTwinOf, returnOfKey, returnRefundAmount, returnRequestHash, validReturnArguments } from "./return-rules.js";
 import type { OrderStore, OrderUpdate } from "../ports/order-store.js";
 import { stockReturnRequested } from "./order-events.js";
 
@@ -153,7 +153,7 @@ export function createAfterSaleService(deps: { store: OrderStore; returnWindowDa
 
     async rejectReturn(ctx: RequestContext, returnId: string, reason: string): Promise<Return> {
       requireAdmin(ctx);
-      const trimmed = singleLineText("reason", reason, { max: MAX_RETURN_DECISION_REASON_LENGTH });
+      const trimmed = singleLineText("reason", reason, { max: 500 });
       const found = await store.findReturn(returnId);
       if (!found) throw notFound("Return", returnId);
       await store.update(found.orderId, async (order, reads) => {

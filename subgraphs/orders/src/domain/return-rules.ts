@@ -6,8 +6,6 @@ import { isAfterDelivery } from "./order-state-machine.js";
 
 
 export const MAX_RETURN_REASON_LENGTH = 500;
-/** The longest reason an admin gives for rejecting a return. */
-export const MAX_RETURN_DECISION_REASON_LENGTH = 500;
 /**
  * Returns one order keeps open or approved. Each takes at least one unit not yet returned or
  * pending, so splitting is the customer's choice; a customer may split freely until the last of
