@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { ErrorCode, hostHeaderNamesLoopback, sendGraphQLError } from "#kernel";
 import { varyBy } from "#kernel/http/vary.ts";
+import { pageOrigin } from "#kernel/http/http-origin.ts";
 
 /**
  * Which web pages of other origins may call the GraphQL API (CORS, over HTTP) and open its
@@ -37,14 +38,8 @@ const MAX_QUOTED_ORIGIN = 200;
 export function createCrossOriginPages(options: { allowedOrigins: readonly string[]; loopbackPages: boolean }): CrossOriginPages {
   const named = new Set(options.allowedOrigins);
   function allows(origin: string): boolean {
-    let url: URL;
-    try {
-      url = new URL(origin);
-    } catch {
-      // "null" (a sandboxed frame, a file) names no page anyone could allow.
-      return false;
-    }
-    if (url.protocol !== "http:" && url.protocol !== "https:") return false;
+    const url = pageOrigin(origin);
+    if (!url) return false;
     if (named.has(url.origin)) return true;
     return options.loopbackPages && hostHeaderNamesLoopback(url.host);
   }

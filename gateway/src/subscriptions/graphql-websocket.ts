@@ -14,6 +14,7 @@ import type { CallerBudget, CallerBudgetDecision } from "../rate-limit/caller-bu
 import { clientNetwork } from "#kernel/http/client-network.ts";
 import { createConnectionLimiter } from "#kernel/http/connection-limiter.ts";
 import { fromTrustedProxy, type ProxyTrust } from "#kernel/http/trusted-proxies.ts";
+import { pageOrigin } from "#kernel/http/http-origin.ts";
 import type { WebSocketLimits } from "./websocket-limits.js";
 import { createSocketGuard, type SocketGuard, type SocketVerdict } from "./socket-guard.js";
 import { liveOrderResults, planLiveOrder, type LiveOrderPlan } from "./live-order-results.js";
@@ -616,14 +617,8 @@ export function sameSiteOrNoBrowser(
 ): boolean {
   const origin = request.headers.origin;
   if (origin === undefined) return true;
-  let url: URL;
-  try {
-    url = new URL(origin);
-  } catch {
-    // "null" (a sandboxed frame, a file) and anything unreadable name no site of ours.
-    return false;
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") return false;
+  const url = pageOrigin(origin);
+  if (!url) return false;
   if (options.allowedOrigins?.includes(url.origin)) return true;
   // A page that may read the API's answers over HTTP gains nothing by being refused its sockets.
   if (options.crossOriginPages?.allows(origin)) return true;

@@ -10,3 +10,17 @@ export function hostInUrl(host: string): string {
 export function httpOrigin(host: string, port: number): string {
   return `http://${hostInUrl(host)}:${port}`;
 }
+
+/**
+ * A browser's `Origin` header as the URL of a web page, or undefined when it names none: "null"
+ * (a sandboxed frame, a file), anything unreadable, or a scheme other than http and https.
+ */
+export function pageOrigin(origin: string): URL | undefined {
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    return undefined;
+  }
+  return url.protocol === "http:" || url.protocol === "https:" ? url : undefined;
+}
