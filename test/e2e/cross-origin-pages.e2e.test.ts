@@ -3,7 +3,7 @@
 // (a preflight) and lets the page read only answers that name its origin.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { request } from "undici";
+import { Agent, request } from "undici";
 import { loadConfig } from "#kernel";
 import { createCrossOriginPages } from "../../gateway/src/http/cross-origin-pages.js";
 import { startTestSupergraph, type TestSupergraph } from "../support/start-test-supergraph.js";
@@ -84,6 +84,36 @@ describe("pages of other origins calling the API from a browser", () => {
   it("lets an allowed page open the live order socket, and no other site's", async () => {
     assert.equal(await openSocket(sg.gatewayUrl, APP), "acknowledged");
     assert.equal(await openSocket(sg.gatewayUrl, OTHER_SITE), "refused 401");
+  });
+});
+
+describe("pages of other origins: preflights are requests the door counts", () => {
+  let sg: TestSupergraph;
+  const agent = new Agent({ localAddress: "127.0.0.61", connections: 1 });
+  before(async () => {
+    sg = await startTestSupergraph({ env: { CORS_ALLOWED_ORIGINS: APP, RATE_LIMIT_OTHER_REQUESTS_PER_MINUTE: "10" } });
+  });
+  after(async () => {
+    await agent.close();
+    await sg.close();
+  });
+
+  it("refuses a network's preflights past the budget of requests no operation counts, allowed page or not, and the allowed page reads the refusal", async () => {
+    const ask = async (origin: string) => {
+      const answer = await request(sg.gatewayUrl, { method: "OPTIONS", dispatcher: agent, headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "content-type" } });
+      const text = await answer.body.text();
+      return { status: answer.statusCode, allowOrigin: answer.headers["access-control-allow-origin"], code: text ? JSON.parse(text).errors?.[0]?.extensions : undefined };
+    };
+    const answers = [];
+    for (let i = 0; i < 14; i++) answers.push(await ask(i % 2 === 0 ? APP : OTHER_SITE));
+    assert.deepEqual(answers.slice(0, 10).map((answer) => answer.status), [204, 403, 204, 403, 204, 403, 204, 403, 204, 403]);
+    for (const answer of answers.slice(10)) {
+      assert.equal(answer.status, 429);
+      assert.equal(answer.code?.code, "RATE_LIMITED");
+      assert.equal(answer.code?.budget, "other_requests");
+    }
+    assert.equal(answers[10]!.allowOrigin, APP, "a page allowed to call the API reads why it was refused");
+    assert.equal(answers[11]!.allowOrigin, undefined);
   });
 });
 
