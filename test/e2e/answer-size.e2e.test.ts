@@ -3,6 +3,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { startTestSupergraph, type TestSupergraph } from "../support/start-test-supergraph.js";
+import { wsClient } from "../support/graphql-client.js";
 import { MAX_DESCRIPTION_LENGTH } from "../../subgraphs/products/src/domain/product.validation.js";
 
 /** The demo catalog's products, each given a description of the most characters one may hold. */
@@ -38,6 +39,25 @@ describe("answer size: long text fields weigh what they may hold", () => {
     const answer = await sg.query(query);
     assert.equal(answer.data, undefined);
     assert.equal(answer.errors?.[0]?.extensions?.code, "QUERY_TOO_COMPLEX", JSON.stringify(answer.errors));
+  });
+
+  it("refuses the same descriptions spread from a root fragment, and over the WebSocket, as over HTTP", async () => {
+    const throughFragment = `query { ...Page } fragment Page on Query { products(first: ${PRODUCTS}) { edges { node { ${aliasedDescriptions(29)} } } } }`;
+    const spread = await sg.query(throughFragment);
+    assert.equal(spread.data, undefined);
+    assert.equal(spread.errors?.[0]?.extensions?.code, "QUERY_TOO_COMPLEX", JSON.stringify(spread.errors));
+
+    const client = wsClient(sg.gatewayUrl);
+    try {
+      for (const query of [`{ products(first: ${PRODUCTS}) { edges { node { ${aliasedDescriptions(29)} } } } }`, throughFragment]) {
+        const errors = await new Promise<readonly { extensions?: Record<string, unknown> }[]>((resolve, reject) => {
+          client.subscribe({ query }, { next: () => reject(new Error("answered")), error: (error) => resolve(error as { extensions?: Record<string, unknown> }[]), complete: () => reject(new Error("completed without a refusal")) });
+        });
+        assert.equal(errors[0]?.extensions?.code, "QUERY_TOO_COMPLEX", JSON.stringify(errors));
+      }
+    } finally {
+      await client.dispose();
+    }
   });
 
   it("serves the listing a storefront shows: a page of products, each with its whole description", async () => {
