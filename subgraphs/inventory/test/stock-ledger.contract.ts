@@ -24,6 +24,10 @@ export function defineStockLedgerContract(engine: string, createDatabase: () => 
     };
     const level = async (variantId: string) => (await ledger.levels([variantId])).get(variantId);
     const reserve = (reservationId: string, items: StockItem[], expiresAt = later(HOUR)) => ledger.reserve({ reservationId, items, expiresAt, now });
+    const drain = async (levels: AsyncIterable<unknown>) => {
+      for await (const _page of levels);
+    };
+    const rebuild = (begin: () => Promise<void> = async () => {}) => ledger.rebuildMirror({ begin, fill: (_epoch, levels) => drain(levels) });
 
     before(async () => {
       const db = await createDatabase();
@@ -434,6 +438,45 @@ export function defineStockLedgerContract(engine: string, createDatabase: () => 
       assert.equal(await ledger.currentEpoch(), epoch);
       assert.equal((await level(a))?.available, 7);
     });
+
+    it("keeps a doubt against the epoch it names until a rebuild replaces that epoch, and takes none against an epoch already replaced", async () => {
+      const doubted = await rebuild();
+      await ledger.recordDoubt(doubted);
+      assert.equal(await ledger.isDoubted(doubted), true);
+      const next = await rebuild();
+      assert.deepEqual([await ledger.isDoubted(doubted), await ledger.isDoubted(next)], [false, false]);
+      await ledger.recordDoubt(doubted);
+      assert.equal(await ledger.isDoubted(next), false, "a late doubt of the replaced epoch");
+      await ledger.recordDoubt();
+      assert.equal(await ledger.isDoubted(next), true, "a doubt naming no epoch is about the current one");
+    });
+
+    for (const named of [true, false]) {
+      it(`leaves a rebuild's new epoch undoubted when a doubt of the old one${named ? "" : ", naming no epoch,"} waited for the rebuild to move the epoch`, async () => {
+        const old = await rebuild();
+        const moving = deferred();
+        const release = deferred();
+        const moved = rebuild(async () => {
+          moving.resolve();
+          await release.promise;
+        });
+        await moving.promise;
+        const record = named ? ledger.recordDoubt(old) : ledger.recordDoubt();
+        try {
+          await waitFor("the doubt waits for the rebuild's hold on the epoch", async () => {
+            const [row] = await prisma.$queryRaw<{ waiting: bigint }[]>`
+              SELECT count(*) AS waiting FROM pg_stat_activity
+              WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%doubtedEpoch%'`;
+            return Number(row?.waiting) > 0;
+          });
+        } finally {
+          release.resolve();
+        }
+        const next = await moved;
+        await record;
+        assert.equal(await ledger.isDoubted(next), false, "the rebuild's fill never held the doubted write");
+      });
+    }
 
     it("hands the mirror the snapshot by pages, each read once the one before is taken, every level once", async () => {
       const paged = new PrismaStockLedger(prisma, { rebuildPage: 2 });

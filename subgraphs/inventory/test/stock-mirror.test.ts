@@ -65,6 +65,46 @@ describe("The stock mirror", { timeout: 60_000 }, () => {
       await assertMirrorAgrees(rig, [P]);
     }));
 
+  it("begins its own rebuild only once its doubt reached the ledger, so the record never lands on that rebuild and a starting process adopts it", () =>
+    withStockedRig(embeddedRig, { [P]: 5 }, {}, async (rig) => {
+      const events: string[] = [];
+      // The doubt's record is slow to reach the ledger: it goes once a rebuild begins, or after a second.
+      const rebuildBegan = deferred();
+      const slowRecords: StockLedger = Object.assign(Object.create(rig.ledger) as StockLedger, {
+        recordDoubt: async (epoch?: string) => {
+          await Promise.race([rebuildBegan.promise, new Promise((resolve) => setTimeout(resolve, 1_000))]);
+          await rig.ledger.recordDoubt(epoch);
+          events.push("doubt recorded");
+        },
+        rebuildMirror: (rebuild: MirrorRebuild) =>
+          rig.ledger.rebuildMirror({
+            ...rebuild,
+            begin: async (epoch) => {
+              events.push("rebuild began");
+              rebuildBegan.resolve();
+              await rebuild.begin(epoch);
+            },
+          }),
+      });
+      const doubting = createStockMirror({ cache: rig.cache, ledger: slowRecords, logger: silent });
+      const starting = createStockMirror({ cache: rig.cache, ledger: rig.ledger, logger: silent });
+      try {
+        doubting.start();
+        // Before its start adopted anything: the doubt names no epoch, so it is about the current one.
+        doubting.doubt("a write whose reply was lost");
+        await waitFor("the doubting process rebuilt", () => doubting.status().trusted, { timeoutMs: 10_000 });
+        assert.deepEqual(events, ["doubt recorded", "rebuild began"]);
+        starting.start();
+        await waitFor("the starting process trusts the mirror", () => starting.status().trusted, { timeoutMs: 10_000 });
+        assert.equal(starting.status().epoch, doubting.status().epoch, "adopted, not doubted");
+        assert.deepEqual([starting.status().rebuilds, starting.status().adopted], [0, 1]);
+      } finally {
+        rebuildBegan.resolve();
+        await doubting.stop();
+        await starting.stop();
+      }
+    }));
+
   it("adopts at its start a mirror whose unsettled admission is young (a live process's), and rebuilds rather than adopt one holding an admission past the unsettled rule", () =>
     withStockedRig(embeddedRig, { [P]: 5 }, {}, async (rig) => {
       let now = Date.now();

@@ -279,9 +279,12 @@ export class PrismaStockLedger implements StockLedger {
     return this.change((tx) => readEpoch(tx));
   }
 
-  async recordDoubt(): Promise<void> {
-    // Not under the fence: a rebuild moving the epoch meanwhile makes the doubt moot either way.
-    await this.prisma.$executeRaw`UPDATE "StockMirrorEpoch" SET "doubtedEpoch" = epoch WHERE id = 1`;
+  async recordDoubt(epoch?: string): Promise<void> {
+    // Not under the fence, but conditional on the epoch: an UPDATE that waited for a rebuild's
+    // row lock re-reads the row it then finds, and must not doubt the rebuild's new epoch.
+    // Without a known epoch, the one the statement read first (its subquery is evaluated once).
+    await this.prisma.$executeRaw`UPDATE "StockMirrorEpoch" SET "doubtedEpoch" = epoch
+      WHERE id = 1 AND epoch = COALESCE(${epoch ?? null}::text, (SELECT current.epoch FROM "StockMirrorEpoch" current WHERE current.id = 1))`;
   }
 
   async isDoubted(epoch: string): Promise<boolean> {

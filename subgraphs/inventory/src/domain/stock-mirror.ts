@@ -78,8 +78,13 @@ export function createStockMirror(deps: { cache: StockCache; ledger: StockLedger
   let timer: NodeJS.Timeout | undefined;
   let admissionTimer: NodeJS.Timeout | undefined;
   let checkingAdmissions = false;
-  /** This spell's doubt on its way to the ledger (or there), until a rebuild or adoption. */
-  let recordingDoubt: Promise<void> | undefined;
+  /** This spell's doubt on its way to the ledger (or there) and its epoch, until a rebuild or adoption. */
+  let recordedDoubt: { at: string | null; done: Promise<void> } | undefined;
+  /**
+   * Every doubt record still on its way. Our own rebuild waits for them before it moves the
+   * epoch: a record without a known epoch is about the current one, and must not land on ours.
+   */
+  let recordsInFlight: Promise<unknown> = Promise.resolve();
   /** Until `start`, the mirror is never rebuilt: every reservation and read goes to the ledger alone. */
   let started = false;
   let stopped = false;
@@ -158,6 +163,7 @@ export function createStockMirror(deps: { cache: StockCache; ledger: StockLedger
         retryAt = Date.now() + WAIT_FOR_OTHER_MS;
         return;
       }
+      await recordsInFlight;
       const next = await ledger.rebuildMirror({
         signal: stopping.signal,
         begin: async (newEpoch) => {
@@ -200,7 +206,7 @@ export function createStockMirror(deps: { cache: StockCache; ledger: StockLedger
   }
 
   function trust(at: string, session: number, doubtsCovered: number): void {
-    recordingDoubt = undefined;
+    recordedDoubt = undefined;
     epoch = at;
     verifiedSession = session;
     clearedDoubts = doubtsCovered;
@@ -208,16 +214,24 @@ export function createStockMirror(deps: { cache: StockCache; ledger: StockLedger
   }
 
   /**
-   * The outcome of a mirror write is unknown: distrust the mirror until it is rebuilt. The
-   * doubt is also recorded in the ledger (once until the next rebuild: an outage doubts every
-   * call), so a process killed before its rebuild began leaves it to the next one that starts;
-   * a rebuild between the write and the record only costs the next start a needless rebuild.
+   * The outcome of a mirror write at epoch `at` is unknown: distrust the mirror until it is
+   * rebuilt. The doubt is also recorded in the ledger against that epoch (once per epoch until
+   * the next rebuild: an outage doubts every call), so a process killed before its rebuild
+   * began leaves it to the next one that starts. A rebuild that replaced `at` meanwhile makes
+   * the record moot (the write is fenced out of the new epoch), and none is kept.
    */
-  function doubt(reason: string, error?: unknown): void {
-    recordingDoubt ??= ledger.recordDoubt().catch(() => {
-      // The ledger unreachable too: the next doubt tries again.
-      recordingDoubt = undefined;
-    });
+  function doubtAt(at: string | null, reason: string, error?: unknown): void {
+    if (recordedDoubt === undefined || recordedDoubt.at !== at) {
+      const record: { at: string | null; done: Promise<void> } = {
+        at,
+        done: ledger.recordDoubt(at ?? undefined).catch(() => {
+          // The ledger unreachable too: the next doubt tries again.
+          if (recordedDoubt === record) recordedDoubt = undefined;
+        }),
+      };
+      recordedDoubt = record;
+      recordsInFlight = Promise.all([recordsInFlight, record.done]);
+    }
     doubts += 1;
     // Once per spell (an outage fails every call), then a reminder every thousand doubts.
     const spell = doubts - clearedDoubts;
@@ -225,6 +239,11 @@ export function createStockMirror(deps: { cache: StockCache; ledger: StockLedger
       logger.warn("stock mirror in doubt; rebuilding it from the ledger", { reason, error: error === undefined ? undefined : String(error), doubts: spell });
     }
     refresh();
+  }
+
+  /** A doubt about this process's own writes whose epoch is not known: the one it last verified. */
+  function doubt(reason: string, error?: unknown): void {
+    doubtAt(epoch, reason, error);
   }
 
   /**
@@ -296,7 +315,7 @@ export function createStockMirror(deps: { cache: StockCache; ledger: StockLedger
         try {
           outcome = await cache.reserve(at, reservationId, items, token);
         } catch (error) {
-          doubt("reserve failed", error);
+          doubtAt(at, "reserve failed", error);
           break;
         }
         if (outcome.kind === "reserved") {
@@ -324,7 +343,7 @@ export function createStockMirror(deps: { cache: StockCache; ledger: StockLedger
       try {
         await cache.adjust(admission.epoch, items.map((item) => ({ variantId: item.variantId, delta: item.quantity })));
       } catch (error) {
-        doubt("give back failed", error);
+        doubtAt(admission.epoch, "give back failed", error);
         return;
       }
       await settleAdmission(admission);
@@ -369,7 +388,7 @@ export function createStockMirror(deps: { cache: StockCache; ledger: StockLedger
         try {
           await cache.adjust(change.epoch, deltas);
         } catch (error) {
-          doubt("adjust failed", error);
+          doubtAt(change.epoch, "adjust failed", error);
           return;
         }
       }
@@ -382,7 +401,7 @@ export function createStockMirror(deps: { cache: StockCache; ledger: StockLedger
       try {
         await cache.load(at, levels);
       } catch (error) {
-        doubt("load failed", error);
+        doubtAt(at, "load failed", error);
       }
     },
 

@@ -138,11 +138,13 @@ export interface StockLedger {
   /** The epoch of the last committed rebuild ("none" before the first), read under the shared fence. */
   currentEpoch(): Promise<string>;
   /**
-   * Records that the mirror at the current epoch may have lost count (a write of unknown
-   * outcome), so the doubt outlives the process: until a rebuild replaces that epoch, no
-   * process adopts the mirror (`isDoubted`).
+   * Records that the mirror at `epoch` (the current one, when the write's epoch is not known)
+   * may have lost count (a write of unknown outcome), so the doubt outlives the process: until
+   * a rebuild replaces that epoch, no process adopts the mirror (`isDoubted`). Nothing is
+   * recorded once a rebuild has replaced `epoch`, even one that committed while this waited:
+   * the rebuild's fill does not hold the write, so its mirror is not in doubt.
    */
-  recordDoubt(): Promise<void>;
+  recordDoubt(epoch?: string): Promise<void>;
   /** Whether a doubt was recorded against `epoch` and no rebuild replaced it since. */
   isDoubted(epoch: string): Promise<boolean>;
   close(): Promise<void>;
