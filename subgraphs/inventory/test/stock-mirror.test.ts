@@ -105,6 +105,22 @@ describe("The stock mirror", { timeout: 60_000 }, () => {
       }
     }));
 
+  it("counts a doubt raised before its rebuild's epoch existed as covered by that rebuild, and rebuilds once", () =>
+    withStockedRig(embeddedRig, { [P]: 5 }, {}, async (rig) => {
+      // Another process doubted the mirror: a start rebuilds rather than adopt it.
+      await rig.ledger.recordDoubt(rig.service.mirror.status().epoch ?? undefined);
+      const starting = createStockMirror({ cache: rig.cache, ledger: rig.ledger, logger: silent });
+      try {
+        starting.start();
+        // Its own write lost while the start's rebuild had not begun: the rebuild's fill replaces it.
+        starting.doubt("a write whose reply was lost");
+        await waitFor("the starting process trusts the mirror", () => starting.status().trusted, { timeoutMs: 10_000 });
+        assert.deepEqual([starting.status().rebuilds, starting.status().adopted], [1, 0]);
+      } finally {
+        await starting.stop();
+      }
+    }));
+
   it("adopts at its start a mirror whose unsettled admission is young (a live process's), and rebuilds rather than adopt one holding an admission past the unsettled rule", () =>
     withStockedRig(embeddedRig, { [P]: 5 }, {}, async (rig) => {
       let now = Date.now();

@@ -145,6 +145,12 @@ export function createStockMirror(deps: { cache: StockCache; ledger: StockLedger
     let renewing: NodeJS.Timeout | undefined;
     const session = cache.session();
     const doubtsBefore = doubts;
+    /**
+     * The doubts our own rebuild covers: every one raised before its epoch exists. A write in
+     * doubt was made at an older epoch, and the fill replaces every counter of those (a late
+     * landing of the write is fenced out), so only a doubt raised after `begin` is left over.
+     */
+    let doubtsCovered = doubtsBefore;
     try {
       // Probe first: a rebuild holds every stock change back for a moment, so never start one
       // that an unreachable cache would only make wait for a timeout.
@@ -167,6 +173,7 @@ export function createStockMirror(deps: { cache: StockCache; ledger: StockLedger
       const next = await ledger.rebuildMirror({
         signal: stopping.signal,
         begin: async (newEpoch) => {
+          doubtsCovered = doubts;
           filling = newEpoch;
           await cache.beginRebuild(newEpoch);
           // Reading every level can outlast the lease at a large enough catalog: keep it, or
@@ -186,7 +193,7 @@ export function createStockMirror(deps: { cache: StockCache; ledger: StockLedger
           }
         },
       });
-      trust(next, session, doubtsBefore);
+      trust(next, session, doubtsCovered);
       failures = 0;
       retryAt = 0;
       counts.rebuilds += 1;
