@@ -37,6 +37,13 @@ const MAX_REBUILD_MS = 120_000;
 /** How often a process looks for admissions that never got their outcome. */
 const ADMISSION_CHECK_EVERY_MS = 5_000;
 
+/**
+ * How often a process looks in the ledger for a doubt of the epoch it trusts. A live doubter
+ * moves the epoch within moments (its rebuild begins once the doubt is recorded), so a doubt
+ * found on two checks in a row is a stopped process's.
+ */
+const DOUBT_CHECK_EVERY_MS = 5_000;
+
 /** How often a process looks again at a rebuild another process is filling. */
 const WAIT_FOR_OTHER_MS = 100;
 
@@ -58,6 +65,8 @@ export interface StockMirrorOptions {
   unsettledAfterMs?: number;
   /** How often the mirror is searched for such admissions. */
   admissionCheckEveryMs?: number;
+  /** How often the ledger is asked whether another process doubted the trusted epoch. */
+  doubtCheckEveryMs?: number;
 }
 
 export function createStockMirror(deps: { cache: StockCache; ledger: StockLedger; logger: Logger } & StockMirrorOptions) {
@@ -78,6 +87,10 @@ export function createStockMirror(deps: { cache: StockCache; ledger: StockLedger
   let timer: NodeJS.Timeout | undefined;
   let admissionTimer: NodeJS.Timeout | undefined;
   let checkingAdmissions = false;
+  let doubtTimer: NodeJS.Timeout | undefined;
+  let checkingDoubts = false;
+  /** The trusted epoch the last doubt check found doubted, if it did. */
+  let foundDoubted: string | undefined;
   /** This spell's doubt on its way to the ledger (or there) and its epoch, until a rebuild or adoption. */
   let recordedDoubt: { at: string | null; done: Promise<void> } | undefined;
   /**
@@ -290,6 +303,36 @@ export function createStockMirror(deps: { cache: StockCache; ledger: StockLedger
     }
   }
 
+  /**
+   * A process that doubted the mirror (a write of unknown outcome: a give-back it could
+   * neither record nor count) and stopped before its rebuild began left the counters wrong,
+   * and every process trusting that epoch keeps serving them: an undersell until another
+   * doubt. Its doubt is in the ledger; found twice in a row, this process lets go of the epoch
+   * and adopts a rebuild made since, or makes one. Not a doubt of its own writes: any rebuild
+   * after that epoch covers it.
+   */
+  async function checkDoubts(): Promise<void> {
+    const at = trustedEpoch();
+    if (checkingDoubts || stopped || at === null) return;
+    checkingDoubts = true;
+    try {
+      if (!(await ledger.isDoubted(at))) {
+        foundDoubted = undefined;
+      } else if (foundDoubted !== at) {
+        foundDoubted = at;
+      } else if (epoch === at) {
+        foundDoubted = undefined;
+        logger.warn("stock mirror doubted by a process that did not rebuild it; rebuilding it from the ledger", { epoch: at });
+        epoch = null;
+        refresh();
+      }
+    } catch {
+      // Nothing changed; the next check looks again.
+    } finally {
+      checkingDoubts = false;
+    }
+  }
+
   return {
     status(): MirrorStatus {
       return { trusted: trustedEpoch() !== null, epoch, ...counts, doubts };
@@ -311,6 +354,8 @@ export function createStockMirror(deps: { cache: StockCache; ledger: StockLedger
       timer.unref();
       admissionTimer ??= setInterval(() => void checkAdmissions(), deps.admissionCheckEveryMs ?? ADMISSION_CHECK_EVERY_MS);
       admissionTimer.unref();
+      doubtTimer ??= setInterval(() => void checkDoubts(), deps.doubtCheckEveryMs ?? DOUBT_CHECK_EVERY_MS);
+      doubtTimer.unref();
     },
 
     /** Asks the mirror for the units first; a "short" answer comes from trusted counters. */
@@ -453,6 +498,7 @@ export function createStockMirror(deps: { cache: StockCache; ledger: StockLedger
       stopping.abort();
       clearInterval(timer);
       clearInterval(admissionTimer);
+      clearInterval(doubtTimer);
       while (rebuilding) await rebuilding;
     },
   };
