@@ -3,14 +3,17 @@
 // test waits for by count, not by time) when the sweeper gives the units back. Whatever happens
 // to those units meanwhile (still there, bought by another customer, the order cancelled by its
 // customer), the money at the provider and the stock in the ledger and its mirror come out
-// right: never money kept for an order that does not ship, never a unit sold twice.
+// right: never money kept for an order that does not ship, never a unit sold twice. And a
+// payment first driven only after its hold ran out (payments held up) takes no money at all.
 import assert from "node:assert/strict";
 import { after, before, it } from "node:test";
 import { createPrismaClient, type PrismaClient } from "#kernel/relational";
+import { loadConfig } from "#kernel";
 import { waitFor } from "#kernel/testing";
 import { startPaymentSimulator, type RunningPaymentSimulator } from "../../services/payment-simulator/src/index.js";
 import { describeOnEngines, startCheckoutSupergraph, type CheckoutSupergraph } from "../../subgraphs/orders/test/support/start-checkout-supergraph.js";
 import { createStockedProduct, customer, dataOf, Ops, stockOf, waitForStatus } from "../../subgraphs/orders/test/support/storefront-operations.js";
+import { OutageEventBus } from "../../subgraphs/orders/test/support/test-event-buses.js";
 import { startHeldProviderCharges, type HeldProviderCharges } from "../support/held-provider-charges.js";
 
 const Q = {
@@ -23,6 +26,7 @@ describeOnEngines("a stock hold that expires while its payment is captured", (en
   let provider: HeldProviderCharges;
   let db: PrismaClient;
   let admin: string;
+  let bus: OutageEventBus | undefined;
 
   before(async () => {
     simulator = await startPaymentSimulator({ latencyMs: 5 });
@@ -35,7 +39,10 @@ describeOnEngines("a stock hold that expires while its payment is captured", (en
         PAYMENT_PROVIDER_TIMEOUT_MS: "30000",
         // The sweeper expires a hold as soon as the test makes it due.
         RESERVATION_SWEEP_INTERVAL_MS: "50",
+        // Payment requests reach payments by their events alone while a test holds them back.
+        PAYMENT_RECOVERY_AFTER_MS: "120000",
       },
+      decorateBus: (inner) => (bus = new OutageEventBus(inner)),
     });
     db = createPrismaClient(sg.databaseUrl, { poolSize: 2 });
     admin = await sg.token("admin-hold-expiry-capture", ["admin"]);
@@ -142,5 +149,29 @@ describeOnEngines("a stock hold that expires while its payment is captured", (en
     const level = await levelOf(productId);
     assert.deepEqual([level.available, level.reserved], [2, 0], "the unit is on sale once");
     assert.equal(await stockOf(sg, productId), 2);
+  });
+
+  it("a payment first driven after its order's hold ran out and its units went to another customer (payment requests held up): the order ends PAYMENT_FAILED and nothing is charged; the other customer's order is PAID", async () => {
+    const productId = await createStockedProduct(sg, 1, 600);
+    const { retryForMs } = loadConfig({ APP_ENV: "test" }).payments;
+    bus!.stopBroker();
+    const late = await customer(sg);
+    const order = await late.placeOrder({ [productId]: 1 });
+    // Checked out longer ago than payments start charging, its hold's time run out.
+    await db.payment.updateMany({ where: { orderId: order.id }, data: { createdAt: new Date(Date.now() - retryForMs - 1_000) } });
+    await expire(order.id);
+    const other = await customer(sg);
+    const taken = await other.placeOrder({ [productId]: 1 });
+    bus!.startBroker();
+
+    await waitForStatus(sg, other.token, taken.id, "PAID", 30_000);
+    const final = await settled(order.id);
+    assert.equal(final.status, "PAYMENT_FAILED", `${final.status}: ${final.statusReason}`);
+    assert.deepEqual(ledgerOf(order.id), { captures: 0, refunds: 0, net: 0 }, "the late payment took no money");
+    assert.equal(simulator.ledger({ orderId: order.id }).charges.length, 0, "no charge was sent at all");
+    assert.match((await late.order(order.id)).statusReason ?? "", /not sent to the payment provider/);
+    assert.deepEqual(ledgerOf(taken.id), { captures: 1, refunds: 0, net: 600 });
+    const level = await levelOf(productId);
+    assert.deepEqual([level.available, level.reserved], [0, 0], "the unit sold once, to the other customer");
   });
 });

@@ -53,7 +53,7 @@ export async function startPaymentsSubgraph(platform: Platform, options: Payment
   const ownRelay = options.outbox ? undefined : startOutboxRelay({ prisma, bus, logger, retention: { processedEventsMs: platform.config.events.redeliveryWindowMs } });
   const outbox = options.outbox ?? ownRelay!;
   const provider: PaymentProvider = new HttpPaymentProvider({ baseUrl: providerUrl, timeoutMs: settings.providerTimeoutMs });
-  const store = createPrismaPaymentStore(prisma);
+  const store = createPrismaPaymentStore(prisma, { firstCallWithinMs: settings.retryForMs });
   // A payment's age and its last call's end are stamped by the database (and by the orders
   // process that placed it): judged by this host's clock, one running ahead gave up on a
   // payment seconds old, or believed the provider's "no charge" before its search could show one.

@@ -287,6 +287,30 @@ export function definePaymentProcessingScenarios(engine: string, options: () => 
       assert.equal(h.simulator.ledger({ paymentId: payment.paymentId }).charges.length, 0);
     });
 
+    it("sends no first charge for a payment first driven PAYMENT_RETRY_FOR_MS after checkout (a backlog, the payments processes down), by its event or by the sweep: its order's stock hold may be gone, so it fails with the reason, nothing charged", async () => {
+      const { retryForMs } = h.config.payments;
+      const checkedOutLongAgo = async () => {
+        const payment = await h.createPayment();
+        await h.prisma.payment.update({ where: { id_userId: { id: payment.paymentId, userId: payment.userId } }, data: { createdAt: new Date(Date.now() - retryForMs - 1_000) } });
+        return payment;
+      };
+      const byEvent = await checkedOutLongAgo();
+      await h.payments.processor.handle(h.requestEvent(byEvent));
+      const bySweep = await checkedOutLongAgo();
+      await backdate(bySweep);
+      await h.payments.processor.sweepOnce();
+      await h.payments.processor.idle();
+      for (const payment of [byEvent, bySweep]) {
+        await settled(payment.paymentId);
+        const row = await h.paymentRow(payment.paymentId);
+        assert.equal(row.status, "FAILED");
+        assert.equal(row.attempts, 0, "no charge call was started");
+        assert.match(row.failureReason ?? "", /not sent to the payment provider within 10 minutes of checkout/);
+        assert.equal(h.simulator.ledger({ paymentId: payment.paymentId }).charges.length, 0, "nothing charged");
+        await until("PaymentFailed is on the bus", () => h.outcomes(payment.paymentId, PaymentEventTypes.failed).length === 1);
+      }
+    });
+
     it("sends no charge for an order the customer cancelled while its payment waited out an outage", async () => {
       const payment = await h.createPayment();
       // Nothing executes at the provider (503s before any work); the payment waits, PENDING.

@@ -1,6 +1,7 @@
 import { Topics, type DomainEvent } from "#kernel";
 import { insertOutboxRows, outboxRows, Prisma, processOnce, queryDirect, queryPrepared, type PrismaClient } from "#kernel/relational";
 import { chargeKey, isPaymentMethodToken, partialRefundKey, refundKey, type Payment, type PaymentRefund } from "../domain/payment.js";
+import { DEFAULT_PAYMENT_PATIENCE } from "../domain/payment.service.js";
 import {
   RefundBeyondPaymentError,
   UnknownPaymentError,
@@ -131,7 +132,9 @@ async function claimIn(db: Db, key: PaymentKey, lease: Lease): Promise<Payment |
  * by customer), outcome events through the outbox. Every statement names the payment's customer
  * so it reads one partition; where only an order id is known, the order's locator row names it.
  */
-export function createPrismaPaymentStore(prisma: PrismaClient): PaymentStore {
+export function createPrismaPaymentStore(prisma: PrismaClient, options: { firstCallWithinMs?: number } = {}): PaymentStore {
+  // A claim starts the first charge call only of a payment this young (see PaymentPatience).
+  const firstCallWithinMs = options.firstCallWithinMs ?? DEFAULT_PAYMENT_PATIENCE.retryForMs;
   return {
     async findByOrderIds(orderIds) {
       const owners = await customersOfOrders(prisma, orderIds);
@@ -161,8 +164,10 @@ export function createPrismaPaymentStore(prisma: PrismaClient): PaymentStore {
       // in the transaction form; an unknown payment records nothing, so the event is retried.
       // A payment never called with something to charge also has its first charge call started
       // here (`starting`, judged on the statement's snapshot, with the order's cancel check as
-      // startAttempt makes it): one commit a payment fewer. The claim then also requires the
-      // row it locks to be uncalled still, so a claim that counts a call counts exactly that one.
+      // startAttempt makes it): one commit a payment fewer. One checked out too long ago is
+      // claimed without a call: its drive fails it (PaymentPatience). The claim then also
+      // requires the row it locks to be uncalled still, so a claim that counts a call counts
+      // exactly that one.
       // Prepared, one generic plan (see queryPrepared): each partition reached by its key, pruned
       // at execution, as the plan for its values would; planning was 60% of its backend CPU.
       const rows = await queryPrepared<{ source: "claimed" | "current"; fresh: boolean; starting: boolean; cancelled: boolean } & PaymentRow>(prisma, Prisma.sql`
@@ -173,7 +178,7 @@ export function createPrismaPaymentStore(prisma: PrismaClient): PaymentStore {
           ON CONFLICT DO NOTHING RETURNING 1
         ),
         uncalled AS (
-          SELECT status = 'PENDING' AND attempts = 0 AND amount > 0 AS yes,
+          SELECT status = 'PENDING' AND attempts = 0 AND amount > 0 AND "createdAt" > ${NOW} - ${millis(firstCallWithinMs)} AS yes,
             EXISTS (SELECT 1 FROM "Order" WHERE id = current."orderId" AND "userId" = ${userId} AND status = 'CANCELLED') AS cancelled
           FROM current
         ),

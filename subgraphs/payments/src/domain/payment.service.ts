@@ -34,6 +34,10 @@ export interface PaymentServiceDeps {
  * - retryForMs: a payment whose calls all failed for want of an answer (the provider down, a
  *   blip of a second or two, 5xx) stays PENDING and is tried again by the recovery sweep until
  *   it is this old; only then does it fail. Before, a 1.5 s outage failed every order in it.
+ *   A payment first driven this late (a backlog of requests, the payments processes down) is
+ *   never called: it fails, nothing charged. Its order's stock hold outlives this window only
+ *   by one drive's calls (the configuration's rule), so a first call now could take money for
+ *   units already sold to another customer, to be refunded.
  * - searchLagMs: a provider's charge search may show a capture this long after it was made
  *   (Stripe's search: "up to a minute"). Its "none" says nothing about a call that ended more
  *   recently, so a payment is only failed on it once its last call is this old.
@@ -93,6 +97,12 @@ export function createPaymentService(deps: PaymentServiceDeps) {
     // Tried for long enough: the provider is asked, once its search can be trusted, and no
     // new charge is sent.
     if (givingUp && earlierCallEndedAt !== undefined) return conclude(payment, lease, earlierCallEndedAt, tooLong, signal, log);
+    // Never called, and too late to start: see PaymentPatience. (A call the claim started
+    // already is made: the claim judged the payment young enough.)
+    if (givingUp && earlierCallEndedAt === undefined && firstCall === undefined) {
+      log.warn("payment first driven too late to be charged; failed without a call", { ageMs: clock() - payment.createdAt.getTime() });
+      return settle(payment, lease, { status: "FAILED", reason: tooLateToStart }, payment.attempts, log);
+    }
     let last: ProviderOutcome | undefined;
     let attempts = payment.attempts;
     // When the latest call that may have taken the money (a timeout, a 5xx, a connection lost
@@ -190,6 +200,7 @@ export function createPaymentService(deps: PaymentServiceDeps) {
   }
 
   const tooLong = `The payment could not be charged: the provider did not answer for ${Math.round(patience.retryForMs / 60_000)} minutes and holds no charge for it`;
+  const tooLateToStart = `The payment was not sent to the payment provider within ${Math.round(patience.retryForMs / 60_000)} minutes of checkout, while the order's items were held for it; nothing was charged`;
 
   /**
    * A payment whose order the customer cancelled before it settled. Never called: FAILED at once.
