@@ -8,6 +8,7 @@ import { randomUUID } from "node:crypto";
 import { after, before, it } from "node:test";
 import { waitFor } from "#kernel/testing";
 import { startPaymentSimulator, type RunningPaymentSimulator } from "../../services/payment-simulator/src/index.js";
+import { orderMoneyAtProvider } from "../support/order-money-at-provider.js";
 import { describeOnEngines, startCheckoutSupergraph, type CheckoutSupergraph } from "../../subgraphs/orders/test/support/start-checkout-supergraph.js";
 import { codeOf, createStockedProduct, customer, dataOf, Ops, stockOf } from "../../subgraphs/orders/test/support/storefront-operations.js";
 
@@ -32,11 +33,7 @@ describeOnEngines("cancel and refund clicks racing the payment's confirmation", 
     await simulator?.close();
   });
 
-  const ledgerOf = (orderId: string) => {
-    const { charges, refunds } = simulator.ledger({ orderId });
-    const captured = charges.filter((c) => c.status === "succeeded");
-    return { captures: captured.length, refunds: refunds.length, net: captured.reduce((sum, c) => sum + c.amount, 0) - refunds.reduce((sum, r) => sum + r.amount, 0) };
-  };
+  const ledgerOf = (orderId: string) => orderMoneyAtProvider(simulator, orderId);
   /**
    * The order once its money is settled: not PENDING, every refund paid back, and the provider
    * keeping nothing (each test's order ends cancelled or refunded in full). A capture the cancel

@@ -11,6 +11,7 @@ import { createPrismaClient, type PrismaClient } from "#kernel/relational";
 import { loadConfig } from "#kernel";
 import { waitFor } from "#kernel/testing";
 import { startPaymentSimulator, type RunningPaymentSimulator } from "../../services/payment-simulator/src/index.js";
+import { orderMoneyAtProvider } from "../support/order-money-at-provider.js";
 import { describeOnEngines, startCheckoutSupergraph, type CheckoutSupergraph } from "../../subgraphs/orders/test/support/start-checkout-supergraph.js";
 import { createStockedProduct, customer, dataOf, Ops, stockOf, waitForStatus } from "../../subgraphs/orders/test/support/storefront-operations.js";
 import { OutageEventBus } from "../../subgraphs/orders/test/support/test-event-buses.js";
@@ -54,11 +55,7 @@ describeOnEngines("a stock hold that expires while its payment is captured", (en
     await simulator?.close();
   });
 
-  const ledgerOf = (orderId: string) => {
-    const { charges, refunds } = simulator.ledger({ orderId });
-    const captured = charges.filter((c) => c.status === "succeeded");
-    return { captures: captured.length, refunds: refunds.length, net: captured.reduce((sum, c) => sum + c.amount, 0) - refunds.reduce((sum, r) => sum + r.amount, 0) };
-  };
+  const ledgerOf = (orderId: string) => orderMoneyAtProvider(simulator, orderId);
   const holdOf = async (orderId: string) => (await db.reservation.findUniqueOrThrow({ where: { id: orderId } })).status;
   const levelOf = (variantId: string) => db.stockLevel.findUniqueOrThrow({ where: { variantId } });
 
