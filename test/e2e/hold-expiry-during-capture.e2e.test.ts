@@ -36,7 +36,8 @@ describeOnEngines("a stock hold that expires while its payment is captured", (en
       engines,
       env: {
         PAYMENT_PROVIDER_URL: provider.url,
-        // A held answer stays the one call in flight: no timeout, no second call meanwhile.
+        // A held answer stays the one call in flight for as long as a test holds it (the most
+        // the configuration's rule allows beside the other settings here).
         PAYMENT_PROVIDER_TIMEOUT_MS: "30000",
         // The sweeper expires a hold as soon as the test makes it due.
         RESERVATION_SWEEP_INTERVAL_MS: "50",
