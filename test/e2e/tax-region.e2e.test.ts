@@ -18,6 +18,7 @@ const Q = {
   addAddress: `mutation($input: AddressInput!) { addAddress(input: $input) { id region } }`,
   signUp: `mutation($input: SignUpInput!) { signUp(input: $input) { accessToken } }`,
   addresses: `{ me { addresses { id region } } }`,
+  updateAddress: `mutation($id: ID!, $input: AddressChanges!) { updateAddress(id: $id, input: $input) { region postalCode } }`,
 };
 const tenPercent = (amount: number) => Math.floor((2 * amount * 1000 + 10_000) / 20_000);
 
@@ -55,9 +56,32 @@ describe("tax regions, through the gateway", { timeout: 120_000 }, () => {
 
     const token = dataOf(await sg.query(Q.signUp, { input: { email: `tax-${randomUUID().slice(0, 8)}@example.com`, password: "correct horse battery", name: "Tax Payer" } })).signUp.accessToken;
     for (const region of ["I L", null]) assert.equal(codeOf(await sg.query(Q.addAddress, { input: { ...ADDRESS, region } }, token)), "BAD_USER_INPUT");
-    assert.equal(codeOf(await sg.query(Q.addAddress, { input: { ...ADDRESS, region: "Ontario", country: "CA" } }, token)), undefined, "a Canadian province");
+    assert.equal(codeOf(await sg.query(Q.addAddress, { input: { ...ADDRESS, region: "Ontario", country: "CA", postalCode: "M5V 3L9" } }, token)), undefined, "a Canadian province");
     assert.equal(codeOf(await sg.query(Q.addAddress, { input: { ...ADDRESS, region: "Ontario" } }, token)), "BAD_USER_INPUT", "not a US state");
     assert.deepEqual(dataOf(await sg.query(Q.addresses, {}, token)).me.addresses.map((a: { region: string }) => a.region), ["ON"]);
+  });
+
+  it("refuses a ZIP code of another state than the address names, typed at checkout, saved or changed, so the state the parcel goes to is the one taxed", async () => {
+    const buyer = await customer(sg);
+    await buyer.add(P1, 1);
+    // Springfield, Illinois's ZIP code with Oregon (no tax) written beside it: the carrier delivers to Illinois.
+    const dodge = { ...ADDRESS, region: "OR", postalCode: "62701" };
+    const placed = await sg.query(Q.checkout, { key: randomUUID(), address: dodge }, buyer.token);
+    assert.deepEqual([codeOf(placed), placed.errors?.[0]?.extensions?.field], ["BAD_USER_INPUT", "postalCode"], JSON.stringify(placed));
+    assert.equal(placed.errors![0]!.message, "postalCode 62701 is IL's, not OR's: give the region the postal code is in");
+    assert.equal(await db.order.count({ where: { userId: buyer.userId } }), 0, "no order placed");
+
+    const token = dataOf(await sg.query(Q.signUp, { input: { email: `zip-${randomUUID().slice(0, 8)}@example.com`, password: "correct horse battery", name: "Zip Payer" } })).signUp.accessToken;
+    assert.equal(codeOf(await sg.query(Q.addAddress, { input: dodge }, token)), "BAD_USER_INPUT", "saved with another state");
+    const { id } = dataOf(await sg.query(Q.addAddress, { input: { ...ADDRESS, region: "IL" } }, token)).addAddress;
+    for (const input of [{ region: "OR" }, { postalCode: "97201" }, { country: "CA", region: "Ontario" }]) {
+      const changed = await sg.query(Q.updateAddress, { id, input }, token);
+      assert.deepEqual([codeOf(changed), changed.errors?.[0]?.extensions?.field], ["BAD_USER_INPUT", "postalCode"], JSON.stringify(input));
+    }
+    assert.deepEqual(dataOf(await sg.query(Q.updateAddress, { id, input: { region: "Oregon", postalCode: "97201-1234" } }, token)).updateAddress, { region: "OR", postalCode: "97201-1234" });
+
+    const honest = dataOf(await sg.query(Q.checkout, { key: randomUUID(), address: { ...ADDRESS, region: "IL", postalCode: " 62701 " } }, buyer.token)).checkout;
+    assert.equal(honest.taxTotal.amount, tenPercent(honest.subtotal.amount));
   });
 
   it("taxes Illinois the same however its name is spelled, and keeps the state's code with the order", async () => {

@@ -30,7 +30,7 @@ const JOURNEY = [
   ['UpdateCartItem', { productId: 'prod_0000001', quantity: 2 }, 'customer'],
   ['Cart', {}, 'customer'],
   ['Me', {}, 'customer'],
-  ['AddAddress', { input: { recipientName: 'Your Name', line1: '1 Main Street', city: 'Springfield', region: 'IL', postalCode: '12345', country: 'US', makeDefault: true } }, 'customer'],
+  ['AddAddress', { input: { recipientName: 'Your Name', line1: '1 Main Street', city: 'Springfield', region: 'IL', postalCode: '62701', country: 'US', makeDefault: true } }, 'customer'],
   ['ShippingMethods', { countryCode: 'US' }, 'anonymous'],
   // Admin tabs, run as the admin of LogIn above: a tax rate and a coupon for the purchase below.
   ['SetTaxRate', { countryCode: 'US', region: 'IL', rateBasisPoints: 1000 }, 'admin'],

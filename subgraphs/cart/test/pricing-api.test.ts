@@ -42,6 +42,8 @@ function definePricingApiSuite(engine: DatabaseEngine): void {
     const stock = { availableByIds: async (ids: readonly string[]) => new Map(ids.map((id) => [id, 100])) };
     const addressBook = new Map<string, PostalAddress>([
       ["ann/adr_1", { recipientName: "Ann", line1: "1 Rue", line2: null, city: "Berlin", region: null, postalCode: "10115", country: "DE", phone: null }],
+      // Saved before postal codes were held to their region: Illinois's ZIP code beside Oregon.
+      ["ann/adr_zip", { recipientName: "Ann", line1: "1 Main St", line2: null, city: "Springfield", region: "OR", postalCode: "62701", country: "US", phone: null }],
     ]);
     // Orders the stand-in orders subgraph knows, by "customer/order id".
     const pastOrders = new Map<string, PastOrder>();
@@ -275,6 +277,8 @@ function definePricingApiSuite(engine: DatabaseEngine): void {
       assert.equal(codeOf(await run(ESTIMATE, { a: "adr_1", c: "DE" }, ann)), "BAD_USER_INPUT", "exactly one destination");
       assert.equal(codeOf(await run(ESTIMATE, {}, ann)), "BAD_USER_INPUT");
       assert.equal(codeOf(await run(ESTIMATE, { a: "adr_other" }, ann)), "NOT_FOUND");
+      const zip = await run(ESTIMATE, { a: "adr_zip" }, ann);
+      assert.deepEqual([codeOf(zip), zip.errors?.[0]?.extensions?.field], ["ADDRESS_NEEDS_UPDATE", "postalCode"], "a ZIP code of another state than the saved one is never estimated as that state");
       assert.equal(codeOf(await run(ESTIMATE, { c: "DE", m: "shp_unknown" }, ann)), "NOT_FOUND");
       assert.equal(codeOf(await run(ESTIMATE, { c: "FR", m: methodId }, ann)), "SHIPPING_UNAVAILABLE");
     });

@@ -120,7 +120,7 @@ function definePricingSuite(engine: DatabaseEngine): void {
     });
 
     it("ships to a saved address by id, and answers NOT_FOUND for an id the customer does not have", async () => {
-      h.saveAddress("sam", "adr_1", { ...TEST_ADDRESS, region: "NY", line2: null, phone: null });
+      h.saveAddress("sam", "adr_1", { ...TEST_ADDRESS, region: "NY", postalCode: "10001", line2: null, phone: null });
       await h.addToCart("sam", "p1", 1);
       const byId = { idempotencyKey: "sam-1", shippingAddressId: "adr_1", shippingMethodId: express };
       await assert.rejects(h.checkout.checkout("sam", { ...byId, shippingAddressId: "adr_someone_elses" }), (e) => codeOf(e) === "NOT_FOUND");
@@ -163,6 +163,12 @@ function definePricingSuite(engine: DatabaseEngine): void {
       await assert.rejects(h.checkout.checkout("rita", { idempotencyKey: "rita-saved", shippingAddressId: "adr_odd", shippingMethodId: express }), (e: any) => {
         assert.deepEqual([codeOf(e), e.extensions?.addressId, e.extensions?.field], ["ADDRESS_NEEDS_UPDATE", "adr_odd", "region"]);
         assert.match(e.message, /updateAddress/);
+        return true;
+      });
+      // Saved before postal codes were held to their region: Illinois's ZIP code beside Oregon.
+      h.saveAddress("rita", "adr_zip", { ...TEST_ADDRESS, region: "OR", line2: null, phone: null });
+      await assert.rejects(h.checkout.checkout("rita", { idempotencyKey: "rita-zip", shippingAddressId: "adr_zip", shippingMethodId: express }), (e: any) => {
+        assert.deepEqual([codeOf(e), e.extensions?.addressId, e.extensions?.field], ["ADDRESS_NEEDS_UPDATE", "adr_zip", "postalCode"]);
         return true;
       });
       assert.equal(await h.prisma.order.count({ where: { userId: "rita" } }), 0, "nothing was placed");

@@ -1,4 +1,4 @@
-import { badInput, hasControlCharacter, hasInvisibleOrControlCharacter, isCountryCode, isStorableText, optionalSingleLineText, regionOf, singleLineText } from "#kernel";
+import { badInput, hasControlCharacter, hasInvisibleOrControlCharacter, isCountryCode, isStorableText, optionalSingleLineText, postalCodeOf, regionOf, singleLineText } from "#kernel";
 import type { AddressFields } from "./user.js";
 
 /**
@@ -126,7 +126,10 @@ export function validCountry(country: string): string {
   return code;
 }
 
-/** A whole address; the region as regionOf decides it for the country (a US or Canadian one needs its subdivision's code). */
+/**
+ * A whole address; the region as regionOf decides it for the country (a US or Canadian one needs
+ * its subdivision's code), and there the postal code one of that region's (postalCodeOf).
+ */
 export function validAddress(input: AddressInput): AddressFields {
   const recipientName = text("recipientName", input.recipientName, REQUIRED.recipientName);
   const line1 = text("line1", input.line1, REQUIRED.line1);
@@ -134,7 +137,7 @@ export function validAddress(input: AddressInput): AddressFields {
   const city = text("city", input.city, REQUIRED.city);
   const country = validCountry(input.country);
   const region = regionOf(country, input.region);
-  const postalCode = text("postalCode", input.postalCode, REQUIRED.postalCode);
+  const postalCode = postalCodeOf(country, region, text("postalCode", input.postalCode, REQUIRED.postalCode));
   const phone = optionalText("phone", input.phone, OPTIONAL.phone);
   return { recipientName, line1, line2, city, region, postalCode, country, phone };
 }

@@ -1,4 +1,4 @@
-import { badInput, notFound, regionOf, unauthenticated } from "#kernel";
+import { badInput, notFound, postalCodeOf, regionOf, unauthenticated } from "#kernel";
 import type { Address } from "./user.js";
 import { validAddress, validAddressChanges, type AddressInput } from "./account.validation.js";
 import { newAddressId, wasIssuedTo } from "./address-id.js";
@@ -35,11 +35,13 @@ export function createAddressService(deps: { store: UserStore; clock?: () => Dat
 
     async update(userId: string, addressId: string, input: Parameters<typeof validAddressChanges>[0]): Promise<Address> {
       const changes = validAddressChanges(input);
-      if (changes.country !== undefined || changes.region !== undefined) {
-        // The region's rule is the country's: judged on the address as it will be.
+      if (changes.country !== undefined || changes.region !== undefined || changes.postalCode !== undefined) {
+        // The region's rule is the country's, and the postal code's the region's: judged on the address as it will be.
         const current = (await store.listAddresses([userId])).get(userId)?.find((address) => address.id === addressId);
         if (!current) throw notFound("Address", addressId);
-        changes.region = regionOf(changes.country ?? current.country, changes.region !== undefined ? changes.region : current.region);
+        const country = changes.country ?? current.country;
+        changes.region = regionOf(country, changes.region !== undefined ? changes.region : current.region);
+        changes.postalCode = postalCodeOf(country, changes.region, changes.postalCode ?? current.postalCode);
       }
       const updated = await store.updateAddress(userId, addressId, changes, clock());
       if (!updated) throw notFound("Address", addressId);

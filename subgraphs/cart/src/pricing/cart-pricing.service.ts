@@ -1,4 +1,4 @@
-import { DomainError, ErrorCode, notFound, badInput, checkSavedAddress, regionOf } from "#kernel";
+import { DomainError, ErrorCode, notFound, badInput, checkSavedAddress, postalCodeOf, regionOf } from "#kernel";
 import { cartCurrency, type PricedCart } from "../domain/cart.js";
 import { cartEmptyForCoupon } from "../domain/cart.service.js";
 import { computeOrderTotals, type OrderTotals } from "./order-totals.js";
@@ -154,7 +154,12 @@ export function destinationOf(countryCode: string, region: string | null | undef
 
 /**
  * The destination of a saved address, held to today's address rules: a region saved before
- * they were is ADDRESS_NEEDS_UPDATE (as checkout answers it), never a guess at its tax.
+ * they were, or a postal code of another region than the one saved beside it, is
+ * ADDRESS_NEEDS_UPDATE (as checkout answers it), never a guess at its tax.
  */
-export const savedDestinationOf = (addressId: string, address: { country: string; region?: string | null }): Destination =>
-  checkSavedAddress(addressId, () => ({ country: address.country, region: normaliseRegion(regionOf(address.country, address.region)) }));
+export const savedDestinationOf = (addressId: string, address: { country: string; region?: string | null; postalCode: string }): Destination =>
+  checkSavedAddress(addressId, () => {
+    const region = regionOf(address.country, address.region);
+    postalCodeOf(address.country, region, address.postalCode);
+    return { country: address.country, region: normaliseRegion(region) };
+  });
