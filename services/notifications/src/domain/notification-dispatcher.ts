@@ -1,5 +1,5 @@
 import { setTimeout as delay } from "node:timers/promises";
-import { withDeadLetter, type DomainEvent, type EventBus, type Logger } from "#kernel";
+import { isPlainMailbox, withDeadLetter, type DomainEvent, type EventBus, type Logger } from "#kernel";
 import { draftNotification, type NotificationDraft, type NotificationMessage } from "./notification.js";
 import type { AccountLinks } from "./account-mail-draft.js";
 import type { RecipientLookup } from "./recipient-lookup.js";
@@ -38,7 +38,9 @@ export function createNotificationDispatcher(deps: NotificationDispatcherDeps) {
   function messagesFor(draft: NotificationDraft, recipient: Recipient, event: DomainEvent): NotificationMessage[] {
     const base = { ...draft, occurredAt: event.occurredAt };
     const messages: NotificationMessage[] = [];
-    if (recipient.email) messages.push({ ...base, id: `${event.id}.email`, channel: "email", to: recipient.email });
+    // An address taken before sign-up held addresses to one plain mailbox may read, to mail
+    // software, as a name and another mailbox or as a list: its mail would reach someone else.
+    if (recipient.email && isPlainMailbox(recipient.email)) messages.push({ ...base, id: `${event.id}.email`, channel: "email", to: recipient.email });
     if (recipient.phone && !draft.emailOnly) messages.push({ ...base, id: `${event.id}.sms`, channel: "sms", to: recipient.phone, text: `${draft.subject}. ${draft.text}` });
     return messages;
   }

@@ -1,4 +1,4 @@
-import { badInput, hasControlCharacter, hasInvisibleOrControlCharacter, isCountryCode, isStorableText, optionalSingleLineText, postalCodeOf, regionOf, singleLineText } from "#kernel";
+import { badInput, hasControlCharacter, hasInvisibleOrControlCharacter, isCountryCode, isPlainMailbox, isStorableText, optionalSingleLineText, postalCodeOf, regionOf, singleLineText } from "#kernel";
 import type { AddressFields } from "./user.js";
 
 /**
@@ -61,6 +61,8 @@ export function validEmail(email: string): string {
     !isStorableText(trimmed) ||
     UNCOMPOSED_MARK.test(normalized) ||
     !EMAIL.test(trimmed) ||
+    // Where mail software reads a name, a comment or a list, its mail goes to another mailbox.
+    !isPlainMailbox(trimmed) ||
     !labels.every((label) => label.length > 0)
   ) {
     throw badInput("Give a valid email address", { field: "email" });

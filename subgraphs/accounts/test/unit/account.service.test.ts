@@ -82,6 +82,16 @@ describe("account service: sign-up and log-in", () => {
     assert.ok(await service.signUp({ email: "bo@bücher.de", password: "password-3", name: "Bo" }), "a Unicode domain as it reads is welcome");
   });
 
+  it("refuses at sign-up an address mail software reads as another mailbox: a name, a comment, a route or a list", async () => {
+    const { service } = await setup();
+    // Each was taken, and nodemailer sent its mail (verification, a reset link) to mallory@evil.example or ann@example.com.
+    for (const email of ["ann<mallory@evil.example>", "ann;mallory@evil.example", "mallory@evil.example,admin", "ann(mallory)@example.com", "ann@example.com(mallory)", "\"ann\"@example.com", "ann:mallory@evil.example", "ann@[127.0.0.1]"]) {
+      const error = await failure(service.signUp({ email, password: "password-1", name: "Mallory" }));
+      assert.deepEqual([error.code, error.extensions.field], [ErrorCode.BAD_USER_INPUT, "email"], email);
+    }
+    assert.ok(await service.signUp({ email: "o'brien+shop@example.com", password: "password-1", name: "Ann" }), "the plain mailboxes' characters are welcome");
+  });
+
   it("rejects bad input with BAD_USER_INPUT naming the field", async () => {
     const { service } = await setup();
     for (const [input, field] of [
