@@ -22,6 +22,8 @@ describe("postal codes where the region sets the tax", () => {
       ["AK", "99501", "99501"],
       ["HI", "96813", "96813"],
       ["AS", "96799", "96799"],
+      ["NY", "06390", "06390"],
+      ["CT", "06320", "06320"],
       ["GU", "96910", "96910"],
       ["KY", "42223", "42223"],
       ["TN", "42223", "42223"],
@@ -31,7 +33,7 @@ describe("postal codes where the region sets the tax", () => {
   });
 
   it("refuses a US ZIP code of another state than the address names, saying whose it is", () => {
-    for (const [region, zip] of [["OR", "62701"], ["IL", "10001"], ["DE", "10001-0001"], ["NH", "03901"], ["HI", "96799"], ["TN", "42101"], ["IL", "09001"], ["FL", "34001"]] as const) {
+    for (const [region, zip] of [["OR", "62701"], ["IL", "10001"], ["DE", "10001-0001"], ["NH", "03901"], ["HI", "96799"], ["CT", "06390"], ["TN", "42101"], ["IL", "09001"], ["FL", "34001"]] as const) {
       const answer = refusal(() => postalCodeOf("US", region, zip));
       assert.deepEqual([answer.code, answer.field], ["BAD_USER_INPUT", "postalCode"], `${region} ${zip}`);
     }

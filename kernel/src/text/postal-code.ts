@@ -35,9 +35,13 @@ const ZIP_PREFIXES =
   "750-799:TX 800-816:CO 820-831:WY 832-838:ID 840-847:UT 850-865:AZ 870-884:NM 885:TX 889-898:NV 900-961:CA " +
   "967-968:HI 969:GU/MP 970-979:OR 980-994:WA 995-999:AK";
 
-/** Whole ZIP codes placed otherwise than their prefix: American Samoa's one, and a military post astride a state line. */
+/**
+ * Whole ZIP codes placed otherwise than their prefix: American Samoa's one, New York's Fishers
+ * Island (served from Connecticut), and a military post astride a state line.
+ */
 const ZIP_CODES: Readonly<Record<string, readonly string[]>> = {
   "96799": ["AS"],
+  "06390": ["NY"],
   // Fort Campbell lies in Kentucky and Tennessee under one ZIP code.
   "42223": ["KY", "TN"],
 };
