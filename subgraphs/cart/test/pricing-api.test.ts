@@ -244,6 +244,18 @@ function definePricingApiSuite(engine: DatabaseEngine): void {
       assert.equal((await run(APPLY, { code: "eur5" }, ann)).errors?.[0]?.extensions?.reason, "CURRENCY_MISMATCH");
       await run(CREATE_COUPON, { input: { code: "OLD", type: "PERCENTAGE", value: 1000, endsAt: "2020-01-01T00:00:00Z" } }, admin);
       assert.equal((await run(APPLY, { code: "old" }, ann)).errors?.[0]?.extensions?.reason, "EXPIRED");
+      // A promotion not launched yet, or switched off, answers exactly as a code that does not exist.
+      await run(CREATE_COUPON, { input: { code: "LAUNCH50", type: "PERCENTAGE", value: 5000, startsAt: "2099-01-01T00:00:00Z" } }, admin);
+      await run(CREATE_COUPON, { input: { code: "STAFF90", type: "PERCENTAGE", value: 9000 } }, admin);
+      await prisma.coupon.update({ where: { code: "STAFF90" }, data: { active: false } });
+      const answerTo = async (code: string) => {
+        const answer = await run(APPLY, { code }, ann);
+        const error = answer.errors?.[0];
+        return { code: error?.extensions?.code, reason: error?.extensions?.reason, message: error?.message };
+      };
+      const none = await answerTo("NOPE");
+      assert.deepEqual(await answerTo("launch50"), none, "not started");
+      assert.deepEqual(await answerTo("staff90"), none, "switched off");
       assert.equal((await run(APPLY, { code: " welcome10 " }, ann)).data.applyCoupon.couponCode, "WELCOME10");
       for (let i = 0; i < 2; i++) assert.equal((await run(`mutation { removeCoupon { couponCode } }`, {}, ann)).data.removeCoupon.couponCode, null);
       await run(APPLY, { code: "welcome10" }, ann);

@@ -208,12 +208,14 @@ function definePricingSuite(engine: DatabaseEngine): void {
       assert.equal((await h.cartOf("vic")).lines.length, 1);
     });
 
-    it("refuses a coupon in another currency, and one below its minimum, at checkout", async () => {
+    it("refuses a coupon in another currency, and one below its minimum, at checkout, and one not launched yet as a code that does not exist", async () => {
       await admin.createCoupon({ code: "EUROS", type: "FIXED_AMOUNT", value: 500, currency: "EUR" });
       await admin.createCoupon({ code: "BIGSPENDER", type: "FIXED_AMOUNT", value: 500, currency: "USD", minimumSubtotal: 100_000 });
       await h.addToCart("cur", "p1", 1);
       await assert.rejects(h.checkout.checkout("cur", checkoutRequest("c1", { couponCode: "euros" })), (e) => reasonOf(e) === "CURRENCY_MISMATCH");
       await assert.rejects(h.checkout.checkout("cur", checkoutRequest("c2", { couponCode: "bigspender" })), (e) => reasonOf(e) === "MINIMUM_NOT_MET");
+      await admin.createCoupon({ code: "LAUNCH50", type: "PERCENTAGE", value: 5000, startsAt: "2099-01-01T00:00:00Z" });
+      await assert.rejects(h.checkout.checkout("cur", checkoutRequest("c3", { couponCode: "launch50" })), (e) => reasonOf(e) === "UNKNOWN");
     });
 
     it("treats the same key with another address, method or coupon as IDEMPOTENCY_CONFLICT, also once the cart is empty", async () => {

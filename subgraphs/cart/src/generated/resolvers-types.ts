@@ -285,8 +285,10 @@ export type Mutation = {
   addToCart: Cart;
   /**
    * Applies a coupon to the cart, replacing any other. Checked now (COUPON_INVALID with
-   * extensions.reason: UNKNOWN, INACTIVE, NOT_STARTED, EXPIRED, USAGE_LIMIT_REACHED,
-   * CUSTOMER_LIMIT_REACHED, CURRENCY_MISMATCH, MINIMUM_NOT_MET) and again at checkout. CART_EMPTY
+   * extensions.reason: UNKNOWN, EXPIRED, USAGE_LIMIT_REACHED, CUSTOMER_LIMIT_REACHED,
+   * CURRENCY_MISMATCH, MINIMUM_NOT_MET; a code not launched yet or switched off is UNKNOWN, as
+   * one that does not exist) and again at checkout (the cart's own coupon, switched off since it
+   * was applied, is INACTIVE). CART_EMPTY
    * for a cart without lines, and for one a checkout emptied while the coupon was checked. Under
    * an idempotencyKey a repeat applies nothing: a coupon removed or replaced since in another tab
    * stays so.

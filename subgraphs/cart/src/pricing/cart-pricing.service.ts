@@ -2,7 +2,7 @@ import { DomainError, ErrorCode, notFound, badInput, checkSavedAddress, postalCo
 import { cartCurrency, type PricedCart } from "../domain/cart.js";
 import { cartEmptyForCoupon } from "../domain/cart.service.js";
 import { computeOrderTotals, type OrderTotals } from "./order-totals.js";
-import { couponInvalid, couponProblem, normaliseCouponCode, type CouponProblem } from "./coupon.js";
+import { asTypedCodeSees, couponInvalid, couponProblem, normaliseCouponCode, type CouponProblem } from "./coupon.js";
 import { normaliseRegion } from "./tax-rate.js";
 import { validCountryCode } from "./pricing-input.js";
 import type { Coupon, Destination, ShippingMethod } from "./pricing-types.js";
@@ -83,6 +83,7 @@ export function createCartPricingService(deps: { store: PricingStore; clock?: ()
     let problem: CouponProblem | null = null;
     if (code !== null) {
       problem = data.coupon ? couponProblem(data.coupon, { currency, subtotal, now: clock(), usedByCustomer: data.usedByCustomer }) : "UNKNOWN";
+      if (explicitCode !== null && explicitCode !== data.cartCouponCode) problem = asTypedCodeSees(problem);
       if (problem !== null && (request.strict || explicitCode !== null)) throw couponInvalid(problem, code);
       if (problem === null) coupon = data.coupon;
     }

@@ -23,6 +23,15 @@ const MESSAGES: Record<CouponProblem, string> = {
   MINIMUM_NOT_MET: "Your cart's subtotal is below this coupon's minimum",
 };
 
+/**
+ * The reason a code typed by a customer (not the one their cart already holds) is told: one
+ * not started yet or switched off reads as one that does not exist, or guessing codes
+ * ("BLACKFRIDAY50") would find the store's promotions before their launch.
+ */
+export function asTypedCodeSees(problem: CouponProblem | null): CouponProblem | null {
+  return problem === "NOT_STARTED" || problem === "INACTIVE" ? "UNKNOWN" : problem;
+}
+
 export const COUPON_CODE_PATTERN = /^[A-Z0-9][A-Z0-9_-]{0,39}$/;
 
 /** Codes compare without letter case or surrounding spaces; null when it cannot be a code. */
