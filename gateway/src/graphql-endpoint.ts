@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { ApolloServer } from "@apollo/server";
-import type { DocumentNode, ExecutionResult } from "graphql";
+import { GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLFormattedError } from "graphql";
 import { budgetRefusalHeaders, createApolloHandler, createDocumentStore, createErrorFormatter, graphqlMetricsPlugin, type Logger } from "#kernel";
 import { tracingOperationPlugin } from "#kernel/observability/tracing-graphql-plugin.js";
 import type { GatewayContext } from "./gateway-context.js";
@@ -9,6 +9,7 @@ import { incompleteResultPlugin } from "./execution/incomplete-result-plugin.js"
 import { persistedAnswers } from "./execution/persisted-answers.js";
 import { planningKey } from "./execution/planning-time.js";
 import { VALIDATION_OPTIONS } from "./execution/mistakes-reported.js";
+import { variableNameHint } from "./execution/misnamed-request-parts.js";
 import type { RunningResponseCache } from "./performance/start-response-cache.js";
 import { costSettlementPlugin } from "./security/cost-settlement-plugin.js";
 import { HOW_TO_SEND, PolicyRefusal, type OperationRequest, type RequestPolicy } from "./security/request-policy.js";
@@ -45,7 +46,12 @@ export async function startGraphQLEndpoint(deps: {
   persistedAnswers: "own" | "apollo";
 }): Promise<GraphQLEndpoint> {
   const { gateway, policy } = deps;
-  const formatError = createErrorFormatter(deps.logger, { fieldSuggestions: deps.development });
+  const formatAnyError = createErrorFormatter(deps.logger, { fieldSuggestions: deps.development });
+  // A variable's name mistaken in the document is told the name meant, or how to declare it.
+  const formatError = (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const hint = formatted.extensions?.code === "GRAPHQL_VALIDATION_FAILED" && error instanceof GraphQLError ? variableNameHint(error, deps.development ? gateway.schema : undefined) : "";
+    return formatAnyError(hint ? { ...formatted, message: formatted.message + hint } : formatted, error);
+  };
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     formatError,

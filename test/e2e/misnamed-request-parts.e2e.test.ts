@@ -53,6 +53,22 @@ describe("a request naming its parts otherwise than its operation", () => {
     assert.equal((await sendRaw(sg.gatewayUrl, { query: PRODUCT, variables: [1] })).errors![0]!.message, "variables must be a JSON object");
   });
 
+  it("tells a variable used by another name than it is declared with the declared name, beside the unused one", async () => {
+    const query = `query ProductPage($productId: ID!) { product(id: $productID) { id } }`;
+    const answer = await sendRaw(sg.gatewayUrl, { query, variables: { productId: "prod_0000001" } });
+    const [undefinedVariable, unusedVariable] = answer.errors!;
+    assert.equal(undefinedVariable!.extensions.code, "GRAPHQL_VALIDATION_FAILED");
+    assert.equal(undefinedVariable!.message, `Variable "$productID" is not defined by operation "ProductPage". The operation declares "$productId": a variable is used by the name it is declared with, in exact case.`);
+    assert.equal(unusedVariable!.message, `Variable "$productId" is never used in operation "ProductPage".`);
+  });
+
+  it("tells a variable used and declared nowhere the declaration to write, with its argument's type", async () => {
+    const answer = await sendRaw(sg.gatewayUrl, { query: `query ProductPage { product(id: $productId) { id } }`, variables: { productId: "prod_0000001" } });
+    assert.equal(answer.errors![0]!.message, `Variable "$productId" is not defined by operation "ProductPage". Declare it in the operation's variables: query ProductPage($productId: ID!).`);
+    const anonymous = await sendRaw(sg.gatewayUrl, { query: `{ products(first: $first) { edges { node { id } } } }` });
+    assert.match(anonymous.errors![0]!.message, /Declare it in the operation's variables: query\(\$first: Int\)\.$/);
+  });
+
   it("says the same over the WebSocket", async () => {
     const socket = await RawGraphQLSocket.connect(sg.gatewayUrl);
     try {
@@ -60,6 +76,26 @@ describe("a request naming its parts otherwise than its operation", () => {
       const { error, next } = await socket.result("misnamed");
       const errors = (error?.payload ?? next[0]?.payload?.errors) as { message: string }[];
       assert.match(errors[0]!.message, /was not provided\. The variables sent hold "productID"/);
+      socket.subscribe("undeclared", { query: `query ProductPage($productId: ID!) { product(id: $productID) { id } }`, variables: { productId: "prod_0000001" } });
+      const undeclared = await socket.result("undeclared");
+      const told = (undeclared.error?.payload ?? undeclared.next[0]?.payload?.errors) as { message: string }[];
+      assert.match(told[0]!.message, /^Variable "\$productID" is not defined by operation "ProductPage"\. The operation declares "\$productId"/);
+    } finally {
+      socket.close();
+    }
+  });
+
+  it("tells a subscription's variable used by another name the declared name, over the WebSocket", async () => {
+    const signedUp = await sendRaw(sg.gatewayUrl, {
+      query: `mutation { signUp(input: { name: "Vera", email: "variable-names@example.com", password: "correct horse battery staple" }) { accessToken } }`,
+    });
+    const socket = await RawGraphQLSocket.connect(sg.gatewayUrl, signedUp.data.signUp.accessToken);
+    try {
+      socket.subscribe("follow", { query: `subscription Follow($orderId: ID!) { orderStatusChanged(orderId: $orderID) { status } }`, variables: { orderId: "ord_1" } });
+      const { error, next } = await socket.result("follow");
+      const errors = (error?.payload ?? next[0]?.payload?.errors) as { message: string; extensions: { code: string } }[];
+      assert.equal(errors[0]!.extensions.code, "GRAPHQL_VALIDATION_FAILED");
+      assert.match(errors[0]!.message, /^Variable "\$orderID" is not defined by operation "Follow"\. The operation declares "\$orderId"/);
     } finally {
       socket.close();
     }

@@ -1,4 +1,5 @@
-import type { OperationDefinitionNode, VariableDefinitionNode } from "graphql";
+import { Kind, TypeInfo, visit, visitWithTypeInfo, type ASTNode, type GraphQLInputType, type GraphQLSchema, type OperationDefinitionNode, type VariableDefinitionNode } from "graphql";
+import { suggestionList } from "graphql/jsutils/suggestionList.js";
 
 /**
  * What a refusal adds when the request names a part other than the operation does: a variable
@@ -14,7 +15,8 @@ import type { OperationDefinitionNode, VariableDefinitionNode } from "graphql";
 const NAMES_QUOTED = 3;
 const NAME_CHARACTERS = 64;
 
-const quoted = (name: string): string => JSON.stringify(name.length > NAME_CHARACTERS ? `${name.slice(0, NAME_CHARACTERS)}…` : name);
+const cut = (name: string): string => (name.length > NAME_CHARACTERS ? `${name.slice(0, NAME_CHARACTERS)}…` : name);
+const quoted = (name: string): string => JSON.stringify(cut(name));
 
 /**
  * For a required variable the request did not send: the names it sent that the operation
@@ -44,4 +46,52 @@ export function operationNamesHint(operations: readonly OperationDefinitionNode[
 /** For variables that are no JSON object: what to send instead when they came as a string of one. */
 export function variablesShapeHint(variables: unknown): string {
   return typeof variables === "string" && variables.trimStart().startsWith("{") ? ", not a string holding one: send the object itself, not JSON.stringify of it" : "";
+}
+
+/**
+ * For a variable the document uses and its operation does not declare (graphql-js's "is not
+ * defined"): the declared names it is likely meant to be (`$productID` where `$productId` is
+ * declared), or else the declaration to write, with the type its place takes. graphql-js says
+ * the one typo as two mistakes (this one, and the declared name "never used") and neither which
+ * name was meant nor how to declare a new one. The names
+ * quoted are the document's own, so the hint stays in production as the request's other hints
+ * do; the type comes from `schema`, given only where the schema may be shown (outside
+ * production, as field suggestions). "" when nothing is to be added.
+ */
+export function variableNameHint(error: { message: string; nodes?: readonly ASTNode[] | undefined }, schema: GraphQLSchema | undefined): string {
+  const [first, second] = error.nodes ?? [];
+  if (first?.kind === Kind.VARIABLE && second?.kind === Kind.OPERATION_DEFINITION && / is not defined( by operation "[^"]*")?\.$/.test(error.message)) {
+    const name = first.name.value;
+    const near = nearNames(name, declaredNames(second));
+    if (near.length > 0) return ` The operation declares ${near.map((candidate) => quoted(`$${candidate}`)).join(", ")}: a variable is used by the name it is declared with, in exact case.`;
+    const type = schema && usageTypes(schema, second).get(first);
+    const declaration = `${second.operation}${second.name ? ` ${cut(second.name.value)}` : ""}(${cut(`$${name}`)}: ${type ? String(type) : "<its type>"})`;
+    return ` Declare it in the operation's variables: ${declaration}.`;
+  }
+  return "";
+}
+
+const declaredNames = (operation: OperationDefinitionNode): string[] => (operation.variableDefinitions ?? []).map((definition) => definition.variable.name.value);
+
+/** The declared names close to `name` (graphql-js's measure for "Did you mean"), a few. */
+const nearNames = (name: string, names: readonly string[]): string[] => suggestionList(name, names.filter((candidate) => candidate !== name)).slice(0, NAMES_QUOTED);
+
+/** The input type each variable of the operation's own selection stands in, found in one walk per operation. */
+const usageTypesOf = new WeakMap<OperationDefinitionNode, Map<ASTNode, GraphQLInputType>>();
+function usageTypes(schema: GraphQLSchema, operation: OperationDefinitionNode): Map<ASTNode, GraphQLInputType> {
+  const known = usageTypesOf.get(operation);
+  if (known) return known;
+  const types = new Map<ASTNode, GraphQLInputType>();
+  const typeInfo = new TypeInfo(schema);
+  visit(
+    operation,
+    visitWithTypeInfo(typeInfo, {
+      Variable(node) {
+        const type = typeInfo.getInputType();
+        if (type) types.set(node, type);
+      },
+    }),
+  );
+  usageTypesOf.set(operation, types);
+  return types;
 }

@@ -1,6 +1,7 @@
 import { GraphQLError, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from "graphql";
 import { ErrorCode, withoutSuggestions } from "#kernel";
 import { invalidVariables, VALIDATION_OPTIONS } from "../execution/mistakes-reported.js";
+import { variableNameHint } from "../execution/misnamed-request-parts.js";
 
 /** Documents found valid: a text the request policy keeps parsed is validated once. */
 const valid = new WeakSet<DocumentNode>();
@@ -31,7 +32,7 @@ export function subscriptionMistakes(
       // The kept document has no locations (parsed without): its mistakes are found again in
       // a parse that has them, so each points into the text the client sent.
       const located = validate(schema, parse(sent.query), specifiedRules, VALIDATION_OPTIONS);
-      return located.map((error) => new GraphQLError(told(error.message), { nodes: error.nodes, source: error.source, positions: error.positions, extensions: { code: "GRAPHQL_VALIDATION_FAILED" } }));
+      return located.map((error) => new GraphQLError(told(error.message) + variableNameHint(error, options.fieldSuggestions ? schema : undefined), { nodes: error.nodes, source: error.source, positions: error.positions, extensions: { code: "GRAPHQL_VALIDATION_FAILED" } }));
     }
     valid.add(sent.document);
   }
