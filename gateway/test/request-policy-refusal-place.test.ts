@@ -45,8 +45,29 @@ describe("request policy: a refusal points at the part of the query to change", 
     assert.equal(refused.extensions.argument, "first");
     assert.equal(refused.extensions.first, 1000);
     assert.ok((refused.extensions.fieldCost as number) > limits.maxCost);
-    assert.match(refused.message, /products\(first: 1000\).*send a smaller first/);
+    assert.match(refused.message, /products\(first: 1000\).*: send a first of at most \d+ \(each item costs \d+\)$/);
     assert.deepEqual(refused.locations, [{ line: 3, column: 3 }]);
+  });
+
+  it("names the largest page that fits, and that page is admitted where one more is not", async () => {
+    const listing = (first: number) => `query Listing {\n  categories { slug }\n  products(first: ${first}) { edges { node { name variants { id stock } } } }\n}`;
+    const refused = await refusal(policy().admit([{ query: listing(1000) }], CALLER, "http-post"));
+    const fits = refused.extensions.pageThatFits as number;
+    assert.ok(fits > 1 && fits < 1000, `pageThatFits ${fits}`);
+    assert.match(refused.message, new RegExp(`: send a first of at most ${fits} \\(each item costs \\d+\\)$`));
+    const [admitted] = await policy().admit([{ query: listing(fits) }], CALLER, "http-post");
+    assert.ok(admitted!.measure.cost <= limits.maxCost);
+    assert.equal((await refusal(policy().admit([{ query: listing(fits + 1) }], CALLER, "http-post"))).code, "QUERY_TOO_COMPLEX");
+  });
+
+  it("tells a page of one item too costly to ask for fewer fields under it, naming the costliest list there, not to send a smaller page", async () => {
+    const query = `{ products(first: 1) { edges { node { name variants { id product { variants { id stock } } } } } } }`;
+    const refused = await refusal(policy().admit([{ query }], CALLER, "http-post"));
+    assert.equal(refused.code, "QUERY_TOO_COMPLEX");
+    assert.equal(refused.extensions.first, 1);
+    assert.equal(refused.extensions.pageThatFits, undefined);
+    assert.doesNotMatch(refused.message, /send a/);
+    assert.match(refused.message, /products\(first: 1\) \(Query\.products\), \d+ each time it runs: one item alone costs \d+, so no first fits: ask for fewer fields under it; the costliest there is variants \(Product\.variants\), \d+ each time it runs$/);
   });
 
   it("names a page sent through a variable, nested under another field, at the place it is selected", async () => {
@@ -63,7 +84,7 @@ describe("request policy: a refusal points at the part of the query to change", 
     const refused = await refusal(policy().admit([{ query }], CALLER, "http-post"));
     assert.equal(refused.extensions.field, "Query.products");
     assert.equal(refused.extensions.argument, undefined);
-    assert.match(refused.message, /send a smaller first \(it runs with 20\), or ask for fewer fields under it/);
+    assert.match(refused.message, /send a first of at most \d+ \(it runs with 20; each item costs \d+\), or ask for fewer fields under it$/);
     assert.deepEqual(refused.locations, [{ line: 1, column: query.indexOf("products") + 1 }]);
   });
 

@@ -78,6 +78,13 @@ export interface CostliestList {
   /** Items it returns at most. */
   items: number;
   cost: number;
+  /**
+   * What each of its items adds to `cost`: a page smaller by one item costs this much less each
+   * time the list runs, so a refusal can say which page fits (or that one item alone does not).
+   */
+  itemCost: number;
+  /** The costliest list among what one of its items selects, to name when one item is too costly. */
+  inner?: CostliestList;
   /** Where it is in the document (a location only when the document was parsed with them). */
   node: FieldNode;
 }
@@ -357,7 +364,16 @@ function measurer(document: DocumentNode, variableDefaults: ReadonlyMap<string, 
         // a connection's edges are sized by the page above them, the field with the page is named.
         if (INTROSPECTION_ROOTS.has(name)) field.costliestList = undefined;
         else if ((items > 1 || argument) && !shape?.sizedByPage) {
-          const list: CostliestList = { coordinate: parent === undefined ? name : `${parent}.${name}`, items, cost: add(field.cost, field.pagedCost), node: selection, pageArguments: [...(shape?.pages?.keys() ?? [])], ...(argument ? { argument } : {}) };
+          const list: CostliestList = {
+            coordinate: parent === undefined ? name : `${parent}.${name}`,
+            items,
+            cost: add(field.cost, field.pagedCost),
+            itemCost: shape?.pagesSizedFields ? child.pagedCost : add(child.cost, child.pagedCost),
+            node: selection,
+            pageArguments: [...(shape?.pages?.keys() ?? [])],
+            ...(argument ? { argument } : {}),
+            ...(child.costliestList ? { inner: child.costliestList } : {}),
+          };
           field.costliestList = costlier(child.costliestList, list);
         } else field.costliestList = child.costliestList;
         mergeInto(summary, field);

@@ -12,6 +12,7 @@ import { firstCrowding } from "./crowded-selection.js";
 import { fieldStart, parseNotingFields } from "./field-positions.js";
 import type { ListSizes } from "./list-sizes.js";
 import { measureDocumentShape, measureOperation, UnmeasurableOperationError, type DocumentShape, type OperationMeasure } from "./measure-operation.js";
+import { costAdvice, listNamed } from "./cost-advice.js";
 import { createRememberedMeasures } from "./remembered-measures.js";
 import { hasOwnNetworkBudget, mayNameOwnNetworkBudgetField, type OperationBudgets } from "./operation-budgets.js";
 import type { PersistedOperationCheck } from "./persisted-operations.js";
@@ -371,19 +372,18 @@ export function createRequestPolicy(deps: {
 
   /**
    * An operation over the cost limit, told which list makes most of its cost and what that list
-   * runs with (`products(first: 1000)`), at its line and column: the fix is nearly always a
-   * smaller page there.
+   * runs with (`products(first: 1000)`), at its line and column, and what to change there
+   * (`costAdvice`).
    */
   function costRefusal(sent: SentOperation, measure: OperationMeasure): PolicyRefusal {
     const base = `The operation is too complex: cost ${measure.cost} exceeds ${limits.maxCost}`;
     const extensions: Record<string, unknown> = { cost: measure.cost, limit: limits.maxCost };
     const list = measure.costliestList;
     if (!list) return refuse(ErrorCode.QUERY_TOO_COMPLEX, base, extensions);
-    const field = list.node.name.value;
-    const named = list.argument ? `${field}(${list.argument.name}: ${list.argument.value})` : field;
+    const named = listNamed(list);
     Object.assign(extensions, { field: list.coordinate, fieldCost: list.cost, ...(list.argument ? { argument: list.argument.name, [list.argument.name]: list.argument.value } : {}) });
-    const page = list.argument?.name ?? list.pageArguments[0];
-    const advice = list.argument ? `send a smaller ${list.argument.name}` : page ? `send a smaller ${page} (it runs with ${list.items}), or ask for fewer fields under it` : `it returns up to ${list.items}: ask for fewer fields under it`;
+    const { advice, pageThatFits } = costAdvice(list, measure.cost - limits.maxCost);
+    if (pageThatFits !== undefined) extensions.pageThatFits = pageThatFits;
     return refuse(ErrorCode.QUERY_TOO_COMPLEX, `${base}; the costliest list is ${named} (${list.coordinate}), ${list.cost} each time it runs: ${advice}`, extensions, 400, positionOf(sent, list.node));
   }
 
@@ -762,3 +762,4 @@ function chooseOperation(document: DocumentNode, operationName: string | undefin
   }
   return named;
 }
+
