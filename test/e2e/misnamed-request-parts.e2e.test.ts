@@ -2,6 +2,7 @@
 // another case, an operationName off by a letter, variables sent as a JSON string) is told what
 // it sent instead, over HTTP and over the WebSocket, where graphql-js said only what was missing.
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { startTestSupergraph, type TestSupergraph } from "../support/start-test-supergraph.js";
 import { RawGraphQLSocket } from "../support/raw-graphql-websocket.js";
@@ -69,6 +70,21 @@ describe("a request naming its parts otherwise than its operation", () => {
     assert.match(anonymous.errors![0]!.message, /Declare it in the operation's variables: query\(\$first: Int\)\.$/);
   });
 
+  it("tells a persisted operation's id sent as documentId, doc_id or id the shape the gateway takes it in, and that shape runs it", async () => {
+    const sha256Hash = createHash("sha256").update(PRODUCT).digest("hex");
+    for (const key of ["documentId", "doc_id", "id"]) {
+      const answer = await sendRaw(sg.gatewayUrl, { [key]: sha256Hash, variables: { productId: "prod_0000001" } });
+      assert.equal(answer.errors![0]!.extensions.code, "BAD_USER_INPUT");
+      assert.match(answer.errors![0]!.message, new RegExp(`^The request has no query: .* It names its operation by "${key}", which this gateway does not read: send .*"persistedQuery": \\{"version": 1, "sha256Hash"`));
+    }
+    // As told: the hash under extensions.persistedQuery, with the text when the gateway does not know it.
+    const extensions = { persistedQuery: { version: 1, sha256Hash } };
+    assert.equal((await sendRaw(sg.gatewayUrl, { extensions, variables: { productId: "prod_0000001" } })).errors![0]!.extensions.code, "PERSISTED_QUERY_NOT_FOUND");
+    assert.equal((await sendRaw(sg.gatewayUrl, { query: PRODUCT, extensions, variables: { productId: "prod_0000001" } })).data.product.id, "prod_0000001");
+    // A request with no query and no such key keeps its words.
+    assert.equal((await sendRaw(sg.gatewayUrl, { variables: {} })).errors![0]!.message, `The request has no query: POST {"query": "{ ... }"} with content-type application/json, or write one in /explorer`);
+  });
+
   it("says the same over the WebSocket", async () => {
     const socket = await RawGraphQLSocket.connect(sg.gatewayUrl);
     try {
@@ -80,6 +96,10 @@ describe("a request naming its parts otherwise than its operation", () => {
       const undeclared = await socket.result("undeclared");
       const told = (undeclared.error?.payload ?? undeclared.next[0]?.payload?.errors) as { message: string }[];
       assert.match(told[0]!.message, /^Variable "\$productID" is not defined by operation "ProductPage"\. The operation declares "\$productId"/);
+      socket.subscribe("by-document-id", { documentId: "0".repeat(64) } as never);
+      const byDocumentId = await socket.result("by-document-id");
+      const refused = (byDocumentId.error?.payload ?? byDocumentId.next[0]?.payload?.errors) as { message: string }[];
+      assert.match(refused[0]!.message, /^The operation has no query\. It names its operation by "documentId"/);
     } finally {
       socket.close();
     }

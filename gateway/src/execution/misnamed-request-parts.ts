@@ -95,3 +95,21 @@ function usageTypes(schema: GraphQLSchema, operation: OperationDefinitionNode): 
   usageTypesOf.set(operation, types);
   return types;
 }
+
+/**
+ * Keys other servers take a persisted operation's id under: `documentId` (the GraphQL over HTTP
+ * persisted-documents proposal, graphql-codegen's client preset, GraphQL Yoga and Hive), `doc_id`
+ * (Relay), `id` and `queryId` (older persisted-query servers).
+ */
+export const PERSISTED_ID_KEYS = ["documentId", "doc_id", "id", "queryId"] as const;
+
+/**
+ * For a request without a query that names its operation by one of those keys: the shape this
+ * gateway takes a persisted operation in (Apollo's), where it was told only that it sent no
+ * query. "" when the request names none.
+ */
+export function persistedIdKeyHint(request: object): string {
+  const key = PERSISTED_ID_KEYS.find((name) => Object.hasOwn(request, name));
+  if (!key) return "";
+  return ` It names its operation by ${JSON.stringify(key)}, which this gateway does not read: send a persisted operation's SHA-256 (64 lowercase hex digits of its exact text) as {"extensions": {"persistedQuery": {"version": 1, "sha256Hash": "…"}}}, with its text as "query" when the gateway answers PERSISTED_QUERY_NOT_FOUND.`;
+}

@@ -17,7 +17,7 @@ import { createRememberedMeasures } from "./remembered-measures.js";
 import { hasOwnNetworkBudget, mayNameOwnNetworkBudgetField, type OperationBudgets } from "./operation-budgets.js";
 import type { PersistedOperationCheck } from "./persisted-operations.js";
 import { nestsDeeperThan } from "./request-values.js";
-import { operationNamesHint, variablesShapeHint } from "../execution/misnamed-request-parts.js";
+import { operationNamesHint, persistedIdKeyHint, variablesShapeHint } from "../execution/misnamed-request-parts.js";
 import { PLANNING_DEPOSIT, planningKey, planningPoints } from "../execution/planning-time.js";
 
 export interface OperationLimits {
@@ -307,6 +307,11 @@ export function createRequestPolicy(deps: {
 
   function admitOne(request: OperationRequest, transport: Transport): AdmittedOperation {
     if (typeof request !== "object" || request === null || Array.isArray(request)) throw refuse(ErrorCode.BAD_USER_INPUT, notAnOperation(transport));
+    // Before the allow-list: under it, an id sent by another key was told only to persist the operation.
+    if (request.query === undefined && request.extensions === undefined) {
+      const hint = persistedIdKeyHint(request);
+      if (hint) throw refuse(ErrorCode.BAD_USER_INPUT, `${noQuery(transport)}.${hint}`);
+    }
     const allowed = deps.persisted(request as Parameters<PersistedOperationCheck>[0]);
     if (!allowed.ok) throw refuse(allowed.code, allowed.message);
     const { query, operationName, variables } = request;

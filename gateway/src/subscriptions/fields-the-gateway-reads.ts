@@ -1,3 +1,5 @@
+import { PERSISTED_ID_KEYS } from "../execution/misnamed-request-parts.js";
+
 /**
  * A graphql-ws message cut to what the gateway reads of it, before graphql-ws is handed it.
  *
@@ -34,6 +36,8 @@ function operationOf(payload: Record<string, unknown>): Record<string, unknown> 
   if (operationName !== undefined) kept.operationName = operationName;
   if (variables !== undefined) kept.variables = variables;
   if (extensions !== undefined) kept.extensions = isObject(extensions) ? persistedQueryOf(extensions) : extensions;
+  // An operation named by another server's key for a persisted id is told so: the key is kept, not its value.
+  if (query === undefined) for (const key of PERSISTED_ID_KEYS) if (Object.hasOwn(payload, key)) kept[key] = true;
   return kept;
 }
 
