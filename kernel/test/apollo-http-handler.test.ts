@@ -63,6 +63,27 @@ describe("HTTP handler: cross-site requests", () => {
   });
 });
 
+describe("HTTP handler: a query sent by GET without a preflight header", () => {
+  it("is told of the header or to POST, as urql's GET of a query is, not to change a content type it has none of", async () => {
+    const handler = await startHandler();
+    try {
+      // What urql's fetch exchange sends for a query by default: a GET with an accept header only.
+      const response = await fetch(`${handler.url}?query=${encodeURIComponent("query Hello { hello }")}&operationName=Hello`, {
+        headers: { accept: "application/graphql-response+json, application/graphql+json, application/json, text/event-stream, multipart/mixed" },
+      });
+      assert.equal(response.status, 400);
+      const answer = (await response.json()) as { errors: { message: string; extensions: { code: string } }[] };
+      assert.equal(answer.errors[0]!.extensions.code, "BAD_REQUEST");
+      assert.match(answer.errors[0]!.message, /^A query sent by GET runs only with a non-empty x-apollo-operation-name or apollo-require-preflight header/);
+      assert.match(answer.errors[0]!.message, /POST the query with content-type application\/json \(urql sends queries by GET unless its client is made with preferGetMethod: false\)$/);
+      assert.doesNotMatch(answer.errors[0]!.message, /content-type other than/);
+      assert.equal(handler.admitted(), 0, "refused before admission, as before");
+    } finally {
+      await handler.close();
+    }
+  });
+});
+
 describe("HTTP handler: a mutation or subscription sent by GET", () => {
   it("is told to use POST (or the WebSocket) rather than that it looks forged, before admission", async () => {
     const handler = await startHandler();

@@ -164,9 +164,20 @@ const CROSS_SITE_REFUSAL =
 /** The cross-site refusal, with how to send a request when this one was none (a page opened, text posted). */
 const NO_QUERY = "The request has no query";
 
+/**
+ * A query sent by GET without a preflight header: no content type to change, so it is told of the
+ * header, or to POST. urql sends every query by GET (its `preferGetMethod` defaults to
+ * "within-url-limit"), and was told to change a content type its GET has none of.
+ */
+const GET_WITHOUT_PREFLIGHT =
+  `A query sent by GET runs only with a non-empty ${PREFLIGHT_HEADERS.join(" or ")} header: without one, any web page could have made a visitor's browser send it ` +
+  "(Cross-Site Request Forgery). Send the header, or POST the query with content-type application/json (urql sends queries by GET unless its client is made with preferGetMethod: false)";
+
 function crossSiteRefusal(req: IncomingMessage, howToSend: string | undefined): string {
+  const hasQuery = new URLSearchParams((req.url ?? "").split("?")[1] ?? "").has("query");
+  if (req.method === "GET" && hasQuery) return GET_WITHOUT_PREFLIGHT;
   if (!howToSend) return CROSS_SITE_REFUSAL;
-  if (req.method === "GET" && !new URLSearchParams((req.url ?? "").split("?")[1] ?? "").has("query")) return `${NO_QUERY}: ${howToSend}`;
+  if (req.method === "GET") return `${NO_QUERY}: ${howToSend}`;
   if (req.method === "POST") return `${CROSS_SITE_REFUSAL}. To send a query: ${howToSend}`;
   return CROSS_SITE_REFUSAL;
 }
