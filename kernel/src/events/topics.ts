@@ -77,6 +77,15 @@ export interface PaymentConfirmedPayload {
   currency: string;
 }
 
+/**
+ * The reason of a payment that failed because the customer cancelled its order before a charge
+ * was taken (none sent, or none the provider holds). The cancellation is the customer's own act,
+ * told by the order's cancellation mail: notifications send no "payment failed, order again with
+ * another card" beside it. The same words as before it had a name, so events published earlier
+ * are recognised too.
+ */
+export const ORDER_CANCELLED_BEFORE_PAYMENT = "The order was cancelled before its payment was taken";
+
 /** Declined, or failed after every retry; the order releases its stock. */
 export interface PaymentFailedPayload {
   paymentId: string;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ACCOUNT_MAIL_SEAL, AccountMailEventTypes, newEvent, openSealedSecret, OrderEventTypes, PaymentEventTypes, sealSecret } from "#kernel";
+import { ACCOUNT_MAIL_SEAL, AccountMailEventTypes, newEvent, openSealedSecret, ORDER_CANCELLED_BEFORE_PAYMENT, OrderEventTypes, PaymentEventTypes, sealSecret } from "#kernel";
 import { draftNotification, formatMoney, MalformedEventError } from "../src/domain/notification.js";
 
 const statusChange = (from: string | null, to: string) =>
@@ -30,6 +30,14 @@ describe("notification drafts", () => {
     assert.match(failed!.text, /insufficient_funds/);
     const refunded = draftNotification(newEvent(PaymentEventTypes.refunded, "ord_1", { ...payment, refundRef: "re_1" }));
     assert.equal(refunded?.kind, "PAYMENT_REFUNDED");
+  });
+
+  it("sends no payment-failed mail for a payment failed because its order was cancelled first: the cancellation's mail tells it", () => {
+    const cancelledFirst = newEvent(PaymentEventTypes.failed, "ord_1", { ...payment, attempts: 0, reason: ORDER_CANCELLED_BEFORE_PAYMENT });
+    assert.equal(draftNotification(cancelledFirst), null);
+    assert.equal(draftNotification(statusChange("PENDING", "CANCELLED"))?.kind, "ORDER_CANCELLED");
+    // Published before the reason had a name: the same words, recognised alike.
+    assert.equal(draftNotification(newEvent(PaymentEventTypes.failed, "ord_1", { ...payment, reason: "The order was cancelled before its payment was taken" })), null);
   });
 
   it("ignores requests meant for other services", () => {

@@ -1,5 +1,6 @@
 import {
   AccountMailEventTypes,
+  ORDER_CANCELLED_BEFORE_PAYMENT,
   OrderEventTypes,
   PaymentEventTypes,
   type DomainEvent,
@@ -50,7 +51,8 @@ export { MalformedEventError };
  * Which events customers hear about, one message per fact: placed, shipped, delivered and
  * cancelled come from order status changes; paid, payment failed and refunded from the
  * payment events, which carry the amount and the reason. The PAID and PAYMENT_FAILED status
- * changes say the same as those payment events, so they send nothing of their own.
+ * changes say the same as those payment events, so they send nothing of their own, and a payment
+ * failed because its order was cancelled first sends nothing beside the cancellation's mail.
  */
 export function draftNotification(event: DomainEvent, accountLinks?: AccountLinks): NotificationDraft | null {
   if (event.type === OrderEventTypes.statusChanged) return orderStatusDraft(event);
@@ -65,6 +67,8 @@ export function draftNotification(event: DomainEvent, accountLinks?: AccountLink
   }
   if (event.type === PaymentEventTypes.failed) {
     const p = paymentPayload<PaymentFailedPayload>(event);
+    // The customer cancelled before any charge: the cancellation mail is the one fact to tell.
+    if (p.reason === ORDER_CANCELLED_BEFORE_PAYMENT) return null;
     const due = formatMoney(p.amount, p.currency);
     return draft("PAYMENT_FAILED", p, `Payment failed for order ${p.orderId}`, `We could not take your payment of ${due} for order ${p.orderId}: ${p.reason}. The order will not ship; you can order again with another card.`);
   }

@@ -3,6 +3,7 @@ import {
   countPaymentAttempt,
   countPaymentOutcome,
   newEvent,
+  ORDER_CANCELLED_BEFORE_PAYMENT,
   PaymentEventTypes,
   type Identity,
   type Logger,
@@ -208,7 +209,7 @@ export function createPaymentService(deps: PaymentServiceDeps) {
    * it; none FAILED once the search can be believed), never by another charge.
    */
   async function cancelled(payment: Payment, lease: Lease, lastCallEndedAt: number | undefined, signal: AbortSignal, log: Logger): Promise<Payment | null> {
-    const reason = "The order was cancelled before its payment was taken";
+    const reason = ORDER_CANCELLED_BEFORE_PAYMENT;
     log.info("order cancelled while its payment was pending; no charge is sent", { attempts: payment.attempts });
     if (lastCallEndedAt === undefined) return settle(payment, lease, { status: "FAILED", reason }, payment.attempts, log);
     return conclude(payment, lease, lastCallEndedAt, reason, signal, log);
