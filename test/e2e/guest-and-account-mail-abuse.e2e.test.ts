@@ -8,6 +8,7 @@ import { createClient } from "graphql-ws";
 import WebSocket from "ws";
 import { realEngineUrl, waitFor } from "#kernel/testing";
 import { describeOnEngines, startCheckoutSupergraph, type CheckoutSupergraph } from "../../subgraphs/orders/test/support/start-checkout-supergraph.js";
+import { decodedMail } from "../support/mail-folder.js";
 import { codeOf, dataOf, restock } from "../../subgraphs/orders/test/support/storefront-operations.js";
 import { createMysqlTestDatabase } from "../../subgraphs/accounts/test/support/mysql-test-database.js";
 import { postGraphQL } from "../support/graphql-client.js";
@@ -159,7 +160,7 @@ describeOnEngines("guest carts and account mail under abuse", (engines) => {
       `the verification mail to ${target}`,
       () => {
         for (const file of readdirSync(mailDir).filter((name) => name.endsWith(".eml") && name.includes("-email_verification-"))) {
-          const mail = readFileSync(join(mailDir, file), "utf8").replace(/\r\n[ \t]+/g, " ").replace(/=\r?\n/g, "").replace(/=3D/g, "=");
+          const mail = decodedMail(readFileSync(join(mailDir, file), "utf8"));
           if (!mail.split(/\r?\n/).includes(`To: ${target}`)) continue;
           token = /verify-email#token=([A-Za-z0-9_-]{43})/.exec(mail)?.[1];
         }

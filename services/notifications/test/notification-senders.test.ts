@@ -61,6 +61,23 @@ describe("SmtpNotificationSender", () => {
 });
 
 describe("FolderNotificationSender", () => {
+  it("writes a mailed link whole on one line, as a person reading the file copies it, with its text's other characters as written", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "storefront-folder-sender-"));
+    try {
+      const link = "http://127.0.0.1:42910/shop/reset-password#token=1g1EZzI-Akr5nxclDukWeuy838MteDzdLGEDTWs4CE0";
+      const text = `Someone asked to reset the password of your Storefront account, Zoë. To choose a new one, open this link within 30 minutes:\n\n${link}\n\nThe link works once.`;
+      const sender = new FolderNotificationSender(dir, "Storefront <orders@storefront.example>");
+      await sender.send(message({ kind: "PASSWORD_RESET", subject: "Reset your Storefront password", text }));
+      const mail = readFileSync(join(dir, readdirSync(dir)[0]!), "utf8");
+      assert.ok(mail.split("\r\n").includes(link), mail);
+      assert.match(mail, /^Content-Transfer-Encoding: 8bit$/m);
+      const body = mail.slice(mail.indexOf("\r\n\r\n") + 4);
+      assert.equal(body.replace(/\r\n/g, "\n").trimEnd(), text);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("writes one file per message, overwriting its own file on a resend, and SMS as JSON", async () => {
     const dir = mkdtempSync(join(tmpdir(), "storefront-folder-sender-"));
     try {
