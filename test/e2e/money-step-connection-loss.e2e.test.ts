@@ -1,0 +1,262 @@
+// The PostgreSQL connection of one money step ends under it: the checkout's order statement, the
+// payment's claim, its settlement after the provider captured, and the order's update on
+// PaymentConfirmed. Each step is made to wait at its statement on a row lock the test holds, seen
+// waiting in pg_stat_activity, and its backend terminated there (the server ending a connection,
+// as a failover or an operator does); then the lock goes. The client must get a code, a retry
+// under the same key must answer, and the money and the stock must be audited right.
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { after, before, describe, it } from "node:test";
+import pg from "pg";
+import type { DomainEvent, EventBus, SubscribeOptions, Subscription } from "#kernel";
+import { describeWithRealEngine, realEngineUrl, waitFor } from "#kernel/testing";
+import { startPaymentSimulator, type RunningPaymentSimulator } from "../../services/payment-simulator/src/index.js";
+import { startCheckoutSupergraph, type CheckoutSupergraph } from "../../subgraphs/orders/test/support/start-checkout-supergraph.js";
+import { OutageEventBus } from "../../subgraphs/orders/test/support/test-event-buses.js";
+import { codeOf, createStockedProduct, customer, dataOf, TEST_DESTINATION } from "../../subgraphs/orders/test/support/storefront-operations.js";
+import { startHeldProviderCharges, type HeldProviderCharges } from "../support/held-provider-charges.js";
+import { auditMoneyPath, stockTotals, type StockTotals } from "../support/money-path-audit.js";
+
+/**
+ * A bus that can keep one publish of an event type from returning once the broker has it, so
+ * its publisher (the outbox relay, inside its transaction) waits there; counts each event's
+ * publishes.
+ */
+class PublishHoldingBus implements EventBus {
+  readonly engine: string;
+  readonly publishes = new Map<string, number>();
+  private held: { type: string; reached: () => void; released: Promise<void> } | undefined;
+
+  constructor(private readonly inner: EventBus) {
+    this.engine = inner.engine;
+  }
+
+  /** The next publish carrying `type` waits after the broker took it, until `release`. */
+  holdNextPublished(type: string): { reached: Promise<void>; release: () => void } {
+    let reached!: () => void;
+    let release!: () => void;
+    const reachedPromise = new Promise<void>((resolve) => (reached = resolve));
+    const released = new Promise<void>((resolve) => (release = resolve));
+    this.held = { type, reached, released };
+    return { reached: reachedPromise, release };
+  }
+
+  async publish(topic: string, events: DomainEvent[]): Promise<void> {
+    await this.inner.publish(topic, events);
+    for (const event of events) this.publishes.set(event.id, (this.publishes.get(event.id) ?? 0) + 1);
+    const held = this.held;
+    if (held && events.some((event) => event.type === held.type)) {
+      this.held = undefined;
+      held.reached();
+      await held.released;
+    }
+  }
+
+  subscribe(options: SubscribeOptions): Promise<Subscription> {
+    return this.inner.subscribe(options);
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+const SUITE = "money path: a step's database connection ended by the server at its statement";
+const REAL = ["DATABASE_URL", "REDIS_URL", "KAFKA_BROKERS"] as const;
+const missing = REAL.find((variable) => realEngineUrl(variable) === undefined);
+
+if (missing) describeWithRealEngine({ suite: SUITE, engine: "postgresql+redis+kafka", variable: missing }, () => {});
+else
+  describe(SUITE, { timeout: 600_000 }, () => {
+    let sg: CheckoutSupergraph;
+    let simulator: RunningPaymentSimulator;
+    let provider: HeldProviderCharges;
+    let bus: OutageEventBus | undefined;
+    let published: PublishHoldingBus | undefined;
+    let admin: pg.Client;
+    let productId: string;
+    let initial: StockTotals;
+    const userIds: string[] = [];
+    const orderIds: string[] = [];
+
+    before(async () => {
+      simulator = await startPaymentSimulator({ latencyMs: 5 });
+      provider = await startHeldProviderCharges(simulator.url);
+      sg = await startCheckoutSupergraph({
+        engines: { name: "real", database: "real", env: { REDIS_URL: realEngineUrl("REDIS_URL")!, KAFKA_BROKERS: realEngineUrl("KAFKA_BROKERS")! } },
+        decorateBus: (inner) => (bus = new OutageEventBus((published = new PublishHoldingBus(inner)))),
+        env: {
+          PAYMENT_PROVIDER_URL: provider.url,
+          // The nets under a lost step, brought into the test's minutes.
+          PAYMENT_RECOVERY_AFTER_MS: "3000",
+          PAYMENT_RECOVERY_INTERVAL_MS: "500",
+          ORDER_RECONCILE_AFTER_MS: "6000",
+          ORDER_RECONCILE_INTERVAL_MS: "500",
+        },
+      });
+      admin = new pg.Client({ connectionString: sg.databaseUrl });
+      await admin.connect();
+      productId = await createStockedProduct(sg, 50, 1_200);
+      initial = await stockTotals(sg.databaseUrl, [productId]);
+    });
+
+    after(async () => {
+      provider?.release();
+      await admin?.end();
+      await sg?.close();
+      await provider?.close();
+      await simulator?.close();
+    });
+
+    /**
+     * Holds `lockSql` in a transaction of the test's, runs `start`, waits until a backend of this
+     * database waits on a lock with a statement containing `statement`, terminates it, then lets
+     * the lock go. Returns what `start` returned.
+     */
+    async function endConnectionWaitingAt<T>(lockSql: string, lockParams: unknown[], statement: string, start: () => T): Promise<T> {
+      const holder = new pg.Client({ connectionString: sg.databaseUrl });
+      await holder.connect();
+      try {
+        await holder.query("BEGIN");
+        const { rowCount } = await holder.query(lockSql, lockParams);
+        assert.equal(rowCount, 1, `the test locks one row: ${lockSql}`);
+        const started = start();
+        let pid: number | undefined;
+        await waitFor(
+          `a backend waiting on the lock at ${statement}`,
+          async () => {
+            const { rows } = await admin.query<{ pid: number }>(
+              `SELECT pid FROM pg_stat_activity
+                WHERE datname = current_database() AND pid <> pg_backend_pid() AND pid <> $1
+                  AND wait_event_type = 'Lock' AND position($2 in query) > 0`,
+              [(holder as unknown as { processID: number }).processID, statement],
+            );
+            pid = rows[0]?.pid;
+            return pid !== undefined;
+          },
+          { timeoutMs: 60_000 },
+        );
+        const { rows } = await admin.query<{ ended: boolean }>(`SELECT pg_terminate_backend($1) AS ended`, [pid]);
+        assert.equal(rows[0]!.ended, true);
+        await holder.query("COMMIT");
+        return started;
+      } finally {
+        await holder.end();
+      }
+    }
+
+    const statusOf = async (orderId: string) => (await admin.query<{ status: string }>(`SELECT status::text AS status FROM "Order" WHERE id = $1`, [orderId])).rows[0]?.status;
+    const untilPaid = (orderId: string) => waitFor(`order ${orderId} PAID`, async () => (await statusOf(orderId)) === "PAID", { timeoutMs: 90_000 });
+
+    async function shopper() {
+      const c = await customer(sg, `conn-loss-${randomUUID().slice(0, 8)}`);
+      userIds.push(c.userId);
+      await c.add(productId, 2);
+      return c;
+    }
+
+    async function audit() {
+      const result = await auditMoneyPath({
+        databaseUrl: sg.databaseUrl,
+        redisUrl: realEngineUrl("REDIS_URL")!,
+        provider: simulator,
+        orderIds,
+        userIds,
+        productIds: [productId],
+        initial,
+        settleTimeoutMs: 90_000,
+      });
+      assert.deepEqual(result.violations, [], JSON.stringify(result.statuses));
+    }
+
+    const CHECKOUT_PAYING_WITH = `mutation($key: String!, $pm: String!) { checkout(idempotencyKey: $key, ${TEST_DESTINATION}, paymentMethod: $pm) { id } }`;
+
+    /** Places an order with its PaymentRequested held back in the outbox until `go`. */
+    async function placedWithEventsHeld(paymentMethod = "pm_card_ok") {
+      const c = await shopper();
+      bus!.stopBroker();
+      let order: { id: string };
+      try {
+        order = dataOf(await sg.query(CHECKOUT_PAYING_WITH, { key: randomUUID(), pm: paymentMethod }, c.token)).checkout;
+      } catch (error) {
+        bus!.startBroker();
+        throw error;
+      }
+      orderIds.push(order.id);
+      return { c, order, go: () => bus!.startBroker() };
+    }
+
+    it("the checkout's order statement cut at the cart's lock answers SERVICE_UNAVAILABLE without internals, and its retry under the key places the order, paid once", async () => {
+      const c = await shopper();
+      const key = randomUUID();
+      const first = await endConnectionWaitingAt(`SELECT 1 FROM "Cart" WHERE "userId" = $1 FOR UPDATE`, [c.userId], "orders_place(", () => c.checkout(key));
+      const answer = await first;
+      assert.equal(codeOf(answer), "SERVICE_UNAVAILABLE", JSON.stringify(answer));
+      assert.doesNotMatch(JSON.stringify(answer), /orders_place|terminat|prisma|\.ts:\d|at async/i);
+      const retried = dataOf(await c.checkout(key)).checkout;
+      assert.equal(dataOf(await c.checkout(key)).checkout.id, retried.id, "the key names one order");
+      orderIds.push(retried.id);
+      await untilPaid(retried.id);
+      await audit();
+    });
+
+    it("the payment's claim cut at the payment's lock is driven again: the order PAID with one capture", async () => {
+      const { order, go } = await placedWithEventsHeld();
+      await endConnectionWaitingAt(`SELECT 1 FROM "Payment" WHERE "orderId" = $1 FOR UPDATE`, [order.id], `UPDATE "Payment" SET "leaseOwner"`, go);
+      await untilPaid(order.id);
+      await audit();
+    });
+
+    it("the payment's settlement cut after the provider captured is settled again from the provider's answer under the key: one capture", async () => {
+      const { order, go } = await placedWithEventsHeld();
+      provider.hold("answers");
+      go();
+      await waitFor("the provider captured, its answer held", () => provider.held() === 1, { timeoutMs: 60_000 });
+      await endConnectionWaitingAt(`SELECT 1 FROM "Payment" WHERE "orderId" = $1 FOR UPDATE`, [order.id], `UPDATE "Payment" SET status`, () => provider.release());
+      await untilPaid(order.id);
+      await audit();
+    });
+
+    it("the order's update on PaymentConfirmed cut at the order's lock is applied again: PAID once, its hold committed", async () => {
+      const { order, go } = await placedWithEventsHeld();
+      await endConnectionWaitingAt(`SELECT 1 FROM "Order" WHERE id = $1 FOR UPDATE`, [order.id], `FROM "Order" WHERE id`, go);
+      await untilPaid(order.id);
+      const { rows } = await admin.query<{ to: string }>(`SELECT "to"::text AS to FROM "OrderStatusChange" WHERE "orderId" = $1 ORDER BY at`, [order.id]);
+      assert.deepEqual(rows.map((row) => row.to), ["PENDING", "PAID"]);
+      await audit();
+    });
+
+    it("the hold's commit cut at the reservation's lock is asked again: PAID once, its units sold once", async () => {
+      const { order, go } = await placedWithEventsHeld();
+      await endConnectionWaitingAt(`SELECT 1 FROM "Reservation" WHERE id = $1 FOR UPDATE`, [order.id], "inventory_commit(", go);
+      await untilPaid(order.id);
+      await audit();
+    });
+
+    it("a declined payment's give-back cut at the reservation's lock is asked again: PAYMENT_FAILED, its units on sale again", async () => {
+      const { order, go } = await placedWithEventsHeld("pm_card_declined");
+      await endConnectionWaitingAt(`SELECT 1 FROM "Reservation" WHERE id = $1 FOR UPDATE`, [order.id], `FROM "Reservation" WHERE id`, go);
+      await waitFor(`order ${order.id} PAYMENT_FAILED`, async () => (await statusOf(order.id)) === "PAYMENT_FAILED", { timeoutMs: 90_000 });
+      await audit();
+    });
+
+    it("the outbox relay's transaction cut after the broker took its PaymentRequested publishes it again, and the payment is charged once", async () => {
+      const c = await shopper();
+      const { reached, release } = published!.holdNextPublished("PaymentRequested");
+      const order = dataOf(await c.checkout()).checkout;
+      orderIds.push(order.id);
+      await reached;
+      const { rows } = await admin.query<{ pid: number }>(
+        `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()
+            AND state = 'idle in transaction' AND position('"OutboxEvent" AS row' in query) > 0`,
+      );
+      assert.equal(rows.length, 1, "one relay transaction holds the published rows");
+      await admin.query(`SELECT pg_terminate_backend($1)`, [rows[0]!.pid]);
+      release();
+      const { rows: requested } = await admin.query<{ id: string }>(`SELECT id FROM "OutboxEvent" WHERE type = 'PaymentRequested' AND payload->>'orderId' = $1`, [order.id]);
+      assert.equal(requested.length, 1);
+      await waitFor("the PaymentRequested published again", () => (published!.publishes.get(requested[0]!.id) ?? 0) >= 2, { timeoutMs: 60_000 });
+      await untilPaid(order.id);
+      await audit();
+    });
+  });
