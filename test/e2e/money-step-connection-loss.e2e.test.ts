@@ -12,6 +12,7 @@ import type { DomainEvent, EventBus, SubscribeOptions, Subscription } from "#ker
 import { describeWithRealEngine, realEngineUrl, waitFor } from "#kernel/testing";
 import { startPaymentSimulator, type RunningPaymentSimulator } from "../../services/payment-simulator/src/index.js";
 import { startCheckoutSupergraph, type CheckoutSupergraph } from "../../subgraphs/orders/test/support/start-checkout-supergraph.js";
+import { orderIdFor } from "../../subgraphs/orders/src/domain/checkout.service.js";
 import { OutageEventBus } from "../../subgraphs/orders/test/support/test-event-buses.js";
 import { codeOf, createStockedProduct, customer, dataOf, TEST_DESTINATION } from "../../subgraphs/orders/test/support/storefront-operations.js";
 import { startHeldProviderCharges, type HeldProviderCharges } from "../support/held-provider-charges.js";
@@ -186,15 +187,32 @@ else
       return { c, order, go: () => bus!.startBroker() };
     }
 
-    it("the checkout's order statement cut at the cart's lock answers SERVICE_UNAVAILABLE without internals, and its retry under the key places the order, paid once", async () => {
+    it("the checkout's order statement cut at the cart's lock answers SERVICE_UNAVAILABLE without internals, gives its hold back, and its retry under the key places the order, paid once", async () => {
       const c = await shopper();
       const key = randomUUID();
       const first = await endConnectionWaitingAt(`SELECT 1 FROM "Cart" WHERE "userId" = $1 FOR UPDATE`, [c.userId], "orders_place(", () => c.checkout(key));
       const answer = await first;
       assert.equal(codeOf(answer), "SERVICE_UNAVAILABLE", JSON.stringify(answer));
       assert.doesNotMatch(JSON.stringify(answer), /orders_place|terminat|prisma|\.ts:\d|at async/i);
+      const { rows: holds } = await admin.query<{ status: string }>(`SELECT status::text AS status FROM "Reservation" WHERE id = $1`, [orderIdFor(c.userId, key)]);
+      assert.deepEqual(holds, [{ status: "RELEASED" }], "the hold of an order not written is given back at once, not left to expire");
       const retried = dataOf(await c.checkout(key)).checkout;
       assert.equal(dataOf(await c.checkout(key)).checkout.id, retried.id, "the key names one order");
+      orderIds.push(retried.id);
+      await untilPaid(retried.id);
+      await audit();
+    });
+
+    it("the checkout's stock hold cut at the variant's lock answers SERVICE_UNAVAILABLE, holds nothing, and its retry under the key places the order, paid once", async () => {
+      const c = await shopper();
+      const key = randomUUID();
+      const first = await endConnectionWaitingAt(`SELECT 1 FROM "StockLevel" WHERE "productId" = $1 FOR UPDATE`, [productId], "inventory_reserve(", () => c.checkout(key));
+      const answer = await first;
+      assert.equal(codeOf(answer), "SERVICE_UNAVAILABLE", JSON.stringify(answer));
+      assert.doesNotMatch(JSON.stringify(answer), /inventory_reserve|terminat|prisma|\.ts:\d|at async/i);
+      const { rows: holds } = await admin.query(`SELECT 1 FROM "Reservation" WHERE id = $1`, [orderIdFor(c.userId, key)]);
+      assert.deepEqual(holds, [], "the cut statement held nothing");
+      const retried = dataOf(await c.checkout(key)).checkout;
       orderIds.push(retried.id);
       await untilPaid(retried.id);
       await audit();
@@ -258,5 +276,94 @@ else
       await waitFor("the PaymentRequested published again", () => (published!.publishes.get(requested[0]!.id) ?? 0) >= 2, { timeoutMs: 60_000 });
       await untilPaid(order.id);
       await audit();
+    });
+
+    describe("a lock_timeout an operator set on the database, the step's lock held past it", () => {
+      const databaseName = () => new URL(sg.databaseUrl).pathname.slice(1);
+      // A setting of the database reaches connections opened after it: the pools' are ended
+      // (idle, between tests) and open again with it.
+      const reopenConnections = () => admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'idle'`);
+      before(async () => {
+        await admin.query(`ALTER DATABASE ${databaseName()} SET lock_timeout = '1500ms'`);
+        await reopenConnections();
+      });
+      after(async () => {
+        await admin.query(`ALTER DATABASE ${databaseName()} RESET lock_timeout`);
+        await reopenConnections();
+      });
+
+      /**
+       * Holds `lockSql` while `start` runs, until a backend waiting on the lock at `statement`
+       * was seen to give up at its lock_timeout; then lets the lock go.
+       */
+      async function lockOutlivingTimeoutAt<T>(lockSql: string, lockParams: unknown[], statement: string, start: () => T): Promise<T> {
+        const holder = new pg.Client({ connectionString: sg.databaseUrl });
+        await holder.connect();
+        try {
+          await holder.query("BEGIN");
+          assert.equal((await holder.query(lockSql, lockParams)).rowCount, 1);
+          const started = start();
+          let waiter: { pid: number; since: Date } | undefined;
+          const waiting = async () =>
+            (
+              await admin.query<{ pid: number; since: Date }>(
+                `SELECT pid, query_start AS since FROM pg_stat_activity
+                  WHERE datname = current_database() AND pid <> pg_backend_pid() AND wait_event_type = 'Lock' AND position($1 in query) > 0`,
+                [statement],
+              )
+            ).rows;
+          await waitFor(`a backend waiting on the lock at ${statement}`, async () => (waiter = (await waiting())[0]) !== undefined, { timeoutMs: 60_000 });
+          await waitFor(
+            "the waiting statement given up at its lock_timeout",
+            async () => !(await waiting()).some((row) => row.pid === waiter!.pid && row.since.getTime() === waiter!.since.getTime()),
+            { timeoutMs: 60_000 },
+          );
+          await holder.query("COMMIT");
+          return started;
+        } finally {
+          await holder.end();
+        }
+      }
+
+      it("the checkout's order statement refused at the cart's lock answers SERVICE_UNAVAILABLE, and its retry under the key places the order, paid once", async () => {
+        const c = await shopper();
+        const key = randomUUID();
+        const holder = new pg.Client({ connectionString: sg.databaseUrl });
+        await holder.connect();
+        let answer;
+        try {
+          await holder.query("BEGIN");
+          await holder.query(`SELECT 1 FROM "Cart" WHERE "userId" = $1 FOR UPDATE`, [c.userId]);
+          answer = await c.checkout(key);
+        } finally {
+          await holder.end();
+        }
+        assert.equal(codeOf(answer), "SERVICE_UNAVAILABLE", JSON.stringify(answer));
+        const retried = dataOf(await c.checkout(key)).checkout;
+        orderIds.push(retried.id);
+        await untilPaid(retried.id);
+        await audit();
+      });
+
+      it("the payment's claim refused at the payment's lock is driven again: PAID with one capture", async () => {
+        const { order, go } = await placedWithEventsHeld();
+        await lockOutlivingTimeoutAt(`SELECT 1 FROM "Payment" WHERE "orderId" = $1 FOR UPDATE`, [order.id], `UPDATE "Payment" SET "leaseOwner"`, go);
+        await untilPaid(order.id);
+        await audit();
+      });
+
+      it("the order's update on PaymentConfirmed refused at the order's lock is applied again: PAID once", async () => {
+        const { order, go } = await placedWithEventsHeld();
+        await lockOutlivingTimeoutAt(`SELECT 1 FROM "Order" WHERE id = $1 FOR UPDATE`, [order.id], `FROM "Order" WHERE id`, go);
+        await untilPaid(order.id);
+        await audit();
+      });
+
+      it("the hold's commit refused at the reservation's lock is asked again: PAID once, its units sold once", async () => {
+        const { order, go } = await placedWithEventsHeld();
+        await lockOutlivingTimeoutAt(`SELECT 1 FROM "Reservation" WHERE id = $1 FOR UPDATE`, [order.id], "inventory_commit(", go);
+        await untilPaid(order.id);
+        await audit();
+      });
     });
   });
