@@ -278,6 +278,35 @@ else
       await audit();
     });
 
+    it("a paid order's cancel cut at the order's lock answers SERVICE_UNAVAILABLE or CANCELLED, and its retry ends it refunded once with its units back", async () => {
+      const c = await shopper();
+      const order = dataOf(await c.checkout()).checkout;
+      await untilPaid(order.id);
+      const onSale = async () => (await admin.query<{ available: number }>(`SELECT available FROM "StockLevel" WHERE "productId" = $1`, [productId])).rows[0]!.available;
+      const before = await onSale();
+      const CANCEL = `mutation($id: ID!) { cancelOrder(id: $id) { id status } }`;
+      const first = await endConnectionWaitingAt(`SELECT 1 FROM "Order" WHERE id = $1 FOR UPDATE`, [order.id], `FROM "Order" WHERE id`, () => sg.query(CANCEL, { id: order.id }, c.token));
+      const answer = await first;
+      if (answer.errors) assert.equal(codeOf(answer), "SERVICE_UNAVAILABLE", JSON.stringify(answer));
+      assert.doesNotMatch(JSON.stringify(answer), /terminat|prisma|\.ts:\d|at async/i);
+      const retried = dataOf(await sg.query(CANCEL, { id: order.id }, c.token)).cancelOrder;
+      assert.equal(retried.status, "CANCELLED");
+      await waitFor(
+        "the capture refunded and the units back on sale",
+        async () => {
+          const { charges, refunds } = simulator.ledger({ orderId: order.id });
+          return charges.length === 1 && refunds.length === 1 && refunds[0]!.amount === charges[0]!.amount && (await onSale()) === before + 2;
+        },
+        { timeoutMs: 90_000 },
+      );
+      const { rows } = await admin.query<{ to: string }>(`SELECT "to"::text AS to FROM "OrderStatusChange" WHERE "orderId" = $1 ORDER BY at`, [order.id]);
+      assert.deepEqual(rows.map((row) => row.to), ["PENDING", "PAID", "CANCELLED"]);
+      // Out of the audit, which reads a cancelled order as one never paid, and counts a
+      // committed hold as sold for good: the cancel's units, back on sale, are counted beside it.
+      userIds.splice(userIds.indexOf(c.userId), 1);
+      initial.set(productId, initial.get(productId)! + 2);
+    });
+
     describe("a lock_timeout an operator set on the database, the step's lock held past it", () => {
       const databaseName = () => new URL(sg.databaseUrl).pathname.slice(1);
       // A setting of the database reaches connections opened after it: the pools' are ended
