@@ -307,6 +307,26 @@ else
       initial.set(productId, initial.get(productId)! + 2);
     });
 
+    it("a cancelled paid order's refund cut at the payment's lock is recorded and sent again: refunded once", async () => {
+      const c = await shopper();
+      const order = dataOf(await c.checkout()).checkout;
+      await untilPaid(order.id);
+      const CANCEL = `mutation($id: ID!) { cancelOrder(id: $id) { id status } }`;
+      await endConnectionWaitingAt(`SELECT 1 FROM "Payment" WHERE "orderId" = $1 FOR UPDATE`, [order.id], `SELECT * FROM "Payment" WHERE`, async () =>
+        assert.equal(dataOf(await sg.query(CANCEL, { id: order.id }, c.token)).cancelOrder.status, "CANCELLED"),
+      );
+      await waitFor(
+        "the capture refunded",
+        async () => simulator.ledger({ orderId: order.id }).refunds.length > 0 && (await admin.query(`SELECT 1 FROM "Refund" WHERE "orderId" = $1 AND status = 'SUCCEEDED'`, [order.id])).rowCount === 1,
+        { timeoutMs: 90_000 },
+      );
+      const { charges, refunds } = simulator.ledger({ orderId: order.id });
+      assert.deepEqual([charges.length, refunds.map((refund) => refund.amount)], [1, [charges[0]!.amount]]);
+      // Out of the audit, as the cancel above.
+      userIds.splice(userIds.indexOf(c.userId), 1);
+      initial.set(productId, initial.get(productId)! + 2);
+    });
+
     describe("a lock_timeout an operator set on the database, the step's lock held past it", () => {
       const databaseName = () => new URL(sg.databaseUrl).pathname.slice(1);
       // A setting of the database reaches connections opened after it: the pools' are ended
