@@ -1,66 +1,26 @@
-// The PostgreSQL connection of one money step ends under it: the checkout's order statement, the
-// payment's claim, its settlement after the provider captured, and the order's update on
-// PaymentConfirmed. Each step is made to wait at its statement on a row lock the test holds, seen
-// waiting in pg_stat_activity, and its backend terminated there (the server ending a connection,
-// as a failover or an operator does); then the lock goes. The client must get a code, a retry
-// under the same key must answer, and the money and the stock must be audited right.
+// The PostgreSQL connection of one money step ends under it: the checkout's stock hold and order
+// statement, the payment's claim and its settlement after the provider captured, the order's
+// update on PaymentConfirmed, the hold's commit and a decline's give-back, the outbox relay's
+// transaction after the broker took its events, a paid order's cancel and its refund. Each step
+// is made to wait at its statement on a row lock the test holds, seen waiting in
+// pg_stat_activity, and its backend terminated there (the server ending a connection, as a
+// failover or an operator does); then the lock goes. Then the same with a lock_timeout set on the
+// test's database (a migration's lock outlasting it): the statement is refused, its connection
+// lives. The client must get a code and no internals, a retry under the same key must answer, and
+// the money and the stock must be audited right (test/support/money-path-audit.ts).
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import pg from "pg";
-import type { DomainEvent, EventBus, SubscribeOptions, Subscription } from "#kernel";
 import { describeWithRealEngine, realEngineUrl, waitFor } from "#kernel/testing";
 import { startPaymentSimulator, type RunningPaymentSimulator } from "../../services/payment-simulator/src/index.js";
 import { startCheckoutSupergraph, type CheckoutSupergraph } from "../../subgraphs/orders/test/support/start-checkout-supergraph.js";
 import { orderIdFor } from "../../subgraphs/orders/src/domain/checkout.service.js";
 import { OutageEventBus } from "../../subgraphs/orders/test/support/test-event-buses.js";
 import { codeOf, createStockedProduct, customer, dataOf, TEST_DESTINATION } from "../../subgraphs/orders/test/support/storefront-operations.js";
+import { PublishHoldingBus } from "../support/publish-holding-bus.js";
 import { startHeldProviderCharges, type HeldProviderCharges } from "../support/held-provider-charges.js";
 import { auditMoneyPath, stockTotals, type StockTotals } from "../support/money-path-audit.js";
-
-/**
- * A bus that can keep one publish of an event type from returning once the broker has it, so
- * its publisher (the outbox relay, inside its transaction) waits there; counts each event's
- * publishes.
- */
-class PublishHoldingBus implements EventBus {
-  readonly engine: string;
-  readonly publishes = new Map<string, number>();
-  private held: { type: string; reached: () => void; released: Promise<void> } | undefined;
-
-  constructor(private readonly inner: EventBus) {
-    this.engine = inner.engine;
-  }
-
-  /** The next publish carrying `type` waits after the broker took it, until `release`. */
-  holdNextPublished(type: string): { reached: Promise<void>; release: () => void } {
-    let reached!: () => void;
-    let release!: () => void;
-    const reachedPromise = new Promise<void>((resolve) => (reached = resolve));
-    const released = new Promise<void>((resolve) => (release = resolve));
-    this.held = { type, reached, released };
-    return { reached: reachedPromise, release };
-  }
-
-  async publish(topic: string, events: DomainEvent[]): Promise<void> {
-    await this.inner.publish(topic, events);
-    for (const event of events) this.publishes.set(event.id, (this.publishes.get(event.id) ?? 0) + 1);
-    const held = this.held;
-    if (held && events.some((event) => event.type === held.type)) {
-      this.held = undefined;
-      held.reached();
-      await held.released;
-    }
-  }
-
-  subscribe(options: SubscribeOptions): Promise<Subscription> {
-    return this.inner.subscribe(options);
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
-  }
-}
 
 const SUITE = "money path: a step's database connection ended by the server at its statement";
 const REAL = ["DATABASE_URL", "REDIS_URL", "KAFKA_BROKERS"] as const;
@@ -109,36 +69,32 @@ else
       await simulator?.close();
     });
 
+    type Waiter = { pid: number; since: Date };
+    /** Backends of this database waiting on a lock at a statement containing `statement`. */
+    const waitersAt = async (statement: string): Promise<Waiter[]> =>
+      (
+        await admin.query<Waiter>(
+          `SELECT pid, query_start AS since FROM pg_stat_activity
+            WHERE datname = current_database() AND pid <> pg_backend_pid() AND wait_event_type = 'Lock' AND position($1 in query) > 0`,
+          [statement],
+        )
+      ).rows;
+
     /**
-     * Holds `lockSql` in a transaction of the test's, runs `start`, waits until a backend of this
-     * database waits on a lock with a statement containing `statement`, terminates it, then lets
-     * the lock go. Returns what `start` returned.
+     * Holds `lockSql` (one row) in a transaction of the test's, runs `start`, waits until a
+     * backend waits on the lock at `statement`, does `atWaiter` to it, then lets the lock go.
+     * Returns what `start` returned.
      */
-    async function endConnectionWaitingAt<T>(lockSql: string, lockParams: unknown[], statement: string, start: () => T): Promise<T> {
+    async function whileLockHeld<T>(lockSql: string, lockParams: unknown[], statement: string, start: () => T, atWaiter: (waiter: Waiter) => Promise<void>): Promise<T> {
       const holder = new pg.Client({ connectionString: sg.databaseUrl });
       await holder.connect();
       try {
         await holder.query("BEGIN");
-        const { rowCount } = await holder.query(lockSql, lockParams);
-        assert.equal(rowCount, 1, `the test locks one row: ${lockSql}`);
+        assert.equal((await holder.query(lockSql, lockParams)).rowCount, 1, `the test locks one row: ${lockSql}`);
         const started = start();
-        let pid: number | undefined;
-        await waitFor(
-          `a backend waiting on the lock at ${statement}`,
-          async () => {
-            const { rows } = await admin.query<{ pid: number }>(
-              `SELECT pid FROM pg_stat_activity
-                WHERE datname = current_database() AND pid <> pg_backend_pid() AND pid <> $1
-                  AND wait_event_type = 'Lock' AND position($2 in query) > 0`,
-              [(holder as unknown as { processID: number }).processID, statement],
-            );
-            pid = rows[0]?.pid;
-            return pid !== undefined;
-          },
-          { timeoutMs: 60_000 },
-        );
-        const { rows } = await admin.query<{ ended: boolean }>(`SELECT pg_terminate_backend($1) AS ended`, [pid]);
-        assert.equal(rows[0]!.ended, true);
+        let waiter: Waiter | undefined;
+        await waitFor(`a backend waiting on the lock at ${statement}`, async () => (waiter = (await waitersAt(statement))[0]) !== undefined, { timeoutMs: 60_000 });
+        await atWaiter(waiter!);
         await holder.query("COMMIT");
         return started;
       } finally {
@@ -146,8 +102,17 @@ else
       }
     }
 
+    /** The step's connection ended by the server while it waits at `statement`. */
+    const endConnectionWaitingAt = <T>(lockSql: string, lockParams: unknown[], statement: string, start: () => T) =>
+      whileLockHeld(lockSql, lockParams, statement, start, async ({ pid }) => {
+        const { rows } = await admin.query<{ ended: boolean }>(`SELECT pg_terminate_backend($1) AS ended`, [pid]);
+        assert.equal(rows[0]!.ended, true);
+      });
+
     const statusOf = async (orderId: string) => (await admin.query<{ status: string }>(`SELECT status::text AS status FROM "Order" WHERE id = $1`, [orderId])).rows[0]?.status;
     const untilPaid = (orderId: string) => waitFor(`order ${orderId} PAID`, async () => (await statusOf(orderId)) === "PAID", { timeoutMs: 90_000 });
+
+    const CANCEL = `mutation($id: ID!) { cancelOrder(id: $id) { id status } }`;
 
     async function shopper() {
       const c = await customer(sg, `conn-loss-${randomUUID().slice(0, 8)}`);
@@ -284,7 +249,6 @@ else
       await untilPaid(order.id);
       const onSale = async () => (await admin.query<{ available: number }>(`SELECT available FROM "StockLevel" WHERE "productId" = $1`, [productId])).rows[0]!.available;
       const before = await onSale();
-      const CANCEL = `mutation($id: ID!) { cancelOrder(id: $id) { id status } }`;
       const first = await endConnectionWaitingAt(`SELECT 1 FROM "Order" WHERE id = $1 FOR UPDATE`, [order.id], `FROM "Order" WHERE id`, () => sg.query(CANCEL, { id: order.id }, c.token));
       const answer = await first;
       if (answer.errors) assert.equal(codeOf(answer), "SERVICE_UNAVAILABLE", JSON.stringify(answer));
@@ -311,7 +275,6 @@ else
       const c = await shopper();
       const order = dataOf(await c.checkout()).checkout;
       await untilPaid(order.id);
-      const CANCEL = `mutation($id: ID!) { cancelOrder(id: $id) { id status } }`;
       await endConnectionWaitingAt(`SELECT 1 FROM "Payment" WHERE "orderId" = $1 FOR UPDATE`, [order.id], `SELECT * FROM "Payment" WHERE`, async () =>
         assert.equal(dataOf(await sg.query(CANCEL, { id: order.id }, c.token)).cancelOrder.status, "CANCELLED"),
       );
@@ -341,38 +304,15 @@ else
         await reopenConnections();
       });
 
-      /**
-       * Holds `lockSql` while `start` runs, until a backend waiting on the lock at `statement`
-       * was seen to give up at its lock_timeout; then lets the lock go.
-       */
-      async function lockOutlivingTimeoutAt<T>(lockSql: string, lockParams: unknown[], statement: string, start: () => T): Promise<T> {
-        const holder = new pg.Client({ connectionString: sg.databaseUrl });
-        await holder.connect();
-        try {
-          await holder.query("BEGIN");
-          assert.equal((await holder.query(lockSql, lockParams)).rowCount, 1);
-          const started = start();
-          let waiter: { pid: number; since: Date } | undefined;
-          const waiting = async () =>
-            (
-              await admin.query<{ pid: number; since: Date }>(
-                `SELECT pid, query_start AS since FROM pg_stat_activity
-                  WHERE datname = current_database() AND pid <> pg_backend_pid() AND wait_event_type = 'Lock' AND position($1 in query) > 0`,
-                [statement],
-              )
-            ).rows;
-          await waitFor(`a backend waiting on the lock at ${statement}`, async () => (waiter = (await waiting())[0]) !== undefined, { timeoutMs: 60_000 });
-          await waitFor(
+      /** The step's statement waiting at `statement` seen to give up at its lock_timeout. */
+      const lockOutlivingTimeoutAt = <T>(lockSql: string, lockParams: unknown[], statement: string, start: () => T) =>
+        whileLockHeld(lockSql, lockParams, statement, start, (waiter) =>
+          waitFor(
             "the waiting statement given up at its lock_timeout",
-            async () => !(await waiting()).some((row) => row.pid === waiter!.pid && row.since.getTime() === waiter!.since.getTime()),
+            async () => !(await waitersAt(statement)).some((row) => row.pid === waiter.pid && row.since.getTime() === waiter.since.getTime()),
             { timeoutMs: 60_000 },
-          );
-          await holder.query("COMMIT");
-          return started;
-        } finally {
-          await holder.end();
-        }
-      }
+          ),
+        );
 
       it("the checkout's order statement refused at the cart's lock answers SERVICE_UNAVAILABLE, and its retry under the key places the order, paid once", async () => {
         const c = await shopper();
