@@ -1,6 +1,6 @@
 // The PostgreSQL connection of one money step ends under it: the checkout's stock hold and order
 // statement, the payment's claim and its settlement after the provider captured, the order's
-// update on PaymentConfirmed, the hold's commit and a decline's give-back, the outbox relay's
+// update on PaymentConfirmed or PaymentFailed, the hold's commit and a decline's give-back, the outbox relay's
 // transaction after the broker took its events, a paid order's cancel and its refund. Each step
 // is made to wait at its statement on a row lock the test holds, seen waiting in
 // pg_stat_activity, and its backend terminated there (the server ending a connection, as a
@@ -220,6 +220,15 @@ else
       const { order, go } = await placedWithEventsHeld("pm_card_declined");
       await endConnectionWaitingAt(`SELECT 1 FROM "Reservation" WHERE id = $1 FOR UPDATE`, [order.id], `FROM "Reservation" WHERE id`, go);
       await waitFor(`order ${order.id} PAYMENT_FAILED`, async () => (await statusOf(order.id)) === "PAYMENT_FAILED", { timeoutMs: 90_000 });
+      await audit();
+    });
+
+    it("a declined order's update on PaymentFailed cut at the order's lock is applied again: PAYMENT_FAILED once, its units on sale again", async () => {
+      const { order, go } = await placedWithEventsHeld("pm_card_declined");
+      await endConnectionWaitingAt(`SELECT 1 FROM "Order" WHERE id = $1 FOR UPDATE`, [order.id], `FROM "Order" WHERE id`, go);
+      await waitFor(`order ${order.id} PAYMENT_FAILED`, async () => (await statusOf(order.id)) === "PAYMENT_FAILED", { timeoutMs: 90_000 });
+      const { rows } = await admin.query<{ to: string }>(`SELECT "to"::text AS to FROM "OrderStatusChange" WHERE "orderId" = $1 ORDER BY at`, [order.id]);
+      assert.deepEqual(rows.map((row) => row.to), ["PENDING", "PAYMENT_FAILED"]);
       await audit();
     });
 
