@@ -96,4 +96,33 @@ describe("startNudgedWorker", () => {
       await worker.stop();
     }
   });
+
+  it("starts no run once stop() has resolved, though a nudge came during the run that stop() waited for", async () => {
+    // The run owed to that nudge used to start right after stop() returned: a relay's
+    // transaction on a pool its owner was closing, or a database being dropped.
+    let release!: () => void;
+    let calls = 0;
+    let stopped = false;
+    const afterStop: number[] = [];
+    const worker = startNudgedWorker({
+      drain: async () => {
+        calls += 1;
+        if (stopped) afterStop.push(calls);
+        if (calls === 1) await new Promise<void>((resolve) => (release = resolve));
+        return true;
+      },
+      pollMs: 10,
+      onError: () => {},
+    });
+    await settle();
+    worker.nudge();
+    const stopping = worker.stop().then(() => (stopped = true));
+    release();
+    await stopping;
+    await settle();
+    mock.timers.tick(100);
+    await settle();
+    assert.equal(calls, 1, "the owed run is dropped: the worker is stopped");
+    assert.deepEqual(afterStop, []);
+  });
 });

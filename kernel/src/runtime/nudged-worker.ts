@@ -45,7 +45,7 @@ export function startNudgedWorker(options: {
       })
       .finally(() => {
         running = undefined;
-        if (again) {
+        if (again && !stopped) {
           again = false;
           run();
         } else schedule();
@@ -70,7 +70,9 @@ export function startNudgedWorker(options: {
     async stop(): Promise<void> {
       stopped = true;
       clearTimeout(timer);
-      await running;
+      // A run ends by scheduling the next: awaited until none is left, so nothing this worker
+      // does outlives its stop (its owner closes the pool or the bus right after).
+      while (running) await running;
     },
   };
 }
