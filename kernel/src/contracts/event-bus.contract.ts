@@ -246,6 +246,39 @@ export function defineEventBusContract(
       assert.deepEqual(stopped.ids(), [first!.id]);
     });
 
+    for (const scope of ["shared", "process"] as const) {
+      it(`resolves stop() of a ${scope} subscription only once the handler it was running has returned`, async () => {
+        // Its owner closes the handler's database right after: a handler still running then
+        // wrote on a closed pool, or reopened one nobody would close.
+        const topic = unique(`stop-waits-${scope}`);
+        let entered!: () => void;
+        const handling = new Promise<void>((resolve) => (entered = resolve));
+        let finish!: () => void;
+        const finishing = new Promise<void>((resolve) => (finish = resolve));
+        let returned = false;
+        const subscription = await subscribe({
+          topic,
+          group: unique("g"),
+          scope,
+          start: scope === "process" ? "latest" : "earliest",
+          handle: async () => {
+            entered();
+            await finishing;
+            returned = true;
+          },
+        });
+        await bus.publish(topic, events(1, ["k"]));
+        await handling;
+        let stopped = false;
+        const stopping = subscription.stop().then(() => (stopped = true));
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        assert.equal(stopped, false, "stop() resolved while its handler was still running");
+        finish();
+        await stopping;
+        assert.equal(returned, true);
+      });
+    }
+
     it("gives every process-scoped subscription, whatever its name, each event published after it subscribed", async () => {
       const topic = unique("process");
       const [old] = events(1, ["k1"]);

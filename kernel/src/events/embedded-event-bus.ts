@@ -15,6 +15,8 @@ const LET_GO_STEP = 4_096;
 
 interface Member {
   handle: SubscribeOptions["handle"];
+  /** Its handler calls not yet returned: stop() waits for them, as a Kafka member's does. */
+  handling: Set<Promise<void>>;
 }
 
 interface Group {
@@ -110,13 +112,24 @@ export class EmbeddedEventBus implements EventBus {
     const group = this.group(topic, name, durable);
     // A new durable group's start is kept at once, so the events it has still to read are too.
     if (!known && durable) await this.journal?.committed(topic.name, group.name, group.offset);
-    const member: Member = { handle: handleTraced(this.engine, options.topic, options.group, options.handle) };
+    const traced = handleTraced(this.engine, options.topic, options.group, options.handle);
+    const handling = new Set<Promise<void>>();
+    const member: Member = {
+      handling,
+      handle: (event) => {
+        const call = traced(event);
+        handling.add(call);
+        return call.finally(() => handling.delete(call));
+      },
+    };
     group.members.push(member);
     this.drain(topic, group);
     return {
+      // Resolves once none of its handler calls runs: its owner closes what they use next.
       stop: async () => {
         group.members = group.members.filter((m) => m !== member);
         if (!group.durable && group.members.length === 0) topic.groups.delete(group.name);
+        await Promise.allSettled([...handling]);
       },
     };
   }
@@ -128,7 +141,13 @@ export class EmbeddedEventBus implements EventBus {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const topic of this.topics.values()) for (const group of topic.groups.values()) group.members = [];
+    const handling: Promise<void>[] = [];
+    for (const topic of this.topics.values())
+      for (const group of topic.groups.values()) {
+        for (const member of group.members) handling.push(...member.handling);
+        group.members = [];
+      }
+    await Promise.allSettled(handling);
     // A clean stop keeps what was handled as handled.
     await Promise.all(this.commits);
     await this.journal?.close();
