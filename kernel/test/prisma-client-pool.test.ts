@@ -51,4 +51,21 @@ describe("the Prisma client's pg pool", () => {
       await prisma.$disconnect();
     }
   });
+
+  it("refuses every statement after $disconnect, and opens no connection for it", async () => {
+    // Prisma reconnects on the next query after $disconnect, and its adapter opened a pool of
+    // its own for it that nothing ever closed: work that outlived its owner's close (an event
+    // handler still running) wrote through it, and a test's dropped database ended it mid-way.
+    const prisma = createPrismaClient(database.url, { poolSize: 2 });
+    await prisma.order.count();
+    await prisma.$disconnect();
+    await waitFor("the pool's connections are gone", async () => (await connectionsTo()) === 0, { timeoutMs: 5_000 });
+    await assert.rejects(prisma.order.count(), /pool/i);
+    await assert.rejects(
+      prisma.$transaction(async (tx) => tx.order.count()),
+      /pool/i,
+    );
+    await assert.rejects(queryDirect(prisma, Prisma.sql`SELECT 1 AS n`), /pool/i);
+    assert.equal(await connectionsTo(), 0, "a connection was opened after $disconnect");
+  });
 });

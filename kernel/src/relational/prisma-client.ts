@@ -64,9 +64,12 @@ export function createPrismaClient(databaseUrl: string, { poolSize = 10, bounds 
   // 'error' on the pool, which pg-pool then replaces; unheard, it would end the process.
   pool.on("error", () => undefined);
   genericPlanPool.on("error", () => undefined);
-  const prisma = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
-  // Prisma disposes the pool only when it used it itself: a client that ran only
-  // `queryDirect` statements would keep its connections open after $disconnect.
+  // The pools are this client's for good, ended here and never by Prisma: Prisma reconnects on
+  // a query after $disconnect, and its adapter, having disposed of a pool it was given, opened
+  // one of its own then, which nothing closed. A statement after $disconnect now fails on the
+  // ended pool. Prisma also ended a pool only when it had used it itself (a client that ran only
+  // `queryDirect` statements kept its connections).
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   const disconnect = prisma.$disconnect.bind(prisma);
   Object.defineProperty(prisma, "$disconnect", {
     value: async () => {
