@@ -7,6 +7,7 @@ import { it } from "node:test";
 import { MongoClient } from "mongodb";
 import { describeWithRealEngine } from "#kernel/testing";
 import { PrismaUserStore } from "../../subgraphs/accounts/src/adapters/prisma-user-store.js";
+import { createMysqlTestDatabase } from "../../subgraphs/accounts/test/support/mysql-test-database.js";
 import { traceThisProcess } from "./support/traced-process.js";
 
 const traced = await traceThisProcess();
@@ -37,7 +38,9 @@ describeWithRealEngine({ suite: "tracing MongoDB calls", engine: "mongodb", vari
 
 describeWithRealEngine({ suite: "tracing MariaDB calls", engine: "mariadb", variable: "MYSQL_URL" }, (url) => {
   it("an accounts lookup inside a request is a span of the request's trace, its statement a MySQL span below it", async () => {
-    const store = await PrismaUserStore.connect(url, { poolSize: 2 });
+    // A database of its own, migrated: the shared one is migrated only by whoever ran first.
+    const database = await createMysqlTestDatabase(url);
+    const store = await PrismaUserStore.connect(database.url, { poolSize: 2 });
     try {
       const request = await traced.inSpan("request", async (span) => {
         await store.findUsersByIds([`missing-${randomUUID()}`]);
@@ -48,6 +51,7 @@ describeWithRealEngine({ suite: "tracing MariaDB calls", engine: "mariadb", vari
       assert.ok(statements.length > 0, `no MySQL span in ${spans.map((span) => `${span.name} ${JSON.stringify(span.attributes)}`).join("; ")}`);
     } finally {
       await store.close();
+      await database.drop();
     }
   });
 });
