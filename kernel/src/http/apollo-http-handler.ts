@@ -1,11 +1,24 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { HeaderMap, type ApolloServer, type BaseContext } from "@apollo/server";
+import Negotiator from "negotiator";
 import { Lexer, Source, TokenKind } from "graphql";
 import { readBody, BodyTooLargeError, InvalidUtf8Error } from "./read-body.js";
 import { jsonNestsDeeperThan, MAX_JSON_NESTING } from "./json-nesting.js";
 import { varyBy } from "./vary.js";
 import { sendGraphQLError } from "./send-graphql-error.js";
 import { ErrorCode } from "../errors/error-codes.js";
+
+/** Apollo Server's words for the same refusal, which it gave after running the operation. */
+const UNACCEPTABLE = "An 'accept' header was provided for this request which does not accept application/json or application/graphql-response+json";
+/** What Apollo Server answers a single result in (`chooseContentTypeForSingleResultResponse`). */
+const ANSWER_TYPES = ["application/json; charset=utf-8", "application/graphql-response+json; charset=utf-8", "application/json; callbackSpec=1.0; charset=utf-8"];
+
+/** Whether the request's Accept header (none accepts all) allows a type Apollo Server answers in, as Apollo Server negotiates it. */
+function acceptsAnAnswerType(req: IncomingMessage): boolean {
+  const accept = req.headers.accept;
+  if (!accept) return true;
+  return new Negotiator({ headers: { accept } }).mediaType(ANSWER_TYPES) !== undefined;
+}
 
 /**
  * Serves an ApolloServer from a plain node:http server. Apollo Server 5 ships no HTTP
@@ -61,6 +74,13 @@ export function createApolloHandler<TContext extends BaseContext>(
       // when it carries a preflight header; the same request gets the same code without one.
       const refusal = crossSiteRefusal(req, options.howToSend);
       return sendGraphQLError(res, 400, refusal.startsWith(NO_QUERY) ? ErrorCode.BAD_USER_INPUT : "BAD_REQUEST", refusal);
+    }
+    // Before anything is read or admitted: Apollo Server chose the answer's media type only once
+    // the operation had run, so a mutation whose client accepts neither JSON type ran (a line
+    // added, an order placed and charged) and its client was told 406, that it had failed.
+    if (!acceptsAnAnswerType(req)) {
+      req.resume();
+      return sendGraphQLError(res, 406, "BAD_REQUEST", UNACCEPTABLE, { vary: "Accept" });
     }
     let body: unknown;
     try {
