@@ -5,11 +5,21 @@ import { connect, type Socket } from "node:net";
 import { Agent, get as httpGet, request } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, describe, it } from "node:test";
-import { clientNetwork, closeServer, createGuardedServer, defaultMaxConnections, MAX_PIPELINED, MAX_REQUEST_HEADERS, maxConnectionsFor, openFileLimit, PIPELINE_FLOOD_CONNECTIONS, resetWhenCut, startHealthServer, type ConnectionGuards, type ConnectionRefusal } from "#kernel";
+import { clientNetwork, closeServer, createGuardedServer, defaultMaxConnections, MAX_PIPELINED, MAX_REQUEST_HEADERS, maxConnectionsFor, openFileLimit, PIPELINE_FLOOD_CONNECTIONS, resetWhenCut, STALLED_READER_MS, startHealthServer, type ConnectionGuards, type ConnectionRefusal } from "#kernel";
 import { WebSocketServer } from "ws";
 import { heldForConnection, waitFor } from "#kernel/testing";
 
+/**
+ * How long a stalled reader may wait for its verdict: the kernel's socket tables are looked at
+ * once a second on a quiet machine, but at most STALLED_READER_MS apart where a look is slow
+ * (a loaded machine, many sockets), whatever a test's own stall deadline, and a verdict takes up
+ * to three looks. On a quiet machine each such test ends within seconds all the same.
+ */
+const THREE_LOOKS_MS = 3 * STALLED_READER_MS + 5_000;
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** A race's losing side that keeps the process up no longer than the test (unlike `sleep`). */
+const giveUpAfter = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 async function guardedServer(guards: Omit<ConnectionGuards, "onRefused">) {
   const refused: ConnectionRefusal[] = [];
@@ -343,7 +353,7 @@ describe("guarded HTTP server: what a client leaves unread", () => {
     const { server, port, closedAt } = await answering({ stalledReaderMs: 500 });
     try {
       const client = await notReading(port);
-      const closed = await Promise.race([closedAt, sleep(10_000).then(() => undefined)]);
+      const closed = await Promise.race([closedAt, giveUpAfter(THREE_LOOKS_MS).then(() => undefined)]);
       assert.ok(closed !== undefined, "the server let the kept-alive socket of a client that reads nothing go");
       const { bytes } = await client.read();
       assert.ok(bytes < ANSWER_BYTES, `what was left was dropped: ${bytes} bytes reached the client, the answer has ${ANSWER_BYTES}`);
@@ -357,7 +367,7 @@ describe("guarded HTTP server: what a client leaves unread", () => {
     const { server, port, closedAt } = await answering({ stalledReaderMs: 500 }, 8 * 1024 * 1024);
     try {
       const client = await notReading(port);
-      const closed = await Promise.race([closedAt, sleep(10_000).then(() => undefined)]);
+      const closed = await Promise.race([closedAt, giveUpAfter(THREE_LOOKS_MS).then(() => undefined)]);
       assert.ok(closed !== undefined, "the server cut the socket of a client that reads nothing");
       const { bytes } = await client.read();
       assert.ok(bytes < 1024 * 1024, `what the server's kernel held was dropped: ${bytes} bytes reached the client`);
@@ -367,8 +377,9 @@ describe("guarded HTTP server: what a client leaves unread", () => {
   });
 
   it("resets a client that reads so slowly that it would take more than four stall deadlines to read what the kernel holds for it, though it never stalls", async () => {
-    // 4 MB: what the kernel takes for one socket on loopback. Read at 64 KB every 400 ms, it
-    // would have taken 25 s, acknowledging something at every look, the kernel holding megabytes all along.
+    // 4 MB: what the kernel takes for one socket on loopback. Read at 16 KB every 400 ms, it
+    // would have taken 100 s, acknowledging something at every look, the kernel holding megabytes
+    // all along: slow enough that the verdict comes long before, however far apart the looks.
     const server = createGuardedServer({ maxConnections: 100, stalledReaderMs: 500 }, (req, res) => {
       req.resume();
       req.on("end", () => res.end(Buffer.alloc(4 * 1024 * 1024, 120)));
@@ -381,10 +392,10 @@ describe("guarded HTTP server: what a client leaves unread", () => {
       await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
       socket.write(`GET / HTTP/1.1\r\nHost: x\r\n\r\n`);
       let bytes = 0;
-      const deadline = Date.now() + 10_000;
+      const deadline = Date.now() + THREE_LOOKS_MS;
       while (!socket.destroyed && Date.now() < deadline) {
         await sleep(400);
-        const chunk = socket.read(64 * 1024) ?? socket.read();
+        const chunk = socket.read(16 * 1024) ?? socket.read();
         if (chunk) bytes += chunk.length;
         // Whatever the client's own kernel held is read once the reset is known.
         if (socket.readableEnded || socket.closed) break;
@@ -494,7 +505,7 @@ describe("guarded HTTP server: what a WebSocket client leaves unread", () => {
     const client = await notReadingPushes(port);
     try {
       await until(() => closed.length === 1);
-      const cut = await Promise.race([closed[0]!.then(() => true), sleep(10_000).then(() => false)]);
+      const cut = await Promise.race([closed[0]!.then(() => true), giveUpAfter(THREE_LOOKS_MS).then(() => false)]);
       assert.ok(cut, "the server cut the socket of a client that reads nothing");
       const bytes = await client.read();
       assert.ok(bytes < PUSHED_BYTES, `what was left was dropped: ${bytes} bytes reached the client, the push has ${PUSHED_BYTES}`);
