@@ -88,7 +88,7 @@ const gateway = await startGateway({
   port: 0,
 });
 const admin = await issueAccessToken({ secret: config.auth.jwtSecret, issuer: config.auth.jwtIssuer }, { userId: "bench-admin", roles: ["admin"] });
-const subgraph = createSubgraphClient({ url: inventory.url, internalSecret: config.auth.internalSecret, serviceName: "inventory-bench", connections: concurrency });
+const subgraph = createSubgraphClient({ url: inventory.url, audience: "inventory", internalSecret: config.auth.internalSecret, serviceName: "inventory-bench", connections: concurrency });
 
 /** A reservation that must succeed, or (sold out) fail with OUT_OF_STOCK; anything else counts as an error. */
 const reserveOne = (reserve: (id: string, items: { variantId: string; quantity: number }[]) => Promise<unknown>, label: string, pick: (n: number) => string, expectOutOfStock = false) =>

@@ -43,7 +43,7 @@ function fetchCaller() {
   return async (orderId: string) => {
     const response = await fetch(url, {
       method: "POST",
-      headers: { "content-type": "application/json", [INTERNAL_HEADER]: signInternalCredential(SECRET, { identity: { userId: "service:orders", roles: ["service"] }, requestId: "internal" }) },
+      headers: { "content-type": "application/json", [INTERNAL_HEADER]: signInternalCredential(SECRET, { aud: "inventory", identity: { userId: "service:orders", roles: ["service"] }, requestId: "internal" }) },
       body: JSON.stringify({ query: QUERY, variables: { orderId } }),
       signal: AbortSignal.timeout(5_000),
       dispatcher,
@@ -54,7 +54,7 @@ function fetchCaller() {
 }
 
 function clientCaller() {
-  const client = createSubgraphClient({ url, internalSecret: SECRET, serviceName: "orders" });
+  const client = createSubgraphClient({ url, audience: "inventory", internalSecret: SECRET, serviceName: "orders" });
   return async (orderId: string) => (await client.request<{ reserveStock: { status: string } }>(QUERY, { orderId })).reserveStock.status === "HELD";
 }
 

@@ -1,8 +1,8 @@
 // A subgraph's CPU per fetch, alone: the products and inventory subgraph servers in a child
 // process (the products subgraph whole, on the embedded catalog and its hot cache; inventory's
 // server over an in-memory stock), called over HTTP exactly as the gateway calls them for the
-// product read of `product-uncached`: the planned texts, one signed header per read sent on
-// both of its calls. The figure is the child's CPU time (/proc/<pid>/stat) per read.
+// product read of `product-uncached`: the planned texts, one signed header per read and
+// subgraph, as the gateway signs them. The figure is the child's CPU time (/proc/<pid>/stat) per read.
 //
 //   npx tsx bench/subgraph-fetch.ts [--reads 4000] [--rounds 5] [--concurrency 16] [--products 100] [--port 42300 (0: any free ports)] [--redis-db 14] [--profile-dir DIR] [--runner bundle|tsx] [--apollo-only]
 //
@@ -136,8 +136,8 @@ async function drive(): Promise<void> {
   });
   const fetches = plannedFetches();
   const pools = { products: new Pool(new URL(urls.products).origin, { connections: Number(args.concurrency) }), inventory: new Pool(new URL(urls.inventory).origin, { connections: Number(args.concurrency) }) };
-  const header = () => signInternalCredential(SECRET, { requestId: crypto.randomUUID() });
-  const listed = await callNamed("products", header(), `{ products(first: ${args.products}) { edges { node { id variants { id } } } } }`, undefined, {});
+  const header = (aud: "products" | "inventory", requestId: string = crypto.randomUUID()) => signInternalCredential(SECRET, { aud, requestId });
+  const listed = await callNamed("products", header("products"), `{ products(first: ${args.products}) { edges { node { id variants { id } } } } }`, undefined, {});
   const list = JSON.parse(listed.slice(listed.indexOf("\n") + 1)) as {
     data: { products: { edges: { node: { id: string; variants: { id: string }[] } }[] } };
   };
@@ -156,12 +156,12 @@ async function drive(): Promise<void> {
   // One product read: the products fetch, then inventory's entity fetch with what it required.
   const read = async (index: number) => {
     const product = catalog[index % catalog.length]!;
-    const signed = header();
-    const first = await callNamed("products", signed, fetches.products, productsOperation.name?.value, { id: product.id });
+    const requestId = crypto.randomUUID();
+    const first = await callNamed("products", header("products", requestId), fetches.products, productsOperation.name?.value, { id: product.id });
     if (!first.includes(`"id":"${product.id}"`) || first.includes(`"errors"`)) throw new Error(`products answered ${first}`);
     sameAsFirst(`products ${product.id}`, first);
     const representations = [{ __typename: "Product", id: product.id, variants: product.variants.map((variant) => ({ id: variant.id })) }];
-    const second = await callNamed("inventory", signed, fetches.inventory, inventoryOperation.name?.value, { representations });
+    const second = await callNamed("inventory", header("inventory", requestId), fetches.inventory, inventoryOperation.name?.value, { representations });
     if (!second.includes(`"stock":`) || second.includes(`"errors"`)) throw new Error(`inventory answered ${second}`);
     sameAsFirst(`inventory ${product.id}`, second);
   };

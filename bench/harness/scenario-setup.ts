@@ -26,7 +26,7 @@ export function scenarioSetup(options: {
       return (await response.json()) as GraphQLAnswer;
     },
     token: (userId) => issueAccessToken(auth, { userId, roles: ["customer"] }),
-    internalCredential: () => signInternalCredential(options.internalSecret, { requestId: "bench-direct" }),
+    internalCredential: () => signInternalCredential(options.internalSecret, { aud: "products", requestId: "bench-direct" }),
     inventory: options.inventory,
     productIds: Array.from({ length: options.seedProducts }, (_, i) => `prod_${String(i + 1).padStart(7, "0")}`),
     connections: options.connections,

@@ -17,7 +17,7 @@ const gateway = createGatewayRuntime({
   transportEntries: Object.fromEntries(Object.entries(config.gateway.subgraphUrls).map(([name, location]) => [name, { location }])),
   // Its documented header propagation: each subgraph request gets the headers returned here.
   propagateHeaders: {
-    async fromClientToSubgraphs({ request }) {
+    async fromClientToSubgraphs({ request, subgraphName }) {
       const header = request.headers.get("authorization");
       let identity: Identity | undefined;
       if (header?.startsWith("Bearer ")) {
@@ -26,7 +26,7 @@ const gateway = createGatewayRuntime({
         if (!verified) identities.set(token, (verified = verify(token)));
         identity = await verified;
       }
-      return { [INTERNAL_HEADER]: signInternalCredential(config.auth.internalSecret, { identity, requestId: crypto.randomUUID() }) };
+      return { [INTERNAL_HEADER]: signInternalCredential(config.auth.internalSecret, { aud: subgraphName, identity, requestId: crypto.randomUUID() }) };
     },
   },
 });

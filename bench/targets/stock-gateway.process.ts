@@ -15,18 +15,18 @@ import type { GatewayContext } from "../../gateway/src/gateway-context.js";
 const config = loadConfig();
 const pooled = process.argv.includes("--pooled");
 const verify = createAccessTokenVerifier({ secret: config.auth.jwtSecret, issuer: config.auth.jwtIssuer });
-const sign = (context: GatewayContext) => signInternalCredential(config.auth.internalSecret, { identity: context.identity, requestId: context.requestId });
+const sign = (context: GatewayContext, subgraph: string) => signInternalCredential(config.auth.internalSecret, { aud: subgraph, identity: context.identity, requestId: context.requestId });
 
 const gateway = new ApolloGateway({
   supergraphSdl: readFileSync(config.gateway.supergraphPath, "utf8"),
   buildService: ({ name, url }) => {
     const willSendRequest = ({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): void => {
       // Health checks carry no request context; every query does.
-      request.http?.headers.set(INTERNAL_HEADER, sign(context as GatewayContext));
+      request.http?.headers.set(INTERNAL_HEADER, sign(context as GatewayContext, name));
     };
     const target = config.gateway.subgraphUrls[name as keyof typeof config.gateway.subgraphUrls] ?? url!;
     return pooled
-      ? new PooledGraphQLDataSource({ url: target, connections: config.gateway.performance.subgraphConnections, timeoutMs: config.gateway.subgraphTimeoutMs, queueMs: config.gateway.subgraphQueueMs, headersFor: (context) => ({ [INTERNAL_HEADER]: sign(context) }) })
+      ? new PooledGraphQLDataSource({ url: target, connections: config.gateway.performance.subgraphConnections, timeoutMs: config.gateway.subgraphTimeoutMs, queueMs: config.gateway.subgraphQueueMs, headersFor: (context) => ({ [INTERNAL_HEADER]: sign(context, name) }) })
       : new RemoteGraphQLDataSource<GatewayContext>({ url: target, willSendRequest });
   },
 });

@@ -142,7 +142,7 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
   const images = createImageOriginProxy({
     productsOrigin: replicas.sets.products!,
     logger,
-    credential: renewedPlatformCredential(config.auth.internalSecret, "gateway-images"),
+    credential: renewedPlatformCredential(config.auth.internalSecret, "gateway-images", "products"),
     // Per client network: an image request carries no token, and a CDN in front asks each image once.
     budget: async (req) => {
       const decision = await imageRateLimit(imageBudgetKey(req, clientNetwork(clientAddress(req, config.gateway.trustProxy))));

@@ -105,7 +105,7 @@ describe("image origin proxy: the platform's own caller at products", () => {
       credentials.push(req.headers[INTERNAL_HEADER] as string | undefined);
       res.writeHead(200, { "content-type": "image/webp" }).end("img");
     });
-    const proxy = createImageOriginProxy({ productsOrigin: `http://127.0.0.1:${await listen(origin)}`, logger: createLogger("silent"), credential: renewedPlatformCredential(secret, "gateway-images") });
+    const proxy = createImageOriginProxy({ productsOrigin: `http://127.0.0.1:${await listen(origin)}`, logger: createLogger("silent"), credential: renewedPlatformCredential(secret, "gateway-images", "products") });
     const gateway = createServer((req, res) => void proxy(req, res).then((served) => served || res.writeHead(418).end()));
     const port = await listen(gateway);
     try {

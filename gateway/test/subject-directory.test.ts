@@ -19,7 +19,7 @@ describe("the accounts subject directory, against the accounts subgraph", () => 
         await kv.close();
       } };
     accounts = await startAccountsSubgraph(platform, { port: 0 });
-    client = createSubgraphClient({ url: accounts.url, internalSecret: config.auth.internalSecret, serviceName: "gateway" });
+    client = createSubgraphClient({ url: accounts.url, audience: "accounts", internalSecret: config.auth.internalSecret, serviceName: "gateway" });
   });
   after(async () => {
     await client?.close();
@@ -36,7 +36,7 @@ describe("the accounts subject directory, against the accounts subgraph", () => 
   });
 
   it("fails, rather than guessing, when the accounts subgraph cannot answer", async () => {
-    const unreachable = createSubgraphClient({ url: "http://127.0.0.1:9/graphql", internalSecret: config.auth.internalSecret, serviceName: "gateway" });
+    const unreachable = createSubgraphClient({ url: "http://127.0.0.1:9/graphql", audience: "accounts", internalSecret: config.auth.internalSecret, serviceName: "gateway" });
     await assert.rejects(createAccountsSubjectDirectory(unreachable).hasAccount("usr_1"));
     await unreachable.close();
   });

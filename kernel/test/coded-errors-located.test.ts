@@ -51,7 +51,7 @@ describe("coded errors a subgraph's resolvers throw", () => {
     try {
       const response = await fetch(server.url, {
         method: "POST",
-        headers: { "content-type": "application/json", [INTERNAL_HEADER]: signInternalCredential(SECRET, { requestId: "test" }) },
+        headers: { "content-type": "application/json", [INTERNAL_HEADER]: signInternalCredential(SECRET, { aud: "toy", requestId: "test" }) },
         body: JSON.stringify({ query }),
       });
       const body = (await response.json()) as { data?: any; errors?: { message: string; path?: unknown[]; locations?: unknown[]; extensions?: Record<string, unknown> }[] };

@@ -40,7 +40,7 @@ describe("the parsed-document store", () => {
       const send = async (query: string) => {
         const response = await fetch(server.url, {
           method: "POST",
-          headers: { "content-type": "application/json", [INTERNAL_HEADER]: signInternalCredential(SECRET, { requestId: "test" }) },
+          headers: { "content-type": "application/json", [INTERNAL_HEADER]: signInternalCredential(SECRET, { aud: "toy", requestId: "test" }) },
           body: JSON.stringify({ query }),
         });
         assert.equal(response.status, 200, await response.text());

@@ -55,7 +55,7 @@ describe("a call to another subgraph's service in this process", () => {
       resolvers: { Mutation: { fail: (_root: unknown, { how }: { how: string }) => fail(how) } },
     });
     server = await startSubgraphServer({ name: "callee", schema, internalSecret: SECRET, logger, extendContext: (base) => base, port: 0, host: "127.0.0.1" });
-    client = createSubgraphClient({ url: server.url, internalSecret: SECRET, serviceName: "caller" });
+    client = createSubgraphClient({ url: server.url, audience: "callee", internalSecret: SECRET, serviceName: "caller" });
   });
   after(async () => {
     await client?.close();

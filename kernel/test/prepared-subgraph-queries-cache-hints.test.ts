@@ -58,8 +58,14 @@ const resolvers = {
 };
 
 const schema = () => buildSubgraphSchema({ typeDefs, resolvers: resolvers as never });
-const start = (preparedQueries: boolean) =>
-  startSubgraphServer({ name: preparedQueries ? "hinted-prepared" : "hinted-reference", schema: schema(), internalSecret: SECRET, logger: createLogger("silent"), extendContext: (base) => base, port: 0, host: "127.0.0.1", preparedQueries });
+/** Each server's name by its URL: the header a call carries is signed for the server it goes to. */
+const audienceOf = new Map<string, string>();
+const start = (preparedQueries: boolean) => {
+  const name = preparedQueries ? "hinted-prepared" : "hinted-reference";
+  return startSubgraphServer({ name, schema: schema(), internalSecret: SECRET, logger: createLogger("silent"), extendContext: (base) => base, port: 0, host: "127.0.0.1", preparedQueries }).then(
+    (server) => (audienceOf.set(server.url, name), server),
+  );
+};
 
 interface Answer {
   status: number;
@@ -70,7 +76,7 @@ interface Answer {
 
 async function call(url: string, body: unknown): Promise<Answer> {
   calls.length = 0;
-  const headers = { "content-type": "application/json", [INTERNAL_HEADER]: signInternalCredential(SECRET, { requestId: "req-1" }) };
+  const headers = { "content-type": "application/json", [INTERNAL_HEADER]: signInternalCredential(SECRET, { aud: audienceOf.get(url) ?? "unknown", requestId: "req-1" }) };
   const answer = await new Promise<Omit<Answer, "calls">>((resolve, reject) => {
     const req = request(url, { method: "POST", headers }, (res) => {
       let text = "";

@@ -28,7 +28,7 @@ describe("texts a subgraph keeps prepared", () => {
   const send = (query: string) =>
     new Promise<void>((resolve, reject) => {
       const body = JSON.stringify({ query });
-      const sent = request(server.url, { method: "POST", headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), [INTERNAL_HEADER]: signInternalCredential(SECRET, { requestId: "dense" }) } }, (response) => {
+      const sent = request(server.url, { method: "POST", headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), [INTERNAL_HEADER]: signInternalCredential(SECRET, { aud: "dense", requestId: "dense" }) } }, (response) => {
         let text = "";
         response.on("data", (chunk) => (text += chunk));
         response.on("end", () => (response.statusCode === 200 && text.includes('"a899":"hi"') ? resolve() : reject(new Error(`${response.statusCode} ${text.slice(0, 200)}`))));

@@ -56,6 +56,8 @@ const resolvers = {
   Mutation: { save: (_root: unknown, { text }: { text: string }) => (calls.push(`save ${text}`), "saved") },
 };
 
+/** Each server's name by its URL: the header a call carries is signed for the server it goes to. */
+const audienceOf = new Map<string, string>();
 const start = (preparedQueries: boolean) =>
   startSubgraphServer({
     name: preparedQueries ? "prepared" : "reference",
@@ -66,7 +68,7 @@ const start = (preparedQueries: boolean) =>
     port: 0,
     host: "127.0.0.1",
     preparedQueries,
-  });
+  }).then((server) => (audienceOf.set(server.url, preparedQueries ? "prepared" : "reference"), server));
 
 interface Answer {
   status: number;
@@ -79,7 +81,7 @@ interface Answer {
 async function call(url: string, body: unknown, extraHeaders: Record<string, string> = {}): Promise<Answer> {
   calls.length = 0;
   const payload = typeof body === "string" ? body : JSON.stringify(body);
-  const headers = { "content-type": "application/json", [INTERNAL_HEADER]: signInternalCredential(SECRET, { requestId: "req-1", identity: { userId: "usr_1", roles: ["customer"] } }), ...extraHeaders };
+  const headers = { "content-type": "application/json", [INTERNAL_HEADER]: signInternalCredential(SECRET, { aud: audienceOf.get(url) ?? "unknown", requestId: "req-1", identity: { userId: "usr_1", roles: ["customer"] } }), ...extraHeaders };
   const answer = await new Promise<Omit<Answer, "calls">>((resolve, reject) => {
     const req = request(url, { method: "POST", headers }, (res) => {
       let text = "";

@@ -26,7 +26,7 @@ describe("a subgraph client's errors, by the callee's answer", () => {
 
   async function failureFor(status: number, body: unknown): Promise<unknown> {
     answer = { status, body: typeof body === "string" ? body : JSON.stringify(body) };
-    const client = createSubgraphClient({ url, internalSecret: "test-internal-secret-0123456789", serviceName: "orders" });
+    const client = createSubgraphClient({ url, audience: "inventory", internalSecret: "test-internal-secret-0123456789", serviceName: "orders" });
     try {
       await client.request(`mutation { commitReservation(reservationId: "r1") { id } }`);
       return undefined;

@@ -32,7 +32,7 @@ describe("a subgraph client's call when a replica fails under it", () => {
   const answering = () => replica((_request, response) => response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ data: { ok: true } })));
   const cutting = () => replica((request) => request.socket.destroy());
   const clientOf = (...urls: string[]) => {
-    const client = createSubgraphClient({ url: urls.join(","), internalSecret: "test-internal-secret-0123456789", serviceName: "orders" });
+    const client = createSubgraphClient({ url: urls.join(","), audience: "inventory", internalSecret: "test-internal-secret-0123456789", serviceName: "orders" });
     closers.push(client.close);
     return client;
   };

@@ -27,7 +27,7 @@ const status = async (url: string) => {
 const ask = async (server: RunningServer, query: string) => {
   const response = await fetch(server.url, {
     method: "POST",
-    headers: { "content-type": "application/json", [INTERNAL_HEADER]: signInternalCredential(SECRET, { requestId: "readiness-test" }) },
+    headers: { "content-type": "application/json", [INTERNAL_HEADER]: signInternalCredential(SECRET, { aud: "first", requestId: "readiness-test" }) },
     body: JSON.stringify({ query }),
   });
   return { status: response.status, body: (await response.json()) as { data?: Record<string, string> } };

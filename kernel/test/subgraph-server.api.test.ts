@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { buildSubgraphSchema } from "@apollo/subgraph";
 import { parse } from "graphql";
-import { randomUUID } from "node:crypto";
+import { createHmac, randomUUID } from "node:crypto";
 import { badInput, createLogger, INTERNAL_HEADER, sharedInternalCredentialVerifier, signInternalCredential, startSubgraphServer, type RunningServer } from "#kernel";
 
 const SECRET = "subgraph-server-test-secret-0123456789";
@@ -65,7 +65,7 @@ describe("every subgraph server", () => {
     received.length = 0;
     const response = await fetch(server.url, {
       method: "POST",
-      headers: { "content-type": "application/json", [INTERNAL_HEADER]: signInternalCredential(SECRET, { requestId: "test" }) },
+      headers: { "content-type": "application/json", [INTERNAL_HEADER]: signInternalCredential(SECRET, { aud: "toy", requestId: "test" }) },
       body: JSON.stringify({ query, variables }),
     });
     const text = await response.text();
@@ -160,26 +160,35 @@ describe("every subgraph server", () => {
     return { status: response.status, body: (await response.json()) as { data?: { whoami: string }; errors?: { extensions?: { code?: string } }[] } };
   }
 
-  it("serves a request's header again, and refuses it tampered or expired after it was served", async () => {
-    const good = signInternalCredential(SECRET, { requestId: "r1", identity: { userId: "u1", roles: ["customer"] } });
+  it("serves a request's header again, and refuses it tampered, expired after it was served, or signed for another server", async () => {
+    const good = signInternalCredential(SECRET, { aud: "toy", requestId: "r1", identity: { userId: "u1", roles: ["customer"] } });
     for (let call = 0; call < 2; call++) assert.deepEqual((await whoami(good)).body.data, { whoami: "u1" });
     const [version, payload, signature] = good.split(".");
-    const forgedPayload = Buffer.from(JSON.stringify({ requestId: "r1", identity: { userId: "admin", roles: ["admin"] }, exp: Date.now() + 60_000 })).toString("base64url");
+    const forgedPayload = Buffer.from(JSON.stringify({ aud: "toy", requestId: "r1", identity: { userId: "admin", roles: ["admin"] }, exp: Date.now() + 60_000 })).toString("base64url");
     const lastSwapped = signature!.slice(0, -1) + (signature!.endsWith("A") ? "B" : "A");
     for (const header of [`${version}.${forgedPayload}.${signature}`, `${version}.${payload}.${lastSwapped}`, `${good}x`, good.slice(1)]) {
       const refused = await whoami(header);
       assert.equal(refused.status, 403, header);
       assert.equal(refused.body.errors?.[0]?.extensions?.code, "FORBIDDEN");
     }
-    const expired = signInternalCredential(SECRET, { requestId: "r2", identity: { userId: "u2", roles: ["customer"] } }, Date.now() - 60_001);
+    const expired = signInternalCredential(SECRET, { aud: "toy", requestId: "r2", identity: { userId: "u2", roles: ["customer"] } }, Date.now() - 60_001);
     assert.equal((await whoami(expired)).status, 403);
+    // Signed for another subgraph of the same request (a header read on its way there): refused here.
+    for (const aud of ["payments", "toy ", "TOY", ""]) {
+      const elsewhere = signInternalCredential(SECRET, { aud, requestId: "r3", identity: { userId: "u3", roles: ["customer"] } });
+      assert.equal((await whoami(elsewhere)).status, 403, `signed for ${JSON.stringify(aud)}`);
+    }
+    // A header of the old form, naming no server: refused.
+    const unnamed = Buffer.from(JSON.stringify({ requestId: "r4", identity: { userId: "u4", roles: ["customer"] }, exp: Date.now() + 60_000 })).toString("base64url");
+    const unnamedMac = createHmac("sha256", SECRET).update(unnamed).digest("base64url");
+    assert.equal((await whoami(`v1.${unnamed}.${unnamedMac}`)).status, 403, "a header naming no server");
     assert.deepEqual((await whoami(good)).body.data, { whoami: "u1" }, "the good header is still served");
   });
 
   it("sends no cache hint from a schema that has none: every answer uncacheable, as before", async () => {
     const response = await fetch(server.url, {
       method: "POST",
-      headers: { "content-type": "application/json", [INTERNAL_HEADER]: signInternalCredential(SECRET, { requestId: "test" }) },
+      headers: { "content-type": "application/json", [INTERNAL_HEADER]: signInternalCredential(SECRET, { aud: "toy", requestId: "test" }) },
       body: JSON.stringify({ query: "{ whoami }" }),
     });
     assert.equal(response.status, 200);
@@ -207,7 +216,7 @@ describe("a subgraph server whose schema gives cache hints", () => {
     (
       await fetch(server.url, {
         method: "POST",
-        headers: { "content-type": "application/json", [INTERNAL_HEADER]: signInternalCredential(SECRET, { requestId: "test" }) },
+        headers: { "content-type": "application/json", [INTERNAL_HEADER]: signInternalCredential(SECRET, { aud: "hinted", requestId: "test" }) },
         body: JSON.stringify({ query }),
       })
     ).headers.get("cache-control");
@@ -219,9 +228,9 @@ describe("a subgraph server whose schema gives cache hints", () => {
 });
 
 describe("subgraph servers of one process", () => {
-  const startWith = (secret: string) =>
+  const startWith = (secret: string, name = "shared") =>
     startSubgraphServer({
-      name: "shared",
+      name,
       schema: buildSubgraphSchema({ typeDefs: parse("type Query { whoami: String }"), resolvers: { Query: { whoami: (_root: unknown, _args: unknown, context: unknown) => (context as { identity?: { userId: string } }).identity?.userId ?? "anonymous" } } }),
       internalSecret: secret,
       logger: createLogger("error", {}, () => undefined),
@@ -237,9 +246,9 @@ describe("subgraph servers of one process", () => {
   it("verify a request's header once for all of them, and only for servers of the secret that signed it", async () => {
     const secret = `shared-secret-${randomUUID()}`;
     const other = `other-secret-${randomUUID()}`;
-    const servers = [await startWith(secret), await startWith(secret), await startWith(other)];
+    const servers = [await startWith(secret), await startWith(secret), await startWith(other), await startWith(secret, "elsewhere")];
     try {
-      const header = signInternalCredential(secret, { requestId: "r1", identity: { userId: "u1", roles: ["customer"] } });
+      const header = signInternalCredential(secret, { aud: "shared", requestId: "r1", identity: { userId: "u1", roles: ["customer"] } });
       assert.deepEqual((await whoami(servers[0]!, header)).body.data, { whoami: "u1" });
       assert.deepEqual((await whoami(servers[1]!, header)).body.data, { whoami: "u1" });
       // Verified by the first server, found by the second: one header remembered for both.
@@ -247,6 +256,8 @@ describe("subgraph servers of one process", () => {
       // Remembered under its own secret only: a server of another secret refuses it.
       assert.equal((await whoami(servers[2]!, header)).status, 403);
       assert.equal(sharedInternalCredentialVerifier(other).size(), 0);
+      // Remembered, and valid, but for servers named "shared": another of the process refuses it.
+      assert.equal((await whoami(servers[3]!, header)).status, 403);
     } finally {
       await Promise.all(servers.map((server) => server.close()));
     }

@@ -27,8 +27,8 @@ function silentSocket(port: number): Promise<Socket | undefined> {
 function send(port: number, options: { path: string; method?: string; signed?: boolean; forged?: boolean; agent?: Agent | false; body?: string }) {
   return new Promise<{ status: number; reused: boolean; body: string }>((resolve, reject) => {
     const headers: Record<string, string> = { "content-type": "application/json" };
-    if (options.signed) headers[INTERNAL_HEADER] = signInternalCredential(SECRET, { requestId: "stranger-test" });
-    if (options.forged) headers[INTERNAL_HEADER] = signInternalCredential(`${SECRET}-guessed`, { requestId: "stranger-test" });
+    if (options.signed) headers[INTERNAL_HEADER] = signInternalCredential(SECRET, { aud: "toy", requestId: "stranger-test" });
+    if (options.forged) headers[INTERNAL_HEADER] = signInternalCredential(`${SECRET}-guessed`, { aud: "toy", requestId: "stranger-test" });
     const req = request({ port, host: "127.0.0.1", path: options.path, method: options.method ?? "GET", headers, agent: options.agent ?? false }, (res) => {
       let body = "";
       res.on("data", (chunk) => (body += chunk));

@@ -68,7 +68,7 @@ try {
         catalog = storeCatalog(store);
       } else {
         const url = config.gateway.subgraphUrls.products;
-        const client = createSubgraphClient({ url, internalSecret: config.auth.internalSecret, serviceName: "search" });
+        const client = createSubgraphClient({ url, audience: "products", internalSecret: config.auth.internalSecret, serviceName: "search" });
         total = (await client.request<{ products: { totalCount: number } }>(`{ products(first: 1) { totalCount } }`)).products.totalCount;
         await client.close();
         catalog = productsSubgraphCatalog({ url, internalSecret: config.auth.internalSecret });

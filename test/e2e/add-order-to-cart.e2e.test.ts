@@ -148,7 +148,7 @@ describeOnEngines("addOrderToCart through the gateway", (engines) => {
   it("reads order lines from the orders subgraph only as a service, and only for the order's own customer", async () => {
     const owner = await customer(sg);
     const order = await owner.placeOrder({ [p1]: 2 });
-    const orders = createSubgraphClient({ url: sg.subgraphUrls.orders!, internalSecret: loadConfig({ APP_ENV: "test" }).auth.internalSecret, serviceName: "cart" });
+    const orders = createSubgraphClient({ url: sg.subgraphUrls.orders!, audience: "orders", internalSecret: loadConfig({ APP_ENV: "test" }).auth.internalSecret, serviceName: "cart" });
     const LINES = `query($userId: ID!, $orderId: ID!) { customerOrderLines(userId: $userId, orderId: $orderId) { variant { id } quantity } }`;
     try {
       const own = await orders.request<{ customerOrderLines: unknown }>(LINES, { userId: owner.userId, orderId: order.id });

@@ -121,7 +121,7 @@ describeOnEngines("guest carts through the gateway", (engines) => {
     assert.equal(codeOf(direct), "FORBIDDEN");
     // Even with a valid credential, a raw token header names no cart.
     const secret = loadConfig({ APP_ENV: "test" }).auth.internalSecret;
-    const signed = signInternalCredential(secret, { requestId: "direct" });
+    const signed = signInternalCredential(secret, { aud: "cart", requestId: "direct" });
     const withCredential = await postGraphQL(cartUrl, CART, {}, { headers: { "x-cart-token": token, [INTERNAL_HEADER]: signed } });
     assert.equal(codeOf(withCredential), "UNAUTHENTICATED");
   });
@@ -131,10 +131,10 @@ describeOnEngines("guest carts through the gateway", (engines) => {
     assert.equal(codeOf(viaGateway), "GRAPHQL_VALIDATION_FAILED");
     const secret = loadConfig({ APP_ENV: "test" }).auth.internalSecret;
     const merge = `mutation($g: ID!, $c: ID!) { mergeGuestCart(guestCartId: $g, customerId: $c) { mergedUnits droppedUnits } }`;
-    const asCustomer = signInternalCredential(secret, { requestId: "direct", identity: { userId: "mallory", roles: ["customer"] } });
+    const asCustomer = signInternalCredential(secret, { aud: "cart", requestId: "direct", identity: { userId: "mallory", roles: ["customer"] } });
     const refused = await postGraphQL(sg.subgraphUrls.cart!, merge, { g: "A".repeat(43), c: "mallory" }, { headers: { [INTERNAL_HEADER]: asCustomer } });
     assert.equal(codeOf(refused), "FORBIDDEN");
-    const service = createSubgraphClient({ url: sg.subgraphUrls.cart!, internalSecret: secret, serviceName: "accounts" });
+    const service = createSubgraphClient({ url: sg.subgraphUrls.cart!, audience: "cart", internalSecret: secret, serviceName: "accounts" });
     try {
       for (const [g, c] of [["../../etc", "c1"], ["A".repeat(44), "c1"], ["A".repeat(43), ""], ["A".repeat(43), `guest:${"A".repeat(43)}`], ["A".repeat(43), "x".repeat(201)]]) {
         await assert.rejects(service.request(merge, { g, c }), (error: any) => error.extensions?.code === "BAD_USER_INPUT", `${g} ${c}`);

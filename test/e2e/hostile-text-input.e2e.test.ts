@@ -52,7 +52,7 @@ describe("hostile text input, through the gateway and at each subgraph", { timeo
       viaSubgraph: async (subgraph: string, query: string, variables: Record<string, unknown> = {}): Promise<GraphQLResponse> => {
         const response = await fetch(sg.subgraphUrls[subgraph]!, {
           method: "POST",
-          headers: { "content-type": "application/json", [INTERNAL_HEADER]: signInternalCredential(internalSecret, { requestId: randomUUID(), identity }) },
+          headers: { "content-type": "application/json", [INTERNAL_HEADER]: signInternalCredential(internalSecret, { aud: subgraph, requestId: randomUUID(), identity }) },
           body: JSON.stringify({ query, variables }),
         });
         return { status: response.status, headers: response.headers, ...((await response.json()) as object) };

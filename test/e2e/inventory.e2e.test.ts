@@ -110,7 +110,7 @@ describe("inventory through the gateway", () => {
 
   it("serves the internal operations to other subgraphs only, with coded errors", async () => {
     const config = loadConfig({ APP_ENV: "test" });
-    const service = createSubgraphClient({ url: sg.subgraphUrls.inventory!, internalSecret: config.auth.internalSecret, serviceName: "test-orders" });
+    const service = createSubgraphClient({ url: sg.subgraphUrls.inventory!, audience: "inventory", internalSecret: config.auth.internalSecret, serviceName: "test-orders" });
     try {
       const reserve = `mutation($id: ID!, $items: [StockItemInput!]!) { reserveStock(reservationId: $id, items: $items) { id status expiresAt items { variantId quantity } } }`;
       const held = await service.request<{ reserveStock: any }>(reserve, { id: "order-e2e-1", items: [{ variantId: FIRST, quantity: 2 }] });

@@ -93,7 +93,7 @@ describe("npm start with APP_ENV=production", { timeout: 120_000 }, () => {
     assert.doesNotMatch(JSON.stringify(argument.errors), /Did you mean/);
     const subgraph = await fetch(supergraph.subgraphUrls.products!, {
       method: "POST",
-      headers: { "content-type": "application/json", [INTERNAL_HEADER]: signInternalCredential(config.auth.internalSecret, { requestId: "suggestions" }) },
+      headers: { "content-type": "application/json", [INTERNAL_HEADER]: signInternalCredential(config.auth.internalSecret, { aud: "products", requestId: "suggestions" }) },
       body: JSON.stringify({ query: `{ prodcts { edges { node { id } } } }` }),
     });
     const body = await subgraph.text();

@@ -204,7 +204,7 @@ export function accessTokenVerifierFor(config: Config, revocations?: SessionRevo
     config.env === "production"
       ? cachedSubjectDirectory(
           createAccountsSubjectDirectory(
-            createSubgraphClient({ url: config.gateway.subgraphUrls.accounts, internalSecret: config.auth.internalSecret, serviceName: "gateway", connections: 4 }),
+            createSubgraphClient({ url: config.gateway.subgraphUrls.accounts, audience: "accounts", internalSecret: config.auth.internalSecret, serviceName: "gateway", connections: 4 }),
           ),
         )
       : undefined;

@@ -23,13 +23,16 @@ export class InternalCredentialVerifier {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** The claims of a valid header, or undefined when it is missing, forged or expired. */
-  verify(header: string | undefined): InternalClaims | undefined {
+  /**
+   * The claims of a valid header for `audience` (the server's subgraph name), or undefined when
+   * it is missing, forged, expired or for another server.
+   */
+  verify(header: string | undefined, audience: string): InternalClaims | undefined {
     if (!header) return undefined;
     const at = this.now();
     const known = this.verified.get(header);
     if (known) {
-      if (known.exp > at) return known;
+      if (known.exp > at) return known.aud === audience ? known : undefined;
       this.verified.delete(header);
       return undefined;
     }
@@ -38,7 +41,7 @@ export class InternalCredentialVerifier {
     // The oldest first: it is the one whose request is most likely over.
     if (this.verified.size >= this.kept) this.verified.delete(this.verified.keys().next().value!);
     this.verified.set(header, frozen(claims));
-    return claims;
+    return claims.aud === audience ? claims : undefined;
   }
 
   /** Headers remembered now (tests). */

@@ -3,13 +3,17 @@ import type { Identity } from "./identity.js";
 
 /**
  * The gateway forwards the verified caller to subgraphs in one signed header. Subgraphs
- * trust only this header, so calling a subgraph directly cannot forge an identity.
+ * trust only this header, so calling a subgraph directly cannot forge an identity. Each header
+ * names the one server it is for (`aud`): one read on its way to a subgraph (a proxy's log, a
+ * subgraph that was broken into) opens no other subgraph to its bearer, for the caller it names.
  * HMAC rather than a JWT: it is verified on every subgraph request of every query, and
  * both ends share the secret anyway.
  */
 export const INTERNAL_HEADER = "x-storefront-internal";
 
 export interface InternalClaims {
+  /** The server the header is for, by its subgraph name ("payments"); every other refuses it. */
+  aud: string;
   identity?: Identity;
   requestId: string;
   /** The end client's network address as the gateway saw it (per-address throttles). */
@@ -41,16 +45,16 @@ export function signInternalCredential(
  * passed, so each call does not sign its own. It names no identity and so grants nothing; a
  * server that checks it learns only that the socket is the platform's (`vouchForSocket`).
  */
-export function renewedPlatformCredential(secret: string, requestId: string, clock: () => number = Date.now): () => string {
+export function renewedPlatformCredential(secret: string, requestId: string, audience: string, clock: () => number = Date.now): () => string {
   let signed: { header: string; at: number } | undefined;
   return () => {
     const now = clock();
-    if (!signed || now - signed.at >= VALIDITY_MS / 2) signed = { header: signInternalCredential(secret, { requestId }, now), at: now };
+    if (!signed || now - signed.at >= VALIDITY_MS / 2) signed = { header: signInternalCredential(secret, { aud: audience, requestId }, now), at: now };
     return signed.header;
   };
 }
 
-/** Returns the claims, or undefined when the header is missing, forged or expired. */
+/** Returns the claims, or undefined when the header is missing, forged or expired (its audience is the caller's to check). */
 export function verifyInternalCredential(
   secret: string,
   header: string | undefined,
@@ -64,7 +68,7 @@ export function verifyInternalCredential(
   if (expected.length !== given.length || !timingSafeEqual(expected, given)) return undefined;
   try {
     const claims = JSON.parse(Buffer.from(payload, "base64url").toString()) as InternalClaims;
-    return typeof claims.exp === "number" && claims.exp > now ? claims : undefined;
+    return typeof claims.exp === "number" && claims.exp > now && typeof claims.aud === "string" ? claims : undefined;
   } catch {
     return undefined;
   }

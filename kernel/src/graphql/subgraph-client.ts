@@ -23,7 +23,14 @@ export interface SubgraphRequestOptions {
  * goes to another replica, and so does a query whose connection was lost; a mutation that may
  * have arrived is never resent here (its caller retries under its idempotency key).
  */
-export function createSubgraphClient(options: { url: string; internalSecret: string; serviceName: string; connections?: number }) {
+export function createSubgraphClient(options: {
+  url: string;
+  /** The subgraph `url` serves, by name ("inventory"): its signed header is for it alone. */
+  audience: string;
+  internalSecret: string;
+  serviceName: string;
+  connections?: number;
+}) {
   const dispatcher = new Agent({ connections: options.connections ?? 32, keepAliveTimeout: 60_000 });
   const replicas = new ReplicaSet({ name: options.url, urls: replicaUrls(options.url) }).start();
   const serviceIdentity: Identity = { userId: `service:${options.serviceName}`, roles: ["service"] };
@@ -50,6 +57,7 @@ export function createSubgraphClient(options: { url: string; internalSecret: str
             headers: {
               "content-type": "application/json",
               [INTERNAL_HEADER]: signInternalCredential(options.internalSecret, {
+                aud: options.audience,
                 identity: request.identity ?? serviceIdentity,
                 requestId: request.requestId ?? "internal",
               }),

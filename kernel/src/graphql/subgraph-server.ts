@@ -143,7 +143,7 @@ export async function startSubgraphServer<TContext extends RequestContext>(
     const path = (req.url ?? "/").split("?")[0];
     // A request signed by the platform (the gateway's calls, its image fetches) makes its socket
     // the platform's own: never closed to make room for a stranger's.
-    const claims = credentials.verify(req.headers[INTERNAL_HEADER] as string | undefined);
+    const claims = credentials.verify(req.headers[INTERNAL_HEADER] as string | undefined, options.name);
     if (claims) vouchForSocket(req.socket);
     // Alive while it runs, whatever its engines: a restart would not bring them back.
     if (path === "/healthz") {

@@ -39,12 +39,12 @@ export async function startCartSubgraph(platform: Platform, options: CartSubgrap
   const { config } = platform;
   const logger = platform.logger.child({ subgraph: "cart" });
   const prisma = options.prisma ?? createPrismaClient(platform.databaseUrl);
-  const client = (url: string) => createSubgraphClient({ url, internalSecret: config.auth.internalSecret, serviceName: "cart" });
-  const products = client(options.productsUrl ?? config.gateway.subgraphUrls.products);
-  const inventory = client(options.inventoryUrl ?? config.gateway.subgraphUrls.inventory);
-  const accounts = client(options.accountsUrl ?? config.gateway.subgraphUrls.accounts);
+  const client = (url: string, audience: string) => createSubgraphClient({ url, audience, internalSecret: config.auth.internalSecret, serviceName: "cart" });
+  const products = client(options.productsUrl ?? config.gateway.subgraphUrls.products, "products");
+  const inventory = client(options.inventoryUrl ?? config.gateway.subgraphUrls.inventory, "inventory");
+  const accounts = client(options.accountsUrl ?? config.gateway.subgraphUrls.accounts, "accounts");
   let orders: ReturnType<typeof client> | undefined;
-  const orderHistory = createSubgraphOrderHistory(() => (orders ??= client(options.ordersUrl?.() ?? config.gateway.subgraphUrls.orders)));
+  const orderHistory = createSubgraphOrderHistory(() => (orders ??= client(options.ordersUrl?.() ?? config.gateway.subgraphUrls.orders, "orders")));
   const pricingStore = createPrismaPricingStore(prisma);
   const pricing = createCartPricingService({ store: pricingStore });
   const pricingAdmin = createPricingAdminService({ store: pricingStore });

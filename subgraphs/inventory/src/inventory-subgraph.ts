@@ -41,6 +41,7 @@ export async function startInventorySubgraph(platform: Platform, options: Invent
   const cache = options.cache ?? (await openStockCache(platform));
   const products = createSubgraphClient({
     url: options.productsUrl ?? config.gateway.subgraphUrls.products,
+    audience: "products",
     internalSecret: config.auth.internalSecret,
     serviceName: "inventory",
   });

@@ -59,11 +59,11 @@ export async function startOrdersSubgraph(platform: Platform, options: OrdersSub
   const prisma = options.prisma ?? createPrismaClient(platform.databaseUrl);
   const ownRelay = options.outbox ? undefined : startOutboxRelay({ prisma, bus, logger, retention: { processedEventsMs: platform.config.events.redeliveryWindowMs } });
   const outbox = options.outbox ?? ownRelay!;
-  const client = (url: string) => createSubgraphClient({ url, internalSecret: config.auth.internalSecret, serviceName: "orders" });
-  const products = client(options.productsUrl ?? config.gateway.subgraphUrls.products);
-  const inventory = client(options.inventoryUrl ?? config.gateway.subgraphUrls.inventory);
+  const client = (url: string, audience: string) => createSubgraphClient({ url, audience, internalSecret: config.auth.internalSecret, serviceName: "orders" });
+  const products = client(options.productsUrl ?? config.gateway.subgraphUrls.products, "products");
+  const inventory = client(options.inventoryUrl ?? config.gateway.subgraphUrls.inventory, "inventory");
   // Checkout reads a saved address by id from accounts (only when given an id, not a typed address).
-  const accounts = client(options.accountsUrl ?? config.gateway.subgraphUrls.accounts);
+  const accounts = client(options.accountsUrl ?? config.gateway.subgraphUrls.accounts, "accounts");
 
   const catalog = options.catalog ? createInProcessProductCatalog(options.catalog, { logger }) : createSubgraphProductCatalog(products);
   const cart = withOrderOfKey(createCheckoutCart({ prisma, catalog }));
@@ -98,7 +98,7 @@ export async function startOrdersSubgraph(platform: Platform, options: OrdersSub
     if (payments) return payments;
     const url = typeof options.paymentsUrl === "function" ? options.paymentsUrl() : (options.paymentsUrl ?? config.gateway.subgraphUrls.payments);
     if (!url) throw new Error("the payments subgraph is not up yet");
-    return (payments = client(url));
+    return (payments = client(url, "payments"));
   };
   const reconciler = createPendingOrderReconciler({ store, payments: createSubgraphPaymentOutcomes(paymentsClient), handle, logger, clock });
 

@@ -15,7 +15,7 @@ describe("Order.payment through the payments subgraph", () => {
   let paid: TestPayment;
 
   const asCaller = async (identity: Identity, orderIds: string[]) => {
-    const client = createSubgraphClient({ url: h.payments.url, internalSecret: h.config.auth.internalSecret, serviceName: "test" });
+    const client = createSubgraphClient({ url: h.payments.url, audience: "payments", internalSecret: h.config.auth.internalSecret, serviceName: "test" });
     try {
       const data = await client.request<{ _entities: { id: string; payment: Record<string, any> | null }[] }>(
         ENTITIES,
@@ -61,7 +61,7 @@ describe("Order.payment through the payments subgraph", () => {
   it("refuses anonymous callers with UNAUTHENTICATED", async () => {
     const response = await fetch(h.payments.url, {
       method: "POST",
-      headers: { "content-type": "application/json", [INTERNAL_HEADER]: signInternalCredential(h.config.auth.internalSecret, { requestId: "anonymous" }) },
+      headers: { "content-type": "application/json", [INTERNAL_HEADER]: signInternalCredential(h.config.auth.internalSecret, { aud: "payments", requestId: "anonymous" }) },
       body: JSON.stringify({ query: ENTITIES, variables: { representations: [{ __typename: "Order", id: paid.orderId }] } }),
     });
     const body = (await response.json()) as { errors?: { extensions?: { code?: string } }[] };

@@ -51,7 +51,7 @@ function defineFormatUpgrade(engine: string, makeOlderIndex: (alias: string, old
     const config = loadConfig({ APP_ENV: "test", LOG_LEVEL: "silent", SEARCH_INDEX: alias });
     const platform = await openPlatform(config, createLogger("silent"), { needsDatabase: false });
     const search = await startSearchSubgraph(platform, { port: 0, index, catalog });
-    const client = createSubgraphClient({ url: search.url, internalSecret: config.auth.internalSecret, serviceName: "gateway-test" });
+    const client = createSubgraphClient({ url: search.url, audience: "search", internalSecret: config.auth.internalSecret, serviceName: "gateway-test" });
     const found = (query: string) => client.request<{ search: { totalCount: number; edges: { node: { id: string } }[] } }>(SEARCH, { query }).then((d) => d.search.edges.map((e) => e.node.id));
     try {
       assert.equal(await index.needsRebuild(), true, "an index of an older document format calls for a rebuild");

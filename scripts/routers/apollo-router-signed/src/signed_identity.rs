@@ -3,7 +3,7 @@
 //! a lifetime of at most a day, 30 s of clock skew, as gateway/src/auth/access-token-verifier.ts)
 //! and sign the verified identity into the header the subgraphs trust on every subgraph
 //! request (`x-storefront-internal`, kernel/src/auth/internal-credential.ts):
-//! `v1.<payload>.<mac>`, the payload base64url JSON `{identity?, requestId, exp}` and the mac
+//! `v1.<payload>.<mac>`, the payload base64url JSON `{aud, identity?, requestId, exp}` and the mac
 //! HMAC-SHA256 of the payload text, base64url. A request without a token is anonymous; one
 //! with a token that fails verification is refused (401, UNAUTHENTICATED).
 use std::ops::ControlFlow;
@@ -95,12 +95,14 @@ impl Plugin for SignedIdentity {
             .boxed()
     }
 
-    fn subgraph_service(&self, _name: &str, service: subgraph::BoxService) -> subgraph::BoxService {
+    fn subgraph_service(&self, name: &str, service: subgraph::BoxService) -> subgraph::BoxService {
         let mac = self.mac.clone();
+        // Each header names the one subgraph it is for: the subgraphs refuse a header signed for another.
+        let audience = name.to_string();
         ServiceBuilder::new()
             .map_request(move |mut request: subgraph::Request| {
                 let identity = request.context.get::<_, Value>(IDENTITY).ok().flatten();
-                let header = sign(&mac, identity);
+                let header = sign(&mac, &audience, identity);
                 if let Ok(value) = http::HeaderValue::from_str(&header) {
                     request.subgraph_request.headers_mut().insert(HEADER, value);
                 }
@@ -135,9 +137,9 @@ fn verify(key: &DecodingKey, validation: &Validation, token: &str) -> Option<Val
     Some(json!({ "userId": user_id, "roles": roles }))
 }
 
-fn sign(mac: &Hmac<Sha256>, identity: Option<Value>) -> String {
+fn sign(mac: &Hmac<Sha256>, audience: &str, identity: Option<Value>) -> String {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or_default();
-    let mut claims = json!({ "requestId": uuid::Uuid::new_v4().to_string(), "exp": (now + VALIDITY_MS) as u64 });
+    let mut claims = json!({ "aud": audience, "requestId": uuid::Uuid::new_v4().to_string(), "exp": (now + VALIDITY_MS) as u64 });
     if let Some(identity) = identity {
         claims["identity"] = identity;
     }

@@ -9,7 +9,7 @@ const USERS = `query ($representations: [_Any!]!) { _entities(representations: $
  * identity (role service, which may read any user). Unknown ids come back as null entities.
  */
 export function createAccountsSubgraphRecipientDirectory(options: { url: string; internalSecret: string }): RecipientDirectory {
-  const accounts = createSubgraphClient({ url: options.url, internalSecret: options.internalSecret, serviceName: "notifications", connections: 4 });
+  const accounts = createSubgraphClient({ url: options.url, audience: "accounts", internalSecret: options.internalSecret, serviceName: "notifications", connections: 4 });
   return {
     engine: "accounts-subgraph",
     async findMany(userIds) {

@@ -9,7 +9,7 @@ const MERGE = `mutation($guestCartId: ID!, $customerId: ID!) { mergeGuestCart(gu
  */
 export function createSubgraphGuestCartMerge(options: { cartUrl: () => string; internalSecret: string }): GuestCartMerge {
   let client: SubgraphClient | undefined;
-  const cart = () => (client ??= createSubgraphClient({ url: options.cartUrl(), internalSecret: options.internalSecret, serviceName: "accounts", connections: 4 }));
+  const cart = () => (client ??= createSubgraphClient({ url: options.cartUrl(), audience: "cart", internalSecret: options.internalSecret, serviceName: "accounts", connections: 4 }));
   return {
     async merge({ customerId, guestCartId, requestId }) {
       const data = await cart().request<{ mergeGuestCart: { mergedUnits: number; droppedUnits: number } }>(MERGE, { guestCartId, customerId }, { requestId });

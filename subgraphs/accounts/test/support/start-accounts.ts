@@ -22,7 +22,7 @@ export async function startAccounts(env: Record<string, string> = {}, options: {
   const call = async (query: string, variables: Record<string, unknown> = {}, claims: { identity?: Identity; clientAddress?: string } = {}) => {
     const response = await fetch(accounts.url, {
       method: "POST",
-      headers: { "content-type": "application/json", [INTERNAL_HEADER]: signInternalCredential(config.auth.internalSecret, { requestId: "api-test", ...claims }) },
+      headers: { "content-type": "application/json", [INTERNAL_HEADER]: signInternalCredential(config.auth.internalSecret, { aud: "accounts", requestId: "api-test", ...claims }) },
       body: JSON.stringify({ query, variables }),
     });
     return (await response.json()) as GraphQLAnswer;

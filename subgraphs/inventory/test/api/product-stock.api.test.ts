@@ -34,7 +34,7 @@ describe("Product.stock and Product.inStock on the inventory subgraph", () => {
     const config = loadConfig({ APP_ENV: "test", DATABASE_URL: db.url });
     platform = await openPlatform(config, createLogger("silent"));
     inventory = await startInventorySubgraph(platform, { port: 0, cache });
-    client = createSubgraphClient({ url: inventory.url, internalSecret: config.auth.internalSecret, serviceName: "gateway-test" });
+    client = createSubgraphClient({ url: inventory.url, audience: "inventory", internalSecret: config.auth.internalSecret, serviceName: "gateway-test" });
     await inventory.service.seedStock([...ids.map((variantId, i) => ({ variantId, stock: i % 4 })), ...teeVariants.map((variantId, i) => ({ variantId, stock: i }))]);
     await waitUntilTrusted(inventory.service);
   });

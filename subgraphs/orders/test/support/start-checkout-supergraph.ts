@@ -81,7 +81,7 @@ export async function startCheckoutSupergraph(
     throw error;
   }
   const auth = { secret: config.auth.jwtSecret, issuer: config.auth.jwtIssuer };
-  const inventory = createSubgraphClient({ url: supergraph.subgraphUrls.inventory!, internalSecret: config.auth.internalSecret, serviceName: "orders" });
+  const inventory = createSubgraphClient({ url: supergraph.subgraphUrls.inventory!, audience: "inventory", internalSecret: config.auth.internalSecret, serviceName: "orders" });
   let stopped: Promise<void> | undefined;
   const stop = () => (stopped ??= inventory.close().then(() => supergraph.close()));
   return {

@@ -31,7 +31,7 @@ export async function startProductsApi(
   let origin = "http://127.0.0.1:0";
   const products = await startProductsSubgraph(platform, { port: 0, store: options.store, images: { gatewayOrigin: () => origin, ...options.images } });
   origin = products.url.replace(/\/graphql$/, "");
-  const client = createSubgraphClient({ url: products.url, internalSecret: config.auth.internalSecret, serviceName: "gateway-test" });
+  const client = createSubgraphClient({ url: products.url, audience: "products", internalSecret: config.auth.internalSecret, serviceName: "gateway-test" });
   return {
     products,
     client,

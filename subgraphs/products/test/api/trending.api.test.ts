@@ -51,7 +51,7 @@ describe(`trending products through the products subgraph API [${engine}] (a clo
   const call = async (query: string, variables: Record<string, unknown>, viewer: Viewer = {}) => {
     const response = await fetch(products.url, {
       method: "POST",
-      headers: { "content-type": "application/json", [INTERNAL_HEADER]: signInternalCredential(config.auth.internalSecret, { requestId: "test", ...viewer }) },
+      headers: { "content-type": "application/json", [INTERNAL_HEADER]: signInternalCredential(config.auth.internalSecret, { aud: "products", requestId: "test", ...viewer }) },
       body: JSON.stringify({ query, variables }),
     });
     return (await response.json()) as { data?: Record<string, unknown> | null; errors?: { message: string; extensions?: { code?: string } }[] };
@@ -76,7 +76,7 @@ describe(`trending products through the products subgraph API [${engine}] (a clo
     products = await startProductsSubgraph(platform, { port: 0, trendingClock: () => now, trendingKeyPrefix: keyPrefix, countViews: false });
     // The group's member, started here to observe what it handled.
     counter = await startTrendingCounter({ bus, kv, keyPrefix, clock: () => now, onHandled: () => void (handled += 1) });
-    client = createSubgraphClient({ url: products.url, internalSecret: config.auth.internalSecret, serviceName: "gateway-test" });
+    client = createSubgraphClient({ url: products.url, audience: "products", internalSecret: config.auth.internalSecret, serviceName: "gateway-test" });
     const asAdmin = <T>(query: string, variables: Record<string, unknown>) => client.request<T>(query, variables, { identity: admin });
     await asAdmin(`mutation($input: CreateCategoryInput!) { createCategory(input: $input) { slug } }`, { input: { slug: "trend-gear", name: "Trend gear" } });
     await asAdmin(`mutation($input: CreateCategoryInput!) { createCategory(input: $input) { slug } }`, { input: { slug: "trend-tents", name: "Trend tents", parent: "trend-gear" } });

@@ -21,7 +21,7 @@ interface CatalogPageData {
  * the search service: search never reads the products database itself.
  */
 export function productsSubgraphCatalog(options: { url: string; internalSecret: string }): CatalogSource {
-  const client = createSubgraphClient({ url: options.url, internalSecret: options.internalSecret, serviceName: "search" });
+  const client = createSubgraphClient({ url: options.url, audience: "products", internalSecret: options.internalSecret, serviceName: "search" });
   return {
     async *scan(batchSize: number) {
       let after: string | null = null;

@@ -32,7 +32,7 @@ const RETRY_AFTER_MS = 5_000;
  * with none yet each slug stands for itself, so search keeps answering while products does not.
  */
 export function productsSubgraphCategories(options: { url: string; internalSecret: string; logger: Logger; ttlMs?: number }): CategoryScopes {
-  const client = createSubgraphClient({ url: options.url, internalSecret: options.internalSecret, serviceName: "search" });
+  const client = createSubgraphClient({ url: options.url, audience: "products", internalSecret: options.internalSecret, serviceName: "search" });
   const ttlMs = options.ttlMs ?? 60_000;
   let kept: CategoryChildren | undefined;
   let readAt = -Infinity;

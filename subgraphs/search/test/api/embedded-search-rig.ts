@@ -22,7 +22,7 @@ export async function startEmbeddedSearch(documents: SearchDocument[], env: Reco
     close: async () => {},
   };
   const search = await startSearchSubgraph(platform, { port: 0, index: new EmbeddedSearchIndex(), catalog });
-  const client = createSubgraphClient({ url: search.url, internalSecret: config.auth.internalSecret, serviceName: "gateway-test" });
+  const client = createSubgraphClient({ url: search.url, audience: "search", internalSecret: config.auth.internalSecret, serviceName: "gateway-test" });
   return {
     search,
     client,
