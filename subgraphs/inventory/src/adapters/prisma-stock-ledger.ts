@@ -13,7 +13,10 @@ import {
   readEpoch,
   reserveInOneTrip,
   recordStockEvents,
+  changeTime,
   setStatus,
+  unstamped,
+  type StampedChange,
   type Tx,
 } from "./stock-ledger-statements.js";
 
@@ -149,16 +152,16 @@ export class PrismaStockLedger implements StockLedger {
         INSERT INTO "StockReturn" (id, items, "createdAt") VALUES (${returnId}, ${JSON.stringify(items)}::jsonb, ${now})
         ON CONFLICT (id) DO NOTHING RETURNING id`;
       if (!fresh) return { repeated: true, change: { epoch, changes: [] } };
-      const changes: LedgerChange["changes"] = [];
+      const changes: StampedChange[] = [];
       for (const { variantId, quantity } of items) {
-        const [row] = await tx.$queryRaw<{ available: number }[]>`
-          UPDATE "StockLevel" SET available = available + ${quantity}, "updatedAt" = ${now}
+        const [row] = await tx.$queryRaw<{ available: number; at: Date }[]>`
+          UPDATE "StockLevel" SET available = available + ${quantity}, "updatedAt" = ${changeTime(now)}
           WHERE "variantId" = ${variantId} AND available + reserved <= ${INT4_MAX - quantity}
-          RETURNING available`;
-        if (row) changes.push({ variantId, delta: quantity, available: row.available });
+          RETURNING available, "updatedAt" AS at`;
+        if (row) changes.push({ variantId, delta: quantity, available: row.available, at: row.at });
       }
-      await recordStockEvents(tx, changes, now);
-      return { repeated: false, change: { epoch, changes } };
+      await recordStockEvents(tx, changes);
+      return { repeated: false, change: { epoch, changes: unstamped(changes) } };
     });
   }
 
@@ -180,14 +183,15 @@ export class PrismaStockLedger implements StockLedger {
         }
       }
       // Bounded so the sum still fits PostgreSQL's integer: an overflow would be a 500, not an answer.
-      const [row] = await tx.$queryRaw<StockLevel[]>`
-        UPDATE "StockLevel" SET available = available + ${item.quantity}, "updatedAt" = ${now}
+      const [stamped] = await tx.$queryRaw<(StockLevel & { at: Date })[]>`
+        UPDATE "StockLevel" SET available = available + ${item.quantity}, "updatedAt" = ${changeTime(now)}
         WHERE "variantId" = ${item.variantId} AND available + reserved <= ${INT4_MAX - item.quantity}
-        RETURNING "variantId", available, reserved`;
-      if (!row) throw badInput(`Restocking ${item.quantity} would exceed the most units one variant can hold`, { field: "quantity", variantId: item.variantId });
-      const changes = [{ variantId: row.variantId, delta: item.quantity, available: row.available }];
-      await recordStockEvents(tx, changes, now);
-      return { level: row, change: { epoch, changes } };
+        RETURNING "variantId", available, reserved, "updatedAt" AS at`;
+      if (!stamped) throw badInput(`Restocking ${item.quantity} would exceed the most units one variant can hold`, { field: "quantity", variantId: item.variantId });
+      const { at, ...row } = stamped;
+      const changes = [{ variantId: row.variantId, delta: item.quantity, available: row.available, at }];
+      await recordStockEvents(tx, changes);
+      return { level: row, change: { epoch, changes: unstamped(changes) } };
     });
   }
 
@@ -205,7 +209,8 @@ export class PrismaStockLedger implements StockLedger {
         FROM unnest(${levels.map((l) => l.variantId)}::text[], ${levels.map((l) => l.available)}::int[]) AS level(variant, available)
         ON CONFLICT ("variantId") DO NOTHING
         RETURNING "variantId", available, reserved`;
-      await recordStockEvents(tx, created.map((row) => ({ variantId: row.variantId, delta: row.available, available: row.available })), now);
+      // A level's first change: nothing of it came before.
+      await recordStockEvents(tx, created.map((row) => ({ variantId: row.variantId, delta: row.available, available: row.available, at: now })));
       await beforeCommit(epoch, created);
       return created;
     });

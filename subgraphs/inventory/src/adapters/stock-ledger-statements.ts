@@ -79,18 +79,35 @@ export async function commitInOneTrip(prisma: PrismaClient, reservationId: strin
   return row.result;
 }
 
+/**
+ * The time a change of a level is stamped with, set under its row lock: the caller's clock, but
+ * always after the level's previous change. The clock was read before the lock was waited for
+ * (a hot row in a sale, another replica whose clock runs behind), so two changes of one variant
+ * can be read in one order and made in the other; stamped so, a variant's StockChanged events
+ * are ordered as its changes were made (the outbox relay publishes by event time, and listings
+ * keep the in-stock flag of the latest), never a sold-out after the give-back that followed it.
+ * The functions inventory_reserve and inventory_commit stamp their changes the same way.
+ */
+export const changeTime = (now: Date) => Prisma.sql`greatest(${now}::timestamp(3), "updatedAt" + interval '1 millisecond')`;
+
+/** A change of a level and when it was made (its row's new "updatedAt"): what its event says. */
+export type StampedChange = AvailabilityChange & { at: Date };
+
+/** The changes as the ledger reports them, without their times (the events carry those). */
+export const unstamped = (changes: readonly StampedChange[]): AvailabilityChange[] => changes.map(({ variantId, delta, available }) => ({ variantId, delta, available }));
+
 /** Returns held units to `available`, in lock order. */
 export async function giveBack(tx: Tx, items: readonly StockItem[], now: Date): Promise<AvailabilityChange[]> {
-  const changes: AvailabilityChange[] = [];
+  const changes: StampedChange[] = [];
   for (const { variantId, quantity } of items) {
-    const [row] = await tx.$queryRaw<{ available: number }[]>`
-      UPDATE "StockLevel" SET available = available + ${quantity}, reserved = reserved - ${quantity}, "updatedAt" = ${now}
-      WHERE "variantId" = ${variantId} RETURNING available`;
+    const [row] = await tx.$queryRaw<{ available: number; at: Date }[]>`
+      UPDATE "StockLevel" SET available = available + ${quantity}, reserved = reserved - ${quantity}, "updatedAt" = ${changeTime(now)}
+      WHERE "variantId" = ${variantId} RETURNING available, "updatedAt" AS at`;
     if (!row) throw new Error(`Stock of ${variantId} vanished while units were held`);
-    changes.push({ variantId, delta: quantity, available: row.available });
+    changes.push({ variantId, delta: quantity, available: row.available, at: row.at });
   }
-  await recordStockEvents(tx, changes, now);
-  return changes;
+  await recordStockEvents(tx, changes);
+  return unstamped(changes);
 }
 
 interface ReservationRow {
@@ -118,14 +135,15 @@ export async function setStatus(tx: Tx, reservationIds: readonly string[], statu
   await tx.$executeRaw`UPDATE "Reservation" SET status = ${status}::"ReservationStatus", "updatedAt" = ${now} WHERE id = ANY(${[...reservationIds]}::text[])`;
 }
 
-export async function recordStockEvents(tx: Tx, changes: readonly AvailabilityChange[], now: Date): Promise<void> {
+/** A StockChanged per change, each at the time its change was stamped with (see changeTime). */
+export async function recordStockEvents(tx: Tx, changes: readonly StampedChange[]): Promise<void> {
   await writeOutbox(
     tx,
     Topics.stockChanged,
-    changes.map(({ variantId, available, delta }) => {
+    changes.map(({ variantId, available, delta, at }) => {
       // Keyed by product: the gateway drops the product's cached answers by this key.
       const productId = productIdOfVariant(variantId);
-      return newEvent<StockChangedPayload>(InventoryEventTypes.stockChanged, productId, { variantId, productId, available, delta }, now);
+      return newEvent<StockChangedPayload>(InventoryEventTypes.stockChanged, productId, { variantId, productId, available, delta }, at);
     }),
   );
 }
