@@ -1,0 +1,102 @@
+// A customer edits the cart in another tab while its checkout is in flight, and an admin changes
+// a price or removes a product meanwhile. Each round ends with an audit: the order charges what
+// it records (lines, total, one capture of that total), the cart keeps what the order did not
+// take, and every unit is either sold to a paid order or back on sale once the system is quiet.
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { after, before, it } from "node:test";
+import { waitFor } from "#kernel/testing";
+import { startPaymentSimulator, type RunningPaymentSimulator } from "../../services/payment-simulator/src/index.js";
+import { describeOnEngines, startCheckoutSupergraph, type CheckoutSupergraph } from "../../subgraphs/orders/test/support/start-checkout-supergraph.js";
+import { codeOf, createStockedProduct, customer, dataOf, Ops, stockOf, TEST_DESTINATION, waitForStatus } from "../../subgraphs/orders/test/support/storefront-operations.js";
+
+const ROUNDS = 5;
+const Q = {
+  checkout: `mutation($key: String!) { checkout(idempotencyKey: $key, ${TEST_DESTINATION}, paymentMethod: "pm_card_ok") {
+    id total { amount } subtotal { amount } items { quantity product { id } unitPrice { amount } } } }`,
+  order: `query($id: ID!) { order(id: $id) { id status total { amount } items { quantity product { id } unitPrice { amount } } } }`,
+  cartLines: `{ cart { items { quantity product { id } } } }`,
+  setPrice: `mutation($id: ID!, $price: Int!) { updateProduct(id: $id, input: { priceAmount: $price }) { id } }`,
+};
+
+describeOnEngines("cart edits during checkout", (engines) => {
+  let sg: CheckoutSupergraph;
+  let simulator: RunningPaymentSimulator;
+  let admin: string;
+  before(async () => {
+    simulator = await startPaymentSimulator({ latencyMs: 10 });
+    sg = await startCheckoutSupergraph({ engines, env: { PAYMENT_PROVIDER_URL: simulator.url, RATE_LIMIT_COST_PER_MINUTE: "10000000", RATE_LIMIT_AUTH_PER_MINUTE: "100000" } });
+    admin = await sg.token("admin-cart-edits", ["admin"]);
+  });
+  after(async () => {
+    await sg?.close();
+    await simulator?.close();
+  });
+
+  const cartOf = async (token: string) => new Map<string, number>(dataOf(await sg.query(Q.cartLines, {}, token)).cart.items.map((item: any) => [item.product.id, item.quantity]));
+
+  /** The order as recorded is what the provider captured, once; returns its units per product. */
+  async function auditPlaced(token: string, orderId: string): Promise<Map<string, number>> {
+    await waitForStatus(sg, token, orderId, "PAID");
+    const order = dataOf(await sg.query(Q.order, { id: orderId }, token)).order;
+    const { charges } = simulator.ledger({ orderId });
+    assert.equal(charges.length, 1, "one capture");
+    assert.equal(charges[0]!.amount, order.total.amount, "the capture is the recorded total");
+    const lines = order.items.reduce((sum: number, item: any) => sum + item.quantity * item.unitPrice.amount, 0);
+    assert.equal(order.total.amount, lines, "free shipping, no tax, no coupon: the total is its lines");
+    return new Map(order.items.map((item: any) => [item.product.id, item.quantity]));
+  }
+
+  async function stockSettles(productId: string, expected: number): Promise<void> {
+    let last: number | undefined;
+    await waitFor(`stock of ${productId} back to ${expected}`, async () => (last = await stockOf(sg, productId)) === expected, { timeoutMs: 90_000, intervalMs: 200 }).catch((error) => {
+      throw new Error(`${(error as Error).message} (last ${last})`);
+    });
+  }
+
+  it("another tab changes the quantity of the line being checked out, removes it, or adds another product: the order is the cart it read, the rest stays, stock adds up", async () => {
+    const edits = {
+      bump: (c: { token: string }, p: string) => sg.query(Ops.updateCartItem, { productId: p, quantity: 3 }, c.token),
+      lower: (c: { token: string }, p: string) => sg.query(Ops.updateCartItem, { productId: p, quantity: 1 }, c.token),
+      remove: (c: { token: string }, p: string) => sg.query(Ops.removeFromCart, { productId: p }, c.token),
+      addOther: (c: { token: string }, _p: string, q: string) => sg.query(Ops.addToCart, { productId: q, quantity: 1 }, c.token),
+    };
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [how, edit] of Object.entries(edits)) {
+        const [p, q] = [await createStockedProduct(sg, 10, 1000), await createStockedProduct(sg, 10, 300)];
+        const c = await customer(sg);
+        await c.add(p, 2);
+        const [placedAnswer, edited] = await Promise.all([sg.query(Q.checkout, { key: randomUUID() }, c.token), edit(c, p, q)]);
+        const placed = placedAnswer.data?.checkout;
+        const cart = await cartOf(c.token);
+        let sold = new Map<string, number>();
+        if (placed) {
+          sold = await auditPlaced(c.token, placed.id);
+          assert.ok(!cart.has(p) || (how !== "remove" && !sold.has(p)), `${how}: ${JSON.stringify([...cart])}`);
+        } else {
+          assert.ok(["CART_CHANGED", "CART_EMPTY"].includes(codeOf(placedAnswer)), `${how}: ${JSON.stringify(placedAnswer.errors)}`);
+        }
+        if (edited.errors) assert.ok(["NOT_FOUND"].includes(codeOf(edited)), `${how}: ${JSON.stringify(edited.errors)}`);
+        await stockSettles(p, 10 - (sold.get(p) ?? 0));
+        await stockSettles(q, 10 - (sold.get(q) ?? 0));
+      }
+    }
+  });
+
+  it("an admin changes the price or the customer's other tab accepts it while checkout runs: the order charges the prices it records, once", async () => {
+    for (let round = 0; round < ROUNDS; round++) {
+      const p = await createStockedProduct(sg, 10, 1000);
+      const c = await customer(sg);
+      await c.add(p, 2);
+      const [placedAnswer] = await Promise.all([
+        sg.query(Q.checkout, { key: randomUUID() }, c.token),
+        sg.query(Q.setPrice, { id: p, price: 1500 }, admin).then(() => sg.query(Ops.acceptCartPrices, {}, c.token)),
+      ]);
+      const placed = placedAnswer.data?.checkout;
+      let sold = new Map<string, number>();
+      if (placed) sold = await auditPlaced(c.token, placed.id);
+      else assert.ok(["CART_CHANGED", "PRICE_CHANGED"].includes(codeOf(placedAnswer)), JSON.stringify(placedAnswer.errors));
+      await stockSettles(p, 10 - (sold.get(p) ?? 0));
+    }
+  });
+});
