@@ -8,6 +8,7 @@ import { after, before, it } from "node:test";
 import { waitFor } from "#kernel/testing";
 import { startPaymentSimulator, type RunningPaymentSimulator } from "../../services/payment-simulator/src/index.js";
 import { describeOnEngines, startCheckoutSupergraph, type CheckoutSupergraph } from "../../subgraphs/orders/test/support/start-checkout-supergraph.js";
+import { postGraphQL } from "../support/graphql-client.js";
 import { codeOf, createStockedProduct, customer, dataOf, Ops, stockOf, TEST_DESTINATION, waitForStatus } from "../../subgraphs/orders/test/support/storefront-operations.js";
 
 const ROUNDS = 5;
@@ -17,7 +18,12 @@ const Q = {
   order: `query($id: ID!) { order(id: $id) { id status total { amount } items { quantity product { id } unitPrice { amount } } } }`,
   cartLines: `{ cart { items { quantity product { id } } } }`,
   setPrice: `mutation($id: ID!, $price: Int!) { updateProduct(id: $id, input: { priceAmount: $price }) { id } }`,
+  deleteProduct: `mutation($id: ID!) { deleteProduct(id: $id) }`,
+  createGuestCart: `mutation { createGuestCart { token } }`,
+  signUp: `mutation($input: SignUpInput!) { signUp(input: $input) { accessToken } }`,
+  logIn: `mutation($email: String!, $password: String!) { logIn(email: $email, password: $password) { accessToken } }`,
 };
+const PASSWORD = "edits-password-123";
 
 describeOnEngines("cart edits during checkout", (engines) => {
   let sg: CheckoutSupergraph;
@@ -97,6 +103,43 @@ describeOnEngines("cart edits during checkout", (engines) => {
       if (placed) sold = await auditPlaced(c.token, placed.id);
       else assert.ok(["CART_CHANGED", "PRICE_CHANGED"].includes(codeOf(placedAnswer)), JSON.stringify(placedAnswer.errors));
       await stockSettles(p, 10 - (sold.get(p) ?? 0));
+    }
+  });
+
+  it("an admin deletes one of the cart's products while it is checked out: the order charges what it records, the deleted product is sold only if the order took it, stock adds up", async () => {
+    for (let round = 0; round < ROUNDS; round++) {
+      const [p, q] = [await createStockedProduct(sg, 10, 1000), await createStockedProduct(sg, 10, 300)];
+      const c = await customer(sg);
+      await c.add(p, 2);
+      await c.add(q, 1);
+      const [placedAnswer, deleted] = await Promise.all([sg.query(Q.checkout, { key: randomUUID() }, c.token), sg.query(Q.deleteProduct, { id: p }, admin)]);
+      dataOf(deleted);
+      const placed = placedAnswer.data?.checkout;
+      let sold = new Map<string, number>();
+      if (placed) sold = await auditPlaced(c.token, placed.id);
+      else assert.ok(["CART_CHANGED", "NOT_FOUND", "PRICE_CHANGED"].includes(codeOf(placedAnswer)), JSON.stringify(placedAnswer.errors));
+      assert.equal(sold.get(q) ?? 0, placed ? 1 : 0);
+      await stockSettles(q, 10 - (sold.get(q) ?? 0));
+    }
+  });
+
+  it("one guest cart signed into two accounts at once: its lines land in exactly one of them, once, and the guest cart is gone", async () => {
+    const account = async () => {
+      const email = `edits-${randomUUID().slice(0, 8)}@example.com`;
+      dataOf(await sg.query(Q.signUp, { input: { email, password: PASSWORD, name: "Edits" } }));
+      return email;
+    };
+    for (let round = 0; round < ROUNDS; round++) {
+      const p = await createStockedProduct(sg, 50, 1000);
+      const [a, b] = [await account(), await account()];
+      const guest = dataOf(await sg.query(Q.createGuestCart)).createGuestCart.token as string;
+      const asGuest = (query: string, variables: Record<string, unknown> = {}) => postGraphQL(sg.gatewayUrl, query, variables, { headers: { "x-cart-token": guest } });
+      dataOf(await asGuest(Ops.addToCart, { productId: p, quantity: 3 }));
+      const logins = await Promise.all([asGuest(Q.logIn, { email: a, password: PASSWORD }), asGuest(Q.logIn, { email: b, password: PASSWORD })]);
+      const tokens = logins.map((login) => dataOf(login).logIn.accessToken as string);
+      const held = await Promise.all(tokens.map(async (token) => (await cartOf(token)).get(p) ?? 0));
+      assert.deepEqual([...held].sort(), [0, 3], `a ${held[0]}, b ${held[1]}`);
+      assert.equal((dataOf(await asGuest(Q.cartLines)).cart?.items ?? []).length, 0, "the guest cart is gone");
     }
   });
 });
