@@ -142,4 +142,38 @@ describeOnEngines("cart edits during checkout", (engines) => {
       assert.equal((dataOf(await asGuest(Q.cartLines)).cart?.items ?? []).length, 0, "the guest cart is gone");
     }
   });
+
+  it("the saved address being checked out to is edited or removed in another tab: the order ships to one whole version of it or is refused, charged once, stock adds up", async () => {
+    const checkoutTo = `mutation($key: String!, $address: ID!) { checkout(idempotencyKey: $key, shippingAddressId: $address, shippingMethodId: "shp_standard", paymentMethod: "pm_card_ok") {
+      id total { amount } shippingAddress { line1 city postalCode } items { quantity product { id } unitPrice { amount } } } }`;
+    const addAddress = `mutation($input: AddressInput!) { addAddress(input: $input) { id } }`;
+    const edits = {
+      edit: (token: string, id: string) => sg.query(`mutation($id: ID!) { updateAddress(id: $id, input: { line1: "2 Other Road", city: "Peoria", postalCode: "61602" }) { id } }`, { id }, token),
+      remove: (token: string, id: string) => sg.query(`mutation($id: ID!) { removeAddress(id: $id) }`, { id }, token),
+    };
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [how, edit] of Object.entries(edits)) {
+        const p = await createStockedProduct(sg, 10, 1000);
+        const email = `edits-${randomUUID().slice(0, 8)}@example.com`;
+        const token = dataOf(await sg.query(Q.signUp, { input: { email, password: PASSWORD, name: "Edits" } })).signUp.accessToken as string;
+        const address = dataOf(
+          await sg.query(addAddress, { input: { recipientName: "Edits", line1: "1 Main Street", city: "Springfield", region: "IL", postalCode: "62701", country: "US", makeDefault: true } }, token),
+        ).addAddress.id as string;
+        dataOf(await sg.query(Ops.addToCart, { productId: p, quantity: 2 }, token));
+        const [placedAnswer, edited] = await Promise.all([sg.query(checkoutTo, { key: randomUUID(), address }, token), edit(token, address)]);
+        dataOf(edited);
+        const placed = placedAnswer.data?.checkout;
+        let sold = new Map<string, number>();
+        if (placed) {
+          const shipsTo = [placed.shippingAddress.line1, placed.shippingAddress.city, placed.shippingAddress.postalCode].join("|");
+          assert.ok(["1 Main Street|Springfield|62701", "2 Other Road|Peoria|61602"].includes(shipsTo), `${how}: ${shipsTo}`);
+          sold = await auditPlaced(token, placed.id);
+        } else {
+          assert.equal(codeOf(placedAnswer), "NOT_FOUND", `${how}: ${JSON.stringify(placedAnswer.errors)}`);
+          assert.equal(how, "remove");
+        }
+        await stockSettles(p, 10 - (sold.get(p) ?? 0));
+      }
+    }
+  });
 });
