@@ -1,6 +1,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createServer, type Server, type ServerResponse } from "node:http";
+import { setTimeout as sleep } from "node:timers/promises";
 import { RemoteGraphQLDataSource, type GraphQLDataSource } from "@apollo/gateway";
 import { PooledGraphQLDataSource, requestBody } from "../src/performance/pooled-data-source.js";
 import { newCachePolicy } from "../src/execution/overall-cache-policy.js";
@@ -276,5 +277,49 @@ describe("pooled data source: a call's body", () => {
         }
       }
     }
+  });
+});
+
+describe("pooled data source: one client network's backlog of calls", () => {
+  // Answers nothing until told: each request waits, in arrival order, for `answerNext`.
+  const arrived: string[] = [];
+  const held: ServerResponse[] = [];
+  let server: Server;
+  let source: PooledGraphQLDataSource;
+  before(async () => {
+    let url: string;
+    ({ server, url } = await fakeSubgraph((body, res) => {
+      arrived.push(JSON.parse(body).query);
+      held.push(res);
+    }));
+    source = new PooledGraphQLDataSource({ url, connections: 1, timeoutMs: 30_000, queueMs: 30_000, headersFor: () => ({}) });
+  });
+  after(async () => {
+    await source.close();
+    server.close();
+  });
+
+  const call = (query: string, caller: GatewayContext["caller"]) =>
+    source.process({ kind: "incoming operation", request: { query, variables: {} }, context: { requestId: "r", caller }, incomingRequestContext: {}, pathInIncomingRequest: [] } as never);
+  const arrival = async (count: number) => {
+    while (arrived.length < count) await sleep(5);
+  };
+
+  it("sends another network's call on the next free connection, ahead of the backlog one network's callers queued (one customer's serialized cart writes held every connection to the cart)", async () => {
+    // Two accounts of one network, as one abuser signs up more: the network is the party.
+    const flood = (user: string) => ({ key: `user:${user}`, network: "ip:198.51.100.7", site: undefined });
+    const shopper = { key: "user:shopper", network: "ip:203.0.113.9", site: undefined };
+    const calls = [call("mutation { flood1 }", flood("a"))];
+    await arrival(1);
+    calls.push(call("mutation { flood2 }", flood("a")), call("mutation { flood3 }", flood("b")), call("mutation { flood4 }", flood("b")));
+    await sleep(50);
+    calls.push(call("query { shopper }", shopper));
+    await sleep(50);
+    for (let answered = 1; answered <= 5; answered++) {
+      await arrival(answered);
+      held[answered - 1]!.writeHead(200, { "content-type": "application/json" }).end('{"data":{"ok":true}}');
+    }
+    for (const answer of await Promise.all(calls)) assert.deepEqual(answer.data, { ok: true });
+    assert.deepEqual(arrived, ["mutation { flood1 }", "query { shopper }", "mutation { flood2 }", "mutation { flood3 }", "mutation { flood4 }"]);
   });
 });

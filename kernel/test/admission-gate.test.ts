@@ -112,6 +112,48 @@ describe("admission gate", () => {
     assert.deepEqual({ ...gate.status(), refused: 0 }, { inFlight: 0, waiting: 0, refused: 0 });
   });
 
+  it("gives a freed place to the waiter whose party holds the fewest, so one caller's backlog keeps no other caller waiting behind it", async () => {
+    const gate = createAdmissionGate({ name: "test-parties", maxInFlight: 2, maxWaitMs: 5_000, maxQueue: Number.POSITIVE_INFINITY });
+    const held = [await gate.enter("flood"), await gate.enter("flood")];
+    const order: string[] = [];
+    const backlog = ["flood 1", "flood 2", "flood 3"].map((name) => gate.enter("flood").then((leave) => (order.push(name), leave)));
+    const other = gate.enter("shopper").then((leave) => (order.push("shopper"), leave));
+    await sleep(10);
+    held[0]!();
+    (await other)();
+    assert.deepEqual(order, ["shopper"], "the shopper came after the flood's backlog, but holds nothing");
+    held[1]!();
+    for (const next of backlog) (await next)();
+    assert.deepEqual(order, ["shopper", "flood 1", "flood 2", "flood 3"], "one party's own waiters keep their order");
+    assert.deepEqual(gate.status(), { inFlight: 0, waiting: 0, refused: 0 });
+  });
+
+  it("with its queue full, refuses the newest waiter of the party holding and waiting most in favour of a party holding less", async () => {
+    const gate = createAdmissionGate({ name: "test-party-queue", maxInFlight: 1, maxWaitMs: 60_000, maxQueue: 3 });
+    const held = await gate.enter("flood");
+    const outcomes: string[] = [];
+    const backlog = ["flood 1", "flood 2", "flood 3"].map((name) =>
+      gate.enter("flood").then(
+        (leave) => (outcomes.push(`${name} let in`), leave),
+        (error: unknown) => (assert.equal(extensionsOf(error).reason, "OVERLOADED"), outcomes.push(`${name} refused`), () => undefined),
+      ),
+    );
+    const other = gate.enter("shopper").then((leave) => (outcomes.push("shopper let in"), leave));
+    await sleep(10);
+    assert.deepEqual(outcomes, ["flood 3 refused"]);
+    assert.deepEqual(gate.status(), { inFlight: 1, waiting: 3, refused: 1 });
+    held();
+    (await other)();
+    for (const next of backlog) (await next)();
+    assert.deepEqual(outcomes, ["flood 3 refused", "shopper let in", "flood 1 let in", "flood 2 let in"]);
+    // A party alone still meets the bound as before: its newcomer is the one refused.
+    const alone = await gate.enter("flood");
+    const queued = [gate.enter("flood"), gate.enter("flood"), gate.enter("flood")];
+    await assert.rejects(gate.enter("flood"), (error) => extensionsOf(error).reason === "OVERLOADED");
+    alone();
+    for (const next of queued) (await next)();
+  });
+
   it("refuses options that would admit nothing", () => {
     assert.throws(() => createAdmissionGate({ name: "bad", maxInFlight: 0, maxWaitMs: 10 }));
     assert.throws(() => createAdmissionGate({ name: "bad", maxInFlight: Number.NaN, maxWaitMs: 10 }));

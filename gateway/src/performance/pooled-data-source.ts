@@ -48,6 +48,8 @@ export class PooledGraphQLDataSource extends RemoteGraphQLDataSource<GatewayCont
     const pools = new Map(replicas.replicas.map((replica) => [replica, new Pool(replica.origin, { connections: options.connections, pipelining: 1, keepAliveTimeout: 30_000 })]));
     // A request waits for one of the pool's connections at most `queueMs`: past it the subgraph is
     // past its capacity, and the request is refused unsent instead of waiting out its deadline.
+    // A freed connection goes to the caller's network holding fewest of them (see AdmissionGate),
+    // so one network's backlog is its own to wait out, not every other shopper's.
     // Time is the only bound: a burst (a replica's share failing over to this one) is served in
     // milliseconds and must not be refused for its size; the gateway's own connection limits
     // bound how many can wait.
@@ -78,7 +80,9 @@ export class PooledGraphQLDataSource extends RemoteGraphQLDataSource<GatewayCont
     // A read nobody waits for any more is dropped; a mutation is always sent and seen through,
     // whether or not its client is still there (the next root field of `mutation { a b }` too).
     const signal = isQueryBody(body) ? (options.context as GatewayContext | undefined)?.signal : undefined;
-    const response = await this.fetcher(this.url, { method: "POST", headers, body, ...(signal ? { signal } : {}) });
+    const caller = (options.context as GatewayContext | undefined)?.caller;
+    const init: PartyRequestInit = { method: "POST", headers, body, ...(signal ? { signal } : {}), ...(caller ? { party: callerParty(caller) } : {}) };
+    const response = await this.fetcher(this.url, init);
     // A subgraph's front (a proxy, a replica draining) saying it cannot answer now is a failure
     // to retry, as a refused connection is; the stock error, uncoded, read as unexpected
     // (INTERNAL_SERVER_ERROR), which nobody should retry.
@@ -174,6 +178,16 @@ export function requestBody(query: string, variables: unknown, operationName: un
   return `${body}}`;
 }
 
+/** A call's request, naming the party whose share of the subgraph's connections it waits in. */
+type PartyRequestInit = NonNullable<Parameters<Fetcher>[1]> & { party?: string };
+
+/**
+ * Whose share of a subgraph's connections a call waits in: its client network (the /48 site of
+ * an IPv6 /64), whatever account signs it, as every per-network budget counts, so accounts made
+ * for it buy no more of the connections than one has.
+ */
+const callerParty = (caller: GatewayContext["caller"]): string => caller.site ?? caller.network;
+
 /** Bad gateway, service unavailable, gateway timeout: the subgraph is not there for now. */
 const UNAVAILABLE_STATUSES = new Set([502, 503, 504]);
 
@@ -206,7 +220,7 @@ function pooledFetcher(replicas: ReplicaSet, pools: Map<Replica, Pool>, gates: M
     else caller?.addEventListener("abort", callerLeft, { once: true });
     try {
       return await sendToAReplica(replicas, isQueryBody(init.body), async (replica) => {
-        const leave = await gates.get(replica)!.enter();
+        const leave = await gates.get(replica)!.enter((init as PartyRequestInit).party);
         try {
           // Abandoned before it is sent (its client gone, its deadline past): never sent, as undici's request refused an aborted signal.
           if (abortedFor) throw abortedFor.reason;

@@ -138,7 +138,7 @@ export function createCheckoutService<Contents extends CartContents>(deps: {
       }
       // The work starts here: past the gate's capacity a checkout waits, then is refused having
       // done nothing (the refusals above stay cheap and are never queued behind it).
-      const leave = await deps.admission?.enter();
+      const leave = await deps.admission?.enter(userId);
       try {
         const [cart, { address, placed }] = await Promise.all([deps.cart.price(contents), addressOrOrder]);
         const requestHash = cart.lines.length > 0 ? fingerprint(cart.lines) : null;
