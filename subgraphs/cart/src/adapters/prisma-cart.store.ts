@@ -4,72 +4,86 @@ import type { CartLine, StoredCart } from "../domain/cart.js";
 import type { CartStore } from "../ports/cart-store.js";
 import { isGuestOwner } from "../domain/cart-owner.js";
 import { CART_MUTATION_KEY_TTL_MS, CART_MUTATION_KEYS_KEPT, isRepeat, type CartMutationKey } from "../domain/cart-mutation-key.js";
+import { createCartWriteTurns } from "./cart-write-turns.js";
 
 type Db = PrismaClient | Prisma.TransactionClient;
 
-/** Carts in PostgreSQL: a `Cart` row per user (the lock) and a `CartItem` row per line (per variant). */
+/**
+ * Carts in PostgreSQL: a `Cart` row per user (the lock) and a `CartItem` row per line (per
+ * variant). A cart's writes take their turn in the process before they take a connection (see
+ * cart-write-turns.ts); a merge, which locks two carts, waits on the rows alone.
+ */
 export function createPrismaCartStore(prisma: PrismaClient): CartStore {
+  const inTurn = createCartWriteTurns();
   return {
     find: (userId) => readCartAtOnce(prisma, userId),
 
     changeLine: (userId, variantId, decide, key) =>
-      prisma.$transaction(async (tx) => {
-        const cart = await lockCart(tx, userId);
-        if (key && (await repeated(tx, userId, key))) return cart;
-        const current = cart.lines.find((line) => line.variantId === variantId);
-        const next = decide(current, cart);
-        if (next === null) {
-          if (current) await tx.cartItem.delete({ where: { userId_variantId: { userId, variantId } } });
-        } else {
-          const data = { quantity: next.quantity, unitAmount: next.accepted.amount, currency: next.accepted.currency };
-          await tx.cartItem.upsert({
-            where: { userId_variantId: { userId, variantId } },
-            create: { userId, variantId, productId: productIdOfVariant(variantId), ...data, addedAt: next.addedAt },
-            update: data,
-          });
-        }
-        await tx.cart.update({ where: { userId }, data: customerChange() });
-        if (key) await recordKey(tx, userId, key);
-        return readCart(tx, userId);
-      }),
+      inTurn(userId, () =>
+        prisma.$transaction(async (tx) => {
+          const cart = await lockCart(tx, userId);
+          if (key && (await repeated(tx, userId, key))) return cart;
+          const current = cart.lines.find((line) => line.variantId === variantId);
+          const next = decide(current, cart);
+          if (next === null) {
+            if (current) await tx.cartItem.delete({ where: { userId_variantId: { userId, variantId } } });
+          } else {
+            const data = { quantity: next.quantity, unitAmount: next.accepted.amount, currency: next.accepted.currency };
+            await tx.cartItem.upsert({
+              where: { userId_variantId: { userId, variantId } },
+              create: { userId, variantId, productId: productIdOfVariant(variantId), ...data, addedAt: next.addedAt },
+              update: data,
+            });
+          }
+          await tx.cart.update({ where: { userId }, data: customerChange() });
+          if (key) await recordKey(tx, userId, key);
+          return readCart(tx, userId);
+        }),
+      ),
 
     recordedKey: async (userId, key) => liveFingerprint(await prisma.cartMutationKey.findUnique({ where: { userId_key: { userId, key } }, select: { fingerprint: true, createdAt: true } })),
 
     putLines: (userId, decide, putBackOf) =>
-      prisma.$transaction(async (tx) => {
-        const cart = await lockCart(tx, userId);
-        const putBackBefore = putBackOf !== undefined && (await tx.cartOrderPutBack.findUnique({ where: { userId_orderId: { userId, orderId: putBackOf } }, select: { orderId: true } })) !== null;
-        const decision = decide(cart, putBackBefore);
-        await writeLines(tx, userId, decision.lines);
-        if (decision.lines.length > 0) await tx.cart.update({ where: { userId }, data: customerChange() });
-        if (putBackOf !== undefined && !putBackBefore && decision.lines.length > 0) await tx.cartOrderPutBack.create({ data: { userId, orderId: putBackOf } });
-        return { decision, cart: await readCart(tx, userId) };
-      }),
+      inTurn(userId, () =>
+        prisma.$transaction(async (tx) => {
+          const cart = await lockCart(tx, userId);
+          const putBackBefore = putBackOf !== undefined && (await tx.cartOrderPutBack.findUnique({ where: { userId_orderId: { userId, orderId: putBackOf } }, select: { orderId: true } })) !== null;
+          const decision = decide(cart, putBackBefore);
+          await writeLines(tx, userId, decision.lines);
+          if (decision.lines.length > 0) await tx.cart.update({ where: { userId }, data: customerChange() });
+          if (putBackOf !== undefined && !putBackBefore && decision.lines.length > 0) await tx.cartOrderPutBack.create({ data: { userId, orderId: putBackOf } });
+          return { decision, cart: await readCart(tx, userId) };
+        }),
+      ),
 
     acceptPrices: (userId, prices, allow, key) =>
-      prisma.$transaction(async (tx) => {
-        const cart = await lockCart(tx, userId);
-        if (key && (await repeated(tx, userId, key))) return cart;
-        allow?.(cart);
-        for (const [variantId, price] of prices) {
-          await tx.cartItem.updateMany({ where: { userId, variantId }, data: { unitAmount: price.amount, currency: price.currency } });
-        }
-        await tx.cart.update({ where: { userId }, data: customerChange() });
-        if (key) await recordKey(tx, userId, key);
-        return readCart(tx, userId);
-      }),
+      inTurn(userId, () =>
+        prisma.$transaction(async (tx) => {
+          const cart = await lockCart(tx, userId);
+          if (key && (await repeated(tx, userId, key))) return cart;
+          allow?.(cart);
+          for (const [variantId, price] of prices) {
+            await tx.cartItem.updateMany({ where: { userId, variantId }, data: { unitAmount: price.amount, currency: price.currency } });
+          }
+          await tx.cart.update({ where: { userId }, data: customerChange() });
+          if (key) await recordKey(tx, userId, key);
+          return readCart(tx, userId);
+        }),
+      ),
 
     setCoupon: (userId, code, allow, key) =>
-      prisma.$transaction(async (tx) => {
-        const cart = await lockCart(tx, userId);
-        if (key && (await repeated(tx, userId, key))) return cart;
-        allow(cart);
-        // The coupon it holds already: nothing changes, not even the change time.
-        const held = code === null ? { couponCode: { not: null } } : { OR: [{ couponCode: null }, { couponCode: { not: code } }] };
-        await tx.cart.updateMany({ where: { userId, ...held }, data: { couponCode: code, updatedAt: new Date() } });
-        if (key) await recordKey(tx, userId, key);
-        return readCart(tx, userId);
-      }),
+      inTurn(userId, () =>
+        prisma.$transaction(async (tx) => {
+          const cart = await lockCart(tx, userId);
+          if (key && (await repeated(tx, userId, key))) return cart;
+          allow(cart);
+          // The coupon it holds already: nothing changes, not even the change time.
+          const held = code === null ? { couponCode: { not: null } } : { OR: [{ couponCode: null }, { couponCode: { not: code } }] };
+          await tx.cart.updateMany({ where: { userId, ...held }, data: { couponCode: code, updatedAt: new Date() } });
+          if (key) await recordKey(tx, userId, key);
+          return readCart(tx, userId);
+        }),
+      ),
 
     mergeGuestCart: (guestOwner, customerOwner, plan) =>
       prisma.$transaction(async (tx) => {
