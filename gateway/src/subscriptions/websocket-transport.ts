@@ -1,6 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import type { WebSocket, WebSocketServer } from "ws";
-import { CloseCode, handleProtocols, makeServer, type ServerOptions } from "graphql-ws";
+import { CloseCode, makeServer, type ServerOptions } from "graphql-ws";
+import { chooseSubprotocol, closeForeignProtocol } from "./foreign-subprotocol.js";
 import { onProtocolEnd } from "./protocol-end.js";
 import { jsonNestsDeeperThan, MAX_JSON_NESTING, type Logger } from "#kernel";
 import { fieldsTheGatewayReads, isObject } from "./fields-the-gateway-reads.js";
@@ -61,7 +62,7 @@ export function serveGraphQLOverWebSocket<E extends { socket: WebSocket; request
   extraOf: (socket: WebSocket, request: IncomingMessage) => E,
 ): { dispose(): Promise<void> } {
   const server = makeServer<Record<string, unknown>, E>(options);
-  wsServer.options.handleProtocols = handleProtocols;
+  wsServer.options.handleProtocols = chooseSubprotocol;
   // ws re-emits the HTTP server's errors here: unheard, each would end the process.
   wsServer.on("error", (error) => logger.error("websocket server error", { error: error.message }));
 
@@ -86,7 +87,8 @@ export function serveGraphQLOverWebSocket<E extends { socket: WebSocket; request
             if (socket.readyState !== socket.OPEN) return resolve();
             socket.send(data, () => resolve());
           }),
-        close: (code, reason) => socket.close(code, reason),
+        // graphql-ws refuses a foreign protocol at once, in words that do not say which one it serves.
+        close: (code, reason) => (code === CloseCode.SubprotocolNotAcceptable ? closeForeignProtocol(socket) : socket.close(code, reason)),
         onMessage: (handle) => {
           // Awaits graphql-ws's handling, which for a subscription lasts as long as it lives: it
           // holds only the message as given, never the bytes or the parse they came in.
