@@ -293,6 +293,20 @@ export function defineSearchIndexContract(engine: string, create: () => Promise<
       await index.refresh();
     });
 
+    it("forgives two neighbouring letters swapped as one typo, as it forgives a letter wrong, missing or extra", async () => {
+      await index.apply(upserts([doc("prod_x1", 1, "Wombat Lamp"), doc("prod_x2", 1, "Quokka Kettle"), doc("prod_x3", 1, "Numbat Lamb")]));
+      await index.refresh();
+      const found = async (text: string, forgiveTypos: boolean) => (await index.search(request({ text, forgiveTypos }))).hits.map((h) => h.id).sort();
+      assert.deepEqual(await found("lmap wombat", false), [], "as typed, a swap matches nothing");
+      assert.deepEqual(await found("wombat lmap", true), ["prod_x1"], "a word of four letters: one swap");
+      assert.deepEqual(await found("lmap wombat", true), ["prod_x1"], "the swapped word before another");
+      assert.deepEqual(await found("ketlte", true), ["prod_x2"], "a longer word: one swap");
+      assert.deepEqual(await found("ketltx", true), ["prod_x2"], "from six letters: a swap and another edit, two in all");
+      assert.deepEqual(await found("lmao", true), [], "a word of four letters: a swap and another edit are two, one too many");
+      await index.apply(["prod_x1", "prod_x2", "prod_x3"].map((id) => ({ kind: "delete", id, version: 2 })));
+      await index.refresh();
+    });
+
     it("matches a lone word of one or two letters as a whole word only; from three letters, or after another word, as a start too", async () => {
       const names = ["Zorbo Tv Bracket", "Zorbo Tvx Speaker", "Zorbo Tvxq Lamp"];
       await index.apply(upserts(names.map((name, i) => doc(`prod_w${i + 1}`, 1, name))));

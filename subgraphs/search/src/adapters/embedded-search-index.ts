@@ -11,9 +11,7 @@ import { recencyScore } from "../domain/recency-rank.js";
 import { FIELD_SCORES, type RankedField } from "../domain/field-scores.js";
 import { lastWordIsPrefix } from "../domain/search-words.js";
 import { DOCUMENT_FORMAT } from "../domain/document-format.js";
-
-/** Edits forgiven per word, as the engines' AUTO:4,6 (MiniSearch counts a swap as two). */
-const fuzziness = (term: string): number | false => (term.length < 4 ? false : term.length < 6 ? 1 : 2);
+import { typoForgivingQuery } from "./embedded-typo-query.js";
 
 /** The same matching rule as the engines: every word, typos forgiven when asked, the last one may be a prefix (see lastWordIsPrefix). */
 const MATCHING: SearchOptions = {
@@ -127,7 +125,7 @@ export class EmbeddedSearchIndex implements SearchIndex {
   async search(request: SearchRequest): Promise<SearchHits> {
     const { documents, text } = this.current;
     const query = request.text.trim();
-    const scored = (query ? text.search(query, { fuzzy: request.forgiveTypos ? fuzziness : false }) : text.search(MiniSearch.wildcard)).map((hit) => {
+    const scored = (query ? text.search(request.forgiveTypos ? typoForgivingQuery(query, foldAsEngines, MATCHING) : query) : text.search(MiniSearch.wildcard)).map((hit) => {
       const document = documents.get(hit.id as string)!;
       return { ...document, score: query ? relevance(hit.match, document.createdAt) : 0 };
     });
