@@ -4,7 +4,9 @@ import { href } from "../route.js";
 import { useMutation, useQuery } from "../use-operation.js";
 import { client } from "../storefront-client.js";
 import { itemCount } from "../item-count.js";
+import { useState } from "preact/hooks";
 import { useChangeKeys } from "../change-key.js";
+import { typedQuantity } from "../typed-quantity.js";
 
 /** A visitor who never added anything has no cart yet (no session, no guest cart token). */
 export function CartPage() {
@@ -28,10 +30,18 @@ function CartLines() {
   // A quantity set or a removal sent again after no answer is made once (change-key.ts).
   const changeKeys = useChangeKeys();
   const keyed = <T extends object>(request: T) => ({ ...request, idempotencyKey: changeKeys.keyFor(request) });
+  // The line whose box was given no whole number, told here rather than sent to be refused.
+  const [notAQuantity, setNotAQuantity] = useState<string | undefined>();
   return (
     <section aria-labelledby="cart-title">
       <h1 id="cart-title">Your cart</h1>
-      <ErrorNotice error={update.error ?? remove.error} />
+      {notAQuantity ? (
+        <p class="error" role="alert">
+          Type the quantity of {notAQuantity} as a whole number; 0 removes it.
+        </p>
+      ) : (
+        <ErrorNotice error={update.error ?? remove.error} />
+      )}
       <Await loaded={cart}>
         {({ cart }) =>
           cart.items.length === 0 ? (
@@ -58,12 +68,20 @@ function CartLines() {
                         min={1}
                         value={item.quantity}
                         onChange={async (event) => {
-                          const quantity = Number((event.target as HTMLInputElement).value);
+                          const box = event.target as HTMLInputElement;
+                          const quantity = typedQuantity(box.value, 0);
+                          setNotAQuantity(quantity === undefined ? item.product.name : undefined);
+                          // A box left holding what was refused stood beside a subtotal that did
+                          // not follow it: it shows the cart's quantity again.
+                          const showCart = () => (box.value = String(item.quantity));
+                          if (quantity === undefined) return showCart();
+                          if (quantity === item.quantity) return;
+                          // 0 is a removal: updateCartItem to 0 takes the line off.
                           const request = { variantId: item.variant.id, quantity };
-                          if (quantity >= 1 && (await update.run(keyed(request)))) {
+                          if (await update.run(keyed(request))) {
                             changeKeys.made(request);
                             reload();
-                          }
+                          } else showCart();
                         }}
                       />
                     </label>
