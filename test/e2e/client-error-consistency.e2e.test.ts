@@ -163,6 +163,26 @@ describe("errors a client reads are consistent", () => {
     for (const answer of orders) assert.equal(answer.data?.orders.totalCount, 0, JSON.stringify(answer));
   });
 
+  it("an order read without a sign-in is UNAUTHENTICATED, as the order list and the order's subscription are, not null as for an order that does not exist", async () => {
+    const customer = await signUp("reader");
+    const productId = await productWith(2);
+    assert.equal((await postGraphQL(sg.gatewayUrl, op.AddToCart!, { productId, quantity: 1 }, { token: customer.token })).errors, undefined);
+    const placed = await postGraphQL(sg.gatewayUrl, op.Checkout!, { idempotencyKey: randomUUID(), shippingAddress: ADDRESS, shippingMethodId: "shp_standard" }, { token: customer.token });
+    assert.equal(placed.errors, undefined, JSON.stringify(placed.errors));
+    const id = placed.data!.checkout.id as string;
+    for (const name of ["OrderDetails", "OrderAfterSale"]) {
+      const anonymous = refusal(await postGraphQL(sg.gatewayUrl, op[name]!, { id }), "UNAUTHENTICATED");
+      assert.match(anonymous.message, /[Ss]ign in/, name);
+      assert.equal(refusal(await postGraphQL(sg.gatewayUrl, op[name]!, { id: "ord_missing" }), "UNAUTHENTICATED").message, anonymous.message, "an id that names nothing is answered alike");
+    }
+    refusal(await postGraphQL(sg.gatewayUrl, op.MyOrders!, {}), "UNAUTHENTICATED");
+    const own = await postGraphQL(sg.gatewayUrl, op.OrderDetails!, { id }, { token: customer.token });
+    assert.equal(own.data?.order?.id, id, JSON.stringify(own.errors));
+    const stranger = await signUp("stranger");
+    const other = await postGraphQL(sg.gatewayUrl, op.OrderDetails!, { id }, { token: stranger.token });
+    assert.deepEqual([other.errors, other.data?.order], [undefined, null], "another customer's order still reads as a missing one");
+  });
+
   it("removeFromCart and updateCartItem to 0 answer a line the cart does not hold with the cart, alike; updateCartItem to a quantity is NOT_FOUND naming it", async () => {
     const customer = await signUp("lines");
     const productId = await productWith(3);

@@ -2,7 +2,13 @@ import { forbidden, requireUser } from "#kernel";
 import type { OrderConnectionResolvers, QueryResolvers } from "../generated/resolvers-types.js";
 
 export const Query: QueryResolvers = {
-  order: (_root, { id }, ctx) => ctx.orderById.load(id),
+  // Without a sign-in no order is visible: answered null, as a missing one is, a client that
+  // forgot its token took the order for gone, where `orders` and the order's subscription say
+  // UNAUTHENTICATED.
+  order: (_root, { id }, ctx) => {
+    requireUser(ctx);
+    return ctx.orderById.load(id);
+  },
   orders: (_root, args, ctx) => ctx.orders.list(ctx, args),
   customerOrderLines: (_root, { userId, orderId }, ctx) => {
     if (!requireUser(ctx).roles.includes("service")) throw forbidden("Only services may read another customer's order lines");

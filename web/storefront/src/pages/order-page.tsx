@@ -39,6 +39,18 @@ interface LiveState {
  * and returns show below, refreshed whenever the status moves.
  */
 export function OrderPage({ id }: { id: string }) {
+  // Signed out, no order can be read (the API answers UNAUTHENTICATED): a mailed order link
+  // opened in a new tab lands here, and the way to it is signing in.
+  if (!client.session)
+    return (
+      <p>
+        <a href={href.logIn(href.order(id))}>Sign in</a> to see this order.
+      </p>
+    );
+  return <SignedInOrderPage id={id} />;
+}
+
+function SignedInOrderPage({ id }: { id: string }) {
   const [details] = useQuery(OrderDetailsDocument, { id });
   const [afterSale, reloadAfterSale] = useQuery(OrderAfterSaleDocument, { id });
   const [live, setLive] = useState<LiveState | undefined>();
@@ -74,16 +86,7 @@ export function OrderPage({ id }: { id: string }) {
   return (
     <Await loaded={details}>
       {({ order }) => {
-        // Signed out, every order reads as missing: a mailed order link opened in a new tab
-        // lands here, and the way to it is signing in.
-        if (!order)
-          return client.session ? (
-            <p>This order is not in your account.</p>
-          ) : (
-            <p>
-              <a href={href.logIn(href.order(id))}>Sign in</a> to see this order.
-            </p>
-          );
+        if (!order) return <p>This order is not in your account.</p>;
         const status = live?.status ?? order.status;
         const payment = live ? live.payment : order.payment?.status;
         const reason = live ? live.reason : order.statusReason;
