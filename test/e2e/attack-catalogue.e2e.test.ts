@@ -899,8 +899,10 @@ describe("attack catalogue: one client cannot take every socket of the gateway",
         return socket;
       }),
     );
-    // Past STALLED_READER_MS (15 s) and a few looks at the kernel's tables, well before the 65 s keep-alive timeout.
-    await new Promise((resolve) => setTimeout(resolve, 35_000));
+    // Past STALLED_READER_MS (15 s) and the looks at the kernel's tables around it, before the 65 s
+    // keep-alive timeout: a look comes once a second on a quiet machine but up to 15 s after the
+    // last on a loaded one with many sockets, so a verdict may take 15 + 15 + 15 s (35 s failed in CI).
+    await new Promise((resolve) => setTimeout(resolve, 55_000));
     const read = await Promise.all(
       sockets.map(
         (socket) =>
