@@ -6,8 +6,9 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, it } from "node:test";
 import { waitFor } from "#kernel/testing";
-import { startPaymentSimulator, type RunningPaymentSimulator } from "../../services/payment-simulator/src/index.js";
-import { describeOnEngines, startCheckoutSupergraph, type CheckoutSupergraph } from "../../subgraphs/orders/test/support/start-checkout-supergraph.js";
+import type { RunningPaymentSimulator } from "../../services/payment-simulator/src/index.js";
+import { startRaceSupergraph, type RaceSupergraph } from "../support/race-supergraph.js";
+import { describeOnEngines, type CheckoutSupergraph } from "../../subgraphs/orders/test/support/start-checkout-supergraph.js";
 import { postGraphQL } from "../support/graphql-client.js";
 import { codeOf, createStockedProduct, customer, dataOf, Ops, stockOf, TEST_DESTINATION, waitForStatus } from "../../subgraphs/orders/test/support/storefront-operations.js";
 
@@ -26,18 +27,15 @@ const Q = {
 const PASSWORD = "edits-password-123";
 
 describeOnEngines("cart edits during checkout", (engines) => {
+  let race: RaceSupergraph | undefined;
   let sg: CheckoutSupergraph;
   let simulator: RunningPaymentSimulator;
   let admin: string;
   before(async () => {
-    simulator = await startPaymentSimulator({ latencyMs: 10 });
-    sg = await startCheckoutSupergraph({ engines, env: { PAYMENT_PROVIDER_URL: simulator.url, RATE_LIMIT_COST_PER_MINUTE: "10000000", RATE_LIMIT_AUTH_PER_MINUTE: "100000" } });
-    admin = await sg.token("admin-cart-edits", ["admin"]);
+    race = await startRaceSupergraph(engines, "admin-cart-edits");
+    ({ sg, simulator, admin } = race);
   });
-  after(async () => {
-    await sg?.close();
-    await simulator?.close();
-  });
+  after(() => race?.close());
 
   const cartOf = async (token: string) => new Map<string, number>(dataOf(await sg.query(Q.cartLines, {}, token)).cart.items.map((item: any) => [item.product.id, item.quantity]));
 

@@ -8,8 +8,9 @@ import { randomUUID } from "node:crypto";
 import { after, before, it } from "node:test";
 import { waitFor } from "#kernel/testing";
 import { createPrismaClient } from "#kernel/relational";
-import { startPaymentSimulator, type RunningPaymentSimulator } from "../../services/payment-simulator/src/index.js";
-import { describeOnEngines, startCheckoutSupergraph, type CheckoutSupergraph } from "../../subgraphs/orders/test/support/start-checkout-supergraph.js";
+import type { RunningPaymentSimulator } from "../../services/payment-simulator/src/index.js";
+import { startRaceSupergraph, type RaceSupergraph } from "../support/race-supergraph.js";
+import { describeOnEngines, type CheckoutSupergraph } from "../../subgraphs/orders/test/support/start-checkout-supergraph.js";
 import { codeOf, createStockedProduct, customer, dataOf, Ops, stockOf, TEST_DESTINATION, waitForStatus } from "../../subgraphs/orders/test/support/storefront-operations.js";
 import { postGraphQL } from "../support/graphql-client.js";
 
@@ -30,18 +31,15 @@ const PASSWORD = "race-password-123";
 const ROUNDS = 4;
 
 describeOnEngines("money races through the gateway", (engines) => {
+  let race: RaceSupergraph | undefined;
   let sg: CheckoutSupergraph;
   let simulator: RunningPaymentSimulator;
   let admin: string;
   before(async () => {
-    simulator = await startPaymentSimulator({ latencyMs: 10 });
-    sg = await startCheckoutSupergraph({ engines, env: { PAYMENT_PROVIDER_URL: simulator.url, RATE_LIMIT_COST_PER_MINUTE: "10000000", RATE_LIMIT_AUTH_PER_MINUTE: "100000" } });
-    admin = await sg.token("admin-money-races", ["admin"]);
+    race = await startRaceSupergraph(engines, "admin-money-races");
+    ({ sg, simulator, admin } = race);
   });
-  after(async () => {
-    await sg?.close();
-    await simulator?.close();
-  });
+  after(() => race?.close());
 
   const as = (cartToken: string | undefined, query: string, variables: Record<string, unknown> = {}, accessToken?: string) =>
     postGraphQL(sg.gatewayUrl, query, variables, { token: accessToken, headers: cartToken ? { "x-cart-token": cartToken } : {} });

@@ -7,10 +7,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startTestSupergraph, type TestSupergraph } from '../../../test/support/start-test-supergraph.js';
+import type { TestSupergraph } from '../../../test/support/start-test-supergraph.js';
 import { browserSkipReason } from '../../../test/support/headless-chromium.js';
 import { CartDocument } from '../../../clients/typescript/src/index.js';
-import { openStorefront, signUpCustomer, stockedProduct, type Customer, type StorefrontBrowser } from './support/storefront-browser.js';
+import { openShopWithProduct, type Customer, type ShopWithProduct, type StorefrontBrowser } from './support/storefront-browser.js';
 
 const skip = browserSkipReason('storefront cart change key browser test');
 
@@ -20,17 +20,13 @@ describe('the product page\'s add to cart when its answers are lost', { skip }, 
   let productId: string;
   let shop: StorefrontBrowser;
 
+  let world: ShopWithProduct | undefined;
+
   before(async () => {
-    supergraph = await startTestSupergraph();
-    shopper = await signUpCustomer(supergraph, 'Flaky Network Shopper');
-    productId = await stockedProduct(supergraph, 'Flaky network kettle', 20);
-    shop = await openStorefront(supergraph, 'cart-change-key', shopper.session);
+    world = await openShopWithProduct({ suite: 'cart-change-key', shopperName: 'Flaky Network Shopper', productName: 'Flaky network kettle', units: 20 });
+    ({ supergraph, shopper, productId, shop } = world);
   });
-  after(async () => {
-    await shop?.close();
-    await shopper?.client.dispose();
-    await supergraph?.close();
-  });
+  after(() => world?.close());
 
   test('an Add to cart whose every answer was lost, clicked again, adds its units once; the next answered click adds again', async () => {
     const { page, origin, shot } = shop;

@@ -9,10 +9,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startTestSupergraph, type TestSupergraph } from '../../../test/support/start-test-supergraph.js';
+import type { TestSupergraph } from '../../../test/support/start-test-supergraph.js';
 import { browserSkipReason } from '../../../test/support/headless-chromium.js';
 import { AddToCartDocument, CartDocument } from '../../../clients/typescript/src/index.js';
-import { openStorefront, signUpCustomer, stockedProduct, type Customer, type StorefrontBrowser } from './support/storefront-browser.js';
+import { openShopWithProduct, type Customer, type ShopWithProduct, type StorefrontBrowser } from './support/storefront-browser.js';
 
 const skip = browserSkipReason('storefront cart quantity browser test');
 
@@ -22,17 +22,13 @@ describe('quantities typed in the cart', { skip }, () => {
   let productId: string;
   let shop: StorefrontBrowser;
 
+  let world: ShopWithProduct | undefined;
+
   before(async () => {
-    supergraph = await startTestSupergraph();
-    shopper = await signUpCustomer(supergraph, 'Typing Shopper');
-    productId = await stockedProduct(supergraph, 'Hand-typed teapot', 20);
-    shop = await openStorefront(supergraph, 'cart-quantity', shopper.session);
+    world = await openShopWithProduct({ suite: 'cart-quantity', shopperName: 'Typing Shopper', productName: 'Hand-typed teapot', units: 20 });
+    ({ supergraph, shopper, productId, shop } = world);
   });
-  after(async () => {
-    await shop?.close();
-    await shopper?.client.dispose();
-    await supergraph?.close();
-  });
+  after(() => world?.close());
 
   const cartQuantity = async () => (await shopper.client.request(CartDocument)).cart.totalQuantity;
 

@@ -21,7 +21,7 @@ import {
   type Session,
   type StorefrontClient,
 } from '../../../../clients/typescript/src/index.js';
-import type { TestSupergraph } from '../../../../test/support/start-test-supergraph.js';
+import { startTestSupergraph, type TestSupergraph } from '../../../../test/support/start-test-supergraph.js';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../../../test/support/headless-chromium.js';
 
 export const WAIT_MS = 20_000;
@@ -157,4 +157,31 @@ export function unnamedControls(page: Page): Promise<string[]> {
       })
       .map((control) => `${control.tagName.toLowerCase()}#${control.id}`),
   );
+}
+
+/** A supergraph of its own, a signed-up shopper, one stocked product, and Chromium signed in as the shopper. */
+export interface ShopWithProduct {
+  supergraph: TestSupergraph;
+  shopper: Customer;
+  productId: string;
+  shop: StorefrontBrowser;
+  close(): Promise<void>;
+}
+
+export async function openShopWithProduct(options: { suite: string; shopperName: string; productName: string; units: number }): Promise<ShopWithProduct> {
+  const supergraph = await startTestSupergraph();
+  const shopper = await signUpCustomer(supergraph, options.shopperName);
+  const productId = await stockedProduct(supergraph, options.productName, options.units);
+  const shop = await openStorefront(supergraph, options.suite, shopper.session);
+  return {
+    supergraph,
+    shopper,
+    productId,
+    shop,
+    async close() {
+      await shop.close();
+      await shopper.client.dispose();
+      await supergraph.close();
+    },
+  };
 }
