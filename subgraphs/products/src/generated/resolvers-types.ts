@@ -601,8 +601,8 @@ export type Query = {
   /**
    * Products matching a filter, in a sort's order, a page at a time (newest first by default).
    * Cursors hold the sort value and the product id: a product changing meanwhile never makes
-   * another repeat or be skipped; a cursor only continues the sort it came from (BAD_USER_INPUT
-   * otherwise). A selective filter may return a short page with hasNextPage true: continue from
+   * another repeat or be skipped; a cursor only continues the sort and the filters it came from
+   * (BAD_USER_INPUT otherwise). A selective filter may return a short page with hasNextPage true: continue from
    * endCursor. totalCount is kept for the whole catalog and for categories only; with a price,
    * stock or option filter asking for it fails with QUERY_TOO_COMPLEX.
    */

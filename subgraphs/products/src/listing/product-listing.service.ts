@@ -2,7 +2,7 @@ import { DomainError, ErrorCode, badInput, notFound, pageSize } from "#kernel";
 import type { Product } from "../domain/product.js";
 import type { CategoryTree } from "../categories/category.js";
 import type { ListingIndex } from "../ports/listing-index.js";
-import { cursorKey, listingCursor } from "./listing-cursor.js";
+import { cursorKey, listingCursor, listingScope } from "./listing-cursor.js";
 import { listedPrice, listingFacts, listingKey } from "./listing-facts.js";
 import type { ProductCard, ProductSource } from "./listing-card.js";
 import { SORT_FIELDS, type ListingFilter, type ListingSort, type OptionCriterion } from "./listing-query.js";
@@ -53,10 +53,11 @@ export function createProductListingService(deps: {
     async list(args: ListingArgs, options: { cards?: boolean } = {}): Promise<ProductListingPage> {
       const first = pageSize(args.first);
       const sort = validSort(args.sort);
-      const after = args.after ? cursorKey(args.after, sort) : undefined;
       const filter = validFilter(args);
       let categories: string[] | undefined;
       const slug = args.filter?.categorySlug ?? args.category;
+      const scope = listingScope(slug ?? undefined, filter);
+      const after = args.after ? cursorKey(args.after, sort, scope) : undefined;
       if (slug != null) {
         const tree = await deps.tree();
         const category = tree.get(slug);
@@ -70,19 +71,19 @@ export function createProductListingService(deps: {
       const products = unread.length ? await deps.findByIds(unread) : new Map<string, Product>();
       const edges = page.items.flatMap(({ id, key }): { cursor: string; node: ProductSource }[] => {
         const card = cards.get(id);
-        if (card) return [{ cursor: listingCursor(sort, key), node: card }];
+        if (card) return [{ cursor: listingCursor(sort, key, scope), node: card }];
         const product = products.get(id);
         if (!product) return [];
         // Popularity lives in the index only; the other sort values can be checked against the product.
         const facts = listingFacts(product, 0);
         const expected = listingKey(sort.field, sort.field === "PRICE" ? { ...facts, min: listedPrice(facts.prices, filter) ?? facts.min } : facts);
         if (sort.field !== "POPULARITY" && expected !== key) return [];
-        return [{ cursor: listingCursor(sort, key), node: product }];
+        return [{ cursor: listingCursor(sort, key, scope), node: product }];
       });
       return {
         edges,
         hasNextPage: page.hasNextPage,
-        endCursor: page.endKey === null ? null : listingCursor(sort, page.endKey),
+        endCursor: page.endKey === null ? null : listingCursor(sort, page.endKey, scope),
         totalCount: async () => {
           if (filter.priceMin !== undefined || filter.priceMax !== undefined || filter.inStock !== undefined || filter.options?.length) {
             // Only whole categories have maintained counts; counting a price, stock or option
