@@ -210,6 +210,9 @@ export async function startGateway(deps: GatewayDependencies): Promise<RunningGa
     },
     (req, res) => {
       countGatewayResponse(req, res);
+      // Told to stop, no connection is kept past its answer: one kept idle was cut when the
+      // delay ended, as its client (a load balancer's pool) sent its next request on it.
+      if (stopping) res.setHeader("connection", "close");
       const path = (req.url ?? "/").split("?")[0];
       const route = async () => {
         // First, before any of the request is read: what no budget of its own counts is

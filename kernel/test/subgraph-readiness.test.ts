@@ -107,6 +107,10 @@ describe("a subgraph told to stop, within its process's shutdown delay", () => {
     assert.equal(await status(`${origin(first)}/readyz`), 503, "not ready once told to stop");
     assert.equal(await status(`${origin(second)}/readyz`), 503, "the process's other subgraphs say so too");
     assert.equal(await status(`${origin(first)}/healthz`), 200, "alive: an orchestrator must not kill it meanwhile");
+    // No connection kept past its answer meanwhile: one kept idle was cut at the delay's end while its client sent on it.
+    const answered = await fetch(`${origin(first)}/healthz`);
+    await answered.arrayBuffer();
+    assert.equal(answered.headers.get("connection"), "close");
     for (const answer of await sentMeanwhile) assert.deepEqual(answer, { status: 200, body: { data: { hello: "hi" } } });
 
     releaseSlow();

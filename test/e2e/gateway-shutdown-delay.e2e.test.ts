@@ -38,11 +38,15 @@ describe("a gateway told to stop, within its shutdown delay", () => {
     const liveness = await fetch(`${origin}/healthz`);
 
     assert.equal(readiness.status, 503, "not ready once told to stop");
+    assert.equal(readiness.headers.get("connection"), "close");
     assert.equal(((await readiness.json()) as { ready: boolean }).ready, false);
     assert.equal(liveness.status, 200, "alive: an orchestrator must not kill it meanwhile");
     for (const result of await searches) {
       if (result.status === "rejected") assert.fail(`a search sent during the delay failed: ${String(result.reason?.cause ?? result.reason)}`);
       assert.equal(result.value.status, 200);
+      // Not kept alive past its answer: a connection kept idle was cut at the delay's end while
+      // the client was sending its next request on it.
+      assert.equal(result.value.headers.get("connection"), "close", "an answer during the delay closes its connection");
       assert.equal(typeof result.value.data?.search?.totalCount, "number", JSON.stringify(result.value.errors));
     }
 

@@ -141,6 +141,9 @@ export async function startSubgraphServer<TContext extends RequestContext>(
   };
   const server: Server = createGuardedServer({ maxConnections: defaultMaxConnections(), maxStrangersPerClient: STRANGER_SOCKETS_PER_CLIENT, onStrangerClosed: () => countStrangerSocketClosed(options.name), requestTimeoutMs: 300_000, acceptsHost: options.acceptsHost }, (req, res) => {
     const path = (req.url ?? "/").split("?")[0];
+    // Told to stop, no connection is kept past its answer: one kept idle is cut when the
+    // shutdown delay ends, as its client (the gateway's pool) may be sending on it.
+    if (shutdown.stopping) res.setHeader("connection", "close");
     // A request signed by the platform (the gateway's calls, its image fetches) makes its socket
     // the platform's own: never closed to make room for a stranger's.
     const claims = credentials.verify(req.headers[INTERNAL_HEADER] as string | undefined, options.name);
