@@ -13,11 +13,21 @@ const UNACCEPTABLE = "An 'accept' header was provided for this request which doe
 /** What Apollo Server answers a single result in (`chooseContentTypeForSingleResultResponse`). */
 const ANSWER_TYPES = ["application/json; charset=utf-8", "application/graphql-response+json; charset=utf-8", "application/json; callbackSpec=1.0; charset=utf-8"];
 
+/** Verdicts by Accept text: clients send a handful of them, and every request carries one. */
+const acceptVerdicts = new Map<string, boolean>();
+/** Texts remembered at most: one client varying its header fills no memory, it is only judged anew. */
+const ACCEPT_VERDICTS_KEPT = 256;
+
 /** Whether the request's Accept header (none accepts all) allows a type Apollo Server answers in, as Apollo Server negotiates it. */
 function acceptsAnAnswerType(req: IncomingMessage): boolean {
   const accept = req.headers.accept;
   if (!accept) return true;
-  return new Negotiator({ headers: { accept } }).mediaType(ANSWER_TYPES) !== undefined;
+  let verdict = acceptVerdicts.get(accept);
+  if (verdict === undefined) {
+    verdict = new Negotiator({ headers: { accept } }).mediaType(ANSWER_TYPES) !== undefined;
+    if (acceptVerdicts.size < ACCEPT_VERDICTS_KEPT) acceptVerdicts.set(accept, verdict);
+  }
+  return verdict;
 }
 
 /**
